@@ -1,0 +1,41 @@
+# Shared helpers for tests/integration/*.sh (sourced). Each check prints one line that
+# tests/run.sh counts: "PASS: name", "FAIL: name: why", "SKIP: name: why".
+set -u
+: "${BUILD:=build}"
+: "${SHELLY_TUI:=$BUILD/shelly-tui}"
+: "${SHELLY_SIM:=$BUILD/shelly-sim}"
+export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8
+
+T_FAILED=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1${2:+: $2}"; T_FAILED=1; }
+skip() { echo "SKIP: $1: $2"; }
+# check NAME CMD...: pass if CMD succeeds.
+check() { n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "command failed: $*"; fi; }
+
+# A private temporary directory removed on exit; tests add their own cleanup with at_exit.
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/shelly-test.XXXXXX")
+T_CLEANUP=""
+at_exit() { T_CLEANUP="$1; $T_CLEANUP"; }
+t_exit() { eval "$T_CLEANUP"; rm -rf "$T_TMP"; }
+trap t_exit EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS CMD...: retries CMD every 50 ms until it succeeds or the bound passes.
+wait_for() {
+	limit=$1; shift
+	end=$(( $(date +%s%N) / 1000000 + limit * 1000 ))
+	while ! "$@" 2>/dev/null; do
+		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# A 127.x.y.0/24 of this test's own, from the script name, so tests can run in parallel.
+test_net() {
+	h=$(printf '%s' "$1" | cksum | cut -d' ' -f1)
+	echo "127.$(( 10 + h % 200 )).$(( h / 200 % 250 + 1 ))"
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
