@@ -1,0 +1,84 @@
+#ifndef STORE_BACKEND_H
+#define STORE_BACKEND_H
+
+#include "store/store.h"
+
+/*
+ * The interface a storage backend implements (SQLite now, PostgreSQL later). store.c owns
+ * everything backend-independent: URL dispatch, argument checks, the write queue and the
+ * re-entrancy of list callbacks (it collects rows before calling the user's callback, so a
+ * backend may stream rows straight from a cursor into cb).
+ *
+ * Every fallible op returns 0 / -1 with *cause, except where noted (1/0/-1 for found or
+ * acquired / not / error). MACs passed in are already normalised. A backend handle is the
+ * void * that open returned.
+ */
+enum store_find {
+	STORE_FIND_MAC,
+	STORE_FIND_ID,	/* case-insensitive */
+	STORE_FIND_HOST, /* value = host, port 0 = any */
+};
+
+struct store_ops {
+	const char *name;
+	/* target is the path or URL with the scheme prefix removed. */
+	int (*open)(const char *target, void **out, char **cause);
+	void (*close)(void *b);
+
+	/* Buffered writes: begin, put_* for each queued item, then commit or rollback. */
+	int (*begin)(void *b, char **cause);
+	int (*commit)(void *b, char **cause);
+	void (*rollback)(void *b);
+	/* Rows for devices that are not registered (any more) are skipped, not errors. */
+	int (*put_seen)(void *b, const char *mac, int64_t ts_ms, char **cause);
+	int (*put_status)(void *b, const struct store_status *st, char **cause);
+	int (*put_sample)(void *b, const struct store_sample *smp, char **cause);
+	int (*put_event)(void *b, const struct store_event *ev, char **cause);
+
+	/* Direct writes, each its own transaction. */
+	int (*device_upsert)(void *b, const struct store_device *d, char **cause);
+	/* Returns 1 deleted, 0 no such MAC, -1 error. */
+	int (*device_delete)(void *b, const char *mac, char **cause);
+	/* Returns 1 with *out (caller frees), 0 not found, -1 error. */
+	int (*device_find)(void *b, enum store_find how, const char *value, int port,
+	    struct store_device **out, char **cause);
+	int (*device_list)(void *b, store_device_cb cb, void *arg, char **cause);
+
+	int (*status_get)(void *b, const char *mac, struct store_status **out, char **cause);
+	int (*history_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
+	    store_sample_cb cb, void *arg, char **cause);
+	int (*bucket_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
+	    store_bucket_cb cb, void *arg, char **cause);
+	int (*event_list)(void *b, int64_t after_id, size_t limit, store_event_cb cb, void *arg,
+	    char **cause);
+	int (*audit_append)(void *b, const struct store_audit *a, char **cause);
+	int (*audit_list)(void *b, int64_t after_id, size_t limit, store_audit_cb cb, void *arg,
+	    char **cause);
+
+	/* Returns 1 with *value (caller frees), 0 not set, -1 error. */
+	int (*setting_get)(void *b, const char *key, char **value, char **cause);
+	int (*setting_set)(void *b, const char *key, const char *value, char **cause);
+
+	int (*lease_acquire)(void *b, const char *name, const char *holder, int64_t now_ms,
+	    int64_t timeout_ms, char **holder_out, char **cause);
+	int (*lease_heartbeat)(void *b, const char *name, const char *holder, int64_t now_ms,
+	    int64_t timeout_ms, char **cause);
+	int (*lease_release)(void *b, const char *name, const char *holder, char **cause);
+
+	/*
+	 * Per device, in its own transaction: aggregates raw samples with ts < raw_cutoff_ms
+	 * (a multiple of bucket_ms) into buckets of bucket_ms, deletes them, and deletes
+	 * buckets with bucket_ts < keep_cutoff_ms.
+	 */
+	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
+	    char **cause);
+	int (*backup)(void *b, const char *path, char **cause);
+	int (*integrity_check)(void *b, char **cause);
+	int64_t (*size_bytes)(void *b);
+};
+
+/* Returns the backend ops and handle of an open store (for backend-specific tools and tests). */
+const struct store_ops *store_backend_ops(const struct store *s);
+void *store_backend_handle(const struct store *s);
+
+#endif

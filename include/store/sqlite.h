@@ -1,0 +1,29 @@
+#ifndef STORE_SQLITE_H
+#define STORE_SQLITE_H
+
+#include "store/backend.h"
+
+/*
+ * The SQLite backend: WAL, busy timeout 5 s, synchronous=NORMAL, foreign keys on, schema
+ * migrations applied one transaction per step with PRAGMA user_version. The functions below
+ * besides the ops table are for tests and maintenance tools, not for the engine.
+ */
+#define STORE_SQLITE_APPLICATION_ID 0x5348454c /* "SHEL", PRAGMA application_id */
+#define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
+
+/* The backend ops table (static). */
+const struct store_ops *store_sqlite_ops(void);
+
+/* Number of migration steps = schema version this binary writes. */
+int store_sqlite_schema_version(void);
+/*
+ * Test hook: creates (or brings) the database file at path to schema version `version` by
+ * applying only the first `version` migration steps. 0 leaves an empty database file.
+ */
+int store_sqlite_create_at_version(const char *path, int version, char **cause);
+/* Returns the schema version (PRAGMA user_version) of an open SQLite store, -1 otherwise. */
+int store_sqlite_user_version(struct store *s);
+/* Test hook: runs SQL (e.g. "PRAGMA max_page_count = 10") on an open SQLite store. */
+int store_sqlite_exec(struct store *s, const char *sql, char **cause);
+
+#endif

@@ -1,0 +1,1526 @@
+/*
+ * The SQLite backend. One connection per store; statements are prepared once after the
+ * schema is migrated and reset after every use; SQL takes bind parameters only. Every write
+ * runs in a short BEGIN IMMEDIATE transaction (a flush is one transaction around many
+ * put_* calls). Journal: WAL with synchronous=NORMAL, so a killed process loses at most the
+ * transaction in flight and never corrupts the file.
+ */
+#include "store/sqlite.h"
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Schema migrations: append-only. Step i (1-based) brings user_version i-1 to i. Never edit
+ * a released step; add a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the base registry, latest status, raw history, events, settings. */
+	"PRAGMA application_id = 1397245260;" /* STORE_SQLITE_APPLICATION_ID */
+	"CREATE TABLE devices ("
+	"  mac TEXT PRIMARY KEY NOT NULL"
+	"    CHECK (length(mac) = 12 AND mac NOT GLOB '*[^0-9a-f]*'),"
+	"  id TEXT COLLATE NOCASE,"
+	"  gen INTEGER,"
+	"  model TEXT,"
+	"  app TEXT,"
+	"  fw TEXT,"
+	"  name TEXT,"
+	"  host TEXT,"
+	"  port INTEGER,"
+	"  scheme TEXT,"
+	"  username TEXT,"
+	"  cred_ref TEXT,"
+	"  discovered_via TEXT,"
+	"  first_seen INTEGER,"
+	"  last_seen INTEGER"
+	");"
+	"CREATE TABLE status ("
+	"  mac TEXT PRIMARY KEY NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  ts INTEGER NOT NULL,"
+	"  state TEXT,"
+	"  error TEXT,"
+	"  power_w REAL,"
+	"  energy_wh REAL,"
+	"  temperature_c REAL,"
+	"  rssi_dbm REAL,"
+	"  uptime_s INTEGER,"
+	"  outputs_on INTEGER,"
+	"  fw_update INTEGER,"
+	"  cfg_rev INTEGER,"
+	"  json TEXT"
+	");"
+	"CREATE TABLE history ("
+	"  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  ts INTEGER NOT NULL,"
+	"  power_w REAL,"
+	"  energy_wh REAL,"
+	"  temperature_c REAL,"
+	"  rssi_dbm REAL,"
+	"  online INTEGER NOT NULL,"
+	"  PRIMARY KEY (mac, ts)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts INTEGER NOT NULL,"
+	"  mac TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  detail TEXT"
+	");"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  value TEXT NOT NULL"
+	");",
+
+	/* 2: TLS pin, lookup indexes, downsampled history. */
+	"ALTER TABLE devices ADD COLUMN tls_pin TEXT;"
+	"CREATE INDEX devices_id ON devices(id);"
+	"CREATE INDEX devices_host ON devices(host, port);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE TABLE history_5m ("
+	"  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  bucket_ts INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  power_min REAL, power_avg REAL, power_max REAL,"
+	"  temperature_min REAL, temperature_avg REAL, temperature_max REAL,"
+	"  rssi_min REAL, rssi_avg REAL, rssi_max REAL,"
+	"  energy_last REAL,"
+	"  online_frac REAL,"
+	"  PRIMARY KEY (mac, bucket_ts)"
+	") WITHOUT ROWID;",
+
+	/* 3: audit log and the poller lease. */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts INTEGER NOT NULL,"
+	"  who TEXT,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT,"
+	"  result TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE TABLE lease ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  holder TEXT NOT NULL,"
+	"  heartbeat_ts INTEGER NOT NULL,"
+	"  expires_ts INTEGER NOT NULL"
+	");",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define DEVICE_COLS                                                                      \
+	"mac, id, gen, model, app, fw, name, host, port, scheme, username, cred_ref, "   \
+	"tls_pin, discovered_via, first_seen, last_seen"
+#define STATUS_COLS                                                                      \
+	"mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, uptime_s, " \
+	"outputs_on, fw_update, cfg_rev, json"
+#define SAMPLE_COLS "mac, ts, power_w, energy_wh, temperature_c, rssi_dbm, online"
+#define BUCKET_COLS                                                                      \
+	"mac, bucket_ts, n, power_min, power_avg, power_max, temperature_min, "          \
+	"temperature_avg, temperature_max, rssi_min, rssi_avg, rssi_max, energy_last, "  \
+	"online_frac"
+/* Keep the stored value when the parameter is NULL, clear it when it is ''. */
+#define KEEP(col, p) col " = CASE WHEN " p " IS NULL THEN " col " ELSE NULLIF(" p ", '') END"
+/* Merge a minimum/maximum/average of a late batch into an existing bucket. */
+#define MERGE_MIN(c) c " = min(COALESCE(" c ", excluded." c "), COALESCE(excluded." c ", " c "))"
+#define MERGE_MAX(c) c " = max(COALESCE(" c ", excluded." c "), COALESCE(excluded." c ", " c "))"
+#define MERGE_AVG(c)                                                                      \
+	c " = CASE WHEN " c " IS NULL THEN excluded." c " WHEN excluded." c " IS NULL THEN " \
+	c " ELSE (" c " * n + excluded." c " * excluded.n) / (n + excluded.n) END"
+
+/* Every statement, prepared once after migration. */
+#define STATEMENTS                                                                       \
+	X(BEGIN, "BEGIN IMMEDIATE")                                                      \
+	X(COMMIT, "COMMIT")                                                              \
+	X(ROLLBACK, "ROLLBACK")                                                          \
+	X(DEV_UPSERT,                                                                    \
+	    "INSERT INTO devices (" DEVICE_COLS ") VALUES (?1, NULLIF(?2, ''), "          \
+	    "NULLIF(?3, 0), NULLIF(?4, ''), NULLIF(?5, ''), NULLIF(?6, ''), "             \
+	    "NULLIF(?7, ''), NULLIF(?8, ''), NULLIF(?9, 0), NULLIF(?10, ''), "            \
+	    "NULLIF(?11, ''), NULLIF(?12, ''), NULLIF(?13, ''), NULLIF(?14, ''), "        \
+	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0)) "                  \
+	    "ON CONFLICT(mac) DO UPDATE SET " KEEP("id", "?2") ", "                        \
+	    "gen = COALESCE(NULLIF(?3, 0), gen), " KEEP("model", "?4") ", "               \
+	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("name", "?7") ", "          \
+	    KEEP("host", "?8") ", port = COALESCE(NULLIF(?9, 0), port), "                 \
+	    KEEP("scheme", "?10") ", " KEEP("username", "?11") ", "                       \
+	    KEEP("cred_ref", "?12") ", " KEEP("tls_pin", "?13") ", "                      \
+	    KEEP("discovered_via", "?14") ", "                                            \
+	    "first_seen = COALESCE(min(first_seen, NULLIF(?15, 0)), first_seen, "         \
+	    "NULLIF(?15, 0)), "                                                           \
+	    "last_seen = COALESCE(max(last_seen, NULLIF(?16, 0)), last_seen, "            \
+	    "NULLIF(?16, 0))")                                                            \
+	X(DEV_DELETE, "DELETE FROM devices WHERE mac = ?1")                              \
+	X(DEV_BY_MAC, "SELECT " DEVICE_COLS " FROM devices WHERE mac = ?1")              \
+	X(DEV_BY_ID,                                                                     \
+	    "SELECT " DEVICE_COLS " FROM devices WHERE id = ?1 "                         \
+	    "ORDER BY last_seen DESC, mac LIMIT 1")                                       \
+	X(DEV_BY_HOST,                                                                   \
+	    "SELECT " DEVICE_COLS " FROM devices WHERE host = ?1 COLLATE NOCASE "        \
+	    "AND (?2 = 0 OR port = ?2) ORDER BY last_seen DESC, mac LIMIT 1")             \
+	X(DEV_LIST, "SELECT " DEVICE_COLS " FROM devices ORDER BY mac")                  \
+	X(DEV_MACS, "SELECT mac FROM devices ORDER BY mac")                              \
+	X(SEEN_PUT,                                                                      \
+	    "UPDATE devices SET last_seen = max(COALESCE(last_seen, 0), ?2) "            \
+	    "WHERE mac = ?1")                                                             \
+	X(STATUS_PUT,                                                                    \
+	    "INSERT INTO status (" STATUS_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "    \
+	    "?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM devices WHERE "       \
+	    "mac = ?1) ON CONFLICT(mac) DO UPDATE SET ts = excluded.ts, "                 \
+	    "state = excluded.state, error = excluded.error, "                           \
+	    "power_w = excluded.power_w, energy_wh = excluded.energy_wh, "               \
+	    "temperature_c = excluded.temperature_c, rssi_dbm = excluded.rssi_dbm, "     \
+	    "uptime_s = excluded.uptime_s, outputs_on = excluded.outputs_on, "           \
+	    "fw_update = excluded.fw_update, cfg_rev = excluded.cfg_rev, "               \
+	    "json = excluded.json WHERE excluded.ts >= status.ts")                       \
+	X(STATUS_GET, "SELECT " STATUS_COLS " FROM status WHERE mac = ?1")               \
+	X(SAMPLE_PUT,                                                                    \
+	    "INSERT OR REPLACE INTO history (" SAMPLE_COLS ") SELECT ?1, ?2, ?3, ?4, "    \
+	    "?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)")             \
+	X(SAMPLE_LIST,                                                                   \
+	    "SELECT " SAMPLE_COLS " FROM history WHERE mac = ?1 AND ts >= ?2 "           \
+	    "AND ts < ?3 ORDER BY ts")                                                    \
+	X(BUCKET_LIST,                                                                   \
+	    "SELECT " BUCKET_COLS " FROM history_5m WHERE mac = ?1 AND bucket_ts >= ?2 " \
+	    "AND bucket_ts < ?3 ORDER BY bucket_ts")                                      \
+	X(EVENT_PUT,                                                                     \
+	    "INSERT INTO events (ts, mac, kind, detail) VALUES (?1, NULLIF(?2, ''), ?3, " \
+	    "?4)")                                                                        \
+	X(EVENT_LIST,                                                                    \
+	    "SELECT id, ts, mac, kind, detail FROM events WHERE id > ?1 ORDER BY id "    \
+	    "LIMIT ?2")                                                                   \
+	X(AUDIT_PUT,                                                                     \
+	    "INSERT INTO audit (ts, who, action, target, result, detail) "               \
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
+	X(AUDIT_LIST,                                                                    \
+	    "SELECT id, ts, who, action, target, result, detail FROM audit "             \
+	    "WHERE id > ?1 ORDER BY id LIMIT ?2")                                         \
+	X(SETTING_GET, "SELECT value FROM settings WHERE key = ?1")                      \
+	X(SETTING_SET,                                                                   \
+	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "                         \
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                     \
+	X(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                            \
+	X(LEASE_GET, "SELECT holder, expires_ts FROM lease WHERE name = ?1")             \
+	X(LEASE_PUT,                                                                     \
+	    "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) "     \
+	    "VALUES (?1, ?2, ?3, ?4)")                                                    \
+	X(LEASE_BEAT,                                                                    \
+	    "UPDATE lease SET heartbeat_ts = ?3, expires_ts = ?4 "                       \
+	    "WHERE name = ?1 AND holder = ?2")                                            \
+	X(LEASE_DEL, "DELETE FROM lease WHERE name = ?1 AND holder = ?2")                \
+	X(PRUNE_AGG,                                                                     \
+	    "INSERT INTO history_5m (" BUCKET_COLS ") "                                  \
+	    "SELECT h.mac, (h.ts / ?2) * ?2 AS b, count(*), "                             \
+	    "min(h.power_w), avg(h.power_w), max(h.power_w), "                            \
+	    "min(h.temperature_c), avg(h.temperature_c), max(h.temperature_c), "         \
+	    "min(h.rssi_dbm), avg(h.rssi_dbm), max(h.rssi_dbm), "                         \
+	    "(SELECT e.energy_wh FROM history e WHERE e.mac = h.mac "                     \
+	    "  AND e.ts >= (h.ts / ?2) * ?2 AND e.ts < (h.ts / ?2) * ?2 + ?2 "           \
+	    "  AND e.energy_wh IS NOT NULL ORDER BY e.ts DESC LIMIT 1), "                 \
+	    "avg(h.online) "                                                              \
+	    "FROM history h WHERE h.mac = ?1 AND h.ts < ?3 GROUP BY b "                   \
+	    "ON CONFLICT(mac, bucket_ts) DO UPDATE SET "                                  \
+	    MERGE_MIN("power_min") ", " MERGE_AVG("power_avg") ", "                       \
+	    MERGE_MAX("power_max") ", " MERGE_MIN("temperature_min") ", "                 \
+	    MERGE_AVG("temperature_avg") ", " MERGE_MAX("temperature_max") ", "           \
+	    MERGE_MIN("rssi_min") ", " MERGE_AVG("rssi_avg") ", "                         \
+	    MERGE_MAX("rssi_max") ", "                                                    \
+	    "energy_last = COALESCE(excluded.energy_last, energy_last), "                 \
+	    MERGE_AVG("online_frac") ", n = n + excluded.n")                             \
+	X(PRUNE_RAW, "DELETE FROM history WHERE mac = ?1 AND ts < ?2")                   \
+	X(PRUNE_BUCKETS, "DELETE FROM history_5m WHERE mac = ?1 AND bucket_ts < ?2")     \
+	X(PAGE_COUNT, "PRAGMA page_count")                                               \
+	X(PAGE_SIZE, "PRAGMA page_size")
+
+enum stmt {
+#define X(name, sql) ST_##name,
+	STATEMENTS
+#undef X
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+#define X(name, sql) [ST_##name] = sql,
+	STATEMENTS
+#undef X
+};
+
+struct sq {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static int
+sq_error(sqlite3 *db, char **cause, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sets *cause to "<sqlite message>: <what>" and returns -1. */
+static int
+sq_error(sqlite3 *db, char **cause, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	*cause = xasprintf("%s: %s", db != NULL ? sqlite3_errmsg(db) : "out of memory", what);
+	return -1;
+}
+
+static void
+done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no rows; resets it. */
+static int
+run(struct sq *b, enum stmt i, char **cause, const char *what)
+{
+	sqlite3_stmt *st = b->st[i];
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sq_error(b->db, cause, "%s (%s)", what, b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v != STORE_NULL_INT)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static double
+col_real(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+static int64_t
+col_int(sqlite3_stmt *st, int i, int64_t null)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return null;
+	return sqlite3_column_int64(st, i);
+}
+
+static void
+col_mac(sqlite3_stmt *st, int i, char mac[STORE_MAC_LEN + 1])
+{
+	const char *s = col_text(st, i);
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n > STORE_MAC_LEN)
+		n = STORE_MAC_LEN;
+	memcpy(mac, s != NULL ? s : "", n);
+	mac[n] = '\0';
+}
+
+/* Transactions. */
+
+static int
+tx_begin(struct sq *b, char **cause)
+{
+	return run(b, ST_BEGIN, cause, "cannot start a write transaction");
+}
+
+static int
+tx_commit(struct sq *b, char **cause)
+{
+	return run(b, ST_COMMIT, cause, "cannot commit");
+}
+
+static void
+tx_rollback(struct sq *b)
+{
+	char *why = NULL;
+
+	/* After SQLITE_FULL, IOERR or BUSY SQLite may already have rolled back. */
+	if (sqlite3_get_autocommit(b->db))
+		return;
+	if (run(b, ST_ROLLBACK, &why, "cannot roll back") != 0) {
+		log_error("store: %s", why);
+		free(why);
+	}
+}
+
+/* Runs one statement (already bound) in its own transaction. */
+static int
+tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
+{
+	if (tx_begin(b, cause) != 0) {
+		done(b->st[i]);
+		return -1;
+	}
+	if (run(b, i, cause, what) != 0) {
+		tx_rollback(b);
+		return -1;
+	}
+	if (tx_commit(b, cause) != 0) {
+		tx_rollback(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opening and migration. */
+
+static int
+exec_sql(sqlite3 *db, const char *sql, char **cause, const char *what, const char *path)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s (%s)", msg != NULL ? msg : sqlite3_errmsg(db), what,
+		    path);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs a query returning one integer. */
+static int
+query_int(sqlite3 *db, const char *sql, int64_t *out, char **cause, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_error(db, cause, "%s (%s)", sql, path);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sq_error(db, cause, "%s (%s)", sql, path);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Reads the schema version (inside the caller's transaction) and checks the file is ours. */
+static int
+schema_version(sqlite3 *db, const char *path, int64_t *version, char **cause)
+{
+	int64_t appid, ntables;
+
+	if (query_int(db, "PRAGMA user_version", version, cause, path) != 0 ||
+	    query_int(db, "PRAGMA application_id", &appid, cause, path) != 0 ||
+	    query_int(db, "SELECT count(*) FROM sqlite_master", &ntables, cause, path) != 0)
+		return -1;
+	if ((*version == 0 && ntables > 0) ||
+	    (*version > 0 && appid != STORE_SQLITE_APPLICATION_ID)) {
+		*cause = xasprintf("%s is not a shelly-tui database", path);
+		return -1;
+	}
+	if (*version > NMIGRATIONS) {
+		*cause = xasprintf("database %s has schema version %lld, newer than this "
+		    "shelly-tui supports (%d): use a newer shelly-tui or another database", path,
+		    (long long)*version, NMIGRATIONS);
+		return -1;
+	}
+	if (*version < 0) {
+		*cause = xasprintf("database %s has an invalid schema version %lld", path,
+		    (long long)*version);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Brings the schema to version target, one transaction per step. An up-to-date database is
+ * only read (no write lock, so opening never waits for a busy writer). Otherwise the version
+ * is re-read inside each write transaction, so two processes migrating at once do not collide.
+ */
+static int
+migrate(sqlite3 *db, const char *path, int target, char **cause)
+{
+	int64_t version, from;
+	char sql[64];
+
+	if (exec_sql(db, "BEGIN", cause, "cannot read the database", path) != 0)
+		return -1;
+	if (schema_version(db, path, &from, cause) != 0)
+		goto fail;
+	if (exec_sql(db, "COMMIT", cause, "cannot read the database", path) != 0)
+		goto fail;
+	if (from >= target)
+		return 0;
+	for (;;) {
+		if (exec_sql(db, "BEGIN IMMEDIATE", cause, "cannot lock the database", path) != 0)
+			return -1;
+		if (schema_version(db, path, &version, cause) != 0)
+			goto fail;
+		if (version >= target)
+			break;
+		if (exec_sql(db, migrations[version], cause, "migrating the schema", path) != 0)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)version + 1);
+		if (exec_sql(db, sql, cause, "migrating the schema", path) != 0 ||
+		    exec_sql(db, "COMMIT", cause, "migrating the schema", path) != 0)
+			goto fail;
+	}
+	if (exec_sql(db, "COMMIT", cause, "cannot commit", path) != 0)
+		goto fail;
+	/* Creating a new database is not news; upgrading an existing one is. */
+	if (from > 0 && version > from)
+		log_info("store: database %s migrated from schema version %lld to %lld", path,
+		    (long long)from, (long long)version);
+	return 0;
+
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Creates the file with mode 0600 before SQLite does (SQLite would honour the umask). */
+static int
+prepare_file(const char *path, char **cause)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		*cause = xasprintf("cannot open database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		*cause = xasprintf("database %s is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The database holds credential references and tokens: nobody else may read it. Applied
+ * only once the file is known to be ours, so a wrong --db does not touch another file.
+ */
+static void
+make_private(const char *path)
+{
+	struct stat st;
+
+	if (strcmp(path, ":memory:") == 0 || stat(path, &st) != 0 || (st.st_mode & 077) == 0 ||
+	    st.st_uid != geteuid())
+		return;
+	if (chmod(path, st.st_mode & 0700) == 0)
+		log_warn("store: database %s was accessible to others; mode set to %04o", path,
+		    (unsigned)(st.st_mode & 0700));
+}
+
+/* Opens the connection and sets the pragmas every connection needs. */
+static int
+db_connect(const char *path, sqlite3 **out, char **cause)
+{
+	int memory = strcmp(path, ":memory:") == 0;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	const char *mode;
+
+	*out = NULL;
+	if (!memory && prepare_file(path, cause) != 0)
+		return -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sq_error(db, cause, "cannot open database %s", path);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, STORE_SQLITE_BUSY_TIMEOUT_MS);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	if (exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", cause,
+	    "cannot configure the database", path) != 0)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sq_error(db, cause, "cannot switch %s to WAL", path);
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (!memory && (mode == NULL || strcmp(mode, "wal") != 0))
+		log_warn("store: database %s: WAL not available, journal mode is %s", path,
+		    mode != NULL ? mode : "unknown");
+	sqlite3_finalize(st);
+	*out = db;
+	return 0;
+
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+static void
+sq_close(void *v)
+{
+	struct sq *b = v;
+
+	if (b == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(b->st[i]);
+	if (sqlite3_close(b->db) != SQLITE_OK)
+		log_error("store: closing %s: %s", b->path, sqlite3_errmsg(b->db));
+	free(b->path);
+	free(b);
+}
+
+static int
+sq_open(const char *path, void **out, char **cause)
+{
+	struct sq *b;
+	mode_t mask;
+	int rc;
+
+	*out = NULL;
+	b = xcalloc(1, sizeof *b);
+	b->path = xstrdup(path);
+	/* -wal and -shm are created while the umask forbids others (SQLite also copies the
+	 * database file's mode to them). */
+	mask = umask(077);
+	rc = db_connect(path, &b->db, cause);
+	if (rc == 0)
+		rc = migrate(b->db, path, NMIGRATIONS, cause);
+	if (rc == 0)
+		make_private(path);
+	umask(mask);
+	if (rc != 0) {
+		sq_close(b);
+		return -1;
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &b->st[i], NULL) != SQLITE_OK) {
+			sq_error(b->db, cause, "preparing statement %d (%s)", i, path);
+			sq_close(b);
+			return -1;
+		}
+	}
+	*out = b;
+	return 0;
+}
+
+/* Buffered writes. */
+
+static int
+sq_begin(void *v, char **cause)
+{
+	return tx_begin(v, cause);
+}
+
+static int
+sq_commit(void *v, char **cause)
+{
+	return tx_commit(v, cause);
+}
+
+static void
+sq_rollback(void *v)
+{
+	tx_rollback(v);
+}
+
+static int
+sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_SEEN_PUT];
+
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, ts_ms);
+	return run(b, ST_SEEN_PUT, cause, "writing last-seen times");
+}
+
+static int
+sq_put_status(void *v, const struct store_status *s, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_STATUS_PUT];
+
+	bind_text(st, 1, s->mac);
+	sqlite3_bind_int64(st, 2, s->ts_ms);
+	bind_text(st, 3, s->state);
+	bind_text(st, 4, s->error);
+	bind_real(st, 5, s->power_w);
+	bind_real(st, 6, s->energy_wh);
+	bind_real(st, 7, s->temperature_c);
+	bind_real(st, 8, s->rssi_dbm);
+	bind_int(st, 9, s->uptime_s);
+	bind_int(st, 10, s->outputs_on);
+	bind_int(st, 11, s->fw_update);
+	bind_int(st, 12, s->cfg_rev);
+	bind_text(st, 13, s->json);
+	return run(b, ST_STATUS_PUT, cause, "writing status");
+}
+
+static int
+sq_put_sample(void *v, const struct store_sample *s, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_SAMPLE_PUT];
+
+	bind_text(st, 1, s->mac);
+	sqlite3_bind_int64(st, 2, s->ts_ms);
+	bind_real(st, 3, s->power_w);
+	bind_real(st, 4, s->energy_wh);
+	bind_real(st, 5, s->temperature_c);
+	bind_real(st, 6, s->rssi_dbm);
+	sqlite3_bind_int(st, 7, s->online != 0);
+	return run(b, ST_SAMPLE_PUT, cause, "writing history");
+}
+
+static int
+sq_put_event(void *v, const struct store_event *ev, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_EVENT_PUT];
+
+	sqlite3_bind_int64(st, 1, ev->ts_ms);
+	bind_text(st, 2, ev->mac);
+	bind_text(st, 3, ev->kind);
+	bind_text(st, 4, ev->detail);
+	return run(b, ST_EVENT_PUT, cause, "writing events");
+}
+
+/* Devices. */
+
+static int
+sq_device_upsert(void *v, const struct store_device *d, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_DEV_UPSERT];
+
+	bind_text(st, 1, d->mac);
+	bind_text(st, 2, d->id);
+	sqlite3_bind_int(st, 3, d->gen);
+	bind_text(st, 4, d->model);
+	bind_text(st, 5, d->app);
+	bind_text(st, 6, d->fw);
+	bind_text(st, 7, d->name);
+	bind_text(st, 8, d->host);
+	sqlite3_bind_int(st, 9, d->port);
+	bind_text(st, 10, d->scheme);
+	bind_text(st, 11, d->user);
+	bind_text(st, 12, d->cred_ref);
+	bind_text(st, 13, d->tls_pin);
+	bind_text(st, 14, d->discovered_via);
+	sqlite3_bind_int64(st, 15, d->first_seen_ms);
+	sqlite3_bind_int64(st, 16, d->last_seen_ms);
+	return tx_run(b, ST_DEV_UPSERT, cause, "saving device");
+}
+
+static int
+sq_device_delete(void *v, const char *mac, char **cause)
+{
+	struct sq *b = v;
+
+	bind_text(b->st[ST_DEV_DELETE], 1, mac);
+	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
+		return -1;
+	return sqlite3_changes(b->db) > 0 ? 1 : 0;
+}
+
+static void
+row_device(sqlite3_stmt *st, struct store_device *d)
+{
+	memset(d, 0, sizeof *d);
+	col_mac(st, 0, d->mac);
+	d->id = col_text(st, 1);
+	d->gen = (int)col_int(st, 2, 0);
+	d->model = col_text(st, 3);
+	d->app = col_text(st, 4);
+	d->fw = col_text(st, 5);
+	d->name = col_text(st, 6);
+	d->host = col_text(st, 7);
+	d->port = (int)col_int(st, 8, 0);
+	d->scheme = col_text(st, 9);
+	d->user = col_text(st, 10);
+	d->cred_ref = col_text(st, 11);
+	d->tls_pin = col_text(st, 12);
+	d->discovered_via = col_text(st, 13);
+	d->first_seen_ms = col_int(st, 14, 0);
+	d->last_seen_ms = col_int(st, 15, 0);
+}
+
+static int
+sq_device_find(void *v, enum store_find how, const char *value, int port,
+    struct store_device **out, char **cause)
+{
+	struct sq *b = v;
+	enum stmt i = how == STORE_FIND_MAC ? ST_DEV_BY_MAC :
+	    how == STORE_FIND_ID ? ST_DEV_BY_ID : ST_DEV_BY_HOST;
+	sqlite3_stmt *st = b->st[i];
+	struct store_device d;
+	int rc;
+
+	*out = NULL;
+	bind_text(st, 1, value);
+	if (i == ST_DEV_BY_HOST)
+		sqlite3_bind_int(st, 2, port);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_device(st, &d);
+		*out = store_device_dup(&d);
+		done(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "looking up a device (%s)", b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+/* Steps st, calling row(st, arg) per row until it returns non-zero; resets st. */
+static int
+each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *arg,
+    char **cause, const char *what)
+{
+	sqlite3_stmt *st = b->st[i];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(st, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "%s (%s)", what, b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+/* A user callback and its argument, carried through each_row. */
+struct relay {
+	union {
+		store_device_cb dev;
+		store_sample_cb smp;
+		store_bucket_cb bk;
+		store_event_cb ev;
+		store_audit_cb au;
+	} cb;
+	void *arg;
+};
+
+static int
+device_row(sqlite3_stmt *st, void *arg)
+{
+	struct relay *r = arg;
+	struct store_device d;
+
+	row_device(st, &d);
+	return r->cb.dev(&d, r->arg);
+}
+
+static int
+sq_device_list(void *v, store_device_cb cb, void *arg, char **cause)
+{
+	struct relay r = { .cb.dev = cb, .arg = arg };
+
+	return each_row(v, ST_DEV_LIST, device_row, &r, cause, "listing devices");
+}
+
+/* Status, history, events, audit. */
+
+static int
+sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_STATUS_GET];
+	struct store_status s;
+	int rc;
+
+	*out = NULL;
+	bind_text(st, 1, mac);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(&s, 0, sizeof s);
+		col_mac(st, 0, s.mac);
+		s.ts_ms = col_int(st, 1, 0);
+		s.state = col_text(st, 2);
+		s.error = col_text(st, 3);
+		s.power_w = col_real(st, 4);
+		s.energy_wh = col_real(st, 5);
+		s.temperature_c = col_real(st, 6);
+		s.rssi_dbm = col_real(st, 7);
+		s.uptime_s = col_int(st, 8, STORE_NULL_INT);
+		s.outputs_on = col_int(st, 9, STORE_NULL_INT);
+		s.fw_update = col_int(st, 10, STORE_NULL_INT);
+		s.cfg_rev = col_int(st, 11, STORE_NULL_INT);
+		s.json = col_text(st, 12);
+		*out = store_status_dup(&s);
+		done(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "reading status (%s)", b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+static int
+sample_row(sqlite3_stmt *st, void *arg)
+{
+	struct relay *r = arg;
+	struct store_sample s;
+
+	memset(&s, 0, sizeof s);
+	col_mac(st, 0, s.mac);
+	s.ts_ms = col_int(st, 1, 0);
+	s.power_w = col_real(st, 2);
+	s.energy_wh = col_real(st, 3);
+	s.temperature_c = col_real(st, 4);
+	s.rssi_dbm = col_real(st, 5);
+	s.online = col_int(st, 6, 0) != 0;
+	return r->cb.smp(&s, r->arg);
+}
+
+static int
+sq_history_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_sample_cb cb,
+    void *arg, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_SAMPLE_LIST];
+	struct relay r = { .cb.smp = cb, .arg = arg };
+
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	return each_row(b, ST_SAMPLE_LIST, sample_row, &r, cause, "reading history");
+}
+
+static int
+bucket_row(sqlite3_stmt *st, void *arg)
+{
+	struct relay *r = arg;
+	struct store_bucket k;
+
+	memset(&k, 0, sizeof k);
+	col_mac(st, 0, k.mac);
+	k.bucket_ms = col_int(st, 1, 0);
+	k.n = col_int(st, 2, 0);
+	k.power_min_w = col_real(st, 3);
+	k.power_avg_w = col_real(st, 4);
+	k.power_max_w = col_real(st, 5);
+	k.temperature_min_c = col_real(st, 6);
+	k.temperature_avg_c = col_real(st, 7);
+	k.temperature_max_c = col_real(st, 8);
+	k.rssi_min_dbm = col_real(st, 9);
+	k.rssi_avg_dbm = col_real(st, 10);
+	k.rssi_max_dbm = col_real(st, 11);
+	k.energy_last_wh = col_real(st, 12);
+	k.online_frac = col_real(st, 13);
+	return r->cb.bk(&k, r->arg);
+}
+
+static int
+sq_bucket_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_bucket_cb cb,
+    void *arg, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_BUCKET_LIST];
+	struct relay r = { .cb.bk = cb, .arg = arg };
+
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	return each_row(b, ST_BUCKET_LIST, bucket_row, &r, cause, "reading history");
+}
+
+/* SQLite's LIMIT takes a signed 64-bit integer; -1 means none. */
+static int64_t
+limit_of(size_t limit)
+{
+	return limit == 0 || limit > (size_t)INT64_MAX ? -1 : (int64_t)limit;
+}
+
+static int
+event_row(sqlite3_stmt *st, void *arg)
+{
+	struct relay *r = arg;
+	struct store_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.id = col_int(st, 0, 0);
+	ev.ts_ms = col_int(st, 1, 0);
+	col_mac(st, 2, ev.mac);
+	ev.kind = col_text(st, 3);
+	ev.detail = col_text(st, 4);
+	return r->cb.ev(&ev, r->arg);
+}
+
+static int
+sq_event_list(void *v, int64_t after_id, size_t limit, store_event_cb cb, void *arg,
+    char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_EVENT_LIST];
+	struct relay r = { .cb.ev = cb, .arg = arg };
+
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, limit_of(limit));
+	return each_row(b, ST_EVENT_LIST, event_row, &r, cause, "reading events");
+}
+
+static int
+sq_audit_append(void *v, const struct store_audit *a, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_AUDIT_PUT];
+
+	sqlite3_bind_int64(st, 1, a->ts_ms);
+	bind_text(st, 2, a->who);
+	bind_text(st, 3, a->action);
+	bind_text(st, 4, a->target);
+	bind_text(st, 5, a->result);
+	bind_text(st, 6, a->detail);
+	return tx_run(b, ST_AUDIT_PUT, cause, "writing the audit log");
+}
+
+static int
+audit_row(sqlite3_stmt *st, void *arg)
+{
+	struct relay *r = arg;
+	struct store_audit a;
+
+	memset(&a, 0, sizeof a);
+	a.id = col_int(st, 0, 0);
+	a.ts_ms = col_int(st, 1, 0);
+	a.who = col_text(st, 2);
+	a.action = col_text(st, 3);
+	a.target = col_text(st, 4);
+	a.result = col_text(st, 5);
+	a.detail = col_text(st, 6);
+	return r->cb.au(&a, r->arg);
+}
+
+static int
+sq_audit_list(void *v, int64_t after_id, size_t limit, store_audit_cb cb, void *arg,
+    char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_AUDIT_LIST];
+	struct relay r = { .cb.au = cb, .arg = arg };
+
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, limit_of(limit));
+	return each_row(b, ST_AUDIT_LIST, audit_row, &r, cause, "reading the audit log");
+}
+
+/* Settings. */
+
+static int
+sq_setting_get(void *v, const char *key, char **value, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_SETTING_GET];
+	const char *s;
+	int rc;
+
+	*value = NULL;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s = col_text(st, 0);
+		*value = xstrdup(s != NULL ? s : "");
+		done(st);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "reading setting %s (%s)", key, b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+static int
+sq_setting_set(void *v, const char *key, const char *value, char **cause)
+{
+	struct sq *b = v;
+	enum stmt i = value != NULL ? ST_SETTING_SET : ST_SETTING_DEL;
+
+	bind_text(b->st[i], 1, key);
+	if (value != NULL)
+		bind_text(b->st[i], 2, value);
+	return tx_run(b, i, cause, "writing a setting");
+}
+
+/* Leases. */
+
+static int
+sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms, char **holder_out, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_LEASE_GET];
+	char *other = NULL;
+	int rc;
+
+	*holder_out = NULL;
+	if (tx_begin(b, cause) != 0)
+		return -1;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *h = col_text(st, 0);
+
+		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms)
+			other = xstrdup(h);
+	} else if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "reading lease %s (%s)", name, b->path);
+		done(st);
+		tx_rollback(b);
+		return -1;
+	}
+	done(st);
+	if (other != NULL) {
+		tx_rollback(b);
+		*holder_out = other;
+		return 0;
+	}
+	st = b->st[ST_LEASE_PUT];
+	bind_text(st, 1, name);
+	bind_text(st, 2, holder);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	if (run(b, ST_LEASE_PUT, cause, "taking a lease") != 0 || tx_commit(b, cause) != 0) {
+		tx_rollback(b);
+		return -1;
+	}
+	return 1;
+}
+
+static int
+sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_LEASE_BEAT];
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, holder);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	if (tx_run(b, ST_LEASE_BEAT, cause, "renewing a lease") != 0)
+		return -1;
+	return sqlite3_changes(b->db) > 0 ? 1 : 0;
+}
+
+static int
+sq_lease_release(void *v, const char *name, const char *holder, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = b->st[ST_LEASE_DEL];
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, holder);
+	return tx_run(b, ST_LEASE_DEL, cause, "releasing a lease");
+}
+
+/* Maintenance. */
+
+static int
+mac_row(sqlite3_stmt *st, void *arg)
+{
+	struct {
+		char (*v)[STORE_MAC_LEN + 1];
+		size_t n, cap;
+	} *macs = arg;
+
+	if (macs->n == macs->cap) {
+		macs->cap = macs->cap ? macs->cap * 2 : 64;
+		macs->v = xreallocarray(macs->v, macs->cap, sizeof *macs->v);
+	}
+	col_mac(st, 0, macs->v[macs->n++]);
+	return 0;
+}
+
+/* Aggregates, deletes raw samples and old buckets of one device in one transaction. */
+static int
+prune_device(struct sq *b, const char *mac, int64_t raw_cutoff_ms, int64_t bucket_ms,
+    int64_t keep_cutoff_ms, char **cause)
+{
+	sqlite3_stmt *st;
+
+	if (tx_begin(b, cause) != 0)
+		return -1;
+	st = b->st[ST_PRUNE_AGG];
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, bucket_ms);
+	sqlite3_bind_int64(st, 3, raw_cutoff_ms);
+	if (run(b, ST_PRUNE_AGG, cause, "downsampling history") != 0)
+		goto fail;
+	st = b->st[ST_PRUNE_RAW];
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, raw_cutoff_ms);
+	if (run(b, ST_PRUNE_RAW, cause, "deleting old history") != 0)
+		goto fail;
+	st = b->st[ST_PRUNE_BUCKETS];
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, keep_cutoff_ms);
+	if (run(b, ST_PRUNE_BUCKETS, cause, "deleting old history") != 0)
+		goto fail;
+	if (tx_commit(b, cause) != 0)
+		goto fail;
+	return 0;
+
+fail:
+	tx_rollback(b);
+	return -1;
+}
+
+static int
+sq_prune(void *v, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
+    char **cause)
+{
+	struct sq *b = v;
+	struct {
+		char (*v)[STORE_MAC_LEN + 1];
+		size_t n, cap;
+	} macs = { 0 };
+	int rc = 0;
+
+	/* History rows exist only for registered devices (foreign key, cascade). */
+	if (each_row(b, ST_DEV_MACS, mac_row, &macs, cause, "listing devices") != 0)
+		return -1;
+	for (size_t i = 0; i < macs.n && rc == 0; i++)
+		rc = prune_device(b, macs.v[i], raw_cutoff_ms, bucket_ms, keep_cutoff_ms, cause);
+	free(macs.v);
+	return rc;
+}
+
+/* fsyncs a file or directory; best effort for directories. */
+static int
+sync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+sq_backup(void *v, const char *path, char **cause)
+{
+	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	struct sq *b = v;
+	sqlite3_backup *bk;
+	sqlite3 *dst = NULL;
+	struct stat a, t;
+	char *tmp, *dircopy;
+	int fd, rc, tries = 0;
+
+	/* Replacing the live database by its own copy would break every connection. */
+	if (strcmp(b->path, ":memory:") != 0 && stat(path, &t) == 0 &&
+	    stat(b->path, &a) == 0 && a.st_dev == t.st_dev && a.st_ino == t.st_ino) {
+		*cause = xasprintf("backup: %s is the database itself", path);
+		return -1;
+	}
+	tmp = xasprintf("%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp); /* mode 0600 */
+	if (fd < 0) {
+		*cause = xasprintf("backup: cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		sq_error(dst, cause, "backup: cannot open %s", tmp);
+		goto fail;
+	}
+	bk = sqlite3_backup_init(dst, "main", b->db, "main");
+	if (bk == NULL) {
+		sq_error(dst, cause, "backup of %s", b->path);
+		goto fail;
+	}
+	/*
+	 * All pages in one step: one read transaction, so the copy is a consistent snapshot
+	 * even while other processes write (WAL readers do not block writers). The
+	 * destination is private; busy/locked can only be transient.
+	 */
+	do {
+		rc = sqlite3_backup_step(bk, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+	    ++tries < STORE_SQLITE_BUSY_TIMEOUT_MS / 20);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("%s: backup of %s to %s", sqlite3_errstr(rc), b->path, path);
+		goto fail;
+	}
+	/* A backup is one self-contained file: rollback journal, no -wal beside it. */
+	if (exec_sql(dst, "PRAGMA journal_mode = DELETE", cause, "backup", tmp) != 0)
+		goto fail;
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		sq_error(dst, cause, "backup: closing %s", tmp);
+		goto fail;
+	}
+	dst = NULL;
+	/* Side files of the file being replaced must not be applied to the copy. */
+	for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+		char *f = xasprintf("%s%s", path, side[i]);
+
+		if (unlink(f) != 0 && errno != ENOENT)
+			log_warn("store: backup: cannot remove %s: %s", f, strerror(errno));
+		free(f);
+	}
+	if (sync_path(tmp, 0) != 0 || rename(tmp, path) != 0) {
+		*cause = xasprintf("backup: cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	dircopy = xstrdup(path);
+	sync_path(dirname(dircopy), 1);
+	free(dircopy);
+	free(tmp);
+	return 0;
+
+fail:
+	sqlite3_close(dst);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+static int
+sq_integrity_check(void *v, char **cause)
+{
+	static const char *const checks[] = {
+		"PRAGMA integrity_check(20)",
+		"PRAGMA foreign_key_check",
+	};
+	struct sq *b = v;
+	sqlite3_stmt *st = NULL;
+	char *problems = NULL, *p;
+	int rc, nproblems = 0;
+
+	for (size_t c = 0; c < sizeof checks / sizeof checks[0]; c++) {
+		if (sqlite3_prepare_v2(b->db, checks[c], -1, &st, NULL) != SQLITE_OK) {
+			free(problems);
+			return sq_error(b->db, cause, "checking %s", b->path);
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *msg;
+
+			if (c == 0) {
+				msg = (const char *)sqlite3_column_text(st, 0);
+				if (msg != NULL && strcmp(msg, "ok") == 0)
+					continue;
+				p = xasprintf("%s%s%s", problems ? problems : "",
+				    problems ? "; " : "", msg ? msg : "?");
+			} else {
+				msg = (const char *)sqlite3_column_text(st, 0);
+				p = xasprintf("%s%sforeign key violation in %s row %lld",
+				    problems ? problems : "", problems ? "; " : "",
+				    msg ? msg : "?", (long long)sqlite3_column_int64(st, 1));
+			}
+			free(problems);
+			problems = p;
+			nproblems++;
+		}
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			free(problems);
+			return sq_error(b->db, cause, "checking %s", b->path);
+		}
+		sqlite3_finalize(st);
+	}
+	if (nproblems > 0) {
+		*cause = xasprintf("database %s is damaged: %s", b->path, problems);
+		free(problems);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+pragma_value(struct sq *b, enum stmt i)
+{
+	sqlite3_stmt *st = b->st[i];
+	int64_t v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	done(st);
+	return v;
+}
+
+static int64_t
+sq_size_bytes(void *v)
+{
+	int64_t pages = pragma_value(v, ST_PAGE_COUNT);
+	int64_t size = pragma_value(v, ST_PAGE_SIZE);
+
+	if (pages < 0 || size <= 0 || pages > INT64_MAX / size)
+		return -1;
+	return pages * size;
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.put_seen = sq_put_seen,
+	.put_status = sq_put_status,
+	.put_sample = sq_put_sample,
+	.put_event = sq_put_event,
+	.device_upsert = sq_device_upsert,
+	.device_delete = sq_device_delete,
+	.device_find = sq_device_find,
+	.device_list = sq_device_list,
+	.status_get = sq_status_get,
+	.history_list = sq_history_list,
+	.bucket_list = sq_bucket_list,
+	.event_list = sq_event_list,
+	.audit_append = sq_audit_append,
+	.audit_list = sq_audit_list,
+	.setting_get = sq_setting_get,
+	.setting_set = sq_setting_set,
+	.lease_acquire = sq_lease_acquire,
+	.lease_heartbeat = sq_lease_heartbeat,
+	.lease_release = sq_lease_release,
+	.prune = sq_prune,
+	.backup = sq_backup,
+	.integrity_check = sq_integrity_check,
+	.size_bytes = sq_size_bytes,
+};
+
+const struct store_ops *
+store_sqlite_ops(void)
+{
+	return &sqlite_ops;
+}
+
+int
+store_sqlite_schema_version(void)
+{
+	return NMIGRATIONS;
+}
+
+int
+store_sqlite_create_at_version(const char *path, int version, char **cause)
+{
+	sqlite3 *db;
+	int rc;
+
+	if (version < 0 || version > NMIGRATIONS) {
+		*cause = xasprintf("no schema version %d", version);
+		return -1;
+	}
+	if (db_connect(path, &db, cause) != 0)
+		return -1;
+	rc = migrate(db, path, version, cause);
+	sqlite3_close(db);
+	return rc;
+}
+
+static struct sq *
+sqlite_of(struct store *s)
+{
+	return store_backend_ops(s) == &sqlite_ops ? store_backend_handle(s) : NULL;
+}
+
+int
+store_sqlite_user_version(struct store *s)
+{
+	struct sq *b = sqlite_of(s);
+	int64_t v;
+	char *why = NULL;
+
+	if (b == NULL)
+		return -1;
+	if (query_int(b->db, "PRAGMA user_version", &v, &why, b->path) != 0) {
+		free(why);
+		return -1;
+	}
+	return (int)v;
+}
+
+int
+store_sqlite_exec(struct store *s, const char *sql, char **cause)
+{
+	struct sq *b = sqlite_of(s);
+
+	if (b == NULL) {
+		*cause = xstrdup("not an SQLite store");
+		return -1;
+	}
+	return exec_sql(b->db, sql, cause, "exec", b->path);
+}

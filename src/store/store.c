@@ -1,0 +1,1014 @@
+/*
+ * The backend-independent part of the store: URL dispatch, argument checks, record copies,
+ * the write queue flushed in one transaction, and list callbacks made re-entrant by
+ * collecting rows before calling the user's callback.
+ */
+#include "store/store.h"
+
+#include "store/backend.h"
+#include "store/sqlite.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define QUEUE_LIMIT_DEFAULT 100000
+
+struct seen {
+	char mac[STORE_MAC_LEN + 1];
+	int64_t ts_ms;
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *b;
+
+	/* The write queue. Statuses and last-seen updates are coalesced per MAC. */
+	struct store_status **status;
+	size_t nstatus, capstatus;
+	struct seen *seen;
+	size_t nseen, capseen;
+	struct store_sample *smp; /* ring: smp_len samples from smp_head */
+	size_t smp_cap, smp_head, smp_len, smp_limit;
+	struct store_event **ev;
+	size_t nev, capev;
+	uint64_t dropped;
+
+	int healthy;
+	char *last_error;
+};
+
+/* A growable array of heap records collected from a backend before callbacks run. */
+struct vec {
+	void **v;
+	size_t n, cap;
+};
+
+static void
+vec_push(struct vec *vec, void *p)
+{
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 16;
+		vec->v = xreallocarray(vec->v, vec->cap, sizeof *vec->v);
+	}
+	vec->v[vec->n++] = p;
+}
+
+static void
+vec_done(struct vec *vec)
+{
+	for (size_t i = 0; i < vec->n; i++)
+		free(vec->v[i]);
+	free(vec->v);
+	vec->v = NULL;
+	vec->n = vec->cap = 0;
+}
+
+/* Hands a backend's cause to the caller (who may pass NULL). */
+static void
+give_cause(char **cause, char *why)
+{
+	if (cause != NULL)
+		*cause = why;
+	else
+		free(why);
+}
+
+static int
+fail(char **cause, char *why)
+{
+	give_cause(cause, why);
+	return -1;
+}
+
+static int
+mac_valid(const char *mac)
+{
+	size_t i;
+
+	for (i = 0; mac[i] != '\0'; i++) {
+		if (!((mac[i] >= '0' && mac[i] <= '9') || (mac[i] >= 'a' && mac[i] <= 'f')))
+			return 0;
+	}
+	return i == STORE_MAC_LEN;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+store_mac_parse(const char *in, char out[STORE_MAC_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, i = 0;
+	char sep = 0;
+
+	if (in == NULL)
+		return -1;
+	while (in[i] != '\0') {
+		int v = hexval(in[i]);
+
+		if (v < 0) {
+			/* A separator is allowed only between pairs, and always the same one. */
+			if ((in[i] != ':' && in[i] != '-') || n == 0 || n % 2 != 0 ||
+			    n == STORE_MAC_LEN || (sep != 0 && in[i] != sep))
+				return -1;
+			if (sep == 0 && n != 2)
+				return -1;
+			sep = in[i++];
+			if (hexval(in[i]) < 0)
+				return -1;
+			continue;
+		}
+		if (n == STORE_MAC_LEN)
+			return -1;
+		if (sep != 0 && n % 2 == 0 && in[i - 1] != sep)
+			return -1;
+		out[n++] = hex[v];
+		i++;
+	}
+	if (n != STORE_MAC_LEN)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* Creates dir and its missing parents with mode 0700. */
+static int
+mkdir_p(const char *dir, char **cause)
+{
+	char *p = xstrdup(dir);
+	struct stat st;
+
+	for (char *s = p + 1;; s++) {
+		int end = *s == '\0';
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			give_cause(cause, xasprintf("cannot create directory %s: %s", p,
+			    strerror(errno)));
+			free(p);
+			return -1;
+		}
+		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			give_cause(cause, xasprintf("%s is not a directory", p));
+			free(p);
+			return -1;
+		}
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+char *
+store_default_path(char **cause)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home;
+	char *dir, *path;
+
+	/* The XDG spec says relative paths are invalid and must be ignored. */
+	if (xdg != NULL && xdg[0] == '/') {
+		dir = xasprintf("%s/shelly-tui", xdg);
+	} else {
+		home = getenv("HOME");
+		if (home == NULL || home[0] != '/') {
+			struct passwd *pw = getpwuid(getuid());
+
+			home = pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : NULL;
+		}
+		if (home == NULL || home[0] != '/') {
+			give_cause(cause, xstrdup("cannot find a home directory for the database "
+			    "(set HOME or XDG_DATA_HOME, or give --db)"));
+			return NULL;
+		}
+		dir = xasprintf("%s/.local/share/shelly-tui", home);
+	}
+	if (mkdir_p(dir, cause) != 0) {
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/shelly.db", dir);
+	free(dir);
+	return path;
+}
+
+int
+store_open(const char *url, struct store **out, char **cause)
+{
+	const struct store_ops *ops = store_sqlite_ops();
+	const char *target = url;
+	char *why = NULL;
+	struct store *s;
+	void *b;
+
+	*out = NULL;
+	if (url == NULL || *url == '\0')
+		return fail(cause, xstrdup("no database path given"));
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		target = url + 7;
+		if (strncmp(target, "//", 2) == 0)
+			target += 2;
+	} else if (strncmp(url, "postgres://", 11) == 0 ||
+	    strncmp(url, "postgresql://", 13) == 0) {
+		/* The URL is not echoed: it may carry a password. */
+		return fail(cause, xstrdup("cannot open a PostgreSQL database: shelly-tui was "
+		    "not built with PostgreSQL"));
+	} else {
+		const char *colon = strstr(url, "://");
+
+		if (colon != NULL && memchr(url, '/', (size_t)(colon - url)) == NULL)
+			return fail(cause, xasprintf("unknown database URL scheme \"%.*s\" "
+			    "(use sqlite:PATH or a path)", (int)(colon - url), url));
+	}
+	if (*target == '\0')
+		return fail(cause, xstrdup("no database path given"));
+	if (ops->open(target, &b, &why) != 0)
+		return fail(cause, why);
+	s = xcalloc(1, sizeof *s);
+	s->ops = ops;
+	s->b = b;
+	s->smp_limit = QUEUE_LIMIT_DEFAULT;
+	s->healthy = 1;
+	*out = s;
+	return 0;
+}
+
+static void
+queue_clear(struct store *s)
+{
+	for (size_t i = 0; i < s->nstatus; i++)
+		free(s->status[i]);
+	for (size_t i = 0; i < s->nev; i++)
+		free(s->ev[i]);
+	s->nstatus = s->nseen = s->nev = 0;
+	s->smp_head = s->smp_len = 0;
+}
+
+void
+store_free(struct store *s)
+{
+	char *why = NULL;
+
+	if (s == NULL)
+		return;
+	if (store_queue_len(s) > 0 && store_flush(s, &why) != 0) {
+		log_error("store: %s; %zu queued items lost at close", why, store_queue_len(s));
+		free(why);
+	}
+	queue_clear(s);
+	s->ops->close(s->b);
+	free(s->status);
+	free(s->seen);
+	free(s->smp);
+	free(s->ev);
+	free(s->last_error);
+	free(s);
+}
+
+const char *
+store_backend_name(const struct store *s)
+{
+	return s->ops->name;
+}
+
+const struct store_ops *
+store_backend_ops(const struct store *s)
+{
+	return s->ops;
+}
+
+void *
+store_backend_handle(const struct store *s)
+{
+	return s->b;
+}
+
+/* Record copies: the strings follow the record in the same allocation. */
+
+static size_t
+slen(const char *str)
+{
+	return str != NULL ? strlen(str) + 1 : 0;
+}
+
+static const char *
+scopy(char **p, const char *str)
+{
+	size_t n;
+	char *r;
+
+	if (str == NULL)
+		return NULL;
+	n = strlen(str) + 1;
+	r = *p;
+	memcpy(r, str, n);
+	*p += n;
+	return r;
+}
+
+void
+store_device_free(struct store_device *d)
+{
+	free(d);
+}
+
+void
+store_status_free(struct store_status *st)
+{
+	free(st);
+}
+
+struct store_device *
+store_device_dup(const struct store_device *d)
+{
+	size_t size = sizeof *d + slen(d->id) + slen(d->model) + slen(d->app) + slen(d->fw) +
+	    slen(d->name) + slen(d->host) + slen(d->scheme) + slen(d->user) +
+	    slen(d->cred_ref) + slen(d->tls_pin) + slen(d->discovered_via);
+	struct store_device *c = xmalloc(size);
+	char *p = (char *)(c + 1);
+
+	*c = *d;
+	c->id = scopy(&p, d->id);
+	c->model = scopy(&p, d->model);
+	c->app = scopy(&p, d->app);
+	c->fw = scopy(&p, d->fw);
+	c->name = scopy(&p, d->name);
+	c->host = scopy(&p, d->host);
+	c->scheme = scopy(&p, d->scheme);
+	c->user = scopy(&p, d->user);
+	c->cred_ref = scopy(&p, d->cred_ref);
+	c->tls_pin = scopy(&p, d->tls_pin);
+	c->discovered_via = scopy(&p, d->discovered_via);
+	return c;
+}
+
+struct store_status *
+store_status_dup(const struct store_status *st)
+{
+	size_t size = sizeof *st + slen(st->state) + slen(st->error) + slen(st->json);
+	struct store_status *c = xmalloc(size);
+	char *p = (char *)(c + 1);
+
+	*c = *st;
+	c->state = scopy(&p, st->state);
+	c->error = scopy(&p, st->error);
+	c->json = scopy(&p, st->json);
+	return c;
+}
+
+struct store_event *
+store_event_dup(const struct store_event *ev)
+{
+	size_t size = sizeof *ev + slen(ev->kind) + slen(ev->detail);
+	struct store_event *c = xmalloc(size);
+	char *p = (char *)(c + 1);
+
+	*c = *ev;
+	c->kind = scopy(&p, ev->kind);
+	c->detail = scopy(&p, ev->detail);
+	return c;
+}
+
+struct store_audit *
+store_audit_dup(const struct store_audit *a)
+{
+	size_t size = sizeof *a + slen(a->who) + slen(a->action) + slen(a->target) +
+	    slen(a->result) + slen(a->detail);
+	struct store_audit *c = xmalloc(size);
+	char *p = (char *)(c + 1);
+
+	*c = *a;
+	c->who = scopy(&p, a->who);
+	c->action = scopy(&p, a->action);
+	c->target = scopy(&p, a->target);
+	c->result = scopy(&p, a->result);
+	c->detail = scopy(&p, a->detail);
+	return c;
+}
+
+/* Devices. */
+
+int
+store_device_upsert(struct store *s, const struct store_device *d, char **cause)
+{
+	struct store_device copy = *d;
+	char *why = NULL;
+
+	if (store_mac_parse(d->mac, copy.mac) != 0)
+		return fail(cause, xasprintf("invalid MAC \"%.*s\"", STORE_MAC_LEN + 1, d->mac));
+	if (d->gen < 0 || d->gen > 99)
+		return fail(cause, xasprintf("device %s: invalid generation %d", copy.mac, d->gen));
+	if (d->port < 0 || d->port > 65535)
+		return fail(cause, xasprintf("device %s: invalid port %d", copy.mac, d->port));
+	if (s->ops->device_upsert(s->b, &copy, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+static struct store_device *
+find(struct store *s, enum store_find how, const char *value, int port)
+{
+	struct store_device *d = NULL;
+	char *why = NULL;
+
+	if (value == NULL)
+		return NULL;
+	if (s->ops->device_find(s->b, how, value, port, &d, &why) < 0) {
+		log_error("store: %s", why);
+		free(why);
+		return NULL;
+	}
+	return d;
+}
+
+struct store_device *
+store_device_find_mac(struct store *s, const char *mac)
+{
+	char norm[STORE_MAC_LEN + 1];
+
+	if (store_mac_parse(mac, norm) != 0)
+		return NULL;
+	return find(s, STORE_FIND_MAC, norm, 0);
+}
+
+struct store_device *
+store_device_find_id(struct store *s, const char *id)
+{
+	return find(s, STORE_FIND_ID, id, 0);
+}
+
+struct store_device *
+store_device_find(struct store *s, const char *key)
+{
+	struct store_device *d = store_device_find_mac(s, key);
+
+	return d != NULL ? d : store_device_find_id(s, key);
+}
+
+struct store_device *
+store_device_find_host(struct store *s, const char *host, int port)
+{
+	return find(s, STORE_FIND_HOST, host, port);
+}
+
+static void
+queue_purge(struct store *s, const char *mac)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < s->nstatus; i++) {
+		if (strcmp(s->status[i]->mac, mac) == 0)
+			free(s->status[i]);
+		else
+			s->status[j++] = s->status[i];
+	}
+	s->nstatus = j;
+	for (i = j = 0; i < s->nseen; i++) {
+		if (strcmp(s->seen[i].mac, mac) != 0)
+			s->seen[j++] = s->seen[i];
+	}
+	s->nseen = j;
+	for (i = j = 0; i < s->smp_len; i++) {
+		const struct store_sample *x = &s->smp[(s->smp_head + i) % s->smp_cap];
+
+		if (strcmp(x->mac, mac) != 0)
+			s->smp[(s->smp_head + j++) % s->smp_cap] = *x;
+	}
+	s->smp_len = j;
+	/* Events stay: they are history, not device state. */
+}
+
+int
+store_device_remove(struct store *s, const char *key, char **cause)
+{
+	struct store_device *d = store_device_find(s, key);
+	char mac[STORE_MAC_LEN + 1];
+	char *why = NULL;
+	int rc;
+
+	if (d == NULL)
+		return 0;
+	memcpy(mac, d->mac, sizeof mac);
+	store_device_free(d);
+	rc = s->ops->device_delete(s->b, mac, &why);
+	if (rc < 0)
+		return fail(cause, why);
+	queue_purge(s, mac);
+	return rc;
+}
+
+static int
+collect_device_cb(const struct store_device *d, void *arg)
+{
+	vec_push(arg, store_device_dup(d));
+	return 0;
+}
+
+int
+store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
+{
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (s->ops->device_list(s->b, collect_device_cb, &vec, &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i < vec.n; i++) {
+		if (cb(vec.v[i], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+/* Status, history, events, audit. */
+
+struct store_status *
+store_status_get(struct store *s, const char *mac)
+{
+	struct store_status *st = NULL;
+	char norm[STORE_MAC_LEN + 1];
+	char *why = NULL;
+
+	if (store_mac_parse(mac, norm) != 0)
+		return NULL;
+	if (s->ops->status_get(s->b, norm, &st, &why) < 0) {
+		log_error("store: %s", why);
+		free(why);
+		return NULL;
+	}
+	return st;
+}
+
+static int
+collect_sample_cb(const struct store_sample *smp, void *arg)
+{
+	struct store_sample *c = xmalloc(sizeof *c);
+
+	*c = *smp;
+	vec_push(arg, c);
+	return 0;
+}
+
+int
+store_history_list(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
+    store_sample_cb cb, void *arg, char **cause)
+{
+	char norm[STORE_MAC_LEN + 1];
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (store_mac_parse(mac, norm) != 0)
+		return fail(cause, xstrdup("history: invalid MAC"));
+	if (s->ops->history_list(s->b, norm, from_ms, to_ms, collect_sample_cb, &vec,
+	    &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i < vec.n; i++) {
+		if (cb(vec.v[i], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+static int
+collect_bucket_cb(const struct store_bucket *bk, void *arg)
+{
+	struct store_bucket *c = xmalloc(sizeof *c);
+
+	*c = *bk;
+	vec_push(arg, c);
+	return 0;
+}
+
+int
+store_history_buckets(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
+    store_bucket_cb cb, void *arg, char **cause)
+{
+	char norm[STORE_MAC_LEN + 1];
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (store_mac_parse(mac, norm) != 0)
+		return fail(cause, xstrdup("history: invalid MAC"));
+	if (s->ops->bucket_list(s->b, norm, from_ms, to_ms, collect_bucket_cb, &vec,
+	    &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i < vec.n; i++) {
+		if (cb(vec.v[i], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+static int
+collect_event_cb(const struct store_event *ev, void *arg)
+{
+	vec_push(arg, store_event_dup(ev));
+	return 0;
+}
+
+int
+store_event_list(struct store *s, int64_t after_id, size_t limit, store_event_cb cb,
+    void *arg, char **cause)
+{
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (s->ops->event_list(s->b, after_id, limit, collect_event_cb, &vec, &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i < vec.n; i++) {
+		if (cb(vec.v[i], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+int
+store_audit_append(struct store *s, const struct store_audit *a, char **cause)
+{
+	char *why = NULL;
+
+	if (a->action == NULL)
+		return fail(cause, xstrdup("audit: no action"));
+	if (s->ops->audit_append(s->b, a, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+static int
+collect_audit_cb(const struct store_audit *a, void *arg)
+{
+	vec_push(arg, store_audit_dup(a));
+	return 0;
+}
+
+int
+store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audit_cb cb,
+    void *arg, char **cause)
+{
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (s->ops->audit_list(s->b, after_id, limit, collect_audit_cb, &vec, &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i < vec.n; i++) {
+		if (cb(vec.v[i], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+/* Settings and leases. */
+
+char *
+store_setting_get(struct store *s, const char *key)
+{
+	char *value = NULL, *why = NULL;
+
+	if (key == NULL)
+		return NULL;
+	if (s->ops->setting_get(s->b, key, &value, &why) < 0) {
+		log_error("store: %s", why);
+		free(why);
+		return NULL;
+	}
+	return value;
+}
+
+int
+store_setting_set(struct store *s, const char *key, const char *value, char **cause)
+{
+	char *why = NULL;
+
+	if (key == NULL || *key == '\0')
+		return fail(cause, xstrdup("setting: empty key"));
+	if (s->ops->setting_set(s->b, key, value, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+static int
+lease_args(const char *name, const char *holder, int64_t now_ms, int64_t timeout_ms,
+    char **cause)
+{
+	if (name == NULL || *name == '\0' || holder == NULL || *holder == '\0')
+		return fail(cause, xstrdup("lease: empty name or holder"));
+	if (now_ms < 0 || timeout_ms <= 0 || now_ms > INT64_MAX - timeout_ms)
+		return fail(cause, xstrdup("lease: time out of range"));
+	return 0;
+}
+
+int
+store_lease_acquire(struct store *s, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms, char **holder_out, char **cause)
+{
+	char *other = NULL, *why = NULL;
+	int rc;
+
+	if (holder_out != NULL)
+		*holder_out = NULL;
+	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
+		return -1;
+	rc = s->ops->lease_acquire(s->b, name, holder, now_ms, timeout_ms, &other, &why);
+	if (rc < 0)
+		return fail(cause, why);
+	if (holder_out != NULL)
+		*holder_out = other;
+	else
+		free(other);
+	return rc;
+}
+
+int
+store_lease_heartbeat(struct store *s, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms, char **cause)
+{
+	char *why = NULL;
+	int rc;
+
+	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
+		return -1;
+	rc = s->ops->lease_heartbeat(s->b, name, holder, now_ms, timeout_ms, &why);
+	if (rc < 0)
+		return fail(cause, why);
+	return rc;
+}
+
+int
+store_lease_release(struct store *s, const char *name, const char *holder, char **cause)
+{
+	char *why = NULL;
+
+	if (lease_args(name, holder, 0, 1, cause) != 0)
+		return -1;
+	if (s->ops->lease_release(s->b, name, holder, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+/* The write queue. */
+
+int
+store_queue_status(struct store *s, const struct store_status *st)
+{
+	if (!mac_valid(st->mac)) {
+		log_error("store: status with invalid MAC dropped");
+		return -1;
+	}
+	for (size_t i = 0; i < s->nstatus; i++) {
+		if (strcmp(s->status[i]->mac, st->mac) == 0) {
+			if (st->ts_ms < s->status[i]->ts_ms)
+				return 0; /* older than what is queued */
+			free(s->status[i]);
+			s->status[i] = store_status_dup(st);
+			return 0;
+		}
+	}
+	if (s->nstatus == s->capstatus) {
+		s->capstatus = s->capstatus ? s->capstatus * 2 : 64;
+		s->status = xreallocarray(s->status, s->capstatus, sizeof *s->status);
+	}
+	s->status[s->nstatus++] = store_status_dup(st);
+	return 0;
+}
+
+static void
+sample_drop_oldest(struct store *s)
+{
+	s->smp_head = (s->smp_head + 1) % s->smp_cap;
+	s->smp_len--;
+	s->dropped++;
+}
+
+int
+store_queue_sample(struct store *s, const struct store_sample *smp)
+{
+	if (!mac_valid(smp->mac)) {
+		log_error("store: sample with invalid MAC dropped");
+		return -1;
+	}
+	if (s->smp_len >= s->smp_limit) {
+		if (s->dropped == 0)
+			log_warn("store: write queue full (%zu samples), dropping the oldest",
+			    s->smp_limit);
+		sample_drop_oldest(s);
+	}
+	if (s->smp_len == s->smp_cap) {
+		size_t cap = s->smp_cap ? s->smp_cap * 2 : 256;
+		struct store_sample *n;
+
+		if (cap > s->smp_limit)
+			cap = s->smp_limit;
+		n = xreallocarray(NULL, cap, sizeof *n);
+		for (size_t i = 0; i < s->smp_len; i++)
+			n[i] = s->smp[(s->smp_head + i) % s->smp_cap];
+		free(s->smp);
+		s->smp = n;
+		s->smp_cap = cap;
+		s->smp_head = 0;
+	}
+	s->smp[(s->smp_head + s->smp_len) % s->smp_cap] = *smp;
+	s->smp_len++;
+	return 0;
+}
+
+int
+store_queue_event(struct store *s, const struct store_event *ev)
+{
+	if ((ev->mac[0] != '\0' && !mac_valid(ev->mac)) || ev->kind == NULL) {
+		log_error("store: event with invalid MAC or no kind dropped");
+		return -1;
+	}
+	if (s->nev == s->capev) {
+		s->capev = s->capev ? s->capev * 2 : 64;
+		s->ev = xreallocarray(s->ev, s->capev, sizeof *s->ev);
+	}
+	s->ev[s->nev++] = store_event_dup(ev);
+	return 0;
+}
+
+int
+store_queue_seen(struct store *s, const char *mac, int64_t ts_ms)
+{
+	if (mac == NULL || !mac_valid(mac)) {
+		log_error("store: last-seen update with invalid MAC dropped");
+		return -1;
+	}
+	for (size_t i = 0; i < s->nseen; i++) {
+		if (strcmp(s->seen[i].mac, mac) == 0) {
+			if (ts_ms > s->seen[i].ts_ms)
+				s->seen[i].ts_ms = ts_ms;
+			return 0;
+		}
+	}
+	if (s->nseen == s->capseen) {
+		s->capseen = s->capseen ? s->capseen * 2 : 64;
+		s->seen = xreallocarray(s->seen, s->capseen, sizeof *s->seen);
+	}
+	memcpy(s->seen[s->nseen].mac, mac, sizeof s->seen[s->nseen].mac);
+	s->seen[s->nseen].ts_ms = ts_ms;
+	s->nseen++;
+	return 0;
+}
+
+size_t
+store_queue_len(const struct store *s)
+{
+	return s->nstatus + s->nseen + s->smp_len + s->nev;
+}
+
+uint64_t
+store_queue_dropped(const struct store *s)
+{
+	return s->dropped;
+}
+
+void
+store_set_queue_limit(struct store *s, size_t max_samples)
+{
+	s->smp_limit = max_samples > 0 ? max_samples : 1;
+	while (s->smp_len > s->smp_limit)
+		sample_drop_oldest(s);
+}
+
+int
+store_flush(struct store *s, char **cause)
+{
+	const struct store_ops *ops = s->ops;
+	size_t n = store_queue_len(s);
+	char *why = NULL;
+
+	if (n == 0)
+		return 0;
+	if (ops->begin(s->b, &why) != 0)
+		goto fail;
+	for (size_t i = 0; i < s->nseen; i++) {
+		if (ops->put_seen(s->b, s->seen[i].mac, s->seen[i].ts_ms, &why) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < s->nstatus; i++) {
+		if (ops->put_status(s->b, s->status[i], &why) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < s->smp_len; i++) {
+		if (ops->put_sample(s->b, &s->smp[(s->smp_head + i) % s->smp_cap], &why) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < s->nev; i++) {
+		if (ops->put_event(s->b, s->ev[i], &why) != 0)
+			goto fail;
+	}
+	if (ops->commit(s->b, &why) != 0)
+		goto fail;
+	queue_clear(s);
+	if (!s->healthy)
+		log_info("store: writing works again (%zu queued items written)", n);
+	s->healthy = 1;
+	free(s->last_error);
+	s->last_error = NULL;
+	return 0;
+
+fail:
+	ops->rollback(s->b);
+	s->healthy = 0;
+	free(s->last_error);
+	s->last_error = xasprintf("%s (%zu queued items kept for retry)", why, n);
+	free(why);
+	give_cause(cause, xstrdup(s->last_error));
+	return -1;
+}
+
+int
+store_healthy(const struct store *s)
+{
+	return s->healthy;
+}
+
+const char *
+store_last_error(const struct store *s)
+{
+	return s->last_error;
+}
+
+/* Maintenance. */
+
+int
+store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket_ms,
+    int64_t keep_ms, char **cause)
+{
+	int64_t raw_cutoff, keep_cutoff;
+	char *why = NULL;
+
+	if (now_ms < 0 || raw_keep_ms < 0 || keep_ms < 0 || bucket_ms <= 0)
+		return fail(cause, xstrdup("prune: negative time or empty bucket"));
+	raw_cutoff = now_ms - raw_keep_ms; /* no overflow: both non-negative */
+	keep_cutoff = now_ms - keep_ms;
+	if (raw_cutoff < 0)
+		raw_cutoff = 0;
+	raw_cutoff -= raw_cutoff % bucket_ms;
+	if (s->ops->prune(s->b, raw_cutoff, bucket_ms, keep_cutoff, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+int
+store_backup(struct store *s, const char *path, char **cause)
+{
+	char *why = NULL;
+
+	if (path == NULL || *path == '\0')
+		return fail(cause, xstrdup("backup: no file given"));
+	if (s->ops->backup(s->b, path, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+int
+store_integrity_check(struct store *s, char **cause)
+{
+	char *why = NULL;
+
+	if (s->ops->integrity_check(s->b, &why) != 0)
+		return fail(cause, why);
+	return 0;
+}
+
+int64_t
+store_db_size_bytes(struct store *s)
+{
+	return s->ops->size_bytes(s->b);
+}
