@@ -1,0 +1,102 @@
+#ifndef CLI_OPTIONS_H
+#define CLI_OPTIONS_H
+
+/*
+ * Every `set` option, written once. The table generates enum option_id (OPT_<ID>), the
+ * parser's name lookup and validation, config_list_options() (--list-options) and the man
+ * page list (a test compares them).
+ *
+ * X(ID, name, type, default, min, max, choices, help)
+ *   type     OT_DURATION  value in ms; written 500ms, 10s, 5m, 2h, 1d (a bare number is s)
+ *            OT_INT       a non-negative decimal integer
+ *            OT_SIZE      bytes; written 1048576, 512k, 1MiB (suffixes are binary)
+ *            OT_STRING    any text
+ *            OT_PATH      a file name: a leading ~ is expanded, a relative name is taken
+ *                         relative to the directory of the config file that sets it; "" stays ""
+ *            OT_BOOL      on/off, yes/no, true/false, 1/0
+ *            OT_ENUM      one of choices ("a|b|c"); read as its index or its name
+ *            OT_ADDRESS   HOST:PORT; HOST an IPv4 address, [IPv6] or a name; PORT 0..65535
+ *   min/max  inclusive bounds for duration (ms), int and size (bytes); 0, 0 for the others
+ */
+
+#define OPT_SEC 1000ull
+#define OPT_MIN (60 * OPT_SEC)
+#define OPT_HOUR (60 * OPT_MIN)
+#define OPT_DAY (24 * OPT_HOUR)
+#define OPT_KIB 1024ull
+#define OPT_MIB (1024 * OPT_KIB)
+
+/* clang-format off */
+#define OPTION_TABLE(X) \
+	X(POLL_INTERVAL_GEN1, "poll-interval-gen1", OT_DURATION, "30s", 1, OPT_DAY, NULL, \
+	    "Time between two status polls of a Gen1 device") \
+	X(POLL_INTERVAL_GEN2, "poll-interval-gen2", OT_DURATION, "10s", 1, OPT_DAY, NULL, \
+	    "Time between two status polls of a Gen2 or later device") \
+	X(CONNECT_TIMEOUT, "connect-timeout", OT_DURATION, "2s", 1, 10 * OPT_MIN, NULL, \
+	    "Time allowed to open a connection to a device") \
+	X(REQUEST_TIMEOUT, "request-timeout", OT_DURATION, "5s", 1, 10 * OPT_MIN, NULL, \
+	    "Time allowed for a whole request, connection included") \
+	X(OFFLINE_AFTER, "offline-after", OT_INT, "3", 1, 1000, NULL, \
+	    "Consecutive failed polls after which a device is shown offline") \
+	X(BACKOFF_MAX, "backoff-max", OT_DURATION, "5m", 1, OPT_DAY, NULL, \
+	    "Longest wait between polls of a device that keeps failing") \
+	X(MAX_CONCURRENCY, "max-concurrency", OT_INT, "64", 1, 4096, NULL, \
+	    "Requests in flight at once, over all devices") \
+	X(LANES_GEN2, "lanes-gen2", OT_INT, "2", 1, 3, NULL, \
+	    "Requests in flight at once to one Gen2 or later device") \
+	X(RESPONSE_MAX, "response-max", OT_SIZE, "1MiB", 1 * OPT_KIB, 256 * OPT_MIB, NULL, \
+	    "Largest response body accepted from a device") \
+	X(JSON_MAX_DEPTH, "json-max-depth", OT_INT, "32", 1, 256, NULL, \
+	    "Deepest JSON nesting accepted from a device") \
+	X(LISTEN, "listen", OT_ADDRESS, "127.0.0.1:9464", 0, 0, NULL, \
+	    "Address of the HTTP server of --headless (metrics, health, agent API)") \
+	X(DB, "db", OT_PATH, "", 0, 0, NULL, \
+	    "Database file; empty means $XDG_DATA_HOME/shelly-tui/shelly.db") \
+	X(HISTORY_RAW_RETENTION, "history-raw-retention", OT_DURATION, "48h", 1, 365 * OPT_DAY, \
+	    NULL, "How long raw history samples are kept before only buckets remain") \
+	X(HISTORY_RETENTION, "history-retention", OT_DURATION, "30d", 1, 3650 * OPT_DAY, NULL, \
+	    "How long history buckets are kept") \
+	X(HISTORY_BUCKET, "history-bucket", OT_DURATION, "5m", 1, OPT_DAY, NULL, \
+	    "Width of a history bucket (min/avg/max)") \
+	X(FLUSH_INTERVAL, "flush-interval", OT_DURATION, "1s", 1, 10 * OPT_MIN, NULL, \
+	    "Time between two writes of buffered results to the database") \
+	X(DISCOVER_INTERVAL, "discover-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \
+	    "Time between two scheduled discoveries in --headless; 0 turns them off") \
+	X(DISCOVER_TIMEOUT, "discover-timeout", OT_DURATION, "2s", 1, 10 * OPT_MIN, NULL, \
+	    "Time allowed for one address to answer during a scan") \
+	X(DISCOVER_MDNS, "discover-mdns", OT_BOOL, "on", 0, 0, NULL, \
+	    "Browse mDNS during discovery") \
+	X(SCAN_CONCURRENCY, "scan-concurrency", OT_INT, "256", 1, 4096, NULL, \
+	    "Addresses probed at once during a scan") \
+	X(TLS_MODE, "tls-mode", OT_ENUM, "tofu", 0, 0, "tofu|ca|insecure", \
+	    "Certificate check for HTTPS devices: trust on first use, a CA file, or none") \
+	X(TLS_CA_FILE, "tls-ca-file", OT_PATH, "", 0, 0, NULL, \
+	    "CA certificates (PEM) used when tls-mode is ca") \
+	X(LOG_LEVEL, "log-level", OT_ENUM, "info", 0, 0, "debug|info|warn|error|off", \
+	    "Lowest level of log lines written") \
+	X(LEASE_HEARTBEAT, "lease-heartbeat", OT_DURATION, "5s", 1, OPT_HOUR, NULL, \
+	    "Time between two renewals of the poller lease") \
+	X(LEASE_TIMEOUT, "lease-timeout", OT_DURATION, "20s", 1, OPT_DAY, NULL, \
+	    "Age after which another poller may take over a lease")
+/* clang-format on */
+
+enum option_type {
+	OT_DURATION,
+	OT_INT,
+	OT_SIZE,
+	OT_STRING,
+	OT_PATH,
+	OT_BOOL,
+	OT_ENUM,
+	OT_ADDRESS,
+};
+
+#define OPTION_ENUM(id, name, type, def, min, max, choices, help) OPT_##id,
+enum option_id { OPTION_TABLE(OPTION_ENUM) OPT__COUNT };
+#undef OPTION_ENUM
+
+/* Index of each value of the enum options, in the order of their choices. */
+enum opt_tls_mode { OPT_TLS_TOFU, OPT_TLS_CA, OPT_TLS_INSECURE };
+/* log-level indices equal enum log_level of util/log.h. */
+
+#endif

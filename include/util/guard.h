@@ -1,0 +1,47 @@
+#ifndef UTIL_GUARD_H
+#define UTIL_GUARD_H
+
+/*
+ * The network guard: when the environment variable SHELLY_TUI_ALLOW_NETS holds a list of
+ * networks (comma- or space-separated, see util/cidr.h: "127.0.0.0/8", "10.0.1.10-50", "::1"),
+ * every probe, scan and poll must go to an address inside it; anything else is refused.
+ *
+ * Rules, when the guard is set:
+ * - a literal IPv4 address is allowed when a list entry contains it;
+ * - a literal IPv6 address (optionally "[...]") is allowed when an IPv6 entry contains it, so
+ *   ::1 needs "::1" or "::1/128" (or a wider IPv6 prefix) in the list; IPv4-mapped addresses
+ *   (::ffff:a.b.c.d) are also checked as IPv4;
+ * - the name "localhost" is allowed when the list contains 127.0.0.1 or ::1;
+ * - every other name is refused, since the address it resolves to is not known here.
+ *   Ambiguous numeric forms ("127.1", "010.0.0.1", "2130706433") count as names.
+ * Unset means every address is allowed. Set but empty or invalid is an error at startup.
+ */
+
+struct guard;
+
+/* Name of the environment variable the guard reads. */
+#define GUARD_ENV "SHELLY_TUI_ALLOW_NETS"
+
+/*
+ * Builds the guard from SHELLY_TUI_ALLOW_NETS into *out (caller frees with guard_free; unset
+ * gives a guard that allows all). Returns 0, or -1 with *cause (caller frees) when the variable
+ * is set but empty or invalid.
+ */
+int guard_from_env(struct guard **out, char **cause);
+/* Same from a list string; nets NULL means unset (allow all). Returns 0, or -1 with *cause. */
+int guard_parse(const char *nets, struct guard **out, char **cause);
+/* Frees g (NULL is fine). */
+void guard_free(struct guard *g);
+/* Returns 1 when the guard restricts addresses (the variable is set), else 0. */
+int guard_is_set(const struct guard *g);
+/* Returns 1 when traffic to host (a literal address or "localhost", without port) is allowed. */
+int guard_allows(const struct guard *g, const char *host);
+/*
+ * Returns 0 when host is allowed, else -1 with *cause (caller frees) naming the host and the
+ * allowed networks, e.g. "refused: 10.0.0.5 is outside SHELLY_TUI_ALLOW_NETS (127.0.0.0/8)".
+ */
+int guard_check(const struct guard *g, const char *host, char **cause);
+/* Returns a malloc'd description (caller frees): the allowed networks, or that all are allowed. */
+char *guard_describe(const struct guard *g);
+
+#endif

@@ -1,0 +1,93 @@
+#ifndef UTIL_STR_H
+#define UTIL_STR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Strings: a growable buffer, sanitising of untrusted text before it reaches a terminal, and
+ * small parsers (MAC addresses, durations, sizes) shared by the configuration and the CLI.
+ * All helpers are locale-independent (ASCII case folding only).
+ */
+
+/* A growable, always NUL-terminated string. Embedded: strbuf_init / strbuf_done. */
+struct strbuf {
+	char *buf; /* NULL while empty; read with strbuf_str() */
+	size_t len; /* bytes used, without the NUL */
+	size_t cap; /* bytes allocated */
+};
+
+/* Makes sb empty; allocates nothing. */
+void strbuf_init(struct strbuf *sb);
+/* Frees what sb holds and leaves it empty (it may be used again). */
+void strbuf_done(struct strbuf *sb);
+/* Empties sb but keeps its allocation. */
+void strbuf_reset(struct strbuf *sb);
+/* Appends the NUL-terminated string s. */
+void strbuf_append(struct strbuf *sb, const char *s);
+/* Appends len bytes of s (which may hold NULs; the buffer stays NUL-terminated). */
+void strbuf_append_len(struct strbuf *sb, const char *s, size_t len);
+/* Appends one byte. */
+void strbuf_append_char(struct strbuf *sb, char c);
+/* Appends printf-formatted text. */
+void strbuf_appendf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the contents ("" while empty); owned by sb, valid until the next change. */
+const char *strbuf_str(const struct strbuf *sb);
+/* Returns the contents as a malloc'd string (never NULL; caller frees) and empties sb. */
+char *strbuf_steal(struct strbuf *sb);
+
+/*
+ * Returns a malloc'd copy of s that is safe to print on a terminal (caller frees): ESC
+ * sequences (CSI, OSC, DCS, SOS, PM, APC with their payloads; other two- and three-byte
+ * escapes), C0 controls (tab and newline included), DEL, C1 controls U+0080..U+009F (8-bit
+ * CSI/OSC/DCS... with their payloads), bidi embeddings/overrides/isolates U+202A..U+202E and
+ * U+2066..U+2069 and the separators U+2028/U+2029 are removed; each maximal invalid UTF-8
+ * subsequence becomes U+FFFD. Valid printable UTF-8 is kept. The result holds at most max
+ * bytes (not counting the NUL; 0 = no limit) and is cut only between characters.
+ * s NULL gives "".
+ */
+char *str_sanitize(const char *s, size_t max);
+/* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
+int str_is_safe(const char *s);
+/* Sanitises s in place, like str_sanitize but invalid UTF-8 becomes '?' (never grows). */
+void str_sanitize_inplace(char *s);
+
+/*
+ * Normalises a MAC address written AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF or aabbccddeeff (any
+ * case) into 12 lower-case hex digits plus NUL in out. Returns 0, or -1 (out is then "").
+ */
+int str_mac_normalise(const char *in, char out[13]);
+
+/* Returns a malloc'd copy of s with every byte but A-Z a-z 0-9 - . _ ~ written %XX (caller frees). */
+char *str_urlencode(const char *s);
+
+/* ASCII case-insensitive strcmp (<0, 0, >0). */
+int str_casecmp(const char *a, const char *b);
+/* Returns 1 when a and b are equal ignoring ASCII case, else 0; NULLs are equal only to NULL. */
+int str_caseeq(const char *a, const char *b);
+/* Returns 1 when s starts with prefix (case-sensitive), else 0. */
+int str_has_prefix(const char *s, const char *prefix);
+/* Returns 1 when s starts with prefix ignoring ASCII case, else 0. */
+int str_has_caseprefix(const char *s, const char *prefix);
+
+/*
+ * Copies src into dst (size bytes, always NUL-terminated when size > 0), cutting only between
+ * UTF-8 characters. Returns strlen(src): a result >= size means the copy was truncated.
+ */
+size_t str_copy(char *dst, size_t size, const char *src);
+
+/*
+ * Parses a duration: a non-negative decimal number (an optional fraction such as "1.5s" is
+ * allowed) with a unit ms, s, m, h or d; a bare number is seconds. Returns 0 and sets *ms, or
+ * -1 on syntax error or overflow. Fractions of a millisecond are rounded down.
+ */
+int str_parse_duration_ms(const char *s, uint64_t *ms);
+/* Formats ms in the largest unit that is exact ("30s", "5m", "1500ms") into buf; returns buf. */
+char *str_format_duration_ms(uint64_t ms, char *buf, size_t size);
+/*
+ * Parses a size in bytes: a non-negative integer with an optional suffix B, k/K/KiB/KB,
+ * M/MiB/MB, G/GiB/GB. All suffixes are binary (1k = 1024). Returns 0 and sets *bytes, or -1.
+ */
+int str_parse_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,132 @@
+#include "util/guard.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cidr.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct guard {
+	struct cidr_list *nets; /* NULL: every address is allowed */
+};
+
+int
+guard_parse(const char *nets, struct guard **out, char **cause)
+{
+	struct guard *g = xcalloc(1, sizeof *g);
+	char *why = NULL;
+	const char *p;
+
+	*out = NULL;
+	if (nets != NULL) {
+		for (p = nets; *p == ' ' || *p == '\t' || *p == ','; p++)
+			;
+		if (*p == '\0') {
+			*cause = xstrdup(GUARD_ENV " is set but empty; unset it to allow every "
+			    "network, or list the allowed networks (e.g. 127.0.0.0/8)");
+			free(g);
+			return -1;
+		}
+		if (cidr_list_parse(nets, &g->nets, &why) != 0) {
+			*cause = xasprintf(GUARD_ENV " is invalid: %s", why);
+			free(why);
+			free(g);
+			return -1;
+		}
+	}
+	*out = g;
+	return 0;
+}
+
+int
+guard_from_env(struct guard **out, char **cause)
+{
+	return guard_parse(getenv(GUARD_ENV), out, cause);
+}
+
+void
+guard_free(struct guard *g)
+{
+	if (g == NULL)
+		return;
+	cidr_list_free(g->nets);
+	free(g);
+}
+
+int
+guard_is_set(const struct guard *g)
+{
+	return g->nets != NULL;
+}
+
+int
+guard_allows(const struct guard *g, const char *host)
+{
+	if (g->nets == NULL)
+		return 1;
+	if (host == NULL || *host == '\0')
+		return 0;
+	if (str_caseeq(host, "localhost") || str_caseeq(host, "localhost."))
+		return cidr_list_contains_host(g->nets, "127.0.0.1") ||
+		    cidr_list_contains_host(g->nets, "::1");
+	return cidr_list_contains_host(g->nets, host);
+}
+
+/* Returns 1 when host is a literal IPv4 or IPv6 address (IPv6 optionally in brackets). */
+static int
+is_literal(const char *host)
+{
+	char buf[64];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t len = strlen(host);
+
+	if (cidr_parse_ipv4(host, &a4) == 0)
+		return 1;
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	if (len >= sizeof buf)
+		return 0;
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1;
+}
+
+int
+guard_check(const struct guard *g, const char *host, char **cause)
+{
+	char *safe, *nets;
+
+	if (guard_allows(g, host))
+		return 0;
+	if (host == NULL)
+		host = "";
+	safe = str_sanitize(host, 256);
+	nets = cidr_list_describe(g->nets);
+	if (is_literal(host) || str_caseeq(host, "localhost") || str_caseeq(host, "localhost."))
+		*cause = xasprintf("refused: %s is outside " GUARD_ENV " (%s)", safe, nets);
+	else
+		*cause = xasprintf("refused: \"%s\" is not a literal address, and with " GUARD_ENV
+				   " set only addresses inside %s are allowed",
+		    safe, nets);
+	free(safe);
+	free(nets);
+	return -1;
+}
+
+char *
+guard_describe(const struct guard *g)
+{
+	char *nets, *s;
+
+	if (g->nets == NULL)
+		return xstrdup("all networks (" GUARD_ENV " is unset)");
+	nets = cidr_list_describe(g->nets);
+	s = xasprintf("%s (from " GUARD_ENV ")", nets);
+	free(nets);
+	return s;
+}
