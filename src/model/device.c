@@ -1,0 +1,348 @@
+#include "model/device.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/xmalloc.h"
+
+static const char *const device_state_names[] = {
+#define X(e, s) s,
+    DEVICE_STATE_LIST(X)
+#undef X
+};
+
+static const char *const cover_state_names[] = {
+#define X(e, s) s,
+    COVER_STATE_LIST(X)
+#undef X
+};
+
+const char *
+device_state_name(enum device_state s)
+{
+	if ((int)s < 0 || s >= DEVICE_STATE_COUNT)
+		return "unknown";
+	return device_state_names[s];
+}
+
+int
+device_state_parse(const char *name, enum device_state *out)
+{
+	if (name == NULL)
+		return -1;
+	for (int i = 0; i < DEVICE_STATE_COUNT; i++) {
+		if (strcmp(name, device_state_names[i]) == 0) {
+			*out = (enum device_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+cover_state_name(enum cover_state s)
+{
+	if ((int)s < 0 || s >= COVER_STATE_COUNT)
+		return "unknown";
+	return cover_state_names[s];
+}
+
+void
+device_ident_init(struct device_ident *id)
+{
+	memset(id, 0, sizeof *id);
+	id->gen = 0;
+	id->auth_en = DEV_UNKNOWN;
+	id->sleep_mode = DEV_UNKNOWN;
+	id->discoverable = DEV_UNKNOWN;
+	id->num_outputs = id->num_inputs = id->num_meters = -1;
+	id->num_emeters = id->num_rollers = -1;
+}
+
+void
+dev_switch_init(struct dev_switch *s, int id)
+{
+	memset(s, 0, sizeof *s);
+	s->id = id;
+	s->output = DEV_UNKNOWN;
+	s->power_w = s->voltage_v = s->current_a = s->pf = s->freq_hz = NAN;
+	s->energy_wh = s->ret_energy_wh = s->temperature_c = NAN;
+	s->overpower = s->overtemp = s->overvoltage = s->undervoltage = DEV_UNKNOWN;
+}
+
+void
+dev_cover_init(struct dev_cover *c, int id)
+{
+	memset(c, 0, sizeof *c);
+	c->id = id;
+	c->state = COVER_UNKNOWN;
+	c->position_pct = NAN;
+	c->power_w = c->voltage_v = c->current_a = c->pf = c->freq_hz = NAN;
+	c->energy_wh = c->temperature_c = NAN;
+	c->pos_control = c->overpower = c->overtemp = DEV_UNKNOWN;
+}
+
+void
+dev_light_init(struct dev_light *l, int id)
+{
+	memset(l, 0, sizeof *l);
+	l->id = id;
+	l->output = DEV_UNKNOWN;
+	l->brightness_pct = NAN;
+	l->rgb[0] = l->rgb[1] = l->rgb[2] = -1;
+	l->white = l->color_temp_k = NAN;
+	l->power_w = l->voltage_v = l->current_a = l->energy_wh = l->temperature_c = NAN;
+	l->overpower = l->overtemp = DEV_UNKNOWN;
+}
+
+void
+dev_input_init(struct dev_input *in, int id)
+{
+	memset(in, 0, sizeof *in);
+	in->id = id;
+	in->state = DEV_UNKNOWN;
+	in->percent = in->count_total = in->freq_hz = in->event_cnt = NAN;
+}
+
+void
+dev_phase_init(struct dev_phase *p, char label)
+{
+	memset(p, 0, sizeof *p);
+	p->label = label;
+	p->voltage_v = p->current_a = p->power_w = p->aprt_power_va = p->pf = p->freq_hz = NAN;
+	p->energy_wh = p->ret_energy_wh = NAN;
+}
+
+void
+dev_meter_init(struct dev_meter *m, int id, const char *kind)
+{
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	if (kind != NULL) {
+		strncpy(m->kind, kind, sizeof m->kind - 1);
+		m->kind[sizeof m->kind - 1] = '\0';
+	}
+	m->voltage_v = m->current_a = m->power_w = m->aprt_power_va = m->reactive_var = NAN;
+	m->pf = m->freq_hz = m->n_current_a = m->energy_wh = m->ret_energy_wh = NAN;
+	m->nphases = 0;
+	for (int i = 0; i < DEVICE_MAX_PHASES; i++)
+		dev_phase_init(&m->phases[i], (char)('a' + i));
+}
+
+void
+dev_thermostat_init(struct dev_thermostat *t, int id)
+{
+	memset(t, 0, sizeof *t);
+	t->id = id;
+	t->enable = t->output = DEV_UNKNOWN;
+	t->target_c = t->current_c = t->valve_pos_pct = NAN;
+}
+
+void
+device_status_init(struct device_status *st)
+{
+	memset(st, 0, sizeof *st);
+
+	st->sensors.illuminance_lux = NAN;
+	st->sensors.battery_pct = st->sensors.battery_v = NAN;
+	st->sensors.external_power = DEV_UNKNOWN;
+	st->sensors.motion = st->sensors.vibration = st->sensors.flood = DEV_UNKNOWN;
+	st->sensors.smoke = st->sensors.door_open = DEV_UNKNOWN;
+	st->sensors.tilt_deg = st->sensors.gas_ppm = NAN;
+
+	st->wifi.rssi_dbm = NAN;
+	st->wifi.connected = DEV_UNKNOWN;
+
+	st->sys.uptime_s = st->sys.unixtime = NAN;
+	st->sys.ram_free = st->sys.ram_total = st->sys.fs_free = st->sys.fs_total = NAN;
+	st->sys.device_temperature_c = NAN;
+	st->sys.overtemp = DEV_UNKNOWN;
+	st->sys.update_available = DEV_UNKNOWN;
+	st->sys.cfg_rev = st->sys.cfg_changed_cnt = NAN;
+	st->sys.restart_required = DEV_UNKNOWN;
+	st->sys.wakeup_period_s = NAN;
+
+	st->cloud_enabled = st->cloud_connected = DEV_UNKNOWN;
+	st->mqtt_connected = DEV_UNKNOWN;
+	st->ws_connected = DEV_UNKNOWN;
+	st->raw_unknown = NULL;
+}
+
+void
+device_status_done(struct device_status *st)
+{
+	free(st->raw_unknown);
+	device_status_init(st);
+}
+
+void
+device_status_copy(struct device_status *dst, const struct device_status *src)
+{
+	if (dst == src)
+		return;
+	free(dst->raw_unknown);
+	memcpy(dst, src, sizeof *dst);
+	dst->raw_unknown = src->raw_unknown != NULL ? xstrdup(src->raw_unknown) : NULL;
+}
+
+struct dev_switch *
+device_status_switch(struct device_status *st, int id)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		if (st->switches[i].id == id)
+			return &st->switches[i];
+	return NULL;
+}
+
+struct dev_cover *
+device_status_cover(struct device_status *st, int id)
+{
+	for (int i = 0; i < st->ncovers; i++)
+		if (st->covers[i].id == id)
+			return &st->covers[i];
+	return NULL;
+}
+
+struct dev_light *
+device_status_light(struct device_status *st, int id)
+{
+	for (int i = 0; i < st->nlights; i++)
+		if (st->lights[i].id == id)
+			return &st->lights[i];
+	return NULL;
+}
+
+struct dev_input *
+device_status_input(struct device_status *st, int id)
+{
+	for (int i = 0; i < st->ninputs; i++)
+		if (st->inputs[i].id == id)
+			return &st->inputs[i];
+	return NULL;
+}
+
+struct dev_meter *
+device_status_meter(struct device_status *st, const char *kind, int id)
+{
+	for (int i = 0; i < st->nmeters; i++)
+		if (st->meters[i].id == id &&
+		    (kind == NULL || strcmp(st->meters[i].kind, kind) == 0))
+			return &st->meters[i];
+	return NULL;
+}
+
+int
+device_mac_normalise(const char *in, char out[DEV_MAC_LEN])
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (in == NULL)
+		return -1;
+	for (const char *p = in; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ':' || c == '-' || c == '.')
+			continue;
+		if (!isxdigit(c) || n >= 12) {
+			out[0] = '\0';
+			return -1;
+		}
+		out[n++] = (char)tolower(c);
+	}
+	if (n != 12) {
+		out[0] = '\0';
+		return -1;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* True if s[0..n) is a hexadecimal hash of at least 6 digits with at least one decimal digit. */
+static int
+is_hash(const char *s, size_t n)
+{
+	int digit = 0;
+
+	if (n < 6)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+		if (isdigit((unsigned char)s[i]))
+			digit = 1;
+	}
+	return digit;
+}
+
+int
+device_fw_version(const char *fw, char *out, size_t size)
+{
+	const char *p, *slash;
+	char buf[DEV_FW_LEN];
+	size_t n;
+	char *dash;
+
+	if (size == 0)
+		return -1;
+	out[0] = '\0';
+	if (fw == NULL)
+		return -1;
+	slash = strchr(fw, '/');
+	p = slash != NULL ? slash + 1 : fw;
+	if (*p == 'v' || *p == 'V')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	n = strcspn(p, "@ \t");
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	/* The version proper is digits and dots up to the first '-': "1.14.0", needs a dot. */
+	n = strspn(buf, "0123456789.");
+	if (n == 0 || memchr(buf, '.', n) == NULL || (buf[n] != '\0' && buf[n] != '-'))
+		return -1;
+	/* Strip git-describe suffixes: "-g<hash>", "-<n>-g<hash>", "-<hash>". */
+	dash = strrchr(buf, '-');
+	if (dash != NULL && ((dash[1] == 'g' && is_hash(dash + 2, strlen(dash + 2))) ||
+	                        (is_hash(dash + 1, strlen(dash + 1)) &&
+	                            strspn(dash + 1, "0123456789") != strlen(dash + 1)))) {
+		*dash = '\0';
+		/* the commit count of "-<n>-g<hash>", unless it is the whole pre-release part */
+		dash = strrchr(buf, '-');
+		if (dash != NULL && dash != buf + n && dash[1] != '\0' &&
+		    strspn(dash + 1, "0123456789") == strlen(dash + 1))
+			*dash = '\0';
+	}
+	for (const char *q = buf; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != '+' && *q != '_')
+			return -1;
+	if (strlen(buf) >= size)
+		return -1;
+	memcpy(out, buf, strlen(buf) + 1);
+	return 0;
+}
+
+int
+device_id_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	return strcasecmp(a, b) == 0;
+}
+
+void
+device_ident_update_from_status(struct device_ident *id, const struct device_status *st)
+{
+	if (id == NULL || st == NULL || id->gen < 2 || id->sleep_mode != DEV_UNKNOWN)
+		return;
+	if (dev_known(st->sys.wakeup_period_s) && st->sys.wakeup_period_s > 0)
+		id->sleep_mode = 1;
+	else if (dev_known(st->sensors.battery_pct) && st->sensors.external_power != 1)
+		id->sleep_mode = 1;
+	else if (dev_known(st->sys.uptime_s))
+		id->sleep_mode = 0; /* a full sys status without wakeup_period: mains powered */
+}

@@ -1,0 +1,383 @@
+#include "model/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xmalloc.h"
+
+static void
+add_num(cJSON *o, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void
+add_int(cJSON *o, const char *key, long long v, int known)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, key, (double)v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void
+add_tri(cJSON *o, const char *key, int v)
+{
+	if (v == 0 || v == 1)
+		cJSON_AddBoolToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* "" and NULL are unknown. */
+static void
+add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* "a,b" -> ["a","b"]; "" -> []. */
+static void
+add_errors(cJSON *o, const char *list)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "errors");
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+		char *one = xstrndup(p, n);
+
+		if (n > 0)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(one));
+		free(one);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+static cJSON *
+switch_obj(const struct dev_switch *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", s->id);
+	add_str(o, "name", s->name);
+	add_tri(o, "output", s->output);
+	add_num(o, "power_w", s->power_w);
+	add_num(o, "voltage_v", s->voltage_v);
+	add_num(o, "current_a", s->current_a);
+	add_num(o, "pf", s->pf);
+	add_num(o, "frequency_hz", s->freq_hz);
+	add_num(o, "energy_wh", s->energy_wh);
+	add_num(o, "returned_energy_wh", s->ret_energy_wh);
+	add_num(o, "temperature_c", s->temperature_c);
+	add_tri(o, "overpower", s->overpower);
+	add_tri(o, "overtemp", s->overtemp);
+	add_tri(o, "overvoltage", s->overvoltage);
+	add_tri(o, "undervoltage", s->undervoltage);
+	add_errors(o, s->errors);
+	add_str(o, "source", s->source);
+	return o;
+}
+
+static cJSON *
+cover_obj(const struct dev_cover *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", c->id);
+	add_str(o, "name", c->name);
+	cJSON_AddStringToObject(o, "state", cover_state_name(c->state));
+	add_num(o, "position_pct", c->position_pct);
+	add_tri(o, "pos_control", c->pos_control);
+	add_num(o, "power_w", c->power_w);
+	add_num(o, "voltage_v", c->voltage_v);
+	add_num(o, "current_a", c->current_a);
+	add_num(o, "pf", c->pf);
+	add_num(o, "frequency_hz", c->freq_hz);
+	add_num(o, "energy_wh", c->energy_wh);
+	add_num(o, "temperature_c", c->temperature_c);
+	add_tri(o, "overpower", c->overpower);
+	add_tri(o, "overtemp", c->overtemp);
+	add_errors(o, c->errors);
+	add_str(o, "last_direction", c->last_direction);
+	add_str(o, "source", c->source);
+	return o;
+}
+
+static cJSON *
+light_obj(const struct dev_light *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", l->id);
+	add_str(o, "name", l->name);
+	add_str(o, "kind", l->kind);
+	add_tri(o, "output", l->output);
+	add_num(o, "brightness_pct", l->brightness_pct);
+	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0)
+		cJSON_AddItemToObject(o, "rgb", cJSON_CreateIntArray(l->rgb, 3));
+	else
+		cJSON_AddNullToObject(o, "rgb");
+	add_num(o, "white", l->white);
+	add_num(o, "color_temp_k", l->color_temp_k);
+	add_num(o, "power_w", l->power_w);
+	add_num(o, "voltage_v", l->voltage_v);
+	add_num(o, "current_a", l->current_a);
+	add_num(o, "energy_wh", l->energy_wh);
+	add_num(o, "temperature_c", l->temperature_c);
+	add_tri(o, "overpower", l->overpower);
+	add_tri(o, "overtemp", l->overtemp);
+	add_errors(o, l->errors);
+	add_str(o, "source", l->source);
+	return o;
+}
+
+static cJSON *
+input_obj(const struct dev_input *in)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", in->id);
+	add_str(o, "name", in->name);
+	add_str(o, "type", in->type);
+	add_tri(o, "state", in->state);
+	add_num(o, "percent", in->percent);
+	add_num(o, "count_total", in->count_total);
+	add_num(o, "frequency_hz", in->freq_hz);
+	add_str(o, "event", in->event);
+	add_num(o, "event_count", in->event_cnt);
+	return o;
+}
+
+static cJSON *
+meter_obj(const struct dev_meter *m)
+{
+	cJSON *o = cJSON_CreateObject(), *phases;
+
+	cJSON_AddNumberToObject(o, "id", m->id);
+	add_str(o, "kind", m->kind);
+	add_str(o, "name", m->name);
+	add_num(o, "power_w", m->power_w);
+	add_num(o, "apparent_power_va", m->aprt_power_va);
+	add_num(o, "reactive_power_var", m->reactive_var);
+	add_num(o, "voltage_v", m->voltage_v);
+	add_num(o, "current_a", m->current_a);
+	add_num(o, "n_current_a", m->n_current_a);
+	add_num(o, "pf", m->pf);
+	add_num(o, "frequency_hz", m->freq_hz);
+	add_num(o, "energy_wh", m->energy_wh);
+	add_num(o, "returned_energy_wh", m->ret_energy_wh);
+	phases = cJSON_AddArrayToObject(o, "phases");
+	for (int i = 0; i < m->nphases && i < DEVICE_MAX_PHASES; i++) {
+		const struct dev_phase *p = &m->phases[i];
+		cJSON *po = cJSON_CreateObject();
+		char label[2] = {p->label, '\0'};
+
+		add_str(po, "phase", label);
+		add_num(po, "voltage_v", p->voltage_v);
+		add_num(po, "current_a", p->current_a);
+		add_num(po, "power_w", p->power_w);
+		add_num(po, "apparent_power_va", p->aprt_power_va);
+		add_num(po, "pf", p->pf);
+		add_num(po, "frequency_hz", p->freq_hz);
+		add_num(po, "energy_wh", p->energy_wh);
+		add_num(po, "returned_energy_wh", p->ret_energy_wh);
+		cJSON_AddItemToArray(phases, po);
+	}
+	return o;
+}
+
+static cJSON *
+sensor_obj(const struct dev_sensors *s)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	arr = cJSON_AddArrayToObject(o, "temperature");
+	for (int i = 0; i < s->ntemps && i < DEVICE_MAX_COMPONENTS; i++) {
+		cJSON *t = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(t, "id", s->temps[i].id);
+		add_str(t, "name", s->temps[i].name);
+		add_num(t, "temperature_c", s->temps[i].temperature_c);
+		cJSON_AddItemToArray(arr, t);
+	}
+	arr = cJSON_AddArrayToObject(o, "humidity");
+	for (int i = 0; i < s->nhums && i < DEVICE_MAX_COMPONENTS; i++) {
+		cJSON *h = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(h, "id", s->hums[i].id);
+		add_str(h, "name", s->hums[i].name);
+		add_num(h, "humidity_pct", s->hums[i].humidity_pct);
+		cJSON_AddItemToArray(arr, h);
+	}
+	arr = cJSON_AddArrayToObject(o, "thermostat");
+	for (int i = 0; i < s->nthermostats && i < DEVICE_MAX_COMPONENTS; i++) {
+		const struct dev_thermostat *t = &s->thermostats[i];
+		cJSON *to = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(to, "id", t->id);
+		add_tri(to, "enable", t->enable);
+		add_tri(to, "output", t->output);
+		add_num(to, "target_c", t->target_c);
+		add_num(to, "current_c", t->current_c);
+		add_num(to, "valve_pos_pct", t->valve_pos_pct);
+		cJSON_AddItemToArray(arr, to);
+	}
+	add_num(o, "illuminance_lux", s->illuminance_lux);
+	add_str(o, "illumination", s->illumination);
+	add_num(o, "battery_pct", s->battery_pct);
+	add_num(o, "battery_v", s->battery_v);
+	add_tri(o, "external_power", s->external_power);
+	add_tri(o, "motion", s->motion);
+	add_tri(o, "vibration", s->vibration);
+	add_tri(o, "flood", s->flood);
+	add_tri(o, "smoke", s->smoke);
+	add_tri(o, "door_open", s->door_open);
+	add_num(o, "tilt_deg", s->tilt_deg);
+	add_num(o, "gas_ppm", s->gas_ppm);
+	add_str(o, "gas_alarm", s->gas_alarm);
+	add_str(o, "gas_sensor", s->gas_sensor);
+	add_str(o, "valve", s->valve);
+	return o;
+}
+
+static cJSON *
+components_obj(const struct device_status *st)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	arr = cJSON_AddArrayToObject(o, "switch");
+	for (int i = 0; i < st->nswitches && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, switch_obj(&st->switches[i]));
+	arr = cJSON_AddArrayToObject(o, "cover");
+	for (int i = 0; i < st->ncovers && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, cover_obj(&st->covers[i]));
+	arr = cJSON_AddArrayToObject(o, "light");
+	for (int i = 0; i < st->nlights && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, light_obj(&st->lights[i]));
+	arr = cJSON_AddArrayToObject(o, "input");
+	for (int i = 0; i < st->ninputs && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, input_obj(&st->inputs[i]));
+	arr = cJSON_AddArrayToObject(o, "meter");
+	for (int i = 0; i < st->nmeters && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, meter_obj(&st->meters[i]));
+	cJSON_AddItemToObject(o, "sensor", sensor_obj(&st->sensors));
+	return o;
+}
+
+static cJSON *
+sys_obj(const struct dev_sys *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_str(o, "mac", s->mac);
+	add_num(o, "uptime_s", s->uptime_s);
+	add_num(o, "unixtime", s->unixtime);
+	add_num(o, "ram_free_bytes", s->ram_free);
+	add_num(o, "ram_total_bytes", s->ram_total);
+	add_num(o, "fs_free_bytes", s->fs_free);
+	add_num(o, "fs_total_bytes", s->fs_total);
+	add_num(o, "temperature_c", s->device_temperature_c);
+	add_tri(o, "overtemp", s->overtemp);
+	add_tri(o, "update_available", s->update_available);
+	add_str(o, "update_version", s->update_version);
+	add_str(o, "beta_version", s->beta_version);
+	add_str(o, "update_status", s->update_status);
+	add_num(o, "cfg_rev", s->cfg_rev);
+	add_num(o, "cfg_changed_cnt", s->cfg_changed_cnt);
+	add_tri(o, "restart_required", s->restart_required);
+	add_num(o, "wakeup_period_s", s->wakeup_period_s);
+	return o;
+}
+
+void
+device_view_init(struct device_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->state = DEVICE_OFFLINE;
+}
+
+cJSON *
+device_to_cjson(const struct device_view *v)
+{
+	cJSON *o = cJSON_CreateObject(), *x;
+	const struct device_ident *id = v->ident;
+	const struct device_status *st = v->status;
+	const char *name;
+
+	add_str(o, "id", id ? id->id : NULL);
+	add_str(o, "mac", id ? id->mac : NULL);
+	add_int(o, "gen", id ? id->gen : 0, id != NULL && id->gen > 0);
+	add_str(o, "model", id ? id->model : NULL);
+	add_str(o, "model_name", id ? id->model_name : NULL);
+	add_str(o, "app", id ? id->app : NULL);
+	add_str(o, "fw", id ? id->fw : NULL);
+	add_str(o, "fw_version", id ? id->fw_version : NULL);
+	add_str(o, "profile", id ? id->profile : NULL);
+	add_str(o, "host", v->host);
+	add_int(o, "port", v->port, v->port > 0 && v->port < 65536);
+	add_str(o, "scheme", v->scheme);
+	name = v->name != NULL && *v->name != '\0' ? v->name : (id ? id->name : NULL);
+	add_str(o, "name", name);
+	add_tri(o, "auth_en", id ? id->auth_en : DEV_UNKNOWN);
+	add_tri(o, "sleep_mode", id ? id->sleep_mode : DEV_UNKNOWN);
+	cJSON_AddStringToObject(o, "state", device_state_name(v->state));
+	add_str(o, "error", v->error);
+	add_int(o, "last_seen", v->last_seen, v->last_seen > 0);
+
+	if (st == NULL) {
+		cJSON_AddNullToObject(o, "components");
+		cJSON_AddNullToObject(o, "wifi");
+		cJSON_AddNullToObject(o, "eth");
+		cJSON_AddNullToObject(o, "sys");
+		cJSON_AddNullToObject(o, "cloud");
+		cJSON_AddNullToObject(o, "mqtt");
+		return o;
+	}
+	cJSON_AddItemToObject(o, "components", components_obj(st));
+	x = cJSON_AddObjectToObject(o, "wifi");
+	add_str(x, "ssid", st->wifi.ssid);
+	add_str(x, "ip", st->wifi.ip);
+	add_num(x, "rssi_dbm", st->wifi.rssi_dbm);
+	add_tri(x, "connected", st->wifi.connected);
+	if (st->has_eth) {
+		x = cJSON_AddObjectToObject(o, "eth");
+		add_str(x, "ip", st->eth_ip);
+	} else {
+		cJSON_AddNullToObject(o, "eth");
+	}
+	cJSON_AddItemToObject(o, "sys", sys_obj(&st->sys));
+	x = cJSON_AddObjectToObject(o, "cloud");
+	add_tri(x, "enabled", st->cloud_enabled);
+	add_tri(x, "connected", st->cloud_connected);
+	x = cJSON_AddObjectToObject(o, "mqtt");
+	add_tri(x, "connected", st->mqtt_connected);
+	return o;
+}
+
+char *
+device_to_json(const struct device_view *v, int pretty)
+{
+	cJSON *o = device_to_cjson(v);
+	char *text = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+	char *out;
+
+	cJSON_Delete(o);
+	if (text == NULL) {
+		fprintf(stderr, "shelly-tui: out of memory printing JSON\n");
+		abort();
+	}
+	out = xstrdup(text);
+	cJSON_free(text);
+	return out;
+}

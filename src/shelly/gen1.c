@@ -1,0 +1,839 @@
+#include "shelly/gen1.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "shelly/models.h"
+#include "util/json.h"
+#include "util/xmalloc.h"
+
+/* Top-level /status keys that are housekeeping, or read together with another key. */
+static const char *const status_consumed[] = {
+    "wifi_sta",
+    "cloud",
+    "mqtt",
+    "time",
+    "unixtime",
+    "serial",
+    "has_update",
+    "mac",
+    "cfg_changed_cnt",
+    "actions_stats",
+    "relays",
+    "rollers",
+    "lights",
+    "meters",
+    "emeters",
+    "inputs",
+    "ext_sensors",
+    "ext_temperature",
+    "ext_humidity",
+    "update",
+    "ram_total",
+    "ram_free",
+    "ram_lwm",
+    "fs_size",
+    "fs_free",
+    "fs_mounted",
+    "uptime",
+    "temperature",
+    "overtemperature",
+    "tmp",
+    "hum",
+    "bat",
+    "charger",
+    "lux",
+    "sensor",
+    "accel",
+    "flood",
+    "smoke",
+    "tilt",
+    "vibration",
+    "gas_sensor",
+    "concentration",
+    "valves",
+    "thermostats",
+    "total_power",
+    "emeter_n",
+    "is_valid",
+    "act_reasons",
+    "connect_retries",
+    "sensor_error",
+    "fw_info",
+    "ps_mode",
+    "dbg_flags",
+    "sleep_time",
+    "mode",
+    "input",
+    "overpower",
+    "calibrated",
+    "calib_progress",
+    "calib_status",
+    "calib_running",
+    "wire_mode",
+    "forced_neutral",
+    "loaderror",
+    "debug",
+    "v_data",
+    "ct_calst",
+    "total_work_time",
+};
+
+static int
+consumed(const char *key)
+{
+	for (size_t i = 0; i < sizeof status_consumed / sizeof status_consumed[0]; i++)
+		if (strcmp(key, status_consumed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* JSON text of item in memory from xmalloc (freed with free, whatever cJSON's hooks are). */
+static char *
+print_owned(const cJSON *item)
+{
+	char *t = cJSON_PrintUnformatted(item), *copy;
+
+	if (t == NULL)
+		return NULL;
+	copy = xstrdup(t);
+	cJSON_free(t);
+	return copy;
+}
+
+/* Adds a copy of item under key to the raw object (created on demand); arrays append. */
+static void
+raw_add(cJSON **raw, const char *key, const cJSON *item)
+{
+	cJSON *slot;
+
+	if (*raw == NULL)
+		*raw = cJSON_CreateObject();
+	slot = cJSON_GetObjectItemCaseSensitive(*raw, key);
+	if (slot == NULL) {
+		slot = cJSON_CreateArray();
+		cJSON_AddItemToObject(*raw, key, slot);
+	}
+	cJSON_AddItemToArray(slot, cJSON_Duplicate(item, 1));
+}
+
+/* A measured value, unknown when the device flags it invalid ("is_valid": false / "false"). */
+static double
+valid_number(const cJSON *obj, const char *key)
+{
+	if (json_get_bool(obj, "is_valid") == 0)
+		return NAN;
+	return json_get_number(obj, key);
+}
+
+/* Celsius from a Gen1 temperature object: tC, or value with units C/F. */
+static double
+temp_c(const cJSON *t)
+{
+	double v;
+	const char *units;
+
+	if (t == NULL || json_get_bool(t, "is_valid") == 0)
+		return NAN;
+	v = json_get_number(t, "tC");
+	if (dev_known(v))
+		return v;
+	v = json_get_number(t, "value");
+	units = json_get_string(t, "units");
+	if (dev_known(v) && units != NULL && strcasecmp(units, "F") == 0)
+		return (v - 32.0) * 5.0 / 9.0;
+	return v;
+}
+
+static double
+wmin_to_wh(double wmin)
+{
+	return dev_known(wmin) ? wmin / 60.0 : NAN;
+}
+
+static void
+parse_relay(const cJSON *r, struct dev_switch *s)
+{
+	s->output = json_get_bool(r, "ison");
+	s->overpower = json_get_bool(r, "overpower");
+	json_get_strbuf(r, "source", s->source, sizeof s->source);
+	if (s->overpower == 1)
+		json_strlcpy(s->errors, "overpower", sizeof s->errors);
+}
+
+/* Gen1 roller "state": the direction of movement, or stop. */
+static enum cover_state
+roller_state(const cJSON *r)
+{
+	const char *st = json_get_string(r, "state");
+
+	if (json_get_bool(r, "calibrating") == 1)
+		return COVER_CALIBRATING;
+	if (st == NULL)
+		return COVER_UNKNOWN;
+	if (strcmp(st, "open") == 0)
+		return COVER_OPENING;
+	if (strcmp(st, "close") == 0)
+		return COVER_CLOSING;
+	if (strcmp(st, "stop") == 0)
+		return COVER_STOPPED;
+	return COVER_UNKNOWN;
+}
+
+static void
+parse_roller(const cJSON *r, struct dev_cover *c)
+{
+	double pos;
+	const char *reason;
+
+	c->state = roller_state(r);
+	c->power_w = valid_number(r, "power");
+	c->pos_control = json_get_bool(r, "positioning");
+	pos = json_get_number(r, "current_pos");
+	/* 101 (or more) means "not calibrated" on old firmware; without positioning it is noise. */
+	if (dev_known(pos) && pos >= 0 && pos <= 100 && c->pos_control != 0)
+		c->position_pct = pos;
+	if (c->state == COVER_STOPPED && dev_known(c->position_pct)) {
+		if (c->position_pct == 0)
+			c->state = COVER_CLOSED;
+		else if (c->position_pct == 100)
+			c->state = COVER_OPEN;
+	}
+	c->overpower = json_get_bool(r, "overpower");
+	json_get_strbuf(r, "last_direction", c->last_direction, sizeof c->last_direction);
+	json_get_strbuf(r, "source", c->source, sizeof c->source);
+	reason = json_get_string(r, "stop_reason");
+	if (reason != NULL && strcmp(reason, "normal") != 0 && reason[0] != '\0')
+		json_strlcpy(c->errors, reason, sizeof c->errors);
+}
+
+static void
+parse_light(const cJSON *l, struct dev_light *d)
+{
+	const char *mode = json_get_string(l, "mode");
+	double v;
+
+	d->output = json_get_bool(l, "ison");
+	json_strlcpy(d->kind, mode != NULL && *mode != '\0' ? mode : "light", sizeof d->kind);
+	json_get_strbuf(l, "source", d->source, sizeof d->source);
+	d->overpower = json_get_bool(l, "overpower");
+	d->power_w = json_get_number(l, "power");
+	if (mode != NULL && strcmp(mode, "color") == 0) {
+		/* colour mode: "gain" is the brightness, red/green/blue/white the channels */
+		d->brightness_pct = json_get_number(l, "gain");
+		const char *ch[3] = {"red", "green", "blue"};
+		for (int i = 0; i < 3; i++) {
+			long long c;
+
+			if (json_get_int(l, ch[i], 0, 255, &c) == 0)
+				d->rgb[i] = (int)c;
+		}
+		d->white = json_get_number(l, "white");
+	} else {
+		d->brightness_pct = json_get_number(l, "brightness");
+		v = json_get_number(l, "temp");
+		if (dev_known(v) && v > 0)
+			d->color_temp_k = v;
+	}
+}
+
+/* Fills a meter component from a Gen1 "meters" entry that no relay/light owns. */
+static void
+loose_meter(struct device_status *st, int id, const cJSON *m, cJSON **raw)
+{
+	struct dev_meter *dm;
+
+	if (st->nmeters >= DEVICE_MAX_COMPONENTS) {
+		raw_add(raw, "meters", m);
+		return;
+	}
+	dm = &st->meters[st->nmeters++];
+	dev_meter_init(dm, id, "meter");
+	dm->power_w = valid_number(m, "power");
+	dm->energy_wh = wmin_to_wh(json_get_number(m, "total"));
+}
+
+static void
+fill_phase_like(
+    const cJSON *e, double *v, double *i, double *p, double *pf, double *q, double *wh, double *ret)
+{
+	int valid = json_get_bool(e, "is_valid");
+
+	*v = json_get_number(e, "voltage");
+	*i = json_get_number(e, "current");
+	*p = json_get_number(e, "power");
+	*pf = json_get_number(e, "pf");
+	if (q != NULL)
+		*q = json_get_number(e, "reactive");
+	if (valid == 0)
+		*v = *i = *p = *pf = NAN;
+	*wh = json_get_number(e, "total"); /* emeters count in Wh already */
+	*ret = json_get_number(e, "total_returned");
+}
+
+static void
+parse_emeters(const cJSON *root, const cJSON *arr, struct device_status *st, cJSON **raw)
+{
+	int n = cJSON_GetArraySize(arr), idx = 0;
+	const cJSON *e;
+
+	/* Shelly 3EM: three emeters are the phases of one meter (like the Pro 3EM "em:0"). */
+	if (n == 3 &&
+	    (json_get(root, "total_power") != NULL || json_get(root, "emeter_n") != NULL) &&
+	    st->nmeters < DEVICE_MAX_COMPONENTS) {
+		struct dev_meter *m = &st->meters[st->nmeters++];
+		double sum_e = 0, sum_r = 0, sum_i = 0;
+		int e_ok = 1, r_ok = 1, i_ok = 1;
+		const cJSON *nobj;
+
+		dev_meter_init(m, 0, "emeter");
+		m->nphases = 3;
+		cJSON_ArrayForEach(e, arr)
+		{
+			struct dev_phase *p = &m->phases[idx++];
+
+			fill_phase_like(e, &p->voltage_v, &p->current_a, &p->power_w, &p->pf, NULL,
+			    &p->energy_wh, &p->ret_energy_wh);
+			e_ok &= dev_known(p->energy_wh);
+			r_ok &= dev_known(p->ret_energy_wh);
+			i_ok &= dev_known(p->current_a);
+			sum_e += dev_known(p->energy_wh) ? p->energy_wh : 0;
+			sum_r += dev_known(p->ret_energy_wh) ? p->ret_energy_wh : 0;
+			sum_i += dev_known(p->current_a) ? p->current_a : 0;
+		}
+		m->power_w = json_get_number(root, "total_power");
+		m->energy_wh = e_ok ? sum_e : NAN;
+		m->ret_energy_wh = r_ok ? sum_r : NAN;
+		m->current_a = i_ok ? sum_i : NAN;
+		nobj = json_get_object(root, "emeter_n");
+		if (nobj != NULL && json_get_bool(nobj, "is_valid") != 0)
+			m->n_current_a = json_get_number(nobj, "current");
+		return;
+	}
+	cJSON_ArrayForEach(e, arr)
+	{
+		struct dev_meter *m;
+
+		if (st->nmeters >= DEVICE_MAX_COMPONENTS) {
+			raw_add(raw, "emeters", e);
+			idx++;
+			continue;
+		}
+		m = &st->meters[st->nmeters++];
+		dev_meter_init(m, idx++, "emeter");
+		fill_phase_like(e, &m->voltage_v, &m->current_a, &m->power_w, &m->pf,
+		    &m->reactive_var, &m->energy_wh, &m->ret_energy_wh);
+	}
+}
+
+static void
+add_temp(struct device_status *st, int id, double c)
+{
+	struct dev_temp_sensor *t;
+
+	if (st->sensors.ntemps >= DEVICE_MAX_COMPONENTS)
+		return;
+	t = &st->sensors.temps[st->sensors.ntemps++];
+	memset(t, 0, sizeof *t);
+	t->id = id;
+	t->temperature_c = c;
+}
+
+static void
+add_hum(struct device_status *st, int id, double h)
+{
+	struct dev_hum_sensor *s;
+
+	if (st->sensors.nhums >= DEVICE_MAX_COMPONENTS)
+		return;
+	s = &st->sensors.hums[st->sensors.nhums++];
+	memset(s, 0, sizeof *s);
+	s->id = id;
+	s->humidity_pct = h;
+}
+
+/* ext_temperature / ext_humidity: {"0": {...}, "1": {...}} keyed by sensor index. */
+static void
+parse_ext(const cJSON *obj, struct device_status *st, int humidity)
+{
+	const cJSON *e;
+	long long id;
+
+	cJSON_ArrayForEach(e, obj)
+	{
+		char *end;
+
+		if (e->string == NULL || !cJSON_IsObject(e))
+			continue;
+		id = strtoll(e->string, &end, 10);
+		if (end == e->string || *end != '\0' || id < 0 || id > 1000)
+			continue;
+		if (humidity)
+			add_hum(st, (int)id, json_get_number(e, "hum"));
+		else
+			add_temp(st, (int)id, temp_c(e));
+	}
+}
+
+static void
+parse_sensors(const cJSON *root, struct device_status *st)
+{
+	const cJSON *o, *e;
+	struct dev_sensors *s = &st->sensors;
+	int internal;
+	const char *str;
+
+	/* "tmp" is the device's own temperature on relays/dimmers (they also report
+	 * overtemperature), and the measured ambient on sensors (H&T, Motion, Flood ...). */
+	internal =
+	    json_get(root, "overtemperature") != NULL || json_get(root, "temperature") != NULL;
+	o = json_get_object(root, "tmp");
+	if (internal) {
+		st->sys.device_temperature_c = temp_c(o);
+		if (!dev_known(st->sys.device_temperature_c))
+			st->sys.device_temperature_c = json_get_number(root, "temperature");
+		st->sys.overtemp = json_get_bool(root, "overtemperature");
+	} else if (o != NULL) {
+		add_temp(st, 0, temp_c(o));
+	}
+	if ((o = json_get_object(root, "ext_temperature")) != NULL)
+		parse_ext(o, st, 0);
+	if ((o = json_get_object(root, "ext_humidity")) != NULL)
+		parse_ext(o, st, 1);
+	if ((o = json_get_object(root, "hum")) != NULL)
+		add_hum(st, 0, valid_number(o, "value"));
+	if ((o = json_get_object(root, "bat")) != NULL) {
+		s->battery_pct = json_get_number(o, "value");
+		s->battery_v = json_get_number(o, "voltage");
+	}
+	s->external_power = json_get_bool(root, "charger");
+	if ((o = json_get_object(root, "lux")) != NULL) {
+		s->illuminance_lux = valid_number(o, "value");
+		json_get_strbuf(o, "illumination", s->illumination, sizeof s->illumination);
+	}
+	if ((o = json_get_object(root, "sensor")) != NULL && json_get_bool(o, "is_valid") != 0) {
+		s->motion = json_get_bool(o, "motion");
+		s->vibration = json_get_bool(o, "vibration");
+		str = json_get_string(o, "state");
+		if (str != NULL && strcmp(str, "open") == 0)
+			s->door_open = 1;
+		else if (str != NULL && strcmp(str, "close") == 0)
+			s->door_open = 0;
+	}
+	if ((o = json_get_object(root, "accel")) != NULL) {
+		double t = json_get_number(o, "tilt");
+
+		if (dev_known(t) && t >= 0)
+			s->tilt_deg = t;
+		if (s->vibration == DEV_UNKNOWN)
+			s->vibration = json_get_bool(o, "vibration");
+	}
+	if (json_get(root, "flood") != NULL)
+		s->flood = json_get_bool(root, "flood");
+	if (json_get(root, "smoke") != NULL)
+		s->smoke = json_get_bool(root, "smoke");
+	if ((o = json_get_object(root, "gas_sensor")) != NULL) {
+		json_get_strbuf(o, "alarm_state", s->gas_alarm, sizeof s->gas_alarm);
+		json_get_strbuf(o, "sensor_state", s->gas_sensor, sizeof s->gas_sensor);
+	}
+	if ((o = json_get_object(root, "concentration")) != NULL)
+		s->gas_ppm = valid_number(o, "ppm");
+	if ((o = json_get_array(root, "valves")) != NULL && (e = cJSON_GetArrayItem(o, 0)) != NULL)
+		json_get_strbuf(e, "state", s->valve, sizeof s->valve);
+	if ((o = json_get_array(root, "thermostats")) != NULL) {
+		int id = 0;
+
+		cJSON_ArrayForEach(e, o)
+		{
+			struct dev_thermostat *t;
+			const cJSON *tt;
+
+			if (s->nthermostats >= DEVICE_MAX_COMPONENTS)
+				break;
+			t = &s->thermostats[s->nthermostats++];
+			dev_thermostat_init(t, id++);
+			t->valve_pos_pct = json_get_number(e, "pos");
+			tt = json_get_object(e, "target_t");
+			t->enable = json_get_bool(tt, "enabled");
+			t->target_c = temp_c(tt);
+			t->current_c = temp_c(json_get_object(e, "tmp"));
+		}
+	}
+}
+
+static void
+parse_update(const cJSON *root, struct device_status *st)
+{
+	const cJSON *u = json_get_object(root, "update");
+	const char *s;
+
+	st->sys.update_available = json_get_bool(root, "has_update");
+	if (u == NULL)
+		return;
+	if (json_get(u, "has_update") != NULL)
+		st->sys.update_available = json_get_bool(u, "has_update");
+	json_get_strbuf(u, "status", st->sys.update_status, sizeof st->sys.update_status);
+	if (st->sys.update_available == 1) {
+		s = json_get_string(u, "new_version");
+		device_fw_version(s, st->sys.update_version, sizeof st->sys.update_version);
+	}
+	s = json_get_string(u, "beta_version");
+	device_fw_version(s, st->sys.beta_version, sizeof st->sys.beta_version);
+}
+
+int
+gen1_parse_status(const char *body, size_t len, struct device_status *out, char **cause)
+{
+	cJSON *root, *raw = NULL;
+	const cJSON *o, *e, *relays, *rollers, *lights, *meters;
+	int nrel, nrol, nlig, nmet, idx, roller_meters = 0;
+	double v, roller_wh = 0;
+
+	device_status_init(out);
+	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	if (root == NULL)
+		return -1;
+	if (!cJSON_IsObject(root)) {
+		if (cause != NULL)
+			*cause = xstrdup("Gen1 /status reply is not a JSON object");
+		cJSON_Delete(root);
+		return -1;
+	}
+
+	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
+		out->wifi.connected = json_get_bool(o, "connected");
+		json_get_strbuf(o, "ssid", out->wifi.ssid, sizeof out->wifi.ssid);
+		json_get_strbuf(o, "ip", out->wifi.ip, sizeof out->wifi.ip);
+		out->wifi.rssi_dbm = json_get_number(o, "rssi");
+	}
+	if ((o = json_get_object(root, "cloud")) != NULL) {
+		out->cloud_enabled = json_get_bool(o, "enabled");
+		out->cloud_connected = json_get_bool(o, "connected");
+	}
+	if ((o = json_get_object(root, "mqtt")) != NULL)
+		out->mqtt_connected = json_get_bool(o, "connected");
+
+	device_mac_normalise(json_get_string(root, "mac"), out->sys.mac);
+	v = json_get_number(root, "unixtime");
+	out->sys.unixtime = (dev_known(v) && v > 0) ? v : NAN; /* 0: clock not synced */
+	out->sys.uptime_s = json_get_number(root, "uptime");
+	out->sys.ram_total = json_get_number(root, "ram_total");
+	out->sys.ram_free = json_get_number(root, "ram_free");
+	out->sys.fs_total = json_get_number(root, "fs_size");
+	out->sys.fs_free = json_get_number(root, "fs_free");
+	out->sys.cfg_changed_cnt = json_get_number(root, "cfg_changed_cnt");
+	parse_update(root, out);
+	parse_sensors(root, out);
+
+	relays = json_get_array(root, "relays");
+	rollers = json_get_array(root, "rollers");
+	lights = json_get_array(root, "lights");
+	meters = json_get_array(root, "meters");
+	nrel = cJSON_GetArraySize(relays);
+	nrol = cJSON_GetArraySize(rollers);
+	nlig = cJSON_GetArraySize(lights);
+	nmet = cJSON_GetArraySize(meters);
+
+	/* Shelly 2/2.5 list "relays" in roller mode too; the rollers are the components then. */
+	if (nrol == 0 || json_get(root, "rollers") == NULL) {
+		idx = 0;
+		cJSON_ArrayForEach(e, relays)
+		{
+			struct dev_switch *s;
+
+			if (out->nswitches >= DEVICE_MAX_COMPONENTS) {
+				raw_add(&raw, "relays", e);
+				idx++;
+				continue;
+			}
+			s = &out->switches[out->nswitches++];
+			dev_switch_init(s, idx++);
+			parse_relay(e, s);
+			s->overtemp = out->sys.overtemp;
+			if (s->overtemp == 1)
+				json_strlcpy(s->errors,
+				    s->overpower == 1 ? "overpower,overtemp" : "overtemp",
+				    sizeof s->errors);
+		}
+	} else {
+		/* roller mode: the relays are the motor's two directions, not outputs of their own
+		 */
+		cJSON_ArrayForEach(e, relays) raw_add(&raw, "relays", e);
+		nrel = 0;
+	}
+	idx = 0;
+	cJSON_ArrayForEach(e, rollers)
+	{
+		struct dev_cover *c;
+
+		if (out->ncovers >= DEVICE_MAX_COMPONENTS) {
+			raw_add(&raw, "rollers", e);
+			idx++;
+			continue;
+		}
+		c = &out->covers[out->ncovers++];
+		dev_cover_init(c, idx++);
+		parse_roller(e, c);
+		c->overtemp = out->sys.overtemp;
+	}
+	idx = 0;
+	cJSON_ArrayForEach(e, lights)
+	{
+		struct dev_light *l;
+
+		if (out->nlights >= DEVICE_MAX_COMPONENTS) {
+			raw_add(&raw, "lights", e);
+			idx++;
+			continue;
+		}
+		l = &out->lights[out->nlights++];
+		dev_light_init(l, idx++);
+		parse_light(e, l);
+		l->overtemp = out->sys.overtemp;
+		if (l->overpower == DEV_UNKNOWN && json_get(root, "overpower") != NULL)
+			l->overpower = json_get_bool(root, "overpower");
+	}
+
+	/* meters[i] measures relay i (or light i) when there is one meter per output; a single
+	 * roller is measured by all meters together; anything else is a meter of its own. */
+	idx = 0;
+	cJSON_ArrayForEach(e, meters)
+	{
+		double p = valid_number(e, "power");
+		double wh = wmin_to_wh(json_get_number(e, "total"));
+
+		if (nrel > 0 && nmet == nrel && idx < out->nswitches) {
+			out->switches[idx].power_w = p;
+			out->switches[idx].energy_wh = wh;
+		} else if (nlig > 0 && nmet == nlig && idx < out->nlights) {
+			if (!dev_known(out->lights[idx].power_w))
+				out->lights[idx].power_w = p;
+			out->lights[idx].energy_wh = wh;
+		} else if (nrol == 1 && out->ncovers == 1) {
+			roller_wh +=
+			    wh; /* NAN stays NAN: one unknown meter makes the sum unknown */
+			roller_meters++;
+		} else {
+			loose_meter(out, idx, e, &raw);
+		}
+		idx++;
+	}
+	if (roller_meters > 0)
+		out->covers[0].energy_wh = roller_wh;
+	if ((o = json_get_array(root, "emeters")) != NULL)
+		parse_emeters(root, o, out, &raw);
+
+	idx = 0;
+	cJSON_ArrayForEach(e, json_get_array(root, "inputs"))
+	{
+		struct dev_input *in;
+
+		if (out->ninputs >= DEVICE_MAX_COMPONENTS) {
+			raw_add(&raw, "inputs", e);
+			idx++;
+			continue;
+		}
+		in = &out->inputs[out->ninputs++];
+		dev_input_init(in, idx++);
+		in->state = json_get_bool(e, "input");
+		json_get_strbuf(e, "event", in->event, sizeof in->event);
+		in->event_cnt = json_get_number(e, "event_cnt");
+	}
+
+	cJSON_ArrayForEach(e, root)
+	{
+		if (e->string != NULL && !consumed(e->string)) {
+			if (raw == NULL)
+				raw = cJSON_CreateObject();
+			if (cJSON_GetObjectItemCaseSensitive(raw, e->string) == NULL)
+				cJSON_AddItemToObject(raw, e->string, cJSON_Duplicate(e, 1));
+		}
+	}
+	if (raw != NULL) {
+		out->raw_unknown = print_owned(raw);
+		cJSON_Delete(raw);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+void
+gen1_settings_init(struct gen1_settings *s)
+{
+	memset(s, 0, sizeof *s);
+	s->sleep_mode = s->discoverable = DEV_UNKNOWN;
+	s->login_enabled = s->cloud_enabled = s->mqtt_enable = DEV_UNKNOWN;
+	s->coiot_enabled = s->sntp_enabled = s->tzautodetect = DEV_UNKNOWN;
+	s->wifi_sta_enabled = s->wifi_ap_enabled = DEV_UNKNOWN;
+	s->coiot_update_period_s = s->lat = s->lng = NAN;
+}
+
+static int
+names(const cJSON *arr, char dst[][DEV_NAME_LEN])
+{
+	const cJSON *e;
+	int n = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (n >= DEVICE_MAX_COMPONENTS)
+			break;
+		json_get_strbuf(e, "name", dst[n], DEV_NAME_LEN);
+		n++;
+	}
+	return n;
+}
+
+int
+gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, char **cause)
+{
+	cJSON *root;
+	const cJSON *o;
+
+	gen1_settings_init(out);
+	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	if (root == NULL)
+		return -1;
+	if (!cJSON_IsObject(root)) {
+		if (cause != NULL)
+			*cause = xstrdup("Gen1 /settings reply is not a JSON object");
+		cJSON_Delete(root);
+		return -1;
+	}
+	if ((o = json_get_object(root, "device")) != NULL) {
+		json_get_strbuf(o, "hostname", out->hostname, sizeof out->hostname);
+		json_get_strbuf(o, "type", out->type, sizeof out->type);
+		device_mac_normalise(json_get_string(o, "mac"), out->mac);
+		out->sleep_mode = json_get_bool(o, "sleep_mode");
+	}
+	json_get_strbuf(root, "name", out->name, sizeof out->name);
+	json_get_strbuf(root, "mode", out->mode, sizeof out->mode);
+	json_get_strbuf(root, "fw", out->fw, sizeof out->fw);
+	out->discoverable = json_get_bool(root, "discoverable");
+	out->nrelays = names(json_get_array(root, "relays"), out->relay_names);
+	out->nrollers = names(json_get_array(root, "rollers"), out->roller_names);
+	out->nlights = names(json_get_array(root, "lights"), out->light_names);
+	out->ninputs = names(json_get_array(root, "inputs"), out->input_names);
+	if ((o = json_get_object(root, "login")) != NULL) {
+		out->login_enabled = json_get_bool(o, "enabled");
+		json_get_strbuf(o, "username", out->login_username, sizeof out->login_username);
+	}
+	if ((o = json_get_object(root, "cloud")) != NULL)
+		out->cloud_enabled = json_get_bool(o, "enabled");
+	if ((o = json_get_object(root, "mqtt")) != NULL) {
+		out->mqtt_enable = json_get_bool(o, "enable");
+		json_get_strbuf(o, "server", out->mqtt_server, sizeof out->mqtt_server);
+		json_get_strbuf(o, "user", out->mqtt_user, sizeof out->mqtt_user);
+		json_get_strbuf(o, "id", out->mqtt_id, sizeof out->mqtt_id);
+	}
+	if ((o = json_get_object(root, "coiot")) != NULL) {
+		out->coiot_enabled = json_get_bool(o, "enabled");
+		json_get_strbuf(o, "peer", out->coiot_peer, sizeof out->coiot_peer);
+		out->coiot_update_period_s = json_get_number(o, "update_period");
+	}
+	if ((o = json_get_object(root, "sntp")) != NULL) {
+		out->sntp_enabled = json_get_bool(o, "enabled");
+		json_get_strbuf(o, "server", out->sntp_server, sizeof out->sntp_server);
+	}
+	json_get_strbuf(root, "timezone", out->timezone, sizeof out->timezone);
+	out->tzautodetect = json_get_bool(root, "tzautodetect");
+	out->lat = json_get_number(root, "lat");
+	out->lng = json_get_number(root, "lng");
+	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
+		out->wifi_sta_enabled = json_get_bool(o, "enabled");
+		json_get_strbuf(o, "ssid", out->wifi_sta_ssid, sizeof out->wifi_sta_ssid);
+		json_get_strbuf(
+		    o, "ipv4_method", out->wifi_sta_ipv4_method, sizeof out->wifi_sta_ipv4_method);
+		json_get_strbuf(o, "ip", out->wifi_sta_ip, sizeof out->wifi_sta_ip);
+		json_get_strbuf(o, "gw", out->wifi_sta_gw, sizeof out->wifi_sta_gw);
+		json_get_strbuf(o, "mask", out->wifi_sta_mask, sizeof out->wifi_sta_mask);
+		json_get_strbuf(o, "dns", out->wifi_sta_dns, sizeof out->wifi_sta_dns);
+	}
+	if ((o = json_get_object(root, "wifi_ap")) != NULL) {
+		out->wifi_ap_enabled = json_get_bool(o, "enabled");
+		json_get_strbuf(o, "ssid", out->wifi_ap_ssid, sizeof out->wifi_ap_ssid);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+int
+gen1_parse_ota(const char *body, size_t len, struct gen1_ota *out, char **cause)
+{
+	cJSON *root;
+
+	memset(out, 0, sizeof *out);
+	out->has_update = DEV_UNKNOWN;
+	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	if (root == NULL)
+		return -1;
+	if (!cJSON_IsObject(root) ||
+	    (json_get(root, "status") == NULL && json_get(root, "has_update") == NULL)) {
+		if (cause != NULL)
+			*cause = xstrdup("not a Gen1 /ota reply (no status or has_update)");
+		cJSON_Delete(root);
+		return -1;
+	}
+	json_get_strbuf(root, "status", out->status, sizeof out->status);
+	out->has_update = json_get_bool(root, "has_update");
+	json_get_strbuf(root, "new_version", out->new_version, sizeof out->new_version);
+	json_get_strbuf(root, "old_version", out->old_version, sizeof out->old_version);
+	json_get_strbuf(root, "beta_version", out->beta_version, sizeof out->beta_version);
+	cJSON_Delete(root);
+	return 0;
+}
+
+void
+gen1_settings_apply(
+    const struct gen1_settings *s, struct device_ident *ident, struct device_status *st)
+{
+	if (s == NULL)
+		return;
+	if (ident != NULL) {
+		if (s->hostname[0] != '\0')
+			json_strlcpy(ident->id, s->hostname, sizeof ident->id);
+		if (s->name[0] != '\0')
+			json_strlcpy(ident->name, s->name, sizeof ident->name);
+		if (s->mode[0] != '\0')
+			json_strlcpy(ident->mode, s->mode, sizeof ident->mode);
+		if (ident->sleep_mode == DEV_UNKNOWN)
+			ident->sleep_mode = s->sleep_mode;
+		if (ident->mac[0] == '\0' && s->mac[0] != '\0')
+			memcpy(ident->mac, s->mac, sizeof ident->mac);
+		/* without a /shelly reply the settings still tell model and firmware */
+		if (ident->model[0] == '\0' && s->type[0] != '\0') {
+			json_strlcpy(ident->model, s->type, sizeof ident->model);
+			json_strlcpy(
+			    ident->model_name, models_name(s->type), sizeof ident->model_name);
+		}
+		if (ident->fw[0] == '\0' && s->fw[0] != '\0') {
+			json_strlcpy(ident->fw, s->fw, sizeof ident->fw);
+			device_fw_version(ident->fw, ident->fw_version, sizeof ident->fw_version);
+		}
+		if (ident->gen == 0)
+			ident->gen = 1;
+	}
+	if (st != NULL) {
+		for (int i = 0; i < st->nswitches; i++)
+			if (st->switches[i].id < s->nrelays)
+				json_strlcpy(st->switches[i].name,
+				    s->relay_names[st->switches[i].id],
+				    sizeof st->switches[i].name);
+		for (int i = 0; i < st->ncovers; i++)
+			if (st->covers[i].id < s->nrollers)
+				json_strlcpy(st->covers[i].name, s->roller_names[st->covers[i].id],
+				    sizeof st->covers[i].name);
+		for (int i = 0; i < st->nlights; i++)
+			if (st->lights[i].id < s->nlights)
+				json_strlcpy(st->lights[i].name, s->light_names[st->lights[i].id],
+				    sizeof st->lights[i].name);
+		for (int i = 0; i < st->ninputs; i++)
+			if (st->inputs[i].id < s->ninputs)
+				json_strlcpy(st->inputs[i].name, s->input_names[st->inputs[i].id],
+				    sizeof st->inputs[i].name);
+		if (st->cloud_enabled == DEV_UNKNOWN)
+			st->cloud_enabled = s->cloud_enabled;
+	}
+}

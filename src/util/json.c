@@ -1,0 +1,304 @@
+#include "util/json.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/xmalloc.h"
+
+int
+json_depth(const char *buf, size_t len, int max_depth)
+{
+	int depth = 0, max = 0, in_str = 0, esc = 0;
+
+	if (max_depth <= 0)
+		max_depth = JSON_MAX_DEPTH;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = 1;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max_depth)
+				return -1;
+			if (depth > max)
+				max = depth;
+			break;
+		case ']':
+		case '}':
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return max;
+}
+
+/* A short printable excerpt of buf around off, for error messages (never control bytes). */
+static void
+excerpt(const char *buf, size_t len, size_t off, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = off; i < len && n + 1 < size && n < 16; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		out[n++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
+	}
+	out[n] = '\0';
+}
+
+cJSON *
+json_parse(const char *buf, size_t len, int max_depth, char **cause)
+{
+	const char *end = NULL;
+	char *copy, near[20];
+	cJSON *root;
+	size_t off;
+	const void *nul;
+
+	if (max_depth <= 0)
+		max_depth = JSON_MAX_DEPTH;
+	if (buf == NULL || len == 0) {
+		if (cause != NULL)
+			*cause = xstrdup("empty JSON document");
+		return NULL;
+	}
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		if (cause != NULL)
+			*cause = xasprintf(
+			    "NUL byte in JSON at offset %zu", (size_t)((const char *)nul - buf));
+		return NULL;
+	}
+	if (json_depth(buf, len, max_depth) < 0) {
+		if (cause != NULL)
+			*cause = xasprintf("JSON nested deeper than %d levels", max_depth);
+		return NULL;
+	}
+	/* cJSON wants a terminated buffer to be safe on every path; the copy is cheap
+	 * (size-capped). */
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithOpts(copy, &end, 0);
+	if (root == NULL) {
+		off = (end != NULL && end >= copy && end <= copy + len) ? (size_t)(end - copy) : 0;
+		if (off >= len) {
+			if (cause != NULL)
+				*cause =
+				    xasprintf("invalid JSON: unexpected end at offset %zu", len);
+		} else {
+			excerpt(buf, len, off, near, sizeof near);
+			if (cause != NULL)
+				*cause =
+				    xasprintf("invalid JSON at offset %zu near '%s'", off, near);
+		}
+		free(copy);
+		return NULL;
+	}
+	off = (end != NULL && end >= copy && end <= copy + len) ? (size_t)(end - copy) : len;
+	while (off < len && isspace((unsigned char)copy[off]))
+		off++;
+	if (off < len) {
+		excerpt(buf, len, off, near, sizeof near);
+		if (cause != NULL)
+			*cause = xasprintf(
+			    "invalid JSON: trailing data at offset %zu near '%s'", off, near);
+		cJSON_Delete(root);
+		free(copy);
+		return NULL;
+	}
+	free(copy);
+	return root;
+}
+
+/* Parses a whole trimmed string as a finite number. */
+static int
+parse_num(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return -1;
+	/* strtod also accepts "nan", "inf" and hex floats; devices send none of them. */
+	for (const char *p = s; *p; p++)
+		if (isalpha((unsigned char)*p) && *p != 'e' && *p != 'E')
+			return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || errno == ERANGE)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0' || !isfinite(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+double
+json_number(const cJSON *item)
+{
+	double d;
+
+	if (item == NULL)
+		return NAN;
+	if (cJSON_IsNumber(item))
+		return isfinite(item->valuedouble) ? item->valuedouble : NAN;
+	if (cJSON_IsString(item) && item->valuestring != NULL &&
+	    parse_num(item->valuestring, &d) == 0)
+		return d;
+	return NAN;
+}
+
+int
+json_bool(const cJSON *item)
+{
+	const char *s;
+
+	if (item == NULL)
+		return -1;
+	if (cJSON_IsTrue(item))
+		return 1;
+	if (cJSON_IsFalse(item))
+		return 0;
+	if (cJSON_IsNumber(item)) {
+		if (item->valuedouble == 0)
+			return 0;
+		if (item->valuedouble == 1)
+			return 1;
+		return -1;
+	}
+	if (cJSON_IsString(item) && (s = item->valuestring) != NULL) {
+		if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
+			return 1;
+		if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
+			return 0;
+	}
+	return -1;
+}
+
+const char *
+json_string(const cJSON *item)
+{
+	if (item == NULL || !cJSON_IsString(item))
+		return NULL;
+	return item->valuestring;
+}
+
+int
+json_int(const cJSON *item, long long lo, long long hi, long long *out)
+{
+	double d = json_number(item);
+
+	if (isnan(d) || d != floor(d))
+		return -1;
+	/* Compare as doubles first: converting an out-of-range double to an integer is undefined.
+	 */
+	if (d < (double)lo || d > (double)hi || d < -9.0e18 || d > 9.0e18)
+		return -1;
+	*out = (long long)d;
+	if (*out < lo || *out > hi)
+		return -1;
+	return 0;
+}
+
+const cJSON *
+json_get(const cJSON *obj, const char *key)
+{
+	if (obj == NULL || !cJSON_IsObject(obj) || key == NULL)
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+double
+json_get_number(const cJSON *obj, const char *key)
+{
+	return json_number(json_get(obj, key));
+}
+
+int
+json_get_bool(const cJSON *obj, const char *key)
+{
+	return json_bool(json_get(obj, key));
+}
+
+const char *
+json_get_string(const cJSON *obj, const char *key)
+{
+	return json_string(json_get(obj, key));
+}
+
+int
+json_get_int(const cJSON *obj, const char *key, long long lo, long long hi, long long *out)
+{
+	return json_int(json_get(obj, key), lo, hi, out);
+}
+
+const cJSON *
+json_get_object(const cJSON *obj, const char *key)
+{
+	const cJSON *v = json_get(obj, key);
+
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+const cJSON *
+json_get_array(const cJSON *obj, const char *key)
+{
+	const cJSON *v = json_get(obj, key);
+
+	return cJSON_IsArray(v) ? v : NULL;
+}
+
+int
+json_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n;
+
+	if (size == 0)
+		return src != NULL;
+	if (src == NULL) {
+		dst[0] = '\0';
+		return 0;
+	}
+	n = strnlen(src, size);
+	if (n >= size) {
+		n = size - 1;
+		/* Do not cut a UTF-8 sequence: back off over continuation bytes and their lead. */
+		if (((unsigned char)src[n] & 0xC0) == 0x80) {
+			while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+				n--;
+		}
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 1;
+}
+
+int
+json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size)
+{
+	return json_strlcpy(dst, json_get_string(obj, key), size);
+}
