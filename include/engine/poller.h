@@ -1,0 +1,149 @@
+#ifndef ENGINE_POLLER_H
+#define ENGINE_POLLER_H
+
+/*
+ * The polling engine: every registered device is polled on its own schedule (Gen1 and Gen2+
+ * intervals, jitter so a fleet does not pulse), one status request per poll, settings re-read
+ * only when Gen1 cfg_changed_cnt or Gen2+ sys.cfg_rev moves. Failures count: offline after
+ * offline_after failures in a row, exponential backoff (x2 up to backoff_max) and a circuit
+ * breaker (after breaker_after failures only one probe per backoff_max). Sleeping battery
+ * devices are "asleep": no backoff, no breaker, no offline events, last report kept.
+ *
+ * Credentials are sent only after GET /shelly at the device's address showed the registered
+ * MAC (re-checked every verify_interval and after any failure); status replies are checked
+ * for the MAC too. Results go to the store's write queue; the caller flushes it on a timer.
+ * Devices are referred to by MAC, never by pointer, in requests: a removed device is safe.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/device.h"
+#include "net/http.h"
+
+struct loop;
+struct store;
+struct config;
+struct poller;
+
+struct poller_opts {
+	uint64_t interval_gen1_ms, interval_gen2_ms;
+	uint32_t connect_timeout_ms, request_timeout_ms;
+	int offline_after;
+	int breaker_after;		/* failures in a row that open the breaker */
+	uint64_t backoff_max_ms;
+	uint64_t verify_interval_ms;	/* re-check the MAC before sending credentials */
+	int lanes_gen2;
+	size_t max_body;
+	enum http_tls tls;
+	const char *ca_file;		/* copied */
+	int jitter_pct;			/* +- percent of the interval; 10 by default */
+};
+
+/* Fills opts from the configuration's option table. */
+void poller_opts_from_config(struct poller_opts *opts, const struct config *cfg);
+
+/* Per-reading series kept for /metrics: X(ID, metric name, Prometheus type, help). */
+#define POLLER_SAMPLES(X) \
+	X(OUTPUT, "shelly_output", "gauge", "Output state of a switch or light (1 on, 0 off)") \
+	X(POWER, "shelly_power_watts", "gauge", "Active power in watts") \
+	X(APPARENT_POWER, "shelly_apparent_power_voltamperes", "gauge", "Apparent power in volt-amperes") \
+	X(VOLTAGE, "shelly_voltage_volts", "gauge", "Voltage in volts") \
+	X(CURRENT, "shelly_current_amperes", "gauge", "Current in amperes") \
+	X(POWER_FACTOR, "shelly_power_factor_ratio", "gauge", "Power factor (-1 to 1)") \
+	X(FREQUENCY, "shelly_frequency_hertz", "gauge", "Mains frequency in hertz") \
+	X(ENERGY, "shelly_energy_joules_total", "counter", \
+	    "Energy consumed in joules (device counter; resets when the device does)") \
+	X(RET_ENERGY, "shelly_returned_energy_joules_total", "counter", \
+	    "Energy returned to the grid in joules (device counter)") \
+	X(TEMPERATURE, "shelly_temperature_celsius", "gauge", "Temperature in degrees Celsius") \
+	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)") \
+	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \
+	X(BRIGHTNESS, "shelly_light_brightness_ratio", "gauge", "Light brightness (0-1)") \
+	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
+	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm") \
+	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started") \
+	X(UPDATE, "shelly_device_update_available", "gauge", "1 when a stable firmware update is offered")
+
+enum poller_sample_kind {
+#define POLLER_SAMPLE_ENUM(id, name, type, help) PS_##id,
+	POLLER_SAMPLES(POLLER_SAMPLE_ENUM)
+#undef POLLER_SAMPLE_ENUM
+	PS__COUNT
+};
+
+/* One reading: kind, component ("switch", "cover", "em", ... or "" device-wide), channel, phase. */
+struct poller_sample {
+	uint8_t kind;
+	char component[11];
+	int16_t channel; /* -1 none */
+	char phase;      /* 'a', 'b', 'c' or 0 */
+	double value;
+};
+
+/* Read-only view of one device, valid during the poller_foreach callback. */
+struct poller_view {
+	const char *mac, *id, *name, *model, *model_name, *fw, *host;
+	int gen;
+	uint16_t port;
+	enum device_state state;
+	const char *error;		/* "" if none; sanitised */
+	int64_t last_seen_ms;		/* 0 never */
+	int attempted;			/* polled at least once since start */
+	const struct poller_sample *samples;
+	size_t nsamples;
+};
+
+struct poller_stats {
+	size_t devices;
+	size_t by_state[DEVICE_STATE_COUNT];
+	size_t attempted;		/* devices polled at least once */
+	uint64_t polls;
+	uint64_t errors[HTTP_RESULT_COUNT];
+};
+
+typedef void (*poller_view_cb)(const struct poller_view *v, void *arg);
+typedef void (*poller_done_cb)(void *arg);
+/* Called for every completed poll with its generation, result and duration (for histograms). */
+typedef void (*poller_observe_cb)(int gen, enum http_result result, double seconds, void *arg);
+
+/*
+ * The wait before a device's next poll: its generation's interval when healthy (or asleep),
+ * doubled for every failure past the first up to backoff_max, backoff_max once the breaker is
+ * open (failures >= breaker_after); then +- jitter_pct, picked by random. Pure.
+ */
+uint64_t poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps,
+    uint64_t random);
+
+/* Returns a poller (no devices yet); caller frees. store and http are not owned. */
+struct poller *poller_new(struct loop *loop, struct http *http, struct store *store,
+    const struct poller_opts *opts);
+/* Cancels what is in flight, frees every device and its secrets. */
+void poller_free(struct poller *p);
+/* Replaces the options (SIGHUP); schedules keep running with the new intervals. */
+void poller_set_opts(struct poller *p, const struct poller_opts *opts);
+/*
+ * (Re)loads the registry from the store and credentials (config and stored references);
+ * devices no longer registered are dropped, new ones added, changed addresses taken.
+ * Returns 0, or -1 with *cause. cfg may be NULL.
+ */
+int poller_load(struct poller *p, const struct config *cfg, char **cause);
+/* Starts polling every device on its schedule (the first polls spread over one interval). */
+void poller_start(struct poller *p);
+/* Stops scheduling; polls in flight are cancelled. */
+void poller_stop(struct poller *p);
+/* Polls every device once now; done(arg) runs from the loop when all have completed. */
+void poller_poll_all(struct poller *p, poller_done_cb done, void *arg);
+/* Polls in flight. */
+size_t poller_inflight(const struct poller *p);
+/* Calls cb for every device, ordered by MAC. */
+void poller_foreach(struct poller *p, poller_view_cb cb, void *arg);
+/* Fills stats. */
+void poller_get_stats(const struct poller *p, struct poller_stats *stats);
+/* Sets the per-poll observer (NULL to remove). */
+void poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg);
+/* Name of a sample kind's metric and its help text and type. Static strings. */
+const char *poller_sample_metric(enum poller_sample_kind k);
+const char *poller_sample_help(enum poller_sample_kind k);
+const char *poller_sample_type(enum poller_sample_kind k);
+
+#endif

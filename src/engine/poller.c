@@ -1,0 +1,1057 @@
+#include "engine/poller.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "model/json.h"
+#include "shelly/client.h"
+#include "shelly/models.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
+
+/* One registered device, as the poller keeps it. */
+struct pdev {
+	struct poller *p;
+	char mac[DEV_MAC_LEN];
+	char *id, *name, *model, *app, *fw, *host, *scheme, *pin;
+	char model_name[DEV_NAME_LEN];
+	uint16_t port;
+	int gen;
+	char *user, *password; /* password: a secret, wiped on free */
+
+	enum device_state state;
+	char error[160];
+	int failures;           /* in a row */
+	int attempted;
+	int sleeps;             /* battery device that sleeps */
+	int64_t last_seen_ms;
+	uint64_t verified_until_ms;
+	double cfg_rev;         /* last seen revision (Gen2 cfg_rev / Gen1 cfg_changed_cnt) */
+	int have_cfg;           /* settings were read for cfg_rev */
+	double uptime_s;
+	uint32_t outputs;       /* bit per switch/light output, for output events */
+	int have_outputs;
+
+	enum pstage stage;
+	uint64_t req;           /* http request in flight, 0 none */
+	uint64_t started_ms;
+	struct loop_timer *timer;
+	int once;               /* part of a poller_poll_all round */
+	int seen;               /* marked during poller_load */
+
+	struct poller_sample *samples;
+	size_t nsamples;
+};
+
+struct poller {
+	struct loop *loop;
+	struct http *http;
+	struct store *store;
+	struct poller_opts opts;
+	char *ca_file;
+	struct pdev **devs; /* sorted by MAC */
+	size_t ndevs;
+	int running;
+	uint64_t polls;
+	uint64_t errors[HTTP_RESULT_COUNT];
+	poller_observe_cb observe;
+	void *observe_arg;
+	/* poller_poll_all round */
+	size_t once_left;
+	poller_done_cb once_done;
+	void *once_arg;
+	struct loop_timer *once_timer;
+	uint64_t seed;
+};
+
+static const struct {
+	const char *metric, *type, *help;
+} sample_info[PS__COUNT] = {
+#define POLLER_SAMPLE_INFO(id, name, type, help) { name, type, help },
+	POLLER_SAMPLES(POLLER_SAMPLE_INFO)
+#undef POLLER_SAMPLE_INFO
+};
+
+const char *
+poller_sample_metric(enum poller_sample_kind k)
+{
+	return k < PS__COUNT ? sample_info[k].metric : "?";
+}
+
+const char *
+poller_sample_help(enum poller_sample_kind k)
+{
+	return k < PS__COUNT ? sample_info[k].help : "?";
+}
+
+const char *
+poller_sample_type(enum poller_sample_kind k)
+{
+	return k < PS__COUNT ? sample_info[k].type : "untyped";
+}
+
+void
+poller_opts_from_config(struct poller_opts *o, const struct config *cfg)
+{
+	static const enum http_tls tls_modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY,
+		HTTP_TLS_INSECURE };
+	int tls = config_get_enum(cfg, OPT_TLS_MODE);
+
+	memset(o, 0, sizeof *o);
+	o->interval_gen1_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
+	o->interval_gen2_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
+	o->connect_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_CONNECT_TIMEOUT);
+	o->request_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_REQUEST_TIMEOUT);
+	o->offline_after = (int)config_get_int(cfg, OPT_OFFLINE_AFTER);
+	o->breaker_after = o->offline_after * 4;
+	o->backoff_max_ms = config_get_ms(cfg, OPT_BACKOFF_MAX);
+	o->verify_interval_ms = 5 * 60 * 1000;
+	o->lanes_gen2 = (int)config_get_int(cfg, OPT_LANES_GEN2);
+	o->max_body = (size_t)config_get_size(cfg, OPT_RESPONSE_MAX);
+	o->tls = tls >= 0 && tls < 3 ? tls_modes[tls] : HTTP_TLS_PIN;
+	o->ca_file = config_get_str(cfg, OPT_TLS_CA_FILE);
+	if (o->ca_file != NULL && o->ca_file[0] == '\0')
+		o->ca_file = NULL;
+	o->jitter_pct = 10;
+}
+
+static void pdev_poll(struct pdev *d);
+
+static uint64_t
+rnd(struct poller *p)
+{
+	/* xorshift64*: jitter only, nothing secret. */
+	p->seed ^= p->seed >> 12;
+	p->seed ^= p->seed << 25;
+	p->seed ^= p->seed >> 27;
+	return p->seed * 2685821657736338717ull;
+}
+
+static uint64_t
+interval_of(const struct pdev *d)
+{
+	return d->gen == 1 ? d->p->opts.interval_gen1_ms : d->p->opts.interval_gen2_ms;
+}
+
+uint64_t
+poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random)
+{
+	uint64_t ms = gen == 1 ? o->interval_gen1_ms : o->interval_gen2_ms;
+	uint64_t span;
+
+	if (!sleeps && failures > 0) {
+		if (failures >= o->breaker_after)
+			return o->backoff_max_ms; /* breaker open: one probe per backoff_max */
+		for (int i = 1; i < failures && ms < o->backoff_max_ms; i++)
+			ms *= 2;
+		if (ms > o->backoff_max_ms)
+			ms = o->backoff_max_ms;
+	}
+	span = ms * (uint64_t)o->jitter_pct / 100;
+	if (span == 0)
+		return ms;
+	return ms - span + random % (2 * span + 1);
+}
+
+/* Next delay: the interval when healthy; doubled per failure past the first, up to the max. */
+static uint64_t
+next_delay(struct pdev *d)
+{
+	return poller_delay_ms(&d->p->opts, d->gen, d->failures, d->sleeps, rnd(d->p));
+}
+
+static void
+pdev_timer_cb(void *arg)
+{
+	pdev_poll(arg);
+}
+
+static void
+set_str(char **dst, const char *src)
+{
+	if (src == NULL)
+		src = "";
+	if (*dst != NULL && strcmp(*dst, src) == 0)
+		return;
+	free(*dst);
+	*dst = xstrdup(src);
+}
+
+static void
+pdev_free(struct pdev *d)
+{
+	if (d == NULL)
+		return;
+	if (d->req != 0)
+		http_cancel(d->p->http, d->req); /* its ticket finds no device by MAC */
+	loop_timer_free(d->timer);
+	free(d->id);
+	free(d->name);
+	free(d->model);
+	free(d->app);
+	free(d->fw);
+	free(d->host);
+	free(d->scheme);
+	free(d->pin);
+	free(d->user);
+	config_secret_free(d->password);
+	free(d->samples);
+	free(d);
+}
+
+static int
+pdev_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct pdev *const *)a)->mac, (*(struct pdev *const *)b)->mac);
+}
+
+static struct pdev *
+find_dev(struct poller *p, const char *mac)
+{
+	size_t lo = 0, hi = p->ndevs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(p->devs[mid]->mac, mac);
+		if (c == 0)
+			return p->devs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct poller *
+poller_new(struct loop *loop, struct http *http, struct store *store,
+    const struct poller_opts *opts)
+{
+	struct poller *p = xcalloc(1, sizeof *p);
+
+	p->loop = loop;
+	p->http = http;
+	p->store = store;
+	p->seed = (uint64_t)loop_wall_ms() ^ ((uint64_t)(uintptr_t)p << 16) ^ 0x9e3779b97f4a7c15ull;
+	if (p->seed == 0)
+		p->seed = 1;
+	poller_set_opts(p, opts);
+	return p;
+}
+
+void
+poller_set_opts(struct poller *p, const struct poller_opts *opts)
+{
+	free(p->ca_file);
+	p->opts = *opts;
+	p->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
+	p->opts.ca_file = p->ca_file;
+	if (p->opts.offline_after < 1)
+		p->opts.offline_after = 1;
+	if (p->opts.breaker_after < p->opts.offline_after)
+		p->opts.breaker_after = p->opts.offline_after;
+	if (p->opts.backoff_max_ms == 0)
+		p->opts.backoff_max_ms = 1;
+}
+
+void
+poller_free(struct poller *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->ndevs; i++)
+		pdev_free(p->devs[i]);
+	free(p->devs);
+	loop_timer_free(p->once_timer);
+	free(p->ca_file);
+	free(p);
+}
+
+void
+poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg)
+{
+	p->observe = cb;
+	p->observe_arg = arg;
+}
+
+/* Loads the password a device's credentials point to; NULL when it has none. */
+static void
+load_credentials(struct pdev *d, const struct store_device *sd, const struct config *cfg)
+{
+	const struct config_credentials *cc = NULL;
+	const char *user = NULL, *ref = NULL;
+	char *cause = NULL;
+	char *secret = NULL;
+
+	if (sd->cred_ref != NULL && sd->cred_ref[0] != '\0') {
+		user = sd->user;
+		ref = sd->cred_ref;
+	} else if (cfg != NULL &&
+	    (cc = config_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
+		user = cc->user;
+		ref = cc->secret;
+	}
+	free(d->user);
+	d->user = NULL;
+	config_secret_free(d->password);
+	d->password = NULL;
+	if (ref == NULL)
+		return;
+	if (strncmp(ref, "store:", 6) == 0) {
+		secret = store_setting_get(d->p->store, ref + 6);
+		if (secret == NULL)
+			cause = xstrdup("the stored secret is missing");
+	} else
+		secret = config_read_secret(ref, &cause);
+	if (secret == NULL) {
+		log_warn("%s: credentials not loaded: %s", d->mac, cause ? cause : "?");
+		free(cause);
+		return;
+	}
+	d->user = xstrdup(user != NULL && user[0] != '\0' ? user : "admin");
+	d->password = secret;
+}
+
+struct load_ctx {
+	struct poller *p;
+	const struct config *cfg;
+};
+
+static int
+load_one_cb(const struct store_device *sd, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct poller *p = lc->p;
+	struct pdev *d = find_dev(p, sd->mac);
+	int is_new = d == NULL;
+
+	if (is_new) {
+		d = xcalloc(1, sizeof *d);
+		d->p = p;
+		memcpy(d->mac, sd->mac, sizeof d->mac);
+		d->state = DEVICE_OFFLINE;
+		d->cfg_rev = NAN;
+		d->uptime_s = NAN;
+		d->timer = loop_timer_new(p->loop, pdev_timer_cb, d);
+		p->devs = xreallocarray(p->devs, p->ndevs + 1, sizeof *p->devs);
+		p->devs[p->ndevs++] = d;
+	} else if ((d->host && sd->host && strcmp(d->host, sd->host) != 0) ||
+	    d->port != (uint16_t)sd->port)
+		d->verified_until_ms = 0; /* a new address: show the MAC again first */
+	d->seen = 1;
+	set_str(&d->id, sd->id);
+	set_str(&d->name, sd->name);
+	set_str(&d->model, sd->model);
+	set_str(&d->app, sd->app);
+	set_str(&d->fw, sd->fw);
+	set_str(&d->host, sd->host);
+	set_str(&d->scheme, sd->scheme ? sd->scheme : "http");
+	if (sd->tls_pin != NULL && sd->tls_pin[0] != '\0')
+		set_str(&d->pin, sd->tls_pin);
+	d->port = (uint16_t)(sd->port > 0 ? sd->port : 0);
+	d->gen = sd->gen;
+	str_copy(d->model_name, sizeof d->model_name,
+	    sd->model && models_name(sd->model) ? models_name(sd->model) : "");
+	{
+		/* Battery models sleep: asleep, not offline, when they do not answer. */
+		const struct model_info *mi = sd->model ? models_find(sd->model) : NULL;
+		if (mi != NULL && mi->battery)
+			d->sleeps = 1;
+	}
+	if (d->last_seen_ms == 0)
+		d->last_seen_ms = sd->last_seen_ms;
+	load_credentials(d, sd, lc->cfg);
+	if (is_new && p->running)
+		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
+	return 0;
+}
+
+int
+poller_load(struct poller *p, const struct config *cfg, char **cause)
+{
+	struct load_ctx lc = { p, cfg };
+	size_t j = 0;
+
+	for (size_t i = 0; i < p->ndevs; i++)
+		p->devs[i]->seen = 0;
+	if (store_device_list(p->store, load_one_cb, &lc, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < p->ndevs; i++) {
+		if (p->devs[i]->seen)
+			p->devs[j++] = p->devs[i];
+		else {
+			if (p->devs[i]->once && p->once_left > 0)
+				p->once_left--;
+			pdev_free(p->devs[i]);
+		}
+	}
+	p->ndevs = j;
+	qsort(p->devs, p->ndevs, sizeof *p->devs, pdev_cmp);
+	return 0;
+}
+
+static void
+fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
+{
+	struct poller *p = d->p;
+
+	memset(t, 0, sizeof *t);
+	t->host = d->host;
+	t->port = d->port;
+	t->https = d->scheme && strcmp(d->scheme, "https") == 0;
+	t->gen = d->gen;
+	t->mac = d->mac;
+	t->lane_limit = p->opts.lanes_gen2;
+	if (with_creds && d->password != NULL) {
+		t->user = d->user;
+		t->password = d->password;
+	}
+	t->tls = p->opts.tls;
+	t->ca_file = p->opts.ca_file;
+	t->pin = d->pin && d->pin[0] ? d->pin : NULL;
+	t->connect_timeout_ms = p->opts.connect_timeout_ms;
+	t->timeout_ms = p->opts.request_timeout_ms;
+	t->max_body = p->opts.max_body;
+}
+
+static void
+queue_event(struct pdev *d, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+queue_event(struct pdev *d, const char *kind, const char *fmt, ...)
+{
+	struct store_event ev;
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof ev);
+	ev.ts_ms = loop_wall_ms();
+	memcpy(ev.mac, d->mac, sizeof ev.mac);
+	ev.kind = kind;
+	ev.detail = detail;
+	store_queue_event(d->p->store, &ev);
+	log_info("%s (%s): %s: %s", d->id ? d->id : d->mac, d->host ? d->host : "?", kind,
+	    detail);
+}
+
+static void
+set_state(struct pdev *d, enum device_state st, const char *error)
+{
+	enum device_state old = d->state;
+
+	if (error != NULL) {
+		str_copy(d->error, sizeof d->error, error);
+		str_sanitize_inplace(d->error);
+	} else
+		d->error[0] = '\0';
+	d->state = st;
+	if (old == st && d->attempted)
+		return;
+	if (!d->attempted && st == DEVICE_OFFLINE)
+		return; /* the initial state is offline: no event for staying there */
+	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
+	    device_state_name(st), d->error[0] ? ": " : "", d->error);
+}
+
+/* Writes the latest status row (with the device object as JSON) and a history sample. */
+static void
+store_result(struct pdev *d, const struct device_status *st, const struct device_ident *ident)
+{
+	struct store_status ss;
+	struct store_sample smp;
+	struct device_view v;
+	struct device_ident reg;
+	char *json;
+	double power = 0, energy = 0, temp = NAN;
+	int64_t on = 0;
+	int have_power = 0, have_energy = 0;
+
+	if (st != NULL) {
+		for (int i = 0; i < st->nswitches; i++) {
+			const struct dev_switch *s = &st->switches[i];
+			if (s->output == 1)
+				on++;
+			if (dev_known(s->power_w))
+				power += s->power_w, have_power = 1;
+			if (dev_known(s->energy_wh))
+				energy += s->energy_wh, have_energy = 1;
+			if (!dev_known(temp) && dev_known(s->temperature_c))
+				temp = s->temperature_c;
+		}
+		for (int i = 0; i < st->nlights; i++) {
+			const struct dev_light *l = &st->lights[i];
+			if (l->output == 1)
+				on++;
+			if (dev_known(l->power_w))
+				power += l->power_w, have_power = 1;
+			if (dev_known(l->energy_wh))
+				energy += l->energy_wh, have_energy = 1;
+		}
+		for (int i = 0; i < st->ncovers; i++) {
+			const struct dev_cover *c = &st->covers[i];
+			if (dev_known(c->power_w))
+				power += c->power_w, have_power = 1;
+			if (dev_known(c->energy_wh))
+				energy += c->energy_wh, have_energy = 1;
+		}
+		for (int i = 0; i < st->nmeters; i++) {
+			const struct dev_meter *m = &st->meters[i];
+			if (dev_known(m->power_w))
+				power += m->power_w, have_power = 1;
+			if (dev_known(m->energy_wh))
+				energy += m->energy_wh, have_energy = 1;
+		}
+		if (!dev_known(temp))
+			temp = st->sys.device_temperature_c;
+		if (!dev_known(temp) && st->sensors.ntemps > 0)
+			temp = st->sensors.temps[0].temperature_c;
+	}
+
+	if (ident == NULL) {
+		/* The registry's identity: the poll read status, not /shelly. */
+		device_ident_init(&reg);
+		str_copy(reg.id, sizeof reg.id, d->id ? d->id : "");
+		memcpy(reg.mac, d->mac, sizeof reg.mac);
+		reg.gen = d->gen;
+		str_copy(reg.model, sizeof reg.model, d->model ? d->model : "");
+		str_copy(reg.app, sizeof reg.app, d->app ? d->app : "");
+		str_copy(reg.model_name, sizeof reg.model_name, d->model_name);
+		str_copy(reg.fw, sizeof reg.fw, d->fw ? d->fw : "");
+		device_fw_version(reg.fw, reg.fw_version, sizeof reg.fw_version);
+		reg.sleep_mode = d->sleeps ? 1 : -1;
+		ident = &reg;
+	}
+	device_view_init(&v);
+	v.ident = ident;
+	v.host = d->host;
+	v.port = d->port;
+	v.scheme = d->scheme;
+	v.name = d->name && d->name[0] ? d->name : NULL;
+	v.state = d->state;
+	v.error = d->error[0] ? d->error : NULL;
+	v.last_seen = d->last_seen_ms / 1000;
+	v.status = st;
+	json = device_to_json(&v, 0);
+
+	memset(&ss, 0, sizeof ss);
+	memcpy(ss.mac, d->mac, sizeof ss.mac);
+	ss.ts_ms = loop_wall_ms();
+	ss.state = device_state_name(d->state);
+	ss.error = d->error[0] ? d->error : NULL;
+	ss.power_w = have_power ? power : NAN;
+	ss.energy_wh = have_energy ? energy : NAN;
+	ss.temperature_c = temp;
+	ss.rssi_dbm = st ? st->wifi.rssi_dbm : NAN;
+	ss.uptime_s = st && dev_known(st->sys.uptime_s) ? (int64_t)st->sys.uptime_s : STORE_NULL_INT;
+	ss.outputs_on = st ? on : STORE_NULL_INT;
+	ss.fw_update = st && st->sys.update_available >= 0 ? st->sys.update_available :
+	    STORE_NULL_INT;
+	ss.cfg_rev = st && dev_known(st->sys.cfg_rev) ? (int64_t)st->sys.cfg_rev :
+	    (st && dev_known(st->sys.cfg_changed_cnt) ? (int64_t)st->sys.cfg_changed_cnt :
+	    STORE_NULL_INT);
+	ss.json = json;
+	store_queue_status(d->p->store, &ss);
+	free(json);
+
+	memset(&smp, 0, sizeof smp);
+	memcpy(smp.mac, d->mac, sizeof smp.mac);
+	smp.ts_ms = ss.ts_ms;
+	smp.power_w = ss.power_w;
+	smp.energy_wh = ss.energy_wh;
+	smp.temperature_c = ss.temperature_c;
+	smp.rssi_dbm = ss.rssi_dbm;
+	smp.online = d->state == DEVICE_ONLINE;
+	store_queue_sample(d->p->store, &smp);
+	if (d->state == DEVICE_ONLINE)
+		store_queue_seen(d->p->store, d->mac, ss.ts_ms);
+}
+
+struct sample_buf {
+	struct poller_sample *v;
+	size_t n, cap;
+};
+
+static void
+add_sample(struct sample_buf *b, enum poller_sample_kind k, const char *comp, int ch, char ph,
+    double value)
+{
+	struct poller_sample *s;
+
+	if (isnan(value))
+		return;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->v = xreallocarray(b->v, b->cap, sizeof *b->v);
+	}
+	s = &b->v[b->n++];
+	s->kind = (uint8_t)k;
+	str_copy(s->component, sizeof s->component, comp);
+	s->channel = (int16_t)ch;
+	s->phase = ph;
+	s->value = value;
+}
+
+static double
+tri(int v)
+{
+	return v < 0 ? NAN : (double)v;
+}
+
+/* Keeps the readings /metrics shows, compactly (not the whole typed status). */
+static void
+keep_samples(struct pdev *d, const struct device_status *st)
+{
+	struct sample_buf b = { NULL, 0, 0 };
+
+	for (int i = 0; i < st->nswitches; i++) {
+		const struct dev_switch *s = &st->switches[i];
+		add_sample(&b, PS_OUTPUT, "switch", s->id, 0, tri(s->output));
+		add_sample(&b, PS_POWER, "switch", s->id, 0, s->power_w);
+		add_sample(&b, PS_VOLTAGE, "switch", s->id, 0, s->voltage_v);
+		add_sample(&b, PS_CURRENT, "switch", s->id, 0, s->current_a);
+		add_sample(&b, PS_POWER_FACTOR, "switch", s->id, 0, s->pf);
+		add_sample(&b, PS_FREQUENCY, "switch", s->id, 0, s->freq_hz);
+		add_sample(&b, PS_ENERGY, "switch", s->id, 0, s->energy_wh * 3600);
+		add_sample(&b, PS_RET_ENERGY, "switch", s->id, 0, s->ret_energy_wh * 3600);
+		add_sample(&b, PS_TEMPERATURE, "switch", s->id, 0, s->temperature_c);
+	}
+	for (int i = 0; i < st->ncovers; i++) {
+		const struct dev_cover *c = &st->covers[i];
+		add_sample(&b, PS_POSITION, "cover", c->id, 0, c->position_pct / 100);
+		add_sample(&b, PS_POWER, "cover", c->id, 0, c->power_w);
+		add_sample(&b, PS_VOLTAGE, "cover", c->id, 0, c->voltage_v);
+		add_sample(&b, PS_CURRENT, "cover", c->id, 0, c->current_a);
+		add_sample(&b, PS_ENERGY, "cover", c->id, 0, c->energy_wh * 3600);
+		add_sample(&b, PS_TEMPERATURE, "cover", c->id, 0, c->temperature_c);
+	}
+	for (int i = 0; i < st->nlights; i++) {
+		const struct dev_light *l = &st->lights[i];
+		add_sample(&b, PS_OUTPUT, "light", l->id, 0, tri(l->output));
+		add_sample(&b, PS_BRIGHTNESS, "light", l->id, 0, l->brightness_pct / 100);
+		add_sample(&b, PS_POWER, "light", l->id, 0, l->power_w);
+		add_sample(&b, PS_VOLTAGE, "light", l->id, 0, l->voltage_v);
+		add_sample(&b, PS_CURRENT, "light", l->id, 0, l->current_a);
+		add_sample(&b, PS_ENERGY, "light", l->id, 0, l->energy_wh * 3600);
+		add_sample(&b, PS_TEMPERATURE, "light", l->id, 0, l->temperature_c);
+	}
+	for (int i = 0; i < st->nmeters; i++) {
+		const struct dev_meter *m = &st->meters[i];
+		add_sample(&b, PS_POWER, m->kind, m->id, 0, m->power_w);
+		add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, 0, m->aprt_power_va);
+		add_sample(&b, PS_VOLTAGE, m->kind, m->id, 0, m->voltage_v);
+		add_sample(&b, PS_CURRENT, m->kind, m->id, 0, m->current_a);
+		add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, 0, m->pf);
+		add_sample(&b, PS_FREQUENCY, m->kind, m->id, 0, m->freq_hz);
+		add_sample(&b, PS_ENERGY, m->kind, m->id, 0, m->energy_wh * 3600);
+		add_sample(&b, PS_RET_ENERGY, m->kind, m->id, 0, m->ret_energy_wh * 3600);
+		for (int j = 0; j < m->nphases; j++) {
+			const struct dev_phase *ph = &m->phases[j];
+			add_sample(&b, PS_POWER, m->kind, m->id, ph->label, ph->power_w);
+			add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, ph->label,
+			    ph->aprt_power_va);
+			add_sample(&b, PS_VOLTAGE, m->kind, m->id, ph->label, ph->voltage_v);
+			add_sample(&b, PS_CURRENT, m->kind, m->id, ph->label, ph->current_a);
+			add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, ph->label, ph->pf);
+			add_sample(&b, PS_FREQUENCY, m->kind, m->id, ph->label, ph->freq_hz);
+			add_sample(&b, PS_ENERGY, m->kind, m->id, ph->label, ph->energy_wh * 3600);
+			add_sample(&b, PS_RET_ENERGY, m->kind, m->id, ph->label,
+			    ph->ret_energy_wh * 3600);
+		}
+	}
+	for (int i = 0; i < st->sensors.ntemps; i++)
+		add_sample(&b, PS_TEMPERATURE, "temperature", st->sensors.temps[i].id, 0,
+		    st->sensors.temps[i].temperature_c);
+	for (int i = 0; i < st->sensors.nhums; i++)
+		add_sample(&b, PS_HUMIDITY, "humidity", st->sensors.hums[i].id, 0,
+		    st->sensors.hums[i].humidity_pct / 100);
+	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
+	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
+	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
+	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);
+	add_sample(&b, PS_UPDATE, "", -1, 0, tri(st->sys.update_available));
+
+	free(d->samples);
+	d->samples = xreallocarray(b.v, b.n ? b.n : 1, sizeof *b.v);
+	d->nsamples = b.n;
+}
+
+/* Output, firmware and reboot events from a fresh status. */
+static void
+status_events(struct pdev *d, const struct device_status *st)
+{
+	uint32_t outs = 0;
+	int n = 0;
+
+	for (int i = 0; i < st->nswitches && n < 32; i++, n++)
+		if (st->switches[i].output == 1)
+			outs |= 1u << n;
+	for (int i = 0; i < st->nlights && n < 32; i++, n++)
+		if (st->lights[i].output == 1)
+			outs |= 1u << n;
+	if (d->have_outputs && outs != d->outputs)
+		queue_event(d, "output_changed", "outputs 0x%x -> 0x%x", d->outputs, outs);
+	d->outputs = outs;
+	d->have_outputs = 1;
+	if (dev_known(st->sys.uptime_s)) {
+		if (dev_known(d->uptime_s) && st->sys.uptime_s + 1 < d->uptime_s)
+			queue_event(d, "rebooted", "uptime %.0f s -> %.0f s", d->uptime_s,
+			    st->sys.uptime_s);
+		d->uptime_s = st->sys.uptime_s;
+	}
+}
+
+static void poll_finished(struct pdev *d, enum http_result result);
+
+static void config_cb(const struct shelly_reply *r, void *arg);
+static void status_cb(const struct shelly_reply *r, void *arg);
+static void verify_cb(const struct shelly_reply *r, void *arg);
+static void send_op(struct pdev *d, enum pstage stage, int with_creds);
+
+/*
+ * What a request's callback gets: the device by MAC, never a pointer to it, so a device
+ * removed (or replaced) while its request was in flight is simply not found.
+ */
+struct ticket {
+	struct poller *p;
+	char mac[DEV_MAC_LEN];
+	uint64_t req;
+};
+
+static struct ticket *
+ticket_new(struct pdev *d)
+{
+	struct ticket *tk = xmalloc(sizeof *tk);
+
+	tk->p = d->p;
+	memcpy(tk->mac, d->mac, sizeof tk->mac);
+	tk->req = 0;
+	return tk;
+}
+
+/* Returns the device a reply belongs to and frees the ticket; NULL for a stale reply. */
+static struct pdev *
+ticket_take(struct ticket *tk, const struct shelly_reply *r)
+{
+	struct pdev *d = NULL;
+
+	/* A cancelled request may outlive the poller (http_free): touch nothing then. */
+	if (r->result != HTTP_CANCELLED) {
+		d = find_dev(tk->p, tk->mac);
+		if (d != NULL && d->req != tk->req)
+			d = NULL;
+	}
+	free(tk);
+	if (d != NULL)
+		d->req = 0;
+	return d;
+}
+
+static void
+send_op(struct pdev *d, enum pstage stage, int with_creds)
+{
+	struct poller *p = d->p;
+	struct shelly_target t;
+	struct ticket *tk = ticket_new(d);
+
+	d->stage = stage;
+	fill_target(d, &t, with_creds);
+	/* The ticket's req is set before any callback can run: they come from the loop. */
+	switch (stage) {
+	case STAGE_VERIFY:
+		tk->req = d->req = shelly_identify(p->http, &t, verify_cb, tk);
+		break;
+	case STAGE_STATUS:
+		tk->req = d->req = shelly_status(p->http, &t, status_cb, tk);
+		break;
+	case STAGE_CONFIG:
+		tk->req = d->req = shelly_config(p->http, &t, config_cb, tk);
+		break;
+	case STAGE_IDLE:
+		free(tk);
+		break;
+	}
+}
+
+/* A failed request: count it, decide the state. */
+static void
+poll_failed(struct pdev *d, const struct shelly_reply *r)
+{
+	struct poller *p = d->p;
+	char msg[200];
+
+	snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
+	d->failures++;
+	d->verified_until_ms = 0;
+	if (r->result == HTTP_AUTH_REQUIRED)
+		set_state(d, DEVICE_AUTH_REQUIRED, msg);
+	else if (r->result == HTTP_AUTH_FAILED)
+		set_state(d, DEVICE_AUTH_FAILED, msg);
+	else if (d->sleeps &&
+	    (r->result == HTTP_TIMEOUT || r->result == HTTP_REFUSED ||
+	    r->result == HTTP_UNREACHABLE || r->result == HTTP_RESET))
+		set_state(d, DEVICE_ASLEEP, NULL); /* its last report stays */
+	else if (d->failures >= p->opts.offline_after || d->state == DEVICE_OFFLINE)
+		set_state(d, r->result == HTTP_TIMEOUT || r->result == HTTP_REFUSED ||
+		    r->result == HTTP_UNREACHABLE || r->result == HTTP_RESET ||
+		    r->result == HTTP_REFUSED_BY_GUARD ? DEVICE_OFFLINE : DEVICE_ERROR, msg);
+	else {
+		/* Not yet offline: keep the state, remember the error. */
+		str_copy(d->error, sizeof d->error, msg);
+		str_sanitize_inplace(d->error);
+	}
+	if (d->state != DEVICE_ONLINE && d->state != DEVICE_ASLEEP)
+		store_result(d, NULL, NULL);
+	poll_finished(d, r->result);
+}
+
+static void
+status_cb(const struct shelly_reply *r, void *arg)
+{
+	struct pdev *d = ticket_take(arg, r);
+	double rev;
+
+	if (d == NULL)
+		return;
+	if (r->result != HTTP_OK) {
+		poll_failed(d, r);
+		return;
+	}
+	if (r->pin != NULL && (d->pin == NULL || d->pin[0] == '\0'))
+		set_str(&d->pin, r->pin);
+	d->failures = 0;
+	d->attempted = 1;
+	d->last_seen_ms = loop_wall_ms();
+	if (r->status->sys.wakeup_period_s > 0)
+		d->sleeps = 1;
+	set_state(d, DEVICE_ONLINE, NULL);
+	status_events(d, r->status);
+	keep_samples(d, r->status);
+	store_result(d, r->status, NULL);
+
+	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
+	    r->status->sys.cfg_changed_cnt;
+	if (dev_known(rev) && (!d->have_cfg || rev != d->cfg_rev)) {
+		d->cfg_rev = rev;
+		send_op(d, STAGE_CONFIG, 1);
+		return;
+	}
+	poll_finished(d, HTTP_OK);
+}
+
+static void
+config_cb(const struct shelly_reply *r, void *arg)
+{
+	struct pdev *d = ticket_take(arg, r);
+	const char *name = NULL;
+
+	if (d == NULL)
+		return;
+	if (r->result == HTTP_OK) {
+		d->have_cfg = 1;
+		if (r->settings != NULL)
+			name = r->settings->name;
+		else if (r->config != NULL)
+			name = r->config->name;
+		if (name != NULL && name[0] != '\0' && (d->name == NULL || d->name[0] == '\0')) {
+			struct store_device sd;
+			char *cause = NULL;
+			memset(&sd, 0, sizeof sd);
+			memcpy(sd.mac, d->mac, sizeof sd.mac);
+			sd.name = name;
+			if (store_device_upsert(d->p->store, &sd, &cause) == 0)
+				set_str(&d->name, name);
+			else {
+				log_warn("%s: name not stored: %s", d->mac, cause);
+				free(cause);
+			}
+		}
+	} else
+		log_debug("%s: settings not read: %s", d->mac, r->cause);
+	/* A failed settings read does not fail the poll: the status was read. */
+	poll_finished(d, HTTP_OK);
+}
+
+static void
+verify_cb(const struct shelly_reply *r, void *arg)
+{
+	struct pdev *d = ticket_take(arg, r);
+
+	if (d == NULL)
+		return;
+	if (r->result != HTTP_OK) {
+		poll_failed(d, r);
+		return;
+	}
+	if (r->ident->sleep_mode == 1)
+		d->sleeps = 1;
+	if (strcmp(r->ident->mac, d->mac) != 0) {
+		struct shelly_reply fake = *r;
+		char msg[160];
+		snprintf(msg, sizeof msg,
+		    "MAC mismatch: %s answers at %s, credentials not sent", r->ident->mac,
+		    d->host);
+		fake.result = HTTP_ERROR;
+		fake.cause = msg;
+		if (d->state != DEVICE_ERROR)
+			queue_event(d, "mac_mismatch", "%s", msg);
+		poll_failed(d, &fake);
+		return;
+	}
+	d->verified_until_ms = loop_now_ms(d->p->loop) + d->p->opts.verify_interval_ms;
+	if (d->gen == 0)
+		d->gen = r->ident->gen;
+	send_op(d, STAGE_STATUS, 1);
+}
+
+static void
+pdev_poll(struct pdev *d)
+{
+	if (d->req != 0)
+		return; /* still busy with the previous poll */
+	d->started_ms = loop_now_ms(d->p->loop);
+	if (d->gen == 0 || (d->password != NULL && d->verified_until_ms <= d->started_ms))
+		send_op(d, STAGE_VERIFY, 0);
+	else
+		send_op(d, STAGE_STATUS, 1);
+}
+
+static void
+once_finish_cb(void *arg)
+{
+	struct poller *p = arg;
+	poller_done_cb done = p->once_done;
+
+	p->once_done = NULL;
+	if (done != NULL)
+		done(p->once_arg);
+}
+
+static void
+poll_finished(struct pdev *d, enum http_result result)
+{
+	struct poller *p = d->p;
+	double secs = (double)(loop_now_ms(p->loop) - d->started_ms) / 1000.0;
+
+	d->stage = STAGE_IDLE;
+	d->attempted = 1;
+	p->polls++;
+	if (result != HTTP_OK)
+		p->errors[result]++;
+	if (p->observe != NULL)
+		p->observe(d->gen, result, secs, p->observe_arg);
+	if (d->once) {
+		d->once = 0;
+		if (p->once_left > 0 && --p->once_left == 0)
+			loop_timer_arm(p->once_timer, 0);
+	}
+	if (p->running)
+		loop_timer_arm(d->timer, next_delay(d));
+}
+
+void
+poller_start(struct poller *p)
+{
+	p->running = 1;
+	for (size_t i = 0; i < p->ndevs; i++) {
+		struct pdev *d = p->devs[i];
+		if (d->req == 0)
+			loop_timer_arm(d->timer, rnd(p) % (interval_of(d) / 2 + 1));
+	}
+}
+
+void
+poller_stop(struct poller *p)
+{
+	p->running = 0;
+	for (size_t i = 0; i < p->ndevs; i++) {
+		struct pdev *d = p->devs[i];
+		loop_timer_disarm(d->timer);
+		if (d->req != 0) {
+			http_cancel(p->http, d->req);
+		}
+	}
+}
+
+void
+poller_poll_all(struct poller *p, poller_done_cb done, void *arg)
+{
+	if (p->once_timer == NULL)
+		p->once_timer = loop_timer_new(p->loop, once_finish_cb, p);
+	p->once_done = done;
+	p->once_arg = arg;
+	p->once_left = p->ndevs;
+	if (p->ndevs == 0) {
+		loop_timer_arm(p->once_timer, 0);
+		return;
+	}
+	for (size_t i = 0; i < p->ndevs; i++) {
+		struct pdev *d = p->devs[i];
+		d->once = 1;
+		if (d->req == 0) {
+			loop_timer_disarm(d->timer);
+			pdev_poll(d);
+		}
+	}
+}
+
+size_t
+poller_inflight(const struct poller *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->ndevs; i++)
+		n += p->devs[i]->req != 0;
+	return n;
+}
+
+void
+poller_foreach(struct poller *p, poller_view_cb cb, void *arg)
+{
+	for (size_t i = 0; i < p->ndevs; i++) {
+		struct pdev *d = p->devs[i];
+		struct poller_view v;
+
+		v.mac = d->mac;
+		v.id = d->id ? d->id : "";
+		v.name = d->name ? d->name : "";
+		v.model = d->model ? d->model : "";
+		v.model_name = d->model_name;
+		v.fw = d->fw ? d->fw : "";
+		v.host = d->host ? d->host : "";
+		v.port = d->port;
+		v.gen = d->gen;
+		v.state = d->state;
+		v.error = d->error;
+		v.last_seen_ms = d->last_seen_ms;
+		v.attempted = d->attempted;
+		v.samples = d->samples;
+		v.nsamples = d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP ? d->nsamples : 0;
+		cb(&v, arg);
+	}
+}
+
+void
+poller_get_stats(const struct poller *p, struct poller_stats *s)
+{
+	memset(s, 0, sizeof *s);
+	s->devices = p->ndevs;
+	for (size_t i = 0; i < p->ndevs; i++) {
+		s->by_state[p->devs[i]->state]++;
+		s->attempted += p->devs[i]->attempted != 0;
+	}
+	s->polls = p->polls;
+	memcpy(s->errors, p->errors, sizeof s->errors);
+}

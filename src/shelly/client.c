@@ -1,0 +1,267 @@
+#include "shelly/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shelly/ident.h"
+#include "shelly/rpc.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum op_kind { OP_IDENTIFY, OP_STATUS, OP_CONFIG, OP_ACTION };
+
+/* One operation in flight: what the completion needs to parse and report. */
+struct op {
+	enum op_kind kind;
+	int gen;
+	char mac[DEV_MAC_LEN];
+	struct action action;
+	shelly_cb cb;
+	void *arg;
+};
+
+static void
+reply_from_http(struct shelly_reply *r, const struct http_response *resp)
+{
+	memset(r, 0, sizeof *r);
+	r->result = resp->result;
+	r->http_status = resp->status;
+	r->cause = resp->cause;
+	r->elapsed_ms = resp->elapsed_ms;
+	r->pin = resp->pin_sha256;
+	r->primary_ip = resp->primary_ip;
+	r->body = resp->body;
+	r->body_len = resp->body_len;
+}
+
+/* Gen2+ answers errors with a non-2xx status and a JSON error body: make it an RPC error. */
+static int
+rpc_error_reply(struct shelly_reply *r, const struct http_response *resp, char **owned)
+{
+	int code;
+	char *msg = NULL;
+
+	if (resp->result != HTTP_STATUS && resp->result != HTTP_OK)
+		return 0;
+	if (gen2_parse_rpc_error(resp->body, resp->body_len, &code, &msg) != 0)
+		return 0;
+	*owned = rpc_error_describe(code, msg);
+	free(msg);
+	r->result = HTTP_RPC_ERROR;
+	r->rpc_code = code;
+	r->cause = *owned;
+	return 1;
+}
+
+static void
+fail_parse(struct shelly_reply *r, char *cause, char **owned)
+{
+	*owned = cause ? cause : xstrdup("reply could not be read");
+	r->result = HTTP_BAD_JSON;
+	r->cause = *owned;
+}
+
+static void
+status_done(struct op *op, struct shelly_reply *r, const struct http_response *resp,
+    char **owned)
+{
+	struct device_status *st = xmalloc(sizeof *st);
+	char *cause = NULL;
+	int rc;
+
+	rc = op->gen == 1 ? gen1_parse_status(resp->body, resp->body_len, st, &cause) :
+	    gen2_parse_status(resp->body, resp->body_len, st, &cause);
+	if (rc != 0) {
+		free(st);
+		fail_parse(r, cause, owned);
+		op->cb(r, op->arg);
+		return;
+	}
+	if (op->mac[0] != '\0' && st->sys.mac[0] != '\0' && strcmp(op->mac, st->sys.mac) != 0) {
+		*owned = xasprintf("MAC mismatch: expected %s, the device at this address is %s",
+		    op->mac, st->sys.mac);
+		r->result = HTTP_ERROR;
+		r->cause = *owned;
+		device_status_done(st);
+		free(st);
+		op->cb(r, op->arg);
+		return;
+	}
+	r->status = st;
+	op->cb(r, op->arg);
+	device_status_done(st);
+	free(st);
+}
+
+static void
+config_done(struct op *op, struct shelly_reply *r, const struct http_response *resp,
+    char **owned)
+{
+	char *cause = NULL;
+
+	if (op->gen == 1) {
+		struct gen1_settings *s = xmalloc(sizeof *s);
+		if (gen1_parse_settings(resp->body, resp->body_len, s, &cause) == 0)
+			r->settings = s;
+		else
+			fail_parse(r, cause, owned);
+		op->cb(r, op->arg);
+		free(s);
+	} else {
+		struct gen2_config *c = xmalloc(sizeof *c);
+		if (gen2_parse_config(resp->body, resp->body_len, c, &cause) == 0)
+			r->config = c;
+		else
+			fail_parse(r, cause, owned);
+		op->cb(r, op->arg);
+		free(c);
+	}
+}
+
+static void
+op_done_cb(const struct http_response *resp, void *arg)
+{
+	struct op *op = arg;
+	struct shelly_reply r;
+	char *owned = NULL;
+
+	reply_from_http(&r, resp);
+	switch (op->kind) {
+	case OP_IDENTIFY:
+		if (resp->result == HTTP_OK) {
+			struct device_ident id;
+			char *cause = NULL;
+			if (shelly_parse_ident(resp->body, resp->body_len, &id, &cause) == 0)
+				r.ident = &id;
+			else
+				fail_parse(&r, cause, &owned);
+			op->cb(&r, op->arg);
+		} else
+			op->cb(&r, op->arg);
+		break;
+	case OP_STATUS:
+	case OP_CONFIG:
+		if (op->gen >= 2 && rpc_error_reply(&r, resp, &owned))
+			op->cb(&r, op->arg);
+		else if (resp->result != HTTP_OK)
+			op->cb(&r, op->arg);
+		else if (op->kind == OP_STATUS)
+			status_done(op, &r, resp, &owned);
+		else
+			config_done(op, &r, resp, &owned);
+		break;
+	case OP_ACTION:
+		if (resp->result == HTTP_OK || resp->result == HTTP_STATUS) {
+			struct action_result ar;
+			char *cause = NULL;
+			if (action_parse_result(op->gen, &op->action, (int)resp->status, resp->body,
+			    resp->body_len, &ar, &cause) == 0) {
+				r.action = &ar;
+				if (!ar.ok) {
+					r.result = resp->result == HTTP_OK ? HTTP_RPC_ERROR :
+					    resp->result;
+					r.cause = ar.message;
+				}
+			} else
+				fail_parse(&r, cause, &owned);
+			op->cb(&r, op->arg);
+			action_result_done(&ar);
+		} else
+			op->cb(&r, op->arg);
+		break;
+	}
+	free(owned);
+	free(op);
+}
+
+static uint64_t
+op_send(struct http *http, const struct shelly_target *t, enum op_kind kind, const char *method,
+    const char *path, const char *body, const struct action *a, shelly_cb cb, void *arg)
+{
+	struct http_request req;
+	struct op *op = xcalloc(1, sizeof *op);
+	char lane[DEV_HOST_LEN + 8];
+
+	op->kind = kind;
+	op->gen = t->gen;
+	if (t->mac != NULL)
+		str_copy(op->mac, sizeof op->mac, t->mac);
+	if (a != NULL)
+		op->action = *a;
+	op->cb = cb;
+	op->arg = arg;
+
+	memset(&req, 0, sizeof req);
+	req.method = strcmp(method, "POST") == 0 ? HTTP_POST : HTTP_GET;
+	req.https = t->https;
+	req.host = t->host;
+	req.port = t->port;
+	req.path = path;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	if (t->lane != NULL)
+		req.lane = t->lane;
+	else if (t->mac != NULL && t->mac[0] != '\0')
+		req.lane = t->mac;
+	else {
+		snprintf(lane, sizeof lane, "%s:%u", t->host, (unsigned)t->port);
+		req.lane = lane;
+	}
+	req.lane_limit = t->gen == 1 ? 1 : (t->lane_limit > 0 ? t->lane_limit : 2);
+	req.connect_timeout_ms = t->connect_timeout_ms;
+	req.timeout_ms = t->timeout_ms;
+	req.max_body = t->max_body;
+	if (kind != OP_IDENTIFY && t->user != NULL && t->password != NULL) {
+		req.auth = t->gen == 1 ? HTTP_AUTH_BASIC : HTTP_AUTH_DIGEST;
+		req.user = t->user;
+		req.password = t->password;
+	}
+	req.tls = t->tls;
+	req.ca_file = t->ca_file;
+	req.pin_sha256 = t->pin;
+	return http_send(http, &req, op_done_cb, op);
+}
+
+uint64_t
+shelly_identify(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg)
+{
+	return op_send(http, t, OP_IDENTIFY, "GET", "/shelly", NULL, NULL, cb, arg);
+}
+
+uint64_t
+shelly_status(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg)
+{
+	return op_send(http, t, OP_STATUS, "GET",
+	    t->gen == 1 ? "/status" : "/rpc/Shelly.GetStatus", NULL, NULL, cb, arg);
+}
+
+uint64_t
+shelly_config(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg)
+{
+	return op_send(http, t, OP_CONFIG, "GET",
+	    t->gen == 1 ? "/settings" : "/rpc/Shelly.GetConfig", NULL, NULL, cb, arg);
+}
+
+uint64_t
+shelly_action(struct http *http, const struct shelly_target *t, const struct action *a,
+    shelly_cb cb, void *arg)
+{
+	struct action_http ah;
+	char *cause = NULL;
+	uint64_t id;
+
+	if (action_request(t->gen == 1 ? 1 : 2, a, &ah, &cause) != 0) {
+		/* An invalid action never reaches the network (see the header). */
+		struct shelly_reply r;
+		memset(&r, 0, sizeof r);
+		r.result = HTTP_ERROR;
+		r.cause = cause;
+		cb(&r, arg);
+		free(cause);
+		return 0;
+	}
+	id = op_send(http, t, OP_ACTION, ah.method, ah.path, ah.body, a, cb, arg);
+	action_http_done(&ah);
+	return id;
+}
