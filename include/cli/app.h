@@ -1,0 +1,75 @@
+#ifndef CLI_APP_H
+#define CLI_APP_H
+
+/*
+ * What one run of shelly-tui holds (STYLE.md: everything hangs off one struct app): the
+ * command line, the configuration, the loop, the HTTP client behind the network guard, and the
+ * store once a mode opens it. The mode functions (cli_probe, cli_headless, ...) return the
+ * process exit status: 0 ok, 1 runtime failure, 2 usage error.
+ */
+#include <stdint.h>
+
+#include "cli/args.h"
+#include "net/http.h"
+
+struct config;
+struct loop;
+struct http;
+struct guard;
+struct store;
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct app {
+	struct cli_args args;
+	struct config *cfg;
+	char *config_path;
+	struct loop *loop;
+	struct http *http;
+	struct guard *guard;
+	struct store *store;
+	char *db_path;
+};
+
+/* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
+int app_init(struct app *app, int argc, char **argv);
+/* Frees what app holds. */
+void app_done(struct app *app);
+/* Opens the store (--db, config db, default path). Returns 0, or -1 (message printed). */
+int app_open_store(struct app *app);
+/* Returns 1 when the database app_open_store would open exists already, else 0. */
+int app_store_exists(struct app *app);
+/*
+ * Splits HOST[:PORT] ("10.0.0.5", "10.0.0.5:8080", "[::1]:80", "::1") into host (malloc'd)
+ * and port (0 when absent). Returns 0, or -1 with *cause.
+ */
+int app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause);
+/*
+ * The password for --user: --password-file, else SHELLY_TUI_PASSWORD, else a prompt on the
+ * tty when there is one (echo off). Returns a malloc'd secret (free with config_secret_free)
+ * or NULL when none is to be had (*cause says why, or NULL when none was asked for).
+ */
+char *app_password(struct app *app, int must, char **cause);
+/* The TLS mode the command line and configuration ask for. */
+enum http_tls app_tls_mode(const struct app *app);
+/* The CA file for HTTP_TLS_VERIFY (NULL: system default). */
+const char *app_ca_file(const struct app *app);
+/* Per-request timeouts (ms): --timeout, else the configuration. */
+uint32_t app_timeout_ms(const struct app *app);
+uint32_t app_connect_timeout_ms(const struct app *app);
+/* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
+int app_run_until(struct app *app, const int *done);
+
+int cli_probe(struct app *app);
+int cli_add(struct app *app);
+int cli_remove(struct app *app);
+int cli_list(struct app *app);
+int cli_poll_once(struct app *app);
+int cli_headless(struct app *app);
+int cli_backup_db(struct app *app);
+/* --discover [TARGET ...]: mDNS and scan, merged into the registry, printed. */
+int cli_discover(struct app *app);
+/* Prints the --poll-once result: the registry with fresh status (--json), or counts per state. */
+int cli_print_poll_summary(struct app *app);
+
+#endif

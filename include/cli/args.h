@@ -1,0 +1,94 @@
+#ifndef CLI_ARGS_H
+#define CLI_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * The command line, written once: the table generates the getopt_long table, --help and the
+ * list a test compares with shelly-tui.1.
+ *
+ * X(ID, long name, short, argument (0 none, 1 required), argument name, mode?, help)
+ * A "mode" option selects what the run does; two modes on one command line are a usage error.
+ */
+/* clang-format off */
+#define CLI_OPTIONS(X) \
+	X(HEADLESS, "headless", 0, 0, NULL, 1, \
+	    "Run the poller daemon in the foreground: polling, history, /metrics, /healthz, /readyz") \
+	X(PROBE, "probe", 0, 1, "HOST[:PORT]", 1, \
+	    "Identify one device and print its typed status; stores nothing") \
+	X(ADD, "add", 0, 1, "HOST[:PORT]", 1, \
+	    "Identify a device and add it to the registry (keyed by its MAC)") \
+	X(REMOVE, "remove", 0, 1, "ID|MAC", 1, \
+	    "Remove a device from the registry") \
+	X(LIST, "list", 0, 0, NULL, 1, \
+	    "List the registered devices with their last known state") \
+	X(POLL_ONCE, "poll-once", 0, 0, NULL, 1, \
+	    "Poll every registered device once, store the results, print a summary") \
+	X(DISCOVER, "discover", 0, 0, NULL, 1, \
+	    "Find devices by mDNS and by scanning the given TARGETs or configured ranges") \
+	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
+	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
+	    "List every configuration file option with its type, default and help") \
+	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
+	X(VERSION, "version", 'V', 0, NULL, 1, "Show the version") \
+	X(DB, "db", 0, 1, "PATH", 0, \
+	    "Database file (default $XDG_DATA_HOME/shelly-tui/shelly.db)") \
+	X(CONFIG, "config", 0, 1, "FILE", 0, \
+	    "Configuration file (default $XDG_CONFIG_HOME/shelly-tui/config)") \
+	X(JSON, "json", 0, 0, NULL, 0, "Machine-readable output (the shared device object)") \
+	X(USER, "user", 'u', 1, "USER", 0, "User name for the device (Gen1; Gen2+ is always admin)") \
+	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
+	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
+	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add") \
+	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
+	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
+	X(FORCE, "force", 'f', 0, NULL, 0, \
+	    "--poll-once despite a live poller's lease; --discover of ranges over a /16") \
+	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
+	    "Per-request timeout (--probe, --add, --discover); fractions allowed") \
+	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \
+	X(SCAN_ONLY, "scan-only", 0, 0, NULL, 0, "--discover by scanning only") \
+	X(PORT, "port", 'p', 1, "PORT", 0, "Port probed by --discover scans (default 80)") \
+	X(HTTPS, "https", 0, 0, NULL, 0, "Talk HTTPS to the device named by --probe or --add") \
+	X(CA_FILE, "ca-file", 0, 1, "FILE", 0, \
+	    "Verify HTTPS devices against the CA certificates in FILE instead of pinning") \
+	X(INSECURE, "insecure", 'k', 0, NULL, 0, \
+	    "Do not verify HTTPS device certificates at all (logged)") \
+	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
+	    "Accept a device certificate that changed since it was pinned (--add, --probe)") \
+	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
+	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
+/* clang-format on */
+
+enum cli_option {
+#define CLI_ENUM(id, lng, shrt, arg, argname, mode, help) CLI_##id,
+	CLI_OPTIONS(CLI_ENUM)
+#undef CLI_ENUM
+	CLI__COUNT
+};
+
+/* A parsed command line. Strings point into argv. */
+struct cli_args {
+	int mode;		/* CLI_<mode>, or -1 for none (the default front end) */
+	const char *mode_arg;	/* the mode's argument, if it takes one */
+	int set[CLI__COUNT];	/* how many times each option was given */
+	const char *val[CLI__COUNT];
+	char **rest;		/* operands (TARGETs of --discover) */
+	int nrest;
+	double timeout_s;	/* --timeout, 0 if not given */
+	uint16_t port;		/* --port, 0 if not given */
+};
+
+/*
+ * Parses argv into out. Returns 0, or -1 with *cause (caller frees) on a usage error: unknown
+ * option, missing argument, two modes, operands where the mode takes none, bad numbers.
+ */
+int cli_parse(int argc, char **argv, struct cli_args *out, char **cause);
+/* Prints --help to fp. */
+void cli_usage(FILE *fp);
+/* Long name of an option ("poll-once"). Static. */
+const char *cli_option_name(enum cli_option opt);
+
+#endif

@@ -1,0 +1,66 @@
+/* shelly-tui: one console for a fleet of Shelly devices. See shelly-tui(1). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/app.h"
+#include "cli/config.h"
+
+#ifndef SHELLY_TUI_VERSION
+#define SHELLY_TUI_VERSION "0.1.0"
+#endif
+
+int
+main(int argc, char **argv)
+{
+	struct app app;
+	int rc;
+
+	rc = app_init(&app, argc, argv);
+	if (rc != EXIT_OK) {
+		app_done(&app);
+		return rc;
+	}
+	switch (app.args.mode) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		break;
+	case CLI_VERSION:
+		printf("shelly-tui %s\n", SHELLY_TUI_VERSION);
+		break;
+	case CLI_LIST_OPTIONS:
+		config_list_options(stdout);
+		break;
+	case CLI_PROBE:
+		rc = cli_probe(&app);
+		break;
+	case CLI_ADD:
+		rc = cli_add(&app);
+		break;
+	case CLI_REMOVE:
+		rc = cli_remove(&app);
+		break;
+	case CLI_LIST:
+		rc = cli_list(&app);
+		break;
+	case CLI_POLL_ONCE:
+		rc = cli_poll_once(&app);
+		break;
+	case CLI_HEADLESS:
+		rc = cli_headless(&app);
+		break;
+	case CLI_BACKUP_DB:
+		rc = cli_backup_db(&app);
+		break;
+	case CLI_DISCOVER:
+		rc = cli_discover(&app);
+		break;
+	default:
+		fprintf(stderr,
+		    "shelly-tui: the full-screen console is not built yet; give a mode "
+		    "(try --help)\n");
+		rc = EXIT_USAGE;
+		break;
+	}
+	app_done(&app);
+	return rc;
+}

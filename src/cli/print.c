@@ -1,0 +1,215 @@
+#include "cli/print.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/json.h"
+#include "util/str.h"
+
+void
+print_safe(FILE *fp, const char *s)
+{
+	char *clean;
+
+	if (s == NULL || s[0] == '\0') {
+		fputs("-", fp);
+		return;
+	}
+	clean = str_sanitize(s, 200);
+	fputs(clean, fp);
+	free(clean);
+}
+
+/* " 12.3 W" style value, or nothing when unknown. */
+static void
+val(FILE *fp, const char *label, double v, int prec, const char *unit)
+{
+	if (isnan(v))
+		return;
+	fprintf(fp, " %s%s%.*f%s", label, label[0] ? " " : "", prec, v, unit);
+}
+
+static const char *
+onoff(int v)
+{
+	return v == 1 ? "on" : v == 0 ? "off" : "?";
+}
+
+void
+print_status(FILE *fp, const struct device_status *st)
+{
+	for (int i = 0; i < st->nswitches; i++) {
+		const struct dev_switch *s = &st->switches[i];
+		fprintf(fp, "  switch:%d %-4s", s->id, onoff(s->output));
+		if (s->name[0]) {
+			fputs(" \"", fp);
+			print_safe(fp, s->name);
+			fputs("\"", fp);
+		}
+		val(fp, "power", s->power_w, 1, " W");
+		val(fp, "voltage", s->voltage_v, 1, " V");
+		val(fp, "current", s->current_a, 3, " A");
+		val(fp, "energy", s->energy_wh, 3, " Wh");
+		val(fp, "temp", s->temperature_c, 1, " C");
+		if (s->overpower == 1 || s->overtemp == 1)
+			fputs(" ALARM", fp);
+		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->ncovers; i++) {
+		const struct dev_cover *c = &st->covers[i];
+		fprintf(fp, "  cover:%d %s", c->id, cover_state_name(c->state));
+		val(fp, "position", c->position_pct, 0, " %");
+		val(fp, "power", c->power_w, 1, " W");
+		val(fp, "energy", c->energy_wh, 3, " Wh");
+		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->nlights; i++) {
+		const struct dev_light *l = &st->lights[i];
+		fprintf(fp, "  light:%d %-4s", l->id, onoff(l->output));
+		val(fp, "brightness", l->brightness_pct, 0, " %");
+		if (l->rgb[0] >= 0)
+			fprintf(fp, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
+		val(fp, "power", l->power_w, 1, " W");
+		val(fp, "energy", l->energy_wh, 3, " Wh");
+		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->ninputs; i++) {
+		const struct dev_input *in = &st->inputs[i];
+		fprintf(fp, "  input:%d %s", in->id, onoff(in->state));
+		val(fp, "percent", in->percent, 0, " %");
+		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->nmeters; i++) {
+		const struct dev_meter *m = &st->meters[i];
+		fprintf(fp, "  %s:%d", m->kind, m->id);
+		val(fp, "power", m->power_w, 1, " W");
+		val(fp, "voltage", m->voltage_v, 1, " V");
+		val(fp, "current", m->current_a, 3, " A");
+		val(fp, "pf", m->pf, 2, "");
+		val(fp, "energy", m->energy_wh, 3, " Wh");
+		val(fp, "returned", m->ret_energy_wh, 3, " Wh");
+		fputc('\n', fp);
+		for (int j = 0; j < m->nphases; j++) {
+			const struct dev_phase *p = &m->phases[j];
+			fprintf(fp, "    phase %c", p->label);
+			val(fp, "power", p->power_w, 1, " W");
+			val(fp, "voltage", p->voltage_v, 1, " V");
+			val(fp, "current", p->current_a, 3, " A");
+			val(fp, "pf", p->pf, 2, "");
+			val(fp, "energy", p->energy_wh, 3, " Wh");
+			fputc('\n', fp);
+		}
+	}
+	for (int i = 0; i < st->sensors.ntemps; i++) {
+		fprintf(fp, "  temperature:%d", st->sensors.temps[i].id);
+		val(fp, "", st->sensors.temps[i].temperature_c, 1, " C");
+		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->sensors.nhums; i++) {
+		fprintf(fp, "  humidity:%d", st->sensors.hums[i].id);
+		val(fp, "", st->sensors.hums[i].humidity_pct, 1, " %");
+		fputc('\n', fp);
+	}
+	if (!isnan(st->sensors.battery_pct)) {
+		fprintf(fp, "  battery");
+		val(fp, "", st->sensors.battery_pct, 0, " %");
+		fputc('\n', fp);
+	}
+	if (st->sensors.flood >= 0 || st->sensors.smoke >= 0 || st->sensors.motion >= 0 ||
+	    st->sensors.door_open >= 0 || !isnan(st->sensors.illuminance_lux)) {
+		fputs("  sensors", fp);
+		if (st->sensors.flood >= 0)
+			fprintf(fp, " flood %s", onoff(st->sensors.flood));
+		if (st->sensors.smoke >= 0)
+			fprintf(fp, " smoke %s", onoff(st->sensors.smoke));
+		if (st->sensors.motion >= 0)
+			fprintf(fp, " motion %s", onoff(st->sensors.motion));
+		if (st->sensors.door_open >= 0)
+			fprintf(fp, " door %s", st->sensors.door_open == 1 ? "open" : "closed");
+		val(fp, "illuminance", st->sensors.illuminance_lux, 0, " lux");
+		fputc('\n', fp);
+	}
+	if (st->wifi.ssid[0] || st->wifi.ip[0] || !isnan(st->wifi.rssi_dbm)) {
+		fputs("  wifi ", fp);
+		print_safe(fp, st->wifi.ssid);
+		fputs(" ip ", fp);
+		print_safe(fp, st->wifi.ip);
+		val(fp, "rssi", st->wifi.rssi_dbm, 0, " dBm");
+		fputc('\n', fp);
+	}
+	if (st->has_eth) {
+		fputs("  eth ip ", fp);
+		print_safe(fp, st->eth_ip);
+		fputc('\n', fp);
+	}
+	fputs("  sys", fp);
+	val(fp, "uptime", st->sys.uptime_s, 0, " s");
+	val(fp, "temp", st->sys.device_temperature_c, 1, " C");
+	val(fp, "ram free", st->sys.ram_free, 0, " B");
+	if (st->sys.update_available == 1) {
+		fputs(" update ", fp);
+		print_safe(fp, st->sys.update_version[0] ? st->sys.update_version : "available");
+	}
+	val(fp, "cfg_rev", st->sys.cfg_rev, 0, "");
+	fputc('\n', fp);
+	if (st->cloud_connected >= 0 || st->mqtt_connected >= 0)
+		fprintf(fp, "  cloud %s mqtt %s\n",
+		    st->cloud_connected == 1 ? "connected" : st->cloud_connected == 0 ? "not connected" : "?",
+		    st->mqtt_connected == 1 ? "connected" : st->mqtt_connected == 0 ? "not connected" : "?");
+}
+
+void
+print_probe(FILE *fp, int json, const struct device_ident *ident, const char *host,
+    uint16_t port, int https, enum device_state state, const char *error,
+    const struct device_status *status)
+{
+	if (json) {
+		struct device_view v;
+		char *text;
+
+		device_view_init(&v);
+		v.ident = ident;
+		v.host = host;
+		v.port = port ? port : (https ? 443 : 80);
+		v.scheme = https ? "https" : "http";
+		v.state = state;
+		v.error = error;
+		v.status = status;
+		text = device_to_json(&v, 1);
+		fprintf(fp, "%s\n", text);
+		free(text);
+		return;
+	}
+	fputs("device  ", fp);
+	print_safe(fp, ident ? ident->id : NULL);
+	fputs(" (", fp);
+	print_safe(fp, host);
+	fprintf(fp, ":%u)\n", (unsigned)(port ? port : (https ? 443 : 80)));
+	if (ident != NULL) {
+		fputs("model   ", fp);
+		print_safe(fp, ident->model_name[0] ? ident->model_name : ident->model);
+		fputs(" [", fp);
+		print_safe(fp, ident->model);
+		fprintf(fp, "] gen %d\n", ident->gen);
+		fputs("mac     ", fp);
+		print_safe(fp, ident->mac);
+		fputs("\nfw      ", fp);
+		print_safe(fp, ident->fw);
+		fprintf(fp, "\nauth    %s\n", ident->auth_en == 1 ? "on" : "off");
+		if (ident->name[0]) {
+			fputs("name    ", fp);
+			print_safe(fp, ident->name);
+			fputc('\n', fp);
+		}
+	}
+	fprintf(fp, "state   %s", device_state_name(state));
+	if (error != NULL && error[0]) {
+		fputs(": ", fp);
+		print_safe(fp, error);
+	}
+	fputc('\n', fp);
+	if (status != NULL)
+		print_status(fp, status);
+}

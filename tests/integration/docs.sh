@@ -1,0 +1,28 @@
+#!/bin/sh
+# The man page, --help and --list-options are kept in step: every option of --help and every
+# configuration option is documented in shelly-tui.1, and the man page lints clean.
+. tests/lib.sh
+
+out=$(mandoc -Tlint -W warning shelly-tui.1 2>&1)
+if [ -z "$out" ]; then pass "man page lints clean"; else fail "man page lints clean" "$out"; fi
+
+missing=""
+for o in $("$SHELLY_TUI" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+	name=${o#--}
+	grep -qE "^\.It Fl (.* )?\\\\-$name( |$)" shelly-tui.1 || missing="$missing $o"
+done
+if [ -z "$missing" ]; then pass "every --help option is in the man page"; else fail "every --help option is in the man page" "missing:$missing"; fi
+
+missing=""
+for name in $("$SHELLY_TUI" --list-options | awk '{print $1}'); do
+	grep -q "^\.It Cm $name Ar " shelly-tui.1 || missing="$missing $name"
+done
+if [ -z "$missing" ]; then pass "every config option is in the man page"; else fail "every config option is in the man page" "missing:$missing"; fi
+
+# Usage errors exit 2, with a message.
+"$SHELLY_TUI" --probe 127.0.0.1 --list >/dev/null 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "two modes" "$T_TMP/err"; then pass "two modes are a usage error"; else fail "two modes are a usage error" "rc=$rc $(cat "$T_TMP/err")"; fi
+"$SHELLY_TUI" --bogus >/dev/null 2>&1; rc=$?
+if [ $rc -eq 2 ]; then pass "unknown option exits 2"; else fail "unknown option exits 2" "rc=$rc"; fi
+"$SHELLY_TUI" --probe '127.0.0.1:99999' >/dev/null 2>&1; rc=$?
+if [ $rc -eq 2 ]; then pass "bad port exits 2"; else fail "bad port exits 2" "rc=$rc"; fi
