@@ -1,4 +1,5 @@
 #include "model/device.h"
+#include "util/str.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -236,28 +237,7 @@ device_status_meter(struct device_status *st, const char *kind, int id)
 int
 device_mac_normalise(const char *in, char out[DEV_MAC_LEN])
 {
-	size_t n = 0;
-
-	out[0] = '\0';
-	if (in == NULL)
-		return -1;
-	for (const char *p = in; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == ':' || c == '-' || c == '.')
-			continue;
-		if (!isxdigit(c) || n >= 12) {
-			out[0] = '\0';
-			return -1;
-		}
-		out[n++] = (char)tolower(c);
-	}
-	if (n != 12) {
-		out[0] = '\0';
-		return -1;
-	}
-	out[n] = '\0';
-	return 0;
+	return str_mac_normalise(in, out);
 }
 
 /* True if s[0..n) is a hexadecimal hash of at least 6 digits with at least one decimal digit. */

@@ -4,6 +4,7 @@
  * collecting rows before calling the user's callback.
  */
 #include "store/store.h"
+#include "util/str.h"
 
 #include "store/backend.h"
 #include "store/sqlite.h"
@@ -99,53 +100,11 @@ mac_valid(const char *mac)
 	return i == STORE_MAC_LEN;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 store_mac_parse(const char *in, char out[STORE_MAC_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0, i = 0;
-	char sep = 0;
-
-	if (in == NULL)
-		return -1;
-	while (in[i] != '\0') {
-		int v = hexval(in[i]);
-
-		if (v < 0) {
-			/* A separator is allowed only between pairs, and always the same one. */
-			if ((in[i] != ':' && in[i] != '-') || n == 0 || n % 2 != 0 ||
-			    n == STORE_MAC_LEN || (sep != 0 && in[i] != sep))
-				return -1;
-			if (sep == 0 && n != 2)
-				return -1;
-			sep = in[i++];
-			if (hexval(in[i]) < 0)
-				return -1;
-			continue;
-		}
-		if (n == STORE_MAC_LEN)
-			return -1;
-		if (sep != 0 && n % 2 == 0 && in[i - 1] != sep)
-			return -1;
-		out[n++] = hex[v];
-		i++;
-	}
-	if (n != STORE_MAC_LEN)
-		return -1;
-	out[n] = '\0';
-	return 0;
+	return str_mac_normalise(in, out);
 }
 
 /* Creates dir and its missing parents with mode 0700. */
