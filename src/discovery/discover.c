@@ -1,0 +1,719 @@
+/*
+ * One discovery run: mDNS + scan on the loop, candidates confirmed by GET /shelly, merged by
+ * MAC, written to the store at the end. See discovery/discover.h.
+ */
+#include "discovery/discover.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/json.h"
+#include "net/http.h"
+#include "shelly/client.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define MAX_ALTS 4
+#define VIA_TEXT_MAX 128
+
+static const char *const via_names[DISCOVER_VIA_COUNT] = {
+#define DISCOVER_VIA_NAME(id, name) name,
+    DISCOVER_VIAS(DISCOVER_VIA_NAME)
+#undef DISCOVER_VIA_NAME
+};
+
+/* An address a device answered at. */
+struct alt {
+	char host[DISCOVER_HOST_MAX];
+	uint16_t port;
+	int https;
+	char pin[DISCOVER_PIN_MAX];
+};
+
+struct found {
+	struct discover_found f;
+	struct alt alt[MAX_ALTS];
+	size_t nalt;
+};
+
+/* A candidate probe in flight; d is NULL once the run is gone (the reply is then dropped). */
+struct confirm {
+	struct discover *d;
+	struct confirm *prev, *next;
+	uint64_t id;
+	char host[DISCOVER_HOST_MAX];
+	uint16_t port;
+	enum discover_via via;
+};
+
+struct hostport {
+	char host[DISCOVER_HOST_MAX];
+	uint16_t port;
+};
+
+struct discover {
+	struct loop *loop;
+	struct http *http;
+	struct discover_opts o;
+	struct discover_cbs cbs;
+	struct scan *scan;
+	struct mdns *mdns;
+	struct loop_timer *mdns_timer; /* max wait, then the window after "all for now" */
+	struct loop_timer *done_timer; /* runs maybe_done outside other modules' callbacks */
+	int started, stopping, finished;
+	int mdns_done, mdns_available;
+	struct confirm *confirms;
+	size_t nconfirms;
+	struct hostport *probed;
+	size_t nprobed, capprobed;
+	struct found **found;
+	size_t nfound, capfound;
+	size_t mdns_candidates, confirm_failed, no_mac;
+	uint64_t start_ms, elapsed_ms;
+	int interrupted;
+};
+
+const char *
+discover_via_name(enum discover_via via)
+{
+	return (unsigned)via < DISCOVER_VIA_COUNT ? via_names[via] : "unknown";
+}
+
+static void
+via_text(unsigned via, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < DISCOVER_VIA_COUNT; i++) {
+		if (!(via & (1u << i)))
+			continue;
+		len += (size_t)snprintf(
+		    out + len, len < size ? size - len : 0, "%s%s", len ? "," : "", via_names[i]);
+		if (len >= size)
+			break;
+	}
+}
+
+static void
+progress(struct discover *d)
+{
+	struct discover_progress p;
+
+	if (d->cbs.progress_cb == NULL)
+		return;
+	memset(&p, 0, sizeof p);
+	p.scan = d->scan != NULL ? scan_get_progress(d->scan) : NULL;
+	p.found = d->nfound;
+	p.confirming = d->nconfirms;
+	p.mdns_browsing = d->mdns != NULL && !d->mdns_done;
+	d->cbs.progress_cb(&p, d->cbs.arg);
+}
+
+static void
+maybe_done(struct discover *d)
+{
+	if (d->finished || !d->started)
+		return;
+	if (d->o.mdns && !d->mdns_done)
+		return;
+	if (d->scan != NULL && !scan_finished(d->scan))
+		return;
+	if (d->nconfirms > 0)
+		return;
+	d->finished = 1;
+	d->elapsed_ms = loop_now_ms(d->loop) - d->start_ms;
+	if (d->cbs.done_cb != NULL)
+		d->cbs.done_cb(d->cbs.arg);
+}
+
+static void
+done_timer_cb(void *arg)
+{
+	maybe_done(arg);
+}
+
+/* ---- recording what was found ---- */
+
+static struct found *
+found_find(struct discover *d, const char *mac)
+{
+	for (size_t i = 0; i < d->nfound; i++)
+		if (strcmp(d->found[i]->f.ident.mac, mac) == 0)
+			return d->found[i];
+	return NULL;
+}
+
+static void
+alt_add(struct found *fd, const char *host, uint16_t port, int https, const char *pin)
+{
+	struct alt *a;
+
+	for (size_t i = 0; i < fd->nalt; i++)
+		if (strcmp(fd->alt[i].host, host) == 0 && fd->alt[i].port == port) {
+			if (https && !fd->alt[i].https) {
+				fd->alt[i].https = 1;
+				str_copy(fd->alt[i].pin, sizeof fd->alt[i].pin, pin ? pin : "");
+			}
+			return;
+		}
+	if (fd->nalt == MAX_ALTS)
+		return;
+	a = &fd->alt[fd->nalt++];
+	str_copy(a->host, sizeof a->host, host);
+	a->port = port;
+	a->https = https;
+	str_copy(a->pin, sizeof a->pin, pin ? pin : "");
+}
+
+static void
+found_set_addr(struct found *fd, const struct alt *a)
+{
+	str_copy(fd->f.host, sizeof fd->f.host, a->host);
+	fd->f.port = a->port;
+	fd->f.https = a->https;
+	str_copy(fd->f.pin, sizeof fd->f.pin, a->pin);
+}
+
+void
+discover_add_ident(struct discover *d, const struct device_ident *ident, const char *host,
+    uint16_t port, int https, const char *pin, enum discover_via via)
+{
+	struct found *fd;
+	char mac[DEV_MAC_LEN];
+
+	if (device_mac_normalise(ident->mac, mac) != 0) {
+		char *safe = str_sanitize(host, 64);
+		log_warn("discover: the Shelly at %s:%u reported no valid MAC; not stored", safe,
+		    (unsigned)port);
+		free(safe);
+		d->no_mac++;
+		return;
+	}
+	if ((fd = found_find(d, mac)) != NULL) {
+		fd->f.via |= 1u << via;
+		via_text(fd->f.via, fd->f.via_text, sizeof fd->f.via_text);
+		alt_add(fd, host, port, https, pin);
+		return;
+	}
+	fd = xcalloc(1, sizeof *fd);
+	fd->f.ident = *ident;
+	memcpy(fd->f.ident.mac, mac, sizeof mac);
+	fd->f.via = 1u << via;
+	via_text(fd->f.via, fd->f.via_text, sizeof fd->f.via_text);
+	alt_add(fd, host, port, https, pin);
+	found_set_addr(fd, &fd->alt[0]);
+	if (d->nfound == d->capfound) {
+		d->capfound = d->capfound ? d->capfound * 2 : 16;
+		d->found = xreallocarray(d->found, d->capfound, sizeof *d->found);
+	}
+	d->found[d->nfound++] = fd;
+	if (d->cbs.found_cb != NULL)
+		d->cbs.found_cb(&fd->f, d->cbs.arg);
+}
+
+/* ---- candidates (mDNS) ---- */
+
+static void
+confirm_unlink(struct discover *d, struct confirm *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		d->confirms = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	d->nconfirms--;
+}
+
+static void
+confirm_cb(const struct shelly_reply *r, void *arg)
+{
+	struct confirm *c = arg;
+	struct discover *d = c->d;
+
+	if (d == NULL) {
+		free(c);
+		return;
+	}
+	confirm_unlink(d, c);
+	if (r->result == HTTP_OK && r->ident != NULL)
+		discover_add_ident(d, r->ident, c->host, c->port, 0, NULL, c->via);
+	else {
+		char *safe = str_sanitize(r->cause, 200);
+		d->confirm_failed++;
+		if (r->result == HTTP_REFUSED_BY_GUARD)
+			log_warn("discover: %s candidate %s", via_names[c->via], safe);
+		else
+			log_info("discover: %s candidate is not a Shelly: %s: %s",
+			    via_names[c->via], http_result_name(r->result), safe);
+		free(safe);
+	}
+	free(c);
+	progress(d);
+	maybe_done(d);
+}
+
+void
+discover_add_candidate(struct discover *d, const char *host, uint16_t port, enum discover_via via)
+{
+	struct shelly_target t;
+	struct confirm *c;
+
+	if (host == NULL || host[0] == '\0' || strlen(host) >= DISCOVER_HOST_MAX || d->stopping ||
+	    d->finished)
+		return;
+	if (port == 0)
+		port = SCAN_DEFAULT_PORT;
+	for (size_t i = 0; i < d->nprobed; i++)
+		if (d->probed[i].port == port && strcmp(d->probed[i].host, host) == 0)
+			return;
+	if (d->nprobed == d->capprobed) {
+		d->capprobed = d->capprobed ? d->capprobed * 2 : 16;
+		d->probed = xreallocarray(d->probed, d->capprobed, sizeof *d->probed);
+	}
+	str_copy(d->probed[d->nprobed].host, sizeof d->probed[0].host, host);
+	d->probed[d->nprobed++].port = port;
+	if (via == DISCOVER_VIA_MDNS)
+		d->mdns_candidates++;
+	if (d->http == NULL) {
+		d->confirm_failed++;
+		return;
+	}
+
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	str_copy(c->host, sizeof c->host, host);
+	c->port = port;
+	c->via = via;
+	c->next = d->confirms;
+	if (d->confirms != NULL)
+		d->confirms->prev = c;
+	d->confirms = c;
+	d->nconfirms++;
+
+	memset(&t, 0, sizeof t);
+	t.host = c->host;
+	t.port = port;
+	t.lane_limit = 1;
+	t.tls = HTTP_TLS_PIN;
+	t.connect_timeout_ms = d->o.confirm_timeout_ms;
+	t.timeout_ms = d->o.confirm_timeout_ms;
+	t.max_body = SCAN_DEFAULT_MAX_BODY;
+	c->id = shelly_identify(d->http, &t, confirm_cb, c);
+}
+
+static void
+mdns_found_cb(const struct mdns_candidate *c, void *arg)
+{
+	struct discover *d = arg;
+
+	if (c->address[0] == '\0')
+		return;
+	discover_add_candidate(d, c->address, c->port, DISCOVER_VIA_MDNS);
+	progress(d);
+}
+
+static void
+mdns_all_for_now_cb(void *arg)
+{
+	struct discover *d = arg;
+
+	if (d->mdns_done)
+		return;
+	loop_timer_arm(d->mdns_timer, d->o.mdns_window_ms);
+}
+
+static void
+mdns_status_cb(enum mdns_state state, const char *status, void *arg)
+{
+	struct discover *d = arg;
+
+	if (state == MDNS_BROWSING)
+		d->mdns_available = 1;
+	if (d->cbs.mdns_status_cb != NULL)
+		d->cbs.mdns_status_cb(state, status, d->cbs.arg);
+	/* Never reached the daemon: nothing will come. A daemon that went away mid-run may come
+	 * back (the browser retries); the timers bound the wait. */
+	if (state == MDNS_UNAVAILABLE && !d->mdns_done && mdns_sessions(d->mdns) == 0) {
+		d->mdns_done = 1;
+		loop_timer_disarm(d->mdns_timer);
+		loop_timer_arm(d->done_timer, 0);
+	}
+}
+
+static void
+mdns_timer_cb(void *arg)
+{
+	struct discover *d = arg;
+
+	if (!d->mdns_done && d->mdns != NULL && !mdns_all_for_now(d->mdns))
+		log_info("discover: no mDNS \"all for now\" within %u ms; stopping the browser",
+		    d->o.mdns_max_ms);
+	d->mdns_done = 1;
+	mdns_free(d->mdns);
+	d->mdns = NULL;
+	progress(d);
+	maybe_done(d);
+}
+
+/* ---- scan ---- */
+
+static void
+scan_hit_cb(const struct scan_hit *hit, void *arg)
+{
+	discover_add_ident(
+	    arg, hit->ident, hit->address, hit->port, hit->https, hit->pin, DISCOVER_VIA_SCAN);
+}
+
+static void
+scan_progress_cb(const struct scan_progress *p, void *arg)
+{
+	(void)p;
+	progress(arg);
+}
+
+static void
+scan_done_cb(const struct scan_progress *p, void *arg)
+{
+	(void)p;
+	maybe_done(arg);
+}
+
+/* ---- the run ---- */
+
+struct discover *
+discover_new(struct loop *loop, struct http *http, const struct discover_opts *opts,
+    const struct discover_cbs *cbs, char **cause)
+{
+	struct discover *d = xcalloc(1, sizeof *d);
+
+	d->loop = loop;
+	d->http = http;
+	d->o = *opts;
+	if (d->o.mdns_window_ms == 0)
+		d->o.mdns_window_ms = DISCOVER_DEFAULT_MDNS_WINDOW_MS;
+	if (d->o.mdns_max_ms == 0)
+		d->o.mdns_max_ms = DISCOVER_DEFAULT_MDNS_MAX_MS;
+	if (d->o.confirm_timeout_ms == 0)
+		d->o.confirm_timeout_ms = SCAN_DEFAULT_TIMEOUT_MS;
+	d->o.targets = NULL; /* the scan keeps its own copy */
+	if (cbs != NULL)
+		d->cbs = *cbs;
+	if (opts->targets != NULL && scan_targets_len(opts->targets) > 0) {
+		struct scan_cbs sc = {scan_hit_cb, scan_progress_cb, scan_done_cb, d};
+		d->scan = scan_new(loop, opts->targets, &opts->scan, &sc, cause);
+		if (d->scan == NULL) {
+			free(d);
+			return NULL;
+		}
+	}
+	d->mdns_timer = loop_timer_new(loop, mdns_timer_cb, d);
+	d->done_timer = loop_timer_new(loop, done_timer_cb, d);
+	return d;
+}
+
+void
+discover_start(struct discover *d)
+{
+	if (d->started)
+		return;
+	d->started = 1;
+	d->start_ms = loop_update_now(d->loop);
+	if (d->o.mdns) {
+		struct mdns_cbs mc = {mdns_found_cb, mdns_all_for_now_cb, mdns_status_cb, d};
+		d->mdns = mdns_new(d->loop, &mc, d->o.mdns_retry_ms);
+		loop_timer_arm(d->mdns_timer, d->o.mdns_max_ms);
+	}
+	if (d->scan != NULL)
+		scan_start(d->scan);
+	loop_timer_arm(d->done_timer, 0); /* a run with nothing to do ends from the loop */
+}
+
+void
+discover_stop(struct discover *d)
+{
+	if (d->stopping || d->finished)
+		return;
+	d->stopping = 1;
+	d->interrupted = 1;
+	if (!d->started) {
+		d->started = 1;
+		d->start_ms = loop_update_now(d->loop);
+	}
+	if (d->scan != NULL)
+		scan_stop(d->scan);
+	for (struct confirm *c = d->confirms; c != NULL; c = c->next)
+		http_cancel(d->http, c->id);
+	if (d->o.mdns && !d->mdns_done)
+		loop_timer_arm(d->mdns_timer, 0);
+	loop_timer_arm(d->done_timer, 0);
+}
+
+int
+discover_finished(const struct discover *d)
+{
+	return d->finished;
+}
+
+size_t
+discover_count(const struct discover *d)
+{
+	return d->nfound;
+}
+
+const struct discover_found *
+discover_get(const struct discover *d, size_t i)
+{
+	return i < d->nfound ? &d->found[i]->f : NULL;
+}
+
+/* ---- merge ---- */
+
+static const char *
+nz(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static uint16_t
+eff_port(int port, int https)
+{
+	return port > 0 ? (uint16_t)port : (https ? SCAN_HTTPS_PORT : SCAN_DEFAULT_PORT);
+}
+
+/* "host" when port is the scheme's default, else "host:port". */
+static void
+format_where(char *out, size_t size, const char *host, uint16_t port, int https)
+{
+	if (port == 0 || port == (https ? SCAN_HTTPS_PORT : SCAN_DEFAULT_PORT))
+		snprintf(out, size, "%s", host);
+	else
+		snprintf(out, size, "%s:%u", host, (unsigned)port);
+}
+
+static int
+token_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The union of the comma-separated method lists a and b, sorted, without repeats. */
+static void
+via_union(const char *a, const char *b, char *out, size_t size)
+{
+	char *buf = xasprintf("%s,%s", a ? a : "", b ? b : "");
+	char *tok[32], *save = NULL, *p;
+	size_t n = 0, len = 0;
+
+	for (p = strtok_r(buf, ",", &save); p != NULL && n < 32; p = strtok_r(NULL, ",", &save)) {
+		while (*p == ' ')
+			p++;
+		if (*p != '\0')
+			tok[n++] = p;
+	}
+	qsort(tok, n, sizeof *tok, token_cmp);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(tok[i], tok[i - 1]) == 0)
+			continue;
+		if (len + strlen(tok[i]) + 2 > size)
+			break;
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", tok[i]);
+	}
+	free(buf);
+}
+
+static int
+has_credentials(struct discover *d, const struct store_device *old, const char *mac, const char *id)
+{
+	if (old != NULL && (nz(old->user) != NULL || nz(old->cred_ref) != NULL))
+		return 1;
+	return d->cbs.has_credentials_cb != NULL && d->cbs.has_credentials_cb(mac, id, d->cbs.arg);
+}
+
+static void
+queue_auth_required(struct store *store, const struct found *fd, int64_t now_ms)
+{
+	struct device_view v;
+	struct store_status st;
+	char *json;
+
+	device_view_init(&v);
+	v.ident = &fd->f.ident;
+	v.host = fd->f.host;
+	v.port = fd->f.port;
+	v.scheme = fd->f.https ? "https" : "http";
+	v.name = nz(fd->f.name);
+	v.state = DEVICE_AUTH_REQUIRED;
+	v.error = "authentication required: no credentials for this device";
+	v.last_seen = now_ms / 1000;
+	json = device_to_json(&v, 0);
+
+	memset(&st, 0, sizeof st);
+	memcpy(st.mac, fd->f.ident.mac, sizeof st.mac);
+	st.ts_ms = now_ms;
+	st.state = device_state_name(DEVICE_AUTH_REQUIRED);
+	st.error = v.error;
+	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
+	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
+	st.json = json;
+	store_queue_status(store, &st);
+	free(json);
+}
+
+/* Merges one device; returns 0 or -1 with *cause. */
+static int
+merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now_ms,
+    struct discover_summary *sum, char **cause)
+{
+	struct discover_found *f = &fd->f;
+	struct store_device *old = store_device_find_mac(store, f->ident.mac);
+	struct store_device sd;
+	char via[VIA_TEXT_MAX];
+	const char *id;
+	int rc = -1;
+
+	/* Stay at the registered address when the device still answers there. */
+	found_set_addr(fd, &fd->alt[0]);
+	if (old != NULL && old->host != NULL) {
+		for (size_t i = 0; i < fd->nalt; i++) {
+			int https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
+			if (strcmp(fd->alt[i].host, old->host) == 0 &&
+			    fd->alt[i].port == eff_port(old->port, https)) {
+				found_set_addr(fd, &fd->alt[i]);
+				break;
+			}
+		}
+	}
+	f->is_new = old == NULL;
+	f->moved = 0;
+	if (old != NULL && old->host != NULL) {
+		int https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
+		if (strcmp(old->host, f->host) != 0 || eff_port(old->port, https) != f->port) {
+			f->moved = 1;
+			str_copy(f->old_host, sizeof f->old_host, old->host);
+			f->old_port = eff_port(old->port, https);
+		}
+	}
+	id = old != NULL && nz(old->id) != NULL ? old->id : f->ident.id;
+	via_union(old != NULL ? old->discovered_via : NULL, f->via_text, via, sizeof via);
+
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, f->ident.mac, sizeof sd.mac);
+	sd.id = old != NULL && nz(old->id) != NULL ? NULL : nz(f->ident.id);
+	sd.gen = f->ident.gen;
+	sd.model = nz(f->ident.model);
+	sd.app = nz(f->ident.app);
+	sd.fw = nz(f->ident.fw);
+	sd.name = old == NULL ? nz(f->ident.name) : NULL;
+	sd.host = f->host;
+	sd.port = f->port;
+	sd.scheme = f->https ? "https" : "http";
+	if (f->https && f->pin[0] != '\0') {
+		if (old == NULL || nz(old->tls_pin) == NULL)
+			sd.tls_pin = f->pin;
+		else if (!str_caseeq(old->tls_pin, f->pin))
+			log_warn("discover: %s (%s) shows another certificate than the pinned one; "
+			         "the pin is kept",
+			    f->ident.mac, f->host);
+	}
+	sd.discovered_via = via;
+	sd.first_seen_ms = now_ms;
+	sd.last_seen_ms = now_ms;
+	if (store_device_upsert(store, &sd, cause) != 0)
+		goto out;
+
+	if (old != NULL && nz(old->name) != NULL)
+		str_copy(f->name, sizeof f->name, old->name);
+	else
+		str_copy(f->name, sizeof f->name, f->ident.name);
+	if (f->moved) {
+		struct store_event ev;
+		char from[DISCOVER_HOST_MAX + 8], to[DISCOVER_HOST_MAX + 8], *detail;
+		int old_https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
+
+		format_where(from, sizeof from, f->old_host, f->old_port, old_https);
+		format_where(to, sizeof to, f->host, f->port, f->https);
+		detail = xasprintf("%s -> %s", from, to);
+		memset(&ev, 0, sizeof ev);
+		ev.ts_ms = now_ms;
+		memcpy(ev.mac, f->ident.mac, sizeof ev.mac);
+		ev.kind = "ip_changed";
+		ev.detail = detail;
+		store_queue_event(store, &ev);
+		log_info("discover: %s moved: %s", f->ident.mac, detail);
+		free(detail);
+		sum->moved++;
+	}
+	f->auth_required = f->ident.auth_en == 1 && !has_credentials(d, old, f->ident.mac, id);
+	if (f->auth_required) {
+		queue_auth_required(store, fd, now_ms);
+		sum->auth_required++;
+	}
+	if (f->is_new)
+		sum->new_devices++;
+	else
+		sum->known++;
+	f->committed = 1;
+	rc = 0;
+out:
+	store_device_free(old);
+	return rc;
+}
+
+int
+discover_commit(struct discover *d, struct store *store, int64_t now_ms,
+    struct discover_summary *sum, char **cause)
+{
+	struct discover_summary local;
+
+	if (sum == NULL)
+		sum = &local;
+	memset(sum, 0, sizeof *sum);
+	sum->devices = d->nfound;
+	sum->no_mac = d->no_mac;
+	sum->mdns_candidates = d->mdns_candidates;
+	sum->confirm_failed = d->confirm_failed;
+	sum->mdns_used = d->o.mdns;
+	sum->mdns_available = d->mdns_available;
+	sum->interrupted = d->interrupted;
+	sum->elapsed_ms =
+	    d->finished ? d->elapsed_ms : (d->started ? loop_now_ms(d->loop) - d->start_ms : 0);
+	if (d->scan != NULL) {
+		sum->scanned = 1;
+		sum->scan = *scan_get_progress(d->scan);
+	}
+	for (size_t i = 0; i < d->nfound; i++)
+		if (merge_one(d, store, d->found[i], now_ms, sum, cause) != 0)
+			return -1;
+	return store_flush(store, cause);
+}
+
+void
+discover_free(struct discover *d)
+{
+	if (d == NULL)
+		return;
+	scan_free(d->scan);
+	if (d->mdns != NULL)
+		mdns_free(d->mdns);
+	for (struct confirm *c = d->confirms, *next; c != NULL; c = next) {
+		next = c->next;
+		c->d = NULL; /* freed by confirm_cb when the cancellation arrives */
+		http_cancel(d->http, c->id);
+	}
+	loop_timer_free(d->mdns_timer);
+	loop_timer_free(d->done_timer);
+	for (size_t i = 0; i < d->nfound; i++)
+		free(d->found[i]);
+	free(d->found);
+	free(d->probed);
+	free(d);
+}
