@@ -50,6 +50,12 @@ int app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause)
  * or NULL when none is to be had (*cause says why, or NULL when none was asked for).
  */
 char *app_password(struct app *app, int must, char **cause);
+/*
+ * mDNS goes to the multicast group 224.0.0.251 on every interface avahi uses, so it obeys the
+ * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list
+ * includes 224.0.0.251. Returns 1 when allowed, else 0 with *why (static text).
+ */
+int app_mdns_allowed(const struct app *app, const char **why);
 /* The TLS mode the command line and configuration ask for. */
 enum http_tls app_tls_mode(const struct app *app);
 /* The CA file for HTTP_TLS_VERIFY (NULL: system default). */
@@ -69,6 +75,10 @@ int cli_headless(struct app *app);
 int cli_backup_db(struct app *app);
 /* --discover [TARGET ...]: mDNS and scan, merged into the registry, printed. */
 int cli_discover(struct app *app);
+/* --action ACTION TARGET...: one device action on each TARGET, results printed per device. */
+int cli_action(struct app *app);
+/* --list-actions: one line per device action (name, what it needs, help). */
+int cli_list_actions(struct app *app);
 /* Prints the --poll-once result: the registry with fresh status (--json), or counts per state. */
 int cli_print_poll_summary(struct app *app);
 

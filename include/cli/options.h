@@ -64,6 +64,8 @@
 	    "Time between two scheduled discoveries in --headless; 0 turns them off") \
 	X(DISCOVER_TIMEOUT, "discover-timeout", OT_DURATION, "2s", 1, 10 * OPT_MIN, NULL, \
 	    "Time allowed for one address to answer during a scan") \
+	X(DISCOVER_PORT, "discover-port", OT_INT, "0", 0, 65535, NULL, \
+	    "Port probed by discovery scans; 0 means 80, with HTTPS on 443 as a fallback") \
 	X(DISCOVER_MDNS, "discover-mdns", OT_BOOL, "on", 0, 0, NULL, \
 	    "Browse mDNS during discovery") \
 	X(SCAN_CONCURRENCY, "scan-concurrency", OT_INT, "256", 1, 4096, NULL, \

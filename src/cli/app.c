@@ -250,6 +250,15 @@ app_password(struct app *app, int must, char **cause)
 	return NULL;
 }
 
+int
+app_mdns_allowed(const struct app *app, const char **why)
+{
+	if (!guard_is_set(app->guard) || guard_allows(app->guard, "224.0.0.251"))
+		return 1;
+	*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251";
+	return 0;
+}
+
 enum http_tls
 app_tls_mode(const struct app *app)
 {

@@ -356,11 +356,22 @@ cli_discover(struct app *app)
 	int64_t now;
 	size_t n;
 
+	const char *why = NULL;
+
 	memset(&r, 0, sizeof r);
 	r.app = app;
 	if ((rc = collect_targets(app, targets, use_scan)) != EXIT_OK)
 		goto out;
 	rc = EXIT_FAIL;
+	if (use_mdns && !app_mdns_allowed(app, &why)) {
+		if (app->args.set[CLI_MDNS_ONLY]) {
+			fprintf(stderr, "shelly-tui: --discover --mdns-only: %s\n", why);
+			goto out;
+		}
+		if (!app->args.set[CLI_QUIET])
+			fprintf(stderr, "shelly-tui: --discover: %s; scanning only\n", why);
+		use_mdns = 0;
+	}
 	if (scan_targets_len(targets) == 0 && !use_mdns) {
 		fprintf(stderr,
 		    "shelly-tui: --discover: nothing to discover: no TARGET given, no "
@@ -392,7 +403,8 @@ cli_discover(struct app *app)
 	o.mdns_retry_ms = MDNS_RETRY_MS;
 	o.confirm_timeout_ms = timeout_ms;
 	o.targets = scan_targets_len(targets) > 0 ? targets : NULL;
-	o.scan.port = app->args.port;
+	o.scan.port = app->args.port ? app->args.port :
+	    (uint16_t)config_get_int(app->cfg, OPT_DISCOVER_PORT);
 	o.scan.timeout_ms = timeout_ms;
 	o.scan.concurrency = (int)config_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
 	o.scan.force = app->args.set[CLI_FORCE] > 0;

@@ -12,6 +12,8 @@
 
 #include "cli/app.h"
 #include "cli/config.h"
+#include "discovery/scan.h"
+#include "engine/autodiscover.h"
 #include "engine/poller.h"
 #include "server/histogram.h"
 #include "server/httpd.h"
@@ -40,7 +42,76 @@ struct daemon {
 	struct histogram *hist[NGENS][HTTP_RESULT_COUNT];
 	int stopping;
 	int once_done;
+	struct autodiscover *ad;	/* scheduled discovery and mDNS, while leader */
+	struct scan_targets *targets;	/* the configured discover-ranges */
 };
+
+static void
+ad_changed_cb(void *arg)
+{
+	struct daemon *dm = arg;
+	char *cause = NULL;
+
+	if (poller_load(dm->poller, dm->app->cfg, &cause) != 0) {
+		log_warn("discovery: registry not reloaded: %s", cause);
+		free(cause);
+	}
+}
+
+static int
+ad_creds_cb(const char *mac, const char *id, void *arg)
+{
+	struct daemon *dm = arg;
+
+	return config_find_credentials(dm->app->cfg, mac, id, NULL) != NULL;
+}
+
+/* (Re)starts discovery from the configuration: ranges every discover-interval, mDNS always. */
+static void
+discovery_start(struct daemon *dm)
+{
+	const struct config *cfg = dm->app->cfg;
+	struct autodiscover_opts o;
+	struct autodiscover_cbs c = { ad_changed_cb, ad_creds_cb, dm };
+	const struct config_range *r;
+	const char *why = NULL;
+	char *cause = NULL;
+	size_t n;
+
+	autodiscover_free(dm->ad);
+	dm->ad = NULL;
+	scan_targets_free(dm->targets);
+	dm->targets = scan_targets_new();
+	r = config_ranges(cfg, &n);
+	for (size_t i = 0; i < n; i++)
+		if (scan_targets_add_cidr(dm->targets, &r[i].target, r[i].text, &cause) != 0) {
+			log_warn("%s: %s", r[i].where, cause);
+			free(cause);
+			cause = NULL;
+		}
+	if (scan_targets_len(dm->targets) > 0 &&
+	    scan_targets_check_guard(dm->targets, dm->app->guard, &cause) != 0) {
+		log_error("discovery: %s", cause);
+		free(cause);
+		scan_targets_free(dm->targets);
+		dm->targets = scan_targets_new();
+	}
+	memset(&o, 0, sizeof o);
+	o.interval_ms = config_get_ms(cfg, OPT_DISCOVER_INTERVAL);
+	o.mdns = config_get_bool(cfg, OPT_DISCOVER_MDNS);
+	if (o.mdns && !app_mdns_allowed(dm->app, &why)) {
+		log_info("%s", why);
+		o.mdns = 0;
+	}
+	o.timeout_ms = (uint32_t)config_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
+	o.concurrency = (int)config_get_int(cfg, OPT_SCAN_CONCURRENCY);
+	o.port = (uint16_t)config_get_int(cfg, OPT_DISCOVER_PORT);
+	o.targets = scan_targets_len(dm->targets) > 0 ? dm->targets : NULL;
+	o.guard = dm->app->guard;
+	if (!o.mdns && (o.interval_ms == 0 || o.targets == NULL))
+		return;
+	dm->ad = autodiscover_new(dm->app->loop, dm->app->http, dm->app->store, &o, &c);
+}
 
 static void
 observe_cb(int gen, enum http_result result, double seconds, void *arg)
@@ -115,6 +186,8 @@ lease_cb(void *arg)
 			log_warn("lost the poller lease; standing by");
 			dm->leader = 0;
 			poller_stop(dm->poller);
+			autodiscover_free(dm->ad);
+			dm->ad = NULL;
 		} else if (r < 0) {
 			log_warn("lease heartbeat failed: %s", cause);
 		}
@@ -127,6 +200,7 @@ lease_cb(void *arg)
 			if (poller_load(dm->poller, dm->app->cfg, &cause) != 0)
 				log_error("cannot load devices: %s", cause);
 			poller_start(dm->poller);
+			discovery_start(dm);
 		} else if (r == 0)
 			log_info("poller lease held by %s; standing by", other ? other : "?");
 		else
@@ -388,6 +462,8 @@ signal_cb(int sig, void *arg)
 			log_error("SIGHUP: devices not reloaded: %s", cause);
 			free(cause);
 		}
+		if (dm->leader)
+			discovery_start(dm);
 		log_info("SIGHUP: configuration and registry reloaded");
 		return;
 	}
@@ -404,6 +480,8 @@ daemon_done(struct daemon *dm)
 	if (dm->poller != NULL)
 		poller_stop(dm->poller);
 	httpd_free(dm->httpd);
+	autodiscover_free(dm->ad);
+	scan_targets_free(dm->targets);
 	if (dm->app->store != NULL) {
 		do_flush(dm);
 		if (dm->leader)

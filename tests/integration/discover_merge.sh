@@ -127,7 +127,21 @@ rc=$?
 	pass "$N: nothing configured, mDNS off: exit 1" || fail "$N: nothing configured" "rc=$rc $(cat "$T_TMP/c2.err")"
 : >"$T_TMP/config"
 
-# --- mDNS unavailable (no D-Bus): a warning, the scan goes on ---
+# --- mDNS obeys the guard: 127.0.0.0/8 alone keeps it off (it would multicast to 224.0.0.251) ---
+tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 1 --json >"$T_TMP/g.json" 2>"$T_TMP/g.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q 'mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251; scanning only' "$T_TMP/g.err" &&
+	[ "$(jq -c '.summary | [.mdns, .scan_addresses]' "$T_TMP/g.json")" = '["off",3]' ] &&
+	pass "$N: mDNS off by the guard, scan goes on" || fail "$N: mdns guard" "rc=$rc $(cat "$T_TMP/g.err")"
+tui --discover --mdns-only --timeout 1 >"$T_TMP/go.out" 2>"$T_TMP/go.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'mdns-only: mDNS is off: SHELLY_TUI_ALLOW_NETS' "$T_TMP/go.err" &&
+	pass "$N: --mdns-only refused by the guard: exit 1" || fail "$N: mdns-only guard" "rc=$rc $(cat "$T_TMP/go.err")"
+
+# --- mDNS unavailable (no D-Bus): a warning, the scan goes on. The guard lets mDNS out here,
+# so the system bus is pointed at a socket that does not exist: nothing can reach a daemon. ---
+export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,224.0.0.251
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T_TMP/no-such-bus
 tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 1 --json >"$T_TMP/m.json" 2>"$T_TMP/m.err"
 rc=$?
 [ $rc -eq 0 ] && grep -q 'warn mDNS unavailable: .*; scanning still works' "$T_TMP/m.err" &&
@@ -137,6 +151,8 @@ tui --discover --mdns-only --timeout 1 >"$T_TMP/mo.out" 2>"$T_TMP/mo.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q 'mDNS is unavailable and there is nothing to scan' "$T_TMP/mo.err" &&
 	pass "$N: --mdns-only without mDNS: exit 1" || fail "$N: mdns-only unavailable" "rc=$rc $(cat "$T_TMP/mo.err")"
+export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8
+unset DBUS_SYSTEM_BUS_ADDRESS
 
 # --- SIGINT: stops at once, keeps what was found, exit 1 ---
 t0=$(now_ms)
@@ -179,6 +195,8 @@ fi
 netns_reexec "$N: mdns and scan" "$0"
 
 # ---- inside the private world from here on ----
+# Only lo exists here, so mDNS (224.0.0.251) may go out: it stays on lo.
+export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,224.0.0.251
 : >"$T_TMP/config"
 DB=$T_TMP/db
 if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3 --count 3; then
