@@ -74,7 +74,7 @@ enum poller_sample_kind {
 /* One reading: kind, component ("switch", "cover", "em", ... or "" device-wide), channel, phase. */
 struct poller_sample {
 	uint8_t kind;
-	char component[11];
+	char component[16];
 	int16_t channel; /* -1 none */
 	char phase;      /* 'a', 'b', 'c' or 0 */
 	double value;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/config.h"
 #include "model/json.h"
 #include "shelly/client.h"
@@ -39,6 +41,8 @@ struct pdev {
 	int have_cfg;           /* settings were read for cfg_rev */
 	double uptime_s;
 	uint32_t outputs;       /* bit per switch/light output, for output events */
+	uint32_t outputs_known; /* which of those bits a reply has told */
+	char *last_json;        /* sleeping devices: the last report, kept while asleep */
 	int have_outputs;
 
 	enum pstage stage;
@@ -205,6 +209,7 @@ pdev_free(struct pdev *d)
 	free(d->user);
 	config_secret_free(d->password);
 	free(d->samples);
+	free(d->last_json);
 	free(d);
 }
 
@@ -466,6 +471,22 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 	    device_state_name(st), d->error[0] ? ": " : "", d->error);
 }
 
+/* The last report of a sleeping device with its state set to asleep (components kept). */
+static char *
+asleep_json(struct pdev *d)
+{
+	cJSON *obj = cJSON_Parse(d->last_json);
+	char *text;
+
+	if (obj == NULL)
+		return xstrdup(d->last_json);
+	cJSON_DeleteItemFromObject(obj, "state");
+	cJSON_AddStringToObject(obj, "state", device_state_name(DEVICE_ASLEEP));
+	text = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	return text ? text : xstrdup(d->last_json);
+}
+
 /* Writes the latest status row (with the device object as JSON) and a history sample. */
 static void
 store_result(struct pdev *d, const struct device_status *st, const struct device_ident *ident)
@@ -544,7 +565,14 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 	v.error = d->error[0] ? d->error : NULL;
 	v.last_seen = d->last_seen_ms / 1000;
 	v.status = st;
-	json = device_to_json(&v, 0);
+	if (st == NULL && d->state == DEVICE_ASLEEP && d->last_json != NULL)
+		json = asleep_json(d);
+	else
+		json = device_to_json(&v, 0);
+	if (st != NULL && d->sleeps) {
+		free(d->last_json);
+		d->last_json = xstrdup(json);
+	}
 
 	memset(&ss, 0, sizeof ss);
 	memcpy(ss.mac, d->mac, sizeof ss.mac);
@@ -692,18 +720,28 @@ keep_samples(struct pdev *d, const struct device_status *st)
 static void
 status_events(struct pdev *d, const struct device_status *st)
 {
-	uint32_t outs = 0;
+	uint32_t outs = 0, known = 0, both;
 	int n = 0;
 
-	for (int i = 0; i < st->nswitches && n < 32; i++, n++)
+	for (int i = 0; i < st->nswitches && n < 32; i++, n++) {
+		if (st->switches[i].output >= 0)
+			known |= 1u << n;
 		if (st->switches[i].output == 1)
 			outs |= 1u << n;
-	for (int i = 0; i < st->nlights && n < 32; i++, n++)
+	}
+	for (int i = 0; i < st->nlights && n < 32; i++, n++) {
+		if (st->lights[i].output >= 0)
+			known |= 1u << n;
 		if (st->lights[i].output == 1)
 			outs |= 1u << n;
-	if (d->have_outputs && outs != d->outputs)
-		queue_event(d, "output_changed", "outputs 0x%x -> 0x%x", d->outputs, outs);
-	d->outputs = outs;
+	}
+	/* Only outputs known now and before count: an unreadable reply changes nothing. */
+	both = known & d->outputs_known;
+	if (d->have_outputs && (outs & both) != (d->outputs & both))
+		queue_event(d, "output_changed", "outputs 0x%x -> 0x%x", d->outputs & both,
+		    outs & both);
+	d->outputs = (d->outputs & ~known) | outs;
+	d->outputs_known |= known;
 	d->have_outputs = 1;
 	if (dev_known(st->sys.uptime_s)) {
 		if (dev_known(d->uptime_s) && st->sys.uptime_s + 1 < d->uptime_s)
@@ -812,7 +850,7 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 		str_copy(d->error, sizeof d->error, msg);
 		str_sanitize_inplace(d->error);
 	}
-	if (d->state != DEVICE_ONLINE && d->state != DEVICE_ASLEEP)
+	if (d->state != DEVICE_ONLINE)
 		store_result(d, NULL, NULL);
 	poll_finished(d, r->result);
 }
