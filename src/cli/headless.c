@@ -570,7 +570,17 @@ cli_poll_once(struct app *app)
 		fprintf(stderr, "shelly-tui: results not stored: %s\n", cause);
 		goto out;
 	}
-	rc = cli_print_poll_summary(app);
+	if (app->args.set[CLI_JSON])
+		rc = cli_print_poll_summary(app);
+	else {
+		struct poller_stats ps;
+		poller_get_stats(dm.poller, &ps);
+		printf("polled %zu devices:", ps.devices);
+		for (int s = 0; s < DEVICE_STATE_COUNT; s++)
+			printf(" %s %zu", device_state_name((enum device_state)s), ps.by_state[s]);
+		printf("\n");
+		rc = EXIT_OK;
+	}
 out:
 	free(cause);
 	free(other);

@@ -338,21 +338,7 @@ cli_print_poll_summary(struct app *app)
 {
 	struct list_ctx lc;
 
-	if (app->args.set[CLI_JSON])
-		return print_registry(app, 1, &lc) == 0 ? EXIT_OK : EXIT_FAIL;
-	memset(&lc, 0, sizeof lc);
-	lc.app = app;
-	lc.devices = cJSON_CreateArray(); /* counted, not printed */
-	if (store_device_list(app->store, list_cb, &lc, NULL) != 0) {
-		cJSON_Delete(lc.devices);
-		return EXIT_FAIL;
-	}
-	cJSON_Delete(lc.devices);
-	printf("polled %zu devices:", lc.n);
-	for (int s = 0; s < DEVICE_STATE_COUNT; s++)
-		printf(" %s %zu", device_state_name((enum device_state)s), lc.by_state[s]);
-	printf("\n");
-	return EXIT_OK;
+	return print_registry(app, 1, &lc) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int

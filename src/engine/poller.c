@@ -374,6 +374,16 @@ load_one_cb(const struct store_device *sd, void *arg)
 	}
 	if (d->last_seen_ms == 0)
 		d->last_seen_ms = sd->last_seen_ms;
+	if (is_new) {
+		/* The stored revision spares a settings read when nothing changed since. */
+		struct store_status *last = store_status_get(p->store, d->mac);
+		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state != NULL &&
+		    strcmp(last->state, "online") == 0) {
+			d->cfg_rev = (double)last->cfg_rev;
+			d->have_cfg = 1;
+		}
+		store_status_free(last);
+	}
 	load_credentials(d, sd, lc->cfg);
 	if (is_new && p->running)
 		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));

@@ -35,6 +35,14 @@ reply_from_http(struct shelly_reply *r, const struct http_response *resp)
 	r->body_len = resp->body_len;
 }
 
+static int
+looks_like_error(const char *body, size_t len)
+{
+	size_t n = len < 200 ? len : 200;
+
+	return memmem(body, n, "\"error\"", 7) != NULL || memmem(body, n, "\"code\"", 6) != NULL;
+}
+
 /* Gen2+ answers errors with a non-2xx status and a JSON error body: make it an RPC error. */
 static int
 rpc_error_reply(struct shelly_reply *r, const struct http_response *resp, char **owned)
@@ -43,6 +51,10 @@ rpc_error_reply(struct shelly_reply *r, const struct http_response *resp, char *
 	char *msg = NULL;
 
 	if (resp->result != HTTP_STATUS && resp->result != HTTP_OK)
+		return 0;
+	/* Errors come with a non-2xx status; a 200 body is parsed again only when its start
+	 * looks like an error envelope (bare {"code":..} or a frame with "error"). */
+	if (resp->result == HTTP_OK && !looks_like_error(resp->body, resp->body_len))
 		return 0;
 	if (gen2_parse_rpc_error(resp->body, resp->body_len, &code, &msg) != 0)
 		return 0;
