@@ -410,7 +410,8 @@ poller_load(struct poller *p, const struct config *cfg, char **cause)
 		}
 	}
 	p->ndevs = j;
-	qsort(p->devs, p->ndevs, sizeof *p->devs, pdev_cmp);
+	if (p->ndevs > 1)
+		qsort(p->devs, p->ndevs, sizeof *p->devs, pdev_cmp);
 	return 0;
 }
 
