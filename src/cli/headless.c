@@ -43,6 +43,7 @@ struct daemon {
 	int stopping;
 	int once_done;
 	struct autodiscover *ad;	/* scheduled discovery and mDNS, while leader */
+	struct loop_timer *turn_timer;	/* proves the loop turns, for /healthz */
 	struct scan_targets *targets;	/* the configured discover-ranges */
 };
 
@@ -427,15 +428,13 @@ readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void 
 		httpd_reply_text(reply, 200, "ready: %zu devices\n", ps.devices);
 }
 
-static struct loop_timer *heartbeat_timer;
-
 static void
 turn_cb(void *arg)
 {
 	struct daemon *dm = arg;
 
 	dm->last_turn_ms = loop_now_ms(dm->app->loop);
-	loop_timer_arm(heartbeat_timer, 1000);
+	loop_timer_arm(dm->turn_timer, 1000);
 }
 
 static void
@@ -492,6 +491,7 @@ daemon_done(struct daemon *dm)
 	loop_timer_free(dm->flush_timer);
 	loop_timer_free(dm->prune_timer);
 	loop_timer_free(dm->lease_timer);
+	loop_timer_free(dm->turn_timer);
 	for (int g = 0; g < NGENS; g++)
 		for (int r = 0; r < HTTP_RESULT_COUNT; r++)
 			free(dm->hist[g][r]);
@@ -618,7 +618,7 @@ cli_headless(struct app *app)
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
 	loop_signal(app->loop, SIGHUP, signal_cb, &dm);
 
-	heartbeat_timer = loop_timer_new(app->loop, turn_cb, &dm);
+	dm.turn_timer = loop_timer_new(app->loop, turn_cb, &dm);
 	turn_cb(&dm);
 	dm.prune_timer = loop_timer_new(app->loop, prune_cb, &dm);
 	loop_timer_arm(dm.prune_timer, 1000);
@@ -638,8 +638,6 @@ cli_headless(struct app *app)
 	}
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
-	loop_timer_free(heartbeat_timer);
-	heartbeat_timer = NULL;
 	daemon_done(&dm);
 	log_info("stopped");
 	return rc;

@@ -43,6 +43,8 @@ struct pdev {
 	uint32_t outputs;       /* bit per switch/light output, for output events */
 	uint32_t outputs_known; /* which of those bits a reply has told */
 	char *last_json;        /* sleeping devices: the last report, kept while asleep */
+	struct store_status last; /* typed columns of the last report (json unused) */
+	int have_last;
 	int have_outputs;
 
 	enum pstage stage;
@@ -585,6 +587,17 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 		d->last_json = xstrdup(json);
 	}
 
+	if (st == NULL && d->state == DEVICE_ASLEEP && d->have_last) {
+		/* Asleep: the last report stays, only the state changes; no history sample. */
+		ss = d->last;
+		ss.ts_ms = loop_wall_ms();
+		ss.state = device_state_name(d->state);
+		ss.error = NULL;
+		ss.json = json;
+		store_queue_status(d->p->store, &ss);
+		free(json);
+		return;
+	}
 	memset(&ss, 0, sizeof ss);
 	memcpy(ss.mac, d->mac, sizeof ss.mac);
 	ss.ts_ms = loop_wall_ms();
@@ -604,6 +617,13 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 	ss.json = json;
 	store_queue_status(d->p->store, &ss);
 	free(json);
+	if (st != NULL) {
+		d->last = ss;
+		d->last.json = NULL;
+		d->last.state = NULL;
+		d->last.error = NULL;
+		d->have_last = 1;
+	}
 
 	memset(&smp, 0, sizeof smp);
 	memcpy(smp.mac, d->mac, sizeof smp.mac);

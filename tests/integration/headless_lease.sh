@@ -1,0 +1,116 @@
+# The poller lease: a second --headless on the same DB stands by (no traffic of its own),
+# --poll-once refuses while a live poller holds the lease unless --force, and after kill -9 of
+# the leader the other one takes over once the lease timed out. --backup-db while polling.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+
+N=headless_lease
+if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s,gen3/1pm-gen3 \
+	--count 6 --load 100; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+NDEV=6
+DB=$T_TMP/shelly.db
+CONF=$T_TMP/config
+hl_config "$CONF"
+hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+
+hl_start a "$DB" "$CONF" || { fail "$N: first --headless" "$(cat "$(hl_err a)")"; exit 1; }
+leader() { [ "$(hl_metric "$1" shelly_poller_leader)" = "$2" ]; }
+wait_for 10 leader a 1 && pass "$N: first --headless holds the lease (shelly_poller_leader 1)" ||
+	fail "$N: first leads" "$(hl_metric a shelly_poller_leader)"
+wait_for 10 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh "http://127.0.0.1:$(hl_port a)/readyz" ||
+	fail "$N: first ready" "$(hl_get a /readyz)"
+holder=$(sq "$DB" 'SELECT holder FROM lease')
+echo "$holder" | grep -q ":$(hl_pid a)\$" && pass "$N: lease row names the first poller ($holder)" || fail "$N: lease holder" "'$holder' pid $(hl_pid a)"
+
+hl_start b "$DB" "$CONF" || { fail "$N: second --headless" "$(cat "$(hl_err b)")"; exit 1; }
+wait_for 5 grep -q 'standing by' "$(hl_err b)" && pass "$N: second --headless logs that it stands by" ||
+	fail "$N: second stands by" "$(tail -n 3 "$(hl_err b)")"
+leader b 0 && pass "$N: second: shelly_poller_leader 0" || fail "$N: second leader metric" "$(hl_metric b shelly_poller_leader)"
+[ "$(hl_code b /healthz)" = 200 ] && pass "$N: second: /healthz 200" || fail "$N: second healthz" "$(hl_code b /healthz)"
+
+# Traffic: over many of the leader's polls, the sim sees exactly the leader's status requests,
+# and the stand-by poller counts none.
+status_requests() {
+	ctl GET /devices | jq '[.devices[].counters.by_path | to_entries[] |
+		select(.key == "/status" or .key == "/rpc/Shelly.GetStatus") | .value] | add // 0'
+}
+pa0=$(hl_metric a shelly_polls_total)
+ctl POST /reset-counters >/dev/null
+pa1=$(hl_metric a shelly_polls_total)
+wait_for 20 sh -c '[ "$(curl -s -m 2 "$1" | sed -n "s/^shelly_polls_total //p")" -ge "$2" ]' sh \
+	"http://127.0.0.1:$(hl_port a)/metrics" $((pa1 + 20 * NDEV))
+pa2=$(hl_metric a shelly_polls_total)
+s=$(status_requests)
+pa3=$(hl_metric a shelly_polls_total)
+pb=$(hl_metric b shelly_polls_total)
+# The polls the sim saw between its reset and the read are at least those the leader completed
+# from pa1 to pa2 and at most those from pa0 to pa3 (+ one in flight per device at each end);
+# a second poller would double them.
+[ "$s" -ge $((pa2 - pa1 - NDEV)) ] && [ "$s" -le $((pa3 - pa0 + NDEV)) ] && [ "${pb:-x}" = 0 ] &&
+	pass "$N: only the leader polls: sim saw $s status requests for the leader's $((pa2 - pa1)) polls, stand-by 0" ||
+	fail "$N: one poller's traffic" "sim $s, leader polls $pa0/$pa1/$pa2/$pa3, stand-by polls '$pb'"
+
+# --poll-once refuses while the lease is held; --force polls anyway.
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >"$T_TMP/once.out" 2>"$T_TMP/once.err"; rc=$?
+[ $rc = 1 ] && grep -q 'holds the lease' "$T_TMP/once.err" && grep -q "$(hl_pid a)" "$T_TMP/once.err" &&
+	pass "$N: --poll-once refuses while the lease is held (exit 1: $(head -n 1 "$T_TMP/once.err"))" ||
+	fail "$N: --poll-once refusal" "rc=$rc $(cat "$T_TMP/once.err")"
+
+"$SHELLY_TUI" --poll-once --force --json --db "$DB" --config "$CONF" >"$T_TMP/force.out" 2>"$T_TMP/force.err"; rc=$?
+[ $rc = 0 ] && [ "$(jq '.devices | length' "$T_TMP/force.out")" = $NDEV ] &&
+	[ "$(jq '[.devices[] | select(.state == "online")] | length' "$T_TMP/force.out")" = $NDEV ] &&
+	pass "$N: --poll-once --force polls all $NDEV devices (exit 0)" ||
+	fail "$N: --poll-once --force" "rc=$rc $(head -c 300 "$T_TMP/force.out") $(cat "$T_TMP/force.err")"
+sw=$(jq -r --arg m "$(mac_of 1)" '.devices[] | select(.mac == $m) | .components.switch[0].output' "$T_TMP/force.out")
+[ "$sw" = "$(sim_state 1 .switches[0].on)" ] && pass "$N: --poll-once --force reports the sim's output ($sw)" ||
+	fail "$N: --poll-once output" "'$sw' vs sim $(sim_state 1 .switches[0].on)"
+echo "$(sq "$DB" 'SELECT holder FROM lease')" | grep -q ":$(hl_pid a)\$" && leader a 1 &&
+	pass "$N: --poll-once --force leaves the lease with the leader" || fail "$N: lease after --force" "$(sq "$DB" 'SELECT * FROM lease')"
+
+# --backup-db while the leader writes.
+"$SHELLY_TUI" --backup-db "$T_TMP/copy.db" --db "$DB" >"$T_TMP/bk.out" 2>&1; rc=$?
+ic=$(sq "$T_TMP/copy.db" 'PRAGMA integrity_check' 2>&1)
+macs=$(sq "$T_TMP/copy.db" 'SELECT group_concat(mac, " ") FROM (SELECT mac FROM devices ORDER BY mac)' 2>&1)
+want=$(jq -r '[.devices[].mac | ascii_downcase] | sort | join(" ")' "$SIM_MANIFEST")
+[ $rc = 0 ] && [ "$ic" = ok ] && [ "$macs" = "$want" ] && [ "$(sq "$T_TMP/copy.db" 'SELECT count(*) FROM status')" = $NDEV ] &&
+	pass "$N: --backup-db while polling: integrity ok, all $NDEV devices and status rows" ||
+	fail "$N: --backup-db" "rc=$rc ic=$ic macs='$macs' $(cat "$T_TMP/bk.out")"
+[ "$(stat -c %a "$T_TMP/copy.db")" = 600 ] && pass "$N: the backup is 0600 (it holds secrets)" || fail "$N: backup mode" "$(stat -c %a "$T_TMP/copy.db")"
+[ "$(sq "$T_TMP/copy.db" 'PRAGMA user_version')" = "$(sq "$DB" 'PRAGMA user_version')" ] &&
+	pass "$N: the backup keeps the schema version" || fail "$N: backup user_version"
+"$SHELLY_TUI" --list --json --db "$T_TMP/copy.db" >"$T_TMP/list.out" 2>&1 &&
+	[ "$(jq '.devices | length' "$T_TMP/list.out")" = $NDEV ] && pass "$N: the backup opens with --list" ||
+	fail "$N: --list on the backup" "$(head -c 300 "$T_TMP/list.out")"
+
+# --- takeover: kill -9 the leader; the stand-by leads after lease-timeout (1 s) ---
+hl_kill9 a
+tk=$(now_ms)
+wait_for 10 leader b 1; took=$(( $(now_ms) - tk ))
+if leader b 1 && [ $took -ge 500 ]; then
+	pass "$N: stand-by takes over $took ms after kill -9 (lease-timeout 1 s)"
+else
+	fail "$N: takeover" "leader=$(hl_metric b shelly_poller_leader) after $took ms: $(tail -n 3 "$(hl_err b)")"
+fi
+grep -q 'holding the poller lease' "$(hl_err b)" && pass "$N: the new leader logs it" || fail "$N: takeover log" "$(tail -n 3 "$(hl_err b)")"
+echo "$(sq "$DB" 'SELECT holder FROM lease')" | grep -q ":$(hl_pid b)\$" && pass "$N: lease row names the new leader" ||
+	fail "$N: lease row after takeover" "$(sq "$DB" 'SELECT * FROM lease')"
+ctl POST /reset-counters >/dev/null
+t0=$(now_ms)
+polled() { [ "$(status_requests)" -ge $((3 * NDEV)) ] && [ "$(hl_metric b shelly_polls_total)" -ge $((3 * NDEV)) ]; }
+wait_for 10 polled && pass "$N: the new leader polls the fleet" || fail "$N: new leader polls" "sim $(status_requests), polls $(hl_metric b shelly_polls_total)"
+newer() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE ts > $t0")" = $NDEV ]; }
+wait_for 10 newer && pass "$N: the new leader writes every device's status" || fail "$N: new leader writes" "$(sq "$DB" "SELECT count(*) FROM status WHERE ts > $t0")"
+wait_for 10 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh "http://127.0.0.1:$(hl_port b)/readyz" &&
+	pass "$N: the new leader is ready" || fail "$N: new leader ready" "$(hl_get b /readyz)"
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >/dev/null 2>"$T_TMP/once2.err"; rc=$?
+[ $rc = 1 ] && grep -q "$(hl_pid b)" "$T_TMP/once2.err" && pass "$N: --poll-once now refuses for the new leader" ||
+	fail "$N: --poll-once after takeover" "rc=$rc $(cat "$T_TMP/once2.err")"
+hl_stop b
+[ "$HL_RC" = 0 ] && pass "$N: new leader exits 0 on SIGTERM" || fail "$N: new leader exit" "rc=$HL_RC"
+[ "$(sq "$DB" 'PRAGMA integrity_check')" = ok ] && pass "$N: DB ok after takeover" || fail "$N: DB after takeover"
+sim_stop
+exit 0

@@ -1,0 +1,140 @@
+# Helpers for tests/integration/headless_*.sh, sourced after tests/lib.sh and
+# tests/integration/lib_sim.sh (uses its mf, ctl, now_ms, pid_alive). Not a test itself
+# (tests/run.sh skips lib*.sh).
+#
+#   hl_config FILE [LINE ...]      a configuration with millisecond intervals (+ extra lines)
+#   hl_add DB I [ARGS]             --add manifest device I to DB
+#   hl_add_all DB                  --add every manifest device
+#   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background; waits for the
+#                                  "metrics:" line; files $T_TMP/hl.TAG.{out,err,pid,port}
+#   hl_pid TAG, hl_port TAG, hl_err TAG (path of its stderr)
+#   hl_alive TAG                   0 while it runs
+#   hl_get TAG PATH                body of GET PATH;  hl_code TAG PATH: its status code
+#   hl_metrics TAG FILE            /metrics into FILE (0 if the fetch worked)
+#   hl_metric TAG SERIES           value of the exact SERIES (name{labels} as printed) or nothing
+#   mval FILE SERIES               the same, from a saved /metrics file
+#   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (10 s); sets HL_RC (124: still
+#                                  running, killed) and HL_MS (time to exit)
+#   hl_kill9 TAG                   kill -9 and reap
+#   sq DB SQL                      sqlite3 with a busy timeout
+#   fle A B [TOL] / fnear A B TOL  float comparisons (awk)
+#   sim_state I JQ                 jq -r JQ on the sim's /devices/I/state
+#   hl_url I [PATH]                URL of manifest device I (scheme://addr:port) + PATH
+#   mac_of I, id_of I              of manifest device I (MAC in lower case, as the DB keys it)
+command -v sqlite3 >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs sqlite3"; exit 0; }
+
+# No configuration or data of the person running the tests leaks in.
+export XDG_CONFIG_HOME="$T_TMP/xdg-config" XDG_DATA_HOME="$T_TMP/xdg-data"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
+HL_PIDS=""
+
+hl_config() {
+	_f=$1; shift
+	cat >"$_f" <<-EOF
+	set poll-interval-gen1 200ms
+	set poll-interval-gen2 200ms
+	set flush-interval 100ms
+	set lease-heartbeat 200ms
+	set lease-timeout 1s
+	set offline-after 2
+	set backoff-max 1s
+	set request-timeout 500ms
+	set connect-timeout 300ms
+	EOF
+	for _l in "$@"; do printf '%s\n' "$_l" >>"$_f"; done
+}
+
+hl_add() {
+	_db=$1 _i=$2; shift 2
+	"$SHELLY_TUI" --db "$_db" --add "$(mf ".devices[$_i].addr"):$(mf ".devices[$_i].port")" "$@" \
+		>>"$T_TMP/add.out" 2>>"$T_TMP/add.err"
+}
+
+hl_add_all() {
+	_n=$(mf '.devices | length')
+	_i=0
+	while [ "$_i" -lt "$_n" ]; do
+		hl_add "$1" "$_i" || return 1
+		_i=$((_i + 1))
+	done
+}
+
+hl_pid() { cat "$T_TMP/hl.$1.pid" 2>/dev/null; }
+hl_port() { cat "$T_TMP/hl.$1.port" 2>/dev/null; }
+hl_err() { echo "$T_TMP/hl.$1.err"; }
+hl_alive() { pid_alive "$(hl_pid "$1")"; }
+
+hl_start() {
+	_t=$1 _db=$2 _cf=$3; shift 3
+	rm -f "$T_TMP/hl.$_t.port"
+	: >"$T_TMP/hl.$_t.out"
+	"$SHELLY_TUI" --headless --db "$_db" --listen 127.0.0.1:0 --config "$_cf" "$@" \
+		>"$T_TMP/hl.$_t.out" 2>"$T_TMP/hl.$_t.err" &
+	_p=$!
+	echo "$_p" >"$T_TMP/hl.$_t.pid"
+	HL_PIDS="$HL_PIDS $_p"
+	_end=$(( $(now_ms) + 10000 ))
+	while ! grep -q '^metrics: http://127\.0\.0\.1:[0-9]*/metrics$' "$T_TMP/hl.$_t.out"; do
+		pid_alive "$_p" && [ "$(now_ms)" -lt "$_end" ] || return 1
+		sleep 0.05
+	done
+	sed -n 's|^metrics: http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' "$T_TMP/hl.$_t.out" \
+		>"$T_TMP/hl.$_t.port"
+}
+
+hl_kill_all() {
+	for _p in $HL_PIDS; do pid_alive "$_p" && kill -KILL "$_p" 2>/dev/null; done
+	HL_PIDS=""
+}
+at_exit hl_kill_all
+
+hl_get() { curl -s -m 5 "http://127.0.0.1:$(hl_port "$1")$2"; }
+hl_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(hl_port "$1")$2"; }
+hl_metrics() { curl -s -m 5 -f -o "$2" "http://127.0.0.1:$(hl_port "$1")/metrics"; }
+
+# The series is compared as a string (ENVIRON, so awk does not interpret backslashes).
+mval() {
+	HL_SERIES=$2 awk 'BEGIN { s = ENVIRON["HL_SERIES"] " " }
+		index($0, s) == 1 { print substr($0, length(s) + 1); exit }' "$1"
+}
+
+hl_metric() {
+	hl_metrics "$1" "$T_TMP/hl.$1.m" || return 1
+	mval "$T_TMP/hl.$1.m" "$2"
+}
+
+hl_stop() {
+	_t=$1 _sig=${2:-TERM} _lim=${3:-10}
+	_p=$(hl_pid "$_t")
+	_t0=$(now_ms)
+	kill -"$_sig" "$_p" 2>/dev/null
+	_end=$(( _t0 + _lim * 1000 ))
+	while pid_alive "$_p" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.02; done
+	HL_MS=$(( $(now_ms) - _t0 ))
+	if pid_alive "$_p"; then
+		kill -KILL "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+		HL_RC=124
+		return 124
+	fi
+	wait "$_p"
+	HL_RC=$?
+	return "$HL_RC"
+}
+
+hl_kill9() {
+	_p=$(hl_pid "$1")
+	kill -KILL "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	return 0
+}
+
+sq() { sqlite3 -cmd '.timeout 5000' "$1" "$2"; }
+
+fle() { awk -v a="$1" -v b="$2" -v t="${3:-0}" 'BEGIN { exit !(a + 0 <= b + t) }'; }
+fnear() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'; }
+
+sim_state() { ctl GET "/devices/$1/state" | jq -r "$2"; }
+mac_of() { mf ".devices[$1].mac | ascii_downcase"; }
+id_of() { mf ".devices[$1].id"; }
+hl_url() { echo "$(mf ".devices[$1] | \"\\(.scheme)://\\(.addr):\\(.port)\"")${2:-}"; }
