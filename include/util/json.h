@@ -54,4 +54,11 @@ int json_strlcpy(char *dst, const char *src, size_t size);
 /* json_strlcpy(dst, json_get_string(obj, key), size); returns 1 if the member was a string. */
 int json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size);
 
+/*
+ * Prints a tree as JSON text safe for a terminal (pretty: indented): like cJSON_Print, but DEL
+ * and the C1 controls U+0080..U+009F (which cJSON leaves raw, and which a terminal may take for
+ * escape sequences) are written \u007f, \u0080 ... Returns malloc'd text; caller frees.
+ */
+char *json_print(const cJSON *item, int pretty);
+
 #endif

@@ -20,6 +20,7 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+#include "util/json.h"
 
 #define MDNS_RETRY_MS 1000
 
@@ -253,7 +254,7 @@ print_json(
 	cJSON_AddNumberToObject(sum, "not_confirmed", (double)s->confirm_failed);
 	cJSON_AddNumberToObject(sum, "elapsed_ms", (double)s->elapsed_ms);
 	cJSON_AddBoolToObject(sum, "interrupted", s->interrupted);
-	text = cJSON_Print(root);
+	text = json_print(root, 1);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(root);

@@ -17,7 +17,7 @@ print_safe(FILE *fp, const char *s)
 		fputs("-", fp);
 		return;
 	}
-	clean = str_sanitize(s, 200);
+	clean = str_sanitize(s, 1024);
 	fputs(clean, fp);
 	free(clean);
 }

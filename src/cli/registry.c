@@ -19,6 +19,7 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+#include "util/json.h"
 
 /* Where the device's secret lives: the --password-file, or the (0600) database. */
 static char *
@@ -315,7 +316,7 @@ print_registry(struct app *app, int json, struct list_ctx *lc)
 		char *text;
 		cJSON_AddItemToObject(root, "devices", lc->devices);
 		cJSON_AddItemToObject(root, "summary", summary_object(lc));
-		text = cJSON_Print(root);
+		text = json_print(root, 1);
 		printf("%s\n", text);
 		free(text);
 		cJSON_Delete(root);

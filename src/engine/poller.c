@@ -17,6 +17,7 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+#include "util/json.h"
 
 enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 
@@ -31,7 +32,7 @@ struct pdev {
 	char *user, *password; /* password: a secret, wiped on free */
 
 	enum device_state state;
-	char error[160];
+	char error[512];
 	int failures;           /* in a row */
 	int attempted;
 	int sleeps;             /* battery device that sleeps */
@@ -495,7 +496,7 @@ asleep_json(struct pdev *d)
 		return xstrdup(d->last_json);
 	cJSON_DeleteItemFromObject(obj, "state");
 	cJSON_AddStringToObject(obj, "state", device_state_name(DEVICE_ASLEEP));
-	text = cJSON_PrintUnformatted(obj);
+	text = json_print(obj, 0);
 	cJSON_Delete(obj);
 	return text ? text : xstrdup(d->last_json);
 }
@@ -859,7 +860,7 @@ static void
 poll_failed(struct pdev *d, const struct shelly_reply *r)
 {
 	struct poller *p = d->p;
-	char msg[200];
+	char msg[512];
 
 	snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
 	d->failures++;
@@ -968,7 +969,7 @@ verify_cb(const struct shelly_reply *r, void *arg)
 		d->sleeps = 1;
 	if (strcmp(r->ident->mac, d->mac) != 0) {
 		struct shelly_reply fake = *r;
-		char msg[160];
+		char msg[512];
 		snprintf(msg, sizeof msg,
 		    "MAC mismatch: %s answers at %s, credentials not sent", r->ident->mac,
 		    d->host);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/xmalloc.h"
+#include "util/json.h"
 
 static void
 add_num(cJSON *o, const char *key, double v)
@@ -369,7 +370,7 @@ char *
 device_to_json(const struct device_view *v, int pretty)
 {
 	cJSON *o = device_to_cjson(v);
-	char *text = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+	char *text = json_print(o, pretty);
 	char *out;
 
 	cJSON_Delete(o);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -301,4 +302,35 @@ int
 json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size)
 {
 	return json_strlcpy(dst, json_get_string(obj, key), size);
+}
+
+char *
+json_print(const cJSON *item, int pretty)
+{
+	char *raw = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+	char *out, *o;
+	size_t n = 0;
+
+	if (raw == NULL)
+		abort(); /* cJSON fails only when out of memory */
+	/* Outside strings JSON text is ASCII, so byte-level rewriting cannot change structure. */
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			n++;
+	if (n == 0)
+		return raw;
+	out = o = xmalloc(strlen(raw) + n * 6 + 1);
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+		if (*p == 0x7f) {
+			memcpy(o, "\\u007f", 6);
+			o += 6;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			o += sprintf(o, "\\u%04x", p[1]);
+			p++;
+		} else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	free(raw);
+	return out;
 }
