@@ -27,6 +27,10 @@
 	    "Poll every registered device once, store the results, print a summary") \
 	X(DISCOVER, "discover", 0, 0, NULL, 1, \
 	    "Find devices by mDNS and by scanning the given TARGETs or configured ranges") \
+	X(ACTION, "action", 0, 1, "ACTION", 1, \
+	    "Run a device ACTION on each TARGET (registered MAC, id or name, or HOST[:PORT])") \
+	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
+	    "List the device actions of --action with what they need and their help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
@@ -47,17 +51,22 @@
 	X(FORCE, "force", 'f', 0, NULL, 0, \
 	    "--poll-once despite a live poller's lease; --discover of ranges over a /16") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
-	    "Per-request timeout (--probe, --add, --discover); fractions allowed") \
+	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \
 	X(SCAN_ONLY, "scan-only", 0, 0, NULL, 0, "--discover by scanning only") \
 	X(PORT, "port", 'p', 1, "PORT", 0, "Port probed by --discover scans (default 80)") \
-	X(HTTPS, "https", 0, 0, NULL, 0, "Talk HTTPS to the device named by --probe or --add") \
+	X(CHANNEL, "channel", 0, 1, "N", 0, \
+	    "Channel (output, cover or light number) of --action (default 0)") \
+	X(VALUE, "value", 0, 1, "V", 0, \
+	    "Position or brightness 0-100 of --action cover_position and light_brightness") \
+	X(HTTPS, "https", 0, 0, NULL, 0, \
+	    "Talk HTTPS to the device named by --probe, --add or an --action HOST") \
 	X(CA_FILE, "ca-file", 0, 1, "FILE", 0, \
 	    "Verify HTTPS devices against the CA certificates in FILE instead of pinning") \
 	X(INSECURE, "insecure", 'k', 0, NULL, 0, \
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
-	    "Accept a device certificate that changed since it was pinned (--add, --probe)") \
+	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */
@@ -75,7 +84,7 @@ struct cli_args {
 	const char *mode_arg;	/* the mode's argument, if it takes one */
 	int set[CLI__COUNT];	/* how many times each option was given */
 	const char *val[CLI__COUNT];
-	char **rest;		/* operands (TARGETs of --discover) */
+	char **rest;		/* operands (TARGETs of --discover and --action) */
 	int nrest;
 	double timeout_s;	/* --timeout, 0 if not given */
 	uint16_t port;		/* --port, 0 if not given */

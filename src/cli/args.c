@@ -128,7 +128,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	}
 	out->rest = argv + optind;
 	out->nrest = argc - optind;
-	if (out->nrest > 0 && out->mode != CLI_DISCOVER) {
+	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION) {
 		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
 		return -1;
 	}

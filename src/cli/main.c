@@ -54,6 +54,12 @@ main(int argc, char **argv)
 	case CLI_DISCOVER:
 		rc = cli_discover(&app);
 		break;
+	case CLI_ACTION:
+		rc = cli_action(&app);
+		break;
+	case CLI_LIST_ACTIONS:
+		rc = cli_list_actions(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "

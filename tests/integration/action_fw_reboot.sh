@@ -1,0 +1,82 @@
+# shelly-tui --action reboot, fw_check and fw_update against the sim, one device per generation.
+# reboot: the sim counts a reboot and the uptime restarts. fw_check: with no stable release
+# offered the result says none; after POST /devices/<i>/offer-update (control API) it says an
+# update is available with the offered version (text and --json). fw_update: started on a Gen2
+# device with an offer (the sim marks the update pending and reboots); without an offer the
+# device's refusal is a readable rpc_error.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+
+N=action_fw_reboot
+export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+unset SHELLY_TUI_PASSWORD
+MODELS=gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-1pm
+if ! sim_start $N --models "$MODELS" --reboot-ms 300; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+mf_load
+ALL="0 1 2 3"
+hps() { for _k in "$@"; do printf '%s ' "$(dv $_k HP)"; done; }
+
+# --- fw_check with nothing offered (the fixtures' own stable offer, if any, is what the sim says) ---
+"$SHELLY_TUI" --action fw_check --json $(hps $ALL) >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
+bad="" n=0
+for k in $ALL; do
+	st=$(dev_state $k .updates.stable)
+	got=$(jq -c ".results[$n] | [.ok, .update_available, .new_version]" "$T_TMP/j")
+	if [ "$st" = null ]; then want='[true,false,null]'; else want="[true,true,\"$st\"]"; fi
+	[ "$got" = "$want" ] || bad="$bad [$(dv $k FX): $got, sim offers $st]"
+	n=$((n + 1))
+done
+[ $rc -eq 0 ] && [ -z "$bad" ] && pass "$N: fw_check on gen1-4: update_available/new_version as the sim offers" ||
+	fail "$N: fw_check before an offer" "rc=$rc$bad $(head -c 300 "$T_TMP/e")"
+
+# --- offer a stable release to each, then fw_check: available, with that version ---
+for k in $ALL; do
+	if [ "$(dv $k GEN)" = 1 ]; then v="20991231-235959/v9.$k.0-gtest$k"; else v="9.$k.0"; fi
+	ctl POST "/devices/$k/offer-update" "{\"stable\":\"$v\"}" >/dev/null
+done
+"$SHELLY_TUI" --action fw_check --json $(hps $ALL) >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
+"$SHELLY_TUI" --action fw_check $(hps $ALL) >"$T_TMP/o" 2>>"$T_TMP/e"; rct=$?
+bad="" n=0
+for k in $ALL; do
+	st=$(dev_state $k .updates.stable)
+	got=$(jq -c ".results[$n] | [.ok, .update_available, .new_version]" "$T_TMP/j")
+	[ "$got" = "[true,true,\"$st\"]" ] || bad="$bad [$(dv $k FX): $got, sim offers $st]"
+	n=$((n + 1))
+	sed -n "${n}p" "$T_TMP/o" | grep -qF "update available: $st" || bad="$bad [line $n: $(sed -n "${n}p" "$T_TMP/o")]"
+done
+[ $rc -eq 0 ] && [ $rct -eq 0 ] && [ -z "$bad" ] && [ "$st" != null ] &&
+	pass "$N: after offer-update, fw_check on gen1-4 says 'update available: <the offered version>'" ||
+	fail "$N: fw_check after an offer" "rc=$rc/$rct$bad $(head -c 300 "$T_TMP/e")"
+
+# --- reboot: every device reboots once and its uptime restarts ---
+before=""
+for k in $ALL; do before="$before $(dev_state $k '"\(.reboots):\(.uptime_s)"')"; done
+"$SHELLY_TUI" --action reboot $(hps $ALL) >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+rebooted() { # I REBOOTS-BEFORE UPTIME-BEFORE
+	[ "$(dev_state $1 "(.reboots == $2 + 1) and .online and (.rebooting | not) and .uptime_s < $3")" = true ]
+}
+bad="" n=0
+for k in $ALL; do
+	n=$((n + 1))
+	b=$(echo $before | cut -d' ' -f$n)
+	sed -n "${n}p" "$T_TMP/o" | grep -qE '^OK +[^ ]+ rebooting$' || bad="$bad [line: $(sed -n "${n}p" "$T_TMP/o")]"
+	wait_for 10 rebooted $k "${b%%:*}" "${b#*:}" || bad="$bad [$(dv $k FX): before $b, now $(dev_state $k '"\(.reboots):\(.uptime_s) online \(.online)"')]"
+done
+[ $rc -eq 0 ] && [ -z "$bad" ] && pass "$N: reboot on gen1-4: OK lines, the sim counted one reboot each and uptime restarted" ||
+	fail "$N: reboot" "rc=$rc$bad $(head -c 300 "$T_TMP/e")"
+
+# --- fw_update: started where an update is offered; refused (readably) where none is ---
+ctl POST "/devices/4/offer-update" '{"stable":null}' >/dev/null
+"$SHELLY_TUI" --action fw_update $(hps 1 4) >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+l1=$(sed -n 1p "$T_TMP/o") l2=$(sed -n 2p "$T_TMP/o")
+if [ $rc -eq 1 ] && echo "$l1" | grep -qE '^OK +[^ ]+ update to the stable firmware started$' &&
+	echo "$l2" | grep -qE '^FAIL [^ ]+ rpc_error: unavailable: .*No update info' &&
+	wait_for 10 sh -c '[ "$(curl -s -m 2 "http://$1/devices/1/state" | jq -r ".reboots >= 2")" = true ]' sh "$SIM_CTL"; then
+	pass "$N: fw_update: started on an offer (the sim installs and reboots), 'rpc_error: unavailable' without one (exit 1)"
+else
+	fail "$N: fw_update" "rc=$rc '$l1' '$l2' $(dev_state 1 '[.updates, .reboots] | tojson') $(head -c 300 "$T_TMP/e")"
+fi
+exit 0
