@@ -27,7 +27,7 @@ if ! sim_start $N --fixtures tests/fixtures --models "$MODELS" --count 5 --auth 
 fi
 : >"$T_TMP/config"
 DB=$T_TMP/db
-scan() { tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 1 --json "$@"; }
+scan() { tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 3 --json "$@"; }
 
 # --- first run: everything is new ---
 scan >"$T_TMP/r1.json" 2>"$T_TMP/r1.err"
@@ -76,7 +76,7 @@ else
 	skip "$N: ip_changed event old -> new" "needs sqlite3"
 fi
 # The moved device's table line.
-tui --discover --scan-only "$new" --port "$SIM_PORT" --timeout 1 >"$T_TMP/t.out" 2>&1
+tui --discover --scan-only "$new" --port "$SIM_PORT" --timeout 3 >"$T_TMP/t.out" 2>&1
 grep -q "^$(mac 0) .* $new:$SIM_PORT  *scan  *online  *known$" "$T_TMP/t.out" && pass "$N: table after the move" ||
 	fail "$N: table" "$(cat "$T_TMP/t.out")"
 
@@ -115,7 +115,7 @@ scan >"$T_TMP/r6.json" 2>&1
 
 # --- configured ranges; never anything unconfigured ---
 printf 'discover-range %s.1-3\nset discover-mdns off\n' "$SIM_NET" >"$T_TMP/config"
-tui --discover --port "$SIM_PORT" --timeout 1 --json >"$T_TMP/c.json" 2>"$T_TMP/c.err"
+tui --discover --port "$SIM_PORT" --timeout 3 --json >"$T_TMP/c.json" 2>"$T_TMP/c.err"
 rc=$?
 [ $rc -eq 0 ] && [ "$(jq -c '.summary | [.scan_addresses, .mdns]' "$T_TMP/c.json")" = '[3,"off"]' ] &&
 	pass "$N: configured discover-range scanned, mDNS off" || fail "$N: configured range" "rc=$rc $(cat "$T_TMP/c.err")"
@@ -128,12 +128,12 @@ rc=$?
 : >"$T_TMP/config"
 
 # --- mDNS obeys the guard: 127.0.0.0/8 alone keeps it off (it would multicast to 224.0.0.251) ---
-tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 1 --json >"$T_TMP/g.json" 2>"$T_TMP/g.err"
+tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 3 --json >"$T_TMP/g.json" 2>"$T_TMP/g.err"
 rc=$?
 [ $rc -eq 0 ] && grep -q 'mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251; scanning only' "$T_TMP/g.err" &&
 	[ "$(jq -c '.summary | [.mdns, .scan_addresses]' "$T_TMP/g.json")" = '["off",3]' ] &&
 	pass "$N: mDNS off by the guard, scan goes on" || fail "$N: mdns guard" "rc=$rc $(cat "$T_TMP/g.err")"
-tui --discover --mdns-only --timeout 1 >"$T_TMP/go.out" 2>"$T_TMP/go.err"
+tui --discover --mdns-only --timeout 3 >"$T_TMP/go.out" 2>"$T_TMP/go.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q 'mdns-only: mDNS is off: SHELLY_TUI_ALLOW_NETS' "$T_TMP/go.err" &&
 	pass "$N: --mdns-only refused by the guard: exit 1" || fail "$N: mdns-only guard" "rc=$rc $(cat "$T_TMP/go.err")"
@@ -142,12 +142,12 @@ rc=$?
 # so the system bus is pointed at a socket that does not exist: nothing can reach a daemon. ---
 export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,224.0.0.251
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T_TMP/no-such-bus
-tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 1 --json >"$T_TMP/m.json" 2>"$T_TMP/m.err"
+tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 3 --json >"$T_TMP/m.json" 2>"$T_TMP/m.err"
 rc=$?
 [ $rc -eq 0 ] && grep -q 'warn mDNS unavailable: .*; scanning still works' "$T_TMP/m.err" &&
 	[ "$(jq -c '.summary | [.mdns, .scan_addresses]' "$T_TMP/m.json")" = '["unavailable",3]' ] &&
 	pass "$N: mDNS unavailable: warning, scan goes on" || fail "$N: mdns unavailable" "rc=$rc $(cat "$T_TMP/m.err")"
-tui --discover --mdns-only --timeout 1 >"$T_TMP/mo.out" 2>"$T_TMP/mo.err"
+tui --discover --mdns-only --timeout 3 >"$T_TMP/mo.out" 2>"$T_TMP/mo.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q 'mDNS is unavailable and there is nothing to scan' "$T_TMP/mo.err" &&
 	pass "$N: --mdns-only without mDNS: exit 1" || fail "$N: mdns-only unavailable" "rc=$rc $(cat "$T_TMP/mo.err")"
@@ -216,7 +216,7 @@ if ! wait_for 10 grep -q '^READY 1$' "$T_TMP/pub.log"; then
 	exit 1
 fi
 # mDNS finds devices 0 and 1; the scan covers devices 0 and 2 only.
-tui --discover "$A0" "$(mf '.devices[2].addr')" --port "$SIM_PORT" --timeout 1 --json \
+tui --discover "$A0" "$(mf '.devices[2].addr')" --port "$SIM_PORT" --timeout 3 --json \
 	>"$T_TMP/b.json" 2>"$T_TMP/b.err"
 rc=$?
 j=$(jq -c '[.devices[] | [.mac, .discovered_via, .host]]' "$T_TMP/b.json")
@@ -230,7 +230,7 @@ if [ $have_sqlite = 1 ]; then
 	r=$(sql "select discovered_via from devices where mac = '$(mac 0)'")
 	[ "$r" = "mdns,scan" ] && pass "$N: discovered_via mdns,scan stored" || fail "$N: via stored" "$r"
 fi
-tui --discover --mdns-only --timeout 1 --json >"$T_TMP/mo.json" 2>"$T_TMP/mo.err"
+tui --discover --mdns-only --timeout 3 --json >"$T_TMP/mo.json" 2>"$T_TMP/mo.err"
 rc=$?
 j=$(jq -c '[[.devices[].mac], .summary.new, .summary.known, .summary.scan_addresses]' "$T_TMP/mo.json")
 [ $rc -eq 0 ] && [ "$j" = "[[\"$(mac 0)\",\"$(mac 1)\"],0,2,0]" ] && pass "$N: --mdns-only" ||

@@ -24,7 +24,7 @@ LIVE=$(for i in 0 1 2 6 9; do mac $i; done | sort | tr '\n' ' ')
 
 # --- a /24: live, silent, closed, no-answer, reset, malformed, and 244 empty addresses ---
 t0=$(now_ms)
-tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 1 --json \
+tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 3 --json \
 	>"$T_TMP/scan.json" 2>"$T_TMP/scan.err"
 rc=$? ms=$(( $(now_ms) - t0 ))
 [ $rc -eq 0 ] && pass "$N: /24 exit 0" || fail "$N: /24 exit" "rc=$rc $(head -c 400 "$T_TMP/scan.err")"
@@ -34,9 +34,8 @@ got=$(jq -r '.devices[].mac' "$T_TMP/scan.json" | sort | tr '\n' ' ')
 # 245 refused (244 empty addresses and the closed device).
 s=$(jq -c '.summary | [.scan_addresses, .scan_done, .scan_found, .scan_no_answer, .scan_other, .scan_refused, .devices, .new]' "$T_TMP/scan.json")
 [ "$s" = "[254,254,5,2,2,245,5,5]" ] && pass "$N: /24 outcome counts" || fail "$N: /24 counts" "$s"
-# Silent and no-answer addresses cost one timeout (1 s), in parallel: well under timeout + 1 s
-# plus start-up (bounded loosely here; tests/bench/scan.sh measures it).
-[ "$ms" -lt 2500 ] && pass "$N: /24 with 1 s timeout took $ms ms" || fail "$N: /24 time" "$ms ms"
+# How fast a /24 finishes is measured by make bench (tests/bench/scan.sh), not here: a timed
+# assertion would only measure how loaded the machine is.
 j=$(jq -c --arg m "$(mac 1)" '.devices[] | select(.mac == $m) | [.state, .gen, .host, .port, .scheme, .discovered_via, .new]' "$T_TMP/scan.json")
 [ "$j" = "[\"auth_required\",2,\"$SIM_NET.2\",$SIM_PORT,\"http\",\"scan\",true]" ] &&
 	pass "$N: auth device reported auth_required" || fail "$N: auth device" "$j"
@@ -65,7 +64,7 @@ else
 fi
 
 # Table output and -v progress (stderr is not a tty: one line per second at most, and a last one).
-tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 1 -v >"$T_TMP/t.out" 2>"$T_TMP/t.err"
+tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 3 -v >"$T_TMP/t.out" 2>"$T_TMP/t.err"
 rc=$?
 grep -q "^$(mac 1) .* $SIM_NET.2:$SIM_PORT  *scan  *auth_required  *known$" "$T_TMP/t.out" &&
 	grep -q "^$(mac 2) .* https://$SIM_NET.3:$SIM_PORT  *scan  *online  *known$" "$T_TMP/t.out" &&
@@ -80,7 +79,7 @@ tail -n 1 "$T_TMP/t.err" | grep -q '^scan: 254/254 addresses, 5 found$' &&
 # check_targets NAME WANT_ADDRESSES WANT_INDEXES TARGET...
 check_targets() {
 	_n=$1 _a=$2 _i=$3; shift 3
-	tui --discover --scan-only --port "$SIM_PORT" --timeout 1 --json "$@" >"$T_TMP/r.json" 2>"$T_TMP/r.err"
+	tui --discover --scan-only --port "$SIM_PORT" --timeout 3 --json "$@" >"$T_TMP/r.json" 2>"$T_TMP/r.err"
 	_rc=$?
 	_want=$(for i in $_i; do mac "$i"; done | sort | tr '\n' ' ')
 	_got=$(jq -r '.devices[].mac' "$T_TMP/r.json" 2>/dev/null | sort | tr '\n' ' ')
@@ -172,7 +171,7 @@ if is_root; then
 	sim80=$!
 	at_exit "kill $sim80 2>/dev/null"
 	if wait_for 20 test -s "$T_TMP/m80.json"; then
-		tui --discover --scan-only "$SIM_NET.101-103" --timeout 1 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
+		tui --discover --scan-only "$SIM_NET.101-103" --timeout 3 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
 		rc=$?
 		j=$(jq -c '[[.devices[] | [.host, .port, .scheme]], .summary.scan_refused]' "$T_TMP/p80.json")
 		[ $rc -eq 0 ] && [ "$j" = "[[[\"$SIM_NET.101\",80,\"http\"],[\"$SIM_NET.102\",443,\"https\"]],1]" ] &&

@@ -32,10 +32,10 @@ base_ms() { timed "$T_TMP/bo" "$T_TMP/be" "$@" "$SHELLY_TUI" --probe 127.0.0.1:9
 
 # refused_ok NAME OUT ERR: exit 1 within 1 s (+ BASE), message naming 10.0.0.1 and the nets.
 refused_ok() {
-	if [ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((1000 + BASE)) ] && grep -qF "10.0.0.1 is outside SHELLY_TUI_ALLOW_NETS ($ALLOW)" "$3"; then
-		pass "$N: $1: exit 1 in $T_MS ms (< 1 s + $BASE ms of a usage error): $(head -n 1 "$3")"
+	if [ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((2000 + 2 * BASE)) ] && grep -qF "10.0.0.1 is outside SHELLY_TUI_ALLOW_NETS ($ALLOW)" "$3"; then
+		pass "$N: $1: exit 1 in $T_MS ms (< 2 s + twice the $BASE ms of a usage error): $(head -n 1 "$3")"
 	else
-		fail "$N: $1" "exit $T_RC in $T_MS ms (bound 1 s + $BASE ms): $(head -c 300 "$2") $(head -c 300 "$3")"
+		fail "$N: $1" "exit $T_RC in $T_MS ms (bound 2 s + 2 x $BASE ms): $(head -c 300 "$2") $(head -c 300 "$3")"
 	fi
 }
 
@@ -86,7 +86,7 @@ if [ $plain_ok = 1 ]; then
 	fi
 	for h in example.invalid 127.1; do
 		timed "$T_TMP/o" "$T_TMP/e" "$SHELLY_TUI" --probe "$h"
-		[ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((1000 + BASE)) ] && grep -qF "\"$h\" is not a literal address" "$T_TMP/e" &&
+		[ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((2000 + 2 * BASE)) ] && grep -qF "\"$h\" is not a literal address" "$T_TMP/e" &&
 			pass "$N: --probe $h (a name, not looked up): refused" || fail "$N: --probe $h" "exit $T_RC: $(cat "$T_TMP/e")"
 	done
 fi
