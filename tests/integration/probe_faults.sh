@@ -69,7 +69,7 @@ side() {
 		http500) check_fault $i $f 1 error http_status 1 ;;
 		malformed|deep) check_fault $i $f 1 error bad_json 1 ;;
 		truncated) check_fault $i $f 1 error truncated 1 ;;
-		oversized) check_fault $i $f 1 error too_large 1 ;;
+		oversized) check_fault $i $f 1 error too_large 4 ;;
 		wrongtypes)
 			check_fault $i $f 0 online - 1
 			# The types were wrong, the identity is still the device's; a boolean sent as an
@@ -104,7 +104,7 @@ side() {
 	check_fault $i http500 1 error "$h5" 1 $sp
 	check_fault $i malformed 1 error bad_json 1 $sp
 	check_fault $i truncated 1 error truncated 1 $sp
-	check_fault $i oversized 1 error too_large 1 $sp
+	check_fault $i oversized 1 error too_large 4 $sp
 	check_fault $i deep 1 error bad_json 1 $sp
 	check_fault $i reset 1 offline reset 1 $sp
 	check_fault $i noanswer 1 offline timeout 1 $sp

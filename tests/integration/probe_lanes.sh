@@ -14,7 +14,7 @@
 . tests/integration/lib_sim.sh
 
 N=probe_lanes
-DRIP=600
+DRIP=1500
 # The sim sends a slow body in steps of 100 ms, the first at once: a request lasts DRIP - 100 ms.
 PER=$((DRIP - 100))
 if ! sim_start $N --models gen2/plus-1pm,gen1/shelly-plug-s --count 8 --drip-ms $DRIP; then
