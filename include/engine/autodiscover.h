@@ -3,7 +3,8 @@
 
 /*
  * Discovery inside --headless: mDNS browsing all the time, and a scan of the configured
- * ranges every interval. An mDNS instance at an address the registry does not know is
+ * ranges every interval; each interval also starts a new browsing session, so that an address
+ * that changed under an unchanged instance name is resolved again. An mDNS instance at an address the registry does not know is
  * confirmed by GET /shelly (after a short pause that batches announcements); each run is
  * merged into the store by MAC (discovery/discover.h) and changed_cb tells the owner to
  * reload the registry. One run at a time; work that arrives meanwhile waits for the next.
@@ -18,7 +19,7 @@ struct scan_targets;
 struct autodiscover;
 
 struct autodiscover_opts {
-	uint64_t interval_ms;		/* scan the targets this often; 0: never */
+	uint64_t interval_ms;		/* scan the targets (and renew mDNS) this often; 0: never */
 	int mdns;			/* browse mDNS all the time */
 	unsigned mdns_retry_ms;		/* reconnect to avahi-daemon after it went away */
 	uint32_t timeout_ms;		/* per probe */

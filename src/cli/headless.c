@@ -104,6 +104,8 @@ discovery_start(struct daemon *dm)
 		log_info("%s", why);
 		o.mdns = 0;
 	}
+	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
+	o.mdns_retry_ms = o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
 	o.timeout_ms = (uint32_t)config_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
 	o.concurrency = (int)config_get_int(cfg, OPT_SCAN_CONCURRENCY);
 	o.port = (uint16_t)config_get_int(cfg, OPT_DISCOVER_PORT);

@@ -60,6 +60,7 @@ finish_cb(void *arg)
 
 	if (ad->run == NULL)
 		return;
+	log_debug("discovery: run finished, storing");
 	if (discover_commit(ad->run, ad->store, loop_wall_ms(), &sum, &cause) != 0) {
 		log_warn("discovery: results not stored: %s", cause);
 		free(cause);
@@ -117,13 +118,33 @@ start_run(struct autodiscover *ad)
 	discover_start(ad->run);
 }
 
+static void mdns_found_cb(const struct mdns_candidate *mc, void *arg);
+static void mdns_status_cb(enum mdns_state state, const char *status, void *arg);
+
+/* A new browsing session: avahi resolves every instance again, so an address that changed
+ * under an unchanged instance (a DHCP renumbering re-announces only the address record) is
+ * seen. */
+static void
+mdns_restart(struct autodiscover *ad)
+{
+	struct mdns_cbs mc = { mdns_found_cb, NULL, mdns_status_cb, ad };
+
+	if (ad->mdns != NULL)
+		mdns_free(ad->mdns);
+	ad->mdns = mdns_new(ad->loop, &mc, ad->o.mdns_retry_ms ? ad->o.mdns_retry_ms : 30000);
+}
+
 static void
 scan_timer_cb(void *arg)
 {
 	struct autodiscover *ad = arg;
 
-	ad->scan_due = 1;
-	start_run(ad);
+	if (ad->o.targets != NULL) {
+		ad->scan_due = 1;
+		start_run(ad);
+	}
+	if (ad->o.mdns && ad->mdns != NULL && mdns_state(ad->mdns) == MDNS_BROWSING)
+		mdns_restart(ad);
 	if (ad->o.interval_ms > 0)
 		loop_timer_arm(ad->scan_timer, ad->o.interval_ms);
 }
@@ -155,6 +176,8 @@ mdns_found_cb(const struct mdns_candidate *mc, void *arg)
 	}
 	str_copy(ad->pending[ad->npending].host, sizeof ad->pending[0].host, mc->address);
 	ad->pending[ad->npending++].port = mc->port;
+	log_debug("mDNS: %s at %s:%u is not registered there; confirming", mc->name, mc->address,
+	    (unsigned)mc->port);
 	if (!loop_timer_armed(ad->batch_timer))
 		loop_timer_arm(ad->batch_timer, ad->o.batch_ms);
 }
@@ -166,7 +189,7 @@ mdns_status_cb(enum mdns_state state, const char *status, void *arg)
 	if (state == MDNS_UNAVAILABLE)
 		log_warn("%s", status);
 	else if (state == MDNS_BROWSING)
-		log_info("mDNS: browsing");
+		log_debug("mDNS: browsing");
 }
 
 struct autodiscover *
@@ -185,12 +208,12 @@ autodiscover_new(struct loop *loop, struct http *http, struct store *store,
 	ad->scan_timer = loop_timer_new(loop, scan_timer_cb, ad);
 	ad->batch_timer = loop_timer_new(loop, batch_timer_cb, ad);
 	ad->finish_timer = loop_timer_new(loop, finish_cb, ad);
-	if (ad->o.mdns) {
-		struct mdns_cbs mc = { mdns_found_cb, NULL, mdns_status_cb, ad };
-		ad->mdns = mdns_new(loop, &mc, ad->o.mdns_retry_ms ? ad->o.mdns_retry_ms : 30000);
-	}
+	if (ad->o.mdns)
+		mdns_restart(ad);
 	if (ad->o.interval_ms > 0 && ad->o.targets != NULL)
 		loop_timer_arm(ad->scan_timer, 0);
+	else if (ad->o.interval_ms > 0 && ad->o.mdns)
+		loop_timer_arm(ad->scan_timer, ad->o.interval_ms);
 	return ad;
 }
 

@@ -1,0 +1,74 @@
+#!/bin/sh
+# mDNS end to end with the simulator's own announcements (root; a private avahi-daemon on lo in
+# namespaces of the test's own): shelly-sim --mdns publishes Gen1 and Gen2+ devices (Gen2+ also
+# under their friendly name) and a printer is published beside them; `--discover --mdns-only`
+# finds every device with the right generation and address and ignores the printer. Then
+# --headless browses all the time: avahi-daemon is restarted under it, a device moves, and the
+# poller's registry follows the device to its new address (ip_changed).
+. tests/lib.sh
+. tests/integration/netns.sh
+netns_reexec discover_mdns_sim "$0" "$@"
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+N=discover_mdns_sim
+# Only lo exists in here, so mDNS (224.0.0.251) may go out: it stays on lo.
+export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,224.0.0.251
+
+if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1-gen4 --count 4 --mdns; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+if ! wait_for 15 sh -c 'jq -e ".mdns_ready == true" "$1" >/dev/null' sh "$SIM_MANIFEST"; then
+	fail "$N: sim published" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+avahi-publish -s "Office Printer" _http._tcp 631 "ty=HP LaserJet" >/dev/null 2>&1 &
+pub=$!
+at_exit "kill $pub 2>/dev/null"
+
+DB=$T_TMP/db
+want=$(jq -r '.devices[] | "\(.mac|ascii_downcase) \(.gen) \(.addr)"' "$SIM_MANIFEST" | sort)
+"$SHELLY_TUI" --db "$DB" --discover --mdns-only --timeout 3 --json >"$T_TMP/d.json" 2>"$T_TMP/d.err"
+rc=$?
+got=$(jq -r '.devices[] | "\(.mac) \(.gen) \(.host)"' "$T_TMP/d.json" 2>/dev/null | sort)
+[ $rc -eq 0 ] && [ "$got" = "$want" ] && pass "$N: --mdns-only finds every sim device with gen and address" ||
+	fail "$N: --mdns-only" "rc=$rc got [$got] want [$want] $(head -c 300 "$T_TMP/d.err")"
+jq -e '[.devices[].discovered_via] | all(. == "mdns")' "$T_TMP/d.json" >/dev/null &&
+	pass "$N: discovered_via mdns" || fail "$N: discovered_via" "$(jq -c '[.devices[].discovered_via]' "$T_TMP/d.json")"
+# The printer was seen by the browser and dropped before any probe: no device for it, and the
+# Gen2+ friendly-name instances did not make duplicates.
+[ "$(jq '.devices | length' "$T_TMP/d.json")" = 4 ] && [ "$(jq -r .summary.not_confirmed "$T_TMP/d.json")" = 0 ] &&
+	pass "$N: printer ignored, friendly names are no duplicates" ||
+	fail "$N: printer/duplicates" "$(jq -c .summary "$T_TMP/d.json")"
+
+# --headless browses all the time (a new session every discover-interval); the registry is full
+# already, so it only polls.
+CONF=$T_TMP/config
+hl_config "$CONF" "set log-level debug" "set discover-interval 3s"
+hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+online() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE state='online'")" = 4 ]; }
+wait_for 15 online && pass "$N: headless polls the discovered devices" || fail "$N: headless online" "$(sq "$DB" 'SELECT mac,state FROM status')"
+wait_for 10 grep -q 'mDNS browsing _shelly._tcp' "$(hl_err a)" && pass "$N: headless browses mDNS" || fail "$N: headless mDNS" "$(tail -3 "$(hl_err a)")"
+
+# The daemon goes away and comes back: the browser notices, recreates its client, browses again.
+netns_avahi_stop
+wait_for 10 grep -q 'mDNS unavailable' "$(hl_err a)" && pass "$N: daemon gone: reported" || fail "$N: daemon gone" "$(tail -3 "$(hl_err a)")"
+netns_avahi_start
+# A browsing line after the last "unavailable" one: the client was recreated.
+browsing_again() { awk '/mDNS unavailable/ { seen = 0 } /mDNS browsing _shelly._tcp/ { seen = 1 } END { exit !seen }' "$(hl_err a)"; }
+wait_for 60 browsing_again && pass "$N: daemon back: browsing again" || fail "$N: daemon back" "$(tail -5 "$(hl_err a)")"
+wait_for 15 sh -c 'jq -e ".mdns_ready == true" "$1" >/dev/null' sh "$SIM_MANIFEST" || true
+
+# A device moves; the sim re-announces it; the browser sees an unknown address, confirms it and
+# the registry follows the MAC there.
+old=$(dev_addr 1)
+new=$(ctl POST /devices/1/move '{}' | jq -r .addr)
+moved() { [ "$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 1)'")" = "$new" ]; }
+if [ -n "$new" ] && [ "$new" != "$old" ] && wait_for 30 moved; then
+	pass "$N: a moved device is followed through mDNS ($old -> $new)"
+else
+	fail "$N: moved" "old=$old new=$new db=$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 1)'") $(grep -E 'mDNS|discovery' "$(hl_err a)" | tail -8) BROWSE: $(timeout 5 avahi-browse -rtp _shelly._tcp 2>&1 | grep '^=' | cut -d';' -f4,8,9 | tr '\n' ' ') SIMERR: $(tail -5 "$SIM_ERR")"
+fi
+[ "$(sq "$DB" 'SELECT count(*) FROM devices')" = 4 ] && pass "$N: no duplicate" || fail "$N: duplicate" "$(sq "$DB" 'SELECT mac,host FROM devices')"
+hl_stop a
+[ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
