@@ -66,6 +66,17 @@ uint32_t app_connect_timeout_ms(const struct app *app);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 
+/*
+ * Registers the configuration file's `device` lines (identified by /shelly, merged by MAC,
+ * named as configured). app_sync_config_devices runs the loop until done (not from inside a
+ * loop callback); cfgsync_start does it in the background and calls done(arg) from the loop
+ * when the registry is updated (NULL, and no call, when nothing was missing).
+ */
+struct cfgsync;
+int app_sync_config_devices(struct app *app);
+struct cfgsync *cfgsync_start(struct app *app, void (*done)(void *), void *arg);
+void cfgsync_free(struct cfgsync *cs);
+
 int cli_probe(struct app *app);
 int cli_add(struct app *app);
 int cli_remove(struct app *app);

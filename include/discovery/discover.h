@@ -48,7 +48,8 @@ struct discover;
 /* Discovery methods, written once: X(ID, name). */
 #define DISCOVER_VIAS(X) \
 	X(MDNS, "mdns")  \
-	X(SCAN, "scan")
+	X(SCAN, "scan")  \
+	X(CONFIG, "config") /* a `device` line of the configuration file */
 
 enum discover_via {
 #define DISCOVER_VIA_ENUM(id, name) DISCOVER_VIA_##id,

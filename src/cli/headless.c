@@ -44,6 +44,7 @@ struct daemon {
 	int once_done;
 	struct autodiscover *ad;	/* scheduled discovery and mDNS, while leader */
 	struct loop_timer *turn_timer;	/* proves the loop turns, for /healthz */
+	struct cfgsync *cfgsync;	/* registering new `device` lines after SIGHUP */
 	struct scan_targets *targets;	/* the configured discover-ranges */
 };
 
@@ -457,6 +458,9 @@ signal_cb(int sig, void *arg)
 		}
 		config_free(dm->app->cfg);
 		dm->app->cfg = cfg;
+		/* New `device` lines are registered in the background, then the poller reloads. */
+		cfgsync_free(dm->cfgsync);
+		dm->cfgsync = cfgsync_start(dm->app, ad_changed_cb, dm);
 		poller_opts_from_config(&po, cfg);
 		poller_set_opts(dm->poller, &po);
 		if (poller_load(dm->poller, cfg, &cause) != 0) {
@@ -483,6 +487,7 @@ daemon_done(struct daemon *dm)
 	httpd_free(dm->httpd);
 	autodiscover_free(dm->ad);
 	scan_targets_free(dm->targets);
+	cfgsync_free(dm->cfgsync);
 	if (dm->app->store != NULL) {
 		do_flush(dm);
 		if (dm->leader)
@@ -519,6 +524,7 @@ daemon_setup(struct app *app, struct daemon *dm)
 	dm->app = app;
 	if (app_open_store(app) != 0)
 		return -1;
+	app_sync_config_devices(app);
 	poller_opts_from_config(&po, app->cfg);
 	dm->poller = poller_new(app->loop, app->http, app->store, &po);
 	poller_set_observer(dm->poller, observe_cb, dm);

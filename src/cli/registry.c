@@ -97,7 +97,7 @@ cli_add(struct app *app)
 	sd.name = app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] :
 	    (dr.ident.name[0] ? dr.ident.name : NULL);
 	sd.host = dr.host;
-	sd.port = dr.t.port;
+	sd.port = dr.t.port ? dr.t.port : (dr.t.https ? 443 : 80);
 	sd.scheme = dr.t.https ? "https" : "http";
 	sd.user = dr.t.user;
 	sd.cred_ref = cred_ref;

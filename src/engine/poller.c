@@ -300,9 +300,15 @@ load_credentials(struct pdev *d, const struct store_device *sd, const struct con
 	char *cause = NULL;
 	char *secret = NULL;
 
+	const struct config_device *cd = NULL;
+
 	if (sd->cred_ref != NULL && sd->cred_ref[0] != '\0') {
 		user = sd->user;
 		ref = sd->cred_ref;
+	} else if (cfg != NULL && sd->name != NULL &&
+	    (cd = config_find_device(cfg, sd->name)) != NULL && cd->secret != NULL) {
+		user = cd->user;
+		ref = cd->secret;
 	} else if (cfg != NULL &&
 	    (cc = config_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
 		user = cc->user;
