@@ -13,6 +13,8 @@
 #include "cli/print.h"
 #include "model/json.h"
 #include "shelly/client.h"
+#include "shelly/gen1.h"
+#include "shelly/gen2.h"
 #include "shelly/models.h"
 #include "store/store.h"
 #include "util/guard.h"
@@ -207,39 +209,51 @@ struct list_ctx {
 static cJSON *
 registered_object(const struct store_device *d, const struct store_status *st)
 {
-	cJSON *obj = NULL;
+	struct device_ident id;
+	struct device_view v;
+	struct device_status *status = NULL;
+	cJSON *obj;
 
-	if (st != NULL && st->json != NULL)
-		obj = cJSON_Parse(st->json);
-	if (obj == NULL) {
-		struct device_ident id;
-		struct device_view v;
-		device_ident_init(&id);
-		str_copy(id.id, sizeof id.id, d->id ? d->id : "");
-		memcpy(id.mac, d->mac, sizeof id.mac);
-		id.gen = d->gen;
-		str_copy(id.model, sizeof id.model, d->model ? d->model : "");
-		str_copy(id.app, sizeof id.app, d->app ? d->app : "");
-		str_copy(id.fw, sizeof id.fw, d->fw ? d->fw : "");
-		device_fw_version(id.fw, id.fw_version, sizeof id.fw_version);
-		if (d->model && models_name(d->model))
-			str_copy(id.model_name, sizeof id.model_name, models_name(d->model));
-		device_view_init(&v);
-		v.ident = &id;
-		v.host = d->host;
-		v.port = d->port;
-		v.scheme = d->scheme;
-		v.name = d->name;
-		if (st == NULL || device_state_parse(st->state, &v.state) != 0)
-			v.state = DEVICE_OFFLINE;
-		v.error = st ? st->error : "never polled";
-		v.last_seen = d->last_seen_ms / 1000;
-		obj = device_to_cjson(&v);
+	device_ident_init(&id);
+	str_copy(id.id, sizeof id.id, d->id ? d->id : "");
+	memcpy(id.mac, d->mac, sizeof id.mac);
+	id.gen = d->gen;
+	str_copy(id.model, sizeof id.model, d->model ? d->model : "");
+	str_copy(id.app, sizeof id.app, d->app ? d->app : "");
+	str_copy(id.fw, sizeof id.fw, d->fw ? d->fw : "");
+	device_fw_version(id.fw, id.fw_version, sizeof id.fw_version);
+	if (d->model && models_name(d->model))
+		str_copy(id.model_name, sizeof id.model_name, models_name(d->model));
+	/* The status row keeps the device's own reply; it is read into the model here, when a
+	 * person asks, not on every poll. */
+	if (st != NULL && st->json != NULL && d->gen > 0) {
+		char *cause = NULL;
+		int rc;
+		status = xmalloc(sizeof *status);
+		rc = d->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), status, &cause) :
+		    gen2_parse_status(st->json, strlen(st->json), status, &cause);
+		if (rc != 0) {
+			free(cause);
+			free(status);
+			status = NULL;
+		} else
+			device_ident_update_from_status(&id, status);
 	}
-	/* The registry is the authority for name and address. */
-	if (d->name != NULL && d->name[0]) {
-		cJSON_DeleteItemFromObject(obj, "name");
-		cJSON_AddStringToObject(obj, "name", d->name);
+	device_view_init(&v);
+	v.ident = &id;
+	v.host = d->host;
+	v.port = d->port;
+	v.scheme = d->scheme;
+	v.name = d->name && d->name[0] ? d->name : NULL;
+	if (st == NULL || device_state_parse(st->state, &v.state) != 0)
+		v.state = DEVICE_OFFLINE;
+	v.error = st ? st->error : "never polled";
+	v.last_seen = d->last_seen_ms / 1000;
+	v.status = status;
+	obj = device_to_cjson(&v);
+	if (status != NULL) {
+		device_status_done(status);
+		free(status);
 	}
 	return obj;
 }

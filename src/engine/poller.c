@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 
 #include "cli/config.h"
-#include "model/json.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -17,7 +15,6 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-#include "util/json.h"
 
 enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 
@@ -491,31 +488,13 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 	    device_state_name(st), d->error[0] ? ": " : "", d->error);
 }
 
-/* The last report of a sleeping device with its state set to asleep (components kept). */
-static char *
-asleep_json(struct pdev *d)
-{
-	cJSON *obj = cJSON_Parse(d->last_json);
-	char *text;
-
-	if (obj == NULL)
-		return xstrdup(d->last_json);
-	cJSON_DeleteItemFromObject(obj, "state");
-	cJSON_AddStringToObject(obj, "state", device_state_name(DEVICE_ASLEEP));
-	text = json_print(obj, 0);
-	cJSON_Delete(obj);
-	return text ? text : xstrdup(d->last_json);
-}
-
 /* Writes the latest status row (with the device object as JSON) and a history sample. */
 static void
-store_result(struct pdev *d, const struct device_status *st, const struct device_ident *ident)
+store_result(struct pdev *d, const struct device_status *st, const char *raw)
 {
 	struct store_status ss;
 	struct store_sample smp;
-	struct device_view v;
-	struct device_ident reg;
-	char *json;
+	const char *json;
 	double power = 0, energy = 0, temp = NAN;
 	int64_t on = 0;
 	int have_power = 0, have_energy = 0;
@@ -561,39 +540,16 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 			temp = st->sensors.temps[0].temperature_c;
 	}
 
-	if (ident == NULL) {
-		/* The registry's identity: the poll read status, not /shelly. */
-		device_ident_init(&reg);
-		str_copy(reg.id, sizeof reg.id, d->id ? d->id : "");
-		memcpy(reg.mac, d->mac, sizeof reg.mac);
-		reg.gen = d->gen;
-		str_copy(reg.model, sizeof reg.model, d->model ? d->model : "");
-		str_copy(reg.app, sizeof reg.app, d->app ? d->app : "");
-		str_copy(reg.model_name, sizeof reg.model_name, d->model_name);
-		str_copy(reg.fw, sizeof reg.fw, d->fw ? d->fw : "");
-		device_fw_version(reg.fw, reg.fw_version, sizeof reg.fw_version);
-		reg.sleep_mode = d->sleeps ? 1 : -1;
-		ident = &reg;
-	}
-	device_view_init(&v);
-	v.ident = ident;
-	v.host = d->host;
-	v.port = d->port;
-	v.scheme = d->scheme;
-	v.name = d->name && d->name[0] ? d->name : NULL;
-	v.state = d->state;
-	v.error = d->error[0] ? d->error : NULL;
-	v.last_seen = d->last_seen_ms / 1000;
-	v.status = st;
-	if (st == NULL && d->state == DEVICE_ASLEEP && d->last_json != NULL)
-		json = asleep_json(d);
-	else
-		json = device_to_json(&v, 0);
-	if (st != NULL && d->sleeps) {
+	/*
+	 * The row keeps the device's own reply (DESIGN: raw JSON for backup and debugging); the
+	 * shared device object is built from it when someone lists devices, not on every poll.
+	 * A sleeping device's last reply is kept for its asleep rows.
+	 */
+	if (st != NULL && raw != NULL && d->sleeps) {
 		free(d->last_json);
-		d->last_json = xstrdup(json);
+		d->last_json = xstrdup(raw);
 	}
-
+	json = st != NULL ? raw : (d->state == DEVICE_ASLEEP ? d->last_json : NULL);
 	if (st == NULL && d->state == DEVICE_ASLEEP && d->have_last) {
 		/* Asleep: the last report stays, only the state changes; no history sample. */
 		ss = d->last;
@@ -602,7 +558,6 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 		ss.error = NULL;
 		ss.json = json;
 		store_queue_status(d->p->store, &ss);
-		free(json);
 		return;
 	}
 	memset(&ss, 0, sizeof ss);
@@ -623,7 +578,6 @@ store_result(struct pdev *d, const struct device_status *st, const struct device
 	    STORE_NULL_INT);
 	ss.json = json;
 	store_queue_status(d->p->store, &ss);
-	free(json);
 	if (st != NULL) {
 		d->last = ss;
 		d->last.json = NULL;
@@ -915,7 +869,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 	set_state(d, DEVICE_ONLINE, NULL);
 	status_events(d, r->status);
 	keep_samples(d, r->status);
-	store_result(d, r->status, NULL);
+	store_result(d, r->status, r->body);
 
 	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
 	    r->status->sys.cfg_changed_cnt;
