@@ -26,6 +26,7 @@ if ! sim_start $N --fixtures tests/fixtures --models "$MODELS" --count 5 --auth 
 	exit 1
 fi
 : >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 DB=$T_TMP/db
 scan() { tui --discover --scan-only "$SIM_NET.0/24" --port "$SIM_PORT" --timeout 3 --json "$@"; }
 
@@ -109,23 +110,27 @@ scan >"$T_TMP/r5.json" 2>&1
 	pass "$N: auth turned on later: auth_required" || fail "$N: auth later" "$(jq -c .summary "$T_TMP/r5.json")"
 printf 'x\n' >"$T_TMP/pw3"
 printf 'credentials %s admin file:%s\n' "$(mac 3)" "$T_TMP/pw3" >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 scan >"$T_TMP/r6.json" 2>&1
 [ "$(jq -r --arg m "$(mac 3)" '.devices[] | select(.mac == $m) | .state' "$T_TMP/r6.json")" = online ] &&
 	pass "$N: configured credentials count" || fail "$N: configured credentials" "$(jq -c .summary "$T_TMP/r6.json")"
 
 # --- configured ranges; never anything unconfigured ---
 printf 'discover-range %s.1-3\nset discover-mdns off\n' "$SIM_NET" >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 tui --discover --port "$SIM_PORT" --timeout 3 --json >"$T_TMP/c.json" 2>"$T_TMP/c.err"
 rc=$?
 [ $rc -eq 0 ] && [ "$(jq -c '.summary | [.scan_addresses, .mdns]' "$T_TMP/c.json")" = '[3,"off"]' ] &&
 	pass "$N: configured discover-range scanned, mDNS off" || fail "$N: configured range" "rc=$rc $(cat "$T_TMP/c.err")"
 printf 'set discover-mdns off\n' >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 tui --discover --port "$SIM_PORT" >"$T_TMP/c2.out" 2>"$T_TMP/c2.err"
 rc=$?
 [ $rc -eq 1 ] && [ ! -s "$T_TMP/c2.out" ] &&
 	grep -q 'nothing to discover: no TARGET given, no discover-range configured, and mDNS is off (discover-mdns)' "$T_TMP/c2.err" &&
 	pass "$N: nothing configured, mDNS off: exit 1" || fail "$N: nothing configured" "rc=$rc $(cat "$T_TMP/c2.err")"
 : >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 
 # --- mDNS obeys the guard: 127.0.0.0/8 alone keeps it off (it would multicast to 224.0.0.251) ---
 tui --discover "$SIM_NET.1-3" --port "$SIM_PORT" --timeout 3 --json >"$T_TMP/g.json" 2>"$T_TMP/g.err"
@@ -198,6 +203,7 @@ netns_reexec "$N: mdns and scan" "$0"
 # Only lo exists here, so mDNS (224.0.0.251) may go out: it stays on lo.
 export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,224.0.0.251
 : >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 DB=$T_TMP/db
 if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3 --count 3; then
 	fail "$N: start (netns)" "$(cat "$SIM_ERR")"

@@ -16,6 +16,7 @@ if ! sim_start $N --fixtures tests/fixtures --models "$MODELS" --count 10 --auth
 	exit 1
 fi
 : >"$T_TMP/config"
+echo 'set scan-concurrency 32' >>"$T_TMP/config" # a loaded CI machine with the ASan tree
 DB=$T_TMP/db
 tui() { "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" "$@"; }
 mac() { mf ".devices[$1].mac" | tr 'A-F' 'a-f'; }
