@@ -42,7 +42,14 @@ for b in "$@"; do
 	for f in "$b"/fuzz/replay_*; do [ -x "$f" ] && echo "replay $b $f" >>"$list"; done
 	for f in tests/integration/*.sh; do
 		case $(basename "$f") in netns.sh|lib*.sh) continue ;; esac
-		[ -f "$f" ] && echo "integ $b $f" >>"$list"
+		[ -f "$f" ] || continue
+		# Scripts marked "# test: serial" (hundreds of concurrent probes, or windows that a
+		# second job would squeeze) run after the pool, alone.
+		if grep -q '^# test: serial' "$f"; then
+			echo "integ $b $f" >>"$list.serial"
+		else
+			echo "integ $b $f" >>"$list"
+		fi
 	done
 done
 
@@ -56,6 +63,12 @@ while read -r kind b f; do
 	while [ "$(jobs -p | wc -l)" -ge "$jobs" ]; do sleep 0.1; done
 done <"$list"
 wait
+if [ -f "$list.serial" ]; then
+	while read -r kind b f; do
+		n=$((n + 1))
+		run_one "$kind" "$b" "$f" "$logdir/$n.$kind.$(basename "$b").$(basename "$f").log"
+	done <"$list.serial"
+fi
 
 passed=0 failed=0 skipped=0
 for log in "$logdir"/*.log; do

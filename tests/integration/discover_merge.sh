@@ -1,4 +1,5 @@
 # --discover merging into the registry, against the sim on this test's own 127.x.y.0/24: new
+# test: serial
 # devices, a device moved to another address by the sim's control API (same MAC, new host, an
 # ip_changed event, no duplicate), a device needing auth stored as such until credentials are
 # given, configured discover-ranges, mDNS unavailable (warning, scan goes on), SIGINT. Then, as

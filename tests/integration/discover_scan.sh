@@ -1,4 +1,5 @@
 # --discover scanning against the sim on this test's own 127.x.y.0/24: a /24 with live devices
+# test: serial
 # (Gen1..Gen4, one with auth, one HTTPS-only), silent, closed, no-answer, reset and malformed
 # addresses; every target syntax; overlapping targets probed once; the guard refusing a target
 # outside 127/8 before any packet; a /15 without --force; IPv6; nothing to scan.

@@ -16,7 +16,7 @@ DB=$T_TMP/db
 CONF=$T_TMP/config
 secret_file "$T_TMP/pw" cfgsecret
 hl_config "$CONF" "device garage $(dev_hp 0)" "device kitchen $(dev_hp 1) password file:$T_TMP/pw" \
-	"device ghost $SIM_NET.250:$SIM_PORT"
+	"device ghost $SIM_NET.250:$SIM_PORT" "set request-timeout 5s" "set connect-timeout 3s"
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --poll-once --json >"$T_TMP/p.json" 2>"$T_TMP/p.err"
 rc=$?
 [ $rc -eq 0 ] && pass "$N: --poll-once exit 0" || fail "$N: --poll-once" "rc=$rc $(head -c 300 "$T_TMP/p.err")"
@@ -34,7 +34,7 @@ grep -q "device ghost at $SIM_NET.250 did not answer as a Shelly; not registered
 
 # --headless: a device line added later is registered on SIGHUP, without a restart.
 DB2=$T_TMP/db2
-hl_config "$CONF" "device garage $(dev_hp 0)"
+hl_config "$CONF" "device garage $(dev_hp 0)" "set request-timeout 5s" "set connect-timeout 3s"
 hl_start a "$DB2" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 one() { [ "$(sq "$DB2" 'SELECT count(*) FROM devices')" = 1 ]; }
 wait_for 10 one && pass "$N: headless registers the configured device at start" || fail "$N: headless start registry" "$(sq "$DB2" 'SELECT mac,name FROM devices')"
