@@ -11,6 +11,9 @@
 
 N=action_cover_light
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+# Handshakes and replies of the ASan tree on a loaded machine take seconds.
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 unset SHELLY_TUI_PASSWORD
 FX=$T_TMP/fx
 mkdir -p "$FX/gen1" "$FX/gen2"

@@ -8,6 +8,9 @@
 
 N=action_https
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+# TLS handshakes with the ASan tree on a loaded machine take seconds.
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 unset SHELLY_TUI_PASSWORD
 TLS=$T_TMP/tls
 if ! sim_start $N --models gen2/plus-1pm,gen3/1pm-gen3 --tls 0,1 --auth 1 --tls-dir "$TLS"; then

@@ -9,6 +9,9 @@
 
 N=action_switch
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+# Handshakes and replies of the ASan tree on a loaded machine take seconds.
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 unset SHELLY_TUI_PASSWORD
 MODELS=gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4
 if ! sim_start $N --models "$MODELS"; then

@@ -14,11 +14,11 @@ fi
 DB=$T_TMP/db
 CONF=$T_TMP/config
 hl_config "$CONF" "discover-range $SIM_NET.1-20" "set discover-interval 1s" \
-	"set discover-port $SIM_PORT" "set discover-timeout 300ms"
+	"set discover-port $SIM_PORT" "set discover-timeout 2s"
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 
 count_devices() { [ "$(sq "$DB" 'SELECT count(*) FROM devices')" = "$1" ]; }
-if wait_for 15 count_devices 3; then
+if wait_for 30 count_devices 3; then
 	pass "$N: scheduled discovery registers the 3 devices"
 else
 	fail "$N: scheduled discovery" "devices=$(sq "$DB" 'SELECT count(*) FROM devices') $(tail -5 "$(hl_err a)")"

@@ -78,7 +78,7 @@ EXPECT='def ser(n; c; ch): "\(n){id=\"\($id)\",component=\"\(c)\",channel=\"\(ch
 	(.covers[] | [ser("shelly_cover_position_ratio"; "cover"; .id), .pos / 100, 0.011]),
 	(.lights[] | ([ser("shelly_output"; "light"; .id), (if .on then 1 else 0 end), 0],
 		[ser("shelly_light_brightness_ratio"; "light"; .id), .brightness / 100, 0.001])),
-	["shelly_device_uptime_seconds{id=\"\($id)\"}", .uptime_s, 2],
+	["shelly_device_uptime_seconds{id=\"\($id)\"}", .uptime_s, 10],
 	["shelly_device_up{id=\"\($id)\"}", 1, 0]
 	| @tsv'
 TAB=$(printf '\t')

@@ -119,7 +119,8 @@ ready() { [ "$(hl_code k9 /readyz)" = 200 ] && [ "$(hl_metric k9 shelly_poller_l
 grows() { [ "$(sq "$KDB" "SELECT count(DISTINCT mac) FROM history WHERE ts > $tr")" = 60 ]; }
 wait_for 15 ready && wait_for 10 grows && pass "$N: --headless reopens the DB after kill -9, ready and writing" ||
 	fail "$N: reopen after kill -9" "$(hl_get k9 /readyz) $(tail -n 3 "$(hl_err k9)")"
-[ "$(sq "$KDB" 'SELECT count(*) FROM history_5m')" -ge 1 ] && pass "$N: pruning bucketed history meanwhile" ||
+buckets() { [ "$(sq "$KDB" 'SELECT count(*) FROM history_5m')" -ge 1 ]; }
+wait_for 20 buckets && pass "$N: pruning bucketed history meanwhile" ||
 	fail "$N: buckets" "$(sq "$KDB" 'SELECT count(*) FROM history_5m')"
 hl_stop k9
 [ "$HL_RC" = 0 ] && [ "$(sq "$KDB" 'PRAGMA integrity_check')" = ok ] && pass "$N: clean stop after the reopen, DB ok" ||
