@@ -66,7 +66,7 @@ wait_for 5 grep -q 'reloaded' "$(hl_err b)" && pass "$N: SIGHUP: the log says re
 # The timer armed before the reload may fire once more (within 220 ms); then every 5 s.
 requests_during 4 3 3 >/dev/null
 n=$(requests_during 4 3 8)
-[ "$n" -le 1 ] 2>/dev/null && pass "$N: SIGHUP applies the new gen2 interval ($n gen2 requests per 8 gen1 polls)" ||
+[ "$n" -le 2 ] 2>/dev/null && pass "$N: SIGHUP applies the new gen2 interval ($n gen2 requests per 8 gen1 polls)" ||
 	fail "$N: new interval after SIGHUP" "$n gen2 requests per 8 gen1 polls"
 # A broken file: an error with file:line, the old configuration stays, the daemon keeps going.
 printf 'set poll-interval-gen2 200ms\nset poll-interval-gen1 banana\n' >"$CONF"
@@ -75,7 +75,9 @@ wait_for 5 grep -q 'not reloaded' "$(hl_err b)" &&
 	grep 'not reloaded' "$(hl_err b)" | grep -qF "$CONF:2:" && pass "$N: SIGHUP with a broken file: error with file:line" ||
 	fail "$N: broken config on SIGHUP" "$(tail -n 3 "$(hl_err b)")"
 n=$(requests_during 4 3 8)
-hl_alive b && [ "$n" -le 1 ] 2>/dev/null && pass "$N: broken file: old configuration kept, still polling" ||
+# 200 ms (the broken file's value) would give about 8; one poll may be a status and a
+# settings read (2 requests).
+hl_alive b && [ "$n" -le 2 ] 2>/dev/null && pass "$N: broken file: old configuration kept, still polling" ||
 	fail "$N: after a broken reload" "alive=$(hl_alive b && echo yes || echo no), $n gen2 requests per 8 gen1 polls"
 hl_stop b
 [ "$HL_RC" = 0 ] && pass "$N: SIGTERM after reloads exits 0" || fail "$N: exit after reloads" "rc=$HL_RC"
