@@ -14,7 +14,7 @@ fi
 NDEV=6
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
-hl_config "$CONF"
+hl_config "$CONF" "set request-timeout 5s" "set connect-timeout 3s" # healthy devices: no timeouts from load
 hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
 
 hl_start a "$DB" "$CONF" || { fail "$N: first --headless" "$(cat "$(hl_err a)")"; exit 1; }

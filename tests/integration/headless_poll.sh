@@ -18,7 +18,7 @@ fi
 NDEV=10
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
-hl_config "$CONF"
+hl_config "$CONF" "set request-timeout 5s" "set connect-timeout 3s" # healthy devices: no timeouts from load
 i=0
 while [ $i -lt $NDEV ]; do
 	hl_add "$DB" $i || { fail "$N: --add device $i" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
