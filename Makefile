@@ -29,6 +29,8 @@ REPLAY   = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: all deps run demo check check-plain check-san test bench fuzz lint clean
+# Keep the objects of tests and fuzz replays (intermediate files of chained rules) between runs.
+.SECONDARY:
 all: $(BUILD)/shelly-tui $(BUILD)/shelly-sim $(UNIT_BIN) $(REPLAY)
 
 deps:
