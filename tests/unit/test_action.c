@@ -5,35 +5,14 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "shelly/action.h"
 #include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads a whole file into a malloc'd, NUL-terminated buffer; fails the test if it cannot. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /*
  * Returns (malloc'd JSON text) the member found by following keys from the root of a fixture;
@@ -43,7 +22,7 @@ static char *
 fixture_part(const char *path, const char *k1, const char *k2)
 {
 	size_t len;
-	char *buf = slurp(path, &len), *cause = NULL, *out;
+	char *buf = fixture_slurp(path, &len), *cause = NULL, *out;
 	cJSON *root = json_parse(buf, len, 0, &cause);
 	const cJSON *item;
 	const char *keys[2] = {k1, k2};
@@ -304,7 +283,7 @@ test_gen1_relay(void **state)
 {
 	struct action_result r;
 	size_t len;
-	char *body = slurp("tests/fixtures/gen1/shelly-2/settings-relay-0.json", &len);
+	char *body = fixture_slurp("tests/fixtures/gen1/shelly-2/settings-relay-0.json", &len);
 
 	(void)state;
 	assert_int_equal(parse(1, (struct action){ACTION_SWITCH_OFF, 0, 0, 0}, 200, body, &r), 0);
@@ -448,7 +427,7 @@ test_gen1_ota(void **state)
 {
 	struct action_result r;
 	size_t len;
-	char *body = slurp("tests/fixtures/gen1/shelly-1/pastebin-fw-20191217/ota.json", &len);
+	char *body = fixture_slurp("tests/fixtures/gen1/shelly-1/pastebin-fw-20191217/ota.json", &len);
 
 	(void)state;
 	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, body, &r), 0);
@@ -587,7 +566,7 @@ test_gen2_frames(void **state)
 {
 	struct action_result r;
 	size_t len;
-	char *body = slurp("tests/fixtures/frames/ws-rpc-result-null_Cover.Close_plus-2pm.json", &len);
+	char *body = fixture_slurp("tests/fixtures/frames/ws-rpc-result-null_Cover.Close_plus-2pm.json", &len);
 	char *cause = NULL;
 	struct action a = {ACTION_COVER_CLOSE, 0, 0, 0};
 
@@ -605,7 +584,7 @@ check_error_fixture(const char *path, int status, const char *want)
 {
 	struct action_result r;
 	size_t len;
-	char *body = slurp(path, &len), *cause = NULL;
+	char *body = fixture_slurp(path, &len), *cause = NULL;
 	struct action a = {ACTION_SWITCH_ON, 1, 0, 0};
 
 	assert_int_equal(action_parse_result(2, &a, status, body, len, &r, &cause), 0);

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,57 +21,6 @@
 #define FIX "tests/fixtures/"
 #define EPS 1e-6
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static int
-walk(const char *dir, const char *name, void (*fn)(const char *path))
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int count = 0;
-
-	if (d == NULL)
-		fail_msg("cannot open directory %s", dir);
-	while ((de = readdir(d)) != NULL) {
-		char path[1024];
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (stat(path, &sb) < 0)
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			count += walk(path, name, fn);
-		else if (strcmp(de->d_name, name) == 0) {
-			fn(path);
-			count++;
-		}
-	}
-	closedir(d);
-	return count;
-}
-
 /* Parses tests/fixtures/gen1/<rel>/status.json (the caller frees with device_status_done). */
 static void
 status_of(const char *rel, struct device_status *st)
@@ -78,7 +29,7 @@ status_of(const char *rel, struct device_status *st)
 	size_t len;
 
 	snprintf(path, sizeof path, FIX "gen1/%s/status.json", rel);
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen1_parse_status(body, len, st, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	free(body);
@@ -91,7 +42,7 @@ settings_of(const char *rel, struct gen1_settings *s)
 	size_t len;
 
 	snprintf(path, sizeof path, FIX "gen1/%s/settings.json", rel);
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen1_parse_settings(body, len, s, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	free(body);
@@ -104,7 +55,7 @@ check_status(const char *path)
 	char *body, *cause = NULL;
 	size_t len;
 
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen1_parse_status(body, len, &st, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	/* every capture has WiFi and uptime; components are within bounds */
@@ -134,7 +85,7 @@ check_settings(const char *path)
 	char *body, *cause = NULL;
 	size_t len;
 
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen1_parse_settings(body, len, &s, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	assert_true(s.hostname[0] != '\0');
@@ -151,7 +102,7 @@ check_ota(const char *path)
 	char *body, *cause = NULL;
 	size_t len;
 
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen1_parse_ota(body, len, &o, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	assert_true(o.status[0] != '\0');
@@ -162,9 +113,9 @@ static void
 test_every_capture(void **state)
 {
 	(void)state;
-	assert_true(walk(FIX "gen1", "status.json", check_status) >= 25);
-	assert_true(walk(FIX "gen1", "settings.json", check_settings) >= 24);
-	assert_true(walk(FIX "gen1", "ota.json", check_ota) >= 1);
+	assert_true(fixture_walk(FIX "gen1", fixture_name_is, "status.json", check_status) >= 25);
+	assert_true(fixture_walk(FIX "gen1", fixture_name_is, "settings.json", check_settings) >= 24);
+	assert_true(fixture_walk(FIX "gen1", fixture_name_is, "ota.json", check_ota) >= 1);
 }
 
 static void
@@ -284,7 +235,7 @@ test_raw_old_firmware(void **state)
 	assert_true(isnan(st.sys.unixtime));
 	device_status_done(&st);
 
-	body = slurp(FIX "gen1/shelly-1/pastebin-fw-20191217/ota.json", &len);
+	body = fixture_slurp(FIX "gen1/shelly-1/pastebin-fw-20191217/ota.json", &len);
 	assert_int_equal(gen1_parse_ota(body, len, &ota, &cause), 0);
 	assert_string_equal(ota.status, "pending");
 	assert_int_equal(ota.has_update, 1);
@@ -295,7 +246,7 @@ test_raw_old_firmware(void **state)
 	free(body);
 
 	/* /wifiscan is not an /ota answer */
-	body = slurp(FIX "gen1/shelly-1/pastebin-fw-20191217/wifiscan.json", &len);
+	body = fixture_slurp(FIX "gen1/shelly-1/pastebin-fw-20191217/wifiscan.json", &len);
 	assert_int_equal(gen1_parse_ota(body, len, &ota, &cause), -1);
 	assert_non_null(cause);
 	free(cause);
@@ -529,7 +480,7 @@ test_settings(void **state)
 	settings_of("shelly-ht", &s);
 	assert_string_equal(s.hostname, "shellyht-703523");
 	assert_int_equal(s.sleep_mode, 1);
-	body = slurp(FIX "gen1/shelly-ht/shelly.json", &len);
+	body = fixture_slurp(FIX "gen1/shelly-ht/shelly.json", &len);
 	assert_int_equal(shelly_parse_ident(body, len, &id, &cause), 0);
 	free(body);
 	assert_string_equal(id.id, "shellyht-C8C9A3703523");
@@ -548,7 +499,7 @@ test_settings(void **state)
 	device_status_done(&st);
 
 	/* /settings/relay/0 is not a full /settings: parses, with nothing known */
-	body = slurp(FIX "gen1/shelly-2/settings-relay-0.json", &len);
+	body = fixture_slurp(FIX "gen1/shelly-2/settings-relay-0.json", &len);
 	assert_int_equal(gen1_parse_settings(body, len, &s, &cause), 0);
 	assert_string_equal(s.hostname, "");
 	free(body);
@@ -702,7 +653,7 @@ test_malformed(void **state)
 	size_t len;
 	(void)state;
 
-	body = slurp(FIX "gen1/shelly-1/status.json", &len);
+	body = fixture_slurp(FIX "gen1/shelly-1/status.json", &len);
 	fails(body, len / 2, "invalid JSON"); /* truncated reply */
 	fails(body, 0, "empty");
 	body[10] = '\0';

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,58 +22,6 @@
 #define FIX "tests/fixtures/"
 #define EPS 1e-6
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Calls fn for every file under dir whose name starts with prefix (recursively). */
-static int
-walk(const char *dir, const char *prefix, void (*fn)(const char *path))
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int count = 0;
-
-	if (d == NULL)
-		fail_msg("cannot open directory %s", dir);
-	while ((de = readdir(d)) != NULL) {
-		char path[1024];
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (stat(path, &sb) < 0)
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			count += walk(path, prefix, fn);
-		else if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
-			fn(path);
-			count++;
-		}
-	}
-	closedir(d);
-	return count;
-}
-
 static void
 status_of(const char *rel, struct device_status *st)
 {
@@ -79,7 +29,7 @@ status_of(const char *rel, struct device_status *st)
 	size_t len;
 
 	snprintf(path, sizeof path, FIX "%s/Shelly.GetStatus.json", rel);
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen2_parse_status(body, len, st, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	free(body);
@@ -92,7 +42,7 @@ config_of(const char *file, struct gen2_config *c)
 	size_t len;
 
 	snprintf(path, sizeof path, FIX "%s", file);
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen2_parse_config(body, len, c, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	free(body);
@@ -107,7 +57,7 @@ check_status(const char *path)
 
 	if (strstr(path, "Shelly.GetStatus.json") == NULL)
 		return;
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen2_parse_status(body, len, &st, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	assert_true(dev_known(st.sys.uptime_s));
@@ -133,7 +83,7 @@ check_config(const char *path)
 	char *body, *cause = NULL;
 	size_t len;
 
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	if (gen2_parse_config(body, len, &c, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	assert_true(c.cloud_enable == 0 || c.cloud_enable == 1);
@@ -152,7 +102,7 @@ check_components(const char *path)
 	int next = 0;
 	cJSON *root, *e;
 
-	body = slurp(path, &len);
+	body = fixture_slurp(path, &len);
 	device_status_init(&st);
 	gen2_config_init(&c);
 	if (gen2_parse_components(body, len, &st, &c, &next, &cause) != 0)
@@ -181,9 +131,9 @@ check_components(const char *path)
 static int
 count_status(void)
 {
-	return walk(FIX "gen2", "Shelly.GetStatus", check_status) +
-	       walk(FIX "gen3", "Shelly.GetStatus", check_status) +
-	       walk(FIX "gen4", "Shelly.GetStatus", check_status);
+	return fixture_walk(FIX "gen2", fixture_name_prefix, "Shelly.GetStatus", check_status) +
+	       fixture_walk(FIX "gen3", fixture_name_prefix, "Shelly.GetStatus", check_status) +
+	       fixture_walk(FIX "gen4", fixture_name_prefix, "Shelly.GetStatus", check_status);
 }
 
 static void
@@ -193,13 +143,13 @@ test_every_capture(void **state)
 	(void)state;
 
 	assert_true(count_status() >= 62);
-	n = walk(FIX "gen2", "Shelly.GetConfig", check_config) +
-	    walk(FIX "gen3", "Shelly.GetConfig", check_config) +
-	    walk(FIX "gen4", "Shelly.GetConfig", check_config);
+	n = fixture_walk(FIX "gen2", fixture_name_prefix, "Shelly.GetConfig", check_config) +
+	    fixture_walk(FIX "gen3", fixture_name_prefix, "Shelly.GetConfig", check_config) +
+	    fixture_walk(FIX "gen4", fixture_name_prefix, "Shelly.GetConfig", check_config);
 	assert_true(n >= 61); /* includes the Plus Plug US response frame */
-	n = walk(FIX "gen2", "Shelly.GetComponents", check_components) +
-	    walk(FIX "gen3", "Shelly.GetComponents", check_components) +
-	    walk(FIX "gen4", "Shelly.GetComponents", check_components);
+	n = fixture_walk(FIX "gen2", fixture_name_prefix, "Shelly.GetComponents", check_components) +
+	    fixture_walk(FIX "gen3", fixture_name_prefix, "Shelly.GetComponents", check_components) +
+	    fixture_walk(FIX "gen4", fixture_name_prefix, "Shelly.GetComponents", check_components);
 	assert_true(n >= 14);
 }
 
@@ -218,7 +168,7 @@ test_components(void **state)
 	                   "\"cfg_rev\":3,\"offset\":0,\"total\":5}";
 	(void)state;
 
-	body = slurp(FIX "gen3/blu-gateway-gen3/aioshelly-tests/Shelly.GetComponents.json", &len);
+	body = fixture_slurp(FIX "gen3/blu-gateway-gen3/aioshelly-tests/Shelly.GetComponents.json", &len);
 	device_status_init(&st);
 	gen2_config_init(&c);
 	assert_int_equal(gen2_parse_components(body, len, &st, &c, &next, &cause), 0);
@@ -370,7 +320,7 @@ test_covers(void **state)
 	/* Cover.GetStatus (one component, floats like 60.00, odd spacing) replaces cover:0 */
 	status_of("gen3/2pm-gen3/aioshelly-tests", &st);
 	assert_int_equal(st.covers[0].state, COVER_OPEN);
-	body = slurp(FIX "gen3/2pm-gen3/aioshelly-tests/Cover.GetStatus.json", &len);
+	body = fixture_slurp(FIX "gen3/2pm-gen3/aioshelly-tests/Cover.GetStatus.json", &len);
 	assert_int_equal(gen2_parse_component_status("Cover", body, len, &st, &cause), 0);
 	assert_int_equal(st.ncovers, 1);
 	assert_int_equal(st.covers[0].state, COVER_CLOSING);
@@ -627,7 +577,7 @@ test_notify_merge(void **state)
 
 	status_of("gen2/plus-1", &st);
 	assert_int_equal(st.switches[0].output, 0);
-	body = slurp(FIX "notifications/mqtt/notify_status__shellyplus1__switch_0.json", &len);
+	body = fixture_slurp(FIX "notifications/mqtt/notify_status__shellyplus1__switch_0.json", &len);
 	assert_int_equal(gen2_parse_frame(body, len, &fr, &cause), 0);
 	assert_string_equal(fr.method, "NotifyStatus");
 	assert_string_equal(fr.src, "shellyplus1-b8d61a85ed58");
@@ -644,7 +594,7 @@ test_notify_merge(void **state)
 	device_status_done(&st);
 
 	/* NotifyFullStatus of a device on wake-up */
-	body = slurp(FIX "notifications/mqtt/notify_full_status__shellyplus1__raw.json", &len);
+	body = fixture_slurp(FIX "notifications/mqtt/notify_full_status__shellyplus1__raw.json", &len);
 	assert_int_equal(gen2_parse_frame(body, len, &fr, &cause), 0);
 	assert_string_equal(fr.method, "NotifyFullStatus");
 	device_status_init(&st);
@@ -684,7 +634,7 @@ test_frames_and_errors(void **state)
 		char path[512];
 
 		snprintf(path, sizeof path, FIX "errors/%s", partial[i].file);
-		body = slurp(path, &len);
+		body = fixture_slurp(path, &len);
 		assert_int_equal(gen2_parse_rpc_error(body, len, &code, &msg), 0);
 		assert_int_equal(code, partial[i].code);
 		assert_string_equal(msg, partial[i].msg);
@@ -693,7 +643,7 @@ test_frames_and_errors(void **state)
 	}
 
 	/* the 401 challenge frame: error code and the JSON string message */
-	body = slurp(FIX "errors/ws-rpc-error-401-auth-challenge_plus-2pm.json", &len);
+	body = fixture_slurp(FIX "errors/ws-rpc-error-401-auth-challenge_plus-2pm.json", &len);
 	assert_int_equal(gen2_parse_rpc_error(body, len, &code, &msg), 0);
 	assert_int_equal(code, 401);
 	assert_non_null(strstr(msg, "\"realm\": \"shellyplus2pm-485519992590\""));
@@ -714,7 +664,7 @@ test_frames_and_errors(void **state)
 	free(body);
 
 	/* result: null (Cover.Close) */
-	body = slurp(FIX "frames/ws-rpc-result-null_Cover.Close_plus-2pm.json", &len);
+	body = fixture_slurp(FIX "frames/ws-rpc-result-null_Cover.Close_plus-2pm.json", &len);
 	assert_int_equal(gen2_parse_frame(body, len, &fr, &cause), 0);
 	assert_int_equal(fr.is_error, 0);
 	assert_string_equal(fr.id, "19");
@@ -729,7 +679,7 @@ test_frames_and_errors(void **state)
 	free(body);
 
 	/* a status object is neither a frame nor an error */
-	body = slurp(FIX "gen2/plus-1/Shelly.GetStatus.json", &len);
+	body = fixture_slurp(FIX "gen2/plus-1/Shelly.GetStatus.json", &len);
 	assert_int_equal(gen2_parse_rpc_error(body, len, &code, &msg), -1);
 	assert_int_equal(gen2_parse_frame(body, len, &fr, &cause), -1);
 	assert_non_null(cause);
@@ -845,7 +795,7 @@ test_malformed(void **state)
 	size_t len;
 	(void)state;
 
-	body = slurp(FIX "gen2/pro-3em/Shelly.GetStatus.json", &len);
+	body = fixture_slurp(FIX "gen2/pro-3em/Shelly.GetStatus.json", &len);
 	fails(body, len - 3, "invalid JSON");
 	fails(body, 0, "empty");
 	free(body);

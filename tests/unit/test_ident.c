@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -18,67 +20,11 @@
 
 #define FIX "tests/fixtures/"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Calls fn for every regular file under dir (recursively) whose name is in names. */
-static int
-walk(const char *dir, const char *const *names, void (*fn)(const char *path))
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int count = 0;
-
-	if (d == NULL)
-		fail_msg("cannot open directory %s", dir);
-	while ((de = readdir(d)) != NULL) {
-		char path[1024];
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (stat(path, &sb) < 0)
-			continue;
-		if (S_ISDIR(sb.st_mode)) {
-			count += walk(path, names, fn);
-			continue;
-		}
-		for (const char *const *n = names; *n; n++) {
-			if (strcmp(de->d_name, *n) == 0) {
-				fn(path);
-				count++;
-			}
-		}
-	}
-	closedir(d);
-	return count;
-}
-
 static void
 ident_file(const char *path, struct device_ident *id)
 {
 	size_t len;
-	char *body = slurp(path, &len), *cause = NULL;
+	char *body = fixture_slurp(path, &len), *cause = NULL;
 
 	if (shelly_parse_ident(body, len, id, &cause) != 0)
 		fail_msg("%s: %s", path, cause ? cause : "(no cause)");
@@ -144,7 +90,7 @@ test_every_capture(void **state)
 	(void)state;
 
 	/* 80+ captures today; a dropped-in capture is picked up without a code change */
-	assert_true(walk("tests/fixtures", names, check_any) >= 80);
+	assert_true(fixture_walk("tests/fixtures", fixture_name_in, names, check_any) >= 80);
 }
 
 static void
@@ -308,7 +254,7 @@ test_frames_and_errors(void **state)
 	assert_int_equal(id.gen, 2);
 	assert_string_equal(id.model_name, "Shelly Plus 1");
 
-	body = slurp(FIX "errors/ws-rpc-error-401-auth-challenge_plus-2pm.json", &len);
+	body = fixture_slurp(FIX "errors/ws-rpc-error-401-auth-challenge_plus-2pm.json", &len);
 	parse_fails(body, len, "error");
 	free(body);
 

@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "shelly/models.h"
 #include "util/json.h"
 
@@ -14,28 +16,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-/* Reads a whole file into a malloc'd buffer; fails the test if it cannot. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 struct walk {
 	const char *file;	/* "shelly.json" or "settings.json" */
@@ -53,7 +33,7 @@ check_capture(const char *path, const char *file)
 	const struct model_info *m;
 	long long gen = 1;
 
-	buf = slurp(path, &len);
+	buf = fixture_slurp(path, &len);
 	root = json_parse(buf, len, 0, &cause);
 	if (root == NULL)
 		fail_msg("%s: %s", path, cause);

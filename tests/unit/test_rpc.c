@@ -5,34 +5,13 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "shelly/rpc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads a whole file into a malloc'd, NUL-terminated buffer; fails the test if it cannot. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static void
 check_describe(int code, const char *msg, const char *want)
@@ -117,7 +96,7 @@ static void
 check_parse_error_file(const char *path, int want_code, const char *want_msg)
 {
 	size_t len;
-	char *body = slurp(path, &len);
+	char *body = fixture_slurp(path, &len);
 	char *msg = NULL;
 	int code = 0;
 
@@ -189,7 +168,7 @@ static char *
 challenge_line(const char *path)
 {
 	size_t len;
-	char *buf = slurp(path, &len), *p, *end, *line;
+	char *buf = fixture_slurp(path, &len), *p, *end, *line;
 
 	p = strstr(buf, "WWW-Authenticate:");
 	if (p == NULL)
