@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/print.h"
 #include "shelly/action.h"
 #include "shelly/client.h"

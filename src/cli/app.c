@@ -10,7 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/log.h"

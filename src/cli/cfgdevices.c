@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "discovery/discover.h"
 #include "store/store.h"
 #include "util/log.h"

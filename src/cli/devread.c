@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "util/guard.h"
 #include "util/xmalloc.h"
 

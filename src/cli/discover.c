@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
 #include "model/json.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/poller.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"

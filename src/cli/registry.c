@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/devread.h"
 #include "cli/print.h"
 #include "model/json.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"

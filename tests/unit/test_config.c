@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 

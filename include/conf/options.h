@@ -1,5 +1,5 @@
-#ifndef CLI_OPTIONS_H
-#define CLI_OPTIONS_H
+#ifndef CONF_OPTIONS_H
+#define CONF_OPTIONS_H
 
 /*
  * Every `set` option, written once. The table generates enum option_id (OPT_<ID>), the

@@ -1,4 +1,4 @@
-#include "cli/config.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
-#ifndef CLI_CONFIG_H
-#define CLI_CONFIG_H
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli/options.h"
+#include "conf/options.h"
 #include "util/cidr.h"
 
 /*
