@@ -132,7 +132,7 @@ devread_init(struct devread *dr, struct app *app, const char *what, const char *
 	dr->t.ca_file = app_ca_file(app);
 	dr->t.timeout_ms = app_timeout_ms(app);
 	dr->t.connect_timeout_ms = app_connect_timeout_ms(app);
-	dr->t.max_body = (size_t)config_get_size(app->cfg, OPT_RESPONSE_MAX);
+	dr->t.max_body = (size_t)conf_get_size(app->cfg, OPT_RESPONSE_MAX);
 	dr->t.lane_limit = 1;
 	return EXIT_OK;
 }
@@ -148,7 +148,7 @@ void
 devread_done(struct devread *dr)
 {
 	device_status_done(&dr->status);
-	config_secret_free(dr->password);
+	conf_secret_free(dr->password);
 	free(dr->error);
 	free(dr->pin);
 	free(dr->host);

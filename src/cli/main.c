@@ -28,7 +28,7 @@ main(int argc, char **argv)
 		printf("shelly-tui %s\n", SHELLY_TUI_VERSION);
 		break;
 	case CLI_LIST_OPTIONS:
-		config_list_options(stdout);
+		conf_list_options(stdout);
 		break;
 	case CLI_PROBE:
 		rc = cli_probe(&app);

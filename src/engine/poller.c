@@ -104,25 +104,25 @@ poller_sample_type(enum poller_sample_kind k)
 }
 
 void
-poller_opts_from_config(struct poller_opts *o, const struct config *cfg)
+poller_opts_from_config(struct poller_opts *o, const struct conf *cfg)
 {
 	static const enum http_tls tls_modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY,
 		HTTP_TLS_INSECURE };
-	int tls = config_get_enum(cfg, OPT_TLS_MODE);
+	int tls = conf_get_enum(cfg, OPT_TLS_MODE);
 
 	memset(o, 0, sizeof *o);
-	o->interval_gen1_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
-	o->interval_gen2_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
-	o->connect_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_CONNECT_TIMEOUT);
-	o->request_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_REQUEST_TIMEOUT);
-	o->offline_after = (int)config_get_int(cfg, OPT_OFFLINE_AFTER);
+	o->interval_gen1_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
+	o->interval_gen2_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
+	o->connect_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_CONNECT_TIMEOUT);
+	o->request_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_REQUEST_TIMEOUT);
+	o->offline_after = (int)conf_get_int(cfg, OPT_OFFLINE_AFTER);
 	o->breaker_after = o->offline_after * 4;
-	o->backoff_max_ms = config_get_ms(cfg, OPT_BACKOFF_MAX);
+	o->backoff_max_ms = conf_get_ms(cfg, OPT_BACKOFF_MAX);
 	o->verify_interval_ms = 5 * 60 * 1000;
-	o->lanes_gen2 = (int)config_get_int(cfg, OPT_LANES_GEN2);
-	o->max_body = (size_t)config_get_size(cfg, OPT_RESPONSE_MAX);
+	o->lanes_gen2 = (int)conf_get_int(cfg, OPT_LANES_GEN2);
+	o->max_body = (size_t)conf_get_size(cfg, OPT_RESPONSE_MAX);
 	o->tls = tls >= 0 && tls < 3 ? tls_modes[tls] : HTTP_TLS_PIN;
-	o->ca_file = config_get_str(cfg, OPT_TLS_CA_FILE);
+	o->ca_file = conf_get_str(cfg, OPT_TLS_CA_FILE);
 	if (o->ca_file != NULL && o->ca_file[0] == '\0')
 		o->ca_file = NULL;
 	o->jitter_pct = 10;
@@ -207,7 +207,7 @@ pdev_free(struct pdev *d)
 	free(d->scheme);
 	free(d->pin);
 	free(d->user);
-	config_secret_free(d->password);
+	conf_secret_free(d->password);
 	free(d->samples);
 	free(d->last_json);
 	free(d);
@@ -290,30 +290,30 @@ poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg)
 
 /* Loads the password a device's credentials point to; NULL when it has none. */
 static void
-load_credentials(struct pdev *d, const struct store_device *sd, const struct config *cfg)
+load_credentials(struct pdev *d, const struct store_device *sd, const struct conf *cfg)
 {
-	const struct config_credentials *cc = NULL;
+	const struct conf_credentials *cc = NULL;
 	const char *user = NULL, *ref = NULL;
 	char *cause = NULL;
 	char *secret = NULL;
 
-	const struct config_device *cd = NULL;
+	const struct conf_device *cd = NULL;
 
 	if (sd->cred_ref != NULL && sd->cred_ref[0] != '\0') {
 		user = sd->user;
 		ref = sd->cred_ref;
 	} else if (cfg != NULL && sd->name != NULL &&
-	    (cd = config_find_device(cfg, sd->name)) != NULL && cd->secret != NULL) {
+	    (cd = conf_find_device(cfg, sd->name)) != NULL && cd->secret != NULL) {
 		user = cd->user;
 		ref = cd->secret;
 	} else if (cfg != NULL &&
-	    (cc = config_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
+	    (cc = conf_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
 		user = cc->user;
 		ref = cc->secret;
 	}
 	free(d->user);
 	d->user = NULL;
-	config_secret_free(d->password);
+	conf_secret_free(d->password);
 	d->password = NULL;
 	if (ref == NULL)
 		return;
@@ -322,7 +322,7 @@ load_credentials(struct pdev *d, const struct store_device *sd, const struct con
 		if (secret == NULL)
 			cause = xstrdup("the stored secret is missing");
 	} else
-		secret = config_read_secret(ref, &cause);
+		secret = conf_read_secret(ref, &cause);
 	if (secret == NULL) {
 		log_warn("%s: credentials not loaded: %s", d->mac, cause ? cause : "?");
 		free(cause);
@@ -334,7 +334,7 @@ load_credentials(struct pdev *d, const struct store_device *sd, const struct con
 
 struct load_ctx {
 	struct poller *p;
-	const struct config *cfg;
+	const struct conf *cfg;
 };
 
 static int
@@ -397,7 +397,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 }
 
 int
-poller_load(struct poller *p, const struct config *cfg, char **cause)
+poller_load(struct poller *p, const struct conf *cfg, char **cause)
 {
 	struct load_ctx lc = { p, cfg };
 	size_t j = 0;
