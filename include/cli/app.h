@@ -56,13 +56,6 @@ char *app_password(struct app *app, int must, char **cause);
  * includes 224.0.0.251. Returns 1 when allowed, else 0 with *why (static text).
  */
 int app_mdns_allowed(const struct app *app, const char **why);
-/* The TLS mode the command line and configuration ask for. */
-enum http_tls app_tls_mode(const struct app *app);
-/* The CA file for HTTP_TLS_VERIFY (NULL: system default). */
-const char *app_ca_file(const struct app *app);
-/* Per-request timeouts (ms): --timeout, else the configuration. */
-uint32_t app_timeout_ms(const struct app *app);
-uint32_t app_connect_timeout_ms(const struct app *app);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 

@@ -38,6 +38,7 @@
  */
 
 struct conf;
+struct shelly_target;
 
 /* What the option table says about one option; static data. */
 struct conf_option_info {
@@ -118,6 +119,20 @@ int conf_load_buffer(struct conf *cfg, const char *name, const char *buf, size_t
     char **cause);
 /* Sets option name to value as `set` does (relative paths: the current directory). 0 or -1. */
 int conf_set(struct conf *cfg, const char *name, const char *value, char **cause);
+
+/*
+ * Sets option name as conf_set does and keeps it above the file: every later conf_load of cfg
+ * applies it again (command-line options such as --timeout). Returns 0 or -1 with *cause.
+ */
+int conf_override(struct conf *cfg, const char *name, const char *value, char **cause);
+/* Returns a new config with the defaults and old's overrides (old may be NULL); caller frees. */
+struct conf *conf_new_like(const struct conf *old);
+/*
+ * Fills the per-device defaults of a request target from cfg, the one place they are built:
+ * TLS mode and CA file, request and connect timeouts (connect never longer than the request),
+ * response size cap and Gen2+ lanes. Other fields are left alone.
+ */
+void conf_target(const struct conf *cfg, struct shelly_target *t);
 
 /* Returns the option table entry of id (static). */
 const struct conf_option_info *conf_option_info(enum option_id id);

@@ -508,14 +508,9 @@ dev_start(struct act_dev *dev)
 		return;
 	}
 	dev->t.host = dev->host;
-	dev->t.tls = app_tls_mode(app);
+	conf_target(app->cfg, &dev->t);
 	if (app->args.set[CLI_ACCEPT_CERT])
 		dev->t.pin = NULL;
-	dev->t.ca_file = app_ca_file(app);
-	dev->t.timeout_ms = app_timeout_ms(app);
-	dev->t.connect_timeout_ms = app_connect_timeout_ms(app);
-	dev->t.max_body = (size_t)conf_get_size(app->cfg, OPT_RESPONSE_MAX);
-	dev->t.lane_limit = (int)conf_get_int(app->cfg, OPT_LANES_GEN2);
 	shelly_identify(app->http, &dev->t, ident_cb, dev);
 }
 

@@ -24,6 +24,37 @@ guard_allow_cb(const char *host, void *arg)
 	return guard_allows(arg, host);
 }
 
+/*
+ * Command-line options that set configuration options (--insecure, --ca-file, --timeout) go
+ * into the configuration as overrides, so every request target is built from one place
+ * (conf_target) and a reload keeps them. Returns 0, or -1 (message printed).
+ */
+static int
+apply_overrides(struct app *app)
+{
+	char *cause = NULL, ms[32];
+	int rc = 0;
+
+	if (app->args.set[CLI_INSECURE])
+		rc |= conf_override(app->cfg, "tls-mode", "insecure", &cause);
+	if (rc == 0 && app->args.set[CLI_CA_FILE]) {
+		rc |= conf_override(app->cfg, "tls-mode", "ca", &cause);
+		if (rc == 0)
+			rc |= conf_override(app->cfg, "tls-ca-file", app->args.val[CLI_CA_FILE],
+			    &cause);
+	}
+	if (rc == 0 && app->args.timeout_s > 0) {
+		snprintf(ms, sizeof ms, "%lums", (unsigned long)(app->args.timeout_s * 1000 + 0.5));
+		rc |= conf_override(app->cfg, "request-timeout", ms, &cause);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
 int
 app_init(struct app *app, int argc, char **argv)
 {
@@ -48,6 +79,8 @@ app_init(struct app *app, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
+	if (apply_overrides(app) != 0)
+		return EXIT_USAGE;
 	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
 		log_set_level(level);
 	if (app->args.set[CLI_VERBOSE])
@@ -257,51 +290,6 @@ app_mdns_allowed(const struct app *app, const char **why)
 		return 1;
 	*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251";
 	return 0;
-}
-
-enum http_tls
-app_tls_mode(const struct app *app)
-{
-	if (app->args.set[CLI_INSECURE])
-		return HTTP_TLS_INSECURE;
-	if (app->args.set[CLI_CA_FILE])
-		return HTTP_TLS_VERIFY;
-	switch (conf_get_enum(app->cfg, OPT_TLS_MODE)) {
-	case 1:
-		return HTTP_TLS_VERIFY;
-	case 2:
-		return HTTP_TLS_INSECURE;
-	default:
-		return HTTP_TLS_PIN;
-	}
-}
-
-const char *
-app_ca_file(const struct app *app)
-{
-	const char *f;
-
-	if (app->args.set[CLI_CA_FILE])
-		return app->args.val[CLI_CA_FILE];
-	f = conf_get_str(app->cfg, OPT_TLS_CA_FILE);
-	return f && f[0] ? f : NULL;
-}
-
-uint32_t
-app_timeout_ms(const struct app *app)
-{
-	if (app->args.timeout_s > 0)
-		return (uint32_t)(app->args.timeout_s * 1000 + 0.5);
-	return (uint32_t)conf_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
-}
-
-uint32_t
-app_connect_timeout_ms(const struct app *app)
-{
-	uint32_t c = (uint32_t)conf_get_ms(app->cfg, OPT_CONNECT_TIMEOUT);
-	uint32_t t = app_timeout_ms(app);
-
-	return c < t ? c : t;
 }
 
 int

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shelly/client.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -56,6 +57,9 @@ struct conf {
 	size_t nbinds, cbinds;
 	struct conf_color *colors;
 	size_t ncolors, ccolors;
+	/* conf_override: name, value pairs applied again after every load */
+	char **over;
+	size_t nover;
 };
 
 /* One file being read, for cycle detection. */
@@ -555,7 +559,56 @@ conf_free(struct conf *cfg)
 	for (id = 0; id < OPT__COUNT; id++)
 		free(cfg->opts[id].str);
 	free_lists(cfg);
+	for (size_t i = 0; i < cfg->nover; i++)
+		free(cfg->over[i]);
+	free(cfg->over);
 	free(cfg);
+}
+
+int
+conf_override(struct conf *cfg, const char *name, const char *value, char **cause)
+{
+	if (conf_set(cfg, name, value, cause) != 0)
+		return -1;
+	cfg->over = xreallocarray(cfg->over, cfg->nover + 2, sizeof *cfg->over);
+	cfg->over[cfg->nover++] = xstrdup(name);
+	cfg->over[cfg->nover++] = xstrdup(value);
+	return 0;
+}
+
+struct conf *
+conf_new_like(const struct conf *old)
+{
+	struct conf *cfg = conf_new();
+
+	for (size_t i = 0; old != NULL && i + 1 < old->nover; i += 2)
+		conf_override(cfg, old->over[i], old->over[i + 1], NULL);
+	return cfg;
+}
+
+/* Applies the overrides again after a file set the same options. */
+static void
+reapply_overrides(struct conf *cfg)
+{
+	for (size_t i = 0; i + 1 < cfg->nover; i += 2)
+		conf_set(cfg, cfg->over[i], cfg->over[i + 1], NULL);
+}
+
+void
+conf_target(const struct conf *cfg, struct shelly_target *t)
+{
+	static const enum http_tls modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY, HTTP_TLS_INSECURE };
+	int m = conf_get_enum(cfg, OPT_TLS_MODE);
+	const char *ca = conf_get_str(cfg, OPT_TLS_CA_FILE);
+
+	t->tls = m >= 0 && m < 3 ? modes[m] : HTTP_TLS_PIN;
+	t->ca_file = ca != NULL && ca[0] != '\0' ? ca : NULL;
+	t->timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_REQUEST_TIMEOUT);
+	t->connect_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_CONNECT_TIMEOUT);
+	if (t->connect_timeout_ms > t->timeout_ms)
+		t->connect_timeout_ms = t->timeout_ms;
+	t->max_body = (size_t)conf_get_size(cfg, OPT_RESPONSE_MAX);
+	t->lane_limit = (int)conf_get_int(cfg, OPT_LANES_GEN2);
 }
 
 const struct conf_option_info *
@@ -1507,6 +1560,7 @@ conf_load(struct conf *cfg, const char *path, char **cause)
 	parse_init(&p, cfg);
 	parse_file(&p, path, explicit);
 	free(def);
+	reapply_overrides(cfg);
 	return parse_done(&p, cause);
 }
 
@@ -1520,6 +1574,7 @@ conf_load_buffer(struct conf *cfg, const char *name, const char *buf, size_t len
 	parse_init(&p, cfg);
 	parse_buffer(&p, name, s, buf, len);
 	free(s);
+	reapply_overrides(cfg);
 	return parse_done(&p, cause);
 }
 

@@ -106,25 +106,23 @@ poller_sample_type(enum poller_sample_kind k)
 void
 poller_opts_from_config(struct poller_opts *o, const struct conf *cfg)
 {
-	static const enum http_tls tls_modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY,
-		HTTP_TLS_INSECURE };
-	int tls = conf_get_enum(cfg, OPT_TLS_MODE);
+	struct shelly_target t;
 
 	memset(o, 0, sizeof *o);
+	memset(&t, 0, sizeof t);
+	conf_target(cfg, &t);
 	o->interval_gen1_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
 	o->interval_gen2_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
-	o->connect_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_CONNECT_TIMEOUT);
-	o->request_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_REQUEST_TIMEOUT);
+	o->connect_timeout_ms = t.connect_timeout_ms;
+	o->request_timeout_ms = t.timeout_ms;
 	o->offline_after = (int)conf_get_int(cfg, OPT_OFFLINE_AFTER);
 	o->breaker_after = o->offline_after * 4;
 	o->backoff_max_ms = conf_get_ms(cfg, OPT_BACKOFF_MAX);
 	o->verify_interval_ms = 5 * 60 * 1000;
-	o->lanes_gen2 = (int)conf_get_int(cfg, OPT_LANES_GEN2);
-	o->max_body = (size_t)conf_get_size(cfg, OPT_RESPONSE_MAX);
-	o->tls = tls >= 0 && tls < 3 ? tls_modes[tls] : HTTP_TLS_PIN;
-	o->ca_file = conf_get_str(cfg, OPT_TLS_CA_FILE);
-	if (o->ca_file != NULL && o->ca_file[0] == '\0')
-		o->ca_file = NULL;
+	o->lanes_gen2 = t.lane_limit;
+	o->max_body = t.max_body;
+	o->tls = t.tls;
+	o->ca_file = t.ca_file;
 	o->jitter_pct = 10;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "shelly/client.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -1031,6 +1032,35 @@ test_big_file(void **state)
 	conf_free(cfg);
 }
 
+/* Command-line overrides survive a reload; request targets are built from one place. */
+static void
+test_overrides_and_target(void **state)
+{
+	struct conf *cfg = conf_new(), *again;
+	struct shelly_target t;
+	const char *text = "set request-timeout 9s\nset connect-timeout 3s\nset lanes-gen2 3\n";
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(conf_override(cfg, "request-timeout", "1500ms", &cause), 0);
+	assert_int_equal(conf_override(cfg, "tls-mode", "insecure", &cause), 0);
+	assert_int_not_equal(conf_override(cfg, "no-such-option", "1", &cause), 0);
+	free(cause);
+	cause = NULL;
+	again = conf_new_like(cfg);
+	assert_int_equal(conf_load_buffer(again, "mem", text, strlen(text), &cause), 0);
+	memset(&t, 0, sizeof t);
+	conf_target(again, &t);
+	assert_int_equal(t.timeout_ms, 1500); /* the override beats the file */
+	assert_int_equal(t.connect_timeout_ms, 1500); /* never longer than the request */
+	assert_int_equal(t.tls, HTTP_TLS_INSECURE);
+	assert_int_equal(t.lane_limit, 3);
+	assert_int_equal(t.max_body, conf_get_size(again, OPT_RESPONSE_MAX));
+	assert_null(t.ca_file);
+	conf_free(again);
+	conf_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1051,6 +1081,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_bind_color),
 		cmocka_unit_test(test_config_set),
+		cmocka_unit_test(test_overrides_and_target),
 		cmocka_unit_test(test_list_options),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_file, setup, teardown),
