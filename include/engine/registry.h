@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "model/device.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "net/http.h"
 
 struct engine;
@@ -84,7 +84,7 @@ struct store_device *registry_find(struct engine *eng, const char *key, char **c
 
 /* A registered device as every front end shows it; embed, registry_view_init, _done. */
 struct registry_view {
-	struct device_view v;		/* for model/json.h and the printers */
+	struct device_view v;		/* for model/object.h and the printers */
 	struct device_ident ident;
 	struct device_status *status;	/* NULL when none stored or unreadable */
 	int polled;			/* a status row exists */

@@ -15,7 +15,7 @@
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/poller.h"
-#include "server/histogram.h"
+#include "util/histogram.h"
 #include "server/httpd.h"
 #include "server/metrics.h"
 #include "store/store.h"

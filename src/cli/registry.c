@@ -11,7 +11,7 @@
 #include "conf/conf.h"
 #include "cli/devread.h"
 #include "cli/print.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"

@@ -14,7 +14,7 @@
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/loop.h"
