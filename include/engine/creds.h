@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 struct engine;
+struct conf;
+struct store;
 struct store_device;
 struct creds;
 struct creds_prompt;
@@ -59,23 +61,30 @@ typedef void (*creds_done_cb)(int rc, struct creds_found *found, const char *cau
 
 /* Returns a resolver; caller frees. */
 struct creds *creds_new(const struct creds_opts *o);
-/* Wipes the operator's password and frees c (NULL is fine); pending prompts are answered. */
+/*
+ * Wipes the operator's password and frees c (NULL is fine). Resolutions waiting for a prompt
+ * are dropped without a call; a prompt still open may be answered later (the answer is dropped).
+ */
 void creds_free(struct creds *c);
 /*
  * Resolves the credentials for q. done runs exactly once, before this returns unless the
- * operator is being asked; found is the callee's until done returns (take the strings).
+ * operator is being asked; found is the callee's until done returns (take a
+ * string by setting its member to NULL).
  */
 void creds_resolve(struct creds *c, struct engine *eng, const struct creds_query *q,
     creds_done_cb done, void *arg);
 /*
- * Same without asking anyone (the poller, discovery): stored and configured credentials only.
+ * Same without asking anyone (the poller, discovery): the registered reference, then the
+ * configuration (cfg may be NULL; st may be NULL when no "store:" reference is to be read).
  * Returns 0 (found filled, maybe empty) or -1 with *cause when a reference cannot be read.
  */
-int creds_lookup(struct creds *c, struct engine *eng, const struct creds_query *q,
+int creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query *q,
     struct creds_found *found, char **cause);
 /* Returns 1 when stored or configured credentials exist for the device, else 0. */
-int creds_known(struct creds *c, struct engine *eng, const char *mac, const char *id,
-    const char *name);
+int creds_known(const struct conf *cfg, const struct store_device *reg, const char *mac,
+    const char *id, const char *name);
+/* Drops every resolution waiting for the prompt with this arg (its owner goes away). */
+void creds_cancel(struct creds *c, void *arg);
 /* The operator's password, asked for when must (or a user was given); see creds_resolve. */
 void creds_operator(struct creds *c, int must, creds_done_cb done, void *arg);
 /* The user sent to a device of generation gen: "admin" for Gen2+, user (or "admin") for Gen1. */

@@ -8,6 +8,7 @@
 
 
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -286,48 +287,25 @@ poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg)
 	p->observe_arg = arg;
 }
 
-/* Loads the password a device's credentials point to; NULL when it has none. */
+/* Loads the credentials of a device through the resolver; none when it has none. */
 static void
 load_credentials(struct pdev *d, const struct store_device *sd, const struct conf *cfg)
 {
-	const struct conf_credentials *cc = NULL;
-	const char *user = NULL, *ref = NULL;
+	struct creds_query q = { sd->mac, sd->id, sd->name, sd->gen, -1, sd };
+	struct creds_found f;
 	char *cause = NULL;
-	char *secret = NULL;
 
-	const struct conf_device *cd = NULL;
-
-	if (sd->cred_ref != NULL && sd->cred_ref[0] != '\0') {
-		user = sd->user;
-		ref = sd->cred_ref;
-	} else if (cfg != NULL && sd->name != NULL &&
-	    (cd = conf_find_device(cfg, sd->name)) != NULL && cd->secret != NULL) {
-		user = cd->user;
-		ref = cd->secret;
-	} else if (cfg != NULL &&
-	    (cc = conf_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
-		user = cc->user;
-		ref = cc->secret;
-	}
 	free(d->user);
 	d->user = NULL;
 	conf_secret_free(d->password);
 	d->password = NULL;
-	if (ref == NULL)
-		return;
-	if (strncmp(ref, "store:", 6) == 0) {
-		secret = store_setting_get(d->p->store, ref + 6);
-		if (secret == NULL)
-			cause = xstrdup("the stored secret is missing");
-	} else
-		secret = conf_read_secret(ref, &cause);
-	if (secret == NULL) {
-		log_warn("%s: credentials not loaded: %s", d->mac, cause ? cause : "?");
+	if (creds_lookup(cfg, d->p->store, &q, &f, &cause) != 0) {
+		log_warn("%s: %s", d->mac, cause);
 		free(cause);
 		return;
 	}
-	d->user = xstrdup(user != NULL && user[0] != '\0' ? user : "admin");
-	d->password = secret;
+	d->user = f.user;
+	d->password = f.password;
 }
 
 struct load_ctx {
