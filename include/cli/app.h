@@ -57,17 +57,6 @@ int app_mdns_allowed(const struct app *app, const char **why);
 int app_run_until(struct app *app, const int *done);
 
 /*
- * Registers the configuration file's `device` lines (identified by /shelly, merged by MAC,
- * named as configured). app_sync_config_devices runs the loop until done (not from inside a
- * loop callback); cfgsync_start does it in the background and calls done(arg) from the loop
- * when the registry is updated (NULL, and no call, when nothing was missing).
- */
-struct cfgsync;
-int app_sync_config_devices(struct app *app);
-struct cfgsync *cfgsync_start(struct app *app, void (*done)(void *), void *arg);
-void cfgsync_free(struct cfgsync *cs);
-
-/*
  * Parses the HOST[:PORT] of --probe and --add (the mode's argument) into req, with the
  * command line's --https and --accept-cert; *host is malloc'd. Returns 0 or EXIT_USAGE.
  */

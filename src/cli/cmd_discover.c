@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
 #include "model/object.h"
@@ -142,7 +143,7 @@ has_credentials_cb(const char *mac, const char *id, void *arg)
 {
 	struct run *r = arg;
 
-	return conf_find_credentials(r->app->cfg, mac, id, NULL) != NULL;
+	return creds_known(r->app->cfg, NULL, mac, id, NULL);
 }
 
 static void

@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "server/exporter.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -59,6 +60,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
+		break;
+	case CLI_LIST_METRICS:
+		exporter_list_metrics(stdout);
 		break;
 	default:
 		fprintf(stderr,
