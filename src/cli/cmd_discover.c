@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/cmd_discover.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "cli/print.h"

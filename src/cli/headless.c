@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli/app.h"
+#include "cli/headless.h"
+#include "cli/registry.h"
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"
@@ -39,7 +41,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 static int
 daemon_setup(struct app *app, struct daemon *dm, const char *what, int discovery)
 {
-	struct fleet_opts o = { what, discovery, 1 };
+	struct fleet_opts o = {what, discovery, 1};
 	char *cause = NULL;
 
 	memset(dm, 0, sizeof *dm);
@@ -131,8 +133,8 @@ cli_headless(struct app *app)
 
 	if (daemon_setup(app, &dm, "headless", 1) != 0)
 		goto out;
-	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] :
-	    conf_get_str(app->cfg, OPT_LISTEN);
+	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
+	                                   : conf_get_str(app->cfg, OPT_LISTEN);
 	if ((httpd = httpd_new(app->loop, listen, &cause)) == NULL) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
 		free(cause);

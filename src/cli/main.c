@@ -3,6 +3,11 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
+#include "cli/cmd_action.h"
+#include "cli/cmd_discover.h"
+#include "cli/headless.h"
+#include "cli/probe.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/app.h"
+#include "cli/probe.h"
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/registry.h"
@@ -67,7 +68,7 @@ cli_device_req(struct app *app, const char *what, struct registry_req *req, char
 int
 cli_probe(struct app *app)
 {
-	struct probe_run pr = { app, 0, EXIT_FAIL };
+	struct probe_run pr = {app, 0, EXIT_FAIL};
 	struct registry_req req;
 	struct registry_op *op;
 	char *host = NULL;

@@ -36,9 +36,9 @@ struct fleet {
 	uint64_t flush_ms, lease_hb_ms, lease_timeout_ms;
 	uint64_t flush_failures;
 	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
-	struct autodiscover *ad;	/* scheduled discovery and mDNS, while leader */
-	struct scan_targets *targets;	/* the configured discover-ranges */
-	struct cfgsync *cfgsync;	/* registering the configuration's `device` lines */
+	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
+	struct scan_targets *targets; /* the configured discover-ranges */
+	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
 	fleet_event_cb ev_cb;
 	void *ev_arg;
 	int started;
@@ -113,7 +113,7 @@ discovery_start(struct fleet *f)
 {
 	const struct conf *cfg = f->eng->conf;
 	struct autodiscover_opts o;
-	struct autodiscover_cbs c = { changed_cb, has_creds_cb, f };
+	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 
 	autodiscover_free(f->ad);
 	f->ad = NULL;
@@ -130,7 +130,8 @@ discovery_start(struct fleet *f)
 		o.mdns = 0;
 	}
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
-	o.mdns_retry_ms = o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
+	o.mdns_retry_ms =
+	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
 	o.timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
 	o.concurrency = (int)conf_get_int(cfg, OPT_SCAN_CONCURRENCY);
 	o.port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
@@ -164,8 +165,8 @@ do_flush(struct fleet *f)
 
 	if (store_flush(f->eng->store, &cause) != 0) {
 		if (f->flush_failures++ % 30 == 0) {
-			log_error("database write failed (results kept in memory, retrying): %s",
-			    cause);
+			log_error(
+			    "database write failed (results kept in memory, retrying): %s", cause);
 			emit(f, FLEET_EV_STORE, NULL);
 		}
 		free(cause);
@@ -196,10 +197,11 @@ prune_cb(void *arg)
 	const struct conf *cfg = f->eng->conf;
 	char *cause = NULL;
 
-	if (f->role == FLEET_LEADER && store_prune(f->eng->store, loop_wall_ms(),
-	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_RAW_RETENTION),
-	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_BUCKET),
-	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
+	if (f->role == FLEET_LEADER &&
+	    store_prune(f->eng->store, loop_wall_ms(),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RAW_RETENTION),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_BUCKET),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
 		log_warn("history pruning failed: %s", cause);
 		free(cause);
 	}
@@ -404,8 +406,7 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	f->once_done = done;
 	f->once_arg = arg;
 	f->once_timer = loop_timer_new(f->eng->loop, once_finish_cb, f);
-	if (f->register_conf &&
-	    (f->cfgsync = cfgsync_start(f->eng, once_registered_cb, f)) != NULL)
+	if (f->register_conf && (f->cfgsync = cfgsync_start(f->eng, once_registered_cb, f)) != NULL)
 		return 0;
 	poller_poll_all(f->poller, once_polled_cb, f);
 	return 0;
@@ -505,7 +506,7 @@ store_view_cb(const struct store_device *d, void *arg)
 void
 fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg)
 {
-	struct view_ctx vc = { cb, arg, f->eng->store };
+	struct view_ctx vc = {cb, arg, f->eng->store};
 	char *cause = NULL;
 
 	if (f->role == FLEET_LEADER || f->eng->store == NULL) {

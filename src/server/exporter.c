@@ -20,7 +20,7 @@ enum exporter_family {
 #define EXPORTER_ENUM(id, name, type, help) EF_##id,
 	EXPORTER_FAMILIES(EXPORTER_ENUM)
 #undef EXPORTER_ENUM
-	EF__COUNT
+	    EF__COUNT
 };
 
 static const struct {
@@ -28,8 +28,8 @@ static const struct {
 	enum metrics_type type;
 	const char *help;
 } families[] = {
-#define EXPORTER_INFO(id, name, type, help) { name, METRICS_##type, help },
-	EXPORTER_FAMILIES(EXPORTER_INFO)
+#define EXPORTER_INFO(id, name, type, help) {name, METRICS_##type, help},
+    EXPORTER_FAMILIES(EXPORTER_INFO)
 #undef EXPORTER_INFO
 };
 
@@ -52,8 +52,13 @@ device_info(struct metrics_writer *w, const struct fleet_view *v)
 {
 	char gen[12];
 	struct metrics_label l[7] = {
-		{ "mac", v->mac }, { "id", v->id }, { "name", v->name }, { "model", v->model },
-		{ "gen", gen }, { "fw", v->fw }, { "ip", v->host },
+	    {"mac", v->mac},
+	    {"id", v->id},
+	    {"name", v->name},
+	    {"model", v->model},
+	    {"gen", gen},
+	    {"fw", v->fw},
+	    {"ip", v->host},
 	};
 
 	snprintf(gen, sizeof gen, "%d", v->gen);
@@ -96,7 +101,7 @@ static void
 view_cb(const struct fleet_view *v, void *arg)
 {
 	struct page *pg = arg;
-	struct metrics_label l[2] = { { "mac", v->mac }, { "state", device_state_name(v->state) } };
+	struct metrics_label l[2] = {{"mac", v->mac}, {"state", device_state_name(v->state)}};
 
 	switch (pg->fam) {
 	case EF_INFO:
@@ -125,8 +130,8 @@ poll_durations(struct metrics_writer *w, struct fleet *fleet)
 		for (int r = 0; r < HTTP_RESULT_COUNT; r++) {
 			const struct histogram *h = fleet_histogram(fleet, g, (enum http_result)r);
 			char gen[12];
-			struct metrics_label l[2] = { { "gen", gen },
-				{ "result", http_result_name((enum http_result)r) } };
+			struct metrics_label l[2] = {
+			    {"gen", gen}, {"result", http_result_name((enum http_result)r)}};
 			if (h == NULL)
 				continue;
 			snprintf(gen, sizeof gen, "%d", g);
@@ -139,25 +144,25 @@ static void
 totals(struct metrics_writer *w, enum exporter_family fam, const struct fleet_totals *t)
 {
 	const double one[] = {
-		[EF_POLLS] = (double)t->polls,
-		[EF_IN_FLIGHT] = (double)t->http_in_flight,
-		[EF_QUEUED] = (double)t->http_queued,
-		[EF_STORE_QUEUE] = (double)t->store_queue,
-		[EF_STORE_DROPPED] = (double)t->store_dropped,
-		[EF_STORE_HEALTHY] = t->store_healthy ? 1 : 0,
-		[EF_LEADER] = t->role == FLEET_LEADER ? 1 : 0,
+	    [EF_POLLS] = (double)t->polls,
+	    [EF_IN_FLIGHT] = (double)t->http_in_flight,
+	    [EF_QUEUED] = (double)t->http_queued,
+	    [EF_STORE_QUEUE] = (double)t->store_queue,
+	    [EF_STORE_DROPPED] = (double)t->store_dropped,
+	    [EF_STORE_HEALTHY] = t->store_healthy ? 1 : 0,
+	    [EF_LEADER] = t->role == FLEET_LEADER ? 1 : 0,
 	};
 
 	if (fam == EF_DEVICES) {
 		for (int s = 0; s < DEVICE_STATE_COUNT; s++) {
-			struct metrics_label l[1] = { { "state",
-				device_state_name((enum device_state)s) } };
+			struct metrics_label l[1] = {
+			    {"state", device_state_name((enum device_state)s)}};
 			metrics_sample(w, l, 1, (double)t->by_state[s]);
 		}
 	} else if (fam == EF_POLL_ERRORS) {
 		for (int r = 1; r < HTTP_RESULT_COUNT; r++) {
-			struct metrics_label l[1] = { { "reason",
-				http_result_name((enum http_result)r) } };
+			struct metrics_label l[1] = {
+			    {"reason", http_result_name((enum http_result)r)}};
 			if (t->errors[r] > 0)
 				metrics_sample(w, l, 1, (double)t->errors[r]);
 		}
@@ -170,7 +175,7 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 {
 	struct metrics_writer *w = metrics_writer_new(out);
 	struct fleet_totals t;
-	struct page pg = { w, EF_INFO, PS_OUTPUT };
+	struct page pg = {w, EF_INFO, PS_OUTPUT};
 	int rc = 0;
 
 	fleet_get_totals(fleet, &t);
@@ -206,7 +211,7 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 void
 exporter_list_metrics(FILE *fp)
 {
-	static const char *const types[] = { "gauge", "counter", "histogram", "untyped" };
+	static const char *const types[] = {"gauge", "counter", "histogram", "untyped"};
 
 	for (int f = 0; f < EF__COUNT; f++) {
 		if (f != EF_SAMPLES) {
@@ -215,7 +220,8 @@ exporter_list_metrics(FILE *fp)
 			continue;
 		}
 		for (int k = 0; k < PS__COUNT; k++)
-			fprintf(fp, "%-44s %-9s %s\n", poller_sample_metric((enum poller_sample_kind)k),
+			fprintf(fp, "%-44s %-9s %s\n",
+			    poller_sample_metric((enum poller_sample_kind)k),
 			    poller_sample_type((enum poller_sample_kind)k),
 			    poller_sample_help((enum poller_sample_kind)k));
 	}
@@ -268,7 +274,8 @@ readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void 
 		httpd_reply_text(reply, 503, "not ready: database: %s\n",
 		    t.store_error != NULL ? t.store_error : "?");
 	else if (t.role != FLEET_LEADER)
-		httpd_reply_text(reply, 200, "ready: standing by (another poller holds the lease)\n");
+		httpd_reply_text(
+		    reply, 200, "ready: standing by (another poller holds the lease)\n");
 	else if (t.attempted < t.devices)
 		httpd_reply_text(reply, 503, "not ready: %zu of %zu devices attempted\n",
 		    t.attempted, t.devices);
