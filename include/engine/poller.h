@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "model/device.h"
+#include "model/fields.h"
 #include "net/http.h"
 
 struct loop;
@@ -42,29 +43,8 @@ struct poller_opts {
 /* Fills opts from the configuration's option table. */
 void poller_opts_from_config(struct poller_opts *opts, const struct conf *cfg);
 
-/* Per-reading series kept for /metrics: X(ID, metric name, Prometheus type, help). */
-#define POLLER_SAMPLES(X)                                                                        \
-	X(OUTPUT, "shelly_output", "gauge", "Output state of a switch or light (1 on, 0 off)")   \
-	X(POWER, "shelly_power_watts", "gauge", "Active power in watts")                         \
-	X(APPARENT_POWER, "shelly_apparent_power_voltamperes", "gauge",                          \
-	    "Apparent power in volt-amperes")                                                    \
-	X(VOLTAGE, "shelly_voltage_volts", "gauge", "Voltage in volts")                          \
-	X(CURRENT, "shelly_current_amperes", "gauge", "Current in amperes")                      \
-	X(POWER_FACTOR, "shelly_power_factor_ratio", "gauge", "Power factor (-1 to 1)")          \
-	X(FREQUENCY, "shelly_frequency_hertz", "gauge", "Mains frequency in hertz")              \
-	X(ENERGY, "shelly_energy_joules_total", "counter",                                       \
-	    "Energy consumed in joules (device counter; resets when the device does)")           \
-	X(RET_ENERGY, "shelly_returned_energy_joules_total", "counter",                          \
-	    "Energy returned to the grid in joules (device counter)")                            \
-	X(TEMPERATURE, "shelly_temperature_celsius", "gauge", "Temperature in degrees Celsius")  \
-	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)")                 \
-	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \
-	X(BRIGHTNESS, "shelly_light_brightness_ratio", "gauge", "Light brightness (0-1)")        \
-	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)")                      \
-	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm")                  \
-	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started")   \
-	X(UPDATE, "shelly_device_update_available", "gauge",                                     \
-	    "1 when a stable firmware update is offered")
+/* Per-reading series kept for /metrics: the metric table of model/fields.h. */
+#define POLLER_SAMPLES(X) FIELD_METRICS(X)
 
 enum poller_sample_kind {
 #define POLLER_SAMPLE_ENUM(id, name, type, help) PS_##id,
