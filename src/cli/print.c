@@ -44,6 +44,14 @@ vals(FILE *fp, enum field_comp c, const void *comp)
 			val(fp, f[i].label, field_get(&f[i], comp), f[i].prec, f[i].unit);
 }
 
+/* The start of a component's row: "  switch:0 on  " and its printed fields. */
+static void
+row(FILE *fp, const char *kind, int id, const char *word, enum field_comp c, const void *comp)
+{
+	fprintf(fp, "  %s:%d %-4s", kind, id, word);
+	vals(fp, c, comp);
+}
+
 static const char *
 onoff(int v)
 {
@@ -55,35 +63,31 @@ print_status(FILE *fp, const struct device_status *st)
 {
 	for (int i = 0; i < st->nswitches; i++) {
 		const struct dev_switch *s = &st->switches[i];
-		fprintf(fp, "  switch:%d %-4s", s->id, onoff(s->output));
+		row(fp, "switch", s->id, onoff(s->output), FIELD_SWITCH, s);
 		if (s->name[0]) {
 			fputs(" \"", fp);
 			print_safe(fp, s->name);
 			fputs("\"", fp);
 		}
-		vals(fp, FIELD_SWITCH, s);
 		if (s->overpower == 1 || s->overtemp == 1)
 			fputs(" ALARM", fp);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->ncovers; i++) {
 		const struct dev_cover *c = &st->covers[i];
-		fprintf(fp, "  cover:%d %s", c->id, cover_state_name(c->state));
-		vals(fp, FIELD_COVER, c);
+		row(fp, "cover", c->id, cover_state_name(c->state), FIELD_COVER, c);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->nlights; i++) {
 		const struct dev_light *l = &st->lights[i];
-		fprintf(fp, "  light:%d %-4s", l->id, onoff(l->output));
-		vals(fp, FIELD_LIGHT, l);
+		row(fp, "light", l->id, onoff(l->output), FIELD_LIGHT, l);
 		if (l->rgb[0] >= 0)
 			fprintf(fp, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->ninputs; i++) {
 		const struct dev_input *in = &st->inputs[i];
-		fprintf(fp, "  input:%d %s", in->id, onoff(in->state));
-		val(fp, "percent", in->percent, 0, " %");
+		row(fp, "input", in->id, onoff(in->state), FIELD_INPUT, in);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->nmeters; i++) {
@@ -100,12 +104,12 @@ print_status(FILE *fp, const struct device_status *st)
 	}
 	for (int i = 0; i < st->sensors.ntemps; i++) {
 		fprintf(fp, "  temperature:%d", st->sensors.temps[i].id);
-		val(fp, "", st->sensors.temps[i].temperature_c, 1, " C");
+		vals(fp, FIELD_TEMPERATURE, &st->sensors.temps[i]);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->sensors.nhums; i++) {
 		fprintf(fp, "  humidity:%d", st->sensors.hums[i].id);
-		val(fp, "", st->sensors.hums[i].humidity_pct, 1, " %");
+		vals(fp, FIELD_HUMIDITY, &st->sensors.hums[i]);
 		fputc('\n', fp);
 	}
 	if (!isnan(st->sensors.battery_pct)) {

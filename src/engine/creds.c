@@ -106,6 +106,14 @@ creds_found_done(struct creds_found *found)
 	memset(found, 0, sizeof *found);
 }
 
+void
+creds_found_take(struct creds_found *dst, struct creds_found *src)
+{
+	creds_found_done(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}
+
 /* Calls done with the operator's password (or its absence) for generation gen. */
 static void
 give_operator(struct creds *c, int must, int gen, creds_done_cb done, void *arg)

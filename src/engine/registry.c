@@ -171,18 +171,30 @@ config_cb(const struct shelly_reply *r, void *arg)
 	op_finish(op);
 }
 
+/*
+ * The start of every reply of a read: returns 1 when the read goes on, 0 when the reply ended
+ * it (a failure, now the op's outcome) or the op is gone (cancelled: arg may be freed).
+ */
+static int
+op_reply(struct registry_op *op, const struct shelly_reply *r)
+{
+	if (r->result == HTTP_CANCELLED)
+		return 0;
+	op->req = 0;
+	if (r->result != HTTP_OK) {
+		op_fail(op, r->result, r->cause);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
 	struct registry_op *op = arg;
 
-	if (r->result == HTTP_CANCELLED)
+	if (!op_reply(op, r))
 		return;
-	op->req = 0;
-	if (r->result != HTTP_OK) {
-		op_fail(op, r->result, r->cause);
-		return;
-	}
 	device_status_copy(&op->status, r->status);
 	device_ident_update_from_status(&op->ident, &op->status);
 	op->have_status = 1;
@@ -201,8 +213,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		op_fail(op, HTTP_AUTH_REQUIRED, cause);
 		return;
 	}
-	op->cred = *found;
-	memset(found, 0, sizeof *found); /* taken */
+	creds_found_take(&op->cred, found);
 	op->t.user = op->cred.user;
 	op->t.password = op->cred.password;
 	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
@@ -215,13 +226,8 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	struct creds_query q;
 	char *why;
 
-	if (r->result == HTTP_CANCELLED)
+	if (!op_reply(op, r))
 		return;
-	op->req = 0;
-	if (r->result != HTTP_OK) {
-		op_fail(op, r->result, r->cause);
-		return;
-	}
 	op->ident = *r->ident;
 	op->have_ident = 1;
 	if (r->pin != NULL)

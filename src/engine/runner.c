@@ -208,21 +208,26 @@ gen1_has_light_modes(const struct device_ident *id)
 static enum action_light
 light_kind(const struct device_ident *id)
 {
-	if (id->gen == 1) {
-		if (!gen1_has_light_modes(id))
-			return ACTION_LIGHT_PLAIN;
-		if (str_caseeq(id->mode, "color"))
-			return ACTION_LIGHT_COLOR;
-		if (str_caseeq(id->mode, "white"))
-			return ACTION_LIGHT_WHITE;
+	static const struct {
+		int gen;
+		const char *mode;
+		enum action_light light;
+	} kinds[] = {
+		{ 1, "color", ACTION_LIGHT_COLOR },
+		{ 1, "white", ACTION_LIGHT_WHITE },
+		{ 2, "rgb", ACTION_LIGHT_COLOR },
+		{ 2, "rgbcct", ACTION_LIGHT_COLOR },
+		{ 2, "rgbw", ACTION_LIGHT_RGBW },
+		{ 2, "cct", ACTION_LIGHT_CCT },
+	};
+	int gen = id->gen == 1 ? 1 : 2;
+	const char *mode = gen == 1 ? id->mode : id->profile;
+
+	if (gen == 1 && !gen1_has_light_modes(id))
 		return ACTION_LIGHT_PLAIN;
-	}
-	if (str_caseeq(id->profile, "rgb") || str_caseeq(id->profile, "rgbcct"))
-		return ACTION_LIGHT_COLOR;
-	if (str_caseeq(id->profile, "rgbw"))
-		return ACTION_LIGHT_RGBW;
-	if (str_caseeq(id->profile, "cct"))
-		return ACTION_LIGHT_CCT;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (kinds[i].gen == gen && str_caseeq(mode, kinds[i].mode))
+			return kinds[i].light;
 	return ACTION_LIGHT_PLAIN;
 }
 
@@ -359,8 +364,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		rdev_fail(dev, HTTP_AUTH_REQUIRED, cause);
 		return;
 	}
-	dev->cred = *found;
-	memset(found, 0, sizeof *found); /* taken */
+	creds_found_take(&dev->cred, found);
 	dev->t.user = dev->cred.user;
 	dev->t.password = dev->cred.password;
 	if (dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&

@@ -36,8 +36,6 @@ static const struct {
 struct exporter {
 	struct loop *loop;
 	struct fleet *fleet;
-	struct loop_timer *turn_timer; /* proves the loop turns, for /healthz */
-	uint64_t last_turn_ms;
 };
 
 /* What one pass over the devices writes. */
@@ -252,14 +250,11 @@ static void
 healthz_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
 {
 	struct exporter *ex = arg;
-	uint64_t age = loop_now_ms(ex->loop) - ex->last_turn_ms;
 
 	(void)req;
-	/* Answering at all means the loop turns; the turn timer proves it is not stuck. */
-	if (age > 10000)
-		httpd_reply_text(reply, 503, "loop stalled for %llu ms\n", (unsigned long long)age);
-	else
-		httpd_reply_text(reply, 200, "ok\n");
+	/* Answering at all means the one loop turns: the server runs on it. */
+	httpd_reply_text(reply, 200, "ok (%llu loop turns)\n",
+	    (unsigned long long)loop_turns(ex->loop));
 }
 
 static void
@@ -283,15 +278,6 @@ readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void 
 		httpd_reply_text(reply, 200, "ready: %zu devices\n", t.devices);
 }
 
-static void
-turn_cb(void *arg)
-{
-	struct exporter *ex = arg;
-
-	ex->last_turn_ms = loop_now_ms(ex->loop);
-	loop_timer_arm(ex->turn_timer, 1000);
-}
-
 struct exporter *
 exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet)
 {
@@ -302,16 +288,11 @@ exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet)
 	httpd_route(httpd, "GET", "/metrics", metrics_handler, ex);
 	httpd_route(httpd, "GET", "/healthz", healthz_handler, ex);
 	httpd_route(httpd, "GET", "/readyz", readyz_handler, ex);
-	ex->turn_timer = loop_timer_new(loop, turn_cb, ex);
-	turn_cb(ex);
 	return ex;
 }
 
 void
 exporter_free(struct exporter *ex)
 {
-	if (ex == NULL)
-		return;
-	loop_timer_free(ex->turn_timer);
 	free(ex);
 }
