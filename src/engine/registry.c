@@ -213,9 +213,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		op_fail(op, HTTP_AUTH_REQUIRED, cause);
 		return;
 	}
-	creds_found_take(&op->cred, found);
-	op->t.user = op->cred.user;
-	op->t.password = op->cred.password;
+	creds_found_take(&op->cred, found, &op->t);
 	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
 }
 

@@ -354,26 +354,27 @@ settings_cb(const struct shelly_reply *r, void *arg)
 	send_action(dev);
 }
 
+/* Gen1 bulbs and RGBWW say their colour/white mode only in /settings. */
+static int
+needs_light_mode(const struct rdev *dev)
+{
+	return dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
+	       gen1_has_light_modes(&dev->ident);
+}
+
 static void
 creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 {
 	struct rdev *dev = arg;
 
 	dev->waiting_creds = 0;
-	if (rc != 0) {
+	creds_found_take(&dev->cred, found, &dev->t);
+	if (rc != 0)
 		rdev_fail(dev, HTTP_AUTH_REQUIRED, cause);
-		return;
-	}
-	creds_found_take(&dev->cred, found);
-	dev->t.user = dev->cred.user;
-	dev->t.password = dev->cred.password;
-	if (dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
-	    gen1_has_light_modes(&dev->ident)) {
-		/* Bulbs and RGBWW say their colour/white mode only in /settings. */
+	else if (needs_light_mode(dev))
 		dev->req = shelly_config(dev->run->eng->http, &dev->t, settings_cb, dev);
-		return;
-	}
-	send_action(dev);
+	else
+		send_action(dev);
 }
 
 static void

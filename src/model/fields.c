@@ -9,6 +9,8 @@
 	{ key, label, unit, prec, FM_##metric, scale, FIELD_REAL, offsetof(struct st, member) }
 #define T(st, key, metric, member) \
 	{ key, NULL, "", 0, FM_##metric, 1, FIELD_TRI, offsetof(struct st, member) }
+/* A value the JSON object carries but neither a printed row nor a metric. */
+#define V(st, key, member) { key, NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct st, member) }
 #define S(st, key, member) { key, NULL, "", 0, FM_NONE, 1, FIELD_TEXT, offsetof(struct st, member) }
 /* The head (id, name) and tail (error codes, what changed it last) of an output. */
 #define HEAD(st) \
@@ -64,8 +66,8 @@ static const struct field light_fields[] = {
 	S(dev_light, "kind", kind),
 	T(dev_light, "output", OUTPUT, output),
 	R(dev_light, "brightness_pct", "brightness", " %", 0, BRIGHTNESS, 0.01, brightness_pct),
-	R(dev_light, "white", NULL, "", 0, NONE, 1, white),
-	R(dev_light, "color_temp_k", NULL, "", 0, NONE, 1, color_temp_k),
+	V(dev_light, "white", white),
+	V(dev_light, "color_temp_k", color_temp_k),
 	ELECTRICAL(dev_light),
 	ENERGY(dev_light),
 	TEMPERATURE(dev_light, NULL),
@@ -85,8 +87,8 @@ static const struct field light_fields[] = {
 
 static const struct field meter_fields[] = {
 	METERED(dev_meter),
-	R(dev_meter, "reactive_power_var", NULL, "", 1, NONE, 1, reactive_var),
-	R(dev_meter, "n_current_a", NULL, "", 3, NONE, 1, n_current_a),
+	V(dev_meter, "reactive_power_var", reactive_var),
+	V(dev_meter, "n_current_a", n_current_a),
 };
 
 static const struct field phase_fields[] = {
@@ -98,10 +100,10 @@ static const struct field input_fields[] = {
 	S(dev_input, "type", type),
 	T(dev_input, "state", NONE, state),
 	R(dev_input, "percent", "percent", " %", 0, NONE, 1, percent),
-	R(dev_input, "count_total", NULL, "", 0, NONE, 1, count_total),
-	R(dev_input, "frequency_hz", NULL, "", 1, NONE, 1, freq_hz),
+	V(dev_input, "count_total", count_total),
+	V(dev_input, "frequency_hz", freq_hz),
 	S(dev_input, "event", event),
-	R(dev_input, "event_count", NULL, "", 0, NONE, 1, event_cnt),
+	V(dev_input, "event_count", event_cnt),
 };
 
 static const struct field temperature_fields[] = {
