@@ -1010,7 +1010,10 @@ poller_stop(struct poller *p)
 		struct pdev *d = p->devs[i];
 		loop_timer_disarm(d->timer);
 		if (d->req != 0) {
+			/* Its reply (cancelled) finds no request: the device is free again. */
 			http_cancel(p->http, d->req);
+			d->req = 0;
+			d->stage = STAGE_IDLE;
 		}
 	}
 }
