@@ -202,15 +202,16 @@ int store_lease_release(struct store *s, const char *name, const char *holder, c
 int store_queue_status(struct store *s, const struct store_status *st);
 /* Queues a raw history sample; when the queue is full the oldest queued sample is dropped. */
 int store_queue_sample(struct store *s, const struct store_sample *smp);
-/* Queues an event (never dropped). */
+/* Queues an event; past the queue limit the oldest queued event is dropped. */
 int store_queue_event(struct store *s, const struct store_event *ev);
 /* Queues a last-seen update (the latest per MAC is kept). */
 int store_queue_seen(struct store *s, const char *mac, int64_t ts_ms);
 /* Items queued (statuses, samples, events, last-seen updates). */
 size_t store_queue_len(const struct store *s);
-/* Samples dropped because the queue was full, since open. */
+/* Samples and events dropped because the queue was full, since open. */
 uint64_t store_queue_dropped(const struct store *s);
-/* Sets how many samples the queue holds at most (default 100000, minimum 1). */
+/* Sets how many samples, and how many events, the queue holds at most (default 100000 each,
+ * minimum 1). */
 void store_set_queue_limit(struct store *s, size_t max_samples);
 /*
  * Writes everything queued in one transaction. On failure (disk full, I/O error, locked) the

@@ -805,12 +805,28 @@ store_queue_sample(struct store *s, const struct store_sample *smp)
 	return 0;
 }
 
+static void
+event_drop_oldest(struct store *s)
+{
+	free(s->ev[0]);
+	memmove(s->ev, s->ev + 1, (s->nev - 1) * sizeof *s->ev);
+	s->nev--;
+	s->dropped++;
+}
+
 int
 store_queue_event(struct store *s, const struct store_event *ev)
 {
 	if ((ev->mac[0] != '\0' && !mac_valid(ev->mac)) || ev->kind == NULL) {
 		log_error("store: event with invalid MAC or no kind dropped");
 		return -1;
+	}
+	if (s->nev >= s->smp_limit) {
+		/* The store cannot write: keep the newest, as for samples. */
+		if (s->dropped == 0)
+			log_warn("store: write queue full (%zu events), dropping the oldest",
+			    s->smp_limit);
+		event_drop_oldest(s);
 	}
 	if (s->nev == s->capev) {
 		s->capev = s->capev ? s->capev * 2 : 64;
@@ -862,6 +878,8 @@ store_set_queue_limit(struct store *s, size_t max_samples)
 	s->smp_limit = max_samples > 0 ? max_samples : 1;
 	while (s->smp_len > s->smp_limit)
 		sample_drop_oldest(s);
+	while (s->nev > s->smp_limit)
+		event_drop_oldest(s);
 }
 
 int
