@@ -18,14 +18,15 @@
 
 #define FIX "tests/fixtures/"
 
+/* Parses a status capture with parse and fails when a value fell outside the bounds. */
 static void
-check_gen1(const char *path)
+check_capture(const char *path, int (*parse)(const char *, size_t, struct device_status *, char **))
 {
 	struct device_status st;
 	size_t len;
 	char *body = fixture_slurp(path, &len), *cause = NULL;
 
-	if (gen1_parse_status(body, len, &st, &cause) != 0)
+	if (parse(body, len, &st, &cause) != 0)
 		fail_msg("%s: %s", path, cause);
 	if (st.out_of_range != 0)
 		fail_msg("%s: %d real values out of bounds", path, st.out_of_range);
@@ -34,18 +35,15 @@ check_gen1(const char *path)
 }
 
 static void
+check_gen1(const char *path)
+{
+	check_capture(path, gen1_parse_status);
+}
+
+static void
 check_gen2(const char *path)
 {
-	struct device_status st;
-	size_t len;
-	char *body = fixture_slurp(path, &len), *cause = NULL;
-
-	if (gen2_parse_status(body, len, &st, &cause) != 0)
-		fail_msg("%s: %s", path, cause);
-	if (st.out_of_range != 0)
-		fail_msg("%s: %d real values out of bounds", path, st.out_of_range);
-	device_status_done(&st);
-	free(body);
+	check_capture(path, gen2_parse_status);
 }
 
 /* What real devices send stays as it is. */
