@@ -186,6 +186,17 @@ char *store_setting_get(struct store *s, const char *key);
 int store_setting_set(struct store *s, const char *key, const char *value, char **cause);
 
 /*
+ * Devices held as unverified: something at another address claimed the device's MAC and could
+ * not be confirmed (discovery's mac_conflict). A held device gets no credentials until the
+ * operator confirms it (--add). Kept as the setting "hold:<mac>" with the reason as its value.
+ */
+int store_device_hold(struct store *s, const char *mac, const char *why, char **cause);
+/* The reason a device is held, or NULL when it is not (caller frees). */
+char *store_device_held(struct store *s, const char *mac);
+/* Ends the hold (no-op when not held). */
+int store_device_release(struct store *s, const char *mac, char **cause);
+
+/*
  * Takes the named lease for holder until now_ms + timeout_ms if it is free, expired or
  * already holder's. Returns 1 acquired, 0 held by another (*holder_out = that holder, caller
  * frees; holder_out may be NULL), -1 error.

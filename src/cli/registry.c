@@ -111,6 +111,7 @@ cli_add(struct app *app)
 		fprintf(stderr, "shelly-tui: cannot store the device: %s\n", cause);
 		goto out;
 	}
+	store_device_release(app->store, sd.mac, NULL); /* the operator confirmed it */
 	if (old != NULL && old->host != NULL &&
 	    (strcmp(old->host, dr.host) != 0 || old->port != dr.t.port)) {
 		char detail[600];

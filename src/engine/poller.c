@@ -27,6 +27,7 @@ struct pdev {
 	uint16_t port;
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
+	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
 	char error[512];
@@ -391,6 +392,11 @@ load_one_cb(const struct store_device *sd, void *arg)
 		store_status_free(last);
 	}
 	load_credentials(d, sd, lc->cfg);
+	{
+		char *held = store_device_held(p->store, d->mac);
+		d->held = held != NULL;
+		free(held);
+	}
 	if (is_new && p->running)
 		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
 	return 0;
@@ -433,7 +439,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->gen = d->gen;
 	t->mac = d->mac;
 	t->lane_limit = p->opts.lanes_gen2;
-	if (with_creds && d->password != NULL) {
+	if (with_creds && d->password != NULL && !d->held) {
 		t->user = d->user;
 		t->password = d->password;
 	}
@@ -822,7 +828,11 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	struct poller *p = d->p;
 	char msg[512];
 
-	snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
+	if (d->held && r->result == HTTP_AUTH_REQUIRED)
+		snprintf(msg, sizeof msg, "%s: credentials held back after a MAC conflict; "
+		    "confirm the device with --add", http_result_name(r->result));
+	else
+		snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
 	d->failures++;
 	d->verified_until_ms = 0;
 	if (r->result == HTTP_AUTH_REQUIRED)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -678,6 +679,41 @@ store_setting_set(struct store *s, const char *key, const char *value, char **ca
 	if (s->ops->setting_set(s->b, key, value, &why) != 0)
 		return fail(cause, why);
 	return 0;
+}
+
+static void
+hold_key(char key[32], const char *mac)
+{
+	snprintf(key, 32, "hold:%.12s", mac != NULL ? mac : "");
+}
+
+int
+store_device_hold(struct store *s, const char *mac, const char *why, char **cause)
+{
+	char key[32];
+
+	if (mac == NULL || !mac_valid(mac))
+		return fail(cause, xstrdup("hold: invalid MAC"));
+	hold_key(key, mac);
+	return store_setting_set(s, key, why != NULL && *why != '\0' ? why : "held", cause);
+}
+
+char *
+store_device_held(struct store *s, const char *mac)
+{
+	char key[32];
+
+	hold_key(key, mac);
+	return store_setting_get(s, key);
+}
+
+int
+store_device_release(struct store *s, const char *mac, char **cause)
+{
+	char key[32];
+
+	hold_key(key, mac);
+	return store_setting_set(s, key, NULL, cause);
 }
 
 static int
