@@ -14,6 +14,7 @@
 #include "cli/config.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
+#include "engine/lease.h"
 #include "engine/poller.h"
 #include "server/histogram.h"
 #include "server/httpd.h"
@@ -31,10 +32,10 @@ struct daemon {
 	struct app *app;
 	struct poller *poller;
 	struct httpd *httpd;
-	char holder[128];
+	struct lease *lease;	/* engine/lease: the lease keeper */
 	int leader;		/* holds the lease and polls */
-	struct loop_timer *flush_timer, *prune_timer, *lease_timer;
-	uint64_t flush_ms, lease_hb_ms, lease_timeout_ms;
+	struct loop_timer *flush_timer, *prune_timer;
+	uint64_t flush_ms;
 	uint64_t last_turn_ms;	/* for /healthz: the loop turned recently */
 	uint64_t flush_failures;
 	int64_t started_ms;
@@ -176,43 +177,24 @@ prune_cb(void *arg)
 }
 
 static void
-lease_cb(void *arg)
+leader_cb(int leader, void *arg)
 {
 	struct daemon *dm = arg;
-	struct store *st = dm->app->store;
-	char *cause = NULL, *other = NULL;
-	int r;
+	char *cause = NULL;
 
-	if (dm->leader) {
-		r = store_lease_heartbeat(st, LEASE_NAME, dm->holder, loop_wall_ms(),
-		    (int64_t)dm->lease_timeout_ms, &cause);
-		if (r == 0) {
-			log_warn("lost the poller lease; standing by");
-			dm->leader = 0;
-			poller_stop(dm->poller);
-			autodiscover_free(dm->ad);
-			dm->ad = NULL;
-		} else if (r < 0) {
-			log_warn("lease heartbeat failed: %s", cause);
-		}
-	} else {
-		r = store_lease_acquire(st, LEASE_NAME, dm->holder, loop_wall_ms(),
-		    (int64_t)dm->lease_timeout_ms, &other, &cause);
-		if (r == 1) {
-			log_info("holding the poller lease as %s; polling", dm->holder);
-			dm->leader = 1;
-			if (poller_load(dm->poller, dm->app->cfg, &cause) != 0)
-				log_error("cannot load devices: %s", cause);
-			poller_start(dm->poller);
-			discovery_start(dm);
-		} else if (r == 0)
-			log_info("poller lease held by %s; standing by", other ? other : "?");
-		else
-			log_warn("lease: %s", cause);
+	dm->leader = leader;
+	if (!leader) {
+		poller_stop(dm->poller);
+		autodiscover_free(dm->ad);
+		dm->ad = NULL;
+		return;
 	}
-	free(cause);
-	free(other);
-	loop_timer_arm(dm->lease_timer, dm->lease_hb_ms);
+	if (poller_load(dm->poller, dm->app->cfg, &cause) != 0) {
+		log_error("cannot load devices: %s", cause);
+		free(cause);
+	}
+	poller_start(dm->poller);
+	discovery_start(dm);
 }
 
 /* ---- HTTP endpoints ---- */
@@ -480,8 +462,6 @@ signal_cb(int sig, void *arg)
 static void
 daemon_done(struct daemon *dm)
 {
-	char *cause = NULL;
-
 	if (dm->poller != NULL)
 		poller_stop(dm->poller);
 	httpd_free(dm->httpd);
@@ -490,28 +470,32 @@ daemon_done(struct daemon *dm)
 	cfgsync_free(dm->cfgsync);
 	if (dm->app->store != NULL) {
 		do_flush(dm);
-		if (dm->leader)
-			store_lease_release(dm->app->store, LEASE_NAME, dm->holder, &cause);
-		free(cause);
+		lease_free(dm->lease);
 	}
 	poller_free(dm->poller);
 	loop_timer_free(dm->flush_timer);
 	loop_timer_free(dm->prune_timer);
-	loop_timer_free(dm->lease_timer);
 	loop_timer_free(dm->turn_timer);
 	for (int g = 0; g < NGENS; g++)
 		for (int r = 0; r < HTTP_RESULT_COUNT; r++)
 			free(dm->hist[g][r]);
 }
 
-static void
-holder_name(char *buf, size_t size, const char *what)
+/* The lease keeper for role; -1 (message printed) when the lease times are wrong. */
+static int
+daemon_lease(struct daemon *dm, const char *role)
 {
-	char host[64] = "?";
+	struct lease_opts lo = { LEASE_NAME, role, config_get_ms(dm->app->cfg, OPT_LEASE_HEARTBEAT),
+		config_get_ms(dm->app->cfg, OPT_LEASE_TIMEOUT) };
+	char *cause = NULL;
 
-	gethostname(host, sizeof host - 1);
-	host[sizeof host - 1] = '\0';
-	snprintf(buf, size, "%s:%s:%ld", what, host, (long)getpid());
+	dm->lease = lease_new(dm->app->loop, dm->app->store, &lo, leader_cb, dm, &cause);
+	if (dm->lease == NULL) {
+		fprintf(stderr, "shelly-tui: configuration: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -534,8 +518,6 @@ daemon_setup(struct app *app, struct daemon *dm)
 		return -1;
 	}
 	dm->flush_ms = config_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
-	dm->lease_hb_ms = config_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
-	dm->lease_timeout_ms = config_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
 	dm->flush_timer = loop_timer_new(app->loop, flush_cb, dm);
 	loop_timer_arm(dm->flush_timer, dm->flush_ms);
 	return 0;
@@ -554,21 +536,18 @@ cli_poll_once(struct app *app)
 	char *cause = NULL, *other = NULL;
 	int rc = EXIT_FAIL, r;
 
-	if (daemon_setup(app, &dm) != 0) {
+	if (daemon_setup(app, &dm) != 0 || daemon_lease(&dm, "poll-once") != 0) {
 		daemon_done(&dm);
 		return EXIT_FAIL;
 	}
-	holder_name(dm.holder, sizeof dm.holder, "poll-once");
-	r = store_lease_acquire(app->store, LEASE_NAME, dm.holder, loop_wall_ms(),
-	    (int64_t)dm.lease_timeout_ms, &other, &cause);
+	r = lease_acquire_once(dm.lease, &other);
 	if (r < 0) {
-		fprintf(stderr, "shelly-tui: lease: %s\n", cause);
+		fprintf(stderr, "shelly-tui: lease: %s\n", other);
 		goto out;
 	}
 	if (r == 0 && !app->args.set[CLI_FORCE]) {
-		fprintf(stderr,
-		    "shelly-tui: a live poller (%s) holds the lease; it polls the fleet already "
-		    "(use --force to poll anyway)\n", other ? other : "?");
+		fprintf(stderr, "shelly-tui: %s holds the lease; it polls the fleet already "
+		    "(use --force to poll anyway)\n", other);
 		goto out;
 	}
 	dm.leader = r == 1;
@@ -604,11 +583,10 @@ cli_headless(struct app *app)
 	const char *listen;
 	int rc = EXIT_FAIL;
 
-	if (daemon_setup(app, &dm) != 0) {
+	if (daemon_setup(app, &dm) != 0 || daemon_lease(&dm, "headless") != 0) {
 		daemon_done(&dm);
 		return EXIT_FAIL;
 	}
-	holder_name(dm.holder, sizeof dm.holder, "headless");
 	dm.started_ms = loop_wall_ms();
 	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] :
 	    config_get_str(app->cfg, OPT_LISTEN);
@@ -630,8 +608,7 @@ cli_headless(struct app *app)
 	turn_cb(&dm);
 	dm.prune_timer = loop_timer_new(app->loop, prune_cb, &dm);
 	loop_timer_arm(dm.prune_timer, 1000);
-	dm.lease_timer = loop_timer_new(app->loop, lease_cb, &dm);
-	lease_cb(&dm);
+	lease_start(dm.lease);
 	{
 		struct poller_stats ps;
 		const char *colon = strrchr(listen, ':');
