@@ -87,6 +87,9 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	dr->have_ident = 1;
 	if (r->pin != NULL)
 		dr->pin = xstrdup(r->pin);
+	/* First contact: the key /shelly showed is required of the requests with credentials. */
+	if (dr->t.https && dr->t.tls == HTTP_TLS_PIN && dr->t.pin == NULL)
+		dr->t.pin = dr->pin;
 	dr->t.gen = dr->ident.gen;
 	/* From here on, status replies must carry the MAC /shelly showed. */
 	dr->t.mac = dr->ident.mac[0] ? dr->ident.mac : NULL;

@@ -857,6 +857,29 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	poll_finished(d, r->result);
 }
 
+/*
+ * First contact over HTTPS (trust on first use): the key seen is stored with the device and
+ * required of every request after it, the credentialed ones first.
+ */
+static void
+learn_pin(struct pdev *d, const char *pin)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
+	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+		return;
+	set_str(&d->pin, pin);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, d->mac, sizeof sd.mac);
+	sd.tls_pin = pin;
+	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
+		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+		free(cause);
+	}
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
@@ -869,8 +892,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 		poll_failed(d, r);
 		return;
 	}
-	if (r->pin != NULL && (d->pin == NULL || d->pin[0] == '\0'))
-		set_str(&d->pin, r->pin);
+	learn_pin(d, r->pin);
 	d->failures = 0;
 	d->attempted = 1;
 	d->last_seen_ms = loop_wall_ms();
@@ -937,6 +959,8 @@ verify_cb(const struct shelly_reply *r, void *arg)
 	}
 	if (r->ident->sleep_mode == 1)
 		d->sleeps = 1;
+	if (strcmp(r->ident->mac, d->mac) == 0)
+		learn_pin(d, r->pin);
 	if (strcmp(r->ident->mac, d->mac) != 0) {
 		struct shelly_reply fake = *r;
 		char msg[512];
