@@ -986,7 +986,13 @@ pdev_poll(struct pdev *d)
 	if (d->req != 0)
 		return; /* still busy with the previous poll */
 	d->started_ms = loop_now_ms(d->p->loop);
-	if (d->gen == 0 || (d->password != NULL && d->verified_until_ms <= d->started_ms))
+	/*
+	 * Gen1 sends the password itself (HTTP Basic) to whoever answers: the address shows the
+	 * MAC before every poll with credentials. Gen2+ digest never sends it: verify_interval.
+	 */
+	if (d->gen == 0 ||
+	    (d->password != NULL && !d->held &&
+	        (d->gen == 1 || d->verified_until_ms <= d->started_ms)))
 		send_op(d, STAGE_VERIFY, 0);
 	else
 		send_op(d, STAGE_STATUS, 1);
