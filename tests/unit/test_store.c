@@ -606,7 +606,7 @@ test_event_queue_bounded(void **state)
 	(void)state;
 	store_set_queue_limit(s, 4);
 	for (int i = 0; i < 10; i++) {
-		char kind[8];
+		char kind[16];
 		struct store_event ev = { .ts_ms = i, .kind = kind };
 		snprintf(kind, sizeof kind, "k%d", i);
 		store_queue_event(s, &ev);
