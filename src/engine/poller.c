@@ -392,7 +392,9 @@ load_one_cb(const struct store_device *sd, void *arg)
 		store_status_free(last);
 	}
 	load_credentials(d, sd, lc->cfg);
-	{
+	d->held = 0;
+	if (d->password != NULL) {
+		/* A hold only withholds credentials: look it up for devices that have some. */
 		char *held = store_device_held(p->store, d->mac);
 		d->held = held != NULL;
 		free(held);
