@@ -24,7 +24,7 @@ struct lease {
 	unsigned long pidns;
 	int leader;
 	uint64_t last_ok_ms;	/* monotonic time of the last successful take or heartbeat */
-	char *last_other;	/* the holder last reported, to log a change once */
+	char *last_other;	/* the holder or error last reported, to log a change once */
 	struct loop_timer *timer;
 	lease_change_cb cb;
 	void *arg;
@@ -184,14 +184,16 @@ tick_cb(void *arg)
 			l->last_other = NULL;
 			if (l->cb != NULL)
 				l->cb(1, l->arg);
-		} else if (r == 0) {
-			if (l->last_other == NULL || strcmp(l->last_other, why) != 0)
+		} else if (l->last_other == NULL || strcmp(l->last_other, why) != 0) {
+			/* Said once per holder or error, not every heartbeat. */
+			if (r == 0)
 				log_info("poller lease held by %s; standing by", why);
+			else
+				log_warn("lease: %s", why);
 			free(l->last_other);
 			l->last_other = why;
 			why = NULL;
-		} else
-			log_warn("lease: %s", why);
+		}
 		free(why);
 	}
 	loop_timer_arm(l->timer, l->heartbeat_ms);
