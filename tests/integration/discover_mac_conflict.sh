@@ -53,6 +53,7 @@ claim; rc=$?
 row1=$(sql "SELECT gen, host, port, scheme, tls_pin FROM devices WHERE mac = '$M'")
 ev=$(sql "SELECT kind FROM events WHERE mac = '$M' ORDER BY id DESC LIMIT 1")
 [ $rc -eq 0 ] && [ "$row1" = "$row0" ] && [ "$ev" = mac_conflict ] && [ -n "$(sql "SELECT value FROM settings WHERE key = 'hold:$M'")" ] &&
+	[ "$(jq -c '[.summary.mac_conflicts, .summary.ip_changed, .devices[0].mac_conflict]' "$T_TMP/d.json")" = '[1,0,true]' ] &&
 	pass "$N: plain HTTP claim: registry unchanged (https, pin kept), mac_conflict event, device held" ||
 	fail "$N: plain HTTP claim" "rc=$rc '$row0' -> '$row1' event '$ev' $(head -c 300 "$T_TMP/d.err")"
 
