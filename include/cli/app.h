@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 #include "cli/args.h"
+#include "engine/engine.h"
 #include "net/http.h"
 
-struct config;
+struct conf;
 struct loop;
 struct http;
 struct guard;
@@ -22,13 +23,15 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct app {
 	struct cli_args args;
-	struct config *cfg;
+	struct conf *cfg;
 	char *config_path;
 	struct loop *loop;
 	struct http *http;
 	struct guard *guard;
 	struct store *store;
 	char *db_path;
+	struct creds *creds;
+	struct engine eng;	/* see app_engine */
 };
 
 /* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
@@ -40,29 +43,16 @@ int app_open_store(struct app *app);
 /* Returns 1 when the database app_open_store would open exists already, else 0. */
 int app_store_exists(struct app *app);
 /*
- * Splits HOST[:PORT] ("10.0.0.5", "10.0.0.5:8080", "[::1]:80", "::1") into host (malloc'd)
- * and port (0 when absent). Returns 0, or -1 with *cause.
+ * The engine context of this run (engine/engine.h), brought up to date with the fields
+ * above (the credential resolver is made on first use). Pass it to engine services.
  */
-int app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause);
-/*
- * The password for --user: --password-file, else SHELLY_TUI_PASSWORD, else a prompt on the
- * tty when there is one (echo off). Returns a malloc'd secret (free with config_secret_free)
- * or NULL when none is to be had (*cause says why, or NULL when none was asked for).
- */
-char *app_password(struct app *app, int must, char **cause);
+struct engine *app_engine(struct app *app);
 /*
  * mDNS goes to the multicast group 224.0.0.251 on every interface avahi uses, so it obeys the
  * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list
  * includes 224.0.0.251. Returns 1 when allowed, else 0 with *why (static text).
  */
 int app_mdns_allowed(const struct app *app, const char **why);
-/* The TLS mode the command line and configuration ask for. */
-enum http_tls app_tls_mode(const struct app *app);
-/* The CA file for HTTP_TLS_VERIFY (NULL: system default). */
-const char *app_ca_file(const struct app *app);
-/* Per-request timeouts (ms): --timeout, else the configuration. */
-uint32_t app_timeout_ms(const struct app *app);
-uint32_t app_connect_timeout_ms(const struct app *app);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 
@@ -77,6 +67,12 @@ int app_sync_config_devices(struct app *app);
 struct cfgsync *cfgsync_start(struct app *app, void (*done)(void *), void *arg);
 void cfgsync_free(struct cfgsync *cs);
 
+/*
+ * Parses the HOST[:PORT] of --probe and --add (the mode's argument) into req, with the
+ * command line's --https and --accept-cert; *host is malloc'd. Returns 0 or EXIT_USAGE.
+ */
+struct registry_req;
+int cli_device_req(struct app *app, const char *what, struct registry_req *req, char **host);
 int cli_probe(struct app *app);
 int cli_add(struct app *app);
 int cli_remove(struct app *app);

@@ -10,7 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
+#include "engine/creds.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/log.h"
@@ -22,6 +23,37 @@ static int
 guard_allow_cb(const char *host, void *arg)
 {
 	return guard_allows(arg, host);
+}
+
+/*
+ * Command-line options that set configuration options (--insecure, --ca-file, --timeout) go
+ * into the configuration as overrides, so every request target is built from one place
+ * (conf_target) and a reload keeps them. Returns 0, or -1 (message printed).
+ */
+static int
+apply_overrides(struct app *app)
+{
+	char *cause = NULL, ms[32];
+	int rc = 0;
+
+	if (app->args.set[CLI_INSECURE])
+		rc |= conf_override(app->cfg, "tls-mode", "insecure", &cause);
+	if (rc == 0 && app->args.set[CLI_CA_FILE]) {
+		rc |= conf_override(app->cfg, "tls-mode", "ca", &cause);
+		if (rc == 0)
+			rc |= conf_override(app->cfg, "tls-ca-file", app->args.val[CLI_CA_FILE],
+			    &cause);
+	}
+	if (rc == 0 && app->args.timeout_s > 0) {
+		snprintf(ms, sizeof ms, "%lums", (unsigned long)(app->args.timeout_s * 1000 + 0.5));
+		rc |= conf_override(app->cfg, "request-timeout", ms, &cause);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -36,19 +68,21 @@ app_init(struct app *app, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	app->cfg = config_new();
+	app->cfg = conf_new();
 	if (app->args.set[CLI_CONFIG])
 		app->config_path = xstrdup(app->args.val[CLI_CONFIG]);
 	else
-		app->config_path = config_default_path();
+		app->config_path = conf_default_path();
 	if (app->config_path != NULL &&
 	    (app->args.set[CLI_CONFIG] || access(app->config_path, F_OK) == 0) &&
-	    config_load(app->cfg, app->config_path, &cause) != 0) {
+	    conf_load(app->cfg, app->config_path, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
 		free(cause);
 		return EXIT_USAGE;
 	}
-	if (log_level_parse(config_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
+	if (apply_overrides(app) != 0)
+		return EXIT_USAGE;
+	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
 		log_set_level(level);
 	if (app->args.set[CLI_VERBOSE])
 		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
@@ -70,18 +104,19 @@ app_init(struct app *app, int argc, char **argv)
 	app->loop = loop_new();
 	app->http = http_new(app->loop);
 	http_set_allow(app->http, guard_allow_cb, app->guard);
-	http_set_max_inflight(app->http, (int)config_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
 	return EXIT_OK;
 }
 
 void
 app_done(struct app *app)
 {
+	creds_free(app->creds);
 	http_free(app->http);
 	store_free(app->store);
 	loop_free(app->loop);
 	guard_free(app->guard);
-	config_free(app->cfg);
+	conf_free(app->cfg);
 	free(app->config_path);
 	free(app->db_path);
 	if (app->loop != NULL)
@@ -94,7 +129,7 @@ static int
 db_path(struct app *app)
 {
 	char *cause = NULL;
-	const char *cfg_db = config_get_str(app->cfg, OPT_DB);
+	const char *cfg_db = conf_get_str(app->cfg, OPT_DB);
 
 	if (app->db_path != NULL)
 		return 0;
@@ -131,63 +166,6 @@ app_open_store(struct app *app)
 		return -1;
 	}
 	return 0;
-}
-
-int
-app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause)
-{
-	const char *colon;
-	char *end;
-	long p = 0;
-
-	*host = NULL;
-	*port = 0;
-	if (s == NULL || *s == '\0') {
-		*cause = xstrdup("empty address");
-		return -1;
-	}
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-		if (rb == NULL || rb == s + 1) {
-			*cause = xasprintf("'%s': missing ']'", s);
-			return -1;
-		}
-		*host = xstrndup(s + 1, (size_t)(rb - s - 1));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (rb[1] != '\0' && colon == NULL) {
-			*cause = xasprintf("'%s': junk after ']'", s);
-			goto fail;
-		}
-	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') != NULL) {
-		*host = xstrdup(s); /* a bare IPv6 address */
-		colon = NULL;
-	} else
-		*host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-	if ((*host)[0] == '\0') {
-		*cause = xasprintf("'%s': no host", s);
-		goto fail;
-	}
-	for (const char *c = *host; *c; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == ':' || *c == '_')) {
-			*cause = xasprintf("'%s': not a host name or address", s);
-			goto fail;
-		}
-	}
-	if (colon != NULL) {
-		errno = 0;
-		p = strtol(colon + 1, &end, 10);
-		if (errno || *end != '\0' || colon[1] == '\0' || p < 1 || p > 65535) {
-			*cause = xasprintf("'%s': port must be 1..65535", s);
-			goto fail;
-		}
-		*port = (uint16_t)p;
-	}
-	return 0;
-fail:
-	free(*host);
-	*host = NULL;
-	return -1;
 }
 
 static char *
@@ -227,27 +205,41 @@ prompt_password(void)
 	}
 }
 
-char *
-app_password(struct app *app, int must, char **cause)
+/* The resolver's prompt: the tty, with echo off, when stdin is one. */
+static void
+tty_prompt_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
 {
-	const char *env = getenv("SHELLY_TUI_PASSWORD");
-	char *s;
+	char *pw = NULL;
 
-	*cause = NULL;
-	if (app->args.set[CLI_PASSWORD_FILE]) {
-		char *ref = xasprintf("file:%s", app->args.val[CLI_PASSWORD_FILE]);
-		s = config_read_secret(ref, cause);
-		free(ref);
-		return s;
+	(void)user;
+	(void)why;
+	(void)arg;
+	if (isatty(STDIN_FILENO))
+		pw = prompt_password();
+	creds_prompt_answer(q, pw);
+	conf_secret_free(pw);
+}
+
+struct engine *
+app_engine(struct app *app)
+{
+	if (app->creds == NULL) {
+		struct creds_opts o;
+		memset(&o, 0, sizeof o);
+		o.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
+		o.password_file =
+		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
+		o.use_env = 1;
+		o.prompt_cb = tty_prompt_cb;
+		app->creds = creds_new(&o);
 	}
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	if (!must)
-		return NULL;
-	if (isatty(STDIN_FILENO) && (s = prompt_password()) != NULL)
-		return s;
-	*cause = xstrdup("a password is needed: use --password-file FILE or SHELLY_TUI_PASSWORD");
-	return NULL;
+	app->eng.loop = app->loop;
+	app->eng.http = app->http;
+	app->eng.guard = app->guard;
+	app->eng.store = app->store;
+	app->eng.conf = app->cfg;
+	app->eng.creds = app->creds;
+	return &app->eng;
 }
 
 int
@@ -257,51 +249,6 @@ app_mdns_allowed(const struct app *app, const char **why)
 		return 1;
 	*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251";
 	return 0;
-}
-
-enum http_tls
-app_tls_mode(const struct app *app)
-{
-	if (app->args.set[CLI_INSECURE])
-		return HTTP_TLS_INSECURE;
-	if (app->args.set[CLI_CA_FILE])
-		return HTTP_TLS_VERIFY;
-	switch (config_get_enum(app->cfg, OPT_TLS_MODE)) {
-	case 1:
-		return HTTP_TLS_VERIFY;
-	case 2:
-		return HTTP_TLS_INSECURE;
-	default:
-		return HTTP_TLS_PIN;
-	}
-}
-
-const char *
-app_ca_file(const struct app *app)
-{
-	const char *f;
-
-	if (app->args.set[CLI_CA_FILE])
-		return app->args.val[CLI_CA_FILE];
-	f = config_get_str(app->cfg, OPT_TLS_CA_FILE);
-	return f && f[0] ? f : NULL;
-}
-
-uint32_t
-app_timeout_ms(const struct app *app)
-{
-	if (app->args.timeout_s > 0)
-		return (uint32_t)(app->args.timeout_s * 1000 + 0.5);
-	return (uint32_t)config_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
-}
-
-uint32_t
-app_connect_timeout_ms(const struct app *app)
-{
-	uint32_t c = (uint32_t)config_get_ms(app->cfg, OPT_CONNECT_TIMEOUT);
-	uint32_t t = app_timeout_ms(app);
-
-	return c < t ? c : t;
 }
 
 int

@@ -1,0 +1,265 @@
+/*
+ * --action ACTION TARGET...: the command line's face of the action runner (engine/runner.h):
+ * it parses the action, runs it on every TARGET and prints the results in the order given;
+ * --list-actions prints the action table.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/app.h"
+#include "cli/print.h"
+#include "engine/runner.h"
+#include "shelly/action.h"
+#include "util/str.h"
+#include "util/json.h"
+
+/* Longest device text (ids) kept in a result line. */
+#define ACT_TEXT_MAX 200
+
+struct act_run {
+	struct app *app;
+	const struct action_info *ai;
+	struct action base; /* kind, channel, value */
+	struct runner *r;
+	int done;
+};
+
+int
+cli_list_actions(struct app *app)
+{
+	(void)app;
+	for (int k = 0; k < ACTION__COUNT; k++) {
+		const struct action_info *ai = action_info((enum action_kind)k);
+		const char *needs = ai->needs_id && ai->needs_value ? "channel,value"
+		                    : ai->needs_id                  ? "channel"
+		                    : ai->needs_value               ? "value"
+		                                                    : "-";
+		printf("%-18s %-14s %s\n", ai->name, needs, ai->help);
+	}
+	return EXIT_OK;
+}
+
+/* Parses an integer option in [lo, hi]; 0, or -1 with a usage message printed. */
+static int
+int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *out)
+{
+	const char *s = app->args.val[opt];
+	char *end;
+	long v;
+
+	errno = 0;
+	v = s != NULL ? strtol(s, &end, 10) : 0;
+	if (s == NULL || s[0] == '\0' || errno != 0 || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "shelly-tui: --%s wants a whole number %ld-%ld, not '",
+		    cli_option_name(opt), lo, hi);
+		print_safe(stderr, s);
+		fputs("'\n", stderr);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Checks the action, its channel and value against the table. Returns 0 or EXIT_USAGE. */
+static int
+parse_action(struct act_run *run)
+{
+	struct app *app = run->app;
+	const struct action_info *ai = action_find(app->args.mode_arg);
+
+	if (ai == NULL) {
+		fputs("shelly-tui: --action: unknown action '", stderr);
+		print_safe(stderr, app->args.mode_arg);
+		fputs("' (see --list-actions)\n", stderr);
+		return EXIT_USAGE;
+	}
+	run->ai = ai;
+	memset(&run->base, 0, sizeof run->base);
+	run->base.kind = ai->kind;
+	if (app->args.set[CLI_CHANNEL]) {
+		if (!ai->needs_id) {
+			fprintf(stderr, "shelly-tui: --action %s takes no --channel\n", ai->name);
+			return EXIT_USAGE;
+		}
+		if (int_option(app, CLI_CHANNEL, 0, ACTION_ID_MAX, &run->base.id) != 0)
+			return EXIT_USAGE;
+	}
+	if (ai->needs_value) {
+		if (!app->args.set[CLI_VALUE]) {
+			fprintf(stderr, "shelly-tui: --action %s needs --value %d-%d\n", ai->name,
+			    ACTION_VALUE_MIN, ACTION_VALUE_MAX);
+			return EXIT_USAGE;
+		}
+		if (int_option(
+		        app, CLI_VALUE, ACTION_VALUE_MIN, ACTION_VALUE_MAX, &run->base.value) != 0)
+			return EXIT_USAGE;
+	} else if (app->args.set[CLI_VALUE]) {
+		fprintf(stderr, "shelly-tui: --action %s takes no --value\n", ai->name);
+		return EXIT_USAGE;
+	}
+	if (app->args.nrest == 0) {
+		fprintf(stderr,
+		    "shelly-tui: --action %s: give at least one TARGET (a registered MAC, "
+		    "id or name, or HOST[:PORT])\n",
+		    ai->name);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static void
+print_text(const struct act_run *run)
+{
+	size_t n = runner_count(run->r, NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		struct runner_result res;
+		char *id;
+
+		runner_result(run->r, i, &res);
+		id = str_sanitize(res.id != NULL ? res.id : res.target, ACT_TEXT_MAX);
+		if (res.ok)
+			printf("OK   %s %s\n", id, res.ok_text != NULL ? res.ok_text : "done");
+		else
+			printf("FAIL %s %s: %s\n", id, http_result_name(res.result), res.error);
+		free(id);
+	}
+}
+
+static cJSON *
+string_or_null(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return cJSON_CreateNull();
+	{
+		char *c = str_sanitize(s, 0);
+		cJSON *j = cJSON_CreateString(c);
+		free(c);
+		return j;
+	}
+}
+
+static void
+print_json(const struct act_run *run, size_t nok)
+{
+	cJSON *root = cJSON_CreateObject(), *arr, *sum;
+	size_t n = runner_count(run->r, NULL);
+	char *text;
+
+	cJSON_AddStringToObject(root, "action", run->ai->name);
+	if (run->ai->needs_id)
+		cJSON_AddNumberToObject(root, "channel", run->base.id);
+	else
+		cJSON_AddNullToObject(root, "channel");
+	if (run->ai->needs_value)
+		cJSON_AddNumberToObject(root, "value", run->base.value);
+	else
+		cJSON_AddNullToObject(root, "value");
+	arr = cJSON_AddArrayToObject(root, "results");
+	for (size_t i = 0; i < n; i++) {
+		struct runner_result res;
+		const struct action_result *ar;
+		cJSON *o = cJSON_CreateObject();
+		int ok, fw;
+
+		runner_result(run->r, i, &res);
+		ar = res.ar;
+		ok = res.ok;
+		fw = run->base.kind == ACTION_FW_CHECK && ar != NULL && ar->has_update_info;
+		cJSON_AddItemToObject(o, "target", string_or_null(res.target));
+		cJSON_AddItemToObject(o, "id", string_or_null(res.id));
+		cJSON_AddItemToObject(o, "mac", string_or_null(res.mac));
+		cJSON_AddBoolToObject(o, "ok", ok);
+		cJSON_AddStringToObject(o, "result", http_result_name(res.result));
+		cJSON_AddItemToObject(o, "error", ok ? cJSON_CreateNull() : string_or_null(res.error));
+		cJSON_AddItemToObject(
+		    o, "message", ar != NULL ? string_or_null(ar->message) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "output",
+		    ok && ar->has_output ? cJSON_CreateBool(ar->output) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "position",
+		    ok && ar->has_position ? cJSON_CreateNumber(ar->position) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "brightness",
+		    ok && ar->has_brightness ? cJSON_CreateNumber(ar->brightness)
+		                             : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "update_available",
+		    fw ? cJSON_CreateBool(ar->update_available) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "new_version",
+		    fw && ar->update_available ? string_or_null(ar->new_version)
+		                               : cJSON_CreateNull());
+		cJSON_AddItemToArray(arr, o);
+	}
+	sum = cJSON_AddObjectToObject(root, "summary");
+	cJSON_AddNumberToObject(sum, "ok", (double)nok);
+	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok));
+	text = json_print(root, 1);
+	if (text == NULL)
+		abort();
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+static void
+done_cb(void *arg)
+{
+	((struct act_run *)arg)->done = 1;
+}
+
+int
+cli_action(struct app *app)
+{
+	struct act_run run;
+	struct runner_cbs cbs = { NULL, NULL, done_cb, &run };
+	size_t nok = 0, n;
+	char *cause = NULL;
+	int rc;
+
+	memset(&run, 0, sizeof run);
+	run.app = app;
+	if ((rc = parse_action(&run)) != EXIT_OK)
+		return rc;
+	/* The registry is read when it exists; --action never creates a database. */
+	if (app_store_exists(app) && app_open_store(app) != 0)
+		return EXIT_FAIL;
+	run.r = runner_new(app_engine(app), &run.base, (const char *const *)app->args.rest,
+	    (size_t)app->args.nrest, "cli", &cbs, &cause);
+	if (run.r == NULL) {
+		fputs("shelly-tui: --action: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	runner_set_tls(run.r, app->args.set[CLI_HTTPS] > 0, app->args.set[CLI_ACCEPT_CERT] > 0);
+	/* Everything is checked: from here on requests go out, all targets at once. */
+	runner_start(run.r);
+	if (!run.done && app_run_until(app, &run.done) != 0) {
+		fprintf(stderr, "shelly-tui: the event loop failed\n");
+		rc = EXIT_FAIL;
+	}
+	if (!run.done)
+		runner_cancel(run.r);
+	n = runner_count(run.r, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct runner_result res;
+		runner_result(run.r, i, &res);
+		nok += res.ok ? 1 : 0;
+	}
+	if (app->args.set[CLI_JSON])
+		print_json(&run, nok);
+	else
+		print_text(&run);
+	if (runner_audit(run.r, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: audit: ");
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+	}
+	runner_free(run.r);
+	if (rc != EXIT_OK)
+		return rc;
+	return nok == n ? EXIT_OK : EXIT_FAIL;
+}
