@@ -10,8 +10,9 @@
  * devices are "asleep": no backoff, no breaker, no offline events, last report kept.
  *
  * Credentials are sent only after GET /shelly at the device's address showed the registered
- * MAC (re-checked every verify_interval and after any failure); status replies are checked
- * for the MAC too. Results go to the store's write queue; the caller flushes it on a timer.
+ * MAC: before every poll of a Gen1 device (HTTP Basic sends the password itself), every
+ * verify_interval and after any failure for Gen2+ (digest); status replies are checked for the
+ * MAC too, and a Gen1 settings read follows the status reply that showed it. Results go to the store's write queue; the caller flushes it on a timer.
  * Devices are referred to by MAC, never by pointer, in requests: a removed device is safe.
  */
 #include <stddef.h>

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/poller.h"
 #include "store/store.h"
+#include "engine/lease.h"
 #include "util/guard.h"
 #include "util/histogram.h"
 #include "util/log.h"
@@ -30,10 +31,12 @@ struct fleet {
 	struct engine *eng;
 	int discovery, register_conf;
 	struct poller *poller;
-	char holder[128];
+	struct lease *lease; /* engine/lease: takes, renews and gives back the poller lease */
+	struct lease_opts lease_opts;
+	char role_name[32];
 	enum fleet_role role;
-	struct loop_timer *flush_timer, *prune_timer, *lease_timer;
-	uint64_t flush_ms, lease_hb_ms, lease_timeout_ms;
+	struct loop_timer *flush_timer, *prune_timer, *standby_timer;
+	uint64_t flush_ms, lease_hb_ms;
 	uint64_t flush_failures;
 	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
 	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
@@ -215,7 +218,7 @@ lead(struct fleet *f, int leader)
 	char *cause = NULL;
 
 	if (leader) {
-		log_info("holding the poller lease as %s; polling", f->holder);
+		log_info("holding the poller lease as %s; polling", lease_holder(f->lease));
 		f->role = FLEET_LEADER;
 		if (poller_load(f->poller, f->eng->conf, &cause) != 0) {
 			log_error("cannot load devices: %s", cause);
@@ -234,34 +237,20 @@ lead(struct fleet *f, int leader)
 }
 
 static void
-lease_cb(void *arg)
+leader_cb(int leader, void *arg)
+{
+	lead(arg, leader);
+}
+
+/* Standing by, the leader's results may change in the store every heartbeat: say so. */
+static void
+standby_cb(void *arg)
 {
 	struct fleet *f = arg;
-	struct store *st = f->eng->store;
-	char *cause = NULL, *other = NULL;
-	int r;
 
-	if (f->role == FLEET_LEADER) {
-		r = store_lease_heartbeat(st, LEASE_NAME, f->holder, loop_wall_ms(),
-		    (int64_t)f->lease_timeout_ms, &cause);
-		if (r == 0)
-			lead(f, 0);
-		else if (r < 0)
-			log_warn("lease heartbeat failed: %s", cause);
-	} else {
-		r = store_lease_acquire(st, LEASE_NAME, f->holder, loop_wall_ms(),
-		    (int64_t)f->lease_timeout_ms, &other, &cause);
-		if (r == 1)
-			lead(f, 1);
-		else if (r == 0) {
-			log_info("poller lease held by %s; standing by", other ? other : "?");
-			emit(f, FLEET_EV_STATUS, NULL); /* the leader's results may have changed */
-		} else
-			log_warn("lease: %s", cause);
-	}
-	free(cause);
-	free(other);
-	loop_timer_arm(f->lease_timer, f->lease_hb_ms);
+	if (f->role != FLEET_LEADER)
+		emit(f, FLEET_EV_STATUS, NULL);
+	loop_timer_arm(f->standby_timer, f->lease_hb_ms);
 }
 
 struct fleet *
@@ -269,25 +258,27 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 {
 	struct fleet *f = xcalloc(1, sizeof *f);
 	struct poller_opts po;
-	char host[64] = "?";
+	struct lease_opts lo;
 
 	f->eng = eng;
 	f->discovery = o->discovery;
 	f->register_conf = o->register_conf;
-	gethostname(host, sizeof host - 1);
-	host[sizeof host - 1] = '\0';
-	snprintf(f->holder, sizeof f->holder, "%s:%s:%ld", o->what != NULL ? o->what : "fleet",
-	    host, (long)getpid());
+	snprintf(f->role_name, sizeof f->role_name, "%s", o->what != NULL ? o->what : "fleet");
+	lo.name = LEASE_NAME;
+	lo.role = f->role_name;
+	lo.heartbeat_ms = conf_get_ms(eng->conf, OPT_LEASE_HEARTBEAT);
+	lo.timeout_ms = conf_get_ms(eng->conf, OPT_LEASE_TIMEOUT);
+	f->lease_opts = lo;
 	poller_opts_from_config(&po, eng->conf);
 	f->poller = poller_new(eng->loop, eng->http, eng->store, &po);
 	poller_set_observer(f->poller, observe_cb, f);
-	if (poller_load(f->poller, eng->conf, cause) != 0) {
+	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
+	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);
 		return NULL;
 	}
 	f->flush_ms = conf_get_ms(eng->conf, OPT_FLUSH_INTERVAL);
-	f->lease_hb_ms = conf_get_ms(eng->conf, OPT_LEASE_HEARTBEAT);
-	f->lease_timeout_ms = conf_get_ms(eng->conf, OPT_LEASE_TIMEOUT);
+	f->lease_hb_ms = lo.heartbeat_ms;
 	f->flush_timer = loop_timer_new(eng->loop, flush_cb, f);
 	loop_timer_arm(f->flush_timer, f->flush_ms);
 	return f;
@@ -310,31 +301,35 @@ fleet_start(struct fleet *f)
 		f->cfgsync = cfgsync_start(f->eng, changed_cb, f);
 	f->prune_timer = loop_timer_new(f->eng->loop, prune_cb, f);
 	loop_timer_arm(f->prune_timer, 1000);
-	f->lease_timer = loop_timer_new(f->eng->loop, lease_cb, f);
-	lease_cb(f);
+	f->standby_timer = loop_timer_new(f->eng->loop, standby_cb, f);
+	loop_timer_arm(f->standby_timer, f->lease_hb_ms);
+	if (f->lease == NULL) {
+		char *cause = NULL;
+		/* The times were checked by fleet_new; a keeper cannot fail here. */
+		f->lease = lease_new(f->eng->loop, f->eng->store, &f->lease_opts, leader_cb, f,
+		    &cause);
+		free(cause);
+	}
+	if (f->lease != NULL)
+		lease_start(f->lease);
 }
 
 void
 fleet_stop(struct fleet *f)
 {
-	char *cause = NULL;
-
 	poller_stop(f->poller);
 	autodiscover_free(f->ad);
 	f->ad = NULL;
 	cfgsync_free(f->cfgsync);
 	f->cfgsync = NULL;
 	loop_timer_free(f->prune_timer);
-	loop_timer_free(f->lease_timer);
-	f->prune_timer = f->lease_timer = NULL;
-	if (f->eng->store != NULL) {
+	loop_timer_free(f->standby_timer);
+	f->prune_timer = f->standby_timer = NULL;
+	if (f->eng->store != NULL)
 		do_flush(f);
-		if (f->role == FLEET_LEADER &&
-		    store_lease_release(f->eng->store, LEASE_NAME, f->holder, &cause) != 0) {
-			log_warn("lease not released: %s", cause);
-			free(cause);
-		}
-	}
+	/* Gives the lease back when held; fleet_start makes a new keeper. */
+	lease_free(f->lease);
+	f->lease = NULL;
 	f->role = FLEET_STANDBY;
 	f->started = 0;
 }
@@ -380,14 +375,20 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	char *other = NULL;
 	int r;
 
-	r = store_lease_acquire(f->eng->store, LEASE_NAME, f->holder, loop_wall_ms(),
-	    (int64_t)f->lease_timeout_ms, &other, cause);
-	if (r < 0)
+	if (f->lease == NULL) {
+		*cause = xstrdup("the fleet has no lease keeper");
 		return -1;
+	}
+	r = lease_acquire_once(f->lease, &other);
+	if (r < 0) {
+		*cause = xasprintf("lease: %s", other ? other : "?");
+		free(other);
+		return -1;
+	}
 	if (r == 0 && !force) {
-		*cause = xasprintf("a live poller (%s) holds the lease; it polls the fleet already "
+		*cause = xasprintf("%s holds the lease; it polls the fleet already "
 		                   "(use --force to poll anyway)",
-		    other ? other : "?");
+		    other ? other : "another poller");
 		free(other);
 		return -1;
 	}
@@ -506,7 +507,7 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 		t->store_error = t->store_healthy ? NULL : store_last_error(f->eng->store);
 	}
 	t->role = f->role;
-	t->holder = f->holder;
+	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";
 }
 
 const struct histogram *

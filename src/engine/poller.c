@@ -29,6 +29,7 @@ struct pdev {
 	uint16_t port;
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
+	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
 	char error[512];
@@ -368,6 +369,13 @@ load_one_cb(const struct store_device *sd, void *arg)
 		store_status_free(last);
 	}
 	load_credentials(d, sd, lc->cfg);
+	d->held = 0;
+	if (d->password != NULL) {
+		/* A hold only withholds credentials: look it up for devices that have some. */
+		char *held = store_device_held(p->store, d->mac);
+		d->held = held != NULL;
+		free(held);
+	}
 	if (is_new && p->running)
 		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
 	return 0;
@@ -410,7 +418,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->gen = d->gen;
 	t->mac = d->mac;
 	t->lane_limit = p->opts.lanes_gen2;
-	if (with_creds && d->password != NULL) {
+	if (with_creds && d->password != NULL && !d->held) {
 		t->user = d->user;
 		t->password = d->password;
 	}
@@ -770,7 +778,11 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	struct poller *p = d->p;
 	char msg[512];
 
-	snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
+	if (d->held && r->result == HTTP_AUTH_REQUIRED)
+		snprintf(msg, sizeof msg, "%s: credentials held back after a MAC conflict; "
+		    "confirm the device with --add", http_result_name(r->result));
+	else
+		snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
 	d->failures++;
 	d->verified_until_ms = 0;
 	if (r->result == HTTP_AUTH_REQUIRED)
@@ -795,6 +807,29 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	poll_finished(d, r->result);
 }
 
+/*
+ * First contact over HTTPS (trust on first use): the key seen is stored with the device and
+ * required of every request after it, the credentialed ones first.
+ */
+static void
+learn_pin(struct pdev *d, const char *pin)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
+	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+		return;
+	set_str(&d->pin, pin);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, d->mac, sizeof sd.mac);
+	sd.tls_pin = pin;
+	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
+		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+		free(cause);
+	}
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
@@ -807,8 +842,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 		poll_failed(d, r);
 		return;
 	}
-	if (r->pin != NULL && (d->pin == NULL || d->pin[0] == '\0'))
-		set_str(&d->pin, r->pin);
+	learn_pin(d, r->pin);
 	d->failures = 0;
 	d->attempted = 1;
 	d->last_seen_ms = loop_wall_ms();
@@ -875,6 +909,8 @@ verify_cb(const struct shelly_reply *r, void *arg)
 	}
 	if (r->ident->sleep_mode == 1)
 		d->sleeps = 1;
+	if (strcmp(r->ident->mac, d->mac) == 0)
+		learn_pin(d, r->pin);
 	if (strcmp(r->ident->mac, d->mac) != 0) {
 		struct shelly_reply fake = *r;
 		char msg[512];
@@ -900,7 +936,13 @@ pdev_poll(struct pdev *d)
 	if (d->req != 0)
 		return; /* still busy with the previous poll */
 	d->started_ms = loop_now_ms(d->p->loop);
-	if (d->gen == 0 || (d->password != NULL && d->verified_until_ms <= d->started_ms))
+	/*
+	 * Gen1 sends the password itself (HTTP Basic) to whoever answers: the address shows the
+	 * MAC before every poll with credentials. Gen2+ digest never sends it: verify_interval.
+	 */
+	if (d->gen == 0 ||
+	    (d->password != NULL && !d->held &&
+	        (d->gen == 1 || d->verified_until_ms <= d->started_ms)))
 		send_op(d, STAGE_VERIFY, 0);
 	else
 		send_op(d, STAGE_STATUS, 1);
@@ -958,7 +1000,10 @@ poller_stop(struct poller *p)
 		struct pdev *d = p->devs[i];
 		loop_timer_disarm(d->timer);
 		if (d->req != 0) {
+			/* Its reply (cancelled) finds no request: the device is free again. */
 			http_cancel(p->http, d->req);
+			d->req = 0;
+			d->stage = STAGE_IDLE;
 		}
 	}
 }

@@ -230,6 +230,9 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	op->have_ident = 1;
 	if (r->pin != NULL)
 		op->pin = xstrdup(r->pin);
+	/* First contact: the key /shelly showed is required of the requests with credentials. */
+	if (op->t.https && op->t.tls == HTTP_TLS_PIN && op->t.pin == NULL)
+		op->t.pin = op->pin;
 	if (registry_verify(op->eng, &op->ident, op->t.https, &op->reg, &q, &why) != 0) {
 		op_fail(op, HTTP_ERROR, why);
 		free(why);
@@ -406,6 +409,8 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.last_seen_ms = degraded ? 0 : now;
 	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
 		goto fail;
+	if (!degraded)
+		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */
 	moved_event(op, op->reg, now);
 	if (degraded)
 		failed_status(op, now);
