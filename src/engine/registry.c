@@ -428,17 +428,20 @@ op_store(struct registry_op *op, struct registry_result *res)
 fail:
 	free(op->error);
 	op->error = cause != NULL ? cause : xstrdup("?");
-	res->rc = -1;
 	res->cause = op->error;
+	res->rc = -1;
 	free(cred_ref);
 }
 
 void
 registry_op_free(struct registry_op *op)
 {
+	char *owned[7];
+
 	if (op == NULL)
 		return;
-	op->finished = 1; /* no call of done from here on */
+	/* No call of done from here on; what is in flight goes with the op. */
+	op->finished = 1;
 	if (op->req != 0)
 		http_cancel(op->eng->http, op->req);
 	if (op->waiting_creds)
@@ -446,13 +449,10 @@ registry_op_free(struct registry_op *op)
 	creds_found_done(&op->cred);
 	store_device_free(op->reg);
 	device_status_done(&op->status);
-	free(op->error);
-	free(op->pin);
-	free(op->pin_want);
-	free(op->host);
-	free(op->name);
-	free(op->cred_ref);
-	free(op->who);
+	owned[0] = op->error, owned[1] = op->pin, owned[2] = op->pin_want, owned[3] = op->host;
+	owned[4] = op->name, owned[5] = op->cred_ref, owned[6] = op->who;
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		free(owned[i]);
 	free(op);
 }
 
