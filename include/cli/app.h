@@ -90,6 +90,10 @@ int cli_discover(struct app *app);
 int cli_action(struct app *app);
 /* --list-actions: one line per device action (name, what it needs, help). */
 int cli_list_actions(struct app *app);
+/* --export FORMAT [-o FILE]: the fleet in FORMAT (cli/exchangecmd.c). */
+int cli_export(struct app *app);
+/* --import FILE [--dry-run] [--merge|--replace]: a validated, transactional restore. */
+int cli_import(struct app *app);
 /* Prints the --poll-once --json result: the registry with the fresh status of every device. */
 int cli_print_poll_summary(struct app *app);
 

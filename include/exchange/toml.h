@@ -71,9 +71,15 @@ const char *toml_type_name(enum toml_type type);
 /* Appends key as a TOML key: bare when it may be, else a basic string. */
 void toml_append_key(struct strbuf *sb, const char *key);
 /*
- * Appends s as a TOML basic string with its quotes: controls and DEL escaped, invalid UTF-8
- * replaced by U+FFFD (TOML documents are UTF-8), so any C string gives a valid value.
+ * Appends s as a TOML basic string with its quotes: controls, DEL and C1 escaped, invalid UTF-8
+ * replaced by U+FFFD (TOML documents are UTF-8), so any C string gives a valid value. The
+ * escapes used (\" \\ \n \t \uXXXX) make it a valid JSON string as well.
  */
 void toml_append_string(struct strbuf *sb, const char *s);
+
+/* Length of the valid UTF-8 sequence (a Unicode scalar value) at p, with *cp; 0 if invalid. */
+size_t toml_utf8_len(const unsigned char *p, const unsigned char *end, uint32_t *cp);
+/* Appends the UTF-8 encoding of the scalar value cp. */
+void toml_utf8_put(struct strbuf *sb, uint32_t cp);
 
 #endif

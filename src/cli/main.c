@@ -60,6 +60,12 @@ main(int argc, char **argv)
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
 		break;
+	case CLI_EXPORT:
+		rc = cli_export(&app);
+		break;
+	case CLI_IMPORT:
+		rc = cli_import(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "

@@ -165,9 +165,8 @@ toml_type_name(enum toml_type type)
 
 /* ---- UTF-8 and whitespace ---- */
 
-/* Length of the valid UTF-8 sequence at p (scalar values only), or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+size_t
+toml_utf8_len(const unsigned char *p, const unsigned char *end, uint32_t *cp)
 {
 	size_t n;
 	uint32_t c, min;
@@ -254,7 +253,7 @@ text_char(struct parser *ps, size_t *len)
 {
 	uint32_t cp;
 
-	*len = utf8_len((const unsigned char *)ps->p, (const unsigned char *)ps->end, &cp);
+	*len = toml_utf8_len((const unsigned char *)ps->p, (const unsigned char *)ps->end, &cp);
 	if (*len == 0)
 		return FAIL(ps, "invalid UTF-8");
 	if ((cp < 0x20 && cp != '\t') || cp == 0x7f)
@@ -298,8 +297,8 @@ skip_ws_nl(struct parser *ps)
 
 /* ---- strings ---- */
 
-static void
-append_utf8(struct strbuf *sb, uint32_t cp)
+void
+toml_utf8_put(struct strbuf *sb, uint32_t cp)
 {
 	char b[4];
 	size_t n;
@@ -339,7 +338,7 @@ hex_escape(struct parser *ps, int digits, struct strbuf *sb)
 	}
 	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return FAIL(ps, "escape is not a Unicode scalar value");
-	append_utf8(sb, cp);
+	toml_utf8_put(sb, cp);
 	return 0;
 }
 
@@ -492,6 +491,7 @@ read_key(struct parser *ps, struct key *k)
 		if (peek(ps, 0) == '"' || peek(ps, 0) == '\'') {
 			if (read_string(ps, &sb, 0) < 0) {
 				strbuf_done(&sb);
+				key_done(k);
 				return -1;
 			}
 		} else if (bare_char(peek(ps, 0))) {
@@ -499,6 +499,7 @@ read_key(struct parser *ps, struct key *k)
 				strbuf_append_char(&sb, *ps->p++);
 		} else {
 			strbuf_done(&sb);
+			key_done(k);
 			return FAIL(
 			    ps, at_end(ps) ? "expected a key" : "invalid character in a key");
 		}
@@ -583,8 +584,9 @@ table_header(struct parser *ps)
 			v->flags = F_AOT;
 			toml_table_add(parent, last, k.lens[k.n - 1], v);
 		} else if (v->type != TOML_ARRAY || !(v->flags & F_AOT)) {
+			fail_at(ps, ps->line_start, "'%s' is not an array of tables", last);
 			key_done(&k);
-			return fail_at(ps, ps->line_start, "'%s' is not an array of tables", last);
+			return -1;
 		}
 		ps->cur = new_table(ps, F_EXPLICIT);
 		ps->cur->line = line, ps->cur->col = col;
@@ -597,8 +599,9 @@ table_header(struct parser *ps)
 		v->flags = (v->flags & ~F_IMPLICIT) | F_EXPLICIT;
 		ps->cur = v;
 	} else {
+		fail_at(ps, ps->line_start, "table '%s' is already defined", last);
 		key_done(&k);
-		return fail_at(ps, ps->line_start, "table '%s' is already defined", last);
+		return -1;
 	}
 	key_done(&k);
 	return 0;
@@ -1065,7 +1068,7 @@ toml_append_string(struct strbuf *sb, const char *s)
 
 	strbuf_append_char(sb, '"');
 	while (p < end) {
-		n = utf8_len(p, end, &cp);
+		n = toml_utf8_len(p, end, &cp);
 		if (n == 0) {
 			strbuf_append(sb, "\xef\xbf\xbd");
 			p++;
