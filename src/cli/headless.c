@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
+#include "engine/export_schedule.h"
 #include "engine/poller.h"
 #include "util/histogram.h"
 #include "server/httpd.h"
@@ -43,6 +44,7 @@ struct daemon {
 	int stopping;
 	int once_done;
 	struct autodiscover *ad;	/* scheduled discovery and mDNS, while leader */
+	struct export_schedule *xs;	/* scheduled exports, while leader */
 	struct loop_timer *turn_timer;	/* proves the loop turns, for /healthz */
 	struct cfgsync *cfgsync;	/* registering new `device` lines after SIGHUP */
 	struct scan_targets *targets;	/* the configured discover-ranges */
@@ -192,6 +194,8 @@ lease_cb(void *arg)
 			poller_stop(dm->poller);
 			autodiscover_free(dm->ad);
 			dm->ad = NULL;
+			export_schedule_stop(dm->xs);
+			dm->xs = NULL;
 		} else if (r < 0) {
 			log_warn("lease heartbeat failed: %s", cause);
 		}
@@ -205,6 +209,7 @@ lease_cb(void *arg)
 				log_error("cannot load devices: %s", cause);
 			poller_start(dm->poller);
 			discovery_start(dm);
+			dm->xs = export_schedule_start(dm->app->loop, st, dm->app->cfg);
 		} else if (r == 0)
 			log_info("poller lease held by %s; standing by", other ? other : "?");
 		else
@@ -467,8 +472,11 @@ signal_cb(int sig, void *arg)
 			log_error("SIGHUP: devices not reloaded: %s", cause);
 			free(cause);
 		}
-		if (dm->leader)
+		if (dm->leader) {
 			discovery_start(dm);
+			export_schedule_stop(dm->xs);
+			dm->xs = export_schedule_start(dm->app->loop, dm->app->store, cfg);
+		}
 		log_info("SIGHUP: configuration and registry reloaded");
 		return;
 	}
@@ -486,6 +494,7 @@ daemon_done(struct daemon *dm)
 		poller_stop(dm->poller);
 	httpd_free(dm->httpd);
 	autodiscover_free(dm->ad);
+	export_schedule_stop(dm->xs);
 	scan_targets_free(dm->targets);
 	cfgsync_free(dm->cfgsync);
 	if (dm->app->store != NULL) {
