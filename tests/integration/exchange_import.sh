@@ -70,6 +70,20 @@ for case in "trunc.json:line" "trunc.toml:line 1, column" "type.json:devices\[2\
 	done
 	pass "$N: broken $file: exit 1, file/line/field named, nothing changed"
 done
+# A store failure on the last write of a valid file (a trigger refuses one device) rolls
+# the whole import back: one transaction, not one per device.
+cp "$DB" "$T_TMP/trig.db"
+sqlite3 "$T_TMP/trig.db" "UPDATE devices SET name = 'old' || mac; DELETE FROM settings WHERE key = 'ui.theme';
+CREATE TRIGGER refuse BEFORE UPDATE ON devices WHEN NEW.mac = 'aabbccddee0c'
+BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;"
+before=$(snapshot "$T_TMP/trig.db")
+"$SHELLY_TUI" --db "$T_TMP/trig.db" --import "$T_TMP/a.json" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q 'refused by test trigger' "$T_TMP/err" && grep -q 'nothing changed' "$T_TMP/err" &&
+	[ "$(snapshot "$T_TMP/trig.db")" = "$before" ]; then
+	pass "$N: a write failing late rolls the whole import back"
+else
+	fail "$N: rollback" "rc=$rc $(cat "$T_TMP/err")"
+fi
 # the line named is the line of the bad value
 line=$(grep -n '^port = 70000$' "$T_TMP/range.toml" | cut -d: -f1)
 "$SHELLY_TUI" --db "$T_TMP/target.db" --import "$T_TMP/range.toml" 2>&1 | grep -q "range.toml: line $line: " &&
