@@ -150,6 +150,22 @@ python3 "$T_TMP/csv_check.py" "$T_TMP/out.csv" mac,name,host,port,gen,model,fw,s
 	python3 "$T_TMP/csv_check.py" "$T_TMP/cols.csv" mac,name,discovered_via,state $ndev 2>"$T_TMP/py.err" &&
 	pass "$N: csv --columns" || fail "$N: csv --columns" "$(cat "$T_TMP/py.err")"
 
+# -o is atomic: temporary file in the same directory, fsync, rename, fsync of the directory
+if command -v strace >/dev/null 2>&1; then
+	strace -f -o "$T_TMP/trace" -e trace=openat,fsync,rename "$SHELLY_TUI" --db "$DB" --export toml -o "$T_TMP/at.toml"
+	seq=$(awk '/openat\(.*at\.toml\.tmp\..*O_CREAT/ { s = s "create " }
+		/^[0-9]+ +fsync\(/ { s = s "fsync " }
+		/rename\(.*at\.toml\.tmp\..*at\.toml"\)/ { s = s "rename " }
+		/openat\(.*O_DIRECTORY/ { s = s "dir " }
+		END { print s }' "$T_TMP/trace")
+	case $seq in
+	*"create fsync rename dir fsync"*) pass "$N: -o writes a temporary file, fsyncs, renames, fsyncs the directory" ;;
+	*) fail "$N: atomic write" "$seq" ;;
+	esac
+else
+	fail "$N: atomic write" "needs strace"
+fi
+
 # usage errors exit 2; a file that cannot be written exits 1 and leaves nothing
 "$SHELLY_TUI" --db "$DB" --export csv --columns mac,bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'bogus' "$T_TMP/err" && pass "$N: unknown column exits 2" || fail "$N: unknown column" "rc=$rc"
