@@ -277,11 +277,19 @@ void
 export_schedule_stop(struct export_schedule *es)
 {
 	int status;
+	pid_t r = 0;
 
 	if (es == NULL)
 		return;
-	if (es->pid > 0)
-		(void)waitpid(es->pid, &status, 0); /* let a commit in progress finish */
+	/* A commit in progress may finish (5 s at most; git has no terminal to wait on). */
+	for (int i = 0; es->pid > 0 && i < 250 && (r = waitpid(es->pid, &status, WNOHANG)) == 0;
+	     i++)
+		nanosleep(&(struct timespec){0, REAP_MS * 1000000L}, NULL);
+	if (es->pid > 0 && r == 0) {
+		log_warn("export: git did not finish; stopping it");
+		kill(es->pid, SIGTERM);
+		(void)waitpid(es->pid, &status, 0);
+	}
 	loop_timer_free(es->timer);
 	loop_timer_free(es->reap);
 	free(es->dir);
