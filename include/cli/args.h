@@ -35,6 +35,10 @@
 	    "List every /metrics family of --headless with its type and help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
+	    "Write the fleet as FORMAT (json toml csv hosts dhcp-isc dnsmasq kea) to stdout or -o") \
+	X(IMPORT, "import", 0, 1, "FILE", 1, \
+	    "Restore a json or toml export: validated first, then applied in one transaction") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -69,6 +73,16 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
+	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
+	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
+	    "--export json or toml with the stored device passwords") \
+	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
+	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, "--import: validate and report, change nothing") \
+	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
+	X(REPLACE, "replace", 0, 0, NULL, 0, \
+	    "--import also removes devices and settings that the file does not hold") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

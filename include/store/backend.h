@@ -35,7 +35,7 @@ struct store_ops {
 	int (*put_sample)(void *b, const struct store_sample *smp, char **cause);
 	int (*put_event)(void *b, const struct store_event *ev, char **cause);
 
-	/* Direct writes, each its own transaction. */
+	/* Direct writes, each its own transaction (or the one of begin, until commit/rollback). */
 	int (*device_upsert)(void *b, const struct store_device *d, char **cause);
 	/* Returns 1 deleted, 0 no such MAC, -1 error. */
 	int (*device_delete)(void *b, const char *mac, char **cause);
@@ -58,6 +58,8 @@ struct store_ops {
 	/* Returns 1 with *value (caller frees), 0 not set, -1 error. */
 	int (*setting_get)(void *b, const char *key, char **value, char **cause);
 	int (*setting_set)(void *b, const char *key, const char *value, char **cause);
+	/* Calls cb for every setting, ordered by key (cb must not call the store). */
+	int (*setting_list)(void *b, store_setting_cb cb, void *arg, char **cause);
 
 	int (*lease_acquire)(void *b, const char *name, const char *holder, int64_t now_ms,
 	    int64_t timeout_ms, char **holder_out, char **cause);

@@ -5,6 +5,7 @@
 #include "cli/app.h"
 #include "cli/cmd_action.h"
 #include "cli/cmd_discover.h"
+#include "cli/exchangecmd.h"
 #include "cli/headless.h"
 #include "cli/probe.h"
 #include "cli/registry.h"
@@ -68,6 +69,12 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_METRICS:
 		exporter_list_metrics(stdout);
+		break;
+	case CLI_EXPORT:
+		rc = cli_export(&app);
+		break;
+	case CLI_IMPORT:
+		rc = cli_import(&app);
 		break;
 	default:
 		fprintf(stderr,

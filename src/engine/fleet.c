@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/poller.h"
 #include "store/store.h"
+#include "engine/export_schedule.h"
 #include "engine/lease.h"
 #include "util/guard.h"
 #include "util/histogram.h"
@@ -40,6 +41,7 @@ struct fleet {
 	uint64_t flush_failures;
 	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
 	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
+	struct export_schedule *xs; /* scheduled exports, while leader */
 	struct scan_targets *targets; /* the configured discover-ranges */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
 	fleet_event_cb ev_cb;
@@ -110,7 +112,20 @@ load_targets(struct fleet *f)
 	}
 }
 
-/* (Re)starts discovery from the configuration: ranges every discover-interval, mDNS always. */
+/* Stops the leader's background jobs: discovery and scheduled exports. */
+static void
+jobs_stop(struct fleet *f)
+{
+	autodiscover_free(f->ad);
+	f->ad = NULL;
+	export_schedule_stop(f->xs);
+	f->xs = NULL;
+}
+
+/*
+ * (Re)starts the leader's background jobs from the configuration: scheduled exports, and
+ * discovery (ranges every discover-interval, mDNS always).
+ */
 static void
 discovery_start(struct fleet *f)
 {
@@ -118,10 +133,10 @@ discovery_start(struct fleet *f)
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 
-	autodiscover_free(f->ad);
-	f->ad = NULL;
+	jobs_stop(f);
 	if (!f->discovery)
 		return;
+	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
 	load_targets(f);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
@@ -231,8 +246,7 @@ lead(struct fleet *f, int leader)
 		log_warn("lost the poller lease; standing by");
 		f->role = FLEET_STANDBY;
 		poller_stop(f->poller);
-		autodiscover_free(f->ad);
-		f->ad = NULL;
+		jobs_stop(f);
 	}
 	emit(f, FLEET_EV_ROLE, NULL);
 }
@@ -319,8 +333,7 @@ void
 fleet_stop(struct fleet *f)
 {
 	poller_stop(f->poller);
-	autodiscover_free(f->ad);
-	f->ad = NULL;
+	jobs_stop(f);
 	cfgsync_free(f->cfgsync);
 	f->cfgsync = NULL;
 	loop_timer_free(f->prune_timer);

@@ -213,6 +213,7 @@ static const char *const migrations[] = {
 	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "                         \
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                     \
 	X(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                            \
+	X(SETTING_LIST, "SELECT key, value FROM settings ORDER BY key")                  \
 	X(LEASE_GET, "SELECT holder, expires_ts FROM lease WHERE name = ?1")             \
 	X(LEASE_PUT,                                                                     \
 	    "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) "     \
@@ -262,6 +263,7 @@ struct sq {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
+	int batch; /* inside begin/commit: direct writes join that transaction */
 };
 
 static int
@@ -420,6 +422,8 @@ tx_rollback(struct sq *b)
 static int
 tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
 {
+	if (b->batch)
+		return run(b, i, cause, what);
 	if (tx_begin(b, cause) != 0) {
 		done(stmt(b, i));
 		return -1;
@@ -681,19 +685,30 @@ sq_open(const char *path, void **out, char **cause)
 static int
 sq_begin(void *v, char **cause)
 {
-	return tx_begin(v, cause);
+	struct sq *b = v;
+
+	if (tx_begin(b, cause) != 0)
+		return -1;
+	b->batch = 1;
+	return 0;
 }
 
 static int
 sq_commit(void *v, char **cause)
 {
-	return tx_commit(v, cause);
+	struct sq *b = v;
+
+	b->batch = 0;
+	return tx_commit(b, cause);
 }
 
 static void
 sq_rollback(void *v)
 {
-	tx_rollback(v);
+	struct sq *b = v;
+
+	b->batch = 0;
+	tx_rollback(b);
 }
 
 static int
@@ -1132,6 +1147,28 @@ sq_setting_set(void *v, const char *key, const char *value, char **cause)
 	return tx_run(b, i, cause, "writing a setting");
 }
 
+static int
+sq_setting_list(void *v, store_setting_cb cb, void *arg, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = stmt(b, ST_SETTING_LIST);
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = col_text(st, 0), *value = col_text(st, 1);
+
+		if (cb(key != NULL ? key : "", value != NULL ? value : "", arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "listing settings (%s)", b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
 /* Leases. */
 
 static int
@@ -1471,6 +1508,7 @@ static const struct store_ops sqlite_ops = {
 	.audit_list = sq_audit_list,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
+	.setting_list = sq_setting_list,
 	.lease_acquire = sq_lease_acquire,
 	.lease_heartbeat = sq_lease_heartbeat,
 	.lease_release = sq_lease_release,
