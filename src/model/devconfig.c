@@ -871,6 +871,10 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 	}
 	memcpy(name, p, nl);
 	name[nl] = '\0';
+	if (strlen(name) != nl) {
+		*cause = xstrdup("NUL byte in field name");
+		return -1;
+	}
 	if (devconfig_parse_name(name, &f, &index, &why) != 0) {
 		*cause = xasprintf("%s: %s", str_is_safe(name) ? name : "field", why);
 		free(why);

@@ -36,7 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		devconfig_template_write(&r, NULL, fp);
 		fclose(fp);
-		if (devconfig_template_parse(buf, blen, &back, &cause) != 0 || back.n != r.n)
+		/* Secrets are never written out. */
+		size_t kept = 0;
+		for (size_t i = 0; i < r.n; i++)
+			kept += !(devconfig_field(r.e[i].field)->flags & DCF_SECRET);
+		if (devconfig_template_parse(buf, blen, &back, &cause) != 0 || back.n != kept)
 			abort();
 		devconfig_done(&back);
 		free(buf);
