@@ -5,7 +5,7 @@
  * What one run of shelly-tui holds (STYLE.md: everything hangs off one struct app): the
  * command line, the configuration, the loop, the HTTP client behind the network guard, and the
  * store once a mode opens it. The mode functions (cli_probe, cli_headless, ...) return the
- * process exit status: 0 ok, 1 runtime failure, 2 usage error.
+ * process exit status: 0 ok, 1 runtime failure, 2 usage error, 3 drift found (--drift).
  */
 #include <stdint.h>
 
@@ -90,6 +90,16 @@ int cli_discover(struct app *app);
 int cli_action(struct app *app);
 /* --list-actions: one line per device action (name, what it needs, help). */
 int cli_list_actions(struct app *app);
+/*
+ * Configuration (src/cli/configcmd.c): --config-get, --config-set, --config-fields,
+ * --template-save, --drift (exit 3 when anything drifted) and --apply.
+ */
+int cli_config_get(struct app *app);
+int cli_config_set(struct app *app);
+int cli_config_fields(struct app *app);
+int cli_template_save(struct app *app);
+int cli_drift(struct app *app);
+int cli_apply(struct app *app);
 /* Prints the --poll-once --json result: the registry with the fresh status of every device. */
 int cli_print_poll_summary(struct app *app);
 

@@ -33,6 +33,18 @@
 	    "List the device actions of --action with what they need and their help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(CONFIG_GET, "config-get", 0, 1, "TARGET", 1, \
+	    "Print the typed configuration of TARGET (and of more TARGET operands)") \
+	X(CONFIG_SET, "config-set", 0, 1, "FIELD=VALUE", 1, \
+	    "Set fields (more FIELD=VALUE operands) on each TARGET; read back, restored on failure") \
+	X(CONFIG_FIELDS, "config-fields", 0, 0, NULL, 1, \
+	    "List the configuration fields: name, type, generations, range and help") \
+	X(TEMPLATE_SAVE, "template-save", 0, 1, "NAME", 1, \
+	    "Keep the configuration of the --from device as template NAME (a file)") \
+	X(DRIFT, "drift", 0, 0, NULL, 1, \
+	    "Compare each TARGET with --template NAME; exit status 3 when anything drifted") \
+	X(APPLY, "apply", 0, 0, NULL, 1, \
+	    "Bring each TARGET to a template ([NAME] TARGET... or --template NAME)") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -67,6 +79,16 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(TEMPLATE, "template", 0, 1, "NAME", 0, "Template of --drift and --apply") \
+	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
+	X(FIELDS, "fields", 0, 1, "LIST", 0, \
+	    "Fields or prefixes (comma-separated) --template-save keeps, identity ones included") \
+	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
+	    "--config-set, --apply: list actual -> desired per field and change nothing") \
+	X(ALLOW_REBOOT, "allow-reboot", 0, 0, NULL, 0, \
+	    "Reboot a device after a change when the device says it needs it") \
+	X(ALLOW_NETWORK_CHANGE, "allow-network-change", 0, 0, NULL, 0, \
+	    "Allow changes that may cut a device off the network (WiFi station, static IP, AP)") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

@@ -60,6 +60,24 @@ main(int argc, char **argv)
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
 		break;
+	case CLI_CONFIG_GET:
+		rc = cli_config_get(&app);
+		break;
+	case CLI_CONFIG_SET:
+		rc = cli_config_set(&app);
+		break;
+	case CLI_CONFIG_FIELDS:
+		rc = cli_config_fields(&app);
+		break;
+	case CLI_TEMPLATE_SAVE:
+		rc = cli_template_save(&app);
+		break;
+	case CLI_DRIFT:
+		rc = cli_drift(&app);
+		break;
+	case CLI_APPLY:
+		rc = cli_apply(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "

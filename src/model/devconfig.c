@@ -1028,8 +1028,13 @@ render_value(const char *v, const struct devconfig_vars *vars, struct strbuf *ou
 		}
 		val = var_value(vars, v + 2, (size_t)(close - v - 2));
 		if (val == NULL) {
-			*cause = xasprintf("unknown or unset variable ${%.*s}",
-			    (int)(close - v - 2 > 32 ? 32 : close - v - 2), v + 2);
+			char *var = xstrndup(
+			    v + 2, (size_t)(close - v - 2) > 32 ? 32 : (size_t)(close - v - 2));
+			if (str_is_safe(var))
+				*cause = xasprintf("unknown or unset variable ${%s}", var);
+			else
+				*cause = xstrdup("unknown variable");
+			free(var);
 			return -1;
 		}
 		strbuf_append(out, val);
