@@ -85,7 +85,7 @@ int cli_action(struct app *app);
 int cli_list_actions(struct app *app);
 /*
  * Configuration (src/cli/configcmd.c): --config-get, --config-set, --config-fields,
- * --template-save, --drift (exit 3 when anything drifted) and --apply.
+ * --template-save, --drift (exit 3 when anything drifted), --apply, @GROUP targets.
  */
 int cli_config_get(struct app *app);
 int cli_config_set(struct app *app);
@@ -93,6 +93,13 @@ int cli_config_fields(struct app *app);
 int cli_template_save(struct app *app);
 int cli_drift(struct app *app);
 int cli_apply(struct app *app);
+/* --clone SOURCE TARGET..., --group-add/-remove/-list/-template, --pending. */
+int cli_clone(struct app *app);
+int cli_group_add(struct app *app);
+int cli_group_remove(struct app *app);
+int cli_group_list(struct app *app);
+int cli_group_template(struct app *app);
+int cli_pending(struct app *app);
 /* Prints the --poll-once --json result: the registry with the fresh status of every device. */
 int cli_print_poll_summary(struct app *app);
 

@@ -45,6 +45,18 @@
 	    "Compare each TARGET with --template NAME; exit status 3 when anything drifted") \
 	X(APPLY, "apply", 0, 0, NULL, 1, \
 	    "Bring each TARGET to a template ([NAME] TARGET... or --template NAME)") \
+	X(CLONE, "clone", 0, 1, "SOURCE", 1, \
+	    "Copy SOURCE's configuration (no identity, no secrets) onto each TARGET of its model") \
+	X(GROUP_ADD, "group-add", 0, 1, "GROUP", 1, \
+	    "Add the registered TARGETs to GROUP (created if needed); @GROUP names it as a TARGET") \
+	X(GROUP_REMOVE, "group-remove", 0, 1, "GROUP", 1, \
+	    "Remove the TARGETs from GROUP, or the whole group when none is given") \
+	X(GROUP_LIST, "group-list", 0, 0, NULL, 1, \
+	    "List the groups with their template and members") \
+	X(GROUP_TEMPLATE, "group-template", 0, 1, "GROUP", 1, \
+	    "Make GROUP follow the template named by the operand (\"\" detaches it)") \
+	X(PENDING, "pending", 0, 0, NULL, 1, \
+	    "List configuration changes queued for offline devices, and what became of them") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -61,7 +73,7 @@
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
-	    "--poll-once despite a live poller's lease; --discover of ranges over a /16") \
+	    "--poll-once despite a live poller's lease; --discover over a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
 	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \

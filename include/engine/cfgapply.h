@@ -75,7 +75,7 @@ struct cfgapply;
  */
 struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target *t,
     const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg);
-/* Cancels what is in flight (no callback) and frees. */
+/* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
 void cfgapply_free(struct cfgapply *a);
 
 /* "ok", "unchanged", "dry-run", "refused", "unreachable", "restored", "failed", "verify-failed". */

@@ -23,6 +23,7 @@
 #include "cli/print.h"
 #include "engine/cfgapply.h"
 #include "model/devconfig.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/json.h"
 #include "util/loop.h"
@@ -34,6 +35,10 @@ enum { EXIT_DRIFT = 3 };
 /* One TARGET and what became of it. */
 struct cfg_dev {
 	const char *arg;
+	const char *group; /* the @GROUP this TARGET came from, or NULL */
+	struct store_device *reg; /* the registered device, or NULL */
+	int queued; /* offline: the change waits in the queue */
+	int refused; /* reached, but no desired configuration could be made */
 	char *hostport; /* what devread reads */
 	struct devread dr;
 	int have_dr, ready;
@@ -54,6 +59,8 @@ struct cfg_run {
 	size_t n, ndone;
 	int done;
 	const char *verb; /* "config-get", "config-set", "drift", "apply" */
+	char **owned; /* strings of expanded @GROUPs */
+	size_t nowned;
 };
 
 /* --- Fields list ---------------------------------------------------------------------------- */
@@ -220,11 +227,12 @@ name_find_cb(const struct store_device *d, void *arg)
 
 /* TARGET -> HOST[:PORT]: a registered device's address, else the TARGET itself. */
 static char *
-resolve(struct app *app, const char *arg, char **cause)
+resolve(struct app *app, const char *arg, struct store_device **reg, char **cause)
 {
 	struct store_device *d = NULL;
 	char *out;
 
+	*reg = NULL;
 	if (app->store != NULL && (d = store_device_find(app->store, arg)) == NULL) {
 		struct name_find m = {arg, NULL, 0};
 		store_device_list(app->store, name_find_cb, &m, NULL);
@@ -247,7 +255,7 @@ resolve(struct app *app, const char *arg, char **cause)
 	out = d->port > 0 ? (strchr(d->host, ':') ? xasprintf("[%s]:%d", d->host, d->port)
 	                                          : xasprintf("%s:%d", d->host, d->port))
 	                  : xstrdup(d->host);
-	store_device_free(d);
+	*reg = d;
 	return out;
 }
 
@@ -275,7 +283,7 @@ identify_all(struct cfg_run *run)
 		struct cfg_dev *d = &run->devs[i];
 		char *cause = NULL;
 		int rc;
-		if ((d->hostport = resolve(run->app, d->arg, &cause)) == NULL) {
+		if ((d->hostport = resolve(run->app, d->arg, &d->reg, &cause)) == NULL) {
 			dev_error(d, "%s", cause);
 			free(cause);
 			continue;
@@ -312,6 +320,28 @@ progress_cb(const char *line, void *arg)
 	fputc('\n', stderr);
 }
 
+static char *config_text(const struct devconfig *c);
+
+/* Keeps what was read as a snapshot of a registered device (history with cfg_rev). */
+static void
+snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
+{
+	struct store *st = d->run->app->store;
+	char *body, *cause = NULL;
+
+	if (st == NULL || d->reg == NULL || c->n == 0)
+		return;
+	body = config_text(c);
+	if (cfgstore_snapshot_add(st, d->reg->mac, loop_wall_ms(), d->dr.ident.gen, c->has_rev,
+	        c->rev, reason, body, &cause) != 0) {
+		fputs("shelly-tui: snapshot: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+	}
+	free(body);
+}
+
 static void
 done_cb(const struct cfgapply_result *r, void *arg)
 {
@@ -324,6 +354,9 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	d->restart_required = r->restart_required;
 	d->rebooted = r->rebooted;
 	d->done = 1;
+	snapshot(d, &d->before, d->run->verb);
+	if (d->after.n > 0)
+		snapshot(d, &d->after, "read-back");
 	if (++d->run->ndone == d->run->n)
 		d->run->done = 1;
 }
@@ -385,8 +418,116 @@ run_done(struct cfg_run *run)
 		free(d->hostport);
 		free(d->error);
 		free(d->message);
+		store_device_free(d->reg);
 	}
+	for (size_t i = 0; i < run->nowned; i++)
+		free(run->owned[i]);
+	free(run->owned);
 	free(run->devs);
+}
+
+static char *
+own(struct cfg_run *run, char *s)
+{
+	run->owned = xreallocarray(run->owned, run->nowned + 1, sizeof *run->owned);
+	run->owned[run->nowned++] = s;
+	return s;
+}
+
+struct members {
+	struct cfg_run *run;
+	const char *group;
+	char ***v;
+	const char ***grp;
+	int *n;
+};
+
+static int
+member_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct members *m = arg;
+
+	*m->v = xreallocarray(*m->v, (size_t)*m->n + 1, sizeof **m->v);
+	*m->grp = xreallocarray(*m->grp, (size_t)*m->n + 1, sizeof **m->grp);
+	(*m->v)[*m->n] = own(m->run, xstrdup(r->mac));
+	(*m->grp)[*m->n] = m->group;
+	(*m->n)++;
+	return 0;
+}
+
+/*
+ * Expands @GROUP operands into their members. Returns 0 with the arrays v and grp (malloc'd,
+ * of borrowed strings) or -1 with the message printed.
+ */
+static int
+expand_targets(struct cfg_run *run, char **in, int n, char ***v, const char ***grp, int *nv)
+{
+	struct app *app = run->app;
+
+	*v = NULL;
+	*grp = NULL;
+	*nv = 0;
+	for (int i = 0; i < n; i++) {
+		if (in[i][0] == '@') {
+			char *cause = NULL;
+			int before = *nv;
+			struct members m = {run, in[i] + 1, v, grp, nv};
+			if (app->store == NULL) {
+				fputs("shelly-tui: @GROUP needs the database (--group-add first)\n",
+				    stderr);
+				return -1;
+			}
+			if (cfgstore_group_members(app->store, in[i] + 1, member_cb, &m, &cause) !=
+			    0) {
+				fputs("shelly-tui: ", stderr);
+				print_safe(stderr, cause);
+				fputc('\n', stderr);
+				free(cause);
+				return -1;
+			}
+			if (*nv == before) {
+				fputs("shelly-tui: no such group or no members: ", stderr);
+				print_safe(stderr, in[i]);
+				fputc('\n', stderr);
+				return -1;
+			}
+			continue;
+		}
+		*v = xreallocarray(*v, (size_t)*nv + 1, sizeof **v);
+		*grp = xreallocarray(*grp, (size_t)*nv + 1, sizeof **grp);
+		(*v)[*nv] = in[i];
+		(*grp)[*nv] = NULL;
+		(*nv)++;
+	}
+	return 0;
+}
+
+/* run_init over TARGET operands with @GROUPs expanded; -1 (message printed) when one fails. */
+static int
+run_init_targets(struct cfg_run *run, struct app *app, const char *verb, char **targets, int n)
+{
+	char **v;
+	const char **grp;
+	int nv;
+
+	memset(run, 0, sizeof *run);
+	run->app = app;
+	if (expand_targets(run, targets, n, &v, &grp, &nv) != 0) {
+		run->devs = xcalloc(1, sizeof *run->devs);
+		return -1;
+	}
+	{
+		char **owned = run->owned;
+		size_t nowned = run->nowned;
+		run_init(run, app, verb, v, nv);
+		run->owned = owned;
+		run->nowned = nowned;
+	}
+	for (int i = 0; i < nv; i++)
+		run->devs[i].group = grp[i];
+	free(v);
+	free(grp);
+	return 0;
 }
 
 /* The device's label for output: its id, else the TARGET. */
@@ -399,9 +540,20 @@ dev_label(const struct cfg_dev *d)
 static int
 dev_failed(const struct cfg_dev *d)
 {
+	if (d->queued)
+		return 0;
 	return !d->ready || d->outcome == CFGA_UNREACHABLE || d->outcome == CFGA_FAILED ||
 	       d->outcome == CFGA_FAILED_RESTORED || d->outcome == CFGA_VERIFY_FAILED ||
 	       d->outcome == CFGA_REFUSED;
+}
+
+/* The result word of a device: queued, the engine's outcome, or error. */
+static const char *
+dev_result(const struct cfg_dev *d)
+{
+	if (d->queued)
+		return "queued";
+	return d->ready ? cfgapply_outcome_name(d->outcome) : "error";
 }
 
 static const char *
@@ -440,8 +592,7 @@ dev_object(const struct cfg_dev *d)
 		cJSON_AddNullToObject(o, "mac");
 		cJSON_AddNullToObject(o, "gen");
 	}
-	cJSON_AddStringToObject(
-	    o, "result", d->ready ? cfgapply_outcome_name(d->outcome) : "error");
+	cJSON_AddStringToObject(o, "result", dev_result(d));
 	if (dev_failed(d) || d->error)
 		cJSON_AddStringToObject(o, "error", dev_message(d));
 	else
@@ -570,9 +721,9 @@ cli_config_get(struct app *app)
 		free(targets);
 		return EXIT_FAIL;
 	}
-	run_init(&run, app, "config-get", targets, app->args.nrest + 1);
 	o.dry_run = true;
-	if (identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
+	if (run_init_targets(&run, app, "config-get", targets, app->args.nrest + 1) != 0 ||
+	    identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
 		run_done(&run);
 		free(targets);
 		return EXIT_FAIL;
@@ -664,7 +815,7 @@ audit_run(const struct cfg_run *run)
 		au.who = "cli";
 		au.action = run->verb;
 		au.target = d->ready && d->dr.ident.mac[0] ? d->dr.ident.mac : d->arg;
-		au.result = d->ready ? cfgapply_outcome_name(d->outcome) : "error";
+		au.result = dev_result(d);
 		au.detail = dev_message(d);
 		if (store_audit_append(st, &au, &cause) != 0) {
 			fputs("shelly-tui: audit: ", stderr);
@@ -699,7 +850,7 @@ report_apply(struct cfg_run *run)
 			continue;
 		}
 		print_value(stdout, dev_label(d));
-		printf(": %s: ", d->ready ? cfgapply_outcome_name(d->outcome) : "error");
+		printf(": %s: ", dev_result(d));
 		print_value(stdout, dev_message(d));
 		fputc('\n', stdout);
 		if (d->ready && d->outcome != CFGA_UNREACHABLE)
@@ -720,6 +871,9 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 	o->allow_reboot = app->args.set[CLI_ALLOW_REBOOT] > 0;
 	o->allow_network = app->args.set[CLI_ALLOW_NETWORK_CHANGE] > 0;
 }
+
+static void queue_offline(struct cfg_run *run);
+static void remember_desired(struct cfg_run *run);
 
 int
 cli_config_set(struct app *app)
@@ -749,7 +903,12 @@ cli_config_set(struct app *app)
 		free(targets);
 		return rc;
 	}
-	run_init(&run, app, "config-set", targets, nt);
+	if (run_init_targets(&run, app, "config-set", targets, nt) != 0) {
+		run_done(&run);
+		devconfig_done(&set);
+		free(targets);
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < run.n; i++)
 		devconfig_copy(&run.devs[i].desired, &set);
 	apply_opts(app, &o);
@@ -757,126 +916,418 @@ cli_config_set(struct app *app)
 		rc = EXIT_USAGE;
 	else if (run_all(&run, &o) != 0)
 		rc = EXIT_FAIL;
-	else
+	else {
+		queue_offline(&run);
+		remember_desired(&run);
 		rc = report_apply(&run);
+	}
 	run_done(&run);
 	devconfig_done(&set);
 	free(targets);
 	return rc;
 }
 
-/* Renders the template for every identified device (${name} ${id} ${mac} ${index}). */
+/* The variables of a device: its own identity, else the registry's; index from 1. */
 static void
-render_all(struct cfg_run *run, const struct devconfig *tmpl)
+dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct devconfig_vars *v)
+{
+	const struct device_ident *id = d->ready ? &d->dr.ident : NULL;
+
+	memset(v, 0, sizeof *v);
+	snprintf(index, size, "%zu", i + 1);
+	v->index = index;
+	v->group = d->group;
+	if (id != NULL) {
+		v->name = id->name[0] ? id->name : NULL;
+		v->id = id->id[0] ? id->id : NULL;
+		v->mac = id->mac[0] ? id->mac : NULL;
+	} else if (d->reg != NULL) {
+		v->name = d->reg->name;
+		v->id = d->reg->id;
+		v->mac = d->reg->mac;
+	}
+}
+
+/* The MAC of a device (identified, else registered), or NULL. */
+static const char *
+dev_mac(const struct cfg_dev *d)
+{
+	if (d->ready && d->dr.ident.mac[0])
+		return d->dr.ident.mac;
+	return d->reg != NULL ? d->reg->mac : NULL;
+}
+
+/* Parses stored template text into out; 0, or -1 (the reason in d). */
+static int
+parse_stored(struct cfg_dev *d, const char *body, struct devconfig *out)
+{
+	char *cause = NULL;
+
+	if (devconfig_template_parse(body, strlen(body), out, &cause) != 0) {
+		dev_error(d, "stored configuration: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+struct first_tmpl {
+	const char *prefer;
+	char *group, *tmpl;
+};
+
+static int
+first_tmpl_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct first_tmpl *f = arg;
+
+	if (r->tmpl == NULL || r->tmpl[0] == '\0')
+		return 0;
+	if (f->tmpl == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0)) {
+		free(f->group);
+		free(f->tmpl);
+		f->group = xstrdup(r->name);
+		f->tmpl = xstrdup(r->tmpl);
+	}
+	return 0;
+}
+
+/* Sets every entry of src into dst (src wins). */
+static void
+overlay(struct devconfig *dst, const struct devconfig *src)
+{
+	for (size_t k = 0; k < src->n; k++)
+		devconfig_set(
+		    dst, src->e[k].field, src->e[k].index, src->e[k].state, src->e[k].value);
+}
+
+/* Renders the template of group f into d->desired; 0, or -1 with d->error set. */
+static int
+group_desired(struct cfg_dev *d, size_t i, const struct first_tmpl *f)
+{
+	const char *grp = d->group;
+	struct devconfig tmpl;
+	struct devconfig_vars v;
+	char index[24], *cause = NULL;
+	int rc = 0;
+
+	d->group = f->group;
+	dev_vars(d, i, index, sizeof index, &v);
+	if (template_load(f->tmpl, &tmpl) != 0) {
+		dev_error(d, "group %s: template %s cannot be read", f->group, f->tmpl);
+		rc = -1;
+	} else {
+		if (devconfig_render(&tmpl, &v, &d->desired, &cause) != 0) {
+			dev_error(d, "template %s: %s", f->tmpl, cause);
+			free(cause);
+			rc = -1;
+		}
+		devconfig_done(&tmpl);
+	}
+	d->group = grp;
+	return rc;
+}
+
+/*
+ * The desired configuration of a registered device from the store: the template of its group
+ * (the @GROUP it was named by first), then the fields stored for the device itself on top
+ * (device over group over template). Returns 0, or -1 with d->error set.
+ */
+static int
+stored_desired(struct cfg_run *run, size_t i)
+{
+	struct cfg_dev *d = &run->devs[i];
+	struct first_tmpl f = {d->group, NULL, NULL};
+	const char *mac = dev_mac(d);
+	struct devconfig own_fields;
+	char *cause = NULL, *body;
+	int rc = 0;
+
+	if (mac == NULL || run->app->store == NULL) {
+		dev_error(d, "not registered: give --template NAME");
+		return -1;
+	}
+	if (cfgstore_device_groups(run->app->store, mac, first_tmpl_cb, &f, &cause) != 0) {
+		dev_error(d, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (f.tmpl != NULL)
+		rc = group_desired(d, i, &f);
+	if (rc == 0 && (body = cfgstore_desired_get(run->app->store, mac)) != NULL) {
+		if (parse_stored(d, body, &own_fields) == 0) {
+			overlay(&d->desired, &own_fields);
+			devconfig_done(&own_fields);
+		} else
+			rc = -1;
+		free(body);
+	}
+	if (rc == 0 && d->desired.n == 0) {
+		dev_error(d, "no desired configuration: no group template, no stored fields");
+		rc = -1;
+	}
+	free(f.group);
+	free(f.tmpl);
+	return rc;
+}
+
+/* Fills every device's desired configuration: tmpl rendered, else the store's. */
+static void
+desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 {
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		struct devconfig_vars v = {0};
+		struct devconfig_vars v;
 		char index[24], *cause = NULL;
-		if (!d->ready)
+		int ok;
+		if (!d->ready && d->reg == NULL)
 			continue;
-		snprintf(index, sizeof index, "%zu", i + 1);
-		v.name = d->dr.ident.name[0] ? d->dr.ident.name : NULL;
-		v.id = d->dr.ident.id[0] ? d->dr.ident.id : NULL;
-		v.mac = d->dr.ident.mac[0] ? d->dr.ident.mac : NULL;
-		v.index = index;
-		if (devconfig_render(tmpl, &v, &d->desired, &cause) != 0) {
-			dev_error(d, "template: %s", cause);
-			free(cause);
+		if (tmpl == NULL)
+			ok = stored_desired(run, i) == 0;
+		else {
+			dev_vars(d, i, index, sizeof index, &v);
+			ok = devconfig_render(tmpl, &v, &d->desired, &cause) == 0;
+			if (!ok) {
+				dev_error(d, "template: %s", cause);
+				free(cause);
+			}
+		}
+		if (!ok && d->ready) {
 			d->ready = 0;
+			d->refused = 1;
 		}
 	}
 }
 
-/* --drift / --apply: TARGETs and the template (--template, or --apply NAME). */
-static int
-template_run(struct app *app, const char *verb, bool drift_only)
+/* Template text of c (secrets left out); malloc'd. */
+static char *
+config_text(const struct devconfig *c)
 {
-	struct devconfig tmpl;
-	struct cfgapply_opts o;
-	struct cfg_run run;
-	char **targets = app->args.rest;
-	int nt = app->args.nrest, rc = EXIT_OK;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return xstrdup("");
+	devconfig_template_write(c, NULL, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Whether the device is registered and could not be reached (so its change can wait). */
+static bool
+dev_offline(const struct cfg_dev *d)
+{
+	if (d->reg == NULL || d->refused)
+		return false;
+	if (d->ready)
+		return d->outcome == CFGA_UNREACHABLE;
+	return d->have_dr && !d->dr.have_ident;
+}
+
+/* Queues the desired change of registered devices that could not be reached. */
+static void
+queue_offline(struct cfg_run *run)
+{
+	struct app *app = run->app;
+	int flags = (app->args.set[CLI_ALLOW_REBOOT] ? CFGSTORE_PENDING_REBOOT : 0) |
+	            (app->args.set[CLI_ALLOW_NETWORK_CHANGE] ? CFGSTORE_PENDING_NETWORK : 0);
+
+	if (app->store == NULL || app->args.set[CLI_DRY_RUN])
+		return;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		char *body, *cause = NULL;
+		if (!dev_offline(d) || d->desired.n == 0)
+			continue;
+		body = config_text(&d->desired);
+		if (cfgstore_pending_add(
+		        app->store, d->reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
+			d->queued = 1;
+			dev_error(d, "offline: the change is queued and applied when the device is "
+			             "next seen (--pending)");
+		} else {
+			dev_error(d, "offline, and the change cannot be queued: %s", cause);
+			free(cause);
+		}
+		free(body);
+	}
+}
+
+/* After --config-set: the fields set become the device's stored desired fields. */
+static void
+remember_desired(struct cfg_run *run)
+{
+	struct store *st = run->app->store;
+
+	if (st == NULL || run->app->args.set[CLI_DRY_RUN])
+		return;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		struct devconfig cur;
+		char *body, *cause = NULL;
+		if (d->reg == NULL ||
+		    (!d->queued &&
+		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
+			continue;
+		body = cfgstore_desired_get(st, d->reg->mac);
+		if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
+			devconfig_init(&cur);
+		free(body);
+		free(cause);
+		cause = NULL;
+		for (size_t k = 0; k < d->desired.n; k++) {
+			const struct devconfig_entry *e = &d->desired.e[k];
+			if (!(devconfig_field(e->field)->flags & DCF_SECRET))
+				devconfig_set(&cur, e->field, e->index, e->state, e->value);
+		}
+		body = config_text(&cur);
+		if (cfgstore_desired_set(st, d->reg->mac, body, &cause) != 0) {
+			fputs("shelly-tui: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+		}
+		free(body);
+		devconfig_done(&cur);
+	}
+}
+
+/* Prints --drift; returns 3 when anything drifted, 1 when a device could not be read, else 0. */
+static int
+report_drift(struct cfg_run *run)
+{
+	int json = run->app->args.set[CLI_JSON] > 0, failed = 0;
+	size_t total = 0;
+	cJSON *doc = json ? cJSON_CreateObject() : NULL;
+	cJSON *arr = json ? cJSON_AddArrayToObject(doc, "devices") : NULL;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		size_t n = 0;
+		bool bad = !d->ready || d->outcome == CFGA_UNREACHABLE;
+		failed |= bad;
+		if (json) {
+			cJSON *o2 = dev_object(d);
+			cJSON_AddItemToObject(
+			    o2, "fields", bad ? cJSON_CreateArray() : rows_json(d, &n, false));
+			cJSON_AddNumberToObject(o2, "drifted", (double)n);
+			cJSON_AddItemToArray(arr, o2);
+		} else if (bad) {
+			print_value(stdout, dev_label(d));
+			fputs(": ", stdout);
+			print_value(stdout, dev_message(d));
+			fputc('\n', stdout);
+		} else {
+			struct devconfig_diff *rows;
+			size_t nr;
+			n = dev_rows(d, &rows, &nr);
+			free(rows);
+			print_value(stdout, dev_label(d));
+			printf(": %zu field(s) drifted\n", n);
+			print_rows_text(d, false);
+		}
+		total += n;
+	}
+	if (json) {
+		cJSON_AddNumberToObject(doc, "drifted", (double)total);
+		print_json_doc(doc);
+	}
+	return total > 0 ? EXIT_DRIFT : failed ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The template NAME of --template, or of --apply's first operand when such a template exists. */
+static const char *
+template_name(struct app *app, bool drift_only, char ***targets, int *nt)
+{
 	const char *name = app->args.val[CLI_TEMPLATE];
 
-	if (name == NULL && !drift_only && nt > 1) {
-		char *cause = NULL, *path = template_path(targets[0], &cause);
+	if (name == NULL && !drift_only && *nt > 1) {
+		char *cause = NULL, *path = template_path((*targets)[0], &cause);
 		struct stat sb;
 		if (path != NULL && stat(path, &sb) == 0) {
-			name = targets[0];
-			targets++;
-			nt--;
+			name = (*targets)[0];
+			(*targets)++;
+			(*nt)--;
 		}
 		free(path);
 		free(cause);
 	}
-	if (name == NULL) {
-		fprintf(stderr,
-		    "shelly-tui: --%s: give the desired configuration with --template NAME\n",
-		    verb);
-		return EXIT_USAGE;
-	}
+	return name;
+}
+
+/*
+ * --drift / --apply / --clone: TARGETs and their desired configuration: tmpl when given, else
+ * what the store holds for each device (group template, device fields).
+ */
+static int
+desired_run(struct app *app, const char *verb, bool drift_only, char **targets, int nt,
+    const struct devconfig *tmpl, const char *same_model)
+{
+	struct cfgapply_opts o;
+	struct cfg_run run;
+	int rc = EXIT_OK;
+
 	if (nt == 0) {
 		fprintf(stderr, "shelly-tui: --%s: give at least one TARGET\n", verb);
 		return EXIT_USAGE;
 	}
-	if (template_load(name, &tmpl) != 0)
+	if (tmpl == NULL && app->store == NULL) {
+		fprintf(stderr,
+		    "shelly-tui: --%s: give the desired configuration with --template NAME (no "
+		    "database holds one)\n",
+		    verb);
 		return EXIT_USAGE;
-	if (open_store_if_any(app) != 0) {
-		devconfig_done(&tmpl);
-		return EXIT_FAIL;
 	}
-	run_init(&run, app, verb, targets, nt);
+	if (run_init_targets(&run, app, verb, targets, nt) != 0) {
+		run_done(&run);
+		return EXIT_USAGE;
+	}
 	apply_opts(app, &o);
 	o.dry_run = o.dry_run || drift_only;
 	if (identify_all(&run) != EXIT_OK)
 		rc = EXIT_USAGE;
 	else {
-		render_all(&run, &tmpl);
+		for (size_t i = 0; same_model != NULL && i < run.n; i++) {
+			struct cfg_dev *d = &run.devs[i];
+			if (d->ready && !app->args.set[CLI_FORCE] &&
+			    !str_caseeq(d->dr.ident.model, same_model)) {
+				dev_error(d,
+				    "not the same kind as the source (%s, not %s; --force)",
+				    d->dr.ident.model, same_model);
+				d->ready = 0;
+				d->refused = 1;
+			}
+		}
+		desired_all(&run, tmpl);
 		if (run_all(&run, &o) != 0)
 			rc = EXIT_FAIL;
 	}
-	if (rc == EXIT_OK)
-		rc = drift_only ? -1 : report_apply(&run);
-	if (rc == -1) {
-		int json = app->args.set[CLI_JSON] > 0, failed = 0;
-		size_t total = 0;
-		cJSON *doc = json ? cJSON_CreateObject() : NULL;
-		cJSON *arr = json ? cJSON_AddArrayToObject(doc, "devices") : NULL;
-		for (size_t i = 0; i < run.n; i++) {
-			struct cfg_dev *d = &run.devs[i];
-			size_t n = 0;
-			bool bad = !d->ready || d->outcome == CFGA_UNREACHABLE;
-			failed |= bad;
-			if (json) {
-				cJSON *o2 = dev_object(d);
-				cJSON_AddItemToObject(o2, "fields",
-				    bad ? cJSON_CreateArray() : rows_json(d, &n, false));
-				cJSON_AddNumberToObject(o2, "drifted", (double)n);
-				cJSON_AddItemToArray(arr, o2);
-			} else if (bad) {
-				print_value(stdout, dev_label(d));
-				fputs(": ", stdout);
-				print_value(stdout, dev_message(d));
-				fputc('\n', stdout);
-			} else {
-				struct devconfig_diff *rows;
-				size_t nr;
-				n = dev_rows(d, &rows, &nr);
-				free(rows);
-				print_value(stdout, dev_label(d));
-				printf(": %zu field(s) drifted\n", n);
-				print_rows_text(d, false);
-			}
-			total += n;
-		}
-		if (json) {
-			cJSON_AddNumberToObject(doc, "drifted", (double)total);
-			print_json_doc(doc);
-		}
-		rc = total > 0 ? EXIT_DRIFT : failed ? EXIT_FAIL : EXIT_OK;
+	if (rc == EXIT_OK && drift_only)
+		rc = report_drift(&run);
+	else if (rc == EXIT_OK) {
+		queue_offline(&run);
+		rc = report_apply(&run);
 	}
 	run_done(&run);
+	return rc;
+}
+
+static int
+template_run(struct app *app, const char *verb, bool drift_only)
+{
+	struct devconfig tmpl;
+	char **targets = app->args.rest;
+	int nt = app->args.nrest, rc;
+	const char *name = template_name(app, drift_only, &targets, &nt);
+
+	if (open_store_if_any(app) != 0)
+		return EXIT_FAIL;
+	if (name == NULL)
+		return desired_run(app, verb, drift_only, targets, nt, NULL, NULL);
+	if (template_load(name, &tmpl) != 0)
+		return EXIT_USAGE;
+	rc = desired_run(app, verb, drift_only, targets, nt, &tmpl, NULL);
 	devconfig_done(&tmpl);
 	return rc;
 }
@@ -962,5 +1413,343 @@ cli_template_save(struct app *app)
 		rc = EXIT_FAIL;
 	devconfig_done(&keep);
 	run_done(&run);
+	return rc;
+}
+
+/* --- Groups and the queue ------------------------------------------------------------------- */
+
+static int
+group_name_ok(const char *g)
+{
+	if (g == NULL || g[0] == '\0' || g[0] == '@' || strlen(g) > 64 || !str_is_safe(g) ||
+	    strchr(g, ' ') != NULL) {
+		fputs("shelly-tui: a group name is 1-64 printable characters without spaces or a "
+		      "leading '@'\n",
+		    stderr);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+need_store(struct app *app, const char *what)
+{
+	if (app_open_store(app) != 0) {
+		fprintf(stderr, "shelly-tui: --%s needs the database\n", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The MACs of registered TARGETs (malloc'd array of malloc'd strings); -1 (printed) if one is
+ * not registered. */
+static int
+registered_macs(struct app *app, char **args, int n, char ***macs)
+{
+	*macs = xcalloc((size_t)n + 1, sizeof **macs);
+	for (int i = 0; i < n; i++) {
+		struct store_device *reg = NULL;
+		char *cause = NULL, *hp = resolve(app, args[i], &reg, &cause);
+		free(hp);
+		if (reg == NULL) {
+			fputs("shelly-tui: not a registered device (--add it first): ", stderr);
+			print_safe(stderr, args[i]);
+			if (cause != NULL) {
+				fputs(": ", stderr);
+				print_safe(stderr, cause);
+			}
+			fputc('\n', stderr);
+			free(cause);
+			return -1;
+		}
+		(*macs)[i] = xstrdup(reg->mac);
+		store_device_free(reg);
+	}
+	return 0;
+}
+
+static void
+free_macs(char **macs, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(macs[i]);
+	free(macs);
+}
+
+static int
+group_change(struct app *app, bool add)
+{
+	const char *g = app->args.mode_arg, *verb = add ? "group-add" : "group-remove";
+	char **macs = NULL, *cause = NULL;
+	int n = app->args.nrest, rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (add && n == 0) {
+		fputs("shelly-tui: --group-add: give at least one TARGET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (need_store(app, verb) != 0)
+		return EXIT_FAIL;
+	if (registered_macs(app, app->args.rest, n, &macs) != 0) {
+		free_macs(macs, n);
+		return EXIT_USAGE;
+	}
+	if ((add ? cfgstore_group_add : cfgstore_group_remove)(
+	        app->store, g, (const char *const *)macs, (size_t)n, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: --%s: ", verb);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	free_macs(macs, n);
+	return rc;
+}
+
+int
+cli_group_add(struct app *app)
+{
+	return group_change(app, true);
+}
+
+int
+cli_group_remove(struct app *app)
+{
+	return group_change(app, false);
+}
+
+int
+cli_group_template(struct app *app)
+{
+	const char *g = app->args.mode_arg;
+	char *cause = NULL, *path;
+	int rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (app->args.nrest != 1) {
+		fputs("shelly-tui: --group-template G NAME: one template NAME (\"\" to detach)\n",
+		    stderr);
+		return EXIT_USAGE;
+	}
+	if (app->args.rest[0][0] != '\0') {
+		struct devconfig t;
+		if (template_load(app->args.rest[0], &t) != 0)
+			return EXIT_USAGE; /* a template that cannot be read is not attached */
+		devconfig_done(&t);
+		path = template_path(app->args.rest[0], &cause);
+		free(path);
+		free(cause);
+		cause = NULL;
+	}
+	if (need_store(app, "group-template") != 0)
+		return EXIT_FAIL;
+	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
+		fputs("shelly-tui: --group-template: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
+struct glist {
+	struct app *app;
+	cJSON *arr;
+};
+
+static int
+group_member_cb(const struct cfgstore_row *r, void *arg)
+{
+	cJSON *members = arg;
+
+	cJSON_AddItemToArray(members, cJSON_CreateString(r->mac));
+	return 0;
+}
+
+static int
+group_list_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct glist *gl = arg;
+	cJSON *o = cJSON_CreateObject(), *members;
+	char *cause = NULL;
+
+	cJSON_AddStringToObject(o, "name", r->name);
+	if (r->tmpl != NULL)
+		cJSON_AddStringToObject(o, "template", r->tmpl);
+	else
+		cJSON_AddNullToObject(o, "template");
+	members = cJSON_AddArrayToObject(o, "members");
+	if (cfgstore_group_members(gl->app->store, r->name, group_member_cb, members, &cause) != 0)
+		free(cause);
+	cJSON_AddItemToArray(gl->arr, o);
+	return 0;
+}
+
+/*
+ * Starts a --json-able list under key: 1 with doc and arr to fill, 0 when there is no database
+ * (the empty list printed), -1 when it cannot be opened.
+ */
+static int
+list_start(
+    struct app *app, const char *verb, const char *key, const char *none, cJSON **doc, cJSON **arr)
+{
+	if (!app_store_exists(app)) {
+		if (app->args.set[CLI_JSON])
+			printf("{\"%s\":[]}\n", key);
+		else
+			puts(none);
+		return 0;
+	}
+	if (need_store(app, verb) != 0)
+		return -1;
+	*doc = cJSON_CreateObject();
+	*arr = cJSON_AddArrayToObject(*doc, key);
+	return 1;
+}
+
+static int
+list_failed(const char *verb, char *cause, cJSON *doc)
+{
+	fprintf(stderr, "shelly-tui: --%s: ", verb);
+	print_safe(stderr, cause);
+	fputc('\n', stderr);
+	free(cause);
+	cJSON_Delete(doc);
+	return EXIT_FAIL;
+}
+
+int
+cli_group_list(struct app *app)
+{
+	struct glist gl = {app, NULL};
+	cJSON *doc = NULL;
+	char *cause = NULL;
+	int rc = list_start(app, "group-list", "groups", "no groups", &doc, &gl.arr);
+
+	if (rc <= 0)
+		return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	if (cfgstore_groups(app->store, group_list_cb, &gl, &cause) != 0)
+		return list_failed("group-list", cause, doc);
+	if (app->args.set[CLI_JSON]) {
+		print_json_doc(doc);
+		return EXIT_OK;
+	}
+	for (cJSON *g = gl.arr->child; g != NULL; g = g->next) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(g, "template");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(g, "members");
+		print_value(stdout, cJSON_GetObjectItemCaseSensitive(g, "name")->valuestring);
+		fputs("  template ", stdout);
+		print_value(stdout, cJSON_IsString(t) ? t->valuestring : "-");
+		printf("  %d member(s):", cJSON_GetArraySize(m));
+		for (const cJSON *x = m->child; x != NULL; x = x->next) {
+			fputc(' ', stdout);
+			print_value(stdout, x->valuestring);
+		}
+		fputc('\n', stdout);
+	}
+	cJSON_Delete(doc);
+	return EXIT_OK;
+}
+
+static int
+pending_cb(const struct cfgstore_row *r, void *arg)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject();
+	struct devconfig c;
+	char *cause = NULL;
+
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "mac", r->mac);
+	cJSON_AddNumberToObject(o, "queued_ms", (double)r->ts_ms);
+	cJSON_AddStringToObject(o, "state", r->state);
+	if (r->result != NULL)
+		cJSON_AddStringToObject(o, "result", r->result);
+	else
+		cJSON_AddNullToObject(o, "result");
+	if (devconfig_template_parse(r->body, strlen(r->body), &c, &cause) == 0) {
+		cJSON_AddItemToObject(o, "fields", config_object(&c, false));
+		devconfig_done(&c);
+	} else {
+		cJSON_AddNullToObject(o, "fields");
+		free(cause);
+	}
+	cJSON_AddBoolToObject(o, "allow_reboot", (r->flags & CFGSTORE_PENDING_REBOOT) != 0);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+int
+cli_pending(struct app *app)
+{
+	cJSON *doc = NULL, *arr = NULL;
+	char *cause = NULL;
+	int rc = list_start(app, "pending", "pending", "nothing queued", &doc, &arr);
+
+	if (rc <= 0)
+		return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	if (cfgstore_pending(app->store, NULL, NULL, pending_cb, arr, &cause) != 0)
+		return list_failed("pending", cause, doc);
+	if (app->args.set[CLI_JSON]) {
+		print_json_doc(doc);
+		return EXIT_OK;
+	}
+	for (cJSON *p = arr->child; p != NULL; p = p->next) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "fields");
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(p, "result");
+		printf("%.0f  %s  %-10s %d field(s)",
+		    cJSON_GetObjectItemCaseSensitive(p, "id")->valuedouble,
+		    cJSON_GetObjectItemCaseSensitive(p, "mac")->valuestring,
+		    cJSON_GetObjectItemCaseSensitive(p, "state")->valuestring,
+		    cJSON_IsObject(f) ? cJSON_GetArraySize(f) : 0);
+		if (cJSON_IsString(res)) {
+			fputs("  ", stdout);
+			print_value(stdout, res->valuestring);
+		}
+		fputc('\n', stdout);
+	}
+	cJSON_Delete(doc);
+	return EXIT_OK;
+}
+
+/* --clone SOURCE TARGET...: SOURCE's configuration (no identity, no secrets) onto the others. */
+int
+cli_clone(struct app *app)
+{
+	struct cfgapply_opts o = {0};
+	struct devconfig want;
+	struct cfg_run src;
+	char *targets[1] = {(char *)app->args.mode_arg};
+	int rc;
+
+	if (app->args.nrest == 0) {
+		fputs("shelly-tui: --clone SOURCE: give at least one TARGET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (open_store_if_any(app) != 0)
+		return EXIT_FAIL;
+	run_init(&src, app, "clone", targets, 1);
+	o.dry_run = true;
+	if (identify_all(&src) != EXIT_OK || run_all(&src, &o) != 0 || dev_failed(&src.devs[0])) {
+		fputs("shelly-tui: --clone: the source cannot be read: ", stderr);
+		print_safe(stderr, dev_message(&src.devs[0]));
+		fputc('\n', stderr);
+		run_done(&src);
+		return EXIT_FAIL;
+	}
+	devconfig_init(&want);
+	for (size_t i = 0; i < src.devs[0].before.n; i++) {
+		const struct devconfig_entry *e = &src.devs[0].before.e[i];
+		if (e->state == DEVCONFIG_SECRET ||
+		    (devconfig_field(e->field)->flags & (DCF_IDENTITY | DCF_SECRET)))
+			continue;
+		devconfig_set(&want, e->field, e->index, e->state, e->value);
+	}
+	rc = desired_run(app, "clone", false, app->args.rest, app->args.nrest, &want,
+	    src.devs[0].dr.ident.model);
+	devconfig_done(&want);
+	run_done(&src);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
+#include "engine/cfgpending.h"
 #include "engine/poller.h"
 #include "util/histogram.h"
 #include "server/httpd.h"
@@ -30,6 +31,7 @@
 struct daemon {
 	struct app *app;
 	struct poller *poller;
+	struct cfgpending *cfgq; /* queued configuration changes, applied when seen */
 	struct httpd *httpd;
 	char holder[128];
 	int leader;		/* holds the lease and polls */
@@ -494,6 +496,7 @@ daemon_done(struct daemon *dm)
 			store_lease_release(dm->app->store, LEASE_NAME, dm->holder, &cause);
 		free(cause);
 	}
+	cfgpending_free(dm->cfgq);
 	poller_free(dm->poller);
 	loop_timer_free(dm->flush_timer);
 	loop_timer_free(dm->prune_timer);
@@ -528,6 +531,8 @@ daemon_setup(struct app *app, struct daemon *dm)
 	poller_opts_from_config(&po, app->cfg);
 	dm->poller = poller_new(app->loop, app->http, app->store, &po);
 	poller_set_observer(dm->poller, observe_cb, dm);
+	dm->cfgq = cfgpending_new(app->loop, app->http, app->store, 2000);
+	poller_set_seen(dm->poller, cfgpending_seen_cb, dm->cfgq);
 	if (poller_load(dm->poller, app->cfg, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: cannot load devices: %s\n", cause);
 		free(cause);

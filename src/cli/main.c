@@ -78,6 +78,24 @@ main(int argc, char **argv)
 	case CLI_APPLY:
 		rc = cli_apply(&app);
 		break;
+	case CLI_CLONE:
+		rc = cli_clone(&app);
+		break;
+	case CLI_GROUP_ADD:
+		rc = cli_group_add(&app);
+		break;
+	case CLI_GROUP_REMOVE:
+		rc = cli_group_remove(&app);
+		break;
+	case CLI_GROUP_LIST:
+		rc = cli_group_list(&app);
+		break;
+	case CLI_GROUP_TEMPLATE:
+		rc = cli_group_template(&app);
+		break;
+	case CLI_PENDING:
+		rc = cli_pending(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "

@@ -70,6 +70,8 @@ struct poller {
 	uint64_t errors[HTTP_RESULT_COUNT];
 	poller_observe_cb observe;
 	void *observe_arg;
+	poller_seen_cb seen; /* a device answered (configuration changes queued for it) */
+	void *seen_arg;
 	/* poller_poll_all round */
 	size_t once_left;
 	poller_done_cb once_done;
@@ -278,6 +280,13 @@ poller_free(struct poller *p)
 	loop_timer_free(p->once_timer);
 	free(p->ca_file);
 	free(p);
+}
+
+void
+poller_set_seen(struct poller *p, poller_seen_cb cb, void *arg)
+{
+	p->seen = cb;
+	p->seen_arg = arg;
 }
 
 void
@@ -843,6 +852,11 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (r->status->sys.wakeup_period_s > 0)
 		d->sleeps = 1;
 	set_state(d, DEVICE_ONLINE, NULL);
+	if (d->p->seen != NULL) {
+		struct shelly_target t;
+		fill_target(d, &t, 1);
+		d->p->seen(d->mac, &t, d->p->seen_arg);
+	}
 	status_events(d, r->status);
 	keep_samples(d, r->status);
 	store_result(d, r->status, r->body);
