@@ -8,6 +8,7 @@
  * result, audited. A device still unreachable keeps its change queued. The queue is re-read
  * from the store every refresh_ms, so changes queued by another process are picked up.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 struct loop;
@@ -25,6 +26,12 @@ void cfgpending_free(struct cfgpending *cp);
 void cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_target *t);
 /* The same as a poller_seen_cb (arg is the cfgpending). */
 void cfgpending_seen_cb(const char *mac, const struct shelly_target *t, void *arg);
+/*
+ * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
+ * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.
+ */
+int cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev,
+    const char *reason, const char *body, size_t len, char **cause);
 /* Changes applied (or failed) so far. */
 uint64_t cfgpending_done_count(const struct cfgpending *cp);
 

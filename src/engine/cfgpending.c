@@ -1,6 +1,7 @@
 /* Queued configuration changes applied when a device is next seen (engine/cfgpending.h). */
 #include "engine/cfgpending.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,36 @@ cfgpending_free(struct cfgpending *cp)
 		queued_free(cp->q[i]);
 	free(cp->q);
 	free(cp);
+}
+
+int
+cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev, const char *reason,
+    const char *body, size_t len, char **cause)
+{
+	struct devconfig c;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *fp;
+	int rc;
+
+	if (devconfig_parse(gen, body, len, &c, cause) != 0)
+		return -1;
+	if (!c.has_rev && !isnan(rev)) { /* Gen1: cfg_changed_cnt is in /status, not /settings */
+		c.has_rev = 1;
+		c.rev = rev;
+	}
+	if ((fp = open_memstream(&text, &tlen)) == NULL) {
+		devconfig_done(&c);
+		*cause = xstrdup("out of memory");
+		return -1;
+	}
+	devconfig_template_write(&c, NULL, fp);
+	fclose(fp);
+	rc = cfgstore_snapshot_add(
+	    store, mac, loop_wall_ms(), gen, c.has_rev, c.rev, reason, text, cause);
+	free(text);
+	devconfig_done(&c);
+	return rc;
 }
 
 uint64_t

@@ -8,6 +8,7 @@
 
 
 #include "conf/conf.h"
+#include "engine/cfgpending.h"
 #include "engine/creds.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
@@ -880,7 +881,15 @@ config_cb(const struct shelly_reply *r, void *arg)
 	if (d == NULL)
 		return;
 	if (r->result == HTTP_OK) {
+		char *why = NULL;
 		d->have_cfg = 1;
+		/* cfg_rev moved: keep the configuration as it is now (history of snapshots). */
+		if (r->body != NULL && d->p->store != NULL &&
+		    cfgpending_snapshot(d->p->store, d->mac, d->gen, d->cfg_rev, "cfg_rev changed",
+		        r->body, r->body_len, &why) != 0) {
+			log_debug("%s: configuration snapshot not kept: %s", d->mac, why);
+			free(why);
+		}
 		if (r->settings != NULL)
 			name = r->settings->name;
 		else if (r->config != NULL)

@@ -66,6 +66,11 @@ wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"select state from config_pending order
 	[ "$(st 1 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] &&
 	pass "$N: --headless applies the queued change when the device is seen" ||
 	fail "$N: queued apply" "$(sq "$DB" 'select * from config_pending') $(tail -5 "$(hl_err q)")"
+# A change behind the tool's back moves cfg_rev: the poller keeps a snapshot of it.
+ctl POST /devices/2/config '{"patch":{"sys":{"sntp":{"server":"behind.lan"}}}}' >/dev/null
+M2=$(mac_of 2)
+wait_for 20 sh -c "sqlite3 '$DB' \"select body from config_snapshots where mac = '$M2' and reason = 'cfg_rev changed'\" 2>/dev/null | grep -q behind.lan" &&
+	pass "$N: the poller keeps a snapshot when cfg_rev moves" || fail "$N: poller snapshot" "$(sq "$DB" "select id, reason, cfg_rev from config_snapshots where mac = '$M2'")"
 hl_stop q
 [ "$(sq "$DB" "select count(*) from audit where action = 'config-queued' and result = 'ok'")" = 1 ] &&
 	pass "$N: the queued apply is audited" || fail "$N: queued audit"
