@@ -52,19 +52,21 @@ n=$(sq "$DB" "select count(*) from config_snapshots")
 [ "$n" -ge 3 ] && pass "$N: snapshots kept ($n)" || fail "$N: snapshots" "$n"
 
 # --- an offline device: queued, shown, applied when seen ---
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
 ctl POST /devices/1/fault '{"fault":"closed"}' >/dev/null
-tui --config-set sys.timezone=Asia/Tokyo plus-a >"$T_TMP/q" 2>&1
+tui --config-set sys.timezone=Asia/Tokyo g1 plus-a >"$T_TMP/q" 2>&1
 rc=$?
 tui --pending --json >"$T_TMP/p0.json"
-[ $rc = 0 ] && grep -q 'queued' "$T_TMP/q" &&
-	[ "$(jq -r '.pending[] | select(.state == "queued") | .fields["sys.timezone"]' "$T_TMP/p0.json")" = Asia/Tokyo ] &&
-	pass "$N: offline device: change queued, --pending shows it" || fail "$N: queue" "rc=$rc $(cat "$T_TMP/q" "$T_TMP/p0.json")"
+[ $rc = 0 ] && [ "$(grep -c 'queued' "$T_TMP/q")" = 2 ] &&
+	[ "$(jq -r '[.pending[] | select(.state == "queued") | .fields["sys.timezone"]] | join(",")' "$T_TMP/p0.json")" = Asia/Tokyo,Asia/Tokyo ] &&
+	pass "$N: offline Gen1 and Gen2+ devices: changes queued, --pending shows them" || fail "$N: queue" "rc=$rc $(cat "$T_TMP/q" "$T_TMP/p0.json")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
 hl_config "$T_TMP/conf"
 hl_start q "$DB" "$T_TMP/conf" || { fail "$N: headless start" "$(cat "$(hl_err q)")"; exit 1; }
-wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"select state from config_pending order by id desc limit 1\" 2>/dev/null)\" = applied ]" &&
-	[ "$(st 1 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] &&
-	pass "$N: --headless applies the queued change when the device is seen" ||
+wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"select count(*) from config_pending where state = 'applied'\" 2>/dev/null)\" = 2 ]" &&
+	[ "$(st 1 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] && [ "$(st 0 /settings | jq -r .timezone)" = Asia/Tokyo ] &&
+	pass "$N: --headless applies the queued changes when the devices are seen (Gen1, Gen2+)" ||
 	fail "$N: queued apply" "$(sq "$DB" 'select * from config_pending') $(tail -5 "$(hl_err q)")"
 # A change behind the tool's back moves cfg_rev: the poller keeps a snapshot of it.
 ctl POST /devices/2/config '{"patch":{"sys":{"sntp":{"server":"behind.lan"}}}}' >/dev/null
@@ -72,7 +74,7 @@ M2=$(mac_of 2)
 wait_for 20 sh -c "sqlite3 '$DB' \"select body from config_snapshots where mac = '$M2' and reason = 'cfg_rev changed'\" 2>/dev/null | grep -q behind.lan" &&
 	pass "$N: the poller keeps a snapshot when cfg_rev moves" || fail "$N: poller snapshot" "$(sq "$DB" "select id, reason, cfg_rev from config_snapshots where mac = '$M2'")"
 hl_stop q
-[ "$(sq "$DB" "select count(*) from audit where action = 'config-queued' and result = 'ok'")" = 1 ] &&
+[ "$(sq "$DB" "select count(*) from audit where action = 'config-queued' and result = 'ok'")" = 2 ] &&
 	pass "$N: the queued apply is audited" || fail "$N: queued audit"
 
 # --- clone onto the same kind only ---
