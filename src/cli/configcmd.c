@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/devread.h"
 #include "cli/print.h"
 #include "engine/cfgapply.h"
+#include "engine/devtarget.h"
+#include "engine/registry.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -36,12 +37,10 @@ enum { EXIT_DRIFT = 3 };
 struct cfg_dev {
 	const char *arg;
 	const char *group; /* the @GROUP this TARGET came from, or NULL */
-	struct store_device *reg; /* the registered device, or NULL */
 	int queued; /* offline: the change waits in the queue */
 	int refused; /* reached, but no desired configuration could be made */
-	char *hostport; /* what devread reads */
-	struct devread dr;
-	int have_dr, ready;
+	struct devtarget dt; /* resolved, identified, with credentials */
+	int have_dt, ready;
 	char *error; /* before the engine ran (resolve, identify, render) */
 	struct devconfig desired;
 	struct cfgapply *op;
@@ -206,59 +205,6 @@ template_store(const char *name, const struct devconfig *c, const char *comment)
 
 /* --- Targets -------------------------------------------------------------------------------- */
 
-struct name_find {
-	const char *name;
-	struct store_device *found;
-	int count;
-};
-
-static int
-name_find_cb(const struct store_device *d, void *arg)
-{
-	struct name_find *m = arg;
-
-	if (d->name != NULL && str_caseeq(d->name, m->name)) {
-		if (m->found == NULL)
-			m->found = store_device_dup(d);
-		m->count++;
-	}
-	return 0;
-}
-
-/* TARGET -> HOST[:PORT]: a registered device's address, else the TARGET itself. */
-static char *
-resolve(struct app *app, const char *arg, struct store_device **reg, char **cause)
-{
-	struct store_device *d = NULL;
-	char *out;
-
-	*reg = NULL;
-	if (app->store != NULL && (d = store_device_find(app->store, arg)) == NULL) {
-		struct name_find m = {arg, NULL, 0};
-		store_device_list(app->store, name_find_cb, &m, NULL);
-		if (m.count > 1) {
-			store_device_free(m.found);
-			*cause = xasprintf(
-			    "the name is given to %d registered devices; use an id or MAC",
-			    m.count);
-			return NULL;
-		}
-		d = m.found;
-	}
-	if (d == NULL)
-		return xstrdup(arg);
-	if (d->host == NULL || d->host[0] == '\0') {
-		store_device_free(d);
-		*cause = xstrdup("the registered device has no address");
-		return NULL;
-	}
-	out = d->port > 0 ? (strchr(d->host, ':') ? xasprintf("[%s]:%d", d->host, d->port)
-	                                          : xasprintf("%s:%d", d->host, d->port))
-	                  : xstrdup(d->host);
-	*reg = d;
-	return out;
-}
-
 static void dev_error(struct cfg_dev *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -275,34 +221,54 @@ dev_error(struct cfg_dev *d, const char *fmt, ...)
 	d->error = str_sanitize(buf, 400);
 }
 
-/* Resolves and identifies every TARGET (one after the other). Returns EXIT_OK or EXIT_USAGE. */
+static void
+target_cb(struct devtarget *dt, void *arg)
+{
+	struct cfg_dev *d = arg;
+
+	(void)dt;
+	if (++d->run->ndone == d->run->n)
+		d->run->done = 1;
+}
+
+/*
+ * Resolves every TARGET, then identifies them all at once and picks their credentials.
+ * Returns EXIT_OK, or EXIT_USAGE (message printed) when a TARGET is neither registered nor an
+ * address, or a name is ambiguous.
+ */
 static int
 identify_all(struct cfg_run *run)
 {
+	struct engine *eng = app_engine(run->app);
+	int https = run->app->args.set[CLI_HTTPS] > 0;
+
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
 		char *cause = NULL;
-		int rc;
-		if ((d->hostport = resolve(run->app, d->arg, &d->reg, &cause)) == NULL) {
-			dev_error(d, "%s", cause);
+		d->have_dt = 1;
+		if (devtarget_init(&d->dt, eng, d->arg, https, &cause) != 0) {
+			fputs("shelly-tui: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
 			free(cause);
-			continue;
-		}
-		rc = devread_init(&d->dr, run->app, d->arg, d->hostport);
-		if (rc == EXIT_USAGE)
 			return EXIT_USAGE;
-		if (rc != EXIT_OK) {
-			dev_error(d, "refused by the network guard");
-			continue;
 		}
-		d->have_dr = 1;
-		devread_run(&d->dr);
-		if (!d->dr.have_ident || d->dr.ident.gen < 1) {
-			dev_error(d, "%s", d->dr.error ? d->dr.error : "not identified");
-			continue;
-		}
-		d->ready = 1;
 	}
+	run->ndone = 0;
+	run->done = run->n == 0;
+	for (size_t i = 0; i < run->n; i++)
+		devtarget_start(&run->devs[i].dt, target_cb, &run->devs[i]);
+	if (!run->done && app_run_until(run->app, &run->done) != 0)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		if (d->dt.done && d->dt.result == HTTP_OK)
+			d->ready = 1;
+		else
+			dev_error(d, "%s", d->dt.error != NULL ? d->dt.error : "not identified");
+	}
+	run->ndone = 0;
+	run->done = 0;
 	return EXIT_OK;
 }
 
@@ -314,7 +280,7 @@ progress_cb(const char *line, void *arg)
 	if (d->run->app->args.set[CLI_QUIET])
 		return;
 	fputs("shelly-tui: ", stderr);
-	print_safe(stderr, d->dr.ident.id[0] ? d->dr.ident.id : d->arg);
+	print_safe(stderr, d->dt.ident.id[0] ? d->dt.ident.id : d->arg);
 	fputs(": ", stderr);
 	print_safe(stderr, line);
 	fputc('\n', stderr);
@@ -329,10 +295,10 @@ snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
 	struct store *st = d->run->app->store;
 	char *body, *cause = NULL;
 
-	if (st == NULL || d->reg == NULL || c->n == 0)
+	if (st == NULL || d->dt.reg == NULL || c->n == 0)
 		return;
 	body = config_text(c);
-	if (cfgstore_snapshot_add(st, d->reg->mac, loop_wall_ms(), d->dr.ident.gen, c->has_rev,
+	if (cfgstore_snapshot_add(st, d->dt.reg->mac, loop_wall_ms(), d->dt.ident.gen, c->has_rev,
 	        c->rev, reason, body, &cause) != 0) {
 		fputs("shelly-tui: snapshot: ", stderr);
 		print_safe(stderr, cause);
@@ -377,7 +343,7 @@ run_all(struct cfg_run *run, const struct cfgapply_opts *base)
 			continue;
 		}
 		o.progress_cb = progress_cb;
-		d->op = cfgapply_start(app->loop, app->http, &d->dr.t, &d->desired, &o, done_cb, d);
+		d->op = cfgapply_start(app->loop, app->http, &d->dt.t, &d->desired, &o, done_cb, d);
 	}
 	run->done = run->ndone == run->n;
 	if (!run->done && app_run_until(app, &run->done) != 0) {
@@ -410,15 +376,13 @@ run_done(struct cfg_run *run)
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
 		cfgapply_free(d->op);
-		if (d->have_dr)
-			devread_done(&d->dr);
+		if (d->have_dt)
+			devtarget_done(&d->dt);
 		devconfig_done(&d->desired);
 		devconfig_done(&d->before);
 		devconfig_done(&d->after);
-		free(d->hostport);
 		free(d->error);
 		free(d->message);
-		store_device_free(d->reg);
 	}
 	for (size_t i = 0; i < run->nowned; i++)
 		free(run->owned[i]);
@@ -534,7 +498,7 @@ run_init_targets(struct cfg_run *run, struct app *app, const char *verb, char **
 static const char *
 dev_label(const struct cfg_dev *d)
 {
-	return d->ready && d->dr.ident.id[0] ? d->dr.ident.id : d->arg;
+	return d->ready && d->dt.ident.id[0] ? d->dt.ident.id : d->arg;
 }
 
 static int
@@ -584,9 +548,9 @@ dev_object(const struct cfg_dev *d)
 
 	cJSON_AddStringToObject(o, "target", d->arg);
 	if (d->ready) {
-		cJSON_AddStringToObject(o, "id", d->dr.ident.id);
-		cJSON_AddStringToObject(o, "mac", d->dr.ident.mac);
-		cJSON_AddNumberToObject(o, "gen", d->dr.ident.gen);
+		cJSON_AddStringToObject(o, "id", d->dt.ident.id);
+		cJSON_AddStringToObject(o, "mac", d->dt.ident.mac);
+		cJSON_AddNumberToObject(o, "gen", d->dt.ident.gen);
 	} else {
 		cJSON_AddNullToObject(o, "id");
 		cJSON_AddNullToObject(o, "mac");
@@ -750,7 +714,7 @@ cli_config_get(struct app *app)
 			fputc('\n', stdout);
 			continue;
 		}
-		printf(" (Gen%d", d->dr.ident.gen);
+		printf(" (Gen%d", d->dt.ident.gen);
 		if (d->before.has_rev)
 			printf(", cfg_rev %.0f", d->before.rev);
 		puts(")");
@@ -814,7 +778,7 @@ audit_run(const struct cfg_run *run)
 		au.ts_ms = loop_wall_ms();
 		au.who = "cli";
 		au.action = run->verb;
-		au.target = d->ready && d->dr.ident.mac[0] ? d->dr.ident.mac : d->arg;
+		au.target = d->ready && d->dt.ident.mac[0] ? d->dt.ident.mac : d->arg;
 		au.result = dev_result(d);
 		au.detail = dev_message(d);
 		if (store_audit_append(st, &au, &cause) != 0) {
@@ -931,7 +895,7 @@ cli_config_set(struct app *app)
 static void
 dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct devconfig_vars *v)
 {
-	const struct device_ident *id = d->ready ? &d->dr.ident : NULL;
+	const struct device_ident *id = d->ready ? &d->dt.ident : NULL;
 
 	memset(v, 0, sizeof *v);
 	snprintf(index, size, "%zu", i + 1);
@@ -941,10 +905,10 @@ dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct dev
 		v->name = id->name[0] ? id->name : NULL;
 		v->id = id->id[0] ? id->id : NULL;
 		v->mac = id->mac[0] ? id->mac : NULL;
-	} else if (d->reg != NULL) {
-		v->name = d->reg->name;
-		v->id = d->reg->id;
-		v->mac = d->reg->mac;
+	} else if (d->dt.reg != NULL) {
+		v->name = d->dt.reg->name;
+		v->id = d->dt.reg->id;
+		v->mac = d->dt.reg->mac;
 	}
 }
 
@@ -952,9 +916,9 @@ dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct dev
 static const char *
 dev_mac(const struct cfg_dev *d)
 {
-	if (d->ready && d->dr.ident.mac[0])
-		return d->dr.ident.mac;
-	return d->reg != NULL ? d->reg->mac : NULL;
+	if (d->ready && d->dt.ident.mac[0])
+		return d->dt.ident.mac;
+	return d->dt.reg != NULL ? d->dt.reg->mac : NULL;
 }
 
 /* Parses stored template text into out; 0, or -1 (the reason in d). */
@@ -1080,7 +1044,7 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 		struct devconfig_vars v;
 		char index[24], *cause = NULL;
 		int ok;
-		if (!d->ready && d->reg == NULL)
+		if (!d->ready && d->dt.reg == NULL)
 			continue;
 		if (tmpl == NULL)
 			ok = stored_desired(run, i) == 0;
@@ -1118,11 +1082,11 @@ config_text(const struct devconfig *c)
 static bool
 dev_offline(const struct cfg_dev *d)
 {
-	if (d->reg == NULL || d->refused)
+	if (d->dt.reg == NULL || d->refused)
 		return false;
 	if (d->ready)
 		return d->outcome == CFGA_UNREACHABLE;
-	return d->have_dr && !d->dr.have_ident;
+	return d->have_dt && d->dt.done && !d->dt.have_ident;
 }
 
 /* Queues the desired change of registered devices that could not be reached. */
@@ -1142,7 +1106,7 @@ queue_offline(struct cfg_run *run)
 			continue;
 		body = config_text(&d->desired);
 		if (cfgstore_pending_add(
-		        app->store, d->reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
+		        app->store, d->dt.reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
 			d->queued = 1;
 			dev_error(d, "offline: the change is queued and applied when the device is "
 			             "next seen (--pending)");
@@ -1166,11 +1130,11 @@ remember_desired(struct cfg_run *run)
 		struct cfg_dev *d = &run->devs[i];
 		struct devconfig cur;
 		char *body, *cause = NULL;
-		if (d->reg == NULL ||
+		if (d->dt.reg == NULL ||
 		    (!d->queued &&
 		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
 			continue;
-		body = cfgstore_desired_get(st, d->reg->mac);
+		body = cfgstore_desired_get(st, d->dt.reg->mac);
 		if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
 			devconfig_init(&cur);
 		free(body);
@@ -1182,7 +1146,7 @@ remember_desired(struct cfg_run *run)
 				devconfig_set(&cur, e->field, e->index, e->state, e->value);
 		}
 		body = config_text(&cur);
-		if (cfgstore_desired_set(st, d->reg->mac, body, &cause) != 0) {
+		if (cfgstore_desired_set(st, d->dt.reg->mac, body, &cause) != 0) {
 			fputs("shelly-tui: ", stderr);
 			print_safe(stderr, cause);
 			fputc('\n', stderr);
@@ -1291,10 +1255,10 @@ desired_run(struct app *app, const char *verb, bool drift_only, char **targets, 
 		for (size_t i = 0; same_model != NULL && i < run.n; i++) {
 			struct cfg_dev *d = &run.devs[i];
 			if (d->ready && !app->args.set[CLI_FORCE] &&
-			    !str_caseeq(d->dr.ident.model, same_model)) {
+			    !str_caseeq(d->dt.ident.model, same_model)) {
 				dev_error(d,
 				    "not the same kind as the source (%s, not %s; --force)",
-				    d->dr.ident.model, same_model);
+				    d->dt.ident.model, same_model);
 				d->ready = 0;
 				d->refused = 1;
 			}
@@ -1406,8 +1370,8 @@ cli_template_save(struct app *app)
 			continue;
 		devconfig_set(&keep, e->field, e->index, e->state, e->value);
 	}
-	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dr.ident.id,
-	    run.devs[0].dr.ident.gen);
+	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dt.ident.id,
+	    run.devs[0].dt.ident.gen);
 	str_sanitize_inplace(comment);
 	if (template_store(app->args.mode_arg, &keep, comment) != 0)
 		rc = EXIT_FAIL;
@@ -1448,16 +1412,11 @@ registered_macs(struct app *app, char **args, int n, char ***macs)
 {
 	*macs = xcalloc((size_t)n + 1, sizeof **macs);
 	for (int i = 0; i < n; i++) {
-		struct store_device *reg = NULL;
-		char *cause = NULL, *hp = resolve(app, args[i], &reg, &cause);
-		free(hp);
+		char *cause = NULL;
+		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
 		if (reg == NULL) {
 			fputs("shelly-tui: not a registered device (--add it first): ", stderr);
-			print_safe(stderr, args[i]);
-			if (cause != NULL) {
-				fputs(": ", stderr);
-				print_safe(stderr, cause);
-			}
+			print_safe(stderr, cause != NULL ? cause : args[i]);
 			fputc('\n', stderr);
 			free(cause);
 			return -1;
@@ -1748,7 +1707,7 @@ cli_clone(struct app *app)
 		devconfig_set(&want, e->field, e->index, e->state, e->value);
 	}
 	rc = desired_run(app, "clone", false, app->args.rest, app->args.nrest, &want,
-	    src.devs[0].dr.ident.model);
+	    src.devs[0].dt.ident.model);
 	devconfig_done(&want);
 	run_done(&src);
 	return rc;
