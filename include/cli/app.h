@@ -96,12 +96,13 @@ int cli_config_fields(struct app *app);
 int cli_template_save(struct app *app);
 int cli_drift(struct app *app);
 int cli_apply(struct app *app);
-/* --clone SOURCE TARGET..., --group-add/-remove/-list/-template, --pending. */
+/* --clone SOURCE TARGET..., --group-add/-remove/-list/-template/-set, --pending. */
 int cli_clone(struct app *app);
 int cli_group_add(struct app *app);
 int cli_group_remove(struct app *app);
 int cli_group_list(struct app *app);
 int cli_group_template(struct app *app);
+int cli_group_set(struct app *app);
 int cli_pending(struct app *app);
 /* Prints the --poll-once --json result: the registry with the fresh status of every device. */
 int cli_print_poll_summary(struct app *app);

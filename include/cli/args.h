@@ -55,6 +55,8 @@
 	    "List the groups with their template and members") \
 	X(GROUP_TEMPLATE, "group-template", 0, 1, "GROUP", 1, \
 	    "Make GROUP follow the template named by the operand (\"\" detaches it)") \
+	X(GROUP_SET, "group-set", 0, 1, "GROUP", 1, \
+	    "Set GROUP's own desired fields (FIELD=VALUE operands), over its template") \
 	X(PENDING, "pending", 0, 0, NULL, 1, \
 	    "List configuration changes queued for offline devices, and what became of them") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \

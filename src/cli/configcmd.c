@@ -945,13 +945,15 @@ first_tmpl_cb(const struct cfgstore_row *r, void *arg)
 {
 	struct first_tmpl *f = arg;
 
-	if (r->tmpl == NULL || r->tmpl[0] == '\0')
-		return 0;
-	if (f->tmpl == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0)) {
+	bool has = r->tmpl != NULL && r->tmpl[0] != '\0';
+
+	/* The @GROUP it was named by, else the first group with a template, else the first. */
+	if (f->group == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0) ||
+	    (has && f->tmpl == NULL && (f->prefer == NULL || strcmp(f->group, f->prefer) != 0))) {
 		free(f->group);
 		free(f->tmpl);
 		f->group = xstrdup(r->name);
-		f->tmpl = xstrdup(r->tmpl);
+		f->tmpl = has ? xstrdup(r->tmpl) : NULL;
 	}
 	return 0;
 }
@@ -992,10 +994,51 @@ group_desired(struct cfg_dev *d, size_t i, const struct first_tmpl *f)
 	return rc;
 }
 
+/* The settings key of a group's own fields. */
+static void
+group_key(const char *group, char *buf, size_t size)
+{
+	snprintf(buf, size, "config-group:%s", group);
+}
+
+/* The group's own fields (--group-set), rendered for the device, over d->desired. */
+static int
+group_fields(struct cfg_run *run, size_t i, const char *group)
+{
+	struct cfg_dev *d = &run->devs[i];
+	const char *grp = d->group;
+	struct devconfig raw, done;
+	struct devconfig_vars v;
+	char key[96], index[24], *body, *cause = NULL;
+	int rc = 0;
+
+	group_key(group, key, sizeof key);
+	if ((body = store_setting_get(run->app->store, key)) == NULL)
+		return 0;
+	d->group = group;
+	dev_vars(d, i, index, sizeof index, &v);
+	d->group = grp;
+	if (parse_stored(d, body, &raw) != 0) {
+		free(body);
+		return -1;
+	}
+	if (devconfig_render(&raw, &v, &done, &cause) != 0) {
+		dev_error(d, "group %s: %s", group, cause);
+		free(cause);
+		rc = -1;
+	} else {
+		overlay(&d->desired, &done);
+		devconfig_done(&done);
+	}
+	devconfig_done(&raw);
+	free(body);
+	return rc;
+}
+
 /*
  * The desired configuration of a registered device from the store: the template of its group
- * (the @GROUP it was named by first), then the fields stored for the device itself on top
- * (device over group over template). Returns 0, or -1 with d->error set.
+ * (the @GROUP it was named by first), the group's own fields on top, then the fields stored
+ * for the device itself (device over group over template). Returns 0, or -1 with d->error set.
  */
 static int
 stored_desired(struct cfg_run *run, size_t i)
@@ -1018,6 +1061,8 @@ stored_desired(struct cfg_run *run, size_t i)
 	}
 	if (f.tmpl != NULL)
 		rc = group_desired(d, i, &f);
+	if (rc == 0 && f.group != NULL)
+		rc = group_fields(run, i, f.group);
 	if (rc == 0 && (body = cfgstore_desired_get(run->app->store, mac)) != NULL) {
 		if (parse_stored(d, body, &own_fields) == 0) {
 			overlay(&d->desired, &own_fields);
@@ -1454,8 +1499,14 @@ group_change(struct app *app, bool add)
 		free_macs(macs, n);
 		return EXIT_USAGE;
 	}
-	if ((add ? cfgstore_group_add : cfgstore_group_remove)(
-	        app->store, g, (const char *const *)macs, (size_t)n, &cause) != 0) {
+	if (!add && n == 0) {
+		char key[96];
+		group_key(g, key, sizeof key);
+		if (store_setting_set(app->store, key, NULL, &cause) != 0)
+			rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && (add ? cfgstore_group_add : cfgstore_group_remove)(app->store, g,
+	                         (const char *const *)macs, (size_t)n, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --%s: ", verb);
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
@@ -1463,6 +1514,51 @@ group_change(struct app *app, bool add)
 		rc = EXIT_FAIL;
 	}
 	free_macs(macs, n);
+	return rc;
+}
+
+/* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
+int
+cli_group_set(struct app *app)
+{
+	const char *g = app->args.mode_arg;
+	struct devconfig cur;
+	char key[96], *body, *cause = NULL;
+	int rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (app->args.nrest == 0) {
+		fputs(
+		    "shelly-tui: --group-set G FIELD=VALUE...: give at least one field\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (need_store(app, "group-set") != 0)
+		return EXIT_FAIL;
+	group_key(g, key, sizeof key);
+	body = store_setting_get(app->store, key);
+	if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
+		devconfig_init(&cur);
+	free(body);
+	free(cause);
+	cause = NULL;
+	for (int i = 0; i < app->args.nrest; i++) {
+		if (parse_assignment(app->args.rest[i], &cur) != 0) {
+			devconfig_done(&cur);
+			return EXIT_USAGE;
+		}
+	}
+	body = config_text(&cur);
+	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
+	    store_setting_set(app->store, key, body, &cause) != 0) {
+		fputs("shelly-tui: --group-set: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	free(body);
+	devconfig_done(&cur);
 	return rc;
 }
 

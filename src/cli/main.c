@@ -93,6 +93,9 @@ main(int argc, char **argv)
 	case CLI_GROUP_TEMPLATE:
 		rc = cli_group_template(&app);
 		break;
+	case CLI_GROUP_SET:
+		rc = cli_group_set(&app);
+		break;
 	case CLI_PENDING:
 		rc = cli_pending(&app);
 		break;

@@ -48,6 +48,14 @@ tui --drift @office --json >"$T_TMP/d1.json"
 rc=$?
 [ $rc = 3 ] && [ "$(jq -r '.devices[] | select(.target | test("^[0-9a-f]{12}$")) | .fields[] | select(.state == "drift") | "\(.field) \(.actual) \(.desired)"' "$T_TMP/d1.json")" = "switch:0.auto_off_delay_s 20 45" ] &&
 	pass "$N: device fields over the group template" || fail "$N: precedence" "rc=$rc $(cat "$T_TMP/d1.json")"
+# The group's own fields override its template, not the device's own fields.
+tui --group-set office sntp.server=grp.lan switch:0.auto_off_delay_s=25
+tui --group-set office cloud.enabled=perhaps 2>/dev/null
+[ $? = 2 ] && pass "$N: --group-set validates its values" || fail "$N: group-set invalid"
+tui --drift @office --json >"$T_TMP/d2.json"
+[ "$(jq -r '[.devices[] | .fields[] | select(.field == "sntp.server") | .desired] | unique | join(",")' "$T_TMP/d2.json")" = grp.lan ] &&
+	[ "$(jq -r '[.devices[] | .fields[] | select(.field == "switch:0.auto_off_delay_s") | .desired] | join(",")' "$T_TMP/d2.json")" = 25,25,45 ] &&
+	pass "$N: device over group over template" || fail "$N: group fields" "$(cat "$T_TMP/d2.json")"
 n=$(sq "$DB" "select count(*) from config_snapshots")
 [ "$n" -ge 3 ] && pass "$N: snapshots kept ($n)" || fail "$N: snapshots" "$n"
 
