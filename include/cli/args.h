@@ -42,9 +42,9 @@
 	X(TEMPLATE_SAVE, "template-save", 0, 1, "NAME", 1, \
 	    "Keep the configuration of the --from device as template NAME (a file)") \
 	X(DRIFT, "drift", 0, 0, NULL, 1, \
-	    "Compare each TARGET with --template NAME; exit status 3 when anything drifted") \
+	    "Compare each TARGET with --template NAME or its stored desired config; exit 3 on drift") \
 	X(APPLY, "apply", 0, 0, NULL, 1, \
-	    "Bring each TARGET to a template ([NAME] TARGET... or --template NAME)") \
+	    "Bring each TARGET to a template ([NAME] TARGET..., --template) or its stored desired config") \
 	X(CLONE, "clone", 0, 1, "SOURCE", 1, \
 	    "Copy SOURCE's configuration (no identity, no secrets) onto each TARGET of its model") \
 	X(GROUP_ADD, "group-add", 0, 1, "GROUP", 1, \
@@ -96,7 +96,7 @@
 	X(TEMPLATE, "template", 0, 1, "NAME", 0, "Template of --drift and --apply") \
 	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
 	X(FIELDS, "fields", 0, 1, "LIST", 0, \
-	    "Fields or prefixes (comma-separated) --template-save keeps, identity ones included") \
+	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
 	    "--config-set, --apply: list actual -> desired per field and change nothing") \
 	X(ALLOW_REBOOT, "allow-reboot", 0, 0, NULL, 0, \
