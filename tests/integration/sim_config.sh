@@ -46,7 +46,8 @@ j=$(curl -s -m 3 -d '{"id":0,"config":{"auto_off":true,"auto_off_delay":12.5}}' 
 j=$(get "$G2/rpc/Shelly.GetConfig")
 [ "$(echo "$j" | jq -r '.["switch:0"].auto_off_delay')" = 12.5 ] && [ "$(echo "$j" | jq -r '.["switch:0"].name')" = "1PM Gen3" ] &&
 	pass "$N: gen2 SetConfig merges" || fail "$N: gen2 merge" "$(echo "$j" | jq -c '.["switch:0"]')"
-[ "$(get "$G2/rpc/Sys.GetStatus" | jq -r .cfg_rev)" = $((r0 + 1)) ] && pass "$N: gen2 cfg_rev +1 in Sys.GetStatus" || fail "$N: gen2 cfg_rev"
+[ "$(get "$G2/rpc/Sys.GetStatus" | jq -r .cfg_rev)" = $((r0 + 1)) ] && [ "$(get "$G2/rpc/Shelly.GetConfig" | jq -r .sys.cfg_rev)" = $((r0 + 1)) ] &&
+	pass "$N: gen2 cfg_rev +1 in Sys.GetStatus and Shelly.GetConfig" || fail "$N: gen2 cfg_rev"
 j=$(curl -s -m 3 -d '{"config":{"server":"mqtt.lan:1883","pass":"hunter2","enable":true}}' "$G2/rpc/MQTT.SetConfig")
 [ "$(echo "$j" | jq -r .restart_required)" = true ] && [ "$(get "$G2/rpc/Sys.GetStatus" | jq -r .restart_required)" = true ] &&
 	pass "$N: gen2 MQTT.SetConfig: restart_required" || fail "$N: gen2 restart_required" "$j"

@@ -253,6 +253,8 @@ render_config(struct dev *d)
 	    cJSON_GetObjectItemCaseSensitive(cfg, "sys"), "device");
 	js_set_str_if(dev, "mac", d->mac);
 	js_set_str_if(dev, "fw_id", d->fw);
+	/* Real firmware carries the live revision in sys.cfg_rev of the configuration too. */
+	js_set_num_if(cJSON_GetObjectItemCaseSensitive(cfg, "sys"), "cfg_rev", d->cfg_rev);
 	return cfg;
 }
 
