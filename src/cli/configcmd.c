@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/configcmd.h"
 #include "cli/print.h"
 #include "engine/cfgapply.h"
 #include "engine/devtarget.h"
