@@ -50,7 +50,7 @@ daemon_setup(struct app *app, struct daemon *dm, const char *what, int discovery
 		return -1;
 	dm->fleet = fleet_new(app_engine(app), &o, &cause);
 	if (dm->fleet == NULL) {
-		fprintf(stderr, "shelly-tui: cannot load devices: %s\n", cause);
+		fprintf(stderr, "shelly-tui: cannot start the fleet: %s\n", cause);
 		free(cause);
 		return -1;
 	}

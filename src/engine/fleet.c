@@ -272,16 +272,13 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	lo.heartbeat_ms = conf_get_ms(eng->conf, OPT_LEASE_HEARTBEAT);
 	lo.timeout_ms = conf_get_ms(eng->conf, OPT_LEASE_TIMEOUT);
 	f->lease_opts = lo;
-	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL) {
-		fleet_free(f);
-		return NULL;
-	}
 	poller_opts_from_config(&po, eng->conf);
 	f->poller = poller_new(eng->loop, eng->http, eng->store, &po);
 	poller_set_observer(f->poller, observe_cb, f);
 	f->cfgq = cfgpending_new(eng->loop, eng->http, eng->store, 2000);
 	poller_set_seen(f->poller, cfgpending_seen_cb, f->cfgq);
-	if (poller_load(f->poller, eng->conf, cause) != 0) {
+	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
+	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);
 		return NULL;
 	}
@@ -325,8 +322,7 @@ fleet_start(struct fleet *f)
 void
 fleet_stop(struct fleet *f)
 {
-	if (f->poller != NULL) /* fleet_new failed before making it */
-		poller_stop(f->poller);
+	poller_stop(f->poller);
 	autodiscover_free(f->ad);
 	f->ad = NULL;
 	cfgsync_free(f->cfgsync);
