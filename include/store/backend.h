@@ -19,6 +19,33 @@ enum store_find {
 	STORE_FIND_HOST, /* value = host, port 0 = any */
 };
 
+/*
+ * Configuration management statements (store/cfgstore.c), run in batches: every step of a batch
+ * in one write transaction, rows of reading steps handed to a callback as text columns.
+ * Parameters ?1..?6 are text (NULL allowed), ?7 and ?8 integers.
+ */
+#define STORE_CFG_STMTS(X)                                                                 \
+	X(SNAP_ADD) X(SNAP_PRUNE) X(SNAP_LIST) X(GROUP_ADD) X(GROUP_TEMPLATE) X(GROUP_DEL)    \
+	X(GROUP_LIST) X(MEMBER_ADD) X(MEMBER_DEL) X(MEMBER_LIST) X(DEVICE_GROUPS)            \
+	X(DESIRED_PUT) X(DESIRED_GET) X(PENDING_ADD) X(PENDING_LIST) X(PENDING_SET)           \
+	X(PENDING_SUPERSEDE)
+
+enum store_cfg_stmt {
+#define STORE_CFG_ENUM(name) SCS_##name,
+	STORE_CFG_STMTS(STORE_CFG_ENUM)
+#undef STORE_CFG_ENUM
+	SCS__COUNT
+};
+
+struct store_cfg_step {
+	enum store_cfg_stmt stmt;
+	const char *text[6];
+	int64_t num[2];
+};
+
+/* One row: ncols text columns (NULL for SQL NULL). Non-zero stops the batch's reading. */
+typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
+
 struct store_ops {
 	const char *name;
 	/* target is the path or URL with the scheme prefix removed. */
@@ -74,6 +101,9 @@ struct store_ops {
 	 */
 	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
 	    char **cause);
+	/* Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL). */
+	int (*cfg_batch)(void *b, const struct store_cfg_step *steps, size_t n, store_cfg_row_cb cb,
+	    void *arg, char **cause);
 	int (*backup)(void *b, const char *path, char **cause);
 	int (*integrity_check)(void *b, char **cause);
 	int64_t (*size_bytes)(void *b);

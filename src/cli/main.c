@@ -6,6 +6,7 @@
 #include "cli/cmd_action.h"
 #include "cli/cmd_discover.h"
 #include "cli/exchangecmd.h"
+#include "cli/configcmd.h"
 #include "cli/headless.h"
 #include "cli/probe.h"
 #include "cli/registry.h"
@@ -66,6 +67,45 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
+		break;
+	case CLI_CONFIG_GET:
+		rc = cli_config_get(&app);
+		break;
+	case CLI_CONFIG_SET:
+		rc = cli_config_set(&app);
+		break;
+	case CLI_CONFIG_FIELDS:
+		rc = cli_config_fields(&app);
+		break;
+	case CLI_TEMPLATE_SAVE:
+		rc = cli_template_save(&app);
+		break;
+	case CLI_DRIFT:
+		rc = cli_drift(&app);
+		break;
+	case CLI_APPLY:
+		rc = cli_apply(&app);
+		break;
+	case CLI_CLONE:
+		rc = cli_clone(&app);
+		break;
+	case CLI_GROUP_ADD:
+		rc = cli_group_add(&app);
+		break;
+	case CLI_GROUP_REMOVE:
+		rc = cli_group_remove(&app);
+		break;
+	case CLI_GROUP_LIST:
+		rc = cli_group_list(&app);
+		break;
+	case CLI_GROUP_TEMPLATE:
+		rc = cli_group_template(&app);
+		break;
+	case CLI_GROUP_SET:
+		rc = cli_group_set(&app);
+		break;
+	case CLI_PENDING:
+		rc = cli_pending(&app);
 		break;
 	case CLI_LIST_METRICS:
 		exporter_list_metrics(stdout);

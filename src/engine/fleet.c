@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
+#include "engine/cfgpending.h"
 #include "engine/cfgsync.h"
 #include "engine/creds.h"
 #include "engine/engine.h"
@@ -32,6 +33,7 @@ struct fleet {
 	struct engine *eng;
 	int discovery, register_conf;
 	struct poller *poller;
+	struct cfgpending *cfgq; /* queued configuration changes, applied when a device is seen */
 	struct lease *lease; /* engine/lease: takes, renews and gives back the poller lease */
 	struct lease_opts lease_opts;
 	char role_name[32];
@@ -287,6 +289,8 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	poller_opts_from_config(&po, eng->conf);
 	f->poller = poller_new(eng->loop, eng->http, eng->store, &po);
 	poller_set_observer(f->poller, observe_cb, f);
+	f->cfgq = cfgpending_new(eng->loop, eng->http, eng->store, 2000);
+	poller_set_seen(f->poller, cfgpending_seen_cb, f->cfgq);
 	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
 	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);
@@ -355,6 +359,7 @@ fleet_free(struct fleet *f)
 	if (f == NULL)
 		return;
 	fleet_stop(f);
+	cfgpending_free(f->cfgq);
 	poller_free(f->poller);
 	scan_targets_free(f->targets);
 	loop_timer_free(f->flush_timer);
