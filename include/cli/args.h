@@ -31,6 +31,8 @@
 	    "Run a device ACTION on each TARGET (registered MAC, id or name, or HOST[:PORT])") \
 	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
 	    "List the device actions of --action with what they need and their help") \
+	X(OPNSENSE_SYNC, "opnsense-sync", 0, 0, NULL, 1, \
+	    "Sync DHCP reservations and the device alias to OPNsense; prints each record's action") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
@@ -67,6 +69,8 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
+	    "--opnsense-sync: print the plan, change nothing") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

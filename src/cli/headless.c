@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "cli/config.h"
+#include "cli/opnsensecmd.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/poller.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct loop_timer *turn_timer;	/* proves the loop turns, for /healthz */
 	struct cfgsync *cfgsync;	/* registering new `device` lines after SIGHUP */
 	struct scan_targets *targets;	/* the configured discover-ranges */
+	struct opnsense_runner *opn;	/* periodic OPNsense sync, while leader */
 };
 
 static void
@@ -192,6 +194,8 @@ lease_cb(void *arg)
 			poller_stop(dm->poller);
 			autodiscover_free(dm->ad);
 			dm->ad = NULL;
+			opnsense_runner_free(dm->opn);
+			dm->opn = NULL;
 		} else if (r < 0) {
 			log_warn("lease heartbeat failed: %s", cause);
 		}
@@ -205,6 +209,8 @@ lease_cb(void *arg)
 				log_error("cannot load devices: %s", cause);
 			poller_start(dm->poller);
 			discovery_start(dm);
+			opnsense_runner_free(dm->opn);
+			dm->opn = opnsense_runner_start(dm->app);
 		} else if (r == 0)
 			log_info("poller lease held by %s; standing by", other ? other : "?");
 		else
@@ -384,6 +390,7 @@ metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void
 	metrics_family(w, "shelly_poller_leader", METRICS_GAUGE,
 	    "1 when this process holds the poller lease and polls");
 	metrics_sample(w, NULL, 0, dm->leader ? 1 : 0);
+	opnsense_runner_metrics(dm->opn, w);
 
 	if (metrics_writer_error(w) != NULL) {
 		httpd_reply_text(reply, 500, "metrics: %s\n", metrics_writer_error(w));
@@ -467,8 +474,11 @@ signal_cb(int sig, void *arg)
 			log_error("SIGHUP: devices not reloaded: %s", cause);
 			free(cause);
 		}
-		if (dm->leader)
+		if (dm->leader) {
 			discovery_start(dm);
+			opnsense_runner_free(dm->opn);
+			dm->opn = opnsense_runner_start(dm->app);
+		}
 		log_info("SIGHUP: configuration and registry reloaded");
 		return;
 	}
@@ -486,6 +496,7 @@ daemon_done(struct daemon *dm)
 		poller_stop(dm->poller);
 	httpd_free(dm->httpd);
 	autodiscover_free(dm->ad);
+	opnsense_runner_free(dm->opn);
 	scan_targets_free(dm->targets);
 	cfgsync_free(dm->cfgsync);
 	if (dm->app->store != NULL) {

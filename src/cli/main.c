@@ -60,6 +60,9 @@ main(int argc, char **argv)
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
 		break;
+	case CLI_OPNSENSE_SYNC:
+		rc = cli_opnsense_sync(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "

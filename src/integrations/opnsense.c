@@ -653,12 +653,12 @@ advance(struct opnsense_sync *s)
 			continue;
 		case S_ALIAS_WRITE:
 			it = alias_item(s);
-			s->step = S_RECONF_DHCP;
 			if (!s->stopped && it != NULL && it->outcome == OPN_PLANNED &&
 			    (it->action == OPN_ADD || it->action == OPN_UPDATE)) {
-				write_alias(s, it);
+				write_alias(s, it); /* its reply sets the outcome: back here, then on */
 				return;
 			}
+			s->step = S_RECONF_DHCP;
 			continue;
 		case S_RECONF_DHCP:
 			if (s->report.dhcp.saved == 0) {

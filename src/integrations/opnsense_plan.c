@@ -490,10 +490,26 @@ item_word(const struct opn_item *it, int done)
 	return opn_action_planned(it->action);
 }
 
+/* Items with action a; once applied (done), only those that were. */
+static size_t
+count_done(const struct opn_plan *plan, enum opn_action a, int done)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		n += plan->items[i].action == a && (!done || plan->items[i].outcome == OPN_APPLIED);
+	return n;
+}
+
 void
 opn_plan_format(const struct opn_plan *plan, int done, struct strbuf *out)
 {
 	char mac[18];
+	size_t failed = 0;
+
+	for (size_t i = 0; done && i < plan->nitems; i++)
+		failed +=
+		    plan->items[i].outcome == OPN_FAILED || plan->items[i].outcome == OPN_NOT_RUN;
 
 	for (size_t i = 0; i < plan->nitems; i++) {
 		const struct opn_item *it = &plan->items[i];
@@ -512,8 +528,9 @@ opn_plan_format(const struct opn_plan *plan, int done, struct strbuf *out)
 		strbuf_append_char(out, '\n');
 	}
 	strbuf_appendf(out,
-	    "%zu to add, %zu to update, %zu to remove, %zu unchanged, %zu conflicts\n",
-	    opn_plan_count(plan, OPN_ADD), opn_plan_count(plan, OPN_UPDATE),
-	    opn_plan_count(plan, OPN_REMOVE), opn_plan_count(plan, OPN_UNCHANGED),
-	    opn_plan_count(plan, OPN_CONFLICT));
+	    done ? "%zu added, %zu updated, %zu removed, %zu unchanged, %zu conflicts%s\n"
+	         : "%zu to add, %zu to update, %zu to remove, %zu unchanged, %zu conflicts%s\n",
+	    count_done(plan, OPN_ADD, done), count_done(plan, OPN_UPDATE, done),
+	    count_done(plan, OPN_REMOVE, done), opn_plan_count(plan, OPN_UNCHANGED),
+	    opn_plan_count(plan, OPN_CONFLICT), failed > 0 ? ", some changes failed" : "");
 }

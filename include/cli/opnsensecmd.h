@@ -1,0 +1,25 @@
+#ifndef CLI_OPNSENSECMD_H
+#define CLI_OPNSENSECMD_H
+
+/*
+ * The front end of the OPNsense sync (integrations/opnsense.h): --opnsense-sync (declared in
+ * cli/app.h) and the periodic sync of --headless with its /metrics families. Options come from
+ * the configuration (opnsense-*); the API key and secret are read from their files on every
+ * sync (so a rotated key is picked up), and a missing or world-readable file is refused.
+ */
+struct app;
+struct metrics_writer;
+struct opnsense_runner;
+
+/*
+ * Starts syncing every opnsense-interval on app's loop, the first one at once. Returns NULL
+ * (nothing to do) when opnsense-interval is 0 or opnsense-url is unset. Caller frees.
+ */
+struct opnsense_runner *opnsense_runner_start(struct app *app);
+/* Stops (cancelling a sync in flight) and frees. NULL is fine. */
+void opnsense_runner_free(struct opnsense_runner *r);
+/* Writes the shelly_opnsense_* families (last sync time, result, counts by action). r may be
+ * NULL (the families are then written without samples). */
+void opnsense_runner_metrics(const struct opnsense_runner *r, struct metrics_writer *w);
+
+#endif
