@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "integrations/opnsense.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -33,12 +33,12 @@ struct opts {
 /*
  * Reads a key or secret file named by option id. A file readable by everyone is refused; a
  * file downloaded from OPNsense ("key=...\nsecret=...") may serve for both options, the line
- * named field being taken. Returns the value (free with config_secret_free) or NULL + *cause.
+ * named field being taken. Returns the value (free with conf_secret_free) or NULL + *cause.
  */
 static char *
 read_keyfile(const struct app *app, enum option_id id, const char *field, char **cause)
 {
-	const char *ref = config_get_str(app->cfg, id), *name = config_option_info(id)->name;
+	const char *ref = conf_get_str(app->cfg, id), *name = conf_option_info(id)->name;
 	char *raw, *err = NULL, *path, *line, *save = NULL, *out = NULL;
 	struct stat st;
 	size_t flen = strlen(field);
@@ -60,7 +60,7 @@ read_keyfile(const struct app *app, enum option_id id, const char *field, char *
 		return NULL;
 	}
 	free(path);
-	if ((raw = config_read_secret(ref, &err)) == NULL) {
+	if ((raw = conf_read_secret(ref, &err)) == NULL) {
 		*cause = xasprintf("%s: %s", name, err);
 		free(err);
 		return NULL;
@@ -71,9 +71,9 @@ read_keyfile(const struct app *app, enum option_id id, const char *field, char *
 			out = xstrdup(line + flen + 1);
 	if (out == NULL && strchr(raw, '=') == NULL && strchr(raw, '\n') == NULL)
 		out = xstrdup(raw);
-	config_secret_free(raw);
+	conf_secret_free(raw);
 	if (out == NULL || out[0] == '\0') {
-		config_secret_free(out);
+		conf_secret_free(out);
 		*cause = xasprintf("%s: the file holds no %s (expected the value alone, or a line "
 		                   "%s=...)",
 		    name, field, field);
@@ -85,8 +85,8 @@ read_keyfile(const struct app *app, enum option_id id, const char *field, char *
 static void
 opts_done(struct opts *op)
 {
-	config_secret_free(op->key);
-	config_secret_free(op->secret);
+	conf_secret_free(op->key);
+	conf_secret_free(op->secret);
 	free(op->ca);
 	memset(op, 0, sizeof *op);
 }
@@ -95,12 +95,12 @@ opts_done(struct opts *op)
 static int
 opts_init(const struct app *app, struct opts *op, char **cause)
 {
-	const char *ca = config_get_str(app->cfg, OPT_OPNSENSE_CA);
+	const char *ca = conf_get_str(app->cfg, OPT_OPNSENSE_CA);
 	char *host = NULL, *prefix = NULL;
 	uint16_t port;
 
 	memset(op, 0, sizeof *op);
-	op->o.url = config_get_str(app->cfg, OPT_OPNSENSE_URL);
+	op->o.url = conf_get_str(app->cfg, OPT_OPNSENSE_URL);
 	if (opnsense_parse_url(op->o.url, &host, &port, &prefix, cause) != 0)
 		return -1;
 	free(prefix);
@@ -120,11 +120,11 @@ opts_init(const struct app *app, struct opts *op, char **cause)
 		op->ca = xstrdup(ca + 5);
 		op->o.ca_file = op->ca;
 	}
-	op->o.insecure = config_get_bool(app->cfg, OPT_OPNSENSE_INSECURE);
+	op->o.insecure = conf_get_bool(app->cfg, OPT_OPNSENSE_INSECURE);
 	if (op->o.insecure)
 		log_warn(
 		    "opnsense: the firewall's certificate is not verified (opnsense-insecure on)");
-	switch (config_get_enum(app->cfg, OPT_OPNSENSE_BACKEND)) {
+	switch (conf_get_enum(app->cfg, OPT_OPNSENSE_BACKEND)) {
 	case OPT_OPNSENSE_KEA:
 		op->o.backend = OPNSENSE_KEA;
 		break;
@@ -135,9 +135,9 @@ opts_init(const struct app *app, struct opts *op, char **cause)
 		op->o.backend = OPNSENSE_AUTO;
 		break;
 	}
-	op->o.alias = config_get_str(app->cfg, OPT_OPNSENSE_ALIAS);
-	op->o.timeout_ms = (uint32_t)config_get_ms(app->cfg, OPT_OPNSENSE_TIMEOUT);
-	op->o.connect_timeout_ms = (uint32_t)config_get_ms(app->cfg, OPT_CONNECT_TIMEOUT);
+	op->o.alias = conf_get_str(app->cfg, OPT_OPNSENSE_ALIAS);
+	op->o.timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_OPNSENSE_TIMEOUT);
+	op->o.connect_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_CONNECT_TIMEOUT);
 	return 0;
 }
 
@@ -447,9 +447,9 @@ struct opnsense_runner *
 opnsense_runner_start(struct app *app)
 {
 	struct opnsense_runner *r;
-	uint64_t ms = config_get_ms(app->cfg, OPT_OPNSENSE_INTERVAL);
+	uint64_t ms = conf_get_ms(app->cfg, OPT_OPNSENSE_INTERVAL);
 
-	if (ms == 0 || config_get_str(app->cfg, OPT_OPNSENSE_URL)[0] == '\0')
+	if (ms == 0 || conf_get_str(app->cfg, OPT_OPNSENSE_URL)[0] == '\0')
 		return NULL;
 	r = xcalloc(1, sizeof *r);
 	r->app = app;
