@@ -39,6 +39,9 @@ struct opnsense_options {
 	const char *alias; /* alias name; NULL or "": no alias */
 	uint32_t timeout_ms; /* per request; 0: 15 s (reconfigure gets three times as long) */
 	uint32_t connect_timeout_ms; /* 0: 5 s */
+	/* Reconfigure these even when nothing changes: an earlier sync saved changes whose
+	 * reconfigure failed, so they are in the config but not live (see pending below). */
+	int pending_dhcp, pending_alias;
 };
 
 /* A service the sync writes to: the DHCP backend or the alias. */
@@ -46,6 +49,7 @@ struct opnsense_service {
 	const char *name; /* "kea", "dnsmasq", "alias"; NULL when not used */
 	size_t saved; /* writes saved */
 	int reconfigured; /* 1 ok, 0 not needed or not tried, -1 failed */
+	int pending; /* saved (now or before) but not made live: retry on the next sync */
 	char *status; /* DHCP: service status after the reconfigure ("running"), or NULL */
 	char *error; /* reconfigure or status failure, or NULL */
 };

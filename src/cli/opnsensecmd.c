@@ -187,12 +187,45 @@ devlist_load(struct store *s, struct devlist *dl, char **cause)
 	return 0;
 }
 
+/*
+ * Services whose changes were saved but not made live (a reconfigure failed) are remembered in
+ * the settings, so that the next sync reconfigures them even when it finds nothing to change.
+ */
+#define PENDING_KEY "opnsense.pending_reconfigure"
+
+static void
+pending_load(struct store *s, struct opnsense_options *o)
+{
+	char *v = store_setting_get(s, PENDING_KEY);
+
+	o->pending_dhcp = v != NULL && strstr(v, "dhcp") != NULL;
+	o->pending_alias = v != NULL && strstr(v, "alias") != NULL;
+	free(v);
+}
+
+static void
+pending_save(struct store *s, const struct opnsense_report *r)
+{
+	char *cause = NULL;
+	const char *v = r->dhcp.pending && r->alias.pending ? "dhcp,alias"
+	                : r->dhcp.pending                   ? "dhcp"
+	                : r->alias.pending                  ? "alias"
+	                                                    : NULL;
+
+	if (store_setting_set(s, PENDING_KEY, v, &cause) != 0) {
+		log_warn("opnsense: cannot remember the pending reconfigure: %s", cause);
+		free(cause);
+	}
+}
+
 /* Output */
 
 static const char *
 outcome_name(const struct opn_item *it, int dry_run)
 {
-	if (dry_run || it->action == OPN_UNCHANGED || it->action == OPN_CONFLICT)
+	if (it->action == OPN_UNCHANGED || it->action == OPN_CONFLICT)
+		return "none";
+	if (dry_run)
 		return "planned";
 	switch (it->outcome) {
 	case OPN_APPLIED:
@@ -227,6 +260,7 @@ service_json(const struct opnsense_service *svc)
 	    svc->reconfigured > 0   ? "ok"
 	    : svc->reconfigured < 0 ? "failed"
 	                            : "not_needed");
+	cJSON_AddBoolToObject(o, "pending", svc->pending);
 	add_str(o, "status", svc->status);
 	add_str(o, "error", svc->error);
 	return o;
@@ -310,6 +344,12 @@ print_text(FILE *fp, const struct opnsense_report *r)
 	strbuf_done(&sb);
 	print_service(fp, &r->dhcp);
 	print_service(fp, &r->alias);
+	if (r->dhcp.pending || r->alias.pending)
+		fprintf(fp,
+		    "pending: %s%s%s saved but not applied; the next sync reconfigures again\n",
+		    r->dhcp.pending ? "DHCP changes" : "",
+		    r->dhcp.pending && r->alias.pending ? " and " : "",
+		    r->alias.pending ? "alias changes" : "");
 }
 
 /* --opnsense-sync */
@@ -346,6 +386,7 @@ cli_opnsense_sync(struct app *app)
 		opts_done(&op);
 		return EXIT_FAIL;
 	}
+	pending_load(app->store, &op.o);
 	sync = opnsense_sync_start(app->http, &op.o, dl.v, dl.n, app->args.set[CLI_DRY_RUN] > 0,
 	    sync_done_cb, &done, &cause);
 	devlist_done(&dl);
@@ -361,6 +402,8 @@ cli_opnsense_sync(struct app *app)
 		print_json(stdout, op.o.url, r);
 	else if (done)
 		print_text(stdout, r);
+	if (done)
+		pending_save(app->store, r);
 	rc = done && !r->failed ? EXIT_OK : EXIT_FAIL;
 	opnsense_sync_free(sync);
 	opts_done(&op);
@@ -387,6 +430,7 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 	const struct opnsense_report *rep = opnsense_sync_report(sync);
 
 	r->last_ms = rep->finished_ms;
+	pending_save(r->app->store, rep);
 	r->last_ok = !rep->failed;
 	for (int a = 0; a < OPN_ACTION_COUNT; a++)
 		r->counts[a] =
@@ -431,6 +475,7 @@ runner_timer_cb(void *arg)
 		loop_timer_arm(r->timer, r->interval_ms);
 		return;
 	}
+	pending_load(r->app->store, &op.o);
 	r->sync =
 	    opnsense_sync_start(r->app->http, &op.o, dl.v, dl.n, 0, runner_done_cb, r, &cause);
 	devlist_done(&dl);

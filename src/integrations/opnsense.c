@@ -59,6 +59,7 @@ struct opnsense_sync {
 	char *what; /* what the request in flight does, for messages */
 	uint64_t req_id; /* in flight, 0 none */
 	int freed; /* freed while a request was in flight */
+	int pending_dhcp, pending_alias; /* from the options */
 	struct opnsense_report report;
 };
 
@@ -591,6 +592,23 @@ on_service(struct opnsense_sync *s, const struct http_response *resp, struct opn
 	free(status);
 }
 
+/* Which services hold saved changes that are not live, for the next sync to retry. */
+static void
+pending_done(struct opnsense_sync *s)
+{
+	struct opnsense_report *r = &s->report;
+
+	if (r->dry_run || r->error != NULL) {
+		r->dhcp.pending = s->pending_dhcp;
+		r->alias.pending = s->pending_alias;
+		return;
+	}
+	r->dhcp.pending =
+	    s->dhcp && (r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1;
+	r->alias.pending = s->alias_name != NULL && (r->alias.saved > 0 || s->pending_alias) &&
+	                   r->alias.reconfigured != 1;
+}
+
 /* The step machine */
 
 /* Sends the request of the current step, or moves on; calls done at the end. */
@@ -655,27 +673,31 @@ advance(struct opnsense_sync *s)
 			it = alias_item(s);
 			if (!s->stopped && it != NULL && it->outcome == OPN_PLANNED &&
 			    (it->action == OPN_ADD || it->action == OPN_UPDATE)) {
-				write_alias(s, it); /* its reply sets the outcome: back here, then on */
+				write_alias(
+				    s, it); /* its reply sets the outcome: back here, then on */
 				return;
 			}
 			s->step = S_RECONF_DHCP;
 			continue;
 		case S_RECONF_DHCP:
-			if (s->report.dhcp.saved == 0) {
+			if (s->report.dhcp.saved == 0 && !(s->pending_dhcp && s->dhcp)) {
 				s->step = S_RECONF_ALIAS;
 				continue;
 			}
 			send_owned(s, HTTP_POST, xasprintf("%sreconfigure", service_path(s)), "{}",
 			    3 * s->timeout_ms,
-			    xasprintf("applying the %s changes (%zu saved)", s->report.dhcp.name,
-			        s->report.dhcp.saved));
+			    xasprintf("applying the %s changes (%zu saved%s)", s->report.dhcp.name,
+			        s->report.dhcp.saved,
+			        s->pending_dhcp ? ", and those an earlier sync could not apply"
+			                        : ""));
 			return;
 		case S_STATUS_DHCP:
 			send_owned(s, HTTP_GET, xasprintf("%sstatus", service_path(s)), NULL, 0,
 			    xasprintf("checking the %s service", s->report.dhcp.name));
 			return;
 		case S_RECONF_ALIAS:
-			if (s->report.alias.saved == 0) {
+			if (s->report.alias.saved == 0 &&
+			    !(s->pending_alias && s->alias_name != NULL)) {
 				s->step = S_DONE;
 				continue;
 			}
@@ -683,6 +705,7 @@ advance(struct opnsense_sync *s)
 			    3 * s->timeout_ms, "applying the alias (firewall reload)");
 			return;
 		case S_DONE:
+			pending_done(s);
 			s->report.finished_ms = loop_wall_ms();
 			s->done(s, s->arg);
 			return;
@@ -824,6 +847,8 @@ opnsense_sync_start(struct http *http, const struct opnsense_options *o,
 	s->done = done;
 	s->arg = arg;
 	s->report.dry_run = dry_run;
+	s->pending_dhcp = o->pending_dhcp;
+	s->pending_alias = o->pending_alias;
 	s->report.alias.name = s->alias_name != NULL ? "alias" : NULL;
 	switch (o->backend) {
 	case OPNSENSE_AUTO:

@@ -3,7 +3,7 @@
 # (and the key and secret never shown), a module that is not installed, ISC (no reservation
 # API: only the alias), TLS without the CA and with opnsense-insecure, key files missing,
 # readable by everyone or written inline, the network guard, a time-out naming the record, a
-# reconfigure answered with HTTP 500.
+# reconfigure answered with HTTP 500 (retried by the next sync although nothing changed).
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -75,6 +75,18 @@ op_run "$T_TMP/o" "$T_TMP/c5" "$DB" --json
 	[ "$(jq -r .alias.reconfigure "$T_TMP/o")" = ok ] &&
 	pass "$T: a reconfigure with HTTP 500: exit 1, errorMessage decoded, the alias still applied" ||
 	fail "$T" "rc=$OP_RC $(jq -c '.dhcp, .alias' "$T_TMP/o" 2>&1 | head -c 800)"
+# the saved changes are not live: the next sync reconfigures although nothing changed
+w=$(op_count d5 .writes)
+op_get d5 /__fake/heal >/dev/null
+op_run "$T_TMP/o" "$T_TMP/c5" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(op_count d5 .writes)" = "$w" ] && [ "$(op_count d5 .reconfigure.dnsmasq)" = 2 ] &&
+	grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o" &&
+	pass "$T: the next sync writes nothing but retries the failed reconfigure" ||
+	fail "$T: retry" "rc=$OP_RC $(op_get d5 /__fake/counts | jq -c '.writes, .reconfigure') $(head -c 600 "$T_TMP/o")"
+op_run "$T_TMP/o" "$T_TMP/c5" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(op_count d5 .reconfigure.dnsmasq)" = 2 ] &&
+	pass "$T: once applied, nothing is pending: the sync after reconfigures nothing" ||
+	fail "$T: after the retry" "$(op_get d5 /__fake/counts | jq -c .reconfigure)"
 op_stop d5
 
 # --- ISC: no reservation API; the alias is still synced ---

@@ -15,7 +15,7 @@ with HTTP basic auth (key, secret), 401/404/400 bodies as documented, validation
 {"result":"failed","validations":{...}}, search rows in the 25.1 shape (display values) or the
 25.7 shape (raw values plus "%field" labels), and getItem option maps. Modules not installed
 answer 404. Control (no auth): GET /__fake/counts (calls, writes, reconfigures per service),
-GET /__fake/state (everything held).
+GET /__fake/state (everything held), GET /__fake/heal (reconfigures work again).
 
 Usage: opnsense_fake.py --addr A --cert C --key K --state STATE.json --port-file F [options]
 """
@@ -184,6 +184,9 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 if path == "/__fake/counts":
                     return self.reply(200, f.counts)
+                if path == "/__fake/heal":
+                    f.a.reconf_fail = []
+                    return self.reply(200, {"status": "ok"})
                 if path == "/__fake/state":
                     return self.reply(200, {"reservations": f.reservations, "hosts": f.hosts,
                                             "aliases": f.aliases, "subnets": f.subnets})
