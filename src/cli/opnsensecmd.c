@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -352,6 +353,74 @@ print_text(FILE *fp, const struct opnsense_report *r)
 		    r->alias.pending ? "alias changes" : "");
 }
 
+/* One writer at a time: --opnsense-sync and --headless take this lease around a sync. */
+#define LEASE_NAME "opnsense"
+#define LEASE_MS (15 * 60 * 1000)
+
+static void
+holder_of(char *buf, size_t size)
+{
+	char host[64] = "?";
+
+	gethostname(host, sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	snprintf(buf, size, "opnsense:%s:%ld", host, (long)getpid());
+}
+
+/*
+ * Reads the options, key files and registry, takes the writer's lease (not for a dry run) and
+ * starts a sync. Returns it, or NULL with *cause.
+ */
+static struct opnsense_sync *
+sync_begin(struct app *app, int dry_run, opnsense_done_cb cb, void *arg, char **cause)
+{
+	struct opnsense_sync *sync = NULL;
+	struct opts op;
+	struct devlist dl;
+	char holder[128], *other = NULL;
+	int got;
+
+	if (opts_init(app, &op, cause) != 0)
+		return NULL;
+	if (devlist_load(app->store, &dl, cause) != 0) {
+		opts_done(&op);
+		return NULL;
+	}
+	holder_of(holder, sizeof holder);
+	if (!dry_run && (got = store_lease_acquire(app->store, LEASE_NAME, holder, loop_wall_ms(),
+	                     LEASE_MS, &other, cause)) != 1) {
+		if (got == 0)
+			*cause =
+			    xasprintf("another sync (%s) is writing to the firewall; try later",
+			        other != NULL ? other : "?");
+		free(other);
+		goto out;
+	}
+	pending_load(app->store, &op.o);
+	sync = opnsense_sync_start(app->http, &op.o, dl.v, dl.n, dry_run, cb, arg, cause);
+	if (sync == NULL && !dry_run)
+		store_lease_release(app->store, LEASE_NAME, holder, NULL);
+out:
+	devlist_done(&dl);
+	opts_done(&op);
+	return sync;
+}
+
+/* After a sync (r NULL: it did not finish): remembers pending reconfigures, frees the lease. */
+static void
+sync_end(struct app *app, const struct opnsense_report *r)
+{
+	char holder[128], *cause = NULL;
+
+	if (r != NULL)
+		pending_save(app->store, r);
+	holder_of(holder, sizeof holder);
+	if (store_lease_release(app->store, LEASE_NAME, holder, &cause) != 0) {
+		log_warn("opnsense: lease: %s", cause);
+		free(cause);
+	}
+}
+
 /* --opnsense-sync */
 
 static void
@@ -364,49 +433,28 @@ sync_done_cb(struct opnsense_sync *sync, void *arg)
 int
 cli_opnsense_sync(struct app *app)
 {
-	struct opts op;
-	struct devlist dl;
 	struct opnsense_sync *sync;
 	const struct opnsense_report *r;
 	char *cause = NULL;
 	int done = 0, rc;
 
-	if (opts_init(app, &op, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: opnsense: %s\n", cause);
-		free(cause);
+	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
-	}
-	if (app_open_store(app) != 0) {
-		opts_done(&op);
-		return EXIT_FAIL;
-	}
-	if (devlist_load(app->store, &dl, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
-		free(cause);
-		opts_done(&op);
-		return EXIT_FAIL;
-	}
-	pending_load(app->store, &op.o);
-	sync = opnsense_sync_start(app->http, &op.o, dl.v, dl.n, app->args.set[CLI_DRY_RUN] > 0,
-	    sync_done_cb, &done, &cause);
-	devlist_done(&dl);
+	sync = sync_begin(app, app->args.set[CLI_DRY_RUN] > 0, sync_done_cb, &done, &cause);
 	if (sync == NULL) {
 		fprintf(stderr, "shelly-tui: opnsense: %s\n", cause);
 		free(cause);
-		opts_done(&op);
 		return EXIT_FAIL;
 	}
 	app_run_until(app, &done);
 	r = opnsense_sync_report(sync);
 	if (done && app->args.set[CLI_JSON])
-		print_json(stdout, op.o.url, r);
+		print_json(stdout, conf_get_str(app->cfg, OPT_OPNSENSE_URL), r);
 	else if (done)
 		print_text(stdout, r);
-	if (done)
-		pending_save(app->store, r);
 	rc = done && !r->failed ? EXIT_OK : EXIT_FAIL;
+	sync_end(app, done ? r : NULL);
 	opnsense_sync_free(sync);
-	opts_done(&op);
 	return rc;
 }
 
@@ -430,7 +478,7 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 	const struct opnsense_report *rep = opnsense_sync_report(sync);
 
 	r->last_ms = rep->finished_ms;
-	pending_save(r->app->store, rep);
+	sync_end(r->app, rep);
 	r->last_ok = !rep->failed;
 	for (int a = 0; a < OPN_ACTION_COUNT; a++)
 		r->counts[a] =
@@ -461,29 +509,15 @@ static void
 runner_timer_cb(void *arg)
 {
 	struct opnsense_runner *r = arg;
-	struct opts op;
-	struct devlist dl;
 	char *cause = NULL;
 
-	if (opts_init(r->app, &op, &cause) != 0 || devlist_load(r->app->store, &dl, &cause) != 0) {
+	r->sync = sync_begin(r->app, 0, runner_done_cb, r, &cause);
+	if (r->sync == NULL) {
 		log_warn("opnsense: %s", cause);
 		free(cause);
 		r->runs_failed++;
 		r->last_ok = 0;
 		r->last_ms = loop_wall_ms();
-		opts_done(&op);
-		loop_timer_arm(r->timer, r->interval_ms);
-		return;
-	}
-	pending_load(r->app->store, &op.o);
-	r->sync =
-	    opnsense_sync_start(r->app->http, &op.o, dl.v, dl.n, 0, runner_done_cb, r, &cause);
-	devlist_done(&dl);
-	opts_done(&op);
-	if (r->sync == NULL) {
-		log_warn("opnsense: %s", cause);
-		free(cause);
-		r->runs_failed++;
 		loop_timer_arm(r->timer, r->interval_ms);
 	}
 }
@@ -509,6 +543,8 @@ opnsense_runner_free(struct opnsense_runner *r)
 {
 	if (r == NULL)
 		return;
+	if (r->sync != NULL)
+		sync_end(r->app, NULL);
 	opnsense_sync_free(r->sync);
 	loop_timer_free(r->timer);
 	free(r);

@@ -3,7 +3,8 @@
 # (and the key and secret never shown), a module that is not installed, ISC (no reservation
 # API: only the alias), TLS without the CA and with opnsense-insecure, key files missing,
 # readable by everyone or written inline, the network guard, a time-out naming the record, a
-# reconfigure answered with HTTP 500 (retried by the next sync although nothing changed).
+# reconfigure answered with HTTP 500 (retried by the next sync although nothing changed), a
+# second writer while another holds the lease.
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -143,6 +144,22 @@ SHELLY_TUI_ALLOW_NETS=10.0.0.0/8 "$SHELLY_TUI" --config "$T_TMP/cd" --db "$DB" -
 [ $rc -eq 1 ] && grep -q "outside SHELLY_TUI_ALLOW_NETS" "$T_TMP/o" && [ "$(op_count d .calls)" = "$c" ] &&
 	pass "$T: a firewall outside SHELLY_TUI_ALLOW_NETS is refused; no request is sent" ||
 	fail "$T" "rc=$rc $(head -c 400 "$T_TMP/o")"
+
+# --- one writer at a time ---
+T="$N lease"
+sqlite3 "$DB" "INSERT INTO lease (name, holder, heartbeat_ts, expires_ts) VALUES ('opnsense', 'opnsense:elsewhere:1', 0, 9999999999999)"
+c=$(op_count d .writes)
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+rc1=$OP_RC
+op_run "$T_TMP/o2" "$T_TMP/cd" "$DB" --dry-run
+[ $rc1 -eq 1 ] && grep -q "another sync (opnsense:elsewhere:1) is writing to the firewall" "$T_TMP/o.err" &&
+	[ $OP_RC -eq 0 ] && [ "$(op_count d .writes)" = "$c" ] &&
+	pass "$T: a sync while another holds the writer's lease is refused; a dry run still reads" ||
+	fail "$T" "rc=$rc1/$OP_RC $(cat "$T_TMP/o.err" "$T_TMP/o2.err" | head -c 500)"
+sqlite3 "$DB" "DELETE FROM lease WHERE name = 'opnsense'"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM lease WHERE name = 'opnsense'")" = 0 ] &&
+	pass "$T: a finished sync gives the lease back" || fail "$T: release" "rc=$OP_RC $(sqlite3 "$DB" "SELECT * FROM lease")"
 
 # --- a time-out names the record ---
 T="$N timeout"
