@@ -611,6 +611,55 @@ pending_done(struct opnsense_sync *s)
 
 /* The step machine */
 
+/* The reads that need no argument: step, method, path, body, what. */
+static const struct {
+	enum step step;
+	enum http_method method;
+	const char *path, *body, *what;
+} reads[] = {
+    {S_DETECT_KEA, HTTP_GET, "/api/kea/dhcpv4/get", NULL, "detecting Kea DHCPv4"},
+    {S_DETECT_DNSMASQ, HTTP_GET, "/api/dnsmasq/settings/get", NULL, "detecting dnsmasq"},
+    {S_DETECT_ISC, HTTP_GET, "/api/dhcpv4/service/status", NULL, "detecting ISC DHCPv4"},
+    {S_SUBNETS, HTTP_POST, "/api/kea/dhcpv4/searchSubnet", SEARCH_ALL, "reading the Kea subnets"},
+};
+
+/* Sends the request of a reading step; returns 0 when the step has none (moved on). */
+static int
+send_read(struct opnsense_sync *s)
+{
+	int kea = s->state.backend == OPN_KEA;
+
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+		if (reads[i].step == s->step) {
+			send_req(
+			    s, reads[i].method, reads[i].path, reads[i].body, 0, reads[i].what);
+			return 1;
+		}
+	switch (s->step) {
+	case S_RECORDS:
+		send_req(s, HTTP_POST,
+		    kea ? "/api/kea/dhcpv4/searchReservation" : "/api/dnsmasq/settings/searchHost",
+		    SEARCH_ALL, 0,
+		    kea ? "reading the Kea reservations" : "reading the dnsmasq hosts");
+		return 1;
+	case S_ALIAS_UUID:
+		if (s->alias_name == NULL) {
+			s->step = S_PLAN;
+			return 0;
+		}
+		send_owned(s, HTTP_GET,
+		    xasprintf("/api/firewall/alias/getAliasUUID/%s", s->alias_name), NULL, 0,
+		    xasprintf("looking up alias %s", s->alias_name));
+		return 1;
+	case S_ALIAS_GET:
+		send_owned(s, HTTP_GET, xasprintf("/api/firewall/alias/getItem/%s", s->alias_uuid),
+		    NULL, 0, xasprintf("reading alias %s", s->alias_name));
+		return 1;
+	default:
+		abort();
+	}
+}
+
 /* Sends the request of the current step, or moves on; calls done at the end. */
 static void
 advance(struct opnsense_sync *s)
@@ -620,43 +669,15 @@ advance(struct opnsense_sync *s)
 	for (;;) {
 		switch (s->step) {
 		case S_DETECT_KEA:
-			send_req(
-			    s, HTTP_GET, "/api/kea/dhcpv4/get", NULL, 0, "detecting Kea DHCPv4");
-			return;
 		case S_DETECT_DNSMASQ:
-			send_req(
-			    s, HTTP_GET, "/api/dnsmasq/settings/get", NULL, 0, "detecting dnsmasq");
-			return;
 		case S_DETECT_ISC:
-			send_req(s, HTTP_GET, "/api/dhcpv4/service/status", NULL, 0,
-			    "detecting ISC DHCPv4");
-			return;
 		case S_SUBNETS:
-			send_req(s, HTTP_POST, "/api/kea/dhcpv4/searchSubnet", SEARCH_ALL, 0,
-			    "reading the Kea subnets");
-			return;
 		case S_RECORDS:
-			send_req(s, HTTP_POST,
-			    s->state.backend == OPN_KEA ? "/api/kea/dhcpv4/searchReservation"
-			                                : "/api/dnsmasq/settings/searchHost",
-			    SEARCH_ALL, 0,
-			    s->state.backend == OPN_KEA ? "reading the Kea reservations"
-			                                : "reading the dnsmasq hosts");
-			return;
 		case S_ALIAS_UUID:
-			if (s->alias_name == NULL) {
-				s->step = S_PLAN;
-				continue;
-			}
-			send_owned(s, HTTP_GET,
-			    xasprintf("/api/firewall/alias/getAliasUUID/%s", s->alias_name), NULL,
-			    0, xasprintf("looking up alias %s", s->alias_name));
-			return;
 		case S_ALIAS_GET:
-			send_owned(s, HTTP_GET,
-			    xasprintf("/api/firewall/alias/getItem/%s", s->alias_uuid), NULL, 0,
-			    xasprintf("reading alias %s", s->alias_name));
-			return;
+			if (send_read(s))
+				return;
+			continue;
 		case S_PLAN:
 			s->report.plan =
 			    opn_plan_compute(&s->state, s->devs, s->ndevs, s->dhcp, s->alias_name);
