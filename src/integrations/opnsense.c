@@ -126,6 +126,12 @@ opnsense_parse_url(const char *url, char **host, uint16_t *port, char **prefix, 
 	return 0;
 bad:
 	free(h);
+	if (strchr(url, '@') != NULL) { /* user:password@ would be echoed: say it, not them */
+		*cause =
+		    xstrdup("opnsense-url must not hold credentials (user@ or user:password@); "
+		            "the API key and secret go in opnsense-key and opnsense-secret");
+		return -1;
+	}
 	{
 		char *safe = str_sanitize(url, 200);
 
