@@ -13,7 +13,9 @@
  * write takes the firewall's global config lock.
  *
  * Steps: detect the backend (unless configured) -> read subnets, reservations and the alias,
- * once -> opn_plan_compute -> (dry run: stop) -> apply the changes in order (removals, updates,
+ * once -> opn_plan_compute -> (dry run: stop; the plan can be shown, and opnsense_sync_apply
+ * then applies exactly that plan, as the console's apply key and --opnsense-sync do) -> apply
+ * the changes in order (removals, updates,
  * additions, then the alias) -> reconfigure each service once, only when something of it was
  * saved -> read the DHCP service's status. The first failed write stops the writes: what
  * follows is marked not applied, the services whose changes were saved before are still
@@ -24,6 +26,7 @@
  * The API key and secret are sent as HTTP basic credentials, never logged or put in messages.
  */
 struct http;
+struct loop;
 struct opnsense_sync;
 
 enum opnsense_backend_choice { OPNSENSE_AUTO, OPNSENSE_KEA, OPNSENSE_DNSMASQ };
@@ -76,13 +79,22 @@ typedef void (*opnsense_done_cb)(struct opnsense_sync *sync, void *arg);
 int opnsense_parse_url(const char *url, char **host, uint16_t *port, char **prefix, char **cause);
 
 /*
- * Starts a sync of devs (copied) through http. done(sync, arg) is called once, from the loop,
- * when it has finished (never from inside this call). Returns the sync (caller frees with
- * opnsense_sync_free, also from inside done), or NULL with *cause for bad options.
+ * Starts a sync of devs (copied) through http on loop. done(sync, arg) is called once, from the
+ * loop, when it has finished (never from inside this call). dry_run stops after the plan.
+ * Returns the sync (caller frees with opnsense_sync_free, also from inside done), or NULL with
+ * *cause for bad options.
  */
-struct opnsense_sync *opnsense_sync_start(struct http *http, const struct opnsense_options *o,
-    const struct opn_device *devs, size_t ndevs, int dry_run, opnsense_done_cb done, void *arg,
-    char **cause);
+struct opnsense_sync *opnsense_sync_start(struct loop *loop, struct http *http,
+    const struct opnsense_options *o, const struct opn_device *devs, size_t ndevs, int dry_run,
+    opnsense_done_cb done, void *arg, char **cause);
+/*
+ * Applies the plan a finished dry run computed, exactly that plan (what a person was shown):
+ * the writes, reconfigures and status check, as a sync without dry_run would. done(sync, arg)
+ * is called once from the loop (never from inside this call), also when there is nothing to
+ * write. Returns 0, or -1 with *cause when there is no plan to apply (the dry run is not
+ * finished, failed, or was applied already).
+ */
+int opnsense_sync_apply(struct opnsense_sync *sync, opnsense_done_cb done, void *arg, char **cause);
 /* The report; complete once done was called. Owned by sync. */
 const struct opnsense_report *opnsense_sync_report(const struct opnsense_sync *sync);
 /* Cancels what is in flight (no done call) and frees. NULL is fine. */

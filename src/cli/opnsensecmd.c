@@ -368,8 +368,9 @@ holder_of(char *buf, size_t size)
 }
 
 /*
- * Reads the options, key files and registry, takes the writer's lease (not for a dry run) and
- * starts a sync. Returns it, or NULL with *cause.
+ * Reads the options, key files and registry, takes the writer's lease (unless dry_run) and
+ * starts the sync's dry run: read everything once, compute the plan. The caller shows the plan
+ * or applies exactly it (opnsense_sync_apply). Returns the sync, or NULL with *cause.
  */
 static struct opnsense_sync *
 sync_begin(struct app *app, int dry_run, opnsense_done_cb cb, void *arg, char **cause)
@@ -397,7 +398,7 @@ sync_begin(struct app *app, int dry_run, opnsense_done_cb cb, void *arg, char **
 		goto out;
 	}
 	pending_load(app->store, &op.o);
-	sync = opnsense_sync_start(app->http, &op.o, dl.v, dl.n, dry_run, cb, arg, cause);
+	sync = opnsense_sync_start(app->loop, app->http, &op.o, dl.v, dl.n, 1, cb, arg, cause);
 	if (sync == NULL && !dry_run)
 		store_lease_release(app->store, LEASE_NAME, holder, NULL);
 out:
@@ -448,6 +449,12 @@ cli_opnsense_sync(struct app *app)
 	}
 	app_run_until(app, &done);
 	r = opnsense_sync_report(sync);
+	if (done && !app->args.set[CLI_DRY_RUN] && r->error == NULL) {
+		done = 0;
+		if (opnsense_sync_apply(sync, sync_done_cb, &done, &cause) != 0)
+			abort(); /* a finished dry run without error always applies */
+		app_run_until(app, &done);
+	}
 	if (done && app->args.set[CLI_JSON])
 		print_json(stdout, conf_get_str(app->cfg, OPT_OPNSENSE_URL), r);
 	else if (done)
@@ -476,7 +483,13 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 {
 	struct opnsense_runner *r = arg;
 	const struct opnsense_report *rep = opnsense_sync_report(sync);
+	char *cause = NULL;
 
+	if (rep->dry_run && rep->error == NULL) { /* the plan is made: apply it */
+		if (opnsense_sync_apply(sync, runner_done_cb, r, &cause) == 0)
+			return;
+		free(cause);
+	}
 	r->last_ms = rep->finished_ms;
 	sync_end(r->app, rep);
 	r->last_ok = !rep->failed;

@@ -38,6 +38,7 @@ enum step {
 
 struct opnsense_sync {
 	struct http *http;
+	struct loop_timer *kick; /* runs the steps of an apply from the loop */
 	char *host, *prefix, *key, *secret, *ca_file, *alias_name, *lane;
 	uint16_t port;
 	int insecure;
@@ -743,6 +744,7 @@ advance(struct opnsense_sync *s)
 static void
 really_free(struct opnsense_sync *s)
 {
+	loop_timer_free(s->kick);
 	opn_state_done(&s->state);
 	opn_plan_free(s->report.plan);
 	free(s->report.error);
@@ -822,8 +824,30 @@ resp_cb(const struct http_response *resp, void *arg)
 	advance(s);
 }
 
+static void
+kick_cb(void *arg)
+{
+	advance(arg);
+}
+
+int
+opnsense_sync_apply(struct opnsense_sync *sync, opnsense_done_cb done, void *arg, char **cause)
+{
+	if (sync->step != S_DONE || sync->report.plan == NULL || !sync->report.dry_run ||
+	    sync->report.error != NULL) {
+		*cause = xstrdup("no finished dry run to apply");
+		return -1;
+	}
+	sync->report.dry_run = 0;
+	sync->done = done;
+	sync->arg = arg;
+	sync->step = S_WRITE;
+	loop_timer_arm(sync->kick, 0);
+	return 0;
+}
+
 struct opnsense_sync *
-opnsense_sync_start(struct http *http, const struct opnsense_options *o,
+opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_options *o,
     const struct opn_device *devs, size_t ndevs, int dry_run, opnsense_done_cb done, void *arg,
     char **cause)
 {
@@ -850,6 +874,7 @@ opnsense_sync_start(struct http *http, const struct opnsense_options *o,
 	}
 	s = xcalloc(1, sizeof *s);
 	s->http = http;
+	s->kick = loop_timer_new(loop, kick_cb, s);
 	s->host = host;
 	s->prefix = prefix;
 	s->port = port;

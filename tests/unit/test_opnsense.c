@@ -84,17 +84,17 @@ test_options_refused(void **state)
 
 	(void)state;
 	o.secret = "";
-	assert_null(opnsense_sync_start(NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
+	assert_null(opnsense_sync_start(NULL, NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
 	assert_non_null(strstr(cause, "key and secret"));
 	free(cause);
 	o.secret = "s";
 	o.alias = "9lives";
-	assert_null(opnsense_sync_start(NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
+	assert_null(opnsense_sync_start(NULL, NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
 	assert_non_null(strstr(cause, "opnsense-alias"));
 	free(cause);
 	o.alias = NULL;
 	o.url = "http://127.0.0.1";
-	assert_null(opnsense_sync_start(NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
+	assert_null(opnsense_sync_start(NULL, NULL, &o, NULL, 0, 1, done_cb, NULL, &cause));
 	assert_non_null(strstr(cause, "https://"));
 	free(cause);
 }
