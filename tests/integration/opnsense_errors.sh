@@ -1,10 +1,10 @@
 # --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
 # conflict; idempotent), and every failure with a clear message naming what failed: HTTP 401
-# (and the key and secret never shown), a module that is not installed, ISC (no reservation
-# API: only the alias), TLS without the CA and with opnsense-insecure, key files missing,
-# readable by everyone or written inline, the network guard, a time-out naming the record, a
-# reconfigure answered with HTTP 500 (retried by the next sync although nothing changed), a
-# second writer while another holds the lease.
+# (and the key and secret never shown), [] for an unknown UUID, a module that is not
+# installed, ISC (no reservation API: only the alias), TLS without the CA and with
+# opnsense-insecure, key files missing, readable by everyone or written inline, the network
+# guard, a time-out naming the record, a reconfigure answered with HTTP 500 (retried by the
+# next sync although nothing changed), a second writer while another holds the lease.
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -65,6 +65,20 @@ op_run "$T_TMP/o" "$T_TMP/cabs" "$DB" --json
 	[ "$(jq '.records | length' "$T_TMP/o")" = 0 ] &&
 	pass "$T: opnsense-backend kea without Kea: exit 1, 'the module is not installed' naming the request" ||
 	fail "$T" "rc=$OP_RC $(head -c 800 "$T_TMP/o") $(head -c 300 "$T_TMP/o.err")"
+
+# --- [] for an unknown UUID ---
+T="$N empty"
+cat >"$T_TMP/alias.json" <<'JSON'
+{"aliases": [{"uuid": "a0000001-0000-4000-8000-000000000001", "name": "shelly_devices", "type": "host", "content": "", "description": "shelly-tui: x"}]}
+JSON
+op_fake de "$T_TMP/alias.json" --modules dnsmasq --enabled dnsmasq --get-empty
+op_conf de "$T_TMP/cde"
+op_run "$T_TMP/o" "$T_TMP/cde" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "reading alias shelly_devices (GET /api/firewall/alias/getItem/a0000001-0000-4000-8000-000000000001): no alias with that UUID (\[\] reply)" "$T_TMP/o" &&
+	[ "$(op_count de .writes)" = 0 ] &&
+	pass "$T: [] for a UUID: exit 1, the message names the alias and the request; nothing written" ||
+	fail "$T" "rc=$OP_RC $(head -c 600 "$T_TMP/o")"
+op_stop de
 
 # --- a reconfigure answered with HTTP 500 ---
 T="$N 500"

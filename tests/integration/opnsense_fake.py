@@ -309,6 +309,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(200, {"uuid": a["uuid"]})
             return self.reply(200, [])
         if cmd == "getItem":
+            if f.a.get_empty:  # as for a UUID deleted between the look-up and the read
+                return self.reply(200, [])
             for a in f.aliases:
                 if a["uuid"] == arg:
                     return self.reply(200, f.alias_item(a))
@@ -346,6 +348,7 @@ def main():
     p.add_argument("--slow-seconds", type=float, default=3.0)
     p.add_argument("--reconf-fail", action="append", default=[])
     p.add_argument("--service-status", default="running")
+    p.add_argument("--get-empty", action="store_true")
     a = p.parse_args()
     with open(a.state) as fp:
         state = json.load(fp)
