@@ -2,10 +2,8 @@
 #define CLI_OPNSENSECMD_H
 
 /*
- * The front end of the OPNsense sync (integrations/opnsense.h): --opnsense-sync (declared in
- * cli/app.h) and the periodic sync of --headless with its /metrics families. Options come from
- * the configuration (opnsense-*); the API key and secret are read from their files on every
- * sync (so a rotated key is picked up), and a missing or world-readable file is refused.
+ * The front end of the OPNsense sync (integrations/opnsense_job.h): --opnsense-sync (declared
+ * in cli/app.h) and the periodic sync of --headless with its /metrics families.
  */
 struct app;
 struct metrics_writer;
