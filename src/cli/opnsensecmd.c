@@ -289,8 +289,12 @@ opnsense_runner_start(struct app *app)
 	struct opnsense_runner *r;
 	uint64_t ms = conf_get_ms(app->cfg, OPT_OPNSENSE_INTERVAL);
 
-	if (ms == 0 || conf_get_str(app->cfg, OPT_OPNSENSE_URL)[0] == '\0')
+	if (ms == 0)
 		return NULL;
+	if (conf_get_str(app->cfg, OPT_OPNSENSE_URL)[0] == '\0') {
+		log_warn("opnsense-interval is set but opnsense-url is not: no OPNsense sync");
+		return NULL;
+	}
 	r = xcalloc(1, sizeof *r);
 	r->app = app;
 	r->interval_ms = ms;
