@@ -14,7 +14,7 @@ for _t in openssl python3 jq sqlite3 curl; do
 done
 export XDG_CONFIG_HOME="$T_TMP/xdg-config" XDG_DATA_HOME="$T_TMP/xdg-data"
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
-OP_DIR=$(dirname "$0")
+OP_DIR=tests/integration # scripts run from the top of the tree (they source tests/lib.sh)
 
 op_init() {
 	OP_ADDR="$(test_net "$1").1"
