@@ -23,6 +23,7 @@ import argparse
 import base64
 import ipaddress
 import json
+import os
 import re
 import ssl
 import sys
@@ -359,7 +360,6 @@ def main():
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(a.port_file + ".tmp", "w") as fp:
         fp.write(str(srv.server_address[1]))
-    import os
     os.rename(a.port_file + ".tmp", a.port_file)
     srv.serve_forever()
 
