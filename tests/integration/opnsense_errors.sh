@@ -1,10 +1,11 @@
 # --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
 # conflict; idempotent), and every failure with a clear message naming what failed: HTTP 401
 # (and the key and secret never shown), [] for an unknown UUID, a module that is not
-# installed, ISC (no reservation API: only the alias), TLS without the CA and with
-# opnsense-insecure, key files missing, readable by everyone or written inline, the network
-# guard, a time-out naming the record, a reconfigure answered with HTTP 500 (retried by the
-# next sync although nothing changed), a second writer while another holds the lease.
+# installed, a write answered with HTTP 500, a reconfigure answered with HTTP 500 (retried by
+# the next sync although nothing changed), ISC (no reservation API: only the alias), TLS
+# without the CA and with opnsense-insecure, key files missing, readable by everyone or written
+# inline, the network guard, a time-out naming the record, a second writer while another holds
+# the lease.
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -103,6 +104,16 @@ op_run "$T_TMP/o" "$T_TMP/c5" "$DB"
 	pass "$T: once applied, nothing is pending: the sync after reconfigures nothing" ||
 	fail "$T: after the retry" "$(op_get d5 /__fake/counts | jq -c .reconfigure)"
 op_stop d5
+
+# --- a write answered with HTTP 500 ---
+op_fake dw "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --write-500 192.168.20.32
+op_conf dw "$T_TMP/cw"
+op_run "$T_TMP/o" "$T_TMP/cw" "$DB" --json
+[ $OP_RC -eq 1 ] && jq -r '.records[] | select(.mac == "00:00:00:00:00:02") | .error' "$T_TMP/o" |
+	grep -q '^adding the dnsmasq host of Hall (00:00:00:00:00:02, 192.168.20.32) (POST /api/dnsmasq/settings/addHost): HTTP 500: Unable to save "x" <lock> (Error)$' &&
+	pass "$T: a write with HTTP 500: exit 1, the record and errorMessage (entities decoded) named" ||
+	fail "$T: write 500" "rc=$OP_RC $(jq -c '[.records[] | .error]' "$T_TMP/o" 2>&1 | head -c 600)"
+op_stop dw
 
 # --- ISC: no reservation API; the alias is still synced ---
 T="$N isc"

@@ -214,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"result": "failed"})
         if write and any(s and s in path + json.dumps(body) for s in f.a.slow):
             time.sleep(f.a.slow_seconds)
+        if write and any(s and s in json.dumps(body) for s in f.a.write_500):
+            return self.reply(500, {"errorMessage": "Unable to save &quot;x&quot; &lt;lock&gt;",
+                                    "errorTitle": "Error"})
         with LOCK:
             return self.route(mod, ctrl, cmd, arg, body or {})
 
@@ -350,6 +353,7 @@ def main():
     p.add_argument("--reconf-fail", action="append", default=[])
     p.add_argument("--service-status", default="running")
     p.add_argument("--get-empty", action="store_true")
+    p.add_argument("--write-500", action="append", default=[])
     a = p.parse_args()
     with open(a.state) as fp:
         state = json.load(fp)
