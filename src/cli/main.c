@@ -8,6 +8,7 @@
 #include "cli/exchangecmd.h"
 #include "cli/configcmd.h"
 #include "cli/headless.h"
+#include "cli/opnsensecmd.h"
 #include "cli/probe.h"
 #include "cli/registry.h"
 #include "conf/conf.h"
@@ -115,6 +116,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_IMPORT:
 		rc = cli_import(&app);
+		break;
+	case CLI_OPNSENSE_SYNC:
+		rc = cli_opnsense_sync(&app);
 		break;
 	default:
 		fprintf(stderr,
