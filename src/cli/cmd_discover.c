@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/cmd_discover.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
 #include "model/object.h"
@@ -142,7 +144,7 @@ has_credentials_cb(const char *mac, const char *id, void *arg)
 {
 	struct run *r = arg;
 
-	return conf_find_credentials(r->app->cfg, mac, id, NULL) != NULL;
+	return creds_known(r->app->cfg, NULL, mac, id, NULL);
 }
 
 static void

@@ -3,7 +3,13 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
+#include "cli/cmd_action.h"
+#include "cli/cmd_discover.h"
+#include "cli/headless.h"
+#include "cli/probe.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
+#include "server/exporter.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -59,6 +65,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
+		break;
+	case CLI_LIST_METRICS:
+		exporter_list_metrics(stdout);
 		break;
 	default:
 		fprintf(stderr,

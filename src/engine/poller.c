@@ -9,6 +9,7 @@
 
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "model/fields.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -614,66 +615,37 @@ tri(int v)
 	return v < 0 ? NAN : (double)v;
 }
 
+/* The metric readings of one component, from its field table (model/fields.h). */
+static void
+add_fields(struct sample_buf *b, enum field_comp c, const void *comp, const char *name, int ch,
+    char ph)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (f[i].metric != FM_NONE)
+			add_sample(b, (enum poller_sample_kind)f[i].metric, name, ch, ph,
+			    field_get(&f[i], comp) * f[i].scale);
+}
+
 /* Keeps the readings /metrics shows, compactly (not the whole typed status). */
 static void
 keep_samples(struct pdev *d, const struct device_status *st)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
-	for (int i = 0; i < st->nswitches; i++) {
-		const struct dev_switch *s = &st->switches[i];
-		add_sample(&b, PS_OUTPUT, "switch", s->id, 0, tri(s->output));
-		add_sample(&b, PS_POWER, "switch", s->id, 0, s->power_w);
-		add_sample(&b, PS_VOLTAGE, "switch", s->id, 0, s->voltage_v);
-		add_sample(&b, PS_CURRENT, "switch", s->id, 0, s->current_a);
-		add_sample(&b, PS_POWER_FACTOR, "switch", s->id, 0, s->pf);
-		add_sample(&b, PS_FREQUENCY, "switch", s->id, 0, s->freq_hz);
-		add_sample(&b, PS_ENERGY, "switch", s->id, 0, s->energy_wh * 3600);
-		add_sample(&b, PS_RET_ENERGY, "switch", s->id, 0, s->ret_energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "switch", s->id, 0, s->temperature_c);
-	}
-	for (int i = 0; i < st->ncovers; i++) {
-		const struct dev_cover *c = &st->covers[i];
-		add_sample(&b, PS_POSITION, "cover", c->id, 0, c->position_pct / 100);
-		add_sample(&b, PS_POWER, "cover", c->id, 0, c->power_w);
-		add_sample(&b, PS_VOLTAGE, "cover", c->id, 0, c->voltage_v);
-		add_sample(&b, PS_CURRENT, "cover", c->id, 0, c->current_a);
-		add_sample(&b, PS_ENERGY, "cover", c->id, 0, c->energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "cover", c->id, 0, c->temperature_c);
-	}
-	for (int i = 0; i < st->nlights; i++) {
-		const struct dev_light *l = &st->lights[i];
-		add_sample(&b, PS_OUTPUT, "light", l->id, 0, tri(l->output));
-		add_sample(&b, PS_BRIGHTNESS, "light", l->id, 0, l->brightness_pct / 100);
-		add_sample(&b, PS_POWER, "light", l->id, 0, l->power_w);
-		add_sample(&b, PS_VOLTAGE, "light", l->id, 0, l->voltage_v);
-		add_sample(&b, PS_CURRENT, "light", l->id, 0, l->current_a);
-		add_sample(&b, PS_ENERGY, "light", l->id, 0, l->energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "light", l->id, 0, l->temperature_c);
-	}
+	for (int i = 0; i < st->nswitches; i++)
+		add_fields(&b, FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0);
+	for (int i = 0; i < st->ncovers; i++)
+		add_fields(&b, FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0);
+	for (int i = 0; i < st->nlights; i++)
+		add_fields(&b, FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0);
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
-		add_sample(&b, PS_POWER, m->kind, m->id, 0, m->power_w);
-		add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, 0, m->aprt_power_va);
-		add_sample(&b, PS_VOLTAGE, m->kind, m->id, 0, m->voltage_v);
-		add_sample(&b, PS_CURRENT, m->kind, m->id, 0, m->current_a);
-		add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, 0, m->pf);
-		add_sample(&b, PS_FREQUENCY, m->kind, m->id, 0, m->freq_hz);
-		add_sample(&b, PS_ENERGY, m->kind, m->id, 0, m->energy_wh * 3600);
-		add_sample(&b, PS_RET_ENERGY, m->kind, m->id, 0, m->ret_energy_wh * 3600);
-		for (int j = 0; j < m->nphases; j++) {
-			const struct dev_phase *ph = &m->phases[j];
-			add_sample(&b, PS_POWER, m->kind, m->id, ph->label, ph->power_w);
-			add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, ph->label,
-			    ph->aprt_power_va);
-			add_sample(&b, PS_VOLTAGE, m->kind, m->id, ph->label, ph->voltage_v);
-			add_sample(&b, PS_CURRENT, m->kind, m->id, ph->label, ph->current_a);
-			add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, ph->label, ph->pf);
-			add_sample(&b, PS_FREQUENCY, m->kind, m->id, ph->label, ph->freq_hz);
-			add_sample(&b, PS_ENERGY, m->kind, m->id, ph->label, ph->energy_wh * 3600);
-			add_sample(&b, PS_RET_ENERGY, m->kind, m->id, ph->label,
-			    ph->ret_energy_wh * 3600);
-		}
+		add_fields(&b, FIELD_METER, m, m->kind, m->id, 0);
+		for (int j = 0; j < m->nphases; j++)
+			add_fields(&b, FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label);
 	}
 	for (int i = 0; i < st->sensors.ntemps; i++)
 		add_sample(&b, PS_TEMPERATURE, "temperature", st->sensors.temps[i].id, 0,
