@@ -321,7 +321,8 @@ fleet_start(struct fleet *f)
 void
 fleet_stop(struct fleet *f)
 {
-	poller_stop(f->poller);
+	if (f->poller != NULL) /* fleet_new failed before making it (bad lease times) */
+		poller_stop(f->poller);
 	autodiscover_free(f->ad);
 	f->ad = NULL;
 	cfgsync_free(f->cfgsync);
