@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/config.h"
+#include "util/datadir.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -25,7 +26,7 @@ main(int argc, char **argv)
 		cli_usage(stdout);
 		break;
 	case CLI_VERSION:
-		printf("shelly-tui %s\n", SHELLY_TUI_VERSION);
+		printf("shelly-tui %s\ndata directory: %s\n", SHELLY_TUI_VERSION, datadir());
 		break;
 	case CLI_LIST_OPTIONS:
 		config_list_options(stdout);
