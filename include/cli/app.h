@@ -90,6 +90,8 @@ int cli_discover(struct app *app);
 int cli_action(struct app *app);
 /* --list-actions: one line per device action (name, what it needs, help). */
 int cli_list_actions(struct app *app);
+/* --health-check ADDR:PORT (cli/health.c) */
+int cli_health_check(struct app *app);
 /* Prints the --poll-once --json result: the registry with the fresh status of every device. */
 int cli_print_poll_summary(struct app *app);
 

@@ -61,6 +61,9 @@ main(int argc, char **argv)
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
 		break;
+	case CLI_HEALTH_CHECK:
+		rc = cli_health_check(&app);
+		break;
 	default:
 		fprintf(stderr,
 		    "shelly-tui: the full-screen console is not built yet; give a mode "
