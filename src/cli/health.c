@@ -29,6 +29,7 @@ health_done_cb(const struct http_response *resp, void *arg)
 
 	h->result = resp->result;
 	h->status = resp->status;
+	free(h->cause);
 	h->cause = str_sanitize(resp->result == HTTP_OK ? "" : resp->cause, 0);
 	h->done = 1;
 }
