@@ -13,7 +13,7 @@ fi
 # The real themes (when the tree has any) plus one of the test's own, so the rule is exercised.
 mkdir -p "$T_TMP/themes"
 printf '# test theme\n' >"$T_TMP/themes/zz-test.theme"
-THEMES_ARG="$(ls themes/* 2>/dev/null | tr '\n' ' ')$T_TMP/themes/zz-test.theme"
+THEMES_ARG="$(ls themes/*.theme 2>/dev/null | tr '\n' ' ')$T_TMP/themes/zz-test.theme"
 
 D=$T_TMP/dest
 P=/usr/local
