@@ -17,6 +17,7 @@ if [ "${SHELLY_K8S_INSIDE:-}" != 1 ]; then
 	[ -d tests/k8s/node_modules/kubernetes-models ] ||
 		{ fail "$N" "needs tests/k8s/node_modules (make deps runs npm ci there)"; exit 1; }
 	: >"$T_TMP/probes"
+	: >"$T_TMP/flags"
 	for o in "$K8S"/overlays/*/; do
 		o=${o%/}
 		name=$(basename "$o")
@@ -29,9 +30,25 @@ if [ "${SHELLY_K8S_INSIDE:-}" != 1 ]; then
 		else
 			fail "$N: $name" "$(grep -v '^OBJ \|^PROBE \|^LISTEN ' "$T_TMP/$name.out" | head -n 8)"
 		fi
+		grep '^FLAGS ' "$T_TMP/$name.out" >>"$T_TMP/flags"
 		grep '^PROBE shelly-tui/' "$T_TMP/$name.out" >>"$T_TMP/probes"
 		grep '^LISTEN shelly-tui/' "$T_TMP/$name.out" >>"$T_TMP/probes"
 	done
+	# The options the containers pass are ones their program documents in its --help.
+	sort -u "$T_TMP/flags" >"$T_TMP/flags.u"
+	while read -r _ where prog flags; do
+		if [ ! -x "$BUILD/$prog" ]; then
+			echo "note: $where: $prog is not built here; its flags are checked once it is"
+			continue
+		fi
+		"$BUILD/$prog" --help >"$T_TMP/help" 2>&1
+		unknown=""
+		for f in $flags; do
+			grep -qE -- "(^|[ ,])$f([ =]|$)" "$T_TMP/help" || unknown="$unknown $f"
+		done
+		[ -z "$unknown" ] && pass "$N: $where: its flags are in $prog --help" ||
+			fail "$N: $where flags" "not in $prog --help:$unknown"
+	done <"$T_TMP/flags.u"
 	# Every overlay with a poller probes liveness, readiness and startup on the --listen port.
 	ports=$(awk '{ print $NF }' "$T_TMP/probes" | sort -u)
 	[ "$(echo "$ports" | wc -l)" -eq 1 ] && [ -n "$ports" ] &&

@@ -6,6 +6,7 @@
 //   POLICY KIND NAME: WHY            a deployment rule broken
 //   PROBE WORKLOAD TYPE PATH PORT    an httpGet probe, named ports resolved to numbers
 //   LISTEN WORKLOAD PORT             the port of the container's --listen argument
+//   FLAGS WORKLOAD PROGRAM FLAG...   the options a container passes to its program
 // Exit status 0 when there was neither INVALID nor POLICY.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -85,6 +86,9 @@ for (const w of workloads) {
       out(`PROBE ${where} ${t} ${g.path} ${port}`);
     }
     const args = c.args ?? [];
+    const prog = (c.command ?? ["/usr/bin/shelly-tui"])[0].split("/").pop();
+    const flags = args.filter((a) => /^--[a-z]/.test(String(a)));
+    if (flags.length) out(`FLAGS ${where} ${prog} ${flags.join(" ")}`);
     const li = args.indexOf("--listen");
     if (li >= 0) out(`LISTEN ${where} ${String(args[li + 1]).split(":").pop()}`);
     if (isPoller) {
