@@ -22,11 +22,12 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/shelly-tui
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-# Every top-level man page <prog>.1 names a program built as $(BUILD)/<prog>; every
-# themes/*.theme is a theme; every deploy/systemd/*.service is a unit. New ones need no edit here.
+# Every top-level man page <prog>.1 names a program built as $(BUILD)/<prog>; every file in
+# themes/ (but a README) is a theme; every deploy/systemd/*.service is a unit. New ones need no
+# edit here.
 MAN1     = $(wildcard *.1)
 PROGS    = $(MAN1:.1=)
-THEMES  ?= $(wildcard themes/*.theme)
+THEMES  ?= $(filter-out $(patsubst %/.,%,$(wildcard themes/*/.)) themes/README%,$(wildcard themes/*))
 UNITS    = $(wildcard deploy/systemd/*.service)
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

@@ -12,8 +12,8 @@ if ! make -s -q BUILD="$BUILD" "$BUILD/shelly-tui" 2>/dev/null; then
 fi
 # The real themes (when the tree has any) plus one of the test's own, so the rule is exercised.
 mkdir -p "$T_TMP/themes"
-printf '# test theme\n' >"$T_TMP/themes/zz-test.theme"
-THEMES_ARG="$(ls themes/*.theme 2>/dev/null | tr '\n' ' ')$T_TMP/themes/zz-test.theme"
+printf '# test theme\n' >"$T_TMP/themes/zz-test"
+THEMES_ARG="$(make -s --no-print-directory --eval 'print-themes: ; @echo $(THEMES)' print-themes) $T_TMP/themes/zz-test"
 
 D=$T_TMP/dest
 P=/usr/local
@@ -78,7 +78,7 @@ if make -s BUILD="$T_TMP/b2" OPT="$opt" PREFIX=$P2 DESTDIR="$T_TMP/d2" THEMES="$
 	>"$T_TMP/inst2.out" 2>&1; then
 	"$T_TMP/d2$P2/bin/shelly-tui" --version >"$T_TMP/v2" 2>&1
 	grep -qx "data directory: $P2/share/shelly-tui" "$T_TMP/v2" &&
-		[ -f "$T_TMP/d2$P2/share/shelly-tui/themes/zz-test.theme" ] &&
+		[ -f "$T_TMP/d2$P2/share/shelly-tui/themes/zz-test" ] &&
 		grep -q "^ExecStart=$P2/bin/shelly-tui " "$T_TMP/d2$P2/lib/systemd/system/shelly-tui.service" &&
 		pass "$N: PREFIX=$P2: binary, data directory and unit follow it" ||
 		fail "$N: PREFIX=$P2" "$(cat "$T_TMP/v2")"

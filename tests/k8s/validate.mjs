@@ -120,6 +120,9 @@ for (const w of workloads) {
       problem("POLICY", w, "the agent is pinned to the WiFi node by a nodeSelector");
     if (!(pod.volumes ?? []).some((v) => v.hostPath?.path === "/run/dbus/system_bus_socket"))
       problem("POLICY", w, "the agent needs the host's D-Bus socket");
+    const pvcs = (pod.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c) => c);
+    if (!pvcs.some((c) => byKind("PersistentVolumeClaim").some((p) => p.metadata.name === c)))
+      problem("POLICY", w, "the agent keeps its token on a PVC of the overlay (the secret works once)");
   }
 }
 
