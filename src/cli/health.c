@@ -60,7 +60,7 @@ cli_health_check(struct app *app)
 	req.port = port ? port : HEALTH_DEFAULT_PORT;
 	req.path = "/healthz";
 	req.connect_timeout_ms =
-	    app->args.set[CLI_TIMEOUT] ? app_timeout_ms(app) : HEALTH_TIMEOUT_MS;
+	    app->args.set[CLI_TIMEOUT] ? (uint32_t)(app->args.timeout_s * 1000) : HEALTH_TIMEOUT_MS;
 	req.timeout_ms = req.connect_timeout_ms;
 	req.max_body = 4096;
 	http_send(http, &req, health_done_cb, &h);
