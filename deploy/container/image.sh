@@ -9,8 +9,9 @@
 #                                  STAGE/usr/share/shelly-tui/runtime-packages
 #                                  (env: BUILD, the build tree, default SRC/build-image; OPT)
 #   image.sh runtime-deps PKGFILE  (run stage, as root, inside the root) apt-get install the
-#                                  packages listed in PKGFILE plus ca-certificates, then drop
-#                                  apt's lists and caches
+#                                  packages listed in PKGFILE plus ca-certificates and
+#                                  $EXTRA_PACKAGES (network-manager for the WiFi agent's nmcli),
+#                                  then drop apt's lists and caches
 #   image.sh assemble ROOT STAGE   copy STAGE into ROOT, add the user shelly (UID/GID 10001,
 #                                  no shell, no home) and the /data volume owned by it (0700)
 #
@@ -55,7 +56,7 @@ runtime_deps() {
 	apt-get update -q
 	# shellcheck disable=SC2046
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		ca-certificates $(cat "$1")
+		ca-certificates $(cat "$1") ${EXTRA_PACKAGES:-}
 	apt-get clean
 	rm -rf /var/lib/apt/lists/*
 }
