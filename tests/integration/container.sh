@@ -3,7 +3,8 @@
 # run-time packages into a Debian minbase root made by debootstrap from the archive this machine's
 # apt uses (cached across runs under $SHELLY_TUI_CACHE, default ~/.cache/shelly-tui; only that
 # preparation downloads), its assemble step adds the user and /data. The throw-away copy, with
-# every shell removed, is started with chroot as UID 10001 inside a private network namespace
+# every shell removed, is started with chroot as UID 10001 on a read-only root (as Kubernetes
+# runs it: /data writable, /tmp a tmpfs) inside a private network namespace
 # (loopback only) with the Containerfile's own ENV, ENTRYPOINT, CMD and HEALTHCHECK, polling a
 # simulated fleet there: /healthz, /readyz and /metrics answer, the database is on /data, and the
 # health check command passes while the poller runs and fails once it stopped.
@@ -130,7 +131,13 @@ mkdir -p "$ROOT/etc/shelly-tui"
 	done
 } >"$ROOT/etc/shelly-tui/config"
 chmod 0644 "$ROOT/etc/shelly-tui/config"
-mount -t proc proc "$ROOT/proc"
+# As Kubernetes runs it (readOnlyRootFilesystem): a read-only root, /data writable, /tmp a tmpfs.
+mount --bind "$ROOT" "$ROOT" && mount -o remount,bind,ro "$ROOT" &&
+	mount --bind "$ROOT/data" "$ROOT/data" && mount -o remount,bind,rw "$ROOT/data" &&
+	mount -t tmpfs -o mode=1777,size=64m tmpfs "$ROOT/tmp" && mount -t proc proc "$ROOT/proc" ||
+	{ fail "$N: read-only root with /data and /tmp writable" "mount failed"; exit 1; }
+touch "$ROOT/etc/probe-rw" 2>/dev/null && fail "$N: read-only root" "/etc is writable" ||
+	pass "$N: the root is mounted read-only (/data and /tmp writable)"
 
 # ct_exec CMD...: become CMD in the root, as the image's user with the image's environment;
 # ct_run runs it in a subshell.
@@ -157,8 +164,8 @@ all_up() {
 }
 wait_for 30 all_up && pass "$N: /metrics: all $NDEV simulated devices up" ||
 	fail "$N: /metrics" "$(grep '^shelly_device_up' "$T_TMP/m") $(tail -n 3 "$T_TMP/poller.err")"
-[ "$(stat -c %u "$ROOT/data/shelly.db" 2>/dev/null)" = 10001 ] &&
-	pass "$N: the database is /data/shelly.db, owned by 10001" || fail "$N: database" "$(ls -ln "$ROOT/data")"
+[ "$(stat -c '%u %a' "$ROOT/data/shelly.db" 2>/dev/null)" = "10001 600" ] &&
+	pass "$N: the database is /data/shelly.db, owned by 10001, mode 0600" || fail "$N: database" "$(ls -ln "$ROOT/data")"
 # shellcheck disable=SC2086
 ct_run $hc >"$T_TMP/hc.out" 2>&1 && pass "$N: HEALTHCHECK command passes while the poller runs" ||
 	fail "$N: HEALTHCHECK" "$(cat "$T_TMP/hc.out")"
@@ -169,5 +176,4 @@ rc=$?
 # shellcheck disable=SC2086
 ct_run $hc >"$T_TMP/hc.out" 2>&1 && fail "$N: HEALTHCHECK after stop" "passed with no poller" ||
 	pass "$N: HEALTHCHECK command fails once the poller stopped"
-umount "$ROOT/proc"
 exit $T_FAILED
