@@ -10,6 +10,7 @@
 #include "cli/app.h"
 #include "net/http.h"
 #include "util/guard.h"
+#include "util/hostport.h"
 #include "util/str.h"
 
 #define HEALTH_DEFAULT_PORT 9464
@@ -42,10 +43,10 @@ cli_health_check(struct app *app)
 	struct guard *loopback = NULL;
 	struct http *http;
 	char *host = NULL, *cause = NULL;
-	uint16_t port = 0;
+	unsigned port = 0;
 	int rc = EXIT_USAGE;
 
-	if (app_parse_hostport(app->args.mode_arg, &host, &port, &cause) != 0 ||
+	if (hostport_parse(app->args.mode_arg, HEALTH_DEFAULT_PORT, 0, &host, &port, &cause) != 0 ||
 	    guard_parse("127.0.0.0/8,::1/128", &loopback, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --health-check: %s\n", cause ? cause : "bad address");
 		goto out;
@@ -57,7 +58,7 @@ cli_health_check(struct app *app)
 	}
 	http = http_new(app->loop);
 	req.host = host;
-	req.port = port ? port : HEALTH_DEFAULT_PORT;
+	req.port = (uint16_t)port;
 	req.path = "/healthz";
 	req.connect_timeout_ms =
 	    app->args.set[CLI_TIMEOUT] ? (uint32_t)(app->args.timeout_s * 1000) : HEALTH_TIMEOUT_MS;
