@@ -37,6 +37,8 @@ static const struct {
 struct exporter {
 	struct loop *loop;
 	struct fleet *fleet;
+	exporter_extra_cb extra; /* families a front end adds after the table's */
+	void *extra_arg;
 };
 
 /* What one pass over the devices writes. */
@@ -229,6 +231,8 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 struct page_stream {
 	struct fleet *fleet;
 	struct fleet_totals t;
+	exporter_extra_cb extra; /* written after the table's families, then the page ends */
+	void *extra_arg;
 	struct strbuf sb;
 	struct metrics_writer *w;
 	size_t off;		/* of sb already sent */
@@ -245,8 +249,13 @@ stream_cb(void *arg, uint64_t pos, char *buf, size_t max)
 	while (ps->off == ps->sb.len && ps->more) {
 		strbuf_reset(&ps->sb);
 		ps->off = 0;
-		write_family(ps->w, ps->fleet, ps->f, ps->k, &ps->t);
-		ps->more = next_family(&ps->f, &ps->k);
+		if (ps->f < EF__COUNT) {
+			write_family(ps->w, ps->fleet, ps->f, ps->k, &ps->t);
+			ps->more = next_family(&ps->f, &ps->k) || ps->extra != NULL;
+		} else {
+			ps->extra(ps->w, ps->extra_arg);
+			ps->more = 0;
+		}
 		if (metrics_writer_error(ps->w) != NULL) {
 			/* The status is sent already: log, and end the page here. */
 			log_error("metrics: %s", metrics_writer_error(ps->w));
@@ -300,6 +309,8 @@ metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void
 
 	(void)req;
 	ps->fleet = ex->fleet;
+	ps->extra = ex->extra;
+	ps->extra_arg = ex->extra_arg;
 	fleet_get_totals(ex->fleet, &ps->t);
 	ps->t.store_error = NULL; /* owned by the store: not kept across chunks */
 	strbuf_init(&ps->sb);
@@ -355,6 +366,13 @@ exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet)
 	httpd_route(httpd, "GET", "/healthz", healthz_handler, ex);
 	httpd_route(httpd, "GET", "/readyz", readyz_handler, ex);
 	return ex;
+}
+
+void
+exporter_set_extra(struct exporter *ex, exporter_extra_cb cb, void *arg)
+{
+	ex->extra = cb;
+	ex->extra_arg = arg;
 }
 
 void
