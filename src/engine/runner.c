@@ -10,16 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
 #include "engine/creds.h"
 #include "engine/devtarget.h"
 #include "engine/engine.h"
-#include "engine/registry.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "shelly/rpc.h"
 #include "store/store.h"
-#include "util/guard.h"
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
