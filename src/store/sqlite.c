@@ -1242,6 +1242,14 @@ static const char *const cfg_sql[SCS__COUNT] = {
     [SCS_PENDING_SET] = "UPDATE config_pending SET state = ?1, result = ?2 WHERE id = ?7",
     [SCS_PENDING_SUPERSEDE] = "UPDATE config_pending SET state = 'superseded' "
                               "WHERE mac = ?1 AND state = 'queued'",
+    /* a restored snapshot: added unless the device's latest one has the same body */
+    [SCS_SNAP_RESTORE] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
+                         "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
+                         "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND "
+                         "?3 IS NOT (SELECT body FROM config_snapshots WHERE mac = ?1 "
+                         "ORDER BY id DESC LIMIT 1)",
+    [SCS_GROUP_CLEAR] = "DELETE FROM config_groups",
+    [SCS_DESIRED_CLEAR] = "DELETE FROM config_desired",
 };
 
 /* Runs one step (preparing its statement on first use); rows go to cb. */
@@ -1288,6 +1296,12 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 {
 	struct sq *b = v;
 
+	if (b->batch) /* inside begin..commit (store_import): the caller commits or rolls back */
+		for (size_t i = 0; i < n; i++)
+			if (cfg_step(b, &steps[i], cb, arg, cause) != 0)
+				return -1;
+	if (b->batch)
+		return 0;
 	if (tx_begin(b, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
