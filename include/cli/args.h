@@ -106,9 +106,11 @@
 	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
 	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
 	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
-	    "--export json or toml with the stored device passwords") \
+	    "--export json or toml with the stored device passwords and secret config fields") \
 	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
 	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(GROUP, "group", 0, 1, "G", 0, \
+	    "--export only the members of group G (also @G), in every format") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
 	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \

@@ -152,6 +152,37 @@ test_import_errors(void **state)
 	    "f: line 3: devices[0].name: expected a string");
 }
 
+#define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
+
+/* The configuration sections of version 2: accepted, and each error names line and field. */
+static void
+test_import_config(void **state)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+	const char *good = V2 "[groups.g]\ntemplate = \"t\"\nfields = \"sys.timezone = UTC\\n\"\n"
+	                      "members = [\"aabbccddeeff\"]\n[templates]\nt = \"cloud.enabled = "
+	                      "false\\n\"\n[configs.aabbccddeeff]\ndesired = \"sntp.server = x\"\n"
+	                      "[configs.aabbccddeeff.actual]\ngen = 2\ncfg_rev = 3\nbody = \"\"\n";
+
+	(void)state;
+	assert_int_equal(import_parse("f", good, strlen(good), &d, &cause), 0);
+	import_doc_free(d);
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[groups.g]\n",
+	    "f: line 3: groups: unknown section");
+	import_rejects(V2 "[groups.\"@g\"]\n", "f: line 4: groups.@g: a group name");
+	import_rejects(V2 "[groups.g]\nmembers = [\"aabbccddee00\"]\n",
+	    "f: line 5: groups.g.members: aabbccddee00 is not a device of this file");
+	import_rejects(V2 "[groups.g]\ncolour = 1\n", "f: line 5: groups.g.colour: unknown field");
+	import_rejects(V2 "[templates]\nt = \"\\nnope = 1\"\n", "f: line 5: templates.t: line 2: ");
+	import_rejects(
+	    V2 "[configs.aabbccddee00]\n", "f: line 4: configs.aabbccddee00: aabbccddee00 is not");
+	import_rejects(V2 "[configs.aabbccddeeff.actual]\ngen = 2\n",
+	    "configs.aabbccddeeff.actual.body: missing");
+	import_rejects(V2 "[configs.aabbccddeeff.actual]\ncfg_rev = \"x\"\nbody = \"\"\n",
+	    "f: line 5: configs.aabbccddeeff.actual.cfg_rev: expected a number");
+}
+
 int
 main(void)
 {
@@ -159,6 +190,7 @@ main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
+	    cmocka_unit_test(test_import_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
