@@ -33,6 +33,8 @@
 	    "List the device actions of --action with what they need and their help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(LIST_KEYS, "list-keys", 0, 0, NULL, 1, \
+	    "List the console's actions with their views, default keys and help") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -67,6 +69,8 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(THEME, "theme", 0, 1, "NAME", 0, \
+	    "Console theme: default, light, mono, high-contrast, or a theme file") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/config.h"
+#include "tui/tui.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -60,11 +61,11 @@ main(int argc, char **argv)
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
 		break;
+	case CLI_LIST_KEYS:
+		tui_list_keys(stdout);
+		break;
 	default:
-		fprintf(stderr,
-		    "shelly-tui: the full-screen console is not built yet; give a mode "
-		    "(try --help)\n");
-		rc = EXIT_USAGE;
+		rc = tui_run(&app);
 		break;
 	}
 	app_done(&app);

@@ -1,0 +1,904 @@
+/*
+ * The console's adapter to the rest of the tree (see tui/source.h). Rows are re-read from the
+ * store when its data changed (PRAGMA data_version moves on every commit of another
+ * connection, and after our own flushes); a device's stored reply is parsed again only when
+ * its status timestamp moved. Actions and scans run as children of this binary with JSON
+ * output on a pipe the loop watches.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+#include "cli/config.h"
+#include "engine/poller.h"
+#include "shelly/gen1.h"
+#include "shelly/gen2.h"
+#include "shelly/models.h"
+#include "store/store.h"
+#include "tui/source.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define LEASE_NAME "poller"
+#define REFRESH_MS 250
+#define EVENTS_KEPT 1000
+#define JOB_OUTPUT_MAX (16u << 20)
+
+struct source {
+	struct app *app;
+	int flags;
+	void (*changed)(void *);
+	void *arg;
+	struct source_dev *rows;
+	size_t nrows;
+	int64_t data_version;
+	struct poller *poller;
+	int leader;
+	char holder[128];
+	char poller_text[192];
+	uint64_t flush_ms, lease_hb_ms, lease_timeout_ms;
+	uint64_t next_flush_ms, next_lease_ms;
+	struct loop_timer *timer;
+	struct source_event *events; /* ring of the newest EVENTS_KEPT */
+	size_t nevents, ev_head;
+	int64_t ev_last_id;
+	struct source_job *jobs;
+};
+
+struct source_job {
+	struct source *src;
+	struct source_job *next;
+	int is_scan;
+	pid_t pid;
+	int fd;
+	struct loop_watch *watch;
+	struct loop_timer *reap;
+	struct strbuf out;
+	size_t total, done;
+	struct source_result *results;
+	size_t nresults;
+	char *error;
+	source_job_cb cb;
+	void *arg;
+};
+
+/* ---- rows ---- */
+
+static void
+copy_safe(char *dst, size_t size, const char *s)
+{
+	str_copy(dst, size, s != NULL ? s : "");
+	str_sanitize_inplace(dst);
+}
+
+/* Derives the row's counts from the device's stored reply. */
+static void
+row_from_reply(struct source_dev *r, const struct store_status *st)
+{
+	struct device_status ds;
+	char *cause = NULL;
+	int rc;
+
+	r->outputs = r->outputs_on = -1;
+	r->covers = 0;
+	r->cover_pct = NAN;
+	if (st->json == NULL)
+		return;
+	device_status_init(&ds);
+	rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), &ds, &cause)
+	                 : gen2_parse_status(st->json, strlen(st->json), &ds, &cause);
+	free(cause);
+	if (rc == 0) {
+		r->outputs = ds.nswitches + ds.nlights;
+		r->lights = ds.nlights;
+		r->outputs_on = 0;
+		for (int i = 0; i < ds.nswitches; i++)
+			r->outputs_on += ds.switches[i].output == 1;
+		for (int i = 0; i < ds.nlights; i++)
+			r->outputs_on += ds.lights[i].output == 1;
+		r->covers = ds.ncovers;
+		if (ds.ncovers > 0)
+			r->cover_pct = ds.covers[0].position_pct;
+		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
+			r->temperature_c = ds.sys.device_temperature_c;
+	}
+	device_status_done(&ds);
+}
+
+static const struct source_dev *
+find_row(const struct source_dev *rows, size_t n, const char *mac)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(rows[mid].mac, mac);
+		if (c == 0)
+			return &rows[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct load_ctx {
+	struct source *src;
+	struct source_dev *rows;
+	size_t n, cap;
+};
+
+static int
+load_device_cb(const struct store_device *d, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct source_dev *r;
+	struct store_status *st;
+	const struct source_dev *old;
+	const char *mname;
+
+	if (lc->n == lc->cap) {
+		lc->cap = lc->cap ? lc->cap * 2 : 64;
+		lc->rows = xreallocarray(lc->rows, lc->cap, sizeof *lc->rows);
+	}
+	r = &lc->rows[lc->n++];
+	memset(r, 0, sizeof *r);
+	str_copy(r->mac, sizeof r->mac, d->mac);
+	copy_safe(r->id, sizeof r->id, d->id);
+	copy_safe(r->name, sizeof r->name, d->name);
+	copy_safe(r->model, sizeof r->model, d->model);
+	mname = d->model != NULL ? models_name(d->model) : NULL;
+	copy_safe(r->model_name, sizeof r->model_name, mname != NULL ? mname : d->model);
+	copy_safe(r->host, sizeof r->host, d->host);
+	{
+		char ver[40];
+		copy_safe(r->fw, sizeof r->fw,
+		    d->fw != NULL && device_fw_version(d->fw, ver, sizeof ver) == 0 ? ver : d->fw);
+	}
+	r->gen = d->gen;
+	r->seen_ms = d->last_seen_ms;
+	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = NAN;
+	r->outputs = r->outputs_on = -1;
+	r->cover_pct = NAN;
+	r->fw_update = -1;
+	st = store_status_get(lc->src->app->store, d->mac);
+	if (st == NULL)
+		return 0;
+	r->has_status = 1;
+	r->status_ms = st->ts_ms;
+	if (st->state == NULL || device_state_parse(st->state, &r->state) != 0)
+		r->state = DEVICE_ERROR;
+	copy_safe(r->error, sizeof r->error, st->error);
+	r->power_w = st->power_w;
+	r->energy_wh = st->energy_wh;
+	r->temperature_c = st->temperature_c;
+	r->rssi_dbm = st->rssi_dbm;
+	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
+	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
+	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
+		r->outputs = old->outputs;
+		r->outputs_on = old->outputs_on;
+		r->lights = old->lights;
+		r->covers = old->covers;
+		r->cover_pct = old->cover_pct;
+		if (!dev_known(r->temperature_c))
+			r->temperature_c = old->temperature_c;
+	} else
+		row_from_reply(r, st);
+	store_status_free(st);
+	return 0;
+}
+
+static int
+event_cb(const struct store_event *ev, void *arg)
+{
+	struct source *src = arg;
+	struct source_event *e;
+	size_t at = (src->ev_head + src->nevents) % EVENTS_KEPT;
+
+	if (src->nevents == EVENTS_KEPT) {
+		at = src->ev_head;
+		src->ev_head = (src->ev_head + 1) % EVENTS_KEPT;
+	} else
+		src->nevents++;
+	e = &src->events[at];
+	e->id = ev->id;
+	e->ts_ms = ev->ts_ms;
+	str_copy(e->mac, sizeof e->mac, ev->mac);
+	copy_safe(e->kind, sizeof e->kind, ev->kind);
+	copy_safe(e->detail, sizeof e->detail, ev->detail);
+	if (ev->id > src->ev_last_id)
+		src->ev_last_id = ev->id;
+	return 0;
+}
+
+static void
+load_events(struct source *src)
+{
+	char *cause = NULL;
+
+	for (int i = 0; i < 100; i++) {
+		int64_t before = src->ev_last_id;
+		if (store_event_list(src->app->store, src->ev_last_id, EVENTS_KEPT, event_cb, src,
+		        &cause) != 0) {
+			log_warn("console: events: %s", cause);
+			free(cause);
+			return;
+		}
+		if (src->ev_last_id == before)
+			return;
+	}
+}
+
+void
+source_refresh(struct source *src)
+{
+	struct load_ctx lc = {src, NULL, 0, 0};
+	char *cause = NULL;
+
+	if (store_device_list(src->app->store, load_device_cb, &lc, &cause) != 0) {
+		log_warn("console: devices: %s", cause);
+		free(cause);
+		free(lc.rows);
+		return;
+	}
+	free(src->rows);
+	src->rows = lc.rows;
+	src->nrows = lc.n;
+	load_events(src);
+	if (src->changed != NULL)
+		src->changed(src->arg);
+}
+
+/* ---- the poller and the lease ---- */
+
+static void
+holder_name(char *buf, size_t size)
+{
+	char host[64] = "?";
+
+	gethostname(host, sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	snprintf(buf, size, "console:%s:%ld", host, (long)getpid());
+}
+
+static void
+start_polling(struct source *src)
+{
+	struct poller_opts po;
+	char *cause = NULL;
+
+	poller_opts_from_config(&po, src->app->cfg);
+	src->poller = poller_new(src->app->loop, src->app->http, src->app->store, &po);
+	if (poller_load(src->poller, src->app->cfg, &cause) != 0) {
+		log_warn("console: cannot load devices: %s", cause);
+		free(cause);
+	}
+	poller_start(src->poller);
+	src->leader = 1;
+	snprintf(src->poller_text, sizeof src->poller_text, "this console");
+}
+
+static void
+stop_polling(struct source *src)
+{
+	if (src->poller != NULL) {
+		poller_stop(src->poller);
+		poller_free(src->poller);
+		src->poller = NULL;
+	}
+	src->leader = 0;
+}
+
+/* Takes, keeps or follows the lease; says who polls. */
+static void
+lease_step(struct source *src)
+{
+	struct store *st = src->app->store;
+	char *cause = NULL, *other = NULL;
+	int r;
+
+	if (src->flags & SOURCE_NO_POLLER)
+		return;
+	if (src->leader) {
+		r = store_lease_heartbeat(st, LEASE_NAME, src->holder, loop_wall_ms(),
+		    (int64_t)src->lease_timeout_ms, &cause);
+		if (r == 0) {
+			log_warn(
+			    "console: lost the poller lease; showing the new poller's results");
+			stop_polling(src);
+			snprintf(src->poller_text, sizeof src->poller_text, "another poller");
+		}
+	} else {
+		r = store_lease_acquire(st, LEASE_NAME, src->holder, loop_wall_ms(),
+		    (int64_t)src->lease_timeout_ms, &other, &cause);
+		if (r == 1)
+			start_polling(src);
+		else if (r == 0) {
+			char *o = str_sanitize(other, 100);
+			snprintf(src->poller_text, sizeof src->poller_text,
+			    "%s (read-only view of its results)", o);
+			free(o);
+		}
+	}
+	if (cause != NULL)
+		log_warn("console: lease: %s", cause);
+	free(cause);
+	free(other);
+}
+
+static void
+timer_cb(void *arg)
+{
+	struct source *src = arg;
+	uint64_t now = loop_now_ms(src->app->loop);
+	int64_t dv;
+	char *cause = NULL;
+
+	if (src->leader && now >= src->next_flush_ms) {
+		if (store_flush(src->app->store, &cause) != 0) {
+			log_warn("console: database write failed: %s", cause);
+			free(cause);
+		}
+		src->next_flush_ms = now + src->flush_ms;
+	}
+	if (now >= src->next_lease_ms) {
+		lease_step(src);
+		src->next_lease_ms = now + src->lease_hb_ms;
+	}
+	dv = store_data_version(src->app->store);
+	if (dv != src->data_version) {
+		src->data_version = dv;
+		source_refresh(src);
+	}
+	loop_timer_arm(src->timer, REFRESH_MS);
+}
+
+struct source *
+source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char **cause)
+{
+	struct source *src;
+
+	if (app->store == NULL && app_open_store(app) != 0) {
+		*cause = xstrdup("cannot open the database");
+		return NULL;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->app = app;
+	src->flags = flags;
+	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
+	holder_name(src->holder, sizeof src->holder);
+	snprintf(src->poller_text, sizeof src->poller_text, "none");
+	src->flush_ms = config_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
+	src->lease_hb_ms = config_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
+	src->lease_timeout_ms = config_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
+	lease_step(src);
+	src->next_lease_ms = loop_now_ms(app->loop) + src->lease_hb_ms;
+	src->next_flush_ms = loop_now_ms(app->loop) + src->flush_ms;
+	src->data_version = store_data_version(app->store);
+	src->changed = NULL;
+	source_refresh(src);
+	src->changed = changed;
+	src->arg = arg;
+	src->timer = loop_timer_new(app->loop, timer_cb, src);
+	loop_timer_arm(src->timer, REFRESH_MS);
+	return src;
+}
+
+void
+source_free(struct source *src)
+{
+	char *cause = NULL;
+
+	if (src == NULL)
+		return;
+	while (src->jobs != NULL)
+		source_job_free(src->jobs);
+	loop_timer_free(src->timer);
+	if (src->leader) {
+		stop_polling(src);
+		if (store_flush(src->app->store, &cause) != 0) {
+			log_warn("console: results not stored: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		store_lease_release(src->app->store, LEASE_NAME, src->holder, &cause);
+		free(cause);
+	}
+	free(src->rows);
+	free(src->events);
+	free(src);
+}
+
+const struct source_dev *
+source_devices(const struct source *src, size_t *n)
+{
+	*n = src->nrows;
+	return src->rows;
+}
+
+void
+source_get_totals(const struct source *src, struct source_totals *t)
+{
+	memset(t, 0, sizeof *t);
+	t->devices = src->nrows;
+	for (size_t i = 0; i < src->nrows; i++) {
+		const struct source_dev *r = &src->rows[i];
+		if (!r->has_status) {
+			t->unknown++;
+			continue;
+		}
+		if ((int)r->state >= 0 && r->state < DEVICE_STATE_COUNT)
+			t->by_state[r->state]++;
+		if (r->state == DEVICE_ONLINE && dev_known(r->power_w))
+			t->power_w += r->power_w;
+		if (r->status_ms > t->polled_ms)
+			t->polled_ms = r->status_ms;
+	}
+}
+
+const char *
+source_poller(const struct source *src)
+{
+	return src->poller_text;
+}
+
+int
+source_polling(const struct source *src)
+{
+	return src->leader;
+}
+
+/* ---- one device ---- */
+
+int
+source_status(struct source *src, const char *mac, struct device_status *out)
+{
+	struct store_status *st = store_status_get(src->app->store, mac);
+	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	char *cause = NULL;
+	int rc = -1;
+
+	device_status_init(out);
+	if (st != NULL && st->json != NULL && r != NULL) {
+		rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), out, &cause)
+		                 : gen2_parse_status(st->json, strlen(st->json), out, &cause);
+		free(cause);
+	}
+	store_status_free(st);
+	return rc;
+}
+
+char *
+source_raw(struct source *src, const char *mac)
+{
+	struct store_status *st = store_status_get(src->app->store, mac);
+	char *out = NULL;
+
+	if (st != NULL && st->json != NULL) {
+		cJSON *j = cJSON_ParseWithLength(st->json, strlen(st->json));
+		char *text = j != NULL ? cJSON_Print(j) : NULL;
+		/* Newlines are kept (the view splits lines); everything else is sanitised. */
+		struct strbuf sb;
+		const char *p = text != NULL ? text : st->json;
+
+		strbuf_init(&sb);
+		while (*p != '\0') {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+			char *line = xstrndup(p, len), *safe = str_sanitize(line, 0);
+			strbuf_append(&sb, safe);
+			strbuf_append_char(&sb, '\n');
+			free(line);
+			free(safe);
+			p += len + (nl != NULL);
+		}
+		out = strbuf_steal(&sb);
+		cJSON_free(text);
+		cJSON_Delete(j);
+	}
+	store_status_free(st);
+	return out;
+}
+
+struct hist_ctx {
+	int64_t from, span;
+	size_t n;
+	double *pw, *tc;
+	unsigned *npw, *ntc;
+};
+
+static int
+sample_cb(const struct store_sample *smp, void *arg)
+{
+	struct hist_ctx *h = arg;
+	size_t i = (size_t)((smp->ts_ms - h->from) * (int64_t)h->n / h->span);
+
+	if (i >= h->n)
+		return 0;
+	if (dev_known(smp->power_w)) {
+		h->pw[i] += smp->power_w;
+		h->npw[i]++;
+	}
+	if (dev_known(smp->temperature_c)) {
+		h->tc[i] += smp->temperature_c;
+		h->ntc[i]++;
+	}
+	return 0;
+}
+
+int
+source_history(struct source *src, const char *mac, int64_t span_ms, double *out, size_t n)
+{
+	struct hist_ctx h;
+	size_t npw = 0, ntc = 0;
+	char *cause = NULL;
+	int kind;
+
+	if (n == 0 || span_ms <= 0)
+		return 0;
+	h.span = span_ms;
+	h.from = loop_wall_ms() - span_ms;
+	h.n = n;
+	h.pw = xcalloc(n, sizeof *h.pw);
+	h.tc = xcalloc(n, sizeof *h.tc);
+	h.npw = xcalloc(n, sizeof *h.npw);
+	h.ntc = xcalloc(n, sizeof *h.ntc);
+	if (store_history_list(
+	        src->app->store, mac, h.from, h.from + span_ms + 1, sample_cb, &h, &cause) != 0) {
+		free(cause);
+	}
+	for (size_t i = 0; i < n; i++) {
+		npw += h.npw[i] > 0;
+		ntc += h.ntc[i] > 0;
+	}
+	kind = npw > 0 ? 1 : ntc > 0 ? 2 : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kind == 1)
+			out[i] = h.npw[i] ? h.pw[i] / h.npw[i] : NAN;
+		else if (kind == 2)
+			out[i] = h.ntc[i] ? h.tc[i] / h.ntc[i] : NAN;
+		else
+			out[i] = NAN;
+	}
+	free(h.pw);
+	free(h.tc);
+	free(h.npw);
+	free(h.ntc);
+	return kind;
+}
+
+size_t
+source_events(struct source *src, const char *mac, struct source_event *out, size_t max)
+{
+	size_t got = 0;
+
+	for (size_t k = src->nevents; k > 0 && got < max; k--) {
+		const struct source_event *e = &src->events[(src->ev_head + k - 1) % EVENTS_KEPT];
+		if (mac == NULL || strcmp(e->mac, mac) == 0)
+			out[got++] = *e;
+	}
+	return got;
+}
+
+/* ---- jobs: children of this binary ---- */
+
+static void
+job_result(struct source_job *job, const char *target, int ok, const char *text)
+{
+	struct source_result *r;
+
+	job->results = xreallocarray(job->results, job->nresults + 1, sizeof *job->results);
+	r = &job->results[job->nresults++];
+	copy_safe(r->target, sizeof r->target, target);
+	r->ok = ok;
+	copy_safe(r->text, sizeof r->text, text);
+}
+
+static void
+parse_action_output(struct source_job *job, cJSON *root)
+{
+	const cJSON *arr = json_get(root, "results"), *o;
+
+	cJSON_ArrayForEach(o, arr)
+	{
+		const char *id = json_get_string(o, "id"), *mac = json_get_string(o, "mac");
+		int ok = json_get_bool(o, "ok") == 1;
+		const char *msg = json_get_string(o, ok ? "message" : "error");
+		char text[160];
+
+		if (ok)
+			snprintf(text, sizeof text, "ok%s%s", msg ? ": " : "", msg ? msg : "");
+		else
+			snprintf(text, sizeof text, "failed: %s: %s",
+			    json_get_string(o, "result") ? json_get_string(o, "result") : "?",
+			    msg ? msg : "?");
+		job_result(job, id ? id : mac ? mac : json_get_string(o, "target"), ok, text);
+	}
+}
+
+static void
+parse_scan_output(struct source_job *job, cJSON *root)
+{
+	const cJSON *arr = json_get(root, "devices"), *o, *sum = json_get(root, "summary");
+
+	cJSON_ArrayForEach(o, arr)
+	{
+		char text[160];
+		snprintf(text, sizeof text, "%s %s %s",
+		    json_get_string(o, "model") ? json_get_string(o, "model") : "-",
+		    json_get_string(o, "host") ? json_get_string(o, "host") : "-",
+		    json_get_bool(o, "new") == 1 ? "new, added" : "known");
+		job_result(job, json_get_string(o, "id"), 1, text);
+	}
+	if (sum != NULL)
+		job->total = (size_t)json_get_number(sum, "scan_addresses");
+}
+
+static void
+job_finish(struct source_job *job, int status)
+{
+	struct source *src = job->src;
+	char *cause = NULL;
+	cJSON *root =
+	    job->out.len > 0 ? json_parse(strbuf_str(&job->out), job->out.len, 64, &cause) : NULL;
+
+	if (root == NULL) {
+		char buf[160];
+		snprintf(buf, sizeof buf, "%s failed (exit status %d)%s%s",
+		    job->is_scan ? "the scan" : "the action",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, cause ? ": " : "",
+		    cause ? cause : "");
+		job->error = str_sanitize(buf, 0);
+	} else if (job->is_scan)
+		parse_scan_output(job, root);
+	else
+		parse_action_output(job, root);
+	free(cause);
+	cJSON_Delete(root);
+	job->done = job->is_scan ? job->total : job->nresults;
+	if (job->total < job->done)
+		job->total = job->done;
+	if (job->is_scan && src->poller != NULL &&
+	    poller_load(src->poller, src->app->cfg, &cause) != 0) {
+		log_warn("console: %s", cause);
+		free(cause);
+	} else if (!job->is_scan && src->poller != NULL)
+		poller_poll_all(src->poller, NULL, NULL);
+	job->pid = -1;
+	if (job->cb != NULL)
+		job->cb(job, job->arg);
+}
+
+static void
+reap_cb(void *arg)
+{
+	struct source_job *job = arg;
+	int status = 0;
+	pid_t r;
+
+	if (job->pid <= 0) {
+		job_finish(job, 0);
+		return;
+	}
+	r = waitpid(job->pid, &status, WNOHANG);
+
+	if (r == 0) {
+		loop_timer_arm(job->reap, 20);
+		return;
+	}
+	job_finish(job, r < 0 ? 0 : status);
+}
+
+static void
+job_read_cb(int fd, int events, void *arg)
+{
+	struct source_job *job = arg;
+	char buf[8192];
+	ssize_t n;
+
+	(void)events;
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			if (job->out.len < JOB_OUTPUT_MAX)
+				strbuf_append_len(&job->out, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		break;
+	}
+	loop_watch_free(job->watch);
+	job->watch = NULL;
+	close(job->fd);
+	job->fd = -1;
+	reap_cb(job);
+}
+
+static struct source_job *
+job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job_cb done, void *arg)
+{
+	struct source_job *job = xcalloc(1, sizeof *job);
+	int p[2], nul;
+
+	job->src = src;
+	job->is_scan = is_scan;
+	job->total = total;
+	job->cb = done;
+	job->arg = arg;
+	job->fd = -1;
+	job->pid = -1;
+	strbuf_init(&job->out);
+	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
+	job->next = src->jobs;
+	src->jobs = job;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->pid = fork();
+	if (job->pid == 0) {
+		nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(nul, 2);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (job->pid < 0) {
+		close(p[0]);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->fd = p[0];
+	fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
+	job->watch = loop_watch_new(src->app->loop, job->fd, LOOP_READ, job_read_cb, job);
+	return job;
+}
+
+/* The child's common arguments: the same database and configuration, JSON out, quiet. */
+static size_t
+base_argv(struct source *src, char **argv)
+{
+	size_t n = 0;
+
+	argv[n++] = xstrdup("shelly-tui");
+	argv[n++] = xstrdup("--json");
+	argv[n++] = xstrdup("-q");
+	if (src->app->db_path != NULL) {
+		argv[n++] = xstrdup("--db");
+		argv[n++] = xstrdup(src->app->db_path);
+	}
+	if (src->app->args.val[CLI_CONFIG] != NULL) {
+		argv[n++] = xstrdup("--config");
+		argv[n++] = xstrdup(src->app->args.val[CLI_CONFIG]);
+	}
+	return n;
+}
+
+static void
+argv_free(char **argv)
+{
+	for (size_t i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+struct source_job *
+source_action(struct source *src, const char *action, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg)
+{
+	char **argv = xcalloc(n + 16, sizeof *argv);
+	size_t a = base_argv(src, argv);
+	struct source_job *job;
+	char num[16];
+
+	argv[a++] = xstrdup("--action");
+	argv[a++] = xstrdup(action);
+	if (channel >= 0) {
+		snprintf(num, sizeof num, "%d", channel);
+		argv[a++] = xstrdup("--channel");
+		argv[a++] = xstrdup(num);
+	}
+	if (value >= 0) {
+		snprintf(num, sizeof num, "%d", value);
+		argv[a++] = xstrdup("--value");
+		argv[a++] = xstrdup(num);
+	}
+	argv[a++] = xstrdup("--");
+	for (size_t i = 0; i < n; i++)
+		argv[a++] = xstrdup(macs[i]);
+	job = job_spawn(src, argv, 0, n, done, arg);
+	argv_free(argv);
+	return job;
+}
+
+struct source_job *
+source_scan(struct source *src, const char *target, source_job_cb done, void *arg)
+{
+	char **argv = xcalloc(16, sizeof *argv);
+	size_t a = base_argv(src, argv);
+	struct source_job *job;
+
+	argv[a++] = xstrdup("--discover");
+	argv[a++] = xstrdup("--scan-only");
+	argv[a++] = xstrdup("--");
+	argv[a++] = xstrdup(target);
+	job = job_spawn(src, argv, 1, 0, done, arg);
+	argv_free(argv);
+	return job;
+}
+
+void
+source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
+{
+	job->cb = done;
+	job->arg = arg;
+}
+
+size_t
+source_job_total(const struct source_job *job)
+{
+	return job->total;
+}
+
+size_t
+source_job_done(const struct source_job *job)
+{
+	return job->done;
+}
+
+const struct source_result *
+source_job_results(const struct source_job *job, size_t *n)
+{
+	*n = job->nresults;
+	return job->results;
+}
+
+const char *
+source_job_error(const struct source_job *job)
+{
+	return job->error;
+}
+
+void
+source_job_free(struct source_job *job)
+{
+	struct source_job **pp;
+
+	if (job == NULL)
+		return;
+	for (pp = &job->src->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	loop_watch_free(job->watch);
+	if (job->fd >= 0)
+		close(job->fd);
+	if (job->pid > 0) {
+		kill(job->pid, SIGTERM);
+		waitpid(job->pid, NULL, 0);
+	}
+	loop_timer_free(job->reap);
+	strbuf_done(&job->out);
+	free(job->results);
+	free(job->error);
+	free(job);
+}
