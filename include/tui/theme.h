@@ -43,7 +43,7 @@ enum tui_color {
 };
 
 struct theme;
-struct config_color;
+struct conf_color;
 
 /* The names the theme action cycles through. */
 #define THEME_NAMES "default light mono high-contrast"
@@ -54,7 +54,7 @@ void theme_free(struct theme *th);
 /* Loads theme name over the defaults. Returns 0, or -1 with *cause (th is then unchanged). */
 int theme_load(struct theme *th, const char *name, char **cause);
 /* Applies the configuration's color lines. Returns 0, or -1 with *cause for unknown elements. */
-int theme_apply(struct theme *th, const struct config_color *c, size_t n, char **cause);
+int theme_apply(struct theme *th, const struct conf_color *c, size_t n, char **cause);
 /* The theme's name. */
 const char *theme_name(const struct theme *th);
 /* The text of the compiled-in default theme (what themes/default holds). */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "engine/poller.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
@@ -381,9 +381,9 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
 	holder_name(src->holder, sizeof src->holder);
 	snprintf(src->poller_text, sizeof src->poller_text, "none");
-	src->flush_ms = config_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
-	src->lease_hb_ms = config_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
-	src->lease_timeout_ms = config_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
+	src->flush_ms = conf_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
+	src->lease_hb_ms = conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
+	src->lease_timeout_ms = conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
 	lease_step(src);
 	src->next_lease_ms = loop_now_ms(app->loop) + src->lease_hb_ms;
 	src->next_flush_ms = loop_now_ms(app->loop) + src->flush_ms;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "tui/theme.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -16,7 +16,7 @@
 struct theme {
 	char name[64];
 	int fg[TC__COUNT], bg[TC__COUNT];
-	unsigned attrs[TC__COUNT]; /* enum config_attr bits */
+	unsigned attrs[TC__COUNT]; /* enum conf_attr bits */
 	int color; /* colour pairs in use (after theme_start) */
 };
 
@@ -78,7 +78,7 @@ theme_element_find(const char *name)
 }
 
 int
-theme_apply(struct theme *th, const struct config_color *c, size_t n, char **cause)
+theme_apply(struct theme *th, const struct conf_color *c, size_t n, char **cause)
 {
 	for (size_t i = 0; i < n; i++)
 		if (theme_element_find(c[i].element) < 0) {
@@ -98,16 +98,16 @@ theme_apply(struct theme *th, const struct config_color *c, size_t n, char **cau
 static int
 load_text(struct theme *th, const char *name, const char *text, size_t len, char **cause)
 {
-	struct config *cfg = config_new();
-	const struct config_color *c;
+	struct conf *cfg = conf_new();
+	const struct conf_color *c;
 	size_t n;
 	int rc = -1;
 
-	if (config_load_buffer(cfg, name, text, len, cause) == 0) {
-		c = config_colors(cfg, &n);
+	if (conf_load_buffer(cfg, name, text, len, cause) == 0) {
+		c = conf_colors(cfg, &n);
 		rc = theme_apply(th, c, n, cause);
 	}
-	config_free(cfg);
+	conf_free(cfg);
 	return rc;
 }
 
@@ -290,20 +290,20 @@ theme_attr(const struct theme *th, enum tui_color e)
 	unsigned t = th->attrs[e];
 
 	if (!th->color)
-		return elements[e].mono | (t & CONFIG_ATTR_REVERSE ? A_REVERSE : 0) |
-		       (t & CONFIG_ATTR_BOLD ? A_BOLD : 0) |
-		       (t & CONFIG_ATTR_UNDERLINE ? A_UNDERLINE : 0);
-	if (t & CONFIG_ATTR_BOLD)
+		return elements[e].mono | (t & CONF_ATTR_REVERSE ? A_REVERSE : 0) |
+		       (t & CONF_ATTR_BOLD ? A_BOLD : 0) |
+		       (t & CONF_ATTR_UNDERLINE ? A_UNDERLINE : 0);
+	if (t & CONF_ATTR_BOLD)
 		a |= A_BOLD;
-	if (t & CONFIG_ATTR_UNDERLINE)
+	if (t & CONF_ATTR_UNDERLINE)
 		a |= A_UNDERLINE;
-	if (t & CONFIG_ATTR_REVERSE)
+	if (t & CONF_ATTR_REVERSE)
 		a |= A_REVERSE;
-	if (t & CONFIG_ATTR_DIM)
+	if (t & CONF_ATTR_DIM)
 		a |= A_DIM;
-	if (t & CONFIG_ATTR_BLINK)
+	if (t & CONF_ATTR_BLINK)
 		a |= A_BLINK;
-	if (t & CONFIG_ATTR_ITALIC)
+	if (t & CONF_ATTR_ITALIC)
 		a |= A_ITALIC;
 	return a | (int)COLOR_PAIR(e + 1);
 }

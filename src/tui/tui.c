@@ -18,7 +18,7 @@
 #include <fcntl.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "tui/source.h"
 #include "tui/tui.h"
 #include "tui/view.h"
@@ -340,7 +340,7 @@ set_theme(struct tui *t, const char *name)
 		free(cause);
 		return;
 	}
-	theme_apply(t->theme, config_colors(t->app->cfg, &n), 0, &cause);
+	theme_apply(t->theme, conf_colors(t->app->cfg, &n), 0, &cause);
 	if (!t->virtual_term)
 		theme_start(t->theme);
 	t->clear_all = 1;
@@ -656,14 +656,14 @@ signal_cb(int sig, void *arg)
 static int
 setup(struct tui *t, struct app *app, int flags, char **cause)
 {
-	const struct config_bind *b;
-	const struct config_color *c;
+	const struct conf_bind *b;
+	const struct conf_color *c;
 	size_t n;
 	const char *theme = app->args.val[CLI_THEME];
 
 	t->app = app;
 	t->km = keymap_new();
-	b = config_binds(app->cfg, &n);
+	b = conf_binds(app->cfg, &n);
 	for (size_t i = 0; i < n; i++) {
 		char *why = NULL;
 		if (keymap_bind(t->km, b[i].view, b[i].key, b[i].action, &why) != 0) {
@@ -675,7 +675,7 @@ setup(struct tui *t, struct app *app, int flags, char **cause)
 	t->theme = theme_new();
 	if (theme != NULL && theme_load(t->theme, theme, cause) != 0)
 		return -1;
-	c = config_colors(app->cfg, &n);
+	c = conf_colors(app->cfg, &n);
 	if (theme_apply(t->theme, c, n, cause) != 0)
 		return -1;
 	t->src = source_new(app, flags, changed_cb, t, cause);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "store/store.h"
 #include "tui/keymap.h"
 #include "tui/theme.h"
@@ -74,7 +74,7 @@ setup_fleet(void **state, int rows, int cols, int empty)
 
 	setenv("LC_ALL", "C.UTF-8", 1);
 	unsetenv("NO_COLOR");
-	f->app.cfg = config_new();
+	f->app.cfg = conf_new();
 	f->app.loop = loop_new();
 	assert_int_equal(store_open(":memory:", &f->app.store, &cause), 0);
 	if (!empty) {
@@ -128,7 +128,7 @@ teardown(void **state)
 	tui_free(f->t);
 	store_free(f->app.store);
 	loop_free(f->app.loop);
-	config_free(f->app.cfg);
+	conf_free(f->app.cfg);
 	free(f);
 	return 0;
 }
