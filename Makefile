@@ -68,7 +68,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 fuzz: deps $(FUZZERS)
 
 run: deps $(BUILD)/shelly-tui
-	$(BUILD)/shelly-tui --headless
+	$(BUILD)/shelly-tui
 
 demo: deps all
 	sh tools/demo.sh $(BUILD)

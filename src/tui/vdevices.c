@@ -286,8 +286,11 @@ cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *b
 	case COL_NAME:
 		snprintf(buf, size, "%s", r->name[0] ? r->name : r->id);
 		break;
-	case COL_MODEL:
-		snprintf(buf, size, "%s", r->model_name[0] ? r->model_name : "-");
+	case COL_MODEL: /* "Shelly Plus 1PM" reads as "Plus 1PM" in a narrow column */
+		snprintf(buf, size, "%s",
+		    str_has_prefix(r->model_name, "Shelly ") ? r->model_name + 7
+		    : r->model_name[0]                      ? r->model_name
+		                                            : "-");
 		break;
 	case COL_GEN:
 		snprintf(buf, size, r->gen > 0 ? "%d" : "-", r->gen);
