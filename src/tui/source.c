@@ -329,7 +329,7 @@ lease_step(struct source *src)
 		else if (r == 0) {
 			char *o = str_sanitize(other, 100);
 			snprintf(src->poller_text, sizeof src->poller_text,
-			    "%s (read-only view of its results)", o);
+			    "%s (read-only)", o);
 			free(o);
 		}
 	}

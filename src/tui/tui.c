@@ -49,26 +49,37 @@ tui_list_keys(FILE *fp)
 
 /* ---- drawing ---- */
 
+/*
+ * One line of fleet facts. Who polls is always shown; on a narrow terminal the age of the
+ * newest poll goes first, then the asleep and auth counts when they are 0.
+ */
 static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char buf[512], pw[32], age[16];
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512];
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
-	if (tot.polled_ms > 0)
+	snprintf(counts, sizeof counts, " shelly-tui  fleet %zu  online %zu  offline %zu",
+	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE]);
+	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
+	if (tot.polled_ms > 0) {
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
-	else
-		snprintf(age, sizeof age, "never");
-	snprintf(buf, sizeof buf,
-	    " shelly-tui  fleet %zu  online %zu  offline %zu  asleep %zu  auth %zu  power %s  "
-	    "polled %s%s  poller: %s",
-	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE],
-	    tot.by_state[DEVICE_ASLEEP], auth, pw, age, tot.polled_ms > 0 ? " ago" : "",
-	    source_poller(t->src));
+		snprintf(polled, sizeof polled, "  polled %s ago", age);
+	}
+	for (int step = 0; step < 3; step++) {
+		snprintf(buf, sizeof buf, "%s%s  power %s%s  poller: %s", counts, extra, pw, polled,
+		    source_poller(t->src));
+		if (draw_width(buf) <= t->cols)
+			break;
+		if (step == 0)
+			polled[0] = '\0';
+		else if (tot.by_state[DEVICE_ASLEEP] == 0 && auth == 0)
+			extra[0] = '\0';
+	}
 	draw_text(0, 0, t->cols, buf, theme_attr(t->theme, TC_HEADER));
 }
 
