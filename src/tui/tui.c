@@ -344,6 +344,7 @@ static void
 set_theme(struct tui *t, const char *name)
 {
 	char *cause = NULL;
+	const struct conf_color *c;
 	size_t n;
 
 	if (theme_load(t->theme, name, &cause) != 0) {
@@ -351,25 +352,32 @@ set_theme(struct tui *t, const char *name)
 		free(cause);
 		return;
 	}
-	theme_apply(t->theme, conf_colors(t->app->cfg, &n), 0, &cause);
+	/* The configuration's color lines stay in force over any theme. */
+	c = conf_colors(t->app->cfg, &n);
+	if (theme_apply(t->theme, c, n, &cause) != 0) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+	}
 	if (!t->virtual_term)
 		theme_start(t->theme);
 	t->clear_all = 1;
 	tui_message(t, 0, "theme %s", theme_name(t->theme));
 }
 
+/* The theme after the current one in THEME_NAMES (a theme file goes back to the first). */
 static void
 next_theme(struct tui *t)
 {
-	const char *names = THEME_NAMES, *cur = theme_name(t->theme), *p;
-	char next[64] = "default";
-	size_t len = strlen(cur);
+	char names[] = THEME_NAMES, *save = NULL, *w;
+	const char *next = "default";
+	int found = 0;
 
-	p = strstr(names, cur);
-	if (p != NULL && (p[len] == ' ' || p[len] == '\0') && p[len] == ' ') {
-		const char *q = p + len + 1, *e = strchr(q, ' ');
-		size_t l = e != NULL ? (size_t)(e - q) : strlen(q);
-		snprintf(next, sizeof next, "%.*s", (int)l, q);
+	for (w = strtok_r(names, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		if (found) {
+			next = w;
+			break;
+		}
+		found = strcmp(w, theme_name(t->theme)) == 0;
 	}
 	set_theme(t, next);
 }
