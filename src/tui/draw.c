@@ -126,7 +126,7 @@ draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
 	for (int f = 1; f <= 12 && x < t->cols; f++) {
 		for (int a = 1; a < TA__COUNT; a++) {
 			const char *label = keymap_action_label((enum tui_action)a);
-			char key[8];
+			char key[16];
 			int kw, lw;
 			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
 				continue;
