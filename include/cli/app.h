@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli/args.h"
+#include "engine/engine.h"
 #include "net/http.h"
 
 struct conf;
@@ -29,6 +30,8 @@ struct app {
 	struct guard *guard;
 	struct store *store;
 	char *db_path;
+	struct creds *creds;
+	struct engine eng;	/* see app_engine */
 };
 
 /* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
@@ -40,16 +43,10 @@ int app_open_store(struct app *app);
 /* Returns 1 when the database app_open_store would open exists already, else 0. */
 int app_store_exists(struct app *app);
 /*
- * Splits HOST[:PORT] ("10.0.0.5", "10.0.0.5:8080", "[::1]:80", "::1") into host (malloc'd)
- * and port (0 when absent). Returns 0, or -1 with *cause.
+ * The engine context of this run (engine/engine.h), brought up to date with the fields
+ * above (the credential resolver is made on first use). Pass it to engine services.
  */
-int app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause);
-/*
- * The password for --user: --password-file, else SHELLY_TUI_PASSWORD, else a prompt on the
- * tty when there is one (echo off). Returns a malloc'd secret (free with conf_secret_free)
- * or NULL when none is to be had (*cause says why, or NULL when none was asked for).
- */
-char *app_password(struct app *app, int must, char **cause);
+struct engine *app_engine(struct app *app);
 /*
  * mDNS goes to the multicast group 224.0.0.251 on every interface avahi uses, so it obeys the
  * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list
@@ -70,6 +67,12 @@ int app_sync_config_devices(struct app *app);
 struct cfgsync *cfgsync_start(struct app *app, void (*done)(void *), void *arg);
 void cfgsync_free(struct cfgsync *cs);
 
+/*
+ * Parses the HOST[:PORT] of --probe and --add (the mode's argument) into req, with the
+ * command line's --https and --accept-cert; *host is malloc'd. Returns 0 or EXIT_USAGE.
+ */
+struct registry_req;
+int cli_device_req(struct app *app, const char *what, struct registry_req *req, char **host);
 int cli_probe(struct app *app);
 int cli_add(struct app *app);
 int cli_remove(struct app *app);

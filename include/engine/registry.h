@@ -68,19 +68,37 @@ void registry_op_free(struct registry_op *op);
 
 /*
  * Removes the device key (MAC, id or name) and its stored secret. done runs before this
- * returns. Returns 0, or -1 with the same cause done saw (caller frees *cause when asked).
+ * returns (done may be NULL). Returns 0, or -1 with *cause (caller frees; cause may be NULL).
  */
 int registry_remove(struct engine *eng, const char *key, const char *who,
-    registry_done_cb done, void *arg);
+    registry_done_cb done, void *arg, char **cause);
 /* Renames the device key (name "" or NULL: back to the device's own). Like registry_remove. */
 int registry_rename(struct engine *eng, const char *key, const char *name, const char *who,
-    registry_done_cb done, void *arg);
+    registry_done_cb done, void *arg, char **cause);
 
 /*
  * Finds a registered device by MAC, id, then name (case-insensitive). Returns the row
  * (store_device_free), or NULL with *cause set when none or when a name is ambiguous.
  */
 struct store_device *registry_find(struct engine *eng, const char *key, char **cause);
+
+/*
+ * A registered device must be what it is registered as before anything with credentials goes
+ * to it: its MAC, its generation (Basic or digest) and, registered for HTTPS, HTTPS. Returns
+ * NULL when the identified device matches reg, else why not (malloc'd).
+ */
+char *registry_mismatch(const struct store_device *reg, const struct device_ident *ident,
+    int https);
+
+/*
+ * After GET /shelly at an address showed ident: finds the device registered under the MAC shown
+ * (into *reg, unless the caller had one), checks it with registry_mismatch, and fills a
+ * resolver query whose generation is the registered one (the auth style). Returns 0, or -1
+ * with *why (malloc'd) when nothing with credentials may go there.
+ */
+struct creds_query;
+int registry_verify(struct engine *eng, const struct device_ident *ident, int https,
+    struct store_device **reg, struct creds_query *q, char **why);
 
 /* A registered device as every front end shows it; embed, registry_view_init, _done. */
 struct registry_view {
