@@ -9,8 +9,9 @@
  * When no other poller holds the lease, the source runs the poller in the console's loop
  * (lease, heartbeat, store flush) and gives the lease back on free; when a --headless poller
  * holds it, the source reads that poller's results from the database as they are written
- * (store_data_version) and polls nothing. Actions and scans run as child processes of this
- * binary (--action / --discover) watched by the loop, so the console never waits on a device.
+ * (store_data_version) and polls nothing. Actions run through the engine's action runner in
+ * the console's loop; scans run as child processes of this binary (--discover) watched by the
+ * loop. The console never waits on a device.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,14 @@ struct source_result {
 struct source_job;
 typedef void (*source_job_cb)(struct source_job *job, void *arg);
 
+struct creds_prompt;
+/*
+ * Asks the operator for user's password (why: one sanitised line); the answer goes to
+ * source_prompt_answer exactly once, now or later (NULL: none given).
+ */
+typedef void (*source_prompt_cb)(struct creds_prompt *q, const char *user, const char *why,
+    void *arg);
+
 enum source_flags {
 	SOURCE_NO_POLLER = 1,	/* never poll (tests, read-only views) */
 };
@@ -79,6 +88,9 @@ enum source_flags {
  */
 struct source *source_new(struct app *app, int flags, void (*changed)(void *), void *arg,
     char **cause);
+/* Sets the console's password prompt (NULL: devices that want a password fail). */
+void source_set_prompt(struct source *src, source_prompt_cb cb, void *arg);
+void source_prompt_answer(struct creds_prompt *q, const char *password);
 /* Stops polling, flushes, gives the lease back, cancels jobs. NULL is fine. */
 void source_free(struct source *src);
 /* Re-reads the store now (normally done by the source's own timer). */

@@ -80,6 +80,7 @@ struct tui {
 	int prompting;
 	int confirm;			/* y/N or choice prompt: a key answers */
 	char choices[32];		/* the keys a choice prompt takes ("" for y/N) */
+	int masked;			/* a password: shown as stars, wiped after use */
 	char prompt_label[96];
 	char input[256];
 	size_t ilen;

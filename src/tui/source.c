@@ -18,7 +18,11 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
+#include "engine/engine.h"
 #include "engine/poller.h"
+#include "engine/runner.h"
+#include "shelly/action.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
 #include "shelly/models.h"
@@ -54,6 +58,8 @@ struct source {
 	size_t nevents, ev_head;
 	int64_t ev_last_id;
 	struct source_job *jobs;
+	source_prompt_cb prompt;
+	void *prompt_arg;
 };
 
 struct source_job {
@@ -64,6 +70,7 @@ struct source_job {
 	int fd;
 	struct loop_watch *watch;
 	struct loop_timer *reap;
+	struct runner *runner;
 	struct strbuf out;
 	size_t total, done;
 	struct source_result *results;
@@ -195,8 +202,8 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->cover_pct = old->cover_pct;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
-	} else
-		row_from_reply(r, st);
+	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)
+		row_from_reply(r, st); /* a failed poll's reply says nothing of the outputs */
 	store_status_free(st);
 	return 0;
 }
@@ -328,8 +335,7 @@ lease_step(struct source *src)
 			start_polling(src);
 		else if (r == 0) {
 			char *o = str_sanitize(other, 100);
-			snprintf(src->poller_text, sizeof src->poller_text,
-			    "%s (read-only)", o);
+			snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
 			free(o);
 		}
 	}
@@ -366,10 +372,38 @@ timer_cb(void *arg)
 	loop_timer_arm(src->timer, REFRESH_MS);
 }
 
+/* The resolver asks for a password: the console's prompt answers it, now or later. */
+static void
+console_prompt_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
+{
+	struct source *src = arg;
+	char *w = str_sanitize(why, 200);
+
+	if (src->prompt == NULL)
+		creds_prompt_answer(q, NULL);
+	else
+		src->prompt(q, user, w, src->prompt_arg);
+	free(w);
+}
+
+void
+source_set_prompt(struct source *src, source_prompt_cb cb, void *arg)
+{
+	src->prompt = cb;
+	src->prompt_arg = arg;
+}
+
+void
+source_prompt_answer(struct creds_prompt *q, const char *password)
+{
+	creds_prompt_answer(q, password);
+}
+
 struct source *
 source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char **cause)
 {
 	struct source *src;
+	struct creds_opts co;
 
 	if (app->store == NULL && app_open_store(app) != 0) {
 		*cause = xstrdup("cannot open the database");
@@ -379,6 +413,17 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->app = app;
 	src->flags = flags;
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
+	if (app->creds == NULL) {
+		/* The operator's password comes from the console, never from a tty read. */
+		memset(&co, 0, sizeof co);
+		co.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
+		co.password_file =
+		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
+		co.use_env = 1;
+		co.prompt_cb = console_prompt_cb;
+		co.prompt_arg = src;
+		app->creds = creds_new(&co);
+	}
 	holder_name(src->holder, sizeof src->holder);
 	snprintf(src->poller_text, sizeof src->poller_text, "none");
 	src->flush_ms = conf_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
@@ -406,6 +451,7 @@ source_free(struct source *src)
 		return;
 	while (src->jobs != NULL)
 		source_job_free(src->jobs);
+	creds_cancel(src->app->creds, src);
 	loop_timer_free(src->timer);
 	if (src->leader) {
 		stop_polling(src);
@@ -608,28 +654,6 @@ job_result(struct source_job *job, const char *target, int ok, const char *text)
 }
 
 static void
-parse_action_output(struct source_job *job, cJSON *root)
-{
-	const cJSON *arr = json_get(root, "results"), *o;
-
-	cJSON_ArrayForEach(o, arr)
-	{
-		const char *id = json_get_string(o, "id"), *mac = json_get_string(o, "mac");
-		int ok = json_get_bool(o, "ok") == 1;
-		const char *msg = json_get_string(o, ok ? "message" : "error");
-		char text[160];
-
-		if (ok)
-			snprintf(text, sizeof text, "ok%s%s", msg ? ": " : "", msg ? msg : "");
-		else
-			snprintf(text, sizeof text, "failed: %s: %s",
-			    json_get_string(o, "result") ? json_get_string(o, "result") : "?",
-			    msg ? msg : "?");
-		job_result(job, id ? id : mac ? mac : json_get_string(o, "target"), ok, text);
-	}
-}
-
-static void
 parse_scan_output(struct source_job *job, cJSON *root)
 {
 	const cJSON *arr = json_get(root, "devices"), *o, *sum = json_get(root, "summary");
@@ -647,10 +671,29 @@ parse_scan_output(struct source_job *job, cJSON *root)
 		job->total = (size_t)json_get_number(sum, "scan_addresses");
 }
 
+/* A job ended: the poller learns of new devices or polls again to show an action's effect. */
+static void
+job_end(struct source_job *job)
+{
+	struct source *src = job->src;
+	char *cause = NULL;
+
+	job->done = job->is_scan ? job->total : job->nresults;
+	if (job->total < job->done)
+		job->total = job->done;
+	if (job->is_scan && src->poller != NULL &&
+	    poller_load(src->poller, src->app->cfg, &cause) != 0) {
+		log_warn("console: %s", cause);
+		free(cause);
+	} else if (!job->is_scan && src->poller != NULL)
+		poller_poll_all(src->poller, NULL, NULL);
+	if (job->cb != NULL)
+		job->cb(job, job->arg);
+}
+
 static void
 job_finish(struct source_job *job, int status)
 {
-	struct source *src = job->src;
 	char *cause = NULL;
 	cJSON *root =
 	    job->out.len > 0 ? json_parse(strbuf_str(&job->out), job->out.len, 64, &cause) : NULL;
@@ -662,24 +705,12 @@ job_finish(struct source_job *job, int status)
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, cause ? ": " : "",
 		    cause ? cause : "");
 		job->error = str_sanitize(buf, 0);
-	} else if (job->is_scan)
+	} else
 		parse_scan_output(job, root);
-	else
-		parse_action_output(job, root);
 	free(cause);
 	cJSON_Delete(root);
-	job->done = job->is_scan ? job->total : job->nresults;
-	if (job->total < job->done)
-		job->total = job->done;
-	if (job->is_scan && src->poller != NULL &&
-	    poller_load(src->poller, src->app->cfg, &cause) != 0) {
-		log_warn("console: %s", cause);
-		free(cause);
-	} else if (!job->is_scan && src->poller != NULL)
-		poller_poll_all(src->poller, NULL, NULL);
 	job->pid = -1;
-	if (job->cb != NULL)
-		job->cb(job, job->arg);
+	job_end(job);
 }
 
 static void
@@ -690,7 +721,10 @@ reap_cb(void *arg)
 	pid_t r;
 
 	if (job->pid <= 0) {
-		job_finish(job, 0);
+		if (job->runner != NULL || job->error != NULL)
+			job_end(job);
+		else
+			job_finish(job, 0);
 		return;
 	}
 	r = waitpid(job->pid, &status, WNOHANG);
@@ -730,11 +764,11 @@ job_read_cb(int fd, int events, void *arg)
 	reap_cb(job);
 }
 
+/* A new job of src, in its list; nothing started. */
 static struct source_job *
-job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job_cb done, void *arg)
+job_new(struct source *src, int is_scan, size_t total, source_job_cb done, void *arg)
 {
 	struct source_job *job = xcalloc(1, sizeof *job);
-	int p[2], nul;
 
 	job->src = src;
 	job->is_scan = is_scan;
@@ -747,6 +781,15 @@ job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job
 	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
 	job->next = src->jobs;
 	src->jobs = job;
+	return job;
+}
+
+static struct source_job *
+job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, is_scan, total, done, arg);
+	int p[2], nul;
+
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		loop_timer_arm(job->reap, 0);
 		return job;
@@ -800,32 +843,80 @@ argv_free(char **argv)
 	free(argv);
 }
 
+static void
+runner_progress_cb(size_t ndone, size_t n, void *arg)
+{
+	struct source_job *job = arg;
+
+	job->done = ndone;
+	job->total = n;
+	if (job->src->changed != NULL)
+		job->src->changed(job->src->arg);
+}
+
+static void
+runner_done_cb(void *arg)
+{
+	struct source_job *job = arg;
+	size_t n = runner_count(job->runner, NULL);
+	char *cause = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct runner_result r;
+		char text[160];
+		runner_result(job->runner, i, &r);
+		if (r.ok)
+			snprintf(text, sizeof text, "ok%s%s", r.ok_text ? ": " : "",
+			    r.ok_text ? r.ok_text : "");
+		else
+			snprintf(text, sizeof text, "failed: %s: %s", http_result_name(r.result),
+			    r.error ? r.error : "?");
+		job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
+	}
+	if (runner_audit(job->runner, &cause) != 0) {
+		log_warn("console: audit: %s", cause);
+		free(cause);
+	}
+	/* The reap timer reports the end from a fresh loop turn (the runner may still unwind). */
+	loop_timer_arm(job->reap, 0);
+}
+
 struct source_job *
 source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg)
 {
-	char **argv = xcalloc(n + 16, sizeof *argv);
-	size_t a = base_argv(src, argv);
-	struct source_job *job;
-	char num[16];
+	struct source_job *job = xcalloc(1, sizeof *job);
+	const struct action_info *ai = action_find(action);
+	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, job};
+	struct action a;
+	char *cause = NULL;
 
-	argv[a++] = xstrdup("--action");
-	argv[a++] = xstrdup(action);
-	if (channel >= 0) {
-		snprintf(num, sizeof num, "%d", channel);
-		argv[a++] = xstrdup("--channel");
-		argv[a++] = xstrdup(num);
+	job->src = src;
+	job->total = n;
+	job->cb = done;
+	job->arg = arg;
+	job->fd = job->pid = -1;
+	strbuf_init(&job->out);
+	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
+	job->next = src->jobs;
+	src->jobs = job;
+	memset(&a, 0, sizeof a);
+	if (ai == NULL) {
+		job->error = xasprintf("unknown action %s", action);
+		loop_timer_arm(job->reap, 0);
+		return job;
 	}
-	if (value >= 0) {
-		snprintf(num, sizeof num, "%d", value);
-		argv[a++] = xstrdup("--value");
-		argv[a++] = xstrdup(num);
+	a.kind = ai->kind;
+	a.id = channel >= 0 ? channel : 0;
+	a.value = value >= 0 ? value : 0;
+	job->runner = runner_new(app_engine(src->app), &a, macs, n, "console", &cbs, &cause);
+	if (job->runner == NULL) {
+		job->error = str_sanitize(cause, 200);
+		free(cause);
+		loop_timer_arm(job->reap, 0);
+		return job;
 	}
-	argv[a++] = xstrdup("--");
-	for (size_t i = 0; i < n; i++)
-		argv[a++] = xstrdup(macs[i]);
-	job = job_spawn(src, argv, 0, n, done, arg);
-	argv_free(argv);
+	runner_start(job->runner);
 	return job;
 }
 
@@ -897,6 +988,7 @@ source_job_free(struct source_job *job)
 		waitpid(job->pid, NULL, 0);
 	}
 	loop_timer_free(job->reap);
+	runner_free(job->runner);
 	strbuf_done(&job->out);
 	free(job->results);
 	free(job->error);

@@ -87,9 +87,15 @@ static void
 draw_status(struct tui *t, int y)
 {
 	if (t->prompting) {
-		char buf[400];
+		char buf[400], stars[sizeof t->input];
 		int w;
-		snprintf(buf, sizeof buf, "%s%s", t->prompt_label, t->input);
+		/* A masked prompt shows one star per character typed. */
+		size_t n = 0;
+		for (size_t i = 0; t->masked && i < t->ilen; i++)
+			if (((unsigned char)t->input[i] & 0xc0) != 0x80)
+				stars[n++] = '*';
+		stars[n] = '\0';
+		snprintf(buf, sizeof buf, "%s%s", t->prompt_label, t->masked ? stars : t->input);
 		w = draw_text(y, 0, t->cols, buf, theme_attr(t->theme, TC_STATUS));
 		move(y, w < t->cols ? w : t->cols - 1);
 		return;
@@ -205,10 +211,16 @@ tui_show_job(struct tui *t, const char *title, struct source_job *job)
 
 /* ---- the prompt line ---- */
 
+static void prompt_end(struct tui *t, const char *text);
+
 void
 tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb done,
     prompt_change_cb change, void *arg)
 {
+	/* A prompt that is still open is answered "cancelled" first: every done runs once. */
+	if (t->prompting)
+		prompt_end(t, NULL);
+	t->masked = 0;
 	t->prompting = 1;
 	t->confirm = 0;
 	str_copy(t->prompt_label, sizeof t->prompt_label, label);
@@ -248,13 +260,17 @@ prompt_end(struct tui *t, const char *text)
 	char copy[sizeof t->input];
 
 	str_copy(copy, sizeof copy, text != NULL ? text : "");
-	t->prompting = t->confirm = 0;
+	/* A password leaves no copy in the prompt line. */
+	explicit_bzero(t->input, sizeof t->input);
+	t->ilen = 0;
+	t->prompting = t->confirm = t->masked = 0;
 	t->prompt_done = NULL;
 	t->prompt_change = NULL;
 	t->status[0] = '\0';
 	tui_dirty(t);
 	if (done != NULL)
 		done(t, text != NULL ? copy : NULL, arg);
+	explicit_bzero(copy, sizeof copy);
 }
 
 /* Removes the last UTF-8 character of the input. */
@@ -558,6 +574,27 @@ scan_prompt_cb(struct tui *t, const char *text, void *arg)
 		scan_start(t, text);
 }
 
+/* ---- the password prompt of the credential resolver ---- */
+
+static void
+password_done_cb(struct tui *t, const char *text, void *arg)
+{
+	(void)t;
+	source_prompt_answer(arg, text);
+}
+
+static void
+password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
+{
+	struct tui *t = arg;
+	char label[160];
+
+	snprintf(label, sizeof label, "%s - password for %s (Esc: none): ", why,
+	    user != NULL ? user : "admin");
+	tui_prompt(t, label, "", password_done_cb, NULL, q);
+	t->masked = 1;
+}
+
 /* ---- keys ---- */
 
 static int
@@ -700,6 +737,7 @@ setup(struct tui *t, struct app *app, int flags, char **cause)
 	t->src = source_new(app, flags, changed_cb, t, cause);
 	if (t->src == NULL)
 		return -1;
+	source_set_prompt(t->src, password_cb, t);
 	t->frame = loop_timer_new(app->loop, frame_cb, t);
 	t->devices = vdevices_new(t);
 	t->top = t->devices;
@@ -712,6 +750,8 @@ tui_free(struct tui *t)
 {
 	if (t == NULL)
 		return;
+	if (t->prompting) /* its owner (a password request, a view) hears "cancelled" */
+		prompt_end(t, NULL);
 	while (t->top != NULL) {
 		struct view *v = t->top;
 		t->top = v->below;

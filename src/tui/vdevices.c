@@ -289,8 +289,8 @@ cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *b
 	case COL_MODEL: /* "Shelly Plus 1PM" reads as "Plus 1PM" in a narrow column */
 		snprintf(buf, size, "%s",
 		    str_has_prefix(r->model_name, "Shelly ") ? r->model_name + 7
-		    : r->model_name[0]                      ? r->model_name
-		                                            : "-");
+		    : r->model_name[0]                       ? r->model_name
+		                                             : "-");
 		break;
 	case COL_GEN:
 		snprintf(buf, size, r->gen > 0 ? "%d" : "-", r->gen);
@@ -534,15 +534,15 @@ toggle(struct vdevices *d)
 
 	if (r == NULL)
 		return;
-	if (r->outputs <= 0) {
+	if (r->outputs == 0) { /* unknown (-1, e.g. no status yet) is tried */
 		tui_message(d->t, 1, "%s has no output to toggle", r->name[0] ? r->name : r->id);
 		return;
 	}
 	mac = r->mac;
 	source_job_free(d->job);
-	d->job =
-	    source_action(d->t->src, r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0,
-	        -1, &mac, 1, toggle_done_cb, d);
+	d->job = source_action(d->t->src,
+	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
+	    &mac, 1, toggle_done_cb, d);
 	tui_message(d->t, 0, "toggling output 0 of %s ...", r->name[0] ? r->name : r->id);
 }
 

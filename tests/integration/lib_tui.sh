@@ -14,12 +14,18 @@
 #   tui_resize W H         resizes the pane's window
 command -v tmux >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs tmux"; exit 0; }
 
-TUI_SOCK="st-$(basename "$0" .sh)-$$"
+# Each tui_start gets a server of its own: a new session on a server still shutting down from
+# tui_stop could be lost.
+TUI_N=0
+TUI_SOCK="st-$(basename "$0" .sh)-$$-0"
 tmux_() { tmux -L "$TUI_SOCK" "$@"; }
 tui_stop() { tmux_ kill-server 2>/dev/null || true; }
+# (at exit, the server of the last tui_start; tests call tui_stop before starting another)
 at_exit tui_stop
 
 tui_start() {
+	TUI_N=$((TUI_N + 1))
+	TUI_SOCK="st-$(basename "$0" .sh)-$$-$TUI_N"
 	_w=$1 _h=$2
 	shift 2
 	printf '%s\n' "$*" >"$T_TMP/tui_cmd"

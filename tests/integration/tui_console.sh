@@ -3,7 +3,8 @@
 # view changes the sim's state and the table follows, a bulk toggle over a selection with one
 # faulty device reports it as failed, a scan from the console adds the device it finds, theme
 # switch, resize to 80x24 and back, a hostile device name neither retitles nor repaints the
-# terminal, and q exits 0 with the terminal restored.
+# terminal, the password a device wants is asked for in the console (masked) and used, and q
+# exits 0 with the terminal restored.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -11,7 +12,8 @@
 N=tui_console
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm; then
+if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm \
+	--auth 4 --password 'S3cret-pw'; then
 	fail "$N: sim start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -121,6 +123,20 @@ tui_keys Enter
 if tui_wait 90 'new, added' && tui_wait 20 'done: '; then pass "$N: a scan from the console finds and adds the new device"; else fail "$N: scan" "$(tui_why 'new, added')"; fi
 tui_keys q
 if tui_wait 60 'fleet 5 '; then pass "$N: the table shows the added device"; else fail "$N: table after scan" "$(tui_why 'fleet 5')"; fi
+
+# The scanned device wants a password nobody stored: toggling it asks in the console, masked.
+tui_keys /
+tui_type "$(dv 4 ID)"
+tui_keys Enter t
+if tui_wait 30 'password for admin'; then pass "$N: a device that wants a password asks for it in the console"; else fail "$N: password prompt" "$(tui_why 'password for admin')"; fi
+b4=$(dev_state 4 '.switches[0].on')
+tui_type 'S3cret-pw'
+if tui_wait 10 'password for admin.*\*{9}' && ! grep -q 'S3cret' "$T_TMP/screen"; then pass "$N: the password is masked"; else fail "$N: masked" "$(cat "$T_TMP/screen")"; fi
+tui_keys Enter
+flipped4() { [ "$(dev_state 4 '.switches[0].on')" != "$b4" ]; }
+if wait_for 60 flipped4 && tui_wait 30 ': ok'; then pass "$N: the password given in the console switches the device"; else fail "$N: toggle with password" "$(tui_why ': ok')"; fi
+tui_keys /
+tui_keys C-u Enter
 
 # Theme switch.
 tui_keys :
