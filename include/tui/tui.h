@@ -20,8 +20,11 @@ int tui_run(struct app *app);
 /* --list-keys: the console's actions with their default keys. */
 void tui_list_keys(FILE *fp);
 
-/* A console on a virtual rows x cols terminal over app's store, never polling; NULL + cause. */
-struct tui *tui_new_virtual(struct app *app, int rows, int cols, char **cause);
+/*
+ * A console on a virtual rows x cols terminal over app's store, never polling; what it would
+ * send to a terminal goes to out (NULL: nowhere; not closed). NULL + cause on failure.
+ */
+struct tui *tui_new_virtual(struct app *app, int rows, int cols, FILE *out, char **cause);
 /* Feeds keys written as key names separated by blanks ("j j Enter", "/ k i t Enter"); a
  * name that is not a key is typed character by character. Then draws a frame. */
 void tui_feed(struct tui *t, const char *keys);

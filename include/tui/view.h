@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <wchar.h>
 
 #include "tui/keymap.h"
@@ -67,10 +68,12 @@ struct tui {
 	struct view *devices;		/* the root view */
 	int rows, cols;
 	int virtual_term;		/* tests: no tty */
+	FILE *vout, *vin;		/* the virtual terminal's streams */
+	int vout_owned;
 	int utf8;
 	int dirty, clear_all;
 	int quit;
-	struct loop_timer *frame;
+	struct loop_timer *frame, *tick;
 	struct loop_watch *in_watch;
 	uint64_t last_frame_ms;
 	uint64_t frames;

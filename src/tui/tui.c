@@ -132,6 +132,17 @@ draw_frame_now(struct tui *t)
 	t->last_frame_ms = loop_now_ms(t->app->loop);
 }
 
+/* Ages ("polled 3s ago", SEEN) move with the clock: one frame a second redraws them (only
+ * the cells that changed reach the terminal). */
+static void
+tick_cb(void *arg)
+{
+	struct tui *t = arg;
+
+	tui_dirty(t);
+	loop_timer_arm(t->tick, 1000);
+}
+
 static void
 frame_cb(void *arg)
 {
@@ -760,6 +771,7 @@ tui_free(struct tui *t)
 	source_free(t->src);
 	loop_watch_free(t->in_watch);
 	loop_timer_free(t->frame);
+	loop_timer_free(t->tick);
 	keymap_free(t->km);
 	theme_free(t->theme);
 	if (t->virtual_term && active_screen != NULL) {
@@ -768,6 +780,10 @@ tui_free(struct tui *t)
 		delscreen(s);
 		active_screen = NULL;
 	}
+	if (t->vout_owned && t->vout != NULL)
+		fclose(t->vout);
+	if (t->vin != NULL)
+		fclose(t->vin);
 	free(t);
 }
 
@@ -848,6 +864,8 @@ tui_run(struct app *app)
 	t->rows = LINES;
 	t->cols = COLS;
 	t->in_watch = loop_watch_new(app->loop, STDIN_FILENO, LOOP_READ, input_cb, t);
+	t->tick = loop_timer_new(app->loop, tick_cb, t);
+	loop_timer_arm(t->tick, 1000);
 	loop_signal(app->loop, SIGWINCH, signal_cb, t);
 	loop_signal(app->loop, SIGTERM, signal_cb, t);
 	loop_signal(app->loop, SIGINT, signal_cb, t);
@@ -869,10 +887,9 @@ tui_run(struct app *app)
 /* ---- the deterministic layer ---- */
 
 struct tui *
-tui_new_virtual(struct app *app, int rows, int cols, char **cause)
+tui_new_virtual(struct app *app, int rows, int cols, FILE *to, char **cause)
 {
 	struct tui *t = xcalloc(1, sizeof *t);
-	FILE *out, *in;
 
 	locale_setup(t);
 	t->virtual_term = 1;
@@ -880,9 +897,10 @@ tui_new_virtual(struct app *app, int rows, int cols, char **cause)
 		tui_free(t);
 		return NULL;
 	}
-	out = fopen("/dev/null", "w");
-	in = fopen("/dev/null", "r");
-	active_screen = newterm("xterm", out, in);
+	t->vout = to != NULL ? to : fopen("/dev/null", "w");
+	t->vout_owned = to == NULL;
+	t->vin = fopen("/dev/null", "r");
+	active_screen = newterm("xterm", t->vout, t->vin);
 	if (active_screen == NULL) {
 		*cause = xstrdup("no terminal description for xterm");
 		tui_free(t);

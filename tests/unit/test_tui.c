@@ -89,7 +89,7 @@ setup_fleet(void **state, int rows, int cols, int empty)
 		add_device(f->app.store, "aabbcc000004", "Evil\x1b]0;pwned\x07\x1b[2J name",
 		    "SHSW-1", 1, "10.0.20.34", "online", NAN, NULL);
 	}
-	f->t = tui_new_virtual(&f->app, rows, cols, &cause);
+	f->t = tui_new_virtual(&f->app, rows, cols, NULL, &cause);
 	if (f->t == NULL)
 		fail_msg("tui_new_virtual: %s", cause);
 	*state = f;
