@@ -79,7 +79,10 @@
 	X(LEASE_HEARTBEAT, "lease-heartbeat", OT_DURATION, "5s", 1, OPT_HOUR, NULL, \
 	    "Time between two renewals of the poller lease") \
 	X(LEASE_TIMEOUT, "lease-timeout", OT_DURATION, "20s", 1, OPT_DAY, NULL, \
-	    "Age after which another poller may take over a lease")
+	    "Age after which another poller may take over a lease") \
+	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
+	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
+	    "Columns of the console's devices table, in order (comma-separated)")
 /* clang-format on */
 
 enum option_type {

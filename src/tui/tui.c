@@ -750,9 +750,9 @@ setup(struct tui *t, struct app *app, int flags, char **cause)
 		return -1;
 	source_set_prompt(t->src, password_cb, t);
 	t->frame = loop_timer_new(app->loop, frame_cb, t);
-	t->devices = vdevices_new(t);
-	t->top = t->devices;
 	snprintf(t->status, sizeof t->status, "? help   / filter   : command   q quit");
+	t->devices = vdevices_new(t); /* may leave a configuration error in the status line */
+	t->top = t->devices;
 	return 0;
 }
 

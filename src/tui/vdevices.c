@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/app.h"
+#include "conf/conf.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/loop.h"
@@ -66,6 +68,8 @@ struct vdevices {
 	size_t nmarks;
 	struct source_job *job; /* a toggle from this view */
 	char bulk_key; /* the bulk action waiting for its confirmation */
+	enum dev_column order[COL__COUNT]; /* the configured columns, in order */
+	int norder;
 };
 
 const char *
@@ -350,17 +354,18 @@ cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *b
 		*attr = theme_attr(t->theme, TC_DIM);
 }
 
-/* Which columns fit in w cells; returns the width left for the name. */
+/* Which of the configured columns fit in w cells; returns the width left for the name. */
 static int
-layout(int w, int *show)
+layout(const struct vdevices *d, int w, int *show)
 {
 	int used = 0, namew;
 
-	for (int c = 1; c < COL__COUNT; c++) {
-		show[c] = 1;
-		used += columns[c].width + 1;
+	memset(show, 0, COL__COUNT * sizeof *show);
+	for (int k = 0; k < d->norder; k++) {
+		show[d->order[k]] = 1;
+		if (d->order[k] != COL_NAME)
+			used += columns[d->order[k]].width + 1;
 	}
-	show[COL_NAME] = 1;
 	for (int drop = 11; drop > 0 && w - used < 16; drop--)
 		for (int c = 1; c < COL__COUNT; c++)
 			if (show[c] && columns[c].drop == drop) {
@@ -369,6 +374,33 @@ layout(int w, int *show)
 			}
 	namew = w - used;
 	return namew < 8 ? 8 : namew > 40 ? 40 : namew;
+}
+
+/* Reads console-columns; unknown names are reported and skipped. */
+static void
+set_columns(struct vdevices *d, const char *list)
+{
+	char buf[256], *save = NULL;
+
+	d->norder = 0;
+	str_copy(buf, sizeof buf, list != NULL ? list : "");
+	for (char *w = strtok_r(buf, ", ", &save); w != NULL; w = strtok_r(NULL, ", ", &save)) {
+		int found = 0;
+		for (int c = 0; c < COL__COUNT && !found; c++)
+			if (str_caseeq(w, columns[c].name)) {
+				found = 1;
+				for (int k = 0; k < d->norder; k++)
+					found += d->order[k] == (enum dev_column)c;
+				if (found == 1 && d->norder < COL__COUNT)
+					d->order[d->norder++] = (enum dev_column)c;
+			}
+		if (!found)
+			tui_message(d->t, 1, "console-columns: unknown column '%s' (one of: %s)", w,
+			    vdevices_columns());
+	}
+	if (d->norder == 0)
+		for (int c = 0; c < COL__COUNT; c++)
+			d->order[d->norder++] = (enum dev_column)c;
 }
 
 static void
@@ -447,10 +479,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_welcome(t, y + 1, th - 2, w);
 		return;
 	}
-	namew = layout(w - 4, show);
+	namew = layout(d, w - 4, show);
 	x = 3;
-	for (int c = 0; c < COL__COUNT; c++) {
-		int cw = c == COL_NAME ? namew : columns[c].width;
+	for (int k = 0; k < d->norder; k++) {
+		int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width;
 		if (!show[c])
 			continue;
 		if (columns[c].right)
@@ -471,8 +503,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 		draw_text(ry, 1, 2, mark ? "* " : "  ", base);
 		x = 3;
-		for (int c = 0; c < COL__COUNT; c++) {
-			int cw = c == COL_NAME ? namew : columns[c].width, attr;
+		for (int k = 0; k < d->norder; k++) {
+			int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width, attr;
 			if (!show[c])
 				continue;
 			cell(t, r, (enum dev_column)c, buf, sizeof buf, &attr);
@@ -724,6 +756,7 @@ vdevices_new(struct tui *t)
 	d->t = t;
 	d->sort = COL_NAME;
 	d->cur.page = 1;
+	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
 	rebuild(d);
 	return &d->v;
 }

@@ -66,8 +66,16 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	assert_int_equal(store_flush(st, &cause), 0);
 }
 
+static int setup_columns(void **state, int rows, int cols, int empty, const char *columns);
+
 static int
 setup_fleet(void **state, int rows, int cols, int empty)
+{
+	return setup_columns(state, rows, cols, empty, NULL);
+}
+
+static int
+setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
 	char *cause = NULL;
@@ -75,6 +83,8 @@ setup_fleet(void **state, int rows, int cols, int empty)
 	setenv("LC_ALL", "C.UTF-8", 1);
 	unsetenv("NO_COLOR");
 	f->app.cfg = conf_new();
+	if (columns != NULL && conf_set(f->app.cfg, "console-columns", columns, &cause) != 0)
+		fail_msg("conf_set: %s", cause);
 	f->app.loop = loop_new();
 	assert_int_equal(store_open(":memory:", &f->app.store, &cause), 0);
 	if (!empty) {
@@ -118,6 +128,12 @@ static int
 setup_empty(void **state)
 {
 	return setup_fleet(state, 30, 100, 1);
+}
+
+static int
+setup_ip_first(void **state)
+{
+	return setup_columns(state, 30, 100, 0, "ip, name,power,bogus");
 }
 
 static int
@@ -364,6 +380,22 @@ test_theme_and_quit(void **state)
 	assert_true(tui_quit_requested(f->t));
 }
 
+/* console-columns picks and orders the columns; an unknown name is reported. */
+static void
+test_columns(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t), *ip = strstr(s, " IP "), *name = strstr(s, " NAME ");
+
+	assert_non_null(ip);
+	assert_non_null(name);
+	assert_true(ip < name);
+	assert_non_null(strstr(s, "POWER"));
+	assert_null(strstr(s, "MODEL"));
+	assert_non_null(strstr(s, "unknown column 'bogus'"));
+	free(s);
+}
+
 static void
 test_keymap(void **state)
 {
@@ -429,6 +461,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
 	    cmocka_unit_test(test_keymap),
 	    cmocka_unit_test(test_default_theme_file),
 	};
