@@ -61,6 +61,8 @@ enum tui_view_kind {
 	X(COVER_OPEN, "cover-open", TVB(DETAIL), "O", NULL, "Open the selected cover") \
 	X(COVER_CLOSE, "cover-close", TVB(DETAIL), "C", NULL, "Close the selected cover") \
 	X(COVER_STOP, "cover-stop", TVB(DETAIL), "S", NULL, "Stop the selected cover") \
+	X(SET_VALUE, "set-value", TVB(DETAIL), "v", NULL, \
+	    "Move the selected cover to a position or set the selected light's brightness (0-100)") \
 	X(REBOOT, "reboot", TVB(DETAIL), "R", NULL, "Restart the device (asks first)") \
 	X(FW_UPDATE, "fw-update", TVB(DETAIL), "U", NULL, "Install the stable firmware update (asks first)") \
 	X(RAW, "raw", TVB(DETAIL), "J", NULL, "Show or hide the device's raw reply") \

@@ -37,6 +37,7 @@ struct vdetail {
 	struct cursor rawcur;
 	struct source_job *job;
 	char job_what[64];
+	struct comp value_for; /* the component a value prompt is for */
 };
 
 static const struct source_dev *
@@ -276,16 +277,42 @@ job_done_cb(struct source_job *job, void *arg)
 }
 
 static void
-run(struct vdetail *d, const char *action, int channel)
+run_value(struct vdetail *d, const char *action, int channel, int value)
 {
 	const char *mac = d->mac;
 
 	source_job_free(d->job);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
-	if (channel >= 0)
+	if (channel >= 0 && value >= 0)
+		snprintf(d->job_what, sizeof d->job_what, "%s %d %d%%", action, channel, value);
+	else if (channel >= 0)
 		snprintf(d->job_what, sizeof d->job_what, "%s %d", action, channel);
-	d->job = source_action(d->t->src, action, channel, -1, &mac, 1, job_done_cb, d);
+	d->job = source_action(d->t->src, action, channel, value, &mac, 1, job_done_cb, d);
 	tui_message(d->t, 0, "%s ...", d->job_what);
+}
+
+static void
+run(struct vdetail *d, const char *action, int channel)
+{
+	run_value(d, action, channel, -1);
+}
+
+static void
+value_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdetail *d = arg;
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0')
+		return;
+	v = strtol(text, &end, 10);
+	if (*end != '\0' || v < 0 || v > 100) {
+		tui_message(t, 1, "a whole number 0-100, not '%s'", text);
+		return;
+	}
+	run_value(d, d->value_for.kind == 'c' ? "cover_position" : "light_brightness",
+	    d->value_for.id, (int)v);
 }
 
 static void
@@ -349,6 +376,19 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			                          : "cover_stop",
 			    c->id);
 		return R_DIRTY;
+	case TA_SET_VALUE: {
+		char label[64];
+		if (c == NULL || c->kind == 's') {
+			tui_message(t, 1, "select a cover or a light first (Tab)");
+			return R_DIRTY;
+		}
+		d->value_for = *c;
+		snprintf(label, sizeof label,
+		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
+		    c->kind == 'c' ? "cover" : "light", c->id);
+		tui_prompt(t, label, "", value_cb, NULL, d);
+		return R_DIRTY;
+	}
 	case TA_REBOOT:
 	case TA_FW_UPDATE:
 		snprintf(
