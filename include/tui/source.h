@@ -128,6 +128,8 @@ struct source_job *source_action(struct source *src, const char *action, int cha
 /* Scans target (CIDR, range or address) for devices and adds them, in the background. */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
     void *arg);
+/* A new action job over the devices that failed in job (NULL: none failed, or a scan). */
+struct source_job *source_job_retry(struct source *src, const struct source_job *job);
 /* Sets (or replaces) the callback that runs when the job is done. */
 void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
 /* A job's devices, done count and results (valid while the job lives). */

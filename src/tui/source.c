@@ -71,6 +71,8 @@ struct source_job {
 	struct loop_watch *watch;
 	struct loop_timer *reap;
 	struct runner *runner;
+	char action[32]; /* an action job: what it ran, for a retry */
+	int channel, value;
 	struct strbuf out;
 	size_t total, done;
 	struct source_result *results;
@@ -900,6 +902,9 @@ source_action(struct source *src, const char *action, int channel, int value,
 	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
 	job->next = src->jobs;
 	src->jobs = job;
+	str_copy(job->action, sizeof job->action, action);
+	job->channel = channel;
+	job->value = value;
 	memset(&a, 0, sizeof a);
 	if (ai == NULL) {
 		job->error = xasprintf("unknown action %s", action);
@@ -934,6 +939,26 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	job = job_spawn(src, argv, 1, 0, done, arg);
 	argv_free(argv);
 	return job;
+}
+
+struct source_job *
+source_job_retry(struct source *src, const struct source_job *job)
+{
+	const char **targets;
+	struct source_job *again;
+	size_t n = 0;
+
+	if (job->is_scan || job->action[0] == '\0')
+		return NULL;
+	targets = xcalloc(job->nresults + 1, sizeof *targets);
+	for (size_t i = 0; i < job->nresults; i++)
+		if (!job->results[i].ok)
+			targets[n++] = job->results[i].target;
+	again = n > 0 ? source_action(
+	                    src, job->action, job->channel, job->value, targets, n, NULL, NULL)
+	              : NULL;
+	free(targets);
+	return again;
 }
 
 void

@@ -83,9 +83,32 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vresults *r = (struct vresults *)v;
 
-	(void)t;
 	if (cursor_move(&r->cur, a))
 		return R_DIRTY;
+	if (a == TA_RETRY) {
+		struct source_job *again;
+		if (!r->finished) {
+			tui_message(t, 1, "still running");
+			return R_DIRTY;
+		}
+		again = source_job_retry(t->src, r->job);
+		if (again == NULL) {
+			tui_message(t, 0, "nothing to retry");
+			return R_DIRTY;
+		}
+		/* The view shows the new run over the failed devices. */
+		source_job_free(r->job);
+		r->job = again;
+		r->finished = 0;
+		r->cur.sel = r->cur.top = 0;
+		source_job_set_done(again, done_cb, r);
+		if (strncmp(r->title, "Retry: ", 7) != 0) {
+			char title[sizeof r->title + 8];
+			snprintf(title, sizeof title, "Retry: %s", r->title);
+			str_copy(r->title, sizeof r->title, title);
+		}
+		return R_DIRTY;
+	}
 	return R_UNHANDLED;
 }
 

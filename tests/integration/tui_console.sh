@@ -1,7 +1,7 @@
 # The console end to end in a private tmux server against the simulated fleet: the table shows
 # every device with the sim's values, filter, sort, detail, an output toggled from the detail
 # view changes the sim's state and the table follows, a bulk toggle over a selection with one
-# faulty device reports it as failed, a scan from the console adds the device it finds, theme
+# faulty device reports it as failed (r retries it once it answers), a scan from the console adds the device it finds, theme
 # switch, resize to 80x24 and back, a hostile device name neither retitles nor repaints the
 # terminal, the password a device wants is asked for in the console (masked) and used, and q
 # exits 0 with the terminal restored.
@@ -110,7 +110,16 @@ else
 	fail "$N: bulk toggle results" "$(tui_why "FAILED +$cid")"
 fi
 if [ "$(dev_state 0 '.switches[0].on')" != "$a0" ]; then pass "$N: the bulk toggle reached the sim"; else fail "$N: bulk reached the sim" "alpha still $a0"; fi
+# r runs the action again on the failed device only, now that it answers.
 set_fault 2 none
+c0=$(dev_state 2 '.switches[0].on')
+tui_keys r
+cflip() { [ "$(dev_state 2 '.switches[0].on')" != "$c0" ]; }
+if tui_wait 90 'Retry: .*done: 1 ok, 0 failed|done: 1 ok, 0 failed' && grep -q 'Retry:' "$T_TMP/screen" && cflip; then
+	pass "$N: r retries the failed device alone, which now succeeds"
+else
+	fail "$N: retry" "$(tui_why 'done: 1 ok, 0 failed')"
+fi
 tui_keys q
 if tui_wait 20 'Devices - sort: ip'; then pass "$N: q dismisses the results"; else fail "$N: dismiss" "$(tui_why Devices)"; fi
 tui_keys A
