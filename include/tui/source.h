@@ -132,6 +132,13 @@ struct source_job *source_scan(struct source *src, const char *target, source_jo
 struct source_job *source_job_retry(struct source *src, const struct source_job *job);
 /* Sets (or replaces) the callback that runs when the job is done. */
 void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
+/*
+ * The IPv4 networks of this host's interfaces (loopback left out), blank-separated, into buf:
+ * suggestions only, never scanned without the operator's go. Returns how many.
+ */
+size_t source_local_nets(char *buf, size_t size);
+/* 1 for a scan, 0 for an action. */
+int source_job_is_scan(const struct source_job *job);
 /* A job's devices, done count and results (valid while the job lives). */
 size_t source_job_total(const struct source_job *job);
 size_t source_job_done(const struct source_job *job);

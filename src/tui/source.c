@@ -7,7 +7,10 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -968,6 +971,12 @@ source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 	job->arg = arg;
 }
 
+int
+source_job_is_scan(const struct source_job *job)
+{
+	return job->is_scan;
+}
+
 size_t
 source_job_total(const struct source_job *job)
 {
@@ -1018,4 +1027,43 @@ source_job_free(struct source_job *job)
 	free(job->results);
 	free(job->error);
 	free(job);
+}
+
+size_t
+source_local_nets(char *buf, size_t size)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0, len = 0;
+
+	buf[0] = '\0';
+	if (getifaddrs(&ifa) != 0)
+		return 0;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+		const struct sockaddr_in *m =
+		    (const struct sockaddr_in *)(const void *)i->ifa_netmask;
+		uint32_t addr, mask;
+		struct in_addr net;
+		char text[INET_ADDRSTRLEN];
+		int prefix;
+
+		if (a == NULL || m == NULL || a->sin_family != AF_INET)
+			continue;
+		addr = ntohl(a->sin_addr.s_addr);
+		mask = ntohl(m->sin_addr.s_addr);
+		if ((addr >> 24) == 127 || mask == 0)
+			continue;
+		prefix = __builtin_popcount(mask);
+		net.s_addr = htonl(addr & mask);
+		inet_ntop(AF_INET, &net, text, sizeof text);
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s/%d",
+		    n > 0 ? " " : "", text, prefix);
+		n++;
+		if (len >= size) {
+			buf[size - 1] = '\0';
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return n;
 }

@@ -632,10 +632,16 @@ global_action(struct tui *t, enum tui_action a)
 	case TA_COMMAND:
 		tui_prompt(t, ":", "", command_done_cb, NULL, NULL);
 		return R_DIRTY;
-	case TA_DISCOVER:
-		tui_prompt(t, "Scan (CIDR, range or address; Enter starts, Esc cancels): ", "",
-		    scan_prompt_cb, NULL, NULL);
+	case TA_DISCOVER: {
+		/* The host's own networks are suggested; nothing is scanned before Enter. */
+		char nets[128], label[96];
+		if (source_local_nets(nets, sizeof nets) > 0)
+			snprintf(label, sizeof label, "Scan (this host: %.60s): ", nets);
+		else
+			snprintf(label, sizeof label, "Scan (CIDR, range or address): ");
+		tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
 		return R_DIRTY;
+	}
 	case TA_REDRAW:
 		t->clear_all = 1;
 		return R_DIRTY;

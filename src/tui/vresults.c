@@ -129,12 +129,21 @@ static const struct view_ops vresults_ops = {
     .free = vfree,
 };
 
+/* A scan's progress and findings: the same view, bound as "discover". */
+static const struct view_ops vdiscover_ops = {
+    .kind = TV_KIND_DISCOVER,
+    .title = "Discovery",
+    .draw = draw,
+    .action = action,
+    .free = vfree,
+};
+
 struct view *
 vresults_new(struct tui *t, const char *title, struct source_job *job)
 {
 	struct vresults *r = xcalloc(1, sizeof *r);
 
-	r->v.ops = &vresults_ops;
+	r->v.ops = source_job_is_scan(job) ? &vdiscover_ops : &vresults_ops;
 	r->t = t;
 	r->job = job;
 	r->cur.page = 1;
