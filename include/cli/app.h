@@ -4,8 +4,9 @@
 /*
  * What one run of shelly-tui holds (STYLE.md: everything hangs off one struct app): the
  * command line, the configuration, the loop, the HTTP client behind the network guard, and the
- * store once a mode opens it. The mode functions (cli_probe, cli_headless, ...) return the
- * process exit status: 0 ok, 1 runtime failure, 2 usage error.
+ * store once a mode opens it. The modes (cli/probe.h, cli/registry.h, cli/headless.h,
+ * cli/cmd_discover.h, cli/cmd_action.h) return the process exit status: 0 ok, 1 runtime
+ * failure, 2 usage error.
  */
 #include <stdint.h>
 
@@ -55,38 +56,5 @@ struct engine *app_engine(struct app *app);
 int app_mdns_allowed(const struct app *app, const char **why);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
-
-/*
- * Registers the configuration file's `device` lines (identified by /shelly, merged by MAC,
- * named as configured). app_sync_config_devices runs the loop until done (not from inside a
- * loop callback); cfgsync_start does it in the background and calls done(arg) from the loop
- * when the registry is updated (NULL, and no call, when nothing was missing).
- */
-struct cfgsync;
-int app_sync_config_devices(struct app *app);
-struct cfgsync *cfgsync_start(struct app *app, void (*done)(void *), void *arg);
-void cfgsync_free(struct cfgsync *cs);
-
-/*
- * Parses the HOST[:PORT] of --probe and --add (the mode's argument) into req, with the
- * command line's --https and --accept-cert; *host is malloc'd. Returns 0 or EXIT_USAGE.
- */
-struct registry_req;
-int cli_device_req(struct app *app, const char *what, struct registry_req *req, char **host);
-int cli_probe(struct app *app);
-int cli_add(struct app *app);
-int cli_remove(struct app *app);
-int cli_list(struct app *app);
-int cli_poll_once(struct app *app);
-int cli_headless(struct app *app);
-int cli_backup_db(struct app *app);
-/* --discover [TARGET ...]: mDNS and scan, merged into the registry, printed. */
-int cli_discover(struct app *app);
-/* --action ACTION TARGET...: one device action on each TARGET, results printed per device. */
-int cli_action(struct app *app);
-/* --list-actions: one line per device action (name, what it needs, help). */
-int cli_list_actions(struct app *app);
-/* Prints the --poll-once --json result: the registry with the fresh status of every device. */
-int cli_print_poll_summary(struct app *app);
 
 #endif

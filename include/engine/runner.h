@@ -21,15 +21,15 @@ struct runner;
 
 /* One target's outcome; valid during the callback only. */
 struct runner_result {
-	size_t index;			/* position in the targets given */
-	const char *target;		/* as given */
-	const char *mac;		/* NULL when unknown */
-	const char *id;			/* NULL when unknown */
+	size_t index; /* position in the targets given */
+	const char *target; /* as given */
+	const char *mac; /* NULL when unknown */
+	const char *id; /* NULL when unknown */
 	int ok;
-	enum http_result result;	/* HTTP_OK when ok */
-	const char *error;		/* NULL when ok; sanitised */
-	const struct action_result *ar;	/* the device's answer, NULL when none */
-	const char *ok_text;		/* one line saying what happened ("switch:0 on"), or NULL */
+	enum http_result result; /* HTTP_OK when ok */
+	const char *error; /* NULL when ok; sanitised */
+	const struct action_result *ar; /* the device's answer, NULL when none */
+	const char *ok_text; /* one line saying what happened ("switch:0 on"), or NULL */
 };
 
 struct runner_cbs {

@@ -15,8 +15,7 @@
  * Ports are 1..65535, 0 too when zero_ok. Returns 0 with *host malloc'd (IPv6 without
  * brackets), or -1 with *err (caller frees).
  */
-int hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port,
-    char **err);
+int hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port, char **err);
 /* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
 int hostport_valid_host(const char *host);
 

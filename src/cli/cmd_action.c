@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/app.h"
+#include "cli/cmd_action.h"
 #include "cli/print.h"
 #include "engine/runner.h"
 #include "shelly/action.h"

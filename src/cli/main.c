@@ -3,7 +3,13 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
+#include "cli/cmd_action.h"
+#include "cli/cmd_discover.h"
+#include "cli/headless.h"
+#include "cli/probe.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
+#include "server/exporter.h"
 #include "tui/tui.h"
 
 #ifndef SHELLY_TUI_VERSION
@@ -63,6 +69,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_KEYS:
 		tui_list_keys(stdout);
+		break;
+	case CLI_LIST_METRICS:
+		exporter_list_metrics(stdout);
 		break;
 	default:
 		rc = tui_run(&app);

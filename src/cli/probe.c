@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/app.h"
+#include "cli/probe.h"
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/registry.h"
@@ -20,6 +21,14 @@ probe_done_cb(const struct registry_result *r, void *arg)
 	struct app *app = pr->app;
 
 	pr->done = 1;
+	pr->rc = EXIT_FAIL;
+	if (r->result == HTTP_REFUSED_BY_GUARD) {
+		/* Nothing was sent: the refusal is the whole answer. */
+		fputs("shelly-tui: ", stderr);
+		print_safe(stderr, r->cause);
+		fputc('\n', stderr);
+		return;
+	}
 	print_probe(stdout, app->args.set[CLI_JSON] > 0, r->ident, r->host, r->port, r->https,
 	    r->state, r->rc == 0 ? NULL : r->cause, r->status);
 	pr->rc = r->rc == 0 ? EXIT_OK : EXIT_FAIL;
@@ -59,7 +68,7 @@ cli_device_req(struct app *app, const char *what, struct registry_req *req, char
 int
 cli_probe(struct app *app)
 {
-	struct probe_run pr = { app, 0, EXIT_FAIL };
+	struct probe_run pr = {app, 0, EXIT_FAIL};
 	struct registry_req req;
 	struct registry_op *op;
 	char *host = NULL;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/probe.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "engine/registry.h"

@@ -32,8 +32,8 @@ struct registry_op {
 	char *host, *name, *cred_ref, *who;
 	int accept_cert;
 	struct shelly_target t;
-	char *pin_want;			/* the registered key required, or NULL */
-	struct store_device *reg;	/* registered under the MAC the device showed */
+	char *pin_want; /* the registered key required, or NULL */
+	struct store_device *reg; /* registered under the MAC the device showed */
 	struct creds_found cred;
 	struct device_ident ident;
 	int have_ident;
@@ -42,7 +42,7 @@ struct registry_op {
 	enum device_state state;
 	enum http_result result;
 	char *error;
-	char *pin;			/* https: the key the device showed */
+	char *pin; /* https: the key the device showed */
 	uint64_t req;
 	int waiting_creds;
 	int finished;
@@ -226,6 +226,9 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	op->have_ident = 1;
 	if (r->pin != NULL)
 		op->pin = xstrdup(r->pin);
+	/* First contact: the key /shelly showed is required of the requests with credentials. */
+	if (op->t.https && op->t.tls == HTTP_TLS_PIN && op->t.pin == NULL)
+		op->t.pin = op->pin;
 	if (registry_verify(op->eng, &op->ident, op->t.https, &op->reg, &q, &why) != 0) {
 		op_fail(op, HTTP_ERROR, why);
 		free(why);
@@ -239,8 +242,8 @@ ident_cb(const struct shelly_reply *r, void *arg)
 }
 
 static struct registry_op *
-op_start(struct engine *eng, int add, const struct registry_req *req, registry_done_cb done,
-    void *arg)
+op_start(
+    struct engine *eng, int add, const struct registry_req *req, registry_done_cb done, void *arg)
 {
 	struct registry_op *op = xcalloc(1, sizeof *op);
 	struct store_device *known = NULL;
@@ -282,15 +285,13 @@ op_start(struct engine *eng, int add, const struct registry_req *req, registry_d
 }
 
 struct registry_op *
-registry_probe(struct engine *eng, const struct registry_req *req, registry_done_cb done,
-    void *arg)
+registry_probe(struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg)
 {
 	return op_start(eng, 0, req, done, arg);
 }
 
 struct registry_op *
-registry_add(struct engine *eng, const struct registry_req *req, registry_done_cb done,
-    void *arg)
+registry_add(struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg)
 {
 	return op_start(eng, 1, req, done, arg);
 }
@@ -310,8 +311,7 @@ secret_ref(struct registry_op *op, char **cause)
 }
 
 static void
-audit(struct engine *eng, const char *who, const char *action, const char *mac,
-    const char *detail)
+audit(struct engine *eng, const char *who, const char *action, const char *mac, const char *detail)
 {
 	struct store_audit au;
 
@@ -405,6 +405,8 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.last_seen_ms = degraded ? 0 : now;
 	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
 		goto fail;
+	if (!degraded)
+		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */
 	moved_event(op, op->reg, now);
 	if (degraded)
 		failed_status(op, now);
@@ -452,8 +454,8 @@ registry_op_free(struct registry_op *op)
 
 /* Calls done with a store-only outcome; returns rc, *cause set when asked for and failed. */
 static int
-store_done(int rc, char *why, struct store_device *d, registry_done_cb done, void *arg,
-    char **cause)
+store_done(
+    int rc, char *why, struct store_device *d, registry_done_cb done, void *arg, char **cause)
 {
 	struct registry_result res;
 
@@ -495,7 +497,7 @@ name_match_cb(const struct store_device *d, void *arg)
 struct store_device *
 registry_find(struct engine *eng, const char *key, char **cause)
 {
-	struct name_match m = { key, NULL, 0 };
+	struct name_match m = {key, NULL, 0};
 	struct store_device *d;
 	char *s;
 
@@ -516,8 +518,8 @@ registry_find(struct engine *eng, const char *key, char **cause)
 		return m.found;
 	}
 	s = str_sanitize(key, 200);
-	*cause = xasprintf("the name '%s' is given to %d registered devices; use an id or MAC", s,
-	    m.count);
+	*cause = xasprintf(
+	    "the name '%s' is given to %d registered devices; use an id or MAC", s, m.count);
 	free(s);
 	store_device_free(m.found);
 	return NULL;
@@ -535,8 +537,8 @@ registry_remove(struct engine *eng, const char *key, const char *who, registry_d
 		return store_done(-1, why, NULL, done, arg, cause);
 	r = store_device_remove(eng->store, d->mac, &why);
 	if (r <= 0)
-		return store_done(-1, why != NULL ? why : xstrdup("already removed"), d, done, arg,
-		    cause);
+		return store_done(
+		    -1, why != NULL ? why : xstrdup("already removed"), d, done, arg, cause);
 	snprintf(k, sizeof k, "secret:%s", d->mac);
 	store_setting_set(eng->store, k, NULL, NULL);
 	audit(eng, who, "remove", d->mac, NULL);
@@ -562,8 +564,8 @@ registry_rename(struct engine *eng, const char *key, const char *name, const cha
 }
 
 void
-registry_view_init(struct registry_view *rv, const struct store_device *d,
-    const struct store_status *st)
+registry_view_init(
+    struct registry_view *rv, const struct store_device *d, const struct store_status *st)
 {
 	struct device_ident *id = &rv->ident;
 
@@ -584,8 +586,9 @@ registry_view_init(struct registry_view *rv, const struct store_device *d,
 		char *cause = NULL;
 		int rc;
 		rv->status = xmalloc(sizeof *rv->status);
-		rc = d->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), rv->status, &cause) :
-		    gen2_parse_status(st->json, strlen(st->json), rv->status, &cause);
+		rc = d->gen == 1
+		         ? gen1_parse_status(st->json, strlen(st->json), rv->status, &cause)
+		         : gen2_parse_status(st->json, strlen(st->json), rv->status, &cause);
 		if (rc != 0) {
 			free(cause);
 			free(rv->status);

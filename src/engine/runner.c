@@ -30,21 +30,21 @@
 struct rdev {
 	struct runner *run;
 	size_t index;
-	char *arg;			/* the target as given */
-	struct store_device *reg;	/* the registered device, or NULL */
+	char *arg; /* the target as given */
+	struct store_device *reg; /* the registered device, or NULL */
 	char *host;
 	struct shelly_target t;
-	struct creds_found cred;	/* wiped at the end */
+	struct creds_found cred; /* wiped at the end */
 	struct device_ident ident;
 	int have_ident;
 	struct action a;
-	uint64_t req;			/* request in flight, 0 none */
+	uint64_t req; /* request in flight, 0 none */
 	int waiting_creds;
 	/* Outcome. */
 	int done;
 	enum http_result result;
-	char *error;			/* sanitised; NULL when ok */
-	struct action_result ar;	/* the device's answer (message owned) */
+	char *error; /* sanitised; NULL when ok */
+	struct action_result ar; /* the device's answer (message owned) */
 	int have_ar;
 	char *ok_text;
 };
@@ -58,7 +58,7 @@ struct runner {
 	struct rdev *devs;
 	size_t n, ndone;
 	struct runner_cbs cbs;
-	int finished;			/* done_cb was called */
+	int finished; /* done_cb was called */
 };
 
 static void rdev_result(const struct rdev *dev, struct runner_result *res);
@@ -261,7 +261,7 @@ component_name(enum action_kind k)
 static char *
 ok_text(const struct rdev *dev)
 {
-	static const char *const cover_words[] = { "opening", "closing", "stopped" };
+	static const char *const cover_words[] = {"opening", "closing", "stopped"};
 	const struct action_result *ar = &dev->ar;
 	const struct action *a = &dev->a;
 	const char *comp = component_name(a->kind);
@@ -431,7 +431,8 @@ rdev_start(struct rdev *dev)
 		dev->t.https = dev->run->https;
 		/* A bare HOST of a registered HTTPS device: its pinned key is required. */
 		if (dev->t.https && eng->store != NULL)
-			known = at_host = store_device_find_host(eng->store, dev->host, dev->t.port);
+			known = at_host =
+			    store_device_find_host(eng->store, dev->host, dev->t.port);
 	}
 	if (dev->t.https && known != NULL && known->tls_pin != NULL && known->tls_pin[0] != '\0' &&
 	    !dev->run->accept_cert)
@@ -502,8 +503,9 @@ rdev_result(const struct rdev *dev, struct runner_result *res)
 	memset(res, 0, sizeof *res);
 	res->index = dev->index;
 	res->target = dev->arg;
-	res->mac = dev->reg != NULL ? dev->reg->mac :
-	    (dev->have_ident && dev->ident.mac[0] != '\0' ? dev->ident.mac : NULL);
+	res->mac = dev->reg != NULL
+	               ? dev->reg->mac
+	               : (dev->have_ident && dev->ident.mac[0] != '\0' ? dev->ident.mac : NULL);
 	res->id = rdev_id(dev);
 	res->ok = dev->done && dev->result == HTTP_OK && dev->have_ar && dev->ar.ok;
 	res->result = dev->done ? dev->result : HTTP_CANCELLED;

@@ -22,7 +22,7 @@ valid_hostname(const char *s)
 			continue;
 		}
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			return 0;
 		if (++label > 63)
 			return 0;
@@ -82,8 +82,8 @@ hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port
 		return 0;
 	}
 	colon++;
-	if (*colon < '0' || *colon > '9' || strlen(colon) > 5 || strspn(colon, "0123456789") !=
-	    strlen(colon))
+	if (*colon < '0' || *colon > '9' || strlen(colon) > 5 ||
+	    strspn(colon, "0123456789") != strlen(colon))
 		goto badp;
 	v = strtoul(colon, NULL, 10);
 	if (v > 65535 || (v == 0 && !zero_ok))
@@ -98,7 +98,7 @@ badp:
 badh:
 	free(h);
 bad:
-	*err = xasprintf("invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)",
-	    s);
+	*err = xasprintf(
+	    "invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)", s);
 	return -1;
 }
