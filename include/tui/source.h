@@ -6,9 +6,9 @@
  * one device's detail, history and events) and what they ask for (device actions, scans).
  * Every string a row holds is sanitised here, before any view sees it.
  *
- * When no other poller holds the lease, the source runs the poller in the console's loop
- * (lease, heartbeat, store flush) and gives the lease back on free; when a --headless poller
- * holds it, the source reads that poller's results from the database as they are written
+ * The source runs the engine's fleet runtime in the console's loop: while no other poller
+ * holds the lease it takes it and polls (store flush, scheduled discovery, the configuration's
+ * device lines) and gives it back on free; when a --headless poller holds it, the source reads that poller's results from the database as they are written
  * (store_data_version) and polls nothing. Actions run through the engine's action runner in
  * the console's loop; scans run as child processes of this binary (--discover) watched by the
  * loop. The console never waits on a device.

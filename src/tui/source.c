@@ -23,7 +23,7 @@
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "engine/engine.h"
-#include "engine/poller.h"
+#include "engine/fleet.h"
 #include "engine/runner.h"
 #include "shelly/action.h"
 #include "shelly/gen1.h"
@@ -37,7 +37,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-#define LEASE_NAME "poller"
 #define REFRESH_MS 250
 #define EVENTS_KEPT 1000
 #define JOB_OUTPUT_MAX (16u << 20)
@@ -50,12 +49,8 @@ struct source {
 	struct source_dev *rows;
 	size_t nrows;
 	int64_t data_version;
-	struct poller *poller;
-	int leader;
-	char holder[128];
+	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
-	uint64_t flush_ms, lease_hb_ms, lease_timeout_ms;
-	uint64_t next_flush_ms, next_lease_ms;
 	struct loop_timer *timer;
 	struct source_event *events; /* ring of the newest EVENTS_KEPT */
 	size_t nevents, ev_head;
@@ -274,101 +269,56 @@ source_refresh(struct source *src)
 		src->changed(src->arg);
 }
 
-/* ---- the poller and the lease ---- */
+/* ---- the fleet runtime ---- */
 
+/* Says who polls: this console, or (read-only) the process holding the lease. */
 static void
-holder_name(char *buf, size_t size)
+update_poller_text(struct source *src)
 {
-	char host[64] = "?";
+	struct fleet_totals ft;
+	char *o;
 
-	gethostname(host, sizeof host - 1);
-	host[sizeof host - 1] = '\0';
-	snprintf(buf, size, "console:%s:%ld", host, (long)getpid());
-}
-
-static void
-start_polling(struct source *src)
-{
-	struct poller_opts po;
-	char *cause = NULL;
-
-	poller_opts_from_config(&po, src->app->cfg);
-	src->poller = poller_new(src->app->loop, src->app->http, src->app->store, &po);
-	if (poller_load(src->poller, src->app->cfg, &cause) != 0) {
-		log_warn("console: cannot load devices: %s", cause);
-		free(cause);
-	}
-	poller_start(src->poller);
-	src->leader = 1;
-	snprintf(src->poller_text, sizeof src->poller_text, "this console");
-}
-
-static void
-stop_polling(struct source *src)
-{
-	if (src->poller != NULL) {
-		poller_stop(src->poller);
-		poller_free(src->poller);
-		src->poller = NULL;
-	}
-	src->leader = 0;
-}
-
-/* Takes, keeps or follows the lease; says who polls. */
-static void
-lease_step(struct source *src)
-{
-	struct store *st = src->app->store;
-	char *cause = NULL, *other = NULL;
-	int r;
-
-	if (src->flags & SOURCE_NO_POLLER)
+	if (src->fleet == NULL) {
+		snprintf(src->poller_text, sizeof src->poller_text, "none (read-only)");
 		return;
-	if (src->leader) {
-		r = store_lease_heartbeat(st, LEASE_NAME, src->holder, loop_wall_ms(),
-		    (int64_t)src->lease_timeout_ms, &cause);
-		if (r == 0) {
-			log_warn(
-			    "console: lost the poller lease; showing the new poller's results");
-			stop_polling(src);
-			snprintf(src->poller_text, sizeof src->poller_text, "another poller");
-		}
-	} else {
-		r = store_lease_acquire(st, LEASE_NAME, src->holder, loop_wall_ms(),
-		    (int64_t)src->lease_timeout_ms, &other, &cause);
-		if (r == 1)
-			start_polling(src);
-		else if (r == 0) {
-			char *o = str_sanitize(other, 100);
-			snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
-			free(o);
-		}
 	}
-	if (cause != NULL)
-		log_warn("console: lease: %s", cause);
-	free(cause);
-	free(other);
+	fleet_get_totals(src->fleet, &ft);
+	if (ft.role == FLEET_LEADER) {
+		snprintf(src->poller_text, sizeof src->poller_text, "this console");
+		return;
+	}
+	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
+	/* "a live poller (headless:host:pid)" reads as "headless:host:pid" in the header. */
+	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+		o[strlen(o) - 1] = '\0';
+		memmove(o, o + 15, strlen(o + 15) + 1);
+	}
+	snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
+	free(o);
+}
+
+static void
+fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
+{
+	struct source *src = arg;
+
+	(void)mac;
+	if (ev == FLEET_EV_CONF)
+		src->app->cfg = src->app->eng.conf;
+	if (ev == FLEET_EV_ROLE) {
+		update_poller_text(src);
+		if (src->changed != NULL)
+			src->changed(src->arg);
+	}
 }
 
 static void
 timer_cb(void *arg)
 {
 	struct source *src = arg;
-	uint64_t now = loop_now_ms(src->app->loop);
 	int64_t dv;
-	char *cause = NULL;
 
-	if (src->leader && now >= src->next_flush_ms) {
-		if (store_flush(src->app->store, &cause) != 0) {
-			log_warn("console: database write failed: %s", cause);
-			free(cause);
-		}
-		src->next_flush_ms = now + src->flush_ms;
-	}
-	if (now >= src->next_lease_ms) {
-		lease_step(src);
-		src->next_lease_ms = now + src->lease_hb_ms;
-	}
+	update_poller_text(src);
 	dv = store_data_version(src->app->store);
 	if (dv != src->data_version) {
 		src->data_version = dv;
@@ -429,14 +379,18 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 		co.prompt_arg = src;
 		app->creds = creds_new(&co);
 	}
-	holder_name(src->holder, sizeof src->holder);
-	snprintf(src->poller_text, sizeof src->poller_text, "none");
-	src->flush_ms = conf_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
-	src->lease_hb_ms = conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
-	src->lease_timeout_ms = conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
-	lease_step(src);
-	src->next_lease_ms = loop_now_ms(app->loop) + src->lease_hb_ms;
-	src->next_flush_ms = loop_now_ms(app->loop) + src->flush_ms;
+	if (!(flags & SOURCE_NO_POLLER)) {
+		struct fleet_opts fo = {"console", 1, 1};
+		src->fleet = fleet_new(app_engine(app), &fo, cause);
+		if (src->fleet == NULL) {
+			free(src->events);
+			free(src);
+			return NULL;
+		}
+		fleet_set_event_cb(src->fleet, fleet_changed_cb, src);
+		fleet_start(src->fleet);
+	}
+	update_poller_text(src);
 	src->data_version = store_data_version(app->store);
 	src->changed = NULL;
 	source_refresh(src);
@@ -450,24 +404,14 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 void
 source_free(struct source *src)
 {
-	char *cause = NULL;
-
 	if (src == NULL)
 		return;
 	while (src->jobs != NULL)
 		source_job_free(src->jobs);
 	creds_cancel(src->app->creds, src);
 	loop_timer_free(src->timer);
-	if (src->leader) {
-		stop_polling(src);
-		if (store_flush(src->app->store, &cause) != 0) {
-			log_warn("console: results not stored: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
-		store_lease_release(src->app->store, LEASE_NAME, src->holder, &cause);
-		free(cause);
-	}
+	/* Stops polling, writes what is buffered and gives the lease back. */
+	fleet_free(src->fleet);
 	free(src->rows);
 	free(src->events);
 	free(src);
@@ -509,7 +453,7 @@ source_poller(const struct source *src)
 int
 source_polling(const struct source *src)
 {
-	return src->leader;
+	return src->fleet != NULL && fleet_role(src->fleet) == FLEET_LEADER;
 }
 
 /* ---- one device ---- */
@@ -681,17 +625,14 @@ static void
 job_end(struct source_job *job)
 {
 	struct source *src = job->src;
-	char *cause = NULL;
 
 	job->done = job->is_scan ? job->total : job->nresults;
 	if (job->total < job->done)
 		job->total = job->done;
-	if (job->is_scan && src->poller != NULL &&
-	    poller_load(src->poller, src->app->cfg, &cause) != 0) {
-		log_warn("console: %s", cause);
-		free(cause);
-	} else if (!job->is_scan && src->poller != NULL)
-		poller_poll_all(src->poller, NULL, NULL);
+	if (src->fleet != NULL && job->is_scan)
+		fleet_registry_changed(src->fleet);
+	else if (src->fleet != NULL)
+		fleet_poll_now(src->fleet);
 	if (job->cb != NULL)
 		job->cb(job, job->arg);
 }
