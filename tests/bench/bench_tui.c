@@ -19,6 +19,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "store/store.h"
 #include "tui/tui.h"
 #include "util/loop.h"
@@ -238,6 +239,7 @@ main(int argc, char **argv)
 	fclose(bout);
 	fclose(bin);
 	fclose(out);
+	creds_free(app.creds);
 	store_free(app.store);
 	loop_free(app.loop);
 	conf_free(app.cfg);

@@ -15,6 +15,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "store/store.h"
 #include "tui/keymap.h"
 #include "tui/theme.h"
@@ -142,6 +143,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	tui_free(f->t);
+	creds_free(f->app.creds); /* made by the console's source, owned by the app */
 	store_free(f->app.store);
 	loop_free(f->app.loop);
 	conf_free(f->app.cfg);
