@@ -33,10 +33,42 @@
 	    "List the device actions of --action with what they need and their help") \
 	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
 	    "List every /metrics family of --headless with its type and help") \
+	X(OPNSENSE_SYNC, "opnsense-sync", 0, 0, NULL, 1, \
+	    "Sync DHCP reservations and the device alias to OPNsense; prints each record's action") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
 	X(LIST_KEYS, "list-keys", 0, 0, NULL, 1, \
 	    "List the console's actions with their views, default keys and help") \
+	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
+	    "Write the fleet as FORMAT (json toml csv hosts dhcp-isc dnsmasq kea) to stdout or -o") \
+	X(IMPORT, "import", 0, 1, "FILE", 1, \
+	    "Restore a json or toml export: validated first, then applied in one transaction") \
+	X(CONFIG_GET, "config-get", 0, 1, "TARGET", 1, \
+	    "Print the typed configuration of TARGET (and of more TARGET operands)") \
+	X(CONFIG_SET, "config-set", 0, 1, "FIELD=VALUE", 1, \
+	    "Set fields (more FIELD=VALUE operands) on each TARGET; read back, restored on failure") \
+	X(CONFIG_FIELDS, "config-fields", 0, 0, NULL, 1, \
+	    "List the configuration fields: name, type, generations, range and help") \
+	X(TEMPLATE_SAVE, "template-save", 0, 1, "NAME", 1, \
+	    "Keep the configuration of the --from device as template NAME (a file)") \
+	X(DRIFT, "drift", 0, 0, NULL, 1, \
+	    "Compare each TARGET with --template NAME or its stored desired config; exit 3 on drift") \
+	X(APPLY, "apply", 0, 0, NULL, 1, \
+	    "Bring each TARGET to a template ([NAME] TARGET..., --template) or its stored desired config") \
+	X(CLONE, "clone", 0, 1, "SOURCE", 1, \
+	    "Copy SOURCE's configuration (no identity, no secrets) onto each TARGET of its model") \
+	X(GROUP_ADD, "group-add", 0, 1, "GROUP", 1, \
+	    "Add the registered TARGETs to GROUP (created if needed); @GROUP names it as a TARGET") \
+	X(GROUP_REMOVE, "group-remove", 0, 1, "GROUP", 1, \
+	    "Remove the TARGETs from GROUP, or the whole group when none is given") \
+	X(GROUP_LIST, "group-list", 0, 0, NULL, 1, \
+	    "List the groups with their template and members") \
+	X(GROUP_TEMPLATE, "group-template", 0, 1, "GROUP", 1, \
+	    "Make GROUP follow the template named by the operand (\"\" detaches it)") \
+	X(GROUP_SET, "group-set", 0, 1, "GROUP", 1, \
+	    "Set GROUP's own desired fields (FIELD=VALUE operands), over its template") \
+	X(PENDING, "pending", 0, 0, NULL, 1, \
+	    "List configuration changes queued for offline devices, and what became of them") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -53,7 +85,7 @@
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
-	    "--poll-once despite a live poller's lease; --discover of ranges over a /16") \
+	    "--poll-once despite a live poller's lease; --discover over a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
 	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \
@@ -73,6 +105,25 @@
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
 	X(THEME, "theme", 0, 1, "NAME", 0, \
 	    "Console theme: default, light, mono, high-contrast, or a theme file") \
+	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
+	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
+	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
+	    "--export json or toml with the stored device passwords") \
+	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
+	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
+	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
+	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
+	X(REPLACE, "replace", 0, 0, NULL, 0, \
+	    "--import also removes devices and settings that the file does not hold") \
+	X(TEMPLATE, "template", 0, 1, "NAME", 0, "Template of --drift and --apply") \
+	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
+	X(FIELDS, "fields", 0, 1, "LIST", 0, \
+	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \
+	X(ALLOW_REBOOT, "allow-reboot", 0, 0, NULL, 0, \
+	    "Reboot a device after a change when the device says it needs it") \
+	X(ALLOW_NETWORK_CHANGE, "allow-network-change", 0, 0, NULL, 0, \
+	    "Allow changes that may cut a device off the network (WiFi station, static IP, AP)") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

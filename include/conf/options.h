@@ -80,6 +80,34 @@
 	    "Time between two renewals of the poller lease") \
 	X(LEASE_TIMEOUT, "lease-timeout", OT_DURATION, "20s", 1, OPT_DAY, NULL, \
 	    "Age after which another poller may take over a lease") \
+	X(EXPORT_INTERVAL, "export-interval", OT_DURATION, "0", 0, 365 * OPT_DAY, NULL, \
+	    "Time between two scheduled exports in --headless; 0 turns them off") \
+	X(EXPORT_FORMAT, "export-format", OT_ENUM, "json", 0, 0, \
+	    "json|toml|csv|hosts|dhcp-isc|dnsmasq|kea", "Format of scheduled exports") \
+	X(EXPORT_DIR, "export-dir", OT_PATH, "", 0, 0, NULL, \
+	    "Directory of scheduled exports (shelly-fleet-TIME.EXT); empty turns them off") \
+	X(EXPORT_KEEP, "export-keep", OT_INT, "10", 1, 100000, NULL, \
+	    "Scheduled export files kept; older ones of the format are deleted") \
+	X(EXPORT_GIT_DIR, "export-git-dir", OT_PATH, "", 0, 0, NULL, \
+	    "Git working copy where each scheduled run commits the fleet as fleet.toml") \
+	X(OPNSENSE_URL, "opnsense-url", OT_STRING, "", 0, 0, NULL, \
+	    "OPNsense firewall to keep DHCP reservations and an alias on: https://HOST[:PORT]") \
+	X(OPNSENSE_KEY, "opnsense-key", OT_FILEREF, "", 0, 0, NULL, \
+	    "File holding the OPNsense API key (file:PATH; not readable by others)") \
+	X(OPNSENSE_SECRET, "opnsense-secret", OT_FILEREF, "", 0, 0, NULL, \
+	    "File holding the OPNsense API secret (file:PATH; not readable by others)") \
+	X(OPNSENSE_CA, "opnsense-ca", OT_FILEREF, "", 0, 0, NULL, \
+	    "CA or certificate (file:PATH, PEM) to verify the firewall; empty: the system store") \
+	X(OPNSENSE_INSECURE, "opnsense-insecure", OT_BOOL, "off", 0, 0, NULL, \
+	    "Do not verify the firewall's certificate at all (logged on every sync)") \
+	X(OPNSENSE_BACKEND, "opnsense-backend", OT_ENUM, "auto", 0, 0, "auto|kea|dnsmasq", \
+	    "DHCP server holding the reservations; auto detects the enabled one") \
+	X(OPNSENSE_ALIAS, "opnsense-alias", OT_STRING, "shelly_devices", 0, 0, NULL, \
+	    "Firewall alias (type host) holding every device's address; empty: none") \
+	X(OPNSENSE_INTERVAL, "opnsense-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \
+	    "Time between two OPNsense syncs in --headless; 0 turns them off") \
+	X(OPNSENSE_TIMEOUT, "opnsense-timeout", OT_DURATION, "15s", 1, 10 * OPT_MIN, NULL, \
+	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
 	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
 	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
 	    "Columns of the console's devices table, in order (comma-separated)")
@@ -91,6 +119,7 @@ enum option_type {
 	OT_SIZE,
 	OT_STRING,
 	OT_PATH,
+	OT_FILEREF,
 	OT_BOOL,
 	OT_ENUM,
 	OT_ADDRESS,
@@ -102,6 +131,7 @@ enum option_id { OPTION_TABLE(OPTION_ENUM) OPT__COUNT };
 
 /* Index of each value of the enum options, in the order of their choices. */
 enum opt_tls_mode { OPT_TLS_TOFU, OPT_TLS_CA, OPT_TLS_INSECURE };
+enum opt_opnsense_backend { OPT_OPNSENSE_AUTO, OPT_OPNSENSE_KEA, OPT_OPNSENSE_DNSMASQ };
 /* log-level indices equal enum log_level of util/log.h. */
 
 #endif

@@ -129,7 +129,11 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	}
 	out->rest = argv + optind;
 	out->nrest = argc - optind;
-	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION) {
+	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION &&
+	    out->mode != CLI_CONFIG_GET && out->mode != CLI_CONFIG_SET && out->mode != CLI_DRIFT &&
+	    out->mode != CLI_APPLY && out->mode != CLI_CLONE && out->mode != CLI_GROUP_ADD &&
+	    out->mode != CLI_GROUP_REMOVE && out->mode != CLI_GROUP_TEMPLATE &&
+	    out->mode != CLI_GROUP_SET) {
 		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
 		return -1;
 	}
@@ -158,6 +162,12 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 			return -1;
 		}
 		out->port = (uint16_t)p;
+	}
+	if (out->set[CLI_DRY_RUN] && out->mode != CLI_OPNSENSE_SYNC && out->mode != CLI_IMPORT &&
+	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY) {
+		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply or "
+		                   "--opnsense-sync");
+		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {
 		*cause = xasprintf("--ca-file and --insecure exclude each other");

@@ -9,7 +9,7 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-enum op_kind { OP_IDENTIFY, OP_STATUS, OP_CONFIG, OP_ACTION };
+enum op_kind { OP_IDENTIFY, OP_STATUS, OP_CONFIG, OP_ACTION, OP_RAW };
 
 /* One operation in flight: what the completion needs to parse and report. */
 struct op {
@@ -152,6 +152,11 @@ op_done_cb(const struct http_response *resp, void *arg)
 		} else
 			op->cb(&r, op->arg);
 		break;
+	case OP_RAW:
+		if (op->gen >= 2)
+			rpc_error_reply(&r, resp, &owned);
+		op->cb(&r, op->arg);
+		break;
 	case OP_STATUS:
 	case OP_CONFIG:
 		if (op->gen >= 2 && rpc_error_reply(&r, resp, &owned))
@@ -253,6 +258,13 @@ shelly_config(struct http *http, const struct shelly_target *t, shelly_cb cb, vo
 {
 	return op_send(http, t, OP_CONFIG, "GET",
 	    t->gen == 1 ? "/settings" : "/rpc/Shelly.GetConfig", NULL, NULL, cb, arg);
+}
+
+uint64_t
+shelly_request(struct http *http, const struct shelly_target *t, const char *method,
+    const char *path, const char *body, shelly_cb cb, void *arg)
+{
+	return op_send(http, t, OP_RAW, method, path, body, NULL, cb, arg);
 }
 
 uint64_t
