@@ -118,6 +118,10 @@ void vdevices_filter(struct view *v, const char *text);
 const char *vdevices_columns(void);
 struct view *vdetail_new(struct tui *t, const char *mac);
 struct view *vevents_new(struct tui *t);
+/* One event as a line: time (and date), device name, kind, detail. */
+struct source_event;
+void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,
+    size_t size);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
 

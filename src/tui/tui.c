@@ -100,6 +100,16 @@ draw_status(struct tui *t, int y)
 		move(y, w < t->cols ? w : t->cols - 1);
 		return;
 	}
+	/* Without a message, a devices view too short for its events pane shows the newest. */
+	if (t->status[0] == '\0' && t->top->ops->kind == TV_KIND_DEVICES && t->rows - 3 < 24) {
+		struct source_event ev;
+		char line[400];
+		if (source_events(t->src, NULL, &ev, 1) == 1) {
+			event_line(t, &ev, 0, line, sizeof line);
+			draw_text(y, 0, t->cols, line, theme_attr(t->theme, TC_DIM));
+			return;
+		}
+	}
 	draw_text(
 	    y, 0, t->cols, t->status, theme_attr(t->theme, t->status_error ? TC_ERROR : TC_STATUS));
 }

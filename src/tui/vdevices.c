@@ -428,24 +428,11 @@ draw_events_pane(struct tui *t, int y, int h, int w)
 {
 	struct source_event ev[16];
 	size_t n = source_events(t->src, NULL, ev, h - 2 < 16 ? (size_t)(h - 2) : 16);
-	size_t ndev;
-	const struct source_dev *rows = source_devices(t->src, &ndev);
 
 	draw_frame(t, y, 0, h, w, "Events");
 	for (size_t i = 0; i < n; i++) {
-		char buf[400], ts[16];
-		const char *who = ev[i].mac;
-		time_t sec = (time_t)(ev[i].ts_ms / 1000);
-		struct tm tm;
-
-		for (size_t k = 0; k < ndev; k++)
-			if (strcmp(rows[k].mac, ev[i].mac) == 0) {
-				who = rows[k].name[0] ? rows[k].name : rows[k].id;
-				break;
-			}
-		localtime_r(&sec, &tm);
-		strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-		snprintf(buf, sizeof buf, "%s  %-20.20s  %s %s", ts, who, ev[i].kind, ev[i].detail);
+		char buf[400];
+		event_line(t, &ev[i], 0, buf, sizeof buf);
 		draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 }

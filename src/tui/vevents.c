@@ -36,16 +36,16 @@ who(struct tui *t, const char *mac)
 	return mac[0] ? mac : "fleet";
 }
 
-static void
-format(struct tui *t, const struct source_event *e, char *buf, size_t size)
+void
+event_line(struct tui *t, const struct source_event *e, int with_date, char *buf, size_t size)
 {
 	char ts[32];
 	time_t sec = (time_t)(e->ts_ms / 1000);
 	struct tm tm;
 
 	localtime_r(&sec, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, size, "%s  %-24.24s  %-14s %s", ts, who(t, e->mac), e->kind, e->detail);
+	strftime(ts, sizeof ts, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+	snprintf(buf, size, "%s  %-20.20s  %-14s %s", ts, who(t, e->mac), e->kind, e->detail);
 }
 
 static void
@@ -55,7 +55,7 @@ load(struct vevents *ve)
 
 	for (size_t i = 0; i < n; i++) {
 		char line[512];
-		format(ve->t, &ve->ev[i], line, sizeof line);
+		event_line(ve->t, &ve->ev[i], 1, line, sizeof line);
 		if (ve->filter[0] == '\0' || strcasestr(line, ve->filter) != NULL)
 			ve->ev[k++] = ve->ev[i];
 	}
@@ -81,7 +81,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(y + 1, 2, w - 4, "no events", theme_attr(t->theme, TC_DIM));
 	for (int i = 0; i < h - 2 && ve->cur.top + (size_t)i < ve->n; i++) {
 		size_t k = ve->cur.top + (size_t)i;
-		format(t, &ve->ev[k], line, sizeof line);
+		event_line(t, &ve->ev[k], 1, line, sizeof line);
 		draw_text(y + 1 + i, 1, w - 2, line,
 		    theme_attr(t->theme, k == ve->cur.sel ? TC_CURSOR : TC_NORMAL));
 	}

@@ -99,6 +99,12 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 		    "{\"switch:0\":{\"id\":0,\"output\":false,\"apower\":42}}");
 		add_device(f->app.store, "aabbcc000004", "Evil\x1b]0;pwned\x07\x1b[2J name",
 		    "SHSW-1", 1, "10.0.20.34", "online", NAN, NULL);
+		{
+			struct store_event ev = {0, loop_wall_ms(), "aabbcc000002", "offline",
+			    "3 failed polls: timeout"};
+			assert_int_equal(store_queue_event(f->app.store, &ev), 0);
+			assert_int_equal(store_flush(f->app.store, &cause), 0);
+		}
 	}
 	f->t = tui_new_virtual(&f->app, rows, cols, NULL, &cause);
 	if (f->t == NULL)
@@ -349,6 +355,11 @@ test_small_terminal(void **state)
 	assert_non_null(strstr(s, "Kitchen counter"));
 	assert_non_null(strstr(s, "POWER"));
 	assert_null(strstr(s, "SEEN"));
+	free(s);
+	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
+	tui_feed(f->t, "j");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
 	free(s);
 }
 
