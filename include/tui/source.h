@@ -125,7 +125,8 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
  */
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
-/* Scans target (CIDR, range or address) for devices and adds them, in the background. */
+/* Scans target (CIDR, range or address; "mdns" browses mDNS) for devices and adds them, in
+ * the background. */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
     void *arg);
 /* A new action job over the devices that failed in job (NULL: none failed, or a scan). */

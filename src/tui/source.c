@@ -872,14 +872,27 @@ source_action(struct source *src, const char *action, int channel, int value,
 struct source_job *
 source_scan(struct source *src, const char *target, source_job_cb done, void *arg)
 {
+	const char *why = NULL;
+
+	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
+	if (str_caseeq(target, "mdns") && !app_mdns_allowed(src->app, &why)) {
+		struct source_job *job = job_new(src, 1, 0, done, arg);
+		job->error = xstrdup(why);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
 	char **argv = xcalloc(16, sizeof *argv);
 	size_t a = base_argv(src, argv);
 	struct source_job *job;
 
 	argv[a++] = xstrdup("--discover");
-	argv[a++] = xstrdup("--scan-only");
-	argv[a++] = xstrdup("--");
-	argv[a++] = xstrdup(target);
+	if (str_caseeq(target, "mdns"))
+		argv[a++] = xstrdup("--mdns-only"); /* browse only, under the network guard */
+	else {
+		argv[a++] = xstrdup("--scan-only");
+		argv[a++] = xstrdup("--");
+		argv[a++] = xstrdup(target);
+	}
 	job = job_spawn(src, argv, 1, 0, done, arg);
 	argv_free(argv);
 	return job;

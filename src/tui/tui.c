@@ -365,7 +365,7 @@ prompt_key(struct tui *t, int key, int is_char)
 	X("sort", "COLUMN", "Sort the devices by a column") \
 	X("filter", "TEXT|state=WORD", "Filter the devices") \
 	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
-	X("scan", "CIDR|RANGE|ADDRESS", "Scan for devices and add what answers") \
+	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices and add them") \
 	X("events", "", "Show the event log") \
 	X("bind", "VIEW KEY ACTION", "Bind a key for this session")
 
@@ -646,9 +646,9 @@ global_action(struct tui *t, enum tui_action a)
 		/* The host's own networks are suggested; nothing is scanned before Enter. */
 		char nets[128], label[96];
 		if (source_local_nets(nets, sizeof nets) > 0)
-			snprintf(label, sizeof label, "Scan (this host: %.60s): ", nets);
+			snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
 		else
-			snprintf(label, sizeof label, "Scan (CIDR, range or address): ");
+			snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
 		tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
 		return R_DIRTY;
 	}

@@ -133,6 +133,14 @@ if tui_wait 90 'new, added' && tui_wait 20 'done: '; then pass "$N: a scan from 
 tui_keys q
 if tui_wait 60 'fleet 5 '; then pass "$N: the table shows the added device"; else fail "$N: table after scan" "$(tui_why 'fleet 5')"; fi
 
+# mDNS from the console obeys the network guard: 224.0.0.251 is not allowed here, so nothing
+# is sent and the discovery view says why.
+tui_keys :
+tui_type 'scan mdns'
+tui_keys Enter
+if tui_wait 20 '224\.0\.0\.251'; then pass "$N: :scan mdns under a guard without 224.0.0.251 says why and sends nothing"; else fail "$N: mdns guard" "$(tui_why 224.0.0.251)"; fi
+tui_keys q
+
 # The scanned device wants a password nobody stored: toggling it asks in the console, masked.
 tui_keys /
 tui_type "$(dv 4 ID)"
