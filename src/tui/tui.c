@@ -65,6 +65,10 @@ draw_header(struct tui *t)
 	fmt_power(pw, sizeof pw, tot.power_w);
 	snprintf(counts, sizeof counts, " shelly-tui  fleet %zu  online %zu  offline %zu",
 	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE]);
+	if (tot.by_state[DEVICE_ERROR] > 0) { /* a device that answers nonsense is counted too */
+		size_t len = strlen(counts);
+		snprintf(counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
+	}
 	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
 	if (tot.polled_ms > 0) {
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
