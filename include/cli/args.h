@@ -71,6 +71,8 @@
 	    "List configuration changes queued for offline devices, and what became of them") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
+	X(HEALTH_CHECK, "health-check", 0, 1, "ADDR:PORT", 1, \
+	    "Exit 0 when the poller at loopback ADDR:PORT answers /healthz with 200 (containers)") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
 	X(VERSION, "version", 'V', 0, NULL, 1, "Show the version") \
 	X(DB, "db", 0, 1, "PATH", 0, \

@@ -5,7 +5,8 @@
  * Themes: a colour (foreground, background, attributes) for each screen element, written as
  * the configuration's `color ELEMENT FG BG [ATTRS...]` lines. The default theme is compiled in
  * (the same text as themes/default); other themes are files named NAME in $SHELLY_TUI_THEMES,
- * $XDG_CONFIG_HOME/shelly-tui/themes, or the themes directory beside or above the binary.
+ * $XDG_CONFIG_HOME/shelly-tui/themes, the themes directory beside or above the binary, or the
+ * data directory's themes (util/datadir.h: make install, SHELLY_TUI_DATADIR).
  * Without colour (NO_COLOR, a monochrome terminal, the mono theme) each element keeps only
  * its attributes, and every state is also a word, never colour alone.
  *

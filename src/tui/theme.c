@@ -10,6 +10,7 @@
 
 #include "conf/conf.h"
 #include "tui/theme.h"
+#include "util/datadir.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -178,10 +179,11 @@ theme_dirs(char **dirs)
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
 			dirs[n++] = xasprintf("%s/themes", exe);
-			dirs[n++] = xasprintf("%s/../themes", exe);
-			dirs[n++] = xasprintf("%s/../share/shelly-tui/themes", exe);
+			dirs[n++] =
+			    xasprintf("%s/../themes", exe); /* an uninstalled tree: build/.. */
 		}
 	}
+	dirs[n++] = xasprintf("%s/themes", datadir()); /* make install; SHELLY_TUI_DATADIR */
 	return n;
 }
 
@@ -214,9 +216,10 @@ theme_load(struct theme *th, const char *name, char **cause)
 		}
 	}
 	if (text == NULL) {
-		*cause = xasprintf("theme '%s' not found (looked in $SHELLY_TUI_THEMES, "
-		                   "~/.config/shelly-tui/themes and beside the program)",
-		    name);
+		*cause =
+		    xasprintf("theme '%s' not found (looked in $SHELLY_TUI_THEMES, "
+		              "~/.config/shelly-tui/themes, beside the program and in %s/themes)",
+		        name, datadir());
 		free(path);
 		return -1;
 	}

@@ -457,6 +457,16 @@ test_default_theme_file(void **state)
 	assert_string_equal(theme_name(th), "high-contrast");
 	assert_int_equal(theme_load(th, "nosuch", &cause), -1);
 	free(cause);
+	/* An installed tree: the data directory's themes/ (make install, SHELLY_TUI_DATADIR). */
+	unsetenv("SHELLY_TUI_THEMES");
+	setenv("SHELLY_TUI_DATADIR", ".", 1);
+	assert_int_equal(theme_load(th, "mono", &cause), 0);
+	setenv("SHELLY_TUI_DATADIR", "/nonexistent", 1);
+	assert_int_equal(theme_load(th, "light", &cause), -1);
+	if (strstr(cause, "/nonexistent/themes") == NULL)
+		fail_msg("cause: %s", cause);
+	free(cause);
+	unsetenv("SHELLY_TUI_DATADIR");
 	theme_free(th);
 }
 
