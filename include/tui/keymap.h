@@ -66,6 +66,8 @@ enum tui_view_kind {
 	X(REBOOT, "reboot", TVB(DETAIL), "R", NULL, "Restart the device (asks first)") \
 	X(FW_UPDATE, "fw-update", TVB(DETAIL), "U", NULL, "Install the stable firmware update (asks first)") \
 	X(RAW, "raw", TVB(DETAIL), "J", NULL, "Show or hide the device's raw reply") \
+	X(ACCEPT_CERT, "accept-cert", TVB(DETAIL), "K", NULL, \
+	    "Pin the certificate an HTTPS device shows now, after it changed (asks first)") \
 	X(MARK, "mark", TVB(DEVICES), "Space", NULL, "Mark or unmark the row and move down") \
 	X(MARK_ALL, "mark-all", TVB(DEVICES), "a", NULL, "Mark every row the filter shows") \
 	X(MARK_INVERT, "mark-invert", TVB(DEVICES), "i", NULL, "Invert the marks of the shown rows") \

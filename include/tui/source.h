@@ -32,6 +32,8 @@ struct source_dev {
 	char fw[40];
 	char error[96];
 	int gen;
+	int port;		/* 0 unknown */
+	int https;
 	int has_status;		/* a status was stored */
 	enum device_state state;
 	double power_w, energy_wh, temperature_c, rssi_dbm;
@@ -125,6 +127,12 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
  */
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
+/*
+ * Reads the registered HTTPS device mac again at its address and pins the certificate it shows
+ * now (the operator's explicit acceptance of a changed key), in the background.
+ */
+struct source_job *source_accept_cert(struct source *src, const char *mac, source_job_cb done,
+    void *arg);
 /* Scans target (CIDR, range or address; "mdns" browses mDNS) for devices and adds them, in
  * the background. */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,

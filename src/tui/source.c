@@ -24,6 +24,7 @@
 #include "engine/creds.h"
 #include "engine/engine.h"
 #include "engine/fleet.h"
+#include "engine/registry.h"
 #include "engine/runner.h"
 #include "shelly/action.h"
 #include "shelly/gen1.h"
@@ -69,6 +70,7 @@ struct source_job {
 	struct loop_watch *watch;
 	struct loop_timer *reap;
 	struct runner *runner;
+	struct registry_op *regop; /* an accepted certificate: the registry's read */
 	char action[32]; /* an action job: what it ran, for a retry */
 	int channel, value;
 	struct strbuf out;
@@ -175,6 +177,8 @@ load_device_cb(const struct store_device *d, void *arg)
 		    d->fw != NULL && device_fw_version(d->fw, ver, sizeof ver) == 0 ? ver : d->fw);
 	}
 	r->gen = d->gen;
+	r->port = d->port;
+	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	r->seen_ms = d->last_seen_ms;
 	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = NAN;
 	r->outputs = r->outputs_on = -1;
@@ -629,7 +633,7 @@ job_end(struct source_job *job)
 	job->done = job->is_scan ? job->total : job->nresults;
 	if (job->total < job->done)
 		job->total = job->done;
-	if (src->fleet != NULL && job->is_scan)
+	if (src->fleet != NULL && (job->is_scan || job->regop != NULL))
 		fleet_registry_changed(src->fleet);
 	else if (src->fleet != NULL)
 		fleet_poll_now(src->fleet);
@@ -667,7 +671,7 @@ reap_cb(void *arg)
 	pid_t r;
 
 	if (job->pid <= 0) {
-		if (job->runner != NULL || job->error != NULL)
+		if (job->runner != NULL || job->regop != NULL || job->error != NULL)
 			job_end(job);
 		else
 			job_finish(job, 0);
@@ -869,6 +873,43 @@ source_action(struct source *src, const char *action, int channel, int value,
 	return job;
 }
 
+static void
+accept_done_cb(const struct registry_result *r, void *arg)
+{
+	struct source_job *job = arg;
+
+	job_result(job, r->ident != NULL ? r->ident->id : "", r->rc == 0,
+	    r->rc == 0 ? "ok: the certificate it shows now is pinned" : r->cause);
+	loop_timer_arm(job->reap, 0);
+}
+
+struct source_job *
+source_accept_cert(struct source *src, const char *mac, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, 0, 1, done, arg);
+	struct store_device *d = store_device_find_mac(src->app->store, mac);
+	struct registry_req req;
+
+	if (d == NULL || d->host == NULL || d->scheme == NULL || strcmp(d->scheme, "https") != 0) {
+		job->error = xstrdup("not a registered HTTPS device");
+		store_device_free(d);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	memset(&req, 0, sizeof req);
+	req.host = d->host;
+	req.port = (uint16_t)d->port;
+	req.https = 1;
+	req.accept_cert = 1;
+	req.name = d->name; /* the registered name stays */
+	req.who = "console";
+	/* A read that needs no network may finish inside registry_add: the reap timer is armed
+	 * by then, and job->regop is only compared with NULL. */
+	job->regop = registry_add(app_engine(src->app), &req, accept_done_cb, job);
+	store_device_free(d);
+	return job;
+}
+
 struct source_job *
 source_scan(struct source *src, const char *target, source_job_cb done, void *arg)
 {
@@ -977,6 +1018,7 @@ source_job_free(struct source_job *job)
 	}
 	loop_timer_free(job->reap);
 	runner_free(job->runner);
+	registry_op_free(job->regop);
 	strbuf_done(&job->out);
 	free(job->results);
 	free(job->error);

@@ -67,7 +67,8 @@ draw_header(struct tui *t)
 	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE]);
 	if (tot.by_state[DEVICE_ERROR] > 0) { /* a device that answers nonsense is counted too */
 		size_t len = strlen(counts);
-		snprintf(counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
+		snprintf(
+		    counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
 	}
 	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
 	if (tot.polled_ms > 0) {

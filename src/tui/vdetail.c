@@ -327,6 +327,21 @@ confirm_cb(struct tui *t, const char *text, void *arg)
 	run(d, d->job_what, -1);
 }
 
+static void
+accept_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdetail *d = arg;
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing done");
+		return;
+	}
+	source_job_free(d->job);
+	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
+	d->job = source_accept_cert(t->src, d->mac, job_done_cb, d);
+	tui_message(t, 0, "reading the device again ...");
+}
+
 /* The selected component's action for on/off/toggle, or NULL. */
 static const char *
 output_action(const struct comp *c, enum tui_action a)
@@ -398,6 +413,15 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		                   : "Install the stable firmware update on this device?",
 		    confirm_cb, d);
 		return R_DIRTY;
+	case TA_ACCEPT_CERT: {
+		const struct source_dev *r = row(d);
+		if (r == NULL || !r->https) {
+			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
+			return R_DIRTY;
+		}
+		tui_confirm(t, "Pin the certificate this device shows now?", accept_cb, d);
+		return R_DIRTY;
+	}
 	case TA_RAW:
 		d->raw = !d->raw;
 		load(d);

@@ -1,6 +1,8 @@
 # The detail view's own actions against the simulated fleet, in a private tmux server: a
 # cover moved to a position and a light set to a brightness through the value prompt (the
-# sim's target and brightness follow), and a reboot that asks first and does nothing on "n".
+# sim's target and brightness follow), a reboot that asks first and does nothing on "n", and an
+# HTTPS device whose certificate was rotated: refused until the operator accepts the new one
+# with K (and y), then polled again.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -8,7 +10,8 @@
 N=tui_detail
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-2pm/cover-mode,gen2/pro-dimmer-1pm; then
+if ! sim_start $N --models gen2/plus-2pm/cover-mode,gen2/pro-dimmer-1pm,gen2/plus-1pm \
+	--tls 2 --tls-dir "$T_TMP/tls"; then
 	fail "$N: sim start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -18,8 +21,9 @@ printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 
 	>"$XDG_CONFIG_HOME/shelly-tui/config"
 "$SHELLY_TUI" --add "$(dv 0 HP)" --name blind -q >/dev/null 2>"$T_TMP/e" || fail "$N: add blind" "$(cat "$T_TMP/e")"
 "$SHELLY_TUI" --add "$(dv 1 HP)" --name dimmer -q >/dev/null 2>"$T_TMP/e" || fail "$N: add dimmer" "$(cat "$T_TMP/e")"
+"$SHELLY_TUI" --add "$(dv 2 HP)" --https --name secure -q >/dev/null 2>"$T_TMP/e" || fail "$N: add secure" "$(cat "$T_TMP/e")"
 tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 2 +online 2' || fail "$N: start" "$(tui_why 'online 2')"
+tui_wait 60 'fleet 3 +online 3' || fail "$N: start" "$(tui_why 'online 3')"
 
 # The cover: v, a position, Enter.
 tui_keys /
@@ -57,5 +61,24 @@ tui_keys v
 tui_type 140
 tui_keys Enter
 if tui_wait 10 "a whole number 0-100, not '140'"; then pass "$N: a value over 100 is refused"; else fail "$N: range" "$(tui_why '0-100')"; fi
-tui_keys Escape q
+tui_keys Escape
+
+# The HTTPS device's certificate changes: polls fail ("certificate changed") until K, y.
+ctl POST "/devices/2/tls/rotate" >/dev/null
+tui_keys /
+tui_keys C-u
+tui_type secure
+tui_keys Enter
+if tui_wait 60 '^.  secure .* error '; then pass "$N: a rotated certificate puts the device in error"; else fail "$N: rotation" "$(tui_why 'secure .* error')"; fi
+tui_keys Enter
+tui_wait 20 'certificate changed' || fail "$N: the detail says why" "$(tui_why 'certificate changed')"
+tui_keys K
+if tui_wait 10 'Pin the certificate this device shows now\? \[y/N\]'; then pass "$N: K asks before pinning a new certificate"; else fail "$N: K asks" "$(tui_why 'Pin the certificate')"; fi
+tui_keys y
+if tui_wait 60 'accept certificate: ok' && tui_keys q && tui_wait 60 '^.  secure .* online '; then
+	pass "$N: after K y the new certificate is pinned and the device is polled again"
+else
+	fail "$N: accept certificate" "$(tui_why 'secure .* online')"
+fi
+tui_keys q
 if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0 with the terminal restored"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
