@@ -66,6 +66,8 @@ enum tui_view_kind {
 	X(REBOOT, "reboot", TVB(DETAIL), "R", NULL, "Restart the device (asks first)") \
 	X(FW_UPDATE, "fw-update", TVB(DETAIL), "U", NULL, "Install the stable firmware update (asks first)") \
 	X(RAW, "raw", TVB(DETAIL), "J", NULL, "Show or hide the device's raw reply") \
+	X(CREDENTIALS, "credentials", TVB(DETAIL), "P", NULL, \
+	    "Read the device again, asking for its password, and store the password that works") \
 	X(ACCEPT_CERT, "accept-cert", TVB(DETAIL), "K", NULL, \
 	    "Pin the certificate an HTTPS device shows now, after it changed (asks first)") \
 	X(MARK, "mark", TVB(DEVICES), "Space", NULL, "Mark or unmark the row and move down") \

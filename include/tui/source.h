@@ -128,11 +128,12 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
 /*
- * Reads the registered HTTPS device mac again at its address and pins the certificate it shows
- * now (the operator's explicit acceptance of a changed key), in the background.
+ * Reads the registered device mac again at its address, in the background: with accept_cert
+ * it pins the certificate an HTTPS device shows now (the operator's explicit acceptance of a
+ * changed key); without, a password the device wants is asked for (the prompt) and stored.
  */
-struct source_job *source_accept_cert(struct source *src, const char *mac, source_job_cb done,
-    void *arg);
+struct source_job *source_reregister(struct source *src, const char *mac, int accept_cert,
+    source_job_cb done, void *arg);
 /* Scans target (CIDR, range or address; "mdns" browses mDNS) for devices and adds them, in
  * the background. */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,

@@ -874,24 +874,31 @@ source_action(struct source *src, const char *action, int channel, int value,
 }
 
 static void
-accept_done_cb(const struct registry_result *r, void *arg)
+register_done_cb(const struct registry_result *r, void *arg)
 {
 	struct source_job *job = arg;
+	const char *ok = job->value == 1       ? "ok: the certificate it shows now is pinned"
+	                 : r->with_credentials ? "ok: the password works and is stored"
+	                                       : "ok: read again (it needs no password)";
 
-	job_result(job, r->ident != NULL ? r->ident->id : "", r->rc == 0,
-	    r->rc == 0 ? "ok: the certificate it shows now is pinned" : r->cause);
+	job_result(
+	    job, r->ident != NULL ? r->ident->id : "", r->rc == 0, r->rc == 0 ? ok : r->cause);
 	loop_timer_arm(job->reap, 0);
 }
 
 struct source_job *
-source_accept_cert(struct source *src, const char *mac, source_job_cb done, void *arg)
+source_reregister(
+    struct source *src, const char *mac, int accept_cert, source_job_cb done, void *arg)
 {
 	struct source_job *job = job_new(src, 0, 1, done, arg);
 	struct store_device *d = store_device_find_mac(src->app->store, mac);
 	struct registry_req req;
 
-	if (d == NULL || d->host == NULL || d->scheme == NULL || strcmp(d->scheme, "https") != 0) {
-		job->error = xstrdup("not a registered HTTPS device");
+	job->value = accept_cert; /* read by register_done_cb */
+	if (d == NULL || d->host == NULL ||
+	    (accept_cert && (d->scheme == NULL || strcmp(d->scheme, "https") != 0))) {
+		job->error = xstrdup(
+		    accept_cert ? "not a registered HTTPS device" : "not a registered device");
 		store_device_free(d);
 		loop_timer_arm(job->reap, 0);
 		return job;
@@ -899,13 +906,13 @@ source_accept_cert(struct source *src, const char *mac, source_job_cb done, void
 	memset(&req, 0, sizeof req);
 	req.host = d->host;
 	req.port = (uint16_t)d->port;
-	req.https = 1;
-	req.accept_cert = 1;
+	req.https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
+	req.accept_cert = accept_cert;
 	req.name = d->name; /* the registered name stays */
 	req.who = "console";
 	/* A read that needs no network may finish inside registry_add: the reap timer is armed
 	 * by then, and job->regop is only compared with NULL. */
-	job->regop = registry_add(app_engine(src->app), &req, accept_done_cb, job);
+	job->regop = registry_add(app_engine(src->app), &req, register_done_cb, job);
 	store_device_free(d);
 	return job;
 }

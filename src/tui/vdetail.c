@@ -338,7 +338,7 @@ accept_cb(struct tui *t, const char *text, void *arg)
 	}
 	source_job_free(d->job);
 	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
-	d->job = source_accept_cert(t->src, d->mac, job_done_cb, d);
+	d->job = source_reregister(t->src, d->mac, 1, job_done_cb, d);
 	tui_message(t, 0, "reading the device again ...");
 }
 
@@ -412,6 +412,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		    a == TA_REBOOT ? "Restart this device?"
 		                   : "Install the stable firmware update on this device?",
 		    confirm_cb, d);
+		return R_DIRTY;
+	case TA_CREDENTIALS:
+		source_job_free(d->job);
+		snprintf(d->job_what, sizeof d->job_what, "credentials");
+		d->job = source_reregister(t->src, d->mac, 0, job_done_cb, d);
+		tui_message(t, 0, "reading the device again ...");
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
 		const struct source_dev *r = row(d);

@@ -3,8 +3,8 @@
 # view changes the sim's state and the table follows, a bulk toggle over a selection with one
 # faulty device reports it as failed (r retries it once it answers), a scan from the console adds the device it finds, theme
 # switch, resize to 80x24 and back, a hostile device name neither retitles nor repaints the
-# terminal, the password a device wants is asked for in the console (masked) and used, and q
-# exits 0 with the terminal restored.
+# terminal, the password a device wants is asked for in the console (masked), used, and stored
+# with P, and q exits 0 with the terminal restored.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -152,6 +152,16 @@ if tui_wait 10 'password for admin.*\*{9}' && ! grep -q 'S3cret' "$T_TMP/screen"
 tui_keys Enter
 flipped4() { [ "$(dev_state 4 '.switches[0].on')" != "$b4" ]; }
 if wait_for 60 flipped4 && tui_wait 30 ': ok'; then pass "$N: the password given in the console switches the device"; else fail "$N: toggle with password" "$(tui_why ': ok')"; fi
+# P in its detail view stores the password that works: the fleet then polls it (online).
+tui_keys Enter
+tui_wait 20 'auth' || fail "$N: detail of the device with a password" "$(tui_why auth)"
+tui_keys P
+if tui_wait 60 'credentials: ok: the password works and is stored' && tui_keys q &&
+    tui_wait 60 "$(dv 4 ADDR) +online"; then
+	pass "$N: P stores the password; the device is polled online"
+else
+	fail "$N: credentials" "$(tui_why 'password works')"
+fi
 tui_keys /
 tui_keys C-u Enter
 
