@@ -91,6 +91,8 @@ jq -e '.group == "office" and (.groups | keys) == ["office"] and (.templates | k
 tui "$DB" --export csv --group nosuch >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
 [ $rc = 2 ] && [ ! -s "$T_TMP/out" ] && grep -q 'no group "nosuch"' "$T_TMP/err" &&
 	pass "$N: --group with an unknown group exits 2" || fail "$N: unknown group" "rc=$rc"
+tui "$DB" --import "$T_TMP/a.json" --group office >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass "$N: --group with --import exits 2" || fail "$N: --group with --import" "rc=$rc"
 # a one-group file restores with --merge only
 cp "$DB" "$T_TMP/sub.db"
 tui "$DB" --export json --group office --include-secrets >"$T_TMP/sub.json"
