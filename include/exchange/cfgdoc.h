@@ -55,5 +55,12 @@ int cfgdoc_group_name_ok(const char *name);
 
 /* text without the lines that set secret fields (malloc'd); *had (may be NULL) set if any. */
 char *cfgdoc_strip_secrets(const char *text, int *had);
+/*
+ * A text restored from a file written without secrets, over the stored one: incoming with the
+ * secret lines of stored appended (malloc'd), or NULL when stored (may be NULL) has none.
+ */
+char *cfgdoc_keep_secrets(const char *incoming, const char *stored);
+/* Reads template name of dir: 0 with *out (caller frees), 1 when there is none, -1 *cause. */
+int cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause);
 
 #endif

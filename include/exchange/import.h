@@ -39,7 +39,9 @@ void import_doc_free(struct import_doc *doc);
  * configurations, snapshots (store/cfgrestore.h; replace first drops every group and desired
  * configuration). Templates are files: each is written to a temporary file and fsync'd before
  * the commit (a failure rolls the database back and removes them), then renamed onto its name
- * once the database has committed. A file holding one group (--export --group) refuses replace.
+ * once the database has committed. A file without a secrets section keeps the secret lines of
+ * the stored templates, desired configurations and group fields. A file holding one group
+ * (--export --group) refuses replace.
  */
 int import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
     struct import_result *res, char **cause);

@@ -118,6 +118,37 @@ cfgdoc_strip_secrets(const char *text, int *had)
 	return sb.buf != NULL ? strbuf_steal(&sb) : xstrdup("");
 }
 
+char *
+cfgdoc_keep_secrets(const char *incoming, const char *stored)
+{
+	struct strbuf sb;
+	int had = 0;
+
+	if (stored == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	strbuf_append(&sb, incoming);
+	if (sb.len > 0 && sb.buf[sb.len - 1] != '\n')
+		strbuf_append_char(&sb, '\n');
+	for (const char *p = stored; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (secret_line(p, len)) {
+			had = 1;
+			strbuf_append_len(&sb, p, len);
+			if (nl == NULL)
+				strbuf_append_char(&sb, '\n');
+		}
+		p += len;
+	}
+	if (!had) {
+		strbuf_done(&sb);
+		return NULL;
+	}
+	return strbuf_steal(&sb);
+}
+
 /* text as exported: secret lines left out unless asked for. */
 static char *
 keep_text(struct cfgdoc *c, const char *text)
@@ -218,9 +249,8 @@ name_cmp(const void *a, const void *b)
 	    ((const struct cfg_template *)a)->name, ((const struct cfg_template *)b)->name);
 }
 
-/* Reads dir/name.tmpl; 0 with *out, 1 missing, -1 error. */
-static int
-read_template(const char *dir, const char *name, char **out, char **cause)
+int
+cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause)
 {
 	char *path = xasprintf("%s/%s.tmpl", dir, name), *buf = xmalloc(CFGDOC_TEXT_MAX + 1);
 	FILE *fp = fopen(path, "r");
@@ -253,7 +283,7 @@ static int
 add_template(struct cfgdoc *c, const char *dir, const char *name, char **cause)
 {
 	char *text = NULL;
-	int rc = read_template(dir, name, &text, cause);
+	int rc = cfgdoc_template_read(dir, name, &text, cause);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;

@@ -20,6 +20,7 @@
 #include "exchange/toml.h"
 #include "model/devconfig.h"
 #include "store/cfgrestore.h"
+#include "store/cfgstore.h"
 #include "util/xmalloc.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)
@@ -50,6 +51,7 @@ struct import_doc {
 	size_t nset, nsec, ngf;
 	char **gf_keys; /* CFGDOC_GROUP_PREFIX "NAME" of the group fields */
 	const char *subset; /* "group": the file holds one group's members only */
+	int secrets; /* the file has a secrets section (written with --include-secrets) */
 	struct imp_group *groups;
 	size_t ngroups;
 	struct imp_config *configs;
@@ -557,6 +559,7 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 	if (g != NULL && (!plain_string(g) || !cfgdoc_group_name_ok(g->str)))
 		return bad(c, g, "group", "expected a group name");
 	doc->subset = g != NULL ? g->str : NULL;
+	doc->secrets = toml_get(root, "secrets") != NULL;
 	if (groups(c, toml_get(root, "groups"), doc) != 0 ||
 	    templates(c, toml_get(root, "templates"), doc) != 0)
 		return -1;
@@ -610,6 +613,14 @@ count_removed_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
+static void
+wipe_free(char *text)
+{
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
+	free(text);
+}
+
 /* Templates are files: staged (written, fsync'd) before the commit, renamed after it. */
 struct staged {
 	const struct import_doc *doc;
@@ -659,13 +670,76 @@ stage_cb(void *arg, char **cause)
 	st->path = xcalloc(doc->ntmpls, sizeof *st->path);
 	for (size_t i = 0; i < doc->ntmpls; i++) {
 		const struct imp_template *t = &doc->tmpls[i];
+		char *stored = NULL, *kept = NULL;
+		const char *body = t->body;
+		int rc = 0;
 
 		st->path[i] = xasprintf("%s/%s.tmpl", st->dir, t->name);
-		if (export_stage_file(
-		        st->path[i], t->body, strlen(t->body), 0600, &st->tmp[i], cause) != 0)
+		if (!doc->secrets &&
+		    (rc = cfgdoc_template_read(st->dir, t->name, &stored, cause)) < 0)
+			return -1;
+		if (rc == 0 && (kept = cfgdoc_keep_secrets(t->body, stored)) != NULL)
+			body = kept;
+		rc = export_stage_file(st->path[i], body, strlen(body), 0600, &st->tmp[i], cause);
+		wipe_free(stored);
+		wipe_free(kept);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The texts a restore writes: the file's, except that a file written without secrets keeps the
+ * secret lines of what is stored (as passwords stay without a secrets section).
+ */
+struct texts {
+	const char **values; /* settings: the file's, group fields perhaps with kept lines */
+	const char **desired; /* per config */
+	char **owned;
+	size_t nowned;
+};
+
+/* incoming, or incoming with stored's secret lines (owned by t); frees stored. */
+static const char *
+keep_stored(struct texts *t, const char *incoming, char *stored)
+{
+	char *kept = cfgdoc_keep_secrets(incoming, stored);
+
+	wipe_free(stored);
+	if (kept == NULL)
+		return incoming;
+	t->owned = xreallocarray(t->owned, t->nowned + 1, sizeof *t->owned);
+	return t->owned[t->nowned++] = kept;
+}
+
+static void
+texts_init(struct texts *t, struct store *s, const struct import_doc *doc)
+{
+	size_t nv = doc->nset + doc->nsec + doc->ngf;
+
+	memset(t, 0, sizeof *t);
+	t->values = xcalloc(nv ? nv : 1, sizeof *t->values);
+	memcpy(t->values, doc->values, nv * sizeof *t->values);
+	t->desired = xcalloc(doc->nconfigs ? doc->nconfigs : 1, sizeof *t->desired);
+	for (size_t i = 0; i < doc->nconfigs; i++) {
+		t->desired[i] = doc->configs[i].desired;
+		if (!doc->secrets && t->desired[i] != NULL)
+			t->desired[i] = keep_stored(
+			    t, t->desired[i], cfgstore_desired_get(s, doc->configs[i].mac));
+	}
+	for (size_t i = doc->nset + doc->nsec; !doc->secrets && i < nv; i++)
+		t->values[i] = keep_stored(t, t->values[i], store_setting_get(s, doc->keys[i]));
+}
+
+static void
+texts_done(struct texts *t)
+{
+	for (size_t i = 0; i < t->nowned; i++)
+		wipe_free(t->owned[i]);
+	free(t->owned);
+	free(t->values);
+	free(t->desired);
 }
 
 /* After the commit: every staged template onto its name. */
@@ -692,7 +766,7 @@ staged_commit(struct staged *st, char **cause)
 }
 
 static struct cfgrestore *
-plan(const struct import_doc *doc, int replace, int64_t now_ms)
+plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *const *desired)
 {
 	struct cfgrestore *r = cfgrestore_new(replace);
 
@@ -702,8 +776,8 @@ plan(const struct import_doc *doc, int replace, int64_t now_ms)
 	for (size_t i = 0; i < doc->nconfigs; i++) {
 		const struct imp_config *cf = &doc->configs[i];
 
-		if (cf->desired != NULL)
-			cfgrestore_desired(r, cf->mac, cf->desired);
+		if (desired[i] != NULL)
+			cfgrestore_desired(r, cf->mac, desired[i]);
 		if (cf->has_actual)
 			cfgrestore_snapshot(r, cf->mac, cf->has_ts ? cf->ts_ms : now_ms, cf->gen,
 			    cf->has_rev, cf->rev, cf->reason, cf->body);
@@ -734,6 +808,7 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 	struct store_import im = {0};
 	struct staged st = {doc, NULL, NULL, NULL};
 	struct cfgrestore *r;
+	struct texts t;
 	void *arg[2] = {(void *)doc, &res->removed};
 	int rc;
 
@@ -769,11 +844,12 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		free(st.dir);
 		return 0;
 	}
-	r = plan(doc, replace, (int64_t)time(NULL) * 1000);
+	texts_init(&t, s, doc);
+	r = plan(doc, replace, (int64_t)time(NULL) * 1000, t.desired);
 	im.devices = doc->devs;
 	im.ndevices = doc->n;
 	im.keys = doc->keys;
-	im.values = doc->values;
+	im.values = t.values;
 	im.nsettings = doc->nset + doc->nsec + doc->ngf;
 	im.replace = replace;
 	im.keep_prefix = doc->nsec > 0 ? NULL : EXPORT_SECRET_PREFIX;
@@ -785,6 +861,7 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		rc = staged_commit(&st, cause);
 	staged_done(&st, rc != 0);
 	cfgrestore_free(r);
+	texts_done(&t);
 	return rc;
 }
 

@@ -55,6 +55,14 @@ for f in json toml; do
 		fail "$N: $f secrets left out"
 done
 
+# A file without secrets keeps the secret lines of what is stored (templates, desired, group)
+sqlite3 "$T_TMP/rt-toml.db" "UPDATE settings SET value = value || 'mqtt.pass = grpsecret' || char(10) WHERE key = 'config-group:office'"
+XDG_CONFIG_HOME="$T_TMP/rt-toml" tui "$T_TMP/rt-toml.db" --import "$T_TMP/s.toml" --replace >"$T_TMP/out" 2>&1
+grep -q '^mqtt.pass = hunter2$' "$T_TMP/rt-toml/shelly-tui/templates/base.tmpl" &&
+	sqlite3 "$T_TMP/rt-toml.db" "SELECT body FROM config_desired WHERE mac = 'aabbccddee01'" | grep -q '^wifi.sta.pass = topsecret$' &&
+	sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'" | grep -q '^mqtt.pass = grpsecret$' &&
+	pass "$N: a file without secrets keeps the stored secret lines" || fail "$N: secret lines kept" "$(cat "$T_TMP/out")"
+
 # Importing twice (merge) adds a snapshot once; --replace drops groups the file lacks
 XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/rt-json.db" --import "$T_TMP/a.json" >/dev/null
 [ "$(sqlite3 "$T_TMP/rt-json.db" 'SELECT count(*) FROM config_snapshots')" = 2 ] &&
