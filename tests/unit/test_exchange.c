@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "exchange/hostfmt.h"
+#include "exchange/cfgdoc.h"
 #include "exchange/import.h"
 #include "exchange/jsondoc.h"
 
@@ -183,6 +184,32 @@ test_import_config(void **state)
 	    "f: line 5: configs.aabbccddeeff.actual.cfg_rev: expected a number");
 }
 
+/* Secret fields (DCF_SECRET) leave a text on export and come back from the stored one. */
+static void
+test_secret_lines(void **state)
+{
+	const char *text = "# c\nsntp.server = x\n  wifi.sta.pass = \"a b\"\nmqtt.pass=y\n"
+	                   "wifi.sta.ssid = n";
+	char *strip, *kept;
+	int had = 0;
+
+	(void)state;
+	strip = cfgdoc_strip_secrets(text, &had);
+	assert_string_equal(strip, "# c\nsntp.server = x\nwifi.sta.ssid = n");
+	assert_int_equal(had, 1);
+	kept = cfgdoc_keep_secrets(strip, text);
+	assert_string_equal(kept, "# c\nsntp.server = x\nwifi.sta.ssid = n\n  wifi.sta.pass = "
+	                          "\"a b\"\nmqtt.pass=y\n");
+	assert_null(cfgdoc_keep_secrets(strip, "sntp.server = z\n"));
+	assert_null(cfgdoc_keep_secrets(strip, NULL));
+	free(strip);
+	free(kept);
+	strip = cfgdoc_strip_secrets("sys.name = a\n", &had);
+	assert_string_equal(strip, "sys.name = a\n");
+	assert_int_equal(had, 0);
+	free(strip);
+}
+
 int
 main(void)
 {
@@ -191,6 +218,7 @@ main(void)
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_config),
+	    cmocka_unit_test(test_secret_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
