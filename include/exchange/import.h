@@ -36,8 +36,8 @@ void import_doc_free(struct import_doc *doc);
  * merge (replace 0) adds and updates devices and sets settings; replace also removes devices and
  * settings the file does not hold (stored passwords stay unless the file has a secrets section).
  * Configuration joins the same transaction: groups (template, own fields, members), desired
- * configurations, snapshots (store/cfgrestore.h; replace first drops every group and desired
- * configuration). Templates are files: each is written to a temporary file and fsync'd before
+ * configurations, snapshots (store/cfgrestore.h; replace with a version 2 file first drops every
+ * group and desired configuration). Templates are files: each is written to a temporary file and fsync'd before
  * the commit (a failure rolls the database back and removes them), then renamed onto its name
  * once the database has committed. A file without a secrets section keeps the secret lines of
  * the stored templates, desired configurations and group fields. A file holding one group

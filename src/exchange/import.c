@@ -52,6 +52,7 @@ struct import_doc {
 	char **gf_keys; /* CFGDOC_GROUP_PREFIX "NAME" of the group fields */
 	const char *subset; /* "group": the file holds one group's members only */
 	int secrets; /* the file has a secrets section (written with --include-secrets) */
+	int has_config; /* format version 2 or later: the file could hold configuration */
 	struct imp_group *groups;
 	size_t ngroups;
 	struct imp_config *configs;
@@ -560,6 +561,7 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 		return bad(c, g, "group", "expected a group name");
 	doc->subset = g != NULL ? g->str : NULL;
 	doc->secrets = toml_get(root, "secrets") != NULL;
+	doc->has_config = toml_get(root, "format_version")->i >= 2;
 	if (groups(c, toml_get(root, "groups"), doc) != 0 ||
 	    templates(c, toml_get(root, "templates"), doc) != 0)
 		return -1;
@@ -768,7 +770,8 @@ staged_commit(struct staged *st, char **cause)
 static struct cfgrestore *
 plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *const *desired)
 {
-	struct cfgrestore *r = cfgrestore_new(replace);
+	/* a version 1 file cannot hold configuration, so replacing keeps what is stored */
+	struct cfgrestore *r = cfgrestore_new(replace && doc->has_config);
 
 	for (size_t i = 0; i < doc->ngroups; i++)
 		cfgrestore_group(r, doc->groups[i].name, doc->groups[i].tmpl,

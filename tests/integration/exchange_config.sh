@@ -78,6 +78,11 @@ jq '.format_version = 1 | del(.groups, .templates, .configs)' "$T_TMP/a.json" >"
 tui "$T_TMP/v1.db" --import "$T_TMP/v1.json" >"$T_TMP/out" 2>&1 &&
 	[ "$(sqlite3 "$T_TMP/v1.db" 'SELECT count(*) FROM devices')" = "$(sqlite3 "$DB" 'SELECT count(*) FROM devices')" ] &&
 	pass "$N: a version 1 file imports" || fail "$N: version 1" "$(cat "$T_TMP/out")"
+cp "$DB" "$T_TMP/v1r.db"
+tui "$T_TMP/v1r.db" --import "$T_TMP/v1.json" --replace >/dev/null 2>&1 &&
+	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_groups')" = 3 ] &&
+	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_desired')" = 2 ] &&
+	pass "$N: --replace with a version 1 file keeps the stored configuration" || fail "$N: v1 replace"
 
 # --export --group G (and @G): only G's members, in every format
 for f in json toml csv hosts dhcp-isc dnsmasq kea; do
