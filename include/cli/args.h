@@ -37,6 +37,8 @@
 	    "Sync DHCP reservations and the device alias to OPNsense; prints each record's action") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(LIST_KEYS, "list-keys", 0, 0, NULL, 1, \
+	    "List the console's actions with their views, default keys and help") \
 	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
 	    "Write the fleet as FORMAT (json toml csv hosts dhcp-isc dnsmasq kea) to stdout or -o") \
 	X(IMPORT, "import", 0, 1, "FILE", 1, \
@@ -103,12 +105,16 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(THEME, "theme", 0, 1, "NAME", 0, \
+	    "Console theme: default, light, mono, high-contrast, or a theme file") \
 	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
 	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
 	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
-	    "--export json or toml with the stored device passwords") \
+	    "--export json or toml with the stored device passwords and secret config fields") \
 	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
 	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(GROUP, "group", 0, 1, "G", 0, \
+	    "--export only the members of group G (also @G), in every format") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
 	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \

@@ -107,7 +107,10 @@
 	X(OPNSENSE_INTERVAL, "opnsense-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \
 	    "Time between two OPNsense syncs in --headless; 0 turns them off") \
 	X(OPNSENSE_TIMEOUT, "opnsense-timeout", OT_DURATION, "15s", 1, 10 * OPT_MIN, NULL, \
-	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)")
+	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
+	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
+	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
+	    "Columns of the console's devices table, in order (comma-separated)")
 /* clang-format on */
 
 enum option_type {

@@ -194,6 +194,7 @@ int store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **c
  * not in the list are removed (with status and history) and settings that are not in the list
  * are deleted, except those whose key starts with keep_prefix (when not NULL).
  */
+struct store_cfg_step;
 struct store_import {
 	const struct store_device *devices;
 	size_t ndevices;
@@ -202,6 +203,12 @@ struct store_import {
 	size_t nsettings;
 	int replace;
 	const char *keep_prefix;
+	/* configuration steps (store/cfgrestore.h), run after the devices and settings */
+	const struct store_cfg_step *cfg;
+	size_t ncfg;
+	/* called last before the commit (may be NULL); -1 with *cause rolls everything back */
+	int (*before_commit)(void *arg, char **cause);
+	void *arg;
 };
 /* Applies im in one transaction (devices as store_device_upsert): all of it or nothing. */
 int store_import(struct store *s, const struct store_import *im, char **cause);
@@ -266,6 +273,11 @@ int store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bu
 int store_backup(struct store *s, const char *path, char **cause);
 /* Checks the database; 0 if sound, else -1 with the problems found in *cause. */
 int store_integrity_check(struct store *s, char **cause);
+/*
+ * A number that changes whenever data was committed, by this or another connection (a reader
+ * polls it to follow a poller's writes without re-reading unchanged data); -1 on error.
+ */
+int64_t store_data_version(struct store *s);
 /* Size of the database in bytes, or -1 on error. */
 int64_t store_db_size_bytes(struct store *s);
 

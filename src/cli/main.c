@@ -14,6 +14,7 @@
 #include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
+#include "tui/tui.h"
 #include "util/datadir.h"
 
 #ifndef SHELLY_TUI_VERSION
@@ -104,14 +105,8 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof modes / sizeof modes[0] && modes[i].mode != app.args.mode; i++)
 		;
-	if (i < sizeof modes / sizeof modes[0])
-		rc = modes[i].run(&app);
-	else {
-		fprintf(stderr,
-		    "shelly-tui: the full-screen console is not built yet; give a mode "
-		    "(try --help)\n");
-		rc = EXIT_USAGE;
-	}
+	/* No mode: the full-screen console. */
+	rc = i < sizeof modes / sizeof modes[0] ? modes[i].run(&app) : tui_run(&app);
 	app_done(&app);
 	return rc;
 }

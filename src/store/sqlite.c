@@ -280,7 +280,8 @@ static const char *const migrations[] = {
 	X(PRUNE_RAW, "DELETE FROM history WHERE mac = ?1 AND ts < ?2")                   \
 	X(PRUNE_BUCKETS, "DELETE FROM history_5m WHERE mac = ?1 AND bucket_ts < ?2")     \
 	X(PAGE_COUNT, "PRAGMA page_count")                                               \
-	X(PAGE_SIZE, "PRAGMA page_size")
+	X(PAGE_SIZE, "PRAGMA page_size")                                                 \
+	X(DATA_VERSION, "PRAGMA data_version")
 
 enum stmt {
 #define X(name, sql) ST_##name,
@@ -1242,6 +1243,14 @@ static const char *const cfg_sql[SCS__COUNT] = {
     [SCS_PENDING_SET] = "UPDATE config_pending SET state = ?1, result = ?2 WHERE id = ?7",
     [SCS_PENDING_SUPERSEDE] = "UPDATE config_pending SET state = 'superseded' "
                               "WHERE mac = ?1 AND state = 'queued'",
+    /* a restored snapshot: added unless the device's latest one has the same body */
+    [SCS_SNAP_RESTORE] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
+                         "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
+                         "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND "
+                         "?3 IS NOT (SELECT body FROM config_snapshots WHERE mac = ?1 "
+                         "ORDER BY id DESC LIMIT 1)",
+    [SCS_GROUP_CLEAR] = "DELETE FROM config_groups",
+    [SCS_DESIRED_CLEAR] = "DELETE FROM config_desired",
 };
 
 /* Runs one step (preparing its statement on first use); rows go to cb. */
@@ -1288,6 +1297,12 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 {
 	struct sq *b = v;
 
+	if (b->batch) /* inside begin..commit (store_import): the caller commits or rolls back */
+		for (size_t i = 0; i < n; i++)
+			if (cfg_step(b, &steps[i], cb, arg, cause) != 0)
+				return -1;
+	if (b->batch)
+		return 0;
 	if (tx_begin(b, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -1619,6 +1634,15 @@ sq_size_bytes(void *v)
 	return pages * size;
 }
 
+/* Other connections' commits move data_version; this connection's own count its changes. */
+static int64_t
+sq_data_version(void *v)
+{
+	struct sq *b = v;
+
+	return pragma_value(b, ST_DATA_VERSION) + (int64_t)sqlite3_total_changes64(b->db);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1651,6 +1675,7 @@ static const struct store_ops sqlite_ops = {
 	.backup = sq_backup,
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,
+	.data_version = sq_data_version,
 };
 
 const struct store_ops *
