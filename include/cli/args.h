@@ -33,6 +33,15 @@
 	    "List the device actions of --action with what they need and their help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(AGENT_ENROL, "agent-enrol", 0, 0, NULL, 1, \
+	    "Create a one-time enrolment secret for a shelly-provisioner agent and print it once") \
+	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
+	    "Queue WiFi provisioning of the device AP SSID or MAC (more may follow) for an agent") \
+	X(PROVISION_CSV, "provision-csv", 0, 1, "FILE", 1, \
+	    "Queue provisioning of every 'SSID|MAC[,NAME]' line of the CSV FILE (validated first)") \
+	X(TASKS, "tasks", 0, 0, NULL, 1, "List provisioning tasks with their state and reason") \
+	X(TASK_CANCEL, "task-cancel", 0, 1, "ID", 1, "Cancel a provisioning task that has not ended") \
+	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
@@ -45,7 +54,14 @@
 	X(USER, "user", 'u', 1, "USER", 0, "User name for the device (Gen1; Gen2+ is always admin)") \
 	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
 	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
-	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add") \
+	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add or --provision") \
+	X(NETWORK, "network", 0, 1, "SSID", 0, "WiFi network that --provision puts devices on") \
+	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
+	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
+	X(TEMPLATE, "template", 0, 1, "T", 0, "Template recorded with --provision tasks") \
+	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \
+	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
+	    "Attempts a --provision task gets before it fails (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \

@@ -128,7 +128,8 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	}
 	out->rest = argv + optind;
 	out->nrest = argc - optind;
-	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION) {
+	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION &&
+	    out->mode != CLI_PROVISION) {
 		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
 		return -1;
 	}

@@ -17,6 +17,7 @@
 #include "engine/poller.h"
 #include "server/histogram.h"
 #include "server/httpd.h"
+#include "cli/provision.h"
 #include "server/metrics.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct loop_timer *turn_timer;	/* proves the loop turns, for /healthz */
 	struct cfgsync *cfgsync;	/* registering new `device` lines after SIGHUP */
 	struct scan_targets *targets;	/* the configured discover-ranges */
+	struct provision_serve *prov;	/* agent API and verifier */
 };
 
 static void
@@ -485,6 +487,7 @@ daemon_done(struct daemon *dm)
 	if (dm->poller != NULL)
 		poller_stop(dm->poller);
 	httpd_free(dm->httpd);
+	provision_serve_free(dm->prov);
 	autodiscover_free(dm->ad);
 	scan_targets_free(dm->targets);
 	cfgsync_free(dm->cfgsync);
@@ -622,6 +625,7 @@ cli_headless(struct app *app)
 	httpd_route(dm.httpd, "GET", "/metrics", metrics_handler, &dm);
 	httpd_route(dm.httpd, "GET", "/healthz", healthz_handler, &dm);
 	httpd_route(dm.httpd, "GET", "/readyz", readyz_handler, &dm);
+	dm.prov = provision_serve_new(app, dm.httpd);
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
 	loop_signal(app->loop, SIGHUP, signal_cb, &dm);

@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/config.h"
+#include "cli/provision.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -59,6 +60,22 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
+		break;
+	case CLI_AGENT_ENROL:
+		rc = cli_agent_enrol(&app);
+		break;
+	case CLI_PROVISION:
+	case CLI_PROVISION_CSV:
+		rc = cli_provision(&app);
+		break;
+	case CLI_TASKS:
+		rc = cli_tasks(&app);
+		break;
+	case CLI_TASK_CANCEL:
+		rc = cli_task_cancel(&app);
+		break;
+	case CLI_AGENTS:
+		rc = cli_agents(&app);
 		break;
 	default:
 		fprintf(stderr,
