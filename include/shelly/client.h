@@ -72,4 +72,12 @@ uint64_t shelly_config(struct http *http, const struct shelly_target *t, shelly_
 uint64_t shelly_action(struct http *http, const struct shelly_target *t, const struct action *a,
     shelly_cb cb, void *arg);
 
+/*
+ * One request that no typed operation covers (provisioning: /settings/sta, WiFi.SetConfig):
+ * method "GET" or "POST", path with query, body or NULL. The reply carries the raw body; a
+ * Gen2+ error object becomes HTTP_RPC_ERROR. Credentials are sent as for shelly_status.
+ */
+uint64_t shelly_call(struct http *http, const struct shelly_target *t, const char *method,
+    const char *path, const char *body, shelly_cb cb, void *arg);
+
 #endif

@@ -61,29 +61,16 @@ random_hex(size_t nbytes, char **cause)
 }
 
 /* 1 when s has min..max bytes, all printable ASCII. */
-static int
-printable(const char *s, size_t min, size_t max)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n < min || n > max)
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
 int
 taskq_ssid_ok(const char *s)
 {
-	return printable(s, 1, TASKQ_SSID_MAX);
+	return str_ascii_printable(s, 1, TASKQ_SSID_MAX);
 }
 
 int
 taskq_key_ok(const char *s)
 {
-	return printable(s, TASKQ_KEY_MIN, TASKQ_KEY_MAX);
+	return str_ascii_printable(s, TASKQ_KEY_MIN, TASKQ_KEY_MAX);
 }
 
 int

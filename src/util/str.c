@@ -593,3 +593,16 @@ str_parse_size(const char *s, uint64_t *bytes)
 	}
 	return -1;
 }
+
+int
+str_ascii_printable(const char *s, size_t min, size_t max)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n < min || n > max)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
