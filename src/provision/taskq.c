@@ -90,8 +90,8 @@ taskq_ssid_is_shelly(const char *ssid)
 	for (const char *p = dash + 1; *p != '\0'; p++)
 		if (!isxdigit((unsigned char)*p))
 			return 0;
-	for (const char *p = ssid + 6; p < dash; p++)
-		if (!isalnum((unsigned char)*p))
+	for (const char *p = ssid + 6; p < dash; p++) /* "shellyplug-s-..." */
+		if (!isalnum((unsigned char)*p) && *p != '-')
 			return 0;
 	return 1;
 }

@@ -534,6 +534,8 @@ gen1_handle(struct dev *d, struct sim_req *req, struct reply *rep)
 	} else if (!strcmp(p, "/settings")) {
 		apply_setters(d, req, NULL, 0);
 		finish(d, rep, 200, render_settings(d));
+	} else if (!strcmp(p, "/settings/sta")) {
+		apmode_gen1_sta(d, req, rep);
 	} else if (!strcmp(p, "/settings/login")) {
 		do_login(d, req, rep);
 	} else if ((idx = path_index(p, "settings/relay")) >= 0) {

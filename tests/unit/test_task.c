@@ -96,6 +96,7 @@ test_ssids(void **state)
 	assert_true(taskq_ssid_is_shelly("shelly1pm-A1B2C3"));
 	assert_true(taskq_ssid_is_shelly("ShellyPro2PM-EC62608C9C00"));
 	assert_true(taskq_ssid_is_shelly("ShellyPlugUS-C049EF8C480C"));
+	assert_true(taskq_ssid_is_shelly("shellyplug-s-4022D8000068"));
 	assert_false(taskq_ssid_is_shelly("home"));
 	assert_false(taskq_ssid_is_shelly("shelly-A1B2C3"));
 	assert_false(taskq_ssid_is_shelly("shelly1pm-A1B2"));
