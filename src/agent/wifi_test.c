@@ -6,6 +6,7 @@
  */
 #include "agent/wifi.h"
 
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #include <dirent.h>
@@ -88,7 +89,7 @@ test_scan(void *b, struct wifi_ap **aps, size_t *n, char **cause)
 		if (e->d_name[0] == '.' || strlen(e->d_name) > 32)
 			continue;
 		*aps = xreallocarray(*aps, *n + 1, sizeof **aps);
-		snprintf((*aps)[*n].ssid, sizeof(*aps)[*n].ssid, "%s", e->d_name);
+		str_copy((*aps)[*n].ssid, sizeof (*aps)[*n].ssid, e->d_name);
 		(*aps)[(*n)++].signal = 70;
 	}
 	closedir(d);

@@ -216,3 +216,7 @@ done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
 	pass "the WiFi key is in no log, output, /metrics or the database" ||
 	fail "the WiFi key is in no log, output, /metrics or the database" "found in:$leaks"
+for p in $SIMS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; SIMS=""
+san=$(grep -l -e 'AddressSanitizer' -e 'runtime error' -e 'LeakSanitizer' "$T_TMP"/*.log "$W"/*/agent.log 2>/dev/null)
+[ -z "$san" ] && pass "no sanitizer report from manager, agents or devices" ||
+	fail "no sanitizer report from manager, agents or devices" "$san"
