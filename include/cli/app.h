@@ -12,7 +12,7 @@
 #include "cli/args.h"
 #include "net/http.h"
 
-struct config;
+struct conf;
 struct loop;
 struct http;
 struct guard;
@@ -22,7 +22,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct app {
 	struct cli_args args;
-	struct config *cfg;
+	struct conf *cfg;
 	char *config_path;
 	struct loop *loop;
 	struct http *http;
@@ -46,7 +46,7 @@ int app_store_exists(struct app *app);
 int app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause);
 /*
  * The password for --user: --password-file, else SHELLY_TUI_PASSWORD, else a prompt on the
- * tty when there is one (echo off). Returns a malloc'd secret (free with config_secret_free)
+ * tty when there is one (echo off). Returns a malloc'd secret (free with conf_secret_free)
  * or NULL when none is to be had (*cause says why, or NULL when none was asked for).
  */
 char *app_password(struct app *app, int must, char **cause);
@@ -56,13 +56,6 @@ char *app_password(struct app *app, int must, char **cause);
  * includes 224.0.0.251. Returns 1 when allowed, else 0 with *why (static text).
  */
 int app_mdns_allowed(const struct app *app, const char **why);
-/* The TLS mode the command line and configuration ask for. */
-enum http_tls app_tls_mode(const struct app *app);
-/* The CA file for HTTP_TLS_VERIFY (NULL: system default). */
-const char *app_ca_file(const struct app *app);
-/* Per-request timeouts (ms): --timeout, else the configuration. */
-uint32_t app_timeout_ms(const struct app *app);
-uint32_t app_connect_timeout_ms(const struct app *app);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 

@@ -16,7 +16,7 @@ struct devread {
 	struct app *app;
 	struct shelly_target t;
 	char *host;
-	char *password;			/* a secret: config_secret_free */
+	char *password;			/* a secret: conf_secret_free */
 	struct device_ident ident;
 	int have_ident;
 	struct device_status status;

@@ -22,7 +22,7 @@
 
 struct loop;
 struct store;
-struct config;
+struct conf;
 struct poller;
 
 struct poller_opts {
@@ -40,7 +40,7 @@ struct poller_opts {
 };
 
 /* Fills opts from the configuration's option table. */
-void poller_opts_from_config(struct poller_opts *opts, const struct config *cfg);
+void poller_opts_from_config(struct poller_opts *opts, const struct conf *cfg);
 
 /* Per-reading series kept for /metrics: X(ID, metric name, Prometheus type, help). */
 #define POLLER_SAMPLES(X) \
@@ -126,7 +126,7 @@ void poller_set_opts(struct poller *p, const struct poller_opts *opts);
  * devices no longer registered are dropped, new ones added, changed addresses taken.
  * Returns 0, or -1 with *cause. cfg may be NULL.
  */
-int poller_load(struct poller *p, const struct config *cfg, char **cause);
+int poller_load(struct poller *p, const struct conf *cfg, char **cause);
 /* Starts polling every device on its schedule (the first polls spread over one interval). */
 void poller_start(struct poller *p);
 /* Stops scheduling; polls in flight are cancelled. */

@@ -66,7 +66,7 @@ int metrics_sample(struct metrics_writer *w, const struct metrics_label *labels,
  */
 int metrics_histogram_buckets(struct metrics_writer *w, const struct metrics_label *labels,
     size_t nlabels, const double *bounds, const uint64_t *counts, size_t nbounds, double sum);
-/* Writes h (server/histogram.h) as one series; see metrics_histogram_buckets. */
+/* Writes h (util/histogram.h) as one series; see metrics_histogram_buckets. */
 int metrics_histogram(struct metrics_writer *w, const struct metrics_label *labels,
     size_t nlabels, const struct histogram *h);
 

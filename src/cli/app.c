@@ -10,7 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/log.h"
@@ -22,6 +22,37 @@ static int
 guard_allow_cb(const char *host, void *arg)
 {
 	return guard_allows(arg, host);
+}
+
+/*
+ * Command-line options that set configuration options (--insecure, --ca-file, --timeout) go
+ * into the configuration as overrides, so every request target is built from one place
+ * (conf_target) and a reload keeps them. Returns 0, or -1 (message printed).
+ */
+static int
+apply_overrides(struct app *app)
+{
+	char *cause = NULL, ms[32];
+	int rc = 0;
+
+	if (app->args.set[CLI_INSECURE])
+		rc |= conf_override(app->cfg, "tls-mode", "insecure", &cause);
+	if (rc == 0 && app->args.set[CLI_CA_FILE]) {
+		rc |= conf_override(app->cfg, "tls-mode", "ca", &cause);
+		if (rc == 0)
+			rc |= conf_override(app->cfg, "tls-ca-file", app->args.val[CLI_CA_FILE],
+			    &cause);
+	}
+	if (rc == 0 && app->args.timeout_s > 0) {
+		snprintf(ms, sizeof ms, "%lums", (unsigned long)(app->args.timeout_s * 1000 + 0.5));
+		rc |= conf_override(app->cfg, "request-timeout", ms, &cause);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -36,19 +67,21 @@ app_init(struct app *app, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	app->cfg = config_new();
+	app->cfg = conf_new();
 	if (app->args.set[CLI_CONFIG])
 		app->config_path = xstrdup(app->args.val[CLI_CONFIG]);
 	else
-		app->config_path = config_default_path();
+		app->config_path = conf_default_path();
 	if (app->config_path != NULL &&
 	    (app->args.set[CLI_CONFIG] || access(app->config_path, F_OK) == 0) &&
-	    config_load(app->cfg, app->config_path, &cause) != 0) {
+	    conf_load(app->cfg, app->config_path, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
 		free(cause);
 		return EXIT_USAGE;
 	}
-	if (log_level_parse(config_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
+	if (apply_overrides(app) != 0)
+		return EXIT_USAGE;
+	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
 		log_set_level(level);
 	if (app->args.set[CLI_VERBOSE])
 		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
@@ -70,7 +103,7 @@ app_init(struct app *app, int argc, char **argv)
 	app->loop = loop_new();
 	app->http = http_new(app->loop);
 	http_set_allow(app->http, guard_allow_cb, app->guard);
-	http_set_max_inflight(app->http, (int)config_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
 	return EXIT_OK;
 }
 
@@ -81,7 +114,7 @@ app_done(struct app *app)
 	store_free(app->store);
 	loop_free(app->loop);
 	guard_free(app->guard);
-	config_free(app->cfg);
+	conf_free(app->cfg);
 	free(app->config_path);
 	free(app->db_path);
 	if (app->loop != NULL)
@@ -94,7 +127,7 @@ static int
 db_path(struct app *app)
 {
 	char *cause = NULL;
-	const char *cfg_db = config_get_str(app->cfg, OPT_DB);
+	const char *cfg_db = conf_get_str(app->cfg, OPT_DB);
 
 	if (app->db_path != NULL)
 		return 0;
@@ -236,7 +269,7 @@ app_password(struct app *app, int must, char **cause)
 	*cause = NULL;
 	if (app->args.set[CLI_PASSWORD_FILE]) {
 		char *ref = xasprintf("file:%s", app->args.val[CLI_PASSWORD_FILE]);
-		s = config_read_secret(ref, cause);
+		s = conf_read_secret(ref, cause);
 		free(ref);
 		return s;
 	}
@@ -257,51 +290,6 @@ app_mdns_allowed(const struct app *app, const char **why)
 		return 1;
 	*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251";
 	return 0;
-}
-
-enum http_tls
-app_tls_mode(const struct app *app)
-{
-	if (app->args.set[CLI_INSECURE])
-		return HTTP_TLS_INSECURE;
-	if (app->args.set[CLI_CA_FILE])
-		return HTTP_TLS_VERIFY;
-	switch (config_get_enum(app->cfg, OPT_TLS_MODE)) {
-	case 1:
-		return HTTP_TLS_VERIFY;
-	case 2:
-		return HTTP_TLS_INSECURE;
-	default:
-		return HTTP_TLS_PIN;
-	}
-}
-
-const char *
-app_ca_file(const struct app *app)
-{
-	const char *f;
-
-	if (app->args.set[CLI_CA_FILE])
-		return app->args.val[CLI_CA_FILE];
-	f = config_get_str(app->cfg, OPT_TLS_CA_FILE);
-	return f && f[0] ? f : NULL;
-}
-
-uint32_t
-app_timeout_ms(const struct app *app)
-{
-	if (app->args.timeout_s > 0)
-		return (uint32_t)(app->args.timeout_s * 1000 + 0.5);
-	return (uint32_t)config_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
-}
-
-uint32_t
-app_connect_timeout_ms(const struct app *app)
-{
-	uint32_t c = (uint32_t)config_get_ms(app->cfg, OPT_CONNECT_TIMEOUT);
-	uint32_t t = app_timeout_ms(app);
-
-	return c < t ? c : t;
 }
 
 int

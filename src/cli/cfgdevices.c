@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "discovery/discover.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -27,7 +27,7 @@ struct cfgsync {
 
 /* Gives the registered device at host:port the configured name. Returns 1 if it exists. */
 static int
-name_device(struct app *app, const struct config_device *cd)
+name_device(struct app *app, const struct conf_device *cd)
 {
 	struct store_device *sd = store_device_find_host(app->store, cd->host, (uint16_t)cd->port);
 	char *cause = NULL;
@@ -63,7 +63,7 @@ finish_cb(void *arg)
 	struct cfgsync *cs = arg;
 	struct app *app = cs->app;
 	size_t n;
-	const struct config_device *cd = config_devices(app->cfg, &n);
+	const struct conf_device *cd = conf_devices(app->cfg, &n);
 	char *cause = NULL;
 
 	if (discover_commit(cs->d, app->store, loop_wall_ms(), NULL, &cause) != 0) {
@@ -85,7 +85,7 @@ struct cfgsync *
 cfgsync_start(struct app *app, void (*done)(void *), void *arg)
 {
 	size_t n, missing = 0;
-	const struct config_device *cd = config_devices(app->cfg, &n);
+	const struct conf_device *cd = conf_devices(app->cfg, &n);
 	struct discover_opts o;
 	struct discover_cbs cbs;
 	struct cfgsync *cs;
@@ -102,7 +102,7 @@ cfgsync_start(struct app *app, void (*done)(void *), void *arg)
 	cs->arg = arg;
 	cs->finish = loop_timer_new(app->loop, finish_cb, cs);
 	memset(&o, 0, sizeof o);
-	o.confirm_timeout_ms = (uint32_t)config_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
+	o.confirm_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.done_cb = discover_done_cb;
 	cbs.arg = cs;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "util/guard.h"
 #include "util/xmalloc.h"
 
@@ -128,11 +128,7 @@ devread_init(struct devread *dr, struct app *app, const char *what, const char *
 	}
 	dr->t.host = dr->host;
 	dr->t.https = app->args.set[CLI_HTTPS] > 0;
-	dr->t.tls = app_tls_mode(app);
-	dr->t.ca_file = app_ca_file(app);
-	dr->t.timeout_ms = app_timeout_ms(app);
-	dr->t.connect_timeout_ms = app_connect_timeout_ms(app);
-	dr->t.max_body = (size_t)config_get_size(app->cfg, OPT_RESPONSE_MAX);
+	conf_target(app->cfg, &dr->t);
 	dr->t.lane_limit = 1;
 	return EXIT_OK;
 }
@@ -148,7 +144,7 @@ void
 devread_done(struct devread *dr)
 {
 	device_status_done(&dr->status);
-	config_secret_free(dr->password);
+	conf_secret_free(dr->password);
 	free(dr->error);
 	free(dr->pin);
 	free(dr->host);

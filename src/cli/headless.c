@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/poller.h"
-#include "server/histogram.h"
+#include "util/histogram.h"
 #include "server/httpd.h"
 #include "cli/provision.h"
 #include "server/metrics.h"
@@ -67,17 +67,17 @@ ad_creds_cb(const char *mac, const char *id, void *arg)
 {
 	struct daemon *dm = arg;
 
-	return config_find_credentials(dm->app->cfg, mac, id, NULL) != NULL;
+	return conf_find_credentials(dm->app->cfg, mac, id, NULL) != NULL;
 }
 
 /* (Re)starts discovery from the configuration: ranges every discover-interval, mDNS always. */
 static void
 discovery_start(struct daemon *dm)
 {
-	const struct config *cfg = dm->app->cfg;
+	const struct conf *cfg = dm->app->cfg;
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = { ad_changed_cb, ad_creds_cb, dm };
-	const struct config_range *r;
+	const struct conf_range *r;
 	const char *why = NULL;
 	char *cause = NULL;
 	size_t n;
@@ -86,7 +86,7 @@ discovery_start(struct daemon *dm)
 	dm->ad = NULL;
 	scan_targets_free(dm->targets);
 	dm->targets = scan_targets_new();
-	r = config_ranges(cfg, &n);
+	r = conf_ranges(cfg, &n);
 	for (size_t i = 0; i < n; i++)
 		if (scan_targets_add_cidr(dm->targets, &r[i].target, r[i].text, &cause) != 0) {
 			log_warn("%s: %s", r[i].where, cause);
@@ -101,17 +101,17 @@ discovery_start(struct daemon *dm)
 		dm->targets = scan_targets_new();
 	}
 	memset(&o, 0, sizeof o);
-	o.interval_ms = config_get_ms(cfg, OPT_DISCOVER_INTERVAL);
-	o.mdns = config_get_bool(cfg, OPT_DISCOVER_MDNS);
+	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
+	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);
 	if (o.mdns && !app_mdns_allowed(dm->app, &why)) {
 		log_info("%s", why);
 		o.mdns = 0;
 	}
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
 	o.mdns_retry_ms = o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
-	o.timeout_ms = (uint32_t)config_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
-	o.concurrency = (int)config_get_int(cfg, OPT_SCAN_CONCURRENCY);
-	o.port = (uint16_t)config_get_int(cfg, OPT_DISCOVER_PORT);
+	o.timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
+	o.concurrency = (int)conf_get_int(cfg, OPT_SCAN_CONCURRENCY);
+	o.port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
 	o.targets = scan_targets_len(dm->targets) > 0 ? dm->targets : NULL;
 	o.guard = dm->app->guard;
 	if (!o.mdns && (o.interval_ms == 0 || o.targets == NULL))
@@ -163,18 +163,18 @@ static void
 prune_cb(void *arg)
 {
 	struct daemon *dm = arg;
-	const struct config *cfg = dm->app->cfg;
+	const struct conf *cfg = dm->app->cfg;
 	char *cause = NULL;
 
 	if (dm->leader && store_prune(dm->app->store, loop_wall_ms(),
-	    (int64_t)config_get_ms(cfg, OPT_HISTORY_RAW_RETENTION),
-	    (int64_t)config_get_ms(cfg, OPT_HISTORY_BUCKET),
-	    (int64_t)config_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
+	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_RAW_RETENTION),
+	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_BUCKET),
+	    (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
 		log_warn("history pruning failed: %s", cause);
 		free(cause);
 	}
 	/* Buckets are the granularity of pruning: once per bucket is enough. */
-	loop_timer_arm(dm->prune_timer, config_get_ms(cfg, OPT_HISTORY_BUCKET));
+	loop_timer_arm(dm->prune_timer, conf_get_ms(cfg, OPT_HISTORY_BUCKET));
 }
 
 static void
@@ -449,16 +449,16 @@ signal_cb(int sig, void *arg)
 	char *cause = NULL;
 
 	if (sig == SIGHUP) {
-		struct config *cfg = config_new();
+		struct conf *cfg = conf_new();
 		struct poller_opts po;
 		if (dm->app->config_path != NULL &&
-		    config_load(cfg, dm->app->config_path, &cause) != 0) {
+		    conf_load(cfg, dm->app->config_path, &cause) != 0) {
 			log_error("SIGHUP: configuration not reloaded: %s", cause);
 			free(cause);
-			config_free(cfg);
+			conf_free(cfg);
 			return;
 		}
-		config_free(dm->app->cfg);
+		conf_free(dm->app->cfg);
 		dm->app->cfg = cfg;
 		/* New `device` lines are registered in the background, then the poller reloads. */
 		cfgsync_free(dm->cfgsync);
@@ -536,9 +536,9 @@ daemon_setup(struct app *app, struct daemon *dm)
 		free(cause);
 		return -1;
 	}
-	dm->flush_ms = config_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
-	dm->lease_hb_ms = config_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
-	dm->lease_timeout_ms = config_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
+	dm->flush_ms = conf_get_ms(app->cfg, OPT_FLUSH_INTERVAL);
+	dm->lease_hb_ms = conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT);
+	dm->lease_timeout_ms = conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT);
 	dm->flush_timer = loop_timer_new(app->loop, flush_cb, dm);
 	loop_timer_arm(dm->flush_timer, dm->flush_ms);
 	return 0;
@@ -614,7 +614,7 @@ cli_headless(struct app *app)
 	holder_name(dm.holder, sizeof dm.holder, "headless");
 	dm.started_ms = loop_wall_ms();
 	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] :
-	    config_get_str(app->cfg, OPT_LISTEN);
+	    conf_get_str(app->cfg, OPT_LISTEN);
 	dm.httpd = httpd_new(app->loop, listen, &cause);
 	if (dm.httpd == NULL) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
 #include "cli/provision.h"
+#include "conf/conf.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -29,7 +29,7 @@ main(int argc, char **argv)
 		printf("shelly-tui %s\n", SHELLY_TUI_VERSION);
 		break;
 	case CLI_LIST_OPTIONS:
-		config_list_options(stdout);
+		conf_list_options(stdout);
 		break;
 	case CLI_PROBE:
 		rc = cli_probe(&app);

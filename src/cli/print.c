@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/json.h"
+#include "model/object.h"
 #include "util/str.h"
 
 void

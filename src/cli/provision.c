@@ -7,7 +7,7 @@
 #include "cli/provision.h"
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/scan.h"
 #include "engine/verifier.h"
@@ -48,7 +48,7 @@ int
 cli_agent_enrol(struct app *app)
 {
 	char *cause = NULL, *secret, *w;
-	uint64_t ttl = config_get_ms(app->cfg, OPT_ENROL_TTL);
+	uint64_t ttl = conf_get_ms(app->cfg, OPT_ENROL_TTL);
 
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
@@ -114,18 +114,18 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		}
 		p->key_ref = xasprintf("file:%s", abs);
 		free(abs);
-		key = config_read_secret(p->key_ref, cause);
+		key = conf_read_secret(p->key_ref, cause);
 		if (key == NULL)
 			return -1;
 		if (!taskq_key_ok(key)) {
-			config_secret_free(key);
+			conf_secret_free(key);
 			*cause =
 			    xasprintf("--wifi-key-file %s: a WPA key is 8 to 63 printable ASCII "
 			              "characters",
 			        a->val[CLI_WIFI_KEY_FILE]);
 			return -1;
 		}
-		config_secret_free(key);
+		conf_secret_free(key);
 		p->t.key_ref = p->key_ref;
 	}
 	return 0;
@@ -476,7 +476,7 @@ cli_agents(struct app *app)
 static char *
 read_secret_cb(const char *ref, char **cause)
 {
-	return config_read_secret(ref, cause);
+	return conf_read_secret(ref, cause);
 }
 
 static int64_t
@@ -489,16 +489,16 @@ struct provision_serve *
 provision_serve_new(struct app *app, struct httpd *httpd)
 {
 	struct provision_serve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)config_get_ms(app->cfg, OPT_AGENT_LEASE),
-	    read_secret_cb, config_secret_free, now_cb};
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE),
+	    read_secret_cb, conf_secret_free, now_cb};
 	struct verifier_opts vo;
-	const struct config_range *r;
+	const struct conf_range *r;
 	char *cause = NULL;
 	size_t n;
 
 	ps->api = agentapi_new(httpd, app->store, &ao);
 	ps->targets = scan_targets_new();
-	r = config_ranges(app->cfg, &n);
+	r = conf_ranges(app->cfg, &n);
 	for (size_t i = 0; i < n; i++)
 		if (scan_targets_add_cidr(ps->targets, &r[i].target, r[i].text, &cause) != 0) {
 			log_warn("%s: %s", r[i].where, cause);
@@ -506,13 +506,13 @@ provision_serve_new(struct app *app, struct httpd *httpd)
 			cause = NULL;
 		}
 	memset(&vo, 0, sizeof vo);
-	vo.interval_ms = config_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
-	vo.timeout_ms = config_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
+	vo.interval_ms = conf_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
+	vo.timeout_ms = conf_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
 	vo.targets = scan_targets_len(ps->targets) > 0 ? ps->targets : NULL;
 	vo.guard = app->guard;
-	vo.probe_timeout_ms = (uint32_t)config_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
-	vo.concurrency = (int)config_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
-	vo.port = (uint16_t)config_get_int(app->cfg, OPT_DISCOVER_PORT);
+	vo.probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
+	vo.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
+	vo.port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
 	if (vo.targets == NULL)
 		log_info("provisioning: no discover-range configured, devices cannot be verified");
 	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);

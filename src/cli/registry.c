@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/devread.h"
 #include "cli/print.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/json.h"
+#include "model/object.h"
 #include "net/http.h"
 #include "shelly/client.h"
 #include "store/store.h"

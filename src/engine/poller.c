@@ -7,7 +7,8 @@
 #include <string.h>
 
 
-#include "cli/config.h"
+#include "conf/conf.h"
+#include "engine/creds.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -104,27 +105,25 @@ poller_sample_type(enum poller_sample_kind k)
 }
 
 void
-poller_opts_from_config(struct poller_opts *o, const struct config *cfg)
+poller_opts_from_config(struct poller_opts *o, const struct conf *cfg)
 {
-	static const enum http_tls tls_modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY,
-		HTTP_TLS_INSECURE };
-	int tls = config_get_enum(cfg, OPT_TLS_MODE);
+	struct shelly_target t;
 
 	memset(o, 0, sizeof *o);
-	o->interval_gen1_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
-	o->interval_gen2_ms = config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
-	o->connect_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_CONNECT_TIMEOUT);
-	o->request_timeout_ms = (uint32_t)config_get_ms(cfg, OPT_REQUEST_TIMEOUT);
-	o->offline_after = (int)config_get_int(cfg, OPT_OFFLINE_AFTER);
+	memset(&t, 0, sizeof t);
+	conf_target(cfg, &t);
+	o->interval_gen1_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1);
+	o->interval_gen2_ms = conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2);
+	o->connect_timeout_ms = t.connect_timeout_ms;
+	o->request_timeout_ms = t.timeout_ms;
+	o->offline_after = (int)conf_get_int(cfg, OPT_OFFLINE_AFTER);
 	o->breaker_after = o->offline_after * 4;
-	o->backoff_max_ms = config_get_ms(cfg, OPT_BACKOFF_MAX);
+	o->backoff_max_ms = conf_get_ms(cfg, OPT_BACKOFF_MAX);
 	o->verify_interval_ms = 5 * 60 * 1000;
-	o->lanes_gen2 = (int)config_get_int(cfg, OPT_LANES_GEN2);
-	o->max_body = (size_t)config_get_size(cfg, OPT_RESPONSE_MAX);
-	o->tls = tls >= 0 && tls < 3 ? tls_modes[tls] : HTTP_TLS_PIN;
-	o->ca_file = config_get_str(cfg, OPT_TLS_CA_FILE);
-	if (o->ca_file != NULL && o->ca_file[0] == '\0')
-		o->ca_file = NULL;
+	o->lanes_gen2 = t.lane_limit;
+	o->max_body = t.max_body;
+	o->tls = t.tls;
+	o->ca_file = t.ca_file;
 	o->jitter_pct = 10;
 }
 
@@ -207,7 +206,7 @@ pdev_free(struct pdev *d)
 	free(d->scheme);
 	free(d->pin);
 	free(d->user);
-	config_secret_free(d->password);
+	conf_secret_free(d->password);
 	free(d->samples);
 	free(d->last_json);
 	free(d);
@@ -288,53 +287,30 @@ poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg)
 	p->observe_arg = arg;
 }
 
-/* Loads the password a device's credentials point to; NULL when it has none. */
+/* Loads the credentials of a device through the resolver; none when it has none. */
 static void
-load_credentials(struct pdev *d, const struct store_device *sd, const struct config *cfg)
+load_credentials(struct pdev *d, const struct store_device *sd, const struct conf *cfg)
 {
-	const struct config_credentials *cc = NULL;
-	const char *user = NULL, *ref = NULL;
+	struct creds_query q = { sd->mac, sd->id, sd->name, sd->gen, -1, sd };
+	struct creds_found f;
 	char *cause = NULL;
-	char *secret = NULL;
 
-	const struct config_device *cd = NULL;
-
-	if (sd->cred_ref != NULL && sd->cred_ref[0] != '\0') {
-		user = sd->user;
-		ref = sd->cred_ref;
-	} else if (cfg != NULL && sd->name != NULL &&
-	    (cd = config_find_device(cfg, sd->name)) != NULL && cd->secret != NULL) {
-		user = cd->user;
-		ref = cd->secret;
-	} else if (cfg != NULL &&
-	    (cc = config_find_credentials(cfg, sd->mac, sd->id, sd->name)) != NULL) {
-		user = cc->user;
-		ref = cc->secret;
-	}
 	free(d->user);
 	d->user = NULL;
-	config_secret_free(d->password);
+	conf_secret_free(d->password);
 	d->password = NULL;
-	if (ref == NULL)
-		return;
-	if (strncmp(ref, "store:", 6) == 0) {
-		secret = store_setting_get(d->p->store, ref + 6);
-		if (secret == NULL)
-			cause = xstrdup("the stored secret is missing");
-	} else
-		secret = config_read_secret(ref, &cause);
-	if (secret == NULL) {
-		log_warn("%s: credentials not loaded: %s", d->mac, cause ? cause : "?");
+	if (creds_lookup(cfg, d->p->store, &q, &f, &cause) != 0) {
+		log_warn("%s: %s", d->mac, cause);
 		free(cause);
 		return;
 	}
-	d->user = xstrdup(user != NULL && user[0] != '\0' ? user : "admin");
-	d->password = secret;
+	d->user = f.user;
+	d->password = f.password;
 }
 
 struct load_ctx {
 	struct poller *p;
-	const struct config *cfg;
+	const struct conf *cfg;
 };
 
 static int
@@ -397,7 +373,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 }
 
 int
-poller_load(struct poller *p, const struct config *cfg, char **cause)
+poller_load(struct poller *p, const struct conf *cfg, char **cause)
 {
 	struct load_ctx lc = { p, cfg };
 	size_t j = 0;

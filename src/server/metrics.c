@@ -11,7 +11,7 @@
  */
 #include "server/metrics.h"
 
-#include "server/histogram.h"
+#include "util/histogram.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "model/device.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
 #include "store/store.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/gen2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

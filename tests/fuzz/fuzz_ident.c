@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/ident.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

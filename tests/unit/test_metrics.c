@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "server/histogram.h"
+#include "util/histogram.h"
 #include "server/metrics.h"
 #include "util/str.h"
 

@@ -1,5 +1,5 @@
-#ifndef SERVER_HISTOGRAM_H
-#define SERVER_HISTOGRAM_H
+#ifndef UTIL_HISTOGRAM_H
+#define UTIL_HISTOGRAM_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* model/json: the shared device object of the machine output, built from real captures. */
+/* model/object: the shared device object of the machine output, built from real captures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "model/json.h"
+#include "model/object.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
 #include "shelly/ident.h"
@@ -21,7 +21,7 @@
 #define FIX "tests/fixtures/"
 #define EPS 1e-6
 
-/* Key sets of the documented object (model/json.h); the test fails when code and doc drift. */
+/* Key sets of the documented object (model/object.h); the test fails when code and doc drift. */
 static const char *const top_keys[] = {"id", "mac", "gen", "model", "model_name", "app", "fw",
     "fw_version", "profile", "host", "port", "scheme", "name", "auth_en", "sleep_mode", "state",
     "error", "last_seen", "components", "wifi", "eth", "sys", "cloud", "mqtt", NULL};

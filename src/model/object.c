@@ -1,4 +1,4 @@
-#include "model/json.h"
+#include "model/object.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Fixed-bucket histogram of durations in seconds. Buckets are stored per bucket (not
  * cumulative) so observe() touches one counter; the writer accumulates.
  */
-#include "server/histogram.h"
+#include "util/histogram.h"
 
 #include <math.h>
 #include <string.h>

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
+#include "shelly/client.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -25,7 +26,7 @@ setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
 
-	strcpy(f->dir, "/tmp/test_config.XXXXXX");
+	strcpy(f->dir, "/tmp/test_conf.XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	*state = f;
@@ -69,32 +70,32 @@ put(const struct fixture *f, const char *name, const char *text)
 
 /* Loads path into cfg and expects success. */
 static void
-load_ok(struct config *cfg, const char *path)
+load_ok(struct conf *cfg, const char *path)
 {
 	char *cause = NULL;
 
-	if (config_load(cfg, path, &cause) != 0)
-		fail_msg("config_load(%s): %s", path, cause);
+	if (conf_load(cfg, path, &cause) != 0)
+		fail_msg("conf_load(%s): %s", path, cause);
 	assert_null(cause);
 }
 
 /* Loads path, expects failure, returns the cause (caller frees). */
 static char *
-load_bad(struct config *cfg, const char *path)
+load_bad(struct conf *cfg, const char *path)
 {
 	char *cause = NULL;
 
-	assert_int_equal(config_load(cfg, path, &cause), -1);
+	assert_int_equal(conf_load(cfg, path, &cause), -1);
 	assert_non_null(cause);
 	return cause;
 }
 
 /* Loads text from memory as "mem" and returns the errors or NULL. */
 static char *
-load_text(struct config *cfg, const char *text)
+load_text(struct conf *cfg, const char *text)
 {
 	char *cause = NULL;
-	int rc = config_load_buffer(cfg, "mem", text, strlen(text), &cause);
+	int rc = conf_load_buffer(cfg, "mem", text, strlen(text), &cause);
 
 	assert_int_equal(rc, cause != NULL ? -1 : 0);
 	return cause;
@@ -103,33 +104,33 @@ load_text(struct config *cfg, const char *text)
 static void
 test_defaults(void **state)
 {
-	const struct config_option_info *o;
-	struct config *cfg = config_new();
+	const struct conf_option_info *o;
+	struct conf *cfg = conf_new();
 	uint64_t v;
 	char *cause = NULL;
 	int id;
 
 	(void)state;
-	/* every default parses (config_new aborts otherwise), and lies within min/max */
+	/* every default parses (conf_new aborts otherwise), and lies within min/max */
 	for (id = 0; id < OPT__COUNT; id++) {
-		o = config_option_info(id);
-		assert_int_equal(config_option_find(o->name), id);
+		o = conf_option_info(id);
+		assert_int_equal(conf_option_find(o->name), id);
 		assert_non_null(o->help);
 		assert_true(o->help[0] != '\0');
 		switch (o->type) {
 		case OT_DURATION:
-			v = config_get_ms(cfg, id);
+			v = conf_get_ms(cfg, id);
 			break;
 		case OT_INT:
-			v = (uint64_t)config_get_int(cfg, id);
+			v = (uint64_t)conf_get_int(cfg, id);
 			assert_true(o->max <= INT32_MAX);
 			break;
 		case OT_SIZE:
-			v = config_get_size(cfg, id);
+			v = conf_get_size(cfg, id);
 			break;
 		case OT_ENUM:
 			assert_non_null(o->choices);
-			assert_true(config_get_enum(cfg, id) >= 0);
+			assert_true(conf_get_enum(cfg, id) >= 0);
 			continue;
 		default:
 			assert_true(o->min == 0 && o->max == 0);
@@ -139,50 +140,50 @@ test_defaults(void **state)
 			fail_msg("default of %s out of range", o->name);
 		assert_true(o->min <= o->max);
 		/* setting the default explicitly is accepted too */
-		if (config_set(cfg, o->name, o->def, &cause) != 0)
+		if (conf_set(cfg, o->name, o->def, &cause) != 0)
 			fail_msg("%s", cause);
 	}
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 30000);
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 10000);
-	assert_int_equal(config_get_ms(cfg, OPT_CONNECT_TIMEOUT), 2000);
-	assert_int_equal(config_get_ms(cfg, OPT_REQUEST_TIMEOUT), 5000);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 3);
-	assert_int_equal(config_get_ms(cfg, OPT_BACKOFF_MAX), 300000);
-	assert_int_equal(config_get_int(cfg, OPT_MAX_CONCURRENCY), 64);
-	assert_int_equal(config_get_int(cfg, OPT_LANES_GEN2), 2);
-	assert_int_equal(config_option_info(OPT_LANES_GEN2)->max, 3);
-	assert_int_equal(config_get_size(cfg, OPT_RESPONSE_MAX), 1048576);
-	assert_int_equal(config_get_int(cfg, OPT_JSON_MAX_DEPTH), 32);
-	assert_string_equal(config_get_str(cfg, OPT_LISTEN), "127.0.0.1:9464");
-	assert_string_equal(config_get_str(cfg, OPT_DB), "");
-	assert_int_equal(config_get_ms(cfg, OPT_HISTORY_RAW_RETENTION), 48 * 3600000ull);
-	assert_int_equal(config_get_ms(cfg, OPT_HISTORY_RETENTION), 30 * 86400000ull);
-	assert_int_equal(config_get_ms(cfg, OPT_HISTORY_BUCKET), 300000);
-	assert_int_equal(config_get_ms(cfg, OPT_FLUSH_INTERVAL), 1000);
-	assert_int_equal(config_get_ms(cfg, OPT_DISCOVER_INTERVAL), 0);
-	assert_int_equal(config_get_ms(cfg, OPT_DISCOVER_TIMEOUT), 2000);
-	assert_int_equal(config_get_int(cfg, OPT_SCAN_CONCURRENCY), 256);
-	assert_int_equal(config_get_enum(cfg, OPT_TLS_MODE), OPT_TLS_TOFU);
-	assert_string_equal(config_get_str(cfg, OPT_TLS_MODE), "tofu");
-	assert_string_equal(config_get_str(cfg, OPT_TLS_CA_FILE), "");
-	assert_int_equal(config_get_enum(cfg, OPT_LOG_LEVEL), LOG_INFO);
-	assert_int_equal(config_get_ms(cfg, OPT_LEASE_HEARTBEAT), 5000);
-	assert_int_equal(config_get_ms(cfg, OPT_LEASE_TIMEOUT), 20000);
-	assert_true(config_get_bool(cfg, OPT_DISCOVER_MDNS));
-	assert_int_equal(config_option_find("no-such-option"), -1);
-	config_free(cfg);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 30000);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 10000);
+	assert_int_equal(conf_get_ms(cfg, OPT_CONNECT_TIMEOUT), 2000);
+	assert_int_equal(conf_get_ms(cfg, OPT_REQUEST_TIMEOUT), 5000);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 3);
+	assert_int_equal(conf_get_ms(cfg, OPT_BACKOFF_MAX), 300000);
+	assert_int_equal(conf_get_int(cfg, OPT_MAX_CONCURRENCY), 64);
+	assert_int_equal(conf_get_int(cfg, OPT_LANES_GEN2), 2);
+	assert_int_equal(conf_option_info(OPT_LANES_GEN2)->max, 3);
+	assert_int_equal(conf_get_size(cfg, OPT_RESPONSE_MAX), 1048576);
+	assert_int_equal(conf_get_int(cfg, OPT_JSON_MAX_DEPTH), 32);
+	assert_string_equal(conf_get_str(cfg, OPT_LISTEN), "127.0.0.1:9464");
+	assert_string_equal(conf_get_str(cfg, OPT_DB), "");
+	assert_int_equal(conf_get_ms(cfg, OPT_HISTORY_RAW_RETENTION), 48 * 3600000ull);
+	assert_int_equal(conf_get_ms(cfg, OPT_HISTORY_RETENTION), 30 * 86400000ull);
+	assert_int_equal(conf_get_ms(cfg, OPT_HISTORY_BUCKET), 300000);
+	assert_int_equal(conf_get_ms(cfg, OPT_FLUSH_INTERVAL), 1000);
+	assert_int_equal(conf_get_ms(cfg, OPT_DISCOVER_INTERVAL), 0);
+	assert_int_equal(conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT), 2000);
+	assert_int_equal(conf_get_int(cfg, OPT_SCAN_CONCURRENCY), 256);
+	assert_int_equal(conf_get_enum(cfg, OPT_TLS_MODE), OPT_TLS_TOFU);
+	assert_string_equal(conf_get_str(cfg, OPT_TLS_MODE), "tofu");
+	assert_string_equal(conf_get_str(cfg, OPT_TLS_CA_FILE), "");
+	assert_int_equal(conf_get_enum(cfg, OPT_LOG_LEVEL), LOG_INFO);
+	assert_int_equal(conf_get_ms(cfg, OPT_LEASE_HEARTBEAT), 5000);
+	assert_int_equal(conf_get_ms(cfg, OPT_LEASE_TIMEOUT), 20000);
+	assert_true(conf_get_bool(cfg, OPT_DISCOVER_MDNS));
+	assert_int_equal(conf_option_find("no-such-option"), -1);
+	conf_free(cfg);
 }
 
 static void
 test_design_example(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
-	const struct config_range *r;
-	const struct config_credentials *c;
-	const struct config_device *d;
-	const struct config_bind *b;
-	const struct config_color *col;
+	struct conf *cfg = conf_new();
+	const struct conf_range *r;
+	const struct conf_credentials *c;
+	const struct conf_device *d;
+	const struct conf_bind *b;
+	const struct conf_color *col;
 	char *local, *main_path, *text, *want;
 	size_t n;
 
@@ -200,9 +201,9 @@ test_design_example(void **state)
 	main_path = put(f, "config", text);
 	load_ok(cfg, main_path);
 
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 30000);
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 2500); /* local wins */
-	r = config_ranges(cfg, &n);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 30000);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 2500); /* local wins */
+	r = conf_ranges(cfg, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].text, "10.0.20.0/24");
 	assert_int_equal(r[0].target.prefix, 24);
@@ -210,40 +211,40 @@ test_design_example(void **state)
 	want = xasprintf("%s:4", main_path);
 	assert_string_equal(r[0].where, want);
 	free(want);
-	c = config_credentials(cfg, &n);
+	c = conf_credentials(cfg, &n);
 	assert_int_equal(n, 1);
 	assert_null(c[0].device);
 	assert_string_equal(c[0].user, "admin");
 	assert_string_equal(c[0].secret, "file:/etc/shelly-tui/password");
-	d = config_devices(cfg, &n);
+	d = conf_devices(cfg, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(d[0].name, "kitchen");
 	assert_string_equal(d[0].host, "10.0.20.31");
 	assert_int_equal(d[0].port, 80);
 	assert_null(d[0].user);
 	assert_null(d[0].secret);
-	b = config_binds(cfg, &n);
+	b = conf_binds(cfg, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(b[0].view, "devices");
 	assert_string_equal(b[0].key, "t");
 	assert_string_equal(b[0].action, "toggle-output");
-	col = config_colors(cfg, &n);
+	col = conf_colors(cfg, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(col[0].element, "device.offline");
 	assert_int_equal(col[0].fg, 1);
 	assert_int_equal(col[0].bg, -1);
-	assert_int_equal(col[0].attrs, CONFIG_ATTR_BOLD);
+	assert_int_equal(col[0].attrs, CONF_ATTR_BOLD);
 	free(text);
 	free(local);
 	free(main_path);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_syntax(void **state)
 {
-	struct config *cfg = config_new();
-	const struct config_device *d;
+	struct conf *cfg = conf_new();
+	const struct conf_device *d;
 	char *err;
 	size_t n;
 
@@ -262,12 +263,12 @@ test_syntax(void **state)
 	    "set discover-mdns off\n");
 	if (err != NULL)
 		fail_msg("%s", err);
-	assert_string_equal(config_get_str(cfg, OPT_DB), "/var/lib/my shelly/x.db");
-	assert_string_equal(config_get_str(cfg, OPT_TLS_CA_FILE), "/etc/ca dir/\"ca\".pem");
-	assert_int_equal(config_get_enum(cfg, OPT_TLS_MODE), OPT_TLS_CA);
-	assert_string_equal(config_get_str(cfg, OPT_TLS_MODE), "ca");
-	assert_false(config_get_bool(cfg, OPT_DISCOVER_MDNS));
-	d = config_devices(cfg, &n);
+	assert_string_equal(conf_get_str(cfg, OPT_DB), "/var/lib/my shelly/x.db");
+	assert_string_equal(conf_get_str(cfg, OPT_TLS_CA_FILE), "/etc/ca dir/\"ca\".pem");
+	assert_int_equal(conf_get_enum(cfg, OPT_TLS_MODE), OPT_TLS_CA);
+	assert_string_equal(conf_get_str(cfg, OPT_TLS_MODE), "ca");
+	assert_false(conf_get_bool(cfg, OPT_DISCOVER_MDNS));
+	d = conf_devices(cfg, &n);
 	assert_int_equal(n, 5);
 	assert_string_equal(d[0].name, "Living room");
 	assert_int_equal(d[0].port, 8080);
@@ -275,21 +276,21 @@ test_syntax(void **state)
 	assert_string_equal(d[2].name, "its");
 	assert_string_equal(d[3].name, "q\"uote");
 	assert_string_equal(d[4].name, "hash#tag");
-	assert_non_null(config_find_device(cfg, "back door"));
-	assert_null(config_find_device(cfg, "back"));
+	assert_non_null(conf_find_device(cfg, "back door"));
+	assert_null(conf_find_device(cfg, "back"));
 
 	/* an empty quoted word is a word: set db "" clears it */
 	err = load_text(cfg, "set db \"\"\n");
 	assert_null(err);
-	assert_string_equal(config_get_str(cfg, OPT_DB), "");
-	config_free(cfg);
+	assert_string_equal(conf_get_str(cfg, OPT_DB), "");
+	conf_free(cfg);
 }
 
 static void
 test_errors_collected(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *path, *cause, *want;
 
 	path = put(f, "bad",
@@ -328,30 +329,30 @@ test_errors_collected(void **state)
 	    path);
 	assert_string_equal(cause, want);
 	/* the valid lines were applied, the invalid ones left the defaults */
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 7000);
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 10000);
-	assert_int_equal(config_get_int(cfg, OPT_MAX_CONCURRENCY), 12);
-	assert_int_equal(config_get_int(cfg, OPT_LANES_GEN2), 2);
-	assert_non_null(config_find_device(cfg, "y"));
-	assert_null(config_find_device(cfg, "x"));
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 7000);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN2), 10000);
+	assert_int_equal(conf_get_int(cfg, OPT_MAX_CONCURRENCY), 12);
+	assert_int_equal(conf_get_int(cfg, OPT_LANES_GEN2), 2);
+	assert_non_null(conf_find_device(cfg, "y"));
+	assert_null(conf_find_device(cfg, "x"));
 	free(want);
 	free(cause);
 	free(path);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_bad_bytes(void **state)
 {
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *err;
 	static const char nul[] = "set db a\0b\nset db ok\n";
 
 	(void)state;
 	err = NULL;
-	assert_int_equal(config_load_buffer(cfg, "mem", nul, sizeof nul - 1, &err), -1);
+	assert_int_equal(conf_load_buffer(cfg, "mem", nul, sizeof nul - 1, &err), -1);
 	assert_string_equal(err, "mem:1: NUL byte in line");
-	assert_string_equal(config_get_str(cfg, OPT_DB), "ok");
+	assert_string_equal(conf_get_str(cfg, OPT_DB), "ok");
 	free(err);
 	err = load_text(cfg, "set db \"a\x1b[2Jb\"\nset db x\\\n");
 	assert_string_equal(err, "mem:1: control character 0x1b in line\n"
@@ -365,13 +366,13 @@ test_bad_bytes(void **state)
 	err = load_text(cfg, "bind a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7 8\n");
 	assert_string_equal(err, "mem:1: too many words (at most 32)");
 	free(err);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_too_many_errors(void **state)
 {
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *text, *err, *last;
 	size_t i, lines = 0;
 
@@ -388,14 +389,14 @@ test_too_many_errors(void **state)
 	assert_string_equal(last, "mem:101: too many errors, giving up");
 	free(err);
 	free(text);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_source(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *a, *b, *c, *cause, *want, *home, *text;
 	const char *old_home = getenv("HOME");
 
@@ -406,35 +407,35 @@ test_source(void **state)
 	b = put(f, "sub/b", "source c\nset lanes-gen2 3\n");
 	a = put(f, "a", "source sub/b\n");
 	load_ok(cfg, a);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 7);
-	assert_int_equal(config_get_int(cfg, OPT_LANES_GEN2), 3);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 7);
+	assert_int_equal(conf_get_int(cfg, OPT_LANES_GEN2), 3);
 	want = xasprintf("file:%s/sub/pw", f->dir);
-	assert_string_equal(config_find_device(cfg, "c-dev")->secret, want);
-	assert_string_equal(config_find_device(cfg, "c-dev")->user, "admin");
+	assert_string_equal(conf_find_device(cfg, "c-dev")->secret, want);
+	assert_string_equal(conf_find_device(cfg, "c-dev")->user, "admin");
 	free(want);
 	want = xasprintf("%s/sub/c:2", f->dir);
-	assert_string_equal(config_find_device(cfg, "c-dev")->where, want);
+	assert_string_equal(conf_find_device(cfg, "c-dev")->where, want);
 	free(want);
-	config_free(cfg);
+	conf_free(cfg);
 
 	/* ~ is the home directory */
 	setenv("HOME", home, 1);
-	cfg = config_new();
+	cfg = conf_new();
 	text = xstrdup("source ~/c\nset db ~/x.db\n");
 	assert_null(load_text(cfg, text));
 	want = xasprintf("%s/x.db", home);
-	assert_string_equal(config_get_str(cfg, OPT_DB), want);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 7);
+	assert_string_equal(conf_get_str(cfg, OPT_DB), want);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 7);
 	free(want);
 	free(text);
 	if (old_home != NULL)
 		setenv("HOME", old_home, 1);
 	else
 		unsetenv("HOME");
-	config_free(cfg);
+	conf_free(cfg);
 
 	/* missing file: error at the source line, the rest goes on */
-	cfg = config_new();
+	cfg = conf_new();
 	free(a);
 	a = put(f, "a", "source nothere\nset lanes-gen2 1\nsource ~bob/x\nsource /\n");
 	cause = load_bad(cfg, a);
@@ -443,10 +444,10 @@ test_source(void **state)
 			 "%1$s:4: source /: is a directory",
 	    a, f->dir);
 	assert_string_equal(cause, want);
-	assert_int_equal(config_get_int(cfg, OPT_LANES_GEN2), 1);
+	assert_int_equal(conf_get_int(cfg, OPT_LANES_GEN2), 1);
 	free(want);
 	free(cause);
-	config_free(cfg);
+	conf_free(cfg);
 	free(a);
 	free(b);
 	free(c);
@@ -457,7 +458,7 @@ static void
 test_source_cycles(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *a, *b, *self, *cause, *want;
 
 	a = put(f, "a", "set offline-after 2\nsource b\n");
@@ -465,7 +466,7 @@ test_source_cycles(void **state)
 	cause = load_bad(cfg, a);
 	want = xasprintf("%s:1: source %s: cycle (the file is already being read)", b, a);
 	assert_string_equal(cause, want);
-	assert_int_equal(config_get_int(cfg, OPT_LANES_GEN2), 1);
+	assert_int_equal(conf_get_int(cfg, OPT_LANES_GEN2), 1);
 	free(want);
 	free(cause);
 
@@ -482,18 +483,18 @@ test_source_cycles(void **state)
 	b = put(f, "b", "set offline-after 5\n");
 	a = put(f, "a", "source b\nsource b\n");
 	load_ok(cfg, a);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 5);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 5);
 	free(a);
 	free(b);
 	free(self);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_source_depth(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg;
+	struct conf *cfg;
 	char name[16], next[32], *paths[10], *cause, *want;
 	int i;
 
@@ -506,23 +507,23 @@ test_source_depth(void **state)
 			snprintf(next, sizeof next, "set offline-after 9\n");
 		paths[i] = put(f, name, next);
 	}
-	cfg = config_new();
+	cfg = conf_new();
 	load_ok(cfg, paths[0]);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 9);
-	config_free(cfg);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 9);
+	conf_free(cfg);
 
 	/* a ninth level is refused */
 	free(paths[8]);
 	paths[8] = put(f, "f8", "source f9\n");
 	paths[9] = put(f, "f9", "set offline-after 9\n");
-	cfg = config_new();
+	cfg = conf_new();
 	cause = load_bad(cfg, paths[0]);
 	want = xasprintf("%s:1: source %s: nested deeper than 8 files", paths[8], paths[9]);
 	assert_string_equal(cause, want);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 3);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 3);
 	free(want);
 	free(cause);
-	config_free(cfg);
+	conf_free(cfg);
 	for (i = 0; i <= 9; i++)
 		free(paths[i]);
 }
@@ -531,8 +532,8 @@ static void
 test_credentials(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
-	const struct config_credentials *c;
+	struct conf *cfg = conf_new();
+	const struct conf_credentials *c;
 	char *err, *want, *path, *text;
 	size_t n;
 
@@ -549,7 +550,7 @@ test_credentials(void **state)
 			 "credentials default admin\n");
 	path = put(f, "creds", text);
 	err = NULL;
-	assert_int_equal(config_load(cfg, path, &err), -1);
+	assert_int_equal(conf_load(cfg, path, &err), -1);
 	want = xasprintf("%1$s:6: credentials: inline passwords are not allowed; put the password "
 			 "in a file that only you can read and write file:PATH\n"
 			 "%1$s:7: credentials: inline passwords are not allowed; put the password in "
@@ -568,7 +569,7 @@ test_credentials(void **state)
 	free(want);
 	free(err);
 
-	c = config_credentials(cfg, &n);
+	c = conf_credentials(cfg, &n);
 	assert_int_equal(n, 4); /* the MAC was defined twice: replaced */
 	want = xasprintf("file:%s/pw", f->dir);
 	assert_string_equal(c[0].secret, want);
@@ -577,20 +578,20 @@ test_credentials(void **state)
 	assert_string_equal(c[1].secret, "file:/run/secrets/one-new");
 	assert_string_equal(c[2].mac, "");
 
-	assert_string_equal(config_find_credentials(cfg, "A8-03-2A-B1-23-45", NULL, NULL)->secret,
+	assert_string_equal(conf_find_credentials(cfg, "A8-03-2A-B1-23-45", NULL, NULL)->secret,
 	    "file:/run/secrets/one-new");
 	assert_string_equal(
-	    config_find_credentials(cfg, "c4d8d5000001", "ShellyPlus1PM-C4D8D5000001", NULL)->secret,
+	    conf_find_credentials(cfg, "c4d8d5000001", "ShellyPlus1PM-C4D8D5000001", NULL)->secret,
 	    "file:/run/secrets/two");
-	assert_string_equal(config_find_credentials(cfg, NULL, "x", "kitchen")->user, "bob");
-	assert_string_equal(config_find_credentials(cfg, NULL, "x", "kitchen")->device, "kitchen");
-	assert_null(config_find_credentials(cfg, "001122334455", "other", "den")->device);
-	config_free(cfg);
+	assert_string_equal(conf_find_credentials(cfg, NULL, "x", "kitchen")->user, "bob");
+	assert_string_equal(conf_find_credentials(cfg, NULL, "x", "kitchen")->device, "kitchen");
+	assert_null(conf_find_credentials(cfg, "001122334455", "other", "den")->device);
+	conf_free(cfg);
 
 	/* no default: no match */
-	cfg = config_new();
-	assert_null(config_find_credentials(cfg, "001122334455", NULL, NULL));
-	config_free(cfg);
+	cfg = conf_new();
+	assert_null(conf_find_credentials(cfg, "001122334455", NULL, NULL));
+	conf_free(cfg);
 	free(text);
 	free(path);
 }
@@ -603,66 +604,66 @@ test_read_secret(void **state)
 
 	path = put(f, "pw", "correct horse\n");
 	ref = xasprintf("file:%s", path);
-	s = config_read_secret(ref, &cause);
+	s = conf_read_secret(ref, &cause);
 	assert_string_equal(s, "correct horse");
-	config_secret_free(s);
+	conf_secret_free(s);
 	free(path);
 	free(ref);
 
 	/* only one trailing newline goes; CRLF too */
 	path = put(f, "pw2", "two lines\n\n");
 	ref = xasprintf("file:%s", path);
-	s = config_read_secret(ref, &cause);
+	s = conf_read_secret(ref, &cause);
 	assert_string_equal(s, "two lines\n");
-	config_secret_free(s);
+	conf_secret_free(s);
 	free(path);
 	free(ref);
 	path = put(f, "pw3", "dos\r\n");
 	ref = xasprintf("file:%s", path);
-	s = config_read_secret(ref, &cause);
+	s = conf_read_secret(ref, &cause);
 	assert_string_equal(s, "dos");
-	config_secret_free(s);
+	conf_secret_free(s);
 	/* readable by others: read anyway (a warning is logged) */
 	chmod(path, 0644);
 	log_set_level(LOG_OFF);
-	s = config_read_secret(ref, &cause);
+	s = conf_read_secret(ref, &cause);
 	log_set_level(LOG_INFO);
 	assert_string_equal(s, "dos");
-	config_secret_free(s);
+	conf_secret_free(s);
 	free(path);
 	free(ref);
 
 	path = put(f, "empty", "\n");
 	ref = xasprintf("file:%s", path);
-	assert_null(config_read_secret(ref, &cause));
+	assert_null(conf_read_secret(ref, &cause));
 	assert_non_null(strstr(cause, "is empty"));
 	free(cause);
 	free(path);
 	free(ref);
 
 	ref = xasprintf("file:%s/missing", f->dir);
-	assert_null(config_read_secret(ref, &cause));
+	assert_null(conf_read_secret(ref, &cause));
 	assert_non_null(strstr(cause, "No such file or directory"));
 	free(cause);
 	free(ref);
 
-	assert_null(config_read_secret("hunter2", &cause));
+	assert_null(conf_read_secret("hunter2", &cause));
 	assert_string_equal(cause, "secret reference must be file:PATH");
 	free(cause);
 
 	ref = xasprintf("file:%s", f->dir);
-	assert_null(config_read_secret(ref, &cause));
+	assert_null(conf_read_secret(ref, &cause));
 	assert_non_null(strstr(cause, "is a directory"));
 	free(cause);
 	free(ref);
-	config_secret_free(NULL);
+	conf_secret_free(NULL);
 }
 
 static void
 test_devices(void **state)
 {
-	struct config *cfg = config_new();
-	const struct config_device *d;
+	struct conf *cfg = conf_new();
+	const struct conf_device *d;
 	char *err;
 	size_t n;
 
@@ -674,7 +675,7 @@ test_devices(void **state)
 			     "device e [fe80::1]\n");
 	if (err != NULL)
 		fail_msg("%s", err);
-	d = config_devices(cfg, &n);
+	d = conf_devices(cfg, &n);
 	assert_int_equal(n, 5);
 	assert_string_equal(d[0].host, "127.0.0.1");
 	assert_int_equal(d[0].port, 8081);
@@ -719,9 +720,9 @@ test_devices(void **state)
 	    "mem:11: usage: device NAME HOST[:PORT] [user USER] [password file:PATH]\n"
 	    "mem:12: device: invalid port in \"127.0.0.1:80x\" (expected 1 to 65535)");
 	free(err);
-	config_devices(cfg, &n);
+	conf_devices(cfg, &n);
 	assert_int_equal(n, 5);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
@@ -731,22 +732,22 @@ test_device_address(void **state)
 	unsigned port = 0;
 
 	(void)state;
-	assert_int_equal(config_parse_device_address("127.0.3.4", 80, &host, &port, &cause), 0);
+	assert_int_equal(conf_parse_device_address("127.0.3.4", 80, &host, &port, &cause), 0);
 	assert_string_equal(host, "127.0.3.4");
 	assert_int_equal(port, 80);
 	free(host);
-	assert_int_equal(config_parse_device_address("[::1]:8081", 80, &host, &port, &cause), 0);
+	assert_int_equal(conf_parse_device_address("[::1]:8081", 80, &host, &port, &cause), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 8081);
 	free(host);
-	assert_int_equal(config_parse_device_address("shelly1-abc:81", 80, &host, &port, &cause), 0);
+	assert_int_equal(conf_parse_device_address("shelly1-abc:81", 80, &host, &port, &cause), 0);
 	assert_string_equal(host, "shelly1-abc");
 	assert_int_equal(port, 81);
 	free(host);
-	assert_int_equal(config_parse_device_address("127.0.3.4:0", 80, &host, &port, &cause), -1);
+	assert_int_equal(conf_parse_device_address("127.0.3.4:0", 80, &host, &port, &cause), -1);
 	assert_string_equal(cause, "invalid port in \"127.0.3.4:0\" (expected 1 to 65535)");
 	free(cause);
-	assert_int_equal(config_parse_device_address("a b\x1b", 80, &host, &port, &cause), -1);
+	assert_int_equal(conf_parse_device_address("a b\x1b", 80, &host, &port, &cause), -1);
 	assert_null(strchr(cause, '\x1b'));
 	free(cause);
 }
@@ -754,8 +755,8 @@ test_device_address(void **state)
 static void
 test_ranges(void **state)
 {
-	struct config *cfg = config_new();
-	const struct config_range *r;
+	struct conf *cfg = conf_new();
+	const struct conf_range *r;
 	char *err;
 	size_t n;
 
@@ -770,7 +771,7 @@ test_ranges(void **state)
 	    "mem:4: discover-range: invalid prefix length (expected 0 to 32): \"10.0.0.0/40\"\n"
 	    "mem:5: usage: discover-range TARGET...");
 	free(err);
-	r = config_ranges(cfg, &n);
+	r = conf_ranges(cfg, &n);
 	assert_int_equal(n, 4); /* the repeated /24 counted once */
 	assert_string_equal(r[0].text, "10.0.20.0/24");
 	assert_string_equal(r[1].text, "10.0.21.10-50");
@@ -778,15 +779,15 @@ test_ranges(void **state)
 	assert_string_equal(r[2].text, "10.0.22.7");
 	assert_string_equal(r[3].text, "10.0.30.1");
 	assert_string_equal(r[3].where, "mem:4");
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_bind_color(void **state)
 {
-	struct config *cfg = config_new();
-	const struct config_bind *b;
-	const struct config_color *c;
+	struct conf *cfg = conf_new();
+	const struct conf_bind *b;
+	const struct conf_color *c;
 	char *err;
 	size_t n;
 
@@ -806,13 +807,13 @@ test_bind_color(void **state)
 			     "color device.offline yellow black\n");
 	if (err != NULL)
 		fail_msg("%s", err);
-	b = config_binds(cfg, &n);
+	b = conf_binds(cfg, &n);
 	assert_int_equal(n, 8); /* devices t rebound, not added */
 	assert_string_equal(b[0].action, "toggle-all");
 	assert_string_equal(b[0].where, "mem:8");
 	assert_string_equal(b[1].key, "C-x");
 	assert_string_equal(b[5].key, "\xC3\xA4");
-	c = config_colors(cfg, &n);
+	c = conf_colors(cfg, &n);
 	assert_int_equal(n, 3);
 	assert_string_equal(c[0].element, "device.offline");
 	assert_int_equal(c[0].fg, 3);
@@ -821,7 +822,7 @@ test_bind_color(void **state)
 	assert_int_equal(c[1].fg, 208);
 	assert_int_equal(c[1].bg, 17);
 	assert_int_equal(c[1].attrs,
-	    CONFIG_ATTR_BOLD | CONFIG_ATTR_UNDERLINE | CONFIG_ATTR_REVERSE);
+	    CONF_ATTR_BOLD | CONF_ATTR_UNDERLINE | CONF_ATTR_REVERSE);
 	assert_int_equal(c[2].fg, 15);
 	assert_int_equal(c[2].bg, 4);
 
@@ -859,64 +860,64 @@ test_bind_color(void **state)
 	    "255)\n"
 	    "mem:12: color: invalid element \"a b\"");
 	free(err);
-	config_colors(cfg, &n);
+	conf_colors(cfg, &n);
 	assert_int_equal(n, 3);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_config_set(void **state)
 {
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *cause = NULL, *host;
 	unsigned port;
 
 	(void)state;
-	assert_int_equal(config_set(cfg, "poll-interval-gen1", "250ms", &cause), 0);
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 250);
-	assert_int_equal(config_set(cfg, "poll-interval-gen1", "1", &cause), 0);
-	assert_int_equal(config_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 1000);
-	assert_int_equal(config_set(cfg, "response-max", "512k", &cause), 0);
-	assert_int_equal(config_get_size(cfg, OPT_RESPONSE_MAX), 524288);
-	assert_int_equal(config_set(cfg, "listen", "[::1]:0", &cause), 0);
-	assert_string_equal(config_get_str(cfg, OPT_LISTEN), "[::1]:0");
-	config_get_address(cfg, OPT_LISTEN, &host, &port);
+	assert_int_equal(conf_set(cfg, "poll-interval-gen1", "250ms", &cause), 0);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 250);
+	assert_int_equal(conf_set(cfg, "poll-interval-gen1", "1", &cause), 0);
+	assert_int_equal(conf_get_ms(cfg, OPT_POLL_INTERVAL_GEN1), 1000);
+	assert_int_equal(conf_set(cfg, "response-max", "512k", &cause), 0);
+	assert_int_equal(conf_get_size(cfg, OPT_RESPONSE_MAX), 524288);
+	assert_int_equal(conf_set(cfg, "listen", "[::1]:0", &cause), 0);
+	assert_string_equal(conf_get_str(cfg, OPT_LISTEN), "[::1]:0");
+	conf_get_address(cfg, OPT_LISTEN, &host, &port);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 0);
 	free(host);
-	assert_int_equal(config_set(cfg, "listen", "localhost:9464", &cause), 0);
-	config_get_address(cfg, OPT_LISTEN, &host, &port);
+	assert_int_equal(conf_set(cfg, "listen", "localhost:9464", &cause), 0);
+	conf_get_address(cfg, OPT_LISTEN, &host, &port);
 	assert_string_equal(host, "localhost");
 	assert_int_equal(port, 9464);
 	free(host);
-	assert_int_equal(config_set(cfg, "log-level", "debug", &cause), 0);
-	assert_int_equal(config_get_enum(cfg, OPT_LOG_LEVEL), LOG_DEBUG);
-	assert_int_equal(config_set(cfg, "log-level", "OFF", &cause), 0);
-	assert_int_equal(config_get_enum(cfg, OPT_LOG_LEVEL), LOG_OFF);
-	assert_int_equal(config_set(cfg, "discover-interval", "0", &cause), 0);
-	assert_int_equal(config_set(cfg, "discover-interval", "1h", &cause), 0);
-	assert_int_equal(config_get_ms(cfg, OPT_DISCOVER_INTERVAL), 3600000);
-	/* relative paths from config_set stay relative to the working directory */
-	assert_int_equal(config_set(cfg, "db", "x.db", &cause), 0);
-	assert_string_equal(config_get_str(cfg, OPT_DB), "x.db");
+	assert_int_equal(conf_set(cfg, "log-level", "debug", &cause), 0);
+	assert_int_equal(conf_get_enum(cfg, OPT_LOG_LEVEL), LOG_DEBUG);
+	assert_int_equal(conf_set(cfg, "log-level", "OFF", &cause), 0);
+	assert_int_equal(conf_get_enum(cfg, OPT_LOG_LEVEL), LOG_OFF);
+	assert_int_equal(conf_set(cfg, "discover-interval", "0", &cause), 0);
+	assert_int_equal(conf_set(cfg, "discover-interval", "1h", &cause), 0);
+	assert_int_equal(conf_get_ms(cfg, OPT_DISCOVER_INTERVAL), 3600000);
+	/* relative paths from conf_set stay relative to the working directory */
+	assert_int_equal(conf_set(cfg, "db", "x.db", &cause), 0);
+	assert_string_equal(conf_get_str(cfg, OPT_DB), "x.db");
 
-	assert_int_equal(config_set(cfg, "lanes-gen2", "0", &cause), -1);
+	assert_int_equal(conf_set(cfg, "lanes-gen2", "0", &cause), -1);
 	assert_string_equal(cause, "lanes-gen2: 0 is out of range (1 to 3)");
 	free(cause);
-	assert_int_equal(config_set(cfg, "listen", "1.2.3.4:99999", &cause), -1);
+	assert_int_equal(conf_set(cfg, "listen", "1.2.3.4:99999", &cause), -1);
 	assert_string_equal(cause, "listen: invalid port in \"1.2.3.4:99999\" (expected 0 to 65535)");
 	free(cause);
-	assert_int_equal(config_set(cfg, "listen", "\x1b[2J:80", &cause), -1);
+	assert_int_equal(conf_set(cfg, "listen", "\x1b[2J:80", &cause), -1);
 	assert_null(strchr(cause, '\x1b'));
 	free(cause);
-	assert_int_equal(config_set(cfg, "nope\x07", "1", &cause), -1);
+	assert_int_equal(conf_set(cfg, "nope\x07", "1", &cause), -1);
 	assert_string_equal(cause, "unknown option \"nope\" (see --list-options)");
 	free(cause);
-	assert_int_equal(config_set(cfg, "history-retention", "3651d", &cause), -1);
+	assert_int_equal(conf_set(cfg, "history-retention", "3651d", &cause), -1);
 	assert_string_equal(cause, "history-retention: 3651d is out of range (1ms to 3650d)");
 	free(cause);
-	assert_int_equal(config_get_enum(cfg, OPT_LOG_LEVEL), LOG_OFF);
-	config_free(cfg);
+	assert_int_equal(conf_get_enum(cfg, OPT_LOG_LEVEL), LOG_OFF);
+	conf_free(cfg);
 }
 
 static void
@@ -930,14 +931,14 @@ test_list_options(void **state)
 	(void)state;
 	fp = open_memstream(&buf, &len);
 	assert_non_null(fp);
-	config_list_options(fp);
+	conf_list_options(fp);
 	fclose(fp);
 	for (line = buf; *line != '\0'; line = strchr(line, '\n') + 1)
 		lines++;
 	assert_int_equal(lines, OPT__COUNT);
 	/* line i describes option i */
 	for (id = 0, line = buf; id < OPT__COUNT; id++, line = strchr(line, '\n') + 1) {
-		const char *name = config_option_info(id)->name;
+		const char *name = conf_option_info(id)->name;
 
 		assert_memory_equal(line, name, strlen(name));
 		assert_int_equal(line[strlen(name)], ' ');
@@ -954,37 +955,37 @@ static void
 test_default_path(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *path, *dir, *cause = NULL, *want;
 	const char *old_home = getenv("HOME");
 	char *saved_home = old_home != NULL ? xstrdup(old_home) : NULL;
 
 	/* XDG_CONFIG_HOME first */
 	setenv("XDG_CONFIG_HOME", f->dir, 1);
-	path = config_default_path();
+	path = conf_default_path();
 	want = xasprintf("%s/shelly-tui/config", f->dir);
 	assert_string_equal(path, want);
 	free(want);
 	/* a missing default file is fine */
-	assert_int_equal(config_load(cfg, NULL, &cause), 0);
+	assert_int_equal(conf_load(cfg, NULL, &cause), 0);
 	assert_null(cause);
 	/* an existing one is read */
 	dir = xasprintf("%s/shelly-tui", f->dir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	free(put(f, "shelly-tui/config", "set offline-after 11\n"));
-	assert_int_equal(config_load(cfg, NULL, &cause), 0);
-	assert_int_equal(config_get_int(cfg, OPT_OFFLINE_AFTER), 11);
+	assert_int_equal(conf_load(cfg, NULL, &cause), 0);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 11);
 	free(path);
 
 	/* then ~/.config */
 	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", "/home/someone", 1);
-	path = config_default_path();
+	path = conf_default_path();
 	assert_string_equal(path, "/home/someone/.config/shelly-tui/config");
 	free(path);
 	/* a relative XDG_CONFIG_HOME is ignored, as the spec says */
 	setenv("XDG_CONFIG_HOME", "relative", 1);
-	path = config_default_path();
+	path = conf_default_path();
 	assert_string_equal(path, "/home/someone/.config/shelly-tui/config");
 	free(path);
 	if (saved_home != NULL)
@@ -1006,14 +1007,14 @@ test_default_path(void **state)
 	free(want);
 	free(cause);
 	free(dir);
-	config_free(cfg);
+	conf_free(cfg);
 }
 
 static void
 test_big_file(void **state)
 {
 	struct fixture *f = *state;
-	struct config *cfg = config_new();
+	struct conf *cfg = conf_new();
 	char *path = xasprintf("%s/big", f->dir), *cause, *want;
 	FILE *fp = fopen(path, "w");
 	int i;
@@ -1028,7 +1029,36 @@ test_big_file(void **state)
 	free(want);
 	free(cause);
 	free(path);
-	config_free(cfg);
+	conf_free(cfg);
+}
+
+/* Command-line overrides survive a reload; request targets are built from one place. */
+static void
+test_overrides_and_target(void **state)
+{
+	struct conf *cfg = conf_new(), *again;
+	struct shelly_target t;
+	const char *text = "set request-timeout 9s\nset connect-timeout 3s\nset lanes-gen2 3\n";
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(conf_override(cfg, "request-timeout", "1500ms", &cause), 0);
+	assert_int_equal(conf_override(cfg, "tls-mode", "insecure", &cause), 0);
+	assert_int_not_equal(conf_override(cfg, "no-such-option", "1", &cause), 0);
+	free(cause);
+	cause = NULL;
+	again = conf_new_like(cfg);
+	assert_int_equal(conf_load_buffer(again, "mem", text, strlen(text), &cause), 0);
+	memset(&t, 0, sizeof t);
+	conf_target(again, &t);
+	assert_int_equal(t.timeout_ms, 1500); /* the override beats the file */
+	assert_int_equal(t.connect_timeout_ms, 1500); /* never longer than the request */
+	assert_int_equal(t.tls, HTTP_TLS_INSECURE);
+	assert_int_equal(t.lane_limit, 3);
+	assert_int_equal(t.max_body, conf_get_size(again, OPT_RESPONSE_MAX));
+	assert_null(t.ca_file);
+	conf_free(again);
+	conf_free(cfg);
 }
 
 int
@@ -1051,6 +1081,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_bind_color),
 		cmocka_unit_test(test_config_set),
+		cmocka_unit_test(test_overrides_and_target),
 		cmocka_unit_test(test_list_options),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_file, setup, teardown),

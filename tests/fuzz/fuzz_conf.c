@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness: the configuration parser (config_load_buffer) on arbitrary bytes. Nothing
+ * libFuzzer harness: the configuration parser (conf_load_buffer) on arbitrary bytes. Nothing
  * may crash, leak or read past size; a failure must come with a cause whose lines are safe to
  * print, and every numeric option must stay within its bounds whatever was read. `source`
  * lines resolve relative to the working directory (the input is named "fuzz"); files that are
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "util/str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,31 +32,31 @@ check_cause(char *cause)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct config_option_info *o;
-	const struct config_device *d;
-	struct config *cfg = config_new();
+	const struct conf_option_info *o;
+	const struct conf_device *d;
+	struct conf *cfg = conf_new();
 	char *cause = NULL;
 	uint64_t v;
 	size_t n, i;
 	int id, rc;
 
-	rc = config_load_buffer(cfg, "fuzz", (const char *)data, size, &cause);
+	rc = conf_load_buffer(cfg, "fuzz", (const char *)data, size, &cause);
 	if (rc != 0)
 		check_cause(cause);
 	else if (cause != NULL)
 		abort();
 	free(cause);
 	for (id = 0; id < OPT__COUNT; id++) {
-		o = config_option_info(id);
+		o = conf_option_info(id);
 		switch (o->type) {
 		case OT_DURATION:
-			v = config_get_ms(cfg, id);
+			v = conf_get_ms(cfg, id);
 			break;
 		case OT_INT:
-			v = (uint64_t)config_get_int(cfg, id);
+			v = (uint64_t)conf_get_int(cfg, id);
 			break;
 		case OT_SIZE:
-			v = config_get_size(cfg, id);
+			v = conf_get_size(cfg, id);
 			break;
 		default:
 			continue;
@@ -64,15 +64,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v < o->min || v > o->max)
 			abort();
 	}
-	d = config_devices(cfg, &n);
+	d = conf_devices(cfg, &n);
 	for (i = 0; i < n; i++) {
 		if (d[i].port == 0 || d[i].port > 65535 || !str_is_safe(d[i].name))
 			abort();
-		if (config_find_device(cfg, d[i].name) != &d[i])
+		if (conf_find_device(cfg, d[i].name) != &d[i])
 			abort();
 	}
-	config_ranges(cfg, &n);
-	config_find_credentials(cfg, "a8032ab12345", "shelly1-a8032ab12345", "kitchen");
-	config_free(cfg);
+	conf_ranges(cfg, &n);
+	conf_find_credentials(cfg, "a8032ab12345", "shelly1-a8032ab12345", "kitchen");
+	conf_free(cfg);
 	return 0;
 }

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
-#include "model/json.h"
+#include "model/object.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -142,7 +142,7 @@ has_credentials_cb(const char *mac, const char *id, void *arg)
 {
 	struct run *r = arg;
 
-	return config_find_credentials(r->app->cfg, mac, id, NULL) != NULL;
+	return conf_find_credentials(r->app->cfg, mac, id, NULL) != NULL;
 }
 
 static void
@@ -326,7 +326,7 @@ collect_targets(struct app *app, struct scan_targets *t, int use_scan)
 	}
 	if (use_scan && app->args.nrest == 0) {
 		size_t n;
-		const struct config_range *r = config_ranges(app->cfg, &n);
+		const struct conf_range *r = conf_ranges(app->cfg, &n);
 		for (size_t i = 0; i < n; i++) {
 			if (scan_targets_add_cidr(t, &r[i].target, r[i].text, &cause) != 0) {
 				fprintf(stderr, "shelly-tui: %s: %s\n", r[i].where, cause);
@@ -351,7 +351,7 @@ cli_discover(struct app *app)
 	int use_scan = !app->args.set[CLI_MDNS_ONLY];
 	int use_mdns =
 	    !app->args.set[CLI_SCAN_ONLY] &&
-	    (app->args.set[CLI_MDNS_ONLY] || config_get_bool(app->cfg, OPT_DISCOVER_MDNS));
+	    (app->args.set[CLI_MDNS_ONLY] || conf_get_bool(app->cfg, OPT_DISCOVER_MDNS));
 	int rc;
 	uint32_t timeout_ms;
 	int64_t now;
@@ -397,7 +397,7 @@ cli_discover(struct app *app)
 		double ms = app->args.timeout_s * 1000.0 + 0.5;
 		timeout_ms = ms < 1 ? 1 : (uint32_t)ms;
 	} else
-		timeout_ms = (uint32_t)config_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
+		timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
 	memset(&o, 0, sizeof o);
 	o.mdns = use_mdns;
 	o.mdns_window_ms = timeout_ms;
@@ -405,9 +405,9 @@ cli_discover(struct app *app)
 	o.confirm_timeout_ms = timeout_ms;
 	o.targets = scan_targets_len(targets) > 0 ? targets : NULL;
 	o.scan.port = app->args.port ? app->args.port :
-	    (uint16_t)config_get_int(app->cfg, OPT_DISCOVER_PORT);
+	    (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
 	o.scan.timeout_ms = timeout_ms;
-	o.scan.concurrency = (int)config_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
+	o.scan.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
 	o.scan.force = app->args.set[CLI_FORCE] > 0;
 	o.scan.max_body = SCAN_DEFAULT_MAX_BODY;
 	o.scan.guard = app->guard;

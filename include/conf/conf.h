@@ -1,11 +1,11 @@
-#ifndef CLI_CONFIG_H
-#define CLI_CONFIG_H
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli/options.h"
+#include "conf/options.h"
 #include "util/cidr.h"
 
 /*
@@ -28,19 +28,20 @@
  * comment. Control characters and NUL bytes are errors. Paths (source, file:, OT_PATH options)
  * expand a leading ~ and are relative to the directory of the file they are written in.
  * Secrets are never written inline: a password is a reference "file:PATH" to a file that holds
- * only the password (see config_read_secret).
+ * only the password (see conf_read_secret).
  *
  * Later commands win: set overwrites, credentials/bind/color replace an earlier definition
  * for the same device/(view, key)/element; a device name defined twice is an error.
  * Errors read "file:line: message"; parsing continues after an error so that every error is
  * reported, and the valid commands remain applied. To reload safely (SIGHUP), load into a new
- * config and keep the old one when config_load fails.
+ * config and keep the old one when conf_load fails.
  */
 
-struct config;
+struct conf;
+struct shelly_target;
 
 /* What the option table says about one option; static data. */
-struct config_option_info {
+struct conf_option_info {
 	const char *name;
 	enum option_type type;
 	const char *def; /* default, as written in a config file */
@@ -50,14 +51,14 @@ struct config_option_info {
 };
 
 /* A discover-range target. */
-struct config_range {
+struct conf_range {
 	struct cidr target;
 	char *text; /* as written */
 	char *where; /* "file:line" */
 };
 
 /* A credentials line. */
-struct config_credentials {
+struct conf_credentials {
 	char *device; /* as written; NULL for "default" */
 	char mac[13]; /* device as 12 lower-case hex digits when it is a MAC, else "" */
 	char *user;
@@ -66,7 +67,7 @@ struct config_credentials {
 };
 
 /* A device line. */
-struct config_device {
+struct conf_device {
 	char *name;
 	char *host; /* IPv4, IPv6 (without brackets) or host name */
 	unsigned port;
@@ -76,7 +77,7 @@ struct config_device {
 };
 
 /* A bind line. */
-struct config_bind {
+struct conf_bind {
 	char *view;
 	char *key; /* as written: "t", "C-x", "M-Enter", "F5", "PageDown" ... */
 	char *action;
@@ -84,62 +85,76 @@ struct config_bind {
 };
 
 /* Attributes of a colour line. */
-enum config_attr {
-	CONFIG_ATTR_BOLD = 1 << 0,
-	CONFIG_ATTR_UNDERLINE = 1 << 1,
-	CONFIG_ATTR_REVERSE = 1 << 2,
-	CONFIG_ATTR_DIM = 1 << 3,
-	CONFIG_ATTR_BLINK = 1 << 4,
-	CONFIG_ATTR_ITALIC = 1 << 5,
+enum conf_attr {
+	CONF_ATTR_BOLD = 1 << 0,
+	CONF_ATTR_UNDERLINE = 1 << 1,
+	CONF_ATTR_REVERSE = 1 << 2,
+	CONF_ATTR_DIM = 1 << 3,
+	CONF_ATTR_BLINK = 1 << 4,
+	CONF_ATTR_ITALIC = 1 << 5,
 };
 
 /* A color line. Colours are -1 for "default" or 0..255 (names black..white are 0..7). */
-struct config_color {
+struct conf_color {
 	char *element;
 	int fg, bg;
-	unsigned attrs; /* enum config_attr bits */
+	unsigned attrs; /* enum conf_attr bits */
 	char *where;
 };
 
 /* Returns a new config holding the defaults of every option and no lists (caller frees). */
-struct config *config_new(void);
+struct conf *conf_new(void);
 /* Frees cfg and everything it owns (NULL is fine). */
-void config_free(struct config *cfg);
+void conf_free(struct conf *cfg);
 
 /* Returns the default config file path, malloc'd (caller frees), or NULL without a home. */
-char *config_default_path(void);
+char *conf_default_path(void);
 /*
  * Reads the file path (NULL: the default path, which may be missing) into cfg. Returns 0, or -1
  * with *cause (caller frees) holding every error, one "file:line: message" per line.
  */
-int config_load(struct config *cfg, const char *path, char **cause);
+int conf_load(struct conf *cfg, const char *path, char **cause);
 /* Same from len bytes of memory; name is used in messages and to resolve relative paths. */
-int config_load_buffer(struct config *cfg, const char *name, const char *buf, size_t len,
+int conf_load_buffer(struct conf *cfg, const char *name, const char *buf, size_t len,
     char **cause);
 /* Sets option name to value as `set` does (relative paths: the current directory). 0 or -1. */
-int config_set(struct config *cfg, const char *name, const char *value, char **cause);
+int conf_set(struct conf *cfg, const char *name, const char *value, char **cause);
+
+/*
+ * Sets option name as conf_set does and keeps it above the file: every later conf_load of cfg
+ * applies it again (command-line options such as --timeout). Returns 0 or -1 with *cause.
+ */
+int conf_override(struct conf *cfg, const char *name, const char *value, char **cause);
+/* Returns a new config with the defaults and old's overrides (old may be NULL); caller frees. */
+struct conf *conf_new_like(const struct conf *old);
+/*
+ * Fills the per-device defaults of a request target from cfg, the one place they are built:
+ * TLS mode and CA file, request and connect timeouts (connect never longer than the request),
+ * response size cap and Gen2+ lanes. Other fields are left alone.
+ */
+void conf_target(const struct conf *cfg, struct shelly_target *t);
 
 /* Returns the option table entry of id (static). */
-const struct config_option_info *config_option_info(enum option_id id);
+const struct conf_option_info *conf_option_info(enum option_id id);
 /* Returns the id of the option called name, or -1. */
-int config_option_find(const char *name);
+int conf_option_find(const char *name);
 /* Prints one line per option: name, type, default, help (for --list-options). */
-void config_list_options(FILE *fp);
+void conf_list_options(FILE *fp);
 
 /* Typed getters; asking for the wrong type is a programming error and aborts. */
-uint64_t config_get_ms(const struct config *cfg, enum option_id id); /* OT_DURATION */
-int64_t config_get_int(const struct config *cfg, enum option_id id); /* OT_INT */
-uint64_t config_get_size(const struct config *cfg, enum option_id id); /* OT_SIZE */
-int config_get_bool(const struct config *cfg, enum option_id id); /* OT_BOOL: 0 or 1 */
-int config_get_enum(const struct config *cfg, enum option_id id); /* OT_ENUM: choice index */
+uint64_t conf_get_ms(const struct conf *cfg, enum option_id id); /* OT_DURATION */
+int64_t conf_get_int(const struct conf *cfg, enum option_id id); /* OT_INT */
+uint64_t conf_get_size(const struct conf *cfg, enum option_id id); /* OT_SIZE */
+int conf_get_bool(const struct conf *cfg, enum option_id id); /* OT_BOOL: 0 or 1 */
+int conf_get_enum(const struct conf *cfg, enum option_id id); /* OT_ENUM: choice index */
 /* OT_STRING, OT_PATH, OT_ADDRESS value or OT_ENUM choice name; owned by cfg. */
-const char *config_get_str(const struct config *cfg, enum option_id id);
+const char *conf_get_str(const struct conf *cfg, enum option_id id);
 
 /*
  * Returns the host (malloc'd, caller frees; IPv6 without brackets) and port of an OT_ADDRESS
  * option such as listen.
  */
-void config_get_address(const struct config *cfg, enum option_id id, char **host,
+void conf_get_address(const struct conf *cfg, enum option_id id, char **host,
     unsigned *port);
 /*
  * Parses a device address "HOST[:PORT]" as the device command does (for --probe, --add):
@@ -147,32 +162,32 @@ void config_get_address(const struct config *cfg, enum option_id id, char **host
  * or a host name; PORT is 1..65535, def when absent. Returns 0 with *host malloc'd (caller
  * frees), or -1 with *cause (caller frees).
  */
-int config_parse_device_address(const char *s, unsigned def, char **host, unsigned *port,
+int conf_parse_device_address(const char *s, unsigned def, char **host, unsigned *port,
     char **cause);
 
-/* The lists, in file order; owned by cfg and valid until the next load or config_free. */
-const struct config_range *config_ranges(const struct config *cfg, size_t *n);
-const struct config_credentials *config_credentials(const struct config *cfg, size_t *n);
-const struct config_device *config_devices(const struct config *cfg, size_t *n);
-const struct config_bind *config_binds(const struct config *cfg, size_t *n);
-const struct config_color *config_colors(const struct config *cfg, size_t *n);
+/* The lists, in file order; owned by cfg and valid until the next load or conf_free. */
+const struct conf_range *conf_ranges(const struct conf *cfg, size_t *n);
+const struct conf_credentials *conf_credentials(const struct conf *cfg, size_t *n);
+const struct conf_device *conf_devices(const struct conf *cfg, size_t *n);
+const struct conf_bind *conf_binds(const struct conf *cfg, size_t *n);
+const struct conf_color *conf_colors(const struct conf *cfg, size_t *n);
 /* Returns the device called name, or NULL; owned by cfg. */
-const struct config_device *config_find_device(const struct config *cfg, const char *name);
+const struct conf_device *conf_find_device(const struct conf *cfg, const char *name);
 /*
  * Returns the credentials for a device, or NULL; owned by cfg. Tried in order: an entry for
  * its MAC, for its id (case-insensitive), for its name, then the default. Any of mac, id and
  * name may be NULL.
  */
-const struct config_credentials *config_find_credentials(const struct config *cfg,
+const struct conf_credentials *conf_find_credentials(const struct conf *cfg,
     const char *mac, const char *id, const char *name);
 
 /*
  * Reads the secret that ref ("file:PATH") points to: the file's contents without one trailing
- * newline. Returns it malloc'd (caller frees with config_secret_free), or NULL with *cause. A
+ * newline. Returns it malloc'd (caller frees with conf_secret_free), or NULL with *cause. A
  * file readable by group or others is read, with a warning logged. The secret is never logged.
  */
-char *config_read_secret(const char *ref, char **cause);
-/* Overwrites and frees a secret returned by config_read_secret (NULL is fine). */
-void config_secret_free(char *secret);
+char *conf_read_secret(const char *ref, char **cause);
+/* Overwrites and frees a secret returned by conf_read_secret (NULL is fine). */
+void conf_secret_free(char *secret);
 
 #endif

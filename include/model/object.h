@@ -1,5 +1,5 @@
-#ifndef MODEL_JSON_H
-#define MODEL_JSON_H
+#ifndef MODEL_OBJECT_H
+#define MODEL_OBJECT_H
 
 /*
  * The shared device object of the machine output (`--json` of --probe, --list, --poll-once,

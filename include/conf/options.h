@@ -1,9 +1,9 @@
-#ifndef CLI_OPTIONS_H
-#define CLI_OPTIONS_H
+#ifndef CONF_OPTIONS_H
+#define CONF_OPTIONS_H
 
 /*
  * Every `set` option, written once. The table generates enum option_id (OPT_<ID>), the
- * parser's name lookup and validation, config_list_options() (--list-options) and the man
+ * parser's name lookup and validation, conf_list_options() (--list-options) and the man
  * page list (a test compares them).
  *
  * X(ID, name, type, default, min, max, choices, help)

@@ -1,4 +1,4 @@
-#include "cli/config.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shelly/client.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -25,7 +26,7 @@
 #define OPTION_INFO(id, name, type, def, min, max, choices, help) \
 	{ name, type, def, min, max, choices, help },
 /* clang-format on */
-static const struct config_option_info option_table[OPT__COUNT] = { OPTION_TABLE(OPTION_INFO) };
+static const struct conf_option_info option_table[OPT__COUNT] = { OPTION_TABLE(OPTION_INFO) };
 #undef OPTION_INFO
 
 static const char *const type_names[] = {
@@ -44,18 +45,21 @@ struct option_value {
 	char *str; /* string, path, address, enum name */
 };
 
-struct config {
+struct conf {
 	struct option_value opts[OPT__COUNT];
-	struct config_range *ranges;
+	struct conf_range *ranges;
 	size_t nranges, cranges;
-	struct config_credentials *creds;
+	struct conf_credentials *creds;
 	size_t ncreds, ccreds;
-	struct config_device *devices;
+	struct conf_device *devices;
 	size_t ndevices, cdevices;
-	struct config_bind *binds;
+	struct conf_bind *binds;
 	size_t nbinds, cbinds;
-	struct config_color *colors;
+	struct conf_color *colors;
 	size_t ncolors, ccolors;
+	/* conf_override: name, value pairs applied again after every load */
+	char **over;
+	size_t nover;
 };
 
 /* One file being read, for cycle detection. */
@@ -64,9 +68,9 @@ struct parse_file {
 	ino_t ino;
 };
 
-/* State of one config_load. */
+/* State of one conf_load. */
 struct parse {
-	struct config *cfg;
+	struct conf *cfg;
 	struct strbuf errors;
 	unsigned nerrors;
 	int stop; /* too many errors */
@@ -364,7 +368,7 @@ choices_text(const char *choices)
 
 /* Parses text as a value of option info; base resolves relative paths. 0 or -1 with *err. */
 static int
-parse_value(const struct config_option_info *info, const char *base, const char *text,
+parse_value(const struct conf_option_info *info, const char *base, const char *text,
     struct option_value *out, char **err)
 {
 	char lo[32], hi[32], *a, *b, *host;
@@ -470,9 +474,9 @@ parse_value(const struct config_option_info *info, const char *base, const char 
 
 /* Sets option id from text (base resolves relative paths), reporting "name: message" in *err. */
 static int
-set_option(struct config *cfg, int id, const char *base, const char *text, char **err)
+set_option(struct conf *cfg, int id, const char *base, const char *text, char **err)
 {
-	const struct config_option_info *info = &option_table[id];
+	const struct conf_option_info *info = &option_table[id];
 	struct option_value v;
 	char *why = NULL, *s;
 
@@ -490,10 +494,10 @@ set_option(struct config *cfg, int id, const char *base, const char *text, char 
 
 /* Config object */
 
-struct config *
-config_new(void)
+struct conf *
+conf_new(void)
 {
-	struct config *cfg = xcalloc(1, sizeof *cfg);
+	struct conf *cfg = xcalloc(1, sizeof *cfg);
 	char *err = NULL;
 	int id;
 
@@ -507,7 +511,7 @@ config_new(void)
 }
 
 static void
-free_lists(struct config *cfg)
+free_lists(struct conf *cfg)
 {
 	size_t i;
 
@@ -546,7 +550,7 @@ free_lists(struct config *cfg)
 }
 
 void
-config_free(struct config *cfg)
+conf_free(struct conf *cfg)
 {
 	int id;
 
@@ -555,11 +559,60 @@ config_free(struct config *cfg)
 	for (id = 0; id < OPT__COUNT; id++)
 		free(cfg->opts[id].str);
 	free_lists(cfg);
+	for (size_t i = 0; i < cfg->nover; i++)
+		free(cfg->over[i]);
+	free(cfg->over);
 	free(cfg);
 }
 
-const struct config_option_info *
-config_option_info(enum option_id id)
+int
+conf_override(struct conf *cfg, const char *name, const char *value, char **cause)
+{
+	if (conf_set(cfg, name, value, cause) != 0)
+		return -1;
+	cfg->over = xreallocarray(cfg->over, cfg->nover + 2, sizeof *cfg->over);
+	cfg->over[cfg->nover++] = xstrdup(name);
+	cfg->over[cfg->nover++] = xstrdup(value);
+	return 0;
+}
+
+struct conf *
+conf_new_like(const struct conf *old)
+{
+	struct conf *cfg = conf_new();
+
+	for (size_t i = 0; old != NULL && i + 1 < old->nover; i += 2)
+		conf_override(cfg, old->over[i], old->over[i + 1], NULL);
+	return cfg;
+}
+
+/* Applies the overrides again after a file set the same options. */
+static void
+reapply_overrides(struct conf *cfg)
+{
+	for (size_t i = 0; i + 1 < cfg->nover; i += 2)
+		conf_set(cfg, cfg->over[i], cfg->over[i + 1], NULL);
+}
+
+void
+conf_target(const struct conf *cfg, struct shelly_target *t)
+{
+	static const enum http_tls modes[] = { HTTP_TLS_PIN, HTTP_TLS_VERIFY, HTTP_TLS_INSECURE };
+	int m = conf_get_enum(cfg, OPT_TLS_MODE);
+	const char *ca = conf_get_str(cfg, OPT_TLS_CA_FILE);
+
+	t->tls = m >= 0 && m < 3 ? modes[m] : HTTP_TLS_PIN;
+	t->ca_file = ca != NULL && ca[0] != '\0' ? ca : NULL;
+	t->timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_REQUEST_TIMEOUT);
+	t->connect_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_CONNECT_TIMEOUT);
+	if (t->connect_timeout_ms > t->timeout_ms)
+		t->connect_timeout_ms = t->timeout_ms;
+	t->max_body = (size_t)conf_get_size(cfg, OPT_RESPONSE_MAX);
+	t->lane_limit = (int)conf_get_int(cfg, OPT_LANES_GEN2);
+}
+
+const struct conf_option_info *
+conf_option_info(enum option_id id)
 {
 	if ((int)id < 0 || id >= OPT__COUNT)
 		abort();
@@ -567,7 +620,7 @@ config_option_info(enum option_id id)
 }
 
 int
-config_option_find(const char *name)
+conf_option_find(const char *name)
 {
 	int id;
 
@@ -579,9 +632,9 @@ config_option_find(const char *name)
 }
 
 void
-config_list_options(FILE *fp)
+conf_list_options(FILE *fp)
 {
-	const struct config_option_info *o;
+	const struct conf_option_info *o;
 	char *choices;
 	int id;
 
@@ -599,12 +652,12 @@ config_list_options(FILE *fp)
 }
 
 int
-config_set(struct config *cfg, const char *name, const char *value, char **cause)
+conf_set(struct conf *cfg, const char *name, const char *value, char **cause)
 {
 	char *s;
 	int id;
 
-	if ((id = config_option_find(name)) < 0) {
+	if ((id = conf_option_find(name)) < 0) {
 		s = safe(name);
 		*cause = xasprintf("unknown option \"%s\" (see --list-options)", s);
 		free(s);
@@ -615,7 +668,7 @@ config_set(struct config *cfg, const char *name, const char *value, char **cause
 
 /* Returns the value of id after checking that it has type t. */
 static const struct option_value *
-get(const struct config *cfg, enum option_id id, enum option_type t)
+get(const struct conf *cfg, enum option_id id, enum option_type t)
 {
 	if ((int)id < 0 || id >= OPT__COUNT || option_table[id].type != t) {
 		log_error("config: option %d read with the wrong type", (int)id);
@@ -625,37 +678,37 @@ get(const struct config *cfg, enum option_id id, enum option_type t)
 }
 
 uint64_t
-config_get_ms(const struct config *cfg, enum option_id id)
+conf_get_ms(const struct conf *cfg, enum option_id id)
 {
 	return get(cfg, id, OT_DURATION)->num;
 }
 
 int64_t
-config_get_int(const struct config *cfg, enum option_id id)
+conf_get_int(const struct conf *cfg, enum option_id id)
 {
 	return (int64_t)get(cfg, id, OT_INT)->num;
 }
 
 uint64_t
-config_get_size(const struct config *cfg, enum option_id id)
+conf_get_size(const struct conf *cfg, enum option_id id)
 {
 	return get(cfg, id, OT_SIZE)->num;
 }
 
 int
-config_get_bool(const struct config *cfg, enum option_id id)
+conf_get_bool(const struct conf *cfg, enum option_id id)
 {
 	return get(cfg, id, OT_BOOL)->num != 0;
 }
 
 int
-config_get_enum(const struct config *cfg, enum option_id id)
+conf_get_enum(const struct conf *cfg, enum option_id id)
 {
 	return (int)get(cfg, id, OT_ENUM)->num;
 }
 
 const char *
-config_get_str(const struct config *cfg, enum option_id id)
+conf_get_str(const struct conf *cfg, enum option_id id)
 {
 	enum option_type t;
 
@@ -670,11 +723,11 @@ config_get_str(const struct config *cfg, enum option_id id)
 }
 
 void
-config_get_address(const struct config *cfg, enum option_id id, char **host, unsigned *port)
+conf_get_address(const struct conf *cfg, enum option_id id, char **host, unsigned *port)
 {
 	char *err = NULL;
 
-	if (parse_hostport(config_get_str(cfg, id), host, port, 0, 1, &err) != 0) {
+	if (parse_hostport(conf_get_str(cfg, id), host, port, 0, 1, &err) != 0) {
 		/* validated when set: cannot happen */
 		log_error("config: %s: %s", option_table[id].name, err);
 		abort();
@@ -684,7 +737,7 @@ config_get_address(const struct config *cfg, enum option_id id, char **host, uns
 }
 
 int
-config_parse_device_address(const char *s, unsigned def, char **host, unsigned *port,
+conf_parse_device_address(const char *s, unsigned def, char **host, unsigned *port,
     char **cause)
 {
 	char *err = NULL;
@@ -699,43 +752,43 @@ config_parse_device_address(const char *s, unsigned def, char **host, unsigned *
 	return 0;
 }
 
-const struct config_range *
-config_ranges(const struct config *cfg, size_t *n)
+const struct conf_range *
+conf_ranges(const struct conf *cfg, size_t *n)
 {
 	*n = cfg->nranges;
 	return cfg->ranges;
 }
 
-const struct config_credentials *
-config_credentials(const struct config *cfg, size_t *n)
+const struct conf_credentials *
+conf_credentials(const struct conf *cfg, size_t *n)
 {
 	*n = cfg->ncreds;
 	return cfg->creds;
 }
 
-const struct config_device *
-config_devices(const struct config *cfg, size_t *n)
+const struct conf_device *
+conf_devices(const struct conf *cfg, size_t *n)
 {
 	*n = cfg->ndevices;
 	return cfg->devices;
 }
 
-const struct config_bind *
-config_binds(const struct config *cfg, size_t *n)
+const struct conf_bind *
+conf_binds(const struct conf *cfg, size_t *n)
 {
 	*n = cfg->nbinds;
 	return cfg->binds;
 }
 
-const struct config_color *
-config_colors(const struct config *cfg, size_t *n)
+const struct conf_color *
+conf_colors(const struct conf *cfg, size_t *n)
 {
 	*n = cfg->ncolors;
 	return cfg->colors;
 }
 
-const struct config_device *
-config_find_device(const struct config *cfg, const char *name)
+const struct conf_device *
+conf_find_device(const struct conf *cfg, const char *name)
 {
 	size_t i;
 
@@ -746,11 +799,11 @@ config_find_device(const struct config *cfg, const char *name)
 	return NULL;
 }
 
-const struct config_credentials *
-config_find_credentials(const struct config *cfg, const char *mac, const char *id,
+const struct conf_credentials *
+conf_find_credentials(const struct conf *cfg, const char *mac, const char *id,
     const char *name)
 {
-	const struct config_credentials *c;
+	const struct conf_credentials *c;
 	char norm[13];
 	size_t i;
 
@@ -851,7 +904,7 @@ cmd_set(struct parse *p, int argc, char **argv)
 	int id;
 
 	(void)argc;
-	if ((id = config_option_find(argv[1])) < 0) {
+	if ((id = conf_option_find(argv[1])) < 0) {
 		s = safe(argv[1]);
 		perr(p, "unknown option \"%s\" (see --list-options)", s);
 		free(s);
@@ -866,8 +919,8 @@ cmd_set(struct parse *p, int argc, char **argv)
 static void
 cmd_discover_range(struct parse *p, int argc, char **argv)
 {
-	struct config *cfg = p->cfg;
-	struct config_range *r;
+	struct conf *cfg = p->cfg;
+	struct conf_range *r;
 	struct cidr c;
 	char *err = NULL, *copy, *tok, *save = NULL;
 	size_t i;
@@ -901,8 +954,8 @@ cmd_discover_range(struct parse *p, int argc, char **argv)
 static void
 cmd_credentials(struct parse *p, int argc, char **argv)
 {
-	struct config *cfg = p->cfg;
-	struct config_credentials *c, nc;
+	struct conf *cfg = p->cfg;
+	struct conf_credentials *c, nc;
 	char *secret, *s;
 	size_t i;
 
@@ -955,9 +1008,9 @@ cmd_credentials(struct parse *p, int argc, char **argv)
 static void
 cmd_device(struct parse *p, int argc, char **argv)
 {
-	struct config *cfg = p->cfg;
-	const struct config_device *old;
-	struct config_device *d;
+	struct conf *cfg = p->cfg;
+	const struct conf_device *old;
+	struct conf_device *d;
 	char *host = NULL, *secret = NULL, *err = NULL, *s;
 	const char *user = NULL;
 	unsigned port;
@@ -969,7 +1022,7 @@ cmd_device(struct parse *p, int argc, char **argv)
 		free(s);
 		return;
 	}
-	if ((old = config_find_device(cfg, argv[1])) != NULL) {
+	if ((old = conf_find_device(cfg, argv[1])) != NULL) {
 		s = safe(argv[1]);
 		perr(p, "device: \"%s\" is already defined at %s", s, old->where);
 		free(s);
@@ -1075,8 +1128,8 @@ valid_key(const char *k)
 static void
 cmd_bind(struct parse *p, int argc, char **argv)
 {
-	struct config *cfg = p->cfg;
-	struct config_bind *b;
+	struct conf *cfg = p->cfg;
+	struct conf_bind *b;
 	char *s;
 	size_t i;
 
@@ -1164,17 +1217,17 @@ cmd_color(struct parse *p, int argc, char **argv)
 		const char *name;
 		unsigned bit;
 	} attrs[] = {
-		{ "bold", CONFIG_ATTR_BOLD },
-		{ "underline", CONFIG_ATTR_UNDERLINE },
-		{ "reverse", CONFIG_ATTR_REVERSE },
-		{ "dim", CONFIG_ATTR_DIM },
-		{ "blink", CONFIG_ATTR_BLINK },
-		{ "italic", CONFIG_ATTR_ITALIC },
+		{ "bold", CONF_ATTR_BOLD },
+		{ "underline", CONF_ATTR_UNDERLINE },
+		{ "reverse", CONF_ATTR_REVERSE },
+		{ "dim", CONF_ATTR_DIM },
+		{ "blink", CONF_ATTR_BLINK },
+		{ "italic", CONF_ATTR_ITALIC },
 		{ "normal", 0 },
 		{ "none", 0 },
 	};
-	struct config *cfg = p->cfg;
-	struct config_color *c;
+	struct conf *cfg = p->cfg;
+	struct conf_color *c;
 	char *copy, *tok, *save = NULL, *s;
 	unsigned bits = 0;
 	size_t i;
@@ -1458,7 +1511,7 @@ parse_file(struct parse *p, const char *path, int explicit)
 }
 
 static void
-parse_init(struct parse *p, struct config *cfg)
+parse_init(struct parse *p, struct conf *cfg)
 {
 	memset(p, 0, sizeof *p);
 	p->cfg = cfg;
@@ -1478,7 +1531,7 @@ parse_done(struct parse *p, char **cause)
 }
 
 char *
-config_default_path(void)
+conf_default_path(void)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	char *home, *s;
@@ -1493,25 +1546,26 @@ config_default_path(void)
 }
 
 int
-config_load(struct config *cfg, const char *path, char **cause)
+conf_load(struct conf *cfg, const char *path, char **cause)
 {
 	struct parse p;
 	char *def = NULL;
 	int explicit = path != NULL;
 
 	if (!explicit) {
-		if ((def = config_default_path()) == NULL)
+		if ((def = conf_default_path()) == NULL)
 			return 0;
 		path = def;
 	}
 	parse_init(&p, cfg);
 	parse_file(&p, path, explicit);
 	free(def);
+	reapply_overrides(cfg);
 	return parse_done(&p, cause);
 }
 
 int
-config_load_buffer(struct config *cfg, const char *name, const char *buf, size_t len,
+conf_load_buffer(struct conf *cfg, const char *name, const char *buf, size_t len,
     char **cause)
 {
 	struct parse p;
@@ -1520,13 +1574,14 @@ config_load_buffer(struct config *cfg, const char *name, const char *buf, size_t
 	parse_init(&p, cfg);
 	parse_buffer(&p, name, s, buf, len);
 	free(s);
+	reapply_overrides(cfg);
 	return parse_done(&p, cause);
 }
 
 /* Secrets */
 
 char *
-config_read_secret(const char *ref, char **cause)
+conf_read_secret(const char *ref, char **cause)
 {
 	struct stat st;
 	char *path, *buf = NULL, *err = NULL, *s;
@@ -1567,7 +1622,7 @@ config_read_secret(const char *ref, char **cause)
 	free(s);
 	return buf;
 fail:
-	config_secret_free(buf);
+	conf_secret_free(buf);
 	free(err);
 	free(path);
 	free(s);
@@ -1575,7 +1630,7 @@ fail:
 }
 
 void
-config_secret_free(char *secret)
+conf_secret_free(char *secret)
 {
 	if (secret == NULL)
 		return;

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/config.h"
+#include "conf/conf.h"
 #include "cli/print.h"
 #include "shelly/action.h"
 #include "shelly/client.h"
@@ -43,7 +43,7 @@ struct act_dev {
 	char *host;
 	struct shelly_target t;
 	char *user;
-	char *password; /* a secret: config_secret_free */
+	char *password; /* a secret: conf_secret_free */
 	struct device_ident ident;
 	int have_ident;
 	struct action a;
@@ -259,7 +259,7 @@ cli_password(struct act_run *run, int must, const char **cause)
 
 	*cause = NULL;
 	if (!run->cli_pw_asked || (run->cli_pw == NULL && must && run->cli_pw_cause == NULL)) {
-		config_secret_free(run->cli_pw);
+		conf_secret_free(run->cli_pw);
 		free(run->cli_pw_cause);
 		run->cli_pw = app_password(run->app, must, &c);
 		run->cli_pw_cause = c;
@@ -283,7 +283,7 @@ pick_credentials(struct act_dev *dev, char **cause)
 {
 	struct app *app = dev->run->app;
 	const struct store_device *reg = dev->reg;
-	const struct config_credentials *cc;
+	const struct conf_credentials *cc;
 	const char *user = NULL, *ref = NULL, *pc = NULL, *pw;
 	int needs = dev->ident.auth_en == 1;
 	char *c = NULL;
@@ -310,7 +310,7 @@ pick_credentials(struct act_dev *dev, char **cause)
 	} else if (reg != NULL && reg->cred_ref != NULL && reg->cred_ref[0] != '\0') {
 		user = reg->user;
 		ref = reg->cred_ref;
-	} else if ((cc = config_find_credentials(app->cfg, dev->ident.mac,
+	} else if ((cc = conf_find_credentials(app->cfg, dev->ident.mac,
 	                reg != NULL && reg->id != NULL ? reg->id : dev->ident.id,
 	                reg != NULL ? reg->name : NULL)) != NULL) {
 		user = cc->user;
@@ -333,7 +333,7 @@ pick_credentials(struct act_dev *dev, char **cause)
 			if (dev->password == NULL)
 				c = xstrdup("the stored password is missing");
 		} else
-			dev->password = config_read_secret(ref, &c);
+			dev->password = conf_read_secret(ref, &c);
 		if (dev->password == NULL) {
 			*cause = xasprintf("credentials not loaded: %s", c != NULL ? c : "?");
 			free(c);
@@ -508,14 +508,9 @@ dev_start(struct act_dev *dev)
 		return;
 	}
 	dev->t.host = dev->host;
-	dev->t.tls = app_tls_mode(app);
+	conf_target(app->cfg, &dev->t);
 	if (app->args.set[CLI_ACCEPT_CERT])
 		dev->t.pin = NULL;
-	dev->t.ca_file = app_ca_file(app);
-	dev->t.timeout_ms = app_timeout_ms(app);
-	dev->t.connect_timeout_ms = app_connect_timeout_ms(app);
-	dev->t.max_body = (size_t)config_get_size(app->cfg, OPT_RESPONSE_MAX);
-	dev->t.lane_limit = (int)config_get_int(app->cfg, OPT_LANES_GEN2);
 	shelly_identify(app->http, &dev->t, ident_cb, dev);
 }
 
@@ -761,12 +756,12 @@ run_done(struct act_run *run)
 		store_device_free(dev->known);
 		free(dev->host);
 		free(dev->user);
-		config_secret_free(dev->password);
+		conf_secret_free(dev->password);
 		free(dev->error);
 		action_result_done(&dev->ar);
 	}
 	free(run->devs);
-	config_secret_free(run->cli_pw);
+	conf_secret_free(run->cli_pw);
 	free(run->cli_pw_cause);
 }
 

@@ -1,0 +1,64 @@
+#ifndef ENGINE_RUNNER_H
+#define ENGINE_RUNNER_H
+
+/*
+ * The action runner: one device action (shelly/action.h) on a set of targets, all at once
+ * through the engine's HTTP client (its lanes keep the per-device limits), with progress, a
+ * typed result per target, cancel and one audit record per target.
+ *
+ * A target is a registered device (MAC, id or name) or HOST[:PORT]. Every target is
+ * identified first (GET /shelly, no credentials): a registered device must show its MAC and is
+ * spoken to with its registered generation's auth style, scheme and pinned key; credentials
+ * come from the resolver (engine/creds.h) and go only to the MAC they belong to.
+ */
+#include <stddef.h>
+
+#include "net/http.h"
+#include "shelly/action.h"
+
+struct engine;
+struct runner;
+
+/* One target's outcome; valid during the callback only. */
+struct runner_result {
+	size_t index;			/* position in the targets given */
+	const char *target;		/* as given */
+	const char *mac;		/* NULL when unknown */
+	const char *id;			/* NULL when unknown */
+	int ok;
+	enum http_result result;	/* HTTP_OK when ok */
+	const char *error;		/* NULL when ok; sanitised */
+	const struct action_result *ar;	/* the device's answer, NULL when none */
+	const char *ok_text;		/* one line saying what happened ("switch:0 on"), or NULL */
+};
+
+struct runner_cbs {
+	/* One target finished (any order). */
+	void (*result_cb)(const struct runner_result *r, void *arg);
+	/* ndone of n targets finished; may be NULL. */
+	void (*progress_cb)(size_t ndone, size_t n, void *arg);
+	/* Every target finished or the run was cancelled; results stay readable. */
+	void (*done_cb)(void *arg);
+	void *arg;
+};
+
+/*
+ * Checks the action (channel and value against the table) and resolves every target; nothing
+ * is sent when one is wrong. Returns a run (caller frees), or NULL with *cause.
+ */
+struct runner *runner_new(struct engine *eng, const struct action *a, const char *const *targets,
+    size_t n, const char *who, const struct runner_cbs *cbs, char **cause);
+/* Sends: identify every target, then the action. */
+void runner_start(struct runner *r);
+/* Cancels what is in flight; unfinished targets fail with HTTP_CANCELLED; done_cb runs. */
+void runner_cancel(struct runner *r);
+/* Targets and targets finished. */
+size_t runner_count(const struct runner *r, size_t *ndone);
+/* Fills res with target i's outcome (valid until the next call or runner_free). */
+void runner_result(const struct runner *r, size_t i, struct runner_result *res);
+/* Writes one audit record per target (needs the store); returns 0 or -1 with *cause. */
+int runner_audit(struct runner *r, char **cause);
+/* Frees the run (cancels first when needed; callbacks are not called). */
+void runner_free(struct runner *r);
+
+#endif
