@@ -62,14 +62,19 @@ int taskq_add(struct store *s, const struct store_task *t, const char *who, int6
     int64_t *id, char **cause);
 /* Cancels a task that is not final. Returns 1 cancelled, 0 no such task or already final. */
 int taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char **cause);
+/* The secrets of a claimed task, read from their references (NULL: none). */
+struct taskq_secrets {
+	char *key; /* WiFi key */
+	char *password; /* the device's new password */
+};
 /*
  * Gives the oldest queued task to agent with a lease until now + lease_ms. Returns 1 with
- * *out (caller frees) and *key (the WiFi key read through read_secret, NULL for an open
- * network; caller frees with the matching free function), 0 none queued, -1 error (a task
- * whose key cannot be read fails with that reason and -1 is returned).
+ * *out (caller frees) and *sec filled through read_secret (caller frees both with the
+ * matching free function, also after -1), 0 none queued, -1 error (a task whose secret
+ * cannot be read fails with that reason and -1 is returned).
  */
 int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, char **key, char **cause);
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);
 /*
  * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
  * (running -> verifying, mac required), anything else is recorded as the stage. Returns 1

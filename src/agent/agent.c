@@ -260,18 +260,23 @@ dev_identify(struct agent *a, struct device_ident *ident, char **why)
 }
 
 static int
-dev_configure(struct agent *a, const struct agentmsg *task, int gen, char **why)
+dev_configure(
+    struct agent *a, const struct agentmsg *task, const struct device_ident *ident, char **why)
 {
-	struct shelly_sta sta = {
-	    task->network, task->key, task->name[0] ? task->name : NULL, task->ap_off};
+	struct shelly_sta sta = {.ssid = task->network,
+	    .key = task->key,
+	    .name = task->name[0] ? task->name : NULL,
+	    .ap_off = task->ap_off,
+	    .password = task->password[0] ? task->password : NULL,
+	    .realm = ident->id};
 	struct shelly_sta_req reqs[SHELLY_STA_MAX_REQS];
 	struct shelly_target t;
 	size_t n;
 	int rc = 0;
 
-	if (shelly_sta_requests(gen, &sta, reqs, &n, why) != 0)
+	if (shelly_sta_requests(ident->gen, &sta, reqs, &n, why) != 0)
 		return -1;
-	dev_target(a, &t, gen);
+	dev_target(a, &t, ident->gen);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct agent_res r = {0};
 
@@ -280,6 +285,9 @@ dev_configure(struct agent *a, const struct agentmsg *task, int gen, char **why)
 		if (r.result != HTTP_OK) {
 			*why = xasprintf("device refused the configuration: %s", r.cause);
 			rc = -1;
+		} else if (reqs[i].auth_after) {
+			t.user = SHELLY_STA_USER;
+			t.password = sta.password;
 		}
 		res_done(&r);
 	}
@@ -423,7 +431,7 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	}
 	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
 	    ident.model);
-	if (dev_configure(a, task, ident.gen, why) != 0)
+	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
 	return 0;

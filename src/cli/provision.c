@@ -75,7 +75,33 @@ cli_agent_enrol(struct app *app)
 struct provision_params {
 	struct store_task t;
 	char *key_ref;
+	char *pass_ref;
 };
+
+/* Checks that the secret in path is min..max printable characters; *ref = "file:ABSPATH". */
+static int
+file_ref(const char *path, size_t min, size_t max, const char *opt, const char *rule, char **ref,
+    char **cause)
+{
+	char *abs = realpath(path, NULL), *secret;
+	int ok;
+
+	if (abs == NULL) {
+		*cause = xasprintf("%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	*ref = xasprintf("file:%s", abs);
+	free(abs);
+	if ((secret = conf_read_secret(*ref, cause)) == NULL)
+		return -1;
+	ok = str_ascii_printable(secret, min, max);
+	conf_secret_free(secret);
+	if (!ok) {
+		*cause = xasprintf("%s %s: %s", opt, path, rule);
+		return -1;
+	}
+	return 0;
+}
 
 static int
 params_read(struct app *app, struct provision_params *p, char **cause)
@@ -104,30 +130,17 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		}
 		p->t.max_attempts = (int)n;
 	}
-	if (a->set[CLI_WIFI_KEY_FILE]) {
-		char *abs = realpath(a->val[CLI_WIFI_KEY_FILE], NULL), *key;
-
-		if (abs == NULL) {
-			*cause = xasprintf(
-			    "--wifi-key-file %s: %s", a->val[CLI_WIFI_KEY_FILE], strerror(errno));
-			return -1;
-		}
-		p->key_ref = xasprintf("file:%s", abs);
-		free(abs);
-		key = conf_read_secret(p->key_ref, cause);
-		if (key == NULL)
-			return -1;
-		if (!taskq_key_ok(key)) {
-			conf_secret_free(key);
-			*cause =
-			    xasprintf("--wifi-key-file %s: a WPA key is 8 to 63 printable ASCII "
-			              "characters",
-			        a->val[CLI_WIFI_KEY_FILE]);
-			return -1;
-		}
-		conf_secret_free(key);
-		p->t.key_ref = p->key_ref;
-	}
+	if (a->set[CLI_WIFI_KEY_FILE] &&
+	    file_ref(a->val[CLI_WIFI_KEY_FILE], TASKQ_KEY_MIN, TASKQ_KEY_MAX, "--wifi-key-file",
+	        "a WPA key is 8 to 63 printable ASCII characters", &p->key_ref, cause) != 0)
+		return -1;
+	if (a->set[CLI_PASSWORD_FILE] &&
+	    file_ref(a->val[CLI_PASSWORD_FILE], 1, 64, "--password-file",
+	        "a device password is 1 to 64 printable ASCII characters", &p->pass_ref,
+	        cause) != 0)
+		return -1;
+	p->t.key_ref = p->key_ref;
+	p->t.pass_ref = p->pass_ref;
 	return 0;
 }
 
@@ -272,22 +285,17 @@ cli_provision(struct app *app)
 	struct provision_item *items = NULL;
 	size_t n = 0;
 	char *cause = NULL;
-	int rc;
+	int rc = EXIT_USAGE;
 
 	if (params_read(app, &p, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
-		free(cause);
-		free(p.key_ref);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (app->args.mode == CLI_PROVISION_CSV) {
 		if (csv_read(app->args.mode_arg, &items, &n, &cause) != 0) {
 			fprintf(
 			    stderr, "shelly-tui: --provision-csv: %s (nothing queued)\n", cause);
-			free(cause);
-			items_free(items, n);
-			free(p.key_ref);
-			return EXIT_USAGE;
+			goto out;
 		}
 	} else {
 		n = 1 + (size_t)app->args.nrest;
@@ -296,12 +304,12 @@ cli_provision(struct app *app)
 		for (int i = 0; i < app->args.nrest; i++)
 			items[i + 1].target = xstrdup(app->args.rest[i]);
 	}
-	if (app_open_store(app) != 0)
-		rc = EXIT_FAIL;
-	else
-		rc = queue_items(app, &p, items, n);
+	rc = app_open_store(app) != 0 ? EXIT_FAIL : queue_items(app, &p, items, n);
+out:
+	free(cause);
 	items_free(items, n);
 	free(p.key_ref);
+	free(p.pass_ref);
 	return rc;
 }
 
@@ -489,8 +497,8 @@ struct provision_serve *
 provision_serve_new(struct app *app, struct httpd *httpd)
 {
 	struct provision_serve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE),
-	    read_secret_cb, conf_secret_free, now_cb};
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
+	    conf_secret_free, now_cb};
 	struct verifier_opts vo;
 	const struct conf_range *r;
 	char *cause = NULL;

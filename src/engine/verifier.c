@@ -8,6 +8,8 @@
 #include "discovery/discover.h"
 #include "provision/task.h"
 #include "provision/taskq.h"
+#include "shelly/sta.h"
+#include "store/store.h"
 #include "store/taskstore.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -21,7 +23,9 @@ struct verifier_wait {
 	int64_t id;
 	char mac[13];
 	uint64_t since_ms; /* loop time first seen verifying */
-	int found;
+	int found; /* settled: seen, or given up */
+	int seen; /* seen by the current run, credentials not yet stored */
+	char *pass_ref; /* the password the agent gave the device, or NULL */
 };
 
 struct verifier {
@@ -74,6 +78,7 @@ collect_cb(const struct store_task *t, void *arg)
 	w->id = t->id;
 	snprintf(w->mac, sizeof w->mac, "%s", t->mac);
 	w->since_ms = loop_now_ms(v->loop);
+	w->pass_ref = t->pass_ref != NULL ? xstrdup(t->pass_ref) : NULL;
 	return 0;
 }
 
@@ -98,6 +103,8 @@ refresh(struct verifier *v)
 			live |= c.live[k] == v->wait[i].id;
 		if (live)
 			v->wait[j++] = v->wait[i];
+		else
+			free(v->wait[i].pass_ref);
 	}
 	v->nwait = j;
 	free(c.live);
@@ -115,6 +122,7 @@ found_cb(const struct discover_found *f, void *arg)
 		if (w->found || strcmp(w->mac, f->ident.mac) != 0)
 			continue;
 		w->found = 1;
+		w->seen = 1;
 		if (taskq_verified(v->store, w->id, f->host, loop_wall_ms(), &cause) < 0) {
 			log_error("verifier: task %lld: %s", (long long)w->id, cause);
 			free(cause);
@@ -142,6 +150,22 @@ finish_run(struct verifier *v)
 	if (discover_commit(v->run, v->store, loop_wall_ms(), NULL, &cause) != 0) {
 		log_error("verifier: %s", cause);
 		free(cause);
+		cause = NULL;
+	}
+	/* A device that got a password from its agent is registered with it (by reference). */
+	for (size_t i = 0; i < v->nwait; i++) {
+		struct verifier_wait *w = &v->wait[i];
+		struct store_device d = {.user = SHELLY_STA_USER, .cred_ref = w->pass_ref};
+
+		if (!w->seen || w->pass_ref == NULL)
+			continue;
+		w->seen = 0;
+		memcpy(d.mac, w->mac, sizeof d.mac);
+		if (store_device_upsert(v->store, &d, &cause) != 0) {
+			log_error("verifier: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
 	}
 	discover_free(v->run);
 	v->run = NULL;
@@ -240,6 +264,8 @@ verifier_free(struct verifier *v)
 		return;
 	discover_free(v->run);
 	loop_timer_free(v->timer);
+	for (size_t i = 0; i < v->nwait; i++)
+		free(v->wait[i].pass_ref);
 	free(v->wait);
 	free(v);
 }

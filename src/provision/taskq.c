@@ -242,35 +242,45 @@ taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char 
 	return rc;
 }
 
+/* Reads a reference into *out; on failure the claimed task fails with why. */
+static int
+claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
+    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+{
+	struct store_task_set set = {.agent_to = "", .lease_ms = 0, .reason = why};
+	char *err = NULL;
+
+	*out = NULL;
+	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
+		return 0;
+	if (store_task_update(s, t->id, agent, task_state_name(TASK_CLAIMED),
+	        task_state_name(TASK_FAILED), &set, now_ms, &err) < 0) {
+		log_error("task %lld: %s", (long long)t->id, err);
+		free(err);
+	}
+	audit(s, agent, "task-fail", t->id, "failed", why, now_ms);
+	return -1;
+}
+
 int
 taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, char **key, char **cause)
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause)
 {
 	int rc;
 
-	*key = NULL;
+	memset(sec, 0, sizeof *sec);
 	rc = store_task_take(s, task_state_name(TASK_QUEUED), task_state_name(TASK_CLAIMED), agent,
 	    now_ms, now_ms + lease_ms, out, cause);
 	if (rc != 1)
 		return rc;
 	audit(s, agent, "task-claim", (*out)->id, "claimed", (*out)->target, now_ms);
-	if ((*out)->key_ref == NULL)
-		return 1;
-	*key = read_secret((*out)->key_ref, cause);
-	if (*key == NULL) {
-		struct store_task_set set = {
-		    .agent_to = "", .lease_ms = 0, .reason = "WiFi key unreadable on the manager"};
-		char *why = NULL;
-
-		if (store_task_update(s, (*out)->id, agent, task_state_name(TASK_CLAIMED),
-		        task_state_name(TASK_FAILED), &set, now_ms, &why) < 0) {
-			log_error("task %lld: %s", (long long)(*out)->id, why);
-			free(why);
-		}
-		audit(s, agent, "task-fail", (*out)->id, "failed", set.reason, now_ms);
+	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key,
+	        "WiFi key unreadable on the manager", now_ms, cause) != 0 ||
+	    claim_secret(s, agent, *out, (*out)->pass_ref, read_secret, &sec->password,
+	        "device password unreadable on the manager", now_ms, cause) != 0) {
 		store_task_free(*out);
 		*out = NULL;
-		return -1;
+		return -1; /* the caller frees what sec holds */
 	}
 	return 1;
 }

@@ -137,37 +137,37 @@ do_claim(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
 {
 	struct store_task *t = NULL;
-	char *key = NULL, *cause = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
 	cJSON *o, *task;
 	int rc;
 
 	(void)m;
 	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
-	    api->opts.read_secret, &t, &key, &cause);
-	if (rc < 0) {
-		store_failed(reply, "claim", cause);
-		return;
-	}
-	if (rc == 0) {
+	    api->opts.read_secret, &t, &sec, &cause);
+	if (rc == 1) {
+		log_info("task %lld (%s) claimed by %s", (long long)t->id, t->target, agent);
+		o = cJSON_CreateObject();
+		task = cJSON_AddObjectToObject(o, "task");
+		cJSON_AddNumberToObject(task, "id", (double)t->id);
+		cJSON_AddStringToObject(task, "target", t->target);
+		cJSON_AddStringToObject(task, "network", t->network);
+		if (sec.key != NULL)
+			cJSON_AddStringToObject(task, "key", sec.key);
+		if (sec.password != NULL)
+			cJSON_AddStringToObject(task, "password", sec.password);
+		if (t->name != NULL)
+			cJSON_AddStringToObject(task, "name", t->name);
+		cJSON_AddBoolToObject(task, "ap_off", t->ap_off);
+		cJSON_AddNumberToObject(task, "attempt", t->attempts);
+		store_task_free(t);
+		reply_json(reply, 200, o);
+	} else if (rc == 0)
 		reply->status = 204;
-		return;
-	}
-	log_info("task %lld (%s) claimed by %s", (long long)t->id, t->target, agent);
-	o = cJSON_CreateObject();
-	task = cJSON_AddObjectToObject(o, "task");
-	cJSON_AddNumberToObject(task, "id", (double)t->id);
-	cJSON_AddStringToObject(task, "target", t->target);
-	cJSON_AddStringToObject(task, "network", t->network);
-	if (key != NULL) {
-		cJSON_AddStringToObject(task, "key", key);
-		api->opts.free_secret(key);
-	}
-	if (t->name != NULL)
-		cJSON_AddStringToObject(task, "name", t->name);
-	cJSON_AddBoolToObject(task, "ap_off", t->ap_off);
-	cJSON_AddNumberToObject(task, "attempt", t->attempts);
-	store_task_free(t);
-	reply_json(reply, 200, o);
+	else
+		store_failed(reply, "claim", cause);
+	api->opts.free_secret(sec.key);
+	api->opts.free_secret(sec.password);
 }
 
 static void

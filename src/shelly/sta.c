@@ -5,6 +5,7 @@
 #include "util/xmalloc.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,16 @@ gen1(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 		out[(*n)++].path = xasprintf("/settings?name=%s", name);
 		free(name);
 	}
+	if (sta->password != NULL) {
+		char *pw = str_urlencode(sta->password);
+
+		out[*n].method = "GET";
+		out[*n].auth_after = 1;
+		out[(*n)++].path = xasprintf(
+		    "/settings/login?enabled=1&username=" SHELLY_STA_USER "&password=%s", pw);
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
 	out[*n].method = "GET";
 	out[(*n)++].path = xasprintf("/settings/sta?enabled=1&ssid=%s&key=%s", ssid, key);
 	explicit_bzero(key, strlen(key));
@@ -52,6 +63,27 @@ gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 		out[*n].method = "POST";
 		out[*n].path = xstrdup("/rpc/Sys.SetConfig");
 		out[(*n)++].body = rpc_body(cfg);
+	}
+	if (sta->password != NULL) {
+		char *a1 = xasprintf(SHELLY_STA_USER ":%s:%s", sta->realm, sta->password);
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		char ha1[65];
+		cJSON *auth = cJSON_CreateObject();
+
+		EVP_Digest(a1, strlen(a1), md, &mdlen, EVP_sha256(), NULL);
+		explicit_bzero(a1, strlen(a1));
+		free(a1);
+		for (unsigned int i = 0; i < 32 && i < mdlen; i++)
+			snprintf(ha1 + 2 * i, 3, "%02x", md[i]);
+		cJSON_AddStringToObject(auth, "user", SHELLY_STA_USER);
+		cJSON_AddStringToObject(auth, "realm", sta->realm);
+		cJSON_AddStringToObject(auth, "ha1", ha1);
+		out[*n].method = "POST";
+		out[*n].path = xstrdup("/rpc/Shelly.SetAuth");
+		out[*n].auth_after = 1;
+		out[(*n)++].body = cJSON_PrintUnformatted(auth);
+		cJSON_Delete(auth);
 	}
 	cfg = cJSON_CreateObject();
 	o = cJSON_AddObjectToObject(cfg, "sta");
@@ -82,6 +114,12 @@ shelly_sta_requests(int gen, const struct shelly_sta *sta,
 	}
 	if (sta->name != NULL && !str_ascii_printable(sta->name, 1, 64)) {
 		*cause = xstrdup("device name must be 1-64 printable ASCII characters");
+		return -1;
+	}
+	if (sta->password != NULL && (!str_ascii_printable(sta->password, 1, 64) ||
+	                                 (gen != 1 && !str_ascii_printable(sta->realm, 1, 96)))) {
+		*cause = xstrdup("device password must be 1-64 printable ASCII characters (and "
+		                 "Gen2+ needs the device id)");
 		return -1;
 	}
 	if (gen == 1)

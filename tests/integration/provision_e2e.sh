@@ -32,7 +32,9 @@ KEY='home-key-4711'
 WRONG='wrong-key-0815'
 printf '%s\n' "$KEY" >"$T_TMP/key"
 printf '%s\n' "$WRONG" >"$T_TMP/wrongkey"
-chmod 600 "$T_TMP/key" "$T_TMP/wrongkey"
+DEVPW='dev-pass-1357'
+printf '%s\n' "$DEVPW" >"$T_TMP/devpw"
+chmod 600 "$T_TMP/key" "$T_TMP/wrongkey" "$T_TMP/devpw"
 W="$T_TMP/w"
 mkdir -p "$W/a/aps" "$W/b"
 ln -s "$W/a/aps" "$W/b/aps"
@@ -158,7 +160,8 @@ $AP5,plug
 $AP6,shutter
 shelly1-DEAD00,missing
 EOF
-tui --provision-csv "$T_TMP/batch.csv" --network home --wifi-key-file "$T_TMP/key" --attempts 2 >"$T_TMP/queued"
+tui --provision-csv "$T_TMP/batch.csv" --network home --wifi-key-file "$T_TMP/key" \
+	--password-file "$T_TMP/devpw" --attempts 2 >"$T_TMP/queued"
 [ "$(wc -l <"$T_TMP/queued")" = 5 ] && pass "a batch of five is queued" || fail "a batch of five is queued" "$(cat "$T_TMP/queued")"
 all_final() { [ "$(tui --tasks --json | jq '[.tasks[] | select(.state == "done" or .state == "failed")] | length')" = 6 ]; }
 wait_for 90 all_final || fail "the batch finishes" "$(tui --tasks)"
@@ -181,6 +184,15 @@ env $MGR_ENV "$SHELLY_TUI" --probe 10.77.0.12 --json >"$T_TMP/probe.json" 2>&1
 [ "$(jq -r .mac "$T_TMP/probe.json")" = "$(mac_of 2)" ] && [ ! -e "$W/a/aps/$AP2" ] &&
 	pass "the device answers at home with the same MAC and its AP is gone" ||
 	fail "the device answers at home with the same MAC and its AP is gone" "$(cat "$T_TMP/probe.json")"
+a1=$(curl -s http://10.77.0.11/shelly | jq -r .auth); a2=$(curl -s http://10.77.0.12/shelly | jq -r .auth_en)
+[ "$a1" = true ] && [ "$a2" = true ] && pass "the agent set the device password (Gen1 and Gen2+)" ||
+	fail "the agent set the device password (Gen1 and Gen2+)" "gen1 auth=$a1 gen2 auth_en=$a2"
+tui --poll-once --force --json >"$T_TMP/poll.json" 2>"$T_TMP/poll.err"
+st1=$(jq -r ".devices[] | select(.mac == \"$(mac_of 1)\") | .state" "$T_TMP/poll.json")
+st2=$(jq -r ".devices[] | select(.mac == \"$(mac_of 2)\") | .state" "$T_TMP/poll.json")
+[ "$st1" = online ] && [ "$st2" = online ] &&
+	pass "verified devices are registered with their new password (polled online)" ||
+	fail "verified devices are registered with their new password (polled online)" "$st1 $st2 $(cat "$T_TMP/poll.err")"
 tui --list --json | jq -r '.devices[].mac' >"$T_TMP/registered"
 grep -qx "$(mac_of 1)" "$T_TMP/registered" && grep -qx "$(mac_of 2)" "$T_TMP/registered" &&
 	pass "verified devices are registered" || fail "verified devices are registered" "$(cat "$T_TMP/registered")"
@@ -210,12 +222,13 @@ kill "$AGB"; wait "$AGB" 2>/dev/null; AGB=""
 kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
-	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" "$DB"*; do
-	grep -qa -e "$KEY" -e "$WRONG" "$f" && leaks="$leaks $f"
+	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
+	"$T_TMP/poll.json" "$DB"*; do
+	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
-	pass "the WiFi key is in no log, output, /metrics or the database" ||
-	fail "the WiFi key is in no log, output, /metrics or the database" "found in:$leaks"
+	pass "the WiFi key and password are in no log, output, /metrics or the database" ||
+	fail "the WiFi key and password are in no log, output, /metrics or the database" "found in:$leaks"
 for p in $SIMS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; SIMS=""
 san=$(grep -l -e 'AddressSanitizer' -e 'runtime error' -e 'LeakSanitizer' "$T_TMP"/*.log "$W"/*/agent.log 2>/dev/null)
 [ -z "$san" ] && pass "no sanitizer report from manager, agents or devices" ||

@@ -15,7 +15,8 @@
 static void
 test_gen1(void **state)
 {
-	struct shelly_sta sta = { "my net&co", "pa ss=word", "Kitchen", 1 };
+	struct shelly_sta sta = {
+	    .ssid = "my net&co", .key = "pa ss=word", .name = "Kitchen", .ap_off = 1};
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	char *cause = NULL;
 	size_t n;
@@ -25,7 +26,8 @@ test_gen1(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(r[0].method, "GET");
 	assert_string_equal(r[0].path, "/settings?name=Kitchen");
-	assert_string_equal(r[1].path, "/settings/sta?enabled=1&ssid=my%20net%26co&key=pa%20ss%3Dword");
+	assert_string_equal(
+	    r[1].path, "/settings/sta?enabled=1&ssid=my%20net%26co&key=pa%20ss%3Dword");
 	assert_null(r[1].body);
 	shelly_sta_free(r, n);
 }
@@ -33,7 +35,7 @@ test_gen1(void **state)
 static void
 test_gen2(void **state)
 {
-	struct shelly_sta sta = { "home", "secret\"12", NULL, 1 };
+	struct shelly_sta sta = {.ssid = "home", .key = "secret\"12", .ap_off = 1};
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	char *cause = NULL;
 	cJSON *o;
@@ -76,12 +78,12 @@ test_refused(void **state)
 {
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	struct shelly_sta bad[] = {
-		{ "", "12345678", NULL, 0 },
-		{ "123456789012345678901234567890123", NULL, NULL, 0 },
-		{ "home\n", NULL, NULL, 0 },
-		{ "home", "short", NULL, 0 },
-		{ "home", "tab\there12", NULL, 0 },
-		{ "home", NULL, "esc\x1b[2J", 0 },
+	    {.ssid = "", .key = "12345678", .name = NULL},
+	    {.ssid = "123456789012345678901234567890123", .key = NULL, .name = NULL},
+	    {.ssid = "home\n", .key = NULL, .name = NULL},
+	    {.ssid = "home", .key = "short", .name = NULL},
+	    {.ssid = "home", .key = "tab\there12", .name = NULL},
+	    {.ssid = "home", .key = NULL, .name = "esc\x1b[2J"},
 	};
 	size_t n;
 
@@ -96,13 +98,45 @@ test_refused(void **state)
 	}
 }
 
+static void
+test_password(void **state)
+{
+	struct shelly_sta sta = {.ssid = "home", .key = "12345678", .password = "p&w"};
+	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
+	char *cause = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(shelly_sta_requests(1, &sta, r, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].path, "/settings/login?enabled=1&username=admin&password=p%26w");
+	assert_true(r[0].auth_after);
+	assert_false(r[1].auth_after);
+	shelly_sta_free(r, n);
+	/* Gen2+ needs the realm; ha1 = SHA-256("admin:shellyplus1-a8032ab12345:p&w"). */
+	assert_int_equal(shelly_sta_requests(2, &sta, r, &n, &cause), -1);
+	free(cause);
+	sta.realm = "shellyplus1-a8032ab12345";
+	assert_int_equal(shelly_sta_requests(2, &sta, r, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].path, "/rpc/Shelly.SetAuth");
+	assert_true(r[0].auth_after);
+	assert_non_null(strstr(r[0].body, "\"realm\":\"shellyplus1-a8032ab12345\""));
+	assert_non_null(strstr(r[0].body,
+	    "\"ha1\":\"63720e61881b9f4875e8c3a737e4b5dc301b00453448ebbb2ab24357a1918ca4\""));
+	assert_null(strstr(r[0].body, "p&w"));
+	assert_string_equal(r[1].path, "/rpc/WiFi.SetConfig");
+	shelly_sta_free(r, n);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gen1),
-		cmocka_unit_test(test_gen2),
-		cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_gen1),
+	    cmocka_unit_test(test_gen2),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_password),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

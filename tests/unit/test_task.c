@@ -153,19 +153,21 @@ test_claim_verify(void **state)
 {
 	struct store *s = open_mem();
 	struct store_task *t = NULL;
-	char *cause = NULL, *key = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
 	const char *st = NULL;
 	int64_t id = add(s, "shelly1pm-A1B2C3", "file:/good", 1);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &key, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
 	assert_int_equal(t->id, id);
-	assert_string_equal(key, KEY);
+	assert_string_equal(sec.key, KEY);
+	assert_null(sec.password);
 	assert_int_equal(t->attempts, 1);
 	store_task_free(t);
-	free(key);
+	free(sec.key);
 	/* Nothing else waits. */
-	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &key, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 0);
 	/* Another agent cannot report on it. */
 	assert_int_equal(taskq_progress(s, "ag-2", id, "running", NULL, 2100, &st, &cause), 0);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 2100, &st, &cause), 1);
@@ -190,16 +192,49 @@ test_claim_verify(void **state)
 }
 
 static void
+test_claim_password(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.target = "shelly1-AABBCC",
+	                      .network = "home",
+	                      .key_ref = "file:/good",
+	                      .pass_ref = "file:/good"},
+	                  *c = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_string_equal(sec.password, KEY);
+	free(sec.key);
+	free(sec.password);
+	store_task_free(c);
+	/* An unreadable password fails the task, and nothing is handed out. */
+	t.pass_ref = "file:/missing";
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &cause), -1);
+	assert_null(c);
+	assert_null(sec.password);
+	free(sec.key);
+	free(cause);
+	assert_state(s, id, "failed");
+	store_free(s);
+}
+
+static void
 test_lease_expiry(void **state)
 {
 	struct store *s = open_mem();
 	struct store_task *t = NULL;
-	char *cause = NULL, *key = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
 	int64_t id = add(s, "ShellyPlus1PM-A8032AB12345", NULL, 2);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &key, &cause), 1);
-	assert_null(key); /* open network */
+	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_null(sec.key); /* open network */
 	store_task_free(t);
 	/* A heartbeat holds it; silence lets it go back to the queue. */
 	assert_int_equal(taskq_heartbeat(s, "ag-1", 1400, 500, &cause), 0);
@@ -208,7 +243,7 @@ test_lease_expiry(void **state)
 	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
 	assert_state(s, id, "queued");
 	/* The second agent gets it (attempt 2); when it goes silent too, no attempts remain. */
-	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &key, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
 	assert_int_equal(t->attempts, 2);
 	store_task_free(t);
 	assert_int_equal(taskq_expire(s, 2501, &cause), 1);
@@ -221,30 +256,31 @@ test_fail_retry_cancel(void **state)
 {
 	struct store *s = open_mem();
 	struct store_task *t = NULL;
-	char *cause = NULL, *key = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
 	const char *st = NULL;
 	int64_t id = add(s, "a1b2c3d4e5f6", "file:/good", 2), id2;
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &key, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
 	store_task_free(t);
-	free(key);
+	free(sec.key);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1100, &st, &cause), 1);
 	assert_string_equal(st, "queued");
-	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &key, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &cause), 1);
 	store_task_free(t);
-	free(key);
+	free(sec.key);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1300, &st, &cause), 1);
 	assert_string_equal(st, "failed");
 	id2 = add(s, "shelly1-AABBCC", "file:/missing", 1);
-	assert_int_equal(taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &key, &cause), -1);
+	assert_int_equal(taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &cause), -1);
 	free(cause);
 	cause = NULL;
 	assert_state(s, id2, "failed");
 	id2 = add(s, "shelly1-AABBCC", NULL, 1);
 	assert_int_equal(taskq_cancel(s, id2, "test", 1500, &cause), 1);
 	assert_state(s, id2, "cancelled");
-	assert_int_equal(taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &key, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &cause), 0);
 	store_free(s);
 }
 
@@ -292,6 +328,7 @@ main(void)
 	    cmocka_unit_test(test_ssids),
 	    cmocka_unit_test(test_enrol_once),
 	    cmocka_unit_test(test_claim_verify),
+	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
