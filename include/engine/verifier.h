@@ -7,9 +7,9 @@
  * The manager's side of provisioning in a running fleet: every interval it returns the tasks
  * of agents that stopped heartbeating to the queue (provision/taskq), and it verifies
  * configured devices: a task in state verifying is done when a scan of the configured ranges
- * finds a device with the task's MAC (the device is then also merged into the registry); when
- * timeout_ms pass without it, the task's stage becomes "not_seen" and its agent decides
- * between "AP back" and "lost". One scan at a time covers every task waiting.
+ * (and mDNS browsing, when enabled) finds a device with the task's MAC (the device is then also
+ * merged into the registry); when timeout_ms pass without it, the task's stage becomes "not_seen"
+ * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting.
  */
 struct loop;
 struct http;
@@ -26,6 +26,7 @@ struct verifier_opts {
 	uint32_t probe_timeout_ms; /* per address */
 	int concurrency;
 	uint16_t port; /* 0: 80 with the HTTPS fallback */
+	int mdns; /* also browse mDNS (when the guard allows it) */
 };
 
 /* Starts the timer. Caller frees. */

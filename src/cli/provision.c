@@ -458,20 +458,49 @@ agent_cb(const struct store_agent *a, void *arg)
 	return 0;
 }
 
+#define PROVISION_AP_RECENT_MS (10 * 60 * 1000)
+
+static int
+ap_cb(const struct store_ap *ap, void *arg)
+{
+	if (arg != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "ssid", ap->ssid);
+		add_str(o, "agent", ap->agent);
+		if (ap->rssi != 0)
+			cJSON_AddNumberToObject(o, "rssi_dbm", ap->rssi);
+		else
+			cJSON_AddNullToObject(o, "rssi_dbm");
+		cJSON_AddNumberToObject(o, "seen_ms", (double)ap->seen_ms);
+		cJSON_AddItemToArray(arg, o);
+		return 0;
+	}
+	printf("  ");
+	print_safe(stdout, ap->ssid);
+	printf("  seen by %s %lld s ago\n", ap->agent,
+	    (long long)((loop_wall_ms() - ap->seen_ms) / 1000));
+	return 0;
+}
+
 int
 cli_agents(struct app *app)
 {
 	char *cause = NULL;
-	cJSON *root = NULL, *arr = NULL;
+	cJSON *root = NULL, *arr = NULL, *aps = NULL;
+	int64_t since = loop_wall_ms() - PROVISION_AP_RECENT_MS;
 
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
 	if (app->args.set[CLI_JSON]) {
 		root = cJSON_CreateObject();
 		arr = cJSON_AddArrayToObject(root, "agents");
+		aps = cJSON_AddArrayToObject(root, "access_points");
 	}
-	if (store_agent_list(app->store, agent_cb, arr, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: --agents: %s\n", cause);
+	if (store_agent_list(app->store, agent_cb, arr, &cause) != 0 ||
+	    (root == NULL && printf("Shelly access points seen in the last 10 minutes:\n") < 0) ||
+	    store_ap_list(app->store, since, ap_cb, aps, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: --agents: %s\n", cause != NULL ? cause : "output");
 		free(cause);
 		cJSON_Delete(root);
 		return EXIT_FAIL;
@@ -501,6 +530,7 @@ provision_serve_new(struct app *app, struct httpd *httpd)
 	    conf_secret_free, now_cb};
 	struct verifier_opts vo;
 	const struct conf_range *r;
+	const char *why = NULL;
 	char *cause = NULL;
 	size_t n;
 
@@ -521,8 +551,9 @@ provision_serve_new(struct app *app, struct httpd *httpd)
 	vo.probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
 	vo.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
 	vo.port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
-	if (vo.targets == NULL)
-		log_info("provisioning: no discover-range configured, devices cannot be verified");
+	vo.mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
+	if (vo.targets == NULL && !vo.mdns)
+		log_warn("provisioning: no discover-range and no mDNS, devices cannot be verified");
 	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);
 	return ps;
 }

@@ -181,6 +181,7 @@ start_run(struct verifier *v)
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	o.targets = v->opts.targets;
+	o.mdns = v->opts.mdns;
 	o.confirm_timeout_ms = v->opts.probe_timeout_ms;
 	o.scan.timeout_ms = v->opts.probe_timeout_ms;
 	o.scan.concurrency = v->opts.concurrency;
@@ -233,7 +234,7 @@ tick_cb(void *arg)
 		}
 	}
 	for (size_t i = 0; i < v->nwait; i++)
-		if (!v->wait[i].found && v->opts.targets != NULL) {
+		if (!v->wait[i].found && (v->opts.targets != NULL || v->opts.mdns)) {
 			start_run(v);
 			break;
 		}

@@ -207,6 +207,12 @@ else
 	fail "a wrong key is reported: not seen on home, AP back" "$(tui --tasks)"
 fi
 
+tui --agents --json >"$T_TMP/agents.json"
+jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
+	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
+	pass "--agents lists both agents and the access points they see" ||
+	fail "--agents lists both agents and the access points they see" "$(cat "$T_TMP/agents.json")"
+
 # ---- the host's own connection came back after every task ---------------------------------
 joins=$(grep -c '^join ' "$W/b/wifi.log")
 bad=$(awk '/^join /{j=1; next} /^restore test-home$/{if (j) ok++; j=0} END{print ok+0}' "$W/b/wifi.log")
@@ -223,7 +229,7 @@ kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
-	"$T_TMP/poll.json" "$DB"*; do
+	"$T_TMP/poll.json" "$T_TMP/agents.json" "$DB"*; do
 	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
