@@ -480,8 +480,10 @@ run_task(struct agent *a, const struct agentmsg *task)
 		fail_task(a, task->task, "access point not in range", 1);
 		return;
 	}
-	if (report(a, task->task, "running", NULL, &m) != 0)
+	if (report(a, task->task, "running", NULL, &m) != 0 || strcmp(m.state, "running") != 0) {
+		log_warn("task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
+	}
 	home = wifi_current(a->wifi);
 	ok = on_ap(a, task, ssid, mac, &why) == 0;
 	if (wifi_leave(a->wifi, &cause) != 0) {

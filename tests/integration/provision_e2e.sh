@@ -126,6 +126,10 @@ code=$(post heartbeat '{}')
 [ "$code" = 401 ] && pass "a missing token is refused (401)" || fail "a missing token is refused (401)" "$code"
 code=$(post progress '{"task":' "$(cat "$W/a/token")")
 [ "$code" = 400 ] && pass "a malformed body is refused (400)" || fail "a malformed body is refused (400)" "$code"
+head -c 20000 /dev/zero | tr '\0' ' ' >"$T_TMP/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/api/v1/heartbeat" \
+	-H "Authorization: Bearer $(cat "$W/a/token")" --data-binary @"$T_TMP/big")
+[ "$code" = 400 ] && pass "an oversized body is refused (400)" || fail "an oversized body is refused (400)" "$code"
 after=$(tui --agents --json | jq '.agents | length')
 [ "$before" = 1 ] && [ "$after" = 1 ] && pass "refused calls change nothing" || fail "refused calls change nothing" "$before -> $after"
 
@@ -134,9 +138,13 @@ touch "$W/a/hold"
 tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name killed >/dev/null
 wait_for 20 grep -q "join $AP4" "$W/a/wifi.log" ||
 	fail "agent A joins the device AP" "$(tail -5 "$W/a/agent.log")"
+tui --provision "$AP3" --network home >/dev/null
+CT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+tui --task-cancel "$CT" >/dev/null && is_state "$CT" cancelled && ! tui --task-cancel "$CT" 2>/dev/null &&
+	pass "--task-cancel cancels a queued task once" || fail "--task-cancel cancels a queued task once" "$(tui --tasks)"
 kill -9 "$AGA"; wait "$AGA" 2>/dev/null; AGA=""
 rm -f "$W/a/hold"
-KT=$(tui --tasks --json | jq -r '.tasks[0].id')
+KT=$(tui --tasks --json | jq -r '.tasks[0].id')  # the one agent A held
 tui --agent-enrol >"$W/b/secret" 2>/dev/null
 agent b --enrol-secret-file "$W/b/secret"
 AGB=$!
@@ -212,6 +220,9 @@ jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.js
 	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
 	pass "--agents lists both agents and the access points they see" ||
 	fail "--agents lists both agents and the access points they see" "$(cat "$T_TMP/agents.json")"
+
+[ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
+	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
 
 # ---- the host's own connection came back after every task ---------------------------------
 joins=$(grep -c '^join ' "$W/b/wifi.log")
