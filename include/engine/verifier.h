@@ -27,6 +27,8 @@ struct verifier_opts {
 	int concurrency;
 	uint16_t port; /* 0: 80 with the HTTPS fallback */
 	int mdns; /* also browse mDNS (when the guard allows it) */
+	void (*changed_cb)(void *arg); /* devices were verified and registered; may be NULL */
+	void *arg;
 };
 
 /* Starts the timer. Caller frees. */

@@ -625,7 +625,7 @@ cli_headless(struct app *app)
 	httpd_route(dm.httpd, "GET", "/metrics", metrics_handler, &dm);
 	httpd_route(dm.httpd, "GET", "/healthz", healthz_handler, &dm);
 	httpd_route(dm.httpd, "GET", "/readyz", readyz_handler, &dm);
-	dm.prov = provision_serve_new(app, dm.httpd);
+	dm.prov = provision_serve_new(app, dm.httpd, ad_changed_cb, &dm);
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
 	loop_signal(app->loop, SIGHUP, signal_cb, &dm);

@@ -523,7 +523,7 @@ now_cb(void)
 }
 
 struct provision_serve *
-provision_serve_new(struct app *app, struct httpd *httpd)
+provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg)
 {
 	struct provision_serve *ps = xcalloc(1, sizeof *ps);
 	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
@@ -551,9 +551,11 @@ provision_serve_new(struct app *app, struct httpd *httpd)
 	vo.probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
 	vo.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
 	vo.port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
+	vo.changed_cb = changed;
+	vo.arg = arg;
 	vo.mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
 	if (vo.targets == NULL && !vo.mdns)
-		log_warn("provisioning: no discover-range and no mDNS, devices cannot be verified");
+		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
 	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);
 	return ps;
 }

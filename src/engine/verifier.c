@@ -146,6 +146,7 @@ static void
 finish_run(struct verifier *v)
 {
 	char *cause = NULL;
+	int changed = 0;
 
 	if (discover_commit(v->run, v->store, loop_wall_ms(), NULL, &cause) != 0) {
 		log_error("verifier: %s", cause);
@@ -157,9 +158,12 @@ finish_run(struct verifier *v)
 		struct verifier_wait *w = &v->wait[i];
 		struct store_device d = {.user = SHELLY_STA_USER, .cred_ref = w->pass_ref};
 
-		if (!w->seen || w->pass_ref == NULL)
+		if (!w->seen)
 			continue;
 		w->seen = 0;
+		changed = 1;
+		if (w->pass_ref == NULL)
+			continue;
 		memcpy(d.mac, w->mac, sizeof d.mac);
 		if (store_device_upsert(v->store, &d, &cause) != 0) {
 			log_error("verifier: %s", cause);
@@ -169,6 +173,8 @@ finish_run(struct verifier *v)
 	}
 	discover_free(v->run);
 	v->run = NULL;
+	if (changed && v->opts.changed_cb != NULL)
+		v->opts.changed_cb(v->opts.arg);
 }
 
 static void

@@ -201,6 +201,10 @@ st2=$(jq -r ".devices[] | select(.mac == \"$(mac_of 2)\") | .state" "$T_TMP/poll
 [ "$st1" = online ] && [ "$st2" = online ] &&
 	pass "verified devices are registered with their new password (polled online)" ||
 	fail "verified devices are registered with their new password (polled online)" "$st1 $st2 $(cat "$T_TMP/poll.err")"
+up_in_metrics() { curl -s "$URL/metrics" | grep -i "^shelly_device_up{.*$(mac_of 2).*} 1"; }
+wait_for 20 up_in_metrics >/dev/null &&
+	pass "the manager's poller picks the verified device up (up in /metrics)" ||
+	fail "the manager's poller picks the verified device up (up in /metrics)" "$(curl -s "$URL/metrics" | grep shelly_device_up)"
 tui --list --json | jq -r '.devices[].mac' >"$T_TMP/registered"
 grep -qx "$(mac_of 1)" "$T_TMP/registered" && grep -qx "$(mac_of 2)" "$T_TMP/registered" &&
 	pass "verified devices are registered" || fail "verified devices are registered" "$(cat "$T_TMP/registered")"
