@@ -179,14 +179,13 @@ do_progress(
 	struct store_task *t;
 	int rc;
 
+	if (strcmp(m->stage, "configured") == 0 && m->mac[0] == '\0') {
+		reply_error(reply, 400, "stage configured needs the device's MAC");
+		return;
+	}
 	rc = taskq_progress(api->store, agent, m->task, m->stage, m->mac[0] ? m->mac : NULL,
 	    api->opts.now_ms(), &state, &cause);
 	if (rc < 0) {
-		if (cause != NULL && strstr(cause, "needs") != NULL) {
-			reply_error(reply, 400, cause);
-			free(cause);
-			return;
-		}
 		store_failed(reply, "progress", cause);
 		return;
 	}
