@@ -144,6 +144,14 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	return 0;
 }
 
+static int
+target_ok(const char *t)
+{
+	char mac[13];
+
+	return str_mac_normalise(t, mac) == 0 || taskq_ssid_is_shelly(t);
+}
+
 /* One line of a batch: "TARGET[,NAME]". */
 struct provision_item {
 	char *target;
@@ -169,9 +177,22 @@ csv_line(char *line, const char *file, int lineno, struct provision_item *it, ch
 			return -1;
 		}
 	}
-	t[strcspn(t, " \t")] = '\0';
+	{
+		char *end = t + strcspn(t, " \t");
+
+		if (end[strspn(end, " \t")] != '\0') {
+			*cause = xasprintf("%s:%d: a target has no spaces", file, lineno);
+			return -1;
+		}
+		*end = '\0';
+	}
 	if (lineno == 1 && strcasecmp(t, "target") == 0)
 		return 0; /* a header */
+	if (!target_ok(t)) {
+		*cause = xasprintf("%s:%d: '%s' is neither a MAC nor a Shelly access point", file,
+		    lineno, str_is_safe(t) ? t : "?");
+		return -1;
+	}
 	if (!str_is_safe(t) || (n != NULL && (!str_is_safe(n) || strlen(n) > 64))) {
 		*cause = xasprintf("%s:%d: control characters or an overlong name", file, lineno);
 		return -1;
@@ -241,8 +262,7 @@ queue_items(
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
-		if (str_mac_normalise(items[i].target, (char[13]){0}) != 0 &&
-		    !taskq_ssid_is_shelly(items[i].target)) {
+		if (!target_ok(items[i].target)) {
 			char *clean = str_sanitize(items[i].target, 64);
 
 			fprintf(stderr,
