@@ -31,6 +31,8 @@
 	    "Run a device ACTION on each TARGET (registered MAC, id or name, or HOST[:PORT])") \
 	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
 	    "List the device actions of --action with what they need and their help") \
+	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
+	    "List every /metrics family of --headless with its type and help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
 	X(AGENT_ENROL, "agent-enrol", 0, 0, NULL, 1, \

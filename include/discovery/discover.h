@@ -28,6 +28,11 @@
  *  - a known device found at another host or port is moved there and an event "ip_changed"
  *    with detail "OLD -> NEW" is queued (host, or host:port when the port is not the
  *    scheme's default);
+ *  - a MAC is not proof: a claim that would lower a registered device's generation or scheme
+ *    (https -> http), or move a device with credentials to an address that cannot confirm it
+ *    (the same generation and scheme, and for HTTPS the pinned key), changes nothing in the
+ *    registry; an event "mac_conflict" is queued and the device is held (store_device_hold),
+ *    so the poller sends it no credentials until the operator confirms it with --add;
  *  - a device with auth enabled (auth_en in /shelly) and no credentials (registry user or
  *    cred_ref, or the has_credentials_cb) gets a status row with state "auth_required".
  * Registry rows are direct writes (one per device); events and status rows are queued and
@@ -75,6 +80,7 @@ struct discover_found {
 	int committed;
 	int is_new; /* not registered before */
 	int moved; /* registered at another host/port */
+	int conflict; /* a claim that was not taken (mac_conflict): the device is held */
 	char old_host[DISCOVER_HOST_MAX];
 	uint16_t old_port;
 	int auth_required; /* auth on and no credentials known */
@@ -88,6 +94,7 @@ struct discover_summary {
 	size_t new_devices;
 	size_t known;
 	size_t moved; /* ip_changed events */
+	size_t conflicts; /* mac_conflict events */
 	size_t auth_required;
 	size_t no_mac; /* Shelly replies without a valid MAC (dropped) */
 	size_t mdns_candidates; /* distinct (address, port) from mDNS */

@@ -4,10 +4,11 @@
 /*
  * Discovery inside --headless: mDNS browsing all the time, and a scan of the configured
  * ranges every interval; each interval also starts a new browsing session, so that an address
- * that changed under an unchanged instance name is resolved again. An mDNS instance at an address the registry does not know is
- * confirmed by GET /shelly (after a short pause that batches announcements); each run is
- * merged into the store by MAC (discovery/discover.h) and changed_cb tells the owner to
- * reload the registry. One run at a time; work that arrives meanwhile waits for the next.
+ * that changed under an unchanged instance name is resolved again. An mDNS instance at an address
+ * the registry does not know is confirmed by GET /shelly (after a short pause that batches
+ * announcements); each run is merged into the store by MAC (discovery/discover.h) and changed_cb
+ * tells the owner to reload the registry. One run at a time; work that arrives meanwhile waits for
+ * the next.
  */
 #include <stdint.h>
 
@@ -19,15 +20,15 @@ struct scan_targets;
 struct autodiscover;
 
 struct autodiscover_opts {
-	uint64_t interval_ms;		/* scan the targets (and renew mDNS) this often; 0: never */
-	int mdns;			/* browse mDNS all the time */
-	unsigned mdns_retry_ms;		/* reconnect to avahi-daemon after it went away */
-	uint32_t timeout_ms;		/* per probe */
-	int concurrency;		/* scan probes in flight */
-	uint16_t port;			/* scan port; 0: 80 with the HTTPS fallback */
+	uint64_t interval_ms; /* scan the targets (and renew mDNS) this often; 0: never */
+	int mdns; /* browse mDNS all the time */
+	unsigned mdns_retry_ms; /* reconnect to avahi-daemon after it went away */
+	uint32_t timeout_ms; /* per probe */
+	int concurrency; /* scan probes in flight */
+	uint16_t port; /* scan port; 0: 80 with the HTTPS fallback */
 	const struct scan_targets *targets; /* borrowed; NULL or empty: no scans */
-	const struct guard *guard;	/* borrowed */
-	uint32_t batch_ms;		/* pause before confirming new mDNS candidates */
+	const struct guard *guard; /* borrowed */
+	uint32_t batch_ms; /* pause before confirming new mDNS candidates */
 };
 
 struct autodiscover_cbs {

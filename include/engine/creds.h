@@ -29,31 +29,31 @@ struct creds_prompt;
  * Asks the operator for user's password (why: one line, e.g. "kitchen wants a password").
  * The front end answers with creds_prompt_answer, now or later, exactly once.
  */
-typedef void (*creds_prompt_cb)(struct creds_prompt *q, const char *user, const char *why,
-    void *arg);
+typedef void (*creds_prompt_cb)(
+    struct creds_prompt *q, const char *user, const char *why, void *arg);
 
 struct creds_opts {
-	const char *user;		/* the operator's user (--user), NULL none; copied */
-	const char *password_file;	/* --password-file, NULL none; copied */
-	int use_env;			/* take SHELLY_TUI_PASSWORD when set */
-	creds_prompt_cb prompt_cb;	/* NULL: never ask */
+	const char *user; /* the operator's user (--user), NULL none; copied */
+	const char *password_file; /* --password-file, NULL none; copied */
+	int use_env; /* take SHELLY_TUI_PASSWORD when set */
+	creds_prompt_cb prompt_cb; /* NULL: never ask */
 	void *prompt_arg;
 };
 
 /* Which device the credentials are for. */
 struct creds_query {
-	const char *mac;	/* the MAC the device showed at this address; NULL/"": no secret */
-	const char *id, *name;	/* NULL unknown */
-	int gen;		/* the registered generation (identified one when unregistered) */
-	int auth_en;		/* /shelly: -1 unknown, 0 off (nothing is sent), 1 on */
+	const char *mac; /* the MAC the device showed at this address; NULL/"": no secret */
+	const char *id, *name; /* NULL unknown */
+	int gen; /* the registered generation (identified one when unregistered) */
+	int auth_en; /* /shelly: -1 unknown, 0 off (nothing is sent), 1 on */
 	const struct store_device *reg; /* the registered row, NULL when not registered */
 };
 
 /* What the resolver found; user and password NULL when nothing is to be sent. */
 struct creds_found {
-	char *user;		/* "admin" for Gen2+ */
-	char *password;		/* a secret; creds_found_done wipes it */
-	const char *source;	/* "operator", "registry", "config" or NULL (static) */
+	char *user; /* "admin" for Gen2+ */
+	char *password; /* a secret; creds_found_done wipes it */
+	const char *source; /* "operator", "registry", "config" or NULL (static) */
 };
 
 /* rc 0: found (possibly nothing to send); -1: the device needs a password, cause says why. */

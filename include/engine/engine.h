@@ -15,12 +15,12 @@ struct conf;
 struct creds;
 
 struct engine {
-	struct loop *loop;	/* the one event loop */
-	struct http *http;	/* behind the network guard */
+	struct loop *loop; /* the one event loop */
+	struct http *http; /* behind the network guard */
 	const struct guard *guard;
-	struct store *store;	/* NULL: no database (actions and probes on HOST only) */
-	struct conf *conf;	/* the configuration in force */
-	struct creds *creds;	/* the credential resolver (engine/creds.h) */
+	struct store *store; /* NULL: no database (actions and probes on HOST only) */
+	struct conf *conf; /* the configuration in force */
+	struct creds *creds; /* the credential resolver (engine/creds.h) */
 };
 
 #endif

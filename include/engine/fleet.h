@@ -26,25 +26,25 @@ struct fleet;
 #define FLEET_GENS 5
 
 enum fleet_role {
-	FLEET_STANDBY = 0,	/* another process polls; views come from the store */
-	FLEET_LEADER,		/* this process holds the lease and polls */
+	FLEET_STANDBY = 0, /* another process polls; views come from the store */
+	FLEET_LEADER, /* this process holds the lease and polls */
 };
 
 enum fleet_event {
-	FLEET_EV_DEVICES,	/* the registry was reloaded (added, removed, moved devices) */
-	FLEET_EV_STATUS,	/* a poll completed (mac says which device) */
-	FLEET_EV_ROLE,		/* the lease was taken or lost */
-	FLEET_EV_CONF,		/* the configuration was reloaded */
-	FLEET_EV_STORE,		/* a flush failed or works again */
+	FLEET_EV_DEVICES, /* the registry was reloaded (added, removed, moved devices) */
+	FLEET_EV_STATUS, /* a poll completed (mac says which device) */
+	FLEET_EV_ROLE, /* the lease was taken or lost */
+	FLEET_EV_CONF, /* the configuration was reloaded */
+	FLEET_EV_STORE, /* a flush failed or works again */
 };
 
 typedef void (*fleet_event_cb)(enum fleet_event ev, const char *mac, void *arg);
 typedef void (*fleet_done_cb)(void *arg);
 
 struct fleet_opts {
-	const char *what;	/* the holder name's prefix: "headless", "console", "poll-once" */
-	int discovery;		/* run scheduled discovery while leader */
-	int register_conf;	/* register the configuration's `device` lines at start/reload */
+	const char *what; /* the holder name's prefix: "headless", "console", "poll-once" */
+	int discovery; /* run scheduled discovery while leader */
+	int register_conf; /* register the configuration's `device` lines at start/reload */
 };
 
 /* One device as the fleet sees it; valid during the fleet_foreach callback only. */
@@ -53,9 +53,9 @@ struct fleet_view {
 	int gen;
 	uint16_t port;
 	enum device_state state;
-	const char *error;		/* "" if none; sanitised */
-	int64_t last_seen_ms;		/* 0 never */
-	int attempted;			/* polled at least once since start */
+	const char *error; /* "" if none; sanitised */
+	int64_t last_seen_ms; /* 0 never */
+	int attempted; /* polled at least once since start */
 	const struct poller_sample *samples; /* engine/poller.h */
 	size_t nsamples;
 };
@@ -71,9 +71,9 @@ struct fleet_totals {
 	size_t store_queue;
 	uint64_t store_dropped;
 	int store_healthy;
-	const char *store_error;	/* NULL when healthy; owned by the store */
+	const char *store_error; /* NULL when healthy; owned by the store */
 	enum fleet_role role;
-	const char *holder;		/* this process's lease holder name */
+	const char *holder; /* this process's lease holder name */
 };
 
 typedef void (*fleet_view_cb)(const struct fleet_view *v, void *arg);

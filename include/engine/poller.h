@@ -10,14 +10,16 @@
  * devices are "asleep": no backoff, no breaker, no offline events, last report kept.
  *
  * Credentials are sent only after GET /shelly at the device's address showed the registered
- * MAC (re-checked every verify_interval and after any failure); status replies are checked
- * for the MAC too. Results go to the store's write queue; the caller flushes it on a timer.
+ * MAC: before every poll of a Gen1 device (HTTP Basic sends the password itself), every
+ * verify_interval and after any failure for Gen2+ (digest); status replies are checked for the
+ * MAC too, and a Gen1 settings read follows the status reply that showed it. Results go to the store's write queue; the caller flushes it on a timer.
  * Devices are referred to by MAC, never by pointer, in requests: a removed device is safe.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "model/device.h"
+#include "model/fields.h"
 #include "net/http.h"
 
 struct loop;
@@ -29,46 +31,27 @@ struct poller_opts {
 	uint64_t interval_gen1_ms, interval_gen2_ms;
 	uint32_t connect_timeout_ms, request_timeout_ms;
 	int offline_after;
-	int breaker_after;		/* failures in a row that open the breaker */
+	int breaker_after; /* failures in a row that open the breaker */
 	uint64_t backoff_max_ms;
-	uint64_t verify_interval_ms;	/* re-check the MAC before sending credentials */
+	uint64_t verify_interval_ms; /* re-check the MAC before sending credentials */
 	int lanes_gen2;
 	size_t max_body;
 	enum http_tls tls;
-	const char *ca_file;		/* copied */
-	int jitter_pct;			/* +- percent of the interval; 10 by default */
+	const char *ca_file; /* copied */
+	int jitter_pct; /* +- percent of the interval; 10 by default */
 };
 
 /* Fills opts from the configuration's option table. */
 void poller_opts_from_config(struct poller_opts *opts, const struct conf *cfg);
 
-/* Per-reading series kept for /metrics: X(ID, metric name, Prometheus type, help). */
-#define POLLER_SAMPLES(X) \
-	X(OUTPUT, "shelly_output", "gauge", "Output state of a switch or light (1 on, 0 off)") \
-	X(POWER, "shelly_power_watts", "gauge", "Active power in watts") \
-	X(APPARENT_POWER, "shelly_apparent_power_voltamperes", "gauge", "Apparent power in volt-amperes") \
-	X(VOLTAGE, "shelly_voltage_volts", "gauge", "Voltage in volts") \
-	X(CURRENT, "shelly_current_amperes", "gauge", "Current in amperes") \
-	X(POWER_FACTOR, "shelly_power_factor_ratio", "gauge", "Power factor (-1 to 1)") \
-	X(FREQUENCY, "shelly_frequency_hertz", "gauge", "Mains frequency in hertz") \
-	X(ENERGY, "shelly_energy_joules_total", "counter", \
-	    "Energy consumed in joules (device counter; resets when the device does)") \
-	X(RET_ENERGY, "shelly_returned_energy_joules_total", "counter", \
-	    "Energy returned to the grid in joules (device counter)") \
-	X(TEMPERATURE, "shelly_temperature_celsius", "gauge", "Temperature in degrees Celsius") \
-	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)") \
-	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \
-	X(BRIGHTNESS, "shelly_light_brightness_ratio", "gauge", "Light brightness (0-1)") \
-	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
-	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm") \
-	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started") \
-	X(UPDATE, "shelly_device_update_available", "gauge", "1 when a stable firmware update is offered")
+/* Per-reading series kept for /metrics: the metric table of model/fields.h. */
+#define POLLER_SAMPLES(X) FIELD_METRICS(X)
 
 enum poller_sample_kind {
 #define POLLER_SAMPLE_ENUM(id, name, type, help) PS_##id,
 	POLLER_SAMPLES(POLLER_SAMPLE_ENUM)
 #undef POLLER_SAMPLE_ENUM
-	PS__COUNT
+	    PS__COUNT
 };
 
 /* One reading: kind, component ("switch", "cover", "em", ... or "" device-wide), channel, phase. */
@@ -76,7 +59,7 @@ struct poller_sample {
 	uint8_t kind;
 	char component[16];
 	int16_t channel; /* -1 none */
-	char phase;      /* 'a', 'b', 'c' or 0 */
+	char phase; /* 'a', 'b', 'c' or 0 */
 	double value;
 };
 
@@ -86,9 +69,9 @@ struct poller_view {
 	int gen;
 	uint16_t port;
 	enum device_state state;
-	const char *error;		/* "" if none; sanitised */
-	int64_t last_seen_ms;		/* 0 never */
-	int attempted;			/* polled at least once since start */
+	const char *error; /* "" if none; sanitised */
+	int64_t last_seen_ms; /* 0 never */
+	int attempted; /* polled at least once since start */
 	const struct poller_sample *samples;
 	size_t nsamples;
 };
@@ -96,7 +79,7 @@ struct poller_view {
 struct poller_stats {
 	size_t devices;
 	size_t by_state[DEVICE_STATE_COUNT];
-	size_t attempted;		/* devices polled at least once */
+	size_t attempted; /* devices polled at least once */
 	uint64_t polls;
 	uint64_t errors[HTTP_RESULT_COUNT];
 };
@@ -111,12 +94,12 @@ typedef void (*poller_observe_cb)(int gen, enum http_result result, double secon
  * doubled for every failure past the first up to backoff_max, backoff_max once the breaker is
  * open (failures >= breaker_after); then +- jitter_pct, picked by random. Pure.
  */
-uint64_t poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps,
-    uint64_t random);
+uint64_t poller_delay_ms(
+    const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random);
 
 /* Returns a poller (no devices yet); caller frees. store and http are not owned. */
-struct poller *poller_new(struct loop *loop, struct http *http, struct store *store,
-    const struct poller_opts *opts);
+struct poller *poller_new(
+    struct loop *loop, struct http *http, struct store *store, const struct poller_opts *opts);
 /* Cancels what is in flight, frees every device and its secrets. */
 void poller_free(struct poller *p);
 /* Replaces the options (SIGHUP); schedules keep running with the new intervals. */

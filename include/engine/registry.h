@@ -29,52 +29,52 @@ struct registry_op;
 
 /* Where to read or add a device. */
 struct registry_req {
-	const char *host;	/* address or name; IPv6 without brackets */
-	uint16_t port;		/* 0: 80 or 443 */
+	const char *host; /* address or name; IPv6 without brackets */
+	uint16_t port; /* 0: 80 or 443 */
 	int https;
-	int accept_cert;	/* take a new key for a registered HTTPS device */
-	const char *name;	/* --add: registry name, NULL: the device's own */
-	const char *cred_ref;	/* --add: "file:PATH" to store instead of the password */
-	const char *who;	/* for the audit record: "cli", "console", ... */
+	int accept_cert; /* take a new key for a registered HTTPS device */
+	const char *name; /* --add: registry name, NULL: the device's own */
+	const char *cred_ref; /* --add: "file:PATH" to store instead of the password */
+	const char *who; /* for the audit record: "cli", "console", ... */
 };
 
 /* What an operation produced; valid during the done callback only (copy what you keep). */
 struct registry_result {
-	int rc;				/* 0 ok, -1 failed (cause) */
-	const char *cause;		/* "" when ok; sanitised */
-	const char *warning;		/* "" or why the device was added in a bad state */
-	int updated;			/* add: the MAC was registered already */
+	int rc; /* 0 ok, -1 failed (cause) */
+	const char *cause; /* "" when ok; sanitised */
+	const char *warning; /* "" or why the device was added in a bad state */
+	int updated; /* add: the MAC was registered already */
 	const struct device_ident *ident; /* NULL when not identified */
 	const struct device_status *status; /* NULL when no status was read */
 	enum device_state state;
-	enum http_result result;	/* of the failed request, HTTP_OK otherwise */
+	enum http_result result; /* of the failed request, HTTP_OK otherwise */
 	const char *host;
 	uint16_t port;
 	int https;
-	int with_credentials;		/* a password was sent and stored */
-	const char *pin;		/* https: the key pin the device showed, else NULL */
+	int with_credentials; /* a password was sent and stored */
+	const char *pin; /* https: the key pin the device showed, else NULL */
 };
 
 typedef void (*registry_done_cb)(const struct registry_result *r, void *arg);
 
 /* Reads a device at an address without storing anything (--probe). Caller frees the op. */
-struct registry_op *registry_probe(struct engine *eng, const struct registry_req *req,
-    registry_done_cb done, void *arg);
+struct registry_op *registry_probe(
+    struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg);
 /* Reads a device and adds (or updates) it in the registry. Caller frees the op. */
-struct registry_op *registry_add(struct engine *eng, const struct registry_req *req,
-    registry_done_cb done, void *arg);
+struct registry_op *registry_add(
+    struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg);
 /* Cancels the operation if still running (done is not called) and frees it (NULL is fine). */
 void registry_op_free(struct registry_op *op);
 
 /*
  * Removes the device key (MAC, id or name) and its stored secret. done runs before this
- * returns. Returns 0, or -1 with the same cause done saw (caller frees *cause when asked).
+ * returns (done may be NULL). Returns 0, or -1 with *cause (caller frees; cause may be NULL).
  */
-int registry_remove(struct engine *eng, const char *key, const char *who,
-    registry_done_cb done, void *arg);
+int registry_remove(struct engine *eng, const char *key, const char *who, registry_done_cb done,
+    void *arg, char **cause);
 /* Renames the device key (name "" or NULL: back to the device's own). Like registry_remove. */
 int registry_rename(struct engine *eng, const char *key, const char *name, const char *who,
-    registry_done_cb done, void *arg);
+    registry_done_cb done, void *arg, char **cause);
 
 /*
  * Finds a registered device by MAC, id, then name (case-insensitive). Returns the row
@@ -82,17 +82,35 @@ int registry_rename(struct engine *eng, const char *key, const char *name, const
  */
 struct store_device *registry_find(struct engine *eng, const char *key, char **cause);
 
+/*
+ * A registered device must be what it is registered as before anything with credentials goes
+ * to it: its MAC, its generation (Basic or digest) and, registered for HTTPS, HTTPS. Returns
+ * NULL when the identified device matches reg, else why not (malloc'd).
+ */
+char *registry_mismatch(
+    const struct store_device *reg, const struct device_ident *ident, int https);
+
+/*
+ * After GET /shelly at an address showed ident: finds the device registered under the MAC shown
+ * (into *reg, unless the caller had one), checks it with registry_mismatch, and fills a
+ * resolver query whose generation is the registered one (the auth style). Returns 0, or -1
+ * with *why (malloc'd) when nothing with credentials may go there.
+ */
+struct creds_query;
+int registry_verify(struct engine *eng, const struct device_ident *ident, int https,
+    struct store_device **reg, struct creds_query *q, char **why);
+
 /* A registered device as every front end shows it; embed, registry_view_init, _done. */
 struct registry_view {
-	struct device_view v;		/* for model/object.h and the printers */
+	struct device_view v; /* for model/object.h and the printers */
 	struct device_ident ident;
-	struct device_status *status;	/* NULL when none stored or unreadable */
-	int polled;			/* a status row exists */
+	struct device_status *status; /* NULL when none stored or unreadable */
+	int polled; /* a status row exists */
 };
 
 /* Fills rv from a store row and its status row (st may be NULL). */
-void registry_view_init(struct registry_view *rv, const struct store_device *d,
-    const struct store_status *st);
+void registry_view_init(
+    struct registry_view *rv, const struct store_device *d, const struct store_status *st);
 void registry_view_done(struct registry_view *rv);
 
 #endif

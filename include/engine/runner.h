@@ -21,15 +21,15 @@ struct runner;
 
 /* One target's outcome; valid during the callback only. */
 struct runner_result {
-	size_t index;			/* position in the targets given */
-	const char *target;		/* as given */
-	const char *mac;		/* NULL when unknown */
-	const char *id;			/* NULL when unknown */
+	size_t index; /* position in the targets given */
+	const char *target; /* as given */
+	const char *mac; /* NULL when unknown */
+	const char *id; /* NULL when unknown */
 	int ok;
-	enum http_result result;	/* HTTP_OK when ok */
-	const char *error;		/* NULL when ok; sanitised */
-	const struct action_result *ar;	/* the device's answer, NULL when none */
-	const char *ok_text;		/* one line saying what happened ("switch:0 on"), or NULL */
+	enum http_result result; /* HTTP_OK when ok */
+	const char *error; /* NULL when ok; sanitised */
+	const struct action_result *ar; /* the device's answer, NULL when none */
+	const char *ok_text; /* one line saying what happened ("switch:0 on"), or NULL */
 };
 
 struct runner_cbs {
@@ -48,7 +48,12 @@ struct runner_cbs {
  */
 struct runner *runner_new(struct engine *eng, const struct action *a, const char *const *targets,
     size_t n, const char *who, const struct runner_cbs *cbs, char **cause);
-/* Sends: identify every target, then the action. */
+/*
+ * How bare HOST[:PORT] targets are reached (https) and whether a registered HTTPS device's
+ * changed key is accepted (accept_cert); call before runner_start. Both default to 0.
+ */
+void runner_set_tls(struct runner *r, int https, int accept_cert);
+/* Sends: identify every target, then the action. done_cb may run before this returns. */
 void runner_start(struct runner *r);
 /* Cancels what is in flight; unfinished targets fail with HTTP_CANCELLED; done_cb runs. */
 void runner_cancel(struct runner *r);

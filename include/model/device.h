@@ -241,6 +241,7 @@ struct device_status {
 	int ws_connected; /* tri-state, Gen2+ outbound websocket */
 	/* JSON object text (malloc'd) of components/keys the model does not know, or NULL */
 	char *raw_unknown;
+	int out_of_range; /* values model/bounds made unknown (physically impossible) */
 };
 
 /* Sets every field of an identity to unknown. */

@@ -20,8 +20,14 @@ struct httpd;
 struct httpd_request;
 
 #define HTTPD_BODY_MAX (64 * 1024)	/* largest request body handed to a handler */
-#define HTTPD_CONNECTION_LIMIT 64	/* simultaneous connections */
-#define HTTPD_CONNECTION_TIMEOUT_S 30	/* idle connections are closed after this */
+/*
+ * Connection limits: one address (a scraper, a probe, or a client that opens and forgets
+ * connections) holds at most HTTPD_PER_ADDRESS_LIMIT of them, and an idle one is closed after
+ * HTTPD_CONNECTION_TIMEOUT_S, so /healthz and /metrics keep answering other addresses.
+ */
+#define HTTPD_CONNECTION_LIMIT 256	/* simultaneous connections */
+#define HTTPD_PER_ADDRESS_LIMIT 16	/* simultaneous connections from one address */
+#define HTTPD_CONNECTION_TIMEOUT_S 5	/* idle connections are closed after this */
 #define HTTPD_TEXT "text/plain; charset=utf-8"
 
 /*

@@ -186,6 +186,17 @@ char *store_setting_get(struct store *s, const char *key);
 int store_setting_set(struct store *s, const char *key, const char *value, char **cause);
 
 /*
+ * Devices held as unverified: something at another address claimed the device's MAC and could
+ * not be confirmed (discovery's mac_conflict). A held device gets no credentials until the
+ * operator confirms it (--add). Kept as the setting "hold:<mac>" with the reason as its value.
+ */
+int store_device_hold(struct store *s, const char *mac, const char *why, char **cause);
+/* The reason a device is held, or NULL when it is not (caller frees). */
+char *store_device_held(struct store *s, const char *mac);
+/* Ends the hold (no-op when not held). */
+int store_device_release(struct store *s, const char *mac, char **cause);
+
+/*
  * Takes the named lease for holder until now_ms + timeout_ms if it is free, expired or
  * already holder's. Returns 1 acquired, 0 held by another (*holder_out = that holder, caller
  * frees; holder_out may be NULL), -1 error.
@@ -202,15 +213,16 @@ int store_lease_release(struct store *s, const char *name, const char *holder, c
 int store_queue_status(struct store *s, const struct store_status *st);
 /* Queues a raw history sample; when the queue is full the oldest queued sample is dropped. */
 int store_queue_sample(struct store *s, const struct store_sample *smp);
-/* Queues an event (never dropped). */
+/* Queues an event; past the queue limit the oldest queued event is dropped. */
 int store_queue_event(struct store *s, const struct store_event *ev);
 /* Queues a last-seen update (the latest per MAC is kept). */
 int store_queue_seen(struct store *s, const char *mac, int64_t ts_ms);
 /* Items queued (statuses, samples, events, last-seen updates). */
 size_t store_queue_len(const struct store *s);
-/* Samples dropped because the queue was full, since open. */
+/* Samples and events dropped because the queue was full, since open. */
 uint64_t store_queue_dropped(const struct store *s);
-/* Sets how many samples the queue holds at most (default 100000, minimum 1). */
+/* Sets how many samples, and how many events, the queue holds at most (default 100000 each,
+ * minimum 1). */
 void store_set_queue_limit(struct store *s, size_t max_samples);
 /*
  * Writes everything queued in one transaction. On failure (disk full, I/O error, locked) the

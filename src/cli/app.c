@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/log.h"
@@ -110,6 +111,7 @@ app_init(struct app *app, int argc, char **argv)
 void
 app_done(struct app *app)
 {
+	creds_free(app->creds);
 	http_free(app->http);
 	store_free(app->store);
 	loop_free(app->loop);
@@ -166,63 +168,6 @@ app_open_store(struct app *app)
 	return 0;
 }
 
-int
-app_parse_hostport(const char *s, char **host, uint16_t *port, char **cause)
-{
-	const char *colon;
-	char *end;
-	long p = 0;
-
-	*host = NULL;
-	*port = 0;
-	if (s == NULL || *s == '\0') {
-		*cause = xstrdup("empty address");
-		return -1;
-	}
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-		if (rb == NULL || rb == s + 1) {
-			*cause = xasprintf("'%s': missing ']'", s);
-			return -1;
-		}
-		*host = xstrndup(s + 1, (size_t)(rb - s - 1));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (rb[1] != '\0' && colon == NULL) {
-			*cause = xasprintf("'%s': junk after ']'", s);
-			goto fail;
-		}
-	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') != NULL) {
-		*host = xstrdup(s); /* a bare IPv6 address */
-		colon = NULL;
-	} else
-		*host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-	if ((*host)[0] == '\0') {
-		*cause = xasprintf("'%s': no host", s);
-		goto fail;
-	}
-	for (const char *c = *host; *c; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == ':' || *c == '_')) {
-			*cause = xasprintf("'%s': not a host name or address", s);
-			goto fail;
-		}
-	}
-	if (colon != NULL) {
-		errno = 0;
-		p = strtol(colon + 1, &end, 10);
-		if (errno || *end != '\0' || colon[1] == '\0' || p < 1 || p > 65535) {
-			*cause = xasprintf("'%s': port must be 1..65535", s);
-			goto fail;
-		}
-		*port = (uint16_t)p;
-	}
-	return 0;
-fail:
-	free(*host);
-	*host = NULL;
-	return -1;
-}
-
 static char *
 prompt_password(void)
 {
@@ -260,27 +205,41 @@ prompt_password(void)
 	}
 }
 
-char *
-app_password(struct app *app, int must, char **cause)
+/* The resolver's prompt: the tty, with echo off, when stdin is one. */
+static void
+tty_prompt_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
 {
-	const char *env = getenv("SHELLY_TUI_PASSWORD");
-	char *s;
+	char *pw = NULL;
 
-	*cause = NULL;
-	if (app->args.set[CLI_PASSWORD_FILE]) {
-		char *ref = xasprintf("file:%s", app->args.val[CLI_PASSWORD_FILE]);
-		s = conf_read_secret(ref, cause);
-		free(ref);
-		return s;
+	(void)user;
+	(void)why;
+	(void)arg;
+	if (isatty(STDIN_FILENO))
+		pw = prompt_password();
+	creds_prompt_answer(q, pw);
+	conf_secret_free(pw);
+}
+
+struct engine *
+app_engine(struct app *app)
+{
+	if (app->creds == NULL) {
+		struct creds_opts o;
+		memset(&o, 0, sizeof o);
+		o.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
+		o.password_file =
+		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
+		o.use_env = 1;
+		o.prompt_cb = tty_prompt_cb;
+		app->creds = creds_new(&o);
 	}
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	if (!must)
-		return NULL;
-	if (isatty(STDIN_FILENO) && (s = prompt_password()) != NULL)
-		return s;
-	*cause = xstrdup("a password is needed: use --password-file FILE or SHELLY_TUI_PASSWORD");
-	return NULL;
+	app->eng.loop = app->loop;
+	app->eng.http = app->http;
+	app->eng.guard = app->guard;
+	app->eng.store = app->store;
+	app->eng.conf = app->cfg;
+	app->eng.creds = app->creds;
+	return &app->eng;
 }
 
 int

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/cmd_discover.h"
 #include "conf/conf.h"
+#include "engine/creds.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
 #include "model/object.h"
@@ -142,7 +144,7 @@ has_credentials_cb(const char *mac, const char *id, void *arg)
 {
 	struct run *r = arg;
 
-	return conf_find_credentials(r->app->cfg, mac, id, NULL) != NULL;
+	return creds_known(r->app->cfg, NULL, mac, id, NULL);
 }
 
 static void
@@ -208,6 +210,7 @@ device_object(const struct discover_found *f, int64_t now_ms)
 	obj = device_to_cjson(&v);
 	cJSON_AddStringToObject(obj, "discovered_via", f->via_text);
 	cJSON_AddBoolToObject(obj, "new", f->is_new);
+	cJSON_AddBoolToObject(obj, "mac_conflict", f->conflict);
 	if (f->moved) {
 		cJSON_AddStringToObject(obj, "previous_host", f->old_host);
 		cJSON_AddNumberToObject(obj, "previous_port", f->old_port);
@@ -241,6 +244,7 @@ print_json(
 	cJSON_AddNumberToObject(sum, "new", (double)s->new_devices);
 	cJSON_AddNumberToObject(sum, "known", (double)s->known);
 	cJSON_AddNumberToObject(sum, "ip_changed", (double)s->moved);
+	cJSON_AddNumberToObject(sum, "mac_conflicts", (double)s->conflicts);
 	cJSON_AddNumberToObject(sum, "auth_required", (double)s->auth_required);
 	cJSON_AddNumberToObject(sum, "no_mac", (double)s->no_mac);
 	cJSON_AddNumberToObject(sum, "scan_addresses", (double)s->scan.total);
@@ -278,6 +282,8 @@ print_table(const struct discover_found **v, size_t n, const struct discover_sum
 		    addr, f->via_text, f->auth_required ? "auth_required" : "online");
 		if (f->is_new)
 			printf("new\n");
+		else if (f->conflict)
+			printf("mac_conflict (held)\n");
 		else if (f->moved) {
 			char *oh = str_sanitize(f->old_host, 48);
 			format_address(old, sizeof old, oh, f->old_port, f->https);
@@ -290,9 +296,12 @@ print_table(const struct discover_found **v, size_t n, const struct discover_sum
 		free(model);
 		free(host);
 	}
-	printf("%zu device%s found: %zu new, %zu known, %zu moved, %zu need credentials\n",
+	printf("%zu device%s found: %zu new, %zu known, %zu moved, %zu need credentials",
 	    s->devices, s->devices == 1 ? "" : "s", s->new_devices, s->known, s->moved,
 	    s->auth_required);
+	if (s->conflicts > 0)
+		printf(", %zu MAC conflicts (held, see --add)", s->conflicts);
+	printf("\n");
 	if (s->scanned)
 		printf("scanned %llu of %llu addresses in %.1f s: %llu Shelly, %llu no answer, "
 		       "%llu refused, %llu other\n",

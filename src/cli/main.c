@@ -3,8 +3,14 @@
 #include <stdlib.h>
 
 #include "cli/app.h"
+#include "cli/cmd_action.h"
+#include "cli/cmd_discover.h"
+#include "cli/headless.h"
+#include "cli/probe.h"
 #include "cli/provision.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
+#include "server/exporter.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -76,6 +82,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_AGENTS:
 		rc = cli_agents(&app);
+		break;
+	case CLI_LIST_METRICS:
+		exporter_list_metrics(stdout);
 		break;
 	default:
 		fprintf(stderr,

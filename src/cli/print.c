@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "model/object.h"
 #include "util/str.h"
 
@@ -31,6 +32,18 @@ val(FILE *fp, const char *label, double v, int prec, const char *unit)
 	fprintf(fp, " %s%s%.*f%s", label, label[0] ? " " : "", prec, v, unit);
 }
 
+/* The printed fields of a component (model/fields.h): those with a label, in table order. */
+static void
+vals(FILE *fp, enum field_comp c, const void *comp)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (f[i].label != NULL && f[i].type == FIELD_REAL)
+			val(fp, f[i].label, field_get(&f[i], comp), f[i].prec, f[i].unit);
+}
+
 static const char *
 onoff(int v)
 {
@@ -48,11 +61,7 @@ print_status(FILE *fp, const struct device_status *st)
 			print_safe(fp, s->name);
 			fputs("\"", fp);
 		}
-		val(fp, "power", s->power_w, 1, " W");
-		val(fp, "voltage", s->voltage_v, 1, " V");
-		val(fp, "current", s->current_a, 3, " A");
-		val(fp, "energy", s->energy_wh, 3, " Wh");
-		val(fp, "temp", s->temperature_c, 1, " C");
+		vals(fp, FIELD_SWITCH, s);
 		if (s->overpower == 1 || s->overtemp == 1)
 			fputs(" ALARM", fp);
 		fputc('\n', fp);
@@ -60,19 +69,15 @@ print_status(FILE *fp, const struct device_status *st)
 	for (int i = 0; i < st->ncovers; i++) {
 		const struct dev_cover *c = &st->covers[i];
 		fprintf(fp, "  cover:%d %s", c->id, cover_state_name(c->state));
-		val(fp, "position", c->position_pct, 0, " %");
-		val(fp, "power", c->power_w, 1, " W");
-		val(fp, "energy", c->energy_wh, 3, " Wh");
+		vals(fp, FIELD_COVER, c);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->nlights; i++) {
 		const struct dev_light *l = &st->lights[i];
 		fprintf(fp, "  light:%d %-4s", l->id, onoff(l->output));
-		val(fp, "brightness", l->brightness_pct, 0, " %");
+		vals(fp, FIELD_LIGHT, l);
 		if (l->rgb[0] >= 0)
 			fprintf(fp, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
-		val(fp, "power", l->power_w, 1, " W");
-		val(fp, "energy", l->energy_wh, 3, " Wh");
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->ninputs; i++) {
@@ -84,21 +89,12 @@ print_status(FILE *fp, const struct device_status *st)
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
 		fprintf(fp, "  %s:%d", m->kind, m->id);
-		val(fp, "power", m->power_w, 1, " W");
-		val(fp, "voltage", m->voltage_v, 1, " V");
-		val(fp, "current", m->current_a, 3, " A");
-		val(fp, "pf", m->pf, 2, "");
-		val(fp, "energy", m->energy_wh, 3, " Wh");
-		val(fp, "returned", m->ret_energy_wh, 3, " Wh");
+		vals(fp, FIELD_METER, m);
 		fputc('\n', fp);
 		for (int j = 0; j < m->nphases; j++) {
 			const struct dev_phase *p = &m->phases[j];
 			fprintf(fp, "    phase %c", p->label);
-			val(fp, "power", p->power_w, 1, " W");
-			val(fp, "voltage", p->voltage_v, 1, " V");
-			val(fp, "current", p->current_a, 3, " A");
-			val(fp, "pf", p->pf, 2, "");
-			val(fp, "energy", p->energy_wh, 3, " Wh");
+			vals(fp, FIELD_PHASE, p);
 			fputc('\n', fp);
 		}
 	}

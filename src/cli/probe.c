@@ -2,45 +2,92 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/devread.h"
+#include "cli/probe.h"
 #include "cli/print.h"
-#include "store/store.h"
+#include "conf/conf.h"
+#include "engine/registry.h"
+
+struct probe_run {
+	struct app *app;
+	int done, rc;
+};
+
+static void
+probe_done_cb(const struct registry_result *r, void *arg)
+{
+	struct probe_run *pr = arg;
+	struct app *app = pr->app;
+
+	pr->done = 1;
+	pr->rc = EXIT_FAIL;
+	if (r->result == HTTP_REFUSED_BY_GUARD) {
+		/* Nothing was sent: the refusal is the whole answer. */
+		fputs("shelly-tui: ", stderr);
+		print_safe(stderr, r->cause);
+		fputc('\n', stderr);
+		return;
+	}
+	print_probe(stdout, app->args.set[CLI_JSON] > 0, r->ident, r->host, r->port, r->https,
+	    r->state, r->rc == 0 ? NULL : r->cause, r->status);
+	pr->rc = r->rc == 0 ? EXIT_OK : EXIT_FAIL;
+	if (r->rc != 0 && !app->args.set[CLI_JSON]) {
+		fprintf(stderr, "shelly-tui: %s: ", app->args.mode_arg);
+		print_safe(stderr, r->cause[0] ? r->cause : "no status");
+		fputc('\n', stderr);
+	}
+}
+
+/*
+ * Parses the HOST[:PORT] of --probe/--add into req (host malloc'd into *host). Returns 0, or
+ * EXIT_USAGE (message printed).
+ */
+int
+cli_device_req(struct app *app, const char *what, struct registry_req *req, char **host)
+{
+	char *cause = NULL;
+	unsigned port = 0;
+
+	memset(req, 0, sizeof *req);
+	if (conf_parse_device_address(app->args.mode_arg, 0, host, &port, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: %s: ", what);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	req->host = *host;
+	req->port = (uint16_t)port;
+	req->https = app->args.set[CLI_HTTPS] > 0;
+	req->accept_cert = app->args.set[CLI_ACCEPT_CERT] > 0;
+	req->who = "cli";
+	return EXIT_OK;
+}
 
 int
 cli_probe(struct app *app)
 {
-	struct devread dr;
-	struct store_device *known = NULL;
+	struct probe_run pr = {app, 0, EXIT_FAIL};
+	struct registry_req req;
+	struct registry_op *op;
+	char *host = NULL;
 	int rc;
 
-	if ((rc = devread_init(&dr, app, "--probe", app->args.mode_arg)) != EXIT_OK) {
-		devread_done(&dr);
+	if ((rc = cli_device_req(app, "--probe", &req, &host)) != EXIT_OK)
 		return rc;
-	}
 	/*
-	 * --probe stores nothing, but a registered HTTPS device's pinned key is still checked
-	 * (unless --accept-cert): the database is read when it exists, never created.
+	 * --probe stores nothing, but a registered device is still checked (its pinned key, its
+	 * generation): the database is read when it exists, never created.
 	 */
-	if (dr.t.https && dr.t.tls == HTTP_TLS_PIN && !app->args.set[CLI_ACCEPT_CERT] &&
-	    app_store_exists(app) && app_open_store(app) == 0) {
-		known = store_device_find_host(app->store, dr.host, dr.t.port);
-		if (known != NULL && known->tls_pin != NULL && known->tls_pin[0])
-			dr.t.pin = known->tls_pin;
+	if (app_store_exists(app) && app_open_store(app) != 0) {
+		free(host);
+		return EXIT_FAIL;
 	}
-	devread_run(&dr);
-	print_probe(stdout, app->args.set[CLI_JSON] > 0, dr.have_ident ? &dr.ident : NULL,
-	    dr.host, dr.t.port, dr.t.https, dr.state, dr.error,
-	    dr.have_status ? &dr.status : NULL);
-	rc = dr.have_status ? EXIT_OK : EXIT_FAIL;
-	if (!dr.have_status && !app->args.set[CLI_JSON]) {
-		fprintf(stderr, "shelly-tui: %s: ", app->args.mode_arg);
-		print_safe(stderr, dr.error ? dr.error : "no status");
-		fputc('\n', stderr);
-	}
-	store_device_free(known);
-	devread_done(&dr);
-	return rc;
+	op = registry_probe(app_engine(app), &req, probe_done_cb, &pr);
+	if (!pr.done && app_run_until(app, &pr.done) != 0)
+		pr.rc = EXIT_FAIL;
+	registry_op_free(op);
+	free(host);
+	return pr.rc;
 }

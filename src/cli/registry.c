@@ -8,188 +8,113 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/probe.h"
+#include "cli/registry.h"
 #include "conf/conf.h"
-#include "cli/devread.h"
 #include "cli/print.h"
+#include "engine/registry.h"
 #include "model/object.h"
-#include "shelly/client.h"
-#include "shelly/gen1.h"
-#include "shelly/gen2.h"
-#include "shelly/models.h"
 #include "store/store.h"
-#include "util/guard.h"
-#include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 #include "util/json.h"
 
-/* Where the device's secret lives: the --password-file, or the (0600) database. */
-static char *
-store_secret(struct app *app, const char *mac, const char *password, char **cause)
-{
-	char key[64];
+struct add_run {
+	struct app *app;
+	int done, rc;
+};
 
-	if (app->args.set[CLI_PASSWORD_FILE]) {
-		char *abs = realpath(app->args.val[CLI_PASSWORD_FILE], NULL);
-		char *ref;
-		if (abs == NULL) {
-			*cause = xasprintf("%s: cannot resolve", app->args.val[CLI_PASSWORD_FILE]);
-			return NULL;
-		}
-		ref = xasprintf("file:%s", abs);
-		free(abs);
-		return ref;
+static void
+add_done_cb(const struct registry_result *r, void *arg)
+{
+	struct add_run *ar = arg;
+	struct app *app = ar->app;
+
+	ar->done = 1;
+	if (r->rc != 0) {
+		fprintf(stderr, "shelly-tui: --add %s: ", app->args.mode_arg);
+		print_safe(stderr, r->cause[0] ? r->cause : "no answer");
+		fputc('\n', stderr);
+		ar->rc = EXIT_FAIL;
+		return;
 	}
-	snprintf(key, sizeof key, "secret:%s", mac);
-	if (store_setting_set(app->store, key, password, cause) != 0)
-		return NULL;
-	return xasprintf("store:%s", key);
+	ar->rc = EXIT_OK;
+	if (r->warning[0] != '\0') {
+		fprintf(stderr, "shelly-tui: warning: --add %s: registered, but its status could "
+		                "not be read: ", app->args.mode_arg);
+		print_safe(stderr, r->warning);
+		fputc('\n', stderr);
+	}
+	if (app->args.set[CLI_JSON]) {
+		print_probe(stdout, 1, r->ident, r->host, r->port, r->https, r->state,
+		    r->warning[0] ? r->warning : NULL, r->status);
+		return;
+	}
+	printf("%s ", r->updated ? "updated" : "added");
+	print_safe(stdout, r->ident->id);
+	printf(" (");
+	print_safe(stdout, r->ident->model);
+	printf(", gen %d, mac %s) at ", r->ident->gen, r->ident->mac);
+	print_safe(stdout, r->host);
+	printf("%s\n", r->with_credentials ? " with credentials" : "");
 }
 
 int
 cli_add(struct app *app)
 {
-	struct devread dr;
-	struct store_device sd, *old = NULL;
-	struct store_event ev;
-	struct store_audit au;
-	char *cause = NULL, *cred_ref = NULL;
+	struct add_run ar = { app, 0, EXIT_FAIL };
+	struct registry_req req;
+	struct registry_op *op;
+	char *host = NULL, *ref = NULL;
 	int rc;
-	int64_t now = loop_wall_ms();
 
-	if ((rc = devread_init(&dr, app, "--add", app->args.mode_arg)) != EXIT_OK) {
-		devread_done(&dr);
+	if ((rc = cli_device_req(app, "--add", &req, &host)) != EXIT_OK)
 		return rc;
+	if (app_open_store(app) != 0) {
+		free(host);
+		return EXIT_FAIL;
 	}
-	rc = EXIT_FAIL;
-	if (app_open_store(app) != 0)
-		goto out;
-	/* A registered HTTPS device's pinned key must match unless --accept-cert. */
-	old = store_device_find_host(app->store, dr.host, dr.t.port);
-	if (old != NULL && dr.t.https && dr.t.tls == HTTP_TLS_PIN && old->tls_pin &&
-	    old->tls_pin[0] && !app->args.set[CLI_ACCEPT_CERT])
-		dr.t.pin = old->tls_pin;
-	devread_run(&dr);
-	if (!dr.have_status) {
-		fprintf(stderr, "shelly-tui: --add %s: ", app->args.mode_arg);
-		print_safe(stderr, dr.error ? dr.error : "no answer");
-		fputc('\n', stderr);
-		goto out;
+	/* A password given as a file is stored as a reference to it, not copied. */
+	if (app->args.set[CLI_PASSWORD_FILE]) {
+		char *abs = realpath(app->args.val[CLI_PASSWORD_FILE], NULL);
+		if (abs == NULL) {
+			fprintf(stderr, "shelly-tui: %s: cannot resolve\n",
+			    app->args.val[CLI_PASSWORD_FILE]);
+			free(host);
+			return EXIT_FAIL;
+		}
+		ref = xasprintf("file:%s", abs);
+		free(abs);
+		req.cred_ref = ref;
 	}
-	if (dr.ident.mac[0] == '\0') {
-		fprintf(stderr, "shelly-tui: --add %s: the device reported no MAC address\n",
-		    app->args.mode_arg);
-		goto out;
-	}
-	store_device_free(old);
-	old = store_device_find_mac(app->store, dr.ident.mac);
-	if (dr.password != NULL &&
-	    (cred_ref = store_secret(app, dr.ident.mac, dr.password, &cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
-		goto out;
-	}
-
-	memset(&sd, 0, sizeof sd);
-	memcpy(sd.mac, dr.ident.mac, sizeof sd.mac);
-	sd.id = dr.ident.id;
-	sd.gen = dr.ident.gen;
-	sd.model = dr.ident.model;
-	sd.app = dr.ident.app;
-	sd.fw = dr.ident.fw;
-	sd.name = app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] :
-	    (dr.ident.name[0] ? dr.ident.name : NULL);
-	sd.host = dr.host;
-	sd.port = dr.t.port ? dr.t.port : (dr.t.https ? 443 : 80);
-	sd.scheme = dr.t.https ? "https" : "http";
-	sd.user = dr.t.user;
-	sd.cred_ref = cred_ref;
-	sd.tls_pin = dr.t.https ? dr.pin : NULL;
-	sd.discovered_via = old ? NULL : "manual";
-	sd.first_seen_ms = now;
-	sd.last_seen_ms = now;
-	if (store_device_upsert(app->store, &sd, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: cannot store the device: %s\n", cause);
-		goto out;
-	}
-	if (old != NULL && old->host != NULL &&
-	    (strcmp(old->host, dr.host) != 0 || old->port != dr.t.port)) {
-		char detail[600];
-		snprintf(detail, sizeof detail, "%s:%d -> %s:%u", old->host, old->port, dr.host,
-		    (unsigned)dr.t.port);
-		memset(&ev, 0, sizeof ev);
-		ev.ts_ms = now;
-		memcpy(ev.mac, dr.ident.mac, sizeof ev.mac);
-		ev.kind = "ip_changed";
-		ev.detail = detail;
-		store_queue_event(app->store, &ev);
-	}
-	memset(&au, 0, sizeof au);
-	au.ts_ms = now;
-	au.who = "cli";
-	au.action = old ? "update" : "add";
-	au.target = dr.ident.mac;
-	au.result = "ok";
-	au.detail = dr.host;
-	store_audit_append(app->store, &au, NULL);
-	if (store_flush(app->store, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
-		goto out;
-	}
-	if (app->args.set[CLI_JSON]) {
-		print_probe(stdout, 1, &dr.ident, dr.host, dr.t.port, dr.t.https, DEVICE_ONLINE,
-		    NULL, &dr.status);
-	} else {
-		printf("%s ", old ? "updated" : "added");
-		print_safe(stdout, dr.ident.id);
-		printf(" (");
-		print_safe(stdout, dr.ident.model);
-		printf(", gen %d, mac %s) at ", dr.ident.gen, dr.ident.mac);
-		print_safe(stdout, dr.host);
-		printf("%s\n", dr.password ? " with credentials" : "");
-	}
-	rc = EXIT_OK;
-out:
-	free(cause);
-	free(cred_ref);
-	store_device_free(old);
-	devread_done(&dr);
-	return rc;
+	req.name = app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL;
+	op = registry_add(app_engine(app), &req, add_done_cb, &ar);
+	if (!ar.done && app_run_until(app, &ar.done) != 0)
+		ar.rc = EXIT_FAIL;
+	registry_op_free(op);
+	free(ref);
+	free(host);
+	return ar.rc;
 }
 
 int
 cli_remove(struct app *app)
 {
 	struct store_device *d;
-	struct store_audit au;
 	char *cause = NULL;
-	char key[64];
-	int r;
 
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
 	d = store_device_find(app->store, app->args.mode_arg);
-	r = store_device_remove(app->store, app->args.mode_arg, &cause);
-	if (r < 0) {
-		fprintf(stderr, "shelly-tui: --remove: %s\n", cause);
+	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
+		fputs("shelly-tui: --remove: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
 		free(cause);
 		store_device_free(d);
 		return EXIT_FAIL;
 	}
-	if (r == 0 || d == NULL) {
-		fprintf(stderr, "shelly-tui: --remove: no device '%s'\n", app->args.mode_arg);
-		store_device_free(d);
-		return EXIT_FAIL;
-	}
-	snprintf(key, sizeof key, "secret:%s", d->mac);
-	store_setting_set(app->store, key, NULL, NULL);
-	memset(&au, 0, sizeof au);
-	au.ts_ms = loop_wall_ms();
-	au.who = "cli";
-	au.action = "remove";
-	au.target = d->mac;
-	au.result = "ok";
-	store_audit_append(app->store, &au, NULL);
-	if (!app->args.set[CLI_QUIET]) {
+	if (!app->args.set[CLI_QUIET] && d != NULL) {
 		printf("removed ");
 		print_safe(stdout, d->id);
 		printf(" (mac %s)\n", d->mac);
@@ -205,56 +130,16 @@ struct list_ctx {
 	size_t by_state[DEVICE_STATE_COUNT + 1];
 };
 
-/* The device object of a registered device: its stored status JSON, completed from the registry. */
+/* The device object of a registered device: its stored status, completed from the registry. */
 static cJSON *
 registered_object(const struct store_device *d, const struct store_status *st)
 {
-	struct device_ident id;
-	struct device_view v;
-	struct device_status *status = NULL;
+	struct registry_view rv;
 	cJSON *obj;
 
-	device_ident_init(&id);
-	str_copy(id.id, sizeof id.id, d->id ? d->id : "");
-	memcpy(id.mac, d->mac, sizeof id.mac);
-	id.gen = d->gen;
-	str_copy(id.model, sizeof id.model, d->model ? d->model : "");
-	str_copy(id.app, sizeof id.app, d->app ? d->app : "");
-	str_copy(id.fw, sizeof id.fw, d->fw ? d->fw : "");
-	device_fw_version(id.fw, id.fw_version, sizeof id.fw_version);
-	if (d->model && models_name(d->model))
-		str_copy(id.model_name, sizeof id.model_name, models_name(d->model));
-	/* The status row keeps the device's own reply; it is read into the model here, when a
-	 * person asks, not on every poll. */
-	if (st != NULL && st->json != NULL && d->gen > 0) {
-		char *cause = NULL;
-		int rc;
-		status = xmalloc(sizeof *status);
-		rc = d->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), status, &cause) :
-		    gen2_parse_status(st->json, strlen(st->json), status, &cause);
-		if (rc != 0) {
-			free(cause);
-			free(status);
-			status = NULL;
-		} else
-			device_ident_update_from_status(&id, status);
-	}
-	device_view_init(&v);
-	v.ident = &id;
-	v.host = d->host;
-	v.port = d->port;
-	v.scheme = d->scheme;
-	v.name = d->name && d->name[0] ? d->name : NULL;
-	if (st == NULL || device_state_parse(st->state, &v.state) != 0)
-		v.state = DEVICE_OFFLINE;
-	v.error = st ? st->error : "never polled";
-	v.last_seen = d->last_seen_ms / 1000;
-	v.status = status;
-	obj = device_to_cjson(&v);
-	if (status != NULL) {
-		device_status_done(status);
-		free(status);
-	}
+	registry_view_init(&rv, d, st);
+	obj = device_to_cjson(&rv.v);
+	registry_view_done(&rv);
 	return obj;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shelly/client.h"
+#include "util/hostport.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -250,106 +251,6 @@ format_size(uint64_t v)
 	return xasprintf("%llu", (unsigned long long)v);
 }
 
-/* Returns 1 when s is a host name made of letters, digits, '-' and '_' in dot-separated labels. */
-static int
-valid_hostname(const char *s)
-{
-	size_t label = 0, total = 0;
-
-	for (; *s != '\0'; s++, total++) {
-		if (*s == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return total != 0 && total <= 253;
-}
-
-/* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
-static int
-valid_host(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (strchr(host, ':') != NULL)
-		return inet_pton(AF_INET6, host, &a6) == 1;
-	if (strspn(host, "0123456789.") == strlen(host))
-		return cidr_parse_ipv4(host, &a4) == 0; /* "127.1" and friends are ambiguous */
-	return valid_hostname(host);
-}
-
-/*
- * Parses "HOST[:PORT]" ("[IPv6]:PORT", a bare IPv6 address has no port). Without a port,
- * *port is def, or an error when def is 0. Ports are 1..65535, 0 too when zero_ok.
- * Returns 0 with *host malloc'd, or -1 with *err (caller frees).
- */
-static int
-parse_hostport(const char *s, char **host, unsigned *port, unsigned def, int zero_ok, char **err)
-{
-	const char *colon = NULL, *end;
-	char *h;
-	unsigned long v = 0;
-	size_t hlen;
-
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			goto bad;
-		h = xstrndup(s + 1, (size_t)(end - s - 1));
-		if (end[1] == ':')
-			colon = end + 1;
-		else if (end[1] != '\0')
-			goto badh;
-		if (strchr(h, ':') == NULL)
-			goto badh;
-	} else {
-		colon = strchr(s, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL; /* a bare IPv6 address */
-		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
-		h = xstrndup(s, hlen);
-	}
-	if (!valid_host(h))
-		goto badh;
-	if (colon == NULL) {
-		if (def == 0) {
-			*err = xasprintf("missing port in \"%s\" (expected HOST:PORT)", s);
-			free(h);
-			return -1;
-		}
-		*host = h;
-		*port = def;
-		return 0;
-	}
-	colon++;
-	if (*colon < '0' || *colon > '9' || strlen(colon) > 5 || strspn(colon, "0123456789") !=
-	    strlen(colon))
-		goto badp;
-	v = strtoul(colon, NULL, 10);
-	if (v > 65535 || (v == 0 && !zero_ok))
-		goto badp;
-	*host = h;
-	*port = (unsigned)v;
-	return 0;
-badp:
-	free(h);
-	*err = xasprintf("invalid port in \"%s\" (expected %s to 65535)", s, zero_ok ? "0" : "1");
-	return -1;
-badh:
-	free(h);
-bad:
-	*err = xasprintf("invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)",
-	    s);
-	return -1;
-}
-
 /* Returns "a, b, c" for the choices "a|b|c" (malloc'd). */
 static char *
 choices_text(const char *choices)
@@ -462,7 +363,7 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 		free(a);
 		return -1;
 	case OT_ADDRESS:
-		if (parse_hostport(text, &host, &port, 0, 1, err) != 0)
+		if (hostport_parse(text, HOSTPORT_NEEDED, 1, &host, &port, err) != 0)
 			return -1;
 		free(host);
 		out->str = xstrdup(text);
@@ -727,7 +628,7 @@ conf_get_address(const struct conf *cfg, enum option_id id, char **host, unsigne
 {
 	char *err = NULL;
 
-	if (parse_hostport(conf_get_str(cfg, id), host, port, 0, 1, &err) != 0) {
+	if (hostport_parse(conf_get_str(cfg, id), HOSTPORT_NEEDED, 1, host, port, &err) != 0) {
 		/* validated when set: cannot happen */
 		log_error("config: %s: %s", option_table[id].name, err);
 		abort();
@@ -742,9 +643,9 @@ conf_parse_device_address(const char *s, unsigned def, char **host, unsigned *po
 {
 	char *err = NULL;
 
-	if (def == 0 || def > 65535)
+	if (def > 65535)
 		abort();
-	if (parse_hostport(s, host, port, def, 0, &err) != 0) {
+	if (hostport_parse(s, (long)def, 0, host, port, &err) != 0) {
 		*cause = safe(err);
 		free(err);
 		return -1;
@@ -1028,7 +929,7 @@ cmd_device(struct parse *p, int argc, char **argv)
 		free(s);
 		return;
 	}
-	if (parse_hostport(argv[2], &host, &port, 80, 0, &err) != 0) {
+	if (hostport_parse(argv[2], 80, 0, &host, &port, &err) != 0) {
 		perr(p, "device: %s", err);
 		free(err);
 		return;

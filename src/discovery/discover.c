@@ -568,6 +568,74 @@ queue_auth_required(struct store *store, const struct found *fd, int64_t now_ms)
 	free(json);
 }
 
+static int
+is_https(const struct store_device *sd)
+{
+	return sd->scheme != NULL && strcmp(sd->scheme, "https") == 0;
+}
+
+/*
+ * Why f's claim on the registered device old cannot be taken, or NULL when it can: it would
+ * lower the generation or the scheme, or move a device with credentials to an address that
+ * does not show the same generation, scheme and (HTTPS) pinned key.
+ */
+static const char *
+claim_refused(struct discover *d, const struct store_device *old, const struct discover_found *f)
+{
+	const char *id = nz(old->id) != NULL ? old->id : f->ident.id;
+
+	if (old->gen > 0 && f->ident.gen > 0 && f->ident.gen < old->gen)
+		return "a lower generation than registered";
+	if (is_https(old) && !f->https)
+		return "plain HTTP for a device registered with HTTPS";
+	if (!f->moved || !has_credentials(d, old, f->ident.mac, id))
+		return NULL;
+	if (old->gen > 0 && f->ident.gen != old->gen)
+		return "another generation than registered, at a new address";
+	if (is_https(old) && nz(old->tls_pin) != NULL && !str_caseeq(old->tls_pin, f->pin))
+		return "another TLS key than the pinned one, at a new address";
+	return NULL;
+}
+
+static void
+queue_device_event(struct store *store, const char *mac, const char *kind, const char *detail,
+    int64_t now_ms)
+{
+	struct store_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.ts_ms = now_ms;
+	memcpy(ev.mac, mac, sizeof ev.mac);
+	ev.kind = kind;
+	ev.detail = detail;
+	store_queue_event(store, &ev);
+}
+
+/* A refused claim: the registry stays, an event says why, the device is held. */
+static int
+refuse_claim(struct store *store, const struct store_device *old, struct discover_found *f,
+    const char *why, int64_t now_ms, struct discover_summary *sum, char **cause)
+{
+	char to[DISCOVER_HOST_MAX + 8], *detail;
+	int rc;
+
+	format_where(to, sizeof to, f->host, f->port, f->https);
+	detail = xasprintf("%s claims this MAC with gen %d over %s: %s; registered gen %d at %s; "
+			   "no credentials are sent until it is confirmed with --add",
+	    to, f->ident.gen, f->https ? "https" : "http", why, old->gen,
+	    old->host != NULL ? old->host : "?");
+	queue_device_event(store, f->ident.mac, "mac_conflict", detail, now_ms);
+	log_warn("discover: %s: %s", f->ident.mac, detail);
+	rc = store_device_hold(store, f->ident.mac, detail, cause);
+	free(detail);
+	f->moved = 0;
+	f->conflict = 1;
+	str_copy(f->name, sizeof f->name, old->name != NULL ? old->name : "");
+	sum->conflicts++;
+	sum->known++;
+	return rc;
+}
+
 /* Merges one device; returns 0 or -1 with *cause. */
 static int
 merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now_ms,
@@ -600,6 +668,15 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 			f->moved = 1;
 			str_copy(f->old_host, sizeof f->old_host, old->host);
 			f->old_port = eff_port(old->port, https);
+		}
+	}
+	if (old != NULL) {
+		const char *why = claim_refused(d, old, f);
+		if (why != NULL) {
+			rc = refuse_claim(store, old, f, why, now_ms, sum, cause);
+			if (rc == 0)
+				f->committed = 1;
+			goto out;
 		}
 	}
 	id = old != NULL && nz(old->id) != NULL ? old->id : f->ident.id;
@@ -635,19 +712,13 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	else
 		str_copy(f->name, sizeof f->name, f->ident.name);
 	if (f->moved) {
-		struct store_event ev;
 		char from[DISCOVER_HOST_MAX + 8], to[DISCOVER_HOST_MAX + 8], *detail;
 		int old_https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
 
 		format_where(from, sizeof from, f->old_host, f->old_port, old_https);
 		format_where(to, sizeof to, f->host, f->port, f->https);
 		detail = xasprintf("%s -> %s", from, to);
-		memset(&ev, 0, sizeof ev);
-		ev.ts_ms = now_ms;
-		memcpy(ev.mac, f->ident.mac, sizeof ev.mac);
-		ev.kind = "ip_changed";
-		ev.detail = detail;
-		store_queue_event(store, &ev);
+		queue_device_event(store, f->ident.mac, "ip_changed", detail, now_ms);
 		log_info("discover: %s moved: %s", f->ident.mac, detail);
 		free(detail);
 		sum->moved++;

@@ -33,9 +33,9 @@ struct creds {
 	int use_env;
 	creds_prompt_cb prompt_cb;
 	void *prompt_arg;
-	int asked;		/* the operator's password was looked for */
-	char *password;		/* the operator's password, a secret */
-	char *cause;		/* why there is none */
+	int asked; /* the operator's password was looked for */
+	char *password; /* the operator's password, a secret */
+	char *cause; /* why there is none */
 	struct creds_prompt *pending;
 	struct creds_wait *waiting, **tail;
 };
@@ -205,8 +205,8 @@ creds_operator(struct creds *c, int must, creds_done_cb done, void *arg)
 
 /* The registered reference, the configuration's device line, then its credentials. */
 static const char *
-find_ref(const struct conf *cfg, const struct store_device *reg, const char *mac,
-    const char *id, const char *name, const char **user)
+find_ref(const struct conf *cfg, const struct store_device *reg, const char *mac, const char *id,
+    const char *name, const char **user)
 {
 	const struct conf_device *cd;
 	const struct conf_credentials *cc;
@@ -229,8 +229,8 @@ find_ref(const struct conf *cfg, const struct store_device *reg, const char *mac
 }
 
 int
-creds_known(const struct conf *cfg, const struct store_device *reg, const char *mac,
-    const char *id, const char *name)
+creds_known(const struct conf *cfg, const struct store_device *reg, const char *mac, const char *id,
+    const char *name)
 {
 	const char *user = NULL;
 
@@ -263,14 +263,14 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 		return -1;
 	}
 	found->user = xstrdup(creds_auth_user(q->gen, user));
-	found->source = reg != NULL && reg->cred_ref != NULL && reg->cred_ref[0] ? "registry" :
-	                                                                          "config";
+	found->source =
+	    reg != NULL && reg->cred_ref != NULL && reg->cred_ref[0] ? "registry" : "config";
 	return 0;
 }
 
 void
-creds_resolve(struct creds *c, struct engine *eng, const struct creds_query *q,
-    creds_done_cb done, void *arg)
+creds_resolve(
+    struct creds *c, struct engine *eng, const struct creds_query *q, creds_done_cb done, void *arg)
 {
 	struct creds_found f;
 	char *cause = NULL;

@@ -9,6 +9,7 @@
 
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "model/fields.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct pdev {
 	uint16_t port;
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
+	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
 	char error[512];
@@ -367,6 +369,13 @@ load_one_cb(const struct store_device *sd, void *arg)
 		store_status_free(last);
 	}
 	load_credentials(d, sd, lc->cfg);
+	d->held = 0;
+	if (d->password != NULL) {
+		/* A hold only withholds credentials: look it up for devices that have some. */
+		char *held = store_device_held(p->store, d->mac);
+		d->held = held != NULL;
+		free(held);
+	}
 	if (is_new && p->running)
 		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
 	return 0;
@@ -409,7 +418,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->gen = d->gen;
 	t->mac = d->mac;
 	t->lane_limit = p->opts.lanes_gen2;
-	if (with_creds && d->password != NULL) {
+	if (with_creds && d->password != NULL && !d->held) {
 		t->user = d->user;
 		t->password = d->password;
 	}
@@ -606,66 +615,37 @@ tri(int v)
 	return v < 0 ? NAN : (double)v;
 }
 
+/* The metric readings of one component, from its field table (model/fields.h). */
+static void
+add_fields(struct sample_buf *b, enum field_comp c, const void *comp, const char *name, int ch,
+    char ph)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (f[i].metric != FM_NONE)
+			add_sample(b, (enum poller_sample_kind)f[i].metric, name, ch, ph,
+			    field_get(&f[i], comp) * f[i].scale);
+}
+
 /* Keeps the readings /metrics shows, compactly (not the whole typed status). */
 static void
 keep_samples(struct pdev *d, const struct device_status *st)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
-	for (int i = 0; i < st->nswitches; i++) {
-		const struct dev_switch *s = &st->switches[i];
-		add_sample(&b, PS_OUTPUT, "switch", s->id, 0, tri(s->output));
-		add_sample(&b, PS_POWER, "switch", s->id, 0, s->power_w);
-		add_sample(&b, PS_VOLTAGE, "switch", s->id, 0, s->voltage_v);
-		add_sample(&b, PS_CURRENT, "switch", s->id, 0, s->current_a);
-		add_sample(&b, PS_POWER_FACTOR, "switch", s->id, 0, s->pf);
-		add_sample(&b, PS_FREQUENCY, "switch", s->id, 0, s->freq_hz);
-		add_sample(&b, PS_ENERGY, "switch", s->id, 0, s->energy_wh * 3600);
-		add_sample(&b, PS_RET_ENERGY, "switch", s->id, 0, s->ret_energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "switch", s->id, 0, s->temperature_c);
-	}
-	for (int i = 0; i < st->ncovers; i++) {
-		const struct dev_cover *c = &st->covers[i];
-		add_sample(&b, PS_POSITION, "cover", c->id, 0, c->position_pct / 100);
-		add_sample(&b, PS_POWER, "cover", c->id, 0, c->power_w);
-		add_sample(&b, PS_VOLTAGE, "cover", c->id, 0, c->voltage_v);
-		add_sample(&b, PS_CURRENT, "cover", c->id, 0, c->current_a);
-		add_sample(&b, PS_ENERGY, "cover", c->id, 0, c->energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "cover", c->id, 0, c->temperature_c);
-	}
-	for (int i = 0; i < st->nlights; i++) {
-		const struct dev_light *l = &st->lights[i];
-		add_sample(&b, PS_OUTPUT, "light", l->id, 0, tri(l->output));
-		add_sample(&b, PS_BRIGHTNESS, "light", l->id, 0, l->brightness_pct / 100);
-		add_sample(&b, PS_POWER, "light", l->id, 0, l->power_w);
-		add_sample(&b, PS_VOLTAGE, "light", l->id, 0, l->voltage_v);
-		add_sample(&b, PS_CURRENT, "light", l->id, 0, l->current_a);
-		add_sample(&b, PS_ENERGY, "light", l->id, 0, l->energy_wh * 3600);
-		add_sample(&b, PS_TEMPERATURE, "light", l->id, 0, l->temperature_c);
-	}
+	for (int i = 0; i < st->nswitches; i++)
+		add_fields(&b, FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0);
+	for (int i = 0; i < st->ncovers; i++)
+		add_fields(&b, FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0);
+	for (int i = 0; i < st->nlights; i++)
+		add_fields(&b, FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0);
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
-		add_sample(&b, PS_POWER, m->kind, m->id, 0, m->power_w);
-		add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, 0, m->aprt_power_va);
-		add_sample(&b, PS_VOLTAGE, m->kind, m->id, 0, m->voltage_v);
-		add_sample(&b, PS_CURRENT, m->kind, m->id, 0, m->current_a);
-		add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, 0, m->pf);
-		add_sample(&b, PS_FREQUENCY, m->kind, m->id, 0, m->freq_hz);
-		add_sample(&b, PS_ENERGY, m->kind, m->id, 0, m->energy_wh * 3600);
-		add_sample(&b, PS_RET_ENERGY, m->kind, m->id, 0, m->ret_energy_wh * 3600);
-		for (int j = 0; j < m->nphases; j++) {
-			const struct dev_phase *ph = &m->phases[j];
-			add_sample(&b, PS_POWER, m->kind, m->id, ph->label, ph->power_w);
-			add_sample(&b, PS_APPARENT_POWER, m->kind, m->id, ph->label,
-			    ph->aprt_power_va);
-			add_sample(&b, PS_VOLTAGE, m->kind, m->id, ph->label, ph->voltage_v);
-			add_sample(&b, PS_CURRENT, m->kind, m->id, ph->label, ph->current_a);
-			add_sample(&b, PS_POWER_FACTOR, m->kind, m->id, ph->label, ph->pf);
-			add_sample(&b, PS_FREQUENCY, m->kind, m->id, ph->label, ph->freq_hz);
-			add_sample(&b, PS_ENERGY, m->kind, m->id, ph->label, ph->energy_wh * 3600);
-			add_sample(&b, PS_RET_ENERGY, m->kind, m->id, ph->label,
-			    ph->ret_energy_wh * 3600);
-		}
+		add_fields(&b, FIELD_METER, m, m->kind, m->id, 0);
+		for (int j = 0; j < m->nphases; j++)
+			add_fields(&b, FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label);
 	}
 	for (int i = 0; i < st->sensors.ntemps; i++)
 		add_sample(&b, PS_TEMPERATURE, "temperature", st->sensors.temps[i].id, 0,
@@ -798,7 +778,11 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	struct poller *p = d->p;
 	char msg[512];
 
-	snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
+	if (d->held && r->result == HTTP_AUTH_REQUIRED)
+		snprintf(msg, sizeof msg, "%s: credentials held back after a MAC conflict; "
+		    "confirm the device with --add", http_result_name(r->result));
+	else
+		snprintf(msg, sizeof msg, "%s: %s", http_result_name(r->result), r->cause);
 	d->failures++;
 	d->verified_until_ms = 0;
 	if (r->result == HTTP_AUTH_REQUIRED)
@@ -823,6 +807,29 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	poll_finished(d, r->result);
 }
 
+/*
+ * First contact over HTTPS (trust on first use): the key seen is stored with the device and
+ * required of every request after it, the credentialed ones first.
+ */
+static void
+learn_pin(struct pdev *d, const char *pin)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
+	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+		return;
+	set_str(&d->pin, pin);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, d->mac, sizeof sd.mac);
+	sd.tls_pin = pin;
+	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
+		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+		free(cause);
+	}
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
@@ -835,8 +842,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 		poll_failed(d, r);
 		return;
 	}
-	if (r->pin != NULL && (d->pin == NULL || d->pin[0] == '\0'))
-		set_str(&d->pin, r->pin);
+	learn_pin(d, r->pin);
 	d->failures = 0;
 	d->attempted = 1;
 	d->last_seen_ms = loop_wall_ms();
@@ -903,6 +909,8 @@ verify_cb(const struct shelly_reply *r, void *arg)
 	}
 	if (r->ident->sleep_mode == 1)
 		d->sleeps = 1;
+	if (strcmp(r->ident->mac, d->mac) == 0)
+		learn_pin(d, r->pin);
 	if (strcmp(r->ident->mac, d->mac) != 0) {
 		struct shelly_reply fake = *r;
 		char msg[512];
@@ -928,7 +936,13 @@ pdev_poll(struct pdev *d)
 	if (d->req != 0)
 		return; /* still busy with the previous poll */
 	d->started_ms = loop_now_ms(d->p->loop);
-	if (d->gen == 0 || (d->password != NULL && d->verified_until_ms <= d->started_ms))
+	/*
+	 * Gen1 sends the password itself (HTTP Basic) to whoever answers: the address shows the
+	 * MAC before every poll with credentials. Gen2+ digest never sends it: verify_interval.
+	 */
+	if (d->gen == 0 ||
+	    (d->password != NULL && !d->held &&
+	        (d->gen == 1 || d->verified_until_ms <= d->started_ms)))
 		send_op(d, STAGE_VERIFY, 0);
 	else
 		send_op(d, STAGE_STATUS, 1);
@@ -986,7 +1000,10 @@ poller_stop(struct poller *p)
 		struct pdev *d = p->devs[i];
 		loop_timer_disarm(d->timer);
 		if (d->req != 0) {
+			/* Its reply (cancelled) finds no request: the device is free again. */
 			http_cancel(p->http, d->req);
+			d->req = 0;
+			d->stage = STAGE_IDLE;
 		}
 	}
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "util/xmalloc.h"
 #include "util/json.h"
 
@@ -33,6 +34,22 @@ add_tri(cJSON *o, const char *key, int v)
 		cJSON_AddBoolToObject(o, key, v);
 	else
 		cJSON_AddNullToObject(o, key);
+}
+
+/* The measured fields of a component (model/fields.h), in table order. */
+static void
+add_fields(cJSON *o, enum field_comp c, const void *comp)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].type == FIELD_TRI)
+			add_tri(o, f[i].key, *(const int *)(const void *)((const char *)comp +
+			                                                   f[i].offset));
+		else
+			add_num(o, f[i].key, field_get(&f[i], comp));
+	}
 }
 
 /* "" and NULL are unknown. */
@@ -72,15 +89,7 @@ switch_obj(const struct dev_switch *s)
 
 	cJSON_AddNumberToObject(o, "id", s->id);
 	add_str(o, "name", s->name);
-	add_tri(o, "output", s->output);
-	add_num(o, "power_w", s->power_w);
-	add_num(o, "voltage_v", s->voltage_v);
-	add_num(o, "current_a", s->current_a);
-	add_num(o, "pf", s->pf);
-	add_num(o, "frequency_hz", s->freq_hz);
-	add_num(o, "energy_wh", s->energy_wh);
-	add_num(o, "returned_energy_wh", s->ret_energy_wh);
-	add_num(o, "temperature_c", s->temperature_c);
+	add_fields(o, FIELD_SWITCH, s);
 	add_tri(o, "overpower", s->overpower);
 	add_tri(o, "overtemp", s->overtemp);
 	add_tri(o, "overvoltage", s->overvoltage);
@@ -98,15 +107,7 @@ cover_obj(const struct dev_cover *c)
 	cJSON_AddNumberToObject(o, "id", c->id);
 	add_str(o, "name", c->name);
 	cJSON_AddStringToObject(o, "state", cover_state_name(c->state));
-	add_num(o, "position_pct", c->position_pct);
-	add_tri(o, "pos_control", c->pos_control);
-	add_num(o, "power_w", c->power_w);
-	add_num(o, "voltage_v", c->voltage_v);
-	add_num(o, "current_a", c->current_a);
-	add_num(o, "pf", c->pf);
-	add_num(o, "frequency_hz", c->freq_hz);
-	add_num(o, "energy_wh", c->energy_wh);
-	add_num(o, "temperature_c", c->temperature_c);
+	add_fields(o, FIELD_COVER, c);
 	add_tri(o, "overpower", c->overpower);
 	add_tri(o, "overtemp", c->overtemp);
 	add_errors(o, c->errors);
@@ -123,19 +124,11 @@ light_obj(const struct dev_light *l)
 	cJSON_AddNumberToObject(o, "id", l->id);
 	add_str(o, "name", l->name);
 	add_str(o, "kind", l->kind);
-	add_tri(o, "output", l->output);
-	add_num(o, "brightness_pct", l->brightness_pct);
+	add_fields(o, FIELD_LIGHT, l);
 	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0)
 		cJSON_AddItemToObject(o, "rgb", cJSON_CreateIntArray(l->rgb, 3));
 	else
 		cJSON_AddNullToObject(o, "rgb");
-	add_num(o, "white", l->white);
-	add_num(o, "color_temp_k", l->color_temp_k);
-	add_num(o, "power_w", l->power_w);
-	add_num(o, "voltage_v", l->voltage_v);
-	add_num(o, "current_a", l->current_a);
-	add_num(o, "energy_wh", l->energy_wh);
-	add_num(o, "temperature_c", l->temperature_c);
 	add_tri(o, "overpower", l->overpower);
 	add_tri(o, "overtemp", l->overtemp);
 	add_errors(o, l->errors);
@@ -168,16 +161,7 @@ meter_obj(const struct dev_meter *m)
 	cJSON_AddNumberToObject(o, "id", m->id);
 	add_str(o, "kind", m->kind);
 	add_str(o, "name", m->name);
-	add_num(o, "power_w", m->power_w);
-	add_num(o, "apparent_power_va", m->aprt_power_va);
-	add_num(o, "reactive_power_var", m->reactive_var);
-	add_num(o, "voltage_v", m->voltage_v);
-	add_num(o, "current_a", m->current_a);
-	add_num(o, "n_current_a", m->n_current_a);
-	add_num(o, "pf", m->pf);
-	add_num(o, "frequency_hz", m->freq_hz);
-	add_num(o, "energy_wh", m->energy_wh);
-	add_num(o, "returned_energy_wh", m->ret_energy_wh);
+	add_fields(o, FIELD_METER, m);
 	phases = cJSON_AddArrayToObject(o, "phases");
 	for (int i = 0; i < m->nphases && i < DEVICE_MAX_PHASES; i++) {
 		const struct dev_phase *p = &m->phases[i];
@@ -185,14 +169,7 @@ meter_obj(const struct dev_meter *m)
 		char label[2] = {p->label, '\0'};
 
 		add_str(po, "phase", label);
-		add_num(po, "voltage_v", p->voltage_v);
-		add_num(po, "current_a", p->current_a);
-		add_num(po, "power_w", p->power_w);
-		add_num(po, "apparent_power_va", p->aprt_power_va);
-		add_num(po, "pf", p->pf);
-		add_num(po, "frequency_hz", p->freq_hz);
-		add_num(po, "energy_wh", p->energy_wh);
-		add_num(po, "returned_energy_wh", p->ret_energy_wh);
+		add_fields(po, FIELD_PHASE, p);
 		cJSON_AddItemToArray(phases, po);
 	}
 	return o;

@@ -637,6 +637,7 @@ httpd_new(struct loop *loop, const char *addr, char **cause)
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_cb, httpd,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTPD_CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTPD_PER_ADDRESS_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTPD_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed_cb, httpd,
 	    MHD_OPTION_END);

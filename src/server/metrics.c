@@ -102,8 +102,28 @@ metrics_utf8_len(const unsigned char *s)
 }
 
 /*
+ * Returns 1 when the n-byte UTF-8 sequence at p is a control character (C0, DEL, C1) or a
+ * bidirectional control (U+200E-200F, U+202A-202E, U+2066-2069, U+061C) that could rearrange
+ * or hide what a terminal shows of a label value.
+ */
+static bool
+metrics_unsafe(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return *p < 0x20 || *p == 0x7f;
+	if (n == 2)
+		return (p[0] == 0xc2 && p[1] < 0xa0) || (p[0] == 0xd8 && p[1] == 0x9c);
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae);
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9;
+	return false;
+}
+
+/*
  * Appends s escaped: '\' and newline always, '"' when quote is set; invalid UTF-8 bytes become
- * U+FFFD. The NUL terminator stops every sequence check early, so reads stay in bounds.
+ * U+FFFD. Label values (quote set) lose control characters and bidirectional controls. The
+ * NUL terminator stops every sequence check early, so reads stay in bounds.
  */
 static void
 metrics_escape(struct strbuf *sb, const char *s, bool quote)
@@ -113,7 +133,9 @@ metrics_escape(struct strbuf *sb, const char *s, bool quote)
 	while (*p != '\0') {
 		size_t n = metrics_utf8_len(p);
 
-		if (n == 0) {
+		if (n != 0 && quote && metrics_unsafe(p, n)) {
+			p += n;
+		} else if (n == 0) {
 			strbuf_append(sb, "\xef\xbf\xbd");
 			p++;
 		} else if (*p == '\\') {

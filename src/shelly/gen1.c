@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/bounds.h"
 #include "shelly/models.h"
 #include "util/json.h"
 #include "util/xmalloc.h"
@@ -192,9 +193,13 @@ parse_roller(const cJSON *r, struct dev_cover *c)
 	c->power_w = valid_number(r, "power");
 	c->pos_control = json_get_bool(r, "positioning");
 	pos = json_get_number(r, "current_pos");
-	/* 101 (or more) means "not calibrated" on old firmware; without positioning it is noise. */
-	if (dev_known(pos) && pos >= 0 && pos <= 100 && c->pos_control != 0)
-		c->position_pct = pos;
+	/*
+	 * Without positioning it is noise; 101 (or more) means "not calibrated" on old firmware
+	 * that does not say "positioning". A calibrated roller past an end (a Shelly 2.5 reported
+	 * 112) is at that end.
+	 */
+	if (dev_known(pos) && (c->pos_control == 1 || (c->pos_control == DEV_UNKNOWN && pos <= 100)))
+		c->position_pct = fmin(fmax(pos, 0), 100);
 	if (c->state == COVER_STOPPED && dev_known(c->position_pct)) {
 		if (c->position_pct == 0)
 			c->state = COVER_CLOSED;
@@ -656,6 +661,7 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 		cJSON_Delete(raw);
 	}
 	cJSON_Delete(root);
+	bounds_apply(out);
 	return 0;
 }
 

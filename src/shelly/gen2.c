@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/bounds.h"
 #include "shelly/ident.h"
 #include "shelly/rpc.h"
 #include "util/json.h"
@@ -182,9 +183,7 @@ apply_cover(struct dev_cover *c, const cJSON *o, int merge)
 	set_sub_num(&c->energy_wh, o, "aenergy", "total");
 	set_sub_num(&c->temperature_c, o, "temperature", "tC");
 	set_bool(&c->pos_control, o, "pos_control");
-	set_num(&c->position_pct, o, "current_pos");
-	if (dev_known(c->position_pct) && (c->position_pct < 0 || c->position_pct > 100))
-		c->position_pct = NAN;
+	set_num(&c->position_pct, o, "current_pos"); /* past an end: model/bounds clamps it */
 	if (c->pos_control == 0)
 		c->position_pct = NAN; /* not calibrated: a position would be a guess */
 	set_str(c->last_direction, sizeof c->last_direction, o, "last_direction");
@@ -717,6 +716,7 @@ gen2_parse_status(const char *body, size_t len, struct device_status *out, char 
 	if (root == NULL)
 		return -1;
 	cJSON_ArrayForEach(e, o) if (e->string != NULL) apply_component(out, e->string, e, 1, &raw);
+	bounds_apply(out);
 	device_temperature(out);
 	store_raw(out, raw);
 	cJSON_Delete(root);
@@ -734,6 +734,7 @@ gen2_merge_status(const char *body, size_t len, struct device_status *st, char *
 		return -1;
 	cJSON_ArrayForEach(e, o) if (e->string != NULL && strcmp(e->string, "ts") != 0)
 	    apply_component(st, e->string, e, 0, &raw);
+	bounds_apply(st);
 	device_temperature(st);
 	store_raw(st, raw);
 	cJSON_Delete(root);
@@ -770,6 +771,7 @@ gen2_parse_component_status(
 	else
 		snprintf(full, sizeof full, "%s", type);
 	apply_component(st, full, o, 1, &raw);
+	bounds_apply(st);
 	device_temperature(st);
 	store_raw(st, raw);
 	cJSON_Delete(root);
@@ -907,6 +909,7 @@ gen2_parse_components(const char *body, size_t len, struct device_status *st,
 			add_component_cfg(cfg, key, v);
 	}
 	if (st != NULL) {
+		bounds_apply(st);
 		device_temperature(st);
 		store_raw(st, raw);
 	}

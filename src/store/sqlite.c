@@ -330,15 +330,36 @@ sq_error(sqlite3 *db, char **cause, const char *fmt, ...)
 static void
 done(sqlite3_stmt *st)
 {
+	if (st == NULL)
+		return; /* its preparation failed (stmt) */
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/*
+ * Statement i, prepared on its first use: a mode runs a few of them, and preparing all at
+ * open was a good part of a short run's start-up. NULL when the preparation fails (logged;
+ * SQLite's bind and step calls then fail cleanly with a misuse error).
+ */
+static sqlite3_stmt *
+stmt(struct sq *b, enum stmt i)
+{
+	if (b->st[i] == NULL &&
+	    sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i],
+	        NULL) != SQLITE_OK) {
+		log_error("store: preparing statement %d (%s): %s", (int)i, b->path,
+		    sqlite3_errmsg(b->db));
+		sqlite3_finalize(b->st[i]);
+		b->st[i] = NULL;
+	}
+	return b->st[i];
 }
 
 /* Steps a statement that returns no rows; resets it. */
 static int
 run(struct sq *b, enum stmt i, char **cause, const char *what)
 {
-	sqlite3_stmt *st = b->st[i];
+	sqlite3_stmt *st = stmt(b, i);
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -446,7 +467,7 @@ static int
 tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
 {
 	if (tx_begin(b, cause) != 0) {
-		done(b->st[i]);
+		done(stmt(b, i));
 		return -1;
 	}
 	if (run(b, i, cause, what) != 0) {
@@ -632,7 +653,12 @@ db_connect(const char *path, sqlite3 **out, char **cause)
 	sqlite3_busy_timeout(db, STORE_SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
-	if (exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", cause,
+	/*
+	 * The page cache: SQLite's default (2 MB) is most of a 1000-device poller's private
+	 * memory; the working set (status rows, the tail of history) fits in far less.
+	 */
+	if (exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
+	    "PRAGMA cache_size = -" STORE_SQLITE_CACHE_KB, cause,
 	    "cannot configure the database", path) != 0)
 		goto fail;
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
@@ -662,7 +688,7 @@ sq_close(void *v)
 	if (b == NULL)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(b->st[i]);
+		sqlite3_finalize(b->st[i]); /* NULL when never used */
 	if (sqlite3_close(b->db) != SQLITE_OK)
 		log_error("store: closing %s: %s", b->path, sqlite3_errmsg(b->db));
 	free(b->path);
@@ -692,15 +718,7 @@ sq_open(const char *path, void **out, char **cause)
 		sq_close(b);
 		return -1;
 	}
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		    &b->st[i], NULL) != SQLITE_OK) {
-			sq_error(b->db, cause, "preparing statement %d (%s)", i, path);
-			sq_close(b);
-			return -1;
-		}
-	}
-	*out = b;
+	*out = b; /* statements are prepared on first use (stmt) */
 	return 0;
 }
 
@@ -728,7 +746,7 @@ static int
 sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_SEEN_PUT];
+	sqlite3_stmt *st = stmt(b, ST_SEEN_PUT);
 
 	bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, ts_ms);
@@ -739,7 +757,7 @@ static int
 sq_put_status(void *v, const struct store_status *s, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_STATUS_PUT];
+	sqlite3_stmt *st = stmt(b, ST_STATUS_PUT);
 
 	bind_text(st, 1, s->mac);
 	sqlite3_bind_int64(st, 2, s->ts_ms);
@@ -761,7 +779,7 @@ static int
 sq_put_sample(void *v, const struct store_sample *s, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_SAMPLE_PUT];
+	sqlite3_stmt *st = stmt(b, ST_SAMPLE_PUT);
 
 	bind_text(st, 1, s->mac);
 	sqlite3_bind_int64(st, 2, s->ts_ms);
@@ -777,7 +795,7 @@ static int
 sq_put_event(void *v, const struct store_event *ev, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_EVENT_PUT];
+	sqlite3_stmt *st = stmt(b, ST_EVENT_PUT);
 
 	sqlite3_bind_int64(st, 1, ev->ts_ms);
 	bind_text(st, 2, ev->mac);
@@ -792,7 +810,7 @@ static int
 sq_device_upsert(void *v, const struct store_device *d, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_DEV_UPSERT];
+	sqlite3_stmt *st = stmt(b, ST_DEV_UPSERT);
 
 	bind_text(st, 1, d->mac);
 	bind_text(st, 2, d->id);
@@ -818,7 +836,7 @@ sq_device_delete(void *v, const char *mac, char **cause)
 {
 	struct sq *b = v;
 
-	bind_text(b->st[ST_DEV_DELETE], 1, mac);
+	bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
 	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
 		return -1;
 	return sqlite3_changes(b->db) > 0 ? 1 : 0;
@@ -853,7 +871,7 @@ sq_device_find(void *v, enum store_find how, const char *value, int port,
 	struct sq *b = v;
 	enum stmt i = how == STORE_FIND_MAC ? ST_DEV_BY_MAC :
 	    how == STORE_FIND_ID ? ST_DEV_BY_ID : ST_DEV_BY_HOST;
-	sqlite3_stmt *st = b->st[i];
+	sqlite3_stmt *st = stmt(b, i);
 	struct store_device d;
 	int rc;
 
@@ -882,7 +900,7 @@ static int
 each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *arg,
     char **cause, const char *what)
 {
-	sqlite3_stmt *st = b->st[i];
+	sqlite3_stmt *st = stmt(b, i);
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -936,7 +954,7 @@ static int
 sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_STATUS_GET];
+	sqlite3_stmt *st = stmt(b, ST_STATUS_GET);
 	struct store_status s;
 	int rc;
 
@@ -993,7 +1011,7 @@ sq_history_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_
     void *arg, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_SAMPLE_LIST];
+	sqlite3_stmt *st = stmt(b, ST_SAMPLE_LIST);
 	struct relay r = { .cb.smp = cb, .arg = arg };
 
 	bind_text(st, 1, mac);
@@ -1031,7 +1049,7 @@ sq_bucket_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_b
     void *arg, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_BUCKET_LIST];
+	sqlite3_stmt *st = stmt(b, ST_BUCKET_LIST);
 	struct relay r = { .cb.bk = cb, .arg = arg };
 
 	bind_text(st, 1, mac);
@@ -1067,7 +1085,7 @@ sq_event_list(void *v, int64_t after_id, size_t limit, store_event_cb cb, void *
     char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_EVENT_LIST];
+	sqlite3_stmt *st = stmt(b, ST_EVENT_LIST);
 	struct relay r = { .cb.ev = cb, .arg = arg };
 
 	sqlite3_bind_int64(st, 1, after_id);
@@ -1079,7 +1097,7 @@ static int
 sq_audit_append(void *v, const struct store_audit *a, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_AUDIT_PUT];
+	sqlite3_stmt *st = stmt(b, ST_AUDIT_PUT);
 
 	sqlite3_bind_int64(st, 1, a->ts_ms);
 	bind_text(st, 2, a->who);
@@ -1112,7 +1130,7 @@ sq_audit_list(void *v, int64_t after_id, size_t limit, store_audit_cb cb, void *
     char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_AUDIT_LIST];
+	sqlite3_stmt *st = stmt(b, ST_AUDIT_LIST);
 	struct relay r = { .cb.au = cb, .arg = arg };
 
 	sqlite3_bind_int64(st, 1, after_id);
@@ -1126,7 +1144,7 @@ static int
 sq_setting_get(void *v, const char *key, char **value, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_SETTING_GET];
+	sqlite3_stmt *st = stmt(b, ST_SETTING_GET);
 	const char *s;
 	int rc;
 
@@ -1154,9 +1172,9 @@ sq_setting_set(void *v, const char *key, const char *value, char **cause)
 	struct sq *b = v;
 	enum stmt i = value != NULL ? ST_SETTING_SET : ST_SETTING_DEL;
 
-	bind_text(b->st[i], 1, key);
+	bind_text(stmt(b, i), 1, key);
 	if (value != NULL)
-		bind_text(b->st[i], 2, value);
+		bind_text(stmt(b, i), 2, value);
 	return tx_run(b, i, cause, "writing a setting");
 }
 
@@ -1167,7 +1185,7 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
     int64_t timeout_ms, char **holder_out, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_LEASE_GET];
+	sqlite3_stmt *st = stmt(b, ST_LEASE_GET);
 	char *other = NULL;
 	int rc;
 
@@ -1193,7 +1211,7 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 		*holder_out = other;
 		return 0;
 	}
-	st = b->st[ST_LEASE_PUT];
+	st = stmt(b, ST_LEASE_PUT);
 	bind_text(st, 1, name);
 	bind_text(st, 2, holder);
 	sqlite3_bind_int64(st, 3, now_ms);
@@ -1210,7 +1228,7 @@ sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms
     int64_t timeout_ms, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_LEASE_BEAT];
+	sqlite3_stmt *st = stmt(b, ST_LEASE_BEAT);
 
 	bind_text(st, 1, name);
 	bind_text(st, 2, holder);
@@ -1225,7 +1243,7 @@ static int
 sq_lease_release(void *v, const char *name, const char *holder, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = b->st[ST_LEASE_DEL];
+	sqlite3_stmt *st = stmt(b, ST_LEASE_DEL);
 
 	bind_text(st, 1, name);
 	bind_text(st, 2, holder);
@@ -1259,18 +1277,18 @@ prune_device(struct sq *b, const char *mac, int64_t raw_cutoff_ms, int64_t bucke
 
 	if (tx_begin(b, cause) != 0)
 		return -1;
-	st = b->st[ST_PRUNE_AGG];
+	st = stmt(b, ST_PRUNE_AGG);
 	bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, bucket_ms);
 	sqlite3_bind_int64(st, 3, raw_cutoff_ms);
 	if (run(b, ST_PRUNE_AGG, cause, "downsampling history") != 0)
 		goto fail;
-	st = b->st[ST_PRUNE_RAW];
+	st = stmt(b, ST_PRUNE_RAW);
 	bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, raw_cutoff_ms);
 	if (run(b, ST_PRUNE_RAW, cause, "deleting old history") != 0)
 		goto fail;
-	st = b->st[ST_PRUNE_BUCKETS];
+	st = stmt(b, ST_PRUNE_BUCKETS);
 	bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, keep_cutoff_ms);
 	if (run(b, ST_PRUNE_BUCKETS, cause, "deleting old history") != 0)
@@ -1456,7 +1474,7 @@ sq_integrity_check(void *v, char **cause)
 static int64_t
 pragma_value(struct sq *b, enum stmt i)
 {
-	sqlite3_stmt *st = b->st[i];
+	sqlite3_stmt *st = stmt(b, i);
 	int64_t v = -1;
 
 	if (sqlite3_step(st) == SQLITE_ROW)

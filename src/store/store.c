@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -680,6 +681,41 @@ store_setting_set(struct store *s, const char *key, const char *value, char **ca
 	return 0;
 }
 
+static void
+hold_key(char key[32], const char *mac)
+{
+	snprintf(key, 32, "hold:%.12s", mac != NULL ? mac : "");
+}
+
+int
+store_device_hold(struct store *s, const char *mac, const char *why, char **cause)
+{
+	char key[32];
+
+	if (mac == NULL || !mac_valid(mac))
+		return fail(cause, xstrdup("hold: invalid MAC"));
+	hold_key(key, mac);
+	return store_setting_set(s, key, why != NULL && *why != '\0' ? why : "held", cause);
+}
+
+char *
+store_device_held(struct store *s, const char *mac)
+{
+	char key[32];
+
+	hold_key(key, mac);
+	return store_setting_get(s, key);
+}
+
+int
+store_device_release(struct store *s, const char *mac, char **cause)
+{
+	char key[32];
+
+	hold_key(key, mac);
+	return store_setting_set(s, key, NULL, cause);
+}
+
 static int
 lease_args(const char *name, const char *holder, int64_t now_ms, int64_t timeout_ms,
     char **cause)
@@ -805,12 +841,28 @@ store_queue_sample(struct store *s, const struct store_sample *smp)
 	return 0;
 }
 
+static void
+event_drop_oldest(struct store *s)
+{
+	free(s->ev[0]);
+	memmove(s->ev, s->ev + 1, (s->nev - 1) * sizeof *s->ev);
+	s->nev--;
+	s->dropped++;
+}
+
 int
 store_queue_event(struct store *s, const struct store_event *ev)
 {
 	if ((ev->mac[0] != '\0' && !mac_valid(ev->mac)) || ev->kind == NULL) {
 		log_error("store: event with invalid MAC or no kind dropped");
 		return -1;
+	}
+	if (s->nev >= s->smp_limit) {
+		/* The store cannot write: keep the newest, as for samples. */
+		if (s->dropped == 0)
+			log_warn("store: write queue full (%zu events), dropping the oldest",
+			    s->smp_limit);
+		event_drop_oldest(s);
 	}
 	if (s->nev == s->capev) {
 		s->capev = s->capev ? s->capev * 2 : 64;
@@ -862,6 +914,8 @@ store_set_queue_limit(struct store *s, size_t max_samples)
 	s->smp_limit = max_samples > 0 ? max_samples : 1;
 	while (s->smp_len > s->smp_limit)
 		sample_drop_oldest(s);
+	while (s->nev > s->smp_limit)
+		event_drop_oldest(s);
 }
 
 int

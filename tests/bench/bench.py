@@ -15,9 +15,10 @@ simulator's manifest lists (127.0.0.0/8).
                                     per-device counters of GET /devices)
   bench.py metric URL NAME          sum of the Prometheus samples named NAME (any labels), or
                                     the one series NAME{...} when NAME has labels; "nan" if none
-  bench.py hwm PID                  "VmHWM RssAnon RssFile" of PID in kB (peak resident set,
-                                    and the current private and file-backed parts; 0 0 0 if
-                                    unreadable)
+  bench.py hwm PID                  "VmHWM RssAnon RssFile Pss Private" of PID in kB (peak
+                                    resident set, the current anonymous and file-backed
+                                    parts, and from smaps_rollup the proportional set size and
+                                    the private pages, clean and dirty; 0 if unreadable)
 """
 import json
 import os
@@ -136,7 +137,17 @@ def cmd_hwm(argv):
                     want[parts[0]] = int(parts[1])
     except (OSError, ValueError, IndexError):
         pass
-    print("%d %d %d" % (want["VmHWM:"], want["RssAnon:"], want["RssFile:"]))
+    roll = {"Pss:": 0, "Private_Clean:": 0, "Private_Dirty:": 0}
+    try:
+        with open("/proc/%s/smaps_rollup" % argv[0]) as f:
+            for line in f:
+                parts = line.split()
+                if parts and parts[0] in roll:
+                    roll[parts[0]] = int(parts[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    print("%d %d %d %d %d" % (want["VmHWM:"], want["RssAnon:"], want["RssFile:"], roll["Pss:"],
+                              roll["Private_Clean:"] + roll["Private_Dirty:"]))
 
 
 def main():

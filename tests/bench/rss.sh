@@ -6,7 +6,7 @@
 # /proc/PID/status. Goal: <= 16 MB (16384 kB) with 1000 devices. VmHWM counts the pages of
 # shared libraries too (libcrypto, gnutls, sqlite, ... about 11 MB here, shared with other
 # processes), so the private part, VmHWM - RssFile (file-backed pages at the end), is printed
-# as well.
+# as well, and Pss and Private (clean + dirty) from /proc/PID/smaps_rollup at the end.
 # usage: sh tests/bench/rss.sh [BUILD]   (BENCH_RSS_N, BENCH_RSS_CYCLES override the sizes)
 . tests/bench/lib.sh
 
@@ -85,7 +85,7 @@ mbytes=$(curl -s -m 10 "$HL_URL" | wc -c)
 mem=$($PY hwm "$HL_PID")
 hl_stop; rc=$?
 echo "# $NAME: $polls polls in $elapsed ms, online $online, poll errors $errors," \
-	"store queue $queue, /metrics $mbytes bytes, VmHWM RssAnon RssFile $mem kB, exit $rc"
+	"store queue $queue, /metrics $mbytes bytes, VmHWM RssAnon RssFile Pss Private $mem kB, exit $rc"
 if [ "$polls" -lt "$want" ]; then
 	bench_fail "$NAME rss" "only $polls of $want polls within the time bound (online $online)"
 	exit 1
@@ -101,7 +101,7 @@ while [ "$(now_ms)" -lt "$end" ] && pid_alive "$HL_PID"; do
 done
 bmem=$($PY hwm "$HL_PID")
 hl_stop
-echo "# 0 devices: VmHWM RssAnon RssFile $bmem kB"
+echo "# 0 devices: VmHWM RssAnon RssFile Pss Private $bmem kB"
 hwm=$(field 1 "$mem") base=$(field 1 "$bmem")
 priv=$(calc "$hwm - $(field 3 "$mem")") bpriv=$(calc "$base - $(field 3 "$bmem")")
 
@@ -111,4 +111,8 @@ bench_line "$NAME peak rss after $CYCLES cycles" "$(calc "$hwm / 1024")" MB \
 	"$(goal_le "$hwm" "$GOAL_KB" "<= 16 MB")"
 bench_line "$NAME peak private (VmHWM - RssFile)" "$(calc "$priv / 1024")" MB \
 	"0 devices $(calc "$bpriv / 1024") MB" "$(calc "$priv / $bpriv")"
+bench_line "$NAME pss at the end" "$(calc "$(field 4 "$mem") / 1024")" MB \
+	"0 devices $(calc "$(field 4 "$bmem") / 1024") MB" "$(calc "$(field 4 "$mem") / $(field 4 "$bmem")")"
+bench_line "$NAME private (clean + dirty) at the end" "$(calc "$(field 5 "$mem") / 1024")" MB \
+	"0 devices $(calc "$(field 5 "$bmem") / 1024") MB" "$(calc "$(field 5 "$mem") / $(field 5 "$bmem")")"
 bench_line "$NAME rss per device" "$per" "kB" "0 devices 0 kB" "-"

@@ -19,6 +19,12 @@ for name in $("$SHELLY_TUI" --list-options | awk '{print $1}'); do
 done
 if [ -z "$missing" ]; then pass "every config option is in the man page"; else fail "every config option is in the man page" "missing:$missing"; fi
 
+# The METRICS section is the family table: the same names and types, in page order.
+want=$("$SHELLY_TUI" --list-metrics | awk '{print $1, $2}')
+got=$(sed -n '/^\.Sh METRICS/,/^\.Sh /p' shelly-tui.1 | sed -n 's/^\.It Cm \(shelly_[a-z_]*\) Pq \([a-z]*\)$/\1 \2/p')
+if [ -n "$want" ] && [ "$want" = "$got" ]; then pass "the man page's METRICS section lists every family of --list-metrics, in order"
+else fail "METRICS section = --list-metrics" "$(printf '%s\n' "$want" >"$T_TMP/w"; printf '%s\n' "$got" | diff "$T_TMP/w" - | head -10)"; fi
+
 # Usage errors exit 2, with a message.
 "$SHELLY_TUI" --probe 127.0.0.1 --list >/dev/null 2>"$T_TMP/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "two modes" "$T_TMP/err"; then pass "two modes are a usage error"; else fail "two modes are a usage error" "rc=$rc $(cat "$T_TMP/err")"; fi

@@ -23,10 +23,10 @@ hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; 
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 M=$T_TMP/m
 
-# m_state ID: the state the metrics give the device.
+# m_state MAC: the state the metrics give the device.
 m_state() {
 	hl_metrics a "$M" || return 1
-	grep -F "shelly_device_state{id=\"$1\"," "$M" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
+	grep -F "shelly_device_state{mac=\"$1\"," "$M" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
 }
 db_state() { sq "$DB" "SELECT state FROM status WHERE mac = '$1'"; }
 ev_count() { sq "$DB" "SELECT count(*) FROM events WHERE mac = '$1' AND kind = '$2' AND ts >= $3"; }
@@ -55,8 +55,8 @@ fault 12 truncated; fault 13 oversized; fault 14 slow; fault 15 deep; fault 17 a
 # expect I KIND STATE [EVENT]: the device reaches STATE in metrics and DB, with an EVENT event.
 expect() {
 	_i=$1 _kind=$2 _st=$3 _ev=${4:-$3}
-	_id=$(id_of "$_i") _mac=$(mac_of "$_i")
-	_ok() { [ "$(m_state "$_id")" = "$_st" ] && [ "$(db_state "$_mac")" = "$_st" ] && [ "$(ev_count "$_mac" "$_ev" "$T0")" -ge 1 ]; }
+	_mac=$(mac_of "$_i")
+	_ok() { [ "$(m_state "$_mac")" = "$_st" ] && [ "$(db_state "$_mac")" = "$_st" ] && [ "$(ev_count "$_mac" "$_ev" "$T0")" -ge 1 ]; }
 	if wait_for 15 _ok; then
 		pass "$N: $_kind -> $_st with a \"$_ev\" event"
 	else
@@ -82,21 +82,21 @@ e=$(sq "$DB" "SELECT detail FROM events WHERE mac = '$(mac_of 1)' AND kind = 'of
 
 # Reboot: uptime went back -> "rebooted" event; the device is online again.
 MR=$(mac_of 6)
-rb() { [ "$(ev_count "$MR" rebooted "$T0")" -ge 1 ] && [ "$(m_state "$(id_of 6)")" = online ]; }
+rb() { [ "$(ev_count "$MR" rebooted "$T0")" -ge 1 ] && [ "$(m_state "$(mac_of 6)")" = online ]; }
 wait_for 15 rb && pass "$N: reboot -> \"rebooted\" event, online again ($(sq "$DB" "SELECT detail FROM events WHERE mac = '$MR' AND kind = 'rebooted' LIMIT 1"))" ||
 	fail "$N: reboot" "$(sq "$DB" "SELECT kind || ' ' || ifnull(detail, '') FROM events WHERE mac = '$MR' AND ts >= $T0" | tr '\n' ';') sim reboots $(sim_state 6 .reboots)"
 
 # wrongtypes (numbers as strings, objects for booleans): a lying device is data: no crash, and
 # no invented values: its output (on) is unknown now, not "off", so no output_changed event.
 curl -s -m 3 "$(hl_url 16)/rpc/Switch.Set?id=0&on=true" >/dev/null
-on16() { [ "$(mval "$M" "shelly_output{id=\"$(id_of 16)\",component=\"switch\",channel=\"0\"}")" = 1 ] || { hl_metrics a "$M"; false; }; }
+on16() { [ "$(mval "$M" "shelly_output{mac=\"$(mac_of 16)\",component=\"switch\",channel=\"0\"}")" = 1 ] || { hl_metrics a "$M"; false; }; }
 wait_for 10 on16 || fail "$N: device 16 switched on first"
 T16=$(now_ms)
 fault 16 wrongtypes
-wt() { s=$(m_state "$(id_of 16)"); [ -n "$s" ] && [ "$(sq "$DB" "SELECT count(*) FROM status WHERE mac = '$(mac_of 16)' AND ts >= $T16 + 500")" -ge 1 ]; }
-wait_for 10 wt && hl_alive a && pass "$N: wrongtypes: poller survives, device is '$(m_state "$(id_of 16)")'" ||
-	fail "$N: wrongtypes" "state '$(m_state "$(id_of 16)")'"
-o=$(mval "$M" "shelly_output{id=\"$(id_of 16)\",component=\"switch\",channel=\"0\"}")
+wt() { s=$(m_state "$(mac_of 16)"); [ -n "$s" ] && [ "$(sq "$DB" "SELECT count(*) FROM status WHERE mac = '$(mac_of 16)' AND ts >= $T16 + 500")" -ge 1 ]; }
+wait_for 10 wt && hl_alive a && pass "$N: wrongtypes: poller survives, device is '$(m_state "$(mac_of 16)")'" ||
+	fail "$N: wrongtypes" "state '$(m_state "$(mac_of 16)")'"
+o=$(mval "$M" "shelly_output{mac=\"$(mac_of 16)\",component=\"switch\",channel=\"0\"}")
 [ "$o" != 0 ] && [ "$(ev_count "$(mac_of 16)" output_changed "$T16")" = 0 ] &&
 	pass "$N: wrongtypes: output not invented as off (metric '${o:-absent}', no output_changed event)" ||
 	fail "$N: wrongtypes invents an output" "metric '$o', events: $(sq "$DB" "SELECT kind || ' ' || detail FROM events WHERE mac = '$(mac_of 16)' AND ts >= $T16" | tr '\n' ';')"
@@ -104,8 +104,8 @@ o=$(mval "$M" "shelly_output{id=\"$(id_of 16)\",component=\"switch\",channel=\"0
 # --- sleepers: asleep, no offline event, last report kept ---
 for i in 9 10; do
 	id=$(id_of $i) mac=$(mac_of $i)
-	asl() { [ "$(m_state "$id")" = asleep ]; }
-	wait_for 15 asl && pass "$N: $(mf ".devices[$i].model") unreachable -> asleep in metrics" || fail "$N: sleeper $i asleep" "metrics '$(m_state "$id")'"
+	asl() { [ "$(m_state "$mac")" = asleep ]; }
+	wait_for 15 asl && pass "$N: $(mf ".devices[$i].model") unreachable -> asleep in metrics" || fail "$N: sleeper $i asleep" "metrics '$(m_state "$mac")'"
 done
 # Give the sleepers time for more polls than offline-after (a sleeper's wait is its interval):
 # several seconds of polling, counted by the poller itself.
@@ -119,8 +119,8 @@ for i in 9 10; do
 	[ "$(ev_count "$mac" offline "$T0")" = 0 ] && pass "$N: sleeper $i: no offline event" ||
 		fail "$N: sleeper $i offline event" "$(sq "$DB" "SELECT kind || ' ' || ifnull(detail, '') FROM events WHERE mac = '$mac' AND ts >= $T0" | tr '\n' ';')"
 	st=$(db_state "$mac")
-	[ "$st" = asleep ] && pass "$N: sleeper $i: status row says asleep" || fail "$N: sleeper $i: DB state" "'$st' (metrics '$(m_state "$id")')"
-	[ "$(m_state "$id")" = asleep ] && pass "$N: sleeper $i: still asleep after further polls" || fail "$N: sleeper $i still asleep" "$(m_state "$id")"
+	[ "$st" = asleep ] && pass "$N: sleeper $i: status row says asleep" || fail "$N: sleeper $i: DB state" "'$st' (metrics '$(m_state "$mac")')"
+	[ "$(m_state "$mac")" = asleep ] && pass "$N: sleeper $i: still asleep after further polls" || fail "$N: sleeper $i still asleep" "$(m_state "$mac")"
 done
 t=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$(mac_of 9)'")
 [ -n "$HT1_TEMP" ] && [ "$t" = "$HT1_TEMP" ] && pass "$N: gen1 H&T: last temperature kept in the DB ($t)" || fail "$N: gen1 H&T last report" "'$HT1_TEMP' -> '$t'"
@@ -130,8 +130,8 @@ j=$("$SHELLY_TUI" --db "$DB" --list --json 2>&1)
 echo "$j" | jq -e --arg m "$(mac_of 9)" '.devices[] | select(.mac == $m) | .state == "asleep" and .components != null' >/dev/null &&
 	pass "$N: --list --json: gen1 H&T asleep with its last components" ||
 	fail "$N: --list asleep" "$(echo "$j" | jq -c --arg m "$(mac_of 9)" '.devices[] | select(.mac == $m) | {state, error, components: (.components != null)}')"
-mv=$(mval "$M" "shelly_temperature_celsius{id=\"$(id_of 10)\",component=\"temperature\",channel=\"0\"}")
-[ -z "$mv" ] && mv=$(grep -F "shelly_temperature_celsius{id=\"$(id_of 10)\"," "$M" | awk '{print $2}')
+mv=$(mval "$M" "shelly_temperature_celsius{mac=\"$(mac_of 10)\",component=\"temperature\",channel=\"0\"}")
+[ -z "$mv" ] && mv=$(grep -F "shelly_temperature_celsius{mac=\"$(mac_of 10)\"," "$M" | awk '{print $2}')
 [ -n "$mv" ] && fnear "$mv" "$HT2_TEMP" 0.001 && pass "$N: asleep Plus H&T keeps its temperature in /metrics" || fail "$N: asleep metrics" "'$mv'"
 
 # --- the healthy devices were polled at their rate the whole time ---

@@ -70,7 +70,7 @@ if out=$(promtool check metrics <"$T_TMP/m1" 2>&1); then pass "$N: promtool chec
 # --- /metrics values = the sim's state (read right after the metrics) ---
 # Each device's expected series as "SERIES<TAB>VALUE<TAB>TOLERANCE". Energy: joules = Wh * 3600,
 # moving by power_w per second (Gen1 counts whole watt-minutes: 60 J).
-EXPECT='def ser(n; c; ch): "\(n){id=\"\($id)\",component=\"\(c)\",channel=\"\(ch)\"}";
+EXPECT='def ser(n; c; ch): "\(n){mac=\"\($id)\",component=\"\(c)\",channel=\"\(ch)\"}";
 	(.switches[] | ([ser("shelly_output"; "switch"; .id), (if .on then 1 else 0 end), 0],
 		(select(.power_w != null) | [ser("shelly_power_watts"; "switch"; .id), .power_w, 2 + .power_w * 0.05]),
 		(select(.energy_wh != null) | [ser("shelly_energy_joules_total"; "switch"; .id), .energy_wh * 3600,
@@ -78,14 +78,14 @@ EXPECT='def ser(n; c; ch): "\(n){id=\"\($id)\",component=\"\(c)\",channel=\"\(ch
 	(.covers[] | [ser("shelly_cover_position_ratio"; "cover"; .id), .pos / 100, 0.011]),
 	(.lights[] | ([ser("shelly_output"; "light"; .id), (if .on then 1 else 0 end), 0],
 		[ser("shelly_light_brightness_ratio"; "light"; .id), .brightness / 100, 0.001])),
-	["shelly_device_uptime_seconds{id=\"\($id)\"}", .uptime_s, 10],
-	["shelly_device_up{id=\"\($id)\"}", 1, 0]
+	["shelly_device_uptime_seconds{mac=\"\($id)\"}", .uptime_s, 10],
+	["shelly_device_up{mac=\"\($id)\"}", 1, 0]
 	| @tsv'
 TAB=$(printf '\t')
 compare_metrics() { # METRICS_FILE LABEL: every expected series of every device
 	_bad="" _n=0
 	# One snapshot of every device, taken right after the scrape.
-	ctl GET /devices | jq -r ".devices[:$NDEV][] | .id as \$id | $EXPECT" >"$T_TMP/expect"
+	ctl GET /devices | jq -r ".devices[:$NDEV][] | (.mac | ascii_downcase) as \$id | $EXPECT" >"$T_TMP/expect"
 	while IFS=$TAB read -r series want tol; do
 		v=$(mval "$1" "$series")
 		_n=$((_n + 1))
@@ -98,9 +98,9 @@ hl_metrics a "$T_TMP/m2"
 compare_metrics "$T_TMP/m2" "metrics"
 
 # Energy moves: the Plug S counter (on, 100 W) grows between two scrapes.
-E0=$(mval "$T_TMP/m2" "shelly_energy_joules_total{id=\"$(id_of 0)\",component=\"switch\",channel=\"0\"}")
+E0=$(mval "$T_TMP/m2" "shelly_energy_joules_total{mac=\"$(mac_of 0)\",component=\"switch\",channel=\"0\"}")
 wait_for 10 sh -c '[ "$(curl -s -m 2 "$1" | grep -F "$2" | awk "{print (\$2 > $3)}")" = 1 ]' sh \
-	"http://127.0.0.1:$(hl_port a)/metrics" "shelly_energy_joules_total{id=\"$(id_of 0)\"," "${E0:-0}" &&
+	"http://127.0.0.1:$(hl_port a)/metrics" "shelly_energy_joules_total{mac=\"$(mac_of 0)\"," "${E0:-0}" &&
 	pass "$N: energy counter grows (from $E0 J)" || fail "$N: energy counter grows" "$E0"
 
 # RSSI, as each device reports it, for every device; temperature, humidity and battery of the H&Ts.
@@ -109,19 +109,19 @@ i=0
 while [ $i -lt $NDEV ]; do
 	if [ "$(mf ".devices[$i].gen")" = 1 ]; then r=$(curl -s -m 3 "$(hl_url $i)/status" | jq -r .wifi_sta.rssi)
 	else r=$(curl -s -m 3 "$(hl_url $i)/rpc/Wifi.GetStatus" | jq -r .rssi); fi
-	v=$(mval "$T_TMP/m2" "shelly_wifi_rssi_dbm{id=\"$(id_of $i)\"}")
+	v=$(mval "$T_TMP/m2" "shelly_wifi_rssi_dbm{mac=\"$(mac_of $i)\"}")
 	fnear "$v" "$r" 0 || bad="$bad $(id_of $i)=$v(device $r)"
 	i=$((i + 1))
 done
 [ -z "$bad" ] && pass "$N: RSSI of every device as the device reports it" || fail "$N: RSSI" "$bad"
 s=$(curl -s -m 3 "$(hl_url 6)/status")
 bad=""
-for pair in "shelly_temperature_celsius{id=\"$(id_of 6)\",component=\"temperature\",channel=\"0\"} $(echo "$s" | jq .tmp.tC)" \
-	"shelly_humidity_ratio{id=\"$(id_of 6)\",component=\"humidity\",channel=\"0\"} $(echo "$s" | jq '.hum.value / 100')" \
-	"shelly_battery_ratio{id=\"$(id_of 6)\"} $(echo "$s" | jq '.bat.value / 100')" \
-	"shelly_temperature_celsius{id=\"$(id_of 7)\",component=\"temperature\",channel=\"0\"} $(curl -s -m 3 "$(hl_url 7)/rpc/Temperature.GetStatus?id=0" | jq .tC)" \
-	"shelly_humidity_ratio{id=\"$(id_of 7)\",component=\"humidity\",channel=\"0\"} $(curl -s -m 3 "$(hl_url 7)/rpc/Humidity.GetStatus?id=0" | jq '.rh / 100')" \
-	"shelly_battery_ratio{id=\"$(id_of 7)\"} $(curl -s -m 3 "$(hl_url 7)/rpc/DevicePower.GetStatus?id=0" | jq '.battery.percent / 100')"; do
+for pair in "shelly_temperature_celsius{mac=\"$(mac_of 6)\",component=\"temperature\",channel=\"0\"} $(echo "$s" | jq .tmp.tC)" \
+	"shelly_humidity_ratio{mac=\"$(mac_of 6)\",component=\"humidity\",channel=\"0\"} $(echo "$s" | jq '.hum.value / 100')" \
+	"shelly_battery_ratio{mac=\"$(mac_of 6)\"} $(echo "$s" | jq '.bat.value / 100')" \
+	"shelly_temperature_celsius{mac=\"$(mac_of 7)\",component=\"temperature\",channel=\"0\"} $(curl -s -m 3 "$(hl_url 7)/rpc/Temperature.GetStatus?id=0" | jq .tC)" \
+	"shelly_humidity_ratio{mac=\"$(mac_of 7)\",component=\"humidity\",channel=\"0\"} $(curl -s -m 3 "$(hl_url 7)/rpc/Humidity.GetStatus?id=0" | jq '.rh / 100')" \
+	"shelly_battery_ratio{mac=\"$(mac_of 7)\"} $(curl -s -m 3 "$(hl_url 7)/rpc/DevicePower.GetStatus?id=0" | jq '.battery.percent / 100')"; do
 	series=${pair% *} want=${pair##* }
 	v=$(mval "$T_TMP/m2" "$series")
 	fnear "$v" "$want" 0.0001 || bad="$bad [$series = '$v', device $want]"
@@ -133,7 +133,7 @@ done
 bad=""
 i=0
 while [ $i -lt $NDEV ]; do
-	grep -q "^shelly_device_info{id=\"$(id_of $i)\",mac=\"$(mac_of $i)\",.*model=\"$(mf ".devices[$i].model")\",gen=\"$(mf ".devices[$i].gen")\",.*ip=\"$(mf ".devices[$i].addr")\"} 1$" "$T_TMP/m2" ||
+	grep -q "^shelly_device_info{mac=\"$(mac_of $i)\",id=\"$(id_of $i)\",.*model=\"$(mf ".devices[$i].model")\",gen=\"$(mf ".devices[$i].gen")\",.*ip=\"$(mf ".devices[$i].addr")\"} 1$" "$T_TMP/m2" ||
 		bad="$bad $(id_of $i)"
 	i=$((i + 1))
 done
@@ -150,10 +150,10 @@ curl -s -m 3 -X POST -d '{"id":0,"on":true}' "$(hl_url 1)/rpc/Switch.Set" >/dev/
 wait_for 10 sh -c '[ "$(sqlite3 -cmd ".timeout 5000" "$1" "SELECT count(*) FROM events WHERE mac = '"'"'$2'"'"' AND kind = '"'"'output_changed'"'"' AND ts >= $3")" -ge 1 ]' sh "$DB" "$M1" "$t0" &&
 	pass "$N: gen2 Switch.Set on -> output_changed event" ||
 	fail "$N: gen2 output_changed event" "$(sq "$DB" "SELECT ts, kind, detail FROM events WHERE mac = '$M1'")"
-SER="shelly_output{id=\"$(id_of 1)\",component=\"switch\",channel=\"0\"}"
+SER="shelly_output{mac=\"$(mac_of 1)\",component=\"switch\",channel=\"0\"}"
 wait_for 10 sh -c '[ "$(curl -s -m 2 "$1" | grep -F "$2 " | cut -d" " -f2)" = 1 ]' sh "http://127.0.0.1:$(hl_port a)/metrics" "$SER" &&
 	pass "$N: gen2 switch on -> shelly_output 1" || fail "$N: gen2 shelly_output" "$(hl_metric a "$SER")"
-PSER="shelly_power_watts{id=\"$(id_of 1)\",component=\"switch\",channel=\"0\"}"
+PSER="shelly_power_watts{mac=\"$(mac_of 1)\",component=\"switch\",channel=\"0\"}"
 wait_for 10 sh -c 'p=$(curl -s -m 2 "$1" | grep -F "$2 " | cut -d" " -f2); [ -n "$p" ] && awk -v p="$p" -v w="$3" "BEGIN { d = p - w; exit !(d < 5 && d > -5) }"' sh \
 	"http://127.0.0.1:$(hl_port a)/metrics" "$PSER" "$(sim_state 1 '.switches[0].power_w')" &&
 	pass "$N: gen2 switch on -> power = sim's ($(sim_state 1 '.switches[0].power_w') W)" ||
@@ -164,7 +164,7 @@ curl -s -m 3 "$(hl_url 0)/relay/0?turn=off" >/dev/null
 wait_for 10 sh -c '[ "$(sqlite3 -cmd ".timeout 5000" "$1" "SELECT count(*) FROM events WHERE mac = '"'"'$2'"'"' AND kind = '"'"'output_changed'"'"' AND ts >= $3")" -ge 1 ]' sh "$DB" "$M0" "$t0" &&
 	pass "$N: gen1 relay off -> output_changed event" ||
 	fail "$N: gen1 output_changed event" "$(sq "$DB" "SELECT ts, kind, detail FROM events WHERE mac = '$M0'")"
-SER="shelly_output{id=\"$(id_of 0)\",component=\"switch\",channel=\"0\"}"
+SER="shelly_output{mac=\"$(mac_of 0)\",component=\"switch\",channel=\"0\"}"
 wait_for 10 sh -c '[ "$(curl -s -m 2 "$1" | grep -F "$2 " | cut -d" " -f2)" = 0 ]' sh "http://127.0.0.1:$(hl_port a)/metrics" "$SER" &&
 	pass "$N: gen1 relay off -> shelly_output 0" || fail "$N: gen1 shelly_output" "$(hl_metric a "$SER")"
 # The status row follows: outputs_on of the Plus 1PM is 1.
@@ -180,8 +180,8 @@ compare_metrics "$T_TMP/m3" "metrics after switching"
 # itself with a quote, a newline and a backslash; device 9 is removed. SIGHUP reloads.
 if hl_add "$DB" 10 --name 'a"b\c'; then pass "$N: --add --name with quote and backslash"; else fail "$N: --add --name" "$(tail -n 3 "$T_TMP/add.err")"; fi
 c0=$(curl -s -m 3 "$(hl_url 8)/status" | jq -r .cfg_changed_cnt)
-curl -s -m 3 "$(hl_url 8)/settings?name=q%22x%0Ay%5Cz" >/dev/null
-[ "$(curl -s -m 3 "$(hl_url 8)/settings" | jq -r .name)" = "$(printf 'q"x\ny\\z')" ] || fail "$N: sim renamed device 8" "$(curl -s -m 3 "$(hl_url 8)/settings" | jq .name)"
+curl -s -m 3 "$(hl_url 8)/settings?name=q%22x%0Ay%5Cz%1B%5B31m%E2%80%AEw%0D" >/dev/null
+[ "$(curl -s -m 3 "$(hl_url 8)/settings" | jq -r .name)" = "$(printf 'q"x\ny\\z\033[31m\342\200\256w\r')" ] || fail "$N: sim renamed device 8" "$(curl -s -m 3 "$(hl_url 8)/settings" | jq .name)"
 ID9=$(id_of 9)
 "$SHELLY_TUI" --db "$DB" --remove "$ID9" >"$T_TMP/rm.out" 2>&1 && pass "$N: --remove while --headless runs" || fail "$N: --remove" "$(cat "$T_TMP/rm.out")"
 kill -HUP "$(hl_pid a)"
@@ -196,13 +196,14 @@ wait_for 10 sh -c '[ "$(curl -s -m 2 "http://$1/devices/1/state" | jq .counters.
 	[ "$(sim_state 9 .counters.requests)" = 0 ] && pass "$N: removed device no longer polled" ||
 	fail "$N: removed device polled" "device 9: $(sim_state 9 .counters.requests) requests, device 1: $(sim_state 1 .counters.requests)"
 ID10=$(id_of 10)
-named() { hl_metrics a "$T_TMP/m5" && grep -q "^shelly_device_info{id=\"$ID10\"" "$T_TMP/m5"; }
-wait_for 10 named && grep -F "shelly_device_info{id=\"$ID10\"," "$T_TMP/m5" | grep -qF 'name="a\"b\\c"' &&
+named() { hl_metrics a "$T_TMP/m5" && grep -q "^shelly_device_info{mac=\"$(mac_of 10)\",id=\"$ID10\"" "$T_TMP/m5"; }
+wait_for 10 named && grep -F "shelly_device_info{mac=\"$(mac_of 10)\",id=\"$ID10\"," "$T_TMP/m5" | grep -qF 'name="a\"b\\c"' &&
 	pass "$N: name label escaped (a\\\"b\\\\c)" || fail "$N: name label escaping" "$(grep -F "id=\"$ID10\"" "$T_TMP/m5" | head -1)"
-# The device's own new name may be stored escaped (\n) or with the control character removed.
-renamed() { hl_metrics a "$T_TMP/m6" && grep -F "shelly_device_info{id=\"$(id_of 8)\"," "$T_TMP/m6" | grep -qF -e 'name="q\"x\ny\\z"' -e 'name="q\"xy\\z"'; }
-wait_for 10 renamed && pass "$N: device-reported name with quote, newline, backslash escaped" ||
-	fail "$N: device name escaping" "$(grep -F "id=\"$(id_of 8)\"" "$T_TMP/m6" | head -1)"
+# The device's own new name loses ESC, CR, LF and U+202E (a terminal reading /metrics would
+# obey them); quote and backslash are escaped.
+renamed() { hl_metrics a "$T_TMP/m6" && grep -F "shelly_device_info{mac=\"$(mac_of 8)\"," "$T_TMP/m6" | grep -qF 'name="q\"xy\\z[31mw"'; }
+wait_for 10 renamed && pass "$N: device-reported name: quote, backslash escaped; ESC, CR, LF, U+202E removed" ||
+	fail "$N: device name escaping" "$(grep -F "mac=\"$(mac_of 8)\"" "$T_TMP/m6" | head -1 | od -c | head -5)"
 hl_metrics a "$T_TMP/m7"
 if out=$(promtool check metrics <"$T_TMP/m7" 2>&1); then pass "$N: promtool still passes with escaped labels"; else fail "$N: promtool with escaped labels" "$out"; fi
 # Every sample line is one line: name{labels} value.

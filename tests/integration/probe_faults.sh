@@ -41,6 +41,8 @@ check_fault() {
 	_base=$T_MS
 	[ "$T_RC" -eq 0 ] || fail "$N: gen$(dv "$_i" GEN) $_kind: healthy before the fault" "exit $T_RC: $(head -c 200 "$O")"
 	set_fault "$_i" "$_kind" "$_path"
+	# The sim starts a reboot 50 ms after the request (its reply leaves first): wait for it.
+	[ "$_kind" != reboot ] || wait_for 5 sh -c '[ "$(curl -s -m 2 "http://$1/devices/$2/state" | jq .rebooting)" = true ]' sh "$SIM_CTL" "$_i"
 	timed "$O" "$E" "$SHELLY_TUI" --probe "$(dv "$_i" HP)" --json --timeout "$_to"
 	# "-" for no error (null); else the error's class, the text before the first colon.
 	_got=$(jq -r '"\(.state)|\(if .error == null then "-" else .error | split(":")[0] end)"' "$O" 2>/dev/null)

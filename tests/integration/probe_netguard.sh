@@ -84,11 +84,16 @@ if [ $plain_ok = 1 ]; then
 		# Not a SKIP (CI fails on skips): the namespace checks above prove the same.
 		echo "note: $N: strace missing or ptrace not permitted: syscall check not run"
 	fi
-	for h in example.invalid 127.1; do
+	for h in example.invalid; do
 		timed "$T_TMP/o" "$T_TMP/e" "$SHELLY_TUI" --probe "$h"
 		[ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((2000 + 2 * BASE)) ] && grep -qF "\"$h\" is not a literal address" "$T_TMP/e" &&
 			pass "$N: --probe $h (a name, not looked up): refused" || fail "$N: --probe $h" "exit $T_RC: $(cat "$T_TMP/e")"
 	done
+	# "127.1" is neither a strict IPv4 address nor a host name: the one HOST[:PORT] parser
+	# refuses it before anything else (usage error), as the configuration file does.
+	"$SHELLY_TUI" --probe 127.1 >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+	[ $rc -eq 2 ] && grep -qF 'invalid host in "127.1"' "$T_TMP/e" && pass "$N: --probe 127.1: usage error, nothing sent" ||
+		fail "$N: --probe 127.1" "exit $rc: $(cat "$T_TMP/e")"
 fi
 
 # Invalid and empty lists: usage errors.

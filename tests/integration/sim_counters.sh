@@ -5,7 +5,7 @@
 . tests/sim/simlib.sh
 
 N=sim_counters
-if ! sim_start $N --models gen2/plus-1pm --count 3 --drip-ms 1500; then
+if ! sim_start $N --models gen2/plus-1pm --count 3 --drip-ms 4000; then
 	fail "$N: start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -18,7 +18,8 @@ c=$(ctl GET /devices/0/state | jq -c .counters)
 	pass "$N: totals, by path, sequential max 1" || fail "$N: totals" "$c"
 [ "$(ctl GET /devices/1/state | jq -r .counters.requests)" = 0 ] && pass "$N: other devices untouched" || fail "$N: per device"
 
-# Ten requests held open at once (noanswer): all in flight together, then none.
+# Ten requests held open at once (noanswer): all in flight together (the peak, which a loaded
+# machine cannot miss), then none.
 ctl POST /devices/0/reset-counters '{}' >/dev/null
 ctl POST /devices/0/fault '{"fault":"noanswer"}' >/dev/null
 pids=""
@@ -26,23 +27,22 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	curl -s -m 6 "$U/rpc/Shelly.GetStatus" >/dev/null 2>&1 &
 	pids="$pids $!"
 done
-wait_json 5 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 10' && pass "$N: 10 requests in flight" ||
+wait_json 5 "http://$SIM_CTL/devices/0/state" '.counters.max_in_flight == 10' && pass "$N: 10 requests in flight (peak)" ||
 	fail "$N: in flight" "$(ctl GET /devices/0/state | jq -c .counters)"
 kill $pids 2>/dev/null
 wait $pids 2>/dev/null
 wait_json 5 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 0 and .counters.max_in_flight == 10 and .counters.requests == 10' &&
 	pass "$N: clients gone: in flight 0, max 10" || fail "$N: after" "$(ctl GET /devices/0/state | jq -c .counters)"
 
-# Slow bodies are in flight until the last byte is sent.
+# Slow bodies (4 s each) are in flight until the last byte is sent: five started together
+# overlap, which the peak shows after the fact.
 ctl POST /devices/0/fault '{"fault":"slow"}' >/dev/null
 ctl POST /devices/0/reset-counters '{}' >/dev/null
 pids=""
 for i in 1 2 3 4 5; do
-	curl -s -m 5 "$U/rpc/Shelly.GetStatus" -o "$T_TMP/slow$i" &
+	curl -s -m 20 "$U/rpc/Shelly.GetStatus" -o "$T_TMP/slow$i" &
 	pids="$pids $!"
 done
-wait_json 3 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 5' && pass "$N: 5 slow responses in flight" ||
-	fail "$N: slow in flight" "$(ctl GET /devices/0/state | jq -c .counters)"
 wait $pids
 ok=1
 for i in 1 2 3 4 5; do [ "$(jq -r .sys.mac "$T_TMP/slow$i")" = "$(mf '.devices[0].mac')" ] || ok=0; done

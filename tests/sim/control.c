@@ -5,7 +5,8 @@
  *   GET  /devices/<i|id>/state            one device: outputs, power, energy, counters, ...
  *   POST /devices/<i|id>/fault            {"fault":"reset"|"none"|..., "count":N, "path":"/x"}
  *   POST /devices/<i|id>/auth             {"enable":true, "password":".."}
- *   POST /devices/<i|id>/tls/rotate       new key and certificate
+ *   POST /devices/<i|id>/tls/rotate       new key and certificate; {"after":"/shelly"}: once a
+ *                                         request to that path is answered
  *   POST /devices/<i|id>/reset-counters
  *   POST /devices/<i|id>/move             IP change to the next free pool address
  *   POST /devices/<i|id>/reboot
@@ -307,7 +308,8 @@ device_post(struct sim *sim, struct MHD_Connection *conn, struct dev *d, const c
 		}
 		dev_set_auth(d, cJSON_IsTrue(en), pw);
 	} else if (!strcmp(action, "tls/rotate")) {
-		if (dev_tls_rotate(d, &cause) < 0)
+		const char *after = js_str(in, "after");
+		if (after ? dev_tls_rotate_after(d, after, &cause) < 0 : dev_tls_rotate(d, &cause) < 0)
 			goto fail;
 		manifest_write(sim, &cause);
 		free(cause);

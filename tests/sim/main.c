@@ -104,7 +104,7 @@ usage(FILE *f)
 	           "  GET  /manifest, /devices, /devices/<i|id>/state\n"
 	           "  POST /devices/<i|id>/fault {\"fault\":KIND[,\"count\":N][,\"path\":P]}\n"
 	           "  POST /devices/<i|id>/auth {\"enable\":BOOL[,\"password\":PW]}\n"
-	           "  POST /devices/<i|id>/tls/rotate, /reset-counters, /move, /reboot\n"
+	           "  POST /devices/<i|id>/tls/rotate [{\"after\":PATH}], /reset-counters, /move, /reboot\n"
 	           "  POST /devices/<i|id>/offer-update {\"stable\":VER,\"beta\":VER}\n"
 	           "  POST /reset-counters\n");
 }

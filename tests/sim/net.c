@@ -684,6 +684,35 @@ queue_reply(
 	return ret;
 }
 
+static struct srv *dev_srv_start(struct sim *sim, struct dev *owner, char **cause);
+
+/*
+ * The certificate changes between two requests of a client (tls/rotate "after"): the reply
+ * just queued still goes out on the old daemon (every reply closes its connection), the next
+ * connection gets the new key.
+ */
+static void
+rotate_now(struct dev *d)
+{
+	struct srv *fresh;
+	char *cause = NULL;
+
+	free(d->rotate_after);
+	d->rotate_after = NULL;
+	if (tls_issue(d->sim, d, &cause) < 0 || !(fresh = dev_srv_start(d->sim, d, &cause))) {
+		log_error("%s", cause);
+		free(cause);
+		return;
+	}
+	srv_free(d->retired_srv);
+	d->retired_srv = d->tls_srv;
+	d->tls_srv = fresh;
+	if (manifest_write(d->sim, &cause) < 0) {
+		log_error("%s", cause);
+		free(cause);
+	}
+}
+
 static enum MHD_Result
 dev_respond(struct srv *s, struct sim_req *req)
 {
@@ -716,7 +745,10 @@ dev_respond(struct srv *s, struct sim_req *req)
 		else
 			gen2_handle(d, req, &rep);
 	}
-	return queue_reply(s, d, req->conn, &rep, f);
+	enum MHD_Result ret = queue_reply(s, d, req->conn, &rep, f);
+	if (d->rotate_after && !strcmp(req->path, d->rotate_after))
+		rotate_now(d);
+	return ret;
 }
 
 static enum MHD_Result
@@ -1164,6 +1196,18 @@ dev_tls_rotate(struct dev *d, char **cause)
 	return 0;
 }
 
+int
+dev_tls_rotate_after(struct dev *d, const char *path, char **cause)
+{
+	if (!d->tls) {
+		*cause = xasprintf("%s is not an HTTPS device", d->id);
+		return -1;
+	}
+	free(d->rotate_after);
+	d->rotate_after = xstrdup(path);
+	return 0;
+}
+
 void
 dev_reset_counters(struct dev *d)
 {
@@ -1240,7 +1284,10 @@ net_done(struct sim *sim)
 	for (size_t i = 0; i < sim->ndevs; i++) {
 		struct dev *d = sim->devs[i];
 		srv_free(d->tls_srv);
-		d->tls_srv = NULL;
+		srv_free(d->retired_srv);
+		d->tls_srv = d->retired_srv = NULL;
+		free(d->rotate_after);
+		d->rotate_after = NULL;
 	}
 	srv_free(sim->plain);
 	sim->plain = NULL;

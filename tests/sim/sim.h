@@ -210,6 +210,8 @@ struct dev {
 	int filler_fd;
 	struct loop_watch *listen_watch;
 	struct srv *tls_srv; /* own daemon when tls */
+	struct srv *retired_srv; /* the daemon before a rotation after a request, still answering it */
+	char *rotate_after; /* rotate the certificate once a request to this path is answered */
 	unsigned cert_serial; /* bumped by rotation */
 	char *cert_pem, *key_pem;
 	char fingerprint[65];
@@ -465,6 +467,8 @@ void dev_reboot(struct dev *d, uint64_t delay_ms);
 int dev_move(struct dev *d, char **cause);
 void dev_set_auth(struct dev *d, bool on, const char *password);
 int dev_tls_rotate(struct dev *d, char **cause);
+/* Rotates the certificate once the next request to path has been answered (HTTPS only). */
+int dev_tls_rotate_after(struct dev *d, const char *path, char **cause);
 void dev_reset_counters(struct dev *d);
 /* Query argument of the current request, or NULL. */
 const char *req_arg(struct sim_req *req, const char *key);

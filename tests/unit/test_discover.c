@@ -173,6 +173,16 @@ events(struct world *w)
 	return e;
 }
 
+static void
+assert_held(struct world *w, const char *mac)
+{
+	char *why = store_device_held(w->store, mac);
+
+	assert_non_null(why);
+	assert_non_null(strstr(why, "--add"));
+	free(why);
+}
+
 /* One device seen by mDNS and by the scan is one device, "mdns,scan". */
 static void
 test_both_methods_one_device(void **state)
@@ -440,19 +450,107 @@ test_https_pin(void **state)
 	assert_string_equal(dev->tls_pin, PIN_A);
 	store_device_free(dev);
 
+	/* Another key at another address cannot confirm a device with credentials. */
 	d = new_run(w);
 	discover_add_ident(d, &id, "127.31.1.61", 443, 1, PIN_B, DISCOVER_VIA_SCAN);
 	commit(w, d, 9500, &sum);
-	assert_int_equal(sum.moved, 1);
+	assert_int_equal(sum.moved, 0);
+	assert_int_equal(sum.conflicts, 1);
+	assert_int_equal(discover_get(d, 0)->conflict, 1);
 	discover_free(d);
 	dev = store_device_find_mac(w->store, "543204547478");
 	assert_string_equal(dev->tls_pin, PIN_A);
-	assert_string_equal(dev->host, "127.31.1.61");
+	assert_string_equal(dev->host, "127.31.1.60");
 	store_device_free(dev);
 	e = events(w);
 	assert_int_equal(e.n, 1);
+	assert_string_equal(e.kind[0], "mac_conflict");
+	assert_non_null(strstr(e.detail[0], "pinned"));
+	assert_held(w, "543204547478");
+
+	/* Plain HTTP for an HTTPS device, even at the registered host: refused. */
+	d = new_run(w);
+	discover_add_ident(d, &id, "127.31.1.60", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	commit(w, d, 9600, &sum);
+	assert_int_equal(sum.conflicts, 1);
+	discover_free(d);
+	dev = store_device_find_mac(w->store, "543204547478");
+	assert_string_equal(dev->scheme, "https");
+	assert_int_equal(dev->port, 443);
+	store_device_free(dev);
+
+	/* The pinned key at a new address: moved. */
+	assert_int_equal(store_device_release(w->store, "543204547478", NULL), 0);
+	d = new_run(w);
+	discover_add_ident(d, &id, "127.31.1.62", 443, 1, PIN_A, DISCOVER_VIA_SCAN);
+	commit(w, d, 9700, &sum);
+	assert_int_equal(sum.moved, 1);
+	assert_int_equal(sum.conflicts, 0);
+	discover_free(d);
+	dev = store_device_find_mac(w->store, "543204547478");
+	assert_string_equal(dev->host, "127.31.1.62");
+	store_device_free(dev);
+	e = events(w);
+	assert_int_equal(e.n, 3);
 	/* Default HTTPS port: hosts only. */
-	assert_string_equal(e.detail[0], "127.31.1.60 -> 127.31.1.61");
+	assert_string_equal(e.detail[2], "127.31.1.60 -> 127.31.1.62");
+	assert_null(store_device_held(w->store, "543204547478"));
+}
+
+/*
+ * A server at another address claims a registered Gen2 device's MAC with gen 1: the registry
+ * keeps generation 2 and the address, an event mac_conflict says so, and the device is held
+ * (no credentials) until --add confirms it.
+ */
+static void
+test_mac_conflict_lower_gen(void **state)
+{
+	struct world *w = *state;
+	struct device_ident id = ident("gen2/plus-1pm");
+	struct store_device sd, *dev;
+	struct discover *d;
+	struct discover_summary sum;
+	struct events e;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	strcpy(sd.mac, "441793d69718");
+	sd.gen = 2;
+	sd.host = "127.31.1.70";
+	sd.port = 80;
+	sd.scheme = "http";
+	sd.user = "admin";
+	sd.cred_ref = "store:secret:441793d69718";
+	assert_int_equal(store_device_upsert(w->store, &sd, &cause), 0);
+
+	id.gen = 1;
+	d = new_run(w);
+	discover_add_ident(d, &id, "127.31.1.71", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	commit(w, d, 10000, &sum);
+	assert_int_equal(sum.moved, 0);
+	assert_int_equal(sum.conflicts, 1);
+	discover_free(d);
+	dev = store_device_find_mac(w->store, "441793d69718");
+	assert_int_equal(dev->gen, 2);
+	assert_string_equal(dev->host, "127.31.1.70");
+	assert_string_equal(dev->cred_ref, "store:secret:441793d69718");
+	store_device_free(dev);
+	e = events(w);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.kind[0], "mac_conflict");
+	assert_non_null(strstr(e.detail[0], "127.31.1.71"));
+	assert_held(w, "441793d69718");
+
+	/* Gen 2 at a new address without a key to check: the same generation and scheme. */
+	assert_int_equal(store_device_release(w->store, "441793d69718", NULL), 0);
+	id.gen = 2;
+	d = new_run(w);
+	discover_add_ident(d, &id, "127.31.1.72", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	commit(w, d, 11000, &sum);
+	assert_int_equal(sum.moved, 1);
+	assert_int_equal(sum.conflicts, 0);
+	discover_free(d);
+	assert_null(store_device_held(w->store, "441793d69718"));
 }
 
 static void
@@ -519,6 +617,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_auth_required, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_mac, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_https_pin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mac_conflict_lower_gen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guard_refuses_run, setup, teardown),
 	};

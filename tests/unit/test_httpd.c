@@ -106,24 +106,41 @@ client_cb(int fd, int events, void *arg)
 	}
 }
 
-static void
-client_start(struct client *c, struct loop *loop, uint16_t port, const char *req, size_t len)
+/* A connected TCP socket to 127.0.0.1:port from the loopback address src (host order). */
+static int
+connect_from(uint32_t src, uint16_t port)
 {
 	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(src);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+		assert_int_equal(errno, EINPROGRESS);
+	return fd;
+}
+
+static void
+client_start_from(struct client *c, struct loop *loop, uint32_t src, uint16_t port,
+    const char *req, size_t len)
+{
 	memset(c, 0, sizeof *c);
 	strbuf_init(&c->resp);
 	c->req = req;
 	c->req_len = len;
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(c->fd >= 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		assert_int_equal(errno, EINPROGRESS);
+	c->fd = connect_from(src, port);
 	c->watch = loop_watch_new(loop, c->fd, LOOP_READ | LOOP_WRITE, client_cb, c);
+}
+
+static void
+client_start(struct client *c, struct loop *loop, uint16_t port, const char *req, size_t len)
+{
+	client_start_from(c, loop, INADDR_ANY, port, req, len);
 }
 
 static void
@@ -604,6 +621,46 @@ test_free_with_open_connection(void **state)
 	client_done(&c);
 }
 
+/*
+ * 70 idle connections from one address (more than the old limit of 64) do not stop another
+ * address's request: it is answered well before the idle ones time out; and the idle ones
+ * are closed after a short time.
+ */
+static void
+test_idle_flood(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	int idle[70];
+	struct client c;
+	uint64_t end;
+	char buf[64];
+	ssize_t n = -1;
+
+	for (int i = 0; i < 70; i++)
+		idle[i] = connect_from(INADDR_LOOPBACK, f->port);
+	client_start_from(&c, f->loop, INADDR_LOOPBACK + 1, f->port, req, strlen(req));
+	/* Far below the old 30 s idle timeout, far above a loaded run's milliseconds. */
+	end = loop_update_now(f->loop) + 10000;
+	while (!c.done && loop_update_now(f->loop) < end)
+		assert_true(loop_run_once(f->loop, 50) >= 0);
+	assert_true(c.done);
+	assert_int_equal(resp_status(strbuf_str(&c.resp)), 200);
+	client_done(&c);
+
+	/* The idle connection that was accepted first is closed by the server (EOF). */
+	end = loop_update_now(f->loop) + 4 * 1000 * HTTPD_CONNECTION_TIMEOUT_S;
+	while (loop_update_now(f->loop) < end) {
+		assert_true(loop_run_once(f->loop, 50) >= 0);
+		n = recv(idle[0], buf, sizeof buf, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+	}
+	assert_int_equal(n, 0);
+	for (int i = 0; i < 70; i++)
+		close(idle[i]);
+}
+
 static void
 assert_parse_error(const char *addr, const char *want)
 {
@@ -753,6 +810,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_headers_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_open_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_errors, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_bind_errors_and_ipv6),

@@ -83,7 +83,7 @@ test_gauge_escaping(void **state)
 	assert_string_equal(strbuf_str(&sb),
 	    "# HELP shelly_power_watts Power \"now\" in W; a \\\\ and a\\nnewline.\n"
 	    "# TYPE shelly_power_watts gauge\n"
-	    "shelly_power_watts{mac=\"a8032ab12345\",name=\"a\\\"b\\\\c\\nd\"} 12.5\n"
+	    "shelly_power_watts{mac=\"a8032ab12345\",name=\"a\\\"b\\\\cd\"} 12.5\n"
 	    "shelly_power_watts{name=\"K\xc3\xbc" "che\",model=\"x\xef\xbf\xbdy\xef\xbf\xbd"
 	    "\xef\xbf\xbdz\",empty=\"\"} NaN\n"
 	    "shelly_power_watts -Inf\n"
@@ -357,12 +357,33 @@ test_promtool(void **state)
 	strbuf_done(&sb);
 }
 
+/* Label values from the network lose control characters and bidi controls. */
+static void
+test_label_controls(void **state)
+{
+	struct strbuf sb;
+	struct metrics_writer *w;
+	const struct metrics_label l[] = {
+		{ "name", "a\x1b[31mb\r\xe2\x80\xae" "c\xe2\x81\xa6" "d\xc2\x9b" "e\x7f\xe2\x80\x8f" "f\t" },
+	};
+
+	(void)state;
+	strbuf_init(&sb);
+	w = metrics_writer_new(&sb);
+	assert_int_equal(metrics_family(w, "x", METRICS_GAUGE, "X."), 0);
+	assert_int_equal(metrics_sample(w, l, 1, 1), 0);
+	assert_string_equal(strbuf_str(&sb), "# HELP x X.\n# TYPE x gauge\nx{name=\"a[31mbcdef\"} 1\n");
+	metrics_writer_free(w);
+	strbuf_done(&sb);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_value),
 		cmocka_unit_test(test_gauge_escaping),
+		cmocka_unit_test(test_label_controls),
 		cmocka_unit_test(test_counter_untyped_empty),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_histogram_custom_buckets),

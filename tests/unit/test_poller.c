@@ -5,9 +5,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine/poller.h"
+#include "net/http.h"
+#include "store/store.h"
+#include "util/loop.h"
 
 static struct poller_opts
 opts(void)
@@ -86,6 +93,117 @@ test_breaker_and_asleep(void **state)
 	assert_int_equal(poller_delay_ms(&o, 1, 50, 1, 0), 30000);
 }
 
+/* A device that accepts connections and never answers: every request stays in flight. */
+struct mute_dev {
+	int fd;
+	uint16_t port;
+	int accepted;
+	int conns[16];
+};
+
+static void
+mute_dev_open(struct mute_dev *m)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+
+	memset(m, 0, sizeof *m);
+	m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(m->fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(m->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(m->fd, 16), 0);
+	assert_int_equal(getsockname(m->fd, (struct sockaddr *)&sa, &len), 0);
+	m->port = ntohs(sa.sin_port);
+}
+
+static void
+mute_dev_accept(struct mute_dev *m)
+{
+	int c;
+
+	while ((c = accept(m->fd, NULL, NULL)) >= 0) {
+		if (m->accepted < 16)
+			m->conns[m->accepted] = c;
+		else
+			close(c);
+		m->accepted++;
+	}
+}
+
+static void
+mute_dev_close(struct mute_dev *m)
+{
+	for (int i = 0; i < m->accepted && i < 16; i++)
+		close(m->conns[i]);
+	close(m->fd);
+}
+
+/* Runs the loop until the mute device has accepted n connections; 10 s at most. */
+static int
+run_until_accepted(struct loop *loop, struct mute_dev *m, int n)
+{
+	for (int i = 0; i < 1000 && m->accepted < n; i++) {
+		loop_run_once(loop, 10);
+		mute_dev_accept(m);
+	}
+	return m->accepted >= n;
+}
+
+/*
+ * A poller that loses the lease while a slow request is in flight (poller_stop) and regains
+ * it (poller_start) polls that device again: the cancelled request does not leave it busy.
+ */
+static void
+test_stop_mid_request_then_restart(void **state)
+{
+	struct loop *loop = loop_new();
+	struct http *http = http_new(loop);
+	struct store *store = NULL;
+	struct poller_opts o = opts();
+	struct store_device sd;
+	struct mute_dev m;
+	struct poller *p;
+	char *cause = NULL;
+
+	(void)state;
+	mute_dev_open(&m);
+	if (store_open(":memory:", &store, &cause) != 0)
+		fail_msg("store_open: %s", cause);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, "AABBCCDDEEFF", 13);
+	sd.id = "shellyplus1-aabbccddeeff";
+	sd.gen = 2;
+	sd.host = "127.0.0.1";
+	sd.port = m.port;
+	sd.scheme = "http";
+	assert_int_equal(store_device_upsert(store, &sd, &cause), 0);
+	o.interval_gen2_ms = 50;
+	o.connect_timeout_ms = 5000;
+	o.request_timeout_ms = 60000;
+	o.max_body = 65536;
+	p = poller_new(loop, http, store, &o);
+	assert_int_equal(poller_load(p, NULL, &cause), 0);
+
+	poller_start(p);
+	assert_true(run_until_accepted(loop, &m, 1));
+	assert_int_equal(poller_inflight(p), 1);
+	poller_stop(p); /* lease lost mid-request */
+	assert_int_equal(poller_inflight(p), 0);
+	loop_run_once(loop, 10);
+	poller_start(p); /* lease regained */
+	assert_true(run_until_accepted(loop, &m, 2));
+	assert_int_equal(poller_inflight(p), 1);
+
+	poller_free(p);
+	http_free(http);
+	store_free(store);
+	loop_free(loop);
+	mute_dev_close(&m);
+}
+
 int
 main(void)
 {
@@ -94,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_jitter_bounds),
 		cmocka_unit_test(test_backoff_doubles_to_max),
 		cmocka_unit_test(test_breaker_and_asleep),
+		cmocka_unit_test(test_stop_mid_request_then_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

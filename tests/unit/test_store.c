@@ -595,6 +595,34 @@ test_queue_bounded(void **state)
 	store_free(s);
 }
 
+/* While the store cannot write, events are bounded too: the newest are kept. */
+static void
+test_event_queue_bounded(void **state)
+{
+	struct store *s = open_ok(":memory:");
+	struct events es = { .n = 0 };
+	char *cause = NULL;
+
+	(void)state;
+	store_set_queue_limit(s, 4);
+	for (int i = 0; i < 10; i++) {
+		char kind[16];
+		struct store_event ev = { .ts_ms = i, .kind = kind };
+		snprintf(kind, sizeof kind, "k%d", i);
+		store_queue_event(s, &ev);
+	}
+	assert_int_equal(store_queue_len(s), 4);
+	assert_int_equal(store_queue_dropped(s), 6);
+	store_set_queue_limit(s, 2);
+	assert_int_equal(store_queue_dropped(s), 8);
+	flush_ok(s);
+	assert_int_equal(store_event_list(s, 0, 0, events_cb, &es, &cause), 0);
+	assert_int_equal(es.n, 2);
+	assert_string_equal(es.kind[0], "k8");
+	assert_string_equal(es.kind[1], "k9");
+	store_free(s);
+}
+
 /* A full database (max_page_count) fails the flush, keeps the queue, and a later flush works. */
 static void
 test_flush_full(void **state)
@@ -1392,6 +1420,7 @@ main(void)
 		cmocka_unit_test(test_queue_flush),
 		cmocka_unit_test(test_free_flushes),
 		cmocka_unit_test(test_queue_bounded),
+	    cmocka_unit_test(test_event_queue_bounded),
 		cmocka_unit_test(test_flush_full),
 		cmocka_unit_test(test_disk_full_tmpfs),
 		cmocka_unit_test(test_downsample),

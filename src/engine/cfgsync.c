@@ -1,15 +1,17 @@
 /*
- * The `device NAME HOST[:PORT]` lines of the configuration file: before --headless and
- * --poll-once poll, each is made a registered device. An address the registry knows gets the
+ * The `device NAME HOST[:PORT]` lines of the configuration file (engine/cfgsync.h): before the
+ * fleet polls, each is made a registered device. An address the registry knows gets the
  * configured name; an unknown one is identified (GET /shelly, no credentials) and merged by MAC
  * like any discovery (discovered_via "config"), then named. A device that does not answer is
  * logged and tried again on the next start or SIGHUP.
  */
+#include "engine/cfgsync.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/app.h"
 #include "conf/conf.h"
+#include "engine/engine.h"
 #include "discovery/discover.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -17,7 +19,7 @@
 #include "util/xmalloc.h"
 
 struct cfgsync {
-	struct app *app;
+	struct engine *eng;
 	struct discover *d;
 	struct loop_timer *finish;
 	void (*done)(void *);
@@ -27,9 +29,9 @@ struct cfgsync {
 
 /* Gives the registered device at host:port the configured name. Returns 1 if it exists. */
 static int
-name_device(struct app *app, const struct conf_device *cd)
+name_device(struct engine *eng, const struct conf_device *cd)
 {
-	struct store_device *sd = store_device_find_host(app->store, cd->host, (uint16_t)cd->port);
+	struct store_device *sd = store_device_find_host(eng->store, cd->host, (uint16_t)cd->port);
 	char *cause = NULL;
 
 	if (sd == NULL)
@@ -39,7 +41,7 @@ name_device(struct app *app, const struct conf_device *cd)
 		memset(&up, 0, sizeof up);
 		memcpy(up.mac, sd->mac, sizeof up.mac);
 		up.name = cd->name;
-		if (store_device_upsert(app->store, &up, &cause) != 0) {
+		if (store_device_upsert(eng->store, &up, &cause) != 0) {
 			log_warn("%s: device %s: name not stored: %s", cd->where, cd->name, cause);
 			free(cause);
 		}
@@ -61,19 +63,19 @@ static void
 finish_cb(void *arg)
 {
 	struct cfgsync *cs = arg;
-	struct app *app = cs->app;
+	struct engine *eng = cs->eng;
 	size_t n;
-	const struct conf_device *cd = conf_devices(app->cfg, &n);
+	const struct conf_device *cd = conf_devices(eng->conf, &n);
 	char *cause = NULL;
 
-	if (discover_commit(cs->d, app->store, loop_wall_ms(), NULL, &cause) != 0) {
+	if (discover_commit(cs->d, eng->store, loop_wall_ms(), NULL, &cause) != 0) {
 		log_warn("configured devices not stored: %s", cause);
 		free(cause);
 	}
 	discover_free(cs->d);
 	cs->d = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (!name_device(app, &cd[i]))
+		if (!name_device(eng, &cd[i]))
 			log_warn("%s: device %s at %s did not answer as a Shelly; not registered yet",
 			    cd[i].where, cd[i].name, cd[i].host);
 	cs->finished = 1;
@@ -82,38 +84,38 @@ finish_cb(void *arg)
 }
 
 struct cfgsync *
-cfgsync_start(struct app *app, void (*done)(void *), void *arg)
+cfgsync_start(struct engine *eng, void (*done_cb)(void *), void *arg)
 {
 	size_t n, missing = 0;
-	const struct conf_device *cd = conf_devices(app->cfg, &n);
+	const struct conf_device *cd = conf_devices(eng->conf, &n);
 	struct discover_opts o;
 	struct discover_cbs cbs;
 	struct cfgsync *cs;
 	char *cause = NULL;
 
 	for (size_t i = 0; i < n; i++)
-		if (!name_device(app, &cd[i]))
+		if (!name_device(eng, &cd[i]))
 			missing++;
 	if (missing == 0)
 		return NULL;
 	cs = xcalloc(1, sizeof *cs);
-	cs->app = app;
-	cs->done = done;
+	cs->eng = eng;
+	cs->done = done_cb;
 	cs->arg = arg;
-	cs->finish = loop_timer_new(app->loop, finish_cb, cs);
+	cs->finish = loop_timer_new(eng->loop, finish_cb, cs);
 	memset(&o, 0, sizeof o);
-	o.confirm_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_REQUEST_TIMEOUT);
+	o.confirm_timeout_ms = (uint32_t)conf_get_ms(eng->conf, OPT_REQUEST_TIMEOUT);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.done_cb = discover_done_cb;
 	cbs.arg = cs;
-	if ((cs->d = discover_new(app->loop, app->http, &o, &cbs, &cause)) == NULL) {
+	if ((cs->d = discover_new(eng->loop, eng->http, &o, &cbs, &cause)) == NULL) {
 		log_warn("configured devices: %s", cause);
 		free(cause);
 		cfgsync_free(cs);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct store_device *sd = store_device_find_host(app->store, cd[i].host,
+		struct store_device *sd = store_device_find_host(eng->store, cd[i].host,
 		    (uint16_t)cd[i].port);
 		if (sd == NULL)
 			discover_add_candidate(cs->d, cd[i].host, (uint16_t)cd[i].port,
@@ -132,18 +134,4 @@ cfgsync_free(struct cfgsync *cs)
 	discover_free(cs->d);
 	loop_timer_free(cs->finish);
 	free(cs);
-}
-
-int
-app_sync_config_devices(struct app *app)
-{
-	struct cfgsync *cs = cfgsync_start(app, NULL, NULL);
-
-	if (cs == NULL)
-		return 0;
-	while (!cs->finished && !loop_stopped(app->loop))
-		if (loop_run_once(app->loop, -1) < 0)
-			break;
-	cfgsync_free(cs);
-	return 0;
 }

@@ -1,0 +1,70 @@
+#ifndef MODEL_FIELDS_H
+#define MODEL_FIELDS_H
+
+/*
+ * The measured fields of the components, written once: what each is called in the JSON
+ * object, how a printed row shows it, and which metric family carries it (with its scale:
+ * Wh -> J, % -> ratio). The device object (model/object.c), the printed status (cli/print.c)
+ * and the poller's samples behind /metrics (engine/poller.c) walk these tables instead of
+ * naming the fields of every component kind again.
+ */
+#include <stddef.h>
+
+/* The metric families of readings: X(ID, metric name, Prometheus type, help). */
+/* clang-format off */
+#define FIELD_METRICS(X) \
+	X(OUTPUT, "shelly_output", "gauge", "Output state of a switch or light (1 on, 0 off)") \
+	X(POWER, "shelly_power_watts", "gauge", "Active power in watts") \
+	X(APPARENT_POWER, "shelly_apparent_power_voltamperes", "gauge", "Apparent power in volt-amperes") \
+	X(VOLTAGE, "shelly_voltage_volts", "gauge", "Voltage in volts") \
+	X(CURRENT, "shelly_current_amperes", "gauge", "Current in amperes") \
+	X(POWER_FACTOR, "shelly_power_factor_ratio", "gauge", "Power factor (-1 to 1)") \
+	X(FREQUENCY, "shelly_frequency_hertz", "gauge", "Mains frequency in hertz") \
+	X(ENERGY, "shelly_energy_joules_total", "counter", \
+	    "Energy consumed in joules (device counter; resets when the device does)") \
+	X(RET_ENERGY, "shelly_returned_energy_joules_total", "counter", \
+	    "Energy returned to the grid in joules (device counter)") \
+	X(TEMPERATURE, "shelly_temperature_celsius", "gauge", "Temperature in degrees Celsius") \
+	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)") \
+	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \
+	X(BRIGHTNESS, "shelly_light_brightness_ratio", "gauge", "Light brightness (0-1)") \
+	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
+	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm") \
+	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started") \
+	X(UPDATE, "shelly_device_update_available", "gauge", "1 when a stable firmware update is offered")
+/* clang-format on */
+
+enum field_metric {
+#define FIELD_METRIC_ENUM(id, name, type, help) FM_##id,
+	FIELD_METRICS(FIELD_METRIC_ENUM)
+#undef FIELD_METRIC_ENUM
+	FM__COUNT,
+	FM_NONE = -1
+};
+
+/* Component kinds with measured fields. */
+enum field_comp { FIELD_SWITCH, FIELD_COVER, FIELD_LIGHT, FIELD_METER, FIELD_PHASE };
+
+enum field_type {
+	FIELD_REAL, /* double, NAN unknown */
+	FIELD_TRI,  /* int, -1 unknown, 0, 1 */
+};
+
+/* One field of a component struct (model/device.h); static data. */
+struct field {
+	const char *key;	/* JSON key ("power_w") */
+	const char *label;	/* printed label ("power"), NULL: not printed */
+	const char *unit;	/* printed after the value (" W") */
+	int prec;		/* printed decimals */
+	int metric;		/* enum field_metric, FM_NONE when not a metric */
+	double scale;		/* metric value = value * scale */
+	enum field_type type;
+	size_t offset;		/* in the component struct */
+};
+
+/* The fields of a component kind in JSON order; *n gets their number. Static. */
+const struct field *fields_of(enum field_comp c, size_t *n);
+/* The value of f in the component comp points to: NAN when unknown (a tri-state as 0 or 1). */
+double field_get(const struct field *f, const void *comp);
+
+#endif

@@ -1,0 +1,22 @@
+#ifndef UTIL_HOSTPORT_H
+#define UTIL_HOSTPORT_H
+
+/*
+ * The one parser of "HOST[:PORT]" for device addresses, configured addresses and the command
+ * line: HOST is a strict IPv4 address, "[IPv6]" (a bare IPv6 address has no port) or a host
+ * name of letters, digits, '-' and '_' in dot-separated labels.
+ */
+
+/* def for hostport_parse: a missing port is an error. */
+#define HOSTPORT_NEEDED (-1L)
+
+/*
+ * Parses s. Without a port *port is def (0..65535), or an error when def is HOSTPORT_NEEDED.
+ * Ports are 1..65535, 0 too when zero_ok. Returns 0 with *host malloc'd (IPv6 without
+ * brackets), or -1 with *err (caller frees).
+ */
+int hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port, char **err);
+/* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
+int hostport_valid_host(const char *host);
+
+#endif

@@ -1,0 +1,561 @@
+/*
+ * The fleet runtime (engine/fleet.h): the poller over the registry, the store flush, history
+ * pruning and the poller lease on timers, scheduled discovery while leading, configuration
+ * reload and the poll-duration histograms. What --headless and the console run.
+ */
+#include "engine/fleet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "discovery/scan.h"
+#include "engine/autodiscover.h"
+#include "engine/cfgsync.h"
+#include "engine/creds.h"
+#include "engine/engine.h"
+#include "engine/poller.h"
+#include "store/store.h"
+#include "engine/lease.h"
+#include "util/guard.h"
+#include "util/histogram.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xmalloc.h"
+
+#define LEASE_NAME "poller"
+
+struct fleet {
+	struct engine *eng;
+	int discovery, register_conf;
+	struct poller *poller;
+	struct lease *lease; /* engine/lease: takes, renews and gives back the poller lease */
+	struct lease_opts lease_opts;
+	char role_name[32];
+	enum fleet_role role;
+	struct loop_timer *flush_timer, *prune_timer, *standby_timer;
+	uint64_t flush_ms, lease_hb_ms;
+	uint64_t flush_failures;
+	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
+	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
+	struct scan_targets *targets; /* the configured discover-ranges */
+	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
+	fleet_event_cb ev_cb;
+	void *ev_arg;
+	int started;
+	/* fleet_poll_once */
+	fleet_done_cb once_done;
+	void *once_arg;
+	struct loop_timer *once_timer;
+};
+
+static void
+emit(struct fleet *f, enum fleet_event ev, const char *mac)
+{
+	if (f->ev_cb != NULL)
+		f->ev_cb(ev, mac, f->ev_arg);
+}
+
+void
+fleet_registry_changed(struct fleet *f)
+{
+	char *cause = NULL;
+
+	if (poller_load(f->poller, f->eng->conf, &cause) != 0) {
+		log_warn("registry not reloaded: %s", cause);
+		free(cause);
+	}
+	emit(f, FLEET_EV_DEVICES, NULL);
+}
+
+static void
+changed_cb(void *arg)
+{
+	fleet_registry_changed(arg);
+}
+
+static int
+has_creds_cb(const char *mac, const char *id, void *arg)
+{
+	struct fleet *f = arg;
+
+	return creds_known(f->eng->conf, NULL, mac, id, NULL);
+}
+
+/* The configured discover-ranges, checked against the guard (empty when refused). */
+static void
+load_targets(struct fleet *f)
+{
+	const struct conf_range *r = NULL;
+	char *cause = NULL;
+	size_t n;
+
+	scan_targets_free(f->targets);
+	f->targets = scan_targets_new();
+	r = conf_ranges(f->eng->conf, &n);
+	for (size_t i = 0; i < n; i++)
+		if (scan_targets_add_cidr(f->targets, &r[i].target, r[i].text, &cause) != 0) {
+			log_warn("%s: %s", r[i].where, cause);
+			free(cause);
+			cause = NULL;
+		}
+	if (scan_targets_len(f->targets) > 0 &&
+	    scan_targets_check_guard(f->targets, f->eng->guard, &cause) != 0) {
+		log_error("discovery: %s", cause);
+		free(cause);
+		scan_targets_free(f->targets);
+		f->targets = scan_targets_new();
+	}
+}
+
+/* (Re)starts discovery from the configuration: ranges every discover-interval, mDNS always. */
+static void
+discovery_start(struct fleet *f)
+{
+	const struct conf *cfg = f->eng->conf;
+	struct autodiscover_opts o;
+	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
+
+	autodiscover_free(f->ad);
+	f->ad = NULL;
+	if (!f->discovery)
+		return;
+	load_targets(f);
+	memset(&o, 0, sizeof o);
+	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
+	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);
+	/* mDNS goes to 224.0.0.251 on every interface: it obeys the network guard too. */
+	if (o.mdns && guard_is_set(f->eng->guard) && !guard_allows(f->eng->guard, "224.0.0.251")) {
+		log_info("mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group "
+		         "224.0.0.251");
+		o.mdns = 0;
+	}
+	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
+	o.mdns_retry_ms =
+	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
+	o.timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
+	o.concurrency = (int)conf_get_int(cfg, OPT_SCAN_CONCURRENCY);
+	o.port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
+	o.targets = scan_targets_len(f->targets) > 0 ? f->targets : NULL;
+	o.guard = f->eng->guard;
+	if (!o.mdns && (o.interval_ms == 0 || o.targets == NULL))
+		return;
+	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
+}
+
+static void
+observe_cb(int gen, enum http_result result, double seconds, void *arg)
+{
+	struct fleet *f = arg;
+
+	if (gen < 0 || gen >= FLEET_GENS)
+		gen = 0;
+	if (f->hist[gen][result] == NULL) {
+		f->hist[gen][result] = xmalloc(sizeof(struct histogram));
+		histogram_init(f->hist[gen][result]);
+	}
+	histogram_observe(f->hist[gen][result], seconds);
+	emit(f, FLEET_EV_STATUS, NULL);
+}
+
+/* Writes what is buffered; failures are logged (once in 30) and kept as the store's state. */
+static int
+do_flush(struct fleet *f)
+{
+	char *cause = NULL;
+
+	if (store_flush(f->eng->store, &cause) != 0) {
+		if (f->flush_failures++ % 30 == 0) {
+			log_error(
+			    "database write failed (results kept in memory, retrying): %s", cause);
+			emit(f, FLEET_EV_STORE, NULL);
+		}
+		free(cause);
+		return -1;
+	}
+	if (f->flush_failures > 0) {
+		log_info("database writes work again after %llu failures",
+		    (unsigned long long)f->flush_failures);
+		f->flush_failures = 0;
+		emit(f, FLEET_EV_STORE, NULL);
+	}
+	return 0;
+}
+
+static void
+flush_cb(void *arg)
+{
+	struct fleet *f = arg;
+
+	do_flush(f);
+	loop_timer_arm(f->flush_timer, f->flush_ms);
+}
+
+static void
+prune_cb(void *arg)
+{
+	struct fleet *f = arg;
+	const struct conf *cfg = f->eng->conf;
+	char *cause = NULL;
+
+	if (f->role == FLEET_LEADER &&
+	    store_prune(f->eng->store, loop_wall_ms(),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RAW_RETENTION),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_BUCKET),
+	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
+		log_warn("history pruning failed: %s", cause);
+		free(cause);
+	}
+	/* Buckets are the granularity of pruning: once per bucket is enough. */
+	loop_timer_arm(f->prune_timer, conf_get_ms(cfg, OPT_HISTORY_BUCKET));
+}
+
+/* This process leads now (1) or stands by (0). */
+static void
+lead(struct fleet *f, int leader)
+{
+	char *cause = NULL;
+
+	if (leader) {
+		log_info("holding the poller lease as %s; polling", lease_holder(f->lease));
+		f->role = FLEET_LEADER;
+		if (poller_load(f->poller, f->eng->conf, &cause) != 0) {
+			log_error("cannot load devices: %s", cause);
+			free(cause);
+		}
+		poller_start(f->poller);
+		discovery_start(f);
+	} else {
+		log_warn("lost the poller lease; standing by");
+		f->role = FLEET_STANDBY;
+		poller_stop(f->poller);
+		autodiscover_free(f->ad);
+		f->ad = NULL;
+	}
+	emit(f, FLEET_EV_ROLE, NULL);
+}
+
+static void
+leader_cb(int leader, void *arg)
+{
+	lead(arg, leader);
+}
+
+/* Standing by, the leader's results may change in the store every heartbeat: say so. */
+static void
+standby_cb(void *arg)
+{
+	struct fleet *f = arg;
+
+	if (f->role != FLEET_LEADER)
+		emit(f, FLEET_EV_STATUS, NULL);
+	loop_timer_arm(f->standby_timer, f->lease_hb_ms);
+}
+
+struct fleet *
+fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
+{
+	struct fleet *f = xcalloc(1, sizeof *f);
+	struct poller_opts po;
+	struct lease_opts lo;
+
+	f->eng = eng;
+	f->discovery = o->discovery;
+	f->register_conf = o->register_conf;
+	snprintf(f->role_name, sizeof f->role_name, "%s", o->what != NULL ? o->what : "fleet");
+	lo.name = LEASE_NAME;
+	lo.role = f->role_name;
+	lo.heartbeat_ms = conf_get_ms(eng->conf, OPT_LEASE_HEARTBEAT);
+	lo.timeout_ms = conf_get_ms(eng->conf, OPT_LEASE_TIMEOUT);
+	f->lease_opts = lo;
+	poller_opts_from_config(&po, eng->conf);
+	f->poller = poller_new(eng->loop, eng->http, eng->store, &po);
+	poller_set_observer(f->poller, observe_cb, f);
+	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
+	    poller_load(f->poller, eng->conf, cause) != 0) {
+		fleet_free(f);
+		return NULL;
+	}
+	f->flush_ms = conf_get_ms(eng->conf, OPT_FLUSH_INTERVAL);
+	f->lease_hb_ms = lo.heartbeat_ms;
+	f->flush_timer = loop_timer_new(eng->loop, flush_cb, f);
+	loop_timer_arm(f->flush_timer, f->flush_ms);
+	return f;
+}
+
+void
+fleet_set_event_cb(struct fleet *f, fleet_event_cb cb, void *arg)
+{
+	f->ev_cb = cb;
+	f->ev_arg = arg;
+}
+
+void
+fleet_start(struct fleet *f)
+{
+	if (f->started)
+		return;
+	f->started = 1;
+	if (f->register_conf && f->cfgsync == NULL)
+		f->cfgsync = cfgsync_start(f->eng, changed_cb, f);
+	f->prune_timer = loop_timer_new(f->eng->loop, prune_cb, f);
+	loop_timer_arm(f->prune_timer, 1000);
+	f->standby_timer = loop_timer_new(f->eng->loop, standby_cb, f);
+	loop_timer_arm(f->standby_timer, f->lease_hb_ms);
+	if (f->lease == NULL) {
+		char *cause = NULL;
+		/* The times were checked by fleet_new; a keeper cannot fail here. */
+		f->lease = lease_new(f->eng->loop, f->eng->store, &f->lease_opts, leader_cb, f,
+		    &cause);
+		free(cause);
+	}
+	if (f->lease != NULL)
+		lease_start(f->lease);
+}
+
+void
+fleet_stop(struct fleet *f)
+{
+	poller_stop(f->poller);
+	autodiscover_free(f->ad);
+	f->ad = NULL;
+	cfgsync_free(f->cfgsync);
+	f->cfgsync = NULL;
+	loop_timer_free(f->prune_timer);
+	loop_timer_free(f->standby_timer);
+	loop_timer_free(f->once_timer);
+	f->prune_timer = f->standby_timer = f->once_timer = NULL;
+	if (f->eng->store != NULL)
+		do_flush(f);
+	/* Gives the lease back when held; fleet_start makes a new keeper. */
+	lease_free(f->lease);
+	f->lease = NULL;
+	f->role = FLEET_STANDBY;
+	f->started = 0;
+}
+
+void
+fleet_free(struct fleet *f)
+{
+	if (f == NULL)
+		return;
+	fleet_stop(f);
+	poller_free(f->poller);
+	scan_targets_free(f->targets);
+	loop_timer_free(f->flush_timer);
+	for (int g = 0; g < FLEET_GENS; g++)
+		for (int r = 0; r < HTTP_RESULT_COUNT; r++)
+			free(f->hist[g][r]);
+	free(f);
+}
+
+/* The once run is over: flush, then tell the caller (from a timer, not inside the poller). */
+static void
+once_finish_cb(void *arg)
+{
+	struct fleet *f = arg;
+
+	do_flush(f);
+	if (f->once_done != NULL)
+		f->once_done(f->once_arg);
+}
+
+static void
+once_polled_cb(void *arg)
+{
+	struct fleet *f = arg;
+
+	loop_timer_arm(f->once_timer, 0);
+}
+
+static void
+once_registered_cb(void *arg)
+{
+	struct fleet *f = arg;
+
+	fleet_registry_changed(f);
+	poller_poll_all(f->poller, once_polled_cb, f);
+}
+
+int
+fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause)
+{
+	char *other = NULL;
+	int r;
+
+	if (f->lease == NULL) {
+		*cause = xstrdup("the fleet has no lease keeper");
+		return -1;
+	}
+	r = lease_acquire_once(f->lease, &other);
+	if (r < 0) {
+		*cause = xasprintf("lease: %s", other ? other : "?");
+		free(other);
+		return -1;
+	}
+	if (r == 0 && !force) {
+		*cause = xasprintf("%s holds the lease; it polls the fleet already "
+		                   "(use --force to poll anyway)",
+		    other ? other : "another poller");
+		free(other);
+		return -1;
+	}
+	free(other);
+	f->role = r == 1 ? FLEET_LEADER : FLEET_STANDBY;
+	f->once_done = done;
+	f->once_arg = arg;
+	f->once_timer = loop_timer_new(f->eng->loop, once_finish_cb, f);
+	if (f->register_conf && (f->cfgsync = cfgsync_start(f->eng, once_registered_cb, f)) != NULL)
+		return 0;
+	poller_poll_all(f->poller, once_polled_cb, f);
+	return 0;
+}
+
+int
+fleet_reload(struct fleet *f, const char *path, char **cause)
+{
+	struct conf *cfg = conf_new_like(f->eng->conf);
+	struct poller_opts po;
+
+	if (path != NULL && conf_load(cfg, path, cause) != 0) {
+		conf_free(cfg);
+		return -1;
+	}
+	conf_free(f->eng->conf);
+	f->eng->conf = cfg;
+	emit(f, FLEET_EV_CONF, NULL);
+	/* New `device` lines are registered in the background, then the poller reloads. */
+	if (f->register_conf) {
+		cfgsync_free(f->cfgsync);
+		f->cfgsync = cfgsync_start(f->eng, changed_cb, f);
+	}
+	poller_opts_from_config(&po, cfg);
+	poller_set_opts(f->poller, &po);
+	fleet_registry_changed(f);
+	if (f->role == FLEET_LEADER)
+		discovery_start(f);
+	return 0;
+}
+
+enum fleet_role
+fleet_role(const struct fleet *f)
+{
+	return f->role;
+}
+
+struct view_ctx {
+	fleet_view_cb cb;
+	void *arg;
+	struct store *st;
+};
+
+static void
+pview_cb(const struct poller_view *pv, void *arg)
+{
+	struct view_ctx *vc = arg;
+	struct fleet_view v;
+
+	memset(&v, 0, sizeof v);
+	v.mac = pv->mac;
+	v.id = pv->id;
+	v.name = pv->name;
+	v.model = pv->model;
+	v.model_name = pv->model_name;
+	v.fw = pv->fw;
+	v.host = pv->host;
+	v.gen = pv->gen;
+	v.port = pv->port;
+	v.state = pv->state;
+	v.error = pv->error;
+	v.last_seen_ms = pv->last_seen_ms;
+	v.attempted = pv->attempted;
+	v.samples = pv->samples;
+	v.nsamples = pv->nsamples;
+	vc->cb(&v, vc->arg);
+}
+
+/* Standing by: what the leader wrote to the store. */
+static int
+store_view_cb(const struct store_device *d, void *arg)
+{
+	struct view_ctx *vc = arg;
+	struct store_status *st = store_status_get(vc->st, d->mac);
+	struct fleet_view v;
+
+	memset(&v, 0, sizeof v);
+	v.mac = d->mac;
+	v.id = d->id != NULL ? d->id : "";
+	v.name = d->name != NULL ? d->name : "";
+	v.model = d->model != NULL ? d->model : "";
+	v.model_name = "";
+	v.fw = d->fw != NULL ? d->fw : "";
+	v.host = d->host != NULL ? d->host : "";
+	v.gen = d->gen;
+	v.port = d->port > 0 && d->port <= 65535 ? (uint16_t)d->port : 0;
+	if (st == NULL || device_state_parse(st->state, &v.state) != 0)
+		v.state = DEVICE_OFFLINE;
+	v.error = st != NULL && st->error != NULL ? st->error : "";
+	v.last_seen_ms = d->last_seen_ms;
+	v.attempted = st != NULL;
+	vc->cb(&v, vc->arg);
+	store_status_free(st);
+	return 0;
+}
+
+void
+fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg)
+{
+	struct view_ctx vc = {cb, arg, f->eng->store};
+	char *cause = NULL;
+
+	if (f->role == FLEET_LEADER || f->eng->store == NULL) {
+		poller_foreach(f->poller, pview_cb, &vc);
+		return;
+	}
+	if (store_device_list(f->eng->store, store_view_cb, &vc, &cause) != 0) {
+		log_warn("registry not read: %s", cause);
+		free(cause);
+	}
+}
+
+void
+fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
+{
+	struct poller_stats ps;
+	struct http_stats hs;
+
+	memset(t, 0, sizeof *t);
+	poller_get_stats(f->poller, &ps);
+	http_get_stats(f->eng->http, &hs);
+	t->devices = ps.devices;
+	memcpy(t->by_state, ps.by_state, sizeof t->by_state);
+	t->attempted = ps.attempted;
+	t->polls = ps.polls;
+	memcpy(t->errors, ps.errors, sizeof t->errors);
+	t->http_in_flight = hs.in_flight;
+	t->http_queued = hs.queued;
+	if (f->eng->store != NULL) {
+		t->store_queue = store_queue_len(f->eng->store);
+		t->store_dropped = store_queue_dropped(f->eng->store);
+		t->store_healthy = store_healthy(f->eng->store);
+		t->store_error = t->store_healthy ? NULL : store_last_error(f->eng->store);
+	}
+	t->role = f->role;
+	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";
+}
+
+const struct histogram *
+fleet_histogram(const struct fleet *f, int gen, enum http_result result)
+{
+	if (gen < 0 || gen >= FLEET_GENS || (int)result < 0 || result >= HTTP_RESULT_COUNT)
+		return NULL;
+	return f->hist[gen][result];
+}
+
+const char *
+fleet_mdns_status(const struct fleet *f)
+{
+	return f->ad != NULL ? autodiscover_mdns_status(f->ad) : NULL;
+}

@@ -1,0 +1,621 @@
+/*
+ * The registry service (engine/registry.h): read a device at an address, add or update it,
+ * remove and rename it, and the store row -> device view conversion. Reads run on the loop:
+ * GET /shelly, then -- once the device has shown its MAC -- credentials from the resolver,
+ * one status request and its settings. Nothing here prints.
+ */
+#include "engine/registry.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "engine/creds.h"
+#include "engine/engine.h"
+#include "shelly/client.h"
+#include "shelly/gen1.h"
+#include "shelly/gen2.h"
+#include "shelly/models.h"
+#include "store/store.h"
+#include "util/guard.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct registry_op {
+	struct engine *eng;
+	int add;
+	registry_done_cb done;
+	void *arg;
+	char *host, *name, *cred_ref, *who;
+	int accept_cert;
+	struct shelly_target t;
+	char *pin_want; /* the registered key required, or NULL */
+	struct store_device *reg; /* registered under the MAC the device showed */
+	struct creds_found cred;
+	struct device_ident ident;
+	int have_ident;
+	struct device_status status;
+	int have_status;
+	enum device_state state;
+	enum http_result result;
+	char *error;
+	char *pin; /* https: the key the device showed */
+	uint64_t req;
+	int waiting_creds;
+	int finished;
+};
+
+char *
+registry_mismatch(const struct store_device *reg, const struct device_ident *ident, int https)
+{
+	if (strcmp(reg->mac, ident->mac) != 0)
+		return xasprintf("MAC mismatch: %s is registered at this address, the device "
+		                 "there is %s; nothing was sent",
+		    reg->mac, ident->mac[0] ? ident->mac : "without a MAC");
+	if (reg->gen > 0 && ident->gen != reg->gen)
+		return xasprintf("generation mismatch: %s is registered as gen %d, the device "
+		                 "there says gen %d; nothing was sent",
+		    reg->mac, reg->gen, ident->gen);
+	if (reg->scheme != NULL && strcmp(reg->scheme, "https") == 0 && !https)
+		return xasprintf("%s is registered for HTTPS; nothing is sent over HTTP", reg->mac);
+	return NULL;
+}
+
+int
+registry_verify(struct engine *eng, const struct device_ident *ident, int https,
+    struct store_device **reg, struct creds_query *q, char **why)
+{
+	if (*reg == NULL && eng->store != NULL && ident->mac[0] != '\0')
+		*reg = store_device_find_mac(eng->store, ident->mac);
+	if (*reg != NULL && (*why = registry_mismatch(*reg, ident, https)) != NULL)
+		return -1;
+	memset(q, 0, sizeof *q);
+	q->mac = ident->mac;
+	q->id = ident->id;
+	q->gen = *reg != NULL && (*reg)->gen > 0 ? (*reg)->gen : ident->gen;
+	q->auth_en = ident->auth_en;
+	q->reg = *reg;
+	return 0;
+}
+
+/* The state a failed request leaves a device in. */
+static enum device_state
+state_of(enum http_result result)
+{
+	switch (result) {
+	case HTTP_OK:
+		return DEVICE_ONLINE;
+	case HTTP_AUTH_REQUIRED:
+		return DEVICE_AUTH_REQUIRED;
+	case HTTP_AUTH_FAILED:
+		return DEVICE_AUTH_FAILED;
+	case HTTP_TIMEOUT:
+	case HTTP_REFUSED:
+	case HTTP_UNREACHABLE:
+	case HTTP_RESET:
+	case HTTP_REFUSED_BY_GUARD:
+		return DEVICE_OFFLINE;
+	default:
+		return DEVICE_ERROR;
+	}
+}
+
+/* A device whose status read failed this way is still registered (its identity is known). */
+static int
+add_despite(enum http_result result)
+{
+	return result == HTTP_STATUS || result == HTTP_RPC_ERROR || result == HTTP_BAD_JSON ||
+	       result == HTTP_TRUNCATED || result == HTTP_TOO_LARGE || result == HTTP_TIMEOUT ||
+	       result == HTTP_RESET;
+}
+
+static void op_store(struct registry_op *op, struct registry_result *res);
+
+/* Calls done once with what the op found. */
+static void
+op_finish(struct registry_op *op)
+{
+	struct registry_result res;
+
+	if (op->finished)
+		return;
+	op->finished = 1;
+	op->req = 0;
+	memset(&res, 0, sizeof res);
+	res.ident = op->have_ident ? &op->ident : NULL;
+	res.status = op->have_status ? &op->status : NULL;
+	res.state = op->state;
+	res.result = op->result;
+	res.host = op->host;
+	res.port = op->t.port;
+	res.https = op->t.https;
+	res.pin = op->t.https ? op->pin : NULL;
+	res.with_credentials = op->cred.password != NULL;
+	res.rc = op->have_status ? 0 : -1;
+	res.cause = op->error != NULL ? op->error : "";
+	res.warning = "";
+	if (op->add)
+		op_store(op, &res);
+	creds_found_done(&op->cred);
+	op->done(&res, op->arg);
+}
+
+static void
+op_fail(struct registry_op *op, enum http_result result, const char *cause)
+{
+	free(op->error);
+	if (result == HTTP_AUTH_REQUIRED || result == HTTP_AUTH_FAILED)
+		op->error = str_sanitize(cause, 0); /* the state already names the result */
+	else
+		op->error = xasprintf("%s: %s", http_result_name(result), cause);
+	op->state = state_of(result);
+	op->result = result;
+	op_finish(op);
+}
+
+static void
+config_cb(const struct shelly_reply *r, void *arg)
+{
+	struct registry_op *op = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return; /* the op is gone */
+	/* Settings complete the identity (Gen1 id, names); a failure does not fail the read. */
+	if (r->result == HTTP_OK && r->settings != NULL)
+		gen1_settings_apply(r->settings, &op->ident, &op->status);
+	else if (r->result == HTTP_OK && r->config != NULL)
+		gen2_config_apply(r->config, &op->ident, &op->status);
+	op_finish(op);
+}
+
+static void
+status_cb(const struct shelly_reply *r, void *arg)
+{
+	struct registry_op *op = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	op->req = 0;
+	if (r->result != HTTP_OK) {
+		op_fail(op, r->result, r->cause);
+		return;
+	}
+	device_status_copy(&op->status, r->status);
+	device_ident_update_from_status(&op->ident, &op->status);
+	op->have_status = 1;
+	op->state = DEVICE_ONLINE;
+	op->result = HTTP_OK;
+	op->req = shelly_config(op->eng->http, &op->t, config_cb, op);
+}
+
+static void
+creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
+{
+	struct registry_op *op = arg;
+
+	op->waiting_creds = 0;
+	if (rc != 0) {
+		op_fail(op, HTTP_AUTH_REQUIRED, cause);
+		return;
+	}
+	op->cred = *found;
+	memset(found, 0, sizeof *found); /* taken */
+	op->t.user = op->cred.user;
+	op->t.password = op->cred.password;
+	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
+}
+
+static void
+ident_cb(const struct shelly_reply *r, void *arg)
+{
+	struct registry_op *op = arg;
+	struct creds_query q;
+	char *why;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	op->req = 0;
+	if (r->result != HTTP_OK) {
+		op_fail(op, r->result, r->cause);
+		return;
+	}
+	op->ident = *r->ident;
+	op->have_ident = 1;
+	if (r->pin != NULL)
+		op->pin = xstrdup(r->pin);
+	/* First contact: the key /shelly showed is required of the requests with credentials. */
+	if (op->t.https && op->t.tls == HTTP_TLS_PIN && op->t.pin == NULL)
+		op->t.pin = op->pin;
+	if (registry_verify(op->eng, &op->ident, op->t.https, &op->reg, &q, &why) != 0) {
+		op_fail(op, HTTP_ERROR, why);
+		free(why);
+		return;
+	}
+	/* The auth style is the registered generation's; status replies must carry the MAC. */
+	op->t.gen = q.gen;
+	op->t.mac = op->ident.mac[0] ? op->ident.mac : NULL;
+	op->waiting_creds = 1;
+	creds_resolve(op->eng->creds, op->eng, &q, creds_cb, op);
+}
+
+static struct registry_op *
+op_start(
+    struct engine *eng, int add, const struct registry_req *req, registry_done_cb done, void *arg)
+{
+	struct registry_op *op = xcalloc(1, sizeof *op);
+	struct store_device *known = NULL;
+	char *cause = NULL;
+
+	op->eng = eng;
+	op->add = add;
+	op->done = done;
+	op->arg = arg;
+	op->host = xstrdup(req->host != NULL ? req->host : "");
+	op->name = req->name != NULL ? xstrdup(req->name) : NULL;
+	op->cred_ref = req->cred_ref != NULL ? xstrdup(req->cred_ref) : NULL;
+	op->who = xstrdup(req->who != NULL ? req->who : "?");
+	op->accept_cert = req->accept_cert;
+	op->state = DEVICE_ERROR;
+	op->result = HTTP_ERROR;
+	device_ident_init(&op->ident);
+	device_status_init(&op->status);
+	op->t.host = op->host;
+	op->t.port = req->port;
+	op->t.https = req->https;
+	conf_target(eng->conf, &op->t);
+	op->t.lane_limit = 1;
+	if (guard_check(eng->guard, op->host, &cause) != 0) {
+		op_fail(op, HTTP_REFUSED_BY_GUARD, cause);
+		free(cause);
+		return op;
+	}
+	/* A registered HTTPS device's pinned key must match unless accept_cert. */
+	if (op->t.https && op->t.tls == HTTP_TLS_PIN && !op->accept_cert && eng->store != NULL &&
+	    (known = store_device_find_host(eng->store, op->host, op->t.port)) != NULL &&
+	    known->tls_pin != NULL && known->tls_pin[0] != '\0') {
+		op->pin_want = xstrdup(known->tls_pin);
+		op->t.pin = op->pin_want;
+	}
+	store_device_free(known);
+	op->req = shelly_identify(eng->http, &op->t, ident_cb, op);
+	return op;
+}
+
+struct registry_op *
+registry_probe(struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg)
+{
+	return op_start(eng, 0, req, done, arg);
+}
+
+struct registry_op *
+registry_add(struct engine *eng, const struct registry_req *req, registry_done_cb done, void *arg)
+{
+	return op_start(eng, 1, req, done, arg);
+}
+
+/* Where an operator's password lives: the given reference, or the (0600) database. */
+static char *
+secret_ref(struct registry_op *op, char **cause)
+{
+	char key[64];
+
+	if (op->cred_ref != NULL)
+		return xstrdup(op->cred_ref);
+	snprintf(key, sizeof key, "secret:%s", op->ident.mac);
+	if (store_setting_set(op->eng->store, key, op->cred.password, cause) != 0)
+		return NULL;
+	return xasprintf("store:%s", key);
+}
+
+static void
+audit(struct engine *eng, const char *who, const char *action, const char *mac, const char *detail)
+{
+	struct store_audit au;
+
+	memset(&au, 0, sizeof au);
+	au.ts_ms = loop_wall_ms();
+	au.who = who;
+	au.action = action;
+	au.target = mac;
+	au.result = "ok";
+	au.detail = detail;
+	store_audit_append(eng->store, &au, NULL);
+}
+
+/* An address change of a registered device is an event. */
+static void
+moved_event(struct registry_op *op, const struct store_device *old, int64_t now)
+{
+	struct store_event ev;
+	char detail[600];
+
+	if (old == NULL || old->host == NULL ||
+	    (strcmp(old->host, op->host) == 0 && old->port == op->t.port))
+		return;
+	snprintf(detail, sizeof detail, "%s:%d -> %s:%u", old->host, old->port, op->host,
+	    (unsigned)op->t.port);
+	memset(&ev, 0, sizeof ev);
+	ev.ts_ms = now;
+	memcpy(ev.mac, op->ident.mac, sizeof ev.mac);
+	ev.kind = "ip_changed";
+	ev.detail = detail;
+	store_queue_event(op->eng->store, &ev);
+}
+
+/* A device registered in a bad state: the failure is its stored status. */
+static void
+failed_status(struct registry_op *op, int64_t now)
+{
+	struct store_status st;
+
+	memset(&st, 0, sizeof st);
+	memcpy(st.mac, op->ident.mac, sizeof st.mac);
+	st.ts_ms = now;
+	st.state = device_state_name(op->state);
+	st.error = op->error;
+	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
+	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
+	store_queue_status(op->eng->store, &st);
+}
+
+/* --add: stores what the read found (res is updated with the outcome). */
+static void
+op_store(struct registry_op *op, struct registry_result *res)
+{
+	struct store_device sd;
+	char *cause = NULL, *cred_ref = NULL;
+	int64_t now = loop_wall_ms();
+	int degraded = 0;
+
+	if (!op->have_status) {
+		if (!op->have_ident || op->ident.mac[0] == '\0' || !add_despite(op->result) ||
+		    op->reg != NULL)
+			return; /* a registered device is not rewritten from a failed read */
+		degraded = 1;
+	}
+	if (op->ident.mac[0] == '\0') {
+		free(op->error);
+		op->error = xstrdup("the device reported no MAC address");
+		res->rc = -1;
+		res->cause = op->error;
+		return;
+	}
+	if (op->cred.password != NULL && op->cred.source != NULL &&
+	    strcmp(op->cred.source, "operator") == 0 && (cred_ref = secret_ref(op, &cause)) == NULL)
+		goto fail;
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, op->ident.mac, sizeof sd.mac);
+	sd.id = op->ident.id;
+	sd.gen = op->ident.gen;
+	sd.model = op->ident.model;
+	sd.app = op->ident.app;
+	sd.fw = op->ident.fw;
+	sd.name = op->name != NULL ? op->name : (op->ident.name[0] ? op->ident.name : NULL);
+	sd.host = op->host;
+	sd.port = op->t.port ? op->t.port : (op->t.https ? 443 : 80);
+	sd.scheme = op->t.https ? "https" : "http";
+	sd.user = cred_ref != NULL ? op->cred.user : NULL;
+	sd.cred_ref = cred_ref;
+	sd.tls_pin = op->t.https ? op->pin : NULL;
+	sd.discovered_via = op->reg ? NULL : "manual";
+	sd.first_seen_ms = now;
+	sd.last_seen_ms = degraded ? 0 : now;
+	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
+		goto fail;
+	if (!degraded)
+		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */
+	moved_event(op, op->reg, now);
+	if (degraded)
+		failed_status(op, now);
+	audit(op->eng, op->who, op->reg ? "update" : "add", op->ident.mac, op->host);
+	if (store_flush(op->eng->store, &cause) != 0)
+		goto fail;
+	res->rc = 0;
+	res->updated = op->reg != NULL;
+	if (degraded) {
+		res->warning = op->error;
+		res->cause = "";
+	}
+	free(cred_ref);
+	return;
+fail:
+	free(op->error);
+	op->error = cause != NULL ? cause : xstrdup("?");
+	res->rc = -1;
+	res->cause = op->error;
+	free(cred_ref);
+}
+
+void
+registry_op_free(struct registry_op *op)
+{
+	if (op == NULL)
+		return;
+	op->finished = 1; /* no call of done from here on */
+	if (op->req != 0)
+		http_cancel(op->eng->http, op->req);
+	if (op->waiting_creds)
+		creds_cancel(op->eng->creds, op);
+	creds_found_done(&op->cred);
+	store_device_free(op->reg);
+	device_status_done(&op->status);
+	free(op->error);
+	free(op->pin);
+	free(op->pin_want);
+	free(op->host);
+	free(op->name);
+	free(op->cred_ref);
+	free(op->who);
+	free(op);
+}
+
+/* Calls done with a store-only outcome; returns rc, *cause set when asked for and failed. */
+static int
+store_done(
+    int rc, char *why, struct store_device *d, registry_done_cb done, void *arg, char **cause)
+{
+	struct registry_result res;
+
+	memset(&res, 0, sizeof res);
+	res.rc = rc;
+	res.cause = why != NULL ? why : "";
+	res.warning = "";
+	res.host = d != NULL ? d->host : NULL;
+	if (done != NULL)
+		done(&res, arg);
+	if (rc != 0 && cause != NULL)
+		*cause = why;
+	else
+		free(why);
+	store_device_free(d);
+	return rc;
+}
+
+/* Registry lookup by name (case-insensitive): the first match and how many there are. */
+struct name_match {
+	const char *name;
+	struct store_device *found;
+	int count;
+};
+
+static int
+name_match_cb(const struct store_device *d, void *arg)
+{
+	struct name_match *m = arg;
+
+	if (d->name != NULL && str_caseeq(d->name, m->name)) {
+		if (m->found == NULL)
+			m->found = store_device_dup(d);
+		m->count++;
+	}
+	return 0;
+}
+
+struct store_device *
+registry_find(struct engine *eng, const char *key, char **cause)
+{
+	struct name_match m = {key, NULL, 0};
+	struct store_device *d;
+	char *s;
+
+	*cause = NULL;
+	if (eng->store == NULL) {
+		*cause = xstrdup("no database");
+		return NULL;
+	}
+	if ((d = store_device_find(eng->store, key)) != NULL)
+		return d;
+	store_device_list(eng->store, name_match_cb, &m, NULL);
+	if (m.count <= 1) {
+		if (m.found == NULL) {
+			s = str_sanitize(key, 200);
+			*cause = xasprintf("no device '%s'", s);
+			free(s);
+		}
+		return m.found;
+	}
+	s = str_sanitize(key, 200);
+	*cause = xasprintf(
+	    "the name '%s' is given to %d registered devices; use an id or MAC", s, m.count);
+	free(s);
+	store_device_free(m.found);
+	return NULL;
+}
+
+int
+registry_remove(struct engine *eng, const char *key, const char *who, registry_done_cb done,
+    void *arg, char **cause)
+{
+	struct store_device *d;
+	char *why = NULL, k[64];
+	int r;
+
+	if ((d = registry_find(eng, key, &why)) == NULL)
+		return store_done(-1, why, NULL, done, arg, cause);
+	r = store_device_remove(eng->store, d->mac, &why);
+	if (r <= 0)
+		return store_done(
+		    -1, why != NULL ? why : xstrdup("already removed"), d, done, arg, cause);
+	snprintf(k, sizeof k, "secret:%s", d->mac);
+	store_setting_set(eng->store, k, NULL, NULL);
+	audit(eng, who, "remove", d->mac, NULL);
+	return store_done(0, NULL, d, done, arg, cause);
+}
+
+int
+registry_rename(struct engine *eng, const char *key, const char *name, const char *who,
+    registry_done_cb done, void *arg, char **cause)
+{
+	struct store_device *d, sd;
+	char *why = NULL;
+
+	if ((d = registry_find(eng, key, &why)) == NULL)
+		return store_done(-1, why, NULL, done, arg, cause);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, d->mac, sizeof sd.mac);
+	sd.name = name != NULL ? name : "";
+	if (store_device_upsert(eng->store, &sd, &why) != 0)
+		return store_done(-1, why, d, done, arg, cause);
+	audit(eng, who, "rename", d->mac, sd.name);
+	return store_done(0, NULL, d, done, arg, cause);
+}
+
+void
+registry_view_init(
+    struct registry_view *rv, const struct store_device *d, const struct store_status *st)
+{
+	struct device_ident *id = &rv->ident;
+
+	memset(rv, 0, sizeof *rv);
+	device_ident_init(id);
+	str_copy(id->id, sizeof id->id, d->id ? d->id : "");
+	memcpy(id->mac, d->mac, sizeof id->mac);
+	id->gen = d->gen;
+	str_copy(id->model, sizeof id->model, d->model ? d->model : "");
+	str_copy(id->app, sizeof id->app, d->app ? d->app : "");
+	str_copy(id->fw, sizeof id->fw, d->fw ? d->fw : "");
+	device_fw_version(id->fw, id->fw_version, sizeof id->fw_version);
+	if (d->model && models_name(d->model))
+		str_copy(id->model_name, sizeof id->model_name, models_name(d->model));
+	/* The status row keeps the device's own reply; it is read into the model here, when a
+	 * person asks, not on every poll. */
+	if (st != NULL && st->json != NULL && d->gen > 0) {
+		char *cause = NULL;
+		int rc;
+		rv->status = xmalloc(sizeof *rv->status);
+		rc = d->gen == 1
+		         ? gen1_parse_status(st->json, strlen(st->json), rv->status, &cause)
+		         : gen2_parse_status(st->json, strlen(st->json), rv->status, &cause);
+		if (rc != 0) {
+			free(cause);
+			free(rv->status);
+			rv->status = NULL;
+		} else
+			device_ident_update_from_status(id, rv->status);
+	}
+	rv->polled = st != NULL;
+	device_view_init(&rv->v);
+	rv->v.ident = id;
+	rv->v.host = d->host;
+	rv->v.port = d->port;
+	rv->v.scheme = d->scheme;
+	rv->v.name = d->name && d->name[0] ? d->name : NULL;
+	if (st == NULL || device_state_parse(st->state, &rv->v.state) != 0)
+		rv->v.state = DEVICE_OFFLINE;
+	rv->v.error = st ? st->error : "never polled";
+	rv->v.last_seen = d->last_seen_ms / 1000;
+	rv->v.status = rv->status;
+}
+
+void
+registry_view_done(struct registry_view *rv)
+{
+	if (rv->status != NULL) {
+		device_status_done(rv->status);
+		free(rv->status);
+	}
+	memset(rv, 0, sizeof *rv);
+}

@@ -1,0 +1,578 @@
+/*
+ * The action runner (engine/runner.h): one device action on many targets at once. Each target
+ * is identified first (GET /shelly, no credentials); a registered device must show its
+ * registered MAC and generation, and credentials come from the resolver and go only to the MAC
+ * they belong to. The action's channel and value are checked before anything is sent.
+ */
+#include "engine/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "engine/creds.h"
+#include "engine/engine.h"
+#include "engine/registry.h"
+#include "shelly/client.h"
+#include "shelly/models.h"
+#include "shelly/rpc.h"
+#include "store/store.h"
+#include "util/guard.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* Longest device text (ids, messages) kept in a result. */
+#define RUN_TEXT_MAX 200
+
+/* One target of the run and what became of it. */
+struct rdev {
+	struct runner *run;
+	size_t index;
+	char *arg; /* the target as given */
+	struct store_device *reg; /* the registered device, or NULL */
+	char *host;
+	struct shelly_target t;
+	struct creds_found cred; /* wiped at the end */
+	struct device_ident ident;
+	int have_ident;
+	struct action a;
+	uint64_t req; /* request in flight, 0 none */
+	int waiting_creds;
+	/* Outcome. */
+	int done;
+	enum http_result result;
+	char *error; /* sanitised; NULL when ok */
+	struct action_result ar; /* the device's answer (message owned) */
+	int have_ar;
+	char *ok_text;
+};
+
+struct runner {
+	struct engine *eng;
+	const struct action_info *ai;
+	struct action base;
+	char *who;
+	int https, accept_cert;
+	struct rdev *devs;
+	size_t n, ndone;
+	struct runner_cbs cbs;
+	int finished; /* done_cb was called */
+};
+
+static void rdev_result(const struct rdev *dev, struct runner_result *res);
+
+/* Checks the action against the table: 0, or -1 with *cause. */
+static int
+check_action(const struct action *a, const struct action_info *ai, char **cause)
+{
+	if (ai == NULL) {
+		*cause = xstrdup("unknown action");
+		return -1;
+	}
+	if (ai->needs_id && (a->id < 0 || a->id > ACTION_ID_MAX)) {
+		*cause = xasprintf("%s: channel must be 0-%d", ai->name, ACTION_ID_MAX);
+		return -1;
+	}
+	if (ai->needs_value && (a->value < ACTION_VALUE_MIN || a->value > ACTION_VALUE_MAX)) {
+		*cause = xasprintf(
+		    "%s: value must be %d-%d", ai->name, ACTION_VALUE_MIN, ACTION_VALUE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolves a target: a registered device (MAC, id, name) or HOST[:PORT]. 0 or -1. */
+static int
+resolve_target(struct rdev *dev, char **cause)
+{
+	struct engine *eng = dev->run->eng;
+	char *c = NULL;
+	unsigned port = 0;
+
+	if (eng->store != NULL) {
+		dev->reg = registry_find(eng, dev->arg, &c);
+		if (dev->reg == NULL && c != NULL && strstr(c, "given to") != NULL) {
+			*cause = c; /* an ambiguous name */
+			return -1;
+		}
+		free(c);
+		c = NULL;
+	}
+	if (dev->reg != NULL) {
+		if (dev->reg->host == NULL || dev->reg->host[0] == '\0')
+			return 0; /* fails at start: no address */
+		dev->host = xstrdup(dev->reg->host);
+		dev->t.port =
+		    dev->reg->port > 0 && dev->reg->port <= 65535 ? (uint16_t)dev->reg->port : 0;
+		return 0;
+	}
+	if (conf_parse_device_address(dev->arg, 0, &dev->host, &port, &c) != 0) {
+		char *s = str_sanitize(dev->arg, RUN_TEXT_MAX);
+		*cause = xasprintf("'%s' is neither a registered device nor HOST[:PORT]: %s", s, c);
+		free(s);
+		free(c);
+		return -1;
+	}
+	dev->t.port = (uint16_t)port;
+	return 0;
+}
+
+struct runner *
+runner_new(struct engine *eng, const struct action *a, const char *const *targets, size_t n,
+    const char *who, const struct runner_cbs *cbs, char **cause)
+{
+	struct runner *r;
+	const struct action_info *ai = a->kind < ACTION__COUNT ? action_info(a->kind) : NULL;
+
+	if (check_action(a, ai, cause) != 0)
+		return NULL;
+	r = xcalloc(1, sizeof *r);
+	r->eng = eng;
+	r->ai = ai;
+	r->base = *a;
+	r->who = xstrdup(who != NULL ? who : "?");
+	if (cbs != NULL)
+		r->cbs = *cbs;
+	r->n = n;
+	r->devs = xcalloc(n > 0 ? n : 1, sizeof *r->devs);
+	for (size_t i = 0; i < n; i++) {
+		struct rdev *dev = &r->devs[i];
+		dev->run = r;
+		dev->index = i;
+		dev->arg = xstrdup(targets[i]);
+		device_ident_init(&dev->ident);
+		if (resolve_target(dev, cause) != 0) {
+			runner_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void
+runner_set_tls(struct runner *r, int https, int accept_cert)
+{
+	r->https = https;
+	r->accept_cert = accept_cert;
+}
+
+static void
+rdev_finish(struct rdev *dev)
+{
+	struct runner *run = dev->run;
+	struct runner_result res;
+
+	if (dev->done)
+		return;
+	dev->done = 1;
+	dev->req = 0;
+	creds_found_done(&dev->cred);
+	run->ndone++;
+	rdev_result(dev, &res);
+	if (run->cbs.result_cb != NULL)
+		run->cbs.result_cb(&res, run->cbs.arg);
+	if (run->cbs.progress_cb != NULL)
+		run->cbs.progress_cb(run->ndone, run->n, run->cbs.arg);
+	if (run->ndone == run->n && !run->finished) {
+		run->finished = 1;
+		if (run->cbs.done_cb != NULL)
+			run->cbs.done_cb(run->cbs.arg);
+	}
+}
+
+static void
+rdev_fail(struct rdev *dev, enum http_result result, const char *cause)
+{
+	free(dev->error);
+	dev->result = result;
+	dev->error = str_sanitize(
+	    cause != NULL && cause[0] ? cause : http_result_name(result), RUN_TEXT_MAX * 2);
+	rdev_finish(dev);
+}
+
+/*
+ * Gen1 devices with colour and white modes (RGBW2, bulbs) have /color/N and /white/N; the
+ * others (dimmers, Duo, Vintage: their settings say mode "white" too) have /light/N.
+ */
+static int
+gen1_has_light_modes(const struct device_ident *id)
+{
+	const struct model_info *mi = models_find(id->model);
+
+	return mi != NULL && mi->cls == MODEL_CLASS_RGBW;
+}
+
+/* The light API of the identified device: Gen1 /shelly or settings mode, Gen2+ profile. */
+static enum action_light
+light_kind(const struct device_ident *id)
+{
+	if (id->gen == 1) {
+		if (!gen1_has_light_modes(id))
+			return ACTION_LIGHT_PLAIN;
+		if (str_caseeq(id->mode, "color"))
+			return ACTION_LIGHT_COLOR;
+		if (str_caseeq(id->mode, "white"))
+			return ACTION_LIGHT_WHITE;
+		return ACTION_LIGHT_PLAIN;
+	}
+	if (str_caseeq(id->profile, "rgb") || str_caseeq(id->profile, "rgbcct"))
+		return ACTION_LIGHT_COLOR;
+	if (str_caseeq(id->profile, "rgbw"))
+		return ACTION_LIGHT_RGBW;
+	if (str_caseeq(id->profile, "cct"))
+		return ACTION_LIGHT_CCT;
+	return ACTION_LIGHT_PLAIN;
+}
+
+static int
+is_light(enum action_kind k)
+{
+	return k == ACTION_LIGHT_ON || k == ACTION_LIGHT_OFF || k == ACTION_LIGHT_TOGGLE ||
+	       k == ACTION_LIGHT_BRIGHTNESS;
+}
+
+/* "switch", "cover", "light" or NULL for device-wide actions. */
+static const char *
+component_name(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_SWITCH_ON:
+	case ACTION_SWITCH_OFF:
+	case ACTION_SWITCH_TOGGLE:
+		return "switch";
+	case ACTION_COVER_OPEN:
+	case ACTION_COVER_CLOSE:
+	case ACTION_COVER_STOP:
+	case ACTION_COVER_POSITION:
+		return "cover";
+	case ACTION_LIGHT_ON:
+	case ACTION_LIGHT_OFF:
+	case ACTION_LIGHT_TOGGLE:
+	case ACTION_LIGHT_BRIGHTNESS:
+		return "light";
+	default:
+		return NULL;
+	}
+}
+
+/* What a successful action did, in a few words (malloc'd, sanitised): "switch:0 on". */
+static char *
+ok_text(const struct rdev *dev)
+{
+	static const char *const cover_words[] = {"opening", "closing", "stopped"};
+	const struct action_result *ar = &dev->ar;
+	const struct action *a = &dev->a;
+	const char *comp = component_name(a->kind);
+	struct strbuf sb;
+	char *s;
+
+	strbuf_init(&sb);
+	if (comp != NULL)
+		strbuf_appendf(&sb, "%s:%d ", comp, a->id);
+	if (comp != NULL && strcmp(comp, "cover") != 0) {
+		if (!ar->has_output)
+			strbuf_append(&sb, "toggled");
+		else if (ar->output && ar->has_brightness)
+			strbuf_appendf(&sb, "on %d%%", ar->brightness);
+		else
+			strbuf_append(&sb, ar->output ? "on" : "off");
+	} else if (a->kind == ACTION_COVER_POSITION)
+		strbuf_appendf(&sb, "moving to %d%%", a->value);
+	else if (comp != NULL)
+		strbuf_append(&sb, cover_words[a->kind - ACTION_COVER_OPEN]);
+	else
+		strbuf_append(&sb, ar->message != NULL ? ar->message : "done");
+	/* Gen1 roller replies say where the cover was when the device answered. */
+	if (comp != NULL && strcmp(comp, "cover") == 0 && ar->has_position)
+		strbuf_appendf(&sb, " (at %d%%)", ar->position);
+	s = str_sanitize(sb.buf != NULL ? sb.buf : "", RUN_TEXT_MAX * 2);
+	strbuf_done(&sb);
+	return s;
+}
+
+static void
+action_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+	enum http_result result = r->result;
+	int code;
+	char *msg = NULL;
+
+	if (r->result == HTTP_CANCELLED)
+		return; /* the run is over: arg may be gone */
+	dev->req = 0;
+	if (r->action != NULL) {
+		dev->ar = *r->action;
+		dev->ar.message = str_sanitize(r->action->message, RUN_TEXT_MAX * 2);
+		dev->have_ar = 1;
+	}
+	if (result == HTTP_OK && dev->have_ar && dev->ar.ok) {
+		dev->result = HTTP_OK;
+		dev->ok_text = ok_text(dev);
+		rdev_finish(dev);
+		return;
+	}
+	/* Gen2+ answer RPC errors with a non-2xx status: name them as what they are. */
+	if (result == HTTP_STATUS && dev->t.gen >= 2 && r->body != NULL &&
+	    rpc_parse_error(r->body, r->body_len, &code, &msg) == 0)
+		result = HTTP_RPC_ERROR;
+	free(msg);
+	if (result == HTTP_RPC_ERROR && dev->t.gen == 1)
+		result = HTTP_ERROR; /* Gen1 has no RPC: the reply said it was not done */
+	if (result == HTTP_OK)
+		result = HTTP_ERROR; /* understood, but not done */
+	rdev_fail(dev, result, r->cause);
+}
+
+static void
+send_action(struct rdev *dev)
+{
+	dev->a = dev->run->base;
+	if (is_light(dev->a.kind))
+		dev->a.light = light_kind(&dev->ident);
+	dev->req = shelly_action(dev->run->eng->http, &dev->t, &dev->a, action_cb, dev);
+}
+
+static void
+settings_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dev->req = 0;
+	/* Only the light mode is wanted; without it the plain /light API is used. */
+	if (r->result == HTTP_OK && r->settings != NULL && r->settings->mode[0] != '\0')
+		str_copy(dev->ident.mode, sizeof dev->ident.mode, r->settings->mode);
+	send_action(dev);
+}
+
+static void
+creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
+{
+	struct rdev *dev = arg;
+
+	dev->waiting_creds = 0;
+	if (rc != 0) {
+		rdev_fail(dev, HTTP_AUTH_REQUIRED, cause);
+		return;
+	}
+	dev->cred = *found;
+	memset(found, 0, sizeof *found); /* taken */
+	dev->t.user = dev->cred.user;
+	dev->t.password = dev->cred.password;
+	if (dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
+	    gen1_has_light_modes(&dev->ident)) {
+		/* Bulbs and RGBWW say their colour/white mode only in /settings. */
+		dev->req = shelly_config(dev->run->eng->http, &dev->t, settings_cb, dev);
+		return;
+	}
+	send_action(dev);
+}
+
+static void
+ident_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+	struct engine *eng;
+	struct creds_query q;
+	char *why;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dev->req = 0;
+	eng = dev->run->eng;
+	if (r->result != HTTP_OK) {
+		rdev_fail(dev, r->result, r->cause);
+		return;
+	}
+	dev->ident = *r->ident;
+	dev->have_ident = 1;
+	if (registry_verify(eng, &dev->ident, dev->t.https, &dev->reg, &q, &why) != 0) {
+		rdev_fail(dev, HTTP_ERROR, why);
+		free(why);
+		return;
+	}
+	if (dev->ident.gen < 1) {
+		rdev_fail(dev, HTTP_ERROR, "the device did not say its generation");
+		return;
+	}
+	/* The auth style is that of the registered generation, never of the reply alone. */
+	dev->t.gen = q.gen;
+	dev->t.mac = dev->ident.mac[0] ? dev->ident.mac : NULL;
+	dev->waiting_creds = 1;
+	creds_resolve(eng->creds, eng, &q, creds_cb, dev);
+}
+
+static void
+rdev_start(struct rdev *dev)
+{
+	struct engine *eng = dev->run->eng;
+	const struct store_device *known = dev->reg;
+	struct store_device *at_host = NULL;
+	char *cause = NULL;
+
+	if (dev->host == NULL) {
+		rdev_fail(dev, HTTP_ERROR, "the registered device has no address");
+		return;
+	}
+	if (guard_check(eng->guard, dev->host, &cause) != 0) {
+		rdev_fail(dev, HTTP_REFUSED_BY_GUARD, cause);
+		free(cause);
+		return;
+	}
+	dev->t.host = dev->host;
+	conf_target(eng->conf, &dev->t);
+	if (known != NULL)
+		dev->t.https = known->scheme != NULL && strcmp(known->scheme, "https") == 0;
+	else {
+		dev->t.https = dev->run->https;
+		/* A bare HOST of a registered HTTPS device: its pinned key is required. */
+		if (dev->t.https && eng->store != NULL)
+			known = at_host =
+			    store_device_find_host(eng->store, dev->host, dev->t.port);
+	}
+	if (dev->t.https && known != NULL && known->tls_pin != NULL && known->tls_pin[0] != '\0' &&
+	    !dev->run->accept_cert)
+		dev->t.pin = xstrdup(known->tls_pin);
+	store_device_free(at_host);
+	dev->req = shelly_identify(eng->http, &dev->t, ident_cb, dev);
+}
+
+void
+runner_start(struct runner *r)
+{
+	if (r->n == 0) {
+		r->finished = 1;
+		if (r->cbs.done_cb != NULL)
+			r->cbs.done_cb(r->cbs.arg);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		rdev_start(&r->devs[i]);
+}
+
+/* Stops target dev without a callback. */
+static void
+rdev_stop(struct rdev *dev)
+{
+	if (dev->req != 0) {
+		http_cancel(dev->run->eng->http, dev->req);
+		dev->req = 0;
+	}
+	if (dev->waiting_creds) {
+		creds_cancel(dev->run->eng->creds, dev);
+		dev->waiting_creds = 0;
+	}
+}
+
+void
+runner_cancel(struct runner *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		rdev_stop(&r->devs[i]);
+		if (!r->devs[i].done)
+			rdev_fail(&r->devs[i], HTTP_CANCELLED, "cancelled");
+	}
+}
+
+size_t
+runner_count(const struct runner *r, size_t *ndone)
+{
+	if (ndone != NULL)
+		*ndone = r->ndone;
+	return r->n;
+}
+
+/* The id a result shows: the registry's, the device's, else the target as given. */
+static const char *
+rdev_id(const struct rdev *dev)
+{
+	if (dev->reg != NULL && dev->reg->id != NULL && dev->reg->id[0] != '\0')
+		return dev->reg->id;
+	if (dev->have_ident && dev->ident.id[0] != '\0')
+		return dev->ident.id;
+	return NULL;
+}
+
+static void
+rdev_result(const struct rdev *dev, struct runner_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->index = dev->index;
+	res->target = dev->arg;
+	res->mac = dev->reg != NULL
+	               ? dev->reg->mac
+	               : (dev->have_ident && dev->ident.mac[0] != '\0' ? dev->ident.mac : NULL);
+	res->id = rdev_id(dev);
+	res->ok = dev->done && dev->result == HTTP_OK && dev->have_ar && dev->ar.ok;
+	res->result = dev->done ? dev->result : HTTP_CANCELLED;
+	res->error = res->ok ? NULL : (dev->error != NULL ? dev->error : "not done");
+	res->ar = dev->have_ar ? &dev->ar : NULL;
+	res->ok_text = res->ok ? dev->ok_text : NULL;
+}
+
+void
+runner_result(const struct runner *r, size_t i, struct runner_result *res)
+{
+	rdev_result(&r->devs[i], res);
+}
+
+int
+runner_audit(struct runner *r, char **cause)
+{
+	struct store *st = r->eng->store;
+	int64_t now = loop_wall_ms();
+	int rc = 0;
+
+	if (st == NULL)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct runner_result res;
+		struct store_audit au;
+		char *target, *c = NULL;
+
+		rdev_result(&r->devs[i], &res);
+		target = str_sanitize(res.mac != NULL ? res.mac : res.target, RUN_TEXT_MAX);
+		memset(&au, 0, sizeof au);
+		au.ts_ms = now;
+		au.who = r->who;
+		au.action = r->ai->name;
+		au.target = target;
+		au.result = res.ok ? "ok" : http_result_name(res.result);
+		au.detail = res.ok ? res.ok_text : res.error;
+		if (store_audit_append(st, &au, &c) != 0) {
+			if (rc == 0)
+				*cause = c;
+			else
+				free(c);
+			rc = -1;
+		}
+		free(target);
+	}
+	return rc;
+}
+
+void
+runner_free(struct runner *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rdev *dev = &r->devs[i];
+		rdev_stop(dev);
+		store_device_free(dev->reg);
+		free(dev->arg);
+		free(dev->host);
+		free((char *)dev->t.pin);
+		creds_found_done(&dev->cred);
+		free(dev->error);
+		free(dev->ok_text);
+		action_result_done(&dev->ar);
+	}
+	free(r->devs);
+	free(r->who);
+	free(r);
+}

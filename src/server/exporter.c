@@ -1,0 +1,317 @@
+/*
+ * /metrics, /healthz and /readyz from the fleet runtime's getters (server/exporter.h). The
+ * page is written family by family in the order of the family table; per-device series are
+ * labelled by MAC.
+ */
+#include "server/exporter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/fleet.h"
+#include "engine/poller.h"
+#include "server/httpd.h"
+#include "server/metrics.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum exporter_family {
+#define EXPORTER_ENUM(id, name, type, help) EF_##id,
+	EXPORTER_FAMILIES(EXPORTER_ENUM)
+#undef EXPORTER_ENUM
+	    EF__COUNT
+};
+
+static const struct {
+	const char *name;
+	enum metrics_type type;
+	const char *help;
+} families[] = {
+#define EXPORTER_INFO(id, name, type, help) {name, METRICS_##type, help},
+    EXPORTER_FAMILIES(EXPORTER_INFO)
+#undef EXPORTER_INFO
+};
+
+struct exporter {
+	struct loop *loop;
+	struct fleet *fleet;
+	struct loop_timer *turn_timer; /* proves the loop turns, for /healthz */
+	uint64_t last_turn_ms;
+};
+
+/* What one pass over the devices writes. */
+struct page {
+	struct metrics_writer *w;
+	enum exporter_family fam;
+	enum poller_sample_kind kind;
+};
+
+static void
+device_info(struct metrics_writer *w, const struct fleet_view *v)
+{
+	char gen[12];
+	struct metrics_label l[7] = {
+	    {"mac", v->mac},
+	    {"id", v->id},
+	    {"name", v->name},
+	    {"model", v->model},
+	    {"gen", gen},
+	    {"fw", v->fw},
+	    {"ip", v->host},
+	};
+
+	snprintf(gen, sizeof gen, "%d", v->gen);
+	metrics_sample(w, l, 7, 1);
+}
+
+static void
+device_samples(struct metrics_writer *w, const struct fleet_view *v, enum poller_sample_kind k)
+{
+	for (size_t i = 0; i < v->nsamples; i++) {
+		const struct poller_sample *s = &v->samples[i];
+		struct metrics_label l[4];
+		char ch[8], ph[2];
+		size_t n = 0;
+
+		if (s->kind != k)
+			continue;
+		l[n].name = "mac";
+		l[n++].value = v->mac;
+		if (s->component[0]) {
+			l[n].name = "component";
+			l[n++].value = s->component;
+		}
+		if (s->channel >= 0) {
+			snprintf(ch, sizeof ch, "%d", s->channel);
+			l[n].name = "channel";
+			l[n++].value = ch;
+		}
+		if (s->phase) {
+			ph[0] = s->phase;
+			ph[1] = '\0';
+			l[n].name = "phase";
+			l[n++].value = ph;
+		}
+		metrics_sample(w, l, n, s->value);
+	}
+}
+
+static void
+view_cb(const struct fleet_view *v, void *arg)
+{
+	struct page *pg = arg;
+	struct metrics_label l[2] = {{"mac", v->mac}, {"state", device_state_name(v->state)}};
+
+	switch (pg->fam) {
+	case EF_INFO:
+		device_info(pg->w, v);
+		break;
+	case EF_UP:
+		metrics_sample(pg->w, l, 1, v->state == DEVICE_ONLINE ? 1 : 0);
+		break;
+	case EF_STATE:
+		metrics_sample(pg->w, l, 2, 1);
+		break;
+	case EF_LAST_SEEN:
+		if (v->last_seen_ms > 0)
+			metrics_sample(pg->w, l, 1, (double)v->last_seen_ms / 1000.0);
+		break;
+	default:
+		device_samples(pg->w, v, pg->kind);
+		break;
+	}
+}
+
+static void
+poll_durations(struct metrics_writer *w, struct fleet *fleet)
+{
+	for (int g = 0; g < FLEET_GENS; g++)
+		for (int r = 0; r < HTTP_RESULT_COUNT; r++) {
+			const struct histogram *h = fleet_histogram(fleet, g, (enum http_result)r);
+			char gen[12];
+			struct metrics_label l[2] = {
+			    {"gen", gen}, {"result", http_result_name((enum http_result)r)}};
+			if (h == NULL)
+				continue;
+			snprintf(gen, sizeof gen, "%d", g);
+			metrics_histogram(w, l, 2, h);
+		}
+}
+
+/* The fleet-wide families: one value each, or one per state or reason. */
+static void
+totals(struct metrics_writer *w, enum exporter_family fam, const struct fleet_totals *t)
+{
+	const double one[] = {
+	    [EF_POLLS] = (double)t->polls,
+	    [EF_IN_FLIGHT] = (double)t->http_in_flight,
+	    [EF_QUEUED] = (double)t->http_queued,
+	    [EF_STORE_QUEUE] = (double)t->store_queue,
+	    [EF_STORE_DROPPED] = (double)t->store_dropped,
+	    [EF_STORE_HEALTHY] = t->store_healthy ? 1 : 0,
+	    [EF_LEADER] = t->role == FLEET_LEADER ? 1 : 0,
+	};
+
+	if (fam == EF_DEVICES) {
+		for (int s = 0; s < DEVICE_STATE_COUNT; s++) {
+			struct metrics_label l[1] = {
+			    {"state", device_state_name((enum device_state)s)}};
+			metrics_sample(w, l, 1, (double)t->by_state[s]);
+		}
+	} else if (fam == EF_POLL_ERRORS) {
+		for (int r = 1; r < HTTP_RESULT_COUNT; r++) {
+			struct metrics_label l[1] = {
+			    {"reason", http_result_name((enum http_result)r)}};
+			if (t->errors[r] > 0)
+				metrics_sample(w, l, 1, (double)t->errors[r]);
+		}
+	} else
+		metrics_sample(w, NULL, 0, one[fam]);
+}
+
+int
+exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
+{
+	struct metrics_writer *w = metrics_writer_new(out);
+	struct fleet_totals t;
+	struct page pg = {w, EF_INFO, PS_OUTPUT};
+	int rc = 0;
+
+	fleet_get_totals(fleet, &t);
+	for (int f = 0; f < EF__COUNT; f++) {
+		pg.fam = (enum exporter_family)f;
+		if (f == EF_SAMPLES) {
+			for (int k = 0; k < PS__COUNT; k++) {
+				const char *type = poller_sample_type((enum poller_sample_kind)k);
+				metrics_family(w, poller_sample_metric((enum poller_sample_kind)k),
+				    strcmp(type, "counter") == 0 ? METRICS_COUNTER : METRICS_GAUGE,
+				    poller_sample_help((enum poller_sample_kind)k));
+				pg.kind = (enum poller_sample_kind)k;
+				fleet_foreach(fleet, view_cb, &pg);
+			}
+			continue;
+		}
+		metrics_family(w, families[f].name, families[f].type, families[f].help);
+		if (f <= EF_LAST_SEEN)
+			fleet_foreach(fleet, view_cb, &pg);
+		else if (f == EF_POLL_DURATION)
+			poll_durations(w, fleet);
+		else
+			totals(w, (enum exporter_family)f, &t);
+	}
+	if (metrics_writer_error(w) != NULL) {
+		*cause = xstrdup(metrics_writer_error(w));
+		rc = -1;
+	}
+	metrics_writer_free(w);
+	return rc;
+}
+
+void
+exporter_list_metrics(FILE *fp)
+{
+	static const char *const types[] = {"gauge", "counter", "histogram", "untyped"};
+
+	for (int f = 0; f < EF__COUNT; f++) {
+		if (f != EF_SAMPLES) {
+			fprintf(fp, "%-44s %-9s %s\n", families[f].name, types[families[f].type],
+			    families[f].help);
+			continue;
+		}
+		for (int k = 0; k < PS__COUNT; k++)
+			fprintf(fp, "%-44s %-9s %s\n",
+			    poller_sample_metric((enum poller_sample_kind)k),
+			    poller_sample_type((enum poller_sample_kind)k),
+			    poller_sample_help((enum poller_sample_kind)k));
+	}
+}
+
+static void
+metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	struct exporter *ex = arg;
+	struct strbuf sb;
+	char *cause = NULL;
+
+	(void)req;
+	strbuf_init(&sb);
+	if (exporter_metrics(ex->fleet, &sb, &cause) != 0) {
+		httpd_reply_text(reply, 500, "metrics: %s\n", cause);
+		free(cause);
+		strbuf_done(&sb);
+		return;
+	}
+	reply->status = 200;
+	reply->content_type = METRICS_CONTENT_TYPE;
+	reply->body_len = sb.len;
+	reply->body = strbuf_steal(&sb);
+}
+
+static void
+healthz_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	struct exporter *ex = arg;
+	uint64_t age = loop_now_ms(ex->loop) - ex->last_turn_ms;
+
+	(void)req;
+	/* Answering at all means the loop turns; the turn timer proves it is not stuck. */
+	if (age > 10000)
+		httpd_reply_text(reply, 503, "loop stalled for %llu ms\n", (unsigned long long)age);
+	else
+		httpd_reply_text(reply, 200, "ok\n");
+}
+
+static void
+readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	struct exporter *ex = arg;
+	struct fleet_totals t;
+
+	(void)req;
+	fleet_get_totals(ex->fleet, &t);
+	if (!t.store_healthy)
+		httpd_reply_text(reply, 503, "not ready: database: %s\n",
+		    t.store_error != NULL ? t.store_error : "?");
+	else if (t.role != FLEET_LEADER)
+		httpd_reply_text(
+		    reply, 200, "ready: standing by (another poller holds the lease)\n");
+	else if (t.attempted < t.devices)
+		httpd_reply_text(reply, 503, "not ready: %zu of %zu devices attempted\n",
+		    t.attempted, t.devices);
+	else
+		httpd_reply_text(reply, 200, "ready: %zu devices\n", t.devices);
+}
+
+static void
+turn_cb(void *arg)
+{
+	struct exporter *ex = arg;
+
+	ex->last_turn_ms = loop_now_ms(ex->loop);
+	loop_timer_arm(ex->turn_timer, 1000);
+}
+
+struct exporter *
+exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet)
+{
+	struct exporter *ex = xcalloc(1, sizeof *ex);
+
+	ex->loop = loop;
+	ex->fleet = fleet;
+	httpd_route(httpd, "GET", "/metrics", metrics_handler, ex);
+	httpd_route(httpd, "GET", "/healthz", healthz_handler, ex);
+	httpd_route(httpd, "GET", "/readyz", readyz_handler, ex);
+	ex->turn_timer = loop_timer_new(loop, turn_cb, ex);
+	turn_cb(ex);
+	return ex;
+}
+
+void
+exporter_free(struct exporter *ex)
+{
+	if (ex == NULL)
+		return;
+	loop_timer_free(ex->turn_timer);
+	free(ex);
+}

@@ -1,0 +1,104 @@
+/* The one parser of "HOST[:PORT]" (util/hostport.h). */
+#include "util/hostport.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cidr.h"
+#include "util/xmalloc.h"
+
+/* Returns 1 when s is a host name made of letters, digits, '-' and '_' in dot-separated labels. */
+static int
+valid_hostname(const char *s)
+{
+	size_t label = 0, total = 0;
+
+	for (; *s != '\0'; s++, total++) {
+		if (*s == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return total != 0 && total <= 253;
+}
+
+/* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
+int
+hostport_valid_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strchr(host, ':') != NULL)
+		return inet_pton(AF_INET6, host, &a6) == 1;
+	if (strspn(host, "0123456789.") == strlen(host))
+		return cidr_parse_ipv4(host, &a4) == 0; /* "127.1" and friends are ambiguous */
+	return valid_hostname(host);
+}
+
+int
+hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port, char **err)
+{
+	const char *colon = NULL, *end;
+	char *h;
+	unsigned long v = 0;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			goto bad;
+		h = xstrndup(s + 1, (size_t)(end - s - 1));
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1] != '\0')
+			goto badh;
+		if (strchr(h, ':') == NULL)
+			goto badh;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL; /* a bare IPv6 address */
+		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		h = xstrndup(s, hlen);
+	}
+	if (!hostport_valid_host(h))
+		goto badh;
+	if (colon == NULL) {
+		if (def == HOSTPORT_NEEDED) {
+			*err = xasprintf("missing port in \"%s\" (expected HOST:PORT)", s);
+			free(h);
+			return -1;
+		}
+		*host = h;
+		*port = (unsigned)def;
+		return 0;
+	}
+	colon++;
+	if (*colon < '0' || *colon > '9' || strlen(colon) > 5 ||
+	    strspn(colon, "0123456789") != strlen(colon))
+		goto badp;
+	v = strtoul(colon, NULL, 10);
+	if (v > 65535 || (v == 0 && !zero_ok))
+		goto badp;
+	*host = h;
+	*port = (unsigned)v;
+	return 0;
+badp:
+	free(h);
+	*err = xasprintf("invalid port in \"%s\" (expected %s to 65535)", s, zero_ok ? "0" : "1");
+	return -1;
+badh:
+	free(h);
+bad:
+	*err = xasprintf(
+	    "invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)", s);
+	return -1;
+}
