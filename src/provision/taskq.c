@@ -113,6 +113,24 @@ audit(struct store *s, const char *who, const char *action, int64_t id, const ch
 	}
 }
 
+/* Queues a provisioning event (mac NULL or "": fleet-wide); written with the next flush. */
+static void
+event(struct store *s, const char *mac, const char *kind, int64_t id, const char *what,
+    int64_t now_ms)
+{
+	struct store_event ev;
+	char detail[300];
+
+	memset(&ev, 0, sizeof ev);
+	ev.ts_ms = now_ms;
+	if (mac != NULL)
+		snprintf(ev.mac, sizeof ev.mac, "%s", mac);
+	ev.kind = kind;
+	snprintf(detail, sizeof detail, "task %lld: %s", (long long)id, what);
+	ev.detail = detail;
+	store_queue_event(s, &ev);
+}
+
 char *
 taskq_enrol_new(struct store *s, int64_t now_ms, int64_t ttl_ms, const char *who, char **cause)
 {
@@ -346,6 +364,8 @@ taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, i
 	rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
 	if (rc == 1) {
 		audit(s, agent, "task-fail", id, task_state_name(to), reason, now_ms);
+		if (to == TASK_FAILED)
+			event(s, NULL, "provision_failed", id, reason, now_ms);
 		*state = task_state_name(to);
 	}
 	return rc;
@@ -358,8 +378,18 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 	    .agent_to = NULL, .lease_ms = 0, .stage = "verified", .result = host};
 	int rc = move(s, id, NULL, TASK_DONE, &set, now_ms, NULL, cause);
 
-	if (rc == 1)
+	if (rc == 1) {
+		struct store_task *t = store_task_get(s, id);
+
 		audit(s, "manager", "task-verify", id, "done", host, now_ms);
+		if (t != NULL) {
+			char *what = xasprintf("on %s at %s", t->network, host);
+
+			event(s, t->mac, "provisioned", id, what, now_ms);
+			free(what);
+		}
+		store_task_free(t);
+	}
 	return rc;
 }
 
@@ -398,6 +428,8 @@ expire_cb(const struct store_task *t, void *arg)
 		return 1;
 	if (rc == 1) {
 		audit(x->s, "manager", "task-expire", t->id, to, t->agent, x->now_ms);
+		if (!retry)
+			event(x->s, NULL, "provision_failed", t->id, set.reason, x->now_ms);
 		x->n++;
 	}
 	return 0;

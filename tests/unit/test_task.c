@@ -148,6 +148,16 @@ test_enrol_once(void **state)
 	store_free(s);
 }
 
+static int
+keep_event_cb(const struct store_event *ev, void *arg)
+{
+	struct store_event **out = arg;
+
+	if (*out == NULL)
+		*out = store_event_dup(ev);
+	return 0;
+}
+
 static void
 test_claim_verify(void **state)
 {
@@ -185,6 +195,17 @@ test_claim_verify(void **state)
 	assert_string_equal(t->mac, "a1b2c3d4e5f6");
 	assert_string_equal(t->result, "10.0.0.9");
 	store_task_free(t);
+	/* The success is an event of the device (after the flush). */
+	assert_int_equal(store_flush(s, &cause), 0);
+	{
+		struct store_event *ev = NULL;
+
+		assert_int_equal(store_event_list(s, 0, 10, keep_event_cb, &ev, &cause), 0);
+		assert_non_null(ev);
+		assert_string_equal(ev->kind, "provisioned");
+		assert_string_equal(ev->detail, "task 1: on home at 10.0.0.9");
+		free(ev);
+	}
 	/* Final: no cancel, no second verification. */
 	assert_int_equal(taskq_cancel(s, id, "test", 2400, &cause), 0);
 	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 2300, &cause), 0);
