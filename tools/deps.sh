@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
 libavahi-client-dev libmicrohttpd-dev libcmocka-dev libssl-dev openssl sqlite3 dbus avahi-daemon
 avahi-utils iproute2 util-linux procps tmux mandoc curl clang libclang-rt-14-dev prometheus jq
-psmisc python3 valgrind strace"
+psmisc python3 valgrind strace isc-dhcp-server dnsmasq-base kea-dhcp4-server git"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

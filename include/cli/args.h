@@ -35,6 +35,36 @@
 	    "List every /metrics family of --headless with its type and help") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
+	    "Write the fleet as FORMAT (json toml csv hosts dhcp-isc dnsmasq kea) to stdout or -o") \
+	X(IMPORT, "import", 0, 1, "FILE", 1, \
+	    "Restore a json or toml export: validated first, then applied in one transaction") \
+	X(CONFIG_GET, "config-get", 0, 1, "TARGET", 1, \
+	    "Print the typed configuration of TARGET (and of more TARGET operands)") \
+	X(CONFIG_SET, "config-set", 0, 1, "FIELD=VALUE", 1, \
+	    "Set fields (more FIELD=VALUE operands) on each TARGET; read back, restored on failure") \
+	X(CONFIG_FIELDS, "config-fields", 0, 0, NULL, 1, \
+	    "List the configuration fields: name, type, generations, range and help") \
+	X(TEMPLATE_SAVE, "template-save", 0, 1, "NAME", 1, \
+	    "Keep the configuration of the --from device as template NAME (a file)") \
+	X(DRIFT, "drift", 0, 0, NULL, 1, \
+	    "Compare each TARGET with --template NAME or its stored desired config; exit 3 on drift") \
+	X(APPLY, "apply", 0, 0, NULL, 1, \
+	    "Bring each TARGET to a template ([NAME] TARGET..., --template) or its stored desired config") \
+	X(CLONE, "clone", 0, 1, "SOURCE", 1, \
+	    "Copy SOURCE's configuration (no identity, no secrets) onto each TARGET of its model") \
+	X(GROUP_ADD, "group-add", 0, 1, "GROUP", 1, \
+	    "Add the registered TARGETs to GROUP (created if needed); @GROUP names it as a TARGET") \
+	X(GROUP_REMOVE, "group-remove", 0, 1, "GROUP", 1, \
+	    "Remove the TARGETs from GROUP, or the whole group when none is given") \
+	X(GROUP_LIST, "group-list", 0, 0, NULL, 1, \
+	    "List the groups with their template and members") \
+	X(GROUP_TEMPLATE, "group-template", 0, 1, "GROUP", 1, \
+	    "Make GROUP follow the template named by the operand (\"\" detaches it)") \
+	X(GROUP_SET, "group-set", 0, 1, "GROUP", 1, \
+	    "Set GROUP's own desired fields (FIELD=VALUE operands), over its template") \
+	X(PENDING, "pending", 0, 0, NULL, 1, \
+	    "List configuration changes queued for offline devices, and what became of them") \
 	X(AGENT_ENROL, "agent-enrol", 0, 0, NULL, 1, \
 	    "Create a one-time enrolment secret for a shelly-provisioner agent and print it once") \
 	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
@@ -60,14 +90,13 @@
 	X(NETWORK, "network", 0, 1, "SSID", 0, "WiFi network that --provision puts devices on") \
 	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
 	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
-	X(TEMPLATE, "template", 0, 1, "T", 0, "Template recorded with --provision tasks") \
 	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \
 	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
 	    "Attempts a --provision task gets before it fails (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
-	    "--poll-once despite a live poller's lease; --discover of ranges over a /16") \
+	    "--poll-once despite a live poller's lease; --discover over a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
 	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \
@@ -85,6 +114,26 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
+	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
+	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
+	    "--export json or toml with the stored device passwords") \
+	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
+	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
+	    "Change nothing: --import validates and reports; --config-set and --apply list actual -> desired") \
+	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
+	X(REPLACE, "replace", 0, 0, NULL, 0, \
+	    "--import also removes devices and settings that the file does not hold") \
+	X(TEMPLATE, "template", 0, 1, "NAME", 0, \
+	    "Template of --drift and --apply; recorded with --provision tasks") \
+	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
+	X(FIELDS, "fields", 0, 1, "LIST", 0, \
+	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \
+	X(ALLOW_REBOOT, "allow-reboot", 0, 0, NULL, 0, \
+	    "Reboot a device after a change when the device says it needs it") \
+	X(ALLOW_NETWORK_CHANGE, "allow-network-change", 0, 0, NULL, 0, \
+	    "Allow changes that may cut a device off the network (WiFi station, static IP, AP)") \
 	X(VERBOSE, "verbose", 'v', 0, NULL, 0, "Log more (repeat for debug)") \
 	X(QUIET, "quiet", 'q', 0, NULL, 0, "Log only errors")
 /* clang-format on */

@@ -80,6 +80,16 @@
 	    "Time between two renewals of the poller lease") \
 	X(LEASE_TIMEOUT, "lease-timeout", OT_DURATION, "20s", 1, OPT_DAY, NULL, \
 	    "Age after which another poller may take over a lease") \
+	X(EXPORT_INTERVAL, "export-interval", OT_DURATION, "0", 0, 365 * OPT_DAY, NULL, \
+	    "Time between two scheduled exports in --headless; 0 turns them off") \
+	X(EXPORT_FORMAT, "export-format", OT_ENUM, "json", 0, 0, \
+	    "json|toml|csv|hosts|dhcp-isc|dnsmasq|kea", "Format of scheduled exports") \
+	X(EXPORT_DIR, "export-dir", OT_PATH, "", 0, 0, NULL, \
+	    "Directory of scheduled exports (shelly-fleet-TIME.EXT); empty turns them off") \
+	X(EXPORT_KEEP, "export-keep", OT_INT, "10", 1, 100000, NULL, \
+	    "Scheduled export files kept; older ones of the format are deleted") \
+	X(EXPORT_GIT_DIR, "export-git-dir", OT_PATH, "", 0, 0, NULL, \
+	    "Git working copy where each scheduled run commits the fleet as fleet.toml") \
 	X(AGENT_LEASE, "agent-lease", OT_DURATION, "60s", 1, OPT_DAY, NULL, \
 	    "How long a provisioning task stays with an agent that stopped heartbeating") \
 	X(ENROL_TTL, "enrol-ttl", OT_DURATION, "1h", 1, 30 * OPT_DAY, NULL, \

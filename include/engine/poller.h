@@ -22,6 +22,8 @@
 #include "model/fields.h"
 #include "net/http.h"
 
+struct shelly_target;
+
 struct loop;
 struct store;
 struct conf;
@@ -122,6 +124,12 @@ size_t poller_inflight(const struct poller *p);
 void poller_foreach(struct poller *p, poller_view_cb cb, void *arg);
 /* Fills stats. */
 void poller_get_stats(const struct poller *p, struct poller_stats *stats);
+/*
+ * Called for every device that answered a status poll, with its target (credentials included;
+ * valid only during the call). NULL removes it.
+ */
+typedef void (*poller_seen_cb)(const char *mac, const struct shelly_target *t, void *arg);
+void poller_set_seen(struct poller *p, poller_seen_cb cb, void *arg);
 /* Sets the per-poll observer (NULL to remove). */
 void poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg);
 /* Name of a sample kind's metric and its help text and type. Static strings. */

@@ -66,18 +66,17 @@ uint64_t shelly_status(struct http *http, const struct shelly_target *t, shelly_
 /* Settings: Gen1 GET /settings, Gen2+ GET /rpc/Shelly.GetConfig. */
 uint64_t shelly_config(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg);
 /*
+ * A request built elsewhere (e.g. a configuration change of model/devconfig): method "GET" or
+ * "POST", path with query, JSON body or NULL. The reply carries body; a Gen2+ RPC error is
+ * result HTTP_RPC_ERROR with its code and message as cause.
+ */
+uint64_t shelly_request(struct http *http, const struct shelly_target *t, const char *method,
+    const char *path, const char *body, shelly_cb cb, void *arg);
+/*
  * An action (switch, cover, light, reboot, firmware); the reply carries action. An invalid
  * action (bad channel or value) is not sent: cb runs at once with HTTP_ERROR and 0 is returned.
  */
 uint64_t shelly_action(struct http *http, const struct shelly_target *t, const struct action *a,
     shelly_cb cb, void *arg);
-
-/*
- * One request that no typed operation covers (provisioning: /settings/sta, WiFi.SetConfig):
- * method "GET" or "POST", path with query, body or NULL. The reply carries the raw body; a
- * Gen2+ error object becomes HTTP_RPC_ERROR. Credentials are sent as for shelly_status.
- */
-uint64_t shelly_call(struct http *http, const struct shelly_target *t, const char *method,
-    const char *path, const char *body, shelly_cb cb, void *arg);
 
 #endif

@@ -19,6 +19,33 @@ enum store_find {
 	STORE_FIND_HOST, /* value = host, port 0 = any */
 };
 
+/*
+ * Configuration management statements (store/cfgstore.c), run in batches: every step of a batch
+ * in one write transaction, rows of reading steps handed to a callback as text columns.
+ * Parameters ?1..?6 are text (NULL allowed), ?7 and ?8 integers.
+ */
+#define STORE_CFG_STMTS(X)                                                                 \
+	X(SNAP_ADD) X(SNAP_PRUNE) X(SNAP_LIST) X(GROUP_ADD) X(GROUP_TEMPLATE) X(GROUP_DEL)    \
+	X(GROUP_LIST) X(MEMBER_ADD) X(MEMBER_DEL) X(MEMBER_LIST) X(DEVICE_GROUPS)            \
+	X(DESIRED_PUT) X(DESIRED_GET) X(PENDING_ADD) X(PENDING_LIST) X(PENDING_SET)           \
+	X(PENDING_SUPERSEDE)
+
+enum store_cfg_stmt {
+#define STORE_CFG_ENUM(name) SCS_##name,
+	STORE_CFG_STMTS(STORE_CFG_ENUM)
+#undef STORE_CFG_ENUM
+	SCS__COUNT
+};
+
+struct store_cfg_step {
+	enum store_cfg_stmt stmt;
+	const char *text[6];
+	int64_t num[2];
+};
+
+/* One row: ncols text columns (NULL for SQL NULL). Non-zero stops the batch's reading. */
+typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
+
 struct store_ops {
 	const char *name;
 	/* target is the path or URL with the scheme prefix removed. */
@@ -35,7 +62,7 @@ struct store_ops {
 	int (*put_sample)(void *b, const struct store_sample *smp, char **cause);
 	int (*put_event)(void *b, const struct store_event *ev, char **cause);
 
-	/* Direct writes, each its own transaction. */
+	/* Direct writes, each its own transaction (or the one of begin, until commit/rollback). */
 	int (*device_upsert)(void *b, const struct store_device *d, char **cause);
 	/* Returns 1 deleted, 0 no such MAC, -1 error. */
 	int (*device_delete)(void *b, const char *mac, char **cause);
@@ -58,6 +85,8 @@ struct store_ops {
 	/* Returns 1 with *value (caller frees), 0 not set, -1 error. */
 	int (*setting_get)(void *b, const char *key, char **value, char **cause);
 	int (*setting_set)(void *b, const char *key, const char *value, char **cause);
+	/* Calls cb for every setting, ordered by key (cb must not call the store). */
+	int (*setting_list)(void *b, store_setting_cb cb, void *arg, char **cause);
 
 	int (*lease_acquire)(void *b, const char *name, const char *holder, int64_t now_ms,
 	    int64_t timeout_ms, char **holder_out, char **cause);
@@ -72,6 +101,9 @@ struct store_ops {
 	 */
 	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
 	    char **cause);
+	/* Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL). */
+	int (*cfg_batch)(void *b, const struct store_cfg_step *steps, size_t n, store_cfg_row_cb cb,
+	    void *arg, char **cause);
 	int (*backup)(void *b, const char *path, char **cause);
 	int (*integrity_check)(void *b, char **cause);
 	int64_t (*size_bytes)(void *b);

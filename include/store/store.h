@@ -112,6 +112,7 @@ typedef int (*store_sample_cb)(const struct store_sample *smp, void *arg);
 typedef int (*store_bucket_cb)(const struct store_bucket *bk, void *arg);
 typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
 typedef int (*store_audit_cb)(const struct store_audit *a, void *arg);
+typedef int (*store_setting_cb)(const char *key, const char *value, void *arg);
 
 /* Normalises "AABBCCDDEEFF", "aa:bb:cc:dd:ee:ff" or "aa-bb-..." into out; 0 or -1 if not a MAC. */
 int store_mac_parse(const char *in, char out[STORE_MAC_LEN + 1]);
@@ -184,6 +185,26 @@ int store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audi
 char *store_setting_get(struct store *s, const char *key);
 /* Sets key to value (direct write); value NULL deletes the setting. */
 int store_setting_set(struct store *s, const char *key, const char *value, char **cause);
+
+/* Calls cb for every setting, ordered by key. */
+int store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause);
+
+/*
+ * A restore: devices and settings applied together. With replace, registered devices that are
+ * not in the list are removed (with status and history) and settings that are not in the list
+ * are deleted, except those whose key starts with keep_prefix (when not NULL).
+ */
+struct store_import {
+	const struct store_device *devices;
+	size_t ndevices;
+	const char *const *keys; /* settings: keys[i] = values[i] */
+	const char *const *values;
+	size_t nsettings;
+	int replace;
+	const char *keep_prefix;
+};
+/* Applies im in one transaction (devices as store_device_upsert): all of it or nothing. */
+int store_import(struct store *s, const struct store_import *im, char **cause);
 
 /*
  * Devices held as unverified: something at another address claimed the device's MAC and could

@@ -280,7 +280,7 @@ dev_configure(
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct agent_res r = {0};
 
-		shelly_call(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
+		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
 		wait_for(a, &r.done);
 		if (r.result != HTTP_OK) {
 			*why = xasprintf("device refused the configuration: %s", r.cause);

@@ -129,7 +129,10 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	out->rest = argv + optind;
 	out->nrest = argc - optind;
 	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION &&
-	    out->mode != CLI_PROVISION) {
+	    out->mode != CLI_CONFIG_GET && out->mode != CLI_CONFIG_SET && out->mode != CLI_DRIFT &&
+	    out->mode != CLI_APPLY && out->mode != CLI_CLONE && out->mode != CLI_GROUP_ADD &&
+	    out->mode != CLI_GROUP_REMOVE && out->mode != CLI_GROUP_TEMPLATE &&
+	    out->mode != CLI_GROUP_SET && out->mode != CLI_PROVISION) {
 		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
 		return -1;
 	}

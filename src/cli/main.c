@@ -5,6 +5,8 @@
 #include "cli/app.h"
 #include "cli/cmd_action.h"
 #include "cli/cmd_discover.h"
+#include "cli/exchangecmd.h"
+#include "cli/configcmd.h"
 #include "cli/headless.h"
 #include "cli/probe.h"
 #include "cli/provision.h"
@@ -83,8 +85,53 @@ main(int argc, char **argv)
 	case CLI_AGENTS:
 		rc = cli_agents(&app);
 		break;
+	case CLI_CONFIG_GET:
+		rc = cli_config_get(&app);
+		break;
+	case CLI_CONFIG_SET:
+		rc = cli_config_set(&app);
+		break;
+	case CLI_CONFIG_FIELDS:
+		rc = cli_config_fields(&app);
+		break;
+	case CLI_TEMPLATE_SAVE:
+		rc = cli_template_save(&app);
+		break;
+	case CLI_DRIFT:
+		rc = cli_drift(&app);
+		break;
+	case CLI_APPLY:
+		rc = cli_apply(&app);
+		break;
+	case CLI_CLONE:
+		rc = cli_clone(&app);
+		break;
+	case CLI_GROUP_ADD:
+		rc = cli_group_add(&app);
+		break;
+	case CLI_GROUP_REMOVE:
+		rc = cli_group_remove(&app);
+		break;
+	case CLI_GROUP_LIST:
+		rc = cli_group_list(&app);
+		break;
+	case CLI_GROUP_TEMPLATE:
+		rc = cli_group_template(&app);
+		break;
+	case CLI_GROUP_SET:
+		rc = cli_group_set(&app);
+		break;
+	case CLI_PENDING:
+		rc = cli_pending(&app);
+		break;
 	case CLI_LIST_METRICS:
 		exporter_list_metrics(stdout);
+		break;
+	case CLI_EXPORT:
+		rc = cli_export(&app);
+		break;
+	case CLI_IMPORT:
+		rc = cli_import(&app);
 		break;
 	default:
 		fprintf(stderr,

@@ -13,11 +13,13 @@
 #include "conf/conf.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
+#include "engine/cfgpending.h"
 #include "engine/cfgsync.h"
 #include "engine/creds.h"
 #include "engine/engine.h"
 #include "engine/poller.h"
 #include "store/store.h"
+#include "engine/export_schedule.h"
 #include "engine/lease.h"
 #include "util/guard.h"
 #include "util/histogram.h"
@@ -31,6 +33,7 @@ struct fleet {
 	struct engine *eng;
 	int discovery, register_conf;
 	struct poller *poller;
+	struct cfgpending *cfgq; /* queued configuration changes, applied when a device is seen */
 	struct lease *lease; /* engine/lease: takes, renews and gives back the poller lease */
 	struct lease_opts lease_opts;
 	char role_name[32];
@@ -40,6 +43,7 @@ struct fleet {
 	uint64_t flush_failures;
 	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
 	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
+	struct export_schedule *xs; /* scheduled exports, while leader */
 	struct scan_targets *targets; /* the configured discover-ranges */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
 	fleet_event_cb ev_cb;
@@ -110,7 +114,20 @@ load_targets(struct fleet *f)
 	}
 }
 
-/* (Re)starts discovery from the configuration: ranges every discover-interval, mDNS always. */
+/* Stops the leader's background jobs: discovery and scheduled exports. */
+static void
+jobs_stop(struct fleet *f)
+{
+	autodiscover_free(f->ad);
+	f->ad = NULL;
+	export_schedule_stop(f->xs);
+	f->xs = NULL;
+}
+
+/*
+ * (Re)starts the leader's background jobs from the configuration: scheduled exports, and
+ * discovery (ranges every discover-interval, mDNS always).
+ */
 static void
 discovery_start(struct fleet *f)
 {
@@ -118,10 +135,10 @@ discovery_start(struct fleet *f)
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 
-	autodiscover_free(f->ad);
-	f->ad = NULL;
+	jobs_stop(f);
 	if (!f->discovery)
 		return;
+	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
 	load_targets(f);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
@@ -231,8 +248,7 @@ lead(struct fleet *f, int leader)
 		log_warn("lost the poller lease; standing by");
 		f->role = FLEET_STANDBY;
 		poller_stop(f->poller);
-		autodiscover_free(f->ad);
-		f->ad = NULL;
+		jobs_stop(f);
 	}
 	emit(f, FLEET_EV_ROLE, NULL);
 }
@@ -273,6 +289,8 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	poller_opts_from_config(&po, eng->conf);
 	f->poller = poller_new(eng->loop, eng->http, eng->store, &po);
 	poller_set_observer(f->poller, observe_cb, f);
+	f->cfgq = cfgpending_new(eng->loop, eng->http, eng->store, 2000);
+	poller_set_seen(f->poller, cfgpending_seen_cb, f->cfgq);
 	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
 	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);
@@ -319,8 +337,7 @@ void
 fleet_stop(struct fleet *f)
 {
 	poller_stop(f->poller);
-	autodiscover_free(f->ad);
-	f->ad = NULL;
+	jobs_stop(f);
 	cfgsync_free(f->cfgsync);
 	f->cfgsync = NULL;
 	loop_timer_free(f->prune_timer);
@@ -342,6 +359,7 @@ fleet_free(struct fleet *f)
 	if (f == NULL)
 		return;
 	fleet_stop(f);
+	cfgpending_free(f->cfgq);
 	poller_free(f->poller);
 	scan_targets_free(f->targets);
 	loop_timer_free(f->flush_timer);

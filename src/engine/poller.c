@@ -8,6 +8,7 @@
 
 
 #include "conf/conf.h"
+#include "engine/cfgpending.h"
 #include "engine/creds.h"
 #include "model/fields.h"
 #include "shelly/client.h"
@@ -72,6 +73,8 @@ struct poller {
 	uint64_t errors[HTTP_RESULT_COUNT];
 	poller_observe_cb observe;
 	void *observe_arg;
+	poller_seen_cb seen; /* a device answered (configuration changes queued for it) */
+	void *seen_arg;
 	/* poller_poll_all round */
 	size_t once_left;
 	poller_done_cb once_done;
@@ -280,6 +283,13 @@ poller_free(struct poller *p)
 	loop_timer_free(p->once_timer);
 	free(p->ca_file);
 	free(p);
+}
+
+void
+poller_set_seen(struct poller *p, poller_seen_cb cb, void *arg)
+{
+	p->seen = cb;
+	p->seen_arg = arg;
 }
 
 void
@@ -849,6 +859,11 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (r->status->sys.wakeup_period_s > 0)
 		d->sleeps = 1;
 	set_state(d, DEVICE_ONLINE, NULL);
+	if (d->p->seen != NULL) {
+		struct shelly_target t;
+		fill_target(d, &t, 1);
+		d->p->seen(d->mac, &t, d->p->seen_arg);
+	}
 	status_events(d, r->status);
 	keep_samples(d, r->status);
 	store_result(d, r->status, r->body);
@@ -872,7 +887,15 @@ config_cb(const struct shelly_reply *r, void *arg)
 	if (d == NULL)
 		return;
 	if (r->result == HTTP_OK) {
+		char *why = NULL;
 		d->have_cfg = 1;
+		/* cfg_rev moved: keep the configuration as it is now (history of snapshots). */
+		if (r->body != NULL && d->p->store != NULL &&
+		    cfgpending_snapshot(d->p->store, d->mac, d->gen, d->cfg_rev, "cfg_rev changed",
+		        r->body, r->body_len, &why) != 0) {
+			log_debug("%s: configuration snapshot not kept: %s", d->mac, why);
+			free(why);
+		}
 		if (r->settings != NULL)
 			name = r->settings->name;
 		else if (r->config != NULL)

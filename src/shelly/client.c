@@ -9,7 +9,7 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-enum op_kind { OP_IDENTIFY, OP_STATUS, OP_CONFIG, OP_ACTION, OP_CALL };
+enum op_kind { OP_IDENTIFY, OP_STATUS, OP_CONFIG, OP_ACTION, OP_RAW };
 
 /* One operation in flight: what the completion needs to parse and report. */
 struct op {
@@ -152,6 +152,11 @@ op_done_cb(const struct http_response *resp, void *arg)
 		} else
 			op->cb(&r, op->arg);
 		break;
+	case OP_RAW:
+		if (op->gen >= 2)
+			rpc_error_reply(&r, resp, &owned);
+		op->cb(&r, op->arg);
+		break;
 	case OP_STATUS:
 	case OP_CONFIG:
 		if (op->gen >= 2 && rpc_error_reply(&r, resp, &owned))
@@ -162,11 +167,6 @@ op_done_cb(const struct http_response *resp, void *arg)
 			status_done(op, &r, resp, &owned);
 		else
 			config_done(op, &r, resp, &owned);
-		break;
-	case OP_CALL:
-		if (op->gen >= 2)
-			rpc_error_reply(&r, resp, &owned);
-		op->cb(&r, op->arg);
 		break;
 	case OP_ACTION:
 		if (resp->result == HTTP_OK || resp->result == HTTP_STATUS) {
@@ -261,6 +261,13 @@ shelly_config(struct http *http, const struct shelly_target *t, shelly_cb cb, vo
 }
 
 uint64_t
+shelly_request(struct http *http, const struct shelly_target *t, const char *method,
+    const char *path, const char *body, shelly_cb cb, void *arg)
+{
+	return op_send(http, t, OP_RAW, method, path, body, NULL, cb, arg);
+}
+
+uint64_t
 shelly_action(struct http *http, const struct shelly_target *t, const struct action *a,
     shelly_cb cb, void *arg)
 {
@@ -281,11 +288,4 @@ shelly_action(struct http *http, const struct shelly_target *t, const struct act
 	id = op_send(http, t, OP_ACTION, ah.method, ah.path, ah.body, a, cb, arg);
 	action_http_done(&ah);
 	return id;
-}
-
-uint64_t
-shelly_call(struct http *http, const struct shelly_target *t, const char *method,
-    const char *path, const char *body, shelly_cb cb, void *arg)
-{
-	return op_send(http, t, OP_CALL, method, path, body, NULL, cb, arg);
 }

@@ -119,7 +119,43 @@ static const char *const migrations[] = {
 	"  expires_ts INTEGER NOT NULL"
 	");",
 
-	/* 4: provisioning: agents, enrolment secrets, tasks, access points seen by agents. */
+	/* 4: configuration management: snapshots, groups and members, desired, pending. */
+	"CREATE TABLE config_snapshots ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  ts INTEGER NOT NULL,"
+	"  gen INTEGER,"
+	"  cfg_rev REAL,"
+	"  reason TEXT,"
+	"  body TEXT NOT NULL"
+	");"
+	"CREATE INDEX config_snapshots_mac ON config_snapshots (mac, id);"
+	"CREATE TABLE config_groups ("
+	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
+	"  template TEXT"
+	");"
+	"CREATE TABLE config_members ("
+	"  grp TEXT NOT NULL REFERENCES config_groups(name) ON DELETE CASCADE,"
+	"  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  PRIMARY KEY (grp, mac)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX config_members_mac ON config_members (mac);"
+	"CREATE TABLE config_desired ("
+	"  mac TEXT PRIMARY KEY NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  body TEXT NOT NULL"
+	");"
+	"CREATE TABLE config_pending ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,"
+	"  ts INTEGER NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'queued',"
+	"  result TEXT"
+	");"
+	"CREATE INDEX config_pending_mac ON config_pending (mac, state);",
+
+	/* 5: provisioning: agents, enrolment secrets, tasks, access points seen by agents. */
 	"CREATE TABLE agents ("
 	"  id TEXT PRIMARY KEY NOT NULL,"
 	"  name TEXT,"
@@ -259,6 +295,7 @@ static const char *const migrations[] = {
 	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "                         \
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                     \
 	X(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                            \
+	X(SETTING_LIST, "SELECT key, value FROM settings ORDER BY key")                  \
 	X(LEASE_GET, "SELECT holder, expires_ts FROM lease WHERE name = ?1")             \
 	X(LEASE_PUT,                                                                     \
 	    "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) "     \
@@ -308,6 +345,8 @@ struct sq {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
+	int batch; /* inside begin/commit: direct writes join that transaction */
+	sqlite3_stmt *cfg[SCS__COUNT]; /* prepared on first use (sq_cfg_batch) */
 };
 
 static int
@@ -466,6 +505,8 @@ tx_rollback(struct sq *b)
 static int
 tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
 {
+	if (b->batch)
+		return run(b, i, cause, what);
 	if (tx_begin(b, cause) != 0) {
 		done(stmt(b, i));
 		return -1;
@@ -689,6 +730,8 @@ sq_close(void *v)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(b->st[i]); /* NULL when never used */
+	for (int i = 0; i < SCS__COUNT; i++)
+		sqlite3_finalize(b->cfg[i]);
 	if (sqlite3_close(b->db) != SQLITE_OK)
 		log_error("store: closing %s: %s", b->path, sqlite3_errmsg(b->db));
 	free(b->path);
@@ -727,19 +770,30 @@ sq_open(const char *path, void **out, char **cause)
 static int
 sq_begin(void *v, char **cause)
 {
-	return tx_begin(v, cause);
+	struct sq *b = v;
+
+	if (tx_begin(b, cause) != 0)
+		return -1;
+	b->batch = 1;
+	return 0;
 }
 
 static int
 sq_commit(void *v, char **cause)
 {
-	return tx_commit(v, cause);
+	struct sq *b = v;
+
+	b->batch = 0;
+	return tx_commit(b, cause);
 }
 
 static void
 sq_rollback(void *v)
 {
-	tx_rollback(v);
+	struct sq *b = v;
+
+	b->batch = 0;
+	tx_rollback(b);
 }
 
 static int
@@ -1178,6 +1232,123 @@ sq_setting_set(void *v, const char *key, const char *value, char **cause)
 	return tx_run(b, i, cause, "writing a setting");
 }
 
+static int
+sq_setting_list(void *v, store_setting_cb cb, void *arg, char **cause)
+{
+	struct sq *b = v;
+	sqlite3_stmt *st = stmt(b, ST_SETTING_LIST);
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = col_text(st, 0), *value = col_text(st, 1);
+
+		if (cb(key != NULL ? key : "", value != NULL ? value : "", arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "listing settings (%s)", b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+/* Configuration management (store/cfgstore.c). */
+
+static const char *const cfg_sql[SCS__COUNT] = {
+    [SCS_SNAP_ADD] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
+                     "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
+                     "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)",
+    [SCS_SNAP_PRUNE] = "DELETE FROM config_snapshots WHERE mac = ?1 AND id NOT IN "
+                       "(SELECT id FROM config_snapshots WHERE mac = ?1 ORDER BY id DESC "
+                       "LIMIT ?7)",
+    [SCS_SNAP_LIST] = "SELECT id, ts, gen, cfg_rev, reason, body FROM config_snapshots "
+                      "WHERE mac = ?1 ORDER BY id DESC LIMIT ?7",
+    [SCS_GROUP_ADD] = "INSERT OR IGNORE INTO config_groups (name) VALUES (?1)",
+    [SCS_GROUP_TEMPLATE] = "UPDATE config_groups SET template = NULLIF(?2, '') WHERE name = ?1",
+    [SCS_GROUP_DEL] = "DELETE FROM config_groups WHERE name = ?1",
+    [SCS_GROUP_LIST] = "SELECT g.name, g.template, count(m.mac) FROM config_groups g "
+                       "LEFT JOIN config_members m ON m.grp = g.name GROUP BY g.name "
+                       "ORDER BY g.name",
+    [SCS_MEMBER_ADD] = "INSERT OR IGNORE INTO config_members (grp, mac) VALUES (?1, ?2)",
+    [SCS_MEMBER_DEL] = "DELETE FROM config_members WHERE grp = ?1 AND mac = ?2",
+    [SCS_MEMBER_LIST] = "SELECT m.mac, g.template FROM config_members m JOIN config_groups g "
+                        "ON g.name = m.grp WHERE m.grp = ?1 ORDER BY m.mac",
+    [SCS_DEVICE_GROUPS] = "SELECT g.name, g.template FROM config_members m JOIN config_groups g "
+                          "ON g.name = m.grp WHERE m.mac = ?1 ORDER BY g.name",
+    [SCS_DESIRED_PUT] = "INSERT INTO config_desired (mac, body) SELECT ?1, ?2 WHERE EXISTS "
+                        "(SELECT 1 FROM devices WHERE mac = ?1) "
+                        "ON CONFLICT(mac) DO UPDATE SET body = excluded.body",
+    [SCS_DESIRED_GET] = "SELECT body FROM config_desired WHERE mac = ?1",
+    [SCS_PENDING_ADD] = "INSERT INTO config_pending (mac, ts, body, flags) VALUES (?1, ?7, ?2, ?8)",
+    [SCS_PENDING_LIST] = "SELECT id, mac, ts, body, flags, state, result FROM config_pending "
+                         "WHERE (?1 IS NULL OR mac = ?1) AND (?2 IS NULL OR state = ?2) "
+                         "ORDER BY id",
+    [SCS_PENDING_SET] = "UPDATE config_pending SET state = ?1, result = ?2 WHERE id = ?7",
+    [SCS_PENDING_SUPERSEDE] = "UPDATE config_pending SET state = 'superseded' "
+                              "WHERE mac = ?1 AND state = 'queued'",
+};
+
+/* Runs one step (preparing its statement on first use); rows go to cb. */
+static int
+cfg_step(struct sq *b, const struct store_cfg_step *s, store_cfg_row_cb cb, void *arg,
+    char **cause)
+{
+	sqlite3_stmt *st;
+	const char *cols[8];
+	int rc, stop = 0;
+
+	if ((int)s->stmt < 0 || s->stmt >= SCS__COUNT)
+		return sq_error(NULL, cause, "bad configuration statement");
+	if (b->cfg[s->stmt] == NULL &&
+	    sqlite3_prepare_v3(b->db, cfg_sql[s->stmt], -1, SQLITE_PREPARE_PERSISTENT,
+	        &b->cfg[s->stmt], NULL) != SQLITE_OK)
+		return sq_error(b->db, cause, "preparing a configuration statement (%s)", b->path);
+	st = b->cfg[s->stmt];
+	for (int i = 0; i < 6; i++)
+		bind_text(st, i + 1, s->text[i]);
+	sqlite3_bind_int64(st, 7, s->num[0]);
+	sqlite3_bind_int64(st, 8, s->num[1]);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_count(st);
+		if (n > 8)
+			n = 8;
+		for (int i = 0; i < n; i++)
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+		if (!stop && cb != NULL && cb(n, cols, arg) != 0)
+			stop = 1;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_error(b->db, cause, "configuration store (%s)", b->path);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+static int
+sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_row_cb cb,
+    void *arg, char **cause)
+{
+	struct sq *b = v;
+
+	if (tx_begin(b, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (cfg_step(b, &steps[i], cb, arg, cause) != 0) {
+			tx_rollback(b);
+			return -1;
+		}
+	}
+	if (tx_commit(b, cause) != 0) {
+		tx_rollback(b);
+		return -1;
+	}
+	return 0;
+}
+
 /* Leases. */
 
 static int
@@ -1517,10 +1688,12 @@ static const struct store_ops sqlite_ops = {
 	.audit_list = sq_audit_list,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
+	.setting_list = sq_setting_list,
 	.lease_acquire = sq_lease_acquire,
 	.lease_heartbeat = sq_lease_heartbeat,
 	.lease_release = sq_lease_release,
 	.prune = sq_prune,
+	.cfg_batch = sq_cfg_batch,
 	.backup = sq_backup,
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,

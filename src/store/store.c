@@ -717,6 +717,107 @@ store_device_release(struct store *s, const char *mac, char **cause)
 }
 
 static int
+collect_setting_cb(const char *key, const char *value, void *arg)
+{
+	vec_push(arg, xstrdup(key));
+	vec_push(arg, xstrdup(value));
+	return 0;
+}
+
+int
+store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause)
+{
+	struct vec vec = { 0 };
+	char *why = NULL;
+
+	if (s->ops->setting_list(s->b, collect_setting_cb, &vec, &why) != 0) {
+		vec_done(&vec);
+		return fail(cause, why);
+	}
+	for (size_t i = 0; i + 1 < vec.n; i += 2) {
+		if (cb(vec.v[i], vec.v[i + 1], arg) != 0)
+			break;
+	}
+	vec_done(&vec);
+	return 0;
+}
+
+/* With replace: removes the devices and settings im does not name (inside the transaction). */
+static int
+import_prune(struct store *s, const struct store_import *im, char **why)
+{
+	struct vec devs = { 0 }, sets = { 0 };
+	size_t k;
+	int rc = 0;
+
+	if (s->ops->device_list(s->b, collect_device_cb, &devs, why) != 0 ||
+	    s->ops->setting_list(s->b, collect_setting_cb, &sets, why) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < devs.n; i++) {
+		const struct store_device *d = devs.v[i];
+
+		for (k = 0; k < im->ndevices && strcmp(im->devices[k].mac, d->mac) != 0; k++)
+			;
+		if (k == im->ndevices && s->ops->device_delete(s->b, d->mac, why) < 0)
+			rc = -1;
+		else if (k == im->ndevices)
+			queue_purge(s, d->mac);
+	}
+	for (size_t i = 0; rc == 0 && i + 1 < sets.n; i += 2) {
+		const char *key = sets.v[i];
+
+		if (im->keep_prefix != NULL &&
+		    strncmp(key, im->keep_prefix, strlen(im->keep_prefix)) == 0)
+			continue;
+		for (k = 0; k < im->nsettings && strcmp(im->keys[k], key) != 0; k++)
+			;
+		if (k == im->nsettings && s->ops->setting_set(s->b, key, NULL, why) != 0)
+			rc = -1;
+	}
+	vec_done(&devs);
+	vec_done(&sets);
+	return rc;
+}
+
+int
+store_import(struct store *s, const struct store_import *im, char **cause)
+{
+	struct store_device copy;
+	char *why = NULL;
+
+	for (size_t i = 0; i < im->ndevices; i++) {
+		if (store_mac_parse(im->devices[i].mac, copy.mac) != 0 ||
+		    strcmp(copy.mac, im->devices[i].mac) != 0)
+			return fail(cause, xasprintf("import: invalid MAC \"%.*s\"",
+			    STORE_MAC_LEN + 1, im->devices[i].mac));
+	}
+	for (size_t i = 0; i < im->nsettings; i++) {
+		if (im->keys[i] == NULL || im->keys[i][0] == '\0' || im->values[i] == NULL)
+			return fail(cause, xstrdup("import: empty setting key or value"));
+	}
+	if (store_flush(s, cause) != 0)
+		return -1;
+	if (s->ops->begin(s->b, &why) != 0)
+		return fail(cause, why);
+	if (im->replace && import_prune(s, im, &why) != 0)
+		goto fail;
+	for (size_t i = 0; i < im->ndevices; i++) {
+		if (s->ops->device_upsert(s->b, &im->devices[i], &why) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < im->nsettings; i++) {
+		if (s->ops->setting_set(s->b, im->keys[i], im->values[i], &why) != 0)
+			goto fail;
+	}
+	if (s->ops->commit(s->b, &why) != 0)
+		goto fail;
+	return 0;
+fail:
+	s->ops->rollback(s->b);
+	return fail(cause, why);
+}
+
+static int
 lease_args(const char *name, const char *holder, int64_t now_ms, int64_t timeout_ms,
     char **cause)
 {

@@ -176,24 +176,12 @@ apmode_sta(struct dev *d, const char *ssid, const char *key)
 }
 
 void
-apmode_gen1_sta(struct dev *d, struct sim_req *req, struct reply *rep)
+apmode_gen1_sta(struct dev *d, struct sim_req *req)
 {
-	const char *ssid = req_arg(req, "ssid"), *key = req_arg(req, "key");
-	const char *enabled = req_arg(req, "enabled");
-	cJSON *o = cJSON_CreateObject();
-	char *body;
+	const char *enabled = req_arg(req, "enabled"), *key = req_arg(req, "key");
 
-	if (enabled != NULL && strcmp(enabled, "1") == 0)
-		apmode_sta(d, ssid, key != NULL ? key : "");
-	cJSON_AddBoolToObject(o, "enabled", enabled != NULL && strcmp(enabled, "1") == 0);
-	if (ssid != NULL)
-		cJSON_AddStringToObject(o, "ssid", ssid);
-	else
-		cJSON_AddNullToObject(o, "ssid");
-	cJSON_AddStringToObject(o, "ipv4_method", "dhcp");
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	reply_json(rep, 200, body, strlen(body));
+	if (enabled != NULL && (strcmp(enabled, "1") == 0 || strcmp(enabled, "true") == 0))
+		apmode_sta(d, req_arg(req, "ssid"), key != NULL ? key : "");
 }
 
 void

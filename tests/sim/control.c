@@ -11,6 +11,8 @@
  *   POST /devices/<i|id>/move             IP change to the next free pool address
  *   POST /devices/<i|id>/reboot
  *   POST /devices/<i|id>/offer-update     {"stable":"1.9.0","beta":null}
+ *   POST /devices/<i|id>/config           {"patch":{...}} change config behind the tool's back
+ *   POST /devices/<i|id>/config-fail      {"after":N} the setter request after N more fails
  *   POST /reset-counters                  every device
  */
 #include <arpa/inet.h>
@@ -331,6 +333,9 @@ device_post(struct sim *sim, struct MHD_Connection *conn, struct dev *d, const c
 			free(d->upd_beta);
 			d->upd_beta = be ? xstrdup(be) : NULL;
 		}
+	} else if (!strncmp(action, "config", 6)) {
+		if (simcfg_control(d, action, in, &cause) < 0)
+			goto fail;
 	} else {
 		cJSON_Delete(in);
 		return ctl_error(conn, 404, "unknown action");

@@ -233,77 +233,31 @@ render_settings(struct dev *d)
 	return o;
 }
 
-/* A query value as JSON: booleans and numbers typed, anything else a string. */
-static cJSON *
-query_value(const char *v)
+/* Applies query setters (tests/sim/config.c) to the settings, to group or to container[index].
+ * Returns 0, or -1 with rep filled (refused value, injected failure). */
+static int
+apply_setters(struct dev *d, struct sim_req *req, const char *group, const char *container,
+    int index, struct reply *rep)
 {
-	char *end;
-	double num;
+	cJSON *doc = render_settings(d);
+	int rc = simcfg_gen1_set(d, req, doc, group, container, index, rep);
 
-	if (!v)
-		return cJSON_CreateNull();
-	if (!strcmp(v, "true") || !strcmp(v, "false"))
-		return cJSON_CreateBool(v[0] == 't');
-	if (!strcmp(v, "null"))
-		return cJSON_CreateNull();
-	num = strtod(v, &end);
-	if (v[0] && !*end && !isspace((unsigned char)v[0]))
-		return cJSON_CreateNumber(num);
-	return cJSON_CreateString(v);
+	cJSON_Delete(doc);
+	return rc;
 }
 
-struct setter_ctx {
-	cJSON *patch; /* object receiving the settings */
-	bool nested; /* map mqtt_x / coiot_x / sntp_x to nested objects */
-	int n;
-};
-
+/* /settings/sta, /settings/sta1, /settings/ap, /settings/cloud: set, answer the object. */
 static void
-setter_cb(void *arg, const char *key, const char *value)
+do_settings_group(struct dev *d, struct sim_req *req, const char *group, struct reply *rep)
 {
-	struct setter_ctx *c = arg;
-	static const char *const groups[] = {"mqtt", "coiot", "sntp", NULL};
+	cJSON *set;
 
-	if (!key[0])
+	if (apply_setters(d, req, group, NULL, 0, rep) != 0)
 		return;
-	c->n++;
-	if (c->nested) {
-		for (int i = 0; groups[i]; i++) {
-			size_t gl = strlen(groups[i]);
-			if (strncmp(key, groups[i], gl) == 0 && key[gl] == '_' && key[gl + 1]) {
-				cJSON *g = cJSON_GetObjectItemCaseSensitive(c->patch, groups[i]);
-				if (!g)
-					g = cJSON_AddObjectToObject(c->patch, groups[i]);
-				js_set(g, key + gl + 1, query_value(value));
-				return;
-			}
-		}
-	}
-	js_set(c->patch, key, query_value(value));
-}
-
-/* Applies query setters to the settings (optionally below container[index]). */
-static void
-apply_setters(struct dev *d, struct sim_req *req, const char *container, int index)
-{
-	cJSON *patch = cJSON_CreateObject();
-	cJSON *target = patch;
-	struct setter_ctx c = {0};
-
-	if (container) {
-		char idx[16];
-		snprintf(idx, sizeof idx, "%d", index);
-		target = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, container), idx);
-	}
-	c.patch = target;
-	c.nested = container == NULL;
-	req_args(req, setter_cb, &c);
-	if (c.n > 0) {
-		char *text = js_print(patch, NULL);
-		dev_config_patch(d, text);
-		free(text);
-	}
-	cJSON_Delete(patch);
+	set = render_settings(d);
+	cJSON *o = cJSON_DetachItemFromObjectCaseSensitive(set, group);
+	cJSON_Delete(set);
+	finish(d, rep, 200, o ? o : cJSON_CreateObject());
 }
 
 /* "/relay/3" -> 3 (kind "relay"); -1 if the path is not "/<kind>/<N>". */
@@ -514,7 +468,8 @@ do_settings_item(
 		return;
 	}
 	cJSON_Delete(set);
-	apply_setters(d, req, container, idx);
+	if (apply_setters(d, req, NULL, container, idx, rep) != 0)
+		return;
 	set = render_settings(d);
 	item = cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(set, container), idx);
 	cJSON_Delete(set);
@@ -532,10 +487,17 @@ gen1_handle(struct dev *d, struct sim_req *req, struct reply *rep)
 	} else if (!strcmp(p, "/status")) {
 		finish(d, rep, 200, render_status(d));
 	} else if (!strcmp(p, "/settings")) {
-		apply_setters(d, req, NULL, 0);
-		finish(d, rep, 200, render_settings(d));
-	} else if (!strcmp(p, "/settings/sta")) {
-		apmode_gen1_sta(d, req, rep);
+		if (apply_setters(d, req, NULL, NULL, 0, rep) == 0)
+			finish(d, rep, 200, render_settings(d));
+	} else if (!strcmp(p, "/settings/sta") || !strcmp(p, "/settings/sta1") ||
+	           !strcmp(p, "/settings/ap")) {
+		char group[16];
+		if (!strcmp(p, "/settings/sta"))
+			apmode_gen1_sta(d, req);
+		snprintf(group, sizeof group, "wifi_%s", p + 10);
+		do_settings_group(d, req, group, rep);
+	} else if (!strcmp(p, "/settings/cloud")) {
+		do_settings_group(d, req, "cloud", rep);
 	} else if (!strcmp(p, "/settings/login")) {
 		do_login(d, req, rep);
 	} else if ((idx = path_index(p, "settings/relay")) >= 0) {

@@ -142,6 +142,7 @@ render_status(struct dev *d)
 		if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(sys, "time")))
 			js_set_str_if(sys, "time", t);
 		js_set_num_if(sys, "cfg_rev", d->cfg_rev);
+		js_set_bool_if(sys, "restart_required", d->restart_required);
 		js_set_str_if(sys, "fw_id", d->fw);
 		js_set_str_if(sys, "ver", d->ver);
 		js_set_bool_if(sys, "auth_en", d->auth);
@@ -252,6 +253,8 @@ render_config(struct dev *d)
 	    cJSON_GetObjectItemCaseSensitive(cfg, "sys"), "device");
 	js_set_str_if(dev, "mac", d->mac);
 	js_set_str_if(dev, "fw_id", d->fw);
+	/* Real firmware carries the live revision in sys.cfg_rev of the configuration too. */
+	js_set_num_if(cJSON_GetObjectItemCaseSensitive(cfg, "sys"), "cfg_rev", d->cfg_rev);
 	return cfg;
 }
 
@@ -675,20 +678,20 @@ call(struct dev *d, const char *method, const cJSON *params, cJSON **result, str
 			goto file;
 		}
 		snprintf(key, sizeof key, "%s", c->string);
-		cJSON_Delete(c);
 		cJSON_Delete(doc);
 		if (!cJSON_IsObject(config)) {
+			cJSON_Delete(c);
 			set_err(e, -103, "Missing required argument 'config'!");
 			return false;
 		}
-		cJSON *patch = cJSON_CreateObject();
-		cJSON_AddItemToObject(patch, key, cJSON_Duplicate(config, 1));
-		char *text = js_print(patch, NULL);
-		cJSON_Delete(patch);
-		dev_config_patch(d, text);
-		free(text);
-		*result = cJSON_CreateObject();
-		cJSON_AddBoolToObject(*result, "restart_required", false);
+		char msg[160];
+		int code = 0;
+		*result = simcfg_gen2_set(d, key, c, config, &code, msg, sizeof msg);
+		cJSON_Delete(c);
+		if (*result == NULL) {
+			set_err(e, code, "%s", msg);
+			return false;
+		}
 		return true;
 	}
 file:

@@ -12,6 +12,7 @@
  *   tls.c      test CA and per-device certificates (OpenSSL libcrypto)
  *   net.c      listeners, accept, microhttpd daemons on the loop, faults, reboot, move
  *   control.c  control interface (JSON over HTTP) and the manifest
+ *   config.c   configuration setters (Gen1 query parameters, Gen2+ SetConfig), config faults
  *   util.c     growable buffers, JSON helpers, address arithmetic, device selections
  *   main.c     options, start-up, signals, --mdns (through sim_mdns.c, another module)
  */
@@ -250,6 +251,8 @@ struct dev {
 	char *ver; /* Gen2+ */
 	char *upd_stable, *upd_beta;
 	char *name; /* set through config, or NULL */
+	bool restart_required; /* Gen2+: a SetConfig asked for a reboot (config.c) */
+	long cfg_fail_in; /* config.c: the Nth setter request from now fails; 0 none */
 	/* Counters and open connections. */
 	struct counters c;
 	struct sim_conn *conns; /* list of open connections */
@@ -488,6 +491,20 @@ void srv_kick(struct srv *s);
 /* Publishes d over mDNS when --mdns is on (withdrawing its old record first after a move). */
 void dev_mdns_publish(struct dev *d, bool withdraw_first);
 
+/* config.c */
+/* Gen1 setters of the request into group ("wifi_sta", NULL) or container[index] of the settings
+ * doc; 0, or -1 with rep filled (400 refused value, 500 injected failure). */
+int simcfg_gen1_set(struct dev *d, struct sim_req *req, struct cJSON *doc, const char *group,
+    const char *container, int index, struct reply *rep);
+/* Gen2+ SetConfig of component key (current config cur): the result object, or NULL with *code
+ * and msg. */
+struct cJSON *simcfg_gen2_set(struct dev *d, const char *key, const struct cJSON *cur,
+    const struct cJSON *config, int *code, char *msg, size_t size);
+/* An injected config failure is due now (counts setter requests). */
+bool simcfg_fail_now(struct dev *d);
+/* Control actions "config" and "config-fail"; 0, or -1 with *cause. */
+int simcfg_control(struct dev *d, const char *action, const struct cJSON *in, char **cause);
+
 /* control.c */
 int control_start(struct sim *sim, char **cause);
 void control_stop(struct sim *sim);
@@ -504,7 +521,8 @@ struct reply;
 int apmode_init(struct sim *sim, char **cause);
 void apmode_start(struct sim *sim);
 void apmode_done(struct sim *sim);
-void apmode_gen1_sta(struct dev *d, struct sim_req *req, struct reply *rep);
+/* Gen1 /settings/sta seen (the settings group answers it). */
+void apmode_gen1_sta(struct dev *d, struct sim_req *req);
 void apmode_gen2_wifi(struct dev *d, const struct cJSON *config);
 /* Around a device's listen(): 1 entered the home namespace, 0 nothing to do, -1 error. */
 int apmode_listen_enter(struct dev *d, char **cause);

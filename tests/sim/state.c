@@ -403,6 +403,7 @@ dev_reboot_done(struct dev *d)
 	dev_advance(d, now);
 	d->boot_ms = now;
 	d->reboots++;
+	d->restart_required = false;
 	for (size_t i = 0; i < d->ncv; i++) {
 		d->cv[i].dir = 0;
 		d->cv[i].target = d->cv[i].pos;

@@ -1,0 +1,84 @@
+#ifndef ENGINE_CFGAPPLY_H
+#define ENGINE_CFGAPPLY_H
+
+/*
+ * Configuration of one device, asynchronously: read it, or bring it to a desired configuration
+ * (model/devconfig) and prove it.
+ *
+ *   1. read the actual configuration (the snapshot kept for a restore);
+ *   2. diff: fields that differ (and secrets, which cannot be compared) are the changes;
+ *      unsupported fields are reported, never sent; a change that may cut the device off the
+ *      network is refused unless allow_network;
+ *   3. dry run: stop here;
+ *   4. send one request per Gen1 endpoint / Gen2+ component, one after the other;
+ *   5. a request that fails: the fields already written (and the failed request's) are set back
+ *      to the snapshot's values, then read back;
+ *   6. reboot only when the device says it must (Gen2+ restart_required; Gen1 MQTT/CoIoT
+ *      settings by the API docs) and only with allow_reboot;
+ *   7. read back (retrying while a rebooted or re-addressed device comes back) and compare.
+ *
+ * Nothing here blocks: the loop runs the requests; cb is called once, from the loop, unless
+ * cfgapply_free cancels first. No secret is put in a message.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/devconfig.h"
+#include "shelly/client.h"
+
+struct loop;
+struct http;
+
+enum cfgapply_outcome {
+	CFGA_OK, /* changes written and read back */
+	CFGA_UNCHANGED, /* nothing to change (or a read) */
+	CFGA_DRY_RUN, /* changes computed, nothing sent */
+	CFGA_REFUSED, /* not sent: invalid, unsupported only, or cuts the network */
+	CFGA_UNREACHABLE, /* the first read failed: nothing sent */
+	CFGA_FAILED_RESTORED, /* a write failed; what was written is set back and verified */
+	CFGA_FAILED, /* a write failed and the restore did not verify */
+	CFGA_VERIFY_FAILED, /* written, but the read-back differs (or the device is gone) */
+};
+
+struct cfgapply_opts {
+	bool dry_run;
+	bool allow_reboot;
+	bool allow_network;
+	unsigned verify_tries; /* read-back attempts (0: 10) */
+	uint32_t verify_delay_ms; /* between attempts (0: 500) */
+	/* Progress lines ("writing Switch.SetConfig (2 fields)"), may be NULL. */
+	void (*progress_cb)(const char *line, void *arg);
+};
+
+/* What became of a device; valid only during the callback. */
+struct cfgapply_result {
+	enum cfgapply_outcome outcome;
+	const char *message; /* one sanitised sentence, never NULL */
+	const struct devconfig *before; /* the device as read first (empty when unreachable) */
+	const struct devconfig *after; /* as read back (empty when not read back) */
+	const struct devconfig_diff *rows; /* desired vs before, one per desired field */
+	size_t nrows;
+	size_t changed; /* fields sent */
+	bool restart_required; /* the device wants a reboot */
+	bool rebooted;
+};
+
+typedef void (*cfgapply_cb)(const struct cfgapply_result *r, void *arg);
+
+struct cfgapply;
+
+/*
+ * Starts on the identified device t (gen set; strings are copied). desired may be NULL or
+ * empty for a plain read. Returns the running operation (free with cfgapply_free, after or
+ * instead of the callback).
+ */
+struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target *t,
+    const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg);
+/* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
+void cfgapply_free(struct cfgapply *a);
+
+/* "ok", "unchanged", "dry-run", "refused", "unreachable", "restored", "failed", "verify-failed". */
+const char *cfgapply_outcome_name(enum cfgapply_outcome o);
+
+#endif

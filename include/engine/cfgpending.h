@@ -1,0 +1,38 @@
+#ifndef ENGINE_CFGPENDING_H
+#define ENGINE_CFGPENDING_H
+
+/*
+ * Queued configuration changes (store/cfgstore pending) applied when their device is next seen:
+ * the poller reports every device that answers (poller_set_seen); a device with a queued change
+ * gets it through engine/cfgapply, and the queue entry ends "applied" or "failed" with the
+ * result, audited. A device still unreachable keeps its change queued. The queue is re-read
+ * from the store every refresh_ms, so changes queued by another process are picked up.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct http;
+struct store;
+struct shelly_target;
+struct cfgpending;
+
+/* Returns the processor (store and http not owned). */
+struct cfgpending *cfgpending_new(
+    struct loop *loop, struct http *http, struct store *store, uint64_t refresh_ms);
+/* Cancels what is in flight and frees. */
+void cfgpending_free(struct cfgpending *cp);
+/* The device mac answered at t (the poller's seen callback). */
+void cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_target *t);
+/* The same as a poller_seen_cb (arg is the cfgpending). */
+void cfgpending_seen_cb(const char *mac, const struct shelly_target *t, void *arg);
+/*
+ * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
+ * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.
+ */
+int cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev,
+    const char *reason, const char *body, size_t len, char **cause);
+/* Changes applied (or failed) so far. */
+uint64_t cfgpending_done_count(const struct cfgpending *cp);
+
+#endif

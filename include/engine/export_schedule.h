@@ -1,0 +1,31 @@
+#ifndef ENGINE_EXPORT_SCHEDULE_H
+#define ENGINE_EXPORT_SCHEDULE_H
+
+#include <stdint.h>
+
+/*
+ * Scheduled exports of the fleet runtime (--headless): every export-interval the fleet is
+ * exported in export-format to export-dir as shelly-fleet-<UTC time>.<ext> (written
+ * atomically), and only the newest export-keep files of that format are kept. With
+ * export-git-dir, each run also writes the TOML rendering to fleet.toml in that git working
+ * copy and commits it when it changed, running git as a program with an argument list (no
+ * shell) and waiting for it from the loop. Scheduled exports never hold passwords.
+ */
+struct conf;
+struct loop;
+struct store;
+struct export_schedule;
+
+/*
+ * Starts the schedule the configuration asks for; NULL when export-interval is 0 or export-dir
+ * is empty (nothing to do; a bad setting is logged). The first export runs one interval from
+ * now. Caller stops it with export_schedule_stop.
+ */
+struct export_schedule *export_schedule_start(
+    struct loop *loop, struct store *store, const struct conf *cfg);
+/* Cancels the timer, waits for a git run in progress, frees. NULL is allowed. */
+void export_schedule_stop(struct export_schedule *es);
+/* Exports completed since start (files written). */
+uint64_t export_schedule_runs(const struct export_schedule *es);
+
+#endif

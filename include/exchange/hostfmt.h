@@ -1,0 +1,29 @@
+#ifndef EXCHANGE_HOSTFMT_H
+#define EXCHANGE_HOSTFMT_H
+
+#include <stddef.h>
+
+#include "exchange/export.h"
+#include "store/store.h"
+#include "util/str.h"
+
+/*
+ * Files for name and address services: /etc/hosts, ISC dhcpd host blocks, dnsmasq dhcp-host
+ * lines and a Kea DHCPv4 configuration with host reservations. Device names are untrusted
+ * (quotes, braces, semicolons, escape sequences, unicode, empty, duplicates), so only derived
+ * host names reach these files: RFC 1123 labels of [a-z0-9-] that start with a letter, at
+ * most 63 characters, unique in the file.
+ */
+
+/*
+ * Derives one host name per device (devs in MAC order): the device name, else its id, folded
+ * to a label; "shelly-<mac>" when nothing is left; a MAC suffix (then a counter) makes it
+ * unique. Returns n malloc'd names (caller frees each and the array).
+ */
+char **hostfmt_names(const struct store_device *const *devs, size_t n);
+
+/* Appends the file of format (EXPORT_HOSTS, _DHCP_ISC, _DNSMASQ or _KEA) for devs to out. */
+void hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
+    struct strbuf *out);
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef EXCHANGE_IMPORT_H
+#define EXCHANGE_IMPORT_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+/*
+ * Restores what exchange/export wrote (json or toml, told apart by content): the whole file is
+ * parsed and validated first, then applied with store_import() in one transaction, so a
+ * truncated or broken file changes nothing. Errors name the file, the line and the field:
+ * "fleet.toml: line 12: devices.aabbccddeeff.port: expected an integer 0..65535".
+ */
+
+struct import_doc;
+
+struct import_result {
+	const char *format; /* "json" or "toml"; static */
+	size_t devices; /* devices in the file */
+	size_t added, updated; /* of those: new to the store, already registered */
+	size_t removed; /* registered devices --replace removes */
+	size_t settings, secrets;
+};
+
+/*
+ * Parses and validates len bytes named name (for messages). Returns 0 with *out (caller frees
+ * with import_doc_free) or -1 with *cause.
+ */
+int import_parse(
+    const char *name, const char *buf, size_t len, struct import_doc **out, char **cause);
+void import_doc_free(struct import_doc *doc);
+
+/*
+ * Counts what applying doc would do (res), then, unless dry_run, applies it in one transaction:
+ * merge (replace 0) adds and updates devices and sets settings; replace also removes devices and
+ * settings the file does not hold (stored passwords stay unless the file has a secrets section).
+ */
+int import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
+    struct import_result *res, char **cause);
+
+/* Reads path (at most 64 MiB), then import_parse. */
+int import_read_file(const char *path, struct import_doc **out, char **cause);
+
+#endif

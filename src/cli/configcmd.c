@@ -1,0 +1,1811 @@
+/*
+ * Configuration management from the command line: --config-get, --config-set, --config-fields,
+ * --template-save, --drift and --apply. The typed configuration is model/devconfig; reading,
+ * applying, restoring and verifying is engine/cfgapply; this file resolves TARGETs, renders
+ * templates per device, runs the loop and prints.
+ *
+ * A TARGET is a registered device (MAC, id or name, from the database when it exists) or
+ * HOST[:PORT]; each is identified first (GET /shelly) and credentials go only where the device
+ * asks for them. Templates are files: NAME is $XDG_CONFIG_HOME/shelly-tui/templates/NAME.tmpl,
+ * or a path when it holds a '/'.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+#include "cli/configcmd.h"
+#include "cli/print.h"
+#include "engine/cfgapply.h"
+#include "engine/devtarget.h"
+#include "engine/registry.h"
+#include "model/devconfig.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+#include "util/json.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum { EXIT_DRIFT = 3 };
+
+/* One TARGET and what became of it. */
+struct cfg_dev {
+	const char *arg;
+	const char *group; /* the @GROUP this TARGET came from, or NULL */
+	int queued; /* offline: the change waits in the queue */
+	int refused; /* reached, but no desired configuration could be made */
+	struct devtarget dt; /* resolved, identified, with credentials */
+	int have_dt, ready;
+	char *error; /* before the engine ran (resolve, identify, render) */
+	struct devconfig desired;
+	struct cfgapply *op;
+	int done;
+	enum cfgapply_outcome outcome;
+	char *message;
+	struct devconfig before, after;
+	int restart_required, rebooted;
+	struct cfg_run *run;
+};
+
+struct cfg_run {
+	struct app *app;
+	struct cfg_dev *devs;
+	size_t n, ndone;
+	int done;
+	const char *verb; /* "config-get", "config-set", "drift", "apply" */
+	char **owned; /* strings of expanded @GROUPs */
+	size_t nowned;
+};
+
+/* --- Fields list ---------------------------------------------------------------------------- */
+
+static const char *const type_names[] = {"bool", "int", "number", "string", "enum", "ipv4"};
+
+int
+cli_config_fields(struct app *app)
+{
+	(void)app;
+	for (int i = 0; i < DCFG__COUNT; i++) {
+		const struct devconfig_field_info *fi = devconfig_field((enum devconfig_field)i);
+		char range[64] = "-";
+		if (fi->type == DCT_INT || fi->type == DCT_NUM)
+			snprintf(range, sizeof range, "%g..%g%s%s", fi->min, fi->max,
+			    fi->unit[0] ? " " : "", fi->unit);
+		else if (fi->type == DCT_ENUM)
+			snprintf(range, sizeof range, "%s", fi->choices);
+		printf("%-28s %-6s %-5s %-5s %-34s %s%s\n", fi->path, type_names[fi->type],
+		    fi->g1_endpoint ? "gen1" : "-", fi->g2_component ? "gen2+" : "-", range,
+		    fi->help, (fi->flags & DCF_IDENTITY) ? " [identity]" : "");
+	}
+	return EXIT_OK;
+}
+
+/* --- Templates ------------------------------------------------------------------------------ */
+
+/* The file of template NAME (malloc'd), or NULL with *cause. */
+static char *
+template_path(const char *name, char **cause)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (strchr(name, '/') != NULL)
+		return xstrdup(name);
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 64 || !str_is_safe(name)) {
+		*cause =
+		    xstrdup("a template name is 1-64 printable characters, not starting with '.'");
+		return NULL;
+	}
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/shelly-tui/templates/%s.tmpl", xdg, name);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.config/shelly-tui/templates/%s.tmpl", home, name);
+	*cause = xstrdup("neither XDG_CONFIG_HOME nor HOME is set");
+	return NULL;
+}
+
+/* Reads template NAME into out. Returns 0, or -1 with the message printed. */
+static int
+template_load(const char *name, struct devconfig *out)
+{
+	char *cause = NULL, *path = template_path(name, &cause), *text = NULL;
+	FILE *fp = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (path == NULL)
+		goto out;
+	if ((fp = fopen(path, "r")) == NULL) {
+		cause = xasprintf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
+	len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
+	if (ferror(fp)) {
+		cause = xasprintf("%s: read error", path);
+		goto out;
+	}
+	if (devconfig_template_parse(text, len, out, &cause) == 0) {
+		rc = 0;
+		goto out;
+	}
+	{
+		char *c = xasprintf("%s: %s", path, cause);
+		free(cause);
+		cause = c;
+	}
+out:
+	if (rc != 0) {
+		fputs("shelly-tui: template: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	free(cause);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* mkdir -p of the directory part of path. */
+static void
+make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(p, 0700);
+		*s = '/';
+	}
+	free(p);
+}
+
+/* Writes c as template NAME (atomically). Returns 0, or -1 with the message printed. */
+static int
+template_store(const char *name, const struct devconfig *c, const char *comment)
+{
+	char *cause = NULL, *path = template_path(name, &cause), *tmp;
+	FILE *fp;
+	int ok;
+
+	if (path == NULL) {
+		fprintf(stderr, "shelly-tui: --template-save: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	make_parents(path);
+	tmp = xasprintf("%s.tmp", path);
+	fp = fopen(tmp, "w");
+	if (fp != NULL) {
+		devconfig_template_write(c, comment, fp);
+		ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+		ok = (fclose(fp) == 0) && ok && rename(tmp, path) == 0;
+	} else
+		ok = 0;
+	if (!ok) {
+		fputs("shelly-tui: --template-save: cannot write ", stderr);
+		print_safe(stderr, path);
+		fprintf(stderr, ": %s\n", strerror(errno));
+		unlink(tmp);
+	} else {
+		fputs("template written to ", stdout);
+		print_safe(stdout, path);
+		fputc('\n', stdout);
+	}
+	free(tmp);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* --- Targets -------------------------------------------------------------------------------- */
+
+static void dev_error(struct cfg_dev *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+dev_error(struct cfg_dev *d, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	free(d->error);
+	d->error = str_sanitize(buf, 400);
+}
+
+static void
+target_cb(struct devtarget *dt, void *arg)
+{
+	struct cfg_dev *d = arg;
+
+	(void)dt;
+	if (++d->run->ndone == d->run->n)
+		d->run->done = 1;
+}
+
+/*
+ * Resolves every TARGET, then identifies them all at once and picks their credentials.
+ * Returns EXIT_OK, or EXIT_USAGE (message printed) when a TARGET is neither registered nor an
+ * address, or a name is ambiguous.
+ */
+static int
+identify_all(struct cfg_run *run)
+{
+	struct engine *eng = app_engine(run->app);
+	int https = run->app->args.set[CLI_HTTPS] > 0;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		char *cause = NULL;
+		d->have_dt = 1;
+		if (devtarget_init(&d->dt, eng, d->arg, https, &cause) != 0) {
+			fputs("shelly-tui: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+			return EXIT_USAGE;
+		}
+	}
+	run->ndone = 0;
+	run->done = run->n == 0;
+	for (size_t i = 0; i < run->n; i++)
+		devtarget_start(&run->devs[i].dt, target_cb, &run->devs[i]);
+	if (!run->done && app_run_until(run->app, &run->done) != 0)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		if (d->dt.done && d->dt.result == HTTP_OK)
+			d->ready = 1;
+		else
+			dev_error(d, "%s", d->dt.error != NULL ? d->dt.error : "not identified");
+	}
+	run->ndone = 0;
+	run->done = 0;
+	return EXIT_OK;
+}
+
+static void
+progress_cb(const char *line, void *arg)
+{
+	struct cfg_dev *d = arg;
+
+	if (d->run->app->args.set[CLI_QUIET])
+		return;
+	fputs("shelly-tui: ", stderr);
+	print_safe(stderr, d->dt.ident.id[0] ? d->dt.ident.id : d->arg);
+	fputs(": ", stderr);
+	print_safe(stderr, line);
+	fputc('\n', stderr);
+}
+
+static char *config_text(const struct devconfig *c);
+
+/* Keeps what was read as a snapshot of a registered device (history with cfg_rev). */
+static void
+snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
+{
+	struct store *st = d->run->app->store;
+	char *body, *cause = NULL;
+
+	if (st == NULL || d->dt.reg == NULL || c->n == 0)
+		return;
+	body = config_text(c);
+	if (cfgstore_snapshot_add(st, d->dt.reg->mac, loop_wall_ms(), d->dt.ident.gen, c->has_rev,
+	        c->rev, reason, body, &cause) != 0) {
+		fputs("shelly-tui: snapshot: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+	}
+	free(body);
+}
+
+static void
+done_cb(const struct cfgapply_result *r, void *arg)
+{
+	struct cfg_dev *d = arg;
+
+	d->outcome = r->outcome;
+	d->message = xstrdup(r->message);
+	devconfig_copy(&d->before, r->before);
+	devconfig_copy(&d->after, r->after);
+	d->restart_required = r->restart_required;
+	d->rebooted = r->rebooted;
+	d->done = 1;
+	snapshot(d, &d->before, d->run->verb);
+	if (d->after.n > 0)
+		snapshot(d, &d->after, "read-back");
+	if (++d->run->ndone == d->run->n)
+		d->run->done = 1;
+}
+
+/* Runs the engine on every identified device at once. */
+static int
+run_all(struct cfg_run *run, const struct cfgapply_opts *base)
+{
+	struct app *app = run->app;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		struct cfgapply_opts o = *base;
+		d->run = run;
+		if (!d->ready) {
+			d->done = 1;
+			run->ndone++;
+			continue;
+		}
+		o.progress_cb = progress_cb;
+		d->op = cfgapply_start(app->loop, app->http, &d->dt.t, &d->desired, &o, done_cb, d);
+	}
+	run->done = run->ndone == run->n;
+	if (!run->done && app_run_until(app, &run->done) != 0) {
+		fprintf(stderr, "shelly-tui: the event loop failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_init(struct cfg_run *run, struct app *app, const char *verb, char **targets, int n)
+{
+	memset(run, 0, sizeof *run);
+	run->app = app;
+	run->verb = verb;
+	run->n = n > 0 ? (size_t)n : 0;
+	run->devs = xcalloc(run->n ? run->n : 1, sizeof *run->devs);
+	for (size_t i = 0; i < run->n; i++) {
+		run->devs[i].arg = targets[i];
+		run->devs[i].run = run;
+		devconfig_init(&run->devs[i].desired);
+		devconfig_init(&run->devs[i].before);
+		devconfig_init(&run->devs[i].after);
+	}
+}
+
+static void
+run_done(struct cfg_run *run)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		cfgapply_free(d->op);
+		if (d->have_dt)
+			devtarget_done(&d->dt);
+		devconfig_done(&d->desired);
+		devconfig_done(&d->before);
+		devconfig_done(&d->after);
+		free(d->error);
+		free(d->message);
+	}
+	for (size_t i = 0; i < run->nowned; i++)
+		free(run->owned[i]);
+	free(run->owned);
+	free(run->devs);
+}
+
+static char *
+own(struct cfg_run *run, char *s)
+{
+	run->owned = xreallocarray(run->owned, run->nowned + 1, sizeof *run->owned);
+	run->owned[run->nowned++] = s;
+	return s;
+}
+
+struct members {
+	struct cfg_run *run;
+	const char *group;
+	char ***v;
+	const char ***grp;
+	int *n;
+};
+
+static int
+member_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct members *m = arg;
+
+	*m->v = xreallocarray(*m->v, (size_t)*m->n + 1, sizeof **m->v);
+	*m->grp = xreallocarray(*m->grp, (size_t)*m->n + 1, sizeof **m->grp);
+	(*m->v)[*m->n] = own(m->run, xstrdup(r->mac));
+	(*m->grp)[*m->n] = m->group;
+	(*m->n)++;
+	return 0;
+}
+
+/*
+ * Expands @GROUP operands into their members. Returns 0 with the arrays v and grp (malloc'd,
+ * of borrowed strings) or -1 with the message printed.
+ */
+static int
+expand_targets(struct cfg_run *run, char **in, int n, char ***v, const char ***grp, int *nv)
+{
+	struct app *app = run->app;
+
+	*v = NULL;
+	*grp = NULL;
+	*nv = 0;
+	for (int i = 0; i < n; i++) {
+		if (in[i][0] == '@') {
+			char *cause = NULL;
+			int before = *nv;
+			struct members m = {run, in[i] + 1, v, grp, nv};
+			if (app->store == NULL) {
+				fputs("shelly-tui: @GROUP needs the database (--group-add first)\n",
+				    stderr);
+				return -1;
+			}
+			if (cfgstore_group_members(app->store, in[i] + 1, member_cb, &m, &cause) !=
+			    0) {
+				fputs("shelly-tui: ", stderr);
+				print_safe(stderr, cause);
+				fputc('\n', stderr);
+				free(cause);
+				return -1;
+			}
+			if (*nv == before) {
+				fputs("shelly-tui: no such group or no members: ", stderr);
+				print_safe(stderr, in[i]);
+				fputc('\n', stderr);
+				return -1;
+			}
+			continue;
+		}
+		*v = xreallocarray(*v, (size_t)*nv + 1, sizeof **v);
+		*grp = xreallocarray(*grp, (size_t)*nv + 1, sizeof **grp);
+		(*v)[*nv] = in[i];
+		(*grp)[*nv] = NULL;
+		(*nv)++;
+	}
+	return 0;
+}
+
+/* run_init over TARGET operands with @GROUPs expanded; -1 (message printed) when one fails. */
+static int
+run_init_targets(struct cfg_run *run, struct app *app, const char *verb, char **targets, int n)
+{
+	char **v;
+	const char **grp;
+	int nv;
+
+	memset(run, 0, sizeof *run);
+	run->app = app;
+	if (expand_targets(run, targets, n, &v, &grp, &nv) != 0) {
+		run->devs = xcalloc(1, sizeof *run->devs);
+		return -1;
+	}
+	{
+		char **owned = run->owned;
+		size_t nowned = run->nowned;
+		run_init(run, app, verb, v, nv);
+		run->owned = owned;
+		run->nowned = nowned;
+	}
+	for (int i = 0; i < nv; i++)
+		run->devs[i].group = grp[i];
+	free(v);
+	free(grp);
+	return 0;
+}
+
+/* The device's label for output: its id, else the TARGET. */
+static const char *
+dev_label(const struct cfg_dev *d)
+{
+	return d->ready && d->dt.ident.id[0] ? d->dt.ident.id : d->arg;
+}
+
+static int
+dev_failed(const struct cfg_dev *d)
+{
+	if (d->queued)
+		return 0;
+	return !d->ready || d->outcome == CFGA_UNREACHABLE || d->outcome == CFGA_FAILED ||
+	       d->outcome == CFGA_FAILED_RESTORED || d->outcome == CFGA_VERIFY_FAILED ||
+	       d->outcome == CFGA_REFUSED;
+}
+
+/* The result word of a device: queued, the engine's outcome, or error. */
+static const char *
+dev_result(const struct cfg_dev *d)
+{
+	if (d->queued)
+		return "queued";
+	return d->ready ? cfgapply_outcome_name(d->outcome) : "error";
+}
+
+static const char *
+dev_message(const struct cfg_dev *d)
+{
+	return d->error != NULL ? d->error : d->message != NULL ? d->message : "not done";
+}
+
+/* --- Output --------------------------------------------------------------------------------- */
+
+static cJSON *
+config_object(const struct devconfig *c, bool secrets)
+{
+	cJSON *o = cJSON_CreateObject();
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++)
+		cJSON_AddItemToObject(o,
+		    devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name),
+		    devconfig_value_json(&c->e[i], secrets));
+	return o;
+}
+
+static cJSON *
+dev_object(const struct cfg_dev *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "target", d->arg);
+	if (d->ready) {
+		cJSON_AddStringToObject(o, "id", d->dt.ident.id);
+		cJSON_AddStringToObject(o, "mac", d->dt.ident.mac);
+		cJSON_AddNumberToObject(o, "gen", d->dt.ident.gen);
+	} else {
+		cJSON_AddNullToObject(o, "id");
+		cJSON_AddNullToObject(o, "mac");
+		cJSON_AddNullToObject(o, "gen");
+	}
+	cJSON_AddStringToObject(o, "result", dev_result(d));
+	if (dev_failed(d) || d->error)
+		cJSON_AddStringToObject(o, "error", dev_message(d));
+	else
+		cJSON_AddNullToObject(o, "error");
+	if (d->before.has_rev)
+		cJSON_AddNumberToObject(o, "cfg_rev", d->before.rev);
+	else
+		cJSON_AddNullToObject(o, "cfg_rev");
+	return o;
+}
+
+static void
+print_json_doc(cJSON *doc)
+{
+	char *s = json_print(doc, 1);
+
+	puts(s);
+	free(s);
+	cJSON_Delete(doc);
+}
+
+static void
+print_value(FILE *fp, const char *v)
+{
+	if (v == NULL)
+		fputs("null", fp);
+	else
+		print_safe(fp, v);
+}
+
+/* The diff rows of a device (desired vs before), with their printable values. */
+static size_t
+dev_rows(const struct cfg_dev *d, struct devconfig_diff **rows, size_t *n)
+{
+	return devconfig_diff(&d->desired, &d->before, rows, n);
+}
+
+static const char *const kind_names[] = {"same", "drift", "unsupported", "unknown"};
+
+/* Text of a diff row value: secrets masked. */
+static const char *
+row_value(const struct devconfig_diff *r, const char *v)
+{
+	if (devconfig_field(r->field)->flags & DCF_SECRET)
+		return "********";
+	return v;
+}
+
+static cJSON *
+rows_json(const struct cfg_dev *d, size_t *drifted, bool only_changes)
+{
+	struct devconfig_diff *rows;
+	size_t n;
+	cJSON *arr = cJSON_CreateArray();
+	char name[96];
+
+	*drifted = dev_rows(d, &rows, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct devconfig_diff *r = &rows[i];
+		cJSON *o;
+		if (only_changes && r->kind != DIFF_DRIFT && r->kind != DIFF_UNKNOWN)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+		    o, "field", devconfig_name(r->field, r->index, name, sizeof name));
+		cJSON_AddStringToObject(o, "state", kind_names[r->kind]);
+		const struct devconfig_entry *de = devconfig_get(&d->desired, r->field, r->index);
+		const struct devconfig_entry *ae = devconfig_get(&d->before, r->field, r->index);
+		cJSON_AddItemToObject(o, "desired", devconfig_value_json(de, false));
+		cJSON_AddItemToObject(
+		    o, "actual", ae ? devconfig_value_json(ae, false) : cJSON_CreateNull());
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(rows);
+	return arr;
+}
+
+static void
+print_rows_text(const struct cfg_dev *d, bool only_changes)
+{
+	struct devconfig_diff *rows;
+	size_t n;
+	char name[96];
+
+	dev_rows(d, &rows, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct devconfig_diff *r = &rows[i];
+		if (r->kind == DIFF_SAME || (only_changes && r->kind == DIFF_UNSUPPORTED))
+			continue;
+		printf("  %s: ", devconfig_name(r->field, r->index, name, sizeof name));
+		if (r->kind == DIFF_UNSUPPORTED) {
+			puts("unsupported on this device");
+			continue;
+		}
+		print_value(stdout, r->kind == DIFF_UNKNOWN ? "(write-only)" : r->actual);
+		fputs(" -> ", stdout);
+		print_value(stdout, row_value(r, r->desired));
+		fputc('\n', stdout);
+	}
+	free(rows);
+}
+
+/* --- Modes ---------------------------------------------------------------------------------- */
+
+static int
+open_store_if_any(struct app *app)
+{
+	if (app_store_exists(app) && app_open_store(app) != 0)
+		return -1;
+	return 0;
+}
+
+int
+cli_config_get(struct app *app)
+{
+	struct cfg_run run;
+	struct cfgapply_opts o = {0};
+	char **targets = xcalloc((size_t)app->args.nrest + 1, sizeof *targets);
+	int json = app->args.set[CLI_JSON] > 0, rc = EXIT_OK;
+	bool secrets = false; /* devices never give secrets back */
+
+	targets[0] = (char *)app->args.mode_arg;
+	for (int i = 0; i < app->args.nrest; i++)
+		targets[i + 1] = app->args.rest[i];
+	if (open_store_if_any(app) != 0) {
+		free(targets);
+		return EXIT_FAIL;
+	}
+	o.dry_run = true;
+	if (run_init_targets(&run, app, "config-get", targets, app->args.nrest + 1) != 0 ||
+	    identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
+		run_done(&run);
+		free(targets);
+		return EXIT_FAIL;
+	}
+	cJSON *doc = json ? cJSON_CreateObject() : NULL;
+	cJSON *arr = json ? cJSON_AddArrayToObject(doc, "devices") : NULL;
+	for (size_t i = 0; i < run.n; i++) {
+		struct cfg_dev *d = &run.devs[i];
+		char name[96];
+		if (dev_failed(d))
+			rc = EXIT_FAIL;
+		if (json) {
+			cJSON *o2 = dev_object(d);
+			cJSON_AddItemToObject(o2, "config",
+			    dev_failed(d) ? cJSON_CreateNull()
+			                  : config_object(&d->before, secrets));
+			cJSON_AddItemToArray(arr, o2);
+			continue;
+		}
+		print_value(stdout, dev_label(d));
+		if (dev_failed(d)) {
+			fputs(": ", stdout);
+			print_value(stdout, dev_message(d));
+			fputc('\n', stdout);
+			continue;
+		}
+		printf(" (Gen%d", d->dt.ident.gen);
+		if (d->before.has_rev)
+			printf(", cfg_rev %.0f", d->before.rev);
+		puts(")");
+		for (size_t k = 0; k < d->before.n; k++) {
+			const struct devconfig_entry *e = &d->before.e[k];
+			printf("  %-28s ", devconfig_name(e->field, e->index, name, sizeof name));
+			print_value(stdout, devconfig_value_text(e));
+			fputc('\n', stdout);
+		}
+	}
+	if (json)
+		print_json_doc(doc);
+	run_done(&run);
+	free(targets);
+	return rc;
+}
+
+/* Parses FIELD=VALUE into c (validated). Returns 0, or -1 with the message printed. */
+static int
+parse_assignment(const char *s, struct devconfig *c)
+{
+	const char *eq = strchr(s, '=');
+	char name[96], *canon = NULL, *cause = NULL;
+	enum devconfig_field f;
+	int index;
+
+	if (eq == NULL || (size_t)(eq - s) >= sizeof name) {
+		fputs("shelly-tui: --config-set: expected FIELD=VALUE, not '", stderr);
+		print_safe(stderr, s);
+		fputs("'\n", stderr);
+		return -1;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
+	if (devconfig_parse_name(name, &f, &index, &cause) != 0 ||
+	    devconfig_check(f, eq + 1, &canon, &cause) != 0) {
+		fputs("shelly-tui: --config-set: ", stderr);
+		print_safe(stderr, name);
+		fputs(": ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		return -1;
+	}
+	devconfig_set(c, f, index, DEVCONFIG_VALUE, canon);
+	free(canon);
+	return 0;
+}
+
+static void
+audit_run(const struct cfg_run *run)
+{
+	struct store *st = run->app->store;
+
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < run->n; i++) {
+		const struct cfg_dev *d = &run->devs[i];
+		struct store_audit au;
+		char *cause = NULL;
+		memset(&au, 0, sizeof au);
+		au.ts_ms = loop_wall_ms();
+		au.who = "cli";
+		au.action = run->verb;
+		au.target = d->ready && d->dt.ident.mac[0] ? d->dt.ident.mac : d->arg;
+		au.result = dev_result(d);
+		au.detail = dev_message(d);
+		if (store_audit_append(st, &au, &cause) != 0) {
+			fputs("shelly-tui: audit: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+		}
+	}
+}
+
+/* Prints the results of --config-set / --apply; returns the exit status. */
+static int
+report_apply(struct cfg_run *run)
+{
+	int json = run->app->args.set[CLI_JSON] > 0, rc = EXIT_OK;
+	cJSON *doc = json ? cJSON_CreateObject() : NULL;
+	cJSON *arr = json ? cJSON_AddArrayToObject(doc, "devices") : NULL;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		size_t drifted;
+		if (dev_failed(d))
+			rc = EXIT_FAIL;
+		if (json) {
+			cJSON *o = dev_object(d);
+			cJSON_AddStringToObject(o, "message", dev_message(d));
+			cJSON_AddItemToObject(o, "changes",
+			    d->ready ? rows_json(d, &drifted, true) : cJSON_CreateArray());
+			cJSON_AddBoolToObject(o, "restart_required", d->restart_required);
+			cJSON_AddBoolToObject(o, "rebooted", d->rebooted);
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		print_value(stdout, dev_label(d));
+		printf(": %s: ", dev_result(d));
+		print_value(stdout, dev_message(d));
+		fputc('\n', stdout);
+		if (d->ready && d->outcome != CFGA_UNREACHABLE)
+			print_rows_text(d, true);
+	}
+	if (json)
+		print_json_doc(doc);
+	if (!run->app->args.set[CLI_DRY_RUN])
+		audit_run(run);
+	return rc;
+}
+
+static void
+apply_opts(const struct app *app, struct cfgapply_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->dry_run = app->args.set[CLI_DRY_RUN] > 0;
+	o->allow_reboot = app->args.set[CLI_ALLOW_REBOOT] > 0;
+	o->allow_network = app->args.set[CLI_ALLOW_NETWORK_CHANGE] > 0;
+}
+
+static void queue_offline(struct cfg_run *run);
+static void remember_desired(struct cfg_run *run);
+
+int
+cli_config_set(struct app *app)
+{
+	struct devconfig set;
+	struct cfgapply_opts o;
+	struct cfg_run run;
+	char **targets = xcalloc((size_t)app->args.nrest + 1, sizeof *targets);
+	int nt = 0, rc;
+
+	devconfig_init(&set);
+	rc = parse_assignment(app->args.mode_arg, &set) == 0 ? EXIT_OK : EXIT_USAGE;
+	for (int i = 0; rc == EXIT_OK && i < app->args.nrest; i++) {
+		if (strchr(app->args.rest[i], '=') != NULL)
+			rc = parse_assignment(app->args.rest[i], &set) == 0 ? EXIT_OK : EXIT_USAGE;
+		else
+			targets[nt++] = app->args.rest[i];
+	}
+	if (rc == EXIT_OK && nt == 0) {
+		fputs("shelly-tui: --config-set: give at least one TARGET\n", stderr);
+		rc = EXIT_USAGE;
+	}
+	if (rc == EXIT_OK && open_store_if_any(app) != 0)
+		rc = EXIT_FAIL;
+	if (rc != EXIT_OK) {
+		devconfig_done(&set);
+		free(targets);
+		return rc;
+	}
+	if (run_init_targets(&run, app, "config-set", targets, nt) != 0) {
+		run_done(&run);
+		devconfig_done(&set);
+		free(targets);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < run.n; i++)
+		devconfig_copy(&run.devs[i].desired, &set);
+	apply_opts(app, &o);
+	if (identify_all(&run) != EXIT_OK)
+		rc = EXIT_USAGE;
+	else if (run_all(&run, &o) != 0)
+		rc = EXIT_FAIL;
+	else {
+		queue_offline(&run);
+		remember_desired(&run);
+		rc = report_apply(&run);
+	}
+	run_done(&run);
+	devconfig_done(&set);
+	free(targets);
+	return rc;
+}
+
+/* The variables of a device: its own identity, else the registry's; index from 1. */
+static void
+dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct devconfig_vars *v)
+{
+	const struct device_ident *id = d->ready ? &d->dt.ident : NULL;
+
+	memset(v, 0, sizeof *v);
+	snprintf(index, size, "%zu", i + 1);
+	v->index = index;
+	v->group = d->group;
+	if (id != NULL) {
+		v->name = id->name[0] ? id->name : NULL;
+		v->id = id->id[0] ? id->id : NULL;
+		v->mac = id->mac[0] ? id->mac : NULL;
+	} else if (d->dt.reg != NULL) {
+		v->name = d->dt.reg->name;
+		v->id = d->dt.reg->id;
+		v->mac = d->dt.reg->mac;
+	}
+}
+
+/* The MAC of a device (identified, else registered), or NULL. */
+static const char *
+dev_mac(const struct cfg_dev *d)
+{
+	if (d->ready && d->dt.ident.mac[0])
+		return d->dt.ident.mac;
+	return d->dt.reg != NULL ? d->dt.reg->mac : NULL;
+}
+
+/* Parses stored template text into out; 0, or -1 (the reason in d). */
+static int
+parse_stored(struct cfg_dev *d, const char *body, struct devconfig *out)
+{
+	char *cause = NULL;
+
+	if (devconfig_template_parse(body, strlen(body), out, &cause) != 0) {
+		dev_error(d, "stored configuration: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+struct first_tmpl {
+	const char *prefer;
+	char *group, *tmpl;
+};
+
+static int
+first_tmpl_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct first_tmpl *f = arg;
+
+	bool has = r->tmpl != NULL && r->tmpl[0] != '\0';
+
+	/* The @GROUP it was named by, else the first group with a template, else the first. */
+	if (f->group == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0) ||
+	    (has && f->tmpl == NULL && (f->prefer == NULL || strcmp(f->group, f->prefer) != 0))) {
+		free(f->group);
+		free(f->tmpl);
+		f->group = xstrdup(r->name);
+		f->tmpl = has ? xstrdup(r->tmpl) : NULL;
+	}
+	return 0;
+}
+
+/* Sets every entry of src into dst (src wins). */
+static void
+overlay(struct devconfig *dst, const struct devconfig *src)
+{
+	for (size_t k = 0; k < src->n; k++)
+		devconfig_set(
+		    dst, src->e[k].field, src->e[k].index, src->e[k].state, src->e[k].value);
+}
+
+/* Renders the template of group f into d->desired; 0, or -1 with d->error set. */
+static int
+group_desired(struct cfg_dev *d, size_t i, const struct first_tmpl *f)
+{
+	const char *grp = d->group;
+	struct devconfig tmpl;
+	struct devconfig_vars v;
+	char index[24], *cause = NULL;
+	int rc = 0;
+
+	d->group = f->group;
+	dev_vars(d, i, index, sizeof index, &v);
+	if (template_load(f->tmpl, &tmpl) != 0) {
+		dev_error(d, "group %s: template %s cannot be read", f->group, f->tmpl);
+		rc = -1;
+	} else {
+		if (devconfig_render(&tmpl, &v, &d->desired, &cause) != 0) {
+			dev_error(d, "template %s: %s", f->tmpl, cause);
+			free(cause);
+			rc = -1;
+		}
+		devconfig_done(&tmpl);
+	}
+	d->group = grp;
+	return rc;
+}
+
+/* The settings key of a group's own fields. */
+static void
+group_key(const char *group, char *buf, size_t size)
+{
+	snprintf(buf, size, "config-group:%s", group);
+}
+
+/* The group's own fields (--group-set), rendered for the device, over d->desired. */
+static int
+group_fields(struct cfg_run *run, size_t i, const char *group)
+{
+	struct cfg_dev *d = &run->devs[i];
+	const char *grp = d->group;
+	struct devconfig raw, done;
+	struct devconfig_vars v;
+	char key[96], index[24], *body, *cause = NULL;
+	int rc = 0;
+
+	group_key(group, key, sizeof key);
+	if ((body = store_setting_get(run->app->store, key)) == NULL)
+		return 0;
+	d->group = group;
+	dev_vars(d, i, index, sizeof index, &v);
+	d->group = grp;
+	if (parse_stored(d, body, &raw) != 0) {
+		free(body);
+		return -1;
+	}
+	if (devconfig_render(&raw, &v, &done, &cause) != 0) {
+		dev_error(d, "group %s: %s", group, cause);
+		free(cause);
+		rc = -1;
+	} else {
+		overlay(&d->desired, &done);
+		devconfig_done(&done);
+	}
+	devconfig_done(&raw);
+	free(body);
+	return rc;
+}
+
+/*
+ * The desired configuration of a registered device from the store: the template of its group
+ * (the @GROUP it was named by first), the group's own fields on top, then the fields stored
+ * for the device itself (device over group over template). Returns 0, or -1 with d->error set.
+ */
+static int
+stored_desired(struct cfg_run *run, size_t i)
+{
+	struct cfg_dev *d = &run->devs[i];
+	struct first_tmpl f = {d->group, NULL, NULL};
+	const char *mac = dev_mac(d);
+	struct devconfig own_fields;
+	char *cause = NULL, *body;
+	int rc = 0;
+
+	if (mac == NULL || run->app->store == NULL) {
+		dev_error(d, "not registered: give --template NAME");
+		return -1;
+	}
+	if (cfgstore_device_groups(run->app->store, mac, first_tmpl_cb, &f, &cause) != 0) {
+		dev_error(d, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (f.tmpl != NULL)
+		rc = group_desired(d, i, &f);
+	if (rc == 0 && f.group != NULL)
+		rc = group_fields(run, i, f.group);
+	if (rc == 0 && (body = cfgstore_desired_get(run->app->store, mac)) != NULL) {
+		if (parse_stored(d, body, &own_fields) == 0) {
+			overlay(&d->desired, &own_fields);
+			devconfig_done(&own_fields);
+		} else
+			rc = -1;
+		free(body);
+	}
+	if (rc == 0 && d->desired.n == 0) {
+		dev_error(d, "no desired configuration: no group template, no stored fields");
+		rc = -1;
+	}
+	free(f.group);
+	free(f.tmpl);
+	return rc;
+}
+
+/* Fills every device's desired configuration: tmpl rendered, else the store's. */
+static void
+desired_all(struct cfg_run *run, const struct devconfig *tmpl)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		struct devconfig_vars v;
+		char index[24], *cause = NULL;
+		int ok;
+		if (!d->ready && d->dt.reg == NULL)
+			continue;
+		if (tmpl == NULL)
+			ok = stored_desired(run, i) == 0;
+		else {
+			dev_vars(d, i, index, sizeof index, &v);
+			ok = devconfig_render(tmpl, &v, &d->desired, &cause) == 0;
+			if (!ok) {
+				dev_error(d, "template: %s", cause);
+				free(cause);
+			}
+		}
+		if (!ok && d->ready) {
+			d->ready = 0;
+			d->refused = 1;
+		}
+	}
+}
+
+/* Template text of c (secrets left out); malloc'd. */
+static char *
+config_text(const struct devconfig *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return xstrdup("");
+	devconfig_template_write(c, NULL, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Whether the device is registered and could not be reached (so its change can wait). */
+static bool
+dev_offline(const struct cfg_dev *d)
+{
+	if (d->dt.reg == NULL || d->refused)
+		return false;
+	if (d->ready)
+		return d->outcome == CFGA_UNREACHABLE;
+	return d->have_dt && d->dt.done && !d->dt.have_ident;
+}
+
+/* Queues the desired change of registered devices that could not be reached. */
+static void
+queue_offline(struct cfg_run *run)
+{
+	struct app *app = run->app;
+	int flags = (app->args.set[CLI_ALLOW_REBOOT] ? CFGSTORE_PENDING_REBOOT : 0) |
+	            (app->args.set[CLI_ALLOW_NETWORK_CHANGE] ? CFGSTORE_PENDING_NETWORK : 0);
+
+	if (app->store == NULL || app->args.set[CLI_DRY_RUN])
+		return;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		char *body, *cause = NULL;
+		if (!dev_offline(d) || d->desired.n == 0)
+			continue;
+		body = config_text(&d->desired);
+		if (cfgstore_pending_add(
+		        app->store, d->dt.reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
+			d->queued = 1;
+			dev_error(d, "offline: the change is queued and applied when the device is "
+			             "next seen (--pending)");
+		} else {
+			dev_error(d, "offline, and the change cannot be queued: %s", cause);
+			free(cause);
+		}
+		free(body);
+	}
+}
+
+/* After --config-set: the fields set become the device's stored desired fields. */
+static void
+remember_desired(struct cfg_run *run)
+{
+	struct store *st = run->app->store;
+
+	if (st == NULL || run->app->args.set[CLI_DRY_RUN])
+		return;
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		struct devconfig cur;
+		char *body, *cause = NULL;
+		if (d->dt.reg == NULL ||
+		    (!d->queued &&
+		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
+			continue;
+		body = cfgstore_desired_get(st, d->dt.reg->mac);
+		if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
+			devconfig_init(&cur);
+		free(body);
+		free(cause);
+		cause = NULL;
+		for (size_t k = 0; k < d->desired.n; k++) {
+			const struct devconfig_entry *e = &d->desired.e[k];
+			if (!(devconfig_field(e->field)->flags & DCF_SECRET))
+				devconfig_set(&cur, e->field, e->index, e->state, e->value);
+		}
+		body = config_text(&cur);
+		if (cfgstore_desired_set(st, d->dt.reg->mac, body, &cause) != 0) {
+			fputs("shelly-tui: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+		}
+		free(body);
+		devconfig_done(&cur);
+	}
+}
+
+/* Prints --drift; returns 3 when anything drifted, 1 when a device could not be read, else 0. */
+static int
+report_drift(struct cfg_run *run)
+{
+	int json = run->app->args.set[CLI_JSON] > 0, failed = 0;
+	size_t total = 0;
+	cJSON *doc = json ? cJSON_CreateObject() : NULL;
+	cJSON *arr = json ? cJSON_AddArrayToObject(doc, "devices") : NULL;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		size_t n = 0;
+		bool bad = !d->ready || d->outcome == CFGA_UNREACHABLE;
+		failed |= bad;
+		if (json) {
+			cJSON *o2 = dev_object(d);
+			cJSON_AddItemToObject(
+			    o2, "fields", bad ? cJSON_CreateArray() : rows_json(d, &n, false));
+			cJSON_AddNumberToObject(o2, "drifted", (double)n);
+			cJSON_AddItemToArray(arr, o2);
+		} else if (bad) {
+			print_value(stdout, dev_label(d));
+			fputs(": ", stdout);
+			print_value(stdout, dev_message(d));
+			fputc('\n', stdout);
+		} else {
+			struct devconfig_diff *rows;
+			size_t nr;
+			n = dev_rows(d, &rows, &nr);
+			free(rows);
+			print_value(stdout, dev_label(d));
+			printf(": %zu field(s) drifted\n", n);
+			print_rows_text(d, false);
+		}
+		total += n;
+	}
+	if (json) {
+		cJSON_AddNumberToObject(doc, "drifted", (double)total);
+		print_json_doc(doc);
+	}
+	return total > 0 ? EXIT_DRIFT : failed ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The template NAME of --template, or of --apply's first operand when such a template exists. */
+static const char *
+template_name(struct app *app, bool drift_only, char ***targets, int *nt)
+{
+	const char *name = app->args.val[CLI_TEMPLATE];
+
+	if (name == NULL && !drift_only && *nt > 1) {
+		char *cause = NULL, *path = template_path((*targets)[0], &cause);
+		struct stat sb;
+		if (path != NULL && stat(path, &sb) == 0) {
+			name = (*targets)[0];
+			(*targets)++;
+			(*nt)--;
+		}
+		free(path);
+		free(cause);
+	}
+	return name;
+}
+
+/*
+ * --drift / --apply / --clone: TARGETs and their desired configuration: tmpl when given, else
+ * what the store holds for each device (group template, device fields).
+ */
+static int
+desired_run(struct app *app, const char *verb, bool drift_only, char **targets, int nt,
+    const struct devconfig *tmpl, const char *same_model)
+{
+	struct cfgapply_opts o;
+	struct cfg_run run;
+	int rc = EXIT_OK;
+
+	if (nt == 0) {
+		fprintf(stderr, "shelly-tui: --%s: give at least one TARGET\n", verb);
+		return EXIT_USAGE;
+	}
+	if (tmpl == NULL && app->store == NULL) {
+		fprintf(stderr,
+		    "shelly-tui: --%s: give the desired configuration with --template NAME (no "
+		    "database holds one)\n",
+		    verb);
+		return EXIT_USAGE;
+	}
+	if (run_init_targets(&run, app, verb, targets, nt) != 0) {
+		run_done(&run);
+		return EXIT_USAGE;
+	}
+	apply_opts(app, &o);
+	o.dry_run = o.dry_run || drift_only;
+	if (identify_all(&run) != EXIT_OK)
+		rc = EXIT_USAGE;
+	else {
+		for (size_t i = 0; same_model != NULL && i < run.n; i++) {
+			struct cfg_dev *d = &run.devs[i];
+			if (d->ready && !app->args.set[CLI_FORCE] &&
+			    !str_caseeq(d->dt.ident.model, same_model)) {
+				dev_error(d,
+				    "not the same kind as the source (%s, not %s; --force)",
+				    d->dt.ident.model, same_model);
+				d->ready = 0;
+				d->refused = 1;
+			}
+		}
+		desired_all(&run, tmpl);
+		if (run_all(&run, &o) != 0)
+			rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && drift_only)
+		rc = report_drift(&run);
+	else if (rc == EXIT_OK) {
+		queue_offline(&run);
+		rc = report_apply(&run);
+	}
+	run_done(&run);
+	return rc;
+}
+
+static int
+template_run(struct app *app, const char *verb, bool drift_only)
+{
+	struct devconfig tmpl;
+	char **targets = app->args.rest;
+	int nt = app->args.nrest, rc;
+	const char *name = template_name(app, drift_only, &targets, &nt);
+
+	if (open_store_if_any(app) != 0)
+		return EXIT_FAIL;
+	if (name == NULL)
+		return desired_run(app, verb, drift_only, targets, nt, NULL, NULL);
+	if (template_load(name, &tmpl) != 0)
+		return EXIT_USAGE;
+	rc = desired_run(app, verb, drift_only, targets, nt, &tmpl, NULL);
+	devconfig_done(&tmpl);
+	return rc;
+}
+
+int
+cli_drift(struct app *app)
+{
+	return template_run(app, "drift", true);
+}
+
+int
+cli_apply(struct app *app)
+{
+	return template_run(app, "apply", false);
+}
+
+/*
+ * Whether the field instance is named by LIST ("mqtt,switch:0.name"): 2 by its whole name, 1 by
+ * a prefix (which leaves identity fields out), 0 not.
+ */
+static int
+field_listed(const char *list, const char *name)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n > 0 && strncmp(p, name, n) == 0 && (name[n] == '\0' || name[n] == '.'))
+			return name[n] == '\0' ? 2 : 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int
+cli_template_save(struct app *app)
+{
+	const char *from = app->args.val[CLI_FROM], *list = app->args.val[CLI_FIELDS];
+	struct cfgapply_opts o = {0};
+	struct devconfig keep;
+	struct cfg_run run;
+	char *targets[1], comment[160], name[96];
+	int rc = EXIT_OK;
+
+	if (from == NULL) {
+		fputs("shelly-tui: --template-save: give the device with --from TARGET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (open_store_if_any(app) != 0)
+		return EXIT_FAIL;
+	targets[0] = (char *)from;
+	run_init(&run, app, "template-save", targets, 1);
+	o.dry_run = true;
+	if (identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
+		run_done(&run);
+		return EXIT_FAIL;
+	}
+	if (dev_failed(&run.devs[0])) {
+		fputs("shelly-tui: --template-save: ", stderr);
+		print_safe(stderr, dev_message(&run.devs[0]));
+		fputc('\n', stderr);
+		run_done(&run);
+		return EXIT_FAIL;
+	}
+	devconfig_init(&keep);
+	for (size_t i = 0; i < run.devs[0].before.n; i++) {
+		const struct devconfig_entry *e = &run.devs[0].before.e[i];
+		const struct devconfig_field_info *fi = devconfig_field(e->field);
+		devconfig_name(e->field, e->index, name, sizeof name);
+		if (e->state == DEVCONFIG_SECRET)
+			continue;
+		int listed = list != NULL ? field_listed(list, name) : 1;
+		if (listed == 0 || (listed == 1 && (fi->flags & DCF_IDENTITY)))
+			continue;
+		devconfig_set(&keep, e->field, e->index, e->state, e->value);
+	}
+	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dt.ident.id,
+	    run.devs[0].dt.ident.gen);
+	str_sanitize_inplace(comment);
+	if (template_store(app->args.mode_arg, &keep, comment) != 0)
+		rc = EXIT_FAIL;
+	devconfig_done(&keep);
+	run_done(&run);
+	return rc;
+}
+
+/* --- Groups and the queue ------------------------------------------------------------------- */
+
+static int
+group_name_ok(const char *g)
+{
+	if (g == NULL || g[0] == '\0' || g[0] == '@' || strlen(g) > 64 || !str_is_safe(g) ||
+	    strchr(g, ' ') != NULL) {
+		fputs("shelly-tui: a group name is 1-64 printable characters without spaces or a "
+		      "leading '@'\n",
+		    stderr);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+need_store(struct app *app, const char *what)
+{
+	if (app_open_store(app) != 0) {
+		fprintf(stderr, "shelly-tui: --%s needs the database\n", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The MACs of registered TARGETs (malloc'd array of malloc'd strings); -1 (printed) if one is
+ * not registered. */
+static int
+registered_macs(struct app *app, char **args, int n, char ***macs)
+{
+	*macs = xcalloc((size_t)n + 1, sizeof **macs);
+	for (int i = 0; i < n; i++) {
+		char *cause = NULL;
+		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
+		if (reg == NULL) {
+			fputs("shelly-tui: not a registered device (--add it first): ", stderr);
+			print_safe(stderr, cause != NULL ? cause : args[i]);
+			fputc('\n', stderr);
+			free(cause);
+			return -1;
+		}
+		(*macs)[i] = xstrdup(reg->mac);
+		store_device_free(reg);
+	}
+	return 0;
+}
+
+static void
+free_macs(char **macs, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(macs[i]);
+	free(macs);
+}
+
+static int
+group_change(struct app *app, bool add)
+{
+	const char *g = app->args.mode_arg, *verb = add ? "group-add" : "group-remove";
+	char **macs = NULL, *cause = NULL;
+	int n = app->args.nrest, rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (add && n == 0) {
+		fputs("shelly-tui: --group-add: give at least one TARGET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (need_store(app, verb) != 0)
+		return EXIT_FAIL;
+	if (registered_macs(app, app->args.rest, n, &macs) != 0) {
+		free_macs(macs, n);
+		return EXIT_USAGE;
+	}
+	if (!add && n == 0) {
+		char key[96];
+		group_key(g, key, sizeof key);
+		if (store_setting_set(app->store, key, NULL, &cause) != 0)
+			rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && (add ? cfgstore_group_add : cfgstore_group_remove)(app->store, g,
+	                         (const char *const *)macs, (size_t)n, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: --%s: ", verb);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	free_macs(macs, n);
+	return rc;
+}
+
+/* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
+int
+cli_group_set(struct app *app)
+{
+	const char *g = app->args.mode_arg;
+	struct devconfig cur;
+	char key[96], *body, *cause = NULL;
+	int rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (app->args.nrest == 0) {
+		fputs(
+		    "shelly-tui: --group-set G FIELD=VALUE...: give at least one field\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (need_store(app, "group-set") != 0)
+		return EXIT_FAIL;
+	group_key(g, key, sizeof key);
+	body = store_setting_get(app->store, key);
+	if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
+		devconfig_init(&cur);
+	free(body);
+	free(cause);
+	cause = NULL;
+	for (int i = 0; i < app->args.nrest; i++) {
+		if (parse_assignment(app->args.rest[i], &cur) != 0) {
+			devconfig_done(&cur);
+			return EXIT_USAGE;
+		}
+	}
+	body = config_text(&cur);
+	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
+	    store_setting_set(app->store, key, body, &cause) != 0) {
+		fputs("shelly-tui: --group-set: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	free(body);
+	devconfig_done(&cur);
+	return rc;
+}
+
+int
+cli_group_add(struct app *app)
+{
+	return group_change(app, true);
+}
+
+int
+cli_group_remove(struct app *app)
+{
+	return group_change(app, false);
+}
+
+int
+cli_group_template(struct app *app)
+{
+	const char *g = app->args.mode_arg;
+	char *cause = NULL, *path;
+	int rc = EXIT_OK;
+
+	if (!group_name_ok(g))
+		return EXIT_USAGE;
+	if (app->args.nrest != 1) {
+		fputs("shelly-tui: --group-template G NAME: one template NAME (\"\" to detach)\n",
+		    stderr);
+		return EXIT_USAGE;
+	}
+	if (app->args.rest[0][0] != '\0') {
+		struct devconfig t;
+		if (template_load(app->args.rest[0], &t) != 0)
+			return EXIT_USAGE; /* a template that cannot be read is not attached */
+		devconfig_done(&t);
+		path = template_path(app->args.rest[0], &cause);
+		free(path);
+		free(cause);
+		cause = NULL;
+	}
+	if (need_store(app, "group-template") != 0)
+		return EXIT_FAIL;
+	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
+		fputs("shelly-tui: --group-template: ", stderr);
+		print_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
+struct glist {
+	struct app *app;
+	cJSON *arr;
+};
+
+static int
+group_member_cb(const struct cfgstore_row *r, void *arg)
+{
+	cJSON *members = arg;
+
+	cJSON_AddItemToArray(members, cJSON_CreateString(r->mac));
+	return 0;
+}
+
+static int
+group_list_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct glist *gl = arg;
+	cJSON *o = cJSON_CreateObject(), *members;
+	char *cause = NULL;
+
+	cJSON_AddStringToObject(o, "name", r->name);
+	if (r->tmpl != NULL)
+		cJSON_AddStringToObject(o, "template", r->tmpl);
+	else
+		cJSON_AddNullToObject(o, "template");
+	members = cJSON_AddArrayToObject(o, "members");
+	if (cfgstore_group_members(gl->app->store, r->name, group_member_cb, members, &cause) != 0)
+		free(cause);
+	cJSON_AddItemToArray(gl->arr, o);
+	return 0;
+}
+
+/*
+ * Starts a --json-able list under key: 1 with doc and arr to fill, 0 when there is no database
+ * (the empty list printed), -1 when it cannot be opened.
+ */
+static int
+list_start(
+    struct app *app, const char *verb, const char *key, const char *none, cJSON **doc, cJSON **arr)
+{
+	if (!app_store_exists(app)) {
+		if (app->args.set[CLI_JSON])
+			printf("{\"%s\":[]}\n", key);
+		else
+			puts(none);
+		return 0;
+	}
+	if (need_store(app, verb) != 0)
+		return -1;
+	*doc = cJSON_CreateObject();
+	*arr = cJSON_AddArrayToObject(*doc, key);
+	return 1;
+}
+
+static int
+list_failed(const char *verb, char *cause, cJSON *doc)
+{
+	fprintf(stderr, "shelly-tui: --%s: ", verb);
+	print_safe(stderr, cause);
+	fputc('\n', stderr);
+	free(cause);
+	cJSON_Delete(doc);
+	return EXIT_FAIL;
+}
+
+int
+cli_group_list(struct app *app)
+{
+	struct glist gl = {app, NULL};
+	cJSON *doc = NULL;
+	char *cause = NULL;
+	int rc = list_start(app, "group-list", "groups", "no groups", &doc, &gl.arr);
+
+	if (rc <= 0)
+		return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	if (cfgstore_groups(app->store, group_list_cb, &gl, &cause) != 0)
+		return list_failed("group-list", cause, doc);
+	if (app->args.set[CLI_JSON]) {
+		print_json_doc(doc);
+		return EXIT_OK;
+	}
+	for (cJSON *g = gl.arr->child; g != NULL; g = g->next) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(g, "template");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(g, "members");
+		print_value(stdout, cJSON_GetObjectItemCaseSensitive(g, "name")->valuestring);
+		fputs("  template ", stdout);
+		print_value(stdout, cJSON_IsString(t) ? t->valuestring : "-");
+		printf("  %d member(s):", cJSON_GetArraySize(m));
+		for (const cJSON *x = m->child; x != NULL; x = x->next) {
+			fputc(' ', stdout);
+			print_value(stdout, x->valuestring);
+		}
+		fputc('\n', stdout);
+	}
+	cJSON_Delete(doc);
+	return EXIT_OK;
+}
+
+static int
+pending_cb(const struct cfgstore_row *r, void *arg)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject();
+	struct devconfig c;
+	char *cause = NULL;
+
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "mac", r->mac);
+	cJSON_AddNumberToObject(o, "queued_ms", (double)r->ts_ms);
+	cJSON_AddStringToObject(o, "state", r->state);
+	if (r->result != NULL)
+		cJSON_AddStringToObject(o, "result", r->result);
+	else
+		cJSON_AddNullToObject(o, "result");
+	if (devconfig_template_parse(r->body, strlen(r->body), &c, &cause) == 0) {
+		cJSON_AddItemToObject(o, "fields", config_object(&c, false));
+		devconfig_done(&c);
+	} else {
+		cJSON_AddNullToObject(o, "fields");
+		free(cause);
+	}
+	cJSON_AddBoolToObject(o, "allow_reboot", (r->flags & CFGSTORE_PENDING_REBOOT) != 0);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+int
+cli_pending(struct app *app)
+{
+	cJSON *doc = NULL, *arr = NULL;
+	char *cause = NULL;
+	int rc = list_start(app, "pending", "pending", "nothing queued", &doc, &arr);
+
+	if (rc <= 0)
+		return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	if (cfgstore_pending(app->store, NULL, NULL, pending_cb, arr, &cause) != 0)
+		return list_failed("pending", cause, doc);
+	if (app->args.set[CLI_JSON]) {
+		print_json_doc(doc);
+		return EXIT_OK;
+	}
+	for (cJSON *p = arr->child; p != NULL; p = p->next) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "fields");
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(p, "result");
+		printf("%.0f  %s  %-10s %d field(s)",
+		    cJSON_GetObjectItemCaseSensitive(p, "id")->valuedouble,
+		    cJSON_GetObjectItemCaseSensitive(p, "mac")->valuestring,
+		    cJSON_GetObjectItemCaseSensitive(p, "state")->valuestring,
+		    cJSON_IsObject(f) ? cJSON_GetArraySize(f) : 0);
+		if (cJSON_IsString(res)) {
+			fputs("  ", stdout);
+			print_value(stdout, res->valuestring);
+		}
+		fputc('\n', stdout);
+	}
+	cJSON_Delete(doc);
+	return EXIT_OK;
+}
+
+/* --clone SOURCE TARGET...: SOURCE's configuration (no identity, no secrets) onto the others. */
+int
+cli_clone(struct app *app)
+{
+	struct cfgapply_opts o = {0};
+	struct devconfig want;
+	struct cfg_run src;
+	char *targets[1] = {(char *)app->args.mode_arg};
+	int rc;
+
+	if (app->args.nrest == 0) {
+		fputs("shelly-tui: --clone SOURCE: give at least one TARGET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (open_store_if_any(app) != 0)
+		return EXIT_FAIL;
+	run_init(&src, app, "clone", targets, 1);
+	o.dry_run = true;
+	if (identify_all(&src) != EXIT_OK || run_all(&src, &o) != 0 || dev_failed(&src.devs[0])) {
+		fputs("shelly-tui: --clone: the source cannot be read: ", stderr);
+		print_safe(stderr, dev_message(&src.devs[0]));
+		fputc('\n', stderr);
+		run_done(&src);
+		return EXIT_FAIL;
+	}
+	devconfig_init(&want);
+	for (size_t i = 0; i < src.devs[0].before.n; i++) {
+		const struct devconfig_entry *e = &src.devs[0].before.e[i];
+		if (e->state == DEVCONFIG_SECRET ||
+		    (devconfig_field(e->field)->flags & (DCF_IDENTITY | DCF_SECRET)))
+			continue;
+		devconfig_set(&want, e->field, e->index, e->state, e->value);
+	}
+	rc = desired_run(app, "clone", false, app->args.rest, app->args.nrest, &want,
+	    src.devs[0].dt.ident.model);
+	devconfig_done(&want);
+	run_done(&src);
+	return rc;
+}

@@ -1,0 +1,465 @@
+/* Read, apply, restore and verify one device's configuration (see engine/cfgapply.h). */
+#include "engine/cfgapply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "net/http.h"
+#include "shelly/action.h"
+#include "util/json.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum phase { PH_READ, PH_WRITE, PH_RESTORE, PH_REBOOT, PH_VERIFY, PH_DONE };
+
+struct cfgapply {
+	struct loop *loop;
+	struct http *http;
+	struct shelly_target t;
+	char *host, *mac, *user, *password, *pin, *ca_file, *lane;
+	struct devconfig desired;
+	struct cfgapply_opts o;
+	cfgapply_cb cb;
+	void *arg;
+
+	enum phase phase;
+	uint64_t req_id; /* in flight, 0 none */
+	struct loop_timer *timer;
+	unsigned tries;
+
+	struct devconfig before, after, changes, restore;
+	struct devconfig_diff *rows;
+	size_t nrows;
+	struct devconfig_request *reqs;
+	size_t nreqs, next;
+	bool restart_required, rebooted, failed_write;
+	char *write_error;
+	enum cfgapply_outcome outcome;
+	char *message;
+};
+
+static const char *const outcome_names[] = {
+    "ok", "unchanged", "dry-run", "refused", "unreachable", "restored", "failed", "verify-failed"};
+
+const char *
+cfgapply_outcome_name(enum cfgapply_outcome o)
+{
+	return (size_t)o < sizeof outcome_names / sizeof outcome_names[0] ? outcome_names[o] : "?";
+}
+
+static void progress(struct cfgapply *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+progress(struct cfgapply *a, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (a->o.progress_cb == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	a->o.progress_cb(buf, a->arg);
+}
+
+/* Ends the operation: one callback with what happened. */
+static void
+finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
+{
+	struct cfgapply_result r;
+
+	a->phase = PH_DONE;
+	a->outcome = o;
+	free(a->message);
+	a->message = str_sanitize(message, 400);
+	free(message);
+	memset(&r, 0, sizeof r);
+	r.outcome = o;
+	r.message = a->message;
+	r.before = &a->before;
+	r.after = &a->after;
+	r.rows = a->rows;
+	r.nrows = a->nrows;
+	r.changed = a->changes.n;
+	r.restart_required = a->restart_required;
+	r.rebooted = a->rebooted;
+	a->cb(&r, a->arg);
+}
+
+static void read_cb(const struct shelly_reply *r, void *arg);
+static void send_next(struct cfgapply *a);
+
+static void
+start_read(struct cfgapply *a)
+{
+	a->req_id = shelly_config(a->http, &a->t, read_cb, a);
+}
+
+/* The changes: fields that differ, and secrets (which cannot be compared). */
+static void
+plan(struct cfgapply *a)
+{
+	devconfig_diff(&a->desired, &a->before, &a->rows, &a->nrows);
+	devconfig_init(&a->changes);
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct devconfig_diff *d = &a->rows[i];
+		if (d->kind == DIFF_DRIFT || d->kind == DIFF_UNKNOWN) {
+			const struct devconfig_entry *e =
+			    devconfig_get(&a->desired, d->field, d->index);
+			devconfig_set(&a->changes, e->field, e->index, e->state, e->value);
+		}
+	}
+}
+
+static size_t
+count_kind(const struct cfgapply *a, enum devconfig_diff_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->nrows; i++)
+		n += a->rows[i].kind == k;
+	return n;
+}
+
+static void
+after_first_read(struct cfgapply *a)
+{
+	char why[128], *cause = NULL;
+	size_t unsupported;
+
+	plan(a);
+	unsupported = count_kind(a, DIFF_UNSUPPORTED);
+	if (a->desired.n == 0 || a->changes.n == 0) {
+		finish(a,
+		    unsupported && unsupported == a->desired.n ? CFGA_REFUSED : CFGA_UNCHANGED,
+		    unsupported ? xasprintf("nothing to change (%zu field(s) unsupported here)",
+		                      unsupported)
+		                : xstrdup(a->desired.n ? "nothing to change" : "read"));
+		return;
+	}
+	if (!a->o.allow_network &&
+	    devconfig_cuts_network(&a->changes, &a->before, why, sizeof why)) {
+		finish(a, CFGA_REFUSED,
+		    xasprintf("%s may cut the device off the network; confirm with "
+		              "--allow-network-change",
+		        why));
+		return;
+	}
+	if (devconfig_requests(a->t.gen, &a->changes, &a->reqs, &a->nreqs, &cause) != 0) {
+		finish(a, CFGA_REFUSED, cause);
+		return;
+	}
+	if (a->o.dry_run) {
+		finish(a, CFGA_DRY_RUN, xasprintf("%zu field(s) would change", a->changes.n));
+		return;
+	}
+	a->phase = PH_WRITE;
+	a->next = 0;
+	send_next(a);
+}
+
+/* Verification after writing (or restoring): compare, then report. */
+static void
+after_verify_read(struct cfgapply *a)
+{
+	const struct devconfig *want = a->failed_write ? &a->restore : &a->changes;
+	struct devconfig_diff *rows;
+	size_t n, drift = devconfig_diff(want, &a->after, &rows, &n);
+	char name[96];
+
+	if (drift > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].kind == DIFF_DRIFT) {
+				devconfig_name(rows[i].field, rows[i].index, name, sizeof name);
+				break;
+			}
+	}
+	free(rows);
+	if (a->failed_write) {
+		if (drift > 0)
+			finish(a, CFGA_FAILED,
+			    xasprintf(
+			        "%s; the restore did not take (%s differs)", a->write_error, name));
+		else
+			finish(a, CFGA_FAILED_RESTORED,
+			    xasprintf(
+			        "%s; the previous configuration was restored", a->write_error));
+		return;
+	}
+	if (drift > 0) {
+		finish(a, CFGA_VERIFY_FAILED,
+		    xasprintf("written, but the device reads back %zu field(s) differently (%s)",
+		        drift, name));
+		return;
+	}
+	finish(a, CFGA_OK,
+	    xasprintf("%zu field(s) set and verified%s", a->changes.n,
+	        a->rebooted ? ", rebooted"
+	        : a->restart_required
+	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
+	            : ""));
+}
+
+static void
+retry_timer_cb(void *arg)
+{
+	struct cfgapply *a = arg;
+
+	start_read(a);
+}
+
+static void
+read_cb(const struct shelly_reply *r, void *arg)
+{
+	struct cfgapply *a = arg;
+	struct devconfig *into;
+	char *cause = NULL;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	a->req_id = 0;
+	into = a->phase == PH_READ ? &a->before : &a->after;
+	if (r->result == HTTP_OK && r->body != NULL) {
+		devconfig_done(into);
+		if (devconfig_parse(a->t.gen, r->body, r->body_len, into, &cause) == 0) {
+			if (a->phase == PH_READ)
+				after_first_read(a);
+			else
+				after_verify_read(a);
+			return;
+		}
+	}
+	if (a->phase == PH_READ) {
+		finish(a, CFGA_UNREACHABLE,
+		    xasprintf("cannot read the configuration: %s",
+		        cause         ? cause
+		        : r->cause[0] ? r->cause
+		                      : http_result_name(r->result)));
+		free(cause);
+		return;
+	}
+	free(cause);
+	/* A device that reboots or changes network is away for a while. */
+	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10)) {
+		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+		return;
+	}
+	finish(a, a->failed_write ? CFGA_FAILED : CFGA_VERIFY_FAILED,
+	    xasprintf("%s%sthe device could not be read back: %s",
+	        a->failed_write ? a->write_error : "", a->failed_write ? "; " : "",
+	        r->cause[0] ? r->cause : http_result_name(r->result)));
+}
+
+static void
+start_verify(struct cfgapply *a)
+{
+	a->phase = PH_VERIFY;
+	a->tries = 0;
+	progress(a, "reading back");
+	start_read(a);
+}
+
+/* Builds the restore: the snapshot's values of every field already (maybe) written. */
+static void
+start_restore(struct cfgapply *a, const char *error)
+{
+	char *cause = NULL;
+	size_t skipped = 0;
+
+	a->failed_write = true;
+	a->write_error = str_sanitize(error, 300);
+	devconfig_init(&a->restore);
+	for (size_t i = 0; i <= a->next && i < a->nreqs; i++) {
+		for (size_t j = 0; j < a->reqs[i].nfields; j++) {
+			const struct devconfig_entry *c = &a->changes.e[a->reqs[i].fields[j]];
+			const struct devconfig_entry *b =
+			    devconfig_get(&a->before, c->field, c->index);
+			if (b == NULL || b->state == DEVCONFIG_SECRET) {
+				skipped++; /* a secret's old value is never known */
+				continue;
+			}
+			devconfig_set(&a->restore, b->field, b->index, b->state, b->value);
+		}
+	}
+	devconfig_requests_free(a->reqs, a->nreqs);
+	a->reqs = NULL;
+	a->nreqs = 0;
+	progress(a, "write failed (%s): restoring %zu field(s)", a->write_error, a->restore.n);
+	if (a->restore.n == 0 ||
+	    devconfig_requests(a->t.gen, &a->restore, &a->reqs, &a->nreqs, &cause) != 0) {
+		free(cause);
+		start_verify(a);
+		return;
+	}
+	a->phase = PH_RESTORE;
+	a->next = 0;
+	send_next(a);
+}
+
+/* Whether a Gen2+ SetConfig reply asks for a restart. */
+static bool
+says_restart(const struct shelly_reply *r)
+{
+	cJSON *o;
+	bool yes;
+
+	if (r->body == NULL || (o = json_parse(r->body, r->body_len, 0, NULL)) == NULL)
+		return false;
+	yes = json_get_bool(json_get_object(o, "result") ? json_get_object(o, "result") : o,
+	          "restart_required") == 1;
+	cJSON_Delete(o);
+	return yes;
+}
+
+static void
+reboot_cb(const struct shelly_reply *r, void *arg)
+{
+	struct cfgapply *a = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	a->req_id = 0;
+	a->rebooted = r->result == HTTP_OK;
+	if (!a->rebooted)
+		progress(a, "reboot refused: %s", r->cause);
+	/* Give the device time to go down before the first read-back. */
+	a->phase = PH_VERIFY;
+	a->tries = 0;
+	loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+}
+
+static void
+write_cb(const struct shelly_reply *r, void *arg)
+{
+	struct cfgapply *a = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	a->req_id = 0;
+	if (r->result != HTTP_OK) {
+		const struct devconfig_request *q = &a->reqs[a->next];
+		char *err = xasprintf("%.*s failed: %s", (int)strcspn(q->path, "?"), q->path,
+		    r->cause[0] ? r->cause : http_result_name(r->result));
+		if (a->phase == PH_WRITE) {
+			start_restore(a, err);
+		} else {
+			progress(a, "restore step failed: %s", err);
+			a->next++;
+			send_next(a);
+		}
+		free(err);
+		return;
+	}
+	if (a->phase == PH_WRITE && a->t.gen >= 2 && says_restart(r))
+		a->restart_required = true;
+	a->next++;
+	send_next(a);
+}
+
+static void
+send_next(struct cfgapply *a)
+{
+	const struct devconfig_request *q;
+
+	if (a->next >= a->nreqs) {
+		if (a->phase == PH_WRITE && a->t.gen == 1 && devconfig_needs_reboot1(&a->changes))
+			a->restart_required = true;
+		if (a->phase == PH_WRITE && a->restart_required && a->o.allow_reboot) {
+			struct action reboot = {.kind = ACTION_REBOOT};
+			a->phase = PH_REBOOT;
+			progress(a, "rebooting (the device asked for it)");
+			a->req_id = shelly_action(a->http, &a->t, &reboot, reboot_cb, a);
+			return;
+		}
+		start_verify(a);
+		return;
+	}
+	q = &a->reqs[a->next];
+	/* The path of a Gen1 request may carry a secret: progress names the endpoint only. */
+	progress(a, "%s %.*s (%zu field(s))", a->phase == PH_RESTORE ? "restoring" : "writing",
+	    (int)strcspn(q->path, "?"), q->path, q->nfields);
+	a->req_id = shelly_request(a->http, &a->t, q->method, q->path, q->body, write_cb, a);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+struct cfgapply *
+cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target *t,
+    const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg)
+{
+	struct cfgapply *a = xcalloc(1, sizeof *a);
+
+	a->loop = loop;
+	a->http = http;
+	a->t = *t;
+	a->t.host = a->host = dup_or_null(t->host);
+	a->t.mac = a->mac = dup_or_null(t->mac);
+	a->t.user = a->user = dup_or_null(t->user);
+	a->t.password = a->password = dup_or_null(t->password);
+	a->t.pin = a->pin = dup_or_null(t->pin);
+	a->t.ca_file = a->ca_file = dup_or_null(t->ca_file);
+	a->t.lane = a->lane = dup_or_null(t->lane);
+	if (desired != NULL)
+		devconfig_copy(&a->desired, desired);
+	else
+		devconfig_init(&a->desired);
+	if (o != NULL)
+		a->o = *o;
+	a->cb = cb;
+	a->arg = arg;
+	a->timer = loop_timer_new(loop, retry_timer_cb, a);
+	devconfig_init(&a->before);
+	devconfig_init(&a->after);
+	devconfig_init(&a->changes);
+	devconfig_init(&a->restore);
+	a->phase = PH_READ;
+	start_read(a);
+	return a;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+void
+cfgapply_free(struct cfgapply *a)
+{
+	if (a == NULL)
+		return;
+	if (a->req_id != 0)
+		http_cancel(a->http, a->req_id);
+	loop_timer_free(a->timer);
+	devconfig_requests_free(a->reqs, a->nreqs);
+	free(a->rows);
+	devconfig_done(&a->desired);
+	devconfig_done(&a->before);
+	devconfig_done(&a->after);
+	devconfig_done(&a->changes);
+	devconfig_done(&a->restore);
+	free(a->host);
+	free(a->mac);
+	free(a->user);
+	wipe_free(a->password);
+	free(a->pin);
+	free(a->ca_file);
+	free(a->lane);
+	free(a->write_error);
+	free(a->message);
+	free(a);
+}

@@ -1,0 +1,236 @@
+/* Queued configuration changes applied when a device is next seen (engine/cfgpending.h). */
+#include "engine/cfgpending.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cfgapply.h"
+#include "model/devconfig.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct queued {
+	int64_t id;
+	char mac[16];
+	char *body;
+	int flags;
+	struct cfgapply *op; /* running, or NULL */
+	struct cfgpending *cp;
+};
+
+struct cfgpending {
+	struct loop *loop;
+	struct http *http;
+	struct store *store;
+	uint64_t refresh_ms;
+	struct loop_timer *timer;
+	struct queued **q;
+	size_t n;
+	uint64_t done;
+};
+
+static struct queued *
+find(struct cfgpending *cp, const char *mac)
+{
+	for (size_t i = 0; i < cp->n; i++)
+		if (strcmp(cp->q[i]->mac, mac) == 0)
+			return cp->q[i];
+	return NULL;
+}
+
+static void
+queued_free(struct queued *q)
+{
+	cfgapply_free(q->op);
+	free(q->body);
+	free(q);
+}
+
+static void
+drop(struct cfgpending *cp, struct queued *q)
+{
+	for (size_t i = 0; i < cp->n; i++) {
+		if (cp->q[i] == q) {
+			cp->q[i] = cp->q[--cp->n];
+			break;
+		}
+	}
+}
+
+static int
+load_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct cfgpending *cp = arg;
+	struct queued *q = find(cp, r->mac);
+
+	if (q != NULL) {
+		if (q->op != NULL || q->id == r->id)
+			return 0; /* running, or known */
+		free(q->body);
+	} else {
+		q = xcalloc(1, sizeof *q);
+		q->cp = cp;
+		str_copy(q->mac, sizeof q->mac, r->mac);
+		cp->q = xreallocarray(cp->q, cp->n + 1, sizeof *cp->q);
+		cp->q[cp->n++] = q;
+	}
+	q->id = r->id;
+	q->body = xstrdup(r->body != NULL ? r->body : "");
+	q->flags = r->flags;
+	return 0;
+}
+
+static void
+refresh_cb(void *arg)
+{
+	struct cfgpending *cp = arg;
+	char *cause = NULL;
+
+	if (cfgstore_pending(cp->store, NULL, "queued", load_cb, cp, &cause) != 0) {
+		log_error("config queue: %s", cause);
+		free(cause);
+	}
+	loop_timer_arm(cp->timer, cp->refresh_ms);
+}
+
+struct cfgpending *
+cfgpending_new(struct loop *loop, struct http *http, struct store *store, uint64_t refresh_ms)
+{
+	struct cfgpending *cp = xcalloc(1, sizeof *cp);
+
+	cp->loop = loop;
+	cp->http = http;
+	cp->store = store;
+	cp->refresh_ms = refresh_ms > 0 ? refresh_ms : 5000;
+	cp->timer = loop_timer_new(loop, refresh_cb, cp);
+	loop_timer_arm(cp->timer, 0);
+	return cp;
+}
+
+void
+cfgpending_free(struct cfgpending *cp)
+{
+	if (cp == NULL)
+		return;
+	loop_timer_free(cp->timer);
+	for (size_t i = 0; i < cp->n; i++)
+		queued_free(cp->q[i]);
+	free(cp->q);
+	free(cp);
+}
+
+int
+cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev, const char *reason,
+    const char *body, size_t len, char **cause)
+{
+	struct devconfig c;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *fp;
+	int rc;
+
+	if (devconfig_parse(gen, body, len, &c, cause) != 0)
+		return -1;
+	if (!c.has_rev && !isnan(rev)) { /* Gen1: cfg_changed_cnt is in /status, not /settings */
+		c.has_rev = 1;
+		c.rev = rev;
+	}
+	if ((fp = open_memstream(&text, &tlen)) == NULL) {
+		devconfig_done(&c);
+		*cause = xstrdup("out of memory");
+		return -1;
+	}
+	devconfig_template_write(&c, NULL, fp);
+	fclose(fp);
+	rc = cfgstore_snapshot_add(
+	    store, mac, loop_wall_ms(), gen, c.has_rev, c.rev, reason, text, cause);
+	free(text);
+	devconfig_done(&c);
+	return rc;
+}
+
+uint64_t
+cfgpending_done_count(const struct cfgpending *cp)
+{
+	return cp->done;
+}
+
+static void
+applied_cb(const struct cfgapply_result *r, void *arg)
+{
+	struct queued *q = arg;
+	struct cfgpending *cp = q->cp;
+	struct store_audit au;
+	const char *state;
+	char *cause = NULL;
+
+	if (r->outcome == CFGA_UNREACHABLE) {
+		/* Seen by the poller but not now: keep it for the next time. */
+		cfgapply_free(q->op);
+		q->op = NULL;
+		return;
+	}
+	state = r->outcome == CFGA_OK || r->outcome == CFGA_UNCHANGED ? "applied" : "failed";
+	if (cfgstore_pending_set(cp->store, q->id, state, r->message, &cause) != 0) {
+		log_error("config queue: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	memset(&au, 0, sizeof au);
+	au.ts_ms = loop_wall_ms();
+	au.who = "queue";
+	au.action = "config-queued";
+	au.target = q->mac;
+	au.result = cfgapply_outcome_name(r->outcome);
+	au.detail = r->message;
+	if (store_audit_append(cp->store, &au, &cause) != 0) {
+		log_error("config queue: audit: %s", cause);
+		free(cause);
+	}
+	log_info("config queue: %s: %s: %s", q->mac, state, r->message);
+	cp->done++;
+	drop(cp, q);
+	queued_free(q); /* cfgapply_free may be called from its callback */
+}
+
+void
+cfgpending_seen_cb(const char *mac, const struct shelly_target *t, void *arg)
+{
+	cfgpending_seen(arg, mac, t);
+}
+
+void
+cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_target *t)
+{
+	struct queued *q = find(cp, mac);
+	struct cfgapply_opts o;
+	struct devconfig want;
+	char *cause = NULL;
+
+	if (q == NULL || q->op != NULL)
+		return;
+	if (devconfig_template_parse(q->body, strlen(q->body), &want, &cause) != 0) {
+		char *why = NULL;
+		log_error("config queue: %s: %s", mac, cause);
+		if (cfgstore_pending_set(cp->store, q->id, "failed", cause, &why) != 0) {
+			log_error("config queue: %s", why);
+			free(why);
+		}
+		free(cause);
+		drop(cp, q);
+		queued_free(q);
+		return;
+	}
+	memset(&o, 0, sizeof o);
+	o.allow_reboot = (q->flags & CFGSTORE_PENDING_REBOOT) != 0;
+	o.allow_network = (q->flags & CFGSTORE_PENDING_NETWORK) != 0;
+	log_info("config queue: %s is back: applying its queued change", mac);
+	q->op = cfgapply_start(cp->loop, cp->http, t, &want, &o, applied_cb, q);
+	devconfig_done(&want);
+}

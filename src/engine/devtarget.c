@@ -1,0 +1,153 @@
+/* A TARGET resolved, identified and given its credentials (engine/devtarget.h). */
+#include "engine/devtarget.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "engine/registry.h"
+#include "store/store.h"
+#include "util/guard.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+int
+devtarget_init(struct devtarget *dt, struct engine *eng, const char *arg, int https, char **cause)
+{
+	char *c = NULL;
+	unsigned port = 0;
+
+	memset(dt, 0, sizeof *dt);
+	dt->eng = eng;
+	dt->arg = xstrdup(arg);
+	device_ident_init(&dt->ident);
+	dt->t.https = https;
+	if (eng->store != NULL) {
+		dt->reg = registry_find(eng, arg, &c);
+		if (dt->reg == NULL && c != NULL && strstr(c, "given to") != NULL) {
+			*cause = c; /* an ambiguous name */
+			return -1;
+		}
+		free(c);
+		c = NULL;
+	}
+	if (dt->reg != NULL) {
+		if (dt->reg->host != NULL && dt->reg->host[0] != '\0')
+			dt->host = xstrdup(dt->reg->host);
+		dt->t.port =
+		    dt->reg->port > 0 && dt->reg->port <= 65535 ? (uint16_t)dt->reg->port : 0;
+		dt->t.https = dt->reg->scheme != NULL && strcmp(dt->reg->scheme, "https") == 0;
+		return 0;
+	}
+	if (conf_parse_device_address(arg, 0, &dt->host, &port, &c) != 0) {
+		char *s = str_sanitize(arg, 200);
+		*cause = xasprintf("'%s' is neither a registered device nor HOST[:PORT]: %s", s, c);
+		free(s);
+		free(c);
+		return -1;
+	}
+	dt->t.port = (uint16_t)port;
+	return 0;
+}
+
+static void
+finish(struct devtarget *dt, enum http_result result, const char *cause)
+{
+	dt->done = 1;
+	dt->result = result;
+	if (result != HTTP_OK) {
+		free(dt->error);
+		dt->error =
+		    str_sanitize(cause != NULL && cause[0] ? cause : http_result_name(result), 400);
+	}
+	dt->cb(dt, dt->cb_arg);
+}
+
+static void
+creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
+{
+	struct devtarget *dt = arg;
+
+	dt->waiting_creds = 0;
+	if (rc != 0) {
+		finish(dt, HTTP_AUTH_REQUIRED, cause);
+		return;
+	}
+	dt->cred = *found;
+	memset(found, 0, sizeof *found); /* taken */
+	dt->t.user = dt->cred.user;
+	dt->t.password = dt->cred.password;
+	finish(dt, HTTP_OK, NULL);
+}
+
+static void
+ident_cb(const struct shelly_reply *r, void *arg)
+{
+	struct devtarget *dt = arg;
+	struct creds_query q;
+	char *why = NULL;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dt->req = 0;
+	if (r->result != HTTP_OK) {
+		finish(dt, r->result, r->cause);
+		return;
+	}
+	dt->ident = *r->ident;
+	dt->have_ident = 1;
+	if (registry_verify(dt->eng, &dt->ident, dt->t.https, &dt->reg, &q, &why) != 0) {
+		finish(dt, HTTP_ERROR, why);
+		free(why);
+		return;
+	}
+	if (dt->ident.gen < 1) {
+		finish(dt, HTTP_ERROR, "the device did not say its generation");
+		return;
+	}
+	/* The auth style is that of the registered generation, never of the reply alone. */
+	dt->t.gen = q.gen;
+	dt->t.mac = dt->ident.mac[0] ? dt->ident.mac : NULL;
+	dt->waiting_creds = 1;
+	creds_resolve(dt->eng->creds, dt->eng, &q, creds_cb, dt);
+}
+
+void
+devtarget_start(struct devtarget *dt, void (*cb)(struct devtarget *, void *), void *arg)
+{
+	char *cause = NULL;
+
+	dt->cb = cb;
+	dt->cb_arg = arg;
+	if (dt->host == NULL) {
+		finish(dt, HTTP_ERROR, "the registered device has no address");
+		return;
+	}
+	if (guard_check(dt->eng->guard, dt->host, &cause) != 0) {
+		finish(dt, HTTP_REFUSED_BY_GUARD, cause);
+		free(cause);
+		return;
+	}
+	dt->t.host = dt->host;
+	conf_target(dt->eng->conf, &dt->t);
+	if (dt->t.https && dt->reg != NULL && dt->reg->tls_pin != NULL && dt->reg->tls_pin[0])
+		dt->t.pin = dt->reg->tls_pin;
+	dt->req = shelly_identify(dt->eng->http, &dt->t, ident_cb, dt);
+}
+
+void
+devtarget_done(struct devtarget *dt)
+{
+	if (dt->req != 0)
+		http_cancel(dt->eng->http, dt->req);
+	if (dt->waiting_creds)
+		creds_cancel(dt->eng->creds, dt);
+	creds_found_done(&dt->cred);
+	store_device_free(dt->reg);
+	free(dt->host);
+	free(dt->arg);
+	free(dt->error);
+	memset(dt, 0, sizeof *dt);
+}

@@ -1,0 +1,524 @@
+/*
+ * Exports: the fleet is read from the store once (devices by MAC, their latest state, settings
+ * by key), then written by the format's writer. JSON and TOML are restorable (exchange/import)
+ * and written by hand rather than through cJSON so that the order, the escaping (controls, C1,
+ * invalid UTF-8) and the layout are fixed: two exports of an unchanged fleet are identical
+ * (JSON apart from its export time).
+ */
+#include "exchange/export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exchange/hostfmt.h"
+#include "exchange/toml.h"
+#include "util/xmalloc.h"
+
+#define FIELD(name, kind, member)                                 \
+	{                                                         \
+		name, kind, offsetof(struct store_device, member) \
+	}
+
+static const struct export_field device_fields[] = {
+    FIELD("mac", EXPORT_F_STR, mac),
+    FIELD("id", EXPORT_F_STR, id),
+    FIELD("name", EXPORT_F_STR, name),
+    FIELD("gen", EXPORT_F_INT, gen),
+    FIELD("model", EXPORT_F_STR, model),
+    FIELD("app", EXPORT_F_STR, app),
+    FIELD("fw", EXPORT_F_STR, fw),
+    FIELD("host", EXPORT_F_STR, host),
+    FIELD("port", EXPORT_F_INT, port),
+    FIELD("scheme", EXPORT_F_STR, scheme),
+    FIELD("user", EXPORT_F_STR, user),
+    FIELD("credentials", EXPORT_F_STR, cred_ref),
+    FIELD("tls_pin", EXPORT_F_STR, tls_pin),
+    FIELD("discovered_via", EXPORT_F_STR, discovered_via),
+    FIELD("first_seen_ms", EXPORT_F_TIME, first_seen_ms),
+    FIELD("last_seen_ms", EXPORT_F_TIME, last_seen_ms),
+};
+#define NFIELDS (sizeof device_fields / sizeof device_fields[0])
+
+static const struct {
+	const char *name;
+	int restorable;
+} formats[] = {
+#define EXPORT_ROW(id, name, restorable, help) {name, restorable},
+    EXPORT_FORMATS(EXPORT_ROW)
+#undef EXPORT_ROW
+};
+
+const struct export_field *
+export_device_fields(size_t *n)
+{
+	*n = NFIELDS;
+	return device_fields;
+}
+
+int
+export_format_parse(const char *name, enum export_format *out)
+{
+	for (int f = 0; f < EXPORT__COUNT; f++) {
+		if (strcmp(formats[f].name, name) == 0) {
+			*out = (enum export_format)f;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+export_format_name(enum export_format f)
+{
+	return (unsigned)f < EXPORT__COUNT ? formats[f].name : "?";
+}
+
+const char *
+export_format_list(void)
+{
+	return "json, toml, csv, hosts, dhcp-isc, dnsmasq, kea";
+}
+
+int
+export_format_restorable(enum export_format f)
+{
+	return (unsigned)f < EXPORT__COUNT && formats[f].restorable;
+}
+
+const char *
+export_csv_columns(void)
+{
+	return "mac, id, name, gen, model, app, fw, host, port, scheme, user, credentials, "
+	       "tls_pin, discovered_via, first_seen_ms, last_seen_ms, state";
+}
+
+/* ---- the fleet ---- */
+
+struct fleet {
+	struct store_device **dev;
+	char **state; /* latest state per device, NULL unknown */
+	size_t n, cap;
+	char **keys, **values; /* settings (not secrets), by key */
+	size_t nset;
+	char **skeys, **svalues; /* secrets, by key */
+	size_t nsec;
+};
+
+static int
+fleet_device_cb(const struct store_device *d, void *arg)
+{
+	struct fleet *f = arg;
+
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 32;
+		f->dev = xreallocarray(f->dev, f->cap, sizeof *f->dev);
+		f->state = xreallocarray(f->state, f->cap, sizeof *f->state);
+	}
+	f->dev[f->n] = store_device_dup(d);
+	f->state[f->n++] = NULL;
+	return 0;
+}
+
+static int
+fleet_setting_cb(const char *key, const char *value, void *arg)
+{
+	struct fleet *f = arg;
+	int secret = strncmp(key, EXPORT_SECRET_PREFIX, strlen(EXPORT_SECRET_PREFIX)) == 0;
+	char ***k = secret ? &f->skeys : &f->keys, ***v = secret ? &f->svalues : &f->values;
+	size_t *n = secret ? &f->nsec : &f->nset;
+
+	*k = xreallocarray(*k, *n + 1, sizeof **k);
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*k)[*n] = xstrdup(key);
+	(*v)[(*n)++] = xstrdup(value);
+	return 0;
+}
+
+static void
+wipe_free(char *secret)
+{
+	if (secret != NULL)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+static void
+fleet_done(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		store_device_free(f->dev[i]);
+		free(f->state[i]);
+	}
+	for (size_t i = 0; i < f->nset; i++) {
+		free(f->keys[i]);
+		free(f->values[i]);
+	}
+	for (size_t i = 0; i < f->nsec; i++) {
+		free(f->skeys[i]);
+		wipe_free(f->svalues[i]);
+	}
+	free(f->dev);
+	free(f->state);
+	free(f->keys);
+	free(f->values);
+	free(f->skeys);
+	free(f->svalues);
+}
+
+static int
+fleet_load(struct store *s, int with_state, struct fleet *f, char **cause)
+{
+	memset(f, 0, sizeof *f);
+	if (store_device_list(s, fleet_device_cb, f, cause) != 0 ||
+	    store_setting_list(s, fleet_setting_cb, f, cause) != 0) {
+		fleet_done(f);
+		return -1;
+	}
+	for (size_t i = 0; with_state && i < f->n; i++) {
+		struct store_status *st = store_status_get(s, f->dev[i]->mac);
+
+		if (st != NULL && st->state != NULL)
+			f->state[i] = xstrdup(st->state);
+		store_status_free(st);
+	}
+	return 0;
+}
+
+/* A string field; NULL when unknown ("" too: the store keeps no empty strings). */
+static const char *
+field_str(const struct store_device *d, const struct export_field *fd)
+{
+	const char *s;
+
+	if (strcmp(fd->name, "mac") == 0)
+		return d->mac;
+	s = *(const char *const *)((const char *)d + fd->off);
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static int64_t
+field_int(const struct store_device *d, const struct export_field *fd)
+{
+	if (fd->kind == EXPORT_F_INT)
+		return *(const int *)((const char *)d + fd->off);
+	return *(const int64_t *)((const char *)d + fd->off);
+}
+
+/* ---- JSON ---- */
+
+static void
+json_iso_time(struct strbuf *sb, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strbuf_appendf(sb, "\"%s\"", buf);
+}
+
+static void
+json_pairs(struct strbuf *sb, const char *name, char **keys, char **values, size_t n)
+{
+	strbuf_appendf(sb, ",\n  \"%s\": {", name);
+	for (size_t i = 0; i < n; i++) {
+		strbuf_append(sb, i ? ",\n    " : "\n    ");
+		toml_append_string(sb, keys[i]);
+		strbuf_append(sb, ": ");
+		toml_append_string(sb, values[i]);
+	}
+	strbuf_append(sb, n ? "\n  }" : "}");
+}
+
+static void
+json_device(struct strbuf *sb, const struct store_device *d)
+{
+	strbuf_append(sb, "    {");
+	for (size_t k = 0; k < NFIELDS; k++) {
+		const struct export_field *fd = &device_fields[k];
+
+		strbuf_appendf(sb, "%s\n      \"%s\": ", k ? "," : "", fd->name);
+		if (fd->kind == EXPORT_F_STR) {
+			const char *v = field_str(d, fd);
+
+			if (v == NULL)
+				strbuf_append(sb, "null");
+			else
+				toml_append_string(sb, v);
+		} else if (field_int(d, fd) == 0) {
+			strbuf_append(sb, "null");
+		} else {
+			strbuf_appendf(sb, "%" PRId64, field_int(d, fd));
+		}
+	}
+	strbuf_append(sb, "\n    }");
+}
+
+static void
+render_json(const struct fleet *f, const struct export_opts *o, struct strbuf *sb)
+{
+	strbuf_appendf(sb, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n",
+	    EXPORT_JSON_KIND, EXPORT_FORMAT_VERSION);
+	strbuf_append(sb, "  \"exported_at\": ");
+	json_iso_time(sb, o->now_ms);
+	strbuf_append(sb, ",\n  \"devices\": [");
+	for (size_t i = 0; i < f->n; i++) {
+		strbuf_append(sb, i ? ",\n" : "\n");
+		json_device(sb, f->dev[i]);
+	}
+	strbuf_append(sb, f->n ? "\n  ]" : "]");
+	json_pairs(sb, "settings", f->keys, f->values, f->nset);
+	if (o->include_secrets)
+		json_pairs(sb, "secrets", f->skeys, f->svalues, f->nsec);
+	strbuf_append(sb, "\n}\n");
+}
+
+/* ---- TOML ---- */
+
+static void
+toml_pairs(struct strbuf *sb, const char *table, char **keys, char **values, size_t n)
+{
+	strbuf_appendf(sb, "\n[%s]\n", table);
+	for (size_t i = 0; i < n; i++) {
+		toml_append_key(sb, keys[i]);
+		strbuf_append(sb, " = ");
+		toml_append_string(sb, values[i]);
+		strbuf_append_char(sb, '\n');
+	}
+}
+
+static void
+render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *sb)
+{
+	strbuf_appendf(sb,
+	    "# shelly-tui fleet: one table per device, keyed by MAC. Restore with --import.\n"
+	    "format = \"%s\"\nformat_version = %d\n",
+	    EXPORT_TOML_KIND, EXPORT_FORMAT_VERSION);
+	toml_pairs(sb, "settings", f->keys, f->values, f->nset);
+	if (o->include_secrets)
+		toml_pairs(sb, "secrets", f->skeys, f->svalues, f->nsec);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct store_device *d = f->dev[i];
+
+		strbuf_appendf(sb, "\n[devices.%s]\n", d->mac);
+		for (size_t k = 1; k < NFIELDS; k++) {
+			const struct export_field *fd = &device_fields[k];
+
+			if (fd->kind == EXPORT_F_TIME)
+				continue; /* changes while nothing else does */
+			if (fd->kind == EXPORT_F_STR && field_str(d, fd) != NULL) {
+				strbuf_appendf(sb, "%s = ", fd->name);
+				toml_append_string(sb, field_str(d, fd));
+				strbuf_append_char(sb, '\n');
+			} else if (fd->kind == EXPORT_F_INT && field_int(d, fd) != 0) {
+				strbuf_appendf(
+				    sb, "%s = %" PRId64 "\n", fd->name, field_int(d, fd));
+			}
+		}
+	}
+}
+
+/* ---- CSV ---- */
+
+/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF; text sanitised for terminals. */
+static void
+csv_field(struct strbuf *sb, const char *s)
+{
+	char *clean = str_sanitize(s, 0);
+
+	if (strpbrk(clean, ",\"\r\n") != NULL || (clean[0] == ' ' || clean[0] == '\t')) {
+		strbuf_append_char(sb, '"');
+		for (const char *p = clean; *p != '\0'; p++) {
+			if (*p == '"')
+				strbuf_append_char(sb, '"');
+			strbuf_append_char(sb, *p);
+		}
+		strbuf_append_char(sb, '"');
+	} else {
+		strbuf_append(sb, clean);
+	}
+	free(clean);
+}
+
+/* Column index: a device field, or NFIELDS for "state"; -1 unknown. */
+static int
+csv_column(const char *name, size_t len)
+{
+	for (size_t k = 0; k < NFIELDS; k++)
+		if (strlen(device_fields[k].name) == len &&
+		    memcmp(device_fields[k].name, name, len) == 0)
+			return (int)k;
+	if (len == 5 && memcmp(name, "state", 5) == 0)
+		return (int)NFIELDS;
+	return -1;
+}
+
+static int
+csv_parse_columns(const char *list, int **cols, size_t *n, char **cause)
+{
+	const char *p = list, *comma;
+
+	*cols = NULL;
+	*n = 0;
+	for (;;) {
+		size_t len;
+		int c;
+
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if ((c = csv_column(p, len)) < 0) {
+			char *bad = str_sanitize(p, 0);
+
+			if (comma != NULL && strchr(bad, ',') != NULL)
+				*strchr(bad, ',') = '\0';
+			*cause = xasprintf(
+			    "unknown CSV column \"%s\" (columns: %s)", bad, export_csv_columns());
+			free(bad);
+			free(*cols);
+			return -1;
+		}
+		*cols = xreallocarray(*cols, *n + 1, sizeof **cols);
+		(*cols)[(*n)++] = c;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+render_csv(const struct fleet *f, const struct export_opts *o, struct strbuf *sb, char **cause)
+{
+	int *cols;
+	size_t n;
+
+	if (csv_parse_columns(
+	        o->columns != NULL ? o->columns : EXPORT_CSV_COLUMNS, &cols, &n, cause) != 0)
+		return -1;
+	for (size_t c = 0; c < n; c++) {
+		strbuf_append(sb, c ? "," : "");
+		strbuf_append(
+		    sb, (size_t)cols[c] == NFIELDS ? "state" : device_fields[cols[c]].name);
+	}
+	strbuf_append(sb, "\r\n");
+	for (size_t i = 0; i < f->n; i++) {
+		for (size_t c = 0; c < n; c++) {
+			const struct export_field *fd = &device_fields[cols[c] % NFIELDS];
+
+			strbuf_append(sb, c ? "," : "");
+			if ((size_t)cols[c] == NFIELDS) {
+				csv_field(sb, f->state[i] != NULL ? f->state[i] : "");
+			} else if (fd->kind == EXPORT_F_STR) {
+				csv_field(
+				    sb, field_str(f->dev[i], fd) ? field_str(f->dev[i], fd) : "");
+			} else if (field_int(f->dev[i], fd) != 0) {
+				strbuf_appendf(sb, "%" PRId64, field_int(f->dev[i], fd));
+			}
+		}
+		strbuf_append(sb, "\r\n");
+	}
+	free(cols);
+	return 0;
+}
+
+int
+export_render(struct store *s, const struct export_opts *o, struct strbuf *out, int *has_secrets,
+    char **cause)
+{
+	struct fleet f;
+	int rc = 0;
+
+	if (has_secrets != NULL)
+		*has_secrets = 0;
+	if (fleet_load(s, o->format == EXPORT_CSV, &f, cause) != 0)
+		return -1;
+	switch (o->format) {
+	case EXPORT_JSON:
+		render_json(&f, o, out);
+		break;
+	case EXPORT_TOML:
+		render_toml(&f, o, out);
+		break;
+	case EXPORT_CSV:
+		rc = render_csv(&f, o, out, cause);
+		break;
+	default:
+		hostfmt_render(o->format, (const struct store_device *const *)f.dev, f.n, out);
+		break;
+	}
+	if (has_secrets != NULL && rc == 0)
+		*has_secrets = o->include_secrets && f.nsec > 0 &&
+		               (o->format == EXPORT_JSON || o->format == EXPORT_TOML);
+	fleet_done(&f);
+	return rc;
+}
+
+/* ---- atomic files ---- */
+
+int
+export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path), *dir = xstrdup(path), *slash;
+	size_t off = 0;
+	int fd, dfd, saved;
+	const char *what;
+
+	if ((fd = mkstemp(tmp)) < 0) {
+		what = "cannot create a temporary file beside";
+		goto fail_nofile;
+	}
+	what = "cannot write";
+	if (fchmod(fd, (mode_t)mode) != 0)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	what = "cannot rename the temporary file onto";
+	if (rename(tmp, path) != 0)
+		goto fail;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(tmp);
+	free(dir);
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+fail_nofile:
+	*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
+	free(tmp);
+	free(dir);
+	return -1;
+}

@@ -1,0 +1,186 @@
+/*
+ * Host and DHCP files. Only derived names (RFC 1123 labels), MACs and address literals are
+ * written, so no device name can break a consumer's grammar. DHCP formats list devices whose
+ * host is an IPv4 literal; a second device on an address already listed is left out (a
+ * comment names its MAC), because DHCP servers refuse two reservations of one address.
+ */
+#include "exchange/hostfmt.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xmalloc.h"
+
+#define LABEL_MAX 63
+
+/* Folds s into a label: [a-z0-9] kept (A-Z lowered), runs of anything else become one '-'. */
+static void
+fold(const char *s, char *out)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < LABEL_MAX; p++) {
+		int c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			out[n++] = (char)c;
+		else if (n > 0 && out[n - 1] != '-')
+			out[n++] = '-';
+	}
+	while (n > 0 && out[n - 1] == '-')
+		n--;
+	out[n] = '\0';
+}
+
+static int
+taken(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit LABEL_MAX. */
+static char *
+with_suffix(const char *base, const char *suffix)
+{
+	size_t room = LABEL_MAX - 1 - strlen(suffix), len = strlen(base);
+
+	if (len > room)
+		len = room;
+	while (len > 0 && base[len - 1] == '-')
+		len--;
+	return xasprintf("%.*s-%s", (int)len, base, suffix);
+}
+
+char **
+hostfmt_names(const struct store_device *const *devs, size_t n)
+{
+	char **names = xcalloc(n ? n : 1, sizeof *names);
+	char base[LABEL_MAX + 1], tmp[LABEL_MAX + 8];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct store_device *d = devs[i];
+
+		char *clean = str_sanitize(d->name != NULL && d->name[0] != '\0' ? d->name
+		                           : d->id                               ? d->id
+		                                                                 : "",
+		    0);
+
+		fold(clean, base); /* escape sequences go before they leave letters behind */
+		free(clean);
+		if (base[0] == '\0') {
+			snprintf(base, sizeof base, "shelly-%s", d->mac);
+		} else if (base[0] < 'a' || base[0] > 'z') {
+			snprintf(tmp, sizeof tmp, "shelly-%s", base);
+			fold(tmp, base);
+		}
+		names[i] = xstrdup(base);
+		if (!taken(names, i, names[i]))
+			continue;
+		free(names[i]);
+		names[i] = with_suffix(base, d->mac + 6);
+		for (unsigned k = 2; taken(names, i, names[i]); k++) {
+			snprintf(tmp, sizeof tmp, "%s-%u", d->mac, k);
+			free(names[i]);
+			names[i] = with_suffix(base, tmp);
+		}
+	}
+	return names;
+}
+
+static void
+mac_colons(const char *mac, char out[18])
+{
+	for (int i = 0; i < 6; i++) {
+		out[i * 3] = mac[i * 2];
+		out[i * 3 + 1] = mac[i * 2 + 1];
+		out[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
+}
+
+/* The host of d as a normalised IPv4 (v6 too when v6 is set) literal in out, else 0. */
+static int
+address(const struct store_device *d, int v6, char out[INET6_ADDRSTRLEN])
+{
+	unsigned char bin[16];
+
+	if (d->host == NULL)
+		return 0;
+	if (inet_pton(AF_INET, d->host, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) != NULL;
+	if (v6 && inet_pton(AF_INET6, d->host, bin) == 1)
+		return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) != NULL;
+	return 0;
+}
+
+static void
+one_entry(enum export_format format, const char *mac, const char *ip, const char *name, int first,
+    struct strbuf *out)
+{
+	switch (format) {
+	case EXPORT_HOSTS:
+		strbuf_appendf(out, "%s\t%s\n", ip, name);
+		break;
+	case EXPORT_DHCP_ISC:
+		strbuf_appendf(out,
+		    "host %s {\n\thardware ethernet %s;\n\tfixed-address %s;\n"
+		    "\toption host-name \"%s\";\n}\n",
+		    name, mac, ip, name);
+		break;
+	case EXPORT_DNSMASQ:
+		strbuf_appendf(out, "dhcp-host=%s,%s,%s\n", mac, ip, name);
+		break;
+	case EXPORT_KEA:
+		strbuf_appendf(out,
+		    "%s\n      {\n        \"hw-address\": \"%s\",\n"
+		    "        \"ip-address\": \"%s\",\n        \"hostname\": \"%s\"\n      }",
+		    first ? "" : ",", mac, ip, name);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+hostfmt_render(
+    enum export_format format, const struct store_device *const *devs, size_t n, struct strbuf *out)
+{
+	char **names = hostfmt_names(devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
+	char ip[INET6_ADDRSTRLEN], mac[18];
+	size_t nused = 0;
+	const char *hash = format == EXPORT_KEA ? "//" : "#";
+
+	if (format == EXPORT_KEA)
+		strbuf_append(out, "{\n  \"Dhcp4\": {\n    \"reservations\": [");
+	else
+		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
+	for (size_t i = 0; i < n; i++) {
+		if (!address(devs[i], format == EXPORT_HOSTS, ip))
+			continue;
+		mac_colons(devs[i]->mac, mac);
+		if (format != EXPORT_HOSTS && taken(used, nused, ip)) {
+			if (format != EXPORT_KEA)
+				strbuf_appendf(out,
+				    "%s %s left out: address %s is listed already\n", hash, mac,
+				    ip);
+			continue;
+		}
+		used[nused] = xstrdup(ip);
+		one_entry(format, mac, ip, names[i], nused == 0, out);
+		nused++;
+	}
+	if (format == EXPORT_KEA)
+		strbuf_append(out, nused ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	for (size_t i = 0; i < nused; i++)
+		free(used[i]);
+	free(names);
+	free(used);
+}

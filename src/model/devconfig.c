@@ -1,0 +1,1110 @@
+/*
+ * Typed device configuration: the field table, parsers of Gen1 /settings and Gen2+
+ * Shelly.GetConfig into canonical values, validation, diff, request builders and templates.
+ */
+#include "model/devconfig.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+static const struct devconfig_field_info fields[] = {
+#define DEVCONFIG_ROW(                                                                \
+    id, path, type, unit, lo, hi, choices, flags, g1e, g1p, g1r, g1m, g2c, g2p, help) \
+	{DCFG_##id, path, type, unit, lo, hi, choices, flags, g1e, g1p, g1r, g1m, g2c, g2p, help},
+    DEVCONFIG_FIELDS(DEVCONFIG_ROW)
+#undef DEVCONFIG_ROW
+};
+
+/* Length of "switch" in "switch:N.x", else 0. */
+static size_t
+kind_len(const char *path)
+{
+	const char *c = strstr(path, ":N.");
+
+	return c != NULL ? (size_t)(c - path) : 0;
+}
+
+const struct devconfig_field_info *
+devconfig_field(enum devconfig_field f)
+{
+	if ((int)f < 0 || f >= DCFG__COUNT)
+		return NULL;
+	return &fields[f];
+}
+
+bool
+devconfig_field_gen(enum devconfig_field f, int gen)
+{
+	const struct devconfig_field_info *fi = devconfig_field(f);
+
+	if (fi == NULL)
+		return false;
+	return gen == 1 ? fi->g1_endpoint != NULL : fi->g2_component != NULL;
+}
+
+const char *
+devconfig_name(enum devconfig_field f, int index, char *buf, size_t size)
+{
+	const struct devconfig_field_info *fi = devconfig_field(f);
+	size_t kl;
+
+	if (fi == NULL) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	kl = kind_len(fi->path);
+	if (kl == 0)
+		snprintf(buf, size, "%s", fi->path);
+	else
+		snprintf(buf, size, "%.*s:%d%s", (int)kl, fi->path, index, fi->path + kl + 2);
+	return buf;
+}
+
+int
+devconfig_parse_name(const char *name, enum devconfig_field *f, int *index, char **cause)
+{
+	char norm[96];
+	const char *colon;
+	int idx = -1;
+
+	if (name == NULL || strlen(name) >= sizeof norm - 8) {
+		*cause = xstrdup("field name missing or too long");
+		return -1;
+	}
+	colon = strchr(name, ':');
+	if (colon != NULL) {
+		char *end;
+		long v;
+		errno = 0;
+		if (!isdigit((unsigned char)colon[1])) {
+			*cause =
+			    xstrdup("a component field wants a number after ':' (switch:0.name)");
+			return -1;
+		}
+		v = strtol(colon + 1, &end, 10);
+		if (errno != 0 || *end != '.' || v < 0 || v > DEVCONFIG_INDEX_MAX) {
+			*cause =
+			    xasprintf("component number out of range 0-%d", DEVCONFIG_INDEX_MAX);
+			return -1;
+		}
+		idx = (int)v;
+		snprintf(norm, sizeof norm, "%.*s:N%s", (int)(colon - name), name, end);
+	} else
+		snprintf(norm, sizeof norm, "%s", name);
+	for (int i = 0; i < DCFG__COUNT; i++) {
+		if (strcmp(fields[i].path, norm) == 0) {
+			*f = (enum devconfig_field)i;
+			*index = idx;
+			return 0;
+		}
+	}
+	*cause = xstrdup("unknown field (see --config-fields)");
+	return -1;
+}
+
+/* Whether choice is one of "a|b|c". */
+static bool
+in_choices(const char *choices, const char *v, size_t vlen)
+{
+	const char *p = choices;
+
+	while (p != NULL && *p) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (n == vlen && strncmp(p, v, n) == 0)
+			return true;
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+static int
+check_ipv4(const char *v)
+{
+	int parts = 0;
+	const char *p = v;
+
+	while (*p) {
+		long n = 0;
+		int digits = 0;
+		while (isdigit((unsigned char)*p) && digits < 4) {
+			n = n * 10 + (*p - '0');
+			p++;
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || n > 255)
+			return -1;
+		parts++;
+		if (*p == '.' && parts < 4)
+			p++;
+		else if (*p != '\0')
+			return -1;
+	}
+	return parts == 4 ? 0 : -1;
+}
+
+static int
+check_number(const struct devconfig_field_info *fi, const char *value, char **canon, char **cause)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(value, &end);
+	if (value[0] == '\0' || isspace((unsigned char)value[0]) || *end != '\0' || errno != 0 ||
+	    !isfinite(d)) {
+		*cause = xasprintf("'%s' is not a number", value);
+		return -1;
+	}
+	if (fi->type == DCT_INT && d != floor(d)) {
+		*cause = xasprintf("'%s' is not a whole number", value);
+		return -1;
+	}
+	if (d < fi->min || d > fi->max) {
+		*cause = xasprintf("%s is outside %g-%g%s%s", value, fi->min, fi->max,
+		    fi->unit[0] ? " " : "", fi->unit);
+		return -1;
+	}
+	*canon = fi->type == DCT_INT ? xasprintf("%lld", (long long)d) : xasprintf("%.10g", d);
+	return 0;
+}
+
+int
+devconfig_check(enum devconfig_field f, const char *value, char **canon, char **cause)
+{
+	const struct devconfig_field_info *fi = devconfig_field(f);
+	size_t len;
+
+	*canon = NULL;
+	if (fi == NULL || value == NULL) {
+		*cause = xstrdup("no value");
+		return -1;
+	}
+	len = strlen(value);
+	if (!str_is_safe(value)) {
+		*cause = xstrdup("control characters are not allowed");
+		return -1;
+	}
+	if (len > DEVCONFIG_VALUE_MAX) {
+		*cause = xasprintf("value longer than %d bytes", DEVCONFIG_VALUE_MAX);
+		return -1;
+	}
+	switch (fi->type) {
+	case DCT_BOOL:
+		if (str_caseeq(value, "true") || str_caseeq(value, "on") ||
+		    str_caseeq(value, "yes") || strcmp(value, "1") == 0)
+			*canon = xstrdup("true");
+		else if (str_caseeq(value, "false") || str_caseeq(value, "off") ||
+		         str_caseeq(value, "no") || strcmp(value, "0") == 0)
+			*canon = xstrdup("false");
+		else {
+			*cause = xasprintf("'%s' is not a boolean (true/false, on/off)", value);
+			return -1;
+		}
+		return 0;
+	case DCT_INT:
+	case DCT_NUM:
+		return check_number(fi, value, canon, cause);
+	case DCT_ENUM:
+		if (!in_choices(fi->choices, value, len)) {
+			*cause = xasprintf("'%s' is not one of %s", value, fi->choices);
+			return -1;
+		}
+		break;
+	case DCT_IPV4:
+		if (len > 0 && check_ipv4(value) != 0) {
+			*cause = xasprintf("'%s' is not an IPv4 address", value);
+			return -1;
+		}
+		break;
+	case DCT_STR:
+		if ((double)len > fi->max) {
+			*cause = xasprintf("longer than %g characters", fi->max);
+			return -1;
+		}
+		break;
+	}
+	*canon = xstrdup(value);
+	return 0;
+}
+
+void
+devconfig_init(struct devconfig *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void
+devconfig_done(struct devconfig *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->e[i].value);
+	free(c->e);
+	devconfig_init(c);
+}
+
+void
+devconfig_copy(struct devconfig *dst, const struct devconfig *src)
+{
+	devconfig_init(dst);
+	dst->gen = src->gen;
+	dst->has_rev = src->has_rev;
+	dst->rev = src->rev;
+	for (size_t i = 0; i < src->n; i++)
+		devconfig_set(
+		    dst, src->e[i].field, src->e[i].index, src->e[i].state, src->e[i].value);
+}
+
+/* Position of (f, index) in the sorted entries; *found tells whether it is there. */
+static size_t
+find_pos(const struct devconfig *c, enum devconfig_field f, int index, bool *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct devconfig_entry *e = &c->e[mid];
+		if (e->field < f || (e->field == f && e->index < index))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < c->n && c->e[lo].field == f && c->e[lo].index == index;
+	return lo;
+}
+
+const struct devconfig_entry *
+devconfig_get(const struct devconfig *c, enum devconfig_field f, int index)
+{
+	bool found;
+	size_t pos = find_pos(c, f, index, &found);
+
+	return found ? &c->e[pos] : NULL;
+}
+
+void
+devconfig_set(struct devconfig *c, enum devconfig_field f, int index, enum devconfig_state state,
+    const char *value)
+{
+	bool found;
+	size_t pos = find_pos(c, f, index, &found);
+	struct devconfig_entry *e;
+
+	if (!found) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 16;
+			c->e = xreallocarray(c->e, c->cap, sizeof *c->e);
+		}
+		memmove(&c->e[pos + 1], &c->e[pos], (c->n - pos) * sizeof *c->e);
+		c->n++;
+		c->e[pos].value = NULL;
+	}
+	e = &c->e[pos];
+	free(e->value);
+	e->field = f;
+	e->index = index;
+	e->state = state;
+	e->value = state == DEVCONFIG_VALUE && value != NULL ? xstrdup(value) : NULL;
+	if (state == DEVCONFIG_VALUE && e->value == NULL)
+		e->state = DEVCONFIG_NULL;
+}
+
+int
+devconfig_unset(struct devconfig *c, enum devconfig_field f, int index)
+{
+	bool found;
+	size_t pos = find_pos(c, f, index, &found);
+
+	if (!found)
+		return 0;
+	free(c->e[pos].value);
+	memmove(&c->e[pos], &c->e[pos + 1], (c->n - pos - 1) * sizeof *c->e);
+	c->n--;
+	return 1;
+}
+
+/* --- Reading device documents --------------------------------------------------------- */
+
+/* Follows a dotted path ("relays.0.auto_off", "switch:0.name"); N is replaced by index. */
+static const cJSON *
+json_path(const cJSON *root, const char *path, int index)
+{
+	const cJSON *cur = root;
+	char seg[64];
+	const char *p = path;
+
+	while (cur != NULL && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		if (strcmp(seg, "N") == 0 && cJSON_IsArray(cur))
+			cur = cJSON_GetArrayItem(cur, index);
+		else if (cJSON_IsObject(cur))
+			cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
+		else
+			return NULL;
+		p = dot != NULL ? dot + 1 : p + n;
+	}
+	return cur;
+}
+
+/* Maps a device enum name to the model's (gen1: "last" -> "restore_last"), or back. */
+static const char *
+map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
+{
+	const char *p = map;
+
+	while (p != NULL && *p) {
+		const char *eq = strchr(p, '=');
+		const char *comma = strchr(p, ',');
+		size_t kl, vl;
+		if (eq == NULL)
+			break;
+		kl = (size_t)(eq - p);
+		vl = comma != NULL ? (size_t)(comma - eq - 1) : strlen(eq + 1);
+		const char *from = to_device ? p : eq + 1;
+		size_t fl = to_device ? kl : vl;
+		if (strlen(v) == fl && strncmp(v, from, fl) == 0) {
+			snprintf(
+			    buf, size, "%.*s", (int)(to_device ? vl : kl), to_device ? eq + 1 : p);
+			return buf;
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return v;
+}
+
+/* Reads one item as the field's canonical value into c. Ignores values of the wrong shape. */
+static void
+read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
+    const char *g1map)
+{
+	char buf[64], *canon = NULL, *cause = NULL;
+	const char *s;
+	double d;
+	int b;
+
+	if (fi->flags & DCF_SECRET) {
+		if (cJSON_IsObject(item))
+			devconfig_set(c, fi->id, index, DEVCONFIG_SECRET, NULL);
+		return;
+	}
+	if (cJSON_IsNull(item)) {
+		devconfig_set(c, fi->id, index, DEVCONFIG_NULL, NULL);
+		return;
+	}
+	switch (fi->type) {
+	case DCT_BOOL:
+		if ((b = json_bool(item)) < 0)
+			return;
+		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, b ? "true" : "false");
+		return;
+	case DCT_INT:
+	case DCT_NUM:
+		d = json_number(item);
+		if (isnan(d))
+			return;
+		if (fi->type == DCT_INT)
+			snprintf(buf, sizeof buf, "%lld", (long long)llround(d));
+		else
+			snprintf(buf, sizeof buf, "%.10g", d);
+		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, buf);
+		return;
+	default:
+		if ((s = json_string(item)) == NULL)
+			return;
+		if (fi->type == DCT_ENUM && g1map != NULL)
+			s = map_enum(g1map, s, false, buf, sizeof buf);
+		/* Device text is kept only when it is what the field accepts. */
+		if (fi->type == DCT_STR || devconfig_check(fi->id, s, &canon, &cause) == 0)
+			devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, s);
+		free(canon);
+		free(cause);
+		return;
+	}
+}
+
+/* The parent of a Gen2 config path ("sta.pass" -> "sta"), or "" at the top. */
+static void
+parent_path(const char *path, char *buf, size_t size)
+{
+	const char *dot = strrchr(path, '.');
+
+	snprintf(buf, size, "%.*s", dot != NULL ? (int)(dot - path) : 0, path);
+}
+
+static void
+read_gen1(const cJSON *root, struct devconfig *c)
+{
+	for (int i = 0; i < DCFG__COUNT; i++) {
+		const struct devconfig_field_info *fi = &fields[i];
+		int last = kind_len(fi->path) ? DEVCONFIG_INDEX_MAX : -1;
+		if (fi->g1_read == NULL)
+			continue;
+		for (int idx = last < 0 ? -1 : 0; idx <= last; idx++) {
+			const cJSON *item = json_path(root, fi->g1_read, idx);
+			if (item == NULL) {
+				if (idx >= 0)
+					break;
+				continue;
+			}
+			read_item(c, fi, idx, item, fi->g1_map);
+		}
+	}
+}
+
+/* "Switch" -> "switch:3" (or "sys" for singletons) into buf. */
+static void
+g2_key(const struct devconfig_field_info *fi, int index, char *buf, size_t size)
+{
+	size_t i, n = strlen(fi->g2_component);
+
+	for (i = 0; i < n && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)fi->g2_component[i]);
+	buf[i] = '\0';
+	if (index >= 0)
+		snprintf(buf + i, size - i, ":%d", index);
+}
+
+static void
+read_gen2(const cJSON *root, struct devconfig *c)
+{
+	char key[48], parent[64];
+
+	for (int i = 0; i < DCFG__COUNT; i++) {
+		const struct devconfig_field_info *fi = &fields[i];
+		int last = kind_len(fi->path) ? DEVCONFIG_INDEX_MAX : -1;
+		if (fi->g2_component == NULL)
+			continue;
+		for (int idx = last < 0 ? -1 : 0; idx <= last; idx++) {
+			const cJSON *comp, *item;
+			g2_key(fi, idx, key, sizeof key);
+			comp = cJSON_GetObjectItemCaseSensitive(root, key);
+			if (!cJSON_IsObject(comp))
+				continue; /* instances may have gaps (switch:0, switch:2) */
+			if (fi->flags & DCF_SECRET) {
+				parent_path(fi->g2_path, parent, sizeof parent);
+				item = parent[0] ? json_path(comp, parent, idx) : comp;
+			} else
+				item = json_path(comp, fi->g2_path, idx);
+			/* sys.location may be null as a whole: the fields inside are unset. */
+			if (item == NULL && fi->id != DCFG_SYS_TIMEZONE && fi->id != DCFG_SYS_LAT &&
+			    fi->id != DCFG_SYS_LON)
+				continue;
+			if (item == NULL) {
+				if (!cJSON_IsNull(
+				        cJSON_GetObjectItemCaseSensitive(comp, "location")))
+					continue;
+				devconfig_set(c, fi->id, idx, DEVCONFIG_NULL, NULL);
+				continue;
+			}
+			read_item(c, fi, idx, item, NULL);
+		}
+	}
+}
+
+int
+devconfig_parse(int gen, const char *body, size_t len, struct devconfig *out, char **cause)
+{
+	cJSON *root;
+	const cJSON *doc;
+	long long rev;
+
+	devconfig_init(out);
+	out->gen = gen;
+	if ((root = json_parse(body, len, 0, cause)) == NULL)
+		return -1;
+	doc = root;
+	if (gen >= 2 && json_get_object(root, "result") != NULL && json_get(root, "src") != NULL)
+		doc = json_get_object(root, "result");
+	if (gen >= 2 && json_get(root, "error") != NULL && json_get(root, "src") != NULL) {
+		*cause = xstrdup("the device answered with an error");
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (!cJSON_IsObject(doc)) {
+		*cause = xstrdup("the configuration is not a JSON object");
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (gen == 1)
+		read_gen1(doc, out);
+	else
+		read_gen2(doc, out);
+	if (json_get_int(gen == 1 ? doc : json_get_object(doc, "sys"),
+	        gen == 1 ? "cfg_changed_cnt" : "cfg_rev", 0, 1ll << 52, &rev) == 0) {
+		out->has_rev = 1;
+		out->rev = (double)rev;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* --- Diff -------------------------------------------------------------------------------- */
+
+static bool
+values_equal(const struct devconfig_field_info *fi, const struct devconfig_entry *d,
+    const struct devconfig_entry *a)
+{
+	const char *dv = d->state == DEVCONFIG_VALUE ? d->value : "";
+	const char *av = a->state == DEVCONFIG_VALUE ? a->value : "";
+
+	if (fi->type == DCT_INT || fi->type == DCT_NUM) {
+		if (d->state != a->state)
+			return false;
+		if (d->state != DEVCONFIG_VALUE)
+			return true;
+		return fabs(strtod(dv, NULL) - strtod(av, NULL)) < 1e-9;
+	}
+	if (fi->type == DCT_BOOL && d->state != a->state)
+		return false;
+	/* Strings, enums and addresses: null and "" are both "unset". */
+	return strcmp(dv, av) == 0;
+}
+
+size_t
+devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
+    struct devconfig_diff **out, size_t *n)
+{
+	size_t drift = 0;
+
+	*out = desired->n ? xcalloc(desired->n, sizeof **out) : NULL;
+	*n = desired->n;
+	for (size_t i = 0; i < desired->n; i++) {
+		const struct devconfig_entry *d = &desired->e[i];
+		const struct devconfig_entry *a = devconfig_get(actual, d->field, d->index);
+		struct devconfig_diff *r = &(*out)[i];
+		r->field = d->field;
+		r->index = d->index;
+		r->desired = d->value;
+		r->actual = a != NULL ? a->value : NULL;
+		if (a == NULL)
+			r->kind = DIFF_UNSUPPORTED;
+		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
+			r->kind = DIFF_UNKNOWN;
+		else if (values_equal(&fields[d->field], d, a))
+			r->kind = DIFF_SAME;
+		else {
+			r->kind = DIFF_DRIFT;
+			drift++;
+		}
+	}
+	return drift;
+}
+
+/* --- Requests ------------------------------------------------------------------------------ */
+
+/* The Gen1 endpoint of an entry with N replaced ("/settings/relay/0") into buf. */
+static void
+g1_endpoint(const struct devconfig_field_info *fi, int index, char *buf, size_t size)
+{
+	const char *n = strstr(fi->g1_endpoint, "/N");
+
+	if (n != NULL && n[2] == '\0')
+		snprintf(buf, size, "%.*s/%d", (int)(n - fi->g1_endpoint), fi->g1_endpoint, index);
+	else
+		snprintf(buf, size, "%s", fi->g1_endpoint);
+}
+
+/* The JSON value of an entry for a Gen2+ request. */
+static cJSON *
+g2_value(const struct devconfig_field_info *fi, const struct devconfig_entry *e)
+{
+	if (e->state != DEVCONFIG_VALUE)
+		return cJSON_CreateNull();
+	switch (fi->type) {
+	case DCT_BOOL:
+		return cJSON_CreateBool(strcmp(e->value, "true") == 0);
+	case DCT_INT:
+	case DCT_NUM:
+		return cJSON_CreateNumber(strtod(e->value, NULL));
+	default:
+		if (e->value[0] == '\0' && fi->id != DCFG_SYS_TIMEZONE)
+			return cJSON_CreateNull();
+		return cJSON_CreateString(e->value);
+	}
+}
+
+/* Puts value at a dotted path below obj, creating objects on the way. */
+static void
+put_path(cJSON *obj, const char *path, cJSON *value)
+{
+	const char *dot;
+	char seg[64];
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		cJSON *next;
+		snprintf(seg, sizeof seg, "%.*s", (int)(dot - path), path);
+		next = cJSON_GetObjectItemCaseSensitive(obj, seg);
+		if (!cJSON_IsObject(next)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
+			next = cJSON_AddObjectToObject(obj, seg);
+		}
+		obj = next;
+		path = dot + 1;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, path);
+	cJSON_AddItemToObject(obj, path, value);
+}
+
+/* Group key of an entry: the request it belongs to. */
+static void
+group_key(int gen, const struct devconfig_entry *e, char *buf, size_t size)
+{
+	const struct devconfig_field_info *fi = &fields[e->field];
+
+	if (gen == 1)
+		g1_endpoint(fi, e->index, buf, size);
+	else
+		g2_key(fi, e->index, buf, size);
+}
+
+static void
+add_gen1_param(
+    struct strbuf *q, const struct devconfig_field_info *fi, const struct devconfig_entry *e)
+{
+	char buf[64];
+	const char *v = e->state == DEVCONFIG_VALUE ? e->value : "";
+	char *enc;
+
+	if (fi->type == DCT_ENUM && fi->g1_map != NULL)
+		v = map_enum(fi->g1_map, v, true, buf, sizeof buf);
+	enc = str_urlencode(v);
+	strbuf_appendf(q, "%c%s=%s", strchr(strbuf_str(q), '?') ? '&' : '?', fi->g1_param, enc);
+	free(enc);
+}
+
+static void
+finish_gen2(
+    struct devconfig_request *r, const struct devconfig_field_info *fi, int index, cJSON *config)
+{
+	cJSON *params = cJSON_CreateObject();
+
+	if (index >= 0)
+		cJSON_AddNumberToObject(params, "id", index);
+	cJSON_AddItemToObject(params, "config", config);
+	r->method = "POST";
+	snprintf(r->rpc_method, sizeof r->rpc_method, "%s.SetConfig", fi->g2_component);
+	r->path = xasprintf("/rpc/%s", r->rpc_method);
+	r->body = cJSON_PrintUnformatted(params);
+	cJSON_Delete(params);
+}
+
+int
+devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_request **out,
+    size_t *n, char **cause)
+{
+	struct devconfig_request *reqs = NULL;
+	size_t nreq = 0;
+	bool *taken = changes->n ? xcalloc(changes->n, sizeof *taken) : NULL;
+	char name[96], key[96], other[96];
+
+	for (size_t i = 0; i < changes->n; i++) {
+		if (!devconfig_field_gen(changes->e[i].field, gen)) {
+			*cause = xasprintf("%s cannot be set on a Gen%d device",
+			    devconfig_name(
+			        changes->e[i].field, changes->e[i].index, name, sizeof name),
+			    gen);
+			free(taken);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < changes->n; i++) {
+		const struct devconfig_entry *e = &changes->e[i];
+		const struct devconfig_field_info *fi = &fields[e->field];
+		struct devconfig_request *r;
+		struct strbuf q;
+		cJSON *config = NULL;
+		if (taken[i])
+			continue;
+		reqs = xreallocarray(reqs, nreq + 1, sizeof *reqs);
+		r = &reqs[nreq++];
+		memset(r, 0, sizeof *r);
+		r->fields = xcalloc(changes->n, sizeof *r->fields);
+		group_key(gen, e, key, sizeof key);
+		strbuf_init(&q);
+		if (gen == 1)
+			strbuf_append(&q, key);
+		else
+			config = cJSON_CreateObject();
+		for (size_t j = i; j < changes->n; j++) {
+			const struct devconfig_entry *o = &changes->e[j];
+			if (taken[j])
+				continue;
+			group_key(gen, o, other, sizeof other);
+			if (strcmp(key, other) != 0)
+				continue;
+			taken[j] = true;
+			r->fields[r->nfields++] = j;
+			if (gen == 1)
+				add_gen1_param(&q, &fields[o->field], o);
+			else
+				put_path(config, fields[o->field].g2_path,
+				    g2_value(&fields[o->field], o));
+		}
+		if (gen == 1) {
+			r->method = "GET";
+			r->path = strbuf_steal(&q);
+		} else {
+			strbuf_done(&q);
+			finish_gen2(r, fi, e->index, config);
+		}
+	}
+	free(taken);
+	*out = reqs;
+	*n = nreq;
+	return 0;
+}
+
+void
+devconfig_requests_free(struct devconfig_request *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].path);
+		free(r[i].body);
+		free(r[i].fields);
+	}
+	free(r);
+}
+
+/* The value a field will have after changes (or has now), or NULL. */
+static const struct devconfig_entry *
+after(const struct devconfig *changes, const struct devconfig *actual, enum devconfig_field f)
+{
+	const struct devconfig_entry *e = devconfig_get(changes, f, -1);
+
+	return e != NULL ? e : devconfig_get(actual, f, -1);
+}
+
+int
+devconfig_cuts_network(
+    const struct devconfig *changes, const struct devconfig *actual, char *why, size_t size)
+{
+	const struct devconfig_entry *ap, *sta, *ssid;
+
+	for (size_t i = 0; i < changes->n; i++) {
+		const struct devconfig_entry *e = &changes->e[i];
+		const struct devconfig_entry *a = devconfig_get(actual, e->field, e->index);
+		if (!(fields[e->field].flags & DCF_NETWORK))
+			continue;
+		if (a != NULL && !(fields[e->field].flags & DCF_SECRET) &&
+		    values_equal(&fields[e->field], e, a))
+			continue;
+		devconfig_name(e->field, e->index, why, size);
+		return 1;
+	}
+	ap = devconfig_get(changes, DCFG_WIFI_AP_ENABLE, -1);
+	if (ap != NULL && ap->value != NULL && strcmp(ap->value, "false") == 0) {
+		sta = after(changes, actual, DCFG_WIFI_STA_ENABLE);
+		ssid = after(changes, actual, DCFG_WIFI_STA_SSID);
+		if (sta == NULL || sta->value == NULL || strcmp(sta->value, "true") != 0 ||
+		    ssid == NULL || ssid->value == NULL || ssid->value[0] == '\0') {
+			snprintf(why, size, "wifi.ap.enable (the WiFi station is not set up)");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+bool
+devconfig_needs_reboot1(const struct devconfig *changes)
+{
+	for (size_t i = 0; i < changes->n; i++)
+		if (fields[changes->e[i].field].flags & DCF_REBOOT1)
+			return true;
+	return false;
+}
+
+/* --- Templates ----------------------------------------------------------------------------- */
+
+/* Reads a quoted value starting after '"'; returns the end (after the closing quote) or NULL. */
+static const char *
+read_quoted(const char *p, const char *end, struct strbuf *out)
+{
+	while (p < end && *p != '"') {
+		if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\'))
+			p++;
+		strbuf_append_char(out, *p++);
+	}
+	return p < end ? p + 1 : NULL;
+}
+
+static bool
+has_vars(const char *v)
+{
+	return strstr(v, "${") != NULL;
+}
+
+/* Parses one non-empty template line "FIELD = VALUE" into out. */
+static int
+template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+{
+	const char *eq = memchr(p, '=', (size_t)(end - p));
+	char name[96];
+	struct strbuf v;
+	enum devconfig_field f;
+	int index;
+	size_t nl;
+	char *canon = NULL, *why = NULL;
+
+	if (eq == NULL) {
+		*cause = xstrdup("expected FIELD = VALUE");
+		return -1;
+	}
+	nl = (size_t)(eq - p);
+	while (nl > 0 && isspace((unsigned char)p[nl - 1]))
+		nl--;
+	if (nl == 0 || nl >= sizeof name) {
+		*cause = xstrdup("field name missing or too long");
+		return -1;
+	}
+	memcpy(name, p, nl);
+	name[nl] = '\0';
+	if (strlen(name) != nl) {
+		*cause = xstrdup("NUL byte in field name");
+		return -1;
+	}
+	if (devconfig_parse_name(name, &f, &index, &why) != 0) {
+		*cause = xasprintf("%s: %s", str_is_safe(name) ? name : "field", why);
+		free(why);
+		return -1;
+	}
+	if (kind_len(fields[f].path) == 0 && index >= 0) {
+		*cause = xasprintf("%s takes no component number", fields[f].path);
+		return -1;
+	}
+	p = eq + 1;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	strbuf_init(&v);
+	if (p < end && *p == '"') {
+		p = read_quoted(p + 1, end, &v);
+		while (p != NULL && p < end && isspace((unsigned char)*p))
+			p++;
+		if (p == NULL || (p < end && *p != '#')) {
+			strbuf_done(&v);
+			*cause = xasprintf("%s: unterminated quote or text after it", name);
+			return -1;
+		}
+	} else {
+		const char *e = end;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		strbuf_append_len(&v, p, (size_t)(e - p));
+	}
+	if (strlen(strbuf_str(&v)) != v.len) {
+		strbuf_done(&v);
+		*cause = xasprintf("%s: NUL byte in value", name);
+		return -1;
+	}
+	if (has_vars(strbuf_str(&v))) {
+		if (strlen(strbuf_str(&v)) > DEVCONFIG_VALUE_MAX || !str_is_safe(strbuf_str(&v))) {
+			strbuf_done(&v);
+			*cause = xasprintf("%s: value too long or not printable", name);
+			return -1;
+		}
+		devconfig_set(out, f, index, DEVCONFIG_VALUE, strbuf_str(&v));
+	} else if (devconfig_check(f, strbuf_str(&v), &canon, &why) != 0) {
+		*cause = xasprintf("%s: %s", name, why);
+		free(why);
+		strbuf_done(&v);
+		return -1;
+	} else
+		devconfig_set(out, f, index, DEVCONFIG_VALUE, canon);
+	free(canon);
+	strbuf_done(&v);
+	return 0;
+}
+
+int
+devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause)
+{
+	const char *p = text, *end = text + len;
+	int line = 0;
+
+	devconfig_init(out);
+	if (len > DEVCONFIG_TEMPLATE_MAX) {
+		*cause = xasprintf("template larger than %d bytes", DEVCONFIG_TEMPLATE_MAX);
+		return -1;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl != NULL ? nl : end;
+		const char *s = p;
+		char *why = NULL;
+		line++;
+		while (s < le && isspace((unsigned char)*s))
+			s++;
+		if (le > s && le[-1] == '\r')
+			le--;
+		if (s < le && *s != '#' && template_line(s, le, out, &why) != 0) {
+			*cause = xasprintf("line %d: %s", line, why);
+			free(why);
+			devconfig_done(out);
+			return -1;
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return 0;
+}
+
+/* Writes a value quoted when it needs it. */
+static void
+write_value(const char *v, FILE *fp)
+{
+	bool plain = v[0] != '\0' && !isspace((unsigned char)v[0]) &&
+	             !isspace((unsigned char)v[strlen(v) - 1]) && v[0] != '"' && !strchr(v, '#');
+
+	if (plain) {
+		fputs(v, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', fp);
+		fputc(*v, fp);
+	}
+	fputc('"', fp);
+}
+
+void
+devconfig_template_write(const struct devconfig *c, const char *comment, FILE *fp)
+{
+	char name[96];
+
+	fputs("# shelly-tui configuration template: FIELD = VALUE per line (see shelly-tui(1))\n",
+	    fp);
+	if (comment != NULL)
+		fprintf(fp, "# %s\n", comment);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		if ((fields[e->field].flags & DCF_SECRET) || e->state == DEVCONFIG_SECRET)
+			continue;
+		fprintf(fp, "%s = ", devconfig_name(e->field, e->index, name, sizeof name));
+		write_value(e->state == DEVCONFIG_VALUE ? e->value : "", fp);
+		fputc('\n', fp);
+	}
+}
+
+/* The value of ${var} (name points after "${"), or NULL when unknown/unset. */
+static const char *
+var_value(const struct devconfig_vars *vars, const char *name, size_t n)
+{
+	static const char *const names[] = {"name", "id", "mac", "index", "group"};
+	const char *vals[] = {vars->name, vars->id, vars->mac, vars->index, vars->group};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
+			return vals[i];
+	return NULL;
+}
+
+static int
+render_value(const char *v, const struct devconfig_vars *vars, struct strbuf *out, char **cause)
+{
+	while (*v) {
+		const char *close;
+		const char *val;
+		if (v[0] != '$' || v[1] != '{') {
+			strbuf_append_char(out, *v++);
+			continue;
+		}
+		close = strchr(v + 2, '}');
+		if (close == NULL) {
+			*cause = xstrdup("'${' without '}'");
+			return -1;
+		}
+		val = var_value(vars, v + 2, (size_t)(close - v - 2));
+		if (val == NULL) {
+			char *var = xstrndup(
+			    v + 2, (size_t)(close - v - 2) > 32 ? 32 : (size_t)(close - v - 2));
+			if (str_is_safe(var))
+				*cause = xasprintf("unknown or unset variable ${%s}", var);
+			else
+				*cause = xstrdup("unknown variable");
+			free(var);
+			return -1;
+		}
+		strbuf_append(out, val);
+		v = close + 1;
+	}
+	return 0;
+}
+
+int
+devconfig_render(const struct devconfig *tmpl, const struct devconfig_vars *vars,
+    struct devconfig *out, char **cause)
+{
+	char name[96];
+
+	devconfig_init(out);
+	for (size_t i = 0; i < tmpl->n; i++) {
+		const struct devconfig_entry *e = &tmpl->e[i];
+		struct strbuf v;
+		char *canon = NULL, *why = NULL;
+		if (e->state != DEVCONFIG_VALUE || !has_vars(e->value)) {
+			devconfig_set(out, e->field, e->index, e->state, e->value);
+			continue;
+		}
+		strbuf_init(&v);
+		if (render_value(e->value, vars, &v, &why) != 0 ||
+		    devconfig_check(e->field, strbuf_str(&v), &canon, &why) != 0) {
+			*cause = xasprintf(
+			    "%s: %s", devconfig_name(e->field, e->index, name, sizeof name), why);
+			free(why);
+			strbuf_done(&v);
+			devconfig_done(out);
+			return -1;
+		}
+		devconfig_set(out, e->field, e->index, DEVCONFIG_VALUE, canon);
+		free(canon);
+		strbuf_done(&v);
+	}
+	return 0;
+}
+
+/* --- Output -------------------------------------------------------------------------------- */
+
+cJSON *
+devconfig_value_json(const struct devconfig_entry *e, bool show_secrets)
+{
+	const struct devconfig_field_info *fi = &fields[e->field];
+
+	if ((fi->flags & DCF_SECRET) || e->state == DEVCONFIG_SECRET) {
+		if (show_secrets && e->state == DEVCONFIG_VALUE)
+			return cJSON_CreateString(e->value);
+		return e->state == DEVCONFIG_SECRET ? cJSON_CreateNull()
+		                                    : cJSON_CreateString("********");
+	}
+	if (e->state != DEVCONFIG_VALUE)
+		return cJSON_CreateNull();
+	return fi->type == DCT_STR || fi->type == DCT_ENUM || fi->type == DCT_IPV4
+	           ? cJSON_CreateString(e->value)
+	           : g2_value(fi, e);
+}
+
+const char *
+devconfig_value_text(const struct devconfig_entry *e)
+{
+	if (e == NULL)
+		return "unsupported";
+	if (e->state == DEVCONFIG_SECRET)
+		return "(write-only)";
+	if (fields[e->field].flags & DCF_SECRET)
+		return "********";
+	if (e->state != DEVCONFIG_VALUE)
+		return "null";
+	return e->value;
+}

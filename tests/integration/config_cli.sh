@@ -1,0 +1,146 @@
+# Configuration management against the simulated fleet, Gen1 and Gen2+: read, edit, drift after
+# a change behind the tool's back (exit 3), apply fixes it and reads back, a device that fails
+# half-way is restored and reported, invalid values and network-cutting changes change
+# nothing, secrets never show, reboot only with --allow-reboot, templates as files.
+. tests/lib.sh
+. tests/sim/simlib.sh
+
+N=config_cli
+export XDG_CONFIG_HOME="$T_TMP/xdg" XDG_DATA_HOME="$T_TMP/data"
+if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3 --count 2 \
+	--reboot-ms 300; then
+	fail "$N: start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+G1=$(mf '.devices[0] | "\(.addr):\(.port)"')
+G2=$(mf '.devices[1] | "\(.addr):\(.port)"')
+st() { curl -s -m 3 "http://$1$2"; }
+tui() { "$SHELLY_TUI" --timeout 5 "$@"; }
+
+# --- fields and docs ---
+tui --config-fields >"$T_TMP/fields"
+missing=""
+for f in $(awk '{print $1}' "$T_TMP/fields"); do
+	grep -q "^\.It Li $f\$" shelly-tui.1 || missing="$missing $f"
+done
+[ -z "$missing" ] && [ "$(wc -l <"$T_TMP/fields")" -ge 50 ] && pass "$N: every field is in the man page" ||
+	fail "$N: fields in man page" "missing:$missing"
+
+# --- read ---
+tui --config-get "$G1" "$G2" --json >"$T_TMP/get.json"
+rc=$?
+[ $rc = 0 ] && [ "$(jq -r '.devices[0].gen' "$T_TMP/get.json")" = 1 ] &&
+	[ "$(jq -r '.devices[0].config["switch:0.initial_state"]' "$T_TMP/get.json")" = off ] &&
+	[ "$(jq -r '.devices[1].config["switch:0.auto_on_delay_s"]' "$T_TMP/get.json")" = 60 ] &&
+	[ "$(jq -r '.devices[1].config["ble.enable"]' "$T_TMP/get.json")" = true ] &&
+	[ "$(jq -r '.devices[0].config | has("ble.enable")' "$T_TMP/get.json")" = false ] &&
+	pass "$N: --config-get reads Gen1 and Gen2+ (unsupported fields absent)" || fail "$N: config-get" "rc=$rc"
+
+# --- invalid values change nothing ---
+c0=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+tui --config-set sys.timezone=Europe/Sofia cloud.enabled=perhaps "$G1" >"$T_TMP/bad" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "cloud.enabled: 'perhaps' is not a boolean" "$T_TMP/bad" &&
+	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c0" ] &&
+	pass "$N: invalid value: usage error, nothing sent" || fail "$N: invalid value" "rc=$rc $(cat "$T_TMP/bad")"
+tui --config-set switch:0.power_limit_w=99999 "$G2" >/dev/null 2>&1
+[ $? = 2 ] && pass "$N: out-of-range value refused" || fail "$N: range"
+
+# --- edit, Gen1 and Gen2+ at once, secrets never shown ---
+r0=$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)
+tui --config-set sys.timezone=Europe/Sofia switch:0.auto_off_delay_s=30 mqtt.pass=hunter2 "$G1" "$G2" \
+	>"$T_TMP/set" 2>"$T_TMP/set.err"
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c ': ok: ' "$T_TMP/set")" = 2 ] &&
+	[ "$(st "$G1" /settings | jq -r '.timezone, .relays[0].auto_off' | tr '\n' ' ')" = "Europe/Sofia 30 " ] &&
+	[ "$(st "$G2" /rpc/Shelly.GetConfig | jq -r '.sys.location.tz, .["switch:0"].auto_off_delay' | tr '\n' ' ')" = "Europe/Sofia 30 " ] &&
+	[ "$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)" -gt "$r0" ] &&
+	pass "$N: --config-set on Gen1 and Gen2+, verified" || fail "$N: config-set" "rc=$rc $(cat "$T_TMP/set" "$T_TMP/set.err")"
+grep -q hunter2 "$T_TMP/set" "$T_TMP/set.err" && fail "$N: secret shown" || pass "$N: secret never printed"
+grep -q 'needs a restart' "$T_TMP/set" && pass "$N: restart needed is reported" || fail "$N: restart report" "$(cat "$T_TMP/set")"
+
+# --- dry run changes nothing ---
+c1=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+tui --config-set sys.timezone=Asia/Tokyo "$G1" --dry-run >"$T_TMP/dry"
+[ $? = 0 ] && grep -q 'sys.timezone: Europe/Sofia -> Asia/Tokyo' "$T_TMP/dry" &&
+	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c1" ] && pass "$N: --dry-run lists actual -> desired, sends nothing" ||
+	fail "$N: dry-run" "$(cat "$T_TMP/dry")"
+
+# --- template, drift, apply ---
+tui --template-save office --from "$G2" --fields sys.timezone,switch:0.auto_off_delay_s,mqtt,sys.name >/dev/null
+TF="$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
+[ -f "$TF" ] && grep -q '^switch:0.auto_off_delay_s = 30$' "$TF" && grep -q '^sys.name = ' "$TF" &&
+	! grep -q 'client_id' "$TF" && ! grep -q hunter2 "$TF" &&
+	pass "$N: --template-save: named fields, identity only when named in full" || fail "$N: template-save" "$(cat "$TF")"
+grep -v '^sys.name' "$TF" | grep -v '^mqtt' >"$T_TMP/t" && echo 'mqtt.server = mqtt.${index}.lan:1883' >>"$T_TMP/t" && cp "$T_TMP/t" "$TF"
+tui --apply office "$G1" "$G2" >/dev/null 2>&1
+tui --drift --template office "$G1" "$G2" >"$T_TMP/d0"
+rc=$?
+[ $rc = 0 ] && [ "$(st "$G1" /settings | jq -r .mqtt.server)" = mqtt.1.lan:1883 ] &&
+	[ "$(st "$G2" /rpc/Shelly.GetConfig | jq -r .mqtt.server)" = mqtt.2.lan:1883 ] &&
+	pass "$N: --apply with \${index}, then no drift (exit 0)" || fail "$N: apply/drift 0" "rc=$rc $(cat "$T_TMP/d0")"
+ctl POST /devices/0/config '{"patch":{"relays":{"0":{"auto_off":99}}}}' >/dev/null
+ctl POST /devices/1/config '{"patch":{"sys":{"location":{"tz":"UTC"}}}}' >/dev/null
+tui --drift --template office "$G1" "$G2" --json >"$T_TMP/d1.json"
+rc=$?
+[ $rc = 3 ] && [ "$(jq -r '.drifted' "$T_TMP/d1.json")" = 2 ] &&
+	[ "$(jq -r '.devices[0].fields[] | select(.state == "drift") | "\(.field) \(.actual) \(.desired)"' "$T_TMP/d1.json")" = "switch:0.auto_off_delay_s 99 30" ] &&
+	[ "$(jq -r '.devices[1].fields[] | select(.state == "drift") | "\(.field) \(.actual) \(.desired)"' "$T_TMP/d1.json")" = "sys.timezone UTC Europe/Sofia" ] &&
+	pass "$N: drift behind the tool's back: exit 3, field, actual, desired" || fail "$N: drift" "rc=$rc $(cat "$T_TMP/d1.json")"
+tui --add "$G1" --name plug1 >/dev/null 2>&1 || fail "$N: --add"
+tui --apply office plug1 "$G2" --json >"$T_TMP/a1.json" 2>/dev/null
+rc=$?
+[ $rc = 0 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/a1.json")" = ok,ok ] &&
+	[ "$(st "$G1" /settings | jq -r '.relays[0].auto_off')" = 30 ] &&
+	[ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = Europe/Sofia ] &&
+	pass "$N: --apply fixes the drift and verifies" || fail "$N: apply" "rc=$rc $(cat "$T_TMP/a1.json")"
+tui --drift --template office "$G1" "$G2" >/dev/null
+[ $? = 0 ] && pass "$N: no drift after apply" || fail "$N: drift after apply"
+aud=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='apply' and result='ok'" 2>&1)
+[ "$aud" = 2 ] && [ "$(jq -r '.devices[0].target' "$T_TMP/a1.json")" = plug1 ] &&
+	pass "$N: a registered name as TARGET; apply audited" || fail "$N: audit" "$aud"
+
+# --- a device that fails half-way is restored and reported ---
+for i in 0 1; do
+	ctl POST /devices/$i/config '{"patch":{}}' >/dev/null
+done
+printf 'sys.timezone = Asia/Tokyo\nsntp.server = ntp.lan\nswitch:0.auto_off_delay_s = 45\n' >"$T_TMP/t3.tmpl"
+ctl POST /devices/0/config-fail '{"after":1}' >/dev/null
+ctl POST /devices/1/config-fail '{"after":1}' >/dev/null
+tui --apply --template "$T_TMP/t3.tmpl" "$G1" "$G2" --json >"$T_TMP/a2.json" 2>"$T_TMP/a2.err"
+rc=$?
+[ $rc = 1 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/a2.json")" = restored,restored ] &&
+	[ "$(st "$G1" /settings | jq -r '.timezone, .sntp.server, .relays[0].auto_off' | tr '\n' ' ')" = "Europe/Sofia time.google.com 30 " ] &&
+	[ "$(st "$G2" /rpc/Shelly.GetConfig | jq -r '.sys.location.tz, .["switch:0"].auto_off_delay' | tr '\n' ' ')" = "Europe/Sofia 30 " ] &&
+	grep -q restoring "$T_TMP/a2.err" &&
+	pass "$N: failure half-way: restored and reported (exit 1)" || fail "$N: restore" "rc=$rc $(cat "$T_TMP/a2.json" "$T_TMP/a2.err")"
+
+# --- network-cutting changes need their own confirmation ---
+c2=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+tui --config-set wifi.sta.ssid=other "$G1" >"$T_TMP/net"
+rc=$?
+[ $rc = 1 ] && grep -q 'allow-network-change' "$T_TMP/net" && [ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c2" ] &&
+	pass "$N: WiFi change refused without --allow-network-change" || fail "$N: network guard" "rc=$rc $(cat "$T_TMP/net")"
+tui --config-set wifi.sta.ssid=other "$G1" --allow-network-change >/dev/null 2>&1
+[ $? = 0 ] && [ "$(st "$G1" /settings | jq -r .wifi_sta.ssid)" = other ] && pass "$N: ... and done and verified with it" || fail "$N: network change"
+
+# --- reboot only when the device says so, only with --allow-reboot ---
+b0=$(ctl GET /devices/1/state | jq -r .reboots)
+tui --config-set mqtt.enable=true "$G2" >/dev/null 2>&1
+[ "$(ctl GET /devices/1/state | jq -r .reboots)" = "$b0" ] && pass "$N: no reboot without --allow-reboot" || fail "$N: reboot w/o flag"
+tui --config-set mqtt.user=shelly "$G2" --allow-reboot --json >"$T_TMP/rb.json" 2>/dev/null
+rc=$?
+[ $rc = 0 ] && [ "$(jq -r '.devices[0].rebooted' "$T_TMP/rb.json")" = true ] &&
+	[ "$(ctl GET /devices/1/state | jq -r .reboots)" -gt "$b0" ] &&
+	[ "$(st "$G2" /rpc/Shelly.GetConfig | jq -r .mqtt.user)" = shelly ] &&
+	pass "$N: restart_required + --allow-reboot: rebooted, read back after" || fail "$N: reboot" "rc=$rc $(cat "$T_TMP/rb.json")"
+
+# --- an unreachable device is reported, the others still done ---
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+tui --config-set sys.timezone=Asia/Tokyo "$G1" "$G2" >"$T_TMP/off" 2>&1
+rc=$?
+[ $rc = 1 ] && [ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] &&
+	pass "$N: an offline device fails alone" || fail "$N: offline" "rc=$rc $(cat "$T_TMP/off")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+sim_stop
+exit 0

@@ -1,0 +1,104 @@
+# Groups, stored desired configuration and the queue: @GROUP targets with a group template
+# (device fields over group template), drift without --template, an offline registered device
+# gets its change queued (--pending) and applied by --headless when the device is seen again,
+# clone onto a device of the same kind only.
+. tests/lib.sh
+. tests/sim/simlib.sh
+. tests/integration/lib_headless.sh
+
+N=config_groups
+if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3,gen3/1pm-gen3 --count 3; then
+	fail "$N: start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+DB="$T_TMP/s.db"
+tui() { "$SHELLY_TUI" --db "$DB" --timeout 3 "$@"; }
+hl_add "$DB" 0 --name g1 && hl_add "$DB" 1 --name plus-a && hl_add "$DB" 2 --name plus-b ||
+	{ fail "$N: --add" "$(cat "$T_TMP/add.err")"; exit 1; }
+st() { curl -s -m 3 "$(hl_url "$1" "$2")"; }
+
+# --- groups ---
+tui --group-add office g1 plus-a plus-b && tui --group-add office nosuchdevice 2>"$T_TMP/e1"
+[ $? = 2 ] && grep -q 'not a registered device' "$T_TMP/e1" && pass "$N: --group-add refuses unregistered devices" || fail "$N: group-add bad"
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
+printf 'sys.timezone = Europe/Sofia\nsntp.server = ntp.${group}.lan\nswitch:0.auto_off_delay_s = 20\n' \
+	>"$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
+tui --group-template office nosuch 2>/dev/null
+[ $? = 2 ] && pass "$N: a template that cannot be read is not attached" || fail "$N: bad template attached"
+tui --group-template office office
+tui --group-list --json >"$T_TMP/gl.json"
+[ "$(jq -r '.groups[0] | "\(.name) \(.template) \(.members | length)"' "$T_TMP/gl.json")" = "office office 3" ] &&
+	pass "$N: --group-list: template and members" || fail "$N: group-list" "$(cat "$T_TMP/gl.json")"
+
+# --- drift from the stored desired configuration, @GROUP as TARGET ---
+tui --drift @office --json >"$T_TMP/d0.json"
+rc=$?
+[ $rc = 3 ] && [ "$(jq -r '[.devices[] | .fields[] | select(.field == "sntp.server") | .desired] | unique | join(",")' "$T_TMP/d0.json")" = ntp.office.lan ] &&
+	[ "$(jq -r '.devices | length' "$T_TMP/d0.json")" = 3 ] &&
+	pass "$N: --drift @office uses the group template (\${group})" || fail "$N: drift @office" "rc=$rc $(cat "$T_TMP/d0.json")"
+tui --apply @office >"$T_TMP/a0" 2>&1
+rc=$?
+tui --drift @office >/dev/null
+[ $rc = 0 ] && [ $? = 0 ] && [ "$(st 1 /rpc/Sys.GetConfig | jq -r .sntp.server)" = ntp.office.lan ] &&
+	pass "$N: --apply @office, then no drift" || fail "$N: apply @office" "rc=$rc $(cat "$T_TMP/a0")"
+# A field set on one device wins over the group template for it.
+tui --config-set switch:0.auto_off_delay_s=45 plus-b >/dev/null 2>&1
+ctl POST /devices/2/config '{"patch":{"switch:0":{"auto_off_delay":20}}}' >/dev/null
+tui --drift @office --json >"$T_TMP/d1.json"
+rc=$?
+[ $rc = 3 ] && [ "$(jq -r '.devices[] | select(.target | test("^[0-9a-f]{12}$")) | .fields[] | select(.state == "drift") | "\(.field) \(.actual) \(.desired)"' "$T_TMP/d1.json")" = "switch:0.auto_off_delay_s 20 45" ] &&
+	pass "$N: device fields over the group template" || fail "$N: precedence" "rc=$rc $(cat "$T_TMP/d1.json")"
+# The group's own fields override its template, not the device's own fields.
+tui --group-set office sntp.server=grp.lan switch:0.auto_off_delay_s=25
+tui --group-set office cloud.enabled=perhaps 2>/dev/null
+[ $? = 2 ] && pass "$N: --group-set validates its values" || fail "$N: group-set invalid"
+tui --drift @office --json >"$T_TMP/d2.json"
+[ "$(jq -r '[.devices[] | .fields[] | select(.field == "sntp.server") | .desired] | unique | join(",")' "$T_TMP/d2.json")" = grp.lan ] &&
+	[ "$(jq -r '[.devices[] | .fields[] | select(.field == "switch:0.auto_off_delay_s") | .desired] | join(",")' "$T_TMP/d2.json")" = 25,25,45 ] &&
+	pass "$N: device over group over template" || fail "$N: group fields" "$(cat "$T_TMP/d2.json")"
+n=$(sq "$DB" "select count(*) from config_snapshots")
+[ "$n" -ge 3 ] && pass "$N: snapshots kept ($n)" || fail "$N: snapshots" "$n"
+
+# --- an offline device: queued, shown, applied when seen ---
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+ctl POST /devices/1/fault '{"fault":"closed"}' >/dev/null
+tui --config-set sys.timezone=Asia/Tokyo g1 plus-a >"$T_TMP/q" 2>&1
+rc=$?
+tui --pending --json >"$T_TMP/p0.json"
+[ $rc = 0 ] && [ "$(grep -c 'queued' "$T_TMP/q")" = 2 ] &&
+	[ "$(jq -r '[.pending[] | select(.state == "queued") | .fields["sys.timezone"]] | join(",")' "$T_TMP/p0.json")" = Asia/Tokyo,Asia/Tokyo ] &&
+	pass "$N: offline Gen1 and Gen2+ devices: changes queued, --pending shows them" || fail "$N: queue" "rc=$rc $(cat "$T_TMP/q" "$T_TMP/p0.json")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+hl_config "$T_TMP/conf"
+hl_start q "$DB" "$T_TMP/conf" || { fail "$N: headless start" "$(cat "$(hl_err q)")"; exit 1; }
+wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"select count(*) from config_pending where state = 'applied'\" 2>/dev/null)\" = 2 ]" &&
+	[ "$(st 1 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] && [ "$(st 0 /settings | jq -r .timezone)" = Asia/Tokyo ] &&
+	pass "$N: --headless applies the queued changes when the devices are seen (Gen1, Gen2+)" ||
+	fail "$N: queued apply" "$(sq "$DB" 'select * from config_pending') $(tail -5 "$(hl_err q)")"
+# A change behind the tool's back moves cfg_rev: the poller keeps a snapshot of it.
+ctl POST /devices/2/config '{"patch":{"sys":{"sntp":{"server":"behind.lan"}}}}' >/dev/null
+M2=$(mac_of 2)
+wait_for 20 sh -c "sqlite3 '$DB' \"select body from config_snapshots where mac = '$M2' and reason = 'cfg_rev changed'\" 2>/dev/null | grep -q behind.lan" &&
+	pass "$N: the poller keeps a snapshot when cfg_rev moves" || fail "$N: poller snapshot" "$(sq "$DB" "select id, reason, cfg_rev from config_snapshots where mac = '$M2'")"
+hl_stop q
+[ "$(sq "$DB" "select count(*) from audit where action = 'config-queued' and result = 'ok'")" = 2 ] &&
+	pass "$N: the queued apply is audited" || fail "$N: queued audit"
+
+# --- clone onto the same kind only ---
+tui --config-set switch:0.auto_on_delay_s=33 sys.name=Alpha plus-a >/dev/null 2>&1
+tui --clone plus-a plus-b g1 --json >"$T_TMP/c.json" 2>/dev/null
+rc=$?
+[ $rc = 1 ] && [ "$(jq -r '.devices[0].result' "$T_TMP/c.json")" = ok ] &&
+	[ "$(jq -r '.devices[1].error' "$T_TMP/c.json" | grep -c 'same kind')" = 1 ] &&
+	[ "$(st 2 /rpc/Shelly.GetConfig | jq -r '.["switch:0"].auto_on_delay')" = 33 ] &&
+	[ "$(st 1 /rpc/Shelly.GetConfig | jq -r '.sys.device.name')" = Alpha ] &&
+	[ "$(st 2 /rpc/Shelly.GetConfig | jq -r '.sys.device.name')" != Alpha ] &&
+	pass "$N: --clone onto the same model, not onto a Gen1" || fail "$N: clone" "rc=$rc $(cat "$T_TMP/c.json")"
+
+# --- group removal ---
+tui --group-remove office g1 && [ "$(tui --group-list --json | jq -r '.groups[0].members | length')" = 2 ] &&
+	tui --group-remove office && [ "$(tui --group-list --json | jq -r '.groups | length')" = 0 ] &&
+	pass "$N: --group-remove members, then the group" || fail "$N: group-remove"
+sim_stop
+exit 0

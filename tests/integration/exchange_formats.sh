@@ -1,0 +1,179 @@
+#!/bin/sh
+# --export in every format on a fleet with hostile names, each file checked by its real
+# consumer: ISC dhcpd -t, dnsmasq --test, kea-dhcp4 -t, python's tomllib and our own TOML
+# reader, Python's csv module, and the hosts grammar (RFC 1123 labels, unique names).
+# Each consumer is first shown to reject a broken file, so its verdict means something.
+. tests/lib.sh
+. tests/integration/lib_exchange.sh
+
+N=exchange_formats
+DB=$T_TMP/fleet.db
+if ! hostile_fleet "$DB"; then
+	fail "$N: hostile fleet" "could not create it"
+	exit 0
+fi
+ndev=$(sqlite3 "$DB" 'SELECT count(*) FROM devices')
+
+for f in json toml csv hosts dhcp-isc dnsmasq kea; do
+	if "$SHELLY_TUI" --db "$DB" --export $f -o "$T_TMP/out.$f" 2>"$T_TMP/err" &&
+		"$SHELLY_TUI" --db "$DB" --export $f >"$T_TMP/stdout.$f"; then
+		pass "$N: --export $f"
+	else
+		fail "$N: --export $f" "$(cat "$T_TMP/err")"
+	fi
+done
+# stdout and -o carry the same document (json apart from its time)
+for f in toml csv hosts dhcp-isc dnsmasq kea; do
+	cmp -s "$T_TMP/out.$f" "$T_TMP/stdout.$f" || fail "$N: $f stdout = file"
+done
+[ "$(no_json_time "$T_TMP/out.json")" = "$(no_json_time "$T_TMP/stdout.json")" ] &&
+	pass "$N: stdout and -o give the same documents" || fail "$N: json stdout = file"
+ls "$T_TMP" | grep -q '\.tmp\.' && fail "$N: temporary files left" "$(ls "$T_TMP")" ||
+	pass "$N: no temporary files left behind"
+
+# consumer LABEL CHECKER BAD GOOD: CHECKER FILE must reject BAD (so its verdict means
+# something) and accept GOOD.
+consumer() {
+	if $2 "$3" >/dev/null 2>&1; then
+		fail "$N: $1 rejects a broken file"
+	elif $2 "$4" >"$T_TMP/consumer.log" 2>&1; then
+		pass "$N: $1 accepts the export"
+	else
+		fail "$N: $1" "$(cat "$T_TMP/consumer.log")"
+	fi
+}
+isc_check() { dhcpd -t -cf "$1"; }
+dnsmasq_check() { dnsmasq --test --conf-file="$1"; }
+kea_check() { kea-dhcp4 -t "$1"; }
+
+printf 'host "bad {\n hardware ethernet zz;\n' >"$T_TMP/bad.isc"
+consumer "dhcpd -t" isc_check "$T_TMP/bad.isc" "$T_TMP/out.dhcp-isc"
+[ "$(grep -c '^host ' "$T_TMP/out.dhcp-isc")" -ge 8 ] && pass "$N: dhcp-isc has a host block per IPv4 device" ||
+	fail "$N: dhcp-isc host blocks" "$(cat "$T_TMP/out.dhcp-isc")"
+printf 'dhcp-host=zz:zz,10.0.0.1,"bad name;\n' >"$T_TMP/bad.dnsmasq"
+consumer "dnsmasq --test" dnsmasq_check "$T_TMP/bad.dnsmasq" "$T_TMP/out.dnsmasq"
+printf '{"Dhcp4": {"reservations": [{"hw-address": "zz", "ip-address": "10.0.0.1"}]}}' >"$T_TMP/bad.kea"
+consumer "kea-dhcp4 -t" kea_check "$T_TMP/bad.kea" "$T_TMP/out.kea"
+[ "$(jq '.Dhcp4.reservations | length' "$T_TMP/out.kea")" -ge 8 ] &&
+	[ "$(jq '[.Dhcp4.reservations[]."ip-address"] | unique | length' "$T_TMP/out.kea")" = \
+		"$(jq '.Dhcp4.reservations | length' "$T_TMP/out.kea")" ] &&
+	pass "$N: kea reservations, one per address" || fail "$N: kea reservations" "$(cat "$T_TMP/out.kea")"
+
+# TOML: Python's tomllib (TOML 1.0) reads every device and the hostile names byte for byte
+# (invalid UTF-8 becomes U+FFFD); our own reader accepts it too.
+cat >"$T_TMP/toml_check.py" <<'PY'
+import sqlite3, sys, tomllib
+doc = tomllib.load(open(sys.argv[1], "rb"))
+db = sqlite3.connect(sys.argv[2])
+db.text_factory = lambda b: b.decode("utf-8", "replace")
+rows = dict(db.execute("SELECT mac, name FROM devices"))
+assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 1
+assert sorted(doc["devices"]) == sorted(rows), (sorted(doc["devices"]), sorted(rows))
+for mac, name in rows.items():
+    got = doc["devices"][mac].get("name")
+    assert got == (name or None), (mac, got, name)
+assert "secrets" not in doc
+assert doc["settings"]["weird key = [x]"] == 'val"ue\n'
+PY
+if python3 "$T_TMP/toml_check.py" "$T_TMP/out.toml" "$DB" 2>"$T_TMP/py.err"; then
+	pass "$N: python tomllib reads the toml export, names intact"
+else
+	fail "$N: tomllib" "$(cat "$T_TMP/py.err")"
+fi
+printf 'a = "unterminated\n' >"$T_TMP/bad.toml"
+python3 -c 'import tomllib,sys; tomllib.load(open(sys.argv[1],"rb"))' "$T_TMP/bad.toml" 2>/dev/null &&
+	fail "$N: tomllib rejects a broken file"
+"$SHELLY_TUI" --db "$T_TMP/dry.db" --import "$T_TMP/out.toml" --dry-run >"$T_TMP/dry.out" 2>&1 &&
+	grep -q "$ndev devices" "$T_TMP/dry.out" && pass "$N: our TOML reader accepts the export" ||
+	fail "$N: own reader" "$(cat "$T_TMP/dry.out")"
+
+# JSON: jq parses it; no secrets unless asked; mode 0644 without, 0600 with
+jq -e ".devices | length == $ndev" "$T_TMP/out.json" >/dev/null && pass "$N: json export parses, every device" ||
+	fail "$N: json export" "$(head -c 400 "$T_TMP/out.json")"
+grep -q 'pa\\"ss word' "$T_TMP/out.json" "$T_TMP/out.toml" && fail "$N: secret leaked without --include-secrets" ||
+	pass "$N: no password without --include-secrets"
+[ "$(stat -c %a "$T_TMP/out.json")" = 644 ] || fail "$N: mode without secrets" "$(stat -c %a "$T_TMP/out.json")"
+for f in json toml; do
+	"$SHELLY_TUI" --db "$DB" --export $f --include-secrets -o "$T_TMP/secret.$f"
+	if [ "$(stat -c %a "$T_TMP/secret.$f")" = 600 ] && grep -q 'pa\\"ss word' "$T_TMP/secret.$f"; then
+		pass "$N: --include-secrets $f: password present, file mode 0600"
+	else
+		fail "$N: --include-secrets $f" "$(stat -c %a "$T_TMP/secret.$f")"
+	fi
+done
+
+# hosts: "ADDRESS NAME" lines, addresses valid, names RFC 1123 labels, unique
+cat >"$T_TMP/hosts_check.py" <<'PY'
+import ipaddress, re, sys
+label = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+seen = set()
+n = 0
+for line in open(sys.argv[1], encoding="ascii"):
+    line = line.rstrip("\n")
+    if not line or line.startswith("#"):
+        continue
+    fields = line.split()
+    assert len(fields) == 2, line
+    ipaddress.ip_address(fields[0])
+    assert label.match(fields[1]), fields[1]
+    assert fields[1] not in seen, fields[1]
+    seen.add(fields[1])
+    n += 1
+print(n)
+PY
+hn=$(python3 "$T_TMP/hosts_check.py" "$T_TMP/out.hosts" 2>"$T_TMP/py.err")
+# every device with an address literal (all but host.example)
+if [ "$hn" = $((ndev - 1)) ]; then
+	pass "$N: hosts lines valid, names unique RFC 1123 labels"
+else
+	fail "$N: hosts grammar" "$(cat "$T_TMP/py.err") $(cat "$T_TMP/out.hosts")"
+fi
+grep -q '^10\.0\.0\.12	red-quoted-brace-semi$' "$T_TMP/out.hosts" &&
+	pass "$N: escape sequences are gone before the name is derived" ||
+	fail "$N: derived name" "$(cat "$T_TMP/out.hosts")"
+
+# CSV (RFC 4180): header row, one row per device, quoted fields read back, --columns
+cat >"$T_TMP/csv_check.py" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), strict=True))
+assert rows[0] == sys.argv[2].split(","), rows[0]
+assert len(rows) == int(sys.argv[3]) + 1, len(rows)
+assert all(len(r) == len(rows[0]) for r in rows)
+names = [r[rows[0].index("name")] for r in rows[1:]] if "name" in rows[0] else []
+assert not names or 'red "quoted" {brace}; semi' in names, names
+assert all("\x1b" not in c for r in rows for c in r)
+PY
+python3 "$T_TMP/csv_check.py" "$T_TMP/out.csv" mac,name,host,port,gen,model,fw,state $ndev 2>"$T_TMP/py.err" &&
+	pass "$N: csv: header, a row per device, quoted fields, no escape sequences" ||
+	fail "$N: csv" "$(cat "$T_TMP/py.err")"
+"$SHELLY_TUI" --db "$DB" --export csv --columns mac,name,discovered_via,state >"$T_TMP/cols.csv" &&
+	python3 "$T_TMP/csv_check.py" "$T_TMP/cols.csv" mac,name,discovered_via,state $ndev 2>"$T_TMP/py.err" &&
+	pass "$N: csv --columns" || fail "$N: csv --columns" "$(cat "$T_TMP/py.err")"
+
+# -o is atomic: temporary file in the same directory, fsync, rename, fsync of the directory
+if command -v strace >/dev/null 2>&1; then
+	strace -f -o "$T_TMP/trace" -e trace=openat,fsync,rename "$SHELLY_TUI" --db "$DB" --export toml -o "$T_TMP/at.toml"
+	seq=$(awk '/openat\(.*at\.toml\.tmp\..*O_CREAT/ { s = s "create " }
+		/^[0-9]+ +fsync\(/ { s = s "fsync " }
+		/rename\(.*at\.toml\.tmp\..*at\.toml"\)/ { s = s "rename " }
+		/openat\(.*O_DIRECTORY/ { s = s "dir " }
+		END { print s }' "$T_TMP/trace")
+	case $seq in
+	*"create fsync rename dir fsync"*) pass "$N: -o writes a temporary file, fsyncs, renames, fsyncs the directory" ;;
+	*) fail "$N: atomic write" "$seq" ;;
+	esac
+else
+	fail "$N: atomic write" "needs strace"
+fi
+
+# usage errors exit 2; a file that cannot be written exits 1 and leaves nothing
+"$SHELLY_TUI" --db "$DB" --export csv --columns mac,bogus >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'bogus' "$T_TMP/err" && pass "$N: unknown column exits 2" || fail "$N: unknown column" "rc=$rc"
+"$SHELLY_TUI" --db "$DB" --export yaml >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "$N: unknown format exits 2" || fail "$N: unknown format" "rc=$rc"
+"$SHELLY_TUI" --db "$DB" --export hosts --include-secrets >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "$N: --include-secrets with hosts exits 2" || fail "$N: secrets with hosts" "rc=$rc"
+"$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/no/such/dir/x.json" 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 1 ] && [ ! -e "$T_TMP/no" ] && grep -q 'x.json' "$T_TMP/err" && pass "$N: unwritable -o exits 1" ||
+	fail "$N: unwritable -o" "rc=$rc $(cat "$T_TMP/err")"
+exit 0

@@ -1,0 +1,118 @@
+#!/bin/sh
+# --import: round trips (export, import into an empty database, export again: the same
+# document apart from the export time), broken files change nothing and name file, line and
+# field, --dry-run writes nothing, --merge keeps and --replace removes what the file lacks.
+. tests/lib.sh
+. tests/integration/lib_exchange.sh
+
+N=exchange_import
+DB=$T_TMP/fleet.db
+if ! hostile_fleet "$DB"; then
+	fail "$N: hostile fleet" "could not create it"
+	exit 0
+fi
+ex() { "$SHELLY_TUI" --db "$1" --export "$2" --include-secrets; }
+
+# Round trips, secrets included
+for f in json toml; do
+	ex "$DB" $f >"$T_TMP/a.$f"
+	if "$SHELLY_TUI" --db "$T_TMP/rt-$f.db" --import "$T_TMP/a.$f" >"$T_TMP/out" 2>&1; then
+		ex "$T_TMP/rt-$f.db" $f >"$T_TMP/b.$f"
+		if [ $f = json ]; then
+			no_json_time "$T_TMP/a.$f" >"$T_TMP/a2" && no_json_time "$T_TMP/b.$f" >"$T_TMP/b2"
+		else
+			cp "$T_TMP/a.$f" "$T_TMP/a2" && cp "$T_TMP/b.$f" "$T_TMP/b2"
+		fi
+		if cmp -s "$T_TMP/a2" "$T_TMP/b2" && [ "$(grep -c exported_at "$T_TMP/a.$f")" = "$(grep -c exported_at "$T_TMP/b.$f")" ]; then
+			pass "$N: $f round trip gives the same document"
+		else
+			fail "$N: $f round trip" "$(diff "$T_TMP/a2" "$T_TMP/b2" | head -20)"
+		fi
+	else
+		fail "$N: $f import into an empty database" "$(cat "$T_TMP/out")"
+	fi
+done
+# the json round trip carried the times and the password
+[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT first_seen FROM devices WHERE mac='aabbccddee01'")" = 1700000000000 ] &&
+	[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT value FROM settings WHERE key='secret:aabbccddee01'")" = 'pa"ss word' ] &&
+	pass "$N: json restores times and the stored password" || fail "$N: json times/secret"
+# two toml exports of an unchanged fleet are byte-identical
+ex "$DB" toml | cmp -s - "$T_TMP/a.toml" && pass "$N: toml export is deterministic" || fail "$N: toml deterministic"
+
+# Broken files: each exits 1, names the file, line and field, changes nothing
+snapshot() { sqlite3 "$1" 'SELECT * FROM devices ORDER BY mac; SELECT * FROM settings ORDER BY key;'; }
+cp "$DB" "$T_TMP/target.db"
+before=$(snapshot "$T_TMP/target.db")
+size=$(wc -c <"$T_TMP/a.json")
+head -c $((size * 2 / 3)) "$T_TMP/a.json" >"$T_TMP/trunc.json"
+printf '[devices.aabbccddeeff\nname = "x"\n' >"$T_TMP/trunc.toml"
+sed 's/"port": 8080/"port": "8080"/' "$T_TMP/a.json" >"$T_TMP/type.json"
+sed 's/^port = 8080$/port = 70000/' "$T_TMP/a.toml" >"$T_TMP/range.toml"
+sed 's/"format_version": 1/"format_version": 99/' "$T_TMP/a.json" >"$T_TMP/newer.json"
+sed 's/^\[settings\]$/[groups]\nall = "x"\n\n[settings]/' "$T_TMP/a.toml" >"$T_TMP/section.toml"
+sed 's/"mac": "aabbccddee03"/"mac": "aabbccddee01"/' "$T_TMP/a.json" >"$T_TMP/dup.json"
+# a file whose first devices are fine and whose last is bad: nothing of it may land
+sed 's/^\[devices.aabbccddee0c\]$/[devices.AABBCCDDEE0C]/' "$T_TMP/a.toml" | sed 's/^name = "Kitchen"$/name = "Renamed"/' >"$T_TMP/late.toml"
+for case in "trunc.json:line" "trunc.toml:line 1, column" "type.json:devices\[2\].port: expected an integer" \
+	"range.toml:devices.aabbccddee03.port: expected an integer 0..65535" \
+	"newer.json:format_version: version 99 is newer" "section.toml:groups: unknown section" \
+	"dup.json:MAC aabbccddee01 appears twice" "late.toml:devices.AABBCCDDEE0C"; do
+	file=${case%%:*} want=${case#*:}
+	for mode in --merge --replace; do
+		"$SHELLY_TUI" --db "$T_TMP/target.db" --import "$T_TMP/$file" $mode >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+		if [ $rc -eq 1 ] && grep -q "$T_TMP/$file" "$T_TMP/err" && grep -q "$want" "$T_TMP/err" &&
+			grep -qE 'line [0-9]+' "$T_TMP/err" && [ "$(snapshot "$T_TMP/target.db")" = "$before" ]; then
+			:
+		else
+			fail "$N: broken $file $mode" "rc=$rc want '$want' got: $(cat "$T_TMP/err")"
+			continue 2
+		fi
+	done
+	pass "$N: broken $file: exit 1, file/line/field named, nothing changed"
+done
+# A store failure on the last write of a valid file (a trigger refuses one device) rolls
+# the whole import back: one transaction, not one per device.
+cp "$DB" "$T_TMP/trig.db"
+sqlite3 "$T_TMP/trig.db" "UPDATE devices SET name = 'old' || mac; DELETE FROM settings WHERE key = 'ui.theme';
+CREATE TRIGGER refuse BEFORE UPDATE ON devices WHEN NEW.mac = 'aabbccddee0c'
+BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;"
+before=$(snapshot "$T_TMP/trig.db")
+"$SHELLY_TUI" --db "$T_TMP/trig.db" --import "$T_TMP/a.json" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q 'refused by test trigger' "$T_TMP/err" && grep -q 'nothing changed' "$T_TMP/err" &&
+	[ "$(snapshot "$T_TMP/trig.db")" = "$before" ]; then
+	pass "$N: a write failing late rolls the whole import back"
+else
+	fail "$N: rollback" "rc=$rc $(cat "$T_TMP/err")"
+fi
+# the line named is the line of the bad value
+line=$(grep -n '^port = 70000$' "$T_TMP/range.toml" | cut -d: -f1)
+"$SHELLY_TUI" --db "$T_TMP/target.db" --import "$T_TMP/range.toml" 2>&1 | grep -q "range.toml: line $line: " &&
+	pass "$N: the error names the line of the bad value ($line)" || fail "$N: error line"
+
+# --dry-run reports and writes nothing; --merge keeps, --replace removes what the file lacks
+sqlite3 "$DB" "DELETE FROM devices WHERE mac IN ('aabbccddee0b', 'aabbccddee0c'); DELETE FROM settings WHERE key = 'ui.theme'"
+ex "$DB" json >"$T_TMP/small.json"
+cp "$T_TMP/target.db" "$T_TMP/m.db"
+before=$(snapshot "$T_TMP/m.db")
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --replace --dry-run --json >"$T_TMP/out" 2>&1
+[ "$(jq -c '[.devices, .added, .updated, .removed, .dry_run]' "$T_TMP/out")" = '[10,0,10,2,true]' ] &&
+	[ "$(snapshot "$T_TMP/m.db")" = "$before" ] && pass "$N: --dry-run counts and changes nothing" ||
+	fail "$N: --dry-run" "$(cat "$T_TMP/out")"
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --merge >/dev/null 2>&1
+[ "$(sqlite3 "$T_TMP/m.db" 'SELECT count(*) FROM devices')" = 12 ] &&
+	[ "$(sqlite3 "$T_TMP/m.db" "SELECT value FROM settings WHERE key='ui.theme'")" = dark ] &&
+	pass "$N: --merge keeps devices and settings the file lacks" || fail "$N: --merge"
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --replace >/dev/null 2>&1
+[ "$(sqlite3 "$T_TMP/m.db" 'SELECT count(*) FROM devices')" = 10 ] &&
+	[ -z "$(sqlite3 "$T_TMP/m.db" "SELECT value FROM settings WHERE key='ui.theme'")" ] &&
+	pass "$N: --replace removes devices and settings the file lacks" || fail "$N: --replace"
+# a file without secrets leaves stored passwords alone, even with --replace
+"$SHELLY_TUI" --db "$DB" --export json >"$T_TMP/nosecret.json"
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/nosecret.json" --replace >/dev/null 2>&1
+[ "$(sqlite3 "$T_TMP/m.db" "SELECT value FROM settings WHERE key='secret:aabbccddee01'")" = 'pa"ss word' ] &&
+	pass "$N: --replace without a secrets section keeps stored passwords" || fail "$N: secrets kept"
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --merge --replace >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "$N: --merge with --replace exits 2" || fail "$N: --merge --replace" "rc=$rc"
+"$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/none.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] && pass "$N: missing file exits 1" || fail "$N: missing file" "rc=$rc"
+exit 0

@@ -1,0 +1,522 @@
+/* model/devconfig: typed configuration from real /settings and Shelly.GetConfig replies,
+ * validation, drift, request builders, templates and variables. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/devconfig.h"
+
+#define FIX "tests/fixtures/"
+
+static void
+parse_file(int gen, const char *path, struct devconfig *c)
+{
+	char *body, *cause = NULL;
+	size_t len;
+
+	body = fixture_slurp(path, &len);
+	if (devconfig_parse(gen, body, len, c, &cause) != 0)
+		fail_msg("%s: %s", path, cause);
+	free(body);
+}
+
+/* The canonical text of a field of c ("null", "unsupported", "(write-only)" too). */
+static const char *
+val(const struct devconfig *c, const char *name)
+{
+	enum devconfig_field f;
+	int index;
+	char *cause = NULL;
+
+	if (devconfig_parse_name(name, &f, &index, &cause) != 0)
+		fail_msg("%s: %s", name, cause);
+	return devconfig_value_text(devconfig_get(c, f, index));
+}
+
+static int walked;
+
+static void
+gen1_fixture(const char *path)
+{
+	struct devconfig c;
+
+	parse_file(1, path, &c);
+	/* Every Gen1 /settings has a name key, WiFi, MQTT and cloud settings. */
+	assert_string_not_equal(val(&c, "sys.name"), "unsupported");
+	assert_string_not_equal(val(&c, "wifi.sta.ssid"), "unsupported");
+	assert_string_equal(val(&c, "wifi.sta.pass"), "(write-only)");
+	assert_string_not_equal(val(&c, "mqtt.enable"), "unsupported");
+	/* Gen2-only fields are never faked. */
+	assert_string_equal(val(&c, "ble.enable"), "unsupported");
+	assert_string_equal(val(&c, "mqtt.topic_prefix"), "unsupported");
+	devconfig_done(&c);
+	walked++;
+}
+
+static void
+gen2_fixture(const char *path)
+{
+	struct devconfig c;
+
+	parse_file(2, path, &c);
+	assert_string_not_equal(val(&c, "sys.name"), "unsupported");
+	assert_string_not_equal(val(&c, "sntp.server"), "unsupported");
+	/* Gen1-only fields are never faked. */
+	assert_string_equal(val(&c, "coiot.enable"), "unsupported");
+	assert_string_equal(val(&c, "mqtt.update_period_s"), "unsupported");
+	assert_true(c.has_rev);
+	devconfig_done(&c);
+	walked++;
+}
+
+static void
+test_every_fixture(void **state)
+{
+	(void)state;
+	walked = 0;
+	int n1 = fixture_walk(FIX "gen1", fixture_name_is, "settings.json", gen1_fixture);
+	assert_true(n1 >= 20);
+	int n = fixture_walk(FIX "gen2", fixture_name_prefix, "Shelly.GetConfig", gen2_fixture);
+	n += fixture_walk(FIX "gen3", fixture_name_prefix, "Shelly.GetConfig", gen2_fixture);
+	n += fixture_walk(FIX "gen4", fixture_name_prefix, "Shelly.GetConfig", gen2_fixture);
+	assert_true(n >= 40);
+	assert_int_equal(walked, n1 + n);
+}
+
+static void
+test_gen1_values(void **state)
+{
+	struct devconfig c;
+
+	(void)state;
+	parse_file(1, FIX "gen1/shelly-1pm/settings.json", &c);
+	assert_string_equal(val(&c, "sys.timezone"), "Europe/Berlin");
+	assert_string_equal(val(&c, "sys.location.lat"), "50.252491");
+	assert_string_equal(val(&c, "sys.location.lon"), "5.779092");
+	assert_string_equal(val(&c, "sntp.server"), "time.google.com");
+	assert_string_equal(val(&c, "mqtt.server"), "10.0.0.2:1883");
+	assert_string_equal(val(&c, "mqtt.client_id"), "shelly1pm-XXXXXX");
+	assert_string_equal(val(&c, "mqtt.update_period_s"), "30");
+	assert_string_equal(val(&c, "wifi.sta.ipv4mode"), "dhcp");
+	assert_string_equal(val(&c, "wifi.sta.ip"), "null");
+	assert_string_equal(val(&c, "cloud.enabled"), "true");
+	assert_string_equal(val(&c, "switch:0.initial_state"), "off");
+	assert_string_equal(val(&c, "switch:0.in_mode"), "flip"); /* Gen1 "edge" */
+	assert_string_equal(val(&c, "switch:0.power_limit_w"), "3500");
+	assert_string_equal(val(&c, "switch:0.auto_off_delay_s"), "0");
+	assert_string_equal(val(&c, "switch:0.auto_off"), "unsupported");
+	assert_string_equal(val(&c, "switch:1.name"), "unsupported");
+	assert_string_equal(val(&c, "sys.eco_mode"), "unsupported"); /* v1.5.6 had none */
+	devconfig_done(&c);
+
+	parse_file(1, FIX "gen1/shelly-plug-s/settings.json", &c);
+	assert_string_equal(val(&c, "switch:0.initial_state"), "on");
+	assert_string_equal(val(&c, "sys.eco_mode"), "true");
+	assert_string_equal(val(&c, "leds.power_disable"), "false");
+	assert_string_equal(val(&c, "coiot.enable"), "true");
+	assert_string_equal(val(&c, "sys.timezone"), "null");
+	devconfig_done(&c);
+
+	parse_file(1, FIX "gen1/shelly-dimmer-2/settings.json", &c);
+	assert_string_equal(val(&c, "light:0.name"), "Shelly dimmer channel name");
+	assert_string_equal(val(&c, "light:0.initial_state"), "restore_last"); /* "last" */
+	devconfig_done(&c);
+}
+
+static void
+test_gen2_values(void **state)
+{
+	struct devconfig c;
+
+	(void)state;
+	parse_file(2, FIX "gen2/pro-dual-cover-pm/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "sys.name"), "2Cover Pro");
+	assert_string_equal(val(&c, "sys.location.lat"), "null"); /* location: null */
+	assert_string_equal(val(&c, "wifi.sta.ipv4mode"), "static");
+	assert_string_equal(val(&c, "wifi.sta.ip"), "192.168.68.39");
+	assert_string_equal(val(&c, "wifi.sta.nameserver"), "192.168.1.1");
+	assert_string_equal(val(&c, "wifi.ap.enable"), "false");
+	assert_string_equal(val(&c, "cover:0.name"), "Pro2cover 1st");
+	assert_string_equal(val(&c, "cover:0.maxtime_open_s"), "25");
+	assert_string_equal(val(&c, "cover:0.initial_state"), "stopped");
+	assert_string_equal(val(&c, "cover:0.power_limit_w"), "4480");
+	assert_string_equal(val(&c, "mqtt.server"), "null");
+	assert_string_equal(val(&c, "mqtt.pass"), "(write-only)");
+	assert_string_equal(val(&c, "ble.enable"), "true");
+	assert_true(c.has_rev);
+	assert_int_equal((int)c.rev, 30);
+	devconfig_done(&c);
+
+	parse_file(3, FIX "gen3/1pm-gen3/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "switch:0.name"), "1PM Gen3");
+	assert_string_equal(val(&c, "switch:0.initial_state"), "match_input");
+	assert_string_equal(val(&c, "switch:0.in_mode"), "follow");
+	assert_string_equal(val(&c, "switch:0.auto_on"), "false");
+	assert_string_equal(val(&c, "switch:0.auto_on_delay_s"), "60");
+	assert_string_equal(val(&c, "input:0.type"), "switch");
+	assert_string_equal(val(&c, "input:0.name"), "null");
+	assert_string_equal(val(&c, "cover:0.name"), "unsupported");
+	devconfig_done(&c);
+
+	parse_file(2, FIX "gen2/plus-plug-s/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "leds.mode"), "power");
+	devconfig_done(&c);
+}
+
+static void
+test_bad_documents(void **state)
+{
+	struct devconfig c;
+	char *cause = NULL;
+	static const char frame_err[] = "{\"id\":1,\"src\":\"x\",\"error\":{\"code\":-103}}";
+	static const char frame_ok[] = "{\"id\":1,\"src\":\"x\",\"result\":{\"sys\":{\"device\":{"
+	                               "\"name\":\"A\"},\"cfg_rev\":7}}}";
+
+	(void)state;
+	assert_int_equal(devconfig_parse(1, "[1,2]", 5, &c, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(devconfig_parse(2, "{\"a\":", 5, &c, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(devconfig_parse(2, frame_err, strlen(frame_err), &c, &cause), -1);
+	free(cause);
+	assert_int_equal(devconfig_parse(2, frame_ok, strlen(frame_ok), &c, &cause), 0);
+	assert_string_equal(val(&c, "sys.name"), "A");
+	assert_int_equal((int)c.rev, 7);
+	devconfig_done(&c);
+	/* Wrong shapes read as nothing rather than as a guess. */
+	static const char wrong[] = "{\"name\":7,\"wifi_sta\":{\"enabled\":\"maybe\"},"
+	                            "\"relays\":[{\"default_state\":\"sideways\"}]}";
+	assert_int_equal(devconfig_parse(1, wrong, strlen(wrong), &c, &cause), 0);
+	assert_string_equal(val(&c, "sys.name"), "unsupported");
+	assert_string_equal(val(&c, "wifi.sta.enable"), "unsupported");
+	assert_string_equal(val(&c, "switch:0.initial_state"), "unsupported");
+	devconfig_done(&c);
+}
+
+static void
+check_value(const char *name, const char *value, const char *canon)
+{
+	enum devconfig_field f;
+	int index;
+	char *out = NULL, *cause = NULL;
+
+	assert_int_equal(devconfig_parse_name(name, &f, &index, &cause), 0);
+	if (canon == NULL) {
+		assert_int_equal(devconfig_check(f, value, &out, &cause), -1);
+		assert_non_null(cause);
+		assert_null(out);
+		free(cause);
+		return;
+	}
+	if (devconfig_check(f, value, &out, &cause) != 0)
+		fail_msg("%s=%s: %s", name, value, cause);
+	assert_string_equal(out, canon);
+	free(out);
+}
+
+static void
+test_check(void **state)
+{
+	enum devconfig_field f;
+	int index;
+	char *cause = NULL;
+	char buf[64];
+
+	(void)state;
+	check_value("cloud.enabled", "on", "true");
+	check_value("cloud.enabled", "0", "false");
+	check_value("cloud.enabled", "maybe", NULL);
+	check_value("sys.location.lat", "42.5", "42.5");
+	check_value("sys.location.lat", "91", NULL);
+	check_value("sys.location.lat", "4x", NULL);
+	check_value("sys.location.lat", "nan", NULL);
+	check_value("mqtt.update_period_s", "30", "30");
+	check_value("mqtt.update_period_s", "1.5", NULL);
+	check_value("switch:0.initial_state", "restore_last", "restore_last");
+	check_value("switch:0.initial_state", "last", NULL); /* Gen1 spelling is not the model */
+	check_value("wifi.sta.ip", "10.0.0.5", "10.0.0.5");
+	check_value("wifi.sta.ip", "", "");
+	check_value("wifi.sta.ip", "10.0.0.256", NULL);
+	check_value("wifi.sta.ip", "10.0.0", NULL);
+	check_value("sys.name", "kitchen \x1b[31m", NULL);
+	check_value("wifi.sta.ssid", "0123456789012345678901234567890123", NULL);
+
+	assert_int_equal(devconfig_parse_name("switch:12.auto_off_delay_s", &f, &index, &cause), 0);
+	assert_int_equal(f, DCFG_SWITCH_AUTO_OFF_DELAY);
+	assert_int_equal(index, 12);
+	assert_string_equal(
+	    devconfig_name(f, index, buf, sizeof buf), "switch:12.auto_off_delay_s");
+	assert_int_equal(devconfig_parse_name("switch:N.name", &f, &index, &cause), -1);
+	free(cause);
+	assert_int_equal(devconfig_parse_name("switch:999.name", &f, &index, &cause), -1);
+	free(cause);
+	assert_int_equal(devconfig_parse_name("sys.nope", &f, &index, &cause), -1);
+	free(cause);
+	/* Every path in the table is parseable and names itself. */
+	for (int i = 0; i < DCFG__COUNT; i++) {
+		const struct devconfig_field_info *fi = devconfig_field((enum devconfig_field)i);
+		int per = strstr(fi->path, ":N.") != NULL;
+		devconfig_name(fi->id, per ? 3 : -1, buf, sizeof buf);
+		assert_int_equal(devconfig_parse_name(buf, &f, &index, &cause), 0);
+		assert_int_equal(f, fi->id);
+		assert_true(fi->g1_endpoint != NULL || fi->g2_component != NULL);
+		assert_true((fi->g1_endpoint == NULL) == (fi->g1_param == NULL));
+	}
+}
+
+static void
+set(struct devconfig *c, const char *name, const char *value)
+{
+	enum devconfig_field f;
+	int index;
+	char *cause = NULL;
+
+	assert_int_equal(devconfig_parse_name(name, &f, &index, &cause), 0);
+	devconfig_set(c, f, index, DEVCONFIG_VALUE, value);
+}
+
+static void
+test_diff(void **state)
+{
+	struct devconfig want, have;
+	struct devconfig_diff *d;
+	size_t n;
+
+	(void)state;
+	parse_file(1, FIX "gen1/shelly-1pm/settings.json", &have);
+	devconfig_init(&want);
+	set(&want, "sys.timezone", "Europe/Berlin"); /* same */
+	set(&want, "sys.location.lat", "50.2524910"); /* same number */
+	set(&want, "mqtt.server", "mqtt.lan:1883"); /* drift */
+	set(&want, "switch:0.initial_state", "restore_last"); /* drift */
+	set(&want, "ble.enable", "false"); /* unsupported on Gen1 */
+	set(&want, "mqtt.pass", "hunter2"); /* cannot be read back */
+	set(&want, "sys.name", ""); /* null == "" for text */
+	assert_int_equal(devconfig_diff(&want, &have, &d, &n), 2);
+	assert_int_equal(n, 7);
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+		devconfig_name(d[i].field, d[i].index, name, sizeof name);
+		if (!strcmp(name, "mqtt.server")) {
+			assert_int_equal(d[i].kind, DIFF_DRIFT);
+			assert_string_equal(d[i].actual, "10.0.0.2:1883");
+			assert_string_equal(d[i].desired, "mqtt.lan:1883");
+		} else if (!strcmp(name, "switch:0.initial_state"))
+			assert_int_equal(d[i].kind, DIFF_DRIFT);
+		else if (!strcmp(name, "ble.enable"))
+			assert_int_equal(d[i].kind, DIFF_UNSUPPORTED);
+		else if (!strcmp(name, "mqtt.pass"))
+			assert_int_equal(d[i].kind, DIFF_UNKNOWN);
+		else
+			assert_int_equal(d[i].kind, DIFF_SAME);
+	}
+	free(d);
+	devconfig_done(&want);
+	devconfig_done(&have);
+}
+
+static void
+test_requests(void **state)
+{
+	struct devconfig ch;
+	struct devconfig_request *r;
+	size_t n;
+	char *cause = NULL;
+
+	(void)state;
+	devconfig_init(&ch);
+	set(&ch, "sys.timezone", "Europe/Sofia");
+	set(&ch, "mqtt.server", "mqtt.lan:1883");
+	set(&ch, "switch:0.initial_state", "restore_last");
+	set(&ch, "switch:0.auto_off_delay_s", "30");
+	set(&ch, "switch:1.name", "two & more");
+	set(&ch, "wifi.sta.pass", "s3cret");
+	assert_int_equal(devconfig_requests(1, &ch, &r, &n, &cause), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(r[0].method, "GET");
+	assert_string_equal(
+	    r[0].path, "/settings?timezone=Europe%2FSofia&mqtt_server=mqtt.lan%3A1883");
+	assert_int_equal(r[0].nfields, 2);
+	assert_string_equal(r[1].path, "/settings/sta?key=s3cret");
+	assert_string_equal(r[2].path, "/settings/relay/1?name=two%20%26%20more");
+	assert_string_equal(r[3].path, "/settings/relay/0?default_state=last&auto_off=30");
+	assert_null(r[0].body);
+	devconfig_requests_free(r, n);
+
+	/* A field the generation lacks fails the whole build: nothing half-sent. */
+	set(&ch, "coiot.enable", "true");
+	assert_int_equal(devconfig_requests(2, &ch, &r, &n, &cause), -1);
+	assert_string_equal(cause, "coiot.enable cannot be set on a Gen2 device");
+	free(cause);
+	cause = NULL;
+	devconfig_done(&ch);
+
+	devconfig_init(&ch);
+	set(&ch, "sys.timezone", "Europe/Sofia");
+	set(&ch, "sys.location.lat", "42.7");
+	set(&ch, "sys.name", "");
+	set(&ch, "switch:0.initial_state", "restore_last");
+	set(&ch, "switch:0.auto_off", "true");
+	set(&ch, "wifi.sta.ssid", "lab");
+	assert_int_equal(devconfig_requests(2, &ch, &r, &n, &cause), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0].method, "POST");
+	assert_string_equal(r[0].path, "/rpc/Sys.SetConfig");
+	assert_string_equal(r[0].rpc_method, "Sys.SetConfig");
+	assert_string_equal(r[0].body, "{\"config\":{\"device\":{\"name\":null},\"location\":{"
+	                               "\"tz\":\"Europe/Sofia\",\"lat\":42.7}}}");
+	assert_string_equal(r[1].path, "/rpc/WiFi.SetConfig");
+	assert_string_equal(r[1].body, "{\"config\":{\"sta\":{\"ssid\":\"lab\"}}}");
+	assert_string_equal(r[2].body,
+	    "{\"id\":0,\"config\":{\"initial_state\":\"restore_last\",\"auto_off\":true}}");
+	devconfig_requests_free(r, n);
+	devconfig_done(&ch);
+}
+
+static void
+test_network(void **state)
+{
+	struct devconfig have, ch;
+	char why[96];
+
+	(void)state;
+	parse_file(2, FIX "gen2/pro-dual-cover-pm/Shelly.GetConfig.json", &have);
+	devconfig_init(&ch);
+	set(&ch, "sys.name", "x");
+	assert_int_equal(devconfig_cuts_network(&ch, &have, why, sizeof why), 0);
+	set(&ch, "wifi.sta.ssid", "Tamer Umniah"); /* unchanged: no cut */
+	assert_int_equal(devconfig_cuts_network(&ch, &have, why, sizeof why), 0);
+	set(&ch, "wifi.sta.ip", "192.168.68.40");
+	assert_int_equal(devconfig_cuts_network(&ch, &have, why, sizeof why), 1);
+	assert_string_equal(why, "wifi.sta.ip");
+	devconfig_done(&ch);
+	devconfig_init(&ch);
+	set(&ch, "wifi.ap.enable", "false"); /* the station is set up: fine */
+	assert_int_equal(devconfig_cuts_network(&ch, &have, why, sizeof why), 0);
+	devconfig_set(&have, DCFG_WIFI_STA_SSID, -1, DEVCONFIG_NULL, NULL);
+	assert_int_equal(devconfig_cuts_network(&ch, &have, why, sizeof why), 1);
+	devconfig_done(&ch);
+	devconfig_done(&have);
+}
+
+static void
+test_templates(void **state)
+{
+	static const char text[] = "# office plugs\n"
+	                           "  sys.timezone = Europe/Sofia\r\n"
+	                           "\n"
+	                           "mqtt.server=mqtt.lan:1883   # broker\n"
+	                           "sys.name = \"${group} ${index}: \\\"${name}\\\"\"\n"
+	                           "mqtt.topic_prefix = site/${id}\n"
+	                           "switch:0.auto_off = on\n";
+	struct devconfig t, r, back;
+	struct devconfig_vars vars = {"Lamp", "shellyplus1-aabb", "aabbccddeeff", "3", "office"};
+	char *cause = NULL, *buf = NULL;
+	size_t blen = 0;
+	FILE *fp;
+
+	(void)state;
+	if (devconfig_template_parse(text, strlen(text), &t, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(t.n, 5);
+	assert_string_equal(val(&t, "mqtt.server"), "mqtt.lan:1883   # broker");
+	assert_string_equal(val(&t, "switch:0.auto_off"), "true");
+	assert_int_equal(devconfig_render(&t, &vars, &r, &cause), 0);
+	assert_string_equal(val(&r, "sys.name"), "office 3: \"Lamp\"");
+	assert_string_equal(val(&r, "mqtt.topic_prefix"), "site/shellyplus1-aabb");
+
+	/* Written and read again, the same fields. */
+	fp = open_memstream(&buf, &blen);
+	devconfig_template_write(&r, "from test", fp);
+	fclose(fp);
+	assert_int_equal(devconfig_template_parse(buf, blen, &back, &cause), 0);
+	assert_int_equal(back.n, r.n);
+	assert_string_equal(val(&back, "sys.name"), "office 3: \"Lamp\"");
+	free(buf);
+	devconfig_done(&back);
+	devconfig_done(&r);
+
+	/* A variable that is not known per device fails the render, not the parse. */
+	vars.group = NULL;
+	assert_int_equal(devconfig_render(&t, &vars, &r, &cause), -1);
+	assert_non_null(strstr(cause, "${group}"));
+	free(cause);
+	devconfig_done(&t);
+
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"sys.name\n", "line 1: expected"},
+	    {"\n\nsys.nope = 1\n", "line 3: sys.nope: unknown field"},
+	    {"cloud.enabled = perhaps\n", "line 1: cloud.enabled: 'perhaps' is not a boolean"},
+	    {"sys.name = \"open\n", "line 1: sys.name: unterminated"},
+	    {"sys:1.name = x\n", "line 1: "},
+	    {"switch:0.power_limit_w = 99999\n",
+	        "line 1: switch:0.power_limit_w: 99999 is outside"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		assert_int_equal(
+		    devconfig_template_parse(bad[i].text, strlen(bad[i].text), &t, &cause), -1);
+		if (strncmp(cause, bad[i].want, strlen(bad[i].want)) != 0)
+			fail_msg("%s: got '%s'", bad[i].text, cause);
+		free(cause);
+	}
+}
+
+static void
+test_secrets_masked(void **state)
+{
+	struct devconfig c;
+	cJSON *j;
+
+	(void)state;
+	devconfig_init(&c);
+	set(&c, "mqtt.pass", "hunter2");
+	assert_string_equal(devconfig_value_text(&c.e[0]), "********");
+	j = devconfig_value_json(&c.e[0], false);
+	assert_string_equal(j->valuestring, "********");
+	cJSON_Delete(j);
+	j = devconfig_value_json(&c.e[0], true);
+	assert_string_equal(j->valuestring, "hunter2");
+	cJSON_Delete(j);
+	/* Templates never carry secrets. */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+	devconfig_template_write(&c, NULL, fp);
+	fclose(fp);
+	assert_null(strstr(buf, "hunter2"));
+	free(buf);
+	devconfig_done(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_fixture),
+	    cmocka_unit_test(test_gen1_values),
+	    cmocka_unit_test(test_gen2_values),
+	    cmocka_unit_test(test_bad_documents),
+	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_network),
+	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_secrets_masked),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

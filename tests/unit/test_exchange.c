@@ -1,0 +1,165 @@
+/*
+ * exchange/: derived host names (RFC 1123 labels, unique, whatever the device names), the
+ * positioned JSON reader (errors with line and column, strict RFC 8259), and import
+ * validation errors naming line and field.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exchange/hostfmt.h"
+#include "exchange/import.h"
+#include "exchange/jsondoc.h"
+
+static int
+is_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static void
+test_names(void **state)
+{
+	static const char *const names[] = {"Kitchen", "kitchen", "KITCHEN!", NULL, "",
+	    "\x1b]0;title\x07", "123", "caf\xc3\xa9", "-", "kitchen-ddee04",
+	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed",
+	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed!"};
+	enum { N = sizeof names / sizeof names[0] };
+	struct store_device devs[N];
+	const struct store_device *ptrs[N];
+	char macs[N][13];
+	char **out;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		snprintf(macs[i], sizeof macs[i], "aabbccddee%02zx", i);
+		memcpy(devs[i].mac, macs[i], 13);
+		devs[i].name = names[i];
+		ptrs[i] = &devs[i];
+	}
+	out = hostfmt_names(ptrs, N);
+	for (size_t i = 0; i < N; i++) {
+		if (!is_label(out[i]))
+			fail_msg("not a label: '%s'", out[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out[i], out[j]) == 0)
+				fail_msg("duplicate: '%s'", out[i]);
+	}
+	assert_string_equal(out[0], "kitchen");
+	assert_string_equal(out[1], "kitchen-ddee01");
+	assert_string_equal(out[3], "shelly-aabbccddee03");
+	assert_string_equal(out[6], "shelly-123");
+	for (size_t i = 0; i < N; i++)
+		free(out[i]);
+	free(out);
+}
+
+static void
+json_rejects(const char *doc, const char *want)
+{
+	char *cause = NULL;
+	struct toml_value *v = jsondoc_parse(doc, strlen(doc), &cause);
+
+	if (v != NULL)
+		fail_msg("accepted: %s", doc);
+	if (strstr(cause, want) == NULL)
+		fail_msg("'%s': error '%s' lacks '%s'", doc, cause, want);
+	free(cause);
+}
+
+static void
+test_jsondoc(void **state)
+{
+	const char *ok = "{\n \"a\": [1, -2.5e3, true, false, null, \"\\u00e9\\ud83d\\ude00\"],\n"
+	                 " \"b\": {}\n}";
+	char *cause = NULL;
+	struct toml_value *v = jsondoc_parse(ok, strlen(ok), &cause);
+	const struct toml_value *a;
+
+	(void)state;
+	assert_non_null(v);
+	a = toml_get(v, "a");
+	assert_int_equal(a->line, 2);
+	assert_int_equal(a->n, 6);
+	assert_int_equal(a->items[0]->type, TOML_INTEGER);
+	assert_int_equal(a->items[1]->type, TOML_FLOAT);
+	assert_true(jsondoc_is_null(a->items[4]));
+	assert_string_equal(a->items[5]->str, "\xc3\xa9\xf0\x9f\x98\x80");
+	toml_free(v);
+
+	json_rejects("{\"a\": 1,\n \"a\": 2}", "line 2, column 2: duplicate member");
+	json_rejects("{\"a\": 01}", "line 1");
+	json_rejects("[1,]", "line 1, column 4");
+	json_rejects("{\"a\": \"\\ud800\"}", "surrogate");
+	json_rejects("{\"a\": \"x\ny\"}", "control character");
+	json_rejects("{} {}", "after the document");
+	json_rejects("{\"a\": tru}", "invalid value");
+	json_rejects("", "unexpected end");
+}
+
+static void
+import_rejects(const char *doc, const char *want)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+
+	if (import_parse("f", doc, strlen(doc), &d, &cause) == 0)
+		fail_msg("accepted: %s", doc);
+	if (strstr(cause, want) == NULL)
+		fail_msg("error '%s' lacks '%s'", cause, want);
+	free(cause);
+}
+
+static void
+test_import_errors(void **state)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+	const char *good = "format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	                   "[devices.aabbccddeeff]\nname = \"x\"\nport = 80\n";
+
+	(void)state;
+	assert_int_equal(import_parse("f", good, strlen(good), &d, &cause), 0);
+	import_doc_free(d);
+	import_rejects("format = \"other\"\nformat_version = 1\n", "f: line 1: format:");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.x]\n",
+	    "f: line 3: devices.x: the table name must be the MAC");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddeeff]\n\ngen = 100\n",
+	    "f: line 5: devices.aabbccddeeff.gen: expected an integer 0..99");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddeeff]\ncolour = \"red\"\n",
+	    "line 4: devices.aabbccddeeff.colour: unknown field");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[settings]\n"
+	               "\"secret:aabbccddeeff\" = \"pw\"\n",
+	    "line 4: settings.secret:aabbccddeeff: passwords belong in the secrets section");
+	import_rejects("{\"format\": \"shelly-tui-backup\", \"format_version\": 1,\n"
+	               "\"devices\": [{\"name\": \"no mac\"}]}",
+	    "f: line 2: devices[0]: mac is missing");
+	import_rejects("{\"format\": \"shelly-tui-backup\", \"format_version\": 1,\n"
+	               "\"devices\": [{\"mac\": \"aabbccddeeff\",\n\"name\": \"a\\u0000b\"}]}",
+	    "f: line 3: devices[0].name: expected a string");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_jsondoc),
+	    cmocka_unit_test(test_import_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
