@@ -17,6 +17,19 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(OPT) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP \
 	$(PKG_CFLAGS) $(CFLAGS)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypto -lm
+# Installation (make install / uninstall): DESTDIR stages, PREFIX is where it runs from.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/shelly-tui
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Every top-level man page <prog>.1 names a program built as $(BUILD)/<prog>; every file in
+# themes/ (but a README) is a theme; every deploy/systemd/*.service is a unit. New ones need no
+# edit here.
+MAN1     = $(wildcard *.1)
+PROGS    = $(MAN1:.1=)
+THEMES  ?= $(filter-out $(patsubst %/.,%,$(wildcard themes/*/.)) themes/README%,$(wildcard themes/*))
+UNITS    = $(wildcard deploy/systemd/*.service)
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  = $(filter-out src/cli/main.c src/agent/provisioner.c,$(wildcard src/*/*.c))
@@ -29,7 +42,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY   = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 
-.PHONY: all deps run demo check check-plain check-san test bench fuzz lint clean
+.PHONY: all install uninstall FORCE deps run demo check check-plain check-san test bench fuzz lint clean
 # Keep the objects of tests and fuzz replays (intermediate files of chained rules) between runs.
 .SECONDARY:
 all: $(BUILD)/shelly-tui $(BUILD)/shelly-provisioner $(BUILD)/shelly-sim $(UNIT_BIN) $(REPLAY)
@@ -40,6 +53,13 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The data directory is compiled into one object. Its stamp holds DATADIR and changes, which
+# rebuilds the object, only when DATADIR does ('+': also under make -n and -q).
+$(BUILD)/src/util/datadir.o: ALL_CFLAGS += -DSHELLY_TUI_DATADIR='"$(DATADIR)"'
+$(BUILD)/src/util/datadir.o: $(BUILD)/datadir.stamp
+$(BUILD)/datadir.stamp: FORCE
+	+@mkdir -p $(dir $@) && { echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@; }
 
 $(BUILD)/libshelly.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -70,6 +90,22 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 		-o $@ $< $(LIB_SRC) $(LIBS)
 
 fuzz: deps $(FUZZERS)
+
+# Units name /usr/local/bin in the tree; the installed copy names $(BINDIR).
+install: $(PROGS:%=$(BUILD)/%)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(if $(THEMES),install -d $(DESTDIR)$(DATADIR)/themes)
+	$(if $(THEMES),install -m 0644 $(THEMES) $(DESTDIR)$(DATADIR)/themes/)
+	$(foreach u,$(UNITS),sed 's|/usr/local/bin/|$(BINDIR)/|g' $(u) >$(DESTDIR)$(UNITDIR)/$(notdir $(u)) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$(notdir $(u)) &&) true
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(MAN1:%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(foreach t,$(THEMES),$(DESTDIR)$(DATADIR)/themes/$(notdir $(t)))
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
+	@rmdir $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 run: deps $(BUILD)/shelly-tui
 	$(BUILD)/shelly-tui --headless

@@ -33,6 +33,8 @@
 	    "List the device actions of --action with what they need and their help") \
 	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
 	    "List every /metrics family of --headless with its type and help") \
+	X(OPNSENSE_SYNC, "opnsense-sync", 0, 0, NULL, 1, \
+	    "Sync DHCP reservations and the device alias to OPNsense; prints each record's action") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
 	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
@@ -76,6 +78,8 @@
 	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
+	X(HEALTH_CHECK, "health-check", 0, 1, "ADDR:PORT", 1, \
+	    "Exit 0 when the poller at loopback ADDR:PORT answers /healthz with 200 (containers)") \
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
 	X(VERSION, "version", 'V', 0, NULL, 1, "Show the version") \
 	X(DB, "db", 0, 1, "PATH", 0, \
@@ -121,7 +125,7 @@
 	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
 	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
-	    "Change nothing: --import validates and reports; --config-set and --apply list actual -> desired") \
+	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \

@@ -90,6 +90,24 @@
 	    "Scheduled export files kept; older ones of the format are deleted") \
 	X(EXPORT_GIT_DIR, "export-git-dir", OT_PATH, "", 0, 0, NULL, \
 	    "Git working copy where each scheduled run commits the fleet as fleet.toml") \
+	X(OPNSENSE_URL, "opnsense-url", OT_STRING, "", 0, 0, NULL, \
+	    "OPNsense firewall to keep DHCP reservations and an alias on: https://HOST[:PORT]") \
+	X(OPNSENSE_KEY, "opnsense-key", OT_FILEREF, "", 0, 0, NULL, \
+	    "File holding the OPNsense API key (file:PATH; not readable by others)") \
+	X(OPNSENSE_SECRET, "opnsense-secret", OT_FILEREF, "", 0, 0, NULL, \
+	    "File holding the OPNsense API secret (file:PATH; not readable by others)") \
+	X(OPNSENSE_CA, "opnsense-ca", OT_FILEREF, "", 0, 0, NULL, \
+	    "CA or certificate (file:PATH, PEM) to verify the firewall; empty: the system store") \
+	X(OPNSENSE_INSECURE, "opnsense-insecure", OT_BOOL, "off", 0, 0, NULL, \
+	    "Do not verify the firewall's certificate at all (logged on every sync)") \
+	X(OPNSENSE_BACKEND, "opnsense-backend", OT_ENUM, "auto", 0, 0, "auto|kea|dnsmasq", \
+	    "DHCP server holding the reservations; auto detects the enabled one") \
+	X(OPNSENSE_ALIAS, "opnsense-alias", OT_STRING, "shelly_devices", 0, 0, NULL, \
+	    "Firewall alias (type host) holding every device's address; empty: none") \
+	X(OPNSENSE_INTERVAL, "opnsense-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \
+	    "Time between two OPNsense syncs in --headless; 0 turns them off") \
+	X(OPNSENSE_TIMEOUT, "opnsense-timeout", OT_DURATION, "15s", 1, 10 * OPT_MIN, NULL, \
+	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
 	X(AGENT_LEASE, "agent-lease", OT_DURATION, "60s", 1, OPT_DAY, NULL, \
 	    "How long a provisioning task stays with an agent that stopped heartbeating") \
 	X(ENROL_TTL, "enrol-ttl", OT_DURATION, "1h", 1, 30 * OPT_DAY, NULL, \
@@ -106,6 +124,7 @@ enum option_type {
 	OT_SIZE,
 	OT_STRING,
 	OT_PATH,
+	OT_FILEREF,
 	OT_BOOL,
 	OT_ENUM,
 	OT_ADDRESS,
@@ -117,6 +136,7 @@ enum option_id { OPTION_TABLE(OPTION_ENUM) OPT__COUNT };
 
 /* Index of each value of the enum options, in the order of their choices. */
 enum opt_tls_mode { OPT_TLS_TOFU, OPT_TLS_CA, OPT_TLS_INSECURE };
+enum opt_opnsense_backend { OPT_OPNSENSE_AUTO, OPT_OPNSENSE_KEA, OPT_OPNSENSE_DNSMASQ };
 /* log-level indices equal enum log_level of util/log.h. */
 
 #endif

@@ -18,6 +18,10 @@ struct loop;
 struct fleet;
 struct strbuf;
 struct exporter;
+struct metrics_writer;
+
+/* Writes families that a front end adds after the table's (e.g. OPNsense sync results). */
+typedef void (*exporter_extra_cb)(struct metrics_writer *w, void *arg);
 
 /*
  * The fleet-wide and per-device families (the per-reading ones follow from POLLER_SAMPLES):
@@ -53,6 +57,8 @@ struct exporter;
 /* Serves /metrics, /healthz and /readyz of fleet on httpd. Caller frees (before both). */
 struct exporter *exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet);
 void exporter_free(struct exporter *ex);
+/* Appends cb's families to every /metrics page after the table's; NULL removes it. */
+void exporter_set_extra(struct exporter *ex, exporter_extra_cb cb, void *arg);
 /* Appends the /metrics page to out. Returns 0, or -1 with *cause (a family the writer refused). */
 int exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause);
 /* Prints one line per metric family, in page order: name, type, help (--list-metrics). */

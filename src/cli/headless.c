@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/headless.h"
+#include "cli/opnsensecmd.h"
 #include "cli/registry.h"
 #include "cli/print.h"
 #include "cli/provision.h"
@@ -25,7 +26,30 @@ struct daemon {
 	struct app *app;
 	struct fleet *fleet;
 	int once_done;
+	struct opnsense_runner *opn; /* periodic OPNsense sync, while leader (--headless) */
+	int jobs;                    /* runs the front end's periodic jobs (--headless) */
 };
+
+/* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
+static void
+jobs_restart(struct daemon *dm)
+{
+	struct fleet_totals t;
+
+	opnsense_runner_free(dm->opn);
+	dm->opn = NULL;
+	if (!dm->jobs)
+		return;
+	fleet_get_totals(dm->fleet, &t);
+	if (t.role == FLEET_LEADER)
+		dm->opn = opnsense_runner_start(dm->app);
+}
+
+static void
+opnsense_metrics_cb(struct metrics_writer *w, void *arg)
+{
+	opnsense_runner_metrics(((struct daemon *)arg)->opn, w);
+}
 
 /* The fleet replaced the configuration (reload): the front end's view follows. */
 static void
@@ -36,6 +60,8 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 	(void)mac;
 	if (ev == FLEET_EV_CONF)
 		dm->app->cfg = dm->app->eng.conf;
+	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
+		jobs_restart(dm);
 }
 
 /* Opens the store and makes the fleet. Returns 0, or -1 (message printed). */
@@ -150,6 +176,8 @@ cli_headless(struct app *app)
 		goto out;
 	}
 	ex = exporter_new(app->loop, httpd, dm.fleet);
+	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
+	dm.jobs = 1;
 	prov = provision_serve_new(app, httpd, registry_changed_cb, dm.fleet);
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
@@ -165,6 +193,8 @@ cli_headless(struct app *app)
 	fflush(stdout);
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
+	dm.jobs = 0;
+	jobs_restart(&dm);
 	fleet_stop(dm.fleet);
 	log_info("stopped");
 out:

@@ -8,11 +8,14 @@
 #include "cli/exchangecmd.h"
 #include "cli/configcmd.h"
 #include "cli/headless.h"
+#include "cli/health.h"
+#include "cli/opnsensecmd.h"
 #include "cli/probe.h"
 #include "cli/provision.h"
 #include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
+#include "util/datadir.h"
 
 #ifndef SHELLY_TUI_VERSION
 #define SHELLY_TUI_VERSION "0.1.0"
@@ -34,7 +37,7 @@ main(int argc, char **argv)
 		cli_usage(stdout);
 		break;
 	case CLI_VERSION:
-		printf("shelly-tui %s\n", SHELLY_TUI_VERSION);
+		printf("shelly-tui %s\ndata directory: %s\n", SHELLY_TUI_VERSION, datadir());
 		break;
 	case CLI_LIST_OPTIONS:
 		conf_list_options(stdout);
@@ -132,6 +135,12 @@ main(int argc, char **argv)
 		break;
 	case CLI_IMPORT:
 		rc = cli_import(&app);
+		break;
+	case CLI_OPNSENSE_SYNC:
+		rc = cli_opnsense_sync(&app);
+		break;
+	case CLI_HEALTH_CHECK:
+		rc = cli_health_check(&app);
 		break;
 	default:
 		fprintf(stderr,

@@ -36,6 +36,7 @@ static const char *const type_names[] = {
 	[OT_SIZE] = "size",
 	[OT_STRING] = "string",
 	[OT_PATH] = "path",
+	[OT_FILEREF] = "fileref",
 	[OT_BOOL] = "bool",
 	[OT_ENUM] = "enum",
 	[OT_ADDRESS] = "address",
@@ -334,6 +335,20 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 		if ((out->str = resolve_path(base, text, err)) == NULL)
 			return -1;
 		return 0;
+	case OT_FILEREF:
+		if (text[0] == '\0') {
+			out->str = xstrdup("");
+			return 0;
+		}
+		if (!str_has_prefix(text, "file:")) {
+			*err = xstrdup("inline values are not allowed; write file:PATH");
+			return -1;
+		}
+		if ((a = resolve_path(base, text + 5, err)) == NULL)
+			return -1;
+		out->str = xasprintf("file:%s", a);
+		free(a);
+		return 0;
 	case OT_BOOL:
 		if (str_caseeq(text, "on") || str_caseeq(text, "yes") || str_caseeq(text, "true") ||
 		    strcmp(text, "1") == 0) {
@@ -616,7 +631,8 @@ conf_get_str(const struct conf *cfg, enum option_id id)
 	if ((int)id < 0 || id >= OPT__COUNT)
 		abort();
 	t = option_table[id].type;
-	if (t != OT_STRING && t != OT_PATH && t != OT_ADDRESS && t != OT_ENUM) {
+	if (t != OT_STRING && t != OT_PATH && t != OT_FILEREF && t != OT_ADDRESS &&
+	    t != OT_ENUM) {
 		log_error("config: option %s read as a string", option_table[id].name);
 		abort();
 	}

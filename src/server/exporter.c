@@ -38,6 +38,8 @@ struct exporter {
 	struct fleet *fleet;
 	struct loop_timer *turn_timer; /* proves the loop turns, for /healthz */
 	uint64_t last_turn_ms;
+	exporter_extra_cb extra;
+	void *extra_arg;
 };
 
 /* What one pass over the devices writes. */
@@ -170,8 +172,9 @@ totals(struct metrics_writer *w, enum exporter_family fam, const struct fleet_to
 		metrics_sample(w, NULL, 0, one[fam]);
 }
 
-int
-exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
+static int
+write_page(struct fleet *fleet, exporter_extra_cb extra, void *extra_arg, struct strbuf *out,
+    char **cause)
 {
 	struct metrics_writer *w = metrics_writer_new(out);
 	struct fleet_totals t;
@@ -200,12 +203,20 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 		else
 			totals(w, (enum exporter_family)f, &t);
 	}
+	if (extra != NULL)
+		extra(w, extra_arg);
 	if (metrics_writer_error(w) != NULL) {
 		*cause = xstrdup(metrics_writer_error(w));
 		rc = -1;
 	}
 	metrics_writer_free(w);
 	return rc;
+}
+
+int
+exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
+{
+	return write_page(fleet, NULL, NULL, out, cause);
 }
 
 void
@@ -236,7 +247,7 @@ metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void
 
 	(void)req;
 	strbuf_init(&sb);
-	if (exporter_metrics(ex->fleet, &sb, &cause) != 0) {
+	if (write_page(ex->fleet, ex->extra, ex->extra_arg, &sb, &cause) != 0) {
 		httpd_reply_text(reply, 500, "metrics: %s\n", cause);
 		free(cause);
 		strbuf_done(&sb);
@@ -305,6 +316,13 @@ exporter_new(struct loop *loop, struct httpd *httpd, struct fleet *fleet)
 	ex->turn_timer = loop_timer_new(loop, turn_cb, ex);
 	turn_cb(ex);
 	return ex;
+}
+
+void
+exporter_set_extra(struct exporter *ex, exporter_extra_cb cb, void *arg)
+{
+	ex->extra = cb;
+	ex->extra_arg = arg;
 }
 
 void

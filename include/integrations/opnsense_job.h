@@ -1,0 +1,41 @@
+#ifndef INTEGRATIONS_OPNSENSE_JOB_H
+#define INTEGRATIONS_OPNSENSE_JOB_H
+
+#include "integrations/opnsense.h"
+
+/*
+ * One OPNsense sync as a front end runs it (--opnsense-sync, the --headless timer, the
+ * console's view and apply key): the options come from the configuration (opnsense-*), the
+ * API key and secret from their files on every sync (so a rotated key is picked up; a file
+ * missing or readable by everyone is refused; one file with key= and secret= lines serves
+ * both), the desired state from the registry. One writer at a time: a sync that will apply
+ * takes the "opnsense" lease in the store, so two processes never write to the firewall at
+ * once. Services whose changes were saved but whose reconfigure failed are remembered in the
+ * store's settings and reconfigured by the next sync even when it finds nothing to change.
+ */
+struct conf;
+struct guard;
+struct store;
+
+/* What a job uses; all owned by the caller and valid while the sync runs. */
+struct opnsense_env {
+	struct loop *loop;
+	struct http *http;
+	const struct guard *guard; /* the firewall's address must pass it */
+	const struct conf *cfg;
+	struct store *store;
+};
+
+/*
+ * Reads everything, takes the writer's lease unless dry_run, and starts the sync as a dry run:
+ * read the firewall once, compute the plan; done(sync, arg) is called from the loop when the
+ * plan is ready (or reading failed). Show the plan, or apply exactly it with
+ * opnsense_sync_apply. Returns the sync (caller frees), or NULL with *cause (caller frees).
+ */
+struct opnsense_sync *opnsense_job_begin(
+    const struct opnsense_env *env, int dry_run, opnsense_done_cb done, void *arg, char **cause);
+/* After a job (r NULL when it did not finish): remembers pending reconfigures, gives the lease
+ * back. */
+void opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r);
+
+#endif

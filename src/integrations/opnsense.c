@@ -1,0 +1,942 @@
+#include "integrations/opnsense.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "net/http.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define DEFAULT_TIMEOUT_MS 15000
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000
+/* Replies of a large firewall (thousands of reservations, every alias in getItem) fit. */
+#define REPLY_MAX (16 * 1024 * 1024)
+/* A search for every row, as the GUI sends it. */
+#define SEARCH_ALL "{\"current\":1,\"rowCount\":-1,\"sort\":{},\"searchPhrase\":\"\"}"
+
+enum step {
+	S_DETECT_KEA,
+	S_DETECT_DNSMASQ,
+	S_DETECT_ISC,
+	S_SUBNETS,
+	S_RECORDS,
+	S_ALIAS_UUID,
+	S_ALIAS_GET,
+	S_PLAN,
+	S_WRITE, /* reservations: removals, updates, additions */
+	S_ALIAS_WRITE,
+	S_RECONF_DHCP,
+	S_STATUS_DHCP,
+	S_RECONF_ALIAS,
+	S_DONE,
+};
+
+struct opnsense_sync {
+	struct http *http;
+	struct loop_timer *kick; /* runs the steps of an apply from the loop */
+	char *host, *prefix, *key, *secret, *ca_file, *alias_name, *lane;
+	uint16_t port;
+	int insecure;
+	enum opnsense_backend_choice choice;
+	uint32_t timeout_ms, connect_timeout_ms;
+	struct opn_device *devs;
+	size_t ndevs;
+	opnsense_done_cb done;
+	void *arg;
+
+	enum step step;
+	struct opn_state state;
+	char *alias_uuid; /* from getAliasUUID, NULL when absent */
+	int dhcp; /* 1: a reservation backend is in use */
+	int stopped; /* a write failed: no further writes */
+	int phase; /* S_WRITE: 0 removals, 1 updates, 2 additions */
+	size_t idx; /* S_WRITE: next item to look at */
+	struct opn_item *cur; /* the item being written */
+	char *what; /* what the request in flight does, for messages */
+	uint64_t req_id; /* in flight, 0 none */
+	int freed; /* freed while a request was in flight */
+	int pending_dhcp, pending_alias; /* from the options */
+	struct opnsense_report report;
+};
+
+static void advance(struct opnsense_sync *s);
+
+/* URL */
+
+int
+opnsense_parse_url(const char *url, char **host, uint16_t *port, char **prefix, char **cause)
+{
+	const char *p, *end, *slash;
+	char *h = NULL;
+	unsigned long v = 443;
+	char *num_end;
+
+	*host = *prefix = NULL;
+	if (url == NULL || url[0] == '\0') {
+		*cause = xstrdup("opnsense-url is not set");
+		return -1;
+	}
+	if (!str_has_caseprefix(url, "https://")) {
+		*cause = xstrdup("opnsense-url must start with https:// (the API key and secret "
+		                 "must not cross the network in clear)");
+		return -1;
+	}
+	p = url + 8;
+	slash = strchr(p, '/');
+	end = slash != NULL ? slash : p + strlen(p);
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+
+		if (rb == NULL)
+			goto bad;
+		h = xstrndup(p + 1, (size_t)(rb - p - 1));
+		p = rb + 1;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+
+		h = xstrndup(p, (size_t)((colon != NULL ? colon : end) - p));
+		p = colon != NULL ? colon : end;
+	}
+	if (*p == ':') {
+		v = strtoul(p + 1, &num_end, 10);
+		if (num_end == p + 1 || num_end != end || v == 0 || v > 65535)
+			goto bad;
+	} else if (p != end)
+		goto bad;
+	if (h[0] == '\0' || strpbrk(h, "@?# \t") != NULL || !str_is_safe(h))
+		goto bad;
+	*prefix = xstrdup(slash != NULL ? slash : "");
+	{
+		size_t n = strlen(*prefix);
+
+		while (n > 0 && (*prefix)[n - 1] == '/')
+			(*prefix)[--n] = '\0';
+		if (strpbrk(*prefix, "?# \t") != NULL || !str_is_safe(*prefix)) {
+			free(*prefix);
+			*prefix = NULL;
+			goto bad;
+		}
+	}
+	*host = h;
+	*port = (uint16_t)v;
+	return 0;
+bad:
+	free(h);
+	if (strchr(url, '@') != NULL) { /* user:password@ would be echoed: say it, not them */
+		*cause =
+		    xstrdup("opnsense-url must not hold credentials (user@ or user:password@); "
+		            "the API key and secret go in opnsense-key and opnsense-secret");
+		return -1;
+	}
+	{
+		char *safe = str_sanitize(url, 200);
+
+		*cause = xasprintf("opnsense-url \"%s\" is not https://HOST[:PORT][/PATH]", safe);
+		free(safe);
+	}
+	return -1;
+}
+
+/* Requests */
+
+static int
+uuid_ok(const char *u)
+{
+	return u != NULL && u[0] != '\0' && strlen(u) <= 64 &&
+	       strspn(u, "0123456789abcdefABCDEF-") == strlen(u);
+}
+
+static void resp_cb(const struct http_response *resp, void *arg);
+
+/* Sends one request; what names it in messages ("reading Kea subnets"). */
+static void
+send_req(struct opnsense_sync *s, enum http_method m, const char *path, const char *body,
+    uint32_t timeout_ms, const char *what)
+{
+	struct http_request req;
+	char *full = xasprintf("%s%s", s->prefix, path);
+
+	memset(&req, 0, sizeof req);
+	req.method = m;
+	req.https = 1;
+	req.host = s->host;
+	req.port = s->port;
+	req.path = full;
+	req.body = body;
+	req.body_len = body != NULL ? strlen(body) : 0;
+	req.lane = s->lane;
+	req.lane_limit = 1;
+	req.connect_timeout_ms = s->connect_timeout_ms;
+	req.timeout_ms = timeout_ms != 0 ? timeout_ms : s->timeout_ms;
+	req.max_body = REPLY_MAX;
+	req.auth = HTTP_AUTH_BASIC;
+	req.user = s->key;
+	req.password = s->secret;
+	req.tls = s->insecure ? HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
+	req.ca_file = s->ca_file;
+	free(s->what);
+	s->what = xasprintf("%s (%s %s)", what, m == HTTP_GET ? "GET" : "POST", path);
+	log_debug("opnsense: %s", s->what);
+	s->req_id = http_send(s->http, &req, resp_cb, s);
+	free(full);
+}
+
+/* send_req with a path and a description that are malloc'd; frees both. */
+static void
+send_owned(struct opnsense_sync *s, enum http_method m, char *path, const char *body,
+    uint32_t timeout_ms, char *what)
+{
+	send_req(s, m, path, body, timeout_ms, what);
+	free(path);
+	free(what);
+}
+
+/*
+ * The failure of a reply as a message naming what was done, or NULL when the reply is a 2xx.
+ * *absent is set for 404 (an endpoint or module that is not there).
+ */
+static char *
+failure_of(const struct opnsense_sync *s, const struct http_response *resp, int *absent)
+{
+	char *why, *out;
+
+	*absent = 0;
+	switch (resp->result) {
+	case HTTP_OK:
+		return NULL;
+	case HTTP_AUTH_FAILED:
+	case HTTP_AUTH_REQUIRED:
+		return xasprintf(
+		    "%s: the firewall refused the API key and secret (HTTP 401); check "
+		    "opnsense-key and opnsense-secret",
+		    s->what);
+	case HTTP_TIMEOUT:
+		return xasprintf(
+		    "%s: no answer within %.1f s", s->what, (double)resp->elapsed_ms / 1000.0);
+	case HTTP_STATUS:
+		break;
+	default:
+		return xasprintf("%s: %s", s->what, resp->cause);
+	}
+	why = opn_parse_error(resp->body, resp->body_len);
+	if (resp->status == 404) {
+		*absent = 1;
+		out = xasprintf("%s: not found (HTTP 404%s%s): the module is not installed on the "
+		                "firewall",
+		    s->what, why != NULL ? ", " : "", why != NULL ? why : "");
+	} else if (resp->status == 403)
+		out = xasprintf(
+		    "%s: the API user lacks the privilege for this page (HTTP 403)", s->what);
+	else
+		out = xasprintf("%s: HTTP %ld%s%s", s->what, resp->status, why != NULL ? ": " : "",
+		    why != NULL ? why : "");
+	free(why);
+	return out;
+}
+
+/* Reading failed: nothing is planned or applied. */
+static void
+fail_read(struct opnsense_sync *s, char *msg)
+{
+	s->report.error = msg;
+	s->report.failed = 1;
+	s->step = S_DONE;
+}
+
+/* Detection and reading */
+
+static void
+on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_backend b)
+{
+	char *msg, *cause = NULL;
+	int absent, enabled = 0;
+
+	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
+		fail_read(s, msg);
+		return;
+	}
+	free(msg);
+	if (!absent && opn_parse_enabled(b, resp->body, resp->body_len, &enabled, &cause) != 0) {
+		fail_read(s, xasprintf("%s: %s", s->what, cause));
+		free(cause);
+		return;
+	}
+	if (enabled) {
+		s->state.backend = b;
+		s->report.backend = opn_backend_name(b);
+		s->report.dhcp.name = s->report.backend;
+		s->dhcp = 1;
+		s->step = b == OPN_KEA ? S_SUBNETS : S_RECORDS;
+	} else
+		s->step = b == OPN_KEA ? S_DETECT_DNSMASQ : S_DETECT_ISC;
+}
+
+static void
+on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
+{
+	char *msg;
+	int absent;
+
+	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
+		fail_read(s, msg);
+		return;
+	}
+	free(msg);
+	s->report.failed = 1;
+	if (absent) {
+		s->report.backend = "none";
+		s->report.note =
+		    xstrdup("no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is "
+		            "enabled on the firewall; reservations were not synced");
+	} else {
+		s->report.backend = "isc";
+		s->report.note =
+		    xstrdup("the firewall runs ISC DHCP, which has no API for static "
+		            "reservations; write them with 'shelly-tui --export dhcp-isc' "
+		            "(or the CSV export) and enter them in the GUI, or move to Kea "
+		            "or dnsmasq; only the alias was synced");
+	}
+	s->step = S_ALIAS_UUID;
+}
+
+/* Reads a reply that must be a 2xx with JSON the parser accepts; else fails the read. */
+static int
+read_ok(struct opnsense_sync *s, const struct http_response *resp)
+{
+	char *msg;
+	int absent;
+
+	if ((msg = failure_of(s, resp, &absent)) != NULL) {
+		fail_read(s, msg);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+on_read(struct opnsense_sync *s, const struct http_response *resp)
+{
+	char *cause = NULL, *uuid = NULL;
+	int rc = 0;
+
+	if (!read_ok(s, resp))
+		return;
+	switch (s->step) {
+	case S_SUBNETS:
+		rc = opn_parse_subnets(&s->state, resp->body, resp->body_len, &cause);
+		s->step = S_RECORDS;
+		break;
+	case S_RECORDS:
+		rc = opn_parse_records(&s->state, resp->body, resp->body_len, &cause);
+		s->step = S_ALIAS_UUID;
+		break;
+	case S_ALIAS_UUID:
+		rc = opn_parse_alias_uuid(resp->body, resp->body_len, &uuid, &cause);
+		if (rc == 0 && uuid != NULL && !uuid_ok(uuid)) {
+			rc = -1;
+			cause = xstrdup("the alias UUID is malformed");
+		}
+		s->alias_uuid = uuid;
+		s->step = uuid != NULL ? S_ALIAS_GET : S_PLAN;
+		break;
+	case S_ALIAS_GET:
+		rc = opn_parse_alias(&s->state, s->alias_uuid, resp->body, resp->body_len, &cause);
+		s->step = S_PLAN;
+		break;
+	default:
+		abort();
+	}
+	if (rc != 0) {
+		fail_read(s, xasprintf("%s: %s", s->what, cause));
+		free(cause);
+	}
+}
+
+/* Writing */
+
+/* Marks every change not yet applied as not applied, because of failed. */
+static void
+stop_writes(struct opnsense_sync *s, const struct opn_item *failed)
+{
+	char mac[18];
+
+	s->stopped = 1;
+	s->report.failed = 1;
+	for (size_t i = 0; i < s->report.plan->nitems; i++) {
+		struct opn_item *it = &s->report.plan->items[i];
+
+		if (it->outcome != OPN_PLANNED || it == failed ||
+		    (it->action != OPN_ADD && it->action != OPN_UPDATE && it->action != OPN_REMOVE))
+			continue;
+		it->outcome = OPN_NOT_RUN;
+		free(it->error);
+		it->error = xasprintf("not applied: stopped after %s %s (%s) failed",
+		    failed->kind == OPN_ALIAS ? "alias" : "the record of", failed->device,
+		    failed->kind == OPN_ALIAS ? failed->ip
+		                              : opn_mac_format(failed->mac, mac, sizeof mac));
+	}
+}
+
+static const enum opn_action phase_action[] = {OPN_REMOVE, OPN_UPDATE, OPN_ADD};
+
+/* The next reservation to write in the current phase, or NULL when all are done. */
+static struct opn_item *
+next_write(struct opnsense_sync *s)
+{
+	struct opn_plan *p = s->report.plan;
+
+	while (s->phase < 3) {
+		for (; s->idx < p->nitems; s->idx++) {
+			struct opn_item *it = &p->items[s->idx];
+
+			if (it->kind == OPN_RESERVATION && it->action == phase_action[s->phase] &&
+			    it->outcome == OPN_PLANNED) {
+				s->idx++;
+				return it;
+			}
+		}
+		s->phase++;
+		s->idx = 0;
+	}
+	return NULL;
+}
+
+/* The body of an add or set of a reservation item, as the backend names the fields. */
+static char *
+record_body(const struct opnsense_sync *s, const struct opn_item *it)
+{
+	cJSON *root = cJSON_CreateObject(), *o;
+	char mac[18], *out;
+	int kea = s->state.backend == OPN_KEA;
+
+	o = cJSON_AddObjectToObject(root, kea ? "reservation" : "host");
+	opn_mac_format(it->mac, mac, sizeof mac);
+	if (kea) {
+		cJSON_AddStringToObject(o, "subnet", it->subnet);
+		cJSON_AddStringToObject(o, "ip_address", it->ip);
+		cJSON_AddStringToObject(o, "hw_address", mac);
+		cJSON_AddStringToObject(o, "hostname", it->hostname);
+		cJSON_AddStringToObject(o, "description", it->descr);
+	} else {
+		cJSON_AddStringToObject(o, "host", it->hostname);
+		cJSON_AddStringToObject(o, "ip", it->ip);
+		cJSON_AddStringToObject(o, "hwaddr", mac);
+		cJSON_AddStringToObject(o, "descr", it->descr);
+		if (it->action == OPN_ADD) {
+			cJSON_AddStringToObject(o, "domain", "");
+			cJSON_AddStringToObject(o, "local", "0");
+			cJSON_AddStringToObject(o, "ignore", "0");
+		}
+	}
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (out == NULL)
+		abort();
+	return out;
+}
+
+static void
+write_record(struct opnsense_sync *s, struct opn_item *it)
+{
+	int kea = s->state.backend == OPN_KEA;
+	const char *base = kea ? "/api/kea/dhcpv4/" : "/api/dnsmasq/settings/";
+	const char *noun = kea ? "Reservation" : "Host";
+	char *path, *body = NULL, *what, mac[18];
+
+	s->cur = it;
+	if (it->action != OPN_ADD && !uuid_ok(it->uuid)) {
+		it->outcome = OPN_FAILED;
+		it->error = xstrdup("the record's UUID is malformed; not touched");
+		stop_writes(s, it);
+		advance(s);
+		return;
+	}
+	what = xasprintf("%s the %s of %s (%s, %s)",
+	    it->action == OPN_ADD      ? "adding"
+	    : it->action == OPN_UPDATE ? "updating"
+	                               : "removing",
+	    kea ? "Kea reservation" : "dnsmasq host", it->device,
+	    opn_mac_format(it->mac, mac, sizeof mac), it->ip[0] != '\0' ? it->ip : "no address");
+	if (it->action == OPN_ADD)
+		path = xasprintf("%sadd%s", base, noun);
+	else if (it->action == OPN_UPDATE)
+		path = xasprintf("%sset%s/%s", base, noun, it->uuid);
+	else
+		path = xasprintf("%sdel%s/%s", base, noun, it->uuid);
+	if (it->action != OPN_REMOVE)
+		body = record_body(s, it);
+	send_req(s, HTTP_POST, path, body != NULL ? body : "{}", 0, what);
+	free(body);
+	free(path);
+	free(what);
+}
+
+static char *
+alias_body(const struct opn_item *it)
+{
+	cJSON *root = cJSON_CreateObject(), *o;
+	char *out;
+
+	o = cJSON_AddObjectToObject(root, "alias");
+	if (it->action == OPN_ADD) {
+		cJSON_AddStringToObject(o, "enabled", "1");
+		cJSON_AddStringToObject(o, "name", it->device);
+		cJSON_AddStringToObject(o, "type", "host");
+		cJSON_AddStringToObject(o, "proto", "");
+		cJSON_AddStringToObject(o, "categories", "");
+		cJSON_AddStringToObject(o, "counters", "0");
+		cJSON_AddStringToObject(o, "updatefreq", "");
+		cJSON_AddStringToObject(o, "description", it->descr);
+	}
+	cJSON_AddStringToObject(o, "content", it->content);
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (out == NULL)
+		abort();
+	return out;
+}
+
+static struct opn_item *
+alias_item(struct opnsense_sync *s)
+{
+	struct opn_plan *p = s->report.plan;
+
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_ALIAS)
+			return &p->items[i];
+	return NULL;
+}
+
+static void
+write_alias(struct opnsense_sync *s, struct opn_item *it)
+{
+	char *body = alias_body(it), *path, *what;
+
+	s->cur = it;
+	if (it->action == OPN_ADD)
+		path = xstrdup("/api/firewall/alias/addItem");
+	else
+		path = xasprintf("/api/firewall/alias/setItem/%s", it->uuid);
+	what = xasprintf(
+	    "%s alias %s (%s)", it->action == OPN_ADD ? "adding" : "updating", it->device, it->ip);
+	send_req(s, HTTP_POST, path, body, 0, what);
+	free(what);
+	free(path);
+	free(body);
+}
+
+static void
+on_write(struct opnsense_sync *s, const struct http_response *resp)
+{
+	struct opn_item *it = s->cur;
+	char *cause = NULL, *uuid = NULL;
+	int absent;
+
+	s->cur = NULL;
+	if ((cause = failure_of(s, resp, &absent)) == NULL &&
+	    opn_parse_write(resp->body, resp->body_len, &uuid, &cause) == 0) {
+		it->outcome = OPN_APPLIED;
+		if (uuid != NULL) {
+			free(it->uuid);
+			it->uuid = uuid;
+		}
+		if (it->kind == OPN_ALIAS)
+			s->report.alias.saved++;
+		else
+			s->report.dhcp.saved++;
+		return;
+	}
+	it->outcome = OPN_FAILED;
+	free(it->error);
+	if (str_has_prefix(cause, s->what))
+		it->error = cause;
+	else {
+		it->error = xasprintf("%s: %s", s->what, cause);
+		free(cause);
+	}
+	log_warn("opnsense: %s", it->error);
+	stop_writes(s, it);
+}
+
+/* Reconfigure and status */
+
+static const char *
+service_path(const struct opnsense_sync *s)
+{
+	return s->state.backend == OPN_KEA ? "/api/kea/service/" : "/api/dnsmasq/service/";
+}
+
+static void
+on_service(struct opnsense_sync *s, const struct http_response *resp, struct opnsense_service *svc)
+{
+	char *cause = NULL, *status = NULL;
+	int absent;
+
+	if ((cause = failure_of(s, resp, &absent)) == NULL)
+		opn_parse_status(resp->body, resp->body_len, &status, &cause);
+	if (cause == NULL && s->step != S_STATUS_DHCP && strcmp(status, "ok") != 0)
+		cause = xasprintf("answered \"%s\", not \"ok\"", status);
+	if (cause == NULL && s->step == S_STATUS_DHCP && strcmp(status, "running") != 0)
+		cause =
+		    xasprintf("the service is %s after the reconfigure: DHCP may be down", status);
+	if (s->step == S_STATUS_DHCP) {
+		svc->status = status;
+		status = NULL;
+	} else
+		svc->reconfigured = cause == NULL ? 1 : -1;
+	if (cause != NULL) {
+		svc->error = str_has_prefix(cause, s->what) ? xstrdup(cause)
+		                                            : xasprintf("%s: %s", s->what, cause);
+		log_warn("opnsense: %s", svc->error);
+		s->report.failed = 1;
+	}
+	free(cause);
+	free(status);
+}
+
+/* Which services hold saved changes that are not live, for the next sync to retry. */
+static void
+pending_done(struct opnsense_sync *s)
+{
+	struct opnsense_report *r = &s->report;
+
+	if (r->dry_run || r->error != NULL) {
+		r->dhcp.pending = s->pending_dhcp;
+		r->alias.pending = s->pending_alias;
+		return;
+	}
+	r->dhcp.pending =
+	    s->dhcp && (r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1;
+	r->alias.pending = s->alias_name != NULL && (r->alias.saved > 0 || s->pending_alias) &&
+	                   r->alias.reconfigured != 1;
+}
+
+/* The step machine */
+
+/* The reads that need no argument: step, method, path, body, what. */
+static const struct {
+	enum step step;
+	enum http_method method;
+	const char *path, *body, *what;
+} reads[] = {
+    {S_DETECT_KEA, HTTP_GET, "/api/kea/dhcpv4/get", NULL, "detecting Kea DHCPv4"},
+    {S_DETECT_DNSMASQ, HTTP_GET, "/api/dnsmasq/settings/get", NULL, "detecting dnsmasq"},
+    {S_DETECT_ISC, HTTP_GET, "/api/dhcpv4/service/status", NULL, "detecting ISC DHCPv4"},
+    {S_SUBNETS, HTTP_POST, "/api/kea/dhcpv4/searchSubnet", SEARCH_ALL, "reading the Kea subnets"},
+};
+
+/* Sends the request of a reading step; returns 0 when the step has none (moved on). */
+static int
+send_read(struct opnsense_sync *s)
+{
+	int kea = s->state.backend == OPN_KEA;
+
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+		if (reads[i].step == s->step) {
+			send_req(
+			    s, reads[i].method, reads[i].path, reads[i].body, 0, reads[i].what);
+			return 1;
+		}
+	switch (s->step) {
+	case S_RECORDS:
+		send_req(s, HTTP_POST,
+		    kea ? "/api/kea/dhcpv4/searchReservation" : "/api/dnsmasq/settings/searchHost",
+		    SEARCH_ALL, 0,
+		    kea ? "reading the Kea reservations" : "reading the dnsmasq hosts");
+		return 1;
+	case S_ALIAS_UUID:
+		if (s->alias_name == NULL) {
+			s->step = S_PLAN;
+			return 0;
+		}
+		send_owned(s, HTTP_GET,
+		    xasprintf("/api/firewall/alias/getAliasUUID/%s", s->alias_name), NULL, 0,
+		    xasprintf("looking up alias %s", s->alias_name));
+		return 1;
+	case S_ALIAS_GET:
+		send_owned(s, HTTP_GET, xasprintf("/api/firewall/alias/getItem/%s", s->alias_uuid),
+		    NULL, 0, xasprintf("reading alias %s", s->alias_name));
+		return 1;
+	default:
+		abort();
+	}
+}
+
+/* Sends the request of the current step, or moves on; calls done at the end. */
+static void
+advance(struct opnsense_sync *s)
+{
+	struct opn_item *it;
+
+	for (;;) {
+		switch (s->step) {
+		case S_DETECT_KEA:
+		case S_DETECT_DNSMASQ:
+		case S_DETECT_ISC:
+		case S_SUBNETS:
+		case S_RECORDS:
+		case S_ALIAS_UUID:
+		case S_ALIAS_GET:
+			if (send_read(s))
+				return;
+			continue;
+		case S_PLAN:
+			s->report.plan =
+			    opn_plan_compute(&s->state, s->devs, s->ndevs, s->dhcp, s->alias_name);
+			s->step = s->report.dry_run ? S_DONE : S_WRITE;
+			continue;
+		case S_WRITE:
+			if (!s->stopped && (it = next_write(s)) != NULL) {
+				write_record(s, it);
+				return;
+			}
+			s->step = S_ALIAS_WRITE;
+			continue;
+		case S_ALIAS_WRITE:
+			it = alias_item(s);
+			if (!s->stopped && it != NULL && it->outcome == OPN_PLANNED &&
+			    (it->action == OPN_ADD || it->action == OPN_UPDATE)) {
+				write_alias(
+				    s, it); /* its reply sets the outcome: back here, then on */
+				return;
+			}
+			s->step = S_RECONF_DHCP;
+			continue;
+		case S_RECONF_DHCP:
+			if (s->report.dhcp.saved == 0 && !(s->pending_dhcp && s->dhcp)) {
+				s->step = S_RECONF_ALIAS;
+				continue;
+			}
+			send_owned(s, HTTP_POST, xasprintf("%sreconfigure", service_path(s)), "{}",
+			    3 * s->timeout_ms,
+			    xasprintf("applying the %s changes (%zu saved%s)", s->report.dhcp.name,
+			        s->report.dhcp.saved,
+			        s->pending_dhcp ? ", and those an earlier sync could not apply"
+			                        : ""));
+			return;
+		case S_STATUS_DHCP:
+			send_owned(s, HTTP_GET, xasprintf("%sstatus", service_path(s)), NULL, 0,
+			    xasprintf("checking the %s service", s->report.dhcp.name));
+			return;
+		case S_RECONF_ALIAS:
+			if (s->report.alias.saved == 0 &&
+			    !(s->pending_alias && s->alias_name != NULL)) {
+				s->step = S_DONE;
+				continue;
+			}
+			send_req(s, HTTP_POST, "/api/firewall/alias/reconfigure", "{}",
+			    3 * s->timeout_ms, "applying the alias (firewall reload)");
+			return;
+		case S_DONE:
+			pending_done(s);
+			s->report.finished_ms = loop_wall_ms();
+			s->done(s, s->arg);
+			return;
+		}
+	}
+}
+
+static void
+really_free(struct opnsense_sync *s)
+{
+	loop_timer_free(s->kick);
+	opn_state_done(&s->state);
+	opn_plan_free(s->report.plan);
+	free(s->report.error);
+	free(s->report.note);
+	free(s->report.dhcp.status);
+	free(s->report.dhcp.error);
+	free(s->report.alias.status);
+	free(s->report.alias.error);
+	for (size_t i = 0; i < s->ndevs; i++) {
+		free((char *)s->devs[i].name);
+		free((char *)s->devs[i].id);
+		free((char *)s->devs[i].ip);
+	}
+	free(s->devs);
+	if (s->secret != NULL)
+		explicit_bzero(s->secret, strlen(s->secret));
+	if (s->key != NULL)
+		explicit_bzero(s->key, strlen(s->key));
+	free(s->secret);
+	free(s->key);
+	free(s->host);
+	free(s->prefix);
+	free(s->ca_file);
+	free(s->alias_name);
+	free(s->alias_uuid);
+	free(s->lane);
+	free(s->what);
+	free(s);
+}
+
+static void
+resp_cb(const struct http_response *resp, void *arg)
+{
+	struct opnsense_sync *s = arg;
+
+	s->req_id = 0;
+	if (s->freed) {
+		really_free(s);
+		return;
+	}
+	switch (s->step) {
+	case S_DETECT_KEA:
+		on_detect(s, resp, OPN_KEA);
+		break;
+	case S_DETECT_DNSMASQ:
+		on_detect(s, resp, OPN_DNSMASQ);
+		break;
+	case S_DETECT_ISC:
+		on_detect_isc(s, resp);
+		break;
+	case S_SUBNETS:
+	case S_RECORDS:
+	case S_ALIAS_UUID:
+	case S_ALIAS_GET:
+		on_read(s, resp);
+		break;
+	case S_WRITE:
+	case S_ALIAS_WRITE:
+		on_write(s, resp);
+		break;
+	case S_RECONF_DHCP:
+		on_service(s, resp, &s->report.dhcp);
+		s->step = s->report.dhcp.reconfigured == 1 ? S_STATUS_DHCP : S_RECONF_ALIAS;
+		break;
+	case S_STATUS_DHCP:
+		on_service(s, resp, &s->report.dhcp);
+		s->step = S_RECONF_ALIAS;
+		break;
+	case S_RECONF_ALIAS:
+		on_service(s, resp, &s->report.alias);
+		s->step = S_DONE;
+		break;
+	case S_PLAN:
+	case S_DONE:
+		abort();
+	}
+	advance(s);
+}
+
+static void
+kick_cb(void *arg)
+{
+	advance(arg);
+}
+
+int
+opnsense_sync_apply(struct opnsense_sync *sync, opnsense_done_cb done, void *arg, char **cause)
+{
+	if (sync->step != S_DONE || sync->report.plan == NULL || !sync->report.dry_run ||
+	    sync->report.error != NULL) {
+		*cause = xstrdup("no finished dry run to apply");
+		return -1;
+	}
+	sync->report.dry_run = 0;
+	sync->done = done;
+	sync->arg = arg;
+	sync->step = S_WRITE;
+	loop_timer_arm(sync->kick, 0);
+	return 0;
+}
+
+struct opnsense_sync *
+opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_options *o,
+    const struct opn_device *devs, size_t ndevs, int dry_run, opnsense_done_cb done, void *arg,
+    char **cause)
+{
+	struct opnsense_sync *s;
+	char *host, *prefix;
+	uint16_t port;
+
+	if (opnsense_parse_url(o->url, &host, &port, &prefix, cause) != 0)
+		return NULL;
+	if (o->key == NULL || o->key[0] == '\0' || o->secret == NULL || o->secret[0] == '\0') {
+		free(host);
+		free(prefix);
+		*cause = xstrdup("the OPNsense API key and secret are needed (opnsense-key, "
+		                 "opnsense-secret)");
+		return NULL;
+	}
+	if (o->alias != NULL && o->alias[0] != '\0' && !opn_alias_name_valid(o->alias)) {
+		free(host);
+		free(prefix);
+		*cause =
+		    xstrdup("opnsense-alias must be letters, digits and _, under 32 characters, "
+		            "not starting with a digit");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->http = http;
+	s->kick = loop_timer_new(loop, kick_cb, s);
+	s->host = host;
+	s->prefix = prefix;
+	s->port = port;
+	s->key = xstrdup(o->key);
+	s->secret = xstrdup(o->secret);
+	s->ca_file = o->ca_file != NULL && o->ca_file[0] != '\0' ? xstrdup(o->ca_file) : NULL;
+	s->insecure = o->insecure;
+	s->choice = o->backend;
+	s->alias_name = o->alias != NULL && o->alias[0] != '\0' ? xstrdup(o->alias) : NULL;
+	s->timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	s->connect_timeout_ms =
+	    o->connect_timeout_ms != 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	s->lane = xasprintf("opnsense:%s:%u", host, port);
+	s->devs = xcalloc(ndevs + 1, sizeof *s->devs);
+	s->ndevs = ndevs;
+	for (size_t i = 0; i < ndevs; i++) {
+		memcpy(s->devs[i].mac, devs[i].mac, sizeof s->devs[i].mac);
+		s->devs[i].name = devs[i].name != NULL ? xstrdup(devs[i].name) : NULL;
+		s->devs[i].id = devs[i].id != NULL ? xstrdup(devs[i].id) : NULL;
+		s->devs[i].ip = devs[i].ip != NULL ? xstrdup(devs[i].ip) : NULL;
+	}
+	s->done = done;
+	s->arg = arg;
+	s->report.dry_run = dry_run;
+	s->pending_dhcp = o->pending_dhcp;
+	s->pending_alias = o->pending_alias;
+	s->report.alias.name = s->alias_name != NULL ? "alias" : NULL;
+	switch (o->backend) {
+	case OPNSENSE_AUTO:
+		s->step = S_DETECT_KEA;
+		break;
+	case OPNSENSE_KEA:
+	case OPNSENSE_DNSMASQ:
+		s->state.backend = o->backend == OPNSENSE_KEA ? OPN_KEA : OPN_DNSMASQ;
+		s->report.backend = opn_backend_name(s->state.backend);
+		s->dhcp = 1;
+		s->step = o->backend == OPNSENSE_KEA ? S_SUBNETS : S_RECORDS;
+		break;
+	}
+	if (s->dhcp)
+		s->report.dhcp.name = s->report.backend;
+	advance(s);
+	return s;
+}
+
+const struct opnsense_report *
+opnsense_sync_report(const struct opnsense_sync *sync)
+{
+	return &sync->report;
+}
+
+void
+opnsense_sync_free(struct opnsense_sync *sync)
+{
+	if (sync == NULL)
+		return;
+	if (sync->req_id != 0) {
+		/* the callback is still to come (also when cancel finds it completed): free there
+		 */
+		sync->freed = 1;
+		http_cancel(sync->http, sync->req_id);
+		return;
+	}
+	really_free(sync);
+}

@@ -1,0 +1,536 @@
+#include "integrations/opnsense_plan.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* Longest device name kept in a description after the marker. */
+#define DESCR_NAME_MAX 48
+/* Room for "-" and the last six digits of a MAC, appended to a host name shared by several. */
+#define SUFFIX_LEN 7
+
+static const char *const action_done[] = {
+#define OPN_ACTION_DONE(id, done, planned) done,
+    OPN_ACTIONS(OPN_ACTION_DONE)
+#undef OPN_ACTION_DONE
+};
+static const char *const action_planned[] = {
+#define OPN_ACTION_PLANNED(id, done, planned) planned,
+    OPN_ACTIONS(OPN_ACTION_PLANNED)
+#undef OPN_ACTION_PLANNED
+};
+
+const char *
+opn_action_name(enum opn_action a)
+{
+	return (unsigned)a < OPN_ACTION_COUNT ? action_done[a] : "unknown";
+}
+
+const char *
+opn_action_planned(enum opn_action a)
+{
+	return (unsigned)a < OPN_ACTION_COUNT ? action_planned[a] : "unknown";
+}
+
+/* One device as the plan sees it. */
+struct want {
+	const struct opn_device *d;
+	const char *label; /* name shown: device name, else id, else MAC */
+	char host[OPN_HOSTNAME_MAX + 1];
+	const char *host_why; /* static: why no valid host name, or NULL */
+	int has_ip;
+	struct in_addr addr;
+	const struct opn_subnet *subnet;
+};
+
+static char *
+dup0(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+/* The description written on a device's record: marker, MAC, then a plain copy of its name. */
+static char *
+descr_for(const struct want *w)
+{
+	char name[DESCR_NAME_MAX + 1];
+	size_t n = 0;
+
+	for (const char *p = w->d->name; p != NULL && *p != '\0' && n < DESCR_NAME_MAX; p++)
+		name[n++] = (*p >= ' ' && *p <= '~' && strchr("<>&\"'\\", *p) == NULL) ? *p : '_';
+	name[n] = '\0';
+	return n > 0 ? xasprintf(OPN_MARKER "%s %s", w->d->mac, name)
+	             : xasprintf(OPN_MARKER "%s", w->d->mac);
+}
+
+static int
+is_own(const struct opn_record *r)
+{
+	return r->owner[0] != '\0';
+}
+
+/* A record that counts for DHCP: dnsmasq entries without a MAC are DNS overrides only. */
+static int
+is_dhcp(const struct opn_state *st, const struct opn_record *r)
+{
+	return st->backend == OPN_KEA || r->macs[0] != '\0';
+}
+
+static void
+want_init(const struct opn_state *st, const struct opn_device *d, struct want *w)
+{
+	char fallback[32];
+	const char *base;
+
+	memset(w, 0, sizeof *w);
+	w->d = d;
+	w->label = d->name != NULL && d->name[0] != '\0' ? d->name
+	           : d->id != NULL && d->id[0] != '\0'   ? d->id
+	                                                 : d->mac;
+	w->has_ip = d->ip != NULL && cidr_parse_ipv4(d->ip, &w->addr) == 0;
+	snprintf(fallback, sizeof fallback, "shelly-%s", d->mac);
+	base = d->name != NULL && d->name[0] != '\0' ? d->name
+	       : d->id != NULL && d->id[0] != '\0'   ? d->id
+	                                             : fallback;
+	if (opn_hostname_derive(base, w->host, &w->host_why) != 0)
+		w->host[0] = '\0';
+	for (size_t i = 0; w->has_ip && i < st->nsubnets && w->subnet == NULL; i++)
+		if (cidr_contains(&st->subnets[i].net, w->addr))
+			w->subnet = &st->subnets[i];
+}
+
+/* Host names shared by two devices, or by a device and a record of another MAC, get the last
+ * six digits of the device's MAC appended, so every name is unique and stays stable. */
+static void
+make_unique(const struct opn_state *st, struct want *w, size_t n)
+{
+	int *clash = xcalloc(n + 1, sizeof *clash);
+
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].host[0] == '\0')
+			continue;
+		for (size_t j = 0; j < n && !clash[i]; j++)
+			clash[i] = j != i && str_caseeq(w[i].host, w[j].host);
+		for (size_t k = 0; k < st->nrecords && !clash[i]; k++) {
+			const struct opn_record *r = &st->records[k];
+
+			clash[i] = !is_own(r) && str_caseeq(r->hostname, w[i].host) &&
+			           strcmp(r->mac, w[i].d->mac) != 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (!clash[i])
+			continue;
+		len = strlen(w[i].host);
+		if (len > OPN_HOSTNAME_MAX - SUFFIX_LEN)
+			len = OPN_HOSTNAME_MAX - SUFFIX_LEN;
+		while (len > 0 && w[i].host[len - 1] == '-')
+			len--;
+		snprintf(w[i].host + len, sizeof w[i].host - len, "-%s", w[i].d->mac + 6);
+	}
+	free(clash);
+}
+
+static struct opn_item *
+item_add(struct opn_plan *p, enum opn_kind kind, enum opn_action a)
+{
+	struct opn_item *it;
+
+	p->items = xreallocarray(p->items, p->nitems + 1, sizeof *p->items);
+	it = &p->items[p->nitems++];
+	memset(it, 0, sizeof *it);
+	it->kind = kind;
+	it->action = a;
+	it->outcome = OPN_PLANNED;
+	return it;
+}
+
+/* Fills the strings of a reservation item that are not set yet with "". */
+static void
+item_finish(struct opn_item *it)
+{
+	char **f[] = {&it->device, &it->hostname, &it->ip, &it->subnet, &it->subnet_text, &it->uuid,
+	    &it->descr, &it->content, &it->why, &it->error};
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (*f[i] == NULL)
+			*f[i] = xstrdup("");
+}
+
+/* The reason w cannot be reserved, or NULL. */
+static char *
+conflict_of(const struct opn_state *st, const struct want *w, const struct want *all, size_t n)
+{
+	char mac[18];
+
+	if (!w->has_ip)
+		return xasprintf("no IPv4 address registered (host %s)",
+		    w->d->ip != NULL ? w->d->ip : "unknown");
+	if (w->host_why != NULL)
+		return xasprintf("host name: the device name \"%s\" %s", w->label, w->host_why);
+	for (size_t i = 0; i < st->nrecords; i++) {
+		const struct opn_record *r = &st->records[i];
+
+		if (is_own(r) || !is_dhcp(st, r))
+			continue;
+		if (strcmp(r->ip, w->d->ip) == 0 && strcmp(r->mac, w->d->mac) != 0)
+			return xasprintf("address %s is reserved for %s (%s, record %s) by a "
+			                 "record shelly-tui did not create",
+			    w->d->ip,
+			    r->mac[0] != '\0' ? opn_mac_format(r->mac, mac, sizeof mac)
+			                      : "another client",
+			    r->hostname[0] != '\0' ? r->hostname : "no host name", r->uuid);
+		if (strcmp(r->mac, w->d->mac) == 0 && strcmp(r->ip, w->d->ip) != 0)
+			return xasprintf("MAC is reserved at %s (record %s) by a record "
+			                 "shelly-tui did not create",
+			    r->ip[0] != '\0' ? r->ip : "no address", r->uuid);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (&all[i] != w && all[i].has_ip && all[i].addr.s_addr == w->addr.s_addr)
+			return xasprintf(
+			    "address %s is also registered for device %s", w->d->ip, all[i].label);
+	if (st->backend == OPN_KEA && w->subnet == NULL)
+		return xasprintf("address %s is outside every Kea subnet", w->d->ip);
+	return NULL;
+}
+
+/* What differs between own record r and want w ("" when nothing). */
+static char *
+changes_of(
+    const struct opn_state *st, const struct opn_record *r, const struct want *w, const char *descr)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (strcmp(r->ip, w->d->ip) != 0)
+		strbuf_appendf(&sb, "%saddress %s -> %s", sb.len ? "; " : "",
+		    r->ip[0] != '\0' ? r->ip : "none", w->d->ip);
+	if (strcmp(r->hostname, w->host) != 0)
+		strbuf_appendf(&sb, "%shost name %s -> %s", sb.len ? "; " : "",
+		    r->hostname[0] != '\0' ? r->hostname : "none", w->host);
+	if (strcmp(r->mac, w->d->mac) != 0 || strchr(r->macs, ',') != NULL)
+		strbuf_appendf(&sb, "%sMAC %s -> %s", sb.len ? "; " : "", r->macs, w->d->mac);
+	if (st->backend == OPN_KEA && strcmp(r->subnet, w->subnet->uuid) != 0)
+		strbuf_appendf(&sb, "%ssubnet -> %s", sb.len ? "; " : "", w->subnet->text);
+	if (strcmp(r->descr, descr) != 0)
+		strbuf_appendf(&sb, "%sdescription", sb.len ? "; " : "");
+	return strbuf_steal(&sb);
+}
+
+/* The item for one registered device, and removals of its duplicate own records. */
+static void
+plan_device(struct opn_plan *p, const struct opn_state *st, const struct want *w,
+    const struct want *all, size_t n)
+{
+	const struct opn_record *own = NULL, *same = NULL;
+	struct opn_item *it;
+	char *why = conflict_of(st, w, all, n), *descr = descr_for(w);
+
+	for (size_t i = 0; i < st->nrecords; i++) {
+		const struct opn_record *r = &st->records[i];
+
+		if (strcmp(r->owner, w->d->mac) == 0 && own == NULL)
+			own = r;
+		else if (strcmp(r->owner, w->d->mac) == 0) {
+			it = item_add(p, OPN_RESERVATION, OPN_REMOVE);
+			memcpy(it->mac, w->d->mac, sizeof it->mac);
+			it->device = xstrdup(w->label);
+			it->hostname = xstrdup(r->hostname);
+			it->ip = xstrdup(r->ip);
+			it->uuid = xstrdup(r->uuid);
+			it->why =
+			    xasprintf("second record of this device (the first is %s)", own->uuid);
+			item_finish(it);
+		} else if (!is_own(r) && is_dhcp(st, r) && strcmp(r->mac, w->d->mac) == 0 &&
+		           w->has_ip && strcmp(r->ip, w->d->ip) == 0)
+			same = r;
+	}
+	it = item_add(p, OPN_RESERVATION, OPN_ADD);
+	memcpy(it->mac, w->d->mac, sizeof it->mac);
+	it->device = xstrdup(w->label);
+	it->hostname = xstrdup(w->host);
+	it->ip = dup0(w->has_ip ? w->d->ip : NULL);
+	if (w->subnet != NULL && st->backend == OPN_KEA) {
+		it->subnet = xstrdup(w->subnet->uuid);
+		it->subnet_text = xstrdup(w->subnet->text);
+	}
+	it->descr = descr;
+	if (own != NULL)
+		it->uuid = xstrdup(own->uuid);
+	if (why != NULL) {
+		it->action = OPN_CONFLICT;
+		it->why = why;
+	} else if (own != NULL) {
+		it->why = changes_of(st, own, w, descr);
+		it->action = it->why[0] != '\0' ? OPN_UPDATE : OPN_UNCHANGED;
+	} else if (same != NULL) {
+		it->action = OPN_UNCHANGED;
+		it->uuid = xstrdup(same->uuid);
+		it->why =
+		    xasprintf("already reserved by record %s, which shelly-tui did not create; "
+		              "left alone",
+		        same->uuid);
+	}
+	item_finish(it);
+}
+
+/* Removals of own records whose device is no longer registered. */
+static void
+plan_removals(
+    struct opn_plan *p, const struct opn_state *st, const struct opn_device *devs, size_t n)
+{
+	for (size_t i = 0; i < st->nrecords; i++) {
+		const struct opn_record *r = &st->records[i];
+		struct opn_item *it;
+		size_t j;
+
+		if (!is_own(r))
+			continue;
+		for (j = 0; j < n && strcmp(devs[j].mac, r->owner) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		it = item_add(p, OPN_RESERVATION, OPN_REMOVE);
+		memcpy(it->mac, r->owner, sizeof it->mac);
+		it->device = xstrdup(r->hostname[0] != '\0' ? r->hostname : r->owner);
+		it->hostname = xstrdup(r->hostname);
+		it->ip = xstrdup(r->ip);
+		it->uuid = xstrdup(r->uuid);
+		it->why = xstrdup("device no longer registered");
+		item_finish(it);
+	}
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
+	uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+str_in(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The alias item: every registered IPv4 address, one set when anything differs. */
+static void
+plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w, size_t n,
+    const char *name)
+{
+	const struct opn_alias *a = &st->alias;
+	struct in_addr *addrs = xcalloc(n + 1, sizeof *addrs);
+	char **want = xcalloc(n + 1, sizeof *want), buf[INET_ADDRSTRLEN];
+	struct strbuf content, diff;
+	struct opn_item *it = item_add(p, OPN_ALIAS, OPN_ADD);
+	size_t na = 0, nw = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (w[i].has_ip)
+			addrs[na++] = w[i].addr;
+	if (na > 0)
+		qsort(addrs, na, sizeof *addrs, addr_cmp);
+	strbuf_init(&content);
+	strbuf_init(&diff);
+	for (size_t i = 0; i < na; i++) {
+		if (i > 0 && addrs[i].s_addr == addrs[i - 1].s_addr)
+			continue;
+		inet_ntop(AF_INET, &addrs[i], buf, sizeof buf);
+		want[nw++] = xstrdup(buf);
+		strbuf_appendf(&content, "%s%s", content.len ? "\n" : "", buf);
+		if (a->exists && !str_in(a->content, a->ncontent, buf))
+			strbuf_appendf(&diff, "%s+%s", diff.len ? " " : "", buf);
+	}
+	for (size_t i = 0; a->exists && i < a->ncontent; i++)
+		if (!str_in(want, nw, a->content[i]))
+			strbuf_appendf(&diff, "%s-%s", diff.len ? " " : "", a->content[i]);
+	it->device = xstrdup(name);
+	it->content = strbuf_steal(&content);
+	it->ip = xasprintf("%zu address%s", nw, nw == 1 ? "" : "es");
+	it->descr = xstrdup(OPN_MARKER " Shelly devices, kept in step by shelly-tui");
+	if (a->exists) {
+		it->uuid = xstrdup(a->uuid);
+		if (!str_has_prefix(a->descr, OPN_MARKER)) {
+			it->action = OPN_CONFLICT;
+			it->why =
+			    xasprintf("alias %s exists and was not created by shelly-tui (its "
+			              "description lacks \"" OPN_MARKER "\"); left alone",
+			        name);
+		} else if (strcmp(a->type, "host") != 0) {
+			it->action = OPN_CONFLICT;
+			it->why = xasprintf("alias %s is of type %s, not host", name, a->type);
+		} else if (diff.len > 0) {
+			it->action = OPN_UPDATE;
+			it->why = strbuf_steal(&diff);
+		} else
+			it->action = OPN_UNCHANGED;
+	}
+	strbuf_done(&diff);
+	for (size_t i = 0; i < nw; i++)
+		free(want[i]);
+	free(want);
+	free(addrs);
+	item_finish(it);
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct opn_item *x = a, *y = b;
+	int c = str_casecmp(x->device, y->device);
+
+	if (c != 0)
+		return c;
+	if ((c = strcmp(x->mac, y->mac)) != 0)
+		return c;
+	return (int)x->action - (int)y->action;
+}
+
+struct opn_plan *
+opn_plan_compute(const struct opn_state *st, const struct opn_device *devs, size_t ndevs, int dhcp,
+    const char *alias_name)
+{
+	struct opn_plan *p = xcalloc(1, sizeof *p);
+	struct want *w = xcalloc(ndevs + 1, sizeof *w);
+
+	p->backend = st->backend;
+	p->dhcp = dhcp;
+	for (size_t i = 0; i < ndevs; i++)
+		want_init(st, &devs[i], &w[i]);
+	make_unique(st, w, ndevs);
+	if (dhcp) {
+		for (size_t i = 0; i < ndevs; i++)
+			plan_device(p, st, &w[i], w, ndevs);
+		plan_removals(p, st, devs, ndevs);
+		if (p->nitems > 1)
+			qsort(p->items, p->nitems, sizeof *p->items, item_cmp);
+	}
+	if (alias_name != NULL)
+		plan_alias(p, st, w, ndevs, alias_name);
+	free(w);
+	return p;
+}
+
+void
+opn_plan_free(struct opn_plan *plan)
+{
+	if (plan == NULL)
+		return;
+	for (size_t i = 0; i < plan->nitems; i++) {
+		struct opn_item *it = &plan->items[i];
+
+		free(it->device);
+		free(it->hostname);
+		free(it->ip);
+		free(it->subnet);
+		free(it->subnet_text);
+		free(it->uuid);
+		free(it->descr);
+		free(it->content);
+		free(it->why);
+		free(it->error);
+	}
+	free(plan->items);
+	free(plan);
+}
+
+size_t
+opn_plan_count(const struct opn_plan *plan, enum opn_action a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		n += plan->items[i].action == a;
+	return n;
+}
+
+size_t
+opn_plan_changes(const struct opn_plan *plan, enum opn_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++) {
+		enum opn_action a = plan->items[i].action;
+
+		n += plan->items[i].kind == kind &&
+		     (a == OPN_ADD || a == OPN_UPDATE || a == OPN_REMOVE);
+	}
+	return n;
+}
+
+/* The word shown for an item: planned action, or what became of it. */
+static const char *
+item_word(const struct opn_item *it, int done)
+{
+	if (!done || it->action == OPN_UNCHANGED || it->action == OPN_CONFLICT)
+		return done ? opn_action_name(it->action) : opn_action_planned(it->action);
+	switch (it->outcome) {
+	case OPN_APPLIED:
+		return opn_action_name(it->action);
+	case OPN_FAILED:
+		return "failed";
+	case OPN_NOT_RUN:
+		return "not-applied";
+	case OPN_PLANNED:
+		break;
+	}
+	return opn_action_planned(it->action);
+}
+
+/* Items with action a; once applied (done), only those that were. */
+static size_t
+count_done(const struct opn_plan *plan, enum opn_action a, int done)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		n += plan->items[i].action == a && (!done || plan->items[i].outcome == OPN_APPLIED);
+	return n;
+}
+
+void
+opn_plan_format(const struct opn_plan *plan, int done, struct strbuf *out)
+{
+	char mac[18];
+	size_t failed = 0;
+
+	for (size_t i = 0; done && i < plan->nitems; i++)
+		failed +=
+		    plan->items[i].outcome == OPN_FAILED || plan->items[i].outcome == OPN_NOT_RUN;
+
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct opn_item *it = &plan->items[i];
+		const char *note = it->error[0] != '\0' ? it->error : it->why;
+
+		if (it->kind == OPN_ALIAS)
+			strbuf_appendf(
+			    out, "%-11s alias %s  %s", item_word(it, done), it->device, it->ip);
+		else
+			strbuf_appendf(out, "%-11s %s  %s  %s  %s", item_word(it, done), it->device,
+			    it->hostname[0] != '\0' ? it->hostname : "-",
+			    it->ip[0] != '\0' ? it->ip : "-",
+			    opn_mac_format(it->mac, mac, sizeof mac));
+		if (note[0] != '\0')
+			strbuf_appendf(out, "  (%s)", note);
+		strbuf_append_char(out, '\n');
+	}
+	strbuf_appendf(out,
+	    done ? "%zu added, %zu updated, %zu removed, %zu unchanged, %zu conflicts%s\n"
+	         : "%zu to add, %zu to update, %zu to remove, %zu unchanged, %zu conflicts%s\n",
+	    count_done(plan, OPN_ADD, done), count_done(plan, OPN_UPDATE, done),
+	    count_done(plan, OPN_REMOVE, done), opn_plan_count(plan, OPN_UNCHANGED),
+	    opn_plan_count(plan, OPN_CONFLICT), failed > 0 ? ", some changes failed" : "");
+}

@@ -1,0 +1,661 @@
+#include "integrations/opnsense_reply.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* Longest string kept from a reply field; longer ones are cut (between characters). */
+#define FIELD_MAX 1024
+/* Most rows accepted from one search reply. */
+#define ROWS_MAX 100000
+
+/* State */
+
+static void
+record_done(struct opn_record *r)
+{
+	free(r->uuid);
+	free(r->macs);
+	free(r->ip);
+	free(r->hostname);
+	free(r->descr);
+	free(r->subnet);
+}
+
+static void
+alias_done(struct opn_alias *a)
+{
+	free(a->uuid);
+	free(a->type);
+	free(a->descr);
+	for (size_t i = 0; i < a->ncontent; i++)
+		free(a->content[i]);
+	free(a->content);
+	memset(a, 0, sizeof *a);
+}
+
+static void
+subnets_free(struct opn_state *st)
+{
+	for (size_t i = 0; i < st->nsubnets; i++) {
+		free(st->subnets[i].uuid);
+		free(st->subnets[i].text);
+	}
+	free(st->subnets);
+	st->subnets = NULL;
+	st->nsubnets = 0;
+}
+
+static void
+records_free(struct opn_state *st)
+{
+	for (size_t i = 0; i < st->nrecords; i++)
+		record_done(&st->records[i]);
+	free(st->records);
+	st->records = NULL;
+	st->nrecords = 0;
+}
+
+void
+opn_state_done(struct opn_state *st)
+{
+	subnets_free(st);
+	records_free(st);
+	alias_done(&st->alias);
+	memset(st, 0, sizeof *st);
+}
+
+/* Parsing helpers */
+
+static cJSON *
+parse(const char *body, size_t len, char **cause)
+{
+	char *err = NULL;
+	cJSON *root = json_parse(body, len, JSON_MAX_DEPTH, &err);
+
+	if (root == NULL) {
+		*cause = xasprintf("the reply is not JSON: %s", err);
+		free(err);
+	}
+	return root;
+}
+
+/*
+ * A field of a row or item as text: a string or number as is; an option map
+ * {"key":{"value":"label","selected":1}} as the selected keys joined by ','. NULL if absent.
+ * Returns a sanitised malloc'd string.
+ */
+static char *
+field(const cJSON *obj, const char *key)
+{
+	const cJSON *it = json_get(obj, key), *opt;
+	struct strbuf sb;
+	char num[32];
+
+	if (it == NULL || cJSON_IsNull(it))
+		return NULL;
+	if (cJSON_IsString(it))
+		return str_sanitize(it->valuestring, FIELD_MAX);
+	if (cJSON_IsNumber(it)) {
+		snprintf(num, sizeof num, "%.0f", it->valuedouble);
+		return xstrdup(num);
+	}
+	if (!cJSON_IsObject(it))
+		return NULL;
+	strbuf_init(&sb);
+	cJSON_ArrayForEach(opt, it)
+	{
+		if (opt->string == NULL || json_get_bool(opt, "selected") != 1)
+			continue;
+		if (sb.len > 0)
+			strbuf_append_char(&sb, ',');
+		strbuf_append(&sb, opt->string);
+	}
+	{
+		char *raw = strbuf_steal(&sb), *s = str_sanitize(raw, FIELD_MAX);
+
+		free(raw);
+		return s;
+	}
+}
+
+/* field(), "" when absent. */
+static char *
+field0(const cJSON *obj, const char *key)
+{
+	char *s = field(obj, key);
+
+	return s != NULL ? s : xstrdup("");
+}
+
+/* The "rows" array of a search reply, or NULL with *cause. */
+static const cJSON *
+rows_of(const cJSON *root, char **cause)
+{
+	const cJSON *rows = json_get_array(root, "rows");
+
+	if (rows == NULL) {
+		*cause = xstrdup("the search reply has no \"rows\" list");
+		return NULL;
+	}
+	if (cJSON_GetArraySize(rows) > ROWS_MAX) {
+		*cause = xasprintf("the search reply has more than %d rows", ROWS_MAX);
+		return NULL;
+	}
+	return rows;
+}
+
+/* Parses a search reply; returns its tree (caller frees) with *rows, or NULL with *cause. */
+static cJSON *
+parse_rows(const char *body, size_t len, const cJSON **rows, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+
+	if (root != NULL && (*rows = rows_of(root, cause)) == NULL) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
+	return root;
+}
+
+/* Splits a list value ("a,b", "a, b", "a\nb") and returns the first entry accepted by take,
+ * copied into out; returns 1 if one was found. */
+static int
+list_first(const char *list, int (*take)(const char *, char *, size_t), char *out, size_t size)
+{
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	int found = 0;
+
+	for (tok = strtok_r(copy, ", \t\n", &save); tok != NULL && !found;
+	     tok = strtok_r(NULL, ", \t\n", &save))
+		found = take(tok, out, size);
+	free(copy);
+	return found;
+}
+
+static int
+take_mac(const char *tok, char *out, size_t size)
+{
+	(void)size;
+	return str_mac_normalise(tok, out) == 0;
+}
+
+static int
+take_ipv4(const char *tok, char *out, size_t size)
+{
+	struct in_addr a;
+
+	if (cidr_parse_ipv4(tok, &a) != 0)
+		return 0;
+	str_copy(out, size, tok);
+	return 1;
+}
+
+/* The owner MAC of a marked description into owner ("" when foreign). */
+static void
+marker_owner(const char *descr, char owner[13])
+{
+	size_t n = strlen(OPN_MARKER);
+	char hex[13];
+
+	owner[0] = '\0';
+	if (descr == NULL || strncmp(descr, OPN_MARKER, n) != 0)
+		return;
+	if (strlen(descr + n) < 12 || (descr[n + 12] != '\0' && descr[n + 12] != ' '))
+		return;
+	memcpy(hex, descr + n, 12);
+	hex[12] = '\0';
+	if (strspn(hex, "0123456789abcdef") != 12)
+		return;
+	memcpy(owner, hex, 13);
+}
+
+/* Parsers */
+
+int
+opn_parse_subnets(struct opn_state *st, const char *body, size_t len, char **cause)
+{
+	const cJSON *rows, *row;
+	cJSON *root = parse_rows(body, len, &rows, cause);
+	size_t n = 0;
+
+	if (root == NULL)
+		return -1;
+	subnets_free(st);
+	st->subnets = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof *st->subnets);
+	cJSON_ArrayForEach(row, rows)
+	{
+		struct opn_subnet *s = &st->subnets[n];
+		char *uuid = field(row, "uuid"), *text = field(row, "subnet");
+
+		if (uuid == NULL || text == NULL || cidr_parse(text, &s->net, NULL) != 0 ||
+		    s->net.prefix < 0) {
+			free(uuid);
+			free(text);
+			continue; /* not an IPv4 subnet we can place addresses in */
+		}
+		s->uuid = uuid;
+		s->text = text;
+		n++;
+	}
+	st->nsubnets = n;
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* The subnet UUID of a Kea row: the raw value when it is a known UUID (25.7), else the subnet
+ * whose CIDR equals the raw value or the "%subnet" label (25.1); else the raw value. */
+static char *
+kea_subnet(const struct opn_state *st, const cJSON *row)
+{
+	char *raw = field0(row, "subnet"), *label = field0(row, "%subnet");
+	char *out = NULL;
+
+	for (size_t i = 0; i < st->nsubnets && out == NULL; i++)
+		if (strcmp(raw, st->subnets[i].uuid) == 0)
+			out = xstrdup(raw);
+	for (size_t i = 0; i < st->nsubnets && out == NULL; i++)
+		if (strcmp(raw, st->subnets[i].text) == 0 ||
+		    strcmp(label, st->subnets[i].text) == 0)
+			out = xstrdup(st->subnets[i].uuid);
+	if (out == NULL) {
+		out = raw;
+		raw = NULL;
+	}
+	free(raw);
+	free(label);
+	return out;
+}
+
+static void
+record_from_row(const struct opn_state *st, const cJSON *row, struct opn_record *r)
+{
+	int kea = st->backend == OPN_KEA;
+	char ip[INET_ADDRSTRLEN] = "";
+	char *ips;
+
+	r->uuid = field0(row, "uuid");
+	r->macs = field0(row, kea ? "hw_address" : "hwaddr");
+	ips = field0(row, kea ? "ip_address" : "ip");
+	r->hostname = field0(row, kea ? "hostname" : "host");
+	r->descr = field0(row, kea ? "description" : "descr");
+	r->subnet = kea ? kea_subnet(st, row) : xstrdup("");
+	if (!list_first(r->macs, take_mac, r->mac, sizeof r->mac))
+		r->mac[0] = '\0';
+	list_first(ips, take_ipv4, ip, sizeof ip);
+	r->ip = xstrdup(ip);
+	free(ips);
+	marker_owner(r->descr, r->owner);
+}
+
+int
+opn_parse_records(struct opn_state *st, const char *body, size_t len, char **cause)
+{
+	const cJSON *rows, *row;
+	cJSON *root = parse_rows(body, len, &rows, cause);
+	size_t n = 0;
+
+	if (root == NULL)
+		return -1;
+	records_free(st);
+	st->records = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof *st->records);
+	cJSON_ArrayForEach(row, rows)
+	{
+		if (!cJSON_IsObject(row))
+			continue;
+		record_from_row(st, row, &st->records[n]);
+		if (st->records[n].uuid[0] == '\0') {
+			record_done(&st->records[n]);
+			memset(&st->records[n], 0, sizeof st->records[n]);
+			continue;
+		}
+		n++;
+	}
+	st->nrecords = n;
+	cJSON_Delete(root);
+	return 0;
+}
+
+int
+opn_parse_alias_uuid(const char *body, size_t len, char **uuid, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+	char *u;
+
+	*uuid = NULL;
+	if (root == NULL)
+		return -1;
+	if (cJSON_IsArray(root) && cJSON_GetArraySize(root) == 0) {
+		cJSON_Delete(root);
+		return 0;
+	}
+	u = field(root, "uuid");
+	cJSON_Delete(root);
+	if (u == NULL || u[0] == '\0' || strspn(u, "0123456789abcdefABCDEF-") != strlen(u)) {
+		free(u);
+		*cause = xstrdup("the alias UUID reply holds no UUID");
+		return -1;
+	}
+	*uuid = u;
+	return 0;
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits text on newlines and commas into a sorted array of non-empty entries. */
+static char **
+split_sorted(const char *text, size_t *n)
+{
+	char *copy = xstrdup(text), *save = NULL, *tok, **v = NULL;
+	size_t cnt = 0;
+
+	for (tok = strtok_r(copy, "\n,", &save); tok != NULL; tok = strtok_r(NULL, "\n,", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok == '\0')
+			continue;
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		v[cnt++] = str_sanitize(tok, FIELD_MAX);
+	}
+	free(copy);
+	if (cnt > 0)
+		qsort(v, cnt, sizeof *v, strp_cmp);
+	*n = cnt;
+	return v;
+}
+
+int
+opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t len, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+	const cJSON *item;
+	char *content;
+
+	if (root == NULL)
+		return -1;
+	if ((item = json_get_object(root, "alias")) == NULL) {
+		*cause = xstrdup(cJSON_IsArray(root) ? "no alias with that UUID ([] reply)"
+		                                     : "the alias reply has no \"alias\" object");
+		cJSON_Delete(root);
+		return -1;
+	}
+	alias_done(&st->alias);
+	st->alias.exists = 1;
+	st->alias.uuid = str_sanitize(uuid, FIELD_MAX);
+	st->alias.type = field0(item, "type");
+	st->alias.descr = field0(item, "description");
+	/* a string is newline-separated: split before sanitising (which drops newlines) */
+	content = json_get_string(item, "content") != NULL
+	              ? xstrdup(json_get_string(item, "content"))
+	              : field0(item, "content");
+	st->alias.content = split_sorted(content, &st->alias.ncontent);
+	free(content);
+	cJSON_Delete(root);
+	return 0;
+}
+
+int
+opn_parse_enabled(
+    enum opn_backend backend, const char *body, size_t len, int *enabled, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+	const cJSON *o;
+	int b;
+
+	*enabled = 0;
+	if (root == NULL)
+		return -1;
+	if (backend == OPN_KEA)
+		o = json_get_object(json_get_object(root, "dhcpv4"), "general");
+	else
+		o = json_get_object(root, "dnsmasq");
+	if (o == NULL) {
+		*cause = xstrdup(backend == OPN_KEA ? "the Kea settings lack dhcpv4.general"
+		                                    : "the dnsmasq settings lack \"dnsmasq\"");
+		cJSON_Delete(root);
+		return -1;
+	}
+	b = json_get_bool(o, backend == OPN_KEA ? "enabled" : "enable");
+	*enabled = b == 1;
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* "field: message; field: message" from a validations object (values string or list). */
+static char *
+validations(const cJSON *v)
+{
+	struct strbuf sb;
+	const cJSON *f, *m;
+	char *raw, *s;
+
+	strbuf_init(&sb);
+	cJSON_ArrayForEach(f, v)
+	{
+		if (sb.len > 0)
+			strbuf_append(&sb, "; ");
+		strbuf_appendf(&sb, "%s: ", f->string != NULL ? f->string : "?");
+		if (cJSON_IsString(f))
+			strbuf_append(&sb, f->valuestring);
+		else if (cJSON_IsArray(f)) {
+			int first = 1;
+
+			cJSON_ArrayForEach(m, f)
+			{
+				if (!cJSON_IsString(m))
+					continue;
+				strbuf_appendf(&sb, "%s%s", first ? "" : ", ", m->valuestring);
+				first = 0;
+			}
+		}
+	}
+	raw = strbuf_steal(&sb);
+	s = str_sanitize(raw, FIELD_MAX);
+	free(raw);
+	return s;
+}
+
+int
+opn_parse_write(const char *body, size_t len, char **uuid, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+	const char *result;
+	const cJSON *v;
+	char *s;
+
+	if (uuid != NULL)
+		*uuid = NULL;
+	if (root == NULL)
+		return -1;
+	if (cJSON_IsArray(root)) {
+		*cause = xstrdup("no such record ([] reply)");
+		cJSON_Delete(root);
+		return -1;
+	}
+	result = json_get_string(root, "result");
+	if (result != NULL && (strcmp(result, "saved") == 0 || strcmp(result, "deleted") == 0)) {
+		if (uuid != NULL && (*uuid = field(root, "uuid")) != NULL && (*uuid)[0] == '\0') {
+			free(*uuid);
+			*uuid = NULL;
+		}
+		cJSON_Delete(root);
+		return 0;
+	}
+	if (result != NULL && strcmp(result, "failed") == 0) {
+		v = json_get_object(root, "validations");
+		if (v != NULL && v->child != NULL) {
+			s = validations(v);
+			*cause = xasprintf("rejected: %s", s);
+			free(s);
+		} else
+			*cause = xstrdup("rejected without validations (wrong method or body)");
+	} else if (result != NULL && strcmp(result, "not found") == 0)
+		*cause = xstrdup("no such record (\"not found\")");
+	else if ((s = field(root, "status")) != NULL) {
+		*cause = xasprintf("the request failed (status \"%s\")", s);
+		free(s);
+	} else
+		*cause = xstrdup("unexpected reply (no \"result\")");
+	cJSON_Delete(root);
+	return -1;
+}
+
+int
+opn_parse_status(const char *body, size_t len, char **status, char **cause)
+{
+	cJSON *root = parse(body, len, cause);
+
+	*status = NULL;
+	if (root == NULL)
+		return -1;
+	*status = field(root, "status");
+	cJSON_Delete(root);
+	if (*status == NULL || (*status)[0] == '\0') {
+		free(*status);
+		*status = NULL;
+		*cause = xstrdup("the reply has no \"status\"");
+		return -1;
+	}
+	return 0;
+}
+
+/* Decodes the entities htmlspecialchars writes, in place. */
+static void
+unentity(char *s)
+{
+	static const struct {
+		const char *ent;
+		char c;
+	} ents[] = {
+	    {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#039;", '\''}};
+	char *w = s;
+
+	while (*s != '\0') {
+		size_t i, n = sizeof ents / sizeof ents[0];
+
+		for (i = 0; i < n; i++)
+			if (strncmp(s, ents[i].ent, strlen(ents[i].ent)) == 0)
+				break;
+		if (i < n) {
+			*w++ = ents[i].c;
+			s += strlen(ents[i].ent);
+		} else
+			*w++ = *s++;
+	}
+	*w = '\0';
+}
+
+char *
+opn_parse_error(const char *body, size_t len)
+{
+	cJSON *root;
+	char *msg, *title, *out = NULL, *err = NULL;
+
+	if ((root = json_parse(body, len, JSON_MAX_DEPTH, &err)) == NULL) {
+		free(err);
+		return NULL;
+	}
+	msg = field(root, "errorMessage");
+	title = field(root, "errorTitle");
+	if (msg == NULL)
+		msg = field(root, "message");
+	if (msg != NULL && msg[0] != '\0') {
+		unentity(msg);
+		if (title != NULL && title[0] != '\0') {
+			unentity(title);
+			out = xasprintf("%s (%s)", msg, title);
+		} else
+			out = xstrdup(msg);
+	}
+	free(msg);
+	free(title);
+	cJSON_Delete(root);
+	if (out != NULL) {
+		msg = str_sanitize(out, FIELD_MAX);
+		free(out);
+		out = msg;
+	}
+	return out;
+}
+
+/* Names */
+
+int
+opn_hostname_derive(const char *name, char out[OPN_HOSTNAME_MAX + 1], const char **why)
+{
+	size_t n = 0;
+	int dash = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; p != NULL && *p != '\0'; p++) {
+		unsigned char c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (dash && n > 0 && n < OPN_HOSTNAME_MAX)
+				out[n++] = '-';
+			dash = 0;
+			if (n < OPN_HOSTNAME_MAX)
+				out[n++] = (char)c;
+		} else
+			dash = 1;
+	}
+	while (n > 0 && out[n - 1] == '-')
+		n--;
+	out[n] = '\0';
+	if (n == 0) {
+		*why = "has no letter or digit to make a host name of (RFC 1123)";
+		return -1;
+	}
+	if (strspn(out, "0123456789-") == n) {
+		*why = "gives a host name of digits only, which OPNsense would refuse";
+		return -1;
+	}
+	return 0;
+}
+
+int
+opn_alias_name_valid(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	if (n == 0 || n > OPN_ALIAS_NAME_MAX || (name[0] >= '0' && name[0] <= '9'))
+		return 0;
+	if (n == 1 && name[0] == '_')
+		return 0;
+	if (n >= 2 && name[0] == '_' && name[1] == '_')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		        (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	return 1;
+}
+
+char *
+opn_mac_format(const char *mac12, char *buf, size_t size)
+{
+	if (strlen(mac12) != 12) {
+		str_copy(buf, size, mac12);
+		return buf;
+	}
+	snprintf(buf, size, "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac12, mac12 + 2, mac12 + 4, mac12 + 6,
+	    mac12 + 8, mac12 + 10);
+	return buf;
+}
+
+const char *
+opn_backend_name(enum opn_backend b)
+{
+	return b == OPN_KEA ? "kea" : "dnsmasq";
+}

@@ -1,0 +1,199 @@
+# --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
+# conflict; idempotent), and every failure with a clear message naming what failed: HTTP 401
+# (and the key and secret never shown), [] for an unknown UUID, a module that is not
+# installed, a write answered with HTTP 500, a reconfigure answered with HTTP 500 (retried by
+# the next sync although nothing changed), ISC (no reservation API: only the alias), TLS
+# without the CA and with opnsense-insecure, key files missing, readable by everyone or written
+# inline, the network guard, a time-out naming the record, a second writer while another holds
+# the lease.
+. tests/lib.sh
+. tests/integration/lib_opnsense.sh
+
+N=opnsense_errors
+op_init $N
+DB=$T_TMP/db
+op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
+
+# --- dnsmasq ---
+T="$N dnsmasq"
+cat >"$T_TMP/dnsmasq.json" <<'JSON'
+{"hosts": [
+  {"uuid": "f0000001-0000-4000-8000-000000000001", "host": "nas", "domain": "", "ip": "192.168.20.31", "hwaddr": "", "descr": "DNS only", "local": "0", "ignore": "0"},
+  {"uuid": "f0000002-0000-4000-8000-000000000002", "host": "printer", "domain": "", "ip": "192.168.20.10", "hwaddr": "de:ad:be:ef:00:01", "descr": "", "local": "0", "ignore": "0"}]}
+JSON
+op_fake d "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq
+op_conf d "$T_TMP/cd"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+st=$(op_get d /__fake/state)
+[ $OP_RC -eq 0 ] && grep -q "^backend dnsmasq$" "$T_TMP/o" &&
+	[ "$(printf '%s' "$st" | jq -r '.hosts[] | select(.hwaddr == "00:00:00:00:00:01") | "\(.host) \(.ip) \(.descr)"')" = "kitchen 192.168.20.31 shelly-tui:000000000001 Kitchen" ] &&
+	[ "$(printf '%s' "$st" | jq -c '[.hosts[] | select(.uuid | startswith("f000000"))]')" = "$(jq -c .hosts "$T_TMP/dnsmasq.json")" ] &&
+	[ "$(op_count d .reconfigure.dnsmasq)" = 1 ] &&
+	pass "$T: Kea absent (404), dnsmasq detected; hosts added (lowercase colon MAC); a DNS-only override on the same address is no conflict and untouched" ||
+	fail "$T" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 1200) $(printf '%s' "$st" | jq -c .hosts)"
+w=$(op_count d .writes)
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(op_count d .writes)" = "$w" ] && [ "$(op_count d .reconfigure.dnsmasq)" = 1 ] &&
+	pass "$T: a second sync writes and reconfigures nothing" || fail "$T: second sync" "$(head -c 800 "$T_TMP/o")"
+for shape in 25.1; do
+	op_fake d1 "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --shape $shape
+	op_conf d1 "$T_TMP/cd1"
+	op_run "$T_TMP/o" "$T_TMP/cd1" "$DB"
+	w=$(op_count d1 .writes)
+	op_run "$T_TMP/o" "$T_TMP/cd1" "$DB"
+	[ $OP_RC -eq 0 ] && [ "$w" = 3 ] && [ "$(op_count d1 .writes)" = 3 ] &&
+		pass "$T $shape: rows with labels (hwaddr joined by ', ') sync once, then nothing" ||
+		fail "$T $shape" "writes $w then $(op_count d1 .writes) $(head -c 800 "$T_TMP/o")"
+	op_stop d1
+done
+
+# --- 401: wrong secret; nothing secret is printed ---
+T="$N 401"
+printf 'WrongS3cret\n' >"$T_TMP/bad.secret"
+chmod 600 "$T_TMP/bad.secret"
+op_conf d "$T_TMP/c401" "set opnsense-secret file:$T_TMP/bad.secret"
+op_run "$T_TMP/o" "$T_TMP/c401" "$DB" -v
+[ $OP_RC -eq 1 ] && grep -q "refused the API key and secret (HTTP 401)" "$T_TMP/o" && grep -q "nothing was changed" "$T_TMP/o" &&
+	! grep -q "WrongS3cret\|K3y" "$T_TMP/o" "$T_TMP/o.err" && [ "$(op_count d .unauthorized)" -ge 1 ] &&
+	pass "$T: exit 1, a message about the key and secret, neither of them printed or logged" ||
+	fail "$T" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 800)"
+
+# --- a module that is not installed ---
+T="$N absent"
+op_conf d "$T_TMP/cabs" "set opnsense-backend kea"
+op_run "$T_TMP/o" "$T_TMP/cabs" "$DB" --json
+[ $OP_RC -eq 1 ] && jq -r .error "$T_TMP/o" | grep -q "reading the Kea subnets (POST /api/kea/dhcpv4/searchSubnet): not found (HTTP 404, Endpoint not found): the module is not installed" &&
+	[ "$(jq '.records | length' "$T_TMP/o")" = 0 ] &&
+	pass "$T: opnsense-backend kea without Kea: exit 1, 'the module is not installed' naming the request" ||
+	fail "$T" "rc=$OP_RC $(head -c 800 "$T_TMP/o") $(head -c 300 "$T_TMP/o.err")"
+
+# --- [] for an unknown UUID ---
+T="$N empty"
+cat >"$T_TMP/alias.json" <<'JSON'
+{"aliases": [{"uuid": "a0000001-0000-4000-8000-000000000001", "name": "shelly_devices", "type": "host", "content": "", "description": "shelly-tui: x"}]}
+JSON
+op_fake de "$T_TMP/alias.json" --modules dnsmasq --enabled dnsmasq --get-empty
+op_conf de "$T_TMP/cde"
+op_run "$T_TMP/o" "$T_TMP/cde" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "reading alias shelly_devices (GET /api/firewall/alias/getItem/a0000001-0000-4000-8000-000000000001): no alias with that UUID (\[\] reply)" "$T_TMP/o" &&
+	[ "$(op_count de .writes)" = 0 ] &&
+	pass "$T: [] for a UUID: exit 1, the message names the alias and the request; nothing written" ||
+	fail "$T" "rc=$OP_RC $(head -c 600 "$T_TMP/o")"
+op_stop de
+
+# --- a reconfigure answered with HTTP 500 ---
+T="$N 500"
+op_fake d5 "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --reconf-fail dnsmasq
+op_conf d5 "$T_TMP/c5"
+op_run "$T_TMP/o" "$T_TMP/c5" "$DB" --json
+[ $OP_RC -eq 1 ] && [ "$(jq -r .dhcp.reconfigure "$T_TMP/o")" = failed ] &&
+	jq -r .dhcp.error "$T_TMP/o" | grep -q "applying the dnsmasq changes (2 saved).*HTTP 500: Template generation failed & <stopped> (Error)" &&
+	[ "$(jq -r .alias.reconfigure "$T_TMP/o")" = ok ] &&
+	pass "$T: a reconfigure with HTTP 500: exit 1, errorMessage decoded, the alias still applied" ||
+	fail "$T" "rc=$OP_RC $(jq -c '.dhcp, .alias' "$T_TMP/o" 2>&1 | head -c 800)"
+# the saved changes are not live: the next sync reconfigures although nothing changed
+w=$(op_count d5 .writes)
+op_get d5 /__fake/heal >/dev/null
+op_run "$T_TMP/o" "$T_TMP/c5" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(op_count d5 .writes)" = "$w" ] && [ "$(op_count d5 .reconfigure.dnsmasq)" = 2 ] &&
+	grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o" &&
+	pass "$T: the next sync writes nothing but retries the failed reconfigure" ||
+	fail "$T: retry" "rc=$OP_RC $(op_get d5 /__fake/counts | jq -c '.writes, .reconfigure') $(head -c 600 "$T_TMP/o")"
+op_run "$T_TMP/o" "$T_TMP/c5" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(op_count d5 .reconfigure.dnsmasq)" = 2 ] &&
+	pass "$T: once applied, nothing is pending: the sync after reconfigures nothing" ||
+	fail "$T: after the retry" "$(op_get d5 /__fake/counts | jq -c .reconfigure)"
+op_stop d5
+
+# --- a write answered with HTTP 500 ---
+op_fake dw "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --write-500 192.168.20.32
+op_conf dw "$T_TMP/cw"
+op_run "$T_TMP/o" "$T_TMP/cw" "$DB" --json
+[ $OP_RC -eq 1 ] && jq -r '.records[] | select(.mac == "00:00:00:00:00:02") | .error' "$T_TMP/o" |
+	grep -q '^adding the dnsmasq host of Hall (00:00:00:00:00:02, 192.168.20.32) (POST /api/dnsmasq/settings/addHost): HTTP 500: Unable to save "x" <lock> (Error)$' &&
+	pass "$T: a write with HTTP 500: exit 1, the record and errorMessage (entities decoded) named" ||
+	fail "$T: write 500" "rc=$OP_RC $(jq -c '[.records[] | .error]' "$T_TMP/o" 2>&1 | head -c 600)"
+op_stop dw
+
+# --- ISC: no reservation API; the alias is still synced ---
+T="$N isc"
+echo '{}' >"$T_TMP/empty.json"
+op_fake i "$T_TMP/empty.json" --modules isc --enabled isc
+op_conf i "$T_TMP/ci"
+op_run "$T_TMP/o" "$T_TMP/ci" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^backend isc" "$T_TMP/o" && grep -q "no API for static reservations.*dhcp-isc" "$T_TMP/o" &&
+	[ "$(op_get i /__fake/state | jq -r '.aliases[0].content')" = "$(printf '192.168.20.31\n192.168.20.32')" ] &&
+	pass "$T: ISC: says it has no reservation API and points to the dhcp-isc export; the alias is synced" ||
+	fail "$T" "rc=$OP_RC $(head -c 800 "$T_TMP/o")"
+op_stop i
+
+# --- TLS ---
+T="$N tls"
+grep -v opnsense-ca "$T_TMP/cd" >"$T_TMP/cnoca"
+op_run "$T_TMP/o" "$T_TMP/cnoca" "$DB" --dry-run
+[ $OP_RC -eq 1 ] && grep -qi "tls_error\|certificate" "$T_TMP/o" &&
+	pass "$T: without opnsense-ca the test CA is not in the system store: exit 1, a certificate error" ||
+	fail "$T: no CA" "rc=$OP_RC $(head -c 600 "$T_TMP/o")"
+cp "$T_TMP/cnoca" "$T_TMP/cins"; echo "set opnsense-insecure on" >>"$T_TMP/cins"
+op_run "$T_TMP/o" "$T_TMP/cins" "$DB" --dry-run
+[ $OP_RC -eq 0 ] && grep -q "not verified (opnsense-insecure on)" "$T_TMP/o.err" &&
+	pass "$T: opnsense-insecure on works and is logged" || fail "$T: insecure" "rc=$OP_RC $(head -c 600 "$T_TMP/o.err")"
+
+# --- key files ---
+T="$N keys"
+op_conf d "$T_TMP/ck" "set opnsense-key file:$T_TMP/nonexistent"
+op_run "$T_TMP/o" "$T_TMP/ck" "$DB"
+c=$(op_count d .calls)
+[ $OP_RC -eq 1 ] && grep -q "opnsense-key: cannot read .*nonexistent" "$T_TMP/o.err" &&
+	pass "$T: a missing key file: exit 1, named" || fail "$T: missing" "rc=$OP_RC $(cat "$T_TMP/o.err")"
+cp "$T_TMP/api.key" "$T_TMP/open.key"; chmod 644 "$T_TMP/open.key"
+op_conf d "$T_TMP/ck" "set opnsense-key file:$T_TMP/open.key"
+op_run "$T_TMP/o" "$T_TMP/ck" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "opnsense-key: .*open.key is readable by everyone (mode 644); chmod 600 it" "$T_TMP/o.err" &&
+	[ "$(op_count d .calls)" = "$c" ] &&
+	pass "$T: a world-readable key file is refused before any request" || fail "$T: world-readable" "rc=$OP_RC $(cat "$T_TMP/o.err")"
+op_conf d "$T_TMP/ck" "set opnsense-key K3y"
+op_run "$T_TMP/o" "$T_TMP/ck" "$DB"
+[ $OP_RC -eq 2 ] && grep -q "opnsense-key: inline values are not allowed" "$T_TMP/o.err" && ! grep -q K3y "$T_TMP/o.err" &&
+	pass "$T: an inline key is a configuration error that does not echo it" || fail "$T: inline" "rc=$OP_RC $(cat "$T_TMP/o.err")"
+printf 'key=K3y\nsecret=S3cret\n' >"$T_TMP/apikey.txt"; chmod 600 "$T_TMP/apikey.txt"
+op_conf d "$T_TMP/ck" "set opnsense-key file:$T_TMP/apikey.txt" "set opnsense-secret file:$T_TMP/apikey.txt"
+op_run "$T_TMP/o" "$T_TMP/ck" "$DB" --dry-run
+[ $OP_RC -eq 0 ] && pass "$T: the key file OPNsense downloads (key=, secret=) serves both options" ||
+	fail "$T: apikey.txt" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 500)"
+
+# --- the network guard ---
+T="$N guard"
+c=$(op_count d .calls)
+SHELLY_TUI_ALLOW_NETS=10.0.0.0/8 "$SHELLY_TUI" --config "$T_TMP/cd" --db "$DB" --opnsense-sync >"$T_TMP/o" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "outside SHELLY_TUI_ALLOW_NETS" "$T_TMP/o" && [ "$(op_count d .calls)" = "$c" ] &&
+	pass "$T: a firewall outside SHELLY_TUI_ALLOW_NETS is refused; no request is sent" ||
+	fail "$T" "rc=$rc $(head -c 400 "$T_TMP/o")"
+
+# --- one writer at a time ---
+T="$N lease"
+sqlite3 "$DB" "INSERT INTO lease (name, holder, heartbeat_ts, expires_ts) VALUES ('opnsense', 'opnsense:elsewhere:1', 0, 9999999999999)"
+c=$(op_count d .writes)
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+rc1=$OP_RC
+op_run "$T_TMP/o2" "$T_TMP/cd" "$DB" --dry-run
+[ $rc1 -eq 1 ] && grep -q "another sync (opnsense:elsewhere:1) is writing to the firewall" "$T_TMP/o.err" &&
+	[ $OP_RC -eq 0 ] && [ "$(op_count d .writes)" = "$c" ] &&
+	pass "$T: a sync while another holds the writer's lease is refused; a dry run still reads" ||
+	fail "$T" "rc=$rc1/$OP_RC $(cat "$T_TMP/o.err" "$T_TMP/o2.err" | head -c 500)"
+sqlite3 "$DB" "DELETE FROM lease WHERE name = 'opnsense'"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM lease WHERE name = 'opnsense'")" = 0 ] &&
+	pass "$T: a finished sync gives the lease back" || fail "$T: release" "rc=$OP_RC $(sqlite3 "$DB" "SELECT * FROM lease")"
+
+# --- a time-out names the record ---
+T="$N timeout"
+op_fake ds "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --slow 192.168.20.32 --slow-seconds 4
+op_conf ds "$T_TMP/cs" "set opnsense-timeout 1s"
+op_run "$T_TMP/o" "$T_TMP/cs" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^failed .*Hall.*adding the dnsmasq host of Hall (00:00:00:00:00:02, 192.168.20.32).*no answer within" "$T_TMP/o" &&
+	grep -q "^not-applied .*Kitchen" "$T_TMP/o" &&
+	pass "$T: a write that times out: exit 1, the message names the record; the rest is not applied" ||
+	fail "$T" "rc=$OP_RC $(head -c 1000 "$T_TMP/o")"
+op_stop ds
+exit $T_FAILED

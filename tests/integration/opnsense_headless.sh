@@ -1,0 +1,42 @@
+# --headless with opnsense-interval: syncs with the fake OPNsense on its own, the first sync
+# writes, the later ones write and reconfigure nothing, and /metrics shows the last sync's time,
+# result and counts by action. (The devices' 192.168.20.x addresses are refused by the guard,
+# so the poller sends nothing there.)
+. tests/lib.sh
+. tests/integration/lib_opnsense.sh
+
+N=opnsense_headless
+op_init $N
+cat >"$T_TMP/kea.json" <<'JSON'
+{"subnets": [{"uuid": "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10", "subnet": "192.168.20.0/24"}],
+ "reservations": [{"uuid": "f0000001-0000-4000-8000-000000000001", "subnet": "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10",
+   "ip_address": "192.168.20.10", "hw_address": "de:ad:be:ef:00:01", "hostname": "printer", "description": ""}]}
+JSON
+DB=$T_TMP/db
+op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
+op_fake h "$T_TMP/kea.json"
+op_conf h "$T_TMP/c" "set opnsense-interval 300ms" "set lease-heartbeat 200ms" "set request-timeout 500ms"
+"$SHELLY_TUI" --headless --config "$T_TMP/c" --db "$DB" --listen 127.0.0.1:0 >"$T_TMP/hl.out" 2>"$T_TMP/hl.err" &
+HL=$!
+at_exit "kill $HL 2>/dev/null"
+wait_for 20 grep -q "^metrics: " "$T_TMP/hl.out" || { fail "$N: --headless starts" "$(cat "$T_TMP/hl.err")"; exit 1; }
+URL=$(sed -n 's/^metrics: //p' "$T_TMP/hl.out")
+metric() { curl -s -m 5 "$URL" | awk -v s="$1" '$1 == s { print $2 }'; }
+synced() { v=$(metric 'shelly_opnsense_syncs_total{result="ok"}'); [ -n "$v" ] && [ "$v" -ge 3 ]; }
+if wait_for 60 synced; then
+	pass "$N: --headless syncs every opnsense-interval (3 syncs ok)"
+else
+	fail "$N: periodic syncs" "$(curl -s -m 5 "$URL" | grep opnsense) $(tail -n 5 "$T_TMP/hl.err")"
+fi
+[ "$(op_count h .writes)" = 3 ] && [ "$(op_count h .reconfigure.kea)" = 1 ] && [ "$(op_count h .reconfigure.alias)" = 1 ] &&
+	pass "$N: only the first sync wrote (2 reservations, the alias) and reconfigured" ||
+	fail "$N: idempotent in --headless" "$(op_get h /__fake/counts | jq -c '.writes, .reconfigure')"
+now=$(date +%s)
+ts=$(metric shelly_opnsense_last_sync_timestamp_seconds)
+[ "$(metric shelly_opnsense_last_sync_success)" = 1 ] && [ "$(metric 'shelly_opnsense_last_sync_records{action="unchanged"}')" = 3 ] &&
+	[ "$(metric 'shelly_opnsense_last_sync_records{action="added"}')" = 0 ] &&
+	[ -n "$ts" ] && awk -v t="$ts" -v n="$now" 'BEGIN { exit !(t > n - 120 && t <= n + 5) }' &&
+	pass "$N: /metrics: last sync time, success 1, records by action (3 unchanged)" ||
+	fail "$N: metrics" "$(curl -s -m 5 "$URL" | grep opnsense)"
+kill $HL; wait $HL 2>/dev/null
+exit $T_FAILED

@@ -1,0 +1,503 @@
+/*
+ * The pure half of the OPNsense sync: reply parsers (both search-reply shapes, write results,
+ * error bodies) and the plan (add, update, remove, unchanged, each conflict kind, foreign
+ * records left alone, unique host names, a second plan after applying the first is empty).
+ * Replies are written here from the documented API (see the shapes in opnsense_reply.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "integrations/opnsense_plan.h"
+#include "util/str.h"
+
+/* A literal reply and its length. */
+#define LIT(s) s, strlen(s)
+
+#define SUBNET_UUID "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10"
+#define SUBNETS                                                                    \
+	"{\"rows\":[{\"uuid\":\"" SUBNET_UUID "\",\"subnet\":\"192.168.20.0/24\"," \
+	"\"description\":\"iot\"},{\"uuid\":\"aaaa\",\"subnet\":\"fd00::/64\"}],"  \
+	"\"rowCount\":2,\"total\":2,\"current\":1}"
+
+static void
+parse_ok(int rc, char **cause)
+{
+	if (rc != 0)
+		fail_msg("parse failed: %s", *cause != NULL ? *cause : "?");
+}
+
+/* A Kea state from reservation rows (a JSON array body without the brackets). */
+static void
+kea_state(struct opn_state *st, const char *rows)
+{
+	char *cause = NULL, *body;
+
+	memset(st, 0, sizeof *st);
+	st->backend = OPN_KEA;
+	parse_ok(opn_parse_subnets(st, SUBNETS, strlen(SUBNETS), &cause), &cause);
+	body = NULL;
+	if (asprintf(&body, "{\"rows\":[%s],\"rowCount\":0,\"total\":0,\"current\":1}", rows) < 0)
+		fail();
+	parse_ok(opn_parse_records(st, body, strlen(body), &cause), &cause);
+	free(body);
+}
+
+static const struct opn_item *
+find(const struct opn_plan *p, const char *mac)
+{
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_RESERVATION && strcmp(p->items[i].mac, mac) == 0 &&
+		    p->items[i].action != OPN_REMOVE)
+			return &p->items[i];
+	fail_msg("no item for %s", mac);
+	return NULL;
+}
+
+static void
+test_shapes(void **state)
+{
+	/* the same reservation as 25.1 (subnet label) and as 25.7 (UUID plus %subnet) */
+	const char *v251 = "{\"uuid\":\"r1\",\"subnet\":\"192.168.20.0/24\",\"ip_address\":"
+	                   "\"192.168.20.31\",\"hw_address\":\"A8:03:2A:12:34:56\",\"hostname\":"
+	                   "\"kitchen\",\"description\":\"shelly-tui:a8032a123456 Kitchen\"}";
+	const char *v257 = "{\"uuid\":\"r1\",\"subnet\":\"" SUBNET_UUID "\",\"%subnet\":"
+	                   "\"192.168.20.0/24\",\"ip_address\":\"192.168.20.31\",\"hw_address\":"
+	                   "\"a8:03:2a:12:34:56\",\"hostname\":\"kitchen\",\"description\":"
+	                   "\"shelly-tui:a8032a123456 Kitchen\",\"option_data.routers\":\"\"}";
+	struct opn_state a, b;
+
+	(void)state;
+	kea_state(&a, v251);
+	kea_state(&b, v257);
+	assert_int_equal(a.nsubnets, 1); /* the IPv6 subnet is not one we place addresses in */
+	assert_int_equal(a.nrecords, 1);
+	assert_int_equal(b.nrecords, 1);
+	assert_string_equal(a.records[0].subnet, SUBNET_UUID);
+	assert_string_equal(b.records[0].subnet, SUBNET_UUID);
+	assert_string_equal(a.records[0].mac, "a8032a123456");
+	assert_string_equal(b.records[0].mac, "a8032a123456");
+	assert_string_equal(a.records[0].owner, "a8032a123456");
+	assert_string_equal(a.records[0].ip, "192.168.20.31");
+	opn_state_done(&a);
+	opn_state_done(&b);
+}
+
+static void
+test_dnsmasq_rows(void **state)
+{
+	/* 25.7 raw list values with a %label, and a DNS-only override without hwaddr */
+	const char *body =
+	    "{\"rows\":[{\"uuid\":\"h1\",\"host\":\"tv\",\"ip\":\"192.168.20.50\",\"hwaddr\":"
+	    "\"AA-BB-CC-00-11-22,aa:bb:cc:00:11:33\",\"%hwaddr\":\"aa:bb:cc:00:11:22, "
+	    "aa:bb:cc:00:11:33\",\"descr\":\"living room\"},{\"uuid\":\"h2\",\"host\":\"nas\","
+	    "\"ip\":\"192.168.20.60\",\"hwaddr\":\"\",\"descr\":\"\"}]}";
+	struct opn_device d[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.60"}};
+	struct opn_state st;
+	struct opn_plan *p;
+	char *cause = NULL;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	st.backend = OPN_DNSMASQ;
+	parse_ok(opn_parse_records(&st, body, strlen(body), &cause), &cause);
+	assert_int_equal(st.nrecords, 2);
+	assert_string_equal(st.records[0].mac, "aabbcc001122");
+	assert_string_equal(st.records[0].owner, "");
+	assert_string_equal(st.records[1].mac, "");
+	/* the override holds the address for DNS only: no DHCP conflict, and no subnet needed */
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_int_equal(p->nitems, 1);
+	assert_int_equal(p->items[0].action, OPN_ADD);
+	assert_string_equal(p->items[0].hostname, "plug");
+	assert_string_equal(p->items[0].descr, "shelly-tui:c0ffee000001 Plug");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+#define OWN(uuid, mac12, macc, ip, host, name)                                       \
+	"{\"uuid\":\"" uuid "\",\"subnet\":\"" SUBNET_UUID "\",\"ip_address\":\"" ip \
+	"\",\"hw_address\":\"" macc "\",\"hostname\":\"" host "\",\"description\":"  \
+	"\"shelly-tui:" mac12 " " name "\"}"
+#define FOREIGN(uuid, macc, ip, host)                                                \
+	"{\"uuid\":\"" uuid "\",\"subnet\":\"192.168.20.0/24\",\"ip_address\":\"" ip \
+	"\",\"hw_address\":\"" macc "\",\"hostname\":\"" host "\",\"description\":\"manual\"}"
+
+static void
+test_plan_actions(void **state)
+{
+	struct opn_state st;
+	struct opn_plan *p;
+	const struct opn_item *it;
+	struct opn_device d[] = {
+	    {"000000000001", "Kitchen", NULL, "192.168.20.31"}, /* unchanged */
+	    {"000000000002", "Hall", NULL, "192.168.20.42"}, /* moved: update */
+	    {"000000000003", "Garage", NULL, "192.168.20.33"}, /* new: add */
+	    {"000000000004", "Porch", NULL, "192.168.20.10"}, /* ip of a foreign record */
+	    {"000000000005", "Attic", NULL, "192.168.20.35"}, /* MAC reserved elsewhere */
+	    {"000000000006", "Shed", NULL, "10.9.9.9"}, /* outside every subnet */
+	    {"000000000007", "!!!", NULL, "192.168.20.37"}, /* no host name */
+	    {"000000000008", "1234", NULL, "192.168.20.38"}, /* digits only */
+	    {"000000000009", "Cellar", NULL, NULL}, /* no address */
+	    {"00000000000a", "Loft", NULL, "192.168.20.40"}, /* same address as ... */
+	    {"00000000000b", "Barn", NULL, "192.168.20.40"}, /* ... this one */
+	    {"00000000000c", "Tv", NULL, "192.168.20.12"}, /* foreign, same ip + MAC */
+	};
+
+	(void)state;
+	kea_state(&st,
+	    OWN("o1", "000000000001", "00:00:00:00:00:01", "192.168.20.31", "kitchen",
+	        "Kitchen") "," OWN("o2", "000000000002", "00:00:00:00:00:02", "192.168.20.32",
+	        "hall", "Hall") "," OWN("o9", "0000000000ff", "00:00:00:00:00:ff", "192.168.20.99",
+	        "gone", "Gone") "," FOREIGN("f1", "de:ad:be:ef:00:01", "192.168.20.10",
+	        "printer") "," FOREIGN("f2", "00:00:00:00:00:05", "192.168.20.77",
+	        "attic-old") "," FOREIGN("f3", "00:00:00:00:00:0C", "192.168.20.12", "tv"));
+	p = opn_plan_compute(&st, d, sizeof d / sizeof d[0], 1, NULL);
+
+	assert_int_equal(find(p, "000000000001")->action, OPN_UNCHANGED);
+	it = find(p, "000000000002");
+	assert_int_equal(it->action, OPN_UPDATE);
+	assert_string_equal(it->uuid, "o2");
+	assert_non_null(strstr(it->why, "192.168.20.32 -> 192.168.20.42"));
+	it = find(p, "000000000003");
+	assert_int_equal(it->action, OPN_ADD);
+	assert_string_equal(it->subnet, SUBNET_UUID);
+	assert_string_equal(it->hostname, "garage");
+	it = find(p, "000000000004");
+	assert_int_equal(it->action, OPN_CONFLICT);
+	assert_non_null(strstr(it->why, "reserved for de:ad:be:ef:00:01"));
+	it = find(p, "000000000005");
+	assert_int_equal(it->action, OPN_CONFLICT);
+	assert_non_null(strstr(it->why, "MAC is reserved at 192.168.20.77"));
+	it = find(p, "000000000006");
+	assert_int_equal(it->action, OPN_CONFLICT);
+	assert_non_null(strstr(it->why, "outside every Kea subnet"));
+	assert_non_null(strstr(find(p, "000000000007")->why, "host name"));
+	assert_non_null(strstr(find(p, "000000000008")->why, "digits only"));
+	assert_non_null(strstr(find(p, "000000000009")->why, "no IPv4 address"));
+	assert_non_null(strstr(find(p, "00000000000a")->why, "also registered for device Barn"));
+	assert_int_equal(find(p, "00000000000b")->action, OPN_CONFLICT);
+	it = find(p, "00000000000c");
+	assert_int_equal(it->action, OPN_UNCHANGED);
+	assert_string_equal(it->uuid, "f3");
+
+	/* the own record of a device no longer registered is removed; foreign ones never */
+	assert_int_equal(opn_plan_count(p, OPN_REMOVE), 1);
+	for (size_t i = 0; i < p->nitems; i++) {
+		if (p->items[i].action == OPN_REMOVE)
+			assert_string_equal(p->items[i].uuid, "o9");
+		if (p->items[i].action == OPN_UPDATE || p->items[i].action == OPN_REMOVE)
+			assert_true(p->items[i].uuid[0] == 'o');
+	}
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 1);
+	assert_int_equal(opn_plan_count(p, OPN_CONFLICT), 8);
+	assert_int_equal(opn_plan_changes(p, OPN_RESERVATION), 3);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+static void
+test_hostnames(void **state)
+{
+	char out[OPN_HOSTNAME_MAX + 1];
+	const char *why = NULL;
+	char longname[200];
+	struct opn_state st;
+	struct opn_plan *p;
+	struct opn_device d[] = {
+	    {"000000aaaaaa", "Kitchen Relay", NULL, "192.168.20.2"},
+	    {"000000bbbbbb", "kitchen  relay!", NULL, "192.168.20.3"},
+	    {"000000cccccc", NULL, "shellyplus1pm-000000cccccc", "192.168.20.4"},
+	    {"000000dddddd", "printer", NULL, "192.168.20.5"},
+	};
+
+	(void)state;
+	assert_int_equal(opn_hostname_derive("Küche Licht", out, &why), 0);
+	assert_string_equal(out, "k-che-licht");
+	assert_int_equal(opn_hostname_derive("-a_b.c-", out, &why), 0);
+	assert_string_equal(out, "a-b-c");
+	assert_int_equal(opn_hostname_derive("\033[31m", out, &why), 0);
+	assert_string_equal(out, "31m");
+	assert_int_equal(opn_hostname_derive("***", out, &why), -1);
+	assert_int_equal(opn_hostname_derive("12-34", out, &why), -1);
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_int_equal(opn_hostname_derive(longname, out, &why), 0);
+	assert_int_equal(strlen(out), OPN_HOSTNAME_MAX);
+
+	/* two devices on one name, and one on a foreign record's name: the MAC tail keeps them
+	 * apart; an id serves when there is no name */
+	kea_state(&st, FOREIGN("f1", "de:ad:be:ef:00:01", "192.168.20.9", "printer"));
+	p = opn_plan_compute(&st, d, 4, 1, NULL);
+	assert_string_equal(find(p, "000000aaaaaa")->hostname, "kitchen-relay-aaaaaa");
+	assert_string_equal(find(p, "000000bbbbbb")->hostname, "kitchen-relay-bbbbbb");
+	assert_string_equal(find(p, "000000cccccc")->hostname, "shellyplus1pm-000000cccccc");
+	assert_string_equal(find(p, "000000dddddd")->hostname, "printer-dddddd");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	assert_true(opn_alias_name_valid("shelly_devices"));
+	assert_false(opn_alias_name_valid("1abc"));
+	assert_false(opn_alias_name_valid("a-b"));
+	assert_false(opn_alias_name_valid("abcdefghijabcdefghijabcdefghijabc"));
+	assert_false(opn_alias_name_valid(""));
+}
+
+/* Rows a firewall would hold after applying p's adds and updates (25.7 shape). */
+static char *
+rows_after(const struct opn_plan *p)
+{
+	struct strbuf sb;
+	char mac[18];
+
+	strbuf_init(&sb);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct opn_item *it = &p->items[i];
+
+		if (it->kind != OPN_RESERVATION ||
+		    (it->action != OPN_ADD && it->action != OPN_UPDATE &&
+		        it->action != OPN_UNCHANGED))
+			continue;
+		strbuf_appendf(&sb,
+		    "%s{\"uuid\":\"n%zu\",\"subnet\":\"%s\",\"%%subnet\":\"x\",\"ip_address\":\"%"
+		    "s\","
+		    "\"hw_address\":\"%s\",\"hostname\":\"%s\",\"description\":\"%s\"}",
+		    sb.len ? "," : "", i, it->subnet, it->ip,
+		    opn_mac_format(it->mac, mac, sizeof mac), it->hostname, it->descr);
+	}
+	return strbuf_steal(&sb);
+}
+
+static void
+test_idempotent(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "Kitchen <main>", NULL, "192.168.20.31"},
+	    {"000000000002", "Kitchen main", NULL, "192.168.20.32"},
+	    {"000000000003", NULL, NULL, "192.168.20.33"},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+	char *rows;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 3);
+	rows = rows_after(p);
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, rows);
+	free(rows);
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_int_equal(opn_plan_changes(p, OPN_RESERVATION), 0);
+	assert_int_equal(opn_plan_count(p, OPN_UNCHANGED), 3);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+static void
+alias_state(struct opn_state *st, const char *item)
+{
+	char *cause = NULL;
+
+	memset(st, 0, sizeof *st);
+	st->backend = OPN_KEA;
+	if (item != NULL)
+		parse_ok(opn_parse_alias(st, "u-1", item, strlen(item), &cause), &cause);
+}
+
+static const struct opn_item *
+alias_of(const struct opn_plan *p)
+{
+	assert_true(p->nitems >= 1);
+	assert_int_equal(p->items[p->nitems - 1].kind, OPN_ALIAS);
+	return &p->items[p->nitems - 1];
+}
+
+static void
+test_alias(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "a", NULL, "192.168.20.31"},
+	    {"000000000002", "b", NULL, "192.168.20.4"},
+	    {"000000000003", "c", NULL, NULL},
+	};
+	/* getItem: option maps, content lists every alias with selected 0 */
+	const char *own =
+	    "{\"alias\":{\"name\":\"shelly_devices\",\"type\":{\"host\":{\"value\":"
+	    "\"Host(s)\",\"selected\":1},\"network\":{\"value\":\"Network(s)\","
+	    "\"selected\":0}},\"content\":{\"192.168.20.4\":{\"value\":\"192.168.20.4\","
+	    "\"selected\":1},\"192.168.20.31\":{\"value\":\"192.168.20.31\",\"selected\":"
+	    "1},\"bogons\":{\"value\":\"bogons\",\"selected\":0}},\"description\":"
+	    "\"shelly-tui: Shelly devices\"}}";
+	const char *stale =
+	    "{\"alias\":{\"type\":\"host\",\"content\":\"192.168.20.4\\n192.168.20.9"
+	    "\",\"description\":\"shelly-tui: x\"}}";
+	const char *foreign = "{\"alias\":{\"type\":\"host\",\"content\":\"1.2.3.4\","
+	                      "\"description\":\"mine\"}}";
+	const char *net = "{\"alias\":{\"type\":\"network\",\"content\":\"\","
+	                  "\"description\":\"shelly-tui: x\"}}";
+	struct opn_state st;
+	struct opn_plan *p;
+	char *cause = NULL;
+
+	(void)state;
+	alias_state(&st, NULL);
+	p = opn_plan_compute(&st, d, 3, 0, "shelly_devices");
+	assert_int_equal(p->nitems, 1);
+	assert_int_equal(alias_of(p)->action, OPN_ADD);
+	assert_string_equal(alias_of(p)->content, "192.168.20.4\n192.168.20.31");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, own);
+	p = opn_plan_compute(&st, d, 3, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, stale);
+	p = opn_plan_compute(&st, d, 3, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_UPDATE);
+	assert_string_equal(alias_of(p)->why, "+192.168.20.31 -192.168.20.9");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, foreign);
+	p = opn_plan_compute(&st, d, 3, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_CONFLICT);
+	assert_non_null(strstr(alias_of(p)->why, "not created by shelly-tui"));
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, net);
+	p = opn_plan_compute(&st, d, 3, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_CONFLICT);
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, NULL);
+	assert_int_equal(opn_parse_alias(&st, "u", LIT("[]"), &cause), -1);
+	assert_non_null(strstr(cause, "[]"));
+	free(cause);
+}
+
+static void
+test_replies(void **state)
+{
+	char *uuid = NULL, *cause = NULL, *s;
+	int en = -1;
+	const char *fail1 = "{\"result\":\"failed\",\"validations\":{\"reservation.ip_address\":"
+	                    "\"Duplicate entry exists.\"}}";
+	const char *fail2 = "{\"result\":\"failed\",\"validations\":{\"host.ip\":[\"a\",\"b\"],"
+	                    "\"host.host\":\"c\"}}";
+	const char *e500 = "{\"errorMessage\":\"Template generation failed &amp; &lt;x&gt;\","
+	                   "\"errorTitle\":\"Error\"}";
+
+	(void)state;
+	assert_int_equal(
+	    opn_parse_write(LIT("{\"result\":\"saved\",\"uuid\":\"u-9\"}"), &uuid, &cause), 0);
+	assert_string_equal(uuid, "u-9");
+	free(uuid);
+	assert_int_equal(opn_parse_write(LIT("{\"result\":\"deleted\"}"), NULL, &cause), 0);
+	assert_int_equal(opn_parse_write(fail1, strlen(fail1), NULL, &cause), -1);
+	assert_string_equal(cause, "rejected: reservation.ip_address: Duplicate entry exists.");
+	free(cause);
+	assert_int_equal(opn_parse_write(fail2, strlen(fail2), NULL, &cause), -1);
+	assert_string_equal(cause, "rejected: host.ip: a, b; host.host: c");
+	free(cause);
+	assert_int_equal(opn_parse_write(LIT("[]"), NULL, &cause), -1);
+	assert_non_null(strstr(cause, "no such record"));
+	free(cause);
+	assert_int_equal(opn_parse_write(LIT("{\"result\":\"failed\"}"), NULL, &cause), -1);
+	assert_non_null(strstr(cause, "without validations"));
+	free(cause);
+	assert_int_equal(opn_parse_write(LIT("{\"status\":\"failed\"}"), NULL, &cause), -1);
+	free(cause);
+	assert_int_equal(opn_parse_write(LIT("<html>"), NULL, &cause), -1);
+	assert_non_null(strstr(cause, "not JSON"));
+	free(cause);
+
+	s = opn_parse_error(e500, strlen(e500));
+	assert_string_equal(s, "Template generation failed & <x> (Error)");
+	free(s);
+	s = opn_parse_error("{\"status\":401,\"message\":\"Authentication Failed\"}", 48);
+	assert_string_equal(s, "Authentication Failed");
+	free(s);
+	assert_null(opn_parse_error("nope", 4));
+
+	assert_int_equal(opn_parse_alias_uuid(LIT("[]"), &uuid, &cause), 0);
+	assert_null(uuid);
+	assert_int_equal(opn_parse_alias_uuid(LIT("{\"uuid\":\"ab-12\"}"), &uuid, &cause), 0);
+	assert_string_equal(uuid, "ab-12");
+	free(uuid);
+	assert_int_equal(opn_parse_alias_uuid(LIT("{\"uuid\":\"../x\"}"), &uuid, &cause), -1);
+	free(cause);
+
+	s = "{\"dhcpv4\":{\"general\":{\"enabled\":\"1\"}}}";
+	assert_int_equal(opn_parse_enabled(OPN_KEA, s, strlen(s), &en, &cause), 0);
+	assert_int_equal(en, 1);
+	s = "{\"dnsmasq\":{\"enable\":\"0\"}}";
+	assert_int_equal(opn_parse_enabled(OPN_DNSMASQ, s, strlen(s), &en, &cause), 0);
+	assert_int_equal(en, 0);
+	assert_int_equal(opn_parse_enabled(OPN_KEA, s, strlen(s), &en, &cause), -1);
+	free(cause);
+	assert_int_equal(opn_parse_status(LIT("{\"status\":\"running\"}"), &s, &cause), 0);
+	assert_string_equal(s, "running");
+	free(s);
+}
+
+static void
+test_hostile(void **state)
+{
+	/* escape sequences from the firewall never reach a plan's strings */
+	const char *body = "{\"rows\":[{\"uuid\":\"f\\u001b[2J\",\"subnet\":\"x\",\"ip_address\":"
+	                   "\"192.168.20.10\",\"hw_address\":\"de:ad:be:ef:00:01\",\"hostname\":"
+	                   "\"\\u001b]0;pwn\\u0007evil\",\"description\":\"\"}]}";
+	struct opn_device d[] = {{"000000000001", "a", NULL, "192.168.20.10"}};
+	struct opn_state st;
+	struct opn_plan *p;
+	struct strbuf sb;
+	char *cause = NULL;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	st.backend = OPN_KEA;
+	parse_ok(opn_parse_subnets(&st, SUBNETS, strlen(SUBNETS), &cause), &cause);
+	parse_ok(opn_parse_records(&st, body, strlen(body), &cause), &cause);
+	p = opn_plan_compute(&st, d, 1, 1, "shelly_devices");
+	strbuf_init(&sb);
+	opn_plan_format(p, 0, &sb);
+	assert_null(strchr(strbuf_str(&sb), '\033'));
+	assert_null(strchr(strbuf_str(&sb), '\007'));
+	assert_non_null(strstr(strbuf_str(&sb), "conflict"));
+	assert_non_null(strstr(strbuf_str(&sb), "1 to add, 0 to update, 0 to remove, 0 unchanged, "
+	                                        "1 conflicts"));
+	strbuf_done(&sb);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_shapes),
+	    cmocka_unit_test(test_dnsmasq_rows),
+	    cmocka_unit_test(test_plan_actions),
+	    cmocka_unit_test(test_hostnames),
+	    cmocka_unit_test(test_idempotent),
+	    cmocka_unit_test(test_alias),
+	    cmocka_unit_test(test_replies),
+	    cmocka_unit_test(test_hostile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
