@@ -20,6 +20,8 @@ struct agent;
 struct agent_opts {
 	const char *manager_host; /* numeric address or name */
 	uint16_t manager_port;
+	int manager_https; /* talk HTTPS to the manager (a TLS proxy in front of it) */
+	const char *ca_file; /* HTTPS: CA bundle that verifies it; NULL: the system's */
 	const char *secret_file; /* enrolment secret (needed until registered) */
 	const char *token_file; /* where the token is kept */
 	const char *name; /* agent name shown by shelly-tui --agents */

@@ -90,6 +90,9 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	req.method = HTTP_POST;
 	req.host = a->opts.manager_host;
 	req.port = a->opts.manager_port;
+	req.https = a->opts.manager_https;
+	req.tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
+	req.ca_file = a->opts.ca_file;
 	req.path = path;
 	req.body = body;
 	req.body_len = strlen(body);
@@ -481,7 +484,8 @@ run_task(struct agent *a, const struct agentmsg *task)
 		return;
 	}
 	if (report(a, task->task, "running", NULL, &m) != 0 || strcmp(m.state, "running") != 0) {
-		log_warn("task %lld: no longer ours (cancelled?), not started", (long long)task->task);
+		log_warn(
+		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
 	}
 	home = wifi_current(a->wifi);

@@ -27,7 +27,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Every option once: X(ID, long name, short, takes an argument, argument name, help). */
 #define AGENT_OPTIONS(X)                                                                           \
 	X(MANAGER, "manager", 'm', 1, "URL",                                                       \
-	    "The manager's HTTP server, http://HOST:PORT (shelly-tui --headless)")                 \
+	    "The manager, http://HOST:PORT or https://HOST:PORT (a TLS proxy in front of it)")     \
+	X(CA_FILE, "ca-file", 0, 1, "FILE",                                                        \
+	    "CA certificates (PEM) that verify an https manager (default: the system's)")          \
 	X(ENROL_SECRET_FILE, "enrol-secret-file", 's', 1, "FILE",                                  \
 	    "One-time enrolment secret from shelly-tui --agent-enrol (first start only)")          \
 	X(TOKEN_FILE, "token-file", 'T', 1, "FILE",                                                \
@@ -103,17 +105,18 @@ parse_seconds(const char *s, double max, uint64_t *ms)
 	return *ms > 0 ? 0 : -1;
 }
 
-/* "http://HOST:PORT" (HOST an IPv4 address or a name; no path). */
+/* "http://HOST:PORT" or "https://HOST:PORT" (HOST an IPv4 address or a name; no path). */
 static int
-parse_manager(const char *url, char **host, uint16_t *port)
+parse_manager(const char *url, char **host, uint16_t *port, int *https)
 {
 	const char *p, *colon;
 	char *end;
 	long v;
 
-	if (strncmp(url, "http://", 7) != 0)
+	*https = strncmp(url, "https://", 8) == 0;
+	if (!*https && strncmp(url, "http://", 7) != 0)
 		return -1;
-	p = url + 7;
+	p = url + (*https ? 8 : 7);
 	colon = strrchr(p, ':');
 	if (colon == NULL || colon == p)
 		return -1;
@@ -183,11 +186,13 @@ settle(struct agent_main *m)
 	struct agent_opts *o = &m->o;
 	uint64_t ms;
 
-	if (!m->set[AOPT_MANAGER] ||
-	    parse_manager(m->val[AOPT_MANAGER], &m->host, &o->manager_port) != 0) {
-		fprintf(stderr, "shelly-provisioner: --manager http://HOST:PORT is required\n");
+	if (!m->set[AOPT_MANAGER] || parse_manager(m->val[AOPT_MANAGER], &m->host, &o->manager_port,
+	                                 &o->manager_https) != 0) {
+		fprintf(stderr, "shelly-provisioner: --manager http://HOST:PORT (or https://) is "
+		                "required\n");
 		return -1;
 	}
+	o->ca_file = m->val[AOPT_CA_FILE];
 	o->manager_host = m->host;
 	o->secret_file = m->val[AOPT_ENROL_SECRET_FILE];
 	o->token_file =

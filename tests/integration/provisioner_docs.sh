@@ -1,6 +1,7 @@
 #!/bin/sh
 # shelly-provisioner's man page lints clean and documents every option of its --help; usage
-# errors exit 2; the agent obeys the network guard before it sends anything.
+# errors exit 2; the agent obeys the network guard before it sends anything; an https manager
+# is verified.
 . tests/lib.sh
 AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 
@@ -32,4 +33,26 @@ if [ $rc -eq 1 ] && grep -q 'not allowed by the network guard' "$T_TMP/err" && [
 	pass "a manager outside the allowed networks is refused"
 else
 	fail "a manager outside the allowed networks is refused" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
+# An https manager (here a simulated device serving HTTPS with the test CA, which answers the
+# registration with 404): verified with --ca-file, refused without it, before any secret goes.
+. tests/integration/lib_sim.sh
+N=provisioner_tls
+TLS="$T_TMP/tls"; mkdir -p "$TLS"
+if sim_start $N --models gen2/plus-1pm --count 1 --tls all --tls-dir "$TLS"; then
+	at_exit sim_stop
+	HP=$(dev_hp 0)
+	"$AGENT" --manager "https://$HP" --ca-file "$TLS/ca.pem" --once --enrol-secret-file "$T_TMP/secret" \
+		--token-file "$T_TMP/tok" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'registration failed: HTTP 404' "$T_TMP/err" &&
+		pass "an https manager is verified with --ca-file" ||
+		fail "an https manager is verified with --ca-file" "rc=$rc $(cat "$T_TMP/err")"
+	"$AGENT" --manager "https://$HP" --once --enrol-secret-file "$T_TMP/secret" \
+		--token-file "$T_TMP/tok" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 1 ] && ! grep -q 'HTTP 404' "$T_TMP/err" && grep -qi 'certificate\|tls\|ssl' "$T_TMP/err" &&
+		pass "an https manager with an unknown CA is refused" ||
+		fail "an https manager with an unknown CA is refused" "rc=$rc $(cat "$T_TMP/err")"
+else
+	fail "$N: sim with TLS" "did not start"
 fi
