@@ -108,7 +108,7 @@ uninstall:
 	@rmdir $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 run: deps $(BUILD)/shelly-tui
-	$(BUILD)/shelly-tui --headless
+	$(BUILD)/shelly-tui
 
 demo: deps all
 	sh tools/demo.sh $(BUILD)

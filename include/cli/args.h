@@ -37,6 +37,8 @@
 	    "Sync DHCP reservations and the device alias to OPNsense; prints each record's action") \
 	X(BACKUP_DB, "backup-db", 0, 1, "FILE", 1, \
 	    "Write a consistent copy of the database to FILE (safe while the poller runs)") \
+	X(LIST_KEYS, "list-keys", 0, 0, NULL, 1, \
+	    "List the console's actions with their views, default keys and help") \
 	X(EXPORT, "export", 0, 1, "FORMAT", 1, \
 	    "Write the fleet as FORMAT (json toml csv hosts dhcp-isc dnsmasq kea) to stdout or -o") \
 	X(IMPORT, "import", 0, 1, "FILE", 1, \
@@ -118,6 +120,8 @@
 	    "Do not verify HTTPS device certificates at all (logged)") \
 	X(ACCEPT_CERT, "accept-cert", 0, 0, NULL, 0, \
 	    "Accept a certificate that changed since it was pinned (--add, --probe, --action)") \
+	X(THEME, "theme", 0, 1, "NAME", 0, \
+	    "Console theme: default, light, mono, high-contrast, or a theme file") \
 	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
 	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
 	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \

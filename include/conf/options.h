@@ -108,6 +108,9 @@
 	    "Time between two OPNsense syncs in --headless; 0 turns them off") \
 	X(OPNSENSE_TIMEOUT, "opnsense-timeout", OT_DURATION, "15s", 1, 10 * OPT_MIN, NULL, \
 	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
+	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
+	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
+	    "Columns of the console's devices table, in order (comma-separated)") \
 	X(AGENT_LEASE, "agent-lease", OT_DURATION, "60s", 1, OPT_DAY, NULL, \
 	    "How long a provisioning task stays with an agent that stopped heartbeating") \
 	X(ENROL_TTL, "enrol-ttl", OT_DURATION, "1h", 1, 30 * OPT_DAY, NULL, \

@@ -74,6 +74,7 @@ struct fleet_totals {
 	const char *store_error; /* NULL when healthy; owned by the store */
 	enum fleet_role role;
 	const char *holder; /* this process's lease holder name */
+	const char *leader; /* standing by: who polls ("a live poller (NAME)"), else NULL */
 };
 
 typedef void (*fleet_view_cb)(const struct fleet_view *v, void *arg);
@@ -103,6 +104,8 @@ int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, c
  * configuration stays; returns -1 with *cause.
  */
 int fleet_reload(struct fleet *f, const char *path, char **cause);
+/* While leader: polls every device now (after an action, to show its effect at once). */
+void fleet_poll_now(struct fleet *f);
 /* Re-reads the registry from the store (after a registry change by this front end). */
 void fleet_registry_changed(struct fleet *f);
 

@@ -45,6 +45,8 @@ int lease_acquire_once(struct lease *l, char **why);
 int lease_is_leader(const struct lease *l);
 /* This process's holder name. */
 const char *lease_holder(const struct lease *l);
+/* While standing by: who holds the lease ("a live poller (NAME)") or the last error; else NULL. */
+const char *lease_other(const struct lease *l);
 /* Stops the timer and releases the lease when held. */
 void lease_free(struct lease *l);
 

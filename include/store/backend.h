@@ -107,6 +107,8 @@ struct store_ops {
 	int (*backup)(void *b, const char *path, char **cause);
 	int (*integrity_check)(void *b, char **cause);
 	int64_t (*size_bytes)(void *b);
+	/* A number that moves whenever anyone committed a change (see store_data_version). */
+	int64_t (*data_version)(void *b);
 };
 
 /* Returns the backend ops and handle of an open store (for backend-specific tools and tests). */

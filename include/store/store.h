@@ -266,6 +266,11 @@ int store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bu
 int store_backup(struct store *s, const char *path, char **cause);
 /* Checks the database; 0 if sound, else -1 with the problems found in *cause. */
 int store_integrity_check(struct store *s, char **cause);
+/*
+ * A number that changes whenever data was committed, by this or another connection (a reader
+ * polls it to follow a poller's writes without re-reading unchanged data); -1 on error.
+ */
+int64_t store_data_version(struct store *s);
 /* Size of the database in bytes, or -1 on error. */
 int64_t store_db_size_bytes(struct store *s);
 

@@ -33,7 +33,7 @@ void
 cli_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: shelly-tui [options]                 full-screen console (not built yet: use a mode)\n"
+	    "usage: shelly-tui [options]                 the full-screen console (? in it lists the keys)\n"
 	    "       shelly-tui MODE [options] [TARGET ...]\n"
 	    "\n"
 	    "Modes:\n");
@@ -57,7 +57,8 @@ cli_usage(FILE *fp)
 	fprintf(fp,
 	    "\nTARGETs of --discover: CIDR (10.0.0.0/24), address, or range (10.0.1.10-50).\n"
 	    "Environment: SHELLY_TUI_PASSWORD (device password), SHELLY_TUI_ALLOW_NETS (CIDRs the\n"
-	    "program may contact; anything else is refused), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
+	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
+	    "SHELLY_TUI_THEMES (console themes), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	    "See shelly-tui(1).\n");
 }

@@ -15,6 +15,7 @@
 #include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
+#include "tui/tui.h"
 #include "util/datadir.h"
 
 #ifndef SHELLY_TUI_VERSION
@@ -88,6 +89,9 @@ main(int argc, char **argv)
 	case CLI_AGENTS:
 		rc = cli_agents(&app);
 		break;
+	case CLI_LIST_KEYS:
+		tui_list_keys(stdout);
+		break;
 	case CLI_CONFIG_GET:
 		rc = cli_config_get(&app);
 		break;
@@ -143,10 +147,7 @@ main(int argc, char **argv)
 		rc = cli_health_check(&app);
 		break;
 	default:
-		fprintf(stderr,
-		    "shelly-tui: the full-screen console is not built yet; give a mode "
-		    "(try --help)\n");
-		rc = EXIT_USAGE;
+		rc = tui_run(&app);
 		break;
 	}
 	app_done(&app);

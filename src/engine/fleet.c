@@ -562,6 +562,14 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	}
 	t->role = f->role;
 	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";
+	t->leader = f->lease != NULL ? lease_other(f->lease) : NULL;
+}
+
+void
+fleet_poll_now(struct fleet *f)
+{
+	if (f->role == FLEET_LEADER)
+		poller_poll_all(f->poller, NULL, NULL);
 }
 
 const struct histogram *

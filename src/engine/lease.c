@@ -233,6 +233,12 @@ lease_is_leader(const struct lease *l)
 }
 
 const char *
+lease_other(const struct lease *l)
+{
+	return l->leader ? NULL : l->last_other;
+}
+
+const char *
 lease_holder(const struct lease *l)
 {
 	return l->holder;

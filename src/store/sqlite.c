@@ -326,7 +326,8 @@ static const char *const migrations[] = {
 	X(PRUNE_RAW, "DELETE FROM history WHERE mac = ?1 AND ts < ?2")                   \
 	X(PRUNE_BUCKETS, "DELETE FROM history_5m WHERE mac = ?1 AND bucket_ts < ?2")     \
 	X(PAGE_COUNT, "PRAGMA page_count")                                               \
-	X(PAGE_SIZE, "PRAGMA page_size")
+	X(PAGE_SIZE, "PRAGMA page_size")                                                 \
+	X(DATA_VERSION, "PRAGMA data_version")
 
 enum stmt {
 #define X(name, sql) ST_##name,
@@ -1665,6 +1666,15 @@ sq_size_bytes(void *v)
 	return pages * size;
 }
 
+/* Other connections' commits move data_version; this connection's own count its changes. */
+static int64_t
+sq_data_version(void *v)
+{
+	struct sq *b = v;
+
+	return pragma_value(b, ST_DATA_VERSION) + (int64_t)sqlite3_total_changes64(b->db);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1697,6 +1707,7 @@ static const struct store_ops sqlite_ops = {
 	.backup = sq_backup,
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,
+	.data_version = sq_data_version,
 };
 
 const struct store_ops *

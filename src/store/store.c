@@ -1126,3 +1126,9 @@ store_db_size_bytes(struct store *s)
 {
 	return s->ops->size_bytes(s->b);
 }
+
+int64_t
+store_data_version(struct store *s)
+{
+	return s->ops->data_version(s->b);
+}

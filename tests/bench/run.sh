@@ -9,6 +9,7 @@
 #   rss.sh       --headless peak RSS with 1000 devices after 5 cycles (goal <= 16 MB)
 #   scan.sh      (another helper's) discovery scan of a /24
 #   fleet10k.sh  poll-once of 10,000 devices: cycle time and peak RSS
+#   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -74,6 +75,7 @@ else
 	echo "== scan: tests/bench/scan.sh not present, skipped"
 fi
 part fleet10k 420
+part tui 180
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

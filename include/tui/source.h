@@ -1,0 +1,161 @@
+#ifndef TUI_SOURCE_H
+#define TUI_SOURCE_H
+
+/*
+ * The console's one door to the rest of the tree: what the views read (device rows, totals,
+ * one device's detail, history and events) and what they ask for (device actions, scans).
+ * Every string a row holds is sanitised here, before any view sees it.
+ *
+ * The source runs the engine's fleet runtime in the console's loop: while no other poller
+ * holds the lease it takes it and polls (store flush, scheduled discovery, the configuration's
+ * device lines) and gives it back on free; when a --headless poller holds it, the source reads that poller's results from the database as they are written
+ * (store_data_version) and polls nothing. Actions run through the engine's action runner in
+ * the console's loop; scans run as child processes of this binary (--discover) watched by the
+ * loop. The console never waits on a device.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/device.h"
+
+struct app;
+struct source;
+
+/* One device row. Unknown numbers are NAN, unknown counts -1. Strings are sanitised. */
+struct source_dev {
+	char mac[DEV_MAC_LEN];
+	char id[DEV_ID_LEN];
+	char name[96];
+	char model[DEV_SHORT_LEN];
+	char model_name[64];
+	char host[64];
+	char fw[40];
+	char error[96];
+	int gen;
+	int port;		/* 0 unknown */
+	int https;
+	int has_status;		/* a status was stored */
+	enum device_state state;
+	double power_w, energy_wh, temperature_c, rssi_dbm;
+	int outputs, outputs_on; /* switches and lights; -1 unknown */
+	int lights;		/* of which lights */
+	int covers;
+	double cover_pct;	/* first cover's position, NAN unknown */
+	int fw_update;		/* 1 offered, 0 not, -1 unknown */
+	int64_t seen_ms, status_ms;
+};
+
+struct source_totals {
+	size_t devices;
+	size_t by_state[DEVICE_STATE_COUNT];
+	size_t unknown;		/* never polled */
+	double power_w;
+	int64_t polled_ms;	/* newest status */
+};
+
+/* One recent event, sanitised. */
+struct source_event {
+	int64_t id, ts_ms;
+	char mac[DEV_MAC_LEN];
+	char kind[32];
+	char detail[160];
+};
+
+/* One device's result of an action or the outcome of a scan line. */
+struct source_result {
+	char target[DEV_ID_LEN];	/* id or MAC */
+	int ok;
+	char text[160];			/* what happened, or why it failed (sanitised) */
+};
+
+/* A running action or scan; the source owns it until its done callback returned. */
+struct source_job;
+typedef void (*source_job_cb)(struct source_job *job, void *arg);
+
+struct creds_prompt;
+/*
+ * Asks the operator for user's password (why: one sanitised line); the answer goes to
+ * source_prompt_answer exactly once, now or later (NULL: none given).
+ */
+typedef void (*source_prompt_cb)(struct creds_prompt *q, const char *user, const char *why,
+    void *arg);
+
+enum source_flags {
+	SOURCE_NO_POLLER = 1,	/* never poll (tests, read-only views) */
+};
+
+/*
+ * Opens the app's store, takes the poller lease when it is free and starts polling. changed
+ * runs (from the loop) whenever rows may have changed. Returns NULL with *cause.
+ */
+struct source *source_new(struct app *app, int flags, void (*changed)(void *), void *arg,
+    char **cause);
+/* Sets the console's password prompt (NULL: devices that want a password fail). */
+void source_set_prompt(struct source *src, source_prompt_cb cb, void *arg);
+void source_prompt_answer(struct creds_prompt *q, const char *password);
+/* Stops polling, flushes, gives the lease back, cancels jobs. NULL is fine. */
+void source_free(struct source *src);
+/* Re-reads the store now (normally done by the source's own timer). */
+void source_refresh(struct source *src);
+/* The rows, ordered by MAC; owned by the source, valid until the next changed callback. */
+const struct source_dev *source_devices(const struct source *src, size_t *n);
+/* Fleet totals of the rows. */
+void source_get_totals(const struct source *src, struct source_totals *t);
+/* Who polls: "this console" or "headless:HOST:PID (read-only view of its results)". */
+const char *source_poller(const struct source *src);
+/* 1 while this console holds the lease and polls. */
+int source_polling(const struct source *src);
+
+/*
+ * One device's typed status parsed from its stored reply (out initialised; caller frees with
+ * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
+ */
+int source_status(struct source *src, const char *mac, struct device_status *out);
+/* The device's stored reply, sanitised and pretty-printed (malloc'd), or NULL. */
+char *source_raw(struct source *src, const char *mac);
+/*
+ * Power (or, when the device reports no power, temperature) of the last hours in n slots,
+ * oldest first, NAN where nothing was stored. Returns 1 power, 2 temperature, 0 nothing.
+ */
+int source_history(struct source *src, const char *mac, int64_t span_ms, double *out, size_t n);
+/* Up to max newest events (of mac, or of the fleet when mac is NULL), newest first. */
+size_t source_events(struct source *src, const char *mac, struct source_event *out, size_t max);
+
+/*
+ * Runs action (an --action name) with channel and value (-1: none) on the devices macs, in
+ * the background. done runs from the loop when every device has a result.
+ */
+struct source_job *source_action(struct source *src, const char *action, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg);
+/*
+ * Reads the registered device mac again at its address, in the background: with accept_cert
+ * it pins the certificate an HTTPS device shows now (the operator's explicit acceptance of a
+ * changed key); without, a password the device wants is asked for (the prompt) and stored.
+ */
+struct source_job *source_reregister(struct source *src, const char *mac, int accept_cert,
+    source_job_cb done, void *arg);
+/* Scans target (CIDR, range or address; "mdns" browses mDNS) for devices and adds them, in
+ * the background. */
+struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
+    void *arg);
+/* A new action job over the devices that failed in job (NULL: none failed, or a scan). */
+struct source_job *source_job_retry(struct source *src, const struct source_job *job);
+/* Sets (or replaces) the callback that runs when the job is done. */
+void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
+/*
+ * The IPv4 networks of this host's interfaces (loopback left out), blank-separated, into buf:
+ * suggestions only, never scanned without the operator's go. Returns how many.
+ */
+size_t source_local_nets(char *buf, size_t size);
+/* 1 for a scan, 0 for an action. */
+int source_job_is_scan(const struct source_job *job);
+/* A job's devices, done count and results (valid while the job lives). */
+size_t source_job_total(const struct source_job *job);
+size_t source_job_done(const struct source_job *job);
+const struct source_result *source_job_results(const struct source_job *job, size_t *n);
+/* A job's failure as a whole (it could not start, or its output made no sense), or NULL. */
+const char *source_job_error(const struct source_job *job);
+/* Cancels (if running) and frees a job; never calls done afterwards. NULL is fine. */
+void source_job_free(struct source_job *job);
+
+#endif

@@ -1,0 +1,153 @@
+#ifndef TUI_VIEW_H
+#define TUI_VIEW_H
+
+/*
+ * Inside the console: the views (struct view + const struct view_ops, on a stack), the state
+ * they share (struct tui) and the drawing widgets. Drawing never changes the model; action
+ * handlers never draw, they return reaction flags.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <wchar.h>
+
+#include "tui/keymap.h"
+#include "tui/theme.h"
+
+struct app;
+struct source;
+struct source_job;
+struct loop_timer;
+struct loop_watch;
+struct view;
+struct tui;
+
+/* What a handler asks of the core. */
+enum reaction {
+	R_NONE = 0,
+	R_DIRTY = 1,		/* redraw */
+	R_UNHANDLED = 2,	/* not this view's action: let the core try */
+	R_POP = 4,		/* close this view */
+	R_QUIT = 8,		/* leave the console */
+};
+
+struct view_ops {
+	enum tui_view_kind kind;
+	const char *title;
+	/* Draws into rows [y, y + h) of the screen. */
+	void (*draw)(struct view *v, struct tui *t, int y, int h, int w);
+	/* Handles an action; returns reaction flags. */
+	int (*action)(struct view *v, struct tui *t, enum tui_action a);
+	/* The source's rows changed (may be NULL). */
+	void (*changed)(struct view *v, struct tui *t);
+	/* A `:` command this view understands (may be NULL); returns reactions or R_UNHANDLED. */
+	int (*command)(struct view *v, struct tui *t, const char *cmd, const char *arg);
+	void (*free)(struct view *v);
+};
+
+struct view {
+	const struct view_ops *ops;
+	struct view *below;
+};
+
+/* A list cursor: selected line and the first line shown. */
+struct cursor {
+	size_t sel, top, n;
+	int page;
+};
+
+typedef void (*prompt_done_cb)(struct tui *t, const char *text, void *arg);
+typedef void (*prompt_change_cb)(struct tui *t, const char *text, void *arg);
+
+struct tui {
+	struct app *app;
+	struct source *src;
+	struct keymap *km;
+	struct theme *theme;
+	struct view *top;
+	struct view *devices;		/* the root view */
+	int rows, cols;
+	int virtual_term;		/* tests: no tty */
+	FILE *vout, *vin;		/* the virtual terminal's streams */
+	int vout_owned;
+	int utf8;
+	int dirty, clear_all;
+	int quit;
+	struct loop_timer *frame, *tick;
+	struct loop_watch *in_watch;
+	uint64_t last_frame_ms;
+	uint64_t frames;
+	char status[256];
+	int status_error;
+	/* The prompt line (filter, command, confirmation, scan target). */
+	int prompting;
+	int confirm;			/* y/N or choice prompt: a key answers */
+	char choices[32];		/* the keys a choice prompt takes ("" for y/N) */
+	int masked;			/* a password: shown as stars, wiped after use */
+	char prompt_label[96];
+	char input[256];
+	size_t ilen;
+	prompt_done_cb prompt_done;
+	prompt_change_cb prompt_change;
+	void *prompt_arg;
+};
+
+/* ---- core (tui.c) ---- */
+void tui_push(struct tui *t, struct view *v);
+void tui_dirty(struct tui *t);
+void tui_message(struct tui *t, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Opens the prompt line; done gets the text on Enter (NULL on Esc); change on every edit. */
+void tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb done,
+    prompt_change_cb change, void *arg);
+/* Asks a y/N question; done gets "y" on yes, NULL otherwise. */
+void tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg);
+/* Runs a `:` command line. */
+void tui_command(struct tui *t, const char *line);
+/* Opens the view of a job's progress and results (the view owns the job). */
+void tui_show_job(struct tui *t, const char *title, struct source_job *job);
+/* Asks for one key of choices; done gets it as a one-character string, NULL on any other. */
+void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
+    void *arg);
+
+/* ---- views ---- */
+struct view *vdevices_new(struct tui *t);
+/* Devices view commands shared with `:`: sort by column name, filter text. */
+int vdevices_sort(struct view *v, const char *column);
+void vdevices_filter(struct view *v, const char *text);
+const char *vdevices_columns(void);
+struct view *vdetail_new(struct tui *t, const char *mac);
+struct view *vevents_new(struct tui *t);
+/* One event as a line: time (and date), device name, kind, detail. */
+struct source_event;
+void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,
+    size_t size);
+struct view *vhelp_new(struct tui *t);
+struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
+
+/* ---- widgets (draw.c) ---- */
+/* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */
+int draw_text(int y, int x, int w, const char *s, int attr);
+/* Right-aligned variant. */
+int draw_rtext(int y, int x, int w, const char *s, int attr);
+/* Terminal cells s takes. */
+int draw_width(const char *s);
+/* A frame with a title in its top line. */
+void draw_frame(struct tui *t, int y, int x, int h, int w, const char *title);
+/* The function-key bar of a view on row y. */
+void draw_fkeys(struct tui *t, int y, enum tui_view_kind view);
+/* A progress bar [####....] done/total in w cells. */
+void draw_progress(struct tui *t, int y, int x, int w, size_t done, size_t total);
+/* A sparkline of n values (NAN gaps) in w cells. */
+void draw_sparkline(struct tui *t, int y, int x, int w, const double *v, size_t n);
+/* Keeps the cursor inside [0, n) and on screen for page rows. */
+void cursor_fit(struct cursor *c, size_t n, int page);
+/* Applies a movement action; returns 1 when a, 0 when not a movement. */
+int cursor_move(struct cursor *c, enum tui_action a);
+
+/* Formatting of unknown-aware values ("-" when unknown). */
+void fmt_power(char *buf, size_t size, double w);
+void fmt_energy(char *buf, size_t size, double wh);
+void fmt_age(char *buf, size_t size, int64_t ms_ago);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * Widgets of the console: text in terminal cells (wcwidth, so names in any script line up),
+ * frames (ACS lines, which ncurses maps to ASCII where the terminal has none), the
+ * function-key bar built from the action table, progress bars and sparklines.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "tui/view.h"
+#include "util/xmalloc.h"
+
+/* Decodes s into wide characters; bytes that are not characters here become '?'. */
+static size_t
+decode(const char *s, wchar_t *out, size_t max)
+{
+	mbstate_t ps;
+	size_t n = 0, len = strlen(s);
+
+	memset(&ps, 0, sizeof ps);
+	while (len > 0 && n < max) {
+		wchar_t wc;
+		size_t r = mbrtowc(&wc, s, len, &ps);
+		if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
+			memset(&ps, 0, sizeof ps);
+			wc = L'?';
+			r = 1;
+		}
+		if (wcwidth(wc) < 0)
+			wc = L'?';
+		out[n++] = wc;
+		s += r;
+		len -= r;
+	}
+	return n;
+}
+
+int
+draw_width(const char *s)
+{
+	wchar_t buf[512];
+	size_t n = decode(s, buf, 512);
+	int w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		w += wcwidth(buf[i]);
+	return w;
+}
+
+static int
+put(int y, int x, int w, const char *s, int attr, int right)
+{
+	wchar_t buf[512];
+	size_t n, k = 0;
+	int used = 0, pad;
+
+	if (w <= 0)
+		return 0;
+	n = decode(s, buf, 512);
+	while (k < n && used + wcwidth(buf[k]) <= w)
+		used += wcwidth(buf[k++]);
+	pad = w - used;
+	attrset(attr);
+	move(y, x);
+	if (right)
+		for (int i = 0; i < pad; i++)
+			addch(' ');
+	if (k > 0)
+		addnwstr(buf, (int)k);
+	if (!right)
+		for (int i = 0; i < pad; i++)
+			addch(' ');
+	attrset(A_NORMAL);
+	return used;
+}
+
+int
+draw_text(int y, int x, int w, const char *s, int attr)
+{
+	return put(y, x, w, s, attr, 0);
+}
+
+int
+draw_rtext(int y, int x, int w, const char *s, int attr)
+{
+	return put(y, x, w, s, attr, 1);
+}
+
+void
+draw_frame(struct tui *t, int y, int x, int h, int w, const char *title)
+{
+	int a = theme_attr(t->theme, TC_FRAME);
+
+	if (h < 2 || w < 4)
+		return;
+	attrset(a);
+	mvaddch(y, x, ACS_ULCORNER);
+	mvhline(y, x + 1, ACS_HLINE, w - 2);
+	mvaddch(y, x + w - 1, ACS_URCORNER);
+	mvvline(y + 1, x, ACS_VLINE, h - 2);
+	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
+	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	attrset(A_NORMAL);
+	if (title != NULL && title[0] != '\0') {
+		char buf[512];
+		int tw;
+		snprintf(buf, sizeof buf, " %s ", title);
+		tw = draw_width(buf);
+		draw_text(y, x + 2, tw < w - 4 ? tw : w - 4, buf, theme_attr(t->theme, TC_TITLE));
+	}
+}
+
+void
+draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
+{
+	int x = 0;
+
+	move(y, 0);
+	attrset(theme_attr(t->theme, TC_STATUS));
+	clrtoeol();
+	for (int f = 1; f <= 12 && x < t->cols; f++) {
+		for (int a = 1; a < TA__COUNT; a++) {
+			const char *label = keymap_action_label((enum tui_action)a);
+			char key[16];
+			int kw, lw;
+			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
+				continue;
+			snprintf(key, sizeof key, "F%d", f);
+			kw = (int)strlen(key);
+			lw = draw_width(label) + 1;
+			if (x + kw + lw + 1 > t->cols)
+				break;
+			x += draw_text(y, x, kw, key, theme_attr(t->theme, TC_FKEY));
+			x += draw_text(
+			         y, x + 1, lw - 1, label, theme_attr(t->theme, TC_FKEY_LABEL)) +
+			     1;
+			x += draw_text(y, x, 1, " ", 0);
+			break;
+		}
+	}
+	if (x + 12 < t->cols)
+		draw_rtext(y, t->cols - 11, 10, ": command", theme_attr(t->theme, TC_DIM));
+}
+
+void
+draw_progress(struct tui *t, int y, int x, int w, size_t done, size_t total)
+{
+	char tail[48];
+	int tw, bar, fill;
+
+	snprintf(tail, sizeof tail, " %zu/%zu", done, total);
+	tw = (int)strlen(tail);
+	bar = w - tw - 2;
+	if (bar < 4) {
+		draw_text(y, x, w, tail, theme_attr(t->theme, TC_GRAPH));
+		return;
+	}
+	fill = total > 0 ? (int)((double)bar * (double)done / (double)total) : 0;
+	mvaddch(y, x, '[');
+	attrset(theme_attr(t->theme, TC_GRAPH));
+	for (int i = 0; i < bar; i++)
+		addch(i < fill ? '#' : '.');
+	attrset(A_NORMAL);
+	addch(']');
+	draw_text(y, x + bar + 2, tw, tail, 0);
+}
+
+void
+draw_sparkline(struct tui *t, int y, int x, int w, const double *v, size_t n)
+{
+	static const char *const blocks[8] = {
+	    "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+	static const char ascii[] = "_.-:=+*#";
+	double lo = INFINITY, hi = -INFINITY;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i])) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+	attrset(theme_attr(t->theme, TC_GRAPH));
+	for (int i = 0; i < w && (size_t)i < n; i++) {
+		int level = 0;
+		if (isnan(v[i])) {
+			mvaddch(y, x + i, ' ');
+			continue;
+		}
+		if (hi > lo)
+			level = (int)((v[i] - lo) / (hi - lo) * 7.0 + 0.5);
+		if (t->utf8)
+			mvaddstr(y, x + i, blocks[level]);
+		else
+			mvaddch(y, x + i, (chtype)ascii[level]);
+	}
+	attrset(A_NORMAL);
+}
+
+void
+cursor_fit(struct cursor *c, size_t n, int page)
+{
+	c->n = n;
+	c->page = page > 0 ? page : 1;
+	if (n == 0) {
+		c->sel = c->top = 0;
+		return;
+	}
+	if (c->sel >= n)
+		c->sel = n - 1;
+	if (c->sel < c->top)
+		c->top = c->sel;
+	if (c->sel >= c->top + (size_t)c->page)
+		c->top = c->sel - (size_t)c->page + 1;
+	if (c->top + (size_t)c->page > n)
+		c->top = n > (size_t)c->page ? n - (size_t)c->page : 0;
+}
+
+int
+cursor_move(struct cursor *c, enum tui_action a)
+{
+	size_t page = c->page > 1 ? (size_t)c->page - 1 : 1;
+
+	switch (a) {
+	case TA_UP:
+		c->sel = c->sel > 0 ? c->sel - 1 : 0;
+		break;
+	case TA_DOWN:
+		c->sel++;
+		break;
+	case TA_PAGE_UP:
+		c->sel = c->sel > page ? c->sel - page : 0;
+		break;
+	case TA_PAGE_DOWN:
+		c->sel += page;
+		break;
+	case TA_HOME:
+		c->sel = 0;
+		break;
+	case TA_END:
+		c->sel = c->n > 0 ? c->n - 1 : 0;
+		break;
+	default:
+		return 0;
+	}
+	cursor_fit(c, c->n, c->page);
+	return 1;
+}
+
+void
+fmt_power(char *buf, size_t size, double w)
+{
+	if (isnan(w))
+		snprintf(buf, size, "-");
+	else if (fabs(w) >= 10000)
+		snprintf(buf, size, "%.2fkW", w / 1000);
+	else
+		snprintf(buf, size, "%.1fW", w);
+}
+
+void
+fmt_energy(char *buf, size_t size, double wh)
+{
+	if (isnan(wh))
+		snprintf(buf, size, "-");
+	else if (fabs(wh) >= 1e6)
+		snprintf(buf, size, "%.1fMWh", wh / 1e6);
+	else
+		snprintf(buf, size, "%.1fkWh", wh / 1000);
+}
+
+void
+fmt_age(char *buf, size_t size, int64_t ms)
+{
+	int64_t s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, size, "-");
+	else if (s < 60)
+		snprintf(buf, size, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lldd", (long long)(s / 86400));
+}

@@ -1,0 +1,1072 @@
+/*
+ * The console's adapter to the rest of the tree (see tui/source.h). Rows are re-read from the
+ * store when its data changed (PRAGMA data_version moves on every commit of another
+ * connection, and after our own flushes); a device's stored reply is parsed again only when
+ * its status timestamp moved. Actions and scans run as children of this binary with JSON
+ * output on a pipe the loop watches.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+#include "conf/conf.h"
+#include "engine/creds.h"
+#include "engine/engine.h"
+#include "engine/fleet.h"
+#include "engine/registry.h"
+#include "engine/runner.h"
+#include "shelly/action.h"
+#include "shelly/gen1.h"
+#include "shelly/gen2.h"
+#include "shelly/models.h"
+#include "store/store.h"
+#include "tui/source.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define REFRESH_MS 250
+#define EVENTS_KEPT 1000
+#define JOB_OUTPUT_MAX (16u << 20)
+
+struct source {
+	struct app *app;
+	int flags;
+	void (*changed)(void *);
+	void *arg;
+	struct source_dev *rows;
+	size_t nrows;
+	int64_t data_version;
+	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
+	char poller_text[192];
+	struct loop_timer *timer;
+	struct source_event *events; /* ring of the newest EVENTS_KEPT */
+	size_t nevents, ev_head;
+	int64_t ev_last_id;
+	struct source_job *jobs;
+	source_prompt_cb prompt;
+	void *prompt_arg;
+};
+
+struct source_job {
+	struct source *src;
+	struct source_job *next;
+	int is_scan;
+	pid_t pid;
+	int fd;
+	struct loop_watch *watch;
+	struct loop_timer *reap;
+	struct runner *runner;
+	struct registry_op *regop; /* an accepted certificate: the registry's read */
+	char action[32]; /* an action job: what it ran, for a retry */
+	int channel, value;
+	struct strbuf out;
+	size_t total, done;
+	struct source_result *results;
+	size_t nresults;
+	char *error;
+	source_job_cb cb;
+	void *arg;
+};
+
+/* ---- rows ---- */
+
+static void
+copy_safe(char *dst, size_t size, const char *s)
+{
+	str_copy(dst, size, s != NULL ? s : "");
+	str_sanitize_inplace(dst);
+}
+
+/* Derives the row's counts from the device's stored reply. */
+static void
+row_from_reply(struct source_dev *r, const struct store_status *st)
+{
+	struct device_status ds;
+	char *cause = NULL;
+	int rc;
+
+	r->outputs = r->outputs_on = -1;
+	r->covers = 0;
+	r->cover_pct = NAN;
+	if (st->json == NULL)
+		return;
+	device_status_init(&ds);
+	rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), &ds, &cause)
+	                 : gen2_parse_status(st->json, strlen(st->json), &ds, &cause);
+	free(cause);
+	if (rc == 0) {
+		r->outputs = ds.nswitches + ds.nlights;
+		r->lights = ds.nlights;
+		r->outputs_on = 0;
+		for (int i = 0; i < ds.nswitches; i++)
+			r->outputs_on += ds.switches[i].output == 1;
+		for (int i = 0; i < ds.nlights; i++)
+			r->outputs_on += ds.lights[i].output == 1;
+		r->covers = ds.ncovers;
+		if (ds.ncovers > 0)
+			r->cover_pct = ds.covers[0].position_pct;
+		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
+			r->temperature_c = ds.sys.device_temperature_c;
+	}
+	device_status_done(&ds);
+}
+
+static const struct source_dev *
+find_row(const struct source_dev *rows, size_t n, const char *mac)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(rows[mid].mac, mac);
+		if (c == 0)
+			return &rows[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct load_ctx {
+	struct source *src;
+	struct source_dev *rows;
+	size_t n, cap;
+};
+
+static int
+load_device_cb(const struct store_device *d, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct source_dev *r;
+	struct store_status *st;
+	const struct source_dev *old;
+	const char *mname;
+
+	if (lc->n == lc->cap) {
+		lc->cap = lc->cap ? lc->cap * 2 : 64;
+		lc->rows = xreallocarray(lc->rows, lc->cap, sizeof *lc->rows);
+	}
+	r = &lc->rows[lc->n++];
+	memset(r, 0, sizeof *r);
+	str_copy(r->mac, sizeof r->mac, d->mac);
+	copy_safe(r->id, sizeof r->id, d->id);
+	copy_safe(r->name, sizeof r->name, d->name);
+	copy_safe(r->model, sizeof r->model, d->model);
+	mname = d->model != NULL ? models_name(d->model) : NULL;
+	copy_safe(r->model_name, sizeof r->model_name, mname != NULL ? mname : d->model);
+	copy_safe(r->host, sizeof r->host, d->host);
+	{
+		char ver[40];
+		copy_safe(r->fw, sizeof r->fw,
+		    d->fw != NULL && device_fw_version(d->fw, ver, sizeof ver) == 0 ? ver : d->fw);
+	}
+	r->gen = d->gen;
+	r->port = d->port;
+	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
+	r->seen_ms = d->last_seen_ms;
+	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = NAN;
+	r->outputs = r->outputs_on = -1;
+	r->cover_pct = NAN;
+	r->fw_update = -1;
+	st = store_status_get(lc->src->app->store, d->mac);
+	if (st == NULL)
+		return 0;
+	r->has_status = 1;
+	r->status_ms = st->ts_ms;
+	if (st->state == NULL || device_state_parse(st->state, &r->state) != 0)
+		r->state = DEVICE_ERROR;
+	copy_safe(r->error, sizeof r->error, st->error);
+	r->power_w = st->power_w;
+	r->energy_wh = st->energy_wh;
+	r->temperature_c = st->temperature_c;
+	r->rssi_dbm = st->rssi_dbm;
+	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
+	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
+	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
+		r->outputs = old->outputs;
+		r->outputs_on = old->outputs_on;
+		r->lights = old->lights;
+		r->covers = old->covers;
+		r->cover_pct = old->cover_pct;
+		if (!dev_known(r->temperature_c))
+			r->temperature_c = old->temperature_c;
+	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)
+		row_from_reply(r, st); /* a failed poll's reply says nothing of the outputs */
+	store_status_free(st);
+	return 0;
+}
+
+static int
+event_cb(const struct store_event *ev, void *arg)
+{
+	struct source *src = arg;
+	struct source_event *e;
+	size_t at = (src->ev_head + src->nevents) % EVENTS_KEPT;
+
+	if (src->nevents == EVENTS_KEPT) {
+		at = src->ev_head;
+		src->ev_head = (src->ev_head + 1) % EVENTS_KEPT;
+	} else
+		src->nevents++;
+	e = &src->events[at];
+	e->id = ev->id;
+	e->ts_ms = ev->ts_ms;
+	str_copy(e->mac, sizeof e->mac, ev->mac);
+	copy_safe(e->kind, sizeof e->kind, ev->kind);
+	copy_safe(e->detail, sizeof e->detail, ev->detail);
+	if (ev->id > src->ev_last_id)
+		src->ev_last_id = ev->id;
+	return 0;
+}
+
+static void
+load_events(struct source *src)
+{
+	char *cause = NULL;
+
+	for (int i = 0; i < 100; i++) {
+		int64_t before = src->ev_last_id;
+		if (store_event_list(src->app->store, src->ev_last_id, EVENTS_KEPT, event_cb, src,
+		        &cause) != 0) {
+			log_warn("console: events: %s", cause);
+			free(cause);
+			return;
+		}
+		if (src->ev_last_id == before)
+			return;
+	}
+}
+
+void
+source_refresh(struct source *src)
+{
+	struct load_ctx lc = {src, NULL, 0, 0};
+	char *cause = NULL;
+
+	if (store_device_list(src->app->store, load_device_cb, &lc, &cause) != 0) {
+		log_warn("console: devices: %s", cause);
+		free(cause);
+		free(lc.rows);
+		return;
+	}
+	free(src->rows);
+	src->rows = lc.rows;
+	src->nrows = lc.n;
+	load_events(src);
+	if (src->changed != NULL)
+		src->changed(src->arg);
+}
+
+/* ---- the fleet runtime ---- */
+
+/* Says who polls: this console, or (read-only) the process holding the lease. */
+static void
+update_poller_text(struct source *src)
+{
+	struct fleet_totals ft;
+	char *o;
+
+	if (src->fleet == NULL) {
+		snprintf(src->poller_text, sizeof src->poller_text, "none (read-only)");
+		return;
+	}
+	fleet_get_totals(src->fleet, &ft);
+	if (ft.role == FLEET_LEADER) {
+		snprintf(src->poller_text, sizeof src->poller_text, "this console");
+		return;
+	}
+	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
+	/* "a live poller (headless:host:pid)" reads as "headless:host:pid" in the header. */
+	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+		o[strlen(o) - 1] = '\0';
+		memmove(o, o + 15, strlen(o + 15) + 1);
+	}
+	snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
+	free(o);
+}
+
+static void
+fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
+{
+	struct source *src = arg;
+
+	(void)mac;
+	if (ev == FLEET_EV_CONF)
+		src->app->cfg = src->app->eng.conf;
+	if (ev == FLEET_EV_ROLE) {
+		update_poller_text(src);
+		if (src->changed != NULL)
+			src->changed(src->arg);
+	}
+}
+
+static void
+timer_cb(void *arg)
+{
+	struct source *src = arg;
+	int64_t dv;
+
+	update_poller_text(src);
+	dv = store_data_version(src->app->store);
+	if (dv != src->data_version) {
+		src->data_version = dv;
+		source_refresh(src);
+	}
+	loop_timer_arm(src->timer, REFRESH_MS);
+}
+
+/* The resolver asks for a password: the console's prompt answers it, now or later. */
+static void
+console_prompt_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
+{
+	struct source *src = arg;
+	char *w = str_sanitize(why, 200);
+
+	if (src->prompt == NULL)
+		creds_prompt_answer(q, NULL);
+	else
+		src->prompt(q, user, w, src->prompt_arg);
+	free(w);
+}
+
+void
+source_set_prompt(struct source *src, source_prompt_cb cb, void *arg)
+{
+	src->prompt = cb;
+	src->prompt_arg = arg;
+}
+
+void
+source_prompt_answer(struct creds_prompt *q, const char *password)
+{
+	creds_prompt_answer(q, password);
+}
+
+struct source *
+source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char **cause)
+{
+	struct source *src;
+	struct creds_opts co;
+
+	if (app->store == NULL && app_open_store(app) != 0) {
+		*cause = xstrdup("cannot open the database");
+		return NULL;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->app = app;
+	src->flags = flags;
+	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
+	if (app->creds == NULL) {
+		/* The operator's password comes from the console, never from a tty read. */
+		memset(&co, 0, sizeof co);
+		co.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
+		co.password_file =
+		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
+		co.use_env = 1;
+		co.prompt_cb = console_prompt_cb;
+		co.prompt_arg = src;
+		app->creds = creds_new(&co);
+	}
+	if (!(flags & SOURCE_NO_POLLER)) {
+		struct fleet_opts fo = {"console", 1, 1};
+		src->fleet = fleet_new(app_engine(app), &fo, cause);
+		if (src->fleet == NULL) {
+			free(src->events);
+			free(src);
+			return NULL;
+		}
+		fleet_set_event_cb(src->fleet, fleet_changed_cb, src);
+		fleet_start(src->fleet);
+	}
+	update_poller_text(src);
+	src->data_version = store_data_version(app->store);
+	src->changed = NULL;
+	source_refresh(src);
+	src->changed = changed;
+	src->arg = arg;
+	src->timer = loop_timer_new(app->loop, timer_cb, src);
+	loop_timer_arm(src->timer, REFRESH_MS);
+	return src;
+}
+
+void
+source_free(struct source *src)
+{
+	if (src == NULL)
+		return;
+	while (src->jobs != NULL)
+		source_job_free(src->jobs);
+	creds_cancel(src->app->creds, src);
+	loop_timer_free(src->timer);
+	/* Stops polling, writes what is buffered and gives the lease back. */
+	fleet_free(src->fleet);
+	free(src->rows);
+	free(src->events);
+	free(src);
+}
+
+const struct source_dev *
+source_devices(const struct source *src, size_t *n)
+{
+	*n = src->nrows;
+	return src->rows;
+}
+
+void
+source_get_totals(const struct source *src, struct source_totals *t)
+{
+	memset(t, 0, sizeof *t);
+	t->devices = src->nrows;
+	for (size_t i = 0; i < src->nrows; i++) {
+		const struct source_dev *r = &src->rows[i];
+		if (!r->has_status) {
+			t->unknown++;
+			continue;
+		}
+		if ((int)r->state >= 0 && r->state < DEVICE_STATE_COUNT)
+			t->by_state[r->state]++;
+		if (r->state == DEVICE_ONLINE && dev_known(r->power_w))
+			t->power_w += r->power_w;
+		if (r->status_ms > t->polled_ms)
+			t->polled_ms = r->status_ms;
+	}
+}
+
+const char *
+source_poller(const struct source *src)
+{
+	return src->poller_text;
+}
+
+int
+source_polling(const struct source *src)
+{
+	return src->fleet != NULL && fleet_role(src->fleet) == FLEET_LEADER;
+}
+
+/* ---- one device ---- */
+
+int
+source_status(struct source *src, const char *mac, struct device_status *out)
+{
+	struct store_status *st = store_status_get(src->app->store, mac);
+	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	char *cause = NULL;
+	int rc = -1;
+
+	device_status_init(out);
+	if (st != NULL && st->json != NULL && r != NULL) {
+		rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), out, &cause)
+		                 : gen2_parse_status(st->json, strlen(st->json), out, &cause);
+		free(cause);
+	}
+	store_status_free(st);
+	return rc;
+}
+
+char *
+source_raw(struct source *src, const char *mac)
+{
+	struct store_status *st = store_status_get(src->app->store, mac);
+	char *out = NULL;
+
+	if (st != NULL && st->json != NULL) {
+		cJSON *j = cJSON_ParseWithLength(st->json, strlen(st->json));
+		char *text = j != NULL ? cJSON_Print(j) : NULL;
+		/* Newlines are kept (the view splits lines); everything else is sanitised. */
+		struct strbuf sb;
+		const char *p = text != NULL ? text : st->json;
+
+		strbuf_init(&sb);
+		while (*p != '\0') {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+			char *line = xstrndup(p, len), *safe = str_sanitize(line, 0);
+			strbuf_append(&sb, safe);
+			strbuf_append_char(&sb, '\n');
+			free(line);
+			free(safe);
+			p += len + (nl != NULL);
+		}
+		out = strbuf_steal(&sb);
+		cJSON_free(text);
+		cJSON_Delete(j);
+	}
+	store_status_free(st);
+	return out;
+}
+
+struct hist_ctx {
+	int64_t from, span;
+	size_t n;
+	double *pw, *tc;
+	unsigned *npw, *ntc;
+};
+
+static int
+sample_cb(const struct store_sample *smp, void *arg)
+{
+	struct hist_ctx *h = arg;
+	size_t i = (size_t)((smp->ts_ms - h->from) * (int64_t)h->n / h->span);
+
+	if (i >= h->n)
+		return 0;
+	if (dev_known(smp->power_w)) {
+		h->pw[i] += smp->power_w;
+		h->npw[i]++;
+	}
+	if (dev_known(smp->temperature_c)) {
+		h->tc[i] += smp->temperature_c;
+		h->ntc[i]++;
+	}
+	return 0;
+}
+
+int
+source_history(struct source *src, const char *mac, int64_t span_ms, double *out, size_t n)
+{
+	struct hist_ctx h;
+	size_t npw = 0, ntc = 0;
+	char *cause = NULL;
+	int kind;
+
+	if (n == 0 || span_ms <= 0)
+		return 0;
+	h.span = span_ms;
+	h.from = loop_wall_ms() - span_ms;
+	h.n = n;
+	h.pw = xcalloc(n, sizeof *h.pw);
+	h.tc = xcalloc(n, sizeof *h.tc);
+	h.npw = xcalloc(n, sizeof *h.npw);
+	h.ntc = xcalloc(n, sizeof *h.ntc);
+	if (store_history_list(
+	        src->app->store, mac, h.from, h.from + span_ms + 1, sample_cb, &h, &cause) != 0) {
+		free(cause);
+	}
+	for (size_t i = 0; i < n; i++) {
+		npw += h.npw[i] > 0;
+		ntc += h.ntc[i] > 0;
+	}
+	kind = npw > 0 ? 1 : ntc > 0 ? 2 : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kind == 1)
+			out[i] = h.npw[i] ? h.pw[i] / h.npw[i] : NAN;
+		else if (kind == 2)
+			out[i] = h.ntc[i] ? h.tc[i] / h.ntc[i] : NAN;
+		else
+			out[i] = NAN;
+	}
+	free(h.pw);
+	free(h.tc);
+	free(h.npw);
+	free(h.ntc);
+	return kind;
+}
+
+size_t
+source_events(struct source *src, const char *mac, struct source_event *out, size_t max)
+{
+	size_t got = 0;
+
+	for (size_t k = src->nevents; k > 0 && got < max; k--) {
+		const struct source_event *e = &src->events[(src->ev_head + k - 1) % EVENTS_KEPT];
+		if (mac == NULL || strcmp(e->mac, mac) == 0)
+			out[got++] = *e;
+	}
+	return got;
+}
+
+/* ---- jobs: children of this binary ---- */
+
+static void
+job_result(struct source_job *job, const char *target, int ok, const char *text)
+{
+	struct source_result *r;
+
+	job->results = xreallocarray(job->results, job->nresults + 1, sizeof *job->results);
+	r = &job->results[job->nresults++];
+	copy_safe(r->target, sizeof r->target, target);
+	r->ok = ok;
+	copy_safe(r->text, sizeof r->text, text);
+}
+
+static void
+parse_scan_output(struct source_job *job, cJSON *root)
+{
+	const cJSON *arr = json_get(root, "devices"), *o, *sum = json_get(root, "summary");
+
+	cJSON_ArrayForEach(o, arr)
+	{
+		char text[160];
+		snprintf(text, sizeof text, "%s %s %s",
+		    json_get_string(o, "model") ? json_get_string(o, "model") : "-",
+		    json_get_string(o, "host") ? json_get_string(o, "host") : "-",
+		    json_get_bool(o, "new") == 1 ? "new, added" : "known");
+		job_result(job, json_get_string(o, "id"), 1, text);
+	}
+	if (sum != NULL)
+		job->total = (size_t)json_get_number(sum, "scan_addresses");
+}
+
+/* A job ended: the poller learns of new devices or polls again to show an action's effect. */
+static void
+job_end(struct source_job *job)
+{
+	struct source *src = job->src;
+
+	job->done = job->is_scan ? job->total : job->nresults;
+	if (job->total < job->done)
+		job->total = job->done;
+	if (src->fleet != NULL && (job->is_scan || job->regop != NULL))
+		fleet_registry_changed(src->fleet);
+	else if (src->fleet != NULL)
+		fleet_poll_now(src->fleet);
+	if (job->cb != NULL)
+		job->cb(job, job->arg);
+}
+
+static void
+job_finish(struct source_job *job, int status)
+{
+	char *cause = NULL;
+	cJSON *root =
+	    job->out.len > 0 ? json_parse(strbuf_str(&job->out), job->out.len, 64, &cause) : NULL;
+
+	if (root == NULL) {
+		char buf[160];
+		snprintf(buf, sizeof buf, "%s failed (exit status %d)%s%s",
+		    job->is_scan ? "the scan" : "the action",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, cause ? ": " : "",
+		    cause ? cause : "");
+		job->error = str_sanitize(buf, 0);
+	} else
+		parse_scan_output(job, root);
+	free(cause);
+	cJSON_Delete(root);
+	job->pid = -1;
+	job_end(job);
+}
+
+static void
+reap_cb(void *arg)
+{
+	struct source_job *job = arg;
+	int status = 0;
+	pid_t r;
+
+	if (job->pid <= 0) {
+		if (job->runner != NULL || job->regop != NULL || job->error != NULL)
+			job_end(job);
+		else
+			job_finish(job, 0);
+		return;
+	}
+	r = waitpid(job->pid, &status, WNOHANG);
+
+	if (r == 0) {
+		loop_timer_arm(job->reap, 20);
+		return;
+	}
+	job_finish(job, r < 0 ? 0 : status);
+}
+
+static void
+job_read_cb(int fd, int events, void *arg)
+{
+	struct source_job *job = arg;
+	char buf[8192];
+	ssize_t n;
+
+	(void)events;
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			if (job->out.len < JOB_OUTPUT_MAX)
+				strbuf_append_len(&job->out, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		break;
+	}
+	loop_watch_free(job->watch);
+	job->watch = NULL;
+	close(job->fd);
+	job->fd = -1;
+	reap_cb(job);
+}
+
+/* A new job of src, in its list; nothing started. */
+static struct source_job *
+job_new(struct source *src, int is_scan, size_t total, source_job_cb done, void *arg)
+{
+	struct source_job *job = xcalloc(1, sizeof *job);
+
+	job->src = src;
+	job->is_scan = is_scan;
+	job->total = total;
+	job->cb = done;
+	job->arg = arg;
+	job->fd = -1;
+	job->pid = -1;
+	strbuf_init(&job->out);
+	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
+	job->next = src->jobs;
+	src->jobs = job;
+	return job;
+}
+
+static struct source_job *
+job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, is_scan, total, done, arg);
+	int p[2], nul;
+
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->pid = fork();
+	if (job->pid == 0) {
+		nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(nul, 2);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (job->pid < 0) {
+		close(p[0]);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->fd = p[0];
+	fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
+	job->watch = loop_watch_new(src->app->loop, job->fd, LOOP_READ, job_read_cb, job);
+	return job;
+}
+
+/* The child's common arguments: the same database and configuration, JSON out, quiet. */
+static size_t
+base_argv(struct source *src, char **argv)
+{
+	size_t n = 0;
+
+	argv[n++] = xstrdup("shelly-tui");
+	argv[n++] = xstrdup("--json");
+	argv[n++] = xstrdup("-q");
+	if (src->app->db_path != NULL) {
+		argv[n++] = xstrdup("--db");
+		argv[n++] = xstrdup(src->app->db_path);
+	}
+	if (src->app->args.val[CLI_CONFIG] != NULL) {
+		argv[n++] = xstrdup("--config");
+		argv[n++] = xstrdup(src->app->args.val[CLI_CONFIG]);
+	}
+	return n;
+}
+
+static void
+argv_free(char **argv)
+{
+	for (size_t i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+static void
+runner_progress_cb(size_t ndone, size_t n, void *arg)
+{
+	struct source_job *job = arg;
+
+	job->done = ndone;
+	job->total = n;
+	if (job->src->changed != NULL)
+		job->src->changed(job->src->arg);
+}
+
+static void
+runner_done_cb(void *arg)
+{
+	struct source_job *job = arg;
+	size_t n = runner_count(job->runner, NULL);
+	char *cause = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct runner_result r;
+		char text[160];
+		runner_result(job->runner, i, &r);
+		if (r.ok)
+			snprintf(text, sizeof text, "ok%s%s", r.ok_text ? ": " : "",
+			    r.ok_text ? r.ok_text : "");
+		else
+			snprintf(text, sizeof text, "failed: %s: %s", http_result_name(r.result),
+			    r.error ? r.error : "?");
+		job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
+	}
+	if (runner_audit(job->runner, &cause) != 0) {
+		log_warn("console: audit: %s", cause);
+		free(cause);
+	}
+	/* The reap timer reports the end from a fresh loop turn (the runner may still unwind). */
+	loop_timer_arm(job->reap, 0);
+}
+
+struct source_job *
+source_action(struct source *src, const char *action, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg)
+{
+	struct source_job *job = xcalloc(1, sizeof *job);
+	const struct action_info *ai = action_find(action);
+	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, job};
+	struct action a;
+	char *cause = NULL;
+
+	job->src = src;
+	job->total = n;
+	job->cb = done;
+	job->arg = arg;
+	job->fd = job->pid = -1;
+	strbuf_init(&job->out);
+	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
+	job->next = src->jobs;
+	src->jobs = job;
+	str_copy(job->action, sizeof job->action, action);
+	job->channel = channel;
+	job->value = value;
+	memset(&a, 0, sizeof a);
+	if (ai == NULL) {
+		job->error = xasprintf("unknown action %s", action);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	a.kind = ai->kind;
+	a.id = channel >= 0 ? channel : 0;
+	a.value = value >= 0 ? value : 0;
+	job->runner = runner_new(app_engine(src->app), &a, macs, n, "console", &cbs, &cause);
+	if (job->runner == NULL) {
+		job->error = str_sanitize(cause, 200);
+		free(cause);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	runner_start(job->runner);
+	return job;
+}
+
+static void
+register_done_cb(const struct registry_result *r, void *arg)
+{
+	struct source_job *job = arg;
+	const char *ok = job->value == 1       ? "ok: the certificate it shows now is pinned"
+	                 : r->with_credentials ? "ok: the password works and is stored"
+	                                       : "ok: read again (it needs no password)";
+
+	job_result(
+	    job, r->ident != NULL ? r->ident->id : "", r->rc == 0, r->rc == 0 ? ok : r->cause);
+	loop_timer_arm(job->reap, 0);
+}
+
+struct source_job *
+source_reregister(
+    struct source *src, const char *mac, int accept_cert, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, 0, 1, done, arg);
+	struct store_device *d = store_device_find_mac(src->app->store, mac);
+	struct registry_req req;
+
+	job->value = accept_cert; /* read by register_done_cb */
+	if (d == NULL || d->host == NULL ||
+	    (accept_cert && (d->scheme == NULL || strcmp(d->scheme, "https") != 0))) {
+		job->error = xstrdup(
+		    accept_cert ? "not a registered HTTPS device" : "not a registered device");
+		store_device_free(d);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	memset(&req, 0, sizeof req);
+	req.host = d->host;
+	req.port = (uint16_t)d->port;
+	req.https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
+	req.accept_cert = accept_cert;
+	req.name = d->name; /* the registered name stays */
+	req.who = "console";
+	/* A read that needs no network may finish inside registry_add: the reap timer is armed
+	 * by then, and job->regop is only compared with NULL. */
+	job->regop = registry_add(app_engine(src->app), &req, register_done_cb, job);
+	store_device_free(d);
+	return job;
+}
+
+struct source_job *
+source_scan(struct source *src, const char *target, source_job_cb done, void *arg)
+{
+	const char *why = NULL;
+
+	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
+	if (str_caseeq(target, "mdns") && !app_mdns_allowed(src->app, &why)) {
+		struct source_job *job = job_new(src, 1, 0, done, arg);
+		job->error = xstrdup(why);
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	char **argv = xcalloc(16, sizeof *argv);
+	size_t a = base_argv(src, argv);
+	struct source_job *job;
+
+	argv[a++] = xstrdup("--discover");
+	if (str_caseeq(target, "mdns"))
+		argv[a++] = xstrdup("--mdns-only"); /* browse only, under the network guard */
+	else {
+		argv[a++] = xstrdup("--scan-only");
+		argv[a++] = xstrdup("--");
+		argv[a++] = xstrdup(target);
+	}
+	job = job_spawn(src, argv, 1, 0, done, arg);
+	argv_free(argv);
+	return job;
+}
+
+struct source_job *
+source_job_retry(struct source *src, const struct source_job *job)
+{
+	const char **targets;
+	struct source_job *again;
+	size_t n = 0;
+
+	if (job->is_scan || job->action[0] == '\0')
+		return NULL;
+	targets = xcalloc(job->nresults + 1, sizeof *targets);
+	for (size_t i = 0; i < job->nresults; i++)
+		if (!job->results[i].ok)
+			targets[n++] = job->results[i].target;
+	again = n > 0 ? source_action(
+	                    src, job->action, job->channel, job->value, targets, n, NULL, NULL)
+	              : NULL;
+	free(targets);
+	return again;
+}
+
+void
+source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
+{
+	job->cb = done;
+	job->arg = arg;
+}
+
+int
+source_job_is_scan(const struct source_job *job)
+{
+	return job->is_scan;
+}
+
+size_t
+source_job_total(const struct source_job *job)
+{
+	return job->total;
+}
+
+size_t
+source_job_done(const struct source_job *job)
+{
+	return job->done;
+}
+
+const struct source_result *
+source_job_results(const struct source_job *job, size_t *n)
+{
+	*n = job->nresults;
+	return job->results;
+}
+
+const char *
+source_job_error(const struct source_job *job)
+{
+	return job->error;
+}
+
+void
+source_job_free(struct source_job *job)
+{
+	struct source_job **pp;
+
+	if (job == NULL)
+		return;
+	for (pp = &job->src->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	loop_watch_free(job->watch);
+	if (job->fd >= 0)
+		close(job->fd);
+	if (job->pid > 0) {
+		kill(job->pid, SIGTERM);
+		waitpid(job->pid, NULL, 0);
+	}
+	loop_timer_free(job->reap);
+	runner_free(job->runner);
+	registry_op_free(job->regop);
+	strbuf_done(&job->out);
+	free(job->results);
+	free(job->error);
+	free(job);
+}
+
+size_t
+source_local_nets(char *buf, size_t size)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0, len = 0;
+
+	buf[0] = '\0';
+	if (getifaddrs(&ifa) != 0)
+		return 0;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+		const struct sockaddr_in *m =
+		    (const struct sockaddr_in *)(const void *)i->ifa_netmask;
+		uint32_t addr, mask;
+		struct in_addr net;
+		char text[INET_ADDRSTRLEN];
+		int prefix;
+
+		if (a == NULL || m == NULL || a->sin_family != AF_INET)
+			continue;
+		addr = ntohl(a->sin_addr.s_addr);
+		mask = ntohl(m->sin_addr.s_addr);
+		if ((addr >> 24) == 127 || mask == 0)
+			continue;
+		prefix = __builtin_popcount(mask);
+		net.s_addr = htonl(addr & mask);
+		inet_ntop(AF_INET, &net, text, sizeof text);
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s/%d",
+		    n > 0 ? " " : "", text, prefix);
+		n++;
+		if (len >= size) {
+			buf[size - 1] = '\0';
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return n;
+}

@@ -1,0 +1,999 @@
+/*
+ * The console's core: the terminal (or a virtual one for tests), the loop integration (stdin
+ * drained until ERR, signals as loop events, a frame timer that draws at most every
+ * FRAME_MS with one doupdate), the view stack, key dispatch through the keymap, the prompt
+ * line and the `:` commands.
+ */
+#include <curses.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "cli/app.h"
+#include "conf/conf.h"
+#include "tui/source.h"
+#include "tui/tui.h"
+#include "tui/view.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define FRAME_MS 40
+
+/* The terminal to restore on exit() (STYLE.md: the fatal cleanup hook); NULL when none. */
+static SCREEN *active_screen;
+
+static void
+restore_terminal(void)
+{
+	if (active_screen != NULL) {
+		endwin();
+		active_screen = NULL;
+	}
+}
+
+void
+tui_list_keys(FILE *fp)
+{
+	keymap_list(fp);
+}
+
+/* ---- drawing ---- */
+
+/*
+ * One line of fleet facts. Who polls is always shown; on a narrow terminal the age of the
+ * newest poll goes first, then the asleep and auth counts when they are 0.
+ */
+static void
+draw_header(struct tui *t)
+{
+	struct source_totals tot;
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512];
+	size_t auth;
+
+	source_get_totals(t->src, &tot);
+	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
+	fmt_power(pw, sizeof pw, tot.power_w);
+	snprintf(counts, sizeof counts, " shelly-tui  fleet %zu  online %zu  offline %zu",
+	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE]);
+	if (tot.by_state[DEVICE_ERROR] > 0) { /* a device that answers nonsense is counted too */
+		size_t len = strlen(counts);
+		snprintf(
+		    counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
+	}
+	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
+	if (tot.polled_ms > 0) {
+		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
+		snprintf(polled, sizeof polled, "  polled %s ago", age);
+	}
+	for (int step = 0; step < 3; step++) {
+		snprintf(buf, sizeof buf, "%s%s  power %s%s  poller: %s", counts, extra, pw, polled,
+		    source_poller(t->src));
+		if (draw_width(buf) <= t->cols)
+			break;
+		if (step == 0)
+			polled[0] = '\0';
+		else if (tot.by_state[DEVICE_ASLEEP] == 0 && auth == 0)
+			extra[0] = '\0';
+	}
+	draw_text(0, 0, t->cols, buf, theme_attr(t->theme, TC_HEADER));
+}
+
+static void
+draw_status(struct tui *t, int y)
+{
+	if (t->prompting) {
+		char buf[400], stars[sizeof t->input];
+		int w;
+		/* A masked prompt shows one star per character typed. */
+		size_t n = 0;
+		for (size_t i = 0; t->masked && i < t->ilen; i++)
+			if (((unsigned char)t->input[i] & 0xc0) != 0x80)
+				stars[n++] = '*';
+		stars[n] = '\0';
+		snprintf(buf, sizeof buf, "%s%s", t->prompt_label, t->masked ? stars : t->input);
+		w = draw_text(y, 0, t->cols, buf, theme_attr(t->theme, TC_STATUS));
+		move(y, w < t->cols ? w : t->cols - 1);
+		return;
+	}
+	/* Without a message, a devices view too short for its events pane shows the newest. */
+	if (t->status[0] == '\0' && t->top->ops->kind == TV_KIND_DEVICES && t->rows - 3 < 24) {
+		struct source_event ev;
+		char line[400];
+		if (source_events(t->src, NULL, &ev, 1) == 1) {
+			event_line(t, &ev, 0, line, sizeof line);
+			draw_text(y, 0, t->cols, line, theme_attr(t->theme, TC_DIM));
+			return;
+		}
+	}
+	draw_text(
+	    y, 0, t->cols, t->status, theme_attr(t->theme, t->status_error ? TC_ERROR : TC_STATUS));
+}
+
+static void
+draw_frame_now(struct tui *t)
+{
+	int body = t->rows - 3;
+
+	if (t->clear_all) {
+		clearok(curscr, TRUE);
+		t->clear_all = 0;
+	}
+	if (t->rows < 5 || t->cols < 20) {
+		erase();
+		draw_text(0, 0, t->cols, "terminal too small", A_BOLD);
+	} else {
+		draw_header(t);
+		t->top->ops->draw(t->top, t, 1, body, t->cols);
+		draw_status(t, t->rows - 2);
+		draw_fkeys(t, t->rows - 1, t->top->ops->kind);
+	}
+	curs_set(t->prompting ? 1 : 0);
+	if (t->prompting)
+		draw_status(t, t->rows - 2); /* leaves the cursor in the prompt */
+	wnoutrefresh(stdscr);
+	doupdate();
+	t->dirty = 0;
+	t->frames++;
+	t->last_frame_ms = loop_now_ms(t->app->loop);
+}
+
+/* Ages ("polled 3s ago", SEEN) move with the clock: one frame a second redraws them (only
+ * the cells that changed reach the terminal). */
+static void
+tick_cb(void *arg)
+{
+	struct tui *t = arg;
+
+	tui_dirty(t);
+	loop_timer_arm(t->tick, 1000);
+}
+
+static void
+frame_cb(void *arg)
+{
+	struct tui *t = arg;
+
+	if (t->dirty && !t->quit)
+		draw_frame_now(t);
+}
+
+void
+tui_dirty(struct tui *t)
+{
+	uint64_t now, wait;
+
+	t->dirty = 1;
+	if (t->virtual_term || loop_timer_armed(t->frame))
+		return;
+	now = loop_now_ms(t->app->loop);
+	wait = now - t->last_frame_ms >= FRAME_MS ? 0 : FRAME_MS - (now - t->last_frame_ms);
+	loop_timer_arm(t->frame, wait);
+}
+
+void
+tui_message(struct tui *t, int error, const char *fmt, ...)
+{
+	va_list ap;
+	char *safe;
+
+	va_start(ap, fmt);
+	vsnprintf(t->status, sizeof t->status, fmt, ap);
+	va_end(ap);
+	safe = str_sanitize(t->status, sizeof t->status - 1);
+	str_copy(t->status, sizeof t->status, safe);
+	free(safe);
+	t->status_error = error;
+	tui_dirty(t);
+}
+
+/* ---- the view stack ---- */
+
+void
+tui_push(struct tui *t, struct view *v)
+{
+	v->below = t->top;
+	t->top = v;
+	tui_dirty(t);
+}
+
+static void
+pop(struct tui *t)
+{
+	struct view *v = t->top;
+
+	if (v == NULL || v->below == NULL)
+		return;
+	t->top = v->below;
+	v->ops->free(v);
+	tui_dirty(t);
+}
+
+static void
+changed_cb(void *arg)
+{
+	struct tui *t = arg;
+
+	for (struct view *v = t->top; v != NULL; v = v->below)
+		if (v->ops->changed != NULL)
+			v->ops->changed(v, t);
+	tui_dirty(t);
+}
+
+void
+tui_show_job(struct tui *t, const char *title, struct source_job *job)
+{
+	tui_push(t, vresults_new(t, title, job));
+}
+
+/* ---- the prompt line ---- */
+
+static void prompt_end(struct tui *t, const char *text);
+
+void
+tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb done,
+    prompt_change_cb change, void *arg)
+{
+	/* A prompt that is still open is answered "cancelled" first: every done runs once. */
+	if (t->prompting)
+		prompt_end(t, NULL);
+	t->masked = 0;
+	t->prompting = 1;
+	t->confirm = 0;
+	str_copy(t->prompt_label, sizeof t->prompt_label, label);
+	t->ilen = str_copy(t->input, sizeof t->input, initial != NULL ? initial : "");
+	if (t->ilen >= sizeof t->input)
+		t->ilen = strlen(t->input);
+	t->prompt_done = done;
+	t->prompt_change = change;
+	t->prompt_arg = arg;
+	tui_dirty(t);
+}
+
+void
+tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg)
+{
+	char label[96];
+
+	snprintf(label, sizeof label, "%s [y/N] ", question);
+	tui_prompt(t, label, "", done, NULL, arg);
+	t->confirm = 1;
+	t->choices[0] = '\0';
+}
+
+void
+tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done, void *arg)
+{
+	tui_prompt(t, question, "", done, NULL, arg);
+	t->confirm = 1;
+	str_copy(t->choices, sizeof t->choices, choices);
+}
+
+static void
+prompt_end(struct tui *t, const char *text)
+{
+	prompt_done_cb done = t->prompt_done;
+	void *arg = t->prompt_arg;
+	char copy[sizeof t->input];
+
+	str_copy(copy, sizeof copy, text != NULL ? text : "");
+	/* A password leaves no copy in the prompt line. */
+	explicit_bzero(t->input, sizeof t->input);
+	t->ilen = 0;
+	t->prompting = t->confirm = t->masked = 0;
+	t->prompt_done = NULL;
+	t->prompt_change = NULL;
+	t->status[0] = '\0';
+	tui_dirty(t);
+	if (done != NULL)
+		done(t, text != NULL ? copy : NULL, arg);
+	explicit_bzero(copy, sizeof copy);
+}
+
+/* Removes the last UTF-8 character of the input. */
+static void
+input_backspace(struct tui *t)
+{
+	while (t->ilen > 0) {
+		unsigned char c = (unsigned char)t->input[--t->ilen];
+		if ((c & 0xc0) != 0x80)
+			break;
+	}
+	t->input[t->ilen] = '\0';
+}
+
+static void complete_command(struct tui *t);
+
+static void
+prompt_key(struct tui *t, int key, int is_char)
+{
+	if (t->confirm) {
+		char k[2] = {(char)key, '\0'};
+		if (t->choices[0] == '\0')
+			prompt_end(t, is_char && (key == 'y' || key == 'Y') ? "y" : NULL);
+		else
+			prompt_end(t,
+			    is_char && key > 32 && key < 127 && strchr(t->choices, key) ? k : NULL);
+		return;
+	}
+	if (!is_char) {
+		if (key == KEY_BACKSPACE)
+			input_backspace(t);
+		else if (key == KEY_ENTER)
+			prompt_end(t, t->input);
+		else
+			return;
+	} else if (key == 27) {
+		prompt_end(t, NULL);
+		return;
+	} else if (key == '\n' || key == '\r') {
+		prompt_end(t, t->input);
+		return;
+	} else if (key == 127 || key == 8) {
+		input_backspace(t);
+	} else if (key == 21) { /* C-u */
+		t->ilen = 0;
+		t->input[0] = '\0';
+	} else if (key == '\t') {
+		if (t->prompt_done != NULL && strcmp(t->prompt_label, ":") == 0)
+			complete_command(t);
+	} else if (key >= 32 && key != 127) {
+		char mb[MB_LEN_MAX + 1];
+		int n = wctomb(mb, (wchar_t)key);
+		if (n > 0 && t->ilen + (size_t)n < sizeof t->input - 1) {
+			memcpy(t->input + t->ilen, mb, (size_t)n);
+			t->ilen += (size_t)n;
+			t->input[t->ilen] = '\0';
+		}
+	}
+	if (t->prompt_change != NULL)
+		t->prompt_change(t, t->input, t->prompt_arg);
+	tui_dirty(t);
+}
+
+/* ---- commands ---- */
+
+/* clang-format off */
+/* X(name, argument help, help) */
+#define TUI_COMMANDS(X) \
+	X("quit", "", "Leave the console") \
+	X("help", "", "Show the keys and commands") \
+	X("sort", "COLUMN", "Sort the devices by a column") \
+	X("filter", "TEXT|state=WORD", "Filter the devices") \
+	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
+	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices and add them") \
+	X("events", "", "Show the event log") \
+	X("bind", "VIEW KEY ACTION", "Bind a key for this session")
+
+static const char *const command_names[] = {
+#define TUI_COMMAND_NAME(name, args, help) name,
+	TUI_COMMANDS(TUI_COMMAND_NAME)
+#undef TUI_COMMAND_NAME
+};
+#define NCOMMANDS (sizeof command_names / sizeof command_names[0])
+/* clang-format on */
+
+static void
+set_theme(struct tui *t, const char *name)
+{
+	char *cause = NULL;
+	const struct conf_color *c;
+	size_t n;
+
+	if (theme_load(t->theme, name, &cause) != 0) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	/* The configuration's color lines stay in force over any theme. */
+	c = conf_colors(t->app->cfg, &n);
+	if (theme_apply(t->theme, c, n, &cause) != 0) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+	}
+	if (!t->virtual_term)
+		theme_start(t->theme);
+	t->clear_all = 1;
+	tui_message(t, 0, "theme %s", theme_name(t->theme));
+}
+
+/* The theme after the current one in THEME_NAMES (a theme file goes back to the first). */
+static void
+next_theme(struct tui *t)
+{
+	char names[] = THEME_NAMES, *save = NULL, *w;
+	const char *next = "default";
+	int found = 0;
+
+	for (w = strtok_r(names, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		if (found) {
+			next = w;
+			break;
+		}
+		found = strcmp(w, theme_name(t->theme)) == 0;
+	}
+	set_theme(t, next);
+}
+
+static void scan_start(struct tui *t, const char *target);
+
+void
+tui_command(struct tui *t, const char *line)
+{
+	char cmd[32] = "", *arg;
+	const char *p = line;
+	size_t n = 0, matches = 0, which = 0;
+	int r;
+
+	while (*p == ' ' || *p == ':')
+		p++;
+	while (*p != '\0' && *p != ' ' && n < sizeof cmd - 1)
+		cmd[n++] = *p++;
+	cmd[n] = '\0';
+	while (*p == ' ')
+		p++;
+	arg = xstrdup(p);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (n > 0 && strncmp(command_names[i], cmd, n) == 0) {
+			matches++;
+			which = i;
+			if (strlen(command_names[i]) == n) {
+				matches = 1;
+				break;
+			}
+		}
+	if (n == 0) {
+		free(arg);
+		return;
+	}
+	if (strcmp(cmd, "q") == 0) {
+		matches = 1;
+		which = 0;
+	}
+	if (matches != 1) {
+		tui_message(t, 1, matches ? "ambiguous command: %s" : "unknown command: %s", cmd);
+		free(arg);
+		return;
+	}
+	switch (which) {
+	case 0:
+		t->quit = 1;
+		break;
+	case 1:
+		tui_push(t, vhelp_new(t));
+		break;
+	case 2:
+		if (vdevices_sort(t->devices, arg) != 0)
+			tui_message(
+			    t, 1, "unknown column '%s' (one of: %s)", arg, vdevices_columns());
+		break;
+	case 3:
+		vdevices_filter(t->devices, arg);
+		break;
+	case 4:
+		set_theme(t, arg);
+		break;
+	case 5:
+		scan_start(t, arg);
+		break;
+	case 6:
+		tui_push(t, vevents_new(t));
+		break;
+	case 7: {
+		char view[32], key[32], act[64], *cause = NULL;
+		if (sscanf(arg, "%31s %31s %63s", view, key, act) != 3)
+			tui_message(t, 1, "usage: bind VIEW KEY ACTION");
+		else if (keymap_bind(t->km, view, key, act, &cause) != 0) {
+			tui_message(t, 1, "%s", cause);
+			free(cause);
+		} else
+			tui_message(t, 0, "bound %s in %s to %s", key, view, act);
+		break;
+	}
+	default:
+		r = t->top->ops->command != NULL ? t->top->ops->command(t->top, t, cmd, arg) : 0;
+		(void)r;
+	}
+	free(arg);
+	tui_dirty(t);
+}
+
+/* Tab in the command line: completes the command name, then a column or theme name. */
+static void
+complete_command(struct tui *t)
+{
+	const char *words = NULL, *sp = strchr(t->input, ' ');
+	char prefix[64], found[64] = "";
+	size_t plen, nfound = 0;
+	char list[512];
+
+	if (sp == NULL) {
+		list[0] = '\0';
+		for (size_t i = 0; i < NCOMMANDS; i++) {
+			strncat(list, command_names[i], sizeof list - strlen(list) - 2);
+			strcat(list, " ");
+		}
+		words = list;
+		str_copy(prefix, sizeof prefix, t->input);
+	} else {
+		if (strncmp(t->input, "sort", 4) == 0)
+			words = vdevices_columns();
+		else if (strncmp(t->input, "theme", 5) == 0)
+			words = THEME_NAMES;
+		else if (strncmp(t->input, "filter", 6) == 0)
+			words = "state=online state=offline state=asleep state=auth_required "
+			        "state=auth_failed state=error";
+		if (words == NULL)
+			return;
+		str_copy(prefix, sizeof prefix, sp + 1);
+	}
+	plen = strlen(prefix);
+	for (const char *w = words; *w != '\0';) {
+		const char *e = strchr(w, ' ');
+		size_t l = e != NULL ? (size_t)(e - w) : strlen(w);
+		if (l >= plen && strncmp(w, prefix, plen) == 0 && l < sizeof found) {
+			if (nfound++ == 0)
+				snprintf(found, sizeof found, "%.*s", (int)l, w);
+			else {
+				size_t k = 0;
+				while (found[k] != '\0' && k < l && found[k] == w[k])
+					k++;
+				found[k] = '\0';
+			}
+		}
+		w += l;
+		while (*w == ' ')
+			w++;
+	}
+	if (nfound == 0)
+		return;
+	if (sp == NULL)
+		snprintf(t->input, sizeof t->input, "%s%s", found, nfound == 1 ? " " : "");
+	else
+		snprintf(t->input + (sp - t->input) + 1,
+		    sizeof t->input - (size_t)(sp - t->input) - 1, "%s", found);
+	t->ilen = strlen(t->input);
+	if (nfound > 1)
+		tui_message(t, 0, "%zu matches", nfound);
+}
+
+static void
+command_done_cb(struct tui *t, const char *text, void *arg)
+{
+	(void)arg;
+	if (text != NULL)
+		tui_command(t, text);
+}
+
+/* ---- discovery ---- */
+
+static void
+scan_start(struct tui *t, const char *target)
+{
+	struct source_job *job;
+	char title[128];
+
+	if (target == NULL || target[0] == '\0') {
+		tui_message(
+		    t, 1, "scan what? give a CIDR, range or address, e.g. :scan 10.0.0.0/24");
+		return;
+	}
+	job = source_scan(t->src, target, NULL, NULL);
+	snprintf(title, sizeof title, "Discovery: scanning %s", target);
+	tui_show_job(t, title, job);
+}
+
+static void
+scan_prompt_cb(struct tui *t, const char *text, void *arg)
+{
+	(void)arg;
+	if (text != NULL && text[0] != '\0')
+		scan_start(t, text);
+}
+
+/* ---- the password prompt of the credential resolver ---- */
+
+static void
+password_done_cb(struct tui *t, const char *text, void *arg)
+{
+	(void)t;
+	source_prompt_answer(arg, text);
+}
+
+static void
+password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg)
+{
+	struct tui *t = arg;
+	char label[160];
+
+	snprintf(label, sizeof label, "%s - password for %s (Esc: none): ", why,
+	    user != NULL ? user : "admin");
+	tui_prompt(t, label, "", password_done_cb, NULL, q);
+	t->masked = 1;
+}
+
+/* ---- keys ---- */
+
+static int
+global_action(struct tui *t, enum tui_action a)
+{
+	switch (a) {
+	case TA_QUIT:
+	case TA_LEAVE:
+		t->quit = 1;
+		return R_QUIT;
+	case TA_BACK:
+		pop(t);
+		return R_DIRTY;
+	case TA_HELP:
+		if (t->top->ops->kind != TV_KIND_HELP)
+			tui_push(t, vhelp_new(t));
+		return R_DIRTY;
+	case TA_EVENTS:
+		tui_push(t, vevents_new(t));
+		return R_DIRTY;
+	case TA_THEME:
+		next_theme(t);
+		return R_DIRTY;
+	case TA_COMMAND:
+		tui_prompt(t, ":", "", command_done_cb, NULL, NULL);
+		return R_DIRTY;
+	case TA_DISCOVER: {
+		/* The host's own networks are suggested; nothing is scanned before Enter. */
+		char nets[128], label[96];
+		if (source_local_nets(nets, sizeof nets) > 0)
+			snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
+		else
+			snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
+		tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
+		return R_DIRTY;
+	}
+	case TA_REDRAW:
+		t->clear_all = 1;
+		return R_DIRTY;
+	default:
+		return R_NONE;
+	}
+}
+
+static void
+handle_key(struct tui *t, int key, int is_char)
+{
+	enum tui_action a;
+	int r;
+
+	if (!is_char && key == KEY_RESIZE)
+		return;
+	if (t->prompting) {
+		prompt_key(t, key, is_char);
+		return;
+	}
+	if (is_char && key >= KEY_MIN)
+		return; /* a character that is not a key binding (only typed into prompts) */
+	a = keymap_lookup(t->km, t->top->ops->kind, key);
+	if (a == TA_NONE)
+		return;
+	if (t->status[0] != '\0' && !t->status_error)
+		t->status[0] = '\0';
+	r = t->top->ops->action(t->top, t, a);
+	if (r & R_UNHANDLED)
+		r = global_action(t, a);
+	if (r & R_POP)
+		pop(t);
+	if (r & R_QUIT)
+		t->quit = 1;
+	tui_dirty(t);
+}
+
+static void
+input_cb(int fd, int events, void *arg)
+{
+	struct tui *t = arg;
+	wint_t wc;
+	int r;
+
+	(void)fd;
+	(void)events;
+	while (!t->quit && (r = wget_wch(stdscr, &wc)) != ERR)
+		handle_key(t, (int)wc, r == OK);
+	if (t->quit)
+		loop_stop(t->app->loop);
+}
+
+static void
+resize(struct tui *t)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	t->rows = LINES;
+	t->cols = COLS;
+	t->clear_all = 1;
+	for (struct view *v = t->top; v != NULL; v = v->below)
+		if (v->ops->changed != NULL)
+			v->ops->changed(v, t);
+	tui_dirty(t);
+}
+
+static void
+signal_cb(int sig, void *arg)
+{
+	struct tui *t = arg;
+
+	if (sig == SIGWINCH) {
+		resize(t);
+		return;
+	}
+	log_info("console: signal %d: leaving", sig);
+	t->quit = 1;
+	loop_stop(t->app->loop);
+}
+
+/* ---- setup ---- */
+
+static int
+setup(struct tui *t, struct app *app, int flags, char **cause)
+{
+	const struct conf_bind *b;
+	const struct conf_color *c;
+	size_t n;
+	const char *theme = app->args.val[CLI_THEME];
+
+	t->app = app;
+	t->km = keymap_new();
+	b = conf_binds(app->cfg, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *why = NULL;
+		if (keymap_bind(t->km, b[i].view, b[i].key, b[i].action, &why) != 0) {
+			*cause = xasprintf("%s: %s", b[i].where, why);
+			free(why);
+			return -1;
+		}
+	}
+	t->theme = theme_new();
+	if (theme != NULL && theme_load(t->theme, theme, cause) != 0)
+		return -1;
+	c = conf_colors(app->cfg, &n);
+	if (theme_apply(t->theme, c, n, cause) != 0)
+		return -1;
+	t->src = source_new(app, flags, changed_cb, t, cause);
+	if (t->src == NULL)
+		return -1;
+	source_set_prompt(t->src, password_cb, t);
+	t->frame = loop_timer_new(app->loop, frame_cb, t);
+	snprintf(t->status, sizeof t->status, "? help   / filter   : command   q quit");
+	t->devices = vdevices_new(t); /* may leave a configuration error in the status line */
+	t->top = t->devices;
+	return 0;
+}
+
+void
+tui_free(struct tui *t)
+{
+	if (t == NULL)
+		return;
+	if (t->prompting) /* its owner (a password request, a view) hears "cancelled" */
+		prompt_end(t, NULL);
+	while (t->top != NULL) {
+		struct view *v = t->top;
+		t->top = v->below;
+		v->ops->free(v);
+	}
+	source_free(t->src);
+	loop_watch_free(t->in_watch);
+	loop_timer_free(t->frame);
+	loop_timer_free(t->tick);
+	keymap_free(t->km);
+	theme_free(t->theme);
+	if (t->virtual_term && active_screen != NULL) {
+		SCREEN *s = active_screen;
+		endwin();
+		delscreen(s);
+		active_screen = NULL;
+	}
+	if (t->vout_owned && t->vout != NULL)
+		fclose(t->vout);
+	if (t->vin != NULL)
+		fclose(t->vin);
+	free(t);
+}
+
+static void
+locale_setup(struct tui *t)
+{
+	const char *cs;
+
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	t->utf8 = cs != NULL && (str_caseeq(cs, "UTF-8") || str_caseeq(cs, "utf8"));
+}
+
+/* Log lines would tear the screen: they go to a file beside the database while it runs. */
+static int
+log_to_file(struct app *app)
+{
+	char *path;
+	int fd;
+
+	if (app->db_path == NULL)
+		return -1;
+	path = xasprintf("%s.console.log", app->db_path);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	free(path);
+	if (fd >= 0)
+		log_set_fd(fd);
+	return fd;
+}
+
+int
+tui_run(struct app *app)
+{
+	struct tui *t;
+	char *cause = NULL;
+	int logfd, rc = EXIT_OK;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		    "shelly-tui: the console needs a terminal (give a mode for scripts; "
+		    "try --help)\n");
+		return EXIT_USAGE;
+	}
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	t = xcalloc(1, sizeof *t);
+	locale_setup(t);
+	logfd = log_to_file(app);
+	if (setup(t, app, 0, &cause) != 0) {
+		log_set_fd(-1);
+		fprintf(stderr, "shelly-tui: ");
+		fputs(cause, stderr);
+		fputc('\n', stderr);
+		free(cause);
+		tui_free(t);
+		if (logfd >= 0)
+			close(logfd);
+		return EXIT_FAIL;
+	}
+	if (getenv("ESCDELAY") == NULL)
+		set_escdelay(25);
+	active_screen = newterm(NULL, stdout, stdin);
+	if (active_screen == NULL) {
+		log_set_fd(-1);
+		fprintf(stderr, "shelly-tui: cannot use this terminal (TERM=%s)\n",
+		    getenv("TERM") ? getenv("TERM") : "");
+		tui_free(t);
+		return EXIT_FAIL;
+	}
+	atexit(restore_terminal);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	meta(stdscr, TRUE);
+	theme_start(t->theme);
+	t->rows = LINES;
+	t->cols = COLS;
+	t->in_watch = loop_watch_new(app->loop, STDIN_FILENO, LOOP_READ, input_cb, t);
+	t->tick = loop_timer_new(app->loop, tick_cb, t);
+	loop_timer_arm(t->tick, 1000);
+	loop_signal(app->loop, SIGWINCH, signal_cb, t);
+	loop_signal(app->loop, SIGTERM, signal_cb, t);
+	loop_signal(app->loop, SIGINT, signal_cb, t);
+	loop_signal(app->loop, SIGHUP, signal_cb, t);
+	changed_cb(t);
+	while (!t->quit)
+		if (loop_run(app->loop) != 0) {
+			rc = EXIT_FAIL;
+			break;
+		}
+	tui_free(t);
+	restore_terminal();
+	log_set_fd(-1);
+	if (logfd >= 0)
+		close(logfd);
+	return rc;
+}
+
+/* ---- the deterministic layer ---- */
+
+struct tui *
+tui_new_virtual(struct app *app, int rows, int cols, FILE *to, char **cause)
+{
+	struct tui *t = xcalloc(1, sizeof *t);
+
+	locale_setup(t);
+	t->virtual_term = 1;
+	if (setup(t, app, SOURCE_NO_POLLER, cause) != 0) {
+		tui_free(t);
+		return NULL;
+	}
+	t->vout = to != NULL ? to : fopen("/dev/null", "w");
+	t->vout_owned = to == NULL;
+	t->vin = fopen("/dev/null", "r");
+	active_screen = newterm("xterm", t->vout, t->vin);
+	if (active_screen == NULL) {
+		*cause = xstrdup("no terminal description for xterm");
+		tui_free(t);
+		return NULL;
+	}
+	resizeterm(rows, cols);
+	t->rows = rows;
+	t->cols = cols;
+	changed_cb(t);
+	draw_frame_now(t);
+	return t;
+}
+
+void
+tui_feed(struct tui *t, const char *keys)
+{
+	char *copy = xstrdup(keys), *save = NULL;
+
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && !t->quit;
+	     w = strtok_r(NULL, " ", &save)) {
+		int k = keymap_parse_key(w);
+		if (k >= 0)
+			handle_key(t, k, k < KEY_MIN);
+		else {
+			wchar_t wc;
+			mbstate_t ps;
+			size_t len = strlen(w), r;
+			memset(&ps, 0, sizeof ps);
+			while (len > 0 && (r = mbrtowc(&wc, w, len, &ps)) > 0 && r <= len) {
+				handle_key(t, (int)wc, 1);
+				w += r;
+				len -= r;
+			}
+		}
+	}
+	free(copy);
+	draw_frame_now(t);
+}
+
+void
+tui_refresh(struct tui *t)
+{
+	source_refresh(t->src);
+	draw_frame_now(t);
+}
+
+char *
+tui_dump(struct tui *t)
+{
+	struct strbuf sb;
+	wchar_t line[1024];
+	char mb[4096];
+
+	strbuf_init(&sb);
+	for (int y = 0; y < t->rows; y++) {
+		size_t len;
+		if (mvwinnwstr(stdscr, y, 0, line, t->cols < 1023 ? t->cols : 1023) == ERR)
+			line[0] = L'\0';
+		len = wcstombs(mb, line, sizeof mb - 1);
+		if (len == (size_t)-1)
+			len = 0;
+		mb[len] = '\0';
+		while (len > 0 && mb[len - 1] == ' ')
+			mb[--len] = '\0';
+		strbuf_append(&sb, mb);
+		strbuf_append_char(&sb, '\n');
+	}
+	return strbuf_steal(&sb);
+}
+
+int
+tui_quit_requested(const struct tui *t)
+{
+	return t->quit;
+}

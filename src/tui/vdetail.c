@@ -1,0 +1,479 @@
+/*
+ * The detail view of one device: identity, every output, cover and light with live values,
+ * meters and sensors, a power (or temperature) sparkline from the stored history, the
+ * device's recent events, its raw reply, and its own actions on the selected component.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define HISTORY_SPAN_MS (24LL * 3600 * 1000)
+
+/* A component the operator can act on. */
+struct comp {
+	char kind; /* 's' switch, 'l' light, 'c' cover */
+	int id;
+};
+
+struct vdetail {
+	struct view v;
+	struct tui *t;
+	char mac[DEV_MAC_LEN];
+	struct device_status st;
+	int have_st;
+	struct comp comps[3 * DEVICE_MAX_COMPONENTS];
+	size_t ncomps, sel;
+	int raw;
+	char *raw_text;
+	struct cursor rawcur;
+	struct source_job *job;
+	char job_what[64];
+	struct comp value_for; /* the component a value prompt is for */
+};
+
+static const struct source_dev *
+row(struct vdetail *d)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(d->t->src, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].mac, d->mac) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static void
+load(struct vdetail *d)
+{
+	device_status_done(&d->st);
+	d->have_st = source_status(d->t->src, d->mac, &d->st) == 0;
+	d->ncomps = 0;
+	if (d->have_st) {
+		for (int i = 0; i < d->st.nswitches; i++)
+			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id};
+		for (int i = 0; i < d->st.nlights; i++)
+			d->comps[d->ncomps++] = (struct comp){'l', d->st.lights[i].id};
+		for (int i = 0; i < d->st.ncovers; i++)
+			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id};
+	}
+	if (d->sel >= d->ncomps)
+		d->sel = 0;
+	if (d->raw) {
+		free(d->raw_text);
+		d->raw_text = source_raw(d->t->src, d->mac);
+	}
+}
+
+/* v with decimals and unit, or "-" when unknown. */
+static void
+num(char *buf, size_t size, int decimals, double v, const char *unit)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.*f%s", decimals, v, unit);
+}
+
+static const char *
+tri(int v, const char *yes, const char *no)
+{
+	return v == 1 ? yes : v == 0 ? no : "-";
+}
+
+/* One line per component; returns the lines drawn. */
+static int
+draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
+{
+	int line = 0;
+	char buf[512], p[32], e[32], v[32], tc[32];
+
+	for (size_t i = 0; i < d->ncomps && line < h; i++, line++) {
+		const struct comp *c = &d->comps[i];
+		int attr = theme_attr(t->theme, i == d->sel ? TC_CURSOR : TC_NORMAL);
+		if (c->kind == 's') {
+			const struct dev_switch *s = device_status_switch(&d->st, c->id);
+			fmt_power(p, sizeof p, s->power_w);
+			fmt_energy(e, sizeof e, s->energy_wh);
+			num(v, sizeof v, 1, s->voltage_v, "V");
+			num(tc, sizeof tc, 0, s->temperature_c, "C");
+			snprintf(buf, sizeof buf, "switch:%-2d %-16.16s %-4s %9s %8s %10s %5s",
+			    c->id, s->name, tri(s->output, "on", "off"), p, v, e, tc);
+		} else if (c->kind == 'l') {
+			const struct dev_light *l = device_status_light(&d->st, c->id);
+			fmt_power(p, sizeof p, l->power_w);
+			num(v, sizeof v, 0, l->brightness_pct, "%");
+			snprintf(buf, sizeof buf, "light:%-3d %-16.16s %-4s %9s  bright %s", c->id,
+			    l->name, tri(l->output, "on", "off"), p, v);
+		} else {
+			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
+			fmt_power(p, sizeof p, cv->power_w);
+			num(v, sizeof v, 0, cv->position_pct, "%");
+			snprintf(buf, sizeof buf, "cover:%-3d %-16.16s %-9s %5s %9s", c->id,
+			    cv->name, cover_state_name(cv->state), v, p);
+		}
+		draw_text(y + line, 2, w - 4, buf, attr);
+	}
+	for (int i = 0; i < d->st.nmeters && line < h; i++, line++) {
+		const struct dev_meter *m = &d->st.meters[i];
+		fmt_power(p, sizeof p, m->power_w);
+		fmt_energy(e, sizeof e, m->energy_wh);
+		num(v, sizeof v, 1, m->voltage_v, "V");
+		snprintf(buf, sizeof buf, "%s:%-4d %-16.16s      %9s %8s %10s", m->kind, m->id,
+		    m->name, p, v, e);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.sensors.ntemps && line < h; i++, line++) {
+		num(v, sizeof v, 1, d->st.sensors.temps[i].temperature_c, " C");
+		snprintf(buf, sizeof buf, "temperature:%d  %s", d->st.sensors.temps[i].id, v);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.sensors.nhums && line < h; i++, line++) {
+		num(v, sizeof v, 1, d->st.sensors.hums[i].humidity_pct, " %");
+		snprintf(buf, sizeof buf, "humidity:%d     %s", d->st.sensors.hums[i].id, v);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	if (line == 0 && h > 0) {
+		draw_text(y, 2, w - 4,
+		    d->have_st ? "no outputs, covers or meters" : "no status stored yet",
+		    theme_attr(t->theme, TC_DIM));
+		line = 1;
+	}
+	return line;
+}
+
+static void
+draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
+{
+	const char *p = d->raw_text;
+	size_t n = 0, line = 0;
+
+	draw_frame(t, y, 0, h, w, "Raw reply (J closes)");
+	if (p == NULL) {
+		draw_text(y + 1, 2, w - 4, "no reply stored", theme_attr(t->theme, TC_DIM));
+		return;
+	}
+	for (const char *q = p; *q; q++)
+		n += *q == '\n';
+	cursor_fit(&d->rawcur, n, h - 2);
+	while (*p != '\0' && (int)(line - d->rawcur.top) < h - 2) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (line >= d->rawcur.top) {
+			char *s = xstrndup(p, len);
+			draw_text(y + 1 + (int)(line - d->rawcur.top), 2, w - 4, s,
+			    theme_attr(t->theme, TC_NORMAL));
+			free(s);
+		}
+		line++;
+		p += len + (nl != NULL);
+	}
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vdetail *d = (struct vdetail *)v;
+	const struct source_dev *r = row(d);
+	char buf[512], up[32], rs[32];
+	int oh, yy;
+
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	if (r == NULL) {
+		draw_text(y, 1, w - 2, "this device is no longer registered (q goes back)",
+		    theme_attr(t->theme, TC_ERROR));
+		return;
+	}
+	snprintf(buf, sizeof buf, " %s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
+	    r->name[0] ? r->name : r->id, r->model_name, r->model, r->gen, r->host, r->mac,
+	    r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "",
+	    r->has_status ? device_state_name(r->state) : "new");
+	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
+	if (r->error[0] != '\0')
+		draw_text(y + 1, 1, w - 2, r->error, theme_attr(t->theme, TC_ERROR));
+	if (d->raw) {
+		draw_raw(d, t, y + 2, h - 2, w);
+		return;
+	}
+	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums + 2;
+	if (oh < 3)
+		oh = 3;
+	if (oh > h - 12)
+		oh = h - 12 > 3 ? h - 12 : 3;
+	yy = y + 2;
+	draw_frame(t, yy, 0, oh, w, "Outputs and sensors (Tab selects)");
+	draw_components(d, t, yy + 1, oh - 2, w);
+	yy += oh;
+	{
+		double hist[256];
+		int sw = w - 30 > 0 ? (w - 30 < 256 ? w - 30 : 256) : 10;
+		int kind = source_history(t->src, d->mac, HISTORY_SPAN_MS, hist, (size_t)sw);
+		double lo = INFINITY, hi = -INFINITY;
+		draw_frame(
+		    t, yy, 0, 3, w, kind == 2 ? "Temperature, last 24 h" : "Power, last 24 h");
+		for (int i = 0; i < sw; i++)
+			if (!isnan(hist[i])) {
+				lo = hist[i] < lo ? hist[i] : lo;
+				hi = hist[i] > hi ? hist[i] : hi;
+			}
+		if (kind == 0)
+			draw_text(yy + 1, 2, w - 4, "no history yet", theme_attr(t->theme, TC_DIM));
+		else {
+			draw_sparkline(t, yy + 1, 2, sw, hist, (size_t)sw);
+			snprintf(buf, sizeof buf, " min %.1f max %.1f%s", lo, hi,
+			    kind == 2 ? " C" : " W");
+			draw_text(yy + 1, 3 + sw, w - sw - 5, buf, theme_attr(t->theme, TC_NORMAL));
+		}
+		yy += 3;
+	}
+	fmt_age(up, sizeof up, isnan(d->st.sys.uptime_s) ? -1 : (int64_t)d->st.sys.uptime_s * 1000);
+	num(rs, sizeof rs, 0, r->rssi_dbm, " dBm");
+	snprintf(buf, sizeof buf, "uptime %s   RSSI %s   cloud %s   MQTT %s   restart needed %s",
+	    up, rs, tri(d->st.cloud_connected, "on", "off"), tri(d->st.mqtt_connected, "on", "off"),
+	    tri(d->st.sys.restart_required, "yes", "no"));
+	draw_text(yy, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	yy++;
+	if (y + h - yy >= 3) {
+		struct source_event ev[32];
+		int eh = y + h - yy;
+		size_t n = source_events(
+		    t->src, d->mac, ev, (size_t)(eh - 2) < 32 ? (size_t)(eh - 2) : 32);
+		draw_frame(t, yy, 0, eh, w, "Recent events");
+		for (size_t i = 0; i < n; i++) {
+			char ts[32];
+			time_t sec = (time_t)(ev[i].ts_ms / 1000);
+			struct tm tm;
+			localtime_r(&sec, &tm);
+			strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
+			snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
+			draw_text(yy + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		}
+	}
+}
+
+static void
+job_done_cb(struct source_job *job, void *arg)
+{
+	struct vdetail *d = arg;
+	size_t n;
+	const struct source_result *r = source_job_results(job, &n);
+
+	if (source_job_error(job) != NULL)
+		tui_message(d->t, 1, "%s: %s", d->job_what, source_job_error(job));
+	else if (n > 0)
+		tui_message(d->t, !r[0].ok, "%s: %s", d->job_what, r[0].text);
+}
+
+static void
+run_value(struct vdetail *d, const char *action, int channel, int value)
+{
+	const char *mac = d->mac;
+
+	source_job_free(d->job);
+	snprintf(d->job_what, sizeof d->job_what, "%s", action);
+	if (channel >= 0 && value >= 0)
+		snprintf(d->job_what, sizeof d->job_what, "%s %d %d%%", action, channel, value);
+	else if (channel >= 0)
+		snprintf(d->job_what, sizeof d->job_what, "%s %d", action, channel);
+	d->job = source_action(d->t->src, action, channel, value, &mac, 1, job_done_cb, d);
+	tui_message(d->t, 0, "%s ...", d->job_what);
+}
+
+static void
+run(struct vdetail *d, const char *action, int channel)
+{
+	run_value(d, action, channel, -1);
+}
+
+static void
+value_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdetail *d = arg;
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0')
+		return;
+	v = strtol(text, &end, 10);
+	if (*end != '\0' || v < 0 || v > 100) {
+		tui_message(t, 1, "a whole number 0-100, not '%s'", text);
+		return;
+	}
+	run_value(d, d->value_for.kind == 'c' ? "cover_position" : "light_brightness",
+	    d->value_for.id, (int)v);
+}
+
+static void
+confirm_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdetail *d = arg;
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing done");
+		return;
+	}
+	run(d, d->job_what, -1);
+}
+
+static void
+accept_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdetail *d = arg;
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing done");
+		return;
+	}
+	source_job_free(d->job);
+	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
+	d->job = source_reregister(t->src, d->mac, 1, job_done_cb, d);
+	tui_message(t, 0, "reading the device again ...");
+}
+
+/* The selected component's action for on/off/toggle, or NULL. */
+static const char *
+output_action(const struct comp *c, enum tui_action a)
+{
+	if (c->kind == 's')
+		return a == TA_ON ? "switch_on" : a == TA_OFF ? "switch_off" : "switch_toggle";
+	if (c->kind == 'l')
+		return a == TA_ON ? "light_on" : a == TA_OFF ? "light_off" : "light_toggle";
+	return NULL;
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vdetail *d = (struct vdetail *)v;
+	const struct comp *c = d->ncomps > 0 ? &d->comps[d->sel] : NULL;
+
+	if (d->raw && cursor_move(&d->rawcur, a))
+		return R_DIRTY;
+	switch (a) {
+	case TA_NEXT_OUTPUT:
+	case TA_DOWN:
+		if (d->ncomps > 0)
+			d->sel = (d->sel + 1) % d->ncomps;
+		return R_DIRTY;
+	case TA_UP:
+		if (d->ncomps > 0)
+			d->sel = (d->sel + d->ncomps - 1) % d->ncomps;
+		return R_DIRTY;
+	case TA_TOGGLE:
+	case TA_ON:
+	case TA_OFF:
+		if (c == NULL || output_action(c, a) == NULL)
+			tui_message(t, 1, "select an output first (Tab)");
+		else
+			run(d, output_action(c, a), c->id);
+		return R_DIRTY;
+	case TA_COVER_OPEN:
+	case TA_COVER_CLOSE:
+	case TA_COVER_STOP:
+		if (c == NULL || c->kind != 'c')
+			tui_message(t, 1, "select a cover first (Tab)");
+		else
+			run(d,
+			    a == TA_COVER_OPEN    ? "cover_open"
+			    : a == TA_COVER_CLOSE ? "cover_close"
+			                          : "cover_stop",
+			    c->id);
+		return R_DIRTY;
+	case TA_SET_VALUE: {
+		char label[64];
+		if (c == NULL || c->kind == 's') {
+			tui_message(t, 1, "select a cover or a light first (Tab)");
+			return R_DIRTY;
+		}
+		d->value_for = *c;
+		snprintf(label, sizeof label,
+		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
+		    c->kind == 'c' ? "cover" : "light", c->id);
+		tui_prompt(t, label, "", value_cb, NULL, d);
+		return R_DIRTY;
+	}
+	case TA_REBOOT:
+	case TA_FW_UPDATE:
+		snprintf(
+		    d->job_what, sizeof d->job_what, "%s", a == TA_REBOOT ? "reboot" : "fw_update");
+		tui_confirm(t,
+		    a == TA_REBOOT ? "Restart this device?"
+		                   : "Install the stable firmware update on this device?",
+		    confirm_cb, d);
+		return R_DIRTY;
+	case TA_CREDENTIALS:
+		source_job_free(d->job);
+		snprintf(d->job_what, sizeof d->job_what, "credentials");
+		d->job = source_reregister(t->src, d->mac, 0, job_done_cb, d);
+		tui_message(t, 0, "reading the device again ...");
+		return R_DIRTY;
+	case TA_ACCEPT_CERT: {
+		const struct source_dev *r = row(d);
+		if (r == NULL || !r->https) {
+			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
+			return R_DIRTY;
+		}
+		tui_confirm(t, "Pin the certificate this device shows now?", accept_cb, d);
+		return R_DIRTY;
+	}
+	case TA_RAW:
+		d->raw = !d->raw;
+		load(d);
+		return R_DIRTY;
+	default:
+		return R_UNHANDLED;
+	}
+}
+
+static void
+changed(struct view *v, struct tui *t)
+{
+	(void)t;
+	load((struct vdetail *)v);
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vdetail *d = (struct vdetail *)v;
+
+	source_job_free(d->job);
+	device_status_done(&d->st);
+	free(d->raw_text);
+	free(d);
+}
+
+static const struct view_ops vdetail_ops = {
+    .kind = TV_KIND_DETAIL,
+    .title = "Detail",
+    .draw = draw,
+    .action = action,
+    .changed = changed,
+    .free = vfree,
+};
+
+struct view *
+vdetail_new(struct tui *t, const char *mac)
+{
+	struct vdetail *d = xcalloc(1, sizeof *d);
+
+	d->v.ops = &vdetail_ops;
+	d->t = t;
+	d->rawcur.page = 1;
+	str_copy(d->mac, sizeof d->mac, mac);
+	device_status_init(&d->st);
+	load(d);
+	return &d->v;
+}

@@ -1,0 +1,749 @@
+/*
+ * The devices view (the console's root): the fleet as a table with sort by any column, an
+ * incremental filter, marks for bulk actions, the newest events below when there is room,
+ * and a welcome text while the database has no device.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/app.h"
+#include "conf/conf.h"
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/*
+ * X(ID, name, heading, width, drop order (0 never; higher goes first), right-aligned)
+ * The name column takes what the others leave.
+ */
+/* clang-format off */
+#define DEV_COLUMNS(X) \
+	X(NAME, "name", "NAME", 0, 0, 0) \
+	X(MODEL, "model", "MODEL", 12, 5, 0) \
+	X(GEN, "gen", "G", 1, 6, 1) \
+	X(IP, "ip", "IP", 15, 0, 0) \
+	X(STATE, "state", "STATE", 8, 0, 0) \
+	X(OUT, "outputs", "OUT", 5, 0, 0) \
+	X(POWER, "power", "POWER", 8, 0, 1) \
+	X(ENERGY, "energy", "ENERGY", 9, 9, 1) \
+	X(TEMP, "temp", "TEMP", 5, 7, 1) \
+	X(RSSI, "rssi", "RSSI", 4, 10, 1) \
+	X(FW, "fw", "FW", 9, 8, 0) \
+	X(SEEN, "seen", "SEEN", 4, 11, 1)
+
+enum dev_column {
+#define DEV_COL_ENUM(id, name, head, w, drop, right) COL_##id,
+	DEV_COLUMNS(DEV_COL_ENUM)
+#undef DEV_COL_ENUM
+	COL__COUNT
+};
+
+static const struct {
+	const char *name, *head;
+	int width, drop, right;
+} columns[COL__COUNT] = {
+#define DEV_COL_ROW(id, name, head, w, drop, right) [COL_##id] = { name, head, w, drop, right },
+	DEV_COLUMNS(DEV_COL_ROW)
+#undef DEV_COL_ROW
+};
+/* clang-format on */
+
+struct vdevices {
+	struct view v;
+	struct tui *t;
+	size_t *shown; /* indices of the rows the filter shows, sorted */
+	size_t nshown;
+	struct cursor cur;
+	char sel_mac[DEV_MAC_LEN];
+	enum dev_column sort;
+	int reverse;
+	char filter[256];
+	char (*marks)[DEV_MAC_LEN]; /* sorted */
+	size_t nmarks;
+	struct source_job *job; /* a toggle from this view */
+	char bulk_key; /* the bulk action waiting for its confirmation */
+	enum dev_column order[COL__COUNT]; /* the configured columns, in order */
+	int norder;
+};
+
+const char *
+vdevices_columns(void)
+{
+	return "name model gen ip state outputs power energy temp rssi fw seen";
+}
+
+/* ---- marks ---- */
+
+static int
+mac_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int
+is_marked(const struct vdevices *d, const char *mac)
+{
+	return d->nmarks > 0 &&
+	       bsearch(mac, d->marks, d->nmarks, sizeof *d->marks, mac_cmp) != NULL;
+}
+
+static void
+set_mark(struct vdevices *d, const char *mac, int on)
+{
+	char(*m)[DEV_MAC_LEN] =
+	    d->nmarks > 0 ? bsearch(mac, d->marks, d->nmarks, sizeof *d->marks, mac_cmp) : NULL;
+
+	if (on && m == NULL) {
+		d->marks = xreallocarray(d->marks, d->nmarks + 1, sizeof *d->marks);
+		str_copy(d->marks[d->nmarks++], DEV_MAC_LEN, mac);
+		qsort(d->marks, d->nmarks, sizeof *d->marks, mac_cmp);
+	} else if (!on && m != NULL) {
+		size_t i = (size_t)(m - d->marks);
+		memmove(&d->marks[i], &d->marks[i + 1], (d->nmarks - i - 1) * sizeof *d->marks);
+		d->nmarks--;
+	}
+}
+
+/* ---- filter and sort ---- */
+
+static const char *
+state_word(const struct source_dev *r)
+{
+	if (!r->has_status)
+		return "new";
+	switch (r->state) {
+	case DEVICE_AUTH_REQUIRED:
+		return "auth?";
+	case DEVICE_AUTH_FAILED:
+		return "authfail";
+	default:
+		return device_state_name(r->state);
+	}
+}
+
+static int
+word_matches(const struct source_dev *r, const char *w)
+{
+	if (str_has_caseprefix(w, "state=")) {
+		const char *s = w + 6;
+		return str_caseeq(s, state_word(r)) ||
+		       (r->has_status && str_has_caseprefix(device_state_name(r->state), s));
+	}
+	return strcasestr(r->name, w) || strcasestr(r->model, w) || strcasestr(r->model_name, w) ||
+	       strcasestr(r->host, w) || strcasestr(r->id, w) || strcasestr(r->mac, w);
+}
+
+static int
+row_matches(const struct source_dev *r, const char *filter)
+{
+	char buf[256], *save = NULL;
+
+	str_copy(buf, sizeof buf, filter);
+	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+		if (!word_matches(r, w))
+			return 0;
+	return 1;
+}
+
+static int
+num_cmp(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b); /* unknown last */
+	return a < b ? -1 : a > b;
+}
+
+static const struct source_dev *sort_rows;
+static enum dev_column sort_col;
+static int sort_rev;
+
+static int
+compare(const struct source_dev *a, const struct source_dev *b)
+{
+	switch (sort_col) {
+	case COL_MODEL:
+		return str_casecmp(a->model_name, b->model_name);
+	case COL_GEN:
+		return a->gen - b->gen;
+	case COL_IP:
+		return strcmp(a->host, b->host);
+	case COL_STATE:
+		return strcmp(state_word(a), state_word(b));
+	case COL_OUT:
+		return a->outputs_on - b->outputs_on;
+	case COL_POWER:
+		return num_cmp(a->power_w, b->power_w);
+	case COL_ENERGY:
+		return num_cmp(a->energy_wh, b->energy_wh);
+	case COL_TEMP:
+		return num_cmp(a->temperature_c, b->temperature_c);
+	case COL_RSSI:
+		return num_cmp(a->rssi_dbm, b->rssi_dbm);
+	case COL_FW:
+		return strcmp(a->fw, b->fw);
+	case COL_SEEN:
+		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
+	default:
+		return str_casecmp(a->name[0] ? a->name : a->id, b->name[0] ? b->name : b->id);
+	}
+}
+
+static int
+index_cmp(const void *x, const void *y)
+{
+	const struct source_dev *a = &sort_rows[*(const size_t *)x];
+	const struct source_dev *b = &sort_rows[*(const size_t *)y];
+	int c = compare(a, b);
+
+	if (c == 0)
+		return strcmp(a->mac, b->mac);
+	return sort_rev ? -c : c;
+}
+
+/* Rebuilds the shown rows and keeps the cursor on the same device. */
+static void
+rebuild(struct vdevices *d)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(d->t->src, &n);
+
+	d->shown = xreallocarray(d->shown, n ? n : 1, sizeof *d->shown);
+	d->nshown = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d->filter[0] == '\0' || row_matches(&rows[i], d->filter))
+			d->shown[d->nshown++] = i;
+	/* The only caller of qsort here; the comparison reads these three statics. */
+	sort_rows = rows;
+	sort_col = d->sort;
+	sort_rev = d->reverse;
+	qsort(d->shown, d->nshown, sizeof *d->shown, index_cmp);
+	for (size_t i = 0; i < d->nshown; i++)
+		if (strcmp(rows[d->shown[i]].mac, d->sel_mac) == 0) {
+			d->cur.sel = i;
+			break;
+		}
+	cursor_fit(&d->cur, d->nshown, d->cur.page);
+}
+
+static const struct source_dev *
+current(struct vdevices *d)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(d->t->src, &n);
+
+	if (d->nshown == 0 || d->cur.sel >= d->nshown)
+		return NULL;
+	return &rows[d->shown[d->cur.sel]];
+}
+
+static void
+remember(struct vdevices *d)
+{
+	const struct source_dev *r = current(d);
+
+	str_copy(d->sel_mac, sizeof d->sel_mac, r != NULL ? r->mac : "");
+}
+
+int
+vdevices_sort(struct view *v, const char *column)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	for (int c = 0; c < COL__COUNT; c++)
+		if (str_caseeq(column, columns[c].name) || str_caseeq(column, columns[c].head)) {
+			d->reverse = d->sort == (enum dev_column)c
+			                 ? !d->reverse
+			                 : c == COL_POWER || c == COL_ENERGY || c == COL_TEMP;
+			d->sort = (enum dev_column)c;
+			rebuild(d);
+			return 0;
+		}
+	return -1;
+}
+
+void
+vdevices_filter(struct view *v, const char *text)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	str_copy(d->filter, sizeof d->filter, text != NULL ? text : "");
+	rebuild(d);
+}
+
+/* ---- drawing ---- */
+
+static void
+cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *buf, size_t size,
+    int *attr)
+{
+	int64_t now = loop_wall_ms();
+	int live = r->has_status && (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP);
+
+	*attr = 0;
+	switch (c) {
+	case COL_NAME:
+		snprintf(buf, size, "%s", r->name[0] ? r->name : r->id);
+		break;
+	case COL_MODEL: /* "Shelly Plus 1PM" reads as "Plus 1PM" in a narrow column */
+		snprintf(buf, size, "%s",
+		    str_has_prefix(r->model_name, "Shelly ") ? r->model_name + 7
+		    : r->model_name[0]                       ? r->model_name
+		                                             : "-");
+		break;
+	case COL_GEN:
+		snprintf(buf, size, r->gen > 0 ? "%d" : "-", r->gen);
+		break;
+	case COL_IP:
+		snprintf(buf, size, "%s", r->host[0] ? r->host : "-");
+		break;
+	case COL_STATE:
+		snprintf(buf, size, "%s", state_word(r));
+		*attr = theme_attr(t->theme, !r->has_status               ? TC_DIM
+		                             : r->state == DEVICE_ONLINE  ? TC_ONLINE
+		                             : r->state == DEVICE_OFFLINE ? TC_OFFLINE
+		                             : r->state == DEVICE_ASLEEP  ? TC_ASLEEP
+		                             : r->state == DEVICE_ERROR   ? TC_ERROR
+		                                                          : TC_AUTH);
+		break;
+	case COL_OUT:
+		if (!live)
+			snprintf(buf, size, "-");
+		else if (r->outputs == 1)
+			snprintf(buf, size, "%s", r->outputs_on ? "on" : "off");
+		else if (r->outputs > 1)
+			snprintf(buf, size, "%d/%d", r->outputs_on, r->outputs);
+		else if (r->covers > 0 && !isnan(r->cover_pct))
+			snprintf(buf, size, "%.0f%%", r->cover_pct);
+		else
+			snprintf(buf, size, "-");
+		break;
+	case COL_POWER:
+		fmt_power(buf, size, live ? r->power_w : NAN);
+		break;
+	case COL_ENERGY:
+		fmt_energy(buf, size, r->energy_wh);
+		break;
+	case COL_TEMP:
+		if (live && !isnan(r->temperature_c))
+			snprintf(buf, size, "%.0f%s", r->temperature_c, t->utf8 ? "\u00b0C" : "C");
+		else
+			snprintf(buf, size, "-");
+		break;
+	case COL_RSSI:
+		snprintf(buf, size, live && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
+		break;
+	case COL_FW:
+		snprintf(buf, size, "%s%s", r->fw[0] ? r->fw : "-",
+		    r->fw_update == 1 ? (t->utf8 ? " \u2191" : " ^") : "");
+		if (r->fw_update == 1)
+			*attr = theme_attr(t->theme, TC_UPDATE);
+		break;
+	case COL_SEEN:
+		fmt_age(buf, size, r->seen_ms > 0 ? now - r->seen_ms : -1);
+		break;
+	default:
+		buf[0] = '\0';
+	}
+	if (strcmp(buf, "-") == 0)
+		*attr = theme_attr(t->theme, TC_DIM);
+}
+
+/* Which of the configured columns fit in w cells; returns the width left for the name. */
+static int
+layout(const struct vdevices *d, int w, int *show)
+{
+	int used = 0, namew;
+
+	memset(show, 0, COL__COUNT * sizeof *show);
+	for (int k = 0; k < d->norder; k++) {
+		show[d->order[k]] = 1;
+		if (d->order[k] != COL_NAME)
+			used += columns[d->order[k]].width + 1;
+	}
+	for (int drop = 11; drop > 0 && w - used < 16; drop--)
+		for (int c = 1; c < COL__COUNT; c++)
+			if (show[c] && columns[c].drop == drop) {
+				show[c] = 0;
+				used -= columns[c].width + 1;
+			}
+	namew = w - used;
+	return namew < 8 ? 8 : namew > 40 ? 40 : namew;
+}
+
+/* Reads console-columns; unknown names are reported and skipped. */
+static void
+set_columns(struct vdevices *d, const char *list)
+{
+	char buf[256], *save = NULL;
+
+	d->norder = 0;
+	str_copy(buf, sizeof buf, list != NULL ? list : "");
+	for (char *w = strtok_r(buf, ", ", &save); w != NULL; w = strtok_r(NULL, ", ", &save)) {
+		int found = 0;
+		for (int c = 0; c < COL__COUNT && !found; c++)
+			if (str_caseeq(w, columns[c].name)) {
+				found = 1;
+				for (int k = 0; k < d->norder; k++)
+					found += d->order[k] == (enum dev_column)c;
+				if (found == 1 && d->norder < COL__COUNT)
+					d->order[d->norder++] = (enum dev_column)c;
+			}
+		if (!found)
+			tui_message(d->t, 1, "console-columns: unknown column '%s' (one of: %s)", w,
+			    vdevices_columns());
+	}
+	if (d->norder == 0)
+		for (int c = 0; c < COL__COUNT; c++)
+			d->order[d->norder++] = (enum dev_column)c;
+}
+
+static void
+draw_welcome(struct tui *t, int y, int h, int w)
+{
+	static const char *const lines[] = {
+	    "Welcome to shelly-tui. The database has no device yet.",
+	    "",
+	    "  F2 or :scan 192.168.1.0/24   scan a network you choose (nothing is scanned",
+	    "                                until you press Enter)",
+	    "  shelly-tui --add HOST         add one device by address",
+	    "  shelly-tui --discover         find devices by mDNS and configured ranges",
+	    "  device NAME HOST              lines in the configuration file",
+	    "",
+	    "No devices at hand? `make demo` opens this console on a simulated fleet.",
+	    "? shows every key.",
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0] && (int)i < h; i++)
+		draw_text(y + (int)i, 2, w - 4, lines[i], theme_attr(t->theme, TC_NORMAL));
+}
+
+static void
+draw_events_pane(struct tui *t, int y, int h, int w)
+{
+	struct source_event ev[16];
+	size_t n = source_events(t->src, NULL, ev, h - 2 < 16 ? (size_t)(h - 2) : 16);
+
+	draw_frame(t, y, 0, h, w, "Events");
+	for (size_t i = 0; i < n; i++) {
+		char buf[400];
+		event_line(t, &ev[i], 0, buf, sizeof buf);
+		draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vdevices *d = (struct vdevices *)v;
+	size_t n;
+	const struct source_dev *rows = source_devices(t->src, &n);
+	int show[COL__COUNT], namew, th = h, x;
+	char title[512], buf[128];
+
+	if (h >= 24) {
+		th = h - 7;
+		draw_events_pane(t, y + th, h - th, w);
+	}
+	snprintf(title, sizeof title, "Devices%s%s%s - sort: %s %s - %zu of %zu%s",
+	    d->filter[0] ? " - filter: " : "", d->filter, "", columns[d->sort].name,
+	    d->reverse ? (t->utf8 ? "\u25bc" : "v") : (t->utf8 ? "\u25b2" : "^"), d->nshown, n, "");
+	if (d->nmarks > 0) {
+		size_t len = strlen(title);
+		snprintf(title + len, sizeof title - len, " - %zu marked", d->nmarks);
+	}
+	for (int r = y; r < y + th; r++) {
+		move(r, 0);
+		clrtoeol();
+	}
+	draw_frame(t, y, 0, th, w, title);
+	if (n == 0) {
+		draw_welcome(t, y + 1, th - 2, w);
+		return;
+	}
+	namew = layout(d, w - 4, show);
+	x = 3;
+	for (int k = 0; k < d->norder; k++) {
+		int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width;
+		if (!show[c])
+			continue;
+		if (columns[c].right)
+			draw_rtext(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
+		else
+			draw_text(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
+		x += cw + 1;
+	}
+	cursor_fit(&d->cur, d->nshown, th - 3);
+	for (int i = 0; i < th - 3 && d->cur.top + (size_t)i < d->nshown; i++) {
+		size_t idx = d->cur.top + (size_t)i;
+		const struct source_dev *r = &rows[d->shown[idx]];
+		int mark = is_marked(d, r->mac), sel = idx == d->cur.sel;
+		int base = sel    ? theme_attr(t->theme, TC_CURSOR)
+		           : mark ? theme_attr(t->theme, TC_MARKED)
+		                  : theme_attr(t->theme, TC_NORMAL);
+		int ry = y + 2 + i;
+
+		draw_text(ry, 1, 2, mark ? "* " : "  ", base);
+		x = 3;
+		for (int k = 0; k < d->norder; k++) {
+			int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width, attr;
+			if (!show[c])
+				continue;
+			cell(t, r, (enum dev_column)c, buf, sizeof buf, &attr);
+			if (sel || attr == 0)
+				attr = base;
+			if (columns[c].right)
+				draw_rtext(ry, x, cw, buf, attr);
+			else
+				draw_text(ry, x, cw, buf, attr);
+			if (x + cw < w - 1)
+				draw_text(ry, x + cw, 1, " ", base);
+			x += cw + 1;
+		}
+		if (x < w - 1)
+			draw_text(ry, x, w - 1 - x, "", base);
+	}
+}
+
+/* ---- actions ---- */
+
+static void
+filter_change_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdevices *d = arg;
+
+	(void)t;
+	vdevices_filter(&d->v, text);
+}
+
+static void
+filter_done_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdevices *d = arg;
+
+	(void)t;
+	if (text == NULL)
+		vdevices_filter(&d->v, "");
+}
+
+static void
+toggle_done_cb(struct source_job *job, void *arg)
+{
+	struct vdevices *d = arg;
+	size_t n;
+	const struct source_result *r = source_job_results(job, &n);
+
+	if (source_job_error(job) != NULL)
+		tui_message(d->t, 1, "toggle: %s", source_job_error(job));
+	else if (n > 0)
+		tui_message(d->t, !r[0].ok, "%s: %s", r[0].target, r[0].text);
+	/* The job is freed at the next toggle or with the view. */
+}
+
+static void
+toggle(struct vdevices *d)
+{
+	const struct source_dev *r = current(d);
+	const char *mac;
+
+	if (r == NULL)
+		return;
+	if (r->outputs == 0) { /* unknown (-1, e.g. no status yet) is tried */
+		tui_message(d->t, 1, "%s has no output to toggle", r->name[0] ? r->name : r->id);
+		return;
+	}
+	mac = r->mac;
+	source_job_free(d->job);
+	d->job = source_action(d->t->src,
+	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
+	    &mac, 1, toggle_done_cb, d);
+	tui_message(d->t, 0, "toggling output 0 of %s ...", r->name[0] ? r->name : r->id);
+}
+
+/* The bulk actions offered (key, --action name, channel, words for the question). */
+static const struct {
+	char key;
+	const char *action, *what;
+} bulk[] = {
+    {'o', "switch_on", "Turn ON output 0 of"},
+    {'f', "switch_off", "Turn OFF output 0 of"},
+    {'t', "switch_toggle", "Toggle output 0 of"},
+    {'O', "cover_open", "Open cover 0 of"},
+    {'C', "cover_close", "Close cover 0 of"},
+    {'S', "cover_stop", "Stop cover 0 of"},
+    {'r', "reboot", "Reboot"},
+    {'u', "fw_update", "Install the stable firmware update on"},
+};
+
+static void
+bulk_confirm_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdevices *d = arg;
+	const char **macs;
+	struct source_job *job;
+	char title[160];
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing done");
+		return;
+	}
+	for (size_t i = 0; i < sizeof bulk / sizeof bulk[0]; i++) {
+		if (bulk[i].key != d->bulk_key)
+			continue;
+		macs = xcalloc(d->nmarks, sizeof *macs);
+		for (size_t m = 0; m < d->nmarks; m++)
+			macs[m] = d->marks[m];
+		job = source_action(t->src, bulk[i].action,
+		    strcmp(bulk[i].action, "reboot") && strncmp(bulk[i].action, "fw_", 3) ? 0 : -1,
+		    -1, macs, d->nmarks, NULL, NULL);
+		free(macs);
+		snprintf(title, sizeof title, "%s %zu devices", bulk[i].what, d->nmarks);
+		tui_show_job(t, title, job);
+		return;
+	}
+}
+
+static void
+bulk_choice_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdevices *d = arg;
+	char q[160];
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing done");
+		return;
+	}
+	for (size_t i = 0; i < sizeof bulk / sizeof bulk[0]; i++)
+		if (bulk[i].key == text[0]) {
+			d->bulk_key = bulk[i].key;
+			snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, d->nmarks,
+			    d->nmarks == 1 ? "" : "s");
+			tui_confirm(t, q, bulk_confirm_cb, d);
+			return;
+		}
+}
+
+static void
+bulk_start(struct vdevices *d)
+{
+	char q[200];
+
+	if (d->nmarks == 0) {
+		const struct source_dev *r = current(d);
+		if (r == NULL)
+			return;
+		set_mark(d, r->mac, 1);
+	}
+	snprintf(q, sizeof q,
+	    "%zu marked: o on  f off  t toggle  O open  C close  S stop  "
+	    "r reboot  u update  (other key cancels) ",
+	    d->nmarks);
+	tui_choose(d->t, q, "oftOCSru", bulk_choice_cb, d);
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vdevices *d = (struct vdevices *)v;
+	const struct source_dev *r;
+
+	if (cursor_move(&d->cur, a)) {
+		remember(d);
+		return R_DIRTY;
+	}
+	switch (a) {
+	case TA_OPEN:
+		if ((r = current(d)) != NULL)
+			tui_push(t, vdetail_new(t, r->mac));
+		return R_DIRTY;
+	case TA_FILTER:
+		tui_prompt(t, "/", d->filter, filter_done_cb, filter_change_cb, d);
+		return R_DIRTY;
+	case TA_SORT:
+	case TA_SORT_BACK:
+		d->sort =
+		    (enum dev_column)((d->sort + (a == TA_SORT ? 1 : COL__COUNT - 1)) % COL__COUNT);
+		d->reverse = d->sort == COL_POWER || d->sort == COL_ENERGY || d->sort == COL_TEMP;
+		rebuild(d);
+		tui_message(t, 0, "sorted by %s", columns[d->sort].name);
+		return R_DIRTY;
+	case TA_SORT_REVERSE:
+		d->reverse = !d->reverse;
+		rebuild(d);
+		return R_DIRTY;
+	case TA_MARK:
+		if ((r = current(d)) != NULL) {
+			set_mark(d, r->mac, !is_marked(d, r->mac));
+			cursor_move(&d->cur, TA_DOWN);
+			remember(d);
+		}
+		return R_DIRTY;
+	case TA_MARK_ALL:
+	case TA_MARK_INVERT: {
+		size_t n;
+		const struct source_dev *rows = source_devices(t->src, &n);
+		for (size_t i = 0; i < d->nshown; i++) {
+			const char *mac = rows[d->shown[i]].mac;
+			set_mark(d, mac, a == TA_MARK_ALL ? 1 : !is_marked(d, mac));
+		}
+		return R_DIRTY;
+	}
+	case TA_MARK_CLEAR:
+		d->nmarks = 0;
+		return R_DIRTY;
+	case TA_TOGGLE:
+		toggle(d);
+		return R_DIRTY;
+	case TA_BULK:
+		bulk_start(d);
+		return R_DIRTY;
+	default:
+		return R_UNHANDLED;
+	}
+}
+
+static void
+changed(struct view *v, struct tui *t)
+{
+	(void)t;
+	rebuild((struct vdevices *)v);
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	source_job_free(d->job);
+	free(d->shown);
+	free(d->marks);
+	free(d);
+}
+
+static const struct view_ops vdevices_ops = {
+    .kind = TV_KIND_DEVICES,
+    .title = "Devices",
+    .draw = draw,
+    .action = action,
+    .changed = changed,
+    .free = vfree,
+};
+
+struct view *
+vdevices_new(struct tui *t)
+{
+	struct vdevices *d = xcalloc(1, sizeof *d);
+
+	d->v.ops = &vdevices_ops;
+	d->t = t;
+	d->sort = COL_NAME;
+	d->cur.page = 1;
+	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
+	rebuild(d);
+	return &d->v;
+}

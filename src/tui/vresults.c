@@ -1,0 +1,153 @@
+/*
+ * The results view of a bulk action or a scan: a progress bar while the job runs, then one
+ * line per device (ok, or failed and why). It stays until the operator dismisses it; closing
+ * it while the job runs cancels the job.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct vresults {
+	struct view v;
+	struct tui *t;
+	char title[160];
+	struct source_job *job;
+	int finished;
+	struct cursor cur;
+};
+
+static void
+done_cb(struct source_job *job, void *arg)
+{
+	struct vresults *r = arg;
+	size_t n, nok = 0;
+	const struct source_result *res = source_job_results(job, &n);
+
+	r->finished = 1;
+	for (size_t i = 0; i < n; i++)
+		nok += res[i].ok != 0;
+	if (source_job_error(job) != NULL)
+		tui_message(r->t, 1, "%s", source_job_error(job));
+	else
+		tui_message(
+		    r->t, nok < n, "%s: %zu ok, %zu failed (q closes)", r->title, nok, n - nok);
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vresults *r = (struct vresults *)v;
+	size_t n, nok = 0;
+	const struct source_result *res = source_job_results(r->job, &n);
+	char buf[400];
+
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	draw_frame(t, y, 0, h, w, r->title);
+	for (size_t i = 0; i < n; i++)
+		nok += res[i].ok != 0;
+	if (!r->finished) {
+		draw_text(y + 1, 2, 12, "running", theme_attr(t->theme, TC_NORMAL));
+		draw_progress(
+		    t, y + 1, 14, w - 16, source_job_done(r->job), source_job_total(r->job));
+	} else if (source_job_error(r->job) != NULL) {
+		draw_text(
+		    y + 1, 2, w - 4, source_job_error(r->job), theme_attr(t->theme, TC_ERROR));
+	} else {
+		snprintf(buf, sizeof buf, "done: %zu ok, %zu failed", nok, n - nok);
+		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, n > nok ? TC_ERROR : TC_OK));
+	}
+	cursor_fit(&r->cur, n, h - 4);
+	for (int i = 0; i < h - 4 && r->cur.top + (size_t)i < n; i++) {
+		const struct source_result *x = &res[r->cur.top + (size_t)i];
+		int sel = r->cur.top + (size_t)i == r->cur.sel;
+		snprintf(
+		    buf, sizeof buf, "%-6s %-32s %s", x->ok ? "OK" : "FAILED", x->target, x->text);
+		draw_text(y + 3 + i, 2, w - 4, buf,
+		    theme_attr(t->theme, sel     ? TC_CURSOR
+		                         : x->ok ? TC_OK
+		                                 : TC_ERROR));
+	}
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vresults *r = (struct vresults *)v;
+
+	if (cursor_move(&r->cur, a))
+		return R_DIRTY;
+	if (a == TA_RETRY) {
+		struct source_job *again;
+		if (!r->finished) {
+			tui_message(t, 1, "still running");
+			return R_DIRTY;
+		}
+		again = source_job_retry(t->src, r->job);
+		if (again == NULL) {
+			tui_message(t, 0, "nothing to retry");
+			return R_DIRTY;
+		}
+		/* The view shows the new run over the failed devices. */
+		source_job_free(r->job);
+		r->job = again;
+		r->finished = 0;
+		r->cur.sel = r->cur.top = 0;
+		source_job_set_done(again, done_cb, r);
+		if (strncmp(r->title, "Retry: ", 7) != 0) {
+			char title[sizeof r->title + 8];
+			snprintf(title, sizeof title, "Retry: %s", r->title);
+			str_copy(r->title, sizeof r->title, title);
+		}
+		return R_DIRTY;
+	}
+	return R_UNHANDLED;
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vresults *r = (struct vresults *)v;
+
+	source_job_free(r->job);
+	free(r);
+}
+
+static const struct view_ops vresults_ops = {
+    .kind = TV_KIND_RESULTS,
+    .title = "Results",
+    .draw = draw,
+    .action = action,
+    .free = vfree,
+};
+
+/* A scan's progress and findings: the same view, bound as "discover". */
+static const struct view_ops vdiscover_ops = {
+    .kind = TV_KIND_DISCOVER,
+    .title = "Discovery",
+    .draw = draw,
+    .action = action,
+    .free = vfree,
+};
+
+struct view *
+vresults_new(struct tui *t, const char *title, struct source_job *job)
+{
+	struct vresults *r = xcalloc(1, sizeof *r);
+
+	r->v.ops = source_job_is_scan(job) ? &vdiscover_ops : &vresults_ops;
+	r->t = t;
+	r->job = job;
+	r->cur.page = 1;
+	str_copy(r->title, sizeof r->title, title);
+	source_job_set_done(job, done_cb, r);
+	return &r->v;
+}

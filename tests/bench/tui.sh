@@ -1,0 +1,39 @@
+#!/bin/sh
+# The console with 1000 devices on a virtual terminal (tests/bench/bench_tui.c built with the
+# Makefile's flags against BUILD/libshelly.a): CPU per key press to the finished frame, CPU per
+# second while idle (one frame a second) and while every device changes each second (re-read
+# and one frame), and bytes a terminal receives for each, against a minimal ncurses program
+# drawing the same visible table in the same run.
+# usage: sh tests/bench/tui.sh [BUILD]   (BENCH_TUI_N overrides the device count)
+. tests/bench/lib.sh
+
+N=${BENCH_TUI_N:-1000}
+BIN=$BUILD/bench/bench_tui
+NAME="console ($N devices)"
+flags=$(make -s --no-print-directory BUILD="$BUILD" \
+	--eval 'bench-print-flags: ; @echo "$(CC)|$(filter-out -MMD -MP,$(ALL_CFLAGS))|$(LIBS)"' \
+	bench-print-flags 2>/dev/null | tail -n 1)
+cc=${flags%%|*} rest=${flags#*|}
+cflags=${rest%%|*} libs=${rest#*|}
+mkdir -p "$BUILD/bench"
+# shellcheck disable=SC2086 # flag lists are meant to be split
+if ! $cc $cflags -o "$BIN" tests/bench/bench_tui.c "$BUILD/libshelly.a" $libs 2>"$B_TMP/cc.err"; then
+	bench_fail "$NAME" "bench_tui does not build: $(head -c 400 "$B_TMP/cc.err")"
+	exit 1
+fi
+if ! "$BIN" -n "$N" >"$B_TMP/out" 2>"$B_TMP/err"; then
+	bench_fail "$NAME" "bench_tui failed: $(head -c 300 "$B_TMP/err")"
+	exit 1
+fi
+sed 's/^/# /' "$B_TMP/out"
+val() { sed -n "s/^bench_tui $1 .* $2=\([0-9.]*\).*/\1/p;s/^bench_tui $1 $2=\([0-9.]*\).*/\1/p" "$B_TMP/out" | head -n 1; }
+for ph in key idle churn; do
+	c=$(val $ph cpu_us) b=$(val $ph bytes) bc=$(val $ph base_cpu_us) bb=$(val $ph base_bytes)
+	case $ph in
+	key) what="cpu per key press to the finished frame" unit=us bunit="bytes per key" ;;
+	idle) what="cpu per second idle (one frame)" unit=us bunit="bytes per second idle" ;;
+	churn) what="cpu per second, every device changing (re-read + frame)" unit=us bunit="bytes per second, every device changing" ;;
+	esac
+	bench_line "$NAME $what" "$c" "$unit" "minimal ncurses redraw $bc us" "$(calc "$c / ($bc + 0.001)")"
+	bench_line "$NAME $bunit" "$b" "" "minimal ncurses redraw $bb" "$(calc "($b + 1) / ($bb + 1)")"
+done

@@ -1,0 +1,193 @@
+# The console end to end in a private tmux server against the simulated fleet: the table shows
+# every device with the sim's values, filter, sort, detail, an output toggled from the detail
+# view changes the sim's state and the table follows, a bulk toggle over a selection with one
+# faulty device reports it as failed (r retries it once it answers), a scan from the console adds the device it finds, theme
+# switch, resize to 80x24 and back, a hostile device name neither retitles nor repaints the
+# terminal, the password a device wants is asked for in the console (masked), used, and stored
+# with P, and q exits 0 with the terminal restored.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_console
+export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+unset SHELLY_TUI_PASSWORD NO_COLOR
+if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm \
+	--auth 4 --password 'S3cret-pw'; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+mf_load
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
+set poll-interval-gen1 1s
+set poll-interval-gen2 1s
+set connect-timeout 10s
+set request-timeout 15s
+set discover-port $SIM_PORT
+set discover-timeout 10s
+set discover-mdns off
+CFG
+NAMES="alpha bravo charlie"
+k=0
+for n in $NAMES; do
+	"$SHELLY_TUI" --add "$(dv $k HP)" --name "$n" -q >/dev/null 2>"$T_TMP/add.err" ||
+		fail "$N: add $n" "$(cat "$T_TMP/add.err")"
+	k=$((k + 1))
+done
+# The fourth device is named with escape sequences that would retitle and clear a terminal.
+"$SHELLY_TUI" --add "$(dv 3 HP)" --name "$(printf 'delta\033]0;pwned\007\033[2J\033[31mred')" -q \
+	>/dev/null 2>"$T_TMP/add.err" || fail "$N: add delta" "$(cat "$T_TMP/add.err")"
+
+tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+
+# Every device, online, with its address and the sim's output state.
+if tui_wait 60 'fleet 4 +online 4'; then
+	ok=1 why=""
+	k=0
+	for n in $NAMES delta; do
+		on=$(dev_state $k '.switches[0].on')
+		[ "$on" = true ] && want=on || want=off
+		line=$(grep -E "^.  $n[a-z]* " "$T_TMP/screen")
+		case $line in
+		*"$(dv $k ADDR) "*online*" $want "*) ;;
+		*) ok=0 why="$why [$n: want $(dv $k ADDR) online $want: '$line']" ;;
+		esac
+		k=$((k + 1))
+	done
+	if [ $ok = 1 ]; then pass "$N: the table shows every device with the sim's address, state and output"; else fail "$N: the table shows the sim's values" "$why"; fi
+else
+	fail "$N: the table shows the fleet" "$(tui_why 'fleet 4 +online 4')"
+fi
+
+# A hostile name: no retitle, no repaint; its printable part is shown.
+title=$(tmux_ display -p '#{pane_title}')
+if ! grep -q pwned "$T_TMP/screen" && [ "${title#*pwned}" = "$title" ] && grep -q '^.  delta' "$T_TMP/screen"; then
+	pass "$N: a name with escape sequences neither retitles nor repaints (title '$title')"
+else
+	fail "$N: hostile name" "title '$title'; $(cat "$T_TMP/screen")"
+fi
+
+# Incremental filter: each key narrows the table at once.
+tui_keys /
+tui_type bra
+if tui_wait 20 'filter: bra .* 1 of 4' && grep -q '^.  bravo' "$T_TMP/screen" && ! grep -q '^.  alpha' "$T_TMP/screen"; then
+	pass "$N: / filters as you type (1 of 4)"
+else
+	fail "$N: filter" "$(tui_why 'filter: bra')"
+fi
+tui_keys Enter
+
+# Detail, then toggle switch:0 there: the sim's output changes, then the table follows.
+before=$(dev_state 1 '.switches[0].on')
+tui_keys Enter
+if tui_wait 20 'switch:0'; then pass "$N: Enter opens the detail view with the device's outputs"; else fail "$N: detail" "$(tui_why 'switch:0')"; fi
+tui_keys t
+flipped() { [ "$(dev_state 1 '.switches[0].on')" != "$before" ]; }
+if wait_for 60 flipped; then pass "$N: t in the detail view toggles the sim's output"; else fail "$N: toggle" "sim output still $before; $(tui_screen)"; fi
+[ "$before" = true ] && want=off || want=on
+tui_keys q
+if tui_wait 60 "^.  bravo .* $want "; then pass "$N: the table follows the device ($want)"; else fail "$N: the table follows" "$(tui_why "bravo .* $want")"; fi
+
+# Clear the filter, sort by IP (the command line), then bulk-toggle all four with charlie faulty.
+tui_keys /
+tui_keys C-u Enter
+tui_keys :
+tui_type 'sort ip'
+tui_keys Enter
+if tui_wait 20 'sort: ip .* 4 of 4'; then pass "$N: :sort ip"; else fail "$N: sort" "$(tui_why 'sort: ip')"; fi
+set_fault 2 http500
+a0=$(dev_state 0 '.switches[0].on')
+tui_keys a b
+if tui_wait 20 '4 marked: o on'; then :; else fail "$N: bulk menu" "$(tui_why '4 marked')"; fi
+tui_keys t
+if tui_wait 20 'Toggle output 0 of 4 devices\? \[y/N\]'; then pass "$N: the bulk confirmation names the count"; else fail "$N: bulk confirmation" "$(tui_why 'Toggle output 0 of 4')"; fi
+tui_keys y
+cid=$(dv 2 ID)
+if tui_wait 90 'done: 3 ok, 1 failed' && grep -Eiq "FAILED +$cid" "$T_TMP/screen"; then
+	pass "$N: bulk toggle: 3 ok, the faulty device reported failed"
+else
+	fail "$N: bulk toggle results" "$(tui_why "FAILED +$cid")"
+fi
+if [ "$(dev_state 0 '.switches[0].on')" != "$a0" ]; then pass "$N: the bulk toggle reached the sim"; else fail "$N: bulk reached the sim" "alpha still $a0"; fi
+# r runs the action again on the failed device only, now that it answers.
+set_fault 2 none
+c0=$(dev_state 2 '.switches[0].on')
+tui_keys r
+cflip() { [ "$(dev_state 2 '.switches[0].on')" != "$c0" ]; }
+if tui_wait 90 'Retry: .*done: 1 ok, 0 failed|done: 1 ok, 0 failed' && grep -q 'Retry:' "$T_TMP/screen" && cflip; then
+	pass "$N: r retries the failed device alone, which now succeeds"
+else
+	fail "$N: retry" "$(tui_why 'done: 1 ok, 0 failed')"
+fi
+tui_keys q
+if tui_wait 20 'Devices - sort: ip'; then pass "$N: q dismisses the results"; else fail "$N: dismiss" "$(tui_why Devices)"; fi
+tui_keys A
+
+# Discovery from the console: the operator types the range; the fifth device is found and added.
+tui_keys F2
+tui_wait 10 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
+tui_type "$SIM_NET.1-$SIM_NET.5"
+tui_keys Enter
+if tui_wait 90 'new, added' && tui_wait 20 'done: '; then pass "$N: a scan from the console finds and adds the new device"; else fail "$N: scan" "$(tui_why 'new, added')"; fi
+tui_keys q
+if tui_wait 60 'fleet 5 '; then pass "$N: the table shows the added device"; else fail "$N: table after scan" "$(tui_why 'fleet 5')"; fi
+
+# mDNS from the console obeys the network guard: 224.0.0.251 is not allowed here, so nothing
+# is sent and the discovery view says why.
+tui_keys :
+tui_type 'scan mdns'
+tui_keys Enter
+if tui_wait 20 '224\.0\.0\.251'; then pass "$N: :scan mdns under a guard without 224.0.0.251 says why and sends nothing"; else fail "$N: mdns guard" "$(tui_why 224.0.0.251)"; fi
+tui_keys q
+
+# The scanned device wants a password nobody stored: toggling it asks in the console, masked.
+tui_keys /
+tui_type "$(dv 4 ID)"
+tui_keys Enter t
+if tui_wait 30 'password for admin'; then pass "$N: a device that wants a password asks for it in the console"; else fail "$N: password prompt" "$(tui_why 'password for admin')"; fi
+b4=$(dev_state 4 '.switches[0].on')
+tui_type 'S3cret-pw'
+if tui_wait 10 'password for admin.*\*{9}' && ! grep -q 'S3cret' "$T_TMP/screen"; then pass "$N: the password is masked"; else fail "$N: masked" "$(cat "$T_TMP/screen")"; fi
+tui_keys Enter
+flipped4() { [ "$(dev_state 4 '.switches[0].on')" != "$b4" ]; }
+if wait_for 60 flipped4 && tui_wait 30 ': ok'; then pass "$N: the password given in the console switches the device"; else fail "$N: toggle with password" "$(tui_why ': ok')"; fi
+# P in its detail view stores the password that works: the fleet then polls it (online).
+tui_keys Enter
+tui_wait 20 'auth' || fail "$N: detail of the device with a password" "$(tui_why auth)"
+tui_keys P
+if tui_wait 60 'credentials: ok: the password works and is stored' && tui_keys q &&
+    tui_wait 60 "$(dv 4 ADDR) +online"; then
+	pass "$N: P stores the password; the device is polled online"
+else
+	fail "$N: credentials" "$(tui_why 'password works')"
+fi
+tui_keys /
+tui_keys C-u Enter
+
+# Theme switch.
+tui_keys :
+tui_type 'theme light'
+tui_keys Enter
+if tui_wait 20 'theme light'; then pass "$N: :theme light"; else fail "$N: theme" "$(tui_why 'theme light')"; fi
+
+# Resize to 80x24 and back: the frame is redrawn to the new width (its corner is the last
+# character of the line), columns drop and come back.
+tui_resize 80 24
+narrow() {
+	tui_screen >"$T_TMP/screen" && grep -q 'F1 Help' "$T_TMP/screen" &&
+		sed -n 2p "$T_TMP/screen" | grep -q '┐$' &&
+		! grep -q ' FW ' "$T_TMP/screen" && grep -q 'POWER' "$T_TMP/screen" &&
+		[ "$(wc -l <"$T_TMP/screen")" -le 24 ]
+}
+if wait_for 20 narrow; then
+	pass "$N: at 80x24 the table fits (FW dropped, POWER kept)"
+else
+	fail "$N: resize to 80x24" "$(cat "$T_TMP/screen")"
+fi
+tui_resize 100 30
+if tui_wait 20 ' FW '; then pass "$N: back at 100x30 the FW column returns"; else fail "$N: resize back" "$(tui_why ' FW ')"; fi
+
+# q leaves with status 0 and the terminal restored.
+tui_keys q
+if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0 with the terminal restored"; else fail "$N: quit" "$(tui_why 'RESTORED rc=0')"; fi

@@ -1,0 +1,493 @@
+/*
+ * The console's deterministic layer: a virtual terminal, keys fed through the same input path
+ * as a real terminal, and the screen read back as text. The store is an in-memory database
+ * with devices and statuses written the way the poller writes them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/app.h"
+#include "conf/conf.h"
+#include "engine/creds.h"
+#include "store/store.h"
+#include "tui/keymap.h"
+#include "tui/theme.h"
+#include "tui/tui.h"
+#include "util/loop.h"
+#include "util/xmalloc.h"
+
+#include "fixtures.h"
+
+struct fx {
+	struct app app;
+	struct tui *t;
+};
+
+static void
+add_device(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *host, const char *state, double power, const char *json)
+{
+	struct store_device d;
+	struct store_status s;
+	char *cause = NULL;
+
+	memset(&d, 0, sizeof d);
+	strcpy(d.mac, mac);
+	d.id = mac;
+	d.name = name;
+	d.model = model;
+	d.gen = gen;
+	d.host = host;
+	d.fw = "20241011-114455/1.4.4-g6d2a586";
+	d.last_seen_ms = loop_wall_ms();
+	assert_int_equal(store_device_upsert(st, &d, &cause), 0);
+	if (state == NULL)
+		return;
+	memset(&s, 0, sizeof s);
+	strcpy(s.mac, mac);
+	s.ts_ms = loop_wall_ms();
+	s.state = state;
+	s.power_w = power;
+	s.energy_wh = NAN;
+	s.temperature_c = NAN;
+	s.rssi_dbm = -60;
+	s.uptime_s = STORE_NULL_INT;
+	s.outputs_on = STORE_NULL_INT;
+	s.fw_update = 0;
+	s.cfg_rev = STORE_NULL_INT;
+	s.json = json;
+	assert_int_equal(store_queue_status(st, &s), 0);
+	assert_int_equal(store_flush(st, &cause), 0);
+}
+
+static int setup_columns(void **state, int rows, int cols, int empty, const char *columns);
+
+static int
+setup_fleet(void **state, int rows, int cols, int empty)
+{
+	return setup_columns(state, rows, cols, empty, NULL);
+}
+
+static int
+setup_columns(void **state, int rows, int cols, int empty, const char *columns)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+	char *cause = NULL;
+
+	setenv("LC_ALL", "C.UTF-8", 1);
+	unsetenv("NO_COLOR");
+	f->app.cfg = conf_new();
+	if (columns != NULL && conf_set(f->app.cfg, "console-columns", columns, &cause) != 0)
+		fail_msg("conf_set: %s", cause);
+	f->app.loop = loop_new();
+	assert_int_equal(store_open(":memory:", &f->app.store, &cause), 0);
+	if (!empty) {
+		add_device(f->app.store, "aabbcc000001", "Kitchen counter", "SNPL-00112EU", 2,
+		    "10.0.20.31", "online", 1203.5,
+		    "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":1203.5}}");
+		add_device(f->app.store, "aabbcc000002", "Garage door", "SNSW-001X16EU", 2,
+		    "10.0.20.32", "offline", NAN, NULL);
+		add_device(f->app.store, "aabbcc000003", "Attic fan", "SNSW-001P16EU", 2,
+		    "10.0.20.33", "online", 42.0,
+		    "{\"switch:0\":{\"id\":0,\"output\":false,\"apower\":42}}");
+		add_device(f->app.store, "aabbcc000004", "Evil\x1b]0;pwned\x07\x1b[2J name",
+		    "SHSW-1", 1, "10.0.20.34", "online", NAN, NULL);
+		{
+			struct store_event ev = {0, loop_wall_ms(), "aabbcc000002", "offline",
+			    "3 failed polls: timeout"};
+			assert_int_equal(store_queue_event(f->app.store, &ev), 0);
+			assert_int_equal(store_flush(f->app.store, &cause), 0);
+		}
+	}
+	f->t = tui_new_virtual(&f->app, rows, cols, NULL, &cause);
+	if (f->t == NULL)
+		fail_msg("tui_new_virtual: %s", cause);
+	*state = f;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_fleet(state, 30, 100, 0);
+}
+
+static int
+setup_tall(void **state)
+{
+	return setup_fleet(state, 200, 120, 0);
+}
+
+static int
+setup_small(void **state)
+{
+	return setup_fleet(state, 24, 80, 0);
+}
+
+static int
+setup_empty(void **state)
+{
+	return setup_fleet(state, 30, 100, 1);
+}
+
+static int
+setup_ip_first(void **state)
+{
+	return setup_columns(state, 30, 100, 0, "ip, name,power,bogus");
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tui_free(f->t);
+	creds_free(f->app.creds); /* made by the console's source, owned by the app */
+	store_free(f->app.store);
+	loop_free(f->app.loop);
+	conf_free(f->app.cfg);
+	free(f);
+	return 0;
+}
+
+/* The screen, also printed when TUI_DUMP is set (to see what a failing test saw). */
+static char *
+dump(struct tui *t)
+{
+	char *s = tui_dump(t);
+
+	if (getenv("TUI_DUMP") != NULL)
+		fprintf(stderr, "%s----\n", s);
+	return s;
+}
+
+/* The line of the screen that contains needle, or NULL (owned by screen). */
+static const char *
+line_with(const char *screen, const char *needle)
+{
+	return strstr(screen, needle);
+}
+
+static void
+test_table(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(line_with(s, "fleet 4"));
+	assert_non_null(line_with(s, "online 3"));
+	assert_non_null(line_with(s, "offline 1"));
+	assert_non_null(line_with(s, "Kitchen counter"));
+	assert_non_null(line_with(s, "1203.5W"));
+	assert_non_null(line_with(s, "Garage door"));
+	assert_non_null(line_with(s, "10.0.20.33"));
+	assert_non_null(line_with(s, "1.4.4"));
+	/* Unknown is "-", never 0: the offline device shows no power. */
+	{
+		const char *g = strstr(s, "Garage door");
+		const char *eol = strchr(g, '\n');
+		assert_null(memmem(g, (size_t)(eol - g), "0.0W", 4));
+	}
+	assert_non_null(line_with(s, "F1 Help"));
+	free(s);
+}
+
+static void
+test_hostile_name(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_null(strchr(s, '\x1b'));
+	assert_null(strchr(s, '\x07'));
+	assert_null(strstr(s, "pwned"));
+	assert_non_null(strstr(s, "Evil"));
+	free(s);
+}
+
+static void
+test_filter(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, "/ k i t");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "filter: kit"));
+	assert_non_null(strstr(s, "1 of 4"));
+	assert_non_null(strstr(s, "Kitchen counter"));
+	assert_null(strstr(s, "Attic fan"));
+	free(s);
+	tui_feed(f->t, "Enter");
+	tui_feed(f->t, ": f i l t e r Space s t a t e = o f f Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Garage door"));
+	assert_null(strstr(s, "Kitchen counter"));
+	free(s);
+	/* Esc in the filter prompt clears it. */
+	tui_feed(f->t, "/ Esc");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "4 of 4"));
+	free(s);
+}
+
+static void
+test_sort(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	/* By name: Attic before Kitchen. */
+	s = dump(f->t);
+	assert_true(strstr(s, "Attic fan") < strstr(s, "Kitchen counter"));
+	free(s);
+	/* By power, largest first: Kitchen (1203.5 W) before Attic (42 W). */
+	tui_feed(f->t, ": s o r t Space p o w e r Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "sort: power"));
+	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Attic fan"));
+	free(s);
+	/* Reversed. */
+	tui_feed(f->t, "r");
+	s = dump(f->t);
+	assert_true(strstr(s, "Kitchen counter") > strstr(s, "Attic fan"));
+	free(s);
+}
+
+static void
+test_marks(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, "Space Space");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "2 marked"));
+	free(s);
+	tui_feed(f->t, "i");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "2 marked"));
+	free(s);
+	tui_feed(f->t, "a");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "4 marked"));
+	free(s);
+	/* The bulk menu names the count; any other key cancels. */
+	tui_feed(f->t, "b");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "4 marked: o on"));
+	free(s);
+	tui_feed(f->t, "o");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Turn ON output 0 of 4 devices? [y/N]"));
+	free(s);
+	tui_feed(f->t, "n");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "nothing done"));
+	free(s);
+	tui_feed(f->t, "A");
+	s = dump(f->t);
+	assert_null(strstr(s, "marked"));
+	free(s);
+}
+
+static void
+test_detail(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, "Down Down Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Garage door"));
+	assert_non_null(strstr(s, "aabbcc000002"));
+	free(s);
+	tui_feed(f->t, "q Home Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Attic fan"));
+	assert_non_null(strstr(s, "switch:0"));
+	assert_non_null(strstr(s, "42.0W"));
+	free(s);
+	tui_feed(f->t, "J");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Raw reply"));
+	assert_non_null(strstr(s, "\"apower\""));
+	free(s);
+	tui_feed(f->t, "Esc Esc");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Devices"));
+	free(s);
+}
+
+/* The help view lists every action of the table with its keys (the same as --list-keys). */
+static void
+test_help_matches_table(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, "?");
+	s = dump(f->t);
+	for (int a = 1; a < TA__COUNT; a++)
+		if (strstr(s, keymap_action_name((enum tui_action)a)) == NULL)
+			fail_msg("help lacks %s", keymap_action_name((enum tui_action)a));
+	assert_non_null(strstr(s, "F4 >"));
+	free(s);
+}
+
+static void
+test_small_terminal(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t), *p;
+	size_t lines = 0;
+
+	for (p = s; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 24);
+	assert_non_null(strstr(s, "Kitchen counter"));
+	assert_non_null(strstr(s, "POWER"));
+	assert_null(strstr(s, "SEEN"));
+	free(s);
+	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
+	tui_feed(f->t, "j");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
+	free(s);
+}
+
+static void
+test_welcome(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(strstr(s, "Welcome"));
+	assert_non_null(strstr(s, "make demo"));
+	free(s);
+}
+
+static void
+test_theme_and_quit(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, ": t h e m e Space n o s u c h Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "theme 'nosuch' not found"));
+	free(s);
+	/* Tab completes the command name. */
+	tui_feed(f->t, ": q u Tab");
+	s = dump(f->t);
+	assert_non_null(strstr(s, ":quit"));
+	free(s);
+	tui_feed(f->t, "Enter");
+	assert_true(tui_quit_requested(f->t));
+}
+
+/* console-columns picks and orders the columns; an unknown name is reported. */
+static void
+test_columns(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t), *ip = strstr(s, " IP "), *name = strstr(s, " NAME ");
+
+	assert_non_null(ip);
+	assert_non_null(name);
+	assert_true(ip < name);
+	assert_non_null(strstr(s, "POWER"));
+	assert_null(strstr(s, "MODEL"));
+	assert_non_null(strstr(s, "unknown column 'bogus'"));
+	free(s);
+}
+
+static void
+test_keymap(void **state)
+{
+	struct keymap *km = keymap_new();
+	char *cause = NULL, buf[64];
+
+	(void)state;
+	assert_int_equal(keymap_lookup(km, TV_KIND_DEVICES, 'q'), TA_LEAVE);
+	assert_int_equal(keymap_lookup(km, TV_KIND_DETAIL, 'q'), TA_BACK);
+	assert_int_equal(keymap_lookup(km, TV_KIND_DEVICES, '\r'), TA_OPEN);
+	assert_int_equal(keymap_bind(km, "devices", "x", "toggle", &cause), 0);
+	assert_int_equal(keymap_lookup(km, TV_KIND_DEVICES, 'x'), TA_TOGGLE);
+	assert_int_equal(keymap_bind(km, "all", "F5", "none", &cause), 0);
+	assert_int_equal(keymap_lookup(km, TV_KIND_DEVICES, keymap_parse_key("F5")), TA_NONE);
+	assert_string_equal(keymap_keys(km, TV_KIND_DEVICES, TA_TOGGLE, buf, sizeof buf), "t x");
+	assert_int_equal(keymap_bind(km, "nowhere", "x", "toggle", &cause), -1);
+	assert_non_null(strstr(cause, "unknown view"));
+	free(cause);
+	assert_int_equal(keymap_bind(km, "devices", "C-", "toggle", &cause), -1);
+	free(cause);
+	assert_int_equal(keymap_bind(km, "devices", "x", "explode", &cause), -1);
+	assert_non_null(strstr(cause, "unknown action"));
+	free(cause);
+	assert_int_equal(keymap_parse_key("C-l"), 12);
+	assert_string_equal(keymap_key_name(keymap_parse_key("PgDn"), buf, sizeof buf), "PageDown");
+	keymap_free(km);
+}
+
+/* The compiled-in default theme is the text of themes/default. */
+static void
+test_default_theme_file(void **state)
+{
+	size_t len;
+	char *text = fixture_slurp("themes/default", &len);
+	struct theme *th = theme_new();
+	char *cause = NULL;
+
+	(void)state;
+	assert_string_equal(text, theme_default_text());
+	free(text);
+	/* Every shipped theme loads and names only known elements. */
+	setenv("SHELLY_TUI_THEMES", "themes", 1);
+	assert_int_equal(theme_load(th, "light", &cause), 0);
+	assert_int_equal(theme_load(th, "mono", &cause), 0);
+	assert_int_equal(theme_load(th, "high-contrast", &cause), 0);
+	assert_string_equal(theme_name(th), "high-contrast");
+	assert_int_equal(theme_load(th, "nosuch", &cause), -1);
+	free(cause);
+	/* An installed tree: the data directory's themes/ (make install, SHELLY_TUI_DATADIR). */
+	unsetenv("SHELLY_TUI_THEMES");
+	setenv("SHELLY_TUI_DATADIR", ".", 1);
+	assert_int_equal(theme_load(th, "mono", &cause), 0);
+	setenv("SHELLY_TUI_DATADIR", "/nonexistent", 1);
+	assert_int_equal(theme_load(th, "light", &cause), -1);
+	if (strstr(cause, "/nonexistent/themes") == NULL)
+		fail_msg("cause: %s", cause);
+	free(cause);
+	unsetenv("SHELLY_TUI_DATADIR");
+	theme_free(th);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_tall, teardown),
+	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
+	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
+	    cmocka_unit_test(test_keymap),
+	    cmocka_unit_test(test_default_theme_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
