@@ -91,6 +91,12 @@ void creds_operator(struct creds *c, int must, creds_done_cb done, void *arg);
 const char *creds_auth_user(int gen, const char *user);
 /* Answers a prompt (password NULL: none given); q is freed. */
 void creds_prompt_answer(struct creds_prompt *q, const char *password);
+/*
+ * Moves what src holds into dst (whose old secret is wiped; src is left empty) and points the
+ * request target's user and password at it (NULL when nothing is to be sent).
+ */
+struct shelly_target;
+void creds_found_take(struct creds_found *dst, struct creds_found *src, struct shelly_target *t);
 /* Wipes and frees what found holds (NULL members are fine). */
 void creds_found_done(struct creds_found *found);
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/fleet.h"
 #include "model/device.h"
 #include "model/fields.h"
 #include "net/http.h"
@@ -65,19 +66,7 @@ struct poller_sample {
 	double value;
 };
 
-/* Read-only view of one device, valid during the poller_foreach callback. */
-struct poller_view {
-	const char *mac, *id, *name, *model, *model_name, *fw, *host;
-	int gen;
-	uint16_t port;
-	enum device_state state;
-	const char *error; /* "" if none; sanitised */
-	int64_t last_seen_ms; /* 0 never */
-	int attempted; /* polled at least once since start */
-	const struct poller_sample *samples;
-	size_t nsamples;
-};
-
+/* Devices are shown as struct fleet_view (engine/fleet.h), valid during the callback. */
 struct poller_stats {
 	size_t devices;
 	size_t by_state[DEVICE_STATE_COUNT];
@@ -86,7 +75,7 @@ struct poller_stats {
 	uint64_t errors[HTTP_RESULT_COUNT];
 };
 
-typedef void (*poller_view_cb)(const struct poller_view *v, void *arg);
+typedef void (*poller_view_cb)(const struct fleet_view *v, void *arg);
 typedef void (*poller_done_cb)(void *arg);
 /* Called for every completed poll with its generation, result and duration (for histograms). */
 typedef void (*poller_observe_cb)(int gen, enum http_result result, double seconds, void *arg);

@@ -43,11 +43,23 @@ enum field_metric {
 };
 
 /* Component kinds with measured fields. */
-enum field_comp { FIELD_SWITCH, FIELD_COVER, FIELD_LIGHT, FIELD_METER, FIELD_PHASE };
+enum field_comp {
+	FIELD_SWITCH,
+	FIELD_COVER,
+	FIELD_LIGHT,
+	FIELD_METER,
+	FIELD_PHASE,
+	FIELD_INPUT,
+	FIELD_TEMPERATURE,
+	FIELD_HUMIDITY,
+};
 
 enum field_type {
 	FIELD_REAL, /* double, NAN unknown */
 	FIELD_TRI,  /* int, -1 unknown, 0, 1 */
+	FIELD_INT,  /* int, always known (the component id) */
+	FIELD_TEXT, /* char[], "" unknown */
+	FIELD_LIST, /* char[] of comma-separated codes: a JSON array */
 };
 
 /* One field of a component struct (model/device.h); static data. */
@@ -66,5 +78,7 @@ struct field {
 const struct field *fields_of(enum field_comp c, size_t *n);
 /* The value of f in the component comp points to: NAN when unknown (a tri-state as 0 or 1). */
 double field_get(const struct field *f, const void *comp);
+/* The text of a FIELD_TEXT or FIELD_LIST field. */
+const char *field_text(const struct field *f, const void *comp);
 
 #endif

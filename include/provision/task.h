@@ -28,7 +28,7 @@ enum task_state {
 	    TASK_STATE_COUNT
 };
 
-/* Returns the name of a state; "?" when out of range. Static. */
+/* Returns the name of a state; "unknown" when out of range. Static. */
 const char *task_state_name(enum task_state s);
 /* Parses a state name; 0, or -1 if unknown. */
 int task_state_parse(const char *name, enum task_state *out);

@@ -10,6 +10,7 @@
  * Per-device series carry the device's MAC (`mac`), which the registry keys on; the
  * device-supplied id, name, model, generation, firmware and address are on
  * shelly_device_info only. Label values lose control characters and bidi controls.
+ * /metrics is streamed: one family of the page is in memory at a time, not the whole page.
  */
 #include <stdio.h>
 

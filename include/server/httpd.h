@@ -41,6 +41,15 @@ struct httpd_reply {
 	const char *content_type;
 	char *body;
 	size_t body_len;
+	/*
+	 * Or a body made while it is sent, for large pages (body stays NULL): stream_cb copies up
+	 * to max bytes of the body from offset pos into buf and returns how many (> 0), or -1 at
+	 * the end; stream_free_cb(stream_arg) runs once when the response is gone (sent, failed
+	 * or the server freed), also when it was never sent.
+	 */
+	long (*stream_cb)(void *arg, uint64_t pos, char *buf, size_t max);
+	void (*stream_free_cb)(void *arg);
+	void *stream_arg;
 	/* Private: extra headers added with httpd_reply_header (name, value pairs). */
 	char **headers;
 	size_t nheaders;

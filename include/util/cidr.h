@@ -53,6 +53,8 @@ int cidr_iter_next(struct cidr_iter *it, struct in_addr *out);
 char *cidr_format(const struct cidr *c, char *buf, size_t size);
 /* Parses a strict dotted-quad IPv4 address into *out (network byte order); returns 0 or -1. */
 int cidr_parse_ipv4(const char *s, struct in_addr *out);
+/* Parses an IPv6 address, optionally in brackets ("[::1]"). Returns 0, or -1. */
+int cidr_parse_ipv6(const char *s, struct in6_addr *out);
 
 /* A list of IPv4 targets and IPv6 prefixes. */
 struct cidr_list;

@@ -23,6 +23,9 @@
  * readable *cause (caller frees). Returns a tree the caller frees with cJSON_Delete, or NULL.
  */
 cJSON *json_parse(const char *buf, size_t len, int max_depth, char **cause);
+/* Same, for a reply that must be an object: NULL with *cause "what is not a JSON object" else. */
+cJSON *json_parse_object(const char *buf, size_t len, int max_depth, const char *what,
+    char **cause);
 
 /* Nesting depth of the text (brackets outside strings); -1 if it exceeds max_depth. */
 int json_depth(const char *buf, size_t len, int max_depth);

@@ -92,4 +92,9 @@ char *str_format_duration_ms(uint64_t ms, char *buf, size_t size);
  */
 int str_parse_size(const char *s, uint64_t *bytes);
 
+/* names[i] of a table of n names (an enum's), or "unknown" when i is out of range. */
+const char *str_table_name(const char *const *names, int n, int i);
+/* The index of s in a table of n names, or -1 (s NULL too). */
+int str_table_find(const char *const *names, int n, const char *s);
+
 #endif

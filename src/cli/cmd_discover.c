@@ -316,6 +316,66 @@ print_table(const struct discover_found **v, size_t n, const struct discover_sum
 
 /* ---- the mode ---- */
 
+/* The discovery run's options from the command line and the configuration. */
+static void
+fill_opts(struct app *app, int use_mdns, struct scan_targets *targets, struct discover_opts *o)
+{
+	uint32_t timeout_ms;
+
+	if (app->args.timeout_s > 0) {
+		double ms = app->args.timeout_s * 1000.0 + 0.5;
+		timeout_ms = ms < 1 ? 1 : (uint32_t)ms;
+	} else
+		timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
+	memset(o, 0, sizeof *o);
+	o->mdns = use_mdns;
+	o->mdns_window_ms = timeout_ms;
+	o->mdns_retry_ms = MDNS_RETRY_MS;
+	o->confirm_timeout_ms = timeout_ms;
+	o->targets = scan_targets_len(targets) > 0 ? targets : NULL;
+	o->scan.port = app->args.port ? app->args.port :
+	    (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
+	o->scan.timeout_ms = timeout_ms;
+	o->scan.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
+	o->scan.force = app->args.set[CLI_FORCE] > 0;
+	o->scan.max_body = SCAN_DEFAULT_MAX_BODY;
+	o->scan.guard = app->guard;
+}
+
+/* Stores what the run found and prints it. Returns an exit status. */
+static int
+commit_and_print(struct app *app, struct run *r)
+{
+	struct discover_summary sum;
+	const struct discover_found **v;
+	int64_t now = loop_wall_ms();
+	char *cause = NULL;
+	size_t n;
+
+	if (discover_commit(r->d, app->store, now, &sum, &cause) != 0) {
+		fprintf(
+		    stderr, "shelly-tui: --discover: cannot store the devices found: %s\n", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	n = discover_count(r->d);
+	v = xreallocarray(NULL, n ? n : 1, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = discover_get(r->d, i);
+	qsort(v, n, sizeof *v, found_cmp);
+	if (app->args.set[CLI_JSON])
+		print_json(v, n, &sum, now);
+	else
+		print_table(v, n, &sum);
+	free(v);
+	if (sum.interrupted) {
+		fprintf(stderr, "shelly-tui: --discover: interrupted; what was found so far is "
+		                "stored\n");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 /* Collects the scan targets; returns an exit status (EXIT_OK to go on). */
 static int
 collect_targets(struct app *app, struct scan_targets *t, int use_scan)
@@ -353,19 +413,13 @@ cli_discover(struct app *app)
 	struct scan_targets *targets = scan_targets_new();
 	struct discover_opts o;
 	struct discover_cbs cbs;
-	struct discover_summary sum;
 	struct run r;
-	const struct discover_found **v = NULL;
 	char *cause = NULL;
 	int use_scan = !app->args.set[CLI_MDNS_ONLY];
 	int use_mdns =
 	    !app->args.set[CLI_SCAN_ONLY] &&
 	    (app->args.set[CLI_MDNS_ONLY] || conf_get_bool(app->cfg, OPT_DISCOVER_MDNS));
 	int rc;
-	uint32_t timeout_ms;
-	int64_t now;
-	size_t n;
-
 	const char *why = NULL;
 
 	memset(&r, 0, sizeof r);
@@ -402,24 +456,7 @@ cli_discover(struct app *app)
 	if (app_open_store(app) != 0)
 		goto out;
 
-	if (app->args.timeout_s > 0) {
-		double ms = app->args.timeout_s * 1000.0 + 0.5;
-		timeout_ms = ms < 1 ? 1 : (uint32_t)ms;
-	} else
-		timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
-	memset(&o, 0, sizeof o);
-	o.mdns = use_mdns;
-	o.mdns_window_ms = timeout_ms;
-	o.mdns_retry_ms = MDNS_RETRY_MS;
-	o.confirm_timeout_ms = timeout_ms;
-	o.targets = scan_targets_len(targets) > 0 ? targets : NULL;
-	o.scan.port = app->args.port ? app->args.port :
-	    (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
-	o.scan.timeout_ms = timeout_ms;
-	o.scan.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
-	o.scan.force = app->args.set[CLI_FORCE] > 0;
-	o.scan.max_body = SCAN_DEFAULT_MAX_BODY;
-	o.scan.guard = app->guard;
+	fill_opts(app, use_mdns, targets, &o);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;
 	cbs.mdns_status_cb = mdns_status_cb;
@@ -455,29 +492,8 @@ cli_discover(struct app *app)
 		    "scan (give TARGETs or configure a discover-range)\n");
 		goto out;
 	}
-	now = loop_wall_ms();
-	if (discover_commit(r.d, app->store, now, &sum, &cause) != 0) {
-		fprintf(
-		    stderr, "shelly-tui: --discover: cannot store the devices found: %s\n", cause);
-		goto out;
-	}
-	n = discover_count(r.d);
-	v = xreallocarray(NULL, n ? n : 1, sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = discover_get(r.d, i);
-	qsort(v, n, sizeof *v, found_cmp);
-	if (app->args.set[CLI_JSON])
-		print_json(v, n, &sum, now);
-	else
-		print_table(v, n, &sum);
-	if (sum.interrupted) {
-		fprintf(stderr, "shelly-tui: --discover: interrupted; what was found so far is "
-		                "stored\n");
-		goto out;
-	}
-	rc = EXIT_OK;
+	rc = commit_and_print(app, &r);
 out:
-	free(v);
 	free(cause);
 	discover_free(r.d);
 	scan_targets_free(targets);

@@ -44,6 +44,16 @@ vals(FILE *fp, enum field_comp c, const void *comp)
 			val(fp, f[i].label, field_get(&f[i], comp), f[i].prec, f[i].unit);
 }
 
+/* A component's row: "  switch:0 on  ", its printed fields, then extra (already safe). */
+static void
+row(FILE *fp, const char *kind, int id, const char *word, enum field_comp c, const void *comp,
+    const char *extra)
+{
+	fprintf(fp, "  %s:%d %-4s", kind, id, word);
+	vals(fp, c, comp);
+	fprintf(fp, "%s\n", extra);
+}
+
 static const char *
 onoff(int v)
 {
@@ -55,37 +65,25 @@ print_status(FILE *fp, const struct device_status *st)
 {
 	for (int i = 0; i < st->nswitches; i++) {
 		const struct dev_switch *s = &st->switches[i];
-		fprintf(fp, "  switch:%d %-4s", s->id, onoff(s->output));
-		if (s->name[0]) {
-			fputs(" \"", fp);
-			print_safe(fp, s->name);
-			fputs("\"", fp);
-		}
-		vals(fp, FIELD_SWITCH, s);
-		if (s->overpower == 1 || s->overtemp == 1)
-			fputs(" ALARM", fp);
-		fputc('\n', fp);
+		char *name = str_sanitize(s->name, 64), extra[128];
+		snprintf(extra, sizeof extra, "%s%s%s%s", name[0] ? " \"" : "", name,
+		    name[0] ? "\"" : "", s->overpower == 1 || s->overtemp == 1 ? " ALARM" : "");
+		row(fp, "switch", s->id, onoff(s->output), FIELD_SWITCH, s, extra);
+		free(name);
 	}
-	for (int i = 0; i < st->ncovers; i++) {
-		const struct dev_cover *c = &st->covers[i];
-		fprintf(fp, "  cover:%d %s", c->id, cover_state_name(c->state));
-		vals(fp, FIELD_COVER, c);
-		fputc('\n', fp);
-	}
+	for (int i = 0; i < st->ncovers; i++)
+		row(fp, "cover", st->covers[i].id, cover_state_name(st->covers[i].state), FIELD_COVER,
+		    &st->covers[i], "");
 	for (int i = 0; i < st->nlights; i++) {
 		const struct dev_light *l = &st->lights[i];
-		fprintf(fp, "  light:%d %-4s", l->id, onoff(l->output));
-		vals(fp, FIELD_LIGHT, l);
+		char rgb[48] = "";
 		if (l->rgb[0] >= 0)
-			fprintf(fp, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
-		fputc('\n', fp);
+			snprintf(rgb, sizeof rgb, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
+		row(fp, "light", l->id, onoff(l->output), FIELD_LIGHT, l, rgb);
 	}
-	for (int i = 0; i < st->ninputs; i++) {
-		const struct dev_input *in = &st->inputs[i];
-		fprintf(fp, "  input:%d %s", in->id, onoff(in->state));
-		val(fp, "percent", in->percent, 0, " %");
-		fputc('\n', fp);
-	}
+	for (int i = 0; i < st->ninputs; i++)
+		row(fp, "input", st->inputs[i].id, onoff(st->inputs[i].state), FIELD_INPUT,
+		    &st->inputs[i], "");
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
 		fprintf(fp, "  %s:%d", m->kind, m->id);
@@ -100,12 +98,12 @@ print_status(FILE *fp, const struct device_status *st)
 	}
 	for (int i = 0; i < st->sensors.ntemps; i++) {
 		fprintf(fp, "  temperature:%d", st->sensors.temps[i].id);
-		val(fp, "", st->sensors.temps[i].temperature_c, 1, " C");
+		vals(fp, FIELD_TEMPERATURE, &st->sensors.temps[i]);
 		fputc('\n', fp);
 	}
 	for (int i = 0; i < st->sensors.nhums; i++) {
 		fprintf(fp, "  humidity:%d", st->sensors.hums[i].id);
-		val(fp, "", st->sensors.hums[i].humidity_pct, 1, " %");
+		vals(fp, FIELD_HUMIDITY, &st->sensors.hums[i]);
 		fputc('\n', fp);
 	}
 	if (!isnan(st->sensors.battery_pct)) {

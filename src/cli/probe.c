@@ -1,4 +1,7 @@
-/* --probe HOST[:PORT]: identify one device, read its status and settings, print them. */
+/*
+ * --probe HOST[:PORT]: identify one device, read its status and settings, print them; and the
+ * run of a registry read that --probe and --add share.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,16 +11,12 @@
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/registry.h"
-
-struct probe_run {
-	struct app *app;
-	int done, rc;
-};
+#include "util/xmalloc.h"
 
 static void
 probe_done_cb(const struct registry_result *r, void *arg)
 {
-	struct probe_run *pr = arg;
+	struct device_run *pr = arg;
 	struct app *app = pr->app;
 
 	pr->done = 1;
@@ -66,28 +65,45 @@ cli_device_req(struct app *app, const char *what, struct registry_req *req, char
 }
 
 int
-cli_probe(struct app *app)
+cli_device_run(struct app *app, const char *what, int add, registry_done_cb done_cb)
 {
-	struct probe_run pr = {app, 0, EXIT_FAIL};
+	struct device_run dr = { app, 0, EXIT_FAIL };
 	struct registry_req req;
 	struct registry_op *op;
-	char *host = NULL;
+	char *host = NULL, *ref = NULL, *abs;
 	int rc;
 
-	if ((rc = cli_device_req(app, "--probe", &req, &host)) != EXIT_OK)
+	if ((rc = cli_device_req(app, what, &req, &host)) != EXIT_OK)
 		return rc;
 	/*
-	 * --probe stores nothing, but a registered device is still checked (its pinned key, its
-	 * generation): the database is read when it exists, never created.
+	 * --add writes the registry. --probe stores nothing, but a registered device is still
+	 * checked (its pinned key, its generation): the database is read when it exists.
 	 */
-	if (app_store_exists(app) && app_open_store(app) != 0) {
-		free(host);
-		return EXIT_FAIL;
+	if ((add || app_store_exists(app)) && app_open_store(app) != 0)
+		goto out;
+	/* A password given as a file is stored as a reference to it, not copied. */
+	if (add && app->args.set[CLI_PASSWORD_FILE]) {
+		if ((abs = realpath(app->args.val[CLI_PASSWORD_FILE], NULL)) == NULL) {
+			fprintf(stderr, "shelly-tui: %s: cannot resolve\n",
+			    app->args.val[CLI_PASSWORD_FILE]);
+			goto out;
+		}
+		req.cred_ref = ref = xasprintf("file:%s", abs);
+		free(abs);
 	}
-	op = registry_probe(app_engine(app), &req, probe_done_cb, &pr);
-	if (!pr.done && app_run_until(app, &pr.done) != 0)
-		pr.rc = EXIT_FAIL;
+	req.name = add && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL;
+	op = (add ? registry_add : registry_probe)(app_engine(app), &req, done_cb, &dr);
+	if (!dr.done && app_run_until(app, &dr.done) != 0)
+		dr.rc = EXIT_FAIL;
 	registry_op_free(op);
+out:
+	free(ref);
 	free(host);
-	return pr.rc;
+	return dr.rc;
+}
+
+int
+cli_probe(struct app *app)
+{
+	return cli_device_run(app, "--probe", 0, probe_done_cb);
 }

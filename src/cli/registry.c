@@ -19,15 +19,10 @@
 #include "util/xmalloc.h"
 #include "util/json.h"
 
-struct add_run {
-	struct app *app;
-	int done, rc;
-};
-
 static void
 add_done_cb(const struct registry_result *r, void *arg)
 {
-	struct add_run *ar = arg;
+	struct device_run *ar = arg;
 	struct app *app = ar->app;
 
 	ar->done = 1;
@@ -62,39 +57,7 @@ add_done_cb(const struct registry_result *r, void *arg)
 int
 cli_add(struct app *app)
 {
-	struct add_run ar = { app, 0, EXIT_FAIL };
-	struct registry_req req;
-	struct registry_op *op;
-	char *host = NULL, *ref = NULL;
-	int rc;
-
-	if ((rc = cli_device_req(app, "--add", &req, &host)) != EXIT_OK)
-		return rc;
-	if (app_open_store(app) != 0) {
-		free(host);
-		return EXIT_FAIL;
-	}
-	/* A password given as a file is stored as a reference to it, not copied. */
-	if (app->args.set[CLI_PASSWORD_FILE]) {
-		char *abs = realpath(app->args.val[CLI_PASSWORD_FILE], NULL);
-		if (abs == NULL) {
-			fprintf(stderr, "shelly-tui: %s: cannot resolve\n",
-			    app->args.val[CLI_PASSWORD_FILE]);
-			free(host);
-			return EXIT_FAIL;
-		}
-		ref = xasprintf("file:%s", abs);
-		free(abs);
-		req.cred_ref = ref;
-	}
-	req.name = app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL;
-	op = registry_add(app_engine(app), &req, add_done_cb, &ar);
-	if (!ar.done && app_run_until(app, &ar.done) != 0)
-		ar.rc = EXIT_FAIL;
-	registry_op_free(op);
-	free(ref);
-	free(host);
-	return ar.rc;
+	return cli_device_run(app, "--add", 1, add_done_cb);
 }
 
 int

@@ -268,7 +268,11 @@ choices_text(const char *choices)
 	return strbuf_steal(&sb);
 }
 
-/* Parses text as a value of option info; base resolves relative paths. 0 or -1 with *err. */
+/*
+ * Parses text as a value of option info; base resolves relative paths. 0 or -1 with *err.
+ * One case per option type, each a few lines: the switch is the grammar of values in one
+ * place, which is why it is longer than most functions.
+ */
 static int
 parse_value(const struct conf_option_info *info, const char *base, const char *text,
     struct option_value *out, char **err)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "shelly/client.h"
 #include "engine/engine.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
@@ -104,6 +105,16 @@ creds_found_done(struct creds_found *found)
 	free(found->user);
 	conf_secret_free(found->password);
 	memset(found, 0, sizeof *found);
+}
+
+void
+creds_found_take(struct creds_found *dst, struct creds_found *src, struct shelly_target *t)
+{
+	creds_found_done(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+	t->user = dst->user;
+	t->password = dst->password;
 }
 
 /* Calls done with the operator's password (or its absence) for generation gen. */

@@ -52,7 +52,6 @@ struct fleet {
 	/* fleet_poll_once */
 	fleet_done_cb once_done;
 	void *once_arg;
-	struct loop_timer *once_timer;
 };
 
 static void
@@ -342,8 +341,7 @@ fleet_stop(struct fleet *f)
 	f->cfgsync = NULL;
 	loop_timer_free(f->prune_timer);
 	loop_timer_free(f->standby_timer);
-	loop_timer_free(f->once_timer);
-	f->prune_timer = f->standby_timer = f->once_timer = NULL;
+	f->prune_timer = f->standby_timer = NULL;
 	if (f->eng->store != NULL)
 		do_flush(f);
 	/* Gives the lease back when held; fleet_start makes a new keeper. */
@@ -369,23 +367,15 @@ fleet_free(struct fleet *f)
 	free(f);
 }
 
-/* The once run is over: flush, then tell the caller (from a timer, not inside the poller). */
+/* The once run is over (the poller calls back from a loop timer): flush, tell the caller. */
 static void
-once_finish_cb(void *arg)
+once_polled_cb(void *arg)
 {
 	struct fleet *f = arg;
 
 	do_flush(f);
 	if (f->once_done != NULL)
 		f->once_done(f->once_arg);
-}
-
-static void
-once_polled_cb(void *arg)
-{
-	struct fleet *f = arg;
-
-	loop_timer_arm(f->once_timer, 0);
 }
 
 static void
@@ -424,7 +414,6 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	f->role = r == 1 ? FLEET_LEADER : FLEET_STANDBY;
 	f->once_done = done;
 	f->once_arg = arg;
-	f->once_timer = loop_timer_new(f->eng->loop, once_finish_cb, f);
 	if (f->register_conf && (f->cfgsync = cfgsync_start(f->eng, once_registered_cb, f)) != NULL)
 		return 0;
 	poller_poll_all(f->poller, once_polled_cb, f);
@@ -469,31 +458,6 @@ struct view_ctx {
 	struct store *st;
 };
 
-static void
-pview_cb(const struct poller_view *pv, void *arg)
-{
-	struct view_ctx *vc = arg;
-	struct fleet_view v;
-
-	memset(&v, 0, sizeof v);
-	v.mac = pv->mac;
-	v.id = pv->id;
-	v.name = pv->name;
-	v.model = pv->model;
-	v.model_name = pv->model_name;
-	v.fw = pv->fw;
-	v.host = pv->host;
-	v.gen = pv->gen;
-	v.port = pv->port;
-	v.state = pv->state;
-	v.error = pv->error;
-	v.last_seen_ms = pv->last_seen_ms;
-	v.attempted = pv->attempted;
-	v.samples = pv->samples;
-	v.nsamples = pv->nsamples;
-	vc->cb(&v, vc->arg);
-}
-
 /* Standing by: what the leader wrote to the store. */
 static int
 store_view_cb(const struct store_device *d, void *arg)
@@ -529,7 +493,7 @@ fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg)
 	char *cause = NULL;
 
 	if (f->role == FLEET_LEADER || f->eng->store == NULL) {
-		poller_foreach(f->poller, pview_cb, &vc);
+		poller_foreach(f->poller, cb, arg);
 		return;
 	}
 	if (store_device_list(f->eng->store, store_view_cb, &vc, &cause) != 0) {

@@ -658,11 +658,11 @@ keep_samples(struct pdev *d, const struct device_status *st)
 			add_fields(&b, FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label);
 	}
 	for (int i = 0; i < st->sensors.ntemps; i++)
-		add_sample(&b, PS_TEMPERATURE, "temperature", st->sensors.temps[i].id, 0,
-		    st->sensors.temps[i].temperature_c);
+		add_fields(&b, FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature",
+		    st->sensors.temps[i].id, 0);
 	for (int i = 0; i < st->sensors.nhums; i++)
-		add_sample(&b, PS_HUMIDITY, "humidity", st->sensors.hums[i].id, 0,
-		    st->sensors.hums[i].humidity_pct / 100);
+		add_fields(&b, FIELD_HUMIDITY, &st->sensors.hums[i], "humidity",
+		    st->sensors.hums[i].id, 0);
 	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
@@ -1068,7 +1068,7 @@ poller_foreach(struct poller *p, poller_view_cb cb, void *arg)
 {
 	for (size_t i = 0; i < p->ndevs; i++) {
 		struct pdev *d = p->devs[i];
-		struct poller_view v;
+		struct fleet_view v;
 
 		v.mac = d->mac;
 		v.id = d->id ? d->id : "";

@@ -171,18 +171,30 @@ config_cb(const struct shelly_reply *r, void *arg)
 	op_finish(op);
 }
 
+/*
+ * The start of every reply of a read: returns 1 when the read goes on, 0 when the reply ended
+ * it (a failure, now the op's outcome) or the op is gone (cancelled: arg may be freed).
+ */
+static int
+op_reply(struct registry_op *op, const struct shelly_reply *r)
+{
+	if (r->result == HTTP_CANCELLED)
+		return 0;
+	op->req = 0;
+	if (r->result != HTTP_OK) {
+		op_fail(op, r->result, r->cause);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
 	struct registry_op *op = arg;
 
-	if (r->result == HTTP_CANCELLED)
+	if (!op_reply(op, r))
 		return;
-	op->req = 0;
-	if (r->result != HTTP_OK) {
-		op_fail(op, r->result, r->cause);
-		return;
-	}
 	device_status_copy(&op->status, r->status);
 	device_ident_update_from_status(&op->ident, &op->status);
 	op->have_status = 1;
@@ -201,10 +213,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		op_fail(op, HTTP_AUTH_REQUIRED, cause);
 		return;
 	}
-	op->cred = *found;
-	memset(found, 0, sizeof *found); /* taken */
-	op->t.user = op->cred.user;
-	op->t.password = op->cred.password;
+	creds_found_take(&op->cred, found, &op->t);
 	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
 }
 
@@ -215,13 +224,8 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	struct creds_query q;
 	char *why;
 
-	if (r->result == HTTP_CANCELLED)
+	if (!op_reply(op, r))
 		return;
-	op->req = 0;
-	if (r->result != HTTP_OK) {
-		op_fail(op, r->result, r->cause);
-		return;
-	}
 	op->ident = *r->ident;
 	op->have_ident = 1;
 	if (r->pin != NULL)
@@ -424,17 +428,20 @@ op_store(struct registry_op *op, struct registry_result *res)
 fail:
 	free(op->error);
 	op->error = cause != NULL ? cause : xstrdup("?");
-	res->rc = -1;
 	res->cause = op->error;
+	res->rc = -1;
 	free(cred_ref);
 }
 
 void
 registry_op_free(struct registry_op *op)
 {
+	char *owned[7];
+
 	if (op == NULL)
 		return;
-	op->finished = 1; /* no call of done from here on */
+	/* No call of done from here on; what is in flight goes with the op. */
+	op->finished = 1;
 	if (op->req != 0)
 		http_cancel(op->eng->http, op->req);
 	if (op->waiting_creds)
@@ -442,13 +449,10 @@ registry_op_free(struct registry_op *op)
 	creds_found_done(&op->cred);
 	store_device_free(op->reg);
 	device_status_done(&op->status);
-	free(op->error);
-	free(op->pin);
-	free(op->pin_want);
-	free(op->host);
-	free(op->name);
-	free(op->cred_ref);
-	free(op->who);
+	owned[0] = op->error, owned[1] = op->pin, owned[2] = op->pin_want, owned[3] = op->host;
+	owned[4] = op->name, owned[5] = op->cred_ref, owned[6] = op->who;
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		free(owned[i]);
 	free(op);
 }
 

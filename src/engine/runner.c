@@ -208,21 +208,26 @@ gen1_has_light_modes(const struct device_ident *id)
 static enum action_light
 light_kind(const struct device_ident *id)
 {
-	if (id->gen == 1) {
-		if (!gen1_has_light_modes(id))
-			return ACTION_LIGHT_PLAIN;
-		if (str_caseeq(id->mode, "color"))
-			return ACTION_LIGHT_COLOR;
-		if (str_caseeq(id->mode, "white"))
-			return ACTION_LIGHT_WHITE;
+	static const struct {
+		int gen;
+		const char *mode;
+		enum action_light light;
+	} kinds[] = {
+		{ 1, "color", ACTION_LIGHT_COLOR },
+		{ 1, "white", ACTION_LIGHT_WHITE },
+		{ 2, "rgb", ACTION_LIGHT_COLOR },
+		{ 2, "rgbcct", ACTION_LIGHT_COLOR },
+		{ 2, "rgbw", ACTION_LIGHT_RGBW },
+		{ 2, "cct", ACTION_LIGHT_CCT },
+	};
+	int gen = id->gen == 1 ? 1 : 2;
+	const char *mode = gen == 1 ? id->mode : id->profile;
+
+	if (gen == 1 && !gen1_has_light_modes(id))
 		return ACTION_LIGHT_PLAIN;
-	}
-	if (str_caseeq(id->profile, "rgb") || str_caseeq(id->profile, "rgbcct"))
-		return ACTION_LIGHT_COLOR;
-	if (str_caseeq(id->profile, "rgbw"))
-		return ACTION_LIGHT_RGBW;
-	if (str_caseeq(id->profile, "cct"))
-		return ACTION_LIGHT_CCT;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (kinds[i].gen == gen && str_caseeq(mode, kinds[i].mode))
+			return kinds[i].light;
 	return ACTION_LIGHT_PLAIN;
 }
 
@@ -349,27 +354,27 @@ settings_cb(const struct shelly_reply *r, void *arg)
 	send_action(dev);
 }
 
+/* Gen1 bulbs and RGBWW say their colour/white mode only in /settings. */
+static int
+needs_light_mode(const struct rdev *dev)
+{
+	return dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
+	       gen1_has_light_modes(&dev->ident);
+}
+
 static void
 creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 {
 	struct rdev *dev = arg;
 
 	dev->waiting_creds = 0;
-	if (rc != 0) {
+	creds_found_take(&dev->cred, found, &dev->t);
+	if (rc != 0)
 		rdev_fail(dev, HTTP_AUTH_REQUIRED, cause);
-		return;
-	}
-	dev->cred = *found;
-	memset(found, 0, sizeof *found); /* taken */
-	dev->t.user = dev->cred.user;
-	dev->t.password = dev->cred.password;
-	if (dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
-	    gen1_has_light_modes(&dev->ident)) {
-		/* Bulbs and RGBWW say their colour/white mode only in /settings. */
+	else if (needs_light_mode(dev))
 		dev->req = shelly_config(dev->run->eng->http, &dev->t, settings_cb, dev);
-		return;
-	}
-	send_action(dev);
+	else
+		send_action(dev);
 }
 
 static void

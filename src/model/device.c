@@ -23,31 +23,24 @@ static const char *const cover_state_names[] = {
 const char *
 device_state_name(enum device_state s)
 {
-	if ((int)s < 0 || s >= DEVICE_STATE_COUNT)
-		return "unknown";
-	return device_state_names[s];
+	return str_table_name(device_state_names, DEVICE_STATE_COUNT, (int)s);
 }
 
 int
 device_state_parse(const char *name, enum device_state *out)
 {
-	if (name == NULL)
+	int i = str_table_find(device_state_names, DEVICE_STATE_COUNT, name);
+
+	if (i < 0)
 		return -1;
-	for (int i = 0; i < DEVICE_STATE_COUNT; i++) {
-		if (strcmp(name, device_state_names[i]) == 0) {
-			*out = (enum device_state)i;
-			return 0;
-		}
-	}
-	return -1;
+	*out = (enum device_state)i;
+	return 0;
 }
 
 const char *
 cover_state_name(enum cover_state s)
 {
-	if ((int)s < 0 || s >= COVER_STATE_COUNT)
-		return "unknown";
-	return cover_state_names[s];
+	return str_table_name(cover_state_names, COVER_STATE_COUNT, (int)s);
 }
 
 void
@@ -188,41 +181,20 @@ device_status_copy(struct device_status *dst, const struct device_status *src)
 	dst->raw_unknown = src->raw_unknown != NULL ? xstrdup(src->raw_unknown) : NULL;
 }
 
-struct dev_switch *
-device_status_switch(struct device_status *st, int id)
-{
-	for (int i = 0; i < st->nswitches; i++)
-		if (st->switches[i].id == id)
-			return &st->switches[i];
-	return NULL;
-}
-
-struct dev_cover *
-device_status_cover(struct device_status *st, int id)
-{
-	for (int i = 0; i < st->ncovers; i++)
-		if (st->covers[i].id == id)
-			return &st->covers[i];
-	return NULL;
-}
-
-struct dev_light *
-device_status_light(struct device_status *st, int id)
-{
-	for (int i = 0; i < st->nlights; i++)
-		if (st->lights[i].id == id)
-			return &st->lights[i];
-	return NULL;
-}
-
-struct dev_input *
-device_status_input(struct device_status *st, int id)
-{
-	for (int i = 0; i < st->ninputs; i++)
-		if (st->inputs[i].id == id)
-			return &st->inputs[i];
-	return NULL;
-}
+/* The lookups by id of switches, covers, lights and inputs: one shape, four arrays. */
+#define FIND_BY_ID(type, fn, arr, n)                                                             \
+	struct type *fn(struct device_status *st, int id)                                         \
+	{                                                                                          \
+		for (int i = 0; i < st->n; i++)                                                    \
+			if (st->arr[i].id == id)                                                   \
+				return &st->arr[i];                                                \
+		return NULL;                                                                       \
+	}
+FIND_BY_ID(dev_switch, device_status_switch, switches, nswitches)
+FIND_BY_ID(dev_cover, device_status_cover, covers, ncovers)
+FIND_BY_ID(dev_light, device_status_light, lights, nlights)
+FIND_BY_ID(dev_input, device_status_input, inputs, ninputs)
+#undef FIND_BY_ID
 
 struct dev_meter *
 device_status_meter(struct device_status *st, const char *kind, int id)

@@ -9,65 +9,111 @@
 	{ key, label, unit, prec, FM_##metric, scale, FIELD_REAL, offsetof(struct st, member) }
 #define T(st, key, metric, member) \
 	{ key, NULL, "", 0, FM_##metric, 1, FIELD_TRI, offsetof(struct st, member) }
+/* A value the JSON object carries but neither a printed row nor a metric. */
+#define V(st, key, member) { key, NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct st, member) }
+#define S(st, key, member) { key, NULL, "", 0, FM_NONE, 1, FIELD_TEXT, offsetof(struct st, member) }
+/* The head (id, name) and tail (error codes, what changed it last) of an output. */
+#define HEAD(st) \
+	{ "id", NULL, "", 0, FM_NONE, 1, FIELD_INT, offsetof(struct st, id) }, S(st, "name", name)
+#define TAIL(st) \
+	{ "errors", NULL, "", 0, FM_NONE, 1, FIELD_LIST, offsetof(struct st, errors) }, \
+	    S(st, "source", source)
 
 /* What a switch, cover, light and meter measure alike, in the order of the JSON object. */
 #define ELECTRICAL(st) \
 	R(st, "power_w", "power", " W", 1, POWER, 1, power_w), \
 	R(st, "voltage_v", "voltage", " V", 1, VOLTAGE, 1, voltage_v), \
 	R(st, "current_a", "current", " A", 3, CURRENT, 1, current_a)
+/* Alarms of an output (tri-states, no metric). */
+#define ALARMS(st) T(st, "overpower", NONE, overpower), T(st, "overtemp", NONE, overtemp)
+/* Energy counted by an output, and its temperature (printed as label, or not when NULL). */
+#define ENERGY(st) R(st, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh)
+#define TEMPERATURE(st, label) \
+	R(st, "temperature_c", label, " C", 1, TEMPERATURE, 1, temperature_c)
+/* Power factor and mains frequency of a switch or cover. */
+#define MAINS_FREQ(st) R(st, "frequency_hz", NULL, "", 1, FREQUENCY, 1, freq_hz)
+#define MAINS(st) R(st, "pf", NULL, "", 2, POWER_FACTOR, 1, pf), MAINS_FREQ(st)
 
 static const struct field switch_fields[] = {
+	HEAD(dev_switch),
 	T(dev_switch, "output", OUTPUT, output),
 	ELECTRICAL(dev_switch),
-	R(dev_switch, "pf", NULL, "", 2, POWER_FACTOR, 1, pf),
-	R(dev_switch, "frequency_hz", NULL, "", 1, FREQUENCY, 1, freq_hz),
-	R(dev_switch, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh),
+	MAINS(dev_switch),
+	ENERGY(dev_switch),
 	R(dev_switch, "returned_energy_wh", NULL, "", 3, RET_ENERGY, 3600, ret_energy_wh),
-	R(dev_switch, "temperature_c", "temp", " C", 1, TEMPERATURE, 1, temperature_c),
+	TEMPERATURE(dev_switch, "temp"),
+	ALARMS(dev_switch),
+	T(dev_switch, "overvoltage", NONE, overvoltage),
+	T(dev_switch, "undervoltage", NONE, undervoltage),
+	TAIL(dev_switch),
 };
 
 static const struct field cover_fields[] = {
+	HEAD(dev_cover),
 	R(dev_cover, "position_pct", "position", " %", 0, POSITION, 0.01, position_pct),
 	T(dev_cover, "pos_control", NONE, pos_control),
 	ELECTRICAL(dev_cover),
-	R(dev_cover, "pf", NULL, "", 2, NONE, 1, pf),
-	R(dev_cover, "frequency_hz", NULL, "", 1, NONE, 1, freq_hz),
-	R(dev_cover, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh),
-	R(dev_cover, "temperature_c", NULL, "", 1, TEMPERATURE, 1, temperature_c),
+	MAINS(dev_cover),
+	ENERGY(dev_cover),
+	TEMPERATURE(dev_cover, NULL),
+	ALARMS(dev_cover),
+	S(dev_cover, "last_direction", last_direction),
+	TAIL(dev_cover),
 };
 
 static const struct field light_fields[] = {
+	HEAD(dev_light),
+	S(dev_light, "kind", kind),
 	T(dev_light, "output", OUTPUT, output),
 	R(dev_light, "brightness_pct", "brightness", " %", 0, BRIGHTNESS, 0.01, brightness_pct),
-	R(dev_light, "white", NULL, "", 0, NONE, 1, white),
-	R(dev_light, "color_temp_k", NULL, "", 0, NONE, 1, color_temp_k),
+	V(dev_light, "white", white),
+	V(dev_light, "color_temp_k", color_temp_k),
 	ELECTRICAL(dev_light),
-	R(dev_light, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh),
-	R(dev_light, "temperature_c", NULL, "", 1, TEMPERATURE, 1, temperature_c),
+	ENERGY(dev_light),
+	TEMPERATURE(dev_light, NULL),
+	ALARMS(dev_light),
+	TAIL(dev_light),
 };
 
+/* What a meter and each of its phases measure alike. */
+#define METERED(st) \
+	R(st, "power_w", "power", " W", 1, POWER, 1, power_w), \
+	R(st, "apparent_power_va", NULL, "", 1, APPARENT_POWER, 1, aprt_power_va), \
+	R(st, "voltage_v", "voltage", " V", 1, VOLTAGE, 1, voltage_v), \
+	R(st, "current_a", "current", " A", 3, CURRENT, 1, current_a), \
+	R(st, "pf", "pf", "", 2, POWER_FACTOR, 1, pf), MAINS_FREQ(st), \
+	ENERGY(st), \
+	R(st, "returned_energy_wh", "returned", " Wh", 3, RET_ENERGY, 3600, ret_energy_wh)
+
 static const struct field meter_fields[] = {
-	R(dev_meter, "power_w", "power", " W", 1, POWER, 1, power_w),
-	R(dev_meter, "apparent_power_va", NULL, "", 1, APPARENT_POWER, 1, aprt_power_va),
-	R(dev_meter, "reactive_power_var", NULL, "", 1, NONE, 1, reactive_var),
-	R(dev_meter, "voltage_v", "voltage", " V", 1, VOLTAGE, 1, voltage_v),
-	R(dev_meter, "current_a", "current", " A", 3, CURRENT, 1, current_a),
-	R(dev_meter, "n_current_a", NULL, "", 3, NONE, 1, n_current_a),
-	R(dev_meter, "pf", "pf", "", 2, POWER_FACTOR, 1, pf),
-	R(dev_meter, "frequency_hz", NULL, "", 1, FREQUENCY, 1, freq_hz),
-	R(dev_meter, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh),
-	R(dev_meter, "returned_energy_wh", "returned", " Wh", 3, RET_ENERGY, 3600, ret_energy_wh),
+	METERED(dev_meter),
+	V(dev_meter, "reactive_power_var", reactive_var),
+	V(dev_meter, "n_current_a", n_current_a),
 };
 
 static const struct field phase_fields[] = {
-	R(dev_phase, "power_w", "power", " W", 1, POWER, 1, power_w),
-	R(dev_phase, "apparent_power_va", NULL, "", 1, APPARENT_POWER, 1, aprt_power_va),
-	R(dev_phase, "voltage_v", "voltage", " V", 1, VOLTAGE, 1, voltage_v),
-	R(dev_phase, "current_a", "current", " A", 3, CURRENT, 1, current_a),
-	R(dev_phase, "pf", "pf", "", 2, POWER_FACTOR, 1, pf),
-	R(dev_phase, "frequency_hz", NULL, "", 1, FREQUENCY, 1, freq_hz),
-	R(dev_phase, "energy_wh", "energy", " Wh", 3, ENERGY, 3600, energy_wh),
-	R(dev_phase, "returned_energy_wh", NULL, "", 3, RET_ENERGY, 3600, ret_energy_wh),
+	METERED(dev_phase),
+};
+
+static const struct field input_fields[] = {
+	HEAD(dev_input),
+	S(dev_input, "type", type),
+	T(dev_input, "state", NONE, state),
+	R(dev_input, "percent", "percent", " %", 0, NONE, 1, percent),
+	V(dev_input, "count_total", count_total),
+	V(dev_input, "frequency_hz", freq_hz),
+	S(dev_input, "event", event),
+	V(dev_input, "event_count", event_cnt),
+};
+
+static const struct field temperature_fields[] = {
+	HEAD(dev_temp_sensor),
+	TEMPERATURE(dev_temp_sensor, ""),
+};
+
+static const struct field humidity_fields[] = {
+	HEAD(dev_hum_sensor),
+	R(dev_hum_sensor, "humidity_pct", "", " %", 1, HUMIDITY, 0.01, humidity_pct),
 };
 
 #define TABLE(t) { t, sizeof t / sizeof t[0] }
@@ -81,6 +127,9 @@ static const struct {
 	[FIELD_LIGHT] = TABLE(light_fields),
 	[FIELD_METER] = TABLE(meter_fields),
 	[FIELD_PHASE] = TABLE(phase_fields),
+	[FIELD_INPUT] = TABLE(input_fields),
+	[FIELD_TEMPERATURE] = TABLE(temperature_fields),
+	[FIELD_HUMIDITY] = TABLE(humidity_fields),
 };
 
 const struct field *
@@ -98,6 +147,14 @@ field_get(const struct field *f, const void *comp)
 
 	if (f->type == FIELD_REAL)
 		return *(const double *)(const void *)p;
+	if (f->type == FIELD_TEXT || f->type == FIELD_LIST)
+		return NAN;
 	v = *(const int *)(const void *)p;
-	return v < 0 ? NAN : (double)v;
+	return v < 0 && f->type == FIELD_TRI ? NAN : (double)v;
+}
+
+const char *
+field_text(const struct field *f, const void *comp)
+{
+	return f->type == FIELD_TEXT || f->type == FIELD_LIST ? (const char *)comp + f->offset : "";
 }

@@ -36,7 +36,10 @@ add_tri(cJSON *o, const char *key, int v)
 		cJSON_AddNullToObject(o, key);
 }
 
-/* The measured fields of a component (model/fields.h), in table order. */
+static void add_str(cJSON *o, const char *key, const char *s);
+static void add_errors(cJSON *o, const char *list);
+
+/* The fields of a component (model/fields.h), in table order. */
 static void
 add_fields(cJSON *o, enum field_comp c, const void *comp)
 {
@@ -44,11 +47,21 @@ add_fields(cJSON *o, enum field_comp c, const void *comp)
 	const struct field *f = fields_of(c, &n);
 
 	for (size_t i = 0; i < n; i++) {
-		if (f[i].type == FIELD_TRI)
-			add_tri(o, f[i].key, *(const int *)(const void *)((const char *)comp +
-			                                                   f[i].offset));
-		else
-			add_num(o, f[i].key, field_get(&f[i], comp));
+		double v = field_get(&f[i], comp);
+		switch (f[i].type) {
+		case FIELD_TRI:
+			add_tri(o, f[i].key, isnan(v) ? -1 : (int)v);
+			break;
+		case FIELD_TEXT:
+			add_str(o, f[i].key, field_text(&f[i], comp));
+			break;
+		case FIELD_LIST:
+			add_errors(o, field_text(&f[i], comp));
+			break;
+		default:
+			add_num(o, f[i].key, v);
+			break;
+		}
 	}
 }
 
@@ -83,73 +96,32 @@ add_errors(cJSON *o, const char *list)
 }
 
 static cJSON *
-switch_obj(const struct dev_switch *s)
+comp_obj(enum field_comp c, const void *comp)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "id", s->id);
-	add_str(o, "name", s->name);
-	add_fields(o, FIELD_SWITCH, s);
-	add_tri(o, "overpower", s->overpower);
-	add_tri(o, "overtemp", s->overtemp);
-	add_tri(o, "overvoltage", s->overvoltage);
-	add_tri(o, "undervoltage", s->undervoltage);
-	add_errors(o, s->errors);
-	add_str(o, "source", s->source);
+	add_fields(o, c, comp);
 	return o;
 }
 
 static cJSON *
 cover_obj(const struct dev_cover *c)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = comp_obj(FIELD_COVER, c);
 
-	cJSON_AddNumberToObject(o, "id", c->id);
-	add_str(o, "name", c->name);
 	cJSON_AddStringToObject(o, "state", cover_state_name(c->state));
-	add_fields(o, FIELD_COVER, c);
-	add_tri(o, "overpower", c->overpower);
-	add_tri(o, "overtemp", c->overtemp);
-	add_errors(o, c->errors);
-	add_str(o, "last_direction", c->last_direction);
-	add_str(o, "source", c->source);
 	return o;
 }
 
 static cJSON *
 light_obj(const struct dev_light *l)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = comp_obj(FIELD_LIGHT, l);
 
-	cJSON_AddNumberToObject(o, "id", l->id);
-	add_str(o, "name", l->name);
-	add_str(o, "kind", l->kind);
-	add_fields(o, FIELD_LIGHT, l);
 	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0)
 		cJSON_AddItemToObject(o, "rgb", cJSON_CreateIntArray(l->rgb, 3));
 	else
 		cJSON_AddNullToObject(o, "rgb");
-	add_tri(o, "overpower", l->overpower);
-	add_tri(o, "overtemp", l->overtemp);
-	add_errors(o, l->errors);
-	add_str(o, "source", l->source);
-	return o;
-}
-
-static cJSON *
-input_obj(const struct dev_input *in)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "id", in->id);
-	add_str(o, "name", in->name);
-	add_str(o, "type", in->type);
-	add_tri(o, "state", in->state);
-	add_num(o, "percent", in->percent);
-	add_num(o, "count_total", in->count_total);
-	add_num(o, "frequency_hz", in->freq_hz);
-	add_str(o, "event", in->event);
-	add_num(o, "event_count", in->event_cnt);
 	return o;
 }
 
@@ -181,23 +153,11 @@ sensor_obj(const struct dev_sensors *s)
 	cJSON *o = cJSON_CreateObject(), *arr;
 
 	arr = cJSON_AddArrayToObject(o, "temperature");
-	for (int i = 0; i < s->ntemps && i < DEVICE_MAX_COMPONENTS; i++) {
-		cJSON *t = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(t, "id", s->temps[i].id);
-		add_str(t, "name", s->temps[i].name);
-		add_num(t, "temperature_c", s->temps[i].temperature_c);
-		cJSON_AddItemToArray(arr, t);
-	}
+	for (int i = 0; i < s->ntemps && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, comp_obj(FIELD_TEMPERATURE, &s->temps[i]));
 	arr = cJSON_AddArrayToObject(o, "humidity");
-	for (int i = 0; i < s->nhums && i < DEVICE_MAX_COMPONENTS; i++) {
-		cJSON *h = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(h, "id", s->hums[i].id);
-		add_str(h, "name", s->hums[i].name);
-		add_num(h, "humidity_pct", s->hums[i].humidity_pct);
-		cJSON_AddItemToArray(arr, h);
-	}
+	for (int i = 0; i < s->nhums && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, comp_obj(FIELD_HUMIDITY, &s->hums[i]));
 	arr = cJSON_AddArrayToObject(o, "thermostat");
 	for (int i = 0; i < s->nthermostats && i < DEVICE_MAX_COMPONENTS; i++) {
 		const struct dev_thermostat *t = &s->thermostats[i];
@@ -236,7 +196,7 @@ components_obj(const struct device_status *st)
 
 	arr = cJSON_AddArrayToObject(o, "switch");
 	for (int i = 0; i < st->nswitches && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, switch_obj(&st->switches[i]));
+		cJSON_AddItemToArray(arr, comp_obj(FIELD_SWITCH, &st->switches[i]));
 	arr = cJSON_AddArrayToObject(o, "cover");
 	for (int i = 0; i < st->ncovers && i < DEVICE_MAX_COMPONENTS; i++)
 		cJSON_AddItemToArray(arr, cover_obj(&st->covers[i]));
@@ -245,7 +205,7 @@ components_obj(const struct device_status *st)
 		cJSON_AddItemToArray(arr, light_obj(&st->lights[i]));
 	arr = cJSON_AddArrayToObject(o, "input");
 	for (int i = 0; i < st->ninputs && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, input_obj(&st->inputs[i]));
+		cJSON_AddItemToArray(arr, comp_obj(FIELD_INPUT, &st->inputs[i]));
 	arr = cJSON_AddArrayToObject(o, "meter");
 	for (int i = 0; i < st->nmeters && i < DEVICE_MAX_COMPONENTS; i++)
 		cJSON_AddItemToArray(arr, meter_obj(&st->meters[i]));

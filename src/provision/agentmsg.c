@@ -21,7 +21,7 @@ static const char *const kind_names[AGENTMSG_KIND_COUNT] = {
 const char *
 agentmsg_kind_name(enum agentmsg_kind kind)
 {
-	return (unsigned)kind < AGENTMSG_KIND_COUNT ? kind_names[kind] : "?";
+	return str_table_name(kind_names, AGENTMSG_KIND_COUNT, (int)kind);
 }
 
 /* Character classes of string members. */

@@ -1,7 +1,8 @@
 /* The task state machine: names and the transitions allowed (see provision/task.h). */
 #include "provision/task.h"
 
-#include <string.h>
+#include "util/str.h"
+
 
 static const char *const task_names[TASK_STATE_COUNT] = {
 #define TASK_STATE_NAME(id, name) name,
@@ -22,19 +23,18 @@ static const unsigned task_next[TASK_STATE_COUNT] = {
 const char *
 task_state_name(enum task_state s)
 {
-	return (unsigned)s < TASK_STATE_COUNT ? task_names[s] : "?";
+	return str_table_name(task_names, TASK_STATE_COUNT, (int)s);
 }
 
 int
 task_state_parse(const char *name, enum task_state *out)
 {
-	for (int i = 0; name != NULL && i < TASK_STATE_COUNT; i++) {
-		if (strcmp(name, task_names[i]) == 0) {
-			*out = (enum task_state)i;
-			return 0;
-		}
-	}
-	return -1;
+	int i = str_table_find(task_names, TASK_STATE_COUNT, name);
+
+	if (i < 0)
+		return -1;
+	*out = (enum task_state)i;
+	return 0;
 }
 
 int

@@ -338,7 +338,49 @@ httpd_reply_done(struct httpd_reply *reply)
 		free(reply->headers[i]);
 	free(reply->headers);
 	free(reply->body);
+	if (reply->stream_free_cb != NULL)
+		reply->stream_free_cb(reply->stream_arg);
 	memset(reply, 0, sizeof *reply);
+}
+
+/* microhttpd's reader of a streamed body: the handler's producer. */
+static ssize_t
+httpd_stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct httpd_reply *r = cls;
+	long n = r->stream_cb(r->stream_arg, pos, buf, max);
+
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void
+httpd_stream_free_cb(void *cls)
+{
+	struct httpd_reply *r = cls;
+
+	if (r->stream_free_cb != NULL)
+		r->stream_free_cb(r->stream_arg);
+	free(r);
+}
+
+/* A response over the reply's producer; the producer is the response's from now on. */
+static struct MHD_Response *
+httpd_stream_response(struct httpd_reply *reply)
+{
+	struct httpd_reply *r = xcalloc(1, sizeof *r);
+	struct MHD_Response *resp;
+
+	r->stream_cb = reply->stream_cb;
+	r->stream_free_cb = reply->stream_free_cb;
+	r->stream_arg = reply->stream_arg;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, httpd_stream_cb, r,
+	    httpd_stream_free_cb);
+	if (resp == NULL) {
+		free(r);
+		return NULL;
+	}
+	reply->stream_free_cb = NULL; /* microhttpd calls it now */
+	return resp;
 }
 
 static void
@@ -361,7 +403,9 @@ httpd_send(struct httpd_request *req, struct httpd_reply *reply)
 		    reply->status);
 		httpd_reply_text(reply, 500, "internal error\n");
 	}
-	if (reply->body_len == 0 || reply->body == NULL) {
+	if (reply->stream_cb != NULL && reply->body == NULL) {
+		resp = httpd_stream_response(reply);
+	} else if (reply->body_len == 0 || reply->body == NULL) {
 		free(reply->body);
 		reply->body = NULL;
 		reply->body_len = 0;

@@ -91,19 +91,6 @@ consumed(const char *key)
 	return 0;
 }
 
-/* JSON text of item in memory from xmalloc (freed with free, whatever cJSON's hooks are). */
-static char *
-print_owned(const cJSON *item)
-{
-	char *t = cJSON_PrintUnformatted(item), *copy;
-
-	if (t == NULL)
-		return NULL;
-	copy = xstrdup(t);
-	cJSON_free(t);
-	return copy;
-}
-
 /* Adds a copy of item under key to the raw object (created on demand); arrays append. */
 static void
 raw_add(cJSON **raw, const char *key, const cJSON *item)
@@ -497,15 +484,9 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 	double v, roller_wh = 0;
 
 	device_status_init(out);
-	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /status reply", cause);
 	if (root == NULL)
 		return -1;
-	if (!cJSON_IsObject(root)) {
-		if (cause != NULL)
-			*cause = xstrdup("Gen1 /status reply is not a JSON object");
-		cJSON_Delete(root);
-		return -1;
-	}
 
 	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
 		out->wifi.connected = json_get_bool(o, "connected");
@@ -657,7 +638,7 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 		}
 	}
 	if (raw != NULL) {
-		out->raw_unknown = print_owned(raw);
+		out->raw_unknown = json_print(raw, 0);
 		cJSON_Delete(raw);
 	}
 	cJSON_Delete(root);
@@ -699,15 +680,9 @@ gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, cha
 	const cJSON *o;
 
 	gen1_settings_init(out);
-	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /settings reply", cause);
 	if (root == NULL)
 		return -1;
-	if (!cJSON_IsObject(root)) {
-		if (cause != NULL)
-			*cause = xstrdup("Gen1 /settings reply is not a JSON object");
-		cJSON_Delete(root);
-		return -1;
-	}
 	if ((o = json_get_object(root, "device")) != NULL) {
 		json_get_strbuf(o, "hostname", out->hostname, sizeof out->hostname);
 		json_get_strbuf(o, "type", out->type, sizeof out->type);

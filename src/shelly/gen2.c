@@ -16,19 +16,6 @@
 
 #define MAX_COMPONENT_ID 1000000
 
-/* JSON text of item in memory from xmalloc (freed with free, whatever cJSON's hooks are). */
-static char *
-print_owned(const cJSON *item)
-{
-	char *t = cJSON_PrintUnformatted(item), *copy;
-
-	if (t == NULL)
-		return NULL;
-	copy = xstrdup(t);
-	cJSON_free(t);
-	return copy;
-}
-
 /* Setters that touch dst only when key is present (null present = unknown). */
 static void
 set_num(double *dst, const cJSON *o, const char *key)
@@ -701,7 +688,7 @@ store_raw(struct device_status *st, cJSON *raw)
 		raw = old;
 	}
 	free(st->raw_unknown);
-	st->raw_unknown = print_owned(raw);
+	st->raw_unknown = json_print(raw, 0);
 	cJSON_Delete(raw);
 }
 
@@ -956,15 +943,9 @@ gen2_parse_frame(const char *body, size_t len, struct gen2_frame *out, char **ca
 	long long c = 0;
 
 	memset(out, 0, sizeof *out);
-	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	root = json_parse_object(body, len, JSON_MAX_DEPTH, "RPC frame", cause);
 	if (root == NULL)
 		return -1;
-	if (!cJSON_IsObject(root)) {
-		if (cause != NULL)
-			*cause = xstrdup("RPC frame is not a JSON object");
-		cJSON_Delete(root);
-		return -1;
-	}
 	err = json_get(root, "error");
 	res = json_get(root, "result");
 	if (err == NULL && res == NULL && json_get_string(root, "method") == NULL) {
@@ -983,10 +964,10 @@ gen2_parse_frame(const char *body, size_t len, struct gen2_frame *out, char **ca
 			out->error_code = (int)c;
 		out->error_message = str_sanitize(json_get_string(err, "message"), 1024);
 	} else if (res != NULL) {
-		out->result = print_owned(res);
+		out->result = json_print(res, 0);
 	}
 	if ((params = json_get(root, "params")) != NULL)
-		out->params = print_owned(params);
+		out->params = json_print(params, 0);
 	cJSON_Delete(root);
 	return 0;
 }

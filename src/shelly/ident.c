@@ -190,16 +190,10 @@ shelly_parse_ident(const char *body, size_t len, struct device_ident *out, char 
 	const char *name;
 
 	device_ident_init(out);
-	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	root = json_parse_object(body, len, JSON_MAX_DEPTH, "identification reply", cause);
 	if (root == NULL)
 		return -1;
 	o = root;
-	if (!cJSON_IsObject(o)) {
-		if (cause != NULL)
-			*cause = xstrdup("identification reply is not a JSON object");
-		cJSON_Delete(root);
-		return -1;
-	}
 	/* Shelly.GetDeviceInfo through POST /rpc or a websocket: a response frame. */
 	if ((err = json_get_object(o, "error")) != NULL) {
 		code = 0;

@@ -366,27 +366,33 @@ cidr_list_contains6(const struct cidr_list *list, const struct in6_addr *addr)
 }
 
 int
-cidr_list_contains_host(const struct cidr_list *list, const char *host)
+cidr_parse_ipv6(const char *s, struct in6_addr *out)
 {
 	char buf[ENTRY_MAX];
+	size_t len = strlen(s);
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, out) == 1 ? 0 : -1;
+}
+
+int
+cidr_list_contains_host(const struct cidr_list *list, const char *host)
+{
 	struct in_addr a4;
 	struct in6_addr a6;
-	size_t len;
 
 	if (host == NULL)
 		return 0;
 	if (cidr_parse_ipv4(host, &a4) == 0)
 		return cidr_list_contains(list, a4);
-	len = strlen(host);
-	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-		host++;
-		len -= 2;
-	}
-	if (len >= sizeof buf)
-		return 0;
-	memcpy(buf, host, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET6, buf, &a6) != 1)
+	if (cidr_parse_ipv6(host, &a6) != 0)
 		return 0;
 	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 		memcpy(&a4.s_addr, &a6.s6_addr[12], 4);

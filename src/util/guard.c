@@ -78,22 +78,10 @@ guard_allows(const struct guard *g, const char *host)
 static int
 is_literal(const char *host)
 {
-	char buf[64];
 	struct in_addr a4;
 	struct in6_addr a6;
-	size_t len = strlen(host);
 
-	if (cidr_parse_ipv4(host, &a4) == 0)
-		return 1;
-	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-		host++;
-		len -= 2;
-	}
-	if (len >= sizeof buf)
-		return 0;
-	memcpy(buf, host, len);
-	buf[len] = '\0';
-	return inet_pton(AF_INET6, buf, &a6) == 1;
+	return cidr_parse_ipv4(host, &a4) == 0 || cidr_parse_ipv6(host, &a6) == 0;
 }
 
 int

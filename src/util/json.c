@@ -304,6 +304,20 @@ json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size)
 	return json_strlcpy(dst, json_get_string(obj, key), size);
 }
 
+cJSON *
+json_parse_object(const char *buf, size_t len, int max_depth, const char *what, char **cause)
+{
+	cJSON *root = json_parse(buf, len, max_depth, cause);
+
+	if (root != NULL && !cJSON_IsObject(root)) {
+		if (cause != NULL)
+			*cause = xasprintf("%s is not a JSON object", what);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
 char *
 json_print(const cJSON *item, int pretty)
 {

@@ -594,6 +594,21 @@ str_parse_size(const char *s, uint64_t *bytes)
 	return -1;
 }
 
+const char *
+str_table_name(const char *const *names, int n, int i)
+{
+	return i >= 0 && i < n ? names[i] : "unknown";
+}
+
+int
+str_table_find(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 str_ascii_printable(const char *s, size_t min, size_t max)
 {

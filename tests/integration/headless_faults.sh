@@ -41,6 +41,11 @@ wait_for 15 all_online && pass "$N: all $NDEV devices online first" ||
 HT1_TEMP=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$(mac_of 9)'")
 HT2_TEMP=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$(mac_of 10)'")
 
+# A reboot shows as uptime going back: let the poller see device 6 up for a few seconds first
+# (a fast start could otherwise fault it at uptime 1 s, and 1 s -> 0 s is within the tolerance).
+up6() { [ "$(sq "$DB" "SELECT ifnull(uptime_s, 0) >= 3 FROM status WHERE mac = '$(mac_of 6)'")" = 1 ]; }
+wait_for 15 up6 || fail "$N: device 6 up for 3 s before its reboot" "$(sq "$DB" "SELECT uptime_s FROM status WHERE mac = '$(mac_of 6)'")"
+
 # --- inject: one fault per device, all at once ---
 T0=$(now_ms)
 fault() { ctl POST "/devices/$1/fault" "{\"fault\":\"$2\"}" | jq -e ".fault == \"$2\" or \"$2\" == \"auth\" or \"$2\" == \"reboot\"" >/dev/null ||

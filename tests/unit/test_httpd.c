@@ -300,6 +300,41 @@ broken_cb(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
 	reply->body_len = 7;
 }
 
+/* A body of STREAM_LEN bytes made while it is sent, and how often its producer was freed. */
+#define STREAM_LEN 60000
+static int stream_freed;
+
+static long
+stream_cb(void *arg, uint64_t pos, char *buf, size_t max)
+{
+	size_t n = STREAM_LEN - (size_t)pos;
+
+	(void)arg;
+	if (pos >= STREAM_LEN)
+		return -1;
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)('a' + (pos + i) % 26);
+	return (long)n;
+}
+
+static void
+stream_free_cb(void *arg)
+{
+	(void)arg;
+	stream_freed++;
+}
+
+static void
+big_cb(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	(void)req;
+	(void)arg;
+	reply->stream_cb = stream_cb;
+	reply->stream_free_cb = stream_free_cb;
+}
+
 struct fixture {
 	struct loop *loop;
 	struct httpd *httpd;
@@ -324,6 +359,7 @@ setup(void **state)
 	assert_int_equal(httpd_route(f->httpd, "POST", "/echo", echo_cb, NULL), 0);
 	assert_int_equal(httpd_route(f->httpd, "POST", "/things", created_cb, NULL), 0);
 	assert_int_equal(httpd_route(f->httpd, "GET", "/broken", broken_cb, NULL), 0);
+	assert_int_equal(httpd_route(f->httpd, "GET", "/big", big_cb, NULL), 0);
 	*state = f;
 	return 0;
 }
@@ -356,6 +392,29 @@ test_get_metrics(void **state)
 	assert_header(r, "Content-Length", len);
 	assert_string_equal(body_of(r), metrics_body);
 	assert_int_equal(f->metrics_calls, 1);
+	free(r);
+}
+
+/* A streamed body arrives whole and in order; its producer is freed once. */
+static void
+test_streamed_body(void **state)
+{
+	struct fixture *f = *state;
+	const char req[] = "GET /big HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+	size_t len = 0;
+	char *r;
+	const char *b;
+
+	stream_freed = 0;
+	r = exchange_len(f->loop, f->port, req, strlen(req), &len);
+	assert_int_equal(resp_status(r), 200);
+	b = strstr(r, "\r\n\r\n");
+	assert_non_null(b);
+	b += 4;
+	assert_int_equal(len - (size_t)(b - r), STREAM_LEN);
+	for (size_t i = 0; i < STREAM_LEN; i += 997)
+		assert_int_equal(b[i], 'a' + i % 26);
+	assert_int_equal(stream_freed, 1);
 	free(r);
 }
 
@@ -800,6 +859,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streamed_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_and_headers, setup, teardown),
