@@ -11,6 +11,7 @@
 #include "cli/health.h"
 #include "cli/opnsensecmd.h"
 #include "cli/probe.h"
+#include "cli/provision.h"
 #include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
@@ -46,6 +47,14 @@ list_options(struct app *app)
 }
 
 static int
+list_keys(struct app *app)
+{
+	(void)app;
+	tui_list_keys(stdout);
+	return EXIT_OK;
+}
+
+static int
 list_metrics(struct app *app)
 {
 	(void)app;
@@ -62,6 +71,7 @@ static const struct {
 	{ CLI_VERSION, version },
 	{ CLI_LIST_OPTIONS, list_options },
 	{ CLI_LIST_METRICS, list_metrics },
+	{ CLI_LIST_KEYS, list_keys },
 	{ CLI_PROBE, cli_probe },
 	{ CLI_ADD, cli_add },
 	{ CLI_REMOVE, cli_remove },
@@ -89,6 +99,12 @@ static const struct {
 	{ CLI_IMPORT, cli_import },
 	{ CLI_OPNSENSE_SYNC, cli_opnsense_sync },
 	{ CLI_HEALTH_CHECK, cli_health_check },
+	{ CLI_AGENT_ENROL, cli_agent_enrol },
+	{ CLI_PROVISION, cli_provision },
+	{ CLI_PROVISION_CSV, cli_provision },
+	{ CLI_TASKS, cli_tasks },
+	{ CLI_TASK_CANCEL, cli_task_cancel },
+	{ CLI_AGENTS, cli_agents },
 };
 
 int
@@ -105,8 +121,15 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof modes / sizeof modes[0] && modes[i].mode != app.args.mode; i++)
 		;
-	/* No mode: the full-screen console. */
-	rc = i < sizeof modes / sizeof modes[0] ? modes[i].run(&app) : tui_run(&app);
+	if (i < sizeof modes / sizeof modes[0])
+		rc = modes[i].run(&app);
+	else if (app.args.mode < 0)
+		rc = tui_run(&app); /* no mode: the full-screen console */
+	else {
+		fprintf(stderr, "shelly-tui: --%s is not wired to a function (a bug)\n",
+		    cli_option_name((enum cli_option)app.args.mode));
+		rc = EXIT_FAIL;
+	}
 	app_done(&app);
 	return rc;
 }

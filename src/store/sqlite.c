@@ -154,6 +154,52 @@ static const char *const migrations[] = {
 	"  result TEXT"
 	");"
 	"CREATE INDEX config_pending_mac ON config_pending (mac, state);",
+
+	/* 5: provisioning: agents, enrolment secrets, tasks, access points seen by agents. */
+	"CREATE TABLE agents ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER"
+	");"
+	"CREATE TABLE enrolments ("
+	"  hash TEXT PRIMARY KEY NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used INTEGER,"
+	"  agent TEXT"
+	");"
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  network TEXT NOT NULL,"
+	"  key_ref TEXT,"
+	"  name TEXT,"
+	"  template TEXT,"
+	"  pass_ref TEXT,"
+	"  ap_off INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL DEFAULT 1,"
+	"  agent TEXT,"
+	"  lease INTEGER,"
+	"  stage TEXT,"
+	"  mac TEXT,"
+	"  result TEXT,"
+	"  reason TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL"
+	");"
+	"CREATE INDEX tasks_state ON tasks(state, id);"
+	"CREATE TABLE access_points ("
+	"  ssid TEXT NOT NULL,"
+	"  agent TEXT NOT NULL,"
+	"  rssi INTEGER,"
+	"  seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (ssid, agent)"
+	") WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1739,4 +1785,12 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 		return -1;
 	}
 	return exec_sql(b->db, sql, cause, "exec", b->path);
+}
+
+sqlite3 *
+store_sqlite_db(struct store *s)
+{
+	struct sq *b = sqlite_of(s);
+
+	return b != NULL ? b->db : NULL;
 }
