@@ -244,7 +244,6 @@ progress_cb(const char *line, void *arg)
 	fputc('\n', stderr);
 }
 
-
 /* Keeps what was read as a snapshot of a registered device (history with cfg_rev). */
 static void
 snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
@@ -935,7 +934,6 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 		}
 	}
 }
-
 
 /* Whether the device is registered and could not be reached (so its change can wait). */
 static bool

@@ -726,7 +726,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		const char **macs;
 		size_t n = vdevices_marked(v, &macs);
 		char title[64];
-		snprintf(title, sizeof title, n ? "Drift of %zu marked" : "Drift of every device", n);
+		snprintf(
+		    title, sizeof title, n ? "Drift of %zu marked" : "Drift of every device", n);
 		tui_push(t, vdrift_new(t, title, n ? macs : NULL, n));
 		free(macs);
 		return R_DIRTY;

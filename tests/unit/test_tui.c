@@ -508,11 +508,12 @@ test_config_drift(void **state)
 	assert_int_equal(cfgstore_desired_set(st, "aabbcc000001",
 	                     "sys.timezone = Europe/Sofia\nmqtt.enable = false\n", &cause),
 	    0);
-	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "test",
-	                     "sys.timezone = UTC\nmqtt.enable = false\nsys.location.lat = \"\"\n",
-	                     &cause),
+	assert_int_equal(
+	    cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "test",
+	        "sys.timezone = UTC\nmqtt.enable = false\nsys.location.lat = \"\"\n", &cause),
 	    0);
-	assert_int_equal(cfgstore_desired_set(st, "aabbcc000003", "sys.eco_mode = true\n", &cause), 0);
+	assert_int_equal(
+	    cfgstore_desired_set(st, "aabbcc000003", "sys.eco_mode = true\n", &cause), 0);
 	assert_int_equal(cfgstore_group_add(st, "lab", kitchen, 1, &cause), 0);
 	/* As the console does after its own configuration writes (the column is otherwise
 	 * computed again at most every 2 s when the database changed). */
