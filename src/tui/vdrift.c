@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
 #include "tui/source.h"
@@ -202,6 +204,45 @@ find_row(struct tui *t, const char *mac)
 	return NULL;
 }
 
+struct queued_ctx {
+	struct vdrift *d;
+	const char *label;
+};
+
+static int
+queued_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct queued_ctx *q = arg;
+	struct devconfig c;
+	char *cause = NULL, when[32];
+	time_t secs = (time_t)(r->ts_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	if (r->body == NULL ||
+	    devconfig_template_parse(r->body, strlen(r->body), &c, &cause) != 0) {
+		free(cause);
+		devconfig_init(&c);
+	}
+	add_line(q->d, TC_DIM,
+	    "%-20.20s queued since %s: %zu field(s), applied when it is next seen", q->label, when,
+	    c.n);
+	devconfig_done(&c);
+	return 0;
+}
+
+/* Changes queued for the device while it was offline (as --pending lists them). */
+static void
+add_queued(struct vdrift *d, const char *mac, const char *label)
+{
+	struct queued_ctx q = {d, label};
+	char *cause = NULL;
+
+	if (cfgstore_pending(d->t->app->store, mac, "queued", queued_cb, &q, &cause) != 0)
+		free(cause);
+}
+
 /* From the store: every device's desired fields that differ from its newest snapshot. */
 static void
 build_store(struct vdrift *d)
@@ -237,6 +278,7 @@ build_store(struct vdrift *d)
 			devconfig_done(&have);
 		}
 		devconfig_done(&want);
+		add_queued(d, r->mac, label);
 	}
 	if (d->nlines == 1)
 		add_line(d, TC_OK, "no drift: every device matches its desired configuration");
@@ -262,8 +304,8 @@ build_job(struct vdrift *d)
 			else
 				add_line(d, TC_OK, "%-20.20s nothing to change", x->label);
 		} else if (d->phase == PH_DRY) {
-			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label, x->message,
-			    x->desired.n > 0 ? " (queued on apply)" : "");
+			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
+			    x->desired.n > 0 ? "not reached (queued on apply): " : "", x->message);
 			d->ndrifted += x->desired.n > 0;
 		} else
 			add_line(d,

@@ -139,6 +139,29 @@ fi
 tui_keys q
 if tui_wait 30 '^.  plus .*online +0 ' && tui_wait 30 '^.  one .*online +0 '; then pass "$N: the DRIFT column returns to 0"; else fail "$N: drift after apply" "$(tui_why 'online 0')"; fi
 
+# --- an offline device: the apply queues its change, applied when it is seen again ---
+ctl POST /devices/0/config '{"patch":{"sys":{"location":{"tz":"UTC"}}}}' >/dev/null
+tui_wait 60 '^.  plus .*online +1 ' || fail "$N: drift again" "$(tui_why 'plus online 1')"
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+tui_wait 60 '^.  plus .*offline ' || fail "$N: offline" "$(tui_why 'plus offline')"
+tui_keys d
+tui_wait 10 'plus +sys.timezone +America/Chicago +UTC' || fail "$N: drift view (offline)" "$(tui_why 'plus sys.timezone')"
+tui_keys a
+if tui_wait 60 'plus .*\(queued on apply\)' && tui_wait 30 '\(1 offline: queued;.*\[y/N\]'; then
+	pass "$N: the dry run shows an offline device as queued"
+else
+	fail "$N: dry run offline" "$(tui_why 'queued on apply')"
+fi
+tui_keys y
+if tui_wait 60 'QUEUED +plus'; then pass "$N: the apply queues the offline device's change"; else fail "$N: queued" "$(tui_why 'QUEUED plus')"; fi
+"$SHELLY_TUI" --pending >"$T_TMP/pending" 2>&1
+grep -q queued "$T_TMP/pending" && pass "$N: the queued change is in --pending" || fail "$N: --pending" "$(cat "$T_TMP/pending")"
+tui_keys q d
+tui_wait 10 'plus +queued since' || fail "$N: queue in drift view" "$(tui_why 'queued since')"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+if wait_for 90 chicago; then pass "$N: the queued change is applied when the device is seen again"; else fail "$N: queued applied" "tz=$(tz2)"; fi
+tui_keys q
+
 # --- groups: marked devices join a new group ---
 tui_keys a m
 tui_wait 10 'Groups and templates' || fail "$N: groups view" "$(tui_why 'Groups')"
