@@ -230,7 +230,10 @@ job_cb(struct cfgjob *job, void *arg)
 		build_lines(c);
 		return;
 	}
-	if (d->failed || d->queued)
+	if (d->outcome == CFGA_FAILED_RESTORED)
+		snprintf(c->error, sizeof c->error,
+		    "FAILED, the snapshot taken before was restored: %s", d->message);
+	else if (d->failed || d->queued)
 		snprintf(c->error, sizeof c->error, "%s: %s",
 		    d->queued ? "queued" : cfgapply_outcome_name(d->outcome), d->message);
 	else {
@@ -288,6 +291,7 @@ edit_done_cb(struct tui *t, const char *text, void *arg)
 		return;
 	}
 	devconfig_set(&c->edits, c->edit_field, c->edit_index, DEVCONFIG_VALUE, canon);
+	c->error[0] = '\0'; /* what an earlier apply said is over */
 	explicit_bzero(canon, strlen(canon));
 	free(canon);
 	tui_message(t, 0, "%s edited; a sends the edits", name);
@@ -326,9 +330,10 @@ edit(struct vconfig *c)
 static void
 network_cb(struct tui *t, const char *text, void *arg)
 {
-	(void)t;
 	if (text != NULL)
 		start(arg, 1, 1);
+	else
+		tui_message(t, 0, "nothing sent");
 }
 
 static void
@@ -341,8 +346,7 @@ apply_cb(struct tui *t, const char *text, void *arg)
 		return;
 	if (!c->allow_network && devconfig_cuts_network(&c->edits, &c->actual, why, sizeof why)) {
 		snprintf(q, sizeof q,
-		    "%s may cut the device off the network (it is reached afterwards to verify). "
-		    "Send it anyway?",
+		    "%s may cut the device off the network (reached after to verify). Send it?",
 		    why);
 		tui_confirm(t, q, network_cb, c);
 		return;

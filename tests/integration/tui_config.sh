@@ -81,6 +81,48 @@ tui_keys Enter
 tui_wait 10 'mqtt.pass .*-> \*\*\*\*\*\*\*\*' || fail "$N: secret edit" "$(tui_why 'mqtt.pass -> stars')"
 seen=$((seen + $(tui_screen | grep -c hunter2)))
 [ "$seen" = 0 ] && pass "$N: a secret is typed masked and never shown in clear" || fail "$N: secret shown" "$(tui_screen)"
+tui_keys u
+
+# A write that fails half-way: what was written is set back, and the editor says so.
+ctl POST /devices/0/config-fail '{"after":1}' >/dev/null
+tui_keys /
+tui_type sys.timezone
+tui_keys Enter Enter C-u
+tui_type Asia/Tokyo
+tui_keys Enter /
+tui_type auto_off_delay
+tui_keys Enter Enter C-u
+tui_type 45
+tui_keys Enter a
+tui_wait 10 'Send 2 field\(s\) to plus' || fail "$N: apply 2 asks" "$(tui_why 'Send 2 field')"
+tui_keys y
+if tui_wait 60 'FAILED, the snapshot taken before was restored: .*failed' && [ "$(tz2)" = America/Chicago ]; then
+	pass "$N: a failure half-way says why and that the previous configuration was restored"
+else
+	fail "$N: restore" "tz=$(tz2); $(tui_screen)"
+fi
+tui_keys u /
+tui_type sys.timezone
+tui_keys Enter u
+
+# A change that may cut the device off the network asks its own question; n sends nothing.
+r1=$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)
+tui_keys /
+tui_type wifi.sta.ssid
+tui_keys Enter Enter C-u
+tui_type elsewhere
+tui_keys Enter a
+tui_wait 10 'Send 1 field\(s\)' || fail "$N: apply asks (network)" "$(tui_why 'Send 1 field')"
+tui_keys y
+if tui_wait 10 'wifi.sta.ssid may cut the device off the network.*\[y/N\]'; then
+	tui_keys n
+	tui_wait 10 'nothing sent' || fail "$N: after n" "$(tui_why 'nothing sent')"
+	[ "$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)" = "$r1" ] &&
+		pass "$N: a network-cutting change asks its own confirmation; n sends nothing" ||
+		fail "$N: network change sent" "$(st "$(dv 0 HP)" /rpc/Shelly.GetConfig | jq -c .wifi)"
+else
+	fail "$N: network confirmation" "$(tui_why 'may cut the device off the network')"
+fi
 tui_keys u q q
 tui_wait 10 'Devices' || fail "$N: back" "$(tui_why 'Devices')"
 
@@ -171,6 +213,17 @@ tui_keys Enter
 if tui_wait 10 'lab +2 member'; then pass "$N: marked devices join a new group"; else fail "$N: group" "$(tui_why 'lab 2 member')"; fi
 "$SHELLY_TUI" --group-list >"$T_TMP/groups" 2>&1
 grep -q lab "$T_TMP/groups" && pass "$N: the group is in the store" || fail "$N: group stored" "$(cat "$T_TMP/groups")"
+# A template attached to the group (the template files are listed).
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
+printf 'sys.timezone = America/Chicago\n' >"$XDG_CONFIG_HOME/shelly-tui/templates/base.tmpl"
+tui_keys q m
+tui_wait 10 'templates: base' || fail "$N: templates listed" "$(tui_why 'templates: base')"
+tui_keys t C-u
+tui_type base
+tui_keys Enter
+if tui_wait 10 'lab +2 member.*template: base'; then pass "$N: a template is attached to a group"; else fail "$N: group template" "$(tui_why 'template: base')"; fi
+"$SHELLY_TUI" --group-list >"$T_TMP/groups" 2>&1
+grep -q base "$T_TMP/groups" && pass "$N: the group's template is in the store" || fail "$N: group template stored" "$(cat "$T_TMP/groups")"
 tui_keys q q
 if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0 with the terminal restored"; else fail "$N: exit" "$(tui_why RESTORED)"; fi
 tui_screen | grep -q hunter2 && fail "$N: secret on screen at the end" || true
