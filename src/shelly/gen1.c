@@ -107,6 +107,20 @@ raw_add(cJSON **raw, const char *key, const cJSON *item)
 	cJSON_AddItemToArray(slot, cJSON_Duplicate(item, 1));
 }
 
+/*
+ * The next free slot of a component array of n entries, or -1 when it is full; the element e
+ * of the reply's array key then goes to the raw reply instead.
+ */
+static int
+next_slot(int *n, cJSON **raw, const char *key, const cJSON *e)
+{
+	if (*n >= DEVICE_MAX_COMPONENTS) {
+		raw_add(raw, key, e);
+		return -1;
+	}
+	return (*n)++;
+}
+
 /* A measured value, unknown when the device flags it invalid ("is_valid": false / "false"). */
 static double
 valid_number(const cJSON *obj, const char *key)
@@ -236,12 +250,11 @@ static void
 loose_meter(struct device_status *st, int id, const cJSON *m, cJSON **raw)
 {
 	struct dev_meter *dm;
+	int i;
 
-	if (st->nmeters >= DEVICE_MAX_COMPONENTS) {
-		raw_add(raw, "meters", m);
+	if ((i = next_slot(&st->nmeters, raw, "meters", m)) < 0)
 		return;
-	}
-	dm = &st->meters[st->nmeters++];
+	dm = &st->meters[i];
 	dev_meter_init(dm, id, "meter");
 	dm->power_w = valid_number(m, "power");
 	dm->energy_wh = wmin_to_wh(json_get_number(m, "total"));
@@ -307,14 +320,12 @@ parse_emeters(const cJSON *root, const cJSON *arr, struct device_status *st, cJS
 	cJSON_ArrayForEach(e, arr)
 	{
 		struct dev_meter *m;
+		int id = idx++, i;
 
-		if (st->nmeters >= DEVICE_MAX_COMPONENTS) {
-			raw_add(raw, "emeters", e);
-			idx++;
+		if ((i = next_slot(&st->nmeters, raw, "emeters", e)) < 0)
 			continue;
-		}
-		m = &st->meters[st->nmeters++];
-		dev_meter_init(m, idx++, "emeter");
+		m = &st->meters[i];
+		dev_meter_init(m, id, "emeter");
 		fill_phase_like(e, &m->voltage_v, &m->current_a, &m->power_w, &m->pf,
 		    &m->reactive_var, &m->energy_wh, &m->ret_energy_wh);
 	}
@@ -475,18 +486,12 @@ parse_update(const cJSON *root, struct device_status *st)
 	device_fw_version(s, st->sys.beta_version, sizeof st->sys.beta_version);
 }
 
-int
-gen1_parse_status(const char *body, size_t len, struct device_status *out, char **cause)
+/* wifi_sta, cloud, mqtt and the system counters at the top level of /status. */
+static void
+parse_sys(const cJSON *root, struct device_status *out)
 {
-	cJSON *root, *raw = NULL;
-	const cJSON *o, *e, *relays, *rollers, *lights, *meters;
-	int nrel, nrol, nlig, nmet, idx, roller_meters = 0;
-	double v, roller_wh = 0;
-
-	device_status_init(out);
-	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /status reply", cause);
-	if (root == NULL)
-		return -1;
+	const cJSON *o;
+	double v;
 
 	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
 		out->wifi.connected = json_get_bool(o, "connected");
@@ -510,81 +515,87 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 	out->sys.fs_total = json_get_number(root, "fs_size");
 	out->sys.fs_free = json_get_number(root, "fs_free");
 	out->sys.cfg_changed_cnt = json_get_number(root, "cfg_changed_cnt");
-	parse_update(root, out);
-	parse_sensors(root, out);
+}
 
-	relays = json_get_array(root, "relays");
-	rollers = json_get_array(root, "rollers");
-	lights = json_get_array(root, "lights");
-	meters = json_get_array(root, "meters");
-	nrel = cJSON_GetArraySize(relays);
-	nrol = cJSON_GetArraySize(rollers);
-	nlig = cJSON_GetArraySize(lights);
-	nmet = cJSON_GetArraySize(meters);
+static void
+parse_relays(const cJSON *relays, struct device_status *out, cJSON **raw)
+{
+	const cJSON *e;
+	int idx = 0, i;
 
-	/* Shelly 2/2.5 list "relays" in roller mode too; the rollers are the components then. */
-	if (nrol == 0 || json_get(root, "rollers") == NULL) {
-		idx = 0;
-		cJSON_ArrayForEach(e, relays)
-		{
-			struct dev_switch *s;
+	cJSON_ArrayForEach(e, relays)
+	{
+		struct dev_switch *s;
+		int id = idx++;
 
-			if (out->nswitches >= DEVICE_MAX_COMPONENTS) {
-				raw_add(&raw, "relays", e);
-				idx++;
-				continue;
-			}
-			s = &out->switches[out->nswitches++];
-			dev_switch_init(s, idx++);
-			parse_relay(e, s);
-			s->overtemp = out->sys.overtemp;
-			if (s->overtemp == 1)
-				json_strlcpy(s->errors,
-				    s->overpower == 1 ? "overpower,overtemp" : "overtemp",
-				    sizeof s->errors);
-		}
-	} else {
-		/* roller mode: the relays are the motor's two directions, not outputs of their own
-		 */
-		cJSON_ArrayForEach(e, relays) raw_add(&raw, "relays", e);
-		nrel = 0;
+		if ((i = next_slot(&out->nswitches, raw, "relays", e)) < 0)
+			continue;
+		s = &out->switches[i];
+		dev_switch_init(s, id);
+		parse_relay(e, s);
+		s->overtemp = out->sys.overtemp;
+		if (s->overtemp == 1)
+			json_strlcpy(s->errors,
+			    s->overpower == 1 ? "overpower,overtemp" : "overtemp",
+			    sizeof s->errors);
 	}
-	idx = 0;
+}
+
+static void
+parse_rollers(const cJSON *rollers, struct device_status *out, cJSON **raw)
+{
+	const cJSON *e;
+	int idx = 0, i;
+
 	cJSON_ArrayForEach(e, rollers)
 	{
 		struct dev_cover *c;
+		int id = idx++;
 
-		if (out->ncovers >= DEVICE_MAX_COMPONENTS) {
-			raw_add(&raw, "rollers", e);
-			idx++;
+		if ((i = next_slot(&out->ncovers, raw, "rollers", e)) < 0)
 			continue;
-		}
-		c = &out->covers[out->ncovers++];
-		dev_cover_init(c, idx++);
+		c = &out->covers[i];
+		dev_cover_init(c, id);
 		parse_roller(e, c);
 		c->overtemp = out->sys.overtemp;
 	}
-	idx = 0;
+}
+
+static void
+parse_lights(const cJSON *root, const cJSON *lights, struct device_status *out, cJSON **raw)
+{
+	const cJSON *e;
+	int idx = 0, i;
+
 	cJSON_ArrayForEach(e, lights)
 	{
 		struct dev_light *l;
+		int id = idx++;
 
-		if (out->nlights >= DEVICE_MAX_COMPONENTS) {
-			raw_add(&raw, "lights", e);
-			idx++;
+		if ((i = next_slot(&out->nlights, raw, "lights", e)) < 0)
 			continue;
-		}
-		l = &out->lights[out->nlights++];
-		dev_light_init(l, idx++);
+		l = &out->lights[i];
+		dev_light_init(l, id);
 		parse_light(e, l);
 		l->overtemp = out->sys.overtemp;
 		if (l->overpower == DEV_UNKNOWN && json_get(root, "overpower") != NULL)
 			l->overpower = json_get_bool(root, "overpower");
 	}
+}
 
-	/* meters[i] measures relay i (or light i) when there is one meter per output; a single
-	 * roller is measured by all meters together; anything else is a meter of its own. */
-	idx = 0;
+/*
+ * meters[i] measures relay i (or light i) when there is one meter per output; a single roller
+ * is measured by all meters together; anything else is a meter of its own. nrel, nrol, nlig:
+ * the number of relays (0 in roller mode), rollers and lights in the reply.
+ */
+static void
+parse_meters(
+    const cJSON *meters, int nrel, int nrol, int nlig, struct device_status *out, cJSON **raw)
+{
+	const cJSON *e;
+	int idx = 0, nmet = cJSON_GetArraySize(meters), roller_meters = 0;
+	double roller_wh = 0;
+
 	cJSON_ArrayForEach(e, meters)
 	{
 		double p = valid_number(e, "power");
@@ -602,31 +613,40 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 			    wh; /* NAN stays NAN: one unknown meter makes the sum unknown */
 			roller_meters++;
 		} else {
-			loose_meter(out, idx, e, &raw);
+			loose_meter(out, idx, e, raw);
 		}
 		idx++;
 	}
 	if (roller_meters > 0)
 		out->covers[0].energy_wh = roller_wh;
-	if ((o = json_get_array(root, "emeters")) != NULL)
-		parse_emeters(root, o, out, &raw);
+}
 
-	idx = 0;
-	cJSON_ArrayForEach(e, json_get_array(root, "inputs"))
+static void
+parse_inputs(const cJSON *inputs, struct device_status *out, cJSON **raw)
+{
+	const cJSON *e;
+	int idx = 0, i;
+
+	cJSON_ArrayForEach(e, inputs)
 	{
 		struct dev_input *in;
+		int id = idx++;
 
-		if (out->ninputs >= DEVICE_MAX_COMPONENTS) {
-			raw_add(&raw, "inputs", e);
-			idx++;
+		if ((i = next_slot(&out->ninputs, raw, "inputs", e)) < 0)
 			continue;
-		}
-		in = &out->inputs[out->ninputs++];
-		dev_input_init(in, idx++);
+		in = &out->inputs[i];
+		dev_input_init(in, id);
 		in->state = json_get_bool(e, "input");
 		json_get_strbuf(e, "event", in->event, sizeof in->event);
 		in->event_cnt = json_get_number(e, "event_cnt");
 	}
+}
+
+/* Keeps the top-level keys no parser above understood in out->raw_unknown (with raw's). */
+static void
+keep_unknown(const cJSON *root, cJSON *raw, struct device_status *out)
+{
+	const cJSON *e;
 
 	cJSON_ArrayForEach(e, root)
 	{
@@ -641,6 +661,45 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 		out->raw_unknown = json_print(raw, 0);
 		cJSON_Delete(raw);
 	}
+}
+
+int
+gen1_parse_status(const char *body, size_t len, struct device_status *out, char **cause)
+{
+	cJSON *root, *raw = NULL;
+	const cJSON *o, *e, *relays, *rollers, *lights;
+	int nrel, nrol;
+
+	device_status_init(out);
+	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /status reply", cause);
+	if (root == NULL)
+		return -1;
+	parse_sys(root, out);
+	parse_update(root, out);
+	parse_sensors(root, out);
+
+	relays = json_get_array(root, "relays");
+	rollers = json_get_array(root, "rollers");
+	lights = json_get_array(root, "lights");
+	nrel = cJSON_GetArraySize(relays);
+	nrol = cJSON_GetArraySize(rollers);
+	/* Shelly 2/2.5 list "relays" in roller mode too; the rollers are the components then. */
+	if (nrol == 0 || json_get(root, "rollers") == NULL) {
+		parse_relays(relays, out, &raw);
+	} else {
+		/* roller mode: the relays are the motor's two directions, not outputs of their own
+		 */
+		cJSON_ArrayForEach(e, relays) raw_add(&raw, "relays", e);
+		nrel = 0;
+	}
+	parse_rollers(rollers, out, &raw);
+	parse_lights(root, lights, out, &raw);
+	parse_meters(
+	    json_get_array(root, "meters"), nrel, nrol, cJSON_GetArraySize(lights), out, &raw);
+	if ((o = json_get_array(root, "emeters")) != NULL)
+		parse_emeters(root, o, out, &raw);
+	parse_inputs(json_get_array(root, "inputs"), out, &raw);
+	keep_unknown(root, raw, out);
 	cJSON_Delete(root);
 	bounds_apply(out);
 	return 0;
