@@ -375,14 +375,88 @@ thermostat_slot(struct device_status *st, int id)
 	return t;
 }
 
+/*
+ * The slot of a component: the existing one or a new one, NULL when the array is full.
+ * replace: an existing slot starts again from unknown, keeping the name (and an input's type)
+ * that come from the configuration, not the status.
+ */
+static struct dev_switch *
+switch_slot(struct device_status *st, int id, int replace)
+{
+	struct dev_switch *s = device_status_switch(st, id);
+	char name[DEV_NAME_LEN];
+
+	if (s == NULL) {
+		if (st->nswitches >= DEVICE_MAX_COMPONENTS)
+			return NULL;
+		s = &st->switches[st->nswitches++];
+		dev_switch_init(s, id);
+	} else if (replace) {
+		memcpy(name, s->name, sizeof name);
+		dev_switch_init(s, id);
+		memcpy(s->name, name, sizeof name);
+	}
+	return s;
+}
+
+static struct dev_cover *
+cover_slot(struct device_status *st, int id, int replace)
+{
+	struct dev_cover *c = device_status_cover(st, id);
+	char name[DEV_NAME_LEN];
+
+	if (c == NULL) {
+		if (st->ncovers >= DEVICE_MAX_COMPONENTS)
+			return NULL;
+		c = &st->covers[st->ncovers++];
+		dev_cover_init(c, id);
+	} else if (replace) {
+		memcpy(name, c->name, sizeof name);
+		dev_cover_init(c, id);
+		memcpy(c->name, name, sizeof name);
+	}
+	return c;
+}
+
+static struct dev_input *
+input_slot(struct device_status *st, int id, int replace)
+{
+	struct dev_input *in = device_status_input(st, id);
+	char name[DEV_NAME_LEN], itype[DEV_SHORT_LEN];
+
+	if (in == NULL) {
+		if (st->ninputs >= DEVICE_MAX_COMPONENTS)
+			return NULL;
+		in = &st->inputs[st->ninputs++];
+		dev_input_init(in, id);
+	} else if (replace) {
+		memcpy(name, in->name, sizeof name);
+		memcpy(itype, in->type, sizeof itype);
+		dev_input_init(in, id);
+		memcpy(in->name, name, sizeof name);
+		memcpy(in->type, itype, sizeof itype);
+	}
+	return in;
+}
+
 static struct dev_light *
-light_slot(struct device_status *st, const char *kind, int id)
+light_slot(struct device_status *st, const char *kind, int id, int replace)
 {
 	struct dev_light *l;
+	char name[DEV_NAME_LEN];
 
-	for (int i = 0; i < st->nlights; i++)
-		if (st->lights[i].id == id && strcmp(st->lights[i].kind, kind) == 0)
-			return &st->lights[i];
+	for (int i = 0; i < st->nlights; i++) {
+		l = &st->lights[i];
+		if (l->id != id || strcmp(l->kind, kind) != 0)
+			continue;
+		if (replace) {
+			memcpy(name, l->name, sizeof name);
+			dev_light_init(l, id);
+			json_strlcpy(l->kind, kind, sizeof l->kind);
+			memcpy(l->name, name, sizeof name);
+		}
+		return l;
+	}
 	if (st->nlights >= DEVICE_MAX_COMPONENTS)
 		return NULL;
 	l = &st->lights[st->nlights++];
@@ -443,144 +517,56 @@ raw_put(cJSON **raw, const char *key, const cJSON *v)
 		cJSON_AddItemToObject(*raw, key, cJSON_Duplicate(v, 1));
 }
 
-/*
- * Stores one component of a status object into st. replace: start the component from unknown
- * (a full status or <Type>.GetStatus); otherwise overlay present fields (merge).
- */
-static void
-apply_component(struct device_status *st, const char *key, const cJSON *v, int replace, cJSON **raw)
+/* A singleton component ("sys", "wifi" ...). Returns 1 when type is one this parser stores. */
+static int
+apply_singleton(struct device_status *st, const char *type, const cJSON *v)
 {
-	char type[DEV_SHORT_LEN];
-	int id, merge = !replace;
-
-	if (split_key(key, type, sizeof type, &id) < 0 ||
-	    (!cJSON_IsObject(v) && !cJSON_IsNull(v))) {
-		raw_put(raw, key, v);
-		return;
-	}
-	if (cJSON_IsNull(v)) {
-		/* a component slot that is configured off ("switch:0": null in a cover profile) */
-		return;
-	}
-	if (strcmp(type, "sys") == 0 && id < 0) {
+	if (strcmp(type, "sys") == 0)
 		apply_sys(st, v);
-	} else if (strcmp(type, "wifi") == 0 && id < 0) {
+	else if (strcmp(type, "wifi") == 0)
 		apply_wifi(st, v);
-	} else if (strcmp(type, "eth") == 0 && id < 0) {
+	else if (strcmp(type, "eth") == 0) {
 		st->has_eth = 1;
 		set_str(st->eth_ip, sizeof st->eth_ip, v, "ip");
-	} else if (strcmp(type, "cloud") == 0 && id < 0) {
+	} else if (strcmp(type, "cloud") == 0)
 		set_bool(&st->cloud_connected, v, "connected");
-	} else if (strcmp(type, "mqtt") == 0 && id < 0) {
+	else if (strcmp(type, "mqtt") == 0)
 		set_bool(&st->mqtt_connected, v, "connected");
-	} else if (strcmp(type, "ws") == 0 && id < 0) {
+	else if (strcmp(type, "ws") == 0)
 		set_bool(&st->ws_connected, v, "connected");
-	} else if (id < 0) {
-		raw_put(raw, key, v);
-	} else if (strcmp(type, "switch") == 0) {
-		struct dev_switch *s = device_status_switch(st, id);
+	else
+		return 0;
+	return 1;
+}
 
-		if (s == NULL && st->nswitches < DEVICE_MAX_COMPONENTS) {
-			s = &st->switches[st->nswitches++];
-			dev_switch_init(s, id);
-		} else if (s != NULL && replace) {
-			char name[DEV_NAME_LEN];
+/* The meter components: status type -> the meter kind it fills and its reader. */
+static const struct {
+	const char *type, *kind;
+	void (*apply)(struct dev_meter *, const cJSON *);
+} meter_types[] = {
+	{"em", "em", apply_em},
+	{"emdata", "em", apply_em},
+	{"em1", "em1", apply_em1},
+	{"em1data", "em1", apply_em1},
+	{"pm1", "pm1", apply_pm1},
+};
 
-			memcpy(name, s->name, sizeof name);
-			dev_switch_init(s, id);
-			memcpy(s->name, name, sizeof name);
-		}
-		if (s == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_switch(s, v, merge);
-	} else if (strcmp(type, "cover") == 0) {
-		struct dev_cover *c = device_status_cover(st, id);
-
-		if (c == NULL && st->ncovers < DEVICE_MAX_COMPONENTS) {
-			c = &st->covers[st->ncovers++];
-			dev_cover_init(c, id);
-		} else if (c != NULL && replace) {
-			char name[DEV_NAME_LEN];
-
-			memcpy(name, c->name, sizeof name);
-			dev_cover_init(c, id);
-			memcpy(c->name, name, sizeof name);
-		}
-		if (c == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_cover(c, v, merge);
-	} else if (strcmp(type, "light") == 0 || strcmp(type, "rgb") == 0 ||
-	           strcmp(type, "rgbw") == 0 || strcmp(type, "cct") == 0) {
-		struct dev_light *l = light_slot(st, type, id);
-
-		if (l != NULL && replace) {
-			char name[DEV_NAME_LEN];
-
-			memcpy(name, l->name, sizeof name);
-			dev_light_init(l, id);
-			json_strlcpy(l->kind, type, sizeof l->kind);
-			memcpy(l->name, name, sizeof name);
-		}
-		if (l == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_light(l, v, merge);
-	} else if (strcmp(type, "input") == 0) {
-		struct dev_input *in = device_status_input(st, id);
-
-		if (in == NULL && st->ninputs < DEVICE_MAX_COMPONENTS) {
-			in = &st->inputs[st->ninputs++];
-			dev_input_init(in, id);
-		} else if (in != NULL && replace) {
-			char name[DEV_NAME_LEN], itype[DEV_SHORT_LEN];
-
-			memcpy(name, in->name, sizeof name);
-			memcpy(itype, in->type, sizeof itype);
-			dev_input_init(in, id);
-			memcpy(in->name, name, sizeof name);
-			memcpy(in->type, itype, sizeof itype);
-		}
-		if (in == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_input(in, v);
-	} else if (strcmp(type, "em") == 0 || strcmp(type, "emdata") == 0) {
-		struct dev_meter *m = meter_slot(st, "em", id);
-
-		if (m == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_em(m, v);
-	} else if (strcmp(type, "em1") == 0 || strcmp(type, "em1data") == 0) {
-		struct dev_meter *m = meter_slot(st, "em1", id);
-
-		if (m == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_em1(m, v);
-	} else if (strcmp(type, "pm1") == 0) {
-		struct dev_meter *m = meter_slot(st, "pm1", id);
-
-		if (m == NULL)
-			raw_put(raw, key, v);
-		else
-			apply_pm1(m, v);
-	} else if (strcmp(type, "temperature") == 0) {
+/* A sensor component "type:id". Returns 1 when stored, 0 when unknown or st has no room. */
+static int
+apply_sensor(struct device_status *st, const char *type, int id, const cJSON *v)
+{
+	if (strcmp(type, "temperature") == 0) {
 		struct dev_temp_sensor *t = temp_slot(st, id);
 
 		if (t == NULL)
-			raw_put(raw, key, v);
-		else
-			set_num(&t->temperature_c, v, "tC");
+			return 0;
+		set_num(&t->temperature_c, v, "tC");
 	} else if (strcmp(type, "humidity") == 0) {
 		struct dev_hum_sensor *h = hum_slot(st, id);
 
 		if (h == NULL)
-			raw_put(raw, key, v);
-		else
-			set_num(&h->humidity_pct, v, "rh");
+			return 0;
+		set_num(&h->humidity_pct, v, "rh");
 	} else if (strcmp(type, "illuminance") == 0 && id == 0) {
 		set_num(&st->sensors.illuminance_lux, v, "lux");
 		set_str(
@@ -598,17 +584,86 @@ apply_component(struct device_status *st, const char *key, const cJSON *v, int r
 	} else if (strcmp(type, "thermostat") == 0) {
 		struct dev_thermostat *t = thermostat_slot(st, id);
 
-		if (t == NULL) {
-			raw_put(raw, key, v);
-		} else {
-			set_bool(&t->enable, v, "enable");
-			set_bool(&t->output, v, "output");
-			set_num(&t->target_c, v, "target_C");
-			set_num(&t->current_c, v, "current_C");
-		}
+		if (t == NULL)
+			return 0;
+		set_bool(&t->enable, v, "enable");
+		set_bool(&t->output, v, "output");
+		set_num(&t->target_c, v, "target_C");
+		set_num(&t->current_c, v, "current_C");
 	} else {
-		raw_put(raw, key, v);
+		return 0;
 	}
+	return 1;
+}
+
+/* An indexed component "type:id". Returns 1 when stored, 0 when unknown or st has no room. */
+static int
+apply_indexed(struct device_status *st, const char *type, int id, const cJSON *v, int replace)
+{
+	if (strcmp(type, "switch") == 0) {
+		struct dev_switch *s = switch_slot(st, id, replace);
+
+		if (s != NULL)
+			apply_switch(s, v, !replace);
+		return s != NULL;
+	}
+	if (strcmp(type, "cover") == 0) {
+		struct dev_cover *c = cover_slot(st, id, replace);
+
+		if (c != NULL)
+			apply_cover(c, v, !replace);
+		return c != NULL;
+	}
+	if (strcmp(type, "light") == 0 || strcmp(type, "rgb") == 0 ||
+	    strcmp(type, "rgbw") == 0 || strcmp(type, "cct") == 0) {
+		struct dev_light *l = light_slot(st, type, id, replace);
+
+		if (l != NULL)
+			apply_light(l, v, !replace);
+		return l != NULL;
+	}
+	if (strcmp(type, "input") == 0) {
+		struct dev_input *in = input_slot(st, id, replace);
+
+		if (in != NULL)
+			apply_input(in, v);
+		return in != NULL;
+	}
+	for (size_t i = 0; i < sizeof meter_types / sizeof meter_types[0]; i++) {
+		if (strcmp(type, meter_types[i].type) == 0) {
+			struct dev_meter *m = meter_slot(st, meter_types[i].kind, id);
+
+			if (m != NULL)
+				meter_types[i].apply(m, v);
+			return m != NULL;
+		}
+	}
+	return apply_sensor(st, type, id, v);
+}
+
+/*
+ * Stores one component of a status object into st. replace: start the component from unknown
+ * (a full status or <Type>.GetStatus); otherwise overlay present fields (merge). What this
+ * parser does not know, or has no room for, is kept in raw.
+ */
+static void
+apply_component(struct device_status *st, const char *key, const cJSON *v, int replace, cJSON **raw)
+{
+	char type[DEV_SHORT_LEN];
+	int id, stored;
+
+	if (split_key(key, type, sizeof type, &id) < 0 ||
+	    (!cJSON_IsObject(v) && !cJSON_IsNull(v))) {
+		raw_put(raw, key, v);
+		return;
+	}
+	if (cJSON_IsNull(v)) {
+		/* a component slot that is configured off ("switch:0": null in a cover profile) */
+		return;
+	}
+	stored = id < 0 ? apply_singleton(st, type, v) : apply_indexed(st, type, id, v, replace);
+	if (!stored)
+		raw_put(raw, key, v);
 }
 
 /* Internal temperature: the hottest component that reports one. */
