@@ -531,6 +531,55 @@ gen2_update_entry(const cJSON *result, const char *stage, char *dst, size_t size
 	return 1;
 }
 
+/* Switch/Light.Set answers {"was_on": ...} or null: the new state is the requested one. */
+static void
+gen2_set_result(const struct action *a, const char *what, int was_on, struct action_result *out)
+{
+	out->has_output = true;
+	out->output = a->kind == ACTION_SWITCH_ON || a->kind == ACTION_LIGHT_ON ||
+	    (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value > 0);
+	if (a->kind == ACTION_LIGHT_BRIGHTNESS) {
+		out->has_brightness = true;
+		out->brightness = a->value;
+		out->message = xasprintf("light %d set to %d%%", a->id, a->value);
+	} else if (was_on >= 0) {
+		out->message = xasprintf(
+		    "%s %d turned %s (was %s)", what, a->id, on_off(out->output), on_off(was_on == 1));
+	} else {
+		out->message = xasprintf("%s %d turned %s", what, a->id, on_off(out->output));
+	}
+}
+
+/* Shelly.CheckForUpdate: {"stable": {"version": ...}, "beta": {...}}, either may be absent. */
+static int
+gen2_fw_check_result(const cJSON *result, struct action_result *out, char **cause)
+{
+	int stable, beta;
+
+	if (!cJSON_IsObject(result)) {
+		out->ok = false;
+		*cause = xstrdup("the update check reply is not an object");
+		return -1;
+	}
+	stable = gen2_update_entry(result, "stable", out->new_version, sizeof out->new_version);
+	beta = gen2_update_entry(result, "beta", out->beta_version, sizeof out->beta_version);
+	out->has_update_info = true;
+	out->update_available = stable;
+	if (stable && beta)
+		out->message = xasprintf("update available: %s (beta: %s)",
+		    out->new_version[0] ? out->new_version : "?",
+		    out->beta_version[0] ? out->beta_version : "?");
+	else if (stable)
+		out->message = xasprintf(
+		    "update available: %s", out->new_version[0] ? out->new_version : "?");
+	else if (beta)
+		out->message = xasprintf("no stable update; beta %s available",
+		    out->beta_version[0] ? out->beta_version : "?");
+	else
+		out->message = xstrdup("no update available");
+	return 0;
+}
+
 static int
 gen2_result(const struct action *a, const cJSON *result, struct action_result *out, char **cause)
 {
@@ -552,22 +601,7 @@ gen2_result(const struct action *a, const cJSON *result, struct action_result *o
 	case ACTION_LIGHT_ON:
 	case ACTION_LIGHT_OFF:
 	case ACTION_LIGHT_BRIGHTNESS:
-		/* Set answers {"was_on": ...} or null: the new state is the requested one. */
-		out->has_output = true;
-		out->output = a->kind == ACTION_SWITCH_ON || a->kind == ACTION_LIGHT_ON ||
-		    (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value > 0);
-		if (a->kind == ACTION_LIGHT_BRIGHTNESS) {
-			out->has_brightness = true;
-			out->brightness = a->value;
-			out->message = xasprintf("light %d set to %d%%", a->id, a->value);
-		} else if (was_on >= 0) {
-			out->message = xasprintf("%s %d turned %s (was %s)",
-			    what, a->id, on_off(out->output),
-			    on_off(was_on == 1));
-		} else {
-			out->message = xasprintf("%s %d turned %s",
-			    what, a->id, on_off(out->output));
-		}
+		gen2_set_result(a, what, was_on, out);
 		return 0;
 	case ACTION_SWITCH_TOGGLE:
 	case ACTION_LIGHT_TOGGLE:
@@ -595,32 +629,8 @@ gen2_result(const struct action *a, const cJSON *result, struct action_result *o
 	case ACTION_REBOOT:
 		out->message = xstrdup("rebooting");
 		return 0;
-	case ACTION_FW_CHECK: {
-		int stable, beta;
-
-		if (!cJSON_IsObject(result)) {
-			out->ok = false;
-			*cause = xstrdup("the update check reply is not an object");
-			return -1;
-		}
-		stable = gen2_update_entry(result, "stable", out->new_version, sizeof out->new_version);
-		beta = gen2_update_entry(result, "beta", out->beta_version, sizeof out->beta_version);
-		out->has_update_info = true;
-		out->update_available = stable;
-		if (stable && beta)
-			out->message = xasprintf("update available: %s (beta: %s)",
-			    out->new_version[0] ? out->new_version : "?",
-			    out->beta_version[0] ? out->beta_version : "?");
-		else if (stable)
-			out->message = xasprintf("update available: %s",
-			    out->new_version[0] ? out->new_version : "?");
-		else if (beta)
-			out->message = xasprintf("no stable update; beta %s available",
-			    out->beta_version[0] ? out->beta_version : "?");
-		else
-			out->message = xstrdup("no update available");
-		return 0;
-	}
+	case ACTION_FW_CHECK:
+		return gen2_fw_check_result(result, out, cause);
 	case ACTION_FW_UPDATE:
 		out->message = xstrdup("update to the stable firmware started");
 		return 0;
