@@ -63,16 +63,12 @@ cli_usage(FILE *fp)
 	    "See shelly-tui(1).\n");
 }
 
-int
-cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
+/* getopt_long's tables from cli_table: long option i returns 1000 + i. */
+static void
+getopt_tables(struct option longopts[CLI__COUNT + 1], char shortopts[2 * CLI__COUNT + 2])
 {
-	struct option longopts[CLI__COUNT + 1];
-	char shortopts[2 * CLI__COUNT + 2];
 	size_t ns = 0;
-	int c;
 
-	memset(out, 0, sizeof *out);
-	out->mode = -1;
 	shortopts[ns++] = ':';
 	for (int i = 0; i < CLI__COUNT; i++) {
 		longopts[i].name = cli_table[i].name;
@@ -87,56 +83,50 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	}
 	memset(&longopts[CLI__COUNT], 0, sizeof longopts[0]);
 	shortopts[ns] = '\0';
+}
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int opt = -1;
-
-		if (c == '?') {
-			if (optopt)
-				*cause = xasprintf("unknown option -%c", optopt);
-			else
-				*cause = xasprintf("unknown option %s", argv[optind - 1]);
-			return -1;
-		}
-		if (c == ':') {
-			*cause = xasprintf("option %s needs an argument", argv[optind - 1]);
-			return -1;
-		}
-		if (c >= 1000)
-			opt = c - 1000;
-		else {
-			for (int i = 0; i < CLI__COUNT; i++)
-				if (cli_table[i].shrt == c)
-					opt = i;
-		}
-		if (opt < 0) {
-			*cause = xasprintf("unknown option");
-			return -1;
-		}
-		if (cli_table[opt].mode) {
-			if (out->mode >= 0 && out->mode != opt) {
-				*cause = xasprintf("--%s and --%s are two modes; give one",
-				    cli_table[out->mode].name, cli_table[opt].name);
-				return -1;
-			}
-			out->mode = opt;
-			out->mode_arg = optarg;
-		}
-		out->set[opt]++;
-		out->val[opt] = optarg;
-	}
-	out->rest = argv + optind;
-	out->nrest = argc - optind;
-	if (out->nrest > 0 && out->mode != CLI_DISCOVER && out->mode != CLI_ACTION &&
-	    out->mode != CLI_CONFIG_GET && out->mode != CLI_CONFIG_SET && out->mode != CLI_DRIFT &&
-	    out->mode != CLI_APPLY && out->mode != CLI_CLONE && out->mode != CLI_GROUP_ADD &&
-	    out->mode != CLI_GROUP_REMOVE && out->mode != CLI_GROUP_TEMPLATE &&
-	    out->mode != CLI_GROUP_SET && out->mode != CLI_PROVISION) {
-		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
+/* The option a getopt_long return value c names, or -1 (and *cause) for an error. */
+static int
+option_of(int c, char **argv, char **cause)
+{
+	if (c == '?') {
+		if (optopt)
+			*cause = xasprintf("unknown option -%c", optopt);
+		else
+			*cause = xasprintf("unknown option %s", argv[optind - 1]);
 		return -1;
 	}
+	if (c == ':') {
+		*cause = xasprintf("option %s needs an argument", argv[optind - 1]);
+		return -1;
+	}
+	if (c >= 1000)
+		return c - 1000;
+	for (int i = 0; i < CLI__COUNT; i++)
+		if (cli_table[i].shrt == c)
+			return i;
+	*cause = xasprintf("unknown option");
+	return -1;
+}
+
+/* The modes that take operands after the options. */
+static int
+mode_takes_operands(int mode)
+{
+	static const enum cli_option modes[] = {CLI_DISCOVER, CLI_ACTION, CLI_CONFIG_GET,
+	    CLI_CONFIG_SET, CLI_DRIFT, CLI_APPLY, CLI_CLONE, CLI_GROUP_ADD, CLI_GROUP_REMOVE,
+	    CLI_GROUP_TEMPLATE, CLI_GROUP_SET, CLI_PROVISION};
+
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (mode == (int)modes[i])
+			return 1;
+	return 0;
+}
+
+/* Checks the combinations of options and converts the numeric ones. Returns 0, or -1. */
+static int
+check_options(struct cli_args *out, char **cause)
+{
 	if (out->set[CLI_MDNS_ONLY] && out->set[CLI_SCAN_ONLY]) {
 		*cause = xasprintf("--mdns-only and --scan-only exclude each other");
 		return -1;
@@ -174,4 +164,42 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
+{
+	struct option longopts[CLI__COUNT + 1];
+	char shortopts[2 * CLI__COUNT + 2];
+	int c;
+
+	memset(out, 0, sizeof *out);
+	out->mode = -1;
+	getopt_tables(longopts, shortopts);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int opt = option_of(c, argv, cause);
+
+		if (opt < 0)
+			return -1;
+		if (cli_table[opt].mode) {
+			if (out->mode >= 0 && out->mode != opt) {
+				*cause = xasprintf("--%s and --%s are two modes; give one",
+				    cli_table[out->mode].name, cli_table[opt].name);
+				return -1;
+			}
+			out->mode = opt;
+			out->mode_arg = optarg;
+		}
+		out->set[opt]++;
+		out->val[opt] = optarg;
+	}
+	out->rest = argv + optind;
+	out->nrest = argc - optind;
+	if (out->nrest > 0 && !mode_takes_operands(out->mode)) {
+		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
+		return -1;
+	}
+	return check_options(out, cause);
 }
