@@ -100,31 +100,31 @@ query_add_int(struct strbuf *sb, const char *key, int value)
 	query_add(sb, key, buf);
 }
 
-/* Gen1 light endpoint and the name of its brightness parameter. */
-static const char *
-gen1_light_endpoint(enum action_light light, const char **level_key)
+/* Per light API (enum action_light): the Gen1 endpoint, its brightness parameter, the Gen2+
+ * component namespace. */
+static const struct light_api {
+	const char *gen1_endpoint, *gen1_level_key, *gen2_ns;
+} light_apis[] = {
+	[ACTION_LIGHT_PLAIN] = {"light", "brightness", "Light"},
+	[ACTION_LIGHT_COLOR] = {"color", "gain", "RGB"},
+	[ACTION_LIGHT_WHITE] = {"white", "brightness", "Light"},
+	[ACTION_LIGHT_RGBW] = {"color", "gain", "RGBW"},
+	[ACTION_LIGHT_CCT] = {"light", "brightness", "CCT"},
+};
+
+/* The light API an action addresses; a value out of range is the plain light, as before. */
+static const struct light_api *
+light_api(enum action_light light)
 {
-	switch (light) {
-	case ACTION_LIGHT_COLOR:
-	case ACTION_LIGHT_RGBW:
-		*level_key = "gain";
-		return "color";
-	case ACTION_LIGHT_WHITE:
-		*level_key = "brightness";
-		return "white";
-	case ACTION_LIGHT_PLAIN:
-	case ACTION_LIGHT_CCT:
-	default:
-		*level_key = "brightness";
-		return "light";
-	}
+	if ((unsigned int)light >= sizeof light_apis / sizeof light_apis[0])
+		light = ACTION_LIGHT_PLAIN;
+	return &light_apis[light];
 }
 
 static void
 gen1_request(const struct action *a, struct action_http *out)
 {
 	struct strbuf sb;
-	const char *ep, *level_key;
 
 	strbuf_init(&sb);
 	switch (a->kind) {
@@ -151,8 +151,7 @@ gen1_request(const struct action *a, struct action_http *out)
 	case ACTION_LIGHT_OFF:
 	case ACTION_LIGHT_TOGGLE:
 	case ACTION_LIGHT_BRIGHTNESS:
-		ep = gen1_light_endpoint(a->light, &level_key);
-		strbuf_appendf(&sb, "/%s/%d", ep, a->id);
+		strbuf_appendf(&sb, "/%s/%d", light_api(a->light)->gen1_endpoint, a->id);
 		if (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value == 0) {
 			/* Gen1 levels are 1-100: brightness 0 means off. */
 			query_add(&sb, "turn", "off");
@@ -161,7 +160,7 @@ gen1_request(const struct action *a, struct action_http *out)
 		query_add(&sb, "turn",
 		    a->kind == ACTION_LIGHT_OFF ? "off" : a->kind == ACTION_LIGHT_TOGGLE ? "toggle" : "on");
 		if (a->kind == ACTION_LIGHT_BRIGHTNESS)
-			query_add_int(&sb, level_key, a->value);
+			query_add_int(&sb, light_api(a->light)->gen1_level_key, a->value);
 		break;
 	case ACTION_REBOOT:
 		strbuf_append(&sb, "/reboot");
@@ -183,24 +182,6 @@ gen1_request(const struct action *a, struct action_http *out)
 	}
 	out->method = "GET";
 	out->path = strbuf_steal(&sb);
-}
-
-/* Gen2+ component namespace for a light action. */
-static const char *
-gen2_light_ns(enum action_light light)
-{
-	switch (light) {
-	case ACTION_LIGHT_COLOR:
-		return "RGB";
-	case ACTION_LIGHT_RGBW:
-		return "RGBW";
-	case ACTION_LIGHT_CCT:
-		return "CCT";
-	case ACTION_LIGHT_PLAIN:
-	case ACTION_LIGHT_WHITE:
-	default:
-		return "Light";
-	}
 }
 
 static void
@@ -238,7 +219,7 @@ gen2_request(const struct action *a, struct action_http *out)
 	case ACTION_LIGHT_ON:
 	case ACTION_LIGHT_OFF:
 	case ACTION_LIGHT_BRIGHTNESS:
-		ns = gen2_light_ns(a->light), method = "Set";
+		ns = light_api(a->light)->gen2_ns, method = "Set";
 		cJSON_AddNumberToObject(params, "id", a->id);
 		cJSON_AddBoolToObject(params, "on",
 		    a->kind == ACTION_LIGHT_ON || (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value > 0));
@@ -246,7 +227,7 @@ gen2_request(const struct action *a, struct action_http *out)
 			cJSON_AddNumberToObject(params, "brightness", a->value);
 		break;
 	case ACTION_LIGHT_TOGGLE:
-		ns = gen2_light_ns(a->light), method = "Toggle";
+		ns = light_api(a->light)->gen2_ns, method = "Toggle";
 		cJSON_AddNumberToObject(params, "id", a->id);
 		break;
 	case ACTION_REBOOT:
@@ -388,7 +369,7 @@ gen1_roller(const struct action *a, const cJSON *root, struct action_result *out
 static int
 gen1_light(const struct action *a, const cJSON *root, struct action_result *out, char **cause)
 {
-	const char *level_key;
+	const char *level_key = light_api(a->light)->gen1_level_key;
 	int ison = json_get_bool(root, "ison");
 	long long level;
 
@@ -396,7 +377,6 @@ gen1_light(const struct action *a, const cJSON *root, struct action_result *out,
 		*cause = xstrdup("the light reply has no state (ison)");
 		return -1;
 	}
-	(void)gen1_light_endpoint(a->light, &level_key);
 	out->has_output = true;
 	out->output = ison == 1;
 	if (json_get_int(root, level_key, 0, 100, &level) == 0) {
