@@ -59,6 +59,18 @@ jp_ws(struct jp *j)
 	}
 }
 
+/* Skips white space, then consumes c if it comes next. Returns 1 when it did. */
+static int
+jp_eat(struct jp *j, char c)
+{
+	jp_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
+	}
+	return 0;
+}
+
 static int
 hex4(struct jp *j, uint32_t *out)
 {
@@ -210,11 +222,8 @@ jp_object(struct jp *j, struct toml_value *v)
 	int line, col;
 
 	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
+	if (jp_eat(j, '}'))
 		return 0;
-	}
 	for (;;) {
 		jp_ws(j);
 		if (j->p >= j->end || *j->p != '"')
@@ -225,12 +234,10 @@ jp_object(struct jp *j, struct toml_value *v)
 			strbuf_done(&key);
 			return -1;
 		}
-		jp_ws(j);
-		if (j->p >= j->end || *j->p != ':') {
+		if (!jp_eat(j, ':')) {
 			strbuf_done(&key);
 			return jp_fail(j, "expected ':'");
 		}
-		j->p++;
 		if (jp_value(j, &item) < 0) {
 			strbuf_done(&key);
 			return -1;
@@ -244,15 +251,10 @@ jp_object(struct jp *j, struct toml_value *v)
 			return -1;
 		}
 		strbuf_done(&key);
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
+		if (jp_eat(j, ','))
 			continue;
-		}
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
+		if (jp_eat(j, '}'))
 			return 0;
-		}
 		return jp_fail(j, "expected ',' or '}'");
 	}
 }
@@ -263,24 +265,16 @@ jp_array(struct jp *j, struct toml_value *v)
 	struct toml_value *item;
 
 	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
+	if (jp_eat(j, ']'))
 		return 0;
-	}
 	for (;;) {
 		if (jp_value(j, &item) < 0)
 			return -1;
 		toml_array_push(v, item);
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
+		if (jp_eat(j, ','))
 			continue;
-		}
-		if (j->p < j->end && *j->p == ']') {
-			j->p++;
+		if (jp_eat(j, ']'))
 			return 0;
-		}
 		return jp_fail(j, "expected ',' or ']'");
 	}
 }
