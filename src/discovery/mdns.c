@@ -9,6 +9,7 @@
 #include "discovery/mdns.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,20 @@
 #define MDNS_NTYPES 2
 static const char *const mdns_types[MDNS_NTYPES] = { MDNS_TYPE_SHELLY, MDNS_TYPE_HTTP };
 
-/* Bits of struct mdns_txt.keys: which keys were seen (the first occurrence wins). */
-enum {
-	TXT_GEN = 1,
-	TXT_ID = 2,
-	TXT_APP = 4,
-	TXT_VER = 8,
-	TXT_FW_ID = 16,
-	TXT_ARCH = 32,
+/*
+ * The TXT keys kept. Bit i of struct mdns_txt.keys says that txt_keys[i] was seen (the first
+ * occurrence wins). gen is a number; the others are strings of MDNS_VALUE_MAX at offset.
+ */
+static const struct {
+	const char *key;
+	size_t offset; /* of the string in struct mdns_txt; 0 for gen */
+} txt_keys[] = {
+	{ "gen", 0 },
+	{ "id", offsetof(struct mdns_txt, id) },
+	{ "app", offsetof(struct mdns_txt, app) },
+	{ "ver", offsetof(struct mdns_txt, ver) },
+	{ "fw_id", offsetof(struct mdns_txt, fw_id) },
+	{ "arch", offsetof(struct mdns_txt, arch) },
 };
 
 /* One of the two service browsers of a session (its own userdata, so events need no lookup). */
@@ -161,37 +168,19 @@ mdns_txt_add(struct mdns_txt *t, const void *item, size_t len)
 	v = eq + 1;
 	vlen = len - klen - 1;
 
-	if (key_is(s, klen, "gen")) {
-		if (t->keys & TXT_GEN)
+	for (unsigned i = 0; i < sizeof txt_keys / sizeof txt_keys[0]; i++) {
+		if (!key_is(s, klen, txt_keys[i].key))
+			continue;
+		if (t->keys & (1u << i))
 			return;
-		t->keys |= TXT_GEN;
-		t->has_gen = true;
-		t->gen = parse_gen(v, vlen);
-	} else if (key_is(s, klen, "id")) {
-		if (t->keys & TXT_ID)
-			return;
-		t->keys |= TXT_ID;
-		copy_bounded(t->id, sizeof t->id, v, vlen);
-	} else if (key_is(s, klen, "app")) {
-		if (t->keys & TXT_APP)
-			return;
-		t->keys |= TXT_APP;
-		copy_bounded(t->app, sizeof t->app, v, vlen);
-	} else if (key_is(s, klen, "ver")) {
-		if (t->keys & TXT_VER)
-			return;
-		t->keys |= TXT_VER;
-		copy_bounded(t->ver, sizeof t->ver, v, vlen);
-	} else if (key_is(s, klen, "fw_id")) {
-		if (t->keys & TXT_FW_ID)
-			return;
-		t->keys |= TXT_FW_ID;
-		copy_bounded(t->fw_id, sizeof t->fw_id, v, vlen);
-	} else if (key_is(s, klen, "arch")) {
-		if (t->keys & TXT_ARCH)
-			return;
-		t->keys |= TXT_ARCH;
-		copy_bounded(t->arch, sizeof t->arch, v, vlen);
+		t->keys |= 1u << i;
+		if (txt_keys[i].offset == 0) {
+			t->has_gen = true;
+			t->gen = parse_gen(v, vlen);
+		} else {
+			copy_bounded((char *)t + txt_keys[i].offset, MDNS_VALUE_MAX, v, vlen);
+		}
+		return;
 	}
 }
 
