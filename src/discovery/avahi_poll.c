@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 
 #include <avahi-common/timeval.h>
 
@@ -15,8 +16,8 @@
 struct avahi_poll {
 	AvahiPoll api;
 	struct loop *loop;
-	struct AvahiWatch *watches; /* all live watches, so avahi_poll_free can find leftovers */
-	struct AvahiTimeout *timeouts;
+	LIST_HEAD(, AvahiWatch) watches; /* all live ones, so avahi_poll_free finds leftovers */
+	LIST_HEAD(, AvahiTimeout) timeouts;
 	unsigned n_watches;
 	unsigned n_timeouts;
 };
@@ -27,7 +28,7 @@ struct AvahiWatch {
 	AvahiWatchCallback cb;
 	void *userdata;
 	AvahiWatchEvent revents; /* what happened, for watch_get_events during the callback */
-	struct AvahiWatch *prev, *next;
+	LIST_ENTRY(AvahiWatch) entry;
 };
 
 struct AvahiTimeout {
@@ -35,7 +36,7 @@ struct AvahiTimeout {
 	struct loop_timer *lt;
 	AvahiTimeoutCallback cb;
 	void *userdata;
-	struct AvahiTimeout *prev, *next;
+	LIST_ENTRY(AvahiTimeout) entry;
 };
 
 static int
@@ -86,10 +87,7 @@ watch_new(const AvahiPoll *api, int fd, AvahiWatchEvent event, AvahiWatchCallbac
 	w->cb = cb;
 	w->userdata = userdata;
 	w->lw = loop_watch_new(p->loop, fd, to_loop_events(event), watch_cb, w);
-	w->next = p->watches;
-	if (p->watches != NULL)
-		p->watches->prev = w;
-	p->watches = w;
+	LIST_INSERT_HEAD(&p->watches, w, entry);
 	p->n_watches++;
 	return w;
 }
@@ -112,12 +110,7 @@ watch_free(AvahiWatch *w)
 	struct avahi_poll *p = w->p;
 
 	loop_watch_free(w->lw);
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		p->watches = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
+	LIST_REMOVE(w, entry);
 	p->n_watches--;
 	free(w);
 }
@@ -166,10 +159,7 @@ timeout_new(const AvahiPoll *api, const struct timeval *tv, AvahiTimeoutCallback
 	t->cb = cb;
 	t->userdata = userdata;
 	t->lt = loop_timer_new(p->loop, timeout_cb, t);
-	t->next = p->timeouts;
-	if (p->timeouts != NULL)
-		p->timeouts->prev = t;
-	p->timeouts = t;
+	LIST_INSERT_HEAD(&p->timeouts, t, entry);
 	p->n_timeouts++;
 	timeout_set(t, tv);
 	return t;
@@ -187,12 +177,7 @@ timeout_free(AvahiTimeout *t)
 	struct avahi_poll *p = t->p;
 
 	loop_timer_free(t->lt);
-	if (t->prev != NULL)
-		t->prev->next = t->next;
-	else
-		p->timeouts = t->next;
-	if (t->next != NULL)
-		t->next->prev = t->prev;
+	LIST_REMOVE(t, entry);
 	p->n_timeouts--;
 	free(t);
 }
@@ -203,6 +188,8 @@ avahi_poll_new(struct loop *loop)
 	struct avahi_poll *p = xcalloc(1, sizeof *p);
 
 	p->loop = loop;
+	LIST_INIT(&p->watches);
+	LIST_INIT(&p->timeouts);
 	p->api.userdata = p;
 	p->api.watch_new = watch_new;
 	p->api.watch_update = watch_update;
@@ -240,9 +227,9 @@ avahi_poll_free(struct avahi_poll *p)
 	if (p->n_watches != 0 || p->n_timeouts != 0)
 		log_warn("avahi poll freed with %u watches and %u timeouts left", p->n_watches,
 		    p->n_timeouts);
-	while (p->watches != NULL)
-		watch_free(p->watches);
-	while (p->timeouts != NULL)
-		timeout_free(p->timeouts);
+	while (!LIST_EMPTY(&p->watches))
+		watch_free(LIST_FIRST(&p->watches));
+	while (!LIST_EMPTY(&p->timeouts))
+		timeout_free(LIST_FIRST(&p->timeouts));
 	free(p);
 }

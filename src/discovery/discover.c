@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "model/object.h"
 #include "net/http.h"
@@ -44,7 +45,7 @@ struct found {
 /* A candidate probe in flight; d is NULL once the run is gone (the reply is then dropped). */
 struct confirm {
 	struct discover *d;
-	struct confirm *prev, *next;
+	LIST_ENTRY(confirm) entry;
 	uint64_t id;
 	char host[DISCOVER_HOST_MAX];
 	uint16_t port;
@@ -67,7 +68,7 @@ struct discover {
 	struct loop_timer *done_timer; /* runs maybe_done outside other modules' callbacks */
 	int started, stopping, finished;
 	int mdns_done, mdns_available;
-	struct confirm *confirms;
+	LIST_HEAD(, confirm) confirms;
 	size_t nconfirms;
 	struct hostport *probed;
 	size_t nprobed, capprobed;
@@ -222,13 +223,7 @@ discover_add_ident(struct discover *d, const struct device_ident *ident, const c
 static void
 confirm_unlink(struct discover *d, struct confirm *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		d->confirms = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+	LIST_REMOVE(c, entry);
 	d->nconfirms--;
 }
 
@@ -292,10 +287,7 @@ discover_add_candidate(struct discover *d, const char *host, uint16_t port, enum
 	str_copy(c->host, sizeof c->host, host);
 	c->port = port;
 	c->via = via;
-	c->next = d->confirms;
-	if (d->confirms != NULL)
-		d->confirms->prev = c;
-	d->confirms = c;
+	LIST_INSERT_HEAD(&d->confirms, c, entry);
 	d->nconfirms++;
 
 	memset(&t, 0, sizeof t);
@@ -394,6 +386,7 @@ discover_new(struct loop *loop, struct http *http, const struct discover_opts *o
 {
 	struct discover *d = xcalloc(1, sizeof *d);
 
+	LIST_INIT(&d->confirms);
 	d->loop = loop;
 	d->http = http;
 	d->o = *opts;
@@ -439,6 +432,8 @@ discover_start(struct discover *d)
 void
 discover_stop(struct discover *d)
 {
+	struct confirm *c;
+
 	if (d->stopping || d->finished)
 		return;
 	d->stopping = 1;
@@ -449,7 +444,7 @@ discover_stop(struct discover *d)
 	}
 	if (d->scan != NULL)
 		scan_stop(d->scan);
-	for (struct confirm *c = d->confirms; c != NULL; c = c->next)
+	LIST_FOREACH(c, &d->confirms, entry)
 		http_cancel(d->http, c->id);
 	if (d->o.mdns && !d->mdns_done)
 		loop_timer_arm(d->mdns_timer, 0);
@@ -770,13 +765,14 @@ discover_commit(struct discover *d, struct store *store, int64_t now_ms,
 void
 discover_free(struct discover *d)
 {
+	struct confirm *c;
+
 	if (d == NULL)
 		return;
 	scan_free(d->scan);
 	if (d->mdns != NULL)
 		mdns_free(d->mdns);
-	for (struct confirm *c = d->confirms, *next; c != NULL; c = next) {
-		next = c->next;
+	LIST_FOREACH(c, &d->confirms, entry) {
 		c->d = NULL; /* freed by confirm_cb when the cancellation arrives */
 		http_cancel(d->http, c->id);
 	}

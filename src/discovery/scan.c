@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "net/http.h"
 #include "shelly/client.h"
@@ -38,7 +39,7 @@ struct scan_targets {
 
 struct probe {
 	struct scan *s;
-	struct probe *prev, *next;
+	LIST_ENTRY(probe) entry;
 	char host[INET_ADDRSTRLEN];
 	char lane[INET_ADDRSTRLEN + 8];
 	int https;
@@ -54,7 +55,7 @@ struct scan {
 	struct scan_cbs cbs;
 	struct scan_iter it;
 	int exhausted;
-	struct probe *inflight;
+	LIST_HEAD(, probe) inflight;
 	struct scan_progress p;
 	uint64_t start_ms;
 	struct loop_timer *kick;
@@ -365,13 +366,7 @@ finish(struct scan *s)
 static void
 probe_unlink(struct scan *s, struct probe *pr)
 {
-	if (pr->prev != NULL)
-		pr->prev->next = pr->next;
-	else
-		s->inflight = pr->next;
-	if (pr->next != NULL)
-		pr->next->prev = pr->prev;
-	pr->prev = pr->next = NULL;
+	LIST_REMOVE(pr, entry);
 	s->p.in_flight--;
 }
 
@@ -461,10 +456,7 @@ fill(struct scan *s)
 		inet_ntop(AF_INET, &a, pr->host, sizeof pr->host);
 		snprintf(pr->lane, sizeof pr->lane, "scan:%s", pr->host);
 		pr->port = s->o.port != 0 ? s->o.port : SCAN_DEFAULT_PORT;
-		pr->next = s->inflight;
-		if (s->inflight != NULL)
-			s->inflight->prev = pr;
-		s->inflight = pr;
+		LIST_INSERT_HEAD(&s->inflight, pr, entry);
 		s->p.in_flight++;
 		probe_send(s, pr);
 	}
@@ -508,6 +500,7 @@ scan_new(struct loop *loop, const struct scan_targets *targets, const struct sca
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->loop = loop;
+	LIST_INIT(&s->inflight);
 	s->o = *opts;
 	if (s->o.timeout_ms == 0)
 		s->o.timeout_ms = SCAN_DEFAULT_TIMEOUT_MS;
@@ -541,6 +534,8 @@ scan_start(struct scan *s)
 void
 scan_stop(struct scan *s)
 {
+	struct probe *pr;
+
 	if (s->stopping || s->finished)
 		return;
 	s->stopping = 1;
@@ -548,7 +543,7 @@ scan_stop(struct scan *s)
 		s->started = 1;
 		s->start_ms = loop_update_now(s->loop);
 	}
-	for (struct probe *pr = s->inflight; pr != NULL; pr = pr->next)
+	LIST_FOREACH(pr, &s->inflight, entry)
 		http_cancel(s->http, pr->id);
 	if (s->p.in_flight == 0)
 		loop_timer_arm(s->kick, 0);
