@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ struct loop_watch {
 	bool dead;
 	loop_fd_cb cb;
 	void *arg;
-	struct loop_watch *prev, *next; /* live list, or dead list once freed */
+	LIST_ENTRY(loop_watch) entry; /* live list, or dead list once freed */
 };
 
 struct loop_timer {
@@ -52,7 +53,7 @@ struct loop_timer {
 	bool dead;
 	loop_timer_cb cb;
 	void *arg;
-	struct loop_timer *prev, *next;
+	LIST_ENTRY(loop_timer) entry; /* live list, or dead list once freed */
 };
 
 struct loop_sig {
@@ -69,8 +70,8 @@ struct loop {
 	bool stopped;
 	int depth; /* > 0 while dispatching: frees are deferred */
 
-	struct loop_watch *watches, *dead_watches;
-	struct loop_timer *timers, *dead_timers;
+	LIST_HEAD(, loop_watch) watches, dead_watches;
+	LIST_HEAD(, loop_timer) timers, dead_timers;
 
 	struct loop_timer **heap;
 	size_t heap_len, heap_cap;
@@ -188,6 +189,10 @@ loop_new(void)
 {
 	struct loop *loop = xcalloc(1, sizeof *loop);
 
+	LIST_INIT(&loop->watches);
+	LIST_INIT(&loop->dead_watches);
+	LIST_INIT(&loop->timers);
+	LIST_INIT(&loop->dead_timers);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd == -1) {
 		log_error("epoll_create1: %s", strerror(errno));
@@ -202,16 +207,15 @@ loop_new(void)
 static void
 loop_reap(struct loop *loop)
 {
-	while (loop->dead_watches != NULL) {
-		struct loop_watch *w = loop->dead_watches;
+	struct loop_watch *w;
+	struct loop_timer *t;
 
-		loop->dead_watches = w->next;
+	while ((w = LIST_FIRST(&loop->dead_watches)) != NULL) {
+		LIST_REMOVE(w, entry);
 		free(w);
 	}
-	while (loop->dead_timers != NULL) {
-		struct loop_timer *t = loop->dead_timers;
-
-		loop->dead_timers = t->next;
+	while ((t = LIST_FIRST(&loop->dead_timers)) != NULL) {
+		LIST_REMOVE(t, entry);
 		free(t);
 	}
 }
@@ -219,6 +223,9 @@ loop_reap(struct loop *loop)
 void
 loop_free(struct loop *loop)
 {
+	struct loop_watch *w;
+	struct loop_timer *t;
+
 	if (loop == NULL)
 		return;
 	for (int sig = 1; sig < NSIG; sig++) {
@@ -229,17 +236,14 @@ loop_free(struct loop *loop)
 			loop_sig_fd[sig] = 0;
 		}
 	}
-	while (loop->watches != NULL) {
-		struct loop_watch *w = loop->watches;
-
-		loop->watches = w->next;
-		free(w);
+	/* The live ones join the dead ones, and all go together. */
+	while ((w = LIST_FIRST(&loop->watches)) != NULL) {
+		LIST_REMOVE(w, entry);
+		LIST_INSERT_HEAD(&loop->dead_watches, w, entry);
 	}
-	while (loop->timers != NULL) {
-		struct loop_timer *t = loop->timers;
-
-		loop->timers = t->next;
-		free(t);
+	while ((t = LIST_FIRST(&loop->timers)) != NULL) {
+		LIST_REMOVE(t, entry);
+		LIST_INSERT_HEAD(&loop->dead_timers, t, entry);
 	}
 	loop_reap(loop);
 	if (loop->sigpipe[0] != -1) {
@@ -307,10 +311,7 @@ loop_watch_new(struct loop *loop, int fd, int events, loop_fd_cb cb, void *arg)
 	w->fd = fd;
 	w->cb = cb;
 	w->arg = arg;
-	w->next = loop->watches;
-	if (loop->watches != NULL)
-		loop->watches->prev = w;
-	loop->watches = w;
+	LIST_INSERT_HEAD(&loop->watches, w, entry);
 	watch_apply(w, events);
 	return w;
 }
@@ -342,17 +343,10 @@ loop_watch_free(struct loop_watch *w)
 	loop = w->loop;
 	watch_apply(w, 0);
 	w->dead = true;
-	if (w->prev != NULL)
-		w->prev->next = w->next;
+	LIST_REMOVE(w, entry);
+	if (loop->depth > 0)
+		LIST_INSERT_HEAD(&loop->dead_watches, w, entry);
 	else
-		loop->watches = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	if (loop->depth > 0) {
-		w->prev = NULL;
-		w->next = loop->dead_watches;
-		loop->dead_watches = w;
-	} else
 		free(w);
 }
 
@@ -367,10 +361,7 @@ loop_timer_new(struct loop *loop, loop_timer_cb cb, void *arg)
 	t->cb = cb;
 	t->arg = arg;
 	t->index = LOOP_NO_INDEX;
-	t->next = loop->timers;
-	if (loop->timers != NULL)
-		loop->timers->prev = t;
-	loop->timers = t;
+	LIST_INSERT_HEAD(&loop->timers, t, entry);
 	return t;
 }
 
@@ -423,17 +414,10 @@ loop_timer_free(struct loop_timer *t)
 	loop = t->loop;
 	heap_remove(loop, t);
 	t->dead = true;
-	if (t->prev != NULL)
-		t->prev->next = t->next;
+	LIST_REMOVE(t, entry);
+	if (loop->depth > 0)
+		LIST_INSERT_HEAD(&loop->dead_timers, t, entry);
 	else
-		loop->timers = t->next;
-	if (t->next != NULL)
-		t->next->prev = t->prev;
-	if (loop->depth > 0) {
-		t->prev = NULL;
-		t->next = loop->dead_timers;
-		loop->dead_timers = t;
-	} else
 		free(t);
 }
 
