@@ -625,11 +625,21 @@ open_store_if_any(struct app *app)
 	return 0;
 }
 
+/* Reads the configuration of every device of run: identify, then a dry run of the apply
+ * machinery. Returns 0, or -1 when the run could not be made (the cause is printed). */
+static int
+read_all(struct cfg_run *run)
+{
+	struct cfgapply_opts o = {0};
+
+	o.dry_run = true;
+	return identify_all(run) == EXIT_OK && run_all(run, &o) == 0 ? 0 : -1;
+}
+
 int
 cli_config_get(struct app *app)
 {
 	struct cfg_run run;
-	struct cfgapply_opts o = {0};
 	char **targets = xcalloc((size_t)app->args.nrest + 1, sizeof *targets);
 	int json = app->args.set[CLI_JSON] > 0, rc = EXIT_OK;
 	bool secrets = false; /* devices never give secrets back */
@@ -641,9 +651,8 @@ cli_config_get(struct app *app)
 		free(targets);
 		return EXIT_FAIL;
 	}
-	o.dry_run = true;
 	if (run_init_targets(&run, app, "config-get", targets, app->args.nrest + 1) != 0 ||
-	    identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
+	    read_all(&run) != 0) {
 		run_done(&run);
 		free(targets);
 		return EXIT_FAIL;
@@ -1174,7 +1183,6 @@ int
 cli_template_save(struct app *app)
 {
 	const char *from = app->args.val[CLI_FROM], *list = app->args.val[CLI_FIELDS];
-	struct cfgapply_opts o = {0};
 	struct devconfig keep;
 	struct cfg_run run;
 	char *targets[1], comment[160], name[96];
@@ -1188,8 +1196,7 @@ cli_template_save(struct app *app)
 		return EXIT_FAIL;
 	targets[0] = (char *)from;
 	run_init(&run, app, "template-save", targets, 1);
-	o.dry_run = true;
-	if (identify_all(&run) != EXIT_OK || run_all(&run, &o) != 0) {
+	if (read_all(&run) != 0) {
 		run_done(&run);
 		return EXIT_FAIL;
 	}
@@ -1570,7 +1577,6 @@ cli_pending(struct app *app)
 int
 cli_clone(struct app *app)
 {
-	struct cfgapply_opts o = {0};
 	struct devconfig want;
 	struct cfg_run src;
 	char *targets[1] = {(char *)app->args.mode_arg};
@@ -1583,8 +1589,7 @@ cli_clone(struct app *app)
 	if (open_store_if_any(app) != 0)
 		return EXIT_FAIL;
 	run_init(&src, app, "clone", targets, 1);
-	o.dry_run = true;
-	if (identify_all(&src) != EXIT_OK || run_all(&src, &o) != 0 || dev_failed(&src.devs[0])) {
+	if (read_all(&src) != 0 || dev_failed(&src.devs[0])) {
 		fputs("shelly-tui: --clone: the source cannot be read: ", stderr);
 		print_safe(stderr, dev_message(&src.devs[0]));
 		fputc('\n', stderr);
