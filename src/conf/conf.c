@@ -268,20 +268,78 @@ choices_text(const char *choices)
 	return strbuf_steal(&sb);
 }
 
+/* Stores the number v parsed from text when it is within info's range; else fails with the
+ * range in the type's own units. 0 or -1 with *err. */
+static int
+set_in_range(const struct conf_option_info *info, const char *text, uint64_t v,
+    struct option_value *out, char **err)
+{
+	char lo[32], hi[32], *a, *b;
+
+	if (v >= info->min && v <= info->max) {
+		out->num = v;
+		return 0;
+	}
+	switch (info->type) {
+	case OT_DURATION:
+		*err = xasprintf("%s is out of range (%s to %s)", text,
+		    str_format_duration_ms(info->min, lo, sizeof lo),
+		    str_format_duration_ms(info->max, hi, sizeof hi));
+		break;
+	case OT_SIZE:
+		a = format_size(info->min);
+		b = format_size(info->max);
+		*err = xasprintf("%s is out of range (%s to %s)", text, a, b);
+		free(a);
+		free(b);
+		break;
+	default:
+		*err = xasprintf("%s is out of range (%llu to %llu)", text,
+		    (unsigned long long)info->min, (unsigned long long)info->max);
+		break;
+	}
+	return -1;
+}
+
+/* OT_ENUM: text is one of info's "a|b|c" choices (any case); stores its index and name. */
+static int
+parse_enum(const struct conf_option_info *info, const char *text, struct option_value *out,
+    char **err)
+{
+	const char *p, *bar;
+	unsigned idx;
+	size_t len;
+	char *a;
+
+	for (p = info->choices, idx = 0; p != NULL; idx++) {
+		bar = strchr(p, '|');
+		len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		a = xstrndup(p, len);
+		if (str_caseeq(a, text)) {
+			out->num = idx;
+			out->str = a;
+			return 0;
+		}
+		free(a);
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+	a = choices_text(info->choices);
+	*err = xasprintf("invalid value \"%s\" (expected one of %s)", text, a);
+	free(a);
+	return -1;
+}
+
 /*
  * Parses text as a value of option info; base resolves relative paths. 0 or -1 with *err.
- * One case per option type, each a few lines: the switch is the grammar of values in one
- * place, which is why it is longer than most functions.
+ * One case per option type: the switch is the grammar of values in one place.
  */
 static int
 parse_value(const struct conf_option_info *info, const char *base, const char *text,
     struct option_value *out, char **err)
 {
-	char lo[32], hi[32], *a, *b, *host;
-	const char *p, *bar;
+	char *a, *host;
 	uint64_t v = 0;
-	unsigned port, idx;
-	size_t len;
+	unsigned port;
 
 	out->num = 0;
 	out->str = NULL;
@@ -292,42 +350,20 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 			    text);
 			return -1;
 		}
-		if (v < info->min || v > info->max) {
-			*err = xasprintf("%s is out of range (%s to %s)", text,
-			    str_format_duration_ms(info->min, lo, sizeof lo),
-			    str_format_duration_ms(info->max, hi, sizeof hi));
-			return -1;
-		}
-		out->num = v;
-		return 0;
+		return set_in_range(info, text, v, out, err);
 	case OT_INT:
 		if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text) ||
 		    str_parse_size(text, &v) != 0) {
 			*err = xasprintf("invalid number \"%s\"", text);
 			return -1;
 		}
-		if (v < info->min || v > info->max) {
-			*err = xasprintf("%s is out of range (%llu to %llu)", text,
-			    (unsigned long long)info->min, (unsigned long long)info->max);
-			return -1;
-		}
-		out->num = v;
-		return 0;
+		return set_in_range(info, text, v, out, err);
 	case OT_SIZE:
 		if (str_parse_size(text, &v) != 0) {
 			*err = xasprintf("invalid size \"%s\" (expected e.g. 1048576, 512k, 1MiB)", text);
 			return -1;
 		}
-		if (v < info->min || v > info->max) {
-			a = format_size(info->min);
-			b = format_size(info->max);
-			*err = xasprintf("%s is out of range (%s to %s)", text, a, b);
-			free(a);
-			free(b);
-			return -1;
-		}
-		out->num = v;
-		return 0;
+		return set_in_range(info, text, v, out, err);
 	case OT_STRING:
 		out->str = xstrdup(text);
 		return 0;
@@ -365,22 +401,7 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 		*err = xasprintf("invalid boolean \"%s\" (expected on or off)", text);
 		return -1;
 	case OT_ENUM:
-		for (p = info->choices, idx = 0; p != NULL; idx++) {
-			bar = strchr(p, '|');
-			len = bar != NULL ? (size_t)(bar - p) : strlen(p);
-			a = xstrndup(p, len);
-			if (str_caseeq(a, text)) {
-				out->num = idx;
-				out->str = a;
-				return 0;
-			}
-			free(a);
-			p = bar != NULL ? bar + 1 : NULL;
-		}
-		a = choices_text(info->choices);
-		*err = xasprintf("invalid value \"%s\" (expected one of %s)", text, a);
-		free(a);
-		return -1;
+		return parse_enum(info, text, out, err);
 	case OT_ADDRESS:
 		if (hostport_parse(text, HOSTPORT_NEEDED, 1, &host, &port, err) != 0)
 			return -1;
