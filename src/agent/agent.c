@@ -6,6 +6,7 @@
 #include "agent/agent.h"
 
 #include "agent/wifi.h"
+#include "model/devconfig.h"
 #include "net/http.h"
 #include "provision/agentmsg.h"
 #include "provision/taskq.h"
@@ -35,6 +36,7 @@ struct agent {
 	int stop;
 	struct loop_timer *wait_timer;
 	int waited;
+	int no_retry; /* the current task failed in a way a retry cannot mend */
 };
 
 /* One request's outcome, filled by the completion callbacks. */
@@ -188,7 +190,7 @@ do_register(struct agent *a, char **cause)
 	st = api_post(a, "/api/v1/register", body, &r);
 	explicit_bzero(body, strlen(body));
 	free(body);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (st == 401)
 		*cause = xstrdup("registration refused: enrolment secret unknown, used or expired");
 	else if (st != 200 && st != 0)
@@ -298,6 +300,109 @@ dev_configure(
 	return rc;
 }
 
+static int report(
+    struct agent *a, int64_t task, const char *stage, const char *mac, struct agentmsg *m);
+
+/* Appends "FIELD: why" for every field request i of changes carries to *fails. */
+static void
+fields_failed(struct strbuf *fails, const struct devconfig *changes,
+    const struct devconfig_request *req, const char *why)
+{
+	char name[96];
+
+	for (size_t k = 0; k < req->nfields; k++) {
+		const struct devconfig_entry *e = &changes->e[req->fields[k]];
+
+		strbuf_appendf(fails, "%s%s: %s", fails->len ? "; " : "",
+		    devconfig_name(e->field, e->index, name, sizeof name), why);
+	}
+}
+
+/*
+ * Keeps the fields of tmpl this generation can set from the device's AP into *out, and names
+ * the others in *fails: the station network and the AP are the provisioning's own.
+ */
+static void
+template_settable(
+    const struct devconfig *rendered, int gen, struct devconfig *out, struct strbuf *fails)
+{
+	char name[96];
+
+	devconfig_init(out);
+	for (size_t i = 0; i < rendered->n; i++) {
+		const struct devconfig_entry *e = &rendered->e[i];
+		const char *nm = devconfig_name(e->field, e->index, name, sizeof name);
+
+		if (strncmp(nm, "wifi.sta.", 9) == 0 || strncmp(nm, "wifi.ap.", 8) == 0)
+			strbuf_appendf(fails, "%s%s: set by the provisioning, not a template",
+			    fails->len ? "; " : "", nm);
+		else if (!devconfig_field_gen(e->field, gen))
+			strbuf_appendf(
+			    fails, "%s%s: not settable on Gen%d", fails->len ? "; " : "", nm, gen);
+		else
+			devconfig_set(out, e->field, e->index, e->state, e->value);
+	}
+}
+
+/*
+ * Applies the task's template (resolved by the manager) to the device on its AP, before the
+ * station network is set. Every field that fails is named in *why; returns 0 or -1.
+ */
+static int
+dev_template(
+    struct agent *a, const struct agentmsg *task, const struct device_ident *ident, char **why)
+{
+	struct devconfig_vars vars = {
+	    .name = task->name[0] ? task->name : NULL, .id = ident->id, .mac = ident->mac};
+	struct devconfig rendered, changes;
+	struct devconfig_request *reqs = NULL;
+	struct agentmsg progress;
+	struct shelly_target t;
+	struct strbuf fails;
+	char *cause = NULL;
+	size_t n = 0;
+
+	if (task->config.n == 0)
+		return 0;
+	if (report(a, task->task, "template", NULL, &progress) != 0)
+		log_warn("task %lld: stage template not recorded", (long long)task->task);
+	if (devconfig_render(&task->config, &vars, &rendered, &cause) != 0) {
+		*why = xasprintf("template: %s", cause);
+		free(cause);
+		return -1;
+	}
+	strbuf_init(&fails);
+	template_settable(&rendered, ident->gen, &changes, &fails);
+	agentmsg_config_free(&rendered);
+	if (changes.n > 0 && devconfig_requests(ident->gen, &changes, &reqs, &n, &cause) != 0) {
+		strbuf_appendf(&fails, "%s%s", fails.len ? "; " : "", cause);
+		free(cause);
+	}
+	dev_target(a, &t, ident->gen);
+	for (size_t i = 0; i < n; i++) {
+		struct agent_res r = {0};
+
+		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
+		wait_for(a, &r.done);
+		if (r.result != HTTP_OK)
+			fields_failed(&fails, &changes, &reqs[i], r.cause);
+		res_done(&r);
+		explicit_bzero(reqs[i].path, strlen(reqs[i].path));
+		if (reqs[i].body != NULL)
+			explicit_bzero(reqs[i].body, strlen(reqs[i].body));
+	}
+	devconfig_requests_free(reqs, n);
+	agentmsg_config_free(&changes);
+	if (fails.len == 0) {
+		strbuf_done(&fails);
+		log_info("task %lld: template applied", (long long)task->task);
+		return 0;
+	}
+	*why = xasprintf("template: %s", strbuf_str(&fails));
+	strbuf_done(&fails);
+	return -1;
+}
+
 /* ---- manager calls --------------------------------------------------------------------- */
 
 /* Reports progress; returns the task's state parsed into *m (0), or -1. */
@@ -331,11 +436,12 @@ static void
 fail_task(struct agent *a, int64_t task, const char *reason, int retry)
 {
 	struct agent_res r;
-	char *body;
+	char *body, cut[AGENTMSG_TEXT_MAX + 1];
 	cJSON *o = cJSON_CreateObject();
 
+	snprintf(cut, sizeof cut, "%s", reason); /* the manager takes no longer reason */
 	cJSON_AddNumberToObject(o, "task", (double)task);
-	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "reason", cut);
 	cJSON_AddBoolToObject(o, "retry", retry);
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -434,6 +540,10 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	}
 	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
 	    ident.model);
+	if (dev_template(a, task, &ident, why) != 0) {
+		a->no_retry = 1; /* the same template would fail the same way */
+		return -1;
+	}
 	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
@@ -489,6 +599,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		return;
 	}
 	home = wifi_current(a->wifi);
+	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
@@ -503,7 +614,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
-		fail_task(a, task->task, reason, 1);
+		fail_task(a, task->task, reason, !a->no_retry);
 		free(reason);
 		free(why);
 		return;
@@ -568,7 +679,7 @@ round_once(struct agent *a)
 	}
 	report_aps(a);
 	st = api_post(a, "/api/v1/claim", "{}", &r);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (st == 200 && agentmsg_parse(AGENTMSG_TASK, r.body, r.body_len, m, &cause) == 0) {
 		ran = 1;
 		run_task(a, m);

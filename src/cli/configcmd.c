@@ -109,48 +109,52 @@ template_path(const char *name, char **cause)
 	return NULL;
 }
 
-/* Reads template NAME into out. Returns 0, or -1 with the message printed. */
-static int
-template_load(const char *name, struct devconfig *out)
+int
+cli_template_read(const char *name, struct devconfig *out, char **cause)
 {
-	char *cause = NULL, *path = template_path(name, &cause), *text = NULL;
+	char *path = template_path(name, cause), *text = NULL;
 	FILE *fp = NULL;
 	size_t len = 0;
 	int rc = -1;
 
 	if (path == NULL)
-		goto out;
-	if ((fp = fopen(path, "r")) == NULL) {
-		cause = xasprintf("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
-	len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
-	if (ferror(fp)) {
-		cause = xasprintf("%s: read error", path);
-		goto out;
-	}
-	if (devconfig_template_parse(text, len, out, &cause) == 0) {
-		rc = 0;
-		goto out;
-	}
-	{
-		char *c = xasprintf("%s: %s", path, cause);
-		free(cause);
-		cause = c;
-	}
-out:
-	if (rc != 0) {
-		fputs("shelly-tui: template: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
-	}
-	if (fp != NULL)
+		return -1;
+	if ((fp = fopen(path, "r")) == NULL)
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+	else {
+		text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
+		len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
+		if (ferror(fp))
+			*cause = xasprintf("%s: read error", path);
+		else if (devconfig_template_parse(text, len, out, cause) == 0)
+			rc = 0;
+		else {
+			char *c = xasprintf("%s: %s", path, *cause);
+
+			free(*cause);
+			*cause = c;
+		}
+		explicit_bzero(text, len); /* a template may hold secrets */
 		fclose(fp);
-	free(cause);
+	}
 	free(text);
 	free(path);
 	return rc;
+}
+
+/* Reads template NAME into out. Returns 0, or -1 with the message printed. */
+static int
+template_load(const char *name, struct devconfig *out)
+{
+	char *cause = NULL;
+
+	if (cli_template_read(name, out, &cause) == 0)
+		return 0;
+	fputs("shelly-tui: template: ", stderr);
+	print_safe(stderr, cause);
+	fputc('\n', stderr);
+	free(cause);
+	return -1;
 }
 
 /* mkdir -p of the directory part of path. */

@@ -7,10 +7,13 @@
 #include "cli/provision.h"
 
 #include "cli/app.h"
+#include "cli/configcmd.h"
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/scan.h"
 #include "engine/verifier.h"
+#include "model/devconfig.h"
+#include "provision/agentmsg.h"
 #include "provision/taskq.h"
 #include "server/agentapi.h"
 #include "store/store.h"
@@ -115,6 +118,13 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	}
 	p->t.network = a->val[CLI_NETWORK];
 	p->t.template_name = a->set[CLI_TEMPLATE] ? a->val[CLI_TEMPLATE] : NULL;
+	if (p->t.template_name != NULL) {
+		struct devconfig c; /* read now so that a typo fails here, not on the agent */
+
+		if (cli_template_read(p->t.template_name, &c, cause) != 0)
+			return -1;
+		agentmsg_config_free(&c);
+	}
 	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
 	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
 	if (a->set[CLI_ATTEMPTS]) {
@@ -547,7 +557,7 @@ provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *
 {
 	struct provision_serve *ps = xcalloc(1, sizeof *ps);
 	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
-	    conf_secret_free, now_cb};
+	    conf_secret_free, now_cb, cli_template_read};
 	struct verifier_opts vo;
 	const struct conf_range *r;
 	const char *why = NULL;

@@ -132,12 +132,40 @@ do_aps(struct agentapi *api, const char *agent, const struct agentmsg *m, struct
 	reply_state(reply, "ok", NULL);
 }
 
+/*
+ * The template of a claimed task resolved into *c. When it cannot be read the task fails
+ * (a retry would not help) and -1 is returned.
+ */
+static int
+claim_template(
+    struct agentapi *api, const char *agent, const struct store_task *t, struct devconfig *c)
+{
+	const char *state = NULL;
+	char *cause = NULL, *reason, *why = NULL;
+
+	devconfig_init(c);
+	if (t->template_name == NULL || api->opts.load_template == NULL)
+		return 0;
+	if (api->opts.load_template(t->template_name, c, &cause) == 0)
+		return 0;
+	reason = xasprintf("failed: template %s: %s", t->template_name, cause);
+	free(cause);
+	if (taskq_fail(api->store, agent, t->id, reason, 0, api->opts.now_ms(), &state, &why) < 0) {
+		log_error("agent API claim: %s", why);
+		free(why);
+	}
+	log_warn("task %lld: %s", (long long)t->id, reason);
+	free(reason);
+	return -1;
+}
+
 static void
 do_claim(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
 {
 	struct store_task *t = NULL;
 	struct taskq_secrets sec;
+	struct devconfig config;
 	char *cause = NULL;
 	cJSON *o, *task;
 	int rc;
@@ -145,7 +173,10 @@ do_claim(
 	(void)m;
 	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
 	    api->opts.read_secret, &t, &sec, &cause);
-	if (rc == 1) {
+	if (rc == 1 && claim_template(api, agent, t, &config) != 0) {
+		store_task_free(t);
+		reply->status = 204;
+	} else if (rc == 1) {
 		log_info("task %lld (%s) claimed by %s", (long long)t->id, t->target, agent);
 		o = cJSON_CreateObject();
 		task = cJSON_AddObjectToObject(o, "task");
@@ -160,6 +191,8 @@ do_claim(
 			cJSON_AddStringToObject(task, "name", t->name);
 		cJSON_AddBoolToObject(task, "ap_off", t->ap_off);
 		cJSON_AddNumberToObject(task, "attempt", t->attempts);
+		agentmsg_config_add(task, &config);
+		agentmsg_config_free(&config);
 		store_task_free(t);
 		reply_json(reply, 200, o);
 	} else if (rc == 0)
@@ -259,7 +292,7 @@ agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, voi
 		return;
 	}
 	body = httpd_request_body(req, &len);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (agentmsg_parse(r->kind, body, len, m, &cause) != 0) {
 		reply_error(reply, 400, cause);
 		free(cause);
