@@ -19,7 +19,7 @@
 #define AGENTMSG_MAX_DEPTH 4
 #define AGENTMSG_MAX_APS 64
 #define AGENTMSG_TEXT_MAX 200 /* reasons, stages are shorter */
-#define AGENTMSG_MAX_FIELDS 48 /* template fields in a claim reply */
+#define AGENTMSG_MAX_FIELDS 40 /* template fields in a claim reply */
 
 #define AGENTMSG_KINDS(X)                                             \
 	X(REGISTER, "register") /* agent: {"secret", "name"} */       \

@@ -29,6 +29,8 @@ struct agentapi_opts {
 /* Routes the API on httpd; store and httpd are borrowed. Caller frees. */
 struct agentapi *agentapi_new(
     struct httpd *httpd, struct store *store, const struct agentapi_opts *opts);
+/* A reload: claims and heartbeats hold tasks for lease_ms from now on. */
+void agentapi_set_lease(struct agentapi *api, int64_t lease_ms);
 void agentapi_free(struct agentapi *api);
 
 #endif

@@ -45,6 +45,41 @@ reply_error(struct httpd_reply *reply, int status, const char *what)
 	reply_json(reply, status, o);
 }
 
+/* Wipes every string of a JSON tree (a claim reply holds the WiFi key) before it is freed. */
+static void
+json_wipe(cJSON *o)
+{
+	for (cJSON *it = o; it != NULL; it = it->next) {
+		if (it->valuestring != NULL)
+			explicit_bzero(it->valuestring, strlen(it->valuestring));
+		json_wipe(it->child);
+	}
+}
+
+/*
+ * The claim reply: printed into one buffer of the agent's size limit (no reallocation leaves
+ * copies behind), the tree wiped, and the body wiped again once microhttpd has sent it.
+ */
+static void
+reply_secret(struct httpd_reply *reply, cJSON *o)
+{
+	char *buf = xmalloc(AGENTMSG_MAX_BODY);
+
+	if (cJSON_PrintPreallocated(o, buf, AGENTMSG_MAX_BODY, 0)) {
+		reply->status = 200;
+		reply->content_type = AGENTAPI_JSON;
+		reply->body = buf;
+		reply->body_len = strlen(buf);
+		reply->wipe = 1;
+	} else {
+		explicit_bzero(buf, AGENTMSG_MAX_BODY);
+		free(buf);
+		reply_error(reply, 500, "claim reply too large");
+	}
+	json_wipe(o);
+	cJSON_Delete(o);
+}
+
 static void
 reply_state(struct httpd_reply *reply, const char *state, const char *stage)
 {
@@ -102,7 +137,7 @@ do_register(
 	explicit_bzero(token, strlen(token));
 	free(token);
 	free(id);
-	reply_json(reply, 200, o);
+	reply_secret(reply, o);
 }
 
 /* The handler renewed the agent's leases already (every authenticated call does). */
@@ -146,8 +181,12 @@ claim_template(
 	devconfig_init(c);
 	if (t->template_name == NULL || api->opts.load_template == NULL)
 		return 0;
-	if (api->opts.load_template(t->template_name, c, &cause) == 0)
-		return 0;
+	if (api->opts.load_template(t->template_name, c, &cause) == 0) {
+		if (c->n <= AGENTMSG_MAX_FIELDS)
+			return 0;
+		agentmsg_config_free(c);
+		cause = xasprintf("more than %d fields", AGENTMSG_MAX_FIELDS);
+	}
 	reason = xasprintf("failed: template %s: %s", t->template_name, cause);
 	free(cause);
 	if (taskq_fail(api->store, agent, t->id, reason, 0, api->opts.now_ms(), &state, &why) < 0) {
@@ -194,7 +233,7 @@ do_claim(
 		agentmsg_config_add(task, &config);
 		agentmsg_config_free(&config);
 		store_task_free(t);
-		reply_json(reply, 200, o);
+		reply_secret(reply, o);
 	} else if (rc == 0)
 		reply->status = 204;
 	else
@@ -319,6 +358,12 @@ agentapi_new(struct httpd *httpd, struct store *store, const struct agentapi_opt
 	for (size_t i = 0; i < NROUTES; i++)
 		httpd_route(httpd, "POST", routes[i].path, agentapi_handler, api);
 	return api;
+}
+
+void
+agentapi_set_lease(struct agentapi *api, int64_t lease_ms)
+{
+	api->opts.lease_ms = lease_ms;
 }
 
 void
