@@ -1,7 +1,8 @@
 /*
  * The agent's work (see agent/agent.h). It is a sequence of steps, each one request (or one
- * radio call) at a time: the agent's loop is turned until the request completes, since the
- * agent has nothing else to do meanwhile and the radio calls block anyway.
+ * radio call) at a time: the agent's loop is turned until the step completes (the nm radio
+ * turns it too while nmcli runs), and while a task runs a timer sends heartbeats on the side,
+ * so that the manager keeps the task's lease through joins that take seconds.
  */
 #include "agent/agent.h"
 
@@ -37,6 +38,8 @@ struct agent {
 	struct loop_timer *wait_timer;
 	int waited;
 	int no_retry; /* the current task failed in a way a retry cannot mend */
+	struct loop_timer *beat_timer; /* heartbeats while a task runs */
+	int beat_inflight;
 };
 
 /* One request's outcome, filled by the completion callbacks. */
@@ -81,6 +84,30 @@ api_cb(const struct http_response *resp, void *arg)
 	r->done = 1;
 }
 
+/* A POST of body to the manager's path. */
+static void
+api_request(struct agent *a, struct http_request *req, const char *path, const char *body)
+{
+	memset(req, 0, sizeof *req);
+	req->method = HTTP_POST;
+	req->host = a->opts.manager_host;
+	req->port = a->opts.manager_port;
+	req->https = a->opts.manager_https;
+	req->tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
+	req->ca_file = a->opts.ca_file;
+	req->path = path;
+	req->body = body;
+	req->body_len = strlen(body);
+	req->lane = "manager";
+	req->lane_limit = 1;
+	req->timeout_ms = a->opts.timeout_ms;
+	req->max_body = AGENTMSG_MAX_BODY;
+	if (a->token[0] != '\0') {
+		req->auth = HTTP_AUTH_BEARER;
+		req->password = a->token;
+	}
+}
+
 /* POSTs body to the manager's path; returns the HTTP status (0: no answer, *r says why). */
 static long
 api_post(struct agent *a, const char *path, const char *body, struct agent_res *r)
@@ -88,27 +115,52 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	struct http_request req;
 
 	memset(r, 0, sizeof *r);
-	memset(&req, 0, sizeof req);
-	req.method = HTTP_POST;
-	req.host = a->opts.manager_host;
-	req.port = a->opts.manager_port;
-	req.https = a->opts.manager_https;
-	req.tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
-	req.ca_file = a->opts.ca_file;
-	req.path = path;
-	req.body = body;
-	req.body_len = strlen(body);
-	req.lane = "manager";
-	req.lane_limit = 1;
-	req.timeout_ms = a->opts.timeout_ms;
-	req.max_body = AGENTMSG_MAX_BODY;
-	if (a->token[0] != '\0') {
-		req.auth = HTTP_AUTH_BEARER;
-		req.password = a->token;
-	}
+	api_request(a, &req, path, body);
 	http_send(a->http, &req, api_cb, r);
 	wait_for(a, &r->done);
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
+}
+
+/*
+ * Heartbeats while a task runs: the radio and the device take seconds per step, and the
+ * manager must not take the task back meanwhile. Sent on the side, never waited for.
+ */
+static void
+beat_done_cb(const struct http_response *resp, void *arg)
+{
+	struct agent *a = arg;
+
+	a->beat_inflight = 0;
+	if (resp->result != HTTP_OK)
+		log_warn("heartbeat during the task not answered (%s)", resp->cause);
+}
+
+static void
+beat_cb(void *arg)
+{
+	struct agent *a = arg;
+	struct http_request req;
+
+	if (!a->beat_inflight) {
+		api_request(a, &req, "/api/v1/heartbeat", "{}");
+		a->beat_inflight = 1;
+		http_send(a->http, &req, beat_done_cb, a);
+	}
+	loop_timer_arm(a->beat_timer, a->opts.poll_ms);
+}
+
+/* Starts (on) or stops the heartbeats of a task; a stop waits for one in flight. */
+static void
+beat(struct agent *a, int on)
+{
+	if (on) {
+		loop_timer_arm(a->beat_timer, a->opts.poll_ms);
+		return;
+	}
+	loop_timer_disarm(a->beat_timer);
+	while (a->beat_inflight)
+		if (loop_run_once(a->loop, -1) < 0)
+			break;
 }
 
 /* ---- registration ---------------------------------------------------------------------- */
@@ -598,6 +650,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
 	}
+	beat(a, 1);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0;
@@ -611,6 +664,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		free(cause);
 	}
 	free(home);
+	beat(a, 0);
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
@@ -705,6 +759,8 @@ agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct 
 	a->wifi = wifi;
 	a->opts = *opts;
 	a->wait_timer = loop_timer_new(loop, waited_cb, a);
+	a->beat_timer = loop_timer_new(loop, beat_cb, a);
+	wifi_set_loop(wifi, loop);
 	return a;
 }
 
@@ -713,6 +769,8 @@ agent_free(struct agent *a)
 {
 	if (a == NULL)
 		return;
+	beat(a, 0);
+	loop_timer_free(a->beat_timer);
 	loop_timer_free(a->wait_timer);
 	explicit_bzero(a->token, sizeof a->token);
 	free(a);
