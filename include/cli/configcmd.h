@@ -7,13 +7,6 @@
  * the groups (--group-add/-remove/-list/-template/-set; @GROUP as a TARGET) and --pending.
  */
 struct app;
-struct devconfig;
-
-/*
- * Reads template NAME (a file name with '/', else NAME.tmpl in the templates directory) into
- * out (initialised here). Returns 0, or -1 with *cause.
- */
-int cli_template_read(const char *name, struct devconfig *out, char **cause);
 
 int cli_config_get(struct app *app);
 int cli_config_set(struct app *app);

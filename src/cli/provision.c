@@ -7,10 +7,10 @@
 #include "cli/provision.h"
 
 #include "cli/app.h"
-#include "cli/configcmd.h"
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/scan.h"
+#include "engine/cfgdesired.h"
 #include "engine/verifier.h"
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
@@ -124,7 +124,7 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		struct devconfig c; /* read now so that a typo fails here, not on the agent */
 		size_t n;
 
-		if (cli_template_read(p->t.template_name, &c, cause) != 0)
+		if (cfgdesired_template_load(p->t.template_name, &c, cause) != 0)
 			return -1;
 		n = c.n;
 		agentmsg_config_free(&c);
@@ -599,7 +599,7 @@ provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *
 {
 	struct provision_serve *ps = xcalloc(1, sizeof *ps);
 	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
-	    conf_secret_free, now_cb, cli_template_read};
+	    conf_secret_free, now_cb, cfgdesired_template_load};
 	struct verifier_opts vo;
 
 	ps->api = agentapi_new(httpd, app->store, &ao);

@@ -870,6 +870,12 @@ devconfig_template_set(struct devconfig *out, const char *name, const char *valu
 		devconfig_set(out, f, index, DEVCONFIG_VALUE, value);
 		return 0;
 	}
+	if (value[0] == '\0' && fields[f].type != DCT_STR && fields[f].type != DCT_ENUM &&
+	    fields[f].type != DCT_IPV4) {
+		/* An empty number or boolean is how a null (unset) value is written. */
+		devconfig_set(out, f, index, DEVCONFIG_NULL, NULL);
+		return 0;
+	}
 	if (devconfig_check(f, value, &canon, &why) != 0) {
 		*cause = xasprintf("%s: %s", name, why);
 		free(why);

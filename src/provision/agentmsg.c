@@ -192,11 +192,11 @@ agentmsg_config_add(cJSON *task, const struct devconfig *c)
 	if (c->n == 0)
 		return;
 	o = cJSON_AddObjectToObject(task, "config");
-	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].state == DEVCONFIG_VALUE)
+	for (size_t i = 0; i < c->n; i++) /* a null is "", as in a template file */
+		if (c->e[i].state != DEVCONFIG_SECRET)
 			cJSON_AddStringToObject(o,
 			    devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name),
-			    c->e[i].value);
+			    c->e[i].state == DEVCONFIG_VALUE ? c->e[i].value : "");
 }
 
 static int
