@@ -23,7 +23,8 @@
 	X(HELP, "help")             \
 	X(CONFIG, "config")         \
 	X(DRIFT, "drift")           \
-	X(GROUPS, "groups")
+	X(GROUPS, "groups")         \
+	X(PROVISION, "provision")
 
 enum tui_view_kind {
 #define TUI_VIEW_ENUM(id, name) TV_KIND_##id,
@@ -36,7 +37,7 @@ enum tui_view_kind {
 #define TV_ALL ((1u << TV__COUNT) - 1)
 #define TV_LISTS \
 	(TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL) | \
-	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS))
+	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS) | TVB(PROVISION))
 #define TV_SUB (TV_ALL & ~TVB(DEVICES))
 
 /* clang-format off */
@@ -103,7 +104,11 @@ enum tui_view_kind {
 	X(GROUP_ADD, "group-add", TVB(GROUPS), "a +", NULL, \
 	    "Add the marked devices to the selected group (or to a new one: n)") \
 	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \
-	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)")
+	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)") \
+	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
+	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
+	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \
+	    "Provision the marked access points (or the selected one): asks the network, WiFi key file and template")
 /* clang-format on */
 
 enum tui_action {

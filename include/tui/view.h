@@ -129,6 +129,8 @@ struct view *vconfig_new(struct tui *t, const char *mac);
 /* Drift of the devices macs (NULL: every device). */
 struct view *vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n);
 struct view *vgroups_new(struct tui *t);
+/* Provisioning (issue 12): access points seen by agents, queue tasks, their progress. */
+struct view *vprovision_new(struct tui *t);
 /* The marked devices (array malloc'd, strings the view's); returns how many. */
 size_t vdevices_marked(struct view *v, const char ***macs);
 /* Configuration or groups changed: the DRIFT column is computed again. */

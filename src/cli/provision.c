@@ -83,29 +83,18 @@ struct provision_params {
 	char *pass_ref;
 };
 
-/* Checks that the secret in path is min..max printable characters; *ref = "file:ABSPATH". */
+/* taskq_file_ref with the option named in the cause. */
 static int
 file_ref(const char *path, size_t min, size_t max, const char *opt, const char *rule, char **ref,
     char **cause)
 {
-	char *abs = realpath(path, NULL), *secret;
-	int ok;
+	char *why = NULL;
 
-	if (abs == NULL) {
-		*cause = xasprintf("%s %s: %s", opt, path, strerror(errno));
-		return -1;
-	}
-	*ref = xasprintf("file:%s", abs);
-	free(abs);
-	if ((secret = conf_read_secret(*ref, cause)) == NULL)
-		return -1;
-	ok = str_ascii_printable(secret, min, max);
-	conf_secret_free(secret);
-	if (!ok) {
-		*cause = xasprintf("%s %s: %s", opt, path, rule);
-		return -1;
-	}
-	return 0;
+	if (taskq_file_ref(path, min, max, rule, ref, &why) == 0)
+		return 0;
+	*cause = xasprintf("%s %s", opt, why);
+	free(why);
+	return -1;
 }
 
 static int
