@@ -110,6 +110,15 @@ void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
     void *arg);
 
+/* ---- the fatal cleanup hook (termguard.c) ---- */
+/* Saves the shell's terminal modes of in_fd (before the console changes them). */
+void termguard_save_modes(int in_fd);
+/* After the terminal is set up: SIGABRT, SIGSEGV, SIGBUS and SIGFPE restore it on out_fd
+ * (reset sequence from terminfo, the saved modes) and re-raise. */
+void termguard_arm(int out_fd);
+/* The terminal was restored the ordinary way: the handlers go back to the default. */
+void termguard_disarm(void);
+
 /* ---- views ---- */
 struct view *vdevices_new(struct tui *t);
 /* Devices view commands shared with `:`: sort by column name, filter text. */

@@ -39,6 +39,7 @@ restore_terminal(void)
 		endwin();
 		active_screen = NULL;
 	}
+	termguard_disarm();
 }
 
 void
@@ -866,6 +867,7 @@ tui_run(struct app *app)
 	}
 	if (getenv("ESCDELAY") == NULL)
 		set_escdelay(25);
+	termguard_save_modes(STDIN_FILENO);
 	active_screen = newterm(NULL, stdout, stdin);
 	if (active_screen == NULL) {
 		log_set_fd(-1);
@@ -881,6 +883,7 @@ tui_run(struct app *app)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	meta(stdscr, TRUE);
+	termguard_arm(STDOUT_FILENO); /* a crash from here on leaves a usable terminal */
 	theme_start(t->theme);
 	t->rows = LINES;
 	t->cols = COLS;
