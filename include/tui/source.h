@@ -42,6 +42,8 @@ struct source_dev {
 	int covers;
 	double cover_pct;	/* first cover's position, NAN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
+	double voltage_v;	/* the first voltage the reply has, NAN unknown */
+	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
 };
 

@@ -91,6 +91,25 @@ copy_safe(char *dst, size_t size, const char *s)
 	str_sanitize_inplace(dst);
 }
 
+/* The first voltage a switch, cover, light or meter of the reply reports, or NAN. */
+static double
+first_voltage(const struct device_status *ds)
+{
+	for (int i = 0; i < ds->nswitches; i++)
+		if (dev_known(ds->switches[i].voltage_v))
+			return ds->switches[i].voltage_v;
+	for (int i = 0; i < ds->ncovers; i++)
+		if (dev_known(ds->covers[i].voltage_v))
+			return ds->covers[i].voltage_v;
+	for (int i = 0; i < ds->nlights; i++)
+		if (dev_known(ds->lights[i].voltage_v))
+			return ds->lights[i].voltage_v;
+	for (int i = 0; i < ds->nmeters; i++)
+		if (dev_known(ds->meters[i].voltage_v))
+			return ds->meters[i].voltage_v;
+	return NAN;
+}
+
 /* Derives the row's counts from the device's stored reply. */
 static void
 row_from_reply(struct source_dev *r, const struct store_status *st)
@@ -121,6 +140,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 			r->cover_pct = ds.covers[0].position_pct;
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
+		r->voltage_v = first_voltage(&ds);
 	}
 	device_status_done(&ds);
 }
@@ -180,7 +200,8 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->port = d->port;
 	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	r->seen_ms = d->last_seen_ms;
-	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = NAN;
+	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = r->voltage_v = NAN;
+	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->cover_pct = NAN;
 	r->fw_update = -1;
@@ -197,6 +218,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->temperature_c = st->temperature_c;
 	r->rssi_dbm = st->rssi_dbm;
 	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
+	r->uptime_s = st->uptime_s == STORE_NULL_INT ? -1 : st->uptime_s;
 	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
 	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
 		r->outputs = old->outputs;
@@ -204,6 +226,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->lights = old->lights;
 		r->covers = old->covers;
 		r->cover_pct = old->cover_pct;
+		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
 	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)

@@ -965,6 +965,16 @@ tui_feed(struct tui *t, const char *keys)
 }
 
 void
+tui_resize_virtual(struct tui *t, int rows, int cols)
+{
+	resizeterm(rows, cols);
+	t->rows = rows;
+	t->cols = cols;
+	changed_cb(t);
+	draw_frame_now(t);
+}
+
+void
 tui_refresh(struct tui *t)
 {
 	source_refresh(t->src);

@@ -35,7 +35,16 @@
 	X(TEMP, "temp", "TEMP", 5, 7, 1) \
 	X(RSSI, "rssi", "RSSI", 4, 10, 1) \
 	X(FW, "fw", "FW", 9, 8, 0) \
-	X(SEEN, "seen", "SEEN", 4, 11, 1)
+	X(SEEN, "seen", "SEEN", 4, 11, 1) \
+	X(VOLT, "voltage", "VOLT", 6, 12, 1) \
+	X(UPTIME, "uptime", "UPTIME", 7, 13, 1) \
+	X(MAC, "mac", "MAC", 17, 14, 0)
+
+/* The extra columns: shown by default only on a terminal this wide (console-columns can name
+ * them at any width). */
+#define EXTRA_COLS_WIDTH 200
+#define COL_FIRST_EXTRA COL_VOLT
+#define DROP_MAX 14
 
 enum dev_column {
 #define DEV_COL_ENUM(id, name, head, w, drop, right) COL_##id,
@@ -70,12 +79,13 @@ struct vdevices {
 	char bulk_key; /* the bulk action waiting for its confirmation */
 	enum dev_column order[COL__COUNT]; /* the configured columns, in order */
 	int norder;
+	int auto_extra[COL__COUNT]; /* an extra column console-columns did not name */
 };
 
 const char *
 vdevices_columns(void)
 {
-	return "name model gen ip state outputs power energy temp rssi fw seen";
+	return "name model gen ip state outputs power energy temp rssi fw seen voltage uptime mac";
 }
 
 /* ---- marks ---- */
@@ -189,6 +199,12 @@ compare(const struct source_dev *a, const struct source_dev *b)
 		return strcmp(a->fw, b->fw);
 	case COL_SEEN:
 		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
+	case COL_VOLT:
+		return num_cmp(a->voltage_v, b->voltage_v);
+	case COL_UPTIME:
+		return (a->uptime_s > b->uptime_s) - (a->uptime_s < b->uptime_s);
+	case COL_MAC:
+		return strcmp(a->mac, b->mac);
 	default:
 		return str_casecmp(a->name[0] ? a->name : a->id, b->name[0] ? b->name : b->id);
 	}
@@ -278,6 +294,18 @@ vdevices_filter(struct view *v, const char *text)
 
 /* ---- drawing ---- */
 
+/* aabbcc001122 as aa:bb:cc:00:11:22 (anything else as it is). */
+static void
+fmt_mac(char *buf, size_t size, const char *mac)
+{
+	if (strlen(mac) != 12) {
+		snprintf(buf, size, "%s", mac[0] ? mac : "-");
+		return;
+	}
+	snprintf(buf, size, "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac, mac + 2, mac + 4, mac + 6,
+	    mac + 8, mac + 10);
+}
+
 static void
 cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *buf, size_t size,
     int *attr)
@@ -347,6 +375,15 @@ cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *b
 	case COL_SEEN:
 		fmt_age(buf, size, r->seen_ms > 0 ? now - r->seen_ms : -1);
 		break;
+	case COL_VOLT:
+		snprintf(buf, size, live && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
+		break;
+	case COL_UPTIME:
+		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
+		break;
+	case COL_MAC:
+		fmt_mac(buf, size, r->mac);
+		break;
 	default:
 		buf[0] = '\0';
 	}
@@ -362,11 +399,13 @@ layout(const struct vdevices *d, int w, int *show)
 
 	memset(show, 0, COL__COUNT * sizeof *show);
 	for (int k = 0; k < d->norder; k++) {
+		if (d->auto_extra[d->order[k]] && w + 4 < EXTRA_COLS_WIDTH)
+			continue;
 		show[d->order[k]] = 1;
 		if (d->order[k] != COL_NAME)
 			used += columns[d->order[k]].width + 1;
 	}
-	for (int drop = 11; drop > 0 && w - used < 16; drop--)
+	for (int drop = DROP_MAX; drop > 0 && w - used < 16; drop--)
 		for (int c = 1; c < COL__COUNT; c++)
 			if (show[c] && columns[c].drop == drop) {
 				show[c] = 0;
@@ -399,8 +438,17 @@ set_columns(struct vdevices *d, const char *list)
 			    vdevices_columns());
 	}
 	if (d->norder == 0)
-		for (int c = 0; c < COL__COUNT; c++)
+		for (int c = 0; c < COL_FIRST_EXTRA; c++)
 			d->order[d->norder++] = (enum dev_column)c;
+	/* The extras the list does not name follow, shown only on a wide terminal. */
+	for (int c = COL_FIRST_EXTRA; c < COL__COUNT; c++) {
+		int named = 0;
+		for (int k = 0; k < d->norder; k++)
+			named |= d->order[k] == (enum dev_column)c;
+		d->auto_extra[c] = !named;
+		if (!named)
+			d->order[d->norder++] = (enum dev_column)c;
+	}
 }
 
 static void

@@ -58,7 +58,7 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	s.energy_wh = NAN;
 	s.temperature_c = NAN;
 	s.rssi_dbm = -60;
-	s.uptime_s = STORE_NULL_INT;
+	s.uptime_s = strcmp(state, "online") == 0 ? 200000 : STORE_NULL_INT; /* 2d */
 	s.outputs_on = STORE_NULL_INT;
 	s.fw_update = 0;
 	s.cfg_rev = STORE_NULL_INT;
@@ -91,7 +91,8 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 	if (!empty) {
 		add_device(f->app.store, "aabbcc000001", "Kitchen counter", "SNPL-00112EU", 2,
 		    "10.0.20.31", "online", 1203.5,
-		    "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":1203.5}}");
+		    "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":1203.5,"
+		    "\"voltage\":230.1}}");
 		add_device(f->app.store, "aabbcc000002", "Garage door", "SNSW-001X16EU", 2,
 		    "10.0.20.32", "offline", NAN, NULL);
 		add_device(f->app.store, "aabbcc000003", "Attic fan", "SNSW-001P16EU", 2,
@@ -141,6 +142,18 @@ static int
 setup_ip_first(void **state)
 {
 	return setup_columns(state, 30, 100, 0, "ip, name,power,bogus");
+}
+
+static int
+setup_wide(void **state)
+{
+	return setup_fleet(state, 30, 220, 0);
+}
+
+static int
+setup_mac_named(void **state)
+{
+	return setup_columns(state, 30, 100, 0, "name,mac,state");
 }
 
 static int
@@ -409,6 +422,53 @@ test_columns(void **state)
 	free(s);
 }
 
+/* 1 when the line that starts at line holds needle. */
+static int
+in_line(const char *line, const char *needle)
+{
+	const char *eol = strchr(line, '\n');
+
+	return memmem(line, eol != NULL ? (size_t)(eol - line) : strlen(line), needle,
+	           strlen(needle)) != NULL;
+}
+
+/* 200 columns and more: voltage, uptime and MAC appear; narrower, only when named. */
+static void
+test_extra_columns(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+	const char *kc = line_with(s, "Kitchen counter");
+
+	assert_non_null(line_with(s, " VOLT "));
+	assert_non_null(line_with(s, " UPTIME "));
+	assert_non_null(line_with(s, " MAC"));
+	assert_non_null(kc);
+	assert_true(in_line(kc, "230.1V"));
+	assert_true(in_line(kc, " 2d "));
+	assert_true(in_line(kc, "aa:bb:cc:00:00:01"));
+	free(s);
+	/* The same console made narrow loses them. */
+	tui_resize_virtual(f->t, 30, 120);
+	s = dump(f->t);
+	assert_null(strstr(s, " VOLT "));
+	assert_null(strstr(s, "aa:bb:cc:00:00:01"));
+	assert_non_null(line_with(s, "Kitchen counter"));
+	free(s);
+}
+
+static void
+test_extra_named(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(line_with(s, " MAC "));
+	assert_non_null(strstr(s, "aa:bb:cc:00:00:03"));
+	assert_null(strstr(s, " VOLT "));
+	free(s);
+}
+
 static void
 test_keymap(void **state)
 {
@@ -485,6 +545,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
+	    cmocka_unit_test_setup_teardown(test_extra_columns, setup_wide, teardown),
+	    cmocka_unit_test_setup_teardown(test_extra_named, setup_mac_named, teardown),
 	    cmocka_unit_test(test_keymap),
 	    cmocka_unit_test(test_default_theme_file),
 	};
