@@ -68,6 +68,7 @@ struct source_result {
 	char target[DEV_ID_LEN];	/* id or MAC */
 	int ok;
 	char text[160];			/* what happened, or why it failed (sanitised) */
+	char action[32];		/* an action job: the action this device got */
 };
 
 /* A running action or scan; the source owns it until its done callback returned. */
@@ -129,6 +130,10 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
  */
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
+/* The same with an action per device (actions[i] for macs[i]): a switch and a light both
+ * turned on by one job. */
+struct source_job *source_actions(struct source *src, const char *const *actions, int channel,
+    int value, const char *const *macs, size_t n, source_job_cb done, void *arg);
 /*
  * Reads the registered device mac again at its address, in the background: with accept_cert
  * it pins the certificate an HTTPS device shows now (the operator's explicit acceptance of a

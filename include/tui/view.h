@@ -84,7 +84,7 @@ struct tui {
 	int confirm;			/* y/N or choice prompt: a key answers */
 	char choices[32];		/* the keys a choice prompt takes ("" for y/N) */
 	int masked;			/* a password: shown as stars, wiped after use */
-	char prompt_label[96];
+	char prompt_label[160];
 	char input[256];
 	size_t ilen;
 	prompt_done_cb prompt_done;

@@ -69,9 +69,10 @@ struct source_job {
 	int fd;
 	struct loop_watch *watch;
 	struct loop_timer *reap;
-	struct runner *runner;
+	struct job_part *parts; /* an action job: one runner per action name */
+	size_t nparts, parts_running;
 	struct registry_op *regop; /* an accepted certificate: the registry's read */
-	char action[32]; /* an action job: what it ran, for a retry */
+	int is_action;
 	int channel, value;
 	struct strbuf out;
 	size_t total, done;
@@ -80,6 +81,14 @@ struct source_job {
 	char *error;
 	source_job_cb cb;
 	void *arg;
+};
+
+/* One action name of an action job and the runner that sends it. */
+struct job_part {
+	struct source_job *job;
+	char action[32];
+	struct runner *runner;
+	size_t done;
 };
 
 /* ---- rows ---- */
@@ -617,16 +626,18 @@ source_events(struct source *src, const char *mac, struct source_event *out, siz
 
 /* ---- jobs: children of this binary ---- */
 
-static void
+static struct source_result *
 job_result(struct source_job *job, const char *target, int ok, const char *text)
 {
 	struct source_result *r;
 
 	job->results = xreallocarray(job->results, job->nresults + 1, sizeof *job->results);
 	r = &job->results[job->nresults++];
+	memset(r, 0, sizeof *r);
 	copy_safe(r->target, sizeof r->target, target);
 	r->ok = ok;
 	copy_safe(r->text, sizeof r->text, text);
+	return r;
 }
 
 static void
@@ -694,7 +705,7 @@ reap_cb(void *arg)
 	pid_t r;
 
 	if (job->pid <= 0) {
-		if (job->runner != NULL || job->regop != NULL || job->error != NULL)
+		if (job->is_action || job->regop != NULL || job->error != NULL)
 			job_end(job);
 		else
 			job_finish(job, 0);
@@ -819,10 +830,14 @@ argv_free(char **argv)
 static void
 runner_progress_cb(size_t ndone, size_t n, void *arg)
 {
-	struct source_job *job = arg;
+	struct job_part *part = arg;
+	struct source_job *job = part->job;
 
-	job->done = ndone;
-	job->total = n;
+	(void)n;
+	part->done = ndone;
+	job->done = 0;
+	for (size_t i = 0; i < job->nparts; i++)
+		job->done += job->parts[i].done;
 	if (job->src->changed != NULL)
 		job->src->changed(job->src->arg);
 }
@@ -830,69 +845,122 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
 static void
 runner_done_cb(void *arg)
 {
-	struct source_job *job = arg;
-	size_t n = runner_count(job->runner, NULL);
+	struct job_part *part = arg;
+	struct source_job *job = part->job;
+	size_t n = runner_count(part->runner, NULL);
 	char *cause = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		struct runner_result r;
 		char text[160];
-		runner_result(job->runner, i, &r);
+		runner_result(part->runner, i, &r);
 		if (r.ok)
 			snprintf(text, sizeof text, "ok%s%s", r.ok_text ? ": " : "",
 			    r.ok_text ? r.ok_text : "");
 		else
 			snprintf(text, sizeof text, "failed: %s: %s", http_result_name(r.result),
 			    r.error ? r.error : "?");
-		job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
+		str_copy(job_result(job,
+		             r.id    ? r.id
+		             : r.mac ? r.mac
+		                     : r.target,
+		             r.ok, text)
+		             ->action,
+		    sizeof job->results[0].action, part->action);
 	}
-	if (runner_audit(job->runner, &cause) != 0) {
+	if (runner_audit(part->runner, &cause) != 0) {
 		log_warn("console: audit: %s", cause);
 		free(cause);
 	}
 	/* The reap timer reports the end from a fresh loop turn (the runner may still unwind). */
-	loop_timer_arm(job->reap, 0);
+	if (--job->parts_running == 0)
+		loop_timer_arm(job->reap, 0);
+}
+
+/* Starts one runner of job for action over targets; 0, or -1 with job->error set. */
+static int
+part_start(struct source_job *job, struct job_part *part, const char *action,
+    const char *const *targets, size_t n)
+{
+	const struct action_info *ai = action_find(action);
+	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, part};
+	struct action a;
+	char *cause = NULL;
+
+	part->job = job;
+	str_copy(part->action, sizeof part->action, action);
+	if (ai == NULL) {
+		job->error = xasprintf("unknown action %s", action);
+		return -1;
+	}
+	memset(&a, 0, sizeof a);
+	a.kind = ai->kind;
+	a.id = job->channel >= 0 ? job->channel : 0;
+	a.value = job->value >= 0 ? job->value : 0;
+	part->runner =
+	    runner_new(app_engine(job->src->app), &a, targets, n, "console", &cbs, &cause);
+	if (part->runner == NULL) {
+		job->error = str_sanitize(cause, 200);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+struct source_job *
+source_actions(struct source *src, const char *const *actions, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, 0, n, done, arg);
+	const char **targets = xcalloc(n ? n : 1, sizeof *targets);
+
+	job->is_action = 1;
+	job->channel = channel;
+	job->value = value;
+	/* One part per distinct action name, in the order they first appear. */
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < job->nparts && !seen; k++)
+			seen = strcmp(job->parts[k].action, actions[i]) == 0;
+		if (!seen) {
+			job->parts = xreallocarray(job->parts, job->nparts + 1, sizeof *job->parts);
+			memset(&job->parts[job->nparts], 0, sizeof *job->parts);
+			str_copy(job->parts[job->nparts++].action, sizeof job->parts->action,
+			    actions[i]);
+		}
+	}
+	for (size_t k = 0; k < job->nparts; k++) {
+		size_t m = 0;
+		char action[32];
+		str_copy(action, sizeof action, job->parts[k].action);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(actions[i], action) == 0)
+				targets[m++] = macs[i];
+		if (part_start(job, &job->parts[k], action, targets, m) != 0)
+			break;
+	}
+	free(targets);
+	if (job->error != NULL || job->nparts == 0) {
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->parts_running = job->nparts;
+	for (size_t k = 0; k < job->nparts; k++)
+		runner_start(job->parts[k].runner);
+	return job;
 }
 
 struct source_job *
 source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg)
 {
-	struct source_job *job = xcalloc(1, sizeof *job);
-	const struct action_info *ai = action_find(action);
-	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, job};
-	struct action a;
-	char *cause = NULL;
+	const char **actions = xcalloc(n ? n : 1, sizeof *actions);
+	struct source_job *job;
 
-	job->src = src;
-	job->total = n;
-	job->cb = done;
-	job->arg = arg;
-	job->fd = job->pid = -1;
-	strbuf_init(&job->out);
-	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
-	job->next = src->jobs;
-	src->jobs = job;
-	str_copy(job->action, sizeof job->action, action);
-	job->channel = channel;
-	job->value = value;
-	memset(&a, 0, sizeof a);
-	if (ai == NULL) {
-		job->error = xasprintf("unknown action %s", action);
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	a.kind = ai->kind;
-	a.id = channel >= 0 ? channel : 0;
-	a.value = value >= 0 ? value : 0;
-	job->runner = runner_new(app_engine(src->app), &a, macs, n, "console", &cbs, &cause);
-	if (job->runner == NULL) {
-		job->error = str_sanitize(cause, 200);
-		free(cause);
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	runner_start(job->runner);
+	for (size_t i = 0; i < n; i++)
+		actions[i] = action;
+	job = source_actions(src, actions, channel, value, macs, n, done, arg);
+	free(actions);
 	return job;
 }
 
@@ -972,20 +1040,24 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 struct source_job *
 source_job_retry(struct source *src, const struct source_job *job)
 {
-	const char **targets;
+	const char **targets, **actions;
 	struct source_job *again;
 	size_t n = 0;
 
-	if (job->is_scan || job->action[0] == '\0')
+	if (!job->is_action)
 		return NULL;
 	targets = xcalloc(job->nresults + 1, sizeof *targets);
+	actions = xcalloc(job->nresults + 1, sizeof *actions);
 	for (size_t i = 0; i < job->nresults; i++)
-		if (!job->results[i].ok)
+		if (!job->results[i].ok) {
+			actions[n] = job->results[i].action;
 			targets[n++] = job->results[i].target;
-	again = n > 0 ? source_action(
-	                    src, job->action, job->channel, job->value, targets, n, NULL, NULL)
-	              : NULL;
+		}
+	again = n > 0
+	            ? source_actions(src, actions, job->channel, job->value, targets, n, NULL, NULL)
+	            : NULL;
 	free(targets);
+	free(actions);
 	return again;
 }
 
@@ -1047,7 +1119,9 @@ source_job_free(struct source_job *job)
 		waitpid(job->pid, NULL, 0);
 	}
 	loop_timer_free(job->reap);
-	runner_free(job->runner);
+	for (size_t k = 0; k < job->nparts; k++)
+		runner_free(job->parts[k].runner);
+	free(job->parts);
 	registry_op_free(job->regop);
 	strbuf_done(&job->out);
 	free(job->results);

@@ -93,7 +93,7 @@ static void
 draw_status(struct tui *t, int y)
 {
 	if (t->prompting) {
-		char buf[400], stars[sizeof t->input];
+		char buf[512], stars[sizeof t->input];
 		int w;
 		/* A masked prompt shows one star per character typed. */
 		size_t n = 0;
@@ -263,7 +263,7 @@ tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb
 void
 tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg)
 {
-	char label[96];
+	char label[sizeof t->prompt_label];
 
 	snprintf(label, sizeof label, "%s [y/N] ", question);
 	tui_prompt(t, label, "", done, NULL, arg);

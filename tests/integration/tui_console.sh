@@ -99,7 +99,7 @@ if tui_wait 20 'sort: ip .* 4 of 4'; then pass "$N: :sort ip"; else fail "$N: so
 set_fault 2 http500
 a0=$(dev_state 0 '.switches[0].on')
 tui_keys a b
-if tui_wait 20 '4 marked: o on'; then :; else fail "$N: bulk menu" "$(tui_why '4 marked')"; fi
+if tui_wait 20 '4 marked: which action\? \(oft'; then :; else fail "$N: bulk menu" "$(tui_why '4 marked')"; fi
 tui_keys t
 if tui_wait 20 'Toggle output 0 of 4 devices\? \[y/N\]'; then pass "$N: the bulk confirmation names the count"; else fail "$N: bulk confirmation" "$(tui_why 'Toggle output 0 of 4')"; fi
 tui_keys y
