@@ -292,19 +292,42 @@ test_marks(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "4 marked"));
 	free(s);
-	/* The bulk menu names the count; any other key cancels. */
+	/* The bulk menu offers only what every marked reachable device supports; the rest is
+	 * dimmed with why. The offline device is skipped, and the question says so; the device
+	 * whose outputs are unknown (no parsed status) is tried. */
 	tui_feed(f->t, "b");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "4 marked: o on"));
+	assert_non_null(strstr(s, "Bulk action"));
+	assert_non_null(strstr(s, "r  reboot  Reboot 3"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3"));
+	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
+	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
+	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
 	free(s);
-	tui_feed(f->t, "o");
+	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
-	assert_non_null(strstr(s, "Turn ON output 0 of 4 devices? [y/N]"));
+	assert_null(strstr(s, "[y/N]"));
+	assert_null(strstr(s, "Bulk action"));
+	free(s);
+	tui_feed(f->t, "b r");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Reboot 3 devices (1 offline will be skipped)? [y/N]"));
 	free(s);
 	tui_feed(f->t, "n");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "nothing done"));
 	free(s);
+	/* The two switches alone: no unknown device, no cover. */
+	tui_feed(f->t, "A Home Space j j j Space b");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2"));
+	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
+	free(s);
+	tui_feed(f->t, "o");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Turn ON output 0 of 2 devices? [y/N]"));
+	free(s);
+	tui_feed(f->t, "n");
 	tui_feed(f->t, "A");
 	s = dump(f->t);
 	assert_null(strstr(s, "marked"));
