@@ -20,7 +20,8 @@
 	X(EVENTS, "events")         \
 	X(RESULTS, "results")       \
 	X(DISCOVER, "discover")     \
-	X(HELP, "help")
+	X(HELP, "help")             \
+	X(OPNSENSE, "opnsense")
 
 enum tui_view_kind {
 #define TUI_VIEW_ENUM(id, name) TV_KIND_##id,
@@ -31,7 +32,7 @@ enum tui_view_kind {
 
 #define TVB(id) (1u << TV_KIND_##id)
 #define TV_ALL ((1u << TV__COUNT) - 1)
-#define TV_LISTS (TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL))
+#define TV_LISTS (TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL) | TVB(OPNSENSE))
 #define TV_SUB (TV_ALL & ~TVB(DEVICES))
 
 /* clang-format off */
@@ -77,9 +78,19 @@ enum tui_view_kind {
 	X(BULK, "bulk", TVB(DEVICES), "F6 b", "Bulk", "Run an action on the marked devices") \
 	X(RETRY, "retry", TVB(RESULTS), "r", NULL, "Run the action again on the devices that failed") \
 	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", "Show the event log") \
-	X(THEME, "theme", TV_ALL, "F9 T", "Theme", "Switch to the next theme") \
+	X(THEME, "theme", TV_ALL, "T", NULL, "Switch to the next theme") \
 	X(COMMAND, "command", TV_ALL, ":", NULL, "Type a command (:help lists them)") \
-	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen")
+	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen") \
+	X(EXPORT, "export", TVB(DEVICES), "F9 x", "Export", \
+	    "Export the fleet to a file: format, path, device passwords only when confirmed twice") \
+	X(IMPORT, "import", TVB(DEVICES), "I", NULL, \
+	    "Import a json or toml export: the dry run's result first, then apply when confirmed") \
+	X(OPNSENSE, "opnsense", TVB(DEVICES), "F11 W", "OPNsense", \
+	    "Show the OPNsense sync plan: DHCP reservations and the firewall alias") \
+	X(OPN_APPLY, "opnsense-apply", TVB(OPNSENSE), "a", NULL, \
+	    "Apply the plan shown to OPNsense (asks first); then each record's result") \
+	X(OPN_REFRESH, "opnsense-refresh", TVB(OPNSENSE), "r", NULL, \
+	    "Read the firewall again and show a new plan")
 /* clang-format on */
 
 enum tui_action {

@@ -100,6 +100,9 @@ void source_prompt_answer(struct creds_prompt *q, const char *password);
 void source_free(struct source *src);
 /* Re-reads the store now (normally done by the source's own timer). */
 void source_refresh(struct source *src);
+/* The registry was changed from this process (an import): re-read, and the poller learns of
+ * new and removed devices. */
+void source_registry_changed(struct source *src);
 /* The rows, ordered by MAC; owned by the source, valid until the next changed callback. */
 const struct source_dev *source_devices(const struct source *src, size_t *n);
 /* Fleet totals of the rows. */

@@ -133,6 +133,11 @@ void event_line(struct tui *t, const struct source_event *e, int with_date, char
     size_t size);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
+/* The OPNsense sync plan with an apply key. */
+struct view *vopnsense_new(struct tui *t);
+/* Export and import from the console (prompt chains on the status line). */
+void exchange_export_start(struct tui *t);
+void exchange_import_start(struct tui *t, const char *path);
 
 /* ---- widgets (draw.c) ---- */
 /* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */

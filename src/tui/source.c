@@ -305,6 +305,14 @@ source_refresh(struct source *src)
 		src->changed(src->arg);
 }
 
+void
+source_registry_changed(struct source *src)
+{
+	if (src->fleet != NULL)
+		fleet_registry_changed(src->fleet);
+	source_refresh(src);
+}
+
 /* ---- the fleet runtime ---- */
 
 /* Says who polls: this console, or (read-only) the process holding the lease. */

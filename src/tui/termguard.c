@@ -70,8 +70,8 @@ termguard_arm(int out_fd)
 	struct sigaction sa;
 
 	reset_len = 0;
-	add_cap("sgr0");  /* plain attributes */
-	add_cap("rmkx");  /* keypad back to normal */
+	add_cap("sgr0"); /* plain attributes */
+	add_cap("rmkx"); /* keypad back to normal */
 	add_cap("cnorm"); /* a visible cursor */
 	add_cap("rmcup"); /* leave the alternate screen */
 	if (reset_len + 2 < sizeof reset_seq) {

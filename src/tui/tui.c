@@ -373,7 +373,10 @@ prompt_key(struct tui *t, int key, int is_char)
 	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
 	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices and add them") \
 	X("events", "", "Show the event log") \
-	X("bind", "VIEW KEY ACTION", "Bind a key for this session")
+	X("bind", "VIEW KEY ACTION", "Bind a key for this session") \
+	X("export", "", "Export the fleet to a file (asks format, path, secrets)") \
+	X("import", "[FILE]", "Import a json or toml export (dry run first)") \
+	X("opnsense", "", "Show the OPNsense sync plan")
 
 static const char *const command_names[] = {
 #define TUI_COMMAND_NAME(name, args, help) name,
@@ -500,6 +503,15 @@ tui_command(struct tui *t, const char *line)
 			tui_message(t, 0, "bound %s in %s to %s", key, view, act);
 		break;
 	}
+	case 8:
+		exchange_export_start(t);
+		break;
+	case 9:
+		exchange_import_start(t, arg);
+		break;
+	case 10:
+		tui_push(t, vopnsense_new(t));
+		break;
 	default:
 		r = t->top->ops->command != NULL ? t->top->ops->command(t->top, t, cmd, arg) : 0;
 		(void)r;
@@ -660,6 +672,15 @@ global_action(struct tui *t, enum tui_action a)
 	}
 	case TA_REDRAW:
 		t->clear_all = 1;
+		return R_DIRTY;
+	case TA_EXPORT:
+		exchange_export_start(t);
+		return R_DIRTY;
+	case TA_IMPORT:
+		exchange_import_start(t, NULL);
+		return R_DIRTY;
+	case TA_OPNSENSE:
+		tui_push(t, vopnsense_new(t));
 		return R_DIRTY;
 	default:
 		return R_NONE;

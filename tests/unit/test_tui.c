@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 #include "conf/conf.h"
@@ -492,6 +493,112 @@ test_extra_named(void **state)
 	free(s);
 }
 
+/* The OPNsense view without opnsense-url says what to configure; apply has nothing to do. */
+static void
+test_opnsense_unconfigured(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(strstr(s, "F9 Export"));
+	assert_non_null(strstr(s, "F11 OPNsense"));
+	free(s);
+	tui_feed(f->t, "W");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "OPNsense - not configured"));
+	assert_non_null(strstr(s, "set opnsense-url https://FIREWALL"));
+	free(s);
+	tui_feed(f->t, "a");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "OPNsense is not configured"));
+	assert_null(strstr(s, "[y/N]"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Devices"));
+	free(s);
+}
+
+static int
+file_exists(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+
+	if (fp != NULL)
+		fclose(fp);
+	return fp != NULL;
+}
+
+/* Export from the console: format, path, passwords only after a second yes; then the same
+ * file imported back shows the dry run's counts before it applies. A broken file names its
+ * line and changes nothing. */
+static void
+test_export_import(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/test_tui_xXXXXXX", path[128], keys[256], *s;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/fleet.json", dir);
+	tui_feed(f->t, "x");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Export as: j json  t toml"));
+	free(s);
+	tui_feed(f->t, "j");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Export to file: ./shelly-fleet.json"));
+	free(s);
+	/* Passwords asked for, then refused at the second question: nothing written. */
+	snprintf(keys, sizeof keys, "C-u %s Enter y", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "device passwords in clear text. Include them? [y/N]"));
+	free(s);
+	tui_feed(f->t, "n");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "nothing exported"));
+	assert_false(file_exists(path));
+	free(s);
+	/* Without passwords. */
+	snprintf(keys, sizeof keys, "F9 j C-u %s Enter n", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "exported 4 devices as json to"));
+	assert_true(file_exists(path));
+	free(s);
+	/* Import: the dry run first. */
+	snprintf(keys, sizeof keys, "I %s Enter m", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Dry run (json): add 0, update 4, remove 0 devices"));
+	free(s);
+	tui_feed(f->t, "y");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "imported "));
+	assert_non_null(strstr(s, "4 devices (0 added, 4 updated, 0 removed)"));
+	free(s);
+	/* A broken file: its line, nothing asked. */
+	snprintf(path, sizeof path, "%s/broken.toml", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("kind = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.aabbcc000009]\nport = "
+	      "\"eighty\"\n",
+	    fp);
+	fclose(fp);
+	snprintf(keys, sizeof keys, ": import Space %s Enter", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "import: "));
+	assert_non_null(strstr(s, "line "));
+	assert_null(strstr(s, "[y/N]"));
+	free(s);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/fleet.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_keymap(void **state)
 {
@@ -570,6 +677,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_columns, setup_wide, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_named, setup_mac_named, teardown),
+	    cmocka_unit_test_setup_teardown(test_opnsense_unconfigured, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
 	    cmocka_unit_test(test_keymap),
 	    cmocka_unit_test(test_default_theme_file),
 	};
