@@ -133,6 +133,8 @@ void event_line(struct tui *t, const struct source_event *e, int with_date, char
     size_t size);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
+/* A scan's live progress and the devices it found, each added or ignored by the operator. */
+struct view *vdiscover_new(struct tui *t, const char *title, struct source_job *scan);
 /* The OPNsense sync plan with an apply key. */
 struct view *vopnsense_new(struct tui *t);
 /* Export and import from the console (prompt chains on the status line). */
