@@ -371,7 +371,7 @@ prompt_key(struct tui *t, int key, int is_char)
 	X("sort", "COLUMN", "Sort the devices by a column") \
 	X("filter", "TEXT|state=WORD", "Filter the devices") \
 	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
-	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices and add them") \
+	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices to add or ignore") \
 	X("events", "", "Show the event log") \
 	X("bind", "VIEW KEY ACTION", "Bind a key for this session") \
 	X("export", "", "Export the fleet to a file (asks format, path, secrets)") \
