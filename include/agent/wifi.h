@@ -14,8 +14,11 @@
  *                       in range, each holding the path of a network namespace; join enters
  *                       that namespace (setns), leave and restore return to the one the
  *                       agent started in. Every call is appended to DIR/wifi.log.
- * Calls block (a join takes seconds); the agent does nothing else meanwhile.
+ * Calls return when the radio is done (a join takes seconds). With a loop given to
+ * wifi_set_loop, the nm backend turns that loop while nmcli runs (its output pipe and its exit
+ * are watched), so the caller's timers, such as the agent's heartbeats, keep firing.
  */
+struct loop;
 struct wifi;
 
 struct wifi_ap {
@@ -26,6 +29,8 @@ struct wifi_ap {
 /* Opens the backend named by spec (see above). Caller frees; NULL with *cause. */
 struct wifi *wifi_new(const char *spec, char **cause);
 void wifi_free(struct wifi *w);
+/* Turns loop (borrowed) while a radio command runs; NULL: wait without it. */
+void wifi_set_loop(struct wifi *w, struct loop *loop);
 /* The access points in range (*aps malloc'd, caller frees). */
 int wifi_scan(struct wifi *w, struct wifi_ap **aps, size_t *n, char **cause);
 /* Joins the open network ssid (validated: 1-32 printable ASCII). */
@@ -47,6 +52,7 @@ struct wifi_ops {
 	int (*leave)(void *b, char **cause);
 	char *(*current)(void *b);
 	int (*restore)(void *b, const char *conn, char **cause);
+	void (*set_loop)(void *b, struct loop *loop); /* NULL: the backend never waits long */
 };
 extern const struct wifi_ops wifi_nm_ops;
 extern const struct wifi_ops wifi_test_ops;

@@ -136,7 +136,7 @@
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \
 	X(TEMPLATE, "template", 0, 1, "NAME", 0, \
-	    "Template of --drift and --apply; recorded with --provision tasks") \
+	    "Template of --drift and --apply; with --provision, applied on the device's AP") \
 	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
 	X(FIELDS, "fields", 0, 1, "LIST", 0, \
 	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \

@@ -21,6 +21,8 @@ int cli_agents(struct app *app);
  * (requests may arrive until httpd is freed). */
 struct provision_serve *provision_serve_new(
     struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg);
+/* Follows a reloaded configuration (app->cfg): ranges, verify timeouts, agent lease. */
+void provision_serve_reload(struct provision_serve *ps, struct app *app);
 void provision_serve_free(struct provision_serve *ps);
 
 #endif

@@ -166,6 +166,9 @@ void discover_add_ident(struct discover *d, const struct device_ident *ident, co
  */
 int discover_commit(struct discover *d, struct store *store, int64_t now_ms,
     struct discover_summary *sum, char **cause);
+/* The same for the one device found with mac (the console's add, device by device). */
+int discover_commit_one(
+    struct discover *d, struct store *store, const char *mac, int64_t now_ms, char **cause);
 /* Devices found, in the order first seen; owned by d. */
 size_t discover_count(const struct discover *d);
 const struct discover_found *discover_get(const struct discover *d, size_t i);

@@ -34,6 +34,12 @@ struct verifier_opts {
 /* Starts the timer. Caller frees. */
 struct verifier *verifier_new(
     struct loop *loop, struct http *http, struct store *store, const struct verifier_opts *opts);
+/*
+ * Takes new options (a reload): ranges, timeouts and the rest apply from the next round, and
+ * the devices waited for keep their start, so a shorter timeout can end a wait at once. A
+ * scan in flight is dropped first, so the old targets may be freed after this returns.
+ */
+void verifier_set_opts(struct verifier *v, const struct verifier_opts *opts);
 /* Stops; a scan in flight is dropped. NULL allowed. */
 void verifier_free(struct verifier *v);
 

@@ -381,6 +381,12 @@ bool devconfig_needs_reboot1(const struct devconfig *changes);
  */
 #define DEVCONFIG_TEMPLATE_MAX (256 * 1024)
 int devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause);
+/*
+ * Sets one template field by name ("switch:0.name") to value, as a template line would:
+ * values without variables are checked and made canonical. Returns 0, or -1 with *cause.
+ */
+int devconfig_template_set(
+    struct devconfig *out, const char *name, const char *value, char **cause);
 /* Writes c as a template file (secrets never; a header comment first). */
 void devconfig_template_write(const struct devconfig *c, const char *comment, FILE *fp);
 

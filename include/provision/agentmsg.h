@@ -4,6 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
+#include "model/devconfig.h"
+
 /*
  * The JSON bodies of the agent API (/api/v1/...), parsed strictly into one typed struct: the
  * manager parses what agents send, the agent parses what the manager answers. Bodies larger
@@ -15,6 +19,7 @@
 #define AGENTMSG_MAX_DEPTH 4
 #define AGENTMSG_MAX_APS 64
 #define AGENTMSG_TEXT_MAX 200 /* reasons, stages are shorter */
+#define AGENTMSG_MAX_FIELDS 40 /* template fields in a claim reply */
 
 #define AGENTMSG_KINDS(X)                                             \
 	X(REGISTER, "register") /* agent: {"secret", "name"} */       \
@@ -60,6 +65,12 @@ struct agentmsg {
 	char password[64]; /* "" none */
 	int ap_off;
 	int attempt;
+	/*
+	 * The task's template resolved by the manager ("config": {"FIELD": "VALUE"}): checked
+	 * like a template file; values may still hold the per-device variables ${id}, ${mac}
+	 * and ${name}, which only the agent knows once it has identified the device.
+	 */
+	struct devconfig config;
 };
 
 /* Name of a kind ("register"). Static. */
@@ -67,7 +78,14 @@ const char *agentmsg_kind_name(enum agentmsg_kind kind);
 /* Parses body[len] as kind into *out (zeroed first). Returns 0, or -1 with *cause. */
 int agentmsg_parse(
     enum agentmsg_kind kind, const char *body, size_t len, struct agentmsg *out, char **cause);
-/* Wipes the secrets of a message (key, password, secret, token). */
+/*
+ * Adds c to a claim reply's task object as "config" (secrets included: the reply goes to the
+ * authenticated agent only). Nothing when c is empty.
+ */
+void agentmsg_config_add(cJSON *task, const struct devconfig *c);
+/* Wipes the values of c (a template may hold secrets) and frees them. */
+void agentmsg_config_free(struct devconfig *c);
+/* Wipes the secrets of a message (key, password, secret, token, config values); frees config. */
 void agentmsg_clear(struct agentmsg *m);
 
 #endif

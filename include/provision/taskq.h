@@ -54,6 +54,13 @@ int taskq_heartbeat(
     struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms, char **cause);
 
 /*
+ * Checks that the secret in the file path is min..max printable ASCII characters (else rule
+ * is the cause) and makes its reference "file:ABSPATH" in *ref (caller frees). The secret is
+ * read, checked and wiped; only the reference is kept. Returns 0, or -1 with *cause.
+ */
+int taskq_file_ref(
+    const char *path, size_t min, size_t max, const char *rule, char **ref, char **cause);
+/*
  * Queues a provisioning task. t->kind, t->state, attempts are set here; target, network,
  * key_ref, name, template_name, pass_ref, ap_off and max_attempts come from t. Validates
  * (SSID, MAC or SSID target, network SSID); returns 0 with *id, or -1 with *cause.

@@ -15,17 +15,22 @@
 struct httpd;
 struct store;
 struct agentapi;
+struct devconfig;
 
 struct agentapi_opts {
 	int64_t lease_ms; /* a claim and each heartbeat hold tasks this long */
 	taskq_secret_cb read_secret; /* reads the WiFi key reference of a claimed task */
 	taskq_secret_free_cb free_secret;
 	int64_t (*now_ms)(void); /* wall clock (ms since the epoch) */
+	/* Reads a task's template into out (initialised there); NULL: templates are not sent. */
+	int (*load_template)(const char *name, struct devconfig *out, char **cause);
 };
 
 /* Routes the API on httpd; store and httpd are borrowed. Caller frees. */
 struct agentapi *agentapi_new(
     struct httpd *httpd, struct store *store, const struct agentapi_opts *opts);
+/* A reload: claims and heartbeats hold tasks for lease_ms from now on. */
+void agentapi_set_lease(struct agentapi *api, int64_t lease_ms);
 void agentapi_free(struct agentapi *api);
 
 #endif

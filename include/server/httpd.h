@@ -41,6 +41,7 @@ struct httpd_reply {
 	const char *content_type;
 	char *body;
 	size_t body_len;
+	int wipe; /* body holds a secret: wiped (explicit_bzero) when microhttpd lets it go */
 	/*
 	 * Or a body made while it is sent, for large pages (body stays NULL): stream_cb copies up
 	 * to max bytes of the body from offset pos into buf and returns how many (> 0), or -1 at

@@ -23,7 +23,9 @@
 	X(HELP, "help")             \
 	X(CONFIG, "config")         \
 	X(DRIFT, "drift")           \
-	X(GROUPS, "groups")
+	X(GROUPS, "groups")         \
+	X(PROVISION, "provision")      \
+	X(OPNSENSE, "opnsense")
 
 enum tui_view_kind {
 #define TUI_VIEW_ENUM(id, name) TV_KIND_##id,
@@ -36,7 +38,7 @@ enum tui_view_kind {
 #define TV_ALL ((1u << TV__COUNT) - 1)
 #define TV_LISTS \
 	(TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL) | \
-	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS))
+	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS) | TVB(PROVISION) | TVB(OPNSENSE))
 #define TV_SUB (TV_ALL & ~TVB(DEVICES))
 
 /* clang-format off */
@@ -82,7 +84,7 @@ enum tui_view_kind {
 	X(BULK, "bulk", TVB(DEVICES), "F6 b", "Bulk", "Run an action on the marked devices") \
 	X(RETRY, "retry", TVB(RESULTS), "r", NULL, "Run the action again on the devices that failed") \
 	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", "Show the event log") \
-	X(THEME, "theme", TV_ALL, "F9 T", "Theme", "Switch to the next theme") \
+	X(THEME, "theme", TV_ALL, "T", NULL, "Switch to the next theme") \
 	X(COMMAND, "command", TV_ALL, ":", NULL, "Type a command (:help lists them)") \
 	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen") \
 	X(CONFIG, "config", TVB(DEVICES) | TVB(DETAIL), "F7 c", "Config", \
@@ -103,7 +105,27 @@ enum tui_view_kind {
 	X(GROUP_ADD, "group-add", TVB(GROUPS), "a +", NULL, \
 	    "Add the marked devices to the selected group (or to a new one: n)") \
 	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \
-	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)")
+	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)") \
+	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
+	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
+	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \
+	    "Provision the marked access points (or the selected one): asks the network, WiFi key file and template") \
+	X(EXPORT, "export", TVB(DEVICES), "F9 x", "Export", \
+	    "Export the fleet to a file: format, path, device passwords only when confirmed twice") \
+	X(IMPORT, "import", TVB(DEVICES), "I", NULL, \
+	    "Import a json or toml export: the dry run's result first, then apply when confirmed") \
+	X(OPNSENSE, "opnsense", TVB(DEVICES), "F11", "OPNsense", \
+	    "Show the OPNsense sync plan: DHCP reservations and the firewall alias") \
+	X(OPN_APPLY, "opnsense-apply", TVB(OPNSENSE), "a", NULL, \
+	    "Apply the plan shown to OPNsense (asks first); then each record's result") \
+	X(OPN_REFRESH, "opnsense-refresh", TVB(OPNSENSE), "r", NULL, \
+	    "Read the firewall again and show a new plan") \
+	X(FOUND_ADD, "add-found", TVB(DISCOVER), "a Enter", NULL, \
+	    "Add the found device under the cursor to the registry") \
+	X(FOUND_ADD_ALL, "add-all-found", TVB(DISCOVER), "A", NULL, \
+	    "Add every new found device that is not ignored") \
+	X(FOUND_IGNORE, "ignore-found", TVB(DISCOVER), "i", NULL, \
+	    "Ignore the found device under the cursor for this session (again: stop ignoring)")
 /* clang-format on */
 
 enum tui_action {

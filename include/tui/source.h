@@ -10,8 +10,8 @@
  * holds the lease it takes it and polls (store flush, scheduled discovery, the configuration's
  * device lines) and gives it back on free; when a --headless poller holds it, the source reads that poller's results from the database as they are written
  * (store_data_version) and polls nothing. Actions run through the engine's action runner in
- * the console's loop; scans run as child processes of this binary (--discover) watched by the
- * loop. The console never waits on a device.
+ * the console's loop; scans run the discovery engine in the loop too, and register only what
+ * the operator adds. The console never waits on a device.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +42,8 @@ struct source_dev {
 	int covers;
 	double cover_pct;	/* first cover's position, NAN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
+	double voltage_v;	/* the first voltage the reply has, NAN unknown */
+	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
 };
 
@@ -66,6 +68,13 @@ struct source_result {
 	char target[DEV_ID_LEN];	/* id or MAC */
 	int ok;
 	char text[160];			/* what happened, or why it failed (sanitised) */
+	char action[32];		/* an action job: the action this device got */
+	/* a discovery: where the device answered, and whether it is registered already */
+	char mac[DEV_MAC_LEN];
+	char host[64];
+	uint16_t port;
+	int https;
+	int known;
 };
 
 /* A running action or scan; the source owns it until its done callback returned. */
@@ -97,6 +106,9 @@ void source_prompt_answer(struct creds_prompt *q, const char *password);
 void source_free(struct source *src);
 /* Re-reads the store now (normally done by the source's own timer). */
 void source_refresh(struct source *src);
+/* The registry was changed from this process (an import): re-read, and the poller learns of
+ * new and removed devices. */
+void source_registry_changed(struct source *src);
 /* The rows, ordered by MAC; owned by the source, valid until the next changed callback. */
 const struct source_dev *source_devices(const struct source *src, size_t *n);
 /* Fleet totals of the rows. */
@@ -127,6 +139,10 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
  */
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
+/* The same with an action per device (actions[i] for macs[i]): a switch and a light both
+ * turned on by one job. */
+struct source_job *source_actions(struct source *src, const char *const *actions, int channel,
+    int value, const char *const *macs, size_t n, source_job_cb done, void *arg);
 /*
  * Reads the registered device mac again at its address, in the background: with accept_cert
  * it pins the certificate an HTTPS device shows now (the operator's explicit acceptance of a
@@ -134,10 +150,21 @@ struct source_job *source_action(struct source *src, const char *action, int cha
  */
 struct source_job *source_reregister(struct source *src, const char *mac, int accept_cert,
     source_job_cb done, void *arg);
-/* Scans target (CIDR, range or address; "mdns" browses mDNS) for devices and adds them, in
- * the background. */
+/*
+ * Scans target (CIDR, range or address; "mdns" browses mDNS) for devices, in the console's
+ * loop: the job's done/total count addresses probed, its results are the devices found (one
+ * each, as they answer). Nothing is registered: source_add_found adds one.
+ */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
     void *arg);
+/* Devices found so far by a scan (the same as its results' count). */
+size_t source_job_found(const struct source_job *job);
+/* Registers the device mac the scan found, as --discover would (no network: what the scan
+ * read is stored). Returns 0, or -1 with *cause. */
+int source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause);
+/* Ignored for this session: a found device the operator does not want (MAC). */
+void source_ignore(struct source *src, const char *mac, int on);
+int source_ignored(const struct source *src, const char *mac);
 /* A new action job over the devices that failed in job (NULL: none failed, or a scan). */
 struct source_job *source_job_retry(struct source *src, const struct source_job *job);
 /* Sets (or replaces) the callback that runs when the job is done. */

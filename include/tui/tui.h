@@ -28,6 +28,8 @@ struct tui *tui_new_virtual(struct app *app, int rows, int cols, FILE *out, char
 /* Feeds keys written as key names separated by blanks ("j j Enter", "/ k i t Enter"); a
  * name that is not a key is typed character by character. Then draws a frame. */
 void tui_feed(struct tui *t, const char *keys);
+/* Resizes the virtual terminal to rows x cols and draws a frame. */
+void tui_resize_virtual(struct tui *t, int rows, int cols);
 /* Re-reads the store and draws a frame. */
 void tui_refresh(struct tui *t);
 /* The screen as text, one line per row, trailing blanks removed (malloc'd). */

@@ -84,7 +84,7 @@ struct tui {
 	int confirm;			/* y/N or choice prompt: a key answers */
 	char choices[32];		/* the keys a choice prompt takes ("" for y/N) */
 	int masked;			/* a password: shown as stars, wiped after use */
-	char prompt_label[96];
+	char prompt_label[160];
 	char input[256];
 	size_t ilen;
 	prompt_done_cb prompt_done;
@@ -110,6 +110,15 @@ void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
     void *arg);
 
+/* ---- the fatal cleanup hook (termguard.c) ---- */
+/* Saves the shell's terminal modes of in_fd (before the console changes them). */
+void termguard_save_modes(int in_fd);
+/* After the terminal is set up: SIGABRT, SIGSEGV, SIGBUS and SIGFPE restore it on out_fd
+ * (reset sequence from terminfo, the saved modes) and re-raise. */
+void termguard_arm(int out_fd);
+/* The terminal was restored the ordinary way: the handlers go back to the default. */
+void termguard_disarm(void);
+
 /* ---- views ---- */
 struct view *vdevices_new(struct tui *t);
 /* Devices view commands shared with `:`: sort by column name, filter text. */
@@ -129,6 +138,8 @@ struct view *vconfig_new(struct tui *t, const char *mac);
 /* Drift of the devices macs (NULL: every device). */
 struct view *vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n);
 struct view *vgroups_new(struct tui *t);
+/* Provisioning (issue 12): access points seen by agents, queue tasks, their progress. */
+struct view *vprovision_new(struct tui *t);
 /* The marked devices (array malloc'd, strings the view's); returns how many. */
 size_t vdevices_marked(struct view *v, const char ***macs);
 /* Configuration or groups changed: the DRIFT column is computed again. */
@@ -140,6 +151,13 @@ void drift_cache_free(struct drift_cache *dc);
 void drift_cache_invalidate(struct drift_cache *dc);
 /* Drifted fields of mac, -1 when nothing is desired, -2 unknown. */
 int drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac);
+/* A scan's live progress and the devices it found, each added or ignored by the operator. */
+struct view *vdiscover_new(struct tui *t, const char *title, struct source_job *scan);
+/* The OPNsense sync plan with an apply key. */
+struct view *vopnsense_new(struct tui *t);
+/* Export and import from the console (prompt chains on the status line). */
+void exchange_export_start(struct tui *t);
+void exchange_import_start(struct tui *t, const char *path);
 
 /* ---- widgets (draw.c) ---- */
 /* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */

@@ -1,11 +1,13 @@
 /*
  * The agent's work (see agent/agent.h). It is a sequence of steps, each one request (or one
- * radio call) at a time: the agent's loop is turned until the request completes, since the
- * agent has nothing else to do meanwhile and the radio calls block anyway.
+ * radio call) at a time: the agent's loop is turned until the step completes (the nm radio
+ * turns it too while nmcli runs), and while a task runs a timer sends heartbeats on the side,
+ * so that the manager keeps the task's lease through joins that take seconds.
  */
 #include "agent/agent.h"
 
 #include "agent/wifi.h"
+#include "model/devconfig.h"
 #include "net/http.h"
 #include "provision/agentmsg.h"
 #include "provision/taskq.h"
@@ -35,6 +37,9 @@ struct agent {
 	int stop;
 	struct loop_timer *wait_timer;
 	int waited;
+	int no_retry; /* the current task failed in a way a retry cannot mend */
+	struct loop_timer *beat_timer; /* heartbeats while a task runs */
+	int beat_inflight;
 };
 
 /* One request's outcome, filled by the completion callbacks. */
@@ -79,6 +84,30 @@ api_cb(const struct http_response *resp, void *arg)
 	r->done = 1;
 }
 
+/* A POST of body to the manager's path. */
+static void
+api_request(struct agent *a, struct http_request *req, const char *path, const char *body)
+{
+	memset(req, 0, sizeof *req);
+	req->method = HTTP_POST;
+	req->host = a->opts.manager_host;
+	req->port = a->opts.manager_port;
+	req->https = a->opts.manager_https;
+	req->tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
+	req->ca_file = a->opts.ca_file;
+	req->path = path;
+	req->body = body;
+	req->body_len = strlen(body);
+	req->lane = "manager";
+	req->lane_limit = 1;
+	req->timeout_ms = a->opts.timeout_ms;
+	req->max_body = AGENTMSG_MAX_BODY;
+	if (a->token[0] != '\0') {
+		req->auth = HTTP_AUTH_BEARER;
+		req->password = a->token;
+	}
+}
+
 /* POSTs body to the manager's path; returns the HTTP status (0: no answer, *r says why). */
 static long
 api_post(struct agent *a, const char *path, const char *body, struct agent_res *r)
@@ -86,27 +115,52 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	struct http_request req;
 
 	memset(r, 0, sizeof *r);
-	memset(&req, 0, sizeof req);
-	req.method = HTTP_POST;
-	req.host = a->opts.manager_host;
-	req.port = a->opts.manager_port;
-	req.https = a->opts.manager_https;
-	req.tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
-	req.ca_file = a->opts.ca_file;
-	req.path = path;
-	req.body = body;
-	req.body_len = strlen(body);
-	req.lane = "manager";
-	req.lane_limit = 1;
-	req.timeout_ms = a->opts.timeout_ms;
-	req.max_body = AGENTMSG_MAX_BODY;
-	if (a->token[0] != '\0') {
-		req.auth = HTTP_AUTH_BEARER;
-		req.password = a->token;
-	}
+	api_request(a, &req, path, body);
 	http_send(a->http, &req, api_cb, r);
 	wait_for(a, &r->done);
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
+}
+
+/*
+ * Heartbeats while a task runs: the radio and the device take seconds per step, and the
+ * manager must not take the task back meanwhile. Sent on the side, never waited for.
+ */
+static void
+beat_done_cb(const struct http_response *resp, void *arg)
+{
+	struct agent *a = arg;
+
+	a->beat_inflight = 0;
+	if (resp->result != HTTP_OK)
+		log_warn("heartbeat during the task not answered (%s)", resp->cause);
+}
+
+static void
+beat_cb(void *arg)
+{
+	struct agent *a = arg;
+	struct http_request req;
+
+	if (!a->beat_inflight) {
+		api_request(a, &req, "/api/v1/heartbeat", "{}");
+		a->beat_inflight = 1;
+		http_send(a->http, &req, beat_done_cb, a);
+	}
+	loop_timer_arm(a->beat_timer, a->opts.poll_ms);
+}
+
+/* Starts (on) or stops the heartbeats of a task; a stop waits for one in flight. */
+static void
+beat(struct agent *a, int on)
+{
+	if (on) {
+		loop_timer_arm(a->beat_timer, a->opts.poll_ms);
+		return;
+	}
+	loop_timer_disarm(a->beat_timer);
+	while (a->beat_inflight)
+		if (loop_run_once(a->loop, -1) < 0)
+			break;
 }
 
 /* ---- registration ---------------------------------------------------------------------- */
@@ -188,7 +242,7 @@ do_register(struct agent *a, char **cause)
 	st = api_post(a, "/api/v1/register", body, &r);
 	explicit_bzero(body, strlen(body));
 	free(body);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (st == 401)
 		*cause = xstrdup("registration refused: enrolment secret unknown, used or expired");
 	else if (st != 200 && st != 0)
@@ -298,6 +352,109 @@ dev_configure(
 	return rc;
 }
 
+static int report(
+    struct agent *a, int64_t task, const char *stage, const char *mac, struct agentmsg *m);
+
+/* Appends "FIELD: why" for every field request i of changes carries to *fails. */
+static void
+fields_failed(struct strbuf *fails, const struct devconfig *changes,
+    const struct devconfig_request *req, const char *why)
+{
+	char name[96];
+
+	for (size_t k = 0; k < req->nfields; k++) {
+		const struct devconfig_entry *e = &changes->e[req->fields[k]];
+
+		strbuf_appendf(fails, "%s%s: %s", fails->len ? "; " : "",
+		    devconfig_name(e->field, e->index, name, sizeof name), why);
+	}
+}
+
+/*
+ * Keeps the fields of tmpl this generation can set from the device's AP into *out, and names
+ * the others in *fails: the station network and the AP are the provisioning's own.
+ */
+static void
+template_settable(
+    const struct devconfig *rendered, int gen, struct devconfig *out, struct strbuf *fails)
+{
+	char name[96];
+
+	devconfig_init(out);
+	for (size_t i = 0; i < rendered->n; i++) {
+		const struct devconfig_entry *e = &rendered->e[i];
+		const char *nm = devconfig_name(e->field, e->index, name, sizeof name);
+
+		if (strncmp(nm, "wifi.sta.", 9) == 0 || strncmp(nm, "wifi.ap.", 8) == 0)
+			strbuf_appendf(fails, "%s%s: set by the provisioning, not a template",
+			    fails->len ? "; " : "", nm);
+		else if (!devconfig_field_gen(e->field, gen))
+			strbuf_appendf(
+			    fails, "%s%s: not settable on Gen%d", fails->len ? "; " : "", nm, gen);
+		else
+			devconfig_set(out, e->field, e->index, e->state, e->value);
+	}
+}
+
+/*
+ * Applies the task's template (resolved by the manager) to the device on its AP, before the
+ * station network is set. Every field that fails is named in *why; returns 0 or -1.
+ */
+static int
+dev_template(
+    struct agent *a, const struct agentmsg *task, const struct device_ident *ident, char **why)
+{
+	struct devconfig_vars vars = {
+	    .name = task->name[0] ? task->name : NULL, .id = ident->id, .mac = ident->mac};
+	struct devconfig rendered, changes;
+	struct devconfig_request *reqs = NULL;
+	struct agentmsg progress;
+	struct shelly_target t;
+	struct strbuf fails;
+	char *cause = NULL;
+	size_t n = 0;
+
+	if (task->config.n == 0)
+		return 0;
+	if (report(a, task->task, "template", NULL, &progress) != 0)
+		log_warn("task %lld: stage template not recorded", (long long)task->task);
+	if (devconfig_render(&task->config, &vars, &rendered, &cause) != 0) {
+		*why = xasprintf("template: %s", cause);
+		free(cause);
+		return -1;
+	}
+	strbuf_init(&fails);
+	template_settable(&rendered, ident->gen, &changes, &fails);
+	agentmsg_config_free(&rendered);
+	if (changes.n > 0 && devconfig_requests(ident->gen, &changes, &reqs, &n, &cause) != 0) {
+		strbuf_appendf(&fails, "%s%s", fails.len ? "; " : "", cause);
+		free(cause);
+	}
+	dev_target(a, &t, ident->gen);
+	for (size_t i = 0; i < n; i++) {
+		struct agent_res r = {0};
+
+		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
+		wait_for(a, &r.done);
+		if (r.result != HTTP_OK)
+			fields_failed(&fails, &changes, &reqs[i], r.cause);
+		res_done(&r);
+		explicit_bzero(reqs[i].path, strlen(reqs[i].path));
+		if (reqs[i].body != NULL)
+			explicit_bzero(reqs[i].body, strlen(reqs[i].body));
+	}
+	devconfig_requests_free(reqs, n);
+	agentmsg_config_free(&changes);
+	if (fails.len == 0) {
+		strbuf_done(&fails);
+		log_info("task %lld: template applied", (long long)task->task);
+		return 0;
+	}
+	*why = xasprintf("template: %s", strbuf_str(&fails));
+	strbuf_done(&fails);
+	return -1;
+}
+
 /* ---- manager calls --------------------------------------------------------------------- */
 
 /* Reports progress; returns the task's state parsed into *m (0), or -1. */
@@ -331,11 +488,12 @@ static void
 fail_task(struct agent *a, int64_t task, const char *reason, int retry)
 {
 	struct agent_res r;
-	char *body;
+	char *body, cut[AGENTMSG_TEXT_MAX + 1];
 	cJSON *o = cJSON_CreateObject();
 
+	snprintf(cut, sizeof cut, "%s", reason); /* the manager takes no longer reason */
 	cJSON_AddNumberToObject(o, "task", (double)task);
-	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "reason", cut);
 	cJSON_AddBoolToObject(o, "retry", retry);
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -434,6 +592,10 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	}
 	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
 	    ident.model);
+	if (dev_template(a, task, &ident, why) != 0) {
+		a->no_retry = 1; /* the same template would fail the same way */
+		return -1;
+	}
 	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
@@ -488,7 +650,9 @@ run_task(struct agent *a, const struct agentmsg *task)
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
 	}
+	beat(a, 1);
 	home = wifi_current(a->wifi);
+	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
@@ -500,10 +664,11 @@ run_task(struct agent *a, const struct agentmsg *task)
 		free(cause);
 	}
 	free(home);
+	beat(a, 0);
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
-		fail_task(a, task->task, reason, 1);
+		fail_task(a, task->task, reason, !a->no_retry);
 		free(reason);
 		free(why);
 		return;
@@ -568,7 +733,7 @@ round_once(struct agent *a)
 	}
 	report_aps(a);
 	st = api_post(a, "/api/v1/claim", "{}", &r);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (st == 200 && agentmsg_parse(AGENTMSG_TASK, r.body, r.body_len, m, &cause) == 0) {
 		ran = 1;
 		run_task(a, m);
@@ -594,6 +759,8 @@ agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct 
 	a->wifi = wifi;
 	a->opts = *opts;
 	a->wait_timer = loop_timer_new(loop, waited_cb, a);
+	a->beat_timer = loop_timer_new(loop, beat_cb, a);
+	wifi_set_loop(wifi, loop);
 	return a;
 }
 
@@ -602,6 +769,8 @@ agent_free(struct agent *a)
 {
 	if (a == NULL)
 		return;
+	beat(a, 0);
+	loop_timer_free(a->beat_timer);
 	loop_timer_free(a->wait_timer);
 	explicit_bzero(a->token, sizeof a->token);
 	free(a);

@@ -48,6 +48,13 @@ wifi_free(struct wifi *w)
 	free(w);
 }
 
+void
+wifi_set_loop(struct wifi *w, struct loop *loop)
+{
+	if (w->ops->set_loop != NULL)
+		w->ops->set_loop(w->b, loop);
+}
+
 int
 wifi_scan(struct wifi *w, struct wifi_ap **aps, size_t *n, char **cause)
 {

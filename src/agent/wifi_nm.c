@@ -6,6 +6,7 @@
  */
 #include "agent/wifi.h"
 
+#include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -26,19 +27,75 @@ extern char **environ;
 
 struct wifi_nm {
 	char *iface; /* NULL: any */
+	struct loop *loop; /* turned while nmcli runs; NULL: block */
 };
+
+/* One nmcli run: its output so far and whether the pipe reached its end. */
+struct nm_run {
+	struct strbuf out;
+	int eof;
+};
+
+/* Reads what nmcli wrote (the pipe is non-blocking); marks the end. */
+static void
+nm_read(int fd, struct nm_run *run)
+{
+	char buf[4096];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0 && run->out.len < NM_OUTPUT_MAX)
+			strbuf_append_len(&run->out, buf, (size_t)r);
+	if (r == 0 || (r < 0 && errno != EAGAIN))
+		run->eof = 1;
+}
+
+static void
+nm_pipe_cb(int fd, int events, void *arg)
+{
+	(void)events;
+	nm_read(fd, arg);
+}
+
+/*
+ * Waits for the child pid writing into fd: with a loop, the loop is turned meanwhile (the pipe
+ * watched, the exit polled between turns), else it blocks. Returns the wait status.
+ */
+static int
+nm_wait(struct loop *loop, pid_t pid, int fd, struct nm_run *run)
+{
+	struct loop_watch *w = NULL;
+	int status = 0;
+	pid_t got = 0;
+
+	if (loop == NULL) {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		while (!run->eof)
+			nm_read(fd, run);
+	} else
+		w = loop_watch_new(loop, fd, LOOP_READ, nm_pipe_cb, run);
+	while (got != pid) {
+		got = waitpid(pid, &status, loop != NULL ? WNOHANG : 0);
+		if (got < 0 && errno != EINTR)
+			break;
+		/* The exit follows the pipe's end closely: look again soon once it came. */
+		if (got != pid && loop != NULL)
+			loop_run_once(loop, run->eof ? 20 : 200);
+	}
+	loop_watch_free(w);
+	nm_read(fd, run); /* what is left after the exit */
+	return got == pid ? status : -1;
+}
 
 /* Runs nmcli with args (NULL-terminated); *out gets stdout+stderr (caller frees). */
 static int
-nmcli(const char *const *args, char **out, char **cause)
+nmcli(struct wifi_nm *nm, const char *const *args, char **out, char **cause)
 {
 	const char *argv[NM_ARGS_MAX + 2] = {"nmcli"};
 	posix_spawn_file_actions_t fa;
-	struct strbuf sb;
+	struct nm_run run = {0};
 	int fds[2], status, n = 1, rc;
 	pid_t pid;
-	char buf[4096];
-	ssize_t r;
 
 	for (; args[n - 1] != NULL && n <= NM_ARGS_MAX; n++)
 		argv[n] = args[n - 1];
@@ -59,15 +116,12 @@ nmcli(const char *const *args, char **out, char **cause)
 		*cause = xasprintf("nmcli: %s", strerror(rc));
 		return -1;
 	}
-	strbuf_init(&sb);
-	while ((r = read(fds[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0 && strlen(strbuf_str(&sb)) < NM_OUTPUT_MAX)
-			strbuf_append_len(&sb, buf, (size_t)r);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	strbuf_init(&run.out);
+	status = nm_wait(nm->loop, pid, fds[0], &run);
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	*out = strbuf_steal(&sb);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	*out = strbuf_steal(&run.out);
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char *clean = str_sanitize(*out, 200);
 
 		*cause = xasprintf("nmcli %s failed: %s", args[0], clean);
@@ -135,7 +189,7 @@ nm_scan(void *b, struct wifi_ap **aps, size_t *n, char **cause)
 
 	*aps = NULL;
 	*n = 0;
-	if (nmcli(args, &out, cause) != 0)
+	if (nmcli(b, args, &out, cause) != 0)
 		return -1;
 	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *rest, *ssid = terse_field(line, &rest);
@@ -163,7 +217,7 @@ nm_join(void *b, const char *ssid, char **cause)
 		*cause = xstrdup("SSID starts with '-'");
 		return -1;
 	}
-	rc = nmcli(args, &out, cause);
+	rc = nmcli(b, args, &out, cause);
 	free(out);
 	return rc;
 }
@@ -173,9 +227,8 @@ nm_leave(void *b, char **cause)
 {
 	const char *args[] = {"connection", "delete", "id", NM_PROFILE, NULL};
 	char *out = NULL;
-	int rc = nmcli(args, &out, cause);
+	int rc = nmcli(b, args, &out, cause);
 
-	(void)b;
 	free(out);
 	return rc;
 }
@@ -186,8 +239,7 @@ nm_current(void *b)
 	const char *args[] = {"-t", "-f", "NAME,TYPE", "connection", "show", "--active", NULL};
 	char *out = NULL, *cause = NULL, *line, *save = NULL, *found = NULL;
 
-	(void)b;
-	if (nmcli(args, &out, &cause) != 0) {
+	if (nmcli(b, args, &out, &cause) != 0) {
 		free(cause);
 		return NULL;
 	}
@@ -210,14 +262,19 @@ nm_restore(void *b, const char *conn, char **cause)
 	char *out = NULL;
 	int rc;
 
-	(void)b;
 	if (conn[0] == '-') {
 		*cause = xstrdup("connection name starts with '-'");
 		return -1;
 	}
-	rc = nmcli(args, &out, cause);
+	rc = nmcli(b, args, &out, cause);
 	free(out);
 	return rc;
+}
+
+static void
+nm_set_loop(void *b, struct loop *loop)
+{
+	((struct wifi_nm *)b)->loop = loop;
 }
 
 const struct wifi_ops wifi_nm_ops = {
@@ -229,4 +286,5 @@ const struct wifi_ops wifi_nm_ops = {
     nm_leave,
     nm_current,
     nm_restore,
+    nm_set_loop,
 };

@@ -189,4 +189,5 @@ const struct wifi_ops wifi_test_ops = {
     test_leave,
     test_current,
     test_restore,
+    NULL,
 };

@@ -317,8 +317,8 @@ print_table(const struct discover_found **v, size_t n, const struct discover_sum
 /* ---- the mode ---- */
 
 /* The discovery run's options from the command line and the configuration. */
-static void
-fill_opts(struct app *app, int use_mdns, struct scan_targets *targets, struct discover_opts *o)
+void
+cli_discover_opts(struct app *app, int use_mdns, struct scan_targets *targets, struct discover_opts *o)
 {
 	uint32_t timeout_ms;
 
@@ -456,7 +456,7 @@ cli_discover(struct app *app)
 	if (app_open_store(app) != 0)
 		goto out;
 
-	fill_opts(app, use_mdns, targets, &o);
+	cli_discover_opts(app, use_mdns, targets, &o);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;
 	cbs.mdns_status_cb = mdns_status_cb;

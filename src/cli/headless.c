@@ -28,6 +28,7 @@ struct daemon {
 	int once_done;
 	struct opnsense_runner *opn; /* periodic OPNsense sync, while leader (--headless) */
 	int jobs;                    /* runs the front end's periodic jobs (--headless) */
+	struct provision_serve *prov; /* the agent API and verifier (--headless) */
 };
 
 /* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
@@ -58,8 +59,11 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 	struct daemon *dm = arg;
 
 	(void)mac;
-	if (ev == FLEET_EV_CONF)
+	if (ev == FLEET_EV_CONF) {
 		dm->app->cfg = dm->app->eng.conf;
+		if (dm->prov != NULL)
+			provision_serve_reload(dm->prov, dm->app);
+	}
 	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
 		jobs_restart(dm);
 }
@@ -179,6 +183,7 @@ cli_headless(struct app *app)
 	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
 	dm.jobs = 1;
 	prov = provision_serve_new(app, httpd, registry_changed_cb, dm.fleet);
+	dm.prov = prov;
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
 	loop_signal(app->loop, SIGHUP, signal_cb, &dm);
@@ -201,6 +206,7 @@ out:
 	exporter_free(ex);
 	httpd_free(httpd);
 	provision_serve_free(prov);
+	dm.prov = NULL;
 	fleet_free(dm.fleet);
 	return rc;
 }

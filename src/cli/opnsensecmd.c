@@ -114,17 +114,39 @@ print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 }
 
 static void
-print_service(FILE *fp, const struct opnsense_service *svc)
+format_service(struct strbuf *sb, const struct opnsense_service *svc)
 {
 	if (svc->name == NULL || (svc->reconfigured == 0 && svc->error == NULL))
 		return;
-	fprintf(
-	    fp, "%s: %s", svc->name, svc->reconfigured > 0 ? "reconfigured" : "reconfigure failed");
+	strbuf_appendf(
+	    sb, "%s: %s", svc->name, svc->reconfigured > 0 ? "reconfigured" : "reconfigure failed");
 	if (svc->status != NULL)
-		fprintf(fp, ", service %s", svc->status);
+		strbuf_appendf(sb, ", service %s", svc->status);
 	if (svc->error != NULL)
-		fprintf(fp, " (%s)", svc->error);
-	fputc('\n', fp);
+		strbuf_appendf(sb, " (%s)", svc->error);
+	strbuf_append_char(sb, '\n');
+}
+
+void
+opnsense_report_format(const struct opnsense_report *r, struct strbuf *sb)
+{
+	if (r->error != NULL) {
+		strbuf_appendf(sb, "error: %s\nnothing was changed\n", r->error);
+		return;
+	}
+	strbuf_appendf(sb, "backend %s%s\n", r->backend != NULL ? r->backend : "unknown",
+	    r->dry_run ? " (dry run: nothing is changed)" : "");
+	if (r->note != NULL)
+		strbuf_appendf(sb, "note: %s\n", r->note);
+	opn_plan_format(r->plan, !r->dry_run, sb);
+	format_service(sb, &r->dhcp);
+	format_service(sb, &r->alias);
+	if (r->dhcp.pending || r->alias.pending)
+		strbuf_appendf(sb,
+		    "pending: %s%s%s saved but not applied; the next sync reconfigures again\n",
+		    r->dhcp.pending ? "DHCP changes" : "",
+		    r->dhcp.pending && r->alias.pending ? " and " : "",
+		    r->alias.pending ? "alias changes" : "");
 }
 
 static void
@@ -132,31 +154,15 @@ print_text(FILE *fp, const struct opnsense_report *r)
 {
 	struct strbuf sb;
 
-	if (r->error != NULL) {
-		fprintf(fp, "error: %s\nnothing was changed\n", r->error);
-		return;
-	}
-	fprintf(fp, "backend %s%s\n", r->backend != NULL ? r->backend : "unknown",
-	    r->dry_run ? " (dry run: nothing is changed)" : "");
-	if (r->note != NULL)
-		fprintf(fp, "note: %s\n", r->note);
 	strbuf_init(&sb);
-	opn_plan_format(r->plan, !r->dry_run, &sb);
+	opnsense_report_format(r, &sb);
 	fputs(strbuf_str(&sb), fp);
 	strbuf_done(&sb);
-	print_service(fp, &r->dhcp);
-	print_service(fp, &r->alias);
-	if (r->dhcp.pending || r->alias.pending)
-		fprintf(fp,
-		    "pending: %s%s%s saved but not applied; the next sync reconfigures again\n",
-		    r->dhcp.pending ? "DHCP changes" : "",
-		    r->dhcp.pending && r->alias.pending ? " and " : "",
-		    r->alias.pending ? "alias changes" : "");
 }
 
 /* What the jobs use, from app (built at each use: SIGHUP replaces app->cfg). */
-static const struct opnsense_env *
-env_of(struct app *app, struct opnsense_env *env)
+const struct opnsense_env *
+opnsense_env_of(struct app *app, struct opnsense_env *env)
 {
 	env->loop = app->loop;
 	env->http = app->http;
@@ -186,8 +192,8 @@ cli_opnsense_sync(struct app *app)
 
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
-	sync = opnsense_job_begin(
-	    env_of(app, &env), app->args.set[CLI_DRY_RUN] > 0, sync_done_cb, &done, &cause);
+	sync = opnsense_job_begin(opnsense_env_of(app, &env), app->args.set[CLI_DRY_RUN] > 0,
+	    sync_done_cb, &done, &cause);
 	if (sync == NULL) {
 		fprintf(stderr, "shelly-tui: opnsense: %s\n", cause);
 		free(cause);
@@ -206,7 +212,7 @@ cli_opnsense_sync(struct app *app)
 	else if (done)
 		print_text(stdout, r);
 	rc = done && !r->failed ? EXIT_OK : EXIT_FAIL;
-	opnsense_job_end(env_of(app, &env), done ? r : NULL);
+	opnsense_job_end(opnsense_env_of(app, &env), done ? r : NULL);
 	opnsense_sync_free(sync);
 	return rc;
 }
@@ -238,7 +244,7 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 		free(cause);
 	}
 	r->last_ms = rep->finished_ms;
-	opnsense_job_end(env_of(r->app, &env), rep);
+	opnsense_job_end(opnsense_env_of(r->app, &env), rep);
 	r->last_ok = !rep->failed;
 	for (int a = 0; a < OPN_ACTION_COUNT; a++)
 		r->counts[a] =
@@ -272,7 +278,7 @@ runner_timer_cb(void *arg)
 	struct opnsense_env env;
 	char *cause = NULL;
 
-	r->sync = opnsense_job_begin(env_of(r->app, &env), 0, runner_done_cb, r, &cause);
+	r->sync = opnsense_job_begin(opnsense_env_of(r->app, &env), 0, runner_done_cb, r, &cause);
 	if (r->sync == NULL) {
 		log_warn("opnsense: %s", cause);
 		free(cause);
@@ -311,7 +317,7 @@ opnsense_runner_free(struct opnsense_runner *r)
 	if (r == NULL)
 		return;
 	if (r->sync != NULL)
-		opnsense_job_end(env_of(r->app, &env), NULL);
+		opnsense_job_end(opnsense_env_of(r->app, &env), NULL);
 	opnsense_sync_free(r->sync);
 	loop_timer_free(r->timer);
 	free(r);

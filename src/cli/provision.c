@@ -10,7 +10,10 @@
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "discovery/scan.h"
+#include "engine/cfgdesired.h"
 #include "engine/verifier.h"
+#include "model/devconfig.h"
+#include "provision/agentmsg.h"
 #include "provision/taskq.h"
 #include "server/agentapi.h"
 #include "store/store.h"
@@ -34,6 +37,8 @@ struct provision_serve {
 	struct agentapi *api;
 	struct verifier *verifier;
 	struct scan_targets *targets;
+	void (*changed)(void *arg);
+	void *arg;
 };
 
 static char *
@@ -78,29 +83,18 @@ struct provision_params {
 	char *pass_ref;
 };
 
-/* Checks that the secret in path is min..max printable characters; *ref = "file:ABSPATH". */
+/* taskq_file_ref with the option named in the cause. */
 static int
 file_ref(const char *path, size_t min, size_t max, const char *opt, const char *rule, char **ref,
     char **cause)
 {
-	char *abs = realpath(path, NULL), *secret;
-	int ok;
+	char *why = NULL;
 
-	if (abs == NULL) {
-		*cause = xasprintf("%s %s: %s", opt, path, strerror(errno));
-		return -1;
-	}
-	*ref = xasprintf("file:%s", abs);
-	free(abs);
-	if ((secret = conf_read_secret(*ref, cause)) == NULL)
-		return -1;
-	ok = str_ascii_printable(secret, min, max);
-	conf_secret_free(secret);
-	if (!ok) {
-		*cause = xasprintf("%s %s: %s", opt, path, rule);
-		return -1;
-	}
-	return 0;
+	if (taskq_file_ref(path, min, max, rule, ref, &why) == 0)
+		return 0;
+	*cause = xasprintf("%s %s", opt, why);
+	free(why);
+	return -1;
 }
 
 static int
@@ -115,6 +109,20 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	}
 	p->t.network = a->val[CLI_NETWORK];
 	p->t.template_name = a->set[CLI_TEMPLATE] ? a->val[CLI_TEMPLATE] : NULL;
+	if (p->t.template_name != NULL) {
+		struct devconfig c; /* read now so that a typo fails here, not on the agent */
+		size_t n;
+
+		if (cfgdesired_template_load(p->t.template_name, &c, cause) != 0)
+			return -1;
+		n = c.n;
+		agentmsg_config_free(&c);
+		if (n > AGENTMSG_MAX_FIELDS) {
+			*cause = xasprintf("template %s: more than %d fields for provisioning",
+			    p->t.template_name, AGENTMSG_MAX_FIELDS);
+			return -1;
+		}
+	}
 	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
 	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
 	if (a->set[CLI_ATTEMPTS]) {
@@ -542,42 +550,69 @@ now_cb(void)
 	return loop_wall_ms();
 }
 
-struct provision_serve *
-provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg)
+/* The verifier's options from app's configuration; the targets are made anew in *targets. */
+static void
+verifier_config(struct app *app, struct scan_targets **targets, struct verifier_opts *vo,
+    void (*changed)(void *arg), void *arg)
 {
-	struct provision_serve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
-	    conf_secret_free, now_cb};
-	struct verifier_opts vo;
 	const struct conf_range *r;
 	const char *why = NULL;
 	char *cause = NULL;
 	size_t n;
 
-	ps->api = agentapi_new(httpd, app->store, &ao);
-	ps->targets = scan_targets_new();
+	*targets = scan_targets_new();
 	r = conf_ranges(app->cfg, &n);
 	for (size_t i = 0; i < n; i++)
-		if (scan_targets_add_cidr(ps->targets, &r[i].target, r[i].text, &cause) != 0) {
+		if (scan_targets_add_cidr(*targets, &r[i].target, r[i].text, &cause) != 0) {
 			log_warn("%s: %s", r[i].where, cause);
 			free(cause);
 			cause = NULL;
 		}
-	memset(&vo, 0, sizeof vo);
-	vo.interval_ms = conf_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
-	vo.timeout_ms = conf_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
-	vo.targets = scan_targets_len(ps->targets) > 0 ? ps->targets : NULL;
-	vo.guard = app->guard;
-	vo.probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
-	vo.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
-	vo.port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
-	vo.changed_cb = changed;
-	vo.arg = arg;
-	vo.mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
-	if (vo.targets == NULL && !vo.mdns)
+	memset(vo, 0, sizeof *vo);
+	vo->interval_ms = conf_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
+	vo->timeout_ms = conf_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
+	vo->targets = scan_targets_len(*targets) > 0 ? *targets : NULL;
+	vo->guard = app->guard;
+	vo->probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
+	vo->concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
+	vo->port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
+	vo->changed_cb = changed;
+	vo->arg = arg;
+	vo->mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
+	if (vo->targets == NULL && !vo->mdns)
 		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
+}
+
+struct provision_serve *
+provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg)
+{
+	struct provision_serve *ps = xcalloc(1, sizeof *ps);
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
+	    conf_secret_free, now_cb, cfgdesired_template_load};
+	struct verifier_opts vo;
+
+	ps->api = agentapi_new(httpd, app->store, &ao);
+	ps->changed = changed;
+	ps->arg = arg;
+	verifier_config(app, &ps->targets, &vo, changed, arg);
 	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);
 	return ps;
+}
+
+void
+provision_serve_reload(struct provision_serve *ps, struct app *app)
+{
+	struct scan_targets *old;
+	struct verifier_opts vo;
+
+	if (ps == NULL)
+		return;
+	old = ps->targets;
+	verifier_config(app, &ps->targets, &vo, ps->changed, ps->arg);
+	verifier_set_opts(ps->verifier, &vo);
+	scan_targets_free(old); /* the verifier dropped its scan over them */
+	agentapi_set_lease(ps->api, (int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE));
+	log_info("provisioning: verifier and agent lease follow the reloaded configuration");
 }
 
 void

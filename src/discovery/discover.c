@@ -762,6 +762,23 @@ discover_commit(struct discover *d, struct store *store, int64_t now_ms,
 	return store_flush(store, cause);
 }
 
+int
+discover_commit_one(
+    struct discover *d, struct store *store, const char *mac, int64_t now_ms, char **cause)
+{
+	struct discover_summary sum;
+
+	memset(&sum, 0, sizeof sum);
+	for (size_t i = 0; i < d->nfound; i++)
+		if (strcmp(d->found[i]->f.ident.mac, mac) == 0) {
+			if (merge_one(d, store, d->found[i], now_ms, &sum, cause) != 0)
+				return -1;
+			return store_flush(store, cause);
+		}
+	*cause = xasprintf("%s was not found by this run", mac);
+	return -1;
+}
+
 void
 discover_free(struct discover *d)
 {

@@ -37,7 +37,7 @@ cfgdesired_template_load(const char *name, struct devconfig *out, char **cause)
 {
 	char *path = cfgdesired_template_path(name, cause), *text = NULL, *why = NULL;
 	FILE *fp = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc = -1;
 
 	if (path == NULL)
@@ -59,6 +59,8 @@ cfgdesired_template_load(const char *name, struct devconfig *out, char **cause)
 out:
 	if (fp != NULL)
 		fclose(fp);
+	if (text != NULL)
+		explicit_bzero(text, len); /* a template may hold secrets (provisioning sends them) */
 	free(text);
 	free(path);
 	return rc;

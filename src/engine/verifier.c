@@ -265,6 +265,19 @@ verifier_new(
 }
 
 void
+verifier_set_opts(struct verifier *v, const struct verifier_opts *opts)
+{
+	if (v->run != NULL && discover_finished(v->run))
+		finish_run(v);
+	discover_free(v->run);
+	v->run = NULL;
+	v->opts = *opts;
+	if (v->opts.interval_ms == 0)
+		v->opts.interval_ms = 1000;
+	loop_timer_arm(v->timer, 0);
+}
+
+void
 verifier_free(struct verifier *v)
 {
 	if (v == NULL)

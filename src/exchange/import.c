@@ -722,7 +722,8 @@ texts_init(struct texts *t, struct store *s, const struct import_doc *doc)
 
 	memset(t, 0, sizeof *t);
 	t->values = xcalloc(nv ? nv : 1, sizeof *t->values);
-	memcpy(t->values, doc->values, nv * sizeof *t->values);
+	if (nv > 0) /* doc->values is NULL for a file without settings */
+		memcpy(t->values, doc->values, nv * sizeof *t->values);
 	t->desired = xcalloc(doc->nconfigs ? doc->nconfigs : 1, sizeof *t->desired);
 	for (size_t i = 0; i < doc->nconfigs; i++) {
 		t->desired[i] = doc->configs[i].desired;

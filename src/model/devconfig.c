@@ -846,6 +846,46 @@ has_vars(const char *v)
 	return strstr(v, "${") != NULL;
 }
 
+int
+devconfig_template_set(struct devconfig *out, const char *name, const char *value, char **cause)
+{
+	enum devconfig_field f;
+	int index;
+	char *canon = NULL, *why = NULL;
+
+	if (devconfig_parse_name(name, &f, &index, &why) != 0) {
+		*cause = xasprintf("%s: %s", str_is_safe(name) ? name : "field", why);
+		free(why);
+		return -1;
+	}
+	if (kind_len(fields[f].path) == 0 && index >= 0) {
+		*cause = xasprintf("%s takes no component number", fields[f].path);
+		return -1;
+	}
+	if (has_vars(value)) {
+		if (strlen(value) > DEVCONFIG_VALUE_MAX || !str_is_safe(value)) {
+			*cause = xasprintf("%s: value too long or not printable", name);
+			return -1;
+		}
+		devconfig_set(out, f, index, DEVCONFIG_VALUE, value);
+		return 0;
+	}
+	if (value[0] == '\0' && fields[f].type != DCT_STR && fields[f].type != DCT_ENUM &&
+	    fields[f].type != DCT_IPV4) {
+		/* An empty number or boolean is how a null (unset) value is written. */
+		devconfig_set(out, f, index, DEVCONFIG_NULL, NULL);
+		return 0;
+	}
+	if (devconfig_check(f, value, &canon, &why) != 0) {
+		*cause = xasprintf("%s: %s", name, why);
+		free(why);
+		return -1;
+	}
+	devconfig_set(out, f, index, DEVCONFIG_VALUE, canon);
+	free(canon);
+	return 0;
+}
+
 /* Parses one non-empty template line "FIELD = VALUE" into out. */
 static int
 template_line(const char *p, const char *end, struct devconfig *out, char **cause)
@@ -853,10 +893,8 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 	const char *eq = memchr(p, '=', (size_t)(end - p));
 	char name[96];
 	struct strbuf v;
-	enum devconfig_field f;
-	int index;
 	size_t nl;
-	char *canon = NULL, *why = NULL;
+	int rc;
 
 	if (eq == NULL) {
 		*cause = xstrdup("expected FIELD = VALUE");
@@ -873,15 +911,6 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 	name[nl] = '\0';
 	if (strlen(name) != nl) {
 		*cause = xstrdup("NUL byte in field name");
-		return -1;
-	}
-	if (devconfig_parse_name(name, &f, &index, &why) != 0) {
-		*cause = xasprintf("%s: %s", str_is_safe(name) ? name : "field", why);
-		free(why);
-		return -1;
-	}
-	if (kind_len(fields[f].path) == 0 && index >= 0) {
-		*cause = xasprintf("%s takes no component number", fields[f].path);
 		return -1;
 	}
 	p = eq + 1;
@@ -908,27 +937,9 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 		*cause = xasprintf("%s: NUL byte in value", name);
 		return -1;
 	}
-	if (has_vars(strbuf_str(&v))) {
-		if (strlen(strbuf_str(&v)) > DEVCONFIG_VALUE_MAX || !str_is_safe(strbuf_str(&v))) {
-			strbuf_done(&v);
-			*cause = xasprintf("%s: value too long or not printable", name);
-			return -1;
-		}
-		devconfig_set(out, f, index, DEVCONFIG_VALUE, strbuf_str(&v));
-	} else if (v.len == 0 && fields[f].type != DCT_STR && fields[f].type != DCT_ENUM &&
-	           fields[f].type != DCT_IPV4) {
-		/* An empty number or boolean is how a null (unset) value is written. */
-		devconfig_set(out, f, index, DEVCONFIG_NULL, NULL);
-	} else if (devconfig_check(f, strbuf_str(&v), &canon, &why) != 0) {
-		*cause = xasprintf("%s: %s", name, why);
-		free(why);
-		strbuf_done(&v);
-		return -1;
-	} else
-		devconfig_set(out, f, index, DEVCONFIG_VALUE, canon);
-	free(canon);
+	rc = devconfig_template_set(out, name, strbuf_str(&v), cause);
 	strbuf_done(&v);
-	return 0;
+	return rc;
 }
 
 int

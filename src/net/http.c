@@ -309,8 +309,13 @@ req_free(struct req *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	if (r->password != NULL) {
+		/* What an authenticated exchange carried may be secret too (a claimed task's key). */
 		explicit_bzero(r->password, strlen(r->password));
 		free(r->password);
+		if (r->buf != NULL)
+			explicit_bzero(r->buf, r->cap);
+		if (r->body != NULL)
+			explicit_bzero(r->body, r->body_len);
 	}
 	free(r->host);
 	free(r->path);
@@ -476,7 +481,15 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 			cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
 		if (cap > r->max_body + 1)
 			cap = r->max_body + 1;
-		r->buf = xrealloc(r->buf, cap);
+		if (r->password != NULL && r->buf != NULL) {
+			char *grown = xmalloc(cap); /* an authenticated answer may hold secrets */
+
+			memcpy(grown, r->buf, r->len);
+			explicit_bzero(r->buf, r->cap);
+			free(r->buf);
+			r->buf = grown;
+		} else
+			r->buf = xrealloc(r->buf, cap);
 		r->cap = cap;
 	}
 	memcpy(r->buf + r->len, ptr, n);

@@ -149,6 +149,57 @@ parse_aps(const cJSON *o, struct agentmsg *m, char **cause)
 }
 
 static int
+parse_config(const cJSON *o, struct agentmsg *m, char **cause)
+{
+	const cJSON *cfg = json_get(o, "config"), *it;
+	size_t n = 0;
+
+	if (cfg == NULL || cJSON_IsNull(cfg))
+		return 0;
+	if (!cJSON_IsObject(cfg)) {
+		*cause = xstrdup("\"config\" must be an object");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, cfg)
+	{
+		const char *v = json_string(it);
+		char *why = NULL;
+
+		if (++n > AGENTMSG_MAX_FIELDS) {
+			*cause =
+			    xasprintf("\"config\" has more than %d fields", AGENTMSG_MAX_FIELDS);
+			return -1;
+		}
+		if (v == NULL || it->string == NULL) {
+			*cause = xstrdup("\"config\" values must be strings");
+			return -1;
+		}
+		if (devconfig_template_set(&m->config, it->string, v, &why) != 0) {
+			*cause = xasprintf("\"config\": %s", why);
+			free(why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+agentmsg_config_add(cJSON *task, const struct devconfig *c)
+{
+	cJSON *o;
+	char name[96];
+
+	if (c->n == 0)
+		return;
+	o = cJSON_AddObjectToObject(task, "config");
+	for (size_t i = 0; i < c->n; i++) /* a null is "", as in a template file */
+		if (c->e[i].state != DEVCONFIG_SECRET)
+			cJSON_AddStringToObject(o,
+			    devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name),
+			    c->e[i].state == DEVCONFIG_VALUE ? c->e[i].value : "");
+}
+
+static int
 parse_task(const cJSON *root, struct agentmsg *m, char **cause)
 {
 	const cJSON *o = json_get_object(root, "task");
@@ -165,7 +216,8 @@ parse_task(const cJSON *root, struct agentmsg *m, char **cause)
 	    get_str(o, "name", m->name, sizeof m->name, 0, C_PRINT, cause) != 0 ||
 	    get_str(o, "password", m->password, sizeof m->password, 0, C_PRINT, cause) != 0 ||
 	    get_bool(o, "ap_off", &m->ap_off, cause) != 0 ||
-	    get_int(o, "attempt", 0, 1000, &attempt, 0, cause) != 0)
+	    get_int(o, "attempt", 0, 1000, &attempt, 0, cause) != 0 ||
+	    parse_config(o, m, cause) != 0)
 		return -1;
 	m->task = id;
 	m->attempt = (int)attempt;
@@ -278,4 +330,14 @@ agentmsg_clear(struct agentmsg *m)
 	explicit_bzero(m->password, sizeof m->password);
 	explicit_bzero(m->secret, sizeof m->secret);
 	explicit_bzero(m->token, sizeof m->token);
+	agentmsg_config_free(&m->config);
+}
+
+void
+agentmsg_config_free(struct devconfig *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].value != NULL)
+			explicit_bzero(c->e[i].value, strlen(c->e[i].value));
+	devconfig_done(c);
 }

@@ -5,6 +5,7 @@
  */
 #include "provision/taskq.h"
 
+#include "conf/conf.h"
 #include "provision/task.h"
 #include "store/store.h"
 #include "store/taskstore.h"
@@ -453,4 +454,28 @@ taskq_expire(struct store *s, int64_t now_ms, char **cause)
 		return -1;
 	}
 	return x.n;
+}
+
+int
+taskq_file_ref(const char *path, size_t min, size_t max, const char *rule, char **ref, char **cause)
+{
+	char *abs = realpath(path, NULL), *secret;
+	int ok;
+
+	*ref = NULL;
+	if (abs == NULL) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	*ref = xasprintf("file:%s", abs);
+	free(abs);
+	if ((secret = conf_read_secret(*ref, cause)) == NULL)
+		return -1;
+	ok = str_ascii_printable(secret, min, max);
+	conf_secret_free(secret);
+	if (!ok) {
+		*cause = xasprintf("%s: %s", path, rule);
+		return -1;
+	}
+	return 0;
 }

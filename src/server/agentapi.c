@@ -45,6 +45,41 @@ reply_error(struct httpd_reply *reply, int status, const char *what)
 	reply_json(reply, status, o);
 }
 
+/* Wipes every string of a JSON tree (a claim reply holds the WiFi key) before it is freed. */
+static void
+json_wipe(cJSON *o)
+{
+	for (cJSON *it = o; it != NULL; it = it->next) {
+		if (it->valuestring != NULL)
+			explicit_bzero(it->valuestring, strlen(it->valuestring));
+		json_wipe(it->child);
+	}
+}
+
+/*
+ * The claim reply: printed into one buffer of the agent's size limit (no reallocation leaves
+ * copies behind), the tree wiped, and the body wiped again once microhttpd has sent it.
+ */
+static void
+reply_secret(struct httpd_reply *reply, cJSON *o)
+{
+	char *buf = xmalloc(AGENTMSG_MAX_BODY);
+
+	if (cJSON_PrintPreallocated(o, buf, AGENTMSG_MAX_BODY, 0)) {
+		reply->status = 200;
+		reply->content_type = AGENTAPI_JSON;
+		reply->body = buf;
+		reply->body_len = strlen(buf);
+		reply->wipe = 1;
+	} else {
+		explicit_bzero(buf, AGENTMSG_MAX_BODY);
+		free(buf);
+		reply_error(reply, 500, "claim reply too large");
+	}
+	json_wipe(o);
+	cJSON_Delete(o);
+}
+
 static void
 reply_state(struct httpd_reply *reply, const char *state, const char *stage)
 {
@@ -102,7 +137,7 @@ do_register(
 	explicit_bzero(token, strlen(token));
 	free(token);
 	free(id);
-	reply_json(reply, 200, o);
+	reply_secret(reply, o);
 }
 
 /* The handler renewed the agent's leases already (every authenticated call does). */
@@ -132,12 +167,44 @@ do_aps(struct agentapi *api, const char *agent, const struct agentmsg *m, struct
 	reply_state(reply, "ok", NULL);
 }
 
+/*
+ * The template of a claimed task resolved into *c. When it cannot be read the task fails
+ * (a retry would not help) and -1 is returned.
+ */
+static int
+claim_template(
+    struct agentapi *api, const char *agent, const struct store_task *t, struct devconfig *c)
+{
+	const char *state = NULL;
+	char *cause = NULL, *reason, *why = NULL;
+
+	devconfig_init(c);
+	if (t->template_name == NULL || api->opts.load_template == NULL)
+		return 0;
+	if (api->opts.load_template(t->template_name, c, &cause) == 0) {
+		if (c->n <= AGENTMSG_MAX_FIELDS)
+			return 0;
+		agentmsg_config_free(c);
+		cause = xasprintf("more than %d fields", AGENTMSG_MAX_FIELDS);
+	}
+	reason = xasprintf("failed: template %s: %s", t->template_name, cause);
+	free(cause);
+	if (taskq_fail(api->store, agent, t->id, reason, 0, api->opts.now_ms(), &state, &why) < 0) {
+		log_error("agent API claim: %s", why);
+		free(why);
+	}
+	log_warn("task %lld: %s", (long long)t->id, reason);
+	free(reason);
+	return -1;
+}
+
 static void
 do_claim(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
 {
 	struct store_task *t = NULL;
 	struct taskq_secrets sec;
+	struct devconfig config;
 	char *cause = NULL;
 	cJSON *o, *task;
 	int rc;
@@ -145,7 +212,10 @@ do_claim(
 	(void)m;
 	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
 	    api->opts.read_secret, &t, &sec, &cause);
-	if (rc == 1) {
+	if (rc == 1 && claim_template(api, agent, t, &config) != 0) {
+		store_task_free(t);
+		reply->status = 204;
+	} else if (rc == 1) {
 		log_info("task %lld (%s) claimed by %s", (long long)t->id, t->target, agent);
 		o = cJSON_CreateObject();
 		task = cJSON_AddObjectToObject(o, "task");
@@ -160,8 +230,10 @@ do_claim(
 			cJSON_AddStringToObject(task, "name", t->name);
 		cJSON_AddBoolToObject(task, "ap_off", t->ap_off);
 		cJSON_AddNumberToObject(task, "attempt", t->attempts);
+		agentmsg_config_add(task, &config);
+		agentmsg_config_free(&config);
 		store_task_free(t);
-		reply_json(reply, 200, o);
+		reply_secret(reply, o);
 	} else if (rc == 0)
 		reply->status = 204;
 	else
@@ -259,7 +331,7 @@ agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, voi
 		return;
 	}
 	body = httpd_request_body(req, &len);
-	m = xmalloc(sizeof *m);
+	m = xcalloc(1, sizeof *m);
 	if (agentmsg_parse(r->kind, body, len, m, &cause) != 0) {
 		reply_error(reply, 400, cause);
 		free(cause);
@@ -286,6 +358,12 @@ agentapi_new(struct httpd *httpd, struct store *store, const struct agentapi_opt
 	for (size_t i = 0; i < NROUTES; i++)
 		httpd_route(httpd, "POST", routes[i].path, agentapi_handler, api);
 	return api;
+}
+
+void
+agentapi_set_lease(struct agentapi *api, int64_t lease_ms)
+{
+	api->opts.lease_ms = lease_ms;
 }
 
 void

@@ -337,6 +337,8 @@ httpd_reply_done(struct httpd_reply *reply)
 	for (size_t i = 0; i < reply->nheaders; i++)
 		free(reply->headers[i]);
 	free(reply->headers);
+	if (reply->wipe && reply->body != NULL)
+		explicit_bzero(reply->body, reply->body_len);
 	free(reply->body);
 	if (reply->stream_free_cb != NULL)
 		reply->stream_free_cb(reply->stream_arg);
@@ -391,6 +393,39 @@ httpd_reply_init(struct httpd_reply *reply)
 	reply->content_type = HTTPD_TEXT;
 }
 
+/* A secret body handed to microhttpd, wiped when it frees the response. */
+struct httpd_secret {
+	char *body;
+	size_t len;
+};
+
+static void
+httpd_secret_free_cb(void *cls)
+{
+	struct httpd_secret *s = cls;
+
+	explicit_bzero(s->body, s->len);
+	free(s->body);
+	free(s);
+}
+
+static struct MHD_Response *
+httpd_secret_response(struct httpd_reply *reply)
+{
+	struct httpd_secret *s = xmalloc(sizeof *s);
+	struct MHD_Response *resp;
+
+	s->body = reply->body;
+	s->len = reply->body_len;
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+	    s->len, s->body, httpd_secret_free_cb, s);
+	if (resp != NULL)
+		reply->body = NULL; /* microhttpd calls httpd_secret_free_cb */
+	else
+		free(s);
+	return resp;
+}
+
 /* Sends reply on conn (taking its body) and clears it. */
 static enum MHD_Result
 httpd_send(struct httpd_request *req, struct httpd_reply *reply)
@@ -410,6 +445,8 @@ httpd_send(struct httpd_request *req, struct httpd_reply *reply)
 		reply->body = NULL;
 		reply->body_len = 0;
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else if (reply->wipe) {
+		resp = httpd_secret_response(reply);
 	} else {
 		resp = MHD_create_response_from_buffer(reply->body_len, reply->body,
 		    MHD_RESPMEM_MUST_FREE);

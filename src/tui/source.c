@@ -8,19 +8,19 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/cmd_discover.h"
 #include "conf/conf.h"
+#include "discovery/discover.h"
+#include "discovery/scan.h"
 #include "engine/creds.h"
 #include "engine/engine.h"
 #include "engine/fleet.h"
@@ -40,7 +40,6 @@
 
 #define REFRESH_MS 250
 #define EVENTS_KEPT 1000
-#define JOB_OUTPUT_MAX (16u << 20)
 
 struct source {
 	struct app *app;
@@ -59,27 +58,35 @@ struct source {
 	struct source_job *jobs;
 	source_prompt_cb prompt;
 	void *prompt_arg;
+	char (*ignored)[DEV_MAC_LEN]; /* found devices ignored for this session */
+	size_t nignored;
 };
 
 struct source_job {
 	struct source *src;
 	struct source_job *next;
 	int is_scan;
-	pid_t pid;
-	int fd;
-	struct loop_watch *watch;
 	struct loop_timer *reap;
-	struct runner *runner;
+	struct discover *disc; /* a scan: the discovery run in the console's loop */
+	struct job_part *parts; /* an action job: one runner per action name */
+	size_t nparts, parts_running;
 	struct registry_op *regop; /* an accepted certificate: the registry's read */
-	char action[32]; /* an action job: what it ran, for a retry */
+	int is_action;
 	int channel, value;
-	struct strbuf out;
 	size_t total, done;
 	struct source_result *results;
 	size_t nresults;
 	char *error;
 	source_job_cb cb;
 	void *arg;
+};
+
+/* One action name of an action job and the runner that sends it. */
+struct job_part {
+	struct source_job *job;
+	char action[32];
+	struct runner *runner;
+	size_t done;
 };
 
 /* ---- rows ---- */
@@ -89,6 +96,25 @@ copy_safe(char *dst, size_t size, const char *s)
 {
 	str_copy(dst, size, s != NULL ? s : "");
 	str_sanitize_inplace(dst);
+}
+
+/* The first voltage a switch, cover, light or meter of the reply reports, or NAN. */
+static double
+first_voltage(const struct device_status *ds)
+{
+	for (int i = 0; i < ds->nswitches; i++)
+		if (dev_known(ds->switches[i].voltage_v))
+			return ds->switches[i].voltage_v;
+	for (int i = 0; i < ds->ncovers; i++)
+		if (dev_known(ds->covers[i].voltage_v))
+			return ds->covers[i].voltage_v;
+	for (int i = 0; i < ds->nlights; i++)
+		if (dev_known(ds->lights[i].voltage_v))
+			return ds->lights[i].voltage_v;
+	for (int i = 0; i < ds->nmeters; i++)
+		if (dev_known(ds->meters[i].voltage_v))
+			return ds->meters[i].voltage_v;
+	return NAN;
 }
 
 /* Derives the row's counts from the device's stored reply. */
@@ -121,6 +147,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 			r->cover_pct = ds.covers[0].position_pct;
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
+		r->voltage_v = first_voltage(&ds);
 	}
 	device_status_done(&ds);
 }
@@ -180,7 +207,8 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->port = d->port;
 	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	r->seen_ms = d->last_seen_ms;
-	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = NAN;
+	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = r->voltage_v = NAN;
+	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->cover_pct = NAN;
 	r->fw_update = -1;
@@ -197,6 +225,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->temperature_c = st->temperature_c;
 	r->rssi_dbm = st->rssi_dbm;
 	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
+	r->uptime_s = st->uptime_s == STORE_NULL_INT ? -1 : st->uptime_s;
 	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
 	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
 		r->outputs = old->outputs;
@@ -204,6 +233,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->lights = old->lights;
 		r->covers = old->covers;
 		r->cover_pct = old->cover_pct;
+		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
 	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)
@@ -271,6 +301,14 @@ source_refresh(struct source *src)
 	load_events(src);
 	if (src->changed != NULL)
 		src->changed(src->arg);
+}
+
+void
+source_registry_changed(struct source *src)
+{
+	if (src->fleet != NULL)
+		fleet_registry_changed(src->fleet);
+	source_refresh(src);
 }
 
 /* ---- the fleet runtime ---- */
@@ -418,6 +456,7 @@ source_free(struct source *src)
 	fleet_free(src->fleet);
 	free(src->rows);
 	free(src->events);
+	free(src->ignored);
 	free(src);
 }
 
@@ -594,34 +633,18 @@ source_events(struct source *src, const char *mac, struct source_event *out, siz
 
 /* ---- jobs: children of this binary ---- */
 
-static void
+static struct source_result *
 job_result(struct source_job *job, const char *target, int ok, const char *text)
 {
 	struct source_result *r;
 
 	job->results = xreallocarray(job->results, job->nresults + 1, sizeof *job->results);
 	r = &job->results[job->nresults++];
+	memset(r, 0, sizeof *r);
 	copy_safe(r->target, sizeof r->target, target);
 	r->ok = ok;
 	copy_safe(r->text, sizeof r->text, text);
-}
-
-static void
-parse_scan_output(struct source_job *job, cJSON *root)
-{
-	const cJSON *arr = json_get(root, "devices"), *o, *sum = json_get(root, "summary");
-
-	cJSON_ArrayForEach(o, arr)
-	{
-		char text[160];
-		snprintf(text, sizeof text, "%s %s %s",
-		    json_get_string(o, "model") ? json_get_string(o, "model") : "-",
-		    json_get_string(o, "host") ? json_get_string(o, "host") : "-",
-		    json_get_bool(o, "new") == 1 ? "new, added" : "known");
-		job_result(job, json_get_string(o, "id"), 1, text);
-	}
-	if (sum != NULL)
-		job->total = (size_t)json_get_number(sum, "scan_addresses");
+	return r;
 }
 
 /* A job ended: the poller learns of new devices or polls again to show an action's effect. */
@@ -633,7 +656,9 @@ job_end(struct source_job *job)
 	job->done = job->is_scan ? job->total : job->nresults;
 	if (job->total < job->done)
 		job->total = job->done;
-	if (src->fleet != NULL && (job->is_scan || job->regop != NULL))
+	if (job->regop != NULL)
+		source_registry_changed(src); /* a device was (re)registered: the table shows it */
+	else if (src->fleet != NULL && job->is_scan)
 		fleet_registry_changed(src->fleet);
 	else if (src->fleet != NULL)
 		fleet_poll_now(src->fleet);
@@ -641,77 +666,11 @@ job_end(struct source_job *job)
 		job->cb(job, job->arg);
 }
 
-static void
-job_finish(struct source_job *job, int status)
-{
-	char *cause = NULL;
-	cJSON *root =
-	    job->out.len > 0 ? json_parse(strbuf_str(&job->out), job->out.len, 64, &cause) : NULL;
-
-	if (root == NULL) {
-		char buf[160];
-		snprintf(buf, sizeof buf, "%s failed (exit status %d)%s%s",
-		    job->is_scan ? "the scan" : "the action",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, cause ? ": " : "",
-		    cause ? cause : "");
-		job->error = str_sanitize(buf, 0);
-	} else
-		parse_scan_output(job, root);
-	free(cause);
-	cJSON_Delete(root);
-	job->pid = -1;
-	job_end(job);
-}
-
+/* Reports the end from a fresh loop turn (a runner or discovery may still unwind). */
 static void
 reap_cb(void *arg)
 {
-	struct source_job *job = arg;
-	int status = 0;
-	pid_t r;
-
-	if (job->pid <= 0) {
-		if (job->runner != NULL || job->regop != NULL || job->error != NULL)
-			job_end(job);
-		else
-			job_finish(job, 0);
-		return;
-	}
-	r = waitpid(job->pid, &status, WNOHANG);
-
-	if (r == 0) {
-		loop_timer_arm(job->reap, 20);
-		return;
-	}
-	job_finish(job, r < 0 ? 0 : status);
-}
-
-static void
-job_read_cb(int fd, int events, void *arg)
-{
-	struct source_job *job = arg;
-	char buf[8192];
-	ssize_t n;
-
-	(void)events;
-	for (;;) {
-		n = read(fd, buf, sizeof buf);
-		if (n > 0) {
-			if (job->out.len < JOB_OUTPUT_MAX)
-				strbuf_append_len(&job->out, buf, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		break;
-	}
-	loop_watch_free(job->watch);
-	job->watch = NULL;
-	close(job->fd);
-	job->fd = -1;
-	reap_cb(job);
+	job_end(arg);
 }
 
 /* A new job of src, in its list; nothing started. */
@@ -725,81 +684,23 @@ job_new(struct source *src, int is_scan, size_t total, source_job_cb done, void 
 	job->total = total;
 	job->cb = done;
 	job->arg = arg;
-	job->fd = -1;
-	job->pid = -1;
-	strbuf_init(&job->out);
 	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
 	job->next = src->jobs;
 	src->jobs = job;
 	return job;
 }
 
-static struct source_job *
-job_spawn(struct source *src, char **argv, int is_scan, size_t total, source_job_cb done, void *arg)
-{
-	struct source_job *job = job_new(src, is_scan, total, done, arg);
-	int p[2], nul;
-
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	job->pid = fork();
-	if (job->pid == 0) {
-		nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(nul, 2);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	close(p[1]);
-	if (job->pid < 0) {
-		close(p[0]);
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	job->fd = p[0];
-	fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
-	job->watch = loop_watch_new(src->app->loop, job->fd, LOOP_READ, job_read_cb, job);
-	return job;
-}
-
-/* The child's common arguments: the same database and configuration, JSON out, quiet. */
-static size_t
-base_argv(struct source *src, char **argv)
-{
-	size_t n = 0;
-
-	argv[n++] = xstrdup("shelly-tui");
-	argv[n++] = xstrdup("--json");
-	argv[n++] = xstrdup("-q");
-	if (src->app->db_path != NULL) {
-		argv[n++] = xstrdup("--db");
-		argv[n++] = xstrdup(src->app->db_path);
-	}
-	if (src->app->args.val[CLI_CONFIG] != NULL) {
-		argv[n++] = xstrdup("--config");
-		argv[n++] = xstrdup(src->app->args.val[CLI_CONFIG]);
-	}
-	return n;
-}
-
-static void
-argv_free(char **argv)
-{
-	for (size_t i = 0; argv[i] != NULL; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 static void
 runner_progress_cb(size_t ndone, size_t n, void *arg)
 {
-	struct source_job *job = arg;
+	struct job_part *part = arg;
+	struct source_job *job = part->job;
 
-	job->done = ndone;
-	job->total = n;
+	(void)n;
+	part->done = ndone;
+	job->done = 0;
+	for (size_t i = 0; i < job->nparts; i++)
+		job->done += job->parts[i].done;
 	if (job->src->changed != NULL)
 		job->src->changed(job->src->arg);
 }
@@ -807,69 +708,122 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
 static void
 runner_done_cb(void *arg)
 {
-	struct source_job *job = arg;
-	size_t n = runner_count(job->runner, NULL);
+	struct job_part *part = arg;
+	struct source_job *job = part->job;
+	size_t n = runner_count(part->runner, NULL);
 	char *cause = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		struct runner_result r;
 		char text[160];
-		runner_result(job->runner, i, &r);
+		runner_result(part->runner, i, &r);
 		if (r.ok)
 			snprintf(text, sizeof text, "ok%s%s", r.ok_text ? ": " : "",
 			    r.ok_text ? r.ok_text : "");
 		else
 			snprintf(text, sizeof text, "failed: %s: %s", http_result_name(r.result),
 			    r.error ? r.error : "?");
-		job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
+		str_copy(job_result(job,
+		             r.id    ? r.id
+		             : r.mac ? r.mac
+		                     : r.target,
+		             r.ok, text)
+		             ->action,
+		    sizeof job->results[0].action, part->action);
 	}
-	if (runner_audit(job->runner, &cause) != 0) {
+	if (runner_audit(part->runner, &cause) != 0) {
 		log_warn("console: audit: %s", cause);
 		free(cause);
 	}
 	/* The reap timer reports the end from a fresh loop turn (the runner may still unwind). */
-	loop_timer_arm(job->reap, 0);
+	if (--job->parts_running == 0)
+		loop_timer_arm(job->reap, 0);
+}
+
+/* Starts one runner of job for action over targets; 0, or -1 with job->error set. */
+static int
+part_start(struct source_job *job, struct job_part *part, const char *action,
+    const char *const *targets, size_t n)
+{
+	const struct action_info *ai = action_find(action);
+	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, part};
+	struct action a;
+	char *cause = NULL;
+
+	part->job = job;
+	str_copy(part->action, sizeof part->action, action);
+	if (ai == NULL) {
+		job->error = xasprintf("unknown action %s", action);
+		return -1;
+	}
+	memset(&a, 0, sizeof a);
+	a.kind = ai->kind;
+	a.id = job->channel >= 0 ? job->channel : 0;
+	a.value = job->value >= 0 ? job->value : 0;
+	part->runner =
+	    runner_new(app_engine(job->src->app), &a, targets, n, "console", &cbs, &cause);
+	if (part->runner == NULL) {
+		job->error = str_sanitize(cause, 200);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+struct source_job *
+source_actions(struct source *src, const char *const *actions, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg)
+{
+	struct source_job *job = job_new(src, 0, n, done, arg);
+	const char **targets = xcalloc(n ? n : 1, sizeof *targets);
+
+	job->is_action = 1;
+	job->channel = channel;
+	job->value = value;
+	/* One part per distinct action name, in the order they first appear. */
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < job->nparts && !seen; k++)
+			seen = strcmp(job->parts[k].action, actions[i]) == 0;
+		if (!seen) {
+			job->parts = xreallocarray(job->parts, job->nparts + 1, sizeof *job->parts);
+			memset(&job->parts[job->nparts], 0, sizeof *job->parts);
+			str_copy(job->parts[job->nparts++].action, sizeof job->parts->action,
+			    actions[i]);
+		}
+	}
+	for (size_t k = 0; k < job->nparts; k++) {
+		size_t m = 0;
+		char action[32];
+		str_copy(action, sizeof action, job->parts[k].action);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(actions[i], action) == 0)
+				targets[m++] = macs[i];
+		if (part_start(job, &job->parts[k], action, targets, m) != 0)
+			break;
+	}
+	free(targets);
+	if (job->error != NULL || job->nparts == 0) {
+		loop_timer_arm(job->reap, 0);
+		return job;
+	}
+	job->parts_running = job->nparts;
+	for (size_t k = 0; k < job->nparts; k++)
+		runner_start(job->parts[k].runner);
+	return job;
 }
 
 struct source_job *
 source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg)
 {
-	struct source_job *job = xcalloc(1, sizeof *job);
-	const struct action_info *ai = action_find(action);
-	struct runner_cbs cbs = {NULL, runner_progress_cb, runner_done_cb, job};
-	struct action a;
-	char *cause = NULL;
+	const char **actions = xcalloc(n ? n : 1, sizeof *actions);
+	struct source_job *job;
 
-	job->src = src;
-	job->total = n;
-	job->cb = done;
-	job->arg = arg;
-	job->fd = job->pid = -1;
-	strbuf_init(&job->out);
-	job->reap = loop_timer_new(src->app->loop, reap_cb, job);
-	job->next = src->jobs;
-	src->jobs = job;
-	str_copy(job->action, sizeof job->action, action);
-	job->channel = channel;
-	job->value = value;
-	memset(&a, 0, sizeof a);
-	if (ai == NULL) {
-		job->error = xasprintf("unknown action %s", action);
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	a.kind = ai->kind;
-	a.id = channel >= 0 ? channel : 0;
-	a.value = value >= 0 ? value : 0;
-	job->runner = runner_new(app_engine(src->app), &a, macs, n, "console", &cbs, &cause);
-	if (job->runner == NULL) {
-		job->error = str_sanitize(cause, 200);
-		free(cause);
-		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	runner_start(job->runner);
+	for (size_t i = 0; i < n; i++)
+		actions[i] = action;
+	job = source_actions(src, actions, channel, value, macs, n, done, arg);
+	free(actions);
 	return job;
 }
 
@@ -917,52 +871,166 @@ source_reregister(
 	return job;
 }
 
+/* ---- discovery in the console's loop ---- */
+
+static void
+disc_progress_cb(const struct discover_progress *p, void *arg)
+{
+	struct source_job *job = arg;
+
+	if (p->scan != NULL) {
+		job->done = (size_t)p->scan->done;
+		job->total = (size_t)p->scan->total;
+	}
+	if (job->src->changed != NULL)
+		job->src->changed(job->src->arg);
+}
+
+static void
+disc_found_cb(const struct discover_found *f, void *arg)
+{
+	struct source_job *job = arg;
+	struct store_device *d = store_device_find_mac(job->src->app->store, f->ident.mac);
+	char text[160];
+	struct source_result *r;
+
+	snprintf(text, sizeof text, "%s gen %d", f->ident.model, f->ident.gen);
+	r = job_result(job, f->ident.id[0] ? f->ident.id : f->ident.mac, 1, text);
+	str_copy(r->mac, sizeof r->mac, f->ident.mac);
+	copy_safe(r->host, sizeof r->host, f->host);
+	r->port = f->port;
+	r->https = f->https;
+	r->known = d != NULL;
+	store_device_free(d);
+	if (job->src->changed != NULL)
+		job->src->changed(job->src->arg);
+}
+
+static void
+disc_done_cb(void *arg)
+{
+	struct source_job *job = arg;
+
+	loop_timer_arm(job->reap, 0);
+}
+
+static int
+disc_has_credentials_cb(const char *mac, const char *id, void *arg)
+{
+	struct source_job *job = arg;
+
+	return creds_known(job->src->app->cfg, NULL, mac, id, NULL);
+}
+
+/* Starts the discovery of job over target; -1 with job->error. */
+static int
+disc_start(struct source_job *job, const char *target)
+{
+	struct app *app = job->src->app;
+	struct scan_targets *targets = scan_targets_new();
+	int mdns = str_caseeq(target, "mdns");
+	struct discover_opts o;
+	struct discover_cbs cbs = {
+	    disc_progress_cb, NULL, disc_found_cb, disc_done_cb, disc_has_credentials_cb, job};
+	const char *why = NULL;
+	char *cause = NULL;
+
+	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
+	if (mdns && !app_mdns_allowed(app, &why))
+		cause = xstrdup(why);
+	else if (!mdns && (scan_targets_add(targets, target, &cause) != 0 ||
+	                      scan_targets_check_size(targets, 0, &cause) != 0 ||
+	                      scan_targets_check_guard(targets, app->guard, &cause) != 0))
+		;
+	else {
+		cli_discover_opts(app, mdns, targets, &o);
+		job->disc = discover_new(app->loop, app->http, &o, &cbs, &cause);
+	}
+	scan_targets_free(targets);
+	if (job->disc == NULL) {
+		job->error = str_sanitize(cause != NULL ? cause : "discovery failed", 200);
+		free(cause);
+		return -1;
+	}
+	discover_start(job->disc);
+	return 0;
+}
+
 struct source_job *
 source_scan(struct source *src, const char *target, source_job_cb done, void *arg)
 {
-	const char *why = NULL;
+	struct source_job *job = job_new(src, 1, 0, done, arg);
 
-	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
-	if (str_caseeq(target, "mdns") && !app_mdns_allowed(src->app, &why)) {
-		struct source_job *job = job_new(src, 1, 0, done, arg);
-		job->error = xstrdup(why);
+	if (disc_start(job, target) != 0)
 		loop_timer_arm(job->reap, 0);
-		return job;
-	}
-	char **argv = xcalloc(16, sizeof *argv);
-	size_t a = base_argv(src, argv);
-	struct source_job *job;
-
-	argv[a++] = xstrdup("--discover");
-	if (str_caseeq(target, "mdns"))
-		argv[a++] = xstrdup("--mdns-only"); /* browse only, under the network guard */
-	else {
-		argv[a++] = xstrdup("--scan-only");
-		argv[a++] = xstrdup("--");
-		argv[a++] = xstrdup(target);
-	}
-	job = job_spawn(src, argv, 1, 0, done, arg);
-	argv_free(argv);
 	return job;
+}
+
+size_t
+source_job_found(const struct source_job *job)
+{
+	return job->nresults;
+}
+
+int
+source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
+{
+	if (scan->disc == NULL) {
+		*cause = xstrdup("the scan did not run");
+		return -1;
+	}
+	if (discover_commit_one(scan->disc, src->app->store, mac, loop_wall_ms(), cause) != 0)
+		return -1;
+	source_registry_changed(src);
+	return 0;
+}
+
+void
+source_ignore(struct source *src, const char *mac, int on)
+{
+	for (size_t i = 0; i < src->nignored; i++)
+		if (strcmp(src->ignored[i], mac) == 0) {
+			if (!on)
+				memmove(&src->ignored[i], &src->ignored[i + 1],
+				    (--src->nignored - i) * sizeof *src->ignored);
+			return;
+		}
+	if (on) {
+		src->ignored = xreallocarray(src->ignored, src->nignored + 1, sizeof *src->ignored);
+		str_copy(src->ignored[src->nignored++], DEV_MAC_LEN, mac);
+	}
+}
+
+int
+source_ignored(const struct source *src, const char *mac)
+{
+	for (size_t i = 0; i < src->nignored; i++)
+		if (strcmp(src->ignored[i], mac) == 0)
+			return 1;
+	return 0;
 }
 
 struct source_job *
 source_job_retry(struct source *src, const struct source_job *job)
 {
-	const char **targets;
+	const char **targets, **actions;
 	struct source_job *again;
 	size_t n = 0;
 
-	if (job->is_scan || job->action[0] == '\0')
+	if (!job->is_action)
 		return NULL;
 	targets = xcalloc(job->nresults + 1, sizeof *targets);
+	actions = xcalloc(job->nresults + 1, sizeof *actions);
 	for (size_t i = 0; i < job->nresults; i++)
-		if (!job->results[i].ok)
+		if (!job->results[i].ok) {
+			actions[n] = job->results[i].action;
 			targets[n++] = job->results[i].target;
-	again = n > 0 ? source_action(
-	                    src, job->action, job->channel, job->value, targets, n, NULL, NULL)
-	              : NULL;
+		}
+	again = n > 0
+	            ? source_actions(src, actions, job->channel, job->value, targets, n, NULL, NULL)
+	            : NULL;
 	free(targets);
+	free(actions);
 	return again;
 }
 
@@ -1016,17 +1084,12 @@ source_job_free(struct source_job *job)
 			*pp = job->next;
 			break;
 		}
-	loop_watch_free(job->watch);
-	if (job->fd >= 0)
-		close(job->fd);
-	if (job->pid > 0) {
-		kill(job->pid, SIGTERM);
-		waitpid(job->pid, NULL, 0);
-	}
+	discover_free(job->disc);
 	loop_timer_free(job->reap);
-	runner_free(job->runner);
+	for (size_t k = 0; k < job->nparts; k++)
+		runner_free(job->parts[k].runner);
+	free(job->parts);
 	registry_op_free(job->regop);
-	strbuf_done(&job->out);
 	free(job->results);
 	free(job->error);
 	free(job);

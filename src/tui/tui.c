@@ -39,6 +39,7 @@ restore_terminal(void)
 		endwin();
 		active_screen = NULL;
 	}
+	termguard_disarm();
 }
 
 void
@@ -92,7 +93,7 @@ static void
 draw_status(struct tui *t, int y)
 {
 	if (t->prompting) {
-		char buf[400], stars[sizeof t->input];
+		char buf[512], stars[sizeof t->input];
 		int w;
 		/* A masked prompt shows one star per character typed. */
 		size_t n = 0;
@@ -262,7 +263,7 @@ tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb
 void
 tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg)
 {
-	char label[96];
+	char label[sizeof t->prompt_label];
 
 	snprintf(label, sizeof label, "%s [y/N] ", question);
 	tui_prompt(t, label, "", done, NULL, arg);
@@ -370,9 +371,12 @@ prompt_key(struct tui *t, int key, int is_char)
 	X("sort", "COLUMN", "Sort the devices by a column") \
 	X("filter", "TEXT|state=WORD", "Filter the devices") \
 	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
-	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices and add them") \
+	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices to add or ignore") \
 	X("events", "", "Show the event log") \
-	X("bind", "VIEW KEY ACTION", "Bind a key for this session")
+	X("bind", "VIEW KEY ACTION", "Bind a key for this session") \
+	X("export", "", "Export the fleet to a file (asks format, path, secrets)") \
+	X("import", "[FILE]", "Import a json or toml export (dry run first)") \
+	X("opnsense", "", "Show the OPNsense sync plan")
 
 static const char *const command_names[] = {
 #define TUI_COMMAND_NAME(name, args, help) name,
@@ -499,6 +503,15 @@ tui_command(struct tui *t, const char *line)
 			tui_message(t, 0, "bound %s in %s to %s", key, view, act);
 		break;
 	}
+	case 8:
+		exchange_export_start(t);
+		break;
+	case 9:
+		exchange_import_start(t, arg);
+		break;
+	case 10:
+		tui_push(t, vopnsense_new(t));
+		break;
 	default:
 		r = t->top->ops->command != NULL ? t->top->ops->command(t->top, t, cmd, arg) : 0;
 		(void)r;
@@ -659,6 +672,15 @@ global_action(struct tui *t, enum tui_action a)
 	}
 	case TA_REDRAW:
 		t->clear_all = 1;
+		return R_DIRTY;
+	case TA_EXPORT:
+		exchange_export_start(t);
+		return R_DIRTY;
+	case TA_IMPORT:
+		exchange_import_start(t, NULL);
+		return R_DIRTY;
+	case TA_OPNSENSE:
+		tui_push(t, vopnsense_new(t));
 		return R_DIRTY;
 	default:
 		return R_NONE;
@@ -866,6 +888,7 @@ tui_run(struct app *app)
 	}
 	if (getenv("ESCDELAY") == NULL)
 		set_escdelay(25);
+	termguard_save_modes(STDIN_FILENO);
 	active_screen = newterm(NULL, stdout, stdin);
 	if (active_screen == NULL) {
 		log_set_fd(-1);
@@ -881,6 +904,7 @@ tui_run(struct app *app)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	meta(stdscr, TRUE);
+	termguard_arm(STDOUT_FILENO); /* a crash from here on leaves a usable terminal */
 	theme_start(t->theme);
 	t->rows = LINES;
 	t->cols = COLS;
@@ -958,6 +982,16 @@ tui_feed(struct tui *t, const char *keys)
 		}
 	}
 	free(copy);
+	draw_frame_now(t);
+}
+
+void
+tui_resize_virtual(struct tui *t, int rows, int cols)
+{
+	resizeterm(rows, cols);
+	t->rows = rows;
+	t->cols = cols;
+	changed_cb(t);
 	draw_frame_now(t);
 }
 

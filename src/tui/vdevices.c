@@ -36,7 +36,16 @@
 	X(TEMP, "temp", "TEMP", 5, 7, 1) \
 	X(RSSI, "rssi", "RSSI", 4, 10, 1) \
 	X(FW, "fw", "FW", 9, 8, 0) \
-	X(SEEN, "seen", "SEEN", 4, 11, 1)
+	X(SEEN, "seen", "SEEN", 4, 11, 1) \
+	X(VOLT, "voltage", "VOLT", 6, 12, 1) \
+	X(UPTIME, "uptime", "UPTIME", 7, 13, 1) \
+	X(MAC, "mac", "MAC", 17, 14, 0)
+
+/* The extra columns: shown by default only on a terminal this wide (console-columns can name
+ * them at any width). */
+#define EXTRA_COLS_WIDTH 200
+#define COL_FIRST_EXTRA COL_VOLT
+#define DROP_MAX 14
 
 enum dev_column {
 #define DEV_COL_ENUM(id, name, head, w, drop, right) COL_##id,
@@ -69,15 +78,18 @@ struct vdevices {
 	size_t nmarks;
 	struct source_job *job; /* a toggle from this view */
 	char bulk_key; /* the bulk action waiting for its confirmation */
+	int menu; /* the bulk menu is open */
 	enum dev_column order[COL__COUNT]; /* the configured columns, in order */
 	struct drift_cache *drift;
 	int norder;
+	int auto_extra[COL__COUNT]; /* an extra column console-columns did not name */
 };
 
 const char *
 vdevices_columns(void)
 {
-	return "name model gen ip state drift outputs power energy temp rssi fw seen";
+	return "name model gen ip state drift outputs power energy temp rssi fw seen voltage uptime "
+	       "mac";
 }
 
 /* ---- marks ---- */
@@ -196,6 +208,12 @@ compare(const struct source_dev *a, const struct source_dev *b)
 		       drift_cache_get(sort_drift, sort_tui, b->mac);
 	case COL_SEEN:
 		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
+	case COL_VOLT:
+		return num_cmp(a->voltage_v, b->voltage_v);
+	case COL_UPTIME:
+		return (a->uptime_s > b->uptime_s) - (a->uptime_s < b->uptime_s);
+	case COL_MAC:
+		return strcmp(a->mac, b->mac);
 	default:
 		return str_casecmp(a->name[0] ? a->name : a->id, b->name[0] ? b->name : b->id);
 	}
@@ -287,6 +305,18 @@ vdevices_filter(struct view *v, const char *text)
 
 /* ---- drawing ---- */
 
+/* aabbcc001122 as aa:bb:cc:00:11:22 (anything else as it is). */
+static void
+fmt_mac(char *buf, size_t size, const char *mac)
+{
+	if (strlen(mac) != 12) {
+		snprintf(buf, size, "%s", mac[0] ? mac : "-");
+		return;
+	}
+	snprintf(buf, size, "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac, mac + 2, mac + 4, mac + 6,
+	    mac + 8, mac + 10);
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
@@ -363,6 +393,15 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	case COL_SEEN:
 		fmt_age(buf, size, r->seen_ms > 0 ? now - r->seen_ms : -1);
 		break;
+	case COL_VOLT:
+		snprintf(buf, size, live && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
+		break;
+	case COL_UPTIME:
+		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
+		break;
+	case COL_MAC:
+		fmt_mac(buf, size, r->mac);
+		break;
 	default:
 		buf[0] = '\0';
 	}
@@ -378,11 +417,13 @@ layout(const struct vdevices *d, int w, int *show)
 
 	memset(show, 0, COL__COUNT * sizeof *show);
 	for (int k = 0; k < d->norder; k++) {
+		if (d->auto_extra[d->order[k]] && w + 4 < EXTRA_COLS_WIDTH)
+			continue;
 		show[d->order[k]] = 1;
 		if (d->order[k] != COL_NAME)
 			used += columns[d->order[k]].width + 1;
 	}
-	for (int drop = 11; drop > 0 && w - used < 16; drop--)
+	for (int drop = DROP_MAX; drop > 0 && w - used < 16; drop--)
 		for (int c = 1; c < COL__COUNT; c++)
 			if (show[c] && columns[c].drop == drop) {
 				show[c] = 0;
@@ -415,8 +456,17 @@ set_columns(struct vdevices *d, const char *list)
 			    vdevices_columns());
 	}
 	if (d->norder == 0)
-		for (int c = 0; c < COL__COUNT; c++)
+		for (int c = 0; c < COL_FIRST_EXTRA; c++)
 			d->order[d->norder++] = (enum dev_column)c;
+	/* The extras the list does not name follow, shown only on a wide terminal. */
+	for (int c = COL_FIRST_EXTRA; c < COL__COUNT; c++) {
+		int named = 0;
+		for (int k = 0; k < d->norder; k++)
+			named |= d->order[k] == (enum dev_column)c;
+		d->auto_extra[c] = !named;
+		if (!named)
+			d->order[d->norder++] = (enum dev_column)c;
+	}
 }
 
 static void
@@ -452,6 +502,8 @@ draw_events_pane(struct tui *t, int y, int h, int w)
 		draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 }
+
+static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
@@ -524,6 +576,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		if (x < w - 1)
 			draw_text(ry, x, w - 1 - x, "", base);
 	}
+	if (d->menu)
+		draw_bulk_menu(d, t, y, th, w);
 }
 
 /* ---- actions ---- */
@@ -581,26 +635,150 @@ toggle(struct vdevices *d)
 	tui_message(d->t, 0, "toggling output 0 of %s ...", r->name[0] ? r->name : r->id);
 }
 
-/* The bulk actions offered (key, --action name, channel, words for the question). */
+/* What a bulk action needs of every device it runs on. */
+enum bulk_need { NEED_NOTHING, NEED_OUTPUT, NEED_COVER, NEED_UPDATE };
+
+/*
+ * The bulk actions (key, menu word, action for a switch, for a light (NULL: the same), what
+ * it needs, words of the question, what a device lacks when it cannot). Output actions go to
+ * output 0, as a switch or a light action by the device's kind.
+ */
 static const struct {
 	char key;
-	const char *action, *what;
+	const char *word, *action, *light_action;
+	enum bulk_need need;
+	const char *what, *lacks;
 } bulk[] = {
-    {'o', "switch_on", "Turn ON output 0 of"},
-    {'f', "switch_off", "Turn OFF output 0 of"},
-    {'t', "switch_toggle", "Toggle output 0 of"},
-    {'O', "cover_open", "Open cover 0 of"},
-    {'C', "cover_close", "Close cover 0 of"},
-    {'S', "cover_stop", "Stop cover 0 of"},
-    {'r', "reboot", "Reboot"},
-    {'u', "fw_update", "Install the stable firmware update on"},
+    {'o', "on", "switch_on", "light_on", NEED_OUTPUT, "Turn ON output 0 of", "no output"},
+    {'f', "off", "switch_off", "light_off", NEED_OUTPUT, "Turn OFF output 0 of", "no output"},
+    {'t', "toggle", "switch_toggle", "light_toggle", NEED_OUTPUT, "Toggle output 0 of",
+        "no output"},
+    {'O', "open", "cover_open", NULL, NEED_COVER, "Open cover 0 of", "no cover"},
+    {'C', "close", "cover_close", NULL, NEED_COVER, "Close cover 0 of", "no cover"},
+    {'S', "stop", "cover_stop", NULL, NEED_COVER, "Stop cover 0 of", "no cover"},
+    {'r', "reboot", "reboot", NULL, NEED_NOTHING, "Reboot", NULL},
+    {'u', "update", "fw_update", NULL, NEED_UPDATE, "Install the stable firmware update on",
+        "no update offered"},
 };
+#define NBULK (sizeof bulk / sizeof bulk[0])
+
+/*
+ * A marked device the bulk action is sent to: every one but those known to be unreachable
+ * (offline, or asleep: a battery device takes no command). A device in error or waiting for
+ * a password is tried and reports its own failure.
+ */
+static int
+bulk_live(const struct source_dev *r)
+{
+	return !r->has_status || (r->state != DEVICE_OFFLINE && r->state != DEVICE_ASLEEP);
+}
+
+/* Whether r has what need asks; what is unknown (no status parsed yet) is tried. */
+static int
+bulk_fits(const struct source_dev *r, enum bulk_need need)
+{
+	int unknown = r->outputs < 0;
+
+	switch (need) {
+	case NEED_OUTPUT:
+		return r->outputs != 0;
+	case NEED_COVER:
+		return r->covers > 0 || unknown;
+	case NEED_UPDATE:
+		return r->fw_update != 0;
+	default:
+		return 1;
+	}
+}
+
+/* The marked rows (NULL for a mark whose device is gone), in mark order. */
+static const struct source_dev *
+marked_row(const struct vdevices *d, size_t m)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(d->t->src, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].mac, d->marks[m]) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+/* How many marked devices are skipped (not online), and why, as "2 offline, 1 asleep". */
+static size_t
+bulk_skipped(const struct vdevices *d, char *why, size_t size)
+{
+	static const char *const order[] = {
+	    "offline", "asleep", "auth?", "authfail", "error", "new"};
+	size_t total = 0, len = 0;
+
+	why[0] = '\0';
+	for (size_t w = 0; w < sizeof order / sizeof order[0]; w++) {
+		size_t k = 0;
+		for (size_t m = 0; m < d->nmarks; m++) {
+			const struct source_dev *r = marked_row(d, m);
+			k += r != NULL && !bulk_live(r) && strcmp(state_word(r), order[w]) == 0;
+		}
+		if (k > 0 && len < size)
+			len += (size_t)snprintf(why + len, size - len, "%s%zu %s",
+			    total > 0 ? ", " : "", k,
+			    strcmp(order[w], "new") == 0 ? "not polled yet" : order[w]);
+		total += k;
+	}
+	return total;
+}
+
+/* Marked online devices that lack what bulk action i needs. */
+static size_t
+bulk_lacking(const struct vdevices *d, size_t i, size_t *live)
+{
+	size_t lack = 0;
+
+	*live = 0;
+	for (size_t m = 0; m < d->nmarks; m++) {
+		const struct source_dev *r = marked_row(d, m);
+		if (r == NULL || !bulk_live(r))
+			continue;
+		(*live)++;
+		lack += !bulk_fits(r, bulk[i].need);
+	}
+	return lack;
+}
+
+/* The menu over the table while the operator picks: offered actions, the rest dimmed with why. */
+static void
+draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
+{
+	int mw = w < 64 ? w - 2 : 62, my = y + 2, mx = (w - mw) / 2;
+	char buf[160];
+
+	if (h < (int)NBULK + 4)
+		return;
+	draw_frame(t, my, mx, (int)NBULK + 2, mw, "Bulk action");
+	for (size_t i = 0; i < NBULK; i++) {
+		size_t live, lack = bulk_lacking(d, i, &live);
+		int offered = live > 0 && lack == 0;
+		if (offered)
+			snprintf(buf, sizeof buf, " %c  %-7s %s %zu", bulk[i].key, bulk[i].word,
+			    bulk[i].what, live);
+		else if (live == 0)
+			snprintf(
+			    buf, sizeof buf, " -  %-7s no marked device is online", bulk[i].word);
+		else
+			snprintf(buf, sizeof buf, " -  %-7s %zu marked device%s ha%s %s",
+			    bulk[i].word, lack, lack == 1 ? "" : "s", lack == 1 ? "s" : "ve",
+			    bulk[i].lacks);
+		draw_text(my + 1 + (int)i, mx + 1, mw - 2, buf,
+		    theme_attr(t->theme, offered ? TC_NORMAL : TC_DIM));
+	}
+}
 
 static void
 bulk_confirm_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vdevices *d = arg;
-	const char **macs;
+	const char **macs, **actions;
+	size_t i, n = 0;
 	struct source_job *job;
 	char title[160];
 
@@ -608,37 +786,55 @@ bulk_confirm_cb(struct tui *t, const char *text, void *arg)
 		tui_message(t, 0, "nothing done");
 		return;
 	}
-	for (size_t i = 0; i < sizeof bulk / sizeof bulk[0]; i++) {
-		if (bulk[i].key != d->bulk_key)
-			continue;
-		macs = xcalloc(d->nmarks, sizeof *macs);
-		for (size_t m = 0; m < d->nmarks; m++)
-			macs[m] = d->marks[m];
-		job = source_action(t->src, bulk[i].action,
-		    strcmp(bulk[i].action, "reboot") && strncmp(bulk[i].action, "fw_", 3) ? 0 : -1,
-		    -1, macs, d->nmarks, NULL, NULL);
-		free(macs);
-		snprintf(title, sizeof title, "%s %zu devices", bulk[i].what, d->nmarks);
-		tui_show_job(t, title, job);
+	for (i = 0; i < NBULK && bulk[i].key != d->bulk_key; i++)
+		;
+	if (i == NBULK)
 		return;
+	macs = xcalloc(d->nmarks + 1, sizeof *macs);
+	actions = xcalloc(d->nmarks + 1, sizeof *actions);
+	for (size_t m = 0; m < d->nmarks; m++) {
+		const struct source_dev *r = marked_row(d, m);
+		if (r == NULL || !bulk_live(r) || !bulk_fits(r, bulk[i].need))
+			continue;
+		/* A device whose outputs are all lights gets the light action. */
+		actions[n] =
+		    bulk[i].light_action != NULL && r->outputs > 0 && r->lights == r->outputs
+		        ? bulk[i].light_action
+		        : bulk[i].action;
+		macs[n++] = d->marks[m];
 	}
+	job = source_actions(t->src, actions,
+	    bulk[i].need == NEED_OUTPUT || bulk[i].need == NEED_COVER ? 0 : -1, -1, macs, n, NULL,
+	    NULL);
+	free(macs);
+	free(actions);
+	snprintf(title, sizeof title, "%s %zu device%s", bulk[i].what, n, n == 1 ? "" : "s");
+	tui_show_job(t, title, job);
 }
 
 static void
 bulk_choice_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vdevices *d = arg;
-	char q[160];
+	char q[200], why[120];
+	size_t live, skipped;
 
+	d->menu = 0;
 	if (text == NULL) {
 		tui_message(t, 0, "nothing done");
 		return;
 	}
-	for (size_t i = 0; i < sizeof bulk / sizeof bulk[0]; i++)
+	for (size_t i = 0; i < NBULK; i++)
 		if (bulk[i].key == text[0]) {
 			d->bulk_key = bulk[i].key;
-			snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, d->nmarks,
-			    d->nmarks == 1 ? "" : "s");
+			bulk_lacking(d, i, &live);
+			skipped = bulk_skipped(d, why, sizeof why);
+			if (skipped > 0)
+				snprintf(q, sizeof q, "%s %zu device%s (%s will be skipped)?",
+				    bulk[i].what, live, live == 1 ? "" : "s", why);
+			else
+				snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, live,
+				    live == 1 ? "" : "s");
 			tui_confirm(t, q, bulk_confirm_cb, d);
 			return;
 		}
@@ -647,7 +843,8 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 static void
 bulk_start(struct vdevices *d)
 {
-	char q[200];
+	char q[120], keys[NBULK + 1];
+	size_t nk = 0;
 
 	if (d->nmarks == 0) {
 		const struct source_dev *r = current(d);
@@ -655,11 +852,22 @@ bulk_start(struct vdevices *d)
 			return;
 		set_mark(d, r->mac, 1);
 	}
-	snprintf(q, sizeof q,
-	    "%zu marked: o on  f off  t toggle  O open  C close  S stop  "
-	    "r reboot  u update  (other key cancels) ",
-	    d->nmarks);
-	tui_choose(d->t, q, "oftOCSru", bulk_choice_cb, d);
+	for (size_t i = 0; i < NBULK; i++) {
+		size_t live, lack = bulk_lacking(d, i, &live);
+		if (live > 0 && lack == 0)
+			keys[nk++] = bulk[i].key;
+	}
+	keys[nk] = '\0';
+	if (nk == 0) {
+		char why[120];
+		bulk_skipped(d, why, sizeof why);
+		tui_message(d->t, 1, "no marked device can take an action now (%s)", why);
+		return;
+	}
+	snprintf(
+	    q, sizeof q, "%zu marked: which action? (%s; another key cancels) ", d->nmarks, keys);
+	d->menu = 1;
+	tui_choose(d->t, q, keys, bulk_choice_cb, d);
 }
 
 static int
@@ -734,6 +942,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	}
 	case TA_GROUPS:
 		tui_push(t, vgroups_new(t));
+		return R_DIRTY;
+	case TA_PROVISIONING:
+		tui_push(t, vprovision_new(t));
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;

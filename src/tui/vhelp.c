@@ -44,6 +44,7 @@ build(struct vhelp *hv, struct tui *t)
 	add(hv, xstrdup("commands (type : first; Tab completes)"));
 	add(hv, xstrdup("  :quit  :help  :sort COLUMN  :filter TEXT|state=WORD  :theme NAME"));
 	add(hv, xstrdup("  :scan CIDR|RANGE|ADDRESS  :events  :bind VIEW KEY ACTION"));
+	add(hv, xstrdup("  :export  :import [FILE]  :opnsense"));
 }
 
 static void

@@ -1,5 +1,5 @@
 /*
- * The results view of a bulk action or a scan: a progress bar while the job runs, then one
+ * The results view of a bulk action: a progress bar while the job runs, then one
  * line per device (ok, or failed and why). It stays until the operator dismisses it; closing
  * it while the job runs cancels the job.
  */
@@ -129,21 +129,15 @@ static const struct view_ops vresults_ops = {
     .free = vfree,
 };
 
-/* A scan's progress and findings: the same view, bound as "discover". */
-static const struct view_ops vdiscover_ops = {
-    .kind = TV_KIND_DISCOVER,
-    .title = "Discovery",
-    .draw = draw,
-    .action = action,
-    .free = vfree,
-};
-
 struct view *
 vresults_new(struct tui *t, const char *title, struct source_job *job)
 {
-	struct vresults *r = xcalloc(1, sizeof *r);
+	struct vresults *r;
 
-	r->v.ops = source_job_is_scan(job) ? &vdiscover_ops : &vresults_ops;
+	if (source_job_is_scan(job)) /* a scan's progress and findings have their own view */
+		return vdiscover_new(t, title, job);
+	r = xcalloc(1, sizeof *r);
+	r->v.ops = &vresults_ops;
 	r->t = t;
 	r->job = job;
 	r->cur.page = 1;

@@ -6,7 +6,8 @@
 # network (another namespace, reached from the manager's over a veth pair, 10.77.0.0/24). The
 # manager (shelly-tui --headless) runs in the test's namespace on 127.0.0.1; the agents
 # (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
-# Covers: registration (bad token, reused enrolment secret, malformed body refused and nothing
+# Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
+# registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
 # (Gen1 and Gen2+ verified on the home network, one failure), a wrong key (rollback reported,
 # AP back), the host's connection restored after every task, and the WiFi key nowhere.
@@ -68,17 +69,19 @@ ap_device() {
 MGR=""; AGA=""; AGB=""
 at_exit 'for p in $SIMS $MGR $AGA $AGB; do kill $p 2>/dev/null; done; wait 2>/dev/null'
 ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shelly-plug-s &&
-ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm ||
+ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
+ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
+AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9)
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6"; then
-	pass "six devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9"; then
+	pass "nine devices in AP mode announce their access points"
 else
-	fail "six devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "nine devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -92,7 +95,13 @@ set verify-interval 300ms
 set verify-timeout 6s
 set agent-lease 4s
 EOF
-MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24"
+MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24 XDG_CONFIG_HOME=$T_TMP/xdg"
+# Templates the manager resolves for the agent (the agent has no template files).
+mkdir -p "$T_TMP/xdg/shelly-tui/templates"
+MQTTPW='mqtt-secret-4242'
+printf 'sys.timezone = Europe/Sofia\nswitch:0.name = "out ${name}"\nmqtt.pass = %s\n' "$MQTTPW" \
+	>"$T_TMP/xdg/shelly-tui/templates/base.tmpl"
+printf 'sys.timezone = Europe/Vienna\nble.enable = false\n' >"$T_TMP/xdg/shelly-tui/templates/gen2only.tmpl"
 tui() { env $MGR_ENV "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" "$@"; }
 tui --headless --listen 127.0.0.1:0 >"$T_TMP/mgr.out" 2>"$T_TMP/mgr.log" &
 MGR=$!
@@ -219,6 +228,41 @@ else
 	fail "a wrong key is reported: not seen on home, AP back" "$(tui --tasks)"
 fi
 
+# ---- a template applied on the device's AP, before the station network ----------------------
+if tui --provision "$AP7" --network home --template nosuch >/dev/null 2>"$T_TMP/nosuch.err"; then
+	fail "--provision refuses a template it cannot read" "queued"
+else
+	pass "--provision refuses a template it cannot read"
+fi
+tui --provision "$AP7" --network home --wifi-key-file "$T_TMP/key" --name tg1 --template base >/dev/null
+tui --provision "$AP8" --network home --wifi-key-file "$T_TMP/key" --name tg2 --template base >/dev/null
+tui --provision "$AP9" --network home --wifi-key-file "$T_TMP/key" --template gen2only >/dev/null
+tmpl_final() { [ "$(tui --tasks --json | jq --arg a "$AP7" --arg b "$AP8" --arg c "$AP9" \
+	'[.tasks[] | select(.target == $a or .target == $b or .target == $c) | select(.state == "done" or .state == "failed")] | length')" = 3 ]; }
+wait_for 60 tmpl_final || fail "the template tasks finish" "$(tui --tasks)"
+tui --tasks --json >"$T_TMP/tmpl.json"
+tt_of() { jq -r ".tasks[] | select(.target == \"$1\") | .$2" "$T_TMP/tmpl.json"; }
+g1=$(curl -s http://10.77.0.17/settings)
+if [ "$(tt_of "$AP7" state)" = done ] && [ "$(echo "$g1" | jq -r .timezone)" = Europe/Sofia ] &&
+	[ "$(echo "$g1" | jq -r '.relays[0].name')" = "out tg1" ]; then
+	pass "a template is applied to a Gen1 device on its AP (its name variable rendered)"
+else
+	fail "a template is applied to a Gen1 device on its AP (its name variable rendered)" "$(tt_of "$AP7" reason) $g1"
+fi
+tz=$(curl -s http://10.77.0.18/rpc/Sys.GetConfig | jq -r .location.tz)
+sw=$(curl -s 'http://10.77.0.18/rpc/Switch.GetConfig?id=0' | jq -r .name)
+[ "$(tt_of "$AP8" state)" = done ] && [ "$tz" = Europe/Sofia ] && [ "$sw" = "out tg2" ] &&
+	pass "a template is applied to a Gen2+ device on its AP" ||
+	fail "a template is applied to a Gen2+ device on its AP" "$(tt_of "$AP8" reason) tz=$tz name=$sw"
+r9=$(tt_of "$AP9" reason)
+case "$r9" in
+*"ble.enable: not settable on Gen1"*)
+	[ "$(tt_of "$AP9" state)" = failed ] && [ "$(tt_of "$AP9" attempts)" = 1 ] && [ -e "$W/a/aps/$AP9" ] &&
+		pass "a template field the device cannot take fails the task, named, before the network is set" ||
+		fail "a template field the device cannot take fails the task, named, before the network is set" "$(cat "$T_TMP/tmpl.json")" ;;
+*) fail "a template field the device cannot take fails the task, named, before the network is set" "$r9" ;;
+esac
+
 tui --agents --json >"$T_TMP/agents.json"
 jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
 	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
@@ -244,8 +288,8 @@ kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
-	"$T_TMP/poll.json" "$T_TMP/agents.json" "$DB"*; do
-	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" "$f" && leaks="$leaks $f"
+	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$DB"*; do
+	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
 	pass "the WiFi key and password are in no log, output, /metrics or the database" ||

@@ -1,7 +1,7 @@
 # The console end to end in a private tmux server against the simulated fleet: the table shows
 # every device with the sim's values, filter, sort, detail, an output toggled from the detail
 # view changes the sim's state and the table follows, a bulk toggle over a selection with one
-# faulty device reports it as failed (r retries it once it answers), a scan from the console adds the device it finds, theme
+# faulty device reports it as failed (r retries it once it answers), a scan from the console shows its progress and the device it finds, which i ignores and a adds, theme
 # switch, resize to 80x24 and back, a hostile device name neither retitles nor repaints the
 # terminal, the password a device wants is asked for in the console (masked), used, and stored
 # with P, and q exits 0 with the terminal restored.
@@ -99,7 +99,7 @@ if tui_wait 20 'sort: ip .* 4 of 4'; then pass "$N: :sort ip"; else fail "$N: so
 set_fault 2 http500
 a0=$(dev_state 0 '.switches[0].on')
 tui_keys a b
-if tui_wait 20 '4 marked: o on'; then :; else fail "$N: bulk menu" "$(tui_why '4 marked')"; fi
+if tui_wait 20 '4 marked: which action\? \(oft'; then :; else fail "$N: bulk menu" "$(tui_why '4 marked')"; fi
 tui_keys t
 if tui_wait 20 'Toggle output 0 of 4 devices\? \[y/N\]'; then pass "$N: the bulk confirmation names the count"; else fail "$N: bulk confirmation" "$(tui_why 'Toggle output 0 of 4')"; fi
 tui_keys y
@@ -129,7 +129,24 @@ tui_keys F2
 tui_wait 10 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
 tui_type "$SIM_NET.1-$SIM_NET.5"
 tui_keys Enter
-if tui_wait 90 'new, added' && tui_wait 20 'done: '; then pass "$N: a scan from the console finds and adds the new device"; else fail "$N: scan" "$(tui_why 'new, added')"; fi
+nid=$(dv 4 ID)
+if tui_wait 90 'done: 5 probed / 5 addresses, 5 found' && [ "$(grep -c '^│ *known ' "$T_TMP/screen")" = 4 ] &&
+	grep -Eq "^│ *NEW +$nid " "$T_TMP/screen" && [ "$("$SHELLY_TUI" --list --json 2>/dev/null | jq .summary.devices)" = 4 ]; then
+	pass "$N: a scan from the console shows probed/total/found, the new device first, and adds nothing by itself"
+else
+	fail "$N: scan" "$(tui_why "NEW +$nid")"
+fi
+# i ignores it (listed last; A adds no ignored device); i again, then a adds it.
+tui_keys i
+if tui_wait 10 "ignored +$nid" && grep -E '^│ *(NEW|known|ignored) ' "$T_TMP/screen" | tail -1 | grep -Eq "ignored +$nid"; then
+	pass "$N: i ignores the found device for the session (listed last)"
+else
+	fail "$N: ignore" "$(tui_why "ignored +$nid")"
+fi
+tui_keys A
+tui_wait 10 'adding 0 new devices' || fail "$N: A skips the ignored device" "$(tui_why 'adding 0')"
+tui_keys G i Home a
+if tui_wait 60 "ADDED +$nid"; then pass "$N: a adds the found device to the registry"; else fail "$N: add" "$(tui_why "ADDED +$nid")"; fi
 tui_keys q
 if tui_wait 60 'fleet 5 '; then pass "$N: the table shows the added device"; else fail "$N: table after scan" "$(tui_why 'fleet 5')"; fi
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,12 +107,87 @@ test_bad(void **state)
 	free(cause);
 }
 
+/* A claim reply's template: checked like a template file, secrets wiped by agentmsg_clear. */
+static void
+test_config(void **state)
+{
+	struct agentmsg m;
+	struct devconfig c;
+	const struct devconfig_entry *e;
+	char *cause = NULL, *body;
+	cJSON *root, *task;
+
+	(void)state;
+	devconfig_init(&c);
+	assert_int_equal(devconfig_template_set(&c, "sys.timezone", "Europe/Sofia", &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "switch:0.name", "out ${name}", &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "mqtt.pass", "mq-secret", &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "switch:0.auto_off", "maybe", &cause), -1);
+	free(cause);
+	cause = NULL;
+	root = cJSON_CreateObject();
+	task = cJSON_AddObjectToObject(root, "task");
+	cJSON_AddNumberToObject(task, "id", 4);
+	cJSON_AddStringToObject(task, "target", "shelly1-AABBCC");
+	cJSON_AddStringToObject(task, "network", "home");
+	agentmsg_config_add(task, &c);
+	agentmsg_config_free(&c);
+	assert_int_equal(c.n, 0);
+	body = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	ok(AGENTMSG_TASK, body, &m);
+	free(body);
+	assert_int_equal(m.config.n, 3);
+	e = devconfig_get(&m.config, DCFG_SWITCH_NAME, 0);
+	assert_non_null(e);
+	assert_string_equal(e->value, "out ${name}"); /* the agent renders per device */
+	e = devconfig_get(&m.config, DCFG_MQTT_PASS, -1);
+	assert_non_null(e);
+	assert_string_equal(e->value, "mq-secret");
+	agentmsg_clear(&m);
+	assert_int_equal(m.config.n, 0);
+	assert_null(m.config.e);
+
+	bad(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":[1]}}",
+	    "\"config\" must be an object");
+	bad(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"sys.name\":1}}}",
+	    "values must be strings");
+	bad(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"no.such\":\"1\"}}"
+	    "}",
+	    "\"config\": no.such");
+	bad(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\","
+	    "\"config\":{\"sys.location.lat\":\"91\"}}}",
+	    "sys.location.lat");
+}
+
+/* More fields than a claim reply may carry are refused. */
+static void
+test_config_many(void **state)
+{
+	char *body = malloc(AGENTMSG_MAX_BODY), *p;
+
+	(void)state;
+	p = body +
+	    sprintf(body, "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{");
+	for (int i = 0; i <= AGENTMSG_MAX_FIELDS; i++)
+		p += sprintf(p, "%s\"switch:%d.name\":\"x\"", i ? "," : "", i);
+	strcpy(p, "}}}");
+	bad(AGENTMSG_TASK, body, "more than");
+	free(body);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_config_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -335,6 +335,39 @@ big_cb(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
 	reply->stream_free_cb = stream_free_cb;
 }
 
+/*
+ * A secret reply, and this test's explicit_bzero (it takes the C library's place for the
+ * server linked into this program): it counts the wipes of buffers that held the secret.
+ */
+#define SECRET_BODY "{\"key\":\"s3cret-wifi-key\"}"
+static int secret_wiped;
+
+/* The C library declares the buffer write-only; this one reads it first, on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+void
+explicit_bzero(void *s, size_t n)
+{
+	volatile unsigned char *p = s;
+
+	if (n >= strlen(SECRET_BODY) && memcmp(s, SECRET_BODY, strlen(SECRET_BODY)) == 0)
+		secret_wiped++;
+	for (size_t i = 0; i < n; i++)
+		p[i] = 0;
+}
+#pragma GCC diagnostic pop
+
+static void
+secret_cb(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	(void)req;
+	(void)arg;
+	reply->status = 200;
+	reply->body = strdup(SECRET_BODY);
+	reply->body_len = strlen(SECRET_BODY);
+	reply->wipe = 1;
+}
+
 struct fixture {
 	struct loop *loop;
 	struct httpd *httpd;
@@ -360,6 +393,7 @@ setup(void **state)
 	assert_int_equal(httpd_route(f->httpd, "POST", "/things", created_cb, NULL), 0);
 	assert_int_equal(httpd_route(f->httpd, "GET", "/broken", broken_cb, NULL), 0);
 	assert_int_equal(httpd_route(f->httpd, "GET", "/big", big_cb, NULL), 0);
+	assert_int_equal(httpd_route(f->httpd, "GET", "/secret", secret_cb, NULL), 0);
 	*state = f;
 	return 0;
 }
@@ -416,6 +450,26 @@ test_streamed_body(void **state)
 		assert_int_equal(b[i], 'a' + i % 26);
 	assert_int_equal(stream_freed, 1);
 	free(r);
+}
+
+/* A reply marked wipe arrives whole, and its buffer is wiped once microhttpd frees it. */
+static void
+test_secret_wiped(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t end;
+	char *r;
+
+	secret_wiped = 0;
+	r = exchange(f->loop, f->port,
+	    "GET /secret HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+	assert_int_equal(resp_status(r), 200);
+	assert_string_equal(body_of(r), SECRET_BODY);
+	free(r);
+	end = loop_update_now(f->loop) + BOUND_MS;
+	while (secret_wiped == 0 && loop_update_now(f->loop) < end)
+		assert_true(loop_run_once(f->loop, 50) >= 0);
+	assert_int_equal(secret_wiped, 1);
 }
 
 static void
@@ -860,6 +914,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_get_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streamed_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_and_headers, setup, teardown),

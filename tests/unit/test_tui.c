@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 #include "conf/conf.h"
@@ -61,7 +62,7 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	s.energy_wh = NAN;
 	s.temperature_c = NAN;
 	s.rssi_dbm = -60;
-	s.uptime_s = STORE_NULL_INT;
+	s.uptime_s = strcmp(state, "online") == 0 ? 200000 : STORE_NULL_INT; /* 2d */
 	s.outputs_on = STORE_NULL_INT;
 	s.fw_update = 0;
 	s.cfg_rev = STORE_NULL_INT;
@@ -94,7 +95,8 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 	if (!empty) {
 		add_device(f->app.store, "aabbcc000001", "Kitchen counter", "SNPL-00112EU", 2,
 		    "10.0.20.31", "online", 1203.5,
-		    "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":1203.5}}");
+		    "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":1203.5,"
+		    "\"voltage\":230.1}}");
 		add_device(f->app.store, "aabbcc000002", "Garage door", "SNSW-001X16EU", 2,
 		    "10.0.20.32", "offline", NAN, NULL);
 		add_device(f->app.store, "aabbcc000003", "Attic fan", "SNSW-001P16EU", 2,
@@ -128,6 +130,13 @@ setup_tall(void **state)
 	return setup_fleet(state, 200, 120, 0);
 }
 
+/* Tall enough for the whole help view: one line per action and view heading. */
+static int
+setup_help(void **state)
+{
+	return setup_fleet(state, 400, 120, 0);
+}
+
 static int
 setup_small(void **state)
 {
@@ -144,6 +153,18 @@ static int
 setup_ip_first(void **state)
 {
 	return setup_columns(state, 30, 100, 0, "ip, name,power,bogus");
+}
+
+static int
+setup_wide(void **state)
+{
+	return setup_fleet(state, 30, 220, 0);
+}
+
+static int
+setup_mac_named(void **state)
+{
+	return setup_columns(state, 30, 100, 0, "name,mac,state");
 }
 
 static int
@@ -282,19 +303,42 @@ test_marks(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "4 marked"));
 	free(s);
-	/* The bulk menu names the count; any other key cancels. */
+	/* The bulk menu offers only what every marked reachable device supports; the rest is
+	 * dimmed with why. The offline device is skipped, and the question says so; the device
+	 * whose outputs are unknown (no parsed status) is tried. */
 	tui_feed(f->t, "b");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "4 marked: o on"));
+	assert_non_null(strstr(s, "Bulk action"));
+	assert_non_null(strstr(s, "r  reboot  Reboot 3"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3"));
+	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
+	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
+	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
 	free(s);
-	tui_feed(f->t, "o");
+	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
-	assert_non_null(strstr(s, "Turn ON output 0 of 4 devices? [y/N]"));
+	assert_null(strstr(s, "[y/N]"));
+	assert_null(strstr(s, "Bulk action"));
+	free(s);
+	tui_feed(f->t, "b r");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Reboot 3 devices (1 offline will be skipped)? [y/N]"));
 	free(s);
 	tui_feed(f->t, "n");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "nothing done"));
 	free(s);
+	/* The two switches alone: no unknown device, no cover. */
+	tui_feed(f->t, "A Home Space j j j Space b");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2"));
+	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
+	free(s);
+	tui_feed(f->t, "o");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Turn ON output 0 of 2 devices? [y/N]"));
+	free(s);
+	tui_feed(f->t, "n");
 	tui_feed(f->t, "A");
 	s = dump(f->t);
 	assert_null(strstr(s, "marked"));
@@ -410,6 +454,158 @@ test_columns(void **state)
 	assert_null(strstr(s, "MODEL"));
 	assert_non_null(strstr(s, "unknown column 'bogus'"));
 	free(s);
+}
+
+/* 1 when the line that starts at line holds needle. */
+static int
+in_line(const char *line, const char *needle)
+{
+	const char *eol = strchr(line, '\n');
+
+	return memmem(line, eol != NULL ? (size_t)(eol - line) : strlen(line), needle,
+	           strlen(needle)) != NULL;
+}
+
+/* 200 columns and more: voltage, uptime and MAC appear; narrower, only when named. */
+static void
+test_extra_columns(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+	const char *kc = line_with(s, "Kitchen counter");
+
+	assert_non_null(line_with(s, " VOLT "));
+	assert_non_null(line_with(s, " UPTIME "));
+	assert_non_null(line_with(s, " MAC"));
+	assert_non_null(kc);
+	assert_true(in_line(kc, "230.1V"));
+	assert_true(in_line(kc, " 2d "));
+	assert_true(in_line(kc, "aa:bb:cc:00:00:01"));
+	free(s);
+	/* The same console made narrow loses them. */
+	tui_resize_virtual(f->t, 30, 120);
+	s = dump(f->t);
+	assert_null(strstr(s, " VOLT "));
+	assert_null(strstr(s, "aa:bb:cc:00:00:01"));
+	assert_non_null(line_with(s, "Kitchen counter"));
+	free(s);
+}
+
+static void
+test_extra_named(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(line_with(s, " MAC "));
+	assert_non_null(strstr(s, "aa:bb:cc:00:00:03"));
+	assert_null(strstr(s, " VOLT "));
+	free(s);
+}
+
+/* The OPNsense view without opnsense-url says what to configure; apply has nothing to do. */
+static void
+test_opnsense_unconfigured(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_non_null(strstr(s, "F9 Export"));
+	free(s);
+	tui_feed(f->t, "F11");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "OPNsense - not configured"));
+	assert_non_null(strstr(s, "set opnsense-url https://FIREWALL"));
+	free(s);
+	tui_feed(f->t, "a");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "OPNsense is not configured"));
+	assert_null(strstr(s, "[y/N]"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Devices"));
+	free(s);
+}
+
+static int
+file_exists(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+
+	if (fp != NULL)
+		fclose(fp);
+	return fp != NULL;
+}
+
+/* Export from the console: format, path, passwords only after a second yes; then the same
+ * file imported back shows the dry run's counts before it applies. A broken file names its
+ * line and changes nothing. */
+static void
+test_export_import(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/test_tui_xXXXXXX", path[128], keys[256], *s;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/fleet.json", dir);
+	tui_feed(f->t, "x");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Export as: j json  t toml"));
+	free(s);
+	tui_feed(f->t, "j");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Export to file: ./shelly-fleet.json"));
+	free(s);
+	/* Passwords asked for, then refused at the second question: nothing written. */
+	snprintf(keys, sizeof keys, "C-u %s Enter y", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "device passwords in clear text. Include them? [y/N]"));
+	free(s);
+	tui_feed(f->t, "n");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "nothing exported"));
+	assert_false(file_exists(path));
+	free(s);
+	/* Without passwords. */
+	snprintf(keys, sizeof keys, "F9 j C-u %s Enter n", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "exported 4 devices as json to"));
+	assert_true(file_exists(path));
+	free(s);
+	/* Import: the dry run first. */
+	snprintf(keys, sizeof keys, "I %s Enter m", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Dry run (json): add 0, update 4, remove 0 devices"));
+	free(s);
+	tui_feed(f->t, "y");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "imported "));
+	assert_non_null(strstr(s, "4 devices (0 added, 4 updated, 0 removed)"));
+	free(s);
+	/* A broken file: its line, nothing asked. */
+	snprintf(path, sizeof path, "%s/broken.toml", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("kind = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.aabbcc000009]\nport = "
+	      "\"eighty\"\n",
+	    fp);
+	fclose(fp);
+	snprintf(keys, sizeof keys, ": import Space %s Enter", path);
+	tui_feed(f->t, keys);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "import: "));
+	assert_non_null(strstr(s, "line "));
+	assert_null(strstr(s, "[y/N]"));
+	free(s);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/fleet.json", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void
@@ -569,11 +765,15 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_tall, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
+	    cmocka_unit_test_setup_teardown(test_extra_columns, setup_wide, teardown),
+	    cmocka_unit_test_setup_teardown(test_extra_named, setup_mac_named, teardown),
+	    cmocka_unit_test_setup_teardown(test_opnsense_unconfigured, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
 	    cmocka_unit_test(test_keymap),
 	    cmocka_unit_test(test_default_theme_file),
 	};

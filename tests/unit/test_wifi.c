@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "agent/wifi.h"
+#include "util/loop.h"
 #include "util/xmalloc.h"
 
 static char dir[] = "/tmp/test_wifi.XXXXXX";
@@ -32,6 +33,7 @@ static const char fake[] =
     "'shelly1pm-A1B2C3:70\\nmy\\\\:net:40\\n:10\\nShellyPlus1PM-A8032AB12345:55\\n';;\n"
     "*'--active'*) printf 'Wired:802-3-ethernet\\nhome\\\\:wifi:802-11-wireless\\n';;\n"
     "*'connect nope'*) echo 'Error: No network with SSID nope found.'; exit 10;;\n"
+    "*'connect slow'*) sleep 1; echo 'Device successfully activated.';;\n"
     "esac\n"
     "exit 0\n";
 
@@ -166,6 +168,55 @@ test_nm_join_argv(void **state)
 	wifi_free(w);
 }
 
+/* Ticks of a timer on the loop that the backend turns while nmcli runs. */
+struct ticker {
+	struct loop_timer *t;
+	int ticks;
+};
+
+static void
+tick_cb(void *arg)
+{
+	struct ticker *k = arg;
+
+	k->ticks++;
+	loop_timer_arm(k->t, 50);
+}
+
+/* While a slow nmcli joins, the caller's loop keeps turning: its timers fire. */
+static void
+test_nm_join_turns_loop(void **state)
+{
+	struct loop *loop = loop_new();
+	struct ticker k = {0};
+	struct wifi *w;
+	char *cause = NULL;
+
+	(void)state;
+	w = wifi_new("nm", &cause);
+	assert_non_null(w);
+	k.t = loop_timer_new(loop, tick_cb, &k);
+	loop_timer_arm(k.t, 50);
+	wifi_set_loop(w, loop);
+	assert_int_equal(wifi_join(w, "slow", &cause), 0);
+	assert_true(k.ticks >= 2); /* blocking in waitpid would leave it at 0 */
+	free(log_take());
+	/* Without a loop the same call blocks: the timer does not move. */
+	k.ticks = 0;
+	wifi_set_loop(w, NULL);
+	assert_int_equal(wifi_join(w, "slow", &cause), 0);
+	assert_int_equal(k.ticks, 0);
+	/* A failure is still a failure with its cause when the loop is turned. */
+	wifi_set_loop(w, loop);
+	assert_int_equal(wifi_join(w, "nope", &cause), -1);
+	assert_non_null(strstr(cause, "No network with SSID nope"));
+	free(cause);
+	free(log_take());
+	wifi_free(w);
+	loop_timer_free(k.t);
+	loop_free(loop);
+}
+
 static void
 test_backends(void **state)
 {
@@ -187,6 +238,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nm_scan),
 	    cmocka_unit_test(test_nm_join_argv),
+	    cmocka_unit_test(test_nm_join_turns_loop),
 	    cmocka_unit_test(test_backends),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,256 @@
+/*
+ * The discovery view: a scan's live progress (addresses probed of the total, devices found)
+ * and the devices found, new ones first, each waiting for the operator: add it to the
+ * registry, or ignore it (remembered for the session: a later scan lists it as ignored, at
+ * the end). Nothing found is registered without the operator's key; an add stores what the
+ * scan read, as --discover does. Closing the view cancels the scan.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* A found device the operator added (or tried to). */
+struct add_op {
+	char mac[DEV_MAC_LEN];
+	int ok;
+	char why[160];
+};
+
+struct vdiscover {
+	struct view v;
+	struct tui *t;
+	char title[160];
+	struct source_job *scan;
+	int finished;
+	struct cursor cur;
+	size_t *order; /* results in display order */
+	size_t norder;
+	struct add_op **adds;
+	size_t nadds;
+};
+
+static struct add_op *
+add_of(const struct vdiscover *d, const char *mac)
+{
+	for (size_t i = 0; i < d->nadds; i++)
+		if (strcmp(d->adds[i]->mac, mac) == 0)
+			return d->adds[i];
+	return NULL;
+}
+
+/* 0 new and waiting, 1 added (or failed), 2 known already, 3 ignored. */
+static int
+rank(const struct vdiscover *d, const struct source_result *r)
+{
+	if (source_ignored(d->t->src, r->mac))
+		return 3;
+	if (add_of(d, r->mac) != NULL)
+		return 1;
+	return r->known ? 2 : 0;
+}
+
+static void
+rebuild(struct vdiscover *d)
+{
+	size_t n;
+	const struct source_result *res = source_job_results(d->scan, &n);
+
+	d->order = xreallocarray(d->order, n ? n : 1, sizeof *d->order);
+	d->norder = 0;
+	for (int k = 0; k < 4; k++)
+		for (size_t i = 0; i < n; i++)
+			if (rank(d, &res[i]) == k)
+				d->order[d->norder++] = i;
+}
+
+static const struct source_result *
+current(struct vdiscover *d)
+{
+	size_t n;
+	const struct source_result *res = source_job_results(d->scan, &n);
+
+	rebuild(d);
+	return d->cur.sel < d->norder ? &res[d->order[d->cur.sel]] : NULL;
+}
+
+static void
+scan_done_cb(struct source_job *job, void *arg)
+{
+	struct vdiscover *d = arg;
+	size_t n = source_job_found(job), fresh = 0;
+	const struct source_result *res = source_job_results(job, &n);
+
+	d->finished = 1;
+	for (size_t i = 0; i < n; i++)
+		fresh += !res[i].known && !source_ignored(d->t->src, res[i].mac);
+	if (source_job_error(job) != NULL)
+		tui_message(d->t, 1, "%s", source_job_error(job));
+	else
+		tui_message(d->t, 0,
+		    "scan done: %zu found, %zu new (a adds, A adds all new, i ignores, q closes)",
+		    n, fresh);
+}
+
+/* Adds the found device r unless it was added, is known or ignored. Returns 1 when added. */
+static int
+add(struct vdiscover *d, const struct source_result *r)
+{
+	struct add_op *op = add_of(d, r->mac);
+	char *cause = NULL;
+
+	if (op != NULL && op->ok)
+		return 0;
+	if (op == NULL) {
+		op = xcalloc(1, sizeof *op);
+		str_copy(op->mac, sizeof op->mac, r->mac);
+		d->adds = xreallocarray(d->adds, d->nadds + 1, sizeof *d->adds);
+		d->adds[d->nadds++] = op;
+	}
+	op->ok = source_add_found(d->t->src, d->scan, r->mac, &cause) == 0;
+	str_copy(op->why, sizeof op->why, op->ok ? "" : cause);
+	if (!op->ok)
+		tui_message(d->t, 1, "%s: %s", r->target, cause);
+	free(cause);
+	return op->ok;
+}
+
+static void
+row_text(
+    const struct vdiscover *d, const struct source_result *r, char *buf, size_t size, int *color)
+{
+	const struct add_op *op = add_of(d, r->mac);
+	const char *state = "NEW", *why = "";
+
+	*color = TC_NORMAL;
+	if (source_ignored(d->t->src, r->mac)) {
+		state = "ignored";
+		*color = TC_DIM;
+	} else if (op != NULL) {
+		state = op->ok ? "ADDED" : "FAILED";
+		why = op->why;
+		*color = op->ok ? TC_OK : TC_ERROR;
+	} else if (r->known) {
+		state = "known";
+		*color = TC_DIM;
+	}
+	snprintf(buf, size, "%-8s %-28s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
+	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vdiscover *d = (struct vdiscover *)v;
+	size_t n;
+	const struct source_result *res = source_job_results(d->scan, &n);
+	char buf[400];
+
+	rebuild(d);
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	draw_frame(t, y, 0, h, w, d->title);
+	if (source_job_error(d->scan) != NULL && d->finished) {
+		draw_text(
+		    y + 1, 2, w - 4, source_job_error(d->scan), theme_attr(t->theme, TC_ERROR));
+		return;
+	}
+	/* Probed of the total and found, live; mDNS has no total. */
+	snprintf(buf, sizeof buf, "%s: %zu probed / %zu addresses, %zu found",
+	    d->finished ? "done" : "scanning", source_job_done(d->scan), source_job_total(d->scan),
+	    n);
+	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
+	if (!d->finished && w > 60)
+		draw_progress(
+		    t, y + 2, 2, w - 4, source_job_done(d->scan), source_job_total(d->scan));
+	cursor_fit(&d->cur, d->norder, h - 5);
+	for (int i = 0; i < h - 5 && d->cur.top + (size_t)i < d->norder; i++) {
+		size_t k = d->cur.top + (size_t)i;
+		int color;
+		row_text(d, &res[d->order[k]], buf, sizeof buf, &color);
+		draw_text(y + 4 + i, 2, w - 4, buf,
+		    theme_attr(t->theme, k == d->cur.sel ? TC_CURSOR : (enum tui_color)color));
+	}
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vdiscover *d = (struct vdiscover *)v;
+	const struct source_result *r;
+
+	if (cursor_move(&d->cur, a))
+		return R_DIRTY;
+	switch (a) {
+	case TA_FOUND_ADD:
+		if ((r = current(d)) == NULL)
+			return R_DIRTY;
+		if (source_ignored(t->src, r->mac))
+			tui_message(t, 1, "%s is ignored (i stops ignoring it)", r->target);
+		else if (!add(d, r))
+			tui_message(t, 0, "%s is %s", r->target,
+			    add_of(d, r->mac) != NULL ? "added already" : "registered already");
+		return R_DIRTY;
+	case TA_FOUND_ADD_ALL: {
+		size_t n, k = 0;
+		const struct source_result *res = source_job_results(d->scan, &n);
+		for (size_t i = 0; i < n; i++)
+			if (!res[i].known && !source_ignored(t->src, res[i].mac))
+				k += (size_t)add(d, &res[i]);
+		tui_message(t, 0, "adding %zu new device%s", k, k == 1 ? "" : "s");
+		return R_DIRTY;
+	}
+	case TA_FOUND_IGNORE:
+		if ((r = current(d)) != NULL) {
+			int on = !source_ignored(t->src, r->mac);
+			source_ignore(t->src, r->mac, on);
+			tui_message(t, 0, "%s %s for this session", r->target,
+			    on ? "ignored" : "no longer ignored");
+		}
+		return R_DIRTY;
+	default:
+		return R_UNHANDLED;
+	}
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vdiscover *d = (struct vdiscover *)v;
+
+	source_job_free(d->scan);
+	for (size_t i = 0; i < d->nadds; i++)
+		free(d->adds[i]);
+	free(d->adds);
+	free(d->order);
+	free(d);
+}
+
+static const struct view_ops vdiscover_ops = {
+    .kind = TV_KIND_DISCOVER,
+    .title = "Discovery",
+    .draw = draw,
+    .action = action,
+    .free = vfree,
+};
+
+struct view *
+vdiscover_new(struct tui *t, const char *title, struct source_job *scan)
+{
+	struct vdiscover *d = xcalloc(1, sizeof *d);
+
+	d->v.ops = &vdiscover_ops;
+	d->t = t;
+	d->scan = scan;
+	d->cur.page = 1;
+	str_copy(d->title, sizeof d->title, title);
+	source_job_set_done(scan, scan_done_cb, d);
+	return &d->v;
+}

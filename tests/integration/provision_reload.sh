@@ -1,0 +1,66 @@
+#!/bin/sh
+# The provisioning verifier of --headless follows SIGHUP: a discover-range added to the
+# configuration lets a waiting task be verified, and a shorter verify-timeout ends another
+# wait, without a restart. The agent is played with curl against the agent API (register,
+# claim, progress); the device is a simulated one on loopback.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+N=provision_reload
+
+if ! sim_start $N --models gen2/plus-1pm --count 1; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+DB=$T_TMP/db
+CONF=$T_TMP/config
+MAC=$(mac_of 0)
+base="set discover-mdns off|set discover-timeout 1s|set discover-port $SIM_PORT|set verify-interval 200ms"
+IFS='|'
+# shellcheck disable=SC2086
+hl_config "$CONF" $base "set verify-timeout 1h"
+unset IFS
+hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+URL="http://127.0.0.1:$(hl_port a)"
+tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
+post() { curl -s -m 5 -X POST "$URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
+
+secret=$(tui --agent-enrol 2>/dev/null)
+TOKEN=$(post register "{\"secret\":\"$secret\",\"name\":\"curl\"}" | jq -r .token)
+[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { fail "$N: register" "no token"; exit 1; }
+
+# Two tasks: the simulated device, and one whose device never shows up.
+tui --provision "$MAC" --network home >/dev/null &&
+	tui --provision 0a0b0c0d0e0f --network home >/dev/null || { fail "$N: --provision"; exit 1; }
+configure() { # configure MAC: claims the next task and reports it configured as MAC
+	id=$(post claim '{}' "$TOKEN" | jq -r .task.id)
+	post progress "{\"task\":$id,\"stage\":\"running\"}" "$TOKEN" >/dev/null
+	post progress "{\"task\":$id,\"stage\":\"configured\",\"mac\":\"$1\"}" "$TOKEN" | jq -r .state
+	echo "$id" >"$T_TMP/id.$1"
+}
+s1=$(configure "$MAC"); s2=$(configure 0a0b0c0d0e0f)
+T1=$(cat "$T_TMP/id.$MAC"); T2=$(cat "$T_TMP/id.0a0b0c0d0e0f")
+field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
+[ "$s1" = verifying ] && [ "$s2" = verifying ] && [ "$(field "$T1" state)" = verifying ] &&
+	pass "$N: without a range the configured device waits (verifying)" ||
+	fail "$N: without a range the configured device waits (verifying)" "$s1 $s2 $(tui --tasks)"
+
+# The range and a short timeout arrive by SIGHUP.
+IFS='|'
+# shellcheck disable=SC2086
+hl_config "$CONF" $base "set verify-timeout 2s" "discover-range $SIM_NET.0/24"
+unset IFS
+kill -HUP "$(hl_pid a)"
+done1() { [ "$(field "$T1" state)" = done ]; }
+if wait_for 20 done1 && [ "$(field "$T1" result)" = "$(mf '.devices[0].addr')" ]; then
+	pass "$N: after SIGHUP the new discover-range verifies the device"
+else
+	fail "$N: after SIGHUP the new discover-range verifies the device" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
+fi
+notseen2() { [ "$(field "$T2" stage)" = not_seen ]; }
+wait_for 20 notseen2 && pass "$N: after SIGHUP the shorter verify-timeout ends the other wait (not_seen)" ||
+	fail "$N: after SIGHUP the shorter verify-timeout ends the other wait (not_seen)" "$(tui --tasks --json)"
+grep -q "provisioning: verifier and agent lease follow the reloaded configuration" "$(hl_err a)" &&
+	pass "$N: the reload is logged" || fail "$N: the reload is logged" "$(tail -5 "$(hl_err a)")"
+hl_stop a
+[ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"

@@ -1,0 +1,72 @@
+# The console's OPNsense view against a fake OPNsense (Kea): it shows the plan --opnsense-sync
+# --dry-run prints and writes nothing; a applies exactly that plan after a confirmation and
+# shows each record's result (the fake holds the reservations); r reads again and finds
+# nothing to change; closing the view gives the writer's lease back. Without opnsense-url the
+# view says what to configure.
+. tests/lib.sh
+. tests/integration/lib_opnsense.sh
+. tests/integration/lib_tui.sh
+
+N=tui_opnsense
+op_init $N
+cat >"$T_TMP/kea.json" <<'JSON'
+{"subnets": [{"uuid": "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10", "subnet": "192.168.20.0/24", "description": "iot"}],
+ "reservations": [], "aliases": []}
+JSON
+DB=$T_TMP/db
+op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
+op_fake k "$T_TMP/kea.json" --shape 25.7
+op_conf k "$T_TMP/conf"
+op_run "$T_TMP/plan" "$T_TMP/conf" "$DB" --dry-run
+plan_line=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
+[ -n "$plan_line" ] || fail "$N: --opnsense-sync --dry-run" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
+
+ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
+tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/conf --db $DB"
+tui_wait 30 'fleet 2' || fail "$N: start" "$(tui_why 'fleet 2')"
+tui_keys F11
+if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
+	[ "$(op_count k .writes)" = 0 ]; then
+	pass "$N: the view shows the plan --dry-run prints ($plan_line) and writes nothing"
+else
+	fail "$N: plan" "$(tui_why "$plan_line")"
+fi
+tui_keys a
+if tui_wait 20 'Apply this plan \(3 changes\) to OPNsense\? \[y/N\]'; then pass "$N: a asks first, naming the changes"; else fail "$N: apply question" "$(tui_why 'Apply this plan')"; fi
+tui_keys y
+if tui_wait 30 'OPNsense - applied' && tui_wait 5 'Kitchen' &&
+	[ "$(op_get k /__fake/state | jq '.reservations | length')" = 2 ] &&
+	[ "$(op_get k /__fake/state | jq -r '.aliases[] | select(.name == "shelly_devices") | .name')" = shelly_devices ]; then
+	pass "$N: the plan is applied: the fake holds both reservations and the alias; the view shows the results"
+else
+	fail "$N: apply" "$(tui_why 'OPNsense - applied') fake: $(op_get k /__fake/state | head -c 600)"
+fi
+writes=$(op_count k .writes)
+tui_keys r
+if tui_wait 30 'OPNsense - plan' && tui_wait 10 '^│ *0 to add, 0 to update, 0 to remove, 3 unchanged'; then
+	pass "$N: r reads again: nothing left to change"
+else
+	fail "$N: refresh" "$(tui_why '0 to add')"
+fi
+held=$(sqlite3 "$DB" "select count(*) from lease where name = 'opnsense'")
+tui_keys q
+gone() { [ "$(sqlite3 "$DB" "select count(*) from lease where name = 'opnsense'")" = 0 ]; }
+if [ "$held" = 1 ] && wait_for 20 gone && [ "$(op_count k .writes)" = "$writes" ]; then
+	pass "$N: the view holds the writer's lease while it shows a plan and gives it back when closed"
+else
+	fail "$N: lease" "held=$held now: $(sqlite3 "$DB" 'select * from lease')"
+fi
+tui_keys q
+tui_wait 20 'RESTORED rc=0' || fail "$N: q" "$(tui_why RESTORED)"
+tui_stop
+
+# Not configured.
+printf 'set poll-interval-gen2 1h\n' >"$T_TMP/plain"
+tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/plain --db $DB"
+tui_wait 30 'fleet 2' || fail "$N: start 2" "$(tui_why 'fleet 2')"
+tui_keys F11
+if tui_wait 20 'OPNsense - not configured' && grep -q 'set opnsense-url' "$T_TMP/screen"; then
+	pass "$N: without opnsense-url the view says what to configure"
+else
+	fail "$N: not configured" "$(tui_why 'not configured')"
+fi

@@ -1,0 +1,82 @@
+#!/bin/sh
+# The console's provisioning view, in a private tmux server: a --headless manager holds the
+# poller lease and serves the agent API; a fake agent (curl) registers and reports two Shelly
+# access points; the console, reading the same database, lists them (W), marks one (Space) and
+# queues a task for it (p: network, WiFi key file, no template) as --provision would; the
+# task's progress and its failure with the reason then show in the view as the agent reports.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+. tests/integration/lib_tui.sh
+
+N=tui_provision
+unset SHELLY_TUI_PASSWORD NO_COLOR
+DB=$T_TMP/db
+CONF=$T_TMP/config
+hl_config "$CONF" "set discover-mdns off" "set agent-lease 60s"
+hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+URL="http://127.0.0.1:$(hl_port a)"
+post() { curl -s -m 5 -X POST "$URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
+secret=$("$SHELLY_TUI" --db "$DB" --config "$CONF" --agent-enrol 2>/dev/null)
+TOKEN=$(post register "{\"secret\":\"$secret\",\"name\":\"fake-agent\"}" | jq -r .token)
+[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { fail "$N: register" "no token"; exit 1; }
+post aps '{"aps":[{"ssid":"shelly1-A1B2C3","rssi":-40},{"ssid":"ShellyPlus1PM-A8032AB12345","rssi":-60}]}' \
+	"$TOKEN" >/dev/null
+KEY='tui-key-24680'
+printf '%s\n' "$KEY" >"$T_TMP/key"
+chmod 600 "$T_TMP/key"
+
+tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
+tui_wait 30 'fleet 0' || fail "$N: console start" "$(tui_why 'fleet 0')"
+tui_keys W
+if tui_wait 10 'access points seen by agents: 2' && tui_wait 5 'shelly1-A1B2C3 +agent ' &&
+	tui_wait 5 'ShellyPlus1PM-A8032AB12345'; then
+	pass "$N: W lists the access points the agent reported"
+else
+	fail "$N: W lists the access points the agent reported" "$(tui_why 'access points seen by agents: 2')"
+fi
+# The list is sorted by the store; mark the one named shelly1-A1B2C3 wherever it is.
+row=$(grep -n 'shelly1-A1B2C3 *agent' "$T_TMP/screen" | head -1 | cut -d: -f1)
+first=$(grep -n -E '(shelly1-A1B2C3|ShellyPlus1PM-A8032AB12345) +agent' "$T_TMP/screen" | head -1 | cut -d: -f1)
+[ "$row" != "$first" ] && tui_keys Down
+tui_keys Space
+tui_wait 5 'marked 1' && tui_wait 5 '\* shelly1-A1B2C3' || fail "$N: Space marks" "$(tui_why 'marked 1')"
+tui_keys p
+tui_wait 5 'Network \(SSID\)' || fail "$N: p asks the network" "$(tui_why 'Network')"
+tui_type home
+tui_keys Enter
+tui_wait 5 'File with the WiFi key' || fail "$N: asks the key file" "$(tui_why 'File with the WiFi key')"
+tui_type "$T_TMP/key"
+tui_keys Enter
+tui_wait 5 'Template' || fail "$N: asks the template" "$(tui_why 'Template')"
+tui_keys Enter
+tui_wait 10 '1 task\(s\) queued for home' || fail "$N: queued message" "$(tui_why 'queued for home')"
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json >"$T_TMP/tasks.json"
+if [ "$(jq -r '.tasks | length' "$T_TMP/tasks.json")" = 1 ] &&
+	[ "$(jq -r '.tasks[0].target' "$T_TMP/tasks.json")" = shelly1-A1B2C3 ] &&
+	[ "$(jq -r '.tasks[0].network' "$T_TMP/tasks.json")" = home ] &&
+	[ "$(jq -r '.tasks[0].state' "$T_TMP/tasks.json")" = queued ]; then
+	pass "$N: p queued a task for the marked access point, as --provision does"
+else
+	fail "$N: p queued a task for the marked access point" "$(cat "$T_TMP/tasks.json")"
+fi
+tui_wait 5 'queued +shelly1-A1B2C3 +home' && pass "$N: the view shows the queued task" ||
+	fail "$N: the view shows the queued task" "$(tui_why 'queued +shelly1-A1B2C3')"
+
+# The agent claims it (the key travels in the claim reply), works, then fails it: the view follows.
+claim=$(post claim '{}' "$TOKEN")
+[ "$(echo "$claim" | jq -r .task.key)" = "$KEY" ] && pass "$N: the agent gets the task with its key" ||
+	fail "$N: the agent gets the task with its key" "$(echo "$claim" | jq -c 'del(.task.key)')"
+ID=$(echo "$claim" | jq -r .task.id)
+post progress "{\"task\":$ID,\"stage\":\"running\"}" "$TOKEN" >/dev/null
+tui_wait 10 'running +shelly1-A1B2C3 +home +running' && pass "$N: the view shows the task running" ||
+	fail "$N: the view shows the task running" "$(tui_why 'running')"
+post result "{\"task\":$ID,\"reason\":\"failed: no device at 192.168.33.1\",\"retry\":false}" "$TOKEN" >/dev/null
+tui_wait 10 'failed +shelly1-A1B2C3 .*failed: no device at 192.168.33.1' &&
+	pass "$N: the view shows the failure and why" ||
+	fail "$N: the view shows the failure and why" "$(tui_why 'failed')"
+if grep -q "$KEY" "$T_TMP/screen"; then fail "$N: the key never shows"; else pass "$N: the key never shows"; fi
+tui_keys q
+tui_keys q
+tui_wait 10 'RESTORED rc=0' || fail "$N: console exit" "$(tui_why 'RESTORED')"
+hl_stop a
