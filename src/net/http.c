@@ -500,6 +500,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+#define HTTP_RECV_BUFFER 8192L
+
 #define SETOPT(opt, val)                                                                       \
 	do {                                                                                   \
 		if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) {                        \
@@ -548,6 +550,9 @@ req_start(struct req *r, char **cause)
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
 	SETOPT(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+	/* Device replies are a few KiB: curl's 16 KiB receive buffer per transfer in flight
+	 * would be 1 MiB of heap at 64 in flight. */
+	SETOPT(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, r);
 	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
