@@ -170,7 +170,7 @@ struct req {
 	/* The transfer. */
 	CURL *easy;
 	struct curl_slist *headers;
-	char errbuf[CURL_ERROR_SIZE];
+	char *errbuf; /* CURL_ERROR_SIZE bytes once started: a queued request has none */
 	char *buf;
 	size_t len, cap;
 	bool too_large;
@@ -325,6 +325,7 @@ req_free(struct req *r)
 	free(r->pin_seen);
 	free(r->cert_seen);
 	free(r->primary_ip);
+	free(r->errbuf);
 	free(r);
 }
 
@@ -521,6 +522,8 @@ req_start(struct req *r, char **cause)
 	const char *what = "";
 	char *url;
 
+	if (r->errbuf == NULL)
+		r->errbuf = xcalloc(1, CURL_ERROR_SIZE);
 	e = r->easy = curl_easy_init();
 	if (e == NULL) {
 		*cause = xstrdup("curl_easy_init failed");
@@ -686,7 +689,8 @@ curl_is_tls_error(CURLcode rc)
 static void
 req_finished(struct req *r, CURLcode rc)
 {
-	const char *detail = r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc);
+	const char *detail =
+	    r->errbuf != NULL && r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc);
 	enum http_result result = HTTP_ERROR;
 	char *cause = NULL;
 	char *ip = NULL;
