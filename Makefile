@@ -1,6 +1,7 @@
 # shelly-tui build. Sources are picked up by wildcard so that a new module needs no edit here:
-#   src/<layer>/<mod>.c        -> $(BUILD)/libshelly.a (everything but src/cli/main.c)
+#   src/<layer>/<mod>.c        -> $(BUILD)/libshelly.a (everything but the two mains)
 #   src/cli/main.c             -> $(BUILD)/shelly-tui
+#   src/agent/provisioner.c    -> $(BUILD)/shelly-provisioner
 #   tests/sim/*.c              -> $(BUILD)/shelly-sim
 #   tests/unit/test_<x>.c      -> $(BUILD)/tests/test_<x>   (cmocka)
 #   tests/fuzz/fuzz_<x>.c      -> $(BUILD)/fuzz/replay_<x> (gcc, replays tests/fuzz/corpus/<x>)
@@ -31,7 +32,7 @@ THEMES  ?= $(filter-out $(patsubst %/.,%,$(wildcard themes/*/.)) themes/README%,
 UNITS    = $(wildcard deploy/systemd/*.service)
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC  = $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRC  = $(filter-out src/cli/main.c src/agent/provisioner.c,$(wildcard src/*/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 SIM_SRC  = $(wildcard tests/sim/*.c)
 SIM_OBJ  = $(SIM_SRC:%.c=$(BUILD)/%.o)
@@ -44,7 +45,7 @@ FUZZERS  = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 .PHONY: all install uninstall FORCE deps run demo check check-plain check-san test bench fuzz lint clean
 # Keep the objects of tests and fuzz replays (intermediate files of chained rules) between runs.
 .SECONDARY:
-all: $(BUILD)/shelly-tui $(BUILD)/shelly-sim $(UNIT_BIN) $(REPLAY)
+all: $(BUILD)/shelly-tui $(BUILD)/shelly-provisioner $(BUILD)/shelly-sim $(UNIT_BIN) $(REPLAY)
 
 deps:
 	@sh tools/deps.sh
@@ -65,6 +66,9 @@ $(BUILD)/libshelly.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/shelly-tui: $(BUILD)/src/cli/main.o $(BUILD)/libshelly.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/shelly-provisioner: $(BUILD)/src/agent/provisioner.o $(BUILD)/libshelly.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/shelly-sim: $(SIM_OBJ) $(BUILD)/libshelly.a
@@ -126,7 +130,7 @@ bench: deps all
 	sh tests/bench/run.sh $(BUILD)
 
 lint:
-	mandoc -Tlint -W warning shelly-tui.1
+	mandoc -Tlint -W warning shelly-tui.1 shelly-provisioner.1
 
 clean:
 	rm -rf build build-san

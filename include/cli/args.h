@@ -69,6 +69,15 @@
 	    "Set GROUP's own desired fields (FIELD=VALUE operands), over its template") \
 	X(PENDING, "pending", 0, 0, NULL, 1, \
 	    "List configuration changes queued for offline devices, and what became of them") \
+	X(AGENT_ENROL, "agent-enrol", 0, 0, NULL, 1, \
+	    "Create a one-time enrolment secret for a shelly-provisioner agent and print it once") \
+	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
+	    "Queue WiFi provisioning of the device AP SSID or MAC (more may follow) for an agent") \
+	X(PROVISION_CSV, "provision-csv", 0, 1, "FILE", 1, \
+	    "Queue provisioning of every 'SSID|MAC[,NAME]' line of the CSV FILE (validated first)") \
+	X(TASKS, "tasks", 0, 0, NULL, 1, "List provisioning tasks with their state and reason") \
+	X(TASK_CANCEL, "task-cancel", 0, 1, "ID", 1, "Cancel a provisioning task that has not ended") \
+	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HEALTH_CHECK, "health-check", 0, 1, "ADDR:PORT", 1, \
@@ -83,7 +92,13 @@
 	X(USER, "user", 'u', 1, "USER", 0, "User name for the device (Gen1; Gen2+ is always admin)") \
 	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
 	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
-	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add") \
+	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add or --provision") \
+	X(NETWORK, "network", 0, 1, "SSID", 0, "WiFi network that --provision puts devices on") \
+	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
+	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
+	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \
+	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
+	    "Attempts a --provision task gets before it fails (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
@@ -110,15 +125,18 @@
 	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
 	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
 	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
-	    "--export json or toml with the stored device passwords") \
+	    "--export json or toml with the stored device passwords and secret config fields") \
 	X(COLUMNS, "columns", 0, 1, "LIST", 0, \
 	    "--export csv columns, comma-separated (default mac,name,host,port,gen,model,fw,state)") \
+	X(GROUP, "group", 0, 1, "G", 0, \
+	    "--export only the members of group G (also @G), in every format") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
 	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \
-	X(TEMPLATE, "template", 0, 1, "NAME", 0, "Template of --drift and --apply") \
+	X(TEMPLATE, "template", 0, 1, "NAME", 0, \
+	    "Template of --drift and --apply; recorded with --provision tasks") \
 	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
 	X(FIELDS, "fields", 0, 1, "LIST", 0, \
 	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \

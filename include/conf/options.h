@@ -110,7 +110,15 @@
 	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
 	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
 	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
-	    "Columns of the console's devices table, in order (comma-separated)")
+	    "Columns of the console's devices table, in order (comma-separated)") \
+	X(AGENT_LEASE, "agent-lease", OT_DURATION, "60s", 1, OPT_DAY, NULL, \
+	    "How long a provisioning task stays with an agent that stopped heartbeating") \
+	X(ENROL_TTL, "enrol-ttl", OT_DURATION, "1h", 1, 30 * OPT_DAY, NULL, \
+	    "How long an enrolment secret from --agent-enrol stays valid") \
+	X(VERIFY_TIMEOUT, "verify-timeout", OT_DURATION, "3m", 1, OPT_DAY, NULL, \
+	    "How long a provisioned device has to appear on the target network") \
+	X(VERIFY_INTERVAL, "verify-interval", OT_DURATION, "5s", 1, OPT_HOUR, NULL, \
+	    "Time between two scans for provisioned devices and checks of agent leases")
 /* clang-format on */
 
 enum option_type {

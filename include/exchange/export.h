@@ -35,7 +35,8 @@ enum export_format {
 /* Identification of the JSON and TOML documents; readers check both. */
 #define EXPORT_JSON_KIND "shelly-tui-backup"
 #define EXPORT_TOML_KIND "shelly-tui-fleet"
-#define EXPORT_FORMAT_VERSION 1
+/* 2 added the configuration sections (exchange/cfgdoc.h); readers take 1 and 2. */
+#define EXPORT_FORMAT_VERSION 2
 /* Settings whose key starts with this hold device passwords (store:secret:MAC references). */
 #define EXPORT_SECRET_PREFIX "secret:"
 /* Default CSV columns. */
@@ -46,6 +47,8 @@ struct export_opts {
 	int include_secrets; /* json, toml: add the stored device passwords */
 	const char *columns; /* csv: comma-separated column names, NULL for the default */
 	int64_t now_ms; /* json: the export time written in the document */
+	const char *group; /* only the members of this group (NULL: the whole fleet) */
+	const char *templates_dir; /* json, toml: NULL for cfgdoc_template_dir() */
 };
 
 /* A device field as exports and imports name it. */
@@ -66,12 +69,14 @@ const char *export_format_name(enum export_format f);
 const char *export_format_list(void);
 /* 1 if the format can be read back by --import. */
 int export_format_restorable(enum export_format f);
+/* 1 if group exists, 0 if not, -1 with *cause. */
+int export_group_exists(struct store *s, const char *group, char **cause);
 /* Valid CSV columns, comma-separated; static. */
 const char *export_csv_columns(void);
 
 /*
  * Renders the fleet in format o->format into out (appended). Returns 0, or -1 with *cause
- * (unknown CSV column, store error). *has_secrets (may be NULL) is set to 1 when the text holds
+ * (unknown CSV column, unknown group, store error). *has_secrets (may be NULL) is set to 1 when the text holds
  * device passwords.
  */
 int export_render(struct store *s, const struct export_opts *o, struct strbuf *out,
@@ -82,5 +87,10 @@ int export_render(struct store *s, const struct export_opts *o, struct strbuf *o
  * mode, fsync, rename over path, fsync of the directory. On failure path is untouched.
  */
 int export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause);
+/* The two halves of export_write_file: the fsync'd temporary file (*tmp_out, caller frees),
+ * then its rename over path (on failure the temporary file is removed). */
+int export_stage_file(
+    const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause);
+int export_commit_file(const char *tmp, const char *path, char **cause);
 
 #endif

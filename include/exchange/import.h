@@ -20,6 +20,7 @@ struct import_result {
 	size_t added, updated; /* of those: new to the store, already registered */
 	size_t removed; /* registered devices --replace removes */
 	size_t settings, secrets;
+	size_t groups, desired, snapshots, templates; /* configuration (format version 2) */
 };
 
 /*
@@ -34,6 +35,13 @@ void import_doc_free(struct import_doc *doc);
  * Counts what applying doc would do (res), then, unless dry_run, applies it in one transaction:
  * merge (replace 0) adds and updates devices and sets settings; replace also removes devices and
  * settings the file does not hold (stored passwords stay unless the file has a secrets section).
+ * Configuration joins the same transaction: groups (template, own fields, members), desired
+ * configurations, snapshots (store/cfgrestore.h; replace with a version 2 file first drops every
+ * group and desired configuration). Templates are files: each is written to a temporary file and fsync'd before
+ * the commit (a failure rolls the database back and removes them), then renamed onto its name
+ * once the database has committed. A file without a secrets section keeps the secret lines of
+ * the stored templates, desired configurations and group fields. A file holding one group
+ * (--export --group) refuses replace.
  */
 int import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
     struct import_result *res, char **cause);

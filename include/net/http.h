@@ -62,7 +62,8 @@ enum http_result {
 };
 
 enum http_method { HTTP_GET, HTTP_POST };
-enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_BASIC, HTTP_AUTH_DIGEST };
+/* HTTP_AUTH_BEARER sends password as "Authorization: Bearer ..." (user unused). */
+enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_BASIC, HTTP_AUTH_DIGEST, HTTP_AUTH_BEARER };
 enum http_tls { HTTP_TLS_VERIFY, HTTP_TLS_PIN, HTTP_TLS_INSECURE };
 
 #define HTTP_DEFAULT_MAX_INFLIGHT 64

@@ -28,7 +28,7 @@ enum store_find {
 	X(SNAP_ADD) X(SNAP_PRUNE) X(SNAP_LIST) X(GROUP_ADD) X(GROUP_TEMPLATE) X(GROUP_DEL)    \
 	X(GROUP_LIST) X(MEMBER_ADD) X(MEMBER_DEL) X(MEMBER_LIST) X(DEVICE_GROUPS)            \
 	X(DESIRED_PUT) X(DESIRED_GET) X(PENDING_ADD) X(PENDING_LIST) X(PENDING_SET)           \
-	X(PENDING_SUPERSEDE)
+	X(PENDING_SUPERSEDE) X(SNAP_RESTORE) X(GROUP_CLEAR) X(DESIRED_CLEAR)
 
 enum store_cfg_stmt {
 #define STORE_CFG_ENUM(name) SCS_##name,
@@ -101,7 +101,10 @@ struct store_ops {
 	 */
 	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
 	    char **cause);
-	/* Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL). */
+	/*
+	 * Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL).
+	 * Between begin and commit the steps join that transaction (the caller rolls back).
+	 */
 	int (*cfg_batch)(void *b, const struct store_cfg_step *steps, size_t n, store_cfg_row_cb cb,
 	    void *arg, char **cause);
 	int (*backup)(void *b, const char *path, char **cause);

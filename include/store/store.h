@@ -194,6 +194,7 @@ int store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **c
  * not in the list are removed (with status and history) and settings that are not in the list
  * are deleted, except those whose key starts with keep_prefix (when not NULL).
  */
+struct store_cfg_step;
 struct store_import {
 	const struct store_device *devices;
 	size_t ndevices;
@@ -202,6 +203,12 @@ struct store_import {
 	size_t nsettings;
 	int replace;
 	const char *keep_prefix;
+	/* configuration steps (store/cfgrestore.h), run after the devices and settings */
+	const struct store_cfg_step *cfg;
+	size_t ncfg;
+	/* called last before the commit (may be NULL); -1 with *cause rolls everything back */
+	int (*before_commit)(void *arg, char **cause);
+	void *arg;
 };
 /* Applies im in one transaction (devices as store_device_upsert): all of it or nothing. */
 int store_import(struct store *s, const struct store_import *im, char **cause);

@@ -49,6 +49,8 @@ char *strbuf_steal(struct strbuf *sb);
 char *str_sanitize(const char *s, size_t max);
 /* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
 int str_is_safe(const char *s);
+/* 1 when s has min..max bytes, all printable ASCII (0x20..0x7e): SSIDs, WiFi keys. */
+int str_ascii_printable(const char *s, size_t min, size_t max);
 /* Sanitises s in place, like str_sanitize but invalid UTF-8 becomes '?' (never grows). */
 void str_sanitize_inplace(char *s);
 

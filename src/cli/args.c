@@ -133,7 +133,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	    out->mode != CLI_CONFIG_GET && out->mode != CLI_CONFIG_SET && out->mode != CLI_DRIFT &&
 	    out->mode != CLI_APPLY && out->mode != CLI_CLONE && out->mode != CLI_GROUP_ADD &&
 	    out->mode != CLI_GROUP_REMOVE && out->mode != CLI_GROUP_TEMPLATE &&
-	    out->mode != CLI_GROUP_SET) {
+	    out->mode != CLI_GROUP_SET && out->mode != CLI_PROVISION) {
 		*cause = xasprintf("unexpected argument '%s'", out->rest[0]);
 		return -1;
 	}

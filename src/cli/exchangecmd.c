@@ -47,6 +47,11 @@ export_args(const struct app *app, struct export_opts *o)
 		    "--include-secrets goes with --export json or toml, not %s", a->mode_arg);
 	if (a->set[CLI_COLUMNS] && o->format != EXPORT_CSV)
 		return usage("--columns goes with --export csv, not %s", a->mode_arg);
+	if (a->set[CLI_GROUP]) {
+		o->group = a->val[CLI_GROUP][0] == '@' ? a->val[CLI_GROUP] + 1 : a->val[CLI_GROUP];
+		if (o->group[0] == '\0')
+			return usage("--group needs a group name");
+	}
 	o->include_secrets = a->set[CLI_INCLUDE_SECRETS] > 0;
 	o->columns = a->val[CLI_COLUMNS];
 	o->now_ms = (int64_t)time(NULL) * 1000;
@@ -65,6 +70,17 @@ cli_export(struct app *app)
 		return rc;
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
+	if (o.group != NULL && (rc = export_group_exists(app->store, o.group, &cause)) <= 0) {
+		char *clean = str_sanitize(o.group, 64);
+
+		if (rc < 0)
+			fprintf(stderr, "shelly-tui: --export: %s\n", cause);
+		else
+			usage("--group: no group \"%s\" (see --group-list)", clean);
+		free(clean);
+		free(cause);
+		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
+	}
 	strbuf_init(&out);
 	if (export_render(app->store, &o, &out, &secret, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --export: %s\n", cause);
@@ -99,16 +115,20 @@ print_result(const struct app *app, const char *file, const struct import_result
 
 	if (app->args.set[CLI_JSON]) {
 		printf("{\"format\": \"%s\", \"devices\": %zu, \"added\": %zu, \"updated\": %zu, "
-		       "\"removed\": %zu, \"settings\": %zu, \"secrets\": %zu, \"dry_run\": %s}\n",
+		       "\"removed\": %zu, \"settings\": %zu, \"secrets\": %zu, \"groups\": %zu, "
+		       "\"desired\": %zu, \"snapshots\": %zu, \"templates\": %zu, "
+		       "\"dry_run\": %s}\n",
 		    r->format, r->devices, r->added, r->updated, r->removed, r->settings,
-		    r->secrets, dry ? "true" : "false");
+		    r->secrets, r->groups, r->desired, r->snapshots, r->templates,
+		    dry ? "true" : "false");
 		return;
 	}
 	clean = str_sanitize(file, 200);
 	printf("%s%s (%s): %zu devices (%zu added, %zu updated, %zu removed), %zu settings, "
-	       "%zu secrets\n",
+	       "%zu secrets, %zu groups, %zu desired configs, %zu snapshots, %zu templates\n",
 	    dry ? "dry run, nothing changed: " : "imported ", clean, r->format, r->devices,
-	    r->added, r->updated, r->removed, r->settings, r->secrets);
+	    r->added, r->updated, r->removed, r->settings, r->secrets, r->groups, r->desired,
+	    r->snapshots, r->templates);
 	free(clean);
 }
 
@@ -122,6 +142,8 @@ cli_import(struct app *app)
 
 	if (app->args.set[CLI_MERGE] && app->args.set[CLI_REPLACE])
 		return usage("--merge and --replace exclude each other");
+	if (app->args.set[CLI_GROUP])
+		return usage("--group goes with --export (an --import restores what the file holds)");
 	if (import_read_file(file, &doc, &cause) != 0) {
 		char *clean = str_sanitize(cause, 0);
 

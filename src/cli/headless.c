@@ -13,6 +13,7 @@
 #include "cli/opnsensecmd.h"
 #include "cli/registry.h"
 #include "cli/print.h"
+#include "cli/provision.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"
 #include "server/exporter.h"
@@ -146,12 +147,20 @@ signal_cb(int sig, void *arg)
 	loop_stop(dm->app->loop);
 }
 
+/* The provisioning verifier registered devices: the fleet reads the registry again. */
+static void
+registry_changed_cb(void *arg)
+{
+	fleet_registry_changed(arg);
+}
+
 int
 cli_headless(struct app *app)
 {
 	struct daemon dm;
 	struct httpd *httpd = NULL;
 	struct exporter *ex = NULL;
+	struct provision_serve *prov = NULL;
 	struct fleet_totals t;
 	char *cause = NULL;
 	const char *listen, *colon;
@@ -169,6 +178,7 @@ cli_headless(struct app *app)
 	ex = exporter_new(app->loop, httpd, dm.fleet);
 	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
 	dm.jobs = 1;
+	prov = provision_serve_new(app, httpd, registry_changed_cb, dm.fleet);
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
 	loop_signal(app->loop, SIGHUP, signal_cb, &dm);
@@ -190,6 +200,7 @@ cli_headless(struct app *app)
 out:
 	exporter_free(ex);
 	httpd_free(httpd);
+	provision_serve_free(prov);
 	fleet_free(dm.fleet);
 	return rc;
 }

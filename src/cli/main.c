@@ -11,6 +11,7 @@
 #include "cli/health.h"
 #include "cli/opnsensecmd.h"
 #include "cli/probe.h"
+#include "cli/provision.h"
 #include "cli/registry.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
@@ -71,6 +72,22 @@ main(int argc, char **argv)
 		break;
 	case CLI_LIST_ACTIONS:
 		rc = cli_list_actions(&app);
+		break;
+	case CLI_AGENT_ENROL:
+		rc = cli_agent_enrol(&app);
+		break;
+	case CLI_PROVISION:
+	case CLI_PROVISION_CSV:
+		rc = cli_provision(&app);
+		break;
+	case CLI_TASKS:
+		rc = cli_tasks(&app);
+		break;
+	case CLI_TASK_CANCEL:
+		rc = cli_task_cancel(&app);
+		break;
+	case CLI_AGENTS:
+		rc = cli_agents(&app);
 		break;
 	case CLI_LIST_KEYS:
 		tui_list_keys(stdout);

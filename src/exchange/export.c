@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exchange/cfgdoc.h"
 #include "exchange/hostfmt.h"
 #include "exchange/toml.h"
+#include "store/cfgstore.h"
 #include "util/xmalloc.h"
 
 #define FIELD(name, kind, member)                                 \
@@ -102,6 +104,9 @@ export_csv_columns(void)
 /* ---- the fleet ---- */
 
 struct fleet {
+	char **members; /* with a group: its members (sorted), else NULL */
+	size_t nmembers;
+	struct cfgdoc *cfg; /* json, toml: the configuration sections */
 	struct store_device **dev;
 	char **state; /* latest state per device, NULL unknown */
 	size_t n, cap;
@@ -111,11 +116,25 @@ struct fleet {
 	size_t nsec;
 };
 
+/* With a group, whether mac is one of its members. */
+static int
+fleet_member(const struct fleet *f, const char *mac)
+{
+	if (f->members == NULL)
+		return 1;
+	for (size_t i = 0; i < f->nmembers; i++)
+		if (strcmp(f->members[i], mac) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 fleet_device_cb(const struct store_device *d, void *arg)
 {
 	struct fleet *f = arg;
 
+	if (!fleet_member(f, d->mac))
+		return 0;
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 32;
 		f->dev = xreallocarray(f->dev, f->cap, sizeof *f->dev);
@@ -134,6 +153,10 @@ fleet_setting_cb(const char *key, const char *value, void *arg)
 	char ***k = secret ? &f->skeys : &f->keys, ***v = secret ? &f->svalues : &f->values;
 	size_t *n = secret ? &f->nsec : &f->nset;
 
+	if (strncmp(key, CFGDOC_GROUP_PREFIX, strlen(CFGDOC_GROUP_PREFIX)) == 0)
+		return 0; /* exported under groups.NAME.fields */
+	if (secret && !fleet_member(f, key + strlen(EXPORT_SECRET_PREFIX)))
+		return 0;
 	*k = xreallocarray(*k, *n + 1, sizeof **k);
 	*v = xreallocarray(*v, *n + 1, sizeof **v);
 	(*k)[*n] = xstrdup(key);
@@ -170,13 +193,62 @@ fleet_done(struct fleet *f)
 	free(f->values);
 	free(f->skeys);
 	free(f->svalues);
+	for (size_t i = 0; i < f->nmembers; i++)
+		free(f->members[i]);
+	free(f->members);
+	cfgdoc_free(f->cfg);
+}
+
+struct group_find {
+	const char *name;
+	int found;
+};
+
+static int
+group_find_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct group_find *g = arg;
+
+	if (strcmp(r->name, g->name) == 0)
+		g->found = 1;
+	return g->found;
+}
+
+int
+export_group_exists(struct store *s, const char *group, char **cause)
+{
+	struct group_find g = {group, 0};
+
+	if (cfgstore_groups(s, group_find_cb, &g, cause) != 0)
+		return -1;
+	return g.found;
+}
+
+/* The members of group into f; an unknown group is an error. */
+static int
+fleet_group(struct store *s, const char *group, struct fleet *f, char **cause)
+{
+	int rc = export_group_exists(s, group, cause);
+
+	if (rc == 0) {
+		char *clean = str_sanitize(group, 64);
+
+		*cause = xasprintf("no group \"%s\" (see --group-list)", clean);
+		free(clean);
+	}
+	if (rc <= 0)
+		return -1;
+	return cfgdoc_members(s, group, &f->members, &f->nmembers, cause);
 }
 
 static int
-fleet_load(struct store *s, int with_state, struct fleet *f, char **cause)
+fleet_load(struct store *s, const struct export_opts *o, struct fleet *f, char **cause)
 {
+	int with_state = o->format == EXPORT_CSV;
+
 	memset(f, 0, sizeof *f);
-	if (store_device_list(s, fleet_device_cb, f, cause) != 0 ||
+	if ((o->group != NULL && fleet_group(s, o->group, f, cause) != 0) ||
+	    store_device_list(s, fleet_device_cb, f, cause) != 0 ||
 	    store_setting_list(s, fleet_setting_cb, f, cause) != 0) {
 		fleet_done(f);
 		return -1;
@@ -187,6 +259,22 @@ fleet_load(struct store *s, int with_state, struct fleet *f, char **cause)
 		if (st != NULL && st->state != NULL)
 			f->state[i] = xstrdup(st->state);
 		store_status_free(st);
+	}
+	if (o->format == EXPORT_JSON || o->format == EXPORT_TOML) {
+		char *dir =
+		    o->templates_dir != NULL ? xstrdup(o->templates_dir) : cfgdoc_template_dir();
+		const char **macs = xcalloc(f->n ? f->n : 1, sizeof *macs);
+		int rc;
+
+		for (size_t i = 0; i < f->n; i++)
+			macs[i] = f->dev[i]->mac;
+		rc = cfgdoc_load(s, dir, o->group, macs, f->n, o->include_secrets, &f->cfg, cause);
+		free(macs);
+		free(dir);
+		if (rc != 0) {
+			fleet_done(f);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -267,6 +355,11 @@ render_json(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 {
 	strbuf_appendf(sb, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n",
 	    EXPORT_JSON_KIND, EXPORT_FORMAT_VERSION);
+	if (o->group != NULL) {
+		strbuf_append(sb, "  \"group\": ");
+		toml_append_string(sb, o->group);
+		strbuf_append(sb, ",\n");
+	}
 	strbuf_append(sb, "  \"exported_at\": ");
 	json_iso_time(sb, o->now_ms);
 	strbuf_append(sb, ",\n  \"devices\": [");
@@ -278,6 +371,7 @@ render_json(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 	json_pairs(sb, "settings", f->keys, f->values, f->nset);
 	if (o->include_secrets)
 		json_pairs(sb, "secrets", f->skeys, f->svalues, f->nsec);
+	cfgdoc_render_json(f->cfg, sb);
 	strbuf_append(sb, "\n}\n");
 }
 
@@ -302,6 +396,11 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 	    "# shelly-tui fleet: one table per device, keyed by MAC. Restore with --import.\n"
 	    "format = \"%s\"\nformat_version = %d\n",
 	    EXPORT_TOML_KIND, EXPORT_FORMAT_VERSION);
+	if (o->group != NULL) {
+		strbuf_append(sb, "group = ");
+		toml_append_string(sb, o->group);
+		strbuf_append_char(sb, '\n');
+	}
 	toml_pairs(sb, "settings", f->keys, f->values, f->nset);
 	if (o->include_secrets)
 		toml_pairs(sb, "secrets", f->skeys, f->svalues, f->nsec);
@@ -324,16 +423,28 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 			}
 		}
 	}
+	cfgdoc_render_toml(f->cfg, sb);
 }
 
 /* ---- CSV ---- */
 
-/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF; text sanitised for terminals. */
+/*
+ * RFC 4180 field: quoted when it holds a comma, quote, CR or LF; text sanitised for terminals.
+ * A cell a spreadsheet would read as a formula (starting with = + - @, TAB or CR) gets a
+ * leading apostrophe, so that a hostile device name cannot run one (OWASP CSV injection).
+ */
 static void
 csv_field(struct strbuf *sb, const char *s)
 {
 	char *clean = str_sanitize(s, 0);
 
+	if ((s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) ||
+	    (clean[0] != '\0' && strchr("=+-@", clean[0]) != NULL)) {
+		char *guarded = xasprintf("'%s", clean);
+
+		free(clean);
+		clean = guarded;
+	}
 	if (strpbrk(clean, ",\"\r\n") != NULL || (clean[0] == ' ' || clean[0] == '\t')) {
 		strbuf_append_char(sb, '"');
 		for (const char *p = clean; *p != '\0'; p++) {
@@ -437,7 +548,7 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 
 	if (has_secrets != NULL)
 		*has_secrets = 0;
-	if (fleet_load(s, o->format == EXPORT_CSV, &f, cause) != 0)
+	if (fleet_load(s, o, &f, cause) != 0)
 		return -1;
 	switch (o->format) {
 	case EXPORT_JSON:
@@ -454,8 +565,9 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 		break;
 	}
 	if (has_secrets != NULL && rc == 0)
-		*has_secrets = o->include_secrets && f.nsec > 0 &&
-		               (o->format == EXPORT_JSON || o->format == EXPORT_TOML);
+		*has_secrets = o->include_secrets &&
+		               (o->format == EXPORT_JSON || o->format == EXPORT_TOML) &&
+		               (f.nsec > 0 || cfgdoc_has_secrets(f.cfg));
 	fleet_done(&f);
 	return rc;
 }
@@ -463,18 +575,19 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 /* ---- atomic files ---- */
 
 int
-export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
+export_stage_file(
+    const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path), *dir = xstrdup(path), *slash;
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	size_t off = 0;
-	int fd, dfd, saved;
-	const char *what;
+	int fd, saved;
 
 	if ((fd = mkstemp(tmp)) < 0) {
-		what = "cannot create a temporary file beside";
-		goto fail_nofile;
+		*cause = xasprintf(
+		    "cannot create a temporary file beside %s: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
 	}
-	what = "cannot write";
 	if (fchmod(fd, (mode_t)mode) != 0)
 		goto fail;
 	while (off < len) {
@@ -488,14 +601,35 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 	}
 	if (fsync(fd) != 0)
 		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
+	saved = close(fd);
 	fd = -1;
-	what = "cannot rename the temporary file onto";
-	if (rename(tmp, path) != 0)
+	if (saved != 0)
 		goto fail;
+	*tmp_out = tmp;
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	*cause = xasprintf("cannot write %s: %s", path, strerror(saved));
+	free(tmp);
+	return -1;
+}
+
+int
+export_commit_file(const char *tmp, const char *path, char **cause)
+{
+	char *dir, *slash;
+	int dfd;
+
+	if (rename(tmp, path) != 0) {
+		*cause = xasprintf(
+		    "cannot rename the temporary file onto %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
 		strcpy(dir, ".");
@@ -507,18 +641,19 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 		(void)fsync(dfd);
 		close(dfd);
 	}
-	free(tmp);
 	free(dir);
 	return 0;
-fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-fail_nofile:
-	*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
+}
+
+int
+export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
+{
+	char *tmp = NULL;
+	int rc;
+
+	if (export_stage_file(path, data, len, mode, &tmp, cause) != 0)
+		return -1;
+	rc = export_commit_file(tmp, path, cause);
 	free(tmp);
-	free(dir);
-	return -1;
+	return rc;
 }

@@ -11,22 +11,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "exchange/cfgdoc.h"
 #include "exchange/export.h"
 #include "exchange/jsondoc.h"
 #include "exchange/toml.h"
+#include "model/devconfig.h"
+#include "store/cfgrestore.h"
+#include "store/cfgstore.h"
 #include "util/xmalloc.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)
+
+struct imp_group {
+	const char *name, *tmpl;
+	const char **members;
+	size_t n;
+};
+
+struct imp_config {
+	const char *mac, *desired, *reason, *body;
+	int has_actual, gen, has_rev, has_ts;
+	int64_t ts_ms;
+	double rev;
+};
+
+struct imp_template {
+	const char *name, *body;
+};
 
 struct import_doc {
 	struct toml_value *tree; /* owns the strings the records point to */
 	const char *format;
 	struct store_device *devs;
 	size_t n;
-	const char **keys, **values; /* settings then secrets */
-	size_t nset, nsec;
+	const char **keys, **values; /* settings, secrets, then group fields */
+	size_t nset, nsec, ngf;
+	char **gf_keys; /* CFGDOC_GROUP_PREFIX "NAME" of the group fields */
+	const char *subset; /* "group": the file holds one group's members only */
+	int secrets; /* the file has a secrets section (written with --include-secrets) */
+	int has_config; /* format version 2 or later: the file could hold configuration */
+	struct imp_group *groups;
+	size_t ngroups;
+	struct imp_config *configs;
+	size_t nconfigs;
+	struct imp_template *tmpls;
+	size_t ntmpls;
 };
 
 struct check {
@@ -61,6 +93,14 @@ import_doc_free(struct import_doc *doc)
 	free(doc->devs);
 	free(doc->keys);
 	free(doc->values);
+	for (size_t i = 0; i < doc->ngf; i++)
+		free(doc->gf_keys[i]);
+	free(doc->gf_keys);
+	for (size_t i = 0; i < doc->ngroups; i++)
+		free(doc->groups[i].members);
+	free(doc->groups);
+	free(doc->configs);
+	free(doc->tmpls);
 	free(doc);
 }
 
@@ -228,18 +268,304 @@ header(struct check *c, const struct toml_value *root)
 		    "version %lld is newer than this program reads (%d)", (long long)ver->i,
 		    EXPORT_FORMAT_VERSION);
 	for (size_t k = 0; k < root->n; k++) {
-		static const char *const known[] = {
-		    "format", "format_version", "exported_at", "devices", "settings", "secrets"};
-		size_t i;
+		/* version 1 has the first six; 2 added the configuration sections */
+		static const char *const known[] = {"format", "format_version", "exported_at",
+		    "devices", "settings", "secrets", "group", "groups", "templates", "configs"};
+		size_t i, nknown = ver->i >= 2 ? sizeof known / sizeof known[0] : 6;
 
-		for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		for (i = 0; i < nknown; i++)
 			if (strcmp(root->keys[k], known[i]) == 0)
 				break;
-		if (i == sizeof known / sizeof known[0])
+		if (i == nknown)
 			return bad(c, root->items[k], root->keys[k],
 			    "unknown section (written by a newer program?)");
 	}
 	return 0;
+}
+
+/* ---- configuration sections (format version 2, exchange/cfgdoc.h) ---- */
+
+/* An optional text: NULL when absent or null; -1 when not a valid one (parse: a template). */
+static int
+text(struct check *c, const char *field, const struct toml_value *v, int parse, const char **out)
+{
+	struct devconfig dc;
+	char *why = NULL;
+
+	*out = NULL;
+	if (v == NULL || is_null(c, v))
+		return 0;
+	if (!plain_string(v))
+		return bad(c, v, field, "expected a string");
+	if (v->len > CFGDOC_TEXT_MAX)
+		return bad(c, v, field, "longer than %d bytes", CFGDOC_TEXT_MAX);
+	if (parse && devconfig_template_parse(v->str, v->len, &dc, &why) != 0) {
+		bad(c, v, field, "%s", why);
+		free(why);
+		return -1;
+	}
+	if (parse)
+		devconfig_done(&dc);
+	*out = v->str;
+	return 0;
+}
+
+/* A table of the section (or null in json); -1 otherwise. */
+static int
+table(struct check *c, const char *field, const struct toml_value *v)
+{
+	if (v->type != TOML_TABLE || is_null(c, v))
+		return bad(c, v, field, "expected a table");
+	return 0;
+}
+
+/* Keys of t must be among names (n of them). */
+static int
+known_keys(struct check *c, const char *path, const struct toml_value *t, const char *const *names,
+    size_t n)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		size_t i;
+
+		for (i = 0; i < n && strcmp(t->keys[k], names[i]) != 0; i++)
+			;
+		if (i == n) {
+			char *field = xasprintf("%s.%s", path, t->keys[k]);
+
+			bad(c, t->items[k], field, "unknown field");
+			free(field);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* mac is a device of this file. */
+static int
+file_device(struct check *c, const struct import_doc *doc, const char *field,
+    const struct toml_value *at, const char *mac)
+{
+	for (size_t i = 0; i < doc->n; i++)
+		if (strcmp(doc->devs[i].mac, mac) == 0)
+			return 0;
+	return bad(c, at, field, "%s is not a device of this file (12 lower-case hex digits)", mac);
+}
+
+static int
+one_group(struct check *c, const char *path, const struct toml_value *t, struct imp_group *g,
+    const char **fields, struct import_doc *doc)
+{
+	static const char *const names[] = {"template", "fields", "members"};
+	const struct toml_value *m = toml_get(t, "members"), *tv = toml_get(t, "template");
+	char *field = xasprintf("%s.template", path);
+	int rc = known_keys(c, path, t, names, 3);
+
+	if (rc == 0 && (rc = text(c, field, tv, 0, &g->tmpl)) == 0 && g->tmpl != NULL &&
+	    !cfgdoc_template_name_ok(g->tmpl))
+		rc = bad(c, tv, field, "a template name is 1-64 printable characters, no '/'");
+	free(field);
+	field = xasprintf("%s.fields", path);
+	if (rc == 0)
+		rc = text(c, field, toml_get(t, "fields"), 1, fields);
+	free(field);
+	field = xasprintf("%s.members", path);
+	if (rc == 0 && m != NULL && (m->type != TOML_ARRAY || is_null(c, m)))
+		rc = bad(c, m, field, "expected an array of MACs");
+	for (size_t i = 0; rc == 0 && m != NULL && i < m->n; i++) {
+		if (!plain_string(m->items[i]))
+			rc = bad(c, m->items[i], field, "expected an array of MACs");
+		else if ((rc = file_device(c, doc, field, m->items[i], m->items[i]->str)) == 0) {
+			g->members = xreallocarray(g->members, g->n + 1, sizeof *g->members);
+			g->members[g->n++] = m->items[i]->str;
+		}
+	}
+	free(field);
+	return rc;
+}
+
+static int
+groups(struct check *c, const struct toml_value *v, struct import_doc *doc)
+{
+	if (v == NULL)
+		return 0;
+	if (table(c, "groups", v) != 0)
+		return -1;
+	doc->groups = xcalloc(v->n ? v->n : 1, sizeof *doc->groups);
+	doc->gf_keys = xcalloc(v->n ? v->n : 1, sizeof *doc->gf_keys);
+	for (size_t k = 0; k < v->n; k++) {
+		struct imp_group *g = &doc->groups[doc->ngroups++];
+		char *path = xasprintf("groups.%s", v->keys[k]);
+		const char *fields = NULL;
+		int rc = 0;
+
+		g->name = v->keys[k];
+		if (strlen(g->name) != v->keylens[k] || !cfgdoc_group_name_ok(g->name))
+			rc = bad(c, v->items[k], path,
+			    "a group name is 1-64 printable characters without spaces or a "
+			    "leading '@'");
+		else if ((rc = table(c, path, v->items[k])) == 0)
+			rc = one_group(c, path, v->items[k], g, &fields, doc);
+		free(path);
+		if (rc != 0)
+			return -1;
+		if (fields != NULL) {
+			doc->gf_keys[doc->ngf] = xasprintf(CFGDOC_GROUP_PREFIX "%s", g->name);
+			doc->keys = xreallocarray(
+			    doc->keys, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->keys);
+			doc->values = xreallocarray(
+			    doc->values, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->values);
+			doc->keys[doc->nset + doc->nsec + doc->ngf] = doc->gf_keys[doc->ngf];
+			doc->values[doc->nset + doc->nsec + doc->ngf++] = fields;
+		}
+	}
+	return 0;
+}
+
+static int
+templates(struct check *c, const struct toml_value *v, struct import_doc *doc)
+{
+	if (v == NULL)
+		return 0;
+	if (table(c, "templates", v) != 0)
+		return -1;
+	doc->tmpls = xcalloc(v->n ? v->n : 1, sizeof *doc->tmpls);
+	for (size_t k = 0; k < v->n; k++) {
+		struct imp_template *t = &doc->tmpls[doc->ntmpls++];
+		char *path = xasprintf("templates.%s", v->keys[k]);
+		int rc = 0;
+
+		t->name = v->keys[k];
+		if (strlen(t->name) != v->keylens[k] || !cfgdoc_template_name_ok(t->name))
+			rc = bad(c, v->items[k], path,
+			    "a template name is 1-64 printable characters, no '/', not '.' first");
+		else if ((rc = text(c, path, v->items[k], 1, &t->body)) == 0 && t->body == NULL)
+			rc = bad(c, v->items[k], path, "expected a string");
+		free(path);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An optional integer lo..hi into *out (0 when absent). */
+static int
+integer(struct check *c, const char *path, const char *key, const struct toml_value *t, int64_t lo,
+    int64_t hi, int64_t *out)
+{
+	const struct toml_value *v = toml_get(t, key);
+	char *field;
+	int rc = 0;
+
+	*out = 0;
+	if (v == NULL || is_null(c, v))
+		return 0;
+	field = xasprintf("%s.%s", path, key);
+	if (v->type != TOML_INTEGER || v->i < lo || v->i > hi)
+		rc = bad(
+		    c, v, field, "expected an integer %lld..%lld", (long long)lo, (long long)hi);
+	else
+		*out = v->i;
+	free(field);
+	return rc;
+}
+
+static int
+actual(struct check *c, const char *path, const struct toml_value *t, struct imp_config *cf)
+{
+	static const char *const names[] = {"ts_ms", "gen", "cfg_rev", "reason", "body"};
+	const struct toml_value *rev = toml_get(t, "cfg_rev");
+	char *field = xasprintf("%s.cfg_rev", path);
+	int64_t gen = 0;
+	int rc = known_keys(c, path, t, names, 5);
+
+	cf->has_actual = 1;
+	cf->has_ts = toml_get(t, "ts_ms") != NULL && !is_null(c, toml_get(t, "ts_ms"));
+	if (rc == 0)
+		rc = integer(c, path, "ts_ms", t, 0, INT64_MAX, &cf->ts_ms);
+	if (rc == 0)
+		rc = integer(c, path, "gen", t, 0, 99, &gen);
+	cf->gen = (int)gen;
+	if (rc == 0 && rev != NULL && !is_null(c, rev)) {
+		if (rev->type == TOML_INTEGER)
+			cf->rev = (double)rev->i;
+		else if (rev->type == TOML_FLOAT)
+			cf->rev = rev->f;
+		else
+			rc = bad(c, rev, field, "expected a number");
+		cf->has_rev = 1;
+	}
+	free(field);
+	field = xasprintf("%s.reason", path);
+	if (rc == 0)
+		rc = text(c, field, toml_get(t, "reason"), 0, &cf->reason);
+	free(field);
+	field = xasprintf("%s.body", path);
+	if (rc == 0 && (rc = text(c, field, toml_get(t, "body"), 0, &cf->body)) == 0 &&
+	    cf->body == NULL)
+		rc = bad(c, t, field, "missing");
+	free(field);
+	return rc;
+}
+
+static int
+one_config(struct check *c, const char *path, const struct toml_value *t, struct imp_config *cf)
+{
+	static const char *const names[] = {"desired", "actual"};
+	const struct toml_value *a = toml_get(t, "actual");
+	char *field = xasprintf("%s.desired", path);
+	int rc = known_keys(c, path, t, names, 2);
+
+	if (rc == 0)
+		rc = text(c, field, toml_get(t, "desired"), 1, &cf->desired);
+	free(field);
+	if (rc != 0 || a == NULL || is_null(c, a))
+		return rc;
+	field = xasprintf("%s.actual", path);
+	if ((rc = table(c, field, a)) == 0)
+		rc = actual(c, field, a, cf);
+	free(field);
+	return rc;
+}
+
+static int
+configs(struct check *c, const struct toml_value *v, struct import_doc *doc)
+{
+	if (v == NULL)
+		return 0;
+	if (table(c, "configs", v) != 0)
+		return -1;
+	doc->configs = xcalloc(v->n ? v->n : 1, sizeof *doc->configs);
+	for (size_t k = 0; k < v->n; k++) {
+		struct imp_config *cf = &doc->configs[doc->nconfigs++];
+		char *path = xasprintf("configs.%s", v->keys[k]);
+		int rc;
+
+		cf->mac = v->keys[k];
+		if ((rc = file_device(c, doc, path, v->items[k], v->keys[k])) == 0 &&
+		    (rc = table(c, path, v->items[k])) == 0)
+			rc = one_config(c, path, v->items[k], cf);
+		free(path);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The sections of version 2: group (a subset), groups, templates, configs. */
+static int
+config_sections(struct check *c, const struct toml_value *root, struct import_doc *doc)
+{
+	const struct toml_value *g = toml_get(root, "group");
+
+	if (g != NULL && (!plain_string(g) || !cfgdoc_group_name_ok(g->str)))
+		return bad(c, g, "group", "expected a group name");
+	doc->subset = g != NULL ? g->str : NULL;
+	doc->secrets = toml_get(root, "secrets") != NULL;
+	doc->has_config = toml_get(root, "format_version")->i >= 2;
+	if (groups(c, toml_get(root, "groups"), doc) != 0 ||
+	    templates(c, toml_get(root, "templates"), doc) != 0)
+		return -1;
+	return configs(c, toml_get(root, "configs"), doc);
 }
 
 int
@@ -262,8 +588,9 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 		bad(&c, doc->tree, "document", "expected an object");
 	} else if (header(&c, doc->tree) == 0 &&
 	           devices(&c, toml_get(doc->tree, "devices"), doc) == 0 &&
-	           pairs(&c, "settings", toml_get(doc->tree, "settings"), 0, doc) == 0) {
-		pairs(&c, "secrets", toml_get(doc->tree, "secrets"), 1, doc);
+	           pairs(&c, "settings", toml_get(doc->tree, "settings"), 0, doc) == 0 &&
+	           pairs(&c, "secrets", toml_get(doc->tree, "secrets"), 1, doc) == 0) {
+		config_sections(&c, doc->tree, doc);
 	}
 	if (c.err != NULL) {
 		import_doc_free(doc);
@@ -288,18 +615,221 @@ count_removed_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
-int
-import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
-    struct import_result *res, char **cause)
+static void
+wipe_free(char *text)
 {
-	struct store_import im = {0};
-	void *arg[2] = {(void *)doc, &res->removed};
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
+	free(text);
+}
 
+/* Templates are files: staged (written, fsync'd) before the commit, renamed after it. */
+struct staged {
+	const struct import_doc *doc;
+	char *dir;
+	char **tmp, **path; /* per template */
+};
+
+static void
+staged_done(struct staged *st, int unlink_tmp)
+{
+	for (size_t i = 0; st->tmp != NULL && i < st->doc->ntmpls; i++) {
+		if (unlink_tmp && st->tmp[i] != NULL)
+			unlink(st->tmp[i]);
+		free(st->tmp[i]);
+		free(st->path[i]);
+	}
+	free(st->tmp);
+	free(st->path);
+	free(st->dir);
+}
+
+/* mkdir -p dir (0700). */
+static void
+make_dirs(const char *dir)
+{
+	char *p = xstrdup(dir);
+
+	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(p, 0700);
+		*s = '/';
+	}
+	mkdir(p, 0700);
+	free(p);
+}
+
+static int
+stage_cb(void *arg, char **cause)
+{
+	struct staged *st = arg;
+	const struct import_doc *doc = st->doc;
+
+	if (doc->ntmpls == 0)
+		return 0;
+	make_dirs(st->dir);
+	st->tmp = xcalloc(doc->ntmpls, sizeof *st->tmp);
+	st->path = xcalloc(doc->ntmpls, sizeof *st->path);
+	for (size_t i = 0; i < doc->ntmpls; i++) {
+		const struct imp_template *t = &doc->tmpls[i];
+		char *stored = NULL, *kept = NULL;
+		const char *body = t->body;
+		int rc = 0;
+
+		st->path[i] = xasprintf("%s/%s.tmpl", st->dir, t->name);
+		if (!doc->secrets &&
+		    (rc = cfgdoc_template_read(st->dir, t->name, &stored, cause)) < 0)
+			return -1;
+		if (rc == 0 && (kept = cfgdoc_keep_secrets(t->body, stored)) != NULL)
+			body = kept;
+		rc = export_stage_file(st->path[i], body, strlen(body), 0600, &st->tmp[i], cause);
+		wipe_free(stored);
+		wipe_free(kept);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The texts a restore writes: the file's, except that a file written without secrets keeps the
+ * secret lines of what is stored (as passwords stay without a secrets section).
+ */
+struct texts {
+	const char **values; /* settings: the file's, group fields perhaps with kept lines */
+	const char **desired; /* per config */
+	char **owned;
+	size_t nowned;
+};
+
+/* incoming, or incoming with stored's secret lines (owned by t); frees stored. */
+static const char *
+keep_stored(struct texts *t, const char *incoming, char *stored)
+{
+	char *kept = cfgdoc_keep_secrets(incoming, stored);
+
+	wipe_free(stored);
+	if (kept == NULL)
+		return incoming;
+	t->owned = xreallocarray(t->owned, t->nowned + 1, sizeof *t->owned);
+	return t->owned[t->nowned++] = kept;
+}
+
+static void
+texts_init(struct texts *t, struct store *s, const struct import_doc *doc)
+{
+	size_t nv = doc->nset + doc->nsec + doc->ngf;
+
+	memset(t, 0, sizeof *t);
+	t->values = xcalloc(nv ? nv : 1, sizeof *t->values);
+	memcpy(t->values, doc->values, nv * sizeof *t->values);
+	t->desired = xcalloc(doc->nconfigs ? doc->nconfigs : 1, sizeof *t->desired);
+	for (size_t i = 0; i < doc->nconfigs; i++) {
+		t->desired[i] = doc->configs[i].desired;
+		if (!doc->secrets && t->desired[i] != NULL)
+			t->desired[i] = keep_stored(
+			    t, t->desired[i], cfgstore_desired_get(s, doc->configs[i].mac));
+	}
+	for (size_t i = doc->nset + doc->nsec; !doc->secrets && i < nv; i++)
+		t->values[i] = keep_stored(t, t->values[i], store_setting_get(s, doc->keys[i]));
+}
+
+static void
+texts_done(struct texts *t)
+{
+	for (size_t i = 0; i < t->nowned; i++)
+		wipe_free(t->owned[i]);
+	free(t->owned);
+	free(t->values);
+	free(t->desired);
+}
+
+/* After the commit: every staged template onto its name. */
+static int
+staged_commit(struct staged *st, char **cause)
+{
+	int rc = 0;
+
+	for (size_t i = 0; st->tmp != NULL && i < st->doc->ntmpls; i++) {
+		char *why = NULL;
+
+		if (export_commit_file(st->tmp[i], st->path[i], &why) != 0) {
+			if (rc == 0)
+				*cause =
+				    xasprintf("the database is restored but template %s is not: %s",
+				        st->doc->tmpls[i].name, why);
+			free(why);
+			rc = -1;
+		}
+		free(st->tmp[i]);
+		st->tmp[i] = NULL;
+	}
+	return rc;
+}
+
+static struct cfgrestore *
+plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *const *desired)
+{
+	/* a version 1 file cannot hold configuration, so replacing keeps what is stored */
+	struct cfgrestore *r = cfgrestore_new(replace && doc->has_config);
+
+	for (size_t i = 0; i < doc->ngroups; i++)
+		cfgrestore_group(r, doc->groups[i].name, doc->groups[i].tmpl,
+		    doc->groups[i].members, doc->groups[i].n);
+	for (size_t i = 0; i < doc->nconfigs; i++) {
+		const struct imp_config *cf = &doc->configs[i];
+
+		if (desired[i] != NULL)
+			cfgrestore_desired(r, cf->mac, desired[i]);
+		if (cf->has_actual)
+			cfgrestore_snapshot(r, cf->mac, cf->has_ts ? cf->ts_ms : now_ms, cf->gen,
+			    cf->has_rev, cf->rev, cf->reason, cf->body);
+	}
+	return r;
+}
+
+static void
+count(const struct import_doc *doc, struct import_result *res)
+{
 	memset(res, 0, sizeof *res);
 	res->format = doc->format;
 	res->devices = doc->n;
 	res->settings = doc->nset;
 	res->secrets = doc->nsec;
+	res->groups = doc->ngroups;
+	res->templates = doc->ntmpls;
+	for (size_t i = 0; i < doc->nconfigs; i++) {
+		res->desired += doc->configs[i].desired != NULL;
+		res->snapshots += doc->configs[i].has_actual;
+	}
+}
+
+int
+import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
+    struct import_result *res, char **cause)
+{
+	struct store_import im = {0};
+	struct staged st = {doc, NULL, NULL, NULL};
+	struct cfgrestore *r;
+	struct texts t;
+	void *arg[2] = {(void *)doc, &res->removed};
+	int rc;
+
+	count(doc, res);
+	if (replace && doc->subset != NULL) {
+		char *clean = str_sanitize(doc->subset, 64);
+
+		*cause = xasprintf("the file holds only group %s; --replace would remove the rest "
+		                   "of the fleet (use --merge)",
+		    clean);
+		free(clean);
+		return -1;
+	}
+	if (doc->ntmpls > 0 && (st.dir = cfgdoc_template_dir()) == NULL) {
+		*cause =
+		    xstrdup("the file has templates but neither XDG_CONFIG_HOME nor HOME is set");
+		return -1;
+	}
 	for (size_t i = 0; i < doc->n; i++) {
 		struct store_device *d = store_device_find_mac(s, doc->devs[i].mac);
 
@@ -309,18 +839,33 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 			res->added++;
 		store_device_free(d);
 	}
-	if (replace && store_device_list(s, count_removed_cb, arg, cause) != 0)
+	if (replace && store_device_list(s, count_removed_cb, arg, cause) != 0) {
+		free(st.dir);
 		return -1;
-	if (dry_run)
+	}
+	if (dry_run) {
+		free(st.dir);
 		return 0;
+	}
+	texts_init(&t, s, doc);
+	r = plan(doc, replace, (int64_t)time(NULL) * 1000, t.desired);
 	im.devices = doc->devs;
 	im.ndevices = doc->n;
 	im.keys = doc->keys;
-	im.values = doc->values;
-	im.nsettings = doc->nset + doc->nsec;
+	im.values = t.values;
+	im.nsettings = doc->nset + doc->nsec + doc->ngf;
 	im.replace = replace;
 	im.keep_prefix = doc->nsec > 0 ? NULL : EXPORT_SECRET_PREFIX;
-	return store_import(s, &im, cause);
+	im.cfg = cfgrestore_steps(r, &im.ncfg);
+	im.before_commit = stage_cb;
+	im.arg = &st;
+	rc = store_import(s, &im, cause);
+	if (rc == 0)
+		rc = staged_commit(&st, cause);
+	staged_done(&st, rc != 0);
+	cfgrestore_free(r);
+	texts_done(&t);
+	return rc;
 }
 
 int

@@ -575,7 +575,10 @@ req_start(struct req *r, char **cause)
 	} else
 		SETOPT(CURLOPT_HTTPGET, 1L);
 
-	if (r->auth != HTTP_AUTH_NONE) {
+	if (r->auth == HTTP_AUTH_BEARER) {
+		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		SETOPT(CURLOPT_XOAUTH2_BEARER, r->password);
+	} else if (r->auth != HTTP_AUTH_NONE) {
 		SETOPT(CURLOPT_HTTPAUTH,
 		    r->auth == HTTP_AUTH_BASIC ? (long)CURLAUTH_BASIC : (long)CURLAUTH_DIGEST);
 		SETOPT(CURLOPT_USERNAME, r->user);
@@ -1090,11 +1093,12 @@ req_fill(struct req *r, const struct http_request *req)
 		r->body_len = req->body_len;
 	}
 	if (req->auth != HTTP_AUTH_NONE) {
-		if (req->auth != HTTP_AUTH_BASIC && req->auth != HTTP_AUTH_DIGEST)
+		if (req->auth != HTTP_AUTH_BASIC && req->auth != HTTP_AUTH_DIGEST &&
+		    req->auth != HTTP_AUTH_BEARER)
 			return xasprintf("%s:%u: invalid auth", r->host, r->port);
-		if (req->user == NULL || req->password == NULL)
+		if ((req->user == NULL && req->auth != HTTP_AUTH_BEARER) || req->password == NULL)
 			return xasprintf("%s:%u: credentials missing", r->host, r->port);
-		r->user = xstrdup(req->user);
+		r->user = xstrdup(req->user != NULL ? req->user : "");
 		r->password = xstrdup(req->password);
 	}
 	if (r->https) {

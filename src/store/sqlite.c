@@ -154,6 +154,52 @@ static const char *const migrations[] = {
 	"  result TEXT"
 	");"
 	"CREATE INDEX config_pending_mac ON config_pending (mac, state);",
+
+	/* 5: provisioning: agents, enrolment secrets, tasks, access points seen by agents. */
+	"CREATE TABLE agents ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER"
+	");"
+	"CREATE TABLE enrolments ("
+	"  hash TEXT PRIMARY KEY NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used INTEGER,"
+	"  agent TEXT"
+	");"
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  network TEXT NOT NULL,"
+	"  key_ref TEXT,"
+	"  name TEXT,"
+	"  template TEXT,"
+	"  pass_ref TEXT,"
+	"  ap_off INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL DEFAULT 1,"
+	"  agent TEXT,"
+	"  lease INTEGER,"
+	"  stage TEXT,"
+	"  mac TEXT,"
+	"  result TEXT,"
+	"  reason TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL"
+	");"
+	"CREATE INDEX tasks_state ON tasks(state, id);"
+	"CREATE TABLE access_points ("
+	"  ssid TEXT NOT NULL,"
+	"  agent TEXT NOT NULL,"
+	"  rssi INTEGER,"
+	"  seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (ssid, agent)"
+	") WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1243,6 +1289,14 @@ static const char *const cfg_sql[SCS__COUNT] = {
     [SCS_PENDING_SET] = "UPDATE config_pending SET state = ?1, result = ?2 WHERE id = ?7",
     [SCS_PENDING_SUPERSEDE] = "UPDATE config_pending SET state = 'superseded' "
                               "WHERE mac = ?1 AND state = 'queued'",
+    /* a restored snapshot: added unless the device's latest one has the same body */
+    [SCS_SNAP_RESTORE] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
+                         "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
+                         "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND "
+                         "?3 IS NOT (SELECT body FROM config_snapshots WHERE mac = ?1 "
+                         "ORDER BY id DESC LIMIT 1)",
+    [SCS_GROUP_CLEAR] = "DELETE FROM config_groups",
+    [SCS_DESIRED_CLEAR] = "DELETE FROM config_desired",
 };
 
 /* Runs one step (preparing its statement on first use); rows go to cb. */
@@ -1289,6 +1343,12 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 {
 	struct sq *b = v;
 
+	if (b->batch) /* inside begin..commit (store_import): the caller commits or rolls back */
+		for (size_t i = 0; i < n; i++)
+			if (cfg_step(b, &steps[i], cb, arg, cause) != 0)
+				return -1;
+	if (b->batch)
+		return 0;
 	if (tx_begin(b, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -1725,4 +1785,12 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 		return -1;
 	}
 	return exec_sql(b->db, sql, cause, "exec", b->path);
+}
+
+sqlite3 *
+store_sqlite_db(struct store *s)
+{
+	struct sq *b = sqlite_of(s);
+
+	return b != NULL ? b->db : NULL;
 }

@@ -809,6 +809,14 @@ store_import(struct store *s, const struct store_import *im, char **cause)
 		if (s->ops->setting_set(s->b, im->keys[i], im->values[i], &why) != 0)
 			goto fail;
 	}
+	if (im->ncfg > 0 && (s->ops->cfg_batch == NULL ||
+	                        s->ops->cfg_batch(s->b, im->cfg, im->ncfg, NULL, NULL, &why) != 0)) {
+		if (why == NULL)
+			why = xasprintf("the %s store has no configuration management", s->ops->name);
+		goto fail;
+	}
+	if (im->before_commit != NULL && im->before_commit(im->arg, &why) != 0)
+		goto fail;
 	if (s->ops->commit(s->b, &why) != 0)
 		goto fail;
 	return 0;

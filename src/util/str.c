@@ -608,3 +608,16 @@ str_table_find(const char *const *names, int n, const char *s)
 			return i;
 	return -1;
 }
+
+int
+str_ascii_printable(const char *s, size_t min, size_t max)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n < min || n > max)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}

@@ -67,7 +67,7 @@ doc = tomllib.load(open(sys.argv[1], "rb"))
 db = sqlite3.connect(sys.argv[2])
 db.text_factory = lambda b: b.decode("utf-8", "replace")
 rows = dict(db.execute("SELECT mac, name FROM devices"))
-assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 1
+assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 2
 assert sorted(doc["devices"]) == sorted(rows), (sorted(doc["devices"]), sorted(rows))
 for mac, name in rows.items():
     got = doc["devices"][mac].get("name")
@@ -142,9 +142,14 @@ assert all(len(r) == len(rows[0]) for r in rows)
 names = [r[rows[0].index("name")] for r in rows[1:]] if "name" in rows[0] else []
 assert not names or 'red "quoted" {brace}; semi' in names, names
 assert all("\x1b" not in c for r in rows for c in r)
+# no cell a spreadsheet would take for a formula: those get a leading apostrophe
+assert all(not c or c[0] not in "=+-@\t\r" for r in rows for c in r), rows
+if names:
+    for want in ("'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(1+1)", "'+cmd", "'-- '; DROP TABLE x; #"):
+        assert want in names, (want, names)
 PY
 python3 "$T_TMP/csv_check.py" "$T_TMP/out.csv" mac,name,host,port,gen,model,fw,state $ndev 2>"$T_TMP/py.err" &&
-	pass "$N: csv: header, a row per device, quoted fields, no escape sequences" ||
+	pass "$N: csv: header, a row per device, quoted fields, no escape sequences, no formulas" ||
 	fail "$N: csv" "$(cat "$T_TMP/py.err")"
 "$SHELLY_TUI" --db "$DB" --export csv --columns mac,name,discovered_via,state >"$T_TMP/cols.csv" &&
 	python3 "$T_TMP/csv_check.py" "$T_TMP/cols.csv" mac,name,discovered_via,state $ndev 2>"$T_TMP/py.err" &&

@@ -492,6 +492,8 @@ gen1_handle(struct dev *d, struct sim_req *req, struct reply *rep)
 	} else if (!strcmp(p, "/settings/sta") || !strcmp(p, "/settings/sta1") ||
 	           !strcmp(p, "/settings/ap")) {
 		char group[16];
+		if (!strcmp(p, "/settings/sta"))
+			apmode_gen1_sta(d, req);
 		snprintf(group, sizeof group, "wifi_%s", p + 10);
 		do_settings_group(d, req, group, rep);
 	} else if (!strcmp(p, "/settings/cloud")) {

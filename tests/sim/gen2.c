@@ -666,6 +666,8 @@ call(struct dev *d, const char *method, const cJSON *params, cJSON **result, str
 	}
 	if (!strcasecmp(verb, "SetConfig")) {
 		const cJSON *config = cJSON_GetObjectItemCaseSensitive(params, "config");
+		if (!strcmp(type, "wifi"))
+			apmode_gen2_wifi(d, config);
 		cJSON *doc = render_config(d);
 		char key[64];
 		cJSON *c = component(doc, type, params, e);

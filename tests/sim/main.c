@@ -62,6 +62,15 @@
 	X(MDNS, "mdns", 0, NULL,                                                                   \
 	    "publish every device over mDNS through avahi-daemon, on lo only (use a private "      \
 	    "namespace); the manifest shows \"mdns_ready\"")                                       \
+	X(AP_NETWORK, "ap-network", 1, "SSID",                                                     \
+	    "AP mode: devices are unprovisioned; this network (with --ap-key-file) takes them "    \
+	    "home")                                                                                \
+	X(AP_KEY_FILE, "ap-key-file", 1, "FILE", "AP mode: the home network's key")                \
+	X(AP_HOME, "ap-home", 1, "ADDR", "AP mode: first address on the home network")             \
+	X(AP_HOME_NETNS, "ap-home-netns", 1, "PATH",                                               \
+	    "AP mode: network namespace of the home network (default: the sim's)")                 \
+	X(AP_BEACON_DIR, "ap-beacon-dir", 1, "DIR",                                                \
+	    "AP mode: one file per access point, DIR/<SSID>, holding the AP's namespace path")     \
 	X(VERBOSE, "verbose", 0, NULL, "-v: one summary line and info logs; -vv: debug")           \
 	X(HELP, "help", 0, NULL, "this help")
 
@@ -232,6 +241,21 @@ parse_options(struct sim_opts *o, int argc, char **argv)
 			break;
 		case OPT_MDNS:
 			o->mdns = true;
+			break;
+		case OPT_AP_NETWORK:
+			o->ap_network = optarg;
+			break;
+		case OPT_AP_KEY_FILE:
+			o->ap_key_file = optarg;
+			break;
+		case OPT_AP_HOME:
+			o->ap_home = optarg;
+			break;
+		case OPT_AP_HOME_NETNS:
+			o->ap_home_netns = optarg;
+			break;
+		case OPT_AP_BEACON_DIR:
+			o->ap_beacon_dir = optarg;
 			break;
 		case OPT_ID_OFFSET:
 			if (num_arg("id-offset", optarg, 0xffffff, &n) < 0)
@@ -513,7 +537,8 @@ main(int argc, char **argv)
 	loop_signal(sim.loop, SIGINT, quit_cb, sim.loop);
 
 	if (fixtures_load(&sim, &cause) < 0 || make_devices(&sim, &cause) < 0 ||
-	    raise_nofile(sim.ndevs, &cause) < 0 || parse_faults(&sim, &shots, &nshots, &cause) < 0)
+	    raise_nofile(sim.ndevs, &cause) < 0 || parse_faults(&sim, &shots, &nshots, &cause) < 0 ||
+	    apmode_init(&sim, &cause) < 0)
 		goto out;
 	for (size_t i = 0; i < sim.ndevs; i++)
 		ntls += sim.devs[i]->tls;
@@ -538,6 +563,7 @@ main(int argc, char **argv)
 	sim.manifest_ready = true;
 	if (manifest_write(&sim, &cause) < 0)
 		goto out;
+	apmode_start(&sim);
 	if (sim.o.verbose) {
 		char a[16], b[16];
 		addr_str(sim.devs[0]->addr, a);
@@ -562,6 +588,7 @@ out:
 		sim_mdns_free(sim.mdns);
 	control_stop(&sim);
 	net_done(&sim);
+	apmode_done(&sim);
 	free_devices(&sim);
 	tls_done(&sim);
 	fixtures_free(&sim);

@@ -1022,7 +1022,11 @@ dev_net_sync(struct dev *d, char **cause)
 		return open_silent(d, cause);
 	if (d->tls && !d->tls_srv && !(d->tls_srv = dev_srv_start(sim, d, cause)))
 		return -1;
+	int ns = apmode_listen_enter(d, cause);
+	if (ns < 0)
+		return -1;
 	d->listen_fd = listen_on(d->addr, d->port, LISTEN_BACKLOG, cause);
+	apmode_listen_leave(d, ns);
 	if (d->listen_fd < 0)
 		return -1;
 	d->listen_watch = loop_watch_new(sim->loop, d->listen_fd, LOOP_READ, dev_listen_cb, d);

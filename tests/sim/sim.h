@@ -217,6 +217,8 @@ struct dev {
 	char *cert_pem, *key_pem;
 	char fingerprint[65];
 	struct loop_timer *net_timer; /* deferred reconciliation */
+	bool ap_home; /* AP mode: configured, now on the home network */
+	struct loop_timer *ap_timer; /* AP mode: leaving the AP */
 	struct loop_timer *reboot_timer; /* reboot start/end */
 	bool rebooting;
 	bool pending_update; /* reboot finishes a firmware update */
@@ -288,6 +290,12 @@ struct sim_opts {
 	unsigned id_offset;
 	bool mdns;
 	int verbose;
+	/* AP mode (apmode.c) */
+	const char *ap_network;
+	const char *ap_key_file;
+	const char *ap_home;
+	const char *ap_home_netns;
+	const char *ap_beacon_dir;
 };
 
 struct srv; /* an MHD daemon driven by the loop */
@@ -324,6 +332,7 @@ struct sim {
 	uint64_t rng;
 	bool manifest_ready;
 	struct sim_mdns *mdns; /* --mdns: publisher (tests/sim/sim_mdns.c) */
+	struct sim_ap *ap; /* --ap-network: AP mode (tests/sim/apmode.c) */
 };
 
 /* util.c */
@@ -505,5 +514,18 @@ char *manifest_render(struct sim *sim, size_t *len);
 int manifest_write(struct sim *sim, char **cause);
 /* Renders a device's control state; caller frees. */
 char *dev_state_render(struct dev *d, size_t *len);
+
+/* apmode.c */
+struct sim_ap;
+struct reply;
+int apmode_init(struct sim *sim, char **cause);
+void apmode_start(struct sim *sim);
+void apmode_done(struct sim *sim);
+/* Gen1 /settings/sta seen (the settings group answers it). */
+void apmode_gen1_sta(struct dev *d, struct sim_req *req);
+void apmode_gen2_wifi(struct dev *d, const struct cJSON *config);
+/* Around a device's listen(): 1 entered the home namespace, 0 nothing to do, -1 error. */
+int apmode_listen_enter(struct dev *d, char **cause);
+void apmode_listen_leave(struct dev *d, int entered);
 
 #endif

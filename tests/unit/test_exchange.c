@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "exchange/hostfmt.h"
+#include "exchange/cfgdoc.h"
 #include "exchange/import.h"
 #include "exchange/jsondoc.h"
 
@@ -152,6 +153,63 @@ test_import_errors(void **state)
 	    "f: line 3: devices[0].name: expected a string");
 }
 
+#define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
+
+/* The configuration sections of version 2: accepted, and each error names line and field. */
+static void
+test_import_config(void **state)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+	const char *good = V2 "[groups.g]\ntemplate = \"t\"\nfields = \"sys.timezone = UTC\\n\"\n"
+	                      "members = [\"aabbccddeeff\"]\n[templates]\nt = \"cloud.enabled = "
+	                      "false\\n\"\n[configs.aabbccddeeff]\ndesired = \"sntp.server = x\"\n"
+	                      "[configs.aabbccddeeff.actual]\ngen = 2\ncfg_rev = 3\nbody = \"\"\n";
+
+	(void)state;
+	assert_int_equal(import_parse("f", good, strlen(good), &d, &cause), 0);
+	import_doc_free(d);
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[groups.g]\n",
+	    "f: line 3: groups: unknown section");
+	import_rejects(V2 "[groups.\"@g\"]\n", "f: line 4: groups.@g: a group name");
+	import_rejects(V2 "[groups.g]\nmembers = [\"aabbccddee00\"]\n",
+	    "f: line 5: groups.g.members: aabbccddee00 is not a device of this file");
+	import_rejects(V2 "[groups.g]\ncolour = 1\n", "f: line 5: groups.g.colour: unknown field");
+	import_rejects(V2 "[templates]\nt = \"\\nnope = 1\"\n", "f: line 5: templates.t: line 2: ");
+	import_rejects(
+	    V2 "[configs.aabbccddee00]\n", "f: line 4: configs.aabbccddee00: aabbccddee00 is not");
+	import_rejects(V2 "[configs.aabbccddeeff.actual]\ngen = 2\n",
+	    "configs.aabbccddeeff.actual.body: missing");
+	import_rejects(V2 "[configs.aabbccddeeff.actual]\ncfg_rev = \"x\"\nbody = \"\"\n",
+	    "f: line 5: configs.aabbccddeeff.actual.cfg_rev: expected a number");
+}
+
+/* Secret fields (DCF_SECRET) leave a text on export and come back from the stored one. */
+static void
+test_secret_lines(void **state)
+{
+	const char *text = "# c\nsntp.server = x\n  wifi.sta.pass = \"a b\"\nmqtt.pass=y\n"
+	                   "wifi.sta.ssid = n";
+	char *strip, *kept;
+	int had = 0;
+
+	(void)state;
+	strip = cfgdoc_strip_secrets(text, &had);
+	assert_string_equal(strip, "# c\nsntp.server = x\nwifi.sta.ssid = n");
+	assert_int_equal(had, 1);
+	kept = cfgdoc_keep_secrets(strip, text);
+	assert_string_equal(kept, "# c\nsntp.server = x\nwifi.sta.ssid = n\n  wifi.sta.pass = "
+	                          "\"a b\"\nmqtt.pass=y\n");
+	assert_null(cfgdoc_keep_secrets(strip, "sntp.server = z\n"));
+	assert_null(cfgdoc_keep_secrets(strip, NULL));
+	free(strip);
+	free(kept);
+	strip = cfgdoc_strip_secrets("sys.name = a\n", &had);
+	assert_string_equal(strip, "sys.name = a\n");
+	assert_int_equal(had, 0);
+	free(strip);
+}
+
 int
 main(void)
 {
@@ -159,6 +217,8 @@ main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
+	    cmocka_unit_test(test_import_config),
+	    cmocka_unit_test(test_secret_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

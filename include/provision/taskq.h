@@ -1,0 +1,103 @@
+#ifndef PROVISION_TASKQ_H
+#define PROVISION_TASKQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The provisioning task queue and the agents that work it, on the store. Every change is
+ * checked against the state machine (provision/task.h), written as one compare-and-set and
+ * audited. Tokens and enrolment secrets are random, handed out once and stored as their
+ * SHA-256; WiFi keys stay references until a claim reply needs the key itself.
+ */
+struct store;
+struct store_task;
+
+#define TASKQ_TOKEN_HEX 64 /* bearer token: 32 random bytes, hex */
+#define TASKQ_SECRET_HEX 48 /* enrolment secret: 24 random bytes, hex */
+#define TASKQ_SSID_MAX 32 /* IEEE 802.11 */
+#define TASKQ_KEY_MIN 8 /* WPA2 passphrase */
+#define TASKQ_KEY_MAX 63
+
+/* Reads a secret reference ("file:PATH"); returns it malloc'd or NULL with *cause. */
+typedef char *(*taskq_secret_cb)(const char *ref, char **cause);
+/* Frees a secret returned by a taskq_secret_cb (overwriting it first). */
+typedef void (*taskq_secret_free_cb)(char *secret);
+
+/* 1 when s is an SSID we hand to a device or nmcli: 1-32 bytes, printable ASCII. */
+int taskq_ssid_ok(const char *s);
+/* 1 when s is a WPA passphrase: 8-63 printable ASCII characters. */
+int taskq_key_ok(const char *s);
+/* 1 when ssid looks like a Shelly AP: Gen1 "shelly<model>-XXXXXX", Gen2+ "Shelly<App>-<MAC>". */
+int taskq_ssid_is_shelly(const char *ssid);
+
+/* Hex SHA-256 of s into out (65 bytes). */
+void taskq_hash(const char *s, char out[65]);
+
+/*
+ * Creates an enrolment secret valid for ttl_ms; stores its hash, audits, returns the secret
+ * (caller frees; it is shown once and kept nowhere), or NULL with *cause.
+ */
+char *taskq_enrol_new(
+    struct store *s, int64_t now_ms, int64_t ttl_ms, const char *who, char **cause);
+/*
+ * Registers an agent named name with an enrolment secret. Returns 1 with *agent_id and
+ * *token (caller frees both), 0 when the secret is unknown, used or expired (nothing
+ * changes), -1 error.
+ */
+int taskq_register(struct store *s, const char *secret, const char *name, int64_t now_ms,
+    char **agent_id, char **token, char **cause);
+/* Returns the id of the agent with bearer token (caller frees), or NULL. */
+char *taskq_agent(struct store *s, const char *token);
+/* Notes the agent alive and extends the leases of its tasks to now + lease_ms. */
+int taskq_heartbeat(
+    struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms, char **cause);
+
+/*
+ * Queues a provisioning task. t->kind, t->state, attempts are set here; target, network,
+ * key_ref, name, template_name, pass_ref, ap_off and max_attempts come from t. Validates
+ * (SSID, MAC or SSID target, network SSID); returns 0 with *id, or -1 with *cause.
+ */
+int taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms,
+    int64_t *id, char **cause);
+/* Cancels a task that is not final. Returns 1 cancelled, 0 no such task or already final. */
+int taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char **cause);
+/* The secrets of a claimed task, read from their references (NULL: none). */
+struct taskq_secrets {
+	char *key; /* WiFi key */
+	char *password; /* the device's new password */
+};
+/*
+ * Gives the oldest queued task to agent with a lease until now + lease_ms. Returns 1 with
+ * *out (caller frees) and *sec filled through read_secret (caller frees both with the
+ * matching free function, also after -1), 0 none queued, -1 error (a task whose secret
+ * cannot be read fails with that reason and -1 is returned).
+ */
+int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);
+/*
+ * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
+ * (running -> verifying, mac required), anything else is recorded as the stage. Returns 1
+ * with *state (static name of the task's state now), 0 the task is not agent's (or gone),
+ * -1 error.
+ */
+int taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage,
+    const char *mac, int64_t now_ms, const char **state, char **cause);
+/*
+ * The end of agent's attempt: ok (only from verifying, after the manager saw the device:
+ * not accepted from agents) or a failure with reason; retry asks for another attempt, which
+ * is queued when attempts < max_attempts. Returns 1 with *state, 0 not agent's, -1 error.
+ */
+int taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, int retry,
+    int64_t now_ms, const char **state, char **cause);
+/* The manager saw task id's device on the target network at host: verifying -> done. */
+int taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause);
+/* Verification gave up: the stage becomes "not_seen", which the agent reads and answers. */
+int taskq_not_seen(struct store *s, int64_t id, int64_t now_ms, char **cause);
+/*
+ * Tasks whose agent stopped heartbeating (lease ended before now): back to the queue while
+ * attempts remain, else failed. Returns the number handled, or -1.
+ */
+int taskq_expire(struct store *s, int64_t now_ms, char **cause);
+
+#endif

@@ -1,0 +1,630 @@
+/*
+ * The agent's work (see agent/agent.h). It is a sequence of steps, each one request (or one
+ * radio call) at a time: the agent's loop is turned until the request completes, since the
+ * agent has nothing else to do meanwhile and the radio calls block anyway.
+ */
+#include "agent/agent.h"
+
+#include "agent/wifi.h"
+#include "net/http.h"
+#include "provision/agentmsg.h"
+#include "provision/taskq.h"
+#include "shelly/client.h"
+#include "shelly/sta.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define AGENT_TOKEN_MAX 128
+
+struct agent {
+	struct loop *loop;
+	struct http *http;
+	struct wifi *wifi;
+	struct agent_opts opts;
+	char token[AGENT_TOKEN_MAX];
+	int stop;
+	struct loop_timer *wait_timer;
+	int waited;
+};
+
+/* One request's outcome, filled by the completion callbacks. */
+struct agent_res {
+	int done;
+	enum http_result result;
+	long status;
+	char *body;
+	size_t body_len;
+	char *cause;
+	struct device_ident ident;
+	int has_ident;
+};
+
+static void
+res_done(struct agent_res *r)
+{
+	free(r->body);
+	free(r->cause);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+wait_for(struct agent *a, const int *done)
+{
+	while (!*done)
+		if (loop_run_once(a->loop, -1) < 0)
+			break;
+}
+
+static void
+api_cb(const struct http_response *resp, void *arg)
+{
+	struct agent_res *r = arg;
+
+	r->result = resp->result;
+	r->status = resp->status;
+	r->body = xmalloc(resp->body_len + 1);
+	memcpy(r->body, resp->body, resp->body_len + 1);
+	r->body_len = resp->body_len;
+	r->cause = xstrdup(resp->cause);
+	r->done = 1;
+}
+
+/* POSTs body to the manager's path; returns the HTTP status (0: no answer, *r says why). */
+static long
+api_post(struct agent *a, const char *path, const char *body, struct agent_res *r)
+{
+	struct http_request req;
+
+	memset(r, 0, sizeof *r);
+	memset(&req, 0, sizeof req);
+	req.method = HTTP_POST;
+	req.host = a->opts.manager_host;
+	req.port = a->opts.manager_port;
+	req.https = a->opts.manager_https;
+	req.tls = HTTP_TLS_VERIFY; /* the manager's certificate is always verified */
+	req.ca_file = a->opts.ca_file;
+	req.path = path;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.lane = "manager";
+	req.lane_limit = 1;
+	req.timeout_ms = a->opts.timeout_ms;
+	req.max_body = AGENTMSG_MAX_BODY;
+	if (a->token[0] != '\0') {
+		req.auth = HTTP_AUTH_BEARER;
+		req.password = a->token;
+	}
+	http_send(a->http, &req, api_cb, r);
+	wait_for(a, &r->done);
+	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
+}
+
+/* ---- registration ---------------------------------------------------------------------- */
+
+static int
+read_small_file(const char *path, char *buf, size_t size, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int
+write_token(const char *path, const char *token, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(token);
+	int rc = -1;
+
+	if (fd < 0)
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+	else if (write(fd, token, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+	else if (rename(tmp, path) != 0)
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int
+do_register(struct agent *a, char **cause)
+{
+	char secret[AGENT_TOKEN_MAX], *body;
+	struct agent_res r;
+	struct agentmsg *m;
+	cJSON *o;
+	long st;
+	int rc = -1;
+
+	if (read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
+	    a->token[0] != '\0')
+		return 0;
+	free(*cause);
+	*cause = NULL;
+	a->token[0] = '\0';
+	if (a->opts.secret_file == NULL) {
+		*cause = xasprintf(
+		    "not registered yet (%s) and no --enrol-secret-file", a->opts.token_file);
+		return -1;
+	}
+	if (read_small_file(a->opts.secret_file, secret, sizeof secret, cause) != 0)
+		return -1;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "secret", secret);
+	cJSON_AddStringToObject(o, "name", a->opts.name);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	explicit_bzero(secret, sizeof secret);
+	st = api_post(a, "/api/v1/register", body, &r);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	m = xmalloc(sizeof *m);
+	if (st == 401)
+		*cause = xstrdup("registration refused: enrolment secret unknown, used or expired");
+	else if (st != 200 && st != 0)
+		*cause = xasprintf("registration failed: HTTP %ld", st);
+	else if (st == 0)
+		*cause = xasprintf("registration failed: %s", r.cause);
+	if (st == 200 && agentmsg_parse(AGENTMSG_REGISTERED, r.body, r.body_len, m, cause) == 0) {
+		snprintf(a->token, sizeof a->token, "%s", m->token);
+		rc = write_token(a->opts.token_file, a->token, cause);
+		if (rc == 0)
+			log_info("registered as %s", m->agent);
+	}
+	agentmsg_clear(m);
+	free(m);
+	if (r.body != NULL)
+		explicit_bzero(r.body, r.body_len);
+	res_done(&r);
+	return rc;
+}
+
+/* ---- the device ------------------------------------------------------------------------ */
+
+static void
+dev_cb(const struct shelly_reply *reply, void *arg)
+{
+	struct agent_res *r = arg;
+
+	r->result = reply->result;
+	r->status = reply->http_status;
+	r->cause = xstrdup(reply->cause);
+	if (reply->ident != NULL) {
+		r->ident = *reply->ident;
+		r->has_ident = 1;
+	}
+	r->done = 1;
+}
+
+static void
+dev_target(struct agent *a, struct shelly_target *t, int gen)
+{
+	memset(t, 0, sizeof *t);
+	t->host = a->opts.device_host;
+	t->gen = gen;
+	t->lane = "device";
+	t->timeout_ms = a->opts.timeout_ms;
+	t->connect_timeout_ms = a->opts.timeout_ms;
+}
+
+/* Identifies the device on its AP; 0 with *ident, or -1 with *why. */
+static int
+dev_identify(struct agent *a, struct device_ident *ident, char **why)
+{
+	struct shelly_target t;
+	struct agent_res r;
+	int rc = -1;
+
+	for (int tries = 0; tries < 5 && rc != 0 && !a->stop; tries++) {
+		memset(&r, 0, sizeof r);
+		dev_target(a, &t, 0);
+		shelly_identify(a->http, &t, dev_cb, &r);
+		wait_for(a, &r.done);
+		if (r.result == HTTP_OK && r.has_ident && r.ident.mac[0] != '\0') {
+			*ident = r.ident;
+			rc = 0;
+		} else {
+			free(*why);
+			*why = xasprintf("no device at %s: %s", a->opts.device_host, r.cause);
+		}
+		res_done(&r);
+	}
+	return rc;
+}
+
+static int
+dev_configure(
+    struct agent *a, const struct agentmsg *task, const struct device_ident *ident, char **why)
+{
+	struct shelly_sta sta = {.ssid = task->network,
+	    .key = task->key,
+	    .name = task->name[0] ? task->name : NULL,
+	    .ap_off = task->ap_off,
+	    .password = task->password[0] ? task->password : NULL,
+	    .realm = ident->id};
+	struct shelly_sta_req reqs[SHELLY_STA_MAX_REQS];
+	struct shelly_target t;
+	size_t n;
+	int rc = 0;
+
+	if (shelly_sta_requests(ident->gen, &sta, reqs, &n, why) != 0)
+		return -1;
+	dev_target(a, &t, ident->gen);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct agent_res r = {0};
+
+		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
+		wait_for(a, &r.done);
+		if (r.result != HTTP_OK) {
+			*why = xasprintf("device refused the configuration: %s", r.cause);
+			rc = -1;
+		} else if (reqs[i].auth_after) {
+			t.user = SHELLY_STA_USER;
+			t.password = sta.password;
+		}
+		res_done(&r);
+	}
+	shelly_sta_free(reqs, n);
+	return rc;
+}
+
+/* ---- manager calls --------------------------------------------------------------------- */
+
+/* Reports progress; returns the task's state parsed into *m (0), or -1. */
+static int
+report(struct agent *a, int64_t task, const char *stage, const char *mac, struct agentmsg *m)
+{
+	struct agent_res r;
+	char *body, *cause = NULL;
+	cJSON *o = cJSON_CreateObject();
+	int rc = -1;
+
+	cJSON_AddNumberToObject(o, "task", (double)task);
+	cJSON_AddStringToObject(o, "stage", stage);
+	if (mac != NULL)
+		cJSON_AddStringToObject(o, "mac", mac);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (api_post(a, "/api/v1/progress", body, &r) == 200 &&
+	    agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
+		rc = 0;
+	else
+		log_warn("task %lld: progress %s not accepted (%s)", (long long)task, stage,
+		    cause != NULL ? cause : r.cause);
+	free(cause);
+	free(body);
+	res_done(&r);
+	return rc;
+}
+
+static void
+fail_task(struct agent *a, int64_t task, const char *reason, int retry)
+{
+	struct agent_res r;
+	char *body;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "task", (double)task);
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddBoolToObject(o, "retry", retry);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	log_warn("task %lld: %s", (long long)task, reason);
+	if (api_post(a, "/api/v1/result", body, &r) != 200)
+		log_warn("task %lld: result not accepted (%s)", (long long)task, r.cause);
+	free(body);
+	res_done(&r);
+}
+
+static void
+waited_cb(void *arg)
+{
+	((struct agent *)arg)->waited = 1;
+}
+
+static void
+pause_ms(struct agent *a, uint64_t ms)
+{
+	a->waited = 0;
+	loop_timer_arm(a->wait_timer, ms);
+	while (!a->waited && !a->stop)
+		if (loop_run_once(a->loop, -1) < 0)
+			break;
+	loop_timer_disarm(a->wait_timer);
+}
+
+/* 1 when an access point named ssid is in range. */
+static int
+ap_in_range(struct agent *a, const char *ssid)
+{
+	struct wifi_ap *aps = NULL;
+	char *cause = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (wifi_scan(a->wifi, &aps, &n, &cause) != 0) {
+		log_warn("scan: %s", cause);
+		free(cause);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(aps[i].ssid, ssid) == 0;
+	free(aps);
+	return found;
+}
+
+/* The AP SSID of a target: the SSID itself, or the one in range whose suffix is the MAC. */
+static int
+target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
+{
+	struct wifi_ap *aps = NULL;
+	char mac[13], *cause = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (str_mac_normalise(target, mac) != 0) {
+		snprintf(ssid, size, "%s", target);
+		return 0;
+	}
+	if (wifi_scan(a->wifi, &aps, &n, &cause) != 0) {
+		free(cause);
+		return -1;
+	}
+	for (size_t i = 0; i < n && !found; i++) {
+		const char *dash = strrchr(aps[i].ssid, '-');
+
+		if (taskq_ssid_is_shelly(aps[i].ssid) && dash != NULL &&
+		    (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0)) {
+			snprintf(ssid, size, "%s", aps[i].ssid);
+			found = 1;
+		}
+	}
+	free(aps);
+	return found ? 0 : -1;
+}
+
+/* ---- one task -------------------------------------------------------------------------- */
+
+/* On the device's AP: identify and configure. Returns 0 with mac, or -1 with *why. */
+static int
+on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[13], char **why)
+{
+	struct device_ident ident;
+	char want[13];
+
+	if (wifi_join(a->wifi, ssid, why) != 0)
+		return -1;
+	log_info("task %lld: joined %s", (long long)task->task, ssid);
+	if (dev_identify(a, &ident, why) != 0)
+		return -1;
+	if (str_mac_normalise(task->target, want) == 0 && strcmp(want, ident.mac) != 0) {
+		*why = xasprintf(
+		    "the device at %s is %s, not %s", a->opts.device_host, ident.mac, want);
+		return -1;
+	}
+	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
+	    ident.model);
+	if (dev_configure(a, task, &ident, why) != 0)
+		return -1;
+	memcpy(mac, ident.mac, 13);
+	return 0;
+}
+
+/* Waits for the manager's verdict on a configured task. */
+static void
+await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
+{
+	struct agentmsg m;
+	uint64_t waited = 0;
+
+	while (!a->stop && waited <= a->opts.verify_wait_ms) {
+		if (report(a, task->task, "waiting", NULL, &m) == 0) {
+			if (strcmp(m.state, "verifying") != 0) {
+				log_info("task %lld: %s", (long long)task->task, m.state);
+				return;
+			}
+			if (strcmp(m.stage, "not_seen") == 0)
+				break;
+		}
+		pause_ms(a, a->opts.poll_ms);
+		waited += a->opts.poll_ms;
+	}
+	if (a->stop)
+		return;
+	if (ap_in_range(a, ssid)) {
+		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
+
+		fail_task(a, task->task, reason, 0);
+		free(reason);
+	} else
+		fail_task(a, task->task, "failed: lost", 0);
+}
+
+static void
+run_task(struct agent *a, const struct agentmsg *task)
+{
+	char ssid[33], mac[13], *why = NULL, *home, *cause = NULL;
+	struct agentmsg m;
+	int ok;
+
+	log_info("task %lld: %s -> %s (attempt %d)", (long long)task->task, task->target,
+	    task->network, task->attempt);
+	if (target_ssid(a, task->target, ssid, sizeof ssid) != 0) {
+		fail_task(a, task->task, "access point not in range", 1);
+		return;
+	}
+	if (report(a, task->task, "running", NULL, &m) != 0 || strcmp(m.state, "running") != 0) {
+		log_warn(
+		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
+		return;
+	}
+	home = wifi_current(a->wifi);
+	ok = on_ap(a, task, ssid, mac, &why) == 0;
+	if (wifi_leave(a->wifi, &cause) != 0) {
+		log_warn("leaving %s: %s", ssid, cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (home != NULL && wifi_restore(a->wifi, home, &cause) != 0) {
+		log_error("restoring the host's connection %s: %s", home, cause);
+		free(cause);
+	}
+	free(home);
+	if (!ok) {
+		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
+
+		fail_task(a, task->task, reason, 1);
+		free(reason);
+		free(why);
+		return;
+	}
+	if (report(a, task->task, "configured", mac, &m) == 0)
+		await_verdict(a, task, ssid);
+}
+
+/* ---- the rounds ------------------------------------------------------------------------ */
+
+static void
+report_aps(struct agent *a)
+{
+	struct wifi_ap *aps = NULL;
+	struct agent_res r;
+	char *cause = NULL, *body;
+	cJSON *o, *arr;
+	size_t n = 0;
+
+	if (wifi_scan(a->wifi, &aps, &n, &cause) != 0) {
+		log_warn("scan: %s", cause);
+		free(cause);
+		return;
+	}
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "aps");
+	for (size_t i = 0, k = 0; i < n && k < AGENTMSG_MAX_APS; i++) {
+		cJSON *ap;
+
+		if (!taskq_ssid_is_shelly(aps[i].ssid))
+			continue;
+		ap = cJSON_CreateObject();
+		cJSON_AddStringToObject(ap, "ssid", aps[i].ssid);
+		cJSON_AddItemToArray(arr, ap);
+		k++;
+	}
+	free(aps);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (api_post(a, "/api/v1/aps", body, &r) != 200)
+		log_warn("access points not reported (%s)", r.cause);
+	free(body);
+	res_done(&r);
+}
+
+/* One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran. */
+static int
+round_once(struct agent *a)
+{
+	struct agent_res r;
+	struct agentmsg *m;
+	char *cause = NULL;
+	long st;
+	int ran = 0;
+
+	st = api_post(a, "/api/v1/heartbeat", "{}", &r);
+	res_done(&r);
+	if (st != 200) {
+		log_warn("manager %s:%u not answering heartbeats (status %ld)",
+		    a->opts.manager_host, (unsigned)a->opts.manager_port, st);
+		return 0;
+	}
+	report_aps(a);
+	st = api_post(a, "/api/v1/claim", "{}", &r);
+	m = xmalloc(sizeof *m);
+	if (st == 200 && agentmsg_parse(AGENTMSG_TASK, r.body, r.body_len, m, &cause) == 0) {
+		ran = 1;
+		run_task(a, m);
+	} else if (st == 200) {
+		log_error("claim reply: %s", cause);
+		free(cause);
+	}
+	agentmsg_clear(m);
+	free(m);
+	if (r.body != NULL)
+		explicit_bzero(r.body, r.body_len);
+	res_done(&r);
+	return ran;
+}
+
+struct agent *
+agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct agent_opts *opts)
+{
+	struct agent *a = xcalloc(1, sizeof *a);
+
+	a->loop = loop;
+	a->http = http;
+	a->wifi = wifi;
+	a->opts = *opts;
+	a->wait_timer = loop_timer_new(loop, waited_cb, a);
+	return a;
+}
+
+void
+agent_free(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	loop_timer_free(a->wait_timer);
+	explicit_bzero(a->token, sizeof a->token);
+	free(a);
+}
+
+void
+agent_stop(struct agent *a)
+{
+	a->stop = 1;
+}
+
+int
+agent_run(struct agent *a, char **cause)
+{
+	if (do_register(a, cause) != 0)
+		return -1;
+	while (!a->stop) {
+		int ran = round_once(a);
+
+		if (a->opts.once)
+			break;
+		if (!ran)
+			pause_ms(a, a->opts.poll_ms);
+	}
+	return 0;
+}

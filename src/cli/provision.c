@@ -1,0 +1,592 @@
+/*
+ * Provisioning from the command line: --agent-enrol, --provision, --provision-csv, --tasks,
+ * --task-cancel, --agents; and the agent API plus the verifier inside --headless
+ * (provision_serve_new). WiFi keys are read only to be validated and stay references in the
+ * store; nothing here prints one.
+ */
+#include "cli/provision.h"
+
+#include "cli/app.h"
+#include "conf/conf.h"
+#include "cli/print.h"
+#include "discovery/scan.h"
+#include "engine/verifier.h"
+#include "provision/taskq.h"
+#include "server/agentapi.h"
+#include "store/store.h"
+#include "store/taskstore.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROVISION_ATTEMPTS_DEFAULT 3
+#define PROVISION_CSV_MAX_LINE 512
+
+struct provision_serve {
+	struct agentapi *api;
+	struct verifier *verifier;
+	struct scan_targets *targets;
+};
+
+static char *
+who(void)
+{
+	const char *u = getenv("USER");
+
+	return xasprintf("cli:%s", u != NULL && str_is_safe(u) ? u : "?");
+}
+
+int
+cli_agent_enrol(struct app *app)
+{
+	char *cause = NULL, *secret, *w;
+	uint64_t ttl = conf_get_ms(app->cfg, OPT_ENROL_TTL);
+
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	w = who();
+	secret = taskq_enrol_new(app->store, loop_wall_ms(), (int64_t)ttl, w, &cause);
+	free(w);
+	if (secret == NULL) {
+		fprintf(stderr, "shelly-tui: --agent-enrol: %s\n", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	/* The only place the secret is ever shown: stdout, once, for the agent's secret file. */
+	printf("%s\n", secret);
+	fflush(stdout);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	if (!app->args.set[CLI_QUIET])
+		fprintf(stderr, "shelly-tui: enrolment secret valid for %llu s, usable once\n",
+		    (unsigned long long)(ttl / 1000));
+	return EXIT_OK;
+}
+
+/* The common parameters of --provision: network, key reference (validated), attempts. */
+struct provision_params {
+	struct store_task t;
+	char *key_ref;
+	char *pass_ref;
+};
+
+/* Checks that the secret in path is min..max printable characters; *ref = "file:ABSPATH". */
+static int
+file_ref(const char *path, size_t min, size_t max, const char *opt, const char *rule, char **ref,
+    char **cause)
+{
+	char *abs = realpath(path, NULL), *secret;
+	int ok;
+
+	if (abs == NULL) {
+		*cause = xasprintf("%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	*ref = xasprintf("file:%s", abs);
+	free(abs);
+	if ((secret = conf_read_secret(*ref, cause)) == NULL)
+		return -1;
+	ok = str_ascii_printable(secret, min, max);
+	conf_secret_free(secret);
+	if (!ok) {
+		*cause = xasprintf("%s %s: %s", opt, path, rule);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+params_read(struct app *app, struct provision_params *p, char **cause)
+{
+	const struct cli_args *a = &app->args;
+
+	memset(p, 0, sizeof *p);
+	if (!a->set[CLI_NETWORK]) {
+		*cause = xstrdup("--network SSID is required");
+		return -1;
+	}
+	p->t.network = a->val[CLI_NETWORK];
+	p->t.template_name = a->set[CLI_TEMPLATE] ? a->val[CLI_TEMPLATE] : NULL;
+	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
+	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
+	if (a->set[CLI_ATTEMPTS]) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(a->val[CLI_ATTEMPTS], &end, 10);
+		if (errno || *end || n < 1 || n > 100) {
+			*cause =
+			    xasprintf("--attempts wants 1..100, not '%s'", a->val[CLI_ATTEMPTS]);
+			return -1;
+		}
+		p->t.max_attempts = (int)n;
+	}
+	if (a->set[CLI_WIFI_KEY_FILE] &&
+	    file_ref(a->val[CLI_WIFI_KEY_FILE], TASKQ_KEY_MIN, TASKQ_KEY_MAX, "--wifi-key-file",
+	        "a WPA key is 8 to 63 printable ASCII characters", &p->key_ref, cause) != 0)
+		return -1;
+	if (a->set[CLI_PASSWORD_FILE] &&
+	    file_ref(a->val[CLI_PASSWORD_FILE], 1, 64, "--password-file",
+	        "a device password is 1 to 64 printable ASCII characters", &p->pass_ref,
+	        cause) != 0)
+		return -1;
+	p->t.key_ref = p->key_ref;
+	p->t.pass_ref = p->pass_ref;
+	return 0;
+}
+
+static int
+target_ok(const char *t)
+{
+	char mac[13];
+
+	return str_mac_normalise(t, mac) == 0 || taskq_ssid_is_shelly(t);
+}
+
+/* One line of a batch: "TARGET[,NAME]". */
+struct provision_item {
+	char *target;
+	char *name;
+};
+
+static int
+csv_line(char *line, const char *file, int lineno, struct provision_item *it, char **cause)
+{
+	char *comma, *t, *n = NULL;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	t = line + strspn(line, " \t");
+	if (*t == '\0' || *t == '#')
+		return 0;
+	comma = strchr(t, ',');
+	if (comma != NULL) {
+		*comma = '\0';
+		n = comma + 1 + strspn(comma + 1, " \t");
+		if (strchr(n, ',') != NULL) {
+			*cause =
+			    xasprintf("%s:%d: more than two fields (TARGET,NAME)", file, lineno);
+			return -1;
+		}
+	}
+	{
+		char *end = t + strcspn(t, " \t");
+
+		if (end[strspn(end, " \t")] != '\0') {
+			*cause = xasprintf("%s:%d: a target has no spaces", file, lineno);
+			return -1;
+		}
+		*end = '\0';
+	}
+	if (lineno == 1 && strcasecmp(t, "target") == 0)
+		return 0; /* a header */
+	if (!target_ok(t)) {
+		*cause = xasprintf("%s:%d: '%s' is neither a MAC nor a Shelly access point", file,
+		    lineno, str_is_safe(t) ? t : "?");
+		return -1;
+	}
+	if (!str_is_safe(t) || (n != NULL && (!str_is_safe(n) || strlen(n) > 64))) {
+		*cause = xasprintf("%s:%d: control characters or an overlong name", file, lineno);
+		return -1;
+	}
+	it->target = xstrdup(t);
+	it->name = n != NULL && *n != '\0' ? xstrdup(n) : NULL;
+	return 1;
+}
+
+/* Reads the batch file whole; on any bad line nothing is returned. */
+static int
+csv_read(const char *file, struct provision_item **items, size_t *n, char **cause)
+{
+	char line[PROVISION_CSV_MAX_LINE];
+	FILE *fp = fopen(file, "r");
+	int lineno = 0, rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	if (fp == NULL) {
+		*cause = xasprintf("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+		struct provision_item it;
+		int r;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			*cause = xasprintf("%s:%d: line too long", file, lineno);
+			rc = -1;
+			break;
+		}
+		r = csv_line(line, file, lineno, &it, cause);
+		if (r < 0)
+			rc = -1;
+		else if (r == 1) {
+			*items = xreallocarray(*items, *n + 1, sizeof **items);
+			(*items)[(*n)++] = it;
+		}
+	}
+	fclose(fp);
+	if (rc == 0 && *n == 0) {
+		*cause = xasprintf("%s: no devices", file);
+		rc = -1;
+	}
+	return rc;
+}
+
+static void
+items_free(struct provision_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].target);
+		free(items[i].name);
+	}
+	free(items);
+}
+
+/* Checks every item with a throw-away in-memory queue, so that nothing is written unless all
+ * are good; then queues them. */
+static int
+queue_items(
+    struct app *app, const struct provision_params *p, struct provision_item *items, size_t n)
+{
+	char *cause = NULL, *w = who();
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!target_ok(items[i].target)) {
+			char *clean = str_sanitize(items[i].target, 64);
+
+			fprintf(stderr,
+			    "shelly-tui: '%s' is neither a MAC nor a Shelly access point "
+			    "(nothing queued)\n",
+			    clean);
+			free(clean);
+			free(w);
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_task t = p->t;
+		int64_t id;
+
+		t.target = items[i].target;
+		t.name = items[i].name != NULL
+		             ? items[i].name
+		             : (n == 1 && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL);
+		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {
+			fprintf(stderr, "shelly-tui: %s\n", cause);
+			free(cause);
+			cause = NULL;
+			rc = EXIT_FAIL;
+			continue;
+		}
+		if (app->args.set[CLI_JSON])
+			printf("{\"task\":%lld,\"target\":\"%s\"}\n", (long long)id, t.target);
+		else if (!app->args.set[CLI_QUIET])
+			printf("task %lld queued: %s -> %s\n", (long long)id, t.target, t.network);
+	}
+	free(w);
+	return rc;
+}
+
+int
+cli_provision(struct app *app)
+{
+	struct provision_params p;
+	struct provision_item *items = NULL;
+	size_t n = 0;
+	char *cause = NULL;
+	int rc = EXIT_USAGE;
+
+	if (params_read(app, &p, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		goto out;
+	}
+	if (app->args.mode == CLI_PROVISION_CSV) {
+		if (csv_read(app->args.mode_arg, &items, &n, &cause) != 0) {
+			fprintf(
+			    stderr, "shelly-tui: --provision-csv: %s (nothing queued)\n", cause);
+			goto out;
+		}
+	} else {
+		n = 1 + (size_t)app->args.nrest;
+		items = xcalloc(n, sizeof *items);
+		items[0].target = xstrdup(app->args.mode_arg);
+		for (int i = 0; i < app->args.nrest; i++)
+			items[i + 1].target = xstrdup(app->args.rest[i]);
+	}
+	rc = app_open_store(app) != 0 ? EXIT_FAIL : queue_items(app, &p, items, n);
+out:
+	free(cause);
+	items_free(items, n);
+	free(p.key_ref);
+	free(p.pass_ref);
+	return rc;
+}
+
+static void
+add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static int
+task_json_cb(const struct store_task *t, void *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", (double)t->id);
+	add_str(o, "kind", t->kind);
+	add_str(o, "target", t->target);
+	add_str(o, "network", t->network);
+	cJSON_AddBoolToObject(o, "has_key", t->key_ref != NULL);
+	add_str(o, "name", t->name);
+	add_str(o, "template", t->template_name);
+	cJSON_AddBoolToObject(o, "ap_off", t->ap_off);
+	add_str(o, "state", t->state);
+	cJSON_AddNumberToObject(o, "attempts", t->attempts);
+	cJSON_AddNumberToObject(o, "max_attempts", t->max_attempts);
+	add_str(o, "agent", t->agent);
+	add_str(o, "stage", t->stage);
+	add_str(o, "mac", t->mac);
+	add_str(o, "result", t->result);
+	add_str(o, "reason", t->reason);
+	cJSON_AddNumberToObject(o, "updated_ms", (double)t->updated_ms);
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+static int
+task_row_cb(const struct store_task *t, void *arg)
+{
+	(void)arg;
+	printf("%-5lld %-10s %-26s ", (long long)t->id, t->state, t->target);
+	print_safe(stdout, t->network);
+	printf("  %s  attempts %d/%d  ", t->agent ? t->agent : "-", t->attempts, t->max_attempts);
+	print_safe(stdout, t->result != NULL   ? t->result
+	                   : t->reason != NULL ? t->reason
+	                   : t->stage != NULL  ? t->stage
+	                                       : "");
+	printf("\n");
+	return 0;
+}
+
+static void
+print_json(cJSON *root)
+{
+	char *text = json_print(root, 1);
+
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+int
+cli_tasks(struct app *app)
+{
+	char *cause = NULL;
+	cJSON *root = NULL, *arr = NULL;
+	int rc;
+
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	if (app->args.set[CLI_JSON]) {
+		root = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(root, "tasks");
+		rc = store_task_list(app->store, task_json_cb, arr, &cause);
+	} else
+		rc = store_task_list(app->store, task_row_cb, NULL, &cause);
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: --tasks: %s\n", cause);
+		free(cause);
+		cJSON_Delete(root);
+		return EXIT_FAIL;
+	}
+	if (root != NULL)
+		print_json(root);
+	return EXIT_OK;
+}
+
+int
+cli_task_cancel(struct app *app)
+{
+	char *end, *cause = NULL, *w;
+	long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoll(app->args.mode_arg, &end, 10);
+	if (errno || *end || id < 1) {
+		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
+		    app->args.mode_arg);
+		return EXIT_USAGE;
+	}
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	w = who();
+	rc = taskq_cancel(app->store, id, w, loop_wall_ms(), &cause);
+	free(w);
+	if (rc < 0) {
+		fprintf(stderr, "shelly-tui: --task-cancel: %s\n", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "shelly-tui: task %lld: no such task, or it has ended\n", id);
+		return EXIT_FAIL;
+	}
+	if (!app->args.set[CLI_QUIET])
+		printf("task %lld cancelled\n", id);
+	return EXIT_OK;
+}
+
+static int
+agent_cb(const struct store_agent *a, void *arg)
+{
+	if (arg != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "id", a->id);
+		add_str(o, "name", a->name);
+		cJSON_AddNumberToObject(o, "created_ms", (double)a->created_ms);
+		if (a->last_seen_ms > 0)
+			cJSON_AddNumberToObject(o, "last_seen_ms", (double)a->last_seen_ms);
+		else
+			cJSON_AddNullToObject(o, "last_seen_ms");
+		cJSON_AddItemToArray(arg, o);
+		return 0;
+	}
+	printf("%-12s ", a->id);
+	print_safe(stdout, a->name != NULL ? a->name : "-");
+	if (a->last_seen_ms > 0)
+		printf("  last seen %lld s ago\n",
+		    (long long)((loop_wall_ms() - a->last_seen_ms) / 1000));
+	else
+		printf("  never seen\n");
+	return 0;
+}
+
+#define PROVISION_AP_RECENT_MS (10 * 60 * 1000)
+
+static int
+ap_cb(const struct store_ap *ap, void *arg)
+{
+	if (arg != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "ssid", ap->ssid);
+		add_str(o, "agent", ap->agent);
+		if (ap->rssi != 0)
+			cJSON_AddNumberToObject(o, "rssi_dbm", ap->rssi);
+		else
+			cJSON_AddNullToObject(o, "rssi_dbm");
+		cJSON_AddNumberToObject(o, "seen_ms", (double)ap->seen_ms);
+		cJSON_AddItemToArray(arg, o);
+		return 0;
+	}
+	printf("  ");
+	print_safe(stdout, ap->ssid);
+	printf("  seen by %s %lld s ago\n", ap->agent,
+	    (long long)((loop_wall_ms() - ap->seen_ms) / 1000));
+	return 0;
+}
+
+int
+cli_agents(struct app *app)
+{
+	char *cause = NULL;
+	cJSON *root = NULL, *arr = NULL, *aps = NULL;
+	int64_t since = loop_wall_ms() - PROVISION_AP_RECENT_MS;
+
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	if (app->args.set[CLI_JSON]) {
+		root = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(root, "agents");
+		aps = cJSON_AddArrayToObject(root, "access_points");
+	}
+	if (store_agent_list(app->store, agent_cb, arr, &cause) != 0 ||
+	    (root == NULL && printf("Shelly access points seen in the last 10 minutes:\n") < 0) ||
+	    store_ap_list(app->store, since, ap_cb, aps, &cause) != 0) {
+		fprintf(stderr, "shelly-tui: --agents: %s\n", cause != NULL ? cause : "output");
+		free(cause);
+		cJSON_Delete(root);
+		return EXIT_FAIL;
+	}
+	if (root != NULL)
+		print_json(root);
+	return EXIT_OK;
+}
+
+static char *
+read_secret_cb(const char *ref, char **cause)
+{
+	return conf_read_secret(ref, cause);
+}
+
+static int64_t
+now_cb(void)
+{
+	return loop_wall_ms();
+}
+
+struct provision_serve *
+provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg)
+{
+	struct provision_serve *ps = xcalloc(1, sizeof *ps);
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
+	    conf_secret_free, now_cb};
+	struct verifier_opts vo;
+	const struct conf_range *r;
+	const char *why = NULL;
+	char *cause = NULL;
+	size_t n;
+
+	ps->api = agentapi_new(httpd, app->store, &ao);
+	ps->targets = scan_targets_new();
+	r = conf_ranges(app->cfg, &n);
+	for (size_t i = 0; i < n; i++)
+		if (scan_targets_add_cidr(ps->targets, &r[i].target, r[i].text, &cause) != 0) {
+			log_warn("%s: %s", r[i].where, cause);
+			free(cause);
+			cause = NULL;
+		}
+	memset(&vo, 0, sizeof vo);
+	vo.interval_ms = conf_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
+	vo.timeout_ms = conf_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
+	vo.targets = scan_targets_len(ps->targets) > 0 ? ps->targets : NULL;
+	vo.guard = app->guard;
+	vo.probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
+	vo.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
+	vo.port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
+	vo.changed_cb = changed;
+	vo.arg = arg;
+	vo.mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
+	if (vo.targets == NULL && !vo.mdns)
+		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
+	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);
+	return ps;
+}
+
+void
+provision_serve_free(struct provision_serve *ps)
+{
+	if (ps == NULL)
+		return;
+	verifier_free(ps->verifier);
+	agentapi_free(ps->api);
+	scan_targets_free(ps->targets);
+	free(ps);
+}

@@ -1,0 +1,278 @@
+/*
+ * Lease expiry and verification of provisioned devices (see engine/verifier.h). Tasks waiting
+ * for verification are remembered by id with the time they were first seen verifying, so a
+ * restarted manager gives each device a whole timeout again.
+ */
+#include "engine/verifier.h"
+
+#include "discovery/discover.h"
+#include "provision/task.h"
+#include "provision/taskq.h"
+#include "shelly/sta.h"
+#include "store/store.h"
+#include "store/taskstore.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct verifier_wait {
+	int64_t id;
+	char mac[13];
+	uint64_t since_ms; /* loop time first seen verifying */
+	int found; /* settled: seen, or given up */
+	int seen; /* seen by the current run, credentials not yet stored */
+	char *pass_ref; /* the password the agent gave the device, or NULL */
+};
+
+struct verifier {
+	struct loop *loop;
+	struct http *http;
+	struct store *store;
+	struct verifier_opts opts;
+	struct loop_timer *timer;
+	struct discover *run;
+	struct verifier_wait *wait;
+	size_t nwait, capwait;
+};
+
+static struct verifier_wait *
+wait_find(struct verifier *v, int64_t id)
+{
+	for (size_t i = 0; i < v->nwait; i++)
+		if (v->wait[i].id == id)
+			return &v->wait[i];
+	return NULL;
+}
+
+struct collect_ctx {
+	struct verifier *v;
+	int64_t *live;
+	size_t nlive;
+};
+
+/* Remembers every verifying task not yet answered "not_seen". */
+static int
+collect_cb(const struct store_task *t, void *arg)
+{
+	struct collect_ctx *c = arg;
+	struct verifier *v = c->v;
+	struct verifier_wait *w;
+
+	if (strcmp(t->state, task_state_name(TASK_VERIFYING)) != 0 || t->mac == NULL ||
+	    (t->stage != NULL && strcmp(t->stage, "not_seen") == 0))
+		return 0;
+	c->live = xreallocarray(c->live, c->nlive + 1, sizeof *c->live);
+	c->live[c->nlive++] = t->id;
+	if (wait_find(v, t->id) != NULL)
+		return 0;
+	if (v->nwait == v->capwait) {
+		v->capwait = v->capwait ? 2 * v->capwait : 8;
+		v->wait = xreallocarray(v->wait, v->capwait, sizeof *v->wait);
+	}
+	w = &v->wait[v->nwait++];
+	memset(w, 0, sizeof *w);
+	w->id = t->id;
+	snprintf(w->mac, sizeof w->mac, "%s", t->mac);
+	w->since_ms = loop_now_ms(v->loop);
+	w->pass_ref = t->pass_ref != NULL ? xstrdup(t->pass_ref) : NULL;
+	return 0;
+}
+
+/* Refreshes the wait list from the store: drops tasks that left verifying. */
+static void
+refresh(struct verifier *v)
+{
+	struct collect_ctx c = {v, NULL, 0};
+	char *cause = NULL;
+	size_t j = 0;
+
+	if (store_task_list(v->store, collect_cb, &c, &cause) != 0) {
+		log_error("verifier: %s", cause);
+		free(cause);
+		free(c.live);
+		return;
+	}
+	for (size_t i = 0; i < v->nwait; i++) {
+		int live = 0;
+
+		for (size_t k = 0; k < c.nlive; k++)
+			live |= c.live[k] == v->wait[i].id;
+		if (live)
+			v->wait[j++] = v->wait[i];
+		else
+			free(v->wait[i].pass_ref);
+	}
+	v->nwait = j;
+	free(c.live);
+}
+
+static void
+found_cb(const struct discover_found *f, void *arg)
+{
+	struct verifier *v = arg;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < v->nwait; i++) {
+		struct verifier_wait *w = &v->wait[i];
+
+		if (w->found || strcmp(w->mac, f->ident.mac) != 0)
+			continue;
+		w->found = 1;
+		w->seen = 1;
+		if (taskq_verified(v->store, w->id, f->host, loop_wall_ms(), &cause) < 0) {
+			log_error("verifier: task %lld: %s", (long long)w->id, cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info(
+			    "task %lld: device %s seen at %s", (long long)w->id, w->mac, f->host);
+	}
+}
+
+static void
+done_cb(void *arg)
+{
+	struct verifier *v = arg;
+
+	loop_timer_arm(v->timer, 0); /* commit and free from the timer, not from here */
+}
+
+/* Merges what the finished run found into the registry and frees it. */
+static void
+finish_run(struct verifier *v)
+{
+	char *cause = NULL;
+	int changed = 0;
+
+	if (discover_commit(v->run, v->store, loop_wall_ms(), NULL, &cause) != 0) {
+		log_error("verifier: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	/* A device that got a password from its agent is registered with it (by reference). */
+	for (size_t i = 0; i < v->nwait; i++) {
+		struct verifier_wait *w = &v->wait[i];
+		struct store_device d = {.user = SHELLY_STA_USER, .cred_ref = w->pass_ref};
+
+		if (!w->seen)
+			continue;
+		w->seen = 0;
+		changed = 1;
+		if (w->pass_ref == NULL)
+			continue;
+		memcpy(d.mac, w->mac, sizeof d.mac);
+		if (store_device_upsert(v->store, &d, &cause) != 0) {
+			log_error("verifier: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+	discover_free(v->run);
+	v->run = NULL;
+	if (changed && v->opts.changed_cb != NULL)
+		v->opts.changed_cb(v->opts.arg);
+}
+
+static void
+start_run(struct verifier *v)
+{
+	struct discover_opts o;
+	struct discover_cbs c;
+	char *cause = NULL;
+
+	memset(&o, 0, sizeof o);
+	memset(&c, 0, sizeof c);
+	o.targets = v->opts.targets;
+	o.mdns = v->opts.mdns;
+	o.confirm_timeout_ms = v->opts.probe_timeout_ms;
+	o.scan.timeout_ms = v->opts.probe_timeout_ms;
+	o.scan.concurrency = v->opts.concurrency;
+	o.scan.port = v->opts.port;
+	o.scan.guard = v->opts.guard;
+	c.found_cb = found_cb;
+	c.done_cb = done_cb;
+	c.arg = v;
+	v->run = discover_new(v->loop, v->http, &o, &c, &cause);
+	if (v->run == NULL) {
+		log_error("verifier: %s", cause);
+		free(cause);
+		return;
+	}
+	discover_start(v->run);
+}
+
+static void
+tick_cb(void *arg)
+{
+	struct verifier *v = arg;
+	uint64_t now = loop_now_ms(v->loop);
+	char *cause = NULL;
+	int n;
+
+	if (v->run != NULL && !discover_finished(v->run))
+		return; /* done_cb re-arms the timer */
+	if (v->run != NULL)
+		finish_run(v);
+	n = taskq_expire(v->store, loop_wall_ms(), &cause);
+	if (n < 0) {
+		log_error("task leases: %s", cause);
+		free(cause);
+		cause = NULL;
+	} else if (n > 0)
+		log_info("%d task(s) of silent agents handled", n);
+	refresh(v);
+	for (size_t i = 0; i < v->nwait; i++) {
+		struct verifier_wait *w = &v->wait[i];
+
+		if (w->found || now - w->since_ms < v->opts.timeout_ms)
+			continue;
+		w->found = 1;
+		log_warn("task %lld: device %s not seen on the target network", (long long)w->id,
+		    w->mac);
+		if (taskq_not_seen(v->store, w->id, loop_wall_ms(), &cause) < 0) {
+			log_error("verifier: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+	for (size_t i = 0; i < v->nwait; i++)
+		if (!v->wait[i].found && (v->opts.targets != NULL || v->opts.mdns)) {
+			start_run(v);
+			break;
+		}
+	loop_timer_arm(v->timer, v->opts.interval_ms);
+}
+
+struct verifier *
+verifier_new(
+    struct loop *loop, struct http *http, struct store *store, const struct verifier_opts *opts)
+{
+	struct verifier *v = xcalloc(1, sizeof *v);
+
+	v->loop = loop;
+	v->http = http;
+	v->store = store;
+	v->opts = *opts;
+	if (v->opts.interval_ms == 0)
+		v->opts.interval_ms = 1000;
+	v->timer = loop_timer_new(loop, tick_cb, v);
+	loop_timer_arm(v->timer, 0);
+	return v;
+}
+
+void
+verifier_free(struct verifier *v)
+{
+	if (v == NULL)
+		return;
+	discover_free(v->run);
+	loop_timer_free(v->timer);
+	for (size_t i = 0; i < v->nwait; i++)
+		free(v->wait[i].pass_ref);
+	free(v->wait);
+	free(v);
+}

@@ -1,0 +1,548 @@
+/*
+ * Configuration sections of the json and toml documents (see exchange/cfgdoc.h): read from
+ * the store and the template directory, written in a fixed order (groups and templates by
+ * name, configs by MAC) so that two exports of an unchanged fleet are identical.
+ */
+#include "exchange/cfgdoc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange/toml.h"
+#include "model/devconfig.h"
+#include "store/cfgstore.h"
+#include "util/xmalloc.h"
+
+struct cfg_group {
+	char *name, *tmpl, *fields;
+	char **members;
+	size_t nmembers;
+};
+
+struct cfg_device {
+	const char *mac;
+	char *desired;
+	int has_snap, gen, has_rev;
+	int64_t ts_ms;
+	double rev;
+	char *reason, *body;
+};
+
+struct cfg_template {
+	char *name, *body;
+};
+
+struct cfgdoc {
+	int with_secrets, had_secrets;
+	struct cfg_group *groups;
+	size_t ngroups;
+	struct cfg_device *devs;
+	size_t ndevs;
+	struct cfg_template *tmpls;
+	size_t ntmpls;
+};
+
+int
+cfgdoc_template_name_ok(const char *name)
+{
+	return name[0] != '\0' && name[0] != '.' && strlen(name) <= 64 &&
+	       strchr(name, '/') == NULL && str_is_safe(name);
+}
+
+int
+cfgdoc_group_name_ok(const char *name)
+{
+	return name[0] != '\0' && name[0] != '@' && strlen(name) <= 64 && str_is_safe(name) &&
+	       strchr(name, ' ') == NULL;
+}
+
+char *
+cfgdoc_template_dir(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/shelly-tui/templates", xdg);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.config/shelly-tui/templates", home);
+	return NULL;
+}
+
+/* 1 when the line sets a secret field ("wifi.sta.pass = x"). */
+static int
+secret_line(const char *p, size_t len)
+{
+	char name[96];
+	size_t k = 0;
+	enum devconfig_field f;
+	int index;
+	char *cause = NULL;
+
+	while (len > 0 && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	while (k < len && k + 1 < sizeof name && p[k] != '=' && p[k] != ' ' && p[k] != '\t')
+		k++;
+	memcpy(name, p, k);
+	name[k] = '\0';
+	if (k == 0 || name[0] == '#' || devconfig_parse_name(name, &f, &index, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
+}
+
+char *
+cfgdoc_strip_secrets(const char *text, int *had)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (had != NULL)
+		*had = 0;
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (secret_line(p, len)) {
+			if (had != NULL)
+				*had = 1;
+		} else {
+			strbuf_append_len(&sb, p, len);
+		}
+		p += len;
+	}
+	return sb.buf != NULL ? strbuf_steal(&sb) : xstrdup("");
+}
+
+char *
+cfgdoc_keep_secrets(const char *incoming, const char *stored)
+{
+	struct strbuf sb;
+	int had = 0;
+
+	if (stored == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	strbuf_append(&sb, incoming);
+	if (sb.len > 0 && sb.buf[sb.len - 1] != '\n')
+		strbuf_append_char(&sb, '\n');
+	for (const char *p = stored; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (secret_line(p, len)) {
+			had = 1;
+			strbuf_append_len(&sb, p, len);
+			if (nl == NULL)
+				strbuf_append_char(&sb, '\n');
+		}
+		p += len;
+	}
+	if (!had) {
+		strbuf_done(&sb);
+		return NULL;
+	}
+	return strbuf_steal(&sb);
+}
+
+/* text as exported: secret lines left out unless asked for. */
+static char *
+keep_text(struct cfgdoc *c, const char *text)
+{
+	int had;
+	char *clean;
+
+	if (text == NULL)
+		return NULL;
+	clean = cfgdoc_strip_secrets(text, &had);
+	if (c->with_secrets && had) {
+		c->had_secrets = 1;
+		explicit_bzero(clean, strlen(clean));
+		free(clean);
+		return xstrdup(text);
+	}
+	return clean;
+}
+
+/* ---- loading ---- */
+
+struct load {
+	struct store *s;
+	struct cfgdoc *c;
+	const char *only; /* group filter */
+	char *err;
+};
+
+struct members {
+	char **v;
+	size_t n;
+};
+
+static int
+member_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct members *m = arg;
+
+	m->v = xreallocarray(m->v, m->n + 1, sizeof *m->v);
+	m->v[m->n++] = xstrdup(r->mac);
+	return 0;
+}
+
+int
+cfgdoc_members(struct store *s, const char *group, char ***macs, size_t *n, char **cause)
+{
+	struct members m = {xcalloc(1, sizeof *m.v), 0};
+	int rc = cfgstore_group_members(s, group, member_cb, &m, cause);
+
+	*macs = m.v;
+	*n = m.n;
+	return rc;
+}
+
+static int
+group_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct load *l = arg;
+	struct cfgdoc *c = l->c;
+	struct cfg_group *g;
+	char key[128], *fields;
+
+	if (l->only != NULL && strcmp(l->only, r->name) != 0)
+		return 0;
+	c->groups = xreallocarray(c->groups, c->ngroups + 1, sizeof *c->groups);
+	g = memset(&c->groups[c->ngroups++], 0, sizeof *g);
+	g->name = xstrdup(r->name);
+	g->tmpl = r->tmpl != NULL && r->tmpl[0] != '\0' ? xstrdup(r->tmpl) : NULL;
+	snprintf(key, sizeof key, CFGDOC_GROUP_PREFIX "%s", r->name);
+	fields = store_setting_get(l->s, key);
+	g->fields = keep_text(c, fields);
+	free(fields);
+	if (cfgdoc_members(l->s, r->name, &g->members, &g->nmembers, &l->err) != 0)
+		return 1;
+	return 0;
+}
+
+static int
+snapshot_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct load *l = arg;
+	struct cfg_device *d = &l->c->devs[l->c->ndevs];
+
+	d->has_snap = 1;
+	d->ts_ms = r->ts_ms;
+	d->gen = r->gen;
+	d->has_rev = r->has_rev;
+	d->rev = r->rev;
+	d->reason = r->reason != NULL ? xstrdup(r->reason) : NULL;
+	d->body = keep_text(l->c, r->body != NULL ? r->body : "");
+	return 1;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct cfg_template *)a)->name, ((const struct cfg_template *)b)->name);
+}
+
+int
+cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause)
+{
+	char *path = xasprintf("%s/%s.tmpl", dir, name), *buf = xmalloc(CFGDOC_TEXT_MAX + 1);
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int rc = -1;
+
+	if (fp == NULL && errno == ENOENT) {
+		rc = 1;
+	} else if (fp == NULL) {
+		*cause = xasprintf("template %s: %s", path, strerror(errno));
+	} else {
+		n = fread(buf, 1, CFGDOC_TEXT_MAX + 1, fp);
+		if (ferror(fp) || n > CFGDOC_TEXT_MAX || memchr(buf, '\0', n) != NULL)
+			*cause = xasprintf("template %s: %s", path,
+			    ferror(fp) ? "read error" : "too large or not text");
+		else
+			rc = 0;
+		fclose(fp);
+	}
+	buf[n <= CFGDOC_TEXT_MAX ? n : 0] = '\0';
+	free(path);
+	if (rc == 0)
+		*out = buf;
+	else
+		free(buf);
+	return rc;
+}
+
+static int
+add_template(struct cfgdoc *c, const char *dir, const char *name, char **cause)
+{
+	char *text = NULL;
+	int rc = cfgdoc_template_read(dir, name, &text, cause);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	c->tmpls = xreallocarray(c->tmpls, c->ntmpls + 1, sizeof *c->tmpls);
+	c->tmpls[c->ntmpls].name = xstrdup(name);
+	c->tmpls[c->ntmpls++].body = keep_text(c, text);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	return 0;
+}
+
+static int
+load_templates(struct cfgdoc *c, const char *dir, const char *group, char **cause)
+{
+	DIR *dp;
+	struct dirent *e;
+	int rc = 0;
+
+	if (dir == NULL)
+		return 0;
+	if (group != NULL) /* only the template of that group */
+		return c->ngroups > 0 && c->groups[0].tmpl != NULL &&
+		               cfgdoc_template_name_ok(c->groups[0].tmpl)
+		           ? add_template(c, dir, c->groups[0].tmpl, cause)
+		           : 0;
+	if ((dp = opendir(dir)) == NULL)
+		return 0; /* no templates yet */
+	while (rc == 0 && (e = readdir(dp)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *name;
+
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".tmpl") != 0)
+			continue;
+		name = xstrdup(e->d_name);
+		name[len - 5] = '\0';
+		if (cfgdoc_template_name_ok(name))
+			rc = add_template(c, dir, name, cause);
+		free(name);
+	}
+	closedir(dp);
+	qsort(c->tmpls, c->ntmpls, sizeof *c->tmpls, name_cmp);
+	return rc;
+}
+
+int
+cfgdoc_load(struct store *s, const char *dir, const char *group, const char *const *macs, size_t n,
+    int with_secrets, struct cfgdoc **out, char **cause)
+{
+	struct cfgdoc *c = xcalloc(1, sizeof *c);
+	struct load l = {s, c, group, NULL};
+
+	c->with_secrets = with_secrets;
+	if (cfgstore_groups(s, group_cb, &l, cause) != 0 || l.err != NULL)
+		goto fail;
+	c->devs = xcalloc(n ? n : 1, sizeof *c->devs);
+	for (size_t i = 0; i < n; i++) {
+		struct cfg_device *d = &c->devs[c->ndevs];
+		char *desired = cfgstore_desired_get(s, macs[i]);
+
+		memset(d, 0, sizeof *d);
+		d->mac = macs[i];
+		d->desired = keep_text(c, desired);
+		free(desired);
+		if (cfgstore_snapshots(s, macs[i], 1, snapshot_cb, &l, cause) != 0)
+			goto fail;
+		if (d->desired != NULL || d->has_snap)
+			c->ndevs++;
+	}
+	if (load_templates(c, dir, group, cause) != 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	if (l.err != NULL)
+		*cause = l.err;
+	c->ndevs = n; /* free what the last device got too */
+	cfgdoc_free(c);
+	return -1;
+}
+
+static void
+wipe(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void
+cfgdoc_free(struct cfgdoc *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->ngroups; i++) {
+		free(c->groups[i].name);
+		free(c->groups[i].tmpl);
+		wipe(c->groups[i].fields);
+		for (size_t k = 0; k < c->groups[i].nmembers; k++)
+			free(c->groups[i].members[k]);
+		free(c->groups[i].members);
+	}
+	for (size_t i = 0; c->devs != NULL && i < c->ndevs; i++) {
+		wipe(c->devs[i].desired);
+		free(c->devs[i].reason);
+		wipe(c->devs[i].body);
+	}
+	for (size_t i = 0; i < c->ntmpls; i++) {
+		free(c->tmpls[i].name);
+		wipe(c->tmpls[i].body);
+	}
+	free(c->groups);
+	free(c->devs);
+	free(c->tmpls);
+	free(c);
+}
+
+int
+cfgdoc_has_secrets(const struct cfgdoc *c)
+{
+	return c->had_secrets;
+}
+
+/* ---- writing ---- */
+
+/* A cfg_rev as a TOML float (also valid JSON): "12.0", "3.5". */
+static void
+append_rev(struct strbuf *sb, double rev)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof buf, "%.17g", rev);
+	strbuf_append(sb, buf);
+	if (strpbrk(buf, ".eEni") == NULL)
+		strbuf_append(sb, ".0");
+}
+
+static void
+json_opt(struct strbuf *sb, const char *indent, const char *key, const char *v, int comma)
+{
+	strbuf_appendf(sb, "%s\"%s\": ", indent, key);
+	if (v != NULL)
+		toml_append_string(sb, v);
+	else
+		strbuf_append(sb, "null");
+	strbuf_append(sb, comma ? ",\n" : "\n");
+}
+
+static void
+json_groups(const struct cfgdoc *c, struct strbuf *sb)
+{
+	strbuf_append(sb, ",\n  \"groups\": {");
+	for (size_t i = 0; i < c->ngroups; i++) {
+		const struct cfg_group *g = &c->groups[i];
+
+		strbuf_append(sb, i ? ",\n    " : "\n    ");
+		toml_append_string(sb, g->name);
+		strbuf_append(sb, ": {\n");
+		json_opt(sb, "      ", "template", g->tmpl, 1);
+		json_opt(sb, "      ", "fields", g->fields, 1);
+		strbuf_append(sb, "      \"members\": [");
+		for (size_t k = 0; k < g->nmembers; k++)
+			strbuf_appendf(sb, "%s\"%s\"", k ? ", " : "", g->members[k]);
+		strbuf_append(sb, "]\n    }");
+	}
+	strbuf_append(sb, c->ngroups ? "\n  }" : "}");
+}
+
+void
+cfgdoc_render_json(const struct cfgdoc *c, struct strbuf *sb)
+{
+	json_groups(c, sb);
+	strbuf_append(sb, ",\n  \"templates\": {");
+	for (size_t i = 0; i < c->ntmpls; i++) {
+		strbuf_append(sb, i ? ",\n    " : "\n    ");
+		toml_append_string(sb, c->tmpls[i].name);
+		strbuf_append(sb, ": ");
+		toml_append_string(sb, c->tmpls[i].body);
+	}
+	strbuf_append(sb, c->ntmpls ? "\n  }" : "}");
+	strbuf_append(sb, ",\n  \"configs\": {");
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cfg_device *d = &c->devs[i];
+
+		strbuf_appendf(sb, "%s\"%s\": {\n", i ? ",\n    " : "\n    ", d->mac);
+		json_opt(sb, "      ", "desired", d->desired, 1);
+		if (!d->has_snap) {
+			strbuf_append(sb, "      \"actual\": null\n    }");
+			continue;
+		}
+		strbuf_appendf(
+		    sb, "      \"actual\": {\n        \"ts_ms\": %" PRId64 ",\n", d->ts_ms);
+		if (d->gen > 0)
+			strbuf_appendf(sb, "        \"gen\": %d,\n", d->gen);
+		else
+			strbuf_append(sb, "        \"gen\": null,\n");
+		strbuf_append(sb, "        \"cfg_rev\": ");
+		if (d->has_rev)
+			append_rev(sb, d->rev);
+		else
+			strbuf_append(sb, "null");
+		strbuf_append(sb, ",\n");
+		json_opt(sb, "        ", "reason", d->reason, 1);
+		json_opt(sb, "        ", "body", d->body, 0);
+		strbuf_append(sb, "      }\n    }");
+	}
+	strbuf_append(sb, c->ndevs ? "\n  }" : "}");
+}
+
+static void
+toml_line(struct strbuf *sb, const char *key, const char *v)
+{
+	if (v == NULL)
+		return;
+	strbuf_appendf(sb, "%s = ", key);
+	toml_append_string(sb, v);
+	strbuf_append_char(sb, '\n');
+}
+
+void
+cfgdoc_render_toml(const struct cfgdoc *c, struct strbuf *sb)
+{
+	for (size_t i = 0; i < c->ngroups; i++) {
+		const struct cfg_group *g = &c->groups[i];
+
+		strbuf_append(sb, "\n[groups.");
+		toml_append_key(sb, g->name);
+		strbuf_append(sb, "]\n");
+		toml_line(sb, "template", g->tmpl);
+		toml_line(sb, "fields", g->fields);
+		strbuf_append(sb, "members = [");
+		for (size_t k = 0; k < g->nmembers; k++)
+			strbuf_appendf(sb, "%s\"%s\"", k ? ", " : "", g->members[k]);
+		strbuf_append(sb, "]\n");
+	}
+	if (c->ntmpls > 0)
+		strbuf_append(sb, "\n[templates]\n");
+	for (size_t i = 0; i < c->ntmpls; i++) {
+		toml_append_key(sb, c->tmpls[i].name);
+		strbuf_append(sb, " = ");
+		toml_append_string(sb, c->tmpls[i].body);
+		strbuf_append_char(sb, '\n');
+	}
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cfg_device *d = &c->devs[i];
+
+		strbuf_appendf(sb, "\n[configs.%s]\n", d->mac);
+		toml_line(sb, "desired", d->desired);
+		if (!d->has_snap)
+			continue;
+		/* the snapshot's time stays out: the body has no timestamps */
+		strbuf_appendf(sb, "\n[configs.%s.actual]\n", d->mac);
+		if (d->gen > 0)
+			strbuf_appendf(sb, "gen = %d\n", d->gen);
+		if (d->has_rev) {
+			strbuf_append(sb, "cfg_rev = ");
+			append_rev(sb, d->rev);
+			strbuf_append_char(sb, '\n');
+		}
+		toml_line(sb, "reason", d->reason);
+		toml_line(sb, "body", d->body);
+	}
+}

@@ -1,0 +1,281 @@
+/*
+ * Strict parsing of agent API bodies (see provision/agentmsg.h). Every member is looked up
+ * by name, checked for its JSON type and bounds, and copied; the cJSON tree never leaves
+ * agentmsg_parse. Unknown members are ignored (newer peers may send more).
+ */
+#include "provision/agentmsg.h"
+
+#include "util/json.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[AGENTMSG_KIND_COUNT] = {
+#define AGENTMSG_NAME(id, name) name,
+    AGENTMSG_KINDS(AGENTMSG_NAME)
+#undef AGENTMSG_NAME
+};
+
+const char *
+agentmsg_kind_name(enum agentmsg_kind kind)
+{
+	return str_table_name(kind_names, AGENTMSG_KIND_COUNT, (int)kind);
+}
+
+/* Character classes of string members. */
+enum cls { C_PRINT, C_HEX, C_WORD, C_TEXT };
+
+static int
+cls_ok(const char *s, enum cls c)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		int ok;
+
+		switch (c) {
+		case C_HEX:
+			ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+			break;
+		case C_WORD:
+			ok = (*p >= 'a' && *p <= 'z') || *p == '_';
+			break;
+		case C_PRINT:
+			ok = *p >= 0x20 && *p < 0x7f;
+			break;
+		default:
+			ok = 1; /* C_TEXT: sanitised by the caller */
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Copies member key (a string of 1..size-1 bytes of class c) into dst. */
+static int
+get_str(
+    const cJSON *o, const char *key, char *dst, size_t size, int required, enum cls c, char **cause)
+{
+	const cJSON *it = json_get(o, key);
+	const char *s;
+
+	dst[0] = '\0';
+	if (it == NULL || cJSON_IsNull(it)) {
+		if (!required)
+			return 0;
+		*cause = xasprintf("missing \"%s\"", key);
+		return -1;
+	}
+	s = json_string(it);
+	if (s == NULL) {
+		*cause = xasprintf("\"%s\" must be a string", key);
+		return -1;
+	}
+	if (strlen(s) >= size || (required && *s == '\0')) {
+		*cause = xasprintf("\"%s\" must be 1 to %zu bytes", key, size - 1);
+		return -1;
+	}
+	if (!cls_ok(s, c)) {
+		*cause = xasprintf("\"%s\" has characters that are not allowed", key);
+		return -1;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int
+get_int(const cJSON *o, const char *key, long long lo, long long hi, long long *out, int required,
+    char **cause)
+{
+	const cJSON *it = json_get(o, key);
+
+	if (it == NULL && !required)
+		return 0;
+	if (it == NULL || !cJSON_IsNumber(it) || json_int(it, lo, hi, out) != 0) {
+		*cause = xasprintf("\"%s\" must be an integer %lld..%lld", key, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_bool(const cJSON *o, const char *key, int *out, char **cause)
+{
+	const cJSON *it = json_get(o, key);
+
+	*out = 0;
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsBool(it)) {
+		*cause = xasprintf("\"%s\" must be true or false", key);
+		return -1;
+	}
+	*out = cJSON_IsTrue(it) ? 1 : 0;
+	return 0;
+}
+
+static int
+parse_aps(const cJSON *o, struct agentmsg *m, char **cause)
+{
+	const cJSON *arr = json_get(o, "aps"), *it;
+
+	if (!cJSON_IsArray(arr)) {
+		*cause = xstrdup("\"aps\" must be an array");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, arr)
+	{
+		struct agentmsg_ap *ap;
+		long long rssi = 0;
+
+		if (m->naps == AGENTMSG_MAX_APS) {
+			*cause = xasprintf("more than %d access points", AGENTMSG_MAX_APS);
+			return -1;
+		}
+		if (!cJSON_IsObject(it)) {
+			*cause = xstrdup("an access point must be an object");
+			return -1;
+		}
+		ap = &m->aps[m->naps];
+		if (get_str(it, "ssid", ap->ssid, sizeof ap->ssid, 1, C_PRINT, cause) != 0 ||
+		    get_int(it, "rssi", -127, 0, &rssi, 0, cause) != 0)
+			return -1;
+		ap->rssi = (int)rssi;
+		m->naps++;
+	}
+	return 0;
+}
+
+static int
+parse_task(const cJSON *root, struct agentmsg *m, char **cause)
+{
+	const cJSON *o = json_get_object(root, "task");
+	long long id = 0, attempt = 0;
+
+	if (o == NULL) {
+		*cause = xstrdup("\"task\" must be an object");
+		return -1;
+	}
+	if (get_int(o, "id", 1, INT64_MAX, &id, 1, cause) != 0 ||
+	    get_str(o, "target", m->target, sizeof m->target, 1, C_PRINT, cause) != 0 ||
+	    get_str(o, "network", m->network, sizeof m->network, 1, C_PRINT, cause) != 0 ||
+	    get_str(o, "key", m->key, sizeof m->key, 0, C_PRINT, cause) != 0 ||
+	    get_str(o, "name", m->name, sizeof m->name, 0, C_PRINT, cause) != 0 ||
+	    get_str(o, "password", m->password, sizeof m->password, 0, C_PRINT, cause) != 0 ||
+	    get_bool(o, "ap_off", &m->ap_off, cause) != 0 ||
+	    get_int(o, "attempt", 0, 1000, &attempt, 0, cause) != 0)
+		return -1;
+	m->task = id;
+	m->attempt = (int)attempt;
+	return 0;
+}
+
+static int
+parse_kind(const cJSON *o, struct agentmsg *m, char **cause)
+{
+	long long id = 0;
+	char *clean;
+
+	switch (m->kind) {
+	case AGENTMSG_REGISTER:
+		return get_str(o, "secret", m->secret, sizeof m->secret, 1, C_HEX, cause) != 0 ||
+		               get_str(o, "name", m->name, sizeof m->name, 1, C_PRINT, cause) != 0
+		           ? -1
+		           : 0;
+	case AGENTMSG_HEARTBEAT:
+	case AGENTMSG_CLAIM:
+		return 0;
+	case AGENTMSG_APS:
+		return parse_aps(o, m, cause);
+	case AGENTMSG_PROGRESS:
+		if (get_int(o, "task", 1, INT64_MAX, &id, 1, cause) != 0 ||
+		    get_str(o, "stage", m->stage, sizeof m->stage, 1, C_WORD, cause) != 0 ||
+		    get_str(o, "mac", m->mac, sizeof m->mac, 0, C_PRINT, cause) != 0)
+			return -1;
+		if (m->mac[0] != '\0') {
+			char norm[13];
+
+			if (str_mac_normalise(m->mac, norm) != 0) {
+				*cause = xstrdup("\"mac\" is not a MAC address");
+				return -1;
+			}
+			memcpy(m->mac, norm, sizeof norm);
+		}
+		m->task = id;
+		return 0;
+	case AGENTMSG_RESULT:
+		if (get_int(o, "task", 1, INT64_MAX, &id, 1, cause) != 0 ||
+		    get_str(o, "reason", m->reason, sizeof m->reason, 1, C_TEXT, cause) != 0 ||
+		    get_bool(o, "retry", &m->retry, cause) != 0)
+			return -1;
+		clean = str_sanitize(m->reason, AGENTMSG_TEXT_MAX);
+		str_copy(m->reason, sizeof m->reason, clean);
+		free(clean);
+		m->task = id;
+		return 0;
+	case AGENTMSG_REGISTERED:
+		return get_str(o, "agent", m->agent, sizeof m->agent, 1, C_PRINT, cause) != 0 ||
+		               get_str(o, "token", m->token, sizeof m->token, 1, C_HEX, cause) != 0
+		           ? -1
+		           : 0;
+	case AGENTMSG_TASK:
+		return parse_task(o, m, cause);
+	case AGENTMSG_STATE:
+		return get_str(o, "state", m->state, sizeof m->state, 1, C_WORD, cause) != 0 ||
+		               get_str(o, "stage", m->stage, sizeof m->stage, 0, C_WORD, cause) != 0
+		           ? -1
+		           : 0;
+	default:
+		*cause = xstrdup("unknown message kind");
+		return -1;
+	}
+}
+
+int
+agentmsg_parse(
+    enum agentmsg_kind kind, const char *body, size_t len, struct agentmsg *out, char **cause)
+{
+	cJSON *root;
+	char *why = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	if (len > AGENTMSG_MAX_BODY) {
+		*cause =
+		    xasprintf("%s body over %d bytes", agentmsg_kind_name(kind), AGENTMSG_MAX_BODY);
+		return -1;
+	}
+	if (len == 0 && (kind == AGENTMSG_HEARTBEAT || kind == AGENTMSG_CLAIM))
+		return 0;
+	root = json_parse(body, len, AGENTMSG_MAX_DEPTH, &why);
+	if (root == NULL) {
+		*cause = xasprintf("%s body: %s", agentmsg_kind_name(kind), why);
+		free(why);
+		return -1;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		*cause = xasprintf("%s body: not a JSON object", agentmsg_kind_name(kind));
+		return -1;
+	}
+	rc = parse_kind(root, out, &why);
+	cJSON_Delete(root);
+	if (rc != 0) {
+		*cause = xasprintf("%s body: %s", agentmsg_kind_name(kind), why);
+		free(why);
+		agentmsg_clear(out);
+	}
+	return rc;
+}
+
+void
+agentmsg_clear(struct agentmsg *m)
+{
+	explicit_bzero(m->key, sizeof m->key);
+	explicit_bzero(m->password, sizeof m->password);
+	explicit_bzero(m->secret, sizeof m->secret);
+	explicit_bzero(m->token, sizeof m->token);
+}

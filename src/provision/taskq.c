@@ -1,0 +1,456 @@
+/*
+ * The provisioning task queue (see provision/taskq.h). Each change is a compare-and-set in
+ * the store from the state the state machine allows, followed by an audit record; a change
+ * that lost a race (another agent, a cancel) changes nothing and says so.
+ */
+#include "provision/taskq.h"
+
+#include "provision/task.h"
+#include "store/store.h"
+#include "store/taskstore.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#include <openssl/evp.h>
+#include <sys/random.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+taskq_hash(const char *s, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+	hex(md, n > 32 ? 32 : n, out);
+}
+
+/* A random hex string of 2 * nbytes digits (caller frees), or NULL with *cause. */
+static char *
+random_hex(size_t nbytes, char **cause)
+{
+	unsigned char b[64];
+	char *out;
+
+	if (nbytes > sizeof b || getrandom(b, nbytes, 0) != (ssize_t)nbytes) {
+		*cause = xasprintf("getrandom: %s", strerror(errno));
+		return NULL;
+	}
+	out = xmalloc(2 * nbytes + 1);
+	hex(b, nbytes, out);
+	explicit_bzero(b, sizeof b);
+	return out;
+}
+
+/* 1 when s has min..max bytes, all printable ASCII. */
+int
+taskq_ssid_ok(const char *s)
+{
+	return str_ascii_printable(s, 1, TASKQ_SSID_MAX);
+}
+
+int
+taskq_key_ok(const char *s)
+{
+	return str_ascii_printable(s, TASKQ_KEY_MIN, TASKQ_KEY_MAX);
+}
+
+int
+taskq_ssid_is_shelly(const char *ssid)
+{
+	const char *dash;
+	size_t tail;
+
+	if (!taskq_ssid_ok(ssid) || strncasecmp(ssid, "shelly", 6) != 0)
+		return 0;
+	dash = strrchr(ssid, '-');
+	if (dash == NULL || dash == ssid + 6)
+		return 0;
+	tail = strlen(dash + 1);
+	if (tail != 6 && tail != 12)
+		return 0;
+	for (const char *p = dash + 1; *p != '\0'; p++)
+		if (!isxdigit((unsigned char)*p))
+			return 0;
+	for (const char *p = ssid + 6; p < dash; p++) /* "shellyplug-s-..." */
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return 0;
+	return 1;
+}
+
+static void
+audit(struct store *s, const char *who, const char *action, int64_t id, const char *result,
+    const char *detail, int64_t now_ms)
+{
+	char target[32];
+	struct store_audit a = {0, now_ms, who, action, target, result, detail};
+	char *cause = NULL;
+
+	snprintf(target, sizeof target, "task:%lld", (long long)id);
+	if (id <= 0)
+		a.target = NULL;
+	if (store_audit_append(s, &a, &cause) != 0) {
+		log_error("audit %s: %s", action, cause);
+		free(cause);
+	}
+}
+
+/* Queues a provisioning event (mac NULL or "": fleet-wide); written with the next flush. */
+static void
+event(struct store *s, const char *mac, const char *kind, int64_t id, const char *what,
+    int64_t now_ms)
+{
+	struct store_event ev;
+	char detail[300];
+
+	memset(&ev, 0, sizeof ev);
+	ev.ts_ms = now_ms;
+	if (mac != NULL)
+		snprintf(ev.mac, sizeof ev.mac, "%s", mac);
+	ev.kind = kind;
+	snprintf(detail, sizeof detail, "task %lld: %s", (long long)id, what);
+	ev.detail = detail;
+	store_queue_event(s, &ev);
+}
+
+char *
+taskq_enrol_new(struct store *s, int64_t now_ms, int64_t ttl_ms, const char *who, char **cause)
+{
+	char hash[65], *secret = random_hex(TASKQ_SECRET_HEX / 2, cause);
+
+	if (secret == NULL)
+		return NULL;
+	taskq_hash(secret, hash);
+	if (store_enrol_add(s, hash, now_ms, now_ms + ttl_ms, cause) != 0) {
+		free(secret);
+		return NULL;
+	}
+	audit(s, who, "agent-enrol", 0, "ok", "enrolment secret created", now_ms);
+	return secret;
+}
+
+int
+taskq_register(struct store *s, const char *secret, const char *name, int64_t now_ms,
+    char **agent_id, char **token, char **cause)
+{
+	char hash[65], *id, *tok, who[64];
+	int rc;
+
+	*agent_id = *token = NULL;
+	taskq_hash(secret, hash);
+	if ((id = random_hex(4, cause)) == NULL ||
+	    (tok = random_hex(TASKQ_TOKEN_HEX / 2, cause)) == NULL) {
+		free(id);
+		return -1;
+	}
+	snprintf(who, sizeof who, "ag-%s", id);
+	free(id);
+	rc = store_enrol_use(s, hash, who, now_ms, cause);
+	if (rc == 1) {
+		taskq_hash(tok, hash);
+		if (store_agent_add(s, who, name, hash, now_ms, cause) != 0)
+			rc = -1;
+	}
+	audit(s, rc == 1 ? who : "agent", "agent-register", 0, rc == 1 ? "ok" : "refused",
+	    rc == 1 ? name : "unknown, used or expired enrolment secret", now_ms);
+	if (rc != 1) {
+		free(tok);
+		return rc;
+	}
+	*agent_id = xstrdup(who);
+	*token = tok;
+	return 1;
+}
+
+char *
+taskq_agent(struct store *s, const char *token)
+{
+	char hash[65];
+
+	if (token == NULL || strlen(token) != TASKQ_TOKEN_HEX)
+		return NULL;
+	taskq_hash(token, hash);
+	return store_agent_by_token(s, hash);
+}
+
+int
+taskq_heartbeat(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms, char **cause)
+{
+	if (store_agent_seen(s, agent, now_ms, cause) != 0)
+		return -1;
+	return store_task_renew(s, agent, now_ms + lease_ms, now_ms, cause);
+}
+
+int
+taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms, int64_t *id,
+    char **cause)
+{
+	struct store_task q = *t;
+	char mac[13], detail[160];
+
+	if (!taskq_ssid_ok(t->network)) {
+		*cause = xasprintf("network name must be 1-32 printable ASCII characters");
+		return -1;
+	}
+	if (str_mac_normalise(t->target, mac) == 0)
+		q.target = mac;
+	else if (!taskq_ssid_is_shelly(t->target)) {
+		*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
+		                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",
+		    t->target);
+		return -1;
+	}
+	q.kind = "provision";
+	q.state = task_state_name(TASK_QUEUED);
+	if (store_task_add(s, &q, now_ms, id, cause) != 0)
+		return -1;
+	snprintf(detail, sizeof detail, "%s -> %s%s%s", q.target, t->network,
+	    t->key_ref != NULL ? " (key by reference)" : " (open)", t->ap_off ? ", AP off" : "");
+	audit(s, who, "task-add", *id, "queued", detail, now_ms);
+	return 0;
+}
+
+/* Moves task id from its current state to to (if allowed); 1 moved, 0 not, -1 error. */
+static int
+move(struct store *s, int64_t id, const char *agent, enum task_state to,
+    const struct store_task_set *set, int64_t now_ms, enum task_state *was, char **cause)
+{
+	struct store_task *t = store_task_get(s, id);
+	enum task_state from;
+	int rc = 0;
+
+	if (t == NULL || task_state_parse(t->state, &from) != 0 || !task_transition_ok(from, to) ||
+	    (agent != NULL && (t->agent == NULL || strcmp(t->agent, agent) != 0))) {
+		store_task_free(t);
+		return 0;
+	}
+	rc = store_task_update(s, id, agent, t->state, task_state_name(to), set, now_ms, cause);
+	if (was != NULL)
+		*was = from;
+	store_task_free(t);
+	return rc;
+}
+
+int
+taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char **cause)
+{
+	struct store_task_set set = {.agent_to = NULL, .lease_ms = 0, .reason = "cancelled"};
+	int rc = move(s, id, NULL, TASK_CANCELLED, &set, now_ms, NULL, cause);
+
+	if (rc == 1)
+		audit(s, who, "task-cancel", id, "cancelled", NULL, now_ms);
+	return rc;
+}
+
+/* Reads a reference into *out; on failure the claimed task fails with why. */
+static int
+claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
+    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+{
+	struct store_task_set set = {.agent_to = "", .lease_ms = 0, .reason = why};
+	char *err = NULL;
+
+	*out = NULL;
+	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
+		return 0;
+	if (store_task_update(s, t->id, agent, task_state_name(TASK_CLAIMED),
+	        task_state_name(TASK_FAILED), &set, now_ms, &err) < 0) {
+		log_error("task %lld: %s", (long long)t->id, err);
+		free(err);
+	}
+	audit(s, agent, "task-fail", t->id, "failed", why, now_ms);
+	return -1;
+}
+
+int
+taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause)
+{
+	int rc;
+
+	memset(sec, 0, sizeof *sec);
+	rc = store_task_take(s, task_state_name(TASK_QUEUED), task_state_name(TASK_CLAIMED), agent,
+	    now_ms, now_ms + lease_ms, out, cause);
+	if (rc != 1)
+		return rc;
+	audit(s, agent, "task-claim", (*out)->id, "claimed", (*out)->target, now_ms);
+	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key,
+	        "WiFi key unreadable on the manager", now_ms, cause) != 0 ||
+	    claim_secret(s, agent, *out, (*out)->pass_ref, read_secret, &sec->password,
+	        "device password unreadable on the manager", now_ms, cause) != 0) {
+		store_task_free(*out);
+		*out = NULL;
+		return -1; /* the caller frees what sec holds */
+	}
+	return 1;
+}
+
+int
+taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage, const char *mac,
+    int64_t now_ms, const char **state, char **cause)
+{
+	struct store_task_set set = {.lease_ms = -1, .stage = stage};
+	struct store_task *t;
+	enum task_state to, now;
+	char norm[13];
+	int rc;
+
+	if (strcmp(stage, "running") == 0)
+		to = TASK_RUNNING;
+	else if (strcmp(stage, "configured") == 0) {
+		if (mac == NULL || str_mac_normalise(mac, norm) != 0) {
+			*cause = xstrdup("stage configured needs the device's MAC");
+			return -1;
+		}
+		set.mac = norm;
+		to = TASK_VERIFYING;
+	} else
+		to = TASK_STATE_COUNT;
+	if (to != TASK_STATE_COUNT) {
+		rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			audit(s, agent, "task-progress", id, task_state_name(to), stage, now_ms);
+	}
+	t = store_task_get(s, id);
+	if (t == NULL || t->agent == NULL || strcmp(t->agent, agent) != 0 ||
+	    task_state_parse(t->state, &now) != 0) {
+		store_task_free(t);
+		return 0;
+	}
+	if (to == TASK_STATE_COUNT && !task_state_final(now) &&
+	    store_task_update(s, id, agent, t->state, t->state, &set, now_ms, cause) < 0) {
+		store_task_free(t);
+		return -1;
+	}
+	store_task_free(t);
+	*state = task_state_name(now);
+	return 1;
+}
+
+int
+taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, int retry,
+    int64_t now_ms, const char **state, char **cause)
+{
+	struct store_task *t = store_task_get(s, id);
+	struct store_task_set set = {.agent_to = "", .lease_ms = 0, .reason = reason};
+	enum task_state to = TASK_FAILED;
+	int rc;
+
+	if (t == NULL)
+		return 0;
+	if (retry && t->attempts < t->max_attempts)
+		to = TASK_QUEUED;
+	store_task_free(t);
+	rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
+	if (rc == 1) {
+		audit(s, agent, "task-fail", id, task_state_name(to), reason, now_ms);
+		if (to == TASK_FAILED)
+			event(s, NULL, "provision_failed", id, reason, now_ms);
+		*state = task_state_name(to);
+	}
+	return rc;
+}
+
+int
+taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause)
+{
+	struct store_task_set set = {
+	    .agent_to = NULL, .lease_ms = 0, .stage = "verified", .result = host};
+	int rc = move(s, id, NULL, TASK_DONE, &set, now_ms, NULL, cause);
+
+	if (rc == 1) {
+		struct store_task *t = store_task_get(s, id);
+
+		audit(s, "manager", "task-verify", id, "done", host, now_ms);
+		if (t != NULL) {
+			char *what = xasprintf("on %s at %s", t->network, host);
+
+			event(s, t->mac, "provisioned", id, what, now_ms);
+			free(what);
+		}
+		store_task_free(t);
+	}
+	return rc;
+}
+
+int
+taskq_not_seen(struct store *s, int64_t id, int64_t now_ms, char **cause)
+{
+	struct store_task_set set = {.lease_ms = -1, .stage = "not_seen"};
+	const char *v = task_state_name(TASK_VERIFYING);
+	int rc = store_task_update(s, id, NULL, v, v, &set, now_ms, cause);
+
+	if (rc == 1)
+		audit(s, "manager", "task-verify", id, "not_seen", NULL, now_ms);
+	return rc;
+}
+
+struct expire_ctx {
+	struct store *s;
+	int64_t now_ms;
+	int n;
+	char *cause;
+};
+
+static int
+expire_cb(const struct store_task *t, void *arg)
+{
+	struct expire_ctx *x = arg;
+	int retry = t->attempts < t->max_attempts;
+	struct store_task_set set = {.agent_to = "",
+	    .lease_ms = 0,
+	    .reason =
+	        retry ? "agent stopped heartbeating: requeued" : "agent stopped heartbeating"};
+	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
+	int rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
+
+	if (rc < 0)
+		return 1;
+	if (rc == 1) {
+		audit(x->s, "manager", "task-expire", t->id, to, t->agent, x->now_ms);
+		if (!retry)
+			event(x->s, NULL, "provision_failed", t->id, set.reason, x->now_ms);
+		x->n++;
+	}
+	return 0;
+}
+
+int
+taskq_expire(struct store *s, int64_t now_ms, char **cause)
+{
+	struct expire_ctx x = {s, now_ms, 0, NULL};
+
+	for (int st = 0; st < TASK_STATE_COUNT && x.cause == NULL; st++) {
+		if (!task_state_held((enum task_state)st))
+			continue;
+		if (store_task_expired(s, task_state_name((enum task_state)st), now_ms, expire_cb,
+		        &x, &x.cause) != 0 &&
+		    x.cause == NULL)
+			x.cause = xstrdup("listing expired tasks");
+	}
+	if (x.cause != NULL) {
+		*cause = x.cause;
+		return -1;
+	}
+	return x.n;
+}

@@ -1,0 +1,295 @@
+/*
+ * Agent API handlers (see server/agentapi.h). A request goes: method and path routed by
+ * httpd, then the bearer token (except register), then the body parsed strictly, and only
+ * then a store change through provision/taskq. Replies are small JSON objects.
+ */
+#include "server/agentapi.h"
+
+#include "provision/agentmsg.h"
+#include "provision/task.h"
+#include "server/httpd.h"
+#include "store/taskstore.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define AGENTAPI_JSON "application/json"
+
+struct agentapi {
+	struct store *store;
+	struct agentapi_opts opts;
+};
+
+typedef void (*agentapi_call_cb)(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply);
+
+static void
+reply_json(struct httpd_reply *reply, int status, cJSON *o)
+{
+	reply->status = status;
+	reply->content_type = AGENTAPI_JSON;
+	reply->body = cJSON_PrintUnformatted(o);
+	reply->body_len = strlen(reply->body);
+	cJSON_Delete(o);
+}
+
+static void
+reply_error(struct httpd_reply *reply, int status, const char *what)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", what);
+	reply_json(reply, status, o);
+}
+
+static void
+reply_state(struct httpd_reply *reply, const char *state, const char *stage)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "state", state);
+	if (stage != NULL)
+		cJSON_AddStringToObject(o, "stage", stage);
+	reply_json(reply, 200, o);
+}
+
+/* The agent a request's bearer token belongs to (caller frees), or NULL. */
+static char *
+bearer_agent(struct agentapi *api, const struct httpd_request *req)
+{
+	const char *h = httpd_request_header(req, "Authorization");
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	return taskq_agent(api->store, h + 7);
+}
+
+static void
+store_failed(struct httpd_reply *reply, const char *what, char *cause)
+{
+	log_error("agent API %s: %s", what, cause);
+	free(cause);
+	reply_error(reply, 500, "store error");
+}
+
+static void
+do_register(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	char *id = NULL, *token = NULL, *cause = NULL;
+	int rc;
+	cJSON *o;
+
+	(void)agent;
+	rc =
+	    taskq_register(api->store, m->secret, m->name, api->opts.now_ms(), &id, &token, &cause);
+	if (rc < 0) {
+		store_failed(reply, "register", cause);
+		return;
+	}
+	if (rc == 0) {
+		log_warn("agent API: registration refused (unknown, used or expired secret)");
+		reply_error(reply, 401, "enrolment secret unknown, used or expired");
+		return;
+	}
+	log_info("agent %s (%s) registered", id, m->name);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "agent", id);
+	cJSON_AddStringToObject(o, "token", token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	free(id);
+	reply_json(reply, 200, o);
+}
+
+/* The handler renewed the agent's leases already (every authenticated call does). */
+static void
+do_heartbeat(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	(void)api;
+	(void)agent;
+	(void)m;
+	reply_state(reply, "ok", NULL);
+}
+
+static void
+do_aps(struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	int64_t now = api->opts.now_ms();
+	char *cause = NULL;
+
+	for (size_t i = 0; i < m->naps; i++) {
+		if (store_ap_seen(api->store, m->aps[i].ssid, agent, m->aps[i].rssi, now, &cause) !=
+		    0) {
+			store_failed(reply, "aps", cause);
+			return;
+		}
+	}
+	reply_state(reply, "ok", NULL);
+}
+
+static void
+do_claim(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	struct store_task *t = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	cJSON *o, *task;
+	int rc;
+
+	(void)m;
+	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
+	    api->opts.read_secret, &t, &sec, &cause);
+	if (rc == 1) {
+		log_info("task %lld (%s) claimed by %s", (long long)t->id, t->target, agent);
+		o = cJSON_CreateObject();
+		task = cJSON_AddObjectToObject(o, "task");
+		cJSON_AddNumberToObject(task, "id", (double)t->id);
+		cJSON_AddStringToObject(task, "target", t->target);
+		cJSON_AddStringToObject(task, "network", t->network);
+		if (sec.key != NULL)
+			cJSON_AddStringToObject(task, "key", sec.key);
+		if (sec.password != NULL)
+			cJSON_AddStringToObject(task, "password", sec.password);
+		if (t->name != NULL)
+			cJSON_AddStringToObject(task, "name", t->name);
+		cJSON_AddBoolToObject(task, "ap_off", t->ap_off);
+		cJSON_AddNumberToObject(task, "attempt", t->attempts);
+		store_task_free(t);
+		reply_json(reply, 200, o);
+	} else if (rc == 0)
+		reply->status = 204;
+	else
+		store_failed(reply, "claim", cause);
+	api->opts.free_secret(sec.key);
+	api->opts.free_secret(sec.password);
+}
+
+static void
+do_progress(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	const char *state = NULL;
+	char *cause = NULL;
+	struct store_task *t;
+	int rc;
+
+	if (strcmp(m->stage, "configured") == 0 && m->mac[0] == '\0') {
+		reply_error(reply, 400, "stage configured needs the device's MAC");
+		return;
+	}
+	rc = taskq_progress(api->store, agent, m->task, m->stage, m->mac[0] ? m->mac : NULL,
+	    api->opts.now_ms(), &state, &cause);
+	if (rc < 0) {
+		store_failed(reply, "progress", cause);
+		return;
+	}
+	if (rc == 0) {
+		reply_error(reply, 409, "not your task");
+		return;
+	}
+	t = store_task_get(api->store, m->task);
+	reply_state(reply, state, t != NULL ? t->stage : NULL);
+	store_task_free(t);
+}
+
+static void
+do_result(
+    struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
+{
+	const char *state = NULL;
+	char *cause = NULL;
+	int rc = taskq_fail(
+	    api->store, agent, m->task, m->reason, m->retry, api->opts.now_ms(), &state, &cause);
+
+	if (rc < 0) {
+		store_failed(reply, "result", cause);
+		return;
+	}
+	if (rc == 0) {
+		reply_error(reply, 409, "not your task");
+		return;
+	}
+	log_info("task %lld: %s (%s)", (long long)m->task, state, m->reason);
+	reply_state(reply, state, NULL);
+}
+
+struct agentapi_route {
+	const char *path;
+	enum agentmsg_kind kind;
+	agentapi_call_cb call;
+};
+
+static const struct agentapi_route routes[] = {
+    {"/api/v1/register", AGENTMSG_REGISTER, do_register},
+    {"/api/v1/heartbeat", AGENTMSG_HEARTBEAT, do_heartbeat},
+    {"/api/v1/aps", AGENTMSG_APS, do_aps},
+    {"/api/v1/claim", AGENTMSG_CLAIM, do_claim},
+    {"/api/v1/progress", AGENTMSG_PROGRESS, do_progress},
+    {"/api/v1/result", AGENTMSG_RESULT, do_result},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* One handler for every route: finds the route by path, authenticates, parses, calls. */
+static void
+agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	struct agentapi *api = arg;
+	const char *path = httpd_request_path(req), *body;
+	const struct agentapi_route *r = NULL;
+	char *agent = NULL, *cause = NULL;
+	struct agentmsg *m;
+	size_t len;
+
+	for (size_t i = 0; i < NROUTES; i++)
+		if (strcmp(routes[i].path, path) == 0)
+			r = &routes[i];
+	if (r == NULL) {
+		reply_error(reply, 404, "no such call");
+		return;
+	}
+	if (r->kind != AGENTMSG_REGISTER && (agent = bearer_agent(api, req)) == NULL) {
+		reply_error(reply, 401, "bearer token missing or unknown");
+		httpd_reply_header(reply, "WWW-Authenticate", "Bearer");
+		return;
+	}
+	body = httpd_request_body(req, &len);
+	m = xmalloc(sizeof *m);
+	if (agentmsg_parse(r->kind, body, len, m, &cause) != 0) {
+		reply_error(reply, 400, cause);
+		free(cause);
+	} else {
+		/* Any authenticated call proves the agent alive: its leases are renewed. */
+		if (agent != NULL && taskq_heartbeat(api->store, agent, api->opts.now_ms(),
+		                         api->opts.lease_ms, &cause) != 0)
+			log_error("agent API: %s", cause);
+		free(cause);
+		r->call(api, agent, m, reply);
+	}
+	agentmsg_clear(m);
+	free(m);
+	free(agent);
+}
+
+struct agentapi *
+agentapi_new(struct httpd *httpd, struct store *store, const struct agentapi_opts *opts)
+{
+	struct agentapi *api = xcalloc(1, sizeof *api);
+
+	api->store = store;
+	api->opts = *opts;
+	for (size_t i = 0; i < NROUTES; i++)
+		httpd_route(httpd, "POST", routes[i].path, agentapi_handler, api);
+	return api;
+}
+
+void
+agentapi_free(struct agentapi *api)
+{
+	free(api);
+}

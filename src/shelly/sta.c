@@ -1,0 +1,144 @@
+/* Station (WiFi client) configuration requests for provisioning (see shelly/sta.h). */
+#include "shelly/sta.h"
+
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *
+rpc_body(cJSON *config)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddItemToObject(root, "config", config);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+static void
+gen1(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
+{
+	char *ssid = str_urlencode(sta->ssid);
+	char *key = str_urlencode(sta->key != NULL ? sta->key : "");
+
+	if (sta->name != NULL) {
+		char *name = str_urlencode(sta->name);
+
+		out[*n].method = "GET";
+		out[(*n)++].path = xasprintf("/settings?name=%s", name);
+		free(name);
+	}
+	if (sta->password != NULL) {
+		char *pw = str_urlencode(sta->password);
+
+		out[*n].method = "GET";
+		out[*n].auth_after = 1;
+		out[(*n)++].path = xasprintf(
+		    "/settings/login?enabled=1&username=" SHELLY_STA_USER "&password=%s", pw);
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	out[*n].method = "GET";
+	out[(*n)++].path = xasprintf("/settings/sta?enabled=1&ssid=%s&key=%s", ssid, key);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(ssid);
+}
+
+static void
+gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
+{
+	cJSON *cfg, *o;
+
+	if (sta->name != NULL) {
+		cfg = cJSON_CreateObject();
+		o = cJSON_AddObjectToObject(cfg, "device");
+		cJSON_AddStringToObject(o, "name", sta->name);
+		out[*n].method = "POST";
+		out[*n].path = xstrdup("/rpc/Sys.SetConfig");
+		out[(*n)++].body = rpc_body(cfg);
+	}
+	if (sta->password != NULL) {
+		char *a1 = xasprintf(SHELLY_STA_USER ":%s:%s", sta->realm, sta->password);
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		char ha1[65];
+		cJSON *auth = cJSON_CreateObject();
+
+		EVP_Digest(a1, strlen(a1), md, &mdlen, EVP_sha256(), NULL);
+		explicit_bzero(a1, strlen(a1));
+		free(a1);
+		for (unsigned int i = 0; i < 32 && i < mdlen; i++)
+			snprintf(ha1 + 2 * i, 3, "%02x", md[i]);
+		cJSON_AddStringToObject(auth, "user", SHELLY_STA_USER);
+		cJSON_AddStringToObject(auth, "realm", sta->realm);
+		cJSON_AddStringToObject(auth, "ha1", ha1);
+		out[*n].method = "POST";
+		out[*n].path = xstrdup("/rpc/Shelly.SetAuth");
+		out[*n].auth_after = 1;
+		out[(*n)++].body = cJSON_PrintUnformatted(auth);
+		cJSON_Delete(auth);
+	}
+	cfg = cJSON_CreateObject();
+	o = cJSON_AddObjectToObject(cfg, "sta");
+	cJSON_AddStringToObject(o, "ssid", sta->ssid);
+	if (sta->key != NULL && sta->key[0] != '\0')
+		cJSON_AddStringToObject(o, "pass", sta->key);
+	cJSON_AddBoolToObject(o, "enable", 1);
+	if (sta->ap_off)
+		cJSON_AddBoolToObject(cJSON_AddObjectToObject(cfg, "ap"), "enable", 0);
+	out[*n].method = "POST";
+	out[*n].path = xstrdup("/rpc/WiFi.SetConfig");
+	out[(*n)++].body = rpc_body(cfg);
+}
+
+int
+shelly_sta_requests(int gen, const struct shelly_sta *sta,
+    struct shelly_sta_req out[SHELLY_STA_MAX_REQS], size_t *n, char **cause)
+{
+	*n = 0;
+	memset(out, 0, SHELLY_STA_MAX_REQS * sizeof *out);
+	if (sta->ssid == NULL || !str_ascii_printable(sta->ssid, 1, 32)) {
+		*cause = xstrdup("network name must be 1-32 printable ASCII characters");
+		return -1;
+	}
+	if (sta->key != NULL && sta->key[0] != '\0' && !str_ascii_printable(sta->key, 8, 63)) {
+		*cause = xstrdup("WiFi key must be 8-63 printable ASCII characters");
+		return -1;
+	}
+	if (sta->name != NULL && !str_ascii_printable(sta->name, 1, 64)) {
+		*cause = xstrdup("device name must be 1-64 printable ASCII characters");
+		return -1;
+	}
+	if (sta->password != NULL && (!str_ascii_printable(sta->password, 1, 64) ||
+	                                 (gen != 1 && !str_ascii_printable(sta->realm, 1, 96)))) {
+		*cause = xstrdup("device password must be 1-64 printable ASCII characters (and "
+		                 "Gen2+ needs the device id)");
+		return -1;
+	}
+	if (gen == 1)
+		gen1(sta, out, n);
+	else
+		gen2(sta, out, n);
+	return 0;
+}
+
+void
+shelly_sta_free(struct shelly_sta_req *reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].path != NULL)
+			explicit_bzero(reqs[i].path, strlen(reqs[i].path));
+		if (reqs[i].body != NULL)
+			explicit_bzero(reqs[i].body, strlen(reqs[i].body));
+		free(reqs[i].path);
+		free(reqs[i].body);
+		reqs[i].path = reqs[i].body = NULL;
+	}
+}

@@ -1,0 +1,154 @@
+#!/bin/sh
+# The configuration sections of --export json/toml (groups with template, own fields and
+# members; templates; desired and latest actual config per device) and their restore by
+# --import in the same transaction; --export --group in every format; secrets only on request.
+. tests/lib.sh
+. tests/integration/lib_exchange.sh
+
+N=exchange_config
+DB=$T_TMP/fleet.db
+export XDG_CONFIG_HOME="$T_TMP/cfg"
+if ! config_fleet "$DB" "$XDG_CONFIG_HOME"; then
+	fail "$N: fleet with configuration" "could not create it"
+	exit 0
+fi
+tui() { "$SHELLY_TUI" --db "$@"; }
+
+# Round trips with secrets: into an empty database and an empty template directory
+for f in json toml; do
+	tui "$DB" --export $f --include-secrets -o "$T_TMP/a.$f"
+	XDG_CONFIG_HOME="$T_TMP/rt-$f" tui "$T_TMP/rt-$f.db" --import "$T_TMP/a.$f" >"$T_TMP/out" 2>&1 ||
+		{ fail "$N: $f import" "$(cat "$T_TMP/out")"; continue; }
+	XDG_CONFIG_HOME="$T_TMP/rt-$f" tui "$T_TMP/rt-$f.db" --export $f --include-secrets >"$T_TMP/b.$f"
+	if [ "$(no_json_time "$T_TMP/a.$f")" = "$(no_json_time "$T_TMP/b.$f")" ]; then
+		pass "$N: $f round trip with groups, desired configs, snapshots, templates"
+	else
+		fail "$N: $f round trip" "$(no_json_time "$T_TMP/a.$f" | diff - "$T_TMP/b.$f" | head -20)"
+	fi
+	cmp -s "$XDG_CONFIG_HOME/shelly-tui/templates/base.tmpl" "$T_TMP/rt-$f/shelly-tui/templates/base.tmpl" &&
+		[ "$(stat -c %a "$T_TMP/rt-$f/shelly-tui/templates/base.tmpl")" = 600 ] &&
+		[ -z "$(ls "$T_TMP/rt-$f/shelly-tui/templates" | grep -v '\.tmpl$')" ] &&
+		pass "$N: $f restores the template files (0600, no temporary files)" || fail "$N: $f template files"
+	[ "$(stat -c %a "$T_TMP/a.$f")" = 600 ] && grep -q hunter2 "$T_TMP/a.$f" && grep -q topsecret "$T_TMP/a.$f" &&
+		pass "$N: $f --include-secrets carries secret fields, mode 0600" || fail "$N: $f secrets"
+done
+# what the document holds: latest snapshot only, group fields under the group, not in settings
+jq -e '.configs.aabbccddee01.actual.cfg_rev == 8.5 and .configs.aabbccddee01.actual.ts_ms == 1700000003000
+	and (.configs | has("aabbccddee03") | not) and .groups.office.template == "base"
+	and .groups.office.members == ["aabbccddee01", "aabbccddee03"]
+	and (.groups.office.fields | test("Europe/Sofia")) and (.settings | has("config-group:office") | not)
+	and (.templates | keys) == ["base", "odd \"name\""]' "$T_TMP/a.json" >/dev/null &&
+	pass "$N: json holds groups, templates, desired and the latest snapshot" || fail "$N: json content"
+[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT ts || ' ' || reason FROM config_snapshots WHERE mac = 'aabbccddee01'")" = "1700000003000 apply" ] &&
+	[ "$(sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'")" = "sys.timezone = Europe/Sofia" ] &&
+	pass "$N: snapshot time (json) and group fields restored" || fail "$N: restored rows"
+# toml: no timestamps, deterministic
+! grep -q 'ts_ms\|1700000003000' "$T_TMP/a.toml" && tui "$DB" --export toml --include-secrets | cmp -s - "$T_TMP/a.toml" &&
+	python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$T_TMP/a.toml" &&
+	pass "$N: toml: no timestamps, identical twice, read by tomllib" || fail "$N: toml deterministic"
+
+# Without --include-secrets: no secret field anywhere, file mode 0644
+for f in json toml; do
+	tui "$DB" --export $f -o "$T_TMP/s.$f"
+	! grep -q 'hunter2\|topsecret\|snapsecret\|pa"ss' "$T_TMP/s.$f" && grep -q 'ntp.example' "$T_TMP/s.$f" &&
+		[ "$(stat -c %a "$T_TMP/s.$f")" = 644 ] && pass "$N: $f without --include-secrets has no secret fields" ||
+		fail "$N: $f secrets left out"
+done
+
+# A file without secrets keeps the secret lines of what is stored (templates, desired, group)
+sqlite3 "$T_TMP/rt-toml.db" "UPDATE settings SET value = value || 'mqtt.pass = grpsecret' || char(10) WHERE key = 'config-group:office'"
+XDG_CONFIG_HOME="$T_TMP/rt-toml" tui "$T_TMP/rt-toml.db" --import "$T_TMP/s.toml" --replace >"$T_TMP/out" 2>&1
+grep -q '^mqtt.pass = hunter2$' "$T_TMP/rt-toml/shelly-tui/templates/base.tmpl" &&
+	sqlite3 "$T_TMP/rt-toml.db" "SELECT body FROM config_desired WHERE mac = 'aabbccddee01'" | grep -q '^wifi.sta.pass = topsecret$' &&
+	sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'" | grep -q '^mqtt.pass = grpsecret$' &&
+	pass "$N: a file without secrets keeps the stored secret lines" || fail "$N: secret lines kept" "$(cat "$T_TMP/out")"
+
+# Importing twice (merge) adds a snapshot once; --replace drops groups the file lacks
+XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/rt-json.db" --import "$T_TMP/a.json" >/dev/null
+[ "$(sqlite3 "$T_TMP/rt-json.db" 'SELECT count(*) FROM config_snapshots')" = 2 ] &&
+	pass "$N: importing the same file again adds no snapshot" || fail "$N: snapshot twice"
+sqlite3 "$T_TMP/rt-json.db" "INSERT INTO config_groups (name) VALUES ('extra'); INSERT INTO config_desired VALUES ('aabbccddee02', 'sys.name = y');"
+XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/rt-json.db" --import "$T_TMP/a.json" --replace >/dev/null
+[ -z "$(sqlite3 "$T_TMP/rt-json.db" "SELECT name FROM config_groups WHERE name = 'extra'")" ] &&
+	[ -z "$(sqlite3 "$T_TMP/rt-json.db" "SELECT body FROM config_desired WHERE mac = 'aabbccddee02'")" ] &&
+	pass "$N: --replace removes groups and desired configs the file lacks" || fail "$N: replace config"
+
+# A version 1 file (before the configuration sections) still imports
+jq '.format_version = 1 | del(.groups, .templates, .configs)' "$T_TMP/a.json" >"$T_TMP/v1.json"
+tui "$T_TMP/v1.db" --import "$T_TMP/v1.json" >"$T_TMP/out" 2>&1 &&
+	[ "$(sqlite3 "$T_TMP/v1.db" 'SELECT count(*) FROM devices')" = "$(sqlite3 "$DB" 'SELECT count(*) FROM devices')" ] &&
+	pass "$N: a version 1 file imports" || fail "$N: version 1" "$(cat "$T_TMP/out")"
+cp "$DB" "$T_TMP/v1r.db"
+tui "$T_TMP/v1r.db" --import "$T_TMP/v1.json" --replace >/dev/null 2>&1 &&
+	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_groups')" = 3 ] &&
+	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_desired')" = 2 ] &&
+	pass "$N: --replace with a version 1 file keeps the stored configuration" || fail "$N: v1 replace"
+
+# --export --group G (and @G): only G's members, in every format
+for f in json toml csv hosts dhcp-isc dnsmasq kea; do
+	tui "$DB" --export $f --group office >"$T_TMP/g.$f" 2>"$T_TMP/err" &&
+		tui "$DB" --export $f --group @office >"$T_TMP/g2.$f" || { fail "$N: --group $f" "$(cat "$T_TMP/err")"; continue; }
+	[ $f = json ] && no_json_time "$T_TMP/g.$f" >"$T_TMP/g.x" && no_json_time "$T_TMP/g2.$f" >"$T_TMP/g2.x" &&
+		mv "$T_TMP/g.x" "$T_TMP/g.$f" && mv "$T_TMP/g2.x" "$T_TMP/g2.$f"
+	others=$(grep -ciE 'aabbccddee0[24-9a-f]|aa:bb:cc:dd:ee:0[24-9a-f]|10\.0\.0\.(12|1[4-9]|2[0-9])' "$T_TMP/g.$f")
+	members=$(grep -ciE 'aabbccddee0[13]|aa:bb:cc:dd:ee:0[13]|10\.0\.0\.1[13]' "$T_TMP/g.$f")
+	if [ "$others" = 0 ] && [ "$members" -ge 2 ] && cmp -s "$T_TMP/g.$f" "$T_TMP/g2.$f"; then
+		pass "$N: --group office $f holds only the members"
+	else
+		fail "$N: --group $f" "others=$others members=$members"
+	fi
+done
+jq -e '.group == "office" and (.groups | keys) == ["office"] and (.templates | keys) == ["base"]
+	and (.settings | has("secret:aabbccddee01") | not)' "$T_TMP/g.json" >/dev/null &&
+	pass "$N: --group json holds only that group and its template" || fail "$N: --group json sections"
+tui "$DB" --export csv --group nosuch >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+[ $rc = 2 ] && [ ! -s "$T_TMP/out" ] && grep -q 'no group "nosuch"' "$T_TMP/err" &&
+	pass "$N: --group with an unknown group exits 2" || fail "$N: unknown group" "rc=$rc"
+tui "$DB" --import "$T_TMP/a.json" --group office >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass "$N: --group with --import exits 2" || fail "$N: --group with --import" "rc=$rc"
+# a one-group file restores with --merge only
+cp "$DB" "$T_TMP/sub.db"
+tui "$DB" --export json --group office --include-secrets >"$T_TMP/sub.json"
+tui "$T_TMP/sub.db" --import "$T_TMP/sub.json" --replace >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q 'only group office' "$T_TMP/err" && tui "$T_TMP/sub.db" --import "$T_TMP/sub.json" --merge >/dev/null &&
+	pass "$N: a one-group file refuses --replace, takes --merge" || fail "$N: subset replace" "rc=$rc"
+
+# Broken configuration sections: exit 1, file/line/field named, database and templates unchanged
+cp "$DB" "$T_TMP/t.db"
+before=$(config_state "$T_TMP/t.db" "$XDG_CONFIG_HOME")
+sed 's/"members": \["aabbccddee01", "aabbccddee03"\]/"members": ["aabbccddee01", "aabbccddeeff"]/' "$T_TMP/a.json" >"$T_TMP/member.json"
+sed 's/^desired = "sntp.server = ntp.lan/desired = "sntp.srv = ntp.lan/' "$T_TMP/a.toml" >"$T_TMP/desired.toml"
+sed 's/"base": "sntp.server/"base": "cloud.enabled = perhaps\\nsntp.server/' "$T_TMP/a.json" >"$T_TMP/tmpl.json"
+sed 's/^base = /"..\/evil" = /' "$T_TMP/a.toml" >"$T_TMP/name.toml"
+sed '/^\[configs.aabbccddee02.actual\]$/,/^$/ s/^gen = 1$/gen = "one"/' "$T_TMP/a.toml" >"$T_TMP/gen.toml"
+jq '.format_version = 1' "$T_TMP/a.json" >"$T_TMP/v1sect.json"
+for case in "member.json:groups.office.members: aabbccddeeff is not a device" \
+	"desired.toml:configs.aabbccddee01.desired: line 1" "tmpl.json:templates.base: line 1" \
+	"name.toml:templates.../evil: a template name" "gen.toml:configs.aabbccddee02.actual.gen: expected an integer" \
+	"v1sect.json:groups: unknown section"; do
+	file=${case%%:*} want=${case#*:}
+	tui "$T_TMP/t.db" --import "$T_TMP/$file" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+	if [ $rc -eq 1 ] && grep -q "$T_TMP/$file: line [0-9]*: " "$T_TMP/err" && grep -qF "$want" "$T_TMP/err" &&
+		[ "$(config_state "$T_TMP/t.db" "$XDG_CONFIG_HOME")" = "$before" ]; then
+		pass "$N: broken $file: exit 1, file/line/field named, nothing changed"
+	else
+		fail "$N: broken $file" "rc=$rc want '$want' got: $(cat "$T_TMP/err")"
+	fi
+done
+# The template directory cannot be written (a file stands in its place): the database is
+# rolled back. A store failure on the last configuration row: no template is written.
+mkdir -p "$T_TMP/blocked/shelly-tui" && : >"$T_TMP/blocked/shelly-tui/templates"
+sqlite3 "$T_TMP/t.db" "DELETE FROM config_groups; DELETE FROM config_desired;"
+before=$(config_state "$T_TMP/t.db" "$T_TMP/blocked")
+XDG_CONFIG_HOME="$T_TMP/blocked" tui "$T_TMP/t.db" --import "$T_TMP/a.toml" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q 'nothing changed: cannot create a temporary file beside' "$T_TMP/err" && [ "$(config_state "$T_TMP/t.db" "$T_TMP/blocked")" = "$before" ] &&
+	pass "$N: a template that cannot be written rolls the database back" || fail "$N: template failure" "rc=$rc $(cat "$T_TMP/err")"
+sqlite3 "$T_TMP/t.db" "CREATE TRIGGER refuse BEFORE INSERT ON config_desired WHEN NEW.mac = 'aabbccddee05'
+BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;"
+before=$(config_state "$T_TMP/t.db" "$T_TMP/fresh")
+XDG_CONFIG_HOME="$T_TMP/fresh" tui "$T_TMP/t.db" --import "$T_TMP/a.json" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q 'refused by test trigger' "$T_TMP/err" && [ "$(config_state "$T_TMP/t.db" "$T_TMP/fresh")" = "$before" ] &&
+	[ -z "$(ls -A "$T_TMP/fresh/shelly-tui/templates" 2>/dev/null)" ] &&
+	pass "$N: a store failure in the configuration rolls back and writes no template" ||
+	fail "$N: store failure" "rc=$rc $(cat "$T_TMP/err")"
+exit 0

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Provisioning from the command line, without agents or devices: --agent-enrol prints a secret
+# that only its hash keeps, --provision and --provision-csv validate everything before they
+# queue anything, --tasks/--agents in text and JSON, --task-cancel.
+. tests/lib.sh
+DB="$T_TMP/db"
+: >"$T_TMP/config"
+tui() { "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" "$@"; }
+printf 'home-key-4711\n' >"$T_TMP/key"; chmod 600 "$T_TMP/key"
+printf 'tiny7\n' >"$T_TMP/badkey"; chmod 600 "$T_TMP/badkey"
+
+s=$(tui --agent-enrol 2>/dev/null)
+if printf '%s' "$s" | grep -qE '^[0-9a-f]{48}$' && ! grep -qa "$s" "$DB"*; then
+	pass "--agent-enrol prints a secret the database does not hold"
+else
+	fail "--agent-enrol prints a secret the database does not hold" "$s"
+fi
+
+tui --provision kitchen --network home >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'neither a MAC nor a Shelly access point' "$T_TMP/err" &&
+	pass "a target that is neither MAC nor AP is a usage error" || fail "a target that is neither MAC nor AP is a usage error" "rc=$rc"
+tui --provision shelly1-AABBCC >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "--provision without --network is a usage error" || fail "--provision without --network is a usage error" "rc=$rc"
+tui --provision shelly1-AABBCC --network home --wifi-key-file "$T_TMP/badkey" >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q '8 to 63' "$T_TMP/err" && ! grep -q tiny7 "$T_TMP/err" &&
+	pass "a bad WiFi key is refused without being shown" || fail "a bad WiFi key is refused without being shown" "rc=$rc $(cat "$T_TMP/err")"
+tui --provision shelly1-AABBCC --network "$(printf 'bad\033net')" >/dev/null 2>&1; rc=$?
+[ $rc -ne 0 ] && pass "a network name with an escape is refused" || fail "a network name with an escape is refused" "rc=$rc"
+
+printf 'target,name\nshelly1-AABBCC,one\nbad one,two\n' >"$T_TMP/bad.csv"
+tui --provision-csv "$T_TMP/bad.csv" --network home >/dev/null 2>"$T_TMP/err"; rc=$?
+n=$(tui --tasks --json | jq '.tasks | length')
+[ $rc -eq 2 ] && grep -q 'bad.csv:3:' "$T_TMP/err" && [ "$n" = 0 ] &&
+	pass "a broken CSV line queues nothing and names its line" || fail "a broken CSV line queues nothing and names its line" "rc=$rc n=$n $(cat "$T_TMP/err")"
+
+printf 'target,name\nshelly1-AABBCC,kitchen\n# comment\n\nA1:B2:C3:D4:E5:F6\nShellyPlus1PM-A8032AB12345 , hall\n' >"$T_TMP/ok.csv"
+tui --provision-csv "$T_TMP/ok.csv" --network home --wifi-key-file "$T_TMP/key" --ap-off --attempts 4 >/dev/null
+tui --tasks --json >"$T_TMP/t.json"
+if [ "$(jq '.tasks | length' "$T_TMP/t.json")" = 3 ] &&
+	[ "$(jq -r '.tasks[1].target' "$T_TMP/t.json")" = a1b2c3d4e5f6 ] &&
+	[ "$(jq -r '.tasks[0].name' "$T_TMP/t.json")" = kitchen ] &&
+	[ "$(jq -r '.tasks[2].name' "$T_TMP/t.json")" = hall ] &&
+	[ "$(jq -r '[.tasks[] | .state == "queued" and .has_key and .ap_off and .max_attempts == 4] | all' "$T_TMP/t.json")" = true ] &&
+	! grep -q home-key "$T_TMP/t.json" "$DB"*; then
+	pass "a CSV batch is queued with names, the key only by reference"
+else
+	fail "a CSV batch is queued with names, the key only by reference" "$(cat "$T_TMP/t.json")"
+fi
+id=$(jq -r '.tasks[0].id' "$T_TMP/t.json")
+tui --task-cancel "$id" >/dev/null && [ "$(tui --tasks --json | jq -r ".tasks[0].state")" = cancelled ] &&
+	pass "--task-cancel" || fail "--task-cancel"
+tui --task-cancel "$id" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] && pass "cancelling an ended task fails" || fail "cancelling an ended task fails" "rc=$rc"
+tui --task-cancel x >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "--task-cancel wants a number" || fail "--task-cancel wants a number" "rc=$rc"
+tui --tasks | grep -q '^[0-9]* *cancelled *shelly1-AABBCC' && pass "--tasks lists in text" || fail "--tasks lists in text" "$(tui --tasks)"
+[ "$(tui --agents --json | jq -c '[.agents, .access_points]')" = '[[],[]]' ] &&
+	pass "--agents --json with no agents" || fail "--agents --json with no agents"

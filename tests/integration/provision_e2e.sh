@@ -1,0 +1,256 @@
+#!/bin/sh
+# test: serial
+# WiFi provisioning end to end, inside private network namespaces the test creates: each
+# factory-fresh device is a shelly-sim in AP mode serving at 192.168.33.1 in a namespace of its
+# own (its access point); after a correct station configuration it reappears on the "home"
+# network (another namespace, reached from the manager's over a veth pair, 10.77.0.0/24). The
+# manager (shelly-tui --headless) runs in the test's namespace on 127.0.0.1; the agents
+# (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
+# Covers: registration (bad token, reused enrolment secret, malformed body refused and nothing
+# changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
+# (Gen1 and Gen2+ verified on the home network, one failure), a wrong key (rollback reported,
+# AP back), the host's connection restored after every task, and the WiFi key nowhere.
+. tests/lib.sh
+AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
+NAME=provision_e2e
+
+if [ "${PROV_INSIDE:-}" != 1 ]; then
+	if ! is_root; then
+		skip "$NAME" "needs root: network and mount namespaces"
+		exit 0
+	fi
+	for t in unshare ip curl jq; do
+		command -v "$t" >/dev/null 2>&1 || { skip "$NAME" "needs $t"; exit 0; }
+	done
+	PROV_INSIDE=1 unshare --net --mount --pid --fork --kill-child --propagation private \
+		--mount-proc sh "$0" "$@"
+	exit $?
+fi
+
+# ---- the world ----------------------------------------------------------------------------
+KEY='home-key-4711'
+WRONG='wrong-key-0815'
+printf '%s\n' "$KEY" >"$T_TMP/key"
+printf '%s\n' "$WRONG" >"$T_TMP/wrongkey"
+DEVPW='dev-pass-1357'
+printf '%s\n' "$DEVPW" >"$T_TMP/devpw"
+chmod 600 "$T_TMP/key" "$T_TMP/wrongkey" "$T_TMP/devpw"
+W="$T_TMP/w"
+mkdir -p "$W/a/aps" "$W/b"
+ln -s "$W/a/aps" "$W/b/aps"
+
+world() {
+	ip link set lo up &&
+	mount -t tmpfs -o mode=0755,size=4m prov-run /run &&
+	mkdir -p /run/netns &&
+	ip netns add home &&
+	ip -n home link set lo up &&
+	ip link add vm type veth peer name vh netns home &&
+	ip addr add 10.77.0.1/24 dev vm && ip link set vm up &&
+	ip -n home addr add 10.77.0.2/24 dev vh && ip -n home link set vh up
+}
+world || { fail "$NAME: namespaces" "could not build the private world"; exit 1; }
+
+SIMS=""
+# ap_device N FIXTURE: a device in AP mode in namespace apN, home address 10.77.0.(10+N).
+ap_device() {
+	ip netns add "ap$1" && ip -n "ap$1" link set lo up &&
+	ip -n "ap$1" addr add 192.168.33.1/24 dev lo &&
+	ip -n home addr add "10.77.0.$((10 + $1))/24" dev vh || return 1
+	ip netns exec "ap$1" "$SHELLY_SIM" --netns-ok --models "$2" --count 1 \
+		--base 192.168.33.1 --port 80 --id-offset "$((100 + $1))" \
+		--ap-network home --ap-key-file "$T_TMP/key" --ap-home "10.77.0.$((10 + $1))" \
+		--ap-home-netns /run/netns/home --ap-beacon-dir "$W/a/aps" \
+		--manifest "$T_TMP/sim$1.json" >"$T_TMP/sim$1.log" 2>&1 &
+	SIMS="$SIMS $!"
+	wait_for 10 test -s "$T_TMP/sim$1.json"
+}
+MGR=""; AGA=""; AGB=""
+at_exit 'for p in $SIMS $MGR $AGA $AGB; do kill $p 2>/dev/null; done; wait 2>/dev/null'
+ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shelly-plug-s &&
+ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm ||
+	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
+# The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
+ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
+mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
+AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
+ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6"; then
+	pass "six devices in AP mode announce their access points"
+else
+	fail "six devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	exit 1
+fi
+
+# ---- the manager --------------------------------------------------------------------------
+DB="$T_TMP/db"
+cat >"$T_TMP/config" <<EOF
+discover-range 10.77.0.0/27
+set discover-timeout 1s
+set discover-mdns off
+set verify-interval 300ms
+set verify-timeout 6s
+set agent-lease 4s
+EOF
+MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24"
+tui() { env $MGR_ENV "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" "$@"; }
+tui --headless --listen 127.0.0.1:0 >"$T_TMP/mgr.out" 2>"$T_TMP/mgr.log" &
+MGR=$!
+wait_for 10 grep -q metrics: "$T_TMP/mgr.out" || { fail "$NAME: manager" "$(cat "$T_TMP/mgr.log")"; exit 1; }
+PORT=$(sed -n 's/.*:\([0-9]*\)\/metrics/\1/p' "$T_TMP/mgr.out")
+URL="http://127.0.0.1:$PORT"
+
+agent() { # agent DIR [args]
+	d=$1; shift
+	SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,192.168.33.0/24 "$AGENT" --manager "$URL" \
+		--wifi "test:$W/$d" --token-file "$W/$d/token" --name "agent-$d" --poll 0.3 \
+		--timeout 3 --verify-wait 30 "$@" >>"$W/$d/agent.log" 2>&1 &
+}
+state_of() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
+is_state() { [ "$(state_of "$1" state)" = "$2" ]; }
+
+# ---- registration -------------------------------------------------------------------------
+tui --agent-enrol >"$W/a/secret" 2>/dev/null
+agent a --enrol-secret-file "$W/a/secret"
+AGA=$!
+wait_for 10 test -s "$W/a/token" && pass "an agent registers with a one-time secret" ||
+	fail "an agent registers with a one-time secret" "$(cat "$W/a/agent.log")"
+[ "$(stat -c %a "$W/a/token")" = 600 ] && pass "the agent keeps its token 0600" || fail "the agent keeps its token 0600"
+post() { curl -s -o "$T_TMP/reply" -w '%{http_code}' -X POST "$URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
+before=$(tui --agents --json | jq '.agents | length')
+code=$(post register "{\"secret\":\"$(cat "$W/a/secret")\",\"name\":\"replay\"}")
+[ "$code" = 401 ] && pass "a reused enrolment secret is refused (401)" || fail "a reused enrolment secret is refused (401)" "$code"
+code=$(post claim '{}' 0000000000000000000000000000000000000000000000000000000000000000)
+[ "$code" = 401 ] && pass "a bad token is refused (401)" || fail "a bad token is refused (401)" "$code"
+code=$(post heartbeat '{}')
+[ "$code" = 401 ] && pass "a missing token is refused (401)" || fail "a missing token is refused (401)" "$code"
+code=$(post progress '{"task":' "$(cat "$W/a/token")")
+[ "$code" = 400 ] && pass "a malformed body is refused (400)" || fail "a malformed body is refused (400)" "$code"
+head -c 20000 /dev/zero | tr '\0' ' ' >"$T_TMP/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/api/v1/heartbeat" \
+	-H "Authorization: Bearer $(cat "$W/a/token")" --data-binary @"$T_TMP/big")
+[ "$code" = 400 ] && pass "an oversized body is refused (400)" || fail "an oversized body is refused (400)" "$code"
+after=$(tui --agents --json | jq '.agents | length')
+[ "$before" = 1 ] && [ "$after" = 1 ] && pass "refused calls change nothing" || fail "refused calls change nothing" "$before -> $after"
+
+# ---- an agent killed in the middle of a task ----------------------------------------------
+touch "$W/a/hold"
+tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name killed >/dev/null
+wait_for 20 grep -q "join $AP4" "$W/a/wifi.log" ||
+	fail "agent A joins the device AP" "$(tail -5 "$W/a/agent.log")"
+tui --provision "$AP3" --network home >/dev/null
+CT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+tui --task-cancel "$CT" >/dev/null && is_state "$CT" cancelled && ! tui --task-cancel "$CT" 2>/dev/null &&
+	pass "--task-cancel cancels a queued task once" || fail "--task-cancel cancels a queued task once" "$(tui --tasks)"
+kill -9 "$AGA"; wait "$AGA" 2>/dev/null; AGA=""
+rm -f "$W/a/hold"
+KT=$(tui --tasks --json | jq -r '.tasks[0].id')  # the one agent A held
+tui --agent-enrol >"$W/b/secret" 2>/dev/null
+agent b --enrol-secret-file "$W/b/secret"
+AGB=$!
+if wait_for 40 is_state "$KT" done; then
+	pass "a killed agent's task goes back to the queue and another agent finishes it"
+else
+	fail "a killed agent's task goes back to the queue and another agent finishes it" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+[ "$(state_of "$KT" attempts)" = 2 ] && [ "$(state_of "$KT" result)" = 10.77.0.14 ] &&
+	[ "$(state_of "$KT" agent)" = "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" ] &&
+	pass "the second attempt verified the device at its home address" ||
+	fail "the second attempt verified the device at its home address" "$(tui --tasks)"
+
+# ---- a batch of five with one failure -----------------------------------------------------
+cat >"$T_TMP/batch.csv" <<EOF
+target,name
+$AP1,gen1-kitchen
+$AP2,gen2-hall
+$AP5,plug
+$AP6,shutter
+shelly1-DEAD00,missing
+EOF
+tui --provision-csv "$T_TMP/batch.csv" --network home --wifi-key-file "$T_TMP/key" \
+	--password-file "$T_TMP/devpw" --attempts 2 >"$T_TMP/queued"
+[ "$(wc -l <"$T_TMP/queued")" = 5 ] && pass "a batch of five is queued" || fail "a batch of five is queued" "$(cat "$T_TMP/queued")"
+all_final() { [ "$(tui --tasks --json | jq '[.tasks[] | select(.state == "done" or .state == "failed")] | length')" = 6 ]; }
+wait_for 90 all_final || fail "the batch finishes" "$(tui --tasks)"
+tui --tasks --json >"$T_TMP/tasks.json"
+t_of() { jq -r ".tasks[] | select(.target == \"$1\") | .$2" "$T_TMP/tasks.json"; }
+[ "$(t_of "$AP1" state)" = done ] && [ "$(t_of "$AP1" result)" = 10.77.0.11 ] &&
+	[ "$(t_of "$AP1" mac)" = "$(mac_of 1)" ] &&
+	pass "a Gen1 device is provisioned and verified on the home network" ||
+	fail "a Gen1 device is provisioned and verified on the home network" "$(cat "$T_TMP/tasks.json")"
+[ "$(t_of "$AP2" state)" = done ] && [ "$(t_of "$AP2" result)" = 10.77.0.12 ] &&
+	[ "$(t_of "$AP2" mac)" = "$(mac_of 2)" ] &&
+	pass "a Gen2+ device is provisioned and verified on the home network" ||
+	fail "a Gen2+ device is provisioned and verified on the home network" "$(cat "$T_TMP/tasks.json")"
+ndone=$(jq '[.tasks[] | select(.state == "done")] | length' "$T_TMP/tasks.json")
+[ "$ndone" = 5 ] && [ "$(t_of shelly1-DEAD00 state)" = failed ] &&
+	[ "$(t_of shelly1-DEAD00 attempts)" = 2 ] &&
+	pass "batch of five: four done, the missing one failed after its attempts" ||
+	fail "batch of five: four done, the missing one failed after its attempts" "$(tui --tasks)"
+env $MGR_ENV "$SHELLY_TUI" --probe 10.77.0.12 --json >"$T_TMP/probe.json" 2>&1
+[ "$(jq -r .mac "$T_TMP/probe.json")" = "$(mac_of 2)" ] && [ ! -e "$W/a/aps/$AP2" ] &&
+	pass "the device answers at home with the same MAC and its AP is gone" ||
+	fail "the device answers at home with the same MAC and its AP is gone" "$(cat "$T_TMP/probe.json")"
+a1=$(curl -s http://10.77.0.11/shelly | jq -r .auth); a2=$(curl -s http://10.77.0.12/shelly | jq -r .auth_en)
+[ "$a1" = true ] && [ "$a2" = true ] && pass "the agent set the device password (Gen1 and Gen2+)" ||
+	fail "the agent set the device password (Gen1 and Gen2+)" "gen1 auth=$a1 gen2 auth_en=$a2"
+tui --poll-once --force --json >"$T_TMP/poll.json" 2>"$T_TMP/poll.err"
+st1=$(jq -r ".devices[] | select(.mac == \"$(mac_of 1)\") | .state" "$T_TMP/poll.json")
+st2=$(jq -r ".devices[] | select(.mac == \"$(mac_of 2)\") | .state" "$T_TMP/poll.json")
+[ "$st1" = online ] && [ "$st2" = online ] &&
+	pass "verified devices are registered with their new password (polled online)" ||
+	fail "verified devices are registered with their new password (polled online)" "$st1 $st2 $(cat "$T_TMP/poll.err")"
+up_in_metrics() { curl -s "$URL/metrics" | grep -i "^shelly_device_up{.*$(mac_of 2).*} 1"; }
+wait_for 20 up_in_metrics >/dev/null &&
+	pass "the manager's poller picks the verified device up (up in /metrics)" ||
+	fail "the manager's poller picks the verified device up (up in /metrics)" "$(curl -s "$URL/metrics" | grep shelly_device_up)"
+tui --list --json | jq -r '.devices[].mac' >"$T_TMP/registered"
+grep -qx "$(mac_of 1)" "$T_TMP/registered" && grep -qx "$(mac_of 2)" "$T_TMP/registered" &&
+	pass "verified devices are registered" || fail "verified devices are registered" "$(cat "$T_TMP/registered")"
+
+# ---- a wrong key ----------------------------------------------------------------------------
+tui --provision "$AP3" --network home --wifi-key-file "$T_TMP/wrongkey" >/dev/null
+WT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+if wait_for 40 is_state "$WT" failed && [ "$(state_of "$WT" reason)" = "failed: not seen on home, AP back" ] &&
+	[ -e "$W/a/aps/$AP3" ]; then
+	pass "a wrong key is reported: not seen on home, AP back"
+else
+	fail "a wrong key is reported: not seen on home, AP back" "$(tui --tasks)"
+fi
+
+tui --agents --json >"$T_TMP/agents.json"
+jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
+	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
+	pass "--agents lists both agents and the access points they see" ||
+	fail "--agents lists both agents and the access points they see" "$(cat "$T_TMP/agents.json")"
+
+[ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
+	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
+
+# ---- the host's own connection came back after every task ---------------------------------
+joins=$(grep -c '^join ' "$W/b/wifi.log")
+bad=$(awk '/^join /{j=1; next} /^restore test-home$/{if (j) ok++; j=0} END{print ok+0}' "$W/b/wifi.log")
+[ "$joins" -ge 6 ] && [ "$bad" = "$joins" ] && [ "$(tail -1 "$W/b/wifi.log" | cut -d' ' -f1)" != join ] &&
+	pass "the host's connection is restored after every task ($joins joins)" ||
+	fail "the host's connection is restored after every task" "joins=$joins restored=$bad"
+
+# ---- the key is nowhere ---------------------------------------------------------------------
+curl -s "$URL/metrics" >"$T_TMP/metrics"
+tui --tasks --json >"$T_TMP/t.json"; tui --tasks >"$T_TMP/t.txt"; tui --agents --json >"$T_TMP/a.json"
+tui --list --json >"$T_TMP/l.json"
+kill "$AGB"; wait "$AGB" 2>/dev/null; AGB=""
+kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
+leaks=""
+for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
+	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
+	"$T_TMP/poll.json" "$T_TMP/agents.json" "$DB"*; do
+	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" "$f" && leaks="$leaks $f"
+done
+[ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
+	pass "the WiFi key and password are in no log, output, /metrics or the database" ||
+	fail "the WiFi key and password are in no log, output, /metrics or the database" "found in:$leaks"
+for p in $SIMS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; SIMS=""
+san=$(grep -l -e 'AddressSanitizer' -e 'runtime error' -e 'LeakSanitizer' "$T_TMP"/*.log "$W"/*/agent.log 2>/dev/null)
+[ -z "$san" ] && pass "no sanitizer report from manager, agents or devices" ||
+	fail "no sanitizer report from manager, agents or devices" "$san"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# shelly-provisioner's man page lints clean and documents every option of its --help; usage
+# errors exit 2; the agent obeys the network guard before it sends anything; an https manager
+# is verified.
+. tests/lib.sh
+AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
+
+out=$(mandoc -Tlint -W warning shelly-provisioner.1 2>&1)
+if [ -z "$out" ]; then pass "provisioner man page lints clean"; else fail "provisioner man page lints clean" "$out"; fi
+
+missing=""
+for o in $("$AGENT" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+	name=${o#--}
+	grep -qE "^\.It Fl (.* )?\\\\-$name( |$)" shelly-provisioner.1 || missing="$missing $o"
+done
+if [ -z "$missing" ]; then pass "every provisioner option is in its man page"; else fail "every provisioner option is in its man page" "missing:$missing"; fi
+
+"$AGENT" --version | grep -q '^shelly-provisioner ' && pass "--version" || fail "--version"
+"$AGENT" --bogus >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && pass "unknown option exits 2" || fail "unknown option exits 2" "rc=$rc"
+"$AGENT" --manager ftp://x >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'http://HOST:PORT' "$T_TMP/err" && pass "bad manager URL exits 2" || fail "bad manager URL exits 2" "rc=$rc"
+"$AGENT" --manager http://127.0.0.1:9 --wifi bogus >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'unknown WiFi backend' "$T_TMP/err" && pass "unknown backend exits 2" || fail "unknown backend exits 2" "rc=$rc"
+
+# The guard: a manager outside SHELLY_TUI_ALLOW_NETS is never contacted.
+mkdir -p "$T_TMP/w/aps"
+printf '00ff\n' > "$T_TMP/secret"
+SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager http://192.0.2.1:9464 --once \
+	--enrol-secret-file "$T_TMP/secret" --token-file "$T_TMP/tok" --wifi "test:$T_TMP/w" \
+	>/dev/null 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q 'not allowed by the network guard' "$T_TMP/err" && [ ! -e "$T_TMP/tok" ]; then
+	pass "a manager outside the allowed networks is refused"
+else
+	fail "a manager outside the allowed networks is refused" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
+# An https manager (here a simulated device serving HTTPS with the test CA, which answers the
+# registration with 404): verified with --ca-file, refused without it, before any secret goes.
+. tests/integration/lib_sim.sh
+N=provisioner_tls
+TLS="$T_TMP/tls"; mkdir -p "$TLS"
+if sim_start $N --models gen2/plus-1pm --count 1 --tls all --tls-dir "$TLS"; then
+	at_exit sim_stop
+	HP=$(dev_hp 0)
+	"$AGENT" --manager "https://$HP" --ca-file "$TLS/ca.pem" --once --enrol-secret-file "$T_TMP/secret" \
+		--token-file "$T_TMP/tok" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'registration failed: HTTP 404' "$T_TMP/err" &&
+		pass "an https manager is verified with --ca-file" ||
+		fail "an https manager is verified with --ca-file" "rc=$rc $(cat "$T_TMP/err")"
+	"$AGENT" --manager "https://$HP" --once --enrol-secret-file "$T_TMP/secret" \
+		--token-file "$T_TMP/tok" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 1 ] && ! grep -q 'HTTP 404' "$T_TMP/err" && grep -qi 'certificate\|tls\|ssl' "$T_TMP/err" &&
+		pass "an https manager with an unknown CA is refused" ||
+		fail "an https manager with an unknown CA is refused" "rc=$rc $(cat "$T_TMP/err")"
+else
+	fail "$N: sim with TLS" "did not start"
+fi

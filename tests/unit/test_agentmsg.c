@@ -1,0 +1,117 @@
+/* The agent API body parser (provision/agentmsg): good bodies, and each kind of bad one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "provision/agentmsg.h"
+
+static void
+ok(enum agentmsg_kind kind, const char *body, struct agentmsg *m)
+{
+	char *cause = NULL;
+
+	if (agentmsg_parse(kind, body, strlen(body), m, &cause) != 0)
+		fail_msg("%s: %s", body, cause);
+}
+
+static void
+bad(enum agentmsg_kind kind, const char *body, const char *why)
+{
+	struct agentmsg m;
+	char *cause = NULL;
+
+	assert_int_equal(agentmsg_parse(kind, body, strlen(body), &m, &cause), -1);
+	assert_non_null(cause);
+	if (strstr(cause, why) == NULL)
+		fail_msg("%s: cause \"%s\" lacks \"%s\"", body, cause, why);
+	free(cause);
+}
+
+static void
+test_good(void **state)
+{
+	struct agentmsg m;
+
+	(void)state;
+	ok(AGENTMSG_REGISTER, "{\"secret\":\"00ff\",\"name\":\"pi 4\",\"extra\":1}", &m);
+	assert_string_equal(m.secret, "00ff");
+	assert_string_equal(m.name, "pi 4");
+	ok(AGENTMSG_HEARTBEAT, "", &m);
+	ok(AGENTMSG_CLAIM, "{}", &m);
+	ok(AGENTMSG_APS, "{\"aps\":[{\"ssid\":\"shelly1-AABBCC\",\"rssi\":-40},{\"ssid\":\"x\"}]}",
+	    &m);
+	assert_int_equal(m.naps, 2);
+	assert_int_equal(m.aps[0].rssi, -40);
+	assert_string_equal(m.aps[1].ssid, "x");
+	ok(AGENTMSG_PROGRESS, "{\"task\":7,\"stage\":\"configured\",\"mac\":\"A1:B2:C3:D4:E5:F6\"}",
+	    &m);
+	assert_int_equal(m.task, 7);
+	assert_string_equal(m.mac, "a1b2c3d4e5f6");
+	ok(AGENTMSG_RESULT, "{\"task\":7,\"reason\":\"failed: lost\\u001b[2J\",\"retry\":true}",
+	    &m);
+	assert_true(m.retry);
+	assert_null(strchr(m.reason, '\x1b'));
+	ok(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":3,\"target\":\"shelly1-AABBCC\",\"network\":\"home\","
+	    "\"key\":\"secret12\",\"ap_off\":true,\"attempt\":1}}",
+	    &m);
+	assert_string_equal(m.key, "secret12");
+	assert_true(m.ap_off);
+	agentmsg_clear(&m);
+	assert_string_equal(m.key, "");
+	ok(AGENTMSG_STATE, "{\"state\":\"verifying\",\"stage\":\"not_seen\"}", &m);
+	assert_string_equal(m.stage, "not_seen");
+	ok(AGENTMSG_REGISTERED, "{\"agent\":\"ag-1\",\"token\":\"abcdef\"}", &m);
+}
+
+static void
+test_bad(void **state)
+{
+	char *big;
+	struct agentmsg m;
+	char *cause = NULL;
+
+	(void)state;
+	bad(AGENTMSG_REGISTER, "", "register body");
+	bad(AGENTMSG_REGISTER, "[1]", "not a JSON object");
+	bad(AGENTMSG_REGISTER, "{\"secret\":\"00ff\"", "register body");
+	bad(AGENTMSG_REGISTER, "{\"name\":\"pi\"}", "missing \"secret\"");
+	bad(AGENTMSG_REGISTER, "{\"secret\":\"XYZ\",\"name\":\"pi\"}", "not allowed");
+	bad(AGENTMSG_REGISTER, "{\"secret\":1,\"name\":\"pi\"}", "must be a string");
+	bad(AGENTMSG_REGISTER, "{\"secret\":\"00\",\"name\":\"a\\nb\"}", "not allowed");
+	bad(AGENTMSG_PROGRESS, "{\"task\":\"7\",\"stage\":\"x\"}", "integer");
+	bad(AGENTMSG_PROGRESS, "{\"task\":0,\"stage\":\"x\"}", "integer");
+	bad(AGENTMSG_PROGRESS, "{\"task\":1,\"stage\":\"Rm -rf\"}", "not allowed");
+	bad(AGENTMSG_PROGRESS, "{\"task\":1,\"stage\":\"x\",\"mac\":\"zz\"}", "MAC");
+	bad(AGENTMSG_RESULT, "{\"task\":1,\"reason\":\"x\",\"retry\":\"yes\"}", "true or false");
+	bad(AGENTMSG_APS, "{\"aps\":{}}", "array");
+	bad(AGENTMSG_APS, "{\"aps\":[[[[[1]]]]]}", "aps body");
+	bad(AGENTMSG_APS, "{\"aps\":[{\"ssid\":\"123456789012345678901234567890123\"}]}", "bytes");
+	bad(AGENTMSG_TASK, "{\"task\":{\"id\":1,\"target\":\"t\"}}", "network");
+	big = malloc(AGENTMSG_MAX_BODY + 2);
+	memset(big, ' ', AGENTMSG_MAX_BODY + 1);
+	big[AGENTMSG_MAX_BODY + 1] = '\0';
+	assert_int_equal(
+	    agentmsg_parse(AGENTMSG_CLAIM, big, AGENTMSG_MAX_BODY + 1, &m, &cause), -1);
+	assert_non_null(strstr(cause, "over"));
+	free(cause);
+	free(big);
+	/* A NUL inside the body is refused, not cut short. */
+	assert_int_equal(agentmsg_parse(AGENTMSG_CLAIM, "{}\0{", 4, &m, &cause), -1);
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bad),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,358 @@
+/*
+ * The provisioning task state machine and queue (provision/task, provision/taskq) on an
+ * in-memory store: transitions, claims and leases, enrolment secrets used once, tokens kept
+ * as hashes, cancel, retries, and the audit trail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "provision/task.h"
+#include "provision/taskq.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+#include "store/taskstore.h"
+#include "util/xmalloc.h"
+
+#define KEY "correct horse battery"
+
+static struct store *
+open_mem(void)
+{
+	struct store *s = NULL;
+	char *cause = NULL;
+
+	if (store_open(":memory:", &s, &cause) != 0)
+		fail_msg("store_open: %s", cause);
+	return s;
+}
+
+static char *
+read_key_cb(const char *ref, char **cause)
+{
+	if (strcmp(ref, "file:/good") == 0)
+		return xstrdup(KEY);
+	*cause = xstrdup("no such file");
+	return NULL;
+}
+
+static int64_t
+add(struct store *s, const char *target, const char *key_ref, int max_attempts)
+{
+	struct store_task t = {
+	    .target = target, .network = "home", .key_ref = key_ref, .max_attempts = max_attempts};
+	char *cause = NULL;
+	int64_t id = 0;
+
+	if (taskq_add(s, &t, "test", 1000, &id, &cause) != 0)
+		fail_msg("taskq_add: %s", cause);
+	return id;
+}
+
+static void
+assert_state(struct store *s, int64_t id, const char *state)
+{
+	struct store_task *t = store_task_get(s, id);
+
+	assert_non_null(t);
+	assert_string_equal(t->state, state);
+	store_task_free(t);
+}
+
+static void
+test_transitions(void **state)
+{
+	(void)state;
+	assert_true(task_transition_ok(TASK_QUEUED, TASK_CLAIMED));
+	assert_true(task_transition_ok(TASK_CLAIMED, TASK_RUNNING));
+	assert_true(task_transition_ok(TASK_RUNNING, TASK_VERIFYING));
+	assert_true(task_transition_ok(TASK_VERIFYING, TASK_DONE));
+	assert_true(task_transition_ok(TASK_RUNNING, TASK_QUEUED));
+	assert_false(task_transition_ok(TASK_QUEUED, TASK_DONE));
+	assert_false(task_transition_ok(TASK_QUEUED, TASK_VERIFYING));
+	assert_false(task_transition_ok(TASK_CLAIMED, TASK_DONE));
+	for (int f = TASK_DONE; f <= TASK_CANCELLED; f++)
+		for (int t = 0; t < TASK_STATE_COUNT; t++)
+			assert_false(task_transition_ok((enum task_state)f, (enum task_state)t));
+	assert_false(task_transition_ok(TASK_STATE_COUNT, TASK_QUEUED));
+	for (int i = 0; i < TASK_STATE_COUNT; i++) {
+		enum task_state back;
+
+		assert_int_equal(task_state_parse(task_state_name((enum task_state)i), &back), 0);
+		assert_int_equal(back, i);
+	}
+	assert_int_equal(task_state_parse("bogus", &(enum task_state){0}), -1);
+}
+
+static void
+test_ssids(void **state)
+{
+	(void)state;
+	assert_true(taskq_ssid_is_shelly("shelly1pm-A1B2C3"));
+	assert_true(taskq_ssid_is_shelly("ShellyPro2PM-EC62608C9C00"));
+	assert_true(taskq_ssid_is_shelly("ShellyPlugUS-C049EF8C480C"));
+	assert_true(taskq_ssid_is_shelly("shellyplug-s-4022D8000068"));
+	assert_false(taskq_ssid_is_shelly("home"));
+	assert_false(taskq_ssid_is_shelly("shelly-A1B2C3"));
+	assert_false(taskq_ssid_is_shelly("shelly1pm-A1B2"));
+	assert_false(taskq_ssid_is_shelly("shelly1pm-A1B2CX"));
+	assert_false(taskq_ssid_is_shelly("shelly;rm-A1B2C3"));
+	assert_true(taskq_key_ok("12345678"));
+	assert_false(taskq_key_ok("1234567"));
+	assert_false(taskq_key_ok("tab\there1"));
+	assert_false(taskq_ssid_ok(""));
+	assert_false(taskq_ssid_ok("123456789012345678901234567890123"));
+	assert_false(taskq_ssid_ok("new\nline"));
+}
+
+static void
+test_enrol_once(void **state)
+{
+	struct store *s = open_mem();
+	char *cause = NULL, *secret, *id = NULL, *tok = NULL, *again, hash[65];
+
+	(void)state;
+	secret = taskq_enrol_new(s, 1000, 60000, "test", &cause);
+	assert_non_null(secret);
+	assert_int_equal(strlen(secret), TASKQ_SECRET_HEX);
+	assert_int_equal(taskq_register(s, "00", "pi", 2000, &id, &tok, &cause), 0);
+	assert_null(id);
+	assert_int_equal(taskq_register(s, secret, "pi", 2000, &id, &tok, &cause), 1);
+	assert_non_null(tok);
+	assert_int_equal(strlen(tok), TASKQ_TOKEN_HEX);
+	again = taskq_agent(s, tok);
+	assert_string_equal(again, id);
+	free(again);
+	/* Only the hash is stored: the token itself finds nothing as a hash. */
+	assert_null(store_agent_by_token(s, tok));
+	taskq_hash(tok, hash);
+	again = store_agent_by_token(s, hash);
+	assert_string_equal(again, id);
+	free(again);
+	free(id);
+	free(tok);
+	/* A replay of the used secret registers nothing. */
+	assert_int_equal(taskq_register(s, secret, "evil", 3000, &id, &tok, &cause), 0);
+	assert_null(tok);
+	free(secret);
+	/* An expired secret registers nothing either. */
+	secret = taskq_enrol_new(s, 1000, 10, "test", &cause);
+	assert_int_equal(taskq_register(s, secret, "late", 2000, &id, &tok, &cause), 0);
+	free(secret);
+	assert_null(taskq_agent(s, "0123"));
+	store_free(s);
+}
+
+static int
+keep_event_cb(const struct store_event *ev, void *arg)
+{
+	struct store_event **out = arg;
+
+	if (*out == NULL)
+		*out = store_event_dup(ev);
+	return 0;
+}
+
+static void
+test_claim_verify(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task *t = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
+	const char *st = NULL;
+	int64_t id = add(s, "shelly1pm-A1B2C3", "file:/good", 1);
+
+	(void)state;
+	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(t->id, id);
+	assert_string_equal(sec.key, KEY);
+	assert_null(sec.password);
+	assert_int_equal(t->attempts, 1);
+	store_task_free(t);
+	free(sec.key);
+	/* Nothing else waits. */
+	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 0);
+	/* Another agent cannot report on it. */
+	assert_int_equal(taskq_progress(s, "ag-2", id, "running", NULL, 2100, &st, &cause), 0);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 2100, &st, &cause), 1);
+	assert_string_equal(st, "running");
+	/* configured needs the MAC */
+	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", NULL, 2200, &st, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1:B2:C3:D4:E5:F6", 2200, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 2300, &cause), 1);
+	t = store_task_get(s, id);
+	assert_string_equal(t->state, "done");
+	assert_string_equal(t->mac, "a1b2c3d4e5f6");
+	assert_string_equal(t->result, "10.0.0.9");
+	store_task_free(t);
+	/* The success is an event of the device (after the flush). */
+	assert_int_equal(store_flush(s, &cause), 0);
+	{
+		struct store_event *ev = NULL;
+
+		assert_int_equal(store_event_list(s, 0, 10, keep_event_cb, &ev, &cause), 0);
+		assert_non_null(ev);
+		assert_string_equal(ev->kind, "provisioned");
+		assert_string_equal(ev->detail, "task 1: on home at 10.0.0.9");
+		free(ev);
+	}
+	/* Final: no cancel, no second verification. */
+	assert_int_equal(taskq_cancel(s, id, "test", 2400, &cause), 0);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 2300, &cause), 0);
+	store_free(s);
+}
+
+static void
+test_claim_password(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.target = "shelly1-AABBCC",
+	                      .network = "home",
+	                      .key_ref = "file:/good",
+	                      .pass_ref = "file:/good"},
+	                  *c = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_string_equal(sec.password, KEY);
+	free(sec.key);
+	free(sec.password);
+	store_task_free(c);
+	/* An unreadable password fails the task, and nothing is handed out. */
+	t.pass_ref = "file:/missing";
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &cause), -1);
+	assert_null(c);
+	assert_null(sec.password);
+	free(sec.key);
+	free(cause);
+	assert_state(s, id, "failed");
+	store_free(s);
+}
+
+static void
+test_lease_expiry(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task *t = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
+	int64_t id = add(s, "ShellyPlus1PM-A8032AB12345", NULL, 2);
+
+	(void)state;
+	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_null(sec.key); /* open network */
+	store_task_free(t);
+	/* A heartbeat holds it; silence lets it go back to the queue. */
+	assert_int_equal(taskq_heartbeat(s, "ag-1", 1400, 500, &cause), 0);
+	assert_int_equal(taskq_expire(s, 1600, &cause), 0);
+	assert_state(s, id, "claimed");
+	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
+	assert_state(s, id, "queued");
+	/* The second agent gets it (attempt 2); when it goes silent too, no attempts remain. */
+	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(t->attempts, 2);
+	store_task_free(t);
+	assert_int_equal(taskq_expire(s, 2501, &cause), 1);
+	assert_state(s, id, "failed");
+	store_free(s);
+}
+
+static void
+test_fail_retry_cancel(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task *t = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
+	const char *st = NULL;
+	int64_t id = add(s, "a1b2c3d4e5f6", "file:/good", 2), id2;
+
+	(void)state;
+	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	store_task_free(t);
+	free(sec.key);
+	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1100, &st, &cause), 1);
+	assert_string_equal(st, "queued");
+	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &cause), 1);
+	store_task_free(t);
+	free(sec.key);
+	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1300, &st, &cause), 1);
+	assert_string_equal(st, "failed");
+	id2 = add(s, "shelly1-AABBCC", "file:/missing", 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_state(s, id2, "failed");
+	id2 = add(s, "shelly1-AABBCC", NULL, 1);
+	assert_int_equal(taskq_cancel(s, id2, "test", 1500, &cause), 1);
+	assert_state(s, id2, "cancelled");
+	assert_int_equal(taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &cause), 0);
+	store_free(s);
+}
+
+static int
+audit_cb(const struct store_audit *a, void *arg)
+{
+	int *n = arg;
+
+	if (a->detail != NULL && strstr(a->detail, KEY) != NULL)
+		fail_msg("key in the audit log");
+	(*n)++;
+	return 0;
+}
+
+static void
+test_bad_add_and_audit(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.target = "kitchen", .network = "home"};
+	char *cause = NULL;
+	int64_t id;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), -1);
+	assert_non_null(strstr(cause, "neither"));
+	free(cause);
+	cause = NULL;
+	t.target = "shelly1-AABBCC";
+	t.network = "bad\x1bnet";
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+	add(s, "shelly1-AABBCC", "file:/good", 1);
+	assert_int_equal(store_audit_list(s, 0, 100, audit_cb, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	store_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_transitions),
+	    cmocka_unit_test(test_ssids),
+	    cmocka_unit_test(test_enrol_once),
+	    cmocka_unit_test(test_claim_verify),
+	    cmocka_unit_test(test_claim_password),
+	    cmocka_unit_test(test_lease_expiry),
+	    cmocka_unit_test(test_fail_retry_cancel),
+	    cmocka_unit_test(test_bad_add_and_audit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
