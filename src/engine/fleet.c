@@ -28,7 +28,7 @@
 #include "util/xmalloc.h"
 
 #define LEASE_NAME "poller"
-#define FLEET_FLUSH_ITEMS 512 /* queued store items written before the flush interval is up */
+#define FLEET_FLUSH_ITEMS 1024 /* queued store items written before the flush interval is up */
 
 struct fleet {
 	struct engine *eng;
