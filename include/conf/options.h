@@ -109,7 +109,7 @@
 	X(OPNSENSE_TIMEOUT, "opnsense-timeout", OT_DURATION, "15s", 1, 10 * OPT_MIN, NULL, \
 	    "Time allowed for one OPNsense API request (a reconfigure gets three times as long)") \
 	X(CONSOLE_COLUMNS, "console-columns", OT_STRING, \
-	    "name,model,gen,ip,state,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
+	    "name,model,gen,ip,state,drift,outputs,power,energy,temp,rssi,fw,seen", 0, 0, NULL, \
 	    "Columns of the console's devices table, in order (comma-separated)") \
 	X(AGENT_LEASE, "agent-lease", OT_DURATION, "60s", 1, OPT_DAY, NULL, \
 	    "How long a provisioning task stays with an agent that stopped heartbeating") \

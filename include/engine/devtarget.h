@@ -27,6 +27,8 @@ struct devtarget {
 	struct device_ident ident; /* valid when have_ident */
 	int have_ident;
 	struct creds_found cred; /* wiped by devtarget_done */
+	int accept_cert; /* set before devtarget_start: take a changed HTTPS key */
+	char *pin; /* the key required of an HTTPS device, or NULL */
 	uint64_t req;
 	int waiting_creds;
 	int done;

@@ -99,8 +99,10 @@ void fleet_stop(struct fleet *f);
  */
 int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause);
 /*
- * Loads the configuration file path (NULL: keep the current one) into a new configuration and
- * makes it current (intervals, credentials, discovery, new `device` lines). On error the old
+ * Loads the configuration file path (NULL: no file, the defaults) into a new configuration that
+ * keeps the current one's overrides (conf_override: command-line options) and makes it current
+ * in eng->conf (intervals, credentials, discovery, new `device` lines); FLEET_EV_CONF tells the
+ * front end, whose pointer to the old one is stale from then on. On error the old
  * configuration stays; returns -1 with *cause.
  */
 int fleet_reload(struct fleet *f, const char *path, char **cause);

@@ -20,7 +20,10 @@
 	X(EVENTS, "events")         \
 	X(RESULTS, "results")       \
 	X(DISCOVER, "discover")     \
-	X(HELP, "help")
+	X(HELP, "help")             \
+	X(CONFIG, "config")         \
+	X(DRIFT, "drift")           \
+	X(GROUPS, "groups")
 
 enum tui_view_kind {
 #define TUI_VIEW_ENUM(id, name) TV_KIND_##id,
@@ -31,7 +34,9 @@ enum tui_view_kind {
 
 #define TVB(id) (1u << TV_KIND_##id)
 #define TV_ALL ((1u << TV__COUNT) - 1)
-#define TV_LISTS (TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL))
+#define TV_LISTS \
+	(TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL) | \
+	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS))
 #define TV_SUB (TV_ALL & ~TVB(DEVICES))
 
 /* clang-format off */
@@ -79,7 +84,26 @@ enum tui_view_kind {
 	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", "Show the event log") \
 	X(THEME, "theme", TV_ALL, "F9 T", "Theme", "Switch to the next theme") \
 	X(COMMAND, "command", TV_ALL, ":", NULL, "Type a command (:help lists them)") \
-	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen")
+	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen") \
+	X(CONFIG, "config", TVB(DEVICES) | TVB(DETAIL), "F7 c", "Config", \
+	    "Open the device's typed configuration (read in the background)") \
+	X(DRIFT, "drift", TVB(DEVICES) | TVB(GROUPS), "d", NULL, \
+	    "Show drifted fields, desired and actual, of the marked devices (all when none is marked; the group's members in groups)") \
+	X(GROUPS, "groups", TVB(DEVICES), "m", NULL, "Show groups, their members and templates, and the templates") \
+	X(EDIT, "edit", TVB(CONFIG), "Enter e", NULL, "Edit the selected field (checked before anything is sent)") \
+	X(FIND_FIELD, "find-field", TVB(CONFIG), "/", NULL, "Go to the first field whose name holds the text typed") \
+	X(UNDO_EDIT, "undo-edit", TVB(CONFIG), "u", NULL, "Drop the edit of the selected field") \
+	X(REREAD, "reread", TVB(CONFIG), "C-r", NULL, "Read the device's configuration again") \
+	X(APPLY, "apply", TVB(CONFIG) | TVB(DRIFT), "a", NULL, \
+	    "Send the edits (editor) or bring the listed devices to their desired configuration (drift), after a confirmation") \
+	X(ALLOW_REBOOT, "allow-reboot", TVB(CONFIG) | TVB(DRIFT), "B", NULL, \
+	    "Toggle: let an apply reboot a device that says it must") \
+	X(ALLOW_NETWORK, "allow-network", TVB(CONFIG) | TVB(DRIFT), "N", NULL, \
+	    "Toggle: allow a change that may cut a device off the network") \
+	X(GROUP_ADD, "group-add", TVB(GROUPS), "a +", NULL, \
+	    "Add the marked devices to the selected group (or to a new one: n)") \
+	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \
+	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)")
 /* clang-format on */
 
 enum tui_action {

@@ -124,6 +124,22 @@ void event_line(struct tui *t, const struct source_event *e, int with_date, char
     size_t size);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
+/* Configuration (issue 9): the editor of one device, drift, groups and templates. */
+struct view *vconfig_new(struct tui *t, const char *mac);
+/* Drift of the devices macs (NULL: every device). */
+struct view *vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n);
+struct view *vgroups_new(struct tui *t);
+/* The marked devices (array malloc'd, strings the view's); returns how many. */
+size_t vdevices_marked(struct view *v, const char ***macs);
+/* Configuration or groups changed: the DRIFT column is computed again. */
+void vdevices_config_changed(struct view *v);
+/* The DRIFT column's cache (vdrift.c): fields drifted per device from the store. */
+struct drift_cache;
+struct drift_cache *drift_cache_new(void);
+void drift_cache_free(struct drift_cache *dc);
+void drift_cache_invalidate(struct drift_cache *dc);
+/* Drifted fields of mac, -1 when nothing is desired, -2 unknown. */
+int drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac);
 
 /* ---- widgets (draw.c) ---- */
 /* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */

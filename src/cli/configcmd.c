@@ -22,6 +22,7 @@
 #include "cli/configcmd.h"
 #include "cli/print.h"
 #include "engine/cfgapply.h"
+#include "engine/cfgdesired.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "model/devconfig.h"
@@ -88,69 +89,25 @@ cli_config_fields(struct app *app)
 
 /* --- Templates ------------------------------------------------------------------------------ */
 
-/* The file of template NAME (malloc'd), or NULL with *cause. */
 static char *
 template_path(const char *name, char **cause)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-
-	if (strchr(name, '/') != NULL)
-		return xstrdup(name);
-	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 64 || !str_is_safe(name)) {
-		*cause =
-		    xstrdup("a template name is 1-64 printable characters, not starting with '.'");
-		return NULL;
-	}
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/shelly-tui/templates/%s.tmpl", xdg, name);
-	if (home != NULL && home[0] == '/')
-		return xasprintf("%s/.config/shelly-tui/templates/%s.tmpl", home, name);
-	*cause = xstrdup("neither XDG_CONFIG_HOME nor HOME is set");
-	return NULL;
+	return cfgdesired_template_path(name, cause);
 }
 
 /* Reads template NAME into out. Returns 0, or -1 with the message printed. */
 static int
 template_load(const char *name, struct devconfig *out)
 {
-	char *cause = NULL, *path = template_path(name, &cause), *text = NULL;
-	FILE *fp = NULL;
-	size_t len = 0;
-	int rc = -1;
+	char *cause = NULL;
 
-	if (path == NULL)
-		goto out;
-	if ((fp = fopen(path, "r")) == NULL) {
-		cause = xasprintf("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
-	len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
-	if (ferror(fp)) {
-		cause = xasprintf("%s: read error", path);
-		goto out;
-	}
-	if (devconfig_template_parse(text, len, out, &cause) == 0) {
-		rc = 0;
-		goto out;
-	}
-	{
-		char *c = xasprintf("%s: %s", path, cause);
-		free(cause);
-		cause = c;
-	}
-out:
-	if (rc != 0) {
-		fputs("shelly-tui: template: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
-	}
-	if (fp != NULL)
-		fclose(fp);
+	if (cfgdesired_template_load(name, out, &cause) == 0)
+		return 0;
+	fputs("shelly-tui: template: ", stderr);
+	print_safe(stderr, cause);
+	fputc('\n', stderr);
 	free(cause);
-	free(text);
-	free(path);
-	return rc;
+	return -1;
 }
 
 /* mkdir -p of the directory part of path. */
@@ -287,8 +244,6 @@ progress_cb(const char *line, void *arg)
 	fputc('\n', stderr);
 }
 
-static char *config_text(const struct devconfig *c);
-
 /* Keeps what was read as a snapshot of a registered device (history with cfg_rev). */
 static void
 snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
@@ -298,7 +253,7 @@ snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
 
 	if (st == NULL || d->dt.reg == NULL || c->n == 0)
 		return;
-	body = config_text(c);
+	body = cfgdesired_text(c);
 	if (cfgstore_snapshot_add(st, d->dt.reg->mac, loop_wall_ms(), d->dt.ident.gen, c->has_rev,
 	        c->rev, reason, body, &cause) != 0) {
 		fputs("shelly-tui: snapshot: ", stderr);
@@ -922,120 +877,6 @@ dev_mac(const struct cfg_dev *d)
 	return d->dt.reg != NULL ? d->dt.reg->mac : NULL;
 }
 
-/* Parses stored template text into out; 0, or -1 (the reason in d). */
-static int
-parse_stored(struct cfg_dev *d, const char *body, struct devconfig *out)
-{
-	char *cause = NULL;
-
-	if (devconfig_template_parse(body, strlen(body), out, &cause) != 0) {
-		dev_error(d, "stored configuration: %s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
-struct first_tmpl {
-	const char *prefer;
-	char *group, *tmpl;
-};
-
-static int
-first_tmpl_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct first_tmpl *f = arg;
-
-	bool has = r->tmpl != NULL && r->tmpl[0] != '\0';
-
-	/* The @GROUP it was named by, else the first group with a template, else the first. */
-	if (f->group == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0) ||
-	    (has && f->tmpl == NULL && (f->prefer == NULL || strcmp(f->group, f->prefer) != 0))) {
-		free(f->group);
-		free(f->tmpl);
-		f->group = xstrdup(r->name);
-		f->tmpl = has ? xstrdup(r->tmpl) : NULL;
-	}
-	return 0;
-}
-
-/* Sets every entry of src into dst (src wins). */
-static void
-overlay(struct devconfig *dst, const struct devconfig *src)
-{
-	for (size_t k = 0; k < src->n; k++)
-		devconfig_set(
-		    dst, src->e[k].field, src->e[k].index, src->e[k].state, src->e[k].value);
-}
-
-/* Renders the template of group f into d->desired; 0, or -1 with d->error set. */
-static int
-group_desired(struct cfg_dev *d, size_t i, const struct first_tmpl *f)
-{
-	const char *grp = d->group;
-	struct devconfig tmpl;
-	struct devconfig_vars v;
-	char index[24], *cause = NULL;
-	int rc = 0;
-
-	d->group = f->group;
-	dev_vars(d, i, index, sizeof index, &v);
-	if (template_load(f->tmpl, &tmpl) != 0) {
-		dev_error(d, "group %s: template %s cannot be read", f->group, f->tmpl);
-		rc = -1;
-	} else {
-		if (devconfig_render(&tmpl, &v, &d->desired, &cause) != 0) {
-			dev_error(d, "template %s: %s", f->tmpl, cause);
-			free(cause);
-			rc = -1;
-		}
-		devconfig_done(&tmpl);
-	}
-	d->group = grp;
-	return rc;
-}
-
-/* The settings key of a group's own fields. */
-static void
-group_key(const char *group, char *buf, size_t size)
-{
-	snprintf(buf, size, "config-group:%s", group);
-}
-
-/* The group's own fields (--group-set), rendered for the device, over d->desired. */
-static int
-group_fields(struct cfg_run *run, size_t i, const char *group)
-{
-	struct cfg_dev *d = &run->devs[i];
-	const char *grp = d->group;
-	struct devconfig raw, done;
-	struct devconfig_vars v;
-	char key[96], index[24], *body, *cause = NULL;
-	int rc = 0;
-
-	group_key(group, key, sizeof key);
-	if ((body = store_setting_get(run->app->store, key)) == NULL)
-		return 0;
-	d->group = group;
-	dev_vars(d, i, index, sizeof index, &v);
-	d->group = grp;
-	if (parse_stored(d, body, &raw) != 0) {
-		free(body);
-		return -1;
-	}
-	if (devconfig_render(&raw, &v, &done, &cause) != 0) {
-		dev_error(d, "group %s: %s", group, cause);
-		free(cause);
-		rc = -1;
-	} else {
-		overlay(&d->desired, &done);
-		devconfig_done(&done);
-	}
-	devconfig_done(&raw);
-	free(body);
-	return rc;
-}
-
 /*
  * The desired configuration of a registered device from the store: the template of its group
  * (the @GROUP it was named by first), the group's own fields on top, then the fields stored
@@ -1045,40 +886,25 @@ static int
 stored_desired(struct cfg_run *run, size_t i)
 {
 	struct cfg_dev *d = &run->devs[i];
-	struct first_tmpl f = {d->group, NULL, NULL};
 	const char *mac = dev_mac(d);
-	struct devconfig own_fields;
-	char *cause = NULL, *body;
-	int rc = 0;
+	struct devconfig_vars v;
+	char index[24], *cause = NULL;
 
 	if (mac == NULL || run->app->store == NULL) {
 		dev_error(d, "not registered: give --template NAME");
 		return -1;
 	}
-	if (cfgstore_device_groups(run->app->store, mac, first_tmpl_cb, &f, &cause) != 0) {
+	dev_vars(d, i, index, sizeof index, &v);
+	if (cfgdesired_stored(run->app->store, mac, d->group, &v, &d->desired, &cause) != 0) {
 		dev_error(d, "%s", cause);
 		free(cause);
 		return -1;
 	}
-	if (f.tmpl != NULL)
-		rc = group_desired(d, i, &f);
-	if (rc == 0 && f.group != NULL)
-		rc = group_fields(run, i, f.group);
-	if (rc == 0 && (body = cfgstore_desired_get(run->app->store, mac)) != NULL) {
-		if (parse_stored(d, body, &own_fields) == 0) {
-			overlay(&d->desired, &own_fields);
-			devconfig_done(&own_fields);
-		} else
-			rc = -1;
-		free(body);
-	}
-	if (rc == 0 && d->desired.n == 0) {
+	if (d->desired.n == 0) {
 		dev_error(d, "no desired configuration: no group template, no stored fields");
-		rc = -1;
+		return -1;
 	}
-	free(f.group);
-	free(f.tmpl);
-	return rc;
+	return 0;
 }
 
 /* Fills every device's desired configuration: tmpl rendered, else the store's. */
@@ -1109,21 +935,6 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 	}
 }
 
-/* Template text of c (secrets left out); malloc'd. */
-static char *
-config_text(const struct devconfig *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
-
-	if (fp == NULL)
-		return xstrdup("");
-	devconfig_template_write(c, NULL, fp);
-	fclose(fp);
-	return buf;
-}
-
 /* Whether the device is registered and could not be reached (so its change can wait). */
 static bool
 dev_offline(const struct cfg_dev *d)
@@ -1150,7 +961,7 @@ queue_offline(struct cfg_run *run)
 		char *body, *cause = NULL;
 		if (!dev_offline(d) || d->desired.n == 0)
 			continue;
-		body = config_text(&d->desired);
+		body = cfgdesired_text(&d->desired);
 		if (cfgstore_pending_add(
 		        app->store, d->dt.reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
 			d->queued = 1;
@@ -1174,32 +985,17 @@ remember_desired(struct cfg_run *run)
 		return;
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		struct devconfig cur;
-		char *body, *cause = NULL;
+		char *cause = NULL;
 		if (d->dt.reg == NULL ||
 		    (!d->queued &&
 		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
 			continue;
-		body = cfgstore_desired_get(st, d->dt.reg->mac);
-		if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
-			devconfig_init(&cur);
-		free(body);
-		free(cause);
-		cause = NULL;
-		for (size_t k = 0; k < d->desired.n; k++) {
-			const struct devconfig_entry *e = &d->desired.e[k];
-			if (!(devconfig_field(e->field)->flags & DCF_SECRET))
-				devconfig_set(&cur, e->field, e->index, e->state, e->value);
-		}
-		body = config_text(&cur);
-		if (cfgstore_desired_set(st, d->dt.reg->mac, body, &cause) != 0) {
+		if (cfgdesired_remember(st, d->dt.reg->mac, &d->desired, &cause) != 0) {
 			fputs("shelly-tui: ", stderr);
 			print_safe(stderr, cause);
 			fputc('\n', stderr);
 			free(cause);
 		}
-		free(body);
-		devconfig_done(&cur);
 	}
 }
 
@@ -1502,7 +1298,7 @@ group_change(struct app *app, bool add)
 	}
 	if (!add && n == 0) {
 		char key[96];
-		group_key(g, key, sizeof key);
+		cfgdesired_group_key(g, key, sizeof key);
 		if (store_setting_set(app->store, key, NULL, &cause) != 0)
 			rc = EXIT_FAIL;
 	}
@@ -1536,7 +1332,7 @@ cli_group_set(struct app *app)
 	}
 	if (need_store(app, "group-set") != 0)
 		return EXIT_FAIL;
-	group_key(g, key, sizeof key);
+	cfgdesired_group_key(g, key, sizeof key);
 	body = store_setting_get(app->store, key);
 	if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &cause) != 0)
 		devconfig_init(&cur);
@@ -1549,7 +1345,7 @@ cli_group_set(struct app *app)
 			return EXIT_USAGE;
 		}
 	}
-	body = config_text(&cur);
+	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
 	    store_setting_set(app->store, key, body, &cause) != 0) {
 		fputs("shelly-tui: --group-set: ", stderr);

@@ -71,15 +71,8 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 	struct devtarget *dt = arg;
 
 	dt->waiting_creds = 0;
-	if (rc != 0) {
-		finish(dt, HTTP_AUTH_REQUIRED, cause);
-		return;
-	}
-	dt->cred = *found;
-	memset(found, 0, sizeof *found); /* taken */
-	dt->t.user = dt->cred.user;
-	dt->t.password = dt->cred.password;
-	finish(dt, HTTP_OK, NULL);
+	creds_found_take(&dt->cred, found, &dt->t);
+	finish(dt, rc != 0 ? HTTP_AUTH_REQUIRED : HTTP_OK, cause);
 }
 
 static void
@@ -114,6 +107,23 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	creds_resolve(dt->eng->creds, dt->eng, &q, creds_cb, dt);
 }
 
+/*
+ * An HTTPS device must show the key it is registered with: the resolved device's, or for a bare
+ * HOST[:PORT] the one registered at that address.
+ */
+static void
+require_pin(struct devtarget *dt)
+{
+	const struct store_device *known = dt->reg;
+	struct store_device *at_host = NULL;
+
+	if (known == NULL && dt->eng->store != NULL)
+		known = at_host = store_device_find_host(dt->eng->store, dt->host, dt->t.port);
+	if (known != NULL && known->tls_pin != NULL && known->tls_pin[0] != '\0')
+		dt->t.pin = dt->pin = xstrdup(known->tls_pin);
+	store_device_free(at_host);
+}
+
 void
 devtarget_start(struct devtarget *dt, void (*cb)(struct devtarget *, void *), void *arg)
 {
@@ -132,8 +142,8 @@ devtarget_start(struct devtarget *dt, void (*cb)(struct devtarget *, void *), vo
 	}
 	dt->t.host = dt->host;
 	conf_target(dt->eng->conf, &dt->t);
-	if (dt->t.https && dt->reg != NULL && dt->reg->tls_pin != NULL && dt->reg->tls_pin[0])
-		dt->t.pin = dt->reg->tls_pin;
+	if (dt->t.https && !dt->accept_cert)
+		require_pin(dt);
 	dt->req = shelly_identify(dt->eng->http, &dt->t, ident_cb, dt);
 }
 
@@ -149,5 +159,6 @@ devtarget_done(struct devtarget *dt)
 	free(dt->host);
 	free(dt->arg);
 	free(dt->error);
+	free(dt->pin);
 	memset(dt, 0, sizeof *dt);
 }

@@ -10,15 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
 #include "engine/creds.h"
+#include "engine/devtarget.h"
 #include "engine/engine.h"
-#include "engine/registry.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "shelly/rpc.h"
 #include "store/store.h"
-#include "util/guard.h"
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -30,16 +28,9 @@
 struct rdev {
 	struct runner *run;
 	size_t index;
-	char *arg; /* the target as given */
-	struct store_device *reg; /* the registered device, or NULL */
-	char *host;
-	struct shelly_target t;
-	struct creds_found cred; /* wiped at the end */
-	struct device_ident ident;
-	int have_ident;
+	struct devtarget dt; /* resolved, identified, with credentials */
 	struct action a;
-	uint64_t req; /* request in flight, 0 none */
-	int waiting_creds;
+	uint64_t req; /* the settings or action request in flight, 0 none */
 	/* Outcome. */
 	int done;
 	enum http_result result;
@@ -83,42 +74,6 @@ check_action(const struct action *a, const struct action_info *ai, char **cause)
 	return 0;
 }
 
-/* Resolves a target: a registered device (MAC, id, name) or HOST[:PORT]. 0 or -1. */
-static int
-resolve_target(struct rdev *dev, char **cause)
-{
-	struct engine *eng = dev->run->eng;
-	char *c = NULL;
-	unsigned port = 0;
-
-	if (eng->store != NULL) {
-		dev->reg = registry_find(eng, dev->arg, &c);
-		if (dev->reg == NULL && c != NULL && strstr(c, "given to") != NULL) {
-			*cause = c; /* an ambiguous name */
-			return -1;
-		}
-		free(c);
-		c = NULL;
-	}
-	if (dev->reg != NULL) {
-		if (dev->reg->host == NULL || dev->reg->host[0] == '\0')
-			return 0; /* fails at start: no address */
-		dev->host = xstrdup(dev->reg->host);
-		dev->t.port =
-		    dev->reg->port > 0 && dev->reg->port <= 65535 ? (uint16_t)dev->reg->port : 0;
-		return 0;
-	}
-	if (conf_parse_device_address(dev->arg, 0, &dev->host, &port, &c) != 0) {
-		char *s = str_sanitize(dev->arg, RUN_TEXT_MAX);
-		*cause = xasprintf("'%s' is neither a registered device nor HOST[:PORT]: %s", s, c);
-		free(s);
-		free(c);
-		return -1;
-	}
-	dev->t.port = (uint16_t)port;
-	return 0;
-}
-
 struct runner *
 runner_new(struct engine *eng, const struct action *a, const char *const *targets, size_t n,
     const char *who, const struct runner_cbs *cbs, char **cause)
@@ -141,9 +96,8 @@ runner_new(struct engine *eng, const struct action *a, const char *const *target
 		struct rdev *dev = &r->devs[i];
 		dev->run = r;
 		dev->index = i;
-		dev->arg = xstrdup(targets[i]);
-		device_ident_init(&dev->ident);
-		if (resolve_target(dev, cause) != 0) {
+		if (devtarget_init(&dev->dt, eng, targets[i], 0, cause) != 0) {
+			r->n = i + 1;
 			runner_free(r);
 			return NULL;
 		}
@@ -154,8 +108,12 @@ runner_new(struct engine *eng, const struct action *a, const char *const *target
 void
 runner_set_tls(struct runner *r, int https, int accept_cert)
 {
-	r->https = https;
-	r->accept_cert = accept_cert;
+	for (size_t i = 0; i < r->n; i++) {
+		struct devtarget *dt = &r->devs[i].dt;
+		if (dt->reg == NULL)
+			dt->t.https = https; /* a registered device is reached as registered */
+		dt->accept_cert = accept_cert;
+	}
 }
 
 static void
@@ -168,7 +126,7 @@ rdev_finish(struct rdev *dev)
 		return;
 	dev->done = 1;
 	dev->req = 0;
-	creds_found_done(&dev->cred);
+	creds_found_done(&dev->dt.cred);
 	run->ndone++;
 	rdev_result(dev, &res);
 	if (run->cbs.result_cb != NULL)
@@ -320,11 +278,11 @@ action_cb(const struct shelly_reply *r, void *arg)
 		return;
 	}
 	/* Gen2+ answer RPC errors with a non-2xx status: name them as what they are. */
-	if (result == HTTP_STATUS && dev->t.gen >= 2 && r->body != NULL &&
+	if (result == HTTP_STATUS && dev->dt.t.gen >= 2 && r->body != NULL &&
 	    rpc_parse_error(r->body, r->body_len, &code, &msg) == 0)
 		result = HTTP_RPC_ERROR;
 	free(msg);
-	if (result == HTTP_RPC_ERROR && dev->t.gen == 1)
+	if (result == HTTP_RPC_ERROR && dev->dt.t.gen == 1)
 		result = HTTP_ERROR; /* Gen1 has no RPC: the reply said it was not done */
 	if (result == HTTP_OK)
 		result = HTTP_ERROR; /* understood, but not done */
@@ -336,8 +294,8 @@ send_action(struct rdev *dev)
 {
 	dev->a = dev->run->base;
 	if (is_light(dev->a.kind))
-		dev->a.light = light_kind(&dev->ident);
-	dev->req = shelly_action(dev->run->eng->http, &dev->t, &dev->a, action_cb, dev);
+		dev->a.light = light_kind(&dev->dt.ident);
+	dev->req = shelly_action(dev->run->eng->http, &dev->dt.t, &dev->a, action_cb, dev);
 }
 
 static void
@@ -350,7 +308,7 @@ settings_cb(const struct shelly_reply *r, void *arg)
 	dev->req = 0;
 	/* Only the light mode is wanted; without it the plain /light API is used. */
 	if (r->result == HTTP_OK && r->settings != NULL && r->settings->mode[0] != '\0')
-		str_copy(dev->ident.mode, sizeof dev->ident.mode, r->settings->mode);
+		str_copy(dev->dt.ident.mode, sizeof dev->dt.ident.mode, r->settings->mode);
 	send_action(dev);
 }
 
@@ -358,92 +316,24 @@ settings_cb(const struct shelly_reply *r, void *arg)
 static int
 needs_light_mode(const struct rdev *dev)
 {
-	return dev->ident.gen == 1 && is_light(dev->run->base.kind) && dev->ident.mode[0] == '\0' &&
-	       gen1_has_light_modes(&dev->ident);
+	const struct device_ident *id = &dev->dt.ident;
+
+	return id->gen == 1 && is_light(dev->run->base.kind) && id->mode[0] == '\0' &&
+	       gen1_has_light_modes(id);
 }
 
+/* The target is identified, checked and has its credentials (or failed): act. */
 static void
-creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
+target_cb(struct devtarget *dt, void *arg)
 {
 	struct rdev *dev = arg;
 
-	dev->waiting_creds = 0;
-	creds_found_take(&dev->cred, found, &dev->t);
-	if (rc != 0)
-		rdev_fail(dev, HTTP_AUTH_REQUIRED, cause);
+	if (dt->result != HTTP_OK)
+		rdev_fail(dev, dt->result, dt->error);
 	else if (needs_light_mode(dev))
-		dev->req = shelly_config(dev->run->eng->http, &dev->t, settings_cb, dev);
+		dev->req = shelly_config(dev->run->eng->http, &dt->t, settings_cb, dev);
 	else
 		send_action(dev);
-}
-
-static void
-ident_cb(const struct shelly_reply *r, void *arg)
-{
-	struct rdev *dev = arg;
-	struct engine *eng;
-	struct creds_query q;
-	char *why;
-
-	if (r->result == HTTP_CANCELLED)
-		return;
-	dev->req = 0;
-	eng = dev->run->eng;
-	if (r->result != HTTP_OK) {
-		rdev_fail(dev, r->result, r->cause);
-		return;
-	}
-	dev->ident = *r->ident;
-	dev->have_ident = 1;
-	if (registry_verify(eng, &dev->ident, dev->t.https, &dev->reg, &q, &why) != 0) {
-		rdev_fail(dev, HTTP_ERROR, why);
-		free(why);
-		return;
-	}
-	if (dev->ident.gen < 1) {
-		rdev_fail(dev, HTTP_ERROR, "the device did not say its generation");
-		return;
-	}
-	/* The auth style is that of the registered generation, never of the reply alone. */
-	dev->t.gen = q.gen;
-	dev->t.mac = dev->ident.mac[0] ? dev->ident.mac : NULL;
-	dev->waiting_creds = 1;
-	creds_resolve(eng->creds, eng, &q, creds_cb, dev);
-}
-
-static void
-rdev_start(struct rdev *dev)
-{
-	struct engine *eng = dev->run->eng;
-	const struct store_device *known = dev->reg;
-	struct store_device *at_host = NULL;
-	char *cause = NULL;
-
-	if (dev->host == NULL) {
-		rdev_fail(dev, HTTP_ERROR, "the registered device has no address");
-		return;
-	}
-	if (guard_check(eng->guard, dev->host, &cause) != 0) {
-		rdev_fail(dev, HTTP_REFUSED_BY_GUARD, cause);
-		free(cause);
-		return;
-	}
-	dev->t.host = dev->host;
-	conf_target(eng->conf, &dev->t);
-	if (known != NULL)
-		dev->t.https = known->scheme != NULL && strcmp(known->scheme, "https") == 0;
-	else {
-		dev->t.https = dev->run->https;
-		/* A bare HOST of a registered HTTPS device: its pinned key is required. */
-		if (dev->t.https && eng->store != NULL)
-			known = at_host =
-			    store_device_find_host(eng->store, dev->host, dev->t.port);
-	}
-	if (dev->t.https && known != NULL && known->tls_pin != NULL && known->tls_pin[0] != '\0' &&
-	    !dev->run->accept_cert)
-		dev->t.pin = xstrdup(known->tls_pin);
-	store_device_free(at_host);
-	dev->req = shelly_identify(eng->http, &dev->t, ident_cb, dev);
 }
 
 void
@@ -456,7 +346,7 @@ runner_start(struct runner *r)
 		return;
 	}
 	for (size_t i = 0; i < r->n; i++)
-		rdev_start(&r->devs[i]);
+		devtarget_start(&r->devs[i].dt, target_cb, &r->devs[i]);
 }
 
 /* Stops target dev without a callback. */
@@ -467,9 +357,13 @@ rdev_stop(struct rdev *dev)
 		http_cancel(dev->run->eng->http, dev->req);
 		dev->req = 0;
 	}
-	if (dev->waiting_creds) {
-		creds_cancel(dev->run->eng->creds, dev);
-		dev->waiting_creds = 0;
+	if (dev->dt.req != 0) {
+		http_cancel(dev->run->eng->http, dev->dt.req);
+		dev->dt.req = 0;
+	}
+	if (dev->dt.waiting_creds) {
+		creds_cancel(dev->run->eng->creds, &dev->dt);
+		dev->dt.waiting_creds = 0;
 	}
 }
 
@@ -495,10 +389,12 @@ runner_count(const struct runner *r, size_t *ndone)
 static const char *
 rdev_id(const struct rdev *dev)
 {
-	if (dev->reg != NULL && dev->reg->id != NULL && dev->reg->id[0] != '\0')
-		return dev->reg->id;
-	if (dev->have_ident && dev->ident.id[0] != '\0')
-		return dev->ident.id;
+	const struct devtarget *dt = &dev->dt;
+
+	if (dt->reg != NULL && dt->reg->id != NULL && dt->reg->id[0] != '\0')
+		return dt->reg->id;
+	if (dt->have_ident && dt->ident.id[0] != '\0')
+		return dt->ident.id;
 	return NULL;
 }
 
@@ -507,10 +403,10 @@ rdev_result(const struct rdev *dev, struct runner_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->index = dev->index;
-	res->target = dev->arg;
-	res->mac = dev->reg != NULL
-	               ? dev->reg->mac
-	               : (dev->have_ident && dev->ident.mac[0] != '\0' ? dev->ident.mac : NULL);
+	res->target = dev->dt.arg;
+	res->mac = dev->dt.reg != NULL ? dev->dt.reg->mac
+	           : dev->dt.have_ident && dev->dt.ident.mac[0] != '\0' ? dev->dt.ident.mac
+	                                                               : NULL;
 	res->id = rdev_id(dev);
 	res->ok = dev->done && dev->result == HTTP_OK && dev->have_ar && dev->ar.ok;
 	res->result = dev->done ? dev->result : HTTP_CANCELLED;
@@ -568,11 +464,7 @@ runner_free(struct runner *r)
 	for (size_t i = 0; i < r->n; i++) {
 		struct rdev *dev = &r->devs[i];
 		rdev_stop(dev);
-		store_device_free(dev->reg);
-		free(dev->arg);
-		free(dev->host);
-		free((char *)dev->t.pin);
-		creds_found_done(&dev->cred);
+		devtarget_done(&dev->dt);
 		free(dev->error);
 		free(dev->ok_text);
 		action_result_done(&dev->ar);

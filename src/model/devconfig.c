@@ -915,6 +915,10 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 			return -1;
 		}
 		devconfig_set(out, f, index, DEVCONFIG_VALUE, strbuf_str(&v));
+	} else if (v.len == 0 && fields[f].type != DCT_STR && fields[f].type != DCT_ENUM &&
+	           fields[f].type != DCT_IPV4) {
+		/* An empty number or boolean is how a null (unset) value is written. */
+		devconfig_set(out, f, index, DEVCONFIG_NULL, NULL);
 	} else if (devconfig_check(f, strbuf_str(&v), &canon, &why) != 0) {
 		*cause = xasprintf("%s: %s", name, why);
 		free(why);

@@ -428,6 +428,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_confirm(t, "Pin the certificate this device shows now?", accept_cb, d);
 		return R_DIRTY;
 	}
+	case TA_CONFIG:
+		tui_push(t, vconfig_new(t, d->mac));
+		return R_DIRTY;
 	case TA_RAW:
 		d->raw = !d->raw;
 		load(d);

@@ -29,6 +29,7 @@
 	X(GEN, "gen", "G", 1, 6, 1) \
 	X(IP, "ip", "IP", 15, 0, 0) \
 	X(STATE, "state", "STATE", 8, 0, 0) \
+	X(DRIFT, "drift", "DRIFT", 5, 4, 1) \
 	X(OUT, "outputs", "OUT", 5, 0, 0) \
 	X(POWER, "power", "POWER", 8, 0, 1) \
 	X(ENERGY, "energy", "ENERGY", 9, 9, 1) \
@@ -69,13 +70,14 @@ struct vdevices {
 	struct source_job *job; /* a toggle from this view */
 	char bulk_key; /* the bulk action waiting for its confirmation */
 	enum dev_column order[COL__COUNT]; /* the configured columns, in order */
+	struct drift_cache *drift;
 	int norder;
 };
 
 const char *
 vdevices_columns(void)
 {
-	return "name model gen ip state outputs power energy temp rssi fw seen";
+	return "name model gen ip state drift outputs power energy temp rssi fw seen";
 }
 
 /* ---- marks ---- */
@@ -162,6 +164,8 @@ num_cmp(double a, double b)
 static const struct source_dev *sort_rows;
 static enum dev_column sort_col;
 static int sort_rev;
+static struct drift_cache *sort_drift;
+static struct tui *sort_tui;
 
 static int
 compare(const struct source_dev *a, const struct source_dev *b)
@@ -187,6 +191,9 @@ compare(const struct source_dev *a, const struct source_dev *b)
 		return num_cmp(a->rssi_dbm, b->rssi_dbm);
 	case COL_FW:
 		return strcmp(a->fw, b->fw);
+	case COL_DRIFT:
+		return drift_cache_get(sort_drift, sort_tui, a->mac) -
+		       drift_cache_get(sort_drift, sort_tui, b->mac);
 	case COL_SEEN:
 		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
 	default:
@@ -218,10 +225,12 @@ rebuild(struct vdevices *d)
 	for (size_t i = 0; i < n; i++)
 		if (d->filter[0] == '\0' || row_matches(&rows[i], d->filter))
 			d->shown[d->nshown++] = i;
-	/* The only caller of qsort here; the comparison reads these three statics. */
+	/* The only caller of qsort here; the comparison reads these statics. */
 	sort_rows = rows;
 	sort_col = d->sort;
 	sort_rev = d->reverse;
+	sort_drift = d->drift;
+	sort_tui = d->t;
 	qsort(d->shown, d->nshown, sizeof *d->shown, index_cmp);
 	for (size_t i = 0; i < d->nshown; i++)
 		if (strcmp(rows[d->shown[i]].mac, d->sel_mac) == 0) {
@@ -279,8 +288,8 @@ vdevices_filter(struct view *v, const char *text)
 /* ---- drawing ---- */
 
 static void
-cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *buf, size_t size,
-    int *attr)
+cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
+    char *buf, size_t size, int *attr)
 {
 	int64_t now = loop_wall_ms();
 	int live = r->has_status && (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP);
@@ -311,6 +320,13 @@ cell(const struct tui *t, const struct source_dev *r, enum dev_column c, char *b
 		                             : r->state == DEVICE_ERROR   ? TC_ERROR
 		                                                          : TC_AUTH);
 		break;
+	case COL_DRIFT: {
+		int n = drift_cache_get(dc, t, r->mac);
+		snprintf(buf, size, n >= 0 ? "%d" : n == -1 ? "-" : "?", n);
+		if (n > 0)
+			*attr = theme_attr(t->theme, TC_ERROR);
+		break;
+	}
 	case COL_OUT:
 		if (!live)
 			snprintf(buf, size, "-");
@@ -494,7 +510,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 			int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width, attr;
 			if (!show[c])
 				continue;
-			cell(t, r, (enum dev_column)c, buf, sizeof buf, &attr);
+			cell(t, d->drift, r, (enum dev_column)c, buf, sizeof buf, &attr);
 			if (sel || attr == 0)
 				attr = base;
 			if (columns[c].right)
@@ -702,6 +718,23 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_BULK:
 		bulk_start(d);
 		return R_DIRTY;
+	case TA_CONFIG:
+		if ((r = current(d)) != NULL)
+			tui_push(t, vconfig_new(t, r->mac));
+		return R_DIRTY;
+	case TA_DRIFT: {
+		const char **macs;
+		size_t n = vdevices_marked(v, &macs);
+		char title[64];
+		snprintf(
+		    title, sizeof title, n ? "Drift of %zu marked" : "Drift of every device", n);
+		tui_push(t, vdrift_new(t, title, n ? macs : NULL, n));
+		free(macs);
+		return R_DIRTY;
+	}
+	case TA_GROUPS:
+		tui_push(t, vgroups_new(t));
+		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
 	}
@@ -720,9 +753,27 @@ vfree(struct view *v)
 	struct vdevices *d = (struct vdevices *)v;
 
 	source_job_free(d->job);
+	drift_cache_free(d->drift);
 	free(d->shown);
 	free(d->marks);
 	free(d);
+}
+
+size_t
+vdevices_marked(struct view *v, const char ***macs)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	*macs = xcalloc(d->nmarks ? d->nmarks : 1, sizeof **macs);
+	for (size_t i = 0; i < d->nmarks; i++)
+		(*macs)[i] = d->marks[i];
+	return d->nmarks;
+}
+
+void
+vdevices_config_changed(struct view *v)
+{
+	drift_cache_invalidate(((struct vdevices *)v)->drift);
 }
 
 static const struct view_ops vdevices_ops = {
@@ -743,6 +794,7 @@ vdevices_new(struct tui *t)
 	d->t = t;
 	d->sort = COL_NAME;
 	d->cur.page = 1;
+	d->drift = drift_cache_new();
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
 	rebuild(d);
 	return &d->v;

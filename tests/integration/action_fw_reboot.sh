@@ -55,6 +55,9 @@ done
 	fail "$N: fw_check after an offer" "rc=$rc/$rct$bad $(head -c 300 "$T_TMP/e")"
 
 # --- reboot: every device reboots once and its uptime restarts ---
+# "Restarted" is uptime going back: let every device be up 2 s first (on a fast machine the
+# snapshot could come in the sim's first second, uptime 0, and nothing is below 0).
+for k in $ALL; do wait_for 10 sh -c '[ "$(curl -s -m 2 "http://$1/devices/$2/state" | jq ".uptime_s >= 2")" = true ]' sh "$SIM_CTL" "$k"; done
 before=""
 for k in $ALL; do before="$before $(dev_state $k '"\(.reboots):\(.uptime_s)"')"; done
 "$SHELLY_TUI" --action reboot $(hps $ALL) >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?

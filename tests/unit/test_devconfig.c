@@ -476,6 +476,37 @@ test_templates(void **state)
 	}
 }
 
+/* A null number (Gen1 lat/lng unset) is written as "" and read back as null, not refused:
+ * snapshots are kept as template text and the console's drift reads them back. */
+static void
+test_template_null_roundtrip(void **state)
+{
+	struct devconfig c, back;
+	char *buf = NULL, *cause = NULL;
+	size_t blen = 0;
+	FILE *fp;
+	const struct devconfig_entry *e;
+
+	(void)state;
+	devconfig_init(&c);
+	devconfig_set(&c, DCFG_SYS_LAT, -1, DEVCONFIG_NULL, NULL);
+	devconfig_set(&c, DCFG_SYS_ECO_MODE, -1, DEVCONFIG_NULL, NULL);
+	fp = open_memstream(&buf, &blen);
+	devconfig_template_write(&c, NULL, fp);
+	fclose(fp);
+	if (devconfig_template_parse(buf, blen, &back, &cause) != 0)
+		fail_msg("%s", cause);
+	e = devconfig_get(&back, DCFG_SYS_LAT, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	e = devconfig_get(&back, DCFG_SYS_ECO_MODE, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	free(buf);
+	devconfig_done(&c);
+	devconfig_done(&back);
+}
+
 static void
 test_secrets_masked(void **state)
 {
@@ -516,6 +547,7 @@ main(void)
 	    cmocka_unit_test(test_requests),
 	    cmocka_unit_test(test_network),
 	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_template_null_roundtrip),
 	    cmocka_unit_test(test_secrets_masked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <locale.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,12 @@
 #include "cli/app.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/keymap.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
+#include "tui/view.h"
 #include "util/loop.h"
 #include "util/xmalloc.h"
 
@@ -470,11 +473,97 @@ test_default_theme_file(void **state)
 	theme_free(th);
 }
 
+/* The line of screen holding needle matches the extended regular expression re. */
+static void
+assert_line_matches(const char *screen, const char *needle, const char *re)
+{
+	const char *l = line_with(screen, needle);
+	char line[512];
+	regex_t rx;
+	size_t n;
+
+	if (l == NULL)
+		fail_msg("no line with '%s' in:\n%s", needle, screen);
+	n = strcspn(l, "\n");
+	snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), l);
+	assert_int_equal(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB), 0);
+	if (regexec(&rx, line, 0, NULL, 0) != 0) {
+		regfree(&rx);
+		fail_msg("'%s' does not match /%s/", line, re);
+	}
+	regfree(&rx);
+}
+
+/* The DRIFT column and the drift and groups views, from the store alone (no device asked). */
+static void
+test_config_drift(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->app.store;
+	const char *kitchen[] = {"aabbcc000001"};
+	char *cause = NULL, *s;
+
+	/* Kitchen counter: desired Europe/Sofia, its snapshot says UTC. Attic fan: desired, no
+	 * snapshot. Garage door: nothing desired. */
+	assert_int_equal(cfgstore_desired_set(st, "aabbcc000001",
+	                     "sys.timezone = Europe/Sofia\nmqtt.enable = false\n", &cause),
+	    0);
+	assert_int_equal(
+	    cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "test",
+	        "sys.timezone = UTC\nmqtt.enable = false\nsys.location.lat = \"\"\n", &cause),
+	    0);
+	assert_int_equal(
+	    cfgstore_desired_set(st, "aabbcc000003", "sys.eco_mode = true\n", &cause), 0);
+	assert_int_equal(cfgstore_group_add(st, "lab", kitchen, 1, &cause), 0);
+	assert_int_equal(cfgstore_pending_add(st, "aabbcc000002", loop_wall_ms(),
+	                     "sys.timezone = UTC\nsys.eco_mode = true\n", 0, &cause),
+	    0);
+	/* As the console does after its own configuration writes (the column is otherwise
+	 * computed again at most every 2 s when the database changed). */
+	vdevices_config_changed(f->t->devices);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "DRIFT"));
+	assert_line_matches(s, "Kitchen counter", "online +1 ");
+	assert_line_matches(s, "Attic fan", "online +\\? ");
+	assert_line_matches(s, "Garage door", "offline +- ");
+	free(s);
+
+	tui_feed(f->t, "d");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Drift of every device"));
+	assert_line_matches(s, "Kitchen counter", "sys.timezone +Europe/Sofia +UTC");
+	assert_null(strstr(s, "mqtt.enable")); /* the same on both sides: no drift */
+	assert_line_matches(s, "Attic fan", "no snapshot");
+	/* Nothing desired, but a change queued while it was offline. */
+	assert_line_matches(s, "Garage door", "queued since .*: 2 field\\(s\\)");
+	assert_non_null(strstr(s, "allow reboot (B): no"));
+	free(s);
+	tui_feed(f->t, "B");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "allow reboot (B): yes"));
+	free(s);
+
+	tui_feed(f->t, "q m");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Groups and templates"));
+	assert_line_matches(s, "lab", "lab +1 member\\(s\\) +template: -");
+	free(s);
+	/* A group's drift: only its members. */
+	tui_feed(f->t, "d");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Drift of group lab"));
+	assert_non_null(strstr(s, "Kitchen counter"));
+	assert_null(strstr(s, "Attic fan"));
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_drift, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),

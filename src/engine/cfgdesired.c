@@ -1,0 +1,302 @@
+/*
+ * Desired configuration: template files and what the store holds (see engine/cfgdesired.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cfgdesired.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+char *
+cfgdesired_template_path(const char *name, char **cause)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (strchr(name, '/') != NULL)
+		return xstrdup(name);
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 64 || !str_is_safe(name)) {
+		*cause =
+		    xstrdup("a template name is 1-64 printable characters, not starting with '.'");
+		return NULL;
+	}
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/shelly-tui/templates/%s.tmpl", xdg, name);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.config/shelly-tui/templates/%s.tmpl", home, name);
+	*cause = xstrdup("neither XDG_CONFIG_HOME nor HOME is set");
+	return NULL;
+}
+
+int
+cfgdesired_template_load(const char *name, struct devconfig *out, char **cause)
+{
+	char *path = cfgdesired_template_path(name, cause), *text = NULL, *why = NULL;
+	FILE *fp = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (path == NULL)
+		return -1;
+	if ((fp = fopen(path, "r")) == NULL) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
+	len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
+	if (ferror(fp))
+		*cause = xasprintf("%s: read error", path);
+	else if (devconfig_template_parse(text, len, out, &why) == 0)
+		rc = 0;
+	else {
+		*cause = xasprintf("%s: %s", path, why);
+		free(why);
+	}
+out:
+	if (fp != NULL)
+		fclose(fp);
+	free(text);
+	free(path);
+	return rc;
+}
+
+void
+cfgdesired_group_key(const char *group, char *buf, size_t size)
+{
+	snprintf(buf, size, "config-group:%s", group);
+}
+
+void
+cfgdesired_overlay(struct devconfig *dst, const struct devconfig *src)
+{
+	for (size_t k = 0; k < src->n; k++)
+		devconfig_set(
+		    dst, src->e[k].field, src->e[k].index, src->e[k].state, src->e[k].value);
+}
+
+/* Parses stored template text (what) and renders it with vars over out. */
+static int
+overlay_text(const char *what, const char *body, const struct devconfig_vars *vars,
+    struct devconfig *out, char **cause)
+{
+	struct devconfig raw, done;
+	char *why = NULL;
+	int rc = -1;
+
+	if (devconfig_template_parse(body, strlen(body), &raw, &why) != 0) {
+		*cause = xasprintf("%s: %s", what, why);
+		free(why);
+		return -1;
+	}
+	if (devconfig_render(&raw, vars, &done, &why) != 0) {
+		*cause = xasprintf("%s: %s", what, why);
+		free(why);
+	} else {
+		cfgdesired_overlay(out, &done);
+		devconfig_done(&done);
+		rc = 0;
+	}
+	devconfig_done(&raw);
+	return rc;
+}
+
+struct first_tmpl {
+	const char *prefer;
+	char *group, *tmpl;
+};
+
+static int
+first_tmpl_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct first_tmpl *f = arg;
+	bool has = r->tmpl != NULL && r->tmpl[0] != '\0';
+
+	/* The preferred group, else the first group with a template, else the first. */
+	if (f->group == NULL || (f->prefer != NULL && strcmp(r->name, f->prefer) == 0) ||
+	    (has && f->tmpl == NULL && (f->prefer == NULL || strcmp(f->group, f->prefer) != 0))) {
+		free(f->group);
+		free(f->tmpl);
+		f->group = xstrdup(r->name);
+		f->tmpl = has ? xstrdup(r->tmpl) : NULL;
+	}
+	return 0;
+}
+
+/* The group's template and own fields, rendered with vars, into out. */
+static int
+group_desired(struct store *st, const struct first_tmpl *f, const struct devconfig_vars *vars,
+    struct devconfig *out, char **cause)
+{
+	struct devconfig tmpl, done;
+	char key[96], *why = NULL, *body;
+	int rc = 0;
+
+	if (f->tmpl != NULL) {
+		if (cfgdesired_template_load(f->tmpl, &tmpl, &why) != 0) {
+			*cause = xasprintf(
+			    "group %s: template %s cannot be read: %s", f->group, f->tmpl, why);
+			free(why);
+			return -1;
+		}
+		if (devconfig_render(&tmpl, vars, &done, &why) != 0) {
+			*cause = xasprintf("template %s: %s", f->tmpl, why);
+			free(why);
+			rc = -1;
+		} else {
+			cfgdesired_overlay(out, &done);
+			devconfig_done(&done);
+		}
+		devconfig_done(&tmpl);
+	}
+	cfgdesired_group_key(f->group, key, sizeof key);
+	if (rc == 0 && (body = store_setting_get(st, key)) != NULL) {
+		char what[96];
+		snprintf(what, sizeof what, "group %s", f->group);
+		rc = overlay_text(what, body, vars, out, cause);
+		free(body);
+	}
+	return rc;
+}
+
+int
+cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
+    const struct devconfig_vars *vars, struct devconfig *out, char **cause)
+{
+	struct first_tmpl f = {prefer, NULL, NULL};
+	struct devconfig_vars v = *vars;
+	char *body;
+	int rc = 0;
+
+	if (cfgstore_device_groups(st, mac, first_tmpl_cb, &f, cause) != 0)
+		return -1;
+	if (f.group != NULL) {
+		v.group = f.group;
+		rc = group_desired(st, &f, &v, out, cause);
+	}
+	if (rc == 0 && (body = cfgstore_desired_get(st, mac)) != NULL) {
+		rc = overlay_text("stored configuration", body, &v, out, cause);
+		free(body);
+	}
+	free(f.group);
+	free(f.tmpl);
+	return rc;
+}
+
+char *
+cfgdesired_text(const struct devconfig *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return xstrdup("");
+	devconfig_template_write(c, NULL, fp);
+	fclose(fp);
+	return buf;
+}
+
+int
+cfgdesired_remember(struct store *st, const char *mac, const struct devconfig *set, char **cause)
+{
+	struct devconfig cur;
+	char *body = cfgstore_desired_get(st, mac), *why = NULL;
+	int rc;
+
+	if (body == NULL || devconfig_template_parse(body, strlen(body), &cur, &why) != 0)
+		devconfig_init(&cur);
+	free(body);
+	free(why);
+	for (size_t k = 0; k < set->n; k++) {
+		const struct devconfig_entry *e = &set->e[k];
+		if (!(devconfig_field(e->field)->flags & DCF_SECRET))
+			devconfig_set(&cur, e->field, e->index, e->state, e->value);
+	}
+	body = cfgdesired_text(&cur);
+	rc = cfgstore_desired_set(st, mac, body, cause);
+	free(body);
+	devconfig_done(&cur);
+	return rc;
+}
+
+struct snap_ctx {
+	struct devconfig *out;
+	int64_t ts;
+	int found;
+	char *why;
+};
+
+static int
+snap_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct snap_ctx *s = arg;
+
+	if (s->found || r->body == NULL)
+		return 0;
+	if (devconfig_template_parse(r->body, strlen(r->body), s->out, &s->why) != 0)
+		return -1;
+	s->out->gen = r->gen;
+	s->out->has_rev = r->has_rev;
+	s->out->rev = r->rev;
+	s->ts = r->ts_ms;
+	s->found = 1;
+	return 0;
+}
+
+int
+cfgdesired_snapshot(
+    struct store *st, const char *mac, struct devconfig *out, int64_t *ts_ms, char **cause)
+{
+	struct snap_ctx s = {out, 0, 0, NULL};
+
+	if (cfgstore_snapshots(st, mac, 1, snap_cb, &s, cause) != 0 || s.why != NULL) {
+		if (s.why != NULL) {
+			free(*cause);
+			*cause = xasprintf("snapshot: %s", s.why);
+			free(s.why);
+		}
+		if (s.found)
+			devconfig_done(out);
+		return -1;
+	}
+	if (!s.found)
+		devconfig_init(out);
+	if (ts_ms != NULL)
+		*ts_ms = s.ts;
+	return s.found;
+}
+
+int
+cfgdesired_drift(struct store *st, const char *mac, const struct devconfig_vars *vars)
+{
+	struct devconfig want, have;
+	struct devconfig_diff *rows = NULL;
+	char *cause = NULL;
+	size_t n;
+	int rc;
+
+	devconfig_init(&want);
+	if (cfgdesired_stored(st, mac, NULL, vars, &want, &cause) != 0) {
+		free(cause);
+		devconfig_done(&want);
+		return -2;
+	}
+	if (want.n == 0) {
+		devconfig_done(&want);
+		return -1;
+	}
+	if (cfgdesired_snapshot(st, mac, &have, NULL, &cause) != 1) {
+		free(cause);
+		devconfig_done(&want);
+		return -2;
+	}
+	rc = (int)devconfig_diff(&want, &have, &rows, &n);
+	free(rows);
+	devconfig_done(&want);
+	devconfig_done(&have);
+	return rc;
+}

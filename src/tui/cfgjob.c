@@ -1,0 +1,280 @@
+/*
+ * Configuration work of the console (see tui/cfgjob.h): per device, devtarget identifies and
+ * picks credentials, then cfgapply reads, diffs, writes, restores and verifies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/app.h"
+#include "engine/cfgdesired.h"
+#include "engine/devtarget.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+#include "tui/cfgjob.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct slot {
+	struct cfgjob *job;
+	struct cfgjob_dev *dev;
+	struct devtarget dt;
+	int have_dt;
+	struct cfgapply *op;
+};
+
+struct cfgjob {
+	struct app *app;
+	struct cfgjob_opts o;
+	struct cfgjob_dev *devs;
+	struct slot *slots;
+	size_t n, ndone;
+	struct loop_timer *kick; /* starts the work from the loop */
+	cfgjob_cb cb;
+	void *arg;
+};
+
+static void
+set_message(struct cfgjob_dev *d, const char *s)
+{
+	str_copy(d->message, sizeof d->message, s != NULL ? s : "");
+	str_sanitize_inplace(d->message);
+}
+
+static void
+snapshot(struct cfgjob *job, struct cfgjob_dev *d, const struct devconfig *c, const char *why)
+{
+	char *body, *cause = NULL;
+
+	if (c->n == 0)
+		return;
+	body = cfgdesired_text(c);
+	if (cfgstore_snapshot_add(job->app->store, d->mac, loop_wall_ms(), c->gen, c->has_rev,
+	        c->rev, why, body, &cause) != 0)
+		free(cause);
+	free(body);
+}
+
+/* Offline: the change waits in the queue for the device to be seen again. */
+static void
+queue(struct cfgjob *job, struct cfgjob_dev *d)
+{
+	int flags = (job->o.allow_reboot ? CFGSTORE_PENDING_REBOOT : 0) |
+	            (job->o.allow_network ? CFGSTORE_PENDING_NETWORK : 0);
+	char *body, *cause = NULL;
+
+	if (job->o.read_only || job->o.dry_run || d->desired.n == 0)
+		return;
+	body = cfgdesired_text(&d->desired);
+	if (cfgstore_pending_add(job->app->store, d->mac, loop_wall_ms(), body, flags, &cause) ==
+	    0) {
+		d->queued = 1;
+		d->failed = 0;
+		set_message(d, "offline: queued, applied when the device is next seen");
+	} else {
+		char buf[240];
+		snprintf(buf, sizeof buf, "offline, and the change cannot be queued: %s", cause);
+		set_message(d, buf);
+		free(cause);
+	}
+	free(body);
+}
+
+static void
+finish(struct slot *s)
+{
+	struct cfgjob *job = s->job;
+
+	s->dev->state = CJ_DONE;
+	job->ndone++;
+	if (job->cb != NULL)
+		job->cb(job, job->arg);
+}
+
+static void
+apply_done_cb(const struct cfgapply_result *r, void *arg)
+{
+	struct slot *s = arg;
+	struct cfgjob_dev *d = s->dev;
+
+	d->outcome = r->outcome;
+	d->failed =
+	    r->outcome != CFGA_OK && r->outcome != CFGA_UNCHANGED && r->outcome != CFGA_DRY_RUN;
+	set_message(d, r->message);
+	devconfig_done(&d->before);
+	devconfig_done(&d->after);
+	devconfig_copy(&d->before, r->before);
+	devconfig_copy(&d->after, r->after);
+	snapshot(s->job, d, &d->before, s->job->o.read_only ? "console-read" : "console-apply");
+	if (d->after.n > 0)
+		snapshot(s->job, d, &d->after, "read-back");
+	if (r->outcome == CFGA_UNREACHABLE)
+		queue(s->job, d);
+	finish(s);
+}
+
+static void
+progress_cb(const char *line, void *arg)
+{
+	struct slot *s = arg;
+
+	str_copy(s->dev->progress, sizeof s->dev->progress, line);
+	str_sanitize_inplace(s->dev->progress);
+	if (s->job->cb != NULL)
+		s->job->cb(s->job, s->job->arg);
+}
+
+/* The device's desired configuration from the store; 0, or -1 with the reason set. */
+static int
+stored_desired(struct cfgjob *job, struct slot *s)
+{
+	const struct store_device *reg = s->dt.reg;
+	struct devconfig_vars v = {0};
+	char *cause = NULL;
+
+	if (reg == NULL) {
+		set_message(s->dev, "not registered");
+		return -1;
+	}
+	v.name = reg->name;
+	v.id = reg->id;
+	v.mac = reg->mac;
+	v.index = "1";
+	if (cfgdesired_stored(job->app->store, reg->mac, NULL, &v, &s->dev->desired, &cause) != 0) {
+		set_message(s->dev, cause);
+		free(cause);
+		return -1;
+	}
+	if (s->dev->desired.n == 0) {
+		set_message(
+		    s->dev, "no desired configuration (no group template, no stored fields)");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+target_cb(struct devtarget *dt, void *arg)
+{
+	struct slot *s = arg;
+	struct cfgjob *job = s->job;
+	struct cfgapply_opts o = {0};
+
+	if (dt->result != HTTP_OK) {
+		s->dev->failed = 1;
+		set_message(s->dev, dt->error != NULL ? dt->error : "not reached");
+		if (!dt->have_ident)
+			queue(job, s->dev);
+		finish(s);
+		return;
+	}
+	o.dry_run = job->o.dry_run || job->o.read_only;
+	o.allow_reboot = job->o.allow_reboot;
+	o.allow_network = job->o.allow_network;
+	o.progress_cb = progress_cb;
+	s->dev->state = CJ_RUNNING;
+	s->op = cfgapply_start(job->app->loop, job->app->http, &dt->t,
+	    job->o.read_only ? NULL : &s->dev->desired, &o, apply_done_cb, s);
+}
+
+static void
+kick_cb(void *arg)
+{
+	struct cfgjob *job = arg;
+	struct engine *eng = app_engine(job->app);
+
+	for (size_t i = 0; i < job->n; i++) {
+		struct slot *s = &job->slots[i];
+		char *cause = NULL;
+		s->have_dt = 1;
+		if (devtarget_init(&s->dt, eng, s->dev->mac, 0, &cause) != 0) {
+			s->dev->failed = 1;
+			set_message(s->dev, cause);
+			free(cause);
+			finish(s);
+			continue;
+		}
+		if (s->dt.reg != NULL && s->dt.reg->name != NULL && s->dt.reg->name[0])
+			str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->name);
+		else if (s->dt.reg != NULL && s->dt.reg->id != NULL)
+			str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->id);
+		str_sanitize_inplace(s->dev->label);
+		if (!job->o.read_only && s->dev->desired.n == 0 && stored_desired(job, s) != 0) {
+			s->dev->failed = 1;
+			finish(s);
+			continue;
+		}
+		devtarget_start(&s->dt, target_cb, s);
+	}
+}
+
+struct cfgjob *
+cfgjob_start(struct app *app, const char *const *macs, size_t n, const struct devconfig *desired,
+    const struct cfgjob_opts *o, cfgjob_cb changed, void *arg)
+{
+	struct cfgjob *job = xcalloc(1, sizeof *job);
+
+	job->app = app;
+	job->o = *o;
+	job->n = n;
+	job->cb = changed;
+	job->arg = arg;
+	job->devs = xcalloc(n ? n : 1, sizeof *job->devs);
+	job->slots = xcalloc(n ? n : 1, sizeof *job->slots);
+	for (size_t i = 0; i < n; i++) {
+		struct cfgjob_dev *d = &job->devs[i];
+		str_copy(d->mac, sizeof d->mac, macs[i]);
+		str_copy(d->label, sizeof d->label, macs[i]);
+		devconfig_init(&d->before);
+		devconfig_init(&d->after);
+		if (desired != NULL)
+			devconfig_copy(&d->desired, desired);
+		else
+			devconfig_init(&d->desired);
+		job->slots[i].job = job;
+		job->slots[i].dev = d;
+	}
+	job->kick = loop_timer_new(app->loop, kick_cb, job);
+	loop_timer_arm(job->kick, 0);
+	return job;
+}
+
+void
+cfgjob_free(struct cfgjob *job)
+{
+	if (job == NULL)
+		return;
+	loop_timer_free(job->kick);
+	for (size_t i = 0; i < job->n; i++) {
+		struct slot *s = &job->slots[i];
+		cfgapply_free(s->op);
+		if (s->have_dt)
+			devtarget_done(&s->dt);
+		devconfig_done(&job->devs[i].desired);
+		devconfig_done(&job->devs[i].before);
+		devconfig_done(&job->devs[i].after);
+	}
+	free(job->slots);
+	free(job->devs);
+	free(job);
+}
+
+struct cfgjob_dev *
+cfgjob_devs(struct cfgjob *job, size_t *n)
+{
+	*n = job->n;
+	return job->devs;
+}
+
+size_t
+cfgjob_done(const struct cfgjob *job)
+{
+	return job->ndone;
+}
+
+int
+cfgjob_finished(const struct cfgjob *job)
+{
+	return job->ndone == job->n;
+}

@@ -1,0 +1,544 @@
+/*
+ * Drift in the console. The devices table's DRIFT column comes from what the store holds (the
+ * newest snapshot against the desired configuration), cached and recomputed only when the
+ * database changed, never by asking a device. The drift view lists device, field, desired and
+ * actual for the marked devices (or all, or a group's members); `a` runs the apply flow: a dry
+ * run read from the devices (field: actual -> desired), a confirmation with the reboot and
+ * network toggles, a progress bar, then per-device results (offline devices queued) that stay
+ * until the view is closed.
+ */
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/app.h"
+#include "engine/cfgdesired.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+#include "tui/cfgjob.h"
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* ---- the DRIFT column's cache ---- */
+
+/* At most one recomputation per DRIFT_MIN_MS, and never more often than 20 times what the last
+ * one took (a large fleet spends at most about 5 % of a core on it). */
+#define DRIFT_MIN_MS 2000
+#define DRIFT_COST_FACTOR 20
+
+struct drift_entry {
+	char mac[DEV_MAC_LEN];
+	int count; /* cfgdesired_drift: >= 0, -1 nothing desired, -2 unknown */
+};
+
+struct drift_cache {
+	struct drift_entry *e;
+	size_t n;
+	int64_t version;
+	int64_t at_ms;
+	int64_t took_ms;
+	int valid;
+};
+
+struct drift_cache *
+drift_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct drift_cache));
+}
+
+void
+drift_cache_free(struct drift_cache *dc)
+{
+	if (dc != NULL)
+		free(dc->e);
+	free(dc);
+}
+
+void
+drift_cache_invalidate(struct drift_cache *dc)
+{
+	dc->valid = 0;
+}
+
+/* The variables a template sees for a registered device in the console. */
+static void
+row_vars(const struct source_dev *r, struct devconfig_vars *v)
+{
+	memset(v, 0, sizeof *v);
+	v->name = r->name[0] ? r->name : NULL;
+	v->id = r->id[0] ? r->id : NULL;
+	v->mac = r->mac;
+	v->index = "1";
+}
+
+static void
+drift_recompute(struct drift_cache *dc, struct tui *t)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(t->src, &n);
+
+	dc->e = xreallocarray(dc->e, n ? n : 1, sizeof *dc->e);
+	dc->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct devconfig_vars v;
+		row_vars(&rows[i], &v);
+		str_copy(dc->e[i].mac, sizeof dc->e[i].mac, rows[i].mac);
+		dc->e[i].count = cfgdesired_drift(t->app->store, rows[i].mac, &v);
+	}
+}
+
+static int
+entry_cmp(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct drift_entry *)e)->mac);
+}
+
+int
+drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
+{
+	int64_t now = loop_wall_ms(), dv = store_data_version(t->app->store);
+	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
+	const struct drift_entry *e;
+
+	if (!dc->valid ||
+	    (dv != dc->version && now - dc->at_ms >= (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))) {
+		drift_recompute(dc, t);
+		dc->valid = 1;
+		dc->version = dv;
+		dc->at_ms = loop_wall_ms();
+		dc->took_ms = dc->at_ms - now;
+	}
+	/* The source's rows, and so the entries, are ordered by MAC. */
+	e = dc->n > 0 ? bsearch(mac, dc->e, dc->n, sizeof *dc->e, entry_cmp) : NULL;
+	return e != NULL ? e->count : -2;
+}
+
+/* ---- the drift view ---- */
+
+enum phase { PH_STORE, PH_DRY, PH_APPLY };
+
+struct dline {
+	char text[480];
+	int kind; /* TC_* */
+};
+
+struct vdrift {
+	struct view v;
+	struct tui *t;
+	char title[120];
+	char (*macs)[DEV_MAC_LEN];
+	size_t nmacs;
+	enum phase phase;
+	struct cfgjob *job;
+	int allow_reboot, allow_network;
+	struct dline *lines;
+	size_t nlines, cap;
+	struct cursor cur;
+	size_t ndrifted; /* devices with something to change */
+	char *wanted; /* per device: it has a desired configuration */
+};
+
+static void add_line(struct vdrift *d, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+add_line(struct vdrift *d, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nlines == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 32;
+		d->lines = xreallocarray(d->lines, d->cap, sizeof *d->lines);
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->lines[d->nlines].text, sizeof d->lines->text, fmt, ap);
+	va_end(ap);
+	str_sanitize_inplace(d->lines[d->nlines].text);
+	d->lines[d->nlines++].kind = kind;
+}
+
+/* Text of a value for the list: secrets masked, null as null. */
+static const char *
+value_text(enum devconfig_field f, const char *v)
+{
+	if (devconfig_field(f)->flags & DCF_SECRET)
+		return "********";
+	return v != NULL ? v : "null";
+}
+
+/* The rows of desired against actual that change something; returns how many. */
+static size_t
+add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
+    const struct devconfig *have, int arrow)
+{
+	struct devconfig_diff *rows = NULL;
+	size_t n, shown = 0;
+	char name[96];
+
+	devconfig_diff(want, have, &rows, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct devconfig_diff *r = &rows[i];
+		const char *actual = r->kind == DIFF_UNKNOWN ? "(write-only)"
+		                     : r->kind == DIFF_UNSUPPORTED
+		                         ? "(unsupported)"
+		                         : value_text(r->field, r->actual);
+		if (r->kind == DIFF_SAME)
+			continue;
+		devconfig_name(r->field, r->index, name, sizeof name);
+		if (arrow)
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
+			    "%-20.20s %-28s %s -> %s", label, name, actual,
+			    value_text(r->field, r->desired));
+		else
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
+			    "%-20.20s %-28s %-22s %s", label, name,
+			    value_text(r->field, r->desired), actual);
+		shown += r->kind == DIFF_DRIFT;
+	}
+	free(rows);
+	return shown;
+}
+
+static const struct source_dev *
+find_row(struct tui *t, const char *mac)
+{
+	size_t n;
+	const struct source_dev *rows = source_devices(t->src, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].mac, mac) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+struct queued_ctx {
+	struct vdrift *d;
+	const char *label;
+};
+
+static int
+queued_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct queued_ctx *q = arg;
+	struct devconfig c;
+	char *cause = NULL, when[32];
+	time_t secs = (time_t)(r->ts_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	if (r->body == NULL ||
+	    devconfig_template_parse(r->body, strlen(r->body), &c, &cause) != 0) {
+		free(cause);
+		devconfig_init(&c);
+	}
+	add_line(q->d, TC_DIM,
+	    "%-20.20s queued since %s: %zu field(s), applied when it is next seen", q->label, when,
+	    c.n);
+	devconfig_done(&c);
+	return 0;
+}
+
+/* Changes queued for the device while it was offline (as --pending lists them). */
+static void
+add_queued(struct vdrift *d, const char *mac, const char *label)
+{
+	struct queued_ctx q = {d, label};
+	char *cause = NULL;
+
+	if (cfgstore_pending(d->t->app->store, mac, "queued", queued_cb, &q, &cause) != 0)
+		free(cause);
+}
+
+/* From the store: every device's desired fields that differ from its newest snapshot. */
+static void
+build_store(struct vdrift *d)
+{
+	d->nlines = 0;
+	d->ndrifted = 0;
+	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
+	for (size_t i = 0; i < d->nmacs; i++) {
+		const struct source_dev *r = find_row(d->t, d->macs[i]);
+		struct devconfig want, have;
+		struct devconfig_vars v;
+		char *cause = NULL, label[96];
+		int snap;
+		if (r == NULL)
+			continue;
+		str_copy(label, sizeof label, r->name[0] ? r->name : r->id);
+		row_vars(r, &v);
+		devconfig_init(&want);
+		d->wanted[i] = 0;
+		if (cfgdesired_stored(d->t->app->store, r->mac, NULL, &v, &want, &cause) != 0) {
+			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
+			free(cause);
+		} else if ((d->wanted[i] = want.n > 0) &&
+		           (snap = cfgdesired_snapshot(
+		                d->t->app->store, r->mac, &have, NULL, &cause)) != 1) {
+			add_line(d, TC_DIM, "%-20.20s ? no snapshot of its configuration yet%s%s",
+			    label, cause ? ": " : "", cause ? cause : "");
+			free(cause);
+			d->ndrifted++;
+		} else if (want.n > 0) {
+			if (add_diff(d, label, &want, &have, 0) > 0)
+				d->ndrifted++;
+			devconfig_done(&have);
+		}
+		devconfig_done(&want);
+		add_queued(d, r->mac, label);
+	}
+	if (d->nlines == 1)
+		add_line(d, TC_OK, "no drift: every device matches its desired configuration");
+}
+
+/* From a job: the dry run (actual -> desired) or the per-device results. */
+static void
+build_job(struct vdrift *d)
+{
+	size_t n;
+	struct cfgjob_dev *devs = cfgjob_devs(d->job, &n);
+
+	d->nlines = 0;
+	d->ndrifted = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct cfgjob_dev *x = &devs[i];
+		if (x->state != CJ_DONE)
+			add_line(d, TC_DIM, "%-20.20s %s", x->label,
+			    x->progress[0] ? x->progress : "waiting");
+		else if (d->phase == PH_DRY && x->before.n > 0) {
+			if (add_diff(d, x->label, &x->desired, &x->before, 1) > 0)
+				d->ndrifted++;
+			else
+				add_line(d, TC_OK, "%-20.20s nothing to change", x->label);
+		} else if (d->phase == PH_DRY) {
+			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
+			    x->desired.n > 0 ? "not reached (queued on apply): " : "", x->message);
+			d->ndrifted += x->desired.n > 0;
+		} else
+			add_line(d,
+			    x->queued   ? TC_DIM
+			    : x->failed ? TC_ERROR
+			                : TC_OK,
+			    "%-8s %-20.20s %s",
+			    x->queued   ? "QUEUED"
+			    : x->failed ? "FAILED"
+			                : "OK",
+			    x->label, x->message);
+	}
+}
+
+static void
+rebuild(struct vdrift *d)
+{
+	if (d->phase == PH_STORE)
+		build_store(d);
+	else
+		build_job(d);
+	cursor_fit(&d->cur, d->nlines, d->cur.page);
+}
+
+static void start_job(struct vdrift *d, int dry);
+
+static void
+apply_confirm_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vdrift *d = arg;
+
+	if (text == NULL) {
+		tui_message(t, 0, "nothing applied");
+		return;
+	}
+	start_job(d, 0);
+}
+
+/* After the dry run: the confirmation names what happens and the toggles. */
+static void
+ask_confirm(struct vdrift *d)
+{
+	size_t n, offline = 0;
+	struct cfgjob_dev *devs = cfgjob_devs(d->job, &n);
+	char q[240];
+
+	for (size_t i = 0; i < n; i++)
+		offline += devs[i].before.n == 0 && devs[i].desired.n > 0;
+	if (d->ndrifted == 0) {
+		tui_message(d->t, 0, "dry run: nothing to change");
+		return;
+	}
+	snprintf(q, sizeof q,
+	    "Apply to %zu device(s) (%zu offline: queued; reboot %s; network change %s)?",
+	    d->ndrifted, offline, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
+	tui_confirm(d->t, q, apply_confirm_cb, d);
+}
+
+static void
+job_cb(struct cfgjob *job, void *arg)
+{
+	struct vdrift *d = arg;
+
+	rebuild(d);
+	tui_dirty(d->t);
+	if (!cfgjob_finished(job))
+		return;
+	if (d->phase == PH_DRY)
+		ask_confirm(d);
+	else {
+		vdevices_config_changed(d->t->devices);
+		tui_message(d->t, 0, "apply done (q closes the results)");
+	}
+}
+
+static void
+start_job(struct vdrift *d, int dry)
+{
+	struct cfgjob_opts o = {0};
+	const char **macs = xcalloc(d->nmacs ? d->nmacs : 1, sizeof *macs);
+
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nmacs; i++)
+		if (d->wanted[i])
+			macs[n++] = d->macs[i];
+	o.dry_run = dry;
+	o.allow_reboot = d->allow_reboot;
+	o.allow_network = d->allow_network;
+	cfgjob_free(d->job);
+	d->phase = dry ? PH_DRY : PH_APPLY;
+	d->cur.sel = d->cur.top = 0;
+	d->job = cfgjob_start(d->t->app, macs, n, NULL, &o, job_cb, d);
+	free(macs);
+	rebuild(d);
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vdrift *d = (struct vdrift *)v;
+	char buf[300];
+	const char *what = d->phase == PH_STORE ? "from the store"
+	                   : d->phase == PH_DRY ? "dry run (actual -> desired)"
+	                                        : "apply";
+
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	snprintf(buf, sizeof buf, "%s - %s", d->title, what);
+	draw_frame(t, y, 0, h, w, buf);
+	if (d->job != NULL && !cfgjob_finished(d->job)) {
+		draw_text(y + 1, 2, 12, d->phase == PH_DRY ? "reading" : "applying",
+		    theme_attr(t->theme, TC_NORMAL));
+		size_t n;
+		cfgjob_devs(d->job, &n);
+		draw_progress(t, y + 1, 14, w - 16, cfgjob_done(d->job), n);
+	} else {
+		snprintf(buf, sizeof buf,
+		    "%zu device(s) to change - a apply (dry run first) - allow reboot (B): %s - "
+		    "allow network change (N): %s",
+		    d->ndrifted, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
+		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	cursor_fit(&d->cur, d->nlines, h - 4);
+	for (int i = 0; i < h - 4 && d->cur.top + (size_t)i < d->nlines; i++) {
+		const struct dline *l = &d->lines[d->cur.top + (size_t)i];
+		int sel = d->cur.top + (size_t)i == d->cur.sel;
+		draw_text(y + 3 + i, 2, w - 4, l->text,
+		    theme_attr(t->theme, sel ? TC_CURSOR : (enum tui_color)l->kind));
+	}
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vdrift *d = (struct vdrift *)v;
+
+	if (cursor_move(&d->cur, a))
+		return R_DIRTY;
+	switch (a) {
+	case TA_ALLOW_REBOOT:
+		d->allow_reboot = !d->allow_reboot;
+		return R_DIRTY;
+	case TA_ALLOW_NETWORK:
+		d->allow_network = !d->allow_network;
+		return R_DIRTY;
+	case TA_APPLY:
+		if (d->job != NULL && !cfgjob_finished(d->job)) {
+			tui_message(t, 1, "still running");
+			return R_DIRTY;
+		}
+		if (d->phase == PH_STORE && d->ndrifted == 0) {
+			tui_message(
+			    t, 1, "no device to change (no desired configuration, or no drift)");
+			return R_DIRTY;
+		}
+		start_job(d, 1);
+		tui_message(t, 0, "dry run: reading %zu device(s) ...", d->nmacs);
+		return R_DIRTY;
+	default:
+		return R_UNHANDLED;
+	}
+}
+
+static void
+changed(struct view *v, struct tui *t)
+{
+	struct vdrift *d = (struct vdrift *)v;
+
+	(void)t;
+	if (d->phase == PH_STORE)
+		rebuild(d);
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vdrift *d = (struct vdrift *)v;
+
+	cfgjob_free(d->job);
+	free(d->wanted);
+	free(d->macs);
+	free(d->lines);
+	free(d);
+}
+
+static const struct view_ops vdrift_ops = {
+    .kind = TV_KIND_DRIFT,
+    .title = "Drift",
+    .draw = draw,
+    .action = action,
+    .changed = changed,
+    .free = vfree,
+};
+
+struct view *
+vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
+{
+	struct vdrift *d = xcalloc(1, sizeof *d);
+	size_t nrows;
+	const struct source_dev *rows = source_devices(t->src, &nrows);
+
+	d->v.ops = &vdrift_ops;
+	d->t = t;
+	d->cur.page = 1;
+	str_copy(d->title, sizeof d->title, title);
+	if (macs == NULL) { /* every device */
+		n = nrows;
+		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
+		for (size_t i = 0; i < n; i++)
+			str_copy(d->macs[i], DEV_MAC_LEN, rows[i].mac);
+	} else {
+		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
+		for (size_t i = 0; i < n; i++)
+			str_copy(d->macs[i], DEV_MAC_LEN, macs[i]);
+	}
+	d->nmacs = n;
+	d->wanted = xcalloc(n ? n : 1, 1);
+	rebuild(d);
+	return &d->v;
+}

@@ -1,0 +1,310 @@
+/*
+ * Groups and templates in the console: every group with its members and attached template,
+ * then the template files. Marked devices are added to the selected group (or a new one), a
+ * template is attached to a group, and `d` shows the drift of the group's members, from which
+ * `a` applies.
+ */
+#include <curses.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/app.h"
+#include "engine/cfgdesired.h"
+#include "store/cfgstore.h"
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct group {
+	char name[72];
+	char tmpl[72];
+	int members;
+};
+
+struct vgroups {
+	struct view v;
+	struct tui *t;
+	struct group *groups;
+	size_t ngroups;
+	char (*tmpls)[72];
+	size_t ntmpls;
+	struct cursor cur;
+	char pending_group[72]; /* the group a template prompt is for */
+};
+
+static int
+group_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct vgroups *g = arg;
+	struct group *x;
+
+	g->groups = xreallocarray(g->groups, g->ngroups + 1, sizeof *g->groups);
+	x = &g->groups[g->ngroups++];
+	str_copy(x->name, sizeof x->name, r->name);
+	str_copy(x->tmpl, sizeof x->tmpl, r->tmpl != NULL ? r->tmpl : "");
+	str_sanitize_inplace(x->name);
+	str_sanitize_inplace(x->tmpl);
+	x->members = r->members;
+	return 0;
+}
+
+/* The template files (NAME.tmpl in the templates directory). */
+static void
+load_templates(struct vgroups *g)
+{
+	char *cause = NULL, *path = cfgdesired_template_path("x", &cause), *slash;
+	DIR *dir;
+	struct dirent *de;
+
+	g->ntmpls = 0;
+	free(cause);
+	if (path == NULL || (slash = strrchr(path, '/')) == NULL) {
+		free(path);
+		return;
+	}
+	*slash = '\0';
+	if ((dir = opendir(path)) != NULL) {
+		while ((de = readdir(dir)) != NULL) {
+			size_t len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len < 6 || len > 70 ||
+			    strcmp(de->d_name + len - 5, ".tmpl") != 0)
+				continue;
+			g->tmpls = xreallocarray(g->tmpls, g->ntmpls + 1, sizeof *g->tmpls);
+			str_copy(g->tmpls[g->ntmpls], sizeof *g->tmpls, de->d_name);
+			g->tmpls[g->ntmpls][len - 5] = '\0';
+			str_sanitize_inplace(g->tmpls[g->ntmpls++]);
+		}
+		closedir(dir);
+	}
+	free(path);
+}
+
+static void
+load(struct vgroups *g)
+{
+	char *cause = NULL;
+
+	g->ngroups = 0;
+	if (cfgstore_groups(g->t->app->store, group_cb, g, &cause) != 0) {
+		tui_message(g->t, 1, "groups: %s", cause);
+		free(cause);
+	}
+	load_templates(g);
+}
+
+static void
+draw(struct view *v, struct tui *t, int y, int h, int w)
+{
+	struct vgroups *g = (struct vgroups *)v;
+	char buf[300];
+	int row = y + 3;
+
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	draw_frame(t, y, 0, h, w, "Groups and templates");
+	draw_text(y + 1, 2, w - 4,
+	    "a add marked devices to the group - n new group - t attach a template - d drift",
+	    theme_attr(t->theme, TC_DIM));
+	cursor_fit(&g->cur, g->ngroups, h - 6 > 1 ? h - 6 : 1);
+	if (g->ngroups == 0)
+		draw_text(row++, 2, w - 4, "no group yet: mark devices, then n",
+		    theme_attr(t->theme, TC_DIM));
+	for (size_t i = g->cur.top; i < g->ngroups && row < y + h - 3; i++) {
+		const struct group *x = &g->groups[i];
+		snprintf(buf, sizeof buf, "%-24s %4d member(s)   template: %s", x->name, x->members,
+		    x->tmpl[0] ? x->tmpl : "-");
+		draw_text(row++, 2, w - 4, buf,
+		    theme_attr(t->theme, i == g->cur.sel ? TC_CURSOR : TC_NORMAL));
+	}
+	{
+		size_t len = (size_t)snprintf(buf, sizeof buf, "templates:");
+		for (size_t i = 0; i < g->ntmpls && len < sizeof buf - 80; i++)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, " %s", g->tmpls[i]);
+		if (g->ntmpls == 0)
+			snprintf(buf + len, sizeof buf - len, " none (shelly-tui --template-save)");
+		draw_text(y + h - 2, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+}
+
+static const struct group *
+current(const struct vgroups *g)
+{
+	return g->cur.sel < g->ngroups ? &g->groups[g->cur.sel] : NULL;
+}
+
+static void
+add_marked(struct vgroups *g, const char *group)
+{
+	const char **macs;
+	size_t n = vdevices_marked(g->t->devices, &macs);
+	char *cause = NULL;
+
+	if (n == 0) {
+		tui_message(g->t, 1, "mark devices first (Space in the devices view)");
+		free(macs);
+		return;
+	}
+	if (cfgstore_group_add(g->t->app->store, group, macs, n, &cause) != 0) {
+		tui_message(g->t, 1, "group %s: %s", group, cause);
+		free(cause);
+	} else
+		tui_message(g->t, 0, "%zu device(s) added to group %s", n, group);
+	free(macs);
+	vdevices_config_changed(g->t->devices);
+	load(g);
+}
+
+static int
+name_ok(struct tui *t, const char *s)
+{
+	if (s[0] == '\0' || strlen(s) > 64 || !str_is_safe(s) || strchr(s, '/') != NULL ||
+	    s[0] == '@' || s[0] == '.') {
+		tui_message(t, 1,
+		    "a name is 1-64 printable characters, no '/', not starting with '@' or '.'");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+new_group_cb(struct tui *t, const char *text, void *arg)
+{
+	if (text != NULL && name_ok(t, text))
+		add_marked(arg, text);
+}
+
+static void
+template_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vgroups *g = arg;
+	struct devconfig c;
+	char *cause = NULL;
+
+	if (text == NULL)
+		return;
+	if (text[0] != '\0') {
+		if (!name_ok(t, text))
+			return;
+		if (cfgdesired_template_load(text, &c, &cause) != 0) {
+			tui_message(t, 1, "template %s: %s", text, cause);
+			free(cause);
+			return;
+		}
+		devconfig_done(&c);
+	}
+	if (cfgstore_group_template(t->app->store, g->pending_group, text, &cause) != 0) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	tui_message(t, 0,
+	    text[0] ? "group %s follows template %s" : "group %s: template detached%s",
+	    g->pending_group, text);
+	vdevices_config_changed(t->devices);
+	load(g);
+}
+
+struct mac_list {
+	const char **v;
+	size_t n;
+};
+
+static int
+members_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct mac_list *l = arg;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = xstrdup(r->mac);
+	return 0;
+}
+
+static void
+group_drift(struct vgroups *g, const struct group *x)
+{
+	struct mac_list l = {NULL, 0};
+	char *cause = NULL, title[120];
+
+	if (cfgstore_group_members(g->t->app->store, x->name, members_cb, &l, &cause) != 0) {
+		tui_message(g->t, 1, "%s", cause);
+		free(cause);
+	} else {
+		snprintf(title, sizeof title, "Drift of group %s", x->name);
+		tui_push(g->t, vdrift_new(g->t, title, l.v, l.n));
+	}
+	for (size_t i = 0; i < l.n; i++)
+		free((char *)l.v[i]);
+	free(l.v);
+}
+
+static int
+action(struct view *v, struct tui *t, enum tui_action a)
+{
+	struct vgroups *g = (struct vgroups *)v;
+	const struct group *x = current(g);
+	char label[160];
+
+	if (cursor_move(&g->cur, a))
+		return R_DIRTY;
+	switch (a) {
+	case TA_GROUP_ADD:
+		if (x == NULL)
+			tui_prompt(t, "New group: ", "", new_group_cb, NULL, g);
+		else
+			add_marked(g, x->name);
+		return R_DIRTY;
+	case TA_GROUP_NEW:
+		tui_prompt(t, "New group: ", "", new_group_cb, NULL, g);
+		return R_DIRTY;
+	case TA_GROUP_TEMPLATE:
+		if (x == NULL) {
+			tui_message(t, 1, "no group selected");
+			return R_DIRTY;
+		}
+		str_copy(g->pending_group, sizeof g->pending_group, x->name);
+		snprintf(label, sizeof label, "Template for group %s (empty: none): ", x->name);
+		tui_prompt(t, label, x->tmpl, template_cb, NULL, g);
+		return R_DIRTY;
+	case TA_DRIFT:
+		if (x != NULL)
+			group_drift(g, x);
+		return R_DIRTY;
+	default:
+		return R_UNHANDLED;
+	}
+}
+
+static void
+vfree(struct view *v)
+{
+	struct vgroups *g = (struct vgroups *)v;
+
+	free(g->groups);
+	free(g->tmpls);
+	free(g);
+}
+
+static const struct view_ops vgroups_ops = {
+    .kind = TV_KIND_GROUPS,
+    .title = "Groups",
+    .draw = draw,
+    .action = action,
+    .free = vfree,
+};
+
+struct view *
+vgroups_new(struct tui *t)
+{
+	struct vgroups *g = xcalloc(1, sizeof *g);
+
+	g->v.ops = &vgroups_ops;
+	g->t = t;
+	g->cur.page = 1;
+	load(g);
+	return &g->v;
+}
