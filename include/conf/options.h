@@ -59,7 +59,7 @@
 	X(HISTORY_BUCKET, "history-bucket", OT_DURATION, "5m", 1, OPT_DAY, NULL, \
 	    "Width of a history bucket (min/avg/max)") \
 	X(FLUSH_INTERVAL, "flush-interval", OT_DURATION, "1s", 1, 10 * OPT_MIN, NULL, \
-	    "Time between two writes of buffered results to the database") \
+	    "Longest time buffered results wait to be written to the database") \
 	X(DISCOVER_INTERVAL, "discover-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \
 	    "Time between two scheduled discoveries in --headless; 0 turns them off") \
 	X(DISCOVER_TIMEOUT, "discover-timeout", OT_DURATION, "2s", 1, 10 * OPT_MIN, NULL, \

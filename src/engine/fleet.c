@@ -28,6 +28,7 @@
 #include "util/xmalloc.h"
 
 #define LEASE_NAME "poller"
+#define FLEET_FLUSH_ITEMS 1024 /* queued store items written before the flush interval is up */
 
 struct fleet {
 	struct engine *eng;
@@ -161,21 +162,6 @@ discovery_start(struct fleet *f)
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
 }
 
-static void
-observe_cb(int gen, enum http_result result, double seconds, void *arg)
-{
-	struct fleet *f = arg;
-
-	if (gen < 0 || gen >= FLEET_GENS)
-		gen = 0;
-	if (f->hist[gen][result] == NULL) {
-		f->hist[gen][result] = xmalloc(sizeof(struct histogram));
-		histogram_init(f->hist[gen][result]);
-	}
-	histogram_observe(f->hist[gen][result], seconds);
-	emit(f, FLEET_EV_STATUS, NULL);
-}
-
 /* Writes what is buffered; failures are logged (once in 30) and kept as the store's state. */
 static int
 do_flush(struct fleet *f)
@@ -198,6 +184,25 @@ do_flush(struct fleet *f)
 		emit(f, FLEET_EV_STORE, NULL);
 	}
 	return 0;
+}
+
+static void
+observe_cb(int gen, enum http_result result, double seconds, void *arg)
+{
+	struct fleet *f = arg;
+
+	if (gen < 0 || gen >= FLEET_GENS)
+		gen = 0;
+	if (f->hist[gen][result] == NULL) {
+		f->hist[gen][result] = xmalloc(sizeof(struct histogram));
+		histogram_init(f->hist[gen][result]);
+	}
+	histogram_observe(f->hist[gen][result], seconds);
+	/* A large fleet fills the queue long before the flush interval is up: write it in
+	 * batches so that memory stays bounded (not while writes fail: the timer retries). */
+	if (f->flush_failures == 0 && store_queue_len(f->eng->store) >= FLEET_FLUSH_ITEMS)
+		do_flush(f);
+	emit(f, FLEET_EV_STATUS, NULL);
 }
 
 static void

@@ -22,6 +22,8 @@
 enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 
 /* One registered device, as the poller keeps it. */
+#define POLLER_ERROR_MAX 512 /* bytes kept of a device's last error, with the NUL */
+
 struct pdev {
 	struct poller *p;
 	char mac[DEV_MAC_LEN];
@@ -33,7 +35,7 @@ struct pdev {
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
-	char error[512];
+	char *error;            /* the last error, sanitised; NULL none (most devices) */
 	int failures;           /* in a row */
 	int attempted;
 	int sleeps;             /* battery device that sleeps */
@@ -214,6 +216,7 @@ pdev_free(struct pdev *d)
 	conf_secret_free(d->password);
 	free(d->samples);
 	free(d->last_json);
+	free(d->error);
 	free(d);
 }
 
@@ -464,23 +467,37 @@ queue_event(struct pdev *d, const char *kind, const char *fmt, ...)
 	    detail);
 }
 
+/* Keeps error (sanitised, cut to POLLER_ERROR_MAX - 1 bytes) or forgets it when NULL or "". */
+static void
+set_error(struct pdev *d, const char *error)
+{
+	size_t n;
+
+	free(d->error);
+	d->error = NULL;
+	if (error == NULL || error[0] == '\0')
+		return;
+	n = strlen(error) + 1;
+	if (n > POLLER_ERROR_MAX)
+		n = POLLER_ERROR_MAX;
+	d->error = xmalloc(n);
+	str_copy(d->error, n, error);
+	str_sanitize_inplace(d->error);
+}
+
 static void
 set_state(struct pdev *d, enum device_state st, const char *error)
 {
 	enum device_state old = d->state;
 
-	if (error != NULL) {
-		str_copy(d->error, sizeof d->error, error);
-		str_sanitize_inplace(d->error);
-	} else
-		d->error[0] = '\0';
+	set_error(d, error);
 	d->state = st;
 	if (old == st && d->attempted)
 		return;
 	if (!d->attempted && st == DEVICE_OFFLINE)
 		return; /* the initial state is offline: no event for staying there */
 	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
-	    device_state_name(st), d->error[0] ? ": " : "", d->error);
+	    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
 }
 
 /* Writes the latest status row (with the device object as JSON) and a history sample. */
@@ -559,7 +576,7 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 	memcpy(ss.mac, d->mac, sizeof ss.mac);
 	ss.ts_ms = loop_wall_ms();
 	ss.state = device_state_name(d->state);
-	ss.error = d->error[0] ? d->error : NULL;
+	ss.error = d->error;
 	ss.power_w = have_power ? power : NAN;
 	ss.energy_wh = have_energy ? energy : NAN;
 	ss.temperature_c = temp;
@@ -809,8 +826,7 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 		    r->result == HTTP_REFUSED_BY_GUARD ? DEVICE_OFFLINE : DEVICE_ERROR, msg);
 	else {
 		/* Not yet offline: keep the state, remember the error. */
-		str_copy(d->error, sizeof d->error, msg);
-		str_sanitize_inplace(d->error);
+		set_error(d, msg);
 	}
 	if (d->state != DEVICE_ONLINE)
 		store_result(d, NULL, NULL);
@@ -1080,7 +1096,7 @@ poller_foreach(struct poller *p, poller_view_cb cb, void *arg)
 		v.port = d->port;
 		v.gen = d->gen;
 		v.state = d->state;
-		v.error = d->error;
+		v.error = d->error ? d->error : "";
 		v.last_seen_ms = d->last_seen_ms;
 		v.attempted = d->attempted;
 		v.samples = d->samples;

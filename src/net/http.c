@@ -170,7 +170,7 @@ struct req {
 	/* The transfer. */
 	CURL *easy;
 	struct curl_slist *headers;
-	char errbuf[CURL_ERROR_SIZE];
+	char *errbuf; /* CURL_ERROR_SIZE bytes once started: a queued request has none */
 	char *buf;
 	size_t len, cap;
 	bool too_large;
@@ -330,6 +330,7 @@ req_free(struct req *r)
 	free(r->pin_seen);
 	free(r->cert_seen);
 	free(r->primary_ip);
+	free(r->errbuf);
 	free(r);
 }
 
@@ -513,6 +514,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+#define HTTP_RECV_BUFFER 8192L
+
 #define SETOPT(opt, val)                                                                       \
 	do {                                                                                   \
 		if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) {                        \
@@ -532,6 +535,8 @@ req_start(struct req *r, char **cause)
 	const char *what = "";
 	char *url;
 
+	if (r->errbuf == NULL)
+		r->errbuf = xcalloc(1, CURL_ERROR_SIZE);
 	e = r->easy = curl_easy_init();
 	if (e == NULL) {
 		*cause = xstrdup("curl_easy_init failed");
@@ -561,6 +566,9 @@ req_start(struct req *r, char **cause)
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
 	SETOPT(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+	/* Device replies are a few KiB: curl's 16 KiB receive buffer per transfer in flight
+	 * would be 1 MiB of heap at 64 in flight. */
+	SETOPT(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, r);
 	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
@@ -697,7 +705,8 @@ curl_is_tls_error(CURLcode rc)
 static void
 req_finished(struct req *r, CURLcode rc)
 {
-	const char *detail = r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc);
+	const char *detail =
+	    r->errbuf != NULL && r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc);
 	enum http_result result = HTTP_ERROR;
 	char *cause = NULL;
 	char *ip = NULL;

@@ -5,8 +5,8 @@
 # same run. Runs are interleaved (curl, poll-once, curl, ...) BENCH_REPEAT times (default 5)
 # after one warm-up each; medians are reported.
 #
-#   wall:  process wall time, goal <= 1.3x curl
-#   cpu:   (user + sys) / devices, in microseconds, against curl's per fetch
+#   wall:  process wall time, goal <= 1.3x curl (and the wish of issue 7: <= 1.1x)
+#   cpu:   (user + sys) / devices, in microseconds, against curl's per fetch, goal <= 1.0x
 #   reqs:  HTTP requests the sim served per device during one poll-once (curl: 1)
 #   fixed: the same commands with no work (poll-once on an empty registry, curl of one URL):
 #          process start, library and database set-up, which both walls include
@@ -65,9 +65,10 @@ fw=$(median $fw) fc=$(median $fc)
 echo "# $NAME runs: poll-once wall [$pw] s, curl wall [$cw] s (medians of $R)"
 ratio=$(calc "$pw / $cw")
 bench_line "$NAME wall" "$(calc "$pw * 1000")" ms "curl $(calc "$cw * 1000") ms" "$ratio" \
-	"$(goal_le "$ratio" 1.3 "<= 1.3x")"
+	"$(goal_le "$ratio" 1.3 "<= 1.3x"), wish: $(goal_le "$ratio" 1.1 "<= 1.1x")"
+ratio=$(calc "$pc / $cc")
 bench_line "$NAME cpu per device" "$(calc "$pc / $N * 1000000")" "us" \
-	"curl $(calc "$cc / $N * 1000000") us" "$(calc "$pc / $cc")"
+	"curl $(calc "$cc / $N * 1000000") us" "$ratio" "$(goal_le "$ratio" 1.0 "<= 1.0x")"
 bench_line "$NAME requests per device" "$(calc "($r2 - $r1) / $N")" "" \
 	"curl $(calc "($r1 - $r0) / $N")" "$(calc "($r2 - $r1) / ($r1 - $r0)")"
 bench_line "$NAME fixed cost" "$(calc "$fw * 1000")" "ms (poll-once, 0 devices)" \

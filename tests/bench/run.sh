@@ -6,6 +6,7 @@
 #
 #   parse.sh     parse + store CPU per device (bench_parse.c), goal <= 50 us
 #   poll.sh      poll-once of 200 devices vs curl --parallel: wall (goal <= 1.3x), CPU/device
+#                (goal <= 1.0x)
 #   rss.sh       --headless peak RSS with 1000 devices after 5 cycles (goal <= 16 MB)
 #   scan.sh      (another helper's) discovery scan of a /24
 #   fleet10k.sh  poll-once of 10,000 devices: cycle time and peak RSS
