@@ -49,7 +49,7 @@ field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
 IFS='|'
 # shellcheck disable=SC2086
 # 10 s instead of 1 h: long enough for a scan on a loaded machine, short enough to end T2.
-hl_config "$CONF" $base "set verify-timeout 10s" "discover-range $SIM_NET.0/24"
+hl_config "$CONF" $base "set verify-timeout 10s" "discover-range $(mf '.devices[0].addr')/32"
 unset IFS
 kill -HUP "$(hl_pid a)"
 done1() { [ "$(field "$T1" state)" = done ]; }
