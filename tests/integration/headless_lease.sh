@@ -90,11 +90,15 @@ want=$(jq -r '[.devices[].mac | ascii_downcase] | sort | join(" ")' "$SIM_MANIFE
 hl_kill9 a
 tk=$(now_ms)
 wait_for 10 leader b 1; took=$(( $(now_ms) - tk ))
-# A leader whose heartbeats a loaded machine delayed past the timeout steps down by itself, and
-# the stand-by then takes the lease without seeing it stale (test_lease covers that path alone).
+# On a loaded machine the leader's lease may have run out before the kill (its loop starved past
+# the timeout); the stand-by then takes it as expired, not stale (test_lease covers the stale
+# path alone). Either way the stand-by must lead now.
 if leader b 1 && { grep -q "stale lease of headless:[^ ]*:$(hl_pid a):" "$(hl_err b)" ||
-	grep -q "lost the poller lease" "$(hl_err a)"; }; then
-	pass "$N: stand-by takes over the stale lease $took ms after kill -9"
+	grep -q "lost the poller lease" "$(hl_err a)" ||
+	grep -q "holding the poller lease as headless:[^ ]*:$(hl_pid b):" "$(hl_err b)"; }; then
+	how="the stale lease"
+	grep -q "stale lease of headless:[^ ]*:$(hl_pid a):" "$(hl_err b)" || how="the lease (it had expired under load)"
+	pass "$N: stand-by takes over $how $took ms after kill -9 (within 10 s, half the lease timeout)"
 else
 	fail "$N: takeover" "leader=$(hl_metric b shelly_poller_leader) after $took ms: $(tail -n 3 "$(hl_err b)")"
 fi
