@@ -8,7 +8,7 @@
 
 N=probe_auth
 MODELS=gen2/plus-1pm,gen2/pro-3em,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen1/shelly-plug-s
-if ! sim_start $N --models "$MODELS" --auth all --digest mixed --drip-ms 8000; then
+if ! sim_start $N --models "$MODELS" --auth all --digest mixed --drip-ms 20000; then
 	fail "$N: sim start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -86,16 +86,17 @@ while [ $k -lt "$D_COUNT" ]; do
 done
 
 # The password is not in argv or the environment of a --password-file run: the status request
-# of a Gen2 device drips for 8 s (fault on that path only), time to read /proc of the probe.
+# of a Gen2 device drips for 20 s (fault on that path only), time to read /proc of the probe.
 i=$(dev_by_fixture gen2/plus-1pm)
 set_fault "$i" slow /rpc/Shelly.GetStatus
-"$SHELLY_TUI" --probe "$(dv "$i" HP)" --password-file "$T_TMP/pw.$i" --timeout 15 </dev/null >"$T_TMP/o" 2>"$T_TMP/e" &
+"$SHELLY_TUI" --probe "$(dv "$i" HP)" --password-file "$T_TMP/pw.$i" --timeout 40 </dev/null >"$T_TMP/o" 2>"$T_TMP/e" &
 probe_pid=$!
 if wait_for 5 sh -c 'curl -s -m 2 "http://$1/devices/$2/state" | jq -e ".counters.in_flight >= 1 and .counters.by_path[\"/rpc/Shelly.GetStatus\"] >= 1" >/dev/null' sh "$SIM_CTL" "$i" &&
 	pid_alive $probe_pid; then
-	args=$(ps -o args= -p $probe_pid)
+	# /proc first, ps after: the files are what the assertion needs most.
 	tr '\0' '\n' <"/proc/$probe_pid/environ" >"$T_TMP/environ" 2>/dev/null
 	tr '\0' ' ' <"/proc/$probe_pid/cmdline" >"$T_TMP/cmdline" 2>/dev/null
+	args=$(ps -o args= -p $probe_pid)
 	if [ -n "$args" ] && ! echo "$args" | grep -qF -- "$(dv "$i" PW)" && [ -s "$T_TMP/cmdline" ] &&
 		! leaks "$(dv "$i" PW)" "$T_TMP/cmdline" "$T_TMP/environ"; then
 		pass "$N: password not in ps/argv/environment of a running --password-file probe"

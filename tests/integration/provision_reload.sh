@@ -45,11 +45,11 @@ field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
 	pass "$N: without a range the configured device waits (verifying)" ||
 	fail "$N: without a range the configured device waits (verifying)" "$s1 $s2 $(tui --tasks)"
 
-# The range and a short timeout arrive by SIGHUP.
+# First SIGHUP: the range arrives (the timeout stays 1 h, so a loaded machine's slow scan cannot
+# end the wait); second SIGHUP: a 1 s timeout, shorter than the wait so far, ends T2's wait.
 IFS='|'
 # shellcheck disable=SC2086
-# 10 s instead of 1 h: long enough for a scan on a loaded machine, short enough to end T2.
-hl_config "$CONF" $base "set verify-timeout 10s" "discover-range $(mf '.devices[0].addr')/32"
+hl_config "$CONF" $base "set verify-timeout 1h" "discover-range $(mf '.devices[0].addr')/32"
 unset IFS
 kill -HUP "$(hl_pid a)"
 done1() { [ "$(field "$T1" state)" = done ]; }
@@ -58,6 +58,11 @@ if wait_for 40 done1 && [ "$(field "$T1" result)" = "$(mf '.devices[0].addr')" ]
 else
 	fail "$N: after SIGHUP the new discover-range verifies the device" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
 fi
+IFS='|'
+# shellcheck disable=SC2086
+hl_config "$CONF" $base "set verify-timeout 1s" "discover-range $(mf '.devices[0].addr')/32"
+unset IFS
+kill -HUP "$(hl_pid a)"
 notseen2() { [ "$(field "$T2" stage)" = not_seen ]; }
 wait_for 40 notseen2 && pass "$N: after SIGHUP the shorter verify-timeout ends the other wait (not_seen)" ||
 	fail "$N: after SIGHUP the shorter verify-timeout ends the other wait (not_seen)" "$(tui --tasks --json)"
