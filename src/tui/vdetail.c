@@ -34,7 +34,6 @@ struct vdetail {
 	size_t ncomps, sel;
 	int raw;
 	char *raw_text;
-	struct cursor rawcur;
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
@@ -53,8 +52,10 @@ row(struct vdetail *d)
 }
 
 static void
-load(struct vdetail *d)
+load(struct view *v)
 {
+	struct vdetail *d = (struct vdetail *)v;
+
 	device_status_done(&d->st);
 	d->have_st = source_status(d->t->src, d->mac, &d->st) == 0;
 	d->ncomps = 0;
@@ -164,13 +165,13 @@ draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 	}
 	for (const char *q = p; *q; q++)
 		n += *q == '\n';
-	cursor_fit(&d->rawcur, n, h - 2);
-	while (*p != '\0' && (int)(line - d->rawcur.top) < h - 2) {
+	cursor_fit(&d->v.cur, n, h - 2);
+	while (*p != '\0' && (int)(line - d->v.cur.top) < h - 2) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (line >= d->rawcur.top) {
+		if (line >= d->v.cur.top) {
 			char *s = xstrndup(p, len);
-			draw_text(y + 1 + (int)(line - d->rawcur.top), 2, w - 4, s,
+			draw_text(y + 1 + (int)(line - d->v.cur.top), 2, w - 4, s,
 			    theme_attr(t->theme, TC_NORMAL));
 			free(s);
 		}
@@ -359,7 +360,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vdetail *d = (struct vdetail *)v;
 	const struct comp *c = d->ncomps > 0 ? &d->comps[d->sel] : NULL;
 
-	if (d->raw && cursor_move(&d->rawcur, a))
+	if (d->raw && cursor_move(&v->cur, a))
 		return R_DIRTY;
 	switch (a) {
 	case TA_NEXT_OUTPUT:
@@ -433,18 +434,11 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		return R_DIRTY;
 	case TA_RAW:
 		d->raw = !d->raw;
-		load(d);
+		load(&d->v);
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
 	}
-}
-
-static void
-changed(struct view *v, struct tui *t)
-{
-	(void)t;
-	load((struct vdetail *)v);
 }
 
 static void
@@ -455,7 +449,6 @@ vfree(struct view *v)
 	source_job_free(d->job);
 	device_status_done(&d->st);
 	free(d->raw_text);
-	free(d);
 }
 
 static const struct view_ops vdetail_ops = {
@@ -463,20 +456,18 @@ static const struct view_ops vdetail_ops = {
     .title = "Detail",
     .draw = draw,
     .action = action,
-    .changed = changed,
+    .changed = load,
     .free = vfree,
 };
 
 struct view *
 vdetail_new(struct tui *t, const char *mac)
 {
-	struct vdetail *d = xcalloc(1, sizeof *d);
+	struct vdetail *d = view_new(sizeof *d, &vdetail_ops);
 
-	d->v.ops = &vdetail_ops;
 	d->t = t;
-	d->rawcur.page = 1;
 	str_copy(d->mac, sizeof d->mac, mac);
 	device_status_init(&d->st);
-	load(d);
+	load(&d->v);
 	return &d->v;
 }

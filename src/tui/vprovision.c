@@ -41,7 +41,6 @@ struct vprovision {
 	size_t naps;
 	char **tasks; /* one line each, sanitised, newest first */
 	size_t ntasks, tcap;
-	struct cursor cur;
 	struct loop_timer *timer;
 	/* The questions of p, answered one after the other. */
 	char network[33];
@@ -127,7 +126,7 @@ load(struct vprovision *vp)
 	}
 	while (vp->ntasks > VPROV_TASKS)
 		free(vp->tasks[--vp->ntasks]);
-	cursor_fit(&vp->cur, vp->naps, vp->cur.page);
+	cursor_fit(&vp->v.cur, vp->naps, vp->v.cur.page);
 }
 
 static void
@@ -140,39 +139,39 @@ refresh_cb(void *arg)
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const struct vprov_ap *a = &((struct vprovision *)v)->aps[k];
+	char line[160], *clean;
+
+	(void)t;
+	snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ", a->ssid,
+	    a->agent, a->rssi);
+	clean = str_sanitize(line, sizeof line);
+	str_copy(buf, size, clean);
+	free(clean);
+	return TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vprovision *vp = (struct vprovision *)v;
 	int aph = h / 2 < 4 ? 4 : h / 2, th = h - aph;
-	char title[128], line[160];
+	char title[128];
 	size_t marked = 0;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
+	view_clear(y, h);
 	for (size_t i = 0; i < vp->naps; i++)
 		marked += vp->aps[i].marked != 0;
 	snprintf(title, sizeof title,
 	    "Provisioning - access points seen by agents: %zu, marked %zu", vp->naps, marked);
 	draw_frame(t, y, 0, aph, w, title);
-	cursor_fit(&vp->cur, vp->naps, aph - 2);
 	if (vp->naps == 0)
 		draw_text(y + 1, 2, w - 4, "no access point reported by an agent lately",
 		    theme_attr(t->theme, TC_DIM));
-	for (int i = 0; i < aph - 2 && vp->cur.top + (size_t)i < vp->naps; i++) {
-		size_t k = vp->cur.top + (size_t)i;
-		const struct vprov_ap *a = &vp->aps[k];
-		char *clean;
-
-		snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ",
-		    a->ssid, a->agent, a->rssi);
-		clean = str_sanitize(line, sizeof line);
-		draw_text(y + 1 + i, 1, w - 2, clean,
-		    theme_attr(t->theme, k == vp->cur.sel ? TC_CURSOR : TC_NORMAL));
-		free(clean);
-	}
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of);
 	if (th < 3)
 		return;
 	snprintf(title, sizeof title, "Tasks (newest first): %zu", vp->ntasks);
@@ -223,7 +222,7 @@ queue(struct vprovision *vp, const char *template_name)
 	for (size_t i = 0; i < vp->naps; i++) {
 		int64_t id;
 
-		if (marked ? !vp->aps[i].marked : i != vp->cur.sel)
+		if (marked ? !vp->aps[i].marked : i != vp->v.cur.sel)
 			continue;
 		memset(&task, 0, sizeof task);
 		task.target = vp->aps[i].ssid;
@@ -280,14 +279,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vprovision *vp = (struct vprovision *)v;
 
-	if (cursor_move(&vp->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_PROV_MARK:
-		if (vp->cur.sel < vp->naps) {
-			vp->aps[vp->cur.sel].marked = !vp->aps[vp->cur.sel].marked;
-			if (vp->cur.sel + 1 < vp->naps)
-				vp->cur.sel++;
+		if (vp->v.cur.sel < vp->naps) {
+			vp->aps[vp->v.cur.sel].marked = !vp->aps[vp->v.cur.sel].marked;
+			if (vp->v.cur.sel + 1 < vp->naps)
+				vp->v.cur.sel++;
 		}
 		return R_DIRTY;
 	case TA_PROV_QUEUE:
@@ -312,12 +309,12 @@ vfree(struct view *v)
 	tasks_clear(vp);
 	free(vp->tasks);
 	free(vp->aps);
-	free(vp);
 }
 
 static const struct view_ops vprovision_ops = {
     .kind = TV_KIND_PROVISION,
     .title = "Provisioning",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -326,11 +323,9 @@ static const struct view_ops vprovision_ops = {
 struct view *
 vprovision_new(struct tui *t)
 {
-	struct vprovision *vp = xcalloc(1, sizeof *vp);
+	struct vprovision *vp = view_new(sizeof *vp, &vprovision_ops);
 
-	vp->v.ops = &vprovision_ops;
 	vp->t = t;
-	vp->cur.page = 1;
 	vp->timer = loop_timer_new(t->app->loop, refresh_cb, vp);
 	load(vp);
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
