@@ -111,6 +111,10 @@ void source_refresh(struct source *src);
 void source_registry_changed(struct source *src);
 /* The rows, ordered by MAC; owned by the source, valid until the next changed callback. */
 const struct source_dev *source_devices(const struct source *src, size_t *n);
+/* The row of mac, or NULL (valid as the rows are). */
+const struct source_dev *source_device(const struct source *src, const char *mac);
+/* What the console calls a device: its name, or its id when it has none. */
+const char *source_dev_label(const struct source_dev *r);
 /* Fleet totals of the rows. */
 void source_get_totals(const struct source *src, struct source_totals *t);
 /* Who polls: "this console" or "headless:HOST:PID (read-only view of its results)". */

@@ -170,6 +170,18 @@ find_row(const struct source_dev *rows, size_t n, const char *mac)
 	return NULL;
 }
 
+const struct source_dev *
+source_device(const struct source *src, const char *mac)
+{
+	return find_row(src->rows, src->nrows, mac);
+}
+
+const char *
+source_dev_label(const struct source_dev *r)
+{
+	return r->name[0] ? r->name : r->id;
+}
+
 struct load_ctx {
 	struct source *src;
 	struct source_dev *rows;

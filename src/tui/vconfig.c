@@ -442,16 +442,11 @@ struct view *
 vconfig_new(struct tui *t, const char *mac)
 {
 	struct vconfig *c = view_new(sizeof *c, &vconfig_ops);
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
+	const struct source_dev *r = source_device(t->src, mac);
 
 	c->t = t;
 	str_copy(c->mac, sizeof c->mac, mac);
-	str_copy(c->label, sizeof c->label, mac);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			str_copy(
-			    c->label, sizeof c->label, rows[i].name[0] ? rows[i].name : rows[i].id);
+	str_copy(c->label, sizeof c->label, r != NULL ? source_dev_label(r) : mac);
 	devconfig_init(&c->actual);
 	devconfig_init(&c->edits);
 	devconfig_init(&c->sent);

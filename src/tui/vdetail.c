@@ -39,18 +39,6 @@ struct vdetail {
 	struct comp value_for; /* the component a value prompt is for */
 };
 
-static const struct source_dev *
-row(struct vdetail *d)
-{
-	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, d->mac) == 0)
-			return &rows[i];
-	return NULL;
-}
-
 static void
 load(struct view *v)
 {
@@ -184,7 +172,7 @@ static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vdetail *d = (struct vdetail *)v;
-	const struct source_dev *r = row(d);
+	const struct source_dev *r = source_device(d->t->src, d->mac);
 	char buf[512], up[32], rs[32];
 	int oh, yy;
 
@@ -198,7 +186,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		return;
 	}
 	snprintf(buf, sizeof buf, " %s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    r->name[0] ? r->name : r->id, r->model_name, r->model, r->gen, r->host, r->mac,
+	    source_dev_label(r), r->model_name, r->model, r->gen, r->host, r->mac,
 	    r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "",
 	    r->has_status ? device_state_name(r->state) : "new");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
@@ -421,7 +409,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_message(t, 0, "reading the device again ...");
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
-		const struct source_dev *r = row(d);
+		const struct source_dev *r = source_device(d->t->src, d->mac);
 		if (r == NULL || !r->https) {
 			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
 			return R_DIRTY;

@@ -214,7 +214,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_MAC:
 		return strcmp(a->mac, b->mac);
 	default:
-		return str_casecmp(a->name[0] ? a->name : a->id, b->name[0] ? b->name : b->id);
+		return str_casecmp(source_dev_label(a), source_dev_label(b));
 	}
 }
 
@@ -328,7 +328,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	*attr = 0;
 	switch (c) {
 	case COL_NAME:
-		snprintf(buf, size, "%s", r->name[0] ? r->name : r->id);
+		snprintf(buf, size, "%s", source_dev_label(r));
 		break;
 	case COL_MODEL: /* "Shelly Plus 1PM" reads as "Plus 1PM" in a narrow column */
 		snprintf(buf, size, "%s",
@@ -621,7 +621,7 @@ toggle(struct vdevices *d)
 	if (r == NULL)
 		return;
 	if (r->outputs == 0) { /* unknown (-1, e.g. no status yet) is tried */
-		tui_message(d->t, 1, "%s has no output to toggle", r->name[0] ? r->name : r->id);
+		tui_message(d->t, 1, "%s has no output to toggle", source_dev_label(r));
 		return;
 	}
 	mac = r->mac;
@@ -629,7 +629,7 @@ toggle(struct vdevices *d)
 	d->job = source_action(d->t->src,
 	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
 	    &mac, 1, toggle_done_cb, d);
-	tui_message(d->t, 0, "toggling output 0 of %s ...", r->name[0] ? r->name : r->id);
+	tui_message(d->t, 0, "toggling output 0 of %s ...", source_dev_label(r));
 }
 
 /* What a bulk action needs of every device it runs on. */
@@ -692,13 +692,7 @@ bulk_fits(const struct source_dev *r, enum bulk_need need)
 static const struct source_dev *
 marked_row(const struct vdevices *d, size_t m)
 {
-	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, d->marks[m]) == 0)
-			return &rows[i];
-	return NULL;
+	return source_device(d->t->src, d->marks[m]);
 }
 
 /* How many marked devices are skipped (not online), and why, as "2 offline, 1 asleep". */

@@ -204,18 +204,6 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 	return shown;
 }
 
-static const struct source_dev *
-find_row(struct tui *t, const char *mac)
-{
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			return &rows[i];
-	return NULL;
-}
-
 struct queued_ctx {
 	struct vdrift *d;
 	const char *label;
@@ -263,14 +251,14 @@ build_store(struct vdrift *d)
 	d->ndrifted = 0;
 	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
 	for (size_t i = 0; i < d->nmacs; i++) {
-		const struct source_dev *r = find_row(d->t, d->macs[i]);
+		const struct source_dev *r = source_device(d->t->src, d->macs[i]);
 		struct devconfig want, have;
 		struct devconfig_vars v;
 		char *cause = NULL, label[96];
 		int snap;
 		if (r == NULL)
 			continue;
-		str_copy(label, sizeof label, r->name[0] ? r->name : r->id);
+		str_copy(label, sizeof label, source_dev_label(r));
 		row_vars(r, &v);
 		devconfig_init(&want);
 		d->wanted[i] = 0;

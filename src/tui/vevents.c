@@ -26,12 +26,10 @@ struct vevents {
 static const char *
 who(struct tui *t, const char *mac)
 {
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
+	const struct source_dev *r = source_device(t->src, mac);
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			return rows[i].name[0] ? rows[i].name : rows[i].id;
+	if (r != NULL)
+		return source_dev_label(r);
 	return mac[0] ? mac : "fleet";
 }
 
