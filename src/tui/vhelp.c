@@ -30,14 +30,14 @@ build(struct vhelp *hv, struct tui *t)
 	for (int v = 0; v < TV__COUNT; v++) {
 		add(hv, xasprintf("%s view", keymap_view_name((enum tui_view_kind)v)));
 		for (int a = 1; a < TA__COUNT; a++) {
+			const struct keymap_action *row = keymap_action((enum tui_action)a);
 			char keys[96];
-			if (!(keymap_action_views((enum tui_action)a) & (1u << v)))
+			if (!(row->views & (1u << v)))
 				continue;
 			keymap_keys(
 			    t->km, (enum tui_view_kind)v, (enum tui_action)a, keys, sizeof keys);
 			add(hv, xasprintf("  %-16s %-14s %s", keys[0] ? keys : "(unbound)",
-			            keymap_action_name((enum tui_action)a),
-			            keymap_action_help((enum tui_action)a)));
+			            row->name, row->help));
 		}
 		add(hv, xstrdup(""));
 	}
@@ -77,7 +77,6 @@ vfree(struct view *v)
 
 static const struct view_ops vhelp_ops = {
     .kind = TV_KIND_HELP,
-    .title = "Help",
     .list = VL_SCROLL,
     .draw = draw,
     .free = vfree,
