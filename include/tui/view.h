@@ -40,7 +40,6 @@ enum view_list {
 
 struct view_ops {
 	enum tui_view_kind kind;
-	const char *title;
 	enum view_list list;
 	/* Draws into rows [y, y + h) of the screen. */
 	void (*draw)(struct view *v, struct tui *t, int y, int h, int w);

@@ -431,7 +431,6 @@ vfree(struct view *v)
 
 static const struct view_ops vconfig_ops = {
     .kind = TV_KIND_CONFIG,
-    .title = "Config",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

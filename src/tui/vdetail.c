@@ -441,7 +441,6 @@ vfree(struct view *v)
 
 static const struct view_ops vdetail_ops = {
     .kind = TV_KIND_DETAIL,
-    .title = "Detail",
     .draw = draw,
     .action = action,
     .changed = load,

@@ -972,7 +972,6 @@ vdevices_config_changed(struct view *v)
 
 static const struct view_ops vdevices_ops = {
     .kind = TV_KIND_DEVICES,
-    .title = "Devices",
     .draw = draw,
     .action = action,
     .changed = rebuild,

@@ -222,7 +222,6 @@ vfree(struct view *v)
 
 static const struct view_ops vdiscover_ops = {
     .kind = TV_KIND_DISCOVER,
-    .title = "Discovery",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

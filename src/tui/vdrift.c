@@ -492,7 +492,6 @@ vfree(struct view *v)
 
 static const struct view_ops vdrift_ops = {
     .kind = TV_KIND_DRIFT,
-    .title = "Drift",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

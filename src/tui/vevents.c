@@ -119,7 +119,6 @@ vfree(struct view *v)
 
 static const struct view_ops vevents_ops = {
     .kind = TV_KIND_EVENTS,
-    .title = "Events",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

@@ -286,7 +286,6 @@ vfree(struct view *v)
 
 static const struct view_ops vgroups_ops = {
     .kind = TV_KIND_GROUPS,
-    .title = "Groups",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

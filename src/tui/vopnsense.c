@@ -249,7 +249,6 @@ vfree(struct view *v)
 
 static const struct view_ops vopnsense_ops = {
     .kind = TV_KIND_OPNSENSE,
-    .title = "OPNsense",
     .list = VL_SCROLL,
     .draw = draw,
     .action = action,

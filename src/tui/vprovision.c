@@ -313,7 +313,6 @@ vfree(struct view *v)
 
 static const struct view_ops vprovision_ops = {
     .kind = TV_KIND_PROVISION,
-    .title = "Provisioning",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,

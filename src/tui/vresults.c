@@ -114,7 +114,6 @@ vfree(struct view *v)
 
 static const struct view_ops vresults_ops = {
     .kind = TV_KIND_RESULTS,
-    .title = "Results",
     .list = VL_SELECT,
     .draw = draw,
     .action = action,
