@@ -125,6 +125,12 @@ void *view_new(size_t size, const struct view_ops *ops);
 int view_move(struct view *v, enum tui_action a);
 /* Releases v (ops->free, then the view). */
 void view_free(struct view *v);
+/* The status line after a job of one device: "err_what: why" when it failed as a whole,
+ * else "what: text" of its result (what NULL: the result's target). */
+void view_job_report(struct tui *t, const struct source_job *job, const char *err_what,
+    const char *what);
+/* A running job's line at row y: label, then a progress bar of done/total. */
+void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
 /* Clears rows [y, y + h). */
 void view_clear(int y, int h);
 /* Clears rows [y, y + h) and frames them with title. */

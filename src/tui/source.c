@@ -978,12 +978,6 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	return job;
 }
 
-size_t
-source_job_found(const struct source_job *job)
-{
-	return job->nresults;
-}
-
 int
 source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
 {
@@ -1053,22 +1047,17 @@ source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 	job->arg = arg;
 }
 
-int
-source_job_is_scan(const struct source_job *job)
+void
+source_job_progress(const struct source_job *job, struct source_progress *p)
 {
-	return job->is_scan;
-}
-
-size_t
-source_job_total(const struct source_job *job)
-{
-	return job->total;
-}
-
-size_t
-source_job_done(const struct source_job *job)
-{
-	return job->done;
+	p->scan = job->is_scan;
+	p->total = job->total;
+	p->done = job->done;
+	p->results = job->nresults;
+	p->ok = 0;
+	for (size_t i = 0; i < job->nresults; i++)
+		p->ok += job->results[i].ok != 0;
+	p->error = job->error;
 }
 
 const struct source_result *
@@ -1076,12 +1065,6 @@ source_job_results(const struct source_job *job, size_t *n)
 {
 	*n = job->nresults;
 	return job->results;
-}
-
-const char *
-source_job_error(const struct source_job *job)
-{
-	return job->error;
 }
 
 void

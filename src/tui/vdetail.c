@@ -256,13 +256,8 @@ static void
 job_done_cb(struct source_job *job, void *arg)
 {
 	struct vdetail *d = arg;
-	size_t n;
-	const struct source_result *r = source_job_results(job, &n);
 
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "%s: %s", d->job_what, source_job_error(job));
-	else if (n > 0)
-		tui_message(d->t, !r[0].ok, "%s: %s", d->job_what, r[0].text);
+	view_job_report(d->t, job, d->job_what, d->job_what);
 }
 
 static void

@@ -602,13 +602,8 @@ static void
 toggle_done_cb(struct source_job *job, void *arg)
 {
 	struct vdevices *d = arg;
-	size_t n;
-	const struct source_result *r = source_job_results(job, &n);
 
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "toggle: %s", source_job_error(job));
-	else if (n > 0)
-		tui_message(d->t, !r[0].ok, "%s: %s", r[0].target, r[0].text);
+	view_job_report(d->t, job, "toggle", NULL);
 	/* The job is freed at the next toggle or with the view. */
 }
 

@@ -43,6 +43,13 @@ add_of(const struct vdiscover *d, const char *mac)
 	return NULL;
 }
 
+/* Neither registered nor ignored. */
+static int
+is_new(const struct vdiscover *d, const struct source_result *r)
+{
+	return !r->known && !source_ignored(d->t->src, r->mac);
+}
+
 /* 0 new and waiting, 1 added (or failed), 2 known already, 3 ignored. */
 static int
 rank(const struct vdiscover *d, const struct source_result *r)
@@ -82,14 +89,16 @@ static void
 scan_done_cb(struct source_job *job, void *arg)
 {
 	struct vdiscover *d = arg;
-	size_t n = source_job_found(job), fresh = 0;
+	struct source_progress p;
+	size_t n, fresh = 0;
 	const struct source_result *res = source_job_results(job, &n);
 
 	d->finished = 1;
+	source_job_progress(job, &p);
 	for (size_t i = 0; i < n; i++)
-		fresh += !res[i].known && !source_ignored(d->t->src, res[i].mac);
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "%s", source_job_error(job));
+		fresh += is_new(d, &res[i]);
+	if (p.error != NULL)
+		tui_message(d->t, 1, "%s", p.error);
 	else
 		tui_message(d->t, 0,
 		    "scan done: %zu found, %zu new (a adds, A adds all new, i ignores, q closes)",
@@ -149,24 +158,22 @@ static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vdiscover *d = (struct vdiscover *)v;
-	size_t n = source_job_found(d->scan);
+	struct source_progress p;
 	char buf[400];
 
 	rebuild(d);
+	source_job_progress(d->scan, &p);
 	view_panel(t, y, h, w, d->title);
-	if (source_job_error(d->scan) != NULL && d->finished) {
-		draw_text(
-		    y + 1, 2, w - 4, source_job_error(d->scan), theme_attr(t->theme, TC_ERROR));
+	if (p.error != NULL && d->finished) {
+		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
 		return;
 	}
 	/* Probed of the total and found, live; mDNS has no total. */
 	snprintf(buf, sizeof buf, "%s: %zu probed / %zu addresses, %zu found",
-	    d->finished ? "done" : "scanning", source_job_done(d->scan), source_job_total(d->scan),
-	    n);
+	    d->finished ? "done" : "scanning", p.done, p.total, p.results);
 	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	if (!d->finished && w > 60)
-		draw_progress(
-		    t, y + 2, 2, w - 4, source_job_done(d->scan), source_job_total(d->scan));
+		draw_progress(t, y + 2, 2, w - 4, p.done, p.total);
 	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of);
 }
 
@@ -190,7 +197,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		size_t n, k = 0;
 		const struct source_result *res = source_job_results(d->scan, &n);
 		for (size_t i = 0; i < n; i++)
-			if (!res[i].known && !source_ignored(t->src, res[i].mac))
+			if (is_new(d, &res[i]))
 				k += (size_t)add(d, &res[i]);
 		tui_message(t, 0, "adding %zu new device%s", k, k == 1 ? "" : "s");
 		return R_DIRTY;

@@ -425,11 +425,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(buf, sizeof buf, "%s - %s", d->title, what);
 	view_panel(t, y, h, w, buf);
 	if (d->job != NULL && !cfgjob_finished(d->job)) {
-		draw_text(y + 1, 2, 12, d->phase == PH_DRY ? "reading" : "applying",
-		    theme_attr(t->theme, TC_NORMAL));
 		size_t n;
 		cfgjob_devs(d->job, &n);
-		draw_progress(t, y + 1, 14, w - 16, cfgjob_done(d->job), n);
+		view_progress(t, y + 1, w, d->phase == PH_DRY ? "reading" : "applying",
+		    cfgjob_done(d->job), n);
 	} else {
 		snprintf(buf, sizeof buf,
 		    "%zu device(s) to change - a apply (dry run first) - allow reboot (B): %s - "

@@ -5,6 +5,7 @@
 #include <curses.h>
 #include <stdlib.h>
 
+#include "tui/source.h"
 #include "tui/view.h"
 #include "util/xmalloc.h"
 
@@ -34,6 +35,27 @@ view_free(struct view *v)
 	if (v->ops->free != NULL)
 		v->ops->free(v);
 	free(v);
+}
+
+void
+view_job_report(struct tui *t, const struct source_job *job, const char *err_what, const char *what)
+{
+	struct source_progress p;
+	size_t n;
+	const struct source_result *r = source_job_results(job, &n);
+
+	source_job_progress(job, &p);
+	if (p.error != NULL)
+		tui_message(t, 1, "%s: %s", err_what, p.error);
+	else if (n > 0)
+		tui_message(t, !r[0].ok, "%s: %s", what != NULL ? what : r[0].target, r[0].text);
+}
+
+void
+view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total)
+{
+	draw_text(y, 2, 12, label, theme_attr(t->theme, TC_NORMAL));
+	draw_progress(t, y, 14, w - 16, done, total);
 }
 
 void

@@ -25,17 +25,15 @@ static void
 done_cb(struct source_job *job, void *arg)
 {
 	struct vresults *r = arg;
-	size_t n, nok = 0;
-	const struct source_result *res = source_job_results(job, &n);
+	struct source_progress p;
 
 	r->finished = 1;
-	for (size_t i = 0; i < n; i++)
-		nok += res[i].ok != 0;
-	if (source_job_error(job) != NULL)
-		tui_message(r->t, 1, "%s", source_job_error(job));
+	source_job_progress(job, &p);
+	if (p.error != NULL)
+		tui_message(r->t, 1, "%s", p.error);
 	else
-		tui_message(
-		    r->t, nok < n, "%s: %zu ok, %zu failed (q closes)", r->title, nok, n - nok);
+		tui_message(r->t, p.ok < p.results, "%s: %zu ok, %zu failed (q closes)", r->title,
+		    p.ok, p.results - p.ok);
 }
 
 static enum tui_color
@@ -53,25 +51,21 @@ static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vresults *r = (struct vresults *)v;
-	size_t n, nok = 0;
-	const struct source_result *res = source_job_results(r->job, &n);
+	struct source_progress p;
 	char buf[400];
 
+	source_job_progress(r->job, &p);
 	view_panel(t, y, h, w, r->title);
-	for (size_t i = 0; i < n; i++)
-		nok += res[i].ok != 0;
 	if (!r->finished) {
-		draw_text(y + 1, 2, 12, "running", theme_attr(t->theme, TC_NORMAL));
-		draw_progress(
-		    t, y + 1, 14, w - 16, source_job_done(r->job), source_job_total(r->job));
-	} else if (source_job_error(r->job) != NULL) {
-		draw_text(
-		    y + 1, 2, w - 4, source_job_error(r->job), theme_attr(t->theme, TC_ERROR));
+		view_progress(t, y + 1, w, "running", p.done, p.total);
+	} else if (p.error != NULL) {
+		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
 	} else {
-		snprintf(buf, sizeof buf, "done: %zu ok, %zu failed", nok, n - nok);
-		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, n > nok ? TC_ERROR : TC_OK));
+		snprintf(buf, sizeof buf, "done: %zu ok, %zu failed", p.ok, p.results - p.ok);
+		draw_text(y + 1, 2, w - 4, buf,
+		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, n, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of);
 }
 
 static int
@@ -124,8 +118,10 @@ struct view *
 vresults_new(struct tui *t, const char *title, struct source_job *job)
 {
 	struct vresults *r;
+	struct source_progress p;
 
-	if (source_job_is_scan(job)) /* a scan's progress and findings have their own view */
+	source_job_progress(job, &p);
+	if (p.scan) /* a scan's progress and findings have their own view */
 		return vdiscover_new(t, title, job);
 	r = view_new(sizeof *r, &vresults_ops);
 	r->t = t;
