@@ -47,8 +47,6 @@ struct view_ops {
 	int (*action)(struct view *v, struct tui *t, enum tui_action a);
 	/* The source's rows changed (may be NULL). */
 	void (*changed)(struct view *v);
-	/* A `:` command this view understands (may be NULL); returns reactions or R_UNHANDLED. */
-	int (*command)(struct view *v, struct tui *t, const char *cmd, const char *arg);
 	/* Releases what the view holds (may be NULL); the core frees the view itself. */
 	void (*free)(struct view *v);
 };

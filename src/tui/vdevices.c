@@ -926,12 +926,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		free(macs);
 		return R_DIRTY;
 	}
-	case TA_GROUPS:
-		tui_push(t, vgroups_new(t));
-		return R_DIRTY;
-	case TA_PROVISIONING:
-		tui_push(t, vprovision_new(t));
-		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
 	}

@@ -421,6 +421,34 @@ test_welcome(void **state)
 	free(s);
 }
 
+/* The `:` commands: ones that are a key action open the same view, the others check their
+ * argument. */
+static void
+test_commands(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	tui_feed(f->t, ": s o r t Space n o s u c h Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "unknown column 'nosuch'"));
+	free(s);
+	tui_feed(f->t, ": b i n d Space d e v i c e s Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "usage: bind VIEW KEY ACTION"));
+	free(s);
+	tui_feed(f->t, ": e v e n t s Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Garage door"));
+	assert_non_null(strstr(s, "3 failed polls: timeout"));
+	assert_null(strstr(s, "POWER"));
+	free(s);
+	tui_feed(f->t, "q : o p n Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "OPNsense - not configured"));
+	free(s);
+}
+
 static void
 test_theme_and_quit(void **state)
 {
@@ -769,6 +797,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_columns, setup_wide, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_named, setup_mac_named, teardown),
