@@ -451,6 +451,32 @@ test_commands(void **state)
 	free(feed_expect(f->t, "q : o p n Enter", "OPNsense - not configured"));
 }
 
+/* Power and energy switch units at their thresholds; unknown is "-". */
+static void
+test_units(void **state)
+{
+	static const struct {
+		void (*fmt)(char *, size_t, double);
+		double v;
+		const char *want;
+	} cases[] = {
+	    {fmt_power, 5, "5.0W"},
+	    {fmt_power, -9999.94, "-9999.9W"},
+	    {fmt_power, 12345, "12.35kW"},
+	    {fmt_power, NAN, "-"},
+	    {fmt_energy, 1500, "1.5kWh"},
+	    {fmt_energy, 2e6, "2.0MWh"},
+	    {fmt_energy, NAN, "-"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cases[i].fmt(buf, sizeof buf, cases[i].v);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 static void
 test_theme_and_quit(void **state)
 {
@@ -806,6 +832,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_opnsense_unconfigured, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
 	    cmocka_unit_test(test_keymap),
+	    cmocka_unit_test(test_units),
 	    cmocka_unit_test(test_default_theme_file),
 	};
 
