@@ -127,8 +127,10 @@ int source_polling(const struct source *src);
  * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
  */
 int source_status(struct source *src, const char *mac, struct device_status *out);
-/* The device's stored reply, sanitised and pretty-printed (malloc'd), or NULL. */
-char *source_raw(struct source *src, const char *mac);
+/* Appends the device's stored reply, pretty-printed, to out as sanitised lines. Returns 0, or
+ * -1 when none is stored. */
+struct textlines;
+int source_raw(struct source *src, const char *mac, struct textlines *out);
 /*
  * Power (or, when the device reports no power, temperature) of the last hours in n slots,
  * oldest first, NAN where nothing was stored. Returns 1 power, 2 temperature, 0 nothing.

@@ -12,6 +12,7 @@
 #include <wchar.h>
 
 #include "tui/keymap.h"
+#include "tui/textlines.h"
 #include "tui/theme.h"
 
 struct app;
@@ -139,8 +140,7 @@ struct view_area {
 };
 /* Line k of a list into buf (sanitised); returns its color (a VL_SELECT list draws the
  * cursor's line in TC_CURSOR instead). */
-typedef enum tui_color (*view_line_cb)(struct view *v, struct tui *t, size_t k, char *buf,
-    size_t size);
+typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size_t size);
 /* Fits v's cursor to n lines in at->h rows and draws the lines on screen. */
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
     view_line_cb line);

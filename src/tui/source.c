@@ -32,6 +32,7 @@
 #include "shelly/models.h"
 #include "store/store.h"
 #include "tui/source.h"
+#include "tui/textlines.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -531,36 +532,23 @@ source_status(struct source *src, const char *mac, struct device_status *out)
 	return rc;
 }
 
-char *
-source_raw(struct source *src, const char *mac)
+int
+source_raw(struct source *src, const char *mac, struct textlines *out)
 {
 	struct store_status *st = store_status_get(src->app->store, mac);
-	char *out = NULL;
+	int rc = -1;
 
 	if (st != NULL && st->json != NULL) {
 		cJSON *j = cJSON_ParseWithLength(st->json, strlen(st->json));
 		char *text = j != NULL ? cJSON_Print(j) : NULL;
-		/* Newlines are kept (the view splits lines); everything else is sanitised. */
-		struct strbuf sb;
-		const char *p = text != NULL ? text : st->json;
 
-		strbuf_init(&sb);
-		while (*p != '\0') {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-			char *line = xstrndup(p, len), *safe = str_sanitize(line, 0);
-			strbuf_append(&sb, safe);
-			strbuf_append_char(&sb, '\n');
-			free(line);
-			free(safe);
-			p += len + (nl != NULL);
-		}
-		out = strbuf_steal(&sb);
+		textlines_add_text(out, text != NULL ? text : st->json);
 		cJSON_free(text);
 		cJSON_Delete(j);
+		rc = 0;
 	}
 	store_status_free(st);
-	return out;
+	return rc;
 }
 
 struct hist_ctx {

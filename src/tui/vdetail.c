@@ -33,7 +33,7 @@ struct vdetail {
 	struct comp comps[3 * DEVICE_MAX_COMPONENTS];
 	size_t ncomps, sel;
 	int raw;
-	char *raw_text;
+	struct textlines raw_lines; /* the stored reply, when raw */
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
@@ -57,10 +57,9 @@ load(struct view *v)
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
-	if (d->raw) {
-		free(d->raw_text);
-		d->raw_text = source_raw(d->t->src, d->mac);
-	}
+	textlines_clear(&d->raw_lines);
+	if (d->raw)
+		(void)source_raw(d->t->src, d->mac, &d->raw_lines); /* none: drawn as such */
 }
 
 /* v with decimals and unit, or "-" when unknown. */
@@ -140,32 +139,21 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 	return line;
 }
 
+static enum tui_color
+raw_line_of(struct view *v, size_t k, char *buf, size_t size)
+{
+	textlines_get(&((struct vdetail *)v)->raw_lines, k, buf, size);
+	return TC_NORMAL;
+}
+
 static void
 draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
-	const char *p = d->raw_text;
-	size_t n = 0, line = 0;
-
 	draw_frame(t, y, 0, h, w, "Raw reply (J closes)");
-	if (p == NULL) {
+	if (d->raw_lines.n == 0)
 		draw_text(y + 1, 2, w - 4, "no reply stored", theme_attr(t->theme, TC_DIM));
-		return;
-	}
-	for (const char *q = p; *q; q++)
-		n += *q == '\n';
-	cursor_fit(&d->v.cur, n, h - 2);
-	while (*p != '\0' && (int)(line - d->v.cur.top) < h - 2) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (line >= d->v.cur.top) {
-			char *s = xstrndup(p, len);
-			draw_text(y + 1 + (int)(line - d->v.cur.top), 2, w - 4, s,
-			    theme_attr(t->theme, TC_NORMAL));
-			free(s);
-		}
-		line++;
-		p += len + (nl != NULL);
-	}
+	view_draw_list(
+	    &d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n, raw_line_of);
 }
 
 static void
@@ -431,7 +419,7 @@ vfree(struct view *v)
 
 	source_job_free(d->job);
 	device_status_done(&d->st);
-	free(d->raw_text);
+	textlines_clear(&d->raw_lines);
 }
 
 static const struct view_ops vdetail_ops = {

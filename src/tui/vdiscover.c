@@ -129,7 +129,7 @@ add(struct vdiscover *d, const struct source_result *r)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct vdiscover *d = (struct vdiscover *)v;
 	size_t n;
@@ -138,7 +138,7 @@ line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
 	const char *state = "NEW", *why = "";
 	enum tui_color color = TC_NORMAL;
 
-	if (source_ignored(t->src, r->mac)) {
+	if (source_ignored(d->t->src, r->mac)) {
 		state = "ignored";
 		color = TC_DIM;
 	} else if (op != NULL) {

@@ -404,11 +404,10 @@ start_job(struct vdrift *d, int dry)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct dline *l = &((struct vdrift *)v)->lines[k];
 
-	(void)t;
 	str_copy(buf, size, l->text);
 	return (enum tui_color)l->kind;
 }

@@ -62,9 +62,11 @@ load(struct view *v)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
-	event_line(t, &((struct vevents *)v)->ev[k], 1, buf, size);
+	struct vevents *ve = (struct vevents *)v;
+
+	event_line(ve->t, &ve->ev[k], 1, buf, size);
 	return TC_NORMAL;
 }
 

@@ -95,11 +95,10 @@ load(struct vgroups *g)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct group *x = &((struct vgroups *)v)->groups[k];
 
-	(void)t;
 	snprintf(buf, size, "%-24s %4d member(s)   template: %s", x->name, x->members,
 	    x->tmpl[0] ? x->tmpl : "-");
 	return TC_NORMAL;

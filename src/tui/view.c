@@ -84,7 +84,7 @@ view_draw_list(
 	cursor_fit(c, n, at->h);
 	for (int i = 0; i < at->h && c->top + (size_t)i < n; i++) {
 		size_t k = c->top + (size_t)i;
-		enum tui_color color = line(v, t, k, buf, sizeof buf);
+		enum tui_color color = line(v, k, buf, sizeof buf);
 		if (k == c->sel && v->ops->list == VL_SELECT)
 			color = TC_CURSOR;
 		draw_text(at->y + i, at->x, at->w, buf, theme_attr(t->theme, color));

@@ -140,12 +140,11 @@ refresh_cb(void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct vprov_ap *a = &((struct vprovision *)v)->aps[k];
 	char line[160], *clean;
 
-	(void)t;
 	snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ", a->ssid,
 	    a->agent, a->rssi);
 	clean = str_sanitize(line, sizeof line);

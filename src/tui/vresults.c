@@ -37,12 +37,11 @@ done_cb(struct source_job *job, void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	size_t n;
 	const struct source_result *x = &source_job_results(((struct vresults *)v)->job, &n)[k];
 
-	(void)t;
 	snprintf(buf, size, "%-6s %-32s %s", x->ok ? "OK" : "FAILED", x->target, x->text);
 	return x->ok ? TC_OK : TC_ERROR;
 }
