@@ -66,6 +66,7 @@ struct view {
 
 typedef void (*prompt_done_cb)(struct tui *t, const char *text, void *arg);
 typedef void (*prompt_change_cb)(struct tui *t, const char *text, void *arg);
+typedef void (*ask_yes_cb)(struct tui *t, void *arg);
 
 struct tui {
 	struct app *app;
@@ -98,6 +99,10 @@ struct tui {
 	prompt_done_cb prompt_done;
 	prompt_change_cb prompt_change;
 	void *prompt_arg;
+	/* A tui_ask question: what runs on yes, what the status line says on no. */
+	ask_yes_cb ask_yes;
+	const char *ask_declined;
+	void *ask_arg;
 };
 
 /* ---- core (tui.c) ---- */
@@ -110,6 +115,10 @@ void tui_prompt(struct tui *t, const char *label, const char *initial, prompt_do
     prompt_change_cb change, void *arg);
 /* Asks a y/N question; done gets "y" on yes, NULL otherwise. */
 void tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg);
+/* Asks a y/N question: yes runs on y; on any other answer the status line says declined
+ * (a static string; NULL: nothing). */
+void tui_ask(struct tui *t, const char *question, const char *declined, ask_yes_cb yes,
+    void *arg);
 /* Runs a `:` command line. */
 void tui_command(struct tui *t, const char *line);
 /* Opens the view of a job's progress and results (the view owns the job). */

@@ -271,6 +271,30 @@ tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg)
 	t->choices[0] = '\0';
 }
 
+static void
+ask_done_cb(struct tui *t, const char *text, void *arg)
+{
+	ask_yes_cb yes = t->ask_yes;
+	const char *declined = t->ask_declined;
+
+	(void)arg;
+	t->ask_yes = NULL;
+	if (text == NULL) {
+		if (declined != NULL)
+			tui_message(t, 0, "%s", declined);
+	} else
+		yes(t, t->ask_arg);
+}
+
+void
+tui_ask(struct tui *t, const char *question, const char *declined, ask_yes_cb yes, void *arg)
+{
+	tui_confirm(t, question, ask_done_cb, NULL);
+	t->ask_yes = yes;
+	t->ask_declined = declined;
+	t->ask_arg = arg;
+}
+
 void
 tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done, void *arg)
 {

@@ -323,27 +323,23 @@ edit(struct vconfig *c)
 }
 
 static void
-network_cb(struct tui *t, const char *text, void *arg)
+network_cb(struct tui *t, void *arg)
 {
-	if (text != NULL)
-		start(arg, 1, 1);
-	else
-		tui_message(t, 0, "nothing sent");
+	(void)t;
+	start(arg, 1, 1);
 }
 
 static void
-apply_cb(struct tui *t, const char *text, void *arg)
+apply_cb(struct tui *t, void *arg)
 {
 	struct vconfig *c = arg;
 	char why[96], q[200];
 
-	if (text == NULL)
-		return;
 	if (!c->allow_network && devconfig_cuts_network(&c->edits, &c->actual, why, sizeof why)) {
 		snprintf(q, sizeof q,
 		    "%s may cut the device off the network (reached after to verify). Send it?",
 		    why);
-		tui_confirm(t, q, network_cb, c);
+		tui_ask(t, q, "nothing sent", network_cb, c);
 		return;
 	}
 	start(c, 1, c->allow_network);
@@ -410,7 +406,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		}
 		snprintf(q, sizeof q, "Send %zu field(s) to %s (reboot %s)?", c->edits.n, c->label,
 		    c->allow_reboot ? "allowed" : "not allowed");
-		tui_confirm(t, q, apply_cb, c);
+		tui_ask(t, q, NULL, apply_cb, c);
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;

@@ -288,26 +288,19 @@ value_cb(struct tui *t, const char *text, void *arg)
 }
 
 static void
-confirm_cb(struct tui *t, const char *text, void *arg)
+confirm_cb(struct tui *t, void *arg)
 {
 	struct vdetail *d = arg;
 
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
+	(void)t;
 	run(d, d->job_what, -1);
 }
 
 static void
-accept_cb(struct tui *t, const char *text, void *arg)
+accept_cb(struct tui *t, void *arg)
 {
 	struct vdetail *d = arg;
 
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
 	source_job_free(d->job);
 	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
 	d->job = source_reregister(t->src, d->mac, 1, job_done_cb, d);
@@ -380,10 +373,10 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_FW_UPDATE:
 		snprintf(
 		    d->job_what, sizeof d->job_what, "%s", a == TA_REBOOT ? "reboot" : "fw_update");
-		tui_confirm(t,
+		tui_ask(t,
 		    a == TA_REBOOT ? "Restart this device?"
 		                   : "Install the stable firmware update on this device?",
-		    confirm_cb, d);
+		    "nothing done", confirm_cb, d);
 		return R_DIRTY;
 	case TA_CREDENTIALS:
 		source_job_free(d->job);
@@ -397,7 +390,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
 			return R_DIRTY;
 		}
-		tui_confirm(t, "Pin the certificate this device shows now?", accept_cb, d);
+		tui_ask(
+		    t, "Pin the certificate this device shows now?", "nothing done", accept_cb, d);
 		return R_DIRTY;
 	}
 	case TA_CONFIG:

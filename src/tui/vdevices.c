@@ -760,7 +760,7 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 }
 
 static void
-bulk_confirm_cb(struct tui *t, const char *text, void *arg)
+bulk_confirm_cb(struct tui *t, void *arg)
 {
 	struct vdevices *d = arg;
 	const char **macs, **actions;
@@ -768,10 +768,6 @@ bulk_confirm_cb(struct tui *t, const char *text, void *arg)
 	struct source_job *job;
 	char title[160];
 
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
 	for (i = 0; i < NBULK && bulk[i].key != d->bulk_key; i++)
 		;
 	if (i == NBULK)
@@ -821,7 +817,7 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 			else
 				snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, live,
 				    live == 1 ? "" : "s");
-			tui_confirm(t, q, bulk_confirm_cb, d);
+			tui_ask(t, q, "nothing done", bulk_confirm_cb, d);
 			return;
 		}
 }

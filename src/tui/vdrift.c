@@ -333,15 +333,10 @@ rebuild(struct vdrift *d)
 static void start_job(struct vdrift *d, int dry);
 
 static void
-apply_confirm_cb(struct tui *t, const char *text, void *arg)
+apply_confirm_cb(struct tui *t, void *arg)
 {
-	struct vdrift *d = arg;
-
-	if (text == NULL) {
-		tui_message(t, 0, "nothing applied");
-		return;
-	}
-	start_job(d, 0);
+	(void)t;
+	start_job(arg, 0);
 }
 
 /* After the dry run: the confirmation names what happens and the toggles. */
@@ -361,7 +356,7 @@ ask_confirm(struct vdrift *d)
 	snprintf(q, sizeof q,
 	    "Apply to %zu device(s) (%zu offline: queued; reboot %s; network change %s)?",
 	    d->ndrifted, offline, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
-	tui_confirm(d->t, q, apply_confirm_cb, d);
+	tui_ask(d->t, q, "nothing applied", apply_confirm_cb, d);
 }
 
 static void

@@ -143,12 +143,12 @@ start(struct vopn *o)
 }
 
 static void
-apply_confirm_cb(struct tui *t, const char *text, void *arg)
+apply_confirm_cb(struct tui *t, void *arg)
 {
 	struct vopn *o = arg;
 	char *cause = NULL;
 
-	if (text == NULL || o->phase != PH_PLAN || o->sync == NULL) {
+	if (o->phase != PH_PLAN || o->sync == NULL) {
 		tui_message(t, 0, "nothing applied");
 		return;
 	}
@@ -214,7 +214,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		          opn_plan_changes(r->plan, OPN_ALIAS);
 		snprintf(q, sizeof q, "Apply this plan (%zu change%s) to OPNsense?", changes,
 		    changes == 1 ? "" : "s");
-		tui_confirm(t, q, apply_confirm_cb, o);
+		tui_ask(t, q, "nothing applied", apply_confirm_cb, o);
 		return R_DIRTY;
 	}
 	default:
