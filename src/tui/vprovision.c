@@ -3,8 +3,8 @@
  * Space, and p to queue a task for each marked one (or the one under the cursor) as
  * --provision does: it asks for the network, the file holding its WiFi key and a template.
  * Below, the newest tasks with their state, stage, attempts and result or reason, read again
- * from the store every second, so each device's progress shows while the agents work. The
- * console does not serve the agent API itself: a --headless manager on the same database does.
+ * from the store every second, so each device's progress shows while the agents work. The top
+ * line says where agents reach the agent API: this console (tui/source.h) or the poller.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "provision/agentmsg.h"
 #include "provision/taskq.h"
 #include "store/taskstore.h"
+#include "tui/source.h"
 #include "tui/view.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -144,14 +145,21 @@ static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vprovision *vp = (struct vprovision *)v;
-	int aph = h / 2 < 4 ? 4 : h / 2, th = h - aph;
-	char title[128], line[160];
+	int aph, th;
+	char title[128], line[320];
 	size_t marked = 0;
 
 	for (int i = y; i < y + h; i++) {
 		move(i, 0);
 		clrtoeol();
 	}
+	/* Where agents reach the manager: this console, or the poller holding the lease. */
+	snprintf(line, sizeof line, "Agent API: %s", source_agent_api(t->src));
+	draw_text(y, 1, w - 2, line, theme_attr(t->theme, TC_NORMAL));
+	y++;
+	h--;
+	aph = h / 2 < 4 ? 4 : h / 2;
+	th = h - aph;
 	for (size_t i = 0; i < vp->naps; i++)
 		marked += vp->aps[i].marked != 0;
 	snprintf(title, sizeof title,
