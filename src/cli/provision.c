@@ -128,12 +128,11 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	}
 	if (a->set[CLI_WIFI_KEY_FILE] &&
 	    file_ref(a->val[CLI_WIFI_KEY_FILE], TASKQ_KEY_MIN, TASKQ_KEY_MAX, "--wifi-key-file",
-	        "a WPA key is 8 to 63 printable ASCII characters", &p->key_ref, cause) != 0)
+	        TASKQ_KEY_RULE, &p->key_ref, cause) != 0)
 		return -1;
 	if (a->set[CLI_PASSWORD_FILE] &&
-	    file_ref(a->val[CLI_PASSWORD_FILE], 1, 64, "--password-file",
-	        "a device password is 1 to 64 printable ASCII characters", &p->pass_ref,
-	        cause) != 0)
+	    file_ref(a->val[CLI_PASSWORD_FILE], TASKQ_PASS_MIN, TASKQ_PASS_MAX, "--password-file",
+	        TASKQ_PASS_RULE, &p->pass_ref, cause) != 0)
 		return -1;
 	p->t.key_ref = p->key_ref;
 	p->t.pass_ref = p->pass_ref;

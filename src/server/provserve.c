@@ -70,8 +70,9 @@ verifier_config(struct provserve *ps, struct verifier_opts *vo)
 	vo->port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
 	vo->changed_cb = ps->changed;
 	vo->arg = ps->arg;
-	vo->mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) &&
-	           (!guard_is_set(ps->eng->guard) || guard_allows(ps->eng->guard, PROVSERVE_MDNS_GROUP));
+	vo->mdns =
+	    conf_get_bool(cfg, OPT_DISCOVER_MDNS) &&
+	    (!guard_is_set(ps->eng->guard) || guard_allows(ps->eng->guard, PROVSERVE_MDNS_GROUP));
 	if (vo->targets == NULL && !vo->mdns)
 		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
 }
@@ -80,8 +81,8 @@ struct provserve *
 provserve_new(struct engine *eng, struct httpd *httpd, void (*changed)(void *arg), void *arg)
 {
 	struct provserve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE),
-	    read_secret_cb, conf_secret_free, now_cb, cfgdesired_template_load};
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), read_secret_cb,
+	    conf_secret_free, now_cb, cfgdesired_template_load};
 	struct verifier_opts vo;
 
 	ps->eng = eng;
