@@ -77,8 +77,12 @@ struct poller_stats {
 
 typedef void (*poller_view_cb)(const struct fleet_view *v, void *arg);
 typedef void (*poller_done_cb)(void *arg);
-/* Called for every completed poll with its generation, result and duration (for histograms). */
-typedef void (*poller_observe_cb)(int gen, enum http_result result, double seconds, void *arg);
+/*
+ * Called for every completed poll with the device's MAC, its generation, the result and the
+ * duration (for histograms).
+ */
+typedef void (*poller_observe_cb)(const char *mac, int gen, enum http_result result,
+    double seconds, void *arg);
 
 /*
  * The wait before a device's next poll: its generation's interval when healthy (or asleep),

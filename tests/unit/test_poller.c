@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -204,6 +205,68 @@ test_stop_mid_request_then_restart(void **state)
 	mute_dev_close(&m);
 }
 
+struct observed {
+	int n;
+	char mac[16];
+	enum http_result result;
+};
+
+static void
+observe_cb(const char *mac, int gen, enum http_result result, double seconds, void *arg)
+{
+	struct observed *o = arg;
+
+	(void)gen, (void)seconds;
+	o->n++;
+	snprintf(o->mac, sizeof o->mac, "%s", mac != NULL ? mac : "(null)");
+	o->result = result;
+}
+
+/* Every finished poll names its device: the observer (and so fleet events) gets the MAC. */
+static void
+test_observer_gets_mac(void **state)
+{
+	struct loop *loop = loop_new();
+	struct http *http = http_new(loop);
+	struct store *store = NULL;
+	struct poller_opts o = opts();
+	struct observed seen = { 0 };
+	struct store_device sd;
+	struct mute_dev m;
+	struct poller *p;
+	char *cause = NULL;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: the poll fails at once */
+	if (store_open(":memory:", &store, &cause) != 0)
+		fail_msg("store_open: %s", cause);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, "a0b1c2d3e4f5", 13);
+	sd.gen = 2;
+	sd.host = "127.0.0.1";
+	sd.port = m.port;
+	sd.scheme = "http";
+	assert_int_equal(store_device_upsert(store, &sd, &cause), 0);
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	o.max_body = 65536;
+	p = poller_new(loop, http, store, &o);
+	poller_set_observer(p, observe_cb, &seen);
+	assert_int_equal(poller_load(p, NULL, &cause), 0);
+	poller_start(p);
+	for (int i = 0; i < 1000 && seen.n == 0; i++)
+		loop_run_once(loop, 10);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.mac, "a0b1c2d3e4f5");
+	assert_int_not_equal(seen.result, HTTP_OK);
+
+	poller_free(p);
+	http_free(http);
+	store_free(store);
+	loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -213,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_backoff_doubles_to_max),
 		cmocka_unit_test(test_breaker_and_asleep),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
+		cmocka_unit_test(test_observer_gets_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
