@@ -85,30 +85,17 @@ struct poller {
 	uint64_t seed;
 };
 
-static const struct {
-	const char *metric, *type, *help;
-} sample_info[PS__COUNT] = {
+static const struct poller_sample_info sample_info[PS__COUNT + 1] = {
 #define POLLER_SAMPLE_INFO(id, name, type, help) { name, type, help },
 	POLLER_SAMPLES(POLLER_SAMPLE_INFO)
 #undef POLLER_SAMPLE_INFO
+	{ "?", "untyped", "?" },
 };
 
-const char *
-poller_sample_metric(enum poller_sample_kind k)
+const struct poller_sample_info *
+poller_sample_info(enum poller_sample_kind k)
 {
-	return k < PS__COUNT ? sample_info[k].metric : "?";
-}
-
-const char *
-poller_sample_help(enum poller_sample_kind k)
-{
-	return k < PS__COUNT ? sample_info[k].help : "?";
-}
-
-const char *
-poller_sample_type(enum poller_sample_kind k)
-{
-	return k < PS__COUNT ? sample_info[k].type : "untyped";
+	return &sample_info[k < PS__COUNT ? k : PS__COUNT];
 }
 
 void

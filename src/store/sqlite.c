@@ -963,13 +963,13 @@ read_rec(sqlite3_stmt *st, const struct rectype *type, void *rec)
 	}
 }
 
-/* Binds rec to statement i and steps it inside the current flush. */
+/* Binds rec to statement i and steps it, inside the current flush or in its own transaction. */
 static int
 put_rec(struct sq *b, enum stmt i, const struct rectype *type, int from, const void *rec,
     char **cause, const char *what)
 {
 	bind_rec(stmt(b, i), type, from, rec);
-	return run(b, i, cause, what);
+	return tx_run(b, i, cause, what);
 }
 
 static int
@@ -1097,10 +1097,7 @@ read_first(struct sq *b, enum stmt i, store_row_cb copy, int *rc, char **cause)
 static int
 sq_device_upsert(void *v, const struct store_device *d, char **cause)
 {
-	struct sq *b = v;
-
-	bind_rec(stmt(b, ST_DEV_UPSERT), &rt_device, 0, d);
-	return tx_run(b, ST_DEV_UPSERT, cause, "saving device");
+	return put_rec(v, ST_DEV_UPSERT, &rt_device, 0, d, cause, "saving device");
 }
 
 static int
@@ -1200,10 +1197,7 @@ sq_event_list(void *v, int64_t after_id, size_t limit, store_row_cb cb, void *ar
 static int
 sq_audit_append(void *v, const struct store_audit *a, char **cause)
 {
-	struct sq *b = v;
-
-	bind_rec(stmt(b, ST_AUDIT_PUT), &rt_audit, 1, a);
-	return tx_run(b, ST_AUDIT_PUT, cause, "writing the audit log");
+	return put_rec(v, ST_AUDIT_PUT, &rt_audit, 1, a, cause, "writing the audit log");
 }
 
 static int
