@@ -119,14 +119,11 @@ static const struct rd input_rd[] = {
 static const struct rd em1_rd[] = {METER_RD(dev_meter)};
 static const struct rd phase_rd[] = {METER_RD(dev_phase)};
 
-static const struct rd em_rd[] = {
-    NUM(dev_meter, "total_current", current_a),
-    NUM(dev_meter, "total_act_power", power_w),
-    NUM(dev_meter, "total_aprt_power", aprt_power_va),
-    NUM(dev_meter, "n_current", n_current_a),
-    NUM(dev_meter, "total_act", energy_wh),
-    NUM(dev_meter, "total_act_ret", ret_energy_wh),
-};
+/* The totals of an em meter (its phases: em_more). */
+static const struct rd em_rd[] = {NUM(dev_meter, "total_current", current_a),
+    NUM(dev_meter, "total_act_power", power_w), NUM(dev_meter, "total_aprt_power", aprt_power_va),
+    NUM(dev_meter, "n_current", n_current_a), NUM(dev_meter, "total_act", energy_wh),
+    NUM(dev_meter, "total_act_ret", ret_energy_wh)};
 
 static const struct rd pm1_rd[] = {
     POWER_RD(dev_meter),
