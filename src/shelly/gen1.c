@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "model/bounds.h"
+#include "shelly/members.h"
 #include "shelly/models.h"
 #include "util/json.h"
 #include "util/xmalloc.h"
@@ -698,69 +699,59 @@ names(const cJSON *arr, char dst[][DEV_NAME_LEN])
 	return n;
 }
 
+/* What /settings says, apart from the MAC and the component names. */
+static const struct member settings_members[] = {
+    MEMBER_STR(gen1_settings, "device", "hostname", hostname),
+    MEMBER_STR(gen1_settings, "device", "type", type),
+    MEMBER_BOOL(gen1_settings, "device", "sleep_mode", sleep_mode),
+    MEMBER_STR(gen1_settings, "", "name", name),
+    MEMBER_STR(gen1_settings, "", "mode", mode),
+    MEMBER_STR(gen1_settings, "", "fw", fw),
+    MEMBER_BOOL(gen1_settings, "", "discoverable", discoverable),
+    MEMBER_BOOL(gen1_settings, "login", "enabled", login_enabled),
+    MEMBER_STR(gen1_settings, "login", "username", login_username),
+    MEMBER_BOOL(gen1_settings, "cloud", "enabled", cloud_enabled),
+    MEMBER_BOOL(gen1_settings, "mqtt", "enable", mqtt_enable),
+    MEMBER_STR(gen1_settings, "mqtt", "server", mqtt_server),
+    MEMBER_STR(gen1_settings, "mqtt", "user", mqtt_user),
+    MEMBER_STR(gen1_settings, "mqtt", "id", mqtt_id),
+    MEMBER_BOOL(gen1_settings, "coiot", "enabled", coiot_enabled),
+    MEMBER_STR(gen1_settings, "coiot", "peer", coiot_peer),
+    MEMBER_NUM(gen1_settings, "coiot", "update_period", coiot_update_period_s),
+    MEMBER_BOOL(gen1_settings, "sntp", "enabled", sntp_enabled),
+    MEMBER_STR(gen1_settings, "sntp", "server", sntp_server),
+    MEMBER_STR(gen1_settings, "", "timezone", timezone),
+    MEMBER_BOOL(gen1_settings, "", "tzautodetect", tzautodetect),
+    MEMBER_NUM(gen1_settings, "", "lat", lat),
+    MEMBER_NUM(gen1_settings, "", "lng", lng),
+    MEMBER_BOOL(gen1_settings, "wifi_sta", "enabled", wifi_sta_enabled),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ssid", wifi_sta_ssid),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ipv4_method", wifi_sta_ipv4_method),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ip", wifi_sta_ip),
+    MEMBER_STR(gen1_settings, "wifi_sta", "gw", wifi_sta_gw),
+    MEMBER_STR(gen1_settings, "wifi_sta", "mask", wifi_sta_mask),
+    MEMBER_STR(gen1_settings, "wifi_sta", "dns", wifi_sta_dns),
+    MEMBER_BOOL(gen1_settings, "wifi_ap", "enabled", wifi_ap_enabled),
+    MEMBER_STR(gen1_settings, "wifi_ap", "ssid", wifi_ap_ssid),
+};
+
 int
 gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, char **cause)
 {
 	cJSON *root;
-	const cJSON *o;
 
 	gen1_settings_init(out);
 	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /settings reply", cause);
 	if (root == NULL)
 		return -1;
-	if ((o = json_get_object(root, "device")) != NULL) {
-		json_get_strbuf(o, "hostname", out->hostname, sizeof out->hostname);
-		json_get_strbuf(o, "type", out->type, sizeof out->type);
-		device_mac_normalise(json_get_string(o, "mac"), out->mac);
-		out->sleep_mode = json_get_bool(o, "sleep_mode");
-	}
-	json_get_strbuf(root, "name", out->name, sizeof out->name);
-	json_get_strbuf(root, "mode", out->mode, sizeof out->mode);
-	json_get_strbuf(root, "fw", out->fw, sizeof out->fw);
-	out->discoverable = json_get_bool(root, "discoverable");
+	members_read(out, MEMBERS(settings_members), "", root);
+	if (json_get_object(root, "device") != NULL)
+		device_mac_normalise(
+		    json_get_string(json_get_object(root, "device"), "mac"), out->mac);
 	out->nrelays = names(json_get_array(root, "relays"), out->relay_names);
 	out->nrollers = names(json_get_array(root, "rollers"), out->roller_names);
 	out->nlights = names(json_get_array(root, "lights"), out->light_names);
 	out->ninputs = names(json_get_array(root, "inputs"), out->input_names);
-	if ((o = json_get_object(root, "login")) != NULL) {
-		out->login_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "username", out->login_username, sizeof out->login_username);
-	}
-	if ((o = json_get_object(root, "cloud")) != NULL)
-		out->cloud_enabled = json_get_bool(o, "enabled");
-	if ((o = json_get_object(root, "mqtt")) != NULL) {
-		out->mqtt_enable = json_get_bool(o, "enable");
-		json_get_strbuf(o, "server", out->mqtt_server, sizeof out->mqtt_server);
-		json_get_strbuf(o, "user", out->mqtt_user, sizeof out->mqtt_user);
-		json_get_strbuf(o, "id", out->mqtt_id, sizeof out->mqtt_id);
-	}
-	if ((o = json_get_object(root, "coiot")) != NULL) {
-		out->coiot_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "peer", out->coiot_peer, sizeof out->coiot_peer);
-		out->coiot_update_period_s = json_get_number(o, "update_period");
-	}
-	if ((o = json_get_object(root, "sntp")) != NULL) {
-		out->sntp_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "server", out->sntp_server, sizeof out->sntp_server);
-	}
-	json_get_strbuf(root, "timezone", out->timezone, sizeof out->timezone);
-	out->tzautodetect = json_get_bool(root, "tzautodetect");
-	out->lat = json_get_number(root, "lat");
-	out->lng = json_get_number(root, "lng");
-	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
-		out->wifi_sta_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "ssid", out->wifi_sta_ssid, sizeof out->wifi_sta_ssid);
-		json_get_strbuf(
-		    o, "ipv4_method", out->wifi_sta_ipv4_method, sizeof out->wifi_sta_ipv4_method);
-		json_get_strbuf(o, "ip", out->wifi_sta_ip, sizeof out->wifi_sta_ip);
-		json_get_strbuf(o, "gw", out->wifi_sta_gw, sizeof out->wifi_sta_gw);
-		json_get_strbuf(o, "mask", out->wifi_sta_mask, sizeof out->wifi_sta_mask);
-		json_get_strbuf(o, "dns", out->wifi_sta_dns, sizeof out->wifi_sta_dns);
-	}
-	if ((o = json_get_object(root, "wifi_ap")) != NULL) {
-		out->wifi_ap_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "ssid", out->wifi_ap_ssid, sizeof out->wifi_ap_ssid);
-	}
 	cJSON_Delete(root);
 	return 0;
 }

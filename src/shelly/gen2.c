@@ -9,6 +9,7 @@
 
 #include "model/bounds.h"
 #include "shelly/ident.h"
+#include "shelly/members.h"
 #include "shelly/rpc.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -16,154 +17,111 @@
 
 #define MAX_COMPONENT_ID 1000000
 
-/*
- * How a status member is read into a component: a number (or the number sub inside the member,
- * e.g. aenergy.total), a flag or a text. A member that is absent leaves the value as it was
- * (null present = unknown).
- */
-enum rd_how { RD_NUM, RD_BOOL, RD_STR };
-struct rd {
-	const char *key, *sub;
-	enum rd_how how;
-	size_t off, size; /* where the value goes in the component; a text's buffer size */
-};
-#define NUM(st, key, m)                                      \
-	{                                                    \
-		key, NULL, RD_NUM, offsetof(struct st, m), 0 \
-	}
-#define SUB(st, key, sub, m)                                \
-	{                                                   \
-		key, sub, RD_NUM, offsetof(struct st, m), 0 \
-	}
-#define FLAG(st, key, m)                                      \
-	{                                                     \
-		key, NULL, RD_BOOL, offsetof(struct st, m), 0 \
-	}
-#define TEXT(st, key, m)                                                             \
-	{                                                                            \
-		key, NULL, RD_STR, offsetof(struct st, m), sizeof((struct st *)0)->m \
-	}
-#define RD(t) t, sizeof t / sizeof t[0]
-
-/* Reads the members of table t (each key after prefix, "" for none) from o into obj. */
-static void
-read_fields(void *obj, const struct rd *t, size_t n, const char *prefix, const cJSON *o)
-{
-	char key[64];
-
-	for (size_t i = 0; i < n; i++) {
-		char *dst = (char *)obj + t[i].off;
-		const cJSON *v;
-
-		snprintf(key, sizeof key, "%s%s", prefix, t[i].key);
-		if ((v = json_get(o, key)) == NULL)
-			continue;
-		if (t[i].how == RD_BOOL)
-			*(int *)(void *)dst = json_bool(v);
-		else if (t[i].how == RD_STR)
-			json_strlcpy(dst, json_string(v), t[i].size);
-		else
-			*(double *)(void *)dst =
-			    t[i].sub ? json_get_number(v, t[i].sub) : json_number(v);
-	}
-}
-
 /* What a switch, cover, light and pm1 meter measure alike. */
-#define POWER_RD(st)                                                                              \
-	NUM(st, "apower", power_w), NUM(st, "voltage", voltage_v), NUM(st, "current", current_a), \
-	    SUB(st, "aenergy", "total", energy_wh)
-#define MAINS_RD(st) NUM(st, "pf", pf), NUM(st, "freq", freq_hz)
+#define POWER_RD(st)                                                                     \
+	MEMBER_NUM(st, "", "apower", power_w), MEMBER_NUM(st, "", "voltage", voltage_v), \
+	    MEMBER_NUM(st, "", "current", current_a),                                    \
+	    MEMBER_SUB(st, "aenergy", "total", energy_wh)
+#define MAINS_RD(st) MEMBER_NUM(st, "", "pf", pf), MEMBER_NUM(st, "", "freq", freq_hz)
 /* An output's temperature and what changed it last. */
-#define OUTPUT_RD(st) SUB(st, "temperature", "tC", temperature_c), TEXT(st, "source", source)
-#define RETURNED_RD(st) SUB(st, "ret_aenergy", "total", ret_energy_wh)
+#define OUTPUT_RD(st) \
+	MEMBER_SUB(st, "temperature", "tC", temperature_c), MEMBER_STR(st, "", "source", source)
+#define RETURNED_RD(st) MEMBER_SUB(st, "ret_aenergy", "total", ret_energy_wh)
 
-static const struct rd switch_rd[] = {
-    FLAG(dev_switch, "output", output),
+static const struct member switch_rd[] = {
+    MEMBER_BOOL(dev_switch, "", "output", output),
     POWER_RD(dev_switch),
     MAINS_RD(dev_switch),
     RETURNED_RD(dev_switch),
     OUTPUT_RD(dev_switch),
 };
 
-static const struct rd cover_rd[] = {
+static const struct member cover_rd[] = {
     POWER_RD(dev_cover),
     MAINS_RD(dev_cover),
     OUTPUT_RD(dev_cover),
-    FLAG(dev_cover, "pos_control", pos_control),
-    NUM(dev_cover, "current_pos", position_pct), /* past an end: model/bounds clamps it */
-    TEXT(dev_cover, "last_direction", last_direction),
+    MEMBER_BOOL(dev_cover, "", "pos_control", pos_control),
+    MEMBER_NUM(
+        dev_cover, "", "current_pos", position_pct), /* past an end: model/bounds clamps it */
+    MEMBER_STR(dev_cover, "", "last_direction", last_direction),
 };
 
-static const struct rd light_rd[] = {
-    FLAG(dev_light, "output", output),
-    NUM(dev_light, "brightness", brightness_pct),
-    NUM(dev_light, "white", white),
-    NUM(dev_light, "ct", color_temp_k),
+static const struct member light_rd[] = {
+    MEMBER_BOOL(dev_light, "", "output", output),
+    MEMBER_NUM(dev_light, "", "brightness", brightness_pct),
+    MEMBER_NUM(dev_light, "", "white", white),
+    MEMBER_NUM(dev_light, "", "ct", color_temp_k),
     POWER_RD(dev_light),
     OUTPUT_RD(dev_light),
 };
 
-static const struct rd input_rd[] = {
-    FLAG(dev_input, "state", state),
-    NUM(dev_input, "percent", percent),
-    SUB(dev_input, "counts", "total", count_total),
-    NUM(dev_input, "freq", freq_hz),
+static const struct member input_rd[] = {
+    MEMBER_BOOL(dev_input, "", "state", state),
+    MEMBER_NUM(dev_input, "", "percent", percent),
+    MEMBER_SUB(dev_input, "counts", "total", count_total),
+    MEMBER_NUM(dev_input, "", "freq", freq_hz),
 };
 
 /* An em1 meter, and each phase of an em meter with the phase's prefix ("a_"). */
-#define METER_RD(st)                                                                           \
-	NUM(st, "voltage", voltage_v), NUM(st, "current", current_a),                          \
-	    NUM(st, "act_power", power_w), NUM(st, "aprt_power", aprt_power_va), MAINS_RD(st), \
-	    NUM(st, "total_act_energy", energy_wh), NUM(st, "total_act_ret_energy", ret_energy_wh)
+#define METER_RD(st)                                                                        \
+	MEMBER_NUM(st, "", "voltage", voltage_v), MEMBER_NUM(st, "", "current", current_a), \
+	    MEMBER_NUM(st, "", "act_power", power_w),                                       \
+	    MEMBER_NUM(st, "", "aprt_power", aprt_power_va), MAINS_RD(st),                  \
+	    MEMBER_NUM(st, "", "total_act_energy", energy_wh),                              \
+	    MEMBER_NUM(st, "", "total_act_ret_energy", ret_energy_wh)
 
-static const struct rd em1_rd[] = {METER_RD(dev_meter)};
-static const struct rd phase_rd[] = {METER_RD(dev_phase)};
+static const struct member em1_rd[] = {METER_RD(dev_meter)};
+static const struct member phase_rd[] = {METER_RD(dev_phase)};
 
 /* The totals of an em meter (its phases: em_more). */
-static const struct rd em_rd[] = {NUM(dev_meter, "total_current", current_a),
-    NUM(dev_meter, "total_act_power", power_w), NUM(dev_meter, "total_aprt_power", aprt_power_va),
-    NUM(dev_meter, "n_current", n_current_a), NUM(dev_meter, "total_act", energy_wh),
-    NUM(dev_meter, "total_act_ret", ret_energy_wh)};
+static const struct member em_rd[] = {MEMBER_NUM(dev_meter, "", "total_current", current_a),
+    MEMBER_NUM(dev_meter, "", "total_act_power", power_w),
+    MEMBER_NUM(dev_meter, "", "total_aprt_power", aprt_power_va),
+    MEMBER_NUM(dev_meter, "", "n_current", n_current_a),
+    MEMBER_NUM(dev_meter, "", "total_act", energy_wh),
+    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh)};
 
-static const struct rd pm1_rd[] = {
+static const struct member pm1_rd[] = {
     POWER_RD(dev_meter),
     MAINS_RD(dev_meter),
     RETURNED_RD(dev_meter),
 };
 
-static const struct rd temp_rd[] = {NUM(dev_temp_sensor, "tC", temperature_c)};
-static const struct rd hum_rd[] = {NUM(dev_hum_sensor, "rh", humidity_pct)};
+static const struct member temp_rd[] = {MEMBER_NUM(dev_temp_sensor, "", "tC", temperature_c)};
+static const struct member hum_rd[] = {MEMBER_NUM(dev_hum_sensor, "", "rh", humidity_pct)};
 
-static const struct rd thermostat_rd[] = {
-    FLAG(dev_thermostat, "enable", enable),
-    FLAG(dev_thermostat, "output", output),
-    NUM(dev_thermostat, "target_C", target_c),
-    NUM(dev_thermostat, "current_C", current_c),
+static const struct member thermostat_rd[] = {
+    MEMBER_BOOL(dev_thermostat, "", "enable", enable),
+    MEMBER_BOOL(dev_thermostat, "", "output", output),
+    MEMBER_NUM(dev_thermostat, "", "target_C", target_c),
+    MEMBER_NUM(dev_thermostat, "", "current_C", current_c),
 };
 
 /* The singleton components, read into the status itself. */
-static const struct rd sys_rd[] = {
-    NUM(device_status, "uptime", sys.uptime_s),
-    NUM(device_status, "unixtime", sys.unixtime),
-    NUM(device_status, "ram_size", sys.ram_total),
-    NUM(device_status, "ram_free", sys.ram_free),
-    NUM(device_status, "fs_size", sys.fs_total),
-    NUM(device_status, "fs_free", sys.fs_free),
-    NUM(device_status, "cfg_rev", sys.cfg_rev),
-    FLAG(device_status, "restart_required", sys.restart_required),
-    NUM(device_status, "wakeup_period", sys.wakeup_period_s),
+static const struct member sys_rd[] = {
+    MEMBER_NUM(device_status, "", "uptime", sys.uptime_s),
+    MEMBER_NUM(device_status, "", "unixtime", sys.unixtime),
+    MEMBER_NUM(device_status, "", "ram_size", sys.ram_total),
+    MEMBER_NUM(device_status, "", "ram_free", sys.ram_free),
+    MEMBER_NUM(device_status, "", "fs_size", sys.fs_total),
+    MEMBER_NUM(device_status, "", "fs_free", sys.fs_free),
+    MEMBER_NUM(device_status, "", "cfg_rev", sys.cfg_rev),
+    MEMBER_BOOL(device_status, "", "restart_required", sys.restart_required),
+    MEMBER_NUM(device_status, "", "wakeup_period", sys.wakeup_period_s),
 };
 
-static const struct rd wifi_rd[] = {
-    TEXT(device_status, "ssid", wifi.ssid),
-    TEXT(device_status, "sta_ip", wifi.ip),
-    NUM(device_status, "rssi", wifi.rssi_dbm),
+static const struct member wifi_rd[] = {
+    MEMBER_STR(device_status, "", "ssid", wifi.ssid),
+    MEMBER_STR(device_status, "", "sta_ip", wifi.ip),
+    MEMBER_NUM(device_status, "", "rssi", wifi.rssi_dbm),
 };
 
-static const struct rd eth_rd[] = {TEXT(device_status, "ip", eth_ip)};
-static const struct rd cloud_rd[] = {FLAG(device_status, "connected", cloud_connected)};
-static const struct rd mqtt_rd[] = {FLAG(device_status, "connected", mqtt_connected)};
-static const struct rd ws_rd[] = {FLAG(device_status, "connected", ws_connected)};
+static const struct member eth_rd[] = {MEMBER_STR(device_status, "", "ip", eth_ip)};
+static const struct member cloud_rd[] = {
+    MEMBER_BOOL(device_status, "", "connected", cloud_connected)};
+static const struct member mqtt_rd[] = {
+    MEMBER_BOOL(device_status, "", "connected", mqtt_connected)};
+static const struct member ws_rd[] = {MEMBER_BOOL(device_status, "", "connected", ws_connected)};
 
 /*
  * The component's "errors" list: joined into errors[] and flags set. Without the member a full
@@ -352,7 +310,7 @@ em_more(void *p, const cJSON *o, int merge)
 	for (int i = 0; i < 3; i++) {
 		prefix[0] = (char)('a' + i);
 		m->phases[i].label = prefix[0];
-		read_fields(&m->phases[i], RD(phase_rd), prefix, o);
+		members_read(&m->phases[i], MEMBERS(phase_rd), prefix, o);
 	}
 }
 
@@ -363,25 +321,25 @@ em_more(void *p, const cJSON *o, int merge)
 static const struct comp_kind {
 	const char *type, *kind;
 	enum slot slot;
-	const struct rd *rd;
+	const struct member *rd;
 	size_t nrd;
 	void (*more)(void *c, const cJSON *o, int merge);
 } comp_kinds[] = {
-    {"switch", NULL, SL_SWITCH, RD(switch_rd), switch_more},
-    {"cover", NULL, SL_COVER, RD(cover_rd), cover_more},
-    {"light", "light", SL_LIGHT, RD(light_rd), light_more},
-    {"rgb", "rgb", SL_LIGHT, RD(light_rd), light_more},
-    {"rgbw", "rgbw", SL_LIGHT, RD(light_rd), light_more},
-    {"cct", "cct", SL_LIGHT, RD(light_rd), light_more},
-    {"input", NULL, SL_INPUT, RD(input_rd), input_more},
-    {"em", "em", SL_METER, RD(em_rd), em_more},
-    {"emdata", "em", SL_METER, RD(em_rd), em_more},
-    {"em1", "em1", SL_METER, RD(em1_rd), NULL},
-    {"em1data", "em1", SL_METER, RD(em1_rd), NULL},
-    {"pm1", "pm1", SL_METER, RD(pm1_rd), NULL},
-    {"temperature", NULL, SL_TEMP, RD(temp_rd), NULL},
-    {"humidity", NULL, SL_HUM, RD(hum_rd), NULL},
-    {"thermostat", NULL, SL_THERMOSTAT, RD(thermostat_rd), NULL},
+    {"switch", NULL, SL_SWITCH, MEMBERS(switch_rd), switch_more},
+    {"cover", NULL, SL_COVER, MEMBERS(cover_rd), cover_more},
+    {"light", "light", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"rgb", "rgb", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"rgbw", "rgbw", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"cct", "cct", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"input", NULL, SL_INPUT, MEMBERS(input_rd), input_more},
+    {"em", "em", SL_METER, MEMBERS(em_rd), em_more},
+    {"emdata", "em", SL_METER, MEMBERS(em_rd), em_more},
+    {"em1", "em1", SL_METER, MEMBERS(em1_rd), NULL},
+    {"em1data", "em1", SL_METER, MEMBERS(em1_rd), NULL},
+    {"pm1", "pm1", SL_METER, MEMBERS(pm1_rd), NULL},
+    {"temperature", NULL, SL_TEMP, MEMBERS(temp_rd), NULL},
+    {"humidity", NULL, SL_HUM, MEMBERS(hum_rd), NULL},
+    {"thermostat", NULL, SL_THERMOSTAT, MEMBERS(thermostat_rd), NULL},
 };
 
 static const struct comp_kind *
@@ -513,7 +471,7 @@ apply_indexed(struct device_status *st, const char *type, int id, const cJSON *v
 		return id == 0 && apply_sensor(st, type, v);
 	if ((c = slot_of(st, k, id, replace)) == NULL)
 		return 0;
-	read_fields(c, k->rd, k->nrd, "", v);
+	members_read(c, k->rd, k->nrd, "", v);
 	if (k->more != NULL)
 		k->more(c, v, !replace);
 	return 1;
@@ -561,16 +519,16 @@ eth_more(struct device_status *st, const cJSON *o)
 /* The singleton components ("sys", "wifi" ...) this parser stores. */
 static const struct {
 	const char *type;
-	const struct rd *rd;
+	const struct member *rd;
 	size_t nrd;
 	void (*more)(struct device_status *, const cJSON *);
 } singletons[] = {
-    {"sys", RD(sys_rd), sys_more},
-    {"wifi", RD(wifi_rd), wifi_more},
-    {"eth", RD(eth_rd), eth_more},
-    {"cloud", RD(cloud_rd), NULL},
-    {"mqtt", RD(mqtt_rd), NULL},
-    {"ws", RD(ws_rd), NULL},
+    {"sys", MEMBERS(sys_rd), sys_more},
+    {"wifi", MEMBERS(wifi_rd), wifi_more},
+    {"eth", MEMBERS(eth_rd), eth_more},
+    {"cloud", MEMBERS(cloud_rd), NULL},
+    {"mqtt", MEMBERS(mqtt_rd), NULL},
+    {"ws", MEMBERS(ws_rd), NULL},
 };
 
 /* A singleton component. Returns 1 when type is one this parser stores. */
@@ -580,7 +538,7 @@ apply_singleton(struct device_status *st, const char *type, const cJSON *v)
 	for (size_t i = 0; i < sizeof singletons / sizeof singletons[0]; i++) {
 		if (strcmp(type, singletons[i].type) != 0)
 			continue;
-		read_fields(st, singletons[i].rd, singletons[i].nrd, "", v);
+		members_read(st, singletons[i].rd, singletons[i].nrd, "", v);
 		if (singletons[i].more != NULL)
 			singletons[i].more(st, v);
 		return 1;
@@ -841,62 +799,50 @@ gen2_config_init(struct gen2_config *c)
 	c->cloud_enable = c->mqtt_enable = c->ws_enable = DEV_UNKNOWN;
 }
 
+/* What Shelly.GetConfig says, apart from the MAC and the components. */
+static const struct member config_members[] = {
+    MEMBER_STR(gen2_config, "sys.device", "name", name),
+    MEMBER_STR(gen2_config, "sys.device", "profile", profile),
+    MEMBER_STR(gen2_config, "sys.device", "fw_id", fw),
+    MEMBER_BOOL(gen2_config, "sys.device", "discoverable", discoverable),
+    MEMBER_BOOL(gen2_config, "sys.device", "eco_mode", eco_mode),
+    MEMBER_NUM(gen2_config, "sys", "cfg_rev", cfg_rev),
+    MEMBER_STR(gen2_config, "sys.sntp", "server", sntp_server),
+    MEMBER_STR(gen2_config, "sys.location", "tz", tz),
+    MEMBER_NUM(gen2_config, "sys.location", "lat", lat),
+    MEMBER_NUM(gen2_config, "sys.location", "lon", lon),
+    MEMBER_BOOL(gen2_config, "wifi.sta", "enable", wifi_sta_enable),
+    MEMBER_STR(gen2_config, "wifi.sta", "ssid", wifi_sta_ssid),
+    MEMBER_STR(gen2_config, "wifi.sta", "ipv4mode", wifi_sta_ipv4mode),
+    MEMBER_STR(gen2_config, "wifi.sta", "ip", wifi_sta_ip),
+    MEMBER_BOOL(gen2_config, "wifi.ap", "enable", wifi_ap_enable),
+    MEMBER_STR(gen2_config, "wifi.ap", "ssid", wifi_ap_ssid),
+    MEMBER_BOOL(gen2_config, "eth", "enable", eth_enable),
+    MEMBER_BOOL(gen2_config, "ble", "enable", ble_enable),
+    MEMBER_BOOL(gen2_config, "cloud", "enable", cloud_enable),
+    MEMBER_STR(gen2_config, "cloud", "server", cloud_server),
+    MEMBER_BOOL(gen2_config, "mqtt", "enable", mqtt_enable),
+    MEMBER_STR(gen2_config, "mqtt", "server", mqtt_server),
+    MEMBER_STR(gen2_config, "mqtt", "client_id", mqtt_client_id),
+    MEMBER_STR(gen2_config, "mqtt", "user", mqtt_user),
+    MEMBER_STR(gen2_config, "mqtt", "topic_prefix", mqtt_topic_prefix),
+    MEMBER_BOOL(gen2_config, "ws", "enable", ws_enable),
+    MEMBER_STR(gen2_config, "ws", "server", ws_server),
+};
+
 int
 gen2_parse_config(const char *body, size_t len, struct gen2_config *out, char **cause)
 {
-	const cJSON *o, *sys, *d, *e, *x;
+	const cJSON *o, *d, *e;
 	cJSON *root;
 
 	gen2_config_init(out);
 	root = parse_result(body, len, &o, "Shelly.GetConfig", cause);
 	if (root == NULL)
 		return -1;
-	sys = json_get_object(o, "sys");
-	if ((d = json_get_object(sys, "device")) != NULL) {
-		json_get_strbuf(d, "name", out->name, sizeof out->name);
-		json_get_strbuf(d, "profile", out->profile, sizeof out->profile);
+	members_read(out, MEMBERS(config_members), "", o);
+	if ((d = json_get_object(json_get_object(o, "sys"), "device")) != NULL)
 		device_mac_normalise(json_get_string(d, "mac"), out->mac);
-		json_get_strbuf(d, "fw_id", out->fw, sizeof out->fw);
-		out->discoverable = json_get_bool(d, "discoverable");
-		out->eco_mode = json_get_bool(d, "eco_mode");
-	}
-	out->cfg_rev = json_get_number(sys, "cfg_rev");
-	json_get_strbuf(
-	    json_get_object(sys, "sntp"), "server", out->sntp_server, sizeof out->sntp_server);
-	if ((x = json_get_object(sys, "location")) != NULL) {
-		json_get_strbuf(x, "tz", out->tz, sizeof out->tz);
-		out->lat = json_get_number(x, "lat");
-		out->lon = json_get_number(x, "lon");
-	}
-	if ((x = json_get_object(o, "wifi")) != NULL) {
-		const cJSON *sta = json_get_object(x, "sta"), *ap = json_get_object(x, "ap");
-
-		out->wifi_sta_enable = json_get_bool(sta, "enable");
-		json_get_strbuf(sta, "ssid", out->wifi_sta_ssid, sizeof out->wifi_sta_ssid);
-		json_get_strbuf(
-		    sta, "ipv4mode", out->wifi_sta_ipv4mode, sizeof out->wifi_sta_ipv4mode);
-		json_get_strbuf(sta, "ip", out->wifi_sta_ip, sizeof out->wifi_sta_ip);
-		out->wifi_ap_enable = json_get_bool(ap, "enable");
-		json_get_strbuf(ap, "ssid", out->wifi_ap_ssid, sizeof out->wifi_ap_ssid);
-	}
-	out->eth_enable = json_get_bool(json_get_object(o, "eth"), "enable");
-	out->ble_enable = json_get_bool(json_get_object(o, "ble"), "enable");
-	if ((x = json_get_object(o, "cloud")) != NULL) {
-		out->cloud_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->cloud_server, sizeof out->cloud_server);
-	}
-	if ((x = json_get_object(o, "mqtt")) != NULL) {
-		out->mqtt_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->mqtt_server, sizeof out->mqtt_server);
-		json_get_strbuf(x, "client_id", out->mqtt_client_id, sizeof out->mqtt_client_id);
-		json_get_strbuf(x, "user", out->mqtt_user, sizeof out->mqtt_user);
-		json_get_strbuf(
-		    x, "topic_prefix", out->mqtt_topic_prefix, sizeof out->mqtt_topic_prefix);
-	}
-	if ((x = json_get_object(o, "ws")) != NULL) {
-		out->ws_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->ws_server, sizeof out->ws_server);
-	}
 	cJSON_ArrayForEach(e, o) if (e->string != NULL) add_component_cfg(out, e->string, e);
 	cJSON_Delete(root);
 	return 0;
