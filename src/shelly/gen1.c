@@ -683,22 +683,6 @@ gen1_settings_init(struct gen1_settings *s)
 	s->coiot_update_period_s = s->lat = s->lng = NAN;
 }
 
-static int
-names(const cJSON *arr, char dst[][DEV_NAME_LEN])
-{
-	const cJSON *e;
-	int n = 0;
-
-	cJSON_ArrayForEach(e, arr)
-	{
-		if (n >= DEVICE_MAX_COMPONENTS)
-			break;
-		json_get_strbuf(e, "name", dst[n], DEV_NAME_LEN);
-		n++;
-	}
-	return n;
-}
-
 /* What /settings says, apart from the MAC and the component names. */
 static const struct member settings_members[] = {
     MEMBER_STR(gen1_settings, "device", "hostname", hostname),
@@ -734,6 +718,22 @@ static const struct member settings_members[] = {
     MEMBER_BOOL(gen1_settings, "wifi_ap", "enabled", wifi_ap_enabled),
     MEMBER_STR(gen1_settings, "wifi_ap", "ssid", wifi_ap_ssid),
 };
+
+static int
+names(const cJSON *arr, char dst[][DEV_NAME_LEN])
+{
+	const cJSON *e;
+	int n = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (n >= DEVICE_MAX_COMPONENTS)
+			break;
+		json_get_strbuf(e, "name", dst[n], DEV_NAME_LEN);
+		n++;
+	}
+	return n;
+}
 
 int
 gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, char **cause)

@@ -789,16 +789,6 @@ add_component_cfg(struct gen2_config *c, const char *key, const cJSON *v)
 		json_get_strbuf(v, "type", cc->type, sizeof cc->type);
 }
 
-void
-gen2_config_init(struct gen2_config *c)
-{
-	memset(c, 0, sizeof *c);
-	c->discoverable = c->eco_mode = DEV_UNKNOWN;
-	c->cfg_rev = c->lat = c->lon = NAN;
-	c->wifi_sta_enable = c->wifi_ap_enable = c->eth_enable = c->ble_enable = DEV_UNKNOWN;
-	c->cloud_enable = c->mqtt_enable = c->ws_enable = DEV_UNKNOWN;
-}
-
 /* What Shelly.GetConfig says, apart from the MAC and the components. */
 static const struct member config_members[] = {
     MEMBER_STR(gen2_config, "sys.device", "name", name),
@@ -829,6 +819,16 @@ static const struct member config_members[] = {
     MEMBER_BOOL(gen2_config, "ws", "enable", ws_enable),
     MEMBER_STR(gen2_config, "ws", "server", ws_server),
 };
+
+void
+gen2_config_init(struct gen2_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->discoverable = c->eco_mode = DEV_UNKNOWN;
+	c->cfg_rev = c->lat = c->lon = NAN;
+	c->wifi_sta_enable = c->wifi_ap_enable = c->eth_enable = c->ble_enable = DEV_UNKNOWN;
+	c->cloud_enable = c->mqtt_enable = c->ws_enable = DEV_UNKNOWN;
+}
 
 int
 gen2_parse_config(const char *body, size_t len, struct gen2_config *out, char **cause)
