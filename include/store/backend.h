@@ -44,6 +44,18 @@ struct store_cfg_step {
 	int64_t num[2];
 };
 
+/*
+ * One row of a list op: a record of the type the op names (struct store_device, ...), valid
+ * only during the call. Non-zero stops the list.
+ */
+typedef int (*store_row_cb)(const void *row, void *arg);
+
+/* A setting as a row of setting_list. */
+struct store_setting {
+	const char *key;
+	const char *value;
+};
+
 /* One row: ncols text columns (NULL for SQL NULL). Non-zero stops the batch's reading. */
 typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
 
@@ -106,24 +118,25 @@ struct store_ops {
 	/* Returns 1 with *out (caller frees), 0 not found, -1 error. */
 	int (*device_find)(void *b, enum store_find how, const char *value, int port,
 	    struct store_device **out, char **cause);
-	int (*device_list)(void *b, store_device_cb cb, void *arg, char **cause);
+	/* Rows are struct store_device (and so on for the other list ops). */
+	int (*device_list)(void *b, store_row_cb cb, void *arg, char **cause);
 
 	int (*status_get)(void *b, const char *mac, struct store_status **out, char **cause);
 	int (*history_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
-	    store_sample_cb cb, void *arg, char **cause);
+	    store_row_cb cb, void *arg, char **cause);
 	int (*bucket_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
-	    store_bucket_cb cb, void *arg, char **cause);
-	int (*event_list)(void *b, int64_t after_id, size_t limit, store_event_cb cb, void *arg,
+	    store_row_cb cb, void *arg, char **cause);
+	int (*event_list)(void *b, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
 	    char **cause);
 	int (*audit_append)(void *b, const struct store_audit *a, char **cause);
-	int (*audit_list)(void *b, int64_t after_id, size_t limit, store_audit_cb cb, void *arg,
+	int (*audit_list)(void *b, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
 	    char **cause);
 
 	/* Returns 1 with *value (caller frees), 0 not set, -1 error. */
 	int (*setting_get)(void *b, const char *key, char **value, char **cause);
 	int (*setting_set)(void *b, const char *key, const char *value, char **cause);
-	/* Calls cb for every setting, ordered by key (cb must not call the store). */
-	int (*setting_list)(void *b, store_setting_cb cb, void *arg, char **cause);
+	/* Rows are struct store_setting, ordered by key (cb must not call the store). */
+	int (*setting_list)(void *b, store_row_cb cb, void *arg, char **cause);
 
 	int (*lease_acquire)(void *b, const char *name, const char *holder, int64_t now_ms,
 	    int64_t timeout_ms, char **holder_out, char **cause);

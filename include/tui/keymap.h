@@ -152,11 +152,15 @@ enum tui_action keymap_lookup(const struct keymap *km, enum tui_view_kind view, 
 char *keymap_keys(const struct keymap *km, enum tui_view_kind view, enum tui_action a,
     char *buf, size_t size);
 
-/* An action's name, views, help and bar label (NULL: none). */
-const char *keymap_action_name(enum tui_action a);
-const char *keymap_action_help(enum tui_action a);
-const char *keymap_action_label(enum tui_action a);
-unsigned keymap_action_views(enum tui_action a);
+/* An action's row of the table (TA_NONE's for one out of range). */
+struct keymap_action {
+	const char *name;
+	unsigned views;		/* TV_* bits */
+	const char *keys;	/* default keys */
+	const char *label;	/* F-key bar label, or NULL */
+	const char *help;
+};
+const struct keymap_action *keymap_action(enum tui_action a);
 /* The action called name, or TA_NONE. */
 enum tui_action keymap_action_find(const char *name);
 /* The view called name, or -1. */

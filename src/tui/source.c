@@ -175,6 +175,18 @@ find_row(const struct source_dev *rows, size_t n, const char *mac)
 	return NULL;
 }
 
+const struct source_dev *
+source_device(const struct source *src, const char *mac)
+{
+	return find_row(src->rows, src->nrows, mac);
+}
+
+const char *
+source_dev_label(const struct source_dev *r)
+{
+	return r->name[0] ? r->name : r->id;
+}
+
 struct load_ctx {
 	struct source *src;
 	struct source_dev *rows;
@@ -1065,12 +1077,6 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	return job;
 }
 
-size_t
-source_job_found(const struct source_job *job)
-{
-	return job->nresults;
-}
-
 int
 source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
 {
@@ -1140,22 +1146,17 @@ source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 	job->arg = arg;
 }
 
-int
-source_job_is_scan(const struct source_job *job)
+void
+source_job_progress(const struct source_job *job, struct source_progress *p)
 {
-	return job->is_scan;
-}
-
-size_t
-source_job_total(const struct source_job *job)
-{
-	return job->total;
-}
-
-size_t
-source_job_done(const struct source_job *job)
-{
-	return job->done;
+	p->scan = job->is_scan;
+	p->total = job->total;
+	p->done = job->done;
+	p->results = job->nresults;
+	p->ok = 0;
+	for (size_t i = 0; i < job->nresults; i++)
+		p->ok += job->results[i].ok != 0;
+	p->error = job->error;
 }
 
 const struct source_result *
@@ -1163,12 +1164,6 @@ source_job_results(const struct source_job *job, size_t *n)
 {
 	*n = job->nresults;
 	return job->results;
-}
-
-const char *
-source_job_error(const struct source_job *job)
-{
-	return job->error;
 }
 
 void

@@ -53,7 +53,6 @@ struct vprovision {
 	size_t naps;
 	struct vprov_task *tasks; /* newest first */
 	size_t ntasks, tcap;
-	struct cursor cur;
 	struct loop_timer *timer;
 	/* The questions of p, answered one after the other. */
 	size_t ntargets; /* access points the answers are for */
@@ -148,7 +147,7 @@ load(struct vprovision *vp)
 	}
 	while (vp->ntasks > VPROV_TASKS)
 		free(vp->tasks[--vp->ntasks].line);
-	cursor_fit(&vp->cur, vp->naps, vp->cur.page);
+	cursor_fit(&vp->v.cur, vp->naps, vp->v.cur.page);
 }
 
 static void
@@ -161,6 +160,21 @@ refresh_cb(void *arg)
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const struct vprov_ap *a = &((struct vprovision *)v)->aps[k];
+	char line[160], *clean;
+
+	(void)t;
+	snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ", a->ssid,
+	    a->agent, a->rssi);
+	clean = str_sanitize(line, sizeof line);
+	str_copy(buf, size, clean);
+	free(clean);
+	return TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -169,10 +183,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	char title[128], line[320];
 	size_t marked = 0;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
+	view_clear(y, h);
 	/* Where agents reach the manager: this console, or the poller holding the lease. */
 	snprintf(line, sizeof line, "Agent API: %s", source_agent_api(t->src));
 	draw_text(y, 1, w - 2, line, theme_attr(t->theme, TC_NORMAL));
@@ -185,22 +196,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(title, sizeof title,
 	    "Provisioning - access points seen by agents: %zu, marked %zu", vp->naps, marked);
 	draw_frame(t, y, 0, aph, w, title);
-	cursor_fit(&vp->cur, vp->naps, aph - 2);
 	if (vp->naps == 0)
 		draw_text(y + 1, 2, w - 4, "no access point reported by an agent lately",
 		    theme_attr(t->theme, TC_DIM));
-	for (int i = 0; i < aph - 2 && vp->cur.top + (size_t)i < vp->naps; i++) {
-		size_t k = vp->cur.top + (size_t)i;
-		const struct vprov_ap *a = &vp->aps[k];
-		char *clean;
-
-		snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ",
-		    a->ssid, a->agent, a->rssi);
-		clean = str_sanitize(line, sizeof line);
-		draw_text(y + 1 + i, 1, w - 2, clean,
-		    theme_attr(t->theme, k == vp->cur.sel ? TC_CURSOR : TC_NORMAL));
-		free(clean);
-	}
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of);
 	if (th < 3)
 		return;
 	snprintf(title, sizeof title, "Tasks (newest first): %zu", vp->ntasks);
@@ -223,7 +222,7 @@ who_am_i(char *buf, size_t size)
 static int
 is_target(const struct vprovision *vp, size_t i, size_t marked)
 {
-	return marked ? vp->aps[i].marked != 0 : i == vp->cur.sel;
+	return marked ? vp->aps[i].marked != 0 : i == vp->v.cur.sel;
 }
 
 static size_t
@@ -446,14 +445,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vprovision *vp = (struct vprovision *)v;
 	size_t marked;
 
-	if (cursor_move(&vp->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_PROV_MARK:
-		if (vp->cur.sel < vp->naps) {
-			vp->aps[vp->cur.sel].marked = !vp->aps[vp->cur.sel].marked;
-			if (vp->cur.sel + 1 < vp->naps)
-				vp->cur.sel++;
+		if (vp->v.cur.sel < vp->naps) {
+			vp->aps[vp->v.cur.sel].marked = !vp->aps[vp->v.cur.sel].marked;
+			if (vp->v.cur.sel + 1 < vp->naps)
+				vp->v.cur.sel++;
 		}
 		return R_DIRTY;
 	case TA_PROV_QUEUE:
@@ -483,12 +480,11 @@ vfree(struct view *v)
 	tasks_clear(vp);
 	free(vp->tasks);
 	free(vp->aps);
-	free(vp);
 }
 
 static const struct view_ops vprovision_ops = {
     .kind = TV_KIND_PROVISION,
-    .title = "Provisioning",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -497,11 +493,9 @@ static const struct view_ops vprovision_ops = {
 struct view *
 vprovision_new(struct tui *t)
 {
-	struct vprovision *vp = xcalloc(1, sizeof *vp);
+	struct vprovision *vp = view_new(sizeof *vp, &vprovision_ops);
 
-	vp->v.ops = &vprovision_ops;
 	vp->t = t;
-	vp->cur.page = 1;
 	vp->timer = loop_timer_new(t->app->loop, refresh_cb, vp);
 	load(vp);
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
