@@ -109,7 +109,9 @@ enum tui_view_kind {
 	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
 	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
 	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \
-	    "Provision the marked access points (or the selected one): asks the network, WiFi key file and template") \
+	    "Provision the marked access points (or the selected one): asks the network, WiFi key file, template, name, password file and AP off") \
+	X(PROV_CANCEL, "prov-cancel", TVB(PROVISION), "c", NULL, \
+	    "Cancel a provisioning task that has not ended (asks its id, then confirms)") \
 	X(EXPORT, "export", TVB(DEVICES), "F9 x", "Export", \
 	    "Export the fleet to a file: format, path, device passwords only when confirmed twice") \
 	X(IMPORT, "import", TVB(DEVICES), "I", NULL, \

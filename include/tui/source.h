@@ -9,7 +9,10 @@
  * The source runs the engine's fleet runtime in the console's loop: while no other poller
  * holds the lease it takes it and polls (store flush, scheduled discovery, the configuration's
  * device lines) and gives it back on free; when a --headless poller holds it, the source reads that poller's results from the database as they are written
- * (store_data_version) and polls nothing. Actions run through the engine's action runner in
+ * (store_data_version) and polls nothing. While it leads, and the configuration asks for it
+ * (console-agent-api, or --listen), it also serves the agent API of provisioning and verifies
+ * provisioned devices (server/provserve.h), as --headless does; standing by, it leaves that to
+ * the poller. Actions run through the engine's action runner in
  * the console's loop; scans run the discovery engine in the loop too, and register only what
  * the operator adds. The console never waits on a device.
  */
@@ -121,6 +124,11 @@ void source_get_totals(const struct source *src, struct source_totals *t);
 const char *source_poller(const struct source *src);
 /* 1 while this console holds the lease and polls. */
 int source_polling(const struct source *src);
+/*
+ * Where agents reach the agent API: "http://ADDR:PORT/api/v1/ (this console)" while this
+ * console leads and serves it, else why not (the poller serves it, off, cannot listen).
+ */
+const char *source_agent_api(const struct source *src);
 
 /*
  * One device's typed status parsed from its stored reply (out initialised; caller frees with
