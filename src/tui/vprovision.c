@@ -379,14 +379,12 @@ answer_cb(struct tui *t, const char *text, void *arg)
 /* ---- c: cancel a task ---- */
 
 static void
-cancel_confirm_cb(struct tui *t, const char *text, void *arg)
+cancel_confirm_cb(struct tui *t, void *arg)
 {
 	struct vprovision *vp = arg;
 	char *cause = NULL, who[64];
 	int rc;
 
-	if (text == NULL)
-		return;
 	who_am_i(who, sizeof who);
 	rc = taskq_cancel(t->app->store, vp->cancel_id, who, loop_wall_ms(), &cause);
 	if (rc < 0) {
@@ -420,7 +418,7 @@ cancel_id_cb(struct tui *t, const char *text, void *arg)
 	snprintf(q, sizeof q, "Cancel task %lld (%s, %s)?", id, task->target, task->state);
 	store_task_free(task);
 	clean = str_sanitize(q, sizeof q);
-	tui_confirm(t, clean, cancel_confirm_cb, vp);
+	tui_ask(t, clean, NULL, cancel_confirm_cb, vp);
 	free(clean);
 }
 
