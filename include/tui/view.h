@@ -110,7 +110,8 @@ void tui_push(struct tui *t, struct view *v);
 void tui_dirty(struct tui *t);
 void tui_message(struct tui *t, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Opens the prompt line; done gets the text on Enter (NULL on Esc); change on every edit. */
+/* Opens the prompt line; done gets the text on Enter (NULL on Esc); change on every edit.
+ * Without done, Esc calls change with "" (a live filter is cleared). */
 void tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb done,
     prompt_change_cb change, void *arg);
 /* Asks a y/N question; done gets "y" on yes, NULL otherwise. */

@@ -307,6 +307,7 @@ static void
 prompt_end(struct tui *t, const char *text)
 {
 	prompt_done_cb done = t->prompt_done;
+	prompt_change_cb change = t->prompt_change;
 	void *arg = t->prompt_arg;
 	char copy[sizeof t->input];
 
@@ -321,6 +322,8 @@ prompt_end(struct tui *t, const char *text)
 	tui_dirty(t);
 	if (done != NULL)
 		done(t, text != NULL ? copy : NULL, arg);
+	else if (text == NULL && change != NULL)
+		change(t, "", arg); /* a live filter's Esc clears it */
 	explicit_bzero(copy, sizeof copy);
 }
 

@@ -589,16 +589,6 @@ filter_change_cb(struct tui *t, const char *text, void *arg)
 }
 
 static void
-filter_done_cb(struct tui *t, const char *text, void *arg)
-{
-	struct vdevices *d = arg;
-
-	(void)t;
-	if (text == NULL)
-		vdevices_filter(&d->v, "");
-}
-
-static void
 toggle_done_cb(struct source_job *job, void *arg)
 {
 	struct vdevices *d = arg;
@@ -868,7 +858,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_push(t, vdetail_new(t, r->mac));
 		return R_DIRTY;
 	case TA_FILTER:
-		tui_prompt(t, "/", d->filter, filter_done_cb, filter_change_cb, d);
+		tui_prompt(t, "/", d->filter, NULL, filter_change_cb, d);
 		return R_DIRTY;
 	case TA_SORT:
 	case TA_SORT_BACK:

@@ -94,20 +94,13 @@ filter_change_cb(struct tui *t, const char *text, void *arg)
 	load(&ve->v);
 }
 
-static void
-filter_done_cb(struct tui *t, const char *text, void *arg)
-{
-	if (text == NULL)
-		filter_change_cb(t, "", arg);
-}
-
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vevents *ve = (struct vevents *)v;
 
 	if (a == TA_FILTER) {
-		tui_prompt(t, "events /", ve->filter, filter_done_cb, filter_change_cb, ve);
+		tui_prompt(t, "events /", ve->filter, NULL, filter_change_cb, ve);
 		return R_DIRTY;
 	}
 	return R_UNHANDLED;
