@@ -122,6 +122,8 @@ void tui_ask(struct tui *t, const char *question, const char *declined, ask_yes_
     void *arg);
 /* Runs a `:` command line. */
 void tui_command(struct tui *t, const char *line);
+/* One help line per `:` command (name, argument, help), appended to out. */
+void tui_command_lines(struct textlines *out);
 /* Opens the view of a job's progress and results (the view owns the job). */
 void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 /* Asks for one key of choices; done gets it as a one-character string, NULL on any other. */

@@ -420,13 +420,22 @@ static const struct {
 	const char *name;
 	enum tui_action action;
 	void (*run)(struct tui *t, const char *arg);
+	const char *args, *help;
 } commands[] = {
-#define TUI_COMMAND_ROW(name, action, run, args, help) { name, action, run },
+#define TUI_COMMAND_ROW(name, action, run, args, help) { name, action, run, args, help },
 	TUI_COMMANDS(TUI_COMMAND_ROW)
 #undef TUI_COMMAND_ROW
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 /* clang-format on */
+
+void
+tui_command_lines(struct textlines *out)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		textlines_add(out, xasprintf("  :%-9s %-24s %s", commands[i].name, commands[i].args,
+		                       commands[i].help));
+}
 
 static void
 sort_command(struct tui *t, const char *arg)

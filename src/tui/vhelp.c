@@ -36,11 +36,7 @@ build(struct vhelp *hv, struct tui *t)
 		textlines_add(&hv->lines, xstrdup(""));
 	}
 	textlines_add(&hv->lines, xstrdup("commands (type : first; Tab completes)"));
-	textlines_add(&hv->lines,
-	    xstrdup("  :quit  :help  :sort COLUMN  :filter TEXT|state=WORD  :theme NAME"));
-	textlines_add(
-	    &hv->lines, xstrdup("  :scan CIDR|RANGE|ADDRESS  :events  :bind VIEW KEY ACTION"));
-	textlines_add(&hv->lines, xstrdup("  :export  :import [FILE]  :opnsense"));
+	tui_command_lines(&hv->lines);
 }
 
 static enum tui_color

@@ -373,6 +373,19 @@ test_detail(void **state)
 	free(s);
 }
 
+/* Feeds keys, then the screen must show needle; returns the screen (caller frees). */
+static char *
+feed_expect(struct tui *t, const char *keys, const char *needle)
+{
+	char *s;
+
+	tui_feed(t, keys);
+	s = dump(t);
+	if (strstr(s, needle) == NULL)
+		fail_msg("after '%s' the screen lacks '%s':\n%s", keys, needle, s);
+	return s;
+}
+
 /* The help view lists every action of the table with its keys (the same as --list-keys). */
 static void
 test_help_matches_table(void **state)
@@ -386,6 +399,11 @@ test_help_matches_table(void **state)
 		if (strstr(s, keymap_action((enum tui_action)a)->name) == NULL)
 			fail_msg("help lacks %s", keymap_action((enum tui_action)a)->name);
 	assert_non_null(strstr(s, "F4 >"));
+	free(s);
+	/* At its end, every `:` command with its argument and help (from the command table). */
+	s = feed_expect(
+	    f->t, "End", ":bind      VIEW KEY ACTION          Bind a key for this session");
+	assert_non_null(strstr(s, ":opnsense"));
 	free(s);
 }
 
@@ -419,19 +437,6 @@ test_welcome(void **state)
 	assert_non_null(strstr(s, "Welcome"));
 	assert_non_null(strstr(s, "make demo"));
 	free(s);
-}
-
-/* Feeds keys, then the screen must show needle; returns the screen (caller frees). */
-static char *
-feed_expect(struct tui *t, const char *keys, const char *needle)
-{
-	char *s;
-
-	tui_feed(t, keys);
-	s = dump(t);
-	if (strstr(s, needle) == NULL)
-		fail_msg("after '%s' the screen lacks '%s':\n%s", keys, needle, s);
-	return s;
 }
 
 /* The `:` commands: ones that are a key action open the same view, the others check their
