@@ -158,6 +158,14 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	device_status_done(&ds);
 }
 
+/* Tells the console its rows (or a job) may have changed. */
+static void
+notify(struct source *src)
+{
+	if (src->changed != NULL)
+		src->changed(src->arg);
+}
+
 static const struct source_dev *
 find_row(const struct source_dev *rows, size_t n, const char *mac)
 {
@@ -317,8 +325,7 @@ source_refresh(struct source *src)
 	src->rows = lc.rows;
 	src->nrows = lc.n;
 	load_events(src);
-	if (src->changed != NULL)
-		src->changed(src->arg);
+	notify(src);
 }
 
 void
@@ -459,8 +466,7 @@ fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
 		serve_update(src, ev == FLEET_EV_CONF);
 	if (ev == FLEET_EV_ROLE) {
 		update_poller_text(src);
-		if (src->changed != NULL)
-			src->changed(src->arg);
+		notify(src);
 	}
 }
 
@@ -800,8 +806,7 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
 	job->done = 0;
 	for (size_t i = 0; i < job->nparts; i++)
 		job->done += job->parts[i].done;
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
@@ -981,8 +986,7 @@ disc_progress_cb(const struct discover_progress *p, void *arg)
 		job->done = (size_t)p->scan->done;
 		job->total = (size_t)p->scan->total;
 	}
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
@@ -1001,8 +1005,7 @@ disc_found_cb(const struct discover_found *f, void *arg)
 	r->https = f->https;
 	r->known = d != NULL;
 	store_device_free(d);
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
