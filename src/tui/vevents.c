@@ -4,20 +4,18 @@
  */
 #include <curses.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/str.h"
-#include "util/xmalloc.h"
 
 #define EVENTS_SHOWN 1000
 
 struct vevents {
 	struct view v;
-	struct source_event *ev;
+	struct source_event ev[EVENTS_SHOWN];
 	size_t n;
 	char filter[128];
 	struct tui *t;
@@ -106,19 +104,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	return R_UNHANDLED;
 }
 
-static void
-vfree(struct view *v)
-{
-	free(((struct vevents *)v)->ev);
-}
-
 static const struct view_ops vevents_ops = {
     .kind = TV_KIND_EVENTS,
     .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .changed = load,
-    .free = vfree,
 };
 
 struct view *
@@ -127,7 +118,6 @@ vevents_new(struct tui *t)
 	struct vevents *ve = view_new(sizeof *ve, &vevents_ops);
 
 	ve->t = t;
-	ve->ev = xcalloc(EVENTS_SHOWN, sizeof *ve->ev);
 	load(&ve->v);
 	return &ve->v;
 }
