@@ -142,6 +142,12 @@ void view_job_report(struct tui *t, const struct source_job *job, const char *er
     const char *what);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
+/* The reboot and network toggles (B, N) of a configuration change: returns 1 when a was one
+ * of them (and flipped it). */
+struct cfgjob_opts;
+int view_allow_toggle(struct cfgjob_opts *o, enum tui_action a);
+/* The toggles as the views show them, into buf; returns buf. */
+char *view_allow_text(const struct cfgjob_opts *o, char *buf, size_t size);
 /* Clears rows [y, y + h). */
 void view_clear(int y, int h);
 /* Clears rows [y, y + h) and frames them with title. */

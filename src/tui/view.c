@@ -3,8 +3,10 @@
  * or scrolled text), the panel it draws in and the lines of its list.
  */
 #include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "tui/cfgjob.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/xmalloc.h"
@@ -56,6 +58,26 @@ view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_
 {
 	draw_text(y, 2, 12, label, theme_attr(t->theme, TC_NORMAL));
 	draw_progress(t, y, 14, w - 16, done, total);
+}
+
+int
+view_allow_toggle(struct cfgjob_opts *o, enum tui_action a)
+{
+	if (a == TA_ALLOW_REBOOT)
+		o->allow_reboot = !o->allow_reboot;
+	else if (a == TA_ALLOW_NETWORK)
+		o->allow_network = !o->allow_network;
+	else
+		return 0;
+	return 1;
+}
+
+char *
+view_allow_text(const struct cfgjob_opts *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "allow reboot (B): %s - allow network change (N): %s",
+	    o->allow_reboot ? "yes" : "no", o->allow_network ? "yes" : "no");
+	return buf;
 }
 
 void
