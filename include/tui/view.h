@@ -184,6 +184,9 @@ struct view *vevents_new(struct tui *t);
 struct source_event;
 void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,
     size_t size);
+/* A frame titled title at rows [y, y + h) with the newest events that fit: the fleet's (mac
+ * NULL, each with its device) or one device's (with the date). */
+void events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int w);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
 /* Configuration (issue 9): the editor of one device, drift, groups and templates. */

@@ -222,22 +222,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    tri(d->st.sys.restart_required, "yes", "no"));
 	draw_text(yy, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	yy++;
-	if (y + h - yy >= 3) {
-		struct source_event ev[32];
-		int eh = y + h - yy;
-		size_t n = source_events(
-		    t->src, d->mac, ev, (size_t)(eh - 2) < 32 ? (size_t)(eh - 2) : 32);
-		draw_frame(t, yy, 0, eh, w, "Recent events");
-		for (size_t i = 0; i < n; i++) {
-			char ts[32];
-			time_t sec = (time_t)(ev[i].ts_ms / 1000);
-			struct tm tm;
-			localtime_r(&sec, &tm);
-			strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
-			snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
-			draw_text(yy + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
-		}
-	}
+	if (y + h - yy >= 3)
+		events_pane(t, d->mac, "Recent events", yy, y + h - yy, w);
 }
 
 static void

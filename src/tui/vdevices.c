@@ -490,20 +490,6 @@ draw_welcome(struct tui *t, int y, int h, int w)
 		draw_text(y + (int)i, 2, w - 4, lines[i], theme_attr(t->theme, TC_NORMAL));
 }
 
-static void
-draw_events_pane(struct tui *t, int y, int h, int w)
-{
-	struct source_event ev[16];
-	size_t n = source_events(t->src, NULL, ev, h - 2 < 16 ? (size_t)(h - 2) : 16);
-
-	draw_frame(t, y, 0, h, w, "Events");
-	for (size_t i = 0; i < n; i++) {
-		char buf[400];
-		event_line(t, &ev[i], 0, buf, sizeof buf);
-		draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
-	}
-}
-
 static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);
 
 static void
@@ -517,7 +503,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	if (h >= 24) {
 		th = h - 7;
-		draw_events_pane(t, y + th, h - th, w);
+		events_pane(t, NULL, "Events", y + th, h - th, w);
 	}
 	snprintf(title, sizeof title, "Devices%s%s%s - sort: %s %s - %zu of %zu%s",
 	    d->filter[0] ? " - filter: " : "", d->filter, "", columns[d->sort].name,

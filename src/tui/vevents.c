@@ -43,6 +43,30 @@ event_line(struct tui *t, const struct source_event *e, int with_date, char *buf
 	snprintf(buf, size, "%s  %-20.20s  %-14s %s", ts, who(t, e->mac), e->kind, e->detail);
 }
 
+void
+events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int w)
+{
+	struct source_event ev[32];
+	size_t max = h - 2 < 32 ? (size_t)(h > 2 ? h - 2 : 0) : 32;
+	size_t n = source_events(t->src, mac, ev, max);
+
+	draw_frame(t, y, 0, h, w, title);
+	for (size_t i = 0; i < n; i++) {
+		char buf[400], ts[32];
+		time_t sec = (time_t)(ev[i].ts_ms / 1000);
+		struct tm tm;
+		if (mac == NULL) {
+			event_line(t, &ev[i], 0, buf, sizeof buf);
+			draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
+			continue;
+		}
+		localtime_r(&sec, &tm);
+		strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
+		snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
+		draw_text(y + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+}
+
 static void
 load(struct view *v)
 {
