@@ -397,37 +397,29 @@ static void filter_command(struct tui *t, const char *arg);
 static void bind_command(struct tui *t, const char *arg);
 static int global_action(struct tui *t, enum tui_action a);
 
-/* clang-format off */
-/* X(name, the key action it is, or TA_NONE and the function that runs it with its argument,
- *   argument help, help) */
-#define TUI_COMMANDS(X) \
-	X("quit", TA_QUIT, NULL, "", "Leave the console") \
-	X("help", TA_HELP, NULL, "", "Show the keys and commands") \
-	X("sort", TA_NONE, sort_command, "COLUMN", "Sort the devices by a column") \
-	X("filter", TA_NONE, filter_command, "TEXT|state=WORD", "Filter the devices") \
-	X("theme", TA_NONE, set_theme, "NAME", \
-	    "Switch theme (default, light, mono, high-contrast or a file)") \
-	X("scan", TA_NONE, scan_start, "CIDR|RANGE|ADDRESS|mdns", \
-	    "Scan (or browse mDNS) for devices to add or ignore") \
-	X("events", TA_EVENTS, NULL, "", "Show the event log") \
-	X("bind", TA_NONE, bind_command, "VIEW KEY ACTION", "Bind a key for this session") \
-	X("export", TA_EXPORT, NULL, "", "Export the fleet to a file (asks format, path, secrets)") \
-	X("import", TA_NONE, exchange_import_start, "[FILE]", \
-	    "Import a json or toml export (dry run first)") \
-	X("opnsense", TA_OPNSENSE, NULL, "", "Show the OPNsense sync plan")
-
+/* The `:` commands: each is a key action, or (TA_NONE) a function that takes its argument. */
 static const struct {
 	const char *name;
 	enum tui_action action;
 	void (*run)(struct tui *t, const char *arg);
 	const char *args, *help;
 } commands[] = {
-#define TUI_COMMAND_ROW(name, action, run, args, help) { name, action, run, args, help },
-	TUI_COMMANDS(TUI_COMMAND_ROW)
-#undef TUI_COMMAND_ROW
+    {"quit", TA_QUIT, NULL, "", "Leave the console"},
+    {"help", TA_HELP, NULL, "", "Show the keys and commands"},
+    {"sort", TA_NONE, sort_command, "COLUMN", "Sort the devices by a column"},
+    {"filter", TA_NONE, filter_command, "TEXT|state=WORD", "Filter the devices"},
+    {"theme", TA_NONE, set_theme, "NAME",
+        "Switch theme (default, light, mono, high-contrast or a file)"},
+    {"scan", TA_NONE, scan_start, "CIDR|RANGE|ADDRESS|mdns",
+        "Scan (or browse mDNS) for devices to add or ignore"},
+    {"events", TA_EVENTS, NULL, "", "Show the event log"},
+    {"bind", TA_NONE, bind_command, "VIEW KEY ACTION", "Bind a key for this session"},
+    {"export", TA_EXPORT, NULL, "", "Export the fleet to a file (asks format, path, secrets)"},
+    {"import", TA_NONE, exchange_import_start, "[FILE]",
+        "Import a json or toml export (dry run first)"},
+    {"opnsense", TA_OPNSENSE, NULL, "", "Show the OPNsense sync plan"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
-/* clang-format on */
 
 void
 tui_command_lines(struct textlines *out)
