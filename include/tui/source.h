@@ -189,6 +189,7 @@ size_t source_local_nets(char *buf, size_t size);
 /* Where a job stands. */
 struct source_progress {
 	int scan;		/* 1 a scan, 0 an action job */
+	int finished;		/* its done callback ran (or would have) */
 	size_t total, done;	/* devices (a scan: addresses, probed of the total) */
 	size_t results, ok;	/* results so far (a scan: devices found), of which succeeded */
 	const char *error;	/* its failure as a whole (it could not start, or its output made

@@ -72,6 +72,7 @@ struct source_job {
 	struct source *src;
 	struct source_job *next;
 	int is_scan;
+	int finished;
 	struct loop_timer *reap;
 	struct discover *disc; /* a scan: the discovery run in the console's loop */
 	struct job_part *parts; /* an action job: one runner per action name */
@@ -758,6 +759,7 @@ job_end(struct source_job *job)
 {
 	struct source *src = job->src;
 
+	job->finished = 1;
 	job->done = job->is_scan ? job->total : job->nresults;
 	if (job->total < job->done)
 		job->total = job->done;
@@ -1141,6 +1143,7 @@ void
 source_job_progress(const struct source_job *job, struct source_progress *p)
 {
 	p->scan = job->is_scan;
+	p->finished = job->finished;
 	p->total = job->total;
 	p->done = job->done;
 	p->results = job->nresults;
