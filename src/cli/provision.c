@@ -350,6 +350,16 @@ add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
+/* A number, or null when it is not known. */
+static void
+add_num(cJSON *o, const char *k, double v, int known)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
 static int
 task_json_cb(const struct store_task *t, void *arg)
 {
@@ -469,10 +479,7 @@ agent_cb(const struct store_agent *a, void *arg)
 		add_str(o, "id", a->id);
 		add_str(o, "name", a->name);
 		cJSON_AddNumberToObject(o, "created_ms", (double)a->created_ms);
-		if (a->last_seen_ms > 0)
-			cJSON_AddNumberToObject(o, "last_seen_ms", (double)a->last_seen_ms);
-		else
-			cJSON_AddNullToObject(o, "last_seen_ms");
+		add_num(o, "last_seen_ms", (double)a->last_seen_ms, a->last_seen_ms > 0);
 		cJSON_AddItemToArray(arg, o);
 		return 0;
 	}
@@ -496,10 +503,7 @@ ap_cb(const struct store_ap *ap, void *arg)
 
 		add_str(o, "ssid", ap->ssid);
 		add_str(o, "agent", ap->agent);
-		if (ap->rssi != 0)
-			cJSON_AddNumberToObject(o, "rssi_dbm", ap->rssi);
-		else
-			cJSON_AddNullToObject(o, "rssi_dbm");
+		add_num(o, "rssi_dbm", ap->rssi, ap->rssi != 0);
 		cJSON_AddNumberToObject(o, "seen_ms", (double)ap->seen_ms);
 		cJSON_AddItemToArray(arg, o);
 		return 0;
