@@ -50,6 +50,8 @@
 	    "Deepest JSON nesting accepted from a device") \
 	X(LISTEN, "listen", OT_ADDRESS, "127.0.0.1:9464", 0, 0, NULL, \
 	    "Address of the HTTP server of --headless (metrics, health, agent API)") \
+	X(CONSOLE_AGENT_API, "console-agent-api", OT_BOOL, "off", 0, 0, NULL, \
+	    "The console serves the agent API on listen while it runs the fleet itself") \
 	X(DB, "db", OT_PATH, "", 0, 0, NULL, \
 	    "Database file; empty means $XDG_DATA_HOME/shelly-tui/shelly.db") \
 	X(HISTORY_RAW_RETENTION, "history-raw-retention", OT_DURATION, "48h", 1, 365 * OPT_DAY, \

@@ -2,6 +2,7 @@
 #define STORE_BACKEND_H
 
 #include "store/store.h"
+#include "store/taskstore.h"
 
 /*
  * The interface a storage backend implements (SQLite now, PostgreSQL later). store.c owns
@@ -57,6 +58,42 @@ struct store_setting {
 
 /* One row: ncols text columns (NULL for SQL NULL). Non-zero stops the batch's reading. */
 typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
+
+/*
+ * Provisioning records (store/taskstore.h). store/taskstore.c collects the rows of a list
+ * before it calls the caller's callback, so cb here never calls the store. Returns as in
+ * store/taskstore.h unless noted.
+ */
+struct store_task_query {
+	int64_t id; /* > 0: only this task */
+	const char *state; /* non-NULL: only tasks in state with a lease ended before... */
+	int64_t lease_before_ms; /* ...this */
+};
+
+struct store_task_ops {
+	int (*add)(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause);
+	/* Streams the tasks q selects to cb, oldest (lowest id) first. */
+	int (*list)(void *b, const struct store_task_query *q, store_task_cb cb, void *arg,
+	    char **cause);
+	/* In one write transaction: the oldest task in from goes to agent (state to, attempts +
+	 * 1, lease until lease_ms, stage cleared). Returns 1 with *id, 0 none in from, -1. */
+	int (*take)(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
+	    int64_t lease_ms, int64_t *id, char **cause);
+	int (*update)(void *b, int64_t id, const char *agent, const char *from, const char *to,
+	    const struct store_task_set *set, int64_t now_ms, char **cause);
+	int (*renew)(void *b, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause);
+	int (*agent_add)(void *b, const char *id, const char *name, const char *token_hash,
+	    int64_t now_ms, char **cause);
+	/* Returns 1 with *id (caller frees), 0 no agent has that token, -1 error. */
+	int (*agent_by_token)(void *b, const char *token_hash, char **id, char **cause);
+	int (*agent_seen)(void *b, const char *id, int64_t now_ms, char **cause);
+	int (*agent_list)(void *b, store_agent_cb cb, void *arg, char **cause);
+	int (*enrol_add)(void *b, const char *hash, int64_t now_ms, int64_t expires_ms, char **cause);
+	int (*enrol_use)(void *b, const char *hash, const char *agent, int64_t now_ms, char **cause);
+	int (*ap_seen)(void *b, const char *ssid, const char *agent, int rssi, int64_t now_ms,
+	    char **cause);
+	int (*ap_list)(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause);
+};
 
 struct store_ops {
 	const char *name;
@@ -125,6 +162,8 @@ struct store_ops {
 	int64_t (*size_bytes)(void *b);
 	/* A number that moves whenever anyone committed a change (see store_data_version). */
 	int64_t (*data_version)(void *b);
+	/* Provisioning records; NULL: the backend keeps none (the calls fail with a cause). */
+	const struct store_task_ops *tasks;
 };
 
 /* Returns the backend ops and handle of an open store (for backend-specific tools and tests). */

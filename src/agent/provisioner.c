@@ -310,7 +310,7 @@ main(int argc, char **argv)
 		free(m.host);
 		return EXIT_USAGE;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if (http_global_init() != 0) {
 		fprintf(stderr, "shelly-provisioner: curl_global_init failed\n");
 		free(m.host);
 		return EXIT_FAIL;

@@ -13,11 +13,11 @@
 #include "cli/opnsensecmd.h"
 #include "cli/registry.h"
 #include "cli/print.h"
-#include "cli/provision.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"
 #include "server/exporter.h"
 #include "server/httpd.h"
+#include "server/provserve.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -28,7 +28,7 @@ struct daemon {
 	int once_done;
 	struct opnsense_runner *opn; /* periodic OPNsense sync, while leader (--headless) */
 	int jobs;                    /* runs the front end's periodic jobs (--headless) */
-	struct provision_serve *prov; /* the agent API and verifier (--headless) */
+	struct provserve *prov; /* the agent API and verifier (--headless) */
 };
 
 /* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
@@ -62,7 +62,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 	if (ev == FLEET_EV_CONF) {
 		dm->app->cfg = dm->app->eng.conf;
 		if (dm->prov != NULL)
-			provision_serve_reload(dm->prov, dm->app);
+			provserve_reload(dm->prov);
 	}
 	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
 		jobs_restart(dm);
@@ -164,7 +164,7 @@ cli_headless(struct app *app)
 	struct daemon dm;
 	struct httpd *httpd = NULL;
 	struct exporter *ex = NULL;
-	struct provision_serve *prov = NULL;
+	struct provserve *prov = NULL;
 	struct fleet_totals t;
 	char *cause = NULL;
 	const char *listen, *colon;
@@ -182,7 +182,7 @@ cli_headless(struct app *app)
 	ex = exporter_new(app->loop, httpd, dm.fleet);
 	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
 	dm.jobs = 1;
-	prov = provision_serve_new(app, httpd, registry_changed_cb, dm.fleet);
+	prov = provserve_new(app_engine(app), httpd, registry_changed_cb, dm.fleet);
 	dm.prov = prov;
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
@@ -205,7 +205,7 @@ cli_headless(struct app *app)
 out:
 	exporter_free(ex);
 	httpd_free(httpd);
-	provision_serve_free(prov);
+	provserve_free(prov);
 	dm.prov = NULL;
 	fleet_free(dm.fleet);
 	return rc;

@@ -6,6 +6,7 @@
  * transaction in flight and never corrupts the file.
  */
 #include "store/sqlite.h"
+#include "store/sqlite_task.h"
 
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -1689,6 +1690,7 @@ static const struct store_ops sqlite_ops = {
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,
 	.data_version = sq_data_version,
+	.tasks = &sqlite_task_ops,
 };
 
 const struct store_ops *
@@ -1755,9 +1757,7 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 }
 
 sqlite3 *
-store_sqlite_db(struct store *s)
+store_sqlite_conn(void *b)
 {
-	struct sq *b = sqlite_of(s);
-
-	return b != NULL ? b->db : NULL;
+	return ((struct sq *)b)->db;
 }
