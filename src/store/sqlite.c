@@ -1338,6 +1338,21 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 
 /* Leases. */
 
+/* Binds lease statement i: name, holder and, with a timeout, the heartbeat and expiry times. */
+static void
+lease_bind(struct sq *b, enum stmt i, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms)
+{
+	sqlite3_stmt *st = stmt(b, i);
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, holder);
+	if (timeout_ms > 0) {
+		sqlite3_bind_int64(st, 3, now_ms);
+		sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	}
+}
+
 static int
 sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
     int64_t timeout_ms, char **holder_out, char **cause)
@@ -1369,11 +1384,7 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 		*holder_out = other;
 		return 0;
 	}
-	st = stmt(b, ST_LEASE_PUT);
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	lease_bind(b, ST_LEASE_PUT, name, holder, now_ms, timeout_ms);
 	return tx_end(b, run(b, ST_LEASE_PUT, cause, "taking a lease"), cause) == 0 ? 1 : -1;
 }
 
@@ -1382,12 +1393,8 @@ sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms
     int64_t timeout_ms, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_LEASE_BEAT);
 
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	lease_bind(b, ST_LEASE_BEAT, name, holder, now_ms, timeout_ms);
 	if (tx_run(b, ST_LEASE_BEAT, cause, "renewing a lease") != 0)
 		return -1;
 	return sqlite3_changes(b->db) > 0 ? 1 : 0;
@@ -1396,12 +1403,8 @@ sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms
 static int
 sq_lease_release(void *v, const char *name, const char *holder, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_LEASE_DEL);
-
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	return tx_run(b, ST_LEASE_DEL, cause, "releasing a lease");
+	lease_bind(v, ST_LEASE_DEL, name, holder, 0, 0);
+	return tx_run(v, ST_LEASE_DEL, cause, "releasing a lease");
 }
 
 /* Maintenance. */
