@@ -300,6 +300,7 @@ static const struct rec rec_setting = { REC_SETTING, sizeof(struct store_setting
 
 #undef STR
 
+/* The i-th string field of record r. */
 static const char **
 rec_str(void *r, const struct rec *type, size_t i)
 {
@@ -314,7 +315,7 @@ rec_dup(const void *r, const struct rec *type)
 	char *c, *p;
 
 	for (size_t i = 0; i < type->nstr; i++) {
-		const char *str = *rec_str((void *)r, type, i);
+		const char *str = *(const char *const *)((const char *)r + type->str[i]);
 
 		size += str != NULL ? strlen(str) + 1 : 0;
 	}
