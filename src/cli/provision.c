@@ -114,12 +114,9 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
 	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
 	if (a->set[CLI_ATTEMPTS]) {
-		char *end;
-		long n;
+		long long n;
 
-		errno = 0;
-		n = strtol(a->val[CLI_ATTEMPTS], &end, 10);
-		if (errno || *end || n < 1 || n > 100) {
+		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
 			*cause =
 			    xasprintf("--attempts wants 1..100, not '%s'", a->val[CLI_ATTEMPTS]);
 			return -1;
@@ -427,13 +424,11 @@ cli_tasks(struct app *app)
 int
 cli_task_cancel(struct app *app)
 {
-	char *end, *cause = NULL, *w;
+	char *cause = NULL, *w;
 	long long id;
 	int rc;
 
-	errno = 0;
-	id = strtoll(app->args.mode_arg, &end, 10);
-	if (errno || *end || id < 1) {
+	if (cli_parse_number(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
 		    app->args.mode_arg);
 		return EXIT_USAGE;
