@@ -8,6 +8,8 @@
  * home network. Its settings (agent lease, verify timeouts, ranges, mDNS) come from the
  * engine's configuration, read again by provserve_reload.
  */
+#include <stddef.h>
+
 struct engine;
 struct httpd;
 struct provserve;
@@ -23,5 +25,19 @@ struct provserve *provserve_new(
 void provserve_reload(struct provserve *ps);
 /* NULL is fine. */
 void provserve_free(struct provserve *ps);
+
+/*
+ * The address the agent API gets a server of its own on (agent-listen), or NULL when it is
+ * served on the front end's main server (--headless: listen).
+ */
+const char *provserve_own_addr(const struct engine *eng);
+/*
+ * Starts a server for the agent API on addr: HTTPS when agent-tls-cert and agent-tls-key are
+ * set (*https 1), else plain HTTP. Returns it (caller frees), or NULL with *cause: the address
+ * is taken, a file cannot be read, or only one of the two is set.
+ */
+struct httpd *provserve_httpd(struct engine *eng, const char *addr, int *https, char **cause);
+/* "http[s]://HOST:PORT/api/v1/" of a server started on addr (HOST:PORT) into buf. */
+void provserve_url(const char *addr, const struct httpd *h, int https, char *buf, size_t size);
 
 #endif

@@ -4,7 +4,9 @@
  */
 #include "server/provserve.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +16,13 @@
 #include "engine/engine.h"
 #include "engine/verifier.h"
 #include "server/agentapi.h"
+#include "server/httpd.h"
 #include "util/guard.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/xmalloc.h"
+
+#define PROVSERVE_CERT_MAX (64 * 1024) /* largest certificate (chain) file read */
 
 /* mDNS goes to this group, which the network guard must allow (as in cli/app.c). */
 #define PROVSERVE_MDNS_GROUP "224.0.0.251"
@@ -119,4 +124,78 @@ provserve_free(struct provserve *ps)
 	agentapi_free(ps->api);
 	scan_targets_free(ps->targets);
 	free(ps);
+}
+
+const char *
+provserve_own_addr(const struct engine *eng)
+{
+	const char *a = conf_get_str(eng->conf, OPT_AGENT_LISTEN);
+
+	return a[0] != '\0' ? a : NULL;
+}
+
+/* Reads the PEM file path (at most PROVSERVE_CERT_MAX bytes) into a string. NULL with *cause. */
+static char *
+read_pem(const char *path, char **cause)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (fp == NULL) {
+		*cause = xasprintf("agent-tls-cert %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(PROVSERVE_CERT_MAX + 1);
+	n = fread(buf, 1, PROVSERVE_CERT_MAX + 1, fp);
+	fclose(fp);
+	if (n == 0 || n > PROVSERVE_CERT_MAX || memchr(buf, '\0', n) != NULL) {
+		*cause = xasprintf("agent-tls-cert %s: empty, larger than %d bytes or not PEM",
+		    path, PROVSERVE_CERT_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+struct httpd *
+provserve_httpd(struct engine *eng, const char *addr, int *https, char **cause)
+{
+	const char *cert = conf_get_str(eng->conf, OPT_AGENT_TLS_CERT);
+	const char *key = conf_get_str(eng->conf, OPT_AGENT_TLS_KEY);
+	struct httpd_tls tls = {NULL, NULL};
+	struct httpd *h = NULL;
+	char *cert_pem = NULL, *key_pem = NULL, *why = NULL;
+
+	*https = cert[0] != '\0' || key[0] != '\0';
+	if (!*https)
+		return httpd_new(eng->loop, addr, cause);
+	if (cert[0] == '\0' || key[0] == '\0') {
+		*cause = xstrdup("HTTPS for agents needs both agent-tls-cert and agent-tls-key");
+		return NULL;
+	}
+	if ((cert_pem = read_pem(cert, cause)) == NULL)
+		return NULL;
+	if ((key_pem = conf_read_secret(key, &why)) == NULL) {
+		*cause = xasprintf("agent-tls-key: %s", why);
+		free(why);
+		free(cert_pem);
+		return NULL;
+	}
+	tls.cert_pem = cert_pem;
+	tls.key_pem = key_pem;
+	h = httpd_new_tls(eng->loop, addr, &tls, cause);
+	free(cert_pem);
+	conf_secret_free(key_pem);
+	return h;
+}
+
+void
+provserve_url(const char *addr, const struct httpd *h, int https, char *buf, size_t size)
+{
+	const char *colon = strrchr(addr, ':');
+
+	snprintf(buf, size, "http%s://%.*s:%u/api/v1/", https ? "s" : "",
+	    colon != NULL ? (int)(colon - addr) : (int)strlen(addr), addr, (unsigned)httpd_port(h));
 }

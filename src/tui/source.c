@@ -379,12 +379,14 @@ static void
 serve_start(struct source *src)
 {
 	struct app *app = src->app;
-	const char *listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
-	                                               : conf_get_str(app->cfg, OPT_LISTEN);
-	const char *colon = strrchr(listen, ':');
-	char *cause = NULL, *clean;
+	const char *listen = provserve_own_addr(app_engine(app));
+	char *cause = NULL, *clean, url[160];
+	int https;
 
-	src->httpd = httpd_new(app->loop, listen, &cause);
+	if (listen == NULL)
+		listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
+		                                   : conf_get_str(app->cfg, OPT_LISTEN);
+	src->httpd = provserve_httpd(app_engine(app), listen, &https, &cause);
 	if (src->httpd == NULL) {
 		log_warn("console: the agent API cannot listen: %s", cause);
 		clean = str_sanitize(cause, 160);
@@ -394,9 +396,8 @@ serve_start(struct source *src)
 		return;
 	}
 	src->prov = provserve_new(app_engine(app), src->httpd, serve_changed_cb, src);
-	snprintf(src->serve_text, sizeof src->serve_text, "http://%.*s:%u/api/v1/ (this console)",
-	    colon != NULL ? (int)(colon - listen) : (int)strlen(listen), listen,
-	    (unsigned)httpd_port(src->httpd));
+	provserve_url(listen, src->httpd, https, url, sizeof url);
+	snprintf(src->serve_text, sizeof src->serve_text, "%s (this console)", url);
 	log_info("console: agent API on %s", src->serve_text);
 }
 

@@ -5,7 +5,9 @@
 # serves on the configured listen address (port 0: the view shows the real one). A fake agent
 # (curl) registers with the console, reports an access point, claims a task queued for a
 # simulated device and reports it configured; the console's verifier finds the device in the
-# discover-range, the task is done, the device is registered, and the view shows it.
+# discover-range, the task is done, the device is registered, and the view shows it. Then
+# agent-listen on a taken address (the view says why nothing is served), and agent-listen with
+# a self-signed certificate (the console serves HTTPS; the agent's heartbeat verifies it).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -99,3 +101,40 @@ tui_wait 10 'RESTORED rc=0' || fail "$N: console exit" "$(tui_why 'RESTORED')"
 code heartbeat '{}' "$TOKEN" >"$T_TMP/after" 2>&1
 [ "$(cat "$T_TMP/after")" = 000 ] && pass "$N: the console stops serving when it ends" ||
 	fail "$N: the console stops serving when it ends" "$(cat "$T_TMP/after")"
+
+# agent-listen on an address that is taken (the simulated device's): the view says why the
+# console does not serve. Then agent-listen with a certificate: the console serves HTTPS.
+tui_stop
+hl_config "$CONF" "set discover-mdns off" "set console-agent-api on" \
+	"set agent-listen $ADDR:$SIM_PORT"
+tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
+tui_wait 30 'fleet 1' && tui_keys W
+tui_wait 10 'Agent API: not served: ' && pass "$N: a taken agent-listen address is shown as the reason" ||
+	fail "$N: a taken agent-listen address is shown as the reason" "$(tui_why 'not served')"
+tui_keys q
+tui_keys q
+tui_wait 10 'RESTORED rc=0' || fail "$N: console exit (address taken)" "$(tui_why 'RESTORED')"
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$T_TMP/tls.key" -out "$T_TMP/tls.crt" >"$T_TMP/openssl.log" 2>&1 ||
+		fail "$N: a self-signed certificate" "$(cat "$T_TMP/openssl.log")"
+	chmod 600 "$T_TMP/tls.key"
+	tui_stop
+	hl_config "$CONF" "set discover-mdns off" "set console-agent-api on" \
+		"set agent-listen 127.0.0.1:0" "set agent-tls-cert $T_TMP/tls.crt" "set agent-tls-key file:$T_TMP/tls.key"
+	tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
+	tui_wait 30 'fleet 1' && tui_keys W
+	tui_wait 10 'Agent API: https://127\.0\.0\.1:[0-9]+/api/v1/ \(this console\)' ||
+		fail "$N: the console serves HTTPS on agent-listen" "$(tui_why 'https')"
+	PORT=$(sed -n 's|.*Agent API: https://127\.0\.0\.1:\([0-9]*\)/api/v1/.*|\1|p' "$T_TMP/screen" | head -1)
+	c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert "$T_TMP/tls.crt" -X POST -H "Authorization: Bearer $TOKEN" \
+		-d '{}' "https://127.0.0.1:$PORT/api/v1/heartbeat")
+	[ "$c" = 200 ] && pass "$N: the console serves HTTPS on agent-listen (the agent's heartbeat: 200)" ||
+		fail "$N: the console serves HTTPS on agent-listen" "heartbeat $c"
+	tui_keys q
+	tui_keys q
+	tui_wait 10 'RESTORED rc=0' || fail "$N: console exit (HTTPS)" "$(tui_why 'RESTORED')"
+else
+	fail "$N: the console serves HTTPS" "needs openssl"
+fi
