@@ -87,6 +87,9 @@ struct store_layout {
 extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,
     store_layout_bucket, store_layout_event, store_layout_audit, store_layout_setting;
 
+/* Returns a copy of record r laid out as type, its strings in the same allocation; caller frees. */
+void *store_record_dup(const void *r, const struct store_layout *type);
+
 /*
  * One row of a list op: a record of the type the op names (struct store_device, ...), valid
  * only during the call. Non-zero stops the list.

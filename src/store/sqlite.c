@@ -997,38 +997,32 @@ read_rows(struct sq *b, enum stmt i, store_row_cb cb, void *arg, char **cause)
 	return each_row(b, i, relay_row, &r, cause, reads[i].what);
 }
 
-static int
-copy_device_cb(const void *row, void *arg)
-{
-	*(void **)arg = store_device_dup(row);
-	return 1;
-}
+/* The first row of a statement, copied. */
+struct first {
+	const struct store_layout *type;
+	void *got;
+};
 
 static int
-copy_status_cb(const void *row, void *arg)
+first_cb(const void *row, void *arg)
 {
-	*(void **)arg = store_status_dup(row);
-	return 1;
-}
+	struct first *f = arg;
 
-static int
-copy_value_cb(const void *row, void *arg)
-{
-	*(void **)arg = xstrdup(((const struct store_setting *)row)->value);
+	f->got = store_record_dup(row, f->type);
 	return 1;
 }
 
 /*
- * Reads the first row of statement i (bound): returns what copy made of it, or NULL; *rc is 1
- * found, 0 not found, -1 error.
+ * Reads the first row of statement i (bound): returns a copy of its record (caller frees) or
+ * NULL; *rc is 1 found, 0 not found, -1 error.
  */
 static void *
-read_first(struct sq *b, enum stmt i, store_row_cb copy, int *rc, char **cause)
+read_first(struct sq *b, enum stmt i, int *rc, char **cause)
 {
-	void *got = NULL;
+	struct first f = { reads[i].type, NULL };
 
-	*rc = read_rows(b, i, copy, &got, cause) != 0 ? -1 : got != NULL;
-	return got;
+	*rc = read_rows(b, i, first_cb, &f, cause) != 0 ? -1 : f.got != NULL;
+	return f.got;
 }
 
 /* Devices. */
@@ -1063,7 +1057,7 @@ sq_device_find(void *v, enum store_find how, const char *value, int port,
 	bind_text(st, 1, value);
 	if (i == ST_DEV_BY_HOST)
 		sqlite3_bind_int(st, 2, port);
-	*out = read_first(b, i, copy_device_cb, &rc, cause);
+	*out = read_first(b, i, &rc, cause);
 	return rc;
 }
 
@@ -1082,7 +1076,7 @@ sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 	int rc;
 
 	bind_text(stmt(b, ST_STATUS_GET), 1, mac);
-	*out = read_first(b, ST_STATUS_GET, copy_status_cb, &rc, cause);
+	*out = read_first(b, ST_STATUS_GET, &rc, cause);
 	return rc;
 }
 
@@ -1152,10 +1146,13 @@ static int
 sq_setting_get(void *v, const char *key, char **value, char **cause)
 {
 	struct sq *b = v;
+	struct store_setting *set;
 	int rc;
 
 	bind_text(stmt(b, ST_SETTING_GET), 1, key);
-	*value = read_first(b, ST_SETTING_GET, copy_value_cb, &rc, cause);
+	set = read_first(b, ST_SETTING_GET, &rc, cause);
+	*value = set != NULL ? xstrdup(set->value) : NULL;
+	free(set);
 	return rc;
 }
 

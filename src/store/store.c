@@ -318,9 +318,8 @@ is_str(const struct store_layout *type, int i)
 	return type->f[i].col == STORE_COL_TEXT || type->f[i].col == STORE_COL_STR;
 }
 
-/* Returns a copy of r (a record of type) in one allocation; caller frees. */
-static void *
-rec_dup(const void *r, const struct store_layout *type)
+void *
+store_record_dup(const void *r, const struct store_layout *type)
 {
 	size_t size = type->size;
 	char *c, *p;
@@ -363,25 +362,19 @@ store_status_free(struct store_status *st)
 struct store_device *
 store_device_dup(const struct store_device *d)
 {
-	return rec_dup(d, &store_layout_device);
+	return store_record_dup(d, &store_layout_device);
 }
 
 struct store_status *
 store_status_dup(const struct store_status *st)
 {
-	return rec_dup(st, &store_layout_status);
+	return store_record_dup(st, &store_layout_status);
 }
 
 struct store_event *
 store_event_dup(const struct store_event *ev)
 {
-	return rec_dup(ev, &store_layout_event);
-}
-
-struct store_audit *
-store_audit_dup(const struct store_audit *a)
-{
-	return rec_dup(a, &store_layout_audit);
+	return store_record_dup(ev, &store_layout_event);
 }
 
 /*
@@ -407,7 +400,7 @@ collect_cb(const void *row, void *arg)
 {
 	struct rows *rows = arg;
 
-	vec_push(&rows->vec, rec_dup(row, rows->type));
+	vec_push(&rows->vec, store_record_dup(row, rows->type));
 	return 0;
 }
 
