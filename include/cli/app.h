@@ -4,7 +4,7 @@
 /*
  * What one run of shelly-tui holds (STYLE.md: everything hangs off one struct app): the
  * command line, the configuration, the loop, the HTTP client behind the network guard, and the
- * store once a mode opens it. The modes (cli/probe.h, cli/registry.h, cli/headless.h,
+ * store once a mode opens it. The modes (cli/probe.h, cli/registrycmd.h, cli/headless.h,
  * cli/cmd_discover.h, cli/cmd_action.h, cli/configcmd.h) return the process exit status: 0 ok,
  * 1 runtime failure, 2 usage error, 3 drift found (--drift).
  */
