@@ -517,7 +517,6 @@ struct source *
 source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char **cause)
 {
 	struct source *src;
-	struct creds_opts co;
 
 	if (app->store == NULL && app_open_store(app) != 0) {
 		*cause = xstrdup("cannot open the database");
@@ -527,17 +526,8 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->app = app;
 	src->flags = flags;
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
-	if (app->creds == NULL) {
-		/* The operator's password comes from the console, never from a tty read. */
-		memset(&co, 0, sizeof co);
-		co.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
-		co.password_file =
-		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
-		co.use_env = 1;
-		co.prompt_cb = console_prompt_cb;
-		co.prompt_arg = src;
-		app->creds = creds_new(&co);
-	}
+	/* The operator's password comes from the console, never from a tty read. */
+	app_creds_start(app, console_prompt_cb, src);
 	if (!(flags & SOURCE_NO_POLLER)) {
 		struct fleet_opts fo = {"console", 1, 1};
 		src->fleet = fleet_new(app_engine(app), &fo, cause);
