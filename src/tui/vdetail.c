@@ -283,14 +283,20 @@ confirm_cb(struct tui *t, void *arg)
 }
 
 static void
+reregister(struct vdetail *d, int accept_cert)
+{
+	source_job_free(d->job);
+	snprintf(
+	    d->job_what, sizeof d->job_what, accept_cert ? "accept certificate" : "credentials");
+	d->job = source_reregister(d->t->src, d->mac, accept_cert, job_done_cb, d);
+	tui_message(d->t, 0, "reading the device again ...");
+}
+
+static void
 accept_cb(struct tui *t, void *arg)
 {
-	struct vdetail *d = arg;
-
-	source_job_free(d->job);
-	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
-	d->job = source_reregister(t->src, d->mac, 1, job_done_cb, d);
-	tui_message(t, 0, "reading the device again ...");
+	(void)t;
+	reregister(arg, 1);
 }
 
 /* The selected component's action for on/off/toggle, or NULL. */
@@ -365,10 +371,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		    "nothing done", confirm_cb, d);
 		return R_DIRTY;
 	case TA_CREDENTIALS:
-		source_job_free(d->job);
-		snprintf(d->job_what, sizeof d->job_what, "credentials");
-		d->job = source_reregister(t->src, d->mac, 0, job_done_cb, d);
-		tui_message(t, 0, "reading the device again ...");
+		reregister(d, 0);
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
 		const struct source_dev *r = source_device(d->t->src, d->mac);
