@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
 #include "tui/source.h"
 #include "tui/view.h"
@@ -156,22 +157,17 @@ add_marked(struct vgroups *g, const char *group)
 	load(g);
 }
 
-static int
-name_ok(struct tui *t, const char *s)
-{
-	if (s[0] == '\0' || strlen(s) > 64 || !str_is_safe(s) || strchr(s, '/') != NULL ||
-	    s[0] == '@' || s[0] == '.') {
-		tui_message(t, 1,
-		    "a name is 1-64 printable characters, no '/', not starting with '@' or '.'");
-		return 0;
-	}
-	return 1;
-}
-
+/* Group and template names follow the rules of the command line and of import. */
 static void
 new_group_cb(struct tui *t, const char *text, void *arg)
 {
-	if (text != NULL && name_ok(t, text))
+	if (text == NULL)
+		return;
+	if (!cfgdoc_group_name_ok(text))
+		tui_message(t, 1,
+		    "a group name is 1-64 printable characters without spaces or a "
+		    "leading '@'");
+	else
 		add_marked(arg, text);
 }
 
@@ -185,8 +181,12 @@ template_cb(struct tui *t, const char *text, void *arg)
 	if (text == NULL)
 		return;
 	if (text[0] != '\0') {
-		if (!name_ok(t, text))
+		if (!cfgdoc_template_name_ok(text)) {
+			tui_message(t, 1,
+			    "a template name is 1-64 printable characters, no '/', not "
+			    "starting with '.'");
 			return;
+		}
 		if (cfgdesired_template_load(text, &c, &cause) != 0) {
 			tui_message(t, 1, "template %s: %s", text, cause);
 			free(cause);
@@ -206,37 +206,22 @@ template_cb(struct tui *t, const char *text, void *arg)
 	load(g);
 }
 
-struct mac_list {
-	const char **v;
-	size_t n;
-};
-
-static int
-members_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct mac_list *l = arg;
-
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = xstrdup(r->mac);
-	return 0;
-}
-
 static void
 group_drift(struct vgroups *g, const struct group *x)
 {
-	struct mac_list l = {NULL, 0};
-	char *cause = NULL, title[120];
+	char **macs, *cause = NULL, title[120];
+	size_t n;
 
-	if (cfgstore_group_members(g->t->app->store, x->name, members_cb, &l, &cause) != 0) {
+	if (cfgdoc_members(g->t->app->store, x->name, &macs, &n, &cause) != 0) {
 		tui_message(g->t, 1, "%s", cause);
 		free(cause);
 	} else {
 		snprintf(title, sizeof title, "Drift of group %s", x->name);
-		tui_push(g->t, vdrift_new(g->t, title, l.v, l.n));
+		tui_push(g->t, vdrift_new(g->t, title, (const char *const *)macs, n));
 	}
-	for (size_t i = 0; i < l.n; i++)
-		free((char *)l.v[i]);
-	free(l.v);
+	for (size_t i = 0; i < n; i++)
+		free(macs[i]);
+	free(macs);
 }
 
 static int

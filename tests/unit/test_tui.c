@@ -806,6 +806,9 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Groups and templates"));
 	assert_line_matches(s, "lab", "lab +1 member\\(s\\) +template: -");
 	free(s);
+	/* Group names follow the command line's rule (no spaces), and so do template names. */
+	free(feed_expect(f->t, "n m y Space l a b Enter", "a group name is 1-64 printable"));
+	free(feed_expect(f->t, "t . x Enter", "a template name is 1-64 printable"));
 	/* A group's drift: only its members. */
 	tui_feed(f->t, "d");
 	s = dump(f->t);
