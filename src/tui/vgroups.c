@@ -51,35 +51,32 @@ group_cb(const struct cfgstore_row *r, void *arg)
 	return 0;
 }
 
-/* The template files (NAME.tmpl in the templates directory). */
+/* The template files (NAME.tmpl in the templates directory) with a valid name. */
 static void
 load_templates(struct vgroups *g)
 {
-	char *cause = NULL, *path = cfgdesired_template_path("x", &cause), *slash;
-	DIR *dir;
+	char *path = cfgdoc_template_dir();
+	DIR *dir = path != NULL ? opendir(path) : NULL;
 	struct dirent *de;
 
 	g->ntmpls = 0;
-	free(cause);
-	if (path == NULL || (slash = strrchr(path, '/')) == NULL) {
-		free(path);
-		return;
-	}
-	*slash = '\0';
-	if ((dir = opendir(path)) != NULL) {
-		while ((de = readdir(dir)) != NULL) {
-			size_t len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len < 6 || len > 70 ||
-			    strcmp(de->d_name + len - 5, ".tmpl") != 0)
-				continue;
-			g->tmpls = xreallocarray(g->tmpls, g->ntmpls + 1, sizeof *g->tmpls);
-			str_copy(g->tmpls[g->ntmpls], sizeof *g->tmpls, de->d_name);
-			g->tmpls[g->ntmpls][len - 5] = '\0';
-			str_sanitize_inplace(g->tmpls[g->ntmpls++]);
-		}
-		closedir(dir);
-	}
 	free(path);
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char name[sizeof *g->tmpls];
+		if (len <= 5 || len - 5 >= sizeof name ||
+		    strcmp(de->d_name + len - 5, ".tmpl") != 0)
+			continue;
+		memcpy(name, de->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!cfgdoc_template_name_ok(name))
+			continue;
+		g->tmpls = xreallocarray(g->tmpls, g->ntmpls + 1, sizeof *g->tmpls);
+		str_copy(g->tmpls[g->ntmpls++], sizeof *g->tmpls, name);
+	}
+	closedir(dir);
 }
 
 static void
