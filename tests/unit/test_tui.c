@@ -453,6 +453,9 @@ test_commands(void **state)
 	s = feed_expect(f->t, ": e v e n t s Enter", "3 failed polls: timeout");
 	assert_null(strstr(s, "POWER")); /* the devices table is covered */
 	free(s);
+	/* Its live filter: nothing matches, then Esc clears it. */
+	free(feed_expect(f->t, "/ z z z", "no events"));
+	free(feed_expect(f->t, "Esc", "3 failed polls: timeout"));
 	free(feed_expect(f->t, "q : o p n Enter", "OPNsense - not configured"));
 }
 
