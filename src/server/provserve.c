@@ -240,10 +240,14 @@ listener_start(struct provserve *ps, const struct listener *w, char **cause)
 	if (ps->cur.h == NULL || port == 0 || addr_port(ps->cur.addr) != port)
 		return listener_open(ps, w, w->addr, cause);
 	spare = xasprintf("%.*s:0", colon != NULL ? (int)(colon - w->addr) : 0, w->addr);
-	h = listener_open(ps, w, spare, cause);
+	h = listener_open(ps, w, spare, &why);
 	free(spare);
-	if (h == NULL)
+	if (h == NULL) {
+		*cause = xasprintf("the new %s starts no server (tried on a spare port: %s)",
+		    w->cert_pem != NULL ? "certificate or key" : "address", why);
+		free(why);
 		return NULL;
+	}
 	httpd_free(h);
 	httpd_free(ps->cur.h);
 	if ((h = listener_open(ps, w, w->addr, cause)) != NULL) {
