@@ -35,15 +35,15 @@ struct provserve_opts {
 	/* The listen address given on the command line (--listen), or NULL: the setting. */
 	const char *listen;
 	void (*registry_cb)(void *arg); /* verified devices were registered; may be NULL */
-	void (*status_cb)(void *arg);   /* provserve_status changed; may be NULL */
+	void (*status_cb)(void *arg); /* provserve_status changed; may be NULL */
 	void *arg;
 };
 
 /* Where the API is served and why not where the configuration says. */
 struct provserve_status {
-	const char *url;   /* "http[s]://HOST:PORT/api/v1/" agents reach now; NULL: nowhere */
+	const char *url; /* "http[s]://HOST:PORT/api/v1/" agents reach now; NULL: nowhere */
 	const char *error; /* why the configured listener is not the one serving; NULL: it is */
-	int retrying;      /* error is tried again every PROVSERVE_RETRY_S (not a config error) */
+	int retrying; /* error is tried again every PROVSERVE_RETRY_S (not a config error) */
 };
 
 /*

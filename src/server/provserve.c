@@ -32,8 +32,8 @@
 /* One listener of the agent API: where and with which certificate and key. */
 struct listener {
 	struct httpd *h; /* the server; NULL when on the front end's main server */
-	char *addr;      /* HOST:PORT of h; NULL: on the main server */
-	char *cert_pem;  /* HTTPS: the certificate (chain) and key; NULL: plain HTTP */
+	char *addr; /* HOST:PORT of h; NULL: on the main server */
+	char *cert_pem; /* HTTPS: the certificate (chain) and key; NULL: plain HTTP */
 	char *key_pem;
 };
 
@@ -164,7 +164,8 @@ listener_wanted(struct provserve *ps, struct listener *w, int *fatal, char **cau
 	if (own[0] != '\0')
 		w->addr = xstrdup(own);
 	else if (ps->o.main == NULL)
-		w->addr = xstrdup(ps->o.listen != NULL ? ps->o.listen : conf_get_str(cfg, OPT_LISTEN));
+		w->addr =
+		    xstrdup(ps->o.listen != NULL ? ps->o.listen : conf_get_str(cfg, OPT_LISTEN));
 	if (cert[0] == '\0')
 		return 0;
 	if ((w->cert_pem = read_pem(cert, cause)) == NULL ||
@@ -375,7 +376,8 @@ provserve_new(struct engine *eng, const struct provserve_opts *o)
 	ps->eng = eng;
 	ps->o = *o;
 	ps->o.listen = o->listen != NULL ? xstrdup(o->listen) : NULL;
-	ps->main_addr = xstrdup(o->listen != NULL ? o->listen : conf_get_str(eng->conf, OPT_LISTEN));
+	ps->main_addr =
+	    xstrdup(o->listen != NULL ? o->listen : conf_get_str(eng->conf, OPT_LISTEN));
 	ps->api = agentapi_new(NULL, eng->store, &ao);
 	if (o->main != NULL)
 		agentapi_route(o->main, api_main_cb, ps);

@@ -395,8 +395,9 @@ static void
 serve_start(struct source *src)
 {
 	struct app *app = src->app;
-	struct provserve_opts po = {NULL, app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] : NULL,
-	    serve_changed_cb, serve_status_cb, src};
+	struct provserve_opts po = {NULL,
+	    app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] : NULL, serve_changed_cb,
+	    serve_status_cb, src};
 
 	src->prov = provserve_new(app_engine(app), &po);
 	serve_status_cb(src);
