@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,6 +113,29 @@ listener_clear(struct listener *l)
 	memset(l, 0, sizeof *l);
 }
 
+/*
+ * Parses the certificate chain pem (from path) before the server does: GnuTLS leaks memory when
+ * microhttpd hands it a certificate whose base64 is broken, and a reload may bring one.
+ */
+static int
+cert_check(const char *path, const char *pem, char **cause)
+{
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0;
+	int r = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	if (r < 0) {
+		*cause = xasprintf(
+		    "agent-tls-cert %s: no PEM certificate (%s)", path, gnutls_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the PEM file path (at most PROVSERVE_CERT_MAX bytes) into a string. NULL with *cause. */
 static char *
 read_pem(const char *path, char **cause)
@@ -133,6 +158,10 @@ read_pem(const char *path, char **cause)
 		return NULL;
 	}
 	buf[n] = '\0';
+	if (cert_check(path, buf, cause) != 0) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 

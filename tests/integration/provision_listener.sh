@@ -3,9 +3,10 @@
 # leaves it unserved: from the main server (listen) to agent-listen; to an address another
 # process holds (the old one keeps serving, the reason is logged, and once the address is
 # free the API moves there by itself, without another SIGHUP); to HTTPS on the same address;
-# to a broken certificate (refused, the old certificate keeps serving); to the TLS files
-# without agent-listen (refused, as at start); back to the main server. An agent's token
-# registered at the start proves which process answers (200 from this one, 401 elsewhere).
+# to a broken certificate or a key of another certificate (refused, the old certificate keeps
+# serving); to the TLS files without agent-listen (refused, as at start); back to the main
+# server. An agent's token registered at the start proves which process answers (200 from this
+# one, 401 elsewhere).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -18,6 +19,9 @@ if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -
 	fail "$N: a self-signed certificate" "$(cat "$T_TMP/openssl.log")"
 	exit 1
 fi
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=$NET.2" -keyout "$T_TMP/key2.pem" -out "$T_TMP/cert2.pem" >>"$T_TMP/openssl.log" 2>&1 ||
+	{ fail "$N: a second certificate" "$(cat "$T_TMP/openssl.log")"; exit 1; }
 chmod 600 "$T_TMP/key.pem"
 printf -- '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n' >"$T_TMP/broken.pem"
 
@@ -97,14 +101,23 @@ else
 	fail "$N: SIGHUP with agent-tls-cert: HTTPS on the same address" "$(tail -3 "$(hl_err a)")"
 fi
 
-# 4. A broken certificate: refused, the old one keeps serving.
+# 4. A broken certificate, then a certificate with another certificate's key (which only the
+# TLS library finds, on a spare port): refused, the old one keeps serving.
 conf "set agent-listen $A2|set agent-tls-cert $T_TMP/broken.pem|set agent-tls-key file:$T_TMP/key.pem"
 hup
-if wait_for 10 logged "agent API still on https://$A2/api/v1/, the configured listener cannot start" &&
+if logged "agent API still on https://$A2/api/v1/, the configured listener cannot start: agent-tls-cert $T_TMP/broken.pem: no PEM certificate" &&
 	[ "$(beat "https://$A2" --cacert "$T_TMP/cert.pem")" = 200 ]; then
 	pass "$N: a broken certificate is refused, the old one keeps serving"
 else
 	fail "$N: a broken certificate is refused, the old one keeps serving" "$(tail -3 "$(hl_err a)")"
+fi
+conf "set agent-listen $A2|set agent-tls-cert $T_TMP/cert2.pem|set agent-tls-key file:$T_TMP/key.pem"
+hup
+if logged "agent API still on https://$A2/api/v1/, the configured listener cannot start: the new certificate or key starts no server" &&
+	[ "$(beat "https://$A2" --cacert "$T_TMP/cert.pem")" = 200 ]; then
+	pass "$N: a key that does not match the certificate is refused, the old one keeps serving"
+else
+	fail "$N: a key that does not match the certificate is refused" "$(tail -3 "$(hl_err a)")"
 fi
 
 # 5. The TLS files without agent-listen: refused (as at start), HTTPS stays.
