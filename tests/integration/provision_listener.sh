@@ -103,22 +103,19 @@ fi
 
 # 4. A broken certificate, then a certificate with another certificate's key (which only the
 # TLS library finds, on a spare port): refused, the old one keeps serving.
-conf "set agent-listen $A2|set agent-tls-cert $T_TMP/broken.pem|set agent-tls-key file:$T_TMP/key.pem"
-hup
-if logged "agent API still on https://$A2/api/v1/, the configured listener cannot start: agent-tls-cert $T_TMP/broken.pem: no PEM certificate" &&
-	[ "$(beat "https://$A2" --cacert "$T_TMP/cert.pem")" = 200 ]; then
-	pass "$N: a broken certificate is refused, the old one keeps serving"
-else
-	fail "$N: a broken certificate is refused, the old one keeps serving" "$(tail -3 "$(hl_err a)")"
-fi
-conf "set agent-listen $A2|set agent-tls-cert $T_TMP/cert2.pem|set agent-tls-key file:$T_TMP/key.pem"
-hup
-if logged "agent API still on https://$A2/api/v1/, the configured listener cannot start: the new certificate or key starts no server" &&
-	[ "$(beat "https://$A2" --cacert "$T_TMP/cert.pem")" = 200 ]; then
-	pass "$N: a key that does not match the certificate is refused, the old one keeps serving"
-else
-	fail "$N: a key that does not match the certificate is refused" "$(tail -3 "$(hl_err a)")"
-fi
+kept() { # kept NAME CERT REASON: SIGHUP with CERT (and key.pem) is refused for REASON
+	conf "set agent-listen $A2|set agent-tls-cert $2|set agent-tls-key file:$T_TMP/key.pem"
+	hup
+	if logged "agent API still on https://$A2/api/v1/, the configured listener cannot start: $3" &&
+		[ "$(beat "https://$A2" --cacert "$T_TMP/cert.pem")" = 200 ]; then
+		pass "$N: $1 is refused, the old one keeps serving"
+	else
+		fail "$N: $1 is refused, the old one keeps serving" "$(tail -3 "$(hl_err a)")"
+	fi
+}
+kept "a broken certificate" "$T_TMP/broken.pem" "agent-tls-cert $T_TMP/broken.pem: no PEM certificate"
+kept "a key that does not match the certificate" "$T_TMP/cert2.pem" \
+	"the new certificate or key starts no server"
 
 # 5. The TLS files without agent-listen: refused (as at start), HTTPS stays.
 conf "$TLS"
