@@ -24,7 +24,6 @@ struct httpd;
 struct provserve;
 
 #define PROVSERVE_RETRY_S 10 /* a listener that cannot start is tried again this often */
-#define PROVSERVE_RETRY_TEXT "10 s"
 
 struct provserve_opts {
 	/*
@@ -43,7 +42,7 @@ struct provserve_opts {
 struct provserve_status {
 	const char *url; /* "http[s]://HOST:PORT/api/v1/" agents reach now; NULL: nowhere */
 	const char *error; /* why the configured listener is not the one serving; NULL: it is */
-	int retrying; /* error is tried again every PROVSERVE_RETRY_S (not a config error) */
+	int retry_s; /* error is tried again every retry_s seconds; 0: not (a config error) */
 };
 
 /*

@@ -307,6 +307,8 @@ status_changed(struct provserve *ps)
 static void
 listener_error(struct provserve *ps, const char *cause, int retry)
 {
+	char again[40] = "";
+
 	if (retry)
 		loop_timer_arm(ps->retry, PROVSERVE_RETRY_S * 1000);
 	else
@@ -316,11 +318,12 @@ listener_error(struct provserve *ps, const char *cause, int retry)
 	free(ps->error);
 	ps->error = cause != NULL ? xstrdup(cause) : NULL;
 	ps->retrying = retry;
+	if (retry)
+		snprintf(again, sizeof again, " (tried again every %d s)", PROVSERVE_RETRY_S);
 	if (cause != NULL)
 		log_warn("agent API %s%s%s: %s%s", ps->serving ? "still on " : "not served",
 		    ps->serving ? ps->url : "",
-		    ps->serving ? ", the configured listener cannot start" : "", cause,
-		    retry ? " (tried again every " PROVSERVE_RETRY_TEXT ")" : "");
+		    ps->serving ? ", the configured listener cannot start" : "", cause, again);
 	status_changed(ps);
 }
 
@@ -441,7 +444,7 @@ provserve_status(const struct provserve *ps, struct provserve_status *st)
 {
 	st->url = ps->serving ? ps->url : NULL;
 	st->error = ps->error;
-	st->retrying = ps->retrying;
+	st->retry_s = ps->retrying ? PROVSERVE_RETRY_S : 0;
 }
 
 void

@@ -376,15 +376,16 @@ serve_status_cb(void *arg)
 {
 	struct source *src = arg;
 	struct provserve_status st;
-	char *why = NULL;
+	char *why = NULL, retry[40] = "";
 
 	provserve_status(src->prov, &st);
 	if (st.error != NULL)
 		why = str_sanitize(st.error, 160);
+	if (st.retry_s > 0)
+		snprintf(retry, sizeof retry, "; trying again every %d s", st.retry_s);
 	snprintf(src->serve_text, sizeof src->serve_text, "%s%s%s%s%s",
 	    st.url != NULL ? st.url : "not served: ", st.url != NULL ? " (this console)" : "",
-	    st.url != NULL && why != NULL ? "; not moved: " : "", why != NULL ? why : "",
-	    st.retrying ? "; trying again every " PROVSERVE_RETRY_TEXT : "");
+	    st.url != NULL && why != NULL ? "; not moved: " : "", why != NULL ? why : "", retry);
 	free(why);
 	if (src->changed != NULL)
 		src->changed(src->arg);
