@@ -214,12 +214,23 @@ jp_number(struct jp *j, struct toml_value *v)
 
 static int jp_value(struct jp *j, struct toml_value **out);
 
+/* After a member or element: 1 when a ',' says another follows, 0 at close, -1 otherwise. */
+static int
+jp_more(struct jp *j, char close)
+{
+	if (jp_eat(j, ','))
+		return 1;
+	if (jp_eat(j, close))
+		return 0;
+	return jp_fail(j, "expected ',' or '%c'", close);
+}
+
 static int
 jp_object(struct jp *j, struct toml_value *v)
 {
 	struct toml_value *item;
 	struct strbuf key;
-	int line, col;
+	int line, col, more;
 
 	j->p++;
 	if (jp_eat(j, '}'))
@@ -251,11 +262,8 @@ jp_object(struct jp *j, struct toml_value *v)
 			return -1;
 		}
 		strbuf_done(&key);
-		if (jp_eat(j, ','))
-			continue;
-		if (jp_eat(j, '}'))
-			return 0;
-		return jp_fail(j, "expected ',' or '}'");
+		if ((more = jp_more(j, '}')) <= 0)
+			return more;
 	}
 }
 
@@ -263,20 +271,17 @@ static int
 jp_array(struct jp *j, struct toml_value *v)
 {
 	struct toml_value *item;
+	int more;
 
 	j->p++;
 	if (jp_eat(j, ']'))
 		return 0;
-	for (;;) {
+	do {
 		if (jp_value(j, &item) < 0)
 			return -1;
 		toml_array_push(v, item);
-		if (jp_eat(j, ','))
-			continue;
-		if (jp_eat(j, ']'))
-			return 0;
-		return jp_fail(j, "expected ',' or ']'");
-	}
+	} while ((more = jp_more(j, ']')) > 0);
+	return more;
 }
 
 static int
