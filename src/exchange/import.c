@@ -383,15 +383,14 @@ one_group(struct check *c, const char *path, const struct toml_value *t, struct 
 	return rc;
 }
 
-/* One more zeroed entry of an array of *n entries of size bytes; returns it. */
-static void *
-grow_entry(void **arr, size_t *n, size_t size)
+/* The name of entry k of section v: whole (no NUL inside) and accepted by ok(), else why. */
+static int
+entry_name(struct check *c, const char *path, const struct toml_value *v, size_t k,
+    int (*ok)(const char *), const char *why)
 {
-	char *p;
-
-	*arr = xreallocarray(*arr, *n + 1, size);
-	p = (char *)*arr + (*n)++ * size;
-	return memset(p, 0, size);
+	if (strlen(v->keys[k]) != v->keylens[k] || !ok(v->keys[k]))
+		return bad(c, v->items[k], path, "%s", why);
+	return 0;
 }
 
 /*
@@ -422,17 +421,16 @@ static int
 group_entry(
     struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
 {
-	void *arr = doc->groups;
-	struct imp_group *g = grow_entry(&arr, &doc->ngroups, sizeof *doc->groups);
+	struct imp_group *g;
 	const char *fields = NULL;
-	int rc = 0;
+	int rc;
 
-	doc->groups = arr;
+	doc->groups = xreallocarray(doc->groups, doc->ngroups + 1, sizeof *doc->groups);
+	g = memset(&doc->groups[doc->ngroups++], 0, sizeof *g);
 	g->name = v->keys[k];
-	if (strlen(g->name) != v->keylens[k] || !cfgdoc_group_name_ok(g->name))
-		rc = bad(c, v->items[k], path,
-		    "a group name is 1-64 printable characters without spaces or a leading '@'");
-	else if ((rc = table(c, path, v->items[k])) == 0)
+	rc = entry_name(c, path, v, k, cfgdoc_group_name_ok,
+	    "a group name is 1-64 printable characters without spaces or a leading '@'");
+	if (rc == 0 && (rc = table(c, path, v->items[k])) == 0)
 		rc = one_group(c, path, v->items[k], g, &fields, doc);
 	if (rc != 0 || fields == NULL)
 		return rc;
@@ -451,14 +449,14 @@ static int
 template_entry(
     struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
 {
-	void *arr = doc->tmpls;
-	struct imp_template *t = grow_entry(&arr, &doc->ntmpls, sizeof *doc->tmpls);
+	struct imp_template *t;
 
-	doc->tmpls = arr;
+	doc->tmpls = xreallocarray(doc->tmpls, doc->ntmpls + 1, sizeof *doc->tmpls);
+	t = memset(&doc->tmpls[doc->ntmpls++], 0, sizeof *t);
 	t->name = v->keys[k];
-	if (strlen(t->name) != v->keylens[k] || !cfgdoc_template_name_ok(t->name))
-		return bad(c, v->items[k], path,
-		    "a template name is 1-64 printable characters, no '/', not '.' first");
+	if (entry_name(c, path, v, k, cfgdoc_template_name_ok,
+	        "a template name is 1-64 printable characters, no '/', not '.' first") != 0)
+		return -1;
 	if (text(c, path, v->items[k], 1, &t->body) != 0)
 		return -1;
 	return t->body == NULL ? bad(c, v->items[k], path, "expected a string") : 0;
@@ -548,11 +546,11 @@ static int
 config_entry(
     struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
 {
-	void *arr = doc->configs;
-	struct imp_config *cf = grow_entry(&arr, &doc->nconfigs, sizeof *doc->configs);
+	struct imp_config *cf;
 	int rc;
 
-	doc->configs = arr;
+	doc->configs = xreallocarray(doc->configs, doc->nconfigs + 1, sizeof *doc->configs);
+	cf = memset(&doc->configs[doc->nconfigs++], 0, sizeof *cf);
 	cf->mac = v->keys[k];
 	if ((rc = file_device(c, doc, path, v->items[k], v->keys[k])) == 0 &&
 	    (rc = table(c, path, v->items[k])) == 0)
