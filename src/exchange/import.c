@@ -21,6 +21,7 @@
 #include "model/devconfig.h"
 #include "store/cfgrestore.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)
@@ -622,14 +623,6 @@ count_removed_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
-static void
-wipe_free(char *text)
-{
-	if (text != NULL)
-		explicit_bzero(text, strlen(text));
-	free(text);
-}
-
 /* Templates are files: staged (written, fsync'd) before the commit, renamed after it. */
 struct staged {
 	const struct import_doc *doc;
@@ -690,8 +683,8 @@ stage_cb(void *arg, char **cause)
 		if (rc == 0 && (kept = cfgdoc_keep_secrets(t->body, stored)) != NULL)
 			body = kept;
 		rc = export_stage_file(st->path[i], body, strlen(body), 0600, &st->tmp[i], cause);
-		wipe_free(stored);
-		wipe_free(kept);
+		str_free_secret(stored);
+		str_free_secret(kept);
 		if (rc != 0)
 			return -1;
 	}
@@ -715,7 +708,7 @@ keep_stored(struct texts *t, const char *incoming, char *stored)
 {
 	char *kept = cfgdoc_keep_secrets(incoming, stored);
 
-	wipe_free(stored);
+	str_free_secret(stored);
 	if (kept == NULL)
 		return incoming;
 	t->owned = xreallocarray(t->owned, t->nowned + 1, sizeof *t->owned);
@@ -746,7 +739,7 @@ static void
 texts_done(struct texts *t)
 {
 	for (size_t i = 0; i < t->nowned; i++)
-		wipe_free(t->owned[i]);
+		str_free_secret(t->owned[i]);
 	free(t->owned);
 	free(t->values);
 	free(t->desired);

@@ -442,10 +442,11 @@ str_has_caseprefix(const char *s, const char *prefix)
 }
 
 size_t
-str_copy(char *dst, size_t size, const char *src)
+str_copyn(char *dst, size_t size, const char *src, size_t len)
 {
-	size_t len = strlen(src), n;
+	size_t n;
 
+	len = strnlen(src, len);
 	if (size == 0)
 		return len;
 	n = len;
@@ -458,6 +459,20 @@ str_copy(char *dst, size_t size, const char *src)
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 	return len;
+}
+
+void
+str_free_secret(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+size_t
+str_copy(char *dst, size_t size, const char *src)
+{
+	return str_copyn(dst, size, src, SIZE_MAX);
 }
 
 /* Parsers */
