@@ -8,7 +8,9 @@
 #                                 $(BUILD)/fuzz/fuzz_<x>   (clang libFuzzer, `make fuzz`)
 BUILD   ?= build
 CC      ?= cc
-PKGS     = ncursesw libcurl libcjson sqlite3 avahi-client libmicrohttpd
+# libcurl is the GnuTLS flavour (libcurl4-gnutls-dev): with libmicrohttpd (GnuTLS too) and our
+# certificate digests on GnuTLS, the process sets up one TLS library instead of two (RSS).
+PKGS     = ncursesw libcurl libcjson sqlite3 avahi-client libmicrohttpd gnutls
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla $(WERROR)
 WERROR  ?= -Werror
 OPT     ?= -O2 -g
@@ -16,7 +18,12 @@ OPT     ?= -O2 -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(OPT) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP \
 	$(PKG_CFLAGS) $(CFLAGS)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypto -lm
+# Its runtime library, libcurl-gnutls.so.4, is linked by name: the headers of both flavours'
+# -dev packages are the same, so a machine that has the OpenSSL flavour's installed links it too.
+CURL_GNUTLS := $(if $(filter /%,$(shell $(CC) -print-file-name=libcurl-gnutls.so.4)),-l:libcurl-gnutls.so.4,-lcurl)
+LIBS    := $(patsubst -lcurl,$(CURL_GNUTLS),$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lm
+# The simulator's test PKI and the unit tests' certificates are made with OpenSSL (libssl-dev).
+TEST_LIBS = -lcrypto
 # Installation (make install / uninstall): DESTDIR stages, PREFIX is where it runs from.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -72,11 +79,11 @@ $(BUILD)/shelly-provisioner: $(BUILD)/src/agent/provisioner.o $(BUILD)/libshelly
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/shelly-sim: $(SIM_OBJ) $(BUILD)/libshelly.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libshelly.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS) -lcmocka
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libshelly.a
 	@mkdir -p $(dir $@)

@@ -2,7 +2,13 @@
 # Installs what the build, the tests and the benchmarks need, only when something is missing.
 # Called by `make run`, `make check`, `make bench`; safe to run again.
 set -eu
-pkgs="build-essential pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
+# libcurl: the GnuTLS flavour (see the Makefile). A machine that has the OpenSSL flavour's -dev
+# package keeps it (the same headers, and the two conflict) and gets the GnuTLS runtime beside it.
+curl_dev="libcurl4-gnutls-dev"
+if dpkg-query -W -f='${Status}' libcurl4-openssl-dev 2>/dev/null | grep -q 'install ok installed'; then
+	curl_dev="libcurl4-openssl-dev libcurl3-gnutls"
+fi
+pkgs="build-essential pkg-config libncurses-dev $curl_dev libgnutls28-dev libcjson-dev libsqlite3-dev
 libavahi-client-dev libmicrohttpd-dev libcmocka-dev libssl-dev openssl sqlite3 dbus avahi-daemon
 avahi-utils iproute2 util-linux procps tmux mandoc curl clang libclang-rt-14-dev prometheus jq
 psmisc python3 valgrind strace isc-dhcp-server dnsmasq-base kea-dhcp4-server git man-db systemd

@@ -24,8 +24,8 @@ UID_GID=10001
 build_deps() {
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		build-essential pkg-config libncurses-dev libcurl4-openssl-dev libcjson-dev \
-		libsqlite3-dev libavahi-client-dev libmicrohttpd-dev libssl-dev
+		build-essential pkg-config libncurses-dev libcurl4-gnutls-dev libcjson-dev \
+		libsqlite3-dev libavahi-client-dev libmicrohttpd-dev libgnutls28-dev
 }
 
 # pkg_of LIB: the Debian package that ships the shared library LIB (a path from ldd).

@@ -250,6 +250,8 @@ void device_ident_init(struct device_ident *id);
 void device_status_init(struct device_status *st);
 /* Frees what the status owns (raw_unknown) and re-initialises it. */
 void device_status_done(struct device_status *st);
+/* Frees a status from the heap and what it owns (no re-initialisation: cheaper than done). */
+void device_status_free(struct device_status *st);
 /* Deep copy (raw_unknown duplicated); dst must be initialised or done. */
 void device_status_copy(struct device_status *dst, const struct device_status *src);
 

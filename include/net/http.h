@@ -132,7 +132,14 @@ const char *http_result_name(enum http_result result);
 /* Parses a result name; returns -1 if unknown. */
 int http_result_parse(const char *name, enum http_result *out);
 
-/* Returns a new client on loop (curl_global_init must have run, once, in main); caller frees. */
+/*
+ * curl_global_init for a process that speaks only http and https: libcurl's SSH library
+ * (libssh2, linked by Debian's libcurl) is initialised first without its crypto set-up, which
+ * would otherwise bring in most of OpenSSL's libcrypto (about 1.5 MB resident). Call once, in
+ * main, before any thread. Returns 0, or -1 when libcurl fails to initialise.
+ */
+int http_global_init(void);
+/* Returns a new client on loop (http_global_init must have run, once, in main); caller frees. */
 struct http *http_new(struct loop *loop);
 /* Completes every pending request with HTTP_CANCELLED (callbacks run inside; http_send from
  * them returns 0), then frees. Never call it from a completion callback of the same client. */

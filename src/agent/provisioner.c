@@ -27,7 +27,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Every option once: X(ID, long name, short, takes an argument, argument name, help). */
 #define AGENT_OPTIONS(X)                                                                           \
 	X(MANAGER, "manager", 'm', 1, "URL",                                                       \
-	    "The manager, http://HOST:PORT or https://HOST:PORT (a TLS proxy in front of it)")     \
+	    "The manager, http://HOST:PORT or https://HOST:PORT (its agent-listen with TLS)")      \
 	X(CA_FILE, "ca-file", 0, 1, "FILE",                                                        \
 	    "CA certificates (PEM) that verify an https manager (default: the system's)")          \
 	X(ENROL_SECRET_FILE, "enrol-secret-file", 's', 1, "FILE",                                  \
@@ -310,7 +310,7 @@ main(int argc, char **argv)
 		free(m.host);
 		return EXIT_USAGE;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if (http_global_init() != 0) {
 		fprintf(stderr, "shelly-provisioner: curl_global_init failed\n");
 		free(m.host);
 		return EXIT_FAIL;

@@ -97,7 +97,7 @@ app_init(struct app *app, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if (http_global_init() != 0) {
 		fprintf(stderr, "shelly-tui: libcurl failed to initialise\n");
 		return EXIT_FAIL;
 	}

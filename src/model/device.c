@@ -157,6 +157,15 @@ device_status_done(struct device_status *st)
 }
 
 void
+device_status_free(struct device_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->raw_unknown);
+	free(st);
+}
+
+void
 device_status_copy(struct device_status *dst, const struct device_status *src)
 {
 	if (dst == src)

@@ -13,8 +13,9 @@
  *
  * TLS pinning uses CURLOPT_PINNEDPUBLICKEY (libcurl compares the SHA-256 of the peer's
  * SubjectPublicKeyInfo right after the handshake, before sending the request), and
- * CURLOPT_CERTINFO to report the peer certificate (parsed with libcrypto) in every https
- * response. The Makefile links libcrypto but not libssl, so an SSL_CTX callback is not an option.
+ * CURLOPT_CERTINFO to report the peer certificate (parsed with GnuTLS, the TLS library libcurl's
+ * GnuTLS flavour and libmicrohttpd already load, so that the process maps one TLS library) in
+ * every https response.
  */
 #include "net/http.h"
 
@@ -24,11 +25,10 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +395,25 @@ hex_colons(const unsigned char *md, size_t n)
 	return s;
 }
 
+/* Base64 (RFC 4648, padded) of a 32-byte digest into out[45], as CURLOPT_PINNEDPUBLICKEY takes it. */
+static void
+base64_32(const unsigned char md[32], char out[45])
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < 32; i += 3) {
+		uint32_t v = (uint32_t)md[i] << 16 | (i + 1 < 32 ? (uint32_t)md[i + 1] << 8 : 0) |
+		             (i + 2 < 32 ? md[i + 2] : 0);
+
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < 32 ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < 32 ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
 /* Parses a SHA-256 pin (64 hex digits, colons allowed anywhere between pairs) into md. */
 static int
 pin_parse(const char *s, unsigned char md[32])
@@ -642,12 +661,10 @@ req_read_cert(struct req *r)
 	struct curl_certinfo *ci = NULL;
 	const char *pem = NULL;
 	struct curl_slist *s;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	unsigned char *der = NULL;
-	int derlen;
-	BIO *bio;
-	X509 *x;
+	unsigned char md[32];
+	size_t mdlen;
+	gnutls_x509_crt_t x;
+	gnutls_datum_t d;
 
 	if (curl_easy_getinfo(r->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
 	    ci->num_of_certs < 1)
@@ -658,22 +675,20 @@ req_read_cert(struct req *r)
 			break;
 		}
 	}
-	if (pem == NULL)
+	if (pem == NULL || gnutls_x509_crt_init(&x) < 0)
 		return;
-	bio = BIO_new_mem_buf(pem, -1);
-	if (bio == NULL)
-		return;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (x == NULL)
-		return;
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
-		r->cert_seen = hex_colons(md, mdlen);
-	derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (derlen > 0 && EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) == 1)
-		r->pin_seen = hex_colons(md, mdlen);
-	OPENSSL_free(der);
-	X509_free(x);
+	d.data = (unsigned char *)pem;
+	d.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_import(x, &d, GNUTLS_X509_FMT_PEM) == 0) {
+		mdlen = sizeof md;
+		if (gnutls_x509_crt_get_fingerprint(x, GNUTLS_DIG_SHA256, md, &mdlen) == 0)
+			r->cert_seen = hex_colons(md, mdlen);
+		/* The key id with SHA-256 is the digest of the DER SubjectPublicKeyInfo: the pin. */
+		mdlen = sizeof md;
+		if (gnutls_x509_crt_get_key_id(x, GNUTLS_KEYID_USE_SHA256, md, &mdlen) == 0)
+			r->pin_seen = hex_colons(md, mdlen);
+	}
+	gnutls_x509_crt_deinit(x);
 }
 
 static bool
@@ -957,6 +972,20 @@ flush(struct http *http)
 
 /* ---- public ---- */
 
+int
+http_global_init(void)
+{
+	int (*ssh2_init)(int);
+
+	/* libssh2_init counts its callers and sets up crypto only on the first call, unless that
+	 * call passes LIBSSH2_INIT_NO_CRYPTO (1); libcurl's own call then finds it done. Looked up
+	 * at run time: libcurl builds without libssh2 need no such step. */
+	*(void **)&ssh2_init = dlsym(RTLD_DEFAULT, "libssh2_init");
+	if (ssh2_init != NULL)
+		ssh2_init(1);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
 struct http *
 http_new(struct loop *loop)
 {
@@ -1126,9 +1155,9 @@ req_fill(struct req *r, const struct http_request *req)
 			if (pin_parse(req->pin_sha256, md) == -1)
 				return xasprintf("%s:%u: invalid certificate pin", r->host, r->port);
 			{
-				char b64[64];
+				char b64[45];
 
-				EVP_EncodeBlock((unsigned char *)b64, md, 32);
+				base64_32(md, b64);
 				r->pin_curl = xasprintf("sha256//%s", b64);
 			}
 			r->pin_hex = hex_colons(md, 32);

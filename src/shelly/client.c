@@ -95,15 +95,13 @@ status_done(struct op *op, struct shelly_reply *r, const struct http_response *r
 		    op->mac, st->sys.mac);
 		r->result = HTTP_ERROR;
 		r->cause = *owned;
-		device_status_done(st);
-		free(st);
+		device_status_free(st);
 		op->cb(r, op->arg);
 		return;
 	}
 	r->status = st;
 	op->cb(r, op->arg);
-	device_status_done(st);
-	free(st);
+	device_status_free(st);
 }
 
 static void
