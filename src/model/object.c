@@ -236,28 +236,38 @@ add_list(cJSON *o, const char *key, enum field_comp c, const void *items, int n,
 		cJSON_AddItemToArray(arr, obj(c, (const char *)items + (size_t)i * size));
 }
 
+/* A thermostat (not a component with metrics: no field table of model/fields). */
+static const struct field thermostat_fields[] = {
+    {"id", NULL, "", 0, FM_NONE, 1, FIELD_INT, offsetof(struct dev_thermostat, id)},
+    {"enable", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, enable)},
+    {"output", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, output)},
+    {"target_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, target_c)},
+    {"current_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, current_c)},
+    {"valve_pos_pct", NULL, "", 0, FM_NONE, 1, FIELD_REAL,
+        offsetof(struct dev_thermostat, valve_pos_pct)},
+};
+
+static cJSON *
+thermostat_obj(enum field_comp k, const void *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)k;
+	add_table(o, thermostat_fields, sizeof thermostat_fields / sizeof thermostat_fields[0], t);
+	return o;
+}
+
 static cJSON *
 sensor_obj(const struct device_status *st)
 {
 	const struct dev_sensors *s = &st->sensors;
-	cJSON *o = cJSON_CreateObject(), *arr;
+	cJSON *o = cJSON_CreateObject();
 
 	add_list(
 	    o, "temperature", FIELD_TEMPERATURE, s->temps, s->ntemps, sizeof s->temps[0], comp_obj);
 	add_list(o, "humidity", FIELD_HUMIDITY, s->hums, s->nhums, sizeof s->hums[0], comp_obj);
-	arr = cJSON_AddArrayToObject(o, "thermostat");
-	for (int i = 0; i < s->nthermostats && i < DEVICE_MAX_COMPONENTS; i++) {
-		const struct dev_thermostat *t = &s->thermostats[i];
-		cJSON *to = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(to, "id", t->id);
-		add_tri(to, "enable", t->enable);
-		add_tri(to, "output", t->output);
-		add_num(to, "target_c", t->target_c);
-		add_num(to, "current_c", t->current_c);
-		add_num(to, "valve_pos_pct", t->valve_pos_pct);
-		cJSON_AddItemToArray(arr, to);
-	}
+	add_list(o, "thermostat", FIELD_TEMPERATURE, s->thermostats, s->nthermostats,
+	    sizeof s->thermostats[0], thermostat_obj);
 	add_part(o, "sensor", st);
 	return o;
 }
