@@ -41,8 +41,8 @@ static const struct member cover_rd[] = {
     MAINS_RD(dev_cover),
     OUTPUT_RD(dev_cover),
     MEMBER_BOOL(dev_cover, "", "pos_control", pos_control),
-    MEMBER_NUM(
-        dev_cover, "", "current_pos", position_pct), /* past an end: model/bounds clamps it */
+    /* past an end: model/bounds clamps it */
+    MEMBER_NUM(dev_cover, "", "current_pos", position_pct),
     MEMBER_STR(dev_cover, "", "last_direction", last_direction),
 };
 
@@ -74,12 +74,14 @@ static const struct member em1_rd[] = {METER_RD(dev_meter)};
 static const struct member phase_rd[] = {METER_RD(dev_phase)};
 
 /* The totals of an em meter (its phases: em_more). */
-static const struct member em_rd[] = {MEMBER_NUM(dev_meter, "", "total_current", current_a),
+static const struct member em_rd[] = {
+    MEMBER_NUM(dev_meter, "", "total_current", current_a),
     MEMBER_NUM(dev_meter, "", "total_act_power", power_w),
     MEMBER_NUM(dev_meter, "", "total_aprt_power", aprt_power_va),
     MEMBER_NUM(dev_meter, "", "n_current", n_current_a),
     MEMBER_NUM(dev_meter, "", "total_act", energy_wh),
-    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh)};
+    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh),
+};
 
 static const struct member pm1_rd[] = {
     POWER_RD(dev_meter),
