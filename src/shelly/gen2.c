@@ -74,14 +74,12 @@ static const struct member em1_rd[] = {METER_RD(dev_meter)};
 static const struct member phase_rd[] = {METER_RD(dev_phase)};
 
 /* The totals of an em meter (its phases: em_more). */
-static const struct member em_rd[] = {
-    MEMBER_NUM(dev_meter, "", "total_current", current_a),
+static const struct member em_rd[] = {MEMBER_NUM(dev_meter, "", "total_current", current_a),
     MEMBER_NUM(dev_meter, "", "total_act_power", power_w),
     MEMBER_NUM(dev_meter, "", "total_aprt_power", aprt_power_va),
     MEMBER_NUM(dev_meter, "", "n_current", n_current_a),
     MEMBER_NUM(dev_meter, "", "total_act", energy_wh),
-    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh),
-};
+    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh)};
 
 static const struct member pm1_rd[] = {
     POWER_RD(dev_meter),
