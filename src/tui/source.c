@@ -396,8 +396,7 @@ serve_status_cb(void *arg)
 	    st.url != NULL ? st.url : "not served: ", st.url != NULL ? " (this console)" : "",
 	    st.url != NULL && why != NULL ? "; not moved: " : "", why != NULL ? why : "", retry);
 	free(why);
-	if (src->changed != NULL)
-		src->changed(src->arg);
+	notify(src);
 }
 
 /* Starts the agent API and the verifier; serve_text says where or why not. */
