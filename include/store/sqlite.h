@@ -10,7 +10,7 @@
  */
 #define STORE_SQLITE_APPLICATION_ID 0x5348454c /* "SHEL", PRAGMA application_id */
 #define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
-#define STORE_SQLITE_CACHE_KB "512" /* page cache per connection, in KiB */
+#define STORE_SQLITE_CACHE_KB "256" /* page cache per connection, in KiB */
 
 /* The backend ops table (static). */
 const struct store_ops *store_sqlite_ops(void);
