@@ -100,7 +100,7 @@
 	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
 	    "Attempts a --provision task gets before it fails (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
-	    "Address of the --headless HTTP server (default 127.0.0.1:9464)") \
+	    "Address of the --headless HTTP server, or of the console's agent API (127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
 	    "--poll-once despite a live poller's lease; --discover over a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \

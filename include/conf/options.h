@@ -50,6 +50,14 @@
 	    "Deepest JSON nesting accepted from a device") \
 	X(LISTEN, "listen", OT_ADDRESS, "127.0.0.1:9464", 0, 0, NULL, \
 	    "Address of the HTTP server of --headless (metrics, health, agent API)") \
+	X(CONSOLE_AGENT_API, "console-agent-api", OT_BOOL, "off", 0, 0, NULL, \
+	    "The console serves the agent API on listen while it runs the fleet itself") \
+	X(AGENT_LISTEN, "agent-listen", OT_STRING, "", 0, 0, NULL, \
+	    "Own address (HOST:PORT) of the agent API; empty: on listen (plain HTTP)") \
+	X(AGENT_TLS_CERT, "agent-tls-cert", OT_PATH, "", 0, 0, NULL, \
+	    "Certificate (PEM) of the agent API on agent-listen: HTTPS with agent-tls-key") \
+	X(AGENT_TLS_KEY, "agent-tls-key", OT_FILEREF, "", 0, 0, NULL, \
+	    "Private key (file:PATH, PEM) of agent-tls-cert; not readable by others") \
 	X(DB, "db", OT_PATH, "", 0, 0, NULL, \
 	    "Database file; empty means $XDG_DATA_HOME/shelly-tui/shelly.db") \
 	X(HISTORY_RAW_RETENTION, "history-raw-retention", OT_DURATION, "48h", 1, 365 * OPT_DAY, \

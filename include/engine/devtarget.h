@@ -4,7 +4,7 @@
 /*
  * One TARGET made ready for requests: a registered device (MAC, id or name) or HOST[:PORT] is
  * resolved, identified (GET /shelly, no credentials), checked against its registration
- * (registry_verify: MAC, generation, scheme, pinned key) and given the credentials the resolver
+ * (registry_identified: MAC, generation, scheme, pinned key) and given the credentials the resolver
  * (engine/creds.h) finds for the MAC it showed. The result is a shelly_target that services
  * (engine/cfgapply) take as it is. Asynchronous: cb runs once from the loop.
  */
@@ -29,6 +29,7 @@ struct devtarget {
 	struct creds_found cred; /* wiped by devtarget_done */
 	int accept_cert; /* set before devtarget_start: take a changed HTTPS key */
 	char *pin; /* the key required of an HTTPS device, or NULL */
+	char *seen_pin; /* https: the key the device showed (required from then on) */
 	uint64_t req;
 	int waiting_creds;
 	int done;

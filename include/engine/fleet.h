@@ -32,7 +32,7 @@ enum fleet_role {
 
 enum fleet_event {
 	FLEET_EV_DEVICES, /* the registry was reloaded (added, removed, moved devices) */
-	FLEET_EV_STATUS, /* a poll completed (mac says which device) */
+	FLEET_EV_STATUS, /* a poll completed (mac says which device; NULL on standby: any) */
 	FLEET_EV_ROLE, /* the lease was taken or lost */
 	FLEET_EV_CONF, /* the configuration was reloaded */
 	FLEET_EV_STORE, /* a flush failed or works again */

@@ -77,8 +77,12 @@ struct poller_stats {
 
 typedef void (*poller_view_cb)(const struct fleet_view *v, void *arg);
 typedef void (*poller_done_cb)(void *arg);
-/* Called for every completed poll with its generation, result and duration (for histograms). */
-typedef void (*poller_observe_cb)(int gen, enum http_result result, double seconds, void *arg);
+/*
+ * Called for every completed poll with the device's MAC, its generation, the result and the
+ * duration (for histograms).
+ */
+typedef void (*poller_observe_cb)(const char *mac, int gen, enum http_result result,
+    double seconds, void *arg);
 
 /*
  * The wait before a device's next poll: its generation's interval when healthy (or asleep),
@@ -121,9 +125,10 @@ typedef void (*poller_seen_cb)(const char *mac, const struct shelly_target *t, v
 void poller_set_seen(struct poller *p, poller_seen_cb cb, void *arg);
 /* Sets the per-poll observer (NULL to remove). */
 void poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg);
-/* Name of a sample kind's metric and its help text and type. Static strings. */
-const char *poller_sample_metric(enum poller_sample_kind k);
-const char *poller_sample_help(enum poller_sample_kind k);
-const char *poller_sample_type(enum poller_sample_kind k);
+/* A sample kind's metric name, Prometheus type and help text. Static. */
+struct poller_sample_info {
+	const char *metric, *type, *help;
+};
+const struct poller_sample_info *poller_sample_info(enum poller_sample_kind k);
 
 #endif

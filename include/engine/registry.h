@@ -91,13 +91,27 @@ char *registry_mismatch(
     const struct store_device *reg, const struct device_ident *ident, int https);
 
 /*
- * After GET /shelly at an address showed ident: finds the device registered under the MAC shown
- * (into *reg, unless the caller had one), checks it with registry_mismatch, and fills a
- * resolver query whose generation is the registered one (the auth style). Returns 0, or -1
- * with *why (malloc'd) when nothing with credentials may go there.
+ * Before GET /shelly at t's address (an HTTPS target in pin mode): the key registered for reg,
+ * else for the device registered at t's host and port, which the device must show. Returns it
+ * (caller frees; t->pin points to it) or NULL when there is none.
+ */
+struct shelly_target;
+char *registry_pin_want(
+    struct engine *eng, struct shelly_target *t, const struct store_device *reg);
+
+/*
+ * After GET /shelly at t's address answered r: copies its identity into *ident and the key it
+ * showed into *seen_pin (https), which on first contact is required of the requests with
+ * credentials that follow; finds the device registered under the MAC shown (into *reg, unless
+ * the caller had one) and checks it with registry_mismatch; sets t's auth style (the
+ * registered generation, never the reply's alone) and the MAC its replies must carry. Returns 0
+ * with *q, the resolver query, or -1 with *why (malloc'd) when nothing with credentials may go
+ * there.
  */
 struct creds_query;
-int registry_verify(struct engine *eng, const struct device_ident *ident, int https,
+struct shelly_reply;
+int registry_identified(struct engine *eng, const struct shelly_reply *r,
+    struct shelly_target *t, struct device_ident *ident, char **seen_pin,
     struct store_device **reg, struct creds_query *q, char **why);
 
 /* A registered device as every front end shows it; embed, registry_view_init, _done. */

@@ -18,6 +18,10 @@ struct store_task;
 #define TASKQ_SSID_MAX 32 /* IEEE 802.11 */
 #define TASKQ_KEY_MIN 8 /* WPA2 passphrase */
 #define TASKQ_KEY_MAX 63
+#define TASKQ_KEY_RULE "a WPA key is 8 to 63 printable ASCII characters"
+#define TASKQ_PASS_MIN 1 /* a device password */
+#define TASKQ_PASS_MAX 64
+#define TASKQ_PASS_RULE "a device password is 1 to 64 printable ASCII characters"
 
 /* Reads a secret reference ("file:PATH"); returns it malloc'd or NULL with *cause. */
 typedef char *(*taskq_secret_cb)(const char *ref, char **cause);

@@ -73,6 +73,15 @@ int httpd_parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t 
  * frees with httpd_free), or NULL with *cause (caller frees), e.g. when the port is in use.
  */
 struct httpd *httpd_new(struct loop *loop, const char *addr, char **cause);
+/* HTTPS: the PEM certificate (chain) and private key, copied by httpd (the key is wiped when
+ * the server is freed). */
+struct httpd_tls {
+	const char *cert_pem;
+	const char *key_pem;
+};
+/* httpd_new serving HTTPS with tls (NULL: plain HTTP). A bad certificate or key is *cause. */
+struct httpd *httpd_new_tls(
+    struct loop *loop, const char *addr, const struct httpd_tls *tls, char **cause);
 /* Stops the server: closes the listening socket and every connection. NULL is allowed. */
 void httpd_free(struct httpd *httpd);
 /* Returns the bound TCP port (the real one when the listen address asked for port 0). */

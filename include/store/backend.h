@@ -2,6 +2,7 @@
 #define STORE_BACKEND_H
 
 #include "store/store.h"
+#include "store/taskstore.h"
 
 /*
  * The interface a storage backend implements (SQLite now, PostgreSQL later). store.c owns
@@ -43,8 +44,56 @@ struct store_cfg_step {
 	int64_t num[2];
 };
 
+/*
+ * One row of a list op: a record of the type the op names (struct store_device, ...), valid
+ * only during the call. Non-zero stops the list.
+ */
+typedef int (*store_row_cb)(const void *row, void *arg);
+
+/* A setting as a row of setting_list. */
+struct store_setting {
+	const char *key;
+	const char *value;
+};
+
 /* One row: ncols text columns (NULL for SQL NULL). Non-zero stops the batch's reading. */
 typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
+
+/*
+ * Provisioning records (store/taskstore.h). store/taskstore.c collects the rows of a list
+ * before it calls the caller's callback, so cb here never calls the store. Returns as in
+ * store/taskstore.h unless noted.
+ */
+struct store_task_query {
+	int64_t id; /* > 0: only this task */
+	const char *state; /* non-NULL: only tasks in state with a lease ended before... */
+	int64_t lease_before_ms; /* ...this */
+};
+
+struct store_task_ops {
+	int (*add)(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause);
+	/* Streams the tasks q selects to cb, oldest (lowest id) first. */
+	int (*list)(void *b, const struct store_task_query *q, store_task_cb cb, void *arg,
+	    char **cause);
+	/* In one write transaction: the oldest task in from goes to agent (state to, attempts +
+	 * 1, lease until lease_ms, stage cleared). Returns 1 with *id, 0 none in from, -1. */
+	int (*take)(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
+	    int64_t lease_ms, int64_t *id, char **cause);
+	int (*update)(void *b, int64_t id, const char *agent, const char *from, const char *to,
+	    const struct store_task_set *set, int64_t now_ms, char **cause);
+	int (*renew)(void *b, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause);
+	int (*agent_add)(void *b, const char *id, const char *name, const char *token_hash,
+	    int64_t now_ms, char **cause);
+	/* Returns 1 with *id (caller frees), 0 no agent has that token, -1 error. */
+	int (*agent_by_token)(void *b, const char *token_hash, char **id, char **cause);
+	int (*agent_seen)(void *b, const char *id, int64_t now_ms, char **cause);
+	int (*agent_list)(void *b, store_agent_cb cb, void *arg, char **cause);
+	int (*enrol_add)(void *b, const char *hash, int64_t now_ms, int64_t expires_ms, char **cause);
+	int (*enrol_use)(void *b, const char *hash, const char *agent, int64_t now_ms, char **cause);
+	int (*ap_seen)(void *b, const char *ssid, const char *agent, int rssi, int64_t now_ms,
+	    char **cause);
+	int (*ap_list)(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause);
+};
 
 struct store_ops {
 	const char *name;
@@ -69,24 +118,25 @@ struct store_ops {
 	/* Returns 1 with *out (caller frees), 0 not found, -1 error. */
 	int (*device_find)(void *b, enum store_find how, const char *value, int port,
 	    struct store_device **out, char **cause);
-	int (*device_list)(void *b, store_device_cb cb, void *arg, char **cause);
+	/* Rows are struct store_device (and so on for the other list ops). */
+	int (*device_list)(void *b, store_row_cb cb, void *arg, char **cause);
 
 	int (*status_get)(void *b, const char *mac, struct store_status **out, char **cause);
 	int (*history_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
-	    store_sample_cb cb, void *arg, char **cause);
+	    store_row_cb cb, void *arg, char **cause);
 	int (*bucket_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
-	    store_bucket_cb cb, void *arg, char **cause);
-	int (*event_list)(void *b, int64_t after_id, size_t limit, store_event_cb cb, void *arg,
+	    store_row_cb cb, void *arg, char **cause);
+	int (*event_list)(void *b, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
 	    char **cause);
 	int (*audit_append)(void *b, const struct store_audit *a, char **cause);
-	int (*audit_list)(void *b, int64_t after_id, size_t limit, store_audit_cb cb, void *arg,
+	int (*audit_list)(void *b, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
 	    char **cause);
 
 	/* Returns 1 with *value (caller frees), 0 not set, -1 error. */
 	int (*setting_get)(void *b, const char *key, char **value, char **cause);
 	int (*setting_set)(void *b, const char *key, const char *value, char **cause);
-	/* Calls cb for every setting, ordered by key (cb must not call the store). */
-	int (*setting_list)(void *b, store_setting_cb cb, void *arg, char **cause);
+	/* Rows are struct store_setting, ordered by key (cb must not call the store). */
+	int (*setting_list)(void *b, store_row_cb cb, void *arg, char **cause);
 
 	int (*lease_acquire)(void *b, const char *name, const char *holder, int64_t now_ms,
 	    int64_t timeout_ms, char **holder_out, char **cause);
@@ -112,6 +162,8 @@ struct store_ops {
 	int64_t (*size_bytes)(void *b);
 	/* A number that moves whenever anyone committed a change (see store_data_version). */
 	int64_t (*data_version)(void *b);
+	/* Provisioning records; NULL: the backend keeps none (the calls fail with a cause). */
+	const struct store_task_ops *tasks;
 };
 
 /* Returns the backend ops and handle of an open store (for backend-specific tools and tests). */

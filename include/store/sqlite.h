@@ -26,9 +26,9 @@ int store_sqlite_create_at_version(const char *path, int version, char **cause);
 int store_sqlite_user_version(struct store *s);
 /* Test hook: runs SQL (e.g. "PRAGMA max_page_count = 10") on an open SQLite store. */
 int store_sqlite_exec(struct store *s, const char *sql, char **cause);
-/* The connection of an open SQLite store (NULL for another backend), for modules such as
- * store/taskstore.c that keep their own statements; the store owns it. */
+/* The connection of a handle of these ops (the void *b every op gets), for the parts of the
+ * backend in their own files (store/sqlite_task.c); the handle owns it. */
 struct sqlite3;
-struct sqlite3 *store_sqlite_db(struct store *s);
+struct sqlite3 *store_sqlite_conn(void *b);
 
 #endif

@@ -12,9 +12,9 @@
  * Secrets are never stored: an agent token and an enrolment secret are kept as their SHA-256
  * (hex), a WiFi key or device password as a reference ("file:PATH").
  *
- * SQLite only for now (these functions use the SQLite connection of the store; with another
- * backend they fail with a cause): they move behind struct store_ops with the second backend.
- * Every write is one short BEGIN IMMEDIATE transaction.
+ * Behind the store's backend interface (struct store_task_ops in store/backend.h; the SQLite
+ * one is store/sqlite_task.c); a backend without them makes these calls fail with a cause.
+ * Every write is one short transaction; a claim (store_task_take) is one write transaction.
  */
 struct store;
 

@@ -109,7 +109,9 @@ enum tui_view_kind {
 	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
 	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
 	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \
-	    "Provision the marked access points (or the selected one): asks the network, WiFi key file and template") \
+	    "Provision the marked access points (or the selected one): asks the network, WiFi key file, template, name, password file and AP off") \
+	X(PROV_CANCEL, "prov-cancel", TVB(PROVISION), "c", NULL, \
+	    "Cancel a provisioning task that has not ended (asks its id, then confirms)") \
 	X(EXPORT, "export", TVB(DEVICES), "F9 x", "Export", \
 	    "Export the fleet to a file: format, path, device passwords only when confirmed twice") \
 	X(IMPORT, "import", TVB(DEVICES), "I", NULL, \
@@ -150,11 +152,15 @@ enum tui_action keymap_lookup(const struct keymap *km, enum tui_view_kind view, 
 char *keymap_keys(const struct keymap *km, enum tui_view_kind view, enum tui_action a,
     char *buf, size_t size);
 
-/* An action's name, views, help and bar label (NULL: none). */
-const char *keymap_action_name(enum tui_action a);
-const char *keymap_action_help(enum tui_action a);
-const char *keymap_action_label(enum tui_action a);
-unsigned keymap_action_views(enum tui_action a);
+/* An action's row of the table (TA_NONE's for one out of range). */
+struct keymap_action {
+	const char *name;
+	unsigned views;		/* TV_* bits */
+	const char *keys;	/* default keys */
+	const char *label;	/* F-key bar label, or NULL */
+	const char *help;
+};
+const struct keymap_action *keymap_action(enum tui_action a);
 /* The action called name, or TA_NONE. */
 enum tui_action keymap_action_find(const char *name);
 /* The view called name, or -1. */

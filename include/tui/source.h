@@ -9,7 +9,10 @@
  * The source runs the engine's fleet runtime in the console's loop: while no other poller
  * holds the lease it takes it and polls (store flush, scheduled discovery, the configuration's
  * device lines) and gives it back on free; when a --headless poller holds it, the source reads that poller's results from the database as they are written
- * (store_data_version) and polls nothing. Actions run through the engine's action runner in
+ * (store_data_version) and polls nothing. While it leads, and the configuration asks for it
+ * (console-agent-api, or --listen), it also serves the agent API of provisioning and verifies
+ * provisioned devices (server/provserve.h), as --headless does; standing by, it leaves that to
+ * the poller. Actions run through the engine's action runner in
  * the console's loop; scans run the discovery engine in the loop too, and register only what
  * the operator adds. The console never waits on a device.
  */
@@ -111,12 +114,21 @@ void source_refresh(struct source *src);
 void source_registry_changed(struct source *src);
 /* The rows, ordered by MAC; owned by the source, valid until the next changed callback. */
 const struct source_dev *source_devices(const struct source *src, size_t *n);
+/* The row of mac, or NULL (valid as the rows are). */
+const struct source_dev *source_device(const struct source *src, const char *mac);
+/* What the console calls a device: its name, or its id when it has none. */
+const char *source_dev_label(const struct source_dev *r);
 /* Fleet totals of the rows. */
 void source_get_totals(const struct source *src, struct source_totals *t);
 /* Who polls: "this console" or "headless:HOST:PID (read-only view of its results)". */
 const char *source_poller(const struct source *src);
 /* 1 while this console holds the lease and polls. */
 int source_polling(const struct source *src);
+/*
+ * Where agents reach the agent API: "http://ADDR:PORT/api/v1/ (this console)" while this
+ * console leads and serves it, else why not (the poller serves it, off, cannot listen).
+ */
+const char *source_agent_api(const struct source *src);
 
 /*
  * One device's typed status parsed from its stored reply (out initialised; caller frees with
@@ -157,8 +169,6 @@ struct source_job *source_reregister(struct source *src, const char *mac, int ac
  */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
     void *arg);
-/* Devices found so far by a scan (the same as its results' count). */
-size_t source_job_found(const struct source_job *job);
 /* Registers the device mac the scan found, as --discover would (no network: what the scan
  * read is stored). Returns 0, or -1 with *cause. */
 int source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause);
@@ -174,14 +184,17 @@ void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
  * suggestions only, never scanned without the operator's go. Returns how many.
  */
 size_t source_local_nets(char *buf, size_t size);
-/* 1 for a scan, 0 for an action. */
-int source_job_is_scan(const struct source_job *job);
-/* A job's devices, done count and results (valid while the job lives). */
-size_t source_job_total(const struct source_job *job);
-size_t source_job_done(const struct source_job *job);
+/* Where a job stands. */
+struct source_progress {
+	int scan;		/* 1 a scan, 0 an action job */
+	size_t total, done;	/* devices (a scan: addresses, probed of the total) */
+	size_t results, ok;	/* results so far (a scan: devices found), of which succeeded */
+	const char *error;	/* its failure as a whole (it could not start, or its output made
+				 * no sense), or NULL; valid while the job lives */
+};
+void source_job_progress(const struct source_job *job, struct source_progress *p);
+/* A job's results (valid while the job lives). */
 const struct source_result *source_job_results(const struct source_job *job, size_t *n);
-/* A job's failure as a whole (it could not start, or its output made no sense), or NULL. */
-const char *source_job_error(const struct source_job *job);
 /* Cancels (if running) and frees a job; never calls done afterwards. NULL is fine. */
 void source_job_free(struct source_job *job);
 

@@ -31,29 +31,38 @@ enum reaction {
 	R_QUIT = 8,		/* leave the console */
 };
 
-struct view_ops {
-	enum tui_view_kind kind;
-	const char *title;
-	/* Draws into rows [y, y + h) of the screen. */
-	void (*draw)(struct view *v, struct tui *t, int y, int h, int w);
-	/* Handles an action; returns reaction flags. */
-	int (*action)(struct view *v, struct tui *t, enum tui_action a);
-	/* The source's rows changed (may be NULL). */
-	void (*changed)(struct view *v, struct tui *t);
-	/* A `:` command this view understands (may be NULL); returns reactions or R_UNHANDLED. */
-	int (*command)(struct view *v, struct tui *t, const char *cmd, const char *arg);
-	void (*free)(struct view *v);
+/* How the core moves a view's cursor before the view's action handler sees a key. */
+enum view_list {
+	VL_NONE = 0,	/* the view moves its cursor itself, if it has one */
+	VL_SELECT,	/* a list with a selected line: up, down, pages, home and end move it */
+	VL_SCROLL,	/* text: up and down scroll one line, the cursor kept at the page's edge */
 };
 
-struct view {
-	const struct view_ops *ops;
-	struct view *below;
+struct view_ops {
+	enum tui_view_kind kind;
+	enum view_list list;
+	/* Draws into rows [y, y + h) of the screen. */
+	void (*draw)(struct view *v, struct tui *t, int y, int h, int w);
+	/* Handles an action the list did not take; returns reaction flags (NULL: none). */
+	int (*action)(struct view *v, struct tui *t, enum tui_action a);
+	/* The source's rows changed (may be NULL). */
+	void (*changed)(struct view *v);
+	/* A `:` command this view understands (may be NULL); returns reactions or R_UNHANDLED. */
+	int (*command)(struct view *v, struct tui *t, const char *cmd, const char *arg);
+	/* Releases what the view holds (may be NULL); the core frees the view itself. */
+	void (*free)(struct view *v);
 };
 
 /* A list cursor: selected line and the first line shown. */
 struct cursor {
 	size_t sel, top, n;
 	int page;
+};
+
+struct view {
+	const struct view_ops *ops;
+	struct view *below;
+	struct cursor cur;	/* the view's list (ops->list), or its own use */
 };
 
 typedef void (*prompt_done_cb)(struct tui *t, const char *text, void *arg);
@@ -109,6 +118,34 @@ void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 /* Asks for one key of choices; done gets it as a one-character string, NULL on any other. */
 void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
     void *arg);
+
+/* A zeroed view of size bytes (its struct view first) with ops and a cursor. */
+void *view_new(size_t size, const struct view_ops *ops);
+/* Moves v's cursor by a as its ops->list says; returns 1 when a was a movement. */
+int view_move(struct view *v, enum tui_action a);
+/* Releases v (ops->free, then the view). */
+void view_free(struct view *v);
+/* The status line after a job of one device: "err_what: why" when it failed as a whole,
+ * else "what: text" of its result (what NULL: the result's target). */
+void view_job_report(struct tui *t, const struct source_job *job, const char *err_what,
+    const char *what);
+/* A running job's line at row y: label, then a progress bar of done/total. */
+void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
+/* Clears rows [y, y + h). */
+void view_clear(int y, int h);
+/* Clears rows [y, y + h) and frames them with title. */
+void view_panel(struct tui *t, int y, int h, int w, const char *title);
+/* Where a list is drawn: h rows from (y, x), w cells wide. */
+struct view_area {
+	int y, x, h, w;
+};
+/* Line k of a list into buf (sanitised); returns its color (a VL_SELECT list draws the
+ * cursor's line in TC_CURSOR instead). */
+typedef enum tui_color (*view_line_cb)(struct view *v, struct tui *t, size_t k, char *buf,
+    size_t size);
+/* Fits v's cursor to n lines in at->h rows and draws the lines on screen. */
+void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
+    view_line_cb line);
 
 /* ---- the fatal cleanup hook (termguard.c) ---- */
 /* Saves the shell's terminal modes of in_fd (before the console changes them). */

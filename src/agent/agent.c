@@ -62,6 +62,17 @@ res_done(struct agent_res *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Ends a reply that carried secrets (a token, credentials) and the message parsed from it. */
+static void
+res_wipe(struct agent_res *r, struct agentmsg *m)
+{
+	agentmsg_clear(m);
+	free(m);
+	if (r->body != NULL)
+		explicit_bzero(r->body, r->body_len);
+	res_done(r);
+}
+
 static void
 wait_for(struct agent *a, const int *done)
 {
@@ -255,11 +266,7 @@ do_register(struct agent *a, char **cause)
 		if (rc == 0)
 			log_info("registered as %s", m->agent);
 	}
-	agentmsg_clear(m);
-	free(m);
-	if (r.body != NULL)
-		explicit_bzero(r.body, r.body_len);
-	res_done(&r);
+	res_wipe(&r, m);
 	return rc;
 }
 
@@ -741,11 +748,7 @@ round_once(struct agent *a)
 		log_error("claim reply: %s", cause);
 		free(cause);
 	}
-	agentmsg_clear(m);
-	free(m);
-	if (r.body != NULL)
-		explicit_bzero(r.body, r.body_len);
-	res_done(&r);
+	res_wipe(&r, m);
 	return ran;
 }
 

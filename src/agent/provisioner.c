@@ -27,7 +27,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Every option once: X(ID, long name, short, takes an argument, argument name, help). */
 #define AGENT_OPTIONS(X)                                                                           \
 	X(MANAGER, "manager", 'm', 1, "URL",                                                       \
-	    "The manager, http://HOST:PORT or https://HOST:PORT (a TLS proxy in front of it)")     \
+	    "The manager, http://HOST:PORT or https://HOST:PORT (its agent-listen with TLS)")      \
 	X(CA_FILE, "ca-file", 0, 1, "FILE",                                                        \
 	    "CA certificates (PEM) that verify an https manager (default: the system's)")          \
 	X(ENROL_SECRET_FILE, "enrol-secret-file", 's', 1, "FILE",                                  \

@@ -636,6 +636,30 @@ read_all(struct cfg_run *run)
 	return identify_all(run) == EXIT_OK && run_all(run, &o) == 0 ? 0 : -1;
 }
 
+/*
+ * Opens the store and reads the configuration of one TARGET into run. Returns 0, or -1 with
+ * the failure printed after what (and run done).
+ */
+static int
+read_one(struct cfg_run *run, struct app *app, const char *verb, const char *target,
+    const char *what)
+{
+	char *targets[1] = { (char *)target };
+
+	if (open_store_if_any(app) != 0)
+		return -1;
+	run_init(run, app, verb, targets, 1);
+	if (read_all(run) == 0 && !dev_failed(&run->devs[0]))
+		return 0;
+	if (dev_failed(&run->devs[0])) {
+		fprintf(stderr, "shelly-tui: %s: ", what);
+		print_safe(stderr, dev_message(&run->devs[0]));
+		fputc('\n', stderr);
+	}
+	run_done(run);
+	return -1;
+}
+
 int
 cli_config_get(struct app *app)
 {
@@ -1185,28 +1209,15 @@ cli_template_save(struct app *app)
 	const char *from = app->args.val[CLI_FROM], *list = app->args.val[CLI_FIELDS];
 	struct devconfig keep;
 	struct cfg_run run;
-	char *targets[1], comment[160], name[96];
+	char comment[160], name[96];
 	int rc = EXIT_OK;
 
 	if (from == NULL) {
 		fputs("shelly-tui: --template-save: give the device with --from TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
-	if (open_store_if_any(app) != 0)
+	if (read_one(&run, app, "template-save", from, "--template-save") != 0)
 		return EXIT_FAIL;
-	targets[0] = (char *)from;
-	run_init(&run, app, "template-save", targets, 1);
-	if (read_all(&run) != 0) {
-		run_done(&run);
-		return EXIT_FAIL;
-	}
-	if (dev_failed(&run.devs[0])) {
-		fputs("shelly-tui: --template-save: ", stderr);
-		print_safe(stderr, dev_message(&run.devs[0]));
-		fputc('\n', stderr);
-		run_done(&run);
-		return EXIT_FAIL;
-	}
 	devconfig_init(&keep);
 	for (size_t i = 0; i < run.devs[0].before.n; i++) {
 		const struct devconfig_entry *e = &run.devs[0].before.e[i];
@@ -1579,23 +1590,14 @@ cli_clone(struct app *app)
 {
 	struct devconfig want;
 	struct cfg_run src;
-	char *targets[1] = {(char *)app->args.mode_arg};
 	int rc;
 
 	if (app->args.nrest == 0) {
 		fputs("shelly-tui: --clone SOURCE: give at least one TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
-	if (open_store_if_any(app) != 0)
+	if (read_one(&src, app, "clone", app->args.mode_arg, "--clone: the source cannot be read") != 0)
 		return EXIT_FAIL;
-	run_init(&src, app, "clone", targets, 1);
-	if (read_all(&src) != 0 || dev_failed(&src.devs[0])) {
-		fputs("shelly-tui: --clone: the source cannot be read: ", stderr);
-		print_safe(stderr, dev_message(&src.devs[0]));
-		fputc('\n', stderr);
-		run_done(&src);
-		return EXIT_FAIL;
-	}
 	devconfig_init(&want);
 	for (size_t i = 0; i < src.devs[0].before.n; i++) {
 		const struct devconfig_entry *e = &src.devs[0].before.e[i];

@@ -13,11 +13,11 @@
 #include "cli/opnsensecmd.h"
 #include "cli/registry.h"
 #include "cli/print.h"
-#include "cli/provision.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"
 #include "server/exporter.h"
 #include "server/httpd.h"
+#include "server/provserve.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -28,7 +28,7 @@ struct daemon {
 	int once_done;
 	struct opnsense_runner *opn; /* periodic OPNsense sync, while leader (--headless) */
 	int jobs;                    /* runs the front end's periodic jobs (--headless) */
-	struct provision_serve *prov; /* the agent API and verifier (--headless) */
+	struct provserve *prov; /* the agent API and verifier (--headless) */
 };
 
 /* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
@@ -62,7 +62,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 	if (ev == FLEET_EV_CONF) {
 		dm->app->cfg = dm->app->eng.conf;
 		if (dm->prov != NULL)
-			provision_serve_reload(dm->prov, dm->app);
+			provserve_reload(dm->prov);
 	}
 	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
 		jobs_restart(dm);
@@ -164,11 +164,12 @@ cli_headless(struct app *app)
 	struct daemon dm;
 	struct httpd *httpd = NULL;
 	struct exporter *ex = NULL;
-	struct provision_serve *prov = NULL;
+	struct httpd *agents = NULL; /* the agent API's own server (agent-listen) */
+	struct provserve *prov = NULL;
 	struct fleet_totals t;
-	char *cause = NULL;
-	const char *listen, *colon;
-	int rc = EXIT_FAIL;
+	char *cause = NULL, url[160];
+	const char *listen, *colon, *own;
+	int rc = EXIT_FAIL, https = 0;
 
 	if (daemon_setup(app, &dm, "headless", 1) != 0)
 		goto out;
@@ -182,7 +183,21 @@ cli_headless(struct app *app)
 	ex = exporter_new(app->loop, httpd, dm.fleet);
 	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
 	dm.jobs = 1;
-	prov = provision_serve_new(app, httpd, registry_changed_cb, dm.fleet);
+	own = provserve_own_addr(app_engine(app));
+	if (own == NULL && (conf_get_str(app->cfg, OPT_AGENT_TLS_CERT)[0] != '\0' ||
+	                       conf_get_str(app->cfg, OPT_AGENT_TLS_KEY)[0] != '\0')) {
+		fprintf(stderr, "shelly-tui: agent-tls-cert and agent-tls-key need agent-listen "
+		                "(the agent API's own server)\n");
+		goto out;
+	}
+	if (own != NULL &&
+	    (agents = provserve_httpd(app_engine(app), own, &https, &cause)) == NULL) {
+		fprintf(stderr, "shelly-tui: agent API: %s\n", cause);
+		free(cause);
+		goto out;
+	}
+	prov = provserve_new(
+	    app_engine(app), agents != NULL ? agents : httpd, registry_changed_cb, dm.fleet);
 	dm.prov = prov;
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
@@ -195,6 +210,10 @@ cli_headless(struct app *app)
 	printf("metrics: http://%.*s:%u/metrics\n",
 	    colon ? (int)(colon - listen) : (int)strlen(listen), listen,
 	    (unsigned)httpd_port(httpd));
+	if (agents != NULL) {
+		provserve_url(own, agents, https, url, sizeof url);
+		printf("agents: %s\n", url);
+	}
 	fflush(stdout);
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
@@ -205,7 +224,8 @@ cli_headless(struct app *app)
 out:
 	exporter_free(ex);
 	httpd_free(httpd);
-	provision_serve_free(prov);
+	httpd_free(agents);
+	provserve_free(prov);
 	dm.prov = NULL;
 	fleet_free(dm.fleet);
 	return rc;

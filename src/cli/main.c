@@ -23,14 +23,6 @@
 #endif
 
 static int
-help(struct app *app)
-{
-	(void)app;
-	cli_usage(stdout);
-	return EXIT_OK;
-}
-
-static int
 version(struct app *app)
 {
 	(void)app;
@@ -38,73 +30,53 @@ version(struct app *app)
 	return EXIT_OK;
 }
 
-static int
-list_options(struct app *app)
-{
-	(void)app;
-	conf_list_options(stdout);
-	return EXIT_OK;
-}
-
-static int
-list_keys(struct app *app)
-{
-	(void)app;
-	tui_list_keys(stdout);
-	return EXIT_OK;
-}
-
-static int
-list_metrics(struct app *app)
-{
-	(void)app;
-	exporter_list_metrics(stdout);
-	return EXIT_OK;
-}
-
-/* Every mode and the function that runs it (returning the exit status). */
+/*
+ * Every mode and the function that runs it (returning the exit status), or for a mode that
+ * only prints a list, the function that prints it.
+ */
 static const struct {
 	int mode;
 	int (*run)(struct app *app);
+	void (*print)(FILE *fp);
 } modes[] = {
-	{ CLI_HELP, help },
-	{ CLI_VERSION, version },
-	{ CLI_LIST_OPTIONS, list_options },
-	{ CLI_LIST_METRICS, list_metrics },
-	{ CLI_LIST_KEYS, list_keys },
-	{ CLI_PROBE, cli_probe },
-	{ CLI_ADD, cli_add },
-	{ CLI_REMOVE, cli_remove },
-	{ CLI_LIST, cli_list },
-	{ CLI_POLL_ONCE, cli_poll_once },
-	{ CLI_HEADLESS, cli_headless },
-	{ CLI_BACKUP_DB, cli_backup_db },
-	{ CLI_DISCOVER, cli_discover },
-	{ CLI_ACTION, cli_action },
-	{ CLI_LIST_ACTIONS, cli_list_actions },
-	{ CLI_CONFIG_GET, cli_config_get },
-	{ CLI_CONFIG_SET, cli_config_set },
-	{ CLI_CONFIG_FIELDS, cli_config_fields },
-	{ CLI_TEMPLATE_SAVE, cli_template_save },
-	{ CLI_DRIFT, cli_drift },
-	{ CLI_APPLY, cli_apply },
-	{ CLI_CLONE, cli_clone },
-	{ CLI_GROUP_ADD, cli_group_add },
-	{ CLI_GROUP_REMOVE, cli_group_remove },
-	{ CLI_GROUP_LIST, cli_group_list },
-	{ CLI_GROUP_TEMPLATE, cli_group_template },
-	{ CLI_GROUP_SET, cli_group_set },
-	{ CLI_PENDING, cli_pending },
-	{ CLI_EXPORT, cli_export },
-	{ CLI_IMPORT, cli_import },
-	{ CLI_OPNSENSE_SYNC, cli_opnsense_sync },
-	{ CLI_HEALTH_CHECK, cli_health_check },
-	{ CLI_AGENT_ENROL, cli_agent_enrol },
-	{ CLI_PROVISION, cli_provision },
-	{ CLI_PROVISION_CSV, cli_provision },
-	{ CLI_TASKS, cli_tasks },
-	{ CLI_TASK_CANCEL, cli_task_cancel },
-	{ CLI_AGENTS, cli_agents },
+	{ CLI_HELP, NULL, cli_usage },
+	{ CLI_VERSION, version, NULL },
+	{ CLI_LIST_OPTIONS, NULL, conf_list_options },
+	{ CLI_LIST_METRICS, NULL, exporter_list_metrics },
+	{ CLI_LIST_KEYS, NULL, tui_list_keys },
+	{ CLI_PROBE, cli_probe, NULL },
+	{ CLI_ADD, cli_add, NULL },
+	{ CLI_REMOVE, cli_remove, NULL },
+	{ CLI_LIST, cli_list, NULL },
+	{ CLI_POLL_ONCE, cli_poll_once, NULL },
+	{ CLI_HEADLESS, cli_headless, NULL },
+	{ CLI_BACKUP_DB, cli_backup_db, NULL },
+	{ CLI_DISCOVER, cli_discover, NULL },
+	{ CLI_ACTION, cli_action, NULL },
+	{ CLI_LIST_ACTIONS, cli_list_actions, NULL },
+	{ CLI_CONFIG_GET, cli_config_get, NULL },
+	{ CLI_CONFIG_SET, cli_config_set, NULL },
+	{ CLI_CONFIG_FIELDS, cli_config_fields, NULL },
+	{ CLI_TEMPLATE_SAVE, cli_template_save, NULL },
+	{ CLI_DRIFT, cli_drift, NULL },
+	{ CLI_APPLY, cli_apply, NULL },
+	{ CLI_CLONE, cli_clone, NULL },
+	{ CLI_GROUP_ADD, cli_group_add, NULL },
+	{ CLI_GROUP_REMOVE, cli_group_remove, NULL },
+	{ CLI_GROUP_LIST, cli_group_list, NULL },
+	{ CLI_GROUP_TEMPLATE, cli_group_template, NULL },
+	{ CLI_GROUP_SET, cli_group_set, NULL },
+	{ CLI_PENDING, cli_pending, NULL },
+	{ CLI_EXPORT, cli_export, NULL },
+	{ CLI_IMPORT, cli_import, NULL },
+	{ CLI_OPNSENSE_SYNC, cli_opnsense_sync, NULL },
+	{ CLI_HEALTH_CHECK, cli_health_check, NULL },
+	{ CLI_AGENT_ENROL, cli_agent_enrol, NULL },
+	{ CLI_PROVISION, cli_provision, NULL },
+	{ CLI_PROVISION_CSV, cli_provision, NULL },
+	{ CLI_TASKS, cli_tasks, NULL },
+	{ CLI_TASK_CANCEL, cli_task_cancel, NULL },
+	{ CLI_AGENTS, cli_agents, NULL },
 };
 
 int
@@ -121,7 +93,10 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof modes / sizeof modes[0] && modes[i].mode != app.args.mode; i++)
 		;
-	if (i < sizeof modes / sizeof modes[0])
+	if (i < sizeof modes / sizeof modes[0] && modes[i].print != NULL) {
+		modes[i].print(stdout);
+		rc = EXIT_OK;
+	} else if (i < sizeof modes / sizeof modes[0])
 		rc = modes[i].run(&app);
 	else if (app.args.mode < 0)
 		rc = tui_run(&app); /* no mode: the full-screen console */

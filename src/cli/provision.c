@@ -1,7 +1,6 @@
 /*
  * Provisioning from the command line: --agent-enrol, --provision, --provision-csv, --tasks,
- * --task-cancel, --agents; and the agent API plus the verifier inside --headless
- * (provision_serve_new). WiFi keys are read only to be validated and stay references in the
+ * --task-cancel, --agents (the agent API and the verifier are server/provserve.h). WiFi keys are read only to be validated and stay references in the
  * store; nothing here prints one.
  */
 #include "cli/provision.h"
@@ -9,13 +8,10 @@
 #include "cli/app.h"
 #include "conf/conf.h"
 #include "cli/print.h"
-#include "discovery/scan.h"
 #include "engine/cfgdesired.h"
-#include "engine/verifier.h"
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
 #include "provision/taskq.h"
-#include "server/agentapi.h"
 #include "store/store.h"
 #include "store/taskstore.h"
 #include "util/json.h"
@@ -32,14 +28,6 @@
 
 #define PROVISION_ATTEMPTS_DEFAULT 3
 #define PROVISION_CSV_MAX_LINE 512
-
-struct provision_serve {
-	struct agentapi *api;
-	struct verifier *verifier;
-	struct scan_targets *targets;
-	void (*changed)(void *arg);
-	void *arg;
-};
 
 static char *
 who(void)
@@ -140,12 +128,11 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	}
 	if (a->set[CLI_WIFI_KEY_FILE] &&
 	    file_ref(a->val[CLI_WIFI_KEY_FILE], TASKQ_KEY_MIN, TASKQ_KEY_MAX, "--wifi-key-file",
-	        "a WPA key is 8 to 63 printable ASCII characters", &p->key_ref, cause) != 0)
+	        TASKQ_KEY_RULE, &p->key_ref, cause) != 0)
 		return -1;
 	if (a->set[CLI_PASSWORD_FILE] &&
-	    file_ref(a->val[CLI_PASSWORD_FILE], 1, 64, "--password-file",
-	        "a device password is 1 to 64 printable ASCII characters", &p->pass_ref,
-	        cause) != 0)
+	    file_ref(a->val[CLI_PASSWORD_FILE], TASKQ_PASS_MIN, TASKQ_PASS_MAX, "--password-file",
+	        TASKQ_PASS_RULE, &p->pass_ref, cause) != 0)
 		return -1;
 	p->t.key_ref = p->key_ref;
 	p->t.pass_ref = p->pass_ref;
@@ -536,92 +523,4 @@ cli_agents(struct app *app)
 	if (root != NULL)
 		print_json(root);
 	return EXIT_OK;
-}
-
-static char *
-read_secret_cb(const char *ref, char **cause)
-{
-	return conf_read_secret(ref, cause);
-}
-
-static int64_t
-now_cb(void)
-{
-	return loop_wall_ms();
-}
-
-/* The verifier's options from app's configuration; the targets are made anew in *targets. */
-static void
-verifier_config(struct app *app, struct scan_targets **targets, struct verifier_opts *vo,
-    void (*changed)(void *arg), void *arg)
-{
-	const struct conf_range *r;
-	const char *why = NULL;
-	char *cause = NULL;
-	size_t n;
-
-	*targets = scan_targets_new();
-	r = conf_ranges(app->cfg, &n);
-	for (size_t i = 0; i < n; i++)
-		if (scan_targets_add_cidr(*targets, &r[i].target, r[i].text, &cause) != 0) {
-			log_warn("%s: %s", r[i].where, cause);
-			free(cause);
-			cause = NULL;
-		}
-	memset(vo, 0, sizeof *vo);
-	vo->interval_ms = conf_get_ms(app->cfg, OPT_VERIFY_INTERVAL);
-	vo->timeout_ms = conf_get_ms(app->cfg, OPT_VERIFY_TIMEOUT);
-	vo->targets = scan_targets_len(*targets) > 0 ? *targets : NULL;
-	vo->guard = app->guard;
-	vo->probe_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
-	vo->concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
-	vo->port = (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
-	vo->changed_cb = changed;
-	vo->arg = arg;
-	vo->mdns = conf_get_bool(app->cfg, OPT_DISCOVER_MDNS) && app_mdns_allowed(app, &why);
-	if (vo->targets == NULL && !vo->mdns)
-		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
-}
-
-struct provision_serve *
-provision_serve_new(struct app *app, struct httpd *httpd, void (*changed)(void *arg), void *arg)
-{
-	struct provision_serve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE), read_secret_cb,
-	    conf_secret_free, now_cb, cfgdesired_template_load};
-	struct verifier_opts vo;
-
-	ps->api = agentapi_new(httpd, app->store, &ao);
-	ps->changed = changed;
-	ps->arg = arg;
-	verifier_config(app, &ps->targets, &vo, changed, arg);
-	ps->verifier = verifier_new(app->loop, app->http, app->store, &vo);
-	return ps;
-}
-
-void
-provision_serve_reload(struct provision_serve *ps, struct app *app)
-{
-	struct scan_targets *old;
-	struct verifier_opts vo;
-
-	if (ps == NULL)
-		return;
-	old = ps->targets;
-	verifier_config(app, &ps->targets, &vo, ps->changed, ps->arg);
-	verifier_set_opts(ps->verifier, &vo);
-	scan_targets_free(old); /* the verifier dropped its scan over them */
-	agentapi_set_lease(ps->api, (int64_t)conf_get_ms(app->cfg, OPT_AGENT_LEASE));
-	log_info("provisioning: verifier and agent lease follow the reloaded configuration");
-}
-
-void
-provision_serve_free(struct provision_serve *ps)
-{
-	if (ps == NULL)
-		return;
-	verifier_free(ps->verifier);
-	agentapi_free(ps->api);
-	scan_targets_free(ps->targets);
-	free(ps);
 }

@@ -89,9 +89,9 @@ ident_cb(const struct shelly_reply *r, void *arg)
 		finish(dt, r->result, r->cause);
 		return;
 	}
-	dt->ident = *r->ident;
 	dt->have_ident = 1;
-	if (registry_verify(dt->eng, &dt->ident, dt->t.https, &dt->reg, &q, &why) != 0) {
+	if (registry_identified(dt->eng, r, &dt->t, &dt->ident, &dt->seen_pin, &dt->reg, &q,
+	        &why) != 0) {
 		finish(dt, HTTP_ERROR, why);
 		free(why);
 		return;
@@ -100,28 +100,8 @@ ident_cb(const struct shelly_reply *r, void *arg)
 		finish(dt, HTTP_ERROR, "the device did not say its generation");
 		return;
 	}
-	/* The auth style is that of the registered generation, never of the reply alone. */
-	dt->t.gen = q.gen;
-	dt->t.mac = dt->ident.mac[0] ? dt->ident.mac : NULL;
 	dt->waiting_creds = 1;
 	creds_resolve(dt->eng->creds, dt->eng, &q, creds_cb, dt);
-}
-
-/*
- * An HTTPS device must show the key it is registered with: the resolved device's, or for a bare
- * HOST[:PORT] the one registered at that address.
- */
-static void
-require_pin(struct devtarget *dt)
-{
-	const struct store_device *known = dt->reg;
-	struct store_device *at_host = NULL;
-
-	if (known == NULL && dt->eng->store != NULL)
-		known = at_host = store_device_find_host(dt->eng->store, dt->host, dt->t.port);
-	if (known != NULL && known->tls_pin != NULL && known->tls_pin[0] != '\0')
-		dt->t.pin = dt->pin = xstrdup(known->tls_pin);
-	store_device_free(at_host);
 }
 
 void
@@ -142,8 +122,10 @@ devtarget_start(struct devtarget *dt, void (*cb)(struct devtarget *, void *), vo
 	}
 	dt->t.host = dt->host;
 	conf_target(dt->eng->conf, &dt->t);
-	if (dt->t.https && !dt->accept_cert)
-		require_pin(dt);
+	/* An HTTPS device must show the key it is registered with: the resolved device's, or for
+	 * a bare HOST[:PORT] the one registered at that address. */
+	if (!dt->accept_cert)
+		dt->pin = registry_pin_want(dt->eng, &dt->t, dt->reg);
 	dt->req = shelly_identify(dt->eng->http, &dt->t, ident_cb, dt);
 }
 
@@ -160,5 +142,6 @@ devtarget_done(struct devtarget *dt)
 	free(dt->arg);
 	free(dt->error);
 	free(dt->pin);
+	free(dt->seen_pin);
 	memset(dt, 0, sizeof *dt);
 }

@@ -188,7 +188,7 @@ do_flush(struct fleet *f)
 }
 
 static void
-observe_cb(int gen, enum http_result result, double seconds, void *arg)
+observe_cb(const char *mac, int gen, enum http_result result, double seconds, void *arg)
 {
 	struct fleet *f = arg;
 
@@ -203,7 +203,7 @@ observe_cb(int gen, enum http_result result, double seconds, void *arg)
 	 * batches so that memory stays bounded (not while writes fail: the timer retries). */
 	if (f->flush_failures == 0 && store_queue_len(f->eng->store) >= FLEET_FLUSH_ITEMS)
 		do_flush(f);
-	emit(f, FLEET_EV_STATUS, NULL);
+	emit(f, FLEET_EV_STATUS, mac);
 }
 
 static void

@@ -85,30 +85,17 @@ struct poller {
 	uint64_t seed;
 };
 
-static const struct {
-	const char *metric, *type, *help;
-} sample_info[PS__COUNT] = {
+static const struct poller_sample_info sample_info[PS__COUNT + 1] = {
 #define POLLER_SAMPLE_INFO(id, name, type, help) { name, type, help },
 	POLLER_SAMPLES(POLLER_SAMPLE_INFO)
 #undef POLLER_SAMPLE_INFO
+	{ "?", "untyped", "?" },
 };
 
-const char *
-poller_sample_metric(enum poller_sample_kind k)
+const struct poller_sample_info *
+poller_sample_info(enum poller_sample_kind k)
 {
-	return k < PS__COUNT ? sample_info[k].metric : "?";
-}
-
-const char *
-poller_sample_help(enum poller_sample_kind k)
-{
-	return k < PS__COUNT ? sample_info[k].help : "?";
-}
-
-const char *
-poller_sample_type(enum poller_sample_kind k)
-{
-	return k < PS__COUNT ? sample_info[k].type : "untyped";
+	return &sample_info[k < PS__COUNT ? k : PS__COUNT];
 }
 
 void
@@ -502,57 +489,155 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 	    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
 }
 
-/* Writes the latest status row (with the device object as JSON) and a history sample. */
+/* Calls fn for every measured component of st, with its field table (model/fields.h). */
+typedef void (*comp_fn)(enum field_comp c, const void *comp, const char *name, int ch, char ph,
+    void *arg);
+
+static void
+each_component(const struct device_status *st, comp_fn fn, void *arg)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		fn(FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0, arg);
+	for (int i = 0; i < st->ncovers; i++)
+		fn(FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0, arg);
+	for (int i = 0; i < st->nlights; i++)
+		fn(FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0, arg);
+	for (int i = 0; i < st->nmeters; i++) {
+		const struct dev_meter *m = &st->meters[i];
+		fn(FIELD_METER, m, m->kind, m->id, 0, arg);
+		for (int j = 0; j < m->nphases; j++)
+			fn(FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label, arg);
+	}
+	for (int i = 0; i < st->sensors.ntemps; i++)
+		fn(FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature", st->sensors.temps[i].id,
+		    0, arg);
+	for (int i = 0; i < st->sensors.nhums; i++)
+		fn(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0, arg);
+}
+
+/* What the status row and the history sample sum up over a device's outputs and meters. */
+struct totals {
+	double power_w, energy_wh, temperature_c; /* NAN: no component told */
+	int64_t on;
+};
+
+static void
+add_known(double *sum, double v)
+{
+	*sum = dev_known(*sum) ? *sum + v : v;
+}
+
+/* Adds one component's readings by their metric kind (phases are in their meter's total). */
+static void
+total_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
+{
+	struct totals *t = arg;
+	const struct field *f;
+	size_t n;
+
+	(void)name, (void)ch, (void)ph;
+	if (c != FIELD_SWITCH && c != FIELD_COVER && c != FIELD_LIGHT && c != FIELD_METER)
+		return;
+	f = fields_of(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		double v = field_get(&f[i], comp);
+
+		if (!dev_known(v))
+			continue;
+		if (f[i].metric == FM_OUTPUT)
+			t->on += v == 1;
+		else if (f[i].metric == FM_POWER)
+			add_known(&t->power_w, v);
+		else if (f[i].metric == FM_ENERGY)
+			add_known(&t->energy_wh, v);
+		else if (f[i].metric == FM_TEMPERATURE && !dev_known(t->temperature_c))
+			t->temperature_c = v;
+	}
+}
+
+/* The temperature is a component's, else the device's, else the first sensor's. */
+static void
+totals_of(const struct device_status *st, struct totals *t)
+{
+	t->power_w = t->energy_wh = t->temperature_c = NAN;
+	t->on = 0;
+	each_component(st, total_cb, t);
+	if (!dev_known(t->temperature_c))
+		t->temperature_c = st->sys.device_temperature_c;
+	if (!dev_known(t->temperature_c) && st->sensors.ntemps > 0)
+		t->temperature_c = st->sensors.temps[0].temperature_c;
+}
+
+/* The status row of a fresh reply st (or of a failed poll, st NULL). */
+static void
+status_row(struct pdev *d, const struct device_status *st, const char *json,
+    struct store_status *ss)
+{
+	struct totals t = { NAN, NAN, NAN, 0 };
+
+	if (st != NULL)
+		totals_of(st, &t);
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss->mac, d->mac, sizeof ss->mac);
+	ss->ts_ms = loop_wall_ms();
+	ss->state = device_state_name(d->state);
+	ss->error = d->error;
+	ss->power_w = t.power_w;
+	ss->energy_wh = t.energy_wh;
+	ss->temperature_c = t.temperature_c;
+	ss->rssi_dbm = st ? st->wifi.rssi_dbm : NAN;
+	ss->uptime_s = st && dev_known(st->sys.uptime_s) ? (int64_t)st->sys.uptime_s : STORE_NULL_INT;
+	ss->outputs_on = st ? t.on : STORE_NULL_INT;
+	ss->fw_update = st && st->sys.update_available >= 0 ? st->sys.update_available :
+	    STORE_NULL_INT;
+	ss->cfg_rev = st && dev_known(st->sys.cfg_rev) ? (int64_t)st->sys.cfg_rev :
+	    (st && dev_known(st->sys.cfg_changed_cnt) ? (int64_t)st->sys.cfg_changed_cnt :
+	    STORE_NULL_INT);
+	ss->json = json;
+}
+
+/* Asleep with a last report: that report stays, only the state changes; no history sample. */
+static int
+queue_asleep(struct pdev *d, const char *json)
+{
+	struct store_status ss;
+
+	if (d->state != DEVICE_ASLEEP || !d->have_last)
+		return 0;
+	ss = d->last;
+	ss.ts_ms = loop_wall_ms();
+	ss.state = device_state_name(d->state);
+	ss.error = NULL;
+	ss.json = json;
+	store_queue_status(d->p->store, &ss);
+	return 1;
+}
+
+/* The history sample of a status row (and the last-seen time of an online device). */
+static void
+queue_sample(struct pdev *d, const struct store_status *ss)
+{
+	struct store_sample smp;
+
+	memset(&smp, 0, sizeof smp);
+	memcpy(smp.mac, d->mac, sizeof smp.mac);
+	smp.ts_ms = ss->ts_ms;
+	smp.power_w = ss->power_w;
+	smp.energy_wh = ss->energy_wh;
+	smp.temperature_c = ss->temperature_c;
+	smp.rssi_dbm = ss->rssi_dbm;
+	smp.online = d->state == DEVICE_ONLINE;
+	store_queue_sample(d->p->store, &smp);
+	if (d->state == DEVICE_ONLINE)
+		store_queue_seen(d->p->store, d->mac, ss->ts_ms);
+}
+
+/* Writes the latest status row (with the device's reply as JSON) and a history sample. */
 static void
 store_result(struct pdev *d, const struct device_status *st, const char *raw)
 {
 	struct store_status ss;
-	struct store_sample smp;
 	const char *json;
-	double power = 0, energy = 0, temp = NAN;
-	int64_t on = 0;
-	int have_power = 0, have_energy = 0;
-
-	if (st != NULL) {
-		for (int i = 0; i < st->nswitches; i++) {
-			const struct dev_switch *s = &st->switches[i];
-			if (s->output == 1)
-				on++;
-			if (dev_known(s->power_w))
-				power += s->power_w, have_power = 1;
-			if (dev_known(s->energy_wh))
-				energy += s->energy_wh, have_energy = 1;
-			if (!dev_known(temp) && dev_known(s->temperature_c))
-				temp = s->temperature_c;
-		}
-		for (int i = 0; i < st->nlights; i++) {
-			const struct dev_light *l = &st->lights[i];
-			if (l->output == 1)
-				on++;
-			if (dev_known(l->power_w))
-				power += l->power_w, have_power = 1;
-			if (dev_known(l->energy_wh))
-				energy += l->energy_wh, have_energy = 1;
-		}
-		for (int i = 0; i < st->ncovers; i++) {
-			const struct dev_cover *c = &st->covers[i];
-			if (dev_known(c->power_w))
-				power += c->power_w, have_power = 1;
-			if (dev_known(c->energy_wh))
-				energy += c->energy_wh, have_energy = 1;
-		}
-		for (int i = 0; i < st->nmeters; i++) {
-			const struct dev_meter *m = &st->meters[i];
-			if (dev_known(m->power_w))
-				power += m->power_w, have_power = 1;
-			if (dev_known(m->energy_wh))
-				energy += m->energy_wh, have_energy = 1;
-		}
-		if (!dev_known(temp))
-			temp = st->sys.device_temperature_c;
-		if (!dev_known(temp) && st->sensors.ntemps > 0)
-			temp = st->sensors.temps[0].temperature_c;
-	}
 
 	/*
 	 * The row keeps the device's own reply (DESIGN: raw JSON for backup and debugging); the
@@ -564,33 +649,9 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 		d->last_json = xstrdup(raw);
 	}
 	json = st != NULL ? raw : (d->state == DEVICE_ASLEEP ? d->last_json : NULL);
-	if (st == NULL && d->state == DEVICE_ASLEEP && d->have_last) {
-		/* Asleep: the last report stays, only the state changes; no history sample. */
-		ss = d->last;
-		ss.ts_ms = loop_wall_ms();
-		ss.state = device_state_name(d->state);
-		ss.error = NULL;
-		ss.json = json;
-		store_queue_status(d->p->store, &ss);
+	if (st == NULL && queue_asleep(d, json))
 		return;
-	}
-	memset(&ss, 0, sizeof ss);
-	memcpy(ss.mac, d->mac, sizeof ss.mac);
-	ss.ts_ms = loop_wall_ms();
-	ss.state = device_state_name(d->state);
-	ss.error = d->error;
-	ss.power_w = have_power ? power : NAN;
-	ss.energy_wh = have_energy ? energy : NAN;
-	ss.temperature_c = temp;
-	ss.rssi_dbm = st ? st->wifi.rssi_dbm : NAN;
-	ss.uptime_s = st && dev_known(st->sys.uptime_s) ? (int64_t)st->sys.uptime_s : STORE_NULL_INT;
-	ss.outputs_on = st ? on : STORE_NULL_INT;
-	ss.fw_update = st && st->sys.update_available >= 0 ? st->sys.update_available :
-	    STORE_NULL_INT;
-	ss.cfg_rev = st && dev_known(st->sys.cfg_rev) ? (int64_t)st->sys.cfg_rev :
-	    (st && dev_known(st->sys.cfg_changed_cnt) ? (int64_t)st->sys.cfg_changed_cnt :
-	    STORE_NULL_INT);
-	ss.json = json;
+	status_row(d, st, json, &ss);
 	store_queue_status(d->p->store, &ss);
 	if (st != NULL) {
 		d->last = ss;
@@ -599,18 +660,7 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 		d->last.error = NULL;
 		d->have_last = 1;
 	}
-
-	memset(&smp, 0, sizeof smp);
-	memcpy(smp.mac, d->mac, sizeof smp.mac);
-	smp.ts_ms = ss.ts_ms;
-	smp.power_w = ss.power_w;
-	smp.energy_wh = ss.energy_wh;
-	smp.temperature_c = ss.temperature_c;
-	smp.rssi_dbm = ss.rssi_dbm;
-	smp.online = d->state == DEVICE_ONLINE;
-	store_queue_sample(d->p->store, &smp);
-	if (d->state == DEVICE_ONLINE)
-		store_queue_seen(d->p->store, d->mac, ss.ts_ms);
+	queue_sample(d, &ss);
 }
 
 struct sample_buf {
@@ -646,15 +696,14 @@ tri(int v)
 
 /* The metric readings of one component, from its field table (model/fields.h). */
 static void
-add_fields(struct sample_buf *b, enum field_comp c, const void *comp, const char *name, int ch,
-    char ph)
+add_fields_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
 {
 	size_t n;
 	const struct field *f = fields_of(c, &n);
 
 	for (size_t i = 0; i < n; i++)
 		if (f[i].metric != FM_NONE)
-			add_sample(b, (enum poller_sample_kind)f[i].metric, name, ch, ph,
+			add_sample(arg, (enum poller_sample_kind)f[i].metric, name, ch, ph,
 			    field_get(&f[i], comp) * f[i].scale);
 }
 
@@ -664,24 +713,7 @@ keep_samples(struct pdev *d, const struct device_status *st)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
-	for (int i = 0; i < st->nswitches; i++)
-		add_fields(&b, FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0);
-	for (int i = 0; i < st->ncovers; i++)
-		add_fields(&b, FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0);
-	for (int i = 0; i < st->nlights; i++)
-		add_fields(&b, FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0);
-	for (int i = 0; i < st->nmeters; i++) {
-		const struct dev_meter *m = &st->meters[i];
-		add_fields(&b, FIELD_METER, m, m->kind, m->id, 0);
-		for (int j = 0; j < m->nphases; j++)
-			add_fields(&b, FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label);
-	}
-	for (int i = 0; i < st->sensors.ntemps; i++)
-		add_fields(&b, FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature",
-		    st->sensors.temps[i].id, 0);
-	for (int i = 0; i < st->sensors.nhums; i++)
-		add_fields(&b, FIELD_HUMIDITY, &st->sensors.hums[i], "humidity",
-		    st->sensors.hums[i].id, 0);
+	each_component(st, add_fields_cb, &b);
 	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
@@ -1012,7 +1044,7 @@ poll_finished(struct pdev *d, enum http_result result)
 	if (result != HTTP_OK)
 		p->errors[result]++;
 	if (p->observe != NULL)
-		p->observe(d->gen, result, secs, p->observe_arg);
+		p->observe(d->mac, d->gen, result, secs, p->observe_arg);
 	if (d->once) {
 		d->once = 0;
 		if (p->once_left > 0 && --p->once_left == 0)

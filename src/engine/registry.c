@@ -64,8 +64,8 @@ registry_mismatch(const struct store_device *reg, const struct device_ident *ide
 	return NULL;
 }
 
-int
-registry_verify(struct engine *eng, const struct device_ident *ident, int https,
+static int
+verify(struct engine *eng, const struct device_ident *ident, int https,
     struct store_device **reg, struct creds_query *q, char **why)
 {
 	if (*reg == NULL && eng->store != NULL && ident->mac[0] != '\0')
@@ -78,6 +78,42 @@ registry_verify(struct engine *eng, const struct device_ident *ident, int https,
 	q->gen = *reg != NULL && (*reg)->gen > 0 ? (*reg)->gen : ident->gen;
 	q->auth_en = ident->auth_en;
 	q->reg = *reg;
+	return 0;
+}
+
+char *
+registry_pin_want(struct engine *eng, struct shelly_target *t, const struct store_device *reg)
+{
+	struct store_device *at_host = NULL;
+	char *pin = NULL;
+
+	if (!t->https || t->tls != HTTP_TLS_PIN)
+		return NULL;
+	if (reg == NULL && eng->store != NULL)
+		reg = at_host = store_device_find_host(eng->store, t->host, t->port);
+	if (reg != NULL && reg->tls_pin != NULL && reg->tls_pin[0] != '\0')
+		t->pin = pin = xstrdup(reg->tls_pin);
+	store_device_free(at_host);
+	return pin;
+}
+
+int
+registry_identified(struct engine *eng, const struct shelly_reply *r, struct shelly_target *t,
+    struct device_ident *ident, char **seen_pin, struct store_device **reg, struct creds_query *q,
+    char **why)
+{
+	*ident = *r->ident;
+	if (r->pin != NULL) {
+		free(*seen_pin);
+		*seen_pin = xstrdup(r->pin);
+	}
+	/* First contact: the key /shelly showed is required of the requests with credentials. */
+	if (t->https && t->tls == HTTP_TLS_PIN && t->pin == NULL)
+		t->pin = *seen_pin;
+	if (verify(eng, ident, t->https, reg, q, why) != 0)
+		return -1;
+	t->gen = q->gen;
+	t->mac = ident->mac[0] ? ident->mac : NULL;
 	return 0;
 }
 
@@ -226,21 +262,12 @@ ident_cb(const struct shelly_reply *r, void *arg)
 
 	if (!op_reply(op, r))
 		return;
-	op->ident = *r->ident;
 	op->have_ident = 1;
-	if (r->pin != NULL)
-		op->pin = xstrdup(r->pin);
-	/* First contact: the key /shelly showed is required of the requests with credentials. */
-	if (op->t.https && op->t.tls == HTTP_TLS_PIN && op->t.pin == NULL)
-		op->t.pin = op->pin;
-	if (registry_verify(op->eng, &op->ident, op->t.https, &op->reg, &q, &why) != 0) {
+	if (registry_identified(op->eng, r, &op->t, &op->ident, &op->pin, &op->reg, &q, &why) != 0) {
 		op_fail(op, HTTP_ERROR, why);
 		free(why);
 		return;
 	}
-	/* The auth style is the registered generation's; status replies must carry the MAC. */
-	op->t.gen = q.gen;
-	op->t.mac = op->ident.mac[0] ? op->ident.mac : NULL;
 	op->waiting_creds = 1;
 	creds_resolve(op->eng->creds, op->eng, &q, creds_cb, op);
 }
@@ -250,7 +277,6 @@ op_start(
     struct engine *eng, int add, const struct registry_req *req, registry_done_cb done, void *arg)
 {
 	struct registry_op *op = xcalloc(1, sizeof *op);
-	struct store_device *known = NULL;
 	char *cause = NULL;
 
 	op->eng = eng;
@@ -277,13 +303,8 @@ op_start(
 		return op;
 	}
 	/* A registered HTTPS device's pinned key must match unless accept_cert. */
-	if (op->t.https && op->t.tls == HTTP_TLS_PIN && !op->accept_cert && eng->store != NULL &&
-	    (known = store_device_find_host(eng->store, op->host, op->t.port)) != NULL &&
-	    known->tls_pin != NULL && known->tls_pin[0] != '\0') {
-		op->pin_want = xstrdup(known->tls_pin);
-		op->t.pin = op->pin_want;
-	}
-	store_device_free(known);
+	if (!op->accept_cert)
+		op->pin_want = registry_pin_want(eng, &op->t, NULL);
 	op->req = shelly_identify(eng->http, &op->t, ident_cb, op);
 	return op;
 }

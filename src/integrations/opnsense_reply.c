@@ -40,33 +40,34 @@ alias_done(struct opn_alias *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* Replace the subnet table by arr (n slots, taken; NULL, 0 to empty it). */
 static void
-subnets_free(struct opn_state *st)
+subnets_set(struct opn_state *st, void *arr, size_t n)
 {
 	for (size_t i = 0; i < st->nsubnets; i++) {
 		free(st->subnets[i].uuid);
 		free(st->subnets[i].text);
 	}
 	free(st->subnets);
-	st->subnets = NULL;
-	st->nsubnets = 0;
+	st->subnets = arr;
+	st->nsubnets = n;
 }
 
 static void
-records_free(struct opn_state *st)
+records_set(struct opn_state *st, void *arr, size_t n)
 {
 	for (size_t i = 0; i < st->nrecords; i++)
 		record_done(&st->records[i]);
 	free(st->records);
-	st->records = NULL;
-	st->nrecords = 0;
+	st->records = arr;
+	st->nrecords = n;
 }
 
 void
 opn_state_done(struct opn_state *st)
 {
-	subnets_free(st);
-	records_free(st);
+	subnets_set(st, NULL, 0);
+	records_set(st, NULL, 0);
 	alias_done(&st->alias);
 	memset(st, 0, sizeof *st);
 }
@@ -218,35 +219,56 @@ marker_owner(const char *descr, char owner[13])
 
 /* Parsers */
 
-int
-opn_parse_subnets(struct opn_state *st, const char *body, size_t len, char **cause)
+/*
+ * Reads the rows of a search reply into a new table of size-byte slots: take fills the next
+ * slot from a row and returns 1 to keep it (0 leaves the slot empty for the next row); set
+ * replaces the old table by the new one. Returns 0, or -1 with *cause and the old table kept.
+ */
+static int
+read_rows(struct opn_state *st, const char *body, size_t len, size_t size,
+    int (*take)(const struct opn_state *, const cJSON *, void *),
+    void (*set)(struct opn_state *, void *, size_t), char **cause)
 {
 	const cJSON *rows, *row;
 	cJSON *root = parse_rows(body, len, &rows, cause);
-	size_t n = 0;
+	char *slots;
+	size_t kept = 0;
 
 	if (root == NULL)
 		return -1;
-	subnets_free(st);
-	st->subnets = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof *st->subnets);
+	slots = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, size);
 	cJSON_ArrayForEach(row, rows)
 	{
-		struct opn_subnet *s = &st->subnets[n];
-		char *uuid = field(row, "uuid"), *text = field(row, "subnet");
-
-		if (uuid == NULL || text == NULL || cidr_parse(text, &s->net, NULL) != 0 ||
-		    s->net.prefix < 0) {
-			free(uuid);
-			free(text);
-			continue; /* not an IPv4 subnet we can place addresses in */
-		}
-		s->uuid = uuid;
-		s->text = text;
-		n++;
+		if (take(st, row, slots + kept * size))
+			kept++;
 	}
-	st->nsubnets = n;
+	set(st, slots, kept);
 	cJSON_Delete(root);
 	return 0;
+}
+
+static int
+subnet_from_row(const struct opn_state *st, const cJSON *row, void *slot)
+{
+	struct opn_subnet *s = slot;
+	char *uuid = field(row, "uuid"), *text = field(row, "subnet");
+
+	(void)st;
+	if (uuid == NULL || text == NULL || cidr_parse(text, &s->net, NULL) != 0 ||
+	    s->net.prefix < 0) {
+		free(uuid);
+		free(text);
+		return 0; /* not an IPv4 subnet we can place addresses in */
+	}
+	s->uuid = uuid;
+	s->text = text;
+	return 1;
+}
+
+int
+opn_parse_subnets(struct opn_state *st, const char *body, size_t len, char **cause)
+{
+	return read_rows(st, body, len, sizeof *st->subnets, subnet_from_row, subnets_set, cause);
 }
 
 /* The subnet UUID of a Kea row: the raw value when it is a known UUID (25.7), else the subnet
@@ -273,13 +295,17 @@ kea_subnet(const struct opn_state *st, const cJSON *row)
 	return out;
 }
 
-static void
-record_from_row(const struct opn_state *st, const cJSON *row, struct opn_record *r)
+/* A DHCP reservation row of either backend; kept when it has a UUID. */
+static int
+record_from_row(const struct opn_state *st, const cJSON *row, void *slot)
 {
+	struct opn_record *r = slot;
 	int kea = st->backend == OPN_KEA;
 	char ip[INET_ADDRSTRLEN] = "";
 	char *ips;
 
+	if (!cJSON_IsObject(row))
+		return 0;
 	r->uuid = field0(row, "uuid");
 	r->macs = field0(row, kea ? "hw_address" : "hwaddr");
 	ips = field0(row, kea ? "ip_address" : "ip");
@@ -292,34 +318,17 @@ record_from_row(const struct opn_state *st, const cJSON *row, struct opn_record 
 	r->ip = xstrdup(ip);
 	free(ips);
 	marker_owner(r->descr, r->owner);
+	if (r->uuid[0] != '\0')
+		return 1;
+	record_done(r);
+	memset(r, 0, sizeof *r);
+	return 0;
 }
 
 int
 opn_parse_records(struct opn_state *st, const char *body, size_t len, char **cause)
 {
-	const cJSON *rows, *row;
-	cJSON *root = parse_rows(body, len, &rows, cause);
-	size_t n = 0;
-
-	if (root == NULL)
-		return -1;
-	records_free(st);
-	st->records = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof *st->records);
-	cJSON_ArrayForEach(row, rows)
-	{
-		if (!cJSON_IsObject(row))
-			continue;
-		record_from_row(st, row, &st->records[n]);
-		if (st->records[n].uuid[0] == '\0') {
-			record_done(&st->records[n]);
-			memset(&st->records[n], 0, sizeof st->records[n]);
-			continue;
-		}
-		n++;
-	}
-	st->nrecords = n;
-	cJSON_Delete(root);
-	return 0;
+	return read_rows(st, body, len, sizeof *st->records, record_from_row, records_set, cause);
 }
 
 int

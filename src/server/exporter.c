@@ -182,10 +182,9 @@ write_family(struct metrics_writer *w, struct fleet *fleet, int f, int k,
 	struct page pg = { w, (enum exporter_family)f, (enum poller_sample_kind)k };
 
 	if (f == EF_SAMPLES) {
-		const char *type = poller_sample_type((enum poller_sample_kind)k);
-		metrics_family(w, poller_sample_metric((enum poller_sample_kind)k),
-		    strcmp(type, "counter") == 0 ? METRICS_COUNTER : METRICS_GAUGE,
-		    poller_sample_help((enum poller_sample_kind)k));
+		const struct poller_sample_info *in = poller_sample_info((enum poller_sample_kind)k);
+		metrics_family(w, in->metric,
+		    strcmp(in->type, "counter") == 0 ? METRICS_COUNTER : METRICS_GAUGE, in->help);
 		fleet_foreach(fleet, view_cb, &pg);
 		return;
 	}
@@ -293,11 +292,11 @@ exporter_list_metrics(FILE *fp)
 			    families[f].help);
 			continue;
 		}
-		for (int k = 0; k < PS__COUNT; k++)
-			fprintf(fp, "%-44s %-9s %s\n",
-			    poller_sample_metric((enum poller_sample_kind)k),
-			    poller_sample_type((enum poller_sample_kind)k),
-			    poller_sample_help((enum poller_sample_kind)k));
+		for (int k = 0; k < PS__COUNT; k++) {
+			const struct poller_sample_info *in =
+			    poller_sample_info((enum poller_sample_kind)k);
+			fprintf(fp, "%-44s %-9s %s\n", in->metric, in->type, in->help);
+		}
 	}
 }
 

@@ -55,6 +55,7 @@ struct httpd {
 	uint16_t port;
 	struct httpd_route *routes;
 	size_t nroutes;
+	char *cert_pem, *key_pem; /* HTTPS (httpd_new_tls); the key is wiped on free */
 };
 
 struct httpd_request {
@@ -702,8 +703,24 @@ httpd_request_query(const struct httpd_request *req, const char *name)
 struct httpd *
 httpd_new(struct loop *loop, const char *addr, char **cause)
 {
+	return httpd_new_tls(loop, addr, NULL, cause);
+}
+
+static void
+httpd_tls_free(struct httpd *httpd)
+{
+	if (httpd->key_pem != NULL)
+		explicit_bzero(httpd->key_pem, strlen(httpd->key_pem));
+	free(httpd->key_pem);
+	free(httpd->cert_pem);
+}
+
+struct httpd *
+httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, char **cause)
+{
 	struct httpd *httpd;
 	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
 	uint16_t port;
 	int fd;
 
@@ -713,7 +730,15 @@ httpd_new(struct loop *loop, const char *addr, char **cause)
 	httpd = xcalloc(1, sizeof *httpd);
 	httpd->loop = loop;
 	httpd->port = port;
-	httpd->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	if (tls != NULL) {
+		httpd->cert_pem = xstrdup(tls->cert_pem);
+		httpd->key_pem = xstrdup(tls->key_pem);
+		tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, httpd->cert_pem};
+		tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, httpd->key_pem};
+		tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	}
+	httpd->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (tls != NULL ? MHD_USE_TLS : 0), 0, NULL, NULL,
 	    httpd_access_cb, httpd,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_cb, httpd,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -721,13 +746,16 @@ httpd_new(struct loop *loop, const char *addr, char **cause)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTPD_PER_ADDRESS_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTPD_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed_cb, httpd,
+	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	if (httpd->mhd == NULL) {
 		/* Single-threaded: if fd is still open it is still ours (microhttpd closes every
 		 * descriptor it opened when it fails). */
 		if (fcntl(fd, F_GETFD) != -1)
 			close(fd);
-		*cause = xasprintf("cannot start the HTTP server on %s (see the log)", addr);
+		*cause = xasprintf("cannot start the HTTP%s server on %s (see the log)",
+		    tls != NULL ? "S" : "", addr);
+		httpd_tls_free(httpd);
 		free(httpd);
 		return NULL;
 	}
@@ -735,13 +763,15 @@ httpd_new(struct loop *loop, const char *addr, char **cause)
 	if (info == NULL || info->epoll_fd < 0) {
 		*cause = xasprintf("cannot start the HTTP server on %s: no epoll descriptor", addr);
 		MHD_stop_daemon(httpd->mhd);
+		httpd_tls_free(httpd);
 		free(httpd);
 		return NULL;
 	}
 	httpd->watch = loop_watch_new(loop, info->epoll_fd, LOOP_READ, httpd_fd_cb, httpd);
 	httpd->timer = loop_timer_new(loop, httpd_timer_cb, httpd);
 	httpd_schedule(httpd);
-	log_info("http: listening on %s (port %u)", addr, (unsigned int)port);
+	log_info("http%s: listening on %s (port %u)", tls != NULL ? "s" : "", addr,
+	    (unsigned int)port);
 	return httpd;
 }
 
@@ -758,6 +788,7 @@ httpd_free(struct httpd *httpd)
 		free(httpd->routes[i].path);
 	}
 	free(httpd->routes);
+	httpd_tls_free(httpd);
 	free(httpd);
 }
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "model/bounds.h"
+#include "shelly/members.h"
 #include "shelly/models.h"
 #include "util/json.h"
 #include "util/xmalloc.h"
@@ -155,14 +156,23 @@ wmin_to_wh(double wmin)
 	return dev_known(wmin) ? wmin / 60.0 : NAN;
 }
 
+/* The readers of one entry of a component array: the slot starts unknown, then the entry. */
 static void
-parse_relay(const cJSON *r, struct dev_switch *s)
+relay_read(const cJSON *root, const cJSON *r, const struct device_status *st, void *slot, int id)
 {
+	struct dev_switch *s = slot;
+
+	(void)root;
+	dev_switch_init(s, id);
 	s->output = json_get_bool(r, "ison");
 	s->overpower = json_get_bool(r, "overpower");
 	json_get_strbuf(r, "source", s->source, sizeof s->source);
 	if (s->overpower == 1)
 		json_strlcpy(s->errors, "overpower", sizeof s->errors);
+	s->overtemp = st->sys.overtemp;
+	if (s->overtemp == 1)
+		json_strlcpy(s->errors, s->overpower == 1 ? "overpower,overtemp" : "overtemp",
+		    sizeof s->errors);
 }
 
 /* Gen1 roller "state": the direction of movement, or stop. */
@@ -185,11 +195,15 @@ roller_state(const cJSON *r)
 }
 
 static void
-parse_roller(const cJSON *r, struct dev_cover *c)
+roller_read(const cJSON *root, const cJSON *r, const struct device_status *st, void *slot, int id)
 {
+	struct dev_cover *c = slot;
 	double pos;
 	const char *reason;
 
+	(void)root;
+	dev_cover_init(c, id);
+	c->overtemp = st->sys.overtemp;
 	c->state = roller_state(r);
 	c->power_w = valid_number(r, "power");
 	c->pos_control = json_get_bool(r, "positioning");
@@ -199,7 +213,8 @@ parse_roller(const cJSON *r, struct dev_cover *c)
 	 * that does not say "positioning". A calibrated roller past an end (a Shelly 2.5 reported
 	 * 112) is at that end.
 	 */
-	if (dev_known(pos) && (c->pos_control == 1 || (c->pos_control == DEV_UNKNOWN && pos <= 100)))
+	if (dev_known(pos) &&
+	    (c->pos_control == 1 || (c->pos_control == DEV_UNKNOWN && pos <= 100)))
 		c->position_pct = fmin(fmax(pos, 0), 100);
 	if (c->state == COVER_STOPPED && dev_known(c->position_pct)) {
 		if (c->position_pct == 0)
@@ -216,15 +231,20 @@ parse_roller(const cJSON *r, struct dev_cover *c)
 }
 
 static void
-parse_light(const cJSON *l, struct dev_light *d)
+light_read(const cJSON *root, const cJSON *l, const struct device_status *st, void *slot, int id)
 {
+	struct dev_light *d = slot;
 	const char *mode = json_get_string(l, "mode");
 	double v;
 
+	dev_light_init(d, id);
+	d->overtemp = st->sys.overtemp;
 	d->output = json_get_bool(l, "ison");
 	json_strlcpy(d->kind, mode != NULL && *mode != '\0' ? mode : "light", sizeof d->kind);
 	json_get_strbuf(l, "source", d->source, sizeof d->source);
 	d->overpower = json_get_bool(l, "overpower");
+	if (d->overpower == DEV_UNKNOWN && json_get(root, "overpower") != NULL)
+		d->overpower = json_get_bool(root, "overpower");
 	d->power_w = json_get_number(l, "power");
 	if (mode != NULL && strcmp(mode, "color") == 0) {
 		/* colour mode: "gain" is the brightness, red/green/blue/white the channels */
@@ -331,30 +351,24 @@ parse_emeters(const cJSON *root, const cJSON *arr, struct device_status *st, cJS
 	}
 }
 
+/* Adds a temperature (humidity: a humidity) sensor reading v with id; dropped when full. */
 static void
-add_temp(struct device_status *st, int id, double c)
+add_sensor(struct device_status *st, int humidity, int id, double v)
 {
-	struct dev_temp_sensor *t;
+	struct dev_sensors *s = &st->sensors;
+	int *n = humidity ? &s->nhums : &s->ntemps;
 
-	if (st->sensors.ntemps >= DEVICE_MAX_COMPONENTS)
+	if (*n >= DEVICE_MAX_COMPONENTS)
 		return;
-	t = &st->sensors.temps[st->sensors.ntemps++];
-	memset(t, 0, sizeof *t);
-	t->id = id;
-	t->temperature_c = c;
-}
-
-static void
-add_hum(struct device_status *st, int id, double h)
-{
-	struct dev_hum_sensor *s;
-
-	if (st->sensors.nhums >= DEVICE_MAX_COMPONENTS)
-		return;
-	s = &st->sensors.hums[st->sensors.nhums++];
-	memset(s, 0, sizeof *s);
-	s->id = id;
-	s->humidity_pct = h;
+	if (humidity) {
+		memset(&s->hums[*n], 0, sizeof s->hums[*n]);
+		s->hums[*n].id = id;
+		s->hums[(*n)++].humidity_pct = v;
+	} else {
+		memset(&s->temps[*n], 0, sizeof s->temps[*n]);
+		s->temps[*n].id = id;
+		s->temps[(*n)++].temperature_c = v;
+	}
 }
 
 /* ext_temperature / ext_humidity: {"0": {...}, "1": {...}} keyed by sensor index. */
@@ -373,10 +387,7 @@ parse_ext(const cJSON *obj, struct device_status *st, int humidity)
 		id = strtoll(e->string, &end, 10);
 		if (end == e->string || *end != '\0' || id < 0 || id > 1000)
 			continue;
-		if (humidity)
-			add_hum(st, (int)id, json_get_number(e, "hum"));
-		else
-			add_temp(st, (int)id, temp_c(e));
+		add_sensor(st, humidity, (int)id, humidity ? json_get_number(e, "hum") : temp_c(e));
 	}
 }
 
@@ -399,14 +410,14 @@ parse_sensors(const cJSON *root, struct device_status *st)
 			st->sys.device_temperature_c = json_get_number(root, "temperature");
 		st->sys.overtemp = json_get_bool(root, "overtemperature");
 	} else if (o != NULL) {
-		add_temp(st, 0, temp_c(o));
+		add_sensor(st, 0, 0, temp_c(o));
 	}
 	if ((o = json_get_object(root, "ext_temperature")) != NULL)
 		parse_ext(o, st, 0);
 	if ((o = json_get_object(root, "ext_humidity")) != NULL)
 		parse_ext(o, st, 1);
 	if ((o = json_get_object(root, "hum")) != NULL)
-		add_hum(st, 0, valid_number(o, "value"));
+		add_sensor(st, 1, 0, valid_number(o, "value"));
 	if ((o = json_get_object(root, "bat")) != NULL) {
 		s->battery_pct = json_get_number(o, "value");
 		s->battery_v = json_get_number(o, "voltage");
@@ -517,72 +528,6 @@ parse_sys(const cJSON *root, struct device_status *out)
 	out->sys.cfg_changed_cnt = json_get_number(root, "cfg_changed_cnt");
 }
 
-static void
-parse_relays(const cJSON *relays, struct device_status *out, cJSON **raw)
-{
-	const cJSON *e;
-	int idx = 0, i;
-
-	cJSON_ArrayForEach(e, relays)
-	{
-		struct dev_switch *s;
-		int id = idx++;
-
-		if ((i = next_slot(&out->nswitches, raw, "relays", e)) < 0)
-			continue;
-		s = &out->switches[i];
-		dev_switch_init(s, id);
-		parse_relay(e, s);
-		s->overtemp = out->sys.overtemp;
-		if (s->overtemp == 1)
-			json_strlcpy(s->errors,
-			    s->overpower == 1 ? "overpower,overtemp" : "overtemp",
-			    sizeof s->errors);
-	}
-}
-
-static void
-parse_rollers(const cJSON *rollers, struct device_status *out, cJSON **raw)
-{
-	const cJSON *e;
-	int idx = 0, i;
-
-	cJSON_ArrayForEach(e, rollers)
-	{
-		struct dev_cover *c;
-		int id = idx++;
-
-		if ((i = next_slot(&out->ncovers, raw, "rollers", e)) < 0)
-			continue;
-		c = &out->covers[i];
-		dev_cover_init(c, id);
-		parse_roller(e, c);
-		c->overtemp = out->sys.overtemp;
-	}
-}
-
-static void
-parse_lights(const cJSON *root, const cJSON *lights, struct device_status *out, cJSON **raw)
-{
-	const cJSON *e;
-	int idx = 0, i;
-
-	cJSON_ArrayForEach(e, lights)
-	{
-		struct dev_light *l;
-		int id = idx++;
-
-		if ((i = next_slot(&out->nlights, raw, "lights", e)) < 0)
-			continue;
-		l = &out->lights[i];
-		dev_light_init(l, id);
-		parse_light(e, l);
-		l->overtemp = out->sys.overtemp;
-		if (l->overpower == DEV_UNKNOWN && json_get(root, "overpower") != NULL)
-			l->overpower = json_get_bool(root, "overpower");
-	}
-}
-
 /*
  * meters[i] measures relay i (or light i) when there is one meter per output; a single roller
  * is measured by all meters together; anything else is a meter of its own. nrel, nrol, nlig:
@@ -622,23 +567,45 @@ parse_meters(
 }
 
 static void
-parse_inputs(const cJSON *inputs, struct device_status *out, cJSON **raw)
+input_read(const cJSON *root, const cJSON *e, const struct device_status *st, void *slot, int id)
+{
+	struct dev_input *in = slot;
+
+	(void)root;
+	(void)st;
+	dev_input_init(in, id);
+	in->state = json_get_bool(e, "input");
+	json_get_strbuf(e, "event", in->event, sizeof in->event);
+	in->event_cnt = json_get_number(e, "event_cnt");
+}
+
+/* The component arrays of a /status reply: the entry i of key fills a slot with id i. */
+static const struct g1_array {
+	const char *key;
+	size_t items, count, size; /* the array in struct device_status */
+	void (*read)(
+	    const cJSON *root, const cJSON *e, const struct device_status *st, void *slot, int id);
+} g1_relays = {"relays", offsetof(struct device_status, switches),
+    offsetof(struct device_status, nswitches), sizeof(struct dev_switch), relay_read},
+  g1_rollers = {"rollers", offsetof(struct device_status, covers),
+      offsetof(struct device_status, ncovers), sizeof(struct dev_cover), roller_read},
+  g1_lights = {"lights", offsetof(struct device_status, lights),
+      offsetof(struct device_status, nlights), sizeof(struct dev_light), light_read},
+  g1_inputs = {"inputs", offsetof(struct device_status, inputs),
+      offsetof(struct device_status, ninputs), sizeof(struct dev_input), input_read};
+
+static void
+parse_array(const cJSON *root, const struct g1_array *a, struct device_status *out, cJSON **raw)
 {
 	const cJSON *e;
 	int idx = 0, i;
 
-	cJSON_ArrayForEach(e, inputs)
+	cJSON_ArrayForEach(e, json_get_array(root, a->key))
 	{
-		struct dev_input *in;
 		int id = idx++;
 
-		if ((i = next_slot(&out->ninputs, raw, "inputs", e)) < 0)
-			continue;
-		in = &out->inputs[i];
-		dev_input_init(in, id);
-		in->state = json_get_bool(e, "input");
-		json_get_strbuf(e, "event", in->event, sizeof in->event);
-		in->event_cnt = json_get_number(e, "event_cnt");
+		if ((i = next_slot((int *)(void *)((char *)out + a->count), raw, a->key, e)) >= 0)
+			a->read(root, e, out, (char *)out + a->items + (size_t)i * a->size, id);
 	}
 }
 
@@ -685,20 +652,20 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 	nrol = cJSON_GetArraySize(rollers);
 	/* Shelly 2/2.5 list "relays" in roller mode too; the rollers are the components then. */
 	if (nrol == 0 || json_get(root, "rollers") == NULL) {
-		parse_relays(relays, out, &raw);
+		parse_array(root, &g1_relays, out, &raw);
 	} else {
 		/* roller mode: the relays are the motor's two directions, not outputs of their own
 		 */
 		cJSON_ArrayForEach(e, relays) raw_add(&raw, "relays", e);
 		nrel = 0;
 	}
-	parse_rollers(rollers, out, &raw);
-	parse_lights(root, lights, out, &raw);
+	parse_array(root, &g1_rollers, out, &raw);
+	parse_array(root, &g1_lights, out, &raw);
 	parse_meters(
 	    json_get_array(root, "meters"), nrel, nrol, cJSON_GetArraySize(lights), out, &raw);
 	if ((o = json_get_array(root, "emeters")) != NULL)
 		parse_emeters(root, o, out, &raw);
-	parse_inputs(json_get_array(root, "inputs"), out, &raw);
+	parse_array(root, &g1_inputs, out, &raw);
 	keep_unknown(root, raw, out);
 	cJSON_Delete(root);
 	bounds_apply(out);
@@ -715,6 +682,42 @@ gen1_settings_init(struct gen1_settings *s)
 	s->wifi_sta_enabled = s->wifi_ap_enabled = DEV_UNKNOWN;
 	s->coiot_update_period_s = s->lat = s->lng = NAN;
 }
+
+/* What /settings says, apart from the MAC and the component names. */
+static const struct member settings_members[] = {
+    MEMBER_STR(gen1_settings, "device", "hostname", hostname),
+    MEMBER_STR(gen1_settings, "device", "type", type),
+    MEMBER_BOOL(gen1_settings, "device", "sleep_mode", sleep_mode),
+    MEMBER_STR(gen1_settings, "", "name", name),
+    MEMBER_STR(gen1_settings, "", "mode", mode),
+    MEMBER_STR(gen1_settings, "", "fw", fw),
+    MEMBER_BOOL(gen1_settings, "", "discoverable", discoverable),
+    MEMBER_BOOL(gen1_settings, "login", "enabled", login_enabled),
+    MEMBER_STR(gen1_settings, "login", "username", login_username),
+    MEMBER_BOOL(gen1_settings, "cloud", "enabled", cloud_enabled),
+    MEMBER_BOOL(gen1_settings, "mqtt", "enable", mqtt_enable),
+    MEMBER_STR(gen1_settings, "mqtt", "server", mqtt_server),
+    MEMBER_STR(gen1_settings, "mqtt", "user", mqtt_user),
+    MEMBER_STR(gen1_settings, "mqtt", "id", mqtt_id),
+    MEMBER_BOOL(gen1_settings, "coiot", "enabled", coiot_enabled),
+    MEMBER_STR(gen1_settings, "coiot", "peer", coiot_peer),
+    MEMBER_NUM(gen1_settings, "coiot", "update_period", coiot_update_period_s),
+    MEMBER_BOOL(gen1_settings, "sntp", "enabled", sntp_enabled),
+    MEMBER_STR(gen1_settings, "sntp", "server", sntp_server),
+    MEMBER_STR(gen1_settings, "", "timezone", timezone),
+    MEMBER_BOOL(gen1_settings, "", "tzautodetect", tzautodetect),
+    MEMBER_NUM(gen1_settings, "", "lat", lat),
+    MEMBER_NUM(gen1_settings, "", "lng", lng),
+    MEMBER_BOOL(gen1_settings, "wifi_sta", "enabled", wifi_sta_enabled),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ssid", wifi_sta_ssid),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ipv4_method", wifi_sta_ipv4_method),
+    MEMBER_STR(gen1_settings, "wifi_sta", "ip", wifi_sta_ip),
+    MEMBER_STR(gen1_settings, "wifi_sta", "gw", wifi_sta_gw),
+    MEMBER_STR(gen1_settings, "wifi_sta", "mask", wifi_sta_mask),
+    MEMBER_STR(gen1_settings, "wifi_sta", "dns", wifi_sta_dns),
+    MEMBER_BOOL(gen1_settings, "wifi_ap", "enabled", wifi_ap_enabled),
+    MEMBER_STR(gen1_settings, "wifi_ap", "ssid", wifi_ap_ssid),
+};
 
 static int
 names(const cJSON *arr, char dst[][DEV_NAME_LEN])
@@ -736,65 +739,19 @@ int
 gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, char **cause)
 {
 	cJSON *root;
-	const cJSON *o;
 
 	gen1_settings_init(out);
 	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /settings reply", cause);
 	if (root == NULL)
 		return -1;
-	if ((o = json_get_object(root, "device")) != NULL) {
-		json_get_strbuf(o, "hostname", out->hostname, sizeof out->hostname);
-		json_get_strbuf(o, "type", out->type, sizeof out->type);
-		device_mac_normalise(json_get_string(o, "mac"), out->mac);
-		out->sleep_mode = json_get_bool(o, "sleep_mode");
-	}
-	json_get_strbuf(root, "name", out->name, sizeof out->name);
-	json_get_strbuf(root, "mode", out->mode, sizeof out->mode);
-	json_get_strbuf(root, "fw", out->fw, sizeof out->fw);
-	out->discoverable = json_get_bool(root, "discoverable");
+	members_read(out, MEMBERS(settings_members), "", root);
+	if (json_get_object(root, "device") != NULL)
+		device_mac_normalise(
+		    json_get_string(json_get_object(root, "device"), "mac"), out->mac);
 	out->nrelays = names(json_get_array(root, "relays"), out->relay_names);
 	out->nrollers = names(json_get_array(root, "rollers"), out->roller_names);
 	out->nlights = names(json_get_array(root, "lights"), out->light_names);
 	out->ninputs = names(json_get_array(root, "inputs"), out->input_names);
-	if ((o = json_get_object(root, "login")) != NULL) {
-		out->login_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "username", out->login_username, sizeof out->login_username);
-	}
-	if ((o = json_get_object(root, "cloud")) != NULL)
-		out->cloud_enabled = json_get_bool(o, "enabled");
-	if ((o = json_get_object(root, "mqtt")) != NULL) {
-		out->mqtt_enable = json_get_bool(o, "enable");
-		json_get_strbuf(o, "server", out->mqtt_server, sizeof out->mqtt_server);
-		json_get_strbuf(o, "user", out->mqtt_user, sizeof out->mqtt_user);
-		json_get_strbuf(o, "id", out->mqtt_id, sizeof out->mqtt_id);
-	}
-	if ((o = json_get_object(root, "coiot")) != NULL) {
-		out->coiot_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "peer", out->coiot_peer, sizeof out->coiot_peer);
-		out->coiot_update_period_s = json_get_number(o, "update_period");
-	}
-	if ((o = json_get_object(root, "sntp")) != NULL) {
-		out->sntp_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "server", out->sntp_server, sizeof out->sntp_server);
-	}
-	json_get_strbuf(root, "timezone", out->timezone, sizeof out->timezone);
-	out->tzautodetect = json_get_bool(root, "tzautodetect");
-	out->lat = json_get_number(root, "lat");
-	out->lng = json_get_number(root, "lng");
-	if ((o = json_get_object(root, "wifi_sta")) != NULL) {
-		out->wifi_sta_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "ssid", out->wifi_sta_ssid, sizeof out->wifi_sta_ssid);
-		json_get_strbuf(
-		    o, "ipv4_method", out->wifi_sta_ipv4_method, sizeof out->wifi_sta_ipv4_method);
-		json_get_strbuf(o, "ip", out->wifi_sta_ip, sizeof out->wifi_sta_ip);
-		json_get_strbuf(o, "gw", out->wifi_sta_gw, sizeof out->wifi_sta_gw);
-		json_get_strbuf(o, "mask", out->wifi_sta_mask, sizeof out->wifi_sta_mask);
-		json_get_strbuf(o, "dns", out->wifi_sta_dns, sizeof out->wifi_sta_dns);
-	}
-	if ((o = json_get_object(root, "wifi_ap")) != NULL) {
-		out->wifi_ap_enabled = json_get_bool(o, "enabled");
-		json_get_strbuf(o, "ssid", out->wifi_ap_ssid, sizeof out->wifi_ap_ssid);
-	}
 	cJSON_Delete(root);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "model/bounds.h"
 #include "shelly/ident.h"
+#include "shelly/members.h"
 #include "shelly/rpc.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -16,43 +17,111 @@
 
 #define MAX_COMPONENT_ID 1000000
 
-/* Setters that touch dst only when key is present (null present = unknown). */
-static void
-set_num(double *dst, const cJSON *o, const char *key)
-{
-	const cJSON *v = json_get(o, key);
+/* What a switch, cover, light and pm1 meter measure alike. */
+#define POWER_RD(st)                                                                     \
+	MEMBER_NUM(st, "", "apower", power_w), MEMBER_NUM(st, "", "voltage", voltage_v), \
+	    MEMBER_NUM(st, "", "current", current_a),                                    \
+	    MEMBER_SUB(st, "aenergy", "total", energy_wh)
+#define MAINS_RD(st) MEMBER_NUM(st, "", "pf", pf), MEMBER_NUM(st, "", "freq", freq_hz)
+/* An output's temperature and what changed it last. */
+#define OUTPUT_RD(st) \
+	MEMBER_SUB(st, "temperature", "tC", temperature_c), MEMBER_STR(st, "", "source", source)
+#define RETURNED_RD(st) MEMBER_SUB(st, "ret_aenergy", "total", ret_energy_wh)
 
-	if (v != NULL)
-		*dst = json_number(v);
-}
+static const struct member switch_rd[] = {
+    MEMBER_BOOL(dev_switch, "", "output", output),
+    POWER_RD(dev_switch),
+    MAINS_RD(dev_switch),
+    RETURNED_RD(dev_switch),
+    OUTPUT_RD(dev_switch),
+};
 
-static void
-set_bool(int *dst, const cJSON *o, const char *key)
-{
-	const cJSON *v = json_get(o, key);
+static const struct member cover_rd[] = {
+    POWER_RD(dev_cover),
+    MAINS_RD(dev_cover),
+    OUTPUT_RD(dev_cover),
+    MEMBER_BOOL(dev_cover, "", "pos_control", pos_control),
+    MEMBER_NUM(
+        dev_cover, "", "current_pos", position_pct), /* past an end: model/bounds clamps it */
+    MEMBER_STR(dev_cover, "", "last_direction", last_direction),
+};
 
-	if (v != NULL)
-		*dst = json_bool(v);
-}
+static const struct member light_rd[] = {
+    MEMBER_BOOL(dev_light, "", "output", output),
+    MEMBER_NUM(dev_light, "", "brightness", brightness_pct),
+    MEMBER_NUM(dev_light, "", "white", white),
+    MEMBER_NUM(dev_light, "", "ct", color_temp_k),
+    POWER_RD(dev_light),
+    OUTPUT_RD(dev_light),
+};
 
-static void
-set_str(char *dst, size_t size, const cJSON *o, const char *key)
-{
-	const cJSON *v = json_get(o, key);
+static const struct member input_rd[] = {
+    MEMBER_BOOL(dev_input, "", "state", state),
+    MEMBER_NUM(dev_input, "", "percent", percent),
+    MEMBER_SUB(dev_input, "counts", "total", count_total),
+    MEMBER_NUM(dev_input, "", "freq", freq_hz),
+};
 
-	if (v != NULL)
-		json_strlcpy(dst, json_string(v), size);
-}
+/* An em1 meter, and each phase of an em meter with the phase's prefix ("a_"). */
+#define METER_RD(st)                                                                        \
+	MEMBER_NUM(st, "", "voltage", voltage_v), MEMBER_NUM(st, "", "current", current_a), \
+	    MEMBER_NUM(st, "", "act_power", power_w),                                       \
+	    MEMBER_NUM(st, "", "aprt_power", aprt_power_va), MAINS_RD(st),                  \
+	    MEMBER_NUM(st, "", "total_act_energy", energy_wh),                              \
+	    MEMBER_NUM(st, "", "total_act_ret_energy", ret_energy_wh)
 
-/* member.sub, e.g. aenergy.total or temperature.tC; only when member is present. */
-static void
-set_sub_num(double *dst, const cJSON *o, const char *key, const char *sub)
-{
-	const cJSON *v = json_get(o, key);
+static const struct member em1_rd[] = {METER_RD(dev_meter)};
+static const struct member phase_rd[] = {METER_RD(dev_phase)};
 
-	if (v != NULL)
-		*dst = json_get_number(v, sub);
-}
+/* The totals of an em meter (its phases: em_more). */
+static const struct member em_rd[] = {MEMBER_NUM(dev_meter, "", "total_current", current_a),
+    MEMBER_NUM(dev_meter, "", "total_act_power", power_w),
+    MEMBER_NUM(dev_meter, "", "total_aprt_power", aprt_power_va),
+    MEMBER_NUM(dev_meter, "", "n_current", n_current_a),
+    MEMBER_NUM(dev_meter, "", "total_act", energy_wh),
+    MEMBER_NUM(dev_meter, "", "total_act_ret", ret_energy_wh)};
+
+static const struct member pm1_rd[] = {
+    POWER_RD(dev_meter),
+    MAINS_RD(dev_meter),
+    RETURNED_RD(dev_meter),
+};
+
+static const struct member temp_rd[] = {MEMBER_NUM(dev_temp_sensor, "", "tC", temperature_c)};
+static const struct member hum_rd[] = {MEMBER_NUM(dev_hum_sensor, "", "rh", humidity_pct)};
+
+static const struct member thermostat_rd[] = {
+    MEMBER_BOOL(dev_thermostat, "", "enable", enable),
+    MEMBER_BOOL(dev_thermostat, "", "output", output),
+    MEMBER_NUM(dev_thermostat, "", "target_C", target_c),
+    MEMBER_NUM(dev_thermostat, "", "current_C", current_c),
+};
+
+/* The singleton components, read into the status itself. */
+static const struct member sys_rd[] = {
+    MEMBER_NUM(device_status, "", "uptime", sys.uptime_s),
+    MEMBER_NUM(device_status, "", "unixtime", sys.unixtime),
+    MEMBER_NUM(device_status, "", "ram_size", sys.ram_total),
+    MEMBER_NUM(device_status, "", "ram_free", sys.ram_free),
+    MEMBER_NUM(device_status, "", "fs_size", sys.fs_total),
+    MEMBER_NUM(device_status, "", "fs_free", sys.fs_free),
+    MEMBER_NUM(device_status, "", "cfg_rev", sys.cfg_rev),
+    MEMBER_BOOL(device_status, "", "restart_required", sys.restart_required),
+    MEMBER_NUM(device_status, "", "wakeup_period", sys.wakeup_period_s),
+};
+
+static const struct member wifi_rd[] = {
+    MEMBER_STR(device_status, "", "ssid", wifi.ssid),
+    MEMBER_STR(device_status, "", "sta_ip", wifi.ip),
+    MEMBER_NUM(device_status, "", "rssi", wifi.rssi_dbm),
+};
+
+static const struct member eth_rd[] = {MEMBER_STR(device_status, "", "ip", eth_ip)};
+static const struct member cloud_rd[] = {
+    MEMBER_BOOL(device_status, "", "connected", cloud_connected)};
+static const struct member mqtt_rd[] = {
+    MEMBER_BOOL(device_status, "", "connected", mqtt_connected)};
+static const struct member ws_rd[] = {MEMBER_BOOL(device_status, "", "connected", ws_connected)};
 
 /*
  * The component's "errors" list: joined into errors[] and flags set. Without the member a full
@@ -115,23 +184,6 @@ set_errors(char *errors, size_t size, int *overpower, int *overtemp, int *overvo
 	}
 }
 
-static void
-apply_switch(struct dev_switch *s, const cJSON *o, int merge)
-{
-	set_bool(&s->output, o, "output");
-	set_num(&s->power_w, o, "apower");
-	set_num(&s->voltage_v, o, "voltage");
-	set_num(&s->current_a, o, "current");
-	set_num(&s->pf, o, "pf");
-	set_num(&s->freq_hz, o, "freq");
-	set_sub_num(&s->energy_wh, o, "aenergy", "total");
-	set_sub_num(&s->ret_energy_wh, o, "ret_aenergy", "total");
-	set_sub_num(&s->temperature_c, o, "temperature", "tC");
-	set_str(s->source, sizeof s->source, o, "source");
-	set_errors(s->errors, sizeof s->errors, &s->overpower, &s->overtemp, &s->overvoltage,
-	    &s->undervoltage, o, merge);
-}
-
 static enum cover_state
 cover_state_of(const char *s)
 {
@@ -155,36 +207,72 @@ cover_state_of(const char *s)
 	return COVER_UNKNOWN;
 }
 
+/* The component arrays of a status. */
+enum slot { SL_SWITCH, SL_COVER, SL_LIGHT, SL_INPUT, SL_METER, SL_TEMP, SL_HUM, SL_THERMOSTAT };
+
+/*
+ * Where an array is in struct device_status and what its slots hold: the id first, a kind text
+ * (lights, meters) and a name at the offsets given (0: none). A replaced slot keeps its keep_len
+ * bytes at name_off (name, and an input's type, come from the configuration, not the status);
+ * keep_len 0: an existing slot is overlaid, never started again.
+ */
+static const struct slot_array {
+	size_t items, count, size, kind_off, name_off, keep_len;
+} slot_arrays[] = {
+#define ARRAY(arr, n, st, kind, keep)                                                   \
+	{                                                                               \
+		offsetof(struct device_status, arr), offsetof(struct device_status, n), \
+		    sizeof(struct st), kind, offsetof(struct st, name), keep            \
+	}
+    [SL_SWITCH] = ARRAY(switches, nswitches, dev_switch, 0, DEV_NAME_LEN),
+    [SL_COVER] = ARRAY(covers, ncovers, dev_cover, 0, DEV_NAME_LEN),
+    /* name and kind, side by side */
+    [SL_LIGHT] = ARRAY(
+        lights, nlights, dev_light, offsetof(struct dev_light, kind), DEV_NAME_LEN + DEV_SHORT_LEN),
+    /* name and type, side by side */
+    [SL_INPUT] = ARRAY(inputs, ninputs, dev_input, 0, DEV_NAME_LEN + DEV_SHORT_LEN),
+    [SL_METER] = ARRAY(meters, nmeters, dev_meter, offsetof(struct dev_meter, kind), 0),
+    [SL_TEMP] = ARRAY(sensors.temps, sensors.ntemps, dev_temp_sensor, 0, 0),
+    [SL_HUM] = ARRAY(sensors.hums, sensors.nhums, dev_hum_sensor, 0, 0),
+    [SL_THERMOSTAT] = {offsetof(struct device_status, sensors.thermostats),
+        offsetof(struct device_status, sensors.nthermostats), sizeof(struct dev_thermostat), 0, 0,
+        0},
+#undef ARRAY
+};
+
+_Static_assert(offsetof(struct dev_light, kind) == offsetof(struct dev_light, name) + DEV_NAME_LEN,
+    "a light's kind follows its name");
+_Static_assert(offsetof(struct dev_input, type) == offsetof(struct dev_input, name) + DEV_NAME_LEN,
+    "an input's type follows its name");
+
 static void
-apply_cover(struct dev_cover *c, const cJSON *o, int merge)
+switch_more(void *c, const cJSON *o, int merge)
 {
+	struct dev_switch *s = c;
+
+	set_errors(s->errors, sizeof s->errors, &s->overpower, &s->overtemp, &s->overvoltage,
+	    &s->undervoltage, o, merge);
+}
+
+static void
+cover_more(void *p, const cJSON *o, int merge)
+{
+	struct dev_cover *c = p;
 	const cJSON *v;
 
 	if ((v = json_get(o, "state")) != NULL)
 		c->state = cover_state_of(json_string(v));
-	set_num(&c->power_w, o, "apower");
-	set_num(&c->voltage_v, o, "voltage");
-	set_num(&c->current_a, o, "current");
-	set_num(&c->pf, o, "pf");
-	set_num(&c->freq_hz, o, "freq");
-	set_sub_num(&c->energy_wh, o, "aenergy", "total");
-	set_sub_num(&c->temperature_c, o, "temperature", "tC");
-	set_bool(&c->pos_control, o, "pos_control");
-	set_num(&c->position_pct, o, "current_pos"); /* past an end: model/bounds clamps it */
 	if (c->pos_control == 0)
 		c->position_pct = NAN; /* not calibrated: a position would be a guess */
-	set_str(c->last_direction, sizeof c->last_direction, o, "last_direction");
-	set_str(c->source, sizeof c->source, o, "source");
 	set_errors(c->errors, sizeof c->errors, &c->overpower, &c->overtemp, NULL, NULL, o, merge);
 }
 
 static void
-apply_light(struct dev_light *l, const cJSON *o, int merge)
+light_more(void *p, const cJSON *o, int merge)
 {
+	struct dev_light *l = p;
 	const cJSON *rgb;
 
-	set_bool(&l->output, o, "output");
-	set_num(&l->brightness_pct, o, "brightness");
 	if ((rgb = json_get(o, "rgb")) != NULL) {
 		for (int i = 0; i < 3; i++) {
 			long long c;
@@ -195,109 +283,207 @@ apply_light(struct dev_light *l, const cJSON *o, int merge)
 				l->rgb[i] = (int)c;
 		}
 	}
-	set_num(&l->white, o, "white");
-	set_num(&l->color_temp_k, o, "ct");
-	set_num(&l->power_w, o, "apower");
-	set_num(&l->voltage_v, o, "voltage");
-	set_num(&l->current_a, o, "current");
-	set_sub_num(&l->energy_wh, o, "aenergy", "total");
-	set_sub_num(&l->temperature_c, o, "temperature", "tC");
-	set_str(l->source, sizeof l->source, o, "source");
 	set_errors(l->errors, sizeof l->errors, &l->overpower, &l->overtemp, NULL, NULL, o, merge);
 }
 
+/* An input that reports a percentage is analog, one that counts is a counter. */
 static void
-apply_input(struct dev_input *in, const cJSON *o)
+input_more(void *p, const cJSON *o, int merge)
 {
-	set_bool(&in->state, o, "state");
-	if (json_get(o, "percent") != NULL) {
-		set_num(&in->percent, o, "percent");
-		if (in->type[0] == '\0')
-			json_strlcpy(in->type, "analog", sizeof in->type);
-	}
-	if (json_get(o, "counts") != NULL) {
-		set_sub_num(&in->count_total, o, "counts", "total");
-		if (in->type[0] == '\0')
-			json_strlcpy(in->type, "count", sizeof in->type);
-	}
-	set_num(&in->freq_hz, o, "freq");
+	struct dev_input *in = p;
+
+	(void)merge;
+	if (in->type[0] == '\0' && json_get(o, "percent") != NULL)
+		json_strlcpy(in->type, "analog", sizeof in->type);
+	if (in->type[0] == '\0' && json_get(o, "counts") != NULL)
+		json_strlcpy(in->type, "count", sizeof in->type);
 }
 
 static void
-apply_em(struct dev_meter *m, const cJSON *o)
+em_more(void *p, const cJSON *o, int merge)
 {
-	static const char labels[3] = {'a', 'b', 'c'};
-	char k[32];
+	struct dev_meter *m = p;
+	char prefix[3] = "a_";
 
+	(void)merge;
 	m->nphases = 3;
 	for (int i = 0; i < 3; i++) {
-		struct dev_phase *p = &m->phases[i];
-
-#define PH(field, name)                                          \
-	do {                                                     \
-		snprintf(k, sizeof k, "%c_%s", labels[i], name); \
-		set_num(&p->field, o, k);                        \
-	} while (0)
-		p->label = labels[i];
-		PH(current_a, "current");
-		PH(voltage_v, "voltage");
-		PH(power_w, "act_power");
-		PH(aprt_power_va, "aprt_power");
-		PH(pf, "pf");
-		PH(freq_hz, "freq");
-		PH(energy_wh, "total_act_energy");
-		PH(ret_energy_wh, "total_act_ret_energy");
-#undef PH
+		prefix[0] = (char)('a' + i);
+		m->phases[i].label = prefix[0];
+		members_read(&m->phases[i], MEMBERS(phase_rd), prefix, o);
 	}
-	set_num(&m->current_a, o, "total_current");
-	set_num(&m->power_w, o, "total_act_power");
-	set_num(&m->aprt_power_va, o, "total_aprt_power");
-	set_num(&m->n_current_a, o, "n_current");
-	set_num(&m->energy_wh, o, "total_act");
-	set_num(&m->ret_energy_wh, o, "total_act_ret");
 }
 
-static void
-apply_em1(struct dev_meter *m, const cJSON *o)
+/*
+ * The indexed components ("type:id") this parser stores: the array, the kind text its slots
+ * carry (NULL: none), the members the table reads and what the table cannot say (or NULL).
+ */
+static const struct comp_kind {
+	const char *type, *kind;
+	enum slot slot;
+	const struct member *rd;
+	size_t nrd;
+	void (*more)(void *c, const cJSON *o, int merge);
+} comp_kinds[] = {
+    {"switch", NULL, SL_SWITCH, MEMBERS(switch_rd), switch_more},
+    {"cover", NULL, SL_COVER, MEMBERS(cover_rd), cover_more},
+    {"light", "light", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"rgb", "rgb", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"rgbw", "rgbw", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"cct", "cct", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"input", NULL, SL_INPUT, MEMBERS(input_rd), input_more},
+    {"em", "em", SL_METER, MEMBERS(em_rd), em_more},
+    {"emdata", "em", SL_METER, MEMBERS(em_rd), em_more},
+    {"em1", "em1", SL_METER, MEMBERS(em1_rd), NULL},
+    {"em1data", "em1", SL_METER, MEMBERS(em1_rd), NULL},
+    {"pm1", "pm1", SL_METER, MEMBERS(pm1_rd), NULL},
+    {"temperature", NULL, SL_TEMP, MEMBERS(temp_rd), NULL},
+    {"humidity", NULL, SL_HUM, MEMBERS(hum_rd), NULL},
+    {"thermostat", NULL, SL_THERMOSTAT, MEMBERS(thermostat_rd), NULL},
+};
+
+static const struct comp_kind *
+comp_kind_of(const char *type)
 {
-	set_num(&m->voltage_v, o, "voltage");
-	set_num(&m->current_a, o, "current");
-	set_num(&m->power_w, o, "act_power");
-	set_num(&m->aprt_power_va, o, "aprt_power");
-	set_num(&m->pf, o, "pf");
-	set_num(&m->freq_hz, o, "freq");
-	set_num(&m->energy_wh, o, "total_act_energy");
-	set_num(&m->ret_energy_wh, o, "total_act_ret_energy");
+	for (size_t i = 0; i < sizeof comp_kinds / sizeof comp_kinds[0]; i++)
+		if (strcmp(type, comp_kinds[i].type) == 0)
+			return &comp_kinds[i];
+	return NULL;
 }
 
+/* Starts slot p of kind k again with every value unknown. */
 static void
-apply_pm1(struct dev_meter *m, const cJSON *o)
+slot_init(const struct comp_kind *k, void *p, int id)
 {
-	set_num(&m->voltage_v, o, "voltage");
-	set_num(&m->current_a, o, "current");
-	set_num(&m->power_w, o, "apower");
-	set_num(&m->pf, o, "pf");
-	set_num(&m->freq_hz, o, "freq");
-	set_sub_num(&m->energy_wh, o, "aenergy", "total");
-	set_sub_num(&m->ret_energy_wh, o, "ret_aenergy", "total");
+	struct dev_temp_sensor *t = p;
+	struct dev_hum_sensor *h = p;
+
+	switch (k->slot) {
+	case SL_SWITCH:
+		dev_switch_init(p, id);
+		break;
+	case SL_COVER:
+		dev_cover_init(p, id);
+		break;
+	case SL_LIGHT:
+		dev_light_init(p, id);
+		json_strlcpy(((struct dev_light *)p)->kind, k->kind, DEV_SHORT_LEN);
+		break;
+	case SL_INPUT:
+		dev_input_init(p, id);
+		break;
+	case SL_METER:
+		dev_meter_init(p, id, k->kind);
+		break;
+	case SL_TEMP:
+		memset(t, 0, sizeof *t);
+		t->id = id;
+		t->temperature_c = NAN;
+		break;
+	case SL_HUM:
+		memset(h, 0, sizeof *h);
+		h->id = id;
+		h->humidity_pct = NAN;
+		break;
+	case SL_THERMOSTAT:
+		dev_thermostat_init(p, id);
+		break;
+	}
+}
+
+/* The existing slot of component k:id in st, or NULL. */
+static void *
+slot_find(struct device_status *st, const struct comp_kind *k, int id)
+{
+	const struct slot_array *a = &slot_arrays[k->slot];
+	char *p = (char *)st + a->items;
+	int n = *(int *)(void *)((char *)st + a->count);
+
+	for (int i = 0; i < n; i++, p += a->size)
+		if (*(int *)(void *)p == id &&
+		    (a->kind_off == 0 || strcmp(p + a->kind_off, k->kind) == 0))
+			return p;
+	return NULL;
+}
+
+/*
+ * The slot of a component: the existing one or a new one, NULL when the array is full.
+ * replace: an existing slot starts again from unknown, keeping what slot_arrays says it keeps.
+ */
+static void *
+slot_of(struct device_status *st, const struct comp_kind *k, int id, int replace)
+{
+	const struct slot_array *a = &slot_arrays[k->slot];
+	int *n = (int *)(void *)((char *)st + a->count);
+	char *p = slot_find(st, k, id), keep[DEV_NAME_LEN + DEV_SHORT_LEN];
+
+	if (p != NULL) {
+		if (replace && a->keep_len > 0) {
+			memcpy(keep, p + a->name_off, a->keep_len);
+			slot_init(k, p, id);
+			memcpy(p + a->name_off, keep, a->keep_len);
+		}
+		return p;
+	}
+	if (*n >= DEVICE_MAX_COMPONENTS)
+		return NULL;
+	p = (char *)st + a->items + (size_t)(*n)++ * a->size;
+	slot_init(k, p, id);
+	return p;
+}
+
+/* A sensor that stands once on a device ("illuminance:0" ...). Returns 1 when stored. */
+static int
+apply_sensor(struct device_status *st, const char *type, const cJSON *v)
+{
+	struct dev_sensors *s = &st->sensors;
+	const cJSON *x;
+
+	if (strcmp(type, "illuminance") == 0) {
+		if ((x = json_get(v, "lux")) != NULL)
+			s->illuminance_lux = json_number(x);
+		if ((x = json_get(v, "illumination")) != NULL)
+			json_strlcpy(s->illumination, json_string(x), sizeof s->illumination);
+	} else if (strcmp(type, "devicepower") == 0) {
+		if ((x = json_get(v, "battery")) != NULL) {
+			s->battery_pct = json_get_number(x, "percent");
+			s->battery_v = json_get_number(x, "V");
+		}
+		if ((x = json_get(v, "external")) != NULL)
+			s->external_power = json_get_bool(x, "present");
+	} else if (strcmp(type, "smoke") == 0 || strcmp(type, "flood") == 0) {
+		if ((x = json_get(v, "alarm")) != NULL)
+			*(type[0] == 's' ? &s->smoke : &s->flood) = json_bool(x);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* An indexed component "type:id". Returns 1 when stored, 0 when unknown or st has no room. */
+static int
+apply_indexed(struct device_status *st, const char *type, int id, const cJSON *v, int replace)
+{
+	const struct comp_kind *k = comp_kind_of(type);
+	void *c;
+
+	if (k == NULL)
+		return id == 0 && apply_sensor(st, type, v);
+	if ((c = slot_of(st, k, id, replace)) == NULL)
+		return 0;
+	members_read(c, k->rd, k->nrd, "", v);
+	if (k->more != NULL)
+		k->more(c, v, !replace);
+	return 1;
 }
 
 static void
-apply_sys(struct device_status *st, const cJSON *o)
+sys_more(struct device_status *st, const cJSON *o)
 {
 	const cJSON *u;
 
 	if (json_get(o, "mac") != NULL)
 		device_mac_normalise(json_get_string(o, "mac"), st->sys.mac);
-	set_num(&st->sys.uptime_s, o, "uptime");
-	set_num(&st->sys.unixtime, o, "unixtime");
-	set_num(&st->sys.ram_total, o, "ram_size");
-	set_num(&st->sys.ram_free, o, "ram_free");
-	set_num(&st->sys.fs_total, o, "fs_size");
-	set_num(&st->sys.fs_free, o, "fs_free");
-	set_num(&st->sys.cfg_rev, o, "cfg_rev");
-	set_bool(&st->sys.restart_required, o, "restart_required");
-	set_num(&st->sys.wakeup_period_s, o, "wakeup_period");
 	if ((u = json_get(o, "available_updates")) != NULL) {
 		const cJSON *stable = json_get_object(u, "stable");
 		const cJSON *beta = json_get_object(u, "beta");
@@ -311,13 +497,10 @@ apply_sys(struct device_status *st, const cJSON *o)
 }
 
 static void
-apply_wifi(struct device_status *st, const cJSON *o)
+wifi_more(struct device_status *st, const cJSON *o)
 {
 	const cJSON *status = json_get(o, "status"), *ip = json_get(o, "sta_ip");
 
-	set_str(st->wifi.ssid, sizeof st->wifi.ssid, o, "ssid");
-	set_str(st->wifi.ip, sizeof st->wifi.ip, o, "sta_ip");
-	set_num(&st->wifi.rssi_dbm, o, "rssi");
 	if (json_string(status) != NULL)
 		st->wifi.connected = strcmp(json_string(status), "got ip") == 0;
 	else if (json_string(ip) != NULL)
@@ -326,157 +509,41 @@ apply_wifi(struct device_status *st, const cJSON *o)
 		st->wifi.connected = DEV_UNKNOWN;
 }
 
-static struct dev_temp_sensor *
-temp_slot(struct device_status *st, int id)
+static void
+eth_more(struct device_status *st, const cJSON *o)
 {
-	struct dev_temp_sensor *t;
-
-	for (int i = 0; i < st->sensors.ntemps; i++)
-		if (st->sensors.temps[i].id == id)
-			return &st->sensors.temps[i];
-	if (st->sensors.ntemps >= DEVICE_MAX_COMPONENTS)
-		return NULL;
-	t = &st->sensors.temps[st->sensors.ntemps++];
-	memset(t, 0, sizeof *t);
-	t->id = id;
-	t->temperature_c = NAN;
-	return t;
+	(void)o;
+	st->has_eth = 1;
 }
 
-static struct dev_hum_sensor *
-hum_slot(struct device_status *st, int id)
+/* The singleton components ("sys", "wifi" ...) this parser stores. */
+static const struct {
+	const char *type;
+	const struct member *rd;
+	size_t nrd;
+	void (*more)(struct device_status *, const cJSON *);
+} singletons[] = {
+    {"sys", MEMBERS(sys_rd), sys_more},
+    {"wifi", MEMBERS(wifi_rd), wifi_more},
+    {"eth", MEMBERS(eth_rd), eth_more},
+    {"cloud", MEMBERS(cloud_rd), NULL},
+    {"mqtt", MEMBERS(mqtt_rd), NULL},
+    {"ws", MEMBERS(ws_rd), NULL},
+};
+
+/* A singleton component. Returns 1 when type is one this parser stores. */
+static int
+apply_singleton(struct device_status *st, const char *type, const cJSON *v)
 {
-	struct dev_hum_sensor *h;
-
-	for (int i = 0; i < st->sensors.nhums; i++)
-		if (st->sensors.hums[i].id == id)
-			return &st->sensors.hums[i];
-	if (st->sensors.nhums >= DEVICE_MAX_COMPONENTS)
-		return NULL;
-	h = &st->sensors.hums[st->sensors.nhums++];
-	memset(h, 0, sizeof *h);
-	h->id = id;
-	h->humidity_pct = NAN;
-	return h;
-}
-
-static struct dev_thermostat *
-thermostat_slot(struct device_status *st, int id)
-{
-	struct dev_thermostat *t;
-
-	for (int i = 0; i < st->sensors.nthermostats; i++)
-		if (st->sensors.thermostats[i].id == id)
-			return &st->sensors.thermostats[i];
-	if (st->sensors.nthermostats >= DEVICE_MAX_COMPONENTS)
-		return NULL;
-	t = &st->sensors.thermostats[st->sensors.nthermostats++];
-	dev_thermostat_init(t, id);
-	return t;
-}
-
-/*
- * The slot of a component: the existing one or a new one, NULL when the array is full.
- * replace: an existing slot starts again from unknown, keeping the name (and an input's type)
- * that come from the configuration, not the status.
- */
-static struct dev_switch *
-switch_slot(struct device_status *st, int id, int replace)
-{
-	struct dev_switch *s = device_status_switch(st, id);
-	char name[DEV_NAME_LEN];
-
-	if (s == NULL) {
-		if (st->nswitches >= DEVICE_MAX_COMPONENTS)
-			return NULL;
-		s = &st->switches[st->nswitches++];
-		dev_switch_init(s, id);
-	} else if (replace) {
-		memcpy(name, s->name, sizeof name);
-		dev_switch_init(s, id);
-		memcpy(s->name, name, sizeof name);
-	}
-	return s;
-}
-
-static struct dev_cover *
-cover_slot(struct device_status *st, int id, int replace)
-{
-	struct dev_cover *c = device_status_cover(st, id);
-	char name[DEV_NAME_LEN];
-
-	if (c == NULL) {
-		if (st->ncovers >= DEVICE_MAX_COMPONENTS)
-			return NULL;
-		c = &st->covers[st->ncovers++];
-		dev_cover_init(c, id);
-	} else if (replace) {
-		memcpy(name, c->name, sizeof name);
-		dev_cover_init(c, id);
-		memcpy(c->name, name, sizeof name);
-	}
-	return c;
-}
-
-static struct dev_input *
-input_slot(struct device_status *st, int id, int replace)
-{
-	struct dev_input *in = device_status_input(st, id);
-	char name[DEV_NAME_LEN], itype[DEV_SHORT_LEN];
-
-	if (in == NULL) {
-		if (st->ninputs >= DEVICE_MAX_COMPONENTS)
-			return NULL;
-		in = &st->inputs[st->ninputs++];
-		dev_input_init(in, id);
-	} else if (replace) {
-		memcpy(name, in->name, sizeof name);
-		memcpy(itype, in->type, sizeof itype);
-		dev_input_init(in, id);
-		memcpy(in->name, name, sizeof name);
-		memcpy(in->type, itype, sizeof itype);
-	}
-	return in;
-}
-
-static struct dev_light *
-light_slot(struct device_status *st, const char *kind, int id, int replace)
-{
-	struct dev_light *l;
-	char name[DEV_NAME_LEN];
-
-	for (int i = 0; i < st->nlights; i++) {
-		l = &st->lights[i];
-		if (l->id != id || strcmp(l->kind, kind) != 0)
+	for (size_t i = 0; i < sizeof singletons / sizeof singletons[0]; i++) {
+		if (strcmp(type, singletons[i].type) != 0)
 			continue;
-		if (replace) {
-			memcpy(name, l->name, sizeof name);
-			dev_light_init(l, id);
-			json_strlcpy(l->kind, kind, sizeof l->kind);
-			memcpy(l->name, name, sizeof name);
-		}
-		return l;
+		members_read(st, singletons[i].rd, singletons[i].nrd, "", v);
+		if (singletons[i].more != NULL)
+			singletons[i].more(st, v);
+		return 1;
 	}
-	if (st->nlights >= DEVICE_MAX_COMPONENTS)
-		return NULL;
-	l = &st->lights[st->nlights++];
-	dev_light_init(l, id);
-	json_strlcpy(l->kind, kind, sizeof l->kind);
-	return l;
-}
-
-static struct dev_meter *
-meter_slot(struct device_status *st, const char *kind, int id)
-{
-	struct dev_meter *m = device_status_meter(st, kind, id);
-
-	if (m != NULL)
-		return m;
-	if (st->nmeters >= DEVICE_MAX_COMPONENTS)
-		return NULL;
-	m = &st->meters[st->nmeters++];
-	dev_meter_init(m, id, kind);
-	return m;
+	return 0;
 }
 
 /* Splits "type:id" (id a decimal number) or a singleton key "type". Returns 0, or -1. */
@@ -515,130 +582,6 @@ raw_put(cJSON **raw, const char *key, const cJSON *v)
 		cJSON_ReplaceItemInObjectCaseSensitive(*raw, key, cJSON_Duplicate(v, 1));
 	else
 		cJSON_AddItemToObject(*raw, key, cJSON_Duplicate(v, 1));
-}
-
-/* A singleton component ("sys", "wifi" ...). Returns 1 when type is one this parser stores. */
-static int
-apply_singleton(struct device_status *st, const char *type, const cJSON *v)
-{
-	if (strcmp(type, "sys") == 0)
-		apply_sys(st, v);
-	else if (strcmp(type, "wifi") == 0)
-		apply_wifi(st, v);
-	else if (strcmp(type, "eth") == 0) {
-		st->has_eth = 1;
-		set_str(st->eth_ip, sizeof st->eth_ip, v, "ip");
-	} else if (strcmp(type, "cloud") == 0)
-		set_bool(&st->cloud_connected, v, "connected");
-	else if (strcmp(type, "mqtt") == 0)
-		set_bool(&st->mqtt_connected, v, "connected");
-	else if (strcmp(type, "ws") == 0)
-		set_bool(&st->ws_connected, v, "connected");
-	else
-		return 0;
-	return 1;
-}
-
-/* The meter components: status type -> the meter kind it fills and its reader. */
-static const struct {
-	const char *type, *kind;
-	void (*apply)(struct dev_meter *, const cJSON *);
-} meter_types[] = {
-	{"em", "em", apply_em},
-	{"emdata", "em", apply_em},
-	{"em1", "em1", apply_em1},
-	{"em1data", "em1", apply_em1},
-	{"pm1", "pm1", apply_pm1},
-};
-
-/* A sensor component "type:id". Returns 1 when stored, 0 when unknown or st has no room. */
-static int
-apply_sensor(struct device_status *st, const char *type, int id, const cJSON *v)
-{
-	if (strcmp(type, "temperature") == 0) {
-		struct dev_temp_sensor *t = temp_slot(st, id);
-
-		if (t == NULL)
-			return 0;
-		set_num(&t->temperature_c, v, "tC");
-	} else if (strcmp(type, "humidity") == 0) {
-		struct dev_hum_sensor *h = hum_slot(st, id);
-
-		if (h == NULL)
-			return 0;
-		set_num(&h->humidity_pct, v, "rh");
-	} else if (strcmp(type, "illuminance") == 0 && id == 0) {
-		set_num(&st->sensors.illuminance_lux, v, "lux");
-		set_str(
-		    st->sensors.illumination, sizeof st->sensors.illumination, v, "illumination");
-	} else if (strcmp(type, "devicepower") == 0 && id == 0) {
-		set_sub_num(&st->sensors.battery_pct, v, "battery", "percent");
-		set_sub_num(&st->sensors.battery_v, v, "battery", "V");
-		if (json_get(v, "external") != NULL)
-			st->sensors.external_power =
-			    json_get_bool(json_get(v, "external"), "present");
-	} else if (strcmp(type, "smoke") == 0 && id == 0) {
-		set_bool(&st->sensors.smoke, v, "alarm");
-	} else if (strcmp(type, "flood") == 0 && id == 0) {
-		set_bool(&st->sensors.flood, v, "alarm");
-	} else if (strcmp(type, "thermostat") == 0) {
-		struct dev_thermostat *t = thermostat_slot(st, id);
-
-		if (t == NULL)
-			return 0;
-		set_bool(&t->enable, v, "enable");
-		set_bool(&t->output, v, "output");
-		set_num(&t->target_c, v, "target_C");
-		set_num(&t->current_c, v, "current_C");
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
-/* An indexed component "type:id". Returns 1 when stored, 0 when unknown or st has no room. */
-static int
-apply_indexed(struct device_status *st, const char *type, int id, const cJSON *v, int replace)
-{
-	if (strcmp(type, "switch") == 0) {
-		struct dev_switch *s = switch_slot(st, id, replace);
-
-		if (s != NULL)
-			apply_switch(s, v, !replace);
-		return s != NULL;
-	}
-	if (strcmp(type, "cover") == 0) {
-		struct dev_cover *c = cover_slot(st, id, replace);
-
-		if (c != NULL)
-			apply_cover(c, v, !replace);
-		return c != NULL;
-	}
-	if (strcmp(type, "light") == 0 || strcmp(type, "rgb") == 0 ||
-	    strcmp(type, "rgbw") == 0 || strcmp(type, "cct") == 0) {
-		struct dev_light *l = light_slot(st, type, id, replace);
-
-		if (l != NULL)
-			apply_light(l, v, !replace);
-		return l != NULL;
-	}
-	if (strcmp(type, "input") == 0) {
-		struct dev_input *in = input_slot(st, id, replace);
-
-		if (in != NULL)
-			apply_input(in, v);
-		return in != NULL;
-	}
-	for (size_t i = 0; i < sizeof meter_types / sizeof meter_types[0]; i++) {
-		if (strcmp(type, meter_types[i].type) == 0) {
-			struct dev_meter *m = meter_slot(st, meter_types[i].kind, id);
-
-			if (m != NULL)
-				meter_types[i].apply(m, v);
-			return m != NULL;
-		}
-	}
-	return apply_sensor(st, type, id, v);
 }
 
 /*
@@ -846,6 +789,37 @@ add_component_cfg(struct gen2_config *c, const char *key, const cJSON *v)
 		json_get_strbuf(v, "type", cc->type, sizeof cc->type);
 }
 
+/* What Shelly.GetConfig says, apart from the MAC and the components. */
+static const struct member config_members[] = {
+    MEMBER_STR(gen2_config, "sys.device", "name", name),
+    MEMBER_STR(gen2_config, "sys.device", "profile", profile),
+    MEMBER_STR(gen2_config, "sys.device", "fw_id", fw),
+    MEMBER_BOOL(gen2_config, "sys.device", "discoverable", discoverable),
+    MEMBER_BOOL(gen2_config, "sys.device", "eco_mode", eco_mode),
+    MEMBER_NUM(gen2_config, "sys", "cfg_rev", cfg_rev),
+    MEMBER_STR(gen2_config, "sys.sntp", "server", sntp_server),
+    MEMBER_STR(gen2_config, "sys.location", "tz", tz),
+    MEMBER_NUM(gen2_config, "sys.location", "lat", lat),
+    MEMBER_NUM(gen2_config, "sys.location", "lon", lon),
+    MEMBER_BOOL(gen2_config, "wifi.sta", "enable", wifi_sta_enable),
+    MEMBER_STR(gen2_config, "wifi.sta", "ssid", wifi_sta_ssid),
+    MEMBER_STR(gen2_config, "wifi.sta", "ipv4mode", wifi_sta_ipv4mode),
+    MEMBER_STR(gen2_config, "wifi.sta", "ip", wifi_sta_ip),
+    MEMBER_BOOL(gen2_config, "wifi.ap", "enable", wifi_ap_enable),
+    MEMBER_STR(gen2_config, "wifi.ap", "ssid", wifi_ap_ssid),
+    MEMBER_BOOL(gen2_config, "eth", "enable", eth_enable),
+    MEMBER_BOOL(gen2_config, "ble", "enable", ble_enable),
+    MEMBER_BOOL(gen2_config, "cloud", "enable", cloud_enable),
+    MEMBER_STR(gen2_config, "cloud", "server", cloud_server),
+    MEMBER_BOOL(gen2_config, "mqtt", "enable", mqtt_enable),
+    MEMBER_STR(gen2_config, "mqtt", "server", mqtt_server),
+    MEMBER_STR(gen2_config, "mqtt", "client_id", mqtt_client_id),
+    MEMBER_STR(gen2_config, "mqtt", "user", mqtt_user),
+    MEMBER_STR(gen2_config, "mqtt", "topic_prefix", mqtt_topic_prefix),
+    MEMBER_BOOL(gen2_config, "ws", "enable", ws_enable),
+    MEMBER_STR(gen2_config, "ws", "server", ws_server),
+};
+
 void
 gen2_config_init(struct gen2_config *c)
 {
@@ -859,59 +833,16 @@ gen2_config_init(struct gen2_config *c)
 int
 gen2_parse_config(const char *body, size_t len, struct gen2_config *out, char **cause)
 {
-	const cJSON *o, *sys, *d, *e, *x;
+	const cJSON *o, *d, *e;
 	cJSON *root;
 
 	gen2_config_init(out);
 	root = parse_result(body, len, &o, "Shelly.GetConfig", cause);
 	if (root == NULL)
 		return -1;
-	sys = json_get_object(o, "sys");
-	if ((d = json_get_object(sys, "device")) != NULL) {
-		json_get_strbuf(d, "name", out->name, sizeof out->name);
-		json_get_strbuf(d, "profile", out->profile, sizeof out->profile);
+	members_read(out, MEMBERS(config_members), "", o);
+	if ((d = json_get_object(json_get_object(o, "sys"), "device")) != NULL)
 		device_mac_normalise(json_get_string(d, "mac"), out->mac);
-		json_get_strbuf(d, "fw_id", out->fw, sizeof out->fw);
-		out->discoverable = json_get_bool(d, "discoverable");
-		out->eco_mode = json_get_bool(d, "eco_mode");
-	}
-	out->cfg_rev = json_get_number(sys, "cfg_rev");
-	json_get_strbuf(
-	    json_get_object(sys, "sntp"), "server", out->sntp_server, sizeof out->sntp_server);
-	if ((x = json_get_object(sys, "location")) != NULL) {
-		json_get_strbuf(x, "tz", out->tz, sizeof out->tz);
-		out->lat = json_get_number(x, "lat");
-		out->lon = json_get_number(x, "lon");
-	}
-	if ((x = json_get_object(o, "wifi")) != NULL) {
-		const cJSON *sta = json_get_object(x, "sta"), *ap = json_get_object(x, "ap");
-
-		out->wifi_sta_enable = json_get_bool(sta, "enable");
-		json_get_strbuf(sta, "ssid", out->wifi_sta_ssid, sizeof out->wifi_sta_ssid);
-		json_get_strbuf(
-		    sta, "ipv4mode", out->wifi_sta_ipv4mode, sizeof out->wifi_sta_ipv4mode);
-		json_get_strbuf(sta, "ip", out->wifi_sta_ip, sizeof out->wifi_sta_ip);
-		out->wifi_ap_enable = json_get_bool(ap, "enable");
-		json_get_strbuf(ap, "ssid", out->wifi_ap_ssid, sizeof out->wifi_ap_ssid);
-	}
-	out->eth_enable = json_get_bool(json_get_object(o, "eth"), "enable");
-	out->ble_enable = json_get_bool(json_get_object(o, "ble"), "enable");
-	if ((x = json_get_object(o, "cloud")) != NULL) {
-		out->cloud_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->cloud_server, sizeof out->cloud_server);
-	}
-	if ((x = json_get_object(o, "mqtt")) != NULL) {
-		out->mqtt_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->mqtt_server, sizeof out->mqtt_server);
-		json_get_strbuf(x, "client_id", out->mqtt_client_id, sizeof out->mqtt_client_id);
-		json_get_strbuf(x, "user", out->mqtt_user, sizeof out->mqtt_user);
-		json_get_strbuf(
-		    x, "topic_prefix", out->mqtt_topic_prefix, sizeof out->mqtt_topic_prefix);
-	}
-	if ((x = json_get_object(o, "ws")) != NULL) {
-		out->ws_enable = json_get_bool(x, "enable");
-		json_get_strbuf(x, "server", out->ws_server, sizeof out->ws_server);
-	}
 	cJSON_ArrayForEach(e, o) if (e->string != NULL) add_component_cfg(out, e->string, e);
 	cJSON_Delete(root);
 	return 0;
@@ -1051,52 +982,18 @@ gen2_config_apply(const struct gen2_config *c, struct device_ident *ident, struc
 		return;
 	for (int i = 0; i < c->ncomponents; i++) {
 		const struct gen2_component_cfg *cc = &c->components[i];
-		char type[DEV_SHORT_LEN];
+		const struct comp_kind *k;
+		char type[DEV_SHORT_LEN], *p;
 		int id;
 
-		if (split_key(cc->key, type, sizeof type, &id) < 0 || id < 0)
-			continue;
-		if (strcmp(type, "switch") == 0) {
-			struct dev_switch *s = device_status_switch(st, id);
-
-			if (s != NULL)
-				json_strlcpy(s->name, cc->name, sizeof s->name);
-		} else if (strcmp(type, "cover") == 0) {
-			struct dev_cover *cv = device_status_cover(st, id);
-
-			if (cv != NULL)
-				json_strlcpy(cv->name, cc->name, sizeof cv->name);
-		} else if (strcmp(type, "input") == 0) {
-			struct dev_input *in = device_status_input(st, id);
-
-			if (in != NULL) {
-				json_strlcpy(in->name, cc->name, sizeof in->name);
-				if (cc->type[0] != '\0')
-					json_strlcpy(in->type, cc->type, sizeof in->type);
-			}
-		} else if (strcmp(type, "em") == 0 || strcmp(type, "em1") == 0 ||
-		           strcmp(type, "pm1") == 0) {
-			struct dev_meter *m = device_status_meter(st, type, id);
-
-			if (m != NULL)
-				json_strlcpy(m->name, cc->name, sizeof m->name);
-		} else if (strcmp(type, "temperature") == 0 || strcmp(type, "humidity") == 0) {
-			int hum = type[0] == 'h';
-			int n = hum ? st->sensors.nhums : st->sensors.ntemps;
-
-			for (int k = 0; k < n; k++) {
-				if (hum && st->sensors.hums[k].id == id)
-					json_strlcpy(st->sensors.hums[k].name, cc->name,
-					    sizeof st->sensors.hums[k].name);
-				else if (!hum && st->sensors.temps[k].id == id)
-					json_strlcpy(st->sensors.temps[k].name, cc->name,
-					    sizeof st->sensors.temps[k].name);
-			}
-		} else {
-			for (int k = 0; k < st->nlights; k++)
-				if (st->lights[k].id == id && strcmp(st->lights[k].kind, type) == 0)
-					json_strlcpy(st->lights[k].name, cc->name,
-					    sizeof st->lights[k].name);
-		}
+		if (split_key(cc->key, type, sizeof type, &id) < 0 || id < 0 ||
+		    (k = comp_kind_of(type)) == NULL || slot_arrays[k->slot].name_off == 0 ||
+		    (k->kind != NULL && strcmp(k->kind, type) != 0) ||
+		    (p = slot_find(st, k, id)) == NULL)
+			continue; /* no name to give ("emdata:0"), or not in the status */
+		json_strlcpy(p + slot_arrays[k->slot].name_off, cc->name, DEV_NAME_LEN);
+		if (k->slot == SL_INPUT && cc->type[0] != '\0')
+			json_strlcpy(
+			    ((struct dev_input *)(void *)p)->type, cc->type, DEV_SHORT_LEN);
 	}
 }

@@ -1,6 +1,7 @@
 /* Configuration management in the store (see store/cfgstore.h), over the backend's cfg_batch. */
 #include "store/cfgstore.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +55,67 @@ batch(
 	    store_backend_handle(s), steps, n, rows ? collect_cb : NULL, rows, cause);
 }
 
-/* Runs one reading step and hands each row to fill + cb. */
+static int64_t
+num(const char *s)
+{
+	return s != NULL ? strtoll(s, NULL, 10) : 0;
+}
+
+/*
+ * How the text columns of each reading statement fill a cfgstore_row: one field a column, in
+ * the order the statement selects them.
+ */
+enum fill_kind { FILL_END, FILL_TEXT, FILL_I64, FILL_INT, FILL_REV };
+
+struct fill {
+	enum fill_kind kind;
+	size_t off;
+};
+
+#define F(kind, field) { FILL_##kind, offsetof(struct cfgstore_row, field) }
+
+static const struct fill fills[SCS__COUNT][8] = {
+	[SCS_SNAP_LIST] = { F(I64, id), F(I64, ts_ms), F(INT, gen), F(REV, rev), F(TEXT, reason),
+	    F(TEXT, body) },
+	[SCS_GROUP_LIST] = { F(TEXT, name), F(TEXT, tmpl), F(INT, members) },
+	[SCS_MEMBER_LIST] = { F(TEXT, mac), F(TEXT, tmpl) },
+	[SCS_DEVICE_GROUPS] = { F(TEXT, name), F(TEXT, tmpl) },
+	[SCS_PENDING_LIST] = { F(I64, id), F(TEXT, mac), F(I64, ts_ms), F(TEXT, body),
+	    F(INT, flags), F(TEXT, state), F(TEXT, result) },
+};
+
+#undef F
+
+static void
+fill_row(const struct fill *f, char *const *c, struct cfgstore_row *r)
+{
+	memset(r, 0, sizeof *r);
+	for (int i = 0; i < 8 && f[i].kind != FILL_END; i++) {
+		void *p = (char *)r + f[i].off;
+
+		switch (f[i].kind) {
+		case FILL_TEXT:
+			*(const char **)p = c[i];
+			break;
+		case FILL_I64:
+			*(int64_t *)p = num(c[i]);
+			break;
+		case FILL_INT:
+			*(int *)p = (int)num(c[i]);
+			break;
+		case FILL_REV:
+			r->has_rev = c[i] != NULL;
+			r->rev = c[i] != NULL ? strtod(c[i], NULL) : 0;
+			break;
+		case FILL_END:
+			break;
+		}
+	}
+}
+
+/* Runs one reading step and hands each row, filled by its statement's table, to cb. */
 static int
-read_rows(struct store *s, const struct store_cfg_step *step,
-    void (*fill)(char *const *cols, struct cfgstore_row *r), cfgstore_cb cb, void *arg,
+read_rows(struct store *s, const struct store_cfg_step *step, cfgstore_cb cb, void *arg,
     char **cause)
 {
 	struct rows rows = {0};
@@ -68,19 +126,13 @@ read_rows(struct store *s, const struct store_cfg_step *step,
 	}
 	for (size_t i = 0; i < rows.n; i++) {
 		struct cfgstore_row r;
-		memset(&r, 0, sizeof r);
-		fill(rows.v[i], &r);
+
+		fill_row(fills[step->stmt], rows.v[i], &r);
 		if (cb(&r, arg) != 0)
 			break;
 	}
 	rows_free(&rows);
 	return 0;
-}
-
-static int64_t
-num(const char *s)
-{
-	return s != NULL ? strtoll(s, NULL, 10) : 0;
 }
 
 int
@@ -105,25 +157,13 @@ cfgstore_snapshot_add(struct store *s, const char *mac, int64_t ts_ms, int gen, 
 	return batch(s, steps, 2, NULL, cause);
 }
 
-static void
-fill_snapshot(char *const *c, struct cfgstore_row *r)
-{
-	r->id = num(c[0]);
-	r->ts_ms = num(c[1]);
-	r->gen = (int)num(c[2]);
-	r->has_rev = c[3] != NULL;
-	r->rev = c[3] != NULL ? strtod(c[3], NULL) : 0;
-	r->reason = c[4];
-	r->body = c[5];
-}
-
 int
 cfgstore_snapshots(
     struct store *s, const char *mac, size_t limit, cfgstore_cb cb, void *arg, char **cause)
 {
 	struct store_cfg_step st = {.stmt = SCS_SNAP_LIST, .text = {mac}, .num = {(int64_t)limit}};
 
-	return read_rows(s, &st, fill_snapshot, cb, arg, cause);
+	return read_rows(s, &st, cb, arg, cause);
 }
 
 /* One step per MAC (plus a first one), in one transaction. */
@@ -176,27 +216,12 @@ cfgstore_group_template(struct store *s, const char *group, const char *tmpl, ch
 	return batch(s, steps, 2, NULL, cause);
 }
 
-static void
-fill_group(char *const *c, struct cfgstore_row *r)
-{
-	r->name = c[0];
-	r->tmpl = c[1];
-	r->members = (int)num(c[2]);
-}
-
 int
 cfgstore_groups(struct store *s, cfgstore_cb cb, void *arg, char **cause)
 {
 	struct store_cfg_step st = {.stmt = SCS_GROUP_LIST};
 
-	return read_rows(s, &st, fill_group, cb, arg, cause);
-}
-
-static void
-fill_member(char *const *c, struct cfgstore_row *r)
-{
-	r->mac = c[0];
-	r->tmpl = c[1];
+	return read_rows(s, &st, cb, arg, cause);
 }
 
 int
@@ -204,14 +229,7 @@ cfgstore_group_members(struct store *s, const char *group, cfgstore_cb cb, void 
 {
 	struct store_cfg_step st = {.stmt = SCS_MEMBER_LIST, .text = {group}};
 
-	return read_rows(s, &st, fill_member, cb, arg, cause);
-}
-
-static void
-fill_device_group(char *const *c, struct cfgstore_row *r)
-{
-	r->name = c[0];
-	r->tmpl = c[1];
+	return read_rows(s, &st, cb, arg, cause);
 }
 
 int
@@ -219,7 +237,7 @@ cfgstore_device_groups(struct store *s, const char *mac, cfgstore_cb cb, void *a
 {
 	struct store_cfg_step st = {.stmt = SCS_DEVICE_GROUPS, .text = {mac}};
 
-	return read_rows(s, &st, fill_device_group, cb, arg, cause);
+	return read_rows(s, &st, cb, arg, cause);
 }
 
 int
@@ -258,25 +276,13 @@ cfgstore_pending_add(
 	return batch(s, steps, 2, NULL, cause);
 }
 
-static void
-fill_pending(char *const *c, struct cfgstore_row *r)
-{
-	r->id = num(c[0]);
-	r->mac = c[1];
-	r->ts_ms = num(c[2]);
-	r->body = c[3];
-	r->flags = (int)num(c[4]);
-	r->state = c[5];
-	r->result = c[6];
-}
-
 int
 cfgstore_pending(
     struct store *s, const char *mac, const char *state, cfgstore_cb cb, void *arg, char **cause)
 {
 	struct store_cfg_step st = {.stmt = SCS_PENDING_LIST, .text = {mac, state}};
 
-	return read_rows(s, &st, fill_pending, cb, arg, cause);
+	return read_rows(s, &st, cb, arg, cause);
 }
 
 int

@@ -6,6 +6,7 @@
  * transaction in flight and never corrupts the file.
  */
 #include "store/sqlite.h"
+#include "store/sqlite_task.h"
 
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -502,6 +504,16 @@ tx_rollback(struct sq *b)
 	}
 }
 
+/* Ends what tx_begin began: commits when rc is 0, else (or when that fails) rolls back. */
+static int
+tx_end(struct sq *b, int rc, char **cause)
+{
+	if (rc == 0 && tx_commit(b, cause) == 0)
+		return 0;
+	tx_rollback(b);
+	return -1;
+}
+
 /* Runs one statement (already bound) in its own transaction. */
 static int
 tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
@@ -512,15 +524,7 @@ tx_run(struct sq *b, enum stmt i, char **cause, const char *what)
 		done(stmt(b, i));
 		return -1;
 	}
-	if (run(b, i, cause, what) != 0) {
-		tx_rollback(b);
-		return -1;
-	}
-	if (tx_commit(b, cause) != 0) {
-		tx_rollback(b);
-		return -1;
-	}
-	return 0;
+	return tx_end(b, run(b, i, cause, what), cause);
 }
 
 /* Opening and migration. */
@@ -797,6 +801,178 @@ sq_rollback(void *v)
 	tx_rollback(b);
 }
 
+/*
+ * Records and columns. Each record type is one table of its fields in column order: put_*
+ * binds them as ?1.. and list and get statements select them in the same order, so one
+ * binder and one reader serve every record.
+ */
+enum col_kind {
+	COL_MAC,  /* char[STORE_MAC_LEN + 1] */
+	COL_TEXT, /* const char *; NULL is NULL */
+	COL_STR,  /* const char *; NULL reads as "" */
+	COL_INT,  /* int; NULL reads as 0 */
+	COL_BOOL, /* int, stored 0/1 */
+	COL_I64,  /* int64_t; NULL reads as 0 */
+	COL_I64N, /* int64_t; STORE_NULL_INT is NULL */
+	COL_REAL, /* double; NAN is NULL */
+};
+
+struct col {
+	enum col_kind kind;
+	size_t off;
+};
+
+struct rectype {
+	size_t size;
+	int ncols;
+	struct col col[16];
+};
+
+#define F(kind, type, field) { COL_##kind, offsetof(struct type, field) }
+
+static const struct rectype rt_device = { sizeof(struct store_device), 16,
+	{ F(MAC, store_device, mac), F(TEXT, store_device, id), F(INT, store_device, gen),
+	    F(TEXT, store_device, model), F(TEXT, store_device, app), F(TEXT, store_device, fw),
+	    F(TEXT, store_device, name), F(TEXT, store_device, host), F(INT, store_device, port),
+	    F(TEXT, store_device, scheme), F(TEXT, store_device, user),
+	    F(TEXT, store_device, cred_ref), F(TEXT, store_device, tls_pin),
+	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
+	    F(I64, store_device, last_seen_ms) } };
+static const struct rectype rt_status = { sizeof(struct store_status), 13,
+	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),
+	    F(TEXT, store_status, error), F(REAL, store_status, power_w),
+	    F(REAL, store_status, energy_wh), F(REAL, store_status, temperature_c),
+	    F(REAL, store_status, rssi_dbm), F(I64N, store_status, uptime_s),
+	    F(I64N, store_status, outputs_on), F(I64N, store_status, fw_update),
+	    F(I64N, store_status, cfg_rev), F(TEXT, store_status, json) } };
+static const struct rectype rt_sample = { sizeof(struct store_sample), 7,
+	{ F(MAC, store_sample, mac), F(I64, store_sample, ts_ms), F(REAL, store_sample, power_w),
+	    F(REAL, store_sample, energy_wh), F(REAL, store_sample, temperature_c),
+	    F(REAL, store_sample, rssi_dbm), F(BOOL, store_sample, online) } };
+static const struct rectype rt_bucket = { sizeof(struct store_bucket), 14,
+	{ F(MAC, store_bucket, mac), F(I64, store_bucket, bucket_ms), F(I64, store_bucket, n),
+	    F(REAL, store_bucket, power_min_w), F(REAL, store_bucket, power_avg_w),
+	    F(REAL, store_bucket, power_max_w), F(REAL, store_bucket, temperature_min_c),
+	    F(REAL, store_bucket, temperature_avg_c), F(REAL, store_bucket, temperature_max_c),
+	    F(REAL, store_bucket, rssi_min_dbm), F(REAL, store_bucket, rssi_avg_dbm),
+	    F(REAL, store_bucket, rssi_max_dbm), F(REAL, store_bucket, energy_last_wh),
+	    F(REAL, store_bucket, online_frac) } };
+/* id first: it is selected, never bound (put_* bind from the second field on) */
+static const struct rectype rt_event = { sizeof(struct store_event), 5,
+	{ F(I64, store_event, id), F(I64, store_event, ts_ms), F(MAC, store_event, mac),
+	    F(TEXT, store_event, kind), F(TEXT, store_event, detail) } };
+static const struct rectype rt_audit = { sizeof(struct store_audit), 7,
+	{ F(I64, store_audit, id), F(I64, store_audit, ts_ms), F(TEXT, store_audit, who),
+	    F(TEXT, store_audit, action), F(TEXT, store_audit, target),
+	    F(TEXT, store_audit, result), F(TEXT, store_audit, detail) } };
+static const struct rectype rt_setting = { sizeof(struct store_setting), 2,
+	{ F(STR, store_setting, key), F(STR, store_setting, value) } };
+static const struct rectype rt_setting_value = { sizeof(struct store_setting), 1,
+	{ F(STR, store_setting, value) } };
+
+#undef F
+
+/* What each reading statement reads, and what its failure says. */
+static const struct {
+	const struct rectype *type;
+	const char *what;
+} reads[ST_COUNT] = {
+	[ST_DEV_BY_MAC] = { &rt_device, "looking up a device" },
+	[ST_DEV_BY_ID] = { &rt_device, "looking up a device" },
+	[ST_DEV_BY_HOST] = { &rt_device, "looking up a device" },
+	[ST_DEV_LIST] = { &rt_device, "listing devices" },
+	[ST_STATUS_GET] = { &rt_status, "reading status" },
+	[ST_SAMPLE_LIST] = { &rt_sample, "reading history" },
+	[ST_BUCKET_LIST] = { &rt_bucket, "reading history" },
+	[ST_EVENT_LIST] = { &rt_event, "reading events" },
+	[ST_AUDIT_LIST] = { &rt_audit, "reading the audit log" },
+	[ST_SETTING_GET] = { &rt_setting_value, "reading a setting" },
+	[ST_SETTING_LIST] = { &rt_setting, "listing settings" },
+};
+
+/* Binds the fields of rec from column `from` on as ?1, ?2, ... */
+static void
+bind_rec(sqlite3_stmt *st, const struct rectype *type, int from, const void *rec)
+{
+	for (int i = from; i < type->ncols; i++) {
+		const void *f = (const char *)rec + type->col[i].off;
+		int p = i - from + 1;
+
+		switch (type->col[i].kind) {
+		case COL_MAC:
+			bind_text(st, p, f);
+			break;
+		case COL_TEXT:
+		case COL_STR:
+			bind_text(st, p, *(const char *const *)f);
+			break;
+		case COL_INT:
+			sqlite3_bind_int(st, p, *(const int *)f);
+			break;
+		case COL_BOOL:
+			sqlite3_bind_int(st, p, *(const int *)f != 0);
+			break;
+		case COL_I64:
+			sqlite3_bind_int64(st, p, *(const int64_t *)f);
+			break;
+		case COL_I64N:
+			bind_int(st, p, *(const int64_t *)f);
+			break;
+		case COL_REAL:
+			bind_real(st, p, *(const double *)f);
+			break;
+		}
+	}
+}
+
+/* Reads the current row of st into rec (strings point into st until it moves). */
+static void
+read_rec(sqlite3_stmt *st, const struct rectype *type, void *rec)
+{
+	memset(rec, 0, type->size);
+	for (int i = 0; i < type->ncols; i++) {
+		void *f = (char *)rec + type->col[i].off;
+		const char *s;
+
+		switch (type->col[i].kind) {
+		case COL_MAC:
+			col_mac(st, i, f);
+			break;
+		case COL_TEXT:
+			*(const char **)f = col_text(st, i);
+			break;
+		case COL_STR:
+			s = col_text(st, i);
+			*(const char **)f = s != NULL ? s : "";
+			break;
+		case COL_INT:
+			*(int *)f = (int)col_int(st, i, 0);
+			break;
+		case COL_BOOL:
+			*(int *)f = col_int(st, i, 0) != 0;
+			break;
+		case COL_I64:
+			*(int64_t *)f = col_int(st, i, 0);
+			break;
+		case COL_I64N:
+			*(int64_t *)f = col_int(st, i, STORE_NULL_INT);
+			break;
+		case COL_REAL:
+			*(double *)f = col_real(st, i);
+			break;
+		}
+	}
+}
+
+/* Binds rec to statement i and steps it, inside the current flush or in its own transaction. */
+static int
+put_rec(struct sq *b, enum stmt i, const struct rectype *type, int from, const void *rec,
+    char **cause, const char *what)
+{
+	bind_rec(stmt(b, i), type, from, rec);
+	return tx_run(b, i, cause, what);
+}
+
 static int
 sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 {
@@ -811,143 +987,19 @@ sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 static int
 sq_put_status(void *v, const struct store_status *s, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_STATUS_PUT);
-
-	bind_text(st, 1, s->mac);
-	sqlite3_bind_int64(st, 2, s->ts_ms);
-	bind_text(st, 3, s->state);
-	bind_text(st, 4, s->error);
-	bind_real(st, 5, s->power_w);
-	bind_real(st, 6, s->energy_wh);
-	bind_real(st, 7, s->temperature_c);
-	bind_real(st, 8, s->rssi_dbm);
-	bind_int(st, 9, s->uptime_s);
-	bind_int(st, 10, s->outputs_on);
-	bind_int(st, 11, s->fw_update);
-	bind_int(st, 12, s->cfg_rev);
-	bind_text(st, 13, s->json);
-	return run(b, ST_STATUS_PUT, cause, "writing status");
+	return put_rec(v, ST_STATUS_PUT, &rt_status, 0, s, cause, "writing status");
 }
 
 static int
 sq_put_sample(void *v, const struct store_sample *s, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_SAMPLE_PUT);
-
-	bind_text(st, 1, s->mac);
-	sqlite3_bind_int64(st, 2, s->ts_ms);
-	bind_real(st, 3, s->power_w);
-	bind_real(st, 4, s->energy_wh);
-	bind_real(st, 5, s->temperature_c);
-	bind_real(st, 6, s->rssi_dbm);
-	sqlite3_bind_int(st, 7, s->online != 0);
-	return run(b, ST_SAMPLE_PUT, cause, "writing history");
+	return put_rec(v, ST_SAMPLE_PUT, &rt_sample, 0, s, cause, "writing history");
 }
 
 static int
 sq_put_event(void *v, const struct store_event *ev, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_EVENT_PUT);
-
-	sqlite3_bind_int64(st, 1, ev->ts_ms);
-	bind_text(st, 2, ev->mac);
-	bind_text(st, 3, ev->kind);
-	bind_text(st, 4, ev->detail);
-	return run(b, ST_EVENT_PUT, cause, "writing events");
-}
-
-/* Devices. */
-
-static int
-sq_device_upsert(void *v, const struct store_device *d, char **cause)
-{
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_DEV_UPSERT);
-
-	bind_text(st, 1, d->mac);
-	bind_text(st, 2, d->id);
-	sqlite3_bind_int(st, 3, d->gen);
-	bind_text(st, 4, d->model);
-	bind_text(st, 5, d->app);
-	bind_text(st, 6, d->fw);
-	bind_text(st, 7, d->name);
-	bind_text(st, 8, d->host);
-	sqlite3_bind_int(st, 9, d->port);
-	bind_text(st, 10, d->scheme);
-	bind_text(st, 11, d->user);
-	bind_text(st, 12, d->cred_ref);
-	bind_text(st, 13, d->tls_pin);
-	bind_text(st, 14, d->discovered_via);
-	sqlite3_bind_int64(st, 15, d->first_seen_ms);
-	sqlite3_bind_int64(st, 16, d->last_seen_ms);
-	return tx_run(b, ST_DEV_UPSERT, cause, "saving device");
-}
-
-static int
-sq_device_delete(void *v, const char *mac, char **cause)
-{
-	struct sq *b = v;
-
-	bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
-	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
-		return -1;
-	return sqlite3_changes(b->db) > 0 ? 1 : 0;
-}
-
-static void
-row_device(sqlite3_stmt *st, struct store_device *d)
-{
-	memset(d, 0, sizeof *d);
-	col_mac(st, 0, d->mac);
-	d->id = col_text(st, 1);
-	d->gen = (int)col_int(st, 2, 0);
-	d->model = col_text(st, 3);
-	d->app = col_text(st, 4);
-	d->fw = col_text(st, 5);
-	d->name = col_text(st, 6);
-	d->host = col_text(st, 7);
-	d->port = (int)col_int(st, 8, 0);
-	d->scheme = col_text(st, 9);
-	d->user = col_text(st, 10);
-	d->cred_ref = col_text(st, 11);
-	d->tls_pin = col_text(st, 12);
-	d->discovered_via = col_text(st, 13);
-	d->first_seen_ms = col_int(st, 14, 0);
-	d->last_seen_ms = col_int(st, 15, 0);
-}
-
-static int
-sq_device_find(void *v, enum store_find how, const char *value, int port,
-    struct store_device **out, char **cause)
-{
-	struct sq *b = v;
-	enum stmt i = how == STORE_FIND_MAC ? ST_DEV_BY_MAC :
-	    how == STORE_FIND_ID ? ST_DEV_BY_ID : ST_DEV_BY_HOST;
-	sqlite3_stmt *st = stmt(b, i);
-	struct store_device d;
-	int rc;
-
-	*out = NULL;
-	bind_text(st, 1, value);
-	if (i == ST_DEV_BY_HOST)
-		sqlite3_bind_int(st, 2, port);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		row_device(st, &d);
-		*out = store_device_dup(&d);
-		done(st);
-		return 1;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "looking up a device (%s)", b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	return put_rec(v, ST_EVENT_PUT, &rt_event, 1, ev, cause, "writing events");
 }
 
 /* Steps st, calling row(st, arg) per row until it returns non-zero; resets st. */
@@ -973,34 +1025,114 @@ each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *ar
 	return 0;
 }
 
-/* A user callback and its argument, carried through each_row. */
+/* A row callback and its argument, carried through each_row. */
 struct relay {
-	union {
-		store_device_cb dev;
-		store_sample_cb smp;
-		store_bucket_cb bk;
-		store_event_cb ev;
-		store_audit_cb au;
-	} cb;
+	const struct rectype *type;
+	store_row_cb cb;
 	void *arg;
 };
 
 static int
-device_row(sqlite3_stmt *st, void *arg)
+relay_row(sqlite3_stmt *st, void *arg)
 {
 	struct relay *r = arg;
-	struct store_device d;
+	union {
+		struct store_device d;
+		struct store_status s;
+		struct store_sample smp;
+		struct store_bucket bk;
+		struct store_event ev;
+		struct store_audit a;
+		struct store_setting set;
+	} rec;
 
-	row_device(st, &d);
-	return r->cb.dev(&d, r->arg);
+	read_rec(st, r->type, &rec);
+	return r->cb(&rec, r->arg);
+}
+
+/* Steps reading statement i (already bound), handing each row as its record to cb. */
+static int
+read_rows(struct sq *b, enum stmt i, store_row_cb cb, void *arg, char **cause)
+{
+	struct relay r = { reads[i].type, cb, arg };
+
+	return each_row(b, i, relay_row, &r, cause, reads[i].what);
 }
 
 static int
-sq_device_list(void *v, store_device_cb cb, void *arg, char **cause)
+copy_device_cb(const void *row, void *arg)
 {
-	struct relay r = { .cb.dev = cb, .arg = arg };
+	*(void **)arg = store_device_dup(row);
+	return 1;
+}
 
-	return each_row(v, ST_DEV_LIST, device_row, &r, cause, "listing devices");
+static int
+copy_status_cb(const void *row, void *arg)
+{
+	*(void **)arg = store_status_dup(row);
+	return 1;
+}
+
+static int
+copy_value_cb(const void *row, void *arg)
+{
+	*(void **)arg = xstrdup(((const struct store_setting *)row)->value);
+	return 1;
+}
+
+/*
+ * Reads the first row of statement i (bound): returns what copy made of it, or NULL; *rc is 1
+ * found, 0 not found, -1 error.
+ */
+static void *
+read_first(struct sq *b, enum stmt i, store_row_cb copy, int *rc, char **cause)
+{
+	void *got = NULL;
+
+	*rc = read_rows(b, i, copy, &got, cause) != 0 ? -1 : got != NULL;
+	return got;
+}
+
+/* Devices. */
+
+static int
+sq_device_upsert(void *v, const struct store_device *d, char **cause)
+{
+	return put_rec(v, ST_DEV_UPSERT, &rt_device, 0, d, cause, "saving device");
+}
+
+static int
+sq_device_delete(void *v, const char *mac, char **cause)
+{
+	struct sq *b = v;
+
+	bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
+	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
+		return -1;
+	return sqlite3_changes(b->db) > 0 ? 1 : 0;
+}
+
+static int
+sq_device_find(void *v, enum store_find how, const char *value, int port,
+    struct store_device **out, char **cause)
+{
+	struct sq *b = v;
+	enum stmt i = how == STORE_FIND_MAC ? ST_DEV_BY_MAC :
+	    how == STORE_FIND_ID ? ST_DEV_BY_ID : ST_DEV_BY_HOST;
+	sqlite3_stmt *st = stmt(b, i);
+	int rc;
+
+	bind_text(st, 1, value);
+	if (i == ST_DEV_BY_HOST)
+		sqlite3_bind_int(st, 2, port);
+	*out = read_first(b, i, copy_device_cb, &rc, cause);
+	return rc;
+}
+
+static int
+sq_device_list(void *v, store_row_cb cb, void *arg, char **cause)
+{
+	return read_rows(v, ST_DEV_LIST, cb, arg, cause);
 }
 
 /* Status, history, events, audit. */
@@ -1009,188 +1141,71 @@ static int
 sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_STATUS_GET);
-	struct store_status s;
 	int rc;
 
-	*out = NULL;
-	bind_text(st, 1, mac);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(&s, 0, sizeof s);
-		col_mac(st, 0, s.mac);
-		s.ts_ms = col_int(st, 1, 0);
-		s.state = col_text(st, 2);
-		s.error = col_text(st, 3);
-		s.power_w = col_real(st, 4);
-		s.energy_wh = col_real(st, 5);
-		s.temperature_c = col_real(st, 6);
-		s.rssi_dbm = col_real(st, 7);
-		s.uptime_s = col_int(st, 8, STORE_NULL_INT);
-		s.outputs_on = col_int(st, 9, STORE_NULL_INT);
-		s.fw_update = col_int(st, 10, STORE_NULL_INT);
-		s.cfg_rev = col_int(st, 11, STORE_NULL_INT);
-		s.json = col_text(st, 12);
-		*out = store_status_dup(&s);
-		done(st);
-		return 1;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "reading status (%s)", b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	bind_text(stmt(b, ST_STATUS_GET), 1, mac);
+	*out = read_first(b, ST_STATUS_GET, copy_status_cb, &rc, cause);
+	return rc;
 }
 
+/* Rows of statement i for one MAC with from_ms <= time < to_ms. */
 static int
-sample_row(sqlite3_stmt *st, void *arg)
+span_rows(struct sq *b, enum stmt i, const char *mac, int64_t from_ms, int64_t to_ms,
+    store_row_cb cb, void *arg, char **cause)
 {
-	struct relay *r = arg;
-	struct store_sample s;
-
-	memset(&s, 0, sizeof s);
-	col_mac(st, 0, s.mac);
-	s.ts_ms = col_int(st, 1, 0);
-	s.power_w = col_real(st, 2);
-	s.energy_wh = col_real(st, 3);
-	s.temperature_c = col_real(st, 4);
-	s.rssi_dbm = col_real(st, 5);
-	s.online = col_int(st, 6, 0) != 0;
-	return r->cb.smp(&s, r->arg);
-}
-
-static int
-sq_history_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_sample_cb cb,
-    void *arg, char **cause)
-{
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_SAMPLE_LIST);
-	struct relay r = { .cb.smp = cb, .arg = arg };
+	sqlite3_stmt *st = stmt(b, i);
 
 	bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
-	return each_row(b, ST_SAMPLE_LIST, sample_row, &r, cause, "reading history");
+	return read_rows(b, i, cb, arg, cause);
 }
 
 static int
-bucket_row(sqlite3_stmt *st, void *arg)
-{
-	struct relay *r = arg;
-	struct store_bucket k;
-
-	memset(&k, 0, sizeof k);
-	col_mac(st, 0, k.mac);
-	k.bucket_ms = col_int(st, 1, 0);
-	k.n = col_int(st, 2, 0);
-	k.power_min_w = col_real(st, 3);
-	k.power_avg_w = col_real(st, 4);
-	k.power_max_w = col_real(st, 5);
-	k.temperature_min_c = col_real(st, 6);
-	k.temperature_avg_c = col_real(st, 7);
-	k.temperature_max_c = col_real(st, 8);
-	k.rssi_min_dbm = col_real(st, 9);
-	k.rssi_avg_dbm = col_real(st, 10);
-	k.rssi_max_dbm = col_real(st, 11);
-	k.energy_last_wh = col_real(st, 12);
-	k.online_frac = col_real(st, 13);
-	return r->cb.bk(&k, r->arg);
-}
-
-static int
-sq_bucket_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_bucket_cb cb,
+sq_history_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_row_cb cb,
     void *arg, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_BUCKET_LIST);
-	struct relay r = { .cb.bk = cb, .arg = arg };
-
-	bind_text(st, 1, mac);
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	return each_row(b, ST_BUCKET_LIST, bucket_row, &r, cause, "reading history");
-}
-
-/* SQLite's LIMIT takes a signed 64-bit integer; -1 means none. */
-static int64_t
-limit_of(size_t limit)
-{
-	return limit == 0 || limit > (size_t)INT64_MAX ? -1 : (int64_t)limit;
+	return span_rows(v, ST_SAMPLE_LIST, mac, from_ms, to_ms, cb, arg, cause);
 }
 
 static int
-event_row(sqlite3_stmt *st, void *arg)
+sq_bucket_list(void *v, const char *mac, int64_t from_ms, int64_t to_ms, store_row_cb cb,
+    void *arg, char **cause)
 {
-	struct relay *r = arg;
-	struct store_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.id = col_int(st, 0, 0);
-	ev.ts_ms = col_int(st, 1, 0);
-	col_mac(st, 2, ev.mac);
-	ev.kind = col_text(st, 3);
-	ev.detail = col_text(st, 4);
-	return r->cb.ev(&ev, r->arg);
+	return span_rows(v, ST_BUCKET_LIST, mac, from_ms, to_ms, cb, arg, cause);
 }
 
+/* Rows of statement i with id > after_id, at most limit (0 none). */
 static int
-sq_event_list(void *v, int64_t after_id, size_t limit, store_event_cb cb, void *arg,
-    char **cause)
+page_rows(struct sq *b, enum stmt i, int64_t after_id, size_t limit, store_row_cb cb,
+    void *arg, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_EVENT_LIST);
-	struct relay r = { .cb.ev = cb, .arg = arg };
+	sqlite3_stmt *st = stmt(b, i);
 
 	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int64(st, 2, limit_of(limit));
-	return each_row(b, ST_EVENT_LIST, event_row, &r, cause, "reading events");
+	/* SQLite's LIMIT takes a signed 64-bit integer; -1 means none. */
+	sqlite3_bind_int64(st, 2, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (int64_t)limit);
+	return read_rows(b, i, cb, arg, cause);
+}
+
+static int
+sq_event_list(void *v, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
+    char **cause)
+{
+	return page_rows(v, ST_EVENT_LIST, after_id, limit, cb, arg, cause);
 }
 
 static int
 sq_audit_append(void *v, const struct store_audit *a, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_AUDIT_PUT);
-
-	sqlite3_bind_int64(st, 1, a->ts_ms);
-	bind_text(st, 2, a->who);
-	bind_text(st, 3, a->action);
-	bind_text(st, 4, a->target);
-	bind_text(st, 5, a->result);
-	bind_text(st, 6, a->detail);
-	return tx_run(b, ST_AUDIT_PUT, cause, "writing the audit log");
+	return put_rec(v, ST_AUDIT_PUT, &rt_audit, 1, a, cause, "writing the audit log");
 }
 
 static int
-audit_row(sqlite3_stmt *st, void *arg)
-{
-	struct relay *r = arg;
-	struct store_audit a;
-
-	memset(&a, 0, sizeof a);
-	a.id = col_int(st, 0, 0);
-	a.ts_ms = col_int(st, 1, 0);
-	a.who = col_text(st, 2);
-	a.action = col_text(st, 3);
-	a.target = col_text(st, 4);
-	a.result = col_text(st, 5);
-	a.detail = col_text(st, 6);
-	return r->cb.au(&a, r->arg);
-}
-
-static int
-sq_audit_list(void *v, int64_t after_id, size_t limit, store_audit_cb cb, void *arg,
+sq_audit_list(void *v, int64_t after_id, size_t limit, store_row_cb cb, void *arg,
     char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_AUDIT_LIST);
-	struct relay r = { .cb.au = cb, .arg = arg };
-
-	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int64(st, 2, limit_of(limit));
-	return each_row(b, ST_AUDIT_LIST, audit_row, &r, cause, "reading the audit log");
+	return page_rows(v, ST_AUDIT_LIST, after_id, limit, cb, arg, cause);
 }
 
 /* Settings. */
@@ -1199,26 +1214,11 @@ static int
 sq_setting_get(void *v, const char *key, char **value, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_SETTING_GET);
-	const char *s;
 	int rc;
 
-	*value = NULL;
-	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		s = col_text(st, 0);
-		*value = xstrdup(s != NULL ? s : "");
-		done(st);
-		return 1;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "reading setting %s (%s)", key, b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	bind_text(stmt(b, ST_SETTING_GET), 1, key);
+	*value = read_first(b, ST_SETTING_GET, copy_value_cb, &rc, cause);
+	return rc;
 }
 
 static int
@@ -1234,25 +1234,9 @@ sq_setting_set(void *v, const char *key, const char *value, char **cause)
 }
 
 static int
-sq_setting_list(void *v, store_setting_cb cb, void *arg, char **cause)
+sq_setting_list(void *v, store_row_cb cb, void *arg, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_SETTING_LIST);
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = col_text(st, 0), *value = col_text(st, 1);
-
-		if (cb(key != NULL ? key : "", value != NULL ? value : "", arg) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "listing settings (%s)", b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	return read_rows(v, ST_SETTING_LIST, cb, arg, cause);
 }
 
 /* Configuration management (store/cfgstore.c). */
@@ -1342,26 +1326,14 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
     void *arg, char **cause)
 {
 	struct sq *b = v;
+	int rc = 0;
 
-	if (b->batch) /* inside begin..commit (store_import): the caller commits or rolls back */
-		for (size_t i = 0; i < n; i++)
-			if (cfg_step(b, &steps[i], cb, arg, cause) != 0)
-				return -1;
-	if (b->batch)
-		return 0;
-	if (tx_begin(b, cause) != 0)
+	/* inside begin..commit (store_import) the caller commits or rolls back */
+	if (!b->batch && tx_begin(b, cause) != 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (cfg_step(b, &steps[i], cb, arg, cause) != 0) {
-			tx_rollback(b);
-			return -1;
-		}
-	}
-	if (tx_commit(b, cause) != 0) {
-		tx_rollback(b);
-		return -1;
-	}
-	return 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = cfg_step(b, &steps[i], cb, arg, cause);
+	return b->batch ? rc : tx_end(b, rc, cause);
 }
 
 /* Leases. */
@@ -1402,11 +1374,7 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 	bind_text(st, 2, holder);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
-	if (run(b, ST_LEASE_PUT, cause, "taking a lease") != 0 || tx_commit(b, cause) != 0) {
-		tx_rollback(b);
-		return -1;
-	}
-	return 1;
+	return tx_end(b, run(b, ST_LEASE_PUT, cause, "taking a lease"), cause) == 0 ? 1 : -1;
 }
 
 static int
@@ -1722,6 +1690,7 @@ static const struct store_ops sqlite_ops = {
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,
 	.data_version = sq_data_version,
+	.tasks = &sqlite_task_ops,
 };
 
 const struct store_ops *
@@ -1788,9 +1757,7 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 }
 
 sqlite3 *
-store_sqlite_db(struct store *s)
+store_sqlite_conn(void *b)
 {
-	struct sq *b = sqlite_of(s);
-
-	return b != NULL ? b->db : NULL;
+	return ((struct sq *)b)->db;
 }

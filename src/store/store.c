@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,27 +265,74 @@ store_backend_handle(const struct store *s)
 	return s->b;
 }
 
-/* Record copies: the strings follow the record in the same allocation. */
+/*
+ * Record copies: the strings follow the record in the same allocation. Each record type is
+ * described once (size and string fields), and one copier and one row collector serve all.
+ */
 
-static size_t
-slen(const char *str)
+enum rec_kind { REC_DEVICE, REC_STATUS, REC_SAMPLE, REC_BUCKET, REC_EVENT, REC_AUDIT, REC_SETTING };
+
+struct rec {
+	enum rec_kind kind;
+	size_t size;
+	size_t nstr;
+	size_t str[11]; /* offsets of the const char * fields */
+};
+
+#define STR(type, field) offsetof(struct type, field)
+
+static const struct rec rec_device = { REC_DEVICE, sizeof(struct store_device), 11,
+	{ STR(store_device, id), STR(store_device, model), STR(store_device, app),
+	    STR(store_device, fw), STR(store_device, name), STR(store_device, host),
+	    STR(store_device, scheme), STR(store_device, user), STR(store_device, cred_ref),
+	    STR(store_device, tls_pin), STR(store_device, discovered_via) } };
+static const struct rec rec_status = { REC_STATUS, sizeof(struct store_status), 3,
+	{ STR(store_status, state), STR(store_status, error), STR(store_status, json) } };
+static const struct rec rec_sample = { REC_SAMPLE, sizeof(struct store_sample), 0, { 0 } };
+static const struct rec rec_bucket = { REC_BUCKET, sizeof(struct store_bucket), 0, { 0 } };
+static const struct rec rec_event = { REC_EVENT, sizeof(struct store_event), 2,
+	{ STR(store_event, kind), STR(store_event, detail) } };
+static const struct rec rec_audit = { REC_AUDIT, sizeof(struct store_audit), 5,
+	{ STR(store_audit, who), STR(store_audit, action), STR(store_audit, target),
+	    STR(store_audit, result), STR(store_audit, detail) } };
+static const struct rec rec_setting = { REC_SETTING, sizeof(struct store_setting), 2,
+	{ STR(store_setting, key), STR(store_setting, value) } };
+
+#undef STR
+
+static const char **
+rec_str(void *r, const struct rec *type, size_t i)
 {
-	return str != NULL ? strlen(str) + 1 : 0;
+	return (const char **)((char *)r + type->str[i]);
 }
 
-static const char *
-scopy(char **p, const char *str)
+/* Returns a copy of r (a record of type) in one allocation; caller frees. */
+static void *
+rec_dup(const void *r, const struct rec *type)
 {
-	size_t n;
-	char *r;
+	size_t size = type->size;
+	char *c, *p;
 
-	if (str == NULL)
-		return NULL;
-	n = strlen(str) + 1;
-	r = *p;
-	memcpy(r, str, n);
-	*p += n;
-	return r;
+	for (size_t i = 0; i < type->nstr; i++) {
+		const char *str = *rec_str((void *)r, type, i);
+
+		size += str != NULL ? strlen(str) + 1 : 0;
+	}
+	c = xmalloc(size);
+	memcpy(c, r, type->size);
+	p = c + type->size;
+	for (size_t i = 0; i < type->nstr; i++) {
+		const char **str = rec_str(c, type, i);
+		size_t n;
+
+		if (*str == NULL)
+			continue;
+		n = strlen(*str) + 1;
+		memcpy(p, *str, n);
+		*str = p;
+		p += n;
+	}
+	return c;
 }
 
 void
@@ -302,69 +350,91 @@ store_status_free(struct store_status *st)
 struct store_device *
 store_device_dup(const struct store_device *d)
 {
-	size_t size = sizeof *d + slen(d->id) + slen(d->model) + slen(d->app) + slen(d->fw) +
-	    slen(d->name) + slen(d->host) + slen(d->scheme) + slen(d->user) +
-	    slen(d->cred_ref) + slen(d->tls_pin) + slen(d->discovered_via);
-	struct store_device *c = xmalloc(size);
-	char *p = (char *)(c + 1);
-
-	*c = *d;
-	c->id = scopy(&p, d->id);
-	c->model = scopy(&p, d->model);
-	c->app = scopy(&p, d->app);
-	c->fw = scopy(&p, d->fw);
-	c->name = scopy(&p, d->name);
-	c->host = scopy(&p, d->host);
-	c->scheme = scopy(&p, d->scheme);
-	c->user = scopy(&p, d->user);
-	c->cred_ref = scopy(&p, d->cred_ref);
-	c->tls_pin = scopy(&p, d->tls_pin);
-	c->discovered_via = scopy(&p, d->discovered_via);
-	return c;
+	return rec_dup(d, &rec_device);
 }
 
 struct store_status *
 store_status_dup(const struct store_status *st)
 {
-	size_t size = sizeof *st + slen(st->state) + slen(st->error) + slen(st->json);
-	struct store_status *c = xmalloc(size);
-	char *p = (char *)(c + 1);
-
-	*c = *st;
-	c->state = scopy(&p, st->state);
-	c->error = scopy(&p, st->error);
-	c->json = scopy(&p, st->json);
-	return c;
+	return rec_dup(st, &rec_status);
 }
 
 struct store_event *
 store_event_dup(const struct store_event *ev)
 {
-	size_t size = sizeof *ev + slen(ev->kind) + slen(ev->detail);
-	struct store_event *c = xmalloc(size);
-	char *p = (char *)(c + 1);
-
-	*c = *ev;
-	c->kind = scopy(&p, ev->kind);
-	c->detail = scopy(&p, ev->detail);
-	return c;
+	return rec_dup(ev, &rec_event);
 }
 
 struct store_audit *
 store_audit_dup(const struct store_audit *a)
 {
-	size_t size = sizeof *a + slen(a->who) + slen(a->action) + slen(a->target) +
-	    slen(a->result) + slen(a->detail);
-	struct store_audit *c = xmalloc(size);
-	char *p = (char *)(c + 1);
+	return rec_dup(a, &rec_audit);
+}
 
-	*c = *a;
-	c->who = scopy(&p, a->who);
-	c->action = scopy(&p, a->action);
-	c->target = scopy(&p, a->target);
-	c->result = scopy(&p, a->result);
-	c->detail = scopy(&p, a->detail);
-	return c;
+/*
+ * Rows of a backend list, copied before the caller's callback sees them, so that it may call
+ * the store. One collector (collect_cb) serves every list.
+ */
+struct rows {
+	const struct rec *type;
+	struct vec vec;
+	union {
+		store_device_cb dev;
+		store_sample_cb smp;
+		store_bucket_cb bk;
+		store_event_cb ev;
+		store_audit_cb au;
+		store_setting_cb set;
+	} cb;
+	void *arg;
+};
+
+static int
+collect_cb(const void *row, void *arg)
+{
+	struct rows *rows = arg;
+
+	vec_push(&rows->vec, rec_dup(row, rows->type));
+	return 0;
+}
+
+static int
+rows_call(const struct rows *rows, const void *r)
+{
+	const struct store_setting *set = r;
+
+	switch (rows->type->kind) {
+	case REC_DEVICE:
+		return rows->cb.dev(r, rows->arg);
+	case REC_SAMPLE:
+		return rows->cb.smp(r, rows->arg);
+	case REC_BUCKET:
+		return rows->cb.bk(r, rows->arg);
+	case REC_EVENT:
+		return rows->cb.ev(r, rows->arg);
+	case REC_AUDIT:
+		return rows->cb.au(r, rows->arg);
+	case REC_SETTING:
+		return rows->cb.set(set->key, set->value, rows->arg);
+	case REC_STATUS:
+		break;
+	}
+	return 1;
+}
+
+/*
+ * Ends a list call whose backend returned rc (with why on failure): on success hands every
+ * collected row to the caller's callback until it returns non-zero. Frees the rows.
+ */
+static int
+rows_deliver(struct rows *rows, int rc, char *why, char **cause)
+{
+	for (size_t i = 0; rc == 0 && i < rows->vec.n; i++) {
+		if (rows_call(rows, rows->vec.v[i]) != 0)
+			break;
+	}
+	vec_done(&rows->vec);
+	return rc == 0 ? 0 : fail(cause, why);
 }
 
 /* Devices. */
@@ -478,29 +548,14 @@ store_device_remove(struct store *s, const char *key, char **cause)
 	return rc;
 }
 
-static int
-collect_device_cb(const struct store_device *d, void *arg)
-{
-	vec_push(arg, store_device_dup(d));
-	return 0;
-}
-
 int
 store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
 {
-	struct vec vec = { 0 };
+	struct rows rows = { .type = &rec_device, .cb.dev = cb, .arg = arg };
 	char *why = NULL;
 
-	if (s->ops->device_list(s->b, collect_device_cb, &vec, &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i < vec.n; i++) {
-		if (cb(vec.v[i], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
+	return rows_deliver(&rows, s->ops->device_list(s->b, collect_cb, &rows, &why), why,
+	    cause);
 }
 
 /* Status, history, events, audit. */
@@ -522,96 +577,48 @@ store_status_get(struct store *s, const char *mac)
 	return st;
 }
 
+/* History rows (samples or buckets, by op) of one MAC in [from_ms, to_ms). */
 static int
-collect_sample_cb(const struct store_sample *smp, void *arg)
+span_list(struct store *s, int (*op)(void *, const char *, int64_t, int64_t, store_row_cb,
+    void *, char **), const char *mac, int64_t from_ms, int64_t to_ms, struct rows *rows,
+    char **cause)
 {
-	struct store_sample *c = xmalloc(sizeof *c);
+	char norm[STORE_MAC_LEN + 1];
+	char *why = NULL;
 
-	*c = *smp;
-	vec_push(arg, c);
-	return 0;
+	if (store_mac_parse(mac, norm) != 0)
+		return fail(cause, xstrdup("history: invalid MAC"));
+	return rows_deliver(rows, op(s->b, norm, from_ms, to_ms, collect_cb, rows, &why), why,
+	    cause);
 }
 
 int
 store_history_list(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_sample_cb cb, void *arg, char **cause)
 {
-	char norm[STORE_MAC_LEN + 1];
-	struct vec vec = { 0 };
-	char *why = NULL;
+	struct rows rows = { .type = &rec_sample, .cb.smp = cb, .arg = arg };
 
-	if (store_mac_parse(mac, norm) != 0)
-		return fail(cause, xstrdup("history: invalid MAC"));
-	if (s->ops->history_list(s->b, norm, from_ms, to_ms, collect_sample_cb, &vec,
-	    &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i < vec.n; i++) {
-		if (cb(vec.v[i], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
-}
-
-static int
-collect_bucket_cb(const struct store_bucket *bk, void *arg)
-{
-	struct store_bucket *c = xmalloc(sizeof *c);
-
-	*c = *bk;
-	vec_push(arg, c);
-	return 0;
+	return span_list(s, s->ops->history_list, mac, from_ms, to_ms, &rows, cause);
 }
 
 int
 store_history_buckets(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_bucket_cb cb, void *arg, char **cause)
 {
-	char norm[STORE_MAC_LEN + 1];
-	struct vec vec = { 0 };
-	char *why = NULL;
+	struct rows rows = { .type = &rec_bucket, .cb.bk = cb, .arg = arg };
 
-	if (store_mac_parse(mac, norm) != 0)
-		return fail(cause, xstrdup("history: invalid MAC"));
-	if (s->ops->bucket_list(s->b, norm, from_ms, to_ms, collect_bucket_cb, &vec,
-	    &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i < vec.n; i++) {
-		if (cb(vec.v[i], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
-}
-
-static int
-collect_event_cb(const struct store_event *ev, void *arg)
-{
-	vec_push(arg, store_event_dup(ev));
-	return 0;
+	return span_list(s, s->ops->bucket_list, mac, from_ms, to_ms, &rows, cause);
 }
 
 int
 store_event_list(struct store *s, int64_t after_id, size_t limit, store_event_cb cb,
     void *arg, char **cause)
 {
-	struct vec vec = { 0 };
+	struct rows rows = { .type = &rec_event, .cb.ev = cb, .arg = arg };
 	char *why = NULL;
 
-	if (s->ops->event_list(s->b, after_id, limit, collect_event_cb, &vec, &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i < vec.n; i++) {
-		if (cb(vec.v[i], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
+	return rows_deliver(&rows, s->ops->event_list(s->b, after_id, limit, collect_cb,
+	    &rows, &why), why, cause);
 }
 
 int
@@ -626,30 +633,15 @@ store_audit_append(struct store *s, const struct store_audit *a, char **cause)
 	return 0;
 }
 
-static int
-collect_audit_cb(const struct store_audit *a, void *arg)
-{
-	vec_push(arg, store_audit_dup(a));
-	return 0;
-}
-
 int
 store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audit_cb cb,
     void *arg, char **cause)
 {
-	struct vec vec = { 0 };
+	struct rows rows = { .type = &rec_audit, .cb.au = cb, .arg = arg };
 	char *why = NULL;
 
-	if (s->ops->audit_list(s->b, after_id, limit, collect_audit_cb, &vec, &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i < vec.n; i++) {
-		if (cb(vec.v[i], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
+	return rows_deliver(&rows, s->ops->audit_list(s->b, after_id, limit, collect_cb,
+	    &rows, &why), why, cause);
 }
 
 /* Settings and leases. */
@@ -716,45 +708,29 @@ store_device_release(struct store *s, const char *mac, char **cause)
 	return store_setting_set(s, key, NULL, cause);
 }
 
-static int
-collect_setting_cb(const char *key, const char *value, void *arg)
-{
-	vec_push(arg, xstrdup(key));
-	vec_push(arg, xstrdup(value));
-	return 0;
-}
-
 int
 store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause)
 {
-	struct vec vec = { 0 };
+	struct rows rows = { .type = &rec_setting, .cb.set = cb, .arg = arg };
 	char *why = NULL;
 
-	if (s->ops->setting_list(s->b, collect_setting_cb, &vec, &why) != 0) {
-		vec_done(&vec);
-		return fail(cause, why);
-	}
-	for (size_t i = 0; i + 1 < vec.n; i += 2) {
-		if (cb(vec.v[i], vec.v[i + 1], arg) != 0)
-			break;
-	}
-	vec_done(&vec);
-	return 0;
+	return rows_deliver(&rows, s->ops->setting_list(s->b, collect_cb, &rows, &why), why,
+	    cause);
 }
 
 /* With replace: removes the devices and settings im does not name (inside the transaction). */
 static int
 import_prune(struct store *s, const struct store_import *im, char **why)
 {
-	struct vec devs = { 0 }, sets = { 0 };
+	struct rows devs = { .type = &rec_device }, sets = { .type = &rec_setting };
 	size_t k;
 	int rc = 0;
 
-	if (s->ops->device_list(s->b, collect_device_cb, &devs, why) != 0 ||
-	    s->ops->setting_list(s->b, collect_setting_cb, &sets, why) != 0)
+	if (s->ops->device_list(s->b, collect_cb, &devs, why) != 0 ||
+	    s->ops->setting_list(s->b, collect_cb, &sets, why) != 0)
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < devs.n; i++) {
-		const struct store_device *d = devs.v[i];
+	for (size_t i = 0; rc == 0 && i < devs.vec.n; i++) {
+		const struct store_device *d = devs.vec.v[i];
 
 		for (k = 0; k < im->ndevices && strcmp(im->devices[k].mac, d->mac) != 0; k++)
 			;
@@ -763,8 +739,8 @@ import_prune(struct store *s, const struct store_import *im, char **why)
 		else if (k == im->ndevices)
 			queue_purge(s, d->mac);
 	}
-	for (size_t i = 0; rc == 0 && i + 1 < sets.n; i += 2) {
-		const char *key = sets.v[i];
+	for (size_t i = 0; rc == 0 && i < sets.vec.n; i++) {
+		const char *key = ((const struct store_setting *)sets.vec.v[i])->key;
 
 		if (im->keep_prefix != NULL &&
 		    strncmp(key, im->keep_prefix, strlen(im->keep_prefix)) == 0)
@@ -774,8 +750,8 @@ import_prune(struct store *s, const struct store_import *im, char **why)
 		if (k == im->nsettings && s->ops->setting_set(s->b, key, NULL, why) != 0)
 			rc = -1;
 	}
-	vec_done(&devs);
-	vec_done(&sets);
+	vec_done(&devs.vec);
+	vec_done(&sets.vec);
 	return rc;
 }
 

@@ -125,7 +125,7 @@ draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
 	clrtoeol();
 	for (int f = 1; f <= 12 && x < t->cols; f++) {
 		for (int a = 1; a < TA__COUNT; a++) {
-			const char *label = keymap_action_label((enum tui_action)a);
+			const char *label = keymap_action((enum tui_action)a)->label;
 			char key[16];
 			int kw, lw;
 			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)

@@ -10,16 +10,8 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-struct action_row {
-	const char *name;
-	unsigned views;
-	const char *keys;
-	const char *label;
-	const char *help;
-};
-
 /* clang-format off */
-static const struct action_row actions[TA__COUNT] = {
+static const struct keymap_action actions[TA__COUNT] = {
 	[TA_NONE] = { "none", 0, "", NULL, "No action (unbinds a key)" },
 #define TUI_ACTION_ROW(id, name, views, keys, label, help) \
 	[TA_##id] = { name, views, keys, label, help },
@@ -210,28 +202,10 @@ keymap_keys(
 	return buf;
 }
 
-const char *
-keymap_action_name(enum tui_action a)
+const struct keymap_action *
+keymap_action(enum tui_action a)
 {
-	return a < TA__COUNT ? actions[a].name : "?";
-}
-
-const char *
-keymap_action_help(enum tui_action a)
-{
-	return a < TA__COUNT ? actions[a].help : "";
-}
-
-const char *
-keymap_action_label(enum tui_action a)
-{
-	return a < TA__COUNT ? actions[a].label : NULL;
-}
-
-unsigned
-keymap_action_views(enum tui_action a)
-{
-	return a < TA__COUNT ? actions[a].views : 0;
+	return &actions[a < TA__COUNT ? a : TA_NONE];
 }
 
 enum tui_action

@@ -26,6 +26,8 @@
 #include "engine/fleet.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
+#include "server/httpd.h"
+#include "server/provserve.h"
 #include "shelly/action.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
@@ -51,6 +53,9 @@ struct source {
 	int64_t data_version;
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
+	struct httpd *httpd; /* while leading with console-agent-api: the agent API's server */
+	struct provserve *prov; /* the agent API and the verifier on httpd */
+	char serve_text[256];
 	struct loop_timer *timer;
 	struct source_event *events; /* ring of the newest EVENTS_KEPT */
 	size_t nevents, ev_head;
@@ -168,6 +173,18 @@ find_row(const struct source_dev *rows, size_t n, const char *mac)
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct source_dev *
+source_device(const struct source *src, const char *mac)
+{
+	return find_row(src->rows, src->nrows, mac);
+}
+
+const char *
+source_dev_label(const struct source_dev *r)
+{
+	return r->name[0] ? r->name : r->id;
 }
 
 struct load_ctx {
@@ -339,6 +356,96 @@ update_poller_text(struct source *src)
 	free(o);
 }
 
+/* ---- the agent API, served while this console runs the fleet ---- */
+
+static void
+serve_stop(struct source *src)
+{
+	httpd_free(src->httpd); /* first: no request reaches the API after this */
+	src->httpd = NULL;
+	provserve_free(src->prov);
+	src->prov = NULL;
+}
+
+/* The verifier registered devices: the fleet and the rows follow. */
+static void
+serve_changed_cb(void *arg)
+{
+	source_registry_changed(arg);
+}
+
+/* Starts the server on the listen address; says why not in serve_text. */
+static void
+serve_start(struct source *src)
+{
+	struct app *app = src->app;
+	const char *listen = provserve_own_addr(app_engine(app));
+	char *cause = NULL, *clean, url[160];
+	int https;
+
+	if (listen == NULL)
+		listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
+		                                   : conf_get_str(app->cfg, OPT_LISTEN);
+	src->httpd = provserve_httpd(app_engine(app), listen, &https, &cause);
+	if (src->httpd == NULL) {
+		log_warn("console: the agent API cannot listen: %s", cause);
+		clean = str_sanitize(cause, 160);
+		snprintf(src->serve_text, sizeof src->serve_text, "not served: %s", clean);
+		free(clean);
+		free(cause);
+		return;
+	}
+	src->prov = provserve_new(app_engine(app), src->httpd, serve_changed_cb, src);
+	provserve_url(listen, src->httpd, https, url, sizeof url);
+	snprintf(src->serve_text, sizeof src->serve_text, "%s (this console)", url);
+	log_info("console: agent API on %s", src->serve_text);
+}
+
+/*
+ * Serves the agent API (and verifies provisioned devices) while this console leads and the
+ * configuration asks for it (console-agent-api, or --listen on the command line); a console
+ * standing by leaves it to the poller that holds the lease. A reload applies to the service.
+ */
+static void
+serve_update(struct source *src, int reloaded)
+{
+	struct app *app = src->app;
+
+	struct fleet_totals ft;
+	char *leader;
+
+	if (src->fleet == NULL || fleet_role(src->fleet) != FLEET_LEADER) {
+		serve_stop(src);
+		if (src->fleet != NULL)
+			fleet_get_totals(src->fleet, &ft);
+		leader = str_sanitize(src->fleet == NULL || ft.leader == NULL
+		                          ? "the poller that holds the lease"
+		                          : ft.leader,
+		    160);
+		snprintf(src->serve_text, sizeof src->serve_text, "%s%s",
+		    src->fleet == NULL ? "not served by this console" : "served by ",
+		    src->fleet == NULL ? "" : leader);
+		free(leader);
+		return;
+	}
+	if (!app->args.set[CLI_LISTEN] && !conf_get_bool(app->cfg, OPT_CONSOLE_AGENT_API)) {
+		serve_stop(src);
+		snprintf(src->serve_text, sizeof src->serve_text,
+		    "off (set console-agent-api on to serve agents here)");
+		return;
+	}
+	if (src->httpd == NULL)
+		serve_start(src);
+	else if (reloaded)
+		provserve_reload(src->prov);
+}
+
+const char *
+source_agent_api(const struct source *src)
+{
+	return src->serve_text;
+}
+
 static void
 fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
 {
@@ -347,6 +454,8 @@ fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
 	(void)mac;
 	if (ev == FLEET_EV_CONF)
 		src->app->cfg = src->app->eng.conf;
+	if (ev == FLEET_EV_CONF || ev == FLEET_EV_ROLE)
+		serve_update(src, ev == FLEET_EV_CONF);
 	if (ev == FLEET_EV_ROLE) {
 		update_poller_text(src);
 		if (src->changed != NULL)
@@ -432,6 +541,7 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 		fleet_set_event_cb(src->fleet, fleet_changed_cb, src);
 		fleet_start(src->fleet);
 	}
+	serve_update(src, 0);
 	update_poller_text(src);
 	src->data_version = store_data_version(app->store);
 	src->changed = NULL;
@@ -452,6 +562,7 @@ source_free(struct source *src)
 		source_job_free(src->jobs);
 	creds_cancel(src->app->creds, src);
 	loop_timer_free(src->timer);
+	serve_stop(src);
 	/* Stops polling, writes what is buffered and gives the lease back. */
 	fleet_free(src->fleet);
 	free(src->rows);
@@ -966,12 +1077,6 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	return job;
 }
 
-size_t
-source_job_found(const struct source_job *job)
-{
-	return job->nresults;
-}
-
 int
 source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
 {
@@ -1041,22 +1146,17 @@ source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 	job->arg = arg;
 }
 
-int
-source_job_is_scan(const struct source_job *job)
+void
+source_job_progress(const struct source_job *job, struct source_progress *p)
 {
-	return job->is_scan;
-}
-
-size_t
-source_job_total(const struct source_job *job)
-{
-	return job->total;
-}
-
-size_t
-source_job_done(const struct source_job *job)
-{
-	return job->done;
+	p->scan = job->is_scan;
+	p->total = job->total;
+	p->done = job->done;
+	p->results = job->nresults;
+	p->ok = 0;
+	for (size_t i = 0; i < job->nresults; i++)
+		p->ok += job->results[i].ok != 0;
+	p->error = job->error;
 }
 
 const struct source_result *
@@ -1064,12 +1164,6 @@ source_job_results(const struct source_job *job, size_t *n)
 {
 	*n = job->nresults;
 	return job->results;
-}
-
-const char *
-source_job_error(const struct source_job *job)
-{
-	return job->error;
 }
 
 void

@@ -215,7 +215,7 @@ pop(struct tui *t)
 	if (v == NULL || v->below == NULL)
 		return;
 	t->top = v->below;
-	v->ops->free(v);
+	view_free(v);
 	tui_dirty(t);
 }
 
@@ -226,7 +226,7 @@ changed_cb(void *arg)
 
 	for (struct view *v = t->top; v != NULL; v = v->below)
 		if (v->ops->changed != NULL)
-			v->ops->changed(v, t);
+			v->ops->changed(v);
 	tui_dirty(t);
 }
 
@@ -706,7 +706,12 @@ handle_key(struct tui *t, int key, int is_char)
 		return;
 	if (t->status[0] != '\0' && !t->status_error)
 		t->status[0] = '\0';
-	r = t->top->ops->action(t->top, t, a);
+	if (t->top->ops->list != VL_NONE && view_move(t->top, a))
+		r = R_DIRTY;
+	else if (t->top->ops->action != NULL)
+		r = t->top->ops->action(t->top, t, a);
+	else
+		r = R_UNHANDLED;
 	if (r & R_UNHANDLED)
 		r = global_action(t, a);
 	if (r & R_POP)
@@ -741,10 +746,7 @@ resize(struct tui *t)
 	t->rows = LINES;
 	t->cols = COLS;
 	t->clear_all = 1;
-	for (struct view *v = t->top; v != NULL; v = v->below)
-		if (v->ops->changed != NULL)
-			v->ops->changed(v, t);
-	tui_dirty(t);
+	changed_cb(t);
 }
 
 static void
@@ -809,7 +811,7 @@ tui_free(struct tui *t)
 	while (t->top != NULL) {
 		struct view *v = t->top;
 		t->top = v->below;
-		v->ops->free(v);
+		view_free(v);
 	}
 	source_free(t->src);
 	loop_watch_free(t->in_watch);

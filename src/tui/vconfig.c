@@ -36,7 +36,6 @@ struct vconfig {
 	struct devconfig actual, edits, sent;
 	struct line *lines;
 	size_t nlines;
-	struct cursor cur;
 	int allow_reboot, allow_network;
 	const struct devconfig_entry *editing;
 	enum devconfig_field edit_field;
@@ -177,17 +176,13 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	char title[200];
 	int page = h - 4;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
 	snprintf(title, sizeof title, "Config - %s - %zu fields", c->label, c->actual.n);
-	draw_frame(t, y, 0, h, w, title);
+	view_panel(t, y, h, w, title);
 	draw_status(c, t, y + 1, w);
-	cursor_fit(&c->cur, c->nlines, page > 1 ? page : 1);
-	for (int i = 0; i < page && c->cur.top + (size_t)i < c->nlines; i++) {
-		const struct line *l = &c->lines[c->cur.top + (size_t)i];
-		int sel = c->cur.top + (size_t)i == c->cur.sel;
+	cursor_fit(&c->v.cur, c->nlines, page > 1 ? page : 1);
+	for (int i = 0; i < page && c->v.cur.top + (size_t)i < c->nlines; i++) {
+		const struct line *l = &c->lines[c->v.cur.top + (size_t)i];
+		int sel = c->v.cur.top + (size_t)i == c->v.cur.sel;
 		if (l->entry < 0)
 			draw_text(y + 3 + i, 1, w - 2, l->section,
 			    theme_attr(t->theme, sel ? TC_CURSOR : TC_TITLE));
@@ -271,9 +266,9 @@ start(struct vconfig *c, int apply, int allow_network)
 static const struct devconfig_entry *
 current(struct vconfig *c)
 {
-	if (c->cur.sel >= c->nlines || c->lines[c->cur.sel].entry < 0)
+	if (c->v.cur.sel >= c->nlines || c->lines[c->v.cur.sel].entry < 0)
 		return NULL;
-	return &c->actual.e[c->lines[c->cur.sel].entry];
+	return &c->actual.e[c->lines[c->v.cur.sel].entry];
 }
 
 static void
@@ -369,7 +364,7 @@ find_done_cb(struct tui *t, const char *text, void *arg)
 		devconfig_name(
 		    c->actual.e[l->entry].field, c->actual.e[l->entry].index, name, sizeof name);
 		if (strstr(name, text) != NULL) {
-			c->cur.sel = i;
+			c->v.cur.sel = i;
 			return;
 		}
 	}
@@ -382,8 +377,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vconfig *c = (struct vconfig *)v;
 	char q[200];
 
-	if (cursor_move(&c->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_EDIT:
 		edit(c);
@@ -434,12 +427,11 @@ vfree(struct view *v)
 	devconfig_done(&c->edits);
 	devconfig_done(&c->sent);
 	free(c->lines);
-	free(c);
 }
 
 static const struct view_ops vconfig_ops = {
     .kind = TV_KIND_CONFIG,
-    .title = "Config",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -448,19 +440,12 @@ static const struct view_ops vconfig_ops = {
 struct view *
 vconfig_new(struct tui *t, const char *mac)
 {
-	struct vconfig *c = xcalloc(1, sizeof *c);
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
+	struct vconfig *c = view_new(sizeof *c, &vconfig_ops);
+	const struct source_dev *r = source_device(t->src, mac);
 
-	c->v.ops = &vconfig_ops;
 	c->t = t;
-	c->cur.page = 1;
 	str_copy(c->mac, sizeof c->mac, mac);
-	str_copy(c->label, sizeof c->label, mac);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			str_copy(
-			    c->label, sizeof c->label, rows[i].name[0] ? rows[i].name : rows[i].id);
+	str_copy(c->label, sizeof c->label, r != NULL ? source_dev_label(r) : mac);
 	devconfig_init(&c->actual);
 	devconfig_init(&c->edits);
 	devconfig_init(&c->sent);

@@ -34,27 +34,16 @@ struct vdetail {
 	size_t ncomps, sel;
 	int raw;
 	char *raw_text;
-	struct cursor rawcur;
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
 };
 
-static const struct source_dev *
-row(struct vdetail *d)
-{
-	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, d->mac) == 0)
-			return &rows[i];
-	return NULL;
-}
-
 static void
-load(struct vdetail *d)
+load(struct view *v)
 {
+	struct vdetail *d = (struct vdetail *)v;
+
 	device_status_done(&d->st);
 	d->have_st = source_status(d->t->src, d->mac, &d->st) == 0;
 	d->ncomps = 0;
@@ -164,13 +153,13 @@ draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 	}
 	for (const char *q = p; *q; q++)
 		n += *q == '\n';
-	cursor_fit(&d->rawcur, n, h - 2);
-	while (*p != '\0' && (int)(line - d->rawcur.top) < h - 2) {
+	cursor_fit(&d->v.cur, n, h - 2);
+	while (*p != '\0' && (int)(line - d->v.cur.top) < h - 2) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (line >= d->rawcur.top) {
+		if (line >= d->v.cur.top) {
 			char *s = xstrndup(p, len);
-			draw_text(y + 1 + (int)(line - d->rawcur.top), 2, w - 4, s,
+			draw_text(y + 1 + (int)(line - d->v.cur.top), 2, w - 4, s,
 			    theme_attr(t->theme, TC_NORMAL));
 			free(s);
 		}
@@ -183,7 +172,7 @@ static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vdetail *d = (struct vdetail *)v;
-	const struct source_dev *r = row(d);
+	const struct source_dev *r = source_device(d->t->src, d->mac);
 	char buf[512], up[32], rs[32];
 	int oh, yy;
 
@@ -197,7 +186,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		return;
 	}
 	snprintf(buf, sizeof buf, " %s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    r->name[0] ? r->name : r->id, r->model_name, r->model, r->gen, r->host, r->mac,
+	    source_dev_label(r), r->model_name, r->model, r->gen, r->host, r->mac,
 	    r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "",
 	    r->has_status ? device_state_name(r->state) : "new");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
@@ -267,13 +256,8 @@ static void
 job_done_cb(struct source_job *job, void *arg)
 {
 	struct vdetail *d = arg;
-	size_t n;
-	const struct source_result *r = source_job_results(job, &n);
 
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "%s: %s", d->job_what, source_job_error(job));
-	else if (n > 0)
-		tui_message(d->t, !r[0].ok, "%s: %s", d->job_what, r[0].text);
+	view_job_report(d->t, job, d->job_what, d->job_what);
 }
 
 static void
@@ -359,7 +343,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vdetail *d = (struct vdetail *)v;
 	const struct comp *c = d->ncomps > 0 ? &d->comps[d->sel] : NULL;
 
-	if (d->raw && cursor_move(&d->rawcur, a))
+	if (d->raw && cursor_move(&v->cur, a))
 		return R_DIRTY;
 	switch (a) {
 	case TA_NEXT_OUTPUT:
@@ -420,7 +404,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_message(t, 0, "reading the device again ...");
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
-		const struct source_dev *r = row(d);
+		const struct source_dev *r = source_device(d->t->src, d->mac);
 		if (r == NULL || !r->https) {
 			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
 			return R_DIRTY;
@@ -433,18 +417,11 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		return R_DIRTY;
 	case TA_RAW:
 		d->raw = !d->raw;
-		load(d);
+		load(&d->v);
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
 	}
-}
-
-static void
-changed(struct view *v, struct tui *t)
-{
-	(void)t;
-	load((struct vdetail *)v);
 }
 
 static void
@@ -455,28 +432,24 @@ vfree(struct view *v)
 	source_job_free(d->job);
 	device_status_done(&d->st);
 	free(d->raw_text);
-	free(d);
 }
 
 static const struct view_ops vdetail_ops = {
     .kind = TV_KIND_DETAIL,
-    .title = "Detail",
     .draw = draw,
     .action = action,
-    .changed = changed,
+    .changed = load,
     .free = vfree,
 };
 
 struct view *
 vdetail_new(struct tui *t, const char *mac)
 {
-	struct vdetail *d = xcalloc(1, sizeof *d);
+	struct vdetail *d = view_new(sizeof *d, &vdetail_ops);
 
-	d->v.ops = &vdetail_ops;
 	d->t = t;
-	d->rawcur.page = 1;
 	str_copy(d->mac, sizeof d->mac, mac);
 	device_status_init(&d->st);
-	load(d);
+	load(&d->v);
 	return &d->v;
 }

@@ -69,7 +69,6 @@ struct vdevices {
 	struct tui *t;
 	size_t *shown; /* indices of the rows the filter shows, sorted */
 	size_t nshown;
-	struct cursor cur;
 	char sel_mac[DEV_MAC_LEN];
 	enum dev_column sort;
 	int reverse;
@@ -215,7 +214,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_MAC:
 		return strcmp(a->mac, b->mac);
 	default:
-		return str_casecmp(a->name[0] ? a->name : a->id, b->name[0] ? b->name : b->id);
+		return str_casecmp(source_dev_label(a), source_dev_label(b));
 	}
 }
 
@@ -233,8 +232,10 @@ index_cmp(const void *x, const void *y)
 
 /* Rebuilds the shown rows and keeps the cursor on the same device. */
 static void
-rebuild(struct vdevices *d)
+rebuild(struct view *v)
 {
+	struct vdevices *d = (struct vdevices *)v;
+
 	size_t n;
 	const struct source_dev *rows = source_devices(d->t->src, &n);
 
@@ -252,10 +253,10 @@ rebuild(struct vdevices *d)
 	qsort(d->shown, d->nshown, sizeof *d->shown, index_cmp);
 	for (size_t i = 0; i < d->nshown; i++)
 		if (strcmp(rows[d->shown[i]].mac, d->sel_mac) == 0) {
-			d->cur.sel = i;
+			d->v.cur.sel = i;
 			break;
 		}
-	cursor_fit(&d->cur, d->nshown, d->cur.page);
+	cursor_fit(&d->v.cur, d->nshown, d->v.cur.page);
 }
 
 static const struct source_dev *
@@ -264,9 +265,9 @@ current(struct vdevices *d)
 	size_t n;
 	const struct source_dev *rows = source_devices(d->t->src, &n);
 
-	if (d->nshown == 0 || d->cur.sel >= d->nshown)
+	if (d->nshown == 0 || d->v.cur.sel >= d->nshown)
 		return NULL;
-	return &rows[d->shown[d->cur.sel]];
+	return &rows[d->shown[d->v.cur.sel]];
 }
 
 static void
@@ -288,7 +289,7 @@ vdevices_sort(struct view *v, const char *column)
 			                 ? !d->reverse
 			                 : c == COL_POWER || c == COL_ENERGY || c == COL_TEMP;
 			d->sort = (enum dev_column)c;
-			rebuild(d);
+			rebuild(&d->v);
 			return 0;
 		}
 	return -1;
@@ -300,7 +301,7 @@ vdevices_filter(struct view *v, const char *text)
 	struct vdevices *d = (struct vdevices *)v;
 
 	str_copy(d->filter, sizeof d->filter, text != NULL ? text : "");
-	rebuild(d);
+	rebuild(&d->v);
 }
 
 /* ---- drawing ---- */
@@ -327,7 +328,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	*attr = 0;
 	switch (c) {
 	case COL_NAME:
-		snprintf(buf, size, "%s", r->name[0] ? r->name : r->id);
+		snprintf(buf, size, "%s", source_dev_label(r));
 		break;
 	case COL_MODEL: /* "Shelly Plus 1PM" reads as "Plus 1PM" in a narrow column */
 		snprintf(buf, size, "%s",
@@ -525,11 +526,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		size_t len = strlen(title);
 		snprintf(title + len, sizeof title - len, " - %zu marked", d->nmarks);
 	}
-	for (int r = y; r < y + th; r++) {
-		move(r, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, th, w, title);
+	view_panel(t, y, th, w, title);
 	if (n == 0) {
 		draw_welcome(t, y + 1, th - 2, w);
 		return;
@@ -546,11 +543,11 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 			draw_text(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
 		x += cw + 1;
 	}
-	cursor_fit(&d->cur, d->nshown, th - 3);
-	for (int i = 0; i < th - 3 && d->cur.top + (size_t)i < d->nshown; i++) {
-		size_t idx = d->cur.top + (size_t)i;
+	cursor_fit(&d->v.cur, d->nshown, th - 3);
+	for (int i = 0; i < th - 3 && d->v.cur.top + (size_t)i < d->nshown; i++) {
+		size_t idx = d->v.cur.top + (size_t)i;
 		const struct source_dev *r = &rows[d->shown[idx]];
-		int mark = is_marked(d, r->mac), sel = idx == d->cur.sel;
+		int mark = is_marked(d, r->mac), sel = idx == d->v.cur.sel;
 		int base = sel    ? theme_attr(t->theme, TC_CURSOR)
 		           : mark ? theme_attr(t->theme, TC_MARKED)
 		                  : theme_attr(t->theme, TC_NORMAL);
@@ -605,13 +602,8 @@ static void
 toggle_done_cb(struct source_job *job, void *arg)
 {
 	struct vdevices *d = arg;
-	size_t n;
-	const struct source_result *r = source_job_results(job, &n);
 
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "toggle: %s", source_job_error(job));
-	else if (n > 0)
-		tui_message(d->t, !r[0].ok, "%s: %s", r[0].target, r[0].text);
+	view_job_report(d->t, job, "toggle", NULL);
 	/* The job is freed at the next toggle or with the view. */
 }
 
@@ -624,7 +616,7 @@ toggle(struct vdevices *d)
 	if (r == NULL)
 		return;
 	if (r->outputs == 0) { /* unknown (-1, e.g. no status yet) is tried */
-		tui_message(d->t, 1, "%s has no output to toggle", r->name[0] ? r->name : r->id);
+		tui_message(d->t, 1, "%s has no output to toggle", source_dev_label(r));
 		return;
 	}
 	mac = r->mac;
@@ -632,7 +624,7 @@ toggle(struct vdevices *d)
 	d->job = source_action(d->t->src,
 	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
 	    &mac, 1, toggle_done_cb, d);
-	tui_message(d->t, 0, "toggling output 0 of %s ...", r->name[0] ? r->name : r->id);
+	tui_message(d->t, 0, "toggling output 0 of %s ...", source_dev_label(r));
 }
 
 /* What a bulk action needs of every device it runs on. */
@@ -695,13 +687,7 @@ bulk_fits(const struct source_dev *r, enum bulk_need need)
 static const struct source_dev *
 marked_row(const struct vdevices *d, size_t m)
 {
-	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, d->marks[m]) == 0)
-			return &rows[i];
-	return NULL;
+	return source_device(d->t->src, d->marks[m]);
 }
 
 /* How many marked devices are skipped (not online), and why, as "2 offline, 1 asleep". */
@@ -876,7 +862,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vdevices *d = (struct vdevices *)v;
 	const struct source_dev *r;
 
-	if (cursor_move(&d->cur, a)) {
+	if (view_move(v, a)) {
 		remember(d);
 		return R_DIRTY;
 	}
@@ -893,17 +879,17 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		d->sort =
 		    (enum dev_column)((d->sort + (a == TA_SORT ? 1 : COL__COUNT - 1)) % COL__COUNT);
 		d->reverse = d->sort == COL_POWER || d->sort == COL_ENERGY || d->sort == COL_TEMP;
-		rebuild(d);
+		rebuild(&d->v);
 		tui_message(t, 0, "sorted by %s", columns[d->sort].name);
 		return R_DIRTY;
 	case TA_SORT_REVERSE:
 		d->reverse = !d->reverse;
-		rebuild(d);
+		rebuild(&d->v);
 		return R_DIRTY;
 	case TA_MARK:
 		if ((r = current(d)) != NULL) {
 			set_mark(d, r->mac, !is_marked(d, r->mac));
-			cursor_move(&d->cur, TA_DOWN);
+			cursor_move(&d->v.cur, TA_DOWN);
 			remember(d);
 		}
 		return R_DIRTY;
@@ -952,13 +938,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 }
 
 static void
-changed(struct view *v, struct tui *t)
-{
-	(void)t;
-	rebuild((struct vdevices *)v);
-}
-
-static void
 vfree(struct view *v)
 {
 	struct vdevices *d = (struct vdevices *)v;
@@ -967,7 +946,6 @@ vfree(struct view *v)
 	drift_cache_free(d->drift);
 	free(d->shown);
 	free(d->marks);
-	free(d);
 }
 
 size_t
@@ -989,24 +967,21 @@ vdevices_config_changed(struct view *v)
 
 static const struct view_ops vdevices_ops = {
     .kind = TV_KIND_DEVICES,
-    .title = "Devices",
     .draw = draw,
     .action = action,
-    .changed = changed,
+    .changed = rebuild,
     .free = vfree,
 };
 
 struct view *
 vdevices_new(struct tui *t)
 {
-	struct vdevices *d = xcalloc(1, sizeof *d);
+	struct vdevices *d = view_new(sizeof *d, &vdevices_ops);
 
-	d->v.ops = &vdevices_ops;
 	d->t = t;
 	d->sort = COL_NAME;
-	d->cur.page = 1;
 	d->drift = drift_cache_new();
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
-	rebuild(d);
+	rebuild(&d->v);
 	return &d->v;
 }

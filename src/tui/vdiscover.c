@@ -28,7 +28,6 @@ struct vdiscover {
 	char title[160];
 	struct source_job *scan;
 	int finished;
-	struct cursor cur;
 	size_t *order; /* results in display order */
 	size_t norder;
 	struct add_op **adds;
@@ -42,6 +41,13 @@ add_of(const struct vdiscover *d, const char *mac)
 		if (strcmp(d->adds[i]->mac, mac) == 0)
 			return d->adds[i];
 	return NULL;
+}
+
+/* Neither registered nor ignored. */
+static int
+is_new(const struct vdiscover *d, const struct source_result *r)
+{
+	return !r->known && !source_ignored(d->t->src, r->mac);
 }
 
 /* 0 new and waiting, 1 added (or failed), 2 known already, 3 ignored. */
@@ -76,21 +82,23 @@ current(struct vdiscover *d)
 	const struct source_result *res = source_job_results(d->scan, &n);
 
 	rebuild(d);
-	return d->cur.sel < d->norder ? &res[d->order[d->cur.sel]] : NULL;
+	return d->v.cur.sel < d->norder ? &res[d->order[d->v.cur.sel]] : NULL;
 }
 
 static void
 scan_done_cb(struct source_job *job, void *arg)
 {
 	struct vdiscover *d = arg;
-	size_t n = source_job_found(job), fresh = 0;
+	struct source_progress p;
+	size_t n, fresh = 0;
 	const struct source_result *res = source_job_results(job, &n);
 
 	d->finished = 1;
+	source_job_progress(job, &p);
 	for (size_t i = 0; i < n; i++)
-		fresh += !res[i].known && !source_ignored(d->t->src, res[i].mac);
-	if (source_job_error(job) != NULL)
-		tui_message(d->t, 1, "%s", source_job_error(job));
+		fresh += is_new(d, &res[i]);
+	if (p.error != NULL)
+		tui_message(d->t, 1, "%s", p.error);
 	else
 		tui_message(d->t, 0,
 		    "scan done: %zu found, %zu new (a adds, A adds all new, i ignores, q closes)",
@@ -120,64 +128,53 @@ add(struct vdiscover *d, const struct source_result *r)
 	return op->ok;
 }
 
-static void
-row_text(
-    const struct vdiscover *d, const struct source_result *r, char *buf, size_t size, int *color)
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
 {
+	const struct vdiscover *d = (struct vdiscover *)v;
+	size_t n;
+	const struct source_result *r = &source_job_results(d->scan, &n)[d->order[k]];
 	const struct add_op *op = add_of(d, r->mac);
 	const char *state = "NEW", *why = "";
+	enum tui_color color = TC_NORMAL;
 
-	*color = TC_NORMAL;
-	if (source_ignored(d->t->src, r->mac)) {
+	if (source_ignored(t->src, r->mac)) {
 		state = "ignored";
-		*color = TC_DIM;
+		color = TC_DIM;
 	} else if (op != NULL) {
 		state = op->ok ? "ADDED" : "FAILED";
 		why = op->why;
-		*color = op->ok ? TC_OK : TC_ERROR;
+		color = op->ok ? TC_OK : TC_ERROR;
 	} else if (r->known) {
 		state = "known";
-		*color = TC_DIM;
+		color = TC_DIM;
 	}
 	snprintf(buf, size, "%-8s %-28s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
 	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
+	return color;
 }
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vdiscover *d = (struct vdiscover *)v;
-	size_t n;
-	const struct source_result *res = source_job_results(d->scan, &n);
+	struct source_progress p;
 	char buf[400];
 
 	rebuild(d);
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, h, w, d->title);
-	if (source_job_error(d->scan) != NULL && d->finished) {
-		draw_text(
-		    y + 1, 2, w - 4, source_job_error(d->scan), theme_attr(t->theme, TC_ERROR));
+	source_job_progress(d->scan, &p);
+	view_panel(t, y, h, w, d->title);
+	if (p.error != NULL && d->finished) {
+		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
 		return;
 	}
 	/* Probed of the total and found, live; mDNS has no total. */
 	snprintf(buf, sizeof buf, "%s: %zu probed / %zu addresses, %zu found",
-	    d->finished ? "done" : "scanning", source_job_done(d->scan), source_job_total(d->scan),
-	    n);
+	    d->finished ? "done" : "scanning", p.done, p.total, p.results);
 	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	if (!d->finished && w > 60)
-		draw_progress(
-		    t, y + 2, 2, w - 4, source_job_done(d->scan), source_job_total(d->scan));
-	cursor_fit(&d->cur, d->norder, h - 5);
-	for (int i = 0; i < h - 5 && d->cur.top + (size_t)i < d->norder; i++) {
-		size_t k = d->cur.top + (size_t)i;
-		int color;
-		row_text(d, &res[d->order[k]], buf, sizeof buf, &color);
-		draw_text(y + 4 + i, 2, w - 4, buf,
-		    theme_attr(t->theme, k == d->cur.sel ? TC_CURSOR : (enum tui_color)color));
-	}
+		draw_progress(t, y + 2, 2, w - 4, p.done, p.total);
+	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of);
 }
 
 static int
@@ -186,8 +183,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vdiscover *d = (struct vdiscover *)v;
 	const struct source_result *r;
 
-	if (cursor_move(&d->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_FOUND_ADD:
 		if ((r = current(d)) == NULL)
@@ -202,7 +197,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		size_t n, k = 0;
 		const struct source_result *res = source_job_results(d->scan, &n);
 		for (size_t i = 0; i < n; i++)
-			if (!res[i].known && !source_ignored(t->src, res[i].mac))
+			if (is_new(d, &res[i]))
 				k += (size_t)add(d, &res[i]);
 		tui_message(t, 0, "adding %zu new device%s", k, k == 1 ? "" : "s");
 		return R_DIRTY;
@@ -230,12 +225,11 @@ vfree(struct view *v)
 		free(d->adds[i]);
 	free(d->adds);
 	free(d->order);
-	free(d);
 }
 
 static const struct view_ops vdiscover_ops = {
     .kind = TV_KIND_DISCOVER,
-    .title = "Discovery",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -244,12 +238,10 @@ static const struct view_ops vdiscover_ops = {
 struct view *
 vdiscover_new(struct tui *t, const char *title, struct source_job *scan)
 {
-	struct vdiscover *d = xcalloc(1, sizeof *d);
+	struct vdiscover *d = view_new(sizeof *d, &vdiscover_ops);
 
-	d->v.ops = &vdiscover_ops;
 	d->t = t;
 	d->scan = scan;
-	d->cur.page = 1;
 	str_copy(d->title, sizeof d->title, title);
 	source_job_set_done(scan, scan_done_cb, d);
 	return &d->v;

@@ -139,7 +139,6 @@ struct vdrift {
 	int allow_reboot, allow_network;
 	struct dline *lines;
 	size_t nlines, cap;
-	struct cursor cur;
 	size_t ndrifted; /* devices with something to change */
 	char *wanted; /* per device: it has a desired configuration */
 };
@@ -205,18 +204,6 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 	return shown;
 }
 
-static const struct source_dev *
-find_row(struct tui *t, const char *mac)
-{
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			return &rows[i];
-	return NULL;
-}
-
 struct queued_ctx {
 	struct vdrift *d;
 	const char *label;
@@ -264,14 +251,14 @@ build_store(struct vdrift *d)
 	d->ndrifted = 0;
 	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
 	for (size_t i = 0; i < d->nmacs; i++) {
-		const struct source_dev *r = find_row(d->t, d->macs[i]);
+		const struct source_dev *r = source_device(d->t->src, d->macs[i]);
 		struct devconfig want, have;
 		struct devconfig_vars v;
 		char *cause = NULL, label[96];
 		int snap;
 		if (r == NULL)
 			continue;
-		str_copy(label, sizeof label, r->name[0] ? r->name : r->id);
+		str_copy(label, sizeof label, source_dev_label(r));
 		row_vars(r, &v);
 		devconfig_init(&want);
 		d->wanted[i] = 0;
@@ -340,7 +327,7 @@ rebuild(struct vdrift *d)
 		build_store(d);
 	else
 		build_job(d);
-	cursor_fit(&d->cur, d->nlines, d->cur.page);
+	cursor_fit(&d->v.cur, d->nlines, d->v.cur.page);
 }
 
 static void start_job(struct vdrift *d, int dry);
@@ -410,10 +397,20 @@ start_job(struct vdrift *d, int dry)
 	o.allow_network = d->allow_network;
 	cfgjob_free(d->job);
 	d->phase = dry ? PH_DRY : PH_APPLY;
-	d->cur.sel = d->cur.top = 0;
+	d->v.cur.sel = d->v.cur.top = 0;
 	d->job = cfgjob_start(d->t->app, macs, n, NULL, &o, job_cb, d);
 	free(macs);
 	rebuild(d);
+}
+
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const struct dline *l = &((struct vdrift *)v)->lines[k];
+
+	(void)t;
+	str_copy(buf, size, l->text);
+	return (enum tui_color)l->kind;
 }
 
 static void
@@ -425,18 +422,13 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	                   : d->phase == PH_DRY ? "dry run (actual -> desired)"
 	                                        : "apply";
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
 	snprintf(buf, sizeof buf, "%s - %s", d->title, what);
-	draw_frame(t, y, 0, h, w, buf);
+	view_panel(t, y, h, w, buf);
 	if (d->job != NULL && !cfgjob_finished(d->job)) {
-		draw_text(y + 1, 2, 12, d->phase == PH_DRY ? "reading" : "applying",
-		    theme_attr(t->theme, TC_NORMAL));
 		size_t n;
 		cfgjob_devs(d->job, &n);
-		draw_progress(t, y + 1, 14, w - 16, cfgjob_done(d->job), n);
+		view_progress(t, y + 1, w, d->phase == PH_DRY ? "reading" : "applying",
+		    cfgjob_done(d->job), n);
 	} else {
 		snprintf(buf, sizeof buf,
 		    "%zu device(s) to change - a apply (dry run first) - allow reboot (B): %s - "
@@ -444,13 +436,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    d->ndrifted, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
 		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
-	cursor_fit(&d->cur, d->nlines, h - 4);
-	for (int i = 0; i < h - 4 && d->cur.top + (size_t)i < d->nlines; i++) {
-		const struct dline *l = &d->lines[d->cur.top + (size_t)i];
-		int sel = d->cur.top + (size_t)i == d->cur.sel;
-		draw_text(y + 3 + i, 2, w - 4, l->text,
-		    theme_attr(t->theme, sel ? TC_CURSOR : (enum tui_color)l->kind));
-	}
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of);
 }
 
 static int
@@ -458,8 +444,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vdrift *d = (struct vdrift *)v;
 
-	if (cursor_move(&d->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_ALLOW_REBOOT:
 		d->allow_reboot = !d->allow_reboot;
@@ -486,11 +470,10 @@ action(struct view *v, struct tui *t, enum tui_action a)
 }
 
 static void
-changed(struct view *v, struct tui *t)
+changed(struct view *v)
 {
 	struct vdrift *d = (struct vdrift *)v;
 
-	(void)t;
 	if (d->phase == PH_STORE)
 		rebuild(d);
 }
@@ -504,12 +487,11 @@ vfree(struct view *v)
 	free(d->wanted);
 	free(d->macs);
 	free(d->lines);
-	free(d);
 }
 
 static const struct view_ops vdrift_ops = {
     .kind = TV_KIND_DRIFT,
-    .title = "Drift",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .changed = changed,
@@ -519,13 +501,11 @@ static const struct view_ops vdrift_ops = {
 struct view *
 vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 {
-	struct vdrift *d = xcalloc(1, sizeof *d);
+	struct vdrift *d = view_new(sizeof *d, &vdrift_ops);
 	size_t nrows;
 	const struct source_dev *rows = source_devices(t->src, &nrows);
 
-	d->v.ops = &vdrift_ops;
 	d->t = t;
-	d->cur.page = 1;
 	str_copy(d->title, sizeof d->title, title);
 	if (macs == NULL) { /* every device */
 		n = nrows;

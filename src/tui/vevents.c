@@ -19,7 +19,6 @@ struct vevents {
 	struct view v;
 	struct source_event *ev;
 	size_t n;
-	struct cursor cur;
 	char filter[128];
 	struct tui *t;
 };
@@ -27,12 +26,10 @@ struct vevents {
 static const char *
 who(struct tui *t, const char *mac)
 {
-	size_t n;
-	const struct source_dev *rows = source_devices(t->src, &n);
+	const struct source_dev *r = source_device(t->src, mac);
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].mac, mac) == 0)
-			return rows[i].name[0] ? rows[i].name : rows[i].id;
+	if (r != NULL)
+		return source_dev_label(r);
 	return mac[0] ? mac : "fleet";
 }
 
@@ -49,8 +46,9 @@ event_line(struct tui *t, const struct source_event *e, int with_date, char *buf
 }
 
 static void
-load(struct vevents *ve)
+load(struct view *v)
 {
+	struct vevents *ve = (struct vevents *)v;
 	size_t n = source_events(ve->t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -60,31 +58,28 @@ load(struct vevents *ve)
 			ve->ev[k++] = ve->ev[i];
 	}
 	ve->n = k;
-	cursor_fit(&ve->cur, ve->n, ve->cur.page);
+	cursor_fit(&ve->v.cur, ve->n, ve->v.cur.page);
+}
+
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	event_line(t, &((struct vevents *)v)->ev[k], 1, buf, size);
+	return TC_NORMAL;
 }
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vevents *ve = (struct vevents *)v;
-	char title[200], line[512];
+	char title[200];
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
 	snprintf(title, sizeof title, "Events%s%s - %zu", ve->filter[0] ? " - filter: " : "",
 	    ve->filter, ve->n);
-	draw_frame(t, y, 0, h, w, title);
-	cursor_fit(&ve->cur, ve->n, h - 2);
+	view_panel(t, y, h, w, title);
 	if (ve->n == 0)
 		draw_text(y + 1, 2, w - 4, "no events", theme_attr(t->theme, TC_DIM));
-	for (int i = 0; i < h - 2 && ve->cur.top + (size_t)i < ve->n; i++) {
-		size_t k = ve->cur.top + (size_t)i;
-		event_line(t, &ve->ev[k], 1, line, sizeof line);
-		draw_text(y + 1 + i, 1, w - 2, line,
-		    theme_attr(t->theme, k == ve->cur.sel ? TC_CURSOR : TC_NORMAL));
-	}
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, h - 2, w - 2}, ve->n, line_of);
 }
 
 static void
@@ -94,7 +89,7 @@ filter_change_cb(struct tui *t, const char *text, void *arg)
 
 	(void)t;
 	str_copy(ve->filter, sizeof ve->filter, text);
-	load(ve);
+	load(&ve->v);
 }
 
 static void
@@ -109,8 +104,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vevents *ve = (struct vevents *)v;
 
-	if (cursor_move(&ve->cur, a))
-		return R_DIRTY;
 	if (a == TA_FILTER) {
 		tui_prompt(t, "events /", ve->filter, filter_done_cb, filter_change_cb, ve);
 		return R_DIRTY;
@@ -119,39 +112,27 @@ action(struct view *v, struct tui *t, enum tui_action a)
 }
 
 static void
-changed(struct view *v, struct tui *t)
-{
-	(void)t;
-	load((struct vevents *)v);
-}
-
-static void
 vfree(struct view *v)
 {
-	struct vevents *ve = (struct vevents *)v;
-
-	free(ve->ev);
-	free(ve);
+	free(((struct vevents *)v)->ev);
 }
 
 static const struct view_ops vevents_ops = {
     .kind = TV_KIND_EVENTS,
-    .title = "Events",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
-    .changed = changed,
+    .changed = load,
     .free = vfree,
 };
 
 struct view *
 vevents_new(struct tui *t)
 {
-	struct vevents *ve = xcalloc(1, sizeof *ve);
+	struct vevents *ve = view_new(sizeof *ve, &vevents_ops);
 
-	ve->v.ops = &vevents_ops;
 	ve->t = t;
-	ve->cur.page = 1;
 	ve->ev = xcalloc(EVENTS_SHOWN, sizeof *ve->ev);
-	load(ve);
+	load(&ve->v);
 	return &ve->v;
 }

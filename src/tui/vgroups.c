@@ -31,7 +31,6 @@ struct vgroups {
 	size_t ngroups;
 	char (*tmpls)[72];
 	size_t ntmpls;
-	struct cursor cur;
 	char pending_group[72]; /* the group a template prompt is for */
 };
 
@@ -95,32 +94,31 @@ load(struct vgroups *g)
 	load_templates(g);
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const struct group *x = &((struct vgroups *)v)->groups[k];
+
+	(void)t;
+	snprintf(buf, size, "%-24s %4d member(s)   template: %s", x->name, x->members,
+	    x->tmpl[0] ? x->tmpl : "-");
+	return TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vgroups *g = (struct vgroups *)v;
 	char buf[300];
-	int row = y + 3;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, h, w, "Groups and templates");
+	view_panel(t, y, h, w, "Groups and templates");
 	draw_text(y + 1, 2, w - 4,
 	    "a add marked devices to the group - n new group - t attach a template - d drift",
 	    theme_attr(t->theme, TC_DIM));
-	cursor_fit(&g->cur, g->ngroups, h - 6 > 1 ? h - 6 : 1);
 	if (g->ngroups == 0)
-		draw_text(row++, 2, w - 4, "no group yet: mark devices, then n",
+		draw_text(y + 3, 2, w - 4, "no group yet: mark devices, then n",
 		    theme_attr(t->theme, TC_DIM));
-	for (size_t i = g->cur.top; i < g->ngroups && row < y + h - 3; i++) {
-		const struct group *x = &g->groups[i];
-		snprintf(buf, sizeof buf, "%-24s %4d member(s)   template: %s", x->name, x->members,
-		    x->tmpl[0] ? x->tmpl : "-");
-		draw_text(row++, 2, w - 4, buf,
-		    theme_attr(t->theme, i == g->cur.sel ? TC_CURSOR : TC_NORMAL));
-	}
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of);
 	{
 		size_t len = (size_t)snprintf(buf, sizeof buf, "templates:");
 		for (size_t i = 0; i < g->ntmpls && len < sizeof buf - 80; i++)
@@ -134,7 +132,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 static const struct group *
 current(const struct vgroups *g)
 {
-	return g->cur.sel < g->ngroups ? &g->groups[g->cur.sel] : NULL;
+	return g->v.cur.sel < g->ngroups ? &g->groups[g->v.cur.sel] : NULL;
 }
 
 static void
@@ -249,8 +247,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	const struct group *x = current(g);
 	char label[160];
 
-	if (cursor_move(&g->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_GROUP_ADD:
 		if (x == NULL)
@@ -286,12 +282,11 @@ vfree(struct view *v)
 
 	free(g->groups);
 	free(g->tmpls);
-	free(g);
 }
 
 static const struct view_ops vgroups_ops = {
     .kind = TV_KIND_GROUPS,
-    .title = "Groups",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -300,11 +295,9 @@ static const struct view_ops vgroups_ops = {
 struct view *
 vgroups_new(struct tui *t)
 {
-	struct vgroups *g = xcalloc(1, sizeof *g);
+	struct vgroups *g = view_new(sizeof *g, &vgroups_ops);
 
-	g->v.ops = &vgroups_ops;
 	g->t = t;
-	g->cur.page = 1;
 	load(g);
 	return &g->v;
 }

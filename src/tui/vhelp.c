@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "tui/view.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct vhelp {
 	struct view v;
 	char **lines;
 	size_t n;
-	struct cursor cur;
 };
 
 static void
@@ -30,14 +30,14 @@ build(struct vhelp *hv, struct tui *t)
 	for (int v = 0; v < TV__COUNT; v++) {
 		add(hv, xasprintf("%s view", keymap_view_name((enum tui_view_kind)v)));
 		for (int a = 1; a < TA__COUNT; a++) {
+			const struct keymap_action *row = keymap_action((enum tui_action)a);
 			char keys[96];
-			if (!(keymap_action_views((enum tui_action)a) & (1u << v)))
+			if (!(row->views & (1u << v)))
 				continue;
 			keymap_keys(
 			    t->km, (enum tui_view_kind)v, (enum tui_action)a, keys, sizeof keys);
 			add(hv, xasprintf("  %-16s %-14s %s", keys[0] ? keys : "(unbound)",
-			            keymap_action_name((enum tui_action)a),
-			            keymap_action_help((enum tui_action)a)));
+			            row->name, row->help));
 		}
 		add(hv, xstrdup(""));
 	}
@@ -47,37 +47,22 @@ build(struct vhelp *hv, struct tui *t)
 	add(hv, xstrdup("  :export  :import [FILE]  :opnsense"));
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const char *line = ((struct vhelp *)v)->lines[k];
+
+	(void)t;
+	str_copy(buf, size, line);
+	return line[0] != ' ' ? TC_TITLE : TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
-	struct vhelp *hv = (struct vhelp *)v;
-
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, h, w, "Help - keys of every view (q closes)");
-	cursor_fit(&hv->cur, hv->n, h - 2);
-	for (int i = 0; i < h - 2 && hv->cur.top + (size_t)i < hv->n; i++) {
-		const char *line = hv->lines[hv->cur.top + (size_t)i];
-		draw_text(y + 1 + i, 2, w - 4, line,
-		    theme_attr(t->theme, line[0] != ' ' ? TC_TITLE : TC_NORMAL));
-	}
-}
-
-static int
-action(struct view *v, struct tui *t, enum tui_action a)
-{
-	struct vhelp *hv = (struct vhelp *)v;
-
-	(void)t;
-	if (a == TA_UP || a == TA_DOWN) {
-		/* Scrolls: the cursor is kept at the top or bottom line of the page. */
-		hv->cur.sel = a == TA_UP ? hv->cur.top : hv->cur.top + (size_t)hv->cur.page;
-	}
-	if (cursor_move(&hv->cur, a))
-		return R_DIRTY;
-	return R_UNHANDLED;
+	view_panel(t, y, h, w, "Help - keys of every view (q closes)");
+	view_draw_list(
+	    v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, ((struct vhelp *)v)->n, line_of);
 }
 
 static void
@@ -88,24 +73,20 @@ vfree(struct view *v)
 	for (size_t i = 0; i < hv->n; i++)
 		free(hv->lines[i]);
 	free(hv->lines);
-	free(hv);
 }
 
 static const struct view_ops vhelp_ops = {
     .kind = TV_KIND_HELP,
-    .title = "Help",
+    .list = VL_SCROLL,
     .draw = draw,
-    .action = action,
     .free = vfree,
 };
 
 struct view *
 vhelp_new(struct tui *t)
 {
-	struct vhelp *hv = xcalloc(1, sizeof *hv);
+	struct vhelp *hv = view_new(sizeof *hv, &vhelp_ops);
 
-	hv->v.ops = &vhelp_ops;
-	hv->cur.page = 1;
 	build(hv, t);
 	return &hv->v;
 }

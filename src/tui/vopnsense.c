@@ -29,7 +29,6 @@ struct vopn {
 	enum opn_phase phase;
 	char **lines;
 	size_t n;
-	struct cursor cur;
 };
 
 static void
@@ -40,7 +39,7 @@ clear_lines(struct vopn *o)
 	free(o->lines);
 	o->lines = NULL;
 	o->n = 0;
-	o->cur.sel = o->cur.top = 0;
+	o->v.cur.sel = o->v.cur.top = 0;
 }
 
 /* Replaces the lines with text, one per line, sanitised (names and errors come from the
@@ -175,6 +174,19 @@ apply_confirm_cb(struct tui *t, const char *text, void *arg)
 	tui_message(t, 0, "applying the plan to OPNsense ...");
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const char *line = ((struct vopn *)v)->lines[k];
+
+	(void)t;
+	str_copy(buf, size, line);
+	return str_has_prefix(line, "error") || strstr(line, "conflict") != NULL ||
+	               strstr(line, "failed") != NULL
+	           ? TC_ERROR
+	           : TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -184,19 +196,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    "OPNsense - applying", "OPNsense - applied (r reads again)",
 	    "OPNsense - failed (r tries again)"};
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, h, w, titles[o->phase]);
-	cursor_fit(&o->cur, o->n, h - 2);
-	for (int i = 0; i < h - 2 && o->cur.top + (size_t)i < o->n; i++) {
-		const char *line = o->lines[o->cur.top + (size_t)i];
-		int bad = str_has_prefix(line, "error") || strstr(line, "conflict") != NULL ||
-		          strstr(line, "failed") != NULL;
-		draw_text(
-		    y + 1 + i, 2, w - 4, line, theme_attr(t->theme, bad ? TC_ERROR : TC_NORMAL));
-	}
+	view_panel(t, y, h, w, titles[o->phase]);
+	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->n, line_of);
 }
 
 static int
@@ -204,10 +205,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vopn *o = (struct vopn *)v;
 
-	if (a == TA_UP || a == TA_DOWN) /* scrolls, as in the help view */
-		o->cur.sel = a == TA_UP ? o->cur.top : o->cur.top + (size_t)o->cur.page;
-	if (cursor_move(&o->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_OPN_REFRESH:
 		if (o->phase == PH_READING || o->phase == PH_APPLYING) {
@@ -248,12 +245,11 @@ vfree(struct view *v)
 
 	finish(o, NULL); /* a plan never applied: the lease goes back */
 	clear_lines(o);
-	free(o);
 }
 
 static const struct view_ops vopnsense_ops = {
     .kind = TV_KIND_OPNSENSE,
-    .title = "OPNsense",
+    .list = VL_SCROLL,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -262,11 +258,9 @@ static const struct view_ops vopnsense_ops = {
 struct view *
 vopnsense_new(struct tui *t)
 {
-	struct vopn *o = xcalloc(1, sizeof *o);
+	struct vopn *o = view_new(sizeof *o, &vopnsense_ops);
 
-	o->v.ops = &vopnsense_ops;
 	o->t = t;
-	o->cur.page = 1;
 	start(o);
 	return &o->v;
 }

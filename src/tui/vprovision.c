@@ -1,12 +1,16 @@
 /*
  * The provisioning view (issue 12): the Shelly access points the agents report, marked with
  * Space, and p to queue a task for each marked one (or the one under the cursor) as
- * --provision does: it asks for the network, the file holding its WiFi key and a template.
- * Below, the newest tasks with their state, stage, attempts and result or reason, read again
- * from the store every second, so each device's progress shows while the agents work. The
- * console does not serve the agent API itself: a --headless manager on the same database does.
+ * --provision does: it asks for the network, the file holding its WiFi key, a template, the
+ * device name (one device only), the file holding the device's new password and whether to
+ * turn the device's access point off; secrets stay references to their files. Below, the
+ * newest tasks with their state, stage, attempts and result or reason, read again from the
+ * store every second, so each device's progress shows while the agents work; c cancels one
+ * (asks its id, then confirms). The top
+ * line says where agents reach the agent API: this console (tui/source.h) or the poller.
  */
 #include <curses.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +19,10 @@
 #include "engine/cfgdesired.h"
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
+#include "provision/task.h"
 #include "provision/taskq.h"
 #include "store/taskstore.h"
+#include "tui/source.h"
 #include "tui/view.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -34,18 +40,29 @@ struct vprov_ap {
 	int marked;
 };
 
+struct vprov_task {
+	int64_t id;
+	int active; /* not done, failed or cancelled */
+	char *line; /* sanitised */
+};
+
 struct vprovision {
 	struct view v;
 	struct tui *t;
 	struct vprov_ap *aps;
 	size_t naps;
-	char **tasks; /* one line each, sanitised, newest first */
+	struct vprov_task *tasks; /* newest first */
 	size_t ntasks, tcap;
-	struct cursor cur;
 	struct loop_timer *timer;
 	/* The questions of p, answered one after the other. */
+	size_t ntargets; /* access points the answers are for */
 	char network[33];
-	char key_ref_path[256];
+	char key_path[256];
+	char template_name[128];
+	char name[64];
+	char pass_path[256];
+	int step; /* the question asked */
+	int64_t cancel_id; /* the task c asks to confirm */
 };
 
 static int
@@ -70,17 +87,20 @@ static int
 task_cb(const struct store_task *t, void *arg)
 {
 	struct vprovision *vp = arg;
-	char line[512], *clean;
+	enum task_state st;
+	char line[512];
 
 	snprintf(line, sizeof line, "%-5lld %-10s %-28s %-12s %-10s %d/%d  %s", (long long)t->id,
 	    t->state, t->target, t->network, t->stage != NULL ? t->stage : "-", t->attempts,
 	    t->max_attempts, t->reason != NULL ? t->reason : (t->result != NULL ? t->result : ""));
-	clean = str_sanitize(line, sizeof line);
 	if (vp->ntasks == vp->tcap) {
 		vp->tcap = vp->tcap ? vp->tcap * 2 : 32;
 		vp->tasks = xreallocarray(vp->tasks, vp->tcap, sizeof *vp->tasks);
 	}
-	vp->tasks[vp->ntasks++] = clean;
+	vp->tasks[vp->ntasks].id = t->id;
+	vp->tasks[vp->ntasks].active =
+	    task_state_parse(t->state, &st) == 0 && !task_state_final(st);
+	vp->tasks[vp->ntasks++].line = str_sanitize(line, sizeof line);
 	return 0;
 }
 
@@ -88,7 +108,7 @@ static void
 tasks_clear(struct vprovision *vp)
 {
 	for (size_t i = 0; i < vp->ntasks; i++)
-		free(vp->tasks[i]);
+		free(vp->tasks[i].line);
 	vp->ntasks = 0;
 }
 
@@ -120,14 +140,14 @@ load(struct vprovision *vp)
 	}
 	/* The store lists oldest first: show the newest first, at most VPROV_TASKS. */
 	for (size_t i = 0; i < vp->ntasks / 2; i++) {
-		char *s = vp->tasks[i];
+		struct vprov_task x = vp->tasks[i];
 
 		vp->tasks[i] = vp->tasks[vp->ntasks - 1 - i];
-		vp->tasks[vp->ntasks - 1 - i] = s;
+		vp->tasks[vp->ntasks - 1 - i] = x;
 	}
 	while (vp->ntasks > VPROV_TASKS)
-		free(vp->tasks[--vp->ntasks]);
-	cursor_fit(&vp->cur, vp->naps, vp->cur.page);
+		free(vp->tasks[--vp->ntasks].line);
+	cursor_fit(&vp->v.cur, vp->naps, vp->v.cur.page);
 }
 
 static void
@@ -140,154 +160,297 @@ refresh_cb(void *arg)
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
 }
 
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	const struct vprov_ap *a = &((struct vprovision *)v)->aps[k];
+	char line[160], *clean;
+
+	(void)t;
+	snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ", a->ssid,
+	    a->agent, a->rssi);
+	clean = str_sanitize(line, sizeof line);
+	str_copy(buf, size, clean);
+	free(clean);
+	return TC_NORMAL;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vprovision *vp = (struct vprovision *)v;
-	int aph = h / 2 < 4 ? 4 : h / 2, th = h - aph;
-	char title[128], line[160];
+	int aph, th;
+	char title[128], line[320];
 	size_t marked = 0;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
+	view_clear(y, h);
+	/* Where agents reach the manager: this console, or the poller holding the lease. */
+	snprintf(line, sizeof line, "Agent API: %s", source_agent_api(t->src));
+	draw_text(y, 1, w - 2, line, theme_attr(t->theme, TC_NORMAL));
+	y++;
+	h--;
+	aph = h / 2 < 4 ? 4 : h / 2;
+	th = h - aph;
 	for (size_t i = 0; i < vp->naps; i++)
 		marked += vp->aps[i].marked != 0;
 	snprintf(title, sizeof title,
 	    "Provisioning - access points seen by agents: %zu, marked %zu", vp->naps, marked);
 	draw_frame(t, y, 0, aph, w, title);
-	cursor_fit(&vp->cur, vp->naps, aph - 2);
 	if (vp->naps == 0)
 		draw_text(y + 1, 2, w - 4, "no access point reported by an agent lately",
 		    theme_attr(t->theme, TC_DIM));
-	for (int i = 0; i < aph - 2 && vp->cur.top + (size_t)i < vp->naps; i++) {
-		size_t k = vp->cur.top + (size_t)i;
-		const struct vprov_ap *a = &vp->aps[k];
-		char *clean;
-
-		snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ",
-		    a->ssid, a->agent, a->rssi);
-		clean = str_sanitize(line, sizeof line);
-		draw_text(y + 1 + i, 1, w - 2, clean,
-		    theme_attr(t->theme, k == vp->cur.sel ? TC_CURSOR : TC_NORMAL));
-		free(clean);
-	}
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of);
 	if (th < 3)
 		return;
 	snprintf(title, sizeof title, "Tasks (newest first): %zu", vp->ntasks);
 	draw_frame(t, y + aph, 0, th, w, title);
 	for (int i = 0; i < th - 2 && (size_t)i < vp->ntasks; i++)
-		draw_text(y + aph + 1 + i, 1, w - 2, vp->tasks[i], theme_attr(t->theme, TC_NORMAL));
+		draw_text(
+		    y + aph + 1 + i, 1, w - 2, vp->tasks[i].line, theme_attr(t->theme, TC_NORMAL));
+}
+
+/* Who the audit names: "tui:USER". */
+static void
+who_am_i(char *buf, size_t size)
+{
+	const char *u = getenv("USER");
+
+	snprintf(buf, size, "tui:%s", u != NULL && str_is_safe(u) ? u : "?");
+}
+
+/* The access points p is for: the marked ones, or the one under the cursor. */
+static int
+is_target(const struct vprovision *vp, size_t i, size_t marked)
+{
+	return marked ? vp->aps[i].marked != 0 : i == vp->v.cur.sel;
+}
+
+static size_t
+count_marked(const struct vprovision *vp)
+{
+	size_t marked = 0;
+
+	for (size_t i = 0; i < vp->naps; i++)
+		marked += vp->aps[i].marked != 0;
+	return marked;
+}
+
+/* Checks the answers and makes the references of the two secret files. Returns 0, or -1
+ * (the message shown). */
+static int
+check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
+{
+	char *cause = NULL;
+	struct devconfig c;
+	size_t n;
+
+	if (vp->key_path[0] != '\0' && taskq_file_ref(vp->key_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
+	                                   TASKQ_KEY_RULE, key_ref, &cause) != 0) {
+		tui_message(vp->t, 1, "WiFi key file %s", cause);
+		free(cause);
+		return -1;
+	}
+	if (vp->pass_path[0] != '\0' &&
+	    taskq_file_ref(vp->pass_path, TASKQ_PASS_MIN, TASKQ_PASS_MAX, TASKQ_PASS_RULE, pass_ref,
+	        &cause) != 0) {
+		tui_message(vp->t, 1, "password file %s", cause);
+		free(cause);
+		return -1;
+	}
+	if (vp->template_name[0] == '\0')
+		return 0;
+	if (cfgdesired_template_load(vp->template_name, &c, &cause) != 0) {
+		tui_message(vp->t, 1, "template: %s", cause);
+		free(cause);
+		return -1;
+	}
+	n = c.n;
+	agentmsg_config_free(&c);
+	if (n > AGENTMSG_MAX_FIELDS) {
+		tui_message(vp->t, 1, "template %s: more than %d fields", vp->template_name,
+		    AGENTMSG_MAX_FIELDS);
+		return -1;
+	}
+	return 0;
 }
 
 /* Queues one task per marked access point (or the one under the cursor). */
 static void
-queue(struct vprovision *vp, const char *template_name)
+queue(struct vprovision *vp, int ap_off)
 {
 	struct store_task task;
-	char *key_ref = NULL, *cause = NULL, who[64];
-	size_t queued = 0, marked = 0;
+	char *key_ref = NULL, *pass_ref = NULL, *cause = NULL, who[64];
+	size_t queued = 0, marked = count_marked(vp);
 
-	if (vp->key_ref_path[0] != '\0' &&
-	    taskq_file_ref(vp->key_ref_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
-	        "a WPA key is 8 to 63 printable ASCII characters", &key_ref, &cause) != 0) {
-		tui_message(vp->t, 1, "WiFi key file %s", cause);
-		free(cause);
-		free(key_ref);
+	if (vp->name[0] != '\0' && marked > 1) {
+		tui_message(vp->t, 1, "a device name goes to one device, not %zu", marked);
 		return;
 	}
-	if (template_name != NULL) {
-		struct devconfig c;
-		size_t n;
-
-		if (cfgdesired_template_load(template_name, &c, &cause) != 0) {
-			tui_message(vp->t, 1, "template: %s", cause);
-			free(cause);
-			free(key_ref);
-			return;
-		}
-		n = c.n;
-		agentmsg_config_free(&c);
-		if (n > AGENTMSG_MAX_FIELDS) {
-			tui_message(vp->t, 1, "template %s: more than %d fields", template_name,
-			    AGENTMSG_MAX_FIELDS);
-			free(key_ref);
-			return;
-		}
-	}
-	snprintf(who, sizeof who, "tui:%s",
-	    getenv("USER") && str_is_safe(getenv("USER")) ? getenv("USER") : "?");
-	for (size_t i = 0; i < vp->naps; i++)
-		marked += vp->aps[i].marked != 0;
+	if (check_answers(vp, &key_ref, &pass_ref) != 0)
+		goto out;
+	who_am_i(who, sizeof who);
 	for (size_t i = 0; i < vp->naps; i++) {
 		int64_t id;
 
-		if (marked ? !vp->aps[i].marked : i != vp->cur.sel)
+		if (!is_target(vp, i, marked))
 			continue;
 		memset(&task, 0, sizeof task);
 		task.target = vp->aps[i].ssid;
 		task.network = vp->network;
 		task.key_ref = key_ref;
-		task.template_name = template_name;
+		task.template_name = vp->template_name[0] != '\0' ? vp->template_name : NULL;
+		task.name = vp->name[0] != '\0' ? vp->name : NULL;
+		task.pass_ref = pass_ref;
+		task.ap_off = ap_off;
 		task.max_attempts = 3;
 		if (taskq_add(vp->t->app->store, &task, who, loop_wall_ms(), &id, &cause) != 0) {
 			tui_message(vp->t, 1, "%s: %s", vp->aps[i].ssid, cause);
 			free(cause);
-			free(key_ref);
-			return;
+			goto out;
 		}
 		vp->aps[i].marked = 0;
 		queued++;
 	}
-	free(key_ref);
 	tui_message(vp->t, 0, "%zu task(s) queued for %s", queued, vp->network);
+	load(vp);
+out:
+	free(key_ref);
+	free(pass_ref);
+}
+
+static void
+ap_off_done_cb(struct tui *t, const char *text, void *arg)
+{
+	if (text == NULL) {
+		tui_message(t, 0, "nothing queued");
+		return;
+	}
+	queue(arg, text[0] == 'y');
+}
+
+/* The questions of p, in order; each answer goes to its field of struct vprovision. */
+enum { Q_NETWORK, Q_KEY, Q_TEMPLATE, Q_NAME, Q_PASS, Q_AP_OFF };
+static const struct {
+	const char *label;
+	size_t off, size;
+} questions[] = {
+    {"Network (SSID) to put the devices on:", offsetof(struct vprovision, network),
+        sizeof((struct vprovision *)0)->network},
+    {"File with the WiFi key (empty: open network):", offsetof(struct vprovision, key_path),
+        sizeof((struct vprovision *)0)->key_path},
+    {"Template (empty: none):", offsetof(struct vprovision, template_name),
+        sizeof((struct vprovision *)0)->template_name},
+    {"Device name (empty: keep):", offsetof(struct vprovision, name),
+        sizeof((struct vprovision *)0)->name},
+    {"File with the device's new password (empty: none):", offsetof(struct vprovision, pass_path),
+        sizeof((struct vprovision *)0)->pass_path},
+};
+
+static void answer_cb(struct tui *t, const char *text, void *arg);
+
+/* Asks question q, or the one after it when q does not apply (a name for several devices). */
+static void
+ask(struct tui *t, struct vprovision *vp, int q)
+{
+	if (q == Q_NAME && vp->ntargets != 1)
+		q++;
+	vp->step = q;
+	if (q == Q_AP_OFF)
+		tui_choose(t, "Turn the device's own access point off afterwards? [y/n] ", "yn",
+		    ap_off_done_cb, vp);
+	else
+		tui_prompt(t, questions[q].label, "", answer_cb, NULL, vp);
+}
+
+static void
+answer_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vprovision *vp = arg;
+
+	if (text == NULL || (vp->step == Q_NETWORK && text[0] == '\0'))
+		return;
+	if (vp->step == Q_NAME && text[0] != '\0' && !str_ascii_printable(text, 1, 64)) {
+		tui_message(t, 1, "a device name is 1 to 64 printable ASCII characters");
+		return;
+	}
+	str_copy((char *)vp + questions[vp->step].off, questions[vp->step].size, text);
+	ask(t, vp, vp->step + 1);
+}
+
+/* ---- c: cancel a task ---- */
+
+static void
+cancel_confirm_cb(struct tui *t, const char *text, void *arg)
+{
+	struct vprovision *vp = arg;
+	char *cause = NULL, who[64];
+	int rc;
+
+	if (text == NULL)
+		return;
+	who_am_i(who, sizeof who);
+	rc = taskq_cancel(t->app->store, vp->cancel_id, who, loop_wall_ms(), &cause);
+	if (rc < 0) {
+		tui_message(t, 1, "task %lld: %s", (long long)vp->cancel_id, cause);
+		free(cause);
+	} else if (rc == 0)
+		tui_message(t, 1, "task %lld has ended already", (long long)vp->cancel_id);
+	else
+		tui_message(t, 0, "task %lld cancelled", (long long)vp->cancel_id);
 	load(vp);
 }
 
 static void
-template_done_cb(struct tui *t, const char *text, void *arg)
-{
-	(void)t;
-	if (text != NULL)
-		queue(arg, text[0] != '\0' ? text : NULL);
-}
-
-static void
-key_done_cb(struct tui *t, const char *text, void *arg)
+cancel_id_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vprovision *vp = arg;
-
-	if (text == NULL)
-		return;
-	str_copy(vp->key_ref_path, sizeof vp->key_ref_path, text);
-	tui_prompt(t, "Template (empty: none):", "", template_done_cb, NULL, vp);
-}
-
-static void
-network_done_cb(struct tui *t, const char *text, void *arg)
-{
-	struct vprovision *vp = arg;
+	struct store_task *task;
+	char *end, q[160], *clean;
+	long long id;
 
 	if (text == NULL || text[0] == '\0')
 		return;
-	str_copy(vp->network, sizeof vp->network, text);
-	tui_prompt(t, "File with the WiFi key (empty: open network):", "", key_done_cb, NULL, vp);
+	id = strtoll(text, &end, 10);
+	if (*end != '\0' || id < 1 || (task = store_task_get(t->app->store, id)) == NULL) {
+		clean = str_sanitize(text, 40);
+		tui_message(t, 1, "no task %s", clean);
+		free(clean);
+		return;
+	}
+	vp->cancel_id = id;
+	snprintf(q, sizeof q, "Cancel task %lld (%s, %s)?", id, task->target, task->state);
+	store_task_free(task);
+	clean = str_sanitize(q, sizeof q);
+	tui_confirm(t, clean, cancel_confirm_cb, vp);
+	free(clean);
+}
+
+/* Asks which task (the newest that has not ended, by default), then confirms. */
+static void
+ask_cancel(struct tui *t, struct vprovision *vp)
+{
+	char initial[24] = "";
+
+	for (size_t i = 0; i < vp->ntasks; i++)
+		if (vp->tasks[i].active) {
+			snprintf(initial, sizeof initial, "%lld", (long long)vp->tasks[i].id);
+			break;
+		}
+	tui_prompt(t, "Cancel task (id):", initial, cancel_id_cb, NULL, vp);
 }
 
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vprovision *vp = (struct vprovision *)v;
+	size_t marked;
 
-	if (cursor_move(&vp->cur, a))
-		return R_DIRTY;
 	switch (a) {
 	case TA_PROV_MARK:
-		if (vp->cur.sel < vp->naps) {
-			vp->aps[vp->cur.sel].marked = !vp->aps[vp->cur.sel].marked;
-			if (vp->cur.sel + 1 < vp->naps)
-				vp->cur.sel++;
+		if (vp->v.cur.sel < vp->naps) {
+			vp->aps[vp->v.cur.sel].marked = !vp->aps[vp->v.cur.sel].marked;
+			if (vp->v.cur.sel + 1 < vp->naps)
+				vp->v.cur.sel++;
 		}
 		return R_DIRTY;
 	case TA_PROV_QUEUE:
@@ -295,8 +458,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "no access point to provision");
 			return R_DIRTY;
 		}
-		tui_prompt(
-		    t, "Network (SSID) to put the devices on:", "", network_done_cb, NULL, vp);
+		marked = count_marked(vp);
+		vp->ntargets = marked ? marked : 1;
+		memset(vp->name, 0, sizeof vp->name);
+		ask(t, vp, Q_NETWORK);
+		return R_DIRTY;
+	case TA_PROV_CANCEL:
+		ask_cancel(t, vp);
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
@@ -312,12 +480,11 @@ vfree(struct view *v)
 	tasks_clear(vp);
 	free(vp->tasks);
 	free(vp->aps);
-	free(vp);
 }
 
 static const struct view_ops vprovision_ops = {
     .kind = TV_KIND_PROVISION,
-    .title = "Provisioning",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -326,11 +493,9 @@ static const struct view_ops vprovision_ops = {
 struct view *
 vprovision_new(struct tui *t)
 {
-	struct vprovision *vp = xcalloc(1, sizeof *vp);
+	struct vprovision *vp = view_new(sizeof *vp, &vprovision_ops);
 
-	vp->v.ops = &vprovision_ops;
 	vp->t = t;
-	vp->cur.page = 1;
 	vp->timer = loop_timer_new(t->app->loop, refresh_cb, vp);
 	load(vp);
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);

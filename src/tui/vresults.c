@@ -19,63 +19,53 @@ struct vresults {
 	char title[160];
 	struct source_job *job;
 	int finished;
-	struct cursor cur;
 };
 
 static void
 done_cb(struct source_job *job, void *arg)
 {
 	struct vresults *r = arg;
-	size_t n, nok = 0;
-	const struct source_result *res = source_job_results(job, &n);
+	struct source_progress p;
 
 	r->finished = 1;
-	for (size_t i = 0; i < n; i++)
-		nok += res[i].ok != 0;
-	if (source_job_error(job) != NULL)
-		tui_message(r->t, 1, "%s", source_job_error(job));
+	source_job_progress(job, &p);
+	if (p.error != NULL)
+		tui_message(r->t, 1, "%s", p.error);
 	else
-		tui_message(
-		    r->t, nok < n, "%s: %zu ok, %zu failed (q closes)", r->title, nok, n - nok);
+		tui_message(r->t, p.ok < p.results, "%s: %zu ok, %zu failed (q closes)", r->title,
+		    p.ok, p.results - p.ok);
+}
+
+static enum tui_color
+line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+{
+	size_t n;
+	const struct source_result *x = &source_job_results(((struct vresults *)v)->job, &n)[k];
+
+	(void)t;
+	snprintf(buf, size, "%-6s %-32s %s", x->ok ? "OK" : "FAILED", x->target, x->text);
+	return x->ok ? TC_OK : TC_ERROR;
 }
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vresults *r = (struct vresults *)v;
-	size_t n, nok = 0;
-	const struct source_result *res = source_job_results(r->job, &n);
+	struct source_progress p;
 	char buf[400];
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
-	draw_frame(t, y, 0, h, w, r->title);
-	for (size_t i = 0; i < n; i++)
-		nok += res[i].ok != 0;
+	source_job_progress(r->job, &p);
+	view_panel(t, y, h, w, r->title);
 	if (!r->finished) {
-		draw_text(y + 1, 2, 12, "running", theme_attr(t->theme, TC_NORMAL));
-		draw_progress(
-		    t, y + 1, 14, w - 16, source_job_done(r->job), source_job_total(r->job));
-	} else if (source_job_error(r->job) != NULL) {
-		draw_text(
-		    y + 1, 2, w - 4, source_job_error(r->job), theme_attr(t->theme, TC_ERROR));
+		view_progress(t, y + 1, w, "running", p.done, p.total);
+	} else if (p.error != NULL) {
+		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
 	} else {
-		snprintf(buf, sizeof buf, "done: %zu ok, %zu failed", nok, n - nok);
-		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, n > nok ? TC_ERROR : TC_OK));
+		snprintf(buf, sizeof buf, "done: %zu ok, %zu failed", p.ok, p.results - p.ok);
+		draw_text(y + 1, 2, w - 4, buf,
+		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	cursor_fit(&r->cur, n, h - 4);
-	for (int i = 0; i < h - 4 && r->cur.top + (size_t)i < n; i++) {
-		const struct source_result *x = &res[r->cur.top + (size_t)i];
-		int sel = r->cur.top + (size_t)i == r->cur.sel;
-		snprintf(
-		    buf, sizeof buf, "%-6s %-32s %s", x->ok ? "OK" : "FAILED", x->target, x->text);
-		draw_text(y + 3 + i, 2, w - 4, buf,
-		    theme_attr(t->theme, sel     ? TC_CURSOR
-		                         : x->ok ? TC_OK
-		                                 : TC_ERROR));
-	}
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of);
 }
 
 static int
@@ -83,8 +73,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vresults *r = (struct vresults *)v;
 
-	if (cursor_move(&r->cur, a))
-		return R_DIRTY;
 	if (a == TA_RETRY) {
 		struct source_job *again;
 		if (!r->finished) {
@@ -100,7 +88,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		source_job_free(r->job);
 		r->job = again;
 		r->finished = 0;
-		r->cur.sel = r->cur.top = 0;
+		r->v.cur.sel = r->v.cur.top = 0;
 		source_job_set_done(again, done_cb, r);
 		if (strncmp(r->title, "Retry: ", 7) != 0) {
 			char title[sizeof r->title + 8];
@@ -115,15 +103,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 static void
 vfree(struct view *v)
 {
-	struct vresults *r = (struct vresults *)v;
-
-	source_job_free(r->job);
-	free(r);
+	source_job_free(((struct vresults *)v)->job);
 }
 
 static const struct view_ops vresults_ops = {
     .kind = TV_KIND_RESULTS,
-    .title = "Results",
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
@@ -133,14 +118,14 @@ struct view *
 vresults_new(struct tui *t, const char *title, struct source_job *job)
 {
 	struct vresults *r;
+	struct source_progress p;
 
-	if (source_job_is_scan(job)) /* a scan's progress and findings have their own view */
+	source_job_progress(job, &p);
+	if (p.scan) /* a scan's progress and findings have their own view */
 		return vdiscover_new(t, title, job);
-	r = xcalloc(1, sizeof *r);
-	r->v.ops = &vresults_ops;
+	r = view_new(sizeof *r, &vresults_ops);
 	r->t = t;
 	r->job = job;
-	r->cur.page = 1;
 	str_copy(r->title, sizeof r->title, title);
 	source_job_set_done(job, done_cb, r);
 	return &r->v;

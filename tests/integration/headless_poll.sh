@@ -53,6 +53,15 @@ wait_for 10 sh -c '[ "$(sqlite3 -cmd ".timeout 5000" "$1" "SELECT count(*) FROM 
 want=$(jq -r "[.devices[:$NDEV][].mac | ascii_downcase] | sort | join(\" \")" "$SIM_MANIFEST")
 got=$(sq "$DB" "SELECT group_concat(mac, ' ') FROM (SELECT mac FROM status WHERE state = 'online' ORDER BY mac)")
 [ "$got" = "$want" ] && pass "$N: status rows online for all $NDEV devices" || fail "$N: status rows" "want '$want' got '$got'"
+# The status row and history sum the components by their field table: the Plus 2PM in cover
+# mode reports no temperature of its own, so both carry its cover's (from the device's reply).
+M9=$(mac_of 9)
+want=$(curl -s -m 3 "$(hl_url 9)/rpc/Shelly.GetStatus" | jq '."cover:0".temperature.tC')
+got=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$M9'")
+hgot=$(sq "$DB" "SELECT count(*) FROM history WHERE mac = '$M9' AND temperature_c = $want")
+[ -n "$want" ] && [ "$want" != null ] && [ "$got" = "$want" ] && [ "$hgot" -ge 1 ] &&
+	pass "$N: cover device: status and history temperature = its cover's ($want C)" ||
+	fail "$N: cover device temperature" "device $want, status '$got', history rows with it: $hgot"
 [ "$(sq "$DB" "SELECT count(*) FROM events WHERE kind = 'online'")" -ge $NDEV ] &&
 	pass "$N: online events recorded" || fail "$N: online events" "$(sq "$DB" 'SELECT kind, count(*) FROM events GROUP BY kind')"
 

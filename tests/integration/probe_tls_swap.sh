@@ -37,6 +37,17 @@ n=$(status_reqs $HA)
 	pass "$N: certificate swapped between identify and credentials: tls_error, no status request reached the device" ||
 	fail "$N: swap between identify and credentials" "rc=$rc status requests $n $(jq -c '[.state,.error]' "$T_TMP/o" 2>&1)"
 
+# The same for an action on a bare HOST: the switch request (with its credentials) never
+# reaches a device whose certificate changed after /shelly.
+ctl POST "/devices/$HA/tls/rotate" '{"after":"/shelly"}' >/dev/null
+ctl POST "/devices/$HA/reset-counters" >/dev/null
+"$SHELLY_TUI" --action switch_on --https "$(dv $HA HP)" --password-file "$T_TMP/pw" </dev/null >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+n=$(dev_state $HA '[.counters.by_path | to_entries[] | select(.key | startswith("/rpc/Switch")) | .value] | add // 0')
+[ $rc -ne 0 ] && [ "$(dev_state $HA '.counters.by_path["/shelly"] // 0')" -ge 1 ] && [ "$n" = 0 ] &&
+	grep -q tls_error "$T_TMP/o" "$T_TMP/e" &&
+	pass "$N: --action: certificate swapped after /shelly: tls_error, no switch request reached the device" ||
+	fail "$N: --action swap" "rc=$rc switch requests $n $(head -c 300 "$T_TMP/o") $(head -c 300 "$T_TMP/e")"
+
 # The poller learns a pin on first contact and stores it.
 command -v sqlite3 >/dev/null 2>&1 || { skip "$N: pin stored" "needs sqlite3"; exit 0; }
 DB=$T_TMP/db

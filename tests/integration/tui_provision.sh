@@ -2,8 +2,10 @@
 # The console's provisioning view, in a private tmux server: a --headless manager holds the
 # poller lease and serves the agent API; a fake agent (curl) registers and reports two Shelly
 # access points; the console, reading the same database, lists them (W), marks one (Space) and
-# queues a task for it (p: network, WiFi key file, no template) as --provision would; the
-# task's progress and its failure with the reason then show in the view as the agent reports.
+# queues a task for it (p: network, WiFi key file, no template, device name, device password
+# file, AP off) as --provision would; the claim reply carries them to the agent; the task's
+# progress and its failure with the reason then show in the view as the agent reports. A second
+# task is cancelled with c (asks the id, then confirms; n leaves it alone).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -25,6 +27,9 @@ post aps '{"aps":[{"ssid":"shelly1-A1B2C3","rssi":-40},{"ssid":"ShellyPlus1PM-A8
 KEY='tui-key-24680'
 printf '%s\n' "$KEY" >"$T_TMP/key"
 chmod 600 "$T_TMP/key"
+PASS='tui-dev-pass-97531'
+printf '%s\n' "$PASS" >"$T_TMP/pass"
+chmod 600 "$T_TMP/pass"
 
 tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
 tui_wait 30 'fleet 0' || fail "$N: console start" "$(tui_why 'fleet 0')"
@@ -50,12 +55,23 @@ tui_type "$T_TMP/key"
 tui_keys Enter
 tui_wait 5 'Template' || fail "$N: asks the template" "$(tui_why 'Template')"
 tui_keys Enter
+tui_wait 5 'Device name' || fail "$N: asks the device name (one device)" "$(tui_why 'Device name')"
+tui_type 'Kitchen Plug'
+tui_keys Enter
+tui_wait 5 "File with the device's new password" || fail "$N: asks the password file" "$(tui_why 'password')"
+tui_type "$T_TMP/pass"
+tui_keys Enter
+tui_wait 5 'access point off afterwards' || fail "$N: asks about the AP" "$(tui_why 'access point off')"
+tui_keys y
 tui_wait 10 '1 task\(s\) queued for home' || fail "$N: queued message" "$(tui_why 'queued for home')"
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json >"$T_TMP/tasks.json"
 if [ "$(jq -r '.tasks | length' "$T_TMP/tasks.json")" = 1 ] &&
 	[ "$(jq -r '.tasks[0].target' "$T_TMP/tasks.json")" = shelly1-A1B2C3 ] &&
 	[ "$(jq -r '.tasks[0].network' "$T_TMP/tasks.json")" = home ] &&
-	[ "$(jq -r '.tasks[0].state' "$T_TMP/tasks.json")" = queued ]; then
+	[ "$(jq -r '.tasks[0].state' "$T_TMP/tasks.json")" = queued ] &&
+	[ "$(jq -r '.tasks[0].name' "$T_TMP/tasks.json")" = 'Kitchen Plug' ] &&
+	[ "$(jq -r '.tasks[0].ap_off' "$T_TMP/tasks.json")" = true ] &&
+	! grep -q "$PASS" "$T_TMP/tasks.json"; then
 	pass "$N: p queued a task for the marked access point, as --provision does"
 else
 	fail "$N: p queued a task for the marked access point" "$(cat "$T_TMP/tasks.json")"
@@ -65,8 +81,12 @@ tui_wait 5 'queued +shelly1-A1B2C3 +home' && pass "$N: the view shows the queued
 
 # The agent claims it (the key travels in the claim reply), works, then fails it: the view follows.
 claim=$(post claim '{}' "$TOKEN")
-[ "$(echo "$claim" | jq -r .task.key)" = "$KEY" ] && pass "$N: the agent gets the task with its key" ||
-	fail "$N: the agent gets the task with its key" "$(echo "$claim" | jq -c 'del(.task.key)')"
+if [ "$(echo "$claim" | jq -r .task.key)" = "$KEY" ] && [ "$(echo "$claim" | jq -r .task.password)" = "$PASS" ] &&
+	[ "$(echo "$claim" | jq -r .task.name)" = 'Kitchen Plug' ] && [ "$(echo "$claim" | jq -r .task.ap_off)" = true ]; then
+	pass "$N: the agent gets the task with its key, password, name and AP off"
+else
+	fail "$N: the agent gets the task with its key, password, name and AP off" "$(echo "$claim" | jq -c 'del(.task.key, .task.password)')"
+fi
 ID=$(echo "$claim" | jq -r .task.id)
 post progress "{\"task\":$ID,\"stage\":\"running\"}" "$TOKEN" >/dev/null
 tui_wait 10 'running +shelly1-A1B2C3 +home +running' && pass "$N: the view shows the task running" ||
@@ -75,7 +95,28 @@ post result "{\"task\":$ID,\"reason\":\"failed: no device at 192.168.33.1\",\"re
 tui_wait 10 'failed +shelly1-A1B2C3 .*failed: no device at 192.168.33.1' &&
 	pass "$N: the view shows the failure and why" ||
 	fail "$N: the view shows the failure and why" "$(tui_why 'failed')"
-if grep -q "$KEY" "$T_TMP/screen"; then fail "$N: the key never shows"; else pass "$N: the key never shows"; fi
+if grep -q -e "$KEY" -e "$PASS" "$T_TMP/screen"; then fail "$N: the secrets never show"; else pass "$N: the secrets never show"; fi
+
+# c cancels a task: the newest one still open is offered, n keeps it, y cancels it.
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --provision ShellyPlus1PM-A8032AB12345 --network home >/dev/null
+ID2=$("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq -r '.tasks[] | select(.state == "queued") | .id')
+tui_wait 10 "queued +ShellyPlus1PM-A8032AB12345" || fail "$N: the second task shows" "$(tui_why 'queued +ShellyPlus1PM')"
+tui_keys c
+tui_wait 5 "Cancel task \\(id\\): *$ID2" || fail "$N: c offers the open task" "$(tui_why "Cancel task \\(id\\): *$ID2")"
+tui_keys Enter
+tui_wait 5 "Cancel task $ID2 \\(ShellyPlus1PM-A8032AB12345, queued\\)\\? \\[y/N\\]" || fail "$N: c asks first" "$(tui_why 'Cancel task')"
+tui_keys n
+tui_wait_not 5 'Cancel task .*y/N' || fail "$N: n closes the question" "$(tui_why 'no question')"
+state2() { "$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq -r ".tasks[] | select(.id == $ID2) | .state"; }
+[ "$(state2)" = queued ] && pass "$N: answering n leaves the task alone" || fail "$N: answering n leaves the task alone" "$(state2)"
+tui_keys c
+tui_wait 5 "Cancel task \\(id\\): *$ID2" && tui_keys Enter
+tui_wait 5 "Cancel task $ID2 .*\\[y/N\\]" && tui_keys y
+if tui_wait 10 "task $ID2 cancelled" && [ "$(state2)" = cancelled ] && tui_wait 10 "cancelled +ShellyPlus1PM-A8032AB12345"; then
+	pass "$N: c then y cancels the task, and the view shows it"
+else
+	fail "$N: c then y cancels the task" "$(state2) $(tui_why "task $ID2 cancelled")"
+fi
 tui_keys q
 tui_keys q
 tui_wait 10 'RESTORED rc=0' || fail "$N: console exit" "$(tui_why 'RESTORED')"

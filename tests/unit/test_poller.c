@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -152,6 +153,51 @@ run_until_accepted(struct loop *loop, struct mute_dev *m, int n)
 	return m->accepted >= n;
 }
 
+/* A loop, an HTTP client and an in-memory store with one Gen2 device at 127.0.0.1:port. */
+struct rig {
+	struct loop *loop;
+	struct http *http;
+	struct store *store;
+};
+
+static void
+rig_open(struct rig *r, const char *mac, int port)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	r->loop = loop_new();
+	r->http = http_new(r->loop);
+	if (store_open(":memory:", &r->store, &cause) != 0)
+		fail_msg("store_open: %s", cause);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, mac, 13);
+	sd.gen = 2;
+	sd.host = "127.0.0.1";
+	sd.port = port;
+	sd.scheme = "http";
+	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+static struct poller *
+rig_poller(struct rig *r, const struct poller_opts *o)
+{
+	struct poller *p = poller_new(r->loop, r->http, r->store, o);
+	char *cause = NULL;
+
+	assert_int_equal(poller_load(p, NULL, &cause), 0);
+	return p;
+}
+
+static void
+rig_close(struct rig *r, struct poller *p)
+{
+	poller_free(p);
+	http_free(r->http);
+	store_free(r->store);
+	loop_free(r->loop);
+}
+
 /*
  * A poller that loses the lease while a slow request is in flight (poller_stop) and regains
  * it (poller_start) polls that device again: the cancelled request does not leave it busy.
@@ -159,49 +205,77 @@ run_until_accepted(struct loop *loop, struct mute_dev *m, int n)
 static void
 test_stop_mid_request_then_restart(void **state)
 {
-	struct loop *loop = loop_new();
-	struct http *http = http_new(loop);
-	struct store *store = NULL;
 	struct poller_opts o = opts();
-	struct store_device sd;
 	struct mute_dev m;
 	struct poller *p;
-	char *cause = NULL;
+	struct rig r;
 
 	(void)state;
 	mute_dev_open(&m);
-	if (store_open(":memory:", &store, &cause) != 0)
-		fail_msg("store_open: %s", cause);
-	memset(&sd, 0, sizeof sd);
-	memcpy(sd.mac, "AABBCCDDEEFF", 13);
-	sd.id = "shellyplus1-aabbccddeeff";
-	sd.gen = 2;
-	sd.host = "127.0.0.1";
-	sd.port = m.port;
-	sd.scheme = "http";
-	assert_int_equal(store_device_upsert(store, &sd, &cause), 0);
+	rig_open(&r, "aabbccddeeff", m.port);
 	o.interval_gen2_ms = 50;
 	o.connect_timeout_ms = 5000;
 	o.request_timeout_ms = 60000;
 	o.max_body = 65536;
-	p = poller_new(loop, http, store, &o);
-	assert_int_equal(poller_load(p, NULL, &cause), 0);
+	p = rig_poller(&r, &o);
 
 	poller_start(p);
-	assert_true(run_until_accepted(loop, &m, 1));
+	assert_true(run_until_accepted(r.loop, &m, 1));
 	assert_int_equal(poller_inflight(p), 1);
 	poller_stop(p); /* lease lost mid-request */
 	assert_int_equal(poller_inflight(p), 0);
-	loop_run_once(loop, 10);
+	loop_run_once(r.loop, 10);
 	poller_start(p); /* lease regained */
-	assert_true(run_until_accepted(loop, &m, 2));
+	assert_true(run_until_accepted(r.loop, &m, 2));
 	assert_int_equal(poller_inflight(p), 1);
 
-	poller_free(p);
-	http_free(http);
-	store_free(store);
-	loop_free(loop);
+	rig_close(&r, p);
 	mute_dev_close(&m);
+}
+
+struct observed {
+	int n;
+	char mac[16];
+	enum http_result result;
+};
+
+static void
+observe_cb(const char *mac, int gen, enum http_result result, double seconds, void *arg)
+{
+	struct observed *o = arg;
+
+	(void)gen, (void)seconds;
+	o->n++;
+	snprintf(o->mac, sizeof o->mac, "%s", mac != NULL ? mac : "(null)");
+	o->result = result;
+}
+
+/* Every finished poll names its device: the observer (and so fleet events) gets the MAC. */
+static void
+test_observer_gets_mac(void **state)
+{
+	struct poller_opts o = opts();
+	struct observed seen = { 0 };
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: the poll fails at once */
+	rig_open(&r, "a0b1c2d3e4f5", m.port);
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	o.max_body = 65536;
+	p = rig_poller(&r, &o);
+	poller_set_observer(p, observe_cb, &seen);
+	poller_start(p);
+	for (int i = 0; i < 1000 && seen.n == 0; i++)
+		loop_run_once(r.loop, 10);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.mac, "a0b1c2d3e4f5");
+	assert_int_not_equal(seen.result, HTTP_OK);
+	rig_close(&r, p);
 }
 
 int
@@ -213,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_backoff_doubles_to_max),
 		cmocka_unit_test(test_breaker_and_asleep),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
+		cmocka_unit_test(test_observer_gets_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,405 @@
+/*
+ * Provisioning records on the SQLite connection of the backend (see store/sqlite_task.h).
+ * The rate is a few statements a second at most, so each call prepares its statement; rows
+ * stream straight to the callback (store/taskstore.c collects them before its caller sees
+ * them).
+ */
+#include "store/sqlite_task.h"
+
+#include "store/sqlite.h"
+#include "util/xmalloc.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TASK_COLS                                                                       \
+	"id, kind, target, network, key_ref, name, template, pass_ref, ap_off, state, " \
+	"attempts, max_attempts, agent, lease, stage, mac, result, reason, created, updated"
+
+static sqlite3_stmt *
+prep(void *b, const char *sql, char **cause)
+{
+	sqlite3 *db = store_sqlite_conn(b);
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: preparing a task statement", sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+fail(void *b, sqlite3_stmt *st, const char *what, char **cause)
+{
+	*cause = xasprintf("%s: %s", sqlite3_errmsg(store_sqlite_conn(b)), what);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+static int
+tx(void *b, const char *sql, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store_sqlite_conn(b), sql, NULL, NULL, &err) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", err != NULL ? err : "error", sql);
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Steps st to its end; returns 0, or -1 with *cause. */
+static int
+step_done(void *b, sqlite3_stmt *st, const char *what, char **cause)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail(b, st, what, cause);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+sqt_add(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause)
+{
+	sqlite3_stmt *st = prep(b,
+	    "INSERT INTO tasks (kind, target, network, key_ref, name, "
+	    "template, pass_ref, ap_off, state, max_attempts, created, updated) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    cause);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, t->kind);
+	bind_text(st, 2, t->target);
+	bind_text(st, 3, t->network);
+	bind_text(st, 4, t->key_ref);
+	bind_text(st, 5, t->name);
+	bind_text(st, 6, t->template_name);
+	bind_text(st, 7, t->pass_ref);
+	sqlite3_bind_int(st, 8, t->ap_off ? 1 : 0);
+	bind_text(st, 9, t->state);
+	sqlite3_bind_int(st, 10, t->max_attempts > 0 ? t->max_attempts : 1);
+	sqlite3_bind_int64(st, 11, now_ms);
+	sqlite3_bind_int64(st, 12, now_ms);
+	if (step_done(b, st, "adding a task", cause) != 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(store_sqlite_conn(b));
+	return 0;
+}
+
+static int
+sqt_list(void *b, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q->id > 0) {
+		st = prep(b, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", cause);
+		if (st != NULL)
+			sqlite3_bind_int64(st, 1, q->id);
+	} else if (q->state != NULL) {
+		st = prep(b,
+		    "SELECT " TASK_COLS " FROM tasks WHERE state = ? AND lease IS NOT NULL AND "
+		    "lease < ? ORDER BY id",
+		    cause);
+		if (st != NULL) {
+			bind_text(st, 1, q->state);
+			sqlite3_bind_int64(st, 2, q->lease_before_ms);
+		}
+	} else
+		st = prep(b, "SELECT " TASK_COLS " FROM tasks ORDER BY id", cause);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_task t = {
+		    .id = sqlite3_column_int64(st, 0),
+		    .kind = col_text(st, 1),
+		    .target = col_text(st, 2),
+		    .network = col_text(st, 3),
+		    .key_ref = col_text(st, 4),
+		    .name = col_text(st, 5),
+		    .template_name = col_text(st, 6),
+		    .pass_ref = col_text(st, 7),
+		    .ap_off = sqlite3_column_int(st, 8),
+		    .state = col_text(st, 9),
+		    .attempts = sqlite3_column_int(st, 10),
+		    .max_attempts = sqlite3_column_int(st, 11),
+		    .agent = col_text(st, 12),
+		    .lease_ms = sqlite3_column_int64(st, 13),
+		    .stage = col_text(st, 14),
+		    .mac = col_text(st, 15),
+		    .result = col_text(st, 16),
+		    .reason = col_text(st, 17),
+		    .created_ms = sqlite3_column_int64(st, 18),
+		    .updated_ms = sqlite3_column_int64(st, 19),
+		};
+
+		if (cb(&t, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(b, st, "listing tasks", cause);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
+    int64_t lease_ms, int64_t *id, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (tx(b, "BEGIN IMMEDIATE", cause) != 0)
+		return -1;
+	st = prep(b, "SELECT id FROM tasks WHERE state = ? ORDER BY id LIMIT 1", cause);
+	if (st == NULL)
+		goto rollback;
+	bind_text(st, 1, from);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		tx(b, "COMMIT", cause);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		fail(b, st, "finding a queued task", cause);
+		goto rollback;
+	}
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = prep(b,
+	    "UPDATE tasks SET state = ?, agent = ?, lease = ?, attempts = attempts + 1, "
+	    "updated = ?, stage = NULL WHERE id = ?",
+	    cause);
+	if (st == NULL)
+		goto rollback;
+	bind_text(st, 1, to);
+	bind_text(st, 2, agent);
+	sqlite3_bind_int64(st, 3, lease_ms);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, *id);
+	if (step_done(b, st, "claiming a task", cause) != 0 || tx(b, "COMMIT", cause) != 0)
+		goto rollback;
+	return 1;
+rollback:
+	sqlite3_exec(store_sqlite_conn(b), "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+sqt_update(void *b, int64_t id, const char *agent, const char *from, const char *to,
+    const struct store_task_set *set, int64_t now_ms, char **cause)
+{
+	sqlite3_stmt *st = prep(b,
+	    "UPDATE tasks SET state = ?1, "
+	    "agent = CASE WHEN ?2 IS NULL THEN agent ELSE NULLIF(?2, '') END, "
+	    "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
+	    "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
+	    "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8 "
+	    "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
+	    cause);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, to);
+	bind_text(st, 2, set->agent_to);
+	sqlite3_bind_int64(st, 3, set->lease_ms);
+	bind_text(st, 4, set->stage);
+	bind_text(st, 5, set->mac);
+	bind_text(st, 6, set->result);
+	bind_text(st, 7, set->reason);
+	sqlite3_bind_int64(st, 8, now_ms);
+	sqlite3_bind_int64(st, 9, id);
+	bind_text(st, 10, from);
+	bind_text(st, 11, agent);
+	if (step_done(b, st, "updating a task", cause) != 0)
+		return -1;
+	return sqlite3_changes(store_sqlite_conn(b)) > 0 ? 1 : 0;
+}
+
+/* Runs a statement with text/integer parameters given as a format: 't' text, 'i' int64. */
+static int
+exec_args(void *b, const char *sql, const char *fmt, const void *const *args, const char *what,
+    int *changes, char **cause)
+{
+	sqlite3_stmt *st = prep(b, sql, cause);
+
+	if (st == NULL)
+		return -1;
+	for (int i = 0; fmt[i] != '\0'; i++) {
+		if (fmt[i] == 't')
+			bind_text(st, i + 1, args[i]);
+		else
+			sqlite3_bind_int64(st, i + 1, *(const int64_t *)args[i]);
+	}
+	if (step_done(b, st, what, cause) != 0)
+		return -1;
+	if (changes != NULL)
+		*changes = sqlite3_changes(store_sqlite_conn(b));
+	return 0;
+}
+
+static int
+sqt_renew(void *b, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause)
+{
+	const void *args[] = {&lease_ms, &now_ms, agent};
+
+	return exec_args(b,
+	    "UPDATE tasks SET lease = ?, updated = ? WHERE agent = ? AND lease IS NOT NULL", "iit",
+	    args, "renewing task leases", NULL, cause);
+}
+
+static int
+sqt_agent_add(
+    void *b, const char *id, const char *name, const char *token_hash, int64_t now_ms, char **cause)
+{
+	const void *args[] = {id, name, token_hash, &now_ms};
+
+	return exec_args(b,
+	    "INSERT INTO agents (id, name, token_hash, created) VALUES (?, ?, ?, ?)", "ttti", args,
+	    "adding an agent", NULL, cause);
+}
+
+static int
+sqt_agent_by_token(void *b, const char *token_hash, char **id, char **cause)
+{
+	sqlite3_stmt *st = prep(b, "SELECT id FROM agents WHERE token_hash = ?", cause);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, token_hash);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(b, st, "finding an agent", cause);
+	if (rc == SQLITE_ROW)
+		*id = xstrdup(col_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+static int
+sqt_agent_seen(void *b, const char *id, int64_t now_ms, char **cause)
+{
+	const void *args[] = {&now_ms, id};
+
+	return exec_args(b, "UPDATE agents SET last_seen = ? WHERE id = ?", "it", args,
+	    "updating an agent", NULL, cause);
+}
+
+static int
+sqt_agent_list(void *b, store_agent_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *st =
+	    prep(b, "SELECT id, name, created, last_seen FROM agents ORDER BY created, id", cause);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_agent a = {col_text(st, 0), col_text(st, 1),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
+
+		if (cb(&a, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(b, st, "listing agents", cause);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+sqt_enrol_add(void *b, const char *hash, int64_t now_ms, int64_t expires_ms, char **cause)
+{
+	const void *args[] = {hash, &now_ms, &expires_ms};
+
+	return exec_args(b, "INSERT INTO enrolments (hash, created, expires) VALUES (?, ?, ?)",
+	    "tii", args, "adding an enrolment secret", NULL, cause);
+}
+
+static int
+sqt_enrol_use(void *b, const char *hash, const char *agent, int64_t now_ms, char **cause)
+{
+	const void *args[] = {&now_ms, agent, hash, &now_ms};
+	int n = 0;
+
+	if (exec_args(b,
+	        "UPDATE enrolments SET used = ?, agent = ? WHERE hash = ? AND used IS "
+	        "NULL AND expires > ?",
+	        "itti", args, "using an enrolment secret", &n, cause) != 0)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+static int
+sqt_ap_seen(void *b, const char *ssid, const char *agent, int rssi, int64_t now_ms, char **cause)
+{
+	int64_t r = rssi;
+	const void *args[] = {ssid, agent, &r, &now_ms};
+
+	return exec_args(b,
+	    "INSERT INTO access_points (ssid, agent, rssi, seen) VALUES (?, ?, ?, ?) "
+	    "ON CONFLICT (ssid, agent) DO UPDATE SET rssi = excluded.rssi, seen = excluded.seen",
+	    "ttii", args, "recording an access point", NULL, cause);
+}
+
+static int
+sqt_ap_list(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *st = prep(b,
+	    "SELECT ssid, agent, rssi, seen FROM access_points WHERE "
+	    "seen >= ? ORDER BY seen DESC, ssid",
+	    cause);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_ap ap = {col_text(st, 0), col_text(st, 1), sqlite3_column_int(st, 2),
+		    sqlite3_column_int64(st, 3)};
+
+		if (cb(&ap, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(b, st, "listing access points", cause);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+const struct store_task_ops sqlite_task_ops = {
+    .add = sqt_add,
+    .list = sqt_list,
+    .take = sqt_take,
+    .update = sqt_update,
+    .renew = sqt_renew,
+    .agent_add = sqt_agent_add,
+    .agent_by_token = sqt_agent_by_token,
+    .agent_seen = sqt_agent_seen,
+    .agent_list = sqt_agent_list,
+    .enrol_add = sqt_enrol_add,
+    .enrol_use = sqt_enrol_use,
+    .ap_seen = sqt_ap_seen,
+    .ap_list = sqt_ap_list,
+};

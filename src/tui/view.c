@@ -1,0 +1,92 @@
+/*
+ * What every view shares: its allocation, its list cursor moved by the core (a selected line,
+ * or scrolled text), the panel it draws in and the lines of its list.
+ */
+#include <curses.h>
+#include <stdlib.h>
+
+#include "tui/source.h"
+#include "tui/view.h"
+#include "util/xmalloc.h"
+
+void *
+view_new(size_t size, const struct view_ops *ops)
+{
+	struct view *v = xcalloc(1, size);
+
+	v->ops = ops;
+	v->cur.page = 1;
+	return v;
+}
+
+int
+view_move(struct view *v, enum tui_action a)
+{
+	struct cursor *c = &v->cur;
+
+	if (v->ops->list == VL_SCROLL && (a == TA_UP || a == TA_DOWN))
+		c->sel = a == TA_UP ? c->top : c->top + (size_t)c->page;
+	return cursor_move(c, a);
+}
+
+void
+view_free(struct view *v)
+{
+	if (v->ops->free != NULL)
+		v->ops->free(v);
+	free(v);
+}
+
+void
+view_job_report(struct tui *t, const struct source_job *job, const char *err_what, const char *what)
+{
+	struct source_progress p;
+	size_t n;
+	const struct source_result *r = source_job_results(job, &n);
+
+	source_job_progress(job, &p);
+	if (p.error != NULL)
+		tui_message(t, 1, "%s: %s", err_what, p.error);
+	else if (n > 0)
+		tui_message(t, !r[0].ok, "%s: %s", what != NULL ? what : r[0].target, r[0].text);
+}
+
+void
+view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total)
+{
+	draw_text(y, 2, 12, label, theme_attr(t->theme, TC_NORMAL));
+	draw_progress(t, y, 14, w - 16, done, total);
+}
+
+void
+view_clear(int y, int h)
+{
+	for (int i = y; i < y + h; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+}
+
+void
+view_panel(struct tui *t, int y, int h, int w, const char *title)
+{
+	view_clear(y, h);
+	draw_frame(t, y, 0, h, w, title);
+}
+
+void
+view_draw_list(
+    struct view *v, struct tui *t, const struct view_area *at, size_t n, view_line_cb line)
+{
+	struct cursor *c = &v->cur;
+	char buf[512];
+
+	cursor_fit(c, n, at->h);
+	for (int i = 0; i < at->h && c->top + (size_t)i < n; i++) {
+		size_t k = c->top + (size_t)i;
+		enum tui_color color = line(v, t, k, buf, sizeof buf);
+		if (k == c->sel && v->ops->list == VL_SELECT)
+			color = TC_CURSOR;
+		draw_text(at->y + i, at->x, at->w, buf, theme_attr(t->theme, color));
+	}
+}
