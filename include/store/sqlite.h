@@ -26,6 +26,13 @@ int store_sqlite_create_at_version(const char *path, int version, char **cause);
 int store_sqlite_user_version(struct store *s);
 /* Test hook: runs SQL (e.g. "PRAGMA max_page_count = 10") on an open SQLite store. */
 int store_sqlite_exec(struct store *s, const char *sql, char **cause);
+/*
+ * Leaves the write-ahead log as it is when the store closes instead of checkpointing it into
+ * the database file and deleting it (for --poll-once: no fsync at exit). The data stays in
+ * shelly.db-wal, which every SQLite reader sees; the next writer's automatic checkpoint (at
+ * 1000 pages) moves it. No effect on stores of other backends.
+ */
+void store_sqlite_keep_wal(struct store *s);
 /* The connection of a handle of these ops (the void *b every op gets), for the parts of the
  * backend in their own files (store/sqlite_task.c); the handle owns it. */
 struct sqlite3;
