@@ -4,13 +4,14 @@
 /*
  * What one run of shelly-tui holds (STYLE.md: everything hangs off one struct app): the
  * command line, the configuration, the loop, the HTTP client behind the network guard, and the
- * store once a mode opens it. The modes (cli/probe.h, cli/registry.h, cli/headless.h,
+ * store once a mode opens it. The modes (cli/probe.h, cli/registrycmd.h, cli/headless.h,
  * cli/cmd_discover.h, cli/cmd_action.h, cli/configcmd.h) return the process exit status: 0 ok,
  * 1 runtime failure, 2 usage error, 3 drift found (--drift).
  */
 #include <stdint.h>
 
 #include "cli/args.h"
+#include "engine/creds.h"
 #include "engine/engine.h"
 #include "net/http.h"
 
@@ -48,6 +49,11 @@ int app_store_exists(struct app *app);
  * above (the credential resolver is made on first use). Pass it to engine services.
  */
 struct engine *app_engine(struct app *app);
+/*
+ * Makes the credential resolver from --user, --password-file and SHELLY_TUI_PASSWORD, asking
+ * prompt_cb (the front end's) when those give nothing; nothing when app has one already.
+ */
+void app_creds_start(struct app *app, creds_prompt_cb prompt_cb, void *prompt_arg);
 /*
  * mDNS goes to the multicast group 224.0.0.251 on every interface avahi uses, so it obeys the
  * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list

@@ -45,6 +45,52 @@ struct store_cfg_step {
 };
 
 /*
+ * The layout of every record, written once: its fields in the order a backend keeps them
+ * (SQLite binds them as ?1.. and selects them in that order) and how each is kept. store.c
+ * copies records by it (the strings follow the record in one allocation); a backend binds and
+ * reads them by it.
+ */
+enum store_record {
+	STORE_REC_DEVICE,
+	STORE_REC_STATUS,
+	STORE_REC_SAMPLE,
+	STORE_REC_BUCKET,
+	STORE_REC_EVENT,
+	STORE_REC_AUDIT,
+	STORE_REC_SETTING,
+};
+
+enum store_col {
+	STORE_COL_MAC,  /* char[STORE_MAC_LEN + 1] */
+	STORE_COL_TEXT, /* const char *; NULL is NULL */
+	STORE_COL_STR,  /* const char *, never NULL (a NULL reads as "") */
+	STORE_COL_INT,  /* int; NULL reads as 0 */
+	STORE_COL_BOOL, /* int, kept as 0/1 */
+	STORE_COL_I64,  /* int64_t; NULL reads as 0 */
+	STORE_COL_I64N, /* int64_t; STORE_NULL_INT is NULL */
+	STORE_COL_REAL, /* double; NAN is NULL */
+};
+
+struct store_field {
+	enum store_col col;
+	size_t off;
+};
+
+struct store_layout {
+	enum store_record rec;
+	size_t size;
+	int n;
+	struct store_field f[16];
+};
+
+/* Events and audit records start with their id, which the backend assigns. */
+extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,
+    store_layout_bucket, store_layout_event, store_layout_audit, store_layout_setting;
+
+/* Returns a copy of record r laid out as type, its strings in the same allocation; caller frees. */
+void *store_record_dup(const void *r, const struct store_layout *type);
+
+/*
  * One row of a list op: a record of the type the op names (struct store_device, ...), valid
  * only during the call. Non-zero stops the list.
  */

@@ -142,7 +142,6 @@ void store_status_free(struct store_status *st);
 struct store_device *store_device_dup(const struct store_device *d);
 struct store_status *store_status_dup(const struct store_status *st);
 struct store_event *store_event_dup(const struct store_event *ev);
-struct store_audit *store_audit_dup(const struct store_audit *a);
 
 /*
  * Inserts or updates the device keyed by d->mac (direct write). On update, NULL strings and

@@ -220,19 +220,26 @@ tty_prompt_cb(struct creds_prompt *q, const char *user, const char *why, void *a
 	conf_secret_free(pw);
 }
 
+void
+app_creds_start(struct app *app, creds_prompt_cb prompt_cb, void *prompt_arg)
+{
+	struct creds_opts o;
+
+	if (app->creds != NULL)
+		return;
+	memset(&o, 0, sizeof o);
+	o.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
+	o.password_file = app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
+	o.use_env = 1;
+	o.prompt_cb = prompt_cb;
+	o.prompt_arg = prompt_arg;
+	app->creds = creds_new(&o);
+}
+
 struct engine *
 app_engine(struct app *app)
 {
-	if (app->creds == NULL) {
-		struct creds_opts o;
-		memset(&o, 0, sizeof o);
-		o.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
-		o.password_file =
-		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
-		o.use_env = 1;
-		o.prompt_cb = tty_prompt_cb;
-		app->creds = creds_new(&o);
-	}
+	app_creds_start(app, tty_prompt_cb, NULL);
 	app->eng.loop = app->loop;
 	app->eng.http = app->http;
 	app->eng.guard = app->guard;

@@ -85,6 +85,22 @@ getopt_tables(struct option longopts[CLI__COUNT + 1], char shortopts[2 * CLI__CO
 	shortopts[ns] = '\0';
 }
 
+int
+cli_parse_number(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* The option a getopt_long return value c names, or -1 (and *cause) for an error. */
 static int
 option_of(int c, char **argv, char **cause)
@@ -143,11 +159,9 @@ check_options(struct cli_args *out, char **cause)
 		}
 	}
 	if (out->set[CLI_PORT]) {
-		char *end;
-		long p;
-		errno = 0;
-		p = strtol(out->val[CLI_PORT], &end, 10);
-		if (errno || *end || p < 1 || p > 65535) {
+		long long p;
+
+		if (cli_parse_number(out->val[CLI_PORT], 1, 65535, &p) != 0) {
 			*cause = xasprintf("--port wants 1..65535, not '%s'", out->val[CLI_PORT]);
 			return -1;
 		}

@@ -48,12 +48,9 @@ static int
 int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *out)
 {
 	const char *s = app->args.val[opt];
-	char *end;
-	long v;
+	long long v;
 
-	errno = 0;
-	v = s != NULL ? strtol(s, &end, 10) : 0;
-	if (s == NULL || s[0] == '\0' || errno != 0 || *end != '\0' || v < lo || v > hi) {
+	if (cli_parse_number(s, lo, hi, &v) != 0) {
 		fprintf(stderr, "shelly-tui: --%s wants a whole number %ld-%ld, not '",
 		    cli_option_name(opt), lo, hi);
 		print_safe(stderr, s);

@@ -11,7 +11,7 @@
 #include "cli/app.h"
 #include "cli/headless.h"
 #include "cli/opnsensecmd.h"
-#include "cli/registry.h"
+#include "cli/registrycmd.h"
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"

@@ -12,7 +12,7 @@
 #include "cli/opnsensecmd.h"
 #include "cli/probe.h"
 #include "cli/provision.h"
-#include "cli/registry.h"
+#include "cli/registrycmd.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
 #include "tui/tui.h"

@@ -114,12 +114,9 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
 	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
 	if (a->set[CLI_ATTEMPTS]) {
-		char *end;
-		long n;
+		long long n;
 
-		errno = 0;
-		n = strtol(a->val[CLI_ATTEMPTS], &end, 10);
-		if (errno || *end || n < 1 || n > 100) {
+		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
 			*cause =
 			    xasprintf("--attempts wants 1..100, not '%s'", a->val[CLI_ATTEMPTS]);
 			return -1;
@@ -337,6 +334,16 @@ add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
+/* A number, or null when it is not known. */
+static void
+add_num(cJSON *o, const char *k, double v, int known)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
 static int
 task_json_cb(const struct store_task *t, void *arg)
 {
@@ -417,13 +424,11 @@ cli_tasks(struct app *app)
 int
 cli_task_cancel(struct app *app)
 {
-	char *end, *cause = NULL, *w;
+	char *cause = NULL, *w;
 	long long id;
 	int rc;
 
-	errno = 0;
-	id = strtoll(app->args.mode_arg, &end, 10);
-	if (errno || *end || id < 1) {
+	if (cli_parse_number(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
 		    app->args.mode_arg);
 		return EXIT_USAGE;
@@ -456,10 +461,7 @@ agent_cb(const struct store_agent *a, void *arg)
 		add_str(o, "id", a->id);
 		add_str(o, "name", a->name);
 		cJSON_AddNumberToObject(o, "created_ms", (double)a->created_ms);
-		if (a->last_seen_ms > 0)
-			cJSON_AddNumberToObject(o, "last_seen_ms", (double)a->last_seen_ms);
-		else
-			cJSON_AddNullToObject(o, "last_seen_ms");
+		add_num(o, "last_seen_ms", (double)a->last_seen_ms, a->last_seen_ms > 0);
 		cJSON_AddItemToArray(arg, o);
 		return 0;
 	}
@@ -483,10 +485,7 @@ ap_cb(const struct store_ap *ap, void *arg)
 
 		add_str(o, "ssid", ap->ssid);
 		add_str(o, "agent", ap->agent);
-		if (ap->rssi != 0)
-			cJSON_AddNumberToObject(o, "rssi_dbm", ap->rssi);
-		else
-			cJSON_AddNullToObject(o, "rssi_dbm");
+		add_num(o, "rssi_dbm", ap->rssi, ap->rssi != 0);
 		cJSON_AddNumberToObject(o, "seen_ms", (double)ap->seen_ms);
 		cJSON_AddItemToArray(arg, o);
 		return 0;

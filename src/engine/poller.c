@@ -725,32 +725,49 @@ keep_samples(struct pdev *d, const struct device_status *st)
 	d->nsamples = b.n;
 }
 
+/* A bit per output (the output fields of the field table, in component order), 32 at most. */
+struct outputs {
+	uint32_t on, known;
+	int n;
+};
+
+static void
+output_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
+{
+	struct outputs *o = arg;
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	(void)name, (void)ch, (void)ph;
+	for (size_t i = 0; i < n && o->n < 32; i++) {
+		double v;
+
+		if (f[i].metric != FM_OUTPUT)
+			continue;
+		v = field_get(&f[i], comp);
+		if (dev_known(v))
+			o->known |= 1u << o->n;
+		if (v == 1)
+			o->on |= 1u << o->n;
+		o->n++;
+	}
+}
+
 /* Output, firmware and reboot events from a fresh status. */
 static void
 status_events(struct pdev *d, const struct device_status *st)
 {
-	uint32_t outs = 0, known = 0, both;
-	int n = 0;
+	struct outputs o = { 0, 0, 0 };
+	uint32_t both;
 
-	for (int i = 0; i < st->nswitches && n < 32; i++, n++) {
-		if (st->switches[i].output >= 0)
-			known |= 1u << n;
-		if (st->switches[i].output == 1)
-			outs |= 1u << n;
-	}
-	for (int i = 0; i < st->nlights && n < 32; i++, n++) {
-		if (st->lights[i].output >= 0)
-			known |= 1u << n;
-		if (st->lights[i].output == 1)
-			outs |= 1u << n;
-	}
+	each_component(st, output_cb, &o);
 	/* Only outputs known now and before count: an unreadable reply changes nothing. */
-	both = known & d->outputs_known;
-	if (d->have_outputs && (outs & both) != (d->outputs & both))
+	both = o.known & d->outputs_known;
+	if (d->have_outputs && (o.on & both) != (d->outputs & both))
 		queue_event(d, "output_changed", "outputs 0x%x -> 0x%x", d->outputs & both,
-		    outs & both);
-	d->outputs = (d->outputs & ~known) | outs;
-	d->outputs_known |= known;
+		    o.on & both);
+	d->outputs = (d->outputs & ~o.known) | o.on;
+	d->outputs_known |= o.known;
 	d->have_outputs = 1;
 	if (dev_known(st->sys.uptime_s)) {
 		if (dev_known(d->uptime_s) && st->sys.uptime_s + 1 < d->uptime_s)

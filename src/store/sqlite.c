@@ -802,123 +802,61 @@ sq_rollback(void *v)
 }
 
 /*
- * Records and columns. Each record type is one table of its fields in column order: put_*
- * binds them as ?1.. and list and get statements select them in the same order, so one
- * binder and one reader serve every record.
+ * Records are bound and read by their layout (store/backend.h): put_* binds the fields as
+ * ?1.. and list and get statements select them in the same order, so one binder and one
+ * reader serve every record. A setting read alone is the value column of its layout.
  */
-enum col_kind {
-	COL_MAC,  /* char[STORE_MAC_LEN + 1] */
-	COL_TEXT, /* const char *; NULL is NULL */
-	COL_STR,  /* const char *; NULL reads as "" */
-	COL_INT,  /* int; NULL reads as 0 */
-	COL_BOOL, /* int, stored 0/1 */
-	COL_I64,  /* int64_t; NULL reads as 0 */
-	COL_I64N, /* int64_t; STORE_NULL_INT is NULL */
-	COL_REAL, /* double; NAN is NULL */
-};
-
-struct col {
-	enum col_kind kind;
-	size_t off;
-};
-
-struct rectype {
-	size_t size;
-	int ncols;
-	struct col col[16];
-};
-
-#define F(kind, type, field) { COL_##kind, offsetof(struct type, field) }
-
-static const struct rectype rt_device = { sizeof(struct store_device), 16,
-	{ F(MAC, store_device, mac), F(TEXT, store_device, id), F(INT, store_device, gen),
-	    F(TEXT, store_device, model), F(TEXT, store_device, app), F(TEXT, store_device, fw),
-	    F(TEXT, store_device, name), F(TEXT, store_device, host), F(INT, store_device, port),
-	    F(TEXT, store_device, scheme), F(TEXT, store_device, user),
-	    F(TEXT, store_device, cred_ref), F(TEXT, store_device, tls_pin),
-	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
-	    F(I64, store_device, last_seen_ms) } };
-static const struct rectype rt_status = { sizeof(struct store_status), 13,
-	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),
-	    F(TEXT, store_status, error), F(REAL, store_status, power_w),
-	    F(REAL, store_status, energy_wh), F(REAL, store_status, temperature_c),
-	    F(REAL, store_status, rssi_dbm), F(I64N, store_status, uptime_s),
-	    F(I64N, store_status, outputs_on), F(I64N, store_status, fw_update),
-	    F(I64N, store_status, cfg_rev), F(TEXT, store_status, json) } };
-static const struct rectype rt_sample = { sizeof(struct store_sample), 7,
-	{ F(MAC, store_sample, mac), F(I64, store_sample, ts_ms), F(REAL, store_sample, power_w),
-	    F(REAL, store_sample, energy_wh), F(REAL, store_sample, temperature_c),
-	    F(REAL, store_sample, rssi_dbm), F(BOOL, store_sample, online) } };
-static const struct rectype rt_bucket = { sizeof(struct store_bucket), 14,
-	{ F(MAC, store_bucket, mac), F(I64, store_bucket, bucket_ms), F(I64, store_bucket, n),
-	    F(REAL, store_bucket, power_min_w), F(REAL, store_bucket, power_avg_w),
-	    F(REAL, store_bucket, power_max_w), F(REAL, store_bucket, temperature_min_c),
-	    F(REAL, store_bucket, temperature_avg_c), F(REAL, store_bucket, temperature_max_c),
-	    F(REAL, store_bucket, rssi_min_dbm), F(REAL, store_bucket, rssi_avg_dbm),
-	    F(REAL, store_bucket, rssi_max_dbm), F(REAL, store_bucket, energy_last_wh),
-	    F(REAL, store_bucket, online_frac) } };
-/* id first: it is selected, never bound (put_* bind from the second field on) */
-static const struct rectype rt_event = { sizeof(struct store_event), 5,
-	{ F(I64, store_event, id), F(I64, store_event, ts_ms), F(MAC, store_event, mac),
-	    F(TEXT, store_event, kind), F(TEXT, store_event, detail) } };
-static const struct rectype rt_audit = { sizeof(struct store_audit), 7,
-	{ F(I64, store_audit, id), F(I64, store_audit, ts_ms), F(TEXT, store_audit, who),
-	    F(TEXT, store_audit, action), F(TEXT, store_audit, target),
-	    F(TEXT, store_audit, result), F(TEXT, store_audit, detail) } };
-static const struct rectype rt_setting = { sizeof(struct store_setting), 2,
-	{ F(STR, store_setting, key), F(STR, store_setting, value) } };
-static const struct rectype rt_setting_value = { sizeof(struct store_setting), 1,
-	{ F(STR, store_setting, value) } };
-
-#undef F
+static const struct store_layout rt_setting_value = { STORE_REC_SETTING,
+	sizeof(struct store_setting), 1,
+	{ { STORE_COL_STR, offsetof(struct store_setting, value) } } };
 
 /* What each reading statement reads, and what its failure says. */
 static const struct {
-	const struct rectype *type;
+	const struct store_layout *type;
 	const char *what;
 } reads[ST_COUNT] = {
-	[ST_DEV_BY_MAC] = { &rt_device, "looking up a device" },
-	[ST_DEV_BY_ID] = { &rt_device, "looking up a device" },
-	[ST_DEV_BY_HOST] = { &rt_device, "looking up a device" },
-	[ST_DEV_LIST] = { &rt_device, "listing devices" },
-	[ST_STATUS_GET] = { &rt_status, "reading status" },
-	[ST_SAMPLE_LIST] = { &rt_sample, "reading history" },
-	[ST_BUCKET_LIST] = { &rt_bucket, "reading history" },
-	[ST_EVENT_LIST] = { &rt_event, "reading events" },
-	[ST_AUDIT_LIST] = { &rt_audit, "reading the audit log" },
+	[ST_DEV_BY_MAC] = { &store_layout_device, "looking up a device" },
+	[ST_DEV_BY_ID] = { &store_layout_device, "looking up a device" },
+	[ST_DEV_BY_HOST] = { &store_layout_device, "looking up a device" },
+	[ST_DEV_LIST] = { &store_layout_device, "listing devices" },
+	[ST_STATUS_GET] = { &store_layout_status, "reading status" },
+	[ST_SAMPLE_LIST] = { &store_layout_sample, "reading history" },
+	[ST_BUCKET_LIST] = { &store_layout_bucket, "reading history" },
+	[ST_EVENT_LIST] = { &store_layout_event, "reading events" },
+	[ST_AUDIT_LIST] = { &store_layout_audit, "reading the audit log" },
 	[ST_SETTING_GET] = { &rt_setting_value, "reading a setting" },
-	[ST_SETTING_LIST] = { &rt_setting, "listing settings" },
+	[ST_SETTING_LIST] = { &store_layout_setting, "listing settings" },
 };
 
 /* Binds the fields of rec from column `from` on as ?1, ?2, ... */
 static void
-bind_rec(sqlite3_stmt *st, const struct rectype *type, int from, const void *rec)
+bind_rec(sqlite3_stmt *st, const struct store_layout *type, int from, const void *rec)
 {
-	for (int i = from; i < type->ncols; i++) {
-		const void *f = (const char *)rec + type->col[i].off;
+	for (int i = from; i < type->n; i++) {
+		const void *f = (const char *)rec + type->f[i].off;
 		int p = i - from + 1;
 
-		switch (type->col[i].kind) {
-		case COL_MAC:
+		switch (type->f[i].col) {
+		case STORE_COL_MAC:
 			bind_text(st, p, f);
 			break;
-		case COL_TEXT:
-		case COL_STR:
+		case STORE_COL_TEXT:
+		case STORE_COL_STR:
 			bind_text(st, p, *(const char *const *)f);
 			break;
-		case COL_INT:
+		case STORE_COL_INT:
 			sqlite3_bind_int(st, p, *(const int *)f);
 			break;
-		case COL_BOOL:
+		case STORE_COL_BOOL:
 			sqlite3_bind_int(st, p, *(const int *)f != 0);
 			break;
-		case COL_I64:
+		case STORE_COL_I64:
 			sqlite3_bind_int64(st, p, *(const int64_t *)f);
 			break;
-		case COL_I64N:
+		case STORE_COL_I64N:
 			bind_int(st, p, *(const int64_t *)f);
 			break;
-		case COL_REAL:
+		case STORE_COL_REAL:
 			bind_real(st, p, *(const double *)f);
 			break;
 		}
@@ -927,37 +865,37 @@ bind_rec(sqlite3_stmt *st, const struct rectype *type, int from, const void *rec
 
 /* Reads the current row of st into rec (strings point into st until it moves). */
 static void
-read_rec(sqlite3_stmt *st, const struct rectype *type, void *rec)
+read_rec(sqlite3_stmt *st, const struct store_layout *type, void *rec)
 {
 	memset(rec, 0, type->size);
-	for (int i = 0; i < type->ncols; i++) {
-		void *f = (char *)rec + type->col[i].off;
+	for (int i = 0; i < type->n; i++) {
+		void *f = (char *)rec + type->f[i].off;
 		const char *s;
 
-		switch (type->col[i].kind) {
-		case COL_MAC:
+		switch (type->f[i].col) {
+		case STORE_COL_MAC:
 			col_mac(st, i, f);
 			break;
-		case COL_TEXT:
+		case STORE_COL_TEXT:
 			*(const char **)f = col_text(st, i);
 			break;
-		case COL_STR:
+		case STORE_COL_STR:
 			s = col_text(st, i);
 			*(const char **)f = s != NULL ? s : "";
 			break;
-		case COL_INT:
+		case STORE_COL_INT:
 			*(int *)f = (int)col_int(st, i, 0);
 			break;
-		case COL_BOOL:
+		case STORE_COL_BOOL:
 			*(int *)f = col_int(st, i, 0) != 0;
 			break;
-		case COL_I64:
+		case STORE_COL_I64:
 			*(int64_t *)f = col_int(st, i, 0);
 			break;
-		case COL_I64N:
+		case STORE_COL_I64N:
 			*(int64_t *)f = col_int(st, i, STORE_NULL_INT);
 			break;
-		case COL_REAL:
+		case STORE_COL_REAL:
 			*(double *)f = col_real(st, i);
 			break;
 		}
@@ -966,7 +904,7 @@ read_rec(sqlite3_stmt *st, const struct rectype *type, void *rec)
 
 /* Binds rec to statement i and steps it, inside the current flush or in its own transaction. */
 static int
-put_rec(struct sq *b, enum stmt i, const struct rectype *type, int from, const void *rec,
+put_rec(struct sq *b, enum stmt i, const struct store_layout *type, int from, const void *rec,
     char **cause, const char *what)
 {
 	bind_rec(stmt(b, i), type, from, rec);
@@ -987,19 +925,19 @@ sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 static int
 sq_put_status(void *v, const struct store_status *s, char **cause)
 {
-	return put_rec(v, ST_STATUS_PUT, &rt_status, 0, s, cause, "writing status");
+	return put_rec(v, ST_STATUS_PUT, &store_layout_status, 0, s, cause, "writing status");
 }
 
 static int
 sq_put_sample(void *v, const struct store_sample *s, char **cause)
 {
-	return put_rec(v, ST_SAMPLE_PUT, &rt_sample, 0, s, cause, "writing history");
+	return put_rec(v, ST_SAMPLE_PUT, &store_layout_sample, 0, s, cause, "writing history");
 }
 
 static int
 sq_put_event(void *v, const struct store_event *ev, char **cause)
 {
-	return put_rec(v, ST_EVENT_PUT, &rt_event, 1, ev, cause, "writing events");
+	return put_rec(v, ST_EVENT_PUT, &store_layout_event, 1, ev, cause, "writing events");
 }
 
 /* Steps st, calling row(st, arg) per row until it returns non-zero; resets st. */
@@ -1027,7 +965,7 @@ each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *ar
 
 /* A row callback and its argument, carried through each_row. */
 struct relay {
-	const struct rectype *type;
+	const struct store_layout *type;
 	store_row_cb cb;
 	void *arg;
 };
@@ -1059,38 +997,32 @@ read_rows(struct sq *b, enum stmt i, store_row_cb cb, void *arg, char **cause)
 	return each_row(b, i, relay_row, &r, cause, reads[i].what);
 }
 
-static int
-copy_device_cb(const void *row, void *arg)
-{
-	*(void **)arg = store_device_dup(row);
-	return 1;
-}
+/* The first row of a statement, copied. */
+struct first {
+	const struct store_layout *type;
+	void *got;
+};
 
 static int
-copy_status_cb(const void *row, void *arg)
+first_cb(const void *row, void *arg)
 {
-	*(void **)arg = store_status_dup(row);
-	return 1;
-}
+	struct first *f = arg;
 
-static int
-copy_value_cb(const void *row, void *arg)
-{
-	*(void **)arg = xstrdup(((const struct store_setting *)row)->value);
+	f->got = store_record_dup(row, f->type);
 	return 1;
 }
 
 /*
- * Reads the first row of statement i (bound): returns what copy made of it, or NULL; *rc is 1
- * found, 0 not found, -1 error.
+ * Reads the first row of statement i (bound): returns a copy of its record (caller frees) or
+ * NULL; *rc is 1 found, 0 not found, -1 error.
  */
 static void *
-read_first(struct sq *b, enum stmt i, store_row_cb copy, int *rc, char **cause)
+read_first(struct sq *b, enum stmt i, int *rc, char **cause)
 {
-	void *got = NULL;
+	struct first f = { reads[i].type, NULL };
 
-	*rc = read_rows(b, i, copy, &got, cause) != 0 ? -1 : got != NULL;
-	return got;
+	*rc = read_rows(b, i, first_cb, &f, cause) != 0 ? -1 : f.got != NULL;
+	return f.got;
 }
 
 /* Devices. */
@@ -1098,7 +1030,7 @@ read_first(struct sq *b, enum stmt i, store_row_cb copy, int *rc, char **cause)
 static int
 sq_device_upsert(void *v, const struct store_device *d, char **cause)
 {
-	return put_rec(v, ST_DEV_UPSERT, &rt_device, 0, d, cause, "saving device");
+	return put_rec(v, ST_DEV_UPSERT, &store_layout_device, 0, d, cause, "saving device");
 }
 
 static int
@@ -1125,7 +1057,7 @@ sq_device_find(void *v, enum store_find how, const char *value, int port,
 	bind_text(st, 1, value);
 	if (i == ST_DEV_BY_HOST)
 		sqlite3_bind_int(st, 2, port);
-	*out = read_first(b, i, copy_device_cb, &rc, cause);
+	*out = read_first(b, i, &rc, cause);
 	return rc;
 }
 
@@ -1144,7 +1076,7 @@ sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 	int rc;
 
 	bind_text(stmt(b, ST_STATUS_GET), 1, mac);
-	*out = read_first(b, ST_STATUS_GET, copy_status_cb, &rc, cause);
+	*out = read_first(b, ST_STATUS_GET, &rc, cause);
 	return rc;
 }
 
@@ -1198,7 +1130,7 @@ sq_event_list(void *v, int64_t after_id, size_t limit, store_row_cb cb, void *ar
 static int
 sq_audit_append(void *v, const struct store_audit *a, char **cause)
 {
-	return put_rec(v, ST_AUDIT_PUT, &rt_audit, 1, a, cause, "writing the audit log");
+	return put_rec(v, ST_AUDIT_PUT, &store_layout_audit, 1, a, cause, "writing the audit log");
 }
 
 static int
@@ -1214,10 +1146,13 @@ static int
 sq_setting_get(void *v, const char *key, char **value, char **cause)
 {
 	struct sq *b = v;
+	struct store_setting *set;
 	int rc;
 
 	bind_text(stmt(b, ST_SETTING_GET), 1, key);
-	*value = read_first(b, ST_SETTING_GET, copy_value_cb, &rc, cause);
+	set = read_first(b, ST_SETTING_GET, &rc, cause);
+	*value = set != NULL ? xstrdup(set->value) : NULL;
+	free(set);
 	return rc;
 }
 
@@ -1338,6 +1273,21 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 
 /* Leases. */
 
+/* Binds lease statement i: name, holder and, with a timeout, the heartbeat and expiry times. */
+static void
+lease_bind(struct sq *b, enum stmt i, const char *name, const char *holder, int64_t now_ms,
+    int64_t timeout_ms)
+{
+	sqlite3_stmt *st = stmt(b, i);
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, holder);
+	if (timeout_ms > 0) {
+		sqlite3_bind_int64(st, 3, now_ms);
+		sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	}
+}
+
 static int
 sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
     int64_t timeout_ms, char **holder_out, char **cause)
@@ -1369,11 +1319,7 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 		*holder_out = other;
 		return 0;
 	}
-	st = stmt(b, ST_LEASE_PUT);
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	lease_bind(b, ST_LEASE_PUT, name, holder, now_ms, timeout_ms);
 	return tx_end(b, run(b, ST_LEASE_PUT, cause, "taking a lease"), cause) == 0 ? 1 : -1;
 }
 
@@ -1382,12 +1328,8 @@ sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms
     int64_t timeout_ms, char **cause)
 {
 	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_LEASE_BEAT);
 
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
+	lease_bind(b, ST_LEASE_BEAT, name, holder, now_ms, timeout_ms);
 	if (tx_run(b, ST_LEASE_BEAT, cause, "renewing a lease") != 0)
 		return -1;
 	return sqlite3_changes(b->db) > 0 ? 1 : 0;
@@ -1396,12 +1338,8 @@ sq_lease_heartbeat(void *v, const char *name, const char *holder, int64_t now_ms
 static int
 sq_lease_release(void *v, const char *name, const char *holder, char **cause)
 {
-	struct sq *b = v;
-	sqlite3_stmt *st = stmt(b, ST_LEASE_DEL);
-
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
-	return tx_run(b, ST_LEASE_DEL, cause, "releasing a lease");
+	lease_bind(v, ST_LEASE_DEL, name, holder, 0, 0);
+	return tx_run(v, ST_LEASE_DEL, cause, "releasing a lease");
 }
 
 /* Maintenance. */

@@ -265,67 +265,79 @@ store_backend_handle(const struct store *s)
 	return s->b;
 }
 
-/*
- * Record copies: the strings follow the record in the same allocation. Each record type is
- * described once (size and string fields), and one copier and one row collector serve all.
- */
+#define F(col, type, field) { STORE_COL_##col, offsetof(struct type, field) }
 
-enum rec_kind { REC_DEVICE, REC_STATUS, REC_SAMPLE, REC_BUCKET, REC_EVENT, REC_AUDIT, REC_SETTING };
+const struct store_layout store_layout_device = { STORE_REC_DEVICE, sizeof(struct store_device),
+	16,
+	{ F(MAC, store_device, mac), F(TEXT, store_device, id), F(INT, store_device, gen),
+	    F(TEXT, store_device, model), F(TEXT, store_device, app), F(TEXT, store_device, fw),
+	    F(TEXT, store_device, name), F(TEXT, store_device, host), F(INT, store_device, port),
+	    F(TEXT, store_device, scheme), F(TEXT, store_device, user),
+	    F(TEXT, store_device, cred_ref), F(TEXT, store_device, tls_pin),
+	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
+	    F(I64, store_device, last_seen_ms) } };
+const struct store_layout store_layout_status = { STORE_REC_STATUS, sizeof(struct store_status),
+	13,
+	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),
+	    F(TEXT, store_status, error), F(REAL, store_status, power_w),
+	    F(REAL, store_status, energy_wh), F(REAL, store_status, temperature_c),
+	    F(REAL, store_status, rssi_dbm), F(I64N, store_status, uptime_s),
+	    F(I64N, store_status, outputs_on), F(I64N, store_status, fw_update),
+	    F(I64N, store_status, cfg_rev), F(TEXT, store_status, json) } };
+const struct store_layout store_layout_sample = { STORE_REC_SAMPLE, sizeof(struct store_sample),
+	7,
+	{ F(MAC, store_sample, mac), F(I64, store_sample, ts_ms), F(REAL, store_sample, power_w),
+	    F(REAL, store_sample, energy_wh), F(REAL, store_sample, temperature_c),
+	    F(REAL, store_sample, rssi_dbm), F(BOOL, store_sample, online) } };
+const struct store_layout store_layout_bucket = { STORE_REC_BUCKET, sizeof(struct store_bucket),
+	14,
+	{ F(MAC, store_bucket, mac), F(I64, store_bucket, bucket_ms), F(I64, store_bucket, n),
+	    F(REAL, store_bucket, power_min_w), F(REAL, store_bucket, power_avg_w),
+	    F(REAL, store_bucket, power_max_w), F(REAL, store_bucket, temperature_min_c),
+	    F(REAL, store_bucket, temperature_avg_c), F(REAL, store_bucket, temperature_max_c),
+	    F(REAL, store_bucket, rssi_min_dbm), F(REAL, store_bucket, rssi_avg_dbm),
+	    F(REAL, store_bucket, rssi_max_dbm), F(REAL, store_bucket, energy_last_wh),
+	    F(REAL, store_bucket, online_frac) } };
+const struct store_layout store_layout_event = { STORE_REC_EVENT, sizeof(struct store_event), 5,
+	{ F(I64, store_event, id), F(I64, store_event, ts_ms), F(MAC, store_event, mac),
+	    F(TEXT, store_event, kind), F(TEXT, store_event, detail) } };
+const struct store_layout store_layout_audit = { STORE_REC_AUDIT, sizeof(struct store_audit), 7,
+	{ F(I64, store_audit, id), F(I64, store_audit, ts_ms), F(TEXT, store_audit, who),
+	    F(TEXT, store_audit, action), F(TEXT, store_audit, target),
+	    F(TEXT, store_audit, result), F(TEXT, store_audit, detail) } };
+const struct store_layout store_layout_setting = { STORE_REC_SETTING,
+	sizeof(struct store_setting), 2,
+	{ F(STR, store_setting, key), F(STR, store_setting, value) } };
 
-struct rec {
-	enum rec_kind kind;
-	size_t size;
-	size_t nstr;
-	size_t str[11]; /* offsets of the const char * fields */
-};
+#undef F
 
-#define STR(type, field) offsetof(struct type, field)
-
-static const struct rec rec_device = { REC_DEVICE, sizeof(struct store_device), 11,
-	{ STR(store_device, id), STR(store_device, model), STR(store_device, app),
-	    STR(store_device, fw), STR(store_device, name), STR(store_device, host),
-	    STR(store_device, scheme), STR(store_device, user), STR(store_device, cred_ref),
-	    STR(store_device, tls_pin), STR(store_device, discovered_via) } };
-static const struct rec rec_status = { REC_STATUS, sizeof(struct store_status), 3,
-	{ STR(store_status, state), STR(store_status, error), STR(store_status, json) } };
-static const struct rec rec_sample = { REC_SAMPLE, sizeof(struct store_sample), 0, { 0 } };
-static const struct rec rec_bucket = { REC_BUCKET, sizeof(struct store_bucket), 0, { 0 } };
-static const struct rec rec_event = { REC_EVENT, sizeof(struct store_event), 2,
-	{ STR(store_event, kind), STR(store_event, detail) } };
-static const struct rec rec_audit = { REC_AUDIT, sizeof(struct store_audit), 5,
-	{ STR(store_audit, who), STR(store_audit, action), STR(store_audit, target),
-	    STR(store_audit, result), STR(store_audit, detail) } };
-static const struct rec rec_setting = { REC_SETTING, sizeof(struct store_setting), 2,
-	{ STR(store_setting, key), STR(store_setting, value) } };
-
-#undef STR
-
-static const char **
-rec_str(void *r, const struct rec *type, size_t i)
+/* Whether field i of a record of type is a string (which a copy carries along). */
+static int
+is_str(const struct store_layout *type, int i)
 {
-	return (const char **)((char *)r + type->str[i]);
+	return type->f[i].col == STORE_COL_TEXT || type->f[i].col == STORE_COL_STR;
 }
 
-/* Returns a copy of r (a record of type) in one allocation; caller frees. */
-static void *
-rec_dup(const void *r, const struct rec *type)
+void *
+store_record_dup(const void *r, const struct store_layout *type)
 {
 	size_t size = type->size;
 	char *c, *p;
 
-	for (size_t i = 0; i < type->nstr; i++) {
-		const char *str = *rec_str((void *)r, type, i);
+	for (int i = 0; i < type->n; i++) {
+		const char *const *str = (const void *)((const char *)r + type->f[i].off);
 
-		size += str != NULL ? strlen(str) + 1 : 0;
+		if (is_str(type, i) && *str != NULL)
+			size += strlen(*str) + 1;
 	}
 	c = xmalloc(size);
 	memcpy(c, r, type->size);
 	p = c + type->size;
-	for (size_t i = 0; i < type->nstr; i++) {
-		const char **str = rec_str(c, type, i);
+	for (int i = 0; i < type->n; i++) {
+		const char **str = (const char **)(void *)(c + type->f[i].off);
 		size_t n;
 
-		if (*str == NULL)
+		if (!is_str(type, i) || *str == NULL)
 			continue;
 		n = strlen(*str) + 1;
 		memcpy(p, *str, n);
@@ -350,25 +362,19 @@ store_status_free(struct store_status *st)
 struct store_device *
 store_device_dup(const struct store_device *d)
 {
-	return rec_dup(d, &rec_device);
+	return store_record_dup(d, &store_layout_device);
 }
 
 struct store_status *
 store_status_dup(const struct store_status *st)
 {
-	return rec_dup(st, &rec_status);
+	return store_record_dup(st, &store_layout_status);
 }
 
 struct store_event *
 store_event_dup(const struct store_event *ev)
 {
-	return rec_dup(ev, &rec_event);
-}
-
-struct store_audit *
-store_audit_dup(const struct store_audit *a)
-{
-	return rec_dup(a, &rec_audit);
+	return store_record_dup(ev, &store_layout_event);
 }
 
 /*
@@ -376,7 +382,7 @@ store_audit_dup(const struct store_audit *a)
  * the store. One collector (collect_cb) serves every list.
  */
 struct rows {
-	const struct rec *type;
+	const struct store_layout *type;
 	struct vec vec;
 	union {
 		store_device_cb dev;
@@ -394,7 +400,7 @@ collect_cb(const void *row, void *arg)
 {
 	struct rows *rows = arg;
 
-	vec_push(&rows->vec, rec_dup(row, rows->type));
+	vec_push(&rows->vec, store_record_dup(row, rows->type));
 	return 0;
 }
 
@@ -403,20 +409,20 @@ rows_call(const struct rows *rows, const void *r)
 {
 	const struct store_setting *set = r;
 
-	switch (rows->type->kind) {
-	case REC_DEVICE:
+	switch (rows->type->rec) {
+	case STORE_REC_DEVICE:
 		return rows->cb.dev(r, rows->arg);
-	case REC_SAMPLE:
+	case STORE_REC_SAMPLE:
 		return rows->cb.smp(r, rows->arg);
-	case REC_BUCKET:
+	case STORE_REC_BUCKET:
 		return rows->cb.bk(r, rows->arg);
-	case REC_EVENT:
+	case STORE_REC_EVENT:
 		return rows->cb.ev(r, rows->arg);
-	case REC_AUDIT:
+	case STORE_REC_AUDIT:
 		return rows->cb.au(r, rows->arg);
-	case REC_SETTING:
+	case STORE_REC_SETTING:
 		return rows->cb.set(set->key, set->value, rows->arg);
-	case REC_STATUS:
+	case STORE_REC_STATUS:
 		break;
 	}
 	return 1;
@@ -551,7 +557,7 @@ store_device_remove(struct store *s, const char *key, char **cause)
 int
 store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_device, .cb.dev = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_device, .cb.dev = cb, .arg = arg };
 	char *why = NULL;
 
 	return rows_deliver(&rows, s->ops->device_list(s->b, collect_cb, &rows, &why), why,
@@ -596,7 +602,7 @@ int
 store_history_list(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_sample_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_sample, .cb.smp = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_sample, .cb.smp = cb, .arg = arg };
 
 	return span_list(s, s->ops->history_list, mac, from_ms, to_ms, &rows, cause);
 }
@@ -605,7 +611,7 @@ int
 store_history_buckets(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_bucket_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_bucket, .cb.bk = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_bucket, .cb.bk = cb, .arg = arg };
 
 	return span_list(s, s->ops->bucket_list, mac, from_ms, to_ms, &rows, cause);
 }
@@ -614,7 +620,7 @@ int
 store_event_list(struct store *s, int64_t after_id, size_t limit, store_event_cb cb,
     void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_event, .cb.ev = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_event, .cb.ev = cb, .arg = arg };
 	char *why = NULL;
 
 	return rows_deliver(&rows, s->ops->event_list(s->b, after_id, limit, collect_cb,
@@ -637,7 +643,7 @@ int
 store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audit_cb cb,
     void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_audit, .cb.au = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_audit, .cb.au = cb, .arg = arg };
 	char *why = NULL;
 
 	return rows_deliver(&rows, s->ops->audit_list(s->b, after_id, limit, collect_cb,
@@ -711,7 +717,7 @@ store_device_release(struct store *s, const char *mac, char **cause)
 int
 store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &rec_setting, .cb.set = cb, .arg = arg };
+	struct rows rows = { .type = &store_layout_setting, .cb.set = cb, .arg = arg };
 	char *why = NULL;
 
 	return rows_deliver(&rows, s->ops->setting_list(s->b, collect_cb, &rows, &why), why,
@@ -722,7 +728,8 @@ store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause
 static int
 import_prune(struct store *s, const struct store_import *im, char **why)
 {
-	struct rows devs = { .type = &rec_device }, sets = { .type = &rec_setting };
+	struct rows devs = { .type = &store_layout_device };
+	struct rows sets = { .type = &store_layout_setting };
 	size_t k;
 	int rc = 0;
 

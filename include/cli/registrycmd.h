@@ -1,5 +1,5 @@
-#ifndef CLI_REGISTRY_H
-#define CLI_REGISTRY_H
+#ifndef CLI_REGISTRYCMD_H
+#define CLI_REGISTRYCMD_H
 
 struct app;
 

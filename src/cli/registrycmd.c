@@ -9,7 +9,7 @@
 
 #include "cli/app.h"
 #include "cli/probe.h"
-#include "cli/registry.h"
+#include "cli/registrycmd.h"
 #include "conf/conf.h"
 #include "cli/print.h"
 #include "engine/registry.h"
