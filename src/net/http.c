@@ -624,18 +624,22 @@ req_start(struct req *r, char **cause)
 		case HTTP_TLS_VERIFY:
 			SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 			SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-			if (r->ca_file != NULL)
+			/* A CA file given is the only trust: the system store is not consulted. */
+			if (r->ca_file != NULL) {
 				SETOPT(CURLOPT_CAINFO, r->ca_file);
+				SETOPT(CURLOPT_CAPATH, NULL);
+			}
 			break;
 		case HTTP_TLS_PIN:
-			SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
-			SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
-			if (r->pin_curl != NULL)
-				SETOPT(CURLOPT_PINNEDPUBLICKEY, r->pin_curl);
-			break;
 		case HTTP_TLS_INSECURE:
+			/* No CA checks: without these two NULLs libcurl's GnuTLS backend still
+			 * parses the whole system store (hundreds of files) on every handshake. */
 			SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
 			SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+			SETOPT(CURLOPT_CAINFO, NULL);
+			SETOPT(CURLOPT_CAPATH, NULL);
+			if (r->tls == HTTP_TLS_PIN && r->pin_curl != NULL)
+				SETOPT(CURLOPT_PINNEDPUBLICKEY, r->pin_curl);
 			break;
 		}
 	}
