@@ -533,7 +533,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
-#define HTTP_RECV_BUFFER 8192L
+#define HTTP_RECV_BUFFER 4096L
 
 #define SETOPT(opt, val)                                                                       \
 	do {                                                                                   \
@@ -585,8 +585,8 @@ req_start(struct req *r, char **cause)
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
 	SETOPT(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
-	/* Device replies are a few KiB: curl's 16 KiB receive buffer per transfer in flight
-	 * would be 1 MiB of heap at 64 in flight. */
+	/* Device replies are a few KiB (a status 1-2 KiB): curl's 16 KiB receive buffer per
+	 * transfer in flight would be 1 MiB of heap at 64 in flight; 4 KiB is 256 KiB. */
 	SETOPT(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, r);

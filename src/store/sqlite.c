@@ -1700,6 +1700,15 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 	return exec_sql(b->db, sql, cause, "exec", b->path);
 }
 
+void
+store_sqlite_keep_wal(struct store *s)
+{
+	struct sq *b = sqlite_of(s);
+
+	if (b != NULL)
+		sqlite3_db_config(b->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+}
+
 sqlite3 *
 store_sqlite_conn(void *b)
 {
