@@ -179,7 +179,7 @@ tick_cb(void *arg)
 		int r = lease_acquire_once(l, &why);
 
 		if (r == 1) {
-			log_info("holding the poller lease as %s; polling", l->holder);
+			/* The callback's owner says so (fleet's lead()): logged once, there. */
 			free(l->last_other);
 			l->last_other = NULL;
 			if (l->cb != NULL)

@@ -23,6 +23,9 @@ wait_for 10 leader a 1 && pass "$N: first --headless holds the lease (shelly_pol
 	fail "$N: first leads" "$(hl_metric a shelly_poller_leader)"
 wait_for 10 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh "http://127.0.0.1:$(hl_port a)/readyz" ||
 	fail "$N: first ready" "$(hl_get a /readyz)"
+n_lead=$(grep -c 'holding the poller lease' "$(hl_err a)")
+[ "$n_lead" = 1 ] && pass "$N: taking the lease is logged once" ||
+	fail "$N: taking the lease is logged once" "$n_lead lines: $(grep 'holding the poller lease' "$(hl_err a)")"
 holder=$(sq "$DB" 'SELECT holder FROM lease')
 echo "$holder" | grep -q ":$(hl_pid a):" && pass "$N: lease row names the first poller ($holder)" || fail "$N: lease holder" "'$holder' pid $(hl_pid a)"
 
