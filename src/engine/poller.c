@@ -35,6 +35,7 @@ struct pdev {
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
+	int stored_state;       /* the state the store held at load, until the first change; -1 */
 	char *error;            /* the last error, sanitised; NULL none (most devices) */
 	int failures;           /* in a row */
 	int attempted;
@@ -363,6 +364,9 @@ load_one_cb(const struct store_device *sd, void *arg)
 	if (is_new) {
 		/* The stored revision spares a settings read when nothing changed since. */
 		struct store_status *last = store_status_get(p->store, d->mac);
+		enum device_state was;
+		d->stored_state = last != NULL && last->state != NULL &&
+		        device_state_parse(last->state, &was) == 0 ? (int)was : -1;
 		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state != NULL &&
 		    strcmp(last->state, "online") == 0) {
 			d->cfg_rev = (double)last->cfg_rev;
@@ -481,9 +485,15 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 
 	set_error(d, error);
 	d->state = st;
-	if (old == st && d->attempted)
+	if (d->stored_state >= 0) {
+		/* The first state of this process is a change only against what the store held. */
+		old = (enum device_state)d->stored_state;
+		d->stored_state = -1;
+		if (old == st)
+			return;
+	} else if (old == st && d->attempted)
 		return;
-	if (!d->attempted && st == DEVICE_OFFLINE)
+	else if (!d->attempted && st == DEVICE_OFFLINE)
 		return; /* the initial state is offline: no event for staying there */
 	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
 	    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
