@@ -60,7 +60,9 @@ int json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size);
 /*
  * Prints a tree as JSON text safe for a terminal (pretty: indented): like cJSON_Print, but DEL
  * and the C1 controls U+0080..U+009F (which cJSON leaves raw, and which a terminal may take for
- * escape sequences) are written \u007f, \u0080 ... Returns malloc'd text; caller frees.
+ * escape sequences) are written \u007f, \u0080 ..., and so are the bidirectional controls and
+ * separators U+061C, U+200E-200F, U+2028-202E and U+2066-2069 (which reorder what a terminal
+ * shows). Returns malloc'd text; caller frees.
  */
 char *json_print(const cJSON *item, int pretty);
 

@@ -318,29 +318,50 @@ json_parse_object(const char *buf, size_t len, int max_depth, const char *what, 
 	return root;
 }
 
+/*
+ * The code point json_print writes as \uXXXX at p, its UTF-8 length in *len; 0 for none: DEL,
+ * the C1 controls, and the bidirectional controls and separators (U+061C, U+200E-200F,
+ * U+2028-202E, U+2066-2069) that make a terminal show text in another order than it is.
+ */
+static unsigned
+print_escaped(const unsigned char *p, size_t *len)
+{
+	*len = p[0] == 0x7f ? 1 : p[0] < 0xe0 ? 2 : 3; /* read only when a code point is returned */
+	if (p[0] == 0x7f)
+		return 0x7f;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return p[1];
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 0x61c;
+	if (p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae)))
+		return 0x2000u | (p[2] & 0x3fu);
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 0x2040u | (p[2] & 0x3fu);
+	return 0;
+}
+
 char *
 json_print(const cJSON *item, int pretty)
 {
 	char *raw = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
 	char *out, *o;
-	size_t n = 0;
+	size_t n = 0, len;
 
 	if (raw == NULL)
 		abort(); /* cJSON fails only when out of memory */
 	/* Outside strings JSON text is ASCII, so byte-level rewriting cannot change structure. */
 	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
-		if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+		if (print_escaped(p, &len) != 0)
 			n++;
 	if (n == 0)
 		return raw;
 	out = o = xmalloc(strlen(raw) + n * 6 + 1);
 	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-		if (*p == 0x7f) {
-			memcpy(o, "\\u007f", 6);
-			o += 6;
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			o += sprintf(o, "\\u%04x", p[1]);
-			p++;
+		unsigned cp = print_escaped(p, &len);
+		if (cp != 0) {
+			o += sprintf(o, "\\u%04x", cp);
+			p += len - 1;
 		} else
 			*o++ = (char)*p;
 	}

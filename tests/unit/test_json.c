@@ -277,6 +277,31 @@ test_names_and_init(void **state)
 	assert_false(device_id_equal("shelly1-A", NULL));
 }
 
+/*
+ * json_print writes what a terminal would act on or reorder as \uXXXX: DEL, C1, bidi
+ * controls; the value parses back unchanged, and other non-ASCII text stays raw.
+ */
+static void
+test_print_terminal_safe(void **state)
+{
+	const char *name = "a\x7f" "b\xc2\x9b" "c\xe2\x80\xae" "d\xe2\x81\xa6" "e\xe2\x80\xa8"
+			   "f\xd8\x9c" "g\xc3\xa9\xe2\x80\x94\xe2\x82\xac";
+	cJSON *o = cJSON_CreateObject(), *back;
+	char *text;
+
+	(void)state;
+	cJSON_AddStringToObject(o, "name", name);
+	text = json_print(o, 0);
+	assert_string_equal(text, "{\"name\":\"a\\u007fb\\u009bc\\u202ed\\u2066e\\u2028f\\u061cg"
+				  "\xc3\xa9\xe2\x80\x94\xe2\x82\xac\"}");
+	back = cJSON_Parse(text);
+	assert_non_null(back);
+	assert_string_equal(cJSON_GetObjectItem(back, "name")->valuestring, name);
+	cJSON_Delete(back);
+	free(text);
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -287,6 +312,7 @@ main(void)
 	    cmocka_unit_test(test_mac),
 	    cmocka_unit_test(test_fw_version),
 	    cmocka_unit_test(test_names_and_init),
+	    cmocka_unit_test(test_print_terminal_safe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
