@@ -17,10 +17,12 @@
 #include "engine/fleet.h"
 #include "server/exporter.h"
 #include "server/httpd.h"
+#include "server/metrics.h"
 #include "server/provserve.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/str.h"
 #include "util/loop.h"
 
 struct daemon {
@@ -51,6 +53,30 @@ static void
 opnsense_metrics_cb(struct metrics_writer *w, void *arg)
 {
 	opnsense_runner_metrics(((struct daemon *)arg)->opn, w);
+}
+
+void
+cli_list_metrics(FILE *fp)
+{
+	struct strbuf sb;
+	struct metrics_writer *w;
+	const char *line;
+
+	exporter_list_metrics(fp);
+	/* The families the extra callback adds, read back from their HELP and TYPE lines. */
+	strbuf_init(&sb);
+	w = metrics_writer_new(&sb);
+	opnsense_runner_metrics(NULL, w);
+	metrics_writer_free(w);
+	for (line = strbuf_str(&sb); (line = strstr(line, "# HELP ")) != NULL;) {
+		const char *name = line + 7, *help = strchr(name, ' '), *type = strstr(help, "# TYPE ");
+
+		type = strchr(type + 7, ' ') + 1;
+		fprintf(fp, "%-44.*s %-9.*s %.*s\n", (int)(help - name), name,
+		    (int)strcspn(type, "\n"), type, (int)strcspn(help + 1, "\n"), help + 1);
+		line = type;
+	}
+	strbuf_done(&sb);
 }
 
 /* The fleet replaced the configuration (reload): the front end's view follows. */

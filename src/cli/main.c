@@ -14,7 +14,6 @@
 #include "cli/provision.h"
 #include "cli/registrycmd.h"
 #include "conf/conf.h"
-#include "server/exporter.h"
 #include "tui/tui.h"
 #include "util/datadir.h"
 
@@ -42,7 +41,7 @@ static const struct {
 	{ CLI_HELP, NULL, cli_usage },
 	{ CLI_VERSION, version, NULL },
 	{ CLI_LIST_OPTIONS, NULL, conf_list_options },
-	{ CLI_LIST_METRICS, NULL, exporter_list_metrics },
+	{ CLI_LIST_METRICS, NULL, cli_list_metrics },
 	{ CLI_LIST_KEYS, NULL, tui_list_keys },
 	{ CLI_PROBE, cli_probe, NULL },
 	{ CLI_ADD, cli_add, NULL },

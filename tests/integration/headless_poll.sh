@@ -72,6 +72,11 @@ case $ct in
 *) fail "$N: /metrics Content-Type" "'$ct'" ;;
 esac
 if out=$(promtool check metrics <"$T_TMP/m1" 2>&1); then pass "$N: promtool check metrics"; else fail "$N: promtool check metrics" "$out"; fi
+# --list-metrics (and so the man page, tests/integration/docs.sh) names every family served.
+served=$(sed -n 's/^# TYPE \([a-z_]*\) \([a-z]*\)$/\1 \2/p' "$T_TMP/m1")
+listed=$("$SHELLY_TUI" --list-metrics | awk '{print $1, $2}')
+[ -n "$served" ] && [ "$served" = "$listed" ] && pass "$N: --list-metrics lists every family /metrics serves, in order" ||
+	fail "$N: --list-metrics = /metrics families" "$(printf '%s\n' "$listed" >"$T_TMP/listed"; printf '%s\n' "$served" | diff "$T_TMP/listed" - | head -8)"
 [ "$(hl_code a /healthz)" = 200 ] && pass "$N: /healthz 200" || fail "$N: /healthz" "$(hl_code a /healthz)"
 [ "$(hl_code a /nope)" = 404 ] && [ "$(hl_code a /metricsx)" = 404 ] && [ "$(hl_code a /)" = 404 ] &&
 	pass "$N: unknown paths 404" || fail "$N: unknown path" "$(hl_code a /nope) $(hl_code a /)"
