@@ -182,10 +182,11 @@ struct source_job *source_job_retry(struct source *src, const struct source_job 
 /* Sets (or replaces) the callback that runs when the job is done. */
 void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
 /*
- * The IPv4 networks of this host's interfaces (loopback left out), blank-separated, into buf:
- * suggestions only, never scanned without the operator's go. Returns how many.
+ * The IPv4 networks of this host's interfaces (loopback, and those SHELLY_TUI_ALLOW_NETS
+ * refuses, left out), blank-separated, into buf: suggestions only, never scanned without the
+ * operator's go. Returns how many.
  */
-size_t source_local_nets(char *buf, size_t size);
+size_t source_local_nets(const struct source *src, char *buf, size_t size);
 /* Where a job stands. */
 struct source_progress {
 	int scan;		/* 1 a scan, 0 an action job */

@@ -34,6 +34,7 @@
 #include "store/store.h"
 #include "tui/source.h"
 #include "tui/textlines.h"
+#include "util/guard.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -1176,7 +1177,7 @@ source_job_free(struct source_job *job)
 }
 
 size_t
-source_local_nets(char *buf, size_t size)
+source_local_nets(const struct source *src, char *buf, size_t size)
 {
 	struct ifaddrs *ifa, *i;
 	size_t n = 0, len = 0;
@@ -1197,7 +1198,8 @@ source_local_nets(char *buf, size_t size)
 			continue;
 		addr = ntohl(a->sin_addr.s_addr);
 		mask = ntohl(m->sin_addr.s_addr);
-		if ((addr >> 24) == 127 || mask == 0)
+		inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+		if ((addr >> 24) == 127 || mask == 0 || !guard_allows(src->app->guard, text))
 			continue;
 		prefix = __builtin_popcount(mask);
 		net.s_addr = htonl(addr & mask);

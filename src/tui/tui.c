@@ -699,7 +699,7 @@ global_action(struct tui *t, enum tui_action a)
 	case TA_DISCOVER: {
 		/* The host's own networks are suggested; nothing is scanned before Enter. */
 		char nets[128], label[96];
-		if (source_local_nets(nets, sizeof nets) > 0)
+		if (source_local_nets(t->src, nets, sizeof nets) > 0)
 			snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
 		else
 			snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
