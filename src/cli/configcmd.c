@@ -21,8 +21,10 @@
 #include "cli/app.h"
 #include "cli/configcmd.h"
 #include "cli/print.h"
+#include "conf/conf.h"
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfgmove.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "model/devconfig.h"
@@ -279,6 +281,15 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	snapshot(d, &d->before, d->run->verb);
 	if (d->after.n > 0)
 		snapshot(d, &d->after, "read-back");
+	if (d->dt.reg != NULL) {
+		char *cause = NULL;
+		if (cfgmove_record(d->run->app->store, d->dt.reg->mac, r, "cli", &cause) != 0) {
+			fputs("shelly-tui: the new address was not stored: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+		}
+	}
 	if (++d->run->ndone == d->run->n)
 		d->run->done = 1;
 }
@@ -823,6 +834,7 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 	o->dry_run = app->args.set[CLI_DRY_RUN] > 0;
 	o->allow_reboot = app->args.set[CLI_ALLOW_REBOOT] > 0;
 	o->allow_network = app->args.set[CLI_ALLOW_NETWORK_CHANGE] > 0;
+	o->follow_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_READDRESS_TIMEOUT);
 }
 
 static void queue_offline(struct cfg_run *run);

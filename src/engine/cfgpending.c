@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/cfgapply.h"
+#include "engine/cfgmove.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -177,6 +178,11 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 		return;
 	}
 	state = r->outcome == CFGA_OK || r->outcome == CFGA_UNCHANGED ? "applied" : "failed";
+	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
+		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (cfgstore_pending_set(cp->store, q->id, state, r->message, &cause) != 0) {
 		log_error("config queue: %s", cause);
 		free(cause);
