@@ -892,7 +892,7 @@ cli_config_set(struct app *app)
 	return rc;
 }
 
-/* The variables of a device: its own identity, else the registry's; index from 1. */
+/* The variables of a device: its own identity, else the registry's; index: position from 1. */
 static void
 dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct devconfig_vars *v)
 {
@@ -922,6 +922,18 @@ dev_mac(const struct cfg_dev *d)
 	return d->dt.reg != NULL ? d->dt.reg->mac : NULL;
 }
 
+/* A TARGET that came from @GROUP: ${index} is its position in the group, as everywhere. */
+static void
+group_index(const struct cfg_run *run, const struct cfg_dev *d, char *index, size_t size)
+{
+	const char *mac = dev_mac(d);
+	char *cause = NULL;
+
+	if (d->group != NULL && mac != NULL && run->app->store != NULL &&
+	    cfgdesired_index(run->app->store, d->group, mac, index, size, &cause) < 0)
+		free(cause);
+}
+
 /*
  * The desired configuration of a registered device from the store: the template of its group
  * (the @GROUP it was named by first), the group's own fields on top, then the fields stored
@@ -940,6 +952,7 @@ stored_desired(struct cfg_run *run, size_t i)
 		return -1;
 	}
 	dev_vars(d, i, index, sizeof index, &v);
+	v.index = NULL; /* the engine's: the position in the device's group, as the console has it */
 	if (cfgdesired_stored(run->app->store, mac, d->group, &v, &d->desired, &cause) != 0) {
 		dev_error(d, "%s", cause);
 		free(cause);
@@ -967,6 +980,7 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 			ok = stored_desired(run, i) == 0;
 		else {
 			dev_vars(d, i, index, sizeof index, &v);
+			group_index(run, d, index, sizeof index);
 			ok = devconfig_render(tmpl, &v, &d->desired, &cause) == 0;
 			if (!ok) {
 				dev_error(d, "template: %s", cause);

@@ -148,8 +148,7 @@ stored_desired(struct cfgjob *job, struct slot *s)
 	}
 	v.name = reg->name;
 	v.id = reg->id;
-	v.mac = reg->mac;
-	v.index = "1";
+	v.mac = reg->mac; /* index: the engine's, from the device's group */
 	if (cfgdesired_stored(job->app->store, reg->mac, NULL, &v, &s->dev->desired, &cause) != 0) {
 		set_message(s->dev, cause);
 		free(cause);

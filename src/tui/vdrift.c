@@ -73,8 +73,7 @@ row_vars(const struct source_dev *r, struct devconfig_vars *v)
 	memset(v, 0, sizeof *v);
 	v->name = r->name[0] ? r->name : NULL;
 	v->id = r->id[0] ? r->id : NULL;
-	v->mac = r->mac;
-	v->index = "1";
+	v->mac = r->mac; /* index: the engine's, from the device's group */
 }
 
 static void
