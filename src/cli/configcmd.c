@@ -495,8 +495,8 @@ dev_message(const struct cfg_dev *d)
 
 /* --- Output --------------------------------------------------------------------------------- */
 
-static cJSON *
-config_object(const struct devconfig *c, bool secrets)
+cJSON *
+cli_config_object(const struct devconfig *c, bool secrets)
 {
 	cJSON *o = cJSON_CreateObject();
 	char name[96];
@@ -703,7 +703,7 @@ cli_config_get(struct app *app)
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(o2, "config",
 			    dev_failed(d) ? cJSON_CreateNull()
-			                  : config_object(&d->before, secrets));
+			                  : cli_config_object(&d->before, secrets));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}
@@ -839,6 +839,28 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 
 static void queue_offline(struct cfg_run *run);
 static void remember_desired(struct cfg_run *run);
+
+int
+cli_config_apply_one(
+    struct app *app, const char *verb, const char *target, const struct devconfig *desired)
+{
+	struct cfgapply_opts o;
+	struct cfg_run run;
+	char *targets[1] = {(char *)target};
+	int rc;
+
+	run_init(&run, app, verb, targets, 1);
+	devconfig_copy(&run.devs[0].desired, desired);
+	apply_opts(app, &o);
+	if (identify_all(&run) != EXIT_OK)
+		rc = EXIT_USAGE;
+	else if (run_all(&run, &o) != 0)
+		rc = EXIT_FAIL;
+	else
+		rc = report_apply(&run);
+	run_done(&run);
+	return rc;
+}
 
 int
 cli_config_set(struct app *app)
@@ -1566,7 +1588,7 @@ pending_cb(const struct cfgstore_row *r, void *arg)
 	else
 		cJSON_AddNullToObject(o, "result");
 	if (devconfig_template_parse(r->body, strlen(r->body), &c, &cause) == 0) {
-		cJSON_AddItemToObject(o, "fields", config_object(&c, false));
+		cJSON_AddItemToObject(o, "fields", cli_config_object(&c, false));
 		devconfig_done(&c);
 	} else {
 		cJSON_AddNullToObject(o, "fields");
