@@ -116,7 +116,8 @@ apply_done_cb(const struct cfgapply_result *r, void *arg)
 		if (cfgmove_record(s->job->app->store, s->dt.reg->mac, r, "console", &cause) != 0) {
 			set_message(d, cause);
 			free(cause);
-		}
+		} else
+			d->moved = 1;
 	}
 	if (r->outcome == CFGA_UNREACHABLE)
 		queue(s->job, d);

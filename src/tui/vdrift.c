@@ -375,6 +375,13 @@ job_cb(struct cfgjob *job, void *arg)
 	if (d->phase == PH_DRY)
 		ask_confirm(d);
 	else {
+		size_t n;
+		const struct cfgjob_dev *jd = cfgjob_devs(job, &n);
+		for (size_t i = 0; i < n; i++)
+			if (jd[i].moved) {
+				source_registry_changed(d->t->src);
+				break;
+			}
 		vdevices_config_changed(d->t->devices);
 		tui_message(d->t, 0, "apply done (q closes the results)");
 	}
