@@ -1,13 +1,17 @@
 # A static-address change moves the device: --config-set/--apply with --allow-network-change look
 # for it at the new address (its MAC and generation shown over /shelly first), read back there,
 # and the registry follows (ip_changed event, audit). A device not seen there is reported
-# "not seen at NEW; last known OLD" and nothing is restored to the old address. Gen1 and Gen2+.
+# "not seen at NEW; last known OLD" and nothing is restored to the old address. Gen1 and Gen2+;
+# an HTTPS device is followed only when it shows its pinned key at the new address.
 . tests/lib.sh
 . tests/sim/simlib.sh
 . tests/integration/lib_headless.sh
 
 N=config_readdress
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3,gen3/1pm-gen3 --count 3; then
+TLS="$T_TMP/tls"
+mkdir -p "$TLS"
+if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3,gen3/1pm-gen3,gen3/1pm-gen3 \
+	--count 4 --tls 3 --tls-dir "$TLS"; then
 	fail "$N: start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -15,7 +19,8 @@ DB="$T_TMP/s.db"
 CF="$T_TMP/config"
 echo "set readdress-timeout 3s" >"$CF"
 tui() { "$SHELLY_TUI" --db "$DB" --config "$CF" --timeout 3 "$@"; }
-hl_add "$DB" 0 --name g1 && hl_add "$DB" 1 --name plus && hl_add "$DB" 2 --name other ||
+hl_add "$DB" 0 --name g1 && hl_add "$DB" 1 --name plus && hl_add "$DB" 2 --name other &&
+	hl_add "$DB" 3 --name secure --https ||
 	{ fail "$N: --add" "$(cat "$T_TMP/add.err")"; exit 1; }
 host_of() { sq "$DB" "select host from devices where mac = '$(mac_of "$1")'"; }
 events_of() { sq "$DB" "select count(*) from events where mac = '$(mac_of "$1")' and kind = 'ip_changed' and detail like '%-> $2:%'"; }
@@ -71,4 +76,21 @@ rc=$?
 	[ "$(curl -s -m 3 "http://$NEW2:$PORT/rpc/WiFi.GetConfig" | jq -r .sta.ip)" = "$TAKEN" ] &&
 	pass "$N: not seen at the new address: reported with the last known one, registry kept, nothing restored" ||
 	fail "$N: not seen" "rc=$rc $(cat "$T_TMP/p3") host=$(host_of 1)"
+
+# --- HTTPS: followed with its pinned key; a device showing another key there is not it ---
+NEW3=$SIM_NET.53
+curl -s -m 3 -o /dev/null -k "https://$NEW3:$PORT/shelly" && fail "$N: $NEW3 is free before the move"
+tui --config-set wifi.sta.ipv4mode=static wifi.sta.ip="$NEW3" secure --allow-network-change >"$T_TMP/s1" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q "verified at the new address $NEW3" "$T_TMP/s1" && [ "$(host_of 3)" = "$NEW3" ] &&
+	[ "$(sq "$DB" "select scheme from devices where mac = '$(mac_of 3)'")" = https ] &&
+	pass "$N: HTTPS device followed to $NEW3 with its pinned key, still https" ||
+	fail "$N: HTTPS static address" "rc=$rc $(cat "$T_TMP/s1") host=$(host_of 3)"
+NEW4=$SIM_NET.54
+ctl POST /devices/3/tls/rotate '{"after":"/rpc/WiFi.SetConfig"}' >/dev/null
+tui --config-set wifi.sta.ip="$NEW4" secure --allow-network-change >"$T_TMP/s2" 2>&1
+rc=$?
+[ $rc != 0 ] && grep -q "not seen at $NEW4 (.*); last known $NEW3" "$T_TMP/s2" && [ "$(host_of 3)" = "$NEW3" ] &&
+	pass "$N: another key at the new address: not seen, the registry keeps the last known address" ||
+	fail "$N: HTTPS key change" "rc=$rc $(cat "$T_TMP/s2") host=$(host_of 3)"
 exit $T_FAILED

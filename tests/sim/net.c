@@ -1140,11 +1140,11 @@ dev_move(struct dev *d, char **cause)
 		*cause = xasprintf("%s: no free address left in the pool", d->id);
 		return -1;
 	}
-	return dev_move_to(d, addr, cause);
+	return dev_move_to(d, addr, true, cause);
 }
 
 int
-dev_move_to(struct dev *d, uint32_t addr, char **cause)
+dev_move_to(struct dev *d, uint32_t addr, bool new_key, char **cause)
 {
 	struct sim *sim = d->sim;
 	long old = addr_pos(sim->base, d->addr), pos = addr_pos(sim->base, addr);
@@ -1170,7 +1170,7 @@ dev_move_to(struct dev *d, uint32_t addr, char **cause)
 		sim->pool_next = (size_t)pos + 1;
 	d->addr = addr;
 	kill_connections(d);
-	if (d->tls && dev_tls_rotate(d, cause) < 0)
+	if (d->tls && new_key && dev_tls_rotate(d, cause) < 0)
 		return -1;
 	if (dev_net_sync(d, cause) < 0)
 		return -1;

@@ -470,8 +470,11 @@ void dev_net_later(struct dev *d);
 void dev_set_fault(struct dev *d, enum sim_fault f, long count, const char *path);
 void dev_reboot(struct dev *d, uint64_t delay_ms);
 int dev_move(struct dev *d, char **cause);
-/* Moves d to addr (a free pool address): new listener, certificate, mDNS, manifest. */
-int dev_move_to(struct dev *d, uint32_t addr, char **cause);
+/*
+ * Moves d to addr (a free pool address): new listener, mDNS, manifest; with new_key an HTTPS
+ * device also gets a new key and certificate (a DHCP move in the tests), else it keeps its key.
+ */
+int dev_move_to(struct dev *d, uint32_t addr, bool new_key, char **cause);
 void dev_set_auth(struct dev *d, bool on, const char *password);
 int dev_tls_rotate(struct dev *d, char **cause);
 /* Rotates the certificate once the next request to path has been answered (HTTPS only). */

@@ -24,7 +24,7 @@ move_cb(void *arg)
 	char *cause = NULL, ip[16];
 
 	addr_str(d->ip_next, ip);
-	if (dev_move_to(d, d->ip_next, &cause) < 0) {
+	if (dev_move_to(d, d->ip_next, false, &cause) < 0) { /* the device keeps its key */
 		log_error("device %s: static address %s not taken: %s", d->id, ip, cause);
 		free(cause);
 		return;
