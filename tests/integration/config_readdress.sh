@@ -77,6 +77,27 @@ rc=$?
 	pass "$N: not seen at the new address: reported with the last known one, registry kept, nothing restored" ||
 	fail "$N: not seen" "rc=$rc $(cat "$T_TMP/p3") host=$(host_of 1)"
 
+# --- queued for an offline device, applied by --headless when it is back: polled at its new address ---
+NEW5=$SIM_NET.55
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+tui --config-set wifi.sta.ip="$NEW5" g1 --allow-network-change >"$T_TMP/q" 2>&1
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+hl_config "$T_TMP/hl.conf"
+echo "set readdress-timeout 5s" >>"$T_TMP/hl.conf"
+if grep -q queued "$T_TMP/q" && hl_start q "$DB" "$T_TMP/hl.conf"; then
+	polled_at_new() { [ "$(mf '.devices[0].addr')" = "$NEW5" ] && [ "$(ctl GET /devices/0/state | jq -r .counters.requests)" -ge 3 ]; }
+	if wait_for 30 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DB' \"select state from config_pending where mac = '$(mac_of 0)' order by id desc limit 1\")\" = applied ]" &&
+		[ "$(host_of 0)" = "$NEW5" ] && ctl POST /devices/0/reset-counters >/dev/null && wait_for 20 polled_at_new &&
+		[ "$(sq "$DB" "select count(*) from audit where who = 'queue' and action = 'readdress' and target = '$(mac_of 0)'")" = 1 ]; then
+		pass "$N: a queued static-address change: --headless follows the device and polls it there"
+	else
+		fail "$N: queued readdress" "host=$(host_of 0) $(sq "$DB" "select state, result from config_pending") $(tail -5 "$(hl_err q)")"
+	fi
+	hl_stop q
+else
+	fail "$N: queue/headless" "$(cat "$T_TMP/q" "$(hl_err q)")"
+fi
+
 # --- HTTPS: followed with its pinned key; a device showing another key there is not it ---
 NEW3=$SIM_NET.53
 curl -s -m 3 -o /dev/null -k "https://$NEW3:$PORT/shelly" && fail "$N: $NEW3 is free before the move"
