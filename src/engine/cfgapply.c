@@ -458,7 +458,9 @@ after_writes(struct cfgapply *a)
 static char *
 follow_mismatch(const struct cfgapply *a, const struct device_ident *id)
 {
-	if (a->t.mac != NULL && strcasecmp(id->mac, a->t.mac) != 0)
+	if (a->t.mac == NULL || a->t.mac[0] == '\0')
+		return xstrdup("the device's MAC is not known, so it cannot be confirmed there");
+	if (strcasecmp(id->mac, a->t.mac) != 0)
 		return xasprintf(
 		    "a device with MAC %s answers there", id->mac[0] ? id->mac : "(none)");
 	if (a->t.gen > 0 && id->gen != a->t.gen)
