@@ -51,7 +51,7 @@
 	X(LISTEN, "listen", OT_ADDRESS, "127.0.0.1:9464", 0, 0, NULL, \
 	    "Address of the HTTP server of --headless (metrics, health, agent API)") \
 	X(CONSOLE_AGENT_API, "console-agent-api", OT_BOOL, "off", 0, 0, NULL, \
-	    "The console serves the agent API on listen while it runs the fleet itself") \
+	    "The console serves the agent API (agent-listen, else listen) while it runs the fleet") \
 	X(AGENT_LISTEN, "agent-listen", OT_STRING, "", 0, 0, NULL, \
 	    "Own address (HOST:PORT) of the agent API; empty: on listen (plain HTTP)") \
 	X(AGENT_TLS_CERT, "agent-tls-cert", OT_PATH, "", 0, 0, NULL, \

@@ -58,6 +58,11 @@ void toml_free(struct toml_value *v);
 
 /* New empty values for builders (the JSON reader); caller owns them. */
 struct toml_value *toml_value_new(enum toml_type type, int line, int col);
+/* The column (1-based, in characters) of at on the line starting at line_start, up to end. */
+int toml_column(const char *line_start, const char *at, const char *end);
+/* A parse error "line L, column C: <message>" into *err unless one is there; returns -1. */
+int toml_fail(char **err, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Appends item to an array (takes ownership). */
 void toml_array_push(struct toml_value *arr, struct toml_value *item);
 /* Adds key (len bytes) = item to a table (takes ownership); -1 if the key exists (item kept). */

@@ -76,6 +76,8 @@ struct field {
 
 /* The fields of a component kind in JSON order; *n gets their number. Static. */
 const struct field *fields_of(enum field_comp c, size_t *n);
+/* Sets the measured fields of kind c in comp to unknown (NAN, DEV_UNKNOWN); the rest stays. */
+void fields_unknown(enum field_comp c, void *comp);
 /* The value of f in the component comp points to: NAN when unknown (a tri-state as 0 or 1). */
 double field_get(const struct field *f, const void *comp);
 /* The text of a FIELD_TEXT or FIELD_LIST field. */

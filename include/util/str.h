@@ -77,6 +77,10 @@ int str_has_caseprefix(const char *s, const char *prefix);
  * UTF-8 characters. Returns strlen(src): a result >= size means the copy was truncated.
  */
 size_t str_copy(char *dst, size_t size, const char *src);
+/* Overwrites the text of a secret, then frees it (NULL is fine). */
+void str_free_secret(char *s);
+/* str_copy() of the first len bytes of src at most (src need not end within them). */
+size_t str_copyn(char *dst, size_t size, const char *src, size_t len);
 
 /*
  * Parses a duration: a non-negative decimal number (an optional fraction such as "1.5s" is

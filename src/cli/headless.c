@@ -164,12 +164,13 @@ cli_headless(struct app *app)
 	struct daemon dm;
 	struct httpd *httpd = NULL;
 	struct exporter *ex = NULL;
-	struct httpd *agents = NULL; /* the agent API's own server (agent-listen) */
 	struct provserve *prov = NULL;
+	struct provserve_opts po = {NULL, NULL, registry_changed_cb, NULL, NULL};
+	struct provserve_status ps;
 	struct fleet_totals t;
-	char *cause = NULL, url[160];
-	const char *listen, *colon, *own;
-	int rc = EXIT_FAIL, https = 0;
+	char *cause = NULL;
+	const char *listen, *colon;
+	int rc = EXIT_FAIL;
 
 	if (daemon_setup(app, &dm, "headless", 1) != 0)
 		goto out;
@@ -183,21 +184,15 @@ cli_headless(struct app *app)
 	ex = exporter_new(app->loop, httpd, dm.fleet);
 	exporter_set_extra(ex, opnsense_metrics_cb, &dm);
 	dm.jobs = 1;
-	own = provserve_own_addr(app_engine(app));
-	if (own == NULL && (conf_get_str(app->cfg, OPT_AGENT_TLS_CERT)[0] != '\0' ||
-	                       conf_get_str(app->cfg, OPT_AGENT_TLS_KEY)[0] != '\0')) {
-		fprintf(stderr, "shelly-tui: agent-tls-cert and agent-tls-key need agent-listen "
-		                "(the agent API's own server)\n");
+	po.main = httpd;
+	po.listen = listen;
+	po.arg = dm.fleet;
+	prov = provserve_new(app_engine(app), &po);
+	provserve_status(prov, &ps);
+	if (ps.url == NULL) {
+		fprintf(stderr, "shelly-tui: agent API: %s\n", ps.error);
 		goto out;
 	}
-	if (own != NULL &&
-	    (agents = provserve_httpd(app_engine(app), own, &https, &cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: agent API: %s\n", cause);
-		free(cause);
-		goto out;
-	}
-	prov = provserve_new(
-	    app_engine(app), agents != NULL ? agents : httpd, registry_changed_cb, dm.fleet);
 	dm.prov = prov;
 	loop_signal(app->loop, SIGTERM, signal_cb, &dm);
 	loop_signal(app->loop, SIGINT, signal_cb, &dm);
@@ -210,10 +205,7 @@ cli_headless(struct app *app)
 	printf("metrics: http://%.*s:%u/metrics\n",
 	    colon ? (int)(colon - listen) : (int)strlen(listen), listen,
 	    (unsigned)httpd_port(httpd));
-	if (agents != NULL) {
-		provserve_url(own, agents, https, url, sizeof url);
-		printf("agents: %s\n", url);
-	}
+	printf("agents: %s\n", ps.url);
 	fflush(stdout);
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
@@ -224,7 +216,6 @@ cli_headless(struct app *app)
 out:
 	exporter_free(ex);
 	httpd_free(httpd);
-	httpd_free(agents);
 	provserve_free(prov);
 	dm.prov = NULL;
 	fleet_free(dm.fleet);

@@ -13,57 +13,80 @@
 #include "util/loop.h"
 #include "util/xmalloc.h"
 
+/* What a watch and a timeout share: their poll, and the list of live ones it keeps. */
+struct handle {
+	struct avahi_poll *p;
+	void *userdata;
+	int is_timeout;
+	LIST_ENTRY(handle) entry;
+};
+
 struct avahi_poll {
 	AvahiPoll api;
 	struct loop *loop;
-	LIST_HEAD(, AvahiWatch) watches; /* all live ones, so avahi_poll_free finds leftovers */
-	LIST_HEAD(, AvahiTimeout) timeouts;
-	unsigned n_watches;
-	unsigned n_timeouts;
+	LIST_HEAD(, handle) live; /* all live handles, so avahi_poll_free finds leftovers */
+	unsigned n[2]; /* live watches, timeouts */
 };
 
 struct AvahiWatch {
-	struct avahi_poll *p;
+	struct handle h; /* first: a handle is its watch */
 	struct loop_watch *lw;
 	AvahiWatchCallback cb;
-	void *userdata;
 	AvahiWatchEvent revents; /* what happened, for watch_get_events during the callback */
-	LIST_ENTRY(AvahiWatch) entry;
 };
 
 struct AvahiTimeout {
-	struct avahi_poll *p;
+	struct handle h; /* first: a handle is its timeout */
 	struct loop_timer *lt;
 	AvahiTimeoutCallback cb;
-	void *userdata;
-	LIST_ENTRY(AvahiTimeout) entry;
 };
 
-static int
-to_loop_events(AvahiWatchEvent e)
-{
-	int events = 0;
+/* Avahi's watch events and the loop's. ERR and HUP cannot be requested from the loop: they are
+ * always reported. */
+static const struct {
+	int avahi, loop;
+} event_map[] = {
+    {AVAHI_WATCH_IN, LOOP_READ},
+    {AVAHI_WATCH_OUT, LOOP_WRITE},
+    {AVAHI_WATCH_ERR | AVAHI_WATCH_HUP, LOOP_ERROR},
+};
 
-	if (e & AVAHI_WATCH_IN)
-		events |= LOOP_READ;
-	if (e & AVAHI_WATCH_OUT)
-		events |= LOOP_WRITE;
-	/* ERR and HUP cannot be requested from the loop: they are always reported. */
-	return events;
+/* The loop events of avahi's events e (to_loop), or the avahi events of loop events e. */
+static int
+events_map(int e, int to_loop)
+{
+	int out = 0;
+
+	for (size_t i = 0; i < sizeof event_map / sizeof event_map[0]; i++) {
+		if (to_loop && event_map[i].loop != LOOP_ERROR && (e & event_map[i].avahi))
+			out |= event_map[i].loop;
+		else if (!to_loop && (e & event_map[i].loop))
+			out |= event_map[i].avahi;
+	}
+	return out;
 }
 
-static AvahiWatchEvent
-to_avahi_events(int events)
+/* A new handle of size bytes (a watch or a timeout), on the list of api's poll. */
+static void *
+handle_new(const AvahiPoll *api, size_t size, int is_timeout, void *userdata)
 {
-	int e = 0;
+	struct avahi_poll *p = api->userdata;
+	struct handle *h = xcalloc(1, size);
 
-	if (events & LOOP_READ)
-		e |= AVAHI_WATCH_IN;
-	if (events & LOOP_WRITE)
-		e |= AVAHI_WATCH_OUT;
-	if (events & LOOP_ERROR)
-		e |= AVAHI_WATCH_ERR | AVAHI_WATCH_HUP;
-	return (AvahiWatchEvent)e;
+	h->p = p;
+	h->userdata = userdata;
+	h->is_timeout = is_timeout;
+	LIST_INSERT_HEAD(&p->live, h, entry);
+	p->n[is_timeout]++;
+	return h;
+}
+
+static void
+handle_free(struct handle *h)
+{
+	LIST_REMOVE(h, entry);
+	h->p->n[h->is_timeout]--;
+	free(h);
 }
 
 static void
@@ -71,31 +94,26 @@ watch_cb(int fd, int events, void *arg)
 {
 	struct AvahiWatch *w = arg;
 
-	w->revents = to_avahi_events(events);
+	w->revents = (AvahiWatchEvent)events_map(events, 0);
 	/* The callback may free w: nothing touches it afterwards. */
-	w->cb(w, fd, w->revents, w->userdata);
+	w->cb(w, fd, w->revents, w->h.userdata);
 }
 
 static AvahiWatch *
 watch_new(const AvahiPoll *api, int fd, AvahiWatchEvent event, AvahiWatchCallback cb,
     void *userdata)
 {
-	struct avahi_poll *p = api->userdata;
-	struct AvahiWatch *w = xcalloc(1, sizeof *w);
+	struct AvahiWatch *w = handle_new(api, sizeof *w, 0, userdata);
 
-	w->p = p;
 	w->cb = cb;
-	w->userdata = userdata;
-	w->lw = loop_watch_new(p->loop, fd, to_loop_events(event), watch_cb, w);
-	LIST_INSERT_HEAD(&p->watches, w, entry);
-	p->n_watches++;
+	w->lw = loop_watch_new(w->h.p->loop, fd, events_map(event, 1), watch_cb, w);
 	return w;
 }
 
 static void
 watch_update(AvahiWatch *w, AvahiWatchEvent event)
 {
-	loop_watch_set(w->lw, to_loop_events(event));
+	loop_watch_set(w->lw, events_map(event, 1));
 }
 
 static AvahiWatchEvent
@@ -107,12 +125,8 @@ watch_get_events(AvahiWatch *w)
 static void
 watch_free(AvahiWatch *w)
 {
-	struct avahi_poll *p = w->p;
-
 	loop_watch_free(w->lw);
-	LIST_REMOVE(w, entry);
-	p->n_watches--;
-	free(w);
+	handle_free(&w->h);
 }
 
 /* Arms t for the absolute gettimeofday() time tv (NULL: disarm). */
@@ -135,7 +149,7 @@ timeout_set(struct AvahiTimeout *t, const struct timeval *tv)
 	else
 		delay_ms = ((uint64_t)-age + 999) / 1000;
 	/* Refresh the loop clock so a stale "now" cannot make the timer fire early. */
-	now = loop_update_now(t->p->loop);
+	now = loop_update_now(t->h.p->loop);
 	loop_timer_arm_at(t->lt, now + delay_ms);
 }
 
@@ -145,22 +159,17 @@ timeout_cb(void *arg)
 	struct AvahiTimeout *t = arg;
 
 	/* One-shot, as avahi expects; the callback may re-arm or free t. */
-	t->cb(t, t->userdata);
+	t->cb(t, t->h.userdata);
 }
 
 static AvahiTimeout *
 timeout_new(const AvahiPoll *api, const struct timeval *tv, AvahiTimeoutCallback cb,
     void *userdata)
 {
-	struct avahi_poll *p = api->userdata;
-	struct AvahiTimeout *t = xcalloc(1, sizeof *t);
+	struct AvahiTimeout *t = handle_new(api, sizeof *t, 1, userdata);
 
-	t->p = p;
 	t->cb = cb;
-	t->userdata = userdata;
-	t->lt = loop_timer_new(p->loop, timeout_cb, t);
-	LIST_INSERT_HEAD(&p->timeouts, t, entry);
-	p->n_timeouts++;
+	t->lt = loop_timer_new(t->h.p->loop, timeout_cb, t);
 	timeout_set(t, tv);
 	return t;
 }
@@ -174,12 +183,8 @@ timeout_update(AvahiTimeout *t, const struct timeval *tv)
 static void
 timeout_free(AvahiTimeout *t)
 {
-	struct avahi_poll *p = t->p;
-
 	loop_timer_free(t->lt);
-	LIST_REMOVE(t, entry);
-	p->n_timeouts--;
-	free(t);
+	handle_free(&t->h);
 }
 
 struct avahi_poll *
@@ -188,8 +193,7 @@ avahi_poll_new(struct loop *loop)
 	struct avahi_poll *p = xcalloc(1, sizeof *p);
 
 	p->loop = loop;
-	LIST_INIT(&p->watches);
-	LIST_INIT(&p->timeouts);
+	LIST_INIT(&p->live);
 	p->api.userdata = p;
 	p->api.watch_new = watch_new;
 	p->api.watch_update = watch_update;
@@ -210,13 +214,13 @@ avahi_poll_get(struct avahi_poll *p)
 unsigned
 avahi_poll_watches(const struct avahi_poll *p)
 {
-	return p->n_watches;
+	return p->n[0];
 }
 
 unsigned
 avahi_poll_timeouts(const struct avahi_poll *p)
 {
-	return p->n_timeouts;
+	return p->n[1];
 }
 
 void
@@ -224,12 +228,15 @@ avahi_poll_free(struct avahi_poll *p)
 {
 	if (p == NULL)
 		return;
-	if (p->n_watches != 0 || p->n_timeouts != 0)
-		log_warn("avahi poll freed with %u watches and %u timeouts left", p->n_watches,
-		    p->n_timeouts);
-	while (!LIST_EMPTY(&p->watches))
-		watch_free(LIST_FIRST(&p->watches));
-	while (!LIST_EMPTY(&p->timeouts))
-		timeout_free(LIST_FIRST(&p->timeouts));
+	if (p->n[0] != 0 || p->n[1] != 0)
+		log_warn("avahi poll freed with %u watches and %u timeouts left", p->n[0], p->n[1]);
+	while (!LIST_EMPTY(&p->live)) {
+		struct handle *h = LIST_FIRST(&p->live);
+
+		if (h->is_timeout)
+			timeout_free((AvahiTimeout *)(void *)h);
+		else
+			watch_free((AvahiWatch *)(void *)h);
+	}
 	free(p);
 }

@@ -24,6 +24,7 @@
 #include "discovery/avahi_poll.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Bounds against a flooding network: instances and candidates kept per session. */
@@ -93,36 +94,10 @@ struct mdns {
 
 /* ---- pure helpers ---- */
 
-/*
- * Copies at most len bytes of src (stopping at a NUL) into dst of size bytes, truncating
- * at a UTF-8 character boundary; dst is always NUL-terminated.
- */
-static void
-copy_bounded(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t n;
-
-	if (size == 0)
-		return;
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	n = strnlen(src, len);
-	if (n >= size) {
-		n = size - 1;
-		/* src[n] is the first byte left out: do not cut its character in half. */
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static void
 copy_str(char *dst, size_t size, const char *src)
 {
-	copy_bounded(dst, size, src, src == NULL ? 0 : strlen(src));
+	str_copy(dst, size, src != NULL ? src : "");
 }
 
 void
@@ -178,7 +153,7 @@ mdns_txt_add(struct mdns_txt *t, const void *item, size_t len)
 			t->has_gen = true;
 			t->gen = parse_gen(v, vlen);
 		} else {
-			copy_bounded((char *)t + txt_keys[i].offset, MDNS_VALUE_MAX, v, vlen);
+			str_copyn((char *)t + txt_keys[i].offset, MDNS_VALUE_MAX, v, vlen);
 		}
 		return;
 	}

@@ -15,6 +15,7 @@
 #include "exchange/toml.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct cfg_group {
@@ -364,14 +365,6 @@ fail:
 	return -1;
 }
 
-static void
-wipe(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void
 cfgdoc_free(struct cfgdoc *c)
 {
@@ -380,19 +373,19 @@ cfgdoc_free(struct cfgdoc *c)
 	for (size_t i = 0; i < c->ngroups; i++) {
 		free(c->groups[i].name);
 		free(c->groups[i].tmpl);
-		wipe(c->groups[i].fields);
+		str_free_secret(c->groups[i].fields);
 		for (size_t k = 0; k < c->groups[i].nmembers; k++)
 			free(c->groups[i].members[k]);
 		free(c->groups[i].members);
 	}
 	for (size_t i = 0; c->devs != NULL && i < c->ndevs; i++) {
-		wipe(c->devs[i].desired);
+		str_free_secret(c->devs[i].desired);
 		free(c->devs[i].reason);
-		wipe(c->devs[i].body);
+		str_free_secret(c->devs[i].body);
 	}
 	for (size_t i = 0; i < c->ntmpls; i++) {
 		free(c->tmpls[i].name);
-		wipe(c->tmpls[i].body);
+		str_free_secret(c->tmpls[i].body);
 	}
 	free(c->groups);
 	free(c->devs);

@@ -21,6 +21,7 @@
 #include "exchange/hostfmt.h"
 #include "exchange/toml.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define FIELD(name, kind, member)                                 \
@@ -165,14 +166,6 @@ fleet_setting_cb(const char *key, const char *value, void *arg)
 }
 
 static void
-wipe_free(char *secret)
-{
-	if (secret != NULL)
-		explicit_bzero(secret, strlen(secret));
-	free(secret);
-}
-
-static void
 fleet_done(struct fleet *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
@@ -185,7 +178,7 @@ fleet_done(struct fleet *f)
 	}
 	for (size_t i = 0; i < f->nsec; i++) {
 		free(f->skeys[i]);
-		wipe_free(f->svalues[i]);
+		str_free_secret(f->svalues[i]);
 	}
 	free(f->dev);
 	free(f->state);

@@ -21,6 +21,7 @@
 #include "model/devconfig.h"
 #include "store/cfgrestore.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)
@@ -383,68 +384,83 @@ one_group(struct check *c, const char *path, const struct toml_value *t, struct 
 	return rc;
 }
 
+/* The name of entry k of section v: whole (no NUL inside) and accepted by ok(), else why. */
 static int
-groups(struct check *c, const struct toml_value *v, struct import_doc *doc)
+entry_name(struct check *c, const char *path, const struct toml_value *v, size_t k,
+    int (*ok)(const char *), const char *why)
+{
+	if (strlen(v->keys[k]) != v->keylens[k] || !ok(v->keys[k]))
+		return bad(c, v->items[k], path, "%s", why);
+	return 0;
+}
+
+/*
+ * A version 2 section (a table of named entries, NULL: absent): entry() reads the entry k of v
+ * at path "<name>.<key>". Returns 0, or -1 at the first entry that fails.
+ */
+static int
+section(struct check *c, const char *name, const struct toml_value *v, struct import_doc *doc,
+    int (*entry)(
+        struct check *, const char *, const struct toml_value *, size_t, struct import_doc *))
 {
 	if (v == NULL)
 		return 0;
-	if (table(c, "groups", v) != 0)
+	if (table(c, name, v) != 0)
 		return -1;
-	doc->groups = xcalloc(v->n ? v->n : 1, sizeof *doc->groups);
-	doc->gf_keys = xcalloc(v->n ? v->n : 1, sizeof *doc->gf_keys);
 	for (size_t k = 0; k < v->n; k++) {
-		struct imp_group *g = &doc->groups[doc->ngroups++];
-		char *path = xasprintf("groups.%s", v->keys[k]);
-		const char *fields = NULL;
-		int rc = 0;
+		char *path = xasprintf("%s.%s", name, v->keys[k]);
+		int rc = entry(c, path, v, k, doc);
 
-		g->name = v->keys[k];
-		if (strlen(g->name) != v->keylens[k] || !cfgdoc_group_name_ok(g->name))
-			rc = bad(c, v->items[k], path,
-			    "a group name is 1-64 printable characters without spaces or a "
-			    "leading '@'");
-		else if ((rc = table(c, path, v->items[k])) == 0)
-			rc = one_group(c, path, v->items[k], g, &fields, doc);
 		free(path);
 		if (rc != 0)
 			return -1;
-		if (fields != NULL) {
-			doc->gf_keys[doc->ngf] = xasprintf(CFGDOC_GROUP_PREFIX "%s", g->name);
-			doc->keys = xreallocarray(
-			    doc->keys, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->keys);
-			doc->values = xreallocarray(
-			    doc->values, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->values);
-			doc->keys[doc->nset + doc->nsec + doc->ngf] = doc->gf_keys[doc->ngf];
-			doc->values[doc->nset + doc->nsec + doc->ngf++] = fields;
-		}
 	}
 	return 0;
 }
 
 static int
-templates(struct check *c, const struct toml_value *v, struct import_doc *doc)
+group_entry(
+    struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
 {
-	if (v == NULL)
-		return 0;
-	if (table(c, "templates", v) != 0)
-		return -1;
-	doc->tmpls = xcalloc(v->n ? v->n : 1, sizeof *doc->tmpls);
-	for (size_t k = 0; k < v->n; k++) {
-		struct imp_template *t = &doc->tmpls[doc->ntmpls++];
-		char *path = xasprintf("templates.%s", v->keys[k]);
-		int rc = 0;
+	struct imp_group *g;
+	const char *fields = NULL;
+	int rc;
 
-		t->name = v->keys[k];
-		if (strlen(t->name) != v->keylens[k] || !cfgdoc_template_name_ok(t->name))
-			rc = bad(c, v->items[k], path,
-			    "a template name is 1-64 printable characters, no '/', not '.' first");
-		else if ((rc = text(c, path, v->items[k], 1, &t->body)) == 0 && t->body == NULL)
-			rc = bad(c, v->items[k], path, "expected a string");
-		free(path);
-		if (rc != 0)
-			return -1;
-	}
+	doc->groups = xreallocarray(doc->groups, doc->ngroups + 1, sizeof *doc->groups);
+	g = memset(&doc->groups[doc->ngroups++], 0, sizeof *g);
+	g->name = v->keys[k];
+	rc = entry_name(c, path, v, k, cfgdoc_group_name_ok,
+	    "a group name is 1-64 printable characters without spaces or a leading '@'");
+	if (rc == 0 && (rc = table(c, path, v->items[k])) == 0)
+		rc = one_group(c, path, v->items[k], g, &fields, doc);
+	if (rc != 0 || fields == NULL)
+		return rc;
+	doc->gf_keys = xreallocarray(doc->gf_keys, doc->ngf + 1, sizeof *doc->gf_keys);
+	doc->gf_keys[doc->ngf] = xasprintf(CFGDOC_GROUP_PREFIX "%s", g->name);
+	doc->keys =
+	    xreallocarray(doc->keys, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->keys);
+	doc->values =
+	    xreallocarray(doc->values, doc->nset + doc->nsec + doc->ngf + 1, sizeof *doc->values);
+	doc->keys[doc->nset + doc->nsec + doc->ngf] = doc->gf_keys[doc->ngf];
+	doc->values[doc->nset + doc->nsec + doc->ngf++] = fields;
 	return 0;
+}
+
+static int
+template_entry(
+    struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
+{
+	struct imp_template *t;
+
+	doc->tmpls = xreallocarray(doc->tmpls, doc->ntmpls + 1, sizeof *doc->tmpls);
+	t = memset(&doc->tmpls[doc->ntmpls++], 0, sizeof *t);
+	t->name = v->keys[k];
+	if (entry_name(c, path, v, k, cfgdoc_template_name_ok,
+	        "a template name is 1-64 printable characters, no '/', not '.' first") != 0)
+		return -1;
+	if (text(c, path, v->items[k], 1, &t->body) != 0)
+		return -1;
+	return t->body == NULL ? bad(c, v->items[k], path, "expected a string") : 0;
 }
 
 /* An optional integer lo..hi into *out (0 when absent). */
@@ -528,27 +544,19 @@ one_config(struct check *c, const char *path, const struct toml_value *t, struct
 }
 
 static int
-configs(struct check *c, const struct toml_value *v, struct import_doc *doc)
+config_entry(
+    struct check *c, const char *path, const struct toml_value *v, size_t k, struct import_doc *doc)
 {
-	if (v == NULL)
-		return 0;
-	if (table(c, "configs", v) != 0)
-		return -1;
-	doc->configs = xcalloc(v->n ? v->n : 1, sizeof *doc->configs);
-	for (size_t k = 0; k < v->n; k++) {
-		struct imp_config *cf = &doc->configs[doc->nconfigs++];
-		char *path = xasprintf("configs.%s", v->keys[k]);
-		int rc;
+	struct imp_config *cf;
+	int rc;
 
-		cf->mac = v->keys[k];
-		if ((rc = file_device(c, doc, path, v->items[k], v->keys[k])) == 0 &&
-		    (rc = table(c, path, v->items[k])) == 0)
-			rc = one_config(c, path, v->items[k], cf);
-		free(path);
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
+	doc->configs = xreallocarray(doc->configs, doc->nconfigs + 1, sizeof *doc->configs);
+	cf = memset(&doc->configs[doc->nconfigs++], 0, sizeof *cf);
+	cf->mac = v->keys[k];
+	if ((rc = file_device(c, doc, path, v->items[k], v->keys[k])) == 0 &&
+	    (rc = table(c, path, v->items[k])) == 0)
+		rc = one_config(c, path, v->items[k], cf);
+	return rc;
 }
 
 /* The sections of version 2: group (a subset), groups, templates, configs. */
@@ -562,10 +570,10 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 	doc->subset = g != NULL ? g->str : NULL;
 	doc->secrets = toml_get(root, "secrets") != NULL;
 	doc->has_config = toml_get(root, "format_version")->i >= 2;
-	if (groups(c, toml_get(root, "groups"), doc) != 0 ||
-	    templates(c, toml_get(root, "templates"), doc) != 0)
+	if (section(c, "groups", toml_get(root, "groups"), doc, group_entry) != 0 ||
+	    section(c, "templates", toml_get(root, "templates"), doc, template_entry) != 0)
 		return -1;
-	return configs(c, toml_get(root, "configs"), doc);
+	return section(c, "configs", toml_get(root, "configs"), doc, config_entry);
 }
 
 int
@@ -613,14 +621,6 @@ count_removed_cb(const struct store_device *d, void *arg)
 	if (k == doc->n)
 		(*removed)++;
 	return 0;
-}
-
-static void
-wipe_free(char *text)
-{
-	if (text != NULL)
-		explicit_bzero(text, strlen(text));
-	free(text);
 }
 
 /* Templates are files: staged (written, fsync'd) before the commit, renamed after it. */
@@ -683,8 +683,8 @@ stage_cb(void *arg, char **cause)
 		if (rc == 0 && (kept = cfgdoc_keep_secrets(t->body, stored)) != NULL)
 			body = kept;
 		rc = export_stage_file(st->path[i], body, strlen(body), 0600, &st->tmp[i], cause);
-		wipe_free(stored);
-		wipe_free(kept);
+		str_free_secret(stored);
+		str_free_secret(kept);
 		if (rc != 0)
 			return -1;
 	}
@@ -708,7 +708,7 @@ keep_stored(struct texts *t, const char *incoming, char *stored)
 {
 	char *kept = cfgdoc_keep_secrets(incoming, stored);
 
-	wipe_free(stored);
+	str_free_secret(stored);
 	if (kept == NULL)
 		return incoming;
 	t->owned = xreallocarray(t->owned, t->nowned + 1, sizeof *t->owned);
@@ -739,7 +739,7 @@ static void
 texts_done(struct texts *t)
 {
 	for (size_t i = 0; i < t->nowned; i++)
-		wipe_free(t->owned[i]);
+		str_free_secret(t->owned[i]);
 	free(t->owned);
 	free(t->values);
 	free(t->desired);

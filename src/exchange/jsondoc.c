@@ -20,30 +20,9 @@ struct jp {
 	char *err;
 };
 
-static int
-jp_col(const struct jp *j)
-{
-	int col = 1;
-
-	for (const char *q = j->line_start; q < j->p; q++)
-		if (((unsigned char)*q & 0xc0) != 0x80)
-			col++;
-	return col;
-}
-
-static int __attribute__((format(printf, 2, 3))) jp_fail(struct jp *j, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[200];
-
-	if (j->err != NULL)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	j->err = xasprintf("line %d, column %d: %s", j->line, jp_col(j), msg);
-	return -1;
-}
+/* A parse error at the current position. */
+#define jp_fail(j, ...) \
+	toml_fail(&(j)->err, (j)->line, toml_column((j)->line_start, (j)->p, (j)->end), __VA_ARGS__)
 
 static void
 jp_ws(struct jp *j)
@@ -214,12 +193,23 @@ jp_number(struct jp *j, struct toml_value *v)
 
 static int jp_value(struct jp *j, struct toml_value **out);
 
+/* After a member or element: 1 when a ',' says another follows, 0 at close, -1 otherwise. */
+static int
+jp_more(struct jp *j, char close)
+{
+	if (jp_eat(j, ','))
+		return 1;
+	if (jp_eat(j, close))
+		return 0;
+	return jp_fail(j, "expected ',' or '%c'", close);
+}
+
 static int
 jp_object(struct jp *j, struct toml_value *v)
 {
 	struct toml_value *item;
 	struct strbuf key;
-	int line, col;
+	int line, col, more;
 
 	j->p++;
 	if (jp_eat(j, '}'))
@@ -228,7 +218,7 @@ jp_object(struct jp *j, struct toml_value *v)
 		jp_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			return jp_fail(j, "expected a member name");
-		line = j->line, col = jp_col(j);
+		line = j->line, col = toml_column(j->line_start, j->p, j->end);
 		strbuf_init(&key);
 		if (jp_string(j, &key) < 0) {
 			strbuf_done(&key);
@@ -251,11 +241,8 @@ jp_object(struct jp *j, struct toml_value *v)
 			return -1;
 		}
 		strbuf_done(&key);
-		if (jp_eat(j, ','))
-			continue;
-		if (jp_eat(j, '}'))
-			return 0;
-		return jp_fail(j, "expected ',' or '}'");
+		if ((more = jp_more(j, '}')) <= 0)
+			return more;
 	}
 }
 
@@ -263,20 +250,17 @@ static int
 jp_array(struct jp *j, struct toml_value *v)
 {
 	struct toml_value *item;
+	int more;
 
 	j->p++;
 	if (jp_eat(j, ']'))
 		return 0;
-	for (;;) {
+	do {
 		if (jp_value(j, &item) < 0)
 			return -1;
 		toml_array_push(v, item);
-		if (jp_eat(j, ','))
-			continue;
-		if (jp_eat(j, ']'))
-			return 0;
-		return jp_fail(j, "expected ',' or ']'");
-	}
+	} while ((more = jp_more(j, ']')) > 0);
+	return more;
 }
 
 static int
@@ -298,7 +282,7 @@ jp_value(struct jp *j, struct toml_value **out)
 	int rc = 0, c;
 
 	jp_ws(j);
-	v = toml_value_new(TOML_STRING, j->line, jp_col(j));
+	v = toml_value_new(TOML_STRING, j->line, toml_column(j->line_start, j->p, j->end));
 	c = j->p < j->end ? (unsigned char)*j->p : -1;
 	if (++j->depth > TOML_MAX_DEPTH) {
 		rc = jp_fail(j, "nested deeper than %d levels", TOML_MAX_DEPTH);

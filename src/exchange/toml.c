@@ -34,31 +34,36 @@ struct parser {
 	struct toml_value *root, *cur;
 };
 
-static int
-column(const struct parser *ps, const char *at)
+int
+toml_column(const char *line_start, const char *at, const char *end)
 {
 	int col = 1;
 
-	for (const char *q = ps->line_start; q < at && q < ps->end; q++)
+	for (const char *q = line_start; q < at && q < end; q++)
 		if (((unsigned char)*q & 0xc0) != 0x80)
 			col++;
 	return col;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-fail_at(struct parser *ps, const char *at, const char *fmt, ...)
+int
+toml_fail(char **err, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[256];
 
-	if (ps->err != NULL)
+	if (*err != NULL)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ps->err = xasprintf("line %d, column %d: %s", ps->line, column(ps, at), msg);
+	*err = xasprintf("line %d, column %d: %s", line, col, msg);
 	return -1;
 }
+
+/* A parse error at at, on the current line. */
+#define fail_at(ps, at, ...) \
+	toml_fail(           \
+	    &(ps)->err, (ps)->line, toml_column((ps)->line_start, (at), (ps)->end), __VA_ARGS__)
 
 #define FAIL(ps, ...) fail_at((ps), (ps)->p, __VA_ARGS__)
 
@@ -487,7 +492,7 @@ read_key(struct parser *ps, struct key *k)
 		k->parts = xreallocarray(k->parts, k->n + 1, sizeof *k->parts);
 		k->lens = xreallocarray(k->lens, k->n + 1, sizeof *k->lens);
 		k->cols = xreallocarray(k->cols, k->n + 1, sizeof *k->cols);
-		k->cols[k->n] = column(ps, ps->p);
+		k->cols[k->n] = toml_column(ps->line_start, ps->p, ps->end);
 		if (peek(ps, 0) == '"' || peek(ps, 0) == '\'') {
 			if (read_string(ps, &sb, 0) < 0) {
 				strbuf_done(&sb);
@@ -517,7 +522,8 @@ read_key(struct parser *ps, struct key *k)
 static struct toml_value *
 new_table(struct parser *ps, unsigned flags)
 {
-	struct toml_value *t = toml_value_new(TOML_TABLE, ps->line, column(ps, ps->p));
+	struct toml_value *t =
+	    toml_value_new(TOML_TABLE, ps->line, toml_column(ps->line_start, ps->p, ps->end));
 
 	t->flags = flags;
 	return t;
@@ -561,7 +567,8 @@ table_header(struct parser *ps)
 {
 	struct toml_value *parent, *v;
 	struct key k;
-	int aot = lookahead(ps, "[["), line = ps->line, col = column(ps, ps->p);
+	int aot = lookahead(ps, "[["), line = ps->line,
+	    col = toml_column(ps->line_start, ps->p, ps->end);
 	const char *last;
 
 	ps->p += aot ? 2 : 1;
@@ -955,7 +962,8 @@ read_scalar(struct parser *ps, struct toml_value *v)
 static int
 parse_value(struct parser *ps, struct toml_value **out)
 {
-	struct toml_value *v = toml_value_new(TOML_STRING, ps->line, column(ps, ps->p));
+	struct toml_value *v =
+	    toml_value_new(TOML_STRING, ps->line, toml_column(ps->line_start, ps->p, ps->end));
 	struct strbuf sb;
 	int c = peek(ps, 0), rc;
 

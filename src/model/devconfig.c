@@ -444,24 +444,35 @@ parent_path(const char *path, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", dot != NULL ? (int)(dot - path) : 0, path);
 }
 
+/*
+ * Calls read() for each field generation gen reads, at each instance index: -1 for a
+ * singleton, 0, 1 ... for a component kind until read() returns -1 (no more instances).
+ */
 static void
-read_gen1(const cJSON *root, struct devconfig *c)
+each_field(const cJSON *root, struct devconfig *c, int gen,
+    int (*read)(const cJSON *, struct devconfig *, const struct devconfig_field_info *, int))
 {
 	for (int i = 0; i < DCFG__COUNT; i++) {
 		const struct devconfig_field_info *fi = &fields[i];
 		int last = kind_len(fi->path) ? DEVCONFIG_INDEX_MAX : -1;
-		if (fi->g1_read == NULL)
+
+		if ((gen == 1 ? fi->g1_read : fi->g2_component) == NULL)
 			continue;
-		for (int idx = last < 0 ? -1 : 0; idx <= last; idx++) {
-			const cJSON *item = json_path(root, fi->g1_read, idx);
-			if (item == NULL) {
-				if (idx >= 0)
-					break;
-				continue;
-			}
-			read_item(c, fi, idx, item, fi->g1_map);
-		}
+		for (int idx = last < 0 ? -1 : 0; idx <= last; idx++)
+			if (read(root, c, fi, idx) < 0)
+				break;
 	}
+}
+
+static int
+read_gen1(const cJSON *root, struct devconfig *c, const struct devconfig_field_info *fi, int idx)
+{
+	const cJSON *item = json_path(root, fi->g1_read, idx);
+
+	if (item == NULL)
+		return -1;
+	read_item(c, fi, idx, item, fi->g1_map);
+	return 0;
 }
 
 /* "Switch" -> "switch:3" (or "sys" for singletons) into buf. */
@@ -477,41 +488,32 @@ g2_key(const struct devconfig_field_info *fi, int index, char *buf, size_t size)
 		snprintf(buf + i, size - i, ":%d", index);
 }
 
-static void
-read_gen2(const cJSON *root, struct devconfig *c)
+static int
+read_gen2(const cJSON *root, struct devconfig *c, const struct devconfig_field_info *fi, int idx)
 {
+	const cJSON *comp, *item;
 	char key[48], parent[64];
 
-	for (int i = 0; i < DCFG__COUNT; i++) {
-		const struct devconfig_field_info *fi = &fields[i];
-		int last = kind_len(fi->path) ? DEVCONFIG_INDEX_MAX : -1;
-		if (fi->g2_component == NULL)
-			continue;
-		for (int idx = last < 0 ? -1 : 0; idx <= last; idx++) {
-			const cJSON *comp, *item;
-			g2_key(fi, idx, key, sizeof key);
-			comp = cJSON_GetObjectItemCaseSensitive(root, key);
-			if (!cJSON_IsObject(comp))
-				continue; /* instances may have gaps (switch:0, switch:2) */
-			if (fi->flags & DCF_SECRET) {
-				parent_path(fi->g2_path, parent, sizeof parent);
-				item = parent[0] ? json_path(comp, parent, idx) : comp;
-			} else
-				item = json_path(comp, fi->g2_path, idx);
-			/* sys.location may be null as a whole: the fields inside are unset. */
-			if (item == NULL && fi->id != DCFG_SYS_TIMEZONE && fi->id != DCFG_SYS_LAT &&
-			    fi->id != DCFG_SYS_LON)
-				continue;
-			if (item == NULL) {
-				if (!cJSON_IsNull(
-				        cJSON_GetObjectItemCaseSensitive(comp, "location")))
-					continue;
-				devconfig_set(c, fi->id, idx, DEVCONFIG_NULL, NULL);
-				continue;
-			}
-			read_item(c, fi, idx, item, NULL);
-		}
+	g2_key(fi, idx, key, sizeof key);
+	comp = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!cJSON_IsObject(comp))
+		return 0; /* instances may have gaps (switch:0, switch:2) */
+	if (fi->flags & DCF_SECRET) {
+		parent_path(fi->g2_path, parent, sizeof parent);
+		item = parent[0] ? json_path(comp, parent, idx) : comp;
+	} else
+		item = json_path(comp, fi->g2_path, idx);
+	/* sys.location may be null as a whole: the fields inside are unset. */
+	if (item == NULL && fi->id != DCFG_SYS_TIMEZONE && fi->id != DCFG_SYS_LAT &&
+	    fi->id != DCFG_SYS_LON)
+		return 0;
+	if (item == NULL) {
+		if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(comp, "location")))
+			devconfig_set(c, fi->id, idx, DEVCONFIG_NULL, NULL);
+		return 0;
 	}
+	read_item(c, fi, idx, item, NULL);
+	return 0;
 }
 
 int
@@ -538,10 +540,7 @@ devconfig_parse(int gen, const char *body, size_t len, struct devconfig *out, ch
 		cJSON_Delete(root);
 		return -1;
 	}
-	if (gen == 1)
-		read_gen1(doc, out);
-	else
-		read_gen2(doc, out);
+	each_field(doc, out, gen, gen == 1 ? read_gen1 : read_gen2);
 	if (json_get_int(gen == 1 ? doc : json_get_object(doc, "sys"),
 	        gen == 1 ? "cfg_changed_cnt" : "cfg_rev", 0, 1ll << 52, &rev) == 0) {
 		out->has_rev = 1;

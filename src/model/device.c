@@ -1,4 +1,5 @@
 #include "model/device.h"
+#include "model/fields.h"
 #include "util/str.h"
 
 #include <ctype.h>
@@ -55,49 +56,19 @@ device_ident_init(struct device_ident *id)
 	id->num_emeters = id->num_rollers = -1;
 }
 
+/* A component of kind k with its id (the first member) and every measured field unknown. */
+static void
+comp_init(void *comp, size_t size, enum field_comp k, int id)
+{
+	memset(comp, 0, size);
+	*(int *)comp = id;
+	fields_unknown(k, comp);
+}
+
 void
 dev_switch_init(struct dev_switch *s, int id)
 {
-	memset(s, 0, sizeof *s);
-	s->id = id;
-	s->output = DEV_UNKNOWN;
-	s->power_w = s->voltage_v = s->current_a = s->pf = s->freq_hz = NAN;
-	s->energy_wh = s->ret_energy_wh = s->temperature_c = NAN;
-	s->overpower = s->overtemp = s->overvoltage = s->undervoltage = DEV_UNKNOWN;
-}
-
-void
-dev_cover_init(struct dev_cover *c, int id)
-{
-	memset(c, 0, sizeof *c);
-	c->id = id;
-	c->state = COVER_UNKNOWN;
-	c->position_pct = NAN;
-	c->power_w = c->voltage_v = c->current_a = c->pf = c->freq_hz = NAN;
-	c->energy_wh = c->temperature_c = NAN;
-	c->pos_control = c->overpower = c->overtemp = DEV_UNKNOWN;
-}
-
-void
-dev_light_init(struct dev_light *l, int id)
-{
-	memset(l, 0, sizeof *l);
-	l->id = id;
-	l->output = DEV_UNKNOWN;
-	l->brightness_pct = NAN;
-	l->rgb[0] = l->rgb[1] = l->rgb[2] = -1;
-	l->white = l->color_temp_k = NAN;
-	l->power_w = l->voltage_v = l->current_a = l->energy_wh = l->temperature_c = NAN;
-	l->overpower = l->overtemp = DEV_UNKNOWN;
-}
-
-void
-dev_input_init(struct dev_input *in, int id)
-{
-	memset(in, 0, sizeof *in);
-	in->id = id;
-	in->state = DEV_UNKNOWN;
-	in->percent = in->count_total = in->freq_hz = in->event_cnt = NAN;
+	comp_init(s, sizeof *s, FIELD_SWITCH, id);
 }
 
 void
@@ -105,22 +76,36 @@ dev_phase_init(struct dev_phase *p, char label)
 {
 	memset(p, 0, sizeof *p);
 	p->label = label;
-	p->voltage_v = p->current_a = p->power_w = p->aprt_power_va = p->pf = p->freq_hz = NAN;
-	p->energy_wh = p->ret_energy_wh = NAN;
+	fields_unknown(FIELD_PHASE, p);
+}
+
+void
+dev_cover_init(struct dev_cover *c, int id)
+{
+	comp_init(c, sizeof *c, FIELD_COVER, id); /* state 0: COVER_UNKNOWN */
+}
+
+void
+dev_light_init(struct dev_light *l, int id)
+{
+	comp_init(l, sizeof *l, FIELD_LIGHT, id);
+	l->rgb[0] = l->rgb[1] = l->rgb[2] = -1;
+}
+
+void
+dev_input_init(struct dev_input *in, int id)
+{
+	comp_init(in, sizeof *in, FIELD_INPUT, id);
 }
 
 void
 dev_meter_init(struct dev_meter *m, int id, const char *kind)
 {
-	memset(m, 0, sizeof *m);
-	m->id = id;
+	comp_init(m, sizeof *m, FIELD_METER, id);
 	if (kind != NULL) {
 		strncpy(m->kind, kind, sizeof m->kind - 1);
 		m->kind[sizeof m->kind - 1] = '\0';
 	}
-	m->voltage_v = m->current_a = m->power_w = m->aprt_power_va = m->reactive_var = NAN;
-	m->pf = m->freq_hz = m->n_current_a = m->energy_wh = m->ret_energy_wh = NAN;
-	m->nphases = 0;
 	for (int i = 0; i < DEVICE_MAX_PHASES; i++)
 		dev_phase_init(&m->phases[i], (char)('a' + i));
 }

@@ -139,6 +139,22 @@ fields_of(enum field_comp c, size_t *n)
 	return tables[c].f;
 }
 
+void
+fields_unknown(enum field_comp c, void *comp)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char *p = (char *)comp + f[i].offset;
+
+		if (f[i].type == FIELD_REAL)
+			*(double *)(void *)p = NAN;
+		else if (f[i].type == FIELD_TRI)
+			*(int *)(void *)p = DEV_UNKNOWN;
+	}
+}
+
 double
 field_get(const struct field *f, const void *comp)
 {

@@ -39,13 +39,10 @@ add_tri(cJSON *o, const char *key, int v)
 static void add_str(cJSON *o, const char *key, const char *s);
 static void add_errors(cJSON *o, const char *list);
 
-/* The fields of a component (model/fields.h), in table order. */
+/* The n fields f of the struct at comp, in table order. */
 static void
-add_fields(cJSON *o, enum field_comp c, const void *comp)
+add_table(cJSON *o, const struct field *f, size_t n, const void *comp)
 {
-	size_t n;
-	const struct field *f = fields_of(c, &n);
-
 	for (size_t i = 0; i < n; i++) {
 		double v = field_get(&f[i], comp);
 		switch (f[i].type) {
@@ -63,6 +60,84 @@ add_fields(cJSON *o, enum field_comp c, const void *comp)
 			break;
 		}
 	}
+}
+
+/* The fields of a component (model/fields.h), in table order. */
+static void
+add_fields(cJSON *o, enum field_comp c, const void *comp)
+{
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	add_table(o, f, n, comp);
+}
+
+/*
+ * The members of the device object's "sensor", "wifi", "eth", "sys", "cloud" and "mqtt"
+ * objects that are neither printed nor metrics, in their JSON order.
+ */
+static const struct part {
+	const char *in;
+	struct field f;
+} status_parts[] = {
+#define PART(in, key, type, m)                                      \
+	{                                                           \
+		in,                                                 \
+		{                                                   \
+			key, NULL, "", 0, FM_NONE, 1, FIELD_##type, \
+			    offsetof(struct device_status, m)       \
+		}                                                   \
+	}
+    PART("sensor", "illuminance_lux", REAL, sensors.illuminance_lux),
+    PART("sensor", "illumination", TEXT, sensors.illumination),
+    PART("sensor", "battery_pct", REAL, sensors.battery_pct),
+    PART("sensor", "battery_v", REAL, sensors.battery_v),
+    PART("sensor", "external_power", TRI, sensors.external_power),
+    PART("sensor", "motion", TRI, sensors.motion),
+    PART("sensor", "vibration", TRI, sensors.vibration),
+    PART("sensor", "flood", TRI, sensors.flood),
+    PART("sensor", "smoke", TRI, sensors.smoke),
+    PART("sensor", "door_open", TRI, sensors.door_open),
+    PART("sensor", "tilt_deg", REAL, sensors.tilt_deg),
+    PART("sensor", "gas_ppm", REAL, sensors.gas_ppm),
+    PART("sensor", "gas_alarm", TEXT, sensors.gas_alarm),
+    PART("sensor", "gas_sensor", TEXT, sensors.gas_sensor),
+    PART("sensor", "valve", TEXT, sensors.valve),
+    PART("wifi", "ssid", TEXT, wifi.ssid),
+    PART("wifi", "ip", TEXT, wifi.ip),
+    PART("wifi", "rssi_dbm", REAL, wifi.rssi_dbm),
+    PART("wifi", "connected", TRI, wifi.connected),
+    PART("sys", "mac", TEXT, sys.mac),
+    PART("sys", "uptime_s", REAL, sys.uptime_s),
+    PART("sys", "unixtime", REAL, sys.unixtime),
+    PART("sys", "ram_free_bytes", REAL, sys.ram_free),
+    PART("sys", "ram_total_bytes", REAL, sys.ram_total),
+    PART("sys", "fs_free_bytes", REAL, sys.fs_free),
+    PART("sys", "fs_total_bytes", REAL, sys.fs_total),
+    PART("sys", "temperature_c", REAL, sys.device_temperature_c),
+    PART("sys", "overtemp", TRI, sys.overtemp),
+    PART("sys", "update_available", TRI, sys.update_available),
+    PART("sys", "update_version", TEXT, sys.update_version),
+    PART("sys", "beta_version", TEXT, sys.beta_version),
+    PART("sys", "update_status", TEXT, sys.update_status),
+    PART("sys", "cfg_rev", REAL, sys.cfg_rev),
+    PART("sys", "cfg_changed_cnt", REAL, sys.cfg_changed_cnt),
+    PART("sys", "restart_required", TRI, sys.restart_required),
+    PART("sys", "wakeup_period_s", REAL, sys.wakeup_period_s),
+    PART("cloud", "enabled", TRI, cloud_enabled),
+    PART("cloud", "connected", TRI, cloud_connected),
+    PART("mqtt", "connected", TRI, mqtt_connected),
+    PART("eth", "ip", TEXT, eth_ip),
+#undef PART
+};
+
+/* The members of object in ("sys") from st. */
+static void
+add_part(cJSON *o, const char *in, const struct device_status *st)
+{
+	for (size_t i = 0; i < sizeof status_parts / sizeof status_parts[0]; i++)
+		if (strcmp(status_parts[i].in, in) == 0)
+			add_table(o, &status_parts[i].f, 1, st);
 }
 
 /* "" and NULL are unknown. */
@@ -105,18 +180,20 @@ comp_obj(enum field_comp c, const void *comp)
 }
 
 static cJSON *
-cover_obj(const struct dev_cover *c)
+cover_obj(enum field_comp k, const void *comp)
 {
-	cJSON *o = comp_obj(FIELD_COVER, c);
+	const struct dev_cover *c = comp;
+	cJSON *o = comp_obj(k, c);
 
 	cJSON_AddStringToObject(o, "state", cover_state_name(c->state));
 	return o;
 }
 
 static cJSON *
-light_obj(const struct dev_light *l)
+light_obj(enum field_comp k, const void *comp)
 {
-	cJSON *o = comp_obj(FIELD_LIGHT, l);
+	const struct dev_light *l = comp;
+	cJSON *o = comp_obj(k, l);
 
 	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0)
 		cJSON_AddItemToObject(o, "rgb", cJSON_CreateIntArray(l->rgb, 3));
@@ -126,14 +203,15 @@ light_obj(const struct dev_light *l)
 }
 
 static cJSON *
-meter_obj(const struct dev_meter *m)
+meter_obj(enum field_comp k, const void *comp)
 {
+	const struct dev_meter *m = comp;
 	cJSON *o = cJSON_CreateObject(), *phases;
 
 	cJSON_AddNumberToObject(o, "id", m->id);
 	add_str(o, "kind", m->kind);
 	add_str(o, "name", m->name);
-	add_fields(o, FIELD_METER, m);
+	add_fields(o, k, m);
 	phases = cJSON_AddArrayToObject(o, "phases");
 	for (int i = 0; i < m->nphases && i < DEVICE_MAX_PHASES; i++) {
 		const struct dev_phase *p = &m->phases[i];
@@ -147,94 +225,65 @@ meter_obj(const struct dev_meter *m)
 	return o;
 }
 
-static cJSON *
-sensor_obj(const struct dev_sensors *s)
+/* The list key of the n components at items (size bytes each), each built by obj(c, item). */
+static void
+add_list(cJSON *o, const char *key, enum field_comp c, const void *items, int n, size_t size,
+    cJSON *(*obj)(enum field_comp, const void *))
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
 
-	arr = cJSON_AddArrayToObject(o, "temperature");
-	for (int i = 0; i < s->ntemps && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, comp_obj(FIELD_TEMPERATURE, &s->temps[i]));
-	arr = cJSON_AddArrayToObject(o, "humidity");
-	for (int i = 0; i < s->nhums && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, comp_obj(FIELD_HUMIDITY, &s->hums[i]));
-	arr = cJSON_AddArrayToObject(o, "thermostat");
-	for (int i = 0; i < s->nthermostats && i < DEVICE_MAX_COMPONENTS; i++) {
-		const struct dev_thermostat *t = &s->thermostats[i];
-		cJSON *to = cJSON_CreateObject();
+	for (int i = 0; i < n && i < DEVICE_MAX_COMPONENTS; i++)
+		cJSON_AddItemToArray(arr, obj(c, (const char *)items + (size_t)i * size));
+}
 
-		cJSON_AddNumberToObject(to, "id", t->id);
-		add_tri(to, "enable", t->enable);
-		add_tri(to, "output", t->output);
-		add_num(to, "target_c", t->target_c);
-		add_num(to, "current_c", t->current_c);
-		add_num(to, "valve_pos_pct", t->valve_pos_pct);
-		cJSON_AddItemToArray(arr, to);
-	}
-	add_num(o, "illuminance_lux", s->illuminance_lux);
-	add_str(o, "illumination", s->illumination);
-	add_num(o, "battery_pct", s->battery_pct);
-	add_num(o, "battery_v", s->battery_v);
-	add_tri(o, "external_power", s->external_power);
-	add_tri(o, "motion", s->motion);
-	add_tri(o, "vibration", s->vibration);
-	add_tri(o, "flood", s->flood);
-	add_tri(o, "smoke", s->smoke);
-	add_tri(o, "door_open", s->door_open);
-	add_num(o, "tilt_deg", s->tilt_deg);
-	add_num(o, "gas_ppm", s->gas_ppm);
-	add_str(o, "gas_alarm", s->gas_alarm);
-	add_str(o, "gas_sensor", s->gas_sensor);
-	add_str(o, "valve", s->valve);
+/* A thermostat (not a component with metrics: no field table of model/fields). */
+static const struct field thermostat_fields[] = {
+    {"id", NULL, "", 0, FM_NONE, 1, FIELD_INT, offsetof(struct dev_thermostat, id)},
+    {"enable", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, enable)},
+    {"output", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, output)},
+    {"target_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, target_c)},
+    {"current_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, current_c)},
+    {"valve_pos_pct", NULL, "", 0, FM_NONE, 1, FIELD_REAL,
+        offsetof(struct dev_thermostat, valve_pos_pct)},
+};
+
+static cJSON *
+thermostat_obj(enum field_comp k, const void *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)k;
+	add_table(o, thermostat_fields, sizeof thermostat_fields / sizeof thermostat_fields[0], t);
+	return o;
+}
+
+static cJSON *
+sensor_obj(const struct device_status *st)
+{
+	const struct dev_sensors *s = &st->sensors;
+	cJSON *o = cJSON_CreateObject();
+
+	add_list(
+	    o, "temperature", FIELD_TEMPERATURE, s->temps, s->ntemps, sizeof s->temps[0], comp_obj);
+	add_list(o, "humidity", FIELD_HUMIDITY, s->hums, s->nhums, sizeof s->hums[0], comp_obj);
+	add_list(o, "thermostat", FIELD_TEMPERATURE, s->thermostats, s->nthermostats,
+	    sizeof s->thermostats[0], thermostat_obj);
+	add_part(o, "sensor", st);
 	return o;
 }
 
 static cJSON *
 components_obj(const struct device_status *st)
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
-
-	arr = cJSON_AddArrayToObject(o, "switch");
-	for (int i = 0; i < st->nswitches && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, comp_obj(FIELD_SWITCH, &st->switches[i]));
-	arr = cJSON_AddArrayToObject(o, "cover");
-	for (int i = 0; i < st->ncovers && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, cover_obj(&st->covers[i]));
-	arr = cJSON_AddArrayToObject(o, "light");
-	for (int i = 0; i < st->nlights && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, light_obj(&st->lights[i]));
-	arr = cJSON_AddArrayToObject(o, "input");
-	for (int i = 0; i < st->ninputs && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, comp_obj(FIELD_INPUT, &st->inputs[i]));
-	arr = cJSON_AddArrayToObject(o, "meter");
-	for (int i = 0; i < st->nmeters && i < DEVICE_MAX_COMPONENTS; i++)
-		cJSON_AddItemToArray(arr, meter_obj(&st->meters[i]));
-	cJSON_AddItemToObject(o, "sensor", sensor_obj(&st->sensors));
-	return o;
-}
-
-static cJSON *
-sys_obj(const struct dev_sys *s)
-{
 	cJSON *o = cJSON_CreateObject();
 
-	add_str(o, "mac", s->mac);
-	add_num(o, "uptime_s", s->uptime_s);
-	add_num(o, "unixtime", s->unixtime);
-	add_num(o, "ram_free_bytes", s->ram_free);
-	add_num(o, "ram_total_bytes", s->ram_total);
-	add_num(o, "fs_free_bytes", s->fs_free);
-	add_num(o, "fs_total_bytes", s->fs_total);
-	add_num(o, "temperature_c", s->device_temperature_c);
-	add_tri(o, "overtemp", s->overtemp);
-	add_tri(o, "update_available", s->update_available);
-	add_str(o, "update_version", s->update_version);
-	add_str(o, "beta_version", s->beta_version);
-	add_str(o, "update_status", s->update_status);
-	add_num(o, "cfg_rev", s->cfg_rev);
-	add_num(o, "cfg_changed_cnt", s->cfg_changed_cnt);
-	add_tri(o, "restart_required", s->restart_required);
-	add_num(o, "wakeup_period_s", s->wakeup_period_s);
+	add_list(o, "switch", FIELD_SWITCH, st->switches, st->nswitches, sizeof st->switches[0],
+	    comp_obj);
+	add_list(o, "cover", FIELD_COVER, st->covers, st->ncovers, sizeof st->covers[0], cover_obj);
+	add_list(o, "light", FIELD_LIGHT, st->lights, st->nlights, sizeof st->lights[0], light_obj);
+	add_list(o, "input", FIELD_INPUT, st->inputs, st->ninputs, sizeof st->inputs[0], comp_obj);
+	add_list(o, "meter", FIELD_METER, st->meters, st->nmeters, sizeof st->meters[0], meter_obj);
+	cJSON_AddItemToObject(o, "sensor", sensor_obj(st));
 	return o;
 }
 
@@ -248,7 +297,7 @@ device_view_init(struct device_view *v)
 cJSON *
 device_to_cjson(const struct device_view *v)
 {
-	cJSON *o = cJSON_CreateObject(), *x;
+	cJSON *o = cJSON_CreateObject();
 	const struct device_ident *id = v->ident;
 	const struct device_status *st = v->status;
 	const char *name;
@@ -283,23 +332,14 @@ device_to_cjson(const struct device_view *v)
 		return o;
 	}
 	cJSON_AddItemToObject(o, "components", components_obj(st));
-	x = cJSON_AddObjectToObject(o, "wifi");
-	add_str(x, "ssid", st->wifi.ssid);
-	add_str(x, "ip", st->wifi.ip);
-	add_num(x, "rssi_dbm", st->wifi.rssi_dbm);
-	add_tri(x, "connected", st->wifi.connected);
-	if (st->has_eth) {
-		x = cJSON_AddObjectToObject(o, "eth");
-		add_str(x, "ip", st->eth_ip);
-	} else {
+	add_part(cJSON_AddObjectToObject(o, "wifi"), "wifi", st);
+	if (st->has_eth)
+		add_part(cJSON_AddObjectToObject(o, "eth"), "eth", st);
+	else
 		cJSON_AddNullToObject(o, "eth");
-	}
-	cJSON_AddItemToObject(o, "sys", sys_obj(&st->sys));
-	x = cJSON_AddObjectToObject(o, "cloud");
-	add_tri(x, "enabled", st->cloud_enabled);
-	add_tri(x, "connected", st->cloud_connected);
-	x = cJSON_AddObjectToObject(o, "mqtt");
-	add_tri(x, "connected", st->mqtt_connected);
+	add_part(cJSON_AddObjectToObject(o, "sys"), "sys", st);
+	add_part(cJSON_AddObjectToObject(o, "cloud"), "cloud", st);
+	add_part(cJSON_AddObjectToObject(o, "mqtt"), "mqtt", st);
 	return o;
 }
 

@@ -308,10 +308,9 @@ static const struct agentapi_route routes[] = {
 #define NROUTES (sizeof routes / sizeof routes[0])
 
 /* One handler for every route: finds the route by path, authenticates, parses, calls. */
-static void
-agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+void
+agentapi_handle(struct agentapi *api, const struct httpd_request *req, struct httpd_reply *reply)
 {
-	struct agentapi *api = arg;
 	const char *path = httpd_request_path(req), *body;
 	const struct agentapi_route *r = NULL;
 	char *agent = NULL, *cause = NULL;
@@ -348,6 +347,19 @@ agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, voi
 	free(agent);
 }
 
+static void
+agentapi_handler(const struct httpd_request *req, struct httpd_reply *reply, void *arg)
+{
+	agentapi_handle(arg, req, reply);
+}
+
+void
+agentapi_route(struct httpd *httpd, httpd_handler_cb cb, void *arg)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		httpd_route(httpd, "POST", routes[i].path, cb, arg);
+}
+
 struct agentapi *
 agentapi_new(struct httpd *httpd, struct store *store, const struct agentapi_opts *opts)
 {
@@ -355,8 +367,8 @@ agentapi_new(struct httpd *httpd, struct store *store, const struct agentapi_opt
 
 	api->store = store;
 	api->opts = *opts;
-	for (size_t i = 0; i < NROUTES; i++)
-		httpd_route(httpd, "POST", routes[i].path, agentapi_handler, api);
+	if (httpd != NULL)
+		agentapi_route(httpd, agentapi_handler, api);
 	return api;
 }
 

@@ -121,64 +121,60 @@ light_api(enum action_light light)
 	return &light_apis[light];
 }
 
+/*
+ * How each action goes on the wire. Gen1: GET <path>[/<id>] (NULL path: the light API's
+ * endpoint) with key=value, and the action's value as value_key (NULL: the light API's level).
+ * Gen2+: <ns>.<method> (NULL ns: the light API's namespace) with the id, "on" (-1: none, 2: on
+ * when the value is above 0), the value as value_key, and the firmware stage.
+ */
+static const struct wire {
+	const char *g1_path, *g1_key, *g1_value, *g1_value_key;
+	const char *g2_ns, *g2_method;
+	int g2_on;
+	const char *g2_value_key, *g2_stage;
+} wires[ACTION__COUNT] = {
+    [ACTION_SWITCH_ON] = {"/relay", "turn", "on", NULL, "Switch", "Set", 1, NULL, NULL},
+    [ACTION_SWITCH_OFF] = {"/relay", "turn", "off", NULL, "Switch", "Set", 0, NULL, NULL},
+    [ACTION_SWITCH_TOGGLE] = {"/relay", "turn", "toggle", NULL, "Switch", "Toggle", -1, NULL, NULL},
+    [ACTION_COVER_OPEN] = {"/roller", "go", "open", NULL, "Cover", "Open", -1, NULL, NULL},
+    [ACTION_COVER_CLOSE] = {"/roller", "go", "close", NULL, "Cover", "Close", -1, NULL, NULL},
+    [ACTION_COVER_STOP] = {"/roller", "go", "stop", NULL, "Cover", "Stop", -1, NULL, NULL},
+    [ACTION_COVER_POSITION] = {"/roller", "go", "to_pos", "roller_pos", "Cover", "GoToPosition", -1,
+        "pos", NULL},
+    [ACTION_LIGHT_ON] = {NULL, "turn", "on", NULL, NULL, "Set", 1, NULL, NULL},
+    [ACTION_LIGHT_OFF] = {NULL, "turn", "off", NULL, NULL, "Set", 0, NULL, NULL},
+    [ACTION_LIGHT_TOGGLE] = {NULL, "turn", "toggle", NULL, NULL, "Toggle", -1, NULL, NULL},
+    [ACTION_LIGHT_BRIGHTNESS] = {NULL, "turn", "on", NULL, NULL, "Set", 2, "brightness", NULL},
+    [ACTION_REBOOT] = {"/reboot", NULL, NULL, NULL, "Shelly", "Reboot", -1, NULL, NULL},
+    [ACTION_FW_CHECK] = {"/ota", NULL, NULL, NULL, "Shelly", "CheckForUpdate", -1, NULL, NULL},
+    [ACTION_FW_UPDATE] = {"/ota", "update", "true", NULL, "Shelly", "Update", -1, NULL, "stable"},
+    [ACTION_FW_UPDATE_BETA] = {"/ota", "beta", "true", NULL, "Shelly", "Update", -1, NULL, "beta"},
+};
+
 static void
 gen1_request(const struct action *a, struct action_http *out)
 {
+	const struct wire *w = &wires[a->kind];
+	const struct light_api *l = light_api(a->light);
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	switch (a->kind) {
-	case ACTION_SWITCH_ON:
-	case ACTION_SWITCH_OFF:
-	case ACTION_SWITCH_TOGGLE:
-		strbuf_appendf(&sb, "/relay/%d", a->id);
-		query_add(&sb, "turn",
-		    a->kind == ACTION_SWITCH_ON ? "on" : a->kind == ACTION_SWITCH_OFF ? "off" : "toggle");
-		break;
-	case ACTION_COVER_OPEN:
-	case ACTION_COVER_CLOSE:
-	case ACTION_COVER_STOP:
-		strbuf_appendf(&sb, "/roller/%d", a->id);
-		query_add(&sb, "go",
-		    a->kind == ACTION_COVER_OPEN ? "open" : a->kind == ACTION_COVER_CLOSE ? "close" : "stop");
-		break;
-	case ACTION_COVER_POSITION:
-		strbuf_appendf(&sb, "/roller/%d", a->id);
-		query_add(&sb, "go", "to_pos");
-		query_add_int(&sb, "roller_pos", a->value);
-		break;
-	case ACTION_LIGHT_ON:
-	case ACTION_LIGHT_OFF:
-	case ACTION_LIGHT_TOGGLE:
-	case ACTION_LIGHT_BRIGHTNESS:
-		strbuf_appendf(&sb, "/%s/%d", light_api(a->light)->gen1_endpoint, a->id);
-		if (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value == 0) {
-			/* Gen1 levels are 1-100: brightness 0 means off. */
-			query_add(&sb, "turn", "off");
-			break;
-		}
-		query_add(&sb, "turn",
-		    a->kind == ACTION_LIGHT_OFF ? "off" : a->kind == ACTION_LIGHT_TOGGLE ? "toggle" : "on");
-		if (a->kind == ACTION_LIGHT_BRIGHTNESS)
-			query_add_int(&sb, light_api(a->light)->gen1_level_key, a->value);
-		break;
-	case ACTION_REBOOT:
-		strbuf_append(&sb, "/reboot");
-		break;
-	case ACTION_FW_CHECK:
-		/* GET /ota reports has_update/new_version without changing anything. */
-		strbuf_append(&sb, "/ota");
-		break;
-	case ACTION_FW_UPDATE:
-		strbuf_append(&sb, "/ota");
-		query_add(&sb, "update", "true");
-		break;
-	case ACTION_FW_UPDATE_BETA:
-		strbuf_append(&sb, "/ota");
-		query_add(&sb, "beta", "true");
-		break;
-	case ACTION__COUNT:
-		break;
+	if (w->g1_path != NULL)
+		strbuf_append(&sb, w->g1_path);
+	else
+		strbuf_appendf(&sb, "/%s", l->gen1_endpoint);
+	if (action_table[a->kind].needs_id)
+		strbuf_appendf(&sb, "/%d", a->id);
+	if (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value == 0) {
+		/* Gen1 levels are 1-100: brightness 0 means off. */
+		query_add(&sb, "turn", "off");
+	} else {
+		if (w->g1_key != NULL)
+			query_add(&sb, w->g1_key, w->g1_value);
+		if (action_table[a->kind].needs_value)
+			query_add_int(&sb,
+			    w->g1_value_key != NULL ? w->g1_value_key : l->gen1_level_key,
+			    a->value);
 	}
 	out->method = "GET";
 	out->path = strbuf_steal(&sb);
@@ -187,69 +183,26 @@ gen1_request(const struct action *a, struct action_http *out)
 static void
 gen2_request(const struct action *a, struct action_http *out)
 {
+	const struct wire *w = &wires[a->kind];
 	cJSON *params = cJSON_CreateObject();
-	const char *ns = NULL, *method = NULL;
+	const char *ns = w->g2_ns != NULL ? w->g2_ns : light_api(a->light)->gen2_ns;
 	char *json;
 
 	if (params == NULL)
 		abort();
-	switch (a->kind) {
-	case ACTION_SWITCH_ON:
-	case ACTION_SWITCH_OFF:
-		ns = "Switch", method = "Set";
+	if (action_table[a->kind].needs_id)
 		cJSON_AddNumberToObject(params, "id", a->id);
-		cJSON_AddBoolToObject(params, "on", a->kind == ACTION_SWITCH_ON);
-		break;
-	case ACTION_SWITCH_TOGGLE:
-		ns = "Switch", method = "Toggle";
-		cJSON_AddNumberToObject(params, "id", a->id);
-		break;
-	case ACTION_COVER_OPEN:
-	case ACTION_COVER_CLOSE:
-	case ACTION_COVER_STOP:
-		ns = "Cover";
-		method = a->kind == ACTION_COVER_OPEN ? "Open" : a->kind == ACTION_COVER_CLOSE ? "Close" : "Stop";
-		cJSON_AddNumberToObject(params, "id", a->id);
-		break;
-	case ACTION_COVER_POSITION:
-		ns = "Cover", method = "GoToPosition";
-		cJSON_AddNumberToObject(params, "id", a->id);
-		cJSON_AddNumberToObject(params, "pos", a->value);
-		break;
-	case ACTION_LIGHT_ON:
-	case ACTION_LIGHT_OFF:
-	case ACTION_LIGHT_BRIGHTNESS:
-		ns = light_api(a->light)->gen2_ns, method = "Set";
-		cJSON_AddNumberToObject(params, "id", a->id);
-		cJSON_AddBoolToObject(params, "on",
-		    a->kind == ACTION_LIGHT_ON || (a->kind == ACTION_LIGHT_BRIGHTNESS && a->value > 0));
-		if (a->kind == ACTION_LIGHT_BRIGHTNESS)
-			cJSON_AddNumberToObject(params, "brightness", a->value);
-		break;
-	case ACTION_LIGHT_TOGGLE:
-		ns = light_api(a->light)->gen2_ns, method = "Toggle";
-		cJSON_AddNumberToObject(params, "id", a->id);
-		break;
-	case ACTION_REBOOT:
-		ns = "Shelly", method = "Reboot";
-		break;
-	case ACTION_FW_CHECK:
-		ns = "Shelly", method = "CheckForUpdate";
-		break;
-	case ACTION_FW_UPDATE:
-	case ACTION_FW_UPDATE_BETA:
-		ns = "Shelly", method = "Update";
-		cJSON_AddStringToObject(params, "stage", a->kind == ACTION_FW_UPDATE ? "stable" : "beta");
-		break;
-	case ACTION__COUNT:
-		ns = "Shelly", method = "GetStatus";
-		break;
-	}
+	if (w->g2_on >= 0)
+		cJSON_AddBoolToObject(params, "on", w->g2_on == 2 ? a->value > 0 : w->g2_on);
+	if (w->g2_value_key != NULL)
+		cJSON_AddNumberToObject(params, w->g2_value_key, a->value);
+	if (w->g2_stage != NULL)
+		cJSON_AddStringToObject(params, "stage", w->g2_stage);
 	json = cJSON_PrintUnformatted(params);
 	cJSON_Delete(params);
 	if (json == NULL)
 		abort();
-	snprintf(out->rpc_method, sizeof out->rpc_method, "%s.%s", ns, method);
+	snprintf(out->rpc_method, sizeof out->rpc_method, "%s.%s", ns, w->g2_method);
 	out->method = "POST";
 	out->path = xasprintf("/rpc/%s", out->rpc_method);
 	out->body = xstrdup(json);

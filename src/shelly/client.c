@@ -108,25 +108,25 @@ static void
 config_done(struct op *op, struct shelly_reply *r, const struct http_response *resp,
     char **owned)
 {
+	struct gen1_settings *s = NULL;
+	struct gen2_config *c = NULL;
 	char *cause = NULL;
+	int rc;
 
-	if (op->gen == 1) {
-		struct gen1_settings *s = xmalloc(sizeof *s);
-		if (gen1_parse_settings(resp->body, resp->body_len, s, &cause) == 0)
-			r->settings = s;
-		else
-			fail_parse(r, cause, owned);
-		op->cb(r, op->arg);
-		free(s);
+	if (op->gen == 1)
+		rc =
+		    gen1_parse_settings(resp->body, resp->body_len, s = xmalloc(sizeof *s), &cause);
+	else
+		rc = gen2_parse_config(resp->body, resp->body_len, c = xmalloc(sizeof *c), &cause);
+	if (rc == 0) {
+		r->settings = s;
+		r->config = c;
 	} else {
-		struct gen2_config *c = xmalloc(sizeof *c);
-		if (gen2_parse_config(resp->body, resp->body_len, c, &cause) == 0)
-			r->config = c;
-		else
-			fail_parse(r, cause, owned);
-		op->cb(r, op->arg);
-		free(c);
+		fail_parse(r, cause, owned);
 	}
+	op->cb(r, op->arg);
+	free(s);
+	free(c);
 }
 
 static void

@@ -41,8 +41,8 @@ static const struct member cover_rd[] = {
     MAINS_RD(dev_cover),
     OUTPUT_RD(dev_cover),
     MEMBER_BOOL(dev_cover, "", "pos_control", pos_control),
-    MEMBER_NUM(
-        dev_cover, "", "current_pos", position_pct), /* past an end: model/bounds clamps it */
+    /* past an end: model/bounds clamps it */
+    MEMBER_NUM(dev_cover, "", "current_pos", position_pct),
     MEMBER_STR(dev_cover, "", "last_direction", last_direction),
 };
 

@@ -26,7 +26,6 @@
 #include "engine/fleet.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
-#include "server/httpd.h"
 #include "server/provserve.h"
 #include "shelly/action.h"
 #include "shelly/gen1.h"
@@ -53,8 +52,7 @@ struct source {
 	int64_t data_version;
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
-	struct httpd *httpd; /* while leading with console-agent-api: the agent API's server */
-	struct provserve *prov; /* the agent API and the verifier on httpd */
+	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
 	char serve_text[256];
 	struct loop_timer *timer;
 	struct source_event *events; /* ring of the newest EVENTS_KEPT */
@@ -361,8 +359,6 @@ update_poller_text(struct source *src)
 static void
 serve_stop(struct source *src)
 {
-	httpd_free(src->httpd); /* first: no request reaches the API after this */
-	src->httpd = NULL;
 	provserve_free(src->prov);
 	src->prov = NULL;
 }
@@ -374,31 +370,38 @@ serve_changed_cb(void *arg)
 	source_registry_changed(arg);
 }
 
-/* Starts the server on the listen address; says why not in serve_text. */
+/* Where agents reach this console and why not on the configured address, in serve_text. */
+static void
+serve_status_cb(void *arg)
+{
+	struct source *src = arg;
+	struct provserve_status st;
+	char *why = NULL, retry[40] = "";
+
+	provserve_status(src->prov, &st);
+	if (st.error != NULL)
+		why = str_sanitize(st.error, 160);
+	if (st.retry_s > 0)
+		snprintf(retry, sizeof retry, "; trying again every %d s", st.retry_s);
+	snprintf(src->serve_text, sizeof src->serve_text, "%s%s%s%s%s",
+	    st.url != NULL ? st.url : "not served: ", st.url != NULL ? " (this console)" : "",
+	    st.url != NULL && why != NULL ? "; not moved: " : "", why != NULL ? why : "", retry);
+	free(why);
+	if (src->changed != NULL)
+		src->changed(src->arg);
+}
+
+/* Starts the agent API and the verifier; serve_text says where or why not. */
 static void
 serve_start(struct source *src)
 {
 	struct app *app = src->app;
-	const char *listen = provserve_own_addr(app_engine(app));
-	char *cause = NULL, *clean, url[160];
-	int https;
+	struct provserve_opts po = {NULL,
+	    app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN] : NULL, serve_changed_cb,
+	    serve_status_cb, src};
 
-	if (listen == NULL)
-		listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
-		                                   : conf_get_str(app->cfg, OPT_LISTEN);
-	src->httpd = provserve_httpd(app_engine(app), listen, &https, &cause);
-	if (src->httpd == NULL) {
-		log_warn("console: the agent API cannot listen: %s", cause);
-		clean = str_sanitize(cause, 160);
-		snprintf(src->serve_text, sizeof src->serve_text, "not served: %s", clean);
-		free(clean);
-		free(cause);
-		return;
-	}
-	src->prov = provserve_new(app_engine(app), src->httpd, serve_changed_cb, src);
-	provserve_url(listen, src->httpd, https, url, sizeof url);
-	snprintf(src->serve_text, sizeof src->serve_text, "%s (this console)", url);
-	log_info("console: agent API on %s", src->serve_text);
+	src->prov = provserve_new(app_engine(app), &po);
+	serve_status_cb(src);
 }
 
 /*
@@ -434,7 +437,7 @@ serve_update(struct source *src, int reloaded)
 		    "off (set console-agent-api on to serve agents here)");
 		return;
 	}
-	if (src->httpd == NULL)
+	if (src->prov == NULL)
 		serve_start(src);
 	else if (reloaded)
 		provserve_reload(src->prov);

@@ -94,6 +94,22 @@ fail(char **cause, const char *what, const char *s)
 	return -1;
 }
 
+/* A prefix length 0..max with no leading zero, all of p. Returns 0 with *out, or -1. */
+static int
+parse_prefix(const char *p, int max, int *out)
+{
+	int prefix = 0;
+
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
+		return -1;
+	while (*p >= '0' && *p <= '9' && prefix <= max)
+		prefix = prefix * 10 + (*p++ - '0');
+	if (*p != '\0' || prefix > max)
+		return -1;
+	*out = prefix;
+	return 0;
+}
+
 int
 cidr_parse(const char *s, struct cidr *out, char **cause)
 {
@@ -116,12 +132,7 @@ cidr_parse(const char *s, struct cidr *out, char **cause)
 		return 0;
 	}
 	if (*p == '/') {
-		p++;
-		if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
-			return fail(cause, "invalid prefix length (expected 0 to 32)", s);
-		while (*p >= '0' && *p <= '9' && prefix <= 32)
-			prefix = prefix * 10 + (*p++ - '0');
-		if (*p != '\0' || prefix > 32)
+		if (parse_prefix(p + 1, 32, &prefix) != 0)
 			return fail(cause, "invalid prefix length (expected 0 to 32)", s);
 		out->lo = lo & prefix_mask(prefix);
 		out->hi = out->lo | ~prefix_mask(prefix);
@@ -241,17 +252,8 @@ parse6(const char *s, struct cidr6 *out, char **cause)
 	buf[len] = '\0';
 	if (inet_pton(AF_INET6, buf, &out->addr) != 1)
 		return fail(cause, "invalid IPv6 address", s);
-	if (slash != NULL) {
-		const char *p = slash + 1;
-
-		prefix = 0;
-		if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
-			return fail(cause, "invalid IPv6 prefix length (expected 0 to 128)", s);
-		while (*p >= '0' && *p <= '9' && prefix <= 128)
-			prefix = prefix * 10 + (*p++ - '0');
-		if (*p != '\0' || prefix > 128)
-			return fail(cause, "invalid IPv6 prefix length (expected 0 to 128)", s);
-	}
+	if (slash != NULL && parse_prefix(slash + 1, 128, &prefix) != 0)
+		return fail(cause, "invalid IPv6 prefix length (expected 0 to 128)", s);
 	for (i = 0; i < 16; i++) {
 		bits = prefix - i * 8;
 		if (bits <= 0)

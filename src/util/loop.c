@@ -34,26 +34,31 @@
 #define LOOP_MAX_EVENTS 64
 #define LOOP_NO_INDEX SIZE_MAX
 
-struct loop_watch {
+/*
+ * What a watch and a timer share: their loop, the callback argument, whether they were freed,
+ * and their place on the loop's live list (or its dead list once freed during dispatch).
+ */
+struct loop_item {
 	struct loop *loop;
+	bool dead;
+	void *arg;
+	LIST_ENTRY(loop_item) entry;
+};
+
+struct loop_watch {
+	struct loop_item it; /* first: freeing the item frees the watch */
 	int fd;
 	int events;		/* LOOP_READ|LOOP_WRITE requested */
-	bool registered;	/* in the epoll set (only while events != 0) */
-	bool dead;
+	bool registered; /* in the epoll set (only while events != 0) */
 	loop_fd_cb cb;
-	void *arg;
-	LIST_ENTRY(loop_watch) entry; /* live list, or dead list once freed */
 };
 
 struct loop_timer {
-	struct loop *loop;
+	struct loop_item it; /* first: freeing the item frees the timer */
 	uint64_t at;
 	uint64_t seq;
 	size_t index; /* position in the heap, LOOP_NO_INDEX when disarmed */
-	bool dead;
 	loop_timer_cb cb;
-	void *arg;
-	LIST_ENTRY(loop_timer) entry; /* live list, or dead list once freed */
 };
 
 struct loop_sig {
@@ -70,8 +75,7 @@ struct loop {
 	bool stopped;
 	int depth; /* > 0 while dispatching: frees are deferred */
 
-	LIST_HEAD(, loop_watch) watches, dead_watches;
-	LIST_HEAD(, loop_timer) timers, dead_timers;
+	LIST_HEAD(, loop_item) live, dead;
 
 	struct loop_timer **heap;
 	size_t heap_len, heap_cap;
@@ -189,10 +193,8 @@ loop_new(void)
 {
 	struct loop *loop = xcalloc(1, sizeof *loop);
 
-	LIST_INIT(&loop->watches);
-	LIST_INIT(&loop->dead_watches);
-	LIST_INIT(&loop->timers);
-	LIST_INIT(&loop->dead_timers);
+	LIST_INIT(&loop->live);
+	LIST_INIT(&loop->dead);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd == -1) {
 		log_error("epoll_create1: %s", strerror(errno));
@@ -207,24 +209,39 @@ loop_new(void)
 static void
 loop_reap(struct loop *loop)
 {
-	struct loop_watch *w;
-	struct loop_timer *t;
+	struct loop_item *it;
 
-	while ((w = LIST_FIRST(&loop->dead_watches)) != NULL) {
-		LIST_REMOVE(w, entry);
-		free(w);
+	while ((it = LIST_FIRST(&loop->dead)) != NULL) {
+		LIST_REMOVE(it, entry);
+		free(it);
 	}
-	while ((t = LIST_FIRST(&loop->dead_timers)) != NULL) {
-		LIST_REMOVE(t, entry);
-		free(t);
-	}
+}
+
+/* Puts it on the live list of loop. */
+static void
+item_add(struct loop *loop, struct loop_item *it, void *arg)
+{
+	it->loop = loop;
+	it->arg = arg;
+	LIST_INSERT_HEAD(&loop->live, it, entry);
+}
+
+/* Frees the watch or timer it heads, at once or, while dispatching, when the turn ends. */
+static void
+item_free(struct loop_item *it)
+{
+	it->dead = true;
+	LIST_REMOVE(it, entry);
+	if (it->loop->depth > 0)
+		LIST_INSERT_HEAD(&it->loop->dead, it, entry);
+	else
+		free(it);
 }
 
 void
 loop_free(struct loop *loop)
 {
-	struct loop_watch *w;
-	struct loop_timer *t;
+	struct loop_item *it;
 
 	if (loop == NULL)
 		return;
@@ -237,13 +254,9 @@ loop_free(struct loop *loop)
 		}
 	}
 	/* The live ones join the dead ones, and all go together. */
-	while ((w = LIST_FIRST(&loop->watches)) != NULL) {
-		LIST_REMOVE(w, entry);
-		LIST_INSERT_HEAD(&loop->dead_watches, w, entry);
-	}
-	while ((t = LIST_FIRST(&loop->timers)) != NULL) {
-		LIST_REMOVE(t, entry);
-		LIST_INSERT_HEAD(&loop->dead_timers, t, entry);
+	while ((it = LIST_FIRST(&loop->live)) != NULL) {
+		LIST_REMOVE(it, entry);
+		LIST_INSERT_HEAD(&loop->dead, it, entry);
 	}
 	loop_reap(loop);
 	if (loop->sigpipe[0] != -1) {
@@ -283,7 +296,7 @@ watch_apply(struct loop_watch *w, int events)
 	 */
 	if (events == 0) {
 		if (w->registered) {
-			if (epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL) == -1 &&
+			if (epoll_ctl(w->it.loop->epfd, EPOLL_CTL_DEL, w->fd, NULL) == -1 &&
 			    errno != EBADF && errno != ENOENT)
 				log_warn("epoll_ctl del fd %d: %s", w->fd, strerror(errno));
 			w->registered = false;
@@ -294,7 +307,7 @@ watch_apply(struct loop_watch *w, int events)
 	ev.events = watch_epoll_events(events);
 	ev.data.ptr = w;
 	op = w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	if (epoll_ctl(w->loop->epfd, op, w->fd, &ev) == -1) {
+	if (epoll_ctl(w->it.loop->epfd, op, w->fd, &ev) == -1) {
 		log_error("epoll_ctl %s fd %d: %s", op == EPOLL_CTL_ADD ? "add" : "mod", w->fd,
 		    strerror(errno));
 		return;
@@ -307,11 +320,9 @@ loop_watch_new(struct loop *loop, int fd, int events, loop_fd_cb cb, void *arg)
 {
 	struct loop_watch *w = xcalloc(1, sizeof *w);
 
-	w->loop = loop;
+	item_add(loop, &w->it, arg);
 	w->fd = fd;
 	w->cb = cb;
-	w->arg = arg;
-	LIST_INSERT_HEAD(&loop->watches, w, entry);
 	watch_apply(w, events);
 	return w;
 }
@@ -319,7 +330,7 @@ loop_watch_new(struct loop *loop, int fd, int events, loop_fd_cb cb, void *arg)
 void
 loop_watch_set(struct loop_watch *w, int events)
 {
-	if (w == NULL || w->dead)
+	if (w == NULL || w->it.dead)
 		return;
 	events &= LOOP_READ | LOOP_WRITE;
 	if (events == w->events && (events == 0 || w->registered))
@@ -336,18 +347,10 @@ loop_watch_events(const struct loop_watch *w)
 void
 loop_watch_free(struct loop_watch *w)
 {
-	struct loop *loop;
-
-	if (w == NULL || w->dead)
+	if (w == NULL || w->it.dead)
 		return;
-	loop = w->loop;
 	watch_apply(w, 0);
-	w->dead = true;
-	LIST_REMOVE(w, entry);
-	if (loop->depth > 0)
-		LIST_INSERT_HEAD(&loop->dead_watches, w, entry);
-	else
-		free(w);
+	item_free(&w->it);
 }
 
 /* ---- timers ---- */
@@ -357,11 +360,9 @@ loop_timer_new(struct loop *loop, loop_timer_cb cb, void *arg)
 {
 	struct loop_timer *t = xcalloc(1, sizeof *t);
 
-	t->loop = loop;
+	item_add(loop, &t->it, arg);
 	t->cb = cb;
-	t->arg = arg;
 	t->index = LOOP_NO_INDEX;
-	LIST_INSERT_HEAD(&loop->timers, t, entry);
 	return t;
 }
 
@@ -370,9 +371,9 @@ loop_timer_arm_at(struct loop_timer *t, uint64_t at_ms)
 {
 	struct loop *loop;
 
-	if (t == NULL || t->dead)
+	if (t == NULL || t->it.dead)
 		return;
-	loop = t->loop;
+	loop = t->it.loop;
 	heap_remove(loop, t);
 	t->at = at_ms;
 	t->seq = loop->seq++;
@@ -384,9 +385,9 @@ loop_timer_arm(struct loop_timer *t, uint64_t ms)
 {
 	uint64_t now;
 
-	if (t == NULL || t->dead)
+	if (t == NULL || t->it.dead)
 		return;
-	now = t->loop->now;
+	now = t->it.loop->now;
 	loop_timer_arm_at(t, ms > UINT64_MAX - now ? UINT64_MAX : now + ms);
 }
 
@@ -395,7 +396,7 @@ loop_timer_disarm(struct loop_timer *t)
 {
 	if (t == NULL)
 		return;
-	heap_remove(t->loop, t);
+	heap_remove(t->it.loop, t);
 }
 
 int
@@ -407,18 +408,10 @@ loop_timer_armed(const struct loop_timer *t)
 void
 loop_timer_free(struct loop_timer *t)
 {
-	struct loop *loop;
-
-	if (t == NULL || t->dead)
+	if (t == NULL || t->it.dead)
 		return;
-	loop = t->loop;
-	heap_remove(loop, t);
-	t->dead = true;
-	LIST_REMOVE(t, entry);
-	if (loop->depth > 0)
-		LIST_INSERT_HEAD(&loop->dead_timers, t, entry);
-	else
-		free(t);
+	heap_remove(t->it.loop, t);
+	item_free(&t->it);
 }
 
 /* ---- time ---- */
@@ -553,7 +546,7 @@ loop_dispatch_timers(struct loop *loop)
 			break;
 		heap_remove(loop, t);
 		n++;
-		t->cb(t->arg);
+		t->cb(t->it.arg);
 	}
 	return n;
 }
@@ -580,7 +573,7 @@ loop_run_once(struct loop *loop, int timeout_ms)
 		uint32_t e = evs[i].events;
 		int events = 0;
 
-		if (w->dead || w->events == 0)
+		if (w->it.dead || w->events == 0)
 			continue;
 		if (e & (EPOLLIN | EPOLLPRI | EPOLLRDHUP))
 			events |= LOOP_READ;
@@ -592,7 +585,7 @@ loop_run_once(struct loop *loop, int timeout_ms)
 		if (events == 0)
 			continue;
 		dispatched++;
-		w->cb(w->fd, events, w->arg);
+		w->cb(w->fd, events, w->it.arg);
 	}
 	dispatched += loop_dispatch_timers(loop);
 	loop->depth--;

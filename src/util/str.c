@@ -442,10 +442,11 @@ str_has_caseprefix(const char *s, const char *prefix)
 }
 
 size_t
-str_copy(char *dst, size_t size, const char *src)
+str_copyn(char *dst, size_t size, const char *src, size_t len)
 {
-	size_t len = strlen(src), n;
+	size_t n;
 
+	len = strnlen(src, len);
 	if (size == 0)
 		return len;
 	n = len;
@@ -458,6 +459,20 @@ str_copy(char *dst, size_t size, const char *src)
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 	return len;
+}
+
+void
+str_free_secret(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+size_t
+str_copy(char *dst, size_t size, const char *src)
+{
+	return str_copyn(dst, size, src, SIZE_MAX);
 }
 
 /* Parsers */
@@ -486,21 +501,51 @@ parse_digits(const char **sp, uint64_t *v, size_t *ndigits)
 	return 0;
 }
 
+/* A unit suffix and what one of it is worth. */
+struct unit {
+	const char *suffix;
+	uint64_t factor;
+};
+
+/* Durations in milliseconds; a bare number is seconds. Larger units last (formatting). */
+static const struct unit duration_units[] = {
+    {"ms", 1},
+    {"", 1000},
+    {"s", 1000},
+    {"m", 60 * 1000},
+    {"h", 60 * 60 * 1000},
+    {"d", 24 * 60 * 60 * 1000},
+};
+
+/* Sizes in bytes; a bare number is bytes; the suffix is not case-sensitive. */
+static const struct unit size_units[] = {
+    {"", 1},
+    {"b", 1},
+    {"k", 1 << 10},
+    {"kb", 1 << 10},
+    {"kib", 1 << 10},
+    {"m", 1 << 20},
+    {"mb", 1 << 20},
+    {"mib", 1 << 20},
+    {"g", 1 << 30},
+    {"gb", 1 << 30},
+    {"gib", 1 << 30},
+};
+
+/* The factor of suffix s in table u of n units (nocase: ignoring case), 0 when not one. */
+static uint64_t
+unit_factor(const struct unit *u, size_t n, const char *s, int nocase)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((nocase ? str_casecmp(s, u[i].suffix) : strcmp(s, u[i].suffix)) == 0)
+			return u[i].factor;
+	return 0;
+}
+
 int
 str_parse_duration_ms(const char *s, uint64_t *ms)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t ms;
-	} units[] = {
-		{ "ms", 1 },
-		{ "s", 1000 },
-		{ "", 1000 },
-		{ "m", 60 * 1000 },
-		{ "h", 60 * 60 * 1000 },
-		{ "d", 24 * 60 * 60 * 1000 },
-	};
-	uint64_t whole, frac = 0, scale = 1, unit = 0, v, f;
+	uint64_t whole, frac = 0, scale = 1, unit, v, f;
 	size_t nfrac = 0, i;
 
 	if (s == NULL || parse_digits(&s, &whole, NULL) != 0)
@@ -513,12 +558,7 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 		for (i = 0; i < nfrac; i++)
 			scale *= 10;
 	}
-	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (strcmp(s, units[i].suffix) == 0) {
-			unit = units[i].ms;
-			break;
-		}
-	}
+	unit = unit_factor(duration_units, sizeof duration_units / sizeof duration_units[0], s, 0);
 	if (unit == 0)
 		return -1;
 	if (whole > UINT64_MAX / unit)
@@ -534,21 +574,13 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 char *
 str_format_duration_ms(uint64_t ms, char *buf, size_t size)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t ms;
-	} units[] = {
-		{ "d", 24 * 60 * 60 * 1000 },
-		{ "h", 60 * 60 * 1000 },
-		{ "m", 60 * 1000 },
-		{ "s", 1000 },
-	};
-	size_t i;
+	/* the largest unit that divides ms: d, h, m, s (not the bare seconds, not ms) */
+	for (size_t i = sizeof duration_units / sizeof duration_units[0]; ms != 0 && i-- > 0;) {
+		const struct unit *u = &duration_units[i];
 
-	for (i = 0; ms != 0 && i < sizeof units / sizeof units[0]; i++) {
-		if (ms % units[i].ms == 0) {
-			snprintf(buf, size, "%llu%s", (unsigned long long)(ms / units[i].ms),
-			    units[i].suffix);
+		if (u->factor > 1 && u->suffix[0] != '\0' && ms % u->factor == 0) {
+			snprintf(
+			    buf, size, "%llu%s", (unsigned long long)(ms / u->factor), u->suffix);
 			return buf;
 		}
 	}
@@ -562,36 +594,15 @@ str_format_duration_ms(uint64_t ms, char *buf, size_t size)
 int
 str_parse_size(const char *s, uint64_t *bytes)
 {
-	static const struct {
-		const char *suffix;
-		unsigned shift;
-	} units[] = {
-		{ "", 0 },
-		{ "b", 0 },
-		{ "k", 10 },
-		{ "kb", 10 },
-		{ "kib", 10 },
-		{ "m", 20 },
-		{ "mb", 20 },
-		{ "mib", 20 },
-		{ "g", 30 },
-		{ "gb", 30 },
-		{ "gib", 30 },
-	};
-	uint64_t v;
-	size_t i;
+	uint64_t v, unit;
 
 	if (s == NULL || parse_digits(&s, &v, NULL) != 0)
 		return -1;
-	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (str_casecmp(s, units[i].suffix) == 0) {
-			if (v > UINT64_MAX >> units[i].shift)
-				return -1;
-			*bytes = v << units[i].shift;
-			return 0;
-		}
-	}
-	return -1;
+	unit = unit_factor(size_units, sizeof size_units / sizeof size_units[0], s, 1);
+	if (unit == 0 || v > UINT64_MAX / unit)
+		return -1;
+	*bytes = v * unit;
+	return 0;
 }
 
 const char *
