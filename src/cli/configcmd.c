@@ -53,6 +53,7 @@ struct cfg_dev {
 	char *message;
 	struct devconfig before, after;
 	int restart_required, rebooted;
+	char *moved_to; /* the static address the device was followed to, or NULL */
 	struct cfg_run *run;
 };
 
@@ -277,6 +278,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	devconfig_copy(&d->after, r->after);
 	d->restart_required = r->restart_required;
 	d->rebooted = r->rebooted;
+	d->moved_to = r->moved_to != NULL ? xstrdup(r->moved_to) : NULL;
 	d->done = 1;
 	snapshot(d, &d->before, d->run->verb);
 	if (d->after.n > 0)
@@ -350,6 +352,7 @@ run_done(struct cfg_run *run)
 		devconfig_done(&d->after);
 		free(d->error);
 		free(d->message);
+		free(d->moved_to);
 	}
 	for (size_t i = 0; i < run->nowned; i++)
 		free(run->owned[i]);
@@ -810,6 +813,10 @@ report_apply(struct cfg_run *run)
 			    d->ready ? rows_json(d, &drifted, true) : cJSON_CreateArray());
 			cJSON_AddBoolToObject(o, "restart_required", d->restart_required);
 			cJSON_AddBoolToObject(o, "rebooted", d->rebooted);
+			if (d->moved_to != NULL)
+				cJSON_AddStringToObject(o, "moved_to", d->moved_to);
+			else
+				cJSON_AddNullToObject(o, "moved_to");
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}

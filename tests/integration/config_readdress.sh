@@ -60,9 +60,10 @@ tui --apply --template "$T_TMP/net.tmpl" plus --dry-run --allow-network-change >
 tui --apply --template "$T_TMP/net.tmpl" plus >"$T_TMP/p1" 2>&1
 [ $? != 0 ] && grep -q "allow-network-change" "$T_TMP/p1" && [ "$(mf '.devices[1].addr')" != "$NEW2" ] &&
 	pass "$N: refused without --allow-network-change" || fail "$N: refusal" "$(cat "$T_TMP/p1")"
-tui --apply --template "$T_TMP/net.tmpl" plus --allow-network-change >"$T_TMP/p2" 2>&1
+tui --apply --template "$T_TMP/net.tmpl" plus --allow-network-change --json >"$T_TMP/p2" 2>"$T_TMP/p2.err"
 rc=$?
-[ $rc = 0 ] && grep -q "verified at the new address $NEW2" "$T_TMP/p2" &&
+[ $rc = 0 ] && [ "$(jq -r '.devices[0].moved_to' "$T_TMP/p2")" = "$NEW2" ] &&
+	jq -r '.devices[0].message' "$T_TMP/p2" | grep -q "verified at the new address $NEW2" &&
 	moved 1 plus "$NEW2" /rpc/WiFi.GetConfig .sta.ip &&
 	pass "$N: Gen2+ static address: followed to $NEW2, read back there, registry/event/audit follow" ||
 	fail "$N: Gen2+ static address" "rc=$rc $(cat "$T_TMP/p2") host=$(host_of 1)"
