@@ -135,8 +135,10 @@ const char *source_agent_api(const struct source *src);
  * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
  */
 int source_status(struct source *src, const char *mac, struct device_status *out);
-/* The device's stored reply, sanitised and pretty-printed (malloc'd), or NULL. */
-char *source_raw(struct source *src, const char *mac);
+/* Appends the device's stored reply, pretty-printed, to out as sanitised lines. Returns 0, or
+ * -1 when none is stored. */
+struct textlines;
+int source_raw(struct source *src, const char *mac, struct textlines *out);
 /*
  * Power (or, when the device reports no power, temperature) of the last hours in n slots,
  * oldest first, NAN where nothing was stored. Returns 1 power, 2 temperature, 0 nothing.
@@ -187,6 +189,7 @@ size_t source_local_nets(char *buf, size_t size);
 /* Where a job stands. */
 struct source_progress {
 	int scan;		/* 1 a scan, 0 an action job */
+	int finished;		/* its done callback ran (or would have) */
 	size_t total, done;	/* devices (a scan: addresses, probed of the total) */
 	size_t results, ok;	/* results so far (a scan: devices found), of which succeeded */
 	const char *error;	/* its failure as a whole (it could not start, or its output made

@@ -12,6 +12,7 @@
 #include <wchar.h>
 
 #include "tui/keymap.h"
+#include "tui/textlines.h"
 #include "tui/theme.h"
 
 struct app;
@@ -47,8 +48,6 @@ struct view_ops {
 	int (*action)(struct view *v, struct tui *t, enum tui_action a);
 	/* The source's rows changed (may be NULL). */
 	void (*changed)(struct view *v);
-	/* A `:` command this view understands (may be NULL); returns reactions or R_UNHANDLED. */
-	int (*command)(struct view *v, struct tui *t, const char *cmd, const char *arg);
 	/* Releases what the view holds (may be NULL); the core frees the view itself. */
 	void (*free)(struct view *v);
 };
@@ -67,6 +66,7 @@ struct view {
 
 typedef void (*prompt_done_cb)(struct tui *t, const char *text, void *arg);
 typedef void (*prompt_change_cb)(struct tui *t, const char *text, void *arg);
+typedef void (*ask_yes_cb)(struct tui *t, void *arg);
 
 struct tui {
 	struct app *app;
@@ -99,6 +99,10 @@ struct tui {
 	prompt_done_cb prompt_done;
 	prompt_change_cb prompt_change;
 	void *prompt_arg;
+	/* A tui_ask question: what runs on yes, what the status line says on no. */
+	ask_yes_cb ask_yes;
+	const char *ask_declined;
+	void *ask_arg;
 };
 
 /* ---- core (tui.c) ---- */
@@ -106,13 +110,20 @@ void tui_push(struct tui *t, struct view *v);
 void tui_dirty(struct tui *t);
 void tui_message(struct tui *t, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Opens the prompt line; done gets the text on Enter (NULL on Esc); change on every edit. */
+/* Opens the prompt line; done gets the text on Enter (NULL on Esc); change on every edit.
+ * Without done, Esc calls change with "" (a live filter is cleared). */
 void tui_prompt(struct tui *t, const char *label, const char *initial, prompt_done_cb done,
     prompt_change_cb change, void *arg);
 /* Asks a y/N question; done gets "y" on yes, NULL otherwise. */
 void tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg);
+/* Asks a y/N question: yes runs on y; on any other answer the status line says declined
+ * (a static string; NULL: nothing). */
+void tui_ask(struct tui *t, const char *question, const char *declined, ask_yes_cb yes,
+    void *arg);
 /* Runs a `:` command line. */
 void tui_command(struct tui *t, const char *line);
+/* One help line per `:` command (name, argument, help), appended to out. */
+void tui_command_lines(struct textlines *out);
 /* Opens the view of a job's progress and results (the view owns the job). */
 void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 /* Asks for one key of choices; done gets it as a one-character string, NULL on any other. */
@@ -131,6 +142,12 @@ void view_job_report(struct tui *t, const struct source_job *job, const char *er
     const char *what);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
+/* The reboot and network toggles (B, N) of a configuration change: returns 1 when a was one
+ * of them (and flipped it). */
+struct cfgjob_opts;
+int view_allow_toggle(struct cfgjob_opts *o, enum tui_action a);
+/* The toggles as the views show them, into buf; returns buf. */
+char *view_allow_text(const struct cfgjob_opts *o, char *buf, size_t size);
 /* Clears rows [y, y + h). */
 void view_clear(int y, int h);
 /* Clears rows [y, y + h) and frames them with title. */
@@ -141,8 +158,7 @@ struct view_area {
 };
 /* Line k of a list into buf (sanitised); returns its color (a VL_SELECT list draws the
  * cursor's line in TC_CURSOR instead). */
-typedef enum tui_color (*view_line_cb)(struct view *v, struct tui *t, size_t k, char *buf,
-    size_t size);
+typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size_t size);
 /* Fits v's cursor to n lines in at->h rows and draws the lines on screen. */
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
     view_line_cb line);
@@ -168,6 +184,9 @@ struct view *vevents_new(struct tui *t);
 struct source_event;
 void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,
     size_t size);
+/* A frame titled title at rows [y, y + h) with the newest events that fit: the fleet's (mac
+ * NULL, each with its device) or one device's (with the date). */
+void events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int w);
 struct view *vhelp_new(struct tui *t);
 struct view *vresults_new(struct tui *t, const char *title, struct source_job *job);
 /* Configuration (issue 9): the editor of one device, drift, groups and templates. */

@@ -250,26 +250,42 @@ cursor_move(struct cursor *c, enum tui_action a)
 	return 1;
 }
 
+/* A unit a value is shown in from a magnitude on: value / div, prec decimals. */
+struct unit_step {
+	double from, div;
+	int prec;
+	const char *unit;
+};
+
+/* v in the first of steps its magnitude reaches (the last one's from is 0), "-" unknown. */
+static void
+fmt_steps(char *buf, size_t size, double v, const struct unit_step *steps)
+{
+	const struct unit_step *u = steps;
+
+	if (isnan(v)) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	while (fabs(v) < u->from)
+		u++;
+	snprintf(buf, size, "%.*f%s", u->prec, v / u->div, u->unit);
+}
+
 void
 fmt_power(char *buf, size_t size, double w)
 {
-	if (isnan(w))
-		snprintf(buf, size, "-");
-	else if (fabs(w) >= 10000)
-		snprintf(buf, size, "%.2fkW", w / 1000);
-	else
-		snprintf(buf, size, "%.1fW", w);
+	static const struct unit_step steps[] = {{10000, 1000, 2, "kW"}, {0, 1, 1, "W"}};
+
+	fmt_steps(buf, size, w, steps);
 }
 
 void
 fmt_energy(char *buf, size_t size, double wh)
 {
-	if (isnan(wh))
-		snprintf(buf, size, "-");
-	else if (fabs(wh) >= 1e6)
-		snprintf(buf, size, "%.1fMWh", wh / 1e6);
-	else
-		snprintf(buf, size, "%.1fkWh", wh / 1000);
+	static const struct unit_step steps[] = {{1e6, 1e6, 1, "MWh"}, {0, 1000, 1, "kWh"}};
+
+	fmt_steps(buf, size, wh, steps);
 }
 
 void

@@ -33,6 +33,7 @@
 #include "shelly/models.h"
 #include "store/store.h"
 #include "tui/source.h"
+#include "tui/textlines.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -69,6 +70,7 @@ struct source_job {
 	struct source *src;
 	struct source_job *next;
 	int is_scan;
+	int finished;
 	struct loop_timer *reap;
 	struct discover *disc; /* a scan: the discovery run in the console's loop */
 	struct job_part *parts; /* an action job: one runner per action name */
@@ -153,6 +155,14 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		r->voltage_v = first_voltage(&ds);
 	}
 	device_status_done(&ds);
+}
+
+/* Tells the console its rows (or a job) may have changed. */
+static void
+notify(struct source *src)
+{
+	if (src->changed != NULL)
+		src->changed(src->arg);
 }
 
 static const struct source_dev *
@@ -314,8 +324,7 @@ source_refresh(struct source *src)
 	src->rows = lc.rows;
 	src->nrows = lc.n;
 	load_events(src);
-	if (src->changed != NULL)
-		src->changed(src->arg);
+	notify(src);
 }
 
 void
@@ -387,8 +396,7 @@ serve_status_cb(void *arg)
 	    st.url != NULL ? st.url : "not served: ", st.url != NULL ? " (this console)" : "",
 	    st.url != NULL && why != NULL ? "; not moved: " : "", why != NULL ? why : "", retry);
 	free(why);
-	if (src->changed != NULL)
-		src->changed(src->arg);
+	notify(src);
 }
 
 /* Starts the agent API and the verifier; serve_text says where or why not. */
@@ -461,8 +469,7 @@ fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
 		serve_update(src, ev == FLEET_EV_CONF);
 	if (ev == FLEET_EV_ROLE) {
 		update_poller_text(src);
-		if (src->changed != NULL)
-			src->changed(src->arg);
+		notify(src);
 	}
 }
 
@@ -512,7 +519,6 @@ struct source *
 source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char **cause)
 {
 	struct source *src;
-	struct creds_opts co;
 
 	if (app->store == NULL && app_open_store(app) != 0) {
 		*cause = xstrdup("cannot open the database");
@@ -522,17 +528,8 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->app = app;
 	src->flags = flags;
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
-	if (app->creds == NULL) {
-		/* The operator's password comes from the console, never from a tty read. */
-		memset(&co, 0, sizeof co);
-		co.user = app->args.set[CLI_USER] ? app->args.val[CLI_USER] : NULL;
-		co.password_file =
-		    app->args.set[CLI_PASSWORD_FILE] ? app->args.val[CLI_PASSWORD_FILE] : NULL;
-		co.use_env = 1;
-		co.prompt_cb = console_prompt_cb;
-		co.prompt_arg = src;
-		app->creds = creds_new(&co);
-	}
+	/* The operator's password comes from the console, never from a tty read. */
+	app_creds_start(app, console_prompt_cb, src);
 	if (!(flags & SOURCE_NO_POLLER)) {
 		struct fleet_opts fo = {"console", 1, 1};
 		src->fleet = fleet_new(app_engine(app), &fo, cause);
@@ -633,36 +630,23 @@ source_status(struct source *src, const char *mac, struct device_status *out)
 	return rc;
 }
 
-char *
-source_raw(struct source *src, const char *mac)
+int
+source_raw(struct source *src, const char *mac, struct textlines *out)
 {
 	struct store_status *st = store_status_get(src->app->store, mac);
-	char *out = NULL;
+	int rc = -1;
 
 	if (st != NULL && st->json != NULL) {
 		cJSON *j = cJSON_ParseWithLength(st->json, strlen(st->json));
 		char *text = j != NULL ? cJSON_Print(j) : NULL;
-		/* Newlines are kept (the view splits lines); everything else is sanitised. */
-		struct strbuf sb;
-		const char *p = text != NULL ? text : st->json;
 
-		strbuf_init(&sb);
-		while (*p != '\0') {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-			char *line = xstrndup(p, len), *safe = str_sanitize(line, 0);
-			strbuf_append(&sb, safe);
-			strbuf_append_char(&sb, '\n');
-			free(line);
-			free(safe);
-			p += len + (nl != NULL);
-		}
-		out = strbuf_steal(&sb);
+		textlines_add_text(out, text != NULL ? text : st->json);
 		cJSON_free(text);
 		cJSON_Delete(j);
+		rc = 0;
 	}
 	store_status_free(st);
-	return out;
+	return rc;
 }
 
 struct hist_ctx {
@@ -767,6 +751,7 @@ job_end(struct source_job *job)
 {
 	struct source *src = job->src;
 
+	job->finished = 1;
 	job->done = job->is_scan ? job->total : job->nresults;
 	if (job->total < job->done)
 		job->total = job->done;
@@ -815,8 +800,7 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
 	job->done = 0;
 	for (size_t i = 0; i < job->nparts; i++)
 		job->done += job->parts[i].done;
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
@@ -996,8 +980,7 @@ disc_progress_cb(const struct discover_progress *p, void *arg)
 		job->done = (size_t)p->scan->done;
 		job->total = (size_t)p->scan->total;
 	}
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
@@ -1016,8 +999,7 @@ disc_found_cb(const struct discover_found *f, void *arg)
 	r->https = f->https;
 	r->known = d != NULL;
 	store_device_free(d);
-	if (job->src->changed != NULL)
-		job->src->changed(job->src->arg);
+	notify(job->src);
 }
 
 static void
@@ -1153,6 +1135,7 @@ void
 source_job_progress(const struct source_job *job, struct source_progress *p)
 {
 	p->scan = job->is_scan;
+	p->finished = job->finished;
 	p->total = job->total;
 	p->done = job->done;
 	p->results = job->nresults;

@@ -289,24 +289,23 @@ theme_start(struct theme *th)
 int
 theme_attr(const struct theme *th, enum tui_color e)
 {
-	int a = 0;
-	unsigned t = th->attrs[e];
+	/* The configured attributes as curses ones; without colour only the first three. */
+	static const struct {
+		unsigned conf;
+		int curses;
+		int mono;
+	} bits[] = {
+	    {CONF_ATTR_BOLD, A_BOLD, 1},
+	    {CONF_ATTR_UNDERLINE, A_UNDERLINE, 1},
+	    {CONF_ATTR_REVERSE, A_REVERSE, 1},
+	    {CONF_ATTR_DIM, A_DIM, 0},
+	    {CONF_ATTR_BLINK, A_BLINK, 0},
+	    {CONF_ATTR_ITALIC, A_ITALIC, 0},
+	};
+	int a = th->color ? (int)COLOR_PAIR(e + 1) : elements[e].mono;
 
-	if (!th->color)
-		return elements[e].mono | (t & CONF_ATTR_REVERSE ? A_REVERSE : 0) |
-		       (t & CONF_ATTR_BOLD ? A_BOLD : 0) |
-		       (t & CONF_ATTR_UNDERLINE ? A_UNDERLINE : 0);
-	if (t & CONF_ATTR_BOLD)
-		a |= A_BOLD;
-	if (t & CONF_ATTR_UNDERLINE)
-		a |= A_UNDERLINE;
-	if (t & CONF_ATTR_REVERSE)
-		a |= A_REVERSE;
-	if (t & CONF_ATTR_DIM)
-		a |= A_DIM;
-	if (t & CONF_ATTR_BLINK)
-		a |= A_BLINK;
-	if (t & CONF_ATTR_ITALIC)
-		a |= A_ITALIC;
-	return a | (int)COLOR_PAIR(e + 1);
+	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+		if ((th->attrs[e] & bits[i].conf) && (th->color || bits[i].mono))
+			a |= bits[i].curses;
+	return a;
 }

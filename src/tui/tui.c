@@ -271,6 +271,30 @@ tui_confirm(struct tui *t, const char *question, prompt_done_cb done, void *arg)
 	t->choices[0] = '\0';
 }
 
+static void
+ask_done_cb(struct tui *t, const char *text, void *arg)
+{
+	ask_yes_cb yes = t->ask_yes;
+	const char *declined = t->ask_declined;
+
+	(void)arg;
+	t->ask_yes = NULL;
+	if (text == NULL) {
+		if (declined != NULL)
+			tui_message(t, 0, "%s", declined);
+	} else
+		yes(t, t->ask_arg);
+}
+
+void
+tui_ask(struct tui *t, const char *question, const char *declined, ask_yes_cb yes, void *arg)
+{
+	tui_confirm(t, question, ask_done_cb, NULL);
+	t->ask_yes = yes;
+	t->ask_declined = declined;
+	t->ask_arg = arg;
+}
+
 void
 tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done, void *arg)
 {
@@ -283,6 +307,7 @@ static void
 prompt_end(struct tui *t, const char *text)
 {
 	prompt_done_cb done = t->prompt_done;
+	prompt_change_cb change = t->prompt_change;
 	void *arg = t->prompt_arg;
 	char copy[sizeof t->input];
 
@@ -297,6 +322,8 @@ prompt_end(struct tui *t, const char *text)
 	tui_dirty(t);
 	if (done != NULL)
 		done(t, text != NULL ? copy : NULL, arg);
+	else if (text == NULL && change != NULL)
+		change(t, "", arg); /* a live filter's Esc clears it */
 	explicit_bzero(copy, sizeof copy);
 }
 
@@ -363,28 +390,71 @@ prompt_key(struct tui *t, int key, int is_char)
 
 /* ---- commands ---- */
 
-/* clang-format off */
-/* X(name, argument help, help) */
-#define TUI_COMMANDS(X) \
-	X("quit", "", "Leave the console") \
-	X("help", "", "Show the keys and commands") \
-	X("sort", "COLUMN", "Sort the devices by a column") \
-	X("filter", "TEXT|state=WORD", "Filter the devices") \
-	X("theme", "NAME", "Switch theme (default, light, mono, high-contrast or a file)") \
-	X("scan", "CIDR|RANGE|ADDRESS|mdns", "Scan (or browse mDNS) for devices to add or ignore") \
-	X("events", "", "Show the event log") \
-	X("bind", "VIEW KEY ACTION", "Bind a key for this session") \
-	X("export", "", "Export the fleet to a file (asks format, path, secrets)") \
-	X("import", "[FILE]", "Import a json or toml export (dry run first)") \
-	X("opnsense", "", "Show the OPNsense sync plan")
+static void set_theme(struct tui *t, const char *name);
+static void scan_start(struct tui *t, const char *target);
+static void sort_command(struct tui *t, const char *arg);
+static void filter_command(struct tui *t, const char *arg);
+static void bind_command(struct tui *t, const char *arg);
+static int global_action(struct tui *t, enum tui_action a);
 
-static const char *const command_names[] = {
-#define TUI_COMMAND_NAME(name, args, help) name,
-	TUI_COMMANDS(TUI_COMMAND_NAME)
-#undef TUI_COMMAND_NAME
+/* The `:` commands: each is a key action, or (TA_NONE) a function that takes its argument. */
+static const struct {
+	const char *name;
+	enum tui_action action;
+	void (*run)(struct tui *t, const char *arg);
+	const char *args, *help;
+} commands[] = {
+    {"quit", TA_QUIT, NULL, "", "Leave the console"},
+    {"help", TA_HELP, NULL, "", "Show the keys and commands"},
+    {"sort", TA_NONE, sort_command, "COLUMN", "Sort the devices by a column"},
+    {"filter", TA_NONE, filter_command, "TEXT|state=WORD", "Filter the devices"},
+    {"theme", TA_NONE, set_theme, "NAME",
+        "Switch theme (default, light, mono, high-contrast or a file)"},
+    {"scan", TA_NONE, scan_start, "CIDR|RANGE|ADDRESS|mdns",
+        "Scan (or browse mDNS) for devices to add or ignore"},
+    {"events", TA_EVENTS, NULL, "", "Show the event log"},
+    {"bind", TA_NONE, bind_command, "VIEW KEY ACTION", "Bind a key for this session"},
+    {"export", TA_EXPORT, NULL, "", "Export the fleet to a file (asks format, path, secrets)"},
+    {"import", TA_NONE, exchange_import_start, "[FILE]",
+        "Import a json or toml export (dry run first)"},
+    {"opnsense", TA_OPNSENSE, NULL, "", "Show the OPNsense sync plan"},
 };
-#define NCOMMANDS (sizeof command_names / sizeof command_names[0])
-/* clang-format on */
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void
+tui_command_lines(struct textlines *out)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		textlines_add(out, xasprintf("  :%-9s %-24s %s", commands[i].name, commands[i].args,
+		                       commands[i].help));
+}
+
+static void
+sort_command(struct tui *t, const char *arg)
+{
+	if (vdevices_sort(t->devices, arg) != 0)
+		tui_message(t, 1, "unknown column '%s' (one of: %s)", arg, vdevices_columns());
+}
+
+static void
+filter_command(struct tui *t, const char *arg)
+{
+	vdevices_filter(t->devices, arg);
+}
+
+static void
+bind_command(struct tui *t, const char *arg)
+{
+	char view[32], key[32], act[64], *cause = NULL;
+
+	if (sscanf(arg, "%31s %31s %63s", view, key, act) != 3)
+		tui_message(t, 1, "usage: bind VIEW KEY ACTION");
+	else if (keymap_bind(t->km, view, key, act, &cause) != 0) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+	} else
+		tui_message(t, 0, "bound %s in %s to %s", key, view, act);
+}
 
 static void
 set_theme(struct tui *t, const char *name)
@@ -428,15 +498,12 @@ next_theme(struct tui *t)
 	set_theme(t, next);
 }
 
-static void scan_start(struct tui *t, const char *target);
-
 void
 tui_command(struct tui *t, const char *line)
 {
 	char cmd[32] = "", *arg;
 	const char *p = line;
 	size_t n = 0, matches = 0, which = 0;
-	int r;
 
 	while (*p == ' ' || *p == ':')
 		p++;
@@ -447,10 +514,10 @@ tui_command(struct tui *t, const char *line)
 		p++;
 	arg = xstrdup(p);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (n > 0 && strncmp(command_names[i], cmd, n) == 0) {
+		if (n > 0 && strncmp(commands[i].name, cmd, n) == 0) {
 			matches++;
 			which = i;
-			if (strlen(command_names[i]) == n) {
+			if (strlen(commands[i].name) == n) {
 				matches = 1;
 				break;
 			}
@@ -468,54 +535,10 @@ tui_command(struct tui *t, const char *line)
 		free(arg);
 		return;
 	}
-	switch (which) {
-	case 0:
-		t->quit = 1;
-		break;
-	case 1:
-		tui_push(t, vhelp_new(t));
-		break;
-	case 2:
-		if (vdevices_sort(t->devices, arg) != 0)
-			tui_message(
-			    t, 1, "unknown column '%s' (one of: %s)", arg, vdevices_columns());
-		break;
-	case 3:
-		vdevices_filter(t->devices, arg);
-		break;
-	case 4:
-		set_theme(t, arg);
-		break;
-	case 5:
-		scan_start(t, arg);
-		break;
-	case 6:
-		tui_push(t, vevents_new(t));
-		break;
-	case 7: {
-		char view[32], key[32], act[64], *cause = NULL;
-		if (sscanf(arg, "%31s %31s %63s", view, key, act) != 3)
-			tui_message(t, 1, "usage: bind VIEW KEY ACTION");
-		else if (keymap_bind(t->km, view, key, act, &cause) != 0) {
-			tui_message(t, 1, "%s", cause);
-			free(cause);
-		} else
-			tui_message(t, 0, "bound %s in %s to %s", key, view, act);
-		break;
-	}
-	case 8:
-		exchange_export_start(t);
-		break;
-	case 9:
-		exchange_import_start(t, arg);
-		break;
-	case 10:
-		tui_push(t, vopnsense_new(t));
-		break;
-	default:
-		r = t->top->ops->command != NULL ? t->top->ops->command(t->top, t, cmd, arg) : 0;
-		(void)r;
-	}
+	if (commands[which].run != NULL)
+		commands[which].run(t, arg);
+	else
+		global_action(t, commands[which].action);
 	free(arg);
 	tui_dirty(t);
 }
@@ -532,7 +555,7 @@ complete_command(struct tui *t)
 	if (sp == NULL) {
 		list[0] = '\0';
 		for (size_t i = 0; i < NCOMMANDS; i++) {
-			strncat(list, command_names[i], sizeof list - strlen(list) - 2);
+			strncat(list, commands[i].name, sizeof list - strlen(list) - 2);
 			strcat(list, " ");
 		}
 		words = list;
@@ -636,9 +659,25 @@ password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg
 
 /* ---- keys ---- */
 
+/* The actions that open a view over the current one. */
+static const struct {
+	enum tui_action action;
+	struct view *(*open)(struct tui *t);
+} openers[] = {
+    {TA_EVENTS, vevents_new},
+    {TA_GROUPS, vgroups_new},
+    {TA_PROVISIONING, vprovision_new},
+    {TA_OPNSENSE, vopnsense_new},
+};
+
 static int
 global_action(struct tui *t, enum tui_action a)
 {
+	for (size_t i = 0; i < sizeof openers / sizeof openers[0]; i++)
+		if (openers[i].action == a) {
+			tui_push(t, openers[i].open(t));
+			return R_DIRTY;
+		}
 	switch (a) {
 	case TA_QUIT:
 	case TA_LEAVE:
@@ -650,9 +689,6 @@ global_action(struct tui *t, enum tui_action a)
 	case TA_HELP:
 		if (t->top->ops->kind != TV_KIND_HELP)
 			tui_push(t, vhelp_new(t));
-		return R_DIRTY;
-	case TA_EVENTS:
-		tui_push(t, vevents_new(t));
 		return R_DIRTY;
 	case TA_THEME:
 		next_theme(t);
@@ -678,9 +714,6 @@ global_action(struct tui *t, enum tui_action a)
 		return R_DIRTY;
 	case TA_IMPORT:
 		exchange_import_start(t, NULL);
-		return R_DIRTY;
-	case TA_OPNSENSE:
-		tui_push(t, vopnsense_new(t));
 		return R_DIRTY;
 	default:
 		return R_NONE;

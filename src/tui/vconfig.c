@@ -36,7 +36,7 @@ struct vconfig {
 	struct devconfig actual, edits, sent;
 	struct line *lines;
 	size_t nlines;
-	int allow_reboot, allow_network;
+	struct cfgjob_opts allow; /* the reboot and network toggles */
 	const struct devconfig_entry *editing;
 	enum devconfig_field edit_field;
 	int edit_index;
@@ -162,10 +162,11 @@ draw_status(struct vconfig *c, struct tui *t, int y, int w)
 	} else if (c->error[0]) {
 		snprintf(buf, sizeof buf, "%s", c->error);
 		attr = theme_attr(t->theme, TC_ERROR);
-	} else
-		snprintf(buf, sizeof buf,
-		    "%zu field(s) edited - allow reboot (B): %s - allow network change (N): %s",
-		    c->edits.n, c->allow_reboot ? "yes" : "no", c->allow_network ? "yes" : "no");
+	} else {
+		char allow[96];
+		snprintf(buf, sizeof buf, "%zu field(s) edited - %s", c->edits.n,
+		    view_allow_text(&c->allow, allow, sizeof allow));
+	}
 	draw_text(y, 2, w - 4, buf, attr);
 }
 
@@ -250,11 +251,10 @@ static void
 start(struct vconfig *c, int apply, int allow_network)
 {
 	const char *macs[1] = {c->mac};
-	struct cfgjob_opts o = {0};
+	struct cfgjob_opts o = c->allow;
 
 	cfgjob_free(c->job);
 	o.read_only = !apply;
-	o.allow_reboot = c->allow_reboot;
 	o.allow_network = allow_network;
 	c->applying = apply;
 	c->error[0] = '\0';
@@ -325,30 +325,27 @@ edit(struct vconfig *c)
 }
 
 static void
-network_cb(struct tui *t, const char *text, void *arg)
+network_cb(struct tui *t, void *arg)
 {
-	if (text != NULL)
-		start(arg, 1, 1);
-	else
-		tui_message(t, 0, "nothing sent");
+	(void)t;
+	start(arg, 1, 1);
 }
 
 static void
-apply_cb(struct tui *t, const char *text, void *arg)
+apply_cb(struct tui *t, void *arg)
 {
 	struct vconfig *c = arg;
 	char why[96], q[200];
 
-	if (text == NULL)
-		return;
-	if (!c->allow_network && devconfig_cuts_network(&c->edits, &c->actual, why, sizeof why)) {
+	if (!c->allow.allow_network &&
+	    devconfig_cuts_network(&c->edits, &c->actual, why, sizeof why)) {
 		snprintf(q, sizeof q,
 		    "%s may cut the device off the network (reached after to verify). Send it?",
 		    why);
-		tui_confirm(t, q, network_cb, c);
+		tui_ask(t, q, "nothing sent", network_cb, c);
 		return;
 	}
-	start(c, 1, c->allow_network);
+	start(c, 1, c->allow.allow_network);
 }
 
 static void
@@ -379,6 +376,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vconfig *c = (struct vconfig *)v;
 	char q[200];
 
+	if (view_allow_toggle(&c->allow, a))
+		return R_DIRTY;
 	switch (a) {
 	case TA_EDIT:
 		edit(c);
@@ -395,12 +394,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_REREAD:
 		start(c, 0, 0);
 		return R_DIRTY;
-	case TA_ALLOW_REBOOT:
-		c->allow_reboot = !c->allow_reboot;
-		return R_DIRTY;
-	case TA_ALLOW_NETWORK:
-		c->allow_network = !c->allow_network;
-		return R_DIRTY;
 	case TA_APPLY:
 		if (c->edits.n == 0) {
 			tui_message(t, 1, "nothing edited (Enter edits the selected field)");
@@ -411,8 +404,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			return R_DIRTY;
 		}
 		snprintf(q, sizeof q, "Send %zu field(s) to %s (reboot %s)?", c->edits.n, c->label,
-		    c->allow_reboot ? "allowed" : "not allowed");
-		tui_confirm(t, q, apply_cb, c);
+		    c->allow.allow_reboot ? "allowed" : "not allowed");
+		tui_ask(t, q, NULL, apply_cb, c);
 		return R_DIRTY;
 	default:
 		return R_UNHANDLED;

@@ -33,7 +33,7 @@ struct vdetail {
 	struct comp comps[3 * DEVICE_MAX_COMPONENTS];
 	size_t ncomps, sel;
 	int raw;
-	char *raw_text;
+	struct textlines raw_lines; /* the stored reply, when raw */
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
@@ -57,10 +57,9 @@ load(struct view *v)
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
-	if (d->raw) {
-		free(d->raw_text);
-		d->raw_text = source_raw(d->t->src, d->mac);
-	}
+	textlines_clear(&d->raw_lines);
+	if (d->raw)
+		(void)source_raw(d->t->src, d->mac, &d->raw_lines); /* none: drawn as such */
 }
 
 /* v with decimals and unit, or "-" when unknown. */
@@ -140,32 +139,21 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 	return line;
 }
 
+static enum tui_color
+raw_line_of(struct view *v, size_t k, char *buf, size_t size)
+{
+	textlines_get(&((struct vdetail *)v)->raw_lines, k, buf, size);
+	return TC_NORMAL;
+}
+
 static void
 draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
-	const char *p = d->raw_text;
-	size_t n = 0, line = 0;
-
 	draw_frame(t, y, 0, h, w, "Raw reply (J closes)");
-	if (p == NULL) {
+	if (d->raw_lines.n == 0)
 		draw_text(y + 1, 2, w - 4, "no reply stored", theme_attr(t->theme, TC_DIM));
-		return;
-	}
-	for (const char *q = p; *q; q++)
-		n += *q == '\n';
-	cursor_fit(&d->v.cur, n, h - 2);
-	while (*p != '\0' && (int)(line - d->v.cur.top) < h - 2) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (line >= d->v.cur.top) {
-			char *s = xstrndup(p, len);
-			draw_text(y + 1 + (int)(line - d->v.cur.top), 2, w - 4, s,
-			    theme_attr(t->theme, TC_NORMAL));
-			free(s);
-		}
-		line++;
-		p += len + (nl != NULL);
-	}
+	view_draw_list(
+	    &d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n, raw_line_of);
 }
 
 static void
@@ -234,22 +222,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    tri(d->st.sys.restart_required, "yes", "no"));
 	draw_text(yy, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	yy++;
-	if (y + h - yy >= 3) {
-		struct source_event ev[32];
-		int eh = y + h - yy;
-		size_t n = source_events(
-		    t->src, d->mac, ev, (size_t)(eh - 2) < 32 ? (size_t)(eh - 2) : 32);
-		draw_frame(t, yy, 0, eh, w, "Recent events");
-		for (size_t i = 0; i < n; i++) {
-			char ts[32];
-			time_t sec = (time_t)(ev[i].ts_ms / 1000);
-			struct tm tm;
-			localtime_r(&sec, &tm);
-			strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
-			snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
-			draw_text(yy + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
-		}
-	}
+	if (y + h - yy >= 3)
+		events_pane(t, d->mac, "Recent events", yy, y + h - yy, w);
 }
 
 static void
@@ -300,30 +274,29 @@ value_cb(struct tui *t, const char *text, void *arg)
 }
 
 static void
-confirm_cb(struct tui *t, const char *text, void *arg)
+confirm_cb(struct tui *t, void *arg)
 {
 	struct vdetail *d = arg;
 
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
+	(void)t;
 	run(d, d->job_what, -1);
 }
 
 static void
-accept_cb(struct tui *t, const char *text, void *arg)
+reregister(struct vdetail *d, int accept_cert)
 {
-	struct vdetail *d = arg;
-
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
 	source_job_free(d->job);
-	snprintf(d->job_what, sizeof d->job_what, "accept certificate");
-	d->job = source_reregister(t->src, d->mac, 1, job_done_cb, d);
-	tui_message(t, 0, "reading the device again ...");
+	snprintf(
+	    d->job_what, sizeof d->job_what, accept_cert ? "accept certificate" : "credentials");
+	d->job = source_reregister(d->t->src, d->mac, accept_cert, job_done_cb, d);
+	tui_message(d->t, 0, "reading the device again ...");
+}
+
+static void
+accept_cb(struct tui *t, void *arg)
+{
+	(void)t;
+	reregister(arg, 1);
 }
 
 /* The selected component's action for on/off/toggle, or NULL. */
@@ -392,16 +365,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_FW_UPDATE:
 		snprintf(
 		    d->job_what, sizeof d->job_what, "%s", a == TA_REBOOT ? "reboot" : "fw_update");
-		tui_confirm(t,
+		tui_ask(t,
 		    a == TA_REBOOT ? "Restart this device?"
 		                   : "Install the stable firmware update on this device?",
-		    confirm_cb, d);
+		    "nothing done", confirm_cb, d);
 		return R_DIRTY;
 	case TA_CREDENTIALS:
-		source_job_free(d->job);
-		snprintf(d->job_what, sizeof d->job_what, "credentials");
-		d->job = source_reregister(t->src, d->mac, 0, job_done_cb, d);
-		tui_message(t, 0, "reading the device again ...");
+		reregister(d, 0);
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
 		const struct source_dev *r = source_device(d->t->src, d->mac);
@@ -409,7 +379,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
 			return R_DIRTY;
 		}
-		tui_confirm(t, "Pin the certificate this device shows now?", accept_cb, d);
+		tui_ask(
+		    t, "Pin the certificate this device shows now?", "nothing done", accept_cb, d);
 		return R_DIRTY;
 	}
 	case TA_CONFIG:
@@ -431,7 +402,7 @@ vfree(struct view *v)
 
 	source_job_free(d->job);
 	device_status_done(&d->st);
-	free(d->raw_text);
+	textlines_clear(&d->raw_lines);
 }
 
 static const struct view_ops vdetail_ops = {

@@ -490,20 +490,6 @@ draw_welcome(struct tui *t, int y, int h, int w)
 		draw_text(y + (int)i, 2, w - 4, lines[i], theme_attr(t->theme, TC_NORMAL));
 }
 
-static void
-draw_events_pane(struct tui *t, int y, int h, int w)
-{
-	struct source_event ev[16];
-	size_t n = source_events(t->src, NULL, ev, h - 2 < 16 ? (size_t)(h - 2) : 16);
-
-	draw_frame(t, y, 0, h, w, "Events");
-	for (size_t i = 0; i < n; i++) {
-		char buf[400];
-		event_line(t, &ev[i], 0, buf, sizeof buf);
-		draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
-	}
-}
-
 static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);
 
 static void
@@ -517,7 +503,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	if (h >= 24) {
 		th = h - 7;
-		draw_events_pane(t, y + th, h - th, w);
+		events_pane(t, NULL, "Events", y + th, h - th, w);
 	}
 	snprintf(title, sizeof title, "Devices%s%s%s - sort: %s %s - %zu of %zu%s",
 	    d->filter[0] ? " - filter: " : "", d->filter, "", columns[d->sort].name,
@@ -586,16 +572,6 @@ filter_change_cb(struct tui *t, const char *text, void *arg)
 
 	(void)t;
 	vdevices_filter(&d->v, text);
-}
-
-static void
-filter_done_cb(struct tui *t, const char *text, void *arg)
-{
-	struct vdevices *d = arg;
-
-	(void)t;
-	if (text == NULL)
-		vdevices_filter(&d->v, "");
 }
 
 static void
@@ -760,7 +736,7 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 }
 
 static void
-bulk_confirm_cb(struct tui *t, const char *text, void *arg)
+bulk_confirm_cb(struct tui *t, void *arg)
 {
 	struct vdevices *d = arg;
 	const char **macs, **actions;
@@ -768,10 +744,6 @@ bulk_confirm_cb(struct tui *t, const char *text, void *arg)
 	struct source_job *job;
 	char title[160];
 
-	if (text == NULL) {
-		tui_message(t, 0, "nothing done");
-		return;
-	}
 	for (i = 0; i < NBULK && bulk[i].key != d->bulk_key; i++)
 		;
 	if (i == NBULK)
@@ -821,7 +793,7 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 			else
 				snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, live,
 				    live == 1 ? "" : "s");
-			tui_confirm(t, q, bulk_confirm_cb, d);
+			tui_ask(t, q, "nothing done", bulk_confirm_cb, d);
 			return;
 		}
 }
@@ -872,7 +844,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_push(t, vdetail_new(t, r->mac));
 		return R_DIRTY;
 	case TA_FILTER:
-		tui_prompt(t, "/", d->filter, filter_done_cb, filter_change_cb, d);
+		tui_prompt(t, "/", d->filter, NULL, filter_change_cb, d);
 		return R_DIRTY;
 	case TA_SORT:
 	case TA_SORT_BACK:
@@ -926,12 +898,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		free(macs);
 		return R_DIRTY;
 	}
-	case TA_GROUPS:
-		tui_push(t, vgroups_new(t));
-		return R_DIRTY;
-	case TA_PROVISIONING:
-		tui_push(t, vprovision_new(t));
-		return R_DIRTY;
 	default:
 		return R_UNHANDLED;
 	}

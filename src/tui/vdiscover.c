@@ -27,7 +27,6 @@ struct vdiscover {
 	struct tui *t;
 	char title[160];
 	struct source_job *scan;
-	int finished;
 	size_t *order; /* results in display order */
 	size_t norder;
 	struct add_op **adds;
@@ -93,7 +92,6 @@ scan_done_cb(struct source_job *job, void *arg)
 	size_t n, fresh = 0;
 	const struct source_result *res = source_job_results(job, &n);
 
-	d->finished = 1;
 	source_job_progress(job, &p);
 	for (size_t i = 0; i < n; i++)
 		fresh += is_new(d, &res[i]);
@@ -129,7 +127,7 @@ add(struct vdiscover *d, const struct source_result *r)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct vdiscover *d = (struct vdiscover *)v;
 	size_t n;
@@ -138,7 +136,7 @@ line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
 	const char *state = "NEW", *why = "";
 	enum tui_color color = TC_NORMAL;
 
-	if (source_ignored(t->src, r->mac)) {
+	if (source_ignored(d->t->src, r->mac)) {
 		state = "ignored";
 		color = TC_DIM;
 	} else if (op != NULL) {
@@ -164,15 +162,15 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	rebuild(d);
 	source_job_progress(d->scan, &p);
 	view_panel(t, y, h, w, d->title);
-	if (p.error != NULL && d->finished) {
+	if (p.error != NULL && p.finished) {
 		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
 		return;
 	}
 	/* Probed of the total and found, live; mDNS has no total. */
 	snprintf(buf, sizeof buf, "%s: %zu probed / %zu addresses, %zu found",
-	    d->finished ? "done" : "scanning", p.done, p.total, p.results);
+	    p.finished ? "done" : "scanning", p.done, p.total, p.results);
 	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
-	if (!d->finished && w > 60)
+	if (!p.finished && w > 60)
 		draw_progress(t, y + 2, 2, w - 4, p.done, p.total);
 	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of);
 }

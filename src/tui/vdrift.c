@@ -135,7 +135,7 @@ struct vdrift {
 	size_t nmacs;
 	enum phase phase;
 	struct cfgjob *job;
-	int allow_reboot, allow_network;
+	struct cfgjob_opts allow; /* the reboot and network toggles */
 	struct dline *lines;
 	size_t nlines, cap;
 	size_t ndrifted; /* devices with something to change */
@@ -332,15 +332,10 @@ rebuild(struct vdrift *d)
 static void start_job(struct vdrift *d, int dry);
 
 static void
-apply_confirm_cb(struct tui *t, const char *text, void *arg)
+apply_confirm_cb(struct tui *t, void *arg)
 {
-	struct vdrift *d = arg;
-
-	if (text == NULL) {
-		tui_message(t, 0, "nothing applied");
-		return;
-	}
-	start_job(d, 0);
+	(void)t;
+	start_job(arg, 0);
 }
 
 /* After the dry run: the confirmation names what happens and the toggles. */
@@ -359,8 +354,9 @@ ask_confirm(struct vdrift *d)
 	}
 	snprintf(q, sizeof q,
 	    "Apply to %zu device(s) (%zu offline: queued; reboot %s; network change %s)?",
-	    d->ndrifted, offline, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
-	tui_confirm(d->t, q, apply_confirm_cb, d);
+	    d->ndrifted, offline, d->allow.allow_reboot ? "yes" : "no",
+	    d->allow.allow_network ? "yes" : "no");
+	tui_ask(d->t, q, "nothing applied", apply_confirm_cb, d);
 }
 
 static void
@@ -390,7 +386,7 @@ job_cb(struct cfgjob *job, void *arg)
 static void
 start_job(struct vdrift *d, int dry)
 {
-	struct cfgjob_opts o = {0};
+	struct cfgjob_opts o = d->allow;
 	const char **macs = xcalloc(d->nmacs ? d->nmacs : 1, sizeof *macs);
 
 	size_t n = 0;
@@ -399,8 +395,6 @@ start_job(struct vdrift *d, int dry)
 		if (d->wanted[i])
 			macs[n++] = d->macs[i];
 	o.dry_run = dry;
-	o.allow_reboot = d->allow_reboot;
-	o.allow_network = d->allow_network;
 	cfgjob_free(d->job);
 	d->phase = dry ? PH_DRY : PH_APPLY;
 	d->v.cur.sel = d->v.cur.top = 0;
@@ -410,11 +404,10 @@ start_job(struct vdrift *d, int dry)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct dline *l = &((struct vdrift *)v)->lines[k];
 
-	(void)t;
 	str_copy(buf, size, l->text);
 	return (enum tui_color)l->kind;
 }
@@ -436,10 +429,9 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		view_progress(t, y + 1, w, d->phase == PH_DRY ? "reading" : "applying",
 		    cfgjob_done(d->job), n);
 	} else {
-		snprintf(buf, sizeof buf,
-		    "%zu device(s) to change - a apply (dry run first) - allow reboot (B): %s - "
-		    "allow network change (N): %s",
-		    d->ndrifted, d->allow_reboot ? "yes" : "no", d->allow_network ? "yes" : "no");
+		char allow[96];
+		snprintf(buf, sizeof buf, "%zu device(s) to change - a apply (dry run first) - %s",
+		    d->ndrifted, view_allow_text(&d->allow, allow, sizeof allow));
 		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of);
@@ -450,13 +442,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vdrift *d = (struct vdrift *)v;
 
+	if (view_allow_toggle(&d->allow, a))
+		return R_DIRTY;
 	switch (a) {
-	case TA_ALLOW_REBOOT:
-		d->allow_reboot = !d->allow_reboot;
-		return R_DIRTY;
-	case TA_ALLOW_NETWORK:
-		d->allow_network = !d->allow_network;
-		return R_DIRTY;
 	case TA_APPLY:
 		if (d->job != NULL && !cfgjob_finished(d->job)) {
 			tui_message(t, 1, "still running");

@@ -4,20 +4,18 @@
  */
 #include <curses.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/str.h"
-#include "util/xmalloc.h"
 
 #define EVENTS_SHOWN 1000
 
 struct vevents {
 	struct view v;
-	struct source_event *ev;
+	struct source_event ev[EVENTS_SHOWN];
 	size_t n;
 	char filter[128];
 	struct tui *t;
@@ -45,6 +43,30 @@ event_line(struct tui *t, const struct source_event *e, int with_date, char *buf
 	snprintf(buf, size, "%s  %-20.20s  %-14s %s", ts, who(t, e->mac), e->kind, e->detail);
 }
 
+void
+events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int w)
+{
+	struct source_event ev[32];
+	size_t max = h - 2 < 32 ? (size_t)(h > 2 ? h - 2 : 0) : 32;
+	size_t n = source_events(t->src, mac, ev, max);
+
+	draw_frame(t, y, 0, h, w, title);
+	for (size_t i = 0; i < n; i++) {
+		char buf[400], ts[32];
+		time_t sec = (time_t)(ev[i].ts_ms / 1000);
+		struct tm tm;
+		if (mac == NULL) {
+			event_line(t, &ev[i], 0, buf, sizeof buf);
+			draw_text(y + 1 + (int)i, 1, w - 2, buf, theme_attr(t->theme, TC_NORMAL));
+			continue;
+		}
+		localtime_r(&sec, &tm);
+		strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
+		snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
+		draw_text(y + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+}
+
 static void
 load(struct view *v)
 {
@@ -62,9 +84,11 @@ load(struct view *v)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
-	event_line(t, &((struct vevents *)v)->ev[k], 1, buf, size);
+	struct vevents *ve = (struct vevents *)v;
+
+	event_line(ve->t, &ve->ev[k], 1, buf, size);
 	return TC_NORMAL;
 }
 
@@ -92,29 +116,16 @@ filter_change_cb(struct tui *t, const char *text, void *arg)
 	load(&ve->v);
 }
 
-static void
-filter_done_cb(struct tui *t, const char *text, void *arg)
-{
-	if (text == NULL)
-		filter_change_cb(t, "", arg);
-}
-
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
 	struct vevents *ve = (struct vevents *)v;
 
 	if (a == TA_FILTER) {
-		tui_prompt(t, "events /", ve->filter, filter_done_cb, filter_change_cb, ve);
+		tui_prompt(t, "events /", ve->filter, NULL, filter_change_cb, ve);
 		return R_DIRTY;
 	}
 	return R_UNHANDLED;
-}
-
-static void
-vfree(struct view *v)
-{
-	free(((struct vevents *)v)->ev);
 }
 
 static const struct view_ops vevents_ops = {
@@ -123,7 +134,6 @@ static const struct view_ops vevents_ops = {
     .draw = draw,
     .action = action,
     .changed = load,
-    .free = vfree,
 };
 
 struct view *
@@ -132,7 +142,6 @@ vevents_new(struct tui *t)
 	struct vevents *ve = view_new(sizeof *ve, &vevents_ops);
 
 	ve->t = t;
-	ve->ev = xcalloc(EVENTS_SHOWN, sizeof *ve->ev);
 	load(&ve->v);
 	return &ve->v;
 }

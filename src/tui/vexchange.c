@@ -27,6 +27,9 @@ static const char format_keys[EXPORT__COUNT + 1] = "jtchidk";
 /* What a chain of prompts collected; freed where the chain ends (every prompt's done runs
  * once, also when the console closes). */
 struct xchg {
+	const char *what; /* "exported" or "imported": said when the chain is cancelled */
+	/* The step that asked: it gets the answer. */
+	void (*step)(struct tui *t, const char *text, struct xchg *x);
 	enum export_format format;
 	int secrets;
 	int replace;
@@ -39,6 +42,19 @@ xchg_end(struct xchg *x)
 {
 	import_doc_free(x->doc);
 	free(x);
+}
+
+/* Every answer of a chain: Esc, no or an empty answer ends it, anything else goes to its step. */
+static void
+answer_cb(struct tui *t, const char *text, void *arg)
+{
+	struct xchg *x = arg;
+
+	if (text == NULL || text[0] == '\0') {
+		tui_message(t, 0, "nothing %s", x->what);
+		xchg_end(x);
+	} else
+		x->step(t, text, x);
 }
 
 /* ---- export ---- */
@@ -75,21 +91,11 @@ export_write(struct tui *t, struct xchg *x)
 	xchg_end(x);
 }
 
-/* A prompt of the chain was cancelled: says so and ends the chain. */
 static void
-cancelled(struct tui *t, struct xchg *x, const char *what)
+overwrite_step(struct tui *t, const char *text, struct xchg *x)
 {
-	tui_message(t, 0, "nothing %s", what);
-	xchg_end(x);
-}
-
-static void
-overwrite_cb(struct tui *t, const char *text, void *arg)
-{
-	if (text == NULL)
-		cancelled(t, arg, "exported");
-	else
-		export_write(t, arg);
+	(void)text;
+	export_write(t, x);
 }
 
 /* Writes, asking first when the file exists. */
@@ -101,96 +107,84 @@ export_go(struct tui *t, struct xchg *x)
 
 	if (stat(x->path, &st) == 0) {
 		snprintf(q, sizeof q, "%.100s exists: replace it?", x->path);
-		tui_confirm(t, q, overwrite_cb, x);
+		x->step = overwrite_step;
+		tui_confirm(t, q, answer_cb, x);
 		return;
 	}
 	export_write(t, x);
 }
 
 static void
-secrets_sure_cb(struct tui *t, const char *text, void *arg)
+secrets_sure_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
-
-	if (text == NULL) {
-		cancelled(t, x, "exported");
-		return;
-	}
+	(void)text;
 	x->secrets = 1;
 	export_go(t, x);
 }
 
 static void
-secrets_cb(struct tui *t, const char *text, void *arg)
+secrets_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
-
-	if (text == NULL)
-		cancelled(t, x, "exported");
-	else if (text[0] == 'y')
+	if (text[0] == 'y') {
+		x->step = secrets_sure_step;
 		tui_confirm(t, "The file will hold device passwords in clear text. Include them?",
-		    secrets_sure_cb, x);
-	else
+		    answer_cb, x);
+	} else
 		export_go(t, x);
 }
 
 static void
-path_cb(struct tui *t, const char *text, void *arg)
+path_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
-
-	if (text == NULL || text[0] == '\0') {
-		cancelled(t, x, "exported");
-		return;
-	}
 	str_copy(x->path, sizeof x->path, text);
-	if (export_format_restorable(x->format))
+	if (export_format_restorable(x->format)) {
+		x->step = secrets_step;
 		tui_choose(
-		    t, "Include device passwords? n no  y yes (asks again) ", "ny", secrets_cb, x);
-	else
+		    t, "Include device passwords? n no  y yes (asks again) ", "ny", answer_cb, x);
+	} else
 		export_go(t, x);
 }
 
 static void
-format_cb(struct tui *t, const char *text, void *arg)
+format_step(struct tui *t, const char *text, struct xchg *x)
 {
 	static const char *const ext[EXPORT__COUNT] = {
 	    "json", "toml", "csv", "hosts", "dhcpd.conf", "dnsmasq.conf", "kea.json"};
-	struct xchg *x = arg;
-	const char *k;
+	const char *k = strchr(format_keys, text[0]);
 	char initial[64];
 
-	if (text == NULL || (k = strchr(format_keys, text[0])) == NULL) {
-		cancelled(t, x, "exported");
+	if (k == NULL) { /* tui_choose answers only with one of format_keys */
+		answer_cb(t, NULL, x);
 		return;
 	}
 	x->format = (enum export_format)(k - format_keys);
 	snprintf(initial, sizeof initial, "./shelly-fleet.%s", ext[x->format]);
-	tui_prompt(t, "Export to file: ", initial, path_cb, NULL, x);
+	x->step = path_step;
+	tui_prompt(t, "Export to file: ", initial, answer_cb, NULL, x);
 }
 
 void
 exchange_export_start(struct tui *t)
 {
+	struct xchg *x = xcalloc(1, sizeof *x);
+
+	x->what = "exported";
+	x->step = format_step;
 	tui_choose(t,
 	    "Export as: j json  t toml  c csv  h hosts  i dhcp-isc  d dnsmasq  k kea (other key "
 	    "cancels) ",
-	    format_keys, format_cb, xcalloc(1, sizeof(struct xchg)));
+	    format_keys, answer_cb, x);
 }
 
 /* ---- import ---- */
 
 static void
-apply_cb(struct tui *t, const char *text, void *arg)
+apply_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
 	struct import_result res;
 	char *cause = NULL;
 
-	if (text == NULL) {
-		cancelled(t, x, "imported");
-		return;
-	}
+	(void)text;
 	if (import_apply(t->app->store, x->doc, x->replace, 0, &res, &cause) != 0) {
 		tui_message(t, 1, "import: %s: nothing changed: %s", x->path, cause);
 		free(cause);
@@ -206,16 +200,11 @@ apply_cb(struct tui *t, const char *text, void *arg)
 }
 
 static void
-mode_cb(struct tui *t, const char *text, void *arg)
+mode_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
 	struct import_result res;
 	char *cause = NULL, q[200];
 
-	if (text == NULL) {
-		cancelled(t, x, "imported");
-		return;
-	}
 	x->replace = text[0] == 'r';
 	/* The dry run first: what would change, nothing written. */
 	if (import_apply(t->app->store, x->doc, x->replace, 1, &res, &cause) != 0) {
@@ -228,19 +217,15 @@ mode_cb(struct tui *t, const char *text, void *arg)
 	    "Dry run (%s): add %zu, update %zu, remove %zu devices; %zu settings, %zu secrets. "
 	    "Apply?",
 	    res.format, res.added, res.updated, res.removed, res.settings, res.secrets);
-	tui_confirm(t, q, apply_cb, x);
+	x->step = apply_step;
+	tui_confirm(t, q, answer_cb, x);
 }
 
 static void
-import_file_cb(struct tui *t, const char *text, void *arg)
+import_file_step(struct tui *t, const char *text, struct xchg *x)
 {
-	struct xchg *x = arg;
 	char *cause = NULL;
 
-	if (text == NULL || text[0] == '\0') {
-		cancelled(t, x, "imported");
-		return;
-	}
 	str_copy(x->path, sizeof x->path, text);
 	/* The whole file is parsed and validated before any question about applying it. */
 	if (import_read_file(x->path, &x->doc, &cause) != 0) {
@@ -249,8 +234,9 @@ import_file_cb(struct tui *t, const char *text, void *arg)
 		xchg_end(x);
 		return;
 	}
+	x->step = mode_step;
 	tui_choose(t, "Import: m merge into the fleet  r replace the fleet (other key cancels) ",
-	    "mr", mode_cb, x);
+	    "mr", answer_cb, x);
 }
 
 void
@@ -258,8 +244,10 @@ exchange_import_start(struct tui *t, const char *path)
 {
 	struct xchg *x = xcalloc(1, sizeof *x);
 
+	x->what = "imported";
+	x->step = import_file_step;
 	if (path != NULL && path[0] != '\0')
-		import_file_cb(t, path, x);
+		import_file_step(t, path, x);
 	else
-		tui_prompt(t, "Import file (json or toml): ", "", import_file_cb, NULL, x);
+		tui_prompt(t, "Import file (json or toml): ", "", answer_cb, NULL, x);
 }

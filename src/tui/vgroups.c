@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
 #include "tui/source.h"
 #include "tui/view.h"
@@ -50,35 +51,32 @@ group_cb(const struct cfgstore_row *r, void *arg)
 	return 0;
 }
 
-/* The template files (NAME.tmpl in the templates directory). */
+/* The template files (NAME.tmpl in the templates directory) with a valid name. */
 static void
 load_templates(struct vgroups *g)
 {
-	char *cause = NULL, *path = cfgdesired_template_path("x", &cause), *slash;
-	DIR *dir;
+	char *path = cfgdoc_template_dir();
+	DIR *dir = path != NULL ? opendir(path) : NULL;
 	struct dirent *de;
 
 	g->ntmpls = 0;
-	free(cause);
-	if (path == NULL || (slash = strrchr(path, '/')) == NULL) {
-		free(path);
-		return;
-	}
-	*slash = '\0';
-	if ((dir = opendir(path)) != NULL) {
-		while ((de = readdir(dir)) != NULL) {
-			size_t len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len < 6 || len > 70 ||
-			    strcmp(de->d_name + len - 5, ".tmpl") != 0)
-				continue;
-			g->tmpls = xreallocarray(g->tmpls, g->ntmpls + 1, sizeof *g->tmpls);
-			str_copy(g->tmpls[g->ntmpls], sizeof *g->tmpls, de->d_name);
-			g->tmpls[g->ntmpls][len - 5] = '\0';
-			str_sanitize_inplace(g->tmpls[g->ntmpls++]);
-		}
-		closedir(dir);
-	}
 	free(path);
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char name[sizeof *g->tmpls];
+		if (len <= 5 || len - 5 >= sizeof name ||
+		    strcmp(de->d_name + len - 5, ".tmpl") != 0)
+			continue;
+		memcpy(name, de->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!cfgdoc_template_name_ok(name))
+			continue;
+		g->tmpls = xreallocarray(g->tmpls, g->ntmpls + 1, sizeof *g->tmpls);
+		str_copy(g->tmpls[g->ntmpls++], sizeof *g->tmpls, name);
+	}
+	closedir(dir);
 }
 
 static void
@@ -95,11 +93,10 @@ load(struct vgroups *g)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct group *x = &((struct vgroups *)v)->groups[k];
 
-	(void)t;
 	snprintf(buf, size, "%-24s %4d member(s)   template: %s", x->name, x->members,
 	    x->tmpl[0] ? x->tmpl : "-");
 	return TC_NORMAL;
@@ -157,22 +154,17 @@ add_marked(struct vgroups *g, const char *group)
 	load(g);
 }
 
-static int
-name_ok(struct tui *t, const char *s)
-{
-	if (s[0] == '\0' || strlen(s) > 64 || !str_is_safe(s) || strchr(s, '/') != NULL ||
-	    s[0] == '@' || s[0] == '.') {
-		tui_message(t, 1,
-		    "a name is 1-64 printable characters, no '/', not starting with '@' or '.'");
-		return 0;
-	}
-	return 1;
-}
-
+/* Group and template names follow the rules of the command line and of import. */
 static void
 new_group_cb(struct tui *t, const char *text, void *arg)
 {
-	if (text != NULL && name_ok(t, text))
+	if (text == NULL)
+		return;
+	if (!cfgdoc_group_name_ok(text))
+		tui_message(t, 1,
+		    "a group name is 1-64 printable characters without spaces or a "
+		    "leading '@'");
+	else
 		add_marked(arg, text);
 }
 
@@ -186,8 +178,12 @@ template_cb(struct tui *t, const char *text, void *arg)
 	if (text == NULL)
 		return;
 	if (text[0] != '\0') {
-		if (!name_ok(t, text))
+		if (!cfgdoc_template_name_ok(text)) {
+			tui_message(t, 1,
+			    "a template name is 1-64 printable characters, no '/', not "
+			    "starting with '.'");
 			return;
+		}
 		if (cfgdesired_template_load(text, &c, &cause) != 0) {
 			tui_message(t, 1, "template %s: %s", text, cause);
 			free(cause);
@@ -207,37 +203,22 @@ template_cb(struct tui *t, const char *text, void *arg)
 	load(g);
 }
 
-struct mac_list {
-	const char **v;
-	size_t n;
-};
-
-static int
-members_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct mac_list *l = arg;
-
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = xstrdup(r->mac);
-	return 0;
-}
-
 static void
 group_drift(struct vgroups *g, const struct group *x)
 {
-	struct mac_list l = {NULL, 0};
-	char *cause = NULL, title[120];
+	char **macs, *cause = NULL, title[120];
+	size_t n;
 
-	if (cfgstore_group_members(g->t->app->store, x->name, members_cb, &l, &cause) != 0) {
+	if (cfgdoc_members(g->t->app->store, x->name, &macs, &n, &cause) != 0) {
 		tui_message(g->t, 1, "%s", cause);
 		free(cause);
 	} else {
 		snprintf(title, sizeof title, "Drift of group %s", x->name);
-		tui_push(g->t, vdrift_new(g->t, title, l.v, l.n));
+		tui_push(g->t, vdrift_new(g->t, title, (const char *const *)macs, n));
 	}
-	for (size_t i = 0; i < l.n; i++)
-		free((char *)l.v[i]);
-	free(l.v);
+	for (size_t i = 0; i < n; i++)
+		free(macs[i]);
+	free(macs);
 }
 
 static int

@@ -13,22 +13,15 @@
 
 struct vhelp {
 	struct view v;
-	char **lines;
-	size_t n;
+	struct textlines lines;
 };
-
-static void
-add(struct vhelp *hv, char *line)
-{
-	hv->lines = xreallocarray(hv->lines, hv->n + 1, sizeof *hv->lines);
-	hv->lines[hv->n++] = line;
-}
 
 static void
 build(struct vhelp *hv, struct tui *t)
 {
 	for (int v = 0; v < TV__COUNT; v++) {
-		add(hv, xasprintf("%s view", keymap_view_name((enum tui_view_kind)v)));
+		textlines_add(
+		    &hv->lines, xasprintf("%s view", keymap_view_name((enum tui_view_kind)v)));
 		for (int a = 1; a < TA__COUNT; a++) {
 			const struct keymap_action *row = keymap_action((enum tui_action)a);
 			char keys[96];
@@ -36,43 +29,35 @@ build(struct vhelp *hv, struct tui *t)
 				continue;
 			keymap_keys(
 			    t->km, (enum tui_view_kind)v, (enum tui_action)a, keys, sizeof keys);
-			add(hv, xasprintf("  %-16s %-14s %s", keys[0] ? keys : "(unbound)",
-			            row->name, row->help));
+			textlines_add(
+			    &hv->lines, xasprintf("  %-16s %-14s %s", keys[0] ? keys : "(unbound)",
+			                    row->name, row->help));
 		}
-		add(hv, xstrdup(""));
+		textlines_add(&hv->lines, xstrdup(""));
 	}
-	add(hv, xstrdup("commands (type : first; Tab completes)"));
-	add(hv, xstrdup("  :quit  :help  :sort COLUMN  :filter TEXT|state=WORD  :theme NAME"));
-	add(hv, xstrdup("  :scan CIDR|RANGE|ADDRESS  :events  :bind VIEW KEY ACTION"));
-	add(hv, xstrdup("  :export  :import [FILE]  :opnsense"));
+	textlines_add(&hv->lines, xstrdup("commands (type : first; Tab completes)"));
+	tui_command_lines(&hv->lines);
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
-	const char *line = ((struct vhelp *)v)->lines[k];
-
-	(void)t;
-	str_copy(buf, size, line);
-	return line[0] != ' ' ? TC_TITLE : TC_NORMAL;
+	textlines_get(&((struct vhelp *)v)->lines, k, buf, size);
+	return buf[0] != ' ' ? TC_TITLE : TC_NORMAL;
 }
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	view_panel(t, y, h, w, "Help - keys of every view (q closes)");
-	view_draw_list(
-	    v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, ((struct vhelp *)v)->n, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4},
+	    ((struct vhelp *)v)->lines.n, line_of);
 }
 
 static void
 vfree(struct view *v)
 {
-	struct vhelp *hv = (struct vhelp *)v;
-
-	for (size_t i = 0; i < hv->n; i++)
-		free(hv->lines[i]);
-	free(hv->lines);
+	textlines_clear(&((struct vhelp *)v)->lines);
 }
 
 static const struct view_ops vhelp_ops = {

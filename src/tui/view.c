@@ -3,8 +3,10 @@
  * or scrolled text), the panel it draws in and the lines of its list.
  */
 #include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "tui/cfgjob.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/xmalloc.h"
@@ -58,6 +60,26 @@ view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_
 	draw_progress(t, y, 14, w - 16, done, total);
 }
 
+int
+view_allow_toggle(struct cfgjob_opts *o, enum tui_action a)
+{
+	if (a == TA_ALLOW_REBOOT)
+		o->allow_reboot = !o->allow_reboot;
+	else if (a == TA_ALLOW_NETWORK)
+		o->allow_network = !o->allow_network;
+	else
+		return 0;
+	return 1;
+}
+
+char *
+view_allow_text(const struct cfgjob_opts *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "allow reboot (B): %s - allow network change (N): %s",
+	    o->allow_reboot ? "yes" : "no", o->allow_network ? "yes" : "no");
+	return buf;
+}
+
 void
 view_clear(int y, int h)
 {
@@ -84,7 +106,7 @@ view_draw_list(
 	cursor_fit(c, n, at->h);
 	for (int i = 0; i < at->h && c->top + (size_t)i < n; i++) {
 		size_t k = c->top + (size_t)i;
-		enum tui_color color = line(v, t, k, buf, sizeof buf);
+		enum tui_color color = line(v, k, buf, sizeof buf);
 		if (k == c->sel && v->ops->list == VL_SELECT)
 			color = TC_CURSOR;
 		draw_text(at->y + i, at->x, at->w, buf, theme_attr(t->theme, color));

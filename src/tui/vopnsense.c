@@ -27,18 +27,13 @@ struct vopn {
 	struct tui *t;
 	struct opnsense_sync *sync;
 	enum opn_phase phase;
-	char **lines;
-	size_t n;
+	struct textlines lines;
 };
 
 static void
 clear_lines(struct vopn *o)
 {
-	for (size_t i = 0; i < o->n; i++)
-		free(o->lines[i]);
-	free(o->lines);
-	o->lines = NULL;
-	o->n = 0;
+	textlines_clear(&o->lines);
 	o->v.cur.sel = o->v.cur.top = 0;
 }
 
@@ -48,15 +43,7 @@ static void
 set_text(struct vopn *o, const char *text)
 {
 	clear_lines(o);
-	for (const char *p = text; *p != '\0';) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		char *line = xstrndup(p, len);
-		o->lines = xreallocarray(o->lines, o->n + 1, sizeof *o->lines);
-		o->lines[o->n++] = str_sanitize(line, 0);
-		free(line);
-		p += len + (nl != NULL);
-	}
+	textlines_add_text(&o->lines, text);
 }
 
 /* The sync is over (or never started): the lease goes back, the sync is freed. */
@@ -156,12 +143,12 @@ start(struct vopn *o)
 }
 
 static void
-apply_confirm_cb(struct tui *t, const char *text, void *arg)
+apply_confirm_cb(struct tui *t, void *arg)
 {
 	struct vopn *o = arg;
 	char *cause = NULL;
 
-	if (text == NULL || o->phase != PH_PLAN || o->sync == NULL) {
+	if (o->phase != PH_PLAN || o->sync == NULL) {
 		tui_message(t, 0, "nothing applied");
 		return;
 	}
@@ -175,14 +162,11 @@ apply_confirm_cb(struct tui *t, const char *text, void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
-	const char *line = ((struct vopn *)v)->lines[k];
-
-	(void)t;
-	str_copy(buf, size, line);
-	return str_has_prefix(line, "error") || strstr(line, "conflict") != NULL ||
-	               strstr(line, "failed") != NULL
+	textlines_get(&((struct vopn *)v)->lines, k, buf, size);
+	return str_has_prefix(buf, "error") || strstr(buf, "conflict") != NULL ||
+	               strstr(buf, "failed") != NULL
 	           ? TC_ERROR
 	           : TC_NORMAL;
 }
@@ -197,7 +181,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    "OPNsense - failed (r tries again)"};
 
 	view_panel(t, y, h, w, titles[o->phase]);
-	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->n, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n, line_of);
 }
 
 static int
@@ -230,7 +214,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		          opn_plan_changes(r->plan, OPN_ALIAS);
 		snprintf(q, sizeof q, "Apply this plan (%zu change%s) to OPNsense?", changes,
 		    changes == 1 ? "" : "s");
-		tui_confirm(t, q, apply_confirm_cb, o);
+		tui_ask(t, q, "nothing applied", apply_confirm_cb, o);
 		return R_DIRTY;
 	}
 	default:

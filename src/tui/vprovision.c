@@ -161,12 +161,11 @@ refresh_cb(void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	const struct vprov_ap *a = &((struct vprovision *)v)->aps[k];
 	char line[160], *clean;
 
-	(void)t;
 	snprintf(line, sizeof line, "%s %-32s agent %-16s %d dBm", a->marked ? "*" : " ", a->ssid,
 	    a->agent, a->rssi);
 	clean = str_sanitize(line, sizeof line);
@@ -380,14 +379,12 @@ answer_cb(struct tui *t, const char *text, void *arg)
 /* ---- c: cancel a task ---- */
 
 static void
-cancel_confirm_cb(struct tui *t, const char *text, void *arg)
+cancel_confirm_cb(struct tui *t, void *arg)
 {
 	struct vprovision *vp = arg;
 	char *cause = NULL, who[64];
 	int rc;
 
-	if (text == NULL)
-		return;
 	who_am_i(who, sizeof who);
 	rc = taskq_cancel(t->app->store, vp->cancel_id, who, loop_wall_ms(), &cause);
 	if (rc < 0) {
@@ -421,7 +418,7 @@ cancel_id_cb(struct tui *t, const char *text, void *arg)
 	snprintf(q, sizeof q, "Cancel task %lld (%s, %s)?", id, task->target, task->state);
 	store_task_free(task);
 	clean = str_sanitize(q, sizeof q);
-	tui_confirm(t, clean, cancel_confirm_cb, vp);
+	tui_ask(t, clean, NULL, cancel_confirm_cb, vp);
 	free(clean);
 }
 

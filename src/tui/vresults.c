@@ -18,7 +18,6 @@ struct vresults {
 	struct tui *t;
 	char title[160];
 	struct source_job *job;
-	int finished;
 };
 
 static void
@@ -27,7 +26,6 @@ done_cb(struct source_job *job, void *arg)
 	struct vresults *r = arg;
 	struct source_progress p;
 
-	r->finished = 1;
 	source_job_progress(job, &p);
 	if (p.error != NULL)
 		tui_message(r->t, 1, "%s", p.error);
@@ -37,12 +35,11 @@ done_cb(struct source_job *job, void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, struct tui *t, size_t k, char *buf, size_t size)
+line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	size_t n;
 	const struct source_result *x = &source_job_results(((struct vresults *)v)->job, &n)[k];
 
-	(void)t;
 	snprintf(buf, size, "%-6s %-32s %s", x->ok ? "OK" : "FAILED", x->target, x->text);
 	return x->ok ? TC_OK : TC_ERROR;
 }
@@ -56,7 +53,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	source_job_progress(r->job, &p);
 	view_panel(t, y, h, w, r->title);
-	if (!r->finished) {
+	if (!p.finished) {
 		view_progress(t, y + 1, w, "running", p.done, p.total);
 	} else if (p.error != NULL) {
 		draw_text(y + 1, 2, w - 4, p.error, theme_attr(t->theme, TC_ERROR));
@@ -75,7 +72,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 
 	if (a == TA_RETRY) {
 		struct source_job *again;
-		if (!r->finished) {
+		struct source_progress p;
+		source_job_progress(r->job, &p);
+		if (!p.finished) {
 			tui_message(t, 1, "still running");
 			return R_DIRTY;
 		}
@@ -87,7 +86,6 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		/* The view shows the new run over the failed devices. */
 		source_job_free(r->job);
 		r->job = again;
-		r->finished = 0;
 		r->v.cur.sel = r->v.cur.top = 0;
 		source_job_set_done(again, done_cb, r);
 		if (strncmp(r->title, "Retry: ", 7) != 0) {

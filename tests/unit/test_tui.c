@@ -373,6 +373,19 @@ test_detail(void **state)
 	free(s);
 }
 
+/* Feeds keys, then the screen must show needle; returns the screen (caller frees). */
+static char *
+feed_expect(struct tui *t, const char *keys, const char *needle)
+{
+	char *s;
+
+	tui_feed(t, keys);
+	s = dump(t);
+	if (strstr(s, needle) == NULL)
+		fail_msg("after '%s' the screen lacks '%s':\n%s", keys, needle, s);
+	return s;
+}
+
 /* The help view lists every action of the table with its keys (the same as --list-keys). */
 static void
 test_help_matches_table(void **state)
@@ -386,6 +399,11 @@ test_help_matches_table(void **state)
 		if (strstr(s, keymap_action((enum tui_action)a)->name) == NULL)
 			fail_msg("help lacks %s", keymap_action((enum tui_action)a)->name);
 	assert_non_null(strstr(s, "F4 >"));
+	free(s);
+	/* At its end, every `:` command with its argument and help (from the command table). */
+	s = feed_expect(
+	    f->t, "End", ":bind      VIEW KEY ACTION          Bind a key for this session");
+	assert_non_null(strstr(s, ":opnsense"));
 	free(s);
 }
 
@@ -419,6 +437,52 @@ test_welcome(void **state)
 	assert_non_null(strstr(s, "Welcome"));
 	assert_non_null(strstr(s, "make demo"));
 	free(s);
+}
+
+/* The `:` commands: ones that are a key action open the same view, the others check their
+ * argument. */
+static void
+test_commands(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	free(feed_expect(f->t, ": s o r t Space n o s u c h Enter", "unknown column 'nosuch'"));
+	free(feed_expect(
+	    f->t, ": b i n d Space d e v i c e s Enter", "usage: bind VIEW KEY ACTION"));
+	s = feed_expect(f->t, ": e v e n t s Enter", "3 failed polls: timeout");
+	assert_null(strstr(s, "POWER")); /* the devices table is covered */
+	free(s);
+	/* Its live filter: nothing matches, then Esc clears it. */
+	free(feed_expect(f->t, "/ z z z", "no events"));
+	free(feed_expect(f->t, "Esc", "3 failed polls: timeout"));
+	free(feed_expect(f->t, "q : o p n Enter", "OPNsense - not configured"));
+}
+
+/* Power and energy switch units at their thresholds; unknown is "-". */
+static void
+test_units(void **state)
+{
+	static const struct {
+		void (*fmt)(char *, size_t, double);
+		double v;
+		const char *want;
+	} cases[] = {
+	    {fmt_power, 5, "5.0W"},
+	    {fmt_power, -9999.94, "-9999.9W"},
+	    {fmt_power, 12345, "12.35kW"},
+	    {fmt_power, NAN, "-"},
+	    {fmt_energy, 1500, "1.5kWh"},
+	    {fmt_energy, 2e6, "2.0MWh"},
+	    {fmt_energy, NAN, "-"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cases[i].fmt(buf, sizeof buf, cases[i].v);
+		assert_string_equal(buf, cases[i].want);
+	}
 }
 
 static void
@@ -745,6 +809,9 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Groups and templates"));
 	assert_line_matches(s, "lab", "lab +1 member\\(s\\) +template: -");
 	free(s);
+	/* Group names follow the command line's rule (no spaces), and so do template names. */
+	free(feed_expect(f->t, "n m y Space l a b Enter", "a group name is 1-64 printable"));
+	free(feed_expect(f->t, "t . x Enter", "a template name is 1-64 printable"));
 	/* A group's drift: only its members. */
 	tui_feed(f->t, "d");
 	s = dump(f->t);
@@ -769,12 +836,14 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_columns, setup_ip_first, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_columns, setup_wide, teardown),
 	    cmocka_unit_test_setup_teardown(test_extra_named, setup_mac_named, teardown),
 	    cmocka_unit_test_setup_teardown(test_opnsense_unconfigured, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
 	    cmocka_unit_test(test_keymap),
+	    cmocka_unit_test(test_units),
 	    cmocka_unit_test(test_default_theme_file),
 	};
 

@@ -1,0 +1,46 @@
+/*
+ * Text kept as lines: appended one by one or cut from a text at its newlines (sanitised,
+ * since such text comes from devices and firewalls).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/textlines.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+void
+textlines_add(struct textlines *l, char *line)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = line;
+}
+
+void
+textlines_add_text(struct textlines *l, const char *text)
+{
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+		textlines_add(l, str_sanitize(line, 0));
+		free(line);
+		p += len + (nl != NULL);
+	}
+}
+
+void
+textlines_clear(struct textlines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+textlines_get(const struct textlines *l, size_t k, char *buf, size_t size)
+{
+	str_copy(buf, size, l->v[k]);
+}
