@@ -721,7 +721,10 @@ report_aps(struct agent *a)
 	res_done(&r);
 }
 
-/* One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran. */
+/*
+ * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
+ * none did, -1 if the manager did not answer the heartbeat (logged).
+ */
 static int
 round_once(struct agent *a)
 {
@@ -732,12 +735,13 @@ round_once(struct agent *a)
 	int ran = 0;
 
 	st = api_post(a, "/api/v1/heartbeat", "{}", &r);
+	if (st != 200)
+		log_warn("manager %s:%u not answering heartbeats (status %ld%s%s)",
+		    a->opts.manager_host, (unsigned)a->opts.manager_port, st, r.cause ? ": " : "",
+		    r.cause ? r.cause : "");
 	res_done(&r);
-	if (st != 200) {
-		log_warn("manager %s:%u not answering heartbeats (status %ld)",
-		    a->opts.manager_host, (unsigned)a->opts.manager_port, st);
-		return 0;
-	}
+	if (st != 200)
+		return -1;
 	report_aps(a);
 	st = api_post(a, "/api/v1/claim", "{}", &r);
 	m = xcalloc(1, sizeof *m);
@@ -793,9 +797,13 @@ agent_run(struct agent *a, char **cause)
 	while (!a->stop) {
 		int ran = round_once(a);
 
+		if (a->opts.once && ran < 0) {
+			*cause = xstrdup("--once: the manager did not answer");
+			return -1;
+		}
 		if (a->opts.once)
 			break;
-		if (!ran)
+		if (ran <= 0)
 			pause_ms(a, a->opts.poll_ms);
 	}
 	return 0;

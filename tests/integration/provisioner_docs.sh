@@ -35,6 +35,18 @@ else
 	fail "a manager outside the allowed networks is refused" "rc=$rc $(cat "$T_TMP/err")"
 fi
 
+# --once is one round: when the manager does not answer it (a registered agent, a loopback
+# port nobody serves) the round failed, and the exit status says so.
+printf '%064d' 0 >"$T_TMP/tok1"
+chmod 600 "$T_TMP/tok1"
+SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager http://127.0.0.1:9 --once \
+	--token-file "$T_TMP/tok1" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q 'not answering heartbeats (status 0: ' "$T_TMP/err"; then
+	pass "--once exits 1 when the manager does not answer, and says why"
+else
+	fail "--once exits 1 when the manager does not answer" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
 # An https manager (here a simulated device serving HTTPS with the test CA, which answers the
 # registration with 404): verified with --ca-file, refused without it, before any secret goes.
 . tests/integration/lib_sim.sh
