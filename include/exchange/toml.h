@@ -76,7 +76,8 @@ const char *toml_type_name(enum toml_type type);
 /* Appends key as a TOML key: bare when it may be, else a basic string. */
 void toml_append_key(struct strbuf *sb, const char *key);
 /*
- * Appends s as a TOML basic string with its quotes: controls, DEL and C1 escaped, invalid UTF-8
+ * Appends s as a TOML basic string with its quotes: controls, DEL, C1 and the bidirectional
+ * controls (U+061C, U+200E-200F, U+2028-202E, U+2066-2069) escaped, invalid UTF-8
  * replaced by U+FFFD (TOML documents are UTF-8), so any C string gives a valid value. The
  * escapes used (\" \\ \n \t \uXXXX) make it a valid JSON string as well.
  */

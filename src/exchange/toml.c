@@ -1089,7 +1089,10 @@ toml_append_string(struct strbuf *sb, const char *s)
 			strbuf_append(sb, "\\n");
 		} else if (cp == '\t') {
 			strbuf_append(sb, "\\t");
-		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x61c ||
+		    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069)) {
+			/* controls, and the bidi controls that reorder what a terminal shows */
 			strbuf_appendf(sb, "\\u%04X", (unsigned)cp);
 		} else {
 			strbuf_append_len(sb, (const char *)p, n);

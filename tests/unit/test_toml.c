@@ -287,6 +287,7 @@ test_writer_round_trip(void **state)
 	    "tab\there",
 	    "del\x7f",
 	    "c1\xc2\x9b",
+	    "rlo\xe2\x80\xae" "lri\xe2\x81\xa6" "alm\xd8\x9c",
 	    "caf\xc3\xa9 \xe2\x98\x83",
 	    "bad\xffutf8",
 	    "{brace}; semi",
@@ -318,6 +319,11 @@ test_writer_round_trip(void **state)
 		toml_free(doc);
 		strbuf_done(&sb);
 	}
+	/* Bidi controls are written escaped, so a terminal showing the file keeps its order. */
+	strbuf_init(&sb);
+	toml_append_string(&sb, "a\xe2\x80\xae" "b\xe2\x81\xa9" "c\xe2\x80\x94");
+	assert_string_equal(strbuf_str(&sb), "\"a\\u202Eb\\u2069c\xe2\x80\x94\"");
+	strbuf_done(&sb);
 }
 
 int
