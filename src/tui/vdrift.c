@@ -16,6 +16,7 @@
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "engine/tmplcache.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
@@ -44,19 +45,25 @@ struct drift_cache {
 	int64_t at_ms;
 	int64_t took_ms;
 	int valid;
+	struct tmplcache *tmpl; /* templates and groups' fields, read once per recompute */
 };
 
 struct drift_cache *
 drift_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct drift_cache));
+	struct drift_cache *dc = xcalloc(1, sizeof *dc);
+
+	dc->tmpl = tmplcache_new();
+	return dc;
 }
 
 void
 drift_cache_free(struct drift_cache *dc)
 {
-	if (dc != NULL)
+	if (dc != NULL) {
 		free(dc->e);
+		tmplcache_free(dc->tmpl);
+	}
 	free(dc);
 }
 
@@ -83,13 +90,14 @@ drift_recompute(struct drift_cache *dc, struct tui *t)
 	size_t n;
 	const struct source_dev *rows = source_devices(t->src, &n);
 
+	tmplcache_pass(dc->tmpl, store_data_version(t->app->store));
 	dc->e = xreallocarray(dc->e, n ? n : 1, sizeof *dc->e);
 	dc->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct devconfig_vars v;
 		row_vars(&rows[i], &v);
 		str_copy(dc->e[i].mac, sizeof dc->e[i].mac, rows[i].mac);
-		dc->e[i].count = cfgdesired_drift(t->app->store, rows[i].mac, &v);
+		dc->e[i].count = cfgdesired_drift_cached(t->app->store, dc->tmpl, rows[i].mac, &v);
 	}
 }
 
