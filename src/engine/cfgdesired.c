@@ -143,8 +143,8 @@ first_tmpl_cb(const struct cfgstore_row *r, void *arg)
 /* The group's template file, parsed: from the cache when there is one, else read now into
  * *own (to be released by the caller). */
 static const struct devconfig *
-group_template(struct tmplcache *cache, const struct first_tmpl *f, struct devconfig *own,
-    char **cause)
+group_template(
+    struct tmplcache *cache, const struct first_tmpl *f, struct devconfig *own, char **cause)
 {
 	const struct devconfig *t = NULL;
 	char *why = NULL;

@@ -18,7 +18,7 @@ struct tentry {
 	char *name;
 	int is_group;
 	uint64_t pass; /* the pass that last checked the file */
-	int has_id;    /* dev..size name the file cfg was read from */
+	int has_id; /* dev..size name the file cfg was read from */
 	dev_t dev;
 	ino_t ino;
 	struct timespec mtime;

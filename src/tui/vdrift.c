@@ -149,6 +149,7 @@ struct vdrift {
 	size_t nlines, cap;
 	size_t ndrifted; /* devices with something to change */
 	char *wanted; /* per device: it has a desired configuration */
+	struct tmplcache *tmpl; /* templates read once per rebuild, not per device */
 };
 
 static void add_line(struct vdrift *d, int kind, const char *fmt, ...)
@@ -257,6 +258,7 @@ build_store(struct vdrift *d)
 {
 	d->nlines = 0;
 	d->ndrifted = 0;
+	tmplcache_pass(d->tmpl, store_data_version(d->t->app->store));
 	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
 	for (size_t i = 0; i < d->nmacs; i++) {
 		const struct source_dev *r = source_device(d->t->src, d->macs[i]);
@@ -270,7 +272,8 @@ build_store(struct vdrift *d)
 		row_vars(r, &v);
 		devconfig_init(&want);
 		d->wanted[i] = 0;
-		if (cfgdesired_stored(d->t->app->store, r->mac, NULL, &v, &want, &cause) != 0) {
+		if (cfgdesired_stored_cached(
+		        d->t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
 			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
 			free(cause);
 		} else if ((d->wanted[i] = want.n > 0) &&
@@ -480,6 +483,7 @@ vfree(struct view *v)
 	struct vdrift *d = (struct vdrift *)v;
 
 	cfgjob_free(d->job);
+	tmplcache_free(d->tmpl);
 	free(d->wanted);
 	free(d->macs);
 	free(d->lines);
@@ -515,6 +519,7 @@ vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 	}
 	d->nmacs = n;
 	d->wanted = xcalloc(n ? n : 1, 1);
+	d->tmpl = tmplcache_new();
 	rebuild(d);
 	return &d->v;
 }

@@ -34,10 +34,10 @@ struct vopn {
 	int ended; /* the job was ended: the lease is back */
 	enum opn_phase phase;
 	struct textlines lines; /* without a plan: the text shown */
-	struct textlines head;  /* with a plan: the summary above the table */
+	struct textlines head; /* with a plan: the summary above the table */
 	const struct opn_plan *plan; /* the sync's; NULL: the lines are shown */
-	int done;                    /* the plan was applied: rows show outcomes */
-	size_t *order;               /* the plan's items in the table's order */
+	int done; /* the plan was applied: rows show outcomes */
+	size_t *order; /* the plan's items in the table's order */
 };
 
 static void
@@ -336,16 +336,16 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	for (int i = 0; i < nh; i++) {
 		textlines_get(&o->head, (size_t)i, buf, sizeof buf);
 		draw_text(y + 1 + i, 2, w - 4, buf,
-		    theme_attr(t->theme, strstr(buf, "fail") != NULL || str_has_prefix(buf, "pending")
-		                             ? TC_ERROR
-		                             : TC_NORMAL));
+		    theme_attr(t->theme,
+		        strstr(buf, "fail") != NULL || str_has_prefix(buf, "pending") ? TC_ERROR
+		                                                                      : TC_NORMAL));
 	}
 	draw_selected(o, t, y + 1 + nh, w);
-	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC",
-	    "HOSTNAME", "REASON");
+	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC", "HOSTNAME",
+	    "REASON");
 	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
-	view_draw_list(v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4},
-	    o->plan->nitems, row_of);
+	view_draw_list(
+	    v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems, row_of);
 }
 
 static int
