@@ -8,15 +8,17 @@
 #include "util/str.h"
 
 /*
- * The configuration sections of the json backup and the toml export (format version 2):
+ * The configuration sections of the json backup and the toml export (format version 2, 3):
  * groups (template, the group's own fields, members), templates (the files, by name), and per
- * device the desired configuration and the latest snapshot of the actual one. Texts are in
+ * device the desired configuration, the latest snapshot of the actual one and (version 3) the
+ * older snapshots the store keeps, newest first. Texts are in
  * the template format of model/devconfig; lines that set a secret field (DCF_SECRET) are left
  * out unless secrets are asked for.
  *
  *   groups.NAME    = {template, fields, members = [MAC, ...]}
  *   templates.NAME = "text"
- *   configs.MAC    = {desired, actual = {ts_ms (json only), gen, cfg_rev, reason, body}}
+ *   configs.MAC    = {desired, actual = SNAP, history = [SNAP, ...]}
+ *   SNAP           = {ts_ms, gen, cfg_rev, reason, body}  (version 2 toml: no ts_ms)
  */
 
 /* Settings key prefix of a group's own fields (exported under groups.NAME.fields). */

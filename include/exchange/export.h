@@ -35,8 +35,11 @@ enum export_format {
 /* Identification of the JSON and TOML documents; readers check both. */
 #define EXPORT_JSON_KIND "shelly-tui-backup"
 #define EXPORT_TOML_KIND "shelly-tui-fleet"
-/* 2 added the configuration sections (exchange/cfgdoc.h); readers take 1 and 2. */
-#define EXPORT_FORMAT_VERSION 2
+/*
+ * 2 added the configuration sections (exchange/cfgdoc.h), 3 the snapshot history and the
+ * snapshot times in toml; readers take 1 to 3.
+ */
+#define EXPORT_FORMAT_VERSION 3
 /* Settings whose key starts with this hold device passwords (store:secret:MAC references). */
 #define EXPORT_SECRET_PREFIX "secret:"
 /* Default CSV columns. */
@@ -76,8 +79,8 @@ const char *export_csv_columns(void);
 
 /*
  * Renders the fleet in format o->format into out (appended). Returns 0, or -1 with *cause
- * (unknown CSV column, unknown group, store error). *has_secrets (may be NULL) is set to 1 when the text holds
- * device passwords.
+ * (unknown CSV column, unknown group, store error). *has_secrets (may be NULL) is set to 1 when the
+ * text holds device passwords.
  */
 int export_render(struct store *s, const struct export_opts *o, struct strbuf *out,
     int *has_secrets, char **cause);

@@ -33,13 +33,17 @@ struct opn_device {
 	char mac[13]; /* 12 lower-case hex digits */
 	const char *name; /* may be NULL */
 	const char *id; /* may be NULL */
-	const char *ip; /* the device's address as registered (IPv4 literal expected), or NULL */
+	const char *ip; /* the device's address as registered (IPv4 or IPv6 literal), or NULL */
 };
 
-/* A Kea subnet. */
+/*
+ * A Kea subnet, or the network of a dnsmasq DHCPv4 range: its start address with the range's
+ * subnet mask, or without one the /24 around the range (wider when the range spans more),
+ * since the API does not give the interface's mask.
+ */
 struct opn_subnet {
 	char *uuid;
-	char *text; /* "192.168.20.0/24" */
+	char *text; /* "192.168.20.0/24"; dnsmasq: "192.168.20.0/24 (range .100-.200 on lan)" */
 	struct cidr net;
 };
 
@@ -68,8 +72,9 @@ struct opn_alias {
 /* Everything read from the firewall. Zero-initialise, fill with the parsers, opn_state_done. */
 struct opn_state {
 	enum opn_backend backend;
-	struct opn_subnet *subnets;
+	struct opn_subnet *subnets; /* Kea subnets, or the networks of the dnsmasq ranges */
 	size_t nsubnets;
+	int ranges_read; /* dnsmasq: the DHCP ranges were read (else addresses are not checked) */
 	struct opn_record *records;
 	size_t nrecords;
 	struct opn_alias alias;
@@ -85,6 +90,11 @@ void opn_state_done(struct opn_state *st);
  */
 /* searchSubnet rows into st->subnets (replacing them). */
 int opn_parse_subnets(struct opn_state *st, const char *body, size_t len, char **cause);
+/*
+ * dnsmasq searchRange rows (start_addr, end_addr, subnet_mask, interface) into st->subnets as
+ * the networks of the DHCPv4 ranges (IPv6 ranges are left out); sets st->ranges_read.
+ */
+int opn_parse_ranges(struct opn_state *st, const char *body, size_t len, char **cause);
 /* searchReservation (Kea) / searchHost (dnsmasq) rows into st->records, per st->backend. Kea
  * subnets given as labels are resolved against st->subnets, so parse the subnets first. */
 int opn_parse_records(struct opn_state *st, const char *body, size_t len, char **cause);

@@ -10,7 +10,7 @@
  */
 #define STORE_SQLITE_APPLICATION_ID 0x5348454c /* "SHEL", PRAGMA application_id */
 #define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
-#define STORE_SQLITE_CACHE_KB "512" /* page cache per connection, in KiB */
+#define STORE_SQLITE_CACHE_KB "256" /* page cache per connection, in KiB */
 
 /* The backend ops table (static). */
 const struct store_ops *store_sqlite_ops(void);
@@ -26,6 +26,13 @@ int store_sqlite_create_at_version(const char *path, int version, char **cause);
 int store_sqlite_user_version(struct store *s);
 /* Test hook: runs SQL (e.g. "PRAGMA max_page_count = 10") on an open SQLite store. */
 int store_sqlite_exec(struct store *s, const char *sql, char **cause);
+/*
+ * Leaves the write-ahead log as it is when the store closes instead of checkpointing it into
+ * the database file and deleting it (for --poll-once: no fsync at exit). The data stays in
+ * shelly.db-wal, which every SQLite reader sees; the next writer's automatic checkpoint (at
+ * 1000 pages) moves it. No effect on stores of other backends.
+ */
+void store_sqlite_keep_wal(struct store *s);
 /* The connection of a handle of these ops (the void *b every op gets), for the parts of the
  * backend in their own files (store/sqlite_task.c); the handle owns it. */
 struct sqlite3;

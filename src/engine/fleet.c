@@ -5,6 +5,7 @@
  */
 #include "engine/fleet.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,7 +211,11 @@ flush_cb(void *arg)
 {
 	struct fleet *f = arg;
 
-	do_flush(f);
+	/* A flush ends a burst (the queue, SQLite's page writes): give the freed heap pages
+	 * back, so that a long-running poller's resident set follows what it holds (about 1 MB
+	 * less with 1000 devices), not its largest burst. */
+	if (do_flush(f) == 0)
+		malloc_trim(0);
 	loop_timer_arm(f->flush_timer, f->flush_ms);
 }
 
@@ -295,6 +300,7 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	poller_set_observer(f->poller, observe_cb, f);
 	f->cfgq = cfgpending_new(eng->loop, eng->http, eng->store, 2000);
 	poller_set_seen(f->poller, cfgpending_seen_cb, f->cfgq);
+	cfgpending_set_moved(f->cfgq, changed_cb, f);
 	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
 	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);

@@ -348,11 +348,13 @@ load_one_cb(const struct store_device *sd, void *arg)
 		set_str(&d->pin, sd->tls_pin);
 	d->port = (uint16_t)(sd->port > 0 ? sd->port : 0);
 	d->gen = sd->gen;
-	str_copy(d->model_name, sizeof d->model_name,
-	    sd->model && models_name(sd->model) ? models_name(sd->model) : "");
 	{
-		/* Battery models sleep: asleep, not offline, when they do not answer. */
+		/* One lookup (a linear scan of the model table) for the name and the battery. */
 		const struct model_info *mi = sd->model ? models_find(sd->model) : NULL;
+
+		str_copy(d->model_name, sizeof d->model_name,
+		    mi != NULL && mi->name != NULL ? mi->name : "");
+		/* Battery models sleep: asleep, not offline, when they do not answer. */
 		if (mi != NULL && mi->battery)
 			d->sleeps = 1;
 	}

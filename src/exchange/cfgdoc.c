@@ -24,13 +24,18 @@ struct cfg_group {
 	size_t nmembers;
 };
 
-struct cfg_device {
-	const char *mac;
-	char *desired;
-	int has_snap, gen, has_rev;
+struct cfg_snap {
+	int gen, has_rev;
 	int64_t ts_ms;
 	double rev;
 	char *reason, *body;
+};
+
+struct cfg_device {
+	const char *mac;
+	char *desired;
+	struct cfg_snap *snaps; /* newest first: the latest ("actual"), then the history */
+	size_t nsnaps;
 };
 
 struct cfg_template {
@@ -232,15 +237,17 @@ snapshot_cb(const struct cfgstore_row *r, void *arg)
 {
 	struct load *l = arg;
 	struct cfg_device *d = &l->c->devs[l->c->ndevs];
+	struct cfg_snap *p;
 
-	d->has_snap = 1;
-	d->ts_ms = r->ts_ms;
-	d->gen = r->gen;
-	d->has_rev = r->has_rev;
-	d->rev = r->rev;
-	d->reason = r->reason != NULL ? xstrdup(r->reason) : NULL;
-	d->body = keep_text(l->c, r->body != NULL ? r->body : "");
-	return 1;
+	d->snaps = xreallocarray(d->snaps, d->nsnaps + 1, sizeof *d->snaps);
+	p = &d->snaps[d->nsnaps++];
+	p->ts_ms = r->ts_ms;
+	p->gen = r->gen;
+	p->has_rev = r->has_rev;
+	p->rev = r->rev;
+	p->reason = r->reason != NULL ? xstrdup(r->reason) : NULL;
+	p->body = keep_text(l->c, r->body != NULL ? r->body : "");
+	return 0;
 }
 
 static int
@@ -348,9 +355,10 @@ cfgdoc_load(struct store *s, const char *dir, const char *group, const char *con
 		d->mac = macs[i];
 		d->desired = keep_text(c, desired);
 		free(desired);
-		if (cfgstore_snapshots(s, macs[i], 1, snapshot_cb, &l, cause) != 0)
+		if (cfgstore_snapshots(
+		        s, macs[i], CFGSTORE_SNAPSHOTS_KEPT, snapshot_cb, &l, cause) != 0)
 			goto fail;
-		if (d->desired != NULL || d->has_snap)
+		if (d->desired != NULL || d->nsnaps > 0)
 			c->ndevs++;
 	}
 	if (load_templates(c, dir, group, cause) != 0)
@@ -380,8 +388,11 @@ cfgdoc_free(struct cfgdoc *c)
 	}
 	for (size_t i = 0; c->devs != NULL && i < c->ndevs; i++) {
 		str_free_secret(c->devs[i].desired);
-		free(c->devs[i].reason);
-		str_free_secret(c->devs[i].body);
+		for (size_t k = 0; k < c->devs[i].nsnaps; k++) {
+			free(c->devs[i].snaps[k].reason);
+			str_free_secret(c->devs[i].snaps[k].body);
+		}
+		free(c->devs[i].snaps);
 	}
 	for (size_t i = 0; i < c->ntmpls; i++) {
 		free(c->tmpls[i].name);
@@ -444,6 +455,28 @@ json_groups(const struct cfgdoc *c, struct strbuf *sb)
 	strbuf_append(sb, c->ngroups ? "\n  }" : "}");
 }
 
+/* One snapshot as a json object (closing brace at indent, no line end). */
+static void
+json_snap(struct strbuf *sb, const char *indent, const struct cfg_snap *p)
+{
+	strbuf_appendf(sb, "{\n%s  \"ts_ms\": %" PRId64 ",\n", indent, p->ts_ms);
+	if (p->gen > 0)
+		strbuf_appendf(sb, "%s  \"gen\": %d,\n", indent, p->gen);
+	else
+		strbuf_appendf(sb, "%s  \"gen\": null,\n", indent);
+	strbuf_appendf(sb, "%s  \"cfg_rev\": ", indent);
+	if (p->has_rev)
+		append_rev(sb, p->rev);
+	else
+		strbuf_append(sb, "null");
+	strbuf_append(sb, ",\n");
+	strbuf_appendf(sb, "%s  ", indent);
+	json_opt(sb, "", "reason", p->reason, 1);
+	strbuf_appendf(sb, "%s  ", indent);
+	json_opt(sb, "", "body", p->body, 0);
+	strbuf_appendf(sb, "%s}", indent);
+}
+
 void
 cfgdoc_render_json(const struct cfgdoc *c, struct strbuf *sb)
 {
@@ -462,25 +495,19 @@ cfgdoc_render_json(const struct cfgdoc *c, struct strbuf *sb)
 
 		strbuf_appendf(sb, "%s\"%s\": {\n", i ? ",\n    " : "\n    ", d->mac);
 		json_opt(sb, "      ", "desired", d->desired, 1);
-		if (!d->has_snap) {
+		if (d->nsnaps == 0) {
 			strbuf_append(sb, "      \"actual\": null\n    }");
 			continue;
 		}
-		strbuf_appendf(
-		    sb, "      \"actual\": {\n        \"ts_ms\": %" PRId64 ",\n", d->ts_ms);
-		if (d->gen > 0)
-			strbuf_appendf(sb, "        \"gen\": %d,\n", d->gen);
-		else
-			strbuf_append(sb, "        \"gen\": null,\n");
-		strbuf_append(sb, "        \"cfg_rev\": ");
-		if (d->has_rev)
-			append_rev(sb, d->rev);
-		else
-			strbuf_append(sb, "null");
-		strbuf_append(sb, ",\n");
-		json_opt(sb, "        ", "reason", d->reason, 1);
-		json_opt(sb, "        ", "body", d->body, 0);
-		strbuf_append(sb, "      }\n    }");
+		strbuf_append(sb, "      \"actual\": ");
+		json_snap(sb, "      ", &d->snaps[0]);
+		strbuf_append(sb, d->nsnaps > 1 ? ",\n      \"history\": [" : "\n    }");
+		for (size_t k = 1; k < d->nsnaps; k++) {
+			strbuf_append(sb, k > 1 ? ", " : "");
+			json_snap(sb, "      ", &d->snaps[k]);
+		}
+		if (d->nsnaps > 1)
+			strbuf_append(sb, "]\n    }");
 	}
 	strbuf_append(sb, c->ndevs ? "\n  }" : "}");
 }
@@ -524,18 +551,23 @@ cfgdoc_render_toml(const struct cfgdoc *c, struct strbuf *sb)
 
 		strbuf_appendf(sb, "\n[configs.%s]\n", d->mac);
 		toml_line(sb, "desired", d->desired);
-		if (!d->has_snap)
-			continue;
-		/* the snapshot's time stays out: the body has no timestamps */
-		strbuf_appendf(sb, "\n[configs.%s.actual]\n", d->mac);
-		if (d->gen > 0)
-			strbuf_appendf(sb, "gen = %d\n", d->gen);
-		if (d->has_rev) {
-			strbuf_append(sb, "cfg_rev = ");
-			append_rev(sb, d->rev);
-			strbuf_append_char(sb, '\n');
+		for (size_t k = 0; k < d->nsnaps; k++) {
+			const struct cfg_snap *p = &d->snaps[k];
+
+			/* the snapshot's time is kept: it changes only with a new snapshot */
+			strbuf_appendf(sb,
+			    k == 0 ? "\n[configs.%s.actual]\n" : "\n[[configs.%s.history]]\n",
+			    d->mac);
+			strbuf_appendf(sb, "ts_ms = %" PRId64 "\n", p->ts_ms);
+			if (p->gen > 0)
+				strbuf_appendf(sb, "gen = %d\n", p->gen);
+			if (p->has_rev) {
+				strbuf_append(sb, "cfg_rev = ");
+				append_rev(sb, p->rev);
+				strbuf_append_char(sb, '\n');
+			}
+			toml_line(sb, "reason", p->reason);
+			toml_line(sb, "body", p->body);
 		}
-		toml_line(sb, "reason", d->reason);
-		toml_line(sb, "body", d->body);
 	}
 }

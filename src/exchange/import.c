@@ -32,11 +32,17 @@ struct imp_group {
 	size_t n;
 };
 
-struct imp_config {
-	const char *mac, *desired, *reason, *body;
-	int has_actual, gen, has_rev, has_ts;
+struct imp_snap {
+	const char *reason, *body;
+	int gen, has_rev, has_ts;
 	int64_t ts_ms;
 	double rev;
+};
+
+struct imp_config {
+	const char *mac, *desired;
+	struct imp_snap *snaps; /* newest first: actual, then the history (version 3) */
+	size_t nsnaps;
 };
 
 struct imp_template {
@@ -65,6 +71,7 @@ struct import_doc {
 struct check {
 	const char *name; /* file name for messages */
 	int json;
+	int64_t version; /* format_version, once the header is checked */
 	char *err;
 };
 
@@ -100,6 +107,8 @@ import_doc_free(struct import_doc *doc)
 	for (size_t i = 0; i < doc->ngroups; i++)
 		free(doc->groups[i].members);
 	free(doc->groups);
+	for (size_t i = 0; i < doc->nconfigs; i++)
+		free(doc->configs[i].snaps);
 	free(doc->configs);
 	free(doc->tmpls);
 	free(doc);
@@ -268,6 +277,7 @@ header(struct check *c, const struct toml_value *root)
 		return bad(c, ver, "format_version",
 		    "version %lld is newer than this program reads (%d)", (long long)ver->i,
 		    EXPORT_FORMAT_VERSION);
+	c->version = ver->i;
 	for (size_t k = 0; k < root->n; k++) {
 		/* version 1 has the first six; 2 added the configuration sections */
 		static const char *const known[] = {"format", "format_version", "exported_at",
@@ -485,8 +495,9 @@ integer(struct check *c, const char *path, const char *key, const struct toml_va
 	return rc;
 }
 
+/* One snapshot (actual or an entry of history) into *p. */
 static int
-actual(struct check *c, const char *path, const struct toml_value *t, struct imp_config *cf)
+snapshot(struct check *c, const char *path, const struct toml_value *t, struct imp_snap *p)
 {
 	static const char *const names[] = {"ts_ms", "gen", "cfg_rev", "reason", "body"};
 	const struct toml_value *rev = toml_get(t, "cfg_rev");
@@ -494,31 +505,81 @@ actual(struct check *c, const char *path, const struct toml_value *t, struct imp
 	int64_t gen = 0;
 	int rc = known_keys(c, path, t, names, 5);
 
-	cf->has_actual = 1;
-	cf->has_ts = toml_get(t, "ts_ms") != NULL && !is_null(c, toml_get(t, "ts_ms"));
+	p->has_ts = toml_get(t, "ts_ms") != NULL && !is_null(c, toml_get(t, "ts_ms"));
 	if (rc == 0)
-		rc = integer(c, path, "ts_ms", t, 0, INT64_MAX, &cf->ts_ms);
+		rc = integer(c, path, "ts_ms", t, 0, INT64_MAX, &p->ts_ms);
 	if (rc == 0)
 		rc = integer(c, path, "gen", t, 0, 99, &gen);
-	cf->gen = (int)gen;
+	p->gen = (int)gen;
 	if (rc == 0 && rev != NULL && !is_null(c, rev)) {
 		if (rev->type == TOML_INTEGER)
-			cf->rev = (double)rev->i;
+			p->rev = (double)rev->i;
 		else if (rev->type == TOML_FLOAT)
-			cf->rev = rev->f;
+			p->rev = rev->f;
 		else
 			rc = bad(c, rev, field, "expected a number");
-		cf->has_rev = 1;
+		p->has_rev = 1;
 	}
 	free(field);
 	field = xasprintf("%s.reason", path);
 	if (rc == 0)
-		rc = text(c, field, toml_get(t, "reason"), 0, &cf->reason);
+		rc = text(c, field, toml_get(t, "reason"), 0, &p->reason);
 	free(field);
 	field = xasprintf("%s.body", path);
-	if (rc == 0 && (rc = text(c, field, toml_get(t, "body"), 0, &cf->body)) == 0 &&
-	    cf->body == NULL)
+	if (rc == 0 && (rc = text(c, field, toml_get(t, "body"), 0, &p->body)) == 0 &&
+	    p->body == NULL)
 		rc = bad(c, t, field, "missing");
+	free(field);
+	return rc;
+}
+
+/* Appends snapshot t at path to cf; with a history it needs its time, not after the last. */
+static int
+add_snapshot(struct check *c, const char *path, const struct toml_value *t, struct imp_config *cf,
+    int history)
+{
+	struct imp_snap *p;
+	char *field;
+	int rc;
+
+	if (table(c, path, t) != 0)
+		return -1;
+	cf->snaps = xreallocarray(cf->snaps, cf->nsnaps + 1, sizeof *cf->snaps);
+	p = memset(&cf->snaps[cf->nsnaps++], 0, sizeof *p);
+	if ((rc = snapshot(c, path, t, p)) != 0 || !history)
+		return rc;
+	field = xasprintf("%s.ts_ms", path);
+	if (!p->has_ts)
+		rc = bad(c, t, field, "missing (a history needs the time of every snapshot)");
+	else if (p->ts_ms > cf->snaps[cf->nsnaps - 2].ts_ms)
+		rc = bad(c, toml_get(t, "ts_ms"), field,
+		    "newer than the snapshot before it (a history is newest first)");
+	free(field);
+	return rc;
+}
+
+/* history (version 3): the older snapshots, newest first, after actual (cf->snaps[0]). */
+static int
+history(struct check *c, const char *path, const struct toml_value *h, struct imp_config *cf)
+{
+	char *field = xasprintf("%s.history", path);
+	int rc = 0;
+
+	if (h->type != TOML_ARRAY || is_null(c, h))
+		rc = bad(c, h, field, "expected an array of snapshots");
+	else if (cf->nsnaps == 0)
+		rc = bad(c, h, field, "a history needs the latest snapshot (actual)");
+	else if (h->n >= CFGSTORE_SNAPSHOTS_KEPT)
+		rc = bad(c, h, field, "more than the %d older snapshots the store keeps",
+		    CFGSTORE_SNAPSHOTS_KEPT - 1);
+	else if (!cf->snaps[0].has_ts)
+		rc = bad(c, h, field, "the latest snapshot (actual) needs its ts_ms");
+	for (size_t i = 0; rc == 0 && i < h->n; i++) {
+		char *at = xasprintf("%s[%zu]", field, i);
+
+		rc = add_snapshot(c, at, h->items[i], cf, 1);
+		free(at);
+	}
 	free(field);
 	return rc;
 }
@@ -526,20 +587,22 @@ actual(struct check *c, const char *path, const struct toml_value *t, struct imp
 static int
 one_config(struct check *c, const char *path, const struct toml_value *t, struct imp_config *cf)
 {
-	static const char *const names[] = {"desired", "actual"};
-	const struct toml_value *a = toml_get(t, "actual");
+	/* version 3 added the history */
+	static const char *const names[] = {"desired", "actual", "history"};
+	const struct toml_value *a = toml_get(t, "actual"), *h = toml_get(t, "history");
 	char *field = xasprintf("%s.desired", path);
-	int rc = known_keys(c, path, t, names, 2);
+	int rc = known_keys(c, path, t, names, c->version >= 3 ? 3 : 2);
 
 	if (rc == 0)
 		rc = text(c, field, toml_get(t, "desired"), 1, &cf->desired);
 	free(field);
-	if (rc != 0 || a == NULL || is_null(c, a))
-		return rc;
-	field = xasprintf("%s.actual", path);
-	if ((rc = table(c, field, a)) == 0)
-		rc = actual(c, field, a, cf);
-	free(field);
+	if (rc == 0 && a != NULL && !is_null(c, a)) {
+		field = xasprintf("%s.actual", path);
+		rc = add_snapshot(c, field, a, cf, 0);
+		free(field);
+	}
+	if (rc == 0 && h != NULL && !is_null(c, h))
+		rc = history(c, path, h, cf);
 	return rc;
 }
 
@@ -579,7 +642,7 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 int
 import_parse(const char *name, const char *buf, size_t len, struct import_doc **out, char **cause)
 {
-	struct check c = {name, 0, NULL};
+	struct check c = {name, 0, 0, NULL};
 	struct import_doc *doc = xcalloc(1, sizeof *doc);
 	size_t i = 0;
 	char *why = NULL;
@@ -782,9 +845,16 @@ plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *cons
 
 		if (desired[i] != NULL)
 			cfgrestore_desired(r, cf->mac, desired[i]);
-		if (cf->has_actual)
-			cfgrestore_snapshot(r, cf->mac, cf->has_ts ? cf->ts_ms : now_ms, cf->gen,
-			    cf->has_rev, cf->rev, cf->reason, cf->body);
+		for (size_t k = cf->nsnaps; k-- > 0;) { /* oldest first */
+			const struct imp_snap *p = &cf->snaps[k];
+
+			if (p->has_ts)
+				cfgrestore_history(r, cf->mac, p->ts_ms, p->gen, p->has_rev, p->rev,
+				    p->reason, p->body);
+			else /* a version 2 toml file: no time, no history */
+				cfgrestore_snapshot(r, cf->mac, now_ms, p->gen, p->has_rev, p->rev,
+				    p->reason, p->body);
+		}
 	}
 	return r;
 }
@@ -801,7 +871,7 @@ count(const struct import_doc *doc, struct import_result *res)
 	res->templates = doc->ntmpls;
 	for (size_t i = 0; i < doc->nconfigs; i++) {
 		res->desired += doc->configs[i].desired != NULL;
-		res->snapshots += doc->configs[i].has_actual;
+		res->snapshots += doc->configs[i].nsnaps;
 	}
 }
 

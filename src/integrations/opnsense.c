@@ -24,6 +24,7 @@ enum step {
 	S_DETECT_DNSMASQ,
 	S_DETECT_ISC,
 	S_SUBNETS,
+	S_RANGES, /* dnsmasq: the DHCP ranges */
 	S_RECORDS,
 	S_ALIAS_UUID,
 	S_ALIAS_GET,
@@ -271,7 +272,7 @@ on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_ba
 		s->report.backend = opn_backend_name(b);
 		s->report.dhcp.name = s->report.backend;
 		s->dhcp = 1;
-		s->step = b == OPN_KEA ? S_SUBNETS : S_RECORDS;
+		s->step = b == OPN_KEA ? S_SUBNETS : S_RANGES;
 	} else
 		s->step = b == OPN_KEA ? S_DETECT_DNSMASQ : S_DETECT_ISC;
 }
@@ -302,6 +303,31 @@ on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
 		            "or dnsmasq; only the alias was synced");
 	}
 	s->step = S_ALIAS_UUID;
+}
+
+/* The dnsmasq ranges; a firewall without the endpoint (404) leaves addresses unchecked. */
+static void
+on_ranges(struct opnsense_sync *s, const struct http_response *resp)
+{
+	char *msg, *cause = NULL;
+	int absent;
+
+	s->step = S_RECORDS;
+	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
+		fail_read(s, msg);
+		return;
+	}
+	if (msg != NULL) {
+		log_warn("opnsense: %s; reservation addresses are not checked against the DHCP "
+		         "ranges",
+		    msg);
+		free(msg);
+		return;
+	}
+	if (opn_parse_ranges(&s->state, resp->body, resp->body_len, &cause) != 0) {
+		fail_read(s, xasprintf("%s: %s", s->what, cause));
+		free(cause);
+	}
 }
 
 /* Reads a reply that must be a 2xx with JSON the parser accepts; else fails the read. */
@@ -628,6 +654,8 @@ static const struct {
     {S_DETECT_DNSMASQ, HTTP_GET, "/api/dnsmasq/settings/get", NULL, "detecting dnsmasq"},
     {S_DETECT_ISC, HTTP_GET, "/api/dhcpv4/service/status", NULL, "detecting ISC DHCPv4"},
     {S_SUBNETS, HTTP_POST, "/api/kea/dhcpv4/searchSubnet", SEARCH_ALL, "reading the Kea subnets"},
+    {S_RANGES, HTTP_POST, "/api/dnsmasq/settings/searchRange", SEARCH_ALL,
+        "reading the dnsmasq DHCP ranges"},
 };
 
 /* Sends the request of a reading step; returns 0 when the step has none (moved on). */
@@ -679,6 +707,7 @@ advance(struct opnsense_sync *s)
 		case S_DETECT_DNSMASQ:
 		case S_DETECT_ISC:
 		case S_SUBNETS:
+		case S_RANGES:
 		case S_RECORDS:
 		case S_ALIAS_UUID:
 		case S_ALIAS_GET:
@@ -794,6 +823,9 @@ resp_cb(const struct http_response *resp, void *arg)
 		break;
 	case S_DETECT_ISC:
 		on_detect_isc(s, resp);
+		break;
+	case S_RANGES:
+		on_ranges(s, resp);
 		break;
 	case S_SUBNETS:
 	case S_RECORDS:

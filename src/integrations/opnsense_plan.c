@@ -45,6 +45,8 @@ struct want {
 	const char *host_why; /* static: why no valid host name, or NULL */
 	int has_ip;
 	struct in_addr addr;
+	int has_ip6; /* an IPv6 literal instead: only for the alias */
+	struct in6_addr addr6;
 	const struct opn_subnet *subnet;
 };
 
@@ -93,6 +95,7 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	           : d->id != NULL && d->id[0] != '\0'   ? d->id
 	                                                 : d->mac;
 	w->has_ip = d->ip != NULL && cidr_parse_ipv4(d->ip, &w->addr) == 0;
+	w->has_ip6 = !w->has_ip && d->ip != NULL && cidr_parse_ipv6(d->ip, &w->addr6) == 0;
 	snprintf(fallback, sizeof fallback, "shelly-%s", d->mac);
 	base = d->name != NULL && d->name[0] != '\0' ? d->name
 	       : d->id != NULL && d->id[0] != '\0'   ? d->id
@@ -164,12 +167,36 @@ item_finish(struct opn_item *it)
 			*f[i] = xstrdup("");
 }
 
+/* Why dnsmasq would not serve w's address: no range's network holds it. */
+static char *
+range_conflict(const struct opn_state *st, const struct want *w)
+{
+	struct strbuf sb;
+
+	if (st->nsubnets == 0)
+		return xasprintf("address %s: dnsmasq has no DHCPv4 range, so it serves no "
+		                 "reservation",
+		    w->d->ip);
+	strbuf_init(&sb);
+	strbuf_appendf(
+	    &sb, "address %s is outside the network of every dnsmasq DHCPv4 range:", w->d->ip);
+	for (size_t i = 0; i < st->nsubnets && i < 4; i++)
+		strbuf_appendf(&sb, "%s %s", i ? "," : "", st->subnets[i].text);
+	if (st->nsubnets > 4)
+		strbuf_appendf(&sb, " and %zu more", st->nsubnets - 4);
+	return strbuf_steal(&sb);
+}
+
 /* The reason w cannot be reserved, or NULL. */
 static char *
 conflict_of(const struct opn_state *st, const struct want *w, const struct want *all, size_t n)
 {
 	char mac[18];
 
+	if (w->has_ip6)
+		return xasprintf("no IPv4 address registered (host %s is IPv6: it is in the alias, "
+		                 "but a DHCPv4 reservation needs IPv4)",
+		    w->d->ip);
 	if (!w->has_ip)
 		return xasprintf("no IPv4 address registered (host %s)",
 		    w->d->ip != NULL ? w->d->ip : "unknown");
@@ -198,6 +225,8 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 			    "address %s is also registered for device %s", w->d->ip, all[i].label);
 	if (st->backend == OPN_KEA && w->subnet == NULL)
 		return xasprintf("address %s is outside every Kea subnet", w->d->ip);
+	if (st->backend == OPN_DNSMASQ && st->ranges_read && w->subnet == NULL)
+		return range_conflict(st, w);
 	return NULL;
 }
 
@@ -318,6 +347,12 @@ addr_cmp(const void *a, const void *b)
 }
 
 static int
+addr6_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+static int
 str_in(char *const *v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -326,36 +361,75 @@ str_in(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
-/* The alias item: every registered IPv4 address, one set when anything differs. */
+/*
+ * The addresses the alias should hold, as text: every registered IPv4 address in order, then
+ * every IPv6 one (compressed lower-case form), each once. *nw is set to their count.
+ */
+static char **
+alias_wanted(const struct want *w, size_t n, size_t *nw)
+{
+	struct in_addr *v4 = xcalloc(n + 1, sizeof *v4);
+	struct in6_addr *v6 = xcalloc(n + 1, sizeof *v6);
+	char **out = xcalloc(n + 1, sizeof *out), buf[INET6_ADDRSTRLEN];
+	size_t n4 = 0, n6 = 0;
+
+	*nw = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].has_ip)
+			v4[n4++] = w[i].addr;
+		else if (w[i].has_ip6)
+			v6[n6++] = w[i].addr6;
+	}
+	if (n4 > 1)
+		qsort(v4, n4, sizeof *v4, addr_cmp);
+	if (n6 > 1)
+		qsort(v6, n6, sizeof *v6, addr6_cmp);
+	for (size_t i = 0; i < n4; i++)
+		if (i == 0 || v4[i].s_addr != v4[i - 1].s_addr)
+			out[(*nw)++] = xstrdup(inet_ntop(AF_INET, &v4[i], buf, sizeof buf));
+	for (size_t i = 0; i < n6; i++)
+		if (i == 0 || memcmp(&v6[i], &v6[i - 1], sizeof v6[i]) != 0)
+			out[(*nw)++] = xstrdup(inet_ntop(AF_INET6, &v6[i], buf, sizeof buf));
+	free(v4);
+	free(v6);
+	return out;
+}
+
+/* An alias entry as compared: an IPv6 address in the form alias_wanted writes, else as is. */
+static char *
+alias_entry(const char *e)
+{
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (strchr(e, ':') != NULL && inet_pton(AF_INET6, e, &a) == 1)
+		return xstrdup(inet_ntop(AF_INET6, &a, buf, sizeof buf));
+	return xstrdup(e);
+}
+
+/* The alias item: every registered address (IPv4 and IPv6), one set when anything differs. */
 static void
 plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w, size_t n,
     const char *name)
 {
 	const struct opn_alias *a = &st->alias;
-	struct in_addr *addrs = xcalloc(n + 1, sizeof *addrs);
-	char **want = xcalloc(n + 1, sizeof *want), buf[INET_ADDRSTRLEN];
+	char **held = xcalloc(a->ncontent + 1, sizeof *held), **want;
 	struct strbuf content, diff;
 	struct opn_item *it = item_add(p, OPN_ALIAS, OPN_ADD);
-	size_t na = 0, nw = 0;
+	size_t nw;
 
-	for (size_t i = 0; i < n; i++)
-		if (w[i].has_ip)
-			addrs[na++] = w[i].addr;
-	if (na > 0)
-		qsort(addrs, na, sizeof *addrs, addr_cmp);
+	want = alias_wanted(w, n, &nw);
+	for (size_t i = 0; i < a->ncontent; i++)
+		held[i] = alias_entry(a->content[i]);
 	strbuf_init(&content);
 	strbuf_init(&diff);
-	for (size_t i = 0; i < na; i++) {
-		if (i > 0 && addrs[i].s_addr == addrs[i - 1].s_addr)
-			continue;
-		inet_ntop(AF_INET, &addrs[i], buf, sizeof buf);
-		want[nw++] = xstrdup(buf);
-		strbuf_appendf(&content, "%s%s", content.len ? "\n" : "", buf);
-		if (a->exists && !str_in(a->content, a->ncontent, buf))
-			strbuf_appendf(&diff, "%s+%s", diff.len ? " " : "", buf);
+	for (size_t i = 0; i < nw; i++) {
+		strbuf_appendf(&content, "%s%s", content.len ? "\n" : "", want[i]);
+		if (a->exists && !str_in(held, a->ncontent, want[i]))
+			strbuf_appendf(&diff, "%s+%s", diff.len ? " " : "", want[i]);
 	}
 	for (size_t i = 0; a->exists && i < a->ncontent; i++)
-		if (!str_in(want, nw, a->content[i]))
+		if (!str_in(want, nw, held[i]))
 			strbuf_appendf(&diff, "%s-%s", diff.len ? " " : "", a->content[i]);
 	it->device = xstrdup(name);
 	it->content = strbuf_steal(&content);
@@ -381,8 +455,10 @@ plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w,
 	strbuf_done(&diff);
 	for (size_t i = 0; i < nw; i++)
 		free(want[i]);
+	for (size_t i = 0; i < a->ncontent; i++)
+		free(held[i]);
 	free(want);
-	free(addrs);
+	free(held);
 	item_finish(it);
 }
 

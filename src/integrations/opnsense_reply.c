@@ -271,6 +271,79 @@ opn_parse_subnets(struct opn_state *st, const char *body, size_t len, char **cau
 	return read_rows(st, body, len, sizeof *st->subnets, subnet_from_row, subnets_set, cause);
 }
 
+/* The prefix length of a contiguous IPv4 mask ("255.255.255.0"), or -1. */
+static int
+mask_prefix(const char *mask)
+{
+	struct in_addr a;
+	uint32_t m;
+	int n = 0;
+
+	if (cidr_parse_ipv4(mask, &a) != 0)
+		return -1;
+	m = ntohl(a.s_addr);
+	while (n < 32 && (m & (UINT32_C(1) << (31 - n))) != 0)
+		n++;
+	return n > 0 && (n == 32 || (m << n) == 0) ? n : -1;
+}
+
+/* The first and last address of an IPv4 range (host order; no end: the start); 0 or -1. */
+static int
+range_bounds(const char *start, const char *end, uint32_t *a, uint32_t *b)
+{
+	struct in_addr x, y;
+
+	if (cidr_parse_ipv4(start, &x) != 0 || (end[0] != '\0' && cidr_parse_ipv4(end, &y) != 0))
+		return -1;
+	*a = ntohl(x.s_addr);
+	*b = end[0] != '\0' ? ntohl(y.s_addr) : *a;
+	return *a <= *b ? 0 : -1;
+}
+
+/* A dnsmasq DHCPv4 range row as the network it serves; IPv6 and broken rows are skipped. */
+static int
+range_from_row(const struct opn_state *st, const cJSON *row, void *slot)
+{
+	struct opn_subnet *s = slot;
+	char *uuid = field0(row, "uuid"), *start = field0(row, "start_addr");
+	char *end = field0(row, "end_addr"), *mask = field0(row, "subnet_mask");
+	char *ifname = field0(row, "interface"), net[CIDR_TEXT_MAX];
+	uint32_t a, b, m;
+	int prefix, keep = 0;
+
+	(void)st;
+	if (cJSON_IsObject(row) && range_bounds(start, end, &a, &b) == 0) {
+		if ((prefix = mask_prefix(mask)) < 0) /* the /24 around it, wider if need be */
+			for (prefix = 24;
+			     prefix > 0 && (a >> (32 - prefix)) != (b >> (32 - prefix));)
+				prefix--;
+		m = prefix > 0 ? UINT32_MAX << (32 - prefix) : 0;
+		s->net.lo = a & m;
+		s->net.hi = (a & m) | ~m;
+		s->net.prefix = prefix;
+		s->uuid = uuid;
+		s->text = xasprintf("%s (range %s-%s%s%s)", cidr_format(&s->net, net, sizeof net),
+		    start, end[0] != '\0' ? end : start, ifname[0] != '\0' ? " on " : "", ifname);
+		uuid = NULL;
+		keep = 1;
+	}
+	free(uuid);
+	free(start);
+	free(end);
+	free(mask);
+	free(ifname);
+	return keep;
+}
+
+int
+opn_parse_ranges(struct opn_state *st, const char *body, size_t len, char **cause)
+{
+	int rc = read_rows(st, body, len, sizeof *st->subnets, range_from_row, subnets_set, cause);
+
+	st->ranges_read = rc == 0;
+	return rc;
+}
+
 /* The subnet UUID of a Kea row: the raw value when it is a known UUID (25.7), else the subnet
  * whose CIDR equals the raw value or the "%subnet" label (25.1); else the raw value. */
 static char *

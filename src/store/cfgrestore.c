@@ -79,11 +79,12 @@ cfgrestore_desired(struct cfgrestore *r, const char *mac, const char *body)
 	s->text[1] = body;
 }
 
-void
-cfgrestore_snapshot(struct cfgrestore *r, const char *mac, int64_t ts_ms, int gen, int has_rev,
-    double rev, const char *reason, const char *body)
+/* A snapshot step of statement stmt, then the prune to what the store keeps. */
+static void
+snapshot_step(struct cfgrestore *r, enum store_cfg_stmt stmt, const char *mac, int64_t ts_ms,
+    int gen, int has_rev, double rev, const char *reason, const char *body)
 {
-	struct store_cfg_step *s = step(r, SCS_SNAP_RESTORE), *p;
+	struct store_cfg_step *s = step(r, stmt), *p;
 
 	s->text[0] = mac;
 	s->text[1] = reason;
@@ -98,6 +99,20 @@ cfgrestore_snapshot(struct cfgrestore *r, const char *mac, int64_t ts_ms, int ge
 	p = step(r, SCS_SNAP_PRUNE);
 	p->text[0] = mac;
 	p->num[0] = CFGSTORE_SNAPSHOTS_KEPT;
+}
+
+void
+cfgrestore_snapshot(struct cfgrestore *r, const char *mac, int64_t ts_ms, int gen, int has_rev,
+    double rev, const char *reason, const char *body)
+{
+	snapshot_step(r, SCS_SNAP_RESTORE, mac, ts_ms, gen, has_rev, rev, reason, body);
+}
+
+void
+cfgrestore_history(struct cfgrestore *r, const char *mac, int64_t ts_ms, int gen, int has_rev,
+    double rev, const char *reason, const char *body)
+{
+	snapshot_step(r, SCS_SNAP_HISTORY, mac, ts_ms, gen, has_rev, rev, reason, body);
 }
 
 const struct store_cfg_step *

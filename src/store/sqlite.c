@@ -1216,6 +1216,12 @@ static const char *const cfg_sql[SCS__COUNT] = {
                          "ORDER BY id DESC LIMIT 1)",
     [SCS_GROUP_CLEAR] = "DELETE FROM config_groups",
     [SCS_DESIRED_CLEAR] = "DELETE FROM config_desired",
+    /* a snapshot of a restored history: added unless a newer or the same one is stored */
+    [SCS_SNAP_HISTORY] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
+                         "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
+                         "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND NOT EXISTS "
+                         "(SELECT 1 FROM config_snapshots WHERE mac = ?1 AND "
+                         "(ts > ?7 OR (ts = ?7 AND body IS ?3)))",
 };
 
 /* Runs one step (preparing its statement on first use); rows go to cb. */
@@ -1692,6 +1698,15 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 		return -1;
 	}
 	return exec_sql(b->db, sql, cause, "exec", b->path);
+}
+
+void
+store_sqlite_keep_wal(struct store *s)
+{
+	struct sq *b = sqlite_of(s);
+
+	if (b != NULL)
+		sqlite3_db_config(b->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 }
 
 sqlite3 *

@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness: the OPNsense reply parsers (search rows of both backends and both shapes,
- * alias UUID and item, settings, write results, status and error bodies) and the plan computed
+ * dnsmasq DHCP ranges, alias UUID and item, settings, write results, status and error bodies)
+ * and the plan computed
  * from whatever state they accept. Nothing may crash or leak; every string that reaches a state
  * or plan is safe to print; a plan of the parsed state formats without control bytes.
  */
@@ -61,10 +62,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int b = 0; b < 2; b++) {
 		memset(&st, 0, sizeof st);
 		st.backend = b == 0 ? OPN_KEA : OPN_DNSMASQ;
-		if (opn_parse_subnets(&st, s, size, &cause) != 0) {
+		if ((b == 0 ? opn_parse_subnets(&st, s, size, &cause)
+		            : opn_parse_ranges(&st, s, size, &cause)) != 0) {
 			free(cause);
 			cause = NULL;
 		}
+		for (size_t i = 0; i < st.nsubnets; i++)
+			check_safe(st.subnets[i].text);
 		if (opn_parse_records(&st, s, size, &cause) != 0) {
 			free(cause);
 			cause = NULL;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The configuration sections of --export json/toml (groups with template, own fields and
-# members; templates; desired and latest actual config per device) and their restore by
+# members; templates; desired config and snapshot history per device) and their restore by
 # --import in the same transaction; --export --group in every format; secrets only on request.
 . tests/lib.sh
 . tests/integration/lib_exchange.sh
@@ -32,25 +32,37 @@ for f in json toml; do
 	[ "$(stat -c %a "$T_TMP/a.$f")" = 600 ] && grep -q hunter2 "$T_TMP/a.$f" && grep -q topsecret "$T_TMP/a.$f" &&
 		pass "$N: $f --include-secrets carries secret fields, mode 0600" || fail "$N: $f secrets"
 done
-# what the document holds: latest snapshot only, group fields under the group, not in settings
+# what the document holds: the latest snapshot and the older ones newest first, group fields
+# under the group, not in settings
 jq -e '.configs.aabbccddee01.actual.cfg_rev == 8.5 and .configs.aabbccddee01.actual.ts_ms == 1700000003000
+	and [.configs.aabbccddee01.history[].ts_ms] == [1700000002000, 1700000001000]
+	and (.configs.aabbccddee02 | has("history") | not)
 	and (.configs | has("aabbccddee03") | not) and .groups.office.template == "base"
 	and .groups.office.members == ["aabbccddee01", "aabbccddee03"]
 	and (.groups.office.fields | test("Europe/Sofia")) and (.settings | has("config-group:office") | not)
 	and (.templates | keys) == ["base", "odd \"name\""]' "$T_TMP/a.json" >/dev/null &&
-	pass "$N: json holds groups, templates, desired and the latest snapshot" || fail "$N: json content"
-[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT ts || ' ' || reason FROM config_snapshots WHERE mac = 'aabbccddee01'")" = "1700000003000 apply" ] &&
-	[ "$(sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'")" = "sys.timezone = Europe/Sofia" ] &&
-	pass "$N: snapshot time (json) and group fields restored" || fail "$N: restored rows"
-# toml: no timestamps, deterministic
-! grep -q 'ts_ms\|1700000003000' "$T_TMP/a.toml" && tui "$DB" --export toml --include-secrets | cmp -s - "$T_TMP/a.toml" &&
-	python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$T_TMP/a.toml" &&
-	pass "$N: toml: no timestamps, identical twice, read by tomllib" || fail "$N: toml deterministic"
+	pass "$N: json holds groups, templates, desired and the snapshot history" || fail "$N: json content"
+hist="1700000001000 6.0 read
+1700000002000 7.0 read
+1700000003000 8.5 apply"
+for f in json toml; do
+	[ "$(sqlite3 "$T_TMP/rt-$f.db" "SELECT ts || ' ' || printf('%.1f', cfg_rev) || ' ' || reason FROM config_snapshots WHERE mac = 'aabbccddee01' ORDER BY id")" = "$hist" ] &&
+		[ "$(sqlite3 "$T_TMP/rt-$f.db" "SELECT count(DISTINCT body) FROM config_snapshots WHERE mac = 'aabbccddee01' AND ts < 1700000003000")" = 1 ] &&
+		pass "$N: $f restores the history in order with its times (equal bodies kept)" ||
+		fail "$N: $f history rows" "$(sqlite3 "$T_TMP/rt-$f.db" "SELECT id, ts, reason FROM config_snapshots")"
+done
+[ "$(sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'")" = "sys.timezone = Europe/Sofia" ] &&
+	pass "$N: group fields restored" || fail "$N: restored group fields"
+# toml: no export or seen times (snapshot times only), deterministic, tables of the history
+! grep -q 'exported_at\|seen\|1700000000000' "$T_TMP/a.toml" && grep -q '^\[\[configs.aabbccddee01.history\]\]$' "$T_TMP/a.toml" &&
+	tui "$DB" --export toml --include-secrets | cmp -s - "$T_TMP/a.toml" &&
+	python3 -c 'import sys, tomllib; d = tomllib.load(open(sys.argv[1], "rb")); assert [h["ts_ms"] for h in d["configs"]["aabbccddee01"]["history"]] == [1700000002000, 1700000001000]' "$T_TMP/a.toml" &&
+	pass "$N: toml: no export time, identical twice, history read by tomllib" || fail "$N: toml deterministic"
 
 # Without --include-secrets: no secret field anywhere, file mode 0644
 for f in json toml; do
 	tui "$DB" --export $f -o "$T_TMP/s.$f"
-	! grep -q 'hunter2\|topsecret\|snapsecret\|pa"ss' "$T_TMP/s.$f" && grep -q 'ntp.example' "$T_TMP/s.$f" &&
+	! grep -q 'hunter2\|topsecret\|snapsecret\|oldsecret\|pa"ss' "$T_TMP/s.$f" && grep -q 'ntp.example' "$T_TMP/s.$f" &&
 		[ "$(stat -c %a "$T_TMP/s.$f")" = 644 ] && pass "$N: $f without --include-secrets has no secret fields" ||
 		fail "$N: $f secrets left out"
 done
@@ -63,9 +75,9 @@ grep -q '^mqtt.pass = hunter2$' "$T_TMP/rt-toml/shelly-tui/templates/base.tmpl" 
 	sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'" | grep -q '^mqtt.pass = grpsecret$' &&
 	pass "$N: a file without secrets keeps the stored secret lines" || fail "$N: secret lines kept" "$(cat "$T_TMP/out")"
 
-# Importing twice (merge) adds a snapshot once; --replace drops groups the file lacks
+# Importing twice (merge) adds no snapshot; --replace drops groups the file lacks
 XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/rt-json.db" --import "$T_TMP/a.json" >/dev/null
-[ "$(sqlite3 "$T_TMP/rt-json.db" 'SELECT count(*) FROM config_snapshots')" = 2 ] &&
+[ "$(sqlite3 "$T_TMP/rt-json.db" 'SELECT count(*) FROM config_snapshots')" = 4 ] &&
 	pass "$N: importing the same file again adds no snapshot" || fail "$N: snapshot twice"
 sqlite3 "$T_TMP/rt-json.db" "INSERT INTO config_groups (name) VALUES ('extra'); INSERT INTO config_desired VALUES ('aabbccddee02', 'sys.name = y');"
 XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/rt-json.db" --import "$T_TMP/a.json" --replace >/dev/null
@@ -83,6 +95,45 @@ tui "$T_TMP/v1r.db" --import "$T_TMP/v1.json" --replace >/dev/null 2>&1 &&
 	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_groups')" = 3 ] &&
 	[ "$(sqlite3 "$T_TMP/v1r.db" 'SELECT count(*) FROM config_desired')" = 2 ] &&
 	pass "$N: --replace with a version 1 file keeps the stored configuration" || fail "$N: v1 replace"
+
+# Version 2 files (latest snapshot only; toml without its time) still import
+jq '.format_version = 2 | del(.configs[].history)' "$T_TMP/a.json" >"$T_TMP/v2.json"
+sed -e 's/^format_version = 3$/format_version = 2/' -e '/^\[\[configs\..*\.history\]\]$/,/^$/d' \
+	-e '/^ts_ms = /d' "$T_TMP/a.toml" >"$T_TMP/v2.toml"
+for f in json toml; do
+	XDG_CONFIG_HOME="$T_TMP/v2-$f" tui "$T_TMP/v2-$f.db" --import "$T_TMP/v2.$f" >"$T_TMP/out" 2>&1 &&
+		[ "$(sqlite3 "$T_TMP/v2-$f.db" "SELECT group_concat(mac || ' ' || reason) FROM config_snapshots WHERE mac = 'aabbccddee01'")" = "aabbccddee01 apply" ] &&
+		[ "$(sqlite3 "$T_TMP/v2-$f.db" 'SELECT count(*) FROM config_snapshots')" = 2 ] &&
+		pass "$N: a version 2 $f file (no history) imports" || fail "$N: version 2 $f" "$(cat "$T_TMP/out")"
+done
+[ "$(sqlite3 "$T_TMP/v2-json.db" "SELECT ts FROM config_snapshots WHERE mac = 'aabbccddee01'")" = 1700000003000 ] &&
+	pass "$N: a version 2 json file keeps the snapshot time" || fail "$N: version 2 time"
+
+# The history is bounded by what the store keeps (20 per device): export and restore 20 of 25
+cp "$DB" "$T_TMP/many.db"
+i=0
+while [ $i -lt 25 ]; do
+	echo "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) VALUES ('aabbccddee03', $((1700000100000 + i * 1000)), 2, $i, 'read', 'sys.name = n$i' || char(10));"
+	i=$((i + 1))
+done | sqlite3 "$T_TMP/many.db"
+XDG_CONFIG_HOME="$T_TMP/cfg-many" tui "$T_TMP/many.db" --export json --include-secrets -o "$T_TMP/many.json"
+XDG_CONFIG_HOME="$T_TMP/cfg-many2" tui "$T_TMP/many2.db" --import "$T_TMP/many.json" >"$T_TMP/out" 2>&1
+XDG_CONFIG_HOME="$T_TMP/cfg-many2" tui "$T_TMP/many2.db" --export json --include-secrets >"$T_TMP/many2.json"
+[ "$(jq '.configs.aabbccddee03.history | length' "$T_TMP/many.json")" = 19 ] &&
+	jq -e '.configs.aabbccddee03.actual.cfg_rev == 24' "$T_TMP/many.json" >/dev/null &&
+	[ "$(sqlite3 "$T_TMP/many2.db" "SELECT count(*) || ' ' || min(cfg_rev) || ' ' || max(cfg_rev) FROM config_snapshots WHERE mac = 'aabbccddee03'")" = "20 5.0 24.0" ] &&
+	[ "$(no_json_time "$T_TMP/many.json")" = "$(no_json_time "$T_TMP/many2.json")" ] &&
+	pass "$N: the newest 20 snapshots are exported and restored, round trip identical" ||
+	fail "$N: 20 snapshots" "$(cat "$T_TMP/out")"
+
+# Merging an older backup into a store with a newer snapshot adds none of the older ones, so
+# the newest stays the latest
+cp "$T_TMP/rt-json.db" "$T_TMP/newer.db"
+sqlite3 "$T_TMP/newer.db" "DELETE FROM config_snapshots WHERE mac = 'aabbccddee01' AND ts < 1700000003000;
+INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) VALUES ('aabbccddee01', 1700000009000, 2, 9, 'read', 'sys.name = Newest' || char(10));"
+XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/newer.db" --import "$T_TMP/a.json" >"$T_TMP/out" 2>&1 &&
+	[ "$(sqlite3 "$T_TMP/newer.db" "SELECT group_concat(ts, ' ') FROM (SELECT ts FROM config_snapshots WHERE mac = 'aabbccddee01' ORDER BY id)")" = "1700000003000 1700000009000" ] &&
+	pass "$N: an older history merges in without passing the newer snapshot" || fail "$N: older history" "$(cat "$T_TMP/out")"
 
 # --export --group G (and @G): only G's members, in every format
 for f in json toml csv hosts dhcp-isc dnsmasq kea; do
@@ -122,7 +173,17 @@ sed 's/"base": "sntp.server/"base": "cloud.enabled = perhaps\\nsntp.server/' "$T
 sed 's/^base = /"..\/evil" = /' "$T_TMP/a.toml" >"$T_TMP/name.toml"
 sed '/^\[configs.aabbccddee02.actual\]$/,/^$/ s/^gen = 1$/gen = "one"/' "$T_TMP/a.toml" >"$T_TMP/gen.toml"
 jq '.format_version = 1' "$T_TMP/a.json" >"$T_TMP/v1sect.json"
-for case in "member.json:groups.office.members: aabbccddeeff is not a device" \
+jq '.configs.aabbccddee01.history[1].ts_ms = 1700000009000' "$T_TMP/a.json" >"$T_TMP/order.json"
+jq '.configs.aabbccddee01.history = [range(20) as $i | .configs.aabbccddee01.history[0]]' "$T_TMP/a.json" >"$T_TMP/toomany.json"
+jq '.format_version = 2' "$T_TMP/a.json" >"$T_TMP/v2hist.json"
+jq 'del(.configs.aabbccddee01.actual)' "$T_TMP/a.json" >"$T_TMP/noactual.json"
+sed '/^\[\[configs.aabbccddee01.history\]\]$/,/^$/ { /^ts_ms = /d; }' "$T_TMP/a.toml" >"$T_TMP/nots.toml"
+for case in "order.json:configs.aabbccddee01.history[1].ts_ms: newer than the snapshot before it" \
+	"toomany.json:configs.aabbccddee01.history: more than the 19 older snapshots" \
+	"v2hist.json:configs.aabbccddee01.history: unknown field" \
+	"noactual.json:configs.aabbccddee01.history: a history needs the latest snapshot" \
+	"nots.toml:configs.aabbccddee01.history[0].ts_ms: missing" \
+	"member.json:groups.office.members: aabbccddeeff is not a device" \
 	"desired.toml:configs.aabbccddee01.desired: line 1" "tmpl.json:templates.base: line 1" \
 	"name.toml:templates.../evil: a template name" "gen.toml:configs.aabbccddee02.actual.gen: expected an integer" \
 	"v1sect.json:groups: unknown section"; do

@@ -46,7 +46,8 @@ INSERT INTO settings (key, value) VALUES
 no_json_time() { grep -v '"exported_at"' "$1"; }
 
 # config_fleet DB DIR: the hostile fleet plus configuration: two groups (one with a template
-# and its own fields), a desired config and snapshots (secret fields in some), and the
+# and its own fields), a desired config and snapshots (a history of three for aabbccddee01, two
+# of them with the same body; secret fields in some), and the
 # template files in DIR (an XDG_CONFIG_HOME), one with a secret field and an odd name.
 config_fleet() {
 	hostile_fleet "$1" || return 1
@@ -58,7 +59,8 @@ INSERT INTO config_members VALUES ('office', 'aabbccddee01'), ('office', 'aabbcc
 INSERT INTO config_desired VALUES ('aabbccddee01', 'sntp.server = ntp.lan${nl}wifi.sta.pass = topsecret${nl}'),
  ('aabbccddee05', '# hand-written${nl}sys.name = \"Kü che; {x}\"${nl}');
 INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) VALUES
- ('aabbccddee01', 1700000002000, 2, 7, 'read', 'sys.name = Kitchen${nl}'),
+ ('aabbccddee01', 1700000001000, 2, 6, 'read', 'sys.name = Kitchen${nl}mqtt.pass = oldsecret${nl}'),
+ ('aabbccddee01', 1700000002000, 2, 7, 'read', 'sys.name = Kitchen${nl}mqtt.pass = oldsecret${nl}'),
  ('aabbccddee01', 1700000003000, 2, 8.5, 'apply', 'sys.name = Kitchen2${nl}mqtt.pass = snapsecret${nl}'),
  ('aabbccddee02', 1700000003000, 1, NULL, NULL, 'sys.name = x${nl}');
 INSERT INTO settings VALUES ('config-group:office', 'sys.timezone = Europe/Sofia${nl}');

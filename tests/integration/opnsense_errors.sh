@@ -1,5 +1,5 @@
 # --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
-# conflict; idempotent), and every failure with a clear message naming what failed: HTTP 401
+# conflict; idempotent; addresses checked against the networks of the DHCP ranges), and every failure with a clear message naming what failed: HTTP 401
 # (and the key and secret never shown), [] for an unknown UUID, a module that is not
 # installed, a write answered with HTTP 500, a reconfigure answered with HTTP 500 (retried by
 # the next sync although nothing changed), ISC (no reservation API: only the alias), TLS
@@ -19,7 +19,9 @@ T="$N dnsmasq"
 cat >"$T_TMP/dnsmasq.json" <<'JSON'
 {"hosts": [
   {"uuid": "f0000001-0000-4000-8000-000000000001", "host": "nas", "domain": "", "ip": "192.168.20.31", "hwaddr": "", "descr": "DNS only", "local": "0", "ignore": "0"},
-  {"uuid": "f0000002-0000-4000-8000-000000000002", "host": "printer", "domain": "", "ip": "192.168.20.10", "hwaddr": "de:ad:be:ef:00:01", "descr": "", "local": "0", "ignore": "0"}]}
+  {"uuid": "f0000002-0000-4000-8000-000000000002", "host": "printer", "domain": "", "ip": "192.168.20.10", "hwaddr": "de:ad:be:ef:00:01", "descr": "", "local": "0", "ignore": "0"}],
+ "ranges": [{"uuid": "d0000001-0000-4000-8000-000000000001", "interface": "lan", "start_addr": "192.168.20.100", "end_addr": "192.168.20.200"},
+  {"uuid": "d0000002-0000-4000-8000-000000000002", "interface": "lan", "start_addr": "::100", "end_addr": "::200", "constructor": "lan", "prefix_len": "64"}]}
 JSON
 op_fake d "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq
 op_conf d "$T_TMP/cd"
@@ -46,6 +48,41 @@ for shape in 25.1; do
 		fail "$T $shape" "writes $w then $(op_count d1 .writes) $(head -c 800 "$T_TMP/o")"
 	op_stop d1
 done
+
+# --- dnsmasq: addresses outside the network of every DHCP range (searchRange) ---
+T="$N dnsmasq ranges"
+op_db "$T_TMP/rdb" "000000000001|Kitchen|192.168.20.31" "000000000003|Shed|10.9.9.9"
+range_run() { # TAG STATE [FAKE ARGS]: a dry run against a fresh fake, as json in $T_TMP/r
+	_t=$1 _s=$2; shift 2
+	op_fake "$_t" "$_s" --modules dnsmasq --enabled dnsmasq "$@"
+	op_conf "$_t" "$T_TMP/c$_t"
+	op_run "$T_TMP/r" "$T_TMP/c$_t" "$T_TMP/rdb" --dry-run --json
+	op_stop "$_t"
+}
+shed() { jq -r '.records[] | select(.mac == "00:00:00:00:00:03") | "\(.action): \(.why // "")"' "$T_TMP/r"; }
+kitchen() { jq -r '.records[] | select(.mac == "00:00:00:00:00:01") | .action' "$T_TMP/r"; }
+for shape in 25.1 25.7; do
+	range_run r$shape "$T_TMP/dnsmasq.json" --shape $shape
+	[ $OP_RC -eq 0 ] && [ "$(kitchen)" = added ] &&
+		[ "$(shed)" = "conflict: address 10.9.9.9 is outside the network of every dnsmasq DHCPv4 range: 192.168.20.0/24 (range 192.168.20.100-192.168.20.200 on $([ $shape = 25.1 ] && echo LAN || echo lan))" ] &&
+		pass "$T $shape: an address outside every range's network is a conflict naming the ranges (the IPv6 range left out); one outside the pool but in its /24 is fine" ||
+		fail "$T $shape" "rc=$OP_RC $(shed) $(kitchen) $(head -c 600 "$T_TMP/r.err")"
+done
+jq '.ranges[0] += {"start_addr": "10.9.0.10", "end_addr": "10.9.0.50", "subnet_mask": "255.255.0.0"}' "$T_TMP/dnsmasq.json" >"$T_TMP/mask.json"
+range_run rm "$T_TMP/mask.json"
+[ $OP_RC -eq 0 ] && [ "$(shed)" = "added: " ] &&
+	[ "$(kitchen)" = "conflict" ] &&
+	pass "$T: a range's subnet mask sets its network (10.9.9.9 inside 10.9.0.0/16, 192.168.20.31 now outside)" ||
+	fail "$T: subnet mask" "rc=$OP_RC $(shed) $(kitchen)"
+jq '.ranges = []' "$T_TMP/dnsmasq.json" >"$T_TMP/none.json"
+range_run rn "$T_TMP/none.json"
+[ $OP_RC -eq 0 ] && shed | grep -q "^conflict: address 10.9.9.9: dnsmasq has no DHCPv4 range, so it serves no reservation$" &&
+	pass "$T: no DHCPv4 range at all: every reservation is a conflict saying so" || fail "$T: no range" "$(shed)"
+range_run ro "$T_TMP/dnsmasq.json" --no-ranges
+[ $OP_RC -eq 0 ] && [ "$(shed)" = "added: " ] &&
+	grep -q "searchRange): not found (HTTP 404.*not checked against the DHCP ranges" "$T_TMP/r.err" &&
+	pass "$T: a firewall without searchRange (404): addresses unchecked, said in the log" ||
+	fail "$T: no searchRange" "rc=$OP_RC $(shed) $(head -c 600 "$T_TMP/r.err")"
 
 # --- 401: wrong secret; nothing secret is printed ---
 T="$N 401"

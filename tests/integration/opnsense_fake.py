@@ -5,8 +5,8 @@ a real firewall's replies. It listens on one loopback address over TLS and serve
 
   kea:      /api/kea/dhcpv4/{get,searchSubnet,searchReservation,addReservation,
             setReservation/<uuid>,delReservation/<uuid>}, /api/kea/service/{reconfigure,status}
-  dnsmasq:  /api/dnsmasq/settings/{get,searchHost,addHost,setHost/<uuid>,delHost/<uuid>},
-            /api/dnsmasq/service/{reconfigure,status}
+  dnsmasq:  /api/dnsmasq/settings/{get,searchHost,addHost,setHost/<uuid>,delHost/<uuid>,
+            searchRange}, /api/dnsmasq/service/{reconfigure,status}
   isc:      /api/dhcpv4/service/status
   alias:    /api/firewall/alias/{getAliasUUID/<name>,getItem/<uuid>,addItem,setItem/<uuid>,
             reconfigure}
@@ -46,6 +46,7 @@ class Fake:
         self.subnets = state.get("subnets", [])
         self.reservations = state.get("reservations", [])
         self.hosts = state.get("hosts", [])
+        self.ranges = state.get("ranges", [])
         self.aliases = state.get("aliases", [])
         self.counts = {"calls": 0, "writes": 0, "reconfigure": {}, "unauthorized": 0,
                        "paths": []}
@@ -73,6 +74,22 @@ class Fake:
             row["hwaddr"] = ", ".join(x for x in h.get("hwaddr", "").split(",") if x)
         else:
             row["%hwaddr"] = ", ".join(x for x in h.get("hwaddr", "").split(",") if x)
+        return row
+
+    # A searchRange row: every field of the dhcp_ranges model (Dnsmasq.xml, 25.1+), the
+    # interface as its description (25.1) or raw with a "%interface" label (25.7).
+    RANGE_FIELDS = ("interface", "set_tag", "start_addr", "end_addr", "subnet_mask",
+                    "constructor", "mode", "prefix_len", "lease_time", "domain_type", "domain",
+                    "nosync", "ra_mode", "ra_priority", "ra_mtu", "ra_interval",
+                    "ra_router_lifetime", "description")
+
+    def range_row(self, r):
+        row = {"uuid": r["uuid"]}
+        row.update({k: r.get(k, "range" if k == "domain_type" else "") for k in self.RANGE_FIELDS})
+        if self.a.shape == "25.1":
+            row["interface"] = row["interface"].upper()
+        else:
+            row["%interface"] = row["interface"].upper()
         return row
 
     # --- validation (Kea: KeaDhcpv4 model; dnsmasq: Dnsmasq::performValidation) ---------------
@@ -190,6 +207,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(200, {"status": "ok"})
                 if path == "/__fake/state":
                     return self.reply(200, {"reservations": f.reservations, "hosts": f.hosts,
+                                            "ranges": f.ranges,
                                             "aliases": f.aliases, "subnets": f.subnets})
             return self.reply(404, {"errorMessage": "Endpoint not found"})
         if not self.authorised():
@@ -303,6 +321,8 @@ class Handler(BaseHTTPRequestHandler):
                                                 "hosts": {}}})
         if cmd == "searchHost":
             return self.search([f.host_row(h) for h in f.hosts])
+        if cmd == "searchRange" and not f.a.no_ranges:  # before 25.1 there is none
+            return self.search([f.range_row(r) for r in f.ranges])
         return self.crud(f.hosts, "host", f.host_validate, cmd, "Host", arg, body)
 
     def alias(self, cmd, arg, body):
@@ -353,6 +373,7 @@ def main():
     p.add_argument("--reconf-fail", action="append", default=[])
     p.add_argument("--service-status", default="running")
     p.add_argument("--get-empty", action="store_true")
+    p.add_argument("--no-ranges", action="store_true")
     p.add_argument("--write-500", action="append", default=[])
     a = p.parse_args()
     with open(a.state) as fp:

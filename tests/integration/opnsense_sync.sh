@@ -3,8 +3,9 @@
 # shelly-tui marker, host names from device names), removes its own record of a device gone,
 # leaves foreign records alone, reports each conflict kind, creates the alias and reconfigures
 # each service once; a second sync writes and reconfigures nothing; a device removed from the
-# registry loses its reservation; a validation failure mid-plan stops the writes, says which
-# records were not applied, and still applies (reconfigures) what was saved before it.
+# registry loses its reservation; a device registered by an IPv6 address is in the alias; a
+# validation failure mid-plan stops the writes, says which records were not applied, and still
+# applies (reconfigures) what was saved before it.
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -106,6 +107,26 @@ st=$(op_get kr /__fake/state)
 	pass "$T: a device removed from the registry loses its reservation and its alias entry" ||
 	fail "$T" "rc=$OP_RC $(head -c 1500 "$T_TMP/o") $(printf '%s' "$st" | jq -c .)"
 op_stop kr
+
+# --- a device registered by an IPv6 address: in the alias, no DHCPv4 reservation ---
+T="$N ipv6"
+op_fake k6 "$T_TMP/kea.json"
+op_conf k6 "$T_TMP/c6"
+DB6=$T_TMP/db6
+op_db "$DB6" "000000000001|Kitchen|192.168.20.31" "000000000007|Garage|2001:DB8::7"
+op_run "$T_TMP/o" "$T_TMP/c6" "$DB6" --json
+st=$(op_get k6 /__fake/state)
+[ $OP_RC -eq 0 ] && [ "$(printf '%s' "$st" | jq -r '.aliases[] | select(.name == "shelly_devices") | .content | gsub("\n"; ",")')" = "192.168.20.31,2001:db8::7" ] &&
+	jq -r '.records[] | select(.mac == "00:00:00:00:00:07") | "\(.action) \(.why)"' "$T_TMP/o" | grep -q "^conflict no IPv4 address registered (host 2001:DB8::7 is IPv6: it is in the alias" &&
+	[ "$(printf '%s' "$st" | jq '[.reservations[] | select(.hw_address == "00:00:00:00:00:07")] | length')" = 0 ] &&
+	pass "$T: the alias holds the IPv6 address too (compressed, lower case); no DHCPv4 reservation for it" ||
+	fail "$T" "rc=$OP_RC $(head -c 1500 "$T_TMP/o") $(printf '%s' "$st" | jq -c .aliases)"
+w=$(op_count k6 .writes)
+op_run "$T_TMP/o" "$T_TMP/c6" "$DB6"
+[ $OP_RC -eq 0 ] && [ "$(op_count k6 .writes)" = "$w" ] && [ "$(op_count k6 .reconfigure.alias)" = 1 ] &&
+	pass "$T: a second sync leaves the alias with its IPv6 entry unchanged" ||
+	fail "$T: second sync" "writes $w -> $(op_count k6 .writes) $(head -c 800 "$T_TMP/o")"
+op_stop k6
 
 # --- a validation failure mid-plan ---
 T="$N validation"

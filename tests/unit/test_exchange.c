@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -17,6 +18,7 @@
 #include "exchange/cfgdoc.h"
 #include "exchange/import.h"
 #include "exchange/jsondoc.h"
+#include "store/cfgstore.h"
 
 static int
 is_label(const char *s)
@@ -184,6 +186,91 @@ test_import_config(void **state)
 	    "f: line 5: configs.aabbccddeeff.actual.cfg_rev: expected a number");
 }
 
+#define V3 "format = \"shelly-tui-fleet\"\nformat_version = 3\n[devices.aabbccddeeff]\n"
+#define SNAP(ts, body) "ts_ms = " #ts "\ngen = 2\nbody = \"" body "\"\n"
+/* actual 3000 "c", history 2000 "b", 1000 "b" (two equal bodies) */
+#define HISTORY                                                        \
+	"[configs.aabbccddeeff.actual]\n" SNAP(                        \
+	    3000, "c") "[[configs.aabbccddeeff.history]]\n" SNAP(2000, \
+	    "b") "[[configs.aabbccddeeff.history]]\n" SNAP(1000, "b")
+
+static int
+ts_cb(const struct cfgstore_row *r, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 64, "%lld:%s ", (long long)r->ts_ms, r->body);
+	return 0;
+}
+
+/* Applies doc to s; the snapshots of aabbccddeeff newest first as "ts:body ..." into out. */
+static void
+apply_history(struct store *s, const char *doc, char *out, size_t *added)
+{
+	struct import_doc *d = NULL;
+	struct import_result res;
+	char *cause = NULL;
+
+	if (import_parse("f", doc, strlen(doc), &d, &cause) != 0)
+		fail_msg("%s", cause);
+	if (import_apply(s, d, 0, 0, &res, &cause) != 0)
+		fail_msg("%s", cause);
+	*added = res.snapshots;
+	import_doc_free(d);
+	out[0] = '\0';
+	assert_int_equal(cfgstore_snapshots(s, "aabbccddeeff", 50, ts_cb, out, &cause), 0);
+}
+
+/* Version 3: the history restores oldest first, twice adds nothing, an older one stays out. */
+static void
+test_import_history(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], out[512];
+	struct store *s = NULL;
+	char *cause = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	apply_history(s, V3 HISTORY, out, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(out, "3000:c 2000:b 1000:b ");
+	apply_history(s, V3 HISTORY, out, &n);
+	assert_string_equal(out, "3000:c 2000:b 1000:b ");
+	/* a file whose newest snapshot is older than the stored one adds nothing */
+	apply_history(s, V3 "[configs.aabbccddeeff.actual]\n" SNAP(2500, "x"), out, &n);
+	assert_string_equal(out, "3000:c 2000:b 1000:b ");
+	apply_history(s, V3 "[configs.aabbccddeeff.actual]\n" SNAP(4000, "d"), out, &n);
+	assert_string_equal(out, "4000:d 3000:c 2000:b 1000:b ");
+	store_free(s);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(
+		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+
+	import_rejects(V2 "[configs.aabbccddeeff.actual]\n" SNAP(
+	                   3000, "c") "[[configs.aabbccddeeff.history]]\n" SNAP(2000, "b"),
+	    "configs.aabbccddeeff.history: unknown field");
+	import_rejects(V3 "[[configs.aabbccddeeff.history]]\n" SNAP(2000, "b"),
+	    "configs.aabbccddeeff.history: a history needs the latest snapshot");
+	import_rejects(V3 "[configs.aabbccddeeff.actual]\n" SNAP(
+	                   3000, "c") "[[configs.aabbccddeeff.history]]\n" SNAP(4000, "b"),
+	    "f: line 9: configs.aabbccddeeff.history[0].ts_ms: newer than the snapshot before");
+	import_rejects(V3 "[configs.aabbccddeeff.actual]\ngen = 2\nbody = \"\"\n"
+	                  "[[configs.aabbccddeeff.history]]\n" SNAP(4000, "b"),
+	    "configs.aabbccddeeff.history: the latest snapshot (actual) needs its ts_ms");
+	import_rejects(V3 "[configs.aabbccddeeff]\nhistory = 1\n",
+	    "configs.aabbccddeeff.history: expected an array of snapshots");
+	import_rejects(V3 "[configs.aabbccddeeff.actual]\n" SNAP(
+	                   3000, "c") "[configs.aabbccddeeff]\nhistory = [1]\n",
+	    "configs.aabbccddeeff.history[0]: expected a table");
+}
+
 /* Secret fields (DCF_SECRET) leave a text on export and come back from the stored one. */
 static void
 test_secret_lines(void **state)
@@ -218,6 +305,7 @@ main(void)
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_config),
+	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_secret_lines),
 	};
 

@@ -89,6 +89,18 @@ test_shapes(void **state)
 	opn_state_done(&b);
 }
 
+/* A dnsmasq state from one reply body read by parse. */
+static void
+dnsmasq_state(struct opn_state *st, int (*parse)(struct opn_state *, const char *, size_t, char **),
+    const char *body)
+{
+	char *cause = NULL;
+
+	memset(st, 0, sizeof *st);
+	st->backend = OPN_DNSMASQ;
+	parse_ok(parse(st, body, strlen(body), &cause), &cause);
+}
+
 static void
 test_dnsmasq_rows(void **state)
 {
@@ -101,12 +113,9 @@ test_dnsmasq_rows(void **state)
 	struct opn_device d[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.60"}};
 	struct opn_state st;
 	struct opn_plan *p;
-	char *cause = NULL;
 
 	(void)state;
-	memset(&st, 0, sizeof st);
-	st.backend = OPN_DNSMASQ;
-	parse_ok(opn_parse_records(&st, body, strlen(body), &cause), &cause);
+	dnsmasq_state(&st, opn_parse_records, body);
 	assert_int_equal(st.nrecords, 2);
 	assert_string_equal(st.records[0].mac, "aabbcc001122");
 	assert_string_equal(st.records[0].owner, "");
@@ -117,6 +126,58 @@ test_dnsmasq_rows(void **state)
 	assert_int_equal(p->items[0].action, OPN_ADD);
 	assert_string_equal(p->items[0].hostname, "plug");
 	assert_string_equal(p->items[0].descr, "shelly-tui:c0ffee000001 Plug");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* dnsmasq searchRange (Dnsmasq.xml dhcp_ranges): networks of the DHCPv4 ranges, the check. */
+static void
+test_dnsmasq_ranges(void **state)
+{
+	const char *body =
+	    "{\"rows\":[{\"uuid\":\"g1\",\"interface\":\"lan\",\"%interface\":\"LAN\","
+	    "\"start_addr\":\"192.168.20.100\",\"end_addr\":\"192.168.20.200\",\"subnet_mask\":"
+	    "\"\"},{\"uuid\":\"g2\",\"interface\":\"opt1\",\"start_addr\":\"10.1.0.10\","
+	    "\"end_addr\":\"10.1.3.20\",\"subnet_mask\":\"\"},{\"uuid\":\"g3\",\"interface\":"
+	    "\"opt2\",\"start_addr\":\"172.16.5.1\",\"end_addr\":\"172.16.5.9\",\"subnet_mask\":"
+	    "\"255.255.0.0\"},{\"uuid\":\"g4\",\"start_addr\":\"::100\",\"end_addr\":\"::200\","
+	    "\"constructor\":\"lan\"},{\"uuid\":\"g5\",\"start_addr\":\"10.2.0.1\","
+	    "\"subnet_mask\":\"255.0.255.0\"}]}";
+	struct opn_device d[] = {{"c0ffee000001", "In", NULL, "192.168.20.5"},
+	    {"c0ffee000002", "Wide", NULL, "10.1.2.3"},
+	    {"c0ffee000003", "Mask", NULL, "172.16.200.1"},
+	    {"c0ffee000004", "Out", NULL, "192.168.21.5"},
+	    {"c0ffee000005", "Alone", NULL, "10.2.0.9"}};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	dnsmasq_state(&st, opn_parse_ranges, body);
+	assert_int_equal(st.ranges_read, 1);
+	assert_int_equal(st.nsubnets, 4); /* the IPv6 range is left out */
+	assert_string_equal(
+	    st.subnets[0].text, "192.168.20.0/24 (range 192.168.20.100-192.168.20.200 on lan)");
+	assert_string_equal(st.subnets[1].text, "10.1.0.0/22 (range 10.1.0.10-10.1.3.20 on opt1)");
+	assert_string_equal(
+	    st.subnets[2].text, "172.16.0.0/16 (range 172.16.5.1-172.16.5.9 on opt2)");
+	/* a mask that is not contiguous is ignored: the /24 around the start */
+	assert_string_equal(st.subnets[3].text, "10.2.0.0/24 (range 10.2.0.1-10.2.0.1)");
+	p = opn_plan_compute(&st, d, 5, 1, NULL);
+	assert_int_equal(find(p, "c0ffee000001")->action, OPN_ADD);
+	assert_int_equal(find(p, "c0ffee000002")->action, OPN_ADD);
+	assert_int_equal(find(p, "c0ffee000003")->action, OPN_ADD);
+	assert_int_equal(find(p, "c0ffee000005")->action, OPN_ADD);
+	assert_int_equal(find(p, "c0ffee000004")->action, OPN_CONFLICT);
+	assert_string_equal(find(p, "c0ffee000004")->why,
+	    "address 192.168.21.5 is outside the network of every dnsmasq DHCPv4 range: "
+	    "192.168.20.0/24 (range 192.168.20.100-192.168.20.200 on lan), 10.1.0.0/22 (range "
+	    "10.1.0.10-10.1.3.20 on opt1), 172.16.0.0/16 (range 172.16.5.1-172.16.5.9 on opt2), "
+	    "10.2.0.0/24 (range 10.2.0.1-10.2.0.1)");
+	opn_plan_free(p);
+	/* unread ranges (no searchRange): nothing is checked */
+	st.ranges_read = 0;
+	p = opn_plan_compute(&st, d + 3, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_ADD);
 	opn_plan_free(p);
 	opn_state_done(&st);
 }
@@ -389,6 +450,43 @@ test_alias(void **state)
 	free(cause);
 }
 
+/* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
+static void
+test_alias_ipv6(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "a", NULL, "192.168.20.31"},
+	    {"000000000002", "b", NULL, "2001:DB8:0::5"},
+	    {"000000000003", "c", NULL, "[fd00::1]"},
+	    {"000000000004", "d", NULL, "2001:db8::5"},
+	    {"000000000005", "e", NULL, "fe80::1%eth0"},
+	};
+	/* the firewall holds the first IPv6 address in another (valid) spelling */
+	const char *held = "{\"alias\":{\"type\":\"host\",\"content\":\"192.168.20.31\\n"
+	                   "2001:0db8::0005\",\"description\":\"shelly-tui: x\"}}";
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	alias_state(&st, NULL);
+	p = opn_plan_compute(&st, d, 5, 1, "shelly_devices");
+	assert_string_equal(alias_of(p)->content, "192.168.20.31\n2001:db8::5\nfd00::1");
+	assert_string_equal(alias_of(p)->ip, "3 addresses");
+	assert_int_equal(find(p, "000000000002")->action, OPN_CONFLICT);
+	assert_string_equal(find(p, "000000000002")->why,
+	    "no IPv4 address registered (host 2001:DB8:0::5 is IPv6: it is in the alias, but a "
+	    "DHCPv4 reservation needs IPv4)");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	alias_state(&st, held);
+	p = opn_plan_compute(&st, d, 5, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_UPDATE);
+	assert_string_equal(alias_of(p)->why, "+fd00::1");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_replies(void **state)
 {
@@ -491,6 +589,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_shapes),
 	    cmocka_unit_test(test_dnsmasq_rows),
+	    cmocka_unit_test(test_dnsmasq_ranges),
+	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_idempotent),

@@ -1057,6 +1057,51 @@ mode_of(const char *path)
 	return st.st_mode & 07777;
 }
 
+static int
+count_sample_cb(const struct store_sample *smp, void *arg)
+{
+	(void)smp;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* --poll-once leaves its writes in the -wal at exit (no checkpoint, no fsync); a new
+ * connection reads them. Without it the last close checkpoints and deletes the log. */
+static void
+test_keep_wal(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "k.db");
+	char *wal = path_in(dir, "k.db-wal");
+	struct store_sample x = sample(MAC_A, 5, 1, 1, 1, 1, 1);
+	struct store *s;
+	struct stat st;
+	char *cause = NULL;
+	int n = 0;
+
+	(void)state;
+	s = open_ok(path);
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	store_free(s);
+	assert_int_equal(stat(wal, &st), -1);
+
+	s = open_ok(path);
+	store_sqlite_keep_wal(s);
+	assert_int_equal(store_queue_sample(s, &x), 0);
+	flush_ok(s);
+	store_free(s);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_true(st.st_size > 0);
+
+	s = open_ok(path);
+	assert_int_equal(store_history_list(s, MAC_A, 0, 10, count_sample_cb, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	store_free(s);
+	free(path);
+	free(wal);
+	tmp_free(dir);
+}
+
 static void
 test_file_modes(void **state)
 {
@@ -1427,6 +1472,7 @@ main(void)
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_settings_audit),
 		cmocka_unit_test(test_file_modes),
+		cmocka_unit_test(test_keep_wal),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_kill9),
 		cmocka_unit_test(test_backup_while_writing),
