@@ -4,10 +4,10 @@
 /*
  * Parsed desired configuration kept between recomputations of drift over a fleet: template
  * files keyed by the file's identity (device, inode, modification time, size), and a group's
- * own fields keyed by the store's data version. Work is split into passes (one recomputation
- * over every device): a template file is opened and checked at most once per pass, and read
- * and parsed again only when its identity changed, so a pass over 1000 devices of one group
- * touches the disk once for its template.
+ * own fields and members keyed by the store's data version. Work is split into passes (one
+ * recomputation over every device): a template file is opened and checked at most once per pass,
+ * and read and parsed again only when its identity changed, so a pass over 1000 devices of one
+ * group touches the disk once for its template.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +34,13 @@ const struct devconfig *tmplcache_template(struct tmplcache *c, const char *name
  */
 const struct devconfig *tmplcache_group(
     struct tmplcache *c, struct store *st, const char *group, char **cause);
+/*
+ * ${index} of mac in group (as cfgdesired_index: its position from 1 among the members in MAC
+ * order) into buf, from the members read once per store version. Returns 1, 0 when mac is
+ * not a member, or -1 with *cause.
+ */
+int tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const char *mac,
+    char *buf, size_t size, char **cause);
 /* How many times a template file was read and parsed since tmplcache_new (for tests). */
 size_t tmplcache_reads(const struct tmplcache *c);
 

@@ -250,7 +250,8 @@ cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *
 	if (cfgstore_device_groups(st, mac, first_tmpl_cb, &f, cause) != 0)
 		return -1;
 	if (f.group != NULL && v.index == NULL &&
-	    cfgdesired_index(st, f.group, mac, index, sizeof index, cause) < 0)
+	    (cache != NULL ? tmplcache_index(cache, st, f.group, mac, index, sizeof index, cause)
+	                   : cfgdesired_index(st, f.group, mac, index, sizeof index, cause)) < 0)
 		rc = -1;
 	if (v.index == NULL)
 		v.index = index;

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,7 +12,9 @@
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
 #include "model/devconfig.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct tentry {
@@ -26,6 +29,10 @@ struct tentry {
 	int has_cfg;
 	struct devconfig cfg;
 	char *cause; /* when the last check failed */
+	/* A group: its fields and its members (MAC order) were read at the store's version. */
+	int has_fields, has_members;
+	char (*members)[13];
+	size_t nmembers;
 };
 
 struct tmplcache {
@@ -53,6 +60,10 @@ entry_clear(struct tentry *e)
 	e->has_cfg = 0;
 	free(e->cause);
 	e->cause = NULL;
+	free(e->members);
+	e->members = NULL;
+	e->nmembers = 0;
+	e->has_fields = e->has_members = 0;
 }
 
 void
@@ -202,7 +213,8 @@ tmplcache_group(struct tmplcache *c, struct store *st, const char *group, char *
 	struct tentry *e = entry_get(c, group, 1, &fresh);
 	char key[96], *body, *why = NULL;
 
-	if (fresh) {
+	if (!e->has_fields) {
+		e->has_fields = 1;
 		cfgdesired_group_key(group, key, sizeof key);
 		if ((body = store_setting_get(st, key)) != NULL) {
 			if (devconfig_template_parse(body, strlen(body), &e->cfg, &why) == 0)
@@ -217,6 +229,48 @@ tmplcache_group(struct tmplcache *c, struct store *st, const char *group, char *
 	if (e->cause != NULL)
 		*cause = xstrdup(e->cause);
 	return e->has_cfg ? &e->cfg : NULL;
+}
+
+static int
+member_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct tentry *e = arg;
+
+	e->members = xreallocarray(e->members, e->nmembers + 1, sizeof *e->members);
+	str_copy(e->members[e->nmembers++], sizeof *e->members, r->mac);
+	return 0;
+}
+
+static int
+mac_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const char *mac,
+    char *buf, size_t size, char **cause)
+{
+	int fresh;
+	struct tentry *e = entry_get(c, group, 1, &fresh);
+	const char(*at)[13];
+
+	if (!e->has_members) {
+		if (cfgstore_group_members(st, group, member_cb, e, cause) != 0) {
+			free(e->members);
+			e->members = NULL;
+			e->nmembers = 0;
+			return -1;
+		}
+		qsort(e->members, e->nmembers, sizeof *e->members, mac_cmp);
+		e->has_members = 1;
+	}
+	at = e->nmembers > 0 ? bsearch(mac, e->members, e->nmembers, sizeof *e->members, mac_cmp)
+	                     : NULL;
+	if (at == NULL)
+		return 0;
+	snprintf(buf, size, "%zu", (size_t)(at - (const char(*)[13])e->members) + 1);
+	return 1;
 }
 
 size_t

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The console's DRIFT column over 1000 devices of one group that follows a template
-# (tests/bench/bench_drift.c, built like bench_tui.c): wall time of one recomputation through
-# the template cache against the same pass reading the template for every device, in the same
-# run, and how many times the template file was read over all cached passes.
+# (tests/bench/bench_drift.c, built like bench_tui.c; the template uses ${index}): wall time of
+# one recomputation through the template cache against the same pass reading the template and
+# the group's members for every device, in the same run, and how many times the template file
+# was read over all cached passes.
 # usage: sh tests/bench/drift.sh [BUILD]   (BENCH_DRIFT_N overrides the device count)
 . tests/bench/lib.sh
 
@@ -20,7 +21,7 @@ fi
 sed 's/^/# /' "$B_TMP/out"
 val() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$B_TMP/out" | head -n 1; }
 c=$(val cached_us) u=$(val uncached_us) reads=$(val reads) passes=$(val passes)
-bench_line "$NAME wall per pass, template cached" "$c" us "template read per device $u us" \
+bench_line "$NAME wall per pass, template cached" "$c" us "template and members read per device $u us" \
 	"$(calc "$c / ($u + 0.001)")"
 bench_line "$NAME template reads over $passes passes" "$reads" "" "one per device per pass $((N * passes))" \
 	"$(calc "$reads / ($N * $passes)")"

@@ -1,6 +1,7 @@
 /* engine/tmplcache: a drift recomputation over many devices of one group reads the group's
  * template once; an edit of the template, or of the group's own fields, is picked up on the
- * next pass; a missing template is an error for every member, not a crash. */
+ * next pass; ${index} comes from the members read once; a missing template is an error for
+ * every member, not a crash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,7 +100,7 @@ recompute(struct store *s, struct tmplcache *c)
 
 	tmplcache_pass(c, store_data_version(s));
 	for (int i = 0; i < NDEV; i++) {
-		struct devconfig_vars v = {.mac = macs[i], .id = macs[i], .index = "1"};
+		struct devconfig_vars v = {.mac = macs[i], .id = macs[i]}; /* index: the group's */
 		int n = cfgdesired_drift_cached(s, c, macs[i], &v);
 		if (i == 0)
 			first = n;
@@ -121,6 +122,18 @@ test_reads_once(void **state)
 	(void)state;
 	assert_int_equal(recompute(s, c), 1); /* timezone differs */
 	assert_int_equal(tmplcache_reads(c), 1);
+	/* ${index} from the cache is the engine's: the position among the members by MAC. */
+	for (int i = 0; i < NDEV; i += 37) {
+		char a[24] = "", b[24] = "";
+		assert_int_equal(tmplcache_index(c, s, "g", macs[i], a, sizeof a, &cause), 1);
+		assert_int_equal(cfgdesired_index(s, "g", macs[i], b, sizeof b, &cause), 1);
+		assert_string_equal(a, b);
+	}
+	{
+		char a[24] = "";
+		assert_int_equal(
+		    tmplcache_index(c, s, "g", "ffffffffffff", a, sizeof a, &cause), 0);
+	}
 	/* Nothing changed: the file is checked, not read again. */
 	assert_int_equal(recompute(s, c), 1);
 	assert_int_equal(tmplcache_reads(c), 1);
