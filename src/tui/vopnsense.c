@@ -25,7 +25,7 @@
 enum opn_phase { PH_UNCONFIGURED, PH_READING, PH_PLAN, PH_APPLYING, PH_APPLIED, PH_FAILED };
 
 /* Lines of the summary above the table at most. */
-#define HEAD_MAX 5
+#define HEAD_MAX 6
 
 struct vopn {
 	struct view v;
