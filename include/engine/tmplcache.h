@@ -41,6 +41,12 @@ const struct devconfig *tmplcache_group(
  */
 int tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const char *mac,
     char *buf, size_t size, char **cause);
+/*
+ * 1 when a template file used so far is not the one read (edited, replaced, gone, or now
+ * there after a failure): a front end that recomputes only when the store changed checks this
+ * (one stat per template) to pick up an edit of a file too. Else 0.
+ */
+int tmplcache_changed(const struct tmplcache *c);
 /* How many times a template file was read and parsed since tmplcache_new (for tests). */
 size_t tmplcache_reads(const struct tmplcache *c);
 

@@ -273,6 +273,28 @@ tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const 
 	return 1;
 }
 
+int
+tmplcache_changed(const struct tmplcache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct tentry *e = &c->e[i];
+		char *path, *why = NULL;
+		struct stat sb;
+		int same;
+		if (e->is_group)
+			continue;
+		if ((path = cfgdesired_template_path(e->name, &why)) == NULL) {
+			free(why);
+			continue;
+		}
+		same = stat(path, &sb) == 0 ? same_file(e, &sb) : !e->has_id;
+		free(path);
+		if (!same)
+			return 1;
+	}
+	return 0;
+}
+
 size_t
 tmplcache_reads(const struct tmplcache *c)
 {

@@ -45,6 +45,7 @@ struct drift_cache {
 	int64_t at_ms;
 	int64_t took_ms;
 	int valid;
+	int64_t checked_ms; /* the template files were last checked */
 	struct tmplcache *tmpl; /* templates and groups' fields, read once per recompute */
 };
 
@@ -106,15 +107,32 @@ entry_cmp(const void *key, const void *e)
 	return strcmp(key, ((const struct drift_entry *)e)->mac);
 }
 
+/* Whether the column is recomputed now: at once the first time; later, after the pause, when
+ * the store changed or (checked as rarely: one stat per template) a template file was edited. */
+static int
+needs_recompute(struct drift_cache *dc, int64_t now, int64_t dv)
+{
+	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
+
+	if (!dc->valid)
+		return 1;
+	if (now - dc->at_ms < (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))
+		return 0;
+	if (dv != dc->version)
+		return 1;
+	if (now - dc->checked_ms < DRIFT_MIN_MS)
+		return 0;
+	dc->checked_ms = now;
+	return tmplcache_changed(dc->tmpl);
+}
+
 int
 drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
 {
 	int64_t now = loop_wall_ms(), dv = store_data_version(t->app->store);
-	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
 	const struct drift_entry *e;
 
-	if (!dc->valid ||
-	    (dv != dc->version && now - dc->at_ms >= (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))) {
+	if (needs_recompute(dc, now, dv)) {
 		drift_recompute(dc, t);
 		dc->valid = 1;
 		dc->version = dv;

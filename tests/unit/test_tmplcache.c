@@ -138,10 +138,14 @@ test_reads_once(void **state)
 	assert_int_equal(recompute(s, c), 1);
 	assert_int_equal(tmplcache_reads(c), 1);
 
-	/* An edit of the template is picked up on the next pass, read once. */
+	assert_int_equal(tmplcache_changed(c), 0);
+
+	/* An edit of the template is seen without a pass, and picked up on the next, read once. */
 	write_file(tfile, "sys.timezone = UTC\n");
+	assert_int_equal(tmplcache_changed(c), 1);
 	assert_int_equal(recompute(s, c), 0);
 	assert_int_equal(tmplcache_reads(c), 2);
+	assert_int_equal(tmplcache_changed(c), 0);
 
 	/* The group's own fields (the store moved) are picked up too. */
 	assert_int_equal(store_setting_set(s, "config-group:g", "sys.name = y\n", &cause), 0);
