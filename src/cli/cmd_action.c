@@ -14,8 +14,10 @@
 #include "cli/print.h"
 #include "engine/runner.h"
 #include "shelly/action.h"
+#include "exchange/cfgdoc.h"
 #include "util/str.h"
 #include "util/json.h"
+#include "util/xmalloc.h"
 
 /* Longest device text (ids) kept in a result line. */
 #define ACT_TEXT_MAX 200
@@ -206,9 +208,59 @@ done_cb(void *arg)
 	((struct act_run *)arg)->done = 1;
 }
 
+/* The TARGET operands, each @GROUP replaced by its members' MACs (all malloc'd). */
+struct targets {
+	char **v;
+	size_t n;
+};
+
+/* Fills t from the operands: @GROUP names its members, as wherever a TARGET is taken. */
+static int
+expand_groups(struct app *app, struct targets *t, char **cause)
+{
+	for (int i = 0; i < app->args.nrest; i++) {
+		const char *op = app->args.rest[i];
+		char **macs = NULL;
+		size_t n = 0;
+		int rc;
+
+		if (op[0] != '@') {
+			t->v = xreallocarray(t->v, t->n + 1, sizeof *t->v);
+			t->v[t->n++] = xstrdup(op);
+			continue;
+		}
+		if (app->store == NULL) {
+			*cause = xasprintf("%s: a group needs the database (--group-add first)", op);
+			return -1;
+		}
+		/* What was read goes to t (freed with it), also when the read failed half-way. */
+		rc = cfgdoc_members(app->store, op + 1, &macs, &n, cause);
+		t->v = xreallocarray(t->v, t->n + n + 1, sizeof *t->v);
+		memcpy(t->v + t->n, macs, n * sizeof *macs);
+		t->n += n;
+		free(macs);
+		if (rc != 0)
+			return -1;
+		if (n == 0) {
+			*cause = xasprintf("no such group or no members: %s", op);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+targets_done(struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+}
+
 int
 cli_action(struct app *app)
 {
+	struct targets tg = { NULL, 0 };
 	struct act_run run;
 	struct runner_cbs cbs = { NULL, NULL, done_cb, &run };
 	size_t nok = 0, n;
@@ -222,13 +274,15 @@ cli_action(struct app *app)
 	/* The registry is read when it exists; --action never creates a database. */
 	if (app_store_exists(app) && app_open_store(app) != 0)
 		return EXIT_FAIL;
-	run.r = runner_new(app_engine(app), &run.base, (const char *const *)app->args.rest,
-	    (size_t)app->args.nrest, "cli", &cbs, &cause);
+	if (expand_groups(app, &tg, &cause) == 0)
+		run.r = runner_new(app_engine(app), &run.base, (const char *const *)tg.v, tg.n,
+		    "cli", &cbs, &cause);
 	if (run.r == NULL) {
 		fputs("shelly-tui: --action: ", stderr);
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
 		free(cause);
+		targets_done(&tg);
 		return EXIT_USAGE;
 	}
 	runner_set_tls(run.r, app->args.set[CLI_HTTPS] > 0, app->args.set[CLI_ACCEPT_CERT] > 0);
@@ -257,6 +311,7 @@ cli_action(struct app *app)
 		free(cause);
 	}
 	runner_free(run.r);
+	targets_done(&tg);
 	if (rc != EXIT_OK)
 		return rc;
 	return nok == n ? EXIT_OK : EXIT_FAIL;

@@ -129,6 +129,21 @@ after=$(ctl GET /devices | jq -c '[.devices[].counters.requests]')
 [ "$before" = "$after" ] && [ "$after" = "[0,0,0,0]" ] && pass "$N: the usage errors sent no request (sim counters $after)" ||
 	fail "$N: usage errors sent requests" "counters $before -> $after"
 
+# @GROUP names the group's members, as wherever a TARGET is taken (README); an unknown group
+# is a usage error that sends nothing.
+"$SHELLY_TUI" --add "$(dv 1 HP)" -q >/dev/null 2>&1 && "$SHELLY_TUI" --add "$(dv 2 HP)" -q >/dev/null 2>&1 &&
+	"$SHELLY_TUI" --group-add lab "$(mac_of 1)" "$(mac_of 2)" >/dev/null 2>&1 ||
+	fail "$N: group set-up" "$(cat "$T_TMP/e")"
+for k in 1 2; do ctl POST "/devices/$k/fault" '{"fault":"none"}' >/dev/null; done
+"$SHELLY_TUI" --action switch_off "$(dv 1 HP)" "$(dv 2 HP)" >/dev/null 2>&1
+"$SHELLY_TUI" --action switch_on @lab >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+[ $rc -eq 0 ] && [ "$(dev_state 1 '.switches[0].on') $(dev_state 2 '.switches[0].on')" = "true true" ] &&
+	[ "$(grep -c '^OK ' "$T_TMP/o")" = 2 ] && pass "$N: --action on @GROUP runs on every member" ||
+	fail "$N: --action @GROUP" "rc=$rc $(cat "$T_TMP/o" "$T_TMP/e")"
+"$SHELLY_TUI" --action switch_on @nosuch >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+[ $rc -eq 2 ] && grep -q 'no such group' "$T_TMP/e" && pass "$N: an unknown @GROUP exits 2" ||
+	fail "$N: unknown @GROUP" "rc=$rc $(cat "$T_TMP/e")"
+
 # Operands belong to --discover and --action only.
 "$SHELLY_TUI" --list "$(dv 0 HP)" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "$N: operands after --list are still a usage error" || fail "$N: --list operand" "rc=$rc"
