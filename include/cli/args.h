@@ -28,7 +28,7 @@
 	X(DISCOVER, "discover", 0, 0, NULL, 1, \
 	    "Find devices by mDNS and by scanning the given TARGETs or configured ranges") \
 	X(ACTION, "action", 0, 1, "ACTION", 1, \
-	    "Run a device ACTION on each TARGET (registered MAC, id or name, or HOST[:PORT])") \
+	    "Run a device ACTION on each TARGET (registered MAC, id or name, @GROUP, or HOST[:PORT])") \
 	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
 	    "List the device actions of --action with what they need and their help") \
 	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
