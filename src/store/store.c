@@ -386,6 +386,7 @@ struct rows {
 	struct vec vec;
 	union {
 		store_device_cb dev;
+		store_status_cb st;
 		store_sample_cb smp;
 		store_bucket_cb bk;
 		store_event_cb ev;
@@ -423,7 +424,7 @@ rows_call(const struct rows *rows, const void *r)
 	case STORE_REC_SETTING:
 		return rows->cb.set(set->key, set->value, rows->arg);
 	case STORE_REC_STATUS:
-		break;
+		return rows->cb.st(r, rows->arg);
 	}
 	return 1;
 }
@@ -581,6 +582,16 @@ store_status_get(struct store *s, const char *mac)
 		return NULL;
 	}
 	return st;
+}
+
+int
+store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause)
+{
+	struct rows rows = { .type = &store_layout_status, .cb.st = cb, .arg = arg };
+	char *why = NULL;
+
+	return rows_deliver(&rows, s->ops->status_list(s->b, collect_cb, &rows, &why), why,
+	    cause);
 }
 
 /* History rows (samples or buckets, by op) of one MAC in [from_ms, to_ms). */
