@@ -11,28 +11,37 @@
 
 #include "util/xmalloc.h"
 
+/* The index just past the quote that closes the string whose text starts at i; len if none. */
+static size_t
+string_end(const char *buf, size_t len, size_t i)
+{
+	const char *q;
+
+	/* memchr finds the candidates a byte loop would walk to (most of a reply is strings). */
+	while (i < len && (q = memchr(buf + i, '"', len - i)) != NULL) {
+		size_t at = (size_t)(q - buf), bs = 0;
+
+		while (at - bs > i && buf[at - bs - 1] == '\\')
+			bs++;
+		i = at + 1;
+		if (bs % 2 == 0)
+			return i; /* not escaped */
+	}
+	return len;
+}
+
 int
 json_depth(const char *buf, size_t len, int max_depth)
 {
-	int depth = 0, max = 0, in_str = 0, esc = 0;
+	int depth = 0, max = 0;
+	size_t i = 0;
 
 	if (max_depth <= 0)
 		max_depth = JSON_MAX_DEPTH;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		switch (c) {
+	while (i < len) {
+		switch (buf[i++]) {
 		case '"':
-			in_str = 1;
+			i = string_end(buf, len, i);
 			break;
 		case '[':
 		case '{':

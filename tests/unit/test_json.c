@@ -80,6 +80,11 @@ test_parse_bounds(void **state)
 	parse_fails(deep, strlen(deep), 0, "nested");
 	free(deep);
 	assert_int_equal(json_depth("{\"a\":\"[[[[{{{{\\\"[[\"}", 19, 2), 1);
+	/* an escaped backslash ends before the quote; an escaped quote does not end the string */
+	assert_int_equal(json_depth("{\"a\":\"\\\\\",\"b\":[[1]]}", 20, 0), 3);
+	assert_int_equal(json_depth("[\"\\\\\\\"[[\"]", 10, 0), 1);
+	assert_int_equal(json_depth("[\"[[[", 5, 0), 1); /* unterminated string */
+	assert_int_equal(json_depth("[\"a\"][[\"\"]]", 11, 0), 2);
 	parse_fails("[[[]]]", 6, 2, "deeper than 2");
 	/* not NUL-terminated: only len bytes are read */
 	j = json_parse("{\"a\":1}GARBAGE", 7, 0, NULL);
