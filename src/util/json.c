@@ -239,7 +239,13 @@ json_get(const cJSON *obj, const char *key)
 {
 	if (obj == NULL || !cJSON_IsObject(obj) || key == NULL)
 		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
+	/* As cJSON_GetObjectItemCaseSensitive, which calls strcmp for every member before the
+	 * match: the first byte rules most out (replies are read member by member, by name). */
+	for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+		if (c->string != NULL && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	}
+	return NULL;
 }
 
 double
