@@ -69,6 +69,10 @@
 	    "Set GROUP's own desired fields (FIELD=VALUE operands), over its template") \
 	X(PENDING, "pending", 0, 0, NULL, 1, \
 	    "List configuration changes queued for offline devices, and what became of them") \
+	X(SNAPSHOTS, "snapshots", 0, 1, "DEVICE", 1, \
+	    "List DEVICE's configuration snapshots (id, time, cfg_rev, source); --snapshot ID shows one") \
+	X(CONFIG_RESTORE, "config-restore", 0, 1, "DEVICE", 1, \
+	    "Bring DEVICE back to its --snapshot ID: written, read back, restored on failure") \
 	X(AGENT_ENROL, "agent-enrol", 0, 0, NULL, 1, \
 	    "Create a one-time enrolment secret for a shelly-provisioner agent and print it once") \
 	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
@@ -138,6 +142,8 @@
 	X(TEMPLATE, "template", 0, 1, "NAME", 0, \
 	    "Template of --drift and --apply; with --provision, applied on the device's AP") \
 	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \
+	X(SNAPSHOT, "snapshot", 0, 1, "ID", 0, \
+	    "Configuration snapshot (from --snapshots) that --snapshots shows or --config-restore applies") \
 	X(FIELDS, "fields", 0, 1, "LIST", 0, \
 	    "Fields or prefixes (comma-separated) --template-save keeps; identity ones named in full") \
 	X(ALLOW_REBOOT, "allow-reboot", 0, 0, NULL, 0, \

@@ -125,6 +125,8 @@
 	    "How long an enrolment secret from --agent-enrol stays valid") \
 	X(VERIFY_TIMEOUT, "verify-timeout", OT_DURATION, "3m", 1, OPT_DAY, NULL, \
 	    "How long a provisioned device has to appear on the target network") \
+	X(READDRESS_TIMEOUT, "readdress-timeout", OT_DURATION, "30s", 1, OPT_HOUR, NULL, \
+	    "How long a device given a new static address has to answer there") \
 	X(VERIFY_INTERVAL, "verify-interval", OT_DURATION, "5s", 1, OPT_HOUR, NULL, \
 	    "Time between two scans for provisioned devices and checks of agent leases")
 /* clang-format on */

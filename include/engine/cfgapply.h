@@ -17,6 +17,13 @@
  *      settings by the API docs) and only with allow_reboot;
  *   7. read back (retrying while a rebooted or re-addressed device comes back) and compare.
  *
+ * A change that gives the device another static address (allowed with allow_network) is sent
+ * last; the device is then looked for at the new address until follow_timeout_ms: it must
+ * answer GET /shelly there with its MAC and generation, over the same scheme (and, HTTPS, the
+ * pinned key) before the read-back (and a reboot) go there. If it is not seen, the outcome is
+ * verify-failed, "not seen at NEW; last known OLD", and nothing is restored to an address
+ * that may no longer answer.
+ *
  * Nothing here blocks: the loop runs the requests; cb is called once, from the loop, unless
  * cfgapply_free cancels first. No secret is put in a message.
  */
@@ -47,6 +54,7 @@ struct cfgapply_opts {
 	bool allow_network;
 	unsigned verify_tries; /* read-back attempts (0: 10) */
 	uint32_t verify_delay_ms; /* between attempts (0: 500) */
+	uint32_t follow_timeout_ms; /* looking for a re-addressed device (0: 30000) */
 	/* Progress lines ("writing Switch.SetConfig (2 fields)"), may be NULL. */
 	void (*progress_cb)(const char *line, void *arg);
 };
@@ -62,6 +70,8 @@ struct cfgapply_result {
 	size_t changed; /* fields sent */
 	bool restart_required; /* the device wants a reboot */
 	bool rebooted;
+	/* Seen at another address after the change (the registry should follow), else NULL. */
+	const char *moved_to, *moved_from;
 };
 
 typedef void (*cfgapply_cb)(const struct cfgapply_result *r, void *arg);

@@ -20,6 +20,11 @@ struct cfgpending;
 /* Returns the processor (store and http not owned). */
 struct cfgpending *cfgpending_new(
     struct loop *loop, struct http *http, struct store *store, uint64_t refresh_ms);
+/*
+ * moved_cb(arg) runs when a queued change moved a device to another static address and the
+ * registry took it (the poller should reload the registry).
+ */
+void cfgpending_set_moved(struct cfgpending *cp, void (*moved_cb)(void *arg), void *arg);
 /* Cancels what is in flight and frees. */
 void cfgpending_free(struct cfgpending *cp);
 /* The device mac answered at t (the poller's seen callback). */

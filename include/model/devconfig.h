@@ -369,6 +369,13 @@ void devconfig_requests_free(struct devconfig_request *r, size_t n);
  */
 int devconfig_cuts_network(
     const struct devconfig *changes, const struct devconfig *actual, char *why, size_t size);
+/*
+ * The static IPv4 address the station has after changes on top of actual, when changes set the
+ * address mode or the address: copies it into buf and returns 1; else (DHCP, no address, or
+ * neither field changed) 0.
+ */
+int devconfig_static_address(
+    const struct devconfig *changes, const struct devconfig *actual, char *buf, size_t size);
 /* Whether the entry is a DCF_REBOOT1 field on Gen1 (applied after a reboot). */
 bool devconfig_needs_reboot1(const struct devconfig *changes);
 

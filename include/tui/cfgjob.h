@@ -27,6 +27,7 @@ struct cfgjob_dev {
 	enum cfgjob_state state;
 	int failed; /* not reached, refused, not verified, restored */
 	int queued; /* offline: the change waits for the device */
+	int moved; /* seen at a new static address: the registry has it (poll from there) */
 	enum cfgapply_outcome outcome;
 	char message[240];
 	char progress[120];

@@ -168,9 +168,10 @@ check_options(struct cli_args *out, char **cause)
 		out->port = (uint16_t)p;
 	}
 	if (out->set[CLI_DRY_RUN] && out->mode != CLI_OPNSENSE_SYNC && out->mode != CLI_IMPORT &&
-	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY) {
-		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply or "
-		                   "--opnsense-sync");
+	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY &&
+	    out->mode != CLI_CONFIG_RESTORE) {
+		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply, "
+		                   "--config-restore or --opnsense-sync");
 		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {

@@ -21,8 +21,10 @@
 #include "cli/app.h"
 #include "cli/configcmd.h"
 #include "cli/print.h"
+#include "conf/conf.h"
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfgmove.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "model/devconfig.h"
@@ -51,6 +53,7 @@ struct cfg_dev {
 	char *message;
 	struct devconfig before, after;
 	int restart_required, rebooted;
+	char *moved_to; /* the static address the device was followed to, or NULL */
 	struct cfg_run *run;
 };
 
@@ -275,10 +278,20 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	devconfig_copy(&d->after, r->after);
 	d->restart_required = r->restart_required;
 	d->rebooted = r->rebooted;
+	d->moved_to = r->moved_to != NULL ? xstrdup(r->moved_to) : NULL;
 	d->done = 1;
 	snapshot(d, &d->before, d->run->verb);
 	if (d->after.n > 0)
 		snapshot(d, &d->after, "read-back");
+	if (d->dt.reg != NULL) {
+		char *cause = NULL;
+		if (cfgmove_record(d->run->app->store, d->dt.reg->mac, r, "cli", &cause) != 0) {
+			fputs("shelly-tui: the new address was not stored: ", stderr);
+			print_safe(stderr, cause);
+			fputc('\n', stderr);
+			free(cause);
+		}
+	}
 	if (++d->run->ndone == d->run->n)
 		d->run->done = 1;
 }
@@ -339,6 +352,7 @@ run_done(struct cfg_run *run)
 		devconfig_done(&d->after);
 		free(d->error);
 		free(d->message);
+		free(d->moved_to);
 	}
 	for (size_t i = 0; i < run->nowned; i++)
 		free(run->owned[i]);
@@ -484,8 +498,8 @@ dev_message(const struct cfg_dev *d)
 
 /* --- Output --------------------------------------------------------------------------------- */
 
-static cJSON *
-config_object(const struct devconfig *c, bool secrets)
+cJSON *
+cli_config_object(const struct devconfig *c, bool secrets)
 {
 	cJSON *o = cJSON_CreateObject();
 	char name[96];
@@ -692,7 +706,7 @@ cli_config_get(struct app *app)
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(o2, "config",
 			    dev_failed(d) ? cJSON_CreateNull()
-			                  : config_object(&d->before, secrets));
+			                  : cli_config_object(&d->before, secrets));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}
@@ -799,6 +813,10 @@ report_apply(struct cfg_run *run)
 			    d->ready ? rows_json(d, &drifted, true) : cJSON_CreateArray());
 			cJSON_AddBoolToObject(o, "restart_required", d->restart_required);
 			cJSON_AddBoolToObject(o, "rebooted", d->rebooted);
+			if (d->moved_to != NULL)
+				cJSON_AddStringToObject(o, "moved_to", d->moved_to);
+			else
+				cJSON_AddNullToObject(o, "moved_to");
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
@@ -823,10 +841,33 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 	o->dry_run = app->args.set[CLI_DRY_RUN] > 0;
 	o->allow_reboot = app->args.set[CLI_ALLOW_REBOOT] > 0;
 	o->allow_network = app->args.set[CLI_ALLOW_NETWORK_CHANGE] > 0;
+	o->follow_timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_READDRESS_TIMEOUT);
 }
 
 static void queue_offline(struct cfg_run *run);
 static void remember_desired(struct cfg_run *run);
+
+int
+cli_config_apply_one(
+    struct app *app, const char *verb, const char *target, const struct devconfig *desired)
+{
+	struct cfgapply_opts o;
+	struct cfg_run run;
+	char *targets[1] = {(char *)target};
+	int rc;
+
+	run_init(&run, app, verb, targets, 1);
+	devconfig_copy(&run.devs[0].desired, desired);
+	apply_opts(app, &o);
+	if (identify_all(&run) != EXIT_OK)
+		rc = EXIT_USAGE;
+	else if (run_all(&run, &o) != 0)
+		rc = EXIT_FAIL;
+	else
+		rc = report_apply(&run);
+	run_done(&run);
+	return rc;
+}
 
 int
 cli_config_set(struct app *app)
@@ -880,7 +921,7 @@ cli_config_set(struct app *app)
 	return rc;
 }
 
-/* The variables of a device: its own identity, else the registry's; index from 1. */
+/* The variables of a device: its own identity, else the registry's; index: position from 1. */
 static void
 dev_vars(const struct cfg_dev *d, size_t i, char *index, size_t size, struct devconfig_vars *v)
 {
@@ -910,6 +951,18 @@ dev_mac(const struct cfg_dev *d)
 	return d->dt.reg != NULL ? d->dt.reg->mac : NULL;
 }
 
+/* A TARGET that came from @GROUP: ${index} is its position in the group, as everywhere. */
+static void
+group_index(const struct cfg_run *run, const struct cfg_dev *d, char *index, size_t size)
+{
+	const char *mac = dev_mac(d);
+	char *cause = NULL;
+
+	if (d->group != NULL && mac != NULL && run->app->store != NULL &&
+	    cfgdesired_index(run->app->store, d->group, mac, index, size, &cause) < 0)
+		free(cause);
+}
+
 /*
  * The desired configuration of a registered device from the store: the template of its group
  * (the @GROUP it was named by first), the group's own fields on top, then the fields stored
@@ -928,6 +981,7 @@ stored_desired(struct cfg_run *run, size_t i)
 		return -1;
 	}
 	dev_vars(d, i, index, sizeof index, &v);
+	v.index = NULL; /* the engine's: the position in the device's group, as the console has it */
 	if (cfgdesired_stored(run->app->store, mac, d->group, &v, &d->desired, &cause) != 0) {
 		dev_error(d, "%s", cause);
 		free(cause);
@@ -955,6 +1009,7 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 			ok = stored_desired(run, i) == 0;
 		else {
 			dev_vars(d, i, index, sizeof index, &v);
+			group_index(run, d, index, sizeof index);
 			ok = devconfig_render(tmpl, &v, &d->desired, &cause) == 0;
 			if (!ok) {
 				dev_error(d, "template: %s", cause);
@@ -1540,7 +1595,7 @@ pending_cb(const struct cfgstore_row *r, void *arg)
 	else
 		cJSON_AddNullToObject(o, "result");
 	if (devconfig_template_parse(r->body, strlen(r->body), &c, &cause) == 0) {
-		cJSON_AddItemToObject(o, "fields", config_object(&c, false));
+		cJSON_AddItemToObject(o, "fields", cli_config_object(&c, false));
 		devconfig_done(&c);
 	} else {
 		cJSON_AddNullToObject(o, "fields");

@@ -13,6 +13,7 @@
 #include "cli/probe.h"
 #include "cli/provision.h"
 #include "cli/registrycmd.h"
+#include "cli/snapshotcmd.h"
 #include "conf/conf.h"
 #include "server/exporter.h"
 #include "tui/tui.h"
@@ -67,6 +68,8 @@ static const struct {
 	{ CLI_GROUP_TEMPLATE, cli_group_template, NULL },
 	{ CLI_GROUP_SET, cli_group_set, NULL },
 	{ CLI_PENDING, cli_pending, NULL },
+	{ CLI_SNAPSHOTS, cli_snapshots, NULL },
+	{ CLI_CONFIG_RESTORE, cli_config_restore, NULL },
 	{ CLI_EXPORT, cli_export, NULL },
 	{ CLI_IMPORT, cli_import, NULL },
 	{ CLI_OPNSENSE_SYNC, cli_opnsense_sync, NULL },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,7 +16,7 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-enum phase { PH_READ, PH_WRITE, PH_RESTORE, PH_REBOOT, PH_VERIFY, PH_DONE };
+enum phase { PH_READ, PH_WRITE, PH_RESTORE, PH_FOLLOW, PH_REBOOT, PH_VERIFY, PH_DONE };
 
 struct cfgapply {
 	struct loop *loop;
@@ -38,6 +39,11 @@ struct cfgapply {
 	struct devconfig_request *reqs;
 	size_t nreqs, next;
 	bool restart_required, rebooted, failed_write;
+	/* A static address the changes give the device, where it is looked for after the writes. */
+	char *new_host, *old_host;
+	bool moved; /* seen at new_host with its MAC, generation and scheme: t.host is new_host */
+	uint64_t follow_until; /* loop_now_ms() bound of the search */
+	char *follow_why; /* why the last answer at new_host was not the device */
 	char *write_error;
 	enum cfgapply_outcome outcome;
 	char *message;
@@ -90,6 +96,8 @@ finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
 	r.changed = a->changes.n;
 	r.restart_required = a->restart_required;
 	r.rebooted = a->rebooted;
+	r.moved_to = a->moved ? a->new_host : NULL;
+	r.moved_from = a->moved ? a->old_host : NULL;
 	a->cb(&r, a->arg);
 }
 
@@ -114,6 +122,42 @@ plan(struct cfgapply *a)
 			const struct devconfig_entry *e =
 			    devconfig_get(&a->desired, d->field, d->index);
 			devconfig_set(&a->changes, e->field, e->index, e->state, e->value);
+		}
+	}
+}
+
+/* Whether request q carries the station's address mode or address. */
+static bool
+moves_device(const struct cfgapply *a, const struct devconfig_request *q)
+{
+	for (size_t j = 0; j < q->nfields; j++) {
+		enum devconfig_field f = a->changes.e[q->fields[j]].field;
+		if (f == DCFG_WIFI_STA_IPV4MODE || f == DCFG_WIFI_STA_IP)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A change to a static address other than the one the device is reached at: the device is
+ * looked for there after the writes, so the request that moves it goes last.
+ */
+static void
+plan_move(struct cfgapply *a)
+{
+	char ip[64];
+
+	if (!devconfig_static_address(&a->changes, &a->before, ip, sizeof ip) ||
+	    strcmp(ip, a->t.host) == 0)
+		return;
+	a->new_host = xstrdup(ip);
+	a->old_host = xstrdup(a->t.host);
+	for (size_t i = 0; i + 1 < a->nreqs; i++) {
+		if (moves_device(a, &a->reqs[i])) {
+			struct devconfig_request q = a->reqs[i];
+			memmove(&a->reqs[i], &a->reqs[i + 1], (a->nreqs - i - 1) * sizeof q);
+			a->reqs[a->nreqs - 1] = q;
+			break;
 		}
 	}
 }
@@ -156,8 +200,12 @@ after_first_read(struct cfgapply *a)
 		finish(a, CFGA_REFUSED, cause);
 		return;
 	}
+	plan_move(a);
 	if (a->o.dry_run) {
-		finish(a, CFGA_DRY_RUN, xasprintf("%zu field(s) would change", a->changes.n));
+		finish(a, CFGA_DRY_RUN,
+		    xasprintf("%zu field(s) would change%s%s", a->changes.n,
+		        a->new_host ? "; the device would move to " : "",
+		        a->new_host ? a->new_host : ""));
 		return;
 	}
 	a->phase = PH_WRITE;
@@ -200,19 +248,25 @@ after_verify_read(struct cfgapply *a)
 		return;
 	}
 	finish(a, CFGA_OK,
-	    xasprintf("%zu field(s) set and verified%s", a->changes.n,
+	    xasprintf("%zu field(s) set and verified%s%s%s", a->changes.n,
+	        a->moved ? " at the new address " : "", a->moved ? a->new_host : "",
 	        a->rebooted ? ", rebooted"
 	        : a->restart_required
 	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
 	            : ""));
 }
 
+static void start_follow_req(struct cfgapply *a);
+
 static void
 retry_timer_cb(void *arg)
 {
 	struct cfgapply *a = arg;
 
-	start_read(a);
+	if (a->phase == PH_FOLLOW)
+		start_follow_req(a);
+	else
+		start_read(a);
 }
 
 static void
@@ -343,6 +397,15 @@ write_cb(const struct shelly_reply *r, void *arg)
 	if (r->result == HTTP_CANCELLED)
 		return;
 	a->req_id = 0;
+	if (r->result != HTTP_OK && a->phase == PH_WRITE && a->new_host != NULL &&
+	    a->next + 1 == a->nreqs && r->result != HTTP_STATUS && r->result != HTTP_RPC_ERROR &&
+	    moves_device(a, &a->reqs[a->next])) {
+		/* The device may have taken its new address before it answered: look there. */
+		progress(a, "no answer to the address change (%s)", http_result_name(r->result));
+		a->next++;
+		send_next(a);
+		return;
+	}
 	if (r->result != HTTP_OK) {
 		const struct devconfig_request *q = &a->reqs[a->next];
 		char *err = xasprintf("%.*s failed: %s", (int)strcspn(q->path, "?"), q->path,
@@ -363,22 +426,95 @@ write_cb(const struct shelly_reply *r, void *arg)
 	send_next(a);
 }
 
+/*
+ * Everything is sent: follow the device to its new address, reboot it when it must and may,
+ * then read back.
+ */
+static void
+after_writes(struct cfgapply *a)
+{
+	if (!a->failed_write && a->t.gen == 1 && devconfig_needs_reboot1(&a->changes))
+		a->restart_required = true;
+	if (!a->failed_write && a->new_host != NULL && !a->moved) {
+		a->phase = PH_FOLLOW;
+		a->follow_until = loop_now_ms(a->loop) +
+		                  (a->o.follow_timeout_ms ? a->o.follow_timeout_ms : 30000);
+		a->t.host = a->new_host;
+		progress(a, "looking for the device at %s", a->new_host);
+		start_follow_req(a);
+		return;
+	}
+	if (!a->failed_write && a->restart_required && a->o.allow_reboot) {
+		struct action reboot = {.kind = ACTION_REBOOT};
+		a->phase = PH_REBOOT;
+		progress(a, "rebooting (the device asked for it)");
+		a->req_id = shelly_action(a->http, &a->t, &reboot, reboot_cb, a);
+		return;
+	}
+	start_verify(a);
+}
+
+/* Why the device that answered /shelly at the new address is not the one moved, or NULL. */
+static char *
+follow_mismatch(const struct cfgapply *a, const struct device_ident *id)
+{
+	if (a->t.mac == NULL || a->t.mac[0] == '\0')
+		return xstrdup("the device's MAC is not known, so it cannot be confirmed there");
+	if (strcasecmp(id->mac, a->t.mac) != 0)
+		return xasprintf(
+		    "a device with MAC %s answers there", id->mac[0] ? id->mac : "(none)");
+	if (a->t.gen > 0 && id->gen != a->t.gen)
+		return xasprintf("the device there says gen %d, not %d", id->gen, a->t.gen);
+	return NULL;
+}
+
+static void
+follow_cb(const struct shelly_reply *r, void *arg)
+{
+	struct cfgapply *a = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	a->req_id = 0;
+	free(a->follow_why);
+	a->follow_why = NULL;
+	if (r->result == HTTP_OK && r->ident != NULL &&
+	    (a->follow_why = follow_mismatch(a, r->ident)) == NULL) {
+		a->moved = true;
+		progress(a, "seen at %s", a->new_host);
+		after_writes(a);
+		return;
+	}
+	if (a->follow_why == NULL)
+		a->follow_why = xstrdup(r->cause[0] ? r->cause : http_result_name(r->result));
+	if (loop_now_ms(a->loop) < a->follow_until) {
+		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+		return;
+	}
+	/* Not back at the old address either, maybe: nothing is restored there blindly. */
+	a->t.host = a->old_host;
+	finish(a, CFGA_VERIFY_FAILED,
+	    xasprintf(
+	        "not seen at %s (%s); last known %s", a->new_host, a->follow_why, a->old_host));
+}
+
+/*
+ * GET /shelly at the new address, over the same scheme and (HTTPS) for the pinned key; the
+ * answer must show the device's MAC and generation before anything with credentials goes there.
+ */
+static void
+start_follow_req(struct cfgapply *a)
+{
+	a->req_id = shelly_identify(a->http, &a->t, follow_cb, a);
+}
+
 static void
 send_next(struct cfgapply *a)
 {
 	const struct devconfig_request *q;
 
 	if (a->next >= a->nreqs) {
-		if (a->phase == PH_WRITE && a->t.gen == 1 && devconfig_needs_reboot1(&a->changes))
-			a->restart_required = true;
-		if (a->phase == PH_WRITE && a->restart_required && a->o.allow_reboot) {
-			struct action reboot = {.kind = ACTION_REBOOT};
-			a->phase = PH_REBOOT;
-			progress(a, "rebooting (the device asked for it)");
-			a->req_id = shelly_action(a->http, &a->t, &reboot, reboot_cb, a);
-			return;
-		}
-		start_verify(a);
+		after_writes(a);
 		return;
 	}
 	q = &a->reqs[a->next];
@@ -460,6 +596,9 @@ cfgapply_free(struct cfgapply *a)
 	free(a->ca_file);
 	free(a->lane);
 	free(a->write_error);
+	free(a->new_host);
+	free(a->old_host);
+	free(a->follow_why);
 	free(a->message);
 	free(a);
 }

@@ -164,18 +164,54 @@ group_desired(struct store *st, const struct first_tmpl *f, const struct devconf
 	return rc;
 }
 
+struct member_pos {
+	const char *mac;
+	size_t at, found;
+};
+
+static int
+member_pos_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct member_pos *m = arg;
+
+	m->at++;
+	if (strcmp(r->mac, m->mac) != 0)
+		return 0;
+	m->found = m->at;
+	return 1;
+}
+
+int
+cfgdesired_index(
+    struct store *st, const char *group, const char *mac, char *buf, size_t size, char **cause)
+{
+	struct member_pos m = {mac, 0, 0};
+
+	if (cfgstore_group_members(st, group, member_pos_cb, &m, cause) != 0)
+		return -1;
+	if (m.found == 0)
+		return 0;
+	snprintf(buf, size, "%zu", m.found);
+	return 1;
+}
+
 int
 cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause)
 {
 	struct first_tmpl f = {prefer, NULL, NULL};
 	struct devconfig_vars v = *vars;
-	char *body;
+	char index[24] = "1", *body;
 	int rc = 0;
 
 	if (cfgstore_device_groups(st, mac, first_tmpl_cb, &f, cause) != 0)
 		return -1;
-	if (f.group != NULL) {
+	if (f.group != NULL && v.index == NULL &&
+	    cfgdesired_index(st, f.group, mac, index, sizeof index, cause) < 0)
+		rc = -1;
+	if (v.index == NULL)
+		v.index = index;
+	if (rc == 0 && f.group != NULL) {
 		v.group = f.group;
 		rc = group_desired(st, &f, &v, out, cause);
 	}

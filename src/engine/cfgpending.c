@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/cfgapply.h"
+#include "engine/cfgmove.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -33,7 +34,16 @@ struct cfgpending {
 	struct queued **q;
 	size_t n;
 	uint64_t done;
+	void (*moved_cb)(void *arg);
+	void *moved_arg;
 };
+
+void
+cfgpending_set_moved(struct cfgpending *cp, void (*moved_cb)(void *arg), void *arg)
+{
+	cp->moved_cb = moved_cb;
+	cp->moved_arg = arg;
+}
 
 static struct queued *
 find(struct cfgpending *cp, const char *mac)
@@ -177,6 +187,12 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 		return;
 	}
 	state = r->outcome == CFGA_OK || r->outcome == CFGA_UNCHANGED ? "applied" : "failed";
+	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
+		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
+		free(cause);
+		cause = NULL;
+	} else if (r->moved_to != NULL && cp->moved_cb != NULL)
+		cp->moved_cb(cp->moved_arg);
 	if (cfgstore_pending_set(cp->store, q->id, state, r->message, &cause) != 0) {
 		log_error("config queue: %s", cause);
 		free(cause);

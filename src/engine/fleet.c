@@ -300,6 +300,7 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	poller_set_observer(f->poller, observe_cb, f);
 	f->cfgq = cfgpending_new(eng->loop, eng->http, eng->store, 2000);
 	poller_set_seen(f->poller, cfgpending_seen_cb, f->cfgq);
+	cfgpending_set_moved(f->cfgq, changed_cb, f);
 	if ((f->lease = lease_new(eng->loop, eng->store, &lo, leader_cb, f, cause)) == NULL ||
 	    poller_load(f->poller, eng->conf, cause) != 0) {
 		fleet_free(f);

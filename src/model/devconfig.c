@@ -816,6 +816,23 @@ devconfig_cuts_network(
 	return 0;
 }
 
+int
+devconfig_static_address(
+    const struct devconfig *changes, const struct devconfig *actual, char *buf, size_t size)
+{
+	const struct devconfig_entry *mode = after(changes, actual, DCFG_WIFI_STA_IPV4MODE);
+	const struct devconfig_entry *ip = after(changes, actual, DCFG_WIFI_STA_IP);
+
+	if (devconfig_get(changes, DCFG_WIFI_STA_IPV4MODE, -1) == NULL &&
+	    devconfig_get(changes, DCFG_WIFI_STA_IP, -1) == NULL)
+		return 0;
+	if (mode == NULL || mode->value == NULL || strcmp(mode->value, "static") != 0 ||
+	    ip == NULL || ip->value == NULL || ip->value[0] == '\0')
+		return 0;
+	snprintf(buf, size, "%s", ip->value);
+	return 1;
+}
+
 bool
 devconfig_needs_reboot1(const struct devconfig *changes)
 {

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli/app.h"
+#include "conf/conf.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfgmove.h"
 #include "engine/devtarget.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -109,6 +111,14 @@ apply_done_cb(const struct cfgapply_result *r, void *arg)
 	snapshot(s->job, d, &d->before, s->job->o.read_only ? "console-read" : "console-apply");
 	if (d->after.n > 0)
 		snapshot(s->job, d, &d->after, "read-back");
+	if (s->dt.reg != NULL && r->moved_to != NULL) {
+		char *cause = NULL;
+		if (cfgmove_record(s->job->app->store, s->dt.reg->mac, r, "console", &cause) != 0) {
+			set_message(d, cause);
+			free(cause);
+		} else
+			d->moved = 1;
+	}
 	if (r->outcome == CFGA_UNREACHABLE)
 		queue(s->job, d);
 	finish(s);
@@ -139,8 +149,7 @@ stored_desired(struct cfgjob *job, struct slot *s)
 	}
 	v.name = reg->name;
 	v.id = reg->id;
-	v.mac = reg->mac;
-	v.index = "1";
+	v.mac = reg->mac; /* index: the engine's, from the device's group */
 	if (cfgdesired_stored(job->app->store, reg->mac, NULL, &v, &s->dev->desired, &cause) != 0) {
 		set_message(s->dev, cause);
 		free(cause);
@@ -172,6 +181,7 @@ target_cb(struct devtarget *dt, void *arg)
 	o.dry_run = job->o.dry_run || job->o.read_only;
 	o.allow_reboot = job->o.allow_reboot;
 	o.allow_network = job->o.allow_network;
+	o.follow_timeout_ms = (uint32_t)conf_get_ms(job->app->cfg, OPT_READDRESS_TIMEOUT);
 	o.progress_cb = progress_cb;
 	s->dev->state = CJ_RUNNING;
 	s->op = cfgapply_start(job->app->loop, job->app->http, &dt->t,

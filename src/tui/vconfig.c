@@ -226,6 +226,8 @@ job_cb(struct cfgjob *job, void *arg)
 		build_lines(c);
 		return;
 	}
+	if (d->moved)
+		source_registry_changed(c->t->src); /* poll it at its new address */
 	if (d->outcome == CFGA_FAILED_RESTORED)
 		snprintf(c->error, sizeof c->error,
 		    "FAILED, the snapshot taken before was restored: %s", d->message);

@@ -73,8 +73,7 @@ row_vars(const struct source_dev *r, struct devconfig_vars *v)
 	memset(v, 0, sizeof *v);
 	v->name = r->name[0] ? r->name : NULL;
 	v->id = r->id[0] ? r->id : NULL;
-	v->mac = r->mac;
-	v->index = "1";
+	v->mac = r->mac; /* index: the engine's, from the device's group */
 }
 
 static void
@@ -372,6 +371,13 @@ job_cb(struct cfgjob *job, void *arg)
 	if (d->phase == PH_DRY)
 		ask_confirm(d);
 	else {
+		size_t n;
+		const struct cfgjob_dev *jd = cfgjob_devs(job, &n);
+		for (size_t i = 0; i < n; i++)
+			if (jd[i].moved) {
+				source_registry_changed(d->t->src);
+				break;
+			}
 		vdevices_config_changed(d->t->devices);
 		tui_message(d->t, 0, "apply done (q closes the results)");
 	}

@@ -96,6 +96,15 @@ rc=$?
 	[ "$(st 2 /rpc/Shelly.GetConfig | jq -r '.sys.device.name')" != Alpha ] &&
 	pass "$N: --clone onto the same model, not onto a Gen1" || fail "$N: clone" "rc=$rc $(cat "$T_TMP/c.json")"
 
+# --- ${index}: the device's position in its group (MAC order), however the device is named ---
+tui --group-set office 'sntp.server=ntp${index}.lan'
+M2=$(mac_of 2)
+pos=$(for i in 0 1 2; do mac_of $i; done | sort | grep -n "^$M2\$" | cut -d: -f1)
+one=$(tui --drift plus-b --json | jq -r '.devices[0].fields[] | select(.field == "sntp.server") | .desired')
+grp=$(tui --drift @office --json | jq -r ".devices[] | select(.target == \"$M2\") | .fields[] | select(.field == \"sntp.server\") | .desired")
+[ "$one" = "ntp$pos.lan" ] && [ "$grp" = "ntp$pos.lan" ] &&
+	pass "$N: \${index} is the position in the group, named alone or by @office" || fail "$N: index" "pos=$pos one=$one grp=$grp"
+
 # --- group removal ---
 tui --group-remove office g1 && [ "$(tui --group-list --json | jq -r '.groups[0].members | length')" = 2 ] &&
 	tui --group-remove office && [ "$(tui --group-list --json | jq -r '.groups | length')" = 0 ] &&

@@ -256,6 +256,8 @@ do_settings_group(struct dev *d, struct sim_req *req, const char *group, struct 
 		return;
 	set = render_settings(d);
 	cJSON *o = cJSON_DetachItemFromObjectCaseSensitive(set, group);
+	if (strcmp(group, "wifi_sta") == 0)
+		staticip_check(d, o, "ipv4_method");
 	cJSON_Delete(set);
 	finish(d, rep, 200, o ? o : cJSON_CreateObject());
 }

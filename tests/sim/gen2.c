@@ -692,6 +692,14 @@ call(struct dev *d, const char *method, const cJSON *params, cJSON **result, str
 			set_err(e, code, "%s", msg);
 			return false;
 		}
+		if (!strcmp(key, "wifi")) {
+			doc = render_config(d);
+			staticip_check(d,
+			    cJSON_GetObjectItemCaseSensitive(
+			        cJSON_GetObjectItemCaseSensitive(doc, "wifi"), "sta"),
+			    "ipv4mode");
+			cJSON_Delete(doc);
+		}
 		return true;
 	}
 file:

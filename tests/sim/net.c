@@ -1130,7 +1130,6 @@ dev_move(struct dev *d, char **cause)
 {
 	struct sim *sim = d->sim;
 	uint32_t addr;
-	long old;
 
 	if (sim->pool_has_wildcard) {
 		*cause = xstrdup("move is not available in --wildcard mode");
@@ -1141,19 +1140,37 @@ dev_move(struct dev *d, char **cause)
 		*cause = xasprintf("%s: no free address left in the pool", d->id);
 		return -1;
 	}
-	old = addr_pos(sim->base, d->addr);
-	if (sim->pool_next >= sim->pool_len) {
-		size_t nl = sim->pool_len * 2 + 16;
+	return dev_move_to(d, addr, true, cause);
+}
+
+int
+dev_move_to(struct dev *d, uint32_t addr, bool new_key, char **cause)
+{
+	struct sim *sim = d->sim;
+	long old = addr_pos(sim->base, d->addr), pos = addr_pos(sim->base, addr);
+
+	if (sim->pool_has_wildcard || pos < 0) {
+		*cause = xasprintf("%s: the address is outside the pool", d->id);
+		return -1;
+	}
+	if ((size_t)pos < sim->pool_len && sim->pool[pos] != NULL && sim->pool[pos] != d) {
+		*cause = xasprintf("%s: the address is taken by %s", d->id, sim->pool[pos]->id);
+		return -1;
+	}
+	if ((size_t)pos >= sim->pool_len) {
+		size_t nl = (size_t)pos * 2 + 16;
 		sim->pool = xreallocarray(sim->pool, nl, sizeof *sim->pool);
 		memset(sim->pool + sim->pool_len, 0, (nl - sim->pool_len) * sizeof *sim->pool);
 		sim->pool_len = nl;
 	}
 	if (old >= 0 && (size_t)old < sim->pool_len)
 		sim->pool[old] = NULL;
-	sim->pool[sim->pool_next++] = d;
+	sim->pool[pos] = d;
+	if ((size_t)pos >= sim->pool_next)
+		sim->pool_next = (size_t)pos + 1;
 	d->addr = addr;
 	kill_connections(d);
-	if (d->tls && dev_tls_rotate(d, cause) < 0)
+	if (d->tls && new_key && dev_tls_rotate(d, cause) < 0)
 		return -1;
 	if (dev_net_sync(d, cause) < 0)
 		return -1;
@@ -1297,6 +1314,9 @@ net_done(struct sim *sim)
 			loop_timer_free(d->net_timer);
 		if (d->reboot_timer)
 			loop_timer_free(d->reboot_timer);
+		if (d->ip_timer)
+			loop_timer_free(d->ip_timer);
+		d->ip_timer = NULL;
 		d->net_timer = d->reboot_timer = NULL;
 	}
 }

@@ -219,6 +219,8 @@ struct dev {
 	struct loop_timer *net_timer; /* deferred reconciliation */
 	bool ap_home; /* AP mode: configured, now on the home network */
 	struct loop_timer *ap_timer; /* AP mode: leaving the AP */
+	struct loop_timer *ip_timer; /* a static address set: moving there */
+	uint32_t ip_next; /* where ip_timer moves it */
 	struct loop_timer *reboot_timer; /* reboot start/end */
 	bool rebooting;
 	bool pending_update; /* reboot finishes a firmware update */
@@ -468,6 +470,11 @@ void dev_net_later(struct dev *d);
 void dev_set_fault(struct dev *d, enum sim_fault f, long count, const char *path);
 void dev_reboot(struct dev *d, uint64_t delay_ms);
 int dev_move(struct dev *d, char **cause);
+/*
+ * Moves d to addr (a free pool address): new listener, mDNS, manifest; with new_key an HTTPS
+ * device also gets a new key and certificate (a DHCP move in the tests), else it keeps its key.
+ */
+int dev_move_to(struct dev *d, uint32_t addr, bool new_key, char **cause);
 void dev_set_auth(struct dev *d, bool on, const char *password);
 int dev_tls_rotate(struct dev *d, char **cause);
 /* Rotates the certificate once the next request to path has been answered (HTTPS only). */
@@ -527,5 +534,8 @@ void apmode_gen2_wifi(struct dev *d, const struct cJSON *config);
 /* Around a device's listen(): 1 entered the home namespace, 0 nothing to do, -1 error. */
 int apmode_listen_enter(struct dev *d, char **cause);
 void apmode_listen_leave(struct dev *d, int entered);
+
+/* staticip.c: sta (Gen1 wifi_sta, Gen2+ wifi.sta) as it is now; moves d when it is static. */
+void staticip_check(struct dev *d, const struct cJSON *sta, const char *mode_key);
 
 #endif

@@ -411,6 +411,36 @@ test_network(void **state)
 	devconfig_done(&have);
 }
 
+/* The static address a change gives the station: only when the mode or the address changes. */
+static void
+test_static_address(void **state)
+{
+	struct devconfig have, ch;
+	char ip[64];
+
+	(void)state;
+	parse_file(2, FIX "gen2/pro-dual-cover-pm/Shelly.GetConfig.json", &have);
+	devconfig_set(&have, DCFG_WIFI_STA_IPV4MODE, -1, DEVCONFIG_VALUE, "dhcp");
+	devconfig_init(&ch);
+	assert_int_equal(devconfig_static_address(&ch, &have, ip, sizeof ip), 0); /* no change */
+	set(&ch, "wifi.sta.ip", "192.168.68.40"); /* an address while DHCP stays: no move */
+	assert_int_equal(devconfig_static_address(&ch, &have, ip, sizeof ip), 0);
+	set(&ch, "wifi.sta.ipv4mode", "static");
+	assert_int_equal(devconfig_static_address(&ch, &have, ip, sizeof ip), 1);
+	assert_string_equal(ip, "192.168.68.40");
+	devconfig_done(&ch);
+	/* Already static: a new address alone moves it; the mode back to DHCP does not. */
+	devconfig_set(&have, DCFG_WIFI_STA_IPV4MODE, -1, DEVCONFIG_VALUE, "static");
+	devconfig_init(&ch);
+	set(&ch, "wifi.sta.ip", "192.168.68.41");
+	assert_int_equal(devconfig_static_address(&ch, &have, ip, sizeof ip), 1);
+	assert_string_equal(ip, "192.168.68.41");
+	set(&ch, "wifi.sta.ipv4mode", "dhcp");
+	assert_int_equal(devconfig_static_address(&ch, &have, ip, sizeof ip), 0);
+	devconfig_done(&ch);
+	devconfig_done(&have);
+}
+
 static void
 test_templates(void **state)
 {
@@ -539,6 +569,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_fixture),
+	    cmocka_unit_test(test_static_address),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
 	    cmocka_unit_test(test_bad_documents),
