@@ -13,6 +13,7 @@
 #include "model/devconfig.h"
 
 struct store;
+struct tmplcache;
 
 /* The file of template NAME (malloc'd), or NULL with *cause. */
 char *cfgdesired_template_path(const char *name, char **cause);
@@ -42,6 +43,9 @@ int cfgdesired_index(
  */
 int cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause);
+/* The same, with template files and groups' fields from cache (engine/tmplcache.h). */
+int cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *mac,
+    const char *prefer, const struct devconfig_vars *vars, struct devconfig *out, char **cause);
 
 /*
  * Merges the fields of set (secrets left out) into the device's stored desired fields, as
@@ -63,5 +67,8 @@ int cfgdesired_snapshot(
  * nothing is desired, -2 when it cannot be known (no snapshot, or an error).
  */
 int cfgdesired_drift(struct store *st, const char *mac, const struct devconfig_vars *vars);
+/* The same, with template files and groups' fields from cache (engine/tmplcache.h). */
+int cfgdesired_drift_cached(
+    struct store *st, struct tmplcache *cache, const char *mac, const struct devconfig_vars *vars);
 
 #endif

@@ -139,6 +139,12 @@ opnsense_report_format(const struct opnsense_report *r, struct strbuf *sb)
 	if (r->note != NULL)
 		strbuf_appendf(sb, "note: %s\n", r->note);
 	opn_plan_format(r->plan, !r->dry_run, sb);
+	opnsense_report_services(r, sb);
+}
+
+void
+opnsense_report_services(const struct opnsense_report *r, struct strbuf *sb)
+{
 	format_service(sb, &r->dhcp);
 	format_service(sb, &r->alias);
 	if (r->dhcp.pending || r->alias.pending)

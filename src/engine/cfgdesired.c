@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/cfgdesired.h"
+#include "engine/tmplcache.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/str.h"
@@ -80,28 +81,39 @@ cfgdesired_overlay(struct devconfig *dst, const struct devconfig *src)
 		    dst, src->e[k].field, src->e[k].index, src->e[k].state, src->e[k].value);
 }
 
+/* Renders raw (named what in errors) with vars over out. */
+static int
+render_over(const char *what, const struct devconfig *raw, const struct devconfig_vars *vars,
+    struct devconfig *out, char **cause)
+{
+	struct devconfig done;
+	char *why = NULL;
+
+	if (devconfig_render(raw, vars, &done, &why) != 0) {
+		*cause = xasprintf("%s: %s", what, why);
+		free(why);
+		return -1;
+	}
+	cfgdesired_overlay(out, &done);
+	devconfig_done(&done);
+	return 0;
+}
+
 /* Parses stored template text (what) and renders it with vars over out. */
 static int
 overlay_text(const char *what, const char *body, const struct devconfig_vars *vars,
     struct devconfig *out, char **cause)
 {
-	struct devconfig raw, done;
+	struct devconfig raw;
 	char *why = NULL;
-	int rc = -1;
+	int rc;
 
 	if (devconfig_template_parse(body, strlen(body), &raw, &why) != 0) {
 		*cause = xasprintf("%s: %s", what, why);
 		free(why);
 		return -1;
 	}
-	if (devconfig_render(&raw, vars, &done, &why) != 0) {
-		*cause = xasprintf("%s: %s", what, why);
-		free(why);
-	} else {
-		cfgdesired_overlay(out, &done);
-		devconfig_done(&done);
-		rc = 0;
-	}
+	rc = render_over(what, &raw, vars, out, cause);
 	devconfig_done(&raw);
 	return rc;
 }
@@ -128,36 +140,60 @@ first_tmpl_cb(const struct cfgstore_row *r, void *arg)
 	return 0;
 }
 
+/* The group's template file, parsed: from the cache when there is one, else read now into
+ * *own (to be released by the caller). */
+static const struct devconfig *
+group_template(
+    struct tmplcache *cache, const struct first_tmpl *f, struct devconfig *own, char **cause)
+{
+	const struct devconfig *t = NULL;
+	char *why = NULL;
+
+	if (cache != NULL)
+		t = tmplcache_template(cache, f->tmpl, &why);
+	else if (cfgdesired_template_load(f->tmpl, own, &why) == 0)
+		t = own;
+	if (t == NULL) {
+		*cause =
+		    xasprintf("group %s: template %s cannot be read: %s", f->group, f->tmpl, why);
+		free(why);
+	}
+	return t;
+}
+
 /* The group's template and own fields, rendered with vars, into out. */
 static int
-group_desired(struct store *st, const struct first_tmpl *f, const struct devconfig_vars *vars,
-    struct devconfig *out, char **cause)
+group_desired(struct store *st, struct tmplcache *cache, const struct first_tmpl *f,
+    const struct devconfig_vars *vars, struct devconfig *out, char **cause)
 {
-	struct devconfig tmpl, done;
-	char key[96], *why = NULL, *body;
+	struct devconfig own;
+	const struct devconfig *t, *g;
+	char key[96], what[96], *body;
 	int rc = 0;
 
 	if (f->tmpl != NULL) {
-		if (cfgdesired_template_load(f->tmpl, &tmpl, &why) != 0) {
-			*cause = xasprintf(
-			    "group %s: template %s cannot be read: %s", f->group, f->tmpl, why);
-			free(why);
+		devconfig_init(&own);
+		if ((t = group_template(cache, f, &own, cause)) == NULL)
 			return -1;
-		}
-		if (devconfig_render(&tmpl, vars, &done, &why) != 0) {
-			*cause = xasprintf("template %s: %s", f->tmpl, why);
-			free(why);
+		snprintf(what, sizeof what, "template %s", f->tmpl);
+		rc = render_over(what, t, vars, out, cause);
+		devconfig_done(&own);
+	}
+	snprintf(what, sizeof what, "group %s", f->group);
+	if (rc != 0)
+		return rc;
+	if (cache != NULL) {
+		char *why = NULL;
+		if ((g = tmplcache_group(cache, st, f->group, &why)) != NULL)
+			rc = render_over(what, g, vars, out, cause);
+		else if (why != NULL) {
+			*cause = why;
 			rc = -1;
-		} else {
-			cfgdesired_overlay(out, &done);
-			devconfig_done(&done);
 		}
-		devconfig_done(&tmpl);
+		return rc;
 	}
 	cfgdesired_group_key(f->group, key, sizeof key);
-	if (rc == 0 && (body = store_setting_get(st, key)) != NULL) {
-		char what[96];
-		snprintf(what, sizeof what, "group %s", f->group);
+	if ((body = store_setting_get(st, key)) != NULL) {
 		rc = overlay_text(what, body, vars, out, cause);
 		free(body);
 	}
@@ -199,6 +235,13 @@ int
 cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause)
 {
+	return cfgdesired_stored_cached(st, NULL, mac, prefer, vars, out, cause);
+}
+
+int
+cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *mac,
+    const char *prefer, const struct devconfig_vars *vars, struct devconfig *out, char **cause)
+{
 	struct first_tmpl f = {prefer, NULL, NULL};
 	struct devconfig_vars v = *vars;
 	char index[24] = "1", *body;
@@ -207,13 +250,14 @@ cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
 	if (cfgstore_device_groups(st, mac, first_tmpl_cb, &f, cause) != 0)
 		return -1;
 	if (f.group != NULL && v.index == NULL &&
-	    cfgdesired_index(st, f.group, mac, index, sizeof index, cause) < 0)
+	    (cache != NULL ? tmplcache_index(cache, st, f.group, mac, index, sizeof index, cause)
+	                   : cfgdesired_index(st, f.group, mac, index, sizeof index, cause)) < 0)
 		rc = -1;
 	if (v.index == NULL)
 		v.index = index;
 	if (rc == 0 && f.group != NULL) {
 		v.group = f.group;
-		rc = group_desired(st, &f, &v, out, cause);
+		rc = group_desired(st, cache, &f, &v, out, cause);
 	}
 	if (rc == 0 && (body = cfgstore_desired_get(st, mac)) != NULL) {
 		rc = overlay_text("stored configuration", body, &v, out, cause);
@@ -311,6 +355,13 @@ cfgdesired_snapshot(
 int
 cfgdesired_drift(struct store *st, const char *mac, const struct devconfig_vars *vars)
 {
+	return cfgdesired_drift_cached(st, NULL, mac, vars);
+}
+
+int
+cfgdesired_drift_cached(
+    struct store *st, struct tmplcache *cache, const char *mac, const struct devconfig_vars *vars)
+{
 	struct devconfig want, have;
 	struct devconfig_diff *rows = NULL;
 	char *cause = NULL;
@@ -318,7 +369,7 @@ cfgdesired_drift(struct store *st, const char *mac, const struct devconfig_vars 
 	int rc;
 
 	devconfig_init(&want);
-	if (cfgdesired_stored(st, mac, NULL, vars, &want, &cause) != 0) {
+	if (cfgdesired_stored_cached(st, cache, mac, NULL, vars, &want, &cause) != 0) {
 		free(cause);
 		devconfig_done(&want);
 		return -2;

@@ -16,6 +16,7 @@
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "engine/tmplcache.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
@@ -44,19 +45,26 @@ struct drift_cache {
 	int64_t at_ms;
 	int64_t took_ms;
 	int valid;
+	int64_t checked_ms; /* the template files were last checked */
+	struct tmplcache *tmpl; /* templates and groups' fields, read once per recompute */
 };
 
 struct drift_cache *
 drift_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct drift_cache));
+	struct drift_cache *dc = xcalloc(1, sizeof *dc);
+
+	dc->tmpl = tmplcache_new();
+	return dc;
 }
 
 void
 drift_cache_free(struct drift_cache *dc)
 {
-	if (dc != NULL)
+	if (dc != NULL) {
 		free(dc->e);
+		tmplcache_free(dc->tmpl);
+	}
 	free(dc);
 }
 
@@ -82,13 +90,14 @@ drift_recompute(struct drift_cache *dc, struct tui *t)
 	size_t n;
 	const struct source_dev *rows = source_devices(t->src, &n);
 
+	tmplcache_pass(dc->tmpl, store_data_version(t->app->store));
 	dc->e = xreallocarray(dc->e, n ? n : 1, sizeof *dc->e);
 	dc->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct devconfig_vars v;
 		row_vars(&rows[i], &v);
 		str_copy(dc->e[i].mac, sizeof dc->e[i].mac, rows[i].mac);
-		dc->e[i].count = cfgdesired_drift(t->app->store, rows[i].mac, &v);
+		dc->e[i].count = cfgdesired_drift_cached(t->app->store, dc->tmpl, rows[i].mac, &v);
 	}
 }
 
@@ -98,15 +107,32 @@ entry_cmp(const void *key, const void *e)
 	return strcmp(key, ((const struct drift_entry *)e)->mac);
 }
 
+/* Whether the column is recomputed now: at once the first time; later, after the pause, when
+ * the store changed or (checked as rarely: one stat per template) a template file was edited. */
+static int
+needs_recompute(struct drift_cache *dc, int64_t now, int64_t dv)
+{
+	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
+
+	if (!dc->valid)
+		return 1;
+	if (now - dc->at_ms < (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))
+		return 0;
+	if (dv != dc->version)
+		return 1;
+	if (now - dc->checked_ms < DRIFT_MIN_MS)
+		return 0;
+	dc->checked_ms = now;
+	return tmplcache_changed(dc->tmpl);
+}
+
 int
 drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
 {
 	int64_t now = loop_wall_ms(), dv = store_data_version(t->app->store);
-	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
 	const struct drift_entry *e;
 
-	if (!dc->valid ||
-	    (dv != dc->version && now - dc->at_ms >= (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))) {
+	if (needs_recompute(dc, now, dv)) {
 		drift_recompute(dc, t);
 		dc->valid = 1;
 		dc->version = dv;
@@ -140,6 +166,7 @@ struct vdrift {
 	size_t nlines, cap;
 	size_t ndrifted; /* devices with something to change */
 	char *wanted; /* per device: it has a desired configuration */
+	struct tmplcache *tmpl; /* templates read once per rebuild, not per device */
 };
 
 static void add_line(struct vdrift *d, int kind, const char *fmt, ...)
@@ -248,6 +275,7 @@ build_store(struct vdrift *d)
 {
 	d->nlines = 0;
 	d->ndrifted = 0;
+	tmplcache_pass(d->tmpl, store_data_version(d->t->app->store));
 	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
 	for (size_t i = 0; i < d->nmacs; i++) {
 		const struct source_dev *r = source_device(d->t->src, d->macs[i]);
@@ -261,7 +289,8 @@ build_store(struct vdrift *d)
 		row_vars(r, &v);
 		devconfig_init(&want);
 		d->wanted[i] = 0;
-		if (cfgdesired_stored(d->t->app->store, r->mac, NULL, &v, &want, &cause) != 0) {
+		if (cfgdesired_stored_cached(
+		        d->t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
 			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
 			free(cause);
 		} else if ((d->wanted[i] = want.n > 0) &&
@@ -478,6 +507,7 @@ vfree(struct view *v)
 	struct vdrift *d = (struct vdrift *)v;
 
 	cfgjob_free(d->job);
+	tmplcache_free(d->tmpl);
 	free(d->wanted);
 	free(d->macs);
 	free(d->lines);
@@ -513,6 +543,7 @@ vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 	}
 	d->nmacs = n;
 	d->wanted = xcalloc(n ? n : 1, 1);
+	d->tmpl = tmplcache_new();
 	rebuild(d);
 	return &d->v;
 }

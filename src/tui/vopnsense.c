@@ -1,7 +1,9 @@
 /*
- * The OPNsense view: the sync plan (the text --opnsense-sync --dry-run prints: DHCP
- * reservations to add, update or remove, conflicts, the alias), an apply key that writes
- * exactly that plan, then each record's result. The sync runs in the console's loop
+ * The OPNsense view: the sync plan as a table (one row per record: action, kind, device,
+ * address, MAC, host name, reason; conflicts and changes first, unchanged records dimmed),
+ * under the backend, the count line --opnsense-sync --dry-run prints and the services' state;
+ * an apply key that writes exactly that plan after a question, then each record's result in
+ * the same table. The sync runs in the console's loop
  * (integrations/opnsense_job.h); it takes the "opnsense" writer's lease while the view holds
  * a plan and gives it back when the view closes. Without opnsense-url the view says what to
  * configure.
@@ -22,22 +24,34 @@
 
 enum opn_phase { PH_UNCONFIGURED, PH_READING, PH_PLAN, PH_APPLYING, PH_APPLIED, PH_FAILED };
 
+/* Lines of the summary above the table at most. */
+#define HEAD_MAX 6
+
 struct vopn {
 	struct view v;
 	struct tui *t;
 	struct opnsense_sync *sync;
+	int ended; /* the job was ended: the lease is back */
 	enum opn_phase phase;
-	struct textlines lines;
+	struct textlines lines; /* without a plan: the text shown */
+	struct textlines head; /* with a plan: the summary above the table */
+	const struct opn_plan *plan; /* the sync's; NULL: the lines are shown */
+	int done; /* the plan was applied: rows show outcomes */
+	size_t *order; /* the plan's items in the table's order */
 };
 
 static void
 clear_lines(struct vopn *o)
 {
 	textlines_clear(&o->lines);
+	textlines_clear(&o->head);
+	free(o->order);
+	o->order = NULL;
+	o->plan = NULL;
 	o->v.cur.sel = o->v.cur.top = 0;
 }
 
-/* Replaces the lines with text, one per line, sanitised (names and errors come from the
+/* Replaces what is shown with text, one line each, sanitised (errors come from the
  * firewall). */
 static void
 set_text(struct vopn *o, const char *text)
@@ -46,17 +60,73 @@ set_text(struct vopn *o, const char *text)
 	textlines_add_text(&o->lines, text);
 }
 
-/* The sync is over (or never started): the lease goes back, the sync is freed. */
+/* The sync is over: the lease goes back (once); the sync and its plan stay for the table. */
 static void
 finish(struct vopn *o, const struct opnsense_report *r)
 {
 	struct opnsense_env env;
 
-	if (o->sync == NULL)
+	if (o->sync == NULL || o->ended)
 		return;
 	opnsense_job_end(opnsense_env_of(o->t->app, &env), r);
+	o->ended = 1;
+}
+
+/* Frees the sync (giving the lease back if it was not yet) and what was shown of it. */
+static void
+drop(struct vopn *o)
+{
+	finish(o, NULL);
+	clear_lines(o);
 	opnsense_sync_free(o->sync);
 	o->sync = NULL;
+	o->ended = 0;
+}
+
+/* Where an item goes in the table: what needs a look, then changes, then the rest. */
+static int
+item_rank(const struct opn_item *it)
+{
+	if (it->action == OPN_CONFLICT || it->outcome == OPN_FAILED || it->outcome == OPN_NOT_RUN)
+		return 0;
+	return it->action == OPN_UNCHANGED ? 2 : 1;
+}
+
+static const struct opn_plan *sort_plan;
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = item_rank(&sort_plan->items[i]) - item_rank(&sort_plan->items[j]);
+
+	return d != 0 ? d : (i > j) - (i < j);
+}
+
+/* The summary: backend and note, the count line of the plan's text, the services. */
+static void
+set_head(struct vopn *o, const struct opnsense_report *r)
+{
+	struct strbuf sb, plan;
+	const char *s, *last;
+
+	strbuf_init(&sb);
+	strbuf_init(&plan);
+	strbuf_appendf(&sb, "backend %s%s\n", r->backend != NULL ? r->backend : "unknown",
+	    o->done ? "" : " - nothing is changed until a is pressed and confirmed");
+	if (r->note != NULL)
+		strbuf_appendf(&sb, "note: %s\n", r->note);
+	opn_plan_format(r->plan, o->done, &plan);
+	s = strbuf_str(&plan);
+	last = s;
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == '\n' && p[1] != '\0')
+			last = p + 1;
+	strbuf_append(&sb, last);
+	opnsense_report_services(r, &sb);
+	textlines_add_text(&o->head, strbuf_str(&sb));
+	strbuf_done(&plan);
+	strbuf_done(&sb);
 }
 
 static void
@@ -65,10 +135,22 @@ show_report(struct vopn *o)
 	const struct opnsense_report *r = opnsense_sync_report(o->sync);
 	struct strbuf sb;
 
-	strbuf_init(&sb);
-	opnsense_report_format(r, &sb);
-	set_text(o, strbuf_str(&sb));
-	strbuf_done(&sb);
+	clear_lines(o);
+	if (r->error != NULL || r->plan == NULL) {
+		strbuf_init(&sb);
+		opnsense_report_format(r, &sb);
+		textlines_add_text(&o->lines, strbuf_str(&sb));
+		strbuf_done(&sb);
+		return;
+	}
+	o->plan = r->plan;
+	o->done = !r->dry_run;
+	o->order = xcalloc(r->plan->nitems ? r->plan->nitems : 1, sizeof *o->order);
+	for (size_t i = 0; i < r->plan->nitems; i++)
+		o->order[i] = i;
+	sort_plan = r->plan;
+	qsort(o->order, r->plan->nitems, sizeof *o->order, order_cmp);
+	set_head(o, r);
 }
 
 static void
@@ -114,7 +196,7 @@ start(struct vopn *o)
 	const char *url = conf_get_str(o->t->app->cfg, OPT_OPNSENSE_URL);
 	char *cause = NULL;
 
-	finish(o, NULL);
+	drop(o);
 	if (url == NULL || url[0] == '\0') {
 		o->phase = PH_UNCONFIGURED;
 		set_text(o,
@@ -162,13 +244,75 @@ apply_confirm_cb(struct tui *t, void *arg)
 }
 
 static enum tui_color
-line_of(struct view *v, size_t k, char *buf, size_t size)
+text_line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	textlines_get(&((struct vopn *)v)->lines, k, buf, size);
 	return str_has_prefix(buf, "error") || strstr(buf, "conflict") != NULL ||
 	               strstr(buf, "failed") != NULL
 	           ? TC_ERROR
 	           : TC_NORMAL;
+}
+
+/* A cell of the table: sanitised (names and reasons come from the firewall), "-" when empty. */
+static const char *
+cell(char *buf, size_t size, const char *s)
+{
+	str_copy(buf, size, s != NULL && s[0] != '\0' ? s : "-");
+	str_sanitize_inplace(buf);
+	return buf;
+}
+
+/* The action column: planned, or once applied what became of the record. */
+static const char *
+action_text(const struct opn_item *it, int done)
+{
+	if (done && it->outcome == OPN_FAILED)
+		return "failed";
+	if (done && it->outcome == OPN_NOT_RUN)
+		return "not applied";
+	return done && it->outcome == OPN_APPLIED ? opn_action_name(it->action)
+	                                          : opn_action_planned(it->action);
+}
+
+#define ROW_FMT "%-11.11s %-11s %-22.22s %-15.15s %-17s %-20.20s %s"
+
+static enum tui_color
+row_of(struct view *v, size_t k, char *buf, size_t size)
+{
+	struct vopn *o = (struct vopn *)v;
+	const struct opn_item *it = &o->plan->items[o->order[k]];
+	int alias = it->kind == OPN_ALIAS;
+	char dev[96], ip[64], mac[18], host[96], why[256];
+
+	opn_mac_format(it->mac, mac, sizeof mac);
+	snprintf(buf, size, ROW_FMT, action_text(it, o->done), alias ? "alias" : "reservation",
+	    cell(dev, sizeof dev, it->device), cell(ip, sizeof ip, it->ip),
+	    alias ? "-" : cell(mac, sizeof mac, mac),
+	    cell(host, sizeof host, alias ? "" : it->hostname),
+	    cell(why, sizeof why, it->error[0] != '\0' ? it->error : it->why));
+	str_sanitize_inplace(buf); /* a cut may have split a character */
+	if (item_rank(it) == 0)
+		return TC_ERROR;
+	if (it->action == OPN_UNCHANGED)
+		return TC_DIM;
+	return o->done && it->outcome == OPN_APPLIED ? TC_OK : TC_NORMAL;
+}
+
+/* The selected row's device and whole reason (the table cuts it at the screen's edge). */
+static void
+draw_selected(struct vopn *o, struct tui *t, int y, int w)
+{
+	const struct opn_item *it;
+	char buf[512];
+
+	if (o->v.cur.sel >= o->plan->nitems)
+		return;
+	it = &o->plan->items[o->order[o->v.cur.sel]];
+	if (it->error[0] == '\0' && it->why[0] == '\0')
+		return;
+	snprintf(buf, sizeof buf, "%s: %s", it->device, it->error[0] != '\0' ? it->error : it->why);
+	str_sanitize_inplace(buf);
+	draw_text(y, 2, w - 4, buf, theme_attr(t->theme, TC_DIM));
 }
 
 static void
@@ -179,9 +323,29 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    "OPNsense - reading the firewall", "OPNsense - plan (a applies, r reads again)",
 	    "OPNsense - applying", "OPNsense - applied (r reads again)",
 	    "OPNsense - failed (r tries again)"};
+	char buf[512];
+	int nh;
 
 	view_panel(t, y, h, w, titles[o->phase]);
-	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n, line_of);
+	if (o->plan == NULL) {
+		view_draw_list(
+		    v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n, text_line_of);
+		return;
+	}
+	nh = o->head.n < HEAD_MAX ? (int)o->head.n : HEAD_MAX;
+	for (int i = 0; i < nh; i++) {
+		textlines_get(&o->head, (size_t)i, buf, sizeof buf);
+		draw_text(y + 1 + i, 2, w - 4, buf,
+		    theme_attr(t->theme,
+		        strstr(buf, "fail") != NULL || str_has_prefix(buf, "pending") ? TC_ERROR
+		                                                                      : TC_NORMAL));
+	}
+	draw_selected(o, t, y + 1 + nh, w);
+	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC", "HOSTNAME",
+	    "REASON");
+	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
+	view_draw_list(
+	    v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems, row_of);
 }
 
 static int
@@ -227,13 +391,12 @@ vfree(struct view *v)
 {
 	struct vopn *o = (struct vopn *)v;
 
-	finish(o, NULL); /* a plan never applied: the lease goes back */
-	clear_lines(o);
+	drop(o); /* a plan never applied: the lease goes back */
 }
 
 static const struct view_ops vopnsense_ops = {
     .kind = TV_KIND_OPNSENSE,
-    .list = VL_SCROLL,
+    .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,

@@ -16,6 +16,9 @@
 #   db_new DB                                           a database with the schema, no devices
 #   db_fill DB                                          db_new + every device of SIM_MANIFEST
 #   timeit CMD...                                       "wall user sys maxrss_kb rc" of CMD alone
+#   bench_cc SRC BIN                                    builds SRC with the Makefile's flags
+#                                                       against BUILD/libshelly.a; errors in
+#                                                       $B_TMP/cc.err
 #   field N "LINE"                                      Nth word of LINE
 #   calc EXPR / median X... / now_ms / pid_alive PID / wait_pid PID SECONDS
 set -u
@@ -75,6 +78,16 @@ bench_line() {
 }
 
 bench_fail() { echo "BENCH $1: FAILED ($2)"; }
+
+bench_cc() {
+	_flags=$(make -s --no-print-directory BUILD="$BUILD" \
+		--eval 'bench-print-flags: ; @echo "$(CC)|$(filter-out -MMD -MP,$(ALL_CFLAGS))|$(LIBS)"' \
+		bench-print-flags 2>/dev/null | tail -n 1)
+	_cc=${_flags%%|*} _rest=${_flags#*|}
+	mkdir -p "$(dirname "$2")"
+	# shellcheck disable=SC2086 # flag lists are meant to be split
+	$_cc ${_rest%%|*} -o "$2" "$1" "$BUILD/libshelly.a" ${_rest#*|} 2>"$B_TMP/cc.err"
+}
 
 # goal_le VALUE LIMIT TEXT
 goal_le() {

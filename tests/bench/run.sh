@@ -11,6 +11,7 @@
 #   scan.sh      (another helper's) discovery scan of a /24
 #   fleet10k.sh  poll-once of 10,000 devices: cycle time and peak RSS
 #   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
+#   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -77,6 +78,7 @@ else
 fi
 part fleet10k 420
 part tui 180
+part drift 120
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

@@ -10,14 +10,7 @@
 N=${BENCH_TUI_N:-1000}
 BIN=$BUILD/bench/bench_tui
 NAME="console ($N devices)"
-flags=$(make -s --no-print-directory BUILD="$BUILD" \
-	--eval 'bench-print-flags: ; @echo "$(CC)|$(filter-out -MMD -MP,$(ALL_CFLAGS))|$(LIBS)"' \
-	bench-print-flags 2>/dev/null | tail -n 1)
-cc=${flags%%|*} rest=${flags#*|}
-cflags=${rest%%|*} libs=${rest#*|}
-mkdir -p "$BUILD/bench"
-# shellcheck disable=SC2086 # flag lists are meant to be split
-if ! $cc $cflags -o "$BIN" tests/bench/bench_tui.c "$BUILD/libshelly.a" $libs 2>"$B_TMP/cc.err"; then
+if ! bench_cc tests/bench/bench_tui.c "$BIN"; then
 	bench_fail "$NAME" "bench_tui does not build: $(head -c 400 "$B_TMP/cc.err")"
 	exit 1
 fi

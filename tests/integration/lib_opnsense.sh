@@ -9,6 +9,9 @@
 #   op_conf TAG FILE [LINE ...]    a configuration pointing at fake TAG (+ extra lines)
 #   op_db DB "MAC|NAME|HOST" ...   a registry holding these devices
 #   op_run OUT CONF DB [ARGS]      shelly-tui --opnsense-sync; sets OP_RC, stdout in OUT, stderr in OUT.err
+#   op_console STATE DB W H N      (tui tests, after lib_tui.sh) fake k from STATE, its
+#                                  configuration in $T_TMP/conf, the --dry-run count line in
+#                                  $OP_PLAN_LINE, the console on DB (N devices) in a W x H pane
 for _t in openssl python3 jq sqlite3 curl; do
 	command -v $_t >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs $_t"; exit 0; }
 done
@@ -81,3 +84,14 @@ op_run() {
 
 # op_count TAG JQ: a number from the fake's counters.
 op_count() { op_get "$1" /__fake/counts | jq -r "$2"; }
+
+op_console() {
+	op_fake k "$1" --shape 25.7
+	op_conf k "$T_TMP/conf"
+	op_run "$T_TMP/plan" "$T_TMP/conf" "$2" --dry-run
+	OP_PLAN_LINE=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
+	[ -n "$OP_PLAN_LINE" ] || fail "op_console: --opnsense-sync --dry-run" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
+	OP_ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
+	tui_start "$3" "$4" "env $OP_ENV $SHELLY_TUI --config $T_TMP/conf --db $2"
+	tui_wait 30 "fleet $5" || fail "op_console: start" "$(tui_why "fleet $5")"
+}

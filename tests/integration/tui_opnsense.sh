@@ -15,15 +15,9 @@ cat >"$T_TMP/kea.json" <<'JSON'
 JSON
 DB=$T_TMP/db
 op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
-op_fake k "$T_TMP/kea.json" --shape 25.7
-op_conf k "$T_TMP/conf"
-op_run "$T_TMP/plan" "$T_TMP/conf" "$DB" --dry-run
-plan_line=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
-[ -n "$plan_line" ] || fail "$N: --opnsense-sync --dry-run" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
-
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 2' || fail "$N: start" "$(tui_why 'fleet 2')"
+op_console "$T_TMP/kea.json" "$DB" 120 40 2
+plan_line=$OP_PLAN_LINE
+ENV=$OP_ENV
 tui_keys F11
 if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
 	[ "$(op_count k .writes)" = 0 ]; then
@@ -34,10 +28,10 @@ fi
 tui_keys a
 if tui_wait 20 'Apply this plan \(3 changes\) to OPNsense\? \[y/N\]'; then pass "$N: a asks first, naming the changes"; else fail "$N: apply question" "$(tui_why 'Apply this plan')"; fi
 tui_keys y
-if tui_wait 30 'OPNsense - applied' && tui_wait 5 'Kitchen' &&
+if tui_wait 30 'OPNsense - applied' && tui_wait 5 '│ added +reservation +Kitchen +192\.168\.20\.31 ' &&
 	[ "$(op_get k /__fake/state | jq '.reservations | length')" = 2 ] &&
 	[ "$(op_get k /__fake/state | jq -r '.aliases[] | select(.name == "shelly_devices") | .name')" = shelly_devices ]; then
-	pass "$N: the plan is applied: the fake holds both reservations and the alias; the view shows the results"
+	pass "$N: the plan is applied: the fake holds both reservations and the alias; the table shows each record's result"
 else
 	fail "$N: apply" "$(tui_why 'OPNsense - applied') fake: $(op_get k /__fake/state | head -c 600)"
 fi

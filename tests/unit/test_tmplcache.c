@@ -1,0 +1,181 @@
+/* engine/tmplcache: a drift recomputation over many devices of one group reads the group's
+ * template once; an edit of the template, or of the group's own fields, is picked up on the
+ * next pass; ${index} comes from the members read once; a missing template is an error for
+ * every member, not a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/cfgdesired.h"
+#include "engine/tmplcache.h"
+#include "model/devconfig.h"
+#include "store/cfgstore.h"
+#include "store/store.h"
+
+#define NDEV 300
+
+static char dir[64], db[96], tdir[128], tfile[160];
+static char macs[NDEV][13];
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static struct store *
+fleet(void)
+{
+	struct store *s = NULL;
+	struct store_device d;
+	const char *members[NDEV];
+	char *cause = NULL, sub[128];
+
+	snprintf(dir, sizeof dir, "/tmp/test_tmplcache.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/s.db", dir);
+	snprintf(sub, sizeof sub, "%s/shelly-tui", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(tdir, sizeof tdir, "%s/shelly-tui/templates", dir);
+	assert_int_equal(mkdir(tdir, 0700), 0);
+	snprintf(tfile, sizeof tfile, "%s/base.tmpl", tdir);
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	write_file(tfile, "sys.timezone = America/Chicago\n");
+	if (store_open(db, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	for (int i = 0; i < NDEV; i++) {
+		memset(&d, 0, sizeof d);
+		snprintf(macs[i], sizeof macs[i], "a0b0c0d0%04x", i);
+		memcpy(d.mac, macs[i], 13);
+		d.id = macs[i];
+		d.gen = 2;
+		assert_int_equal(store_device_upsert(s, &d, &cause), 0);
+		members[i] = macs[i];
+	}
+	assert_int_equal(cfgstore_group_add(s, "g", members, NDEV, &cause), 0);
+	assert_int_equal(cfgstore_group_template(s, "g", "base", &cause), 0);
+	for (int i = 0; i < NDEV; i++)
+		assert_int_equal(cfgstore_snapshot_add(s, macs[i], 1000, 2, 1, 1, "read",
+		                     "sys.timezone = UTC\nsys.name = x\n", &cause),
+		    0);
+	return s;
+}
+
+static void
+cleanup(struct store *s)
+{
+	char p[200];
+
+	store_free(s);
+	unlink(tfile);
+	rmdir(tdir);
+	snprintf(p, sizeof p, "%s/shelly-tui", dir);
+	rmdir(p);
+	unlink(db);
+	snprintf(p, sizeof p, "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", db);
+	unlink(p);
+	rmdir(dir);
+}
+
+/* One recomputation: every member's drift; all members must agree. */
+static int
+recompute(struct store *s, struct tmplcache *c)
+{
+	int first = 0;
+
+	tmplcache_pass(c, store_data_version(s));
+	for (int i = 0; i < NDEV; i++) {
+		struct devconfig_vars v = {.mac = macs[i], .id = macs[i]}; /* index: the group's */
+		int n = cfgdesired_drift_cached(s, c, macs[i], &v);
+		if (i == 0)
+			first = n;
+		assert_int_equal(n, first);
+		/* The cached answer is the uncached one. */
+		if (i % 97 == 0)
+			assert_int_equal(n, cfgdesired_drift(s, macs[i], &v));
+	}
+	return first;
+}
+
+static void
+test_reads_once(void **state)
+{
+	struct store *s = fleet();
+	struct tmplcache *c = tmplcache_new();
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(recompute(s, c), 1); /* timezone differs */
+	assert_int_equal(tmplcache_reads(c), 1);
+	/* ${index} from the cache is the engine's: the position among the members by MAC. */
+	for (int i = 0; i < NDEV; i += 37) {
+		char a[24] = "", b[24] = "";
+		assert_int_equal(tmplcache_index(c, s, "g", macs[i], a, sizeof a, &cause), 1);
+		assert_int_equal(cfgdesired_index(s, "g", macs[i], b, sizeof b, &cause), 1);
+		assert_string_equal(a, b);
+	}
+	{
+		char a[24] = "";
+		assert_int_equal(
+		    tmplcache_index(c, s, "g", "ffffffffffff", a, sizeof a, &cause), 0);
+	}
+	/* Nothing changed: the file is checked, not read again. */
+	assert_int_equal(recompute(s, c), 1);
+	assert_int_equal(tmplcache_reads(c), 1);
+
+	assert_int_equal(tmplcache_changed(c), 0);
+
+	/* An edit of the template is seen without a pass, and picked up on the next, read once. */
+	write_file(tfile, "sys.timezone = UTC\n");
+	assert_int_equal(tmplcache_changed(c), 1);
+	assert_int_equal(recompute(s, c), 0);
+	assert_int_equal(tmplcache_reads(c), 2);
+	assert_int_equal(tmplcache_changed(c), 0);
+
+	/* The group's own fields (the store moved) are picked up too. */
+	assert_int_equal(store_setting_set(s, "config-group:g", "sys.name = y\n", &cause), 0);
+	assert_int_equal(recompute(s, c), 1);
+	assert_int_equal(tmplcache_reads(c), 2);
+
+	/* A file of the same size put in its place (another inode) is read again. */
+	assert_int_equal(store_setting_set(s, "config-group:g", "", &cause), 0);
+	{
+		char tmp[200];
+		snprintf(tmp, sizeof tmp, "%s/new.tmp", tdir);
+		write_file(tmp, "sys.timezone = UTC\n");
+		assert_int_equal(rename(tmp, tfile), 0);
+	}
+	assert_int_equal(recompute(s, c), 0);
+	assert_int_equal(tmplcache_reads(c), 3);
+
+	/* A missing template: unknown drift for every member, one failed open per pass. */
+	assert_int_equal(unlink(tfile), 0);
+	assert_int_equal(recompute(s, c), -2);
+	assert_int_equal(tmplcache_reads(c), 3);
+	tmplcache_free(c);
+	cleanup(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reads_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
