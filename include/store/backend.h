@@ -169,6 +169,8 @@ struct store_ops {
 	int (*device_list)(void *b, store_row_cb cb, void *arg, char **cause);
 
 	int (*status_get)(void *b, const char *mac, struct store_status **out, char **cause);
+	/* every status row, ordered by MAC, json NULL */
+	int (*status_list)(void *b, store_row_cb cb, void *arg, char **cause);
 	int (*history_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,
 	    store_row_cb cb, void *arg, char **cause);
 	int (*bucket_list)(void *b, const char *mac, int64_t from_ms, int64_t to_ms,

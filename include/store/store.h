@@ -108,6 +108,7 @@ struct store_audit {
 };
 
 typedef int (*store_device_cb)(const struct store_device *d, void *arg);
+typedef int (*store_status_cb)(const struct store_status *st, void *arg);
 typedef int (*store_sample_cb)(const struct store_sample *smp, void *arg);
 typedef int (*store_bucket_cb)(const struct store_bucket *bk, void *arg);
 typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
@@ -164,6 +165,9 @@ int store_device_list(struct store *s, store_device_cb cb, void *arg, char **cau
 
 /* Returns the latest stored (flushed) status of mac, or NULL. Caller frees. */
 struct store_status *store_status_get(struct store *s, const char *mac);
+/* Calls cb for every latest stored status, ordered by MAC, without the raw reply (json NULL):
+ * one read for a whole fleet instead of one per device. */
+int store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause);
 /* Calls cb for raw samples of mac with from_ms <= ts < to_ms, oldest first. */
 int store_history_list(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_sample_cb cb, void *arg, char **cause);

@@ -35,7 +35,7 @@ struct pdev {
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 
 	enum device_state state;
-	int stored_state;       /* the state the store held at load, until the first change; -1 */
+	int stored_state;       /* the state stored by an earlier run (enum device_state), -1 none */
 	char *error;            /* the last error, sanitised; NULL none (most devices) */
 	int failures;           /* in a row */
 	int attempted;
@@ -311,10 +311,40 @@ load_credentials(struct pdev *d, const struct store_device *sd, const struct con
 	d->password = f.password;
 }
 
+/* What poller_load needs of a stored status (read for the whole fleet at once). */
+struct load_status {
+	char mac[STORE_MAC_LEN + 1];
+	int state; /* enum device_state, -1 unknown */
+	int64_t cfg_rev;
+};
+
 struct load_ctx {
 	struct poller *p;
 	const struct conf *cfg;
+	struct load_status *st; /* ordered by MAC */
+	size_t nst;
 };
+
+static int
+load_status_cb(const struct store_status *ss, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct load_status *ls;
+	enum device_state state;
+
+	lc->st = xreallocarray(lc->st, lc->nst + 1, sizeof *lc->st);
+	ls = &lc->st[lc->nst++];
+	memcpy(ls->mac, ss->mac, sizeof ls->mac);
+	ls->state = ss->state != NULL && device_state_parse(ss->state, &state) == 0 ? (int)state : -1;
+	ls->cfg_rev = ss->cfg_rev;
+	return 0;
+}
+
+static int
+load_status_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct load_status *)elem)->mac);
+}
 
 static int
 load_one_cb(const struct store_device *sd, void *arg)
@@ -329,6 +359,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 		d->p = p;
 		memcpy(d->mac, sd->mac, sizeof d->mac);
 		d->state = DEVICE_OFFLINE;
+		d->stored_state = -1;
 		d->cfg_rev = NAN;
 		d->uptime_s = NAN;
 		d->timer = loop_timer_new(p->loop, pdev_timer_cb, d);
@@ -363,16 +394,13 @@ load_one_cb(const struct store_device *sd, void *arg)
 		d->last_seen_ms = sd->last_seen_ms;
 	if (is_new) {
 		/* The stored revision spares a settings read when nothing changed since. */
-		struct store_status *last = store_status_get(p->store, d->mac);
-		enum device_state was;
-		d->stored_state = last != NULL && last->state != NULL &&
-		        device_state_parse(last->state, &was) == 0 ? (int)was : -1;
-		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state != NULL &&
-		    strcmp(last->state, "online") == 0) {
+		const struct load_status *last = lc->nst == 0 ? NULL :
+		    bsearch(d->mac, lc->st, lc->nst, sizeof *lc->st, load_status_cmp);
+		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state == DEVICE_ONLINE) {
 			d->cfg_rev = (double)last->cfg_rev;
 			d->have_cfg = 1;
 		}
-		store_status_free(last);
+		d->stored_state = last != NULL ? last->state : -1;
 	}
 	load_credentials(d, sd, lc->cfg);
 	d->held = 0;
@@ -390,12 +418,17 @@ load_one_cb(const struct store_device *sd, void *arg)
 int
 poller_load(struct poller *p, const struct conf *cfg, char **cause)
 {
-	struct load_ctx lc = { p, cfg };
+	struct load_ctx lc = { p, cfg, NULL, 0 };
 	size_t j = 0;
+	int rc;
 
 	for (size_t i = 0; i < p->ndevs; i++)
 		p->devs[i]->seen = 0;
-	if (store_device_list(p->store, load_one_cb, &lc, cause) != 0)
+	rc = store_status_list(p->store, load_status_cb, &lc, cause);
+	if (rc == 0)
+		rc = store_device_list(p->store, load_one_cb, &lc, cause);
+	free(lc.st);
+	if (rc != 0)
 		return -1;
 	for (size_t i = 0; i < p->ndevs; i++) {
 		if (p->devs[i]->seen)
@@ -486,15 +519,13 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 	set_error(d, error);
 	d->state = st;
 	if (d->stored_state >= 0) {
-		/* The first state of this process is a change only against what the store held. */
+		/* The first result here: compared with what an earlier run stored. */
 		old = (enum device_state)d->stored_state;
 		d->stored_state = -1;
-		if (old == st)
-			return;
-	} else if (old == st && d->attempted)
+	} else if (!d->attempted && st == DEVICE_OFFLINE)
+		return; /* never polled: the initial state is offline, no event for staying there */
+	if (old == st)
 		return;
-	else if (!d->attempted && st == DEVICE_OFFLINE)
-		return; /* the initial state is offline: no event for staying there */
 	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
 	    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
 }

@@ -543,6 +543,56 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 		}                                                                              \
 	} while (0)
 
+/* The credentials and TLS options of r on e; on failure *what names the option. */
+static CURLcode
+req_security(const struct req *r, CURL *e, const char **what_out)
+{
+	CURLcode rc = CURLE_OK;
+	const char *what = "";
+
+	if (r->auth == HTTP_AUTH_BEARER) {
+		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		SETOPT(CURLOPT_XOAUTH2_BEARER, r->password);
+	} else if (r->auth != HTTP_AUTH_NONE) {
+		SETOPT(CURLOPT_HTTPAUTH,
+		    r->auth == HTTP_AUTH_BASIC ? (long)CURLAUTH_BASIC : (long)CURLAUTH_DIGEST);
+		SETOPT(CURLOPT_USERNAME, r->user);
+		SETOPT(CURLOPT_PASSWORD, r->password);
+	}
+
+	if (r->https) {
+		SETOPT(CURLOPT_CERTINFO, 1L);
+		SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+		switch (r->tls) {
+		case HTTP_TLS_VERIFY:
+			SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+			SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+			/* A CA file given is the only trust: the system store is not consulted. */
+			if (r->ca_file != NULL) {
+				SETOPT(CURLOPT_CAINFO, r->ca_file);
+				SETOPT(CURLOPT_CAPATH, NULL);
+			}
+			break;
+		case HTTP_TLS_PIN:
+		case HTTP_TLS_INSECURE:
+			/* No CA checks: without these two NULLs libcurl's GnuTLS backend still
+			 * parses the whole system store (hundreds of files) on every handshake. */
+			SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+			SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+			SETOPT(CURLOPT_CAINFO, NULL);
+			SETOPT(CURLOPT_CAPATH, NULL);
+			if (r->tls == HTTP_TLS_PIN && r->pin_curl != NULL)
+				SETOPT(CURLOPT_PINNEDPUBLICKEY, r->pin_curl);
+			break;
+		}
+	}
+	return CURLE_OK;
+
+fail:
+	*what_out = what;
+	return rc;
+}
+
 /* Creates the easy handle of r and adds it to the multi handle; -1 with *cause on failure. */
 static int
 req_start(struct req *r, char **cause)
@@ -607,42 +657,8 @@ req_start(struct req *r, char **cause)
 	} else
 		SETOPT(CURLOPT_HTTPGET, 1L);
 
-	if (r->auth == HTTP_AUTH_BEARER) {
-		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-		SETOPT(CURLOPT_XOAUTH2_BEARER, r->password);
-	} else if (r->auth != HTTP_AUTH_NONE) {
-		SETOPT(CURLOPT_HTTPAUTH,
-		    r->auth == HTTP_AUTH_BASIC ? (long)CURLAUTH_BASIC : (long)CURLAUTH_DIGEST);
-		SETOPT(CURLOPT_USERNAME, r->user);
-		SETOPT(CURLOPT_PASSWORD, r->password);
-	}
-
-	if (r->https) {
-		SETOPT(CURLOPT_CERTINFO, 1L);
-		SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
-		switch (r->tls) {
-		case HTTP_TLS_VERIFY:
-			SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-			SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-			/* A CA file given is the only trust: the system store is not consulted. */
-			if (r->ca_file != NULL) {
-				SETOPT(CURLOPT_CAINFO, r->ca_file);
-				SETOPT(CURLOPT_CAPATH, NULL);
-			}
-			break;
-		case HTTP_TLS_PIN:
-		case HTTP_TLS_INSECURE:
-			/* No CA checks: without these two NULLs libcurl's GnuTLS backend still
-			 * parses the whole system store (hundreds of files) on every handshake. */
-			SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
-			SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
-			SETOPT(CURLOPT_CAINFO, NULL);
-			SETOPT(CURLOPT_CAPATH, NULL);
-			if (r->tls == HTTP_TLS_PIN && r->pin_curl != NULL)
-				SETOPT(CURLOPT_PINNEDPUBLICKEY, r->pin_curl);
-			break;
-		}
-	}
+	if ((rc = req_security(r, e, &what)) != CURLE_OK)
+		goto fail;
 
 	mrc = curl_multi_add_handle(http->multi, e);
 	if (mrc != CURLM_OK) {

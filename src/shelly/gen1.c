@@ -87,7 +87,7 @@ static int
 consumed(const char *key)
 {
 	for (size_t i = 0; i < sizeof status_consumed / sizeof status_consumed[0]; i++)
-		if (strcmp(key, status_consumed[i]) == 0)
+		if (key[0] == status_consumed[i][0] && strcmp(key, status_consumed[i]) == 0)
 			return 1;
 	return 0;
 }

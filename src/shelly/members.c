@@ -29,13 +29,23 @@ void
 members_read(void *obj, const struct member *t, size_t n, const char *prefix, const cJSON *o)
 {
 	char key[64];
+	const char *in = NULL; /* the path of `at`: rows of one object follow each other */
+	const cJSON *at = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		char *dst = (char *)obj + t[i].off;
+		const char *k = t[i].key;
 		const cJSON *v;
 
-		snprintf(key, sizeof key, "%s%s", prefix, t[i].key);
-		if ((v = json_get(member_object(o, t[i].in), key)) == NULL)
+		if (prefix[0] != '\0') {
+			snprintf(key, sizeof key, "%s%s", prefix, t[i].key);
+			k = key;
+		}
+		if (in == NULL || strcmp(in, t[i].in) != 0) {
+			in = t[i].in;
+			at = member_object(o, in);
+		}
+		if ((v = json_get(at, k)) == NULL)
 			continue;
 		if (t[i].how == MEMBER_FLAG)
 			*(int *)(void *)dst = json_bool(v);

@@ -271,6 +271,9 @@ static const char *const migrations[] = {
 	    "fw_update = excluded.fw_update, cfg_rev = excluded.cfg_rev, "               \
 	    "json = excluded.json WHERE excluded.ts >= status.ts")                       \
 	X(STATUS_GET, "SELECT " STATUS_COLS " FROM status WHERE mac = ?1")               \
+	X(STATUS_LIST,                                                                   \
+	    "SELECT mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, "  \
+	    "uptime_s, outputs_on, fw_update, cfg_rev, NULL FROM status ORDER BY mac")     \
 	X(SAMPLE_PUT,                                                                    \
 	    "INSERT OR REPLACE INTO history (" SAMPLE_COLS ") SELECT ?1, ?2, ?3, ?4, "    \
 	    "?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)")             \
@@ -820,6 +823,7 @@ static const struct {
 	[ST_DEV_BY_HOST] = { &store_layout_device, "looking up a device" },
 	[ST_DEV_LIST] = { &store_layout_device, "listing devices" },
 	[ST_STATUS_GET] = { &store_layout_status, "reading status" },
+	[ST_STATUS_LIST] = { &store_layout_status, "reading status" },
 	[ST_SAMPLE_LIST] = { &store_layout_sample, "reading history" },
 	[ST_BUCKET_LIST] = { &store_layout_bucket, "reading history" },
 	[ST_EVENT_LIST] = { &store_layout_event, "reading events" },
@@ -1078,6 +1082,12 @@ sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 	bind_text(stmt(b, ST_STATUS_GET), 1, mac);
 	*out = read_first(b, ST_STATUS_GET, &rc, cause);
 	return rc;
+}
+
+static int
+sq_status_list(void *v, store_row_cb cb, void *arg, char **cause)
+{
+	return read_rows(v, ST_STATUS_LIST, cb, arg, cause);
 }
 
 /* Rows of statement i for one MAC with from_ms <= time < to_ms. */
@@ -1617,6 +1627,7 @@ static const struct store_ops sqlite_ops = {
 	.device_find = sq_device_find,
 	.device_list = sq_device_list,
 	.status_get = sq_status_get,
+	.status_list = sq_status_list,
 	.history_list = sq_history_list,
 	.bucket_list = sq_bucket_list,
 	.event_list = sq_event_list,

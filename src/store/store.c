@@ -28,6 +28,16 @@ struct seen {
 	int64_t ts_ms;
 };
 
+/* MAC -> position in a coalesced queue: open addressing, a slot holds position + 1 (0 free). */
+struct macslot {
+	char mac[STORE_MAC_LEN + 1];
+	uint32_t pos1;
+};
+struct macidx {
+	struct macslot *v;
+	size_t cap, n; /* cap: 0 or a power of two above twice n */
+};
+
 struct store {
 	const struct store_ops *ops;
 	void *b;
@@ -37,6 +47,7 @@ struct store {
 	size_t nstatus, capstatus;
 	struct seen *seen;
 	size_t nseen, capseen;
+	struct macidx status_at, seen_at; /* where each MAC's status and last-seen update sit */
 	struct store_sample *smp; /* ring: smp_len samples from smp_head */
 	size_t smp_cap, smp_head, smp_len, smp_limit;
 	struct store_event **ev;
@@ -215,6 +226,69 @@ store_open(const char *url, struct store **out, char **cause)
 	return 0;
 }
 
+static uint64_t
+mac_hash(const char *mac)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (; *mac != '\0'; mac++)
+		h = (h ^ (unsigned char)*mac) * 1099511628211u;
+	return h;
+}
+
+/* The slot of mac: its entry, or the free slot where it goes (x->cap > 0). */
+static struct macslot *
+macidx_slot(const struct macidx *x, const char *mac)
+{
+	size_t i = (size_t)mac_hash(mac) & (x->cap - 1);
+
+	while (x->v[i].pos1 != 0 && strcmp(x->v[i].mac, mac) != 0)
+		i = (i + 1) & (x->cap - 1);
+	return &x->v[i];
+}
+
+/* Position of mac in its queue, or -1. */
+static long
+macidx_get(const struct macidx *x, const char *mac)
+{
+	const struct macslot *e;
+
+	if (x->n == 0)
+		return -1;
+	e = macidx_slot(x, mac);
+	return e->pos1 != 0 ? (long)e->pos1 - 1 : -1;
+}
+
+static void
+macidx_put(struct macidx *x, const char *mac, size_t pos)
+{
+	struct macslot *e;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct macidx old = *x;
+
+		x->cap = old.cap ? old.cap * 2 : 64;
+		x->v = xcalloc(x->cap, sizeof *x->v);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i].pos1 != 0)
+				*macidx_slot(x, old.v[i].mac) = old.v[i];
+		free(old.v);
+	}
+	e = macidx_slot(x, mac);
+	if (e->pos1 == 0)
+		x->n++;
+	memcpy(e->mac, mac, sizeof e->mac);
+	e->pos1 = (uint32_t)pos + 1;
+}
+
+static void
+macidx_clear(struct macidx *x)
+{
+	if (x->n > 0)
+		memset(x->v, 0, x->cap * sizeof *x->v);
+	x->n = 0;
+}
+
 static void
 queue_clear(struct store *s)
 {
@@ -224,6 +298,8 @@ queue_clear(struct store *s)
 		free(s->ev[i]);
 	s->nstatus = s->nseen = s->nev = 0;
 	s->smp_head = s->smp_len = 0;
+	macidx_clear(&s->status_at);
+	macidx_clear(&s->seen_at);
 }
 
 void
@@ -241,6 +317,8 @@ store_free(struct store *s)
 	s->ops->close(s->b);
 	free(s->status);
 	free(s->seen);
+	free(s->status_at.v);
+	free(s->seen_at.v);
 	free(s->smp);
 	free(s->ev);
 	free(s->last_error);
@@ -386,6 +464,7 @@ struct rows {
 	struct vec vec;
 	union {
 		store_device_cb dev;
+		store_status_cb st;
 		store_sample_cb smp;
 		store_bucket_cb bk;
 		store_event_cb ev;
@@ -423,7 +502,7 @@ rows_call(const struct rows *rows, const void *r)
 	case STORE_REC_SETTING:
 		return rows->cb.set(set->key, set->value, rows->arg);
 	case STORE_REC_STATUS:
-		break;
+		return rows->cb.st(r, rows->arg);
 	}
 	return 1;
 }
@@ -513,16 +592,22 @@ queue_purge(struct store *s, const char *mac)
 {
 	size_t i, j;
 
+	macidx_clear(&s->status_at);
 	for (i = j = 0; i < s->nstatus; i++) {
 		if (strcmp(s->status[i]->mac, mac) == 0)
 			free(s->status[i]);
-		else
+		else {
+			macidx_put(&s->status_at, s->status[i]->mac, j);
 			s->status[j++] = s->status[i];
+		}
 	}
 	s->nstatus = j;
+	macidx_clear(&s->seen_at);
 	for (i = j = 0; i < s->nseen; i++) {
-		if (strcmp(s->seen[i].mac, mac) != 0)
+		if (strcmp(s->seen[i].mac, mac) != 0) {
+			macidx_put(&s->seen_at, s->seen[i].mac, j);
 			s->seen[j++] = s->seen[i];
+		}
 	}
 	s->nseen = j;
 	for (i = j = 0; i < s->smp_len; i++) {
@@ -581,6 +666,16 @@ store_status_get(struct store *s, const char *mac)
 		return NULL;
 	}
 	return st;
+}
+
+int
+store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause)
+{
+	struct rows rows = { .type = &store_layout_status, .cb.st = cb, .arg = arg };
+	char *why = NULL;
+
+	return rows_deliver(&rows, s->ops->status_list(s->b, collect_cb, &rows, &why), why,
+	    cause);
 }
 
 /* History rows (samples or buckets, by op) of one MAC in [from_ms, to_ms). */
@@ -872,23 +967,24 @@ store_lease_release(struct store *s, const char *name, const char *holder, char 
 int
 store_queue_status(struct store *s, const struct store_status *st)
 {
+	long at;
+
 	if (!mac_valid(st->mac)) {
 		log_error("store: status with invalid MAC dropped");
 		return -1;
 	}
-	for (size_t i = 0; i < s->nstatus; i++) {
-		if (strcmp(s->status[i]->mac, st->mac) == 0) {
-			if (st->ts_ms < s->status[i]->ts_ms)
-				return 0; /* older than what is queued */
-			free(s->status[i]);
-			s->status[i] = store_status_dup(st);
-			return 0;
-		}
+	if ((at = macidx_get(&s->status_at, st->mac)) >= 0) {
+		if (st->ts_ms < s->status[at]->ts_ms)
+			return 0; /* older than what is queued */
+		free(s->status[at]);
+		s->status[at] = store_status_dup(st);
+		return 0;
 	}
 	if (s->nstatus == s->capstatus) {
 		s->capstatus = s->capstatus ? s->capstatus * 2 : 64;
 		s->status = xreallocarray(s->status, s->capstatus, sizeof *s->status);
 	}
+	macidx_put(&s->status_at, st->mac, s->nstatus);
 	s->status[s->nstatus++] = store_status_dup(st);
 	return 0;
 }
@@ -967,21 +1063,22 @@ store_queue_event(struct store *s, const struct store_event *ev)
 int
 store_queue_seen(struct store *s, const char *mac, int64_t ts_ms)
 {
+	long at;
+
 	if (mac == NULL || !mac_valid(mac)) {
 		log_error("store: last-seen update with invalid MAC dropped");
 		return -1;
 	}
-	for (size_t i = 0; i < s->nseen; i++) {
-		if (strcmp(s->seen[i].mac, mac) == 0) {
-			if (ts_ms > s->seen[i].ts_ms)
-				s->seen[i].ts_ms = ts_ms;
-			return 0;
-		}
+	if ((at = macidx_get(&s->seen_at, mac)) >= 0) {
+		if (ts_ms > s->seen[at].ts_ms)
+			s->seen[at].ts_ms = ts_ms;
+		return 0;
 	}
 	if (s->nseen == s->capseen) {
 		s->capseen = s->capseen ? s->capseen * 2 : 64;
 		s->seen = xreallocarray(s->seen, s->capseen, sizeof *s->seen);
 	}
+	macidx_put(&s->seen_at, mac, s->nseen);
 	memcpy(s->seen[s->nseen].mac, mac, sizeof s->seen[s->nseen].mac);
 	s->seen[s->nseen].ts_ms = ts_ms;
 	s->nseen++;

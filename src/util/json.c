@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -11,28 +12,95 @@
 
 #include "util/xmalloc.h"
 
+/*
+ * cJSON's small blocks (a node is 64 bytes; most names and strings are shorter) are kept for
+ * reuse when freed. A parsed reply is a hundred or more of them, freed together; glibc's
+ * per-thread cache holds only 7 blocks of a size, so the rest went to the fast bins and were
+ * merged back (malloc_consolidate) at the next large allocation, for every reply. Every
+ * block is an ordinary malloc block (of JSON_SMALL bytes or more): free() of cJSON output
+ * stays correct. Not under AddressSanitizer, which should see every free.
+ */
+#define JSON_SMALL 64
+#define JSON_POOL_MAX 1024 /* blocks kept at most (under 100 KiB) */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define JSON_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JSON_POOL 0
+#endif
+#endif
+#ifndef JSON_POOL
+#define JSON_POOL 1
+#endif
+
+static void *json_pool[JSON_POOL_MAX];
+static size_t json_npool;
+static size_t json_small_usable; /* malloc_usable_size of a JSON_SMALL block */
+
+static void *
+json_alloc_cb(size_t n)
+{
+	if (n > JSON_SMALL)
+		return malloc(n);
+	if (json_npool > 0)
+		return json_pool[--json_npool];
+	return malloc(JSON_SMALL);
+}
+
+static void
+json_free_cb(void *p)
+{
+	if (p != NULL && json_npool < JSON_POOL_MAX && malloc_usable_size(p) == json_small_usable)
+		json_pool[json_npool++] = p;
+	else
+		free(p);
+}
+
+__attribute__((constructor)) static void
+json_pool_init(void)
+{
+	cJSON_Hooks hooks = { json_alloc_cb, json_free_cb };
+	void *p;
+
+	if (!JSON_POOL || (p = malloc(JSON_SMALL)) == NULL)
+		return;
+	json_small_usable = malloc_usable_size(p);
+	free(p);
+	cJSON_InitHooks(&hooks);
+}
+
+/* The index just past the quote that closes the string whose text starts at i; len if none. */
+static size_t
+string_end(const char *buf, size_t len, size_t i)
+{
+	const char *q;
+
+	/* memchr finds the candidates a byte loop would walk to (most of a reply is strings). */
+	while (i < len && (q = memchr(buf + i, '"', len - i)) != NULL) {
+		size_t at = (size_t)(q - buf), bs = 0;
+
+		while (at - bs > i && buf[at - bs - 1] == '\\')
+			bs++;
+		i = at + 1;
+		if (bs % 2 == 0)
+			return i; /* not escaped */
+	}
+	return len;
+}
+
 int
 json_depth(const char *buf, size_t len, int max_depth)
 {
-	int depth = 0, max = 0, in_str = 0, esc = 0;
+	int depth = 0, max = 0;
+	size_t i = 0;
 
 	if (max_depth <= 0)
 		max_depth = JSON_MAX_DEPTH;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		switch (c) {
+	while (i < len) {
+		switch (buf[i++]) {
 		case '"':
-			in_str = 1;
+			i = string_end(buf, len, i);
 			break;
 		case '[':
 		case '{':
@@ -230,7 +298,13 @@ json_get(const cJSON *obj, const char *key)
 {
 	if (obj == NULL || !cJSON_IsObject(obj) || key == NULL)
 		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
+	/* As cJSON_GetObjectItemCaseSensitive, which calls strcmp for every member before the
+	 * match: the first byte rules most out (replies are read member by member, by name). */
+	for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+		if (c->string != NULL && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	}
+	return NULL;
 }
 
 double

@@ -80,6 +80,11 @@ test_parse_bounds(void **state)
 	parse_fails(deep, strlen(deep), 0, "nested");
 	free(deep);
 	assert_int_equal(json_depth("{\"a\":\"[[[[{{{{\\\"[[\"}", 19, 2), 1);
+	/* an escaped backslash ends before the quote; an escaped quote does not end the string */
+	assert_int_equal(json_depth("{\"a\":\"\\\\\",\"b\":[[1]]}", 20, 0), 3);
+	assert_int_equal(json_depth("[\"\\\\\\\"[[\"]", 10, 0), 1);
+	assert_int_equal(json_depth("[\"[[[", 5, 0), 1); /* unterminated string */
+	assert_int_equal(json_depth("[\"a\"][[\"\"]]", 11, 0), 2);
 	parse_fails("[[[]]]", 6, 2, "deeper than 2");
 	/* not NUL-terminated: only len bytes are read */
 	j = json_parse("{\"a\":1}GARBAGE", 7, 0, NULL);
@@ -302,6 +307,52 @@ test_print_terminal_safe(void **state)
 	cJSON_Delete(o);
 }
 
+/* cJSON's blocks are recycled (util/json.c): trees larger than what is kept, output freed
+ * with free() or cJSON_free, and values that survive their neighbours' reuse stay intact. */
+static void
+test_block_reuse(void **state)
+{
+	char *big = NULL, *out;
+	size_t n = 0, cap = 0;
+	cJSON *a, *b;
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		char item[64];
+		int len = snprintf(item, sizeof item, "%s\"k%d\":\"v%d\"", i ? "," : "{", i, i);
+
+		if (n + (size_t)len + 2 > cap) {
+			cap = cap ? cap * 2 : 4096;
+			big = realloc(big, cap);
+			assert_non_null(big);
+		}
+		memcpy(big + n, item, (size_t)len);
+		n += (size_t)len;
+	}
+	big[n++] = '}';
+	for (int round = 0; round < 3; round++) {
+		a = json_parse(big, n, 0, NULL);
+		assert_non_null(a);
+		assert_int_equal(cJSON_GetArraySize(a), 3000);
+		b = json_parse("{\"x\":\"kept\",\"y\":[1,2,3]}", 24, 0, NULL);
+		assert_non_null(b);
+		cJSON_Delete(a); /* more blocks than are kept */
+		a = json_parse(big, n, 0, NULL);
+		assert_non_null(a);
+		assert_string_equal(json_get_string(b, "x"), "kept");
+		assert_string_equal(json_get_string(a, "k2999"), "v2999");
+		out = cJSON_PrintUnformatted(b);
+		assert_string_equal(out, "{\"x\":\"kept\",\"y\":[1,2,3]}");
+		if (round % 2)
+			free(out);
+		else
+			cJSON_free(out);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+	free(big);
+}
+
 int
 main(void)
 {
@@ -313,6 +364,7 @@ main(void)
 	    cmocka_unit_test(test_fw_version),
 	    cmocka_unit_test(test_names_and_init),
 	    cmocka_unit_test(test_print_terminal_safe),
+	    cmocka_unit_test(test_block_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -386,6 +386,125 @@ events_cb(const struct store_event *ev, void *arg)
 	return 0;
 }
 
+/* A status of ts_ms in state with every value unknown. */
+static struct store_status
+unknown_status(int64_t ts_ms, const char *state)
+{
+	struct store_status st = { .ts_ms = ts_ms, .state = state, .power_w = NAN,
+		.energy_wh = NAN, .temperature_c = NAN, .rssi_dbm = NAN,
+		.uptime_s = STORE_NULL_INT, .outputs_on = STORE_NULL_INT,
+		.fw_update = STORE_NULL_INT, .cfg_rev = STORE_NULL_INT, .json = NULL };
+
+	return st;
+}
+
+/* store_status_list: every stored status in one read, ordered by MAC, without the raw reply. */
+struct statuses {
+	int n;
+	char mac[4][STORE_MAC_LEN + 1];
+	char state[4][16];
+	int64_t cfg_rev[4];
+	int json_null[4];
+};
+
+static int
+statuses_cb(const struct store_status *st, void *arg)
+{
+	struct statuses *ss = arg;
+
+	assert_true(ss->n < 4);
+	strcpy(ss->mac[ss->n], st->mac);
+	snprintf(ss->state[ss->n], sizeof ss->state[ss->n], "%s", st->state ? st->state : "");
+	ss->cfg_rev[ss->n] = st->cfg_rev;
+	ss->json_null[ss->n] = st->json == NULL;
+	ss->n++;
+	return 0;
+}
+
+static void
+test_status_list(void **state)
+{
+	struct store *s = open_ok(":memory:");
+	struct store_status st = unknown_status(2000, "online");
+	struct statuses ss = { .n = 0 };
+	char *cause = NULL;
+
+	(void)state;
+	st.cfg_rev = 17;
+	st.json = "{\"sys\":{}}";
+	assert_int_equal(store_status_list(s, statuses_cb, &ss, &cause), 0);
+	assert_int_equal(ss.n, 0);
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	add_device(s, MAC_B, "b", "127.0.0.2");
+	strcpy(st.mac, MAC_A);
+	assert_int_equal(store_queue_status(s, &st), 0);
+	strcpy(st.mac, MAC_B);
+	st.state = "offline";
+	st.cfg_rev = STORE_NULL_INT;
+	assert_int_equal(store_queue_status(s, &st), 0);
+	flush_ok(s);
+	assert_int_equal(store_status_list(s, statuses_cb, &ss, &cause), 0);
+	assert_int_equal(ss.n, 2);
+	assert_string_equal(ss.mac[0], MAC_B);
+	assert_string_equal(ss.state[0], "offline");
+	assert_int_equal(ss.cfg_rev[0], STORE_NULL_INT);
+	assert_string_equal(ss.mac[1], MAC_A);
+	assert_string_equal(ss.state[1], "online");
+	assert_int_equal(ss.cfg_rev[1], 17);
+	assert_true(ss.json_null[0] && ss.json_null[1]);
+	store_free(s);
+}
+
+/* Coalescing per MAC holds for a batch of many devices, also after a device's items were purged. */
+static void
+test_queue_coalesce_many(void **state)
+{
+	struct store *s = open_ok(":memory:");
+	struct store_status st = unknown_status(1000, "online");
+	struct store_status *got;
+	char *cause = NULL;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 300; i++) {
+			snprintf(st.mac, sizeof st.mac, "0000000%05x", i);
+			st.ts_ms = 1000 + round;
+			assert_int_equal(store_queue_status(s, &st), 0);
+			assert_int_equal(store_queue_seen(s, st.mac, 1000 + round), 0);
+		}
+	}
+	assert_int_equal(store_queue_len(s), 600);
+	add_device(s, "000000000100", "x", "127.0.0.3");
+	assert_int_equal(store_device_remove(s, "000000000100", &cause), 1);
+	assert_int_equal(store_queue_len(s), 598);
+	/* After the purge the positions moved: updates still land on their own MAC. */
+	strcpy(st.mac, "000000000101");
+	st.ts_ms = 2000;
+	assert_int_equal(store_queue_status(s, &st), 0);
+	strcpy(st.mac, MAC_A);
+	st.ts_ms = 3000;
+	st.state = "offline";
+	assert_int_equal(store_queue_status(s, &st), 0);
+	st.ts_ms = 2500; /* older than the queued one: ignored */
+	st.state = "error";
+	assert_int_equal(store_queue_status(s, &st), 0);
+	assert_int_equal(store_queue_len(s), 599);
+	flush_ok(s);
+	assert_int_equal(store_queue_len(s), 0);
+	got = store_status_get(s, MAC_A);
+	assert_non_null(got);
+	assert_int_equal(got->ts_ms, 3000);
+	assert_string_equal(got->state, "offline");
+	store_status_free(got);
+	/* The index is empty again after the flush: a new batch coalesces from scratch. */
+	st.ts_ms = 4000;
+	assert_int_equal(store_queue_status(s, &st), 0);
+	assert_int_equal(store_queue_status(s, &st), 0);
+	assert_int_equal(store_queue_len(s), 1);
+	store_free(s);
+}
+
 static void
 test_queue_flush(void **state)
 {
@@ -1463,6 +1582,8 @@ main(void)
 		cmocka_unit_test(test_open_urls),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_queue_flush),
+		cmocka_unit_test(test_status_list),
+		cmocka_unit_test(test_queue_coalesce_many),
 		cmocka_unit_test(test_free_flushes),
 		cmocka_unit_test(test_queue_bounded),
 	    cmocka_unit_test(test_event_queue_bounded),
