@@ -25,7 +25,8 @@
 	X(DRIFT, "drift")           \
 	X(GROUPS, "groups")         \
 	X(PROVISION, "provision")      \
-	X(OPNSENSE, "opnsense")
+	X(OPNSENSE, "opnsense")      \
+	X(SNAPSHOTS, "snapshots")
 
 enum tui_view_kind {
 #define TUI_VIEW_ENUM(id, name) TV_KIND_##id,
@@ -38,7 +39,8 @@ enum tui_view_kind {
 #define TV_ALL ((1u << TV__COUNT) - 1)
 #define TV_LISTS \
 	(TVB(DEVICES) | TVB(EVENTS) | TVB(RESULTS) | TVB(DISCOVER) | TVB(HELP) | TVB(DETAIL) | \
-	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS) | TVB(PROVISION) | TVB(OPNSENSE))
+	    TVB(CONFIG) | TVB(DRIFT) | TVB(GROUPS) | TVB(PROVISION) | TVB(OPNSENSE) | \
+	    TVB(SNAPSHOTS))
 #define TV_SUB (TV_ALL & ~TVB(DEVICES))
 
 /* clang-format off */
@@ -98,10 +100,16 @@ enum tui_view_kind {
 	X(REREAD, "reread", TVB(CONFIG), "C-r", NULL, "Read the device's configuration again") \
 	X(APPLY, "apply", TVB(CONFIG) | TVB(DRIFT), "a", NULL, \
 	    "Send the edits (editor) or bring the listed devices to their desired configuration (drift), after a confirmation") \
-	X(ALLOW_REBOOT, "allow-reboot", TVB(CONFIG) | TVB(DRIFT), "B", NULL, \
+	X(ALLOW_REBOOT, "allow-reboot", TVB(CONFIG) | TVB(DRIFT) | TVB(SNAPSHOTS), "B", NULL, \
 	    "Toggle: let an apply reboot a device that says it must") \
-	X(ALLOW_NETWORK, "allow-network", TVB(CONFIG) | TVB(DRIFT), "N", NULL, \
+	X(ALLOW_NETWORK, "allow-network", TVB(CONFIG) | TVB(DRIFT) | TVB(SNAPSHOTS), "N", NULL, \
 	    "Toggle: allow a change that may cut a device off the network") \
+	X(SNAPSHOTS, "snapshots", TVB(DETAIL) | TVB(CONFIG), "H", NULL, \
+	    "Show the device's configuration snapshots (id, time UTC, cfg_rev, source), newest first") \
+	X(SNAP_SHOW, "snapshot-show", TVB(SNAPSHOTS), "Enter", NULL, \
+	    "Show the selected snapshot's fields (secrets masked); q goes back to the list") \
+	X(SNAP_RESTORE, "snapshot-restore", TVB(SNAPSHOTS), "r", NULL, \
+	    "Restore the selected snapshot: asks, shows the dry run's changes, applies them on a second yes") \
 	X(GROUP_ADD, "group-add", TVB(GROUPS), "a +", NULL, \
 	    "Add the marked devices to the selected group (or to a new one: n)") \
 	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \

@@ -194,6 +194,8 @@ struct view *vconfig_new(struct tui *t, const char *mac);
 /* Drift of the devices macs (NULL: every device). */
 struct view *vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n);
 struct view *vgroups_new(struct tui *t);
+/* The configuration snapshots of one device: list, fields, restore (dry run first). */
+struct view *vsnapshots_new(struct tui *t, const char *mac);
 /* Provisioning (issue 12): access points seen by agents, queue tasks, their progress. */
 struct view *vprovision_new(struct tui *t);
 /* The marked devices (array malloc'd, strings the view's); returns how many. */

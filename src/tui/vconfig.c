@@ -394,6 +394,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_REREAD:
 		start(c, 0, 0);
 		return R_DIRTY;
+	case TA_SNAPSHOTS:
+		tui_push(t, vsnapshots_new(t, c->mac));
+		return R_DIRTY;
 	case TA_APPLY:
 		if (c->edits.n == 0) {
 			tui_message(t, 1, "nothing edited (Enter edits the selected field)");

@@ -386,6 +386,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_CONFIG:
 		tui_push(t, vconfig_new(t, d->mac));
 		return R_DIRTY;
+	case TA_SNAPSHOTS:
+		tui_push(t, vsnapshots_new(t, d->mac));
+		return R_DIRTY;
 	case TA_RAW:
 		d->raw = !d->raw;
 		load(&d->v);
