@@ -272,16 +272,19 @@ test_sort(void **state)
 	s = dump(f->t);
 	assert_true(strstr(s, "Attic fan") < strstr(s, "Kitchen counter"));
 	free(s);
-	/* By power, largest first: Kitchen (1203.5 W) before Attic (42 W). */
+	/* By power, largest first: Kitchen (1203.5 W) before Attic (42 W), and Garage door
+	 * (no power known, "-") after both. */
 	tui_feed(f->t, ": s o r t Space p o w e r Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "sort: power"));
 	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Attic fan"));
+	assert_true(strstr(s, "Attic fan") < strstr(s, "Garage door"));
 	free(s);
-	/* Reversed. */
+	/* Reversed: the known values swap, the unknown one stays last. */
 	tui_feed(f->t, "r");
 	s = dump(f->t);
 	assert_true(strstr(s, "Kitchen counter") > strstr(s, "Attic fan"));
+	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Garage door"));
 	free(s);
 }
 
