@@ -106,7 +106,7 @@
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server, or of the console's agent API (127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
-	    "--poll-once despite a live poller's lease; --discover over a /16; --clone across models") \
+	    "--poll-once despite a live poller's lease; --discover larger than a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
 	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \

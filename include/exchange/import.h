@@ -17,7 +17,8 @@ struct import_doc;
 struct import_result {
 	const char *format; /* "json" or "toml"; static */
 	size_t devices; /* devices in the file */
-	size_t added, updated; /* of those: new to the store, already registered */
+	size_t added, updated, unchanged; /* of those: new to the store, registered with a field
+	                                     the file changes, registered as the file has it */
 	size_t removed; /* registered devices --replace removes */
 	size_t settings, secrets;
 	size_t groups, desired, snapshots, templates; /* configuration (format version 2) */

@@ -115,20 +115,22 @@ print_result(const struct app *app, const char *file, const struct import_result
 
 	if (app->args.set[CLI_JSON]) {
 		printf("{\"format\": \"%s\", \"devices\": %zu, \"added\": %zu, \"updated\": %zu, "
-		       "\"removed\": %zu, \"settings\": %zu, \"secrets\": %zu, \"groups\": %zu, "
+		       "\"unchanged\": %zu, \"removed\": %zu, \"settings\": %zu, \"secrets\": %zu, "
+		       "\"groups\": %zu, "
 		       "\"desired\": %zu, \"snapshots\": %zu, \"templates\": %zu, "
 		       "\"dry_run\": %s}\n",
-		    r->format, r->devices, r->added, r->updated, r->removed, r->settings,
-		    r->secrets, r->groups, r->desired, r->snapshots, r->templates,
+		    r->format, r->devices, r->added, r->updated, r->unchanged, r->removed,
+		    r->settings, r->secrets, r->groups, r->desired, r->snapshots, r->templates,
 		    dry ? "true" : "false");
 		return;
 	}
 	clean = str_sanitize(file, 200);
-	printf("%s%s (%s): %zu devices (%zu added, %zu updated, %zu removed), %zu settings, "
-	       "%zu secrets, %zu groups, %zu desired configs, %zu snapshots, %zu templates\n",
+	printf("%s%s (%s): %zu devices (%zu added, %zu updated, %zu unchanged, %zu removed), "
+	       "%zu settings, %zu secrets, %zu groups, %zu desired configs, %zu snapshots, "
+	       "%zu templates\n",
 	    dry ? "dry run, nothing changed: " : "imported ", clean, r->format, r->devices,
-	    r->added, r->updated, r->removed, r->settings, r->secrets, r->groups, r->desired,
-	    r->snapshots, r->templates);
+	    r->added, r->updated, r->unchanged, r->removed, r->settings, r->secrets, r->groups,
+	    r->desired, r->snapshots, r->templates);
 	free(clean);
 }
 

@@ -408,8 +408,11 @@ cli_tasks(struct app *app)
 		root = cJSON_CreateObject();
 		arr = cJSON_AddArrayToObject(root, "tasks");
 		rc = store_task_list(app->store, task_json_cb, arr, &cause);
-	} else
+	} else {
+		printf("%-5s %-10s %-26s %s  %s  %s  %s\n", "ID", "STATE", "TARGET", "NETWORK",
+		    "AGENT", "ATTEMPTS", "RESULT");
 		rc = store_task_list(app->store, task_row_cb, NULL, &cause);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "shelly-tui: --tasks: %s\n", cause);
 		free(cause);

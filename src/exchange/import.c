@@ -875,6 +875,37 @@ count(const struct import_doc *doc, struct import_result *res)
 	}
 }
 
+/* 1 when the upsert writes a text value other than the stored one (NULL keeps, "" clears). */
+static int
+text_changes(const char *stored, const char *in)
+{
+	return in != NULL && strcmp(in, stored != NULL ? stored : "") != 0;
+}
+
+/*
+ * 1 when store_device_upsert(in) would change a field of the stored device (store/store.h:
+ * NULL strings and zero numbers keep the stored value, "" clears a string, first_seen keeps the
+ * earliest and last_seen the latest time), else 0.
+ */
+static int
+device_changes(const struct store_device *stored, const struct store_device *in)
+{
+	const char *const old[] = {stored->id, stored->model, stored->app, stored->fw, stored->name,
+	    stored->host, stored->scheme, stored->user, stored->cred_ref, stored->tls_pin,
+	    stored->discovered_via};
+	const char *const new[] = {in->id, in->model, in->app, in->fw, in->name, in->host,
+	    in->scheme, in->user, in->cred_ref, in->tls_pin, in->discovered_via};
+
+	for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+		if (text_changes(old[i], new[i]))
+			return 1;
+	return (in->gen != 0 && in->gen != stored->gen) ||
+	       (in->port != 0 && in->port != stored->port) ||
+	       (in->first_seen_ms != 0 &&
+	           (stored->first_seen_ms == 0 || in->first_seen_ms < stored->first_seen_ms)) ||
+	       (in->last_seen_ms != 0 && in->last_seen_ms > stored->last_seen_ms);
+}
+
 int
 import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
     struct import_result *res, char **cause)
@@ -904,10 +935,12 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 	for (size_t i = 0; i < doc->n; i++) {
 		struct store_device *d = store_device_find_mac(s, doc->devs[i].mac);
 
-		if (d != NULL)
+		if (d == NULL)
+			res->added++;
+		else if (device_changes(d, &doc->devs[i]))
 			res->updated++;
 		else
-			res->added++;
+			res->unchanged++;
 		store_device_free(d);
 	}
 	if (replace && store_device_list(s, count_removed_cb, arg, cause) != 0) {

@@ -154,6 +154,25 @@ metrics_escape(struct strbuf *sb, const char *s, bool quote)
 	}
 }
 
+/*
+ * Appends a label value escaped, after the sanitiser every other output uses has removed
+ * escape sequences whole (CSI, OSC... with their payloads), so no leftovers such as "[31m"
+ * reach the scrape; metrics_escape still drops the bidi marks it does not cover.
+ */
+static void
+metrics_label_value(struct strbuf *sb, const char *s)
+{
+	char *clean;
+
+	if (str_is_safe(s)) {
+		metrics_escape(sb, s, true);
+		return;
+	}
+	clean = str_sanitize(s, 0);
+	metrics_escape(sb, clean, true);
+	free(clean);
+}
+
 char *
 metrics_format_value(double v, char *buf, size_t size)
 {
@@ -243,7 +262,7 @@ metrics_series(struct metrics_writer *w, const char *suffix, const struct metric
 				strbuf_append_char(sb, ',');
 			strbuf_append(sb, labels[i].name);
 			strbuf_append(sb, "=\"");
-			metrics_escape(sb, labels[i].value, true);
+			metrics_label_value(sb, labels[i].value);
 			strbuf_append_char(sb, '"');
 		}
 		if (le != NULL) {

@@ -218,13 +218,42 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	}
 }
 
+/* 1 when r has no value in the sort column (the table shows "-"). */
+static int
+unknown(const struct source_dev *r)
+{
+	switch (sort_col) {
+	case COL_OUT:
+		return r->outputs_on < 0;
+	case COL_POWER:
+		return isnan(r->power_w);
+	case COL_ENERGY:
+		return isnan(r->energy_wh);
+	case COL_TEMP:
+		return isnan(r->temperature_c);
+	case COL_RSSI:
+		return isnan(r->rssi_dbm);
+	case COL_VOLT:
+		return isnan(r->voltage_v);
+	case COL_UPTIME:
+		return r->uptime_s < 0;
+	default:
+		return 0;
+	}
+}
+
+/* Unknown values sort last in both directions; only known ones follow sort_rev. */
 static int
 index_cmp(const void *x, const void *y)
 {
 	const struct source_dev *a = &sort_rows[*(const size_t *)x];
 	const struct source_dev *b = &sort_rows[*(const size_t *)y];
-	int c = compare(a, b);
+	int ua = unknown(a), ub = unknown(b);
+	int c;
 
+	if (ua != ub)
+		return ua - ub;
+	c = compare(a, b);
 	if (c == 0)
 		return strcmp(a->mac, b->mac);
 	return sort_rev ? -c : c;

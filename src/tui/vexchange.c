@@ -190,10 +190,10 @@ apply_step(struct tui *t, const char *text, struct xchg *x)
 		free(cause);
 	} else {
 		tui_message(t, 0,
-		    "imported %s (%s): %zu devices (%zu added, %zu updated, %zu removed), %zu "
-		    "settings, %zu secrets",
-		    x->path, res.format, res.devices, res.added, res.updated, res.removed,
-		    res.settings, res.secrets);
+		    "imported %s (%s): %zu devices (%zu added, %zu updated, %zu unchanged, %zu "
+		    "removed), %zu settings, %zu secrets",
+		    x->path, res.format, res.devices, res.added, res.updated, res.unchanged,
+		    res.removed, res.settings, res.secrets);
 		source_registry_changed(t->src);
 	}
 	xchg_end(x);
@@ -214,9 +214,10 @@ mode_step(struct tui *t, const char *text, struct xchg *x)
 		return;
 	}
 	snprintf(q, sizeof q,
-	    "Dry run (%s): add %zu, update %zu, remove %zu devices; %zu settings, %zu secrets. "
-	    "Apply?",
-	    res.format, res.added, res.updated, res.removed, res.settings, res.secrets);
+	    "Dry run (%s): add %zu, update %zu, remove %zu devices (%zu unchanged); %zu settings, "
+	    "%zu secrets. Apply?",
+	    res.format, res.added, res.updated, res.removed, res.unchanged, res.settings,
+	    res.secrets);
 	x->step = apply_step;
 	tui_confirm(t, q, answer_cb, x);
 }

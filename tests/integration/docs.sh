@@ -19,6 +19,13 @@ for name in $("$SHELLY_TUI" --list-options | awk '{print $1}'); do
 done
 if [ -z "$missing" ]; then pass "every config option is in the man page"; else fail "every config option is in the man page" "missing:$missing"; fi
 
+# --force's scan limit reads the same in --help and the man page (the code refuses only more
+# than a /16 without it).
+h=$("$SHELLY_TUI" --help | grep -e '--force')
+if printf '%s\n' "$h" | grep -q 'larger than a /16' && grep -q 'larger than a /16' shelly-tui.1
+then pass "--help and the man page agree: --force for scans larger than a /16"
+else fail "--help and the man page agree on --force" "$h"; fi
+
 # The METRICS section is the family table: the same names and types, in page order.
 want=$("$SHELLY_TUI" --list-metrics | awk '{print $1, $2}')
 got=$(sed -n '/^\.Sh METRICS/,/^\.Sh /p' shelly-tui.1 | sed -n 's/^\.It Cm \(shelly_[a-z_]*\) Pq \([a-z]*\)$/\1 \2/p')

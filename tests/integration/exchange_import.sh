@@ -96,9 +96,24 @@ small=$(sqlite3 "$DB" 'SELECT count(*) FROM devices')
 cp "$T_TMP/target.db" "$T_TMP/m.db"
 before=$(snapshot "$T_TMP/m.db")
 "$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --replace --dry-run --json >"$T_TMP/out" 2>&1
-[ "$(jq -c '[.devices, .added, .updated, .removed, .dry_run]' "$T_TMP/out")" = "[$small,0,$small,2,true]" ] &&
+[ "$(jq -c '[.devices, .added, .updated, .unchanged, .removed, .dry_run]' "$T_TMP/out")" = "[$small,0,0,$small,2,true]" ] &&
 	[ "$(snapshot "$T_TMP/m.db")" = "$before" ] && pass "$N: --dry-run counts and changes nothing" ||
 	fail "$N: --dry-run" "$(cat "$T_TMP/out")"
+# Updated counts only devices whose stored fields change: one renamed device in the file is
+# the one update, in the dry run and the real run, and importing it again updates nothing.
+jq '(.devices[] | select(.mac == "aabbccddee01") | .name) = "Kitchen 2"' "$T_TMP/small.json" >"$T_TMP/renamed.json"
+cp "$T_TMP/m.db" "$T_TMP/u.db"
+"$SHELLY_TUI" --db "$T_TMP/u.db" --import "$T_TMP/renamed.json" --merge --dry-run >"$T_TMP/dry" 2>&1
+"$SHELLY_TUI" --db "$T_TMP/u.db" --import "$T_TMP/renamed.json" --merge >"$T_TMP/real" 2>&1
+"$SHELLY_TUI" --db "$T_TMP/u.db" --import "$T_TMP/renamed.json" --merge --json >"$T_TMP/again" 2>&1
+counts="0 added, 1 updated, $((small - 1)) unchanged, 0 removed"
+if grep -q "^dry run, nothing changed: .*($counts)" "$T_TMP/dry" && grep -q "^imported .*($counts)" "$T_TMP/real" &&
+	[ "$(jq -c '[.added, .updated, .unchanged]' "$T_TMP/again")" = "[0,0,$small]" ] &&
+	[ "$(sqlite3 "$T_TMP/u.db" "SELECT count(*) FROM devices WHERE name = 'Kitchen 2'")" = 1 ]; then
+	pass "$N: only devices whose stored fields change count as updated"
+else
+	fail "$N: updated/unchanged counts" "$(cat "$T_TMP/dry" "$T_TMP/real" "$T_TMP/again")"
+fi
 "$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --merge >/dev/null 2>&1
 [ "$(sqlite3 "$T_TMP/m.db" 'SELECT count(*) FROM devices')" = $((small + 2)) ] &&
 	[ "$(sqlite3 "$T_TMP/m.db" "SELECT value FROM settings WHERE key='ui.theme'")" = dark ] &&

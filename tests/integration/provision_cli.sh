@@ -54,5 +54,7 @@ tui --task-cancel "$id" >/dev/null 2>&1; rc=$?
 tui --task-cancel x >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "--task-cancel wants a number" || fail "--task-cancel wants a number" "rc=$rc"
 tui --tasks | grep -q '^[0-9]* *cancelled *shelly1-AABBCC' && pass "--tasks lists in text" || fail "--tasks lists in text" "$(tui --tasks)"
+tui --tasks | head -1 | grep -q '^ID  *STATE  *TARGET  *NETWORK' && pass "--tasks starts with a header line" || fail "--tasks starts with a header line" "$(tui --tasks)"
+tui --tasks --json | jq -e .tasks >/dev/null && pass "--tasks --json has no header line" || fail "--tasks --json has no header line" "$(tui --tasks --json | head -2)"
 [ "$(tui --agents --json | jq -c '[.agents, .access_points]')" = '[[],[]]' ] &&
 	pass "--agents --json with no agents" || fail "--agents --json with no agents"

@@ -357,14 +357,18 @@ test_promtool(void **state)
 	strbuf_done(&sb);
 }
 
-/* Label values from the network lose control characters and bidi controls. */
+/*
+ * Label values from the network lose escape sequences whole (CSI, OSC, 8-bit CSI with their
+ * parameters), control characters and bidi controls, as every other output does.
+ */
 static void
 test_label_controls(void **state)
 {
 	struct strbuf sb;
 	struct metrics_writer *w;
 	const struct metrics_label l[] = {
-		{ "name", "a\x1b[31mb\r\xe2\x80\xae" "c\xe2\x81\xa6" "d\xc2\x9b" "e\x7f\xe2\x80\x8f" "f\t" },
+		{ "name", "a\x1b[31mb\r\xe2\x80\xae" "c\xe2\x81\xa6" "d\x1b]0;pwn\x07" "e\x7f\xe2\x80\x8f"
+			  "f\t\xc2\x9b" "1m" },
 	};
 
 	(void)state;
@@ -372,7 +376,7 @@ test_label_controls(void **state)
 	w = metrics_writer_new(&sb);
 	assert_int_equal(metrics_family(w, "x", METRICS_GAUGE, "X."), 0);
 	assert_int_equal(metrics_sample(w, l, 1, 1), 0);
-	assert_string_equal(strbuf_str(&sb), "# HELP x X.\n# TYPE x gauge\nx{name=\"a[31mbcdef\"} 1\n");
+	assert_string_equal(strbuf_str(&sb), "# HELP x X.\n# TYPE x gauge\nx{name=\"abcdef\"} 1\n");
 	metrics_writer_free(w);
 	strbuf_done(&sb);
 }

@@ -272,16 +272,19 @@ test_sort(void **state)
 	s = dump(f->t);
 	assert_true(strstr(s, "Attic fan") < strstr(s, "Kitchen counter"));
 	free(s);
-	/* By power, largest first: Kitchen (1203.5 W) before Attic (42 W). */
+	/* By power, largest first: Kitchen (1203.5 W) before Attic (42 W), and Garage door
+	 * (no power known, "-") after both. */
 	tui_feed(f->t, ": s o r t Space p o w e r Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "sort: power"));
 	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Attic fan"));
+	assert_true(strstr(s, "Attic fan") < strstr(s, "Garage door"));
 	free(s);
-	/* Reversed. */
+	/* Reversed: the known values swap, the unknown one stays last. */
 	tui_feed(f->t, "r");
 	s = dump(f->t);
 	assert_true(strstr(s, "Kitchen counter") > strstr(s, "Attic fan"));
+	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Garage door"));
 	free(s);
 }
 
@@ -640,16 +643,16 @@ test_export_import(void **state)
 	assert_non_null(strstr(s, "exported 4 devices as json to"));
 	assert_true(file_exists(path));
 	free(s);
-	/* Import: the dry run first. */
+	/* Import: the dry run first; the fleet it was exported from is unchanged by it. */
 	snprintf(keys, sizeof keys, "I %s Enter m", path);
 	tui_feed(f->t, keys);
 	s = dump(f->t);
-	assert_non_null(strstr(s, "Dry run (json): add 0, update 4, remove 0 devices"));
+	assert_non_null(strstr(s, "Dry run (json): add 0, update 0, remove 0 devices (4 unchanged)"));
 	free(s);
 	tui_feed(f->t, "y");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "imported "));
-	assert_non_null(strstr(s, "4 devices (0 added, 4 updated, 0 removed)"));
+	assert_non_null(strstr(s, "4 devices (0 added, 0 updated, 4 unchanged, "));
 	free(s);
 	/* A broken file: its line, nothing asked. */
 	snprintf(path, sizeof path, "%s/broken.toml", dir);
