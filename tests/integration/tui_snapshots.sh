@@ -1,4 +1,4 @@
-# A device's configuration snapshots in the console: H in the detail view lists what the store
+# A device's configuration snapshots in the console: H in the detail view (or the editor) lists what the store
 # holds (id, time UTC, cfg_rev, source; newest first), Enter shows a snapshot's fields, r asks,
 # shows the dry run's changes (actual -> snapshot) and applies them on a second yes through the
 # editor's apply path: the sim's value comes back; declining either question changes nothing;
@@ -43,7 +43,7 @@ row() { printf '%s +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC +cfg_rev +[0-9]+ +%
 # (The console's poller may add a "cfg_rev changed" one of its own.)
 if tui_wait 10 'Snapshots - plus - [0-9]+, newest first' && tui_wait 10 "$(row "$newest" read-back)" &&
 	tui_wait 10 "$(row "$first" config-get)" &&
-	[ "$(grep -nE "^. +$newest " "$T_TMP/screen" | cut -d: -f1)" -lt "$(grep -nE "^. +$first " "$T_TMP/screen" | cut -d: -f1)" ]; then
+	[ "$(grep -nE " $newest +[0-9]{4}-" "$T_TMP/screen" | cut -d: -f1)" -lt "$(grep -nE " $first +[0-9]{4}-" "$T_TMP/screen" | cut -d: -f1)" ]; then
 	pass "$N: H lists the store's snapshots: id, time UTC, cfg_rev, source, newest first"
 else
 	fail "$N: list" "$(tui_why "$(row "$first" config-get)")"
@@ -122,6 +122,18 @@ if tui_wait 30 'wifi.sta.ssid +elsewhere -> ' &&
 	fi
 else
 	fail "$N: network question" "$(tui_why 'may cut the device off the network')"
+fi
+
+# The editor opens the same view.
+tui_keys q q
+tui_wait 10 'switch:0' || fail "$N: back to detail" "$(tui_why 'switch:0')"
+tui_keys c
+tui_wait 30 'Config - plus' || fail "$N: editor" "$(tui_why 'Config - plus')"
+tui_keys H
+if tui_wait 10 'Snapshots - plus - [0-9]+, newest first' && tui_wait 10 "$(row "$first" config-get)"; then
+	pass "$N: H in the config editor opens the snapshots too"
+else
+	fail "$N: from the editor" "$(tui_why 'Snapshots - plus')"
 fi
 
 tui_keys q q q q
