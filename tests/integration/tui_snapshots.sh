@@ -136,6 +136,11 @@ else
 	fail "$N: from the editor" "$(tui_why 'Snapshots - plus')"
 fi
 
-tui_keys q q q q
+# Like --config-restore, the restore leaves the desired fields alone (--config-set made 77
+# desired): the DRIFT column shows the difference.
+tui_keys q q q
+if tui_wait 60 '^.  plus .*online +1 '; then pass "$N: the desired field stays; DRIFT shows the restored difference"; else fail "$N: drift after restore" "$(tui_why 'plus online 1')"; fi
+
+tui_keys q
 if tui_wait 20 'RESTORED rc=0'; then pass "$N: q closes the views and exits 0"; else fail "$N: exit" "$(tui_why RESTORED)"; fi
 sim_stop
