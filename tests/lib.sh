@@ -38,4 +38,15 @@ test_net() {
 	echo "127.$(( 10 + h % 200 )).$(( h / 200 % 250 + 1 ))"
 }
 
+# free_port ADDR: a TCP port free on ADDR now, chosen by the kernel. For a test that must name
+# its port before the listener exists (a configuration file, a move between addresses): the
+# addresses from test_net are the same in a second copy of the suite running beside this one,
+# so a fixed port there would collide.
+free_port() {
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1])' "$1"
+}
+
 is_root() { [ "$(id -u)" -eq 0 ]; }

@@ -45,7 +45,9 @@ op_fake() {
 		2>"$T_TMP/$_tag.fake.err" &
 	echo $! >"$T_TMP/$_tag.pid"
 	at_exit "kill $! 2>/dev/null"
-	wait_for 20 test -s "$T_TMP/$_tag.port" || { fail "fake $_tag starts" "$(cat "$T_TMP/$_tag.fake.err")"; exit 1; }
+	# A bound for the outcome only (returns as soon as the port is written): python and its ssl
+	# module take long to start on a machine running two suites at once.
+	wait_for 60 test -s "$T_TMP/$_tag.port" || { fail "fake $_tag starts" "$(cat "$T_TMP/$_tag.fake.err")"; exit 1; }
 }
 
 op_port() { cat "$T_TMP/$1.port"; }

@@ -30,12 +30,16 @@ fi
 # base_ms [PREFIX...]: sets BASE (PREFIX: the namespace command, when the run uses it).
 base_ms() { timed "$T_TMP/bo" "$T_TMP/be" "$@" "$SHELLY_TUI" --probe 127.0.0.1:99999; BASE=$T_MS; }
 
-# refused_ok NAME OUT ERR: exit 1 within 1 s (+ BASE), message naming 10.0.0.1 and the nets.
+# refused_ok NAME OUT ERR: exit 1 with the guard's message naming 10.0.0.1 and the nets. That the
+# refusal comes before any connection attempt is shown by the outcome, not by a time bound (a
+# loaded machine misses any bound): in the empty namespace the control run below, allowed to try,
+# fails differently; outside it the reply names no connection error. The time is shown only.
 refused_ok() {
-	if [ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((2000 + 2 * BASE)) ] && grep -qF "10.0.0.1 is outside SHELLY_TUI_ALLOW_NETS ($ALLOW)" "$3"; then
-		pass "$N: $1: exit 1 in $T_MS ms (< 2 s + twice the $BASE ms of a usage error): $(head -n 1 "$3")"
+	if [ "$T_RC" -eq 1 ] && grep -qF "10.0.0.1 is outside SHELLY_TUI_ALLOW_NETS ($ALLOW)" "$3" &&
+		! grep -qiE 'unreachable|timeout|refused:? *\(?connect' "$2" "$3"; then
+		pass "$N: $1: exit 1 in $T_MS ms (a usage error takes $BASE ms): $(head -n 1 "$3")"
 	else
-		fail "$N: $1" "exit $T_RC in $T_MS ms (bound 2 s + 2 x $BASE ms): $(head -c 300 "$2") $(head -c 300 "$3")"
+		fail "$N: $1" "exit $T_RC in $T_MS ms: $(head -c 300 "$2") $(head -c 300 "$3")"
 	fi
 }
 
@@ -86,7 +90,7 @@ if [ $plain_ok = 1 ]; then
 	fi
 	for h in example.invalid; do
 		timed "$T_TMP/o" "$T_TMP/e" "$SHELLY_TUI" --probe "$h"
-		[ "$T_RC" -eq 1 ] && [ "$T_MS" -lt $((2000 + 2 * BASE)) ] && grep -qF "\"$h\" is not a literal address" "$T_TMP/e" &&
+		[ "$T_RC" -eq 1 ] && grep -qF "\"$h\" is not a literal address" "$T_TMP/e" &&
 			pass "$N: --probe $h (a name, not looked up): refused" || fail "$N: --probe $h" "exit $T_RC: $(cat "$T_TMP/e")"
 	done
 	# "127.1" is neither a strict IPv4 address nor a host name: the one HOST[:PORT] parser

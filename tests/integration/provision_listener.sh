@@ -27,8 +27,8 @@ printf -- '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n' >"$
 
 DB=$T_TMP/db
 CONF=$T_TMP/config
-A1=$NET.1:18001
-A2=$NET.2:18002
+A1=$NET.1:$(free_port $NET.1)
+A2=$NET.2:$(free_port $NET.2)
 TLS="set agent-tls-cert $T_TMP/cert.pem|set agent-tls-key file:$T_TMP/key.pem"
 conf() { # conf [LINE|LINE...]: the configuration with these extra lines
 	IFS='|'

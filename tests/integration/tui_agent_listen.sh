@@ -15,8 +15,8 @@ NET=$(test_net $N)
 unset SHELLY_TUI_PASSWORD NO_COLOR
 DB=$T_TMP/db
 CONF=$T_TMP/config
-A1=$NET.1:18001
-A2=$NET.2:18002
+A1=$NET.1:$(free_port $NET.1)
+A2=$NET.2:$(free_port $NET.2)
 printf 'not a certificate\n' >"$T_TMP/cert.pem"
 printf 'not a key\n' >"$T_TMP/key.pem"
 chmod 600 "$T_TMP/key.pem"

@@ -51,9 +51,9 @@ grep -q renamed "$T_TMP/work/in.toml" || fail "$N: edit the export" "$(head -30 
 tui_keys I
 tui_type in.toml
 tui_keys Enter m
-if tui_wait 10 'Dry run \(toml\): add 0, update 3, remove 0 devices' &&
+if tui_wait 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(2 unchanged\)' &&
 	[ "$(sqlite3 "$DB" "select name from devices where mac = '000000000002'")" = dev2 ]; then
-	pass "$N: import shows the dry run's counts and writes nothing yet"
+	pass "$N: import shows the dry run's counts (only the renamed device updated) and writes nothing yet"
 else
 	fail "$N: dry run" "$(tui_why 'Dry run')"
 fi
