@@ -70,9 +70,11 @@ tui --pending --json >"$T_TMP/p0.json"
 	pass "$N: offline Gen1 and Gen2+ devices: changes queued, --pending shows them" || fail "$N: queue" "rc=$rc $(cat "$T_TMP/q" "$T_TMP/p0.json")"
 ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
-hl_config "$T_TMP/conf"
+# The queued change is sent once when the device is back: give its requests the time a
+# sanitizer build on a loaded machine needs (the polls' short default would fail it).
+hl_config "$T_TMP/conf" "set request-timeout 15s" "set connect-timeout 5s"
 hl_start q "$DB" "$T_TMP/conf" || { fail "$N: headless start" "$(cat "$(hl_err q)")"; exit 1; }
-wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"select count(*) from config_pending where state = 'applied'\" 2>/dev/null)\" = 2 ]" &&
+wait_for 60 sh -c "[ \"\$(sqlite3 '$DB' \"select count(*) from config_pending where state = 'applied'\" 2>/dev/null)\" = 2 ]" &&
 	[ "$(st 1 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] && [ "$(st 0 /settings | jq -r .timezone)" = Asia/Tokyo ] &&
 	pass "$N: --headless applies the queued changes when the devices are seen (Gen1, Gen2+)" ||
 	fail "$N: queued apply" "$(sq "$DB" 'select * from config_pending') $(tail -5 "$(hl_err q)")"

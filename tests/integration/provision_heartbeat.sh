@@ -34,7 +34,7 @@ tui --provision shelly1-AABBCC --network home --attempts 1 >/dev/null ||
 	{ fail "$N: --provision"; exit 1; }
 PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://127.0.0.1:$(hl_port a)" \
 	--wifi nm --enrol-secret-file "$T_TMP/secret" --token-file "$T_TMP/token" --name slow \
-	--device "$NET.9" --poll 0.2 --timeout 1 --once >"$T_TMP/agent.log" 2>&1 &
+	--device "$NET.9" --poll 0.2 --timeout 10 --once >"$T_TMP/agent.log" 2>&1 &
 AG=$!
 at_exit "kill $AG 2>/dev/null"
 field() { tui --tasks --json | jq -r ".tasks[0].$1"; }

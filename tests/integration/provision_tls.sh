@@ -77,7 +77,7 @@ run_agent() { # run_agent NAME [ARGS]
 	_n=$1; shift
 	PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 timeout 60 "$AGENT" --manager "$AURL" \
 		--wifi nm --enrol-secret-file "$T_TMP/secret" --token-file "$T_TMP/token.$_n" --name "$_n" \
-		--device "$NET.9" --poll 0.2 --timeout 1 --once "$@" >"$T_TMP/agent.$_n.log" 2>&1
+		--device "$NET.9" --poll 0.2 --timeout 20 --once "$@" >"$T_TMP/agent.$_n.log" 2>&1
 }
 run_agent nocert
 rc=$?

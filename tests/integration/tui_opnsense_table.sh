@@ -31,8 +31,13 @@ op_db "$DB" "$@"
 op_console "$T_TMP/kea.json" "$DB" 160 30 42
 plan_line=$OP_PLAN_LINE
 tui_keys F11
-if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
-	grep -Eq 'ACTION +KIND +DEVICE +ADDRESS +MAC +HOSTNAME +REASON' "$T_TMP/screen"; then
+# The view's title comes before the firewall's answer: wait for the whole table, rows included.
+plan_shown() {
+	_tui_match 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
+		grep -Eq 'ACTION +KIND +DEVICE +ADDRESS +MAC +HOSTNAME +REASON' "$T_TMP/screen" &&
+		grep -Eq '│ conflict ' "$T_TMP/screen"
+}
+if wait_for 60 plan_shown; then
 	pass "$N: the plan is a table with the count line --dry-run prints ($plan_line)"
 else
 	fail "$N: table" "$(tui_why "$plan_line")"
