@@ -49,4 +49,20 @@ s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])' "$1"
 }
 
+# empty_ns_detect: sets EMPTY_NS to a command prefix that runs a command in a new network
+# namespace holding only loopback (nothing sent there can reach a real network), or to "" and
+# fails when this machine allows none (not root and no user namespaces). Every run that names
+# an address outside 127.0.0.0/8 as a target (guard refusals, hostile targets) goes through it.
+empty_ns_detect() {
+	EMPTY_NS=""
+	command -v unshare >/dev/null 2>&1 || return 1
+	for _u in "unshare --net" "unshare --user --map-root-user --net"; do
+		if $_u sh -c '[ "$(grep -c : /proc/self/net/dev)" = 1 ] && grep -q "^ *lo:" /proc/self/net/dev' 2>/dev/null; then
+			EMPTY_NS=$_u
+			return 0
+		fi
+	done
+	return 1
+}
+
 is_root() { [ "$(id -u)" -eq 0 ]; }
