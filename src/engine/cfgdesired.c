@@ -8,6 +8,7 @@
 
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
+#include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/str.h"
@@ -16,21 +17,23 @@
 char *
 cfgdesired_template_path(const char *name, char **cause)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *dir, *path;
 
 	if (strchr(name, '/') != NULL)
 		return xstrdup(name);
-	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 64 || !str_is_safe(name)) {
+	if (!cfgdoc_template_name_ok(name)) {
 		*cause =
 		    xstrdup("a template name is 1-64 printable characters, not starting with '.'");
 		return NULL;
 	}
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/shelly-tui/templates/%s.tmpl", xdg, name);
-	if (home != NULL && home[0] == '/')
-		return xasprintf("%s/.config/shelly-tui/templates/%s.tmpl", home, name);
-	*cause = xstrdup("neither XDG_CONFIG_HOME nor HOME is set");
-	return NULL;
+	/* The one template directory rule (XDG_CONFIG_HOME, else HOME), also used by exports. */
+	if ((dir = cfgdoc_template_dir()) == NULL) {
+		*cause = xstrdup("neither XDG_CONFIG_HOME nor HOME is set");
+		return NULL;
+	}
+	path = xasprintf("%s/%s.tmpl", dir, name);
+	free(dir);
+	return path;
 }
 
 int
