@@ -47,3 +47,19 @@ tui_wait() { wait_for "$1" _tui_match "$2"; }
 tui_wait_not() { wait_for "$1" _tui_nomatch "$2"; }
 # The pane as the failure message of a check.
 tui_why() { printf 'expected /%s/; the pane showed:\n%s' "$1" "$(cat "$T_TMP/screen")"; }
+
+# tui_sim_start NAME SIM_ARGS...: how a console test starts: private XDG directories, no password
+# or NO_COLOR inherited, the sim started with SIM_ARGS (the test ends when it cannot start), its
+# manifest loaded and the configuration directory made.
+tui_sim_start() {
+	_n=$1
+	shift
+	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+	unset SHELLY_TUI_PASSWORD NO_COLOR
+	if ! sim_start "$_n" "$@"; then
+		fail "$_n: sim start" "$(cat "$SIM_ERR")"
+		exit 1
+	fi
+	mf_load
+	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+}

@@ -9,14 +9,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_bulk
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-1pm,gen2/pro-dimmer-1pm,gen2/plus-2pm/cover-mode,gen2/plus-1; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+tui_sim_start $N --models gen2/plus-1pm,gen2/pro-dimmer-1pm,gen2/plus-2pm/cover-mode,gen2/plus-1
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
 set poll-interval-gen2 1s
 set connect-timeout 5s

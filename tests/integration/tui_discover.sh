@@ -9,13 +9,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_discover
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+tui_sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm
 NDEV=$(mf '.devices | length')
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG

@@ -7,13 +7,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_drift_template
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-1pm; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+tui_sim_start $N --models gen2/plus-1pm
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
 printf 'set poll-interval-gen2 1h\nset poll-interval-gen1 1h\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 "$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"

@@ -6,14 +6,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_readdress
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-1pm; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+tui_sim_start $N --models gen2/plus-1pm
 printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\nset readdress-timeout 30s\n' \
 	>"$XDG_CONFIG_HOME/shelly-tui/config"
 "$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
