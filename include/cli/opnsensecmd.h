@@ -8,17 +8,10 @@
 struct app;
 struct metrics_writer;
 struct opnsense_env;
-struct opnsense_report;
-struct strbuf;
 struct opnsense_runner;
 
 /* --opnsense-sync [--dry-run] [--json]: DHCP reservations and the alias on OPNsense. */
 int cli_opnsense_sync(struct app *app);
-/* The report as --opnsense-sync prints it (the plan, or per record what was done), appended
- * to sb; the console shows the same text. */
-void opnsense_report_format(const struct opnsense_report *r, struct strbuf *sb);
-/* Its lines after the plan: each service reconfigured (or not), changes still pending. */
-void opnsense_report_services(const struct opnsense_report *r, struct strbuf *sb);
 /* What an OPNsense job uses, from app's loop, HTTP client, guard, configuration and store. */
 const struct opnsense_env *opnsense_env_of(struct app *app, struct opnsense_env *env);
 

@@ -100,4 +100,10 @@ const struct opnsense_report *opnsense_sync_report(const struct opnsense_sync *s
 /* Cancels what is in flight (no done call) and frees. NULL is fine. */
 void opnsense_sync_free(struct opnsense_sync *sync);
 
+/* The report as --opnsense-sync prints it (the plan, or per record what was done), appended
+ * to sb; the console shows the same text. */
+void opnsense_report_format(const struct opnsense_report *r, struct strbuf *sb);
+/* Its lines after the plan: each service reconfigured (or not), changes still pending. */
+void opnsense_report_services(const struct opnsense_report *r, struct strbuf *sb);
+
 #endif

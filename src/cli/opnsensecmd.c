@@ -114,48 +114,6 @@ print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 }
 
 static void
-format_service(struct strbuf *sb, const struct opnsense_service *svc)
-{
-	if (svc->name == NULL || (svc->reconfigured == 0 && svc->error == NULL))
-		return;
-	strbuf_appendf(
-	    sb, "%s: %s", svc->name, svc->reconfigured > 0 ? "reconfigured" : "reconfigure failed");
-	if (svc->status != NULL)
-		strbuf_appendf(sb, ", service %s", svc->status);
-	if (svc->error != NULL)
-		strbuf_appendf(sb, " (%s)", svc->error);
-	strbuf_append_char(sb, '\n');
-}
-
-void
-opnsense_report_format(const struct opnsense_report *r, struct strbuf *sb)
-{
-	if (r->error != NULL) {
-		strbuf_appendf(sb, "error: %s\nnothing was changed\n", r->error);
-		return;
-	}
-	strbuf_appendf(sb, "backend %s%s\n", r->backend != NULL ? r->backend : "unknown",
-	    r->dry_run ? " (dry run: nothing is changed)" : "");
-	if (r->note != NULL)
-		strbuf_appendf(sb, "note: %s\n", r->note);
-	opn_plan_format(r->plan, !r->dry_run, sb);
-	opnsense_report_services(r, sb);
-}
-
-void
-opnsense_report_services(const struct opnsense_report *r, struct strbuf *sb)
-{
-	format_service(sb, &r->dhcp);
-	format_service(sb, &r->alias);
-	if (r->dhcp.pending || r->alias.pending)
-		strbuf_appendf(sb,
-		    "pending: %s%s%s saved but not applied; the next sync reconfigures again\n",
-		    r->dhcp.pending ? "DHCP changes" : "",
-		    r->dhcp.pending && r->alias.pending ? " and " : "",
-		    r->alias.pending ? "alias changes" : "");
-}
-
-static void
 print_text(FILE *fp, const struct opnsense_report *r)
 {
 	struct strbuf sb;
