@@ -16,6 +16,8 @@ struct http;
 struct store;
 struct shelly_target;
 struct cfgpending;
+struct cfgapply_result;
+struct devconfig;
 
 /* Returns the processor (store and http not owned). */
 struct cfgpending *cfgpending_new(
@@ -31,6 +33,24 @@ void cfgpending_free(struct cfgpending *cp);
 void cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_target *t);
 /* The same as a poller_seen_cb (arg is the cfgpending). */
 void cfgpending_seen_cb(const char *mac, const struct shelly_target *t, void *arg);
+/*
+ * Keeps c (a device's configuration as read) as a snapshot of mac, with its generation and
+ * revision; nothing when c is empty. Returns 0, or -1 with *cause.
+ */
+int cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c,
+    const char *reason, char **cause);
+/*
+ * Keeps what an apply read: r->before under reason, r->after (when read back) as
+ * "read-back". Both are tried; returns 0, or -1 with the first failure's *cause.
+ */
+int cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapply_result *r,
+    const char *reason, char **cause);
+/*
+ * Queues want (older queued changes of mac are superseded) with CFGSTORE_PENDING_* flags,
+ * applied when the device is next seen. Returns 0, or -1 with *cause.
+ */
+int cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want, int flags,
+    char **cause);
 /*
  * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
  * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.

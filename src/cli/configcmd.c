@@ -25,6 +25,7 @@
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
+#include "engine/cfgpending.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "model/devconfig.h"
@@ -247,24 +248,21 @@ progress_cb(const char *line, void *arg)
 	fputc('\n', stderr);
 }
 
-/* Keeps what was read as a snapshot of a registered device (history with cfg_rev). */
+/* Keeps what was read as snapshots of a registered device (history with cfg_rev). */
 static void
-snapshot(struct cfg_dev *d, const struct devconfig *c, const char *reason)
+snapshot(struct cfg_dev *d, const struct cfgapply_result *r)
 {
 	struct store *st = d->run->app->store;
-	char *body, *cause = NULL;
+	char *cause = NULL;
 
-	if (st == NULL || d->dt.reg == NULL || c->n == 0)
+	if (st == NULL || d->dt.reg == NULL)
 		return;
-	body = cfgdesired_text(c);
-	if (cfgstore_snapshot_add(st, d->dt.reg->mac, loop_wall_ms(), d->dt.ident.gen, c->has_rev,
-	        c->rev, reason, body, &cause) != 0) {
+	if (cfgpending_keep_result(st, d->dt.reg->mac, r, d->run->verb, &cause) != 0) {
 		fputs("shelly-tui: snapshot: ", stderr);
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
 		free(cause);
 	}
-	free(body);
 }
 
 static void
@@ -280,9 +278,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	d->rebooted = r->rebooted;
 	d->moved_to = r->moved_to != NULL ? xstrdup(r->moved_to) : NULL;
 	d->done = 1;
-	snapshot(d, &d->before, d->run->verb);
-	if (d->after.n > 0)
-		snapshot(d, &d->after, "read-back");
+	snapshot(d, r);
 	if (d->dt.reg != NULL) {
 		char *cause = NULL;
 		if (cfgmove_record(d->run->app->store, d->dt.reg->mac, r, "cli", &cause) != 0) {
@@ -1046,12 +1042,10 @@ queue_offline(struct cfg_run *run)
 		return;
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		char *body, *cause = NULL;
+		char *cause = NULL;
 		if (!dev_offline(d) || d->desired.n == 0)
 			continue;
-		body = cfgdesired_text(&d->desired);
-		if (cfgstore_pending_add(
-		        app->store, d->dt.reg->mac, loop_wall_ms(), body, flags, &cause) == 0) {
+		if (cfgpending_queue(app->store, d->dt.reg->mac, &d->desired, flags, &cause) == 0) {
 			d->queued = 1;
 			dev_error(d, "offline: the change is queued and applied when the device is "
 			             "next seen (--pending)");
@@ -1059,7 +1053,6 @@ queue_offline(struct cfg_run *run)
 			dev_error(d, "offline, and the change cannot be queued: %s", cause);
 			free(cause);
 		}
-		free(body);
 	}
 }
 

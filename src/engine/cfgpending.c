@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/cfgapply.h"
+#include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
@@ -136,13 +137,50 @@ cfgpending_free(struct cfgpending *cp)
 }
 
 int
+cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c,
+    const char *reason, char **cause)
+{
+	char *body;
+	int rc;
+
+	if (c->n == 0)
+		return 0;
+	body = cfgdesired_text(c);
+	rc = cfgstore_snapshot_add(
+	    store, mac, loop_wall_ms(), c->gen, c->has_rev, c->rev, reason, body, cause);
+	free(body);
+	return rc;
+}
+
+int
+cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapply_result *r,
+    const char *reason, char **cause)
+{
+	char *why = NULL;
+	int rc = cfgpending_keep(store, mac, r->before, reason, cause);
+
+	if (cfgpending_keep(store, mac, r->after, "read-back", rc == 0 ? cause : &why) != 0)
+		rc = -1;
+	free(why);
+	return rc;
+}
+
+int
+cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want, int flags,
+    char **cause)
+{
+	char *body = cfgdesired_text(want);
+	int rc = cfgstore_pending_add(store, mac, loop_wall_ms(), body, flags, cause);
+
+	free(body);
+	return rc;
+}
+
+int
 cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev, const char *reason,
     const char *body, size_t len, char **cause)
 {
 	struct devconfig c;
-	char *text = NULL;
-	size_t tlen = 0;
-	FILE *fp;
 	int rc;
 
 	if (devconfig_parse(gen, body, len, &c, cause) != 0)
@@ -151,16 +189,7 @@ cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev, c
 		c.has_rev = 1;
 		c.rev = rev;
 	}
-	if ((fp = open_memstream(&text, &tlen)) == NULL) {
-		devconfig_done(&c);
-		*cause = xstrdup("out of memory");
-		return -1;
-	}
-	devconfig_template_write(&c, NULL, fp);
-	fclose(fp);
-	rc = cfgstore_snapshot_add(
-	    store, mac, loop_wall_ms(), gen, c.has_rev, c.rev, reason, text, cause);
-	free(text);
+	rc = cfgpending_keep(store, mac, &c, reason, cause);
 	devconfig_done(&c);
 	return rc;
 }

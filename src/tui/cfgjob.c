@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
+#include "engine/cfgpending.h"
 #include "engine/devtarget.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -44,33 +45,17 @@ set_message(struct cfgjob_dev *d, const char *s)
 	str_sanitize_inplace(d->message);
 }
 
-static void
-snapshot(struct cfgjob *job, struct cfgjob_dev *d, const struct devconfig *c, const char *why)
-{
-	char *body, *cause = NULL;
-
-	if (c->n == 0)
-		return;
-	body = cfgdesired_text(c);
-	if (cfgstore_snapshot_add(job->app->store, d->mac, loop_wall_ms(), c->gen, c->has_rev,
-	        c->rev, why, body, &cause) != 0)
-		free(cause);
-	free(body);
-}
-
 /* Offline: the change waits in the queue for the device to be seen again. */
 static void
 queue(struct cfgjob *job, struct cfgjob_dev *d)
 {
 	int flags = (job->o.allow_reboot ? CFGSTORE_PENDING_REBOOT : 0) |
 	            (job->o.allow_network ? CFGSTORE_PENDING_NETWORK : 0);
-	char *body, *cause = NULL;
+	char *cause = NULL;
 
 	if (job->o.read_only || job->o.dry_run || d->desired.n == 0)
 		return;
-	body = cfgdesired_text(&d->desired);
-	if (cfgstore_pending_add(job->app->store, d->mac, loop_wall_ms(), body, flags, &cause) ==
-	    0) {
+	if (cfgpending_queue(job->app->store, d->mac, &d->desired, flags, &cause) == 0) {
 		d->queued = 1;
 		d->failed = 0;
 		set_message(d, "offline: queued, applied when the device is next seen");
@@ -80,7 +65,6 @@ queue(struct cfgjob *job, struct cfgjob_dev *d)
 		set_message(d, buf);
 		free(cause);
 	}
-	free(body);
 }
 
 static void
@@ -99,6 +83,7 @@ apply_done_cb(const struct cfgapply_result *r, void *arg)
 {
 	struct slot *s = arg;
 	struct cfgjob_dev *d = s->dev;
+	char *cause = NULL;
 
 	d->outcome = r->outcome;
 	d->failed =
@@ -108,11 +93,11 @@ apply_done_cb(const struct cfgapply_result *r, void *arg)
 	devconfig_done(&d->after);
 	devconfig_copy(&d->before, r->before);
 	devconfig_copy(&d->after, r->after);
-	snapshot(s->job, d, &d->before, s->job->o.read_only ? "console-read" : "console-apply");
-	if (d->after.n > 0)
-		snapshot(s->job, d, &d->after, "read-back");
+	if (cfgpending_keep_result(s->job->app->store, d->mac, r,
+	        s->job->o.read_only ? "console-read" : "console-apply", &cause) != 0)
+		free(cause); /* history only: the apply's own outcome stands */
 	if (s->dt.reg != NULL && r->moved_to != NULL) {
-		char *cause = NULL;
+		cause = NULL;
 		if (cfgmove_record(s->job->app->store, s->dt.reg->mac, r, "console", &cause) != 0) {
 			set_message(d, cause);
 			free(cause);
