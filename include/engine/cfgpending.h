@@ -49,8 +49,8 @@ int cfgpending_keep_result(struct store *store, const char *mac, const struct cf
  * Queues want (older queued changes of mac are superseded) with CFGSTORE_PENDING_* flags,
  * applied when the device is next seen. Returns 0, or -1 with *cause.
  */
-int cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want, int flags,
-    char **cause);
+int cfgpending_queue(
+    struct store *store, const char *mac, const struct devconfig *want, int flags, char **cause);
 /*
  * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
  * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.

@@ -33,9 +33,21 @@ int store_sqlite_exec(struct store *s, const char *sql, char **cause);
  * 1000 pages) moves it. No effect on stores of other backends.
  */
 void store_sqlite_keep_wal(struct store *s);
-/* The connection of a handle of these ops (the void *b every op gets), for the parts of the
- * backend in their own files (store/sqlite_task.c); the handle owns it. */
+/*
+ * For the parts of the backend in their own files (store/sqlite_task.c): the connection of a
+ * handle of these ops (the void *b every op gets; the handle owns it), and the helpers every
+ * statement of the backend uses.
+ */
 struct sqlite3;
+struct sqlite3_stmt;
 struct sqlite3 *store_sqlite_conn(void *b);
+/* Binds s (NULL: SQL NULL) to parameter i; s must live until the statement is reset or
+ * finalized. */
+void store_sqlite_bind_text(struct sqlite3_stmt *st, int i, const char *s);
+/* Column i as text, NULL when SQL NULL; valid until the next step, reset or finalize. */
+const char *store_sqlite_col_text(struct sqlite3_stmt *st, int i);
+/* Sets *cause to "<SQLite's message for db>: <what fmt says>" (caller frees); returns -1. */
+int store_sqlite_error(struct sqlite3 *db, char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -137,8 +137,8 @@ cfgpending_free(struct cfgpending *cp)
 }
 
 int
-cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c,
-    const char *reason, char **cause)
+cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c, const char *reason,
+    char **cause)
 {
 	char *body;
 	int rc;
@@ -166,8 +166,8 @@ cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapp
 }
 
 int
-cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want, int flags,
-    char **cause)
+cfgpending_queue(
+    struct store *store, const char *mac, const struct devconfig *want, int flags, char **cause)
 {
 	char *body = cfgdesired_text(want);
 	int rc = cfgstore_pending_add(store, mac, loop_wall_ms(), body, flags, cause);

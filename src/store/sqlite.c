@@ -355,12 +355,8 @@ struct sq {
 	sqlite3_stmt *cfg[SCS__COUNT]; /* prepared on first use (sq_cfg_batch) */
 };
 
-static int
-sq_error(sqlite3 *db, char **cause, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Sets *cause to "<sqlite message>: <what>" and returns -1. */
-static int
-sq_error(sqlite3 *db, char **cause, const char *fmt, ...)
+int
+store_sqlite_error(sqlite3 *db, char **cause, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -408,7 +404,7 @@ run(struct sq *b, enum stmt i, char **cause, const char *what)
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		sq_error(b->db, cause, "%s (%s)", what, b->path);
+		store_sqlite_error(b->db, cause, "%s (%s)", what, b->path);
 		done(st);
 		return -1;
 	}
@@ -416,8 +412,8 @@ run(struct sq *b, enum stmt i, char **cause, const char *what)
 	return 0;
 }
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+void
+store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s != NULL)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -443,8 +439,8 @@ bind_int(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
+const char *
+store_sqlite_col_text(sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return NULL;
@@ -470,7 +466,7 @@ col_int(sqlite3_stmt *st, int i, int64_t null)
 static void
 col_mac(sqlite3_stmt *st, int i, char mac[STORE_MAC_LEN + 1])
 {
-	const char *s = col_text(st, i);
+	const char *s = store_sqlite_col_text(st, i);
 	size_t n = s != NULL ? strlen(s) : 0;
 
 	if (n > STORE_MAC_LEN)
@@ -554,10 +550,10 @@ query_int(sqlite3 *db, const char *sql, int64_t *out, char **cause, const char *
 	int rc;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sq_error(db, cause, "%s (%s)", sql, path);
+		return store_sqlite_error(db, cause, "%s (%s)", sql, path);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sq_error(db, cause, "%s (%s)", sql, path);
+		store_sqlite_error(db, cause, "%s (%s)", sql, path);
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -694,7 +690,7 @@ db_connect(const char *path, sqlite3 **out, char **cause)
 		return -1;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		sq_error(db, cause, "cannot open database %s", path);
+		store_sqlite_error(db, cause, "cannot open database %s", path);
 		sqlite3_close(db);
 		return -1;
 	}
@@ -712,7 +708,7 @@ db_connect(const char *path, sqlite3 **out, char **cause)
 		goto fail;
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		sq_error(db, cause, "cannot switch %s to WAL", path);
+		store_sqlite_error(db, cause, "cannot switch %s to WAL", path);
 		sqlite3_finalize(st);
 		goto fail;
 	}
@@ -842,11 +838,11 @@ bind_rec(sqlite3_stmt *st, const struct store_layout *type, int from, const void
 
 		switch (type->f[i].col) {
 		case STORE_COL_MAC:
-			bind_text(st, p, f);
+			store_sqlite_bind_text(st, p, f);
 			break;
 		case STORE_COL_TEXT:
 		case STORE_COL_STR:
-			bind_text(st, p, *(const char *const *)f);
+			store_sqlite_bind_text(st, p, *(const char *const *)f);
 			break;
 		case STORE_COL_INT:
 			sqlite3_bind_int(st, p, *(const int *)f);
@@ -881,10 +877,10 @@ read_rec(sqlite3_stmt *st, const struct store_layout *type, void *rec)
 			col_mac(st, i, f);
 			break;
 		case STORE_COL_TEXT:
-			*(const char **)f = col_text(st, i);
+			*(const char **)f = store_sqlite_col_text(st, i);
 			break;
 		case STORE_COL_STR:
-			s = col_text(st, i);
+			s = store_sqlite_col_text(st, i);
 			*(const char **)f = s != NULL ? s : "";
 			break;
 		case STORE_COL_INT:
@@ -921,7 +917,7 @@ sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 	struct sq *b = v;
 	sqlite3_stmt *st = stmt(b, ST_SEEN_PUT);
 
-	bind_text(st, 1, mac);
+	store_sqlite_bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, ts_ms);
 	return run(b, ST_SEEN_PUT, cause, "writing last-seen times");
 }
@@ -959,7 +955,7 @@ each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *ar
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "%s (%s)", what, b->path);
+		store_sqlite_error(b->db, cause, "%s (%s)", what, b->path);
 		done(st);
 		return -1;
 	}
@@ -1042,7 +1038,7 @@ sq_device_delete(void *v, const char *mac, char **cause)
 {
 	struct sq *b = v;
 
-	bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
+	store_sqlite_bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
 	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
 		return -1;
 	return sqlite3_changes(b->db) > 0 ? 1 : 0;
@@ -1058,7 +1054,7 @@ sq_device_find(void *v, enum store_find how, const char *value, int port,
 	sqlite3_stmt *st = stmt(b, i);
 	int rc;
 
-	bind_text(st, 1, value);
+	store_sqlite_bind_text(st, 1, value);
 	if (i == ST_DEV_BY_HOST)
 		sqlite3_bind_int(st, 2, port);
 	*out = read_first(b, i, &rc, cause);
@@ -1079,7 +1075,7 @@ sq_status_get(void *v, const char *mac, struct store_status **out, char **cause)
 	struct sq *b = v;
 	int rc;
 
-	bind_text(stmt(b, ST_STATUS_GET), 1, mac);
+	store_sqlite_bind_text(stmt(b, ST_STATUS_GET), 1, mac);
 	*out = read_first(b, ST_STATUS_GET, &rc, cause);
 	return rc;
 }
@@ -1097,7 +1093,7 @@ span_rows(struct sq *b, enum stmt i, const char *mac, int64_t from_ms, int64_t t
 {
 	sqlite3_stmt *st = stmt(b, i);
 
-	bind_text(st, 1, mac);
+	store_sqlite_bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
 	return read_rows(b, i, cb, arg, cause);
@@ -1159,7 +1155,7 @@ sq_setting_get(void *v, const char *key, char **value, char **cause)
 	struct store_setting *set;
 	int rc;
 
-	bind_text(stmt(b, ST_SETTING_GET), 1, key);
+	store_sqlite_bind_text(stmt(b, ST_SETTING_GET), 1, key);
 	set = read_first(b, ST_SETTING_GET, &rc, cause);
 	*value = set != NULL ? xstrdup(set->value) : NULL;
 	free(set);
@@ -1172,9 +1168,9 @@ sq_setting_set(void *v, const char *key, const char *value, char **cause)
 	struct sq *b = v;
 	enum stmt i = value != NULL ? ST_SETTING_SET : ST_SETTING_DEL;
 
-	bind_text(stmt(b, i), 1, key);
+	store_sqlite_bind_text(stmt(b, i), 1, key);
 	if (value != NULL)
-		bind_text(stmt(b, i), 2, value);
+		store_sqlite_bind_text(stmt(b, i), 2, value);
 	return tx_run(b, i, cause, "writing a setting");
 }
 
@@ -1244,14 +1240,15 @@ cfg_step(struct sq *b, const struct store_cfg_step *s, store_cfg_row_cb cb, void
 	int rc, stop = 0;
 
 	if ((int)s->stmt < 0 || s->stmt >= SCS__COUNT)
-		return sq_error(NULL, cause, "bad configuration statement");
+		return store_sqlite_error(NULL, cause, "bad configuration statement");
 	if (b->cfg[s->stmt] == NULL &&
 	    sqlite3_prepare_v3(b->db, cfg_sql[s->stmt], -1, SQLITE_PREPARE_PERSISTENT,
 	        &b->cfg[s->stmt], NULL) != SQLITE_OK)
-		return sq_error(b->db, cause, "preparing a configuration statement (%s)", b->path);
+		return store_sqlite_error(
+		    b->db, cause, "preparing a configuration statement (%s)", b->path);
 	st = b->cfg[s->stmt];
 	for (int i = 0; i < 6; i++)
-		bind_text(st, i + 1, s->text[i]);
+		store_sqlite_bind_text(st, i + 1, s->text[i]);
 	sqlite3_bind_int64(st, 7, s->num[0]);
 	sqlite3_bind_int64(st, 8, s->num[1]);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1264,7 +1261,7 @@ cfg_step(struct sq *b, const struct store_cfg_step *s, store_cfg_row_cb cb, void
 			stop = 1;
 	}
 	if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "configuration store (%s)", b->path);
+		store_sqlite_error(b->db, cause, "configuration store (%s)", b->path);
 		done(st);
 		return -1;
 	}
@@ -1296,8 +1293,8 @@ lease_bind(struct sq *b, enum stmt i, const char *name, const char *holder, int6
 {
 	sqlite3_stmt *st = stmt(b, i);
 
-	bind_text(st, 1, name);
-	bind_text(st, 2, holder);
+	store_sqlite_bind_text(st, 1, name);
+	store_sqlite_bind_text(st, 2, holder);
 	if (timeout_ms > 0) {
 		sqlite3_bind_int64(st, 3, now_ms);
 		sqlite3_bind_int64(st, 4, now_ms + timeout_ms);
@@ -1316,15 +1313,15 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 	*holder_out = NULL;
 	if (tx_begin(b, cause) != 0)
 		return -1;
-	bind_text(st, 1, name);
+	store_sqlite_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		const char *h = col_text(st, 0);
+		const char *h = store_sqlite_col_text(st, 0);
 
 		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms)
 			other = xstrdup(h);
 	} else if (rc != SQLITE_DONE) {
-		sq_error(b->db, cause, "reading lease %s (%s)", name, b->path);
+		store_sqlite_error(b->db, cause, "reading lease %s (%s)", name, b->path);
 		done(st);
 		tx_rollback(b);
 		return -1;
@@ -1386,18 +1383,18 @@ prune_device(struct sq *b, const char *mac, int64_t raw_cutoff_ms, int64_t bucke
 	if (tx_begin(b, cause) != 0)
 		return -1;
 	st = stmt(b, ST_PRUNE_AGG);
-	bind_text(st, 1, mac);
+	store_sqlite_bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, bucket_ms);
 	sqlite3_bind_int64(st, 3, raw_cutoff_ms);
 	if (run(b, ST_PRUNE_AGG, cause, "downsampling history") != 0)
 		goto fail;
 	st = stmt(b, ST_PRUNE_RAW);
-	bind_text(st, 1, mac);
+	store_sqlite_bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, raw_cutoff_ms);
 	if (run(b, ST_PRUNE_RAW, cause, "deleting old history") != 0)
 		goto fail;
 	st = stmt(b, ST_PRUNE_BUCKETS);
-	bind_text(st, 1, mac);
+	store_sqlite_bind_text(st, 1, mac);
 	sqlite3_bind_int64(st, 2, keep_cutoff_ms);
 	if (run(b, ST_PRUNE_BUCKETS, cause, "deleting old history") != 0)
 		goto fail;
@@ -1471,12 +1468,12 @@ sq_backup(void *v, const char *path, char **cause)
 	close(fd);
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
-		sq_error(dst, cause, "backup: cannot open %s", tmp);
+		store_sqlite_error(dst, cause, "backup: cannot open %s", tmp);
 		goto fail;
 	}
 	bk = sqlite3_backup_init(dst, "main", b->db, "main");
 	if (bk == NULL) {
-		sq_error(dst, cause, "backup of %s", b->path);
+		store_sqlite_error(dst, cause, "backup of %s", b->path);
 		goto fail;
 	}
 	/*
@@ -1499,7 +1496,7 @@ sq_backup(void *v, const char *path, char **cause)
 	if (exec_sql(dst, "PRAGMA journal_mode = DELETE", cause, "backup", tmp) != 0)
 		goto fail;
 	if (sqlite3_close(dst) != SQLITE_OK) {
-		sq_error(dst, cause, "backup: closing %s", tmp);
+		store_sqlite_error(dst, cause, "backup: closing %s", tmp);
 		goto fail;
 	}
 	dst = NULL;
@@ -1543,7 +1540,7 @@ sq_integrity_check(void *v, char **cause)
 	for (size_t c = 0; c < sizeof checks / sizeof checks[0]; c++) {
 		if (sqlite3_prepare_v2(b->db, checks[c], -1, &st, NULL) != SQLITE_OK) {
 			free(problems);
-			return sq_error(b->db, cause, "checking %s", b->path);
+			return store_sqlite_error(b->db, cause, "checking %s", b->path);
 		}
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *msg;
@@ -1567,7 +1564,7 @@ sq_integrity_check(void *v, char **cause)
 		if (rc != SQLITE_DONE) {
 			sqlite3_finalize(st);
 			free(problems);
-			return sq_error(b->db, cause, "checking %s", b->path);
+			return store_sqlite_error(b->db, cause, "checking %s", b->path);
 		}
 		sqlite3_finalize(st);
 	}

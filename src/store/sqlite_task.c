@@ -24,7 +24,7 @@ prep(void *b, const char *sql, char **cause)
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*cause = xasprintf("%s: preparing a task statement", sqlite3_errmsg(db));
+		store_sqlite_error(db, cause, "preparing a task statement");
 		return NULL;
 	}
 	return st;
@@ -33,7 +33,7 @@ prep(void *b, const char *sql, char **cause)
 static int
 fail(void *b, sqlite3_stmt *st, const char *what, char **cause)
 {
-	*cause = xasprintf("%s: %s", sqlite3_errmsg(store_sqlite_conn(b)), what);
+	store_sqlite_error(store_sqlite_conn(b), cause, "%s", what);
 	sqlite3_finalize(st);
 	return -1;
 }
@@ -49,21 +49,6 @@ tx(void *b, const char *sql, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v != NULL)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
 }
 
 /* Steps st to its end; returns 0, or -1 with *cause. */
@@ -87,15 +72,15 @@ sqt_add(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char *
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, t->kind);
-	bind_text(st, 2, t->target);
-	bind_text(st, 3, t->network);
-	bind_text(st, 4, t->key_ref);
-	bind_text(st, 5, t->name);
-	bind_text(st, 6, t->template_name);
-	bind_text(st, 7, t->pass_ref);
+	store_sqlite_bind_text(st, 1, t->kind);
+	store_sqlite_bind_text(st, 2, t->target);
+	store_sqlite_bind_text(st, 3, t->network);
+	store_sqlite_bind_text(st, 4, t->key_ref);
+	store_sqlite_bind_text(st, 5, t->name);
+	store_sqlite_bind_text(st, 6, t->template_name);
+	store_sqlite_bind_text(st, 7, t->pass_ref);
 	sqlite3_bind_int(st, 8, t->ap_off ? 1 : 0);
-	bind_text(st, 9, t->state);
+	store_sqlite_bind_text(st, 9, t->state);
 	sqlite3_bind_int(st, 10, t->max_attempts > 0 ? t->max_attempts : 1);
 	sqlite3_bind_int64(st, 11, now_ms);
 	sqlite3_bind_int64(st, 12, now_ms);
@@ -121,7 +106,7 @@ sqt_list(void *b, const struct store_task_query *q, store_task_cb cb, void *arg,
 		    "lease < ? ORDER BY id",
 		    cause);
 		if (st != NULL) {
-			bind_text(st, 1, q->state);
+			store_sqlite_bind_text(st, 1, q->state);
 			sqlite3_bind_int64(st, 2, q->lease_before_ms);
 		}
 	} else
@@ -131,23 +116,23 @@ sqt_list(void *b, const struct store_task_query *q, store_task_cb cb, void *arg,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_task t = {
 		    .id = sqlite3_column_int64(st, 0),
-		    .kind = col_text(st, 1),
-		    .target = col_text(st, 2),
-		    .network = col_text(st, 3),
-		    .key_ref = col_text(st, 4),
-		    .name = col_text(st, 5),
-		    .template_name = col_text(st, 6),
-		    .pass_ref = col_text(st, 7),
+		    .kind = store_sqlite_col_text(st, 1),
+		    .target = store_sqlite_col_text(st, 2),
+		    .network = store_sqlite_col_text(st, 3),
+		    .key_ref = store_sqlite_col_text(st, 4),
+		    .name = store_sqlite_col_text(st, 5),
+		    .template_name = store_sqlite_col_text(st, 6),
+		    .pass_ref = store_sqlite_col_text(st, 7),
 		    .ap_off = sqlite3_column_int(st, 8),
-		    .state = col_text(st, 9),
+		    .state = store_sqlite_col_text(st, 9),
 		    .attempts = sqlite3_column_int(st, 10),
 		    .max_attempts = sqlite3_column_int(st, 11),
-		    .agent = col_text(st, 12),
+		    .agent = store_sqlite_col_text(st, 12),
 		    .lease_ms = sqlite3_column_int64(st, 13),
-		    .stage = col_text(st, 14),
-		    .mac = col_text(st, 15),
-		    .result = col_text(st, 16),
-		    .reason = col_text(st, 17),
+		    .stage = store_sqlite_col_text(st, 14),
+		    .mac = store_sqlite_col_text(st, 15),
+		    .result = store_sqlite_col_text(st, 16),
+		    .reason = store_sqlite_col_text(st, 17),
 		    .created_ms = sqlite3_column_int64(st, 18),
 		    .updated_ms = sqlite3_column_int64(st, 19),
 		};
@@ -173,7 +158,7 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 	st = prep(b, "SELECT id FROM tasks WHERE state = ? ORDER BY id LIMIT 1", cause);
 	if (st == NULL)
 		goto rollback;
-	bind_text(st, 1, from);
+	store_sqlite_bind_text(st, 1, from);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
@@ -192,8 +177,8 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 	    cause);
 	if (st == NULL)
 		goto rollback;
-	bind_text(st, 1, to);
-	bind_text(st, 2, agent);
+	store_sqlite_bind_text(st, 1, to);
+	store_sqlite_bind_text(st, 2, agent);
 	sqlite3_bind_int64(st, 3, lease_ms);
 	sqlite3_bind_int64(st, 4, now_ms);
 	sqlite3_bind_int64(st, 5, *id);
@@ -220,17 +205,17 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, to);
-	bind_text(st, 2, set->agent_to);
+	store_sqlite_bind_text(st, 1, to);
+	store_sqlite_bind_text(st, 2, set->agent_to);
 	sqlite3_bind_int64(st, 3, set->lease_ms);
-	bind_text(st, 4, set->stage);
-	bind_text(st, 5, set->mac);
-	bind_text(st, 6, set->result);
-	bind_text(st, 7, set->reason);
+	store_sqlite_bind_text(st, 4, set->stage);
+	store_sqlite_bind_text(st, 5, set->mac);
+	store_sqlite_bind_text(st, 6, set->result);
+	store_sqlite_bind_text(st, 7, set->reason);
 	sqlite3_bind_int64(st, 8, now_ms);
 	sqlite3_bind_int64(st, 9, id);
-	bind_text(st, 10, from);
-	bind_text(st, 11, agent);
+	store_sqlite_bind_text(st, 10, from);
+	store_sqlite_bind_text(st, 11, agent);
 	if (step_done(b, st, "updating a task", cause) != 0)
 		return -1;
 	return sqlite3_changes(store_sqlite_conn(b)) > 0 ? 1 : 0;
@@ -247,7 +232,7 @@ exec_args(void *b, const char *sql, const char *fmt, const void *const *args, co
 		return -1;
 	for (int i = 0; fmt[i] != '\0'; i++) {
 		if (fmt[i] == 't')
-			bind_text(st, i + 1, args[i]);
+			store_sqlite_bind_text(st, i + 1, args[i]);
 		else
 			sqlite3_bind_int64(st, i + 1, *(const int64_t *)args[i]);
 	}
@@ -287,12 +272,12 @@ sqt_agent_by_token(void *b, const char *token_hash, char **id, char **cause)
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, token_hash);
+	store_sqlite_bind_text(st, 1, token_hash);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(b, st, "finding an agent", cause);
 	if (rc == SQLITE_ROW)
-		*id = xstrdup(col_text(st, 0));
+		*id = xstrdup(store_sqlite_col_text(st, 0));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : 0;
 }
@@ -316,7 +301,7 @@ sqt_agent_list(void *b, store_agent_cb cb, void *arg, char **cause)
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_agent a = {col_text(st, 0), col_text(st, 1),
+		struct store_agent a = {store_sqlite_col_text(st, 0), store_sqlite_col_text(st, 1),
 		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
 
 		if (cb(&a, arg) != 0)
@@ -376,8 +361,8 @@ sqt_ap_list(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause)
 		return -1;
 	sqlite3_bind_int64(st, 1, since_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_ap ap = {col_text(st, 0), col_text(st, 1), sqlite3_column_int(st, 2),
-		    sqlite3_column_int64(st, 3)};
+		struct store_ap ap = {store_sqlite_col_text(st, 0), store_sqlite_col_text(st, 1),
+		    sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3)};
 
 		if (cb(&ap, arg) != 0)
 			break;
