@@ -24,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 enum devconfig_type { DCT_BOOL, DCT_INT, DCT_NUM, DCT_STR, DCT_ENUM, DCT_IPV4 };
+/* "bool", "int", "number", "string", "enum", "ipv4" (static); "unknown" out of range. */
+const char *devconfig_type_name(enum devconfig_type t);
 
 /* Field flags. */
 #define DCF_SECRET 0x01 /* write-only: never read back, never shown in clear, never logged */

@@ -70,8 +70,6 @@ struct cfg_run {
 
 /* --- Fields list ---------------------------------------------------------------------------- */
 
-static const char *const type_names[] = {"bool", "int", "number", "string", "enum", "ipv4"};
-
 int
 cli_config_fields(struct app *app)
 {
@@ -84,7 +82,7 @@ cli_config_fields(struct app *app)
 			    fi->unit[0] ? " " : "", fi->unit);
 		else if (fi->type == DCT_ENUM)
 			snprintf(range, sizeof range, "%s", fi->choices);
-		printf("%-28s %-6s %-5s %-5s %-34s %s%s\n", fi->path, type_names[fi->type],
+		printf("%-28s %-6s %-5s %-5s %-34s %s%s\n", fi->path, devconfig_type_name(fi->type),
 		    fi->g1_endpoint ? "gen1" : "-", fi->g2_component ? "gen2+" : "-", range,
 		    fi->help, (fi->flags & DCF_IDENTITY) ? " [identity]" : "");
 	}

@@ -82,7 +82,7 @@ struct discover {
 const char *
 discover_via_name(enum discover_via via)
 {
-	return (unsigned)via < DISCOVER_VIA_COUNT ? via_names[via] : "unknown";
+	return str_table_name(via_names, DISCOVER_VIA_COUNT, (int)via);
 }
 
 static void

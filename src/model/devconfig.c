@@ -32,6 +32,14 @@ kind_len(const char *path)
 	return c != NULL ? (size_t)(c - path) : 0;
 }
 
+static const char *const type_names[] = {"bool", "int", "number", "string", "enum", "ipv4"};
+
+const char *
+devconfig_type_name(enum devconfig_type t)
+{
+	return str_table_name(type_names, (int)(sizeof type_names / sizeof type_names[0]), (int)t);
+}
+
 const struct devconfig_field_info *
 devconfig_field(enum devconfig_field f)
 {

@@ -21,6 +21,7 @@
 
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #include <ctype.h>
@@ -237,21 +238,18 @@ static const char *const http_result_names[] = {
 const char *
 http_result_name(enum http_result result)
 {
-	if ((unsigned)result >= HTTP_RESULT_COUNT)
-		return "unknown";
-	return http_result_names[result];
+	return str_table_name(http_result_names, HTTP_RESULT_COUNT, (int)result);
 }
 
 int
 http_result_parse(const char *name, enum http_result *out)
 {
-	for (size_t i = 0; i < HTTP_RESULT_COUNT; i++) {
-		if (strcmp(name, http_result_names[i]) == 0) {
-			*out = (enum http_result)i;
-			return 0;
-		}
-	}
-	return -1;
+	int i = str_table_find(http_result_names, HTTP_RESULT_COUNT, name);
+
+	if (i < 0)
+		return -1;
+	*out = (enum http_result)i;
+	return 0;
 }
 
 static void pump(struct http *http);

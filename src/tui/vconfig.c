@@ -42,8 +42,6 @@ struct vconfig {
 	int edit_index;
 };
 
-static const char *const type_names[] = {"bool", "int", "number", "string", "enum", "ipv4"};
-
 /* "sys", "wifi", "switch:0": the part of a field's name before its first dot. */
 static void
 section_of(const struct devconfig_entry *e, char *buf, size_t size)
@@ -83,12 +81,12 @@ type_text(const struct devconfig_field_info *f, char *buf, size_t size)
 	if (f->type == DCT_ENUM)
 		snprintf(buf, size, "enum %s", f->choices);
 	else if (f->type == DCT_INT || f->type == DCT_NUM)
-		snprintf(buf, size, "%s %g..%g%s%s", type_names[f->type], f->min, f->max,
+		snprintf(buf, size, "%s %g..%g%s%s", devconfig_type_name(f->type), f->min, f->max,
 		    f->unit[0] ? " " : "", f->unit);
 	else if (f->type == DCT_STR)
 		snprintf(buf, size, "string <=%g", f->max);
 	else
-		snprintf(buf, size, "%s", type_names[f->type]);
+		snprintf(buf, size, "%s", devconfig_type_name(f->type));
 }
 
 /* The value of an entry as shown: secrets never. */
