@@ -8,6 +8,7 @@
  * result, audited. A device still unreachable keeps its change queued. The queue is re-read
  * from the store every refresh_ms, so changes queued by another process are picked up.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,11 +47,11 @@ int cfgpending_keep(struct store *store, const char *mac, const struct devconfig
 int cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapply_result *r,
     const char *reason, char **cause);
 /*
- * Queues want (older queued changes of mac are superseded) with CFGSTORE_PENDING_* flags,
- * applied when the device is next seen. Returns 0, or -1 with *cause.
+ * Queues want (older queued changes of mac are superseded), applied when the device is next
+ * seen with the permissions given here (those of cfgapply_opts). Returns 0, or -1 with *cause.
  */
-int cfgpending_queue(
-    struct store *store, const char *mac, const struct devconfig *want, int flags, char **cause);
+int cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want,
+    bool allow_reboot, bool allow_network, char **cause);
 /*
  * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
  * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.

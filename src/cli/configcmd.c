@@ -1033,8 +1033,8 @@ static void
 queue_offline(struct cfg_run *run)
 {
 	struct app *app = run->app;
-	int flags = (app->args.set[CLI_ALLOW_REBOOT] ? CFGSTORE_PENDING_REBOOT : 0) |
-	            (app->args.set[CLI_ALLOW_NETWORK_CHANGE] ? CFGSTORE_PENDING_NETWORK : 0);
+	bool reboot = app->args.set[CLI_ALLOW_REBOOT] > 0;
+	bool network = app->args.set[CLI_ALLOW_NETWORK_CHANGE] > 0;
 
 	if (app->store == NULL || app->args.set[CLI_DRY_RUN])
 		return;
@@ -1043,7 +1043,8 @@ queue_offline(struct cfg_run *run)
 		char *cause = NULL;
 		if (!dev_offline(d) || d->desired.n == 0)
 			continue;
-		if (cfgpending_queue(app->store, d->dt.reg->mac, &d->desired, flags, &cause) == 0) {
+		if (cfgpending_queue(
+		        app->store, d->dt.reg->mac, &d->desired, reboot, network, &cause) == 0) {
 			d->queued = 1;
 			dev_error(d, "offline: the change is queued and applied when the device is "
 			             "next seen (--pending)");

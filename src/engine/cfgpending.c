@@ -166,9 +166,11 @@ cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapp
 }
 
 int
-cfgpending_queue(
-    struct store *store, const char *mac, const struct devconfig *want, int flags, char **cause)
+cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want,
+    bool allow_reboot, bool allow_network, char **cause)
 {
+	int flags = (allow_reboot ? CFGSTORE_PENDING_REBOOT : 0) |
+	            (allow_network ? CFGSTORE_PENDING_NETWORK : 0);
 	char *body = cfgdesired_text(want);
 	int rc = cfgstore_pending_add(store, mac, loop_wall_ms(), body, flags, cause);
 

@@ -12,7 +12,6 @@
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
 #include "engine/devtarget.h"
-#include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
 #include "util/loop.h"
@@ -49,13 +48,12 @@ set_message(struct cfgjob_dev *d, const char *s)
 static void
 queue(struct cfgjob *job, struct cfgjob_dev *d)
 {
-	int flags = (job->o.allow_reboot ? CFGSTORE_PENDING_REBOOT : 0) |
-	            (job->o.allow_network ? CFGSTORE_PENDING_NETWORK : 0);
 	char *cause = NULL;
 
 	if (job->o.read_only || job->o.dry_run || d->desired.n == 0)
 		return;
-	if (cfgpending_queue(job->app->store, d->mac, &d->desired, flags, &cause) == 0) {
+	if (cfgpending_queue(job->app->store, d->mac, &d->desired, job->o.allow_reboot,
+	        job->o.allow_network, &cause) == 0) {
 		d->queued = 1;
 		d->failed = 0;
 		set_message(d, "offline: queued, applied when the device is next seen");
