@@ -131,7 +131,8 @@ struct discover_cbs {
 	void (*mdns_status_cb)(enum mdns_state state, const char *status, void *arg);
 	/* A MAC seen for the first time in this run. */
 	void (*found_cb)(const struct discover_found *f, void *arg);
-	/* Everything finished (or discover_stop completed); once, from the loop. */
+	/* Everything finished (or discover_stop completed); once, from the run's own timer:
+	 * the run may be freed here. */
 	void (*done_cb)(void *arg);
 	/* Returns 1 when credentials are configured for the device (mac, id); may be NULL. */
 	int (*has_credentials_cb)(const char *mac, const char *id, void *arg);
@@ -172,7 +173,8 @@ int discover_commit_one(
 /* Devices found, in the order first seen; owned by d. */
 size_t discover_count(const struct discover *d);
 const struct discover_found *discover_get(const struct discover *d, size_t i);
-/* Frees the run; pending candidate probes are cancelled. Not from one of d's callbacks. */
+/* Frees the run; pending candidate probes are cancelled. Not from one of d's callbacks but
+ * done_cb. */
 void discover_free(struct discover *d);
 
 #endif

@@ -65,7 +65,9 @@ struct discover {
 	struct scan *scan;
 	struct mdns *mdns;
 	struct loop_timer *mdns_timer; /* max wait, then the window after "all for now" */
-	struct loop_timer *done_timer; /* runs maybe_done outside other modules' callbacks */
+	/* The only caller of maybe_done: done_cb runs from d's own timer, never from inside a
+	 * reply, scan or mDNS callback, so the caller may free d there. */
+	struct loop_timer *done_timer;
 	int started, stopping, finished;
 	int mdns_done, mdns_available;
 	LIST_HEAD(, confirm) confirms;
@@ -252,7 +254,7 @@ confirm_cb(const struct shelly_reply *r, void *arg)
 	}
 	free(c);
 	progress(d);
-	maybe_done(d);
+	loop_timer_arm(d->done_timer, 0);
 }
 
 void
@@ -352,7 +354,7 @@ mdns_timer_cb(void *arg)
 	mdns_free(d->mdns);
 	d->mdns = NULL;
 	progress(d);
-	maybe_done(d);
+	loop_timer_arm(d->done_timer, 0);
 }
 
 /* ---- scan ---- */
@@ -374,8 +376,10 @@ scan_progress_cb(const struct scan_progress *p, void *arg)
 static void
 scan_done_cb(const struct scan_progress *p, void *arg)
 {
+	struct discover *d = arg;
+
 	(void)p;
-	maybe_done(arg);
+	loop_timer_arm(d->done_timer, 0);
 }
 
 /* ---- the run ---- */

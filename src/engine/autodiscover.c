@@ -28,20 +28,11 @@ struct autodiscover {
 	int scan_due;			/* a scan is waiting for the run in flight */
 	struct pending *pending;	/* mDNS candidates waiting for a run */
 	size_t npending, cappending;
-	struct loop_timer *scan_timer, *batch_timer, *finish_timer;
+	struct loop_timer *scan_timer, *batch_timer;
 	uint64_t runs;
 };
 
 static void start_run(struct autodiscover *ad);
-
-static void
-run_done_cb(void *arg)
-{
-	struct autodiscover *ad = arg;
-
-	/* Commit from a timer: the run may not be freed inside its own callback. */
-	loop_timer_arm(ad->finish_timer, 0);
-}
 
 static int
 has_creds_cb(const char *mac, const char *id, void *arg)
@@ -51,15 +42,14 @@ has_creds_cb(const char *mac, const char *id, void *arg)
 	return ad->cbs.has_credentials_cb ? ad->cbs.has_credentials_cb(mac, id, ad->cbs.arg) : 0;
 }
 
+/* The run finished: its findings go into the store, and the next run starts if one is due. */
 static void
-finish_cb(void *arg)
+run_done_cb(void *arg)
 {
 	struct autodiscover *ad = arg;
 	struct discover_summary sum;
 	char *cause = NULL;
 
-	if (ad->run == NULL)
-		return;
 	log_debug("discovery: run finished, storing");
 	if (discover_commit(ad->run, ad->store, loop_wall_ms(), &sum, &cause) != 0) {
 		log_warn("discovery: results not stored: %s", cause);
@@ -207,7 +197,6 @@ autodiscover_new(struct loop *loop, struct http *http, struct store *store,
 	ad->cbs = *cbs;
 	ad->scan_timer = loop_timer_new(loop, scan_timer_cb, ad);
 	ad->batch_timer = loop_timer_new(loop, batch_timer_cb, ad);
-	ad->finish_timer = loop_timer_new(loop, finish_cb, ad);
 	if (ad->o.mdns)
 		mdns_restart(ad);
 	if (ad->o.interval_ms > 0 && ad->o.targets != NULL)
@@ -227,7 +216,6 @@ autodiscover_free(struct autodiscover *ad)
 	discover_free(ad->run);
 	loop_timer_free(ad->scan_timer);
 	loop_timer_free(ad->batch_timer);
-	loop_timer_free(ad->finish_timer);
 	free(ad->pending);
 	free(ad);
 }

@@ -21,7 +21,6 @@
 struct cfgsync {
 	struct engine *eng;
 	struct discover *d;
-	struct loop_timer *finish;
 	void (*done)(void *);
 	void *arg;
 	int finished;
@@ -50,17 +49,9 @@ name_device(struct engine *eng, const struct conf_device *cd)
 	return 1;
 }
 
+/* The run finished: what it found is stored, then every configured device is named. */
 static void
 discover_done_cb(void *arg)
-{
-	struct cfgsync *cs = arg;
-
-	/* The run may not be freed inside its own callback: finish from a timer. */
-	loop_timer_arm(cs->finish, 0);
-}
-
-static void
-finish_cb(void *arg)
 {
 	struct cfgsync *cs = arg;
 	struct engine *eng = cs->eng;
@@ -102,7 +93,6 @@ cfgsync_start(struct engine *eng, void (*done_cb)(void *), void *arg)
 	cs->eng = eng;
 	cs->done = done_cb;
 	cs->arg = arg;
-	cs->finish = loop_timer_new(eng->loop, finish_cb, cs);
 	memset(&o, 0, sizeof o);
 	o.confirm_timeout_ms = (uint32_t)conf_get_ms(eng->conf, OPT_REQUEST_TIMEOUT);
 	memset(&cbs, 0, sizeof cbs);
@@ -132,6 +122,5 @@ cfgsync_free(struct cfgsync *cs)
 	if (cs == NULL)
 		return;
 	discover_free(cs->d);
-	loop_timer_free(cs->finish);
 	free(cs);
 }

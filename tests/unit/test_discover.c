@@ -2,7 +2,7 @@
  * discovery/discover: the merge into the registry on a :memory: store, fed with real /shelly
  * replies from tests/fixtures (parsed by shelly/ident): dedupe by MAC across methods, IP
  * change, auth-required state, Gen1 ids, known devices keeping what the operator set, TLS
- * pins; and a run with nothing to do ending from the loop.
+ * pins; a run with nothing to do ending from the loop, and one freed from its done callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +11,14 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "discovery/discover.h"
 #include "shelly/ident.h"
@@ -584,6 +588,72 @@ test_empty_run(void **state)
 	discover_free(d);
 }
 
+/* A loopback port nothing listens on (bound, then closed: connecting is refused). */
+static uint16_t
+closed_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+struct freeing {
+	struct discover *d;
+	int done;
+};
+
+static void
+free_in_done_cb(void *arg)
+{
+	struct freeing *fr = arg;
+
+	discover_free(fr->d);
+	fr->d = NULL;
+	fr->done++;
+}
+
+/* done_cb may free the run: it comes from the run's own timer, also after a scan ends. */
+static void
+test_free_in_done(void **state)
+{
+	struct world *w = *state;
+	struct scan_targets *t = scan_targets_new();
+	struct discover_opts o;
+	struct discover_cbs cbs;
+	struct freeing fr = {NULL, 0};
+	char *cause = NULL;
+
+	assert_int_equal(scan_targets_add(t, "127.0.0.1", &cause), 0);
+	memset(&o, 0, sizeof o);
+	o.targets = t;
+	o.scan.port = closed_port();
+	o.scan.timeout_ms = 5000;
+	memset(&cbs, 0, sizeof cbs);
+	cbs.done_cb = free_in_done_cb;
+	cbs.arg = &fr;
+	fr.d = discover_new(w->loop, NULL, &o, &cbs, &cause);
+	assert_non_null(fr.d);
+	discover_start(fr.d);
+	for (int i = 0; i < 200 && !fr.done; i++)
+		loop_run_once(w->loop, 100);
+	assert_int_equal(fr.done, 1);
+	assert_null(fr.d);
+	/* Nothing of the run fires after it was freed. */
+	for (int i = 0; i < 5; i++)
+		loop_run_once(w->loop, 10);
+	assert_int_equal(fr.done, 1);
+	scan_targets_free(t);
+}
+
 /* A scan target outside the guard refuses the run up front. */
 static void
 test_guard_refuses_run(void **state)
@@ -619,6 +689,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_https_pin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mac_conflict_lower_gen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_in_done, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guard_refuses_run, setup, teardown),
 	};
 	int rc;
