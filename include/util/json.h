@@ -56,6 +56,8 @@ const cJSON *json_get_array(const cJSON *obj, const char *key);
 int json_strlcpy(char *dst, const char *src, size_t size);
 /* json_strlcpy(dst, json_get_string(obj, key), size); returns 1 if the member was a string. */
 int json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size);
+/* Adds s as member key of o, or null when s is NULL or "" (a text that is not known). */
+void json_add_text(cJSON *o, const char *key, const char *s);
 
 /*
  * Prints a tree as JSON text safe for a terminal (pretty: indented): like cJSON_Print, but DEL

@@ -42,29 +42,20 @@ outcome_name(const struct opn_item *it, int dry_run)
 	return "planned";
 }
 
-static void
-add_str(cJSON *o, const char *key, const char *v)
-{
-	if (v != NULL && v[0] != '\0')
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *
 service_json(const struct opnsense_service *svc)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_str(o, "name", svc->name);
+	json_add_text(o, "name", svc->name);
 	cJSON_AddNumberToObject(o, "saved", (double)svc->saved);
 	cJSON_AddStringToObject(o, "reconfigure",
 	    svc->reconfigured > 0   ? "ok"
 	    : svc->reconfigured < 0 ? "failed"
 	                            : "not_needed");
 	cJSON_AddBoolToObject(o, "pending", svc->pending);
-	add_str(o, "status", svc->status);
-	add_str(o, "error", svc->error);
+	json_add_text(o, "status", svc->status);
+	json_add_text(o, "error", svc->error);
 	return o;
 }
 
@@ -74,12 +65,12 @@ print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 	cJSON *root = cJSON_CreateObject(), *recs, *sum;
 	char mac[18], *text;
 
-	add_str(root, "url", url);
-	add_str(root, "backend", r->backend);
+	json_add_text(root, "url", url);
+	json_add_text(root, "backend", r->backend);
 	cJSON_AddBoolToObject(root, "dry_run", r->dry_run);
 	cJSON_AddBoolToObject(root, "ok", !r->failed);
-	add_str(root, "error", r->error);
-	add_str(root, "note", r->note);
+	json_add_text(root, "error", r->error);
+	json_add_text(root, "note", r->note);
 	recs = cJSON_AddArrayToObject(root, "records");
 	for (size_t i = 0; r->plan != NULL && i < r->plan->nitems; i++) {
 		const struct opn_item *it = &r->plan->items[i];
@@ -88,17 +79,17 @@ print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 		cJSON_AddStringToObject(o, "kind", it->kind == OPN_ALIAS ? "alias" : "reservation");
 		cJSON_AddStringToObject(o, "action", opn_action_name(it->action));
 		cJSON_AddStringToObject(o, "result", outcome_name(it, r->dry_run));
-		add_str(o, "device", it->device);
-		add_str(
+		json_add_text(o, "device", it->device);
+		json_add_text(
 		    o, "mac", it->mac[0] != '\0' ? opn_mac_format(it->mac, mac, sizeof mac) : NULL);
-		add_str(o, "hostname", it->hostname);
-		add_str(o, "ip", it->kind == OPN_ALIAS ? NULL : it->ip);
-		add_str(o, "subnet", it->subnet_text);
-		add_str(o, "uuid", it->uuid);
+		json_add_text(o, "hostname", it->hostname);
+		json_add_text(o, "ip", it->kind == OPN_ALIAS ? NULL : it->ip);
+		json_add_text(o, "subnet", it->subnet_text);
+		json_add_text(o, "uuid", it->uuid);
 		if (it->kind == OPN_ALIAS)
-			add_str(o, "content", it->content);
-		add_str(o, "why", it->why);
-		add_str(o, "error", it->error);
+			json_add_text(o, "content", it->content);
+		json_add_text(o, "why", it->why);
+		json_add_text(o, "error", it->error);
 		cJSON_AddItemToArray(recs, o);
 	}
 	cJSON_AddItemToObject(root, "dhcp", service_json(&r->dhcp));

@@ -36,7 +36,6 @@ add_tri(cJSON *o, const char *key, int v)
 		cJSON_AddNullToObject(o, key);
 }
 
-static void add_str(cJSON *o, const char *key, const char *s);
 static void add_errors(cJSON *o, const char *list);
 
 /* The n fields f of the struct at comp, in table order. */
@@ -50,7 +49,7 @@ add_table(cJSON *o, const struct field *f, size_t n, const void *comp)
 			add_tri(o, f[i].key, isnan(v) ? -1 : (int)v);
 			break;
 		case FIELD_TEXT:
-			add_str(o, f[i].key, field_text(&f[i], comp));
+			json_add_text(o, f[i].key, field_text(&f[i], comp));
 			break;
 		case FIELD_LIST:
 			add_errors(o, field_text(&f[i], comp));
@@ -140,16 +139,6 @@ add_part(cJSON *o, const char *in, const struct device_status *st)
 			add_table(o, &status_parts[i].f, 1, st);
 }
 
-/* "" and NULL are unknown. */
-static void
-add_str(cJSON *o, const char *key, const char *s)
-{
-	if (s != NULL && *s != '\0')
-		cJSON_AddStringToObject(o, key, s);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 /* "a,b" -> ["a","b"]; "" -> []. */
 static void
 add_errors(cJSON *o, const char *list)
@@ -209,8 +198,8 @@ meter_obj(enum field_comp k, const void *comp)
 	cJSON *o = cJSON_CreateObject(), *phases;
 
 	cJSON_AddNumberToObject(o, "id", m->id);
-	add_str(o, "kind", m->kind);
-	add_str(o, "name", m->name);
+	json_add_text(o, "kind", m->kind);
+	json_add_text(o, "name", m->name);
 	add_fields(o, k, m);
 	phases = cJSON_AddArrayToObject(o, "phases");
 	for (int i = 0; i < m->nphases && i < DEVICE_MAX_PHASES; i++) {
@@ -218,7 +207,7 @@ meter_obj(enum field_comp k, const void *comp)
 		cJSON *po = cJSON_CreateObject();
 		char label[2] = {p->label, '\0'};
 
-		add_str(po, "phase", label);
+		json_add_text(po, "phase", label);
 		add_fields(po, FIELD_PHASE, p);
 		cJSON_AddItemToArray(phases, po);
 	}
@@ -302,24 +291,24 @@ device_to_cjson(const struct device_view *v)
 	const struct device_status *st = v->status;
 	const char *name;
 
-	add_str(o, "id", id ? id->id : NULL);
-	add_str(o, "mac", id ? id->mac : NULL);
+	json_add_text(o, "id", id ? id->id : NULL);
+	json_add_text(o, "mac", id ? id->mac : NULL);
 	add_int(o, "gen", id ? id->gen : 0, id != NULL && id->gen > 0);
-	add_str(o, "model", id ? id->model : NULL);
-	add_str(o, "model_name", id ? id->model_name : NULL);
-	add_str(o, "app", id ? id->app : NULL);
-	add_str(o, "fw", id ? id->fw : NULL);
-	add_str(o, "fw_version", id ? id->fw_version : NULL);
-	add_str(o, "profile", id ? id->profile : NULL);
-	add_str(o, "host", v->host);
+	json_add_text(o, "model", id ? id->model : NULL);
+	json_add_text(o, "model_name", id ? id->model_name : NULL);
+	json_add_text(o, "app", id ? id->app : NULL);
+	json_add_text(o, "fw", id ? id->fw : NULL);
+	json_add_text(o, "fw_version", id ? id->fw_version : NULL);
+	json_add_text(o, "profile", id ? id->profile : NULL);
+	json_add_text(o, "host", v->host);
 	add_int(o, "port", v->port, v->port > 0 && v->port < 65536);
-	add_str(o, "scheme", v->scheme);
+	json_add_text(o, "scheme", v->scheme);
 	name = v->name != NULL && *v->name != '\0' ? v->name : (id ? id->name : NULL);
-	add_str(o, "name", name);
+	json_add_text(o, "name", name);
 	add_tri(o, "auth_en", id ? id->auth_en : DEV_UNKNOWN);
 	add_tri(o, "sleep_mode", id ? id->sleep_mode : DEV_UNKNOWN);
 	cJSON_AddStringToObject(o, "state", device_state_name(v->state));
-	add_str(o, "error", v->error);
+	json_add_text(o, "error", v->error);
 	add_int(o, "last_seen", v->last_seen, v->last_seen > 0);
 
 	if (st == NULL) {

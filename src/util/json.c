@@ -378,6 +378,15 @@ json_get_strbuf(const cJSON *obj, const char *key, char *dst, size_t size)
 	return json_strlcpy(dst, json_get_string(obj, key), size);
 }
 
+void
+json_add_text(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 cJSON *
 json_parse_object(const char *buf, size_t len, int max_depth, const char *what, char **cause)
 {

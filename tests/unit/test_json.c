@@ -171,6 +171,23 @@ test_strlcpy_utf8(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* A text that is NULL or empty is written as null (not known), any other as a string. */
+static void
+test_add_text(void **state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	(void)state;
+
+	json_add_text(o, "a", "x");
+	json_add_text(o, "b", "");
+	json_add_text(o, "c", NULL);
+	text = json_print(o, 0);
+	assert_string_equal(text, "{\"a\":\"x\",\"b\":null,\"c\":null}");
+	free(text);
+	cJSON_Delete(o);
+}
+
 static void
 test_mac(void **state)
 {
@@ -360,6 +377,7 @@ main(void)
 	    cmocka_unit_test(test_parse_bounds),
 	    cmocka_unit_test(test_getters_quirks),
 	    cmocka_unit_test(test_strlcpy_utf8),
+	    cmocka_unit_test(test_add_text),
 	    cmocka_unit_test(test_mac),
 	    cmocka_unit_test(test_fw_version),
 	    cmocka_unit_test(test_names_and_init),
