@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "model/device.h"
 
 /* Prints one probed device: JSON object (json) or a readable summary. ident/status may be NULL. */
@@ -18,5 +20,8 @@ void print_probe(FILE *fp, int json, const struct device_ident *ident, const cha
 void print_status(FILE *fp, const struct device_status *st);
 /* Writes s sanitised for a terminal (NULL or "" as "-"). */
 void print_safe(FILE *fp, const char *s);
+/* Writes doc as indented JSON (util/json json_print: safe for a terminal) and a newline, then
+ * frees doc. */
+void print_json_doc(FILE *fp, cJSON *doc);
 
 #endif

@@ -16,7 +16,6 @@
 #include "shelly/action.h"
 #include "exchange/cfgdoc.h"
 #include "util/str.h"
-#include "util/json.h"
 #include "util/xmalloc.h"
 
 /* Longest device text (ids) kept in a result line. */
@@ -147,7 +146,6 @@ print_json(const struct act_run *run, size_t nok)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *sum;
 	size_t n = runner_count(run->r, NULL);
-	char *text;
 
 	cJSON_AddStringToObject(root, "action", run->ai->name);
 	if (run->ai->needs_id)
@@ -194,12 +192,7 @@ print_json(const struct act_run *run, size_t nok)
 	sum = cJSON_AddObjectToObject(root, "summary");
 	cJSON_AddNumberToObject(sum, "ok", (double)nok);
 	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok));
-	text = json_print(root, 1);
-	if (text == NULL)
-		abort();
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(root);
+	print_json_doc(stdout, root);
 }
 
 static void

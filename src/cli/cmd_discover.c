@@ -22,7 +22,6 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-#include "util/json.h"
 
 #define MDNS_RETRY_MS 1000
 
@@ -234,7 +233,6 @@ print_json(
     const struct discover_found **v, size_t n, const struct discover_summary *s, int64_t now_ms)
 {
 	cJSON *root = cJSON_CreateObject(), *devs = cJSON_CreateArray(), *sum;
-	char *text;
 
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(devs, device_object(v[i], now_ms));
@@ -258,10 +256,7 @@ print_json(
 	cJSON_AddNumberToObject(sum, "not_confirmed", (double)s->confirm_failed);
 	cJSON_AddNumberToObject(sum, "elapsed_ms", (double)s->elapsed_ms);
 	cJSON_AddBoolToObject(sum, "interrupted", s->interrupted);
-	text = json_print(root, 1);
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(root);
+	print_json_doc(stdout, root);
 }
 
 static void

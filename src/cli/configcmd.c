@@ -31,7 +31,6 @@
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
-#include "util/json.h"
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -533,16 +532,6 @@ dev_object(const struct cfg_dev *d)
 }
 
 static void
-print_json_doc(cJSON *doc)
-{
-	char *s = json_print(doc, 1);
-
-	puts(s);
-	free(s);
-	cJSON_Delete(doc);
-}
-
-static void
 print_value(FILE *fp, const char *v)
 {
 	if (v == NULL)
@@ -723,7 +712,7 @@ cli_config_get(struct app *app)
 		}
 	}
 	if (json)
-		print_json_doc(doc);
+		print_json_doc(stdout, doc);
 	run_done(&run);
 	free(targets);
 	return rc;
@@ -822,7 +811,7 @@ report_apply(struct cfg_run *run)
 			print_rows_text(d, true);
 	}
 	if (json)
-		print_json_doc(doc);
+		print_json_doc(stdout, doc);
 	if (!run->app->args.set[CLI_DRY_RUN])
 		audit_run(run);
 	return rc;
@@ -1117,7 +1106,7 @@ report_drift(struct cfg_run *run)
 	}
 	if (json) {
 		cJSON_AddNumberToObject(doc, "drifted", (double)total);
-		print_json_doc(doc);
+		print_json_doc(stdout, doc);
 	}
 	return total > 0 ? EXIT_DRIFT : failed ? EXIT_FAIL : EXIT_OK;
 }
@@ -1551,7 +1540,7 @@ cli_group_list(struct app *app)
 	if (cfgstore_groups(app->store, group_list_cb, &gl, &cause) != 0)
 		return list_failed("group-list", cause, doc);
 	if (app->args.set[CLI_JSON]) {
-		print_json_doc(doc);
+		print_json_doc(stdout, doc);
 		return EXIT_OK;
 	}
 	for (cJSON *g = gl.arr->child; g != NULL; g = g->next) {
@@ -1610,7 +1599,7 @@ cli_pending(struct app *app)
 	if (cfgstore_pending(app->store, NULL, NULL, pending_cb, arr, &cause) != 0)
 		return list_failed("pending", cause, doc);
 	if (app->args.set[CLI_JSON]) {
-		print_json_doc(doc);
+		print_json_doc(stdout, doc);
 		return EXIT_OK;
 	}
 	for (cJSON *p = arr->child; p != NULL; p = p->next) {

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/app.h"
+#include "cli/print.h"
 #include "conf/conf.h"
 #include "integrations/opnsense_job.h"
 #include "server/metrics.h"
@@ -63,7 +64,7 @@ static void
 print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 {
 	cJSON *root = cJSON_CreateObject(), *recs, *sum;
-	char mac[18], *text;
+	char mac[18];
 
 	json_add_text(root, "url", url);
 	json_add_text(root, "backend", r->backend);
@@ -98,10 +99,7 @@ print_json(FILE *fp, const char *url, const struct opnsense_report *r)
 	for (int a = 0; a < OPN_ACTION_COUNT; a++)
 		cJSON_AddNumberToObject(sum, opn_action_name((enum opn_action)a),
 		    r->plan != NULL ? (double)opn_plan_count(r->plan, (enum opn_action)a) : 0);
-	text = json_print(root, 1);
-	fprintf(fp, "%s\n", text);
-	free(text);
-	cJSON_Delete(root);
+	print_json_doc(fp, root);
 }
 
 static void

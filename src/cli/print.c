@@ -7,6 +7,7 @@
 
 #include "model/fields.h"
 #include "model/object.h"
+#include "util/json.h"
 #include "util/str.h"
 
 void
@@ -206,4 +207,14 @@ print_probe(FILE *fp, int json, const struct device_ident *ident, const char *ho
 	fputc('\n', fp);
 	if (status != NULL)
 		print_status(fp, status);
+}
+
+void
+print_json_doc(FILE *fp, cJSON *doc)
+{
+	char *text = json_print(doc, 1);
+
+	fprintf(fp, "%s\n", text);
+	free(text);
+	cJSON_Delete(doc);
 }

@@ -14,7 +14,6 @@
 #include "provision/taskq.h"
 #include "store/store.h"
 #include "store/taskstore.h"
-#include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -385,16 +384,6 @@ task_row_cb(const struct store_task *t, void *arg)
 	return 0;
 }
 
-static void
-print_json(cJSON *root)
-{
-	char *text = json_print(root, 1);
-
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(root);
-}
-
 int
 cli_tasks(struct app *app)
 {
@@ -420,7 +409,7 @@ cli_tasks(struct app *app)
 		return EXIT_FAIL;
 	}
 	if (root != NULL)
-		print_json(root);
+		print_json_doc(stdout, root);
 	return EXIT_OK;
 }
 
@@ -523,6 +512,6 @@ cli_agents(struct app *app)
 		return EXIT_FAIL;
 	}
 	if (root != NULL)
-		print_json(root);
+		print_json_doc(stdout, root);
 	return EXIT_OK;
 }

@@ -17,7 +17,6 @@
 #include "store/store.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-#include "util/json.h"
 
 static void
 add_done_cb(const struct registry_result *r, void *arg)
@@ -175,13 +174,9 @@ print_registry(struct app *app, int json, struct list_ctx *lc)
 	}
 	if (json) {
 		cJSON *root = cJSON_CreateObject();
-		char *text;
 		cJSON_AddItemToObject(root, "devices", lc->devices);
 		cJSON_AddItemToObject(root, "summary", summary_object(lc));
-		text = json_print(root, 1);
-		printf("%s\n", text);
-		free(text);
-		cJSON_Delete(root);
+		print_json_doc(stdout, root);
 	}
 	return 0;
 }
