@@ -138,7 +138,7 @@ done_cb(void *arg)
 {
 	struct verifier *v = arg;
 
-	loop_timer_arm(v->timer, 0); /* commit and free from the timer, not from here */
+	loop_timer_arm(v->timer, 0); /* the tick commits the run, frees it and goes on */
 }
 
 /* Merges what the finished run found into the registry and frees it. */
