@@ -62,6 +62,12 @@ char *cfgdoc_strip_secrets(const char *text, int *had);
  * secret lines of stored appended (malloc'd), or NULL when stored (may be NULL) has none.
  */
 char *cfgdoc_keep_secrets(const char *incoming, const char *stored);
+/*
+ * Reads the text file at path (at most CFGDOC_TEXT_MAX bytes, no NUL): 0 with *out
+ * (NUL-terminated, caller frees) and *len (len may be NULL), 1 when there is no such file,
+ * -1 with *cause "PATH: why".
+ */
+int cfgdoc_text_read(const char *path, char **out, size_t *len, char **cause);
 /* Reads template name of dir: 0 with *out (caller frees), 1 when there is none, -1 *cause. */
 int cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause);
 

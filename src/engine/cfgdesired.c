@@ -40,34 +40,24 @@ int
 cfgdesired_template_load(const char *name, struct devconfig *out, char **cause)
 {
 	char *path = cfgdesired_template_path(name, cause), *text = NULL, *why = NULL;
-	FILE *fp = NULL;
 	size_t len = 0;
-	int rc = -1;
+	int rc;
 
 	if (path == NULL)
 		return -1;
-	if ((fp = fopen(path, "r")) == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1);
-	len = fread(text, 1, DEVCONFIG_TEMPLATE_MAX + 1, fp);
-	if (ferror(fp))
-		*cause = xasprintf("%s: read error", path);
-	else if (devconfig_template_parse(text, len, out, &why) == 0)
-		rc = 0;
-	else {
+	rc = cfgdoc_text_read(path, &text, &len, cause);
+	if (rc > 0)
+		*cause = xasprintf("%s: %s", path, strerror(ENOENT));
+	else if (rc == 0 && devconfig_template_parse(text, len, out, &why) != 0) {
 		*cause = xasprintf("%s: %s", path, why);
 		free(why);
+		rc = -1;
 	}
-out:
-	if (fp != NULL)
-		fclose(fp);
 	if (text != NULL)
 		explicit_bzero(text, len); /* a template may hold secrets (provisioning sends them) */
 	free(text);
 	free(path);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 void

@@ -258,9 +258,9 @@ name_cmp(const void *a, const void *b)
 }
 
 int
-cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause)
+cfgdoc_text_read(const char *path, char **out, size_t *len, char **cause)
 {
-	char *path = xasprintf("%s/%s.tmpl", dir, name), *buf = xmalloc(CFGDOC_TEXT_MAX + 1);
+	char *buf = xmalloc(CFGDOC_TEXT_MAX + 1);
 	FILE *fp = fopen(path, "r");
 	size_t n = 0;
 	int rc = -1;
@@ -268,22 +268,39 @@ cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause
 	if (fp == NULL && errno == ENOENT) {
 		rc = 1;
 	} else if (fp == NULL) {
-		*cause = xasprintf("template %s: %s", path, strerror(errno));
+		*cause = xasprintf("%s: %s", path, strerror(errno));
 	} else {
 		n = fread(buf, 1, CFGDOC_TEXT_MAX + 1, fp);
 		if (ferror(fp) || n > CFGDOC_TEXT_MAX || memchr(buf, '\0', n) != NULL)
-			*cause = xasprintf("template %s: %s", path,
-			    ferror(fp) ? "read error" : "too large or not text");
+			*cause = xasprintf(
+			    "%s: %s", path, ferror(fp) ? "read error" : "too large or not text");
 		else
 			rc = 0;
 		fclose(fp);
 	}
-	buf[n <= CFGDOC_TEXT_MAX ? n : 0] = '\0';
-	free(path);
-	if (rc == 0)
-		*out = buf;
-	else
+	if (rc != 0) {
+		explicit_bzero(buf, n); /* a template may hold secrets */
 		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
+
+int
+cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause)
+{
+	char *path = xasprintf("%s/%s.tmpl", dir, name), *why = NULL;
+	int rc = cfgdoc_text_read(path, out, NULL, &why);
+
+	if (rc < 0) {
+		*cause = xasprintf("template %s", why);
+		free(why);
+	}
+	free(path);
 	return rc;
 }
 
