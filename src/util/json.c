@@ -23,7 +23,9 @@
  * Under AddressSanitizer a kept block is poisoned, and a block handed out is addressable only
  * for the bytes asked for: a use after cJSON_Delete, a read or write past what cJSON asked for
  * and a second free of a kept block are reported ("use-after-poison") as they would be
- * without the pool. The plain build compiles none of it.
+ * without the pool. (A leak is still reported; its stack is where the block was first
+ * allocated, which for a reused block may be an earlier tree's.) The plain build compiles none
+ * of it.
  */
 #define JSON_SMALL 64
 #define JSON_POOL_MAX 1024 /* blocks kept at most (under 100 KiB) */
