@@ -11,6 +11,10 @@ CC      ?= cc
 # libcurl is the GnuTLS flavour (libcurl4-gnutls-dev): with libmicrohttpd (GnuTLS too) and our
 # certificate digests on GnuTLS, the process sets up one TLS library instead of two (RSS).
 PKGS     = ncursesw libcurl libcjson sqlite3 avahi-client libmicrohttpd gnutls
+# libavahi-client is loaded with dlopen by src/discovery/avahi_lib.c (only a process that
+# browses pays for it and its eight dependencies); the simulator and the unit tests, which
+# publish services themselves, link it.
+AVAHI_LIBS := $(shell pkg-config --libs avahi-client 2>/dev/null)
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla $(WERROR)
 WERROR  ?= -Werror
 OPT     ?= -O2 -g
@@ -21,9 +25,9 @@ ALL_CFLAGS = $(OPT) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Iinclude -
 # Its runtime library, libcurl-gnutls.so.4, is linked by name: the headers of both flavours'
 # -dev packages are the same, so a machine that has the OpenSSL flavour's installed links it too.
 CURL_GNUTLS := $(if $(filter /%,$(shell $(CC) -print-file-name=libcurl-gnutls.so.4)),-l:libcurl-gnutls.so.4,-lcurl)
-LIBS    := $(patsubst -lcurl,$(CURL_GNUTLS),$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lm
+LIBS    := $(filter-out $(AVAHI_LIBS),$(patsubst -lcurl,$(CURL_GNUTLS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))) -lm
 # The simulator's test PKI and the unit tests' certificates are made with OpenSSL (libssl-dev).
-TEST_LIBS = -lcrypto
+TEST_LIBS = -lcrypto $(AVAHI_LIBS)
 # Installation (make install / uninstall): DESTDIR stages, PREFIX is where it runs from.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin

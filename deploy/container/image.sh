@@ -45,9 +45,13 @@ build() {
 	make -C "$src" -s -j"$(nproc)" BUILD="$BUILD" OPT="$OPT" PREFIX=/usr DESTDIR="$stage" install
 	list=$stage/usr/share/shelly-tui/runtime-packages
 	mkdir -p "$(dirname "$list")"
-	for b in "$stage"/usr/bin/*; do
-		ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
-	done | sort -u | while read -r lib; do pkg_of "$lib"; done | sed 's/:[a-z0-9]*$//' |
+	{
+		for b in "$stage"/usr/bin/*; do
+			ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
+		done
+		# Loaded with dlopen when mDNS is used (src/discovery/avahi_lib.c): ldd cannot see it.
+		ldconfig -p | sed -n 's/.*libavahi-client\.so\.3 .*=> //p' | head -n 1
+	} | sort -u | while read -r lib; do pkg_of "$lib"; done | sed 's/:[a-z0-9]*$//' |
 		sort -u >"$list"
 	[ -s "$list" ] || { echo "image.sh: no runtime packages found" >&2; exit 1; }
 }

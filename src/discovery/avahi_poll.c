@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include <avahi-common/timeval.h>
 
@@ -133,6 +134,7 @@ watch_free(AvahiWatch *w)
 static void
 timeout_set(struct AvahiTimeout *t, const struct timeval *tv)
 {
+	struct timeval now_tv;
 	AvahiUsec age;
 	uint64_t delay_ms, now;
 
@@ -140,8 +142,11 @@ timeout_set(struct AvahiTimeout *t, const struct timeval *tv)
 		loop_timer_disarm(t->lt);
 		return;
 	}
-	/* avahi_age: microseconds since tv on avahi's clock; negative means tv is ahead. */
-	age = avahi_age(tv);
+	/* Microseconds since tv on avahi's clock (gettimeofday, as avahi_age() computes it, not
+	 * called so that the library is only loaded by mdns.c); negative means tv is ahead. */
+	gettimeofday(&now_tv, NULL);
+	age = ((AvahiUsec)now_tv.tv_sec - (AvahiUsec)tv->tv_sec) * 1000000 +
+	    ((AvahiUsec)now_tv.tv_usec - (AvahiUsec)tv->tv_usec);
 	if (age >= 0)
 		delay_ms = 0;
 	else if (age < -(AvahiUsec)(INT64_MAX / 2))

@@ -15,12 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <avahi-client/client.h>
-#include <avahi-client/lookup.h>
-#include <avahi-common/address.h>
-#include <avahi-common/error.h>
-#include <avahi-common/strlst.h>
-
+#include "discovery/avahi_lib.h"
 #include "discovery/avahi_poll.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -323,12 +318,15 @@ check_all_for_now(struct mdns *m)
 
 /* ---- sessions ---- */
 
+/* libavahi-client's functions, set by the first connect (every avahi call follows one). */
+static const struct avahi_lib *av;
+
 /* Frees the client (with its browsers and resolvers, no callbacks) and the session tables. */
 static void
 session_end(struct mdns *m)
 {
 	if (m->client != NULL)
-		avahi_client_free(m->client);
+		av->client_free(m->client);
 	m->client = NULL;
 	m->browsing = false;
 	for (int k = 0; k < MDNS_NTYPES; k++) {
@@ -380,10 +378,10 @@ found(struct mdns *m, const char *name, const char *type, const char *host,
 		log_debug("mDNS: %s.%s has no IPv4 address", name, type);
 		return;
 	}
-	avahi_address_snprint(addr, sizeof addr, a);
+	av->address_snprint(addr, sizeof addr, a);
 	mdns_txt_init(&t);
-	for (AvahiStringList *l = txt; l != NULL; l = avahi_string_list_get_next(l))
-		mdns_txt_add(&t, avahi_string_list_get_text(l), avahi_string_list_get_size(l));
+	for (AvahiStringList *l = txt; l != NULL; l = av->string_list_get_next(l))
+		mdns_txt_add(&t, av->string_list_get_text(l), av->string_list_get_size(l));
 	if (!mdns_keep(type, name, &t)) {
 		m->ignored++;
 		log_debug("mDNS: ignoring %s.%s at %s:%u (not a Shelly)", name, type, addr, port);
@@ -428,9 +426,9 @@ resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
 		found(m, name, type, host, a, port, txt);
 	else
 		log_debug("mDNS: cannot resolve %s.%s: %s", e->name, e->type,
-		    avahi_strerror(avahi_client_errno(avahi_service_resolver_get_client(r))));
+		    av->strerror(av->client_errno(av->resolver_get_client(r))));
 	/* Safe here: avahi's own examples free the resolver in its callback. */
-	avahi_service_resolver_free(r);
+	av->resolver_free(r);
 	e->r = NULL;
 	if (m->pending > 0)
 		m->pending--;
@@ -458,11 +456,11 @@ browse_new(struct mdns *m, AvahiClient *c, AvahiIfIndex iface, AvahiProtocol pro
 	copy_str(e->domain, sizeof e->domain, domain);
 	m->seen = xreallocarray(m->seen, m->nseen + 1, sizeof *m->seen);
 	m->seen[m->nseen++] = e;
-	e->r = avahi_service_resolver_new(c, iface, proto, name, type, domain, AVAHI_PROTO_INET, 0,
+	e->r = av->resolver_new(c, iface, proto, name, type, domain, AVAHI_PROTO_INET, 0,
 	    resolve_cb, e);
 	if (e->r == NULL) {
 		log_debug("mDNS: cannot resolve %s.%s: %s", name, type,
-		    avahi_strerror(avahi_client_errno(c)));
+		    av->strerror(av->client_errno(c)));
 		return;
 	}
 	m->pending++;
@@ -478,7 +476,7 @@ browse_remove(struct mdns *m, const char *name, const char *type, const char *do
 	if ((e = seen_find(m, name, type, domain, &i)) == NULL)
 		return;
 	if (e->r != NULL) {
-		avahi_service_resolver_free(e->r);
+		av->resolver_free(e->r);
 		if (m->pending > 0)
 			m->pending--;
 	}
@@ -499,7 +497,7 @@ browse_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
 	switch (event) {
 	case AVAHI_BROWSER_NEW:
 		if (name != NULL && type != NULL && domain != NULL)
-			browse_new(m, avahi_service_browser_get_client(b), iface, proto, name, type,
+			browse_new(m, av->browser_get_client(b), iface, proto, name, type,
 			    domain);
 		break;
 	case AVAHI_BROWSER_REMOVE:
@@ -510,7 +508,7 @@ browse_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
 		break;
 	case AVAHI_BROWSER_FAILURE:
 		log_warn("mDNS: browsing %s failed: %s", mdns_types[br->k],
-		    avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b))));
+		    av->strerror(av->client_errno(av->browser_get_client(b))));
 		/* FALLTHROUGH */
 	case AVAHI_BROWSER_ALL_FOR_NOW:
 		br->done = true;
@@ -530,11 +528,11 @@ start_browsing(struct mdns *m, AvahiClient *c)
 		br->m = m;
 		br->k = k;
 		br->done = false;
-		br->b = avahi_service_browser_new(c, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+		br->b = av->browser_new(c, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
 		    mdns_types[k], NULL, 0, browse_cb, br);
 		if (br->b == NULL) {
 			log_warn("mDNS: cannot browse %s: %s", mdns_types[k],
-			    avahi_strerror(avahi_client_errno(c)));
+			    av->strerror(av->client_errno(c)));
 			br->done = true;
 		}
 	}
@@ -558,7 +556,7 @@ client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 	case AVAHI_CLIENT_FAILURE:
 		/* Not freed here (we are inside avahi's D-Bus dispatch): the connect timer does. */
 		set_status(m, MDNS_UNAVAILABLE, "mDNS unavailable: %s; scanning still works",
-		    avahi_strerror(avahi_client_errno(c)));
+		    av->strerror(av->client_errno(c)));
 		if (m->retry_ms > 0)
 			loop_timer_arm(m->connect_timer, m->retry_ms);
 		break;
@@ -572,13 +570,19 @@ connect_cb(void *arg)
 {
 	struct mdns *m = arg;
 	AvahiClient *c;
+	const char *why;
 	int err = 0;
 
 	session_end(m);
-	c = avahi_client_new(avahi_poll_get(m->poll), 0, client_cb, m, &err);
+	/* Loaded here, not at start: only a process that browses pays for the library. */
+	if (av == NULL && (av = avahi_lib_get(&why)) == NULL) {
+		set_status(m, MDNS_UNAVAILABLE, "mDNS unavailable: %s; scanning still works", why);
+		return; /* no retry: the library will not appear while we run */
+	}
+	c = av->client_new(avahi_poll_get(m->poll), 0, client_cb, m, &err);
 	if (c == NULL) {
 		set_status(m, MDNS_UNAVAILABLE, "mDNS unavailable: %s; scanning still works",
-		    avahi_strerror(err));
+		    av->strerror(err));
 		if (m->retry_ms > 0)
 			loop_timer_arm(m->connect_timer, m->retry_ms);
 		return;

@@ -78,27 +78,15 @@ cfgdoc_template_dir(void)
 	return NULL;
 }
 
-/* 1 when the line sets a secret field ("wifi.sta.pass = x"). */
+/* 1 when the line sets a secret field ("wifi.sta.pass = x"), read as a template line is. */
 static int
 secret_line(const char *p, size_t len)
 {
-	char name[96];
-	size_t k = 0;
 	enum devconfig_field f;
 	int index;
-	char *cause = NULL;
 
-	while (len > 0 && (*p == ' ' || *p == '\t'))
-		p++, len--;
-	while (k < len && k + 1 < sizeof name && p[k] != '=' && p[k] != ' ' && p[k] != '\t')
-		k++;
-	memcpy(name, p, k);
-	name[k] = '\0';
-	if (k == 0 || name[0] == '#' || devconfig_parse_name(name, &f, &index, &cause) != 0) {
-		free(cause);
-		return 0;
-	}
-	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
+	return devconfig_template_line_field(p, len, &f, &index) &&
+	       (devconfig_field(f)->flags & DCF_SECRET) != 0;
 }
 
 char *

@@ -910,33 +910,50 @@ devconfig_template_set(struct devconfig *out, const char *name, const char *valu
 	return 0;
 }
 
-/* Parses one non-empty template line "FIELD = VALUE" into out. */
-static int
-template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+#define LINE_NAME_SIZE 96
+
+/*
+ * The name a template line [p, end) starts with (p at its first non-blank): the text before
+ * '=' without the blanks before '=', into name (LINE_NAME_SIZE bytes). Returns the '=', or
+ * NULL with *cause.
+ */
+static const char *
+line_name(const char *p, const char *end, char *name, char **cause)
 {
 	const char *eq = memchr(p, '=', (size_t)(end - p));
-	char name[96];
-	struct strbuf v;
 	size_t nl;
-	int rc;
 
 	if (eq == NULL) {
 		*cause = xstrdup("expected FIELD = VALUE");
-		return -1;
+		return NULL;
 	}
 	nl = (size_t)(eq - p);
 	while (nl > 0 && isspace((unsigned char)p[nl - 1]))
 		nl--;
-	if (nl == 0 || nl >= sizeof name) {
+	if (nl == 0 || nl >= LINE_NAME_SIZE) {
 		*cause = xstrdup("field name missing or too long");
-		return -1;
+		return NULL;
 	}
 	memcpy(name, p, nl);
 	name[nl] = '\0';
 	if (strlen(name) != nl) {
 		*cause = xstrdup("NUL byte in field name");
-		return -1;
+		return NULL;
 	}
+	return eq;
+}
+
+/* Parses one non-empty template line "FIELD = VALUE" into out. */
+static int
+template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+{
+	const char *eq;
+	char name[LINE_NAME_SIZE];
+	struct strbuf v;
+	int rc;
+
+	if ((eq = line_name(p, end, name, cause)) == NULL)
+		return -1;
 	p = eq + 1;
 	while (p < end && isspace((unsigned char)*p))
 		p++;
@@ -966,6 +983,34 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 	return rc;
 }
 
+/* The text of line [*s, *le) without the blanks before it and a '\r' at its end; 0 when it is
+ * blank or a comment. */
+static int
+line_text(const char **s, const char **le)
+{
+	while (*s < *le && isspace((unsigned char)**s))
+		(*s)++;
+	if (*le > *s && (*le)[-1] == '\r')
+		(*le)--;
+	return *s < *le && **s != '#';
+}
+
+int
+devconfig_template_line_field(const char *line, size_t len, enum devconfig_field *f, int *index)
+{
+	const char *s = line, *le = line + len;
+	char name[LINE_NAME_SIZE], *cause = NULL;
+
+	if (len > 0 && le[-1] == '\n')
+		le--;
+	if (!line_text(&s, &le) || line_name(s, le, name, &cause) == NULL ||
+	    devconfig_parse_name(name, f, index, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return 1;
+}
+
 int
 devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause)
 {
@@ -983,11 +1028,7 @@ devconfig_template_parse(const char *text, size_t len, struct devconfig *out, ch
 		const char *s = p;
 		char *why = NULL;
 		line++;
-		while (s < le && isspace((unsigned char)*s))
-			s++;
-		if (le > s && le[-1] == '\r')
-			le--;
-		if (s < le && *s != '#' && template_line(s, le, out, &why) != 0) {
+		if (line_text(&s, &le) && template_line(s, le, out, &why) != 0) {
 			*cause = xasprintf("line %d: %s", line, why);
 			free(why);
 			devconfig_done(out);

@@ -18,42 +18,80 @@
  * per-thread cache holds only 7 blocks of a size, so the rest went to the fast bins and were
  * merged back (malloc_consolidate) at the next large allocation, for every reply. Every
  * block is an ordinary malloc block (of JSON_SMALL bytes or more): free() of cJSON output
- * stays correct. Not under AddressSanitizer, which should see every free.
+ * stays correct.
+ *
+ * Under AddressSanitizer a kept block is poisoned, and a block handed out is addressable only
+ * for the bytes asked for: a use after cJSON_Delete, a read or write past what cJSON asked for
+ * and a second free of a kept block are reported ("use-after-poison") as they would be
+ * without the pool. (A leak is still reported; its stack is where the block was first
+ * allocated, which for a reused block may be an earlier tree's.) The plain build compiles none
+ * of it.
  */
 #define JSON_SMALL 64
 #define JSON_POOL_MAX 1024 /* blocks kept at most (under 100 KiB) */
 
 #if defined(__SANITIZE_ADDRESS__)
-#define JSON_POOL 0
+#define JSON_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define JSON_POOL 0
+#define JSON_ASAN 1
 #endif
-#endif
-#ifndef JSON_POOL
-#define JSON_POOL 1
 #endif
 
 static void *json_pool[JSON_POOL_MAX];
 static size_t json_npool;
 static size_t json_small_usable; /* malloc_usable_size of a JSON_SMALL block */
 
+#ifdef JSON_ASAN
+#include <sanitizer/asan_interface.h>
+
+/* Only the n bytes asked for (at least the first, read by json_check_free) are addressable. */
+static void *
+json_hand_out(void *p, size_t n)
+{
+	ASAN_POISON_MEMORY_REGION(p, JSON_SMALL);
+	ASAN_UNPOISON_MEMORY_REGION(p, n > 0 ? n : 1);
+	return p;
+}
+
+/* A small block already kept is poisoned: the read makes the sanitizer report the second
+ * free (whether or not the pool keeps this one). */
+static void
+json_check_free(void *p)
+{
+	if (malloc_usable_size(p) == json_small_usable)
+		(void)*(volatile const char *)p;
+}
+#else
+#define json_hand_out(p, n) (p)
+#define json_check_free(p) ((void)0)
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)0)
+#endif
+
 static void *
 json_alloc_cb(size_t n)
 {
+	void *p;
+
 	if (n > JSON_SMALL)
 		return malloc(n);
 	if (json_npool > 0)
-		return json_pool[--json_npool];
-	return malloc(JSON_SMALL);
+		return json_hand_out(json_pool[--json_npool], n);
+	if ((p = malloc(JSON_SMALL)) == NULL)
+		return NULL;
+	return json_hand_out(p, n);
 }
 
 static void
 json_free_cb(void *p)
 {
-	if (p != NULL && json_npool < JSON_POOL_MAX && malloc_usable_size(p) == json_small_usable)
+	if (p == NULL)
+		return;
+	json_check_free(p);
+	if (json_npool < JSON_POOL_MAX && malloc_usable_size(p) == json_small_usable) {
+		ASAN_POISON_MEMORY_REGION(p, JSON_SMALL);
 		json_pool[json_npool++] = p;
-	else
+	} else
 		free(p);
 }
 
@@ -63,7 +101,7 @@ json_pool_init(void)
 	cJSON_Hooks hooks = { json_alloc_cb, json_free_cb };
 	void *p;
 
-	if (!JSON_POOL || (p = malloc(JSON_SMALL)) == NULL)
+	if ((p = malloc(JSON_SMALL)) == NULL)
 		return;
 	json_small_usable = malloc_usable_size(p);
 	free(p);

@@ -36,6 +36,10 @@ if [ "${SHELLY_CT_INSIDE:-}" != 1 ]; then
 		exit 1
 	fi
 	PKGS=$STAGE/usr/share/shelly-tui/runtime-packages
+	# libavahi-client is loaded with dlopen, which ldd does not see: the recipe adds it by name.
+	grep -qx 'libavahi-client3' "$PKGS" && grep -qx 'libsqlite3-0' "$PKGS" &&
+		pass "$N: runtime packages include the dlopen'd libavahi-client3" ||
+		fail "$N: runtime packages" "$(tr '\n' ' ' <"$PKGS")"
 
 	# --- run stage base: minbase + the recipe's runtime step, cached by package list and recipe ---
 	CACHE=${SHELLY_TUI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shelly-tui}

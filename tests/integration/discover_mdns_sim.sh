@@ -72,3 +72,25 @@ fi
 [ "$(sq "$DB" 'SELECT count(*) FROM devices')" = 4 ] && pass "$N: no duplicate" || fail "$N: duplicate" "$(sq "$DB" 'SELECT mac,host FROM devices')"
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
+
+# libavahi-client is loaded only by a process that browses (src/discovery/avahi_lib.c): a run
+# that never browses does not map it, and one that cannot load it says why and does not fail
+# on anything but mDNS. The library is hidden by a bind mount in a mount namespace of its own,
+# inside this test's private namespaces (the daemon above is still running).
+LD_DEBUG=files "$SHELLY_TUI" --version 2>"$T_TMP/ld.log" >/dev/null
+[ "$(grep -c 'libavahi' "$T_TMP/ld.log")" = 0 ] && grep -q 'libcurl' "$T_TMP/ld.log" &&
+	pass "$N: a run that does not browse does not load libavahi-client" ||
+	fail "$N: libavahi loaded at start" "$(grep libavahi "$T_TMP/ld.log" | head -3)"
+lib=$(ldconfig -p | sed -n 's/.*libavahi-client\.so\.3 .*=> //p' | head -n 1)
+if [ -n "$lib" ] && [ -f "$lib" ]; then
+	unshare --mount --propagation private sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' \
+		sh "$lib" "$SHELLY_TUI" --db "$T_TMP/db2" --discover --mdns-only --timeout 3 \
+		>"$T_TMP/nolib.out" 2>"$T_TMP/nolib.err"
+	rc=$?
+	[ $rc -ne 0 ] && grep -q 'mDNS unavailable: cannot load libavahi-client.so.3 (package libavahi-client3)' "$T_TMP/nolib.err" &&
+		[ "$(sq "$T_TMP/db2" 'SELECT count(*) FROM devices' 2>/dev/null || echo 0)" = 0 ] &&
+		pass "$N: without libavahi-client mDNS says why" ||
+		fail "$N: no libavahi-client" "rc=$rc $(head -c 400 "$T_TMP/nolib.err")"
+else
+	fail "$N: no libavahi-client" "ldconfig does not list libavahi-client.so.3"
+fi

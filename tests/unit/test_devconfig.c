@@ -564,6 +564,144 @@ test_secrets_masked(void **state)
 	devconfig_done(&c);
 }
 
+/* Everything c shows or writes: each field's text and JSON value (secrets not asked for) and
+ * c as a template. */
+static char *
+shown(const struct devconfig *c)
+{
+	char *buf = NULL, name[96];
+	size_t blen = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+
+	assert_non_null(fp);
+	for (size_t i = 0; i < c->n; i++) {
+		cJSON *j = devconfig_value_json(&c->e[i], false);
+		char *t = cJSON_PrintUnformatted(j);
+
+		fprintf(fp, "%s %s %s\n",
+		    devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name),
+		    devconfig_value_text(&c->e[i]), t);
+		free(t);
+		cJSON_Delete(j);
+	}
+	devconfig_template_write(c, NULL, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Every field the table marks secret, in every way a template (a stored snapshot) can write
+ * it: the value is read (show_secrets proves it) and never shown, in text, JSON or template. */
+static void
+test_secret_forms(void **state)
+{
+	static const struct {
+		const char *before, *after, *value;
+	} forms[] = {
+	    {"", " = S3cr3t-plain\n", "S3cr3t-plain"},
+	    {"", " = \"S3cr3t \\\"q\\\" \\\\ b\"  # comment\n", "S3cr3t \"q\" \\ b"},
+	    {"\v\f \t", "=S3cr3t-blanks\n", "S3cr3t-blanks"},
+	    {"", "\t\v= S3cr3t-crlf\r\n", "S3cr3t-crlf"},
+	};
+	int secrets = 0;
+
+	(void)state;
+	for (int f = 0; f < DCFG__COUNT; f++) {
+		const struct devconfig_field_info *fi = devconfig_field((enum devconfig_field)f);
+
+		if (!(fi->flags & DCF_SECRET))
+			continue;
+		secrets++;
+		for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+			struct devconfig c;
+			char text[256], *cause = NULL, *out;
+			enum devconfig_field lf;
+			int index;
+			cJSON *j;
+
+			snprintf(
+			    text, sizeof text, "%s%s%s", forms[k].before, fi->path, forms[k].after);
+			if (devconfig_template_parse(text, strlen(text), &c, &cause) != 0)
+				fail_msg("%s: %s", text, cause);
+			assert_int_equal(c.n, 1);
+			assert_int_equal(c.e[0].field, f);
+			j = devconfig_value_json(&c.e[0], true);
+			assert_string_equal(j->valuestring, forms[k].value);
+			cJSON_Delete(j);
+			out = shown(&c);
+			if (strstr(out, "S3cr3t") != NULL || strstr(out, "********") == NULL)
+				fail_msg("%s shown as:\n%s", text, out);
+			free(out);
+			/* The line reader that export relies on names the same field. */
+			assert_int_equal(
+			    devconfig_template_line_field(text, strlen(text), &lf, &index), 1);
+			assert_int_equal(lf, f);
+			devconfig_done(&c);
+		}
+	}
+	/* wifi.sta.pass, wifi.sta1.pass, wifi.ap.pass, mqtt.pass */
+	assert_int_equal(secrets, 4);
+}
+
+/* A secret with control characters (an escape sequence) makes the text unreadable; the
+ * reason names the field, never the value. Comments and other fields are not secret lines. */
+static void
+test_secret_unreadable(void **state)
+{
+	const char *text = "sys.name = a\nmqtt.pass = S3cr3t\x1b[2J\n";
+	struct devconfig c;
+	char *cause = NULL;
+	enum devconfig_field f;
+	int index;
+
+	(void)state;
+	assert_int_equal(devconfig_template_parse(text, strlen(text), &c, &cause), -1);
+	assert_non_null(strstr(cause, "line 2: mqtt.pass"));
+	assert_null(strstr(cause, "S3cr3t"));
+	assert_null(strchr(cause, '\x1b'));
+	free(cause);
+	assert_int_equal(devconfig_template_line_field("# mqtt.pass = x", 15, &f, &index), 0);
+	assert_int_equal(devconfig_template_line_field("  \r\n", 4, &f, &index), 0);
+	assert_int_equal(devconfig_template_line_field("mqtt.passx = y", 14, &f, &index), 0);
+	assert_int_equal(devconfig_template_line_field("mqtt.pass", 9, &f, &index), 0);
+	assert_int_equal(
+	    devconfig_template_line_field("sys.name = mqtt.pass = x", 24, &f, &index), 1);
+	assert_int_equal(f, DCFG_SYS_NAME);
+}
+
+/* A device reply never gives a secret's value, whatever shape it has there (string, nested
+ * object, array): the field is known to exist, its value is not kept. */
+static void
+test_secret_replies(void **state)
+{
+	static const char gen2[] =
+	    "{\"sys\":{\"device\":{\"name\":\"d\"},\"cfg_rev\":3},"
+	    "\"wifi\":{\"sta\":{\"ssid\":\"n\",\"pass\":\"S3cr3t-sta\"},"
+	    "\"sta1\":{\"pass\":{\"v\":\"S3cr3t-sta1\"}},\"ap\":{\"pass\":[\"S3cr3t-ap\"]}},"
+	    "\"mqtt\":{\"enable\":true,\"pass\":\"S3cr3t-mqtt\"}}";
+	static const char gen1[] =
+	    "{\"name\":\"d\",\"wifi_sta\":{\"enabled\":true,\"ssid\":\"n\",\"key\":\"S3cr3t\"},"
+	    "\"wifi_ap\":{\"enabled\":false,\"key\":[\"S3cr3t\"]},"
+	    "\"mqtt\":{\"enable\":false,\"pass\":\"S3cr3t\"}}";
+	const char *docs[] = {gen1, gen2};
+	const char *names[] = {"wifi.sta.pass", "wifi.ap.pass", "mqtt.pass", "wifi.sta1.pass"};
+
+	(void)state;
+	for (int gen = 1; gen <= 2; gen++) {
+		struct devconfig c;
+		char *cause = NULL, *out;
+
+		if (devconfig_parse(gen, docs[gen - 1], strlen(docs[gen - 1]), &c, &cause) != 0)
+			fail_msg("gen%d: %s", gen, cause);
+		for (int k = 0; k < (gen == 1 ? 2 : 4); k++)
+			assert_string_equal(val(&c, names[k]), "(write-only)");
+		out = shown(&c);
+		if (strstr(out, "S3cr3t") != NULL)
+			fail_msg("gen%d shown as:\n%s", gen, out);
+		free(out);
+		devconfig_done(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -580,6 +718,9 @@ main(void)
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_template_null_roundtrip),
 	    cmocka_unit_test(test_secrets_masked),
+	    cmocka_unit_test(test_secret_forms),
+	    cmocka_unit_test(test_secret_unreadable),
+	    cmocka_unit_test(test_secret_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "model/device.h"
 #include "util/json.h"
@@ -370,6 +372,129 @@ test_block_reuse(void **state)
 	free(big);
 }
 
+/* Built with AddressSanitizer (as util/json.c tells). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
+#define POOL_PROBE 50
+#define POOL_DRAIN 2048 /* more than util/json.c keeps (1024) */
+
+/* Freed cJSON blocks stay out of malloc's hands and are handed to cJSON again: a plain
+ * malloc of the same size gets none of them (glibc's cache and fast bins would give one back,
+ * AddressSanitizer's quarantine none: so this fails without the pool in either build). */
+static void
+test_pool_keeps_blocks(void **state)
+{
+	cJSON **drain = calloc(POOL_DRAIN, sizeof *drain);
+	cJSON *nodes[POOL_PROBE];
+	void *own[POOL_PROBE];
+	size_t found = 0, taken = 0;
+
+	(void)state;
+	assert_non_null(drain);
+	/* Empty the pool (earlier tests filled it), so that it keeps the next blocks freed. */
+	for (int i = 0; i < POOL_DRAIN; i++)
+		drain[i] = cJSON_CreateNull();
+	for (int i = 0; i < POOL_PROBE; i++)
+		nodes[i] = drain[i];
+	for (int i = 0; i < POOL_PROBE; i++)
+		cJSON_Delete(nodes[i]);
+	for (int i = 0; i < POOL_PROBE; i++) {
+		own[i] = malloc(sizeof(cJSON));
+		assert_non_null(own[i]);
+		for (int k = 0; k < POOL_PROBE; k++)
+			taken += own[i] == (void *)nodes[k];
+	}
+	for (int i = 0; i < POOL_PROBE; i++) {
+		drain[i] = cJSON_CreateNull();
+		for (int k = 0; k < POOL_PROBE; k++)
+			found += drain[i] == nodes[k];
+	}
+	for (int i = 0; i < POOL_DRAIN; i++)
+		cJSON_Delete(drain[i]);
+	for (int i = 0; i < POOL_PROBE; i++)
+		free(own[i]);
+	free(drain);
+	assert_int_equal(taken, 0); /* malloc returned none the pool keeps */
+	assert_int_equal(found, POOL_PROBE); /* cJSON got them all back */
+}
+
+#ifdef TEST_ASAN
+static void
+use_after_delete(void)
+{
+	cJSON *o = cJSON_CreateString("pooled");
+
+	cJSON_Delete(o);
+	printf("%d\n", *(volatile int *)&o->type);
+}
+
+static void
+past_the_end(void)
+{
+	char *s = cJSON_malloc(10); /* a pooled block of JSON_SMALL bytes */
+
+	memset(s, 'x', 10);
+	((volatile char *)s)[10] = 'y';
+}
+
+static void
+freed_twice(void)
+{
+	char *s = cJSON_malloc(10);
+
+	cJSON_free(s);
+	cJSON_free(s);
+}
+
+/* Runs fn in a child; it must die with the sanitizer's report of a poisoned access. */
+static void
+sanitizer_catches(void (*fn)(void), const char *what)
+{
+	char out[8192];
+	size_t n = 0;
+	ssize_t r;
+	int fds[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		fn();
+		_exit(0); /* not reached when the sanitizer saw it */
+	}
+	close(fds[1]);
+	while (n + 1 < sizeof out && (r = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+	    strstr(out, "AddressSanitizer: use-after-poison") == NULL)
+		fail_msg("%s: the child was not stopped by the sanitizer (status %d):\n%s", what,
+		    status, out);
+}
+
+/* Under AddressSanitizer the pool poisons what it keeps: misuse of a pooled block is caught. */
+static void
+test_pool_under_sanitizer(void **state)
+{
+	(void)state;
+	sanitizer_catches(use_after_delete, "use after cJSON_Delete");
+	sanitizer_catches(past_the_end, "write past the bytes asked for");
+	sanitizer_catches(freed_twice, "second cJSON_free");
+}
+#endif
+
 int
 main(void)
 {
@@ -383,6 +508,10 @@ main(void)
 	    cmocka_unit_test(test_names_and_init),
 	    cmocka_unit_test(test_print_terminal_safe),
 	    cmocka_unit_test(test_block_reuse),
+	    cmocka_unit_test(test_pool_keeps_blocks),
+#ifdef TEST_ASAN /* the plain build has no poisoning: test_pool_keeps_blocks is its test */
+	    cmocka_unit_test(test_pool_under_sanitizer),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,97 @@
+# A snapshot row that holds secret fields (as an older version or another tool could have left
+# it in the database; an --import of an --include-secrets file does too) never shows them: the
+# console's snapshot fields view masks every one (********) and its restore dry run leaves them
+# out; --snapshots --snapshot (text and --json), --export json/toml/csv and --config-restore
+# --dry-run never print them. Planted in every form a template can write a secret: plain, quoted
+# with escapes, after a vertical tab and without blanks, with a CR before the line end.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_snapshot_secrets
+tui_sim_start $N --models gen2/plus-1pm
+printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
+"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
+DB=$XDG_DATA_HOME/shelly-tui/shelly.db
+MAC=$(dv 0 MAC | tr 'A-F' 'a-f')
+SECRET=S3cr3t
+nl="' || char(10) || '"
+sqlite3 "$DB" "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) VALUES ('$MAC',
+ 1700000000000, 2, 5, 'planted', 'sys.name = planted${nl}wifi.sta.pass = $SECRET-sta${nl}wifi.sta1.pass = \"$SECRET \\\"q\\\" \\\\ sta1\"${nl}' ||
+ char(11) || ' wifi.ap.pass=$SECRET-ap${nl}mqtt.pass = $SECRET-mqtt' || char(13) || '${nl}switch:0.auto_off_delay_s = 5${nl}')" 2>"$T_TMP/e" ||
+	fail "$N: plant" "$(cat "$T_TMP/e")"
+id=$(sqlite3 "$DB" "SELECT id FROM config_snapshots WHERE reason = 'planted'")
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM config_snapshots WHERE body LIKE '%$SECRET%'")" = 1 ] ||
+	fail "$N: the planted row" "$(sqlite3 "$DB" 'SELECT * FROM config_snapshots')"
+# A newer snapshot of the device's own: the planted one is the oldest (G in the list).
+"$SHELLY_TUI" --config-get plus >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
+
+# --- the console ---
+tui_start 130 50 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_keys Enter
+tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_keys H
+tui_wait 10 "$id +2023-11-14 22:13:20 UTC +cfg_rev 5 +planted" || fail "$N: list" "$(tui_why planted)"
+tui_keys G Enter
+masked() {
+	for f in wifi.sta.pass wifi.sta1.pass wifi.ap.pass mqtt.pass; do
+		grep -Eq "^.*$f +\*{8} *.?$" "$T_TMP/screen" || return 1
+	done
+}
+if tui_wait 10 "Snapshot $id - plus" && tui_wait 10 'switch:0.auto_off_delay_s +5\b' &&
+	tui_wait 10 'sys.name +planted' && masked && ! grep -q "$SECRET" "$T_TMP/screen"; then
+	pass "$N: the fields view shows every planted secret as ******** and never its value"
+else
+	fail "$N: fields" "$(tui_why 'wifi.sta.pass ********')"
+fi
+# The restore's dry run lists what it would change: never a secret (it cannot be compared).
+tui_keys r
+tui_wait 10 "Restore snapshot $id on plus\?" || fail "$N: restore asks" "$(tui_why 'Restore snapshot')"
+tui_keys y
+if tui_wait 30 "dry run of snapshot $id \(actual -> snapshot\): [0-9]+ change" && tui_wait 10 'sys.name +.* -> planted' &&
+	! grep -q "$SECRET" "$T_TMP/screen" && ! grep -Eq 'wifi\.(sta1?|ap)\.pass|mqtt\.pass' "$T_TMP/screen"; then
+	pass "$N: the restore's dry run lists no secret"
+else
+	fail "$N: dry run" "$(tui_why 'dry run of snapshot')"
+fi
+tui_keys n
+tui_wait 10 'nothing restored' || fail "$N: declined" "$(tui_why 'nothing restored')"
+tui_keys q q q q
+tui_wait 20 'RESTORED rc=0' || fail "$N: exit" "$(tui_why RESTORED)"
+tui_stop
+
+# --- the other ways out ---
+"$SHELLY_TUI" --snapshots plus --snapshot "$id" >"$T_TMP/one.txt" 2>&1 &&
+	"$SHELLY_TUI" --snapshots plus --snapshot "$id" --json >"$T_TMP/one.json" 2>&1
+rc=$?
+if [ $rc = 0 ] && ! grep -q "$SECRET" "$T_TMP/one.txt" "$T_TMP/one.json" && grep -q '^sys.name = planted$' "$T_TMP/one.txt" &&
+	! grep -q 'pass' "$T_TMP/one.txt" &&
+	[ "$(jq -r '[.snapshot.config | to_entries[] | select(.key | endswith(".pass")) | .value] | unique | join(",")' "$T_TMP/one.json")" = '********' ] &&
+	[ "$(jq -r '[.snapshot.config | keys[] | select(endswith(".pass"))] | length' "$T_TMP/one.json")" = 4 ]; then
+	pass "$N: --snapshot ID leaves the secrets out (text) or masks them (--json)"
+else
+	fail "$N: --snapshot" "rc=$rc $(cat "$T_TMP/one.txt" "$T_TMP/one.json")"
+fi
+ok=1
+for f in json toml csv; do
+	"$SHELLY_TUI" --export $f -o "$T_TMP/x.$f" 2>"$T_TMP/e" || { ok=0; fail "$N: --export $f" "$(cat "$T_TMP/e")"; }
+	! grep -q "$SECRET" "$T_TMP/x.$f" || { ok=0; fail "$N: --export $f prints a planted secret" "$(grep "$SECRET" "$T_TMP/x.$f")"; }
+done
+# (the snapshot is in the history: its other fields are exported)
+[ $ok = 1 ] && grep -q 'sys.name = planted' "$T_TMP/x.toml" &&
+	[ "$(jq -r "[.configs[\"$MAC\"].history[] | select(.reason == \"planted\")] | length" "$T_TMP/x.json")" = 1 ] &&
+	pass "$N: --export json, toml and csv carry the planted snapshot without its secrets" ||
+	fail "$N: export" "$(cat "$T_TMP/x.json")"
+r0=$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)
+# (a planted WiFi key would change the network: allowed here so that the dry run lists it all)
+"$SHELLY_TUI" --config-restore plus --snapshot "$id" --dry-run --allow-network-change >"$T_TMP/dry" 2>&1
+rc=$?
+if [ $rc = 0 ] && ! grep -q "$SECRET" "$T_TMP/dry" && grep -q 'sys.name: .* -> planted' "$T_TMP/dry" &&
+	[ "$(grep -cE '^  (wifi\.(sta1?|ap)|mqtt)\.pass: \(write-only\) -> \*{8}$' "$T_TMP/dry")" = 4 ] &&
+	[ "$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)" = "$r0" ]; then
+	pass "$N: --config-restore --dry-run prints no secret and sends nothing"
+else
+	fail "$N: --config-restore --dry-run" "rc=$rc $(cat "$T_TMP/dry")"
+fi
+sim_stop
