@@ -12,22 +12,21 @@
  */
 #include <stdint.h>
 
+#include "discovery/discover.h"
+
 struct loop;
 struct http;
 struct store;
-struct guard;
-struct scan_targets;
 struct autodiscover;
 
 struct autodiscover_opts {
 	uint64_t interval_ms; /* scan the targets (and renew mDNS) this often; 0: never */
 	int mdns; /* browse mDNS all the time */
 	unsigned mdns_retry_ms; /* reconnect to avahi-daemon after it went away */
-	uint32_t timeout_ms; /* per probe */
-	int concurrency; /* scan probes in flight */
-	uint16_t port; /* scan port; 0: 80 with the HTTPS fallback */
-	const struct scan_targets *targets; /* borrowed; NULL or empty: no scans */
-	const struct guard *guard; /* borrowed */
+	/* Each run's options (engine/discoveropts.h): probes, scan port and concurrency, guard;
+	 * run.targets (borrowed; NULL: no scans) are the ranges scanned every interval. A run
+	 * never browses (run.mdns is ignored): browsing goes on beside the runs. */
+	struct discover_opts run;
 	uint32_t batch_ms; /* pause before confirming new mDNS candidates */
 };
 

@@ -14,6 +14,7 @@
 #include "cli/cmd_discover.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "engine/discoveropts.h"
 #include "cli/print.h"
 #include "discovery/discover.h"
 #include "model/object.h"
@@ -22,8 +23,6 @@
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-
-#define MDNS_RETRY_MS 1000
 
 struct run {
 	struct app *app;
@@ -311,32 +310,6 @@ print_table(const struct discover_found **v, size_t n, const struct discover_sum
 
 /* ---- the mode ---- */
 
-/* The discovery run's options from the command line and the configuration. */
-void
-cli_discover_opts(struct app *app, int use_mdns, struct scan_targets *targets, struct discover_opts *o)
-{
-	uint32_t timeout_ms;
-
-	if (app->args.timeout_s > 0) {
-		double ms = app->args.timeout_s * 1000.0 + 0.5;
-		timeout_ms = ms < 1 ? 1 : (uint32_t)ms;
-	} else
-		timeout_ms = (uint32_t)conf_get_ms(app->cfg, OPT_DISCOVER_TIMEOUT);
-	memset(o, 0, sizeof *o);
-	o->mdns = use_mdns;
-	o->mdns_window_ms = timeout_ms;
-	o->mdns_retry_ms = MDNS_RETRY_MS;
-	o->confirm_timeout_ms = timeout_ms;
-	o->targets = scan_targets_len(targets) > 0 ? targets : NULL;
-	o->scan.port = app->args.port ? app->args.port :
-	    (uint16_t)conf_get_int(app->cfg, OPT_DISCOVER_PORT);
-	o->scan.timeout_ms = timeout_ms;
-	o->scan.concurrency = (int)conf_get_int(app->cfg, OPT_SCAN_CONCURRENCY);
-	o->scan.force = app->args.set[CLI_FORCE] > 0;
-	o->scan.max_body = SCAN_DEFAULT_MAX_BODY;
-	o->scan.guard = app->guard;
-}
-
 /* Stores what the run found and prints it. Returns an exit status. */
 static int
 commit_and_print(struct app *app, struct run *r)
@@ -407,6 +380,8 @@ cli_discover(struct app *app)
 {
 	struct scan_targets *targets = scan_targets_new();
 	struct discover_opts o;
+	struct discoveropts over = {
+	    app->args.timeout_s, app->args.port, app->args.set[CLI_FORCE] > 0};
 	struct discover_cbs cbs;
 	struct run r;
 	char *cause = NULL;
@@ -451,7 +426,7 @@ cli_discover(struct app *app)
 	if (app_open_store(app) != 0)
 		goto out;
 
-	cli_discover_opts(app, use_mdns, targets, &o);
+	discoveropts_fill(app_engine(app), &over, use_mdns, targets, &o);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;
 	cbs.mdns_status_cb = mdns_status_cb;

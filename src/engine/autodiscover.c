@@ -74,19 +74,14 @@ start_run(struct autodiscover *ad)
 	struct discover_opts o;
 	struct discover_cbs c;
 	char *cause = NULL;
-	int scan = ad->scan_due && ad->o.targets != NULL;
+	int scan = ad->scan_due && ad->o.run.targets != NULL;
 
 	if (ad->run != NULL)
 		return; /* the next one starts when this one is stored */
-	memset(&o, 0, sizeof o);
+	o = ad->o.run;
 	o.mdns = 0; /* browsing runs all the time beside the runs */
-	o.confirm_timeout_ms = ad->o.timeout_ms;
-	o.targets = scan ? ad->o.targets : NULL;
-	o.scan.port = ad->o.port;
-	o.scan.timeout_ms = ad->o.timeout_ms;
-	o.scan.concurrency = ad->o.concurrency;
-	o.scan.force = 1; /* the configured ranges are the operator's explicit choice */
-	o.scan.guard = ad->o.guard;
+	if (!scan)
+		o.targets = NULL;
 	memset(&c, 0, sizeof c);
 	c.done_cb = run_done_cb;
 	c.has_credentials_cb = has_creds_cb;
@@ -129,7 +124,7 @@ scan_timer_cb(void *arg)
 {
 	struct autodiscover *ad = arg;
 
-	if (ad->o.targets != NULL) {
+	if (ad->o.run.targets != NULL) {
 		ad->scan_due = 1;
 		start_run(ad);
 	}
@@ -199,7 +194,7 @@ autodiscover_new(struct loop *loop, struct http *http, struct store *store,
 	ad->batch_timer = loop_timer_new(loop, batch_timer_cb, ad);
 	if (ad->o.mdns)
 		mdns_restart(ad);
-	if (ad->o.interval_ms > 0 && ad->o.targets != NULL)
+	if (ad->o.interval_ms > 0 && ad->o.run.targets != NULL)
 		loop_timer_arm(ad->scan_timer, 0);
 	else if (ad->o.interval_ms > 0 && ad->o.mdns)
 		loop_timer_arm(ad->scan_timer, ad->o.interval_ms);

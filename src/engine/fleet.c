@@ -17,6 +17,7 @@
 #include "engine/cfgpending.h"
 #include "engine/cfgsync.h"
 #include "engine/creds.h"
+#include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/poller.h"
 #include "store/store.h"
@@ -153,12 +154,9 @@ discovery_start(struct fleet *f)
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
 	o.mdns_retry_ms =
 	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
-	o.timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
-	o.concurrency = (int)conf_get_int(cfg, OPT_SCAN_CONCURRENCY);
-	o.port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
-	o.targets = scan_targets_len(f->targets) > 0 ? f->targets : NULL;
-	o.guard = f->eng->guard;
-	if (!o.mdns && (o.interval_ms == 0 || o.targets == NULL))
+	/* The configured ranges are the operator's explicit choice: no size limit. */
+	discoveropts_fill(f->eng, &(struct discoveropts){0, 0, 1}, 0, f->targets, &o.run);
+	if (!o.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
 		return;
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
 }

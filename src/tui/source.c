@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "cli/app.h"
-#include "cli/cmd_discover.h"
 #include "conf/conf.h"
 #include "discovery/discover.h"
 #include "discovery/scan.h"
 #include "engine/creds.h"
+#include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/fleet.h"
 #include "engine/registry.h"
@@ -1040,7 +1040,10 @@ disc_start(struct source_job *job, const char *target)
 	                      scan_targets_check_guard(targets, app->guard, &cause) != 0))
 		;
 	else {
-		cli_discover_opts(app, mdns, targets, &o);
+		/* The command line's --timeout and --port apply to the console's scans too. */
+		discoveropts_fill(app_engine(app),
+		    &(struct discoveropts){app->args.timeout_s, app->args.port, 0}, mdns, targets,
+		    &o);
 		job->disc = discover_new(app->loop, app->http, &o, &cbs, &cause);
 	}
 	scan_targets_free(targets);

@@ -1,0 +1,30 @@
+#ifndef ENGINE_DISCOVEROPTS_H
+#define ENGINE_DISCOVEROPTS_H
+
+/*
+ * A discovery run's options (discovery/discover.h) from the configuration in force
+ * (discover-timeout, discover-port, scan-concurrency) and the network guard, with what a
+ * front end sets over them: one place for --discover, the console's scan and the fleet's
+ * scheduled discovery.
+ */
+#include <stdint.h>
+
+struct engine;
+struct discover_opts;
+struct scan_targets;
+
+/* What a front end sets over the configuration; zero everywhere: the configuration's. */
+struct discoveropts {
+	double timeout_s; /* per probe, and the mDNS window; <= 0: discover-timeout */
+	uint16_t port; /* scan port; 0: discover-port */
+	int force; /* scan more than SCAN_MAX_UNFORCED addresses */
+};
+
+/*
+ * Fills o for a run that browses mDNS when mdns is set and scans targets (borrowed; NULL or
+ * empty: no scan). over may be NULL.
+ */
+void discoveropts_fill(const struct engine *eng, const struct discoveropts *over, int mdns,
+    const struct scan_targets *targets, struct discover_opts *o);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * A discovery run's options from the configuration and a front end's overrides
+ * (engine/discoveropts.h).
+ */
+#include "engine/discoveropts.h"
+
+#include <string.h>
+
+#include "conf/conf.h"
+#include "discovery/discover.h"
+#include "engine/engine.h"
+
+/* How soon an mDNS browser that lost avahi-daemon mid-run looks for it again. */
+#define MDNS_RETRY_MS 1000
+
+void
+discoveropts_fill(const struct engine *eng, const struct discoveropts *over, int mdns,
+    const struct scan_targets *targets, struct discover_opts *o)
+{
+	static const struct discoveropts none;
+	uint32_t timeout_ms;
+
+	if (over == NULL)
+		over = &none;
+	if (over->timeout_s > 0) {
+		double ms = over->timeout_s * 1000.0 + 0.5;
+		timeout_ms = ms < 1 ? 1 : (uint32_t)ms;
+	} else
+		timeout_ms = (uint32_t)conf_get_ms(eng->conf, OPT_DISCOVER_TIMEOUT);
+	memset(o, 0, sizeof *o);
+	o->mdns = mdns;
+	o->mdns_window_ms = timeout_ms;
+	o->mdns_retry_ms = MDNS_RETRY_MS;
+	o->confirm_timeout_ms = timeout_ms;
+	o->targets = targets != NULL && scan_targets_len(targets) > 0 ? targets : NULL;
+	o->scan.port =
+	    over->port ? over->port : (uint16_t)conf_get_int(eng->conf, OPT_DISCOVER_PORT);
+	o->scan.timeout_ms = timeout_ms;
+	o->scan.concurrency = (int)conf_get_int(eng->conf, OPT_SCAN_CONCURRENCY);
+	o->scan.force = over->force;
+	o->scan.max_body = SCAN_DEFAULT_MAX_BODY;
+	o->scan.guard = eng->guard;
+}
