@@ -10,14 +10,15 @@
 
 #include "cli/app.h"
 #include "cli/headless.h"
-#include "cli/opnsensecmd.h"
 #include "cli/registrycmd.h"
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/fleet.h"
+#include "engine/opnsense_runner.h"
 #include "server/exporter.h"
 #include "server/httpd.h"
 #include "server/metrics.h"
+#include "server/opnsense_metrics.h"
 #include "server/provserve.h"
 #include "store/sqlite.h"
 #include "store/store.h"
@@ -46,13 +47,13 @@ jobs_restart(struct daemon *dm)
 		return;
 	fleet_get_totals(dm->fleet, &t);
 	if (t.role == FLEET_LEADER)
-		dm->opn = opnsense_runner_start(dm->app);
+		dm->opn = opnsense_runner_new(app_engine(dm->app));
 }
 
 static void
 opnsense_metrics_cb(struct metrics_writer *w, void *arg)
 {
-	opnsense_runner_metrics(((struct daemon *)arg)->opn, w);
+	opnsense_metrics_write(((struct daemon *)arg)->opn, w);
 }
 
 void
@@ -66,7 +67,7 @@ cli_list_metrics(FILE *fp)
 	/* The families the extra callback adds, read back from their HELP and TYPE lines. */
 	strbuf_init(&sb);
 	w = metrics_writer_new(&sb);
-	opnsense_runner_metrics(NULL, w);
+	opnsense_metrics_write(NULL, w);
 	metrics_writer_free(w);
 	for (line = strbuf_str(&sb); (line = strstr(line, "# HELP ")) != NULL;) {
 		const char *name = line + 7, *help = strchr(name, ' '), *type = strstr(help, "# TYPE ");

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "cli/app.h"
-#include "cli/opnsensecmd.h"
 #include "conf/conf.h"
+#include "engine/opnsense_runner.h"
 #include "integrations/opnsense_job.h"
 #include "integrations/opnsense_plan.h"
 #include "tui/view.h"
@@ -68,7 +68,7 @@ finish(struct vopn *o, const struct opnsense_report *r)
 
 	if (o->sync == NULL || o->ended)
 		return;
-	opnsense_job_end(opnsense_env_of(o->t->app, &env), r);
+	opnsense_job_end(opnsense_runner_env(app_engine(o->t->app), &env), r);
 	o->ended = 1;
 }
 
@@ -210,7 +210,8 @@ start(struct vopn *o)
 		    "See OPNSENSE in the manual (man shelly-tui).\n");
 		return;
 	}
-	o->sync = opnsense_job_begin(opnsense_env_of(o->t->app, &env), 0, plan_done_cb, o, &cause);
+	o->sync = opnsense_job_begin(
+	    opnsense_runner_env(app_engine(o->t->app), &env), 0, plan_done_cb, o, &cause);
 	if (o->sync == NULL) {
 		char *text = xasprintf("error: %s\nnothing was changed\n", cause);
 		o->phase = PH_FAILED;

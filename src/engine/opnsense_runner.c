@@ -1,0 +1,133 @@
+/*
+ * The OPNsense job's environment from the engine context, and the periodic sync of
+ * --headless (engine/opnsense_runner.h).
+ */
+#include "engine/opnsense_runner.h"
+
+#include <stdlib.h>
+
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "integrations/opnsense_job.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xmalloc.h"
+
+struct opnsense_runner {
+	struct engine *eng;
+	struct loop_timer *timer;
+	struct opnsense_sync *sync;
+	uint64_t interval_ms;
+	struct opnsense_runner_stats st;
+};
+
+const struct opnsense_env *
+opnsense_runner_env(const struct engine *eng, struct opnsense_env *env)
+{
+	*env = (struct opnsense_env){.loop = eng->loop,
+	    .http = eng->http,
+	    .guard = eng->guard,
+	    .cfg = eng->conf,
+	    .store = eng->store};
+	return env;
+}
+
+static void
+runner_done_cb(struct opnsense_sync *sync, void *arg)
+{
+	struct opnsense_runner *r = arg;
+	const struct opnsense_report *rep = opnsense_sync_report(sync);
+	struct opnsense_env env;
+	char *cause = NULL;
+
+	if (rep->dry_run && rep->error == NULL) { /* the plan is made: apply it */
+		if (opnsense_sync_apply(sync, runner_done_cb, r, &cause) == 0)
+			return;
+		free(cause);
+	}
+	r->st.last_ms = rep->finished_ms;
+	opnsense_job_end(opnsense_runner_env(r->eng, &env), rep);
+	r->st.last_ok = !rep->failed;
+	for (int a = 0; a < OPN_ACTION_COUNT; a++)
+		r->st.counts[a] =
+		    rep->plan != NULL ? opn_plan_count(rep->plan, (enum opn_action)a) : 0;
+	if (rep->failed) {
+		r->st.runs_failed++;
+		log_warn("opnsense: sync failed: %s",
+		    rep->error != NULL        ? rep->error
+		    : rep->note != NULL       ? rep->note
+		    : rep->dhcp.error != NULL ? rep->dhcp.error
+		    : rep->alias.error != NULL
+		        ? rep->alias.error
+		        : "a record could not be written (see --opnsense-sync)");
+	} else {
+		r->st.runs_ok++;
+		log_info(
+		    "opnsense: synced: %zu added, %zu updated, %zu removed, %zu unchanged, %zu "
+		    "conflicts",
+		    r->st.counts[OPN_ADD], r->st.counts[OPN_UPDATE], r->st.counts[OPN_REMOVE],
+		    r->st.counts[OPN_UNCHANGED], r->st.counts[OPN_CONFLICT]);
+	}
+	opnsense_sync_free(sync);
+	r->sync = NULL;
+	loop_timer_arm(r->timer, r->interval_ms);
+}
+
+static void
+runner_timer_cb(void *arg)
+{
+	struct opnsense_runner *r = arg;
+	struct opnsense_env env;
+	char *cause = NULL;
+
+	r->sync =
+	    opnsense_job_begin(opnsense_runner_env(r->eng, &env), 0, runner_done_cb, r, &cause);
+	if (r->sync == NULL) {
+		log_warn("opnsense: %s", cause);
+		free(cause);
+		r->st.runs_failed++;
+		r->st.last_ok = 0;
+		r->st.last_ms = loop_wall_ms();
+		loop_timer_arm(r->timer, r->interval_ms);
+	}
+}
+
+struct opnsense_runner *
+opnsense_runner_new(struct engine *eng)
+{
+	struct opnsense_runner *r;
+	uint64_t ms = conf_get_ms(eng->conf, OPT_OPNSENSE_INTERVAL);
+
+	if (ms == 0)
+		return NULL;
+	if (conf_get_str(eng->conf, OPT_OPNSENSE_URL)[0] == '\0') {
+		log_warn("opnsense-interval is set but opnsense-url is not: no OPNsense sync");
+		return NULL;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->eng = eng;
+	r->interval_ms = ms;
+	r->timer = loop_timer_new(eng->loop, runner_timer_cb, r);
+	loop_timer_arm(r->timer, 0);
+	return r;
+}
+
+void
+opnsense_runner_free(struct opnsense_runner *r)
+{
+	struct opnsense_env env;
+
+	if (r == NULL)
+		return;
+	if (r->sync != NULL)
+		opnsense_job_end(opnsense_runner_env(r->eng, &env), NULL);
+	opnsense_sync_free(r->sync);
+	loop_timer_free(r->timer);
+	free(r);
+}
+
+const struct opnsense_runner_stats *
+opnsense_runner_stats(const struct opnsense_runner *r)
+{
+	return &r->st;
+}
