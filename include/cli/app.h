@@ -54,12 +54,6 @@ struct engine *app_engine(struct app *app);
  * prompt_cb (the front end's) when those give nothing; nothing when app has one already.
  */
 void app_creds_start(struct app *app, creds_prompt_cb prompt_cb, void *prompt_arg);
-/*
- * mDNS goes to the multicast group 224.0.0.251 on every interface avahi uses, so it obeys the
- * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list
- * includes 224.0.0.251. Returns 1 when allowed, else 0 with *why (static text).
- */
-int app_mdns_allowed(const struct app *app, const char **why);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 

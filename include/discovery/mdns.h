@@ -24,6 +24,7 @@
  * creation): each is a local round trip, but a hung dbus-daemon stalls the loop up to D-Bus's
  * default timeout. No callback is called before mdns_new returns.
  */
+struct guard;
 struct loop;
 struct mdns;
 
@@ -33,6 +34,7 @@ struct mdns;
 #define MDNS_ADDR_MAX 16   /* dotted IPv4 */
 #define MDNS_VALUE_MAX 64  /* a TXT value we keep (longer ones are truncated) */
 
+#define MDNS_GROUP "224.0.0.251" /* the IPv4 multicast group mDNS queries go to */
 #define MDNS_TYPE_SHELLY "_shelly._tcp"
 #define MDNS_TYPE_HTTP "_http._tcp"
 
@@ -78,6 +80,14 @@ struct mdns_cbs {
 	void (*status_cb)(enum mdns_state state, const char *status, void *arg);
 	void *arg;
 };
+
+/*
+ * mDNS goes to the multicast group MDNS_GROUP on every interface avahi uses, so it obeys the
+ * network guard (util/guard.h) like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only
+ * when the list includes the group. Returns 1 when guard allows it, else 0 with *why (static
+ * text; why may be NULL). What every front end and service asks before browsing.
+ */
+int mdns_guard_allows(const struct guard *guard, const char **why);
 
 /* Starts browsing (from the loop, not inside this call); cbs is copied, any callback may be
  * NULL; retry_ms 0 = never reconnect. Caller frees with mdns_free. */

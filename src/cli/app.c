@@ -250,15 +250,6 @@ app_engine(struct app *app)
 }
 
 int
-app_mdns_allowed(const struct app *app, const char **why)
-{
-	if (!guard_is_set(app->guard) || guard_allows(app->guard, "224.0.0.251"))
-		return 1;
-	*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251";
-	return 0;
-}
-
-int
 app_run_until(struct app *app, const int *done)
 {
 	while (!*done && !loop_stopped(app->loop))

@@ -397,7 +397,7 @@ cli_discover(struct app *app)
 	if ((rc = collect_targets(app, targets, use_scan)) != EXIT_OK)
 		goto out;
 	rc = EXIT_FAIL;
-	if (use_mdns && !app_mdns_allowed(app, &why)) {
+	if (use_mdns && !mdns_guard_allows(app->guard, &why)) {
 		if (app->args.set[CLI_MDNS_ONLY]) {
 			fprintf(stderr, "shelly-tui: --discover --mdns-only: %s\n", why);
 			goto out;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "discovery/mdns.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/cfgpending.h"
@@ -23,7 +24,6 @@
 #include "store/store.h"
 #include "engine/export_schedule.h"
 #include "engine/lease.h"
-#include "util/guard.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -136,6 +136,7 @@ discovery_start(struct fleet *f)
 	const struct conf *cfg = f->eng->conf;
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
+	const char *why = NULL;
 
 	jobs_stop(f);
 	if (!f->discovery)
@@ -145,10 +146,8 @@ discovery_start(struct fleet *f)
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
 	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);
-	/* mDNS goes to 224.0.0.251 on every interface: it obeys the network guard too. */
-	if (o.mdns && guard_is_set(f->eng->guard) && !guard_allows(f->eng->guard, "224.0.0.251")) {
-		log_info("mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group "
-		         "224.0.0.251");
+	if (o.mdns && !mdns_guard_allows(f->eng->guard, &why)) {
+		log_info("%s", why);
 		o.mdns = 0;
 	}
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */

@@ -15,21 +15,18 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "discovery/mdns.h"
 #include "discovery/scan.h"
 #include "engine/cfgdesired.h"
 #include "engine/engine.h"
 #include "engine/verifier.h"
 #include "server/agentapi.h"
 #include "server/httpd.h"
-#include "util/guard.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/xmalloc.h"
 
 #define PROVSERVE_CERT_MAX (64 * 1024) /* largest certificate (chain) file read */
-
-/* mDNS goes to this group, which the network guard must allow (as in cli/app.c). */
-#define PROVSERVE_MDNS_GROUP "224.0.0.251"
 
 /* One listener of the agent API: where and with which certificate and key. */
 struct listener {
@@ -94,9 +91,7 @@ verifier_config(struct provserve *ps, struct verifier_opts *vo)
 	vo->port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
 	vo->changed_cb = ps->o.registry_cb;
 	vo->arg = ps->o.arg;
-	vo->mdns =
-	    conf_get_bool(cfg, OPT_DISCOVER_MDNS) &&
-	    (!guard_is_set(ps->eng->guard) || guard_allows(ps->eng->guard, PROVSERVE_MDNS_GROUP));
+	vo->mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) && mdns_guard_allows(ps->eng->guard, NULL);
 	if (vo->targets == NULL && !vo->mdns)
 		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
 }

@@ -1033,7 +1033,7 @@ disc_start(struct source_job *job, const char *target)
 	char *cause = NULL;
 
 	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
-	if (mdns && !app_mdns_allowed(app, &why))
+	if (mdns && !mdns_guard_allows(app->guard, &why))
 		cause = xstrdup(why);
 	else if (!mdns && (scan_targets_add(targets, target, &cause) != 0 ||
 	                      scan_targets_check_size(targets, 0, &cause) != 0 ||
