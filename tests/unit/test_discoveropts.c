@@ -1,0 +1,149 @@
+/*
+ * engine/discoveropts: a discovery run's options from the configuration and a front end's
+ * overrides (what --discover, the console and scheduled discovery use), and discovery/mdns's
+ * check of mDNS against the network guard.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "discovery/discover.h"
+#include "discovery/mdns.h"
+#include "discovery/scan.h"
+#include "engine/discoveropts.h"
+#include "engine/engine.h"
+#include "util/guard.h"
+
+static struct guard *
+guard_of(const char *nets)
+{
+	struct guard *g = NULL;
+	char *cause = NULL;
+
+	if (guard_parse(nets, &g, &cause) != 0)
+		fail_msg("guard_parse(%s): %s", nets, cause);
+	return g;
+}
+
+static void
+set(struct conf *cfg, const char *name, const char *value)
+{
+	char *cause = NULL;
+
+	if (conf_set(cfg, name, value, &cause) != 0)
+		fail_msg("conf_set(%s): %s", name, cause);
+}
+
+/* Nothing set anywhere: the configuration's defaults, no scan, the engine's guard. */
+static void
+test_defaults(void **state)
+{
+	struct conf *cfg = conf_new();
+	struct guard *g = guard_of("127.0.0.0/8");
+	struct engine eng = {.conf = cfg, .guard = g};
+	struct scan_targets *empty = scan_targets_new();
+	struct discover_opts o;
+
+	(void)state;
+	memset(&o, 0xa5, sizeof o);
+	discoveropts_fill(&eng, NULL, 1, empty, &o);
+	assert_int_equal(o.mdns, 1);
+	assert_int_equal(o.confirm_timeout_ms, 2000);
+	assert_int_equal(o.mdns_window_ms, 2000);
+	assert_int_equal(o.mdns_max_ms, 0);
+	assert_true(o.mdns_retry_ms > 0);
+	assert_null(o.targets);
+	assert_int_equal(o.scan.timeout_ms, 2000);
+	assert_int_equal(o.scan.port, 0);
+	assert_int_equal(o.scan.concurrency, 256);
+	assert_int_equal(o.scan.force, 0);
+	assert_int_equal(o.scan.max_body, SCAN_DEFAULT_MAX_BODY);
+	assert_ptr_equal(o.scan.guard, g);
+	discoveropts_fill(&eng, NULL, 0, NULL, &o);
+	assert_int_equal(o.mdns, 0);
+	assert_null(o.targets);
+	scan_targets_free(empty);
+	guard_free(g);
+	conf_free(cfg);
+}
+
+/* The configuration's values, then a front end's overrides above them. */
+static void
+test_conf_and_overrides(void **state)
+{
+	struct conf *cfg = conf_new();
+	struct engine eng = {.conf = cfg};
+	struct scan_targets *t = scan_targets_new();
+	struct discover_opts o;
+	char *cause = NULL;
+
+	(void)state;
+	set(cfg, "discover-timeout", "5s");
+	set(cfg, "discover-port", "8080");
+	set(cfg, "scan-concurrency", "16");
+	if (scan_targets_add(t, "127.0.0.1", &cause) != 0)
+		fail_msg("scan_targets_add: %s", cause);
+	discoveropts_fill(&eng, &(struct discoveropts){0}, 0, t, &o);
+	assert_ptr_equal(o.targets, t);
+	assert_int_equal(o.confirm_timeout_ms, 5000);
+	assert_int_equal(o.scan.timeout_ms, 5000);
+	assert_int_equal(o.scan.port, 8080);
+	assert_int_equal(o.scan.concurrency, 16);
+
+	discoveropts_fill(&eng, &(struct discoveropts){0.25, 81, 1}, 0, t, &o);
+	assert_int_equal(o.confirm_timeout_ms, 250);
+	assert_int_equal(o.mdns_window_ms, 250);
+	assert_int_equal(o.scan.timeout_ms, 250);
+	assert_int_equal(o.scan.port, 81);
+	assert_int_equal(o.scan.force, 1);
+	assert_int_equal(o.scan.concurrency, 16); /* not overridable */
+
+	/* A timeout below a millisecond rounds up to one, never to "no timeout". */
+	discoveropts_fill(&eng, &(struct discoveropts){0.0001, 0, 0}, 0, t, &o);
+	assert_int_equal(o.scan.timeout_ms, 1);
+	assert_int_equal(o.scan.port, 8080);
+	scan_targets_free(t);
+	conf_free(cfg);
+}
+
+/* mDNS goes to 224.0.0.251: allowed without a guard or when the guard lists the group. */
+static void
+test_mdns_guard(void **state)
+{
+	struct guard *none = guard_of(NULL), *loop = guard_of("127.0.0.0/8"),
+	             *group = guard_of("127.0.0.0/8,224.0.0.251/32");
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(mdns_guard_allows(none, &why), 1);
+	assert_null(why);
+	assert_int_equal(mdns_guard_allows(group, &why), 1);
+	assert_null(why);
+	assert_int_equal(mdns_guard_allows(loop, &why), 0);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "SHELLY_TUI_ALLOW_NETS"));
+	assert_non_null(strstr(why, "224.0.0.251"));
+	assert_int_equal(mdns_guard_allows(loop, NULL), 0);
+	guard_free(none);
+	guard_free(loop);
+	guard_free(group);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_conf_and_overrides),
+	    cmocka_unit_test(test_mdns_guard),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
