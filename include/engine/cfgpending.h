@@ -54,7 +54,8 @@ int cfgpending_queue(struct store *store, const char *mac, const struct devconfi
     bool allow_reboot, bool allow_network, char **cause);
 /*
  * Keeps a configuration reply (Gen1 /settings, Gen2+ Shelly.GetConfig) as a snapshot of the
- * device (rev NAN: unknown unless the reply says). Returns 0, or -1 with *cause.
+ * device (rev NAN: unknown unless the reply says), even when it holds no field the model
+ * knows: the record that the device's configuration changed. Returns 0, or -1 with *cause.
  */
 int cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev,
     const char *reason, const char *body, size_t len, char **cause);

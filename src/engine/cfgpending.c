@@ -136,20 +136,25 @@ cfgpending_free(struct cfgpending *cp)
 	free(cp);
 }
 
-int
-cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c, const char *reason,
+/* Stores c as a snapshot, even with no field (the poller's record that the device changed). */
+static int
+keep(struct store *store, const char *mac, const struct devconfig *c, const char *reason,
     char **cause)
 {
-	char *body;
+	char *body = cfgdesired_text(c);
 	int rc;
 
-	if (c->n == 0)
-		return 0;
-	body = cfgdesired_text(c);
 	rc = cfgstore_snapshot_add(
 	    store, mac, loop_wall_ms(), c->gen, c->has_rev, c->rev, reason, body, cause);
 	free(body);
 	return rc;
+}
+
+int
+cfgpending_keep(struct store *store, const char *mac, const struct devconfig *c, const char *reason,
+    char **cause)
+{
+	return c->n == 0 ? 0 : keep(store, mac, c, reason, cause);
 }
 
 int
@@ -191,7 +196,7 @@ cfgpending_snapshot(struct store *store, const char *mac, int gen, double rev, c
 		c.has_rev = 1;
 		c.rev = rev;
 	}
-	rc = cfgpending_keep(store, mac, &c, reason, cause);
+	rc = keep(store, mac, &c, reason, cause);
 	devconfig_done(&c);
 	return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "exchange/cfgdoc.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -78,15 +79,46 @@ cfgdoc_template_dir(void)
 	return NULL;
 }
 
-/* 1 when the line sets a secret field ("wifi.sta.pass = x"), read as a template line is. */
+/* 1 when name (len bytes) names a field the table marks secret. */
+static int
+secret_name(const char *name, size_t len)
+{
+	char buf[96], *cause = NULL;
+	enum devconfig_field f;
+	int index;
+
+	if (len == 0 || len >= sizeof buf)
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (devconfig_parse_name(buf, &f, &index, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
+}
+
+/*
+ * 1 when the line sets a secret field. Read two ways, and secret when either says so: as a
+ * template line is read ("\v wifi.sta.pass = x"), and by its first word, so that a line the
+ * template reader refuses ("wifi.sta.pass x", "mqtt.pass: x", as an imported snapshot may
+ * hold) cannot leave in clear either.
+ */
 static int
 secret_line(const char *p, size_t len)
 {
 	enum devconfig_field f;
 	int index;
+	size_t k = 0;
 
-	return devconfig_template_line_field(p, len, &f, &index) &&
-	       (devconfig_field(f)->flags & DCF_SECRET) != 0;
+	if (devconfig_template_line_field(p, len, &f, &index) &&
+	    (devconfig_field(f)->flags & DCF_SECRET) != 0)
+		return 1;
+	while (len > 0 && isspace((unsigned char)*p))
+		p++, len--;
+	while (k < len && !isspace((unsigned char)p[k]) && p[k] != '=')
+		k++;
+	return secret_name(p, k) || (k > 0 && p[k - 1] == ':' && secret_name(p, k - 1));
 }
 
 char *
@@ -258,10 +290,16 @@ cfgdoc_text_read(const char *path, char **out, size_t *len, char **cause)
 	} else if (fp == NULL) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 	} else {
+		const char *nul;
+
 		n = fread(buf, 1, CFGDOC_TEXT_MAX + 1, fp);
-		if (ferror(fp) || n > CFGDOC_TEXT_MAX || memchr(buf, '\0', n) != NULL)
-			*cause = xasprintf(
-			    "%s: %s", path, ferror(fp) ? "read error" : "too large or not text");
+		if (ferror(fp))
+			*cause = xasprintf("%s: read error", path);
+		else if (n > CFGDOC_TEXT_MAX)
+			*cause = xasprintf("%s: larger than %d bytes", path, CFGDOC_TEXT_MAX);
+		else if ((nul = memchr(buf, '\0', n)) != NULL)
+			*cause = xasprintf("%s: NUL byte at offset %zu: not a text file", path,
+			    (size_t)(nul - buf));
 		else
 			rc = 0;
 		fclose(fp);

@@ -18,21 +18,22 @@ CONF=$T_TMP/config
 hl_config "$CONF"
 hl_add "$DB" 0 || { fail "$N: --add" "$(cat "$T_TMP/add.err")"; exit 1; }
 ADDR=$(test_net $N).1
-PORT=$(free_port "$ADDR")
-LISTEN=$ADDR:$PORT
 
-# The holder: a plain listener on the address, as the old instance would be.
+# The holder: a plain listener on the address, as the old instance would be. It takes a port
+# the kernel picks (no window in which another program could take it first) and says which.
 python3 -c 'import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
+s.bind((sys.argv[1], 0))
 s.listen(8)
-print("held", flush=True)
-time.sleep(120)' "$ADDR" "$PORT" >"$T_TMP/holder.out" 2>&1 &
+print("held", s.getsockname()[1], flush=True)
+time.sleep(120)' "$ADDR" >"$T_TMP/holder.out" 2>&1 &
 HOLDER=$!
 stop_holder() { kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null; }
 at_exit stop_holder
 wait_for 10 grep -q held "$T_TMP/holder.out" || { fail "$N: holder" "$(cat "$T_TMP/holder.out")"; exit 1; }
+PORT=$(sed -n 's/^held //p' "$T_TMP/holder.out")
+LISTEN=$ADDR:$PORT
 
 ctl POST /devices/0/reset-counters >/dev/null
 timeout 30 "$SHELLY_TUI" --headless --db "$DB" --config "$CONF" --listen "$LISTEN" >"$T_TMP/out" 2>"$T_TMP/err"

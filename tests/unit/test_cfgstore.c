@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/cfgpending.h"
+#include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/sqlite.h"
 #include "store/store.h"
@@ -107,6 +109,30 @@ test_snapshots(void **state)
 	close_store(s);
 }
 
+/* The poller keeps a configuration reply as a snapshot even when it holds no field the model
+ * knows (the record that the configuration changed); the front ends' cfgpending_keep keeps
+ * nothing for an empty configuration. */
+static void
+test_snapshot_without_fields(void **state)
+{
+	struct store *s = open_store();
+	struct seen seen = {0};
+	struct devconfig c;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(cfgpending_snapshot(s, MAC_A, 2, 7, "cfg_rev changed", "{}", 2, &cause), 0);
+	assert_int_equal(cfgstore_snapshots(s, MAC_A, 10, seen_cb, &seen, &cause), 0);
+	assert_int_equal(seen.n, 1);
+	devconfig_init(&c);
+	assert_int_equal(cfgpending_keep(s, MAC_B, &c, "read", &cause), 0);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(cfgstore_snapshots(s, MAC_B, 10, seen_cb, &seen, &cause), 0);
+	assert_int_equal(seen.n, 0);
+	devconfig_done(&c);
+	close_store(s);
+}
+
 static void
 test_groups(void **state)
 {
@@ -188,6 +214,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshots),
+	    cmocka_unit_test(test_snapshot_without_fields),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_desired_pending),
 	};

@@ -324,6 +324,54 @@ test_secret_lines_as_read(void **state)
 	assert_int_equal(c.n, 1);
 	devconfig_done(&c);
 	free(strip);
+
+	/* Lines the template reader refuses (an imported snapshot is stored as given) are
+	 * secret by their first word all the same; other refused lines stay. */
+	strip = cfgdoc_strip_secrets("sys.name = keep\nwifi.sta.pass S3cr3t-sp\n"
+	                             "wifi.sta1.pass\tS3cr3t-tab\nwifi.ap.pass S3cr3t x = y\n"
+	                             "mqtt.pass: S3cr3t-colon\n  mqtt.pass\nsys.name x\n",
+	    &had);
+	assert_int_equal(had, 1);
+	assert_string_equal(strip, "sys.name = keep\nsys.name x\n");
+	assert_null(strstr(strip, "S3cr3t"));
+	free(strip);
+}
+
+/* Template files: a missing one is told apart (1), an oversized or binary one is refused
+ * with the reason (the limit, or where the NUL byte is), a good one is read whole. */
+static void
+test_text_read(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], *out = NULL, *cause = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/t.tmpl", dir);
+	assert_int_equal(cfgdoc_text_read(path, &out, &len, &cause), 1);
+	assert_non_null(fp = fopen(path, "w"));
+	for (int i = 0; i <= CFGDOC_TEXT_MAX / 16; i++)
+		fputs("sys.name = abcd\n", fp);
+	fclose(fp);
+	assert_int_equal(cfgdoc_text_read(path, &out, &len, &cause), -1);
+	assert_non_null(strstr(cause, "larger than 262144 bytes"));
+	free(cause);
+	assert_non_null(fp = fopen(path, "w"));
+	fwrite("sys.name = a\0b\n", 1, 16, fp);
+	fclose(fp);
+	assert_int_equal(cfgdoc_text_read(path, &out, &len, &cause), -1);
+	assert_non_null(strstr(cause, "NUL byte at offset 12"));
+	free(cause);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("sys.name = a\n", fp);
+	fclose(fp);
+	assert_int_equal(cfgdoc_text_read(path, &out, &len, &cause), 0);
+	assert_int_equal(len, 13);
+	assert_string_equal(out, "sys.name = a\n");
+	free(out);
+	unlink(path);
+	rmdir(dir);
 }
 
 int
@@ -337,6 +385,7 @@ main(void)
 	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_secret_lines),
 	    cmocka_unit_test(test_secret_lines_as_read),
+	    cmocka_unit_test(test_text_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
