@@ -8,8 +8,9 @@
 #   poll.sh      poll-once of 200 devices vs curl --parallel: wall (goal <= 1.3x), CPU/device
 #                (goal <= 1.0x)
 #   rss.sh       --headless peak RSS with 1000 devices after 5 cycles (goal <= 16 MB)
-#   scan.sh      (another helper's) discovery scan of a /24
-#   fleet10k.sh  poll-once of 10,000 devices: cycle time and peak RSS
+#   scan.sh      discovery scan of a /24
+#   fleet10k.sh  poll-once of 10,000 devices: the first cycle over a new registry (it also
+#                reads every configuration), then the steady cycle: wall, CPU, peak RSS
 #   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
 #   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
 #
