@@ -79,46 +79,59 @@ cfgdoc_template_dir(void)
 	return NULL;
 }
 
-/* 1 when name (len bytes) names a field the table marks secret. */
+/* 1 when the line [p, p + len) names a secret field's path anywhere, in any case. */
 static int
-secret_name(const char *name, size_t len)
+mentions_secret(const char *p, size_t len)
 {
-	char buf[96], *cause = NULL;
-	enum devconfig_field f;
-	int index;
+	char *line = xstrndup(p, len);
+	int hit = 0;
 
-	if (len == 0 || len >= sizeof buf)
-		return 0;
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	if (devconfig_parse_name(buf, &f, &index, &cause) != 0) {
+	for (int f = 0; f < DCFG__COUNT && !hit; f++) {
+		const struct devconfig_field_info *fi = devconfig_field((enum devconfig_field)f);
+
+		hit = (fi->flags & DCF_SECRET) && strcasestr(line, fi->path) != NULL;
+	}
+	free(line);
+	return hit;
+}
+
+/* 1 when the line is a valid template line (name and value) setting a field that is secret
+ * (*secret 1) or not (*secret 0); 0 for anything else (blank, comment, refused). */
+static int
+field_line(const char *p, size_t len, int *secret)
+{
+	struct devconfig c;
+	char *cause = NULL;
+	int ok;
+
+	if (devconfig_template_parse(p, len, &c, &cause) != 0) {
 		free(cause);
 		return 0;
 	}
-	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
+	ok = c.n == 1;
+	*secret = ok && (devconfig_field(c.e[0].field)->flags & DCF_SECRET) != 0;
+	devconfig_done(&c);
+	return ok;
 }
 
 /*
- * 1 when the line sets a secret field. Read two ways, and secret when either says so: as a
- * template line is read ("\v wifi.sta.pass = x"), and by its first word, so that a line the
- * template reader refuses ("wifi.sta.pass x", "mqtt.pass: x", as an imported snapshot may
- * hold) cannot leave in clear either.
+ * What export does with one line of a template or snapshot: 1 to write it, 0 to leave it out
+ * because it may hold a secret. A valid line is written unless its field is secret. Any other
+ * line (a comment, a line the template reader refuses, as an imported snapshot or a hand-made
+ * template may hold) is written only when it names no secret field, in any case and any
+ * spelling around it ("# wifi.sta.pass = old", "WIFI.STA.PASS x", "\"mqtt.pass\": \"x\"").
  */
 static int
-secret_line(const char *p, size_t len)
+exportable(const char *p, size_t len, int *secret)
 {
-	enum devconfig_field f;
-	int index;
-	size_t k = 0;
+	int sec = 0;
 
-	if (devconfig_template_line_field(p, len, &f, &index) &&
-	    (devconfig_field(f)->flags & DCF_SECRET) != 0)
-		return 1;
-	while (len > 0 && isspace((unsigned char)*p))
-		p++, len--;
-	while (k < len && !isspace((unsigned char)p[k]) && p[k] != '=')
-		k++;
-	return secret_name(p, k) || (k > 0 && p[k - 1] == ':' && secret_name(p, k - 1));
+	*secret = 0;
+	if (field_line(p, len, &sec))
+		return !(*secret = sec);
+	if (mentions_secret(p, len))
+		return !(*secret = 1);
+	return 1;
 }
 
 char *
@@ -133,12 +146,12 @@ cfgdoc_strip_secrets(const char *text, int *had)
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
 
-		if (secret_line(p, len)) {
-			if (had != NULL)
-				*had = 1;
-		} else {
+		int secret;
+
+		if (exportable(p, len, &secret))
 			strbuf_append_len(&sb, p, len);
-		}
+		else if (had != NULL)
+			*had = 1;
 		p += len;
 	}
 	return sb.buf != NULL ? strbuf_steal(&sb) : xstrdup("");
@@ -160,7 +173,10 @@ cfgdoc_keep_secrets(const char *incoming, const char *stored)
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
 
-		if (secret_line(p, len)) {
+		int secret = 0;
+
+		/* Only valid secret lines come back: the result is a template that reads. */
+		if (field_line(p, len, &secret) && secret) {
 			had = 1;
 			strbuf_append_len(&sb, p, len);
 			if (nl == NULL)
