@@ -60,15 +60,26 @@ poll_cycle() {
 	esac
 }
 
+# Requests the sim served: curl's fetch was counted above as one per device; measured here.
+rc0=$($PY requests "$SIM_CTL")
+curl -sS --fail --parallel --parallel-max 64 -K "$B_TMP/curl.cfg" ||
+	{ bench_fail "$NAME" "curl failed"; exit 1; }
 r0=$($PY requests "$SIM_CTL")
+creq=$(calc "($r0 - $rc0) / $N")
 poll_cycle
 r1=$($PY requests "$SIM_CTL")
+first_rss=$(field 4 "$p")
 bench_line "$NAME first cycle wall (new registry: status and configuration of every device)" \
 	"$(calc "$(field 1 "$p")")" s "curl $(calc "$(field 1 "$c")") s" \
 	"$(calc "$(field 1 "$p") / $(field 1 "$c")")"
-bench_line "$NAME first cycle requests per device" "$(calc "($r1 - $r0) / $N")" "" "curl 1" \
-	"$(calc "($r1 - $r0) / $N")"
+bench_line "$NAME first cycle requests per device" "$(calc "($r1 - $r0) / $N")" "" "curl $creq" \
+	"$(calc "($r1 - $r0) / $N / $creq")"
+bench_line "$NAME first cycle peak rss" "$(calc "$first_rss / 1024")" MB \
+	"curl $(calc "$(field 4 "$c") / 1024") MB" "$(calc "$first_rss / $(field 4 "$c")")"
 poll_cycle
+r2=$($PY requests "$SIM_CTL")
+bench_line "$NAME cycle requests per device" "$(calc "($r2 - $r1) / $N")" "" "curl $creq" \
+	"$(calc "($r2 - $r1) / $N / $creq")"
 
 pw=$(field 1 "$p") cw=$(field 1 "$c")
 bench_line "$NAME cycle wall" "$(calc "$pw")" s "curl $(calc "$cw") s" "$(calc "$pw / $cw")"
