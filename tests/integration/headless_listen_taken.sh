@@ -31,7 +31,7 @@ time.sleep(120)' "$ADDR" >"$T_TMP/holder.out" 2>&1 &
 HOLDER=$!
 stop_holder() { kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null; }
 at_exit stop_holder
-wait_for 10 grep -q held "$T_TMP/holder.out" || { fail "$N: holder" "$(cat "$T_TMP/holder.out")"; exit 1; }
+wait_for 30 grep -q held "$T_TMP/holder.out" || { fail "$N: holder" "$(cat "$T_TMP/holder.out")"; exit 1; }
 PORT=$(sed -n 's/^held //p' "$T_TMP/holder.out")
 LISTEN=$ADDR:$PORT
 
