@@ -17,6 +17,22 @@ check() { n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "command failed: 
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/shelly-test.XXXXXX")
 T_CLEANUP=""
 at_exit() { T_CLEANUP="$1; $T_CLEANUP"; }
+
+# kill_ours [-SIG] PID...: signals each PID (default TERM) only while it is still a child of
+# this shell. A child reaped earlier (waited for, or reaped by the shell when it exited) leaves
+# its PID free, and with pid_max 32768 and two suites side by side another program has it
+# within minutes: a plain `kill $PID` at exit once terminated another suite's shelly-tui.
+kill_ours() {
+	_ko_sig=TERM
+	case ${1:-} in -*) _ko_sig=${1#-}; shift ;; esac
+	for _ko_p in "$@"; do
+		[ -n "$_ko_p" ] && [ -r "/proc/$_ko_p/stat" ] || continue
+		# the parent is the 2nd field after the command name's closing ") "
+		_ko_pp=$(sed 's/.*) //' "/proc/$_ko_p/stat" 2>/dev/null | cut -d' ' -f2)
+		[ "$_ko_pp" = "$$" ] && kill -"$_ko_sig" "$_ko_p" 2>/dev/null
+	done
+	return 0
+}
 t_exit() { eval "$T_CLEANUP"; rm -rf "$T_TMP"; }
 trap t_exit EXIT
 trap 'exit 130' INT TERM

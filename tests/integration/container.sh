@@ -156,7 +156,7 @@ ct_exec() {
 # shellcheck disable=SC2086
 ct_exec $entry $cmd >"$T_TMP/poller.out" 2>"$T_TMP/poller.err" &
 PPID_CT=$!
-at_exit "kill -KILL $PPID_CT 2>/dev/null"
+at_exit "kill_ours -KILL $PPID_CT"
 U=http://127.0.0.1:9464
 code() { [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "$U$1")" = 200 ]; }
 wait_for 30 code /healthz && pass "$N: /healthz 200 from the chrooted image" ||

@@ -24,7 +24,7 @@ if ! wait_for 15 sh -c 'jq -e ".mdns_ready == true" "$1" >/dev/null' sh "$SIM_MA
 fi
 avahi-publish -s "Office Printer" _http._tcp 631 "ty=HP LaserJet" >/dev/null 2>&1 &
 pub=$!
-at_exit "kill $pub 2>/dev/null"
+at_exit "kill_ours $pub"
 
 DB=$T_TMP/db
 want=$(jq -r '.devices[] | "\(.mac|ascii_downcase) \(.gen) \(.addr)"' "$SIM_MANIFEST" | sort)

@@ -217,7 +217,7 @@ A0=$(mf '.devices[0].addr') A1=$(mf '.devices[1].addr')
 	"other|Office Printer|_http._tcp||$SIM_NET.200|631|ty=HP LaserJet" \
 	>"$T_TMP/pub.log" 2>&1 &
 pub=$!
-at_exit "kill $pub 2>/dev/null"
+at_exit "kill_ours $pub"
 if ! wait_for 10 grep -q '^READY 1$' "$T_TMP/pub.log"; then
 	fail "$N: mdns publish" "$(tail -c 400 "$T_TMP/pub.log") $(netns_log_tail)"
 	exit 1

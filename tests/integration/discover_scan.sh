@@ -176,7 +176,7 @@ if is_root; then
 		--models gen1/shelly-1,gen3/1pm-gen3 --tls 1 --tls-dir "$T_TMP/tls80" \
 		--manifest "$T_TMP/m80.json" 2>"$T_TMP/sim80.err" &
 	sim80=$!
-	at_exit "kill $sim80 2>/dev/null"
+	at_exit "kill_ours $sim80"
 	if wait_for 20 test -s "$T_TMP/m80.json"; then
 		tui --discover --scan-only "$SIM_NET.101-103" --timeout 3 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
 		rc=$?

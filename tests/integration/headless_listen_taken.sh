@@ -29,7 +29,7 @@ s.listen(8)
 print("held", s.getsockname()[1], flush=True)
 time.sleep(120)' "$ADDR" >"$T_TMP/holder.out" 2>&1 &
 HOLDER=$!
-stop_holder() { kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null; }
+stop_holder() { kill_ours "$HOLDER"; wait "$HOLDER" 2>/dev/null; }
 at_exit stop_holder
 wait_for 30 grep -q held "$T_TMP/holder.out" || { fail "$N: holder" "$(cat "$T_TMP/holder.out")"; exit 1; }
 PORT=$(sed -n 's/^held //p' "$T_TMP/holder.out")

@@ -79,7 +79,7 @@ hl_config "$T_TMP/config" "device a $(dev_hp 0)" "device b $(dev_hp 1)"
 "$SHELLY_TUI" --headless --listen "0.0.0.0:$K8S_PORT" --db "$T_TMP/shelly.db" --config "$T_TMP/config" \
 	>"$T_TMP/poller.out" 2>"$T_TMP/poller.err" &
 P=$!
-at_exit "kill -KILL $P 2>/dev/null"
+at_exit "kill_ours -KILL $P"
 ok200() { [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$K8S_PORT$1")" = 200 ]; }
 while read -r path; do
 	wait_for 20 ok200 "$path" && pass "$N: probe path $path answers 200 on port $K8S_PORT" ||

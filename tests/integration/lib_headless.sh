@@ -83,7 +83,7 @@ hl_start() {
 }
 
 hl_kill_all() {
-	for _p in $HL_PIDS; do pid_alive "$_p" && kill -KILL "$_p" 2>/dev/null; done
+	for _p in $HL_PIDS; do pid_alive "$_p" && kill_ours -KILL "$_p"; done
 	HL_PIDS=""
 }
 at_exit hl_kill_all
@@ -107,12 +107,12 @@ hl_stop() {
 	_t=$1 _sig=${2:-TERM} _lim=${3:-10}
 	_p=$(hl_pid "$_t")
 	_t0=$(now_ms)
-	kill -"$_sig" "$_p" 2>/dev/null
+	kill_ours -"$_sig" "$_p"
 	_end=$(( _t0 + _lim * 1000 ))
 	while pid_alive "$_p" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.02; done
 	HL_MS=$(( $(now_ms) - _t0 ))
 	if pid_alive "$_p"; then
-		kill -KILL "$_p" 2>/dev/null
+		kill_ours -KILL "$_p"
 		wait "$_p" 2>/dev/null
 		HL_RC=124
 		return 124
@@ -124,7 +124,7 @@ hl_stop() {
 
 hl_kill9() {
 	_p=$(hl_pid "$1")
-	kill -KILL "$_p" 2>/dev/null
+	kill_ours -KILL "$_p"
 	wait "$_p" 2>/dev/null
 	return 0
 }

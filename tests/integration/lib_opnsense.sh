@@ -44,7 +44,7 @@ op_fake() {
 		--key "$T_TMP/tls/fw.key" --state "$_state" --port-file "$T_TMP/$_tag.port" "$@" \
 		2>"$T_TMP/$_tag.fake.err" &
 	echo $! >"$T_TMP/$_tag.pid"
-	at_exit "kill $! 2>/dev/null"
+	at_exit "kill_ours $!"
 	# A bound for the outcome only (returns as soon as the port is written): python and its ssl
 	# module take long to start on a machine running two suites at once.
 	wait_for 60 test -s "$T_TMP/$_tag.port" || { fail "fake $_tag starts" "$(cat "$T_TMP/$_tag.fake.err")"; exit 1; }
@@ -52,7 +52,7 @@ op_fake() {
 
 op_port() { cat "$T_TMP/$1.port"; }
 op_get() { curl -s -m 10 --cacert "$OP_CA" "https://$OP_ADDR:$(op_port "$1")$2"; }
-op_stop() { kill "$(cat "$T_TMP/$1.pid")" 2>/dev/null; }
+op_stop() { kill_ours "$(cat "$T_TMP/$1.pid")"; }
 
 op_conf() {
 	_tag=$1 _f=$2; shift 2

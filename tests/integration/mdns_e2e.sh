@@ -74,7 +74,7 @@ PUB=$T_TMP/pub.log BRW=$T_TMP/browse.log
 	"other|Office Printer|_http._tcp||$PR|631|txtvers=1|ty=HP LaserJet|rp=ipp/print" \
 	>"$PUB" 2>&1 &
 pub=$!
-at_exit "kill $pub 2>/dev/null"
+at_exit "kill_ours $pub"
 if wait_for 10 grep -q '^READY 1$' "$PUB"; then
 	pass mdns_publish
 else
@@ -84,7 +84,7 @@ fi
 
 "$D" browse -r 100 >"$BRW" 2>&1 &
 brw=$!
-at_exit "kill $brw 2>/dev/null"
+at_exit "kill_ours $brw"
 if ! wait_for 10 grep -q '^ALLFORNOW sessions=1 ' "$BRW"; then
 	fail mdns_all_for_now "no all-for-now: $(tail -c 600 "$BRW")"
 	exit 1

@@ -18,7 +18,7 @@ op_fake h "$T_TMP/kea.json"
 op_conf h "$T_TMP/c" "set opnsense-interval 300ms" "set lease-heartbeat 200ms" "set request-timeout 500ms"
 "$SHELLY_TUI" --headless --config "$T_TMP/c" --db "$DB" --listen 127.0.0.1:0 >"$T_TMP/hl.out" 2>"$T_TMP/hl.err" &
 HL=$!
-at_exit "kill $HL 2>/dev/null"
+at_exit "kill_ours $HL"
 wait_for 20 grep -q "^metrics: " "$T_TMP/hl.out" || { fail "$N: --headless starts" "$(cat "$T_TMP/hl.err")"; exit 1; }
 URL=$(sed -n 's/^metrics: //p' "$T_TMP/hl.out")
 metric() { curl -s -m 5 "$URL" | awk -v s="$1" '$1 == s { print $2 }'; }

@@ -67,7 +67,7 @@ ap_device() {
 	wait_for 10 test -s "$T_TMP/sim$1.json"
 }
 MGR=""; AGA=""; AGB=""
-at_exit 'for p in $SIMS $MGR $AGA $AGB; do kill $p 2>/dev/null; done; wait 2>/dev/null'
+at_exit 'kill_ours $SIMS $MGR $AGA $AGB; wait 2>/dev/null'
 ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shelly-plug-s &&
 ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
 ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 ||

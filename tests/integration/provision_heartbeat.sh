@@ -36,7 +36,7 @@ PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://1
 	--wifi nm --enrol-secret-file "$T_TMP/secret" --token-file "$T_TMP/token" --name slow \
 	--device "$NET.9" --poll 0.2 --timeout 10 --once >"$T_TMP/agent.log" 2>&1 &
 AG=$!
-at_exit "kill $AG 2>/dev/null"
+at_exit "kill_ours $AG"
 field() { tui --tasks --json | jq -r ".tasks[0].$1"; }
 final() { [ "$(field state)" = failed ]; }
 wait_for 40 final || fail "$N: the task ends" "$(tui --tasks) $(cat "$T_TMP/agent.log")"
