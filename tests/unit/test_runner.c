@@ -80,7 +80,9 @@ setup(void **state)
 	if (conf_set(f->eng.conf, "request-timeout", "10m", &cause) != 0)
 		return -1;
 	f->eng.creds = creds_new(&o);
-	if (guard_parse("127.0.0.0/8", &f->guard, &cause) != 0)
+	/* Half of loopback: an address refused by the guard is on loopback too, so that nothing
+	 * could leave the machine even if the guard let it through. */
+	if (guard_parse("127.0.0.0/9", &f->guard, &cause) != 0)
 		return -1;
 	f->eng.guard = f->guard;
 	f->cbs.result_cb = result_cb;
@@ -161,7 +163,7 @@ test_results_and_progress(void **state)
 
 	assert_int_equal(port_on_loopback(0, &fd, hp, sizeof hp), 0);
 	t[0] = hp;
-	t[1] = "10.0.0.1"; /* outside the guard: refused before a packet leaves */
+	t[1] = "127.200.0.1"; /* outside the guard: refused before a packet is sent */
 	t[2] = hp;
 	r = runner_new(&f->eng, &a, t, 3, "test", &f->cbs, &cause);
 	assert_non_null(r);
