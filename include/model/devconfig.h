@@ -391,13 +391,6 @@ bool devconfig_needs_reboot1(const struct devconfig *changes);
 #define DEVCONFIG_TEMPLATE_MAX (256 * 1024)
 int devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause);
 /*
- * The field one line of a template sets, read as devconfig_template_parse reads it (blanks
- * around the name, a '\r' at the end): 1 with *f and *index, or 0 for a comment, a blank line
- * and a line that names no known field.
- */
-int devconfig_template_line_field(
-    const char *line, size_t len, enum devconfig_field *f, int *index);
-/*
  * Sets one template field by name ("switch:0.name") to value, as a template line would:
  * values without variables are checked and made canonical. Returns 0, or -1 with *cause.
  */

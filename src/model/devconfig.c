@@ -996,22 +996,6 @@ line_text(const char **s, const char **le)
 }
 
 int
-devconfig_template_line_field(const char *line, size_t len, enum devconfig_field *f, int *index)
-{
-	const char *s = line, *le = line + len;
-	char name[LINE_NAME_SIZE], *cause = NULL;
-
-	if (len > 0 && le[-1] == '\n')
-		le--;
-	if (!line_text(&s, &le) || line_name(s, le, name, &cause) == NULL ||
-	    devconfig_parse_name(name, f, index, &cause) != 0) {
-		free(cause);
-		return 0;
-	}
-	return 1;
-}
-
-int
 devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause)
 {
 	const char *p = text, *end = text + len;
