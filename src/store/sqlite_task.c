@@ -162,8 +162,9 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
-		tx(b, "COMMIT", cause);
-		return 0;
+		if (tx(b, "COMMIT", cause) != 0)
+			goto rollback;
+		return 0; /* nothing queued */
 	}
 	if (rc != SQLITE_ROW) {
 		fail(b, st, "finding a queued task", cause);
@@ -186,7 +187,9 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 		goto rollback;
 	return 1;
 rollback:
-	sqlite3_exec(store_sqlite_conn(b), "ROLLBACK", NULL, NULL, NULL);
+	/* A failed COMMIT may have ended the transaction already (SQLITE_BUSY keeps it open). */
+	if (!sqlite3_get_autocommit(store_sqlite_conn(b)))
+		sqlite3_exec(store_sqlite_conn(b), "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
