@@ -18,9 +18,6 @@
 #include "util/json.h"
 #include "util/xmalloc.h"
 
-/* More than the store keeps per device (CFGSTORE_SNAPSHOTS_KEPT), so none is left out. */
-#define SNAPSHOTS_MAX 10000
-
 struct snaps {
 	long long want; /* the id asked for, 0 all */
 	cJSON *arr;
@@ -96,7 +93,7 @@ load(struct app *app, const char *verb, struct snaps *s, int *rc)
 	mac = xstrdup(reg->mac);
 	store_device_free(reg);
 	s->arr = cJSON_CreateArray();
-	if (cfgstore_snapshots(app->store, mac, SNAPSHOTS_MAX, snap_cb, s, &cause) != 0) {
+	if (cfgstore_snapshots(app->store, mac, CFGSTORE_SNAPSHOTS_KEPT, snap_cb, s, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --%s: ", verb);
 		print_safe(stderr, cause);
 		fputc('\n', stderr);

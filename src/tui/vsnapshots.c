@@ -20,9 +20,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-/* More than the store keeps per device, so none is left out. */
-#define SNAPSHOTS_MAX 10000
-
 enum mode { M_LIST, M_FIELDS, M_RESTORE };
 
 struct snap {
@@ -92,7 +89,7 @@ load(struct vsnapshots *s)
 		free(s->snaps[i].body);
 	s->nsnaps = 0;
 	textlines_clear(&s->list);
-	if (cfgstore_snapshots(s->t->app->store, s->mac, SNAPSHOTS_MAX, row_cb, s, &cause) != 0) {
+	if (cfgstore_snapshots(s->t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
 		snprintf(s->status, sizeof s->status, "cannot read the snapshots: %s", cause);
 		str_sanitize_inplace(s->status);
 		s->status_error = 1;
