@@ -52,18 +52,6 @@ struct provserve {
 	int quiet; /* no status_cb (inside provserve_new) */
 };
 
-static char *
-read_secret_cb(const char *ref, char **cause)
-{
-	return conf_read_secret(ref, cause);
-}
-
-static int64_t
-now_cb(void)
-{
-	return loop_wall_ms();
-}
-
 /* The verifier's options from the configuration; the targets are made anew in ps->targets. */
 static void
 verifier_config(struct provserve *ps, struct verifier_opts *vo)
@@ -396,8 +384,8 @@ struct provserve *
 provserve_new(struct engine *eng, const struct provserve_opts *o)
 {
 	struct provserve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), read_secret_cb,
-	    conf_secret_free, now_cb, cfgdesired_template_load};
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), conf_read_secret,
+	    conf_secret_free, loop_wall_ms, cfgdesired_template_load};
 	struct verifier_opts vo;
 
 	ps->eng = eng;
