@@ -28,6 +28,7 @@
 #include "engine/cfgpending.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
+#include "engine/tmplcache.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -936,13 +937,14 @@ dev_mac(const struct cfg_dev *d)
 
 /* A TARGET that came from @GROUP: ${index} is its position in the group, as everywhere. */
 static void
-group_index(const struct cfg_run *run, const struct cfg_dev *d, char *index, size_t size)
+group_index(const struct cfg_run *run, struct tmplcache *cache, const struct cfg_dev *d,
+    char *index, size_t size)
 {
 	const char *mac = dev_mac(d);
 	char *cause = NULL;
 
 	if (d->group != NULL && mac != NULL && run->app->store != NULL &&
-	    cfgdesired_index(run->app->store, d->group, mac, index, size, &cause) < 0)
+	    tmplcache_index(cache, run->app->store, d->group, mac, index, size, &cause) < 0)
 		free(cause);
 }
 
@@ -952,7 +954,7 @@ group_index(const struct cfg_run *run, const struct cfg_dev *d, char *index, siz
  * for the device itself (device over group over template). Returns 0, or -1 with d->error set.
  */
 static int
-stored_desired(struct cfg_run *run, size_t i)
+stored_desired(struct cfg_run *run, struct tmplcache *cache, size_t i)
 {
 	struct cfg_dev *d = &run->devs[i];
 	const char *mac = dev_mac(d);
@@ -965,7 +967,8 @@ stored_desired(struct cfg_run *run, size_t i)
 	}
 	dev_vars(d, i, index, sizeof index, &v);
 	v.index = NULL; /* the engine's: the position in the device's group, as the console has it */
-	if (cfgdesired_stored(run->app->store, mac, d->group, &v, &d->desired, &cause) != 0) {
+	if (cfgdesired_stored_cached(
+	        run->app->store, cache, mac, d->group, &v, &d->desired, &cause) != 0) {
 		dev_error(d, "%s", cause);
 		free(cause);
 		return -1;
@@ -977,10 +980,17 @@ stored_desired(struct cfg_run *run, size_t i)
 	return 0;
 }
 
-/* Fills every device's desired configuration: tmpl rendered, else the store's. */
+/*
+ * Fills every device's desired configuration: tmpl rendered, else the store's. Template files,
+ * groups' fields and members are read once for the whole run (a group of 1000 devices read its
+ * template 1000 times and its member list once per member before).
+ */
 static void
 desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 {
+	struct tmplcache *cache = tmplcache_new();
+
+	tmplcache_pass(cache, 0);
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
 		struct devconfig_vars v;
@@ -989,10 +999,10 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 		if (!d->ready && d->dt.reg == NULL)
 			continue;
 		if (tmpl == NULL)
-			ok = stored_desired(run, i) == 0;
+			ok = stored_desired(run, cache, i) == 0;
 		else {
 			dev_vars(d, i, index, sizeof index, &v);
-			group_index(run, d, index, sizeof index);
+			group_index(run, cache, d, index, sizeof index);
 			ok = devconfig_render(tmpl, &v, &d->desired, &cause) == 0;
 			if (!ok) {
 				dev_error(d, "template: %s", cause);
@@ -1004,6 +1014,7 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 			d->refused = 1;
 		}
 	}
+	tmplcache_free(cache);
 }
 
 /* Whether the device is registered and could not be reached (so its change can wait). */

@@ -36,6 +36,16 @@ rc=$?
 [ $rc = 3 ] && [ "$(jq -r '[.devices[] | .fields[] | select(.field == "sntp.server") | .desired] | unique | join(",")' "$T_TMP/d0.json")" = ntp.office.lan ] &&
 	[ "$(jq -r '.devices | length' "$T_TMP/d0.json")" = 3 ] &&
 	pass "$N: --drift @office uses the group template (\${group})" || fail "$N: drift @office" "rc=$rc $(cat "$T_TMP/d0.json")"
+# One run over a group reads the group's template file once, not once per member.
+if command -v strace >/dev/null 2>&1; then
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=open,openat -o "$T_TMP/st" \
+		"$SHELLY_TUI" --db "$DB" --timeout 3 --drift @office >/dev/null 2>&1
+	opens=$(grep -c 'templates/office\.tmpl' "$T_TMP/st")
+	[ "$opens" = 1 ] && pass "$N: --drift @office (3 members) reads office.tmpl once" ||
+		fail "$N: template reads" "opened $opens times: $(grep 'office.tmpl' "$T_TMP/st" | head -5)"
+else
+	fail "$N: template reads" "needs strace (tools/deps.sh installs it)"
+fi
 tui --apply @office >"$T_TMP/a0" 2>&1
 rc=$?
 tui --drift @office >/dev/null
