@@ -19,6 +19,12 @@ struct tmplcache;
 char *cfgdesired_template_path(const char *name, char **cause);
 /* Reads template NAME into out (initialised on success). Returns 0, or -1 with *cause. */
 int cfgdesired_template_load(const char *name, struct devconfig *out, char **cause);
+/*
+ * Checks that template NAME reads and sets at most max_fields fields (what a provisioning
+ * task may carry), so that a typo fails when the task is made, not on the agent. Returns 0,
+ * or -1 with *cause.
+ */
+int cfgdesired_template_check(const char *name, size_t max_fields, char **cause);
 /* The settings key of a group's own fields into buf. */
 void cfgdesired_group_key(const char *group, char *buf, size_t size);
 /* Template text of c (secrets left out; malloc'd), as snapshots and stored fields hold it. */

@@ -96,20 +96,9 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	}
 	p->t.network = a->val[CLI_NETWORK];
 	p->t.template_name = a->set[CLI_TEMPLATE] ? a->val[CLI_TEMPLATE] : NULL;
-	if (p->t.template_name != NULL) {
-		struct devconfig c; /* read now so that a typo fails here, not on the agent */
-		size_t n;
-
-		if (cfgdesired_template_load(p->t.template_name, &c, cause) != 0)
-			return -1;
-		n = c.n;
-		agentmsg_config_free(&c);
-		if (n > AGENTMSG_MAX_FIELDS) {
-			*cause = xasprintf("template %s: more than %d fields for provisioning",
-			    p->t.template_name, AGENTMSG_MAX_FIELDS);
-			return -1;
-		}
-	}
+	if (p->t.template_name != NULL &&
+	    cfgdesired_template_check(p->t.template_name, AGENTMSG_MAX_FIELDS, cause) != 0)
+		return -1;
 	p->t.ap_off = a->set[CLI_AP_OFF] > 0;
 	p->t.max_attempts = PROVISION_ATTEMPTS_DEFAULT;
 	if (a->set[CLI_ATTEMPTS]) {

@@ -60,6 +60,27 @@ cfgdesired_template_load(const char *name, struct devconfig *out, char **cause)
 	return rc == 0 ? 0 : -1;
 }
 
+int
+cfgdesired_template_check(const char *name, size_t max_fields, char **cause)
+{
+	struct devconfig c;
+	size_t n;
+
+	if (cfgdesired_template_load(name, &c, cause) != 0)
+		return -1;
+	n = c.n;
+	for (size_t i = 0; i < c.n; i++) /* a template may hold secrets */
+		if (c.e[i].value != NULL)
+			explicit_bzero(c.e[i].value, strlen(c.e[i].value));
+	devconfig_done(&c);
+	if (n > max_fields) {
+		*cause = xasprintf("template %s: %zu fields, more than the %zu a provisioning task "
+		                   "carries", name, n, max_fields);
+		return -1;
+	}
+	return 0;
+}
+
 void
 cfgdesired_group_key(const char *group, char *buf, size_t size)
 {

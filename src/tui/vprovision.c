@@ -240,8 +240,6 @@ static int
 check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 {
 	char *cause = NULL;
-	struct devconfig c;
-	size_t n;
 
 	if (vp->key_path[0] != '\0' && taskq_file_ref(vp->key_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
 	                                   TASKQ_KEY_RULE, key_ref, &cause) != 0) {
@@ -258,16 +256,9 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 	}
 	if (vp->template_name[0] == '\0')
 		return 0;
-	if (cfgdesired_template_load(vp->template_name, &c, &cause) != 0) {
+	if (cfgdesired_template_check(vp->template_name, AGENTMSG_MAX_FIELDS, &cause) != 0) {
 		tui_message(vp->t, 1, "template: %s", cause);
 		free(cause);
-		return -1;
-	}
-	n = c.n;
-	agentmsg_config_free(&c);
-	if (n > AGENTMSG_MAX_FIELDS) {
-		tui_message(vp->t, 1, "template %s: more than %d fields", vp->template_name,
-		    AGENTMSG_MAX_FIELDS);
 		return -1;
 	}
 	return 0;

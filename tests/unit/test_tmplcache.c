@@ -171,11 +171,54 @@ test_reads_once(void **state)
 	cleanup(s);
 }
 
+/* A provisioning task's template is checked when the task is made: it must read and fit. */
+static void
+test_template_check(void **state)
+{
+	char d[] = "/tmp/test_tmplcache_check.XXXXXX", p[160], big[2048], *cause = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	setenv("XDG_CONFIG_HOME", d, 1);
+	snprintf(p, sizeof p, "%s/shelly-tui", d);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/shelly-tui/templates", d);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/shelly-tui/templates/ok.tmpl", d);
+	write_file(p, "sys.timezone = UTC\nmqtt.pass = S3cret\n");
+	assert_int_equal(cfgdesired_template_check("ok", 2, &cause), 0);
+	assert_int_equal(cfgdesired_template_check("ok", 1, &cause), -1);
+	assert_string_equal(cause, "template ok: 2 fields, more than the 1 a provisioning task carries");
+	free(cause);
+	cause = NULL;
+	unlink(p);
+	for (int i = 0; i < 41; i++)
+		len += (size_t)snprintf(big + len, sizeof big - len, "switch:%d.name = s%d\n", i, i);
+	snprintf(p, sizeof p, "%s/shelly-tui/templates/big.tmpl", d);
+	write_file(p, big);
+	assert_int_equal(cfgdesired_template_check("big", 41, &cause), 0);
+	assert_int_equal(cfgdesired_template_check("big", 40, &cause), -1);
+	assert_non_null(strstr(cause, "41 fields, more than the 40"));
+	free(cause);
+	cause = NULL;
+	unlink(p);
+	assert_int_equal(cfgdesired_template_check("nosuch", 40, &cause), -1);
+	assert_non_null(strstr(cause, "nosuch.tmpl"));
+	free(cause);
+	snprintf(p, sizeof p, "%s/shelly-tui/templates", d);
+	rmdir(p);
+	snprintf(p, sizeof p, "%s/shelly-tui", d);
+	rmdir(p);
+	rmdir(d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reads_once),
+	    cmocka_unit_test(test_template_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
