@@ -245,9 +245,7 @@ expand_groups(struct app *app, struct targets *t, char **cause)
 static void
 targets_done(struct targets *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i]);
-	free(t->v);
+	str_array_free(t->v, t->n);
 }
 
 int

@@ -348,9 +348,7 @@ run_done(struct cfg_run *run)
 		free(d->message);
 		free(d->moved_to);
 	}
-	for (size_t i = 0; i < run->nowned; i++)
-		free(run->owned[i]);
-	free(run->owned);
+	str_array_free(run->owned, run->nowned);
 	free(run->devs);
 }
 
