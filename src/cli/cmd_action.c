@@ -269,9 +269,7 @@ cli_action(struct app *app)
 		run.r = runner_new(app_engine(app), &run.base, (const char *const *)tg.v, tg.n,
 		    "cli", &cbs, &cause);
 	if (run.r == NULL) {
-		fputs("shelly-tui: --action: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_error("--action: ", cause);
 		free(cause);
 		targets_done(&tg);
 		return EXIT_USAGE;
