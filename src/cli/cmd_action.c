@@ -269,7 +269,7 @@ cli_action(struct app *app)
 		run.r = runner_new(app_engine(app), &run.base, (const char *const *)tg.v, tg.n,
 		    "cli", &cbs, &cause);
 	if (run.r == NULL) {
-		print_error("--action: ", cause);
+		print_cause("--action: ", cause);
 		free(cause);
 		targets_done(&tg);
 		return EXIT_USAGE;

@@ -105,7 +105,7 @@ template_load(const char *name, struct devconfig *out)
 
 	if (cfgdesired_template_load(name, out, &cause) == 0)
 		return 0;
-	print_error("template: ", cause);
+	print_cause("template: ", cause);
 	free(cause);
 	return -1;
 }
@@ -205,7 +205,7 @@ identify_all(struct cfg_run *run)
 		char *cause = NULL;
 		d->have_dt = 1;
 		if (devtarget_init(&d->dt, eng, d->arg, https, &cause) != 0) {
-			print_error("", cause);
+			print_cause("", cause);
 			free(cause);
 			return EXIT_USAGE;
 		}
@@ -252,7 +252,7 @@ snapshot(struct cfg_dev *d, const struct cfgapply_result *r)
 	if (st == NULL || d->dt.reg == NULL)
 		return;
 	if (cfgpending_keep_result(st, d->dt.reg->mac, r, d->run->verb, &cause) != 0) {
-		print_error("snapshot: ", cause);
+		print_cause("snapshot: ", cause);
 		free(cause);
 	}
 }
@@ -274,7 +274,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	if (d->dt.reg != NULL) {
 		char *cause = NULL;
 		if (cfgmove_record(d->run->app->store, d->dt.reg->mac, r, "cli", &cause) != 0) {
-			print_error("the new address was not stored: ", cause);
+			print_cause("the new address was not stored: ", cause);
 			free(cause);
 		}
 	}
@@ -397,12 +397,12 @@ expand_targets(struct cfg_run *run, char **in, int n, char ***v, const char ***g
 			}
 			if (cfgstore_group_members(app->store, in[i] + 1, member_cb, &m, &cause) !=
 			    0) {
-				print_error("", cause);
+				print_cause("", cause);
 				free(cause);
 				return -1;
 			}
 			if (*nv == before) {
-				print_error("no such group or no members: ", in[i]);
+				print_cause("no such group or no members: ", in[i]);
 				return -1;
 			}
 			continue;
@@ -755,7 +755,7 @@ audit_run(const struct cfg_run *run)
 		au.result = dev_result(d);
 		au.detail = dev_message(d);
 		if (store_audit_append(st, &au, &cause) != 0) {
-			print_error("audit: ", cause);
+			print_cause("audit: ", cause);
 			free(cause);
 		}
 	}
@@ -1055,7 +1055,7 @@ remember_desired(struct cfg_run *run)
 		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
 			continue;
 		if (cfgdesired_remember(st, d->dt.reg->mac, &d->desired, &cause) != 0) {
-			print_error("", cause);
+			print_cause("", cause);
 			free(cause);
 		}
 	}
@@ -1304,7 +1304,7 @@ registered_macs(struct app *app, char **args, int n, char ***macs)
 		char *cause = NULL;
 		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
 		if (reg == NULL) {
-			print_error("not a registered device (--add it first): ", cause != NULL ? cause : args[i]);
+			print_cause("not a registered device (--add it first): ", cause != NULL ? cause : args[i]);
 			free(cause);
 			return -1;
 		}
@@ -1393,7 +1393,7 @@ cli_group_set(struct app *app)
 	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
 	    store_setting_set(app->store, key, body, &cause) != 0) {
-		print_error("--group-set: ", cause);
+		print_cause("--group-set: ", cause);
 		free(cause);
 		rc = EXIT_FAIL;
 	}
@@ -1441,7 +1441,7 @@ cli_group_template(struct app *app)
 	if (need_store(app, "group-template") != 0)
 		return EXIT_FAIL;
 	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
-		print_error("--group-template: ", cause);
+		print_cause("--group-template: ", cause);
 		free(cause);
 		rc = EXIT_FAIL;
 	}

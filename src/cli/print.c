@@ -25,7 +25,7 @@ print_safe(FILE *fp, const char *s)
 }
 
 void
-print_error(const char *what, const char *text)
+print_cause(const char *what, const char *text)
 {
 	fprintf(stderr, "shelly-tui: %s", what);
 	print_safe(stderr, text);

@@ -23,7 +23,7 @@ probe_done_cb(const struct registry_result *r, void *arg)
 	pr->rc = EXIT_FAIL;
 	if (r->result == HTTP_REFUSED_BY_GUARD) {
 		/* Nothing was sent: the refusal is the whole answer. */
-		print_error("", r->cause);
+		print_cause("", r->cause);
 		return;
 	}
 	print_probe(stdout, app->args.set[CLI_JSON] > 0, r->ident, r->host, r->port, r->https,

@@ -69,7 +69,7 @@ cli_remove(struct app *app)
 		return EXIT_FAIL;
 	d = store_device_find(app->store, app->args.mode_arg);
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
-		print_error("--remove: ", cause);
+		print_cause("--remove: ", cause);
 		free(cause);
 		store_device_free(d);
 		return EXIT_FAIL;
