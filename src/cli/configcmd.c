@@ -1304,7 +1304,8 @@ registered_macs(struct app *app, char **args, int n, char ***macs)
 		char *cause = NULL;
 		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
 		if (reg == NULL) {
-			print_cause("not a registered device (--add it first): ", cause != NULL ? cause : args[i]);
+			print_cause("not a registered device (--add it first): ",
+			    cause != NULL ? cause : args[i]);
 			free(cause);
 			return -1;
 		}

@@ -535,7 +535,7 @@ static void
 status_row(struct pdev *d, const struct device_status *st, const char *json,
     struct store_status *ss)
 {
-	struct fields_totals t = { NAN, NAN, NAN, NAN, 0 };
+	struct fields_totals t = {NAN, NAN, NAN, NAN, 0};
 
 	if (st != NULL)
 		fields_totals(st, &t);

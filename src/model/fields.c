@@ -194,7 +194,8 @@ fields_each_component(const struct device_status *st, fields_component_cb cb, vo
 		cb(FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature", st->sensors.temps[i].id,
 		    0, arg);
 	for (int i = 0; i < st->sensors.nhums; i++)
-		cb(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0, arg);
+		cb(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0,
+		    arg);
 }
 
 static void
