@@ -4,7 +4,8 @@
  * the restore key asks, reads the device for a dry run and lists what would change (actual ->
  * snapshot), then applies it through tui/cfgjob on a second yes, with the reboot and network
  * toggles and a change that may cut the device off the network asked on its own, like the
- * editor. The list is read again from the store after every job (a job adds snapshots).
+ * editor. The list is read again from the store after every job (a job adds snapshots) and
+ * when the device's newest snapshot is another one (the poller took one), not on every commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,13 +387,31 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	}
 }
 
-/* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. */
+static int
+newest_cb(const struct cfgstore_row *r, void *arg)
+{
+	*(int64_t *)arg = r->id;
+	return 0;
+}
+
+/* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. The store moves on every
+ * poll, so the list is read again only when the device's newest snapshot is another one (a
+ * snapshot added, or the device's removed); a failed look is read again to say why. */
 static void
 changed(struct view *v)
 {
 	struct vsnapshots *s = (struct vsnapshots *)v;
+	int64_t dv = store_data_version(s->t->app->store), newest = 0;
+	char *cause = NULL;
 
-	if (s->mode == M_LIST && store_data_version(s->t->app->store) != s->version)
+	if (s->mode != M_LIST || dv == s->version)
+		return;
+	s->version = dv;
+	if (cfgstore_snapshots(s->t->app->store, s->mac, 1, newest_cb, &newest, &cause) != 0) {
+		free(cause);
+		newest = -1;
+	}
+	if (newest != (s->nsnaps > 0 ? s->snaps[0].id : 0))
 		load(s);
 }
 
