@@ -60,6 +60,7 @@ struct cursor {
 
 struct view {
 	const struct view_ops *ops;
+	struct tui *t;		/* the console the view is in */
 	struct view *below;
 	struct cursor cur;	/* the view's list (ops->list), or its own use */
 };
@@ -130,8 +131,8 @@ void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
     void *arg);
 
-/* A zeroed view of size bytes (its struct view first) with ops and a cursor. */
-void *view_new(size_t size, const struct view_ops *ops);
+/* A zeroed view of size bytes (its struct view first) in t, with ops and a cursor. */
+void *view_new(struct tui *t, size_t size, const struct view_ops *ops);
 /* Moves v's cursor by a as its ops->list says; returns 1 when a was a movement. */
 int view_move(struct view *v, enum tui_action a);
 /* Releases v (ops->free, then the view). */

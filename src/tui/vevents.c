@@ -18,7 +18,6 @@ struct vevents {
 	struct source_event ev[EVENTS_SHOWN];
 	size_t n;
 	char filter[128];
-	struct tui *t;
 };
 
 static const char *
@@ -71,11 +70,11 @@ static void
 load(struct view *v)
 {
 	struct vevents *ve = (struct vevents *)v;
-	size_t n = source_events(ve->t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
+	size_t n = source_events(ve->v.t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		char line[512];
-		event_line(ve->t, &ve->ev[i], 1, line, sizeof line);
+		event_line(ve->v.t, &ve->ev[i], 1, line, sizeof line);
 		if (ve->filter[0] == '\0' || strcasestr(line, ve->filter) != NULL)
 			ve->ev[k++] = ve->ev[i];
 	}
@@ -88,7 +87,7 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	struct vevents *ve = (struct vevents *)v;
 
-	event_line(ve->t, &ve->ev[k], 1, buf, size);
+	event_line(ve->v.t, &ve->ev[k], 1, buf, size);
 	return TC_NORMAL;
 }
 
@@ -139,9 +138,8 @@ static const struct view_ops vevents_ops = {
 struct view *
 vevents_new(struct tui *t)
 {
-	struct vevents *ve = view_new(sizeof *ve, &vevents_ops);
+	struct vevents *ve = view_new(t, sizeof *ve, &vevents_ops);
 
-	ve->t = t;
 	load(&ve->v);
 	return &ve->v;
 }

@@ -70,7 +70,7 @@ static const struct view_ops vhelp_ops = {
 struct view *
 vhelp_new(struct tui *t)
 {
-	struct vhelp *hv = view_new(sizeof *hv, &vhelp_ops);
+	struct vhelp *hv = view_new(t, sizeof *hv, &vhelp_ops);
 
 	build(hv, t);
 	return &hv->v;

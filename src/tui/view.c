@@ -12,11 +12,12 @@
 #include "util/xmalloc.h"
 
 void *
-view_new(size_t size, const struct view_ops *ops)
+view_new(struct tui *t, size_t size, const struct view_ops *ops)
 {
 	struct view *v = xcalloc(1, size);
 
 	v->ops = ops;
+	v->t = t;
 	v->cur.page = 1;
 	return v;
 }

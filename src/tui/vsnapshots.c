@@ -30,7 +30,6 @@ struct snap {
 
 struct vsnapshots {
 	struct view v;
-	struct tui *t;
 	char mac[DEV_MAC_LEN];
 	char label[96];
 	struct snap *snaps;
@@ -85,12 +84,12 @@ load(struct vsnapshots *s)
 	int64_t sel = c->sel < s->nsnaps ? s->snaps[c->sel].id : 0;
 	char *cause = NULL;
 
-	s->version = store_data_version(s->t->app->store);
+	s->version = store_data_version(s->v.t->app->store);
 	for (size_t i = 0; i < s->nsnaps; i++)
 		free(s->snaps[i].body);
 	s->nsnaps = 0;
 	textlines_clear(&s->list);
-	if (cfgstore_snapshots(s->t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
+	if (cfgstore_snapshots(s->v.t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
 		snprintf(s->status, sizeof s->status, "cannot read the snapshots: %s", cause);
 		str_sanitize_inplace(s->status);
 		s->status_error = 1;
@@ -222,7 +221,7 @@ ask_apply(struct vsnapshots *s, const struct devconfig *actual)
 		snprintf(q, sizeof q, "Apply %zu change(s) of snapshot %lld to %s (reboot %s)?",
 		    s->nchanges, (long long)s->shown_id, s->label,
 		    s->allow.allow_reboot ? "allowed" : "not allowed");
-	tui_ask(s->t, q, "nothing restored", apply_yes_cb, s);
+	tui_ask(s->v.t, q, "nothing restored", apply_yes_cb, s);
 }
 
 static void
@@ -233,7 +232,7 @@ job_cb(struct cfgjob *job, void *arg)
 	struct cfgjob_dev *d = cfgjob_devs(job, &n);
 	char buf[480];
 
-	tui_dirty(s->t);
+	tui_dirty(s->v.t);
 	if (n == 0)
 		return;
 	if (!cfgjob_finished(job)) {
@@ -260,8 +259,8 @@ job_cb(struct cfgjob *job, void *arg)
 		return;
 	}
 	if (d->moved)
-		source_registry_changed(s->t->src);
-	vdevices_config_changed(s->t->devices);
+		source_registry_changed(s->v.t->src);
+	vdevices_config_changed(s->v.t->devices);
 	if (d->outcome == CFGA_FAILED_RESTORED)
 		snprintf(buf, sizeof buf, "FAILED, the snapshot taken before was restored: %s",
 		    d->message);
@@ -287,7 +286,7 @@ start(struct vsnapshots *s, int apply)
 	s->applying = apply;
 	say(s, 0, apply ? "restoring..." : "dry run...");
 	/* The apply sends what the dry run showed and the operator confirmed. */
-	s->job = cfgjob_start(s->t->app, macs, 1, apply ? &s->changes : &s->want, &o, job_cb, s);
+	s->job = cfgjob_start(s->v.t->app, macs, 1, apply ? &s->changes : &s->want, &o, job_cb, s);
 }
 
 static void
@@ -303,20 +302,20 @@ restore(struct vsnapshots *s)
 	char q[200];
 
 	if (s->job != NULL && !cfgjob_finished(s->job)) {
-		tui_message(s->t, 1, "still running");
+		tui_message(s->v.t, 1, "still running");
 		return;
 	}
 	if (s->mode == M_LIST && parse_selected(s) != 0)
 		return;
 	if (s->want.n == 0) {
-		tui_message(s->t, 1, "snapshot %lld holds no field", (long long)s->shown_id);
+		tui_message(s->v.t, 1, "snapshot %lld holds no field", (long long)s->shown_id);
 		return;
 	}
 	enter_text(s, M_RESTORE);
 	s->status[0] = '\0';
 	snprintf(q, sizeof q, "Restore snapshot %lld on %s? (a dry run shows the changes first)",
 	    (long long)s->shown_id, s->label);
-	tui_ask(s->t, q, "nothing restored", restore_yes_cb, s);
+	tui_ask(s->v.t, q, "nothing restored", restore_yes_cb, s);
 }
 
 static enum tui_color
@@ -401,13 +400,13 @@ static void
 changed(struct view *v)
 {
 	struct vsnapshots *s = (struct vsnapshots *)v;
-	int64_t dv = store_data_version(s->t->app->store), newest = 0;
+	int64_t dv = store_data_version(s->v.t->app->store), newest = 0;
 	char *cause = NULL;
 
 	if (s->mode != M_LIST || dv == s->version)
 		return;
 	s->version = dv;
-	if (cfgstore_snapshots(s->t->app->store, s->mac, 1, newest_cb, &newest, &cause) != 0) {
+	if (cfgstore_snapshots(s->v.t->app->store, s->mac, 1, newest_cb, &newest, &cause) != 0) {
 		free(cause);
 		newest = -1;
 	}
@@ -442,10 +441,9 @@ static const struct view_ops vsnapshots_ops = {
 struct view *
 vsnapshots_new(struct tui *t, const char *mac)
 {
-	struct vsnapshots *s = view_new(sizeof *s, &vsnapshots_ops);
+	struct vsnapshots *s = view_new(t, sizeof *s, &vsnapshots_ops);
 	const struct source_dev *r = source_device(t->src, mac);
 
-	s->t = t;
 	str_copy(s->mac, sizeof s->mac, mac);
 	str_copy(s->label, sizeof s->label, r != NULL ? source_dev_label(r) : mac);
 	str_sanitize_inplace(s->label);
