@@ -133,6 +133,8 @@ void tui_choose(struct tui *t, const char *question, const char *choices, prompt
 
 /* A zeroed view of size bytes (its struct view first) in t, with ops and a cursor. */
 void *view_new(struct tui *t, size_t size, const struct view_ops *ops);
+/* Fills a new view v the way a change of the source does (ops->changed); returns v. */
+struct view *view_open(struct view *v);
 /* Moves v's cursor by a as its ops->list says; returns 1 when a was a movement. */
 int view_move(struct view *v, enum tui_action a);
 /* Releases v (ops->free, then the view). */
@@ -160,9 +162,10 @@ struct view_area {
 /* Line k of a list into buf (sanitised); returns its color (a VL_SELECT list draws the
  * cursor's line in TC_CURSOR instead). */
 typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size_t size);
-/* Fits v's cursor to n lines in at->h rows and draws the lines on screen. */
+/* Fits v's cursor to n lines in at->h rows and draws the lines on screen, or empty dimmed
+ * when n is 0 (NULL: nothing). */
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
-    view_line_cb line);
+    view_line_cb line, const char *empty);
 
 /* ---- the fatal cleanup hook (termguard.c) ---- */
 /* Saves the shell's terminal modes of in_fd (before the console changes them). */

@@ -149,10 +149,8 @@ static void
 draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
 	draw_frame(t, y, 0, h, w, "Raw reply (J closes)");
-	if (d->raw_lines.n == 0)
-		draw_text(y + 1, 2, w - 4, "no reply stored", theme_attr(t->theme, TC_DIM));
-	view_draw_list(
-	    &d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n, raw_line_of);
+	view_draw_list(&d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n,
+	    raw_line_of, "no reply stored");
 }
 
 static void
@@ -163,10 +161,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	char buf[512], up[32], rs[32];
 	int oh, yy;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
+	view_clear(y, h);
 	if (r == NULL) {
 		draw_text(y, 1, w - 2, "this device is no longer registered (q goes back)",
 		    theme_attr(t->theme, TC_ERROR));
@@ -422,6 +417,5 @@ vdetail_new(struct tui *t, const char *mac)
 
 	str_copy(d->mac, sizeof d->mac, mac);
 	device_status_init(&d->st);
-	load(&d->v);
-	return &d->v;
+	return view_open(&d->v);
 }

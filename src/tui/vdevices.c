@@ -975,6 +975,5 @@ vdevices_new(struct tui *t)
 	d->sort = COL_NAME;
 	d->drift = drift_cache_new();
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
-	rebuild(&d->v);
-	return &d->v;
+	return view_open(&d->v);
 }

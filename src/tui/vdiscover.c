@@ -171,7 +171,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	if (!p.finished && w > 60)
 		draw_progress(t, y + 2, 2, w - 4, p.done, p.total);
-	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of, NULL);
 }
 
 static int

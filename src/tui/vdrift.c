@@ -462,7 +462,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    d->ndrifted, view_allow_text(&d->allow, allow, sizeof allow));
 		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of, NULL);
 }
 
 static int
@@ -542,6 +542,5 @@ vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 	d->nmacs = n;
 	d->wanted = xcalloc(n ? n : 1, 1);
 	d->tmpl = tmplcache_new();
-	rebuild(d);
-	return &d->v;
+	return view_open(&d->v); /* PH_STORE: from the store */
 }

@@ -100,9 +100,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(title, sizeof title, "Events%s%s - %zu", ve->filter[0] ? " - filter: " : "",
 	    ve->filter, ve->n);
 	view_panel(t, y, h, w, title);
-	if (ve->n == 0)
-		draw_text(y + 1, 2, w - 4, "no events", theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 1, 1, h - 2, w - 2}, ve->n, line_of);
+	view_draw_list(
+	    v, t, &(struct view_area){y + 1, 1, h - 2, w - 2}, ve->n, line_of, "no events");
 }
 
 static void
@@ -138,8 +137,5 @@ static const struct view_ops vevents_ops = {
 struct view *
 vevents_new(struct tui *t)
 {
-	struct vevents *ve = view_new(t, sizeof *ve, &vevents_ops);
-
-	load(&ve->v);
-	return &ve->v;
+	return view_open(view_new(t, sizeof(struct vevents), &vevents_ops));
 }

@@ -111,10 +111,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(y + 1, 2, w - 4,
 	    "a add marked devices to the group - n new group - t attach a template - d drift",
 	    theme_attr(t->theme, TC_DIM));
-	if (g->ngroups == 0)
-		draw_text(y + 3, 2, w - 4, "no group yet: mark devices, then n",
-		    theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of,
+	    "no group yet: mark devices, then n");
 	{
 		size_t len = (size_t)snprintf(buf, sizeof buf, "templates:");
 		for (size_t i = 0; i < g->ntmpls && len < sizeof buf - 80; i++)

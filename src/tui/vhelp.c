@@ -51,7 +51,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	view_panel(t, y, h, w, "Help - keys of every view (q closes)");
 	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4},
-	    ((struct vhelp *)v)->lines.n, line_of);
+	    ((struct vhelp *)v)->lines.n, line_of, NULL);
 }
 
 static void

@@ -22,6 +22,14 @@ view_new(struct tui *t, size_t size, const struct view_ops *ops)
 	return v;
 }
 
+struct view *
+view_open(struct view *v)
+{
+	if (v->ops->changed != NULL)
+		v->ops->changed(v);
+	return v;
+}
+
 int
 view_move(struct view *v, enum tui_action a)
 {
@@ -98,13 +106,15 @@ view_panel(struct tui *t, int y, int h, int w, const char *title)
 }
 
 void
-view_draw_list(
-    struct view *v, struct tui *t, const struct view_area *at, size_t n, view_line_cb line)
+view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
+    view_line_cb line, const char *empty)
 {
 	struct cursor *c = &v->cur;
 	char buf[512];
 
 	cursor_fit(c, n, at->h);
+	if (n == 0 && empty != NULL)
+		draw_text(at->y, at->x, at->w, empty, theme_attr(t->theme, TC_DIM));
 	for (int i = 0; i < at->h && c->top + (size_t)i < n; i++) {
 		size_t k = c->top + (size_t)i;
 		enum tui_color color = line(v, k, buf, sizeof buf);

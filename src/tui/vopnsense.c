@@ -328,8 +328,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	view_panel(t, y, h, w, titles[o->phase]);
 	if (o->plan == NULL) {
-		view_draw_list(
-		    v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n, text_line_of);
+		view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n,
+		    text_line_of, NULL);
 		return;
 	}
 	nh = o->head.n < HEAD_MAX ? (int)o->head.n : HEAD_MAX;
@@ -344,8 +344,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC", "HOSTNAME",
 	    "REASON");
 	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
-	view_draw_list(
-	    v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems, row_of);
+	view_draw_list(v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems,
+	    row_of, NULL);
 }
 
 static int

@@ -194,10 +194,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(title, sizeof title,
 	    "Provisioning - access points seen by agents: %zu, marked %zu", vp->naps, marked);
 	draw_frame(t, y, 0, aph, w, title);
-	if (vp->naps == 0)
-		draw_text(y + 1, 2, w - 4, "no access point reported by an agent lately",
-		    theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of,
+	    "no access point reported by an agent lately");
 	if (th < 3)
 		return;
 	snprintf(title, sizeof title, "Tasks (newest first): %zu", vp->ntasks);

@@ -61,7 +61,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(y + 1, 2, w - 4, buf,
 		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
 }
 
 static int

@@ -351,7 +351,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(
 	    y + 1, 2, w - 4, status, theme_attr(t->theme, s->status_error ? TC_ERROR : TC_NORMAL));
 	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4},
-	    s->mode == M_LIST ? s->list.n : s->text.n, line_of);
+	    s->mode == M_LIST ? s->list.n : s->text.n, line_of, NULL);
 }
 
 static int
