@@ -145,6 +145,11 @@ void view_job_report(struct tui *t, const struct source_job *job, const char *er
     const char *what);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
+/* 1 when job (NULL: none) has not finished yet: the status line says so. */
+struct cfgjob;
+int view_job_running(struct tui *t, const struct cfgjob *job);
+/* What the console calls the device mac: its label, or mac when it is not registered. */
+const char *view_dev_label(struct tui *t, const char *mac);
 /* The reboot and network toggles (B, N) of a configuration change: returns 1 when a was one
  * of them (and flipped it). */
 struct cfgjob_opts;

@@ -400,10 +400,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "nothing edited (Enter edits the selected field)");
 			return R_DIRTY;
 		}
-		if (c->job != NULL && !cfgjob_finished(c->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, c->job))
 			return R_DIRTY;
-		}
 		snprintf(q, sizeof q, "Send %zu field(s) to %s (reboot %s)?", c->edits.n, c->label,
 		    c->allow.allow_reboot ? "allowed" : "not allowed");
 		tui_ask(t, q, NULL, apply_cb, c);
@@ -437,10 +435,9 @@ struct view *
 vconfig_new(struct tui *t, const char *mac)
 {
 	struct vconfig *c = view_new(t, sizeof *c, &vconfig_ops);
-	const struct source_dev *r = source_device(t->src, mac);
 
 	str_copy(c->mac, sizeof c->mac, mac);
-	str_copy(c->label, sizeof c->label, r != NULL ? source_dev_label(r) : mac);
+	str_copy(c->label, sizeof c->label, view_dev_label(t, mac));
 	devconfig_init(&c->actual);
 	devconfig_init(&c->edits);
 	devconfig_init(&c->sent);

@@ -474,10 +474,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		return R_DIRTY;
 	switch (a) {
 	case TA_APPLY:
-		if (d->job != NULL && !cfgjob_finished(d->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, d->job))
 			return R_DIRTY;
-		}
 		if (d->phase == PH_STORE && d->ndrifted == 0) {
 			tui_message(
 			    t, 1, "no device to change (no desired configuration, or no drift)");

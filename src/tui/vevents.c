@@ -23,11 +23,7 @@ struct vevents {
 static const char *
 who(struct tui *t, const char *mac)
 {
-	const struct source_dev *r = source_device(t->src, mac);
-
-	if (r != NULL)
-		return source_dev_label(r);
-	return mac[0] ? mac : "fleet";
+	return mac[0] ? view_dev_label(t, mac) : "fleet";
 }
 
 void

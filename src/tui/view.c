@@ -70,6 +70,23 @@ view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_
 }
 
 int
+view_job_running(struct tui *t, const struct cfgjob *job)
+{
+	if (job == NULL || cfgjob_finished(job))
+		return 0;
+	tui_message(t, 1, "still running");
+	return 1;
+}
+
+const char *
+view_dev_label(struct tui *t, const char *mac)
+{
+	const struct source_dev *r = source_device(t->src, mac);
+
+	return r != NULL ? source_dev_label(r) : mac;
+}
+
+int
 view_allow_toggle(struct cfgjob_opts *o, enum tui_action a)
 {
 	if (a == TA_ALLOW_REBOOT)

@@ -301,10 +301,8 @@ restore(struct vsnapshots *s)
 {
 	char q[200];
 
-	if (s->job != NULL && !cfgjob_finished(s->job)) {
-		tui_message(s->v.t, 1, "still running");
+	if (view_job_running(s->v.t, s->job))
 		return;
-	}
 	if (s->mode == M_LIST && parse_selected(s) != 0)
 		return;
 	if (s->want.n == 0) {
@@ -373,10 +371,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_BACK:
 		if (s->mode == M_LIST)
 			return R_UNHANDLED;
-		if (s->job != NULL && !cfgjob_finished(s->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, s->job))
 			return R_DIRTY;
-		}
 		s->mode = M_LIST;
 		s->v.cur = s->list_cur;
 		s->status[0] = '\0';
@@ -442,10 +438,9 @@ struct view *
 vsnapshots_new(struct tui *t, const char *mac)
 {
 	struct vsnapshots *s = view_new(t, sizeof *s, &vsnapshots_ops);
-	const struct source_dev *r = source_device(t->src, mac);
 
 	str_copy(s->mac, sizeof s->mac, mac);
-	str_copy(s->label, sizeof s->label, r != NULL ? source_dev_label(r) : mac);
+	str_copy(s->label, sizeof s->label, view_dev_label(t, mac));
 	str_sanitize_inplace(s->label);
 	devconfig_init(&s->want);
 	devconfig_init(&s->changes);
