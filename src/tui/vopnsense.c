@@ -389,9 +389,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 static void
 vfree(struct view *v)
 {
-	struct vopn *o = (struct vopn *)v;
-
-	drop(o); /* a plan never applied: the lease goes back */
+	drop((struct vopn *)v); /* a plan never applied: the lease goes back */
 }
 
 static const struct view_ops vopnsense_ops = {
