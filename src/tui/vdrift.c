@@ -527,16 +527,11 @@ vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 	const struct source_dev *rows = source_devices(t->src, &nrows);
 
 	str_copy(d->title, sizeof d->title, title);
-	if (macs == NULL) { /* every device */
+	if (macs == NULL) /* every device */
 		n = nrows;
-		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
-		for (size_t i = 0; i < n; i++)
-			str_copy(d->macs[i], DEV_MAC_LEN, rows[i].mac);
-	} else {
-		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
-		for (size_t i = 0; i < n; i++)
-			str_copy(d->macs[i], DEV_MAC_LEN, macs[i]);
-	}
+	d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
+	for (size_t i = 0; i < n; i++)
+		str_copy(d->macs[i], DEV_MAC_LEN, macs != NULL ? macs[i] : rows[i].mac);
 	d->nmacs = n;
 	d->wanted = xcalloc(n ? n : 1, 1);
 	d->tmpl = tmplcache_new();
