@@ -91,7 +91,7 @@ sqt_add(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char *
 }
 
 static int
-sqt_list(void *b, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)
+sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -295,7 +295,7 @@ sqt_agent_seen(void *b, const char *id, int64_t now_ms, char **cause)
 }
 
 static int
-sqt_agent_list(void *b, store_agent_cb cb, void *arg, char **cause)
+sqt_agent_list(void *b, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st =
 	    prep(b, "SELECT id, name, created, last_seen FROM agents ORDER BY created, id", cause);
@@ -352,7 +352,7 @@ sqt_ap_seen(void *b, const char *ssid, const char *agent, int rssi, int64_t now_
 }
 
 static int
-sqt_ap_list(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause)
+sqt_ap_list(void *b, int64_t since_ms, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st = prep(b,
 	    "SELECT ssid, agent, rssi, seen FROM access_points WHERE "
