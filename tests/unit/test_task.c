@@ -393,6 +393,7 @@ test_lists(void **state)
 	    .network = "home",
 	    .state = "queued",
 	    .max_attempts = 3};
+	struct store_task *got;
 	char *cause = NULL;
 	int64_t id;
 
@@ -415,10 +416,19 @@ test_lists(void **state)
 	assert_int_equal(store_task_add(s, &t, 1000, &id, &cause), 0);
 	t.target = "shelly-b";
 	t.key_ref = "file:/k";
+	t.ap_off = 1;
+	t.max_attempts = 0; /* stored as 1 */
 	assert_int_equal(store_task_add(s, &t, 1000, &id, &cause), 0);
 	l = (struct listed){s, "", 0};
 	assert_int_equal(store_task_list(s, task_row_cb, &l, &cause), 0);
-	assert_string_equal(l.text, "shelly-a:-:3;shelly-b:file:/k:3;");
+	assert_string_equal(l.text, "shelly-a:-:3;shelly-b:file:/k:1;");
+	got = store_task_get(s, id);
+	assert_non_null(got);
+	assert_int_equal(got->ap_off, 1);
+	assert_int_equal(got->attempts, 0);
+	assert_int_equal(got->created_ms, 1000);
+	assert_null(got->agent);
+	store_task_free(got);
 	l = (struct listed){s, "", 0};
 	assert_int_equal(store_task_expired(s, "queued", 5000, task_row_cb, &l, &cause), 0);
 	assert_string_equal(l.text, ""); /* no lease, so none expired */
