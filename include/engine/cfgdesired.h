@@ -49,7 +49,10 @@ int cfgdesired_index(
  */
 int cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause);
-/* The same, with template files and groups' fields from cache (engine/tmplcache.h). */
+/*
+ * The same, with template files and groups' fields from cache (engine/tmplcache.h); cache
+ * NULL: from a cache made for this call alone.
+ */
 int cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *mac,
     const char *prefer, const struct devconfig_vars *vars, struct devconfig *out, char **cause);
 

@@ -21,8 +21,16 @@ struct discoveropts {
 };
 
 /*
+ * The configured discover-ranges (a range that does not parse is logged and left out; all
+ * are left out, with an error logged, when the network guard refuses one). Caller frees.
+ */
+struct scan_targets *discoveropts_ranges(const struct engine *eng);
+
+/*
  * Fills o for a run that browses mDNS when mdns is set and scans targets (borrowed; NULL or
- * empty: no scan). over may be NULL.
+ * empty: no scan). over may be NULL. The background runs over the configured ranges
+ * (scheduled discovery, the provisioning verifier) set over->force: the ranges are the
+ * operator's explicit choice, scanned whatever their size.
  */
 void discoveropts_fill(const struct engine *eng, const struct discoveropts *over, int mdns,
     const struct scan_targets *targets, struct discover_opts *o);

@@ -11,22 +11,21 @@
  * merged into the registry); when timeout_ms pass without it, the task's stage becomes "not_seen"
  * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting.
  */
+#include "discovery/discover.h"
+
 struct loop;
 struct http;
 struct store;
-struct guard;
-struct scan_targets;
 struct verifier;
 
 struct verifier_opts {
-	uint64_t interval_ms; /* lease checks and verification rounds */
+	uint64_t interval_ms; /* lease checks and verification rounds; 0: 1 s */
 	uint64_t timeout_ms; /* how long a device has to appear */
-	const struct scan_targets *targets; /* borrowed; NULL or empty: nothing can be verified */
-	const struct guard *guard; /* borrowed */
-	uint32_t probe_timeout_ms; /* per address */
-	int concurrency;
-	uint16_t port; /* 0: 80 with the HTTPS fallback */
-	int mdns; /* also browse mDNS (when the guard allows it) */
+	/*
+	 * Each round's discovery run (engine/discoveropts fills it): the configured ranges
+	 * (targets borrowed; NULL: nothing can be verified by scanning) and mDNS browsing (mdns).
+	 */
+	struct discover_opts run;
 	void (*changed_cb)(void *arg); /* devices were verified and registered; may be NULL */
 	void *arg;
 };

@@ -10,7 +10,6 @@
 #include "engine/tmplcache.h"
 #include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
-#include "store/store.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -154,62 +153,32 @@ first_tmpl_cb(const struct cfgstore_row *r, void *arg)
 	return 0;
 }
 
-/* The group's template file, parsed: from the cache when there is one, else read now into
- * *own (to be released by the caller). */
-static const struct devconfig *
-group_template(
-    struct tmplcache *cache, const struct first_tmpl *f, struct devconfig *own, char **cause)
-{
-	const struct devconfig *t = NULL;
-	char *why = NULL;
-
-	if (cache != NULL)
-		t = tmplcache_template(cache, f->tmpl, &why);
-	else if (cfgdesired_template_load(f->tmpl, own, &why) == 0)
-		t = own;
-	if (t == NULL) {
-		*cause =
-		    xasprintf("group %s: template %s cannot be read: %s", f->group, f->tmpl, why);
-		free(why);
-	}
-	return t;
-}
-
 /* The group's template and own fields, rendered with vars, into out. */
 static int
 group_desired(struct store *st, struct tmplcache *cache, const struct first_tmpl *f,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause)
 {
-	struct devconfig own;
 	const struct devconfig *t, *g;
-	char key[96], what[96], *body;
+	char what[96], *why = NULL;
 	int rc = 0;
 
 	if (f->tmpl != NULL) {
-		devconfig_init(&own);
-		if ((t = group_template(cache, f, &own, cause)) == NULL)
+		if ((t = tmplcache_template(cache, f->tmpl, &why)) == NULL) {
+			*cause = xasprintf(
+			    "group %s: template %s cannot be read: %s", f->group, f->tmpl, why);
+			free(why);
 			return -1;
+		}
 		snprintf(what, sizeof what, "template %s", f->tmpl);
-		rc = render_over(what, t, vars, out, cause);
-		devconfig_done(&own);
+		if ((rc = render_over(what, t, vars, out, cause)) != 0)
+			return rc;
 	}
 	snprintf(what, sizeof what, "group %s", f->group);
-	if (rc != 0)
-		return rc;
-	if (cache != NULL) {
-		char *why = NULL;
-		if ((g = tmplcache_group(cache, st, f->group, &why)) != NULL)
-			rc = render_over(what, g, vars, out, cause);
-		else if (why != NULL) {
-			*cause = why;
-			rc = -1;
-		}
-		return rc;
-	}
-	cfgdesired_group_key(f->group, key, sizeof key);
-	if ((body = store_setting_get(st, key)) != NULL) {
-		rc = overlay_text(what, body, vars, out, cause);
-		free(body);
+	if ((g = tmplcache_group(cache, st, f->group, &why)) != NULL)
+		rc = render_over(what, g, vars, out, cause);
+	else if (why != NULL) {
+		*cause = why;
+		rc = -1;
 	}
 	return rc;
 }
@@ -258,14 +227,16 @@ cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *
 {
 	struct first_tmpl f = {prefer, NULL, NULL};
 	struct devconfig_vars v = *vars;
+	struct tmplcache *own = NULL;
 	char index[24] = "1", *body;
 	int rc = 0;
 
 	if (cfgstore_device_groups(st, mac, first_tmpl_cb, &f, cause) != 0)
 		return -1;
+	if (f.group != NULL && cache == NULL)
+		cache = own = tmplcache_new();
 	if (f.group != NULL && v.index == NULL &&
-	    (cache != NULL ? tmplcache_index(cache, st, f.group, mac, index, sizeof index, cause)
-	                   : cfgdesired_index(st, f.group, mac, index, sizeof index, cause)) < 0)
+	    tmplcache_index(cache, st, f.group, mac, index, sizeof index, cause) < 0)
 		rc = -1;
 	if (v.index == NULL)
 		v.index = index;
@@ -277,6 +248,7 @@ cfgdesired_stored_cached(struct store *st, struct tmplcache *cache, const char *
 		rc = overlay_text("stored configuration", body, &v, out, cause);
 		free(body);
 	}
+	tmplcache_free(own);
 	free(f.group);
 	free(f.tmpl);
 	return rc;

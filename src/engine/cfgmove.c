@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/cfgapply.h"
+#include "engine/devevent.h"
 #include "store/store.h"
 #include "util/loop.h"
 
@@ -13,11 +14,7 @@ cfgmove_record(struct store *st, const char *mac, const struct cfgapply_result *
     char **cause)
 {
 	struct store_device *reg, up;
-	struct store_event ev;
-	struct store_audit au;
 	char detail[600];
-	int64_t now = loop_wall_ms();
-	int rc;
 
 	if (st == NULL || mac == NULL || r->moved_to == NULL ||
 	    (reg = store_device_find_mac(st, mac)) == NULL)
@@ -28,23 +25,9 @@ cfgmove_record(struct store *st, const char *mac, const struct cfgapply_result *
 	memcpy(up.mac, reg->mac, sizeof up.mac);
 	up.host = r->moved_to;
 	store_device_free(reg);
-	if (store_device_upsert(st, &up, cause) != 0)
+	if (store_device_upsert(st, &up, cause) != 0 ||
+	    devevent_record(
+	        st, up.mac, "ip_changed", detail, who, "readdress", loop_wall_ms(), cause) != 0)
 		return -1;
-	memset(&ev, 0, sizeof ev);
-	ev.ts_ms = now;
-	memcpy(ev.mac, up.mac, sizeof ev.mac);
-	ev.kind = "ip_changed";
-	ev.detail = detail;
-	store_queue_event(st, &ev);
-	memset(&au, 0, sizeof au);
-	au.ts_ms = now;
-	au.who = who;
-	au.action = "readdress";
-	au.target = up.mac;
-	au.result = "ok";
-	au.detail = detail;
-	rc = store_audit_append(st, &au, cause);
-	if (rc == 0)
-		rc = store_flush(st, cause);
-	return rc;
+	return store_flush(st, cause);
 }

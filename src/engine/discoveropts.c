@@ -4,11 +4,37 @@
  */
 #include "engine/discoveropts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf/conf.h"
 #include "discovery/discover.h"
 #include "engine/engine.h"
+#include "util/log.h"
+
+struct scan_targets *
+discoveropts_ranges(const struct engine *eng)
+{
+	struct scan_targets *t = scan_targets_new();
+	const struct conf_range *r;
+	char *cause = NULL;
+	size_t n;
+
+	r = conf_ranges(eng->conf, &n);
+	for (size_t i = 0; i < n; i++)
+		if (scan_targets_add_cidr(t, &r[i].target, r[i].text, &cause) != 0) {
+			log_warn("%s: %s", r[i].where, cause);
+			free(cause);
+			cause = NULL;
+		}
+	if (scan_targets_len(t) > 0 && scan_targets_check_guard(t, eng->guard, &cause) != 0) {
+		log_error("discovery: %s", cause);
+		free(cause);
+		scan_targets_free(t);
+		t = scan_targets_new();
+	}
+	return t;
+}
 
 /* How soon an mDNS browser that lost avahi-daemon mid-run looks for it again. */
 #define MDNS_RETRY_MS 1000

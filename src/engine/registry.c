@@ -13,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "engine/devevent.h"
 #include "engine/engine.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
@@ -335,26 +336,10 @@ secret_ref(struct registry_op *op, char **cause)
 	return xasprintf("store:%s", key);
 }
 
-static void
-audit(struct engine *eng, const char *who, const char *action, const char *mac, const char *detail)
-{
-	struct store_audit au;
-
-	memset(&au, 0, sizeof au);
-	au.ts_ms = loop_wall_ms();
-	au.who = who;
-	au.action = action;
-	au.target = mac;
-	au.result = "ok";
-	au.detail = detail;
-	store_audit_append(eng->store, &au, NULL);
-}
-
 /* An address change of a registered device is an event. */
 static void
 moved_event(struct registry_op *op, const struct store_device *old, int64_t now)
 {
-	struct store_event ev;
 	char detail[600];
 
 	if (old == NULL || old->host == NULL ||
@@ -362,12 +347,7 @@ moved_event(struct registry_op *op, const struct store_device *old, int64_t now)
 		return;
 	snprintf(detail, sizeof detail, "%s:%d -> %s:%u", old->host, old->port, op->host,
 	    (unsigned)op->t.port);
-	memset(&ev, 0, sizeof ev);
-	ev.ts_ms = now;
-	memcpy(ev.mac, op->ident.mac, sizeof ev.mac);
-	ev.kind = "ip_changed";
-	ev.detail = detail;
-	store_queue_event(op->eng->store, &ev);
+	devevent_record(op->eng->store, op->ident.mac, "ip_changed", detail, NULL, NULL, now, NULL);
 }
 
 /* A device registered in a bad state: the failure is its stored status. */
@@ -435,7 +415,8 @@ op_store(struct registry_op *op, struct registry_result *res)
 	moved_event(op, op->reg, now);
 	if (degraded)
 		failed_status(op, now);
-	audit(op->eng, op->who, op->reg ? "update" : "add", op->ident.mac, op->host);
+	devevent_record(op->eng->store, op->ident.mac, NULL, op->host, op->who,
+	    op->reg ? "update" : "add", now, NULL);
 	if (store_flush(op->eng->store, &cause) != 0)
 		goto fail;
 	res->rc = 0;
@@ -566,7 +547,7 @@ registry_remove(struct engine *eng, const char *key, const char *who, registry_d
 		    -1, why != NULL ? why : xstrdup("already removed"), d, done, arg, cause);
 	snprintf(k, sizeof k, "secret:%s", d->mac);
 	store_setting_set(eng->store, k, NULL, NULL);
-	audit(eng, who, "remove", d->mac, NULL);
+	devevent_record(eng->store, d->mac, NULL, NULL, who, "remove", loop_wall_ms(), NULL);
 	return store_done(0, NULL, d, done, arg, cause);
 }
 
@@ -584,7 +565,7 @@ registry_rename(struct engine *eng, const char *key, const char *name, const cha
 	sd.name = name != NULL ? name : "";
 	if (store_device_upsert(eng->store, &sd, &why) != 0)
 		return store_done(-1, why, d, done, arg, cause);
-	audit(eng, who, "rename", d->mac, sd.name);
+	devevent_record(eng->store, d->mac, NULL, sd.name, who, "rename", loop_wall_ms(), NULL);
 	return store_done(0, NULL, d, done, arg, cause);
 }
 

@@ -2,12 +2,10 @@
  * Parsed templates and groups' fields between drift recomputations (see engine/tmplcache.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
@@ -122,70 +120,36 @@ same_file(const struct tentry *e, const struct stat *sb)
 	       e->mtime.tv_nsec == sb->st_mtim.tv_nsec;
 }
 
-/* Reads and parses the open template file fd into e (once its identity is known to differ). */
-static void
-entry_read(struct tmplcache *c, struct tentry *e, int fd, const char *path, const struct stat *sb)
-{
-	char *text = xmalloc(DEVCONFIG_TEMPLATE_MAX + 1), *why = NULL;
-	size_t len = 0;
-	ssize_t got;
-
-	c->reads++;
-	while (len <= DEVCONFIG_TEMPLATE_MAX &&
-	       (got = read(fd, text + len, DEVCONFIG_TEMPLATE_MAX + 1 - len)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			e->cause = xasprintf("%s: %s", path, strerror(errno));
-			break;
-		}
-		len += (size_t)got;
-	}
-	if (e->cause == NULL && devconfig_template_parse(text, len, &e->cfg, &why) == 0) {
-		e->has_cfg = 1;
-		e->has_id = 1;
-		e->dev = sb->st_dev;
-		e->ino = sb->st_ino;
-		e->mtime = sb->st_mtim;
-		e->size = sb->st_size;
-	} else if (e->cause == NULL) {
-		e->cause = xasprintf("%s: %s", path, why);
-		free(why);
-	}
-	explicit_bzero(text, len); /* a template may hold secrets (provisioning sends them) */
-	free(text);
-}
-
-/* Checks the template file of e against what was read before; reads it again if it changed. */
+/*
+ * Checks the template file of e against what was read before; reads and parses it again (as
+ * cfgdesired_template_load does, with its refusals and their wording) if it changed. The
+ * identity is taken before the read: a file replaced in between is read again next pass.
+ */
 static void
 entry_check(struct tmplcache *c, struct tentry *e)
 {
 	char *path = cfgdesired_template_path(e->name, &e->cause);
 	struct stat sb;
-	int fd;
+	int found = path != NULL && stat(path, &sb) == 0;
 
-	if (path == NULL)
-		goto fail;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+	if (path != NULL && !found)
 		e->cause = xasprintf("%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto fail;
-	}
-	if (!same_file(e, &sb) || !e->has_cfg) {
-		entry_clear(e);
-		e->has_id = 0;
-		entry_read(c, e, fd, path, &sb);
-	}
-	close(fd);
 	free(path);
-	return;
-fail:
-	free(path);
+	if (found && e->has_cfg && same_file(e, &sb))
+		return;
 	if (e->has_cfg)
 		devconfig_done(&e->cfg);
-	e->has_cfg = 0;
-	e->has_id = 0;
+	e->has_cfg = e->has_id = 0;
+	if (!found)
+		return;
+	c->reads++;
+	if (cfgdesired_template_load(e->name, &e->cfg, &e->cause) != 0)
+		return;
+	e->has_cfg = e->has_id = 1;
+	e->dev = sb.st_dev;
+	e->ino = sb.st_ino;
+	e->mtime = sb.st_mtim;
+	e->size = sb.st_size;
 }
 
 const struct devconfig *

@@ -180,23 +180,10 @@ finish_run(struct verifier *v)
 static void
 start_run(struct verifier *v)
 {
-	struct discover_opts o;
-	struct discover_cbs c;
+	struct discover_cbs c = {.found_cb = found_cb, .done_cb = done_cb, .arg = v};
 	char *cause = NULL;
 
-	memset(&o, 0, sizeof o);
-	memset(&c, 0, sizeof c);
-	o.targets = v->opts.targets;
-	o.mdns = v->opts.mdns;
-	o.confirm_timeout_ms = v->opts.probe_timeout_ms;
-	o.scan.timeout_ms = v->opts.probe_timeout_ms;
-	o.scan.concurrency = v->opts.concurrency;
-	o.scan.port = v->opts.port;
-	o.scan.guard = v->opts.guard;
-	c.found_cb = found_cb;
-	c.done_cb = done_cb;
-	c.arg = v;
-	v->run = discover_new(v->loop, v->http, &o, &c, &cause);
+	v->run = discover_new(v->loop, v->http, &v->opts.run, &c, &cause);
 	if (v->run == NULL) {
 		log_error("verifier: %s", cause);
 		free(cause);
@@ -240,11 +227,21 @@ tick_cb(void *arg)
 		}
 	}
 	for (size_t i = 0; i < v->nwait; i++)
-		if (!v->wait[i].found && (v->opts.targets != NULL || v->opts.mdns)) {
+		if (!v->wait[i].found && (v->opts.run.targets != NULL || v->opts.run.mdns)) {
 			start_run(v);
 			break;
 		}
 	loop_timer_arm(v->timer, v->opts.interval_ms);
+}
+
+/* Takes opts and starts a round now. */
+static void
+set_opts(struct verifier *v, const struct verifier_opts *opts)
+{
+	v->opts = *opts;
+	if (v->opts.interval_ms == 0)
+		v->opts.interval_ms = 1000;
+	loop_timer_arm(v->timer, 0);
 }
 
 struct verifier *
@@ -256,11 +253,8 @@ verifier_new(
 	v->loop = loop;
 	v->http = http;
 	v->store = store;
-	v->opts = *opts;
-	if (v->opts.interval_ms == 0)
-		v->opts.interval_ms = 1000;
 	v->timer = loop_timer_new(loop, tick_cb, v);
-	loop_timer_arm(v->timer, 0);
+	set_opts(v, opts);
 	return v;
 }
 
@@ -271,10 +265,7 @@ verifier_set_opts(struct verifier *v, const struct verifier_opts *opts)
 		finish_run(v);
 	discover_free(v->run);
 	v->run = NULL;
-	v->opts = *opts;
-	if (v->opts.interval_ms == 0)
-		v->opts.interval_ms = 1000;
-	loop_timer_arm(v->timer, 0);
+	set_opts(v, opts);
 }
 
 void

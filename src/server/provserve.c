@@ -18,6 +18,7 @@
 #include "discovery/mdns.h"
 #include "discovery/scan.h"
 #include "engine/cfgdesired.h"
+#include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/verifier.h"
 #include "server/agentapi.h"
@@ -52,35 +53,24 @@ struct provserve {
 	int quiet; /* no status_cb (inside provserve_new) */
 };
 
-/* The verifier's options from the configuration; the targets are made anew in ps->targets. */
+/*
+ * The verifier's options from the configuration; the targets are made anew in ps->targets.
+ * The configured ranges are scanned as scheduled discovery scans them: with no size limit.
+ */
 static void
 verifier_config(struct provserve *ps, struct verifier_opts *vo)
 {
 	const struct conf *cfg = ps->eng->conf;
-	const struct conf_range *r;
-	char *cause = NULL;
-	size_t n;
+	int mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) && mdns_guard_allows(ps->eng->guard, NULL);
 
-	ps->targets = scan_targets_new();
-	r = conf_ranges(cfg, &n);
-	for (size_t i = 0; i < n; i++)
-		if (scan_targets_add_cidr(ps->targets, &r[i].target, r[i].text, &cause) != 0) {
-			log_warn("%s: %s", r[i].where, cause);
-			free(cause);
-			cause = NULL;
-		}
+	ps->targets = discoveropts_ranges(ps->eng);
 	memset(vo, 0, sizeof *vo);
 	vo->interval_ms = conf_get_ms(cfg, OPT_VERIFY_INTERVAL);
 	vo->timeout_ms = conf_get_ms(cfg, OPT_VERIFY_TIMEOUT);
-	vo->targets = scan_targets_len(ps->targets) > 0 ? ps->targets : NULL;
-	vo->guard = ps->eng->guard;
-	vo->probe_timeout_ms = (uint32_t)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT);
-	vo->concurrency = (int)conf_get_int(cfg, OPT_SCAN_CONCURRENCY);
-	vo->port = (uint16_t)conf_get_int(cfg, OPT_DISCOVER_PORT);
+	discoveropts_fill(ps->eng, &(struct discoveropts){.force = 1}, mdns, ps->targets, &vo->run);
 	vo->changed_cb = ps->o.registry_cb;
 	vo->arg = ps->o.arg;
-	vo->mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) && mdns_guard_allows(ps->eng->guard, NULL);
-	if (vo->targets == NULL && !vo->mdns)
+	if (vo->run.targets == NULL && !vo->run.mdns)
 		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The provisioning verifier of --headless follows SIGHUP: a discover-range added to the
-# configuration lets a waiting task be verified, and a shorter verify-timeout ends another
-# wait, without a restart. The agent is played with curl against the agent API (register,
+# configuration lets a waiting task be verified (also beside a range larger than /16, which is
+# scanned as scheduled discovery scans it, not refused), and a shorter verify-timeout ends
+# another wait, without a restart. The agent is played with curl against the agent API (register,
 # claim, progress); the device is a simulated one on loopback.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
@@ -47,17 +48,24 @@ field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
 
 # First SIGHUP: the range arrives (the timeout stays 1 h, so a loaded machine's slow scan cannot
 # end the wait); second SIGHUP: a 1 s timeout, shorter than the wait so far, ends T2's wait.
+# Beside the device's range comes a /15 (more than the 65536 addresses a run scans unforced):
+# it lies above every test's 127.x.y.0/24, so the scan, in address order, reaches the device
+# first; the rest of the sweep (loopback addresses nobody listens on, 16 at a time) is dropped
+# by the second SIGHUP.
 IFS='|'
 # shellcheck disable=SC2086
-hl_config "$CONF" $base "set verify-timeout 1h" "discover-range $(mf '.devices[0].addr')/32"
+hl_config "$CONF" $base "set verify-timeout 1h" "set scan-concurrency 16" \
+	"discover-range $(mf '.devices[0].addr')/32" "discover-range 127.240.0.0/15"
 unset IFS
 kill -HUP "$(hl_pid a)"
 done1() { [ "$(field "$T1" state)" = done ]; }
 if wait_for 40 done1 && [ "$(field "$T1" result)" = "$(mf '.devices[0].addr')" ]; then
-	pass "$N: after SIGHUP the new discover-range verifies the device"
+	pass "$N: after SIGHUP the new discover-ranges (one of them a /15) verify the device"
 else
-	fail "$N: after SIGHUP the new discover-range verifies the device" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
+	fail "$N: after SIGHUP the new discover-ranges (one of them a /15) verify the device" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
 fi
+grep -q -- "--force" "$(hl_err a)" && fail "$N: the /15 is scanned, not refused" "$(grep -- --force "$(hl_err a)")" ||
+	pass "$N: the /15 is scanned, not refused"
 IFS='|'
 # shellcheck disable=SC2086
 hl_config "$CONF" $base "set verify-timeout 1s" "discover-range $(mf '.devices[0].addr')/32"

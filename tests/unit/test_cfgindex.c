@@ -1,5 +1,6 @@
 /* engine/cfgdesired: ${index} is the device's position in its group (MAC order), the same for
- * the command line and the console, which both leave it to the engine (vars.index NULL). */
+ * the command line and the console, which both leave it to the engine (vars.index NULL); and
+ * the layers of what is desired, alike with and without a cache of templates. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "engine/cfgdesired.h"
+#include "engine/tmplcache.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
 
@@ -122,12 +125,74 @@ test_stored_and_drift(void **state)
 	close_store(s);
 }
 
+/* What cfgdesired_stored says (0, the SNTP server, or -1 and the cause), with or without cache. */
+static int
+stored_sntp(struct store *s, struct tmplcache *c, char *buf, size_t size)
+{
+	struct devconfig_vars v = {.mac = macs[0]};
+	struct devconfig want;
+	const struct devconfig_entry *e;
+	char *cause = NULL;
+	int rc;
+
+	devconfig_init(&want);
+	rc = c != NULL ? cfgdesired_stored_cached(s, c, macs[0], NULL, &v, &want, &cause)
+	               : cfgdesired_stored(s, macs[0], NULL, &v, &want, &cause);
+	e = devconfig_get(&want, DCFG_SNTP_SERVER, -1);
+	snprintf(buf, size, "%s", rc != 0 ? cause : e != NULL ? e->value : "(none)");
+	free(cause);
+	devconfig_done(&want);
+	return rc;
+}
+
+/*
+ * The layers (device over group over template) and the causes of a group's broken fields and
+ * of a missing template file: the same with a cache and without one.
+ */
+static void
+test_stored_layers(void **state)
+{
+	struct store *s = open_store();
+	struct tmplcache *c;
+	char key[96], got[512], cached[512], want[512], *cause = NULL;
+
+	(void)state;
+	cfgdesired_group_key("office", key, sizeof key);
+	assert_int_equal(stored_sntp(s, NULL, got, sizeof got), 0);
+	assert_string_equal(got, "ntp1.lan"); /* the template */
+	assert_int_equal(store_setting_set(s, key, "sntp.server = group.lan\n", &cause), 0);
+	assert_int_equal(stored_sntp(s, NULL, got, sizeof got), 0);
+	assert_string_equal(got, "group.lan");
+	assert_int_equal(cfgstore_desired_set(s, macs[0], "sntp.server = own.lan\n", &cause), 0);
+	assert_int_equal(stored_sntp(s, NULL, got, sizeof got), 0);
+	assert_string_equal(got, "own.lan");
+	assert_int_equal(store_setting_set(s, key, "sntp.server\n", &cause), 0);
+	assert_int_equal(stored_sntp(s, NULL, got, sizeof got), -1);
+	assert_non_null(strstr(got, "group office: "));
+	c = tmplcache_new();
+	assert_int_equal(stored_sntp(s, c, cached, sizeof cached), -1);
+	assert_string_equal(cached, got);
+	tmplcache_free(c);
+	assert_int_equal(store_setting_set(s, key, NULL, &cause), 0);
+	assert_int_equal(remove(tmpl), 0);
+	assert_int_equal(stored_sntp(s, NULL, got, sizeof got), -1);
+	snprintf(want, sizeof want, "group office: template %s cannot be read: %s: %s", tmpl, tmpl,
+	    strerror(ENOENT));
+	assert_string_equal(got, want);
+	c = tmplcache_new();
+	assert_int_equal(stored_sntp(s, c, cached, sizeof cached), -1);
+	assert_string_equal(cached, got);
+	tmplcache_free(c);
+	close_store(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_index_in_group),
 	    cmocka_unit_test(test_stored_and_drift),
+	    cmocka_unit_test(test_stored_layers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

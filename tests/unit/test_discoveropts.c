@@ -1,7 +1,7 @@
 /*
  * engine/discoveropts: a discovery run's options from the configuration and a front end's
  * overrides (what --discover, the console and scheduled discovery use), and discovery/mdns's
- * check of mDNS against the network guard.
+ * check of mDNS against the network guard, and the configured ranges all of them scan.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +136,44 @@ test_mdns_guard(void **state)
 	guard_free(group);
 }
 
+/*
+ * The configured ranges: one that does not parse is left out, all are left out when the guard
+ * refuses one, and a /15 (more than an unforced run scans) passes the size check with force.
+ */
+static void
+test_ranges(void **state)
+{
+	static const char text[] = "discover-range 127.240.0.0/15\n"
+	                           "discover-range 127.9.9.0/24\n";
+	struct conf *cfg = conf_new();
+	struct guard *loop = guard_of("127.0.0.0/8"), *narrow = guard_of("127.9.9.0/24");
+	struct engine eng = {.conf = cfg, .guard = loop};
+	struct scan_targets *t;
+	struct discover_opts o;
+	char *cause = NULL;
+
+	(void)state;
+	if (conf_load_buffer(cfg, "test", text, sizeof text - 1, &cause) != 0)
+		fail_msg("conf_load_buffer: %s", cause);
+	t = discoveropts_ranges(&eng);
+	assert_int_equal(scan_targets_len(t), 2);
+	assert_true(scan_targets_count(t) > SCAN_MAX_UNFORCED);
+	discoveropts_fill(&eng, &(struct discoveropts){.force = 1}, 0, t, &o);
+	assert_ptr_equal(o.targets, t);
+	assert_int_equal(scan_targets_check_size(o.targets, o.scan.force, &cause), 0);
+	discoveropts_fill(&eng, NULL, 0, t, &o);
+	assert_int_equal(scan_targets_check_size(o.targets, o.scan.force, &cause), -1);
+	free(cause);
+	scan_targets_free(t);
+	eng.guard = narrow;
+	t = discoveropts_ranges(&eng);
+	assert_int_equal(scan_targets_len(t), 0);
+	scan_targets_free(t);
+	guard_free(loop);
+	guard_free(narrow);
+	conf_free(cfg);
+}
+
 int
 main(void)
 {
@@ -143,6 +181,7 @@ main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_conf_and_overrides),
 	    cmocka_unit_test(test_mdns_guard),
+	    cmocka_unit_test(test_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

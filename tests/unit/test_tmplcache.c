@@ -1,7 +1,8 @@
 /* engine/tmplcache: a drift recomputation over many devices of one group reads the group's
  * template once; an edit of the template, or of the group's own fields, is picked up on the
  * next pass; ${index} comes from the members read once; a missing template is an error for
- * every member, not a crash. */
+ * every member, not a crash; a file that is not text or too large is refused as
+ * cfgdesired_template_load refuses it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
+#include "exchange/cfgdoc.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -213,12 +215,63 @@ test_template_check(void **state)
 	rmdir(d);
 }
 
+/* The cause of a template that the cache and cfgdesired_template_load refuse: the same. */
+static char *
+refusal(const char *name, const char *want)
+{
+	struct tmplcache *c = tmplcache_new();
+	struct devconfig cfg;
+	char *cached = NULL, *direct = NULL;
+
+	tmplcache_pass(c, 0);
+	assert_null(tmplcache_template(c, name, &cached));
+	assert_int_equal(tmplcache_reads(c), 1);
+	assert_int_equal(cfgdesired_template_load(name, &cfg, &direct), -1);
+	assert_string_equal(cached, direct);
+	if (strstr(cached, want) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", cached, want);
+	free(direct);
+	tmplcache_free(c);
+	return cached;
+}
+
+/* Template files that are not text, or too large, are refused naming the offset or the limit. */
+static void
+test_refusals(void **state)
+{
+	char d[] = "/tmp/test_tmplcache_ref.XXXXXX", p[160], want[200], *cause;
+	const char nul[] = "sys.timezone = UTC\n\0x\n";
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	snprintf(p, sizeof p, "%s/nul.tmpl", d);
+	assert_non_null(fp = fopen(p, "w"));
+	assert_int_equal(fwrite(nul, 1, sizeof nul - 1, fp), sizeof nul - 1);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(want, sizeof want, "%s: NUL byte at offset 19: not a text file", p);
+	free(refusal(p, want));
+	unlink(p);
+	snprintf(p, sizeof p, "%s/big.tmpl", d);
+	assert_non_null(fp = fopen(p, "w"));
+	for (size_t n = 0; n <= CFGDOC_TEXT_MAX; n += 20)
+		fputs("# a comment line   \n", fp);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(want, sizeof want, "%s: larger than %d bytes", p, CFGDOC_TEXT_MAX);
+	cause = refusal(p, want);
+	assert_string_equal(cause, want);
+	free(cause);
+	unlink(p);
+	rmdir(d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reads_once),
 	    cmocka_unit_test(test_template_check),
+	    cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
