@@ -58,6 +58,27 @@ struct store {
 	char *last_error;
 };
 
+/* The copies of a list's rows (struct store_rows, store/backend.h). */
+static void
+rows_push(struct store_rows *rows, void *p)
+{
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 16;
+		rows->v = xreallocarray(rows->v, rows->cap, sizeof *rows->v);
+	}
+	rows->v[rows->n++] = p;
+}
+
+static void
+rows_free(struct store_rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		free(rows->v[i]);
+	free(rows->v);
+	rows->v = NULL;
+	rows->n = rows->cap = 0;
+}
+
 /* Hands a backend's cause to the caller (who may pass NULL). */
 static void
 give_cause(char **cause, char *why)
@@ -435,22 +456,8 @@ store_rows_collect_cb(const void *row, void *arg)
 {
 	struct store_rows *rows = arg;
 
-	if (rows->n == rows->cap) {
-		rows->cap = rows->cap ? rows->cap * 2 : 16;
-		rows->v = xreallocarray(rows->v, rows->cap, sizeof *rows->v);
-	}
-	rows->v[rows->n++] = store_record_dup(row, rows->type);
+	rows_push(rows, store_record_dup(row, rows->type));
 	return 0;
-}
-
-static void
-rows_free(struct store_rows *rows)
-{
-	for (size_t i = 0; i < rows->n; i++)
-		free(rows->v[i]);
-	free(rows->v);
-	rows->v = NULL;
-	rows->n = rows->cap = 0;
 }
 
 static int
