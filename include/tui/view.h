@@ -60,6 +60,7 @@ struct cursor {
 
 struct view {
 	const struct view_ops *ops;
+	struct tui *t;		/* the console the view is in */
 	struct view *below;
 	struct cursor cur;	/* the view's list (ops->list), or its own use */
 };
@@ -130,8 +131,10 @@ void tui_show_job(struct tui *t, const char *title, struct source_job *job);
 void tui_choose(struct tui *t, const char *question, const char *choices, prompt_done_cb done,
     void *arg);
 
-/* A zeroed view of size bytes (its struct view first) with ops and a cursor. */
-void *view_new(size_t size, const struct view_ops *ops);
+/* A zeroed view of size bytes (its struct view first) in t, with ops and a cursor. */
+void *view_new(struct tui *t, size_t size, const struct view_ops *ops);
+/* Fills a new view v the way a change of the source does (ops->changed); returns v. */
+struct view *view_open(struct view *v);
 /* Moves v's cursor by a as its ops->list says; returns 1 when a was a movement. */
 int view_move(struct view *v, enum tui_action a);
 /* Releases v (ops->free, then the view). */
@@ -142,6 +145,11 @@ void view_job_report(struct tui *t, const struct source_job *job, const char *er
     const char *what);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
+/* 1 when job (NULL: none) has not finished yet: the status line says so. */
+struct cfgjob;
+int view_job_running(struct tui *t, const struct cfgjob *job);
+/* What the console calls the device mac: its label, or mac when it is not registered. */
+const char *view_dev_label(struct tui *t, const char *mac);
 /* The reboot and network toggles (B, N) of a configuration change: returns 1 when a was one
  * of them (and flipped it). */
 struct cfgjob_opts;
@@ -159,9 +167,10 @@ struct view_area {
 /* Line k of a list into buf (sanitised); returns its color (a VL_SELECT list draws the
  * cursor's line in TC_CURSOR instead). */
 typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size_t size);
-/* Fits v's cursor to n lines in at->h rows and draws the lines on screen. */
+/* Fits v's cursor to n lines in at->h rows and draws the lines on screen, or empty dimmed
+ * when n is 0 (NULL: nothing). */
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
-    view_line_cb line);
+    view_line_cb line, const char *empty);
 
 /* ---- the fatal cleanup hook (termguard.c) ---- */
 /* Saves the shell's terminal modes of in_fd (before the console changes them). */

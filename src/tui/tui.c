@@ -659,65 +659,80 @@ password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg
 
 /* ---- keys ---- */
 
-/* The actions that open a view over the current one. */
+static void
+help_open(struct tui *t)
+{
+	if (t->top->ops->kind != TV_KIND_HELP)
+		tui_push(t, vhelp_new(t));
+}
+
+static void
+command_open(struct tui *t)
+{
+	tui_prompt(t, ":", "", command_done_cb, NULL, NULL);
+}
+
+/* The host's own networks are suggested; nothing is scanned before Enter. */
+static void
+scan_open(struct tui *t)
+{
+	char nets[128], label[96];
+
+	if (source_local_nets(t->src, nets, sizeof nets) > 0)
+		snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
+	else
+		snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
+	tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
+}
+
+static void
+redraw_all(struct tui *t)
+{
+	t->clear_all = 1;
+}
+
+static void
+import_open(struct tui *t)
+{
+	exchange_import_start(t, NULL);
+}
+
+/* The actions of every view: open a view over the current one, or run. */
 static const struct {
 	enum tui_action action;
 	struct view *(*open)(struct tui *t);
-} openers[] = {
-    {TA_EVENTS, vevents_new},
-    {TA_GROUPS, vgroups_new},
-    {TA_PROVISIONING, vprovision_new},
-    {TA_OPNSENSE, vopnsense_new},
+	void (*run)(struct tui *t);
+} globals[] = {
+    {TA_EVENTS, vevents_new, NULL},
+    {TA_GROUPS, vgroups_new, NULL},
+    {TA_PROVISIONING, vprovision_new, NULL},
+    {TA_OPNSENSE, vopnsense_new, NULL},
+    {TA_BACK, NULL, pop},
+    {TA_HELP, NULL, help_open},
+    {TA_THEME, NULL, next_theme},
+    {TA_COMMAND, NULL, command_open},
+    {TA_DISCOVER, NULL, scan_open},
+    {TA_REDRAW, NULL, redraw_all},
+    {TA_EXPORT, NULL, exchange_export_start},
+    {TA_IMPORT, NULL, import_open},
 };
 
 static int
 global_action(struct tui *t, enum tui_action a)
 {
-	for (size_t i = 0; i < sizeof openers / sizeof openers[0]; i++)
-		if (openers[i].action == a) {
-			tui_push(t, openers[i].open(t));
-			return R_DIRTY;
-		}
-	switch (a) {
-	case TA_QUIT:
-	case TA_LEAVE:
+	if (a == TA_QUIT || a == TA_LEAVE) {
 		t->quit = 1;
 		return R_QUIT;
-	case TA_BACK:
-		pop(t);
-		return R_DIRTY;
-	case TA_HELP:
-		if (t->top->ops->kind != TV_KIND_HELP)
-			tui_push(t, vhelp_new(t));
-		return R_DIRTY;
-	case TA_THEME:
-		next_theme(t);
-		return R_DIRTY;
-	case TA_COMMAND:
-		tui_prompt(t, ":", "", command_done_cb, NULL, NULL);
-		return R_DIRTY;
-	case TA_DISCOVER: {
-		/* The host's own networks are suggested; nothing is scanned before Enter. */
-		char nets[128], label[96];
-		if (source_local_nets(t->src, nets, sizeof nets) > 0)
-			snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
-		else
-			snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
-		tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
-		return R_DIRTY;
 	}
-	case TA_REDRAW:
-		t->clear_all = 1;
-		return R_DIRTY;
-	case TA_EXPORT:
-		exchange_export_start(t);
-		return R_DIRTY;
-	case TA_IMPORT:
-		exchange_import_start(t, NULL);
-		return R_DIRTY;
-	default:
-		return R_NONE;
-	}
+	for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++)
+		if (globals[i].action == a) {
+			if (globals[i].open != NULL)
+				tui_push(t, globals[i].open(t));
+			else
+				globals[i].run(t);
+			return R_DIRTY;
+		}
+	return R_NONE;
 }
 
 static void

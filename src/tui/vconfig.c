@@ -26,7 +26,6 @@ struct line {
 
 struct vconfig {
 	struct view v;
-	struct tui *t;
 	char mac[DEV_MAC_LEN];
 	char label[96];
 	struct cfgjob *job;
@@ -196,8 +195,8 @@ remember(struct vconfig *c)
 {
 	char *cause = NULL;
 
-	if (cfgdesired_remember(c->t->app->store, c->mac, &c->sent, &cause) != 0) {
-		tui_message(c->t, 1, "desired fields not stored: %s", cause);
+	if (cfgdesired_remember(c->v.t->app->store, c->mac, &c->sent, &cause) != 0) {
+		tui_message(c->v.t, 1, "desired fields not stored: %s", cause);
 		free(cause);
 	}
 }
@@ -209,7 +208,7 @@ job_cb(struct cfgjob *job, void *arg)
 	size_t n;
 	struct cfgjob_dev *d = cfgjob_devs(job, &n);
 
-	tui_dirty(c->t);
+	tui_dirty(c->v.t);
 	if (!cfgjob_finished(job) || n == 0)
 		return;
 	c->error[0] = '\0';
@@ -225,7 +224,7 @@ job_cb(struct cfgjob *job, void *arg)
 		return;
 	}
 	if (d->moved)
-		source_registry_changed(c->t->src); /* poll it at its new address */
+		source_registry_changed(c->v.t->src); /* poll it at its new address */
 	if (d->outcome == CFGA_FAILED_RESTORED)
 		snprintf(c->error, sizeof c->error,
 		    "FAILED, the snapshot taken before was restored: %s", d->message);
@@ -233,7 +232,7 @@ job_cb(struct cfgjob *job, void *arg)
 		snprintf(c->error, sizeof c->error, "%s: %s",
 		    d->queued ? "queued" : cfgapply_outcome_name(d->outcome), d->message);
 	else {
-		tui_message(c->t, 0, "applied: %s", d->message);
+		tui_message(c->v.t, 0, "applied: %s", d->message);
 		remember(c);
 		devconfig_done(&c->edits);
 		devconfig_init(&c->edits);
@@ -260,7 +259,7 @@ start(struct vconfig *c, int apply, int allow_network)
 		devconfig_done(&c->sent);
 		devconfig_copy(&c->sent, &c->edits);
 	}
-	c->job = cfgjob_start(c->t->app, macs, 1, apply ? &c->edits : NULL, &o, job_cb, c);
+	c->job = cfgjob_start(c->v.t->app, macs, 1, apply ? &c->edits : NULL, &o, job_cb, c);
 }
 
 static const struct devconfig_entry *
@@ -302,7 +301,7 @@ edit(struct vconfig *c)
 
 	if (e == NULL) {
 		tui_message(
-		    c->t, 1, c->have ? "select a field" : "the configuration is not read yet");
+		    c->v.t, 1, c->have ? "select a field" : "the configuration is not read yet");
 		return;
 	}
 	f = devconfig_field(e->field);
@@ -316,10 +315,11 @@ edit(struct vconfig *c)
 	{
 		const struct devconfig_entry *ed = devconfig_get(&c->edits, e->field, e->index);
 		const struct devconfig_entry *init = ed != NULL ? ed : e;
-		tui_prompt(c->t, label, secret || init->state != DEVCONFIG_VALUE ? "" : init->value,
-		    edit_done_cb, NULL, c);
+		tui_prompt(c->v.t, label,
+		    secret || init->state != DEVCONFIG_VALUE ? "" : init->value, edit_done_cb, NULL,
+		    c);
 	}
-	c->t->masked = secret;
+	c->v.t->masked = secret;
 }
 
 static void
@@ -400,10 +400,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "nothing edited (Enter edits the selected field)");
 			return R_DIRTY;
 		}
-		if (c->job != NULL && !cfgjob_finished(c->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, c->job))
 			return R_DIRTY;
-		}
 		snprintf(q, sizeof q, "Send %zu field(s) to %s (reboot %s)?", c->edits.n, c->label,
 		    c->allow.allow_reboot ? "allowed" : "not allowed");
 		tui_ask(t, q, NULL, apply_cb, c);
@@ -436,12 +434,10 @@ static const struct view_ops vconfig_ops = {
 struct view *
 vconfig_new(struct tui *t, const char *mac)
 {
-	struct vconfig *c = view_new(sizeof *c, &vconfig_ops);
-	const struct source_dev *r = source_device(t->src, mac);
+	struct vconfig *c = view_new(t, sizeof *c, &vconfig_ops);
 
-	c->t = t;
 	str_copy(c->mac, sizeof c->mac, mac);
-	str_copy(c->label, sizeof c->label, r != NULL ? source_dev_label(r) : mac);
+	str_copy(c->label, sizeof c->label, view_dev_label(t, mac));
 	devconfig_init(&c->actual);
 	devconfig_init(&c->edits);
 	devconfig_init(&c->sent);

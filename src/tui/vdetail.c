@@ -26,7 +26,6 @@ struct comp {
 
 struct vdetail {
 	struct view v;
-	struct tui *t;
 	char mac[DEV_MAC_LEN];
 	struct device_status st;
 	int have_st;
@@ -45,7 +44,7 @@ load(struct view *v)
 	struct vdetail *d = (struct vdetail *)v;
 
 	device_status_done(&d->st);
-	d->have_st = source_status(d->t->src, d->mac, &d->st) == 0;
+	d->have_st = source_status(d->v.t->src, d->mac, &d->st) == 0;
 	d->ncomps = 0;
 	if (d->have_st) {
 		for (int i = 0; i < d->st.nswitches; i++)
@@ -59,7 +58,7 @@ load(struct view *v)
 		d->sel = 0;
 	textlines_clear(&d->raw_lines);
 	if (d->raw)
-		(void)source_raw(d->t->src, d->mac, &d->raw_lines); /* none: drawn as such */
+		(void)source_raw(d->v.t->src, d->mac, &d->raw_lines); /* none: drawn as such */
 }
 
 /* v with decimals and unit, or "-" when unknown. */
@@ -150,24 +149,19 @@ static void
 draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
 	draw_frame(t, y, 0, h, w, "Raw reply (J closes)");
-	if (d->raw_lines.n == 0)
-		draw_text(y + 1, 2, w - 4, "no reply stored", theme_attr(t->theme, TC_DIM));
-	view_draw_list(
-	    &d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n, raw_line_of);
+	view_draw_list(&d->v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, d->raw_lines.n,
+	    raw_line_of, "no reply stored");
 }
 
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	struct vdetail *d = (struct vdetail *)v;
-	const struct source_dev *r = source_device(d->t->src, d->mac);
+	const struct source_dev *r = source_device(d->v.t->src, d->mac);
 	char buf[512], up[32], rs[32];
 	int oh, yy;
 
-	for (int i = y; i < y + h; i++) {
-		move(i, 0);
-		clrtoeol();
-	}
+	view_clear(y, h);
 	if (r == NULL) {
 		draw_text(y, 1, w - 2, "this device is no longer registered (q goes back)",
 		    theme_attr(t->theme, TC_ERROR));
@@ -231,7 +225,7 @@ job_done_cb(struct source_job *job, void *arg)
 {
 	struct vdetail *d = arg;
 
-	view_job_report(d->t, job, d->job_what, d->job_what);
+	view_job_report(d->v.t, job, d->job_what, d->job_what);
 }
 
 static void
@@ -245,8 +239,8 @@ run_value(struct vdetail *d, const char *action, int channel, int value)
 		snprintf(d->job_what, sizeof d->job_what, "%s %d %d%%", action, channel, value);
 	else if (channel >= 0)
 		snprintf(d->job_what, sizeof d->job_what, "%s %d", action, channel);
-	d->job = source_action(d->t->src, action, channel, value, &mac, 1, job_done_cb, d);
-	tui_message(d->t, 0, "%s ...", d->job_what);
+	d->job = source_action(d->v.t->src, action, channel, value, &mac, 1, job_done_cb, d);
+	tui_message(d->v.t, 0, "%s ...", d->job_what);
 }
 
 static void
@@ -288,8 +282,8 @@ reregister(struct vdetail *d, int accept_cert)
 	source_job_free(d->job);
 	snprintf(
 	    d->job_what, sizeof d->job_what, accept_cert ? "accept certificate" : "credentials");
-	d->job = source_reregister(d->t->src, d->mac, accept_cert, job_done_cb, d);
-	tui_message(d->t, 0, "reading the device again ...");
+	d->job = source_reregister(d->v.t->src, d->mac, accept_cert, job_done_cb, d);
+	tui_message(d->v.t, 0, "reading the device again ...");
 }
 
 static void
@@ -374,7 +368,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		reregister(d, 0);
 		return R_DIRTY;
 	case TA_ACCEPT_CERT: {
-		const struct source_dev *r = source_device(d->t->src, d->mac);
+		const struct source_dev *r = source_device(d->v.t->src, d->mac);
 		if (r == NULL || !r->https) {
 			tui_message(t, 1, "only an HTTPS device has a certificate to accept");
 			return R_DIRTY;
@@ -419,11 +413,9 @@ static const struct view_ops vdetail_ops = {
 struct view *
 vdetail_new(struct tui *t, const char *mac)
 {
-	struct vdetail *d = view_new(sizeof *d, &vdetail_ops);
+	struct vdetail *d = view_new(t, sizeof *d, &vdetail_ops);
 
-	d->t = t;
 	str_copy(d->mac, sizeof d->mac, mac);
 	device_status_init(&d->st);
-	load(&d->v);
-	return &d->v;
+	return view_open(&d->v);
 }

@@ -66,7 +66,6 @@ static const struct {
 
 struct vdevices {
 	struct view v;
-	struct tui *t;
 	size_t *shown; /* indices of the rows the filter shows, sorted */
 	size_t nshown;
 	char sel_mac[DEV_MAC_LEN];
@@ -266,7 +265,7 @@ rebuild(struct view *v)
 	struct vdevices *d = (struct vdevices *)v;
 
 	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
+	const struct source_dev *rows = source_devices(d->v.t->src, &n);
 
 	d->shown = xreallocarray(d->shown, n ? n : 1, sizeof *d->shown);
 	d->nshown = 0;
@@ -278,7 +277,7 @@ rebuild(struct view *v)
 	sort_col = d->sort;
 	sort_rev = d->reverse;
 	sort_drift = d->drift;
-	sort_tui = d->t;
+	sort_tui = d->v.t;
 	qsort(d->shown, d->nshown, sizeof *d->shown, index_cmp);
 	for (size_t i = 0; i < d->nshown; i++)
 		if (strcmp(rows[d->shown[i]].mac, d->sel_mac) == 0) {
@@ -292,7 +291,7 @@ static const struct source_dev *
 current(struct vdevices *d)
 {
 	size_t n;
-	const struct source_dev *rows = source_devices(d->t->src, &n);
+	const struct source_dev *rows = source_devices(d->v.t->src, &n);
 
 	if (d->nshown == 0 || d->v.cur.sel >= d->nshown)
 		return NULL;
@@ -482,8 +481,8 @@ set_columns(struct vdevices *d, const char *list)
 					d->order[d->norder++] = (enum dev_column)c;
 			}
 		if (!found)
-			tui_message(d->t, 1, "console-columns: unknown column '%s' (one of: %s)", w,
-			    vdevices_columns());
+			tui_message(d->v.t, 1, "console-columns: unknown column '%s' (one of: %s)",
+			    w, vdevices_columns());
 	}
 	if (d->norder == 0)
 		for (int c = 0; c < COL_FIRST_EXTRA; c++)
@@ -608,7 +607,7 @@ toggle_done_cb(struct source_job *job, void *arg)
 {
 	struct vdevices *d = arg;
 
-	view_job_report(d->t, job, "toggle", NULL);
+	view_job_report(d->v.t, job, "toggle", NULL);
 	/* The job is freed at the next toggle or with the view. */
 }
 
@@ -621,15 +620,15 @@ toggle(struct vdevices *d)
 	if (r == NULL)
 		return;
 	if (r->outputs == 0) { /* unknown (-1, e.g. no status yet) is tried */
-		tui_message(d->t, 1, "%s has no output to toggle", source_dev_label(r));
+		tui_message(d->v.t, 1, "%s has no output to toggle", source_dev_label(r));
 		return;
 	}
 	mac = r->mac;
 	source_job_free(d->job);
-	d->job = source_action(d->t->src,
+	d->job = source_action(d->v.t->src,
 	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
 	    &mac, 1, toggle_done_cb, d);
-	tui_message(d->t, 0, "toggling output 0 of %s ...", source_dev_label(r));
+	tui_message(d->v.t, 0, "toggling output 0 of %s ...", source_dev_label(r));
 }
 
 /* What a bulk action needs of every device it runs on. */
@@ -692,7 +691,7 @@ bulk_fits(const struct source_dev *r, enum bulk_need need)
 static const struct source_dev *
 marked_row(const struct vdevices *d, size_t m)
 {
-	return source_device(d->t->src, d->marks[m]);
+	return source_device(d->v.t->src, d->marks[m]);
 }
 
 /* How many marked devices are skipped (not online), and why, as "2 offline, 1 asleep". */
@@ -848,13 +847,13 @@ bulk_start(struct vdevices *d)
 	if (nk == 0) {
 		char why[120];
 		bulk_skipped(d, why, sizeof why);
-		tui_message(d->t, 1, "no marked device can take an action now (%s)", why);
+		tui_message(d->v.t, 1, "no marked device can take an action now (%s)", why);
 		return;
 	}
 	snprintf(
 	    q, sizeof q, "%zu marked: which action? (%s; another key cancels) ", d->nmarks, keys);
 	d->menu = 1;
-	tui_choose(d->t, q, keys, bulk_choice_cb, d);
+	tui_choose(d->v.t, q, keys, bulk_choice_cb, d);
 }
 
 static int
@@ -971,12 +970,10 @@ static const struct view_ops vdevices_ops = {
 struct view *
 vdevices_new(struct tui *t)
 {
-	struct vdevices *d = view_new(sizeof *d, &vdevices_ops);
+	struct vdevices *d = view_new(t, sizeof *d, &vdevices_ops);
 
-	d->t = t;
 	d->sort = COL_NAME;
 	d->drift = drift_cache_new();
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
-	rebuild(&d->v);
-	return &d->v;
+	return view_open(&d->v);
 }

@@ -24,7 +24,6 @@ struct add_op {
 
 struct vdiscover {
 	struct view v;
-	struct tui *t;
 	char title[160];
 	struct source_job *scan;
 	size_t *order; /* results in display order */
@@ -46,14 +45,14 @@ add_of(const struct vdiscover *d, const char *mac)
 static int
 is_new(const struct vdiscover *d, const struct source_result *r)
 {
-	return !r->known && !source_ignored(d->t->src, r->mac);
+	return !r->known && !source_ignored(d->v.t->src, r->mac);
 }
 
 /* 0 new and waiting, 1 added (or failed), 2 known already, 3 ignored. */
 static int
 rank(const struct vdiscover *d, const struct source_result *r)
 {
-	if (source_ignored(d->t->src, r->mac))
+	if (source_ignored(d->v.t->src, r->mac))
 		return 3;
 	if (add_of(d, r->mac) != NULL)
 		return 1;
@@ -96,9 +95,9 @@ scan_done_cb(struct source_job *job, void *arg)
 	for (size_t i = 0; i < n; i++)
 		fresh += is_new(d, &res[i]);
 	if (p.error != NULL)
-		tui_message(d->t, 1, "%s", p.error);
+		tui_message(d->v.t, 1, "%s", p.error);
 	else
-		tui_message(d->t, 0,
+		tui_message(d->v.t, 0,
 		    "scan done: %zu found, %zu new (a adds, A adds all new, i ignores, q closes)",
 		    n, fresh);
 }
@@ -118,10 +117,10 @@ add(struct vdiscover *d, const struct source_result *r)
 		d->adds = xreallocarray(d->adds, d->nadds + 1, sizeof *d->adds);
 		d->adds[d->nadds++] = op;
 	}
-	op->ok = source_add_found(d->t->src, d->scan, r->mac, &cause) == 0;
+	op->ok = source_add_found(d->v.t->src, d->scan, r->mac, &cause) == 0;
 	str_copy(op->why, sizeof op->why, op->ok ? "" : cause);
 	if (!op->ok)
-		tui_message(d->t, 1, "%s: %s", r->target, cause);
+		tui_message(d->v.t, 1, "%s: %s", r->target, cause);
 	free(cause);
 	return op->ok;
 }
@@ -136,7 +135,7 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	const char *state = "NEW", *why = "";
 	enum tui_color color = TC_NORMAL;
 
-	if (source_ignored(d->t->src, r->mac)) {
+	if (source_ignored(d->v.t->src, r->mac)) {
 		state = "ignored";
 		color = TC_DIM;
 	} else if (op != NULL) {
@@ -172,7 +171,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	if (!p.finished && w > 60)
 		draw_progress(t, y + 2, 2, w - 4, p.done, p.total);
-	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 4, 2, h - 5, w - 4}, d->norder, line_of, NULL);
 }
 
 static int
@@ -236,9 +235,8 @@ static const struct view_ops vdiscover_ops = {
 struct view *
 vdiscover_new(struct tui *t, const char *title, struct source_job *scan)
 {
-	struct vdiscover *d = view_new(sizeof *d, &vdiscover_ops);
+	struct vdiscover *d = view_new(t, sizeof *d, &vdiscover_ops);
 
-	d->t = t;
 	d->scan = scan;
 	str_copy(d->title, sizeof d->title, title);
 	source_job_set_done(scan, scan_done_cb, d);

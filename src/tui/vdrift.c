@@ -155,7 +155,6 @@ struct dline {
 
 struct vdrift {
 	struct view v;
-	struct tui *t;
 	char title[120];
 	char (*macs)[DEV_MAC_LEN];
 	size_t nmacs;
@@ -265,7 +264,7 @@ add_queued(struct vdrift *d, const char *mac, const char *label)
 	struct queued_ctx q = {d, label};
 	char *cause = NULL;
 
-	if (cfgstore_pending(d->t->app->store, mac, "queued", queued_cb, &q, &cause) != 0)
+	if (cfgstore_pending(d->v.t->app->store, mac, "queued", queued_cb, &q, &cause) != 0)
 		free(cause);
 }
 
@@ -275,10 +274,10 @@ build_store(struct vdrift *d)
 {
 	d->nlines = 0;
 	d->ndrifted = 0;
-	tmplcache_pass(d->tmpl, store_data_version(d->t->app->store));
+	tmplcache_pass(d->tmpl, store_data_version(d->v.t->app->store));
 	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
 	for (size_t i = 0; i < d->nmacs; i++) {
-		const struct source_dev *r = source_device(d->t->src, d->macs[i]);
+		const struct source_dev *r = source_device(d->v.t->src, d->macs[i]);
 		struct devconfig want, have;
 		struct devconfig_vars v;
 		char *cause = NULL, label[96];
@@ -290,12 +289,12 @@ build_store(struct vdrift *d)
 		devconfig_init(&want);
 		d->wanted[i] = 0;
 		if (cfgdesired_stored_cached(
-		        d->t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
+		        d->v.t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
 			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
 			free(cause);
 		} else if ((d->wanted[i] = want.n > 0) &&
 		           (snap = cfgdesired_snapshot(
-		                d->t->app->store, r->mac, &have, NULL, &cause)) != 1) {
+		                d->v.t->app->store, r->mac, &have, NULL, &cause)) != 1) {
 			add_line(d, TC_DIM, "%-20.20s ? no snapshot of its configuration yet%s%s",
 			    label, cause ? ": " : "", cause ? cause : "");
 			free(cause);
@@ -378,14 +377,14 @@ ask_confirm(struct vdrift *d)
 	for (size_t i = 0; i < n; i++)
 		offline += devs[i].before.n == 0 && devs[i].desired.n > 0;
 	if (d->ndrifted == 0) {
-		tui_message(d->t, 0, "dry run: nothing to change");
+		tui_message(d->v.t, 0, "dry run: nothing to change");
 		return;
 	}
 	snprintf(q, sizeof q,
 	    "Apply to %zu device(s) (%zu offline: queued; reboot %s; network change %s)?",
 	    d->ndrifted, offline, d->allow.allow_reboot ? "yes" : "no",
 	    d->allow.allow_network ? "yes" : "no");
-	tui_ask(d->t, q, "nothing applied", apply_confirm_cb, d);
+	tui_ask(d->v.t, q, "nothing applied", apply_confirm_cb, d);
 }
 
 static void
@@ -394,7 +393,7 @@ job_cb(struct cfgjob *job, void *arg)
 	struct vdrift *d = arg;
 
 	rebuild(d);
-	tui_dirty(d->t);
+	tui_dirty(d->v.t);
 	if (!cfgjob_finished(job))
 		return;
 	if (d->phase == PH_DRY)
@@ -404,11 +403,11 @@ job_cb(struct cfgjob *job, void *arg)
 		const struct cfgjob_dev *jd = cfgjob_devs(job, &n);
 		for (size_t i = 0; i < n; i++)
 			if (jd[i].moved) {
-				source_registry_changed(d->t->src);
+				source_registry_changed(d->v.t->src);
 				break;
 			}
-		vdevices_config_changed(d->t->devices);
-		tui_message(d->t, 0, "apply done (q closes the results)");
+		vdevices_config_changed(d->v.t->devices);
+		tui_message(d->v.t, 0, "apply done (q closes the results)");
 	}
 }
 
@@ -427,7 +426,7 @@ start_job(struct vdrift *d, int dry)
 	cfgjob_free(d->job);
 	d->phase = dry ? PH_DRY : PH_APPLY;
 	d->v.cur.sel = d->v.cur.top = 0;
-	d->job = cfgjob_start(d->t->app, macs, n, NULL, &o, job_cb, d);
+	d->job = cfgjob_start(d->v.t->app, macs, n, NULL, &o, job_cb, d);
 	free(macs);
 	rebuild(d);
 }
@@ -463,7 +462,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    d->ndrifted, view_allow_text(&d->allow, allow, sizeof allow));
 		draw_text(y + 1, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, d->nlines, line_of, NULL);
 }
 
 static int
@@ -475,10 +474,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		return R_DIRTY;
 	switch (a) {
 	case TA_APPLY:
-		if (d->job != NULL && !cfgjob_finished(d->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, d->job))
 			return R_DIRTY;
-		}
 		if (d->phase == PH_STORE && d->ndrifted == 0) {
 			tui_message(
 			    t, 1, "no device to change (no desired configuration, or no drift)");
@@ -525,25 +522,18 @@ static const struct view_ops vdrift_ops = {
 struct view *
 vdrift_new(struct tui *t, const char *title, const char *const *macs, size_t n)
 {
-	struct vdrift *d = view_new(sizeof *d, &vdrift_ops);
+	struct vdrift *d = view_new(t, sizeof *d, &vdrift_ops);
 	size_t nrows;
 	const struct source_dev *rows = source_devices(t->src, &nrows);
 
-	d->t = t;
 	str_copy(d->title, sizeof d->title, title);
-	if (macs == NULL) { /* every device */
+	if (macs == NULL) /* every device */
 		n = nrows;
-		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
-		for (size_t i = 0; i < n; i++)
-			str_copy(d->macs[i], DEV_MAC_LEN, rows[i].mac);
-	} else {
-		d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
-		for (size_t i = 0; i < n; i++)
-			str_copy(d->macs[i], DEV_MAC_LEN, macs[i]);
-	}
+	d->macs = xcalloc(n ? n : 1, sizeof *d->macs);
+	for (size_t i = 0; i < n; i++)
+		str_copy(d->macs[i], DEV_MAC_LEN, macs != NULL ? macs[i] : rows[i].mac);
 	d->nmacs = n;
 	d->wanted = xcalloc(n ? n : 1, 1);
 	d->tmpl = tmplcache_new();
-	rebuild(d);
-	return &d->v;
+	return view_open(&d->v); /* PH_STORE: from the store */
 }

@@ -18,17 +18,12 @@ struct vevents {
 	struct source_event ev[EVENTS_SHOWN];
 	size_t n;
 	char filter[128];
-	struct tui *t;
 };
 
 static const char *
 who(struct tui *t, const char *mac)
 {
-	const struct source_dev *r = source_device(t->src, mac);
-
-	if (r != NULL)
-		return source_dev_label(r);
-	return mac[0] ? mac : "fleet";
+	return mac[0] ? view_dev_label(t, mac) : "fleet";
 }
 
 void
@@ -71,11 +66,11 @@ static void
 load(struct view *v)
 {
 	struct vevents *ve = (struct vevents *)v;
-	size_t n = source_events(ve->t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
+	size_t n = source_events(ve->v.t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		char line[512];
-		event_line(ve->t, &ve->ev[i], 1, line, sizeof line);
+		event_line(ve->v.t, &ve->ev[i], 1, line, sizeof line);
 		if (ve->filter[0] == '\0' || strcasestr(line, ve->filter) != NULL)
 			ve->ev[k++] = ve->ev[i];
 	}
@@ -88,7 +83,7 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 {
 	struct vevents *ve = (struct vevents *)v;
 
-	event_line(ve->t, &ve->ev[k], 1, buf, size);
+	event_line(ve->v.t, &ve->ev[k], 1, buf, size);
 	return TC_NORMAL;
 }
 
@@ -101,9 +96,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(title, sizeof title, "Events%s%s - %zu", ve->filter[0] ? " - filter: " : "",
 	    ve->filter, ve->n);
 	view_panel(t, y, h, w, title);
-	if (ve->n == 0)
-		draw_text(y + 1, 2, w - 4, "no events", theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 1, 1, h - 2, w - 2}, ve->n, line_of);
+	view_draw_list(
+	    v, t, &(struct view_area){y + 1, 1, h - 2, w - 2}, ve->n, line_of, "no events");
 }
 
 static void
@@ -139,9 +133,5 @@ static const struct view_ops vevents_ops = {
 struct view *
 vevents_new(struct tui *t)
 {
-	struct vevents *ve = view_new(sizeof *ve, &vevents_ops);
-
-	ve->t = t;
-	load(&ve->v);
-	return &ve->v;
+	return view_open(view_new(t, sizeof(struct vevents), &vevents_ops));
 }

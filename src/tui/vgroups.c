@@ -27,7 +27,6 @@ struct group {
 
 struct vgroups {
 	struct view v;
-	struct tui *t;
 	struct group *groups;
 	size_t ngroups;
 	char (*tmpls)[72];
@@ -85,8 +84,8 @@ load(struct vgroups *g)
 	char *cause = NULL;
 
 	g->ngroups = 0;
-	if (cfgstore_groups(g->t->app->store, group_cb, g, &cause) != 0) {
-		tui_message(g->t, 1, "groups: %s", cause);
+	if (cfgstore_groups(g->v.t->app->store, group_cb, g, &cause) != 0) {
+		tui_message(g->v.t, 1, "groups: %s", cause);
 		free(cause);
 	}
 	load_templates(g);
@@ -112,10 +111,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(y + 1, 2, w - 4,
 	    "a add marked devices to the group - n new group - t attach a template - d drift",
 	    theme_attr(t->theme, TC_DIM));
-	if (g->ngroups == 0)
-		draw_text(y + 3, 2, w - 4, "no group yet: mark devices, then n",
-		    theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of,
+	    "no group yet: mark devices, then n");
 	{
 		size_t len = (size_t)snprintf(buf, sizeof buf, "templates:");
 		for (size_t i = 0; i < g->ntmpls && len < sizeof buf - 80; i++)
@@ -136,21 +133,21 @@ static void
 add_marked(struct vgroups *g, const char *group)
 {
 	const char **macs;
-	size_t n = vdevices_marked(g->t->devices, &macs);
+	size_t n = vdevices_marked(g->v.t->devices, &macs);
 	char *cause = NULL;
 
 	if (n == 0) {
-		tui_message(g->t, 1, "mark devices first (Space in the devices view)");
+		tui_message(g->v.t, 1, "mark devices first (Space in the devices view)");
 		free(macs);
 		return;
 	}
-	if (cfgstore_group_add(g->t->app->store, group, macs, n, &cause) != 0) {
-		tui_message(g->t, 1, "group %s: %s", group, cause);
+	if (cfgstore_group_add(g->v.t->app->store, group, macs, n, &cause) != 0) {
+		tui_message(g->v.t, 1, "group %s: %s", group, cause);
 		free(cause);
 	} else
-		tui_message(g->t, 0, "%zu device(s) added to group %s", n, group);
+		tui_message(g->v.t, 0, "%zu device(s) added to group %s", n, group);
 	free(macs);
-	vdevices_config_changed(g->t->devices);
+	vdevices_config_changed(g->v.t->devices);
 	load(g);
 }
 
@@ -209,12 +206,12 @@ group_drift(struct vgroups *g, const struct group *x)
 	char **macs, *cause = NULL, title[120];
 	size_t n;
 
-	if (cfgdoc_members(g->t->app->store, x->name, &macs, &n, &cause) != 0) {
-		tui_message(g->t, 1, "%s", cause);
+	if (cfgdoc_members(g->v.t->app->store, x->name, &macs, &n, &cause) != 0) {
+		tui_message(g->v.t, 1, "%s", cause);
 		free(cause);
 	} else {
 		snprintf(title, sizeof title, "Drift of group %s", x->name);
-		tui_push(g->t, vdrift_new(g->t, title, (const char *const *)macs, n));
+		tui_push(g->v.t, vdrift_new(g->v.t, title, (const char *const *)macs, n));
 	}
 	for (size_t i = 0; i < n; i++)
 		free(macs[i]);
@@ -276,9 +273,8 @@ static const struct view_ops vgroups_ops = {
 struct view *
 vgroups_new(struct tui *t)
 {
-	struct vgroups *g = view_new(sizeof *g, &vgroups_ops);
+	struct vgroups *g = view_new(t, sizeof *g, &vgroups_ops);
 
-	g->t = t;
 	load(g);
 	return &g->v;
 }

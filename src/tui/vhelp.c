@@ -51,7 +51,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 {
 	view_panel(t, y, h, w, "Help - keys of every view (q closes)");
 	view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4},
-	    ((struct vhelp *)v)->lines.n, line_of);
+	    ((struct vhelp *)v)->lines.n, line_of, NULL);
 }
 
 static void
@@ -70,7 +70,7 @@ static const struct view_ops vhelp_ops = {
 struct view *
 vhelp_new(struct tui *t)
 {
-	struct vhelp *hv = view_new(sizeof *hv, &vhelp_ops);
+	struct vhelp *hv = view_new(t, sizeof *hv, &vhelp_ops);
 
 	build(hv, t);
 	return &hv->v;

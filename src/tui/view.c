@@ -12,12 +12,21 @@
 #include "util/xmalloc.h"
 
 void *
-view_new(size_t size, const struct view_ops *ops)
+view_new(struct tui *t, size_t size, const struct view_ops *ops)
 {
 	struct view *v = xcalloc(1, size);
 
 	v->ops = ops;
+	v->t = t;
 	v->cur.page = 1;
+	return v;
+}
+
+struct view *
+view_open(struct view *v)
+{
+	if (v->ops->changed != NULL)
+		v->ops->changed(v);
 	return v;
 }
 
@@ -61,6 +70,23 @@ view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_
 }
 
 int
+view_job_running(struct tui *t, const struct cfgjob *job)
+{
+	if (job == NULL || cfgjob_finished(job))
+		return 0;
+	tui_message(t, 1, "still running");
+	return 1;
+}
+
+const char *
+view_dev_label(struct tui *t, const char *mac)
+{
+	const struct source_dev *r = source_device(t->src, mac);
+
+	return r != NULL ? source_dev_label(r) : mac;
+}
+
+int
 view_allow_toggle(struct cfgjob_opts *o, enum tui_action a)
 {
 	if (a == TA_ALLOW_REBOOT)
@@ -97,13 +123,15 @@ view_panel(struct tui *t, int y, int h, int w, const char *title)
 }
 
 void
-view_draw_list(
-    struct view *v, struct tui *t, const struct view_area *at, size_t n, view_line_cb line)
+view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
+    view_line_cb line, const char *empty)
 {
 	struct cursor *c = &v->cur;
 	char buf[512];
 
 	cursor_fit(c, n, at->h);
+	if (n == 0 && empty != NULL)
+		draw_text(at->y, at->x, at->w, empty, theme_attr(t->theme, TC_DIM));
 	for (int i = 0; i < at->h && c->top + (size_t)i < n; i++) {
 		size_t k = c->top + (size_t)i;
 		enum tui_color color = line(v, k, buf, sizeof buf);

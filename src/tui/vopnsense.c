@@ -29,7 +29,6 @@ enum opn_phase { PH_UNCONFIGURED, PH_READING, PH_PLAN, PH_APPLYING, PH_APPLIED, 
 
 struct vopn {
 	struct view v;
-	struct tui *t;
 	struct opnsense_sync *sync;
 	int ended; /* the job was ended: the lease is back */
 	enum opn_phase phase;
@@ -68,7 +67,7 @@ finish(struct vopn *o, const struct opnsense_report *r)
 
 	if (o->sync == NULL || o->ended)
 		return;
-	opnsense_job_end(opnsense_runner_env(app_engine(o->t->app), &env), r);
+	opnsense_job_end(opnsense_runner_env(app_engine(o->v.t->app), &env), r);
 	o->ended = 1;
 }
 
@@ -162,16 +161,16 @@ plan_done_cb(struct opnsense_sync *sync, void *arg)
 	show_report(o);
 	if (r->error != NULL) {
 		o->phase = PH_FAILED;
-		tui_message(o->t, 1, "OPNsense: %s", r->error);
+		tui_message(o->v.t, 1, "OPNsense: %s", r->error);
 		finish(o, r);
 	} else {
 		size_t changes = opn_plan_changes(r->plan, OPN_RESERVATION) +
 		                 opn_plan_changes(r->plan, OPN_ALIAS);
 		o->phase = PH_PLAN;
-		tui_message(o->t, 0, "OPNsense plan: %zu change%s (a applies, r reads again)",
+		tui_message(o->v.t, 0, "OPNsense plan: %zu change%s (a applies, r reads again)",
 		    changes, changes == 1 ? "" : "s");
 	}
-	tui_dirty(o->t);
+	tui_dirty(o->v.t);
 }
 
 static void
@@ -182,10 +181,10 @@ apply_done_cb(struct opnsense_sync *sync, void *arg)
 
 	show_report(o);
 	o->phase = r->failed ? PH_FAILED : PH_APPLIED;
-	tui_message(o->t, r->failed, "OPNsense: %s",
+	tui_message(o->v.t, r->failed, "OPNsense: %s",
 	    r->failed ? "something failed: see each record" : "the plan is applied");
 	finish(o, r);
-	tui_dirty(o->t);
+	tui_dirty(o->v.t);
 }
 
 /* Reads the firewall and computes the plan (the writer's lease is taken for the apply). */
@@ -193,7 +192,7 @@ static void
 start(struct vopn *o)
 {
 	struct opnsense_env env;
-	const char *url = conf_get_str(o->t->app->cfg, OPT_OPNSENSE_URL);
+	const char *url = conf_get_str(o->v.t->app->cfg, OPT_OPNSENSE_URL);
 	char *cause = NULL;
 
 	drop(o);
@@ -211,12 +210,12 @@ start(struct vopn *o)
 		return;
 	}
 	o->sync = opnsense_job_begin(
-	    opnsense_runner_env(app_engine(o->t->app), &env), 0, plan_done_cb, o, &cause);
+	    opnsense_runner_env(app_engine(o->v.t->app), &env), 0, plan_done_cb, o, &cause);
 	if (o->sync == NULL) {
 		char *text = xasprintf("error: %s\nnothing was changed\n", cause);
 		o->phase = PH_FAILED;
 		set_text(o, text);
-		tui_message(o->t, 1, "OPNsense: %s", cause);
+		tui_message(o->v.t, 1, "OPNsense: %s", cause);
 		free(text);
 		free(cause);
 		return;
@@ -329,8 +328,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	view_panel(t, y, h, w, titles[o->phase]);
 	if (o->plan == NULL) {
-		view_draw_list(
-		    v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n, text_line_of);
+		view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n,
+		    text_line_of, NULL);
 		return;
 	}
 	nh = o->head.n < HEAD_MAX ? (int)o->head.n : HEAD_MAX;
@@ -345,8 +344,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC", "HOSTNAME",
 	    "REASON");
 	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
-	view_draw_list(
-	    v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems, row_of);
+	view_draw_list(v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems,
+	    row_of, NULL);
 }
 
 static int
@@ -390,9 +389,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 static void
 vfree(struct view *v)
 {
-	struct vopn *o = (struct vopn *)v;
-
-	drop(o); /* a plan never applied: the lease goes back */
+	drop((struct vopn *)v); /* a plan never applied: the lease goes back */
 }
 
 static const struct view_ops vopnsense_ops = {
@@ -406,9 +403,8 @@ static const struct view_ops vopnsense_ops = {
 struct view *
 vopnsense_new(struct tui *t)
 {
-	struct vopn *o = view_new(sizeof *o, &vopnsense_ops);
+	struct vopn *o = view_new(t, sizeof *o, &vopnsense_ops);
 
-	o->t = t;
 	start(o);
 	return &o->v;
 }

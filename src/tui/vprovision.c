@@ -48,7 +48,6 @@ struct vprov_task {
 
 struct vprovision {
 	struct view v;
-	struct tui *t;
 	struct vprov_ap *aps;
 	size_t naps;
 	struct vprov_task *tasks; /* newest first */
@@ -122,9 +121,9 @@ load(struct vprovision *vp)
 
 	vp->aps = NULL;
 	vp->naps = 0;
-	if (store_ap_list(vp->t->app->store, loop_wall_ms() - VPROV_AP_AGE_MS, ap_cb, vp, &cause) !=
-	    0) {
-		tui_message(vp->t, 1, "access points: %s", cause);
+	if (store_ap_list(
+	        vp->v.t->app->store, loop_wall_ms() - VPROV_AP_AGE_MS, ap_cb, vp, &cause) != 0) {
+		tui_message(vp->v.t, 1, "access points: %s", cause);
 		free(cause);
 		cause = NULL;
 	}
@@ -134,8 +133,8 @@ load(struct vprovision *vp)
 				vp->aps[i].marked = old[k].marked;
 	free(old);
 	tasks_clear(vp);
-	if (store_task_list(vp->t->app->store, task_cb, vp, &cause) != 0) {
-		tui_message(vp->t, 1, "tasks: %s", cause);
+	if (store_task_list(vp->v.t->app->store, task_cb, vp, &cause) != 0) {
+		tui_message(vp->v.t, 1, "tasks: %s", cause);
 		free(cause);
 	}
 	/* The store lists oldest first: show the newest first, at most VPROV_TASKS. */
@@ -156,7 +155,7 @@ refresh_cb(void *arg)
 	struct vprovision *vp = arg;
 
 	load(vp);
-	tui_dirty(vp->t);
+	tui_dirty(vp->v.t);
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);
 }
 
@@ -195,10 +194,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	snprintf(title, sizeof title,
 	    "Provisioning - access points seen by agents: %zu, marked %zu", vp->naps, marked);
 	draw_frame(t, y, 0, aph, w, title);
-	if (vp->naps == 0)
-		draw_text(y + 1, 2, w - 4, "no access point reported by an agent lately",
-		    theme_attr(t->theme, TC_DIM));
-	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 1, 1, aph - 2, w - 2}, vp->naps, line_of,
+	    "no access point reported by an agent lately");
 	if (th < 3)
 		return;
 	snprintf(title, sizeof title, "Tasks (newest first): %zu", vp->ntasks);
@@ -243,21 +240,21 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 
 	if (vp->key_path[0] != '\0' && taskq_file_ref(vp->key_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
 	                                   TASKQ_KEY_RULE, key_ref, &cause) != 0) {
-		tui_message(vp->t, 1, "WiFi key file %s", cause);
+		tui_message(vp->v.t, 1, "WiFi key file %s", cause);
 		free(cause);
 		return -1;
 	}
 	if (vp->pass_path[0] != '\0' &&
 	    taskq_file_ref(vp->pass_path, TASKQ_PASS_MIN, TASKQ_PASS_MAX, TASKQ_PASS_RULE, pass_ref,
 	        &cause) != 0) {
-		tui_message(vp->t, 1, "password file %s", cause);
+		tui_message(vp->v.t, 1, "password file %s", cause);
 		free(cause);
 		return -1;
 	}
 	if (vp->template_name[0] == '\0')
 		return 0;
 	if (cfgdesired_template_check(vp->template_name, AGENTMSG_MAX_FIELDS, &cause) != 0) {
-		tui_message(vp->t, 1, "template: %s", cause);
+		tui_message(vp->v.t, 1, "template: %s", cause);
 		free(cause);
 		return -1;
 	}
@@ -273,7 +270,7 @@ queue(struct vprovision *vp, int ap_off)
 	size_t queued = 0, marked = count_marked(vp);
 
 	if (vp->name[0] != '\0' && marked > 1) {
-		tui_message(vp->t, 1, "a device name goes to one device, not %zu", marked);
+		tui_message(vp->v.t, 1, "a device name goes to one device, not %zu", marked);
 		return;
 	}
 	if (check_answers(vp, &key_ref, &pass_ref) != 0)
@@ -293,15 +290,15 @@ queue(struct vprovision *vp, int ap_off)
 		task.pass_ref = pass_ref;
 		task.ap_off = ap_off;
 		task.max_attempts = 3;
-		if (taskq_add(vp->t->app->store, &task, who, loop_wall_ms(), &id, &cause) != 0) {
-			tui_message(vp->t, 1, "%s: %s", vp->aps[i].ssid, cause);
+		if (taskq_add(vp->v.t->app->store, &task, who, loop_wall_ms(), &id, &cause) != 0) {
+			tui_message(vp->v.t, 1, "%s: %s", vp->aps[i].ssid, cause);
 			free(cause);
 			goto out;
 		}
 		vp->aps[i].marked = 0;
 		queued++;
 	}
-	tui_message(vp->t, 0, "%zu task(s) queued for %s", queued, vp->network);
+	tui_message(vp->v.t, 0, "%zu task(s) queued for %s", queued, vp->network);
 	load(vp);
 out:
 	free(key_ref);
@@ -481,9 +478,8 @@ static const struct view_ops vprovision_ops = {
 struct view *
 vprovision_new(struct tui *t)
 {
-	struct vprovision *vp = view_new(sizeof *vp, &vprovision_ops);
+	struct vprovision *vp = view_new(t, sizeof *vp, &vprovision_ops);
 
-	vp->t = t;
 	vp->timer = loop_timer_new(t->app->loop, refresh_cb, vp);
 	load(vp);
 	loop_timer_arm(vp->timer, VPROV_REFRESH_MS);

@@ -15,7 +15,6 @@
 
 struct vresults {
 	struct view v;
-	struct tui *t;
 	char title[160];
 	struct source_job *job;
 };
@@ -28,9 +27,9 @@ done_cb(struct source_job *job, void *arg)
 
 	source_job_progress(job, &p);
 	if (p.error != NULL)
-		tui_message(r->t, 1, "%s", p.error);
+		tui_message(r->v.t, 1, "%s", p.error);
 	else
-		tui_message(r->t, p.ok < p.results, "%s: %zu ok, %zu failed (q closes)", r->title,
+		tui_message(r->v.t, p.ok < p.results, "%s: %zu ok, %zu failed (q closes)", r->title,
 		    p.ok, p.results - p.ok);
 }
 
@@ -62,7 +61,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(y + 1, 2, w - 4, buf,
 		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of);
+	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
 }
 
 static int
@@ -121,8 +120,7 @@ vresults_new(struct tui *t, const char *title, struct source_job *job)
 	source_job_progress(job, &p);
 	if (p.scan) /* a scan's progress and findings have their own view */
 		return vdiscover_new(t, title, job);
-	r = view_new(sizeof *r, &vresults_ops);
-	r->t = t;
+	r = view_new(t, sizeof *r, &vresults_ops);
 	r->job = job;
 	str_copy(r->title, sizeof r->title, title);
 	source_job_set_done(job, done_cb, r);

@@ -4,7 +4,8 @@
  * the restore key asks, reads the device for a dry run and lists what would change (actual ->
  * snapshot), then applies it through tui/cfgjob on a second yes, with the reboot and network
  * toggles and a change that may cut the device off the network asked on its own, like the
- * editor. The list is read again from the store after every job (a job adds snapshots).
+ * editor. The list is read again from the store after every job (a job adds snapshots) and
+ * when the device's newest snapshot is another one (the poller took one), not on every commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,6 @@ struct snap {
 
 struct vsnapshots {
 	struct view v;
-	struct tui *t;
 	char mac[DEV_MAC_LEN];
 	char label[96];
 	struct snap *snaps;
@@ -84,12 +84,12 @@ load(struct vsnapshots *s)
 	int64_t sel = c->sel < s->nsnaps ? s->snaps[c->sel].id : 0;
 	char *cause = NULL;
 
-	s->version = store_data_version(s->t->app->store);
+	s->version = store_data_version(s->v.t->app->store);
 	for (size_t i = 0; i < s->nsnaps; i++)
 		free(s->snaps[i].body);
 	s->nsnaps = 0;
 	textlines_clear(&s->list);
-	if (cfgstore_snapshots(s->t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
+	if (cfgstore_snapshots(s->v.t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
 		snprintf(s->status, sizeof s->status, "cannot read the snapshots: %s", cause);
 		str_sanitize_inplace(s->status);
 		s->status_error = 1;
@@ -221,7 +221,7 @@ ask_apply(struct vsnapshots *s, const struct devconfig *actual)
 		snprintf(q, sizeof q, "Apply %zu change(s) of snapshot %lld to %s (reboot %s)?",
 		    s->nchanges, (long long)s->shown_id, s->label,
 		    s->allow.allow_reboot ? "allowed" : "not allowed");
-	tui_ask(s->t, q, "nothing restored", apply_yes_cb, s);
+	tui_ask(s->v.t, q, "nothing restored", apply_yes_cb, s);
 }
 
 static void
@@ -232,7 +232,7 @@ job_cb(struct cfgjob *job, void *arg)
 	struct cfgjob_dev *d = cfgjob_devs(job, &n);
 	char buf[480];
 
-	tui_dirty(s->t);
+	tui_dirty(s->v.t);
 	if (n == 0)
 		return;
 	if (!cfgjob_finished(job)) {
@@ -259,8 +259,8 @@ job_cb(struct cfgjob *job, void *arg)
 		return;
 	}
 	if (d->moved)
-		source_registry_changed(s->t->src);
-	vdevices_config_changed(s->t->devices);
+		source_registry_changed(s->v.t->src);
+	vdevices_config_changed(s->v.t->devices);
 	if (d->outcome == CFGA_FAILED_RESTORED)
 		snprintf(buf, sizeof buf, "FAILED, the snapshot taken before was restored: %s",
 		    d->message);
@@ -286,7 +286,7 @@ start(struct vsnapshots *s, int apply)
 	s->applying = apply;
 	say(s, 0, apply ? "restoring..." : "dry run...");
 	/* The apply sends what the dry run showed and the operator confirmed. */
-	s->job = cfgjob_start(s->t->app, macs, 1, apply ? &s->changes : &s->want, &o, job_cb, s);
+	s->job = cfgjob_start(s->v.t->app, macs, 1, apply ? &s->changes : &s->want, &o, job_cb, s);
 }
 
 static void
@@ -301,21 +301,19 @@ restore(struct vsnapshots *s)
 {
 	char q[200];
 
-	if (s->job != NULL && !cfgjob_finished(s->job)) {
-		tui_message(s->t, 1, "still running");
+	if (view_job_running(s->v.t, s->job))
 		return;
-	}
 	if (s->mode == M_LIST && parse_selected(s) != 0)
 		return;
 	if (s->want.n == 0) {
-		tui_message(s->t, 1, "snapshot %lld holds no field", (long long)s->shown_id);
+		tui_message(s->v.t, 1, "snapshot %lld holds no field", (long long)s->shown_id);
 		return;
 	}
 	enter_text(s, M_RESTORE);
 	s->status[0] = '\0';
 	snprintf(q, sizeof q, "Restore snapshot %lld on %s? (a dry run shows the changes first)",
 	    (long long)s->shown_id, s->label);
-	tui_ask(s->t, q, "nothing restored", restore_yes_cb, s);
+	tui_ask(s->v.t, q, "nothing restored", restore_yes_cb, s);
 }
 
 static enum tui_color
@@ -351,7 +349,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(
 	    y + 1, 2, w - 4, status, theme_attr(t->theme, s->status_error ? TC_ERROR : TC_NORMAL));
 	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4},
-	    s->mode == M_LIST ? s->list.n : s->text.n, line_of);
+	    s->mode == M_LIST ? s->list.n : s->text.n, line_of, NULL);
 }
 
 static int
@@ -373,10 +371,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_BACK:
 		if (s->mode == M_LIST)
 			return R_UNHANDLED;
-		if (s->job != NULL && !cfgjob_finished(s->job)) {
-			tui_message(t, 1, "still running");
+		if (view_job_running(t, s->job))
 			return R_DIRTY;
-		}
 		s->mode = M_LIST;
 		s->v.cur = s->list_cur;
 		s->status[0] = '\0';
@@ -386,13 +382,31 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	}
 }
 
-/* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. */
+static int
+newest_cb(const struct cfgstore_row *r, void *arg)
+{
+	*(int64_t *)arg = r->id;
+	return 0;
+}
+
+/* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. The store moves on every
+ * poll, so the list is read again only when the device's newest snapshot is another one (a
+ * snapshot added, or the device's removed); a failed look is read again to say why. */
 static void
 changed(struct view *v)
 {
 	struct vsnapshots *s = (struct vsnapshots *)v;
+	int64_t dv = store_data_version(s->v.t->app->store), newest = 0;
+	char *cause = NULL;
 
-	if (s->mode == M_LIST && store_data_version(s->t->app->store) != s->version)
+	if (s->mode != M_LIST || dv == s->version)
+		return;
+	s->version = dv;
+	if (cfgstore_snapshots(s->v.t->app->store, s->mac, 1, newest_cb, &newest, &cause) != 0) {
+		free(cause);
+		newest = -1;
+	}
+	if (newest != (s->nsnaps > 0 ? s->snaps[0].id : 0))
 		load(s);
 }
 
@@ -423,12 +437,10 @@ static const struct view_ops vsnapshots_ops = {
 struct view *
 vsnapshots_new(struct tui *t, const char *mac)
 {
-	struct vsnapshots *s = view_new(sizeof *s, &vsnapshots_ops);
-	const struct source_dev *r = source_device(t->src, mac);
+	struct vsnapshots *s = view_new(t, sizeof *s, &vsnapshots_ops);
 
-	s->t = t;
 	str_copy(s->mac, sizeof s->mac, mac);
-	str_copy(s->label, sizeof s->label, r != NULL ? source_dev_label(r) : mac);
+	str_copy(s->label, sizeof s->label, view_dev_label(t, mac));
 	str_sanitize_inplace(s->label);
 	devconfig_init(&s->want);
 	devconfig_init(&s->changes);

@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "store/cfgstore.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 #include "tui/keymap.h"
 #include "tui/theme.h"
@@ -824,12 +825,53 @@ test_config_drift(void **state)
 	free(s);
 }
 
+/* The snapshot list is read again when the device's newest snapshot is another one, not on
+ * every commit of the store (the poller commits every cycle). */
+static void
+test_snapshots_follow_store(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->app.store;
+	char *cause = NULL, *s;
+
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "first",
+	                     "sys.timezone = UTC\n", &cause),
+	    0);
+	free(feed_expect(f->t, "End Enter H", "Snapshots - Kitchen counter - 1, newest first"));
+	/* A commit that adds no snapshot (it rewrites the listed one's source): not read again. */
+	assert_int_equal(
+	    store_sqlite_exec(st, "UPDATE config_snapshots SET reason = 'rewritten'", &cause), 0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_line_matches(s, "cfg_rev 7", "cfg_rev 7 +first");
+	assert_null(strstr(s, "rewritten"));
+	free(s);
+	/* A new snapshot lands: the list is read again, the rewritten source with it. */
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 8,
+	                     "second", "sys.timezone = Europe/Sofia\n", &cause),
+	    0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Snapshots - Kitchen counter - 2, newest first"));
+	assert_line_matches(s, "cfg_rev 8", "cfg_rev 8 +second");
+	assert_line_matches(s, "cfg_rev 7", "cfg_rev 7 +rewritten");
+	free(s);
+	/* The device's snapshots are gone: read again. */
+	assert_int_equal(store_sqlite_exec(st, "DELETE FROM config_snapshots", &cause), 0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Snapshots - Kitchen counter - 0, newest first"));
+	assert_null(strstr(s, "cfg_rev 7"));
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_drift, setup_tall, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
