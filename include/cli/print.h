@@ -20,6 +20,8 @@ void print_probe(FILE *fp, int json, const struct device_ident *ident, const cha
 void print_status(FILE *fp, const struct device_status *st);
 /* Writes s sanitised for a terminal (NULL or "" as "-"). */
 void print_safe(FILE *fp, const char *s);
+/* Writes "shelly-tui: " what, text sanitised (print_safe) and a newline to stderr. */
+void print_cause(const char *what, const char *text);
 /* Writes doc as indented JSON (util/json json_print: safe for a terminal) and a newline, then
  * frees doc. */
 void print_json_doc(FILE *fp, cJSON *doc);

@@ -83,4 +83,24 @@ double field_get(const struct field *f, const void *comp);
 /* The text of a FIELD_TEXT or FIELD_LIST field. */
 const char *field_text(const struct field *f, const void *comp);
 
+struct device_status;
+
+/*
+ * Called for every measured component of a status with its kind: name is the component's
+ * ("switch", a meter's kind), ch its id, ph a phase's label ('a'..'c') or 0.
+ */
+typedef void (*fields_component_cb)(
+    enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg);
+/* Calls cb for the switches, covers, lights, meters (then their phases) and sensors of st. */
+void fields_each_component(const struct device_status *st, fields_component_cb cb, void *arg);
+
+/* What a device's outputs and meters sum up to (phases are in their meter's total). */
+struct fields_totals {
+	double power_w, energy_wh; /* sums; NAN: no component told */
+	double temperature_c; /* a component's, else the device's, else the first sensor's */
+	double voltage_v; /* the first an output or meter reports; NAN: none */
+	long long on; /* outputs that are on */
+};
+void fields_totals(const struct device_status *st, struct fields_totals *t);
+
 #endif

@@ -129,8 +129,6 @@ struct http_stats {
 
 /* Returns the name of a result ("ok", "timeout", ...); "unknown" when out of range. */
 const char *http_result_name(enum http_result result);
-/* Parses a result name; returns -1 if unknown. */
-int http_result_parse(const char *name, enum http_result *out);
 
 /*
  * curl_global_init for a process that speaks only http and https: libcurl's SSH library

@@ -79,6 +79,8 @@ int str_has_caseprefix(const char *s, const char *prefix);
 size_t str_copy(char *dst, size_t size, const char *src);
 /* Overwrites the text of a secret, then frees it (NULL is fine). */
 void str_free_secret(char *s);
+/* Frees the n strings of v (NULLs are fine), then v itself. */
+void str_array_free(char **v, size_t n);
 /* str_copy() of the first len bytes of src at most (src need not end within them). */
 size_t str_copyn(char *dst, size_t size, const char *src, size_t len);
 

@@ -245,9 +245,7 @@ expand_groups(struct app *app, struct targets *t, char **cause)
 static void
 targets_done(struct targets *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i]);
-	free(t->v);
+	str_array_free(t->v, t->n);
 }
 
 int
@@ -271,9 +269,7 @@ cli_action(struct app *app)
 		run.r = runner_new(app_engine(app), &run.base, (const char *const *)tg.v, tg.n,
 		    "cli", &cbs, &cause);
 	if (run.r == NULL) {
-		fputs("shelly-tui: --action: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_cause("--action: ", cause);
 		free(cause);
 		targets_done(&tg);
 		return EXIT_USAGE;

@@ -105,9 +105,7 @@ template_load(const char *name, struct devconfig *out)
 
 	if (cfgdesired_template_load(name, out, &cause) == 0)
 		return 0;
-	fputs("shelly-tui: template: ", stderr);
-	print_safe(stderr, cause);
-	fputc('\n', stderr);
+	print_cause("template: ", cause);
 	free(cause);
 	return -1;
 }
@@ -207,9 +205,7 @@ identify_all(struct cfg_run *run)
 		char *cause = NULL;
 		d->have_dt = 1;
 		if (devtarget_init(&d->dt, eng, d->arg, https, &cause) != 0) {
-			fputs("shelly-tui: ", stderr);
-			print_safe(stderr, cause);
-			fputc('\n', stderr);
+			print_cause("", cause);
 			free(cause);
 			return EXIT_USAGE;
 		}
@@ -256,9 +252,7 @@ snapshot(struct cfg_dev *d, const struct cfgapply_result *r)
 	if (st == NULL || d->dt.reg == NULL)
 		return;
 	if (cfgpending_keep_result(st, d->dt.reg->mac, r, d->run->verb, &cause) != 0) {
-		fputs("shelly-tui: snapshot: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_cause("snapshot: ", cause);
 		free(cause);
 	}
 }
@@ -280,9 +274,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	if (d->dt.reg != NULL) {
 		char *cause = NULL;
 		if (cfgmove_record(d->run->app->store, d->dt.reg->mac, r, "cli", &cause) != 0) {
-			fputs("shelly-tui: the new address was not stored: ", stderr);
-			print_safe(stderr, cause);
-			fputc('\n', stderr);
+			print_cause("the new address was not stored: ", cause);
 			free(cause);
 		}
 	}
@@ -348,9 +340,7 @@ run_done(struct cfg_run *run)
 		free(d->message);
 		free(d->moved_to);
 	}
-	for (size_t i = 0; i < run->nowned; i++)
-		free(run->owned[i]);
-	free(run->owned);
+	str_array_free(run->owned, run->nowned);
 	free(run->devs);
 }
 
@@ -407,16 +397,12 @@ expand_targets(struct cfg_run *run, char **in, int n, char ***v, const char ***g
 			}
 			if (cfgstore_group_members(app->store, in[i] + 1, member_cb, &m, &cause) !=
 			    0) {
-				fputs("shelly-tui: ", stderr);
-				print_safe(stderr, cause);
-				fputc('\n', stderr);
+				print_cause("", cause);
 				free(cause);
 				return -1;
 			}
 			if (*nv == before) {
-				fputs("shelly-tui: no such group or no members: ", stderr);
-				print_safe(stderr, in[i]);
-				fputc('\n', stderr);
+				print_cause("no such group or no members: ", in[i]);
 				return -1;
 			}
 			continue;
@@ -769,9 +755,7 @@ audit_run(const struct cfg_run *run)
 		au.result = dev_result(d);
 		au.detail = dev_message(d);
 		if (store_audit_append(st, &au, &cause) != 0) {
-			fputs("shelly-tui: audit: ", stderr);
-			print_safe(stderr, cause);
-			fputc('\n', stderr);
+			print_cause("audit: ", cause);
 			free(cause);
 		}
 	}
@@ -1071,9 +1055,7 @@ remember_desired(struct cfg_run *run)
 		        (!d->ready || (d->outcome != CFGA_OK && d->outcome != CFGA_UNCHANGED))))
 			continue;
 		if (cfgdesired_remember(st, d->dt.reg->mac, &d->desired, &cause) != 0) {
-			fputs("shelly-tui: ", stderr);
-			print_safe(stderr, cause);
-			fputc('\n', stderr);
+			print_cause("", cause);
 			free(cause);
 		}
 	}
@@ -1322,9 +1304,8 @@ registered_macs(struct app *app, char **args, int n, char ***macs)
 		char *cause = NULL;
 		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
 		if (reg == NULL) {
-			fputs("shelly-tui: not a registered device (--add it first): ", stderr);
-			print_safe(stderr, cause != NULL ? cause : args[i]);
-			fputc('\n', stderr);
+			print_cause("not a registered device (--add it first): ",
+			    cause != NULL ? cause : args[i]);
 			free(cause);
 			return -1;
 		}
@@ -1413,9 +1394,7 @@ cli_group_set(struct app *app)
 	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
 	    store_setting_set(app->store, key, body, &cause) != 0) {
-		fputs("shelly-tui: --group-set: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_cause("--group-set: ", cause);
 		free(cause);
 		rc = EXIT_FAIL;
 	}
@@ -1463,9 +1442,7 @@ cli_group_template(struct app *app)
 	if (need_store(app, "group-template") != 0)
 		return EXIT_FAIL;
 	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
-		fputs("shelly-tui: --group-template: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_cause("--group-template: ", cause);
 		free(cause);
 		rc = EXIT_FAIL;
 	}

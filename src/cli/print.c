@@ -24,6 +24,14 @@ print_safe(FILE *fp, const char *s)
 	free(clean);
 }
 
+void
+print_cause(const char *what, const char *text)
+{
+	fprintf(stderr, "shelly-tui: %s", what);
+	print_safe(stderr, text);
+	fputc('\n', stderr);
+}
+
 /* " 12.3 W" style value, or nothing when unknown. */
 static void
 val(FILE *fp, const char *label, double v, int prec, const char *unit)

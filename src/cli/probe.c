@@ -23,9 +23,7 @@ probe_done_cb(const struct registry_result *r, void *arg)
 	pr->rc = EXIT_FAIL;
 	if (r->result == HTTP_REFUSED_BY_GUARD) {
 		/* Nothing was sent: the refusal is the whole answer. */
-		fputs("shelly-tui: ", stderr);
-		print_safe(stderr, r->cause);
-		fputc('\n', stderr);
+		print_cause("", r->cause);
 		return;
 	}
 	print_probe(stdout, app->args.set[CLI_JSON] > 0, r->ident, r->host, r->port, r->https,

@@ -69,9 +69,7 @@ cli_remove(struct app *app)
 		return EXIT_FAIL;
 	d = store_device_find(app->store, app->args.mode_arg);
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
-		fputs("shelly-tui: --remove: ", stderr);
-		print_safe(stderr, cause);
-		fputc('\n', stderr);
+		print_cause("--remove: ", cause);
 		free(cause);
 		store_device_free(d);
 		return EXIT_FAIL;

@@ -500,9 +500,7 @@ conf_free(struct conf *cfg)
 	for (id = 0; id < OPT__COUNT; id++)
 		free(cfg->opts[id].str);
 	free_lists(cfg);
-	for (size_t i = 0; i < cfg->nover; i++)
-		free(cfg->over[i]);
-	free(cfg->over);
+	str_array_free(cfg->over, cfg->nover);
 	free(cfg);
 }
 

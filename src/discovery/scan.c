@@ -17,6 +17,7 @@
 #include "util/guard.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* A target as given, with the interval of addresses it visits. */
@@ -188,9 +189,7 @@ scan_targets_add(struct scan_targets *t, const char *text, char **cause)
 		scan_targets_add_cidr(t, &cv[i], words[i], cause);
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(words[i]);
-	free(words);
+	str_array_free(words, n);
 	free(cv);
 	return rc;
 }

@@ -90,32 +90,6 @@ has_creds_cb(const char *mac, const char *id, void *arg)
 	return creds_known(f->eng->conf, NULL, mac, id, NULL);
 }
 
-/* The configured discover-ranges, checked against the guard (empty when refused). */
-static void
-load_targets(struct fleet *f)
-{
-	const struct conf_range *r = NULL;
-	char *cause = NULL;
-	size_t n;
-
-	scan_targets_free(f->targets);
-	f->targets = scan_targets_new();
-	r = conf_ranges(f->eng->conf, &n);
-	for (size_t i = 0; i < n; i++)
-		if (scan_targets_add_cidr(f->targets, &r[i].target, r[i].text, &cause) != 0) {
-			log_warn("%s: %s", r[i].where, cause);
-			free(cause);
-			cause = NULL;
-		}
-	if (scan_targets_len(f->targets) > 0 &&
-	    scan_targets_check_guard(f->targets, f->eng->guard, &cause) != 0) {
-		log_error("discovery: %s", cause);
-		free(cause);
-		scan_targets_free(f->targets);
-		f->targets = scan_targets_new();
-	}
-}
-
 /* Stops the leader's background jobs: discovery and scheduled exports. */
 static void
 jobs_stop(struct fleet *f)
@@ -142,7 +116,8 @@ discovery_start(struct fleet *f)
 	if (!f->discovery)
 		return;
 	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
-	load_targets(f);
+	scan_targets_free(f->targets);
+	f->targets = discoveropts_ranges(f->eng);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
 	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);

@@ -530,94 +530,15 @@ set_state(struct pdev *d, enum device_state st, const char *error)
 	    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
 }
 
-/* Calls fn for every measured component of st, with its field table (model/fields.h). */
-typedef void (*comp_fn)(enum field_comp c, const void *comp, const char *name, int ch, char ph,
-    void *arg);
-
-static void
-each_component(const struct device_status *st, comp_fn fn, void *arg)
-{
-	for (int i = 0; i < st->nswitches; i++)
-		fn(FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0, arg);
-	for (int i = 0; i < st->ncovers; i++)
-		fn(FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0, arg);
-	for (int i = 0; i < st->nlights; i++)
-		fn(FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0, arg);
-	for (int i = 0; i < st->nmeters; i++) {
-		const struct dev_meter *m = &st->meters[i];
-		fn(FIELD_METER, m, m->kind, m->id, 0, arg);
-		for (int j = 0; j < m->nphases; j++)
-			fn(FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label, arg);
-	}
-	for (int i = 0; i < st->sensors.ntemps; i++)
-		fn(FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature", st->sensors.temps[i].id,
-		    0, arg);
-	for (int i = 0; i < st->sensors.nhums; i++)
-		fn(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0, arg);
-}
-
-/* What the status row and the history sample sum up over a device's outputs and meters. */
-struct totals {
-	double power_w, energy_wh, temperature_c; /* NAN: no component told */
-	int64_t on;
-};
-
-static void
-add_known(double *sum, double v)
-{
-	*sum = dev_known(*sum) ? *sum + v : v;
-}
-
-/* Adds one component's readings by their metric kind (phases are in their meter's total). */
-static void
-total_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
-{
-	struct totals *t = arg;
-	const struct field *f;
-	size_t n;
-
-	(void)name, (void)ch, (void)ph;
-	if (c != FIELD_SWITCH && c != FIELD_COVER && c != FIELD_LIGHT && c != FIELD_METER)
-		return;
-	f = fields_of(c, &n);
-	for (size_t i = 0; i < n; i++) {
-		double v = field_get(&f[i], comp);
-
-		if (!dev_known(v))
-			continue;
-		if (f[i].metric == FM_OUTPUT)
-			t->on += v == 1;
-		else if (f[i].metric == FM_POWER)
-			add_known(&t->power_w, v);
-		else if (f[i].metric == FM_ENERGY)
-			add_known(&t->energy_wh, v);
-		else if (f[i].metric == FM_TEMPERATURE && !dev_known(t->temperature_c))
-			t->temperature_c = v;
-	}
-}
-
-/* The temperature is a component's, else the device's, else the first sensor's. */
-static void
-totals_of(const struct device_status *st, struct totals *t)
-{
-	t->power_w = t->energy_wh = t->temperature_c = NAN;
-	t->on = 0;
-	each_component(st, total_cb, t);
-	if (!dev_known(t->temperature_c))
-		t->temperature_c = st->sys.device_temperature_c;
-	if (!dev_known(t->temperature_c) && st->sensors.ntemps > 0)
-		t->temperature_c = st->sensors.temps[0].temperature_c;
-}
-
 /* The status row of a fresh reply st (or of a failed poll, st NULL). */
 static void
 status_row(struct pdev *d, const struct device_status *st, const char *json,
     struct store_status *ss)
 {
-	struct totals t = { NAN, NAN, NAN, 0 };
+	struct fields_totals t = {NAN, NAN, NAN, NAN, 0};
 
 	if (st != NULL)
-		totals_of(st, &t);
+		fields_totals(st, &t);
 	memset(ss, 0, sizeof *ss);
 	memcpy(ss->mac, d->mac, sizeof ss->mac);
 	ss->ts_ms = loop_wall_ms();
@@ -754,7 +675,7 @@ keep_samples(struct pdev *d, const struct device_status *st)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
-	each_component(st, add_fields_cb, &b);
+	fields_each_component(st, add_fields_cb, &b);
 	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
@@ -801,7 +722,7 @@ status_events(struct pdev *d, const struct device_status *st)
 	struct outputs o = { 0, 0, 0 };
 	uint32_t both;
 
-	each_component(st, output_cb, &o);
+	fields_each_component(st, output_cb, &o);
 	/* Only outputs known now and before count: an unreadable reply changes nothing. */
 	both = o.known & d->outputs_known;
 	if (d->have_outputs && (o.on & both) != (d->outputs & both))

@@ -186,9 +186,7 @@ fleet_done(struct fleet *f)
 	free(f->values);
 	free(f->skeys);
 	free(f->svalues);
-	for (size_t i = 0; i < f->nmembers; i++)
-		free(f->members[i]);
-	free(f->members);
+	str_array_free(f->members, f->nmembers);
 	cfgdoc_free(f->cfg);
 }
 

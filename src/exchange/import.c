@@ -101,9 +101,7 @@ import_doc_free(struct import_doc *doc)
 	free(doc->devs);
 	free(doc->keys);
 	free(doc->values);
-	for (size_t i = 0; i < doc->ngf; i++)
-		free(doc->gf_keys[i]);
-	free(doc->gf_keys);
+	str_array_free(doc->gf_keys, doc->ngf);
 	for (size_t i = 0; i < doc->ngroups; i++)
 		free(doc->groups[i].members);
 	free(doc->groups);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 enum {
@@ -471,9 +472,7 @@ struct key {
 static void
 key_done(struct key *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->parts[i]);
-	free(k->parts);
+	str_array_free(k->parts, k->n);
 	free(k->lens);
 	free(k->cols);
 	memset(k, 0, sizeof *k);

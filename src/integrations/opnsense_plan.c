@@ -453,12 +453,8 @@ plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w,
 			it->action = OPN_UNCHANGED;
 	}
 	strbuf_done(&diff);
-	for (size_t i = 0; i < nw; i++)
-		free(want[i]);
-	for (size_t i = 0; i < a->ncontent; i++)
-		free(held[i]);
-	free(want);
-	free(held);
+	str_array_free(want, nw);
+	str_array_free(held, a->ncontent);
 	item_finish(it);
 }
 

@@ -34,9 +34,7 @@ alias_done(struct opn_alias *a)
 	free(a->uuid);
 	free(a->type);
 	free(a->descr);
-	for (size_t i = 0; i < a->ncontent; i++)
-		free(a->content[i]);
-	free(a->content);
+	str_array_free(a->content, a->ncontent);
 	memset(a, 0, sizeof *a);
 }
 

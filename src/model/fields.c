@@ -174,3 +174,74 @@ field_text(const struct field *f, const void *comp)
 {
 	return f->type == FIELD_TEXT || f->type == FIELD_LIST ? (const char *)comp + f->offset : "";
 }
+
+void
+fields_each_component(const struct device_status *st, fields_component_cb cb, void *arg)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		cb(FIELD_SWITCH, &st->switches[i], "switch", st->switches[i].id, 0, arg);
+	for (int i = 0; i < st->ncovers; i++)
+		cb(FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0, arg);
+	for (int i = 0; i < st->nlights; i++)
+		cb(FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0, arg);
+	for (int i = 0; i < st->nmeters; i++) {
+		const struct dev_meter *m = &st->meters[i];
+		cb(FIELD_METER, m, m->kind, m->id, 0, arg);
+		for (int j = 0; j < m->nphases; j++)
+			cb(FIELD_PHASE, &m->phases[j], m->kind, m->id, m->phases[j].label, arg);
+	}
+	for (int i = 0; i < st->sensors.ntemps; i++)
+		cb(FIELD_TEMPERATURE, &st->sensors.temps[i], "temperature", st->sensors.temps[i].id,
+		    0, arg);
+	for (int i = 0; i < st->sensors.nhums; i++)
+		cb(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0,
+		    arg);
+}
+
+static void
+add_known(double *sum, double v)
+{
+	*sum = dev_known(*sum) ? *sum + v : v;
+}
+
+/* Adds one output's or meter's readings by their metric kind. */
+static void
+total_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
+{
+	struct fields_totals *t = arg;
+	const struct field *f;
+	size_t n;
+
+	(void)name, (void)ch, (void)ph;
+	if (c != FIELD_SWITCH && c != FIELD_COVER && c != FIELD_LIGHT && c != FIELD_METER)
+		return;
+	f = fields_of(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		double v = field_get(&f[i], comp);
+
+		if (!dev_known(v))
+			continue;
+		if (f[i].metric == FM_OUTPUT)
+			t->on += v == 1;
+		else if (f[i].metric == FM_POWER)
+			add_known(&t->power_w, v);
+		else if (f[i].metric == FM_ENERGY)
+			add_known(&t->energy_wh, v);
+		else if (f[i].metric == FM_TEMPERATURE && !dev_known(t->temperature_c))
+			t->temperature_c = v;
+		else if (f[i].metric == FM_VOLTAGE && !dev_known(t->voltage_v))
+			t->voltage_v = v;
+	}
+}
+
+void
+fields_totals(const struct device_status *st, struct fields_totals *t)
+{
+	t->power_w = t->energy_wh = t->temperature_c = t->voltage_v = NAN;
+	t->on = 0;
+	fields_each_component(st, total_cb, t);
+	if (!dev_known(t->temperature_c))
+		t->temperature_c = st->sys.device_temperature_c;
+	if (!dev_known(t->temperature_c) && st->sensors.ntemps > 0)
+		t->temperature_c = st->sensors.temps[0].temperature_c;
+}

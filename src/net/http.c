@@ -241,17 +241,6 @@ http_result_name(enum http_result result)
 	return str_table_name(http_result_names, HTTP_RESULT_COUNT, (int)result);
 }
 
-int
-http_result_parse(const char *name, enum http_result *out)
-{
-	int i = str_table_find(http_result_names, HTTP_RESULT_COUNT, name);
-
-	if (i < 0)
-		return -1;
-	*out = (enum http_result)i;
-	return 0;
-}
-
 static void pump(struct http *http);
 static void flush(struct http *http);
 

@@ -110,6 +110,24 @@ store_failed(struct httpd_reply *reply, const char *what, char *cause)
 	reply_error(reply, 500, "store error");
 }
 
+/*
+ * Answers a task step that the store refused: rc -1 (failed, cause taken) or 0 (the task is
+ * not this agent's). Returns 1 when it answered, 0 when rc says the step was taken.
+ */
+static int
+step_refused(struct httpd_reply *reply, int rc, const char *what, char *cause)
+{
+	if (rc < 0) {
+		store_failed(reply, what, cause);
+		return 1;
+	}
+	if (rc == 0) {
+		reply_error(reply, 409, "not your task");
+		return 1;
+	}
+	return 0;
+}
+
 static void
 do_register(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
@@ -257,14 +275,8 @@ do_progress(
 	}
 	rc = taskq_progress(api->store, agent, m->task, m->stage, m->mac[0] ? m->mac : NULL,
 	    api->opts.now_ms(), &state, &cause);
-	if (rc < 0) {
-		store_failed(reply, "progress", cause);
+	if (step_refused(reply, rc, "progress", cause))
 		return;
-	}
-	if (rc == 0) {
-		reply_error(reply, 409, "not your task");
-		return;
-	}
 	t = store_task_get(api->store, m->task);
 	reply_state(reply, state, t != NULL ? t->stage : NULL);
 	store_task_free(t);
@@ -279,14 +291,8 @@ do_result(
 	int rc = taskq_fail(
 	    api->store, agent, m->task, m->reason, m->retry, api->opts.now_ms(), &state, &cause);
 
-	if (rc < 0) {
-		store_failed(reply, "result", cause);
+	if (step_refused(reply, rc, "result", cause))
 		return;
-	}
-	if (rc == 0) {
-		reply_error(reply, 409, "not your task");
-		return;
-	}
 	log_info("task %lld: %s (%s)", (long long)m->task, state, m->reason);
 	reply_state(reply, state, NULL);
 }

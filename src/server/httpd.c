@@ -17,6 +17,7 @@
 
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #include <microhttpd.h>
@@ -335,9 +336,7 @@ httpd_reply_header(struct httpd_reply *reply, const char *name, const char *valu
 static void
 httpd_reply_done(struct httpd_reply *reply)
 {
-	for (size_t i = 0; i < reply->nheaders; i++)
-		free(reply->headers[i]);
-	free(reply->headers);
+	str_array_free(reply->headers, reply->nheaders);
 	if (reply->wipe && reply->body != NULL)
 		explicit_bzero(reply->body, reply->body_len);
 	free(reply->body);

@@ -297,9 +297,7 @@ metrics_writer_free(struct metrics_writer *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->nseen; i++)
-		free(w->seen[i]);
-	free(w->seen);
+	str_array_free(w->seen, w->nseen);
 	free(w->family);
 	free(w->error);
 	strbuf_done(&w->line);

@@ -615,18 +615,13 @@ device_temperature(struct device_status *st)
 {
 	double t = NAN;
 
+	/* fmax returns the other argument when one is NAN (unknown). */
 	for (int i = 0; i < st->nswitches; i++)
-		if (dev_known(st->switches[i].temperature_c) &&
-		    (!dev_known(t) || st->switches[i].temperature_c > t))
-			t = st->switches[i].temperature_c;
+		t = fmax(t, st->switches[i].temperature_c);
 	for (int i = 0; i < st->ncovers; i++)
-		if (dev_known(st->covers[i].temperature_c) &&
-		    (!dev_known(t) || st->covers[i].temperature_c > t))
-			t = st->covers[i].temperature_c;
+		t = fmax(t, st->covers[i].temperature_c);
 	for (int i = 0; i < st->nlights; i++)
-		if (dev_known(st->lights[i].temperature_c) &&
-		    (!dev_known(t) || st->lights[i].temperature_c > t))
-			t = st->lights[i].temperature_c;
+		t = fmax(t, st->lights[i].temperature_c);
 	st->sys.device_temperature_c = t;
 }
 

@@ -26,6 +26,7 @@
 #include "engine/fleet.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
+#include "model/fields.h"
 #include "server/provserve.h"
 #include "shelly/action.h"
 #include "shelly/gen1.h"
@@ -104,25 +105,6 @@ copy_safe(char *dst, size_t size, const char *s)
 	str_sanitize_inplace(dst);
 }
 
-/* The first voltage a switch, cover, light or meter of the reply reports, or NAN. */
-static double
-first_voltage(const struct device_status *ds)
-{
-	for (int i = 0; i < ds->nswitches; i++)
-		if (dev_known(ds->switches[i].voltage_v))
-			return ds->switches[i].voltage_v;
-	for (int i = 0; i < ds->ncovers; i++)
-		if (dev_known(ds->covers[i].voltage_v))
-			return ds->covers[i].voltage_v;
-	for (int i = 0; i < ds->nlights; i++)
-		if (dev_known(ds->lights[i].voltage_v))
-			return ds->lights[i].voltage_v;
-	for (int i = 0; i < ds->nmeters; i++)
-		if (dev_known(ds->meters[i].voltage_v))
-			return ds->meters[i].voltage_v;
-	return NAN;
-}
-
 /* Derives the row's counts from the device's stored reply. */
 static void
 row_from_reply(struct source_dev *r, const struct store_status *st)
@@ -141,19 +123,18 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	                 : gen2_parse_status(st->json, strlen(st->json), &ds, &cause);
 	free(cause);
 	if (rc == 0) {
+		struct fields_totals t;
+
+		fields_totals(&ds, &t);
 		r->outputs = ds.nswitches + ds.nlights;
 		r->lights = ds.nlights;
-		r->outputs_on = 0;
-		for (int i = 0; i < ds.nswitches; i++)
-			r->outputs_on += ds.switches[i].output == 1;
-		for (int i = 0; i < ds.nlights; i++)
-			r->outputs_on += ds.lights[i].output == 1;
+		r->outputs_on = (int)t.on;
 		r->covers = ds.ncovers;
 		if (ds.ncovers > 0)
 			r->cover_pct = ds.covers[0].position_pct;
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
-		r->voltage_v = first_voltage(&ds);
+		r->voltage_v = t.voltage_v;
 	}
 	device_status_done(&ds);
 }

@@ -469,6 +469,14 @@ str_free_secret(char *s)
 	free(s);
 }
 
+void
+str_array_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 size_t
 str_copy(char *dst, size_t size, const char *src)
 {

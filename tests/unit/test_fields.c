@@ -69,12 +69,51 @@ test_tables(void **state)
 	}
 }
 
+/* Totals: sums over outputs and meters, the first voltage, phases counted in their meter. */
+static void
+test_totals(void **state)
+{
+	struct device_status st;
+	struct fields_totals t;
+
+	(void)state;
+	device_status_init(&st);
+	fields_totals(&st, &t);
+	assert_true(isnan(t.power_w) && isnan(t.voltage_v) && isnan(t.temperature_c));
+	assert_int_equal(t.on, 0);
+	st.nswitches = 2;
+	dev_switch_init(&st.switches[0], 0);
+	dev_switch_init(&st.switches[1], 1);
+	st.switches[0].output = 1;
+	st.switches[0].power_w = 10;
+	st.switches[1].output = 0;
+	st.switches[1].power_w = 5;
+	st.switches[1].voltage_v = 231;
+	st.nlights = 1;
+	dev_light_init(&st.lights[0], 0);
+	st.lights[0].output = 1;
+	st.lights[0].voltage_v = 229;
+	st.nmeters = 1;
+	dev_meter_init(&st.meters[0], 0, "em");
+	st.meters[0].power_w = 100;
+	st.meters[0].nphases = 1;
+	st.meters[0].phases[0].power_w = 100;
+	st.sys.device_temperature_c = 40;
+	fields_totals(&st, &t);
+	assert_true(t.power_w == 115);
+	assert_true(t.voltage_v == 231);
+	assert_true(t.temperature_c == 40);
+	assert_int_equal(t.on, 2);
+	device_status_done(&st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_and_scales),
 		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_totals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

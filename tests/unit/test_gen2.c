@@ -394,6 +394,7 @@ test_meters(void **state)
 	m = &st.meters[0];
 	assert_string_equal(m->kind, "em");
 	assert_int_equal(m->nphases, 3);
+	assert_true(isnan(st.sys.device_temperature_c)); /* no output tells one */
 	assert_float_equal(m->phases[0].current_a, 0.028, EPS);
 	assert_float_equal(m->phases[2].voltage_v, 232.7, EPS);
 	assert_float_equal(m->phases[2].power_w, 6.8, EPS);
