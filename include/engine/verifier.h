@@ -26,6 +26,11 @@ struct verifier_opts {
 	 * (targets borrowed; NULL: nothing can be verified by scanning) and mDNS browsing (mdns).
 	 */
 	struct discover_opts run;
+	/*
+	 * Why the configured ranges were left out (borrowed, as targets), or NULL: logged, and
+	 * the reason of every task given up ("not verified: ...").
+	 */
+	const char *refused;
 	void (*changed_cb)(void *arg); /* devices were verified and registered; may be NULL */
 	void *arg;
 };

@@ -197,7 +197,7 @@ tick_cb(void *arg)
 {
 	struct verifier *v = arg;
 	uint64_t now = loop_now_ms(v->loop);
-	char *cause = NULL;
+	char *cause = NULL, *reason = NULL;
 	int n;
 
 	if (v->run != NULL && !discover_finished(v->run))
@@ -212,20 +212,24 @@ tick_cb(void *arg)
 	} else if (n > 0)
 		log_info("%d task(s) of silent agents handled", n);
 	refresh(v);
+	if (v->opts.refused != NULL)
+		reason = xasprintf("not verified: %s", v->opts.refused);
 	for (size_t i = 0; i < v->nwait; i++) {
 		struct verifier_wait *w = &v->wait[i];
 
 		if (w->found || now - w->since_ms < v->opts.timeout_ms)
 			continue;
 		w->found = 1;
-		log_warn("task %lld: device %s not seen on the target network", (long long)w->id,
-		    w->mac);
-		if (taskq_not_seen(v->store, w->id, loop_wall_ms(), &cause) < 0) {
+		log_warn("task %lld: device %s not seen on the target network%s%s",
+		    (long long)w->id, w->mac, reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+		if (taskq_not_seen(v->store, w->id, reason, loop_wall_ms(), &cause) < 0) {
 			log_error("verifier: %s", cause);
 			free(cause);
 			cause = NULL;
 		}
 	}
+	free(reason);
 	for (size_t i = 0; i < v->nwait; i++)
 		if (!v->wait[i].found && (v->opts.run.targets != NULL || v->opts.run.mdns)) {
 			start_run(v);
@@ -241,6 +245,10 @@ set_opts(struct verifier *v, const struct verifier_opts *opts)
 	v->opts = *opts;
 	if (v->opts.interval_ms == 0)
 		v->opts.interval_ms = 1000;
+	if (opts->refused != NULL)
+		log_warn(
+		    "provisioning verifier: %s: configured devices cannot be found by scanning",
+		    opts->refused);
 	loop_timer_arm(v->timer, 0);
 }
 
