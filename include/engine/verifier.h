@@ -9,7 +9,9 @@
  * configured devices: a task in state verifying is done when a scan of the configured ranges
  * (and mDNS browsing, when enabled) finds a device with the task's MAC (the device is then also
  * merged into the registry); when timeout_ms pass without it, the task's stage becomes "not_seen"
- * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting.
+ * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting;
+ * it is stopped when no task waits any more, or after timeout_ms (then the next one starts from
+ * the ranges' beginning). Lease checks and timeouts go on while a scan runs.
  */
 #include "discovery/discover.h"
 

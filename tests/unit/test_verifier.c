@@ -1,6 +1,10 @@
 /*
- * engine/verifier on an in-memory store: ranges refused by the network guard become the reason
- * of the task given up. (A loopback listener that never answers stands for the range.)
+ * engine/verifier on an in-memory store, with a discovery run that does not end by itself: the
+ * configured range is one loopback address where a listener takes connections and never
+ * answers, and a probe waits 60 s. While that run goes on, a silent agent's lease still
+ * expires and a device that never shows up is still given up after the verify timeout; the
+ * run is then stopped (nobody waits), or started again (a later task waits). Ranges refused by the
+ * network guard become the reason of the task given up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,6 +154,102 @@ turn_until(struct world *w, int64_t id, const char *field, const char *want)
 	return task_is(w, id, field, want);
 }
 
+/* While the run hangs on the tarpit, a silent agent's task goes back to the queue. */
+static void
+test_leases_during_run(void **state)
+{
+	struct world *w = *state;
+	struct verifier *v;
+	int64_t waits, silent;
+
+	waits = task(w, "ag-1", HOUR_MS, "A1:B2:C3:D4:E5:F6");
+	silent = task(w, "ag-2", 300, NULL);
+	w->o.timeout_ms = HOUR_MS;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until(w, silent, "state", "queued"));
+	assert_true(readable(w->tarpit)); /* the run reached the tarpit and waits there */
+	assert_true(task_is(w, waits, "state", "verifying"));
+	assert_true(task_is(w, waits, "stage", "configured"));
+	verifier_free(v);
+}
+
+/*
+ * While the run hangs on the tarpit, the verify timeout ends the wait (not_seen, no reason
+ * given: nothing was refused), and with nobody waiting the run's probe is dropped.
+ */
+static void
+test_timeout_during_run(void **state)
+{
+	struct world *w = *state;
+	struct verifier *v;
+	int64_t id, end;
+	int conn;
+	ssize_t n;
+	char buf[512];
+
+	id = task(w, "ag-1", HOUR_MS, "A1:B2:C3:D4:E5:F6");
+	w->o.timeout_ms = 300;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until(w, id, "stage", "not_seen"));
+	assert_true(task_is(w, id, "state", "verifying"));
+	assert_true(task_is(w, id, "reason", NULL));
+	conn = accept(w->tarpit, NULL, NULL);
+	assert_true(conn >= 0);
+	end = loop_wall_ms() + WAIT_MS;
+	n = 1; /* the probe's request comes first, then the end of the connection */
+	while (n > 0 && loop_wall_ms() < end)
+		if (readable(conn))
+			n = read(conn, buf, sizeof buf);
+		else
+			loop_run_once(w->loop, 50);
+	assert_true(n <= 0); /* closed (EOF or reset) long before the probe's own 60 s */
+	close(conn);
+	verifier_free(v);
+}
+
+/* Turns the loop until fd is readable or WAIT_MS passed; returns 1 when it is. */
+static int
+turn_until_readable(struct world *w, int fd)
+{
+	int64_t end = loop_wall_ms() + WAIT_MS;
+
+	while (!readable(fd) && loop_wall_ms() < end)
+		loop_run_once(w->loop, 50);
+	return readable(fd);
+}
+
+/*
+ * A run lasts at most the verify timeout: a device waited for since the middle of a run that
+ * would take 60 s gets a new run from the range's beginning once the timeout has passed.
+ */
+static void
+test_run_capped(void **state)
+{
+	struct world *w = *state;
+	struct verifier *v;
+	int64_t first, late, half;
+	int c1, c2;
+
+	first = task(w, "ag-1", HOUR_MS, "A1:B2:C3:D4:E5:F6");
+	w->o.timeout_ms = 4000;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until_readable(w, w->tarpit));
+	c1 = accept(w->tarpit, NULL, NULL);
+	assert_true(c1 >= 0);
+	half = loop_wall_ms() + 2000;
+	while (loop_wall_ms() < half)
+		loop_run_once(w->loop, 50);
+	late = task(w, "ag-2", HOUR_MS, "A1:B2:C3:D4:E5:F7");
+	assert_true(turn_until_readable(w, w->tarpit)); /* the second run's probe */
+	c2 = accept(w->tarpit, NULL, NULL);
+	assert_true(c2 >= 0);
+	assert_true(task_is(w, first, "stage", "not_seen"));
+	assert_true(task_is(w, late, "state", "verifying"));
+	close(c1);
+	close(c2);
+	verifier_free(v);
+}
+
 /* No ranges because the guard refused them: the task given up says so. */
 static void
 test_refused_reason(void **state)
@@ -174,6 +274,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_leases_during_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_during_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_capped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_reason, setup, teardown),
 	};
 
