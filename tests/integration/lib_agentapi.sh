@@ -7,6 +7,9 @@
 #   aa_configure MAC      claims the next task and reports it running, then configured as MAC;
 #                         prints the state the manager answered, the task id into $T_TMP/id.MAC
 #   aa_field ID KEY       KEY of task ID in --tasks --json
+#   aa_waiting NAME MAC   a task for MAC (--provision), claimed and configured: its id into ID;
+#                         pass/fail "NAME: the configured task waits (verifying)"; exits when
+#                         --provision fails
 
 aa_init() {
 	AA_DB=$1 AA_CONF=$2 AA_URL=$3
@@ -23,3 +26,13 @@ aa_configure() {
 	echo "$_id" >"$T_TMP/id.$1"
 }
 aa_field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
+aa_waiting() {
+	tui --provision "$2" --network home >/dev/null || { fail "$1: --provision"; exit 1; }
+	_st=$(aa_configure "$2")
+	ID=$(cat "$T_TMP/id.$2")
+	if [ "$_st" = verifying ]; then
+		pass "$1: the configured task waits (verifying)"
+	else
+		fail "$1: the configured task waits (verifying)" "$_st"
+	fi
+}

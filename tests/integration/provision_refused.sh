@@ -19,11 +19,7 @@ export SHELLY_TUI_ALLOW_NETS="127.0.0.1/32,$NET.0/24"
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 export SHELLY_TUI_ALLOW_NETS="$GUARD_WAS"
 aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
-tui --provision 0a0b0c0d0e0f --network home >/dev/null || { fail "$N: --provision"; exit 1; }
-st=$(aa_configure 0a0b0c0d0e0f)
-ID=$(cat "$T_TMP/id.0a0b0c0d0e0f")
-[ "$st" = verifying ] && pass "$N: the configured task waits (verifying)" ||
-	fail "$N: the configured task waits (verifying)" "$st"
+aa_waiting "$N" 0a0b0c0d0e0f
 
 field() { aa_field "$ID" "$1"; }
 notseen() { [ "$(field stage)" = not_seen ]; }

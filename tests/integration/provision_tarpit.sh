@@ -33,11 +33,7 @@ hl_config "$CONF" "set discover-mdns off" "set discover-port $PORT" "set discove
 	"set agent-lease 1h" "discover-range $TARPIT/32"
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
-tui --provision 0a0b0c0d0e0f --network home >/dev/null || { fail "$N: --provision"; exit 1; }
-st=$(aa_configure 0a0b0c0d0e0f)
-ID=$(cat "$T_TMP/id.0a0b0c0d0e0f")
-[ "$st" = verifying ] && pass "$N: the configured task waits (verifying)" ||
-	fail "$N: the configured task waits (verifying)" "$st"
+aa_waiting "$N" 0a0b0c0d0e0f
 reached() { [ -s "$T_TMP/tarpit.log" ]; }
 wait_for 30 reached && pass "$N: the verifier's scan reaches the silent listener" ||
 	fail "$N: the verifier's scan reaches the silent listener" "$(tail -5 "$(hl_err a)")"
