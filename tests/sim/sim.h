@@ -255,8 +255,8 @@ struct dev {
 	char *name; /* set through config, or NULL */
 	bool restart_required; /* Gen2+: a SetConfig asked for a reboot (config.c) */
 	long cfg_fail_in; /* config.c: the Nth setter request from now fails; 0 none */
-	/* config.c: the write-only keys Gen2+ SetConfig received, {"wifi.sta.pass": "..", ..}; never
-	 * in GetConfig, only in the control API's GET /devices/<d>/secrets (tests); NULL none */
+	/* config.c: the "pass" keys Gen2+ SetConfig received ({"wifi.sta.pass": ".."}), never in
+	 * GetConfig, only in the control API's GET /devices/<d>/secrets (tests); NULL none */
 	struct cJSON *secrets;
 	/* Counters and open connections. */
 	struct counters c;
