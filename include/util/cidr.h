@@ -68,6 +68,15 @@ int cidr_list_parse(const char *s, struct cidr_list **out, char **cause);
 void cidr_list_free(struct cidr_list *list);
 /* Returns 1 when addr (network byte order) lies in one of the IPv4 entries, else 0. */
 int cidr_list_contains(const struct cidr_list *list, struct in_addr addr);
+/*
+ * Looks for the lowest address of [first, last] (IPv4, host byte order, first <= last) that no
+ * IPv4 entry contains, by whole intervals: the entries together may cover the range, overlap
+ * or leave gaps. Returns 1 with *out set to that address, or 0 when the entries cover all of
+ * it. *steps (may be NULL) is increased by the positions examined, one per entry jumped over
+ * plus the last: at most the number of IPv4 entries plus one, however wide the range.
+ */
+int cidr_list_first_outside(
+    const struct cidr_list *list, uint32_t first, uint32_t last, uint32_t *out, uint64_t *steps);
 /* Returns 1 when the IPv6 address (16 bytes) lies in one of the IPv6 entries, else 0. */
 int cidr_list_contains6(const struct cidr_list *list, const struct in6_addr *addr);
 /*

@@ -344,6 +344,32 @@ cidr_list_contains(const struct cidr_list *list, struct in_addr addr)
 }
 
 int
+cidr_list_first_outside(
+    const struct cidr_list *list, uint32_t first, uint32_t last, uint32_t *out, uint64_t *steps)
+{
+	uint64_t at = first, reach;
+	size_t i;
+
+	/* Jump from at past the entry containing it that reaches furthest; an entry once jumped
+	 * over ends below at, so none is used twice. */
+	while (at <= last) {
+		reach = 0;
+		for (i = 0; i < list->n4; i++) {
+			if (list->v4[i].lo <= at && at <= list->v4[i].hi && list->v4[i].hi >= reach)
+				reach = (uint64_t)list->v4[i].hi + 1;
+		}
+		if (steps != NULL)
+			(*steps)++;
+		if (reach == 0) {
+			*out = (uint32_t)at;
+			return 1;
+		}
+		at = reach;
+	}
+	return 0;
+}
+
+int
 cidr_list_contains6(const struct cidr_list *list, const struct in6_addr *addr)
 {
 	size_t i;
