@@ -4,7 +4,7 @@
  * every address formatted as a dotted quad and passed to guard_allows(). Shared by
  * tests/unit/test_guard.c, tests/unit/test_scan.c and tests/bench/bench_guard.c, together with
  * a small seeded generator of random networks in a narrow window of the address space.
- * Header only; every function is static.
+ * Header only; every function is static inline (each user takes what it needs).
  */
 #ifndef TESTS_GUARDREF_H
 #define TESTS_GUARDREF_H
@@ -15,14 +15,14 @@
 #include "util/guard.h"
 
 /* Writes a (host byte order) as a dotted quad. */
-static void
+static inline void
 ref_quad(uint32_t a, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xFFu, (a >> 8) & 0xFFu, a & 0xFFu);
 }
 
 /* The old per-address check: 1 with *out the lowest refused address of [first, last], or 0. */
-static int
+static inline int
 ref_first_refused(const struct guard *g, uint32_t first, uint32_t last, uint32_t *out)
 {
 	char host[16];
@@ -38,7 +38,7 @@ ref_first_refused(const struct guard *g, uint32_t first, uint32_t last, uint32_t
 }
 
 /* xorshift32: a fixed seed gives the same cases on every machine. */
-static uint32_t
+static inline uint32_t
 ref_rand(uint32_t *state)
 {
 	uint32_t x = *state;
@@ -55,7 +55,7 @@ ref_rand(uint32_t *state)
  * with a full end or with only the last octet. Occasionally a block wider than the window
  * (down to /0) or one outside it.
  */
-static void
+static inline void
 ref_random_net(uint32_t *state, uint32_t base, uint32_t span, char *buf, size_t size)
 {
 	uint32_t a = base + ref_rand(state) % span, b = base + ref_rand(state) % span, t;
