@@ -59,6 +59,9 @@ enum store_record {
 	STORE_REC_EVENT,
 	STORE_REC_AUDIT,
 	STORE_REC_SETTING,
+	STORE_REC_TASK,
+	STORE_REC_AGENT,
+	STORE_REC_AP,
 };
 
 enum store_col {
@@ -81,12 +84,14 @@ struct store_layout {
 	enum store_record rec;
 	size_t size;
 	int n;
-	struct store_field f[16];
+	struct store_field f[20];
 };
 
 /* Events and audit records start with their id, which the backend assigns. */
 extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,
     store_layout_bucket, store_layout_event, store_layout_audit, store_layout_setting;
+/* The provisioning records (store/taskstore.c). */
+extern const struct store_layout store_layout_task, store_layout_agent, store_layout_ap;
 
 /* Returns a copy of record r laid out as type, its strings in the same allocation; caller frees. */
 void *store_record_dup(const void *r, const struct store_layout *type);
@@ -96,6 +101,39 @@ void *store_record_dup(const void *r, const struct store_layout *type);
  * only during the call. Non-zero stops the list.
  */
 typedef int (*store_row_cb)(const void *row, void *arg);
+
+/*
+ * The rows of a list op, copied before the caller's callback sees them, so that it may call
+ * the store: the op is given store_rows_collect_cb and the rows, then store_rows_deliver hands
+ * each copy to the member of cb that takes type's record.
+ */
+struct store_rows {
+	const struct store_layout *type;
+	void **v; /* the copies */
+	size_t n, cap;
+	union {
+		store_device_cb dev;
+		store_status_cb st;
+		store_sample_cb smp;
+		store_bucket_cb bk;
+		store_event_cb ev;
+		store_audit_cb au;
+		store_setting_cb set;
+		store_task_cb task;
+		store_agent_cb agent;
+		store_ap_cb ap;
+	} cb;
+	void *arg;
+};
+
+/* Adds a copy of row to the struct store_rows arg; a store_row_cb for every list op. */
+int store_rows_collect_cb(const void *row, void *arg);
+/*
+ * Ends a list op that returned rc (with why on failure): on success hands every collected row
+ * to the caller's callback until it returns non-zero. Frees the rows; returns 0, or -1 with
+ * why as *cause (cause may be NULL).
+ */
+int store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause);
 
 /* A setting as a row of setting_list. */
 struct store_setting {
@@ -108,8 +146,8 @@ typedef int (*store_cfg_row_cb)(int ncols, const char *const *cols, void *arg);
 
 /*
  * Provisioning records (store/taskstore.h). store/taskstore.c collects the rows of a list
- * before it calls the caller's callback, so cb here never calls the store. Returns as in
- * store/taskstore.h unless noted.
+ * before it calls the caller's callback, so cb here never calls the store; rows are struct
+ * store_task, store_agent and store_ap. Returns as in store/taskstore.h unless noted.
  */
 struct store_task_query {
 	int64_t id; /* > 0: only this task */
@@ -120,7 +158,7 @@ struct store_task_query {
 struct store_task_ops {
 	int (*add)(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause);
 	/* Streams the tasks q selects to cb, oldest (lowest id) first. */
-	int (*list)(void *b, const struct store_task_query *q, store_task_cb cb, void *arg,
+	int (*list)(void *b, const struct store_task_query *q, store_row_cb cb, void *arg,
 	    char **cause);
 	/* In one write transaction: the oldest task in from goes to agent (state to, attempts +
 	 * 1, lease until lease_ms, stage cleared). Returns 1 with *id, 0 none in from, -1. */
@@ -134,12 +172,12 @@ struct store_task_ops {
 	/* Returns 1 with *id (caller frees), 0 no agent has that token, -1 error. */
 	int (*agent_by_token)(void *b, const char *token_hash, char **id, char **cause);
 	int (*agent_seen)(void *b, const char *id, int64_t now_ms, char **cause);
-	int (*agent_list)(void *b, store_agent_cb cb, void *arg, char **cause);
+	int (*agent_list)(void *b, store_row_cb cb, void *arg, char **cause);
 	int (*enrol_add)(void *b, const char *hash, int64_t now_ms, int64_t expires_ms, char **cause);
 	int (*enrol_use)(void *b, const char *hash, const char *agent, int64_t now_ms, char **cause);
 	int (*ap_seen)(void *b, const char *ssid, const char *agent, int rssi, int64_t now_ms,
 	    char **cause);
-	int (*ap_list)(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause);
+	int (*ap_list)(void *b, int64_t since_ms, store_row_cb cb, void *arg, char **cause);
 };
 
 struct store_ops {

@@ -51,47 +51,48 @@ tx(void *b, const char *sql, char **cause)
 	return 0;
 }
 
-/* Steps st to its end; returns 0, or -1 with *cause. */
+/* Runs a statement with text/integer parameters given as a format: 't' text, 'i' int64. */
 static int
-step_done(void *b, sqlite3_stmt *st, const char *what, char **cause)
+exec_args(void *b, const char *sql, const char *fmt, const void *const *args, const char *what,
+    int *changes, char **cause)
 {
+	sqlite3_stmt *st = prep(b, sql, cause);
+
+	if (st == NULL)
+		return -1;
+	for (int i = 0; fmt[i] != '\0'; i++) {
+		if (fmt[i] == 't')
+			store_sqlite_bind_text(st, i + 1, args[i]);
+		else
+			sqlite3_bind_int64(st, i + 1, *(const int64_t *)args[i]);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return fail(b, st, what, cause);
 	sqlite3_finalize(st);
+	if (changes != NULL)
+		*changes = sqlite3_changes(store_sqlite_conn(b));
 	return 0;
 }
 
 static int
 sqt_add(void *b, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause)
 {
-	sqlite3_stmt *st = prep(b,
-	    "INSERT INTO tasks (kind, target, network, key_ref, name, "
-	    "template, pass_ref, ap_off, state, max_attempts, created, updated) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    cause);
+	int64_t ap_off = t->ap_off ? 1 : 0, max = t->max_attempts > 0 ? t->max_attempts : 1;
+	const void *args[] = {t->kind, t->target, t->network, t->key_ref, t->name, t->template_name,
+	    t->pass_ref, &ap_off, t->state, &max, &now_ms, &now_ms};
 
-	if (st == NULL)
-		return -1;
-	store_sqlite_bind_text(st, 1, t->kind);
-	store_sqlite_bind_text(st, 2, t->target);
-	store_sqlite_bind_text(st, 3, t->network);
-	store_sqlite_bind_text(st, 4, t->key_ref);
-	store_sqlite_bind_text(st, 5, t->name);
-	store_sqlite_bind_text(st, 6, t->template_name);
-	store_sqlite_bind_text(st, 7, t->pass_ref);
-	sqlite3_bind_int(st, 8, t->ap_off ? 1 : 0);
-	store_sqlite_bind_text(st, 9, t->state);
-	sqlite3_bind_int(st, 10, t->max_attempts > 0 ? t->max_attempts : 1);
-	sqlite3_bind_int64(st, 11, now_ms);
-	sqlite3_bind_int64(st, 12, now_ms);
-	if (step_done(b, st, "adding a task", cause) != 0)
+	if (exec_args(b,
+	        "INSERT INTO tasks (kind, target, network, key_ref, name, "
+	        "template, pass_ref, ap_off, state, max_attempts, created, updated) "
+	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	        "tttttttitiii", args, "adding a task", NULL, cause) != 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(store_sqlite_conn(b));
 	return 0;
 }
 
 static int
-sqt_list(void *b, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)
+sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -150,6 +151,7 @@ static int
 sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
     int64_t lease_ms, int64_t *id, char **cause)
 {
+	const void *args[] = {to, agent, &lease_ms, &now_ms, id};
 	sqlite3_stmt *st;
 	int rc;
 
@@ -172,18 +174,11 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 	}
 	*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	st = prep(b,
-	    "UPDATE tasks SET state = ?, agent = ?, lease = ?, attempts = attempts + 1, "
-	    "updated = ?, stage = NULL WHERE id = ?",
-	    cause);
-	if (st == NULL)
-		goto rollback;
-	store_sqlite_bind_text(st, 1, to);
-	store_sqlite_bind_text(st, 2, agent);
-	sqlite3_bind_int64(st, 3, lease_ms);
-	sqlite3_bind_int64(st, 4, now_ms);
-	sqlite3_bind_int64(st, 5, *id);
-	if (step_done(b, st, "claiming a task", cause) != 0 || tx(b, "COMMIT", cause) != 0)
+	if (exec_args(b,
+	        "UPDATE tasks SET state = ?, agent = ?, lease = ?, attempts = attempts + 1, "
+	        "updated = ?, stage = NULL WHERE id = ?",
+	        "ttiii", args, "claiming a task", NULL, cause) != 0 ||
+	    tx(b, "COMMIT", cause) != 0)
 		goto rollback;
 	return 1;
 rollback:
@@ -197,53 +192,20 @@ static int
 sqt_update(void *b, int64_t id, const char *agent, const char *from, const char *to,
     const struct store_task_set *set, int64_t now_ms, char **cause)
 {
-	sqlite3_stmt *st = prep(b,
-	    "UPDATE tasks SET state = ?1, "
-	    "agent = CASE WHEN ?2 IS NULL THEN agent ELSE NULLIF(?2, '') END, "
-	    "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
-	    "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
-	    "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8 "
-	    "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
-	    cause);
+	const void *args[] = {to, set->agent_to, &set->lease_ms, set->stage, set->mac, set->result,
+	    set->reason, &now_ms, &id, from, agent};
+	int n = 0;
 
-	if (st == NULL)
+	if (exec_args(b,
+	        "UPDATE tasks SET state = ?1, "
+	        "agent = CASE WHEN ?2 IS NULL THEN agent ELSE NULLIF(?2, '') END, "
+	        "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
+	        "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
+	        "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8 "
+	        "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
+	        "ttittttiitt", args, "updating a task", &n, cause) != 0)
 		return -1;
-	store_sqlite_bind_text(st, 1, to);
-	store_sqlite_bind_text(st, 2, set->agent_to);
-	sqlite3_bind_int64(st, 3, set->lease_ms);
-	store_sqlite_bind_text(st, 4, set->stage);
-	store_sqlite_bind_text(st, 5, set->mac);
-	store_sqlite_bind_text(st, 6, set->result);
-	store_sqlite_bind_text(st, 7, set->reason);
-	sqlite3_bind_int64(st, 8, now_ms);
-	sqlite3_bind_int64(st, 9, id);
-	store_sqlite_bind_text(st, 10, from);
-	store_sqlite_bind_text(st, 11, agent);
-	if (step_done(b, st, "updating a task", cause) != 0)
-		return -1;
-	return sqlite3_changes(store_sqlite_conn(b)) > 0 ? 1 : 0;
-}
-
-/* Runs a statement with text/integer parameters given as a format: 't' text, 'i' int64. */
-static int
-exec_args(void *b, const char *sql, const char *fmt, const void *const *args, const char *what,
-    int *changes, char **cause)
-{
-	sqlite3_stmt *st = prep(b, sql, cause);
-
-	if (st == NULL)
-		return -1;
-	for (int i = 0; fmt[i] != '\0'; i++) {
-		if (fmt[i] == 't')
-			store_sqlite_bind_text(st, i + 1, args[i]);
-		else
-			sqlite3_bind_int64(st, i + 1, *(const int64_t *)args[i]);
-	}
-	if (step_done(b, st, what, cause) != 0)
-		return -1;
-	if (changes != NULL)
-		*changes = sqlite3_changes(store_sqlite_conn(b));
-	return 0;
+	return n > 0 ? 1 : 0;
 }
 
 static int
@@ -295,7 +257,7 @@ sqt_agent_seen(void *b, const char *id, int64_t now_ms, char **cause)
 }
 
 static int
-sqt_agent_list(void *b, store_agent_cb cb, void *arg, char **cause)
+sqt_agent_list(void *b, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st =
 	    prep(b, "SELECT id, name, created, last_seen FROM agents ORDER BY created, id", cause);
@@ -352,7 +314,7 @@ sqt_ap_seen(void *b, const char *ssid, const char *agent, int rssi, int64_t now_
 }
 
 static int
-sqt_ap_list(void *b, int64_t since_ms, store_ap_cb cb, void *arg, char **cause)
+sqt_ap_list(void *b, int64_t since_ms, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st = prep(b,
 	    "SELECT ssid, agent, rssi, seen FROM access_points WHERE "

@@ -58,30 +58,25 @@ struct store {
 	char *last_error;
 };
 
-/* A growable array of heap records collected from a backend before callbacks run. */
-struct vec {
-	void **v;
-	size_t n, cap;
-};
-
+/* The copies of a list's rows (struct store_rows, store/backend.h). */
 static void
-vec_push(struct vec *vec, void *p)
+rows_push(struct store_rows *rows, void *p)
 {
-	if (vec->n == vec->cap) {
-		vec->cap = vec->cap ? vec->cap * 2 : 16;
-		vec->v = xreallocarray(vec->v, vec->cap, sizeof *vec->v);
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 16;
+		rows->v = xreallocarray(rows->v, rows->cap, sizeof *rows->v);
 	}
-	vec->v[vec->n++] = p;
+	rows->v[rows->n++] = p;
 }
 
 static void
-vec_done(struct vec *vec)
+rows_free(struct store_rows *rows)
 {
-	for (size_t i = 0; i < vec->n; i++)
-		free(vec->v[i]);
-	free(vec->v);
-	vec->v = NULL;
-	vec->n = vec->cap = 0;
+	for (size_t i = 0; i < rows->n; i++)
+		free(rows->v[i]);
+	free(rows->v);
+	rows->v = NULL;
+	rows->n = rows->cap = 0;
 }
 
 /* Hands a backend's cause to the caller (who may pass NULL). */
@@ -455,36 +450,18 @@ store_event_dup(const struct store_event *ev)
 	return store_record_dup(ev, &store_layout_event);
 }
 
-/*
- * Rows of a backend list, copied before the caller's callback sees them, so that it may call
- * the store. One collector (collect_cb) serves every list.
- */
-struct rows {
-	const struct store_layout *type;
-	struct vec vec;
-	union {
-		store_device_cb dev;
-		store_status_cb st;
-		store_sample_cb smp;
-		store_bucket_cb bk;
-		store_event_cb ev;
-		store_audit_cb au;
-		store_setting_cb set;
-	} cb;
-	void *arg;
-};
-
-static int
-collect_cb(const void *row, void *arg)
+/* Rows of a backend list (struct store_rows): one collector serves every list. */
+int
+store_rows_collect_cb(const void *row, void *arg)
 {
-	struct rows *rows = arg;
+	struct store_rows *rows = arg;
 
-	vec_push(&rows->vec, store_record_dup(row, rows->type));
+	rows_push(rows, store_record_dup(row, rows->type));
 	return 0;
 }
 
 static int
-rows_call(const struct rows *rows, const void *r)
+rows_call(const struct store_rows *rows, const void *r)
 {
 	const struct store_setting *set = r;
 
@@ -503,22 +480,24 @@ rows_call(const struct rows *rows, const void *r)
 		return rows->cb.set(set->key, set->value, rows->arg);
 	case STORE_REC_STATUS:
 		return rows->cb.st(r, rows->arg);
+	case STORE_REC_TASK:
+		return rows->cb.task(r, rows->arg);
+	case STORE_REC_AGENT:
+		return rows->cb.agent(r, rows->arg);
+	case STORE_REC_AP:
+		return rows->cb.ap(r, rows->arg);
 	}
 	return 1;
 }
 
-/*
- * Ends a list call whose backend returned rc (with why on failure): on success hands every
- * collected row to the caller's callback until it returns non-zero. Frees the rows.
- */
-static int
-rows_deliver(struct rows *rows, int rc, char *why, char **cause)
+int
+store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause)
 {
-	for (size_t i = 0; rc == 0 && i < rows->vec.n; i++) {
-		if (rows_call(rows, rows->vec.v[i]) != 0)
+	for (size_t i = 0; rc == 0 && i < rows->n; i++) {
+		if (rows_call(rows, rows->v[i]) != 0)
 			break;
 	}
-	vec_done(&rows->vec);
+	rows_free(rows);
 	return rc == 0 ? 0 : fail(cause, why);
 }
 
@@ -642,11 +621,11 @@ store_device_remove(struct store *s, const char *key, char **cause)
 int
 store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_device, .cb.dev = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_device, .cb.dev = cb, .arg = arg };
 	char *why = NULL;
 
-	return rows_deliver(&rows, s->ops->device_list(s->b, collect_cb, &rows, &why), why,
-	    cause);
+	return store_rows_deliver(&rows,
+	    s->ops->device_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
 }
 
 /* Status, history, events, audit. */
@@ -671,17 +650,17 @@ store_status_get(struct store *s, const char *mac)
 int
 store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_status, .cb.st = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_status, .cb.st = cb, .arg = arg };
 	char *why = NULL;
 
-	return rows_deliver(&rows, s->ops->status_list(s->b, collect_cb, &rows, &why), why,
-	    cause);
+	return store_rows_deliver(&rows,
+	    s->ops->status_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
 }
 
 /* History rows (samples or buckets, by op) of one MAC in [from_ms, to_ms). */
 static int
 span_list(struct store *s, int (*op)(void *, const char *, int64_t, int64_t, store_row_cb,
-    void *, char **), const char *mac, int64_t from_ms, int64_t to_ms, struct rows *rows,
+    void *, char **), const char *mac, int64_t from_ms, int64_t to_ms, struct store_rows *rows,
     char **cause)
 {
 	char norm[STORE_MAC_LEN + 1];
@@ -689,15 +668,15 @@ span_list(struct store *s, int (*op)(void *, const char *, int64_t, int64_t, sto
 
 	if (store_mac_parse(mac, norm) != 0)
 		return fail(cause, xstrdup("history: invalid MAC"));
-	return rows_deliver(rows, op(s->b, norm, from_ms, to_ms, collect_cb, rows, &why), why,
-	    cause);
+	return store_rows_deliver(rows,
+	    op(s->b, norm, from_ms, to_ms, store_rows_collect_cb, rows, &why), why, cause);
 }
 
 int
 store_history_list(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_sample_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_sample, .cb.smp = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_sample, .cb.smp = cb, .arg = arg };
 
 	return span_list(s, s->ops->history_list, mac, from_ms, to_ms, &rows, cause);
 }
@@ -706,7 +685,7 @@ int
 store_history_buckets(struct store *s, const char *mac, int64_t from_ms, int64_t to_ms,
     store_bucket_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_bucket, .cb.bk = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_bucket, .cb.bk = cb, .arg = arg };
 
 	return span_list(s, s->ops->bucket_list, mac, from_ms, to_ms, &rows, cause);
 }
@@ -715,11 +694,12 @@ int
 store_event_list(struct store *s, int64_t after_id, size_t limit, store_event_cb cb,
     void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_event, .cb.ev = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_event, .cb.ev = cb, .arg = arg };
 	char *why = NULL;
 
-	return rows_deliver(&rows, s->ops->event_list(s->b, after_id, limit, collect_cb,
-	    &rows, &why), why, cause);
+	return store_rows_deliver(&rows,
+	    s->ops->event_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), why,
+	    cause);
 }
 
 int
@@ -738,11 +718,12 @@ int
 store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audit_cb cb,
     void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_audit, .cb.au = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_audit, .cb.au = cb, .arg = arg };
 	char *why = NULL;
 
-	return rows_deliver(&rows, s->ops->audit_list(s->b, after_id, limit, collect_cb,
-	    &rows, &why), why, cause);
+	return store_rows_deliver(&rows,
+	    s->ops->audit_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), why,
+	    cause);
 }
 
 /* Settings and leases. */
@@ -812,27 +793,27 @@ store_device_release(struct store *s, const char *mac, char **cause)
 int
 store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause)
 {
-	struct rows rows = { .type = &store_layout_setting, .cb.set = cb, .arg = arg };
+	struct store_rows rows = { .type = &store_layout_setting, .cb.set = cb, .arg = arg };
 	char *why = NULL;
 
-	return rows_deliver(&rows, s->ops->setting_list(s->b, collect_cb, &rows, &why), why,
-	    cause);
+	return store_rows_deliver(&rows,
+	    s->ops->setting_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
 }
 
 /* With replace: removes the devices and settings im does not name (inside the transaction). */
 static int
 import_prune(struct store *s, const struct store_import *im, char **why)
 {
-	struct rows devs = { .type = &store_layout_device };
-	struct rows sets = { .type = &store_layout_setting };
+	struct store_rows devs = { .type = &store_layout_device };
+	struct store_rows sets = { .type = &store_layout_setting };
 	size_t k;
 	int rc = 0;
 
-	if (s->ops->device_list(s->b, collect_cb, &devs, why) != 0 ||
-	    s->ops->setting_list(s->b, collect_cb, &sets, why) != 0)
+	if (s->ops->device_list(s->b, store_rows_collect_cb, &devs, why) != 0 ||
+	    s->ops->setting_list(s->b, store_rows_collect_cb, &sets, why) != 0)
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < devs.vec.n; i++) {
-		const struct store_device *d = devs.vec.v[i];
+	for (size_t i = 0; rc == 0 && i < devs.n; i++) {
+		const struct store_device *d = devs.v[i];
 
 		for (k = 0; k < im->ndevices && strcmp(im->devices[k].mac, d->mac) != 0; k++)
 			;
@@ -841,8 +822,8 @@ import_prune(struct store *s, const struct store_import *im, char **why)
 		else if (k == im->ndevices)
 			queue_purge(s, d->mac);
 	}
-	for (size_t i = 0; rc == 0 && i < sets.vec.n; i++) {
-		const char *key = ((const struct store_setting *)sets.vec.v[i])->key;
+	for (size_t i = 0; rc == 0 && i < sets.n; i++) {
+		const char *key = ((const struct store_setting *)sets.v[i])->key;
 
 		if (im->keep_prefix != NULL &&
 		    strncmp(key, im->keep_prefix, strlen(im->keep_prefix)) == 0)
@@ -852,8 +833,8 @@ import_prune(struct store *s, const struct store_import *im, char **why)
 		if (k == im->nsettings && s->ops->setting_set(s->b, key, NULL, why) != 0)
 			rc = -1;
 	}
-	vec_done(&devs.vec);
-	vec_done(&sets.vec);
+	rows_free(&devs);
+	rows_free(&sets);
 	return rc;
 }
 

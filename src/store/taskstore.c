@@ -1,7 +1,7 @@
 /*
  * Provisioning records of a store (see store/taskstore.h), backend-independent: each call goes
- * to the backend's task ops (store/backend.h). Lists collect their rows, each a copy in one
- * allocation, before they call back, so callbacks may use the store.
+ * to the backend's task ops (store/backend.h). Lists collect their rows as the store's other
+ * lists do (struct store_rows, by the layouts below), so callbacks may use the store.
  */
 #include "store/taskstore.h"
 
@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* The backend's task ops and handle, or NULL with *cause when it keeps no such records. */
 static const struct store_task_ops *
@@ -27,120 +26,25 @@ ops_of(struct store *s, void **b, char **cause)
 	return ops->tasks;
 }
 
-/*
- * Copies the record rec of size bytes and the strings its members at offs[0..n-1] point to
- * into one allocation (one free releases all).
- */
-static void *
-pack(const void *rec, size_t size, const size_t *offs, size_t n)
-{
-	size_t len = size;
-	char *out, *p;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *v = *(const char *const *)((const char *)rec + offs[i]);
-
-		if (v != NULL)
-			len += strlen(v) + 1;
-	}
-	out = xmalloc(len);
-	memcpy(out, rec, size);
-	p = out + size;
-	for (size_t i = 0; i < n; i++) {
-		const char **dst = (const char **)(out + offs[i]);
-
-		if (*dst == NULL)
-			continue;
-		strcpy(p, *dst);
-		*dst = p;
-		p += strlen(p) + 1;
-	}
-	return out;
-}
-
-#define OFF(type, m) offsetof(struct type, m)
-static const size_t task_strs[] = {OFF(store_task, kind), OFF(store_task, target),
-    OFF(store_task, network), OFF(store_task, key_ref), OFF(store_task, name),
-    OFF(store_task, template_name), OFF(store_task, pass_ref), OFF(store_task, state),
-    OFF(store_task, agent), OFF(store_task, stage), OFF(store_task, mac), OFF(store_task, result),
-    OFF(store_task, reason)};
-static const size_t agent_strs[] = {OFF(store_agent, id), OFF(store_agent, name)};
-static const size_t ap_strs[] = {OFF(store_ap, ssid), OFF(store_ap, agent)};
-#undef OFF
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Rows collected from a backend list: packed copies. */
-struct rows {
-	void **v;
-	size_t n, cap;
-};
-
-static void
-rows_add(struct rows *r, void *row)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? 2 * r->cap : 16;
-		r->v = xreallocarray(r->v, r->cap, sizeof *r->v);
-	}
-	r->v[r->n++] = row;
-}
-
-static int
-collect_task_cb(const struct store_task *t, void *arg)
-{
-	rows_add(arg, pack(t, sizeof *t, task_strs, NELEM(task_strs)));
-	return 0;
-}
-
-static int
-collect_agent_cb(const struct store_agent *a, void *arg)
-{
-	rows_add(arg, pack(a, sizeof *a, agent_strs, NELEM(agent_strs)));
-	return 0;
-}
-
-static int
-collect_ap_cb(const struct store_ap *ap, void *arg)
-{
-	rows_add(arg, pack(ap, sizeof *ap, ap_strs, NELEM(ap_strs)));
-	return 0;
-}
-
-/* Calls cb(row, arg) (unless cb is NULL) for each collected row until one returns non-zero;
- * frees them all. */
-static void
-rows_deliver(struct rows *r, int (*cb)(const void *row, void *arg), void *arg)
-{
-	int stop = 0;
-
-	for (size_t i = 0; i < r->n; i++) {
-		if (!stop && cb != NULL && cb(r->v[i], arg) != 0)
-			stop = 1;
-		free(r->v[i]);
-	}
-	free(r->v);
-	memset(r, 0, sizeof *r);
-}
-
-/* The callers' typed callbacks, called through rows_deliver. */
-struct deliver {
-	store_task_cb task;
-	store_agent_cb agent;
-	store_ap_cb ap;
-	void *arg;
-};
-
-static int
-deliver_cb(const void *row, void *arg)
-{
-	const struct deliver *d = arg;
-
-	if (d->task != NULL)
-		return d->task(row, d->arg);
-	if (d->agent != NULL)
-		return d->agent(row, d->arg);
-	return d->ap(row, d->arg);
-}
+/* clang-format off */
+#define F(col, type, field) {STORE_COL_##col, offsetof(struct type, field)}
+/* clang-format on */
+const struct store_layout store_layout_task = {STORE_REC_TASK, sizeof(struct store_task), 20,
+    {F(I64, store_task, id), F(TEXT, store_task, kind), F(TEXT, store_task, target),
+        F(TEXT, store_task, network), F(TEXT, store_task, key_ref), F(TEXT, store_task, name),
+        F(TEXT, store_task, template_name), F(TEXT, store_task, pass_ref),
+        F(BOOL, store_task, ap_off), F(TEXT, store_task, state), F(INT, store_task, attempts),
+        F(INT, store_task, max_attempts), F(TEXT, store_task, agent), F(I64, store_task, lease_ms),
+        F(TEXT, store_task, stage), F(TEXT, store_task, mac), F(TEXT, store_task, result),
+        F(TEXT, store_task, reason), F(I64, store_task, created_ms),
+        F(I64, store_task, updated_ms)}};
+const struct store_layout store_layout_agent = {STORE_REC_AGENT, sizeof(struct store_agent), 4,
+    {F(TEXT, store_agent, id), F(TEXT, store_agent, name), F(I64, store_agent, created_ms),
+        F(I64, store_agent, last_seen_ms)}};
+const struct store_layout store_layout_ap = {STORE_REC_AP, sizeof(struct store_ap), 4,
+    {F(TEXT, store_ap, ssid), F(TEXT, store_ap, agent), F(INT, store_ap, rssi),
+        F(I64, store_ap, seen_ms)}};
+#undef F
 
 void
 store_task_free(struct store_task *t)
@@ -162,17 +66,15 @@ static int
 task_query(
     struct store *s, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)
 {
-	struct rows r = {0};
-	struct deliver d = {cb, NULL, NULL, arg};
+	struct store_rows rows = {.type = &store_layout_task, .cb.task = cb, .arg = arg};
+	char *why = NULL;
 	void *b;
 	const struct store_task_ops *o = ops_of(s, &b, cause);
-	int rc;
 
 	if (o == NULL)
 		return -1;
-	rc = o->list(b, q, collect_task_cb, &r, cause);
-	rows_deliver(&r, rc == 0 ? deliver_cb : NULL, &d);
-	return rc;
+	return store_rows_deliver(
+	    &rows, o->list(b, q, store_rows_collect_cb, &rows, &why), why, cause);
 }
 
 static int
@@ -181,7 +83,7 @@ keep_first_cb(const struct store_task *t, void *arg)
 	struct store_task **out = arg;
 
 	if (*out == NULL)
-		*out = pack(t, sizeof *t, task_strs, NELEM(task_strs));
+		*out = store_record_dup(t, &store_layout_task);
 	return 1;
 }
 
@@ -293,17 +195,15 @@ store_agent_seen(struct store *s, const char *id, int64_t now_ms, char **cause)
 int
 store_agent_list(struct store *s, store_agent_cb cb, void *arg, char **cause)
 {
-	struct rows r = {0};
-	struct deliver d = {NULL, cb, NULL, arg};
+	struct store_rows rows = {.type = &store_layout_agent, .cb.agent = cb, .arg = arg};
+	char *why = NULL;
 	void *b;
 	const struct store_task_ops *o = ops_of(s, &b, cause);
-	int rc;
 
 	if (o == NULL)
 		return -1;
-	rc = o->agent_list(b, collect_agent_cb, &r, cause);
-	rows_deliver(&r, rc == 0 ? deliver_cb : NULL, &d);
-	return rc;
+	return store_rows_deliver(
+	    &rows, o->agent_list(b, store_rows_collect_cb, &rows, &why), why, cause);
 }
 
 int
@@ -337,15 +237,13 @@ store_ap_seen(
 int
 store_ap_list(struct store *s, int64_t since_ms, store_ap_cb cb, void *arg, char **cause)
 {
-	struct rows r = {0};
-	struct deliver d = {NULL, NULL, cb, arg};
+	struct store_rows rows = {.type = &store_layout_ap, .cb.ap = cb, .arg = arg};
+	char *why = NULL;
 	void *b;
 	const struct store_task_ops *o = ops_of(s, &b, cause);
-	int rc;
 
 	if (o == NULL)
 		return -1;
-	rc = o->ap_list(b, since_ms, collect_ap_cb, &r, cause);
-	rows_deliver(&r, rc == 0 ? deliver_cb : NULL, &d);
-	return rc;
+	return store_rows_deliver(
+	    &rows, o->ap_list(b, since_ms, store_rows_collect_cb, &rows, &why), why, cause);
 }

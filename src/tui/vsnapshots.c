@@ -2,7 +2,8 @@
  * A device's configuration snapshots in the console, as --snapshots lists them: id, time
  * (UTC), cfg_rev and source, newest first. Enter shows a snapshot's fields (secrets masked);
  * the restore key asks, reads the device for a dry run and lists what would change (actual ->
- * snapshot), then applies it through tui/cfgjob on a second yes, with the reboot and network
+ * snapshot; a secret the snapshot holds is listed masked and sent, as --config-restore does),
+ * then applies it through tui/cfgjob on a second yes, with the reboot and network
  * toggles and a change that may cut the device off the network asked on its own, like the
  * editor. The list is read again from the store after every job (a job adds snapshots) and
  * when the device's newest snapshot is another one (the poller took one), not on every commit.
@@ -162,7 +163,9 @@ show_fields(struct vsnapshots *s)
 		str_sanitize_inplace(s->text.v[i]);
 }
 
-/* The dry run's changes (actual -> snapshot) into s->changes and as lines; returns how many. */
+/* The dry run's changes (actual -> snapshot) into s->changes and as lines; returns how many.
+ * As --config-restore: the fields that differ, and the secrets the snapshot holds (they cannot
+ * be compared, so they are sent), listed "(write-only) -> ********". */
 static size_t
 diff_lines(struct vsnapshots *s, const struct devconfig *actual)
 {
@@ -178,12 +181,14 @@ diff_lines(struct vsnapshots *s, const struct devconfig *actual)
 		const struct devconfig_diff *r = &rows[i];
 		const struct devconfig_entry *want = devconfig_get(&s->want, r->field, r->index);
 		const struct devconfig_entry *have = devconfig_get(actual, r->field, r->index);
-		if (r->kind != DIFF_DRIFT)
+		if (r->kind != DIFF_DRIFT && r->kind != DIFF_UNKNOWN)
 			continue;
 		devconfig_set(&s->changes, r->field, r->index, want->state, want->value);
 		devconfig_name(r->field, r->index, name, sizeof name);
 		textlines_add(&s->text, xasprintf("%-32s %s -> %s", name,
-		                            have != NULL ? devconfig_value_text(have) : "-",
+		                            r->kind == DIFF_UNKNOWN ? "(write-only)"
+		                            : have != NULL          ? devconfig_value_text(have)
+		                                                    : "-",
 		                            devconfig_value_text(want)));
 		str_sanitize_inplace(s->text.v[s->text.n - 1]);
 		shown++;

@@ -1,8 +1,9 @@
 # A snapshot row that holds secret fields (as an older version or another tool could have left
 # it in the database; an --import of an --include-secrets file does too) never shows them: the
-# console's snapshot fields view masks every one (********) and its restore dry run leaves them
-# out; --snapshots --snapshot (text and --json), --export json/toml/csv and --config-restore
-# --dry-run never print them. Planted in every form a template can write a secret: plain, quoted
+# console's snapshot fields view masks every one (********); its restore, like --config-restore,
+# lists them masked in the dry run and sends them on the second yes (the simulated device shows
+# what it received), never showing a value; --snapshots --snapshot (text and --json), --export
+# json/toml/csv and --config-restore --dry-run never print them. Planted in every form a template can write a secret: plain, quoted
 # with escapes, after a vertical tab and without blanks, with a CR before the line end.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
@@ -26,6 +27,19 @@ id=$(sqlite3 "$DB" "SELECT id FROM config_snapshots WHERE reason = 'planted'")
 # A newer snapshot of the device's own: the planted one is the oldest (G in the list).
 "$SHELLY_TUI" --config-get plus >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
 
+# --config-restore --dry-run first (the console restores the snapshot below).
+r0=$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)
+# (a planted WiFi key would change the network: allowed here so that the dry run lists it all)
+"$SHELLY_TUI" --config-restore plus --snapshot "$id" --dry-run --allow-network-change >"$T_TMP/dry" 2>&1
+rc=$?
+if [ $rc = 0 ] && ! grep -q "$SECRET" "$T_TMP/dry" && grep -q 'sys.name: .* -> planted' "$T_TMP/dry" &&
+	[ "$(grep -cE '^  (wifi\.(sta1?|ap)|mqtt)\.pass: \(write-only\) -> \*{8}$' "$T_TMP/dry")" = 4 ] &&
+	[ "$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)" = "$r0" ]; then
+	pass "$N: --config-restore --dry-run prints no secret and sends nothing"
+else
+	fail "$N: --config-restore --dry-run" "rc=$rc $(cat "$T_TMP/dry")"
+fi
+
 # --- the console ---
 tui_start 130 50 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
 tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
@@ -45,21 +59,56 @@ if tui_wait 10 "Snapshot $id - plus" && tui_wait 10 'switch:0.auto_off_delay_s +
 else
 	fail "$N: fields" "$(tui_why 'wifi.sta.pass ********')"
 fi
-# The restore's dry run lists what it would change: never a secret (it cannot be compared).
+# The restore's dry run lists what it would change as --config-restore does: each secret of the
+# snapshot (it cannot be compared, so it is sent) masked, "(write-only) -> ********", and counted.
+secrets_listed() {
+	[ "$(grep -cE "^.*(wifi\.(sta1?|ap)|mqtt)\.pass +\(write-only\) -> \*{8} *.?$" "$T_TMP/screen")" = 4 ] &&
+		! grep -q "$SECRET" "$T_TMP/screen"
+}
+# A WiFi key may cut the device off: asked on its own after the dry run.
+netq="wifi.sta.pass may cut the device off the network.*Restore snapshot $id anyway\? .*\[y/N\]"
 tui_keys r
 tui_wait 10 "Restore snapshot $id on plus\?" || fail "$N: restore asks" "$(tui_why 'Restore snapshot')"
 tui_keys y
 if tui_wait 30 "dry run of snapshot $id \(actual -> snapshot\): [0-9]+ change" && tui_wait 10 'sys.name +.* -> planted' &&
-	! grep -q "$SECRET" "$T_TMP/screen" && ! grep -Eq 'wifi\.(sta1?|ap)\.pass|mqtt\.pass' "$T_TMP/screen"; then
-	pass "$N: the restore's dry run lists no secret"
+	secrets_listed && n=$(sed -nE 's/.*\(actual -> snapshot\): ([0-9]+) change.*/\1/p' "$T_TMP/screen") &&
+	[ "$n" = "$(grep -v 'actual -> snapshot' "$T_TMP/screen" | grep -c ' -> ')" ] && [ "$n" -ge 5 ] && tui_wait 30 "$netq"; then
+	pass "$N: the restore's dry run lists and counts every secret masked, never its value, and asks the network question"
 else
-	fail "$N: dry run" "$(tui_why 'dry run of snapshot')"
+	fail "$N: dry run" "$(tui_why 'pass +\(write-only\) -> ********')"
 fi
 tui_keys n
-tui_wait 10 'nothing restored' || fail "$N: declined" "$(tui_why 'nothing restored')"
+if tui_wait 10 'nothing restored' && [ "$(ctl GET /devices/0/secrets)" = '{}' ]; then
+	pass "$N: declining the network question sends no secret"
+else
+	fail "$N: declined" "$(ctl GET /devices/0/secrets | sed "s/$SECRET/<planted>/g"); $(tui_why 'nothing restored')"
+fi
+# The second yes sends them through the same apply path as --config-restore.
+tui_keys r
+tui_wait 10 "Restore snapshot $id on plus\?" || fail "$N: restore asks (2)" "$(tui_why 'Restore snapshot')"
+tui_keys y
+tui_wait 30 "$netq" || fail "$N: network question (2)" "$(tui_why 'may cut the device off the network')"
+tui_keys y
+received() {
+	ctl GET /devices/0/secrets >"$T_TMP/secrets" &&
+		[ "$(jq -r '."wifi.sta.pass", ."wifi.sta1.pass", ."wifi.ap.pass", ."mqtt.pass"' "$T_TMP/secrets")" = "$(
+			printf '%s\n' "$SECRET-sta" "$SECRET \"q\" \\ sta1" "$SECRET-ap" "$SECRET-mqtt"
+		)" ]
+}
+if wait_for 60 received && tui_wait 60 "restored: $n field\(s\) set" && secrets_listed &&
+	! curl -s -m 3 "http://$(dv 0 HP)/rpc/Shelly.GetConfig" | grep -q "$SECRET"; then
+	pass "$N: the restore sent every secret to the device; the screen never showed one"
+else
+	fail "$N: apply" "$(sed "s/$SECRET/<planted>/g" "$T_TMP/secrets"); $(tui_why "restored: $n field(s) set" | sed "s/$SECRET/<planted>/g")"
+fi
 tui_keys q q q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: exit" "$(tui_why RESTORED)"
 tui_stop
+if ! grep -q "$SECRET" "$DB.console.log" "$SIM_ERR"; then
+	pass "$N: neither the console's log nor the device's shows a secret"
+else
+	fail "$N: logs" "$(grep -c "$SECRET" "$DB.console.log" "$SIM_ERR")"
+fi
 
 # --- the other ways out ---
 "$SHELLY_TUI" --snapshots plus --snapshot "$id" >"$T_TMP/one.txt" 2>&1 &&
@@ -83,15 +132,4 @@ done
 	[ "$(jq -r "[.configs[\"$MAC\"].history[] | select(.reason == \"planted\")] | length" "$T_TMP/x.json")" = 1 ] &&
 	pass "$N: --export json, toml and csv carry the planted snapshot without its secrets" ||
 	fail "$N: export" "$(cat "$T_TMP/x.json")"
-r0=$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)
-# (a planted WiFi key would change the network: allowed here so that the dry run lists it all)
-"$SHELLY_TUI" --config-restore plus --snapshot "$id" --dry-run --allow-network-change >"$T_TMP/dry" 2>&1
-rc=$?
-if [ $rc = 0 ] && ! grep -q "$SECRET" "$T_TMP/dry" && grep -q 'sys.name: .* -> planted' "$T_TMP/dry" &&
-	[ "$(grep -cE '^  (wifi\.(sta1?|ap)|mqtt)\.pass: \(write-only\) -> \*{8}$' "$T_TMP/dry")" = 4 ] &&
-	[ "$(curl -s -m 3 "http://$(dv 0 HP)/rpc/Sys.GetStatus" | jq -r .cfg_rev)" = "$r0" ]; then
-	pass "$N: --config-restore --dry-run prints no secret and sends nothing"
-else
-	fail "$N: --config-restore --dry-run" "rc=$rc $(cat "$T_TMP/dry")"
-fi
 sim_stop

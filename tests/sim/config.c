@@ -16,7 +16,9 @@
  *
  * Control: POST /devices/<d>/config {"patch":{...}} changes the document behind the tool's
  * back; POST /devices/<d>/config-fail {"after":N} lets N more setter requests succeed and
- * makes the next one fail (HTTP 500, nothing applied), once.
+ * makes the next one fail (HTTP 500, nothing applied), once; GET /devices/<d>/secrets shows
+ * the Gen2+ "pass" keys SetConfig received ({"wifi.sta.pass": ".."}) so that a test can see a
+ * secret arrive; the device API never returns them.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -223,6 +225,36 @@ gen2_check(const cJSON *cur, const cJSON *new, char *bad, size_t size)
 	return true;
 }
 
+/* Keeps the "pass" strings of config (component key) in d->secrets by their dotted path. */
+static void
+keep_pass(struct dev *d, const char *path, const cJSON *config)
+{
+	const cJSON *it;
+	char sub[160];
+
+	cJSON_ArrayForEach(it, config)
+	{
+		snprintf(sub, sizeof sub, "%s.%s", path, it->string);
+		if (cJSON_IsObject(it))
+			keep_pass(d, sub, it);
+		else if (!strcmp(it->string, "pass") && cJSON_IsString(it)) {
+			if (d->secrets == NULL)
+				d->secrets = cJSON_CreateObject();
+			js_set(d->secrets, sub, cJSON_CreateString(it->valuestring));
+		}
+	}
+}
+
+char *
+simcfg_secrets(struct dev *d, size_t *len)
+{
+	cJSON *empty = d->secrets == NULL ? cJSON_CreateObject() : NULL;
+	char *s = js_print(empty != NULL ? empty : d->secrets, len);
+
+	cJSON_Delete(empty);
+	return s;
+}
+
 /* Removes "pass" keys (write-only) from a config object. */
 static void
 strip_pass(cJSON *o)
@@ -256,6 +288,7 @@ simcfg_gen2_set(struct dev *d, const char *key, const cJSON *cur, const cJSON *c
 		snprintf(msg, size, "Internal error while saving the configuration");
 		return NULL;
 	}
+	keep_pass(d, key, config);
 	copy = cJSON_Duplicate(config, 1);
 	strip_pass(copy);
 	patch = cJSON_CreateObject();

@@ -13,6 +13,7 @@
  *   POST /devices/<i|id>/offer-update     {"stable":"1.9.0","beta":null}
  *   POST /devices/<i|id>/config           {"patch":{...}} change config behind the tool's back
  *   POST /devices/<i|id>/config-fail      {"after":N} the setter request after N more fails
+ *   GET  /devices/<i|id>/secrets          the Gen2+ "pass" keys SetConfig received (tests only)
  *   POST /reset-counters                  every device
  */
 #include <arpa/inet.h>
@@ -388,6 +389,11 @@ route(struct sim *sim, struct MHD_Connection *conn, const char *url, const char 
 			return ctl_error(conn, 404, "no such device");
 		if (!strcmp(slash + 1, "state") && get)
 			return device_state(conn, d);
+		if (!strcmp(slash + 1, "secrets") && get) {
+			size_t len;
+			char *s = simcfg_secrets(d, &len);
+			return respond(conn, 200, s, len);
+		}
 		if (post)
 			return device_post(sim, conn, d, slash + 1, cr->body.p, cr->body.len);
 		return ctl_error(conn, 405, "method not allowed");

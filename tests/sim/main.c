@@ -101,7 +101,7 @@ usage(FILE *f)
 	SIM_DIGEST_STYLES(DIGEST_HELP)
 #undef DIGEST_HELP
 	fprintf(f, "\nControl interface (JSON over HTTP):\n"
-	           "  GET  /manifest, /devices, /devices/<i|id>/state\n"
+	           "  GET  /manifest, /devices, /devices/<i|id>/state, /devices/<i|id>/secrets\n"
 	           "  POST /devices/<i|id>/fault {\"fault\":KIND[,\"count\":N][,\"path\":P]}\n"
 	           "  POST /devices/<i|id>/auth {\"enable\":BOOL[,\"password\":PW]}\n"
 	           "  POST /devices/<i|id>/tls/rotate [{\"after\":PATH}], /reset-counters, /move, /reboot\n"

@@ -255,6 +255,9 @@ struct dev {
 	char *name; /* set through config, or NULL */
 	bool restart_required; /* Gen2+: a SetConfig asked for a reboot (config.c) */
 	long cfg_fail_in; /* config.c: the Nth setter request from now fails; 0 none */
+	/* config.c: the "pass" keys Gen2+ SetConfig received ({"wifi.sta.pass": ".."}), never in
+	 * GetConfig, only in the control API's GET /devices/<d>/secrets (tests); NULL none */
+	struct cJSON *secrets;
 	/* Counters and open connections. */
 	struct counters c;
 	struct sim_conn *conns; /* list of open connections */
@@ -511,6 +514,8 @@ struct cJSON *simcfg_gen2_set(struct dev *d, const char *key, const struct cJSON
 bool simcfg_fail_now(struct dev *d);
 /* Control actions "config" and "config-fail"; 0, or -1 with *cause. */
 int simcfg_control(struct dev *d, const char *action, const struct cJSON *in, char **cause);
+/* The write-only keys received so far as a JSON object text (caller frees). */
+char *simcfg_secrets(struct dev *d, size_t *len);
 
 /* control.c */
 int control_start(struct sim *sim, char **cause);

@@ -132,6 +132,8 @@ dev_state_done(struct dev *d)
 	free(d->upd_stable);
 	free(d->upd_beta);
 	free(d->name);
+	cJSON_Delete(d->secrets);
+	d->secrets = NULL;
 	d->sw = NULL;
 	d->cv = NULL;
 	d->lt = NULL;

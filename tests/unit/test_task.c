@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,99 @@ test_bad_add_and_audit(void **state)
 	store_free(s);
 }
 
+/* What a list callback saw, one "a:b:c;" per row; with stop it ends the list after one row. */
+struct listed {
+	struct store *s;
+	char text[256];
+	int stop;
+};
+
+static void
+listed_add(struct listed *l, const char *a, const char *b, long long c)
+{
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof l->text - len, "%s:%s:%lld;", a, b != NULL ? b : "-", c);
+}
+
+static int
+agent_row_cb(const struct store_agent *a, void *arg)
+{
+	struct listed *l = arg;
+	char *cause = NULL;
+
+	listed_add(l, a->id, a->name, (long long)a->last_seen_ms);
+	/* Rows are copies: the callback may write to the store while the list runs. */
+	assert_int_equal(store_agent_seen(l->s, a->id, 9000, &cause), 0);
+	return l->stop;
+}
+
+static int
+ap_row_cb(const struct store_ap *ap, void *arg)
+{
+	listed_add(arg, ap->ssid, ap->agent, ap->rssi);
+	return 0;
+}
+
+static int
+task_row_cb(const struct store_task *t, void *arg)
+{
+	listed_add(arg, t->target, t->key_ref, t->max_attempts);
+	return 0;
+}
+
+static void
+test_lists(void **state)
+{
+	struct store *s = open_mem();
+	struct listed l = {s, "", 0};
+	struct store_task t = {.kind = "provision",
+	    .target = "shelly-a",
+	    .network = "home",
+	    .state = "queued",
+	    .max_attempts = 3};
+	struct store_task *got;
+	char *cause = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(store_agent_add(s, "a1", "pi", "h1", 1000, &cause), 0);
+	assert_int_equal(store_agent_add(s, "a2", "nuc", "h2", 2000, &cause), 0);
+	assert_int_equal(store_agent_list(s, agent_row_cb, &l, &cause), 0);
+	assert_string_equal(l.text, "a1:pi:0;a2:nuc:0;");
+	l = (struct listed){s, "", 1};
+	assert_int_equal(store_agent_list(s, agent_row_cb, &l, &cause), 0);
+	assert_string_equal(l.text, "a1:pi:9000;");
+
+	assert_int_equal(store_ap_seen(s, "net-b", "a1", -60, 3000, &cause), 0);
+	assert_int_equal(store_ap_seen(s, "net-a", "a2", -70, 4000, &cause), 0);
+	assert_int_equal(store_ap_seen(s, "old", "a2", 0, 100, &cause), 0);
+	l = (struct listed){s, "", 0};
+	assert_int_equal(store_ap_list(s, 1000, ap_row_cb, &l, &cause), 0);
+	assert_string_equal(l.text, "net-a:a2:-70;net-b:a1:-60;");
+
+	assert_int_equal(store_task_add(s, &t, 1000, &id, &cause), 0);
+	t.target = "shelly-b";
+	t.key_ref = "file:/k";
+	t.ap_off = 1;
+	t.max_attempts = 0; /* stored as 1 */
+	assert_int_equal(store_task_add(s, &t, 1000, &id, &cause), 0);
+	l = (struct listed){s, "", 0};
+	assert_int_equal(store_task_list(s, task_row_cb, &l, &cause), 0);
+	assert_string_equal(l.text, "shelly-a:-:3;shelly-b:file:/k:1;");
+	got = store_task_get(s, id);
+	assert_non_null(got);
+	assert_int_equal(got->ap_off, 1);
+	assert_int_equal(got->attempts, 0);
+	assert_int_equal(got->created_ms, 1000);
+	assert_null(got->agent);
+	store_task_free(got);
+	l = (struct listed){s, "", 0};
+	assert_int_equal(store_task_expired(s, "queued", 5000, task_row_cb, &l, &cause), 0);
+	assert_string_equal(l.text, ""); /* no lease, so none expired */
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -353,6 +447,7 @@ main(void)
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
+	    cmocka_unit_test(test_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
