@@ -118,8 +118,8 @@ int scan_targets_check_size(const struct scan_targets *t, int force, char **caus
 /* Returns 0 when every visited address of every target is allowed by g (NULL or unset: all),
  * else -1 with *cause naming the target and the first refused address. Sends nothing. */
 int scan_targets_check_guard(const struct scan_targets *t, const struct guard *g, char **cause);
-/* The same, adding to *steps (may be NULL) the positions examined (guard_first_refused): per
- * interval of t at most one more than the guard's IPv4 networks, whatever their size. */
+/* The same, adding to *steps (may be NULL) the allowed ranges compared (guard_first_refused):
+ * per interval of t about log2 of their number plus one, whatever the intervals' size. */
 int scan_targets_check_guard_counted(
     const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause);
 

@@ -41,9 +41,10 @@ int guard_allows(const struct guard *g, const char *host);
 /*
  * Returns 1 with *refused set to the lowest address of [first, last] (IPv4, host byte order,
  * first <= last) that guard_allows() refuses as a dotted quad, or 0 when it allows them all
- * (always when the guard is unset). Whole intervals are checked against the allowed networks,
- * so a /8 costs what a single address does: *steps (may be NULL) is increased by the
- * positions examined, at most one more than the number of IPv4 networks in the guard.
+ * (always when the guard is unset). Whole intervals are checked against the union of the
+ * allowed networks, so a /8 costs what a single address does: *steps (may be NULL) is
+ * increased by the allowed ranges compared (cidr_list_first_outside), about log2 of their
+ * number plus one.
  */
 int guard_first_refused(
     const struct guard *g, uint32_t first, uint32_t last, uint32_t *refused, uint64_t *steps);

@@ -9,6 +9,7 @@
 
 #include "guardref.h"
 #include "util/guard.h"
+#include "util/xmalloc.h"
 
 static struct guard *
 guard_ok(const char *nets)
@@ -247,8 +248,8 @@ test_first_refused_edges(void **state)
 	same_as_reference(g, "0.0.0.0/0", 0, 300);
 	same_as_reference(g, "0.0.0.0/0", UINT32_MAX - 300, UINT32_MAX);
 	guard_free(g);
-	/* two halves cover it together, in two steps */
-	assert_int_equal(steps_for("128.0.0.0/1 0.0.0.0/1", 0, UINT32_MAX, 0, 0), 2);
+	/* two halves cover it together: merged, one step */
+	assert_int_equal(steps_for("128.0.0.0/1 0.0.0.0/1", 0, UINT32_MAX, 0, 0), 1);
 	/* the top: /32 and /31 */
 	assert_int_equal(
 	    steps_for("255.255.255.255", UINT32_MAX - 1, UINT32_MAX, 1, UINT32_MAX - 1), 1);
@@ -257,8 +258,9 @@ test_first_refused_edges(void **state)
 	assert_int_equal(
 	    steps_for("255.255.255.254/31", UINT32_MAX - 2, UINT32_MAX, 1, UINT32_MAX - 2), 1);
 	/* the bottom: hosts side by side, then a gap */
-	assert_int_equal(steps_for("0.0.0.1, 0.0.0.0/32", 0, 1, 0, 0), 2);
-	assert_int_equal(steps_for("0.0.0.1, 0.0.0.0/32", 0, 2, 1, 2), 3);
+	assert_int_equal(steps_for("0.0.0.1, 0.0.0.0/32", 0, 1, 0, 0), 1);
+	assert_int_equal(steps_for("0.0.0.1, 0.0.0.0/32", 0, 2, 1, 2), 1);
+	assert_int_equal(steps_for("0.0.0.2, 0.0.0.0/32", 0, 2, 1, 1), 2);
 	assert_int_equal(steps_for("0.0.0.0/31", 0, 0, 0, 0), 1);
 	assert_int_equal(steps_for("0.0.0.1", 0, 1, 1, 0), 1);
 	/* overlapping networks and a range of the short form */
@@ -267,10 +269,11 @@ test_first_refused_edges(void **state)
 	    1);
 	assert_int_equal(steps_for("10.0.0.0-10.0.0.9, 10.0.0.5-20, 10.0.0.21/32", 0x0A000000u,
 	                     0x0A000016u, 1, 0x0A000016u),
-	    4);
-	/* IPv6 entries do not admit a dotted quad; an unset guard admits all, in no steps */
+	    1);
+	/* IPv6 entries do not admit a dotted quad (no IPv4 range to compare); an unset guard
+	 * admits all */
 	assert_int_equal(
-	    steps_for("::ffff:0.0.0.0/96", 0x7F000001u, 0x7F000001u, 1, 0x7F000001u), 1);
+	    steps_for("::ffff:0.0.0.0/96", 0x7F000001u, 0x7F000001u, 1, 0x7F000001u), 0);
 	g = guard_ok(NULL);
 	assert_int_equal(guard_first_refused(g, 0, UINT32_MAX, &got, NULL), 0);
 	guard_free(g);
@@ -282,8 +285,49 @@ test_first_refused_slash8(void **state)
 {
 	(void)state;
 	assert_int_equal(steps_for("127.0.0.0/8", 0x7F000001u, 0x7FFFFFFEu, 0, 0), 1);
-	assert_int_equal(steps_for("127.0.0.0/9", 0x7F000001u, 0x7FFFFFFEu, 1, 0x7F800000u), 2);
+	assert_int_equal(steps_for("127.0.0.0/9", 0x7F000001u, 0x7FFFFFFEu, 1, 0x7F800000u), 1);
+	assert_int_equal(steps_for("127.128.0.0/9 127.0.0.0/9", 0x7F000001u, 0x7FFFFFFEu, 0, 0), 1);
 	assert_int_equal(steps_for("10.0.0.0/8", 0x7F000001u, 0x7FFFFFFEu, 1, 0x7F000001u), 1);
+}
+
+/*
+ * A guard of 1024 separate hosts (every other address from 10.0.0.0) costs a binary search,
+ * at most 11 comparisons; the same count of adjacent hosts merges into one range.
+ */
+static void
+test_first_refused_many(void **state)
+{
+	char *apart = xcalloc(1024, 16), *side = xcalloc(1024, 16), q[16];
+	size_t la = 0, ls = 0;
+	struct guard *ga, *gs;
+	uint64_t steps, most = 0;
+	uint32_t got = 0, x;
+
+	(void)state;
+	for (x = 0; x < 1024; x++) {
+		ref_quad(0x0A000000u + 2 * x, q, sizeof q);
+		la += (size_t)snprintf(apart + la, 1024 * 16 - la, "%s ", q);
+		ref_quad(0x0A000000u + x, q, sizeof q);
+		ls += (size_t)snprintf(side + ls, 1024 * 16 - ls, "%s,", q);
+	}
+	ga = guard_ok(apart);
+	gs = guard_ok(side);
+	for (x = 0x0A000000u; x < 0x0A000800u; x++) {
+		steps = 0;
+		assert_int_equal(guard_first_refused(ga, x, x + 1, &got, &steps), 1);
+		assert_int_equal(got, x % 2 ? x : x + 1);
+		most = steps > most ? steps : most;
+	}
+	assert_in_range(most, 10, 11);
+	steps = 0;
+	assert_int_equal(guard_first_refused(gs, 0x0A000000u, 0x0A0003FFu, &got, &steps), 0);
+	assert_int_equal(guard_first_refused(gs, 0x0A000000u, 0x0A000400u, &got, &steps), 1);
+	assert_int_equal(got, 0x0A000400u);
+	assert_int_equal(steps, 2);
+	guard_free(ga);
+	guard_free(gs);
+	free(apart);
+	free(side);
 }
 
 int
@@ -297,6 +341,7 @@ main(void)
 	    cmocka_unit_test(test_first_refused_random),
 	    cmocka_unit_test(test_first_refused_edges),
 	    cmocka_unit_test(test_first_refused_slash8),
+	    cmocka_unit_test(test_first_refused_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
