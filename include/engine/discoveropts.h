@@ -22,9 +22,11 @@ struct discoveropts {
 
 /*
  * The configured discover-ranges (a range that does not parse is logged and left out; all
- * are left out, with an error logged, when the network guard refuses one). Caller frees.
+ * are left out, with an error logged, when the network guard refuses one, and then *refused,
+ * when refused is not NULL, says which: "discover-range R refused by SHELLY_TUI_ALLOW_NETS";
+ * else it is set to NULL). Caller frees both.
  */
-struct scan_targets *discoveropts_ranges(const struct engine *eng);
+struct scan_targets *discoveropts_ranges(const struct engine *eng, char **refused);
 
 /*
  * Fills o for a run that browses mDNS when mdns is set and scans targets (borrowed; NULL or

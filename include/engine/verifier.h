@@ -9,7 +9,9 @@
  * configured devices: a task in state verifying is done when a scan of the configured ranges
  * (and mDNS browsing, when enabled) finds a device with the task's MAC (the device is then also
  * merged into the registry); when timeout_ms pass without it, the task's stage becomes "not_seen"
- * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting.
+ * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting;
+ * it is stopped when no task waits any more, or after timeout_ms (then the next one starts from
+ * the ranges' beginning). Lease checks and timeouts go on while a scan runs.
  */
 #include "discovery/discover.h"
 
@@ -26,6 +28,11 @@ struct verifier_opts {
 	 * (targets borrowed; NULL: nothing can be verified by scanning) and mDNS browsing (mdns).
 	 */
 	struct discover_opts run;
+	/*
+	 * Why the configured ranges were left out (borrowed, as targets), or NULL: logged, and
+	 * the reason of every task given up ("not verified: ...").
+	 */
+	const char *refused;
 	void (*changed_cb)(void *arg); /* devices were verified and registered; may be NULL */
 	void *arg;
 };

@@ -103,8 +103,11 @@ int taskq_fail(struct store *s, const char *agent, int64_t id, const char *reaso
     int64_t now_ms, const char **state, char **cause);
 /* The manager saw task id's device on the target network at host: verifying -> done. */
 int taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause);
-/* Verification gave up: the stage becomes "not_seen", which the agent reads and answers. */
-int taskq_not_seen(struct store *s, int64_t id, int64_t now_ms, char **cause);
+/*
+ * Verification gave up: the stage becomes "not_seen", which the agent reads and answers;
+ * reason (NULL: none) says why the manager could not see the device, when it knows.
+ */
+int taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause);
 /*
  * Tasks whose agent stopped heartbeating (lease ended before now): back to the queue while
  * attempts remain, else failed. Returns the number handled, or -1.

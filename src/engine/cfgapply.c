@@ -219,8 +219,8 @@ after_verify_read(struct cfgapply *a)
 {
 	const struct devconfig *want = a->failed_write ? &a->restore : &a->changes;
 	struct devconfig_diff *rows;
-	size_t n, drift = devconfig_diff(want, &a->after, &rows, &n);
-	char name[96];
+	size_t n, drift = devconfig_diff(want, &a->after, &rows, &n), secrets = 0;
+	char name[96], sent[80] = "";
 
 	if (drift > 0) {
 		for (size_t i = 0; i < n; i++)
@@ -247,8 +247,14 @@ after_verify_read(struct cfgapply *a)
 		        drift, name));
 		return;
 	}
+	/* A secret is sent but never read back: it is counted apart from what was verified. */
+	for (size_t i = 0; i < a->changes.n; i++)
+		secrets += (devconfig_field(a->changes.e[i].field)->flags & DCF_SECRET) != 0;
+	if (secrets > 0)
+		snprintf(sent, sizeof sent, ", %zu secret(s) sent (a device never reads them back)",
+		    secrets);
 	finish(a, CFGA_OK,
-	    xasprintf("%zu field(s) set and verified%s%s%s", a->changes.n,
+	    xasprintf("%zu field(s) set and verified%s%s%s%s", a->changes.n - secrets, sent,
 	        a->moved ? " at the new address " : "", a->moved ? a->new_host : "",
 	        a->rebooted ? ", rebooted"
 	        : a->restart_required

@@ -117,7 +117,7 @@ discovery_start(struct fleet *f)
 		return;
 	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
 	scan_targets_free(f->targets);
-	f->targets = discoveropts_ranges(f->eng);
+	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
 	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);

@@ -35,6 +35,7 @@ struct verifier {
 	struct verifier_opts opts;
 	struct loop_timer *timer;
 	struct discover *run;
+	uint64_t run_start_ms; /* loop time the run started */
 	struct verifier_wait *wait;
 	size_t nwait, capwait;
 };
@@ -82,7 +83,10 @@ collect_cb(const struct store_task *t, void *arg)
 	return 0;
 }
 
-/* Refreshes the wait list from the store: drops tasks that left verifying. */
+/*
+ * Refreshes the wait list from the store: drops tasks that left verifying, except those the
+ * current run saw (their credentials are registered when it finishes).
+ */
 static void
 refresh(struct verifier *v)
 {
@@ -101,7 +105,7 @@ refresh(struct verifier *v)
 
 		for (size_t k = 0; k < c.nlive; k++)
 			live |= c.live[k] == v->wait[i].id;
-		if (live)
+		if (live || v->wait[i].seen)
 			v->wait[j++] = v->wait[i];
 		else
 			free(v->wait[i].pass_ref);
@@ -192,45 +196,80 @@ start_run(struct verifier *v)
 	discover_start(v->run);
 }
 
+/* Returns the tasks of agents that stopped heartbeating to the queue. */
 static void
-tick_cb(void *arg)
+expire_leases(struct verifier *v)
 {
-	struct verifier *v = arg;
-	uint64_t now = loop_now_ms(v->loop);
 	char *cause = NULL;
-	int n;
+	int n = taskq_expire(v->store, loop_wall_ms(), &cause);
 
-	if (v->run != NULL && !discover_finished(v->run))
-		return; /* done_cb re-arms the timer */
-	if (v->run != NULL)
-		finish_run(v);
-	n = taskq_expire(v->store, loop_wall_ms(), &cause);
 	if (n < 0) {
 		log_error("task leases: %s", cause);
 		free(cause);
-		cause = NULL;
 	} else if (n > 0)
 		log_info("%d task(s) of silent agents handled", n);
-	refresh(v);
+}
+
+/* Gives up the waits older than the timeout (each once: it is then settled). */
+static void
+give_up(struct verifier *v, uint64_t now)
+{
+	char *cause = NULL, *reason = NULL;
+
+	if (v->opts.refused != NULL)
+		reason = xasprintf("not verified: %s", v->opts.refused);
 	for (size_t i = 0; i < v->nwait; i++) {
 		struct verifier_wait *w = &v->wait[i];
 
 		if (w->found || now - w->since_ms < v->opts.timeout_ms)
 			continue;
 		w->found = 1;
-		log_warn("task %lld: device %s not seen on the target network", (long long)w->id,
-		    w->mac);
-		if (taskq_not_seen(v->store, w->id, loop_wall_ms(), &cause) < 0) {
+		log_warn("task %lld: device %s not seen on the target network%s%s",
+		    (long long)w->id, w->mac, reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+		if (taskq_not_seen(v->store, w->id, reason, loop_wall_ms(), &cause) < 0) {
 			log_error("verifier: %s", cause);
 			free(cause);
 			cause = NULL;
 		}
 	}
+	free(reason);
+}
+
+/* 1 while a device is still waited for. */
+static int
+waiting(const struct verifier *v)
+{
 	for (size_t i = 0; i < v->nwait; i++)
-		if (!v->wait[i].found && (v->opts.run.targets != NULL || v->opts.run.mdns)) {
-			start_run(v);
-			break;
-		}
+		if (!v->wait[i].found)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every interval, whether or not a run is in progress: leases, the waits, and then one
+ * discovery run at a time. A run ends early when nobody waits any more or after timeout_ms
+ * (no wait lasts longer, so the next run starts over the ranges from the beginning: a range
+ * too large to scan within the timeout is still scanned from its start for every device).
+ */
+static void
+tick_cb(void *arg)
+{
+	struct verifier *v = arg;
+	uint64_t now = loop_now_ms(v->loop);
+
+	if (v->run != NULL && discover_finished(v->run))
+		finish_run(v);
+	expire_leases(v);
+	refresh(v);
+	give_up(v, now);
+	if (v->run != NULL) {
+		if (!waiting(v) || now - v->run_start_ms >= v->opts.timeout_ms)
+			discover_stop(v->run); /* done_cb follows and re-arms the timer */
+	} else if (waiting(v) && (v->opts.run.targets != NULL || v->opts.run.mdns)) {
+		v->run_start_ms = now;
+		start_run(v);
+	}
 	loop_timer_arm(v->timer, v->opts.interval_ms);
 }
 
@@ -241,6 +280,10 @@ set_opts(struct verifier *v, const struct verifier_opts *opts)
 	v->opts = *opts;
 	if (v->opts.interval_ms == 0)
 		v->opts.interval_ms = 1000;
+	if (opts->refused != NULL)
+		log_warn(
+		    "provisioning verifier: %s: configured devices cannot be found by scanning",
+		    opts->refused);
 	loop_timer_arm(v->timer, 0);
 }
 

@@ -308,9 +308,11 @@ cfgdoc_text_read(const char *path, char **out, size_t *len, char **cause)
 	} else {
 		const char *nul;
 
+		errno = 0;
 		n = fread(buf, 1, CFGDOC_TEXT_MAX + 1, fp);
-		if (ferror(fp))
-			*cause = xasprintf("%s: read error", path);
+		if (ferror(fp)) /* a directory opens, and its read says why it fails */
+			*cause =
+			    xasprintf("%s: %s", path, errno != 0 ? strerror(errno) : "read error");
 		else if (n > CFGDOC_TEXT_MAX)
 			*cause = xasprintf("%s: larger than %d bytes", path, CFGDOC_TEXT_MAX);
 		else if ((nul = memchr(buf, '\0', n)) != NULL)

@@ -396,9 +396,9 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 }
 
 int
-taskq_not_seen(struct store *s, int64_t id, int64_t now_ms, char **cause)
+taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause)
 {
-	struct store_task_set set = {.lease_ms = -1, .stage = "not_seen"};
+	struct store_task_set set = {.lease_ms = -1, .stage = "not_seen", .reason = reason};
 	const char *v = task_state_name(TASK_VERIFYING);
 	int rc = store_task_update(s, id, NULL, v, v, &set, now_ms, cause);
 

@@ -44,6 +44,7 @@ struct provserve {
 	struct agentapi *api;
 	struct verifier *verifier;
 	struct scan_targets *targets;
+	char *refused; /* why the configured ranges were left out, or NULL */
 	struct listener cur; /* the listener serving, when serving */
 	int serving;
 	char url[160];
@@ -54,7 +55,8 @@ struct provserve {
 };
 
 /*
- * The verifier's options from the configuration; the targets are made anew in ps->targets.
+ * The verifier's options from the configuration; the targets (and why they were refused) are
+ * made anew in ps->targets and ps->refused.
  * The configured ranges are scanned as scheduled discovery scans them: with no size limit.
  */
 static void
@@ -63,15 +65,17 @@ verifier_config(struct provserve *ps, struct verifier_opts *vo)
 	const struct conf *cfg = ps->eng->conf;
 	int mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) && mdns_guard_allows(ps->eng->guard, NULL);
 
-	ps->targets = discoveropts_ranges(ps->eng);
+	ps->targets = discoveropts_ranges(ps->eng, &ps->refused);
 	memset(vo, 0, sizeof *vo);
 	vo->interval_ms = conf_get_ms(cfg, OPT_VERIFY_INTERVAL);
 	vo->timeout_ms = conf_get_ms(cfg, OPT_VERIFY_TIMEOUT);
 	discoveropts_fill(ps->eng, &(struct discoveropts){.force = 1}, mdns, ps->targets, &vo->run);
+	vo->refused = ps->refused;
 	vo->changed_cb = ps->o.registry_cb;
 	vo->arg = ps->o.arg;
 	if (vo->run.targets == NULL && !vo->run.mdns)
-		log_info("provisioning: no discover-range and no mDNS, devices cannot be verified");
+		log_info("provisioning: %s and no mDNS, devices cannot be verified",
+		    ps->refused != NULL ? "the discover-ranges were refused" : "no discover-range");
 }
 
 /* ---- the listener ---- */
@@ -399,14 +403,17 @@ void
 provserve_reload(struct provserve *ps)
 {
 	struct scan_targets *old;
+	char *old_refused;
 	struct verifier_opts vo;
 
 	if (ps == NULL)
 		return;
 	old = ps->targets;
+	old_refused = ps->refused;
 	verifier_config(ps, &vo);
 	verifier_set_opts(ps->verifier, &vo);
 	scan_targets_free(old); /* the verifier dropped its scan over them */
+	free(old_refused);
 	agentapi_set_lease(ps->api, (int64_t)conf_get_ms(ps->eng->conf, OPT_AGENT_LEASE));
 	log_info("provisioning: verifier and agent lease follow the reloaded configuration");
 	listener_apply(ps);
@@ -430,6 +437,7 @@ provserve_free(struct provserve *ps)
 	verifier_free(ps->verifier);
 	agentapi_free(ps->api);
 	scan_targets_free(ps->targets);
+	free(ps->refused);
 	free(ps->error);
 	free(ps->main_addr);
 	free((char *)ps->o.listen);

@@ -25,7 +25,7 @@
 enum mode { M_LIST, M_FIELDS, M_RESTORE };
 
 struct snap {
-	int64_t id;
+	int64_t id, ts_ms;
 	char *body;
 };
 
@@ -68,6 +68,7 @@ row_cb(const struct cfgstore_row *r, void *arg)
 		str_copy(rev, sizeof rev, "-");
 	s->snaps = xreallocarray(s->snaps, s->nsnaps + 1, sizeof *s->snaps);
 	s->snaps[s->nsnaps].id = r->id;
+	s->snaps[s->nsnaps].ts_ms = r->ts_ms;
 	s->snaps[s->nsnaps++].body = xstrdup(r->body != NULL ? r->body : "");
 	line = xasprintf("%-8lld %s UTC  cfg_rev %-8s %s", (long long)r->id, when, rev,
 	    r->reason != NULL ? r->reason : "");
@@ -387,32 +388,42 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	}
 }
 
+/* The device's newest stored snapshot against the one the list shows first. */
+struct newest {
+	const struct snap *top; /* NULL when the list is empty */
+	int seen, same;
+};
+
 static int
 newest_cb(const struct cfgstore_row *r, void *arg)
 {
-	*(int64_t *)arg = r->id;
+	struct newest *n = arg;
+
+	n->seen = 1;
+	n->same = n->top != NULL && n->top->id == r->id && n->top->ts_ms == r->ts_ms &&
+	          strcmp(n->top->body, r->body != NULL ? r->body : "") == 0;
 	return 0;
 }
 
 /* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. The store moves on every
- * poll, so the list is read again only when the device's newest snapshot is another one (a
- * snapshot added, or the device's removed); a failed look is read again to say why. */
+ * poll, so the list is read again only when the device's newest snapshot is another one: a
+ * snapshot added, the device's removed, or an id SQLite gave out again after its row went
+ * (the time and body tell those apart). A failed look is read again to say why. */
 static void
 changed(struct view *v)
 {
 	struct vsnapshots *s = (struct vsnapshots *)v;
-	int64_t dv = store_data_version(s->v.t->app->store), newest = 0;
+	int64_t dv = store_data_version(s->v.t->app->store);
+	struct newest n = {s->nsnaps > 0 ? &s->snaps[0] : NULL, 0, 0};
 	char *cause = NULL;
 
 	if (s->mode != M_LIST || dv == s->version)
 		return;
 	s->version = dv;
-	if (cfgstore_snapshots(s->v.t->app->store, s->mac, 1, newest_cb, &newest, &cause) != 0) {
-		free(cause);
-		newest = -1;
-	}
-	if (newest != (s->nsnaps > 0 ? s->snaps[0].id : 0))
+	if (cfgstore_snapshots(s->v.t->app->store, s->mac, 1, newest_cb, &n, &cause) != 0 ||
+	    n.seen != (n.top != NULL) || n.seen != n.same)
 		load(s);
+	free(cause);
 }
 
 static void

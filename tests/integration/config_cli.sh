@@ -58,6 +58,8 @@ rc=$?
 	pass "$N: --config-set on Gen1 and Gen2+, verified" || fail "$N: config-set" "rc=$rc $(cat "$T_TMP/set" "$T_TMP/set.err")"
 grep -q hunter2 "$T_TMP/set" "$T_TMP/set.err" && fail "$N: secret shown" || pass "$N: secret never printed"
 grep -q 'needs a restart' "$T_TMP/set" && pass "$N: restart needed is reported" || fail "$N: restart report" "$(cat "$T_TMP/set")"
+[ "$(grep -c ': ok: 2 field(s) set and verified, 1 secret(s) sent' "$T_TMP/set")" = 2 ] &&
+	pass "$N: a secret is reported as sent, not as verified" || fail "$N: secret count" "$(cat "$T_TMP/set")"
 
 # --- dry run changes nothing ---
 c1=$(st "$G1" /status | jq -r .cfg_changed_cnt)

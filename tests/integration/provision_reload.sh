@@ -7,6 +7,7 @@
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
+. tests/integration/lib_agentapi.sh
 N=provision_reload
 
 if ! sim_start $N --models gen2/plus-1pm --count 1; then
@@ -22,26 +23,14 @@ IFS='|'
 hl_config "$CONF" $base "set verify-timeout 1h"
 unset IFS
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-URL="http://127.0.0.1:$(hl_port a)"
-tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
-post() { curl -s -m 5 -X POST "$URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
-
-secret=$(tui --agent-enrol 2>/dev/null)
-TOKEN=$(post register "{\"secret\":\"$secret\",\"name\":\"curl\"}" | jq -r .token)
-[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { fail "$N: register" "no token"; exit 1; }
+aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
 
 # Two tasks: the simulated device, and one whose device never shows up.
 tui --provision "$MAC" --network home >/dev/null &&
 	tui --provision 0a0b0c0d0e0f --network home >/dev/null || { fail "$N: --provision"; exit 1; }
-configure() { # configure MAC: claims the next task and reports it configured as MAC
-	id=$(post claim '{}' "$TOKEN" | jq -r .task.id)
-	post progress "{\"task\":$id,\"stage\":\"running\"}" "$TOKEN" >/dev/null
-	post progress "{\"task\":$id,\"stage\":\"configured\",\"mac\":\"$1\"}" "$TOKEN" | jq -r .state
-	echo "$id" >"$T_TMP/id.$1"
-}
-s1=$(configure "$MAC"); s2=$(configure 0a0b0c0d0e0f)
+s1=$(aa_configure "$MAC"); s2=$(aa_configure 0a0b0c0d0e0f)
 T1=$(cat "$T_TMP/id.$MAC"); T2=$(cat "$T_TMP/id.0a0b0c0d0e0f")
-field() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
+field() { aa_field "$@"; }
 [ "$s1" = verifying ] && [ "$s2" = verifying ] && [ "$(field "$T1" state)" = verifying ] &&
 	pass "$N: without a range the configured device waits (verifying)" ||
 	fail "$N: without a range the configured device waits (verifying)" "$s1 $s2 $(tui --tasks)"

@@ -138,7 +138,8 @@ test_mdns_guard(void **state)
 
 /*
  * The configured ranges: one that does not parse is left out, all are left out when the guard
- * refuses one, and a /15 (more than an unforced run scans) passes the size check with force.
+ * refuses one (the cause names that range), and a /15 (more than an unforced run scans) passes the
+ * size check with force.
  */
 static void
 test_ranges(void **state)
@@ -150,12 +151,13 @@ test_ranges(void **state)
 	struct engine eng = {.conf = cfg, .guard = loop};
 	struct scan_targets *t;
 	struct discover_opts o;
-	char *cause = NULL;
+	char *cause = NULL, *refused = (char *)"unset";
 
 	(void)state;
 	if (conf_load_buffer(cfg, "test", text, sizeof text - 1, &cause) != 0)
 		fail_msg("conf_load_buffer: %s", cause);
-	t = discoveropts_ranges(&eng);
+	t = discoveropts_ranges(&eng, &refused);
+	assert_null(refused);
 	assert_int_equal(scan_targets_len(t), 2);
 	assert_true(scan_targets_count(t) > SCAN_MAX_UNFORCED);
 	discoveropts_fill(&eng, &(struct discoveropts){.force = 1}, 0, t, &o);
@@ -166,7 +168,13 @@ test_ranges(void **state)
 	free(cause);
 	scan_targets_free(t);
 	eng.guard = narrow;
-	t = discoveropts_ranges(&eng);
+	t = discoveropts_ranges(&eng, &refused);
+	assert_int_equal(scan_targets_len(t), 0);
+	assert_string_equal(
+	    refused, "discover-range 127.240.0.0/15 refused by SHELLY_TUI_ALLOW_NETS");
+	free(refused);
+	scan_targets_free(t);
+	t = discoveropts_ranges(&eng, NULL); /* the cause is optional */
 	assert_int_equal(scan_targets_len(t), 0);
 	scan_targets_free(t);
 	guard_free(loop);

@@ -3,6 +3,7 @@
  * positioned JSON reader (errors with line and column, strict RFC 8259), and import
  * validation errors naming line and field.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -367,7 +368,8 @@ test_keep_secrets_valid_only(void **state)
 }
 
 /* Template files: a missing one is told apart (1), an oversized or binary one is refused
- * with the reason (the limit, or where the NUL byte is), a good one is read whole. */
+ * with the reason (the limit, or where the NUL byte is), a directory with the system's
+ * reason (EISDIR), a good one is read whole. */
 static void
 test_text_read(void **state)
 {
@@ -400,6 +402,11 @@ test_text_read(void **state)
 	assert_string_equal(out, "sys.name = a\n");
 	free(out);
 	unlink(path);
+	/* A directory opens but does not read: the system's reason is kept. */
+	assert_int_equal(cfgdoc_text_read(dir, &out, &len, &cause), -1);
+	assert_non_null(strstr(cause, strerror(EISDIR)));
+	assert_non_null(strstr(cause, dir));
+	free(cause);
 	rmdir(dir);
 }
 

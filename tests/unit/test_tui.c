@@ -863,6 +863,24 @@ test_snapshots_follow_store(void **state)
 	assert_non_null(strstr(s, "Snapshots - Kitchen counter - 0, newest first"));
 	assert_null(strstr(s, "cfg_rev 7"));
 	free(s);
+	/* SQLite gives the id of a deleted newest row out again: a snapshot replaced between two
+	 * refreshes under the same id is still another one. */
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "first",
+	                     "sys.timezone = UTC\n", &cause),
+	    0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_line_matches(s, "cfg_rev 7", "cfg_rev 7 +first");
+	free(s);
+	assert_int_equal(store_sqlite_exec(st, "DELETE FROM config_snapshots", &cause), 0);
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms() + 1000, 2, 1, 9,
+	                     "third", "sys.timezone = Asia/Tokyo\n", &cause),
+	    0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_line_matches(s, "cfg_rev 9", "cfg_rev 9 +third");
+	assert_null(strstr(s, "cfg_rev 7"));
+	free(s);
 }
 
 int
