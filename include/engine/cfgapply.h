@@ -12,7 +12,8 @@
  *   3. dry run: stop here;
  *   4. send one request per Gen1 endpoint / Gen2+ component, one after the other;
  *   5. a request that fails: the fields already written (and the failed request's) are set back
- *      to the snapshot's values, then read back;
+ *      to the snapshot's values, then read back; a secret already sent cannot be set back (its
+ *      old value is never known): the outcome is then failed, and the message counts them;
  *   6. reboot only when the device says it must (Gen2+ restart_required; Gen1 MQTT/CoIoT
  *      settings by the API docs) and only with allow_reboot;
  *   7. read back (retrying while a rebooted or re-addressed device comes back) and compare.
@@ -44,7 +45,7 @@ enum cfgapply_outcome {
 	CFGA_REFUSED, /* not sent: invalid, unsupported only, or cuts the network */
 	CFGA_UNREACHABLE, /* the first read failed: nothing sent */
 	CFGA_FAILED_RESTORED, /* a write failed; what was written is set back and verified */
-	CFGA_FAILED, /* a write failed and the restore did not verify */
+	CFGA_FAILED, /* a write failed and the restore did not verify, or a secret was sent */
 	CFGA_VERIFY_FAILED, /* written, but the read-back differs (or the device is gone) */
 };
 
@@ -87,6 +88,16 @@ struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const stru
     const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg);
 /* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
 void cfgapply_free(struct cfgapply *a);
+
+/* The number of secret fields (DCF_SECRET) in c: sent, never read back, never queued. */
+size_t cfgapply_secrets(const struct devconfig *c);
+/*
+ * A change for an offline device waits in the database, which never holds a secret: a change
+ * with secrets is not queued at all (a part of it, such as a WiFi network without its key,
+ * could cut the device off). Returns why ("N secret(s) not queued: ..."), or NULL when c
+ * holds none and may be queued.
+ */
+char *cfgapply_unqueueable(const struct devconfig *c);
 
 /* "ok", "unchanged", "dry-run", "refused", "unreachable", "restored", "failed", "verify-failed". */
 const char *cfgapply_outcome_name(enum cfgapply_outcome o);

@@ -1024,9 +1024,14 @@ queue_offline(struct cfg_run *run)
 		return;
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		char *cause = NULL;
+		char *cause = NULL, *why;
 		if (!dev_offline(d) || d->desired.n == 0)
 			continue;
+		if ((why = cfgapply_unqueueable(&d->desired)) != NULL) {
+			dev_error(d, "offline, and not queued: %s", why);
+			free(why);
+			continue;
+		}
 		if (cfgpending_queue(
 		        app->store, d->dt.reg->mac, &d->desired, reboot, network, &cause) == 0) {
 			d->queued = 1;

@@ -45,6 +45,7 @@ struct cfgapply {
 	uint64_t follow_until; /* loop_now_ms() bound of the search */
 	char *follow_why; /* why the last answer at new_host was not the device */
 	char *write_error;
+	size_t secrets_sent; /* after a failed write: secrets of the requests that succeeded */
 	enum cfgapply_outcome outcome;
 	char *message;
 };
@@ -103,6 +104,33 @@ finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
 
 static void read_cb(const struct shelly_reply *r, void *arg);
 static void send_next(struct cfgapply *a);
+
+static bool
+is_secret(enum devconfig_field f)
+{
+	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
+}
+
+size_t
+cfgapply_secrets(const struct devconfig *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += is_secret(c->e[i].field);
+	return n;
+}
+
+char *
+cfgapply_unqueueable(const struct devconfig *c)
+{
+	size_t n = cfgapply_secrets(c);
+
+	return n == 0 ? NULL
+	              : xasprintf("%zu secret(s) not queued: a queued change never holds a "
+	                          "secret; apply again when the device is online",
+	                    n);
+}
 
 static void
 start_read(struct cfgapply *a)
@@ -213,14 +241,73 @@ after_first_read(struct cfgapply *a)
 	send_next(a);
 }
 
+/*
+ * After a failed write: what could not be set back. A secret already sent stays on the device
+ * (its old value is never known), so such a write is never reported as restored.
+ */
+static char *
+unrestored(const struct cfgapply *a)
+{
+	return a->secrets_sent == 0
+	           ? xstrdup("")
+	           : xasprintf("; %zu secret(s) already sent could not be restored (their old "
+	                       "value is unknown)",
+	                 a->secrets_sent);
+}
+
+/* The outcome of a failed write once the restore was read back (drift: a field that differs). */
+static void
+finish_failed(struct cfgapply *a, size_t drift, const char *name)
+{
+	char *rest = unrestored(a);
+
+	if (drift > 0)
+		finish(a, CFGA_FAILED,
+		    xasprintf(
+		        "%s; the restore did not take (%s differs)%s", a->write_error, name, rest));
+	else if (a->secrets_sent > 0)
+		finish(a, CFGA_FAILED,
+		    xasprintf("%s%s%s", a->write_error,
+		        a->restore.n > 0 ? "; the other fields were restored" : "", rest));
+	else
+		finish(a, CFGA_FAILED_RESTORED,
+		    xasprintf("%s; the previous configuration was restored", a->write_error));
+	free(rest);
+}
+
+/*
+ * The success sentence: "N field(s) set and verified[ at the new address X][, M secret(s)
+ * sent (...)][, rebooted | ; the device needs a restart ...]", each part only when it holds.
+ */
+static void
+finish_ok(struct cfgapply *a)
+{
+	size_t secrets = cfgapply_secrets(&a->changes), fields = a->changes.n - secrets;
+	char set[160] = "", sent[80] = "";
+
+	if (fields > 0)
+		snprintf(set, sizeof set, "%zu field(s) set and verified%s%s", fields,
+		    a->moved ? " at the new address " : "", a->moved ? a->new_host : "");
+	/* A secret is sent but never read back: it is counted apart from what was verified. */
+	if (secrets > 0)
+		snprintf(sent, sizeof sent, "%s%zu secret(s) sent (a device never reads them back)",
+		    fields > 0 ? ", " : "", secrets);
+	finish(a, CFGA_OK,
+	    xasprintf("%s%s%s", set, sent,
+	        a->rebooted ? ", rebooted"
+	        : a->restart_required
+	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
+	            : ""));
+}
+
 /* Verification after writing (or restoring): compare, then report. */
 static void
 after_verify_read(struct cfgapply *a)
 {
 	const struct devconfig *want = a->failed_write ? &a->restore : &a->changes;
 	struct devconfig_diff *rows;
-	size_t n, drift = devconfig_diff(want, &a->after, &rows, &n), secrets = 0;
-	char name[96], sent[80] = "";
+	size_t n, drift = devconfig_diff(want, &a->after, &rows, &n);
+	char name[96] = "";
 
 	if (drift > 0) {
 		for (size_t i = 0; i < n; i++)
@@ -230,36 +317,14 @@ after_verify_read(struct cfgapply *a)
 			}
 	}
 	free(rows);
-	if (a->failed_write) {
-		if (drift > 0)
-			finish(a, CFGA_FAILED,
-			    xasprintf(
-			        "%s; the restore did not take (%s differs)", a->write_error, name));
-		else
-			finish(a, CFGA_FAILED_RESTORED,
-			    xasprintf(
-			        "%s; the previous configuration was restored", a->write_error));
-		return;
-	}
-	if (drift > 0) {
+	if (a->failed_write)
+		finish_failed(a, drift, name);
+	else if (drift > 0)
 		finish(a, CFGA_VERIFY_FAILED,
 		    xasprintf("written, but the device reads back %zu field(s) differently (%s)",
 		        drift, name));
-		return;
-	}
-	/* A secret is sent but never read back: it is counted apart from what was verified. */
-	for (size_t i = 0; i < a->changes.n; i++)
-		secrets += (devconfig_field(a->changes.e[i].field)->flags & DCF_SECRET) != 0;
-	if (secrets > 0)
-		snprintf(sent, sizeof sent, ", %zu secret(s) sent (a device never reads them back)",
-		    secrets);
-	finish(a, CFGA_OK,
-	    xasprintf("%zu field(s) set and verified%s%s%s%s", a->changes.n - secrets, sent,
-	        a->moved ? " at the new address " : "", a->moved ? a->new_host : "",
-	        a->rebooted ? ", rebooted"
-	        : a->restart_required
-	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
-	            : ""));
+	else
+		finish_ok(a);
 }
 
 static void start_follow_req(struct cfgapply *a);
@@ -311,10 +376,12 @@ read_cb(const struct shelly_reply *r, void *arg)
 		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		return;
 	}
+	cause = a->failed_write ? unrestored(a) : xstrdup("");
 	finish(a, a->failed_write ? CFGA_FAILED : CFGA_VERIFY_FAILED,
-	    xasprintf("%s%sthe device could not be read back: %s",
+	    xasprintf("%s%sthe device could not be read back: %s%s",
 	        a->failed_write ? a->write_error : "", a->failed_write ? "; " : "",
-	        r->cause[0] ? r->cause : http_result_name(r->result)));
+	        r->cause[0] ? r->cause : http_result_name(r->result), cause));
+	free(cause);
 }
 
 static void
@@ -326,12 +393,15 @@ start_verify(struct cfgapply *a)
 	start_read(a);
 }
 
-/* Builds the restore: the snapshot's values of every field already (maybe) written. */
+/*
+ * Builds the restore: the snapshot's values of every field already (maybe) written, the
+ * failed request's too. Secrets are not restored (their old value is never known); those of
+ * the requests that succeeded are counted, as they stay on the device.
+ */
 static void
 start_restore(struct cfgapply *a, const char *error)
 {
 	char *cause = NULL;
-	size_t skipped = 0;
 
 	a->failed_write = true;
 	a->write_error = str_sanitize(error, 300);
@@ -341,10 +411,12 @@ start_restore(struct cfgapply *a, const char *error)
 			const struct devconfig_entry *c = &a->changes.e[a->reqs[i].fields[j]];
 			const struct devconfig_entry *b =
 			    devconfig_get(&a->before, c->field, c->index);
-			if (b == NULL || b->state == DEVCONFIG_SECRET) {
-				skipped++; /* a secret's old value is never known */
+			if (is_secret(c->field)) {
+				a->secrets_sent += i < a->next;
 				continue;
 			}
+			if (b == NULL || b->state == DEVCONFIG_SECRET)
+				continue;
 			devconfig_set(&a->restore, b->field, b->index, b->state, b->value);
 		}
 	}

@@ -48,10 +48,17 @@ set_message(struct cfgjob_dev *d, const char *s)
 static void
 queue(struct cfgjob *job, struct cfgjob_dev *d)
 {
-	char *cause = NULL;
+	char *cause = NULL, *why;
 
 	if (job->o.read_only || job->o.dry_run || d->desired.n == 0)
 		return;
+	if ((why = cfgapply_unqueueable(&d->desired)) != NULL) {
+		char buf[240];
+		snprintf(buf, sizeof buf, "offline, and not queued: %s", why);
+		set_message(d, buf);
+		free(why);
+		return;
+	}
 	if (cfgpending_queue(job->app->store, d->mac, &d->desired, job->o.allow_reboot,
 	        job->o.allow_network, &cause) == 0) {
 		d->queued = 1;

@@ -42,10 +42,11 @@ moved() {
 # --- Gen1: /settings/sta ipv4_method=static&ip=... ---
 OLD1=$(mf '.devices[0].addr')
 NEW1=$SIM_NET.50
-tui --config-set wifi.sta.ipv4mode=static wifi.sta.ip="$NEW1" wifi.sta.netmask=255.255.255.0 g1 \
+# (with a secret: the address clause comes before the secrets clause)
+tui --config-set wifi.sta.ipv4mode=static wifi.sta.ip="$NEW1" wifi.sta.netmask=255.255.255.0 mqtt.pass=hunter2 g1 \
 	--allow-network-change >"$T_TMP/g1" 2>&1
 rc=$?
-[ $rc = 0 ] && grep -q ": ok: .*verified at the new address $NEW1" "$T_TMP/g1" &&
+[ $rc = 0 ] && grep -Eq ": ok: [0-9]+ field\(s\) set and verified at the new address $NEW1, 1 secret\(s\) sent " "$T_TMP/g1" &&
 	moved 0 g1 "$NEW1" /settings .wifi_sta.ip &&
 	pass "$N: Gen1 static address: followed to $NEW1, read back there, registry/event/audit follow" ||
 	fail "$N: Gen1 static address" "rc=$rc $(cat "$T_TMP/g1") host=$(host_of 0)"
