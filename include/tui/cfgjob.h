@@ -29,7 +29,7 @@ struct cfgjob_dev {
 	int queued; /* offline: the change waits for the device */
 	int moved; /* seen at a new static address: the registry has it (poll from there) */
 	enum cfgapply_outcome outcome;
-	char message[240];
+	char message[416]; /* the engine's sentence (up to 400) */
 	char progress[120];
 	struct devconfig desired, before, after;
 };

@@ -404,7 +404,7 @@ start_restore(struct cfgapply *a, const char *error)
 	char *cause = NULL;
 
 	a->failed_write = true;
-	a->write_error = str_sanitize(error, 300);
+	a->write_error = str_sanitize(error, 240); /* room for what could not be restored */
 	devconfig_init(&a->restore);
 	for (size_t i = 0; i <= a->next && i < a->nreqs; i++) {
 		for (size_t j = 0; j < a->reqs[i].nfields; j++) {

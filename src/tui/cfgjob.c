@@ -162,6 +162,7 @@ target_cb(struct devtarget *dt, void *arg)
 
 	if (dt->result != HTTP_OK) {
 		s->dev->failed = 1;
+		s->dev->outcome = CFGA_UNREACHABLE; /* nothing sent (not "ok" by default) */
 		set_message(s->dev, dt->error != NULL ? dt->error : "not reached");
 		if (!dt->have_ident)
 			queue(job, s->dev);
@@ -188,6 +189,7 @@ kick_cb(void *arg)
 		struct slot *s = &job->slots[i];
 		char *cause = NULL;
 		s->have_dt = 1;
+		s->dev->outcome = CFGA_REFUSED; /* until the device is reached: nothing sent */
 		if (devtarget_init(&s->dt, eng, s->dev->mac, 0, &cause) != 0) {
 			s->dev->failed = 1;
 			set_message(s->dev, cause);

@@ -31,7 +31,7 @@ struct vconfig {
 	struct cfgjob *job;
 	int applying; /* the job is an apply (not a read) */
 	int have; /* actual configuration read */
-	char error[320];
+	char error[480];
 	struct devconfig actual, edits, sent;
 	struct line *lines;
 	size_t nlines;
@@ -148,7 +148,7 @@ draw_line(struct vconfig *c, struct tui *t, const struct line *l, int y, int w, 
 static void
 draw_status(struct vconfig *c, struct tui *t, int y, int w)
 {
-	char buf[400];
+	char buf[480];
 	size_t n = 0;
 	struct cfgjob_dev *d = c->job != NULL ? cfgjob_devs(c->job, &n) : NULL;
 	int attr = theme_attr(t->theme, TC_NORMAL);

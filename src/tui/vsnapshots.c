@@ -236,7 +236,7 @@ job_cb(struct cfgjob *job, void *arg)
 	struct vsnapshots *s = arg;
 	size_t n;
 	struct cfgjob_dev *d = cfgjob_devs(job, &n);
-	char buf[480];
+	char buf[560]; /* a label and the engine's sentence; the status keeps 479 */
 
 	tui_dirty(s->v.t);
 	if (n == 0)
