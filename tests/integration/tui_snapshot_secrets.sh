@@ -3,8 +3,10 @@
 # console's snapshot fields view masks every one (********); its restore, like --config-restore,
 # lists them masked in the dry run and sends them on the second yes (the simulated device shows
 # what it received), never showing a value; --snapshots --snapshot (text and --json), --export
-# json/toml/csv and --config-restore --dry-run never print them. Planted in every form a template can write a secret: plain, quoted
-# with escapes, after a vertical tab and without blanks, with a CR before the line end.
+# json/toml/csv and --config-restore --dry-run never print them. A restore that fails after a
+# secret was sent says "failed" and names it; offline at the second yes, nothing is queued.
+# Planted in every form a template can write a secret: plain, quoted with escapes, after a
+# vertical tab and without blanks, with a CR before the line end.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -101,6 +103,38 @@ if wait_for 60 received && tui_wait 60 "restored: $((n - 4)) field\(s\) set and 
 else
 	fail "$N: apply" "$(sed "s/$SECRET/<planted>/g" "$T_TMP/secrets"); $(tui_why "restored: " | sed "s/$SECRET/<planted>/g")"
 fi
+
+# A secret sent cannot be set back: a restore whose later write fails is "failed" and names the
+# secrets already sent, never "restored". (Only the secrets differ now: WiFi, then MQTT.)
+# (a wide pane: the whole result sentence fits on the status line)
+tui_resize 300 50
+restore_to_question() {
+	tui_keys r
+	tui_wait 10 "Restore snapshot $id on plus\?" || fail "$N: restore asks ($1)" "$(tui_why 'Restore snapshot')"
+	tui_keys y
+	tui_wait 30 "$netq" || fail "$N: network question ($1)" "$(tui_why 'may cut the device off the network')"
+}
+restore_to_question half-way
+ctl POST /devices/0/config-fail '{"after":1}' >/dev/null
+tui_keys y
+if tui_wait 60 "failed: /rpc/[A-Za-z]+\.SetConfig failed: .*; [1-3] secret\(s\) already sent could not be restored \(their old value is unknown\)" &&
+	! grep -q 'restored: \|was restored' "$T_TMP/screen" && ! grep -q "$SECRET" "$T_TMP/screen"; then
+	pass "$N: a write failing after secrets were sent: failed, the secrets named as not restored"
+else
+	fail "$N: half-way" "$(tui_why 'already sent could not be restored' | sed "s/$SECRET/<planted>/g")"
+fi
+# Offline between the dry run and the second yes: nothing is queued (the database never holds a
+# secret), and the screen says so instead of "queued".
+restore_to_question offline
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+tui_keys y
+if tui_wait 60 "unreachable: offline, and not queued: 4 secret\(s\) not queued: a queued change never holds a secret; apply again when the device is online" &&
+	[ "$("$SHELLY_TUI" --pending --json 2>/dev/null | jq -r '.pending | length')" = 0 ]; then
+	pass "$N: offline at the second yes: nothing queued, the screen says why"
+else
+	fail "$N: offline" "$(tui_why 'not queued' | sed "s/$SECRET/<planted>/g"); pending: $("$SHELLY_TUI" --pending 2>&1)"
+fi
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 tui_keys q q q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: exit" "$(tui_why RESTORED)"
 tui_stop
