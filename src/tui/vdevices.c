@@ -749,8 +749,8 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 		size_t live, lack = bulk_lacking(d, i, &live);
 		int offered = live > 0 && lack == 0;
 		if (offered)
-			snprintf(buf, sizeof buf, " %c  %-7s %s %zu", bulk[i].key, bulk[i].word,
-			    bulk[i].what, live);
+			snprintf(buf, sizeof buf, " %c  %-7s %s %zu device%s", bulk[i].key,
+			    bulk[i].word, bulk[i].what, live, live == 1 ? "" : "s");
 		else if (live == 0)
 			snprintf(
 			    buf, sizeof buf, " -  %-7s no marked device is online", bulk[i].word);

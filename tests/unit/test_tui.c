@@ -313,8 +313,8 @@ test_marks(void **state)
 	tui_feed(f->t, "b");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Bulk action"));
-	assert_non_null(strstr(s, "r  reboot  Reboot 3"));
-	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3"));
+	assert_non_null(strstr(s, "r  reboot  Reboot 3 devices"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3 devices"));
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
@@ -335,7 +335,7 @@ test_marks(void **state)
 	/* The two switches alone: no unknown device, no cover. */
 	tui_feed(f->t, "A Home Space j j j Space b");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2 devices"));
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	free(s);
 	tui_feed(f->t, "o");
