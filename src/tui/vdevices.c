@@ -462,6 +462,18 @@ layout(const struct vdevices *d, int w, int *show)
 	return namew < 8 ? 8 : namew > 40 ? 40 : namew;
 }
 
+/*
+ * The width of column c drawn at x in a frame w wide: cut at the frame's right border, since
+ * below 80 columns the columns never dropped may not fit (0: no room left).
+ */
+static int
+cell_width(int c, int namew, int x, int w)
+{
+	int cw = c == COL_NAME ? namew : columns[c].width;
+
+	return cw < w - 1 - x ? cw : w - 1 - x;
+}
+
 /* Reads console-columns; unknown names are reported and skipped. */
 static void
 set_columns(struct vdevices *d, const char *list)
@@ -548,8 +560,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	namew = layout(d, w - 4, show);
 	x = 3;
 	for (int k = 0; k < d->norder; k++) {
-		int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width;
-		if (!show[c])
+		int c = d->order[k], cw = cell_width(c, namew, x, w);
+		if (!show[c] || cw <= 0)
 			continue;
 		if (columns[c].right)
 			draw_rtext(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
@@ -570,8 +582,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(ry, 1, 2, mark ? "* " : "  ", base);
 		x = 3;
 		for (int k = 0; k < d->norder; k++) {
-			int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width, attr;
-			if (!show[c])
+			int c = d->order[k], cw = cell_width(c, namew, x, w), attr;
+			if (!show[c] || cw <= 0)
 				continue;
 			cell(t, d->drift, r, (enum dev_column)c, buf, sizeof buf, &attr);
 			if (sel || attr == 0)

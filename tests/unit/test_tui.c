@@ -144,6 +144,13 @@ setup_small(void **state)
 	return setup_fleet(state, 24, 80, 0);
 }
 
+/* Below the 80x24 the console is made for: it must still keep to its frames. */
+static int
+setup_tiny(void **state)
+{
+	return setup_fleet(state, 12, 50, 0);
+}
+
 static int
 setup_empty(void **state)
 {
@@ -430,6 +437,30 @@ test_small_terminal(void **state)
 	tui_feed(f->t, "j");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
+	free(s);
+}
+
+/*
+ * 50 columns hold fewer than the columns that are never dropped: the rows are cut at the
+ * frame, not written past it (which wrapped onto the next line over its border).
+ */
+static void
+test_tiny_terminal(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+	const char *p = strstr(s, "Devices"), *eol;
+	int rows = 0;
+
+	assert_non_null(p);
+	for (p = strchr(p, '\n') + 1; *p != '\0' && *p != 'm'; p = eol + 1, rows++) {
+		eol = strchr(p, '\n');
+		if (p[0] != 'x')
+			fail_msg("a table line does not start with the frame: '%.*s'\n%s",
+			    (int)(eol - p), p, s);
+	}
+	assert_true(rows >= 3);
+	assert_non_null(strstr(s, "Attic fa 10.0.20.33"));
 	free(s);
 }
 
@@ -898,6 +929,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_tiny_terminal, setup_tiny, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
