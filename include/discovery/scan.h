@@ -25,8 +25,9 @@
  *
  * The network guard (util/guard.h) is checked up front: a target not entirely inside the
  * allowed networks refuses the whole scan before any packet is sent (and the scan's HTTP
- * client refuses outside addresses as well). More than SCAN_MAX_UNFORCED addresses in total
- * (a /16) need opts.force.
+ * client refuses outside addresses as well). The check compares whole intervals with the
+ * allowed networks, so its cost does not grow with the size of the targets. More than
+ * SCAN_MAX_UNFORCED addresses in total (a /16) need opts.force.
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -117,6 +118,10 @@ int scan_targets_check_size(const struct scan_targets *t, int force, char **caus
 /* Returns 0 when every visited address of every target is allowed by g (NULL or unset: all),
  * else -1 with *cause naming the target and the first refused address. Sends nothing. */
 int scan_targets_check_guard(const struct scan_targets *t, const struct guard *g, char **cause);
+/* The same, adding to *steps (may be NULL) the allowed ranges compared (guard_first_refused):
+ * per interval of t about log2 of their number plus one, whatever the intervals' size. */
+int scan_targets_check_guard_counted(
+    const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause);
 
 /* Iteration over the visited addresses, ascending, each once; a value type. */
 struct scan_iter {

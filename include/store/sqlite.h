@@ -40,12 +40,16 @@ void store_sqlite_keep_wal(struct store *s);
  */
 struct sqlite3;
 struct sqlite3_stmt;
+struct store_layout;
 struct sqlite3 *store_sqlite_conn(void *b);
 /* Binds s (NULL: SQL NULL) to parameter i; s must live until the statement is reset or
  * finalized. */
 void store_sqlite_bind_text(struct sqlite3_stmt *st, int i, const char *s);
 /* Column i as text, NULL when SQL NULL; valid until the next step, reset or finalize. */
 const char *store_sqlite_col_text(struct sqlite3_stmt *st, int i);
+/* Reads the current row of st into rec by type's layout, column i into field i (strings
+ * point into st until it moves). */
+void store_sqlite_read_rec(struct sqlite3_stmt *st, const struct store_layout *type, void *rec);
 /* Sets *cause to "<SQLite's message for db>: <what fmt says>" (caller frees); returns -1. */
 int store_sqlite_error(struct sqlite3 *db, char **cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -68,6 +68,16 @@ int cidr_list_parse(const char *s, struct cidr_list **out, char **cause);
 void cidr_list_free(struct cidr_list *list);
 /* Returns 1 when addr (network byte order) lies in one of the IPv4 entries, else 0. */
 int cidr_list_contains(const struct cidr_list *list, struct in_addr addr);
+/*
+ * Looks for the lowest address of [first, last] (IPv4, host byte order, first <= last) that no
+ * IPv4 entry contains, by whole intervals: the list keeps the union of its IPv4 entries
+ * (overlapping or adjacent ones merged) as sorted ranges, and the one that could hold first is
+ * found by binary search. Returns 1 with *out set to that address, or 0 when the entries
+ * together cover all of it. *steps (may be NULL) is increased by the ranges compared: about
+ * log2 of their number plus one, however wide [first, last] is.
+ */
+int cidr_list_first_outside(
+    const struct cidr_list *list, uint32_t first, uint32_t last, uint32_t *out, uint64_t *steps);
 /* Returns 1 when the IPv6 address (16 bytes) lies in one of the IPv6 entries, else 0. */
 int cidr_list_contains6(const struct cidr_list *list, const struct in6_addr *addr);
 /*

@@ -1,6 +1,8 @@
 #ifndef UTIL_GUARD_H
 #define UTIL_GUARD_H
 
+#include <stdint.h>
+
 /*
  * The network guard: when the environment variable SHELLY_TUI_ALLOW_NETS holds a list of
  * networks (comma- or space-separated, see util/cidr.h: "127.0.0.0/8", "10.0.1.10-50", "::1"),
@@ -36,6 +38,16 @@ void guard_free(struct guard *g);
 int guard_is_set(const struct guard *g);
 /* Returns 1 when traffic to host (a literal address or "localhost", without port) is allowed. */
 int guard_allows(const struct guard *g, const char *host);
+/*
+ * Returns 1 with *refused set to the lowest address of [first, last] (IPv4, host byte order,
+ * first <= last) that guard_allows() refuses as a dotted quad, or 0 when it allows them all
+ * (always when the guard is unset). Whole intervals are checked against the union of the
+ * allowed networks, so a /8 costs what a single address does: *steps (may be NULL) is
+ * increased by the allowed ranges compared (cidr_list_first_outside), about log2 of their
+ * number plus one.
+ */
+int guard_first_refused(
+    const struct guard *g, uint32_t first, uint32_t last, uint32_t *refused, uint64_t *steps);
 /*
  * Returns 0 when host is allowed, else -1 with *cause (caller frees) naming the host and the
  * allowed networks, e.g. "refused: 10.0.0.5 is outside SHELLY_TUI_ALLOW_NETS (127.0.0.0/8)".

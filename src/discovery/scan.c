@@ -244,37 +244,43 @@ format_addr(uint32_t a, char *buf, size_t size)
 }
 
 int
-scan_targets_check_guard(const struct scan_targets *t, const struct guard *g, char **cause)
+scan_targets_check_guard_counted(
+    const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause)
 {
 	char host[INET_ADDRSTRLEN];
+	const char *name = "?";
+	char *why = NULL;
+	uint32_t a;
+	size_t i;
 
 	if (g == NULL || !guard_is_set(g))
 		return 0;
-	for (size_t i = 0; i < t->ni; i++) {
-		for (uint64_t a = t->iv[i].first; a <= t->iv[i].last; a++) {
-			const char *name = "?";
-			char *why = NULL;
-
-			format_addr((uint32_t)a, host, sizeof host);
-			if (guard_allows(g, host))
-				continue;
-			for (size_t k = 0; k < t->nt; k++) {
-				if (a >= t->tv[k].first && a <= t->tv[k].last) {
-					name = t->tv[k].text;
-					break;
-				}
-			}
-			if (guard_check(g, host, &why) != 0) {
-				*cause = xasprintf("target %s: %s; nothing was scanned", name, why);
-				free(why);
-			} else
-				*cause =
-				    xasprintf("target %s: %s is not allowed; nothing was scanned",
-				        name, host);
-			return -1;
+	/* The intervals ascend, so the first refusal is the lowest refused address. */
+	for (i = 0; i < t->ni; i++) {
+		if (guard_first_refused(g, t->iv[i].first, t->iv[i].last, &a, steps))
+			break;
+	}
+	if (i == t->ni)
+		return 0;
+	format_addr(a, host, sizeof host);
+	for (size_t k = 0; k < t->nt; k++) {
+		if (a >= t->tv[k].first && a <= t->tv[k].last) {
+			name = t->tv[k].text;
+			break;
 		}
 	}
-	return 0;
+	if (guard_check(g, host, &why) != 0) {
+		*cause = xasprintf("target %s: %s; nothing was scanned", name, why);
+		free(why);
+	} else
+		*cause = xasprintf("target %s: %s is not allowed; nothing was scanned", name, host);
+	return -1;
+}
+
+int
+scan_targets_check_guard(const struct scan_targets *t, const struct guard *g, char **cause)
+{
+	return scan_targets_check_guard_counted(t, g, NULL, cause);
 }
 
 void

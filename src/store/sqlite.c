@@ -863,9 +863,8 @@ bind_rec(sqlite3_stmt *st, const struct store_layout *type, int from, const void
 	}
 }
 
-/* Reads the current row of st into rec (strings point into st until it moves). */
-static void
-read_rec(sqlite3_stmt *st, const struct store_layout *type, void *rec)
+void
+store_sqlite_read_rec(sqlite3_stmt *st, const struct store_layout *type, void *rec)
 {
 	memset(rec, 0, type->size);
 	for (int i = 0; i < type->n; i++) {
@@ -984,7 +983,7 @@ relay_row(sqlite3_stmt *st, void *arg)
 		struct store_setting set;
 	} rec;
 
-	read_rec(st, r->type, &rec);
+	store_sqlite_read_rec(st, r->type, &rec);
 	return r->cb(&rec, r->arg);
 }
 

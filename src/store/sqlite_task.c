@@ -6,6 +6,7 @@
  */
 #include "store/sqlite_task.h"
 
+#include "store/backend.h"
 #include "store/sqlite.h"
 #include "util/xmalloc.h"
 
@@ -36,6 +37,32 @@ fail(void *b, sqlite3_stmt *st, const char *what, char **cause)
 	store_sqlite_error(store_sqlite_conn(b), cause, "%s", what);
 	sqlite3_finalize(st);
 	return -1;
+}
+
+/* Steps st, handing each row read by type's layout to cb until it returns non-zero; then
+ * finalizes st. */
+static int
+list_rows(void *b, sqlite3_stmt *st, const struct store_layout *type, store_row_cb cb, void *arg,
+    const char *what, char **cause)
+{
+	union {
+		struct store_task t;
+		struct store_agent a;
+		struct store_ap ap;
+	} rec;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_sqlite_read_rec(st, type, &rec);
+		if (cb(&rec, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(b, st, what, cause);
+	sqlite3_finalize(st);
+	return 0;
 }
 
 static int
@@ -95,7 +122,6 @@ static int
 sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (q->id > 0) {
 		st = prep(b, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", cause);
@@ -112,39 +138,7 @@ sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, 
 		}
 	} else
 		st = prep(b, "SELECT " TASK_COLS " FROM tasks ORDER BY id", cause);
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_task t = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .kind = store_sqlite_col_text(st, 1),
-		    .target = store_sqlite_col_text(st, 2),
-		    .network = store_sqlite_col_text(st, 3),
-		    .key_ref = store_sqlite_col_text(st, 4),
-		    .name = store_sqlite_col_text(st, 5),
-		    .template_name = store_sqlite_col_text(st, 6),
-		    .pass_ref = store_sqlite_col_text(st, 7),
-		    .ap_off = sqlite3_column_int(st, 8),
-		    .state = store_sqlite_col_text(st, 9),
-		    .attempts = sqlite3_column_int(st, 10),
-		    .max_attempts = sqlite3_column_int(st, 11),
-		    .agent = store_sqlite_col_text(st, 12),
-		    .lease_ms = sqlite3_column_int64(st, 13),
-		    .stage = store_sqlite_col_text(st, 14),
-		    .mac = store_sqlite_col_text(st, 15),
-		    .result = store_sqlite_col_text(st, 16),
-		    .reason = store_sqlite_col_text(st, 17),
-		    .created_ms = sqlite3_column_int64(st, 18),
-		    .updated_ms = sqlite3_column_int64(st, 19),
-		};
-
-		if (cb(&t, arg) != 0)
-			break;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return fail(b, st, "listing tasks", cause);
-	sqlite3_finalize(st);
-	return 0;
+	return list_rows(b, st, &store_layout_task, cb, arg, "listing tasks", cause);
 }
 
 static int
@@ -261,21 +255,8 @@ sqt_agent_list(void *b, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st =
 	    prep(b, "SELECT id, name, created, last_seen FROM agents ORDER BY created, id", cause);
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_agent a = {store_sqlite_col_text(st, 0), store_sqlite_col_text(st, 1),
-		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
-
-		if (cb(&a, arg) != 0)
-			break;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return fail(b, st, "listing agents", cause);
-	sqlite3_finalize(st);
-	return 0;
+	return list_rows(b, st, &store_layout_agent, cb, arg, "listing agents", cause);
 }
 
 static int
@@ -320,22 +301,10 @@ sqt_ap_list(void *b, int64_t since_ms, store_row_cb cb, void *arg, char **cause)
 	    "SELECT ssid, agent, rssi, seen FROM access_points WHERE "
 	    "seen >= ? ORDER BY seen DESC, ssid",
 	    cause);
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, since_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_ap ap = {store_sqlite_col_text(st, 0), store_sqlite_col_text(st, 1),
-		    sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3)};
-
-		if (cb(&ap, arg) != 0)
-			break;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return fail(b, st, "listing access points", cause);
-	sqlite3_finalize(st);
-	return 0;
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, since_ms);
+	return list_rows(b, st, &store_layout_ap, cb, arg, "listing access points", cause);
 }
 
 const struct store_task_ops sqlite_task_ops = {

@@ -19,6 +19,8 @@ struct cidr6 {
 struct cidr_list {
 	struct cidr *v4;
 	size_t n4;
+	struct cidr *span; /* the union of v4: sorted, disjoint, not adjacent */
+	size_t nspan;
 	struct cidr6 *v6;
 	size_t n6;
 };
@@ -272,6 +274,37 @@ parse6(const char *s, struct cidr6 *out, char **cause)
 }
 
 static int
+span_cmp(const void *a, const void *b)
+{
+	const struct cidr *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Builds list->span, the union of the IPv4 entries as sorted, disjoint, non-adjacent ranges. */
+static void
+make_spans(struct cidr_list *list)
+{
+	size_t i, n = 0;
+
+	if (list->n4 == 0)
+		return;
+	list->span = xreallocarray(NULL, list->n4, sizeof *list->span);
+	memcpy(list->span, list->v4, list->n4 * sizeof *list->span);
+	qsort(list->span, list->n4, sizeof *list->span, span_cmp);
+	for (i = 1; i < list->n4; i++) {
+		if ((uint64_t)list->span[i].lo <= (uint64_t)list->span[n].hi + 1) {
+			if (list->span[i].hi > list->span[n].hi)
+				list->span[n].hi = list->span[i].hi;
+		} else
+			list->span[++n] = list->span[i];
+	}
+	list->nspan = n + 1;
+	for (i = 0; i < list->nspan; i++)
+		list->span[i].prefix = -1;
+}
+
+static int
 is_separator(char c)
 {
 	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -320,6 +353,7 @@ cidr_list_parse(const char *s, struct cidr_list **out, char **cause)
 			*cause = xstrdup("empty address list");
 		goto bad;
 	}
+	make_spans(list);
 	*out = list;
 	return 0;
 bad:
@@ -333,6 +367,7 @@ cidr_list_free(struct cidr_list *list)
 	if (list == NULL)
 		return;
 	free(list->v4);
+	free(list->span);
 	free(list->v6);
 	free(list);
 }
@@ -347,6 +382,35 @@ cidr_list_contains(const struct cidr_list *list, struct in_addr addr)
 			return 1;
 	}
 	return 0;
+}
+
+int
+cidr_list_first_outside(
+    const struct cidr_list *list, uint32_t first, uint32_t last, uint32_t *out, uint64_t *steps)
+{
+	size_t lo = 0, hi = list->nspan, mid;
+	const struct cidr *sp;
+
+	/* lo becomes the number of spans that start at or before first. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (steps != NULL)
+			(*steps)++;
+		if (list->span[mid].lo <= first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	sp = lo > 0 ? &list->span[lo - 1] : NULL;
+	if (sp == NULL || sp->hi < first) {
+		*out = first;
+		return 1;
+	}
+	if (sp->hi >= last)
+		return 0;
+	/* spans are not adjacent, so the address after this one is in none */
+	*out = sp->hi + 1;
+	return 1;
 }
 
 int

@@ -74,6 +74,16 @@ guard_allows(const struct guard *g, const char *host)
 	return cidr_list_contains_host(g->nets, host);
 }
 
+int
+guard_first_refused(
+    const struct guard *g, uint32_t first, uint32_t last, uint32_t *refused, uint64_t *steps)
+{
+	/* A dotted quad is checked against the IPv4 entries only (cidr_list_contains_host). */
+	if (g->nets == NULL)
+		return 0;
+	return cidr_list_first_outside(g->nets, first, last, refused, steps);
+}
+
 /* Returns 1 when host is a literal IPv4 or IPv6 address (IPv6 optionally in brackets). */
 static int
 is_literal(const char *host)

@@ -19,6 +19,9 @@
 #   bench_cc SRC BIN                                    builds SRC with the Makefile's flags
 #                                                       against BUILD/libshelly.a; errors in
 #                                                       $B_TMP/cc.err
+#   bench_c NAME SRC BIN ARGS...                        bench_cc, then BIN ARGS into $B_TMP/out
+#                                                       (shown with "# "); bench_fail NAME and
+#                                                       status 1 when either step fails
 #   field N "LINE"                                      Nth word of LINE
 #   calc EXPR / median X... / now_ms / pid_alive PID / wait_pid PID SECONDS
 set -u
@@ -87,6 +90,20 @@ bench_cc() {
 	mkdir -p "$(dirname "$2")"
 	# shellcheck disable=SC2086 # flag lists are meant to be split
 	$_cc ${_rest%%|*} -o "$2" "$1" "$BUILD/libshelly.a" ${_rest#*|} 2>"$B_TMP/cc.err"
+}
+
+bench_c() {
+	_bname=$1 _bsrc=$2 _bbin=$3
+	shift 3
+	if ! bench_cc "$_bsrc" "$_bbin"; then
+		bench_fail "$_bname" "$(basename "$_bbin") does not build: $(head -c 400 "$B_TMP/cc.err")"
+		return 1
+	fi
+	if ! "$_bbin" "$@" >"$B_TMP/out" 2>"$B_TMP/err"; then
+		bench_fail "$_bname" "$(basename "$_bbin") failed: $(head -c 300 "$B_TMP/err")"
+		return 1
+	fi
+	sed 's/^/# /' "$B_TMP/out"
 }
 
 # goal_le VALUE LIMIT TEXT

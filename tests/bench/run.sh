@@ -13,6 +13,7 @@
 #                reads every configuration), then the steady cycle: wall, CPU, peak RSS
 #   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
 #   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
+#   guard.sh     the network guard's check of a /8 scan target: by intervals vs per address
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -80,6 +81,7 @@ fi
 part fleet10k 420
 part tui 180
 part drift 120
+part guard 120
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

@@ -2,7 +2,9 @@
  * libFuzzer harness: IPv4 targets (cidr_parse, iteration, formatting), address lists and the
  * network guard on arbitrary text. Nothing may crash or leak; a parsed target formats to text
  * that parses back to the same target; iteration yields cidr_count() addresses, all inside the
- * target; a list describes itself in a form that parses back to the same description.
+ * target; a list describes itself in a form that parses back to the same description; the
+ * guard's interval check (guard_first_refused) agrees with the per-address check around the
+ * ends of every IPv4 target in the input and of the address space.
  */
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "util/cidr.h"
+#include "../unit/guardref.h"
 #include "util/guard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,6 +50,43 @@ check_target(const char *s)
 		abort();
 }
 
+/* Compares guard_first_refused with the per-address check on [a - 8, a + 8] (clamped). */
+static void
+check_around(const struct guard *g, uint32_t a)
+{
+	uint32_t first = a < 8 ? 0 : a - 8, last = a > UINT32_MAX - 8 ? UINT32_MAX : a + 8;
+	uint32_t want = 0, got = 0;
+	int rwant = ref_first_refused(g, first, last, &want);
+
+	if (guard_first_refused(g, first, last, &got, NULL) != rwant || (rwant && got != want))
+		abort();
+}
+
+/* Checks the guard's intervals near the ends of each word of s that parses as a target. */
+static void
+check_intervals(const struct guard *g, const char *s)
+{
+	char word[65];
+	struct cidr c;
+	size_t n;
+
+	check_around(g, 0);
+	check_around(g, UINT32_MAX);
+	while (*s != '\0') {
+		n = strcspn(s, ", \t\r\n");
+		if (n > 0 && n < sizeof word) {
+			memcpy(word, s, n);
+			word[n] = '\0';
+			if (cidr_parse(word, &c, NULL) == 0) {
+				check_around(g, c.lo);
+				check_around(g, c.hi);
+			}
+		}
+		s += n;
+		s += strspn(s, ", \t\r\n");
+	}
+}
+
 static void
 check_list(const char *s)
 {
@@ -79,6 +119,7 @@ check_list(const char *s)
 			abort();
 		if (guard_check(g, s, &cause) != 0)
 			free(cause);
+		check_intervals(g, s);
 		guard_free(g);
 	} else {
 		free(cause);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "discovery/scan.h"
+#include "guardref.h"
 #include "util/guard.h"
 #include "util/loop.h"
 #include "util/xmalloc.h"
@@ -243,6 +244,118 @@ test_guard(void **state)
 
 	guard_free(g);
 	guard_free(open);
+}
+
+/*
+ * The refusal the per-address check gave: the lowest visited address the guard refuses, named
+ * by the first target (in the order given) that visits it. NULL when all are allowed.
+ */
+static char *
+reference_refusal(const struct guard *g, char **texts, size_t n)
+{
+	struct cidr c;
+	struct cidr_iter it;
+	uint32_t first[8], last[8], a, lowest = 0;
+	char host[16], *why = NULL, *msg;
+	int found = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(cidr_parse(texts[k], &c, NULL), 0);
+		cidr_iter_init(&it, &c);
+		first[k] = (uint32_t)it.next;
+		last[k] = (uint32_t)(it.end - 1);
+		if (ref_first_refused(g, first[k], last[k], &a) && (!found || a < lowest)) {
+			lowest = a;
+			found = 1;
+		}
+	}
+	for (size_t k = 0; found && k < n; k++) {
+		if (lowest < first[k] || lowest > last[k])
+			continue;
+		ref_quad(lowest, host, sizeof host);
+		assert_int_equal(guard_check(g, host, &why), -1);
+		msg = xasprintf("target %s: %s; nothing was scanned", texts[k], why);
+		free(why);
+		return msg;
+	}
+	return NULL;
+}
+
+/*
+ * Random target lists (one to four targets, every syntax, overlapping or not) against random
+ * guards, in windows of 256 addresses at both ends of the address space and on loopback: the
+ * interval check refuses exactly when the per-address check did, with the same message.
+ */
+static void
+test_guard_random(void **state)
+{
+	static const uint32_t windows[] = {0x00000000u, 0x7F0A0000u, 0xFFFFFF00u};
+	uint32_t seed = 0xC0FFEE11u, base;
+	char *texts[8], nets[256], *want, *got;
+	struct scan_targets *t;
+	struct guard *g;
+	size_t n, len;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		base = windows[round % 3];
+		len = 0;
+		for (int k = 1 + (int)(ref_rand(&seed) % 3); k > 0; k--) {
+			char net[64];
+			ref_random_net(&seed, base, 256, net, sizeof net);
+			len += (size_t)snprintf(
+			    nets + len, sizeof nets - len, "%s%s", len ? " " : "", net);
+		}
+		assert_int_equal(guard_parse(nets, &g, NULL), 0);
+		n = 1 + ref_rand(&seed) % 4;
+		for (size_t k = 0; k < n; k++) {
+			char net[64];
+			ref_random_net(&seed, base, 256, net, sizeof net);
+			/* the scan takes at most a /16 here; keep the wide blocks for the guard */
+			if (strchr(net, '/') != NULL && atoi(strchr(net, '/') + 1) < 24)
+				snprintf(strchr(net, '/'), 4, "/24");
+			texts[k] = xstrdup(net);
+		}
+		t = targets((const char *const *)texts, n);
+		want = reference_refusal(g, texts, n);
+		got = NULL;
+		assert_int_equal(scan_targets_check_guard(t, g, &got), want != NULL ? -1 : 0);
+		if (want != NULL)
+			assert_string_equal(got, want);
+		free(want);
+		free(got);
+		scan_targets_free(t);
+		for (size_t k = 0; k < n; k++)
+			free(texts[k]);
+		guard_free(g);
+	}
+}
+
+/* A /8 of targets is checked in one step of the guard, allowed or refused. */
+static void
+test_guard_slash8_steps(void **state)
+{
+	const char *slash8[] = {"127.0.0.0/8"};
+	struct scan_targets *t = targets(slash8, 1);
+	struct guard *g = NULL;
+	char *cause = NULL;
+	uint64_t steps = 0;
+
+	(void)state;
+	assert_int_equal(guard_parse("127.0.0.0/8", &g, &cause), 0);
+	assert_int_equal(scan_targets_check_guard_counted(t, g, &steps, &cause), 0);
+	assert_int_equal(steps, 1);
+	guard_free(g);
+
+	steps = 0;
+	assert_int_equal(guard_parse("127.0.0.0/9", &g, &cause), 0);
+	assert_int_equal(scan_targets_check_guard_counted(t, g, &steps, &cause), -1);
+	assert_int_equal(steps, 1);
+	assert_string_equal(cause, "target 127.0.0.0/8: refused: 127.128.0.0 is outside "
+	                           "SHELLY_TUI_ALLOW_NETS (127.0.0.0/9); nothing was scanned");
+	free(cause);
+	guard_free(g);
+	scan_targets_free(t);
 }
 
 static void
@@ -516,6 +629,8 @@ main(void)
 	    cmocka_unit_test(test_bad_targets),
 	    cmocka_unit_test(test_size_limit),
 	    cmocka_unit_test(test_guard),
+	    cmocka_unit_test(test_guard_random),
+	    cmocka_unit_test(test_guard_slash8_steps),
 	    cmocka_unit_test(test_https_fallback_rule),
 	    cmocka_unit_test(test_live_scan),
 	};
