@@ -114,6 +114,8 @@ enum tui_view_kind {
 	    "Add the marked devices to the selected group (or to a new one: n)") \
 	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \
 	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)") \
+	X(GROUP_MARK, "group-mark", TVB(GROUPS), "Enter", NULL, \
+	    "Mark the selected group's members (the marks replaced) and go back to the devices, for a bulk action") \
 	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
 	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
 	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \

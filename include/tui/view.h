@@ -209,6 +209,8 @@ struct view *vsnapshots_new(struct tui *t, const char *mac);
 struct view *vprovision_new(struct tui *t);
 /* The marked devices (array malloc'd, strings the view's); returns how many. */
 size_t vdevices_marked(struct view *v, const char ***macs);
+/* Marks exactly the devices of macs (the other marks cleared). */
+void vdevices_mark_only(struct view *v, const char *const *macs, size_t n);
 /* Configuration or groups changed: the DRIFT column is computed again. */
 void vdevices_config_changed(struct view *v);
 /* The DRIFT column's cache (vdrift.c): fields drifted per device from the store. */

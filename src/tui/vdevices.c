@@ -989,3 +989,13 @@ vdevices_new(struct tui *t)
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
 	return view_open(&d->v);
 }
+
+void
+vdevices_mark_only(struct view *v, const char *const *macs, size_t n)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	d->nmarks = 0;
+	for (size_t i = 0; i < n; i++)
+		set_mark(d, macs[i], 1);
+}

@@ -855,6 +855,16 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Kitchen counter"));
 	assert_null(strstr(s, "Attic fan"));
 	free(s);
+	/* Enter on a group: its members are the marks (others cleared), back in the table, where
+	 * the bulk menu acts on them. */
+	tui_feed(f->t, "q q Home Space m");
+	s = feed_expect(f->t, "Enter", "1 member(s) of group lab marked");
+	assert_non_null(strstr(s, "Devices - sort: name"));
+	assert_non_null(strstr(s, " - 1 marked"));
+	assert_non_null(strstr(s, "* Kitchen counter"));
+	assert_null(strstr(s, "* Attic fan"));
+	free(s);
+	free(feed_expect(f->t, "b", "1 marked: which action?"));
 }
 
 /* The snapshot list is read again when the device's newest snapshot is another one, not on
