@@ -143,6 +143,9 @@ void view_free(struct view *v);
  * else "what: text" of its result (what NULL: the result's target). */
 void view_job_report(struct tui *t, const struct source_job *job, const char *err_what,
     const char *what);
+/* A configuration value as the views show it: the empty string as "" (a blank cell, or a
+ * change "x -> ", reads as nothing shown); anything else as it is. */
+const char *view_value_text(const char *v);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
 /* 1 when job (NULL: none) has not finished yet: the status line says so. */

@@ -867,6 +867,23 @@ test_config_drift(void **state)
 	free(feed_expect(f->t, "b", "1 marked: which action?"));
 }
 
+/* A snapshot's empty value shows as "", not as a blank that reads as nothing shown. */
+static void
+test_snapshot_empty_value(void **state)
+{
+	struct fx *f = *state;
+	char *cause = NULL, *s;
+
+	assert_int_equal(cfgstore_snapshot_add(f->app.store, "aabbcc000001", loop_wall_ms(), 2, 1, 7,
+	                     "x", "sys.timezone = \"\"\nsys.name = Kitchen\n", &cause),
+	    0);
+	free(feed_expect(f->t, "End Enter H", "Snapshots - Kitchen counter - 1, newest first"));
+	s = feed_expect(f->t, "Enter", "sys.timezone");
+	assert_line_matches(s, "sys.timezone", "sys.timezone +\"\" ");
+	assert_line_matches(s, "sys.name", "sys.name +Kitchen ");
+	free(s);
+}
+
 /* The snapshot list is read again when the device's newest snapshot is another one, not on
  * every commit of the store (the poller commits every cycle). */
 static void
@@ -932,6 +949,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_drift, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
