@@ -886,6 +886,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_FILTER:
 		tui_prompt(t, "/", d->filter, NULL, filter_change_cb, d);
 		return R_DIRTY;
+	case TA_FILTER_CLEAR:
+		if (d->filter[0] != '\0') {
+			vdevices_filter(&d->v, "");
+			tui_message(t, 0, "filter cleared");
+		}
+		return R_DIRTY;
 	case TA_SORT:
 	case TA_SORT_BACK:
 		d->sort =

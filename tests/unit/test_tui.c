@@ -268,6 +268,17 @@ test_filter(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "4 of 4"));
 	free(s);
+	/* Esc in the table clears a filter already entered (q there leaves the console). */
+	tui_feed(f->t, "/ k i t Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "1 of 4"));
+	free(s);
+	tui_feed(f->t, "Esc");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "filter cleared"));
+	assert_non_null(strstr(s, "4 of 4"));
+	assert_null(strstr(s, "filter: kit"));
+	free(s);
 }
 
 static void
