@@ -304,6 +304,22 @@ output_action(const struct comp *c, enum tui_action a)
 	return NULL;
 }
 
+/* Why an output or cover key did nothing: the device has no such component, or another one
+ * is selected. kinds: the component kinds that would do. */
+static void
+not_selected(struct vdetail *d, const char *kinds, const char *article, const char *what)
+{
+	for (size_t i = 0; i < d->ncomps; i++)
+		if (d->comps[i].kind != '\0' && strchr(kinds, d->comps[i].kind) != NULL) {
+			tui_message(d->v.t, 1, "select %s %s first (Tab)", article, what);
+			return;
+		}
+	if (d->ncomps == 0)
+		tui_message(d->v.t, 1, "no %s known on this device", what);
+	else
+		tui_message(d->v.t, 1, "this device has no %s", what);
+}
+
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
@@ -326,7 +342,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_ON:
 	case TA_OFF:
 		if (c == NULL || output_action(c, a) == NULL)
-			tui_message(t, 1, "select an output first (Tab)");
+			not_selected(d, "sl", "an", "output");
 		else
 			run(d, output_action(c, a), c->id);
 		return R_DIRTY;
@@ -334,7 +350,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_COVER_CLOSE:
 	case TA_COVER_STOP:
 		if (c == NULL || c->kind != 'c')
-			tui_message(t, 1, "select a cover first (Tab)");
+			not_selected(d, "c", "a", "cover");
 		else
 			run(d,
 			    a == TA_COVER_OPEN    ? "cover_open"

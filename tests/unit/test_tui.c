@@ -384,6 +384,11 @@ test_detail(void **state)
 	assert_non_null(strstr(s, "switch:0"));
 	assert_non_null(strstr(s, "42.0W"));
 	free(s);
+	/* A cover key on a device with a switch and no cover says so (Tab would not help). */
+	tui_feed(f->t, "O");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "this device has no cover"));
+	free(s);
 	tui_feed(f->t, "J");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Raw reply"));
