@@ -438,6 +438,24 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		*attr = theme_attr(t->theme, TC_DIM);
 }
 
+/* An empty table under a filter says why, and what state= takes (a typo matches nothing). */
+static void
+draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
+{
+	int attr = theme_attr(t->theme, TC_DIM);
+	char buf[200] = "state= takes: new auth? authfail";
+	size_t len = strlen(buf);
+
+	draw_text(y, 3, w - 4, "no device matches the filter (Esc clears it)", attr);
+	if (strcasestr(d->filter, "state=") == NULL)
+		return;
+	for (int s = 0; s < DEVICE_STATE_COUNT && len < sizeof buf; s++)
+		if (s != DEVICE_AUTH_REQUIRED && s != DEVICE_AUTH_FAILED)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, " %s",
+			    device_state_name((enum device_state)s));
+	draw_text(y + 1, 3, w - 4, buf, attr);
+}
+
 /* Which of the configured columns fit in w cells; returns the width left for the name. */
 static int
 layout(const struct vdevices *d, int w, int *show)
@@ -569,6 +587,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 			draw_text(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
 		x += cw + 1;
 	}
+	if (d->nshown == 0 && d->filter[0] != '\0')
+		draw_no_match(d, t, y + 2, w);
 	cursor_fit(&d->v.cur, d->nshown, th - 3);
 	for (int i = 0; i < th - 3 && d->v.cur.top + (size_t)i < d->nshown; i++) {
 		size_t idx = d->v.cur.top + (size_t)i;

@@ -268,6 +268,14 @@ test_filter(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "4 of 4"));
 	free(s);
+	/* A filter that matches nothing says so, and a state= typo gets the words it takes. */
+	tui_feed(f->t, ": f i l t e r Space s t a t e = o f l i n e Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "0 of 4"));
+	assert_non_null(strstr(s, "no device matches the filter (Esc clears it)"));
+	assert_non_null(strstr(s, "state= takes: new auth? authfail online offline asleep error"));
+	free(s);
+	tui_feed(f->t, "Esc");
 	/* Esc in the table clears a filter already entered (q there leaves the console). */
 	tui_feed(f->t, "/ k i t Enter");
 	s = dump(f->t);
@@ -890,8 +898,8 @@ test_snapshot_empty_value(void **state)
 	struct fx *f = *state;
 	char *cause = NULL, *s;
 
-	assert_int_equal(cfgstore_snapshot_add(f->app.store, "aabbcc000001", loop_wall_ms(), 2, 1, 7,
-	                     "x", "sys.timezone = \"\"\nsys.name = Kitchen\n", &cause),
+	assert_int_equal(cfgstore_snapshot_add(f->app.store, "aabbcc000001", loop_wall_ms(), 2, 1,
+	                     7, "x", "sys.timezone = \"\"\nsys.name = Kitchen\n", &cause),
 	    0);
 	free(feed_expect(f->t, "End Enter H", "Snapshots - Kitchen counter - 1, newest first"));
 	s = feed_expect(f->t, "Enter", "sys.timezone");
