@@ -207,6 +207,8 @@ line_with(const char *screen, const char *needle)
 	return strstr(screen, needle);
 }
 
+static char *feed_expect(struct tui *t, const char *keys, const char *needle);
+
 static void
 test_table(void **state)
 {
@@ -269,21 +271,14 @@ test_filter(void **state)
 	assert_non_null(strstr(s, "4 of 4"));
 	free(s);
 	/* A filter that matches nothing says so, and a state= typo gets the words it takes. */
-	tui_feed(f->t, ": f i l t e r Space s t a t e = o f l i n e Enter");
-	s = dump(f->t);
+	s = feed_expect(f->t, ": f i l t e r Space s t a t e = o f l i n e Enter",
+	    "no device matches the filter (Esc clears it)");
 	assert_non_null(strstr(s, "0 of 4"));
-	assert_non_null(strstr(s, "no device matches the filter (Esc clears it)"));
 	assert_non_null(strstr(s, "state= takes: new auth? authfail online offline asleep error"));
 	free(s);
-	tui_feed(f->t, "Esc");
 	/* Esc in the table clears a filter already entered (q there leaves the console). */
-	tui_feed(f->t, "/ k i t Enter");
-	s = dump(f->t);
-	assert_non_null(strstr(s, "1 of 4"));
-	free(s);
-	tui_feed(f->t, "Esc");
-	s = dump(f->t);
-	assert_non_null(strstr(s, "filter cleared"));
+	free(feed_expect(f->t, "Esc / k i t Enter", "1 of 4"));
+	s = feed_expect(f->t, "Esc", "filter cleared");
 	assert_non_null(strstr(s, "4 of 4"));
 	assert_null(strstr(s, "filter: kit"));
 	free(s);
