@@ -153,6 +153,19 @@ draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 	    raw_line_of, "no reply stored");
 }
 
+/* The bytes of the first 40 characters of name: a long name leaves the header room for the
+ * model, address and state. */
+static int
+head_name_len(const char *name)
+{
+	int chars = 0, i = 0;
+
+	for (; name[i] != '\0'; i++)
+		if (((unsigned char)name[i] & 0xc0) != 0x80 && chars++ == 40)
+			break;
+	return i;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -167,9 +180,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    theme_attr(t->theme, TC_ERROR));
 		return;
 	}
-	snprintf(buf, sizeof buf, " %s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    source_dev_label(r), r->model_name, r->model, r->gen, r->host, r->mac,
-	    r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "",
+	snprintf(buf, sizeof buf, " %.*s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
+	    head_name_len(source_dev_label(r)), source_dev_label(r), r->model_name, r->model,
+	    r->gen, r->host, r->mac, r->fw[0] ? r->fw : "-",
+	    r->fw_update == 1 ? " (update available)" : "",
 	    r->has_status ? device_state_name(r->state) : "new");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')

@@ -404,6 +404,30 @@ test_detail(void **state)
 	free(s);
 }
 
+/* A 120-character name is cut in the detail header (at a character), which keeps the model,
+ * address and state in view. */
+static void
+test_long_name_detail(void **state)
+{
+	struct fx *f = *state;
+	char name[300] = "Long", want[100], *s;
+
+	for (int i = 0; i < 58; i++)
+		strcat(name, "\xc3\xa9x"); /* e-acute, x */
+	add_device(f->app.store, "aabbcc000009", name, "SNSW-001X16EU", 2, "10.0.20.99", "online",
+	    NAN, NULL);
+	tui_refresh(f->t);
+	s = feed_expect(f->t, "End Enter", "10.0.20.99");
+	/* 40 characters: "Long", then 18 pairs of e-acute and x, then the model */
+	strcpy(want, " Long");
+	for (int i = 0; i < 18; i++)
+		strcat(want, "\xc3\xa9x");
+	strcat(want, "  -  Shelly Plus 1");
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "(SNSW-001X16EU) gen 2  -  10.0.20.99"));
+	free(s);
+}
+
 /* Feeds keys, then the screen must show needle; returns the screen (caller frees). */
 static char *
 feed_expect(struct tui *t, const char *keys, const char *needle)
@@ -974,6 +998,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_tiny_terminal, setup_tiny, teardown),
