@@ -59,6 +59,7 @@ enum tui_view_kind {
 	X(DISCOVER, "discover", TVB(DEVICES), "F2 D", "Discover", "Scan a range for devices") \
 	X(FILTER, "filter", TVB(DEVICES) | TVB(EVENTS), "/ F3", "Filter", \
 	    "Filter rows as you type (name, model, IP, id, MAC; state=WORD)") \
+	X(FILTER_CLEAR, "filter-clear", TVB(DEVICES), "Esc", NULL, "Clear the filter: every row shows again") \
 	X(SORT, "sort", TVB(DEVICES), "F4 >", "Sort", "Sort by the next column") \
 	X(SORT_BACK, "sort-back", TVB(DEVICES), "<", NULL, "Sort by the previous column") \
 	X(SORT_REVERSE, "sort-reverse", TVB(DEVICES), "r", NULL, "Reverse the sort order") \
@@ -114,6 +115,8 @@ enum tui_view_kind {
 	    "Add the marked devices to the selected group (or to a new one: n)") \
 	X(GROUP_NEW, "group-new", TVB(GROUPS), "n", NULL, "Add the marked devices to a new group (asks its name)") \
 	X(GROUP_TEMPLATE, "group-template", TVB(GROUPS), "t", NULL, "Attach a template to the selected group (asks its name)") \
+	X(GROUP_MARK, "group-mark", TVB(GROUPS), "Enter", NULL, \
+	    "Mark the selected group's members (the marks replaced) and go back to the devices, for a bulk action") \
 	X(PROVISIONING, "provisioning", TVB(DEVICES), "W", NULL, "Show the access points agents see and the provisioning tasks") \
 	X(PROV_MARK, "prov-mark", TVB(PROVISION), "Space", NULL, "Mark or unmark the access point and move down") \
 	X(PROV_QUEUE, "prov-queue", TVB(PROVISION), "p", NULL, \

@@ -143,6 +143,9 @@ void view_free(struct view *v);
  * else "what: text" of its result (what NULL: the result's target). */
 void view_job_report(struct tui *t, const struct source_job *job, const char *err_what,
     const char *what);
+/* A configuration value as the views show it: the empty string as "" (a blank cell, or a
+ * change "x -> ", reads as nothing shown); anything else as it is. */
+const char *view_value_text(const char *v);
 /* A running job's line at row y: label, then a progress bar of done/total. */
 void view_progress(struct tui *t, int y, int w, const char *label, size_t done, size_t total);
 /* 1 when job (NULL: none) has not finished yet: the status line says so. */
@@ -209,6 +212,8 @@ struct view *vsnapshots_new(struct tui *t, const char *mac);
 struct view *vprovision_new(struct tui *t);
 /* The marked devices (array malloc'd, strings the view's); returns how many. */
 size_t vdevices_marked(struct view *v, const char ***macs);
+/* Marks exactly the devices of macs (the other marks cleared). */
+void vdevices_mark_only(struct view *v, const char *const *macs, size_t n);
 /* Configuration or groups changed: the DRIFT column is computed again. */
 void vdevices_config_changed(struct view *v);
 /* The DRIFT column's cache (vdrift.c): fields drifted per device from the store. */

@@ -795,6 +795,7 @@ runner_done_cb(void *arg)
 
 	for (size_t i = 0; i < n; i++) {
 		struct runner_result r;
+		struct source_result *x;
 		char text[160];
 		runner_result(part->runner, i, &r);
 		if (r.ok)
@@ -803,13 +804,10 @@ runner_done_cb(void *arg)
 		else
 			snprintf(text, sizeof text, "failed: %s: %s", http_result_name(r.result),
 			    r.error ? r.error : "?");
-		str_copy(job_result(job,
-		             r.id    ? r.id
-		             : r.mac ? r.mac
-		                     : r.target,
-		             r.ok, text)
-		             ->action,
-		    sizeof job->results[0].action, part->action);
+		x = job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
+		str_copy(x->action, sizeof x->action, part->action);
+		/* the targets are MACs: the results view names the device by it */
+		copy_safe(x->mac, sizeof x->mac, r.mac ? r.mac : r.target);
 	}
 	if (runner_audit(part->runner, &cause) != 0) {
 		log_warn("console: audit: %s", cause);

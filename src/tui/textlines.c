@@ -1,6 +1,7 @@
 /*
  * Text kept as lines: appended one by one or cut from a text at its newlines (sanitised,
- * since such text comes from devices and firewalls).
+ * since such text comes from devices and firewalls; the tabs that indent a line, as
+ * cJSON_Print's do, become two spaces each so nesting stays visible).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,18 @@ textlines_add_text(struct textlines *l, const char *text)
 {
 	for (const char *p = text; *p != '\0';) {
 		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		char *line = xstrndup(p, len);
-		textlines_add(l, str_sanitize(line, 0));
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p), tabs = 0;
+		char *line, *safe;
+
+		while (tabs < len && p[tabs] == '\t')
+			tabs++;
+		line = xmalloc(2 * tabs + len - tabs + 1);
+		memset(line, ' ', 2 * tabs);
+		memcpy(line + 2 * tabs, p + tabs, len - tabs);
+		line[2 * tabs + len - tabs] = '\0';
+		safe = str_sanitize(line, 0);
 		free(line);
+		textlines_add(l, safe);
 		p += len + (nl != NULL);
 	}
 }

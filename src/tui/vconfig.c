@@ -88,7 +88,7 @@ type_text(const struct devconfig_field_info *f, char *buf, size_t size)
 		snprintf(buf, size, "%s", devconfig_type_name(f->type));
 }
 
-/* The value of an entry as shown: secrets never. */
+/* The value of an entry as shown: secrets never, the empty string as "". */
 static const char *
 shown_value(const struct devconfig_entry *e)
 {
@@ -96,7 +96,7 @@ shown_value(const struct devconfig_entry *e)
 		return "-";
 	if (devconfig_field(e->field)->flags & DCF_SECRET)
 		return "********";
-	return devconfig_value_text(e);
+	return view_value_text(devconfig_value_text(e));
 }
 
 /* What became of an edit after an apply: verified, or not. */

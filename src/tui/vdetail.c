@@ -153,6 +153,19 @@ draw_raw(struct vdetail *d, struct tui *t, int y, int h, int w)
 	    raw_line_of, "no reply stored");
 }
 
+/* The bytes of the first 40 characters of name: a long name leaves the header room for the
+ * model, address and state. */
+static int
+head_name_len(const char *name)
+{
+	int chars = 0, i = 0;
+
+	for (; name[i] != '\0'; i++)
+		if (((unsigned char)name[i] & 0xc0) != 0x80 && chars++ == 40)
+			break;
+	return i;
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -167,9 +180,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    theme_attr(t->theme, TC_ERROR));
 		return;
 	}
-	snprintf(buf, sizeof buf, " %s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    source_dev_label(r), r->model_name, r->model, r->gen, r->host, r->mac,
-	    r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "",
+	snprintf(buf, sizeof buf, " %.*s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
+	    head_name_len(source_dev_label(r)), source_dev_label(r), r->model_name, r->model,
+	    r->gen, r->host, r->mac, r->fw[0] ? r->fw : "-",
+	    r->fw_update == 1 ? " (update available)" : "",
 	    r->has_status ? device_state_name(r->state) : "new");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')
@@ -304,6 +318,22 @@ output_action(const struct comp *c, enum tui_action a)
 	return NULL;
 }
 
+/* Why an output or cover key did nothing: the device has no such component, or another one
+ * is selected. kinds: the component kinds that would do. */
+static void
+not_selected(struct vdetail *d, const char *kinds, const char *article, const char *what)
+{
+	for (size_t i = 0; i < d->ncomps; i++)
+		if (d->comps[i].kind != '\0' && strchr(kinds, d->comps[i].kind) != NULL) {
+			tui_message(d->v.t, 1, "select %s %s first (Tab)", article, what);
+			return;
+		}
+	if (d->ncomps == 0)
+		tui_message(d->v.t, 1, "no %s known on this device", what);
+	else
+		tui_message(d->v.t, 1, "this device has no %s", what);
+}
+
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
@@ -326,7 +356,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_ON:
 	case TA_OFF:
 		if (c == NULL || output_action(c, a) == NULL)
-			tui_message(t, 1, "select an output first (Tab)");
+			not_selected(d, "sl", "an", "output");
 		else
 			run(d, output_action(c, a), c->id);
 		return R_DIRTY;
@@ -334,7 +364,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_COVER_CLOSE:
 	case TA_COVER_STOP:
 		if (c == NULL || c->kind != 'c')
-			tui_message(t, 1, "select a cover first (Tab)");
+			not_selected(d, "c", "a", "cover");
 		else
 			run(d,
 			    a == TA_COVER_OPEN    ? "cover_open"

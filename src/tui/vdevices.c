@@ -438,6 +438,24 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		*attr = theme_attr(t->theme, TC_DIM);
 }
 
+/* An empty table under a filter says why, and what state= takes (a typo matches nothing). */
+static void
+draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
+{
+	int attr = theme_attr(t->theme, TC_DIM);
+	char buf[200] = "state= takes: new auth? authfail";
+	size_t len = strlen(buf);
+
+	draw_text(y, 3, w - 4, "no device matches the filter (Esc clears it)", attr);
+	if (strcasestr(d->filter, "state=") == NULL)
+		return;
+	for (int s = 0; s < DEVICE_STATE_COUNT && len < sizeof buf; s++)
+		if (s != DEVICE_AUTH_REQUIRED && s != DEVICE_AUTH_FAILED)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, " %s",
+			    device_state_name((enum device_state)s));
+	draw_text(y + 1, 3, w - 4, buf, attr);
+}
+
 /* Which of the configured columns fit in w cells; returns the width left for the name. */
 static int
 layout(const struct vdevices *d, int w, int *show)
@@ -460,6 +478,18 @@ layout(const struct vdevices *d, int w, int *show)
 			}
 	namew = w - used;
 	return namew < 8 ? 8 : namew > 40 ? 40 : namew;
+}
+
+/*
+ * The width of column c drawn at x in a frame w wide: cut at the frame's right border, since
+ * below 80 columns the columns never dropped may not fit (0: no room left).
+ */
+static int
+cell_width(int c, int namew, int x, int w)
+{
+	int cw = c == COL_NAME ? namew : columns[c].width;
+
+	return cw < w - 1 - x ? cw : w - 1 - x;
 }
 
 /* Reads console-columns; unknown names are reported and skipped. */
@@ -548,8 +578,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	namew = layout(d, w - 4, show);
 	x = 3;
 	for (int k = 0; k < d->norder; k++) {
-		int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width;
-		if (!show[c])
+		int c = d->order[k], cw = cell_width(c, namew, x, w);
+		if (!show[c] || cw <= 0)
 			continue;
 		if (columns[c].right)
 			draw_rtext(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
@@ -557,6 +587,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 			draw_text(y + 1, x, cw, columns[c].head, theme_attr(t->theme, TC_TITLE));
 		x += cw + 1;
 	}
+	if (d->nshown == 0 && d->filter[0] != '\0')
+		draw_no_match(d, t, y + 2, w);
 	cursor_fit(&d->v.cur, d->nshown, th - 3);
 	for (int i = 0; i < th - 3 && d->v.cur.top + (size_t)i < d->nshown; i++) {
 		size_t idx = d->v.cur.top + (size_t)i;
@@ -570,8 +602,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(ry, 1, 2, mark ? "* " : "  ", base);
 		x = 3;
 		for (int k = 0; k < d->norder; k++) {
-			int c = d->order[k], cw = c == COL_NAME ? namew : columns[c].width, attr;
-			if (!show[c])
+			int c = d->order[k], cw = cell_width(c, namew, x, w), attr;
+			if (!show[c] || cw <= 0)
 				continue;
 			cell(t, d->drift, r, (enum dev_column)c, buf, sizeof buf, &attr);
 			if (sel || attr == 0)
@@ -749,8 +781,8 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 		size_t live, lack = bulk_lacking(d, i, &live);
 		int offered = live > 0 && lack == 0;
 		if (offered)
-			snprintf(buf, sizeof buf, " %c  %-7s %s %zu", bulk[i].key, bulk[i].word,
-			    bulk[i].what, live);
+			snprintf(buf, sizeof buf, " %c  %-7s %s %zu device%s", bulk[i].key,
+			    bulk[i].word, bulk[i].what, live, live == 1 ? "" : "s");
 		else if (live == 0)
 			snprintf(
 			    buf, sizeof buf, " -  %-7s no marked device is online", bulk[i].word);
@@ -874,6 +906,12 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	case TA_FILTER:
 		tui_prompt(t, "/", d->filter, NULL, filter_change_cb, d);
 		return R_DIRTY;
+	case TA_FILTER_CLEAR:
+		if (d->filter[0] != '\0') {
+			vdevices_filter(&d->v, "");
+			tui_message(t, 0, "filter cleared");
+		}
+		return R_DIRTY;
 	case TA_SORT:
 	case TA_SORT_BACK:
 		d->sort =
@@ -976,4 +1014,14 @@ vdevices_new(struct tui *t)
 	d->drift = drift_cache_new();
 	set_columns(d, conf_get_str(t->app->cfg, OPT_CONSOLE_COLUMNS));
 	return view_open(&d->v);
+}
+
+void
+vdevices_mark_only(struct view *v, const char *const *macs, size_t n)
+{
+	struct vdevices *d = (struct vdevices *)v;
+
+	d->nmarks = 0;
+	for (size_t i = 0; i < n; i++)
+		set_mark(d, macs[i], 1);
 }

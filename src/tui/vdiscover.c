@@ -146,7 +146,8 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 		state = "known";
 		color = TC_DIM;
 	}
-	snprintf(buf, size, "%-8s %-28s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
+	/* 32: the longest ids (shellyplusplugit-441793000025) keep the columns aligned */
+	snprintf(buf, size, "%-8s %-32s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
 	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
 	return color;
 }

@@ -187,13 +187,13 @@ add_line(struct vdrift *d, int kind, const char *fmt, ...)
 	d->lines[d->nlines++].kind = kind;
 }
 
-/* Text of a value for the list: secrets masked, null as null. */
+/* Text of a value for the list: secrets masked, null as null, empty as "". */
 static const char *
 value_text(enum devconfig_field f, const char *v)
 {
 	if (devconfig_field(f)->flags & DCF_SECRET)
 		return "********";
-	return v != NULL ? v : "null";
+	return v != NULL ? view_value_text(v) : "null";
 }
 
 /* The rows of desired against actual that change something; returns how many. */

@@ -1,8 +1,8 @@
 /*
  * Groups and templates in the console: every group with its members and attached template,
  * then the template files. Marked devices are added to the selected group (or a new one), a
- * template is attached to a group, and `d` shows the drift of the group's members, from which
- * `a` applies.
+ * template is attached to a group, `d` shows the drift of the group's members, from which
+ * `a` applies, and Enter marks the members in the devices view for a bulk action.
  */
 #include <curses.h>
 #include <dirent.h>
@@ -109,7 +109,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 
 	view_panel(t, y, h, w, "Groups and templates");
 	draw_text(y + 1, 2, w - 4,
-	    "a add marked devices to the group - n new group - t attach a template - d drift",
+	    "a add marked devices to the group - n new group - t attach a template - d drift - "
+	    "Enter mark the members",
 	    theme_attr(t->theme, TC_DIM));
 	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 6, w - 4}, g->ngroups, line_of,
 	    "no group yet: mark devices, then n");
@@ -200,15 +201,27 @@ template_cb(struct tui *t, const char *text, void *arg)
 	load(g);
 }
 
-static void
-group_drift(struct vgroups *g, const struct group *x)
+/*
+ * The group's members: their drift (a view over this one), or (mark) the marks of the devices
+ * view, which this view then returns to. Returns the action's result.
+ */
+static int
+group_members(struct vgroups *g, const struct group *x, int mark)
 {
 	char **macs, *cause = NULL, title[120];
 	size_t n;
+	int r = R_DIRTY;
 
 	if (cfgdoc_members(g->v.t->app->store, x->name, &macs, &n, &cause) != 0) {
 		tui_message(g->v.t, 1, "%s", cause);
 		free(cause);
+		return R_DIRTY;
+	}
+	if (mark) {
+		vdevices_mark_only(g->v.t->devices, (const char *const *)macs, n);
+		tui_message(g->v.t, 0,
+		    "%zu member(s) of group %s marked (b: a bulk action on them)", n, x->name);
+		r |= R_POP;
 	} else {
 		snprintf(title, sizeof title, "Drift of group %s", x->name);
 		tui_push(g->v.t, vdrift_new(g->v.t, title, (const char *const *)macs, n));
@@ -216,6 +229,7 @@ group_drift(struct vgroups *g, const struct group *x)
 	for (size_t i = 0; i < n; i++)
 		free(macs[i]);
 	free(macs);
+	return r;
 }
 
 static int
@@ -245,9 +259,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_prompt(t, label, x->tmpl, template_cb, NULL, g);
 		return R_DIRTY;
 	case TA_DRIFT:
-		if (x != NULL)
-			group_drift(g, x);
-		return R_DIRTY;
+		return x != NULL ? group_members(g, x, 0) : R_DIRTY;
+	case TA_GROUP_MARK:
+		if (x == NULL) {
+			tui_message(t, 1, "no group selected");
+			return R_DIRTY;
+		}
+		return group_members(g, x, 1);
 	default:
 		return R_UNHANDLED;
 	}

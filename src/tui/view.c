@@ -140,3 +140,9 @@ view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t
 		draw_text(at->y + i, at->x, at->w, buf, theme_attr(t->theme, color));
 	}
 }
+
+const char *
+view_value_text(const char *v)
+{
+	return v != NULL && v[0] == '\0' ? "\"\"" : v;
+}

@@ -157,8 +157,9 @@ show_fields(struct vsnapshots *s)
 	s->status[0] = '\0';
 	for (size_t i = 0; i < s->want.n; i++) {
 		const struct devconfig_entry *e = &s->want.e[i];
+		const char *v = view_value_text(devconfig_value_text(e));
 		devconfig_name(e->field, e->index, name, sizeof name);
-		textlines_add(&s->text, xasprintf("%-32s %s", name, devconfig_value_text(e)));
+		textlines_add(&s->text, xasprintf("%-32s %s", name, v));
 	}
 	for (size_t i = 0; i < s->text.n; i++)
 		str_sanitize_inplace(s->text.v[i]);
@@ -182,15 +183,15 @@ diff_lines(struct vsnapshots *s, const struct devconfig *actual)
 		const struct devconfig_diff *r = &rows[i];
 		const struct devconfig_entry *want = devconfig_get(&s->want, r->field, r->index);
 		const struct devconfig_entry *have = devconfig_get(actual, r->field, r->index);
+		const char *was = r->kind == DIFF_UNKNOWN ? "(write-only)"
+		                  : have != NULL          ? devconfig_value_text(have)
+		                                          : "-";
 		if (r->kind != DIFF_DRIFT && r->kind != DIFF_UNKNOWN)
 			continue;
 		devconfig_set(&s->changes, r->field, r->index, want->state, want->value);
 		devconfig_name(r->field, r->index, name, sizeof name);
-		textlines_add(&s->text, xasprintf("%-32s %s -> %s", name,
-		                            r->kind == DIFF_UNKNOWN ? "(write-only)"
-		                            : have != NULL          ? devconfig_value_text(have)
-		                                                    : "-",
-		                            devconfig_value_text(want)));
+		textlines_add(&s->text, xasprintf("%-32s %s -> %s", name, view_value_text(was),
+		                            view_value_text(devconfig_value_text(want))));
 		str_sanitize_inplace(s->text.v[s->text.n - 1]);
 		shown++;
 	}

@@ -121,8 +121,14 @@ cidr_parse(const char *s, struct cidr *out, char **cause)
 
 	if (s == NULL || *s == '\0')
 		return fail(cause, "empty target", "");
-	if (strchr(s, ':') != NULL)
+	if ((p = strchr(s, ':')) != NULL) {
+		/* 10.0.0.5:8080: an IPv4 target with a port, which a target never carries */
+		if (memchr(s, '.', (size_t)(p - s)) != NULL)
+			return fail(
+			    cause, "a target has no port (discover-port sets the port probed)", s);
 		return fail(cause, "IPv6 targets are not supported", s);
+	}
+	p = s;
 	if (parse_quad(&p, &lo) != 0)
 		return fail(cause,
 		    "invalid target (expected an IPv4 address, a CIDR block such as 10.0.0.0/24 "

@@ -3,7 +3,7 @@
 # light and a cover offers only the actions all three support and dims the rest with why;
 # on/off/toggle turn the switch with a switch action and the dimmer with a light action (the
 # sim's state of both changes); an offline device in the selection is skipped and the
-# confirmation says so.
+# confirmation says so; the results name each device as the table does, then its id.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -69,6 +69,13 @@ if tui_wait 60 'done: 2 ok, 0 failed'; then
 		pass "$N: one bulk toggle: Switch.Toggle to the switch, Light.Toggle to the dimmer, both changed"
 	else
 		fail "$N: per-kind toggle" "switch $s0->$s0b ($sw Switch.Toggle), light $l1->$l1b ($li Light.Toggle)"
+	fi
+	# Each result line names the device as the table does, then its id.
+	if grep -Eq "OK +aswitch +$(dv 0 ID) +ok" "$T_TMP/screen" &&
+		grep -Eq "OK +bdimmer +$(dv 1 ID) +ok" "$T_TMP/screen"; then
+		pass "$N: each result line names the device and its id"
+	else
+		fail "$N: result names" "$(tui_why "OK +aswitch +$(dv 0 ID)")"
 	fi
 else
 	fail "$N: bulk toggle" "$(tui_why 'done: 2 ok')"

@@ -9,7 +9,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_discover
-tui_sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm
+tui_sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm,gen2/plus-plug-it
 NDEV=$(mf '.devices | length')
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
@@ -50,6 +50,9 @@ fi
 } | sort >"$T_TMP/want"
 rows | sort >"$T_TMP/got"
 order=$(rows | cut -d' ' -f1 | uniq | tr '\n' ' ')
+# The address column starts at one place on every row, the longest id (29 characters) too.
+cols=$(grep -E '^│ (NEW|known) ' "$T_TMP/screen" | awk -v a=" $SIM_NET." '{ print index($0, a) }' | sort -u | wc -l)
+if [ "$cols" = 1 ]; then pass "$N: the address column is aligned on every row"; else fail "$N: aligned" "$(cat "$T_TMP/screen")"; fi
 if cmp -s "$T_TMP/want" "$T_TMP/got" && [ "$order" = "NEW known " ] && [ "$(registered | wc -l)" = 2 ]; then
 	pass "$N: one row per sim device with its id, model, generation and address; new ones first; nothing registered by the scan"
 else

@@ -154,6 +154,9 @@ test_parse_errors(void **state)
 	(void)state;
 	parse_bad("fd00::/64", "IPv6 targets are not supported: \"fd00::/64\"");
 	parse_bad("::1", "IPv6 targets are not supported");
+	parse_bad("::ffff:10.0.0.1", "IPv6 targets are not supported");
+	parse_bad("10.0.0.1-20:8080",
+	    "a target has no port (discover-port sets the port probed): \"10.0.0.1-20:8080\"");
 	parse_bad("", "empty target");
 	parse_bad(NULL, "empty target");
 	parse_bad("10.0.0", "invalid target");

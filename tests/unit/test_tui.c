@@ -144,6 +144,13 @@ setup_small(void **state)
 	return setup_fleet(state, 24, 80, 0);
 }
 
+/* Below the 80x24 the console is made for: it must still keep to its frames. */
+static int
+setup_tiny(void **state)
+{
+	return setup_fleet(state, 12, 50, 0);
+}
+
 static int
 setup_empty(void **state)
 {
@@ -199,6 +206,8 @@ line_with(const char *screen, const char *needle)
 {
 	return strstr(screen, needle);
 }
+
+static char *feed_expect(struct tui *t, const char *keys, const char *needle);
 
 static void
 test_table(void **state)
@@ -261,6 +270,18 @@ test_filter(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "4 of 4"));
 	free(s);
+	/* A filter that matches nothing says so, and a state= typo gets the words it takes. */
+	s = feed_expect(f->t, ": f i l t e r Space s t a t e = o f l i n e Enter",
+	    "no device matches the filter (Esc clears it)");
+	assert_non_null(strstr(s, "0 of 4"));
+	assert_non_null(strstr(s, "state= takes: new auth? authfail online offline asleep error"));
+	free(s);
+	/* Esc in the table clears a filter already entered (q there leaves the console). */
+	free(feed_expect(f->t, "Esc / k i t Enter", "1 of 4"));
+	s = feed_expect(f->t, "Esc", "filter cleared");
+	assert_non_null(strstr(s, "4 of 4"));
+	assert_null(strstr(s, "filter: kit"));
+	free(s);
 }
 
 static void
@@ -313,8 +334,8 @@ test_marks(void **state)
 	tui_feed(f->t, "b");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Bulk action"));
-	assert_non_null(strstr(s, "r  reboot  Reboot 3"));
-	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3"));
+	assert_non_null(strstr(s, "r  reboot  Reboot 3 devices"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 3 devices"));
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
@@ -335,7 +356,7 @@ test_marks(void **state)
 	/* The two switches alone: no unknown device, no cover. */
 	tui_feed(f->t, "A Home Space j j j Space b");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2"));
+	assert_non_null(strstr(s, "o  on      Turn ON output 0 of 2 devices"));
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	free(s);
 	tui_feed(f->t, "o");
@@ -366,14 +387,44 @@ test_detail(void **state)
 	assert_non_null(strstr(s, "switch:0"));
 	assert_non_null(strstr(s, "42.0W"));
 	free(s);
+	/* A cover key on a device with a switch and no cover says so (Tab would not help). */
+	tui_feed(f->t, "O");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "this device has no cover"));
+	free(s);
 	tui_feed(f->t, "J");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Raw reply"));
-	assert_non_null(strstr(s, "\"apower\""));
+	/* nested two levels: cJSON_Print's two tabs show as four spaces after the frame's one */
+	assert_non_null(strstr(s, "     \"apower\""));
 	free(s);
 	tui_feed(f->t, "Esc Esc");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Devices"));
+	free(s);
+}
+
+/* A 120-character name is cut in the detail header (at a character), which keeps the model,
+ * address and state in view. */
+static void
+test_long_name_detail(void **state)
+{
+	struct fx *f = *state;
+	char name[300] = "Long", want[100], *s;
+
+	for (int i = 0; i < 58; i++)
+		strcat(name, "\xc3\xa9x"); /* e-acute, x */
+	add_device(f->app.store, "aabbcc000009", name, "SNSW-001X16EU", 2, "10.0.20.99", "online",
+	    NAN, NULL);
+	tui_refresh(f->t);
+	s = feed_expect(f->t, "End Enter", "10.0.20.99");
+	/* 40 characters: "Long", then 18 pairs of e-acute and x, then the model */
+	strcpy(want, " Long");
+	for (int i = 0; i < 18; i++)
+		strcat(want, "\xc3\xa9x");
+	strcat(want, "  -  Shelly Plus 1");
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "(SNSW-001X16EU) gen 2  -  10.0.20.99"));
 	free(s);
 }
 
@@ -429,6 +480,30 @@ test_small_terminal(void **state)
 	tui_feed(f->t, "j");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
+	free(s);
+}
+
+/*
+ * 50 columns hold fewer than the columns that are never dropped: the rows are cut at the
+ * frame, not written past it (which wrapped onto the next line over its border).
+ */
+static void
+test_tiny_terminal(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+	const char *p = strstr(s, "Devices"), *eol;
+	int rows = 0;
+
+	assert_non_null(p);
+	for (p = strchr(p, '\n') + 1; *p != '\0' && *p != 'm'; p = eol + 1, rows++) {
+		eol = strchr(p, '\n');
+		if (p[0] != 'x')
+			fail_msg("a table line does not start with the frame: '%.*s'\n%s",
+			    (int)(eol - p), p, s);
+	}
+	assert_true(rows >= 3);
+	assert_non_null(strstr(s, "Attic fa 10.0.20.33"));
 	free(s);
 }
 
@@ -823,6 +898,33 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Kitchen counter"));
 	assert_null(strstr(s, "Attic fan"));
 	free(s);
+	/* Enter on a group: its members are the marks (others cleared), back in the table, where
+	 * the bulk menu acts on them. */
+	tui_feed(f->t, "q q Home Space m");
+	s = feed_expect(f->t, "Enter", "1 member(s) of group lab marked");
+	assert_non_null(strstr(s, "Devices - sort: name"));
+	assert_non_null(strstr(s, " - 1 marked"));
+	assert_non_null(strstr(s, "* Kitchen counter"));
+	assert_null(strstr(s, "* Attic fan"));
+	free(s);
+	free(feed_expect(f->t, "b", "1 marked: which action?"));
+}
+
+/* A snapshot's empty value shows as "", not as a blank that reads as nothing shown. */
+static void
+test_snapshot_empty_value(void **state)
+{
+	struct fx *f = *state;
+	char *cause = NULL, *s;
+
+	assert_int_equal(cfgstore_snapshot_add(f->app.store, "aabbcc000001", loop_wall_ms(), 2, 1,
+	                     7, "x", "sys.timezone = \"\"\nsys.name = Kitchen\n", &cause),
+	    0);
+	free(feed_expect(f->t, "End Enter H", "Snapshots - Kitchen counter - 1, newest first"));
+	s = feed_expect(f->t, "Enter", "sys.timezone");
+	assert_line_matches(s, "sys.timezone", "sys.timezone +\"\" ");
+	assert_line_matches(s, "sys.name", "sys.name +Kitchen ");
+	free(s);
 }
 
 /* The snapshot list is read again when the device's newest snapshot is another one, not on
@@ -890,13 +992,16 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_drift, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_tiny_terminal, setup_tiny, teardown),
 	    cmocka_unit_test_setup_teardown(test_welcome, setup_empty, teardown),
 	    cmocka_unit_test_setup_teardown(test_theme_and_quit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands, setup, teardown),

@@ -1,0 +1,40 @@
+# A device's own configuration strings reach the console's editor unsanitised by the
+# configuration reader (it keeps the value to edit and send back): the drawing layer must still
+# keep escape sequences, BEL and bidi overrides/isolates off the terminal. The sim's device
+# name is set (behind the tool's back) to an OSC title sequence, a CSI colour, BEL, U+202E and
+# U+2066; the editor shows the printable rest (each control or bidi character as ?) and none of
+# those reach the pane.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_hostile_config
+tui_sim_start $N --models gen2/plus-1
+"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+ctl POST /devices/0/config \
+	'{"patch":{"sys":{"device":{"name":"\u001b]0;pwned\u0007\u001b[31mEVIL\u202eNAME\u2066END"}}}}' >/dev/null
+[ "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | jq -r '.device.name | test("\u202e")')" = true ] ||
+	fail "$N: the sim serves the hostile name" "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | head -c 300)"
+
+tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_keys Enter
+tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_keys c
+if tui_wait 30 'sys.name +string.*EVIL[?]NAME[?]END'; then
+	pass "$N: the editor shows the device's name, printable parts kept, each control or bidi character as ?"
+else
+	fail "$N: editor read" "$(tui_why 'sys.name .*EVIL')"
+fi
+tmux_ capture-pane -p -e >"$T_TMP/pane"
+# capture-pane -e adds the pane's own colour sequences (CSI): look for what only the name
+# carries, an OSC introducer, BEL and the bidi characters.
+if grep -q "$(printf '\033')]" "$T_TMP/pane" || grep -q "$(printf '\342\200\256')" "$T_TMP/pane" ||
+	grep -q "$(printf '\342\201\246')" "$T_TMP/pane" || grep -q "$(printf '\007')" "$T_TMP/pane"; then
+	fail "$N: hostile bytes" "the pane holds the title, BEL or a bidi character: $(grep -a EVIL "$T_TMP/pane" | od -c | head -20)"
+else
+	pass "$N: no OSC title, BEL, U+202E or U+2066 reaches the terminal"
+fi
+tui_keys q q q
+tui_wait 15 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
+sim_stop
