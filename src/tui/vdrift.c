@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli/app.h"
+#include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
 #include "store/cfgstore.h"
@@ -332,7 +333,11 @@ build_job(struct vdrift *d)
 				add_line(d, TC_OK, "%-20.20s nothing to change", x->label);
 		} else if (d->phase == PH_DRY) {
 			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
-			    x->desired.n > 0 ? "not reached (queued on apply): " : "", x->message);
+			    x->desired.n == 0 ? ""
+			    : cfgapply_secrets(&x->desired)
+			        ? "not reached (holds a secret: not queued): "
+			        : "not reached (queued on apply): ",
+			    x->message);
 			d->ndrifted += x->desired.n > 0;
 		} else
 			add_line(d,
@@ -370,19 +375,27 @@ apply_confirm_cb(struct tui *t, void *arg)
 static void
 ask_confirm(struct vdrift *d)
 {
-	size_t n, offline = 0;
+	size_t n, offline = 0, kept = 0;
 	struct cfgjob_dev *devs = cfgjob_devs(d->job, &n);
-	char q[240];
+	char q[240], secret[64] = "";
 
+	/* An offline device's change is queued, unless it holds a secret (never stored). */
 	for (size_t i = 0; i < n; i++)
-		offline += devs[i].before.n == 0 && devs[i].desired.n > 0;
+		if (devs[i].before.n == 0 && devs[i].desired.n > 0) {
+			if (cfgapply_secrets(&devs[i].desired) > 0)
+				kept++;
+			else
+				offline++;
+		}
+	if (kept > 0)
+		snprintf(secret, sizeof secret, ", %zu with a secret: not queued", kept);
 	if (d->ndrifted == 0) {
 		tui_message(d->v.t, 0, "dry run: nothing to change");
 		return;
 	}
 	snprintf(q, sizeof q,
-	    "Apply to %zu device(s) (%zu offline: queued; reboot %s; network change %s)?",
-	    d->ndrifted, offline, d->allow.allow_reboot ? "yes" : "no",
+	    "Apply to %zu device(s) (%zu offline: queued%s; reboot %s; network change %s)?",
+	    d->ndrifted, offline, secret, d->allow.allow_reboot ? "yes" : "no",
 	    d->allow.allow_network ? "yes" : "no");
 	tui_ask(d->v.t, q, "nothing applied", apply_confirm_cb, d);
 }

@@ -1,0 +1,50 @@
+# The drift view's apply to an offline device whose desired configuration holds a secret (its
+# group's template sets mqtt.pass): the dry run says the change will not be queued (a queued
+# change never holds a secret, the database never stores one), the question counts it apart
+# from the queued ones, and after the yes nothing is queued and the secret is never shown.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_drift_secret
+SECRET=drift-secret-7c1e
+tui_sim_start $N --models gen2/plus-1pm
+printf 'set poll-interval-gen2 1s\nset connect-timeout 2s\nset request-timeout 3s\n' \
+	>"$XDG_CONFIG_HOME/shelly-tui/config"
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
+printf 'sys.timezone = Pacific/Chatham\nmqtt.pass = "%s"\n' "$SECRET" \
+	>"$XDG_CONFIG_HOME/shelly-tui/templates/keyed.tmpl"
+"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+"$SHELLY_TUI" --config-get plus >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
+"$SHELLY_TUI" --group-add lab plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-add" "$(cat "$T_TMP/e")"
+"$SHELLY_TUI" --group-template lab keyed -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-template" "$(cat "$T_TMP/e")"
+
+tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+ctl POST /devices/0/fault '{"fault":"closed"}' >/dev/null
+tui_wait 60 '^.  plus .*offline ' || fail "$N: offline" "$(tui_why 'plus offline')"
+tui_keys d
+tui_wait 10 'plus +sys.timezone' || fail "$N: drift view" "$(tui_why 'plus sys.timezone')"
+tui_keys a
+if tui_wait 60 'plus .*\(holds a secret: not queued\)' &&
+	tui_wait 30 '\(0 offline: queued, 1 with a secret: not queued;.*\[y/N\]'; then
+	pass "$N: the dry run says an offline change holding a secret is not queued"
+else
+	fail "$N: dry run" "$(tui_why 'holds a secret: not queued')"
+fi
+tui_keys y
+if tui_wait 60 'FAILED +plus .*not queued'; then
+	pass "$N: the apply reports the change as not queued"
+else
+	fail "$N: apply" "$(tui_why 'FAILED plus ... not queued')"
+fi
+"$SHELLY_TUI" --pending >"$T_TMP/pending" 2>&1
+if ! grep -q queued "$T_TMP/pending" && ! tui_screen | grep -q "$SECRET" &&
+	! grep -rqa "$SECRET" "$XDG_DATA_HOME/shelly-tui"; then
+	pass "$N: nothing queued, the secret neither shown nor stored"
+else
+	fail "$N: queue" "$(cat "$T_TMP/pending")"
+fi
+tui_keys q q q
+tui_stop
+sim_stop
