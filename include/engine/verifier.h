@@ -7,11 +7,16 @@
  * The manager's side of provisioning in a running fleet: every interval it returns the tasks
  * of agents that stopped heartbeating to the queue (provision/taskq), and it verifies
  * configured devices: a task in state verifying is done when a scan of the configured ranges
- * (and mDNS browsing, when enabled) finds a device with the task's MAC (the device is then also
- * merged into the registry); when timeout_ms pass without it, the task's stage becomes "not_seen"
- * and its agent decides between "AP back" and "lost". One scan at a time covers every task waiting;
- * it is stopped when no task waits any more, or after timeout_ms (then the next one starts from
- * the ranges' beginning). Lease checks and timeouts go on while a scan runs.
+ * (and mDNS browsing, when enabled) finds a device with the task's MAC. The device is merged
+ * into the registry with the password its agent gave it (by reference) first, and only then is
+ * the task marked done, so a scan dropped later (reload, shutdown) loses nothing; a task its
+ * agent ended meanwhile is not verified and its password is not kept. When timeout_ms pass
+ * without the device, the task's stage becomes "not_seen" and its agent decides between
+ * "AP back" and "lost"; the reason says why when the manager knows: the ranges were refused,
+ * or no scan covered them whole within timeout_ms ("the scan covered N of M addresses").
+ * One scan at a time covers every task waiting; it is stopped when no task waits any more, or
+ * after timeout_ms (logged with its progress; the next one starts from the ranges' beginning).
+ * Lease checks and timeouts go on while a scan runs.
  */
 #include "discovery/discover.h"
 
@@ -33,7 +38,8 @@ struct verifier_opts {
 	 * the reason of every task given up ("not verified: ...").
 	 */
 	const char *refused;
-	void (*changed_cb)(void *arg); /* devices were verified and registered; may be NULL */
+	/* devices were verified and registered (called from the next round); may be NULL */
+	void (*changed_cb)(void *arg);
 	void *arg;
 };
 

@@ -24,7 +24,7 @@ struct verifier_wait {
 	char mac[13];
 	uint64_t since_ms; /* loop time first seen verifying */
 	int found; /* settled: seen, or given up */
-	int seen; /* seen by the current run, credentials not yet stored */
+	int scanned; /* a scan of the whole ranges, started since, ended */
 	char *pass_ref; /* the password the agent gave the device, or NULL */
 };
 
@@ -36,6 +36,10 @@ struct verifier {
 	struct loop_timer *timer;
 	struct discover *run;
 	uint64_t run_start_ms; /* loop time the run started */
+	uint64_t run_done; /* addresses the run's scan has finished */
+	const struct verifier_wait *storing; /* its device is being stored (has a password) */
+	int stopping; /* discover_stop was called on the run */
+	int changed; /* devices were verified since the last tick */
 	struct verifier_wait *wait;
 	size_t nwait, capwait;
 };
@@ -83,10 +87,7 @@ collect_cb(const struct store_task *t, void *arg)
 	return 0;
 }
 
-/*
- * Refreshes the wait list from the store: drops tasks that left verifying, except those the
- * current run saw (their credentials are registered when it finishes).
- */
+/* Refreshes the wait list from the store: drops tasks that left verifying. */
 static void
 refresh(struct verifier *v)
 {
@@ -105,7 +106,7 @@ refresh(struct verifier *v)
 
 		for (size_t k = 0; k < c.nlive; k++)
 			live |= c.live[k] == v->wait[i].id;
-		if (live || v->wait[i].seen)
+		if (live)
 			v->wait[j++] = v->wait[i];
 		else
 			free(v->wait[i].pass_ref);
@@ -114,27 +115,96 @@ refresh(struct verifier *v)
 	free(c.live);
 }
 
+/* The run asks whether the device being stored has credentials: the password its agent gave. */
+static int
+has_credentials_cb(const char *mac, const char *id, void *arg)
+{
+	struct verifier *v = arg;
+
+	(void)id;
+	return v->storing != NULL && v->storing->pass_ref != NULL &&
+	       strcmp(v->storing->mac, mac) == 0;
+}
+
+/* Registers the device w waited for, found by the run as f, with its password (a reference). */
+static int
+store_found(
+    struct verifier *v, const struct verifier_wait *w, const struct discover_found *f, char **cause)
+{
+	struct store_device d = {.user = SHELLY_STA_USER, .cred_ref = w->pass_ref};
+	int rc;
+
+	v->storing = w; /* no transient "auth_required" for it */
+	rc = discover_commit_one(v->run, v->store, f->ident.mac, loop_wall_ms(), cause);
+	v->storing = NULL;
+	if (rc != 0 || w->pass_ref == NULL)
+		return rc;
+	memcpy(d.mac, w->mac, sizeof d.mac);
+	return store_device_upsert(v->store, &d, cause);
+}
+
+/* Gives the device with mac back the credentials of old (NULL: none) after store_found. */
+static void
+restore_creds(struct verifier *v, const char *mac, const struct store_device *old)
+{
+	struct store_device d = {.user = old != NULL && old->user != NULL ? old->user : "",
+	    .cred_ref = old != NULL && old->cred_ref != NULL ? old->cred_ref : ""};
+	char *cause = NULL;
+
+	memcpy(d.mac, mac, sizeof d.mac);
+	if (store_device_upsert(v->store, &d, &cause) != 0) {
+		log_error("verifier: %s", cause);
+		free(cause);
+	}
+}
+
+/*
+ * The device of w was found as f. It is registered with its password before the task is
+ * marked done, so a scan dropped afterwards (reload, shutdown) loses nothing. A task its agent
+ * ended meanwhile is not verified: the device keeps the credentials it had. After a store
+ * error the device is still waited for (a later run may find it again).
+ */
+static void
+verify(struct verifier *v, struct verifier_wait *w, const struct discover_found *f)
+{
+	struct store_device *old = store_device_find_mac(v->store, w->mac);
+	char *cause = NULL;
+	int rc = store_found(v, w, f, &cause);
+
+	if (rc == 0)
+		rc = taskq_verified(v->store, w->id, f->host, loop_wall_ms(), &cause);
+	if (rc < 0) {
+		log_error("verifier: task %lld: %s", (long long)w->id, cause);
+		free(cause);
+	} else if (rc == 0) {
+		w->found = 1; /* settled by its agent */
+		if (w->pass_ref != NULL)
+			restore_creds(v, w->mac, old);
+	} else {
+		w->found = 1;
+		v->changed = 1;
+		log_info("task %lld: device %s seen at %s", (long long)w->id, w->mac, f->host);
+	}
+	store_device_free(old);
+}
+
 static void
 found_cb(const struct discover_found *f, void *arg)
 {
 	struct verifier *v = arg;
-	char *cause = NULL;
 
-	for (size_t i = 0; i < v->nwait; i++) {
-		struct verifier_wait *w = &v->wait[i];
+	for (size_t i = 0; i < v->nwait; i++)
+		if (!v->wait[i].found && strcmp(v->wait[i].mac, f->ident.mac) == 0)
+			verify(v, &v->wait[i], f);
+}
 
-		if (w->found || strcmp(w->mac, f->ident.mac) != 0)
-			continue;
-		w->found = 1;
-		w->seen = 1;
-		if (taskq_verified(v->store, w->id, f->host, loop_wall_ms(), &cause) < 0) {
-			log_error("verifier: task %lld: %s", (long long)w->id, cause);
-			free(cause);
-			cause = NULL;
-		} else
-			log_info(
-			    "task %lld: device %s seen at %s", (long long)w->id, w->mac, f->host);
-	}
+static void
+progress_cb(const struct discover_progress *p, void *arg)
+{
+	struct verifier *v = arg;
+
+	if (p->scan != NULL)
+		v->run_done = p->scan->done;
 }
 
 static void
@@ -145,48 +215,46 @@ done_cb(void *arg)
 	loop_timer_arm(v->timer, 0); /* the tick commits the run, frees it and goes on */
 }
 
-/* Merges what the finished run found into the registry and frees it. */
+/* Addresses in the configured ranges. */
+static uint64_t
+run_total(const struct verifier *v)
+{
+	return v->opts.run.targets != NULL ? scan_targets_count(v->opts.run.targets) : 0;
+}
+
+/*
+ * Merges what the finished run found into the registry (the devices waited for are there
+ * already) and frees it. A scan that covered the ranges covered every wait older than it.
+ */
 static void
 finish_run(struct verifier *v)
 {
 	char *cause = NULL;
-	int changed = 0;
 
 	if (discover_commit(v->run, v->store, loop_wall_ms(), NULL, &cause) != 0) {
 		log_error("verifier: %s", cause);
 		free(cause);
-		cause = NULL;
 	}
-	/* A device that got a password from its agent is registered with it (by reference). */
-	for (size_t i = 0; i < v->nwait; i++) {
-		struct verifier_wait *w = &v->wait[i];
-		struct store_device d = {.user = SHELLY_STA_USER, .cred_ref = w->pass_ref};
-
-		if (!w->seen)
-			continue;
-		w->seen = 0;
-		changed = 1;
-		if (w->pass_ref == NULL)
-			continue;
-		memcpy(d.mac, w->mac, sizeof d.mac);
-		if (store_device_upsert(v->store, &d, &cause) != 0) {
-			log_error("verifier: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
-	}
+	if (v->run_done >= run_total(v))
+		for (size_t i = 0; i < v->nwait; i++)
+			if (v->wait[i].since_ms <= v->run_start_ms)
+				v->wait[i].scanned = 1;
 	discover_free(v->run);
 	v->run = NULL;
-	if (changed && v->opts.changed_cb != NULL)
-		v->opts.changed_cb(v->opts.arg);
 }
 
 static void
 start_run(struct verifier *v)
 {
-	struct discover_cbs c = {.found_cb = found_cb, .done_cb = done_cb, .arg = v};
+	struct discover_cbs c = {.progress_cb = progress_cb,
+	    .found_cb = found_cb,
+	    .done_cb = done_cb,
+	    .has_credentials_cb = has_credentials_cb,
+	    .arg = v};
 	char *cause = NULL;
 
+	v->run_done = 0;
+	v->stopping = 0;
 	v->run = discover_new(v->loop, v->http, &v->opts.run, &c, &cause);
 	if (v->run == NULL) {
 		log_error("verifier: %s", cause);
@@ -210,30 +278,44 @@ expire_leases(struct verifier *v)
 		log_info("%d task(s) of silent agents handled", n);
 }
 
+/*
+ * Why w was not seen, or NULL when the ranges were scanned whole (since it began, or by this
+ * run): the ranges were refused, or the scan could not cover them within the timeout. Caller
+ * frees.
+ */
+static char *
+give_up_reason(const struct verifier *v, const struct verifier_wait *w)
+{
+	if (v->opts.refused != NULL)
+		return xasprintf("not verified: %s", v->opts.refused);
+	if (v->opts.run.targets == NULL || w->scanned || v->run_done >= run_total(v))
+		return NULL;
+	return xasprintf("not verified: the scan covered %llu of %llu addresses within "
+	                 "verify-timeout",
+	    (unsigned long long)v->run_done, (unsigned long long)run_total(v));
+}
+
 /* Gives up the waits older than the timeout (each once: it is then settled). */
 static void
 give_up(struct verifier *v, uint64_t now)
 {
-	char *cause = NULL, *reason = NULL;
-
-	if (v->opts.refused != NULL)
-		reason = xasprintf("not verified: %s", v->opts.refused);
 	for (size_t i = 0; i < v->nwait; i++) {
 		struct verifier_wait *w = &v->wait[i];
+		char *cause = NULL, *reason;
 
 		if (w->found || now - w->since_ms < v->opts.timeout_ms)
 			continue;
 		w->found = 1;
+		reason = give_up_reason(v, w);
 		log_warn("task %lld: device %s not seen on the target network%s%s",
 		    (long long)w->id, w->mac, reason != NULL ? ": " : "",
 		    reason != NULL ? reason : "");
 		if (taskq_not_seen(v->store, w->id, reason, loop_wall_ms(), &cause) < 0) {
 			log_error("verifier: %s", cause);
 			free(cause);
-			cause = NULL;
 		}
+		free(reason);
 	}
-	free(reason);
 }
 
 /* 1 while a device is still waited for. */
@@ -263,14 +345,27 @@ tick_cb(void *arg)
 	expire_leases(v);
 	refresh(v);
 	give_up(v, now);
-	if (v->run != NULL) {
-		if (!waiting(v) || now - v->run_start_ms >= v->opts.timeout_ms)
+	if (v->run != NULL && !v->stopping) {
+		int capped = now - v->run_start_ms >= v->opts.timeout_ms;
+
+		if (capped && v->run_done < run_total(v))
+			log_warn("provisioning verifier: the scan covered %llu of %llu addresses "
+			         "within verify-timeout; stopped",
+			    (unsigned long long)v->run_done, (unsigned long long)run_total(v));
+		if (capped || !waiting(v)) {
+			v->stopping = 1;
 			discover_stop(v->run); /* done_cb follows and re-arms the timer */
-	} else if (waiting(v) && (v->opts.run.targets != NULL || v->opts.run.mdns)) {
+		}
+	} else if (v->run == NULL && waiting(v) &&
+	           (v->opts.run.targets != NULL || v->opts.run.mdns)) {
 		v->run_start_ms = now;
 		start_run(v);
 	}
 	loop_timer_arm(v->timer, v->opts.interval_ms);
+	if (v->changed && v->opts.changed_cb != NULL) {
+		v->changed = 0;
+		v->opts.changed_cb(v->opts.arg);
+	}
 }
 
 /* Takes opts and starts a round now. */
@@ -308,6 +403,7 @@ verifier_set_opts(struct verifier *v, const struct verifier_opts *opts)
 		finish_run(v);
 	discover_free(v->run);
 	v->run = NULL;
+	v->run_done = 0;
 	set_opts(v, opts);
 }
 

@@ -2,9 +2,12 @@
  * engine/verifier on an in-memory store, with a discovery run that does not end by itself: the
  * configured range is one loopback address where a listener takes connections and never
  * answers, and a probe waits 60 s. While that run goes on, a silent agent's lease still
- * expires and a device that never shows up is still given up after the verify timeout; the
- * run is then stopped (nobody waits), or started again (a later task waits). Ranges refused by the
- * network guard become the reason of the task given up.
+ * expires and a device that never shows up is still given up after the verify timeout, with
+ * the scan's progress as the reason; the run is then stopped (nobody waits), or started again
+ * (a later task waits). Ranges refused by the network guard become the reason of the task
+ * given up. A fake device beside the tarpit answers /shelly when the test lets it: the device
+ * verified is registered with its password before its task is done (a run dropped by a reload
+ * or shutdown loses nothing), and a task its agent ended meanwhile is not verified.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +35,11 @@
 #include "util/xmalloc.h"
 
 #define TARPIT "127.77.0.1"
+#define DEVICE "127.77.0.2" /* on the tarpit's port */
+/* A real reply (auth on), the fake device's answer to GET /shelly; its MAC: */
+#define DEVICE_FIXTURE "tests/fixtures/gen3/1pm-mini-gen3/shelly.json"
+#define DEVICE_MAC "543204519264"
+#define PASS_REF "file:/nonexistent/device-password"
 #define WAIT_MS 20000 /* bound of every wait for an outcome; the stuck probe lasts 60 s */
 #define HOUR_MS 3600000
 
@@ -40,29 +49,72 @@ struct world {
 	struct store *store;
 	int tarpit; /* listening socket that never answers */
 	uint16_t port;
+	int dev; /* the fake device's listening socket */
+	int devconn; /* its connection waiting for the request, or -1 */
+	int answer; /* the device answers */
+	char *reply; /* what it answers */
 	struct scan_targets *targets;
 	struct verifier_opts o;
 };
+
+/* Returns a socket listening on addr:port (0: any port, then *port is set), or -1. */
+static int
+listen_on(const char *addr, uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(*port)};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* The fake device's HTTP reply: the fixture as the body. Caller frees. */
+static char *
+device_reply(void)
+{
+	char body[4096];
+	FILE *fp = fopen(DEVICE_FIXTURE, "rb");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(body, 1, sizeof body - 1, fp);
+	fclose(fp);
+	body[n] = '\0';
+	return xasprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    n, body);
+}
 
 static int
 setup(void **state)
 {
 	struct world *w = xcalloc(1, sizeof *w);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof sa;
 	char *cause = NULL;
 
 	w->loop = loop_new();
 	w->http = http_new(w->loop);
 	if (store_open(":memory:", &w->store, &cause) != 0)
 		fail_msg("store_open: %s", cause);
-	inet_pton(AF_INET, TARPIT, &sa.sin_addr);
-	w->tarpit = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(w->tarpit >= 0);
-	assert_int_equal(bind(w->tarpit, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(w->tarpit, 16), 0);
-	assert_int_equal(getsockname(w->tarpit, (struct sockaddr *)&sa, &len), 0);
-	w->port = ntohs(sa.sin_port);
+	w->dev = -1;
+	for (int i = 0; i < 50 && w->dev < 0; i++) { /* the tarpit's port may be taken at DEVICE */
+		w->port = 0;
+		w->tarpit = listen_on(TARPIT, &w->port);
+		assert_true(w->tarpit >= 0);
+		w->dev = listen_on(DEVICE, &w->port);
+		if (w->dev < 0)
+			close(w->tarpit);
+	}
+	assert_true(w->dev >= 0);
+	w->devconn = -1;
+	w->reply = device_reply();
 	w->targets = scan_targets_new();
 	if (scan_targets_add(w->targets, TARPIT "/32", &cause) != 0)
 		fail_msg("scan_targets_add: %s", cause);
@@ -82,6 +134,10 @@ teardown(void **state)
 	struct world *w = *state;
 
 	close(w->tarpit);
+	close(w->dev);
+	if (w->devconn >= 0)
+		close(w->devconn);
+	free(w->reply);
 	scan_targets_free(w->targets);
 	store_free(w->store);
 	http_free(w->http);
@@ -90,12 +146,26 @@ teardown(void **state)
 	return 0;
 }
 
-/* A task claimed by agent with lease_ms, brought to verifying for mac when mac is set. */
-static int64_t
-task(struct world *w, const char *agent, int64_t lease_ms, const char *mac)
+static char *
+secret_cb(const char *ref, char **cause)
 {
-	struct store_task t = {
-	    .target = "shellyplus1pm-A1B2C3", .network = "home", .max_attempts = 2};
+	(void)ref;
+	(void)cause;
+	return xstrdup("device-password");
+}
+
+/*
+ * A task (giving the device pass_ref as its password, NULL none) claimed by agent with lease_ms,
+ * brought to verifying for mac when mac is set.
+ */
+static int64_t
+task_pass(
+    struct world *w, const char *agent, int64_t lease_ms, const char *mac, const char *pass_ref)
+{
+	struct store_task t = {.target = "shellyplus1pm-A1B2C3",
+	    .network = "home",
+	    .max_attempts = 2,
+	    .pass_ref = pass_ref};
 	struct store_task *c = NULL;
 	struct taskq_secrets sec = {0};
 	const char *st = NULL;
@@ -104,9 +174,12 @@ task(struct world *w, const char *agent, int64_t lease_ms, const char *mac)
 
 	if (taskq_add(w->store, &t, "test", now, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
-	assert_int_equal(taskq_claim(w->store, agent, now, lease_ms, NULL, &c, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(w->store, agent, now, lease_ms, secret_cb, &c, &sec, &cause), 1);
 	assert_int_equal(c->id, id);
 	store_task_free(c);
+	free(sec.key);
+	free(sec.password);
 	if (mac != NULL) {
 		assert_int_equal(
 		    taskq_progress(w->store, agent, id, "running", NULL, now, &st, &cause), 1);
@@ -115,6 +188,12 @@ task(struct world *w, const char *agent, int64_t lease_ms, const char *mac)
 		assert_string_equal(st, "verifying");
 	}
 	return id;
+}
+
+static int64_t
+task(struct world *w, const char *agent, int64_t lease_ms, const char *mac)
+{
+	return task_pass(w, agent, lease_ms, mac, NULL);
 }
 
 /* 1 when field ("state", "stage" or "reason") of task id is want (NULL: unset). */
@@ -143,6 +222,35 @@ readable(int fd)
 	return poll(&p, 1, 0) == 1;
 }
 
+/*
+ * The fake device: takes a connection when it answers, and answers its request (the whole GET
+ * comes in one read) with the fixture.
+ */
+static void
+device_serve(struct world *w)
+{
+	char req[2048];
+	ssize_t n;
+
+	if (w->devconn < 0 && w->answer && readable(w->dev))
+		w->devconn = accept(w->dev, NULL, NULL);
+	if (w->devconn < 0 || !readable(w->devconn))
+		return;
+	n = read(w->devconn, req, sizeof req);
+	if (n > 0)
+		assert_int_equal(write(w->devconn, w->reply, strlen(w->reply)), strlen(w->reply));
+	close(w->devconn);
+	w->devconn = -1;
+}
+
+/* One turn of the loop, and the device's. */
+static void
+turn(struct world *w)
+{
+	loop_run_once(w->loop, 50);
+	device_serve(w);
+}
+
 /* Turns the loop until task id's field is want, or WAIT_MS passed; returns 1 when it is. */
 static int
 turn_until(struct world *w, int64_t id, const char *field, const char *want)
@@ -150,7 +258,7 @@ turn_until(struct world *w, int64_t id, const char *field, const char *want)
 	int64_t end = loop_wall_ms() + WAIT_MS;
 
 	while (!task_is(w, id, field, want) && loop_wall_ms() < end)
-		loop_run_once(w->loop, 50);
+		turn(w);
 	return task_is(w, id, field, want);
 }
 
@@ -174,8 +282,8 @@ test_leases_during_run(void **state)
 }
 
 /*
- * While the run hangs on the tarpit, the verify timeout ends the wait (not_seen, no reason
- * given: nothing was refused), and with nobody waiting the run's probe is dropped.
+ * While the run hangs on the tarpit, the verify timeout ends the wait (not_seen, the reason
+ * says how far the scan got), and with nobody waiting the run's probe is dropped.
  */
 static void
 test_timeout_during_run(void **state)
@@ -192,7 +300,8 @@ test_timeout_during_run(void **state)
 	v = verifier_new(w->loop, w->http, w->store, &w->o);
 	assert_true(turn_until(w, id, "stage", "not_seen"));
 	assert_true(task_is(w, id, "state", "verifying"));
-	assert_true(task_is(w, id, "reason", NULL));
+	assert_true(task_is(w, id, "reason",
+	    "not verified: the scan covered 0 of 1 addresses within verify-timeout"));
 	conn = accept(w->tarpit, NULL, NULL);
 	assert_true(conn >= 0);
 	end = loop_wall_ms() + WAIT_MS;
@@ -214,7 +323,7 @@ turn_until_readable(struct world *w, int fd)
 	int64_t end = loop_wall_ms() + WAIT_MS;
 
 	while (!readable(fd) && loop_wall_ms() < end)
-		loop_run_once(w->loop, 50);
+		turn(w);
 	return readable(fd);
 }
 
@@ -270,6 +379,140 @@ test_refused_reason(void **state)
 	verifier_free(v);
 }
 
+/* Adds the device's address to the ranges (the scan then probes tarpit and device at once). */
+static void
+with_device(struct world *w)
+{
+	char *cause = NULL;
+
+	if (scan_targets_add(w->targets, DEVICE "/32", &cause) != 0)
+		fail_msg("scan_targets_add: %s", cause);
+	w->o.run.scan.concurrency = 2;
+	w->answer = 1;
+}
+
+/*
+ * The device of a task that gave it a password is found while the run goes on (another
+ * device is still waited for, behind the tarpit); then the run is dropped by a reload
+ * (reload) or by shutdown. The device is registered with its password all the same, and it
+ * was never marked auth_required (it has credentials).
+ */
+static void
+drop_after_verified(struct world *w, int reload)
+{
+	struct verifier *v;
+	struct store_device *d;
+	struct store_status *st;
+	int64_t id;
+
+	with_device(w);
+	id = task_pass(w, "ag-1", HOUR_MS, "54:32:04:51:92:64", PASS_REF);
+	task(w, "ag-2", HOUR_MS, "54:32:04:51:92:00"); /* never appears: the run goes on */
+	w->o.timeout_ms = HOUR_MS;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until(w, id, "state", "done"));
+	assert_true(readable(w->tarpit)); /* the run is still going */
+	if (reload)
+		verifier_set_opts(v, &w->o);
+	else {
+		verifier_free(v);
+		v = NULL;
+	}
+	d = store_device_find_mac(w->store, DEVICE_MAC);
+	assert_non_null(d);
+	assert_non_null(d->cred_ref);
+	assert_string_equal(d->cred_ref, PASS_REF);
+	assert_non_null(d->host);
+	assert_string_equal(d->host, DEVICE);
+	st = store_status_get(w->store, DEVICE_MAC);
+	assert_true(st == NULL || st->state == NULL || strcmp(st->state, "auth_required") != 0);
+	store_status_free(st);
+	store_device_free(d);
+	verifier_free(v);
+}
+
+static void
+test_reload_keeps_password(void **state)
+{
+	drop_after_verified(*state, 1);
+}
+
+static void
+test_shutdown_keeps_password(void **state)
+{
+	drop_after_verified(*state, 0);
+}
+
+/* Ranges of the device's address alone (the caller frees them). */
+static struct scan_targets *
+device_only(struct world *w)
+{
+	struct scan_targets *t = scan_targets_new();
+	char *cause = NULL;
+
+	if (scan_targets_add(t, DEVICE "/32", &cause) != 0)
+		fail_msg("scan_targets_add: %s", cause);
+	w->o.run.targets = t;
+	return t;
+}
+
+/*
+ * The agent fails its task after the run started and before the device answers: the task is
+ * not verified (it stays failed) and the device found gets no password from it.
+ */
+static void
+test_ended_meanwhile(void **state)
+{
+	struct world *w = *state;
+	struct scan_targets *dev = device_only(w);
+	struct store_device *d = NULL;
+	struct verifier *v;
+	const char *st = NULL;
+	char *cause = NULL;
+	int64_t id, end;
+
+	id = task_pass(w, "ag-1", HOUR_MS, "54:32:04:51:92:64", PASS_REF);
+	w->o.timeout_ms = HOUR_MS;
+	w->o.interval_ms = HOUR_MS; /* no round between the failure and the answer */
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until_readable(w, w->dev)); /* the probe waits for the device */
+	assert_int_equal(
+	    taskq_fail(w->store, "ag-1", id, "gave up", 0, loop_wall_ms(), &st, &cause), 1);
+	w->answer = 1;
+	end = loop_wall_ms() + WAIT_MS;
+	while ((d = store_device_find_mac(w->store, DEVICE_MAC)) == NULL && loop_wall_ms() < end)
+		turn(w);
+	assert_non_null(d); /* found and registered, */
+	assert_true(d->cred_ref == NULL || d->cred_ref[0] == '\0'); /* without the password */
+	assert_true(task_is(w, id, "state", "failed"));
+	store_device_free(d);
+	verifier_free(v);
+	scan_targets_free(dev);
+}
+
+/* A scan that covered the range without seeing the device: the task given up has no reason. */
+static void
+test_scanned_no_reason(void **state)
+{
+	struct world *w = *state;
+	struct scan_targets *dev = device_only(w);
+	struct store_device *d;
+	struct verifier *v;
+	int64_t id;
+
+	id = task(w, "ag-1", HOUR_MS, "54:32:04:51:92:00"); /* not the device that answers */
+	w->o.timeout_ms = 1000;
+	w->answer = 1;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until(w, id, "stage", "not_seen"));
+	assert_true(task_is(w, id, "reason", NULL));
+	d = store_device_find_mac(w->store, DEVICE_MAC);
+	assert_non_null(d); /* the scan saw it */
+	store_device_free(d);
+	verifier_free(v);
+	scan_targets_free(dev);
+}
+
 int
 main(void)
 {
@@ -278,6 +521,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_timeout_during_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_capped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_reason, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_keeps_password, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_keeps_password, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ended_meanwhile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scanned_no_reason, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,56 @@
+#!/bin/sh
+# A device the provisioning verifier of --headless found keeps the password its task gave it
+# although the scan that found it never ends: it is still going (another task waits, and a
+# listener in the range takes the probe and never answers) when SIGHUP drops it, and the scan
+# after it is dropped by SIGTERM. Both times the registry holds the device with the password's
+# reference. The agent is played with curl; the device is a simulated one on loopback.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+. tests/integration/lib_agentapi.sh
+N=provision_drop
+
+sim_start $N --models gen2/plus-1pm --count 1 || { fail "$N: sim start" "$(cat "$SIM_ERR")"; exit 1; }
+# Beside the device (.1), on its port: a listener that never accepts (the kernel completes the
+# connections, nobody answers).
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+open(sys.argv[3], "w").close()
+time.sleep(3600)' "$SIM_NET.6" "$SIM_PORT" "$T_TMP/silent.up" 2>"$T_TMP/silent.err" &
+SILENT=$!
+at_exit "kill_ours $SILENT"
+wait_for 10 test -e "$T_TMP/silent.up" || { fail "$N: silent listener" "$(cat "$T_TMP/silent.err")"; exit 1; }
+
+DB=$T_TMP/db
+CONF=$T_TMP/config
+MAC=$(mac_of 0)
+hl_config "$CONF" "set discover-mdns off" "set discover-port $SIM_PORT" "set discover-timeout 5m" \
+	"set verify-interval 200ms" "set verify-timeout 1h" "set agent-lease 1h" \
+	"discover-range $SIM_NET.0/29"
+hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
+secret_file "$T_TMP/devpw" drop-pw-3
+tui --provision "$MAC" --network home --password-file "$T_TMP/devpw" >/dev/null &&
+	tui --provision 0a0b0c0d0e0f --network home >/dev/null || { fail "$N: --provision"; exit 1; }
+s1=$(aa_configure "$MAC"); s2=$(aa_configure 0a0b0c0d0e0f)
+T1=$(cat "$T_TMP/id.$MAC")
+[ "$s1" = verifying ] && [ "$s2" = verifying ] || fail "$N: both tasks wait" "$s1 $s2"
+verified() { [ "$(aa_field "$T1" state)" = "done" ]; }
+wait_for 40 verified && pass "$N: the device is verified" ||
+	fail "$N: the device is verified" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
+
+WANT="admin file:$(cd "$T_TMP" && pwd -P)/devpw"
+creds() { sq "$DB" "SELECT username || ' ' || cred_ref FROM devices WHERE mac = '$MAC'"; }
+kill -HUP "$(hl_pid a)"
+reloaded() { grep -q "verifier and agent lease follow the reloaded configuration" "$(hl_err a)"; }
+wait_for 20 reloaded && [ "$(creds)" = "$WANT" ] &&
+	pass "$N: after SIGHUP dropped the scan, the device has its password" ||
+	fail "$N: after SIGHUP dropped the scan, the device has its password" "got '$(creds)'"
+hl_stop a
+[ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
+[ "$(creds)" = "$WANT" ] && pass "$N: after SIGTERM dropped the scan, the device has its password" ||
+	fail "$N: after SIGTERM dropped the scan, the device has its password" "got '$(creds)'"
+grep -q drop-pw-3 "$(hl_err a)" "$T_TMP/hl.a.out" && fail "$N: the password is in no log" ||
+	pass "$N: the password is in no log"
