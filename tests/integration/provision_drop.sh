@@ -21,7 +21,7 @@ open(sys.argv[3], "w").close()
 time.sleep(3600)' "$SIM_NET.6" "$SIM_PORT" "$T_TMP/silent.up" 2>"$T_TMP/silent.err" &
 SILENT=$!
 at_exit "kill_ours $SILENT"
-wait_for 10 test -e "$T_TMP/silent.up" || { fail "$N: silent listener" "$(cat "$T_TMP/silent.err")"; exit 1; }
+wait_for 30 test -e "$T_TMP/silent.up" || { fail "$N: silent listener" "listener: $(ps -o stat=,etime=,wchan= -p $SILENT 2>/dev/null || echo gone) $(cat "$T_TMP/silent.err")"; exit 1; }
 
 DB=$T_TMP/db
 CONF=$T_TMP/config

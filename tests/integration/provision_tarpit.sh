@@ -26,7 +26,7 @@ while True:
         f.write("conn\n")' "$TARPIT" "$PORT" "$T_TMP/tarpit.log" 2>"$T_TMP/tarpit.err" &
 TP=$!
 at_exit "kill_ours $TP"
-wait_for 30 test -e "$T_TMP/tarpit.log" || { fail "$N: tarpit start" "port ${PORT:-none}, listener $(kill -0 $TP 2>/dev/null && echo alive || echo gone): $(cat "$T_TMP/tarpit.err")"; exit 1; }
+wait_for 30 test -e "$T_TMP/tarpit.log" || { fail "$N: tarpit start" "port ${PORT:-none}, listener: $(ps -o stat=,etime=,wchan= -p $TP 2>/dev/null || echo gone): $(cat "$T_TMP/tarpit.err")"; exit 1; }
 
 DB=$T_TMP/db
 CONF=$T_TMP/config
