@@ -15,7 +15,7 @@
  *   (::ffff:a.b.c.d) are also checked as IPv4;
  * - the name "localhost" is allowed when the list contains 127.0.0.1 or ::1;
  * - every other name is refused, since the address it resolves to is not known here.
- *   Ambiguous numeric forms ("127.1", "010.0.0.1", "2130706433") count as names.
+ *   Ambiguous numeric forms ("127.1", "0127.0.0.1", "2130706433") count as names.
  * Unset means every address is allowed. Set but empty or invalid is an error at startup.
  */
 

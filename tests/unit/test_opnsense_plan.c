@@ -401,7 +401,7 @@ test_alias(void **state)
 	const char *stale =
 	    "{\"alias\":{\"type\":\"host\",\"content\":\"192.168.20.4\\n192.168.20.9"
 	    "\",\"description\":\"shelly-tui: x\"}}";
-	const char *foreign = "{\"alias\":{\"type\":\"host\",\"content\":\"1.2.3.4\","
+	const char *foreign = "{\"alias\":{\"type\":\"host\",\"content\":\"127.0.0.4\","
 	                      "\"description\":\"mine\"}}";
 	const char *net = "{\"alias\":{\"type\":\"network\",\"content\":\"\","
 	                  "\"description\":\"shelly-tui: x\"}}";
