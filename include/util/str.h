@@ -40,13 +40,19 @@ char *strbuf_steal(struct strbuf *sb);
  * Returns a malloc'd copy of s that is safe to print on a terminal (caller frees): ESC
  * sequences (CSI, OSC, DCS, SOS, PM, APC with their payloads; other two- and three-byte
  * escapes), C0 controls (tab and newline included), DEL, C1 controls U+0080..U+009F (8-bit
- * CSI/OSC/DCS... with their payloads), bidi embeddings/overrides/isolates U+202A..U+202E and
- * U+2066..U+2069 and the separators U+2028/U+2029 are removed; each maximal invalid UTF-8
+ * CSI/OSC/DCS... with their payloads) and the characters str_is_bidi names are removed; each
+ * maximal invalid UTF-8
  * subsequence becomes U+FFFD. Valid printable UTF-8 is kept. The result holds at most max
  * bytes (not counting the NUL; 0 = no limit) and is cut only between characters.
  * s NULL gives "".
  */
 char *str_sanitize(const char *s, size_t max);
+/*
+ * 1 for a code point that reorders or breaks the text shown after it: bidi embeddings and
+ * overrides U+202A..U+202E, isolates U+2066..U+2069, the marks U+200E, U+200F, U+061C, and the
+ * separators U+2028/U+2029. Terminals give them width 0, so nothing else stops them.
+ */
+int str_is_bidi(uint32_t cp);
 /* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
 int str_is_safe(const char *s);
 /* 1 when s has min..max bytes, all printable ASCII (0x20..0x7e): SSIDs, WiFi keys. */

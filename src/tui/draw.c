@@ -11,19 +11,8 @@
 #include <wchar.h>
 
 #include "tui/view.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
-
-/*
- * 1 for the characters that reorder or break the text drawn after them (bidi embeddings,
- * overrides, isolates and marks, line and paragraph separators): wcwidth calls them width 0,
- * not unprintable, so they would reach the terminal.
- */
-static int
-is_bidi(wchar_t wc)
-{
-	return (wc >= 0x202A && wc <= 0x202E) || (wc >= 0x2066 && wc <= 0x2069) || wc == 0x200E ||
-	       wc == 0x200F || wc == 0x061C || wc == 0x2028 || wc == 0x2029;
-}
 
 /*
  * Decodes s into wide characters; bytes that are not characters here, and controls and bidi
@@ -44,7 +33,7 @@ decode(const char *s, wchar_t *out, size_t max)
 			wc = L'?';
 			r = 1;
 		}
-		if (wcwidth(wc) < 0 || is_bidi(wc))
+		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc))
 			wc = L'?';
 		out[n++] = wc;
 		s += r;

@@ -252,11 +252,17 @@ scan(const unsigned char *s, size_t len, size_t i, enum scan_kind *kind)
 			return string_end(s, len, i + k) - i;
 		return k;
 	}
-	if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 ||
-	    cp == 0x2029)
+	if (str_is_bidi(cp))
 		return k;
 	*kind = SCAN_KEEP;
 	return k;
+}
+
+int
+str_is_bidi(uint32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+	       cp == 0x200F || cp == 0x061C || cp == 0x2028 || cp == 0x2029;
 }
 
 char *

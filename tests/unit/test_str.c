@@ -138,6 +138,8 @@ test_sanitize_bidi(void **state)
 	check_sanitize("\xE2\x80\xAA" "x\xE2\x80\xAC", "x");
 	check_sanitize("\xE2\x81\xA6" "a\xE2\x81\xA7" "b\xE2\x81\xA8" "c\xE2\x81\xA9", "abc");
 	check_sanitize("line\xE2\x80\xA8" "two", "linetwo");
+	/* the marks: LRM U+200E, RLM U+200F, ALM U+061C */
+	check_sanitize("a\xE2\x80\x8E" "b\xE2\x80\x8F" "c\xD8\x9C" "d", "abcd");
 	/* a neighbour stays: U+202F (narrow no-break space) */
 	check_sanitize("\xE2\x80\xAF", "\xE2\x80\xAF");
 }
