@@ -89,15 +89,6 @@ struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const stru
 /* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
 void cfgapply_free(struct cfgapply *a);
 
-/* The number of secret fields (DCF_SECRET) in c: sent, never read back, never queued. */
-size_t cfgapply_secrets(const struct devconfig *c);
-/*
- * A change for an offline device waits in the database, which never holds a secret: a change
- * with secrets is not queued at all (a part of it, such as a WiFi network without its key,
- * could cut the device off). Returns why ("N secret(s) not queued: ..."), or NULL when c
- * holds none and may be queued.
- */
-char *cfgapply_unqueueable(const struct devconfig *c);
 
 /* "ok", "unchanged", "dry-run", "refused", "unreachable", "restored", "failed", "verify-failed". */
 const char *cfgapply_outcome_name(enum cfgapply_outcome o);

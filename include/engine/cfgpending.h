@@ -47,8 +47,15 @@ int cfgpending_keep(struct store *store, const char *mac, const struct devconfig
 int cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapply_result *r,
     const char *reason, char **cause);
 /*
+ * Whether want may be queued. The database never holds a secret, and a part of a change
+ * (a WiFi network without its key) could cut the device off, so a change with a secret is not
+ * queued at all.
+ */
+bool cfgpending_queueable(const struct devconfig *want);
+/*
  * Queues want (older queued changes of mac are superseded), applied when the device is next
- * seen with the permissions given here (those of cfgapply_opts). Returns 0, or -1 with *cause.
+ * seen with the permissions given here (those of cfgapply_opts). Returns 0, or -1 with *cause
+ * ("N secret(s) not queued: ..." for a change cfgpending_queueable refuses).
  */
 int cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want,
     bool allow_reboot, bool allow_network, char **cause);

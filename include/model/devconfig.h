@@ -304,6 +304,8 @@ int devconfig_check(enum devconfig_field f, const char *value, char **canon, cha
 
 void devconfig_init(struct devconfig *c);
 void devconfig_done(struct devconfig *c);
+/* The number of entries of c whose field is secret (DCF_SECRET). */
+size_t devconfig_secrets(const struct devconfig *c);
 /* Copies src into dst (initialised here). */
 void devconfig_copy(struct devconfig *dst, const struct devconfig *src);
 /* The entry of a field instance, or NULL (unsupported, or not set). */

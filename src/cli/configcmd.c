@@ -1024,21 +1024,16 @@ queue_offline(struct cfg_run *run)
 		return;
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		char *cause = NULL, *why;
+		char *cause = NULL;
 		if (!dev_offline(d) || d->desired.n == 0)
 			continue;
-		if ((why = cfgapply_unqueueable(&d->desired)) != NULL) {
-			dev_error(d, "offline, and not queued: %s", why);
-			free(why);
-			continue;
-		}
 		if (cfgpending_queue(
 		        app->store, d->dt.reg->mac, &d->desired, reboot, network, &cause) == 0) {
 			d->queued = 1;
 			dev_error(d, "offline: the change is queued and applied when the device is "
 			             "next seen (--pending)");
 		} else {
-			dev_error(d, "offline, and the change cannot be queued: %s", cause);
+			dev_error(d, "offline, and not queued: %s", cause);
 			free(cause);
 		}
 	}
@@ -1625,7 +1620,8 @@ cli_clone(struct app *app)
 		fputs("shelly-tui: --clone SOURCE: give at least one TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
-	if (read_one(&src, app, "clone", app->args.mode_arg, "--clone: the source cannot be read") != 0)
+	if (read_one(
+	        &src, app, "clone", app->args.mode_arg, "--clone: the source cannot be read") != 0)
 		return EXIT_FAIL;
 	devconfig_init(&want);
 	for (size_t i = 0; i < src.devs[0].before.n; i++) {

@@ -111,27 +111,6 @@ is_secret(enum devconfig_field f)
 	return (devconfig_field(f)->flags & DCF_SECRET) != 0;
 }
 
-size_t
-cfgapply_secrets(const struct devconfig *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->n; i++)
-		n += is_secret(c->e[i].field);
-	return n;
-}
-
-char *
-cfgapply_unqueueable(const struct devconfig *c)
-{
-	size_t n = cfgapply_secrets(c);
-
-	return n == 0 ? NULL
-	              : xasprintf("%zu secret(s) not queued: a queued change never holds a "
-	                          "secret; apply again when the device is online",
-	                    n);
-}
-
 static void
 start_read(struct cfgapply *a)
 {
@@ -282,7 +261,7 @@ finish_failed(struct cfgapply *a, size_t drift, const char *name)
 static void
 finish_ok(struct cfgapply *a)
 {
-	size_t secrets = cfgapply_secrets(&a->changes), fields = a->changes.n - secrets;
+	size_t secrets = devconfig_secrets(&a->changes), fields = a->changes.n - secrets;
 	char set[160] = "", sent[80] = "";
 
 	if (fields > 0)

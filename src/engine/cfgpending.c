@@ -170,14 +170,30 @@ cfgpending_keep_result(struct store *store, const char *mac, const struct cfgapp
 	return rc;
 }
 
+bool
+cfgpending_queueable(const struct devconfig *want)
+{
+	return devconfig_secrets(want) == 0;
+}
+
 int
 cfgpending_queue(struct store *store, const char *mac, const struct devconfig *want,
     bool allow_reboot, bool allow_network, char **cause)
 {
 	int flags = (allow_reboot ? CFGSTORE_PENDING_REBOOT : 0) |
 	            (allow_network ? CFGSTORE_PENDING_NETWORK : 0);
-	char *body = cfgdesired_text(want);
-	int rc = cfgstore_pending_add(store, mac, loop_wall_ms(), body, flags, cause);
+	char *body;
+	int rc;
+
+	if (!cfgpending_queueable(want)) {
+		*cause =
+		    xasprintf("%zu secret(s) not queued: a queued change never holds a secret; "
+		              "apply again when the device is online",
+		        devconfig_secrets(want));
+		return -1;
+	}
+	body = cfgdesired_text(want);
+	rc = cfgstore_pending_add(store, mac, loop_wall_ms(), body, flags, cause);
 
 	free(body);
 	return rc;

@@ -259,6 +259,16 @@ devconfig_done(struct devconfig *c)
 	devconfig_init(c);
 }
 
+size_t
+devconfig_secrets(const struct devconfig *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += (fields[c->e[i].field].flags & DCF_SECRET) != 0;
+	return n;
+}
+
 void
 devconfig_copy(struct devconfig *dst, const struct devconfig *src)
 {

@@ -48,17 +48,10 @@ set_message(struct cfgjob_dev *d, const char *s)
 static void
 queue(struct cfgjob *job, struct cfgjob_dev *d)
 {
-	char *cause = NULL, *why;
+	char *cause = NULL;
 
 	if (job->o.read_only || job->o.dry_run || d->desired.n == 0)
 		return;
-	if ((why = cfgapply_unqueueable(&d->desired)) != NULL) {
-		char buf[240];
-		snprintf(buf, sizeof buf, "offline, and not queued: %s", why);
-		set_message(d, buf);
-		free(why);
-		return;
-	}
 	if (cfgpending_queue(job->app->store, d->mac, &d->desired, job->o.allow_reboot,
 	        job->o.allow_network, &cause) == 0) {
 		d->queued = 1;
@@ -66,7 +59,7 @@ queue(struct cfgjob *job, struct cfgjob_dev *d)
 		set_message(d, "offline: queued, applied when the device is next seen");
 	} else {
 		char buf[240];
-		snprintf(buf, sizeof buf, "offline, and the change cannot be queued: %s", cause);
+		snprintf(buf, sizeof buf, "offline, and not queued: %s", cause);
 		set_message(d, buf);
 		free(cause);
 	}

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "cli/app.h"
-#include "engine/cfgapply.h"
+#include "engine/cfgpending.h"
 #include "engine/cfgdesired.h"
 #include "engine/tmplcache.h"
 #include "store/cfgstore.h"
@@ -334,7 +334,7 @@ build_job(struct vdrift *d)
 		} else if (d->phase == PH_DRY) {
 			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
 			    x->desired.n == 0 ? ""
-			    : cfgapply_secrets(&x->desired)
+			    : !cfgpending_queueable(&x->desired)
 			        ? "not reached (holds a secret: not queued): "
 			        : "not reached (queued on apply): ",
 			    x->message);
@@ -382,7 +382,7 @@ ask_confirm(struct vdrift *d)
 	/* An offline device's change is queued, unless it holds a secret (never stored). */
 	for (size_t i = 0; i < n; i++)
 		if (devs[i].before.n == 0 && devs[i].desired.n > 0) {
-			if (cfgapply_secrets(&devs[i].desired) > 0)
+			if (!cfgpending_queueable(&devs[i].desired))
 				kept++;
 			else
 				offline++;

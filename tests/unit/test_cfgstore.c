@@ -209,6 +209,32 @@ test_desired_pending(void **state)
 	close_store(s);
 }
 
+/* A change with a secret is not queued at all: the database never holds one, and the rest
+ * of it alone (a WiFi network without its key) could cut the device off. */
+static void
+test_queue_refuses_secrets(void **state)
+{
+	struct store *s = open_store();
+	struct seen seen = {0};
+	struct devconfig c;
+	char *cause = NULL;
+
+	(void)state;
+	devconfig_init(&c);
+	devconfig_set(&c, DCFG_SYS_TIMEZONE, -1, DEVCONFIG_VALUE, "UTC");
+	assert_true(cfgpending_queueable(&c));
+	devconfig_set(&c, DCFG_MQTT_PASS, -1, DEVCONFIG_VALUE, "hunter2");
+	assert_false(cfgpending_queueable(&c));
+	assert_int_equal(cfgpending_queue(s, MAC_A, &c, false, false, &cause), -1);
+	assert_string_equal(cause, "1 secret(s) not queued: a queued change never holds a secret; "
+	                           "apply again when the device is online");
+	free(cause);
+	assert_int_equal(cfgstore_pending(s, MAC_A, NULL, seen_cb, &seen, &cause), 0);
+	assert_int_equal(seen.n, 0);
+	devconfig_done(&c);
+	close_store(s);
+}
+
 int
 main(void)
 {
@@ -217,6 +243,7 @@ main(void)
 	    cmocka_unit_test(test_snapshot_without_fields),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_desired_pending),
+	    cmocka_unit_test(test_queue_refuses_secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
