@@ -38,23 +38,25 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 	struct opnsense_runner *r = arg;
 	const struct opnsense_report *rep = opnsense_sync_report(sync);
 	struct opnsense_env env;
-	char *cause = NULL;
+	char *cause = NULL; /* the apply could not start: the plan was not applied */
+	int failed;
 
 	if (rep->dry_run && rep->error == NULL) { /* the plan is made: apply it */
 		if (opnsense_sync_apply(sync, runner_done_cb, r, &cause) == 0)
 			return;
-		free(cause);
 	}
+	failed = rep->failed || cause != NULL;
 	r->st.last_ms = rep->finished_ms;
 	opnsense_job_end(opnsense_runner_env(r->eng, &env), rep);
-	r->st.last_ok = !rep->failed;
+	r->st.last_ok = !failed;
 	for (int a = 0; a < OPN_ACTION_COUNT; a++)
 		r->st.counts[a] =
 		    rep->plan != NULL ? opn_plan_count(rep->plan, (enum opn_action)a) : 0;
-	if (rep->failed) {
+	if (failed) {
 		r->st.runs_failed++;
 		log_warn("opnsense: sync failed: %s",
-		    rep->error != NULL        ? rep->error
+		    cause != NULL             ? cause
+		    : rep->error != NULL      ? rep->error
 		    : rep->note != NULL       ? rep->note
 		    : rep->dhcp.error != NULL ? rep->dhcp.error
 		    : rep->alias.error != NULL
@@ -68,6 +70,7 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 		    r->st.counts[OPN_ADD], r->st.counts[OPN_UPDATE], r->st.counts[OPN_REMOVE],
 		    r->st.counts[OPN_UNCHANGED], r->st.counts[OPN_CONFLICT]);
 	}
+	free(cause);
 	opnsense_sync_free(sync);
 	r->sync = NULL;
 	loop_timer_arm(r->timer, r->interval_ms);
