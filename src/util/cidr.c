@@ -372,6 +372,8 @@ cidr_list_free(struct cidr_list *list)
 	free(list);
 }
 
+/* Walks the entries as given, not the spans: this is the per-address check the spans'
+ * interval check (cidr_list_first_outside) is tested against (tests/unit/guardref.h). */
 int
 cidr_list_contains(const struct cidr_list *list, struct in_addr addr)
 {
