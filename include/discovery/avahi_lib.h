@@ -33,8 +33,8 @@ struct avahi_lib {
 };
 
 /*
- * The library's functions, loaded on the first call (libavahi-client.so.3 and
- * libavahi-common.so.3, kept for the life of the process). NULL when they cannot be loaded;
+ * The library's functions, loaded on the first call (libavahi-client.so.3, which brings
+ * libavahi-common.so.3; kept for the life of the process). NULL when they cannot be loaded;
  * *why then says why (static text, the same on every later call).
  */
 const struct avahi_lib *avahi_lib_get(const char **why);
