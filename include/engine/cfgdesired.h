@@ -33,18 +33,10 @@ char *cfgdesired_text(const struct devconfig *c);
 void cfgdesired_overlay(struct devconfig *dst, const struct devconfig *src);
 
 /*
- * ${index} of mac in group, for every front end: its position (from 1) among the group's
- * members in MAC order (the order @GROUP expands to), written into buf. Returns 1, 0 when mac
- * is not a member (buf untouched), or -1 with *cause.
- */
-int cfgdesired_index(
-    struct store *st, const char *group, const char *mac, char *buf, size_t size, char **cause);
-
-/*
  * Adds to out (initialised by the caller) the desired configuration the store holds for mac:
  * the template of its group (prefer, when it is one of its groups; else the first group with
  * a template), the group's own fields, then the device's own. vars->group is set here, and
- * vars->index when it is NULL (cfgdesired_index in that group; 1 without a group). out stays
+ * vars->index when it is NULL (tmplcache_index in that group; 1 without a group). out stays
  * empty when nothing is desired. Returns 0, or -1 with *cause.
  */
 int cfgdesired_stored(struct store *st, const char *mac, const char *prefer,

@@ -35,9 +35,9 @@ const struct devconfig *tmplcache_template(struct tmplcache *c, const char *name
 const struct devconfig *tmplcache_group(
     struct tmplcache *c, struct store *st, const char *group, char **cause);
 /*
- * ${index} of mac in group (as cfgdesired_index: its position from 1 among the members in MAC
- * order) into buf, from the members read once per store version. Returns 1, 0 when mac is
- * not a member, or -1 with *cause.
+ * ${index} of mac in group: its position from 1 among the members in MAC order (the order
+ * @GROUP expands to), into buf, from the members read once per store version. Returns 1, 0
+ * when mac is not a member (buf untouched), or -1 with *cause.
  */
 int tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const char *mac,
     char *buf, size_t size, char **cause);

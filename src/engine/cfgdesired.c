@@ -183,37 +183,6 @@ group_desired(struct store *st, struct tmplcache *cache, const struct first_tmpl
 	return rc;
 }
 
-struct member_pos {
-	const char *mac;
-	size_t at, found;
-};
-
-static int
-member_pos_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct member_pos *m = arg;
-
-	m->at++;
-	if (strcmp(r->mac, m->mac) != 0)
-		return 0;
-	m->found = m->at;
-	return 1;
-}
-
-int
-cfgdesired_index(
-    struct store *st, const char *group, const char *mac, char *buf, size_t size, char **cause)
-{
-	struct member_pos m = {mac, 0, 0};
-
-	if (cfgstore_group_members(st, group, member_pos_cb, &m, cause) != 0)
-		return -1;
-	if (m.found == 0)
-		return 0;
-	snprintf(buf, size, "%zu", m.found);
-	return 1;
-}
-
 int
 cfgdesired_stored(struct store *st, const char *mac, const char *prefer,
     const struct devconfig_vars *vars, struct devconfig *out, char **cause)

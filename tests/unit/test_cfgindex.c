@@ -74,6 +74,7 @@ static void
 test_index_in_group(void **state)
 {
 	struct store *s = open_store();
+	struct tmplcache *c = tmplcache_new();
 	char buf[24], *cause = NULL;
 
 	(void)state;
@@ -81,13 +82,14 @@ test_index_in_group(void **state)
 		char want[8];
 		snprintf(want, sizeof want, "%zu", i + 1);
 		assert_int_equal(
-		    cfgdesired_index(s, "office", macs[i], buf, sizeof buf, &cause), 1);
+		    tmplcache_index(c, s, "office", macs[i], buf, sizeof buf, &cause), 1);
 		assert_string_equal(buf, want);
 	}
 	strcpy(buf, "x");
-	assert_int_equal(cfgdesired_index(s, "office", macs[3], buf, sizeof buf, &cause), 0);
+	assert_int_equal(tmplcache_index(c, s, "office", macs[3], buf, sizeof buf, &cause), 0);
 	assert_string_equal(buf, "x");
-	assert_int_equal(cfgdesired_index(s, "nosuch", macs[0], buf, sizeof buf, &cause), 0);
+	assert_int_equal(tmplcache_index(c, s, "nosuch", macs[0], buf, sizeof buf, &cause), 0);
+	tmplcache_free(c);
 	close_store(s);
 }
 
