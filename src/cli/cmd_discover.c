@@ -380,8 +380,9 @@ cli_discover(struct app *app)
 {
 	struct scan_targets *targets = scan_targets_new();
 	struct discover_opts o;
-	struct discoveropts over = {
-	    app->args.timeout_s, app->args.port, app->args.set[CLI_FORCE] > 0};
+	struct discoveropts over = {.timeout_s = app->args.timeout_s,
+	    .port = app->args.port,
+	    .force = app->args.set[CLI_FORCE] > 0};
 	struct discover_cbs cbs;
 	struct run r;
 	char *cause = NULL;

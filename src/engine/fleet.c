@@ -129,7 +129,7 @@ discovery_start(struct fleet *f)
 	o.mdns_retry_ms =
 	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
 	/* The configured ranges are the operator's explicit choice: no size limit. */
-	discoveropts_fill(f->eng, &(struct discoveropts){0, 0, 1}, 0, f->targets, &o.run);
+	discoveropts_fill(f->eng, &(struct discoveropts){.force = 1}, 0, f->targets, &o.run);
 	if (!o.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
 		return;
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);

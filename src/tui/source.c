@@ -1020,9 +1020,10 @@ disc_start(struct source_job *job, const char *target)
 		;
 	else {
 		/* The command line's --timeout and --port apply to the console's scans too. */
-		discoveropts_fill(app_engine(app),
-		    &(struct discoveropts){app->args.timeout_s, app->args.port, 0}, mdns, targets,
-		    &o);
+		struct discoveropts over = {
+		    .timeout_s = app->args.timeout_s, .port = app->args.port};
+
+		discoveropts_fill(app_engine(app), &over, mdns, targets, &o);
 		job->disc = discover_new(app->loop, app->http, &o, &cbs, &cause);
 	}
 	scan_targets_free(targets);
