@@ -91,7 +91,8 @@ load(struct vsnapshots *s)
 		free(s->snaps[i].body);
 	s->nsnaps = 0;
 	textlines_clear(&s->list);
-	if (cfgstore_snapshots(s->v.t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
+	if (cfgstore_snapshots(
+	        s->v.t->app->store, s->mac, CFGSTORE_SNAPSHOTS_KEPT, row_cb, s, &cause) != 0) {
 		snprintf(s->status, sizeof s->status, "cannot read the snapshots: %s", cause);
 		str_sanitize_inplace(s->status);
 		s->status_error = 1;
@@ -401,15 +402,14 @@ newest_cb(const struct cfgstore_row *r, void *arg)
 	struct newest *n = arg;
 
 	n->seen = 1;
-	n->same = n->top != NULL && n->top->id == r->id && n->top->ts_ms == r->ts_ms &&
-	          strcmp(n->top->body, r->body != NULL ? r->body : "") == 0;
+	n->same = n->top != NULL && n->top->id == r->id && n->top->ts_ms == r->ts_ms;
 	return 0;
 }
 
 /* The poller wrote: a snapshot it took ("cfg_rev changed") shows up. The store moves on every
  * poll, so the list is read again only when the device's newest snapshot is another one: a
  * snapshot added, the device's removed, or an id SQLite gave out again after its row went
- * (the time and body tell those apart). A failed look is read again to say why. */
+ * (its time tells those apart). A failed look is read again to say why. */
 static void
 changed(struct view *v)
 {
