@@ -167,7 +167,9 @@ restore_creds(struct verifier *v, const char *mac, const struct store_device *ol
 static void
 verify(struct verifier *v, struct verifier_wait *w, const struct discover_found *f)
 {
-	struct store_device *old = store_device_find_mac(v->store, w->mac);
+	/* (what to give back if the task turns out ended: only a password is written) */
+	struct store_device *old =
+	    w->pass_ref != NULL ? store_device_find_mac(v->store, w->mac) : NULL;
 	char *cause = NULL;
 	int rc = store_found(v, w, f, &cause);
 
