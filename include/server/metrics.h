@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * A writer of the Prometheus text exposition format 0.0.4, appending to a caller's strbuf.
@@ -50,6 +51,8 @@ const char *metrics_writer_error(const struct metrics_writer *w);
  */
 int metrics_family(struct metrics_writer *w, const char *name, enum metrics_type type,
     const char *help);
+/* Writes one family as --list-metrics shows it: name, type, help on one line. */
+void metrics_list_family(FILE *fp, const char *name, enum metrics_type type, const char *help);
 /*
  * Writes one sample of the current gauge, counter or untyped family: its name, the nlabels
  * labels in the given order, value. Returns 0, or -1 (no such family, a histogram family, bad

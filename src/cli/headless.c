@@ -17,7 +17,6 @@
 #include "engine/opnsense_runner.h"
 #include "server/exporter.h"
 #include "server/httpd.h"
-#include "server/metrics.h"
 #include "server/opnsense_metrics.h"
 #include "server/provserve.h"
 #include "store/sqlite.h"
@@ -59,25 +58,8 @@ opnsense_metrics_cb(struct metrics_writer *w, void *arg)
 void
 cli_list_metrics(FILE *fp)
 {
-	struct strbuf sb;
-	struct metrics_writer *w;
-	const char *line;
-
 	exporter_list_metrics(fp);
-	/* The families the extra callback adds, read back from their HELP and TYPE lines. */
-	strbuf_init(&sb);
-	w = metrics_writer_new(&sb);
-	opnsense_metrics_write(NULL, w);
-	metrics_writer_free(w);
-	for (line = strbuf_str(&sb); (line = strstr(line, "# HELP ")) != NULL;) {
-		const char *name = line + 7, *help = strchr(name, ' '), *type = strstr(help, "# TYPE ");
-
-		type = strchr(type + 7, ' ') + 1;
-		fprintf(fp, "%-44.*s %-9.*s %.*s\n", (int)(help - name), name,
-		    (int)strcspn(type, "\n"), type, (int)strcspn(help + 1, "\n"), help + 1);
-		line = type;
-	}
-	strbuf_done(&sb);
+	opnsense_metrics_list(fp); /* the families the extra callback adds */
 }
 
 /* The fleet replaced the configuration (reload): the front end's view follows. */

@@ -48,6 +48,13 @@ struct page {
 	enum poller_sample_kind kind;
 };
 
+/* A poller sample's family type, which the sample table names in text. */
+static enum metrics_type
+sample_type(const struct poller_sample_info *in)
+{
+	return strcmp(in->type, "counter") == 0 ? METRICS_COUNTER : METRICS_GAUGE;
+}
+
 static void
 device_info(struct metrics_writer *w, const struct fleet_view *v)
 {
@@ -183,8 +190,7 @@ write_family(struct metrics_writer *w, struct fleet *fleet, int f, int k,
 
 	if (f == EF_SAMPLES) {
 		const struct poller_sample_info *in = poller_sample_info((enum poller_sample_kind)k);
-		metrics_family(w, in->metric,
-		    strcmp(in->type, "counter") == 0 ? METRICS_COUNTER : METRICS_GAUGE, in->help);
+		metrics_family(w, in->metric, sample_type(in), in->help);
 		fleet_foreach(fleet, view_cb, &pg);
 		return;
 	}
@@ -284,18 +290,15 @@ stream_free_cb(void *arg)
 void
 exporter_list_metrics(FILE *fp)
 {
-	static const char *const types[] = {"gauge", "counter", "histogram", "untyped"};
-
 	for (int f = 0; f < EF__COUNT; f++) {
 		if (f != EF_SAMPLES) {
-			fprintf(fp, "%-44s %-9s %s\n", families[f].name, types[families[f].type],
-			    families[f].help);
+			metrics_list_family(fp, families[f].name, families[f].type, families[f].help);
 			continue;
 		}
 		for (int k = 0; k < PS__COUNT; k++) {
 			const struct poller_sample_info *in =
 			    poller_sample_info((enum poller_sample_kind)k);
-			fprintf(fp, "%-44s %-9s %s\n", in->metric, in->type, in->help);
+			metrics_list_family(fp, in->metric, sample_type(in), in->help);
 		}
 	}
 }

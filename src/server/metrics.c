@@ -39,6 +39,12 @@ static const char *const metrics_type_name[] = {
 	[METRICS_UNTYPED] = "untyped",
 };
 
+void
+metrics_list_family(FILE *fp, const char *name, enum metrics_type type, const char *help)
+{
+	fprintf(fp, "%-44s %-9s %s\n", name, metrics_type_name[type], help);
+}
+
 __attribute__((format(printf, 2, 3))) static int
 metrics_fail(struct metrics_writer *w, const char *fmt, ...)
 {
