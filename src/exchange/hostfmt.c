@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define LABEL_MAX 63
@@ -177,10 +178,6 @@ hostfmt_render(
 	}
 	if (format == EXPORT_KEA)
 		strbuf_append(out, nused ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	for (size_t i = 0; i < nused; i++)
-		free(used[i]);
-	free(names);
-	free(used);
+	str_array_free(names, n);
+	str_array_free(used, nused);
 }

@@ -7,6 +7,7 @@
 
 #include "store/backend.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct cfgrestore {
@@ -45,9 +46,7 @@ cfgrestore_free(struct cfgrestore *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-	free(r->owned);
+	str_array_free(r->owned, r->nowned);
 	free(r->steps);
 	free(r);
 }

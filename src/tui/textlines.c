@@ -41,9 +41,7 @@ textlines_add_text(struct textlines *l, const char *text)
 void
 textlines_clear(struct textlines *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	str_array_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }

@@ -226,9 +226,7 @@ group_members(struct vgroups *g, const struct group *x, int mark)
 		snprintf(title, sizeof title, "Drift of group %s", x->name);
 		tui_push(g->v.t, vdrift_new(g->v.t, title, (const char *const *)macs, n));
 	}
-	for (size_t i = 0; i < n; i++)
-		free(macs[i]);
-	free(macs);
+	str_array_free(macs, n);
 	return r;
 }
 
