@@ -304,6 +304,8 @@ int devconfig_check(enum devconfig_field f, const char *value, char **canon, cha
 
 void devconfig_init(struct devconfig *c);
 void devconfig_done(struct devconfig *c);
+/* devconfig_done after zeroing every value: for a set that may hold secrets (a template). */
+void devconfig_wipe(struct devconfig *c);
 /* The number of entries of c whose field is secret (DCF_SECRET). */
 size_t devconfig_secrets(const struct devconfig *c);
 /* Copies src into dst (initialised here). */

@@ -68,10 +68,7 @@ cfgdesired_template_check(const char *name, size_t max_fields, char **cause)
 	if (cfgdesired_template_load(name, &c, cause) != 0)
 		return -1;
 	n = c.n;
-	for (size_t i = 0; i < c.n; i++) /* a template may hold secrets */
-		if (c.e[i].value != NULL)
-			explicit_bzero(c.e[i].value, strlen(c.e[i].value));
-	devconfig_done(&c);
+	devconfig_wipe(&c); /* a template may hold secrets */
 	if (n > max_fields) {
 		*cause = xasprintf("template %s: %zu fields, more than the %zu a provisioning task "
 		                   "carries", name, n, max_fields);

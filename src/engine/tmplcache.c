@@ -54,7 +54,7 @@ static void
 entry_clear(struct tentry *e)
 {
 	if (e->has_cfg)
-		devconfig_done(&e->cfg);
+		devconfig_wipe(&e->cfg); /* a template may hold secrets */
 	e->has_cfg = 0;
 	free(e->cause);
 	e->cause = NULL;
@@ -138,7 +138,7 @@ entry_check(struct tmplcache *c, struct tentry *e)
 	if (found && e->has_cfg && same_file(e, &sb))
 		return;
 	if (e->has_cfg)
-		devconfig_done(&e->cfg);
+		devconfig_wipe(&e->cfg); /* a template may hold secrets */
 	e->has_cfg = e->has_id = 0;
 	if (!found)
 		return;

@@ -259,6 +259,15 @@ devconfig_done(struct devconfig *c)
 	devconfig_init(c);
 }
 
+void
+devconfig_wipe(struct devconfig *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].value != NULL)
+			explicit_bzero(c->e[i].value, strlen(c->e[i].value));
+	devconfig_done(c);
+}
+
 size_t
 devconfig_secrets(const struct devconfig *c)
 {

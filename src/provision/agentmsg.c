@@ -336,8 +336,5 @@ agentmsg_clear(struct agentmsg *m)
 void
 agentmsg_config_free(struct devconfig *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].value != NULL)
-			explicit_bzero(c->e[i].value, strlen(c->e[i].value));
-	devconfig_done(c);
+	devconfig_wipe(c);
 }
