@@ -124,19 +124,35 @@ set_mark(struct vdevices *d, const char *mac, int on)
 
 /* ---- filter and sort ---- */
 
-static const char *
-state_word(const struct source_dev *r)
+/* Where a device is among the STATE column's words: its state, or STATE_NEW (not polled). */
+#define STATE_NEW DEVICE_STATE_COUNT
+
+static int
+state_at(const struct source_dev *r)
 {
-	if (!r->has_status)
+	return r->has_status ? (int)r->state : STATE_NEW;
+}
+
+/* The STATE column's word for position s (what state= matches, what a summary counts). */
+static const char *
+state_word_at(int s)
+{
+	switch (s) {
+	case STATE_NEW:
 		return "new";
-	switch (r->state) {
 	case DEVICE_AUTH_REQUIRED:
 		return "auth?";
 	case DEVICE_AUTH_FAILED:
 		return "authfail";
 	default:
-		return device_state_name(r->state);
+		return device_state_name((enum device_state)s);
 	}
+}
+
+static const char *
+state_word(const struct source_dev *r)
+{
+	return state_word_at(state_at(r));
 }
 
 static int
@@ -443,16 +459,14 @@ static void
 draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
 {
 	int attr = theme_attr(t->theme, TC_DIM);
-	char buf[200] = "state= takes: new auth? authfail";
+	char buf[200] = "state= takes:";
 	size_t len = strlen(buf);
 
 	draw_text(y, 3, w - 4, "no device matches the filter (Esc clears it)", attr);
 	if (strcasestr(d->filter, "state=") == NULL)
 		return;
-	for (int s = 0; s < DEVICE_STATE_COUNT && len < sizeof buf; s++)
-		if (s != DEVICE_AUTH_REQUIRED && s != DEVICE_AUTH_FAILED)
-			len += (size_t)snprintf(buf + len, sizeof buf - len, " %s",
-			    device_state_name((enum device_state)s));
+	for (int s = 0; s <= STATE_NEW && len < sizeof buf; s++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, " %s", state_word_at(s));
 	draw_text(y + 1, 3, w - 4, buf, attr);
 }
 
@@ -730,21 +744,18 @@ marked_row(const struct vdevices *d, size_t m)
 static size_t
 bulk_skipped(const struct vdevices *d, char *why, size_t size)
 {
-	static const char *const order[] = {
-	    "offline", "asleep", "auth?", "authfail", "error", "new"};
 	size_t total = 0, len = 0;
 
 	why[0] = '\0';
-	for (size_t w = 0; w < sizeof order / sizeof order[0]; w++) {
+	for (int s = 0; s <= STATE_NEW; s++) {
 		size_t k = 0;
 		for (size_t m = 0; m < d->nmarks; m++) {
 			const struct source_dev *r = marked_row(d, m);
-			k += r != NULL && !bulk_live(r) && strcmp(state_word(r), order[w]) == 0;
+			k += r != NULL && !bulk_live(r) && state_at(r) == s;
 		}
 		if (k > 0 && len < size)
 			len += (size_t)snprintf(why + len, size - len, "%s%zu %s",
-			    total > 0 ? ", " : "", k,
-			    strcmp(order[w], "new") == 0 ? "not polled yet" : order[w]);
+			    total > 0 ? ", " : "", k, s == STATE_NEW ? "not polled yet" : state_word_at(s));
 		total += k;
 	}
 	return total;

@@ -274,7 +274,7 @@ test_filter(void **state)
 	s = feed_expect(f->t, ": f i l t e r Space s t a t e = o f l i n e Enter",
 	    "no device matches the filter (Esc clears it)");
 	assert_non_null(strstr(s, "0 of 4"));
-	assert_non_null(strstr(s, "state= takes: new auth? authfail online offline asleep error"));
+	assert_non_null(strstr(s, "state= takes: online offline asleep auth? authfail error new"));
 	free(s);
 	/* Esc in the table clears a filter already entered (q there leaves the console). */
 	free(feed_expect(f->t, "Esc / k i t Enter", "1 of 4"));
