@@ -38,5 +38,26 @@ ts=$(metric shelly_opnsense_last_sync_timestamp_seconds)
 	[ -n "$ts" ] && awk -v t="$ts" -v n="$now" 'BEGIN { exit !(t > n - 120 && t <= n + 5) }' &&
 	pass "$N: /metrics: last sync time, success 1, records by action (3 unchanged)" ||
 	fail "$N: metrics" "$(curl -s -m 5 "$URL" | grep opnsense)"
-kill $HL; wait $HL 2>/dev/null
+# The firewall goes away: each sync now fails, and /metrics says so.
+op_stop h
+failed() { v=$(metric 'shelly_opnsense_syncs_total{result="failed"}'); [ -n "$v" ] && [ "$v" -ge 1 ]; }
+if wait_for 60 failed && [ "$(metric shelly_opnsense_last_sync_success)" = 0 ] &&
+	grep -q "opnsense: sync failed" "$T_TMP/hl.err"; then
+	pass "$N: a sync that cannot reach OPNsense counts as failed (success 0, failed total, logged)"
+else
+	fail "$N: failed sync" "$(curl -s -m 5 "$URL" | grep opnsense) $(tail -n 5 "$T_TMP/hl.err")"
+fi
+kill_ours $HL; wait $HL 2>/dev/null
+
+# opnsense-interval without opnsense-url: a warning, and no sync.
+printf 'set opnsense-interval 300ms\n' >"$T_TMP/c2"
+"$SHELLY_TUI" --headless --config "$T_TMP/c2" --db "$DB" --listen 127.0.0.1:0 >"$T_TMP/hl2.out" 2>"$T_TMP/hl2.err" &
+HL2=$!
+at_exit "kill_ours $HL2"
+if wait_for 20 grep -q "opnsense-interval is set but opnsense-url is not" "$T_TMP/hl2.err"; then
+	pass "$N: opnsense-interval without opnsense-url is said, once started"
+else
+	fail "$N: interval without url" "$(cat "$T_TMP/hl2.err")"
+fi
+kill_ours $HL2; wait $HL2 2>/dev/null
 exit $T_FAILED
