@@ -1,9 +1,7 @@
 #!/bin/sh
 # --headless runs scheduled discovery of the configured discover-ranges: devices appear in the
 # registry on their own, are polled, and a device that moves is updated (ip_changed), not
-# duplicated. mDNS obeys the guard (off under 127.0.0.0/8, logged). Beside the sim's range the
-# configuration has a /15 (131072 loopback addresses, above every test's 127.x.y.0/24): the
-# configured ranges are scanned whatever their size, no /16 limit and no --force.
+# duplicated. mDNS obeys the guard (off under 127.0.0.0/8, logged).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -15,16 +13,12 @@ if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3 --count 3; 
 fi
 DB=$T_TMP/db
 CONF=$T_TMP/config
-hl_config "$CONF" "discover-range $SIM_NET.1-20" "discover-range 127.240.0.0/15" \
-	"set discover-interval 1s" \
+hl_config "$CONF" "discover-range $SIM_NET.1-20" "set discover-interval 1s" \
 	"set discover-port $SIM_PORT" "set discover-timeout 2s"
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 
-# A run stores what it found when it has covered the /15 as well: seconds, tens of seconds on a
-# loaded machine or under the sanitizers; a move is seen by the run after the one it interrupts.
-RUN=90
 count_devices() { [ "$(sq "$DB" 'SELECT count(*) FROM devices')" = "$1" ]; }
-if wait_for $RUN count_devices 3; then
+if wait_for 30 count_devices 3; then
 	pass "$N: scheduled discovery registers the 3 devices"
 else
 	fail "$N: scheduled discovery" "devices=$(sq "$DB" 'SELECT count(*) FROM devices') $(tail -5 "$(hl_err a)")"
@@ -36,10 +30,6 @@ online() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE state='online'")" = 
 if wait_for 15 online; then pass "$N: discovered devices are polled"; else
 	fail "$N: discovered devices are polled" "$(sq "$DB" 'SELECT mac,state,error FROM status')"; fi
 
-grep -Eq 'more than a /16|--force' "$(hl_err a)" &&
-	fail "$N: the /15 range is scanned, not refused" "$(grep -E 'more than a /16|--force' "$(hl_err a)" | head -3)" ||
-	pass "$N: the /15 range is scanned, not refused"
-
 grep -q 'mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS group 224.0.0.251' "$(hl_err a)" &&
 	pass "$N: mDNS kept off by the guard" || fail "$N: mDNS guard" "$(head -5 "$(hl_err a)")"
 
@@ -48,7 +38,7 @@ old=$(dev_addr 1)
 ctl POST /devices/1/move >/dev/null
 new=$(dev_state 1 .addr)
 moved() { [ "$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 1)'")" = "$new" ]; }
-if [ -n "$new" ] && [ "$new" != "$old" ] && wait_for $RUN moved; then
+if [ -n "$new" ] && [ "$new" != "$old" ] && wait_for 15 moved; then
 	pass "$N: a moved device is updated ($old -> $new)"
 else
 	fail "$N: moved device" "old=$old new=$new db=$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 1)'")"
