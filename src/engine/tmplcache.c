@@ -226,7 +226,8 @@ tmplcache_index(struct tmplcache *c, struct store *st, const char *group, const 
 			e->nmembers = 0;
 			return -1;
 		}
-		qsort(e->members, e->nmembers, sizeof *e->members, mac_cmp);
+		if (e->nmembers > 1) /* (qsort takes no NULL array, even empty) */
+			qsort(e->members, e->nmembers, sizeof *e->members, mac_cmp);
 		e->has_members = 1;
 	}
 	at = e->nmembers > 0 ? bsearch(mac, e->members, e->nmembers, sizeof *e->members, mac_cmp)
