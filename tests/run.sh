@@ -24,7 +24,7 @@ for u in "unshare --net" "unshare --user --map-root-user --net"; do
 		break
 	fi
 done
-in_netns() { $netns sh -c 'ip link set lo up && exec "$@"' sh "$@"; }
+in_netns() { timeout 600 $netns sh -c 'ip link set lo up && exec "$@"' sh "$@"; }
 
 n=0
 run_one() { # KIND BUILD FILE LOG
