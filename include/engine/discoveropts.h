@@ -21,10 +21,10 @@ struct discoveropts {
 };
 
 /*
- * The configured discover-ranges (a range that does not parse is logged and left out; all
- * are left out, with an error logged, when the network guard refuses one, and then *refused,
- * when refused is not NULL, says which: "discover-range R refused by SHELLY_TUI_ALLOW_NETS";
- * else it is set to NULL). Caller frees both.
+ * The configured discover-ranges (one past SCAN_MAX_TARGETS is logged and left out; all are
+ * left out, with an error logged, when the network guard refuses one, and then *refused, when
+ * refused is not NULL, names the range holding the lowest refused address: "discover-range R
+ * refused by SHELLY_TUI_ALLOW_NETS"; else it is set to NULL). Caller frees both.
  */
 struct scan_targets *discoveropts_ranges(const struct engine *eng, char **refused);
 

@@ -15,39 +15,36 @@
 #include "util/xmalloc.h"
 
 /*
- * The ranges of eng's configuration, each checked against the network guard on its own so a
- * refusal names the range. Caller frees.
+ * The ranges of eng's configuration, added once and checked against the network guard together:
+ * a refusal names the range that holds the first refused address. Caller frees.
  */
 struct scan_targets *
 discoveropts_ranges(const struct engine *eng, char **refused)
 {
 	struct scan_targets *t = scan_targets_new();
 	const struct conf_range *r;
+	const char *which = NULL;
 	char *cause = NULL;
 	size_t n;
 
 	if (refused != NULL)
 		*refused = NULL;
 	r = conf_ranges(eng->conf, &n);
-	for (size_t i = 0; i < n && t != NULL; i++) {
-		struct scan_targets *one = scan_targets_new();
-		int bad = scan_targets_add_cidr(one, &r[i].target, r[i].text, &cause) != 0;
-
-		if (!bad && scan_targets_check_guard(one, eng->guard, &cause) != 0) {
-			log_error("discovery: %s", cause);
-			if (refused != NULL)
-				*refused =
-				    xasprintf("discover-range %s refused by " GUARD_ENV, r[i].text);
-			scan_targets_free(t);
-			t = NULL;
-		} else if (bad || scan_targets_add_cidr(t, &r[i].target, r[i].text, &cause) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (scan_targets_add_cidr(t, &r[i].target, r[i].text, &cause) != 0) {
 			log_warn("%s: %s", r[i].where, cause);
-		free(cause);
-		cause = NULL;
-		scan_targets_free(one);
+			free(cause);
+			cause = NULL;
+		}
 	}
-	if (t == NULL)
+	if (scan_targets_check_guard_named(t, eng->guard, &which, &cause) != 0) {
+		log_error("discovery: %s", cause);
+		if (refused != NULL)
+			*refused = xasprintf("discover-range %s refused by " GUARD_ENV, which);
+		free(cause);
+		scan_targets_free(t);
 		t = scan_targets_new();
+	}
 	return t;
 }
 

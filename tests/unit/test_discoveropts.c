@@ -146,6 +146,9 @@ test_ranges(void **state)
 {
 	static const char text[] = "discover-range 127.240.0.0/15\n"
 	                           "discover-range 127.9.9.0/24\n";
+	static const char text2[] = "discover-range 127.9.9.0/24\n"
+	                            "discover-range 127.240.0.0/15\n"
+	                            "discover-range 127.1.0.0/30\n";
 	struct conf *cfg = conf_new();
 	struct guard *loop = guard_of("127.0.0.0/8"), *narrow = guard_of("127.9.9.0/24");
 	struct engine eng = {.conf = cfg, .guard = loop};
@@ -176,6 +179,20 @@ test_ranges(void **state)
 	scan_targets_free(t);
 	t = discoveropts_ranges(&eng, NULL); /* the cause is optional */
 	assert_int_equal(scan_targets_len(t), 0);
+	scan_targets_free(t);
+	conf_free(cfg);
+
+	/* The ranges are checked together: the one named holds the lowest refused address,
+	 * whatever the order of the lines (as the logged cause names it). */
+	cfg = conf_new();
+	eng.conf = cfg;
+	if (conf_load_buffer(cfg, "test", text2, sizeof text2 - 1, &cause) != 0)
+		fail_msg("conf_load_buffer: %s", cause);
+	t = discoveropts_ranges(&eng, &refused);
+	assert_int_equal(scan_targets_len(t), 0);
+	assert_string_equal(
+	    refused, "discover-range 127.1.0.0/30 refused by SHELLY_TUI_ALLOW_NETS");
+	free(refused);
 	scan_targets_free(t);
 	guard_free(loop);
 	guard_free(narrow);
