@@ -9,6 +9,7 @@
 
 #include "conf/conf.h"
 #include "discovery/discover.h"
+#include "discovery/mdns.h"
 #include "engine/engine.h"
 #include "util/guard.h"
 #include "util/log.h"
@@ -48,16 +49,35 @@ discoveropts_ranges(const struct engine *eng, char **refused)
 	return t;
 }
 
+/*
+ * mDNS goes to the multicast group MDNS_GROUP on every interface avahi uses, so it obeys the
+ * network guard like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only when the list
+ * includes the group. Returns 1 when guard allows it, else 0 with *why (static text).
+ */
+static int
+mdns_allowed(const struct guard *guard, const char **why)
+{
+	if (!guard_is_set(guard) || guard_allows(guard, MDNS_GROUP))
+		return 1;
+	*why = "mDNS is off: " GUARD_ENV " does not include the mDNS group " MDNS_GROUP;
+	return 0;
+}
+
 /* How soon an mDNS browser that lost avahi-daemon mid-run looks for it again. */
 #define MDNS_RETRY_MS 1000
 
 void
 discoveropts_fill(const struct engine *eng, const struct discoveropts *over, int mdns,
-    const struct scan_targets *targets, struct discover_opts *o)
+    const struct scan_targets *targets, struct discover_opts *o, const char **mdns_off)
 {
 	static const struct discoveropts none;
+	const char *why = NULL;
 	uint32_t timeout_ms;
 
+	if (mdns && !mdns_allowed(eng->guard, &why))
+		mdns = 0;
+	if (mdns_off != NULL)
+		*mdns_off = why;
 	if (over == NULL)
 		over = &none;
 	if (over->timeout_s > 0) {
