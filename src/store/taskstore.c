@@ -6,6 +6,7 @@
 #include "store/taskstore.h"
 
 #include "store/backend.h"
+#include "store_rows.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
