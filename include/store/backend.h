@@ -87,6 +87,23 @@ struct store_layout {
 	struct store_field f[20];
 };
 
+/*
+ * The columns of a task record, written once: X(col, field, name) per column (its
+ * STORE_COL_ kind, the struct store_task member, the column's name in a backend), SEP between
+ * two. store_layout_task and a backend's SELECT of a task are both made from it, so they
+ * cannot disagree on the order or the number of columns.
+ */
+#define STORE_TASK_COLUMNS(X, SEP)                                                          \
+	X(I64, id, "id") SEP X(TEXT, kind, "kind") SEP X(TEXT, target, "target")          \
+	SEP X(TEXT, network, "network") SEP X(TEXT, key_ref, "key_ref")                   \
+	SEP X(TEXT, name, "name") SEP X(TEXT, template_name, "template")                  \
+	SEP X(TEXT, pass_ref, "pass_ref") SEP X(BOOL, ap_off, "ap_off")                   \
+	SEP X(TEXT, state, "state") SEP X(INT, attempts, "attempts")                      \
+	SEP X(INT, max_attempts, "max_attempts") SEP X(TEXT, agent, "agent")              \
+	SEP X(I64, lease_ms, "lease") SEP X(TEXT, stage, "stage") SEP X(TEXT, mac, "mac") \
+	SEP X(TEXT, result, "result") SEP X(TEXT, reason, "reason")                       \
+	SEP X(I64, created_ms, "created") SEP X(I64, updated_ms, "updated")
+
 /* Events and audit records start with their id, which the backend assigns. */
 extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,
     store_layout_bucket, store_layout_event, store_layout_audit, store_layout_setting;
