@@ -119,18 +119,16 @@ discovery_start(struct fleet *f)
 	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
-	/* The configured ranges are the operator's explicit choice: no size limit. The runs
-	 * do not browse (autodiscover browses beside them): the run's mdns says whether to. */
+	/* The configured ranges are the operator's explicit choice: no size limit. The run's
+	 * mdns says whether autodiscover browses (beside the runs). */
 	discoveropts_fill(f->eng, &(struct discoveropts){.force = 1},
 	    conf_get_bool(cfg, OPT_DISCOVER_MDNS), f->targets, &o.run, &why);
 	if (why != NULL)
 		log_info("%s", why);
-	o.mdns = o.run.mdns;
-	o.run.mdns = 0;
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
 	o.mdns_retry_ms =
 	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
-	if (!o.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
+	if (!o.run.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
 		return;
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
 }
