@@ -39,6 +39,7 @@ struct pdev {
 	char *error;            /* the last error, sanitised; NULL none (most devices) */
 	int failures;           /* in a row */
 	int attempted;
+	int observed;           /* set_state has seen a result in this process */
 	int sleeps;             /* battery device that sleeps */
 	int64_t last_seen_ms;
 	uint64_t verified_until_ms;
@@ -515,15 +516,22 @@ static void
 set_state(struct pdev *d, enum device_state st, const char *error)
 {
 	enum device_state old = d->state;
+	int first = d->stored_state < 0 && !d->observed;
 
 	set_error(d, error);
 	d->state = st;
+	d->observed = 1;
 	if (d->stored_state >= 0) {
 		/* The first result here: compared with what an earlier run stored. */
 		old = (enum device_state)d->stored_state;
 		d->stored_state = -1;
-	} else if (!d->attempted && st == DEVICE_OFFLINE)
-		return; /* never polled: the initial state is offline, no event for staying there */
+	} else if (first) {
+		/* Never polled before: its first state is news, not a transition from offline. */
+		if (st != DEVICE_OFFLINE)
+			queue_event(d, device_state_name(st), "first seen %s%s%s",
+			    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
+		return;
+	}
 	if (old == st)
 		return;
 	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
