@@ -44,6 +44,7 @@ struct source_dev {
 	int lights;		/* of which lights */
 	int covers;
 	double cover_pct;	/* first cover's position, NAN unknown */
+	enum cover_state cover_state; /* first cover's state, COVER_UNKNOWN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
 	int64_t uptime_s;	/* -1 unknown */

@@ -116,6 +116,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	r->outputs = r->outputs_on = -1;
 	r->covers = 0;
 	r->cover_pct = NAN;
+	r->cover_state = COVER_UNKNOWN;
 	if (st->json == NULL)
 		return;
 	device_status_init(&ds);
@@ -130,8 +131,10 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		r->lights = ds.nlights;
 		r->outputs_on = (int)t.on;
 		r->covers = ds.ncovers;
-		if (ds.ncovers > 0)
+		if (ds.ncovers > 0) {
 			r->cover_pct = ds.covers[0].position_pct;
+			r->cover_state = ds.covers[0].state;
+		}
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
 		r->voltage_v = t.voltage_v;
@@ -218,6 +221,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->cover_pct = NAN;
+	r->cover_state = COVER_UNKNOWN;
 	r->fw_update = -1;
 	st = store_status_get(lc->src->app->store, d->mac);
 	if (st == NULL)
@@ -240,6 +244,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->lights = old->lights;
 		r->covers = old->covers;
 		r->cover_pct = old->cover_pct;
+		r->cover_state = old->cover_state;
 		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;

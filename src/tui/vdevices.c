@@ -30,7 +30,7 @@
 	X(IP, "ip", "IP", 15, 0, 0) \
 	X(STATE, "state", "STATE", 8, 0, 0) \
 	X(DRIFT, "drift", "DRIFT", 5, 4, 1) \
-	X(OUT, "outputs", "OUT", 5, 0, 0) \
+	X(OUT, "outputs", "OUT", 7, 0, 0) \
 	X(POWER, "power", "POWER", 8, 0, 1) \
 	X(ENERGY, "energy", "ENERGY", 9, 9, 1) \
 	X(TEMP, "temp", "TEMP", 5, 7, 1) \
@@ -362,6 +362,27 @@ fmt_mac(char *buf, size_t size, const char *mac)
 	    mac + 8, mac + 10);
 }
 
+/*
+ * The first cover: its position, with an arrow while it moves; a cover without position
+ * control (not calibrated) has none, and shows its state word (open, closing, stopped, ...).
+ */
+static void
+fmt_cover(char *buf, size_t size, const struct source_dev *r, int utf8)
+{
+	const char *arrow = "";
+
+	if (r->cover_state == COVER_OPENING)
+		arrow = utf8 ? "\u2191" : "^";
+	else if (r->cover_state == COVER_CLOSING)
+		arrow = utf8 ? "\u2193" : "v";
+	if (!isnan(r->cover_pct))
+		snprintf(buf, size, "%.0f%%%s", r->cover_pct, arrow);
+	else if (r->cover_state != COVER_UNKNOWN)
+		snprintf(buf, size, "%s", cover_state_name(r->cover_state));
+	else
+		snprintf(buf, size, "-");
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
@@ -409,8 +430,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 			snprintf(buf, size, "%s", r->outputs_on ? "on" : "off");
 		else if (r->outputs > 1)
 			snprintf(buf, size, "%d/%d", r->outputs_on, r->outputs);
-		else if (r->covers > 0 && !isnan(r->cover_pct))
-			snprintf(buf, size, "%.0f%%", r->cover_pct);
+		else if (r->covers > 0)
+			fmt_cover(buf, size, r, t->utf8);
 		else
 			snprintf(buf, size, "-");
 		break;

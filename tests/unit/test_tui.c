@@ -119,6 +119,48 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 	return 0;
 }
 
+/*
+ * Covers as the real captures report them (tests/fixtures gen2/plus-2pm/cover-mode,
+ * gen3/shutter-gen3, gen2/pro-dual-cover-pm; Gen1 rollers report state open/close/stop and
+ * positioning): calibrated ones with a position, the others with a state only.
+ */
+static int
+setup_covers(void **state)
+{
+	struct fx *f;
+	char *cause = NULL;
+	int rc = setup_fleet(state, 30, 100, 1);
+
+	f = *state;
+	add_device(f->app.store, "aabbcc0000c1", "Calibrated half", "SNSW-102P16EU", 2,
+	    "10.0.20.41", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":50,"
+	    "\"pos_control\":true,\"last_direction\":\"open\"}}");
+	add_device(f->app.store, "aabbcc0000c2", "Uncal stopped", "S3SH-0A2P4EU", 3,
+	    "10.0.20.42", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":null,"
+	    "\"pos_control\":false,\"last_direction\":\"close\"}}");
+	add_device(f->app.store, "aabbcc0000c3", "Uncal opening", "SNSW-102P16EU", 2,
+	    "10.0.20.43", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"opening\",\"pos_control\":false}}");
+	add_device(f->app.store, "aabbcc0000c4", "Roller closing", "SHSW-25", 1, "10.0.20.44",
+	    "online", NAN,
+	    "{\"rollers\":[{\"state\":\"close\",\"current_pos\":101,"
+	    "\"positioning\":false,\"last_direction\":\"close\"}]}");
+	add_device(f->app.store, "aabbcc0000c5", "Roller moving", "SHSW-25", 1, "10.0.20.45",
+	    "online", NAN,
+	    "{\"rollers\":[{\"state\":\"open\",\"current_pos\":30,"
+	    "\"positioning\":true}]}");
+	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
+	    "10.0.20.46", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	tui_free(f->t);
+	f->t = tui_new_virtual(&f->app, 30, 100, NULL, &cause);
+	if (f->t == NULL)
+		fail_msg("tui_new_virtual: %s", cause);
+	return rc;
+}
+
 static int
 setup(void **state)
 {
@@ -230,6 +272,38 @@ test_table(void **state)
 		assert_null(memmem(g, (size_t)(eol - g), "0.0W", 4));
 	}
 	assert_non_null(line_with(s, "F1 Help"));
+	free(s);
+}
+
+/* The OUT cell of the row whose name is name: the word after the state word "online". */
+static void
+assert_out(const char *screen, const char *name, const char *want)
+{
+	const char *l = strstr(screen, name), *eol, *on;
+	char got[32];
+
+	assert_non_null(l);
+	eol = strchr(l, '\n');
+	on = strstr(l, "online");
+	assert_true(on != NULL && on < eol);
+	if (sscanf(on + strlen("online"), " %*s %31s", got) != 1) /* the DRIFT cell, then OUT */
+		fail_msg("no OUT cell in '%.*s'", (int)(eol - l), l);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: OUT '%s', want '%s'", name, got, want);
+}
+
+static void
+test_cover_out(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_out(s, "Calibrated half", "50%");
+	assert_out(s, "Uncal stopped", "stopped");
+	assert_out(s, "Uncal opening", "opening");
+	assert_out(s, "Roller closing", "closing");
+	assert_out(s, "Roller moving", "30%\u2191");
+	assert_out(s, "Cover closed", "closed");
 	free(s);
 }
 
@@ -994,6 +1068,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cover_out, setup_covers, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
