@@ -136,6 +136,9 @@ const char *source_agent_api(const struct source *src);
  * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
  */
 int source_status(struct source *src, const char *mac, struct device_status *out);
+/* The name the device last reported for itself (sanitised) when it is not its registry name;
+ * NULL otherwise. Caller frees. */
+char *source_own_name(struct source *src, const char *mac);
 /* Appends the device's stored reply, pretty-printed, to out as sanitised lines. Returns 0, or
  * -1 when none is stored. */
 struct textlines;

@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "engine/cfgpending.h"
 #include "engine/creds.h"
+#include "engine/devname.h"
 #include "model/fields.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
@@ -937,17 +938,12 @@ config_cb(const struct shelly_reply *r, void *arg)
 			name = r->settings->name;
 		else if (r->config != NULL)
 			name = r->config->name;
-		if (name != NULL && name[0] != '\0' && (d->name == NULL || d->name[0] == '\0')) {
-			struct store_device sd;
-			char *cause = NULL;
-			memset(&sd, 0, sizeof sd);
-			memcpy(sd.mac, d->mac, sizeof sd.mac);
-			sd.name = name;
-			if (store_device_upsert(d->p->store, &sd, &cause) == 0)
-				set_str(&d->name, name);
-			else {
-				log_warn("%s: name not stored: %s", d->mac, cause);
-				free(cause);
+		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL) {
+			/* engine/devname: a rename on the device is an event, maybe followed. */
+			char *now = devname_observe(d->p->store, d->mac, d->name, name);
+			if (now != NULL) {
+				free(d->name);
+				d->name = now;
 			}
 		}
 	} else

@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "engine/devevent.h"
+#include "engine/devname.h"
 #include "engine/engine.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
@@ -398,7 +399,9 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.model = op->ident.model;
 	sd.app = op->ident.app;
 	sd.fw = op->ident.fw;
-	sd.name = op->name != NULL ? op->name : (op->ident.name[0] ? op->ident.name : NULL);
+	/* A registered device keeps the name it has (devname below follows a device rename). */
+	sd.name = op->name != NULL ? op->name :
+	    op->reg == NULL && op->ident.name[0] ? op->ident.name : NULL;
 	sd.host = op->host;
 	sd.port = op->t.port ? op->t.port : (op->t.https ? 443 : 80);
 	sd.scheme = op->t.https ? "https" : "http";
@@ -410,6 +413,10 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.last_seen_ms = degraded ? 0 : now;
 	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
 		goto fail;
+	if (op->reg != NULL && op->name == NULL && op->ident.name[0] != '\0')
+		free(devname_observe(op->eng->store, sd.mac, op->reg->name, op->ident.name));
+	else
+		devname_remember(op->eng->store, sd.mac, op->ident.name); /* a later rename is news */
 	if (!degraded)
 		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */
 	moved_event(op, op->reg, now);
@@ -547,6 +554,7 @@ registry_remove(struct engine *eng, const char *key, const char *who, registry_d
 		    -1, why != NULL ? why : xstrdup("already removed"), d, done, arg, cause);
 	snprintf(k, sizeof k, "secret:%s", d->mac);
 	store_setting_set(eng->store, k, NULL, NULL);
+	devname_forget(eng->store, d->mac);
 	devevent_record(eng->store, d->mac, NULL, NULL, who, "remove", loop_wall_ms(), NULL);
 	return store_done(0, NULL, d, done, arg, cause);
 }

@@ -21,6 +21,7 @@
 #include "discovery/discover.h"
 #include "discovery/scan.h"
 #include "engine/creds.h"
+#include "engine/devname.h"
 #include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/fleet.h"
@@ -598,6 +599,21 @@ source_polling(const struct source *src)
 }
 
 /* ---- one device ---- */
+
+char *
+source_own_name(struct source *src, const char *mac)
+{
+	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	char *own = devname_reported(src->app->store, mac), cut[sizeof r->name];
+
+	if (own != NULL)
+		str_copy(cut, sizeof cut, own); /* as the row keeps its name */
+	if (own != NULL && (own[0] == '\0' || (r != NULL && strcmp(cut, r->name) == 0))) {
+		free(own);
+		own = NULL;
+	}
+	return own;
+}
 
 int
 source_status(struct source *src, const char *mac, struct device_status *out)

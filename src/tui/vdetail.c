@@ -36,6 +36,7 @@ struct vdetail {
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
+	char *own_name;        /* the device's own name when it is not the registry's */
 };
 
 static void
@@ -56,6 +57,8 @@ load(struct view *v)
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
+	free(d->own_name);
+	d->own_name = source_own_name(d->v.t->src, d->mac);
 	textlines_clear(&d->raw_lines);
 	if (d->raw)
 		(void)source_raw(d->v.t->src, d->mac, &d->raw_lines); /* none: drawn as such */
@@ -188,6 +191,10 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')
 		draw_text(y + 1, 1, w - 2, r->error, theme_attr(t->theme, TC_ERROR));
+	else if (d->own_name != NULL) {
+		snprintf(buf, sizeof buf, "the device calls itself \"%s\"", d->own_name);
+		draw_text(y + 1, 1, w - 2, buf, theme_attr(t->theme, TC_DIM));
+	}
 	if (d->raw) {
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
@@ -428,6 +435,7 @@ vfree(struct view *v)
 	struct vdetail *d = (struct vdetail *)v;
 
 	source_job_free(d->job);
+	free(d->own_name);
 	device_status_done(&d->st);
 	textlines_clear(&d->raw_lines);
 }

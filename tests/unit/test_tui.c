@@ -460,7 +460,14 @@ test_detail(void **state)
 	assert_non_null(strstr(s, "Attic fan"));
 	assert_non_null(strstr(s, "switch:0"));
 	assert_non_null(strstr(s, "42.0W"));
+	/* The registry name is the operator's; the name the device gives itself is not lost. */
+	assert_null(strstr(s, "the device calls itself"));
 	free(s);
+	assert_int_equal(store_setting_set(f->app.store, "device-name:aabbcc000003",
+	                     "Fan as the device names it", NULL), 0);
+	tui_feed(f->t, "q Home Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "the device calls itself \"Fan as the device names it\""));
 	/* A cover key on a device with a switch and no cover says so (Tab would not help). */
 	tui_feed(f->t, "O");
 	s = dump(f->t);
