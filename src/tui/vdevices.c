@@ -155,9 +155,28 @@ state_word(const struct source_dev *r)
 	return state_word_at(state_at(r));
 }
 
+/* What has= takes: a component kind the row's reply shows, or a firmware update offered. */
+#define HAS_WORDS "cover light switch update"
+
+static int
+has_matches(const struct source_dev *r, const char *k)
+{
+	if (str_caseeq(k, "cover"))
+		return r->covers > 0;
+	if (str_caseeq(k, "light"))
+		return r->lights > 0;
+	if (str_caseeq(k, "switch"))
+		return r->outputs > r->lights;
+	if (str_caseeq(k, "update"))
+		return r->fw_update == 1;
+	return 0;
+}
+
 static int
 word_matches(const struct source_dev *r, const char *w)
 {
+	if (str_has_caseprefix(w, "has="))
+		return has_matches(r, w + 4);
 	if (str_has_caseprefix(w, "state=")) {
 		const char *s = w + 6;
 		return str_caseeq(s, state_word(r)) ||
@@ -484,6 +503,8 @@ draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
 	size_t len = strlen(buf);
 
 	draw_text(y, 3, w - 4, "no device matches the filter (Esc clears it)", attr);
+	if (strcasestr(d->filter, "has=") != NULL)
+		draw_text(y + 1, 3, w - 4, "has= takes: " HAS_WORDS, attr);
 	if (strcasestr(d->filter, "state=") == NULL)
 		return;
 	for (int s = 0; s <= STATE_NEW && len < sizeof buf; s++)
@@ -505,7 +526,9 @@ layout(const struct vdevices *d, int w, int *show)
 		if (d->order[k] != COL_NAME)
 			used += columns[d->order[k]].width + 1;
 	}
-	for (int drop = DROP_MAX; drop > 0 && w - used < 16; drop--)
+	/* The name keeps 15 cells at least: at 80 columns name, model, IP, state, drift, outputs
+	 * and power fit. */
+	for (int drop = DROP_MAX; drop > 0 && w - used < 15; drop--)
 		for (int c = 1; c < COL__COUNT; c++)
 			if (show[c] && columns[c].drop == drop) {
 				show[c] = 0;

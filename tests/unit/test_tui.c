@@ -305,6 +305,9 @@ test_cover_out(void **state)
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
 	free(s);
+	/* has=cover finds every cover, whatever its name says. */
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 6");
+	free(s);
 }
 
 static void
@@ -338,6 +341,15 @@ test_filter(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door"));
 	assert_null(strstr(s, "Kitchen counter"));
+	free(s);
+	/* has= keeps devices by what their reply shows: the two plugs have a switch, nobody a
+	 * cover (and the empty table says what has= takes). */
+	s = feed_expect(f->t, ": f i l t e r Space h a s = s w i t c h Enter", "2 of 4");
+	assert_non_null(strstr(s, "Kitchen counter"));
+	assert_non_null(strstr(s, "Attic fan"));
+	free(s);
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "0 of 4");
+	assert_non_null(strstr(s, "has= takes: cover light switch update"));
 	free(s);
 	/* Esc in the filter prompt clears it. */
 	tui_feed(f->t, "/ Esc");
@@ -555,6 +567,11 @@ test_small_terminal(void **state)
 	assert_int_equal(lines, 24);
 	assert_non_null(strstr(s, "Kitchen counter"));
 	assert_non_null(strstr(s, "POWER"));
+	/* An operator at 80 columns still sees the model and the (cover state wide) outputs. */
+	assert_non_null(strstr(s, "MODEL"));
+	assert_non_null(strstr(s, "OUT"));
+	/* Who polls is never cut: the title goes first. */
+	assert_non_null(strstr(s, "poller: none (read-only)"));
 	assert_null(strstr(s, "SEEN"));
 	free(s);
 	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
