@@ -183,11 +183,11 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    theme_attr(t->theme, TC_ERROR));
 		return;
 	}
-	snprintf(buf, sizeof buf, " %.*s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    head_name_len(source_dev_label(r)), source_dev_label(r), r->model_name, r->model,
-	    r->gen, r->host, r->mac, r->fw[0] ? r->fw : "-",
-	    r->fw_update == 1 ? " (update available)" : "",
-	    r->has_status ? device_state_name(r->state) : "new");
+	/* What an operator looks for first (state, address) before what an 80-column line cuts. */
+	snprintf(buf, sizeof buf, " %.*s  -  %s  -  %s  -  %s (%s) gen %d  -  %s  -  fw %s%s",
+	    head_name_len(source_dev_label(r)), source_dev_label(r),
+	    r->has_status ? device_state_name(r->state) : "new", r->host, r->model_name, r->model,
+	    r->gen, r->mac, r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')
 		draw_text(y + 1, 1, w - 2, r->error, theme_attr(t->theme, TC_ERROR));
@@ -383,6 +383,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		char label[64];
 		if (c == NULL || c->kind == 's') {
 			tui_message(t, 1, "select a cover or a light first (Tab)");
+			return R_DIRTY;
+		}
+		if (c->kind == 'c' && device_status_cover(&d->st, c->id) != NULL &&
+		    device_status_cover(&d->st, c->id)->pos_control == 0) {
+			/* The device would refuse it; say why and what works. */
+			tui_message(t, 1, "cover:%d is not calibrated: no position (O open, C close, "
+			    "S stop)", c->id);
 			return R_DIRTY;
 		}
 		d->value_for = *c;

@@ -3,8 +3,9 @@
 # the model column and who polls stay visible at 80 columns; has=cover finds every cover
 # whatever its name; a bulk open turns the uncalibrated ones to "opening"; in the event log
 # Esc clears the filter before it closes the log; the drift view says when no device has a
-# desired configuration instead of "matches"; a name changed on a device follows into the
-# table, with its event.
+# desired configuration instead of "matches"; the detail header puts state and address first
+# and an uncalibrated cover gets no position prompt; a name changed on a device follows into
+# the table, with its event.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -88,13 +89,34 @@ else
 fi
 tui_keys q
 
+# The detail of an uncalibrated cover: state and address first in an 80-column header; a
+# position is refused before it is sent, with what works instead.
+tui_keys /
+tui_type dualcover
+tui_keys Enter Enter
+if tui_wait 20 "^ dualcover  -  online  -  $(dv 1 ADDR)  -  " && tui_wait 20 'cover:1'; then
+	pass "$N: the detail header shows state and address first"
+else
+	fail "$N: detail header" "$(tui_why 'dualcover  -  online  -  ADDR')"
+fi
+tui_keys v
+if tui_wait 20 'cover:0 is not calibrated: no position' && ! grep -q 'Position of cover' "$T_TMP/screen"; then
+	pass "$N: no position prompt for an uncalibrated cover"
+else
+	fail "$N: uncalibrated position" "$(tui_why 'cover:0 is not calibrated')"
+fi
+tui_keys q Escape
+
 # Renamed on the device: the table follows (its name was the device's own), with an event.
 ctl POST /devices/3/config '{"patch":{"sys":{"device":{"name":"Porch lamp"}}}}' >/dev/null
-if tui_wait 30 '^│  Porch lamp ' && tui_wait 20 "device_name_changed '.*' -> 'Porch lamp'"; then
+tui_wait 30 '^│  Porch lamp ' || fail "$N: device rename" "$(tui_why 'Porch lamp')"
+tui_resize 120 24 # the event's detail is wider than 80 columns
+tui_keys e
+if tui_wait 20 "device_name_changed '.*' -> 'Porch lamp', registry follows"; then
 	pass "$N: a rename on the device shows in the table and the events"
 else
-	fail "$N: device rename" "$(tui_why 'Porch lamp')"
+	fail "$N: rename event" "$(tui_why "device_name_changed ... 'Porch lamp'")"
 fi
-tui_keys q
+tui_keys q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why 'RESTORED rc=0')"
 exit $T_FAILED
