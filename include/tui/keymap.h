@@ -58,7 +58,7 @@ enum tui_view_kind {
 	X(OPEN, "open", TVB(DEVICES), "Enter Right l", NULL, "Open the device under the cursor") \
 	X(DISCOVER, "discover", TVB(DEVICES), "F2 D", "Discover", "Scan a range for devices") \
 	X(FILTER, "filter", TVB(DEVICES) | TVB(EVENTS), "/ F3", "Filter", \
-	    "Filter rows as you type (name, model, IP, id, MAC; state=WORD; has=cover|light|switch|update)") \
+	    "Filter rows as you type (name, model, IP, id, MAC; state=WORD; has=cover|light|switch|output|update)") \
 	X(FILTER_CLEAR, "filter-clear", TVB(DEVICES) | TVB(EVENTS), "Esc", NULL, \
 	    "Clear the filter: every row shows again (in events, Esc without a filter closes it)") \
 	X(SORT, "sort", TVB(DEVICES), "F4 >", "Sort", "Sort by the next column") \

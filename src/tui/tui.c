@@ -571,7 +571,7 @@ complete_command(struct tui *t)
 		else if (strncmp(t->input, "filter", 6) == 0)
 			words = "state=online state=offline state=asleep state=auth_required "
 			        "state=auth_failed state=error has=cover has=light has=switch "
-			        "has=update";
+			        "has=output has=update";
 		if (words == NULL)
 			return;
 		str_copy(prefix, sizeof prefix, sp + 1);

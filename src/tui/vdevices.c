@@ -156,7 +156,7 @@ state_word(const struct source_dev *r)
 }
 
 /* What has= takes: a component kind the row's reply shows, or a firmware update offered. */
-#define HAS_WORDS "cover light switch update"
+#define HAS_WORDS "cover light switch output update"
 
 static int
 has_matches(const struct source_dev *r, const char *k)
@@ -167,6 +167,8 @@ has_matches(const struct source_dev *r, const char *k)
 		return r->lights > 0;
 	if (str_caseeq(k, "switch"))
 		return r->outputs > r->lights;
+	if (str_caseeq(k, "output"))
+		return r->outputs > 0;
 	if (str_caseeq(k, "update"))
 		return r->fw_update == 1;
 	return 0;
@@ -827,11 +829,20 @@ static void
 draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 {
 	int mw = w < 64 ? w - 2 : 62, my = y + 2, mx = (w - mw) / 2;
+	int hint = 0; /* some marked devices lack what others have: say how to mark those */
 	char buf[160];
 
 	if (h < (int)NBULK + 4)
 		return;
-	draw_frame(t, my, mx, (int)NBULK + 2, mw, "Bulk action");
+	for (size_t i = 0; i < NBULK && !hint; i++) {
+		size_t live, lack = bulk_lacking(d, i, &live);
+		hint = live > lack && lack > 0 && h >= (int)NBULK + 5;
+	}
+	draw_frame(t, my, mx, (int)NBULK + 2 + hint, mw, "Bulk action");
+	if (hint)
+		draw_text(my + 1 + (int)NBULK, mx + 1, mw - 2,
+		    " to act on those that can: filter has=output (has=cover, has=update), then a",
+		    theme_attr(t->theme, TC_DIM));
 	for (size_t i = 0; i < NBULK; i++) {
 		size_t live, lack = bulk_lacking(d, i, &live);
 		int offered = live > 0 && lack == 0;

@@ -349,7 +349,7 @@ test_filter(void **state)
 	assert_non_null(strstr(s, "Attic fan"));
 	free(s);
 	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "0 of 4");
-	assert_non_null(strstr(s, "has= takes: cover light switch update"));
+	assert_non_null(strstr(s, "has= takes: cover light switch output update"));
 	free(s);
 	/* Esc in the filter prompt clears it. */
 	tui_feed(f->t, "/ Esc");
@@ -425,6 +425,8 @@ test_marks(void **state)
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
+	/* Some lack what others have: the menu says how to mark only those that can. */
+	assert_non_null(strstr(s, "to act on those that can: filter has=output"));
 	free(s);
 	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
