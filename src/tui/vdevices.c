@@ -214,6 +214,26 @@ static int sort_rev;
 static struct drift_cache *sort_drift;
 static struct tui *sort_tui;
 
+/* OUT sorts outputs (by how many are on), then covers (by position, then state). */
+static int
+out_rank(const struct source_dev *r)
+{
+	return r->outputs > 0 ? 0 : r->covers > 0 ? 1 : 2;
+}
+
+static int
+out_cmp(const struct source_dev *a, const struct source_dev *b)
+{
+	int ra = out_rank(a), c;
+
+	if (ra != out_rank(b))
+		return ra - out_rank(b);
+	if (ra == 0)
+		return a->outputs_on - b->outputs_on;
+	c = num_cmp(a->cover_pct, b->cover_pct);
+	return c != 0 ? c : (int)a->cover_state - (int)b->cover_state;
+}
+
 static int
 compare(const struct source_dev *a, const struct source_dev *b)
 {
@@ -227,7 +247,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_STATE:
 		return strcmp(state_word(a), state_word(b));
 	case COL_OUT:
-		return a->outputs_on - b->outputs_on;
+		return out_cmp(a, b);
 	case COL_POWER:
 		return num_cmp(a->power_w, b->power_w);
 	case COL_ENERGY:
@@ -259,8 +279,10 @@ static int
 unknown(const struct source_dev *r)
 {
 	switch (sort_col) {
-	case COL_OUT:
-		return r->outputs_on < 0;
+	case COL_OUT: /* what the table shows as "-" */
+		return !r->has_status ||
+		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP) ||
+		       (r->outputs <= 0 && r->covers == 0);
 	case COL_POWER:
 		return isnan(r->power_w);
 	case COL_ENERGY:
@@ -290,8 +312,11 @@ index_cmp(const void *x, const void *y)
 	if (ua != ub)
 		return ua - ub;
 	c = compare(a, b);
-	if (c == 0)
-		return strcmp(a->mac, b->mac);
+	if (c == 0) {
+		/* Equal values read in name order (then MAC), whichever way the column sorts. */
+		c = sort_col == COL_NAME ? 0 : str_casecmp(source_dev_label(a), source_dev_label(b));
+		return c != 0 ? c : strcmp(a->mac, b->mac);
+	}
 	return sort_rev ? -c : c;
 }
 

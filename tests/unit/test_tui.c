@@ -305,6 +305,16 @@ test_cover_out(void **state)
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
 	free(s);
+	/* Sorted by OUT: positions first (ascending), then the uncalibrated ones by state. */
+	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
+	{
+		const char *order[] = {"Roller moving", "Calibrated half", "Cover closed",
+		    "Uncal opening", "Roller closing", "Uncal stopped"};
+		for (size_t i = 1; i < sizeof order / sizeof order[0]; i++)
+			if (strstr(s, order[i - 1]) > strstr(s, order[i]))
+				fail_msg("'%s' sorts after '%s':\n%s", order[i - 1], order[i], s);
+	}
+	free(s);
 	/* has=cover finds every cover, whatever its name says. */
 	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 6");
 	free(s);
@@ -388,6 +398,14 @@ test_sort(void **state)
 	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Attic fan"));
 	assert_true(strstr(s, "Attic fan") < strstr(s, "Garage door"));
 	free(s);
+	/* By outputs: the switch that is off, the one that is on, then those showing "-" (the
+	 * offline device, the one without a parsed reply) in name order. */
+	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
+	assert_true(strstr(s, "Attic fan") < strstr(s, "Kitchen counter"));
+	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Evil"));
+	assert_true(strstr(s, "Evil") < strstr(s, "Garage door"));
+	free(s);
+	tui_feed(f->t, ": s o r t Space p o w e r Enter");
 	/* Reversed: the known values swap, the unknown one stays last. */
 	tui_feed(f->t, "r");
 	s = dump(f->t);
