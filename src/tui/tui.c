@@ -52,7 +52,7 @@ tui_list_keys(FILE *fp)
 
 /*
  * One line of fleet facts. Who polls is always shown; on a narrow terminal the age of the
- * newest poll goes first, then the asleep and auth counts when they are 0, then the title.
+ * newest poll goes first, then the asleep and auth counts that are 0, the title, the power.
  */
 static void
 draw_header(struct tui *t)
@@ -77,17 +77,26 @@ draw_header(struct tui *t)
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
 		snprintf(polled, sizeof polled, "  polled %s ago", age);
 	}
-	for (int step = 0; step < 4; step++) {
-		snprintf(buf, sizeof buf, "%s%s%s  power %s%s  poller: %s", title, counts, extra, pw,
-		    polled, source_poller(t->src));
+	for (int step = 0; step < 5; step++) {
+		snprintf(buf, sizeof buf, "%s%s%s%s%s%s  poller: %s", title, counts, extra,
+		    pw[0] ? "  power " : "", pw, polled, source_poller(t->src));
 		if (draw_width(buf) <= t->cols)
 			break;
 		if (step == 0)
 			polled[0] = '\0';
-		else if (step == 1 && tot.by_state[DEVICE_ASLEEP] == 0 && auth == 0)
+		else if (step == 1) { /* the counts that are 0 go */
+			size_t n = 0;
 			extra[0] = '\0';
+			if (tot.by_state[DEVICE_ASLEEP] > 0)
+				n = (size_t)snprintf(
+				    extra, sizeof extra, "  asleep %zu", tot.by_state[DEVICE_ASLEEP]);
+			if (auth > 0)
+				snprintf(extra + n, sizeof extra - n, "  auth %zu", auth);
+		}
 		else if (step == 2)
 			title = ""; /* the program's name before who polls */
+		else if (step == 3)
+			pw[0] = '\0';
 	}
 	draw_text(0, 0, t->cols, buf, theme_attr(t->theme, TC_HEADER));
 }

@@ -591,6 +591,15 @@ test_small_terminal(void **state)
 	assert_non_null(strstr(s, "OUT"));
 	/* Who polls is never cut: the title goes first. */
 	assert_non_null(strstr(s, "poller: none (read-only)"));
+	free(s);
+	/* Nor by a count that is not 0 (an auth problem stays, asleep 0 goes). */
+	add_device(f->app.store, "aabbcc000005", "Zeta locked", "SNSW-001X16EU", 2, "10.0.20.35",
+	    "auth_required", NAN, NULL);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "auth 1  power"));
+	assert_null(strstr(s, "asleep 0"));
+	assert_non_null(strstr(s, "poller: none (read-only)"));
 	assert_null(strstr(s, "SEEN"));
 	free(s);
 	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
