@@ -1014,7 +1014,12 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Groups and templates"));
 	assert_line_matches(s, "lab", "lab +1 member\\(s\\) +template: -");
 	free(s);
+	/* A new group without marked devices is refused before a name is asked for. */
+	s = feed_expect(f->t, "n", "mark devices first (Space in the devices view)");
+	assert_null(strstr(s, "New group:"));
+	free(s);
 	/* Group names follow the command line's rule (no spaces), and so do template names. */
+	tui_feed(f->t, "q Home Space m");
 	free(feed_expect(f->t, "n m y Space l a b Enter", "a group name is 1-64 printable"));
 	free(feed_expect(f->t, "t . x Enter", "a template name is 1-64 printable"));
 	/* A group's drift: only its members. */
