@@ -133,9 +133,16 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	if (line == 0 && h > 0) {
-		draw_text(y, 2, w - 4,
-		    d->have_st ? "no outputs, covers or meters" : "no status stored yet",
-		    theme_attr(t->theme, TC_DIM));
+		const struct source_dev *r = source_device(t->src, d->mac);
+		if (d->have_st)
+			snprintf(buf, sizeof buf, "no outputs, covers or meters");
+		else if (r != NULL && r->has_status && r->state != DEVICE_ONLINE &&
+		         r->state != DEVICE_ASLEEP) /* a failed poll keeps no reply */
+			snprintf(buf, sizeof buf, "no reply while %s: outputs and sensors show when it "
+			    "answers again", device_state_name(r->state));
+		else
+			snprintf(buf, sizeof buf, "no status stored yet");
+		draw_text(y, 2, w - 4, buf, theme_attr(t->theme, TC_DIM));
 		line = 1;
 	}
 	return line;

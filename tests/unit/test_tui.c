@@ -486,6 +486,8 @@ test_detail(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door"));
 	assert_non_null(strstr(s, "aabbcc000002"));
+	/* Offline: not "no status stored", which reads as if it had never been polled. */
+	assert_non_null(strstr(s, "no reply while offline: outputs and sensors show when it"));
 	free(s);
 	tui_feed(f->t, "q Home Enter");
 	s = dump(f->t);
