@@ -525,7 +525,7 @@ static void
 test_long_name_detail(void **state)
 {
 	struct fx *f = *state;
-	char name[300] = "Long", want[100], *s;
+	char name[300] = "Long", want[160], *s;
 
 	for (int i = 0; i < 58; i++)
 		strcat(name, "\xc3\xa9x"); /* e-acute, x */
