@@ -502,6 +502,7 @@ test_detail(void **state)
 	tui_feed(f->t, "q Home Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "the device calls itself \"Fan as the device names it\""));
+	free(s);
 	/* A cover key on a device with a switch and no cover says so (Tab would not help). */
 	tui_feed(f->t, "O");
 	s = dump(f->t);
