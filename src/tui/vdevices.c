@@ -866,7 +866,7 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 	draw_frame(t, my, mx, (int)NBULK + 2 + hint, mw, "Bulk action");
 	if (hint)
 		draw_text(my + 1 + (int)NBULK, mx + 1, mw - 2,
-		    " to act on those that can: filter has=output (has=cover, has=update), then a",
+		    " mark only those that can: filter has=output/cover/update, a",
 		    theme_attr(t->theme, TC_DIM));
 	for (size_t i = 0; i < NBULK; i++) {
 		size_t live, lack = bulk_lacking(d, i, &live);

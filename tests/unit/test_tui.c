@@ -444,7 +444,7 @@ test_marks(void **state)
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
 	/* Some lack what others have: the menu says how to mark only those that can. */
-	assert_non_null(strstr(s, "to act on those that can: filter has=output"));
+	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
 	free(s);
 	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
