@@ -1,7 +1,8 @@
 # The console as an operator at 80x24 uses it on a small fleet of covers and a switch:
 # uncalibrated covers show their state in OUT (not "-"), a calibrated one its position, and
 # the model column and who polls stay visible at 80 columns; has=cover finds every cover
-# whatever its name; a bulk open turns the uncalibrated ones to "opening"; in the event log
+# whatever its name; a bulk open (each result's outcome in view) turns the uncalibrated ones
+# to "opening"; in the event log
 # Esc clears the filter before it closes the log; the drift view says when no device has a
 # desired configuration instead of "matches"; the detail header puts state and address first
 # and an uncalibrated cover gets no position prompt; a name changed on a device follows into
@@ -57,6 +58,11 @@ tui_keys O
 tui_wait 20 'Open cover 0 of 3 devices\? \[y/N\]' || fail "$N: confirmation" "$(tui_why 'Open cover 0 of 3')"
 tui_keys y
 tui_wait 60 'done: 3 ok, 0 failed' || fail "$N: bulk open" "$(tui_why 'done: 3 ok')"
+if grep -Eq "OK +blinds +$(dv 0 ID) +ok: cover:0 open" "$T_TMP/screen"; then
+	pass "$N: at 80 columns each result shows name, id and outcome"
+else
+	fail "$N: result line" "$(tui_why "OK +blinds +$(dv 0 ID) +ok: cover:0 open")"
+fi
 tui_keys q A
 if tui_wait 30 '^│  dualcover .* opening ' && tui_wait 30 '^│  shutter .* opening '; then
 	pass "$N: after a bulk open the uncalibrated covers show opening"
