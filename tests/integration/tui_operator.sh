@@ -2,11 +2,10 @@
 # uncalibrated covers show their state in OUT (not "-"), a calibrated one its position, and
 # the model column and who polls stay visible at 80 columns; has=cover finds every cover
 # whatever its name; a bulk open (each result's outcome in view) turns the uncalibrated ones
-# to "opening"; in the event log
-# Esc clears the filter before it closes the log; the drift view says when no device has a
-# desired configuration instead of "matches"; the detail header puts state and address first
-# and an uncalibrated cover gets no position prompt; a name changed on a device follows into
-# the table, with its event.
+# to "opening"; in the event log Esc clears the filter before it closes the log; the drift
+# view says when no device has a desired configuration instead of "matches"; the detail
+# header puts state and address first and an uncalibrated cover gets no position prompt; a
+# name changed on a device follows into the table, with its event.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
