@@ -342,10 +342,17 @@ update_poller_text(struct source *src)
 		return;
 	}
 	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
-	/* "a live poller (headless:host:pid)" reads as "headless:host:pid" in the header. */
+	/* "a live poller (headless:host:pid:ns:nonce)" reads "headless on host pid N": the
+	 * namespace and nonce tell processes apart, not people. */
 	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+		char role[64], host[64];
+		long pid;
 		o[strlen(o) - 1] = '\0';
 		memmove(o, o + 15, strlen(o + 15) + 1);
+		if (sscanf(o, "%63[^:]:%63[^:]:%ld:", role, host, &pid) == 3) {
+			free(o);
+			o = xasprintf("%s on %s pid %ld", role, host, pid);
+		}
 	}
 	snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
 	free(o);
