@@ -88,7 +88,7 @@ print_status(FILE *fp, const struct device_status *st)
 		char rgb[48] = "";
 		if (l->rgb[0] >= 0)
 			snprintf(rgb, sizeof rgb, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
-		row(fp, "light", l->id, onoff(l->output), FIELD_LIGHT, l, rgb);
+		row(fp, dev_light_component(l), l->id, onoff(l->output), FIELD_LIGHT, l, rgb);
 	}
 	for (int i = 0; i < st->ninputs; i++)
 		row(fp, "input", st->inputs[i].id, onoff(st->inputs[i].state), FIELD_INPUT,

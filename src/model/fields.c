@@ -183,7 +183,8 @@ fields_each_component(const struct device_status *st, fields_component_cb cb, vo
 	for (int i = 0; i < st->ncovers; i++)
 		cb(FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0, arg);
 	for (int i = 0; i < st->nlights; i++)
-		cb(FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0, arg);
+		cb(FIELD_LIGHT, &st->lights[i], dev_light_component(&st->lights[i]),
+		    st->lights[i].id, 0, arg);
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
 		cb(FIELD_METER, m, m->kind, m->id, 0, arg);

@@ -22,6 +22,7 @@
 struct comp {
 	char kind; /* 's' switch, 'l' light, 'c' cover */
 	int id;
+	const char *light; /* a light's component type (dev_light_component), else NULL */
 };
 
 struct vdetail {
@@ -49,11 +50,12 @@ load(struct view *v)
 	d->ncomps = 0;
 	if (d->have_st) {
 		for (int i = 0; i < d->st.nswitches; i++)
-			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id};
+			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id, NULL};
 		for (int i = 0; i < d->st.nlights; i++)
-			d->comps[d->ncomps++] = (struct comp){'l', d->st.lights[i].id};
+			d->comps[d->ncomps++] = (struct comp){'l', d->st.lights[i].id,
+			    dev_light_component(&d->st.lights[i])};
 		for (int i = 0; i < d->st.ncovers; i++)
-			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id};
+			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id, NULL};
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
@@ -99,11 +101,13 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			snprintf(buf, sizeof buf, "switch:%-2d %-16.16s %-4s %9s %8s %10s %5s",
 			    c->id, s->name, tri(s->output, "on", "off"), p, v, e, tc);
 		} else if (c->kind == 'l') {
-			const struct dev_light *l = device_status_light(&d->st, c->id);
+			const struct dev_light *l = device_status_light_of(&d->st, c->light, c->id);
+			char lc[24];
 			fmt_power(p, sizeof p, l->power_w);
 			num(v, sizeof v, 0, l->brightness_pct, "%");
-			snprintf(buf, sizeof buf, "light:%-3d %-16.16s %-4s %9s  bright %s", c->id,
-			    l->name, tri(l->output, "on", "off"), p, v);
+			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
+			snprintf(buf, sizeof buf, "%-9s %-16.16s %-4s %9s  bright %s", lc, l->name,
+			    tri(l->output, "on", "off"), p, v);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
@@ -402,7 +406,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		d->value_for = *c;
 		snprintf(label, sizeof label,
 		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
-		    c->kind == 'c' ? "cover" : "light", c->id);
+		    c->kind == 'c' ? "cover" : c->light, c->id);
 		tui_prompt(t, label, "", value_cb, NULL, d);
 		return R_DIRTY;
 	}

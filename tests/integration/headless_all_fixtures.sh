@@ -1,0 +1,55 @@
+# --headless over one simulated device of every fixture folder (gen1..gen4): /metrics has no
+# series twice (same name and labels) and HELP/TYPE once per family, whatever the devices
+# report; a device with two lights of one id (Pro RGBWW PM: rgb:0 and cct:0) keeps both apart
+# by their component type, in /metrics and in --probe.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+
+N=headless_all_fixtures
+if ! sim_start $N --fixtures tests/fixtures --auth none; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+NDEV=$(mf '.devices | length')
+DB=$T_TMP/shelly.db
+CONF=$T_TMP/config
+hl_config "$CONF" "set request-timeout 5s" "set connect-timeout 3s"
+hl_add_all "$DB" || { fail "$N: --add every device" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+[ "$NDEV" -ge 40 ] && pass "$N: $NDEV fixture devices added" || fail "$N: fixture devices" "only $NDEV"
+
+if ! hl_start a "$DB" "$CONF"; then
+	fail "$N: --headless starts" "$(cat "$(hl_err a)")"
+	exit 1
+fi
+wait_for 30 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh \
+	"http://127.0.0.1:$(hl_port a)/readyz" &&
+	pass "$N: /readyz once every device was attempted" || fail "$N: /readyz" "$(hl_get a /readyz)"
+# Every device online (bounded): its readings are then in /metrics.
+online() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE state IN ('online', 'asleep')")" = "$NDEV" ]; }
+wait_for 30 online && pass "$N: every device polled" ||
+	fail "$N: devices polled" "$(sq "$DB" "SELECT mac, state FROM status WHERE state NOT IN ('online', 'asleep')")"
+
+M=$T_TMP/metrics
+hl_metrics a "$M" || { fail "$N: /metrics" "fetch failed"; exit 1; }
+dups=$(grep -v '^#' "$M" | sed 's/ [^ ]*$//' | sort | uniq -d)
+[ -z "$dups" ] && pass "$N: no series twice ($(grep -vc '^#' "$M") series)" ||
+	fail "$N: duplicate series" "$(printf '%s\n' "$dups" | head -8)"
+for k in HELP TYPE; do
+	d=$(grep "^# $k " "$M" | awk '{print $3}' | sort | uniq -d)
+	[ -z "$d" ] && pass "$N: # $k once per family" || fail "$N: # $k twice" "$d"
+done
+
+# The Pro RGBWW PM: rgb:0 and cct:0 are two series of each reading, by component type.
+mf_load
+I=$(dev_by_fixture gen2/pro-rgbww-pm)
+MAC=$(mac_of "$I")
+for c in rgb cct; do
+	grep -q "^shelly_output{mac=\"$MAC\",component=\"$c\",channel=\"0\"} " "$M" &&
+		pass "$N: RGBWW PM $c:0 output series" ||
+		fail "$N: RGBWW PM $c:0 output" "$(grep "mac=\"$MAC\"" "$M" | grep shelly_output)"
+done
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -q '^  rgb:0 ' "$T_TMP/probe" && grep -q '^  cct:0 ' "$T_TMP/probe" &&
+	! grep -q '^  light:0 ' "$T_TMP/probe" &&
+	pass "$N: --probe prints rgb:0 and cct:0" || fail "$N: --probe lights" "$(cat "$T_TMP/probe")"
