@@ -260,25 +260,31 @@ job_done_cb(struct source_job *job, void *arg)
 	view_job_report(d->v.t, job, d->job_what, d->job_what);
 }
 
+/* Runs action on the device; light: the light's component type for a light action, or NULL. */
 static void
-run_value(struct vdetail *d, const char *action, int channel, int value)
+run_value(struct vdetail *d, const char *action, const char *light, int channel, int value)
 {
 	const char *mac = d->mac;
+	char ch[24];
 
 	source_job_free(d->job);
+	snprintf(ch, sizeof ch, "%s%s%d", light ? light : "", light ? ":" : "", channel);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
 	if (channel >= 0 && value >= 0)
-		snprintf(d->job_what, sizeof d->job_what, "%s %d %d%%", action, channel, value);
+		snprintf(d->job_what, sizeof d->job_what, "%s %s %d%%", action, ch, value);
 	else if (channel >= 0)
-		snprintf(d->job_what, sizeof d->job_what, "%s %d", action, channel);
-	d->job = source_action(d->v.t->src, action, channel, value, &mac, 1, job_done_cb, d);
+		snprintf(d->job_what, sizeof d->job_what, "%s %s", action, ch);
+	d->job = light != NULL ? source_light_action(d->v.t->src, action, light, channel, value,
+	                             mac, job_done_cb, d)
+	                       : source_action(d->v.t->src, action, channel, value, &mac, 1,
+	                             job_done_cb, d);
 	tui_message(d->v.t, 0, "%s ...", d->job_what);
 }
 
 static void
-run(struct vdetail *d, const char *action, int channel)
+run(struct vdetail *d, const char *action, const char *light, int channel)
 {
-	run_value(d, action, channel, -1);
+	run_value(d, action, light, channel, -1);
 }
 
 static void
@@ -296,7 +302,7 @@ value_cb(struct tui *t, const char *text, void *arg)
 		return;
 	}
 	run_value(d, d->value_for.kind == 'c' ? "cover_position" : "light_brightness",
-	    d->value_for.id, (int)v);
+	    d->value_for.light, d->value_for.id, (int)v);
 }
 
 static void
@@ -305,7 +311,7 @@ confirm_cb(struct tui *t, void *arg)
 	struct vdetail *d = arg;
 
 	(void)t;
-	run(d, d->job_what, -1);
+	run(d, d->job_what, NULL, -1);
 }
 
 static void
@@ -376,7 +382,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		if (c == NULL || output_action(c, a) == NULL)
 			not_selected(d, "sl", "an", "output");
 		else
-			run(d, output_action(c, a), c->id);
+			run(d, output_action(c, a), c->light, c->id);
 		return R_DIRTY;
 	case TA_COVER_OPEN:
 	case TA_COVER_CLOSE:
@@ -388,7 +394,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			    a == TA_COVER_OPEN    ? "cover_open"
 			    : a == TA_COVER_CLOSE ? "cover_close"
 			                          : "cover_stop",
-			    c->id);
+			    NULL, c->id);
 		return R_DIRTY;
 	case TA_SET_VALUE: {
 		char label[64];
