@@ -1,7 +1,8 @@
 # --headless over one simulated device of every fixture folder (gen1..gen4): /metrics has no
 # series twice (same name and labels) and HELP/TYPE once per family, whatever the devices
 # report; a device with two lights of one id (Pro RGBWW PM: rgb:0 and cct:0) keeps both apart
-# by their component type, in /metrics and in --probe.
+# by their component type, in /metrics and in --probe. A device whose WiFi is not connected
+# (Pros on Ethernet report rssi 0) has no RSSI series, and --probe prints none.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -53,3 +54,14 @@ done
 grep -q '^  rgb:0 ' "$T_TMP/probe" && grep -q '^  cct:0 ' "$T_TMP/probe" &&
 	! grep -q '^  light:0 ' "$T_TMP/probe" &&
 	pass "$N: --probe prints rgb:0 and cct:0" || fail "$N: --probe lights" "$(cat "$T_TMP/probe")"
+! grep -q ' rssi ' "$T_TMP/probe" && pass "$N: --probe of the RGBWW PM on Ethernet prints no RSSI" ||
+	fail "$N: --probe RSSI" "$(grep rssi "$T_TMP/probe")"
+# Every device whose WiFi is not connected: no shelly_wifi_rssi_dbm series.
+bad=""
+for k in $(jq -r '.devices[] | select(.fixture == "gen2/pro-rgbww-pm" or (.fixture | endswith("aioshelly-fw-1.1.0"))) | .index' "$SIM_MANIFEST"); do
+	[ "$(curl -s -m 3 "$(hl_url "$k")/rpc/Shelly.GetStatus" | jq -r .wifi.status)" = "got ip" ] && continue
+	grep -q "^shelly_wifi_rssi_dbm{mac=\"$(mac_of "$k")\"" "$M" && bad="$bad $(dv "$k" FX)"
+	n=$((n + 1))
+done
+[ -z "$bad" ] && [ "${n:-0}" -ge 3 ] && pass "$N: no RSSI series for the $n devices with WiFi not connected" ||
+	fail "$N: RSSI of disconnected WiFi" "served for:$bad (checked ${n:-0})"

@@ -514,6 +514,21 @@ parse_status_str(const char *json, struct device_status *st)
 		fail_msg("%s: %s", json, cause);
 }
 
+/* wifi_sta not connected: no signal strength, whatever rssi says. */
+static void
+test_wifi_disconnected(void **state)
+{
+	struct device_status st;
+	(void)state;
+
+	parse_status_str("{\"wifi_sta\":{\"connected\":false,\"ssid\":\"\",\"rssi\":0},"
+	                 "\"uptime\":5,\"relays\":[{\"ison\":false}]}",
+	    &st);
+	assert_int_equal(st.wifi.connected, 0);
+	assert_false(dev_known(st.wifi.rssi_dbm));
+	device_status_done(&st);
+}
+
 /* Roller mode (Shelly 2.5; no capture in the fixtures, shapes from the Gen1 API docs). */
 static void
 test_rollers(void **state)
@@ -683,6 +698,7 @@ main(void)
 	    cmocka_unit_test(test_sensors),
 	    cmocka_unit_test(test_settings),
 	    cmocka_unit_test(test_rollers),
+	    cmocka_unit_test(test_wifi_disconnected),
 	    cmocka_unit_test(test_synthetic_quirks),
 	    cmocka_unit_test(test_malformed),
 	};

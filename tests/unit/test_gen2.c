@@ -63,6 +63,14 @@ check_status(const char *path)
 	assert_true(dev_known(st.sys.uptime_s));
 	assert_true(dev_known(st.sys.cfg_rev));
 	assert_true(dev_known(st.wifi.rssi_dbm) || st.has_eth);
+	/* a WiFi that is not connected has no signal strength (Pros on Ethernet report 0) */
+	assert_true(st.wifi.connected != 0 || !dev_known(st.wifi.rssi_dbm));
+	if (strstr(path, "/pro-rgbww-pm/") != NULL ||
+	    strstr(path, "/pro-3/aioshelly-fw-1.1.0/") != NULL ||
+	    strstr(path, "/pro-3em/aioshelly-fw-1.1.0/") != NULL) {
+		assert_int_equal(st.wifi.connected, 0);
+		assert_false(dev_known(st.wifi.rssi_dbm));
+	}
 	assert_true(st.sys.update_available == 0 || st.sys.update_available == 1);
 	assert_true(st.cloud_connected == 0 || st.cloud_connected == 1);
 	/* every capture has unmodelled components (ble at least): kept, valid JSON object text */
