@@ -65,3 +65,11 @@ for k in $(jq -r '.devices[] | select(.fixture == "gen2/pro-rgbww-pm" or (.fixtu
 done
 [ -z "$bad" ] && [ "${n:-0}" -ge 3 ] && pass "$N: no RSSI series for the $n devices with WiFi not connected" ||
 	fail "$N: RSSI of disconnected WiFi" "served for:$bad (checked ${n:-0})"
+# The Shelly 1L's meter says is_valid false: neither power nor its energy total are served.
+I=$(dev_by_fixture gen1/shelly-1l)
+v=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -r '.meters[0].is_valid')
+MAC=$(mac_of "$I")
+[ "$v" = false ] && grep -q "^shelly_output{mac=\"$MAC\",component=\"switch\",channel=\"0\"} " "$M" &&
+	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
+	pass "$N: Shelly 1L with an invalid meter: no power, no energy series" ||
+	fail "$N: Shelly 1L invalid meter" "is_valid=$v $(grep "mac=\"$MAC\"" "$M")"
