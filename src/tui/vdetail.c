@@ -82,6 +82,52 @@ tri(int v, const char *yes, const char *no)
 	return v == 1 ? yes : v == 0 ? no : "-";
 }
 
+/* Whether an input's row is among the readings: a count input. */
+static int
+counting(const struct dev_input *in)
+{
+	return dev_known(in->count_total);
+}
+
+/* The lines draw_readings wants. */
+static int
+readings_lines(const struct vdetail *d)
+{
+	int n = d->st.sensors.nthermostats;
+
+	for (int i = 0; i < d->st.ninputs; i++)
+		n += counting(&d->st.inputs[i]);
+	return n;
+}
+
+/* Thermostats and count inputs, a line each from y (at most h); returns the lines drawn. */
+static int
+draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
+{
+	int line = 0;
+	char buf[256], tg[32], cur[32], vp[32];
+
+	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {
+		const struct dev_thermostat *th = &d->st.sensors.thermostats[i];
+		num(tg, sizeof tg, 1, th->target_c, " C");
+		num(cur, sizeof cur, 1, th->current_c, " C");
+		num(vp, sizeof vp, 0, th->valve_pos_pct, " %");
+		snprintf(buf, sizeof buf, "thermostat:%d %-3s target %s  current %s  valve %s",
+		    th->id, tri(th->enable, "on", "off"), tg, cur, vp);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.ninputs && line < h; i++) {
+		const struct dev_input *in = &d->st.inputs[i];
+		if (!counting(in))
+			continue;
+		num(cur, sizeof cur, 0, in->count_total, "");
+		num(vp, sizeof vp, 1, in->freq_hz, " Hz");
+		snprintf(buf, sizeof buf, "input:%-5d count total %s  frequency %s", in->id, cur, vp);
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	return line;
+}
+
 /* One line per component; returns the lines drawn. */
 static int
 draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
@@ -136,6 +182,7 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		snprintf(buf, sizeof buf, "humidity:%d     %s", d->st.sensors.hums[i].id, v);
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
+	line += draw_readings(d, t, y + line, h - line, w);
 	if (line == 0 && h > 0) {
 		const struct source_dev *r = source_device(t->src, d->mac);
 		if (d->have_st)
@@ -210,7 +257,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
 	}
-	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums + 2;
+	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums +
+	     readings_lines(d) + 2;
 	if (oh < 3)
 		oh = 3;
 	if (oh > h - 12)

@@ -36,6 +36,9 @@ hl_metrics a "$M" || { fail "$N: /metrics" "fetch failed"; exit 1; }
 dups=$(grep -v '^#' "$M" | sed 's/ [^ ]*$//' | sort | uniq -d)
 [ -z "$dups" ] && pass "$N: no series twice ($(grep -vc '^#' "$M") series)" ||
 	fail "$N: duplicate series" "$(printf '%s\n' "$dups" | head -8)"
+if command -v promtool >/dev/null 2>&1; then
+	out=$(promtool check metrics <"$M" 2>&1) && pass "$N: promtool check metrics" || fail "$N: promtool" "$out"
+fi
 for k in HELP TYPE; do
 	d=$(grep "^# $k " "$M" | awk '{print $3}' | sort | uniq -d)
 	[ -z "$d" ] && pass "$N: # $k once per family" || fail "$N: # $k twice" "$d"
@@ -73,3 +76,30 @@ MAC=$(mac_of "$I")
 	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
 	pass "$N: Shelly 1L with an invalid meter: no power, no energy series" ||
 	fail "$N: Shelly 1L invalid meter" "is_valid=$v $(grep "mac=\"$MAC\"" "$M")"
+# Readings beyond outputs: the Gen1 TRV's and the Wall Display's thermostat (target, current
+# temperature, the TRV's valve) and the Plus Uni's count input, in /metrics and --probe.
+I=$(dev_by_fixture gen1/shelly-trv)
+MAC=$(mac_of "$I")
+s=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -c '.thermostats[0] | [.target_t.value, .tmp.value, .pos]')
+L="mac=\"$MAC\",component=\"thermostat\",channel=\"0\""
+got=$(printf '[%s,%s,%s]' "$(mval "$M" "shelly_thermostat_target_celsius{$L}")" \
+	"$(mval "$M" "shelly_temperature_celsius{$L}")" "$(mval "$M" "shelly_valve_position_ratio{$L}")")
+[ "$(printf '%s' "$s" | jq -c '[.[0], .[1], .[2] / 100]')" = "$(printf '%s' "$got" | jq -c .)" ] &&
+	pass "$N: TRV thermostat target, current and valve in /metrics ($got)" ||
+	fail "$N: TRV thermostat metrics" "device $s, metrics $got"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  thermostat:0 .* target [0-9.]+ C current [0-9.]+ C valve [0-9]+ %' "$T_TMP/probe" &&
+	pass "$N: --probe prints the TRV's thermostat" || fail "$N: --probe TRV" "$(cat "$T_TMP/probe")"
+I=$(dev_by_fixture gen2/wall-display)
+grep -q "^shelly_thermostat_target_celsius{mac=\"$(mac_of "$I")\",component=\"thermostat\",channel=\"0\"} " "$M" &&
+	pass "$N: the Wall Display's thermostat target in /metrics" ||
+	fail "$N: Wall Display thermostat" "$(grep "mac=\"$(mac_of "$I")\"" "$M" | head -20)"
+I=$(dev_by_fixture gen2/plus-uni)
+MAC=$(mac_of "$I")
+v=$(mval "$M" "shelly_input_count_total{mac=\"$MAC\",component=\"input\",channel=\"2\"}")
+[ -n "$v" ] && fle 0 "$v" && grep -q '^# TYPE shelly_input_count_total counter$' "$M" &&
+	pass "$N: the Plus Uni's count input is a counter ($v)" ||
+	fail "$N: Plus Uni count input" "$(grep "mac=\"$MAC\"" "$M" | grep input)"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  input:2 count +total [0-9]+ frequency [0-9.]+ Hz' "$T_TMP/probe" &&
+	pass "$N: --probe prints the count input's total and frequency" || fail "$N: --probe count input" "$(cat "$T_TMP/probe")"
