@@ -157,6 +157,89 @@ test_import_errors(void **state)
 	    "f: line 3: devices[0].name: expected a string");
 }
 
+/* Removes the database s.db of dir (with its WAL files) and dir. */
+static void
+remove_db(const char *dir)
+{
+	char path[64];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(
+		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+#define J3(dev)                                                                                \
+	"{\"format\": \"shelly-tui-backup\", \"format_version\": 3,\n\"devices\": [{\"mac\": " \
+	"\"aabbccddeef1\",\n" dev "}]}"
+
+/*
+ * Where the poller connects and what it sends: host and scheme as --add takes them, a stored
+ * password only the device's own, a password file held back unless the operator trusts it.
+ */
+static void
+test_import_connection(void **state)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+	const char *own = J3("\"host\": \"fe80::1\", \"scheme\": \"https\", "
+	                     "\"credentials\": \"store:secret:aabbccddeef1\"");
+	const char *file = J3("\"credentials\": \"file:/etc/shadow\"");
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64];
+	struct store *s = NULL;
+	struct store_device *got;
+	struct import_result res;
+
+	(void)state;
+	assert_int_equal(import_parse("f", own, strlen(own), &d, &cause), 0);
+	import_doc_free(d);
+	import_rejects(J3("\"host\": \"127.0.0.1; rm -rf /\""),
+	    "f: line 3: devices[0].host: expected an IPv4 address");
+	import_rejects(J3("\"host\": \"fe80::1%lo\""), "devices[0].host: expected");
+	import_rejects(
+	    J3("\"scheme\": \"gopher\""), "f: line 3: devices[0].scheme: expected http or https");
+	import_rejects(J3("\"credentials\": \"store:secret:441793000001\""),
+	    "f: line 3: devices[0].credentials: a stored password must be this device's own "
+	    "(store:secret:aabbccddeef1)");
+	import_rejects(
+	    J3("\"credentials\": \"store:ui.theme\""), "devices[0].credentials: a stored");
+	import_rejects(J3("\"credentials\": \"env:HOME\""),
+	    "devices[0].credentials: expected store:secret:aabbccddeef1 or file:PATH");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.aabbccddeeff]\n"
+	               "credentials = \"store:secret:aabbccddee00\"\n",
+	    "f: line 4: devices.aabbccddeeff.credentials: a stored password");
+
+	/* A password file is held back: the new device has none, unless the file is trusted. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(import_parse("f", file, strlen(file), &d, &cause), 0);
+	assert_int_equal(import_apply(s, d, 0, 0, &res, &cause), 0);
+	assert_int_equal(res.held, 1);
+	assert_string_equal(res.held_mac, "aabbccddeef1");
+	got = store_device_find_mac(s, "aabbccddeef1");
+	assert_non_null(got);
+	assert_true(got->cred_ref == NULL || got->cred_ref[0] == '\0');
+	store_device_free(got);
+	import_trust_credentials(d);
+	assert_int_equal(import_apply(s, d, 0, 0, &res, &cause), 0);
+	assert_int_equal(res.held, 0);
+	got = store_device_find_mac(s, "aabbccddeef1");
+	assert_string_equal(got->cred_ref, "file:/etc/shadow");
+	store_device_free(got);
+	import_doc_free(d);
+	/* The same reference again is what the store has: nothing is held back. */
+	assert_int_equal(import_parse("f", file, strlen(file), &d, &cause), 0);
+	assert_int_equal(import_apply(s, d, 0, 1, &res, &cause), 0);
+	assert_int_equal(res.held, 0);
+	import_doc_free(d);
+	store_free(s);
+	remove_db(dir);
+}
+
 #define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
 
 /* The configuration sections of version 2: accepted, and each error names line and field. */
@@ -248,12 +331,7 @@ test_import_history(void **state)
 	apply_history(s, V3 "[configs.aabbccddeeff.actual]\n" SNAP(4000, "d"), out, &n);
 	assert_string_equal(out, "4000:d 3000:c 2000:b 1000:b ");
 	store_free(s);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(
-		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	remove_db(dir);
 
 	import_rejects(V2 "[configs.aabbccddeeff.actual]\n" SNAP(
 	                   3000, "c") "[[configs.aabbccddeeff.history]]\n" SNAP(2000, "b"),
@@ -417,6 +495,7 @@ main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
+	    cmocka_unit_test(test_import_connection),
 	    cmocka_unit_test(test_import_config),
 	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_secret_lines),
