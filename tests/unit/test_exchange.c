@@ -104,6 +104,11 @@ test_jsondoc(void **state)
 	toml_free(v);
 
 	json_rejects("{\"a\": 1,\n \"a\": 2}", "line 2, column 2: duplicate member");
+	/* columns count characters, on one long line as on many (counted on from the last) */
+	json_rejects("{\"\xc3\xa9\": \"\xc3\xbc\", \"b\": 1, \"\xc3\xa9\": 2}",
+	    "line 1, column 20: duplicate member");
+	json_rejects("{\"\xc3\xa9\": \"\xc3\xbc\", \"b\": [1, 2,]}", "line 1, column 23");
+	json_rejects("{\"a\": \"\xc3\xa9\",\n\"b\": \"\xc3\xa9\", \"c\": 0x}", "line 2, column 17");
 	json_rejects("{\"a\": 01}", "line 1");
 	json_rejects("[1,]", "line 1, column 4");
 	json_rejects("{\"a\": \"\\ud800\"}", "surrogate");
