@@ -17,8 +17,9 @@
 
 /*
  * Derives one host name per device (devs in MAC order): the device name, else its id, folded
- * to a label; "shelly-<mac>" when nothing is left; a MAC suffix (then a counter) makes it
- * unique. Returns n malloc'd names (caller frees each and the array).
+ * to a label; "shelly-<mac>" when nothing is left or the label is reserved (localhost*,
+ * ip6-*, local, localdomain, broadcasthost, wpad, isatap); a MAC suffix (then a counter) makes
+ * it unique. Returns n malloc'd names (caller frees each and the array).
  */
 char **hostfmt_names(const struct store_device *const *devs, size_t n);
 

@@ -38,7 +38,8 @@ test_names(void **state)
 	static const char *const names[] = {"Kitchen", "kitchen", "KITCHEN!", NULL, "",
 	    "\x1b]0;title\x07", "123", "caf\xc3\xa9", "-", "kitchen-ddee04",
 	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed",
-	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed!"};
+	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed!",
+	    "localhost", "LocalHost.localdomain", "ip6-allnodes", "local", "WPAD", "localhostel"};
 	enum { N = sizeof names / sizeof names[0] };
 	struct store_device devs[N];
 	const struct store_device *ptrs[N];
@@ -65,6 +66,13 @@ test_names(void **state)
 	assert_string_equal(out[1], "kitchen-ddee01");
 	assert_string_equal(out[3], "shelly-aabbccddee03");
 	assert_string_equal(out[6], "shelly-123");
+	/* names /etc/hosts and resolvers keep for themselves are never a device's */
+	for (size_t i = 12; i < N; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "shelly-%s", macs[i]);
+		assert_string_equal(out[i], want);
+	}
 	for (size_t i = 0; i < N; i++)
 		free(out[i]);
 	free(out);
