@@ -62,7 +62,7 @@ int
 cli_export(struct app *app)
 {
 	struct export_opts o;
-	struct strbuf out;
+	struct strbuf out, notes;
 	char *cause = NULL;
 	int rc, secret;
 
@@ -82,7 +82,16 @@ cli_export(struct app *app)
 		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
 	}
 	strbuf_init(&out);
-	if (export_render(app->store, &o, &out, &secret, &cause) != 0) {
+	strbuf_init(&notes);
+	o.notes = &notes;
+	rc = export_render(app->store, &o, &out, &secret, &cause);
+	/* what the file leaves out, one warning per device */
+	for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+		nl = strchr(l, '\n');
+		fprintf(stderr, "shelly-tui: --export: warning: %.*s\n", (int)(nl - l), l);
+	}
+	strbuf_done(&notes);
+	if (rc != 0) {
 		fprintf(stderr, "shelly-tui: --export: %s\n", cause);
 		free(cause);
 		strbuf_done(&out);

@@ -78,6 +78,38 @@ test_names(void **state)
 	free(out);
 }
 
+/* A device a hosts file cannot hold is left out with a note saying which and why. */
+static void
+test_left_out(void **state)
+{
+	static const char *const hosts[] = {"10.0.0.1", "fe80::1%lo", "host.example", NULL, "::1"};
+	enum { N = sizeof hosts / sizeof hosts[0] };
+	struct store_device devs[N];
+	const struct store_device *ptrs[N];
+	struct strbuf out, notes;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		snprintf(devs[i].mac, sizeof devs[i].mac, "aabbccddee%02zx", i);
+		devs[i].host = hosts[i];
+		devs[i].name = i == 1 ? "Hall\x1b[2J" : NULL;
+		ptrs[i] = &devs[i];
+	}
+	strbuf_init(&out);
+	strbuf_init(&notes);
+	hostfmt_render(EXPORT_HOSTS, ptrs, N, &out, &notes);
+	assert_null(strstr(strbuf_str(&out), "fe80"));
+	assert_non_null(strstr(strbuf_str(&out), "::1\t"));
+	assert_string_equal(strbuf_str(&notes),
+	    "aabbccddee01 (Hall): left out: host fe80::1%lo: a link-local address with a zone "
+	    "(%IFACE) cannot go in a hosts or DHCP file\n"
+	    "aabbccddee02: left out: host host.example: a host name, not an address\n"
+	    "aabbccddee03: left out: host -: it has no address\n");
+	strbuf_done(&out);
+	strbuf_done(&notes);
+}
+
 static void
 json_rejects(const char *doc, const char *want)
 {
@@ -506,6 +538,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_left_out),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_connection),
