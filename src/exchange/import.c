@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,13 @@ connection(struct check *c, const char *path, const struct toml_value *t, struct
 	return rc;
 }
 
+/* 1 when a and b are the same device id (any case), neither missing nor empty. */
+static int
+same_id(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && a[0] != '\0' && strcasecmp(a, b) == 0;
+}
+
 static int
 devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 {
@@ -256,10 +264,16 @@ devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 				return -1;
 			snprintf(path, sizeof path, "devices.%s", d->mac);
 		}
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (strcmp(doc->devs[j].mac, d->mac) == 0)
 				return bad(
 				    c, v->items[i], "devices", "MAC %s appears twice", d->mac);
+			if (same_id(doc->devs[j].id, d->id))
+				return bad(c, toml_get(v->items[i], "id"), path,
+				    "id %s is the id of %s too (a device's id is its own, so two "
+				    "devices cannot share one)",
+				    d->id, doc->devs[j].mac);
+		}
 		if (connection(c, path, v->items[i], d, &doc->foreign[i]) != 0)
 			return -1;
 		doc->n++;
@@ -716,16 +730,25 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	return 0;
 }
 
+/* The index of the device with mac in doc, or doc->n. */
+static size_t
+doc_index(const struct import_doc *doc, const char *mac)
+{
+	size_t k;
+
+	for (k = 0; k < doc->n && strcmp(doc->devs[k].mac, mac) != 0; k++)
+		;
+	return k;
+}
+
 static int
 count_removed_cb(const struct store_device *d, void *arg)
 {
 	void **a = arg;
 	const struct import_doc *doc = a[0];
-	size_t *removed = a[1], k;
+	size_t *removed = a[1];
 
-	for (k = 0; k < doc->n && strcmp(doc->devs[k].mac, d->mac) != 0; k++)
-		;
-	if (k == doc->n)
+	if (doc_index(doc, d->mac) == doc->n)
 		(*removed)++;
 	return 0;
 }
@@ -919,6 +942,37 @@ count(const struct import_doc *doc, struct import_result *res)
 	}
 }
 
+/*
+ * -1 with *cause when device i of doc would share its id with another registered device after
+ * the import: one the file leaves alone (merge), or one whose id the file keeps (null).
+ */
+static int
+id_taken(struct store *s, const struct import_doc *doc, size_t i, int replace, char **cause)
+{
+	const struct store_device *in = &doc->devs[i];
+	struct store_device *d;
+	size_t k;
+	int taken = 0;
+
+	if (in->id == NULL || in->id[0] == '\0' || (d = store_device_find_id(s, in->id)) == NULL)
+		return 0;
+	if (strcmp(d->mac, in->mac) != 0) {
+		k = doc_index(doc, d->mac);
+		taken = k < doc->n ? doc->devs[k].id == NULL : !replace;
+	}
+	if (taken) {
+		char *id = str_sanitize(in->id, 80);
+
+		*cause =
+		    xasprintf("device %s has id %s, the id of registered device %s (a device's "
+		              "id is its own, so two devices cannot share one)",
+		        in->mac, id, d->mac);
+		free(id);
+	}
+	store_device_free(d);
+	return taken ? -1 : 0;
+}
+
 /* 1 when the upsert writes a text value other than the stored one (NULL keeps, "" clears). */
 static int
 text_changes(const char *stored, const char *in)
@@ -977,8 +1031,14 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		return -1;
 	}
 	for (size_t i = 0; i < doc->n; i++) {
-		struct store_device *d = store_device_find_mac(s, doc->devs[i].mac);
+		struct store_device *d;
 		const char *held = doc->foreign[i];
+
+		if (id_taken(s, doc, i, replace, cause) != 0) {
+			free(st.dir);
+			return -1;
+		}
+		d = store_device_find_mac(s, doc->devs[i].mac);
 
 		if (held != NULL &&
 		    (d == NULL || d->cred_ref == NULL || strcmp(d->cred_ref, held) != 0)) {

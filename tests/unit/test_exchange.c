@@ -285,6 +285,69 @@ test_import_connection(void **state)
 	remove_db(dir);
 }
 
+/* Applies the json document doc to s: 0, or -1 with the cause in why. */
+static int
+apply_json(struct store *s, const char *doc, int replace, char *why, size_t len)
+{
+	struct import_doc *d = NULL;
+	struct import_result res;
+	char *cause = NULL;
+	int rc;
+
+	if (import_parse("f", doc, strlen(doc), &d, &cause) != 0)
+		fail_msg("%s", cause);
+	rc = import_apply(s, d, replace, 0, &res, &cause);
+	snprintf(why, len, "%s", rc != 0 ? cause : "");
+	free(cause);
+	import_doc_free(d);
+	return rc;
+}
+
+#define J2(a, b) \
+	"{\"format\": \"shelly-tui-backup\", \"format_version\": 3, \"devices\": [\n" a b "]}"
+#define DEV(mac, id) "{\"mac\": \"" mac "\", \"id\": " id "}"
+
+/* A device's id is its own: a file or a merge that gives two devices one id is refused. */
+static void
+test_import_ids(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
+	struct store *s = NULL;
+	char *cause = NULL;
+
+	(void)state;
+	import_rejects(
+	    J2(DEV("aabbccddee01", "\"shelly1-X\"") ",\n", DEV("aabbccddee02", "\"SHELLY1-x\"")),
+	    "f: line 3: devices[1]: id SHELLY1-x is the id of aabbccddee01 too");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee01", "\"shelly1-X\""), ""), 0, why, sizeof why), 0);
+	/* merge: the registered device keeps its id, so the newcomer cannot have it */
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee02", "\"shelly1-X\""), ""), 0, why, sizeof why), -1);
+	assert_non_null(strstr(
+	    why, "device aabbccddee02 has id shelly1-X, the id of registered device aabbccddee01"));
+	/* nor when the file names the registered one but keeps its id (null) */
+	assert_int_equal(
+	    apply_json(s,
+	        J2(DEV("aabbccddee01", "null") ",\n", DEV("aabbccddee02", "\"shelly1-X\"")), 0, why,
+	        sizeof why),
+	    -1);
+	/* the file gives the registered one another id, or replace removes it: fine */
+	assert_int_equal(apply_json(s,
+	                     J2(DEV("aabbccddee01", "\"shelly1-Y\"") ",\n",
+	                         DEV("aabbccddee02", "\"shelly1-X\"")),
+	                     0, why, sizeof why),
+	    0);
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee03", "\"shelly1-X\""), ""), 1, why, sizeof why), 0);
+	store_free(s);
+	remove_db(dir);
+}
+
 #define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
 
 /* The configuration sections of version 2: accepted, and each error names line and field. */
@@ -542,6 +605,7 @@ main(void)
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_connection),
+	    cmocka_unit_test(test_import_ids),
 	    cmocka_unit_test(test_import_config),
 	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_secret_lines),
