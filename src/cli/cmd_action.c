@@ -25,7 +25,7 @@ struct act_run {
 	struct app *app;
 	const struct action_info *ai;
 	struct action base; /* kind, channel, value */
-	int light_set;      /* --channel TYPE:N named base.light */
+	int light_set; /* --channel TYPE:N named base.light */
 	struct runner *r;
 	int done;
 };
@@ -83,8 +83,9 @@ channel_option(struct act_run *run)
 	if (strncmp(run->ai->name, "light_", 6) != 0 ||
 	    action_light_parse(type, &run->base.light) != 0 ||
 	    cli_parse_number(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
-		fputs("shelly-tui: --channel wants N, or for a light TYPE:N (TYPE light, rgb, rgbw, "
-		      "cct or rgbcct), not '",
+		fputs(
+		    "shelly-tui: --channel wants N, or for a light TYPE:N (TYPE light, rgb, rgbw, "
+		    "cct or rgbcct), not '",
 		    stderr);
 		print_safe(stderr, s);
 		fputs("'\n", stderr);

@@ -544,7 +544,8 @@ parse_meters(
 	cJSON_ArrayForEach(e, meters)
 	{
 		double p = valid_number(e, "power");
-		double wh = wmin_to_wh(valid_number(e, "total")); /* an invalid meter counts nothing */
+		/* an invalid meter counts nothing */
+		double wh = wmin_to_wh(valid_number(e, "total"));
 
 		if (nrel > 0 && nmet == nrel && idx < out->nswitches) {
 			out->switches[idx].power_w = p;

@@ -52,8 +52,8 @@ load(struct view *v)
 		for (int i = 0; i < d->st.nswitches; i++)
 			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id, NULL};
 		for (int i = 0; i < d->st.nlights; i++)
-			d->comps[d->ncomps++] = (struct comp){'l', d->st.lights[i].id,
-			    dev_light_component(&d->st.lights[i])};
+			d->comps[d->ncomps++] = (struct comp){
+			    'l', d->st.lights[i].id, dev_light_component(&d->st.lights[i])};
 		for (int i = 0; i < d->st.ncovers; i++)
 			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id, NULL};
 	}
@@ -122,7 +122,8 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 			continue;
 		num(cur, sizeof cur, 0, in->count_total, "");
 		num(vp, sizeof vp, 1, in->freq_hz, " Hz");
-		snprintf(buf, sizeof buf, "input:%-5d count total %s  frequency %s", in->id, cur, vp);
+		snprintf(
+		    buf, sizeof buf, "input:%-5d count total %s  frequency %s", in->id, cur, vp);
 		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	return line;
@@ -322,10 +323,10 @@ run_value(struct vdetail *d, const char *action, const char *light, int channel,
 		snprintf(d->job_what, sizeof d->job_what, "%s %s %d%%", action, ch, value);
 	else if (channel >= 0)
 		snprintf(d->job_what, sizeof d->job_what, "%s %s", action, ch);
-	d->job = light != NULL ? source_light_action(d->v.t->src, action, light, channel, value,
-	                             mac, job_done_cb, d)
-	                       : source_action(d->v.t->src, action, channel, value, &mac, 1,
-	                             job_done_cb, d);
+	d->job = light != NULL
+	             ? source_light_action(
+	                   d->v.t->src, action, light, channel, value, mac, job_done_cb, d)
+	             : source_action(d->v.t->src, action, channel, value, &mac, 1, job_done_cb, d);
 	tui_message(d->v.t, 0, "%s ...", d->job_what);
 }
 

@@ -88,8 +88,8 @@ walk_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, 
 		double v = field_get(&f[i], comp);
 		if (f[i].metric == FM_NONE || isnan(v))
 			continue;
-		w->len += (size_t)snprintf(w->text + w->len, sizeof w->text - w->len, "%s:%d %d %g\n",
-		    name, ch, f[i].metric, v * f[i].scale);
+		w->len += (size_t)snprintf(w->text + w->len, sizeof w->text - w->len,
+		    "%s:%d %d %g\n", name, ch, f[i].metric, v * f[i].scale);
 	}
 }
 
@@ -99,7 +99,7 @@ test_readings(void **state)
 {
 	struct device_status st;
 	struct fields_totals t;
-	struct walk w = { "", 0 };
+	struct walk w = {"", 0};
 	char want[128];
 
 	(void)state;
