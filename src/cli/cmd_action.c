@@ -190,6 +190,10 @@ print_json(const struct act_run *run, size_t nok)
 		cJSON_AddNumberToObject(root, "value", run->base.value);
 	else
 		cJSON_AddNullToObject(root, "value");
+	if (run->light_set)
+		cJSON_AddStringToObject(root, "light", action_light_type(run->base.light));
+	else
+		cJSON_AddNullToObject(root, "light");
 	arr = cJSON_AddArrayToObject(root, "results");
 	for (size_t i = 0; i < n; i++) {
 		struct runner_result res;

@@ -43,3 +43,11 @@ for bad in "light_on --channel dali:0" "light_on --channel cct:" "light_on --cha
 	[ $rc -eq 2 ] && grep -q -- '--channel wants N, or for a light TYPE:N' "$T_TMP/e" &&
 		pass "$N: --action $bad is a usage error" || fail "$N: --action $bad" "rc=$rc $(cat "$T_TMP/e")"
 done
+
+# --json names the light type given (null without one).
+"$SHELLY_TUI" --action light_toggle --channel cct:0 --json "$HP" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
+"$SHELLY_TUI" --action light_toggle --channel 0 --json "$HP" >"$T_TMP/j2" 2>>"$T_TMP/e"; rc2=$?
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ "$(jq -c '[.light, .channel, .results[0].ok]' "$T_TMP/j")" = '["cct",0,true]' ] &&
+	[ "$(jq -c '[.light, .channel]' "$T_TMP/j2")" = '[null,0]' ] &&
+	pass "$N: --json says the light type given (\"cct\", else null)" ||
+	fail "$N: --json light" "rc=$rc/$rc2 $(cat "$T_TMP/j" "$T_TMP/j2" "$T_TMP/e")"
