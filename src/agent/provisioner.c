@@ -5,6 +5,7 @@
 #include "util/guard.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/optspec.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -55,15 +56,7 @@ enum agent_option {
 	    AOPT__COUNT
 };
 
-struct aopt_info {
-	const char *name;
-	int shrt;
-	int has_arg;
-	const char *argname;
-	const char *help;
-};
-
-static const struct aopt_info aopts[AOPT__COUNT] = {
+static const struct optspec aopts[AOPT__COUNT] = {
 #define AOPT_INFO(id, lng, shrt, arg, argname, help) {lng, shrt, arg, argname, help},
     AGENT_OPTIONS(AOPT_INFO)
 #undef AOPT_INFO
@@ -76,16 +69,8 @@ usage(FILE *fp)
 	    "usage: shelly-provisioner --manager URL [--enrol-secret-file FILE] [options]\n\n"
 	    "Puts factory-fresh Shelly devices on a WiFi network for shelly-tui.\n\n"
 	    "Options:\n");
-	for (int i = 0; i < AOPT__COUNT; i++) {
-		char left[64];
-		int n = 0;
-
-		if (aopts[i].shrt)
-			n = snprintf(left, sizeof left, "-%c, ", aopts[i].shrt);
-		snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", aopts[i].name,
-		    aopts[i].argname ? " " : "", aopts[i].argname ? aopts[i].argname : "");
-		fprintf(fp, "  %-30s %s\n", left, aopts[i].help);
-	}
+	for (int i = 0; i < AOPT__COUNT; i++)
+		optspec_help(fp, &aopts[i], 30);
 	fprintf(fp, "\nEnvironment: SHELLY_TUI_ALLOW_NETS (CIDRs the agent may contact; anything "
 	            "else is refused).\nExit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	            "See shelly-provisioner(1).\n");
@@ -141,34 +126,20 @@ static int
 parse_args(int argc, char **argv, struct agent_main *m)
 {
 	struct option longopts[AOPT__COUNT + 1];
-	char shortopts[2 * AOPT__COUNT + 2] = ":";
-	size_t ns = 1;
+	char shortopts[2 * AOPT__COUNT + 2];
 	int c;
 
-	for (int i = 0; i < AOPT__COUNT; i++) {
-		longopts[i] = (struct option){aopts[i].name,
-		    aopts[i].has_arg ? required_argument : no_argument, NULL, 1000 + i};
-		if (aopts[i].shrt) {
-			shortopts[ns++] = (char)aopts[i].shrt;
-			if (aopts[i].has_arg)
-				shortopts[ns++] = ':';
-		}
-	}
-	memset(&longopts[AOPT__COUNT], 0, sizeof longopts[0]);
-	shortopts[ns] = '\0';
+	optspec_getopt(aopts, AOPT__COUNT, longopts, shortopts);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int opt = -1;
+		int opt = optspec_index(aopts, AOPT__COUNT, c);
 
-		if (c == '?' || c == ':') {
+		if (c == '?' || c == ':' || opt < 0) {
 			fprintf(stderr, "shelly-provisioner: %s %s\n",
 			    c == ':' ? "option needs an argument:" : "unknown option",
 			    argv[optind - 1]);
 			return -1;
 		}
-		for (int i = 0; i < AOPT__COUNT; i++)
-			if (c == 1000 + i || (aopts[i].shrt && c == aopts[i].shrt))
-				opt = i;
 		m->set[opt]++;
 		m->val[opt] = optarg;
 	}
