@@ -133,7 +133,7 @@ template_store(const char *name, const struct devconfig *c, const char *comment)
 	int ok;
 
 	if (path == NULL) {
-		fprintf(stderr, "shelly-tui: --template-save: %s\n", cause);
+		print_cause("--template-save: ", cause);
 		free(cause);
 		return -1;
 	}
