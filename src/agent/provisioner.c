@@ -3,6 +3,7 @@
 #include "agent/wifi.h"
 #include "net/http.h"
 #include "util/guard.h"
+#include "util/hostport.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/optspec.h"
@@ -90,28 +91,31 @@ parse_seconds(const char *s, double max, uint64_t *ms)
 	return *ms > 0 ? 0 : -1;
 }
 
-/* "http://HOST:PORT" or "https://HOST:PORT" (HOST an IPv4 address or a name; no path). */
+/* "http://HOST:PORT" or "https://HOST:PORT" (util/hostport's HOST:PORT; no path). */
 static int
 parse_manager(const char *url, char **host, uint16_t *port, int *https)
 {
-	const char *p, *colon;
-	char *end;
-	long v;
+	const char *p;
+	char *hp, *err = NULL;
+	unsigned v;
+	size_t len;
+	int rc;
 
 	*https = strncmp(url, "https://", 8) == 0;
 	if (!*https && strncmp(url, "http://", 7) != 0)
 		return -1;
 	p = url + (*https ? 8 : 7);
-	colon = strrchr(p, ':');
-	if (colon == NULL || colon == p)
+	len = strlen(p);
+	if (len > 0 && p[len - 1] == '/') /* "http://HOST:PORT/" */
+		len--;
+	hp = xstrndup(p, len);
+	rc = hostport_parse(hp, HOSTPORT_NEEDED, 0, host, &v, &err);
+	free(hp);
+	free(err);
+	if (rc != 0)
 		return -1;
-	errno = 0;
-	v = strtol(colon + 1, &end, 10);
-	if (errno || (*end != '\0' && strcmp(end, "/") != 0) || v < 1 || v > 65535)
-		return -1;
-	*host = xstrndup(p, (size_t)(colon - p));
 	*port = (uint16_t)v;
-	return str_ascii_printable(*host, 1, 253) && strpbrk(*host, "/@ ") == NULL ? 0 : -1;
+	return 0;
 }
 
 struct agent_main {
