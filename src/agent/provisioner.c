@@ -11,7 +11,6 @@
 #include "util/xmalloc.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -77,15 +76,13 @@ usage(FILE *fp)
 	            "See shelly-provisioner(1).\n");
 }
 
+/* Seconds (util/str str_parse_seconds) as a whole number of milliseconds, at least 1. */
 static int
 parse_seconds(const char *s, double max, uint64_t *ms)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v > 0) || v > max)
+	if (str_parse_seconds(s, max, &v) != 0)
 		return -1;
 	*ms = (uint64_t)(v * 1000);
 	return *ms > 0 ? 0 : -1;

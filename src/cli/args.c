@@ -2,11 +2,11 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/optspec.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 static const struct optspec cli_table[CLI__COUNT] = {
@@ -113,11 +113,7 @@ check_options(struct cli_args *out, char **cause)
 		return -1;
 	}
 	if (out->set[CLI_TIMEOUT]) {
-		char *end;
-		errno = 0;
-		out->timeout_s = strtod(out->val[CLI_TIMEOUT], &end);
-		if (errno || *end || !isfinite(out->timeout_s) || out->timeout_s <= 0 ||
-		    out->timeout_s > 3600) {
+		if (str_parse_seconds(out->val[CLI_TIMEOUT], 3600, &out->timeout_s) != 0) {
 			*cause = xasprintf("--timeout wants seconds between 0 and 3600, not '%s'",
 			    out->val[CLI_TIMEOUT]);
 			return -1;
