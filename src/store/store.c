@@ -9,6 +9,7 @@
 #include "store/backend.h"
 #include "store_rows.h"
 #include "store/sqlite.h"
+#include "util/dirs.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -116,38 +117,6 @@ store_mac_parse(const char *in, char out[STORE_MAC_LEN + 1])
 	return str_mac_normalise(in, out);
 }
 
-/* Creates dir and its missing parents with mode 0700. */
-static int
-mkdir_p(const char *dir, char **cause)
-{
-	char *p = xstrdup(dir);
-	struct stat st;
-
-	for (char *s = p + 1;; s++) {
-		int end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			give_cause(cause, xasprintf("cannot create directory %s: %s", p,
-			    strerror(errno)));
-			free(p);
-			return -1;
-		}
-		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			give_cause(cause, xasprintf("%s is not a directory", p));
-			free(p);
-			return -1;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return 0;
-}
-
 char *
 store_default_path(char **cause)
 {
@@ -172,7 +141,7 @@ store_default_path(char **cause)
 		}
 		dir = xasprintf("%s/.local/share/shelly-tui", home);
 	}
-	if (mkdir_p(dir, cause) != 0) {
+	if (dirs_make(dir, cause) != 0) {
 		free(dir);
 		return NULL;
 	}
