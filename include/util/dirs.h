@@ -12,6 +12,9 @@
  * may be NULL).
  */
 int dirs_make(const char *dir, char **cause);
+/* The home directory: $HOME when it is an absolute path, else the password file's; malloc'd, or
+ * NULL when neither is. */
+char *dirs_home(void);
 /* dirs_make of the directory part of path (nothing when path has no '/' after its start). */
 int dirs_make_parents(const char *path, char **cause);
 

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,25 +120,19 @@ char *
 store_default_path(char **cause)
 {
 	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home;
-	char *dir, *path;
+	char *home, *dir, *path;
 
 	/* The XDG spec says relative paths are invalid and must be ignored. */
 	if (xdg != NULL && xdg[0] == '/') {
 		dir = xasprintf("%s/shelly-tui", xdg);
 	} else {
-		home = getenv("HOME");
-		if (home == NULL || home[0] != '/') {
-			struct passwd *pw = getpwuid(getuid());
-
-			home = pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : NULL;
-		}
-		if (home == NULL || home[0] != '/') {
+		if ((home = dirs_home()) == NULL) {
 			give_cause(cause, xstrdup("cannot find a home directory for the database "
 			    "(set HOME or XDG_DATA_HOME, or give --db)"));
 			return NULL;
 		}
 		dir = xasprintf("%s/.local/share/shelly-tui", home);
+		free(home);
 	}
 	if (dirs_make(dir, cause) != 0) {
 		free(dir);

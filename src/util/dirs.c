@@ -2,9 +2,11 @@
 #include "util/dirs.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/xmalloc.h"
 
@@ -40,6 +42,21 @@ dirs_make(const char *dir, char **cause)
 	else
 		free(why);
 	return -1;
+}
+
+char *
+dirs_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (home != NULL && home[0] == '/')
+		return xstrdup(home);
+	if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res != NULL &&
+	    pw.pw_dir != NULL && pw.pw_dir[0] == '/')
+		return xstrdup(pw.pw_dir);
+	return NULL;
 }
 
 int

@@ -91,6 +91,29 @@ test_parents(void **state)
 	free(dir);
 }
 
+/* $HOME when absolute, else the password file's home (absolute), never a relative one. */
+static void
+test_home(void **state)
+{
+	char *saved = getenv("HOME") != NULL ? xstrdup(getenv("HOME")) : NULL, *h;
+
+	(void)state;
+	setenv("HOME", "/some/where", 1);
+	h = dirs_home();
+	assert_string_equal(h, "/some/where");
+	free(h);
+	setenv("HOME", "relative/home", 1);
+	h = dirs_home();
+	if (h != NULL) /* a user without a password entry has none */
+		assert_int_equal(h[0], '/');
+	free(h);
+	if (saved != NULL)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
+	free(saved);
+}
+
 static int
 setup(void **state)
 {
@@ -117,6 +140,7 @@ main(void)
 	    cmocka_unit_test(test_make),
 	    cmocka_unit_test(test_file_in_the_way),
 	    cmocka_unit_test(test_parents),
+	    cmocka_unit_test(test_home),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
