@@ -1019,13 +1019,12 @@ put_registered(struct sq *b, enum stmt i, const struct store_layout *type, const
 		bind_rec(stmt(b, i), type, 0, rec);
 		rc = run(b, i, cause, what);
 	}
+	rc = rc < 0 ? -1 : 0;
 	if (!own)
-		return rc < 0 ? -1 : 0;
-	if (rc < 0) {
-		sq_rollback(b);
-		return -1;
-	}
-	return sq_commit(b, cause);
+		return rc;
+	b->batch = 0;
+	b->reg_valid = 0;
+	return tx_end(b, rc, cause); /* rolls back when rc or the commit fails */
 }
 
 static int

@@ -715,6 +715,21 @@ test_flush_removed_elsewhere(void **state)
 	assert_int_equal(ss.n, 1);
 	assert_real(ss.v[0].power_w, 7);
 	assert_int_equal(ss.v[0].online, 0);
+
+	/* Outside a flush the backend writes a row in a transaction of its own. */
+	assert_int_equal(store_device_remove(other, MAC_B, &cause), 1);
+	x = sample(MAC_B, 30, 3, 3, 3, 3, 1);
+	assert_int_equal(
+	    store_backend_ops(s)->put_sample(store_backend_handle(s), &x, &cause), 0);
+	x = sample(MAC_A, 30, 3, 3, 3, 3, 1);
+	assert_int_equal(
+	    store_backend_ops(s)->put_sample(store_backend_handle(s), &x, &cause), 0);
+	assert_int_equal(count_samples(s, MAC_B), 0);
+	assert_int_equal(count_samples(s, MAC_A), 2);
+	x = sample(MAC_A, 40, 4, 4, 4, 4, 1); /* no transaction was left open */
+	assert_int_equal(store_queue_sample(s, &x), 0);
+	flush_ok(s);
+	assert_int_equal(count_samples(s, MAC_A), 3);
 	store_free(other);
 	store_free(s);
 	free(path);
