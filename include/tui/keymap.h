@@ -58,8 +58,9 @@ enum tui_view_kind {
 	X(OPEN, "open", TVB(DEVICES), "Enter Right l", NULL, "Open the device under the cursor") \
 	X(DISCOVER, "discover", TVB(DEVICES), "F2 D", "Discover", "Scan a range for devices") \
 	X(FILTER, "filter", TVB(DEVICES) | TVB(EVENTS), "/ F3", "Filter", \
-	    "Filter rows as you type (name, model, IP, id, MAC; state=WORD)") \
-	X(FILTER_CLEAR, "filter-clear", TVB(DEVICES), "Esc", NULL, "Clear the filter: every row shows again") \
+	    "Filter rows as you type (name, model, IP, id, MAC; state=WORD; has=cover|light|switch|output|update)") \
+	X(FILTER_CLEAR, "filter-clear", TVB(DEVICES) | TVB(EVENTS), "Esc", NULL, \
+	    "Clear the filter: every row shows again (in events, Esc without a filter closes it)") \
 	X(SORT, "sort", TVB(DEVICES), "F4 >", "Sort", "Sort by the next column") \
 	X(SORT_BACK, "sort-back", TVB(DEVICES), "<", NULL, "Sort by the previous column") \
 	X(SORT_REVERSE, "sort-reverse", TVB(DEVICES), "r", NULL, "Reverse the sort order") \

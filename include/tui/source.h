@@ -44,6 +44,7 @@ struct source_dev {
 	int lights;		/* of which lights */
 	int covers;
 	double cover_pct;	/* first cover's position, NAN unknown */
+	enum cover_state cover_state; /* first cover's state, COVER_UNKNOWN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
 	int64_t uptime_s;	/* -1 unknown */
@@ -135,6 +136,9 @@ const char *source_agent_api(const struct source *src);
  * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
  */
 int source_status(struct source *src, const char *mac, struct device_status *out);
+/* The name the device last reported for itself (sanitised) when it is not its registry name;
+ * NULL otherwise. Caller frees. */
+char *source_own_name(struct source *src, const char *mac);
 /* Appends the device's stored reply, pretty-printed, to out as sanitised lines. Returns 0, or
  * -1 when none is stored. */
 struct textlines;

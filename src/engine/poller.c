@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "engine/cfgpending.h"
 #include "engine/creds.h"
+#include "engine/devname.h"
 #include "model/fields.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
@@ -39,6 +40,7 @@ struct pdev {
 	char *error;            /* the last error, sanitised; NULL none (most devices) */
 	int failures;           /* in a row */
 	int attempted;
+	int observed;           /* set_state has seen a result in this process */
 	int sleeps;             /* battery device that sleeps */
 	int64_t last_seen_ms;
 	uint64_t verified_until_ms;
@@ -515,15 +517,22 @@ static void
 set_state(struct pdev *d, enum device_state st, const char *error)
 {
 	enum device_state old = d->state;
+	int first = d->stored_state < 0 && !d->observed;
 
 	set_error(d, error);
 	d->state = st;
+	d->observed = 1;
 	if (d->stored_state >= 0) {
 		/* The first result here: compared with what an earlier run stored. */
 		old = (enum device_state)d->stored_state;
 		d->stored_state = -1;
-	} else if (!d->attempted && st == DEVICE_OFFLINE)
-		return; /* never polled: the initial state is offline, no event for staying there */
+	} else if (first) {
+		/* Never polled before: its first state is news, not a transition from offline. */
+		if (st != DEVICE_OFFLINE)
+			queue_event(d, device_state_name(st), "first seen %s%s%s",
+			    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
+		return;
+	}
 	if (old == st)
 		return;
 	queue_event(d, device_state_name(st), "%s -> %s%s%s", device_state_name(old),
@@ -929,17 +938,12 @@ config_cb(const struct shelly_reply *r, void *arg)
 			name = r->settings->name;
 		else if (r->config != NULL)
 			name = r->config->name;
-		if (name != NULL && name[0] != '\0' && (d->name == NULL || d->name[0] == '\0')) {
-			struct store_device sd;
-			char *cause = NULL;
-			memset(&sd, 0, sizeof sd);
-			memcpy(sd.mac, d->mac, sizeof sd.mac);
-			sd.name = name;
-			if (store_device_upsert(d->p->store, &sd, &cause) == 0)
-				set_str(&d->name, name);
-			else {
-				log_warn("%s: name not stored: %s", d->mac, cause);
-				free(cause);
+		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL) {
+			/* engine/devname: a rename on the device is an event, maybe followed. */
+			char *now = devname_observe(d->p->store, d->mac, d->name, name);
+			if (now != NULL) {
+				free(d->name);
+				d->name = now;
 			}
 		}
 	} else

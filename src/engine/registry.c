@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "engine/devevent.h"
+#include "engine/devname.h"
 #include "engine/engine.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
@@ -38,6 +39,8 @@ struct registry_op {
 	struct creds_found cred;
 	struct device_ident ident;
 	int have_ident;
+	char own_name[DEV_NAME_LEN]; /* the name in the settings read, as the poller sees it */
+	int have_own_name;
 	struct device_status status;
 	int have_status;
 	enum device_state state;
@@ -201,10 +204,15 @@ config_cb(const struct shelly_reply *r, void *arg)
 	if (r->result == HTTP_CANCELLED)
 		return; /* the op is gone */
 	/* Settings complete the identity (Gen1 id, names); a failure does not fail the read. */
-	if (r->result == HTTP_OK && r->settings != NULL)
+	if (r->result == HTTP_OK && r->settings != NULL) {
 		gen1_settings_apply(r->settings, &op->ident, &op->status);
-	else if (r->result == HTTP_OK && r->config != NULL)
+		str_copy(op->own_name, sizeof op->own_name, r->settings->name);
+		op->have_own_name = 1;
+	} else if (r->result == HTTP_OK && r->config != NULL) {
 		gen2_config_apply(r->config, &op->ident, &op->status);
+		str_copy(op->own_name, sizeof op->own_name, r->config->name);
+		op->have_own_name = 1;
+	}
 	op_finish(op);
 }
 
@@ -398,7 +406,9 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.model = op->ident.model;
 	sd.app = op->ident.app;
 	sd.fw = op->ident.fw;
-	sd.name = op->name != NULL ? op->name : (op->ident.name[0] ? op->ident.name : NULL);
+	/* A registered device keeps the name it has (devname below follows a device rename). */
+	sd.name = op->name != NULL ? op->name :
+	    op->reg == NULL && op->ident.name[0] ? op->ident.name : NULL;
 	sd.host = op->host;
 	sd.port = op->t.port ? op->t.port : (op->t.https ? 443 : 80);
 	sd.scheme = op->t.https ? "https" : "http";
@@ -410,6 +420,11 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.last_seen_ms = degraded ? 0 : now;
 	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
 		goto fail;
+	/* The name the settings read gave, compared as the poller compares it. */
+	if (op->have_own_name && op->reg != NULL && op->name == NULL)
+		free(devname_observe(op->eng->store, sd.mac, op->reg->name, op->own_name));
+	else if (op->have_own_name)
+		devname_remember(op->eng->store, sd.mac, op->own_name); /* a later rename is news */
 	if (!degraded)
 		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */
 	moved_event(op, op->reg, now);
@@ -547,6 +562,7 @@ registry_remove(struct engine *eng, const char *key, const char *who, registry_d
 		    -1, why != NULL ? why : xstrdup("already removed"), d, done, arg, cause);
 	snprintf(k, sizeof k, "secret:%s", d->mac);
 	store_setting_set(eng->store, k, NULL, NULL);
+	devname_forget(eng->store, d->mac);
 	devevent_record(eng->store, d->mac, NULL, NULL, who, "remove", loop_wall_ms(), NULL);
 	return store_done(0, NULL, d, done, arg, cause);
 }

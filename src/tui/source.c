@@ -21,6 +21,7 @@
 #include "discovery/discover.h"
 #include "discovery/scan.h"
 #include "engine/creds.h"
+#include "engine/devname.h"
 #include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/fleet.h"
@@ -116,6 +117,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	r->outputs = r->outputs_on = -1;
 	r->covers = 0;
 	r->cover_pct = NAN;
+	r->cover_state = COVER_UNKNOWN;
 	if (st->json == NULL)
 		return;
 	device_status_init(&ds);
@@ -130,8 +132,10 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		r->lights = ds.nlights;
 		r->outputs_on = (int)t.on;
 		r->covers = ds.ncovers;
-		if (ds.ncovers > 0)
+		if (ds.ncovers > 0) {
 			r->cover_pct = ds.covers[0].position_pct;
+			r->cover_state = ds.covers[0].state;
+		}
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
 		r->voltage_v = t.voltage_v;
@@ -218,6 +222,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->cover_pct = NAN;
+	r->cover_state = COVER_UNKNOWN;
 	r->fw_update = -1;
 	st = store_status_get(lc->src->app->store, d->mac);
 	if (st == NULL)
@@ -240,6 +245,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->lights = old->lights;
 		r->covers = old->covers;
 		r->cover_pct = old->cover_pct;
+		r->cover_state = old->cover_state;
 		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
@@ -336,10 +342,17 @@ update_poller_text(struct source *src)
 		return;
 	}
 	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
-	/* "a live poller (headless:host:pid)" reads as "headless:host:pid" in the header. */
+	/* "a live poller (headless:host:pid:ns:nonce)" reads "headless on host pid N": the
+	 * namespace and nonce tell processes apart, not people. */
 	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+		char role[64], host[64];
+		long pid;
 		o[strlen(o) - 1] = '\0';
 		memmove(o, o + 15, strlen(o + 15) + 1);
+		if (sscanf(o, "%63[^:]:%63[^:]:%ld:", role, host, &pid) == 3) {
+			free(o);
+			o = xasprintf("%s on %s pid %ld", role, host, pid);
+		}
 	}
 	snprintf(src->poller_text, sizeof src->poller_text, "%s (read-only)", o);
 	free(o);
@@ -593,6 +606,21 @@ source_polling(const struct source *src)
 }
 
 /* ---- one device ---- */
+
+char *
+source_own_name(struct source *src, const char *mac)
+{
+	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	char *own = devname_reported(src->app->store, mac), cut[sizeof r->name];
+
+	if (own != NULL)
+		str_copy(cut, sizeof cut, own); /* as the row keeps its name */
+	if (own != NULL && (own[0] == '\0' || (r != NULL && strcmp(cut, r->name) == 0))) {
+		free(own);
+		own = NULL;
+	}
+	return own;
+}
 
 int
 source_status(struct source *src, const char *mac, struct device_status *out)

@@ -52,19 +52,20 @@ tui_list_keys(FILE *fp)
 
 /*
  * One line of fleet facts. Who polls is always shown; on a narrow terminal the age of the
- * newest poll goes first, then the asleep and auth counts when they are 0.
+ * newest poll goes first, then the asleep and auth counts that are 0, the title, the power.
  */
 static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
 	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512];
+	const char *title = " shelly-tui ";
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
-	snprintf(counts, sizeof counts, " shelly-tui  fleet %zu  online %zu  offline %zu",
+	snprintf(counts, sizeof counts, " fleet %zu  online %zu  offline %zu",
 	    tot.devices, tot.by_state[DEVICE_ONLINE], tot.by_state[DEVICE_OFFLINE]);
 	if (tot.by_state[DEVICE_ERROR] > 0) { /* a device that answers nonsense is counted too */
 		size_t len = strlen(counts);
@@ -76,15 +77,26 @@ draw_header(struct tui *t)
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
 		snprintf(polled, sizeof polled, "  polled %s ago", age);
 	}
-	for (int step = 0; step < 3; step++) {
-		snprintf(buf, sizeof buf, "%s%s  power %s%s  poller: %s", counts, extra, pw, polled,
-		    source_poller(t->src));
+	for (int step = 0; step < 5; step++) {
+		snprintf(buf, sizeof buf, "%s%s%s%s%s%s  poller: %s", title, counts, extra,
+		    pw[0] ? "  power " : "", pw, polled, source_poller(t->src));
 		if (draw_width(buf) <= t->cols)
 			break;
 		if (step == 0)
 			polled[0] = '\0';
-		else if (tot.by_state[DEVICE_ASLEEP] == 0 && auth == 0)
+		else if (step == 1) { /* the counts that are 0 go */
+			size_t n = 0;
 			extra[0] = '\0';
+			if (tot.by_state[DEVICE_ASLEEP] > 0)
+				n = (size_t)snprintf(
+				    extra, sizeof extra, "  asleep %zu", tot.by_state[DEVICE_ASLEEP]);
+			if (auth > 0)
+				snprintf(extra + n, sizeof extra - n, "  auth %zu", auth);
+		}
+		else if (step == 2)
+			title = ""; /* the program's name before who polls */
+		else if (step == 3)
+			pw[0] = '\0';
 	}
 	draw_text(0, 0, t->cols, buf, theme_attr(t->theme, TC_HEADER));
 }
@@ -407,7 +419,7 @@ static const struct {
     {"quit", TA_QUIT, NULL, "", "Leave the console"},
     {"help", TA_HELP, NULL, "", "Show the keys and commands"},
     {"sort", TA_NONE, sort_command, "COLUMN", "Sort the devices by a column"},
-    {"filter", TA_NONE, filter_command, "TEXT|state=WORD", "Filter the devices"},
+    {"filter", TA_NONE, filter_command, "TEXT|state=WORD|has=KIND", "Filter the devices"},
     {"theme", TA_NONE, set_theme, "NAME",
         "Switch theme (default, light, mono, high-contrast or a file)"},
     {"scan", TA_NONE, scan_start, "CIDR|RANGE|ADDRESS|mdns",
@@ -567,7 +579,8 @@ complete_command(struct tui *t)
 			words = THEME_NAMES;
 		else if (strncmp(t->input, "filter", 6) == 0)
 			words = "state=online state=offline state=asleep state=auth_required "
-			        "state=auth_failed state=error";
+			        "state=auth_failed state=error has=cover has=light has=switch "
+			        "has=output has=update";
 		if (words == NULL)
 			return;
 		str_copy(prefix, sizeof prefix, sp + 1);

@@ -36,6 +36,7 @@ struct vdetail {
 	struct source_job *job;
 	char job_what[64];
 	struct comp value_for; /* the component a value prompt is for */
+	char *own_name;        /* the device's own name when it is not the registry's */
 };
 
 static void
@@ -56,6 +57,8 @@ load(struct view *v)
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
+	free(d->own_name);
+	d->own_name = source_own_name(d->v.t->src, d->mac);
 	textlines_clear(&d->raw_lines);
 	if (d->raw)
 		(void)source_raw(d->v.t->src, d->mac, &d->raw_lines); /* none: drawn as such */
@@ -130,9 +133,16 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	if (line == 0 && h > 0) {
-		draw_text(y, 2, w - 4,
-		    d->have_st ? "no outputs, covers or meters" : "no status stored yet",
-		    theme_attr(t->theme, TC_DIM));
+		const struct source_dev *r = source_device(t->src, d->mac);
+		if (d->have_st)
+			snprintf(buf, sizeof buf, "no outputs, covers or meters");
+		else if (r != NULL && r->has_status && r->state != DEVICE_ONLINE &&
+		         r->state != DEVICE_ASLEEP) /* a failed poll keeps no reply */
+			snprintf(buf, sizeof buf, "no reply while %s: outputs and sensors show when it "
+			    "answers again", device_state_name(r->state));
+		else
+			snprintf(buf, sizeof buf, "no status stored yet");
+		draw_text(y, 2, w - 4, buf, theme_attr(t->theme, TC_DIM));
 		line = 1;
 	}
 	return line;
@@ -180,14 +190,18 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    theme_attr(t->theme, TC_ERROR));
 		return;
 	}
-	snprintf(buf, sizeof buf, " %.*s  -  %s (%s) gen %d  -  %s  -  %s  -  fw %s%s  -  %s",
-	    head_name_len(source_dev_label(r)), source_dev_label(r), r->model_name, r->model,
-	    r->gen, r->host, r->mac, r->fw[0] ? r->fw : "-",
-	    r->fw_update == 1 ? " (update available)" : "",
-	    r->has_status ? device_state_name(r->state) : "new");
+	/* What an operator looks for first (state, address) before what an 80-column line cuts. */
+	snprintf(buf, sizeof buf, " %.*s  -  %s  -  %s  -  %s (%s) gen %d  -  %s  -  fw %s%s",
+	    head_name_len(source_dev_label(r)), source_dev_label(r),
+	    r->has_status ? device_state_name(r->state) : "new", r->host, r->model_name, r->model,
+	    r->gen, r->mac, r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')
 		draw_text(y + 1, 1, w - 2, r->error, theme_attr(t->theme, TC_ERROR));
+	else if (d->own_name != NULL) {
+		snprintf(buf, sizeof buf, "the device calls itself \"%s\"", d->own_name);
+		draw_text(y + 1, 1, w - 2, buf, theme_attr(t->theme, TC_DIM));
+	}
 	if (d->raw) {
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
@@ -378,6 +392,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			tui_message(t, 1, "select a cover or a light first (Tab)");
 			return R_DIRTY;
 		}
+		if (c->kind == 'c' && device_status_cover(&d->st, c->id) != NULL &&
+		    device_status_cover(&d->st, c->id)->pos_control == 0) {
+			/* The device would refuse it; say why and what works. */
+			tui_message(t, 1, "cover:%d is not calibrated: no position (O open, C close, "
+			    "S stop)", c->id);
+			return R_DIRTY;
+		}
 		d->value_for = *c;
 		snprintf(label, sizeof label,
 		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
@@ -428,6 +449,7 @@ vfree(struct view *v)
 	struct vdetail *d = (struct vdetail *)v;
 
 	source_job_free(d->job);
+	free(d->own_name);
 	device_status_done(&d->st);
 	textlines_clear(&d->raw_lines);
 }

@@ -30,7 +30,7 @@
 	X(IP, "ip", "IP", 15, 0, 0) \
 	X(STATE, "state", "STATE", 8, 0, 0) \
 	X(DRIFT, "drift", "DRIFT", 5, 4, 1) \
-	X(OUT, "outputs", "OUT", 5, 0, 0) \
+	X(OUT, "outputs", "OUT", 7, 0, 0) \
 	X(POWER, "power", "POWER", 8, 0, 1) \
 	X(ENERGY, "energy", "ENERGY", 9, 9, 1) \
 	X(TEMP, "temp", "TEMP", 5, 7, 1) \
@@ -155,9 +155,30 @@ state_word(const struct source_dev *r)
 	return state_word_at(state_at(r));
 }
 
+/* What has= takes: a component kind the row's reply shows, or a firmware update offered. */
+#define HAS_WORDS "cover light switch output update"
+
+static int
+has_matches(const struct source_dev *r, const char *k)
+{
+	if (str_caseeq(k, "cover"))
+		return r->covers > 0;
+	if (str_caseeq(k, "light"))
+		return r->lights > 0;
+	if (str_caseeq(k, "switch"))
+		return r->outputs > r->lights;
+	if (str_caseeq(k, "output"))
+		return r->outputs > 0;
+	if (str_caseeq(k, "update"))
+		return r->fw_update == 1;
+	return 0;
+}
+
 static int
 word_matches(const struct source_dev *r, const char *w)
 {
+	if (str_has_caseprefix(w, "has="))
+		return has_matches(r, w + 4);
 	if (str_has_caseprefix(w, "state=")) {
 		const char *s = w + 6;
 		return str_caseeq(s, state_word(r)) ||
@@ -193,6 +214,26 @@ static int sort_rev;
 static struct drift_cache *sort_drift;
 static struct tui *sort_tui;
 
+/* OUT sorts outputs (by how many are on), then covers (by position, then state). */
+static int
+out_rank(const struct source_dev *r)
+{
+	return r->outputs > 0 ? 0 : r->covers > 0 ? 1 : 2;
+}
+
+static int
+out_cmp(const struct source_dev *a, const struct source_dev *b)
+{
+	int ra = out_rank(a), c;
+
+	if (ra != out_rank(b))
+		return ra - out_rank(b);
+	if (ra == 0)
+		return a->outputs_on - b->outputs_on;
+	c = num_cmp(a->cover_pct, b->cover_pct);
+	return c != 0 ? c : (int)a->cover_state - (int)b->cover_state;
+}
+
 static int
 compare(const struct source_dev *a, const struct source_dev *b)
 {
@@ -206,7 +247,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_STATE:
 		return strcmp(state_word(a), state_word(b));
 	case COL_OUT:
-		return a->outputs_on - b->outputs_on;
+		return out_cmp(a, b);
 	case COL_POWER:
 		return num_cmp(a->power_w, b->power_w);
 	case COL_ENERGY:
@@ -238,8 +279,10 @@ static int
 unknown(const struct source_dev *r)
 {
 	switch (sort_col) {
-	case COL_OUT:
-		return r->outputs_on < 0;
+	case COL_OUT: /* what the table shows as "-" */
+		return !r->has_status ||
+		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP) ||
+		       (r->outputs <= 0 && r->covers == 0);
 	case COL_POWER:
 		return isnan(r->power_w);
 	case COL_ENERGY:
@@ -269,8 +312,11 @@ index_cmp(const void *x, const void *y)
 	if (ua != ub)
 		return ua - ub;
 	c = compare(a, b);
-	if (c == 0)
-		return strcmp(a->mac, b->mac);
+	if (c == 0) {
+		/* Equal values read in name order (then MAC), whichever way the column sorts. */
+		c = sort_col == COL_NAME ? 0 : str_casecmp(source_dev_label(a), source_dev_label(b));
+		return c != 0 ? c : strcmp(a->mac, b->mac);
+	}
 	return sort_rev ? -c : c;
 }
 
@@ -362,6 +408,27 @@ fmt_mac(char *buf, size_t size, const char *mac)
 	    mac + 8, mac + 10);
 }
 
+/*
+ * The first cover: its position, with an arrow while it moves; a cover without position
+ * control (not calibrated) has none, and shows its state word (open, closing, stopped, ...).
+ */
+static void
+fmt_cover(char *buf, size_t size, const struct source_dev *r, int utf8)
+{
+	const char *arrow = "";
+
+	if (r->cover_state == COVER_OPENING)
+		arrow = utf8 ? "\u2191" : "^";
+	else if (r->cover_state == COVER_CLOSING)
+		arrow = utf8 ? "\u2193" : "v";
+	if (!isnan(r->cover_pct))
+		snprintf(buf, size, "%.0f%%%s", r->cover_pct, arrow);
+	else if (r->cover_state != COVER_UNKNOWN)
+		snprintf(buf, size, "%s", cover_state_name(r->cover_state));
+	else
+		snprintf(buf, size, "-");
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
@@ -409,8 +476,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 			snprintf(buf, size, "%s", r->outputs_on ? "on" : "off");
 		else if (r->outputs > 1)
 			snprintf(buf, size, "%d/%d", r->outputs_on, r->outputs);
-		else if (r->covers > 0 && !isnan(r->cover_pct))
-			snprintf(buf, size, "%.0f%%", r->cover_pct);
+		else if (r->covers > 0)
+			fmt_cover(buf, size, r, t->utf8);
 		else
 			snprintf(buf, size, "-");
 		break;
@@ -463,6 +530,8 @@ draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
 	size_t len = strlen(buf);
 
 	draw_text(y, 3, w - 4, "no device matches the filter (Esc clears it)", attr);
+	if (strcasestr(d->filter, "has=") != NULL)
+		draw_text(y + 1, 3, w - 4, "has= takes: " HAS_WORDS, attr);
 	if (strcasestr(d->filter, "state=") == NULL)
 		return;
 	for (int s = 0; s <= STATE_NEW && len < sizeof buf; s++)
@@ -484,7 +553,9 @@ layout(const struct vdevices *d, int w, int *show)
 		if (d->order[k] != COL_NAME)
 			used += columns[d->order[k]].width + 1;
 	}
-	for (int drop = DROP_MAX; drop > 0 && w - used < 16; drop--)
+	/* The name keeps 15 cells at least: at 80 columns name, model, IP, state, drift, outputs
+	 * and power fit. */
+	for (int drop = DROP_MAX; drop > 0 && w - used < 15; drop--)
 		for (int c = 1; c < COL__COUNT; c++)
 			if (show[c] && columns[c].drop == drop) {
 				show[c] = 0;
@@ -783,11 +854,20 @@ static void
 draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 {
 	int mw = w < 64 ? w - 2 : 62, my = y + 2, mx = (w - mw) / 2;
+	int hint = 0; /* some marked devices lack what others have: say how to mark those */
 	char buf[160];
 
 	if (h < (int)NBULK + 4)
 		return;
-	draw_frame(t, my, mx, (int)NBULK + 2, mw, "Bulk action");
+	for (size_t i = 0; i < NBULK && !hint; i++) {
+		size_t live, lack = bulk_lacking(d, i, &live);
+		hint = live > lack && lack > 0 && h >= (int)NBULK + 5;
+	}
+	draw_frame(t, my, mx, (int)NBULK + 2 + hint, mw, "Bulk action");
+	if (hint)
+		draw_text(my + 1 + (int)NBULK, mx + 1, mw - 2,
+		    " mark only those that can: filter has=output/cover/update, a",
+		    theme_attr(t->theme, TC_DIM));
 	for (size_t i = 0; i < NBULK; i++) {
 		size_t live, lack = bulk_lacking(d, i, &live);
 		int offered = live > 0 && lack == 0;

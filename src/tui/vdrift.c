@@ -308,8 +308,19 @@ build_store(struct vdrift *d)
 		devconfig_done(&want);
 		add_queued(d, r->mac, label);
 	}
-	if (d->nlines == 1)
-		add_line(d, TC_OK, "no drift: every device matches its desired configuration");
+	if (d->nlines == 1) {
+		size_t wanted = 0;
+		for (size_t i = 0; i < d->nmacs; i++)
+			wanted += d->wanted[i] != 0;
+		/* Nothing desired is not "matches": say where a desired configuration comes from. */
+		if (wanted == 0)
+			add_line(d, TC_DIM, "no desired configuration for %s: a group's template (m) "
+			    "or an edit in the device's configuration (c) sets one",
+			    d->nmacs == 1 ? "this device" : "these devices");
+		else
+			add_line(d, TC_OK, "no drift: the %zu device(s) with a desired configuration "
+			    "match it", wanted);
+	}
 }
 
 /* From a job: the dry run (actual -> desired) or the per-device results. */

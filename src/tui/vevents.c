@@ -119,6 +119,14 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_prompt(t, "events /", ve->filter, NULL, filter_change_cb, ve);
 		return R_DIRTY;
 	}
+	if (a == TA_FILTER_CLEAR) {
+		/* Esc undoes the filter first, as in the devices view; then it closes the log. */
+		if (ve->filter[0] == '\0')
+			return R_POP;
+		filter_change_cb(t, "", ve);
+		tui_message(t, 0, "filter cleared");
+		return R_DIRTY;
+	}
 	return R_UNHANDLED;
 }
 

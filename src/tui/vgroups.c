@@ -152,6 +152,17 @@ add_marked(struct vgroups *g, const char *group)
 	load(g);
 }
 
+/* How many devices are marked in the devices view. */
+static size_t
+marked(struct tui *t)
+{
+	const char **macs;
+	size_t n = vdevices_marked(t->devices, &macs);
+
+	free(macs);
+	return n;
+}
+
 /* Group and template names follow the rules of the command line and of import. */
 static void
 new_group_cb(struct tui *t, const char *text, void *arg)
@@ -239,13 +250,13 @@ action(struct view *v, struct tui *t, enum tui_action a)
 
 	switch (a) {
 	case TA_GROUP_ADD:
-		if (x == NULL)
-			tui_prompt(t, "New group: ", "", new_group_cb, NULL, g);
-		else
-			add_marked(g, x->name);
-		return R_DIRTY;
 	case TA_GROUP_NEW:
-		tui_prompt(t, "New group: ", "", new_group_cb, NULL, g);
+		if (a == TA_GROUP_ADD && x != NULL)
+			add_marked(g, x->name);
+		else if (marked(t) == 0) /* said before a name is asked for */
+			tui_message(t, 1, "mark devices first (Space in the devices view)");
+		else
+			tui_prompt(t, "New group: ", "", new_group_cb, NULL, g);
 		return R_DIRTY;
 	case TA_GROUP_TEMPLATE:
 		if (x == NULL) {

@@ -40,8 +40,11 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	const struct source_result *x = &source_job_results(((struct vresults *)v)->job, &n)[k];
 	const struct source_dev *d = x->mac[0] ? source_device(v->t->src, x->mac) : NULL;
 
-	/* The name the table shows first (names repeat, so the id after it). */
-	snprintf(buf, size, "%-6s %-28.28s %-32s %s", x->ok ? "OK" : "FAILED",
+	/* The name the table shows first (names repeat, so the id after it); below 120 columns
+	 * a shorter name leaves the outcome in view. */
+	int namew = v->t->cols < 120 ? 18 : 28;
+
+	snprintf(buf, size, "%-6s %-*.*s %-32s %s", x->ok ? "OK" : "FAILED", namew, namew,
 	    d != NULL && d->name[0] ? d->name : "", x->target, x->text);
 	return x->ok ? TC_OK : TC_ERROR;
 }

@@ -119,6 +119,48 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 	return 0;
 }
 
+/*
+ * Covers as the real captures report them (tests/fixtures gen2/plus-2pm/cover-mode,
+ * gen3/shutter-gen3, gen2/pro-dual-cover-pm; Gen1 rollers report state open/close/stop and
+ * positioning): calibrated ones with a position, the others with a state only.
+ */
+static int
+setup_covers(void **state)
+{
+	struct fx *f;
+	char *cause = NULL;
+	int rc = setup_fleet(state, 30, 100, 1);
+
+	f = *state;
+	add_device(f->app.store, "aabbcc0000c1", "Calibrated half", "SNSW-102P16EU", 2,
+	    "10.0.20.41", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":50,"
+	    "\"pos_control\":true,\"last_direction\":\"open\"}}");
+	add_device(f->app.store, "aabbcc0000c2", "Uncal stopped", "S3SH-0A2P4EU", 3,
+	    "10.0.20.42", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":null,"
+	    "\"pos_control\":false,\"last_direction\":\"close\"}}");
+	add_device(f->app.store, "aabbcc0000c3", "Uncal opening", "SNSW-102P16EU", 2,
+	    "10.0.20.43", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"opening\",\"pos_control\":false}}");
+	add_device(f->app.store, "aabbcc0000c4", "Roller closing", "SHSW-25", 1, "10.0.20.44",
+	    "online", NAN,
+	    "{\"rollers\":[{\"state\":\"close\",\"current_pos\":101,"
+	    "\"positioning\":false,\"last_direction\":\"close\"}]}");
+	add_device(f->app.store, "aabbcc0000c5", "Roller moving", "SHSW-25", 1, "10.0.20.45",
+	    "online", NAN,
+	    "{\"rollers\":[{\"state\":\"open\",\"current_pos\":30,"
+	    "\"positioning\":true}]}");
+	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
+	    "10.0.20.46", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	tui_free(f->t);
+	f->t = tui_new_virtual(&f->app, 30, 100, NULL, &cause);
+	if (f->t == NULL)
+		fail_msg("tui_new_virtual: %s", cause);
+	return rc;
+}
+
 static int
 setup(void **state)
 {
@@ -233,6 +275,51 @@ test_table(void **state)
 	free(s);
 }
 
+/* The OUT cell of the row whose name is name: the word after the state word "online". */
+static void
+assert_out(const char *screen, const char *name, const char *want)
+{
+	const char *l = strstr(screen, name), *eol, *on;
+	char got[32];
+
+	assert_non_null(l);
+	eol = strchr(l, '\n');
+	on = strstr(l, "online");
+	assert_true(on != NULL && on < eol);
+	if (sscanf(on + strlen("online"), " %*s %31s", got) != 1) /* the DRIFT cell, then OUT */
+		fail_msg("no OUT cell in '%.*s'", (int)(eol - l), l);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: OUT '%s', want '%s'", name, got, want);
+}
+
+static void
+test_cover_out(void **state)
+{
+	struct fx *f = *state;
+	char *s = dump(f->t);
+
+	assert_out(s, "Calibrated half", "50%");
+	assert_out(s, "Uncal stopped", "stopped");
+	assert_out(s, "Uncal opening", "opening");
+	assert_out(s, "Roller closing", "closing");
+	assert_out(s, "Roller moving", "30%\u2191");
+	assert_out(s, "Cover closed", "closed");
+	free(s);
+	/* Sorted by OUT: positions first (ascending), then the uncalibrated ones by state. */
+	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
+	{
+		const char *order[] = {"Roller moving", "Calibrated half", "Cover closed",
+		    "Uncal opening", "Roller closing", "Uncal stopped"};
+		for (size_t i = 1; i < sizeof order / sizeof order[0]; i++)
+			if (strstr(s, order[i - 1]) > strstr(s, order[i]))
+				fail_msg("'%s' sorts after '%s':\n%s", order[i - 1], order[i], s);
+	}
+	free(s);
+	/* has=cover finds every cover, whatever its name says. */
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 6");
+	free(s);
+}
+
 static void
 test_hostile_name(void **state)
 {
@@ -264,6 +351,15 @@ test_filter(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door"));
 	assert_null(strstr(s, "Kitchen counter"));
+	free(s);
+	/* has= keeps devices by what their reply shows: the two plugs have a switch, nobody a
+	 * cover (and the empty table says what has= takes). */
+	s = feed_expect(f->t, ": f i l t e r Space h a s = s w i t c h Enter", "2 of 4");
+	assert_non_null(strstr(s, "Kitchen counter"));
+	assert_non_null(strstr(s, "Attic fan"));
+	free(s);
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "0 of 4");
+	assert_non_null(strstr(s, "has= takes: cover light switch output update"));
 	free(s);
 	/* Esc in the filter prompt clears it. */
 	tui_feed(f->t, "/ Esc");
@@ -302,6 +398,14 @@ test_sort(void **state)
 	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Attic fan"));
 	assert_true(strstr(s, "Attic fan") < strstr(s, "Garage door"));
 	free(s);
+	/* By outputs: the switch that is off, the one that is on, then those showing "-" (the
+	 * offline device, the one without a parsed reply) in name order. */
+	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
+	assert_true(strstr(s, "Attic fan") < strstr(s, "Kitchen counter"));
+	assert_true(strstr(s, "Kitchen counter") < strstr(s, "Evil"));
+	assert_true(strstr(s, "Evil") < strstr(s, "Garage door"));
+	free(s);
+	tui_feed(f->t, ": s o r t Space p o w e r Enter");
 	/* Reversed: the known values swap, the unknown one stays last. */
 	tui_feed(f->t, "r");
 	s = dump(f->t);
@@ -339,6 +443,8 @@ test_marks(void **state)
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
+	/* Some lack what others have: the menu says how to mark only those that can. */
+	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
 	free(s);
 	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
@@ -380,12 +486,22 @@ test_detail(void **state)
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Garage door"));
 	assert_non_null(strstr(s, "aabbcc000002"));
+	/* Offline: not "no status stored", which reads as if it had never been polled. */
+	assert_non_null(strstr(s, "no reply while offline: outputs and sensors show when it"));
 	free(s);
 	tui_feed(f->t, "q Home Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Attic fan"));
 	assert_non_null(strstr(s, "switch:0"));
 	assert_non_null(strstr(s, "42.0W"));
+	/* The registry name is the operator's; the name the device gives itself is not lost. */
+	assert_null(strstr(s, "the device calls itself"));
+	free(s);
+	assert_int_equal(store_setting_set(f->app.store, "device-name:aabbcc000003",
+	                     "Fan as the device names it", NULL), 0);
+	tui_feed(f->t, "q Home Enter");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "the device calls itself \"Fan as the device names it\""));
 	free(s);
 	/* A cover key on a device with a switch and no cover says so (Tab would not help). */
 	tui_feed(f->t, "O");
@@ -404,13 +520,13 @@ test_detail(void **state)
 	free(s);
 }
 
-/* A 120-character name is cut in the detail header (at a character), which keeps the model,
- * address and state in view. */
+/* A 120-character name is cut in the detail header (at a character), which keeps the state,
+ * address and model in view. */
 static void
 test_long_name_detail(void **state)
 {
 	struct fx *f = *state;
-	char name[300] = "Long", want[100], *s;
+	char name[300] = "Long", want[160], *s;
 
 	for (int i = 0; i < 58; i++)
 		strcat(name, "\xc3\xa9x"); /* e-acute, x */
@@ -422,9 +538,8 @@ test_long_name_detail(void **state)
 	strcpy(want, " Long");
 	for (int i = 0; i < 18; i++)
 		strcat(want, "\xc3\xa9x");
-	strcat(want, "  -  Shelly Plus 1");
+	strcat(want, "  -  online  -  10.0.20.99  -  Shelly Plus 1");
 	assert_non_null(strstr(s, want));
-	assert_non_null(strstr(s, "(SNSW-001X16EU) gen 2  -  10.0.20.99"));
 	free(s);
 }
 
@@ -474,6 +589,20 @@ test_small_terminal(void **state)
 	assert_int_equal(lines, 24);
 	assert_non_null(strstr(s, "Kitchen counter"));
 	assert_non_null(strstr(s, "POWER"));
+	/* An operator at 80 columns still sees the model and the (cover state wide) outputs. */
+	assert_non_null(strstr(s, "MODEL"));
+	assert_non_null(strstr(s, "OUT"));
+	/* Who polls is never cut: the title goes first. */
+	assert_non_null(strstr(s, "poller: none (read-only)"));
+	free(s);
+	/* Nor by a count that is not 0 (an auth problem stays, asleep 0 goes). */
+	add_device(f->app.store, "aabbcc000005", "Zeta locked", "SNSW-001X16EU", 2, "10.0.20.35",
+	    "auth_required", NAN, NULL);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "auth 1  power"));
+	assert_null(strstr(s, "asleep 0"));
+	assert_non_null(strstr(s, "poller: none (read-only)"));
 	assert_null(strstr(s, "SEEN"));
 	free(s);
 	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
@@ -888,7 +1017,12 @@ test_config_drift(void **state)
 	assert_non_null(strstr(s, "Groups and templates"));
 	assert_line_matches(s, "lab", "lab +1 member\\(s\\) +template: -");
 	free(s);
+	/* A new group without marked devices is refused before a name is asked for. */
+	s = feed_expect(f->t, "n", "mark devices first (Space in the devices view)");
+	assert_null(strstr(s, "New group:"));
+	free(s);
 	/* Group names follow the command line's rule (no spaces), and so do template names. */
+	tui_feed(f->t, "q Home Space m");
 	free(feed_expect(f->t, "n m y Space l a b Enter", "a group name is 1-64 printable"));
 	free(feed_expect(f->t, "t . x Enter", "a template name is 1-64 printable"));
 	/* A group's drift: only its members. */
@@ -994,6 +1128,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cover_out, setup_covers, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),

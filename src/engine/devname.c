@@ -1,0 +1,107 @@
+/* The name a device gives itself, followed where the registry name was the device's. */
+#include "engine/devname.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/devevent.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define DEVNAME_MAX 128 /* bytes kept of a reported name */
+
+static void
+key_of(char *key, size_t size, const char *mac)
+{
+	snprintf(key, size, "%s%s", DEVNAME_PREFIX, mac);
+}
+
+char *
+devname_reported(struct store *st, const char *mac)
+{
+	char key[64];
+
+	key_of(key, sizeof key, mac);
+	return store_setting_get(st, key);
+}
+
+static void
+keep(struct store *st, const char *mac, const char *name)
+{
+	char key[64], *cause = NULL;
+
+	key_of(key, sizeof key, mac);
+	if (store_setting_set(st, key, name, &cause) != 0) {
+		log_warn("%s: reported name not kept: %s", mac, cause);
+		free(cause);
+	}
+}
+
+void
+devname_remember(struct store *st, const char *mac, const char *reported)
+{
+	char *name;
+
+	if (reported == NULL || reported[0] == '\0')
+		return;
+	name = str_sanitize(reported, DEVNAME_MAX);
+	keep(st, mac, name);
+	free(name);
+}
+
+void
+devname_forget(struct store *st, const char *mac)
+{
+	char key[64];
+
+	key_of(key, sizeof key, mac);
+	store_setting_set(st, key, NULL, NULL);
+}
+
+/* Stores name as mac's registry name; returns a copy, or NULL when it could not. */
+static char *
+follow(struct store *st, const char *mac, const char *name)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	str_copy(sd.mac, sizeof sd.mac, mac);
+	sd.name = name;
+	if (store_device_upsert(st, &sd, &cause) != 0) {
+		log_warn("%s: name not stored: %s", mac, cause);
+		free(cause);
+		return NULL;
+	}
+	return xstrdup(name);
+}
+
+char *
+devname_observe(
+    struct store *st, const char *mac, const char *registry_name, const char *reported)
+{
+	char *now = str_sanitize(reported != NULL ? reported : "", DEVNAME_MAX);
+	char *before = devname_reported(st, mac), *followed = NULL, detail[2 * DEVNAME_MAX + 16];
+	int own = registry_name == NULL || registry_name[0] == '\0' ||
+	          (before != NULL && strcmp(registry_name, before) == 0);
+
+	if (before != NULL && strcmp(before, now) == 0)
+		goto out; /* unchanged: the common case */
+	if (own && now[0] != '\0')
+		followed = follow(st, mac, now);
+	if (before != NULL) {
+		snprintf(detail, sizeof detail, "'%s' -> '%s'%s", before, now,
+		    followed != NULL ? ", registry follows" : "");
+		devevent_record(st, mac, "device_name_changed", detail, "device",
+		    followed != NULL ? "rename" : NULL, loop_wall_ms(), NULL);
+	}
+	keep(st, mac, now);
+out:
+	free(before);
+	free(now);
+	return followed;
+}
