@@ -81,14 +81,6 @@ struct mdns_cbs {
 	void *arg;
 };
 
-/*
- * mDNS goes to the multicast group MDNS_GROUP on every interface avahi uses, so it obeys the
- * network guard (util/guard.h) like any probe: with SHELLY_TUI_ALLOW_NETS set it is used only
- * when the list includes the group. Returns 1 when guard allows it, else 0 with *why (static
- * text; why may be NULL). What every front end and service asks before browsing.
- */
-int mdns_guard_allows(const struct guard *guard, const char **why);
-
 /* Starts browsing (from the loop, not inside this call); cbs is copied, any callback may be
  * NULL; retry_ms 0 = never reconnect. Caller frees with mdns_free. */
 struct mdns *mdns_new(struct loop *loop, const struct mdns_cbs *cbs, unsigned retry_ms);

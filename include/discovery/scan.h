@@ -122,6 +122,10 @@ int scan_targets_check_guard(const struct scan_targets *t, const struct guard *g
  * per interval of t about log2 of their number plus one, whatever the intervals' size. */
 int scan_targets_check_guard_counted(
     const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause);
+/* The same as scan_targets_check_guard; on refusal *which is the text of the target that
+ * holds the first refused address (owned by t). */
+int scan_targets_check_guard_named(
+    const struct scan_targets *t, const struct guard *g, const char **which, char **cause);
 
 /* Iteration over the visited addresses, ascending, each once; a value type. */
 struct scan_iter {

@@ -21,11 +21,11 @@ struct autodiscover;
 
 struct autodiscover_opts {
 	uint64_t interval_ms; /* scan the targets (and renew mDNS) this often; 0: never */
-	int mdns; /* browse mDNS all the time */
 	unsigned mdns_retry_ms; /* reconnect to avahi-daemon after it went away */
 	/* Each run's options (engine/discoveropts.h): probes, scan port and concurrency, guard;
-	 * run.targets (borrowed; NULL: no scans) are the ranges scanned every interval. A run
-	 * never browses (run.mdns is ignored): browsing goes on beside the runs. */
+	 * run.targets (borrowed; NULL: no scans) are the ranges scanned every interval. run.mdns
+	 * (set by discoveropts_fill only when the network guard allows it): browse mDNS all the
+	 * time, beside the runs; a run itself never browses. */
 	struct discover_opts run;
 	uint32_t batch_ms; /* pause before confirming new mDNS candidates */
 };

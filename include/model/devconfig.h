@@ -395,6 +395,14 @@ bool devconfig_needs_reboot1(const struct devconfig *changes);
 #define DEVCONFIG_TEMPLATE_MAX (256 * 1024)
 int devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause);
 /*
+ * One line of a template [line, line + len) (up to its first newline): 1 with its *f and *index
+ * when devconfig_template_parse accepts it as "FIELD = VALUE", 0 when it is blank or a comment,
+ * -1 with *cause when the template reader refuses it. Builds nothing: for a caller that looks
+ * at a template line by line.
+ */
+int devconfig_line_field(
+    const char *line, size_t len, enum devconfig_field *f, int *index, char **cause);
+/*
  * Sets one template field by name ("switch:0.name") to value, as a template line would:
  * values without variables are checked and made canonical. Returns 0, or -1 with *cause.
  */

@@ -87,6 +87,23 @@ struct store_layout {
 	struct store_field f[20];
 };
 
+/*
+ * The columns of a task record, written once: X(col, field, name) per column (its
+ * STORE_COL_ kind, the struct store_task member, the column's name in a backend), SEP between
+ * two. store_layout_task and a backend's SELECT of a task are both made from it, so they
+ * cannot disagree on the order or the number of columns.
+ */
+#define STORE_TASK_COLUMNS(X, SEP)                                                          \
+	X(I64, id, "id") SEP X(TEXT, kind, "kind") SEP X(TEXT, target, "target")          \
+	SEP X(TEXT, network, "network") SEP X(TEXT, key_ref, "key_ref")                   \
+	SEP X(TEXT, name, "name") SEP X(TEXT, template_name, "template")                  \
+	SEP X(TEXT, pass_ref, "pass_ref") SEP X(BOOL, ap_off, "ap_off")                   \
+	SEP X(TEXT, state, "state") SEP X(INT, attempts, "attempts")                      \
+	SEP X(INT, max_attempts, "max_attempts") SEP X(TEXT, agent, "agent")              \
+	SEP X(I64, lease_ms, "lease") SEP X(TEXT, stage, "stage") SEP X(TEXT, mac, "mac") \
+	SEP X(TEXT, result, "result") SEP X(TEXT, reason, "reason")                       \
+	SEP X(I64, created_ms, "created") SEP X(I64, updated_ms, "updated")
+
 /* Events and audit records start with their id, which the backend assigns. */
 extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,
     store_layout_bucket, store_layout_event, store_layout_audit, store_layout_setting;
@@ -101,39 +118,6 @@ void *store_record_dup(const void *r, const struct store_layout *type);
  * only during the call. Non-zero stops the list.
  */
 typedef int (*store_row_cb)(const void *row, void *arg);
-
-/*
- * The rows of a list op, copied before the caller's callback sees them, so that it may call
- * the store: the op is given store_rows_collect_cb and the rows, then store_rows_deliver hands
- * each copy to the member of cb that takes type's record.
- */
-struct store_rows {
-	const struct store_layout *type;
-	void **v; /* the copies */
-	size_t n, cap;
-	union {
-		store_device_cb dev;
-		store_status_cb st;
-		store_sample_cb smp;
-		store_bucket_cb bk;
-		store_event_cb ev;
-		store_audit_cb au;
-		store_setting_cb set;
-		store_task_cb task;
-		store_agent_cb agent;
-		store_ap_cb ap;
-	} cb;
-	void *arg;
-};
-
-/* Adds a copy of row to the struct store_rows arg; a store_row_cb for every list op. */
-int store_rows_collect_cb(const void *row, void *arg);
-/*
- * Ends a list op that returned rc (with why on failure): on success hands every collected row
- * to the caller's callback until it returns non-zero. Frees the rows; returns 0, or -1 with
- * why as *cause (cause may be NULL).
- */
-int store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause);
 
 /* A setting as a row of setting_list. */
 struct store_setting {

@@ -398,7 +398,8 @@ cli_discover(struct app *app)
 	if ((rc = collect_targets(app, targets, use_scan)) != EXIT_OK)
 		goto out;
 	rc = EXIT_FAIL;
-	if (use_mdns && !mdns_guard_allows(app->guard, &why)) {
+	discoveropts_fill(app_engine(app), &over, use_mdns, targets, &o, &why);
+	if (why != NULL) {
 		if (app->args.set[CLI_MDNS_ONLY]) {
 			fprintf(stderr, "shelly-tui: --discover --mdns-only: %s\n", why);
 			goto out;
@@ -427,7 +428,6 @@ cli_discover(struct app *app)
 	if (app_open_store(app) != 0)
 		goto out;
 
-	discoveropts_fill(app_engine(app), &over, use_mdns, targets, &o);
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;
 	cbs.mdns_status_cb = mdns_status_cb;

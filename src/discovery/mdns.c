@@ -593,17 +593,6 @@ connect_cb(void *arg)
 
 /* ---- public ---- */
 
-int
-mdns_guard_allows(const struct guard *guard, const char **why)
-{
-	if (!guard_is_set(guard) || guard_allows(guard, MDNS_GROUP))
-		return 1;
-	if (why != NULL)
-		*why = "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS "
-		       "group " MDNS_GROUP;
-	return 0;
-}
-
 struct mdns *
 mdns_new(struct loop *loop, const struct mdns_cbs *cbs, unsigned retry_ms)
 {

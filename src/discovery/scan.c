@@ -243,9 +243,11 @@ format_addr(uint32_t a, char *buf, size_t size)
 	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xFFu, (a >> 8) & 0xFFu, a & 0xFFu);
 }
 
-int
-scan_targets_check_guard_counted(
-    const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause)
+/* What scan_targets_check_guard_counted and _named share: which (may be NULL) is set to the
+ * refused target's text on refusal. */
+static int
+check_guard(const struct scan_targets *t, const struct guard *g, uint64_t *steps,
+    const char **which, char **cause)
 {
 	char host[INET_ADDRSTRLEN];
 	const char *name = "?";
@@ -269,6 +271,8 @@ scan_targets_check_guard_counted(
 			break;
 		}
 	}
+	if (which != NULL)
+		*which = name;
 	if (guard_check(g, host, &why) != 0) {
 		*cause = xasprintf("target %s: %s; nothing was scanned", name, why);
 		free(why);
@@ -278,9 +282,23 @@ scan_targets_check_guard_counted(
 }
 
 int
+scan_targets_check_guard_counted(
+    const struct scan_targets *t, const struct guard *g, uint64_t *steps, char **cause)
+{
+	return check_guard(t, g, steps, NULL, cause);
+}
+
+int
+scan_targets_check_guard_named(
+    const struct scan_targets *t, const struct guard *g, const char **which, char **cause)
+{
+	return check_guard(t, g, NULL, which, cause);
+}
+
+int
 scan_targets_check_guard(const struct scan_targets *t, const struct guard *g, char **cause)
 {
-	return scan_targets_check_guard_counted(t, g, NULL, cause);
+	return check_guard(t, g, NULL, NULL, cause);
 }
 
 void

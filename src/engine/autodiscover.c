@@ -128,7 +128,7 @@ scan_timer_cb(void *arg)
 		ad->scan_due = 1;
 		start_run(ad);
 	}
-	if (ad->o.mdns && ad->mdns != NULL && mdns_state(ad->mdns) == MDNS_BROWSING)
+	if (ad->o.run.mdns && ad->mdns != NULL && mdns_state(ad->mdns) == MDNS_BROWSING)
 		mdns_restart(ad);
 	if (ad->o.interval_ms > 0)
 		loop_timer_arm(ad->scan_timer, ad->o.interval_ms);
@@ -192,11 +192,11 @@ autodiscover_new(struct loop *loop, struct http *http, struct store *store,
 	ad->cbs = *cbs;
 	ad->scan_timer = loop_timer_new(loop, scan_timer_cb, ad);
 	ad->batch_timer = loop_timer_new(loop, batch_timer_cb, ad);
-	if (ad->o.mdns)
+	if (ad->o.run.mdns)
 		mdns_restart(ad);
 	if (ad->o.interval_ms > 0 && ad->o.run.targets != NULL)
 		loop_timer_arm(ad->scan_timer, 0);
-	else if (ad->o.interval_ms > 0 && ad->o.mdns)
+	else if (ad->o.interval_ms > 0 && ad->o.run.mdns)
 		loop_timer_arm(ad->scan_timer, ad->o.interval_ms);
 	return ad;
 }

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "discovery/mdns.h"
 #include "discovery/scan.h"
 #include "engine/autodiscover.h"
 #include "engine/cfgpending.h"
@@ -120,17 +119,16 @@ discovery_start(struct fleet *f)
 	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);
 	o.interval_ms = conf_get_ms(cfg, OPT_DISCOVER_INTERVAL);
-	o.mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);
-	if (o.mdns && !mdns_guard_allows(f->eng->guard, &why)) {
+	/* The configured ranges are the operator's explicit choice: no size limit. The run's
+	 * mdns says whether autodiscover browses (beside the runs). */
+	discoveropts_fill(f->eng, &(struct discoveropts){.force = 1},
+	    conf_get_bool(cfg, OPT_DISCOVER_MDNS), f->targets, &o.run, &why);
+	if (why != NULL)
 		log_info("%s", why);
-		o.mdns = 0;
-	}
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
 	o.mdns_retry_ms =
 	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
-	/* The configured ranges are the operator's explicit choice: no size limit. */
-	discoveropts_fill(f->eng, &(struct discoveropts){.force = 1}, 0, f->targets, &o.run);
-	if (!o.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
+	if (!o.run.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
 		return;
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
 }
@@ -307,8 +305,8 @@ fleet_start(struct fleet *f)
 	if (f->lease == NULL) {
 		char *cause = NULL;
 		/* The times were checked by fleet_new; a keeper cannot fail here. */
-		f->lease = lease_new(f->eng->loop, f->eng->store, &f->lease_opts, leader_cb, f,
-		    &cause);
+		f->lease =
+		    lease_new(f->eng->loop, f->eng->store, &f->lease_opts, leader_cb, f, &cause);
 		free(cause);
 	}
 	if (f->lease != NULL)

@@ -100,18 +100,13 @@ mentions_secret(const char *p, size_t len)
 static int
 field_line(const char *p, size_t len, int *secret)
 {
-	struct devconfig c;
+	enum devconfig_field f;
 	char *cause = NULL;
-	int ok;
+	int index, rc = devconfig_line_field(p, len, &f, &index, &cause);
 
-	if (devconfig_template_parse(p, len, &c, &cause) != 0) {
-		free(cause);
-		return 0;
-	}
-	ok = c.n == 1;
-	*secret = ok && (devconfig_field(c.e[0].field)->flags & DCF_SECRET) != 0;
-	devconfig_done(&c);
-	return ok;
+	free(cause);
+	*secret = rc == 1 && (devconfig_field(f)->flags & DCF_SECRET) != 0;
+	return rc == 1;
 }
 
 /*

@@ -889,20 +889,26 @@ has_vars(const char *v)
 	return strstr(v, "${") != NULL;
 }
 
-int
-devconfig_template_set(struct devconfig *out, const char *name, const char *value, char **cause)
+/*
+ * What a template line "name = value" sets, checked as devconfig_template_set does: *f, *index,
+ * *state and in *canon (caller frees; NULL for DEVCONFIG_NULL) the value to keep. Returns 0, or
+ * -1 with *cause. Stores nothing.
+ */
+static int
+template_check(const char *name, const char *value, enum devconfig_field *f, int *index,
+    enum devconfig_state *state, char **canon, char **cause)
 {
-	enum devconfig_field f;
-	int index;
-	char *canon = NULL, *why = NULL;
+	char *why = NULL;
 
-	if (devconfig_parse_name(name, &f, &index, &why) != 0) {
+	*canon = NULL;
+	*state = DEVCONFIG_VALUE;
+	if (devconfig_parse_name(name, f, index, &why) != 0) {
 		*cause = xasprintf("%s: %s", str_is_safe(name) ? name : "field", why);
 		free(why);
 		return -1;
 	}
-	if (kind_len(fields[f].path) == 0 && index >= 0) {
-		*cause = xasprintf("%s takes no component number", fields[f].path);
+	if (kind_len(fields[*f].path) == 0 && *index >= 0) {
+		*cause = xasprintf("%s takes no component number", fields[*f].path);
 		return -1;
 	}
 	if (has_vars(value)) {
@@ -910,21 +916,34 @@ devconfig_template_set(struct devconfig *out, const char *name, const char *valu
 			*cause = xasprintf("%s: value too long or not printable", name);
 			return -1;
 		}
-		devconfig_set(out, f, index, DEVCONFIG_VALUE, value);
+		*canon = xstrdup(value);
 		return 0;
 	}
-	if (value[0] == '\0' && fields[f].type != DCT_STR && fields[f].type != DCT_ENUM &&
-	    fields[f].type != DCT_IPV4) {
+	if (value[0] == '\0' && fields[*f].type != DCT_STR && fields[*f].type != DCT_ENUM &&
+	    fields[*f].type != DCT_IPV4) {
 		/* An empty number or boolean is how a null (unset) value is written. */
-		devconfig_set(out, f, index, DEVCONFIG_NULL, NULL);
+		*state = DEVCONFIG_NULL;
 		return 0;
 	}
-	if (devconfig_check(f, value, &canon, &why) != 0) {
+	if (devconfig_check(*f, value, canon, &why) != 0) {
 		*cause = xasprintf("%s: %s", name, why);
 		free(why);
 		return -1;
 	}
-	devconfig_set(out, f, index, DEVCONFIG_VALUE, canon);
+	return 0;
+}
+
+int
+devconfig_template_set(struct devconfig *out, const char *name, const char *value, char **cause)
+{
+	enum devconfig_field f;
+	enum devconfig_state state;
+	int index;
+	char *canon;
+
+	if (template_check(name, value, &f, &index, &state, &canon, cause) != 0)
+		return -1;
+	devconfig_set(out, f, index, state, canon);
 	free(canon);
 	return 0;
 }
@@ -962,27 +981,27 @@ line_name(const char *p, const char *end, char *name, char **cause)
 	return eq;
 }
 
-/* Parses one non-empty template line "FIELD = VALUE" into out. */
+/*
+ * Reads one non-empty template line "FIELD = VALUE" [p, end): its name into name
+ * (LINE_NAME_SIZE bytes) and its value into v (initialised here; caller frees with
+ * strbuf_done, also on failure). Returns 0, or -1 with *cause.
+ */
 static int
-template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+line_split(const char *p, const char *end, char *name, struct strbuf *v, char **cause)
 {
 	const char *eq;
-	char name[LINE_NAME_SIZE];
-	struct strbuf v;
-	int rc;
 
+	strbuf_init(v);
 	if ((eq = line_name(p, end, name, cause)) == NULL)
 		return -1;
 	p = eq + 1;
 	while (p < end && isspace((unsigned char)*p))
 		p++;
-	strbuf_init(&v);
 	if (p < end && *p == '"') {
-		p = read_quoted(p + 1, end, &v);
+		p = read_quoted(p + 1, end, v);
 		while (p != NULL && p < end && isspace((unsigned char)*p))
 			p++;
 		if (p == NULL || (p < end && *p != '#')) {
-			strbuf_done(&v);
 			*cause = xasprintf("%s: unterminated quote or text after it", name);
 			return -1;
 		}
@@ -990,14 +1009,25 @@ template_line(const char *p, const char *end, struct devconfig *out, char **caus
 		const char *e = end;
 		while (e > p && isspace((unsigned char)e[-1]))
 			e--;
-		strbuf_append_len(&v, p, (size_t)(e - p));
+		strbuf_append_len(v, p, (size_t)(e - p));
 	}
-	if (strlen(strbuf_str(&v)) != v.len) {
-		strbuf_done(&v);
+	if (strlen(strbuf_str(v)) != v->len) {
 		*cause = xasprintf("%s: NUL byte in value", name);
 		return -1;
 	}
-	rc = devconfig_template_set(out, name, strbuf_str(&v), cause);
+	return 0;
+}
+
+/* Parses one non-empty template line "FIELD = VALUE" into out. */
+static int
+template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+{
+	char name[LINE_NAME_SIZE];
+	struct strbuf v;
+	int rc = line_split(p, end, name, &v, cause);
+
+	if (rc == 0)
+		rc = devconfig_template_set(out, name, strbuf_str(&v), cause);
 	strbuf_done(&v);
 	return rc;
 }
@@ -1040,6 +1070,34 @@ devconfig_template_parse(const char *text, size_t len, struct devconfig *out, ch
 		p = nl != NULL ? nl + 1 : end;
 	}
 	return 0;
+}
+
+int
+devconfig_line_field(
+    const char *line, size_t len, enum devconfig_field *f, int *index, char **cause)
+{
+	const char *s = line, *le = line + len;
+	const char *nl = memchr(line, '\n', len);
+	char name[LINE_NAME_SIZE];
+	enum devconfig_state state;
+	struct strbuf v;
+	char *canon = NULL;
+	int rc;
+
+	if (nl != NULL)
+		le = nl;
+	if (len > DEVCONFIG_TEMPLATE_MAX) {
+		*cause = xasprintf("template larger than %d bytes", DEVCONFIG_TEMPLATE_MAX);
+		return -1;
+	}
+	if (!line_text(&s, &le))
+		return 0;
+	rc = line_split(s, le, name, &v, cause);
+	if (rc == 0)
+		rc = template_check(name, strbuf_str(&v), f, index, &state, &canon, cause);
+	strbuf_done(&v);
+	free(canon);
+	return rc == 0 ? 1 : -1;
 }
 
 /* Writes a value quoted when it needs it. */

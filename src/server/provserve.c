@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "discovery/mdns.h"
 #include "discovery/scan.h"
 #include "engine/cfgdesired.h"
 #include "engine/discoveropts.h"
@@ -63,13 +62,14 @@ static void
 verifier_config(struct provserve *ps, struct verifier_opts *vo)
 {
 	const struct conf *cfg = ps->eng->conf;
-	int mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS) && mdns_guard_allows(ps->eng->guard, NULL);
+	int mdns = conf_get_bool(cfg, OPT_DISCOVER_MDNS);
 
 	ps->targets = discoveropts_ranges(ps->eng, &ps->refused);
 	memset(vo, 0, sizeof *vo);
 	vo->interval_ms = conf_get_ms(cfg, OPT_VERIFY_INTERVAL);
 	vo->timeout_ms = conf_get_ms(cfg, OPT_VERIFY_TIMEOUT);
-	discoveropts_fill(ps->eng, &(struct discoveropts){.force = 1}, mdns, ps->targets, &vo->run);
+	discoveropts_fill(ps->eng, &(struct discoveropts){.force = 1}, mdns, ps->targets, &vo->run,
+	    NULL);
 	vo->refused = ps->refused;
 	vo->changed_cb = ps->o.registry_cb;
 	vo->arg = ps->o.arg;

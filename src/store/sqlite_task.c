@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TASK_COLS                                                                       \
-	"id, kind, target, network, key_ref, name, template, pass_ref, ap_off, state, " \
-	"attempts, max_attempts, agent, lease, stage, mac, result, reason, created, updated"
+/* "id, kind, ...": the columns of store_layout_task, in its order (store/backend.h). */
+#define TASK_COL_NAME(col, field, name) name
+#define TASK_COLS STORE_TASK_COLUMNS(TASK_COL_NAME, ", ")
 
 static sqlite3_stmt *
 prep(void *b, const char *sql, char **cause)

@@ -7,6 +7,7 @@
 #include "util/str.h"
 
 #include "store/backend.h"
+#include "store_rows.h"
 #include "store/sqlite.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -58,7 +59,7 @@ struct store {
 	char *last_error;
 };
 
-/* The copies of a list's rows (struct store_rows, store/backend.h). */
+/* The copies of a list's rows (struct store_rows, store_rows.h). */
 static void
 rows_push(struct store_rows *rows, void *p)
 {

@@ -6,6 +6,7 @@
 #include "store/taskstore.h"
 
 #include "store/backend.h"
+#include "store_rows.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -29,15 +30,15 @@ ops_of(struct store *s, void **b, char **cause)
 /* clang-format off */
 #define F(col, type, field) {STORE_COL_##col, offsetof(struct type, field)}
 /* clang-format on */
-const struct store_layout store_layout_task = {STORE_REC_TASK, sizeof(struct store_task), 20,
-    {F(I64, store_task, id), F(TEXT, store_task, kind), F(TEXT, store_task, target),
-        F(TEXT, store_task, network), F(TEXT, store_task, key_ref), F(TEXT, store_task, name),
-        F(TEXT, store_task, template_name), F(TEXT, store_task, pass_ref),
-        F(BOOL, store_task, ap_off), F(TEXT, store_task, state), F(INT, store_task, attempts),
-        F(INT, store_task, max_attempts), F(TEXT, store_task, agent), F(I64, store_task, lease_ms),
-        F(TEXT, store_task, stage), F(TEXT, store_task, mac), F(TEXT, store_task, result),
-        F(TEXT, store_task, reason), F(I64, store_task, created_ms),
-        F(I64, store_task, updated_ms)}};
+/* A task's fields and their number, from the one column list (store/backend.h). */
+#define TASK_FIELD(col, field, name) F(col, store_task, field)
+#define TASK_ONE(col, field, name) +1
+#define COMMA ,
+const struct store_layout store_layout_task = {STORE_REC_TASK, sizeof(struct store_task),
+    0 STORE_TASK_COLUMNS(TASK_ONE, ), {STORE_TASK_COLUMNS(TASK_FIELD, COMMA)}};
+#undef COMMA
+#undef TASK_ONE
+#undef TASK_FIELD
 const struct store_layout store_layout_agent = {STORE_REC_AGENT, sizeof(struct store_agent), 4,
     {F(TEXT, store_agent, id), F(TEXT, store_agent, name), F(I64, store_agent, created_ms),
         F(I64, store_agent, last_seen_ms)}};

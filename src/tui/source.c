@@ -1039,20 +1039,21 @@ disc_start(struct source_job *job, const char *target)
 	const char *why = NULL;
 	char *cause = NULL;
 
-	/* mDNS multicasts to 224.0.0.251: refused here, with the reason, when the guard says so. */
-	if (mdns && !mdns_guard_allows(app->guard, &why))
-		cause = xstrdup(why);
-	else if (!mdns && (scan_targets_add(targets, target, &cause) != 0 ||
-	                      scan_targets_check_size(targets, 0, &cause) != 0 ||
-	                      scan_targets_check_guard(targets, app->guard, &cause) != 0))
+	if (!mdns && (scan_targets_add(targets, target, &cause) != 0 ||
+	                 scan_targets_check_size(targets, 0, &cause) != 0 ||
+	                 scan_targets_check_guard(targets, app->guard, &cause) != 0))
 		;
 	else {
 		/* The command line's --timeout and --port apply to the console's scans too. */
 		struct discoveropts over = {
 		    .timeout_s = app->args.timeout_s, .port = app->args.port};
 
-		discoveropts_fill(app_engine(app), &over, mdns, targets, &o);
-		job->disc = discover_new(app->loop, app->http, &o, &cbs, &cause);
+		/* mDNS multicasts to 224.0.0.251: refused, with the reason, when the guard says so. */
+		discoveropts_fill(app_engine(app), &over, mdns, targets, &o, &why);
+		if (why != NULL)
+			cause = xstrdup(why);
+		else
+			job->disc = discover_new(app->loop, app->http, &o, &cbs, &cause);
 	}
 	scan_targets_free(targets);
 	if (job->disc == NULL) {

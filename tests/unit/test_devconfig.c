@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "model/devconfig.h"
+#include "util/str.h"
 
 #define FIX "tests/fixtures/"
 
@@ -506,6 +507,67 @@ test_templates(void **state)
 	}
 }
 
+/*
+ * One template line looked at on its own (devconfig_line_field, what export uses to leave
+ * secret lines out): the field and component of a line the reader accepts, 0 for blank and
+ * comment lines, -1 for a line it refuses, and always the same verdict as
+ * devconfig_template_parse of that line alone.
+ */
+static void
+test_line_field(void **state)
+{
+	static const struct {
+		const char *line;
+		int rc, index;
+		enum devconfig_field f;
+	} cases[] = {
+	    {"sys.name = Lamp\n", 1, -1, DCFG_SYS_NAME},
+	    {"  wifi.sta.pass = \"a b\"   # kept\r\n", 1, -1, DCFG_WIFI_STA_PASS},
+	    {"switch:1.name = ${name}", 1, 1, DCFG_SWITCH_NAME},
+	    {"sys.location.lat =\n", 1, -1, DCFG_SYS_LAT}, /* an empty number: null */
+	    {"sys.name = x\nwifi.sta.pass = y\n", 1, -1, DCFG_SYS_NAME}, /* the first line */
+	    {"", 0, 0, 0},
+	    {"   \n", 0, 0, 0},
+	    {"# wifi.sta.pass = old\n", 0, 0, 0},
+	    {"sys.name\n", -1, 0, 0},
+	    {"sys.nope = 1\n", -1, 0, 0},
+	    {"cloud.enabled = perhaps\n", -1, 0, 0},
+	    {"sys.name = \"open\n", -1, 0, 0},
+	    {"sys:1.name = x\n", -1, 0, 0},
+	    {"WIFI.STA.PASS x\n", -1, 0, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *line = cases[i].line, *nl = strchr(line, '\n');
+		size_t one = nl != NULL ? (size_t)(nl - line) + 1 : strlen(line);
+		enum devconfig_field f = DCFG__COUNT;
+		struct devconfig t;
+		char *cause = NULL, *why = NULL;
+		int index = -7, rc, prc;
+
+		rc = devconfig_line_field(line, strlen(line), &f, &index, &cause);
+		if (rc != cases[i].rc)
+			fail_msg(
+			    "'%s': %d, want %d (%s)", line, rc, cases[i].rc, cause ? cause : "");
+		if (rc == 1) {
+			assert_int_equal(f, cases[i].f);
+			assert_int_equal(index, cases[i].index);
+		}
+		assert_true(rc == -1 ? cause != NULL && str_is_safe(cause) : cause == NULL);
+		/* The reader of whole templates says the same of the line alone. */
+		prc = devconfig_template_parse(line, one, &t, &why);
+		assert_int_equal(prc, rc == -1 ? -1 : 0);
+		if (prc == 0) {
+			assert_int_equal(t.n, (size_t)(rc == 1));
+			if (rc == 1)
+				assert_int_equal(t.e[0].field, f);
+			devconfig_done(&t);
+		}
+		free(why);
+		free(cause);
+	}
+}
+
 /* A null number (Gen1 lat/lng unset) is written as "" and read back as null, not refused:
  * snapshots are kept as template text and the console's drift reads them back. */
 static void
@@ -632,7 +694,8 @@ test_secret_forms(void **state)
 			/* Export reads each line on its own (exchange/cfgdoc.c): the line alone
 			 * names the same field. */
 			devconfig_done(&c);
-			assert_int_equal(devconfig_template_parse(text, strlen(text), &c, &cause), 0);
+			assert_int_equal(
+			    devconfig_template_parse(text, strlen(text), &c, &cause), 0);
 			assert_int_equal(c.n, 1);
 			assert_int_equal(c.e[0].field, f);
 			devconfig_done(&c);
@@ -724,6 +787,7 @@ main(void)
 	    cmocka_unit_test(test_network),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_template_null_roundtrip),
+	    cmocka_unit_test(test_line_field),
 	    cmocka_unit_test(test_secrets_masked),
 	    cmocka_unit_test(test_secret_forms),
 	    cmocka_unit_test(test_secret_unreadable),

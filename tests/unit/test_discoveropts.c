@@ -46,14 +46,14 @@ static void
 test_defaults(void **state)
 {
 	struct conf *cfg = conf_new();
-	struct guard *g = guard_of("127.0.0.0/8");
+	struct guard *g = guard_of("127.0.0.0/8,224.0.0.251/32");
 	struct engine eng = {.conf = cfg, .guard = g};
 	struct scan_targets *empty = scan_targets_new();
 	struct discover_opts o;
 
 	(void)state;
 	memset(&o, 0xa5, sizeof o);
-	discoveropts_fill(&eng, NULL, 1, empty, &o);
+	discoveropts_fill(&eng, NULL, 1, empty, &o, NULL);
 	assert_int_equal(o.mdns, 1);
 	assert_int_equal(o.confirm_timeout_ms, 2000);
 	assert_int_equal(o.mdns_window_ms, 2000);
@@ -66,7 +66,7 @@ test_defaults(void **state)
 	assert_int_equal(o.scan.force, 0);
 	assert_int_equal(o.scan.max_body, SCAN_DEFAULT_MAX_BODY);
 	assert_ptr_equal(o.scan.guard, g);
-	discoveropts_fill(&eng, NULL, 0, NULL, &o);
+	discoveropts_fill(&eng, NULL, 0, NULL, &o, NULL);
 	assert_int_equal(o.mdns, 0);
 	assert_null(o.targets);
 	scan_targets_free(empty);
@@ -90,14 +90,14 @@ test_conf_and_overrides(void **state)
 	set(cfg, "scan-concurrency", "16");
 	if (scan_targets_add(t, "127.0.0.1", &cause) != 0)
 		fail_msg("scan_targets_add: %s", cause);
-	discoveropts_fill(&eng, &(struct discoveropts){0}, 0, t, &o);
+	discoveropts_fill(&eng, &(struct discoveropts){0}, 0, t, &o, NULL);
 	assert_ptr_equal(o.targets, t);
 	assert_int_equal(o.confirm_timeout_ms, 5000);
 	assert_int_equal(o.scan.timeout_ms, 5000);
 	assert_int_equal(o.scan.port, 8080);
 	assert_int_equal(o.scan.concurrency, 16);
 
-	discoveropts_fill(&eng, &(struct discoveropts){0.25, 81, 1}, 0, t, &o);
+	discoveropts_fill(&eng, &(struct discoveropts){0.25, 81, 1}, 0, t, &o, NULL);
 	assert_int_equal(o.confirm_timeout_ms, 250);
 	assert_int_equal(o.mdns_window_ms, 250);
 	assert_int_equal(o.scan.timeout_ms, 250);
@@ -106,34 +106,51 @@ test_conf_and_overrides(void **state)
 	assert_int_equal(o.scan.concurrency, 16); /* not overridable */
 
 	/* A timeout below a millisecond rounds up to one, never to "no timeout". */
-	discoveropts_fill(&eng, &(struct discoveropts){0.0001, 0, 0}, 0, t, &o);
+	discoveropts_fill(&eng, &(struct discoveropts){0.0001, 0, 0}, 0, t, &o, NULL);
 	assert_int_equal(o.scan.timeout_ms, 1);
 	assert_int_equal(o.scan.port, 8080);
 	scan_targets_free(t);
 	conf_free(cfg);
 }
 
-/* mDNS goes to 224.0.0.251: allowed without a guard or when the guard lists the group. */
+/*
+ * mDNS goes to 224.0.0.251: a run browses without a guard or when the guard lists the group;
+ * else the options say it does not, and why. Every run's options come from here.
+ */
 static void
 test_mdns_guard(void **state)
 {
 	struct guard *none = guard_of(NULL), *loop = guard_of("127.0.0.0/8"),
 	             *group = guard_of("127.0.0.0/8,224.0.0.251/32");
-	const char *why = NULL;
+	struct conf *cfg = conf_new();
+	struct engine eng = {.conf = cfg, .guard = none};
+	struct discover_opts o;
+	const char *why = "unset";
 
 	(void)state;
-	assert_int_equal(mdns_guard_allows(none, &why), 1);
+	discoveropts_fill(&eng, NULL, 1, NULL, &o, &why);
+	assert_int_equal(o.mdns, 1);
 	assert_null(why);
-	assert_int_equal(mdns_guard_allows(group, &why), 1);
+	eng.guard = group;
+	why = "unset";
+	discoveropts_fill(&eng, NULL, 1, NULL, &o, &why);
+	assert_int_equal(o.mdns, 1);
 	assert_null(why);
-	assert_int_equal(mdns_guard_allows(loop, &why), 0);
-	assert_non_null(why);
-	assert_non_null(strstr(why, "SHELLY_TUI_ALLOW_NETS"));
-	assert_non_null(strstr(why, "224.0.0.251"));
-	assert_int_equal(mdns_guard_allows(loop, NULL), 0);
+	eng.guard = loop;
+	discoveropts_fill(&eng, NULL, 1, NULL, &o, &why);
+	assert_int_equal(o.mdns, 0);
+	assert_string_equal(why, "mDNS is off: SHELLY_TUI_ALLOW_NETS does not include the mDNS "
+	                         "group 224.0.0.251");
+	discoveropts_fill(&eng, NULL, 1, NULL, &o, NULL); /* the reason is optional */
+	assert_int_equal(o.mdns, 0);
+	why = "unset";
+	discoveropts_fill(&eng, NULL, 0, NULL, &o, &why); /* not asked for: nothing to say */
+	assert_int_equal(o.mdns, 0);
+	assert_null(why);
 	guard_free(none);
 	guard_free(loop);
 	guard_free(group);
+	conf_free(cfg);
 }
 
 /*
@@ -146,6 +163,9 @@ test_ranges(void **state)
 {
 	static const char text[] = "discover-range 127.240.0.0/15\n"
 	                           "discover-range 127.9.9.0/24\n";
+	static const char text2[] = "discover-range 127.9.9.0/24\n"
+	                            "discover-range 127.240.0.0/15\n"
+	                            "discover-range 127.1.0.0/30\n";
 	struct conf *cfg = conf_new();
 	struct guard *loop = guard_of("127.0.0.0/8"), *narrow = guard_of("127.9.9.0/24");
 	struct engine eng = {.conf = cfg, .guard = loop};
@@ -160,10 +180,10 @@ test_ranges(void **state)
 	assert_null(refused);
 	assert_int_equal(scan_targets_len(t), 2);
 	assert_true(scan_targets_count(t) > SCAN_MAX_UNFORCED);
-	discoveropts_fill(&eng, &(struct discoveropts){.force = 1}, 0, t, &o);
+	discoveropts_fill(&eng, &(struct discoveropts){.force = 1}, 0, t, &o, NULL);
 	assert_ptr_equal(o.targets, t);
 	assert_int_equal(scan_targets_check_size(o.targets, o.scan.force, &cause), 0);
-	discoveropts_fill(&eng, NULL, 0, t, &o);
+	discoveropts_fill(&eng, NULL, 0, t, &o, NULL);
 	assert_int_equal(scan_targets_check_size(o.targets, o.scan.force, &cause), -1);
 	free(cause);
 	scan_targets_free(t);
@@ -176,6 +196,20 @@ test_ranges(void **state)
 	scan_targets_free(t);
 	t = discoveropts_ranges(&eng, NULL); /* the cause is optional */
 	assert_int_equal(scan_targets_len(t), 0);
+	scan_targets_free(t);
+	conf_free(cfg);
+
+	/* The ranges are checked together: the one named holds the lowest refused address,
+	 * whatever the order of the lines (as the logged cause names it). */
+	cfg = conf_new();
+	eng.conf = cfg;
+	if (conf_load_buffer(cfg, "test", text2, sizeof text2 - 1, &cause) != 0)
+		fail_msg("conf_load_buffer: %s", cause);
+	t = discoveropts_ranges(&eng, &refused);
+	assert_int_equal(scan_targets_len(t), 0);
+	assert_string_equal(
+	    refused, "discover-range 127.1.0.0/30 refused by SHELLY_TUI_ALLOW_NETS");
+	free(refused);
 	scan_targets_free(t);
 	guard_free(loop);
 	guard_free(narrow);

@@ -331,6 +331,31 @@ test_guard_random(void **state)
 	}
 }
 
+/* The refused target is named by its text, the one holding the lowest refused address. */
+static void
+test_guard_named(void **state)
+{
+	const char *list[] = {"127.9.9.0/24", "127.240.0.0/15", "127.1.0.0/30"};
+	struct scan_targets *t = targets(list, 3);
+	struct guard *g = NULL;
+	const char *which = "unset";
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(guard_parse("127.9.9.0/24", &g, &cause), 0);
+	assert_int_equal(scan_targets_check_guard_named(t, g, &which, &cause), -1);
+	assert_string_equal(which, "127.1.0.0/30");
+	assert_non_null(strstr(cause, "target 127.1.0.0/30: "));
+	free(cause);
+	guard_free(g);
+	assert_int_equal(guard_parse("127.0.0.0/8", &g, &cause), 0);
+	which = "unset";
+	assert_int_equal(scan_targets_check_guard_named(t, g, &which, &cause), 0);
+	assert_string_equal(which, "unset"); /* untouched when allowed */
+	guard_free(g);
+	scan_targets_free(t);
+}
+
 /* A /8 of targets is checked in one step of the guard, allowed or refused. */
 static void
 test_guard_slash8_steps(void **state)
@@ -631,6 +656,7 @@ main(void)
 	    cmocka_unit_test(test_guard),
 	    cmocka_unit_test(test_guard_random),
 	    cmocka_unit_test(test_guard_slash8_steps),
+	    cmocka_unit_test(test_guard_named),
 	    cmocka_unit_test(test_https_fallback_rule),
 	    cmocka_unit_test(test_live_scan),
 	};

@@ -435,6 +435,66 @@ test_lists(void **state)
 	store_free(s);
 }
 
+/*
+ * Every column of a task reads back into its own member (store_layout_task and the backend's
+ * SELECT both come from STORE_TASK_COLUMNS): each holds a value no other column has.
+ */
+static void
+test_task_columns(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.kind = "k-kind",
+	    .target = "k-target",
+	    .network = "k-network",
+	    .key_ref = "file:/k-key",
+	    .name = "k-name",
+	    .template_name = "k-template",
+	    .pass_ref = "file:/k-pass",
+	    .ap_off = 1,
+	    .state = "queued",
+	    .max_attempts = 7};
+	struct store_task_set set = {.lease_ms = -1,
+	    .stage = "k-stage",
+	    .mac = "a1b2c3d4e5f6",
+	    .result = "k-result",
+	    .reason = "k-reason"};
+	struct store_task *got = NULL;
+	char *cause = NULL;
+	int64_t id = 0;
+
+	(void)state;
+	assert_int_equal(store_task_add(s, &t, 1111, &id, &cause), 0);
+	assert_int_equal(
+	    store_task_take(s, "queued", "running", "k-agent", 2222, 9999, &got, &cause), 1);
+	store_task_free(got);
+	assert_int_equal(
+	    store_task_update(s, id, "k-agent", "running", "verifying", &set, 3333, &cause), 1);
+	got = store_task_get(s, id);
+	assert_non_null(got);
+	assert_int_equal(got->id, id);
+	assert_string_equal(got->kind, "k-kind");
+	assert_string_equal(got->target, "k-target");
+	assert_string_equal(got->network, "k-network");
+	assert_string_equal(got->key_ref, "file:/k-key");
+	assert_string_equal(got->name, "k-name");
+	assert_string_equal(got->template_name, "k-template");
+	assert_string_equal(got->pass_ref, "file:/k-pass");
+	assert_int_equal(got->ap_off, 1);
+	assert_string_equal(got->state, "verifying");
+	assert_int_equal(got->attempts, 1);
+	assert_int_equal(got->max_attempts, 7);
+	assert_string_equal(got->agent, "k-agent");
+	assert_int_equal(got->lease_ms, 9999);
+	assert_string_equal(got->stage, "k-stage");
+	assert_string_equal(got->mac, "a1b2c3d4e5f6");
+	assert_string_equal(got->result, "k-result");
+	assert_string_equal(got->reason, "k-reason");
+	assert_int_equal(got->created_ms, 1111);
+	assert_int_equal(got->updated_ms, 3333);
+	store_task_free(got);
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -448,6 +508,7 @@ main(void)
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
 	    cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_task_columns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
