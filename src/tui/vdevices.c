@@ -472,10 +472,12 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	case COL_OUT:
 		if (!live)
 			snprintf(buf, size, "-");
-		else if (r->outputs == 1)
-			snprintf(buf, size, "%s", r->outputs_on ? "on" : "off");
+		else if (r->outputs == 1) /* an output the reply did not tell is not "off" */
+			snprintf(buf, size, "%s",
+			    r->outputs_known == 0 ? "?" : r->outputs_on ? "on" : "off");
 		else if (r->outputs > 1)
-			snprintf(buf, size, "%d/%d", r->outputs_on, r->outputs);
+			snprintf(buf, size, "%d/%d%s", r->outputs_on, r->outputs,
+			    r->outputs_known < r->outputs ? "?" : "");
 		else if (r->covers > 0)
 			fmt_cover(buf, size, r, t->utf8);
 		else

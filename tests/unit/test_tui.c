@@ -154,6 +154,9 @@ setup_covers(void **state)
 	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
 	    "10.0.20.46", "online", NAN,
 	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	/* A switch whose output comes as the wrong type (the simulator's wrongtypes fault). */
+	add_device(f->app.store, "aabbcc0000c7", "Odd switch", "SNSW-001X16EU", 2, "10.0.20.47",
+	    "online", NAN, "{\"switch:0\":{\"id\":0,\"output\":{\"value\":true}}}");
 	tui_free(f->t);
 	f->t = tui_new_virtual(&f->app, 30, 100, NULL, &cause);
 	if (f->t == NULL)
@@ -304,6 +307,8 @@ test_cover_out(void **state)
 	assert_out(s, "Roller closing", "closing");
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
+	/* An output the reply does not tell is not "off". */
+	assert_out(s, "Odd switch", "?");
 	free(s);
 	/* Sorted by OUT: positions first (ascending), then the uncalibrated ones by state. */
 	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
@@ -316,7 +321,7 @@ test_cover_out(void **state)
 	}
 	free(s);
 	/* has=cover finds every cover, whatever its name says. */
-	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 6");
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 7");
 	free(s);
 }
 
