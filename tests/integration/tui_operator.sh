@@ -6,7 +6,7 @@
 # view says when no device has a desired configuration instead of "matches"; the detail
 # header puts state and address first and an uncalibrated cover gets no position prompt; a
 # name changed on a device follows into the table, with its event; a toggle's outcome names
-# the device as the table does.
+# the device as the table does; a discovery refused before it starts is not titled scanning.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -132,6 +132,18 @@ if tui_wait 20 "device_name_changed '.*' -> 'Porch lamp', registry follows"; the
 	pass "$N: a rename on the device shows in the table and the events"
 else
 	fail "$N: rename event" "$(tui_why "device_name_changed ... 'Porch lamp'")"
+fi
+tui_keys q
+
+# A discovery target refused before anything is sent: the title does not say "scanning".
+tui_keys F2
+tui_type "$(dv 0 ADDR)-9:1"
+tui_keys Enter
+if tui_wait 20 'a target has no port' && grep -q "Discovery: $(dv 0 ADDR)-9:1 " "$T_TMP/screen" &&
+	! grep -q 'Discovery: scanning' "$T_TMP/screen"; then
+	pass "$N: a refused discovery is not titled 'scanning'"
+else
+	fail "$N: discovery title" "$(tui_why 'Discovery: TARGET, a target has no port')"
 fi
 tui_keys q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why 'RESTORED rc=0')"
