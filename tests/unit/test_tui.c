@@ -500,7 +500,15 @@ test_detail(void **state)
 	/* Offline: not "no status stored", which reads as if it had never been polled. */
 	assert_non_null(strstr(s, "no reply while offline: outputs and sensors show when it"));
 	free(s);
-	tui_feed(f->t, "q Home Enter");
+	/* Its events key shows this device's events alone. */
+	s = feed_expect(f->t, "e", "Events of Garage door - 1");
+	assert_non_null(strstr(s, "3 failed polls: timeout"));
+	free(s);
+	tui_feed(f->t, "q q Home Enter");
+	s = feed_expect(f->t, "e", "Events of Attic fan - 0");
+	assert_null(strstr(s, "3 failed polls: timeout"));
+	free(s);
+	tui_feed(f->t, "q q Home Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Attic fan"));
 	assert_non_null(strstr(s, "switch:0"));
