@@ -99,7 +99,8 @@ void fleet_stop(struct fleet *f);
  */
 int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause);
 /*
- * Loads the configuration file path (NULL: no file, the defaults) into a new configuration that
+ * Loads the configuration file path (conf_load: NULL is the default file, and a missing default
+ * file is an empty configuration) into a new configuration that
  * keeps the current one's overrides (conf_override: command-line options) and makes it current
  * in eng->conf (intervals, credentials, discovery, new `device` lines); FLEET_EV_CONF tells the
  * front end, whose pointer to the old one is stale from then on. On error the old

@@ -407,7 +407,7 @@ fleet_reload(struct fleet *f, const char *path, char **cause)
 	struct conf *cfg = conf_new_like(f->eng->conf);
 	struct poller_opts po;
 
-	if (path != NULL && conf_load(cfg, path, cause) != 0) {
+	if (conf_load(cfg, path, cause) != 0) {
 		conf_free(cfg);
 		return -1;
 	}
