@@ -105,8 +105,8 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		long long n;
 
 		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
-			*cause =
-			    xasprintf("--attempts wants 1..100, not '%s'", a->val[CLI_ATTEMPTS]);
+			*cause = str_range_error("--attempts", "a whole number", 1, 0, 100,
+			    a->val[CLI_ATTEMPTS]);
 			return -1;
 		}
 		p->t.max_attempts = (int)n;
