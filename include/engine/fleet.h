@@ -52,7 +52,8 @@ struct fleet_view {
 	const char *mac, *id, *name, *model, *model_name, *fw, *host;
 	int gen;
 	uint16_t port;
-	enum device_state state;
+	enum device_state state; /* this run's, else the state an earlier run stored */
+	int known; /* 0: no run has polled the device yet, state means nothing */
 	const char *error; /* "" if none; sanitised */
 	int64_t last_seen_ms; /* 0 never */
 	int attempted; /* polled at least once since start */
@@ -64,6 +65,7 @@ struct fleet_view {
 struct fleet_totals {
 	size_t devices;
 	size_t by_state[DEVICE_STATE_COUNT];
+	size_t unknown; /* devices no run has polled yet (in no by_state) */
 	size_t attempted;
 	uint64_t polls;
 	uint64_t errors[HTTP_RESULT_COUNT];
