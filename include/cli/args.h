@@ -78,7 +78,7 @@
 	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
 	    "Queue WiFi provisioning of the device AP SSID or MAC (more may follow) for an agent") \
 	X(PROVISION_CSV, "provision-csv", 0, 1, "FILE", 1, \
-	    "Queue provisioning of every 'SSID|MAC[,NAME]' line of the CSV FILE (validated first)") \
+	    "Queue provisioning of every 'SSID|MAC[,NAME]' record of the CSV (RFC 4180) FILE (validated first)") \
 	X(TASKS, "tasks", 0, 0, NULL, 1, "List provisioning tasks with their state and reason") \
 	X(TASK_CANCEL, "task-cancel", 0, 1, "ID", 1, "Cancel a provisioning task that has not ended") \
 	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
