@@ -106,6 +106,11 @@ int str_parse_duration_ms(const char *s, uint64_t *ms);
 /* Formats ms in the largest unit that is exact ("30s", "5m", "1500ms") into buf; returns buf. */
 char *str_format_duration_ms(uint64_t ms, char *buf, size_t size);
 /*
+ * Parses a number of seconds above 0 and at most max, as strtod reads it ("2", "0.5", "1e-3").
+ * Returns 0 and sets *sec, or -1 (no number, text after it, out of range, NaN).
+ */
+int str_parse_seconds(const char *s, double max, double *sec);
+/*
  * Parses a size in bytes: a non-negative integer with an optional suffix B, k/K/KiB/KB,
  * M/MiB/MB, G/GiB/GB. All suffixes are binary (1k = 1024). Returns 0 and sets *bytes, or -1.
  */

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "store/store.h"
@@ -49,7 +50,7 @@ apply_overrides(struct app *app)
 		rc |= conf_override(app->cfg, "request-timeout", ms, &cause);
 	}
 	if (rc != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return -1;
 	}
@@ -89,7 +90,7 @@ app_init(struct app *app, int argc, char **argv)
 		log_set_level(LOG_WARN); /* one-shot modes print results, not progress */
 
 	if (guard_from_env(&app->guard, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return EXIT_USAGE;
 	}
@@ -135,7 +136,7 @@ db_path(struct app *app)
 	else if (cfg_db != NULL && cfg_db[0] != '\0')
 		app->db_path = xstrdup(cfg_db);
 	else if ((app->db_path = store_default_path(&cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return -1;
 	}

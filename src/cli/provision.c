@@ -50,7 +50,7 @@ cli_agent_enrol(struct app *app)
 	secret = taskq_enrol_new(app->store, loop_wall_ms(), (int64_t)ttl, w, &cause);
 	free(w);
 	if (secret == NULL) {
-		fprintf(stderr, "shelly-tui: --agent-enrol: %s\n", cause);
+		print_cause("--agent-enrol: ", cause);
 		free(cause);
 		return EXIT_FAIL;
 	}
@@ -298,7 +298,7 @@ queue_items(
 		             ? items[i].name
 		             : (n == 1 && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL);
 		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {
-			fprintf(stderr, "shelly-tui: %s\n", cause);
+			print_cause("", cause);
 			free(cause);
 			cause = NULL;
 			rc = EXIT_FAIL;
@@ -323,7 +323,7 @@ cli_provision(struct app *app)
 	int rc = EXIT_USAGE;
 
 	if (params_read(app, &p, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		goto out;
 	}
 	if (app->args.mode == CLI_PROVISION_CSV) {
@@ -427,7 +427,7 @@ cli_tasks(struct app *app)
 		rc = store_task_list(app->store, task_row_cb, NULL, &cause);
 	}
 	if (rc != 0) {
-		fprintf(stderr, "shelly-tui: --tasks: %s\n", cause);
+		print_cause("--tasks: ", cause);
 		free(cause);
 		cJSON_Delete(root);
 		return EXIT_FAIL;
@@ -455,7 +455,7 @@ cli_task_cancel(struct app *app)
 	rc = taskq_cancel(app->store, id, w, loop_wall_ms(), &cause);
 	free(w);
 	if (rc < 0) {
-		fprintf(stderr, "shelly-tui: --task-cancel: %s\n", cause);
+		print_cause("--task-cancel: ", cause);
 		free(cause);
 		return EXIT_FAIL;
 	}

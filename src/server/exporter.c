@@ -24,11 +24,7 @@ enum exporter_family {
 	    EF__COUNT
 };
 
-static const struct {
-	const char *name;
-	enum metrics_type type;
-	const char *help;
-} families[] = {
+static const struct metrics_family_info families[] = {
 #define EXPORTER_INFO(id, name, type, help) {name, METRICS_##type, help},
     EXPORTER_FAMILIES(EXPORTER_INFO)
 #undef EXPORTER_INFO

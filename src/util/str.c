@@ -1,5 +1,6 @@
 #include "util/str.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -582,6 +583,22 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 	if (f > UINT64_MAX - v)
 		return -1;
 	*ms = v + f;
+	return 0;
+}
+
+int
+str_parse_seconds(const char *s, double max, double *sec)
+{
+	char *end;
+	double v;
+
+	if (s == NULL)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || v > max)
+		return -1;
+	*sec = v;
 	return 0;
 }
 

@@ -34,11 +34,11 @@ expect "--channel 256" 2 "--channel wants a whole number from 0 to 255, not '256
 # A hostile value is printed without its control characters.
 expect "--timeout with an escape sequence" 2 "not 'x'" "$T" --probe 127.0.0.1 --timeout "$(printf '\033[31mx')"
 if grep -q "$(printf '\033')" "$T_TMP/e"; then fail "$N: the escape reaches the terminal"; else pass "$N: no ESC in the message"; fi
-expect "provisioner --poll 0" 2 "--poll wants seconds more than 0 and at most 3600, not '0'" \
+expect "provisioner --poll 0" 2 "--poll wants seconds from 0.001 to 3600, not '0'" \
 	"$P" --manager http://127.0.0.1:9 --poll 0
-expect "provisioner --verify-wait 86401" 2 "--verify-wait wants seconds more than 0 and at most 86400, not '86401'" \
+expect "provisioner --verify-wait 86401" 2 "--verify-wait wants seconds from 0.001 to 86400, not '86401'" \
 	"$P" --manager http://127.0.0.1:9 --verify-wait 86401
-expect "provisioner --timeout 601" 2 "--timeout wants seconds more than 0 and at most 600, not '601'" \
+expect "provisioner --timeout 601" 2 "--timeout wants seconds from 0.001 to 600, not '601'" \
 	"$P" --manager http://127.0.0.1:9 --timeout 601
 
 # The ends are in range: the queued task keeps --attempts 100; --port 65535 and --timeout
