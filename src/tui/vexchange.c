@@ -359,8 +359,8 @@ mode_step(struct tui *t, const char *text, struct xchg *x)
 	}
 	/* As --import: password files named by the file are held back unless taken. */
 	snprintf(q, sizeof q,
-	    "%zu device%s (first %s) name%s password files (file:PATH): h hold back  t take "
-	    "(asks again)  other key cancels ",
+	    "h hold back  t take (asks again)  other key cancels: %zu device%s (first %s) "
+	    "name%s password files (file:PATH) ",
 	    x->dry.held, x->dry.held == 1 ? "" : "s", x->dry.held_mac, x->dry.held == 1 ? "s" : "");
 	x->step = held_step;
 	tui_choose(t, q, "ht", answer_cb, x);

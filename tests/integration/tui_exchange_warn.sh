@@ -66,7 +66,7 @@ cred4() { sqlite3 "$DB" "select ifnull(cred_ref, 'none') from devices where mac 
 tui_keys I
 tui_type in.toml
 tui_keys Enter m
-if tui_wait 10 '1 device \(first 000000000004\) names password files \(file:PATH\): h hold back  t take'; then
+if tui_wait 10 'h hold back  t take \(asks again\)  other key cancels: 1 device \(first 000000000004\) names password files \(file:PATH\)'; then
 	pass "$N: before the dry run the console says a password file is named and asks"
 else
 	fail "$N: held question" "$(tui_why 'names password files')"
