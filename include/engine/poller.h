@@ -7,7 +7,9 @@
  * only when Gen1 cfg_changed_cnt or Gen2+ sys.cfg_rev moves. Failures count: offline after
  * offline_after failures in a row, exponential backoff (x2 up to backoff_max) and a circuit
  * breaker (after breaker_after failures only one probe per backoff_max). Sleeping battery
- * devices are "asleep": no backoff, no breaker, no offline events, last report kept.
+ * devices are "asleep", not offline, and keep their last report; a missed poll backs them off
+ * (x2 from the first miss, up to backoff_max; an answer resets it) and their connect timeout
+ * is short, so a fleet of sleepers holds few request slots.
  *
  * Credentials are sent only after GET /shelly at the device's address showed the registered
  * MAC: before every poll of a Gen1 device (HTTP Basic sends the password itself), every
@@ -86,9 +88,10 @@ typedef void (*poller_observe_cb)(const char *mac, int gen, enum http_result res
     double seconds, void *arg);
 
 /*
- * The wait before a device's next poll: its generation's interval when healthy (or asleep),
- * doubled for every failure past the first up to backoff_max, backoff_max once the breaker is
- * open (failures >= breaker_after); then +- jitter_pct, picked by random. Pure.
+ * The wait before a device's next poll: its generation's interval when healthy, doubled for
+ * every failure past the first up to backoff_max, backoff_max once the breaker is open
+ * (failures >= breaker_after); a sleeping device's doubles from the first failure, up to
+ * backoff_max; then +- jitter_pct, picked by random. Pure.
  */
 uint64_t poller_delay_ms(
     const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random);

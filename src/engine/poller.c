@@ -24,6 +24,7 @@ enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 
 /* One registered device, as the poller keeps it. */
 #define POLLER_ERROR_MAX 512 /* bytes kept of a device's last error, with the NUL */
+#define POLLER_SLEEPER_CONNECT_MS 1000 /* connect timeout (at most) of a battery device */
 
 struct pdev {
 	struct poller *p;
@@ -148,10 +149,11 @@ poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps, 
 	uint64_t ms = gen == 1 ? o->interval_gen1_ms : o->interval_gen2_ms;
 	uint64_t span;
 
-	if (!sleeps && failures > 0) {
-		if (failures >= o->breaker_after)
+	if (failures > 0) {
+		if (!sleeps && failures >= o->breaker_after)
 			return o->backoff_max_ms; /* breaker open: one probe per backoff_max */
-		for (int i = 1; i < failures && ms < o->backoff_max_ms; i++)
+		/* Asleep is normal for a battery device: it backs off from its first miss. */
+		for (int i = sleeps ? 0 : 1; i < failures && ms < o->backoff_max_ms; i++)
 			ms *= 2;
 		if (ms > o->backoff_max_ms)
 			ms = o->backoff_max_ms;
@@ -469,6 +471,8 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->ca_file = p->opts.ca_file;
 	t->pin = d->pin && d->pin[0] ? d->pin : NULL;
 	t->connect_timeout_ms = p->opts.connect_timeout_ms;
+	if (d->sleeps && t->connect_timeout_ms > POLLER_SLEEPER_CONNECT_MS)
+		t->connect_timeout_ms = POLLER_SLEEPER_CONNECT_MS; /* asleep: gone from the LAN */
 	t->timeout_ms = p->opts.request_timeout_ms;
 	t->max_body = p->opts.max_body;
 }

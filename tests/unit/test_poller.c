@@ -81,7 +81,7 @@ test_backoff_doubles_to_max(void **state)
 }
 
 static void
-test_breaker_and_asleep(void **state)
+test_breaker(void **state)
 {
 	struct poller_opts o = opts();
 
@@ -89,9 +89,38 @@ test_breaker_and_asleep(void **state)
 	/* Breaker open: exactly one probe per backoff_max, no jitter below it. */
 	assert_int_equal(poller_delay_ms(&o, 2, 12, 0, 777), 300000);
 	assert_int_equal(poller_delay_ms(&o, 2, 1000, 0, 1), 300000);
-	/* A sleeping device is never backed off. */
+}
+
+/* A sleeping device: its interval while it answers, doubled from its first miss to the max. */
+static void
+test_asleep_backs_off(void **state)
+{
+	struct poller_opts o = opts();
+	uint64_t prev = 0;
+
+	(void)state;
 	o.jitter_pct = 0;
-	assert_int_equal(poller_delay_ms(&o, 1, 50, 1, 0), 30000);
+	assert_int_equal(poller_delay_ms(&o, 1, 0, 1, 0), 30000);
+	assert_int_equal(poller_delay_ms(&o, 1, 1, 1, 0), 60000);
+	assert_int_equal(poller_delay_ms(&o, 1, 2, 1, 0), 120000);
+	assert_int_equal(poller_delay_ms(&o, 1, 3, 1, 0), 240000);
+	assert_int_equal(poller_delay_ms(&o, 1, 4, 1, 0), 300000);
+	assert_int_equal(poller_delay_ms(&o, 2, 1, 1, 0), 20000);
+	assert_int_equal(poller_delay_ms(&o, 2, 5, 1, 0), 300000);
+	assert_int_equal(poller_delay_ms(&o, 2, 100000, 1, 0), 300000);
+	/* Never sooner than a mains device with as many failures, never past the max. */
+	for (int f = 1; f < 40; f++) {
+		uint64_t s = poller_delay_ms(&o, 2, f, 1, 0);
+		assert_true(s >= poller_delay_ms(&o, 2, f, 0, 0) || f >= o.breaker_after);
+		assert_true(s >= prev && s <= o.backoff_max_ms);
+		prev = s;
+	}
+	/* With jitter: within +-10% of the schedule. */
+	o.jitter_pct = 10;
+	for (uint64_t r = 0; r < 1000; r++) {
+		uint64_t d = poller_delay_ms(&o, 2, 2, 1, r * 2654435761u);
+		assert_true(d >= 36000 && d <= 44000);
+	}
 }
 
 /* A device that accepts connections and never answers: every request stays in flight. */
@@ -285,7 +314,8 @@ main(void)
 		cmocka_unit_test(test_interval_by_generation),
 		cmocka_unit_test(test_jitter_bounds),
 		cmocka_unit_test(test_backoff_doubles_to_max),
-		cmocka_unit_test(test_breaker_and_asleep),
+		cmocka_unit_test(test_breaker),
+		cmocka_unit_test(test_asleep_backs_off),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
 		cmocka_unit_test(test_observer_gets_mac),
 	};
