@@ -9,7 +9,8 @@
  * breaker (after breaker_after failures only one probe per backoff_max). Sleeping battery
  * devices are "asleep", not offline, and keep their last report; a missed poll backs them off
  * (x2 from the first miss, up to backoff_max; an answer resets it) and their connect timeout
- * is short, so a fleet of sleepers holds few request slots.
+ * is short, so a fleet of sleepers holds few request slots. Silent for more than a day, a
+ * sleeper stays asleep with the error "asleep since <its last answer>".
  *
  * Credentials are sent only after GET /shelly at the device's address showed the registered
  * MAC: before every poll of a Gen1 device (HTTP Basic sends the password itself), every

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 #include "conf/conf.h"
@@ -25,6 +26,7 @@ enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 /* One registered device, as the poller keeps it. */
 #define POLLER_ERROR_MAX 512 /* bytes kept of a device's last error, with the NUL */
 #define POLLER_SLEEPER_CONNECT_MS 1000 /* connect timeout (at most) of a battery device */
+#define POLLER_ASLEEP_LONG_MS (24 * 3600 * 1000LL) /* a sleeper silent this long is reported */
 
 struct pdev {
 	struct poller *p;
@@ -584,7 +586,7 @@ queue_asleep(struct pdev *d, const char *json)
 	ss = d->last;
 	ss.ts_ms = loop_wall_ms();
 	ss.state = device_state_name(d->state);
-	ss.error = NULL;
+	ss.error = d->error; /* NULL, or asleep for too long */
 	ss.json = json;
 	store_queue_status(d->p->store, &ss);
 	return 1;
@@ -826,6 +828,26 @@ send_op(struct pdev *d, enum pstage stage, int with_creds)
 	}
 }
 
+/*
+ * A sleeper silent for longer than POLLER_ASLEEP_LONG_MS: "asleep since <last answer>" in buf
+ * (flat battery, out of range?). It stays asleep, never offline: waking is up to the device.
+ */
+static const char *
+asleep_note(const struct pdev *d, char *buf, size_t size)
+{
+	time_t t = (time_t)(d->last_seen_ms / 1000);
+	char when[32];
+	struct tm tm;
+
+	if (d->last_seen_ms <= 0 || loop_wall_ms() - d->last_seen_ms <= POLLER_ASLEEP_LONG_MS)
+		return NULL;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	snprintf(buf, size, "asleep since %s: no answer for more than %d h", when,
+	    (int)(POLLER_ASLEEP_LONG_MS / 3600000));
+	return buf;
+}
+
 /* A failed request: count it, decide the state. */
 static void
 poll_failed(struct pdev *d, const struct shelly_reply *r)
@@ -847,7 +869,7 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 	else if (d->sleeps &&
 	    (r->result == HTTP_TIMEOUT || r->result == HTTP_REFUSED ||
 	    r->result == HTTP_UNREACHABLE || r->result == HTTP_RESET))
-		set_state(d, DEVICE_ASLEEP, NULL); /* its last report stays */
+		set_state(d, DEVICE_ASLEEP, asleep_note(d, msg, sizeof msg)); /* last report stays */
 	else if (d->failures >= p->opts.offline_after || d->state == DEVICE_OFFLINE)
 		set_state(d, r->result == HTTP_TIMEOUT || r->result == HTTP_REFUSED ||
 		    r->result == HTTP_UNREACHABLE || r->result == HTTP_RESET ||

@@ -71,5 +71,17 @@ wait_for 25 more && pass "$N: the backoff is reset by the answer" ||
 	fail "$N: backoff not reset" "$(sim_state 0 .counters.requests) $(sim_state 1 .counters.requests) from $c0 $c1"
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: SIGTERM exits 0" || fail "$N: exit" "rc=$HL_RC"
+
+# Silent for more than a day (its last answer two days ago): still asleep, and it says since
+# when, in the stored row (--list --json error) as in the console.
+ctl POST /devices/0/fault '{"fault":"noanswer"}' >/dev/null
+old=$(( $(now_ms) - 2 * 86400000 ))
+sq "$DB" "UPDATE devices SET last_seen = $old WHERE mac = '$(mac_of 0)'"
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --poll-once -q >/dev/null 2>"$T_TMP/once.err"
+j=$("$SHELLY_TUI" --db "$DB" --list --json 2>&1)
+echo "$j" | jq -e --arg m "$(mac_of 0)" '.devices[] | select(.mac == $m) |
+	.state == "asleep" and (.error | startswith("asleep since "))' >/dev/null &&
+	pass "$N: asleep for two days: still asleep, \"$(echo "$j" | jq -r --arg m "$(mac_of 0)" '.devices[] | select(.mac == $m) | .error')\"" ||
+	fail "$N: long asleep" "$(echo "$j" | jq -c --arg m "$(mac_of 0)" '.devices[] | select(.mac == $m) | {state, error}') $(cat "$T_TMP/once.err")"
 sim_stop
 exit 0

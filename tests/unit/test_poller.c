@@ -307,6 +307,144 @@ test_observer_gets_mac(void **state)
 	rig_close(&r, p);
 }
 
+/* A Gen1 H&T (a battery model) at 127.0.0.1:port, last seen at last_seen_ms. */
+static void
+rig_add_sleeper(struct rig *r, const char *mac, int port, int64_t last_seen_ms)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, mac, 13);
+	sd.gen = 1;
+	sd.model = "SHHT-1";
+	sd.host = "127.0.0.1";
+	sd.port = port;
+	sd.scheme = "http";
+	sd.last_seen_ms = last_seen_ms;
+	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+struct view_of {
+	const char *mac;
+	enum device_state state;
+	char error[256];
+};
+
+static void
+view_of_cb(const struct fleet_view *v, void *arg)
+{
+	struct view_of *w = arg;
+
+	if (strcmp(v->mac, w->mac) == 0) {
+		w->state = v->state;
+		snprintf(w->error, sizeof w->error, "%s", v->error);
+	}
+}
+
+static void
+flag_done_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* Polls every device once (10 s at most) and returns what the poller shows of mac. */
+static struct view_of
+poll_once_view(struct rig *r, struct poller *p, const char *mac)
+{
+	struct view_of w = { mac, DEVICE_ONLINE, "" };
+	int done = 0;
+
+	poller_poll_all(p, flag_done_cb, &done);
+	for (int i = 0; i < 1000 && !done; i++)
+		loop_run_once(r->loop, 10);
+	assert_true(done);
+	poller_foreach(p, view_of_cb, &w);
+	return w;
+}
+
+/*
+ * A sleeper that does not answer is asleep; silent for more than a day it says since when
+ * (its last answer), while one seen an hour ago has no error at all.
+ */
+static void
+test_asleep_long_says_since(void **state)
+{
+	struct poller_opts o = opts();
+	struct mute_dev m;
+	struct view_of w;
+	struct poller *p;
+	struct rig r;
+	int64_t now = loop_wall_ms();
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: refused at once */
+	rig_open(&r, "a0b1c2d3e4f5", m.port);
+	rig_add_sleeper(&r, "a0b1c2d3e4f6", m.port, now - 49 * 3600 * 1000LL);
+	rig_add_sleeper(&r, "a0b1c2d3e4f7", m.port, now - 3600 * 1000LL);
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	o.max_body = 65536;
+	p = rig_poller(&r, &o);
+	w = poll_once_view(&r, p, "a0b1c2d3e4f6");
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_non_null(strstr(w.error, "asleep since "));
+	assert_non_null(strstr(w.error, "more than 24 h"));
+	poller_stop(p);
+	w.mac = "a0b1c2d3e4f7";
+	poller_foreach(p, view_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_string_equal(w.error, "");
+	rig_close(&r, p);
+}
+
+/*
+ * A sleeper gone from the network (its SYN never answered: a full accept queue) costs at most
+ * a 1 s connect timeout, not the configured 30 s: the poll fails well within 10 s.
+ */
+static void
+test_asleep_connect_timeout_short(void **state)
+{
+	struct poller_opts o = opts();
+	struct sockaddr_in sa;
+	struct observed seen = { 0 };
+	struct mute_dev m, full;
+	struct poller *p;
+	struct rig r;
+	int fill[8];
+
+	(void)state;
+	mute_dev_open(&full);
+	assert_int_equal(listen(full.fd, 0), 0); /* backlog 0: one pending connection at most */
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(full.port);
+	for (int i = 0; i < 8; i++) { /* fill the accept queue: later SYNs are dropped */
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		(void)connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+	}
+	mute_dev_open(&m);
+	close(m.fd); /* the rig's mains device: refused at once */
+	rig_open(&r, "b0b1c2d3e4f5", m.port);
+	rig_add_sleeper(&r, "b0b1c2d3e4f6", full.port, 0);
+	o.connect_timeout_ms = 30000;
+	o.request_timeout_ms = 60000;
+	o.max_body = 65536;
+	p = rig_poller(&r, &o);
+	poller_set_observer(p, observe_cb, &seen);
+	poller_poll_all(p, NULL, NULL);
+	for (int i = 0; i < 1000 && !(seen.n >= 2 && strcmp(seen.mac, "b0b1c2d3e4f6") == 0); i++)
+		loop_run_once(r.loop, 10);
+	assert_string_equal(seen.mac, "b0b1c2d3e4f6");
+	assert_int_not_equal(seen.result, HTTP_OK);
+	rig_close(&r, p);
+	for (int i = 0; i < 8; i++)
+		close(fill[i]);
+	mute_dev_close(&full);
+}
+
 int
 main(void)
 {
@@ -318,6 +456,8 @@ main(void)
 		cmocka_unit_test(test_asleep_backs_off),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
 		cmocka_unit_test(test_observer_gets_mac),
+		cmocka_unit_test(test_asleep_long_says_since),
+		cmocka_unit_test(test_asleep_connect_timeout_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
