@@ -65,6 +65,9 @@ struct opn_alias {
 	char *uuid;
 	char *type; /* "host", ... ("" unknown) */
 	char *descr;
+	/* every field getItem returned, as a compact JSON object of strings (option maps as their
+	 * selected keys joined by ','), unsanitised: what setItem sends back unchanged */
+	char *fields;
 	char **content; /* entries, sorted */
 	size_t ncontent;
 };
@@ -103,6 +106,14 @@ int opn_parse_alias_uuid(const char *body, size_t len, char **uuid, char **cause
 /* getItem/<uuid> of an alias into st->alias (exists = 1). [] (unknown UUID) is an error. */
 int opn_parse_alias(
     struct opn_state *st, const char *uuid, const char *body, size_t len, char **cause);
+/*
+ * The body of setItem for alias a: every field getItem returned (description, enabled, proto,
+ * categories, ...) carried over unchanged, with name, type "host" and content (entries
+ * separated by newlines) set. The name must be sent: OPNsense renames ("refactors") every
+ * reference to the alias (rules, NAT, nested aliases) when the posted name differs from the
+ * stored one, and a missing name counts as different. Caller frees.
+ */
+char *opn_alias_set_body(const struct opn_alias *a, const char *name, const char *content);
 /*
  * Detection: *enabled is 1 when the settings reply (kea/dhcpv4/get or dnsmasq/settings/get)
  * says the service is enabled, else 0.

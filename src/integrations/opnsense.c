@@ -499,22 +499,25 @@ write_record(struct opnsense_sync *s, struct opn_item *it)
 	free(what);
 }
 
+/* addItem: a new host alias; setItem: the item as read with its content replaced (see
+ * opn_alias_set_body: sending only the content would make OPNsense rename every reference). */
 static char *
-alias_body(const struct opn_item *it)
+alias_body(const struct opnsense_sync *s, const struct opn_item *it)
 {
-	cJSON *root = cJSON_CreateObject(), *o;
+	cJSON *root, *o;
 
+	if (it->action != OPN_ADD)
+		return opn_alias_set_body(&s->state.alias, it->device, it->content);
+	root = cJSON_CreateObject();
 	o = cJSON_AddObjectToObject(root, "alias");
-	if (it->action == OPN_ADD) {
-		cJSON_AddStringToObject(o, "enabled", "1");
-		cJSON_AddStringToObject(o, "name", it->device);
-		cJSON_AddStringToObject(o, "type", "host");
-		cJSON_AddStringToObject(o, "proto", "");
-		cJSON_AddStringToObject(o, "categories", "");
-		cJSON_AddStringToObject(o, "counters", "0");
-		cJSON_AddStringToObject(o, "updatefreq", "");
-		cJSON_AddStringToObject(o, "description", it->descr);
-	}
+	cJSON_AddStringToObject(o, "enabled", "1");
+	cJSON_AddStringToObject(o, "name", it->device);
+	cJSON_AddStringToObject(o, "type", "host");
+	cJSON_AddStringToObject(o, "proto", "");
+	cJSON_AddStringToObject(o, "categories", "");
+	cJSON_AddStringToObject(o, "counters", "0");
+	cJSON_AddStringToObject(o, "updatefreq", "");
+	cJSON_AddStringToObject(o, "description", it->descr);
 	cJSON_AddStringToObject(o, "content", it->content);
 	return json_compact_free(root);
 }
@@ -533,7 +536,7 @@ alias_item(struct opnsense_sync *s)
 static void
 write_alias(struct opnsense_sync *s, struct opn_item *it)
 {
-	char *body = alias_body(it), *path, *what;
+	char *body = alias_body(s, it), *path, *what;
 
 	s->cur = it;
 	if (it->action == OPN_ADD)

@@ -34,6 +34,7 @@ alias_done(struct opn_alias *a)
 	free(a->uuid);
 	free(a->type);
 	free(a->descr);
+	free(a->fields);
 	str_array_free(a->content, a->ncontent);
 	memset(a, 0, sizeof *a);
 }
@@ -85,30 +86,16 @@ parse(const char *body, size_t len, char **cause)
 	return root;
 }
 
-/*
- * A field of a row or item as text: a string or number as is; an option map
- * {"key":{"value":"label","selected":1}} as the selected keys joined by ','. NULL if absent.
- * Returns a sanitised malloc'd string.
- */
+/* The keys of an option map {"key":{"value":"label","selected":1}} whose "selected" is set,
+ * joined by ',' (unsanitised, uncut). */
 static char *
-field(const cJSON *obj, const char *key)
+selected_keys(const cJSON *map)
 {
-	const cJSON *it = json_get(obj, key), *opt;
+	const cJSON *opt;
 	struct strbuf sb;
-	char num[32];
 
-	if (it == NULL || cJSON_IsNull(it))
-		return NULL;
-	if (cJSON_IsString(it))
-		return str_sanitize(it->valuestring, FIELD_MAX);
-	if (cJSON_IsNumber(it)) {
-		snprintf(num, sizeof num, "%.0f", it->valuedouble);
-		return xstrdup(num);
-	}
-	if (!cJSON_IsObject(it))
-		return NULL;
 	strbuf_init(&sb);
-	cJSON_ArrayForEach(opt, it)
+	cJSON_ArrayForEach(opt, map)
 	{
 		if (opt->string == NULL || json_get_bool(opt, "selected") != 1)
 			continue;
@@ -116,12 +103,39 @@ field(const cJSON *obj, const char *key)
 			strbuf_append_char(&sb, ',');
 		strbuf_append(&sb, opt->string);
 	}
-	{
-		char *raw = strbuf_steal(&sb), *s = str_sanitize(raw, FIELD_MAX);
+	return strbuf_steal(&sb);
+}
 
-		free(raw);
-		return s;
+/* A field's value as text, unsanitised and uncut: a string or number as is, an option map as
+ * its selected keys; NULL for anything else (absent, null, list). */
+static char *
+field_raw(const cJSON *it)
+{
+	char num[32];
+
+	if (cJSON_IsString(it))
+		return xstrdup(it->valuestring);
+	if (cJSON_IsNumber(it)) {
+		snprintf(num, sizeof num, "%.0f", it->valuedouble);
+		return xstrdup(num);
 	}
+	return cJSON_IsObject(it) ? selected_keys(it) : NULL;
+}
+
+/*
+ * A field of a row or item as text: a string or number as is; an option map as the selected
+ * keys joined by ','. NULL if absent. Returns a sanitised malloc'd string (at most FIELD_MAX).
+ */
+static char *
+field(const cJSON *obj, const char *key)
+{
+	char *raw = field_raw(json_get(obj, key)), *s;
+
+	if (raw == NULL)
+		return NULL;
+	s = str_sanitize(raw, FIELD_MAX);
+	free(raw);
+	return s;
 }
 
 /* field(), "" when absent. */
@@ -454,6 +468,43 @@ split_sorted(const char *text, size_t *n)
 	return v;
 }
 
+/* Every field of an alias item with a text value, as a compact JSON object of strings. */
+static char *
+alias_fields(const cJSON *item)
+{
+	cJSON *out = cJSON_CreateObject();
+	const cJSON *f;
+	char *v;
+
+	cJSON_ArrayForEach(f, item)
+	{
+		if (f->string == NULL || (v = field_raw(f)) == NULL)
+			continue;
+		cJSON_AddStringToObject(out, f->string, v);
+		free(v);
+	}
+	return json_compact_free(out);
+}
+
+char *
+opn_alias_set_body(const struct opn_alias *a, const char *name, const char *content)
+{
+	cJSON *root = cJSON_CreateObject(), *item = NULL;
+
+	if (a->fields != NULL)
+		item = cJSON_Parse(a->fields);
+	if (item == NULL)
+		item = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "type");
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "content");
+	cJSON_AddStringToObject(item, "name", name);
+	cJSON_AddStringToObject(item, "type", "host");
+	cJSON_AddStringToObject(item, "content", content);
+	cJSON_AddItemToObject(root, "alias", item);
+	return json_compact_free(root);
+}
+
 int
 opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t len, char **cause)
 {
@@ -474,6 +525,7 @@ opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t
 	st->alias.uuid = str_sanitize(uuid, FIELD_MAX);
 	st->alias.type = field0(item, "type");
 	st->alias.descr = field0(item, "description");
+	st->alias.fields = alias_fields(item);
 	/* a string is newline-separated: split before sanitising (which drops newlines) */
 	content = json_get_string(item, "content") != NULL
 	              ? xstrdup(json_get_string(item, "content"))

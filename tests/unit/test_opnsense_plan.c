@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "integrations/opnsense_plan.h"
+#include "util/json.h"
 #include "util/str.h"
 
 /* A literal reply and its length. */
@@ -450,6 +451,50 @@ test_alias(void **state)
 	free(cause);
 }
 
+/* setItem posts the whole item as read (name included: OPNsense renames every reference to
+ * the alias when the posted name differs, a missing one too), with only the content new. */
+static void
+test_alias_set_body(void **state)
+{
+	const char *item =
+	    "{\"alias\":{\"enabled\":\"0\",\"name\":\"shelly_devices\",\"type\":{\"host\":"
+	    "{\"value\":\"Host(s)\",\"selected\":1},\"port\":{\"value\":\"Port(s)\",\"selected\":"
+	    "0}},\"proto\":{\"IPv4\":{\"value\":\"IPv4\",\"selected\":1},\"IPv6\":{\"value\":"
+	    "\"IPv6\",\"selected\":1}},\"categories\":{\"c-1\":{\"value\":\"iot\",\"selected\":1}"
+	    ",\"c-2\":{\"value\":\"lan\",\"selected\":0}},\"counters\":1,\"content\":{"
+	    "\"10.0.0.1\":{\"value\":\"10.0.0.1\",\"selected\":1}},\"description\":"
+	    "\"shelly-tui: x \\u001b[31m kept\"}}";
+	struct opn_state st;
+	cJSON *body, *a;
+	char *s;
+
+	(void)state;
+	alias_state(&st, item);
+	s = opn_alias_set_body(&st.alias, "shelly_devices", "10.0.0.2\n10.0.0.3");
+	body = cJSON_Parse(s);
+	assert_non_null(body);
+	a = cJSON_GetObjectItemCaseSensitive(body, "alias");
+	assert_string_equal(json_get_string(a, "name"), "shelly_devices");
+	assert_string_equal(json_get_string(a, "type"), "host");
+	assert_string_equal(json_get_string(a, "content"), "10.0.0.2\n10.0.0.3");
+	assert_string_equal(json_get_string(a, "enabled"), "0");
+	assert_string_equal(json_get_string(a, "proto"), "IPv4,IPv6");
+	assert_string_equal(json_get_string(a, "categories"), "c-1");
+	assert_string_equal(json_get_string(a, "counters"), "1");
+	/* sent back as read, not as sanitised for display */
+	assert_string_equal(json_get_string(a, "description"), "shelly-tui: x \033[31m kept");
+	cJSON_Delete(body);
+	free(s);
+	opn_state_done(&st);
+
+	/* an alias read without fields still gets its name and type */
+	memset(&st, 0, sizeof st);
+	s = opn_alias_set_body(&st.alias, "shelly_devices", "");
+	assert_string_equal(s, "{\"alias\":{\"name\":\"shelly_devices\",\"type\":\"host\","
+	                       "\"content\":\"\"}}");
+	free(s);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -595,6 +640,7 @@ main(void)
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
+	    cmocka_unit_test(test_alias_set_body),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};
