@@ -446,26 +446,38 @@ strp_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Splits text on newlines and commas into a sorted array of non-empty entries. */
-static char **
-split_sorted(const char *text, size_t *n)
+/* Splits text on newlines and commas into a sorted array of non-empty entries; -1 (nothing
+ * kept) when an entry is longer than FIELD_MAX, since a cut entry would never compare equal. */
+static int
+split_sorted(const char *text, char ***out, size_t *n)
 {
 	char *copy = xstrdup(text), *save = NULL, *tok, **v = NULL;
 	size_t cnt = 0;
+	int rc = 0;
 
-	for (tok = strtok_r(copy, "\n,", &save); tok != NULL; tok = strtok_r(NULL, "\n,", &save)) {
+	for (tok = strtok_r(copy, "\n,", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, "\n,", &save)) {
 		while (*tok == ' ')
 			tok++;
 		if (*tok == '\0')
 			continue;
+		if (strlen(tok) > FIELD_MAX) {
+			rc = -1;
+			break;
+		}
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		v[cnt++] = str_sanitize(tok, FIELD_MAX);
 	}
 	free(copy);
-	if (cnt > 0)
+	if (rc != 0) {
+		str_array_free(v, cnt);
+		v = NULL;
+		cnt = 0;
+	} else if (cnt > 0)
 		qsort(v, cnt, sizeof *v, strp_cmp);
+	*out = v;
 	*n = cnt;
-	return v;
+	return rc;
 }
 
 /* Every field of an alias item with a text value, as a compact JSON object of strings. */
@@ -511,6 +523,7 @@ opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t
 	cJSON *root = parse(body, len, cause);
 	const cJSON *item;
 	char *content;
+	int rc;
 
 	if (root == NULL)
 		return -1;
@@ -526,14 +539,18 @@ opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t
 	st->alias.type = field0(item, "type");
 	st->alias.descr = field0(item, "description");
 	st->alias.fields = alias_fields(item);
-	/* a string is newline-separated: split before sanitising (which drops newlines) */
-	content = json_get_string(item, "content") != NULL
-	              ? xstrdup(json_get_string(item, "content"))
-	              : field0(item, "content");
-	st->alias.content = split_sorted(content, &st->alias.ncontent);
+	/* Split before sanitising (which drops the newlines of a string) and without a length
+	 * cap: the content lists the whole fleet (1000+ entries); the reply size bounds it. */
+	if ((content = field_raw(json_get(item, "content"))) == NULL)
+		content = xstrdup("");
+	rc = split_sorted(content, &st->alias.content, &st->alias.ncontent);
 	free(content);
 	cJSON_Delete(root);
-	return 0;
+	if (rc != 0)
+		*cause = xasprintf("the alias holds an entry longer than %d bytes; not compared, "
+		                   "not rewritten",
+		    FIELD_MAX);
+	return rc;
 }
 
 int

@@ -495,6 +495,54 @@ test_alias_set_body(void **state)
 	free(s);
 }
 
+/* The content of a fleet's alias (far longer than a display field) is read whole; an entry
+ * too long to compare is refused rather than cut (a cut entry would be rewritten every sync). */
+static void
+test_alias_large(void **state)
+{
+	struct opn_device d[300];
+	char macs[300][13], ips[300][40], *body, *cause = NULL;
+	struct strbuf sb;
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_append(&sb, "{\"alias\":{\"name\":\"shelly_devices\",\"type\":\"host\","
+	                   "\"description\":\"shelly-tui: x\",\"content\":{");
+	for (int i = 0; i < 300; i++) {
+		snprintf(macs[i], sizeof macs[i], "%012d", i + 1);
+		snprintf(ips[i], sizeof ips[i], "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", i + 1);
+		d[i] = (struct opn_device){.name = "n", .ip = ips[i]};
+		memcpy(d[i].mac, macs[i], sizeof d[i].mac);
+		strbuf_appendf(&sb, "%s\"%s\":{\"value\":\"%s\",\"selected\":1}", i ? "," : "",
+		    ips[i], ips[i]);
+	}
+	strbuf_append(&sb, "}}}");
+	body = strbuf_steal(&sb);
+	alias_state(&st, body);
+	assert_int_equal(st.alias.ncontent, 300);
+	p = opn_plan_compute(&st, d, 300, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+	free(body);
+
+	strbuf_init(&sb);
+	strbuf_append(&sb, "{\"alias\":{\"type\":\"host\",\"content\":\"10.0.0.1\\n");
+	for (int i = 0; i < 1100; i++)
+		strbuf_append_char(&sb, 'a');
+	strbuf_append(&sb, "\"}}");
+	body = strbuf_steal(&sb);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(opn_parse_alias(&st, "u", body, strlen(body), &cause), -1);
+	assert_non_null(strstr(cause, "longer than"));
+	assert_int_equal(st.alias.ncontent, 0);
+	free(cause);
+	free(body);
+	opn_state_done(&st);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -641,6 +689,7 @@ main(void)
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
+	    cmocka_unit_test(test_alias_large),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};
