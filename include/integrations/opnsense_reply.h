@@ -52,6 +52,7 @@ struct opn_record {
 	char *uuid;
 	char mac[13]; /* first MAC, normalised; "" when none or not a MAC */
 	char *macs; /* every MAC as read, sanitised ("" none) */
+	char *mac_set; /* every MAC normalised, joined by ',' ("" none): see opn_record_has_mac */
 	char *ip; /* first IPv4 address ("" none) */
 	char *hostname;
 	char *descr;
@@ -82,6 +83,9 @@ struct opn_state {
 	size_t nrecords;
 	struct opn_alias alias;
 };
+
+/* 1 when any MAC of r (a dnsmasq host may list several) is mac (12 lower-case hex digits). */
+int opn_record_has_mac(const struct opn_record *r, const char *mac);
 
 /* Frees what st holds and zeroes it. */
 void opn_state_done(struct opn_state *st);

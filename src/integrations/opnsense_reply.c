@@ -22,6 +22,7 @@ record_done(struct opn_record *r)
 {
 	free(r->uuid);
 	free(r->macs);
+	free(r->mac_set);
 	free(r->ip);
 	free(r->hostname);
 	free(r->descr);
@@ -192,11 +193,32 @@ list_first(const char *list, int (*take)(const char *, char *, size_t), char *ou
 	return found;
 }
 
-static int
-take_mac(const char *tok, char *out, size_t size)
+/* Every MAC in a list value, normalised, joined by ',' ("" when none). */
+static char *
+mac_set_of(const char *list)
 {
-	(void)size;
-	return str_mac_normalise(tok, out) == 0;
+	char *copy = xstrdup(list), *save = NULL, *tok, mac[13];
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (tok = strtok_r(copy, ", \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t\n", &save))
+		if (str_mac_normalise(tok, mac) == 0)
+			strbuf_appendf(&sb, "%s%s", sb.len > 0 ? "," : "", mac);
+	free(copy);
+	return strbuf_steal(&sb);
+}
+
+int
+opn_record_has_mac(const struct opn_record *r, const char *mac)
+{
+	for (const char *p = r->mac_set; p != NULL && *p != '\0'; p += 13) {
+		if (strncmp(p, mac, 12) == 0 && mac[12] == '\0')
+			return 1;
+		if (p[12] == '\0')
+			break;
+	}
+	return 0;
 }
 
 static int
@@ -397,8 +419,8 @@ record_from_row(const struct opn_state *st, const cJSON *row, void *slot)
 	r->hostname = field0(row, kea ? "hostname" : "host");
 	r->descr = field0(row, kea ? "description" : "descr");
 	r->subnet = kea ? kea_subnet(st, row) : xstrdup("");
-	if (!list_first(r->macs, take_mac, r->mac, sizeof r->mac))
-		r->mac[0] = '\0';
+	r->mac_set = mac_set_of(r->macs);
+	str_copy(r->mac, sizeof r->mac, r->mac_set); /* the first, or "" */
 	list_first(ips, take_ipv4, ip, sizeof ip);
 	r->ip = xstrdup(ip);
 	free(ips);

@@ -1,5 +1,5 @@
 # --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
-# conflict; idempotent; addresses checked against the networks of the DHCP ranges), and every failure with a clear message naming what failed: HTTP 401
+# conflict; a host listing a device's MAC among several is a conflict; idempotent; addresses checked against the networks of the DHCP ranges), and every failure with a clear message naming what failed: HTTP 401
 # (and the key and secret never shown), [] for an unknown UUID, a module that is not
 # installed, a write answered with HTTP 500, a reconfigure answered with HTTP 500 (retried by
 # the next sync although nothing changed), ISC (no reservation API: only the alias), TLS
@@ -48,6 +48,22 @@ for shape in 25.1; do
 		fail "$T $shape" "writes $w then $(op_count d1 .writes) $(head -c 800 "$T_TMP/o")"
 	op_stop d1
 done
+
+# --- dnsmasq: a foreign host listing the device's MAC second is no place for a second host ---
+T="$N dnsmasq second MAC"
+jq '.hosts += [{"uuid": "f0000003-0000-4000-8000-000000000003", "host": "tv", "domain": "", "ip": "192.168.20.50",
+	"hwaddr": "aa:bb:cc:00:11:22,00:00:00:00:00:02", "descr": "by hand", "local": "0", "ignore": "0"}]' \
+	"$T_TMP/dnsmasq.json" >"$T_TMP/dnsmasq2.json"
+op_fake d2 "$T_TMP/dnsmasq2.json" --modules dnsmasq --enabled dnsmasq
+op_conf d2 "$T_TMP/cd2"
+op_run "$T_TMP/o" "$T_TMP/cd2" "$DB" --json
+st=$(op_get d2 /__fake/state)
+[ $OP_RC -eq 0 ] &&
+	jq -r '.records[] | select(.mac == "00:00:00:00:00:02") | "\(.action) \(.why)"' "$T_TMP/o" | grep -q "^conflict MAC is reserved at 192.168.20.50 (record f0000003-" &&
+	[ "$(printf '%s' "$st" | jq '[.hosts[] | select(.hwaddr | contains("00:00:00:00:00:02"))] | length')" = 1 ] &&
+	pass "$T: a foreign host holding the device's MAC second is a conflict; no duplicate host is added" ||
+	fail "$T" "rc=$OP_RC $(jq -c '[.records[] | [.mac, .action, .why]]' "$T_TMP/o" 2>&1 | head -c 1200) $(printf '%s' "$st" | jq -c .hosts)"
+op_stop d2
 
 # --- dnsmasq: addresses outside the network of every DHCP range (searchRange) ---
 T="$N dnsmasq ranges"

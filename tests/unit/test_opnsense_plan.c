@@ -131,6 +131,42 @@ test_dnsmasq_rows(void **state)
 	opn_state_done(&st);
 }
 
+/* A foreign dnsmasq host listing the device's MAC second is the device's reservation too:
+ * elsewhere it is a conflict, at the device's address it is left alone; never a duplicate. */
+static void
+test_dnsmasq_second_mac(void **state)
+{
+	const char *body =
+	    "{\"rows\":[{\"uuid\":\"h1\",\"host\":\"plug\",\"ip\":\"192.168.20.50\",\"hwaddr\":"
+	    "\"aa:bb:cc:00:11:22, C0-FF-EE-00-00-01\",\"descr\":\"by hand\"}]}";
+	struct opn_device at[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.50"}};
+	struct opn_device away[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.70"}};
+	struct opn_device other[] = {{"c0ffee000002", "Plug", NULL, "192.168.20.71"}};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	dnsmasq_state(&st, opn_parse_records, body);
+	assert_string_equal(st.records[0].mac, "aabbcc001122");
+	assert_true(opn_record_has_mac(&st.records[0], "c0ffee000001"));
+	assert_false(opn_record_has_mac(&st.records[0], "c0ffee000002"));
+	assert_false(opn_record_has_mac(&st.records[0], "c0ffee00000"));
+	p = opn_plan_compute(&st, away, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_CONFLICT);
+	assert_non_null(strstr(p->items[0].why, "MAC is reserved at 192.168.20.50 (record h1)"));
+	opn_plan_free(p);
+	p = opn_plan_compute(&st, at, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_UNCHANGED);
+	assert_non_null(strstr(p->items[0].why, "already reserved by record h1"));
+	opn_plan_free(p);
+	/* its host name belongs to another device: this one's gets the MAC suffix */
+	p = opn_plan_compute(&st, other, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_ADD);
+	assert_string_equal(p->items[0].hostname, "plug-000002");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 /* dnsmasq searchRange (Dnsmasq.xml dhcp_ranges): networks of the DHCPv4 ranges, the check. */
 static void
 test_dnsmasq_ranges(void **state)
@@ -683,6 +719,7 @@ main(void)
 	    cmocka_unit_test(test_shapes),
 	    cmocka_unit_test(test_dnsmasq_rows),
 	    cmocka_unit_test(test_dnsmasq_ranges),
+	    cmocka_unit_test(test_dnsmasq_second_mac),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
