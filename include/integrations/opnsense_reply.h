@@ -84,6 +84,13 @@ struct opn_state {
 	struct opn_alias alias;
 };
 
+/*
+ * A public key pin as curl's --pinnedpubkey takes it ("sha256//" and the base64 of the
+ * SHA-256 of the SubjectPublicKeyInfo) or as 64 hex digits (colons allowed) into hex (64
+ * lower-case hex digits); 0, or -1 when it is neither.
+ */
+int opn_pin_parse(const char *text, char hex[65]);
+
 /* 1 when any MAC of r (a dnsmasq host may list several) is mac (12 lower-case hex digits). */
 int opn_record_has_mac(const struct opn_record *r, const char *mac);
 

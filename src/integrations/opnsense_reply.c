@@ -759,6 +759,72 @@ opn_parse_error(const char *body, size_t len)
 	return out;
 }
 
+/* Pins */
+
+/* The value of a base64 digit, or -1. */
+static int
+b64_value(char c)
+{
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(digits, c) : NULL;
+
+	return p != NULL ? (int)(p - digits) : -1;
+}
+
+/* Decodes the 44 digits of a padded base64 SHA-256 digest into md; 0 or -1. */
+static int
+b64_digest(const char *s, unsigned char md[32])
+{
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0, v;
+
+	if (strlen(s) != 44 || strcmp(s + 43, "=") != 0)
+		return -1;
+	for (size_t i = 0; i < 43; i++) {
+		if ((v = b64_value(s[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n < 32)
+				md[n] = (unsigned char)(acc >> bits);
+			n++;
+		}
+	}
+	return n == 32 && (acc & ((UINT32_C(1) << bits) - 1)) == 0 ? 0 : -1;
+}
+
+int
+opn_pin_parse(const char *text, char hex[65])
+{
+	static const char xd[] = "0123456789abcdef";
+	unsigned char md[32];
+	size_t n = 0;
+
+	if (strncmp(text, "sha256//", 8) == 0) {
+		if (b64_digest(text + 8, md) != 0)
+			return -1;
+		for (size_t i = 0; i < 32; i++) {
+			hex[2 * i] = xd[md[i] >> 4];
+			hex[2 * i + 1] = xd[md[i] & 15];
+		}
+		hex[64] = '\0';
+		return 0;
+	}
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == ':' && n % 2 == 0 && n > 0 && p[1] != '\0')
+			continue;
+		if (strchr("0123456789abcdefABCDEF", *p) == NULL || n == 64)
+			return -1;
+		hex[n++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+	}
+	hex[n] = '\0';
+	return n == 64 ? 0 : -1;
+}
+
 /* Names */
 
 int

@@ -5,6 +5,7 @@
 #
 #   op_init NAME                   checks tools, makes the CA, the fake's certificate, key files
 #   op_fake TAG STATE [ARGS]       starts a fake from a state JSON; its port in $T_TMP/TAG.port
+#                                  (certificate and key: $OP_CERT, $OP_KEY when set)
 #   op_port TAG, op_get TAG PATH   port / GET of a control path (/__fake/counts, /__fake/state)
 #   op_conf TAG FILE [LINE ...]    a configuration pointing at fake TAG (+ extra lines)
 #   op_db DB "MAC|NAME|HOST" ...   a registry holding these devices
@@ -41,8 +42,8 @@ op_init() {
 op_fake() {
 	_tag=$1 _state=$2; shift 2
 	rm -f "$T_TMP/$_tag.port"
-	python3 "$OP_DIR/opnsense_fake.py" --addr "$OP_ADDR" --cert "$T_TMP/tls/fw.pem" \
-		--key "$T_TMP/tls/fw.key" --state "$_state" --port-file "$T_TMP/$_tag.port" "$@" \
+	python3 "$OP_DIR/opnsense_fake.py" --addr "$OP_ADDR" --cert "${OP_CERT:-$T_TMP/tls/fw.pem}" \
+		--key "${OP_KEY:-$T_TMP/tls/fw.key}" --state "$_state" --port-file "$T_TMP/$_tag.port" "$@" \
 		2>"$T_TMP/$_tag.fake.err" &
 	echo $! >"$T_TMP/$_tag.pid"
 	at_exit "kill_ours $!"

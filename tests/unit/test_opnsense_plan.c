@@ -579,6 +579,37 @@ test_alias_large(void **state)
 	opn_state_done(&st);
 }
 
+/* opnsense-pin: curl's sha256//BASE64 form or hex, to the hex the HTTP layer takes. */
+static void
+test_pin(void **state)
+{
+	const char *e3 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", hex), 0);
+	assert_string_equal(hex, e3);
+	assert_int_equal(opn_pin_parse("E3:B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:"
+	                               "E4:64:9B:93:4C:A4:95:99:1B:78:52:B8:55",
+	                     hex),
+	    0);
+	assert_string_equal(hex, e3);
+	assert_int_equal(opn_pin_parse(e3, hex), 0);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu!U=", hex), -1);
+	assert_int_equal(opn_pin_parse("sha1//2jmj7l5rSw0yVb/vlWAYkK/YBwk=", hex), -1);
+	assert_int_equal(opn_pin_parse("e3b0", hex), -1);
+	assert_int_equal(opn_pin_parse("", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse(":e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex),
+	    -1);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -727,6 +758,7 @@ main(void)
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
 	    cmocka_unit_test(test_alias_large),
+	    cmocka_unit_test(test_pin),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};
