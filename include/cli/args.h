@@ -139,6 +139,8 @@
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \
+	X(IMPORT_CREDENTIALS, "import-credentials", 0, 0, NULL, 0, \
+	    "--import also the devices' password file references (file:PATH) the file names") \
 	X(TEMPLATE, "template", 0, 1, "NAME", 0, \
 	    "Template of --drift and --apply; with --provision, applied on the device's AP") \
 	X(FROM, "from", 0, 1, "TARGET", 0, "Device whose configuration --template-save keeps") \

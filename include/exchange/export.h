@@ -52,6 +52,7 @@ struct export_opts {
 	int64_t now_ms; /* json: the export time written in the document */
 	const char *group; /* only the members of this group (NULL: the whole fleet) */
 	const char *templates_dir; /* json, toml: NULL for cfgdoc_template_dir() */
+	struct strbuf *notes; /* hosts, DHCP: a line per device left out (hostfmt.h); NULL none */
 };
 
 /* A device field as exports and imports name it. */

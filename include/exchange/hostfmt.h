@@ -17,13 +17,19 @@
 
 /*
  * Derives one host name per device (devs in MAC order): the device name, else its id, folded
- * to a label; "shelly-<mac>" when nothing is left; a MAC suffix (then a counter) makes it
- * unique. Returns n malloc'd names (caller frees each and the array).
+ * to a label; "shelly-<mac>" when nothing is left or the label is reserved (localhost*,
+ * ip6-*, local, localdomain, broadcasthost, wpad, isatap); a MAC suffix (then a counter) makes
+ * it unique. Returns n malloc'd names (caller frees each and the array).
  */
 char **hostfmt_names(const struct store_device *const *devs, size_t n);
 
-/* Appends the file of format (EXPORT_HOSTS, _DHCP_ISC, _DNSMASQ or _KEA) for devs to out. */
+/*
+ * Appends the file of format (EXPORT_HOSTS, _DHCP_ISC, _DNSMASQ or _KEA) for devs to out, and
+ * to notes (NULL: none) one line "MAC (NAME): left out: host HOST: why" per device without an
+ * address the format can hold (a host name, no address, an IPv6 link-local address with a zone,
+ * IPv6 in the DHCP formats), sanitised for a terminal.
+ */
 void hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
-    struct strbuf *out);
+    struct strbuf *out, struct strbuf *notes);
 
 #endif

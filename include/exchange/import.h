@@ -22,11 +22,18 @@ struct import_result {
 	size_t removed; /* registered devices --replace removes */
 	size_t settings, secrets;
 	size_t groups, desired, snapshots, templates; /* configuration (format version 2) */
+	size_t held; /* devices whose "file:" credentials the file names but the store won't use */
+	const char *held_mac; /* the first of them (points into the doc), NULL when none */
 };
 
 /*
- * Parses and validates len bytes named name (for messages). Returns 0 with *out (caller frees
- * with import_doc_free) or -1 with *cause.
+ * Parses and validates len bytes named name (for messages). A device's host must be an
+ * address or host name as --add takes it, its scheme http or https, its credentials either its
+ * own stored password ("store:secret:MAC") or "file:PATH". A file must not make the poller read
+ * a local file and send it to a host the file names, so "file:" references are held back: the
+ * device keeps the credentials it has in the store (a new one has none and asks for them)
+ * unless import_trust_credentials says the operator trusts the file. Returns 0 with *out
+ * (caller frees with import_doc_free) or -1 with *cause.
  */
 int import_parse(
     const char *name, const char *buf, size_t len, struct import_doc **out, char **cause);
@@ -46,6 +53,9 @@ void import_doc_free(struct import_doc *doc);
  */
 int import_apply(struct store *s, const struct import_doc *doc, int replace, int dry_run,
     struct import_result *res, char **cause);
+
+/* Uses the "file:" credentials of doc's devices too (--import-credentials). */
+void import_trust_credentials(struct import_doc *doc);
 
 /* Reads path (at most 64 MiB), then import_parse. */
 int import_read_file(const char *path, struct import_doc **out, char **cause);

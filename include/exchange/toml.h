@@ -58,8 +58,19 @@ void toml_free(struct toml_value *v);
 
 /* New empty values for builders (the JSON reader); caller owns them. */
 struct toml_value *toml_value_new(enum toml_type type, int line, int col);
-/* The column (1-based, in characters) of at on the line starting at line_start, up to end. */
-int toml_column(const char *line_start, const char *at, const char *end);
+/*
+ * Where a parser last asked for a column: the next question on the same line, further on,
+ * counts from there, so a document on one long line costs linear time, not quadratic.
+ */
+struct toml_colpos {
+	const char *line_start, *at;
+	int col;
+};
+/*
+ * The column (1-based, in characters) of at on the line starting at line_start, up to end;
+ * pos (zeroed before the first call) remembers the answer.
+ */
+int toml_column(struct toml_colpos *pos, const char *line_start, const char *at, const char *end);
 /* A parse error "line L, column C: <message>" into *err unless one is there; returns -1. */
 int toml_fail(char **err, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

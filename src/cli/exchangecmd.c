@@ -62,7 +62,7 @@ int
 cli_export(struct app *app)
 {
 	struct export_opts o;
-	struct strbuf out;
+	struct strbuf out, notes;
 	char *cause = NULL;
 	int rc, secret;
 
@@ -82,7 +82,16 @@ cli_export(struct app *app)
 		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
 	}
 	strbuf_init(&out);
-	if (export_render(app->store, &o, &out, &secret, &cause) != 0) {
+	strbuf_init(&notes);
+	o.notes = &notes;
+	rc = export_render(app->store, &o, &out, &secret, &cause);
+	/* what the file leaves out, one warning per device */
+	for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+		nl = strchr(l, '\n');
+		fprintf(stderr, "shelly-tui: --export: warning: %.*s\n", (int)(nl - l), l);
+	}
+	strbuf_done(&notes);
+	if (rc != 0) {
 		fprintf(stderr, "shelly-tui: --export: %s\n", cause);
 		free(cause);
 		strbuf_done(&out);
@@ -118,10 +127,10 @@ print_result(const struct app *app, const char *file, const struct import_result
 		       "\"unchanged\": %zu, \"removed\": %zu, \"settings\": %zu, \"secrets\": %zu, "
 		       "\"groups\": %zu, "
 		       "\"desired\": %zu, \"snapshots\": %zu, \"templates\": %zu, "
-		       "\"dry_run\": %s}\n",
+		       "\"credentials_held\": %zu, \"dry_run\": %s}\n",
 		    r->format, r->devices, r->added, r->updated, r->unchanged, r->removed,
 		    r->settings, r->secrets, r->groups, r->desired, r->snapshots, r->templates,
-		    dry ? "true" : "false");
+		    r->held, dry ? "true" : "false");
 		return;
 	}
 	clean = str_sanitize(file, 200);
@@ -158,6 +167,8 @@ cli_import(struct app *app)
 		import_doc_free(doc);
 		return EXIT_FAIL;
 	}
+	if (app->args.set[CLI_IMPORT_CREDENTIALS])
+		import_trust_credentials(doc);
 	if (import_apply(app->store, doc, app->args.set[CLI_REPLACE] > 0,
 	        app->args.set[CLI_DRY_RUN] > 0, &res, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --import: %s: nothing changed: %s\n", file, cause);
@@ -165,7 +176,15 @@ cli_import(struct app *app)
 		import_doc_free(doc);
 		return EXIT_FAIL;
 	}
-	import_doc_free(doc);
 	print_result(app, file, &res);
+	if (res.held > 0)
+		fprintf(stderr,
+		    "shelly-tui: --import: warning: %zu device(s), first %s, name a password file "
+		    "(credentials file:PATH) that was not taken: such a device keeps the "
+		    "credentials it had and a new one has none (add them with --add HOST "
+		    "--password-file FILE, "
+		    "or import with --import-credentials when you trust the file)\n",
+		    res.held, res.held_mac);
+	import_doc_free(doc);
 	return EXIT_OK;
 }

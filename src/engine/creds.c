@@ -248,6 +248,16 @@ creds_known(const struct conf *cfg, const struct store_device *reg, const char *
 	return find_ref(cfg, reg, mac, id, name, &user) != NULL;
 }
 
+/* 1 when ref is "store:secret:" + mac: a stored password is only ever its own device's. */
+static int
+own_stored(const char *ref, const char *mac)
+{
+	static const char prefix[] = "store:secret:";
+
+	return mac != NULL && strncmp(ref, prefix, sizeof prefix - 1) == 0 &&
+	       strcmp(ref + sizeof prefix - 1, mac) == 0;
+}
+
 int
 creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query *q,
     struct creds_found *found, char **cause)
@@ -263,8 +273,9 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 	if (ref == NULL)
 		return 0;
 	if (strncmp(ref, "store:", 6) == 0) {
-		found->password = st != NULL ? store_setting_get(st, ref + 6) : NULL;
-		if (found->password == NULL)
+		if (!own_stored(ref, q->mac) || (reg != NULL && !own_stored(ref, reg->mac)))
+			c = xstrdup("the stored-password reference names another device");
+		else if (st == NULL || (found->password = store_setting_get(st, ref + 6)) == NULL)
 			c = xstrdup("the stored password is missing");
 	} else
 		found->password = conf_read_secret(ref, &c);

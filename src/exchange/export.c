@@ -552,7 +552,8 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 		rc = render_csv(&f, o, out, cause);
 		break;
 	default:
-		hostfmt_render(o->format, (const struct store_device *const *)f.dev, f.n, out);
+		hostfmt_render(
+		    o->format, (const struct store_device *const *)f.dev, f.n, out, o->notes);
 		break;
 	}
 	if (has_secrets != NULL && rc == 0)

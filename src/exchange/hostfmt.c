@@ -37,6 +37,26 @@ fold(const char *s, char *out)
 	out[n] = '\0';
 }
 
+/*
+ * Names a resolver or a hosts file keeps for itself: the loopback names Debian, Red Hat and
+ * macOS write into /etc/hosts (localhost, localhost4/6, localhost-localdomain once folded,
+ * ip6-localhost, ip6-allnodes, ...), broadcasthost, the mDNS domain "local", and the names
+ * clients look up to configure themselves (wpad: a proxy script; isatap: a tunnel router).
+ */
+static int
+reserved(const char *label)
+{
+	static const char *const exact[] = {
+	    "local", "localdomain", "broadcasthost", "wpad", "isatap"};
+
+	if (strncmp(label, "localhost", 9) == 0 || strncmp(label, "ip6-", 4) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+		if (strcmp(label, exact[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 taken(char **names, size_t n, const char *name)
 {
@@ -81,6 +101,8 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 			snprintf(tmp, sizeof tmp, "shelly-%s", base);
 			fold(tmp, base);
 		}
+		if (reserved(base))
+			snprintf(base, sizeof base, "shelly-%s", d->mac);
 		names[i] = xstrdup(base);
 		if (!taken(names, i, names[i]))
 			continue;
@@ -120,6 +142,38 @@ address(const struct store_device *d, int v6, char out[INET6_ADDRSTRLEN])
 	return 0;
 }
 
+/* Why d (whose host address() refused) has no line in format, for the operator. */
+static const char *
+why_left_out(const struct store_device *d, enum export_format format)
+{
+	unsigned char bin[16];
+
+	if (d->host == NULL || d->host[0] == '\0')
+		return "it has no address";
+	if (strchr(d->host, '%') != NULL)
+		return "a link-local address with a zone (%IFACE) cannot go in a hosts or DHCP "
+		       "file";
+	if (format != EXPORT_HOSTS && inet_pton(AF_INET6, d->host, bin) == 1)
+		return "an IPv6 address (the DHCP formats reserve IPv4 addresses)";
+	return "a host name, not an address";
+}
+
+/* Appends "MAC (NAME): left out: host HOST: why" to notes (NULL: none), sanitised. */
+static void
+note_left_out(struct strbuf *notes, const struct store_device *d, enum export_format format)
+{
+	char *name, *host;
+
+	if (notes == NULL)
+		return;
+	name = str_sanitize(d->name != NULL ? d->name : "", 64);
+	host = str_sanitize(d->host != NULL ? d->host : "", 80);
+	strbuf_appendf(notes, "%s%s%s%s: left out: host %s: %s\n", d->mac, name[0] ? " (" : "",
+	    name, name[0] ? ")" : "", host[0] ? host : "-", why_left_out(d, format));
+	free(name);
+	free(host);
+}
+
 static void
 one_entry(enum export_format format, const char *mac, const char *ip, const char *name, int first,
     struct strbuf *out)
@@ -149,8 +203,8 @@ one_entry(enum export_format format, const char *mac, const char *ip, const char
 }
 
 void
-hostfmt_render(
-    enum export_format format, const struct store_device *const *devs, size_t n, struct strbuf *out)
+hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
+    struct strbuf *out, struct strbuf *notes)
 {
 	char **names = hostfmt_names(devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
 	char ip[INET6_ADDRSTRLEN], mac[18];
@@ -162,8 +216,10 @@ hostfmt_render(
 	else
 		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
 	for (size_t i = 0; i < n; i++) {
-		if (!address(devs[i], format == EXPORT_HOSTS, ip))
+		if (!address(devs[i], format == EXPORT_HOSTS, ip)) {
+			note_left_out(notes, devs[i], format);
 			continue;
+		}
 		mac_colons(devs[i]->mac, mac);
 		if (format != EXPORT_HOSTS && taken(used, nused, ip)) {
 			if (format != EXPORT_KEA)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "model/devconfig.h"
 #include "store/cfgrestore.h"
 #include "store/cfgstore.h"
+#include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -53,6 +55,7 @@ struct import_doc {
 	struct toml_value *tree; /* owns the strings the records point to */
 	const char *format;
 	struct store_device *devs;
+	const char **foreign; /* per device: the file's "file:" credentials, held back, or NULL */
 	size_t n;
 	const char **keys, **values; /* settings, secrets, then group fields */
 	size_t nset, nsec, ngf;
@@ -99,6 +102,7 @@ import_doc_free(struct import_doc *doc)
 		return;
 	toml_free(doc->tree);
 	free(doc->devs);
+	free(doc->foreign);
 	free(doc->keys);
 	free(doc->values);
 	str_array_free(doc->gf_keys, doc->ngf);
@@ -179,6 +183,52 @@ one_device(struct check *c, const char *path, const struct toml_value *t, struct
 	return 0;
 }
 
+/*
+ * The fields that say where the poller connects and what it sends: host as --add takes it,
+ * scheme http or https, credentials a stored password of this device ("store:secret:MAC") or a
+ * local file ("file:PATH", held back in *foreign until the operator trusts the file).
+ */
+static int
+connection(struct check *c, const char *path, const struct toml_value *t, struct store_device *d,
+    const char **foreign)
+{
+	char *field = NULL, own[sizeof "store:" EXPORT_SECRET_PREFIX + STORE_MAC_LEN];
+	int rc = 0;
+
+	*foreign = NULL;
+	snprintf(own, sizeof own, "store:" EXPORT_SECRET_PREFIX "%s", d->mac);
+	if (d->host != NULL && !hostport_valid_host(d->host)) {
+		field = xasprintf("%s.host", path);
+		rc = bad(c, toml_get(t, "host"), field,
+		    "expected an IPv4 address, an IPv6 address or a host name");
+	} else if (d->scheme != NULL && strcmp(d->scheme, "http") != 0 &&
+	           strcmp(d->scheme, "https") != 0) {
+		field = xasprintf("%s.scheme", path);
+		rc = bad(c, toml_get(t, "scheme"), field, "expected http or https");
+	} else if (d->cred_ref != NULL && d->cred_ref[0] != '\0' && strcmp(d->cred_ref, own) != 0) {
+		field = xasprintf("%s.credentials", path);
+		if (str_has_prefix(d->cred_ref, "file:") && d->cred_ref[5] != '\0') {
+			*foreign =
+			    d->cred_ref; /* not used unless trusted (import_trust_credentials) */
+			d->cred_ref = NULL;
+		} else if (str_has_prefix(d->cred_ref, "store:"))
+			rc = bad(c, toml_get(t, "credentials"), field,
+			    "a stored password must be this device's own (%s)", own);
+		else
+			rc = bad(
+			    c, toml_get(t, "credentials"), field, "expected %s or file:PATH", own);
+	}
+	free(field);
+	return rc;
+}
+
+/* 1 when a and b are the same device id (any case), neither missing nor empty. */
+static int
+same_id(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && a[0] != '\0' && strcasecmp(a, b) == 0;
+}
+
 static int
 devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 {
@@ -190,6 +240,7 @@ devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 	    is_null(c, v))
 		return bad(c, v, "devices", c->json ? "expected an array" : "expected a table");
 	doc->devs = xcalloc(v->n ? v->n : 1, sizeof *doc->devs);
+	doc->foreign = xcalloc(v->n ? v->n : 1, sizeof *doc->foreign);
 	for (size_t i = 0; i < v->n; i++) {
 		struct store_device *d = &doc->devs[i];
 
@@ -211,11 +262,20 @@ devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 			free(p);
 			if (rc != 0)
 				return -1;
+			snprintf(path, sizeof path, "devices.%s", d->mac);
 		}
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (strcmp(doc->devs[j].mac, d->mac) == 0)
 				return bad(
 				    c, v->items[i], "devices", "MAC %s appears twice", d->mac);
+			if (same_id(doc->devs[j].id, d->id))
+				return bad(c, toml_get(v->items[i], "id"), path,
+				    "id %s is the id of %s too (a device's id is its own, so two "
+				    "devices cannot share one)",
+				    d->id, doc->devs[j].mac);
+		}
+		if (connection(c, path, v->items[i], d, &doc->foreign[i]) != 0)
+			return -1;
 		doc->n++;
 	}
 	return 0;
@@ -670,16 +730,25 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	return 0;
 }
 
+/* The index of the device with mac in doc, or doc->n. */
+static size_t
+doc_index(const struct import_doc *doc, const char *mac)
+{
+	size_t k;
+
+	for (k = 0; k < doc->n && strcmp(doc->devs[k].mac, mac) != 0; k++)
+		;
+	return k;
+}
+
 static int
 count_removed_cb(const struct store_device *d, void *arg)
 {
 	void **a = arg;
 	const struct import_doc *doc = a[0];
-	size_t *removed = a[1], k;
+	size_t *removed = a[1];
 
-	for (k = 0; k < doc->n && strcmp(doc->devs[k].mac, d->mac) != 0; k++)
-		;
-	if (k == doc->n)
+	if (doc_index(doc, d->mac) == doc->n)
 		(*removed)++;
 	return 0;
 }
@@ -873,6 +942,37 @@ count(const struct import_doc *doc, struct import_result *res)
 	}
 }
 
+/*
+ * -1 with *cause when device i of doc would share its id with another registered device after
+ * the import: one the file leaves alone (merge), or one whose id the file keeps (null).
+ */
+static int
+id_taken(struct store *s, const struct import_doc *doc, size_t i, int replace, char **cause)
+{
+	const struct store_device *in = &doc->devs[i];
+	struct store_device *d;
+	size_t k;
+	int taken = 0;
+
+	if (in->id == NULL || in->id[0] == '\0' || (d = store_device_find_id(s, in->id)) == NULL)
+		return 0;
+	if (strcmp(d->mac, in->mac) != 0) {
+		k = doc_index(doc, d->mac);
+		taken = k < doc->n ? doc->devs[k].id == NULL : !replace;
+	}
+	if (taken) {
+		char *id = str_sanitize(in->id, 80);
+
+		*cause =
+		    xasprintf("device %s has id %s, the id of registered device %s (a device's "
+		              "id is its own, so two devices cannot share one)",
+		        in->mac, id, d->mac);
+		free(id);
+	}
+	store_device_free(d);
+	return taken ? -1 : 0;
+}
+
 /* 1 when the upsert writes a text value other than the stored one (NULL keeps, "" clears). */
 static int
 text_changes(const char *stored, const char *in)
@@ -931,8 +1031,20 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		return -1;
 	}
 	for (size_t i = 0; i < doc->n; i++) {
-		struct store_device *d = store_device_find_mac(s, doc->devs[i].mac);
+		struct store_device *d;
+		const char *held = doc->foreign[i];
 
+		if (id_taken(s, doc, i, replace, cause) != 0) {
+			free(st.dir);
+			return -1;
+		}
+		d = store_device_find_mac(s, doc->devs[i].mac);
+
+		if (held != NULL &&
+		    (d == NULL || d->cred_ref == NULL || strcmp(d->cred_ref, held) != 0)) {
+			if (res->held++ == 0)
+				res->held_mac = doc->devs[i].mac;
+		}
 		if (d == NULL)
 			res->added++;
 		else if (device_changes(d, &doc->devs[i]))
@@ -968,6 +1080,16 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 	cfgrestore_free(r);
 	texts_done(&t);
 	return rc;
+}
+
+void
+import_trust_credentials(struct import_doc *doc)
+{
+	for (size_t i = 0; i < doc->n; i++)
+		if (doc->foreign[i] != NULL) {
+			doc->devs[i].cred_ref = doc->foreign[i];
+			doc->foreign[i] = NULL;
+		}
 }
 
 int

@@ -18,11 +18,13 @@ struct jp {
 	const char *p, *end, *line_start;
 	int line, depth;
 	char *err;
+	struct toml_colpos colpos;
 };
 
 /* A parse error at the current position. */
-#define jp_fail(j, ...) \
-	toml_fail(&(j)->err, (j)->line, toml_column((j)->line_start, (j)->p, (j)->end), __VA_ARGS__)
+#define jp_fail(j, ...)                 \
+	toml_fail(&(j)->err, (j)->line, \
+	    toml_column(&(j)->colpos, (j)->line_start, (j)->p, (j)->end), __VA_ARGS__)
 
 static void
 jp_ws(struct jp *j)
@@ -218,7 +220,7 @@ jp_object(struct jp *j, struct toml_value *v)
 		jp_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			return jp_fail(j, "expected a member name");
-		line = j->line, col = toml_column(j->line_start, j->p, j->end);
+		line = j->line, col = toml_column(&j->colpos, j->line_start, j->p, j->end);
 		strbuf_init(&key);
 		if (jp_string(j, &key) < 0) {
 			strbuf_done(&key);
@@ -282,7 +284,8 @@ jp_value(struct jp *j, struct toml_value **out)
 	int rc = 0, c;
 
 	jp_ws(j);
-	v = toml_value_new(TOML_STRING, j->line, toml_column(j->line_start, j->p, j->end));
+	v = toml_value_new(
+	    TOML_STRING, j->line, toml_column(&j->colpos, j->line_start, j->p, j->end));
 	c = j->p < j->end ? (unsigned char)*j->p : -1;
 	if (++j->depth > TOML_MAX_DEPTH) {
 		rc = jp_fail(j, "nested deeper than %d levels", TOML_MAX_DEPTH);
@@ -320,7 +323,7 @@ jp_value(struct jp *j, struct toml_value **out)
 struct toml_value *
 jsondoc_parse(const char *buf, size_t len, char **cause)
 {
-	struct jp j = {buf, buf + len, buf, 1, 0, NULL};
+	struct jp j = {buf, buf + len, buf, 1, 0, NULL, {NULL, NULL, 0}};
 	struct toml_value *root = NULL;
 
 	if (jp_value(&j, &root) == 0) {

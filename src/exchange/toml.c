@@ -30,19 +30,28 @@ struct parser {
 	const char *buf, *p, *end;
 	int line;
 	const char *line_start;
+	struct toml_colpos colpos;
 	char *err;
 	int depth;
 	struct toml_value *root, *cur;
 };
 
 int
-toml_column(const char *line_start, const char *at, const char *end)
+toml_column(struct toml_colpos *pos, const char *line_start, const char *at, const char *end)
 {
+	const char *q = line_start;
 	int col = 1;
 
-	for (const char *q = line_start; q < at && q < end; q++)
+	if (at > end)
+		at = end;
+	if (pos->line_start == line_start && pos->at != NULL && pos->at <= at)
+		q = pos->at, col = pos->col;
+	for (; q < at; q++)
 		if (((unsigned char)*q & 0xc0) != 0x80)
 			col++;
+	pos->line_start = line_start;
+	pos->at = at;
+	pos->col = col;
 	return col;
 }
 
@@ -62,9 +71,9 @@ toml_fail(char **err, int line, int col, const char *fmt, ...)
 }
 
 /* A parse error at at, on the current line. */
-#define fail_at(ps, at, ...) \
-	toml_fail(           \
-	    &(ps)->err, (ps)->line, toml_column((ps)->line_start, (at), (ps)->end), __VA_ARGS__)
+#define fail_at(ps, at, ...)              \
+	toml_fail(&(ps)->err, (ps)->line, \
+	    toml_column(&(ps)->colpos, (ps)->line_start, (at), (ps)->end), __VA_ARGS__)
 
 #define FAIL(ps, ...) fail_at((ps), (ps)->p, __VA_ARGS__)
 
@@ -491,7 +500,7 @@ read_key(struct parser *ps, struct key *k)
 		k->parts = xreallocarray(k->parts, k->n + 1, sizeof *k->parts);
 		k->lens = xreallocarray(k->lens, k->n + 1, sizeof *k->lens);
 		k->cols = xreallocarray(k->cols, k->n + 1, sizeof *k->cols);
-		k->cols[k->n] = toml_column(ps->line_start, ps->p, ps->end);
+		k->cols[k->n] = toml_column(&ps->colpos, ps->line_start, ps->p, ps->end);
 		if (peek(ps, 0) == '"' || peek(ps, 0) == '\'') {
 			if (read_string(ps, &sb, 0) < 0) {
 				strbuf_done(&sb);
@@ -521,8 +530,8 @@ read_key(struct parser *ps, struct key *k)
 static struct toml_value *
 new_table(struct parser *ps, unsigned flags)
 {
-	struct toml_value *t =
-	    toml_value_new(TOML_TABLE, ps->line, toml_column(ps->line_start, ps->p, ps->end));
+	struct toml_value *t = toml_value_new(
+	    TOML_TABLE, ps->line, toml_column(&ps->colpos, ps->line_start, ps->p, ps->end));
 
 	t->flags = flags;
 	return t;
@@ -567,7 +576,7 @@ table_header(struct parser *ps)
 	struct toml_value *parent, *v;
 	struct key k;
 	int aot = lookahead(ps, "[["), line = ps->line,
-	    col = toml_column(ps->line_start, ps->p, ps->end);
+	    col = toml_column(&ps->colpos, ps->line_start, ps->p, ps->end);
 	const char *last;
 
 	ps->p += aot ? 2 : 1;
@@ -961,8 +970,8 @@ read_scalar(struct parser *ps, struct toml_value *v)
 static int
 parse_value(struct parser *ps, struct toml_value **out)
 {
-	struct toml_value *v =
-	    toml_value_new(TOML_STRING, ps->line, toml_column(ps->line_start, ps->p, ps->end));
+	struct toml_value *v = toml_value_new(
+	    TOML_STRING, ps->line, toml_column(&ps->colpos, ps->line_start, ps->p, ps->end));
 	struct strbuf sb;
 	int c = peek(ps, 0), rc;
 

@@ -171,6 +171,31 @@ else
 	fail "$N: atomic write" "needs strace"
 fi
 
+# names /etc/hosts and resolvers keep for themselves never name a device: "localhost" would
+# point the name at a device in every host and DHCP format
+RDB=$T_TMP/reserved.db
+"$SHELLY_TUI" --db "$RDB" --list >/dev/null 2>&1 && sqlite3 "$RDB" "
+INSERT INTO devices (mac, gen, name, host, port) VALUES
+ ('aabbccddee61', 2, 'localhost', '192.168.1.60', 80), ('aabbccddee62', 2, 'ip6-allnodes', '192.168.1.61', 80),
+ ('aabbccddee63', 2, 'localhost.localdomain', '192.168.1.62', 80), ('aabbccddee64', 2, 'wpad', '192.168.1.63', 80),
+ ('aabbccddee65', 2, 'Local', '192.168.1.64', 80), ('aabbccddee66', 2, 'Hall', 'fe80::1%lo', 80);"
+for f in hosts dnsmasq dhcp-isc kea; do
+	"$SHELLY_TUI" --db "$RDB" --export $f >"$T_TMP/r.$f" 2>"$T_TMP/r.err"
+	if [ "$(grep -c 'shelly-aabbccddee6[1-5]' "$T_TMP/r.$f")" -ge 5 ] &&
+		! grep -v '^[#/]' "$T_TMP/r.$f" | grep -qiE 'localhost|ip6-|wpad|[^.a-z]local[^-a-z]'; then
+		pass "$N: $f: reserved names (localhost, ip6-*, wpad, local) become shelly-MAC"
+	else
+		fail "$N: $f reserved names" "$(cat "$T_TMP/r.$f")"
+	fi
+	# a link-local address with a zone cannot go in: left out, with a warning that says so
+	if ! grep -q 'fe80' "$T_TMP/r.$f" && [ "$(grep -c warning "$T_TMP/r.err")" = 1 ] &&
+		grep -q 'warning: aabbccddee66 (Hall): left out: host fe80::1%lo: a link-local address with a zone' "$T_TMP/r.err"; then
+		pass "$N: $f: a zoned link-local address is left out with a warning naming the device"
+	else
+		fail "$N: $f zoned address" "$(cat "$T_TMP/r.err" "$T_TMP/r.$f")"
+	fi
+done
+
 # usage errors exit 2; a file that cannot be written exits 1 and leaves nothing
 "$SHELLY_TUI" --db "$DB" --export csv --columns mac,bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'bogus' "$T_TMP/err" && pass "$N: unknown column exits 2" || fail "$N: unknown column" "rc=$rc"

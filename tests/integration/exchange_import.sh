@@ -129,6 +129,22 @@ fi
 	pass "$N: --replace without a secrets section keeps stored passwords" || fail "$N: secrets kept"
 "$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/small.json" --merge --replace >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "$N: --merge with --replace exits 2" || fail "$N: --merge --replace" "rc=$rc"
+# A device's id is its own (shellyplus1-<mac>): two devices with one id would make --action ID
+# act on whichever was seen last, so a file that gives two devices one id is refused, and so is
+# a merge that gives a new device the id of a registered one; both MACs are named.
+cp "$DB" "$T_TMP/ids.db"
+before=$(snapshot "$T_TMP/ids.db")
+sed 's/"shelly1-AABBCCDDEE02"/"SHELLYPLUS1-aabbccddee01"/' "$T_TMP/a.json" >"$T_TMP/dupid.json"
+"$SHELLY_TUI" --db "$T_TMP/ids.db" --import "$T_TMP/dupid.json" >"$T_TMP/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q 'devices\[1\]: id SHELLYPLUS1-aabbccddee01 is the id of aabbccddee01 too' "$T_TMP/out" &&
+	[ "$(snapshot "$T_TMP/ids.db")" = "$before" ] && pass "$N: two devices with one id: refused, both named, nothing changed" ||
+	fail "$N: duplicate id" "rc=$rc $(cat "$T_TMP/out")"
+printf '{"format": "shelly-tui-backup", "format_version": 3, "devices": [{"mac": "aabbccddee99", "id": "shellyplus1-aabbccddee01", "host": "10.0.0.99"}]}\n' >"$T_TMP/newid.json"
+"$SHELLY_TUI" --db "$T_TMP/ids.db" --import "$T_TMP/newid.json" --merge >"$T_TMP/out" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q 'device aabbccddee99 has id shellyplus1-aabbccddee01, the id of registered device aabbccddee01' "$T_TMP/out" &&
+	[ "$(snapshot "$T_TMP/ids.db")" = "$before" ] && pass "$N: a merge giving a new device a registered id: refused" ||
+	fail "$N: merge duplicate id" "rc=$rc $(cat "$T_TMP/out")"
+
 "$SHELLY_TUI" --db "$T_TMP/m.db" --import "$T_TMP/none.json" >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] && pass "$N: missing file exits 1" || fail "$N: missing file" "rc=$rc"
 exit 0

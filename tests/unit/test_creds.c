@@ -155,12 +155,65 @@ test_prompt_later(void **state)
 	conf_free(eng.conf);
 }
 
+/* A stored password goes only to its own device, whatever reference a row carries. */
+static void
+test_store_own_mac_only(void **state)
+{
+	char dir[] = "/tmp/test_creds.XXXXXX", path[64];
+	struct store *st = NULL;
+	struct store_device reg;
+	struct creds_query q = {"aabbccddeef1", NULL, NULL, 1, 1, NULL};
+	struct creds_found f;
+	char *cause = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(store_setting_set(st, "secret:441793000001", "victim", &cause), 0);
+	assert_int_equal(store_setting_set(st, "secret:aabbccddeef1", "own", &cause), 0);
+	memset(&reg, 0, sizeof reg);
+	memcpy(reg.mac, "aabbccddeef1", 13);
+	reg.cred_ref = "store:secret:441793000001";
+	q.reg = &reg;
+	assert_int_equal(creds_lookup(NULL, st, &q, &f, &cause), -1);
+	assert_null(f.password);
+	assert_non_null(strstr(cause, "names another device"));
+	free(cause);
+	cause = NULL;
+	reg.cred_ref = "store:ui.theme"; /* not a password at all */
+	assert_int_equal(creds_lookup(NULL, st, &q, &f, &cause), -1);
+	assert_null(f.password);
+	free(cause);
+	cause = NULL;
+	/* the row's own reference, but the device at the address showed another MAC */
+	reg.cred_ref = "store:secret:aabbccddeef1";
+	q.mac = "441793000001";
+	assert_int_equal(creds_lookup(NULL, st, &q, &f, &cause), -1);
+	assert_null(f.password);
+	free(cause);
+	cause = NULL;
+	q.mac = "aabbccddeef1";
+	assert_int_equal(creds_lookup(NULL, st, &q, &f, &cause), 0);
+	assert_string_equal(f.password, "own");
+	creds_found_done(&f);
+	store_free(st);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(
+		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_prompt_later),
+		cmocka_unit_test(test_store_own_mac_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

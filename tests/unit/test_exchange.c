@@ -38,7 +38,8 @@ test_names(void **state)
 	static const char *const names[] = {"Kitchen", "kitchen", "KITCHEN!", NULL, "",
 	    "\x1b]0;title\x07", "123", "caf\xc3\xa9", "-", "kitchen-ddee04",
 	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed",
-	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed!"};
+	    "x-very-long-name-that-goes-on-and-on-past-the-sixty-three-characters-allowed!",
+	    "localhost", "LocalHost.localdomain", "ip6-allnodes", "local", "WPAD", "localhostel"};
 	enum { N = sizeof names / sizeof names[0] };
 	struct store_device devs[N];
 	const struct store_device *ptrs[N];
@@ -65,9 +66,48 @@ test_names(void **state)
 	assert_string_equal(out[1], "kitchen-ddee01");
 	assert_string_equal(out[3], "shelly-aabbccddee03");
 	assert_string_equal(out[6], "shelly-123");
+	/* names /etc/hosts and resolvers keep for themselves are never a device's */
+	for (size_t i = 12; i < N; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "shelly-%s", macs[i]);
+		assert_string_equal(out[i], want);
+	}
 	for (size_t i = 0; i < N; i++)
 		free(out[i]);
 	free(out);
+}
+
+/* A device a hosts file cannot hold is left out with a note saying which and why. */
+static void
+test_left_out(void **state)
+{
+	static const char *const hosts[] = {"10.0.0.1", "fe80::1%lo", "host.example", NULL, "::1"};
+	enum { N = sizeof hosts / sizeof hosts[0] };
+	struct store_device devs[N];
+	const struct store_device *ptrs[N];
+	struct strbuf out, notes;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		snprintf(devs[i].mac, sizeof devs[i].mac, "aabbccddee%02zx", i);
+		devs[i].host = hosts[i];
+		devs[i].name = i == 1 ? "Hall\x1b[2J" : NULL;
+		ptrs[i] = &devs[i];
+	}
+	strbuf_init(&out);
+	strbuf_init(&notes);
+	hostfmt_render(EXPORT_HOSTS, ptrs, N, &out, &notes);
+	assert_null(strstr(strbuf_str(&out), "fe80"));
+	assert_non_null(strstr(strbuf_str(&out), "::1\t"));
+	assert_string_equal(strbuf_str(&notes),
+	    "aabbccddee01 (Hall): left out: host fe80::1%lo: a link-local address with a zone "
+	    "(%IFACE) cannot go in a hosts or DHCP file\n"
+	    "aabbccddee02: left out: host host.example: a host name, not an address\n"
+	    "aabbccddee03: left out: host -: it has no address\n");
+	strbuf_done(&out);
+	strbuf_done(&notes);
 }
 
 static void
@@ -104,6 +144,11 @@ test_jsondoc(void **state)
 	toml_free(v);
 
 	json_rejects("{\"a\": 1,\n \"a\": 2}", "line 2, column 2: duplicate member");
+	/* columns count characters, on one long line as on many (counted on from the last) */
+	json_rejects("{\"\xc3\xa9\": \"\xc3\xbc\", \"b\": 1, \"\xc3\xa9\": 2}",
+	    "line 1, column 20: duplicate member");
+	json_rejects("{\"\xc3\xa9\": \"\xc3\xbc\", \"b\": [1, 2,]}", "line 1, column 23");
+	json_rejects("{\"a\": \"\xc3\xa9\",\n\"b\": \"\xc3\xa9\", \"c\": 0x}", "line 2, column 17");
 	json_rejects("{\"a\": 01}", "line 1");
 	json_rejects("[1,]", "line 1, column 4");
 	json_rejects("{\"a\": \"\\ud800\"}", "surrogate");
@@ -155,6 +200,152 @@ test_import_errors(void **state)
 	import_rejects("{\"format\": \"shelly-tui-backup\", \"format_version\": 1,\n"
 	               "\"devices\": [{\"mac\": \"aabbccddeeff\",\n\"name\": \"a\\u0000b\"}]}",
 	    "f: line 3: devices[0].name: expected a string");
+}
+
+/* Removes the database s.db of dir (with its WAL files) and dir. */
+static void
+remove_db(const char *dir)
+{
+	char path[64];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(
+		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+#define J3(dev)                                                                                \
+	"{\"format\": \"shelly-tui-backup\", \"format_version\": 3,\n\"devices\": [{\"mac\": " \
+	"\"aabbccddeef1\",\n" dev "}]}"
+
+/*
+ * Where the poller connects and what it sends: host and scheme as --add takes them, a stored
+ * password only the device's own, a password file held back unless the operator trusts it.
+ */
+static void
+test_import_connection(void **state)
+{
+	struct import_doc *d = NULL;
+	char *cause = NULL;
+	const char *own = J3("\"host\": \"fe80::1\", \"scheme\": \"https\", "
+	                     "\"credentials\": \"store:secret:aabbccddeef1\"");
+	const char *file = J3("\"credentials\": \"file:/etc/shadow\"");
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64];
+	struct store *s = NULL;
+	struct store_device *got;
+	struct import_result res;
+
+	(void)state;
+	assert_int_equal(import_parse("f", own, strlen(own), &d, &cause), 0);
+	import_doc_free(d);
+	import_rejects(J3("\"host\": \"127.0.0.1; rm -rf /\""),
+	    "f: line 3: devices[0].host: expected an IPv4 address");
+	import_rejects(J3("\"host\": \"fe80::1%lo\""), "devices[0].host: expected");
+	import_rejects(
+	    J3("\"scheme\": \"gopher\""), "f: line 3: devices[0].scheme: expected http or https");
+	import_rejects(J3("\"credentials\": \"store:secret:441793000001\""),
+	    "f: line 3: devices[0].credentials: a stored password must be this device's own "
+	    "(store:secret:aabbccddeef1)");
+	import_rejects(
+	    J3("\"credentials\": \"store:ui.theme\""), "devices[0].credentials: a stored");
+	import_rejects(J3("\"credentials\": \"env:HOME\""),
+	    "devices[0].credentials: expected store:secret:aabbccddeef1 or file:PATH");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.aabbccddeeff]\n"
+	               "credentials = \"store:secret:aabbccddee00\"\n",
+	    "f: line 4: devices.aabbccddeeff.credentials: a stored password");
+
+	/* A password file is held back: the new device has none, unless the file is trusted. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(import_parse("f", file, strlen(file), &d, &cause), 0);
+	assert_int_equal(import_apply(s, d, 0, 0, &res, &cause), 0);
+	assert_int_equal(res.held, 1);
+	assert_string_equal(res.held_mac, "aabbccddeef1");
+	got = store_device_find_mac(s, "aabbccddeef1");
+	assert_non_null(got);
+	assert_true(got->cred_ref == NULL || got->cred_ref[0] == '\0');
+	store_device_free(got);
+	import_trust_credentials(d);
+	assert_int_equal(import_apply(s, d, 0, 0, &res, &cause), 0);
+	assert_int_equal(res.held, 0);
+	got = store_device_find_mac(s, "aabbccddeef1");
+	assert_string_equal(got->cred_ref, "file:/etc/shadow");
+	store_device_free(got);
+	import_doc_free(d);
+	/* The same reference again is what the store has: nothing is held back. */
+	assert_int_equal(import_parse("f", file, strlen(file), &d, &cause), 0);
+	assert_int_equal(import_apply(s, d, 0, 1, &res, &cause), 0);
+	assert_int_equal(res.held, 0);
+	import_doc_free(d);
+	store_free(s);
+	remove_db(dir);
+}
+
+/* Applies the json document doc to s: 0, or -1 with the cause in why. */
+static int
+apply_json(struct store *s, const char *doc, int replace, char *why, size_t len)
+{
+	struct import_doc *d = NULL;
+	struct import_result res;
+	char *cause = NULL;
+	int rc;
+
+	if (import_parse("f", doc, strlen(doc), &d, &cause) != 0)
+		fail_msg("%s", cause);
+	rc = import_apply(s, d, replace, 0, &res, &cause);
+	snprintf(why, len, "%s", rc != 0 ? cause : "");
+	free(cause);
+	import_doc_free(d);
+	return rc;
+}
+
+#define J2(a, b) \
+	"{\"format\": \"shelly-tui-backup\", \"format_version\": 3, \"devices\": [\n" a b "]}"
+#define DEV(mac, id) "{\"mac\": \"" mac "\", \"id\": " id "}"
+
+/* A device's id is its own: a file or a merge that gives two devices one id is refused. */
+static void
+test_import_ids(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
+	struct store *s = NULL;
+	char *cause = NULL;
+
+	(void)state;
+	import_rejects(
+	    J2(DEV("aabbccddee01", "\"shelly1-X\"") ",\n", DEV("aabbccddee02", "\"SHELLY1-x\"")),
+	    "f: line 3: devices[1]: id SHELLY1-x is the id of aabbccddee01 too");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee01", "\"shelly1-X\""), ""), 0, why, sizeof why), 0);
+	/* merge: the registered device keeps its id, so the newcomer cannot have it */
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee02", "\"shelly1-X\""), ""), 0, why, sizeof why), -1);
+	assert_non_null(strstr(
+	    why, "device aabbccddee02 has id shelly1-X, the id of registered device aabbccddee01"));
+	/* nor when the file names the registered one but keeps its id (null) */
+	assert_int_equal(
+	    apply_json(s,
+	        J2(DEV("aabbccddee01", "null") ",\n", DEV("aabbccddee02", "\"shelly1-X\"")), 0, why,
+	        sizeof why),
+	    -1);
+	/* the file gives the registered one another id, or replace removes it: fine */
+	assert_int_equal(apply_json(s,
+	                     J2(DEV("aabbccddee01", "\"shelly1-Y\"") ",\n",
+	                         DEV("aabbccddee02", "\"shelly1-X\"")),
+	                     0, why, sizeof why),
+	    0);
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee03", "\"shelly1-X\""), ""), 1, why, sizeof why), 0);
+	store_free(s);
+	remove_db(dir);
 }
 
 #define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
@@ -248,12 +439,7 @@ test_import_history(void **state)
 	apply_history(s, V3 "[configs.aabbccddeeff.actual]\n" SNAP(4000, "d"), out, &n);
 	assert_string_equal(out, "4000:d 3000:c 2000:b 1000:b ");
 	store_free(s);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(
-		    path, sizeof path, "%s/s.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	remove_db(dir);
 
 	import_rejects(V2 "[configs.aabbccddeeff.actual]\n" SNAP(
 	                   3000, "c") "[[configs.aabbccddeeff.history]]\n" SNAP(2000, "b"),
@@ -415,8 +601,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_left_out),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),
+	    cmocka_unit_test(test_import_connection),
+	    cmocka_unit_test(test_import_ids),
 	    cmocka_unit_test(test_import_config),
 	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_secret_lines),
