@@ -1097,17 +1097,18 @@ raw_control(const char *p, const char *end)
 static int
 line_split(const char *p, const char *end, char *name, struct strbuf *v, char **cause)
 {
-	const char *eq;
+	const char *eq, *shown;
 
 	strbuf_init(v);
 	if ((eq = line_name(p, end, name, cause)) == NULL)
 		return -1;
+	shown = str_is_safe(name) ? name : "field"; /* a cause is printed: never raw bytes */
 	p = eq + 1;
 	while (p < end && isspace((unsigned char)*p))
 		p++;
 	if (raw_control(p, end)) {
 		*cause =
-		    xasprintf("%s: control characters are not allowed (write them escaped)", name);
+		    xasprintf("%s: control characters are not allowed (write them escaped)", shown);
 		return -1;
 	}
 	if (p < end && *p == '"') {
@@ -1117,7 +1118,7 @@ line_split(const char *p, const char *end, char *name, struct strbuf *v, char **
 			p++;
 		if (p == NULL || (p < end && *p != '#')) {
 			*cause =
-			    xasprintf("%s: %s", name, why != NULL ? why : "text after the quote");
+			    xasprintf("%s: %s", shown, why != NULL ? why : "text after the quote");
 			free(why);
 			return -1;
 		}
@@ -1128,7 +1129,7 @@ line_split(const char *p, const char *end, char *name, struct strbuf *v, char **
 		strbuf_append_len(v, p, (size_t)(e - p));
 	}
 	if (strlen(strbuf_str(v)) != v->len) {
-		*cause = xasprintf("%s: NUL byte in value", name);
+		*cause = xasprintf("%s: NUL byte in value", shown);
 		return -1;
 	}
 	return 0;

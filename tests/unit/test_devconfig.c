@@ -679,6 +679,8 @@ test_value_escapes(void **state)
 	    /* raw, as an older version wrote it: refused, so a CR cannot hide a line */
 	    {"sys.timezone = Europe/Sofia\a\n", "line 1: sys.timezone: control characters"},
 	    {"sys.name = a\rmqtt.pass = x\n", "line 1: sys.name: control characters"},
+	    /* a name that is not printable is not repeated in the cause */
+	    {"sys.n\xe6me = \"x\n", "line 1: field: unterminated quote"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		refused(devconfig_snapshot_parse, bad[i].text, bad[i].want);
