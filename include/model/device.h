@@ -246,7 +246,10 @@ struct device_status {
 
 /* Sets every field of an identity to unknown. */
 void device_ident_init(struct device_ident *id);
-/* Sets every field to unknown, no components. */
+/*
+ * Sets every field to unknown, no components. The entries of the component arrays past their
+ * counts are left as they were: whoever adds a component initialises its entry (dev_*_init).
+ */
 void device_status_init(struct device_status *st);
 /* Frees what the status owns (raw_unknown) and re-initialises it. */
 void device_status_done(struct device_status *st);

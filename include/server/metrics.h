@@ -32,6 +32,13 @@ enum metrics_type {
 	METRICS_UNTYPED,
 };
 
+/* A family as a row of an exporter's table of the families it writes. */
+struct metrics_family_info {
+	const char *name;
+	enum metrics_type type;
+	const char *help;
+};
+
 struct metrics_label {
 	const char *name;	/* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__" */
 	const char *value;	/* any string; NULL is written as "" */

@@ -87,7 +87,8 @@ enum tui_view_kind {
 	X(MARK_CLEAR, "mark-clear", TVB(DEVICES), "A", NULL, "Clear every mark") \
 	X(BULK, "bulk", TVB(DEVICES), "F6 b", "Bulk", "Run an action on the marked devices") \
 	X(RETRY, "retry", TVB(RESULTS), "r", NULL, "Run the action again on the devices that failed") \
-	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", "Show the event log") \
+	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", \
+	    "Show the event log (from a device's detail: that device's events)") \
 	X(THEME, "theme", TV_ALL, "T", NULL, "Switch to the next theme") \
 	X(COMMAND, "command", TV_ALL, ":", NULL, "Type a command (:help lists them)") \
 	X(REDRAW, "redraw", TV_ALL, "C-l", NULL, "Redraw the whole screen") \

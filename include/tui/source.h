@@ -42,6 +42,7 @@ struct source_dev {
 	double power_w, energy_wh, temperature_c, rssi_dbm;
 	int outputs, outputs_on; /* switches and lights; -1 unknown */
 	int lights;		/* of which lights */
+	int outputs_known;	/* of which the reply told on or off */
 	int covers;
 	double cover_pct;	/* first cover's position, NAN unknown */
 	enum cover_state cover_state; /* first cover's state, COVER_UNKNOWN unknown */

@@ -192,6 +192,8 @@ void vdevices_filter(struct view *v, const char *text);
 const char *vdevices_columns(void);
 struct view *vdetail_new(struct tui *t, const char *mac);
 struct view *vevents_new(struct tui *t);
+/* The events of the device mac alone (the detail view's events key). */
+struct view *vevents_new_device(struct tui *t, const char *mac);
 /* One event as a line: time (and date), device name, kind, detail. */
 struct source_event;
 void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,

@@ -69,5 +69,7 @@ void json_add_text(cJSON *o, const char *key, const char *s);
  * text; caller frees.
  */
 char *json_print(const cJSON *item, int pretty);
+/* Returns doc as compact JSON text (caller frees) and frees doc; aborts when out of memory. */
+char *json_compact_free(cJSON *doc);
 
 #endif

@@ -61,6 +61,13 @@ int str_is_bidi(uint32_t cp);
 size_t str_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, size_t *bad);
 /* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
 int str_is_safe(const char *s);
+/*
+ * The one wording of a numeric option's range error (caller frees): "OPTION wants WHAT from LO
+ * to HI, not 'VALUE'", or with lo_open (LO itself not allowed) "OPTION wants WHAT more than LO
+ * and at most HI, not 'VALUE'". VALUE is sanitised.
+ */
+char *str_range_error(const char *option, const char *what, double lo, int lo_open, double hi,
+    const char *value);
 /* 1 when s has min..max bytes, all printable ASCII (0x20..0x7e): SSIDs, WiFi keys. */
 int str_ascii_printable(const char *s, size_t min, size_t max);
 /* Sanitises s in place, like str_sanitize but invalid UTF-8 becomes '?' (never grows). */
@@ -104,6 +111,11 @@ size_t str_copyn(char *dst, size_t size, const char *src, size_t len);
 int str_parse_duration_ms(const char *s, uint64_t *ms);
 /* Formats ms in the largest unit that is exact ("30s", "5m", "1500ms") into buf; returns buf. */
 char *str_format_duration_ms(uint64_t ms, char *buf, size_t size);
+/*
+ * Parses a number of seconds above 0 and at most max, as strtod reads it ("2", "0.5", "1e-3").
+ * Returns 0 and sets *sec, or -1 (no number, text after it, out of range, NaN).
+ */
+int str_parse_seconds(const char *s, double max, double *sec);
 /*
  * Parses a size in bytes: a non-negative integer with an optional suffix B, k/K/KiB/KB,
  * M/MiB/MB, G/GiB/GB. All suffixes are binary (1k = 1024). Returns 0 and sets *bytes, or -1.

@@ -13,6 +13,7 @@
 #include "provision/taskq.h"
 #include "shelly/client.h"
 #include "shelly/sta.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -247,8 +248,7 @@ do_register(struct agent *a, char **cause)
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "secret", secret);
 	cJSON_AddStringToObject(o, "name", a->opts.name);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	body = json_compact_free(o);
 	explicit_bzero(secret, sizeof secret);
 	st = api_post(a, "/api/v1/register", body, &r);
 	explicit_bzero(body, strlen(body));
@@ -477,8 +477,7 @@ report(struct agent *a, int64_t task, const char *stage, const char *mac, struct
 	cJSON_AddStringToObject(o, "stage", stage);
 	if (mac != NULL)
 		cJSON_AddStringToObject(o, "mac", mac);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	body = json_compact_free(o);
 	if (api_post(a, "/api/v1/progress", body, &r) == 200 &&
 	    agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
 		rc = 0;
@@ -502,8 +501,7 @@ fail_task(struct agent *a, int64_t task, const char *reason, int retry)
 	cJSON_AddNumberToObject(o, "task", (double)task);
 	cJSON_AddStringToObject(o, "reason", cut);
 	cJSON_AddBoolToObject(o, "retry", retry);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	body = json_compact_free(o);
 	log_warn("task %lld: %s", (long long)task, reason);
 	if (api_post(a, "/api/v1/result", body, &r) != 200)
 		log_warn("task %lld: result not accepted (%s)", (long long)task, r.cause);
@@ -713,8 +711,7 @@ report_aps(struct agent *a)
 		k++;
 	}
 	free(aps);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	body = json_compact_free(o);
 	if (api_post(a, "/api/v1/aps", body, &r) != 200)
 		log_warn("access points not reported (%s)", r.cause);
 	free(body);

@@ -3,13 +3,14 @@
 #include "agent/wifi.h"
 #include "net/http.h"
 #include "util/guard.h"
+#include "util/hostport.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/optspec.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -38,7 +39,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 	X(WIFI, "wifi", 'w', 1, "BACKEND",                                                         \
 	    "Radio: nm, nm:IFACE (NetworkManager via nmcli) or test:DIR (default nm)")             \
 	X(DEVICE, "device", 0, 1, "ADDR", "Address of a device in AP mode (default 192.168.33.1)") \
-	X(POLL, "poll", 'p', 1, "SECONDS", "Heartbeat, scan and claim this often (default 5)")     \
+	X(POLL, "poll", 'p', 1, "SECONDS",                                                         \
+	    "Heartbeat, scan and claim this often, at most 3600 (default 5)")                      \
 	X(VERIFY_WAIT, "verify-wait", 0, 1, "SECONDS",                                             \
 	    "Longest wait for the manager to verify a device (default 300)")                       \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", "Per-request timeout (default 10)")               \
@@ -55,15 +57,7 @@ enum agent_option {
 	    AOPT__COUNT
 };
 
-struct aopt_info {
-	const char *name;
-	int shrt;
-	int has_arg;
-	const char *argname;
-	const char *help;
-};
-
-static const struct aopt_info aopts[AOPT__COUNT] = {
+static const struct optspec aopts[AOPT__COUNT] = {
 #define AOPT_INFO(id, lng, shrt, arg, argname, help) {lng, shrt, arg, argname, help},
     AGENT_OPTIONS(AOPT_INFO)
 #undef AOPT_INFO
@@ -76,57 +70,60 @@ usage(FILE *fp)
 	    "usage: shelly-provisioner --manager URL [--enrol-secret-file FILE] [options]\n\n"
 	    "Puts factory-fresh Shelly devices on a WiFi network for shelly-tui.\n\n"
 	    "Options:\n");
-	for (int i = 0; i < AOPT__COUNT; i++) {
-		char left[64];
-		int n = 0;
-
-		if (aopts[i].shrt)
-			n = snprintf(left, sizeof left, "-%c, ", aopts[i].shrt);
-		snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", aopts[i].name,
-		    aopts[i].argname ? " " : "", aopts[i].argname ? aopts[i].argname : "");
-		fprintf(fp, "  %-30s %s\n", left, aopts[i].help);
-	}
+	for (int i = 0; i < AOPT__COUNT; i++)
+		optspec_help(fp, &aopts[i], 30);
 	fprintf(fp, "\nEnvironment: SHELLY_TUI_ALLOW_NETS (CIDRs the agent may contact; anything "
 	            "else is refused).\nExit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	            "See shelly-provisioner(1).\n");
 }
 
+/* Prints the range error of a seconds option (parse_seconds: 0.001 to max). */
+static void
+range_error(const char *option, double max, const char *value)
+{
+	char *cause = str_range_error(option, "seconds", 0.001, 0, max, value);
+
+	fprintf(stderr, "shelly-provisioner: %s\n", cause);
+	free(cause);
+}
+
+/* Seconds (util/str str_parse_seconds) as a whole number of milliseconds, at least 1. */
 static int
 parse_seconds(const char *s, double max, uint64_t *ms)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v > 0) || v > max)
+	if (str_parse_seconds(s, max, &v) != 0)
 		return -1;
 	*ms = (uint64_t)(v * 1000);
 	return *ms > 0 ? 0 : -1;
 }
 
-/* "http://HOST:PORT" or "https://HOST:PORT" (HOST an IPv4 address or a name; no path). */
+/* "http://HOST:PORT" or "https://HOST:PORT" (util/hostport's HOST:PORT; no path). */
 static int
 parse_manager(const char *url, char **host, uint16_t *port, int *https)
 {
-	const char *p, *colon;
-	char *end;
-	long v;
+	const char *p;
+	char *hp, *err = NULL;
+	unsigned v;
+	size_t len;
+	int rc;
 
 	*https = strncmp(url, "https://", 8) == 0;
 	if (!*https && strncmp(url, "http://", 7) != 0)
 		return -1;
 	p = url + (*https ? 8 : 7);
-	colon = strrchr(p, ':');
-	if (colon == NULL || colon == p)
+	len = strlen(p);
+	if (len > 0 && p[len - 1] == '/') /* "http://HOST:PORT/" */
+		len--;
+	hp = xstrndup(p, len);
+	rc = hostport_parse(hp, HOSTPORT_NEEDED, 0, host, &v, &err);
+	free(hp);
+	free(err);
+	if (rc != 0)
 		return -1;
-	errno = 0;
-	v = strtol(colon + 1, &end, 10);
-	if (errno || (*end != '\0' && strcmp(end, "/") != 0) || v < 1 || v > 65535)
-		return -1;
-	*host = xstrndup(p, (size_t)(colon - p));
 	*port = (uint16_t)v;
-	return str_ascii_printable(*host, 1, 253) && strpbrk(*host, "/@ ") == NULL ? 0 : -1;
+	return 0;
 }
 
 struct agent_main {
@@ -141,34 +138,20 @@ static int
 parse_args(int argc, char **argv, struct agent_main *m)
 {
 	struct option longopts[AOPT__COUNT + 1];
-	char shortopts[2 * AOPT__COUNT + 2] = ":";
-	size_t ns = 1;
+	char shortopts[2 * AOPT__COUNT + 2];
 	int c;
 
-	for (int i = 0; i < AOPT__COUNT; i++) {
-		longopts[i] = (struct option){aopts[i].name,
-		    aopts[i].has_arg ? required_argument : no_argument, NULL, 1000 + i};
-		if (aopts[i].shrt) {
-			shortopts[ns++] = (char)aopts[i].shrt;
-			if (aopts[i].has_arg)
-				shortopts[ns++] = ':';
-		}
-	}
-	memset(&longopts[AOPT__COUNT], 0, sizeof longopts[0]);
-	shortopts[ns] = '\0';
+	optspec_getopt(aopts, AOPT__COUNT, longopts, shortopts);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int opt = -1;
+		int opt = optspec_index(aopts, AOPT__COUNT, c);
 
-		if (c == '?' || c == ':') {
+		if (c == '?' || c == ':' || opt < 0) {
 			fprintf(stderr, "shelly-provisioner: %s %s\n",
 			    c == ':' ? "option needs an argument:" : "unknown option",
 			    argv[optind - 1]);
 			return -1;
 		}
-		for (int i = 0; i < AOPT__COUNT; i++)
-			if (c == 1000 + i || (aopts[i].shrt && c == aopts[i].shrt))
-				opt = i;
 		m->set[opt]++;
 		m->val[opt] = optarg;
 	}
@@ -209,17 +192,17 @@ settle(struct agent_main *m)
 	o->timeout_ms = 10000;
 	o->once = m->set[AOPT_ONCE] > 0;
 	if (m->set[AOPT_POLL] && parse_seconds(m->val[AOPT_POLL], 3600, &o->poll_ms) != 0) {
-		fprintf(stderr, "shelly-provisioner: --poll wants seconds (0-3600]\n");
+		range_error("--poll", 3600, m->val[AOPT_POLL]);
 		return -1;
 	}
 	if (m->set[AOPT_VERIFY_WAIT] &&
 	    parse_seconds(m->val[AOPT_VERIFY_WAIT], 86400, &o->verify_wait_ms) != 0) {
-		fprintf(stderr, "shelly-provisioner: --verify-wait wants seconds (0-86400]\n");
+		range_error("--verify-wait", 86400, m->val[AOPT_VERIFY_WAIT]);
 		return -1;
 	}
 	if (m->set[AOPT_TIMEOUT]) {
 		if (parse_seconds(m->val[AOPT_TIMEOUT], 600, &ms) != 0) {
-			fprintf(stderr, "shelly-provisioner: --timeout wants seconds (0-600]\n");
+			range_error("--timeout", 600, m->val[AOPT_TIMEOUT]);
 			return -1;
 		}
 		o->timeout_ms = (uint32_t)ms;

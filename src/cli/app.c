@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
 #include "store/store.h"
@@ -49,7 +50,7 @@ apply_overrides(struct app *app)
 		rc |= conf_override(app->cfg, "request-timeout", ms, &cause);
 	}
 	if (rc != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return -1;
 	}
@@ -69,13 +70,10 @@ app_init(struct app *app, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	app->cfg = conf_new();
+	/* NULL: the default file, which may be missing; SIGHUP reads it the same way. */
 	if (app->args.set[CLI_CONFIG])
 		app->config_path = xstrdup(app->args.val[CLI_CONFIG]);
-	else
-		app->config_path = conf_default_path();
-	if (app->config_path != NULL &&
-	    (app->args.set[CLI_CONFIG] || access(app->config_path, F_OK) == 0) &&
-	    conf_load(app->cfg, app->config_path, &cause) != 0) {
+	if (conf_load(app->cfg, app->config_path, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
 		free(cause);
 		return EXIT_USAGE;
@@ -92,7 +90,7 @@ app_init(struct app *app, int argc, char **argv)
 		log_set_level(LOG_WARN); /* one-shot modes print results, not progress */
 
 	if (guard_from_env(&app->guard, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return EXIT_USAGE;
 	}
@@ -138,7 +136,7 @@ db_path(struct app *app)
 	else if (cfg_db != NULL && cfg_db[0] != '\0')
 		app->db_path = xstrdup(cfg_db);
 	else if ((app->db_path = store_default_path(&cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		return -1;
 	}

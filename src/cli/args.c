@@ -2,25 +2,25 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
+#include "util/optspec.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
-struct cli_info {
-	const char *name;
-	int shrt;
-	int has_arg;
-	const char *argname;
-	int mode;
-	const char *help;
-};
-
-static const struct cli_info cli_table[CLI__COUNT] = {
-#define CLI_INFO(id, lng, shrt, arg, argname, mode, help) { lng, shrt, arg, argname, mode, help },
+static const struct optspec cli_table[CLI__COUNT] = {
+#define CLI_INFO(id, lng, shrt, arg, argname, mode, help) { lng, shrt, arg, argname, help },
 	CLI_OPTIONS(CLI_INFO)
 #undef CLI_INFO
+};
+
+/* 1 for the options that choose a mode. */
+static const char cli_is_mode[CLI__COUNT] = {
+#define CLI_MODE(id, lng, shrt, arg, argname, mode, help) mode,
+	CLI_OPTIONS(CLI_MODE)
+#undef CLI_MODE
 };
 
 const char *
@@ -40,19 +40,9 @@ cli_usage(FILE *fp)
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			fprintf(fp, "\nOptions:\n");
-		for (int i = 0; i < CLI__COUNT; i++) {
-			const struct cli_info *o = &cli_table[i];
-			char left[64];
-			int n = 0;
-
-			if (o->mode != (pass == 0))
-				continue;
-			if (o->shrt)
-				n = snprintf(left, sizeof left, "-%c, ", o->shrt);
-			snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name,
-			    o->argname ? " " : "", o->argname ? o->argname : "");
-			fprintf(fp, "  %-28s %s\n", left, o->help);
-		}
+		for (int i = 0; i < CLI__COUNT; i++)
+			if (cli_is_mode[i] == (pass == 0))
+				optspec_help(fp, &cli_table[i], 28);
 	}
 	fprintf(fp,
 	    "\nTARGETs of --discover: CIDR (10.0.0.0/24), address, or range (10.0.1.10-50).\n"
@@ -61,28 +51,6 @@ cli_usage(FILE *fp)
 	    "SHELLY_TUI_THEMES (console themes), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	    "See shelly-tui(1).\n");
-}
-
-/* getopt_long's tables from cli_table: long option i returns 1000 + i. */
-static void
-getopt_tables(struct option longopts[CLI__COUNT + 1], char shortopts[2 * CLI__COUNT + 2])
-{
-	size_t ns = 0;
-
-	shortopts[ns++] = ':';
-	for (int i = 0; i < CLI__COUNT; i++) {
-		longopts[i].name = cli_table[i].name;
-		longopts[i].has_arg = cli_table[i].has_arg ? required_argument : no_argument;
-		longopts[i].flag = NULL;
-		longopts[i].val = 1000 + i;
-		if (cli_table[i].shrt) {
-			shortopts[ns++] = (char)cli_table[i].shrt;
-			if (cli_table[i].has_arg)
-				shortopts[ns++] = ':';
-		}
-	}
-	memset(&longopts[CLI__COUNT], 0, sizeof longopts[0]);
-	shortopts[ns] = '\0';
 }
 
 int
@@ -116,13 +84,11 @@ option_of(int c, char **argv, char **cause)
 		*cause = xasprintf("option %s needs an argument", argv[optind - 1]);
 		return -1;
 	}
-	if (c >= 1000)
-		return c - 1000;
-	for (int i = 0; i < CLI__COUNT; i++)
-		if (cli_table[i].shrt == c)
-			return i;
-	*cause = xasprintf("unknown option");
-	return -1;
+	int opt = optspec_index(cli_table, CLI__COUNT, c);
+
+	if (opt < 0)
+		*cause = xasprintf("unknown option");
+	return opt;
 }
 
 /* The modes that take operands after the options. */
@@ -148,12 +114,13 @@ check_options(struct cli_args *out, char **cause)
 		return -1;
 	}
 	if (out->set[CLI_TIMEOUT]) {
-		char *end;
-		errno = 0;
-		out->timeout_s = strtod(out->val[CLI_TIMEOUT], &end);
-		if (errno || *end || !isfinite(out->timeout_s) || out->timeout_s <= 0 ||
-		    out->timeout_s > 3600) {
-			*cause = xasprintf("--timeout wants seconds between 0 and 3600, not '%s'",
+		/* It becomes request-timeout (app.c), so it takes that option's range. */
+		const struct conf_option_info *rt = conf_option_info(OPT_REQUEST_TIMEOUT);
+		double lo = (double)rt->min / 1000, hi = (double)rt->max / 1000;
+
+		if (str_parse_seconds(out->val[CLI_TIMEOUT], hi, &out->timeout_s) != 0 ||
+		    out->timeout_s < lo) {
+			*cause = str_range_error("--timeout", "seconds", lo, 0, hi,
 			    out->val[CLI_TIMEOUT]);
 			return -1;
 		}
@@ -162,7 +129,8 @@ check_options(struct cli_args *out, char **cause)
 		long long p;
 
 		if (cli_parse_number(out->val[CLI_PORT], 1, 65535, &p) != 0) {
-			*cause = xasprintf("--port wants 1..65535, not '%s'", out->val[CLI_PORT]);
+			*cause = str_range_error("--port", "a whole number", 1, 0, 65535,
+			    out->val[CLI_PORT]);
 			return -1;
 		}
 		out->port = (uint16_t)p;
@@ -190,7 +158,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 
 	memset(out, 0, sizeof *out);
 	out->mode = -1;
-	getopt_tables(longopts, shortopts);
+	optspec_getopt(cli_table, CLI__COUNT, longopts, shortopts);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -198,7 +166,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 
 		if (opt < 0)
 			return -1;
-		if (cli_table[opt].mode) {
+		if (cli_is_mode[opt]) {
 			if (out->mode >= 0 && out->mode != opt) {
 				*cause = xasprintf("--%s and --%s are two modes; give one",
 				    cli_table[out->mode].name, cli_table[opt].name);

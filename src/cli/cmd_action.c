@@ -52,10 +52,12 @@ int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *ou
 	long long v;
 
 	if (cli_parse_number(s, lo, hi, &v) != 0) {
-		fprintf(stderr, "shelly-tui: --%s wants a whole number %ld-%ld, not '",
-		    cli_option_name(opt), lo, hi);
-		print_safe(stderr, s);
-		fputs("'\n", stderr);
+		char name[64], *cause;
+
+		snprintf(name, sizeof name, "--%s", cli_option_name(opt));
+		cause = str_range_error(name, "a whole number", (double)lo, 0, (double)hi, s);
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		free(cause);
 		return -1;
 	}
 	*out = (int)v;

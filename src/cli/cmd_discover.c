@@ -356,7 +356,7 @@ collect_targets(struct app *app, struct scan_targets *t, int use_scan)
 	}
 	for (int i = 0; i < app->args.nrest; i++) {
 		if (scan_targets_add(t, app->args.rest[i], &cause) != 0) {
-			fprintf(stderr, "shelly-tui: --discover: %s\n", cause);
+			print_cause("--discover: ", cause);
 			free(cause);
 			return EXIT_USAGE;
 		}
@@ -401,7 +401,7 @@ cli_discover(struct app *app)
 	discoveropts_fill(app_engine(app), &over, use_mdns, targets, &o, &why);
 	if (why != NULL) {
 		if (app->args.set[CLI_MDNS_ONLY]) {
-			fprintf(stderr, "shelly-tui: --discover --mdns-only: %s\n", why);
+			print_cause("--discover --mdns-only: ", why);
 			goto out;
 		}
 		if (!app->args.set[CLI_QUIET])
@@ -417,12 +417,12 @@ cli_discover(struct app *app)
 		goto out;
 	}
 	if (scan_targets_check_size(targets, app->args.set[CLI_FORCE] > 0, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: --discover: %s\n", cause);
+		print_cause("--discover: ", cause);
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (scan_targets_check_guard(targets, app->guard, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: --discover: %s\n", cause);
+		print_cause("--discover: ", cause);
 		goto out;
 	}
 	if (app_open_store(app) != 0)
@@ -439,7 +439,7 @@ cli_discover(struct app *app)
 		r.show_progress = isatty(STDERR_FILENO) ? 1 : (app->args.set[CLI_VERBOSE] ? 2 : 0);
 
 	if ((r.d = discover_new(app->loop, app->http, &o, &cbs, &cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: --discover: %s\n", cause);
+		print_cause("--discover: ", cause);
 		goto out;
 	}
 	loop_signal(app->loop, SIGINT, signal_cb, &r);

@@ -32,6 +32,7 @@
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
+#include "util/dirs.h"
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -110,20 +111,6 @@ template_load(const char *name, struct devconfig *out)
 	return -1;
 }
 
-/* mkdir -p of the directory part of path. */
-static void
-make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-
-	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		mkdir(p, 0700);
-		*s = '/';
-	}
-	free(p);
-}
-
 /* Writes c as template NAME (atomically). Returns 0, or -1 with the message printed. */
 static int
 template_store(const char *name, const struct devconfig *c, const char *comment)
@@ -133,11 +120,11 @@ template_store(const char *name, const struct devconfig *c, const char *comment)
 	int ok;
 
 	if (path == NULL) {
-		fprintf(stderr, "shelly-tui: --template-save: %s\n", cause);
+		print_cause("--template-save: ", cause);
 		free(cause);
 		return -1;
 	}
-	make_parents(path);
+	(void)dirs_make_parents(path, NULL); /* a failure shows when the file is created */
 	tmp = xasprintf("%s.tmp", path);
 	fp = fopen(tmp, "w");
 	if (fp != NULL) {

@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/exchangecmd.h"
+#include "cli/print.h"
 #include "exchange/export.h"
 #include "exchange/import.h"
 #include "util/str.h"
@@ -74,7 +75,7 @@ cli_export(struct app *app)
 		char *clean = str_sanitize(o.group, 64);
 
 		if (rc < 0)
-			fprintf(stderr, "shelly-tui: --export: %s\n", cause);
+			print_cause("--export: ", cause);
 		else
 			usage("--group: no group \"%s\" (see --group-list)", clean);
 		free(clean);
@@ -92,7 +93,7 @@ cli_export(struct app *app)
 	}
 	strbuf_done(&notes);
 	if (rc != 0) {
-		fprintf(stderr, "shelly-tui: --export: %s\n", cause);
+		print_cause("--export: ", cause);
 		free(cause);
 		strbuf_done(&out);
 		/* an unknown column is a usage error, found once the format is known */
@@ -102,7 +103,7 @@ cli_export(struct app *app)
 	if (app->args.set[CLI_OUTPUT]) {
 		if (export_write_file(app->args.val[CLI_OUTPUT], strbuf_str(&out), out.len,
 		        secret ? 0600 : 0644, &cause) != 0) {
-			fprintf(stderr, "shelly-tui: --export: %s\n", cause);
+			print_cause("--export: ", cause);
 			free(cause);
 			rc = EXIT_FAIL;
 		}

@@ -91,7 +91,7 @@ daemon_setup(struct app *app, struct daemon *dm, const char *what, int discovery
 		return -1;
 	dm->fleet = fleet_new(app_engine(app), &o, &cause);
 	if (dm->fleet == NULL) {
-		fprintf(stderr, "shelly-tui: cannot start the fleet: %s\n", cause);
+		print_cause("cannot start the fleet: ", cause);
 		free(cause);
 		return -1;
 	}
@@ -120,7 +120,7 @@ cli_poll_once(struct app *app)
 	store_sqlite_keep_wal(app->store);
 	if (fleet_poll_once(dm.fleet, app->args.set[CLI_FORCE] > 0, once_done_cb, &dm, &cause) !=
 	    0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		goto out;
 	}
 	app_run_until(app, &dm.once_done);
@@ -190,7 +190,7 @@ cli_headless(struct app *app)
 	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
 	                                   : conf_get_str(app->cfg, OPT_LISTEN);
 	if ((httpd = httpd_new(app->loop, listen, &cause)) == NULL) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		goto out;
 	}
@@ -203,7 +203,7 @@ cli_headless(struct app *app)
 	prov = provserve_new(app_engine(app), &po);
 	provserve_status(prov, &ps);
 	if (ps.url == NULL) {
-		fprintf(stderr, "shelly-tui: agent API: %s\n", ps.error);
+		print_cause("agent API: ", ps.error);
 		goto out;
 	}
 	dm.prov = prov;

@@ -133,7 +133,7 @@ cli_opnsense_sync(struct app *app)
 	sync = opnsense_job_begin(opnsense_runner_env(app_engine(app), &env),
 	    app->args.set[CLI_DRY_RUN] > 0, sync_done_cb, &done, &cause);
 	if (sync == NULL) {
-		fprintf(stderr, "shelly-tui: opnsense: %s\n", cause);
+		print_cause("opnsense: ", cause);
 		free(cause);
 		return EXIT_FAIL;
 	}

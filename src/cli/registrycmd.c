@@ -165,7 +165,7 @@ print_registry(struct app *app, int json, struct list_ctx *lc)
 		printf("%-12s %-32s %-20s %-15s G %-21s %-13s %s\n", "MAC", "ID", "NAME", "MODEL",
 		    "HOST", "STATE", "LAST SEEN");
 	if (store_device_list(app->store, list_cb, lc, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: %s\n", cause);
+		print_cause("", cause);
 		free(cause);
 		cJSON_Delete(lc->devices);
 		return -1;
@@ -205,7 +205,7 @@ cli_backup_db(struct app *app)
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
 	if (store_backup(app->store, app->args.mode_arg, &cause) != 0) {
-		fprintf(stderr, "shelly-tui: --backup-db: %s\n", cause);
+		print_cause("--backup-db: ", cause);
 		free(cause);
 		return EXIT_FAIL;
 	}

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "shelly/client.h"
+#include "util/dirs.h"
 #include "util/hostport.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -135,22 +135,6 @@ safe(const char *s)
 
 /* Paths */
 
-/* Returns the home directory, malloc'd, or NULL. */
-static char *
-home_dir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	if (home != NULL && home[0] == '/')
-		return xstrdup(home);
-	if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res != NULL &&
-	    pw.pw_dir != NULL && pw.pw_dir[0] == '/')
-		return xstrdup(pw.pw_dir);
-	return NULL;
-}
-
 /*
  * Resolves path as written in file base (NULL: relative to the current directory): a leading
  * "~/" is the home directory, a relative path is relative to the directory of base. Returns a
@@ -171,7 +155,7 @@ resolve_path(const char *base, const char *path, char **err)
 			*err = xstrdup("~user paths are not supported; write the full path");
 			return NULL;
 		}
-		if ((home = home_dir()) == NULL) {
+		if ((home = dirs_home()) == NULL) {
 			*err = xstrdup("cannot expand ~: no home directory");
 			return NULL;
 		}
@@ -1478,7 +1462,7 @@ conf_default_path(void)
 
 	if (xdg != NULL && xdg[0] == '/')
 		return xasprintf("%s/shelly-tui/config", xdg);
-	if ((home = home_dir()) == NULL)
+	if ((home = dirs_home()) == NULL)
 		return NULL;
 	s = xasprintf("%s/.config/shelly-tui/config", home);
 	free(home);

@@ -85,12 +85,16 @@ devname_observe(
     struct store *st, const char *mac, const char *registry_name, const char *reported)
 {
 	char *now = str_sanitize(reported != NULL ? reported : "", DEVNAME_MAX);
-	char *before = devname_reported(st, mac), *followed = NULL, detail[2 * DEVNAME_MAX + 16];
-	int own = registry_name == NULL || registry_name[0] == '\0' ||
-	          (before != NULL && strcmp(registry_name, before) == 0);
+	char *before = devname_reported(st, mac), *followed = NULL, *reg;
+	char detail[2 * DEVNAME_MAX + 32];
+	int own;
 
 	if (before != NULL && strcmp(before, now) == 0)
 		goto out; /* unchanged: the common case */
+	/* Compared as kept: a name registered from the device went in unsanitised. */
+	reg = str_sanitize(registry_name, DEVNAME_MAX);
+	own = reg[0] == '\0' || (before != NULL && strcmp(reg, before) == 0);
+	free(reg);
 	if (own && now[0] != '\0')
 		followed = follow(st, mac, now);
 	if (before != NULL) {

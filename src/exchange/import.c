@@ -22,6 +22,7 @@
 #include "model/devconfig.h"
 #include "store/cfgrestore.h"
 #include "store/cfgstore.h"
+#include "util/dirs.h"
 #include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -774,21 +775,6 @@ staged_done(struct staged *st, int unlink_tmp)
 	free(st->dir);
 }
 
-/* mkdir -p dir (0700). */
-static void
-make_dirs(const char *dir)
-{
-	char *p = xstrdup(dir);
-
-	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		mkdir(p, 0700);
-		*s = '/';
-	}
-	mkdir(p, 0700);
-	free(p);
-}
-
 static int
 stage_cb(void *arg, char **cause)
 {
@@ -797,7 +783,7 @@ stage_cb(void *arg, char **cause)
 
 	if (doc->ntmpls == 0)
 		return 0;
-	make_dirs(st->dir);
+	(void)dirs_make(st->dir, NULL); /* a failure shows when the files are staged */
 	st->tmp = xcalloc(doc->ntmpls, sizeof *st->tmp);
 	st->path = xcalloc(doc->ntmpls, sizeof *st->path);
 	for (size_t i = 0; i < doc->ntmpls; i++) {

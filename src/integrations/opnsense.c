@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "net/http.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -437,7 +438,7 @@ static char *
 record_body(const struct opnsense_sync *s, const struct opn_item *it)
 {
 	cJSON *root = cJSON_CreateObject(), *o;
-	char mac[18], *out;
+	char mac[18];
 	int kea = s->state.backend == OPN_KEA;
 
 	o = cJSON_AddObjectToObject(root, kea ? "reservation" : "host");
@@ -459,11 +460,7 @@ record_body(const struct opnsense_sync *s, const struct opn_item *it)
 			cJSON_AddStringToObject(o, "ignore", "0");
 		}
 	}
-	out = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (out == NULL)
-		abort();
-	return out;
+	return json_compact_free(root);
 }
 
 static void
@@ -506,7 +503,6 @@ static char *
 alias_body(const struct opn_item *it)
 {
 	cJSON *root = cJSON_CreateObject(), *o;
-	char *out;
 
 	o = cJSON_AddObjectToObject(root, "alias");
 	if (it->action == OPN_ADD) {
@@ -520,11 +516,7 @@ alias_body(const struct opn_item *it)
 		cJSON_AddStringToObject(o, "description", it->descr);
 	}
 	cJSON_AddStringToObject(o, "content", it->content);
-	out = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (out == NULL)
-		abort();
-	return out;
+	return json_compact_free(root);
 }
 
 static struct opn_item *

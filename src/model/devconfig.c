@@ -723,8 +723,7 @@ finish_gen2(
 	r->method = "POST";
 	snprintf(r->rpc_method, sizeof r->rpc_method, "%s.SetConfig", fi->g2_component);
 	r->path = xasprintf("/rpc/%s", r->rpc_method);
-	r->body = cJSON_PrintUnformatted(params);
-	cJSON_Delete(params);
+	r->body = json_compact_free(params);
 }
 
 int

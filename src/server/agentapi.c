@@ -31,9 +31,8 @@ reply_json(struct httpd_reply *reply, int status, cJSON *o)
 {
 	reply->status = status;
 	reply->content_type = AGENTAPI_JSON;
-	reply->body = cJSON_PrintUnformatted(o);
+	reply->body = json_compact_free(o);
 	reply->body_len = strlen(reply->body);
-	cJSON_Delete(o);
 }
 
 static void

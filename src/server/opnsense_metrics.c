@@ -11,11 +11,7 @@ enum opnsense_family {
 	    OF__COUNT
 };
 
-static const struct {
-	const char *name;
-	enum metrics_type type;
-	const char *help;
-} families[] = {
+static const struct metrics_family_info families[] = {
 #define OF_INFO(id, name, type, help) {name, METRICS_##type, help},
     OPNSENSE_FAMILIES(OF_INFO)
 #undef OF_INFO

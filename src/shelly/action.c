@@ -186,7 +186,6 @@ gen2_request(const struct action *a, struct action_http *out)
 	const struct wire *w = &wires[a->kind];
 	cJSON *params = cJSON_CreateObject();
 	const char *ns = w->g2_ns != NULL ? w->g2_ns : light_api(a->light)->gen2_ns;
-	char *json;
 
 	if (params == NULL)
 		abort();
@@ -198,15 +197,10 @@ gen2_request(const struct action *a, struct action_http *out)
 		cJSON_AddNumberToObject(params, w->g2_value_key, a->value);
 	if (w->g2_stage != NULL)
 		cJSON_AddStringToObject(params, "stage", w->g2_stage);
-	json = cJSON_PrintUnformatted(params);
-	cJSON_Delete(params);
-	if (json == NULL)
-		abort();
 	snprintf(out->rpc_method, sizeof out->rpc_method, "%s.%s", ns, w->g2_method);
 	out->method = "POST";
 	out->path = xasprintf("/rpc/%s", out->rpc_method);
-	out->body = xstrdup(json);
-	cJSON_free(json);
+	out->body = json_compact_free(params);
 	out->content_type = "application/json";
 }
 

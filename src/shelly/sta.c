@@ -1,6 +1,7 @@
 /* Station (WiFi client) configuration requests for provisioning (see shelly/sta.h). */
 #include "shelly/sta.h"
 
+#include "util/json.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -15,12 +16,9 @@ static char *
 rpc_body(cJSON *config)
 {
 	cJSON *root = cJSON_CreateObject();
-	char *text;
 
 	cJSON_AddItemToObject(root, "config", config);
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
+	return json_compact_free(root);
 }
 
 static void
@@ -84,8 +82,7 @@ gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 		out[*n].method = "POST";
 		out[*n].path = xstrdup("/rpc/Shelly.SetAuth");
 		out[*n].auth_after = 1;
-		out[(*n)++].body = cJSON_PrintUnformatted(auth);
-		cJSON_Delete(auth);
+		out[(*n)++].body = json_compact_free(auth);
 	}
 	cfg = cJSON_CreateObject();
 	o = cJSON_AddObjectToObject(cfg, "sta");

@@ -261,9 +261,9 @@ static const char *const migrations[] = {
 	    "UPDATE devices SET last_seen = max(COALESCE(last_seen, 0), ?2) "            \
 	    "WHERE mac = ?1")                                                             \
 	X(STATUS_PUT,                                                                    \
-	    "INSERT INTO status (" STATUS_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "    \
-	    "?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM devices WHERE "       \
-	    "mac = ?1) ON CONFLICT(mac) DO UPDATE SET ts = excluded.ts, "                 \
+	    "INSERT INTO status (" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
+	    "?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(mac) DO UPDATE SET "                 \
+	    "ts = excluded.ts, "                                                          \
 	    "state = excluded.state, error = excluded.error, "                           \
 	    "power_w = excluded.power_w, energy_wh = excluded.energy_wh, "               \
 	    "temperature_c = excluded.temperature_c, rssi_dbm = excluded.rssi_dbm, "     \
@@ -275,8 +275,10 @@ static const char *const migrations[] = {
 	    "SELECT mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, "  \
 	    "uptime_s, outputs_on, fw_update, cfg_rev, NULL FROM status ORDER BY mac")     \
 	X(SAMPLE_PUT,                                                                    \
-	    "INSERT OR REPLACE INTO history (" SAMPLE_COLS ") SELECT ?1, ?2, ?3, ?4, "    \
-	    "?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)")             \
+	    "INSERT INTO history (" SAMPLE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "  \
+	    "ON CONFLICT(mac, ts) DO UPDATE SET power_w = excluded.power_w, "             \
+	    "energy_wh = excluded.energy_wh, temperature_c = excluded.temperature_c, "    \
+	    "rssi_dbm = excluded.rssi_dbm, online = excluded.online")                     \
 	X(SAMPLE_LIST,                                                                   \
 	    "SELECT " SAMPLE_COLS " FROM history WHERE mac = ?1 AND ts >= ?2 "           \
 	    "AND ts < ?3 ORDER BY ts")                                                    \
@@ -347,11 +349,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 #undef X
 };
 
+/* A list of MACs (sorted when read by ST_DEV_MACS). */
+struct macs {
+	char (*v)[STORE_MAC_LEN + 1];
+	size_t n, cap;
+};
+
 struct sq {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	int batch; /* inside begin/commit: direct writes join that transaction */
+	/*
+	 * The registered MACs, read once per write transaction for the status and history rows
+	 * of a flush (rows of devices removed meanwhile are skipped); reg_valid until the
+	 * transaction ends or this connection writes devices.
+	 */
+	struct macs reg;
+	int reg_valid;
 	sqlite3_stmt *cfg[SCS__COUNT]; /* prepared on first use (sq_cfg_batch) */
 };
 
@@ -736,6 +751,7 @@ sq_close(void *v)
 		sqlite3_finalize(b->st[i]); /* NULL when never used */
 	for (int i = 0; i < SCS__COUNT; i++)
 		sqlite3_finalize(b->cfg[i]);
+	free(b->reg.v);
 	if (sqlite3_close(b->db) != SQLITE_OK)
 		log_error("store: closing %s: %s", b->path, sqlite3_errmsg(b->db));
 	free(b->path);
@@ -779,6 +795,7 @@ sq_begin(void *v, char **cause)
 	if (tx_begin(b, cause) != 0)
 		return -1;
 	b->batch = 1;
+	b->reg_valid = 0;
 	return 0;
 }
 
@@ -788,6 +805,7 @@ sq_commit(void *v, char **cause)
 	struct sq *b = v;
 
 	b->batch = 0;
+	b->reg_valid = 0;
 	return tx_commit(b, cause);
 }
 
@@ -797,6 +815,7 @@ sq_rollback(void *v)
 	struct sq *b = v;
 
 	b->batch = 0;
+	b->reg_valid = 0;
 	tx_rollback(b);
 }
 
@@ -922,18 +941,6 @@ sq_put_seen(void *v, const char *mac, int64_t ts_ms, char **cause)
 }
 
 static int
-sq_put_status(void *v, const struct store_status *s, char **cause)
-{
-	return put_rec(v, ST_STATUS_PUT, &store_layout_status, 0, s, cause, "writing status");
-}
-
-static int
-sq_put_sample(void *v, const struct store_sample *s, char **cause)
-{
-	return put_rec(v, ST_SAMPLE_PUT, &store_layout_sample, 0, s, cause, "writing history");
-}
-
-static int
 sq_put_event(void *v, const struct store_event *ev, char **cause)
 {
 	return put_rec(v, ST_EVENT_PUT, &store_layout_event, 1, ev, cause, "writing events");
@@ -960,6 +967,78 @@ each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *ar
 	}
 	done(st);
 	return 0;
+}
+
+static int
+mac_row(sqlite3_stmt *st, void *arg)
+{
+	struct macs *macs = arg;
+
+	if (macs->n == macs->cap) {
+		macs->cap = macs->cap ? macs->cap * 2 : 64;
+		macs->v = xreallocarray(macs->v, macs->cap, sizeof *macs->v);
+	}
+	col_mac(st, 0, macs->v[macs->n++]);
+	return 0;
+}
+
+static int
+mac_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Whether mac is registered, from the MACs read once in this write transaction: one index
+ * scan per flush instead of a lookup per row, and the rows are plain single-row upserts
+ * (not INSERT ... SELECT ... WHERE EXISTS). 1 yes, 0 no, -1 error.
+ */
+static int
+registered(struct sq *b, const char *mac, char **cause)
+{
+	if (!b->reg_valid) {
+		b->reg.n = 0;
+		if (each_row(b, ST_DEV_MACS, mac_row, &b->reg, cause, "listing devices") != 0)
+			return -1;
+		b->reg_valid = 1;
+	}
+	return bsearch(mac, b->reg.v, b->reg.n, sizeof *b->reg.v, mac_cmp) != NULL;
+}
+
+/* put_rec for the row of a registered device; a row of another MAC is skipped. */
+static int
+put_registered(struct sq *b, enum stmt i, const struct store_layout *type, const void *rec,
+    const char *mac, char **cause, const char *what)
+{
+	int own = !b->batch, rc;
+
+	if (own && sq_begin(b, cause) != 0)
+		return -1;
+	rc = registered(b, mac, cause);
+	if (rc > 0) {
+		bind_rec(stmt(b, i), type, 0, rec);
+		rc = run(b, i, cause, what);
+	}
+	rc = rc < 0 ? -1 : 0;
+	if (!own)
+		return rc;
+	b->batch = 0;
+	b->reg_valid = 0;
+	return tx_end(b, rc, cause); /* rolls back when rc or the commit fails */
+}
+
+static int
+sq_put_status(void *v, const struct store_status *s, char **cause)
+{
+	return put_registered(
+	    v, ST_STATUS_PUT, &store_layout_status, s, s->mac, cause, "writing status");
+}
+
+static int
+sq_put_sample(void *v, const struct store_sample *s, char **cause)
+{
+	return put_registered(
+	    v, ST_SAMPLE_PUT, &store_layout_sample, s, s->mac, cause, "writing history");
 }
 
 /* A row callback and its argument, carried through each_row. */
@@ -1029,6 +1108,7 @@ read_first(struct sq *b, enum stmt i, int *rc, char **cause)
 static int
 sq_device_upsert(void *v, const struct store_device *d, char **cause)
 {
+	((struct sq *)v)->reg_valid = 0;
 	return put_rec(v, ST_DEV_UPSERT, &store_layout_device, 0, d, cause, "saving device");
 }
 
@@ -1037,6 +1117,7 @@ sq_device_delete(void *v, const char *mac, char **cause)
 {
 	struct sq *b = v;
 
+	b->reg_valid = 0;
 	store_sqlite_bind_text(stmt(b, ST_DEV_DELETE), 1, mac);
 	if (tx_run(b, ST_DEV_DELETE, cause, "removing device") != 0)
 		return -1;
@@ -1356,22 +1437,6 @@ sq_lease_release(void *v, const char *name, const char *holder, char **cause)
 
 /* Maintenance. */
 
-static int
-mac_row(sqlite3_stmt *st, void *arg)
-{
-	struct {
-		char (*v)[STORE_MAC_LEN + 1];
-		size_t n, cap;
-	} *macs = arg;
-
-	if (macs->n == macs->cap) {
-		macs->cap = macs->cap ? macs->cap * 2 : 64;
-		macs->v = xreallocarray(macs->v, macs->cap, sizeof *macs->v);
-	}
-	col_mac(st, 0, macs->v[macs->n++]);
-	return 0;
-}
-
 /* Aggregates, deletes raw samples and old buckets of one device in one transaction. */
 static int
 prune_device(struct sq *b, const char *mac, int64_t raw_cutoff_ms, int64_t bucket_ms,
@@ -1411,10 +1476,7 @@ sq_prune(void *v, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_
     char **cause)
 {
 	struct sq *b = v;
-	struct {
-		char (*v)[STORE_MAC_LEN + 1];
-		size_t n, cap;
-	} macs = { 0 };
+	struct macs macs = { 0 };
 	int rc = 0;
 
 	/* History rows exist only for registered devices (foreign key, cascade). */
@@ -1704,6 +1766,7 @@ store_sqlite_exec(struct store *s, const char *sql, char **cause)
 		*cause = xstrdup("not an SQLite store");
 		return -1;
 	}
+	b->reg_valid = 0; /* the SQL may change devices */
 	return exec_sql(b->db, sql, cause, "exec", b->path);
 }
 

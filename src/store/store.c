@@ -9,6 +9,7 @@
 #include "store/backend.h"
 #include "store_rows.h"
 #include "store/sqlite.h"
+#include "util/dirs.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -16,7 +17,6 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,63 +116,25 @@ store_mac_parse(const char *in, char out[STORE_MAC_LEN + 1])
 	return str_mac_normalise(in, out);
 }
 
-/* Creates dir and its missing parents with mode 0700. */
-static int
-mkdir_p(const char *dir, char **cause)
-{
-	char *p = xstrdup(dir);
-	struct stat st;
-
-	for (char *s = p + 1;; s++) {
-		int end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			give_cause(cause, xasprintf("cannot create directory %s: %s", p,
-			    strerror(errno)));
-			free(p);
-			return -1;
-		}
-		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			give_cause(cause, xasprintf("%s is not a directory", p));
-			free(p);
-			return -1;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return 0;
-}
-
 char *
 store_default_path(char **cause)
 {
 	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home;
-	char *dir, *path;
+	char *home, *dir, *path;
 
 	/* The XDG spec says relative paths are invalid and must be ignored. */
 	if (xdg != NULL && xdg[0] == '/') {
 		dir = xasprintf("%s/shelly-tui", xdg);
 	} else {
-		home = getenv("HOME");
-		if (home == NULL || home[0] != '/') {
-			struct passwd *pw = getpwuid(getuid());
-
-			home = pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : NULL;
-		}
-		if (home == NULL || home[0] != '/') {
+		if ((home = dirs_home()) == NULL) {
 			give_cause(cause, xstrdup("cannot find a home directory for the database "
 			    "(set HOME or XDG_DATA_HOME, or give --db)"));
 			return NULL;
 		}
 		dir = xasprintf("%s/.local/share/shelly-tui", home);
+		free(home);
 	}
-	if (mkdir_p(dir, cause) != 0) {
+	if (dirs_make(dir, cause) != 0) {
 		free(dir);
 		return NULL;
 	}

@@ -115,6 +115,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	int rc;
 
 	r->outputs = r->outputs_on = -1;
+	r->outputs_known = 0;
 	r->covers = 0;
 	r->cover_pct = NAN;
 	r->cover_state = COVER_UNKNOWN;
@@ -131,6 +132,11 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		r->outputs = ds.nswitches + ds.nlights;
 		r->lights = ds.nlights;
 		r->outputs_on = (int)t.on;
+		r->outputs_known = 0;
+		for (int i = 0; i < ds.nswitches; i++)
+			r->outputs_known += ds.switches[i].output != DEV_UNKNOWN;
+		for (int i = 0; i < ds.nlights; i++)
+			r->outputs_known += ds.lights[i].output != DEV_UNKNOWN;
 		r->covers = ds.ncovers;
 		if (ds.ncovers > 0) {
 			r->cover_pct = ds.covers[0].position_pct;
@@ -221,6 +227,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = r->voltage_v = NAN;
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
+	r->outputs_known = 0;
 	r->cover_pct = NAN;
 	r->cover_state = COVER_UNKNOWN;
 	r->fw_update = -1;
@@ -243,6 +250,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->outputs = old->outputs;
 		r->outputs_on = old->outputs_on;
 		r->lights = old->lights;
+		r->outputs_known = old->outputs_known;
 		r->covers = old->covers;
 		r->cover_pct = old->cover_pct;
 		r->cover_state = old->cover_state;

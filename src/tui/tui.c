@@ -637,7 +637,7 @@ scan_start(struct tui *t, const char *target)
 		return;
 	}
 	job = source_scan(t->src, target, NULL, NULL);
-	snprintf(title, sizeof title, "Discovery: scanning %s", target);
+	snprintf(title, sizeof title, "Discovery: %s", target); /* the body says scanning or done */
 	tui_show_job(t, title, job);
 }
 

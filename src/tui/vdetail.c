@@ -406,6 +406,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		tui_prompt(t, label, "", value_cb, NULL, d);
 		return R_DIRTY;
 	}
+	case TA_EVENTS: /* this device's events, not the fleet's */
+		tui_push(t, vevents_new_device(t, d->mac));
+		return R_DIRTY;
 	case TA_REBOOT:
 	case TA_FW_UPDATE:
 		snprintf(

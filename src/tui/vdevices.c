@@ -472,10 +472,12 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	case COL_OUT:
 		if (!live)
 			snprintf(buf, size, "-");
-		else if (r->outputs == 1)
-			snprintf(buf, size, "%s", r->outputs_on ? "on" : "off");
+		else if (r->outputs == 1) /* an output the reply did not tell is not "off" */
+			snprintf(buf, size, "%s",
+			    r->outputs_known == 0 ? "?" : r->outputs_on ? "on" : "off");
 		else if (r->outputs > 1)
-			snprintf(buf, size, "%d/%d", r->outputs_on, r->outputs);
+			snprintf(buf, size, "%d/%d%s", r->outputs_on, r->outputs,
+			    r->outputs_known < r->outputs ? "?" : "");
 		else if (r->covers > 0)
 			fmt_cover(buf, size, r, t->utf8);
 		else
@@ -850,6 +852,21 @@ bulk_lacking(const struct vdevices *d, size_t i, size_t *live)
 }
 
 /* The menu over the table while the operator picks: offered actions, the rest dimmed with why. */
+/* 1 when a marked device that would be acted on surely has what need asks (has= agrees). */
+static int
+bulk_some_have(const struct vdevices *d, enum bulk_need need)
+{
+	const char *word = need == NEED_OUTPUT ? "output" : need == NEED_COVER ? "cover" :
+	                   need == NEED_UPDATE ? "update" : NULL;
+
+	for (size_t m = 0; word != NULL && m < d->nmarks; m++) {
+		const struct source_dev *r = marked_row(d, m);
+		if (r != NULL && bulk_live(r) && has_matches(r, word))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 {
@@ -859,9 +876,9 @@ draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w)
 
 	if (h < (int)NBULK + 4)
 		return;
-	for (size_t i = 0; i < NBULK && !hint; i++) {
+	for (size_t i = 0; i < NBULK && !hint && h >= (int)NBULK + 5; i++) {
 		size_t live, lack = bulk_lacking(d, i, &live);
-		hint = live > lack && lack > 0 && h >= (int)NBULK + 5;
+		hint = lack > 0 && bulk_some_have(d, bulk[i].need);
 	}
 	draw_frame(t, my, mx, (int)NBULK + 2 + hint, mw, "Bulk action");
 	if (hint)

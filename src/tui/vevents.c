@@ -18,6 +18,7 @@ struct vevents {
 	struct source_event ev[EVENTS_SHOWN];
 	size_t n;
 	char filter[128];
+	char mac[DEV_MAC_LEN]; /* one device's events (opened from its detail); "" the fleet's */
 };
 
 static const char *
@@ -66,7 +67,8 @@ static void
 load(struct view *v)
 {
 	struct vevents *ve = (struct vevents *)v;
-	size_t n = source_events(ve->v.t->src, NULL, ve->ev, EVENTS_SHOWN), k = 0;
+	size_t n = source_events(ve->v.t->src, ve->mac[0] ? ve->mac : NULL, ve->ev, EVENTS_SHOWN);
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		char line[512];
@@ -93,7 +95,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	struct vevents *ve = (struct vevents *)v;
 	char title[200];
 
-	snprintf(title, sizeof title, "Events%s%s - %zu", ve->filter[0] ? " - filter: " : "",
+	snprintf(title, sizeof title, "Events%s%s%s%s - %zu", ve->mac[0] ? " of " : "",
+	    ve->mac[0] ? view_dev_label(t, ve->mac) : "", ve->filter[0] ? " - filter: " : "",
 	    ve->filter, ve->n);
 	view_panel(t, y, h, w, title);
 	view_draw_list(
@@ -142,4 +145,13 @@ struct view *
 vevents_new(struct tui *t)
 {
 	return view_open(view_new(t, sizeof(struct vevents), &vevents_ops));
+}
+
+struct view *
+vevents_new_device(struct tui *t, const char *mac)
+{
+	struct vevents *ve = (struct vevents *)view_new(t, sizeof(struct vevents), &vevents_ops);
+
+	str_copy(ve->mac, sizeof ve->mac, mac);
+	return view_open(&ve->v);
 }

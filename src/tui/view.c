@@ -58,8 +58,10 @@ view_job_report(struct tui *t, const struct source_job *job, const char *err_wha
 	source_job_progress(job, &p);
 	if (p.error != NULL)
 		tui_message(t, 1, "%s: %s", err_what, p.error);
-	else if (n > 0)
-		tui_message(t, !r[0].ok, "%s: %s", what != NULL ? what : r[0].target, r[0].text);
+	else if (n > 0) /* the device as the table names it, its id when it has no name */
+		tui_message(t, !r[0].ok, "%s: %s",
+		    what != NULL ? what : r[0].mac[0] ? view_dev_label(t, r[0].mac) : r[0].target,
+		    r[0].text);
 }
 
 void

@@ -496,3 +496,14 @@ json_print(const cJSON *item, int pretty)
 	free(raw);
 	return strbuf_steal(&out);
 }
+
+char *
+json_compact_free(cJSON *doc)
+{
+	char *text = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	if (text == NULL)
+		abort();
+	return text;
+}

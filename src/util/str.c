@@ -1,5 +1,6 @@
 #include "util/str.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -581,6 +582,22 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 	return 0;
 }
 
+int
+str_parse_seconds(const char *s, double max, double *sec)
+{
+	char *end;
+	double v;
+
+	if (s == NULL)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || v > max)
+		return -1;
+	*sec = v;
+	return 0;
+}
+
 char *
 str_format_duration_ms(uint64_t ms, char *buf, size_t size)
 {
@@ -641,4 +658,16 @@ str_ascii_printable(const char *s, size_t min, size_t max)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			return 0;
 	return 1;
+}
+
+char *
+str_range_error(const char *option, const char *what, double lo, int lo_open, double hi,
+    const char *value)
+{
+	char *v = str_sanitize(value, 64);
+	char *s = xasprintf("%s wants %s %s %.15g %s %.15g, not '%s'", option, what,
+	    lo_open ? "more than" : "from", lo, lo_open ? "and at most" : "to", hi, v);
+
+	free(v);
+	return s;
 }

@@ -20,6 +20,17 @@ if [ -z "$missing" ]; then pass "every provisioner option is in its man page"; e
 [ $rc -eq 2 ] && pass "unknown option exits 2" || fail "unknown option exits 2" "rc=$rc"
 "$AGENT" --manager ftp://x >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'http://HOST:PORT' "$T_TMP/err" && pass "bad manager URL exits 2" || fail "bad manager URL exits 2" "rc=$rc"
+for url in http://127.0.0.1 'http://a b:80' http://127.0.0.1:0 http://:80 'http://h:80/x'; do
+	"$AGENT" --manager "$url" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'http://HOST:PORT' "$T_TMP/err" && pass "manager URL '$url' exits 2" ||
+		fail "manager URL '$url' exits 2" "rc=$rc"
+done
+# A good URL (one trailing '/' allowed, IPv6 in brackets) gets past --manager to --wifi.
+for url in http://127.0.0.1:9/ 'http://[::1]:9' https://host.example:8443; do
+	"$AGENT" --manager "$url" --wifi bogus >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'unknown WiFi backend' "$T_TMP/err" && pass "manager URL '$url' is taken" ||
+		fail "manager URL '$url' is taken" "rc=$rc $(cat "$T_TMP/err")"
+done
 "$AGENT" --manager http://127.0.0.1:9 --wifi bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'unknown WiFi backend' "$T_TMP/err" && pass "unknown backend exits 2" || fail "unknown backend exits 2" "rc=$rc"
 

@@ -5,7 +5,8 @@
 # to "opening"; in the event log Esc clears the filter before it closes the log; the drift
 # view says when no device has a desired configuration instead of "matches"; the detail
 # header puts state and address first and an uncalibrated cover gets no position prompt; a
-# name changed on a device follows into the table, with its event.
+# name changed on a device follows into the table, with its event; a toggle's outcome names
+# the device as the table does; a discovery refused before it starts is not titled scanning.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -115,12 +116,34 @@ tui_keys q Escape
 # Renamed on the device: the table follows (its name was the device's own), with an event.
 ctl POST /devices/3/config '{"patch":{"sys":{"device":{"name":"Porch lamp"}}}}' >/dev/null
 tui_wait 30 '^│  Porch lamp ' || fail "$N: device rename" "$(tui_why 'Porch lamp')"
+# A toggle from the table reports the device by the name the table shows.
+tui_keys /
+tui_type Porch
+tui_keys Enter t
+if tui_wait 30 'Porch lamp: ok: switch:0 o(n|ff)'; then
+	pass "$N: a toggle's outcome names the device as the table does"
+else
+	fail "$N: toggle message" "$(tui_why 'Porch lamp: ok: switch:0')"
+fi
+tui_keys Escape
 tui_resize 120 24 # the event's detail is wider than 80 columns
 tui_keys e
 if tui_wait 20 "device_name_changed '.*' -> 'Porch lamp', registry follows"; then
 	pass "$N: a rename on the device shows in the table and the events"
 else
 	fail "$N: rename event" "$(tui_why "device_name_changed ... 'Porch lamp'")"
+fi
+tui_keys q
+
+# A discovery target refused before anything is sent: the title does not say "scanning".
+tui_keys F2
+tui_type "$(dv 0 ADDR)-9:1"
+tui_keys Enter
+if tui_wait 20 'a target has no port' && grep -q "Discovery: $(dv 0 ADDR)-9:1 " "$T_TMP/screen" &&
+	! grep -q 'Discovery: scanning' "$T_TMP/screen"; then
+	pass "$N: a refused discovery is not titled 'scanning'"
+else
+	fail "$N: discovery title" "$(tui_why 'Discovery: TARGET, a target has no port')"
 fi
 tui_keys q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why 'RESTORED rc=0')"

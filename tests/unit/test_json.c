@@ -539,6 +539,23 @@ test_pool_under_sanitizer(void **state)
 }
 #endif
 
+/* json_compact_free: the compact text of the tree, which it frees (the sanitizer run sees a
+ * leak or a double free). */
+static void
+test_compact_free(void **state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	(void)state;
+	cJSON_AddStringToObject(o, "name", "a \"b\"");
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "n"), "id", 2);
+	cJSON_AddItemToObject(o, "l", cJSON_CreateArray());
+	text = json_compact_free(o);
+	assert_string_equal(text, "{\"name\":\"a \\\"b\\\"\",\"n\":{\"id\":2},\"l\":[]}");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -552,6 +569,7 @@ main(void)
 	    cmocka_unit_test(test_names_and_init),
 	    cmocka_unit_test(test_print_terminal_safe),
 	    cmocka_unit_test(test_print_invalid_utf8),
+	    cmocka_unit_test(test_compact_free),
 	    cmocka_unit_test(test_block_reuse),
 	    cmocka_unit_test(test_pool_keeps_blocks),
 #ifdef TEST_ASAN /* the plain build has no poisoning: test_pool_keeps_blocks is its test */

@@ -667,6 +667,75 @@ test_free_flushes(void **state)
 	tmp_free(dir);
 }
 
+/*
+ * A flush skips the rows of a device that another connection removed after they were queued,
+ * sees a device registered again in a later flush, and a second sample at the same instant
+ * replaces the first.
+ */
+static void
+test_flush_removed_elsewhere(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "r.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	struct store_status st = { .ts_ms = 10, .state = "online", .json = "{}" };
+	struct store_sample x;
+	struct samples ss = { .n = 0 };
+	struct store_status *got;
+	char *cause = NULL;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	add_device(s, MAC_B, "b", "127.0.0.2");
+	for (int i = 0; i < 2; i++) {
+		strcpy(st.mac, i == 0 ? MAC_A : MAC_B);
+		assert_int_equal(store_queue_status(s, &st), 0);
+		x = sample(st.mac, 10, 1, 1, 1, 1, 1);
+		assert_int_equal(store_queue_sample(s, &x), 0);
+		assert_int_equal(store_queue_seen(s, st.mac, 10), 0);
+	}
+	assert_int_equal(store_device_remove(other, MAC_B, &cause), 1);
+	flush_ok(s);
+	assert_true(store_healthy(s));
+	got = store_status_get(s, MAC_A);
+	assert_non_null(got);
+	store_status_free(got);
+	assert_null(store_status_get(s, MAC_B));
+	assert_int_equal(count_samples(s, MAC_A), 1);
+	assert_int_equal(count_samples(s, MAC_B), 0);
+
+	add_device(other, MAC_B, "b", "127.0.0.2");
+	x = sample(MAC_B, 20, 2, 2, 2, 2, 1);
+	assert_int_equal(store_queue_sample(s, &x), 0);
+	x = sample(MAC_A, 10, 7, 7, 7, 7, 0);
+	assert_int_equal(store_queue_sample(s, &x), 0);
+	flush_ok(s);
+	assert_int_equal(count_samples(s, MAC_B), 1);
+	assert_int_equal(store_history_list(s, MAC_A, 0, 100, samples_cb, &ss, &cause), 0);
+	assert_int_equal(ss.n, 1);
+	assert_real(ss.v[0].power_w, 7);
+	assert_int_equal(ss.v[0].online, 0);
+
+	/* Outside a flush the backend writes a row in a transaction of its own. */
+	assert_int_equal(store_device_remove(other, MAC_B, &cause), 1);
+	x = sample(MAC_B, 30, 3, 3, 3, 3, 1);
+	assert_int_equal(
+	    store_backend_ops(s)->put_sample(store_backend_handle(s), &x, &cause), 0);
+	x = sample(MAC_A, 30, 3, 3, 3, 3, 1);
+	assert_int_equal(
+	    store_backend_ops(s)->put_sample(store_backend_handle(s), &x, &cause), 0);
+	assert_int_equal(count_samples(s, MAC_B), 0);
+	assert_int_equal(count_samples(s, MAC_A), 2);
+	x = sample(MAC_A, 40, 4, 4, 4, 4, 1); /* no transaction was left open */
+	assert_int_equal(store_queue_sample(s, &x), 0);
+	flush_ok(s);
+	assert_int_equal(count_samples(s, MAC_A), 3);
+	store_free(other);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
 static void
 test_queue_bounded(void **state)
 {
@@ -1585,6 +1654,7 @@ main(void)
 		cmocka_unit_test(test_status_list),
 		cmocka_unit_test(test_queue_coalesce_many),
 		cmocka_unit_test(test_free_flushes),
+		cmocka_unit_test(test_flush_removed_elsewhere),
 		cmocka_unit_test(test_queue_bounded),
 	    cmocka_unit_test(test_event_queue_bounded),
 		cmocka_unit_test(test_flush_full),

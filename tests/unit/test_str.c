@@ -280,6 +280,33 @@ test_copy(void **state)
 }
 
 static void
+test_seconds(void **state)
+{
+	double v = -1;
+
+	(void)state;
+	assert_int_equal(str_parse_seconds("2", 10, &v), 0);
+	assert_true(v == 2.0);
+	assert_int_equal(str_parse_seconds("0.25", 10, &v), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(str_parse_seconds("1e-3", 10, &v), 0);
+	assert_true(v == 0.001);
+	assert_int_equal(str_parse_seconds("10", 10, &v), 0); /* max itself */
+	assert_true(v == 10.0);
+	v = -1;
+	assert_int_equal(str_parse_seconds("10.5", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("0", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("-1", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("5s", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("nan", 10, &v), -1);
+	assert_int_equal(str_parse_seconds("inf", 1e308, &v), -1);
+	assert_int_equal(str_parse_seconds("1e-400", 10, &v), -1); /* underflows */
+	assert_int_equal(str_parse_seconds(NULL, 10, &v), -1);
+	assert_true(v == -1); /* untouched on error */
+}
+
+static void
 test_duration(void **state)
 {
 	uint64_t ms = 0;
@@ -391,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_urlencode),
 		cmocka_unit_test(test_case),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 	};

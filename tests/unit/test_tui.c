@@ -154,6 +154,9 @@ setup_covers(void **state)
 	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
 	    "10.0.20.46", "online", NAN,
 	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	/* A switch whose output comes as the wrong type (the simulator's wrongtypes fault). */
+	add_device(f->app.store, "aabbcc0000c7", "Odd switch", "SNSW-001X16EU", 2, "10.0.20.47",
+	    "online", NAN, "{\"switch:0\":{\"id\":0,\"output\":{\"value\":true}}}");
 	tui_free(f->t);
 	f->t = tui_new_virtual(&f->app, 30, 100, NULL, &cause);
 	if (f->t == NULL)
@@ -304,6 +307,8 @@ test_cover_out(void **state)
 	assert_out(s, "Roller closing", "closing");
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
+	/* An output the reply does not tell is not "off". */
+	assert_out(s, "Odd switch", "?");
 	free(s);
 	/* Sorted by OUT: positions first (ascending), then the uncalibrated ones by state. */
 	s = feed_expect(f->t, ": s o r t Space o u t p u t s Enter", "sort: outputs");
@@ -316,7 +321,13 @@ test_cover_out(void **state)
 	}
 	free(s);
 	/* has=cover finds every cover, whatever its name says. */
-	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 6");
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 7");
+	free(s);
+	/* Covers and a switch marked: on/off are dimmed, and the menu says how to mark only the
+	 * devices that can. */
+	s = feed_expect(f->t, "Esc a b", "Bulk action");
+	assert_non_null(strstr(s, "6 marked devices have no output"));
+	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
 	free(s);
 }
 
@@ -443,8 +454,8 @@ test_marks(void **state)
 	assert_non_null(strstr(s, "-  open    2 marked devices have no cover"));
 	assert_non_null(strstr(s, "-  update  3 marked devices have no update offered"));
 	assert_non_null(strstr(s, "4 marked: which action? (oftr;"));
-	/* Some lack what others have: the menu says how to mark only those that can. */
-	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
+	/* Nobody marked has a cover or an update: no hint to mark "only those that can". */
+	assert_null(strstr(s, "mark only those that can"));
 	free(s);
 	tui_feed(f->t, "O"); /* not offered: cancels */
 	s = dump(f->t);
@@ -489,7 +500,15 @@ test_detail(void **state)
 	/* Offline: not "no status stored", which reads as if it had never been polled. */
 	assert_non_null(strstr(s, "no reply while offline: outputs and sensors show when it"));
 	free(s);
-	tui_feed(f->t, "q Home Enter");
+	/* Its events key shows this device's events alone. */
+	s = feed_expect(f->t, "e", "Events of Garage door - 1");
+	assert_non_null(strstr(s, "3 failed polls: timeout"));
+	free(s);
+	tui_feed(f->t, "q q Home Enter");
+	s = feed_expect(f->t, "e", "Events of Attic fan - 0");
+	assert_null(strstr(s, "3 failed polls: timeout"));
+	free(s);
+	tui_feed(f->t, "q q Home Enter");
 	s = dump(f->t);
 	assert_non_null(strstr(s, "Attic fan"));
 	assert_non_null(strstr(s, "switch:0"));
