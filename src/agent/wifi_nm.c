@@ -165,8 +165,8 @@ nm_open(const char *arg, char **cause)
 	nm = xcalloc(1, sizeof *nm);
 	nm->iface = arg != NULL ? xstrdup(arg) : NULL;
 	if (nm_delete_profile(nm, NULL) == 0)
-		log_warn("deleted the NetworkManager profile " NM_PROFILE
-		         " an earlier run left behind");
+		log_warn(
+		    "deleted the NetworkManager profile " NM_PROFILE " an earlier run left behind");
 	return nm;
 }
 

@@ -272,8 +272,8 @@ taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char 
 
 /* Fails task t, just claimed by agent, with why (logged where the store refuses). */
 static void
-claim_fail(struct store *s, const char *agent, const struct store_task *t, const char *why,
-    int64_t now_ms)
+claim_fail(
+    struct store *s, const char *agent, const struct store_task *t, const char *why, int64_t now_ms)
 {
 	struct store_task_set set = {.agent_to = "", .lease_ms = 0, .reason = why};
 	char *err = NULL;

@@ -106,12 +106,13 @@ text_check(const char *what, const char *s, size_t max, char **cause)
 	if (len == 0)
 		*cause = xasprintf("%s is empty", what);
 	else if (len > max)
-		*cause = xasprintf("%s is %zu bytes, at most %zu (an accented letter takes 2)", what,
-		    len, max);
+		*cause = xasprintf(
+		    "%s is %zu bytes, at most %zu (an accented letter takes 2)", what, len, max);
 	else if (!str_is_safe(s))
-		*cause = xasprintf("%s must be UTF-8 text without control or bidirectional-formatting "
-		                   "characters",
-		    what);
+		*cause =
+		    xasprintf("%s must be UTF-8 text without control or bidirectional-formatting "
+		              "characters",
+		        what);
 	else
 		return 0;
 	return -1;

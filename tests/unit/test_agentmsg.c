@@ -188,14 +188,14 @@ test_task_text(void **state)
 	struct agentmsg m;
 	char *cause = NULL;
 	const char *bidi = "{\"task\":{\"id\":7,\"target\":\"t\",\"network\":\"n\",\"name\":"
-	                   "\"\xe2\x80\xae" "evil\"}}";
+	                   "\"\342\200\256evil\"}}";
 
 	(void)state;
 	ok(AGENTMSG_TASK,
 	    "{\"task\":{\"id\":3,\"target\":\"t\",\"network\":\"Caf\xc3\xa9 Wohnung\","
-	    "\"name\":\"K\xc3\xbc" "che\"}}",
+	    "\"name\":\"K\303\274che\"}}",
 	    &m);
-	assert_string_equal(m.name, "K\xc3\xbc" "che");
+	assert_string_equal(m.name, "K\303\274che");
 	assert_string_equal(m.network, "Caf\xc3\xa9 Wohnung");
 	agentmsg_clear(&m);
 	assert_int_equal(agentmsg_parse(AGENTMSG_TASK, bidi, strlen(bidi), &m, &cause), -1);

@@ -264,7 +264,7 @@ test_task_text(void **state)
 	struct store *s = open_mem();
 	struct store_task t = {.target = "shellyplus1-AABBCCDDEEFF",
 	                      .network = "Caf\xc3\xa9 Wohnung",
-	                      .name = "K\xc3\xbc" "che",
+	                      .name = "K\303\274che",
 	                      .key_ref = "file:/good"},
 	                  *c = NULL, *got;
 	struct taskq_secrets sec;
@@ -274,7 +274,7 @@ test_task_text(void **state)
 	(void)state;
 	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
 	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, key_count_cb, &c, &sec, &cause), 1);
-	assert_string_equal(c->name, "K\xc3\xbc" "che");
+	assert_string_equal(c->name, "K\303\274che");
 	free(sec.key);
 	store_task_free(c);
 	t.name = "evil\xe2\x80\xaetxt";
