@@ -623,6 +623,7 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 	if (st == NULL && queue_asleep(d, json))
 		return;
 	status_row(d, st, json, &ss);
+	ss.keep_reply = st == NULL; /* a failed poll: the last reply and its values stay */
 	store_queue_status(d->p->store, &ss);
 	if (st != NULL) {
 		d->last = ss;
