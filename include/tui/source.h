@@ -50,6 +50,8 @@ struct source_dev {
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
 	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
+	int64_t reply_ms;	/* when the values were read, 0 never */
+	int stale;		/* the values are the last known: the last poll failed */
 };
 
 struct source_totals {

@@ -245,6 +245,8 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->rssi_dbm = st->rssi_dbm;
 	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
 	r->uptime_s = st->uptime_s == STORE_NULL_INT ? -1 : st->uptime_s;
+	r->reply_ms = st->reply_ts_ms;
+	r->stale = r->reply_ms > 0 && r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP;
 	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
 	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
 		r->outputs = old->outputs;
@@ -257,8 +259,8 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
-	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)
-		row_from_reply(r, st); /* a failed poll's reply says nothing of the outputs */
+	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)
+		row_from_reply(r, st); /* a failed poll keeps the last reply: last known outputs */
 	store_status_free(st);
 	return 0;
 }

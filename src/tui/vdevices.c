@@ -281,7 +281,7 @@ unknown(const struct source_dev *r)
 	switch (sort_col) {
 	case COL_OUT: /* what the table shows as "-" */
 		return !r->has_status ||
-		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP) ||
+		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP && !r->stale) ||
 		       (r->outputs <= 0 && r->covers == 0);
 	case COL_POWER:
 		return isnan(r->power_w);
@@ -429,12 +429,21 @@ fmt_cover(char *buf, size_t size, const struct source_dev *r, int utf8)
 		snprintf(buf, size, "-");
 }
 
+/* 1 when column c shows a value of the device's reply (dimmed when it is the last known). */
+static int
+stale_column(enum dev_column c)
+{
+	return c == COL_OUT || c == COL_POWER || c == COL_ENERGY || c == COL_TEMP ||
+	       c == COL_RSSI || c == COL_VOLT;
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
 {
 	int64_t now = loop_wall_ms();
 	int live = r->has_status && (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP);
+	int shown = live || r->stale; /* a device that stopped answering: its last known values */
 
 	*attr = 0;
 	switch (c) {
@@ -470,7 +479,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		break;
 	}
 	case COL_OUT:
-		if (!live)
+		if (!shown)
 			snprintf(buf, size, "-");
 		else if (r->outputs == 1) /* an output the reply did not tell is not "off" */
 			snprintf(buf, size, "%s",
@@ -484,19 +493,19 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 			snprintf(buf, size, "-");
 		break;
 	case COL_POWER:
-		fmt_power(buf, size, live ? r->power_w : NAN);
+		fmt_power(buf, size, shown ? r->power_w : NAN);
 		break;
 	case COL_ENERGY:
 		fmt_energy(buf, size, r->energy_wh);
 		break;
 	case COL_TEMP:
-		if (live && !isnan(r->temperature_c))
+		if (shown && !isnan(r->temperature_c))
 			snprintf(buf, size, "%.0f%s", r->temperature_c, t->utf8 ? "\u00b0C" : "C");
 		else
 			snprintf(buf, size, "-");
 		break;
 	case COL_RSSI:
-		snprintf(buf, size, live && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
+		snprintf(buf, size, shown && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
 		break;
 	case COL_FW:
 		snprintf(buf, size, "%s%s", r->fw[0] ? r->fw : "-",
@@ -508,7 +517,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		fmt_age(buf, size, r->seen_ms > 0 ? now - r->seen_ms : -1);
 		break;
 	case COL_VOLT:
-		snprintf(buf, size, live && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
+		snprintf(buf, size, shown && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
 		break;
 	case COL_UPTIME:
 		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
@@ -519,7 +528,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	default:
 		buf[0] = '\0';
 	}
-	if (strcmp(buf, "-") == 0)
+	/* Last known values are dimmed: the SEEN column tells how old they are. */
+	if (strcmp(buf, "-") == 0 || (!live && r->stale && stale_column(c)))
 		*attr = theme_attr(t->theme, TC_DIM);
 }
 
