@@ -22,6 +22,7 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "tui/keymap.h"
+#include "tui/source.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
 #include "tui/view.h"
@@ -487,6 +488,71 @@ test_marks(void **state)
 	free(s);
 }
 
+/* The column of an event line's detail, for an event of kind. */
+static long
+detail_column(struct tui *t, const char *kind, char *line, size_t size)
+{
+	struct source_event e;
+	const char *at;
+
+	memset(&e, 0, sizeof e);
+	e.ts_ms = loop_wall_ms();
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	snprintf(e.detail, sizeof e.detail, "THE-DETAIL");
+	event_line(t, &e, 0, line, size);
+	at = strstr(line, "THE-DETAIL");
+	assert_non_null(at);
+	return at - line;
+}
+
+/*
+ * The kind column is as wide as the widest kind written (device_name_changed): the detail
+ * starts in one column whatever the kind, and a kind nobody listed is cut rather than pushing it.
+ */
+static void
+test_event_kind_column(void **state)
+{
+	struct fx *f = *state;
+	char line[512];
+	long col = detail_column(f->t, "online", line, sizeof line);
+	char *s;
+
+	assert_true(event_kind_width() >= (int)strlen("device_name_changed"));
+	assert_int_equal(detail_column(f->t, "device_name_changed", line, sizeof line), col);
+	assert_non_null(strstr(line, "device_name_changed THE-DETAIL"));
+	assert_int_equal(detail_column(f->t, "auth_required", line, sizeof line), col);
+	assert_int_equal(detail_column(f->t, "a_kind_wider_than_every_listed_one", line,
+	    sizeof line), col);
+	/* On the screen: the events view and a device's detail pane. */
+	{
+		struct store_event ev = {0, loop_wall_ms(), "aabbcc000002", "device_name_changed",
+		    "'old' -> 'new'"};
+		char *cause = NULL;
+		assert_int_equal(store_queue_event(f->app.store, &ev), 0);
+		assert_int_equal(store_flush(f->app.store, &cause), 0);
+	}
+	tui_refresh(f->t);
+	tui_feed(f->t, "Down Down Enter");
+	s = dump(f->t);
+	{
+		const char *a = strstr(s, "device_name_changed"), *b = strstr(s, "offline  ");
+		const char *da = strstr(s, "'old' -> 'new'"), *db = strstr(s, "3 failed polls");
+		const char *la, *lb;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_non_null(da);
+		assert_non_null(db);
+		for (la = a; la > s && la[-1] != '\n'; la--)
+			continue;
+		for (lb = db; lb > s && lb[-1] != '\n'; lb--)
+			continue;
+		/* Same column in the detail's events pane (bytes: both lines are ASCII there). */
+		assert_int_equal(da - la, db - lb);
+	}
+	free(s);
+}
+
 static void
 test_detail(void **state)
 {
@@ -627,7 +693,13 @@ test_small_terminal(void **state)
 	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
 	tui_feed(f->t, "j");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
+	{
+		/* The kind column is as wide as the widest kind. */
+		char want[128];
+		snprintf(want, sizeof want, "Garage door           %-*s 3 failed polls: timeout",
+		    event_kind_width(), "offline");
+		assert_non_null(strstr(s, want));
+	}
 	free(s);
 }
 
@@ -1152,6 +1224,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
