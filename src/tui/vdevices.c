@@ -230,8 +230,8 @@ out_cmp(const struct source_dev *a, const struct source_dev *b)
 		return ra - out_rank(b);
 	if (ra == 0)
 		return a->outputs_on - b->outputs_on;
-	c = num_cmp(a->cover_pct, b->cover_pct);
-	return c != 0 ? c : (int)a->cover_state - (int)b->cover_state;
+	c = num_cmp(a->cover_pct[0], b->cover_pct[0]);
+	return c != 0 ? c : (int)a->cover_state[0] - (int)b->cover_state[0];
 }
 
 static int
@@ -409,24 +409,54 @@ fmt_mac(char *buf, size_t size, const char *mac)
 }
 
 /*
- * The first cover: its position, with an arrow while it moves; a cover without position
- * control (not calibrated) has none, and shows its state word (open, closing, stopped, ...).
+ * Cover i: its position, with an arrow while it moves; a cover without position control (not
+ * calibrated) has none, and shows its state word (open, closing, stopped, ...). Compact (two
+ * covers in one cell): the arrow replaces the %, and a state is its arrow or first two letters.
+ */
+static void
+fmt_one_cover(char *buf, size_t size, const struct source_dev *r, int i, int utf8, int compact)
+{
+	enum cover_state st = r->cover_state[i];
+	const char *arrow = "";
+
+	if (st == COVER_OPENING)
+		arrow = utf8 ? "\u2191" : "^";
+	else if (st == COVER_CLOSING)
+		arrow = utf8 ? "\u2193" : "v";
+	if (!isnan(r->cover_pct[i]))
+		snprintf(buf, size, "%.0f%s%s", r->cover_pct[i], compact && arrow[0] ? "" : "%",
+		    arrow);
+	else if (st == COVER_UNKNOWN)
+		snprintf(buf, size, "-");
+	else if (compact && arrow[0])
+		snprintf(buf, size, "%s", arrow);
+	else if (compact)
+		snprintf(buf, size, "%.2s", cover_state_name(st));
+	else
+		snprintf(buf, size, "%s", cover_state_name(st));
+}
+
+/*
+ * The covers of a row. Two (a Pro Dual Cover) are both shown, split by '/' as outputs show
+ * on/total: "30%/50%" when that fits the column, else compact ("30\u2191/st").
  */
 static void
 fmt_cover(char *buf, size_t size, const struct source_dev *r, int utf8)
 {
-	const char *arrow = "";
+	char a[32], b[32];
 
-	if (r->cover_state == COVER_OPENING)
-		arrow = utf8 ? "\u2191" : "^";
-	else if (r->cover_state == COVER_CLOSING)
-		arrow = utf8 ? "\u2193" : "v";
-	if (!isnan(r->cover_pct))
-		snprintf(buf, size, "%.0f%%%s", r->cover_pct, arrow);
-	else if (r->cover_state != COVER_UNKNOWN)
-		snprintf(buf, size, "%s", cover_state_name(r->cover_state));
-	else
-		snprintf(buf, size, "-");
+	if (r->covers < 2) {
+		fmt_one_cover(buf, size, r, 0, utf8, 0);
+		return;
+	}
+	fmt_one_cover(a, sizeof a, r, 0, utf8, 0);
+	fmt_one_cover(b, sizeof b, r, 1, utf8, 0);
+	snprintf(buf, size, "%s/%s", a, b);
+	if (draw_width(buf) <= columns[COL_OUT].width)
+		return;
+	fmt_one_cover(a, sizeof a, r, 0, utf8, 1);
+	fmt_one_cover(b, sizeof b, r, 1, utf8, 1);
+	snprintf(buf, size, "%s/%s", a, b);
 }
 
 /* 1 when column c shows a value of the device's reply (dimmed when it is the last known). */

@@ -155,6 +155,23 @@ setup_covers(void **state)
 	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
 	    "10.0.20.46", "online", NAN,
 	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	/* Two covers (Pro Dual Cover): the capture (tests/fixtures/gen2/pro-dual-cover-pm,
+	 * both uncalibrated and stopped), then calibrated ones, one moving. */
+	add_device(f->app.store, "aabbcc0000c8", "Dual capture", "SPSH-002PE16EU", 2,
+	    "10.0.20.48", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":null,"
+	    "\"pos_control\":false},\"cover:1\":{\"id\":1,\"state\":\"stopped\","
+	    "\"current_pos\":null,\"pos_control\":false}}");
+	add_device(f->app.store, "aabbcc0000c9", "Dual halves", "SPSH-002PE16EU", 2,
+	    "10.0.20.49", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":30,"
+	    "\"pos_control\":true},\"cover:1\":{\"id\":1,\"state\":\"stopped\","
+	    "\"current_pos\":50,\"pos_control\":true}}");
+	add_device(f->app.store, "aabbcc0000ca", "Dual moving", "SPSH-002PE16EU", 2,
+	    "10.0.20.50", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"opening\",\"current_pos\":30,"
+	    "\"pos_control\":true},\"cover:1\":{\"id\":1,\"state\":\"closed\","
+	    "\"pos_control\":false}}");
 	/* A switch whose output comes as the wrong type (the simulator's wrongtypes fault). */
 	add_device(f->app.store, "aabbcc0000c7", "Odd switch", "SNSW-001X16EU", 2, "10.0.20.47",
 	    "online", NAN, "{\"switch:0\":{\"id\":0,\"output\":{\"value\":true}}}");
@@ -308,6 +325,10 @@ test_cover_out(void **state)
 	assert_out(s, "Roller closing", "closing");
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
+	/* Two covers: both, as "a/b"; compact when the full words would not fit the column. */
+	assert_out(s, "Dual halves", "30%/50%");
+	assert_out(s, "Dual capture", "st/st");
+	assert_out(s, "Dual moving", "30\u2191/cl");
 	/* An output the reply does not tell is not "off". */
 	assert_out(s, "Odd switch", "?");
 	free(s);
@@ -322,12 +343,12 @@ test_cover_out(void **state)
 	}
 	free(s);
 	/* has=cover finds every cover, whatever its name says. */
-	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 7");
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "9 of 10");
 	free(s);
 	/* Covers and a switch marked: on/off are dimmed, and the menu says how to mark only the
 	 * devices that can. */
 	s = feed_expect(f->t, "Esc a b", "Bulk action");
-	assert_non_null(strstr(s, "6 marked devices have no output"));
+	assert_non_null(strstr(s, "9 marked devices have no output"));
 	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
 	free(s);
 }
