@@ -26,7 +26,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 struct app {
 	struct cli_args args;
 	struct conf *cfg;
-	char *config_path;
+	char *config_path; /* --config; NULL: the default file, missing is no error */
 	struct loop *loop;
 	struct http *http;
 	struct guard *guard;

@@ -78,7 +78,7 @@
 	X(PROVISION, "provision", 0, 1, "SSID|MAC", 1, \
 	    "Queue WiFi provisioning of the device AP SSID or MAC (more may follow) for an agent") \
 	X(PROVISION_CSV, "provision-csv", 0, 1, "FILE", 1, \
-	    "Queue provisioning of every 'SSID|MAC[,NAME]' line of the CSV FILE (validated first)") \
+	    "Queue provisioning of every 'SSID|MAC[,NAME]' record of the CSV (RFC 4180) FILE (validated first)") \
 	X(TASKS, "tasks", 0, 0, NULL, 1, "List provisioning tasks with their state and reason") \
 	X(TASK_CANCEL, "task-cancel", 0, 1, "ID", 1, "Cancel a provisioning task that has not ended") \
 	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
@@ -102,18 +102,19 @@
 	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
 	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \
 	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
-	    "Attempts a --provision task gets before it fails (default 3)") \
+	    "Attempts a --provision task gets before it fails: 1 to 100 (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \
 	    "Address of the --headless HTTP server, or of the console's agent API (127.0.0.1:9464)") \
 	X(FORCE, "force", 'f', 0, NULL, 0, \
 	    "--poll-once despite a live poller's lease; --discover larger than a /16; --clone across models") \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", 0, \
-	    "Per-request timeout (--probe, --add, --discover, --action); fractions allowed") \
+	    "Per-request timeout (--probe, --add, --discover, --action): 0.001 to 600") \
 	X(MDNS_ONLY, "mdns-only", 0, 0, NULL, 0, "--discover by mDNS only") \
 	X(SCAN_ONLY, "scan-only", 0, 0, NULL, 0, "--discover by scanning only") \
-	X(PORT, "port", 'p', 1, "PORT", 0, "Port probed by --discover scans (default 80)") \
+	X(PORT, "port", 'p', 1, "PORT", 0, "Port probed by --discover scans: 1 to 65535 (default 80)") \
 	X(CHANNEL, "channel", 0, 1, "N", 0, \
-	    "Channel (output, cover or light number) of --action (default 0)") \
+	    "Channel (output, cover or light number; a light also TYPE:N, e.g. cct:0) of " \
+	    "--action (default 0)") \
 	X(VALUE, "value", 0, 1, "V", 0, \
 	    "Position or brightness 0-100 of --action cover_position and light_brightness") \
 	X(HTTPS, "https", 0, 0, NULL, 0, \

@@ -52,7 +52,8 @@ struct fleet_view {
 	const char *mac, *id, *name, *model, *model_name, *fw, *host;
 	int gen;
 	uint16_t port;
-	enum device_state state;
+	enum device_state state; /* this run's, else the state an earlier run stored */
+	int known; /* 0: no run has polled the device yet, state means nothing */
 	const char *error; /* "" if none; sanitised */
 	int64_t last_seen_ms; /* 0 never */
 	int attempted; /* polled at least once since start */
@@ -64,6 +65,7 @@ struct fleet_view {
 struct fleet_totals {
 	size_t devices;
 	size_t by_state[DEVICE_STATE_COUNT];
+	size_t unknown; /* devices no run has polled yet (in no by_state) */
 	size_t attempted;
 	uint64_t polls;
 	uint64_t errors[HTTP_RESULT_COUNT];
@@ -99,7 +101,8 @@ void fleet_stop(struct fleet *f);
  */
 int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause);
 /*
- * Loads the configuration file path (NULL: no file, the defaults) into a new configuration that
+ * Loads the configuration file path (conf_load: NULL is the default file, and a missing default
+ * file is an empty configuration) into a new configuration that
  * keeps the current one's overrides (conf_override: command-line options) and makes it current
  * in eng->conf (intervals, credentials, discovery, new `device` lines); FLEET_EV_CONF tells the
  * front end, whose pointer to the old one is stale from then on. On error the old

@@ -69,7 +69,8 @@ struct poller_sample {
 /* Devices are shown as struct fleet_view (engine/fleet.h), valid during the callback. */
 struct poller_stats {
 	size_t devices;
-	size_t by_state[DEVICE_STATE_COUNT];
+	size_t by_state[DEVICE_STATE_COUNT]; /* devices whose state is known */
+	size_t unknown; /* devices no run has polled yet */
 	size_t attempted; /* devices polled at least once */
 	uint64_t polls;
 	uint64_t errors[HTTP_RESULT_COUNT];

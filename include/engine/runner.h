@@ -53,6 +53,11 @@ struct runner *runner_new(struct engine *eng, const struct action *a, const char
  * changed key is accepted (accept_cert); call before runner_start. Both default to 0.
  */
 void runner_set_tls(struct runner *r, int https, int accept_cert);
+/*
+ * The Gen2+ light component a light action addresses (--channel cct:0), instead of the one
+ * of the device's profile; Gen1 devices keep their mode's. Call before runner_start.
+ */
+void runner_set_light(struct runner *r, enum action_light light);
 /* Sends: identify every target, then the action. done_cb may run before this returns. */
 void runner_start(struct runner *r);
 /* Cancels what is in flight; unfinished targets fail with HTTP_CANCELLED; done_cb runs. */

@@ -275,6 +275,15 @@ struct dev_input *device_status_input(struct device_status *st, int id);
 struct dev_meter *device_status_meter(struct device_status *st, const char *kind, int id);
 
 /*
+ * The component a light is, as its Gen2+ type names it ("light", "rgb", "rgbw", "cct",
+ * "rgbcct"): a device may have several of one id (Pro RGBWW PM: rgb:0 and cct:0). A Gen1
+ * light (kind: its mode) is "light". Static string.
+ */
+const char *dev_light_component(const struct dev_light *l);
+/* The light of that component type and id, or NULL. */
+struct dev_light *device_status_light_of(struct device_status *st, const char *component, int id);
+
+/*
  * Normalises a MAC (any case, with or without ':'/'-'/'.' separators) into out[13] as 12
  * lower-case hex digits. Returns 0, or -1 (out = "") if it is not a MAC.
  */

@@ -28,6 +28,12 @@
 	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)") \
 	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \
 	X(BRIGHTNESS, "shelly_light_brightness_ratio", "gauge", "Light brightness (0-1)") \
+	X(THERMOSTAT_TARGET, "shelly_thermostat_target_celsius", "gauge", \
+	    "Target temperature of a thermostat in degrees Celsius") \
+	X(VALVE_POSITION, "shelly_valve_position_ratio", "gauge", \
+	    "Position of a thermostat's valve (0 closed, 1 open)") \
+	X(INPUT_COUNT, "shelly_input_count_total", "counter", \
+	    "Pulses counted by a count input (device counter)") \
 	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
 	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm") \
 	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started") \
@@ -52,6 +58,7 @@ enum field_comp {
 	FIELD_INPUT,
 	FIELD_TEMPERATURE,
 	FIELD_HUMIDITY,
+	FIELD_THERMOSTAT,
 };
 
 enum field_type {
@@ -91,7 +98,10 @@ struct device_status;
  */
 typedef void (*fields_component_cb)(
     enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg);
-/* Calls cb for the switches, covers, lights, meters (then their phases) and sensors of st. */
+/*
+ * Calls cb for the switches, covers, lights, meters (then their phases), inputs, sensors and
+ * thermostats of st.
+ */
 void fields_each_component(const struct device_status *st, fields_component_cb cb, void *arg);
 
 /* What a device's outputs and meters sum up to (phases are in their meter's total). */

@@ -33,13 +33,13 @@ typedef void (*exporter_extra_cb)(struct metrics_writer *w, void *arg);
 	X(INFO, "shelly_device_info", GAUGE, \
 	    "Device identity: always 1, labels carry id, name, model, generation, firmware and address") \
 	X(UP, "shelly_device_up", GAUGE, \
-	    "1 when the last poll of the device succeeded (served from the poller's cache)") \
+	    "1 when the device is online (its last poll, or the state stored before); none if never polled") \
 	X(STATE, "shelly_device_state", GAUGE, \
-	    "The device's state as the poller sees it (1 for the current state)") \
+	    "The device's state as the poller sees it (1 for the current state; unknown: never polled)") \
 	X(LAST_SEEN, "shelly_device_last_seen_timestamp_seconds", GAUGE, \
 	    "Unix time of the last successful poll") \
 	X(SAMPLES, NULL, GAUGE, NULL) \
-	X(DEVICES, "shelly_devices", GAUGE, "Registered devices by state") \
+	X(DEVICES, "shelly_devices", GAUGE, "Registered devices by state (unknown: never polled)") \
 	X(POLL_DURATION, "shelly_poll_duration_seconds", HISTOGRAM, \
 	    "Time taken by one device poll, by generation and result") \
 	X(POLL_ERRORS, "shelly_poll_errors_total", COUNTER, "Failed device polls by reason") \

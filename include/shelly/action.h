@@ -69,6 +69,7 @@ enum action_light {
 	ACTION_LIGHT_WHITE,	/* Gen1 /white/N;  Gen2+ Light.* */
 	ACTION_LIGHT_RGBW,	/* Gen1 /color/N;  Gen2+ RGBW.* */
 	ACTION_LIGHT_CCT,	/* Gen1 /light/N;  Gen2+ CCT.* */
+	ACTION_LIGHT_RGBCCT,	/* Gen1 /light/N;  Gen2+ RGBCCT.* */
 };
 
 /* One action to perform; a value type the caller fills. */
@@ -113,6 +114,14 @@ const struct action_info *action_info(enum action_kind kind);
 
 /* Table entry for a name ("switch_on", case-insensitive), or NULL if unknown. Static. */
 const struct action_info *action_find(const char *name);
+
+/*
+ * The Gen2+ light component types an operator names a light by ("light", "rgb", "rgbw",
+ * "cct", "rgbcct", as in --channel cct:0): 0 with *out its API, or -1 for another word.
+ */
+int action_light_parse(const char *type, enum action_light *out);
+/* The Gen2+ component type of a light API ("cct"); "light" for the Gen1-only ones. Static. */
+const char *action_light_type(enum action_light light);
 
 /*
  * Builds the request for action a on a device of generation gen (1, or 2 and later for the RPC

@@ -163,6 +163,10 @@ size_t source_events(struct source *src, const char *mac, struct source_event *o
  */
 struct source_job *source_action(struct source *src, const char *action, int channel, int value,
     const char *const *macs, size_t n, source_job_cb done, void *arg);
+/* One light action on one device, the light named by its Gen2+ component type (light, rgb,
+ * rgbw, cct, rgbcct: a static string), which wins over the device's profile. */
+struct source_job *source_light_action(struct source *src, const char *action, const char *light,
+    int channel, int value, const char *mac, source_job_cb done, void *arg);
 /* The same with an action per device (actions[i] for macs[i]): a switch and a light both
  * turned on by one job. */
 struct source_job *source_actions(struct source *src, const char *const *actions, int channel,

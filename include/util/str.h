@@ -55,6 +55,13 @@ char *str_sanitize(const char *s, size_t max);
 int str_is_bidi(uint32_t cp);
 /* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
 int str_is_safe(const char *s);
+/*
+ * The one wording of a numeric option's range error (caller frees): "OPTION wants WHAT from LO
+ * to HI, not 'VALUE'", or with lo_open (LO itself not allowed) "OPTION wants WHAT more than LO
+ * and at most HI, not 'VALUE'". VALUE is sanitised.
+ */
+char *str_range_error(const char *option, const char *what, double lo, int lo_open, double hi,
+    const char *value);
 /* 1 when s has min..max bytes, all printable ASCII (0x20..0x7e): SSIDs, WiFi keys. */
 int str_ascii_printable(const char *s, size_t min, size_t max);
 /* Sanitises s in place, like str_sanitize but invalid UTF-8 becomes '?' (never grows). */

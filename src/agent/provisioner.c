@@ -39,7 +39,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 	X(WIFI, "wifi", 'w', 1, "BACKEND",                                                         \
 	    "Radio: nm, nm:IFACE (NetworkManager via nmcli) or test:DIR (default nm)")             \
 	X(DEVICE, "device", 0, 1, "ADDR", "Address of a device in AP mode (default 192.168.33.1)") \
-	X(POLL, "poll", 'p', 1, "SECONDS", "Heartbeat, scan and claim this often (default 5)")     \
+	X(POLL, "poll", 'p', 1, "SECONDS",                                                         \
+	    "Heartbeat, scan and claim this often, at most 3600 (default 5)")                      \
 	X(VERIFY_WAIT, "verify-wait", 0, 1, "SECONDS",                                             \
 	    "Longest wait for the manager to verify a device (default 300)")                       \
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", "Per-request timeout (default 10)")               \
@@ -74,6 +75,16 @@ usage(FILE *fp)
 	fprintf(fp, "\nEnvironment: SHELLY_TUI_ALLOW_NETS (CIDRs the agent may contact; anything "
 	            "else is refused).\nExit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	            "See shelly-provisioner(1).\n");
+}
+
+/* Prints the range error of a seconds option (parse_seconds: 0.001 to max). */
+static void
+range_error(const char *option, double max, const char *value)
+{
+	char *cause = str_range_error(option, "seconds", 0.001, 0, max, value);
+
+	fprintf(stderr, "shelly-provisioner: %s\n", cause);
+	free(cause);
 }
 
 /* Seconds (util/str str_parse_seconds) as a whole number of milliseconds, at least 1. */
@@ -181,17 +192,17 @@ settle(struct agent_main *m)
 	o->timeout_ms = 10000;
 	o->once = m->set[AOPT_ONCE] > 0;
 	if (m->set[AOPT_POLL] && parse_seconds(m->val[AOPT_POLL], 3600, &o->poll_ms) != 0) {
-		fprintf(stderr, "shelly-provisioner: --poll wants seconds (0-3600]\n");
+		range_error("--poll", 3600, m->val[AOPT_POLL]);
 		return -1;
 	}
 	if (m->set[AOPT_VERIFY_WAIT] &&
 	    parse_seconds(m->val[AOPT_VERIFY_WAIT], 86400, &o->verify_wait_ms) != 0) {
-		fprintf(stderr, "shelly-provisioner: --verify-wait wants seconds (0-86400]\n");
+		range_error("--verify-wait", 86400, m->val[AOPT_VERIFY_WAIT]);
 		return -1;
 	}
 	if (m->set[AOPT_TIMEOUT]) {
 		if (parse_seconds(m->val[AOPT_TIMEOUT], 600, &ms) != 0) {
-			fprintf(stderr, "shelly-provisioner: --timeout wants seconds (0-600]\n");
+			range_error("--timeout", 600, m->val[AOPT_TIMEOUT]);
 			return -1;
 		}
 		o->timeout_ms = (uint32_t)ms;

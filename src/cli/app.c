@@ -70,13 +70,10 @@ app_init(struct app *app, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	app->cfg = conf_new();
+	/* NULL: the default file, which may be missing; SIGHUP reads it the same way. */
 	if (app->args.set[CLI_CONFIG])
 		app->config_path = xstrdup(app->args.val[CLI_CONFIG]);
-	else
-		app->config_path = conf_default_path();
-	if (app->config_path != NULL &&
-	    (app->args.set[CLI_CONFIG] || access(app->config_path, F_OK) == 0) &&
-	    conf_load(app->cfg, app->config_path, &cause) != 0) {
+	if (conf_load(app->cfg, app->config_path, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s\n", cause);
 		free(cause);
 		return EXIT_USAGE;

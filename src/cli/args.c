@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "util/optspec.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -113,8 +114,13 @@ check_options(struct cli_args *out, char **cause)
 		return -1;
 	}
 	if (out->set[CLI_TIMEOUT]) {
-		if (str_parse_seconds(out->val[CLI_TIMEOUT], 3600, &out->timeout_s) != 0) {
-			*cause = xasprintf("--timeout wants seconds between 0 and 3600, not '%s'",
+		/* It becomes request-timeout (app.c), so it takes that option's range. */
+		const struct conf_option_info *rt = conf_option_info(OPT_REQUEST_TIMEOUT);
+		double lo = (double)rt->min / 1000, hi = (double)rt->max / 1000;
+
+		if (str_parse_seconds(out->val[CLI_TIMEOUT], hi, &out->timeout_s) != 0 ||
+		    out->timeout_s < lo) {
+			*cause = str_range_error("--timeout", "seconds", lo, 0, hi,
 			    out->val[CLI_TIMEOUT]);
 			return -1;
 		}
@@ -123,7 +129,8 @@ check_options(struct cli_args *out, char **cause)
 		long long p;
 
 		if (cli_parse_number(out->val[CLI_PORT], 1, 65535, &p) != 0) {
-			*cause = xasprintf("--port wants 1..65535, not '%s'", out->val[CLI_PORT]);
+			*cause = str_range_error("--port", "a whole number", 1, 0, 65535,
+			    out->val[CLI_PORT]);
 			return -1;
 		}
 		out->port = (uint16_t)p;

@@ -25,6 +25,7 @@ struct act_run {
 	struct app *app;
 	const struct action_info *ai;
 	struct action base; /* kind, channel, value */
+	int light_set; /* --channel TYPE:N named base.light */
 	struct runner *r;
 	int done;
 };
@@ -52,13 +53,48 @@ int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *ou
 	long long v;
 
 	if (cli_parse_number(s, lo, hi, &v) != 0) {
-		fprintf(stderr, "shelly-tui: --%s wants a whole number %ld-%ld, not '",
-		    cli_option_name(opt), lo, hi);
+		char name[64], *cause;
+
+		snprintf(name, sizeof name, "--%s", cli_option_name(opt));
+		cause = str_range_error(name, "a whole number", (double)lo, 0, (double)hi, s);
+		fprintf(stderr, "shelly-tui: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/*
+ * --channel N, or TYPE:N for a light action: the Gen2+ light component (cct:0, rgb:0) when a
+ * device has several of one number. 0, or -1 with a usage message printed.
+ */
+static int
+channel_option(struct act_run *run)
+{
+	struct app *app = run->app;
+	const char *s = app->args.val[CLI_CHANNEL], *colon = strchr(s, ':');
+	char type[16];
+	long long v;
+
+	if (colon == NULL)
+		return int_option(app, CLI_CHANNEL, 0, ACTION_ID_MAX, &run->base.id);
+	str_copy(type, sizeof type, s);
+	if ((size_t)(colon - s) < sizeof type)
+		type[colon - s] = '\0';
+	if (strncmp(run->ai->name, "light_", 6) != 0 ||
+	    action_light_parse(type, &run->base.light) != 0 ||
+	    cli_parse_number(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
+		fputs(
+		    "shelly-tui: --channel wants N, or for a light TYPE:N (TYPE light, rgb, rgbw, "
+		    "cct or rgbcct), not '",
+		    stderr);
 		print_safe(stderr, s);
 		fputs("'\n", stderr);
 		return -1;
 	}
-	*out = (int)v;
+	run->base.id = (int)v;
+	run->light_set = 1;
 	return 0;
 }
 
@@ -83,7 +119,7 @@ parse_action(struct act_run *run)
 			fprintf(stderr, "shelly-tui: --action %s takes no --channel\n", ai->name);
 			return EXIT_USAGE;
 		}
-		if (int_option(app, CLI_CHANNEL, 0, ACTION_ID_MAX, &run->base.id) != 0)
+		if (channel_option(run) != 0)
 			return EXIT_USAGE;
 	}
 	if (ai->needs_value) {
@@ -156,6 +192,10 @@ print_json(const struct act_run *run, size_t nok)
 		cJSON_AddNumberToObject(root, "value", run->base.value);
 	else
 		cJSON_AddNullToObject(root, "value");
+	if (run->light_set)
+		cJSON_AddStringToObject(root, "light", action_light_type(run->base.light));
+	else
+		cJSON_AddNullToObject(root, "light");
 	arr = cJSON_AddArrayToObject(root, "results");
 	for (size_t i = 0; i < n; i++) {
 		struct runner_result res;
@@ -275,6 +315,8 @@ cli_action(struct app *app)
 		return EXIT_USAGE;
 	}
 	runner_set_tls(run.r, app->args.set[CLI_HTTPS] > 0, app->args.set[CLI_ACCEPT_CERT] > 0);
+	if (run.light_set)
+		runner_set_light(run.r, run.base.light);
 	/* Everything is checked: from here on requests go out, all targets at once. */
 	runner_start(run.r);
 	if (!run.done && app_run_until(app, &run.done) != 0) {

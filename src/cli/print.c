@@ -88,11 +88,16 @@ print_status(FILE *fp, const struct device_status *st)
 		char rgb[48] = "";
 		if (l->rgb[0] >= 0)
 			snprintf(rgb, sizeof rgb, " rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
-		row(fp, "light", l->id, onoff(l->output), FIELD_LIGHT, l, rgb);
+		row(fp, dev_light_component(l), l->id, onoff(l->output), FIELD_LIGHT, l, rgb);
 	}
-	for (int i = 0; i < st->ninputs; i++)
-		row(fp, "input", st->inputs[i].id, onoff(st->inputs[i].state), FIELD_INPUT,
-		    &st->inputs[i], "");
+	for (int i = 0; i < st->ninputs; i++) {
+		const struct dev_input *in = &st->inputs[i];
+		/* A count or analog input has no state: its type says what it is. */
+		char *type = str_sanitize(in->type, 16);
+		row(fp, "input", in->id, in->state < 0 && type[0] ? type : onoff(in->state),
+		    FIELD_INPUT, in, "");
+		free(type);
+	}
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
 		fprintf(fp, "  %s:%d", m->kind, m->id);
@@ -114,6 +119,10 @@ print_status(FILE *fp, const struct device_status *st)
 		fprintf(fp, "  humidity:%d", st->sensors.hums[i].id);
 		vals(fp, FIELD_HUMIDITY, &st->sensors.hums[i]);
 		fputc('\n', fp);
+	}
+	for (int i = 0; i < st->sensors.nthermostats; i++) {
+		const struct dev_thermostat *t = &st->sensors.thermostats[i];
+		row(fp, "thermostat", t->id, onoff(t->enable), FIELD_THERMOSTAT, t, "");
 	}
 	if (!isnan(st->sensors.battery_pct)) {
 		fprintf(fp, "  battery");

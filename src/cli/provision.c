@@ -14,6 +14,7 @@
 #include "provision/taskq.h"
 #include "store/store.h"
 #include "store/taskstore.h"
+#include "util/csv.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -26,7 +27,8 @@
 #include <string.h>
 
 #define PROVISION_ATTEMPTS_DEFAULT 3
-#define PROVISION_CSV_MAX_LINE 512
+#define PROVISION_CSV_MAX_BYTES (1u << 20)
+#define PROVISION_CSV_MAX_FIELDS 16 /* more is an error anyway; bounds a hostile line */
 
 static char *
 who(void)
@@ -105,8 +107,8 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		long long n;
 
 		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
-			*cause =
-			    xasprintf("--attempts wants 1..100, not '%s'", a->val[CLI_ATTEMPTS]);
+			*cause = str_range_error("--attempts", "a whole number", 1, 0, 100,
+			    a->val[CLI_ATTEMPTS]);
 			return -1;
 		}
 		p->t.max_attempts = (int)n;
@@ -138,33 +140,39 @@ struct provision_item {
 	char *name;
 };
 
-static int
-csv_line(char *line, const char *file, int lineno, struct provision_item *it, char **cause)
+/* s without the blanks (spaces, tabs) around it, in place. */
+static char *
+blank_trim(char *s)
 {
-	char *comma, *t, *n = NULL;
+	size_t n;
 
-	line[strcspn(line, "\r\n")] = '\0';
-	t = line + strspn(line, " \t");
-	if (*t == '\0' || *t == '#')
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * One record of a batch, "TARGET[,NAME]" (the name quoted when it holds a comma or a quote):
+ * 1 with the item, 0 for a blank line, a '#' comment or the "target" header, or -1 with *cause.
+ */
+static int
+csv_line(char **f, size_t nf, const char *file, int lineno, struct provision_item *it,
+    char **cause)
+{
+	char *t = blank_trim(f[0]), *n = nf > 1 ? blank_trim(f[1]) : NULL;
+
+	if (*t == '#' || (nf == 1 && *t == '\0'))
 		return 0;
-	comma = strchr(t, ',');
-	if (comma != NULL) {
-		*comma = '\0';
-		n = comma + 1 + strspn(comma + 1, " \t");
-		if (strchr(n, ',') != NULL) {
-			*cause =
-			    xasprintf("%s:%d: more than two fields (TARGET,NAME)", file, lineno);
-			return -1;
-		}
+	if (nf > 2) {
+		*cause = xasprintf("%s:%d: more than two fields (TARGET,NAME; quote a name that holds "
+		                   "a comma)", file, lineno);
+		return -1;
 	}
-	{
-		char *end = t + strcspn(t, " \t");
-
-		if (end[strspn(end, " \t")] != '\0') {
-			*cause = xasprintf("%s:%d: a target has no spaces", file, lineno);
-			return -1;
-		}
-		*end = '\0';
+	if (t[strcspn(t, " \t")] != '\0') {
+		*cause = xasprintf("%s:%d: a target has no spaces", file, lineno);
+		return -1;
 	}
 	if (lineno == 1 && strcasecmp(t, "target") == 0)
 		return 0; /* a header */
@@ -182,31 +190,58 @@ csv_line(char *line, const char *file, int lineno, struct provision_item *it, ch
 	return 1;
 }
 
-/* Reads the batch file whole; on any bad line nothing is returned. */
+/* Reads file whole into *buf (caller frees), at most PROVISION_CSV_MAX_BYTES; 0 or -1. */
 static int
-csv_read(const char *file, struct provision_item **items, size_t *n, char **cause)
+csv_file(const char *file, char **buf, size_t *len, char **cause)
 {
-	char line[PROVISION_CSV_MAX_LINE];
-	FILE *fp = fopen(file, "r");
-	int lineno = 0, rc = 0;
+	FILE *fp = fopen(file, "rb");
+	size_t n;
 
-	*items = NULL;
-	*n = 0;
+	*buf = NULL;
 	if (fp == NULL) {
 		*cause = xasprintf("%s: %s", file, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
-		struct provision_item it;
-		int r;
+	*buf = xmalloc(PROVISION_CSV_MAX_BYTES + 1);
+	n = fread(*buf, 1, PROVISION_CSV_MAX_BYTES + 1, fp);
+	if (ferror(fp) || n > PROVISION_CSV_MAX_BYTES) {
+		*cause = ferror(fp) ? xasprintf("%s: %s", file, strerror(errno)) :
+		    xasprintf("%s: larger than %u bytes", file, PROVISION_CSV_MAX_BYTES);
+		fclose(fp);
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	fclose(fp);
+	*len = n;
+	return 0;
+}
 
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			*cause = xasprintf("%s:%d: line too long", file, lineno);
+/* Reads the batch file (RFC 4180 CSV, util/csv.h) whole; on any bad line nothing is returned. */
+static int
+csv_read(const char *file, struct provision_item **items, size_t *n, char **cause)
+{
+	struct csv c;
+	char *buf, **f, *err = NULL;
+	size_t len, nf;
+	int line, r, rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	if (csv_file(file, &buf, &len, cause) != 0)
+		return -1;
+	csv_init(&c, buf, len);
+	while (rc == 0 && (r = csv_next(&c, PROVISION_CSV_MAX_FIELDS, &f, &nf, &line, &err)) != 0) {
+		struct provision_item it;
+
+		if (r < 0) {
+			*cause = xasprintf("%s:%d: %s", file, line, err);
+			free(err);
 			rc = -1;
 			break;
 		}
-		r = csv_line(line, file, lineno, &it, cause);
+		r = csv_line(f, nf, file, line, &it, cause);
+		csv_fields_free(f, nf);
 		if (r < 0)
 			rc = -1;
 		else if (r == 1) {
@@ -214,7 +249,7 @@ csv_read(const char *file, struct provision_item **items, size_t *n, char **caus
 			(*items)[(*n)++] = it;
 		}
 	}
-	fclose(fp);
+	free(buf);
 	if (rc == 0 && *n == 0) {
 		*cause = xasprintf("%s: no devices", file);
 		rc = -1;

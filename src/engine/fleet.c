@@ -371,6 +371,7 @@ once_registered_cb(void *arg)
 int
 fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause)
 {
+	struct poller_opts po;
 	char *other = NULL;
 	int r;
 
@@ -395,6 +396,13 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	f->role = r == 1 ? FLEET_LEADER : FLEET_STANDBY;
 	f->once_done = done;
 	f->once_arg = arg;
+	/*
+	 * One poll is all a device gets: its result decides (a device stored online that fails is
+	 * offline), as offline-after failed polls in a row cannot happen.
+	 */
+	poller_opts_from_config(&po, f->eng->conf);
+	po.offline_after = 1;
+	poller_set_opts(f->poller, &po);
 	if (f->register_conf && (f->cfgsync = cfgsync_start(f->eng, once_registered_cb, f)) != NULL)
 		return 0;
 	poller_poll_all(f->poller, once_polled_cb, f);
@@ -407,7 +415,7 @@ fleet_reload(struct fleet *f, const char *path, char **cause)
 	struct conf *cfg = conf_new_like(f->eng->conf);
 	struct poller_opts po;
 
-	if (path != NULL && conf_load(cfg, path, cause) != 0) {
+	if (conf_load(cfg, path, cause) != 0) {
 		conf_free(cfg);
 		return -1;
 	}
@@ -457,7 +465,8 @@ store_view_cb(const struct store_device *d, void *arg)
 	v.host = d->host != NULL ? d->host : "";
 	v.gen = d->gen;
 	v.port = d->port > 0 && d->port <= 65535 ? (uint16_t)d->port : 0;
-	if (st == NULL || device_state_parse(st->state, &v.state) != 0)
+	v.known = st != NULL && device_state_parse(st->state, &v.state) == 0;
+	if (!v.known)
 		v.state = DEVICE_OFFLINE;
 	v.error = st != NULL && st->error != NULL ? st->error : "";
 	v.last_seen_ms = d->last_seen_ms;
@@ -494,6 +503,7 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	http_get_stats(f->eng->http, &hs);
 	t->devices = ps.devices;
 	memcpy(t->by_state, ps.by_state, sizeof t->by_state);
+	t->unknown = ps.unknown;
 	t->attempted = ps.attempted;
 	t->polls = ps.polls;
 	memcpy(t->errors, ps.errors, sizeof t->errors);

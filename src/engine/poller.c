@@ -403,6 +403,8 @@ load_one_cb(const struct store_device *sd, void *arg)
 			d->have_cfg = 1;
 		}
 		d->stored_state = last != NULL ? last->state : -1;
+		if (d->stored_state >= 0) /* kept until this run's own polls change it */
+			d->state = (enum device_state)d->stored_state;
 	}
 	load_credentials(d, sd, lc->cfg);
 	d->held = 0;
@@ -1114,6 +1116,7 @@ poller_foreach(struct poller *p, poller_view_cb cb, void *arg)
 		v.port = d->port;
 		v.gen = d->gen;
 		v.state = d->state;
+		v.known = d->observed || d->stored_state >= 0;
 		v.error = d->error ? d->error : "";
 		v.last_seen_ms = d->last_seen_ms;
 		v.attempted = d->attempted;
@@ -1129,7 +1132,12 @@ poller_get_stats(const struct poller *p, struct poller_stats *s)
 	memset(s, 0, sizeof *s);
 	s->devices = p->ndevs;
 	for (size_t i = 0; i < p->ndevs; i++) {
-		s->by_state[p->devs[i]->state]++;
+		const struct pdev *d = p->devs[i];
+
+		if (d->observed || d->stored_state >= 0)
+			s->by_state[d->state]++;
+		else
+			s->unknown++;
 		s->attempted += p->devs[i]->attempted != 0;
 	}
 	s->polls = p->polls;

@@ -46,6 +46,7 @@ struct runner {
 	struct action base;
 	char *who;
 	int https, accept_cert;
+	int light_set; /* base.light was chosen by the caller (runner_set_light) */
 	struct rdev *devs;
 	size_t n, ndone;
 	struct runner_cbs cbs;
@@ -114,6 +115,20 @@ runner_set_tls(struct runner *r, int https, int accept_cert)
 			dt->t.https = https; /* a registered device is reached as registered */
 		dt->accept_cert = accept_cert;
 	}
+}
+
+void
+runner_set_light(struct runner *r, enum action_light light)
+{
+	r->base.light = light;
+	r->light_set = 1;
+}
+
+/* The Gen2+ light component the caller chose for dev's action; 0: the device's own. */
+static int
+light_chosen(const struct rdev *dev)
+{
+	return dev->run->light_set && dev->dt.ident.gen >= 2;
 }
 
 static void
@@ -231,6 +246,9 @@ ok_text(const struct rdev *dev)
 	struct strbuf sb;
 	char *s;
 
+	if (is_light(a->kind) && light_chosen(dev))
+		comp = action_light_type(a->light);
+
 	strbuf_init(&sb);
 	if (comp != NULL)
 		strbuf_appendf(&sb, "%s:%d ", comp, a->id);
@@ -293,7 +311,8 @@ static void
 send_action(struct rdev *dev)
 {
 	dev->a = dev->run->base;
-	if (is_light(dev->a.kind))
+	/* A Gen2+ light type the caller named (cct:0) wins over the profile's. */
+	if (is_light(dev->a.kind) && !light_chosen(dev))
 		dev->a.light = light_kind(&dev->dt.ident);
 	dev->req = shelly_action(dev->run->eng->http, &dev->dt.t, &dev->a, action_cb, dev);
 }

@@ -146,6 +146,9 @@ bounds_apply(struct device_status *st)
 	int n = outputs(st) + sensors(&st->sensors);
 
 	n += keep_within(&st->wifi.rssi_dbm, -200, 0);
+	/* A WiFi that is not connected has no signal: its rssi (0 on a Pro on Ethernet) is none. */
+	if (st->wifi.connected == 0)
+		st->wifi.rssi_dbm = NAN;
 	n += keep_within(&sys->uptime_s, 0, SECONDS_MAX);
 	n += keep_within(&sys->unixtime, 0, SECONDS_MAX);
 	n += keep_within(&sys->wakeup_period_s, 0, SECONDS_MAX);

@@ -197,6 +197,27 @@ FIND_BY_ID(dev_light, device_status_light, lights, nlights)
 FIND_BY_ID(dev_input, device_status_input, inputs, ninputs)
 #undef FIND_BY_ID
 
+const char *
+dev_light_component(const struct dev_light *l)
+{
+	static const char *const types[] = {"rgb", "rgbw", "cct", "rgbcct"};
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(l->kind, types[i]) == 0)
+			return types[i];
+	return "light";
+}
+
+struct dev_light *
+device_status_light_of(struct device_status *st, const char *component, int id)
+{
+	for (int i = 0; i < st->nlights; i++)
+		if (st->lights[i].id == id &&
+		    strcmp(dev_light_component(&st->lights[i]), component) == 0)
+			return &st->lights[i];
+	return NULL;
+}
+
 struct dev_meter *
 device_status_meter(struct device_status *st, const char *kind, int id)
 {

@@ -100,8 +100,8 @@ static const struct field input_fields[] = {
 	S(dev_input, "type", type),
 	T(dev_input, "state", NONE, state),
 	R(dev_input, "percent", "percent", " %", 0, NONE, 1, percent),
-	V(dev_input, "count_total", count_total),
-	V(dev_input, "frequency_hz", freq_hz),
+	R(dev_input, "count_total", "total", "", 0, INPUT_COUNT, 1, count_total),
+	R(dev_input, "frequency_hz", "frequency", " Hz", 1, NONE, 1, freq_hz),
 	S(dev_input, "event", event),
 	V(dev_input, "event_count", event_cnt),
 };
@@ -114,6 +114,15 @@ static const struct field temperature_fields[] = {
 static const struct field humidity_fields[] = {
 	HEAD(dev_hum_sensor),
 	R(dev_hum_sensor, "humidity_pct", "", " %", 1, HUMIDITY, 0.01, humidity_pct),
+};
+
+static const struct field thermostat_fields[] = {
+	{ "id", NULL, "", 0, FM_NONE, 1, FIELD_INT, offsetof(struct dev_thermostat, id) },
+	T(dev_thermostat, "enable", NONE, enable),
+	T(dev_thermostat, "output", NONE, output),
+	R(dev_thermostat, "target_c", "target", " C", 1, THERMOSTAT_TARGET, 1, target_c),
+	R(dev_thermostat, "current_c", "current", " C", 1, TEMPERATURE, 1, current_c),
+	R(dev_thermostat, "valve_pos_pct", "valve", " %", 0, VALVE_POSITION, 0.01, valve_pos_pct),
 };
 
 #define TABLE(t) { t, sizeof t / sizeof t[0] }
@@ -130,6 +139,7 @@ static const struct {
 	[FIELD_INPUT] = TABLE(input_fields),
 	[FIELD_TEMPERATURE] = TABLE(temperature_fields),
 	[FIELD_HUMIDITY] = TABLE(humidity_fields),
+	[FIELD_THERMOSTAT] = TABLE(thermostat_fields),
 };
 
 const struct field *
@@ -183,7 +193,8 @@ fields_each_component(const struct device_status *st, fields_component_cb cb, vo
 	for (int i = 0; i < st->ncovers; i++)
 		cb(FIELD_COVER, &st->covers[i], "cover", st->covers[i].id, 0, arg);
 	for (int i = 0; i < st->nlights; i++)
-		cb(FIELD_LIGHT, &st->lights[i], "light", st->lights[i].id, 0, arg);
+		cb(FIELD_LIGHT, &st->lights[i], dev_light_component(&st->lights[i]),
+		    st->lights[i].id, 0, arg);
 	for (int i = 0; i < st->nmeters; i++) {
 		const struct dev_meter *m = &st->meters[i];
 		cb(FIELD_METER, m, m->kind, m->id, 0, arg);
@@ -196,6 +207,11 @@ fields_each_component(const struct device_status *st, fields_component_cb cb, vo
 	for (int i = 0; i < st->sensors.nhums; i++)
 		cb(FIELD_HUMIDITY, &st->sensors.hums[i], "humidity", st->sensors.hums[i].id, 0,
 		    arg);
+	for (int i = 0; i < st->ninputs; i++)
+		cb(FIELD_INPUT, &st->inputs[i], "input", st->inputs[i].id, 0, arg);
+	for (int i = 0; i < st->sensors.nthermostats; i++)
+		cb(FIELD_THERMOSTAT, &st->sensors.thermostats[i], "thermostat",
+		    st->sensors.thermostats[i].id, 0, arg);
 }
 
 static void

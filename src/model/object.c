@@ -225,27 +225,6 @@ add_list(cJSON *o, const char *key, enum field_comp c, const void *items, int n,
 		cJSON_AddItemToArray(arr, obj(c, (const char *)items + (size_t)i * size));
 }
 
-/* A thermostat (not a component with metrics: no field table of model/fields). */
-static const struct field thermostat_fields[] = {
-    {"id", NULL, "", 0, FM_NONE, 1, FIELD_INT, offsetof(struct dev_thermostat, id)},
-    {"enable", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, enable)},
-    {"output", NULL, "", 0, FM_NONE, 1, FIELD_TRI, offsetof(struct dev_thermostat, output)},
-    {"target_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, target_c)},
-    {"current_c", NULL, "", 0, FM_NONE, 1, FIELD_REAL, offsetof(struct dev_thermostat, current_c)},
-    {"valve_pos_pct", NULL, "", 0, FM_NONE, 1, FIELD_REAL,
-        offsetof(struct dev_thermostat, valve_pos_pct)},
-};
-
-static cJSON *
-thermostat_obj(enum field_comp k, const void *t)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	(void)k;
-	add_table(o, thermostat_fields, sizeof thermostat_fields / sizeof thermostat_fields[0], t);
-	return o;
-}
-
 static cJSON *
 sensor_obj(const struct device_status *st)
 {
@@ -255,8 +234,8 @@ sensor_obj(const struct device_status *st)
 	add_list(
 	    o, "temperature", FIELD_TEMPERATURE, s->temps, s->ntemps, sizeof s->temps[0], comp_obj);
 	add_list(o, "humidity", FIELD_HUMIDITY, s->hums, s->nhums, sizeof s->hums[0], comp_obj);
-	add_list(o, "thermostat", FIELD_TEMPERATURE, s->thermostats, s->nthermostats,
-	    sizeof s->thermostats[0], thermostat_obj);
+	add_list(o, "thermostat", FIELD_THERMOSTAT, s->thermostats, s->nthermostats,
+	    sizeof s->thermostats[0], comp_obj);
 	add_part(o, "sensor", st);
 	return o;
 }

@@ -105,14 +105,16 @@ static void
 view_cb(const struct fleet_view *v, void *arg)
 {
 	struct page *pg = arg;
-	struct metrics_label l[2] = {{"mac", v->mac}, {"state", device_state_name(v->state)}};
+	struct metrics_label l[2] = {
+	    {"mac", v->mac}, {"state", v->known ? device_state_name(v->state) : "unknown"}};
 
 	switch (pg->fam) {
 	case EF_INFO:
 		device_info(pg->w, v);
 		break;
-	case EF_UP:
-		metrics_sample(pg->w, l, 1, v->state == DEVICE_ONLINE ? 1 : 0);
+	case EF_UP: /* not for a device no run has polled: it is neither up nor down */
+		if (v->known)
+			metrics_sample(pg->w, l, 1, v->state == DEVICE_ONLINE ? 1 : 0);
 		break;
 	case EF_STATE:
 		metrics_sample(pg->w, l, 2, 1);
@@ -163,6 +165,8 @@ totals(struct metrics_writer *w, enum exporter_family fam, const struct fleet_to
 			    {"state", device_state_name((enum device_state)s)}};
 			metrics_sample(w, l, 1, (double)t->by_state[s]);
 		}
+		metrics_sample(w, (struct metrics_label[]){{"state", "unknown"}}, 1,
+		    (double)t->unknown);
 	} else if (fam == EF_POLL_ERRORS) {
 		for (int r = 1; r < HTTP_RESULT_COUNT; r++) {
 			struct metrics_label l[1] = {

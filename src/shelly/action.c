@@ -67,7 +67,7 @@ action_check(int gen, const struct action *a, char **cause)
 		    ACTION_VALUE_MIN, ACTION_VALUE_MAX);
 		return NULL;
 	}
-	if ((int)a->light < (int)ACTION_LIGHT_PLAIN || a->light > ACTION_LIGHT_CCT) {
+	if ((int)a->light < (int)ACTION_LIGHT_PLAIN || a->light > ACTION_LIGHT_RGBCCT) {
 		*cause = xasprintf("%s: unknown light type %d", ai->name, (int)a->light);
 		return NULL;
 	}
@@ -110,7 +110,40 @@ static const struct light_api {
 	[ACTION_LIGHT_WHITE] = {"white", "brightness", "Light"},
 	[ACTION_LIGHT_RGBW] = {"color", "gain", "RGBW"},
 	[ACTION_LIGHT_CCT] = {"light", "brightness", "CCT"},
+	[ACTION_LIGHT_RGBCCT] = {"light", "brightness", "RGBCCT"},
 };
+
+/* The Gen2+ light component types and their APIs. */
+static const struct {
+	const char *type;
+	enum action_light light;
+} light_types[] = {
+    {"light", ACTION_LIGHT_PLAIN},
+    {"rgb", ACTION_LIGHT_COLOR},
+    {"rgbw", ACTION_LIGHT_RGBW},
+    {"cct", ACTION_LIGHT_CCT},
+    {"rgbcct", ACTION_LIGHT_RGBCCT},
+};
+
+int
+action_light_parse(const char *type, enum action_light *out)
+{
+	for (size_t i = 0; i < sizeof light_types / sizeof light_types[0]; i++)
+		if (strcasecmp(type, light_types[i].type) == 0) {
+			*out = light_types[i].light;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+action_light_type(enum action_light light)
+{
+	for (size_t i = 0; i < sizeof light_types / sizeof light_types[0]; i++)
+		if (light_types[i].light == light)
+			return light_types[i].type;
+	return "light";
+}
 
 /* The light API an action addresses; a value out of range is the plain light, as before. */
 static const struct light_api *

@@ -277,7 +277,7 @@ loose_meter(struct device_status *st, int id, const cJSON *m, cJSON **raw)
 	dm = &st->meters[i];
 	dev_meter_init(dm, id, "meter");
 	dm->power_w = valid_number(m, "power");
-	dm->energy_wh = wmin_to_wh(json_get_number(m, "total"));
+	dm->energy_wh = wmin_to_wh(valid_number(m, "total"));
 }
 
 static void
@@ -544,7 +544,8 @@ parse_meters(
 	cJSON_ArrayForEach(e, meters)
 	{
 		double p = valid_number(e, "power");
-		double wh = wmin_to_wh(json_get_number(e, "total"));
+		/* an invalid meter counts nothing */
+		double wh = wmin_to_wh(valid_number(e, "total"));
 
 		if (nrel > 0 && nmet == nrel && idx < out->nswitches) {
 			out->switches[idx].power_w = p;

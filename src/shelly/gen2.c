@@ -331,6 +331,7 @@ static const struct comp_kind {
     {"rgb", "rgb", SL_LIGHT, MEMBERS(light_rd), light_more},
     {"rgbw", "rgbw", SL_LIGHT, MEMBERS(light_rd), light_more},
     {"cct", "cct", SL_LIGHT, MEMBERS(light_rd), light_more},
+    {"rgbcct", "rgbcct", SL_LIGHT, MEMBERS(light_rd), light_more},
     {"input", NULL, SL_INPUT, MEMBERS(input_rd), input_more},
     {"em", "em", SL_METER, MEMBERS(em_rd), em_more},
     {"emdata", "em", SL_METER, MEMBERS(em_rd), em_more},

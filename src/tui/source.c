@@ -81,6 +81,7 @@ struct source_job {
 	struct registry_op *regop; /* an accepted certificate: the registry's read */
 	int is_action;
 	int channel, value;
+	const char *light; /* Gen2+ light component type an action names (static), or NULL */
 	size_t total, done;
 	struct source_result *results;
 	size_t nresults;
@@ -891,17 +892,21 @@ part_start(struct source_job *job, struct job_part *part, const char *action,
 		free(cause);
 		return -1;
 	}
+	if (job->light != NULL && action_light_parse(job->light, &a.light) == 0)
+		runner_set_light(part->runner, a.light);
 	return 0;
 }
 
-struct source_job *
-source_actions(struct source *src, const char *const *actions, int channel, int value,
-    const char *const *macs, size_t n, source_job_cb done, void *arg)
+/* source_actions, with the light component type the light actions name (or NULL). */
+static struct source_job *
+actions_start(struct source *src, const char *const *actions, const char *light, int channel,
+    int value, const char *const *macs, size_t n, source_job_cb done, void *arg)
 {
 	struct source_job *job = job_new(src, 0, n, done, arg);
 	const char **targets = xcalloc(n ? n : 1, sizeof *targets);
 
 	job->is_action = 1;
+	job->light = light;
 	job->channel = channel;
 	job->value = value;
 	/* One part per distinct action name, in the order they first appear. */
@@ -935,6 +940,20 @@ source_actions(struct source *src, const char *const *actions, int channel, int 
 	for (size_t k = 0; k < job->nparts; k++)
 		runner_start(job->parts[k].runner);
 	return job;
+}
+
+struct source_job *
+source_actions(struct source *src, const char *const *actions, int channel, int value,
+    const char *const *macs, size_t n, source_job_cb done, void *arg)
+{
+	return actions_start(src, actions, NULL, channel, value, macs, n, done, arg);
+}
+
+struct source_job *
+source_light_action(struct source *src, const char *action, const char *light, int channel,
+    int value, const char *mac, source_job_cb done, void *arg)
+{
+	return actions_start(src, &action, light, channel, value, &mac, 1, done, arg);
 }
 
 struct source_job *

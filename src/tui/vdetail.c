@@ -22,6 +22,7 @@
 struct comp {
 	char kind; /* 's' switch, 'l' light, 'c' cover */
 	int id;
+	const char *light; /* a light's component type (dev_light_component), else NULL */
 };
 
 struct vdetail {
@@ -49,11 +50,12 @@ load(struct view *v)
 	d->ncomps = 0;
 	if (d->have_st) {
 		for (int i = 0; i < d->st.nswitches; i++)
-			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id};
+			d->comps[d->ncomps++] = (struct comp){'s', d->st.switches[i].id, NULL};
 		for (int i = 0; i < d->st.nlights; i++)
-			d->comps[d->ncomps++] = (struct comp){'l', d->st.lights[i].id};
+			d->comps[d->ncomps++] = (struct comp){
+			    'l', d->st.lights[i].id, dev_light_component(&d->st.lights[i])};
 		for (int i = 0; i < d->st.ncovers; i++)
-			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id};
+			d->comps[d->ncomps++] = (struct comp){'c', d->st.covers[i].id, NULL};
 	}
 	if (d->sel >= d->ncomps)
 		d->sel = 0;
@@ -80,6 +82,53 @@ tri(int v, const char *yes, const char *no)
 	return v == 1 ? yes : v == 0 ? no : "-";
 }
 
+/* Whether an input's row is among the readings: a count input. */
+static int
+counting(const struct dev_input *in)
+{
+	return dev_known(in->count_total);
+}
+
+/* The lines draw_readings wants. */
+static int
+readings_lines(const struct vdetail *d)
+{
+	int n = d->st.sensors.nthermostats;
+
+	for (int i = 0; i < d->st.ninputs; i++)
+		n += counting(&d->st.inputs[i]);
+	return n;
+}
+
+/* Thermostats and count inputs, a line each from y (at most h); returns the lines drawn. */
+static int
+draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
+{
+	int line = 0;
+	char buf[256], tg[32], cur[32], vp[32];
+
+	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {
+		const struct dev_thermostat *th = &d->st.sensors.thermostats[i];
+		num(tg, sizeof tg, 1, th->target_c, " C");
+		num(cur, sizeof cur, 1, th->current_c, " C");
+		num(vp, sizeof vp, 0, th->valve_pos_pct, " %");
+		snprintf(buf, sizeof buf, "thermostat:%d %-3s target %s  current %s  valve %s",
+		    th->id, tri(th->enable, "on", "off"), tg, cur, vp);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.ninputs && line < h; i++) {
+		const struct dev_input *in = &d->st.inputs[i];
+		if (!counting(in))
+			continue;
+		num(cur, sizeof cur, 0, in->count_total, "");
+		num(vp, sizeof vp, 1, in->freq_hz, " Hz");
+		snprintf(
+		    buf, sizeof buf, "input:%-5d count total %s  frequency %s", in->id, cur, vp);
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	return line;
+}
+
 /* One line per component; returns the lines drawn. */
 static int
 draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
@@ -99,11 +148,13 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			snprintf(buf, sizeof buf, "switch:%-2d %-16.16s %-4s %9s %8s %10s %5s",
 			    c->id, s->name, tri(s->output, "on", "off"), p, v, e, tc);
 		} else if (c->kind == 'l') {
-			const struct dev_light *l = device_status_light(&d->st, c->id);
+			const struct dev_light *l = device_status_light_of(&d->st, c->light, c->id);
+			char lc[24];
 			fmt_power(p, sizeof p, l->power_w);
 			num(v, sizeof v, 0, l->brightness_pct, "%");
-			snprintf(buf, sizeof buf, "light:%-3d %-16.16s %-4s %9s  bright %s", c->id,
-			    l->name, tri(l->output, "on", "off"), p, v);
+			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
+			snprintf(buf, sizeof buf, "%-9s %-16.16s %-4s %9s  bright %s", lc, l->name,
+			    tri(l->output, "on", "off"), p, v);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
@@ -132,6 +183,7 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		snprintf(buf, sizeof buf, "humidity:%d     %s", d->st.sensors.hums[i].id, v);
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
+	line += draw_readings(d, t, y + line, h - line, w);
 	if (line == 0 && h > 0) {
 		const struct source_dev *r = source_device(t->src, d->mac);
 		if (d->have_st)
@@ -206,7 +258,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
 	}
-	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums + 2;
+	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums +
+	     readings_lines(d) + 2;
 	if (oh < 3)
 		oh = 3;
 	if (oh > h - 12)
@@ -264,25 +317,31 @@ job_done_cb(struct source_job *job, void *arg)
 	view_job_report(d->v.t, job, d->job_what, d->job_what);
 }
 
+/* Runs action on the device; light: the light's component type for a light action, or NULL. */
 static void
-run_value(struct vdetail *d, const char *action, int channel, int value)
+run_value(struct vdetail *d, const char *action, const char *light, int channel, int value)
 {
 	const char *mac = d->mac;
+	char ch[24];
 
 	source_job_free(d->job);
+	snprintf(ch, sizeof ch, "%s%s%d", light ? light : "", light ? ":" : "", channel);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
 	if (channel >= 0 && value >= 0)
-		snprintf(d->job_what, sizeof d->job_what, "%s %d %d%%", action, channel, value);
+		snprintf(d->job_what, sizeof d->job_what, "%s %s %d%%", action, ch, value);
 	else if (channel >= 0)
-		snprintf(d->job_what, sizeof d->job_what, "%s %d", action, channel);
-	d->job = source_action(d->v.t->src, action, channel, value, &mac, 1, job_done_cb, d);
+		snprintf(d->job_what, sizeof d->job_what, "%s %s", action, ch);
+	d->job = light != NULL
+	             ? source_light_action(
+	                   d->v.t->src, action, light, channel, value, mac, job_done_cb, d)
+	             : source_action(d->v.t->src, action, channel, value, &mac, 1, job_done_cb, d);
 	tui_message(d->v.t, 0, "%s ...", d->job_what);
 }
 
 static void
-run(struct vdetail *d, const char *action, int channel)
+run(struct vdetail *d, const char *action, const char *light, int channel)
 {
-	run_value(d, action, channel, -1);
+	run_value(d, action, light, channel, -1);
 }
 
 static void
@@ -300,7 +359,7 @@ value_cb(struct tui *t, const char *text, void *arg)
 		return;
 	}
 	run_value(d, d->value_for.kind == 'c' ? "cover_position" : "light_brightness",
-	    d->value_for.id, (int)v);
+	    d->value_for.light, d->value_for.id, (int)v);
 }
 
 static void
@@ -309,7 +368,7 @@ confirm_cb(struct tui *t, void *arg)
 	struct vdetail *d = arg;
 
 	(void)t;
-	run(d, d->job_what, -1);
+	run(d, d->job_what, NULL, -1);
 }
 
 static void
@@ -380,7 +439,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		if (c == NULL || output_action(c, a) == NULL)
 			not_selected(d, "sl", "an", "output");
 		else
-			run(d, output_action(c, a), c->id);
+			run(d, output_action(c, a), c->light, c->id);
 		return R_DIRTY;
 	case TA_COVER_OPEN:
 	case TA_COVER_CLOSE:
@@ -392,7 +451,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			    a == TA_COVER_OPEN    ? "cover_open"
 			    : a == TA_COVER_CLOSE ? "cover_close"
 			                          : "cover_stop",
-			    c->id);
+			    NULL, c->id);
 		return R_DIRTY;
 	case TA_SET_VALUE: {
 		char label[64];
@@ -410,7 +469,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		d->value_for = *c;
 		snprintf(label, sizeof label,
 		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
-		    c->kind == 'c' ? "cover" : "light", c->id);
+		    c->kind == 'c' ? "cover" : c->light, c->id);
 		tui_prompt(t, label, "", value_cb, NULL, d);
 		return R_DIRTY;
 	}

@@ -663,3 +663,15 @@ str_ascii_printable(const char *s, size_t min, size_t max)
 			return 0;
 	return 1;
 }
+
+char *
+str_range_error(const char *option, const char *what, double lo, int lo_open, double hi,
+    const char *value)
+{
+	char *v = str_sanitize(value, 64);
+	char *s = xasprintf("%s wants %s %s %.15g %s %.15g, not '%s'", option, what,
+	    lo_open ? "more than" : "from", lo, lo_open ? "and at most" : "to", hi, v);
+
+	free(v);
+	return s;
+}

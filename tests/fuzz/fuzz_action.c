@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int gens[] = {1, 2};
 	static const int statuses[] = {200, 400};
-	enum action_light light = size > 0 ? (enum action_light)(data[0] % 5) : ACTION_LIGHT_PLAIN;
+	enum action_light light = size > 0 ? (enum action_light)(data[0] % 6) : ACTION_LIGHT_PLAIN;
 	size_t g, s, k;
 
 	for (g = 0; g < sizeof gens / sizeof gens[0]; g++) {

@@ -109,12 +109,12 @@ usage() { # WHAT EXPECTED-STDERR-REGEX ARGS...
 }
 usage "unknown action" "unknown action 'switch_sideways'" --action switch_sideways $(hps $ALL)
 usage "cover_position without --value" "needs --value" --action cover_position $(hps $ALL)
-usage "cover_position --value 101" "--value wants a whole number 0-100" --action cover_position --value 101 $(hps $ALL)
-usage "light_brightness --value -1" "--value wants a whole number 0-100" --action light_brightness --value -1 $(hps $ALL)
-usage "light_brightness --value 4x" "--value wants a whole number 0-100" --action light_brightness --value 4x $(hps $ALL)
+usage "cover_position --value 101" "--value wants a whole number from 0 to 100, not" --action cover_position --value 101 $(hps $ALL)
+usage "light_brightness --value -1" "--value wants a whole number from 0 to 100, not" --action light_brightness --value -1 $(hps $ALL)
+usage "light_brightness --value 4x" "--value wants a whole number from 0 to 100, not" --action light_brightness --value 4x $(hps $ALL)
 usage "switch_on --value 5" "takes no --value" --action switch_on --value 5 $(hps $ALL)
 usage "reboot --channel 1" "takes no --channel" --action reboot --channel 1 $(hps $ALL)
-usage "--channel 256" "--channel wants a whole number 0-255" --action switch_on --channel 256 $(hps $ALL)
+usage "--channel 256" "--channel wants a whole number from 0 to 255, not" --action switch_on --channel 256 $(hps $ALL)
 usage "no TARGET" "give at least one TARGET" --action switch_on
 usage "a TARGET that is no address" "neither a registered device nor HOST" --action switch_on "$(dv 0 HP)" 'bad/host'
 # Hostile TARGETs naming an address outside 127/8 run inside an empty network namespace.

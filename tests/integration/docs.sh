@@ -32,6 +32,23 @@ got=$(sed -n '/^\.Sh METRICS/,/^\.Sh /p' shelly-tui.1 | sed -n 's/^\.It Cm \(she
 if [ -n "$want" ] && [ "$want" = "$got" ]; then pass "the man page's METRICS section lists every family of --list-metrics, in order"
 else fail "METRICS section = --list-metrics" "$(printf '%s\n' "$want" >"$T_TMP/w"; printf '%s\n' "$got" | diff "$T_TMP/w" - | head -10)"; fi
 
+# SYNOPSIS: every command starts with .Nm, so a mandatory flag (a .Fl line) follows .Nm or the
+# command's other mandatory flags, never an optional one; and every mode of --help starts one.
+synopsis_order() {
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$1" |
+		awk -v f="$1" '/^\.Fl / && prev !~ /^\.(Nm|Fl )/ { print f ": " $0 } { prev = $0 }'
+}
+bad=$(synopsis_order shelly-tui.1; synopsis_order shelly-provisioner.1)
+[ -z "$bad" ] && pass "SYNOPSIS: a mandatory flag only after .Nm or another mandatory flag" ||
+	fail "SYNOPSIS: a command without .Nm" "$bad"
+starts=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' shelly-tui.1 | awk 'nm { print } { nm = $0 == ".Nm" }')
+missing=""
+for o in $("$SHELLY_TUI" --help | sed -n '/^Modes:/,/^$/p' | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+	printf '%s\n' "$starts" | grep -qE "\\\\${o#-}( |\$)" || missing="$missing $o"
+done
+[ -z "$missing" ] && pass "SYNOPSIS: each mode of --help starts a command (.Nm, then the mode)" ||
+	fail "SYNOPSIS: modes that start no command" "$missing"
+
 # Usage errors exit 2, with a message.
 "$SHELLY_TUI" --probe 127.0.0.1 --list >/dev/null 2>"$T_TMP/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "two modes" "$T_TMP/err"; then pass "two modes are a usage error"; else fail "two modes are a usage error" "rc=$rc $(cat "$T_TMP/err")"; fi

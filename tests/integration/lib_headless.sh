@@ -5,7 +5,8 @@
 #   hl_config FILE [LINE ...]      a configuration with millisecond intervals (+ extra lines)
 #   hl_add DB I [ARGS]             --add manifest device I to DB
 #   hl_add_all DB                  --add every manifest device
-#   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background; waits for the
+#   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background (CONF empty: no
+#                                  --config, the default file); waits for the
 #                                  "metrics:" line; files $T_TMP/hl.TAG.{out,err,pid,port}
 #   hl_pid TAG, hl_port TAG, hl_err TAG (path of its stderr)
 #   hl_alive TAG                   0 while it runs
@@ -68,7 +69,7 @@ hl_start() {
 	_t=$1 _db=$2 _cf=$3; shift 3
 	rm -f "$T_TMP/hl.$_t.port"
 	: >"$T_TMP/hl.$_t.out"
-	"$SHELLY_TUI" --headless --db "$_db" --listen 127.0.0.1:0 --config "$_cf" "$@" \
+	"$SHELLY_TUI" --headless --db "$_db" --listen 127.0.0.1:0 ${_cf:+--config "$_cf"} "$@" \
 		>"$T_TMP/hl.$_t.out" 2>"$T_TMP/hl.$_t.err" &
 	_p=$!
 	echo "$_p" >"$T_TMP/hl.$_t.pid"

@@ -104,6 +104,7 @@ static const struct req_case req_cases[] = {
 	    "{\"id\":0,\"on\":true,\"brightness\":40}"},
 	{2, ACTION_LIGHT_TOGGLE, 0, 0, ACTION_LIGHT_RGBW, "POST", "/rpc/RGBW.Toggle", "{\"id\":0}"},
 	{2, ACTION_LIGHT_ON, 0, 0, ACTION_LIGHT_CCT, "POST", "/rpc/CCT.Set", "{\"id\":0,\"on\":true}"},
+	{2, ACTION_LIGHT_OFF, 0, 0, ACTION_LIGHT_RGBCCT, "POST", "/rpc/RGBCCT.Set", "{\"id\":0,\"on\":false}"},
 	{2, ACTION_LIGHT_ON, 0, 0, ACTION_LIGHT_WHITE, "POST", "/rpc/Light.Set", "{\"id\":0,\"on\":true}"},
 	{2, ACTION_REBOOT, 0, 0, ACTION_LIGHT_PLAIN, "POST", "/rpc/Shelly.Reboot", "{}"},
 	{3, ACTION_FW_CHECK, 0, 0, ACTION_LIGHT_PLAIN, "POST", "/rpc/Shelly.CheckForUpdate", "{}"},
@@ -111,6 +112,25 @@ static const struct req_case req_cases[] = {
 	{4, ACTION_FW_UPDATE_BETA, 0, 0, ACTION_LIGHT_PLAIN, "POST", "/rpc/Shelly.Update",
 	    "{\"stage\":\"beta\"}"},
 };
+
+/* --channel TYPE:N names a light by its Gen2+ component type; the type of each API back. */
+static void
+test_light_types(void **state)
+{
+	static const char *const types[] = {"light", "rgb", "rgbw", "cct", "rgbcct"};
+	enum action_light l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		assert_int_equal(action_light_parse(types[i], &l), 0);
+		assert_string_equal(action_light_type(l), types[i]);
+	}
+	assert_int_equal(action_light_parse("CCT", &l), 0);
+	assert_int_equal(l, ACTION_LIGHT_CCT);
+	assert_int_equal(action_light_parse("dali", &l), -1);
+	assert_int_equal(action_light_parse("", &l), -1);
+	assert_string_equal(action_light_type(ACTION_LIGHT_WHITE), "light");
+}
 
 static void
 test_requests(void **state)
@@ -154,7 +174,7 @@ test_paths_url_safe(void **state)
 	(void)state;
 	for (g = 0; g < 2; g++) {
 		for (k = 0; k < ACTION__COUNT; k++) {
-			for (l = ACTION_LIGHT_PLAIN; l <= ACTION_LIGHT_CCT; l++) {
+			for (l = ACTION_LIGHT_PLAIN; l <= ACTION_LIGHT_RGBCCT; l++) {
 				struct action a = {(enum action_kind)k, ACTION_ID_MAX, ACTION_VALUE_MAX,
 				    (enum action_light)l};
 				struct action_http h;
@@ -707,6 +727,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_light_types),
 		cmocka_unit_test(test_paths_url_safe),
 		cmocka_unit_test(test_request_errors),
 		cmocka_unit_test(test_table),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -56,7 +57,7 @@ static void
 test_tables(void **state)
 {
 	(void)state;
-	for (int c = FIELD_SWITCH; c <= FIELD_HUMIDITY; c++) {
+	for (int c = FIELD_SWITCH; c <= FIELD_THERMOSTAT; c++) {
 		size_t n;
 		const struct field *f = fields_of((enum field_comp)c, &n);
 		assert_true(n >= 3);
@@ -67,6 +68,74 @@ test_tables(void **state)
 				assert_string_not_equal(f[i].key, f[j].key);
 		}
 	}
+}
+
+/* The metric readings of a walk over a status: "name:ch metric value" lines. */
+struct walk {
+	char text[2048];
+	size_t len;
+};
+
+static void
+walk_cb(enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg)
+{
+	struct walk *w = arg;
+	size_t n;
+	const struct field *f = fields_of(c, &n);
+
+	(void)ph;
+	for (size_t i = 0; i < n; i++) {
+		double v = field_get(&f[i], comp);
+		if (f[i].metric == FM_NONE || isnan(v))
+			continue;
+		w->len += (size_t)snprintf(w->text + w->len, sizeof w->text - w->len,
+		    "%s:%d %d %g\n", name, ch, f[i].metric, v * f[i].scale);
+	}
+}
+
+/* Thermostats and count inputs are walked with their metrics; lights by their type. */
+static void
+test_readings(void **state)
+{
+	struct device_status st;
+	struct fields_totals t;
+	struct walk w = {"", 0};
+	char want[128];
+
+	(void)state;
+	device_status_init(&st);
+	st.sensors.nthermostats = 1;
+	dev_thermostat_init(&st.sensors.thermostats[0], 0);
+	st.sensors.thermostats[0].target_c = 21;
+	st.sensors.thermostats[0].current_c = 20.5;
+	st.sensors.thermostats[0].valve_pos_pct = 40;
+	st.sensors.thermostats[0].output = 1;
+	st.ninputs = 1;
+	dev_input_init(&st.inputs[0], 101);
+	st.inputs[0].count_total = 17;
+	st.nlights = 2;
+	dev_light_init(&st.lights[0], 0);
+	strcpy(st.lights[0].kind, "cct");
+	st.lights[0].output = 0;
+	dev_light_init(&st.lights[1], 0);
+	strcpy(st.lights[1].kind, "rgb");
+	st.lights[1].output = 1;
+	fields_each_component(&st, walk_cb, &w);
+	snprintf(want, sizeof want, "thermostat:0 %d 21\n", FM_THERMOSTAT_TARGET);
+	assert_non_null(strstr(w.text, want));
+	snprintf(want, sizeof want, "thermostat:0 %d 20.5\n", FM_TEMPERATURE);
+	assert_non_null(strstr(w.text, want));
+	snprintf(want, sizeof want, "thermostat:0 %d 0.4\n", FM_VALVE_POSITION);
+	assert_non_null(strstr(w.text, want));
+	snprintf(want, sizeof want, "input:101 %d 17\n", FM_INPUT_COUNT);
+	assert_non_null(strstr(w.text, want));
+	snprintf(want, sizeof want, "cct:0 %d 0\nrgb:0 %d 1\n", FM_OUTPUT, FM_OUTPUT);
+	assert_non_null(strstr(w.text, want));
+	assert_null(strstr(w.text, "light:"));
+	/* a thermostat's demand is not an output */
+	fields_totals(&st, &t);
+	assert_int_equal(t.on, 1);
+	device_status_done(&st);
 }
 
 /* Totals: sums over outputs and meters, the first voltage, phases counted in their meter. */
@@ -114,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_values_and_scales),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_totals),
+		cmocka_unit_test(test_readings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,11 +166,12 @@ test_relays(void **state)
 	assert_true(isnan(st.sys.unixtime)); /* absent on this firmware */
 	device_status_done(&st);
 
-	/* 1L: meter flagged invalid -> power unknown */
+	/* 1L: meter flagged invalid -> power and energy unknown (the relay is on, yet power,
+	 * counters and total all read 0: the meter measures nothing) */
 	status_of("shelly-1l", &st);
 	assert_int_equal(st.switches[0].output, 1);
 	assert_true(isnan(st.switches[0].power_w));
-	assert_float_equal(st.switches[0].energy_wh, 0, EPS);
+	assert_true(isnan(st.switches[0].energy_wh));
 	assert_float_equal(st.sys.device_temperature_c, 59.5, EPS);
 	assert_int_equal(st.ninputs, 2);
 	device_status_done(&st);
@@ -514,6 +515,21 @@ parse_status_str(const char *json, struct device_status *st)
 		fail_msg("%s: %s", json, cause);
 }
 
+/* wifi_sta not connected: no signal strength, whatever rssi says. */
+static void
+test_wifi_disconnected(void **state)
+{
+	struct device_status st;
+	(void)state;
+
+	parse_status_str("{\"wifi_sta\":{\"connected\":false,\"ssid\":\"\",\"rssi\":0},"
+	                 "\"uptime\":5,\"relays\":[{\"ison\":false}]}",
+	    &st);
+	assert_int_equal(st.wifi.connected, 0);
+	assert_false(dev_known(st.wifi.rssi_dbm));
+	device_status_done(&st);
+}
+
 /* Roller mode (Shelly 2.5; no capture in the fixtures, shapes from the Gen1 API docs). */
 static void
 test_rollers(void **state)
@@ -683,6 +699,7 @@ main(void)
 	    cmocka_unit_test(test_sensors),
 	    cmocka_unit_test(test_settings),
 	    cmocka_unit_test(test_rollers),
+	    cmocka_unit_test(test_wifi_disconnected),
 	    cmocka_unit_test(test_synthetic_quirks),
 	    cmocka_unit_test(test_malformed),
 	};

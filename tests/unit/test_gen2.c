@@ -63,6 +63,14 @@ check_status(const char *path)
 	assert_true(dev_known(st.sys.uptime_s));
 	assert_true(dev_known(st.sys.cfg_rev));
 	assert_true(dev_known(st.wifi.rssi_dbm) || st.has_eth);
+	/* a WiFi that is not connected has no signal strength (Pros on Ethernet report 0) */
+	assert_true(st.wifi.connected != 0 || !dev_known(st.wifi.rssi_dbm));
+	if (strstr(path, "/pro-rgbww-pm/") != NULL ||
+	    strstr(path, "/pro-3/aioshelly-fw-1.1.0/") != NULL ||
+	    strstr(path, "/pro-3em/aioshelly-fw-1.1.0/") != NULL) {
+		assert_int_equal(st.wifi.connected, 0);
+		assert_false(dev_known(st.wifi.rssi_dbm));
+	}
 	assert_true(st.sys.update_available == 0 || st.sys.update_available == 1);
 	assert_true(st.cloud_connected == 0 || st.cloud_connected == 1);
 	/* every capture has unmodelled components (ble at least): kept, valid JSON object text */
@@ -697,6 +705,34 @@ parse_str(const char *json, struct device_status *st)
 		fail_msg("%s: %s", json, cause);
 }
 
+/* Every light keeps its Gen2+ component type (an RGBCCT bulb's rgbcct:0 too); a Gen1 light
+ * (kind: its mode) is "light". */
+static void
+test_light_types(void **state)
+{
+	struct device_status st;
+	struct dev_light gen1;
+	(void)state;
+
+	status_of("gen2/pro-rgbww-pm", &st);
+	assert_non_null(device_status_light_of(&st, "rgb", 0));
+	assert_non_null(device_status_light_of(&st, "cct", 0));
+	assert_null(device_status_light_of(&st, "light", 0));
+	assert_float_equal(device_status_light_of(&st, "cct", 0)->color_temp_k, 3988, EPS);
+	device_status_done(&st);
+
+	device_status_init(&st);
+	parse_str("{\"rgbcct:0\":{\"id\":0,\"output\":true,\"brightness\":40,\"ct\":3000}}", &st);
+	assert_int_equal(st.nlights, 1);
+	assert_string_equal(dev_light_component(&st.lights[0]), "rgbcct");
+	assert_float_equal(st.lights[0].brightness_pct, 40, EPS);
+	device_status_done(&st);
+
+	dev_light_init(&gen1, 0);
+	strcpy(gen1.kind, "white");
+	assert_string_equal(dev_light_component(&gen1), "light");
+}
+
 static void
 test_quirks_and_bounds(void **state)
 {
@@ -819,6 +855,7 @@ main(void)
 	    cmocka_unit_test(test_switches),
 	    cmocka_unit_test(test_covers),
 	    cmocka_unit_test(test_lights),
+	    cmocka_unit_test(test_light_types),
 	    cmocka_unit_test(test_meters),
 	    cmocka_unit_test(test_sensors_and_sleepers),
 	    cmocka_unit_test(test_config),

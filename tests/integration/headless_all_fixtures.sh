@@ -1,0 +1,108 @@
+# --headless over one simulated device of every fixture folder (gen1..gen4): /metrics has no
+# series twice (same name and labels) and HELP/TYPE once per family, whatever the devices
+# report; a device with two lights of one id (Pro RGBWW PM: rgb:0 and cct:0) keeps both apart
+# by their component type, in /metrics and in --probe. A device whose WiFi is not connected
+# (Pros on Ethernet report rssi 0) has no RSSI series, and --probe prints none.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+
+N=headless_all_fixtures
+if ! sim_start $N --fixtures tests/fixtures --auth none; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+NDEV=$(mf '.devices | length')
+DB=$T_TMP/shelly.db
+CONF=$T_TMP/config
+hl_config "$CONF" "set request-timeout 5s" "set connect-timeout 3s"
+hl_add_all "$DB" || { fail "$N: --add every device" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+# Every device folder is served: the sim skips only folders without a status reply.
+skipped=$(grep 'skipped fixture' "$SIM_ERR" | grep -v ': no \(Shelly\.GetStatus\|status\)\.json$')
+[ "$NDEV" -ge 40 ] && [ -z "$skipped" ] && pass "$N: $NDEV fixture devices added" ||
+	fail "$N: fixture devices" "$NDEV; skipped: $skipped"
+
+if ! hl_start a "$DB" "$CONF"; then
+	fail "$N: --headless starts" "$(cat "$(hl_err a)")"
+	exit 1
+fi
+wait_for 30 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh \
+	"http://127.0.0.1:$(hl_port a)/readyz" &&
+	pass "$N: /readyz once every device was attempted" || fail "$N: /readyz" "$(hl_get a /readyz)"
+# Every device online (bounded): its readings are then in /metrics.
+online() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE state IN ('online', 'asleep')")" = "$NDEV" ]; }
+wait_for 30 online && pass "$N: every device polled" ||
+	fail "$N: devices polled" "$(sq "$DB" "SELECT mac, state FROM status WHERE state NOT IN ('online', 'asleep')")"
+
+M=$T_TMP/metrics
+hl_metrics a "$M" || { fail "$N: /metrics" "fetch failed"; exit 1; }
+dups=$(grep -v '^#' "$M" | sed 's/ [^ ]*$//' | sort | uniq -d)
+[ -z "$dups" ] && pass "$N: no series twice ($(grep -vc '^#' "$M") series)" ||
+	fail "$N: duplicate series" "$(printf '%s\n' "$dups" | head -8)"
+if command -v promtool >/dev/null 2>&1; then
+	out=$(promtool check metrics <"$M" 2>&1) && pass "$N: promtool check metrics" || fail "$N: promtool" "$out"
+fi
+for k in HELP TYPE; do
+	d=$(grep "^# $k " "$M" | awk '{print $3}' | sort | uniq -d)
+	[ -z "$d" ] && pass "$N: # $k once per family" || fail "$N: # $k twice" "$d"
+done
+
+# The Pro RGBWW PM: rgb:0 and cct:0 are two series of each reading, by component type.
+mf_load
+I=$(dev_by_fixture gen2/pro-rgbww-pm)
+MAC=$(mac_of "$I")
+for c in rgb cct; do
+	grep -q "^shelly_output{mac=\"$MAC\",component=\"$c\",channel=\"0\"} " "$M" &&
+		pass "$N: RGBWW PM $c:0 output series" ||
+		fail "$N: RGBWW PM $c:0 output" "$(grep "mac=\"$MAC\"" "$M" | grep shelly_output)"
+done
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -q '^  rgb:0 ' "$T_TMP/probe" && grep -q '^  cct:0 ' "$T_TMP/probe" &&
+	! grep -q '^  light:0 ' "$T_TMP/probe" &&
+	pass "$N: --probe prints rgb:0 and cct:0" || fail "$N: --probe lights" "$(cat "$T_TMP/probe")"
+! grep -q ' rssi ' "$T_TMP/probe" && pass "$N: --probe of the RGBWW PM on Ethernet prints no RSSI" ||
+	fail "$N: --probe RSSI" "$(grep rssi "$T_TMP/probe")"
+# Every device whose WiFi is not connected: no shelly_wifi_rssi_dbm series.
+bad=""
+for k in $(jq -r '.devices[] | select(.fixture == "gen2/pro-rgbww-pm" or (.fixture | endswith("aioshelly-fw-1.1.0"))) | .index' "$SIM_MANIFEST"); do
+	[ "$(curl -s -m 3 "$(hl_url "$k")/rpc/Shelly.GetStatus" | jq -r .wifi.status)" = "got ip" ] && continue
+	grep -q "^shelly_wifi_rssi_dbm{mac=\"$(mac_of "$k")\"" "$M" && bad="$bad $(dv "$k" FX)"
+	n=$((n + 1))
+done
+[ -z "$bad" ] && [ "${n:-0}" -ge 3 ] && pass "$N: no RSSI series for the $n devices with WiFi not connected" ||
+	fail "$N: RSSI of disconnected WiFi" "served for:$bad (checked ${n:-0})"
+# The Shelly 1L's meter says is_valid false: neither power nor its energy total are served.
+I=$(dev_by_fixture gen1/shelly-1l)
+v=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -r '.meters[0].is_valid')
+MAC=$(mac_of "$I")
+[ "$v" = false ] && grep -q "^shelly_output{mac=\"$MAC\",component=\"switch\",channel=\"0\"} " "$M" &&
+	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
+	pass "$N: Shelly 1L with an invalid meter: no power, no energy series" ||
+	fail "$N: Shelly 1L invalid meter" "is_valid=$v $(grep "mac=\"$MAC\"" "$M")"
+# Readings beyond outputs: the Gen1 TRV's and the Wall Display's thermostat (target, current
+# temperature, the TRV's valve) and the Plus Uni's count input, in /metrics and --probe.
+I=$(dev_by_fixture gen1/shelly-trv)
+MAC=$(mac_of "$I")
+s=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -c '.thermostats[0] | [.target_t.value, .tmp.value, .pos]')
+L="mac=\"$MAC\",component=\"thermostat\",channel=\"0\""
+got=$(printf '[%s,%s,%s]' "$(mval "$M" "shelly_thermostat_target_celsius{$L}")" \
+	"$(mval "$M" "shelly_temperature_celsius{$L}")" "$(mval "$M" "shelly_valve_position_ratio{$L}")")
+[ "$(printf '%s' "$s" | jq -c '[.[0], .[1], .[2] / 100]')" = "$(printf '%s' "$got" | jq -c .)" ] &&
+	pass "$N: TRV thermostat target, current and valve in /metrics ($got)" ||
+	fail "$N: TRV thermostat metrics" "device $s, metrics $got"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  thermostat:0 .* target [0-9.]+ C current [0-9.]+ C valve [0-9]+ %' "$T_TMP/probe" &&
+	pass "$N: --probe prints the TRV's thermostat" || fail "$N: --probe TRV" "$(cat "$T_TMP/probe")"
+I=$(dev_by_fixture gen2/wall-display)
+grep -q "^shelly_thermostat_target_celsius{mac=\"$(mac_of "$I")\",component=\"thermostat\",channel=\"0\"} " "$M" &&
+	pass "$N: the Wall Display's thermostat target in /metrics" ||
+	fail "$N: Wall Display thermostat" "$(grep "mac=\"$(mac_of "$I")\"" "$M" | head -20)"
+I=$(dev_by_fixture gen2/plus-uni)
+MAC=$(mac_of "$I")
+v=$(mval "$M" "shelly_input_count_total{mac=\"$MAC\",component=\"input\",channel=\"2\"}")
+[ -n "$v" ] && fle 0 "$v" && grep -q '^# TYPE shelly_input_count_total counter$' "$M" &&
+	pass "$N: the Plus Uni's count input is a counter ($v)" ||
+	fail "$N: Plus Uni count input" "$(grep "mac=\"$MAC\"" "$M" | grep input)"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  input:2 count +total [0-9]+ frequency [0-9.]+ Hz' "$T_TMP/probe" &&
+	pass "$N: --probe prints the count input's total and frequency" || fail "$N: --probe count input" "$(cat "$T_TMP/probe")"

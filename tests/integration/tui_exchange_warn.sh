@@ -1,0 +1,125 @@
+# What --export and --import warn about, the console says too. A dnsmasq export that leaves
+# devices out (an IPv6 address, no address) says so and lists each with why, names sanitised;
+# an import whose file names password files (credentials file:PATH) holds them back unless the
+# operator takes them: h holds them back (the dry run and the result say so), t takes them only
+# after a second yes, and no there imports nothing.
+. tests/lib.sh
+. tests/integration/lib_tui.sh
+
+N=tui_exchange_warn
+command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
+export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+NET=$(test_net "$N")
+DB=$T_TMP/fleet.db
+"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+dev() { # MAC NAME HOST
+	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
+		VALUES ('$1', 'shellyplus1-$1', 2, '$2', '$3', 80, 'http', 'manual')" || fail "$N: insert $1"
+}
+dev 000000000001 dev1 "$NET.1"
+dev 000000000002 dev2 ::1
+# A hostile name: the escape sequence must reach the screen only as visible text.
+dev 000000000003 "$(printf 'evil\033[31mred')" ""
+mkdir -p "$T_TMP/work"
+ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
+printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
+BIN=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI") # the console runs elsewhere
+tui_start 200 30 "cd $T_TMP/work && env $ENV $BIN --config $T_TMP/conf --db $DB"
+tui_wait 30 'fleet 3' || fail "$N: start" "$(tui_why 'fleet 3')"
+
+# dnsmasq: one line for dev1; dev2 (IPv6) and the nameless-address device are left out.
+tui_keys F9
+tui_wait 10 'Export as: j json' || fail "$N: format question" "$(tui_why 'Export as')"
+tui_keys d
+tui_wait 10 'Export to file: \./shelly-fleet\.dnsmasq\.conf' || fail "$N: default path" "$(tui_why 'dnsmasq.conf')"
+tui_keys Enter
+if tui_wait 10 'exported 3 devices as dnsmasq to \./shelly-fleet\.dnsmasq\.conf, but 2 left out of the file' &&
+	grep -q "$NET.1" "$T_TMP/work/shelly-fleet.dnsmasq.conf"; then
+	pass "$N: the status line says how many devices the dnsmasq file leaves out"
+else
+	fail "$N: export status" "$(tui_why 'but 2 left out')"
+fi
+if tui_wait 10 '2 devices left out' &&
+	grep -Eq '000000000002 \(dev2\): left out: host ::1: an IPv6 address' "$T_TMP/screen" &&
+	grep -Eq '000000000003 \(evil.*red\): left out: host -: it has no address' "$T_TMP/screen"; then
+	pass "$N: a view lists each device left out and why"
+else
+	fail "$N: notes view" "$(tui_why '000000000002 (dev2): left out')"
+fi
+# The name's escape sequence never reaches the terminal: the pane's text with its attributes
+# (capture-pane -e) has no colour change between "evil" and "red".
+if tmux_ capture-pane -p -e | grep -Fq '000000000003 (evilred)'; then
+	pass "$N: the hostile name in the notes is sanitised"
+else
+	fail "$N: sanitised" "$(tmux_ capture-pane -p -e | grep 000000000003 | od -c | head -20)"
+fi
+tui_keys q
+tui_wait_not 10 'devices left out' || fail "$N: q closes the notes" "$(tui_why 'fleet 3')"
+
+# An import file with a new device whose credentials are a password file.
+printf 'secret\n' >"$T_TMP/pw"
+"$SHELLY_TUI" --db "$DB" --config "$T_TMP/conf" --export toml >"$T_TMP/work/in.toml" 2>/dev/null ||
+	fail "$N: cli export"
+printf '\n[devices.000000000004]\nid = "shellyplus1-000000000004"\nname = "dev4"\ngen = 2\nhost = "%s.4"\nport = 80\nscheme = "http"\ncredentials = "file:%s"\n' \
+	"$NET" "$T_TMP/pw" >>"$T_TMP/work/in.toml"
+cred4() { sqlite3 "$DB" "select ifnull(cred_ref, 'none') from devices where mac = '000000000004'"; }
+tui_keys I
+tui_type in.toml
+tui_keys Enter m
+if tui_wait 10 'h hold back  t take \(asks again\)  other key cancels: 1 device \(first 000000000004\) names password files \(file:PATH\)'; then
+	pass "$N: before the dry run the console says a password file is named and asks"
+else
+	fail "$N: held question" "$(tui_why 'names password files')"
+fi
+tui_keys h
+if tui_wait 10 'Dry run \(toml\): add 1, update 0, remove 0 devices \(3 unchanged\); .*1 password file held back\. Apply\?'; then
+	pass "$N: h: the dry run counts what applying writes and says it is held back"
+else
+	fail "$N: held dry run" "$(tui_why 'held back. Apply')"
+fi
+tui_keys y
+if tui_wait 10 'imported in\.toml \(toml\): 4 devices .*password files \(file:PATH\) of 1 device held back, first 000000000004' &&
+	[ "$(cred4)" = none ]; then
+	pass "$N: the import holds the password file back and says so: the device has no credentials"
+else
+	fail "$N: held import" "$(tui_why 'held back, first') cred=$(cred4)"
+fi
+
+# Taking them needs a second yes; no there imports nothing.
+tui_keys I
+tui_type in.toml
+tui_keys Enter m
+tui_wait 10 'names password files' || fail "$N: held question again" "$(tui_why 'names password files')"
+tui_keys t
+if tui_wait 10 'send them to the hosts the import file names\. Take them\? \[y/N\]'; then
+	pass "$N: t asks again, saying where the files go"
+else
+	fail "$N: second question" "$(tui_why 'Take them')"
+fi
+tui_keys n
+if tui_wait 10 'nothing imported' && [ "$(cred4)" = none ]; then
+	pass "$N: no at the second question imports nothing"
+else
+	fail "$N: refused take" "$(tui_why 'nothing imported') cred=$(cred4)"
+fi
+tui_keys I
+tui_type in.toml
+tui_keys Enter m
+tui_wait 10 'names password files' || fail "$N: held question, third" "$(tui_why 'names password files')"
+tui_keys t
+tui_wait 10 'Take them\? \[y/N\]' || fail "$N: second question again" "$(tui_why 'Take them')"
+tui_keys y
+if tui_wait 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(3 unchanged\); .*password files taken\. Apply\?'; then
+	pass "$N: taken: the dry run counts again, the device's credentials change"
+else
+	fail "$N: taken dry run" "$(tui_why 'password files taken')"
+fi
+tui_keys y
+if tui_wait 10 'imported in\.toml \(toml\): 4 devices' && [ "$(cred4)" = "file:$T_TMP/pw" ] &&
+	! grep -q 'held back' "$T_TMP/screen"; then
+	pass "$N: y applies them: the device uses the file's password file"
+else
+	fail "$N: taken import" "$(tui_why 'imported in.toml') cred=$(cred4)"
+fi
+tui_keys q
+tui_wait 20 'RESTORED rc=0' || fail "$N: q" "$(tui_why RESTORED)"

@@ -1,0 +1,39 @@
+# The detail view of a device with two lights of one number (Pro RGBWW PM: cct:0 and rgb:0):
+# both rows are shown by their component type, and each acts on its own light: o on the
+# selected cct:0 turns only cct:0 on, the brightness prompt of rgb:0 sets only rgb:0.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_light_types
+export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+unset SHELLY_TUI_PASSWORD NO_COLOR
+if ! sim_start $N --fixtures tests/fixtures --models gen2/pro-rgbww-pm --count 1 --auth none; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+mf_load
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
+	>"$XDG_CONFIG_HOME/shelly-tui/config"
+"$SHELLY_TUI" --add "$(dv 0 HP)" --name rgbww -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+lt() { dev_state 0 ".lights[] | select(.type == \"$1\" and .id == 0) | $2"; }
+tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_keys Enter
+if tui_wait 20 'cct:0 ' && tui_wait 20 'rgb:0 '; then pass "$N: the detail shows cct:0 and rgb:0"
+else fail "$N: detail rows" "$(tui_why 'rgb:0')"; fi
+# The first light (cct:0, in the reply's order) is selected: o turns it, and only it, on.
+tui_keys o
+cct_on() { [ "$(lt cct .on)" = true ]; }
+if wait_for 60 cct_on && [ "$(lt rgb .on)" = false ]; then pass "$N: o on cct:0 turns cct:0 on, rgb:0 stays off"
+else fail "$N: o on cct:0" "$(dev_state 0 '.lights | tojson'); $(tui_screen)"; fi
+tui_keys Down v
+tui_wait 10 'Brightness of rgb:0' || fail "$N: brightness prompt of rgb:0" "$(tui_why 'Brightness of rgb:0')"
+tui_type 40
+tui_keys Enter
+rgb40() { [ "$(lt rgb .brightness)" = 40 ]; }
+if wait_for 60 rgb40 && [ "$(lt cct .brightness)" = 3 ]; then pass "$N: v 40 on rgb:0 sets rgb:0, cct:0 keeps its level"
+else fail "$N: rgb:0 brightness" "$(dev_state 0 '.lights | tojson'); $(tui_screen)"; fi
+tui_keys q q
+if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
