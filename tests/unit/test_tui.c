@@ -509,6 +509,46 @@ test_marks(void **state)
 	free(s);
 }
 
+/*
+ * A device that stopped answering after a good poll: the table shows its last known output
+ * and power (not "-"), the detail lists its switch under "last known, ... ago".
+ */
+static void
+test_stale_values(void **state)
+{
+	struct fx *f = *state;
+	struct store_status st;
+	char *cause = NULL, *s, line[512];
+	const char *row, *eol;
+
+	add_device(f->app.store, "aabbcc0000f1", "Stale plug", "SNPL-00112EU", 2, "10.0.20.61",
+	    "online", 57.5, "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":57.5}}");
+	memset(&st, 0, sizeof st);
+	strcpy(st.mac, "aabbcc0000f1");
+	st.ts_ms = loop_wall_ms() + 1000;
+	st.state = "offline";
+	st.error = "timeout: no answer";
+	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
+	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
+	st.keep_reply = 1;
+	assert_int_equal(store_queue_status(f->app.store, &st), 0);
+	assert_int_equal(store_flush(f->app.store, &cause), 0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	row = strstr(s, "Stale plug");
+	assert_non_null(row);
+	eol = strchr(row, '\n');
+	assert_non_null(eol);
+	snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+	assert_non_null(strstr(line, "offline"));
+	assert_non_null(strstr(line, " on "));
+	assert_non_null(strstr(line, "57.5W"));
+	free(s);
+	s = feed_expect(f->t, "End Enter", "Outputs and sensors: last known, ");
+	assert_true(strstr(s, "Stale plug") != NULL && strstr(s, "switch:0") != NULL);
+	free(s);
+}
+
 /* The column of an event line's detail, for an event of kind. */
 static long
 detail_column(struct tui *t, const char *kind, char *line, size_t size)
@@ -1246,6 +1286,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),
