@@ -269,8 +269,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		/* It stopped answering: what is shown is its last reply, and that says so. */
 		char age[32];
 		fmt_age(age, sizeof age, loop_wall_ms() - r->reply_ms);
-		snprintf(buf, sizeof buf, "Outputs and sensors: last known, %s ago (Tab selects)",
-		    age);
+		snprintf(
+		    buf, sizeof buf, "Outputs and sensors: last known, %s ago (Tab selects)", age);
 		draw_frame(t, yy, 0, oh, w, buf);
 	} else
 		draw_frame(t, yy, 0, oh, w, "Outputs and sensors (Tab selects)");

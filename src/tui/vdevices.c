@@ -424,8 +424,8 @@ fmt_one_cover(char *buf, size_t size, const struct source_dev *r, int i, int utf
 	else if (st == COVER_CLOSING)
 		arrow = utf8 ? "\u2193" : "v";
 	if (!isnan(r->cover_pct[i]))
-		snprintf(buf, size, "%.0f%s%s", r->cover_pct[i], compact && arrow[0] ? "" : "%",
-		    arrow);
+		snprintf(
+		    buf, size, "%.0f%s%s", r->cover_pct[i], compact && arrow[0] ? "" : "%", arrow);
 	else if (st == COVER_UNKNOWN)
 		snprintf(buf, size, "-");
 	else if (compact && arrow[0])

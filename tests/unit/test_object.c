@@ -24,7 +24,8 @@
 /* Key sets of the documented object (model/object.h); the test fails when code and doc drift. */
 static const char *const top_keys[] = {"id", "mac", "gen", "model", "model_name", "app", "fw",
     "fw_version", "profile", "host", "port", "scheme", "name", "auth_en", "sleep_mode", "state",
-    "error", "last_seen", "status_time", "status_stale", "components", "wifi", "eth", "sys", "cloud", "mqtt", NULL};
+    "error", "last_seen", "status_time", "status_stale", "components", "wifi", "eth", "sys",
+    "cloud", "mqtt", NULL};
 static const char *const comp_keys[] = {
     "switch", "cover", "light", "input", "meter", "sensor", NULL};
 static const char *const switch_keys[] = {"id", "name", "output", "power_w", "voltage_v",
@@ -431,8 +432,8 @@ test_status_stale(void **state)
 	check_shape(o);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "status_stale")));
 	assert_float_equal(cJSON_GetObjectItem(o, "status_time")->valuedouble, 1779362000, EPS);
-	assert_float_equal(path_get(o, "components", "switch", 0, "energy_wh")->valuedouble, 2933.5,
-	    EPS);
+	assert_float_equal(
+	    path_get(o, "components", "switch", 0, "energy_wh")->valuedouble, 2933.5, EPS);
 	cJSON_Delete(o);
 	/* Online: the same values are current. */
 	v.state = DEVICE_ONLINE;

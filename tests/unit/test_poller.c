@@ -290,8 +290,10 @@ static void
 serve_replies(struct mute_dev *m, const char *body, int *served)
 {
 	char req[2048], resp[1024];
-	int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+	int n = snprintf(resp, sizeof resp,
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    strlen(body), body);
 
 	mute_dev_accept(m);
 	for (int i = *served; i < m->accepted && i < 16; i++) {
@@ -311,8 +313,8 @@ serve_replies(struct mute_dev *m, const char *body, int *served)
  * 10 s at most. Returns the last stored status (caller frees), NULL none.
  */
 static struct store_status *
-poll_until_state(struct rig *r, const char *mac, struct mute_dev *m, const char *body,
-    const char *state)
+poll_until_state(
+    struct rig *r, const char *mac, struct mute_dev *m, const char *body, const char *state)
 {
 	struct store_status *st = NULL;
 	char *cause = NULL;
@@ -340,7 +342,7 @@ static void
 test_failed_poll_keeps_last_reply(void **state)
 {
 	static const char body[] = "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":12.5},"
-	    "\"sys\":{\"uptime\":100}}";
+	                           "\"sys\":{\"uptime\":100}}";
 	struct poller_opts o = rig_opts(2000, 2000);
 	struct store_status *st;
 	struct mute_dev m;

@@ -582,12 +582,12 @@ test_event_kind_column(void **state)
 	assert_int_equal(detail_column(f->t, "device_name_changed", line, sizeof line), col);
 	assert_non_null(strstr(line, "device_name_changed THE-DETAIL"));
 	assert_int_equal(detail_column(f->t, "auth_required", line, sizeof line), col);
-	assert_int_equal(detail_column(f->t, "a_kind_wider_than_every_listed_one", line,
-	    sizeof line), col);
+	assert_int_equal(
+	    detail_column(f->t, "a_kind_wider_than_every_listed_one", line, sizeof line), col);
 	/* On the screen: the events view and a device's detail pane. */
 	{
-		struct store_event ev = {0, loop_wall_ms(), "aabbcc000002", "device_name_changed",
-		    "'old' -> 'new'"};
+		struct store_event ev = {
+		    0, loop_wall_ms(), "aabbcc000002", "device_name_changed", "'old' -> 'new'"};
 		char *cause = NULL;
 		assert_int_equal(store_queue_event(f->app.store, &ev), 0);
 		assert_int_equal(store_flush(f->app.store, &cause), 0);
