@@ -156,12 +156,19 @@ print_text(const struct act_run *run)
 
 		runner_result(run->r, i, &res);
 		id = str_sanitize(res.id != NULL ? res.id : res.target, ACT_TEXT_MAX);
-		if (res.ok)
+		if (res.duplicate_of != NULL) {
+			char *first = str_sanitize(res.duplicate_of, ACT_TEXT_MAX);
+			printf("SKIP %s the same device as %s\n", id, first);
+			free(first);
+		} else if (res.ok)
 			printf("OK   %s %s\n", id, res.ok_text != NULL ? res.ok_text : "done");
 		else
 			printf("FAIL %s %s: %s\n", id, http_result_name(res.result), res.error);
 		free(id);
 	}
+	if (runner_duplicates(run->r) > 0)
+		printf("%zu duplicate target(s) merged: each device acted on once\n",
+		    runner_duplicates(run->r));
 }
 
 static cJSON *
@@ -211,6 +218,8 @@ print_json(const struct act_run *run, size_t nok)
 		cJSON_AddItemToObject(o, "id", string_or_null(res.id));
 		cJSON_AddItemToObject(o, "mac", string_or_null(res.mac));
 		cJSON_AddBoolToObject(o, "ok", ok);
+		if (res.duplicate_of != NULL) /* only on the merged ones: the others read as before */
+			cJSON_AddItemToObject(o, "duplicate_of", string_or_null(res.duplicate_of));
 		cJSON_AddStringToObject(o, "result", http_result_name(res.result));
 		cJSON_AddItemToObject(o, "error", ok ? cJSON_CreateNull() : string_or_null(res.error));
 		cJSON_AddItemToObject(
@@ -231,7 +240,9 @@ print_json(const struct act_run *run, size_t nok)
 	}
 	sum = cJSON_AddObjectToObject(root, "summary");
 	cJSON_AddNumberToObject(sum, "ok", (double)nok);
-	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok));
+	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok - runner_duplicates(run->r)));
+	if (runner_duplicates(run->r) > 0)
+		cJSON_AddNumberToObject(sum, "duplicates", (double)runner_duplicates(run->r));
 	print_json_doc(stdout, root);
 }
 
@@ -341,6 +352,7 @@ cli_action(struct app *app)
 		fputc('\n', stderr);
 		free(cause);
 	}
+	nok += runner_duplicates(run.r); /* the same device again: done by its first mention */
 	runner_free(run.r);
 	targets_done(&tg);
 	if (rc != EXIT_OK)
