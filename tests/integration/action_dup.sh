@@ -61,4 +61,14 @@ if [ $rc -eq 0 ] && [ "$a1" != "$a0" ] && [ "$(grep -c '^OK ' "$T_TMP/o")" = 1 ]
 else
 	fail "$N: HOST:PORT twice" "rc=$rc $a0->$a1 $(cat "$T_TMP/o" "$T_TMP/e" | head -c 400)"
 fi
+# --config-set over @g1 and a member's MAC and address: configured once each, the others
+# reported as duplicates (not failures: exit 0).
+"$SHELLY_TUI" --config-set sys.timezone=Asia/Tokyo --json @g1 "$(mac_of 1)" "$(dv 0 HP)" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
+res=$(jq -r '[.devices[].result] | join(",")' "$T_TMP/j" 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$res" = ok,ok,duplicate,duplicate ] &&
+	jq -e '.devices[2].error | test("same device as")' "$T_TMP/j" >/dev/null; then
+	pass "$N: --config-set over a group, a member's MAC and address configures each device once ($res)"
+else
+	fail "$N: --config-set duplicates" "rc=$rc res=$res $(head -c 600 "$T_TMP/j") $(head -c 300 "$T_TMP/e")"
+fi
 t_exit
