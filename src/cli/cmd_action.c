@@ -188,7 +188,7 @@ static void
 print_json(const struct act_run *run, size_t nok)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *sum;
-	size_t n = runner_count(run->r, NULL);
+	size_t n = runner_count(run->r, NULL), nuptodate = 0;
 
 	cJSON_AddStringToObject(root, "action", run->ai->name);
 	if (run->ai->needs_id)
@@ -213,7 +213,8 @@ print_json(const struct act_run *run, size_t nok)
 		runner_result(run->r, i, &res);
 		ar = res.ar;
 		ok = res.ok;
-		fw = run->base.kind == ACTION_FW_CHECK && ar != NULL && ar->has_update_info;
+		fw = ar != NULL && ar->has_update_info; /* fw_check, or fw_update with nothing to do */
+		nuptodate += ok && ar->up_to_date;
 		cJSON_AddItemToObject(o, "target", string_or_null(res.target));
 		cJSON_AddItemToObject(o, "id", string_or_null(res.id));
 		cJSON_AddItemToObject(o, "mac", string_or_null(res.mac));
@@ -243,6 +244,8 @@ print_json(const struct act_run *run, size_t nok)
 	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok - runner_duplicates(run->r)));
 	if (runner_duplicates(run->r) > 0)
 		cJSON_AddNumberToObject(sum, "duplicates", (double)runner_duplicates(run->r));
+	if (nuptodate > 0) /* counted in ok: nothing to install is not a failure */
+		cJSON_AddNumberToObject(sum, "up_to_date", (double)nuptodate);
 	print_json_doc(stdout, root);
 }
 

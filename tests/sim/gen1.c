@@ -409,11 +409,18 @@ do_light(struct dev *d, struct sim_req *req, int idx, struct reply *rep)
 static void
 do_ota(struct dev *d, struct sim_req *req, struct reply *rep)
 {
-	const char *update = req_arg(req, "update");
+	const char *update = req_arg(req, "update"), *beta = req_arg(req, "beta");
+	bool want = update && (!strcmp(update, "true") || !strcmp(update, "1"));
+	bool want_beta = beta && (!strcmp(beta, "true") || !strcmp(beta, "1"));
 	cJSON *o = cJSON_CreateObject();
 
-	if (update && (!strcmp(update, "true") || !strcmp(update, "1")) && d->upd_stable &&
-	    !d->pending_update) {
+	/* ?update=true installs the offered stable release, ?beta=true the offered beta; with
+	 * nothing offered the device stays idle. */
+	if (((want && d->upd_stable) || (want_beta && d->upd_beta)) && !d->pending_update) {
+		if (want_beta) {
+			free(d->upd_stable);
+			d->upd_stable = NULL;
+		}
 		d->pending_update = true;
 		dev_reboot(d, 1000);
 	}
