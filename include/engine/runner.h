@@ -15,6 +15,9 @@
  * registered MAC or address are merged before anything is sent (the first given acts), and a
  * target that shows a MAC another target already showed is not acted on either (the first
  * identified acts). The merged ones report duplicate_of.
+ *
+ * Gen1 fw_check first asks the device to look for firmware (GET /ota/check), then reads /ota
+ * a few seconds later (it answers from the device's last look).
  */
 #include <stddef.h>
 

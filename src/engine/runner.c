@@ -23,6 +23,12 @@
 
 /* Longest device text (ids, messages) kept in a result. */
 #define RUN_TEXT_MAX 200
+/*
+ * How long a Gen1 device gets to look for firmware after GET /ota/check before /ota is read:
+ * the check runs in the background on the device (others wait 5 s), and /ota answers from what
+ * the device last knew until it is done.
+ */
+#define GEN1_OTA_CHECK_WAIT_MS 3000
 
 /* One target of the run and what became of it. */
 struct rdev {
@@ -31,6 +37,7 @@ struct rdev {
 	struct devtarget dt; /* resolved, identified, with credentials */
 	struct action a;
 	uint64_t req; /* the settings or action request in flight, 0 none */
+	struct loop_timer *wait; /* Gen1 fw_check: the device looks for firmware, or NULL */
 	/* Outcome. */
 	int done;
 	enum http_result result;
@@ -334,6 +341,37 @@ settings_cb(const struct shelly_reply *r, void *arg)
 	send_action(dev);
 }
 
+static void
+ota_wait_cb(void *arg)
+{
+	send_action(arg);
+}
+
+/* GET /ota/check answered: /ota is read once the device had time to look. */
+static void
+ota_check_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dev->req = 0;
+	/* Firmware without /ota/check (or a refusal) leaves the cached answer: read that. */
+	if (r->result != HTTP_OK) {
+		send_action(dev);
+		return;
+	}
+	dev->wait = loop_timer_new(dev->run->eng->loop, ota_wait_cb, dev);
+	loop_timer_arm(dev->wait, GEN1_OTA_CHECK_WAIT_MS);
+}
+
+/* Gen1 /ota answers from the device's last look for firmware: fw_check asks for a new one. */
+static int
+needs_ota_check(const struct rdev *dev)
+{
+	return dev->dt.ident.gen == 1 && dev->run->base.kind == ACTION_FW_CHECK;
+}
+
 /* Gen1 bulbs and RGBWW say their colour/white mode only in /settings. */
 static int
 needs_light_mode(const struct rdev *dev)
@@ -383,6 +421,9 @@ target_cb(struct devtarget *dt, void *arg)
 		rdev_duplicate(dev, first);
 	else if (needs_light_mode(dev))
 		dev->req = shelly_config(dev->run->eng->http, &dt->t, settings_cb, dev);
+	else if (needs_ota_check(dev))
+		dev->req = shelly_request(
+		    dev->run->eng->http, &dt->t, "GET", "/ota/check", NULL, ota_check_cb, dev);
 	else
 		send_action(dev);
 }
@@ -416,6 +457,8 @@ runner_start(struct runner *r)
 static void
 rdev_stop(struct rdev *dev)
 {
+	loop_timer_free(dev->wait);
+	dev->wait = NULL;
 	if (dev->req != 0) {
 		http_cancel(dev->run->eng->http, dev->req);
 		dev->req = 0;

@@ -1,7 +1,8 @@
 # shelly-tui --action reboot, fw_check and fw_update against the sim, one device per generation.
 # reboot: the sim counts a reboot and the uptime restarts. fw_check: with no stable release
 # offered the result says none; after POST /devices/<i>/offer-update (control API) it says an
-# update is available with the offered version (text and --json). fw_update: started on a Gen2
+# update is available with the offered version (text and --json); on Gen1 it asks the device
+# to look first (/ota/check). fw_update: started on a Gen2
 # device with an offer (the sim marks the update pending and reboots); without an offer the
 # result is "no update available", done and not failed. Gen1 fw_update_beta: nothing started
 # and said so when no beta is offered; installed by the sim when one is.
@@ -54,6 +55,20 @@ done
 [ $rc -eq 0 ] && [ $rct -eq 0 ] && [ -z "$bad" ] && [ "$st" != null ] &&
 	pass "$N: after offer-update, fw_check on gen1-4 says 'update available: <the offered version>'" ||
 	fail "$N: fw_check after an offer" "rc=$rc/$rct$bad $(head -c 300 "$T_TMP/e")"
+
+# --- Gen1 fw_check asks the device to look (GET /ota/check) before reading /ota, whose answer
+# is cached: an offer the device has not seen yet ("unchecked") is found ---
+ctl POST "/devices/0/offer-update" '{"stable":"20991231-000000/v9.9.8","unchecked":true}' >/dev/null
+c0=$(dev_state 0 .updates.ota_checks)
+[ "$(curl -s -m 5 "http://$(dv 0 HP)/ota" | jq -r .has_update)" = false ] ||
+	fail "$N: the sim's Gen1 /ota hides an unchecked offer"
+"$SHELLY_TUI" --action fw_check $(hps 0) >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+if [ $rc -eq 0 ] && grep -qE '^OK +[^ ]+ update available: 20991231-000000/v9\.9\.8 ' "$T_TMP/o" &&
+	[ "$(dev_state 0 .updates.ota_checks)" = $((c0 + 1)) ]; then
+	pass "$N: Gen1 fw_check calls /ota/check first and finds an offer /ota had not shown yet"
+else
+	fail "$N: Gen1 fw_check /ota/check" "rc=$rc checks $c0->$(dev_state 0 .updates.ota_checks) $(cat "$T_TMP/o" "$T_TMP/e" | head -c 400)"
+fi
 
 # --- reboot: every device reboots once and its uptime restarts ---
 # "Restarted" is uptime going back: let every device be up 2 s first (on a fast machine the
