@@ -96,8 +96,10 @@
 	X(USER, "user", 'u', 1, "USER", 0, "User name for the device (Gen1; Gen2+ is always admin)") \
 	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
 	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
-	X(NAME, "name", 'n', 1, "NAME", 0, "Name given to the device with --add or --provision") \
-	X(NETWORK, "network", 0, 1, "SSID", 0, "WiFi network that --provision puts devices on") \
+	X(NAME, "name", 'n', 1, "NAME", 0, \
+	    "Name given to the device with --add or --provision (UTF-8; --provision: 1-64 bytes)") \
+	X(NETWORK, "network", 0, 1, "SSID", 0, \
+	    "WiFi network that --provision puts devices on (UTF-8, 1-32 bytes)") \
 	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
 	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
 	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \

@@ -9,7 +9,8 @@
  * Keys of one device object:
  *   id, mac, gen, model, model_name, app, fw, fw_version, profile, host, port, scheme, name,
  *   auth_en, sleep_mode, state (online|offline|asleep|auth_required|auth_failed|error), error,
- *   last_seen (unix seconds),
+ *   last_seen (unix seconds), status_time (unix seconds the status was read), status_stale
+ *   (true: the last poll failed, the status is the last known one; null without a status),
  *   components: {                                    (null when no status is known)
  *     switch: [{id, name, output, power_w, voltage_v, current_a, pf, frequency_hz, energy_wh,
  *               returned_energy_wh, temperature_c, overpower, overtemp, overvoltage,
@@ -57,6 +58,8 @@ struct device_view {
 	const char *error; /* last error, NULL none */
 	long long last_seen; /* unix seconds, <= 0 unknown */
 	const struct device_status *status; /* NULL: no status known */
+	long long status_time; /* unix seconds the status was read, <= 0 unknown */
+	int status_stale; /* status is the last known one: the last poll failed */
 };
 
 /* Empties a view: everything unknown, state offline. */

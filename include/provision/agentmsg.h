@@ -75,7 +75,8 @@ struct agentmsg {
 
 /* Name of a kind ("register"). Static. */
 const char *agentmsg_kind_name(enum agentmsg_kind kind);
-/* Parses body[len] as kind into *out (zeroed first). Returns 0, or -1 with *cause. */
+/* Parses body[len] as kind into *out (zeroed first). Returns 0, or -1 with *cause; a TASK
+ * refused after its id was read keeps the id in out->task (else 0). */
 int agentmsg_parse(
     enum agentmsg_kind kind, const char *body, size_t len, struct agentmsg *out, char **cause);
 /*

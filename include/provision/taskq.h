@@ -65,9 +65,14 @@ int taskq_heartbeat(
 int taskq_file_ref(
     const char *path, size_t min, size_t max, const char *rule, char **ref, char **cause);
 /*
+ * Checks the network name and the device name (if any) of t with shelly_sta_ssid_check and
+ * shelly_sta_name_check: what an agent will accept. 0, or -1 with *cause.
+ */
+int taskq_check_text(const struct store_task *t, char **cause);
+/*
  * Queues a provisioning task. t->kind, t->state, attempts are set here; target, network,
  * key_ref, name, template_name, pass_ref, ap_off and max_attempts come from t. Validates
- * (SSID, MAC or SSID target, network SSID); returns 0 with *id, or -1 with *cause.
+ * (taskq_check_text, MAC or SSID target); returns 0 with *id, or -1 with *cause.
  */
 int taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms,
     int64_t *id, char **cause);
@@ -81,8 +86,9 @@ struct taskq_secrets {
 /*
  * Gives the oldest queued task to agent with a lease until now + lease_ms. Returns 1 with
  * *out (caller frees) and *sec filled through read_secret (caller frees both with the
- * matching free function, also after -1), 0 none queued, -1 error (a task whose secret
- * cannot be read fails with that reason and -1 is returned).
+ * matching free function, also after -1), 0 none queued (or the task taken failed
+ * taskq_check_text: it fails with that reason before any secret is read), -1 error (a task
+ * whose secret cannot be read fails with that reason and -1 is returned).
  */
 int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
     taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);

@@ -18,9 +18,9 @@
  * The key and password are inside a path or body: never log these.
  */
 struct shelly_sta {
-	const char *ssid; /* 1..32 printable ASCII */
+	const char *ssid; /* shelly_sta_ssid_check */
 	const char *key; /* NULL or "" for an open network, else 8..63 printable ASCII */
-	const char *name; /* NULL: keep */
+	const char *name; /* NULL: keep; else shelly_sta_name_check */
 	int ap_off;
 	const char *password; /* NULL: keep the device open; else 1..64 printable ASCII */
 	const char *realm; /* Gen2+ with a password: the device id (digest realm) */
@@ -35,6 +35,20 @@ struct shelly_sta_req {
 
 #define SHELLY_STA_USER "admin"
 #define SHELLY_STA_MAX_REQS 3
+
+#define SHELLY_STA_SSID_MAX 32 /* bytes, IEEE 802.11 */
+#define SHELLY_STA_NAME_MAX 64 /* bytes */
+
+/*
+ * The one check of the text a provisioning task sends to a device, used where a task is
+ * queued (CLI, CSV, console, so it is refused there) and where an agent reads it: a device
+ * name (Gen1 /settings?name=, Gen2+ Sys.SetConfig device.name, both UTF-8 strings) is 1..64
+ * bytes, a network name (SSID) 1..32 bytes (802.11 counts bytes: "Café" is 5), of valid UTF-8
+ * without control characters or bidirectional-formatting characters (str_is_safe). Returns 0,
+ * or -1 with *cause saying why (the text itself is not in it).
+ */
+int shelly_sta_name_check(const char *name, char **cause);
+int shelly_sta_ssid_check(const char *ssid, char **cause);
 
 /* Fills out[] with *n requests for generation gen. Returns 0, or -1 with *cause (bad SSID,
  * key, name or password). Free with shelly_sta_free (which wipes them). */

@@ -62,6 +62,16 @@ struct store_status {
 	int64_t fw_update;	/* 1 an update is available, 0 not */
 	int64_t cfg_rev;
 	const char *json;	/* the device JSON object (raw, for backup and debugging) */
+	/*
+	 * When the reply the values and json come from was read; 0 none. Written as ts_ms when 0
+	 * (a row with values is a reply), unless keep_reply.
+	 */
+	int64_t reply_ts_ms;
+	/*
+	 * Written only (not stored): a failed poll. A stored row keeps its reply, values and
+	 * reply_ts_ms; only ts_ms, state and error change. A new row has no reply time.
+	 */
+	int keep_reply;
 };
 
 /* One raw history sample. */

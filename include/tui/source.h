@@ -25,6 +25,8 @@ struct app;
 struct source;
 
 /* One device row. Unknown numbers are NAN, unknown counts -1. Strings are sanitised. */
+#define SOURCE_COVERS 2 /* covers a row keeps for the table */
+
 struct source_dev {
 	char mac[DEV_MAC_LEN];
 	char id[DEV_ID_LEN];
@@ -44,12 +46,15 @@ struct source_dev {
 	int lights;		/* of which lights */
 	int outputs_known;	/* of which the reply told on or off */
 	int covers;
-	double cover_pct;	/* first cover's position, NAN unknown */
-	enum cover_state cover_state; /* first cover's state, COVER_UNKNOWN unknown */
+	/* the first SOURCE_COVERS covers (a Pro Dual Cover has two) */
+	double cover_pct[SOURCE_COVERS];	/* position, NAN unknown */
+	enum cover_state cover_state[SOURCE_COVERS]; /* COVER_UNKNOWN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
 	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
+	int64_t reply_ms;	/* when the values were read, 0 never */
+	int stale;		/* the values are the last known: the last poll failed */
 };
 
 struct source_totals {

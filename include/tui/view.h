@@ -198,6 +198,8 @@ struct view *vevents_new_device(struct tui *t, const char *mac);
 struct source_event;
 void event_line(struct tui *t, const struct source_event *e, int with_date, char *buf,
     size_t size);
+/* The width of an event line's kind column: the widest kind the tree writes. */
+int event_kind_width(void);
 /* A frame titled title at rows [y, y + h) with the newest events that fit: the fleet's (mac
  * NULL, each with its device) or one device's (with the date). */
 void events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int w);

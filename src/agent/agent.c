@@ -720,7 +720,8 @@ report_aps(struct agent *a)
 
 /*
  * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
- * none did, -1 if the manager did not answer the heartbeat (logged).
+ * none did, -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
+ * be read (the task it names is reported failed); all logged.
  */
 static int
 round_once(struct agent *a)
@@ -747,7 +748,14 @@ round_once(struct agent *a)
 		run_task(a, m);
 	} else if (st == 200) {
 		log_error("claim reply: %s", cause);
+		if (m->task > 0) { /* claimed but unusable: say so, or it waits out its lease */
+			char *reason = xasprintf("failed: agent cannot read the task: %s", cause);
+
+			fail_task(a, m->task, reason, 0);
+			free(reason);
+		}
 		free(cause);
+		ran = -2;
 	}
 	res_wipe(&r, m);
 	return ran;
@@ -795,7 +803,8 @@ agent_run(struct agent *a, char **cause)
 		int ran = round_once(a);
 
 		if (a->opts.once && ran < 0) {
-			*cause = xstrdup("--once: the manager did not answer");
+			*cause = xstrdup(ran == -2 ? "--once: the claimed task could not be read"
+			                           : "--once: the manager did not answer");
 			return -1;
 		}
 		if (a->opts.once)

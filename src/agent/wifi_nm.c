@@ -2,10 +2,13 @@
  * The NetworkManager radio (see agent/wifi.h, "nm" or "nm:IFACE"): nmcli is started with
  * posix_spawnp and an argument vector, never through a shell; its output is read from a pipe
  * and parsed in terse mode (-t, fields separated by ':' with '\:' escaped). The profile made
- * for a device AP is named NM_PROFILE and deleted on leave.
+ * for a device AP is named NM_PROFILE, made with autoconnect off (NetworkManager never joins
+ * the device's AP by itself, even if the agent died before it deleted the profile), deleted
+ * on leave, and a leftover one is deleted when the backend opens.
  */
 #include "agent/wifi.h"
 
+#include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -133,6 +136,22 @@ nmcli(struct wifi_nm *nm, const char *const *args, char **out, char **cause)
 	return 0;
 }
 
+/* Deletes NM_PROFILE; 0, or -1 (with *cause unless cause is NULL) when there is none. */
+static int
+nm_delete_profile(struct wifi_nm *nm, char **cause)
+{
+	const char *args[] = {"connection", "delete", "id", NM_PROFILE, NULL};
+	char *out = NULL, *why = NULL;
+	int rc = nmcli(nm, args, &out, &why);
+
+	free(out);
+	if (cause != NULL)
+		*cause = why;
+	else
+		free(why);
+	return rc;
+}
+
 static void *
 nm_open(const char *arg, char **cause)
 {
@@ -145,6 +164,9 @@ nm_open(const char *arg, char **cause)
 	}
 	nm = xcalloc(1, sizeof *nm);
 	nm->iface = arg != NULL ? xstrdup(arg) : NULL;
+	if (nm_delete_profile(nm, NULL) == 0)
+		log_warn(
+		    "deleted the NetworkManager profile " NM_PROFILE " an earlier run left behind");
 	return nm;
 }
 
@@ -208,7 +230,10 @@ static int
 nm_join(void *b, const char *ssid, char **cause)
 {
 	struct wifi_nm *nm = b;
-	const char *args[] = {"-w", "30", "device", "wifi", "connect", ssid, "name", NM_PROFILE,
+	/* The profile first, never autoconnected; then up (the join itself). */
+	const char *add[] = {"connection", "add", "type", "wifi", "con-name", NM_PROFILE, "ssid",
+	    ssid, "connection.autoconnect", "no", nm->iface ? "ifname" : NULL, nm->iface, NULL};
+	const char *up[] = {"-w", "30", "connection", "up", "id", NM_PROFILE,
 	    nm->iface ? "ifname" : NULL, nm->iface, NULL};
 	char *out = NULL;
 	int rc;
@@ -217,7 +242,12 @@ nm_join(void *b, const char *ssid, char **cause)
 		*cause = xstrdup("SSID starts with '-'");
 		return -1;
 	}
-	rc = nmcli(b, args, &out, cause);
+	nm_delete_profile(nm, NULL); /* a name NetworkManager would take twice */
+	rc = nmcli(b, add, &out, cause);
+	free(out);
+	out = NULL;
+	if (rc == 0 && (rc = nmcli(b, up, &out, cause)) != 0)
+		nm_delete_profile(nm, NULL); /* no half-made profile stays */
 	free(out);
 	return rc;
 }
@@ -225,12 +255,7 @@ nm_join(void *b, const char *ssid, char **cause)
 static int
 nm_leave(void *b, char **cause)
 {
-	const char *args[] = {"connection", "delete", "id", NM_PROFILE, NULL};
-	char *out = NULL;
-	int rc = nmcli(b, args, &out, cause);
-
-	free(out);
-	return rc;
+	return nm_delete_profile(b, cause);
 }
 
 static char *

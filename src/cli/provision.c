@@ -12,6 +12,7 @@
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
 #include "provision/taskq.h"
+#include "shelly/sta.h"
 #include "store/store.h"
 #include "store/taskstore.h"
 #include "util/csv.h"
@@ -161,7 +162,7 @@ static int
 csv_line(char **f, size_t nf, const char *file, int lineno, struct provision_item *it,
     char **cause)
 {
-	char *t = blank_trim(f[0]), *n = nf > 1 ? blank_trim(f[1]) : NULL;
+	char *t = blank_trim(f[0]), *n = nf > 1 ? blank_trim(f[1]) : NULL, *why = NULL;
 
 	if (*t == '#' || (nf == 1 && *t == '\0'))
 		return 0;
@@ -181,8 +182,9 @@ csv_line(char **f, size_t nf, const char *file, int lineno, struct provision_ite
 		    lineno, str_is_safe(t) ? t : "?");
 		return -1;
 	}
-	if (!str_is_safe(t) || (n != NULL && (!str_is_safe(n) || strlen(n) > 64))) {
-		*cause = xasprintf("%s:%d: control characters or an overlong name", file, lineno);
+	if (n != NULL && *n != '\0' && shelly_sta_name_check(n, &why) != 0) {
+		*cause = xasprintf("%s:%d: %s", file, lineno, why);
+		free(why);
 		return -1;
 	}
 	it->target = xstrdup(t);
@@ -267,6 +269,20 @@ items_free(struct provision_item *items, size_t n)
 	free(items);
 }
 
+/* The task queued for item i of n: the common parameters, its target and name. */
+static struct store_task
+item_task(const struct app *app, const struct provision_params *p,
+    const struct provision_item *items, size_t n, size_t i)
+{
+	struct store_task t = p->t;
+
+	t.target = items[i].target;
+	t.name = items[i].name != NULL
+	             ? items[i].name
+	             : (n == 1 && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL);
+	return t;
+}
+
 /* Checks every item with a throw-away in-memory queue, so that nothing is written unless all
  * are good; then queues them. */
 static int
@@ -277,26 +293,27 @@ queue_items(
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!target_ok(items[i].target)) {
-			char *clean = str_sanitize(items[i].target, 64);
+		struct store_task t = item_task(app, p, items, n, i);
+		char *clean = str_sanitize(items[i].target, 64);
 
+		if (!target_ok(items[i].target))
 			fprintf(stderr,
 			    "shelly-tui: '%s' is neither a MAC nor a Shelly access point "
 			    "(nothing queued)\n",
 			    clean);
-			free(clean);
+		else if (taskq_check_text(&t, &cause) != 0)
+			fprintf(stderr, "shelly-tui: %s: %s (nothing queued)\n", clean, cause);
+		free(clean);
+		if (!target_ok(items[i].target) || cause != NULL) {
+			free(cause);
 			free(w);
 			return EXIT_USAGE;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct store_task t = p->t;
+		struct store_task t = item_task(app, p, items, n, i);
 		int64_t id;
 
-		t.target = items[i].target;
-		t.name = items[i].name != NULL
-		             ? items[i].name
-		             : (n == 1 && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL);
 		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {
 			print_cause("", cause);
 			free(cause);

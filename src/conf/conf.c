@@ -1504,6 +1504,36 @@ conf_load_buffer(struct conf *cfg, const char *name, const char *buf, size_t len
 
 /* Secrets */
 
+/* 1 when gid is the process's group or one of its supplementary groups. */
+static int
+own_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (gid == getegid())
+		return 1;
+	n = getgroups((int)(sizeof groups / sizeof groups[0]), groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when a secret file is open to others: readable or writable by any user, writable by its
+ * group, or readable by a group this process is not in. A group-readable file of the
+ * process's own group is fine: Kubernetes mounts Secrets that way (defaultMode 0440 with the
+ * Pod's fsGroup) so that a non-root UID can read them.
+ */
+static int
+secret_exposed(const struct stat *st)
+{
+	if (st->st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+		return 1;
+	return (st->st_mode & S_IRGRP) && !own_group(st->st_gid);
+}
+
 char *
 conf_read_secret(const char *ref, char **cause)
 {
@@ -1539,9 +1569,10 @@ conf_read_secret(const char *ref, char **cause)
 		*cause = xasprintf("password file %s is empty", s);
 		goto fail;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH))
-		log_warn("password file %s can be read by others (mode %03o); chmod 600 it", s,
-		    (unsigned)(st.st_mode & 0777));
+	if (secret_exposed(&st))
+		log_warn("password file %s can be read or changed by others (mode %03o, group %u); "
+		         "chmod 600 it, or 440 for a group of this process only",
+		    s, (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid);
 	free(path);
 	free(s);
 	return buf;

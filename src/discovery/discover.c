@@ -563,6 +563,7 @@ queue_auth_required(struct store *store, const struct found *fd, int64_t now_ms)
 	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
 	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
 	st.json = json;
+	st.keep_reply = 1; /* no reply read: an earlier one stays */
 	store_queue_status(store, &st);
 	free(json);
 }

@@ -567,6 +567,7 @@ status_row(struct pdev *d, const struct device_status *st, const char *json,
 	    (st && dev_known(st->sys.cfg_changed_cnt) ? (int64_t)st->sys.cfg_changed_cnt :
 	    STORE_NULL_INT);
 	ss->json = json;
+	ss->reply_ts_ms = st != NULL ? ss->ts_ms : 0; /* kept in d->last for asleep rows */
 }
 
 /* Asleep with a last report: that report stays, only the state changes; no history sample. */
@@ -625,6 +626,7 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 	if (st == NULL && queue_asleep(d, json))
 		return;
 	status_row(d, st, json, &ss);
+	ss.keep_reply = st == NULL; /* a failed poll: the last reply and its values stay */
 	store_queue_status(d->p->store, &ss);
 	if (st != NULL) {
 		d->last = ss;

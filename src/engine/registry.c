@@ -371,6 +371,7 @@ failed_status(struct registry_op *op, int64_t now)
 	st.error = op->error;
 	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
 	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
+	st.keep_reply = 1; /* an earlier reply stays, as after a failed poll */
 	store_queue_status(op->eng->store, &st);
 }
 
@@ -630,6 +631,9 @@ registry_view_init(
 	rv->v.error = st ? st->error : "never polled";
 	rv->v.last_seen = d->last_seen_ms / 1000;
 	rv->v.status = rv->status;
+	/* A failed poll keeps the last reply: its values are last known, not current. */
+	rv->v.status_time = st != NULL && st->reply_ts_ms > 0 ? st->reply_ts_ms / 1000 : 0;
+	rv->v.status_stale = rv->status != NULL && rv->v.state != DEVICE_ONLINE;
 }
 
 void

@@ -289,6 +289,12 @@ device_to_cjson(const struct device_view *v)
 	cJSON_AddStringToObject(o, "state", device_state_name(v->state));
 	json_add_text(o, "error", v->error);
 	add_int(o, "last_seen", v->last_seen, v->last_seen > 0);
+	/* The values below are current, or the last known ones of a device that did not answer. */
+	add_int(o, "status_time", v->status_time, st != NULL && v->status_time > 0);
+	if (st != NULL)
+		cJSON_AddBoolToObject(o, "status_stale", v->status_stale != 0);
+	else
+		cJSON_AddNullToObject(o, "status_stale");
 
 	if (st == NULL) {
 		cJSON_AddNullToObject(o, "components");

@@ -5,6 +5,8 @@
  */
 #include "provision/agentmsg.h"
 
+#include "shelly/sta.h"
+
 #include "util/json.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -209,17 +211,22 @@ parse_task(const cJSON *root, struct agentmsg *m, char **cause)
 		*cause = xstrdup("\"task\" must be an object");
 		return -1;
 	}
-	if (get_int(o, "id", 1, INT64_MAX, &id, 1, cause) != 0 ||
-	    get_str(o, "target", m->target, sizeof m->target, 1, C_PRINT, cause) != 0 ||
-	    get_str(o, "network", m->network, sizeof m->network, 1, C_PRINT, cause) != 0 ||
+	if (get_int(o, "id", 1, INT64_MAX, &id, 1, cause) != 0)
+		return -1;
+	m->task = id; /* kept when the rest is refused: the agent reports that task failed */
+	if (get_str(o, "target", m->target, sizeof m->target, 1, C_PRINT, cause) != 0 ||
+	    get_str(o, "network", m->network, sizeof m->network, 1, C_TEXT, cause) != 0 ||
 	    get_str(o, "key", m->key, sizeof m->key, 0, C_PRINT, cause) != 0 ||
-	    get_str(o, "name", m->name, sizeof m->name, 0, C_PRINT, cause) != 0 ||
+	    get_str(o, "name", m->name, sizeof m->name, 0, C_TEXT, cause) != 0 ||
 	    get_str(o, "password", m->password, sizeof m->password, 0, C_PRINT, cause) != 0 ||
 	    get_bool(o, "ap_off", &m->ap_off, cause) != 0 ||
 	    get_int(o, "attempt", 0, 1000, &attempt, 0, cause) != 0 ||
 	    parse_config(o, m, cause) != 0)
 		return -1;
-	m->task = id;
+	/* the same check as the manager's when it queued the task (shelly/sta.h) */
+	if (shelly_sta_ssid_check(m->network, cause) != 0 ||
+	    (m->name[0] != '\0' && shelly_sta_name_check(m->name, cause) != 0))
+		return -1;
 	m->attempt = (int)attempt;
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "conf/conf.h"
 #include "provision/task.h"
+#include "shelly/sta.h"
 #include "store/store.h"
 #include "store/taskstore.h"
 #include "util/log.h"
@@ -202,16 +203,23 @@ taskq_heartbeat(struct store *s, const char *agent, int64_t now_ms, int64_t leas
 }
 
 int
+taskq_check_text(const struct store_task *t, char **cause)
+{
+	if (shelly_sta_ssid_check(t->network, cause) != 0 ||
+	    (t->name != NULL && shelly_sta_name_check(t->name, cause) != 0))
+		return -1;
+	return 0;
+}
+
+int
 taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms, int64_t *id,
     char **cause)
 {
 	struct store_task q = *t;
 	char mac[13], detail[160];
 
-	if (!taskq_ssid_ok(t->network)) {
-		*cause = xasprintf("network name must be 1-32 printable ASCII characters");
+	if (taskq_check_text(t, cause) != 0)
 		return -1;
-	}
 	if (str_mac_normalise(t->target, mac) == 0)
 		q.target = mac;
 	else if (!taskq_ssid_is_shelly(t->target)) {
@@ -262,23 +270,31 @@ taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char 
 	return rc;
 }
 
-/* Reads a reference into *out; on failure the claimed task fails with why. */
-static int
-claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
-    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+/* Fails task t, just claimed by agent, with why (logged where the store refuses). */
+static void
+claim_fail(
+    struct store *s, const char *agent, const struct store_task *t, const char *why, int64_t now_ms)
 {
 	struct store_task_set set = {.agent_to = "", .lease_ms = 0, .reason = why};
 	char *err = NULL;
 
-	*out = NULL;
-	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
-		return 0;
 	if (store_task_update(s, t->id, agent, task_state_name(TASK_CLAIMED),
 	        task_state_name(TASK_FAILED), &set, now_ms, &err) < 0) {
 		log_error("task %lld: %s", (long long)t->id, err);
 		free(err);
 	}
 	audit(s, agent, "task-fail", t->id, "failed", why, now_ms);
+}
+
+/* Reads a reference into *out; on failure the claimed task fails with why. */
+static int
+claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
+    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+{
+	*out = NULL;
+	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
+		return 0;
+	claim_fail(s, agent, t, why, now_ms);
 	return -1;
 }
 
@@ -286,6 +302,7 @@ int
 taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
     taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause)
 {
+	char *why = NULL, *reason;
 	int rc;
 
 	memset(sec, 0, sizeof *sec);
@@ -294,6 +311,15 @@ taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms
 	if (rc != 1)
 		return rc;
 	audit(s, agent, "task-claim", (*out)->id, "claimed", (*out)->target, now_ms);
+	if (taskq_check_text(*out, &why) != 0) { /* queued before the check was this strict */
+		reason = xasprintf("failed: %s", why);
+		claim_fail(s, agent, *out, reason, now_ms);
+		free(reason);
+		free(why);
+		store_task_free(*out);
+		*out = NULL;
+		return 0;
+	}
 	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key,
 	        "WiFi key unreadable on the manager", now_ms, cause) != 0 ||
 	    claim_secret(s, agent, *out, (*out)->pass_ref, read_secret, &sec->password,

@@ -97,24 +97,53 @@ gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 	out[(*n)++].body = rpc_body(cfg);
 }
 
+/* The check behind shelly_sta_name_check and shelly_sta_ssid_check. */
+static int
+text_check(const char *what, const char *s, size_t max, char **cause)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0)
+		*cause = xasprintf("%s is empty", what);
+	else if (len > max)
+		*cause = xasprintf(
+		    "%s is %zu bytes, at most %zu (an accented letter takes 2)", what, len, max);
+	else if (!str_is_safe(s))
+		*cause =
+		    xasprintf("%s must be UTF-8 text without control or bidirectional-formatting "
+		              "characters",
+		        what);
+	else
+		return 0;
+	return -1;
+}
+
+int
+shelly_sta_name_check(const char *name, char **cause)
+{
+	return text_check("device name", name, SHELLY_STA_NAME_MAX, cause);
+}
+
+int
+shelly_sta_ssid_check(const char *ssid, char **cause)
+{
+	return text_check("network name", ssid, SHELLY_STA_SSID_MAX, cause);
+}
+
 int
 shelly_sta_requests(int gen, const struct shelly_sta *sta,
     struct shelly_sta_req out[SHELLY_STA_MAX_REQS], size_t *n, char **cause)
 {
 	*n = 0;
 	memset(out, 0, SHELLY_STA_MAX_REQS * sizeof *out);
-	if (sta->ssid == NULL || !str_ascii_printable(sta->ssid, 1, 32)) {
-		*cause = xstrdup("network name must be 1-32 printable ASCII characters");
+	if (shelly_sta_ssid_check(sta->ssid, cause) != 0)
 		return -1;
-	}
 	if (sta->key != NULL && sta->key[0] != '\0' && !str_ascii_printable(sta->key, 8, 63)) {
 		*cause = xstrdup("WiFi key must be 8-63 printable ASCII characters");
 		return -1;
 	}
-	if (sta->name != NULL && !str_ascii_printable(sta->name, 1, 64)) {
-		*cause = xstrdup("device name must be 1-64 printable ASCII characters");
+	if (sta->name != NULL && shelly_sta_name_check(sta->name, cause) != 0)
 		return -1;
-	}
 	if (sta->password != NULL && (!str_ascii_printable(sta->password, 1, 64) ||
 	                                 (gen != 1 && !str_ascii_printable(sta->realm, 1, 96)))) {
 		*cause = xstrdup("device password must be 1-64 printable ASCII characters (and "

@@ -202,6 +202,10 @@ static const char *const migrations[] = {
 	"  seen INTEGER NOT NULL,"
 	"  PRIMARY KEY (ssid, agent)"
 	") WITHOUT ROWID;",
+
+	/* 6: when a status row's reply was read (a failed poll keeps the last reply). */
+	"ALTER TABLE status ADD COLUMN reply_ts INTEGER;"
+	"UPDATE status SET reply_ts = ts WHERE state IN ('online', 'asleep') AND json IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -210,7 +214,7 @@ static const char *const migrations[] = {
 	"tls_pin, discovered_via, first_seen, last_seen"
 #define STATUS_COLS                                                                      \
 	"mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, uptime_s, " \
-	"outputs_on, fw_update, cfg_rev, json"
+	"outputs_on, fw_update, cfg_rev, json, reply_ts"
 #define SAMPLE_COLS "mac, ts, power_w, energy_wh, temperature_c, rssi_dbm, online"
 #define BUCKET_COLS                                                                      \
 	"mac, bucket_ts, n, power_min, power_avg, power_max, temperature_min, "          \
@@ -262,18 +266,25 @@ static const char *const migrations[] = {
 	    "WHERE mac = ?1")                                                             \
 	X(STATUS_PUT,                                                                    \
 	    "INSERT INTO status (" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
-	    "?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(mac) DO UPDATE SET "                 \
-	    "ts = excluded.ts, "                                                          \
+	    "?8, ?9, ?10, ?11, ?12, ?13, COALESCE(NULLIF(?14, 0), ?2)) "                  \
+	    "ON CONFLICT(mac) DO UPDATE SET ts = excluded.ts, "                           \
 	    "state = excluded.state, error = excluded.error, "                           \
 	    "power_w = excluded.power_w, energy_wh = excluded.energy_wh, "               \
 	    "temperature_c = excluded.temperature_c, rssi_dbm = excluded.rssi_dbm, "     \
 	    "uptime_s = excluded.uptime_s, outputs_on = excluded.outputs_on, "           \
 	    "fw_update = excluded.fw_update, cfg_rev = excluded.cfg_rev, "               \
-	    "json = excluded.json WHERE excluded.ts >= status.ts")                       \
+	    "json = excluded.json, reply_ts = excluded.reply_ts "                        \
+	    "WHERE excluded.ts >= status.ts")                                             \
+	X(STATUS_PUT_STATE,                                                              \
+	    "INSERT INTO status (" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
+	    "?8, ?9, ?10, ?11, ?12, ?13, NULLIF(?14, 0)) ON CONFLICT(mac) DO UPDATE SET " \
+	    "ts = excluded.ts, state = excluded.state, error = excluded.error "           \
+	    "WHERE excluded.ts >= status.ts")                                             \
 	X(STATUS_GET, "SELECT " STATUS_COLS " FROM status WHERE mac = ?1")               \
 	X(STATUS_LIST,                                                                   \
 	    "SELECT mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, "  \
-	    "uptime_s, outputs_on, fw_update, cfg_rev, NULL FROM status ORDER BY mac")     \
+	    "uptime_s, outputs_on, fw_update, cfg_rev, NULL, reply_ts FROM status "        \
+	    "ORDER BY mac")                                                               \
 	X(SAMPLE_PUT,                                                                    \
 	    "INSERT INTO history (" SAMPLE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "  \
 	    "ON CONFLICT(mac, ts) DO UPDATE SET power_w = excluded.power_w, "             \
@@ -1030,8 +1041,8 @@ put_registered(struct sq *b, enum stmt i, const struct store_layout *type, const
 static int
 sq_put_status(void *v, const struct store_status *s, char **cause)
 {
-	return put_registered(
-	    v, ST_STATUS_PUT, &store_layout_status, s, s->mac, cause, "writing status");
+	return put_registered(v, s->keep_reply ? ST_STATUS_PUT_STATE : ST_STATUS_PUT,
+	    &store_layout_status, s, s->mac, cause, "writing status");
 }
 
 static int

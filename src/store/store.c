@@ -313,13 +313,14 @@ const struct store_layout store_layout_device = { STORE_REC_DEVICE, sizeof(struc
 	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
 	    F(I64, store_device, last_seen_ms) } };
 const struct store_layout store_layout_status = { STORE_REC_STATUS, sizeof(struct store_status),
-	13,
+	14,
 	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),
 	    F(TEXT, store_status, error), F(REAL, store_status, power_w),
 	    F(REAL, store_status, energy_wh), F(REAL, store_status, temperature_c),
 	    F(REAL, store_status, rssi_dbm), F(I64N, store_status, uptime_s),
 	    F(I64N, store_status, outputs_on), F(I64N, store_status, fw_update),
-	    F(I64N, store_status, cfg_rev), F(TEXT, store_status, json) } };
+	    F(I64N, store_status, cfg_rev), F(TEXT, store_status, json),
+	    F(I64, store_status, reply_ts_ms) } };
 const struct store_layout store_layout_sample = { STORE_REC_SAMPLE, sizeof(struct store_sample),
 	7,
 	{ F(MAC, store_sample, mac), F(I64, store_sample, ts_ms), F(REAL, store_sample, power_w),
@@ -918,10 +919,23 @@ store_queue_status(struct store *s, const struct store_status *st)
 		return -1;
 	}
 	if ((at = macidx_get(&s->status_at, st->mac)) >= 0) {
-		if (st->ts_ms < s->status[at]->ts_ms)
+		struct store_status *old = s->status[at];
+
+		if (st->ts_ms < old->ts_ms)
 			return 0; /* older than what is queued */
-		free(s->status[at]);
-		s->status[at] = store_status_dup(st);
+		if (st->keep_reply && !old->keep_reply) {
+			/* A failed poll after a queued reply: the reply is written, with this state. */
+			struct store_status m = *old;
+
+			m.ts_ms = st->ts_ms;
+			m.state = st->state;
+			m.error = st->error;
+			if (m.reply_ts_ms == 0)
+				m.reply_ts_ms = old->ts_ms;
+			s->status[at] = store_status_dup(&m);
+		} else
+			s->status[at] = store_status_dup(st);
+		free(old);
 		return 0;
 	}
 	if (s->nstatus == s->capstatus) {

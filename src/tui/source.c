@@ -107,6 +107,17 @@ copy_safe(char *dst, size_t size, const char *s)
 	str_sanitize_inplace(dst);
 }
 
+/* No cover known. */
+static void
+cover_reset(struct source_dev *r)
+{
+	r->covers = 0;
+	for (int i = 0; i < SOURCE_COVERS; i++) {
+		r->cover_pct[i] = NAN;
+		r->cover_state[i] = COVER_UNKNOWN;
+	}
+}
+
 /* Derives the row's counts from the device's stored reply. */
 static void
 row_from_reply(struct source_dev *r, const struct store_status *st)
@@ -117,9 +128,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 
 	r->outputs = r->outputs_on = -1;
 	r->outputs_known = 0;
-	r->covers = 0;
-	r->cover_pct = NAN;
-	r->cover_state = COVER_UNKNOWN;
+	cover_reset(r);
 	if (st->json == NULL)
 		return;
 	device_status_init(&ds);
@@ -139,9 +148,9 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		for (int i = 0; i < ds.nlights; i++)
 			r->outputs_known += ds.lights[i].output != DEV_UNKNOWN;
 		r->covers = ds.ncovers;
-		if (ds.ncovers > 0) {
-			r->cover_pct = ds.covers[0].position_pct;
-			r->cover_state = ds.covers[0].state;
+		for (int i = 0; i < ds.ncovers && i < SOURCE_COVERS; i++) {
+			r->cover_pct[i] = ds.covers[i].position_pct;
+			r->cover_state[i] = ds.covers[i].state;
 		}
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
@@ -229,8 +238,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->outputs_known = 0;
-	r->cover_pct = NAN;
-	r->cover_state = COVER_UNKNOWN;
+	cover_reset(r);
 	r->fw_update = -1;
 	st = store_status_get(lc->src->app->store, d->mac);
 	if (st == NULL)
@@ -246,6 +254,8 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->rssi_dbm = st->rssi_dbm;
 	r->fw_update = st->fw_update == STORE_NULL_INT ? -1 : (int)st->fw_update;
 	r->uptime_s = st->uptime_s == STORE_NULL_INT ? -1 : st->uptime_s;
+	r->reply_ms = st->reply_ts_ms;
+	r->stale = r->reply_ms > 0 && r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP;
 	old = find_row(lc->src->rows, lc->src->nrows, r->mac);
 	if (old != NULL && old->has_status && old->status_ms == r->status_ms) {
 		r->outputs = old->outputs;
@@ -253,13 +263,13 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->lights = old->lights;
 		r->outputs_known = old->outputs_known;
 		r->covers = old->covers;
-		r->cover_pct = old->cover_pct;
-		r->cover_state = old->cover_state;
+		memcpy(r->cover_pct, old->cover_pct, sizeof r->cover_pct);
+		memcpy(r->cover_state, old->cover_state, sizeof r->cover_state);
 		r->voltage_v = old->voltage_v;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
-	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP)
-		row_from_reply(r, st); /* a failed poll's reply says nothing of the outputs */
+	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)
+		row_from_reply(r, st); /* a failed poll keeps the last reply: last known outputs */
 	store_status_free(st);
 	return 0;
 }

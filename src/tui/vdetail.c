@@ -189,7 +189,7 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		if (d->have_st)
 			snprintf(buf, sizeof buf, "no outputs, covers or meters");
 		else if (r != NULL && r->has_status && r->state != DEVICE_ONLINE &&
-		         r->state != DEVICE_ASLEEP) /* a failed poll keeps no reply */
+		         r->state != DEVICE_ASLEEP) /* it never answered */
 			snprintf(buf, sizeof buf, "no reply while %s: outputs and sensors show when it "
 			    "answers again", device_state_name(r->state));
 		else
@@ -265,7 +265,15 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	if (oh > h - 12)
 		oh = h - 12 > 3 ? h - 12 : 3;
 	yy = y + 2;
-	draw_frame(t, yy, 0, oh, w, "Outputs and sensors (Tab selects)");
+	if (r->stale && d->have_st) {
+		/* It stopped answering: what is shown is its last reply, and that says so. */
+		char age[32];
+		fmt_age(age, sizeof age, loop_wall_ms() - r->reply_ms);
+		snprintf(
+		    buf, sizeof buf, "Outputs and sensors: last known, %s ago (Tab selects)", age);
+		draw_frame(t, yy, 0, oh, w, buf);
+	} else
+		draw_frame(t, yy, 0, oh, w, "Outputs and sensors (Tab selects)");
 	draw_components(d, t, yy + 1, oh - 2, w);
 	yy += oh;
 	{

@@ -230,8 +230,8 @@ out_cmp(const struct source_dev *a, const struct source_dev *b)
 		return ra - out_rank(b);
 	if (ra == 0)
 		return a->outputs_on - b->outputs_on;
-	c = num_cmp(a->cover_pct, b->cover_pct);
-	return c != 0 ? c : (int)a->cover_state - (int)b->cover_state;
+	c = num_cmp(a->cover_pct[0], b->cover_pct[0]);
+	return c != 0 ? c : (int)a->cover_state[0] - (int)b->cover_state[0];
 }
 
 static int
@@ -281,7 +281,7 @@ unknown(const struct source_dev *r)
 	switch (sort_col) {
 	case COL_OUT: /* what the table shows as "-" */
 		return !r->has_status ||
-		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP) ||
+		       (r->state != DEVICE_ONLINE && r->state != DEVICE_ASLEEP && !r->stale) ||
 		       (r->outputs <= 0 && r->covers == 0);
 	case COL_POWER:
 		return isnan(r->power_w);
@@ -409,24 +409,62 @@ fmt_mac(char *buf, size_t size, const char *mac)
 }
 
 /*
- * The first cover: its position, with an arrow while it moves; a cover without position
- * control (not calibrated) has none, and shows its state word (open, closing, stopped, ...).
+ * Cover i: its position, with an arrow while it moves; a cover without position control (not
+ * calibrated) has none, and shows its state word (open, closing, stopped, ...). Compact (two
+ * covers in one cell): the arrow replaces the %, and a state is its arrow or first two letters.
+ */
+static void
+fmt_one_cover(char *buf, size_t size, const struct source_dev *r, int i, int utf8, int compact)
+{
+	enum cover_state st = r->cover_state[i];
+	const char *arrow = "";
+
+	if (st == COVER_OPENING)
+		arrow = utf8 ? "\u2191" : "^";
+	else if (st == COVER_CLOSING)
+		arrow = utf8 ? "\u2193" : "v";
+	if (!isnan(r->cover_pct[i]))
+		snprintf(
+		    buf, size, "%.0f%s%s", r->cover_pct[i], compact && arrow[0] ? "" : "%", arrow);
+	else if (st == COVER_UNKNOWN)
+		snprintf(buf, size, "-");
+	else if (compact && arrow[0])
+		snprintf(buf, size, "%s", arrow);
+	else if (compact)
+		snprintf(buf, size, "%.2s", cover_state_name(st));
+	else
+		snprintf(buf, size, "%s", cover_state_name(st));
+}
+
+/*
+ * The covers of a row. Two (a Pro Dual Cover) are both shown, split by '/' as outputs show
+ * on/total: "30%/50%" when that fits the column, else compact ("30\u2191/st").
  */
 static void
 fmt_cover(char *buf, size_t size, const struct source_dev *r, int utf8)
 {
-	const char *arrow = "";
+	char a[32], b[32];
 
-	if (r->cover_state == COVER_OPENING)
-		arrow = utf8 ? "\u2191" : "^";
-	else if (r->cover_state == COVER_CLOSING)
-		arrow = utf8 ? "\u2193" : "v";
-	if (!isnan(r->cover_pct))
-		snprintf(buf, size, "%.0f%%%s", r->cover_pct, arrow);
-	else if (r->cover_state != COVER_UNKNOWN)
-		snprintf(buf, size, "%s", cover_state_name(r->cover_state));
-	else
-		snprintf(buf, size, "-");
+	if (r->covers < 2) {
+		fmt_one_cover(buf, size, r, 0, utf8, 0);
+		return;
+	}
+	fmt_one_cover(a, sizeof a, r, 0, utf8, 0);
+	fmt_one_cover(b, sizeof b, r, 1, utf8, 0);
+	snprintf(buf, size, "%s/%s", a, b);
+	if (draw_width(buf) <= columns[COL_OUT].width)
+		return;
+	fmt_one_cover(a, sizeof a, r, 0, utf8, 1);
+	fmt_one_cover(b, sizeof b, r, 1, utf8, 1);
+	snprintf(buf, size, "%s/%s", a, b);
+}
+
+/* 1 when column c shows a value of the device's reply (dimmed when it is the last known). */
+static int
+stale_column(enum dev_column c)
+{
+	return c == COL_OUT || c == COL_POWER || c == COL_ENERGY || c == COL_TEMP ||
+	       c == COL_RSSI || c == COL_VOLT;
 }
 
 static void
@@ -435,6 +473,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 {
 	int64_t now = loop_wall_ms();
 	int live = r->has_status && (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP);
+	int shown = live || r->stale; /* a device that stopped answering: its last known values */
 
 	*attr = 0;
 	switch (c) {
@@ -470,7 +509,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		break;
 	}
 	case COL_OUT:
-		if (!live)
+		if (!shown)
 			snprintf(buf, size, "-");
 		else if (r->outputs == 1) /* an output the reply did not tell is not "off" */
 			snprintf(buf, size, "%s",
@@ -484,19 +523,19 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 			snprintf(buf, size, "-");
 		break;
 	case COL_POWER:
-		fmt_power(buf, size, live ? r->power_w : NAN);
+		fmt_power(buf, size, shown ? r->power_w : NAN);
 		break;
 	case COL_ENERGY:
 		fmt_energy(buf, size, r->energy_wh);
 		break;
 	case COL_TEMP:
-		if (live && !isnan(r->temperature_c))
+		if (shown && !isnan(r->temperature_c))
 			snprintf(buf, size, "%.0f%s", r->temperature_c, t->utf8 ? "\u00b0C" : "C");
 		else
 			snprintf(buf, size, "-");
 		break;
 	case COL_RSSI:
-		snprintf(buf, size, live && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
+		snprintf(buf, size, shown && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
 		break;
 	case COL_FW:
 		snprintf(buf, size, "%s%s", r->fw[0] ? r->fw : "-",
@@ -508,7 +547,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		fmt_age(buf, size, r->seen_ms > 0 ? now - r->seen_ms : -1);
 		break;
 	case COL_VOLT:
-		snprintf(buf, size, live && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
+		snprintf(buf, size, shown && !isnan(r->voltage_v) ? "%.1fV" : "-", r->voltage_v);
 		break;
 	case COL_UPTIME:
 		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
@@ -519,7 +558,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 	default:
 		buf[0] = '\0';
 	}
-	if (strcmp(buf, "-") == 0)
+	/* Last known values are dimmed: the SEEN column tells how old they are. */
+	if (strcmp(buf, "-") == 0 || (!live && r->stale && stale_column(c)))
 		*attr = theme_attr(t->theme, TC_DIM);
 }
 

@@ -21,6 +21,31 @@ struct vevents {
 	char mac[DEV_MAC_LEN]; /* one device's events (opened from its detail); "" the fleet's */
 };
 
+/*
+ * The kinds of event written besides the device states (poller, discovery, registry, device
+ * names, provisioning). The kind column is as wide as the widest of them; a kind not listed
+ * here is cut to that width, so the detail column never moves.
+ */
+static const char *const event_kinds[] = {"output_changed", "rebooted", "mac_mismatch",
+    "mac_conflict", "ip_changed", "device_name_changed", "provisioned", "provision_failed"};
+
+/* The width of the kind column: the widest listed kind or device state name. */
+int
+event_kind_width(void)
+{
+	static int width;
+
+	if (width == 0) {
+		for (size_t i = 0; i < sizeof event_kinds / sizeof event_kinds[0]; i++)
+			if ((int)strlen(event_kinds[i]) > width)
+				width = (int)strlen(event_kinds[i]);
+		for (int st = 0; st < DEVICE_STATE_COUNT; st++)
+			if ((int)strlen(device_state_name((enum device_state)st)) > width)
+				width = (int)strlen(device_state_name((enum device_state)st));
+	}
+	return width;
+}
+
 static const char *
 who(struct tui *t, const char *mac)
 {
@@ -36,7 +61,8 @@ event_line(struct tui *t, const struct source_event *e, int with_date, char *buf
 
 	localtime_r(&sec, &tm);
 	strftime(ts, sizeof ts, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
-	snprintf(buf, size, "%s  %-20.20s  %-14s %s", ts, who(t, e->mac), e->kind, e->detail);
+	snprintf(buf, size, "%s  %-20.20s  %-*.*s %s", ts, who(t, e->mac), event_kind_width(),
+	    event_kind_width(), e->kind, e->detail);
 }
 
 void
@@ -58,7 +84,8 @@ events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int
 		}
 		localtime_r(&sec, &tm);
 		strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
-		snprintf(buf, sizeof buf, "%s  %-14s %s", ts, ev[i].kind, ev[i].detail);
+		snprintf(buf, sizeof buf, "%s  %-*.*s %s", ts, event_kind_width(),
+		    event_kind_width(), ev[i].kind, ev[i].detail);
 		draw_text(y + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 }

@@ -34,6 +34,26 @@ if [ "${SHELLY_K8S_INSIDE:-}" != 1 ]; then
 		grep '^PROBE shelly-tui/' "$T_TMP/$name.out" >>"$T_TMP/probes"
 		grep '^LISTEN shelly-tui/' "$T_TMP/$name.out" >>"$T_TMP/probes"
 	done
+	# The agent reaches the manager over HTTPS only, checking its certificate, and an overlay
+	# of the manager serves the agent API there with TLS (the token, WiFi keys and device
+	# passwords must not cross the cluster network or the node's LAN in clear).
+	mgr=$(sed -n '/- --manager$/{n;s/^ *- *//;p;}' "$T_TMP/agent.yaml")
+	aport=${mgr##*:}
+	if grep -q 'http://' "$T_TMP/agent.yaml"; then
+		fail "$N: agent: the manager URL is https://" "$(grep -n 'http://' "$T_TMP/agent.yaml")"
+	elif [ "${mgr#https://}" != "$mgr" ] && grep -q -- '- --ca-file$' "$T_TMP/agent.yaml"; then
+		pass "$N: agent: the manager URL is https:// ($mgr) with --ca-file"
+	else
+		fail "$N: agent: the manager URL is https://" "--manager '$mgr', --ca-file missing?"
+	fi
+	served=""
+	for y in "$T_TMP"/*.yaml; do
+		grep -q "set agent-listen 0.0.0.0:$aport\$" "$y" && grep -q 'set agent-tls-cert /' "$y" &&
+			grep -q 'set agent-tls-key file:/' "$y" && grep -q "port: $aport\$" "$y" &&
+			served="$served $(basename "$y" .yaml)"
+	done
+	[ -n "$served" ] && pass "$N: overlays serving the agent API over TLS on port $aport:$served" ||
+		fail "$N: an overlay serves the agent API over TLS on port $aport" "none sets agent-listen with agent-tls-cert/key and a Service port"
 	# The options the containers pass are ones their program documents in its --help.
 	sort -u "$T_TMP/flags" >"$T_TMP/flags.u"
 	while read -r _ where prog flags; do

@@ -31,7 +31,7 @@ bad() {
 bad unterminated 'AA:BB:CC:DD:EE:05,one\nAA:BB:CC:DD:EE:06,"two\n' '2: a quoted field lacks its closing quote'
 bad after-quote 'AA:BB:CC:DD:EE:05,"one"two\n' '1: text after a closing quote'
 bad three 'AA:BB:CC:DD:EE:05,one\nAA:BB:CC:DD:EE:06,Kitchen, left\n' '2: more than two fields'
-bad newline-name 'AA:BB:CC:DD:EE:05,"one\ntwo"\n' '1: control characters'
+bad newline-name 'AA:BB:CC:DD:EE:05,"one\ntwo"\n' '1: device name must be UTF-8 text without control'
 bad bare-quote 'AA:BB:CC:DD:EE:05,say "hi"\n' '1: a quote inside an unquoted field'
 # A header with a BOM is a header, not a target (the BOM was printed invisibly in the error).
 printf '\357\273\277target,name\nbogus,x\n' >"$T_TMP/bomhdr.csv"

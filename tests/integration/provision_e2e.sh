@@ -29,6 +29,7 @@ if [ "${PROV_INSIDE:-}" != 1 ]; then
 fi
 
 # ---- the world ----------------------------------------------------------------------------
+KUECHE=$(printf 'K\303\274che') # a UTF-8 device name: Gen2+ device.name takes it
 KEY='home-key-4711'
 WRONG='wrong-key-0815'
 printf '%s\n' "$KEY" >"$T_TMP/key"
@@ -144,7 +145,7 @@ after=$(tui --agents --json | jq '.agents | length')
 
 # ---- an agent killed in the middle of a task ----------------------------------------------
 touch "$W/a/hold"
-tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name killed >/dev/null
+tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name "$KUECHE" >/dev/null
 wait_for 20 grep -q "join $AP4" "$W/a/wifi.log" ||
 	fail "agent A joins the device AP" "$(tail -5 "$W/a/agent.log")"
 tui --provision "$AP3" --network home >/dev/null
@@ -167,6 +168,9 @@ fi
 	[ "$(state_of "$KT" agent)" = "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" ] &&
 	pass "the second attempt verified the device at its home address" ||
 	fail "the second attempt verified the device at its home address" "$(tui --tasks)"
+nm=$(curl -s http://10.77.0.14/rpc/Sys.GetConfig | jq -r .device.name)
+[ "$nm" = "$KUECHE" ] && pass "the device took its UTF-8 name" ||
+	fail "the device took its UTF-8 name" "$nm"
 
 # ---- a batch of five with one failure -----------------------------------------------------
 cat >"$T_TMP/batch.csv" <<EOF

@@ -18,7 +18,7 @@ cat >"$BIN/nmcli" <<EOF
 case "\$*" in
 *'wifi list'*) printf 'shelly1-AABBCC:80\n';;
 *'--active'*) printf 'home:802-11-wireless\n';;
-*'wifi connect'*) : >"$T_TMP/join.start"; sleep 4; : >"$T_TMP/join.end";;
+*'connection up'*) : >"$T_TMP/join.start"; sleep 4; : >"$T_TMP/join.end";;
 esac
 exit 0
 EOF

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -596,6 +597,48 @@ test_credentials(void **state)
 	free(path);
 }
 
+/* A gid that is neither the process's group nor one of its supplementary groups. */
+static gid_t
+foreign_gid(void)
+{
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+
+	for (gid_t g = 65534;; g--) {
+		int mine = g == getegid();
+
+		for (int i = 0; i < n; i++)
+			mine |= groups[i] == g;
+		if (!mine)
+			return g;
+	}
+}
+
+/* Reads the secret ref after giving its file mode and group; 1 when a warning was logged. */
+static int
+secret_warns(const char *ref, mode_t mode, gid_t gid)
+{
+	char logpath[] = "/tmp/test_conf_log.XXXXXX", buf[512] = "", *cause = NULL, *s;
+	int fd = mkstemp(logpath);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	unlink(logpath);
+	if (chown(ref + 5, (uid_t)-1, gid) != 0 && gid != getegid())
+		fail_msg("chown %s to group %u: %s", ref + 5, (unsigned)gid, strerror(errno));
+	chmod(ref + 5, mode);
+	log_set_fd(fd);
+	s = conf_read_secret(ref, &cause);
+	log_set_fd(-1);
+	assert_non_null(s);
+	conf_secret_free(s);
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	close(fd);
+	if (n > 0)
+		buf[n] = '\0';
+	return strstr(buf, "can be read or changed by others") != NULL;
+}
+
 static void
 test_read_secret(void **state)
 {
@@ -624,12 +667,16 @@ test_read_secret(void **state)
 	assert_string_equal(s, "dos");
 	conf_secret_free(s);
 	/* readable by others: read anyway (a warning is logged) */
-	chmod(path, 0644);
-	log_set_level(LOG_OFF);
-	s = conf_read_secret(ref, &cause);
-	log_set_level(LOG_INFO);
-	assert_string_equal(s, "dos");
-	conf_secret_free(s);
+	assert_true(secret_warns(ref, 0644, getegid()));
+	assert_true(secret_warns(ref, 0604, getegid()));
+	assert_true(secret_warns(ref, 0620, getegid())); /* its group could replace it */
+	assert_false(secret_warns(ref, 0600, getegid()));
+	/* group-readable by this process's own group (Kubernetes: defaultMode 0440 + fsGroup) */
+	assert_false(secret_warns(ref, 0440, getegid()));
+	assert_false(secret_warns(ref, 0640, getegid()));
+	/* group-readable by a group this process is not in (root can give it one) */
+	if (getuid() == 0)
+		assert_true(secret_warns(ref, 0440, foreign_gid()));
 	free(path);
 	free(ref);
 

@@ -24,7 +24,8 @@
 /* Key sets of the documented object (model/object.h); the test fails when code and doc drift. */
 static const char *const top_keys[] = {"id", "mac", "gen", "model", "model_name", "app", "fw",
     "fw_version", "profile", "host", "port", "scheme", "name", "auth_en", "sleep_mode", "state",
-    "error", "last_seen", "components", "wifi", "eth", "sys", "cloud", "mqtt", NULL};
+    "error", "last_seen", "status_time", "status_stale", "components", "wifi", "eth", "sys",
+    "cloud", "mqtt", NULL};
 static const char *const comp_keys[] = {
     "switch", "cover", "light", "input", "meter", "sensor", NULL};
 static const char *const switch_keys[] = {"id", "name", "output", "power_w", "voltage_v",
@@ -411,6 +412,38 @@ test_gen2_values(void **state)
 	device_status_done(&c.st);
 }
 
+/* A device that stopped answering: its last reply, marked as the last known with its time. */
+static void
+test_status_stale(void **state)
+{
+	struct capture c;
+	struct device_view v;
+	cJSON *o;
+	(void)state;
+
+	load(FIX "gen1/shelly-plug-s/unit-C38EAB", &c);
+	device_view_init(&v);
+	v.ident = &c.id;
+	v.status = &c.st;
+	v.state = DEVICE_OFFLINE;
+	v.status_time = 1779362000;
+	v.status_stale = 1;
+	o = device_to_cjson(&v);
+	check_shape(o);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "status_stale")));
+	assert_float_equal(cJSON_GetObjectItem(o, "status_time")->valuedouble, 1779362000, EPS);
+	assert_float_equal(
+	    path_get(o, "components", "switch", 0, "energy_wh")->valuedouble, 2933.5, EPS);
+	cJSON_Delete(o);
+	/* Online: the same values are current. */
+	v.state = DEVICE_ONLINE;
+	v.status_stale = 0;
+	o = device_to_cjson(&v);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "status_stale")));
+	cJSON_Delete(o);
+	device_status_done(&c.st);
+}
+
 static void
 test_unknown_and_states(void **state)
 {
@@ -505,6 +538,7 @@ main(void)
 	    cmocka_unit_test(test_every_capture_shape),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
+	    cmocka_unit_test(test_status_stale),
 	    cmocka_unit_test(test_unknown_and_states),
 	    cmocka_unit_test(test_escaping_and_pretty),
 	};

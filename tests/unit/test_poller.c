@@ -179,6 +179,19 @@ rig_open(struct rig *r, const char *mac, int port)
 	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
 }
 
+/* Options for a rig's device: polled every 50 ms with these timeouts. */
+static struct poller_opts
+rig_opts(int connect_ms, int request_ms)
+{
+	struct poller_opts o = opts();
+
+	o.interval_gen2_ms = 50;
+	o.connect_timeout_ms = connect_ms;
+	o.request_timeout_ms = request_ms;
+	o.max_body = 65536;
+	return o;
+}
+
 static struct poller *
 rig_poller(struct rig *r, const struct poller_opts *o)
 {
@@ -205,7 +218,7 @@ rig_close(struct rig *r, struct poller *p)
 static void
 test_stop_mid_request_then_restart(void **state)
 {
-	struct poller_opts o = opts();
+	struct poller_opts o = rig_opts(5000, 60000);
 	struct mute_dev m;
 	struct poller *p;
 	struct rig r;
@@ -213,10 +226,6 @@ test_stop_mid_request_then_restart(void **state)
 	(void)state;
 	mute_dev_open(&m);
 	rig_open(&r, "aabbccddeeff", m.port);
-	o.interval_gen2_ms = 50;
-	o.connect_timeout_ms = 5000;
-	o.request_timeout_ms = 60000;
-	o.max_body = 65536;
 	p = rig_poller(&r, &o);
 
 	poller_start(p);
@@ -254,7 +263,7 @@ observe_cb(const char *mac, int gen, enum http_result result, double seconds, vo
 static void
 test_observer_gets_mac(void **state)
 {
-	struct poller_opts o = opts();
+	struct poller_opts o = rig_opts(2000, 2000);
 	struct observed seen = { 0 };
 	struct mute_dev m;
 	struct poller *p;
@@ -264,9 +273,6 @@ test_observer_gets_mac(void **state)
 	mute_dev_open(&m);
 	close(m.fd); /* nothing listens: the poll fails at once */
 	rig_open(&r, "a0b1c2d3e4f5", m.port);
-	o.connect_timeout_ms = 2000;
-	o.request_timeout_ms = 2000;
-	o.max_body = 65536;
 	p = rig_poller(&r, &o);
 	poller_set_observer(p, observe_cb, &seen);
 	poller_start(p);
@@ -275,6 +281,100 @@ test_observer_gets_mac(void **state)
 	assert_int_equal(seen.n, 1);
 	assert_string_equal(seen.mac, "a0b1c2d3e4f5");
 	assert_int_not_equal(seen.result, HTTP_OK);
+	rig_close(&r, p);
+}
+
+/* Serves one canned reply on each connection the mute device accepts, once it has read the
+ * request; *served counts the connections answered. */
+static void
+serve_replies(struct mute_dev *m, const char *body, int *served)
+{
+	char req[2048], resp[1024];
+	int n = snprintf(resp, sizeof resp,
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    strlen(body), body);
+
+	mute_dev_accept(m);
+	for (int i = *served; i < m->accepted && i < 16; i++) {
+		ssize_t got = recv(m->conns[i], req, sizeof req - 1, MSG_DONTWAIT | MSG_PEEK);
+		if (got <= 0)
+			break;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") == NULL)
+			break;
+		assert_int_equal(send(m->conns[i], resp, (size_t)n, MSG_NOSIGNAL), n);
+		(*served)++;
+	}
+}
+
+/*
+ * Runs the loop (m, when not NULL, answering with body) until mac's stored status is in state;
+ * 10 s at most. Returns the last stored status (caller frees), NULL none.
+ */
+static struct store_status *
+poll_until_state(
+    struct rig *r, const char *mac, struct mute_dev *m, const char *body, const char *state)
+{
+	struct store_status *st = NULL;
+	char *cause = NULL;
+	int served = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		loop_run_once(r->loop, 10);
+		if (m != NULL)
+			serve_replies(m, body, &served);
+		if (store_flush(r->store, &cause) != 0)
+			fail_msg("store_flush: %s", cause);
+		store_status_free(st);
+		st = store_status_get(r->store, mac);
+		if (st != NULL && strcmp(st->state, state) == 0)
+			break;
+	}
+	return st;
+}
+
+/*
+ * A device that answered and then stops (refused): its state and error change, its last reply
+ * (typed values, raw reply, the time it was read) stays in the store.
+ */
+static void
+test_failed_poll_keeps_last_reply(void **state)
+{
+	static const char body[] = "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":12.5},"
+	                           "\"sys\":{\"uptime\":100}}";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct store_status *st;
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	rig_open(&r, "a0b1c2d3e4f6", m.port);
+	o.offline_after = 1;
+	o.breaker_after = 4;
+	o.backoff_max_ms = 100;
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	st = poll_until_state(&r, "a0b1c2d3e4f6", &m, body, "online");
+	assert_non_null(st);
+	assert_string_equal(st->state, "online");
+	assert_true(st->power_w == 12.5);
+	assert_true(st->reply_ts_ms > 0);
+	store_status_free(st);
+
+	mute_dev_close(&m); /* the device goes away: refused from now on */
+	st = poll_until_state(&r, "a0b1c2d3e4f6", NULL, NULL, "offline");
+	assert_non_null(st);
+	assert_string_equal(st->state, "offline");
+	assert_non_null(st->error);
+	assert_true(st->power_w == 12.5);
+	assert_int_equal(st->outputs_on, 1);
+	assert_non_null(st->json);
+	assert_non_null(strstr(st->json, "\"apower\":12.5"));
+	assert_true(st->reply_ts_ms > 0 && st->reply_ts_ms < st->ts_ms);
+	store_status_free(st);
 	rig_close(&r, p);
 }
 
@@ -288,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_breaker_and_asleep),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
 		cmocka_unit_test(test_observer_gets_mac),
+		cmocka_unit_test(test_failed_poll_keeps_last_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,54 @@ test_refused(void **state)
 	}
 }
 
+/* The one check the manager and the agent share: UTF-8 text, bytes counted, no controls/bidi. */
+static void
+test_text_check(void **state)
+{
+	const char *names_ok[] = {"K\303\274che", "Caf\xc3\xa9 \xe2\x98\x95", "out 1",
+	    "0123456789012345678901234567890123456789012345678901234567890123"};
+	const char *names_bad[] = {"", "esc\x1b[2J", "tab\there", "bad\xc3", "\342\200\256evil",
+	    "0123456789012345678901234567890123456789012345678901234567890123x"};
+	char *cause = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof names_ok / sizeof names_ok[0]; i++)
+		if (shelly_sta_name_check(names_ok[i], &cause) != 0)
+			fail_msg("name %zu: %s", i, cause);
+	for (size_t i = 0; i < sizeof names_bad / sizeof names_bad[0]; i++) {
+		assert_int_equal(shelly_sta_name_check(names_bad[i], &cause), -1);
+		assert_non_null(strstr(cause, "device name"));
+		free(cause);
+	}
+	assert_int_equal(shelly_sta_ssid_check("Caf\xc3\xa9 Wohnung", &cause), 0);
+	/* 31 ASCII + one 2-byte letter = 33 bytes: too long for 802.11 although 32 characters */
+	assert_int_equal(
+	    shelly_sta_ssid_check("0123456789012345678901234567890\xc3\xbc", &cause), -1);
+	assert_non_null(strstr(cause, "33 bytes, at most 32"));
+	free(cause);
+}
+
+/* A UTF-8 name and network reach the device as they are (Gen1 URL-encoded, Gen2+ JSON). */
+static void
+test_utf8(void **state)
+{
+	struct shelly_sta sta = {
+	    .ssid = "Caf\xc3\xa9 Wohnung", .key = "12345678", .name = "K\303\274che"};
+	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
+	char *cause = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(shelly_sta_requests(1, &sta, r, &n, &cause), 0);
+	assert_string_equal(r[0].path, "/settings?name=K%C3%BCche");
+	assert_non_null(strstr(r[1].path, "ssid=Caf%C3%A9%20Wohnung&"));
+	shelly_sta_free(r, n);
+	assert_int_equal(shelly_sta_requests(2, &sta, r, &n, &cause), 0);
+	assert_non_null(strstr(r[0].body, "\"name\":\"K\303\274che\""));
+	assert_non_null(strstr(r[1].body, "\"ssid\":\"Caf\xc3\xa9 Wohnung\""));
+	shelly_sta_free(r, n);
+}
+
 static void
 test_password(void **state)
 {
@@ -137,6 +185,8 @@ main(void)
 	    cmocka_unit_test(test_gen2),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_password),
+	    cmocka_unit_test(test_text_check),
+	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

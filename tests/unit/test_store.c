@@ -455,6 +455,84 @@ test_status_list(void **state)
 	store_free(s);
 }
 
+/* The stored status of mac, checked for its time, state, power and reply time. Caller frees. */
+static struct store_status *
+stored_status(struct store *s, const char *mac, int64_t ts_ms, const char *state, double power_w,
+    int64_t reply_ts_ms)
+{
+	struct store_status *got = store_status_get(s, mac);
+
+	assert_non_null(got);
+	assert_int_equal(got->ts_ms, ts_ms);
+	assert_string_equal(got->state, state);
+	assert_true(got->power_w == power_w);
+	assert_int_equal(got->reply_ts_ms, reply_ts_ms);
+	return got;
+}
+
+/*
+ * A failed poll (keep_reply) changes the state, error and time of a stored status; the last
+ * reply, its values and its time stay, also when the reply is still queued with it.
+ */
+static void
+test_failed_poll_keeps_reply(void **state)
+{
+	struct store *s = open_ok(":memory:");
+	struct store_status ok = unknown_status(1000, "online");
+	struct store_status bad = unknown_status(2000, "offline");
+	struct store_status *got;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	add_device(s, MAC_B, "b", "127.0.0.2");
+	strcpy(ok.mac, MAC_A);
+	strcpy(bad.mac, MAC_A);
+	ok.power_w = 12.5;
+	ok.outputs_on = 1;
+	ok.json = "{\"switch:0\":{\"id\":0,\"output\":true}}";
+	bad.error = "timeout: no answer";
+	bad.keep_reply = 1;
+	assert_int_equal(store_queue_status(s, &ok), 0);
+	flush_ok(s);
+	assert_int_equal(store_queue_status(s, &bad), 0);
+	flush_ok(s);
+	got = stored_status(s, MAC_A, 2000, "offline", 12.5, 1000);
+	assert_string_equal(got->error, "timeout: no answer");
+	assert_int_equal(got->outputs_on, 1);
+	assert_non_null(got->json);
+	assert_string_equal(got->json, ok.json);
+	store_status_free(got);
+
+	/* Both in one batch: the reply is written under the failure's state. */
+	ok.ts_ms = 3000;
+	ok.power_w = 20;
+	bad.ts_ms = 4000;
+	assert_int_equal(store_queue_status(s, &ok), 0);
+	assert_int_equal(store_queue_status(s, &bad), 0);
+	flush_ok(s);
+	store_status_free(stored_status(s, MAC_A, 4000, "offline", 20, 3000));
+
+	/* A good poll again: its own reply time. */
+	ok.ts_ms = 5000;
+	assert_int_equal(store_queue_status(s, &ok), 0);
+	flush_ok(s);
+	got = stored_status(s, MAC_A, 5000, "online", 20, 5000);
+	assert_null(got->error);
+	store_status_free(got);
+
+	/* Failing from the start: no reply, no reply time. */
+	strcpy(bad.mac, MAC_B);
+	assert_int_equal(store_queue_status(s, &bad), 0);
+	flush_ok(s);
+	got = store_status_get(s, MAC_B);
+	assert_non_null(got);
+	assert_string_equal(got->state, "offline");
+	assert_int_equal(got->reply_ts_ms, 0);
+	assert_null(got->json);
+	store_status_free(got);
+	store_free(s);
+}
+
 /* Coalescing per MAC holds for a batch of many devices, also after a device's items were purged. */
 static void
 test_queue_coalesce_many(void **state)
@@ -882,7 +960,7 @@ test_flush_full(void **state)
 }
 
 /*
- * A real full disk (root only): a 1 MiB tmpfs in a private mount namespace, filled up. Runs in
+ * A real full disk (root only): a 2 MiB tmpfs in a private mount namespace, filled up. Runs in
  * a child (plain checks, no cmocka there); returns 0 if all went as expected, 10+ if the
  * tmpfs could not be set up, else the number of the failed check.
  */
@@ -901,7 +979,8 @@ disk_full_child(const char *dir)
 		return 10;
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return 11;
-	if (mount("shelly-test", mnt, "tmpfs", 0, "size=1m,mode=0700") != 0)
+	/* 2 MiB: after the filler goes the retry has room whatever WAL the migration steps left. */
+	if (mount("shelly-test", mnt, "tmpfs", 0, "size=2m,mode=0700") != 0)
 		return 12;
 	strcpy(d.mac, MAC_A);
 	if (store_open(db, &s, &cause) != 0 || store_device_upsert(s, &d, &cause) != 0)
@@ -1652,6 +1731,7 @@ main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_queue_flush),
 		cmocka_unit_test(test_status_list),
+		cmocka_unit_test(test_failed_poll_keeps_reply),
 		cmocka_unit_test(test_queue_coalesce_many),
 		cmocka_unit_test(test_free_flushes),
 		cmocka_unit_test(test_flush_removed_elsewhere),

@@ -245,6 +245,58 @@ test_claim_password(void **state)
 	store_free(s);
 }
 
+/* Keys handed out by key_count_cb (none may be when a task's text is refused). */
+static int keys_read;
+
+static char *
+key_count_cb(const char *ref, char **cause)
+{
+	keys_read++;
+	return read_key_cb(ref, cause);
+}
+
+/* The device name and network pass shelly_sta_*_check where a task is queued and where it is
+ * claimed: UTF-8 is taken, a bidi override is not, and a task stored with one (queued before
+ * the check) fails at claim time before its WiFi key is read. */
+static void
+test_task_text(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.target = "shellyplus1-AABBCCDDEEFF",
+	                      .network = "Caf\xc3\xa9 Wohnung",
+	                      .name = "K\303\274che",
+	                      .key_ref = "file:/good"},
+	                  *c = NULL, *got;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, key_count_cb, &c, &sec, &cause), 1);
+	assert_string_equal(c->name, "K\303\274che");
+	free(sec.key);
+	store_task_free(c);
+	t.name = "evil\xe2\x80\xaetxt";
+	assert_int_equal(taskq_add(s, &t, "test", 3, &id, &cause), -1);
+	assert_non_null(strstr(cause, "device name must be UTF-8"));
+	free(cause);
+	t.kind = "provision";
+	t.state = "queued";
+	t.max_attempts = 3;
+	assert_int_equal(store_task_add(s, &t, 4, &id, &cause), 0);
+	keys_read = 0;
+	assert_int_equal(taskq_claim(s, "ag-1", 5, 500, key_count_cb, &c, &sec, &cause), 0);
+	assert_null(c);
+	assert_null(sec.key);
+	assert_int_equal(keys_read, 0);
+	got = store_task_get(s, id);
+	assert_string_equal(got->state, "failed");
+	assert_non_null(strstr(got->reason, "device name must be UTF-8"));
+	store_task_free(got);
+	store_free(s);
+}
+
 static void
 test_lease_expiry(void **state)
 {
@@ -504,6 +556,7 @@ main(void)
 	    cmocka_unit_test(test_enrol_once),
 	    cmocka_unit_test(test_claim_verify),
 	    cmocka_unit_test(test_claim_password),
+	    cmocka_unit_test(test_task_text),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),

@@ -22,6 +22,7 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "tui/keymap.h"
+#include "tui/source.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
 #include "tui/view.h"
@@ -154,6 +155,23 @@ setup_covers(void **state)
 	add_device(f->app.store, "aabbcc0000c6", "Cover closed", "SNSW-102P16EU", 2,
 	    "10.0.20.46", "online", NAN,
 	    "{\"cover:0\":{\"id\":0,\"state\":\"closed\",\"pos_control\":false}}");
+	/* Two covers (Pro Dual Cover): the capture (tests/fixtures/gen2/pro-dual-cover-pm,
+	 * both uncalibrated and stopped), then calibrated ones, one moving. */
+	add_device(f->app.store, "aabbcc0000c8", "Dual capture", "SPSH-002PE16EU", 2,
+	    "10.0.20.48", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":null,"
+	    "\"pos_control\":false},\"cover:1\":{\"id\":1,\"state\":\"stopped\","
+	    "\"current_pos\":null,\"pos_control\":false}}");
+	add_device(f->app.store, "aabbcc0000c9", "Dual halves", "SPSH-002PE16EU", 2,
+	    "10.0.20.49", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"stopped\",\"current_pos\":30,"
+	    "\"pos_control\":true},\"cover:1\":{\"id\":1,\"state\":\"stopped\","
+	    "\"current_pos\":50,\"pos_control\":true}}");
+	add_device(f->app.store, "aabbcc0000ca", "Dual moving", "SPSH-002PE16EU", 2,
+	    "10.0.20.50", "online", NAN,
+	    "{\"cover:0\":{\"id\":0,\"state\":\"opening\",\"current_pos\":30,"
+	    "\"pos_control\":true},\"cover:1\":{\"id\":1,\"state\":\"closed\","
+	    "\"pos_control\":false}}");
 	/* A switch whose output comes as the wrong type (the simulator's wrongtypes fault). */
 	add_device(f->app.store, "aabbcc0000c7", "Odd switch", "SNSW-001X16EU", 2, "10.0.20.47",
 	    "online", NAN, "{\"switch:0\":{\"id\":0,\"output\":{\"value\":true}}}");
@@ -307,6 +325,10 @@ test_cover_out(void **state)
 	assert_out(s, "Roller closing", "closing");
 	assert_out(s, "Roller moving", "30%\u2191");
 	assert_out(s, "Cover closed", "closed");
+	/* Two covers: both, as "a/b"; compact when the full words would not fit the column. */
+	assert_out(s, "Dual halves", "30%/50%");
+	assert_out(s, "Dual capture", "st/st");
+	assert_out(s, "Dual moving", "30\u2191/cl");
 	/* An output the reply does not tell is not "off". */
 	assert_out(s, "Odd switch", "?");
 	free(s);
@@ -321,12 +343,12 @@ test_cover_out(void **state)
 	}
 	free(s);
 	/* has=cover finds every cover, whatever its name says. */
-	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "6 of 7");
+	s = feed_expect(f->t, ": f i l t e r Space h a s = c o v e r Enter", "9 of 10");
 	free(s);
 	/* Covers and a switch marked: on/off are dimmed, and the menu says how to mark only the
 	 * devices that can. */
 	s = feed_expect(f->t, "Esc a b", "Bulk action");
-	assert_non_null(strstr(s, "6 marked devices have no output"));
+	assert_non_null(strstr(s, "9 marked devices have no output"));
 	assert_non_null(strstr(s, "mark only those that can: filter has=output/cover/update, a"));
 	free(s);
 }
@@ -487,6 +509,111 @@ test_marks(void **state)
 	free(s);
 }
 
+/*
+ * A device that stopped answering after a good poll: the table shows its last known output
+ * and power (not "-"), the detail lists its switch under "last known, ... ago".
+ */
+static void
+test_stale_values(void **state)
+{
+	struct fx *f = *state;
+	struct store_status st;
+	char *cause = NULL, *s, line[512];
+	const char *row, *eol;
+
+	add_device(f->app.store, "aabbcc0000f1", "Stale plug", "SNPL-00112EU", 2, "10.0.20.61",
+	    "online", 57.5, "{\"switch:0\":{\"id\":0,\"output\":true,\"apower\":57.5}}");
+	memset(&st, 0, sizeof st);
+	strcpy(st.mac, "aabbcc0000f1");
+	st.ts_ms = loop_wall_ms() + 1000;
+	st.state = "offline";
+	st.error = "timeout: no answer";
+	st.power_w = st.energy_wh = st.temperature_c = st.rssi_dbm = NAN;
+	st.uptime_s = st.outputs_on = st.fw_update = st.cfg_rev = STORE_NULL_INT;
+	st.keep_reply = 1;
+	assert_int_equal(store_queue_status(f->app.store, &st), 0);
+	assert_int_equal(store_flush(f->app.store, &cause), 0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	row = strstr(s, "Stale plug");
+	assert_non_null(row);
+	eol = strchr(row, '\n');
+	assert_non_null(eol);
+	snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+	assert_non_null(strstr(line, "offline"));
+	assert_non_null(strstr(line, " on "));
+	assert_non_null(strstr(line, "57.5W"));
+	free(s);
+	s = feed_expect(f->t, "End Enter", "Outputs and sensors: last known, ");
+	assert_true(strstr(s, "Stale plug") != NULL && strstr(s, "switch:0") != NULL);
+	free(s);
+}
+
+/* The column of an event line's detail, for an event of kind. */
+static long
+detail_column(struct tui *t, const char *kind, char *line, size_t size)
+{
+	struct source_event e;
+	const char *at;
+
+	memset(&e, 0, sizeof e);
+	e.ts_ms = loop_wall_ms();
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	snprintf(e.detail, sizeof e.detail, "THE-DETAIL");
+	event_line(t, &e, 0, line, size);
+	at = strstr(line, "THE-DETAIL");
+	assert_non_null(at);
+	return at - line;
+}
+
+/*
+ * The kind column is as wide as the widest kind written (device_name_changed): the detail
+ * starts in one column whatever the kind, and a kind nobody listed is cut rather than pushing it.
+ */
+static void
+test_event_kind_column(void **state)
+{
+	struct fx *f = *state;
+	char line[512];
+	long col = detail_column(f->t, "online", line, sizeof line);
+	char *s;
+
+	assert_true(event_kind_width() >= (int)strlen("device_name_changed"));
+	assert_int_equal(detail_column(f->t, "device_name_changed", line, sizeof line), col);
+	assert_non_null(strstr(line, "device_name_changed THE-DETAIL"));
+	assert_int_equal(detail_column(f->t, "auth_required", line, sizeof line), col);
+	assert_int_equal(
+	    detail_column(f->t, "a_kind_wider_than_every_listed_one", line, sizeof line), col);
+	/* On the screen: the events view and a device's detail pane. */
+	{
+		struct store_event ev = {
+		    0, loop_wall_ms(), "aabbcc000002", "device_name_changed", "'old' -> 'new'"};
+		char *cause = NULL;
+		assert_int_equal(store_queue_event(f->app.store, &ev), 0);
+		assert_int_equal(store_flush(f->app.store, &cause), 0);
+	}
+	tui_refresh(f->t);
+	tui_feed(f->t, "Down Down Enter");
+	s = dump(f->t);
+	{
+		const char *a = strstr(s, "device_name_changed"), *b = strstr(s, "offline  ");
+		const char *da = strstr(s, "'old' -> 'new'"), *db = strstr(s, "3 failed polls");
+		const char *la, *lb;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_non_null(da);
+		assert_non_null(db);
+		for (la = a; la > s && la[-1] != '\n'; la--)
+			continue;
+		for (lb = db; lb > s && lb[-1] != '\n'; lb--)
+			continue;
+		/* Same column in the detail's events pane (bytes: both lines are ASCII there). */
+		assert_int_equal(da - la, db - lb);
+	}
+	free(s);
+}
+
 static void
 test_detail(void **state)
 {
@@ -627,7 +754,13 @@ test_small_terminal(void **state)
 	/* Too short for the events pane: once the hint goes, the status line shows the newest. */
 	tui_feed(f->t, "j");
 	s = dump(f->t);
-	assert_non_null(strstr(s, "Garage door           offline        3 failed polls: timeout"));
+	{
+		/* The kind column is as wide as the widest kind. */
+		char want[128];
+		snprintf(want, sizeof want, "Garage door           %-*s 3 failed polls: timeout",
+		    event_kind_width(), "offline");
+		assert_non_null(strstr(s, want));
+	}
 	free(s);
 }
 
@@ -1152,6 +1285,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_terminal, setup_small, teardown),

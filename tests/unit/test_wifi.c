@@ -23,7 +23,8 @@
 
 static char dir[] = "/tmp/test_wifi.XXXXXX";
 
-/* The stand-in: records "$@" one per line, answers like nmcli -t would. */
+/* The stand-in: records "$@" one per line, answers like nmcli -t would; the profile a
+ * "connection add" makes is the file $FAKE_NMCLI_LOG.profile (holding its SSID). */
 static const char fake[] =
     "#!/bin/sh\n"
     "for a in \"$@\"; do printf '%s\\n' \"$a\"; done >>\"$FAKE_NMCLI_LOG\"\n"
@@ -32,8 +33,13 @@ static const char fake[] =
     "*'wifi list'*) printf "
     "'shelly1pm-A1B2C3:70\\nmy\\\\:net:40\\n:10\\nShellyPlus1PM-A8032AB12345:55\\n';;\n"
     "*'--active'*) printf 'Wired:802-3-ethernet\\nhome\\\\:wifi:802-11-wireless\\n';;\n"
-    "*'connect nope'*) echo 'Error: No network with SSID nope found.'; exit 10;;\n"
-    "*'connect slow'*) sleep 1; echo 'Device successfully activated.';;\n"
+    "*'connection add'*) shift 7; printf '%s' \"$1\" >\"$FAKE_NMCLI_LOG.profile\";;\n"
+    "*'connection delete'*) rm \"$FAKE_NMCLI_LOG.profile\" 2>/dev/null ||\n"
+    "  { echo 'Error: unknown connection'; exit 10; };;\n"
+    "*'connection up'*) case $(cat \"$FAKE_NMCLI_LOG.profile\") in\n"
+    "  nope) echo 'Error: No network with SSID nope found.'; exit 4;;\n"
+    "  slow) sleep 1; echo 'Connection successfully activated.';;\n"
+    "  esac;;\n"
     "esac\n"
     "exit 0\n";
 
@@ -95,6 +101,15 @@ log_take(void)
 	return text;
 }
 
+static const char *
+profile_path(void)
+{
+	static char path[300];
+
+	snprintf(path, sizeof path, "%s/log.profile", dir);
+	return path;
+}
+
 static void
 test_nm_scan(void **state)
 {
@@ -106,6 +121,7 @@ test_nm_scan(void **state)
 	(void)state;
 	w = wifi_new("nm:wlan0", &cause);
 	assert_non_null(w);
+	free(log_take()); /* the leftover-profile check at open (test_nm_leftover) */
 	assert_int_equal(wifi_scan(w, &aps, &n, &cause), 0);
 	assert_int_equal(n, 3); /* the hidden network (empty SSID) is dropped */
 	assert_string_equal(aps[0].ssid, "shelly1pm-A1B2C3");
@@ -129,11 +145,14 @@ test_nm_join_argv(void **state)
 	(void)state;
 	w = wifi_new("nm", &cause);
 	assert_non_null(w);
-	/* Shell syntax is one literal argument. */
+	free(log_take());
+	/* Shell syntax is one literal argument; the profile is never autoconnected. */
 	assert_int_equal(wifi_join(w, "$(touch /tmp/pwned);x", &cause), 0);
 	log = log_take();
-	assert_string_equal(log, "-w\n30\ndevice\nwifi\nconnect\n$(touch /tmp/pwned);x\nname\n"
-	                         "shelly-provisioner-ap\n---\n");
+	assert_string_equal(log, "connection\ndelete\nid\nshelly-provisioner-ap\n---\n"
+	                         "connection\nadd\ntype\nwifi\ncon-name\nshelly-provisioner-ap\n"
+	                         "ssid\n$(touch /tmp/pwned);x\nconnection.autoconnect\nno\n---\n"
+	                         "-w\n30\nconnection\nup\nid\nshelly-provisioner-ap\n---\n");
 	free(log);
 	assert_int_equal(access("/tmp/pwned", F_OK), -1);
 	assert_int_equal(wifi_leave(w, &cause), 0);
@@ -154,7 +173,10 @@ test_nm_join_argv(void **state)
 	assert_int_equal(wifi_join(w, "nope", &cause), -1);
 	assert_non_null(strstr(cause, "No network with SSID nope"));
 	free(cause);
-	free(log_take());
+	log = log_take(); /* and the profile it made is gone again */
+	assert_non_null(strstr(log, "---\nconnection\ndelete\nid\nshelly-provisioner-ap\n---\n"));
+	free(log);
+	assert_int_equal(access(profile_path(), F_OK), -1);
 	/* The host's own WiFi connection, found and restored by name. */
 	cur = wifi_current(w);
 	assert_non_null(cur);
@@ -165,6 +187,27 @@ test_nm_join_argv(void **state)
 	assert_string_equal(log, "-w\n30\nconnection\nup\nid\nhome:wifi\n---\n");
 	free(log);
 	free(cur);
+	wifi_free(w);
+}
+
+/* A profile an agent killed mid-task left behind is deleted when the backend opens. */
+static void
+test_nm_leftover(void **state)
+{
+	struct wifi *w;
+	char *cause = NULL, *log;
+	FILE *fp = fopen(profile_path(), "w");
+
+	(void)state;
+	assert_non_null(fp);
+	fputs("shelly1-AABBCC", fp);
+	fclose(fp);
+	w = wifi_new("nm", &cause);
+	assert_non_null(w);
+	log = log_take();
+	assert_string_equal(log, "connection\ndelete\nid\nshelly-provisioner-ap\n---\n");
+	free(log);
+	assert_int_equal(access(profile_path(), F_OK), -1);
 	wifi_free(w);
 }
 
@@ -238,6 +281,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nm_scan),
 	    cmocka_unit_test(test_nm_join_argv),
+	    cmocka_unit_test(test_nm_leftover),
 	    cmocka_unit_test(test_nm_join_turns_loop),
 	    cmocka_unit_test(test_backends),
 	};
