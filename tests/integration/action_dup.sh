@@ -1,6 +1,7 @@
 # shelly-tui --action acts on each device once, however many targets name it: a group and a
 # MAC of one of its members, the MAC + the registered name + the bare HOST:PORT of one device,
-# and the same MAC twice. The sim's output state shows one toggle per device, the duplicates
+# the same HOST:PORT twice, and the device's MAC plus another address that forwards to it (merged
+# by the MAC it shows); --config-set over a group and a member. The sim's output state shows one toggle per device, the duplicates
 # print SKIP (--json: duplicate_of, summary.duplicates) and do not count as failures (exit 0).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
@@ -61,6 +62,54 @@ if [ $rc -eq 0 ] && [ "$a1" != "$a0" ] && [ "$(grep -c '^OK ' "$T_TMP/o")" = 1 ]
 else
 	fail "$N: HOST:PORT twice" "rc=$rc $a0->$a1 $(cat "$T_TMP/o" "$T_TMP/e" | head -c 400)"
 fi
+# The same device behind another address (a TCP forwarder on this test's own loopback address):
+# nothing matches before sending, the MAC it shows does. One toggle, one duplicate.
+FWD_ADDR=$(test_net $N).77
+rm -f "$T_TMP/fport"
+python3 -c 'import socket, sys, threading
+up = (sys.argv[2], int(sys.argv[3]))
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], 0))
+ls.listen(16)
+open(sys.argv[4] + ".tmp", "w").write(str(ls.getsockname()[1]))
+__import__("os").rename(sys.argv[4] + ".tmp", sys.argv[4])
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = ls.accept()
+    u = socket.create_connection(up)
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()' \
+	"$FWD_ADDR" "$(dv 1 HP | cut -d: -f1)" "$(dv 1 HP | cut -d: -f2)" "$T_TMP/fport" &
+FWD=$!
+at_exit "kill $FWD 2>/dev/null"
+if wait_for 20 test -s "$T_TMP/fport"; then
+	b0=$(dev_state 1 '.switches[0].on')
+	"$SHELLY_TUI" --action switch_toggle --json "$(mac_of 1)" "$FWD_ADDR:$(cat "$T_TMP/fport")" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
+	b1=$(dev_state 1 '.switches[0].on')
+	sum=$(jq -c .summary "$T_TMP/j")
+	if [ $rc -eq 0 ] && [ "$b1" != "$b0" ] && [ "$sum" = '{"ok":1,"failed":0,"duplicates":1}' ]; then
+		pass "$N: the same device behind another address is merged by the MAC it shows (one toggle)"
+	else
+		fail "$N: same MAC, other address" "rc=$rc $b0->$b1 $sum $(head -c 500 "$T_TMP/j") $(head -c 300 "$T_TMP/e")"
+	fi
+else
+	fail "$N: forwarder start"
+fi
+
 # --config-set over @g1 and a member's MAC and address: configured once each, the others
 # reported as duplicates (not failures: exit 0).
 "$SHELLY_TUI" --config-set sys.timezone=Asia/Tokyo --json @g1 "$(mac_of 1)" "$(dv 0 HP)" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
