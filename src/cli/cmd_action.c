@@ -213,13 +213,15 @@ print_json(const struct act_run *run, size_t nok)
 		runner_result(run->r, i, &res);
 		ar = res.ar;
 		ok = res.ok;
-		fw = ar != NULL && ar->has_update_info; /* fw_check, or fw_update with nothing to do */
+		/* fw_check, or fw_update with nothing to do */
+		fw = ar != NULL && ar->has_update_info;
 		nuptodate += ok && ar->up_to_date;
 		cJSON_AddItemToObject(o, "target", string_or_null(res.target));
 		cJSON_AddItemToObject(o, "id", string_or_null(res.id));
 		cJSON_AddItemToObject(o, "mac", string_or_null(res.mac));
 		cJSON_AddBoolToObject(o, "ok", ok);
-		if (res.duplicate_of != NULL) /* only on the merged ones: the others read as before */
+		/* Only on the merged ones: the others read as before. */
+		if (res.duplicate_of != NULL)
 			cJSON_AddItemToObject(o, "duplicate_of", string_or_null(res.duplicate_of));
 		cJSON_AddStringToObject(o, "result", http_result_name(res.result));
 		cJSON_AddItemToObject(o, "error", ok ? cJSON_CreateNull() : string_or_null(res.error));

@@ -689,8 +689,9 @@ cli_config_get(struct app *app)
 		if (json) {
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(o2, "config",
-			    dev_failed(d) || d->dup_of != NULL ? cJSON_CreateNull()
-			                  : cli_config_object(&d->before, secrets));
+			    dev_failed(d) || d->dup_of != NULL
+			        ? cJSON_CreateNull()
+			        : cli_config_object(&d->before, secrets));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}

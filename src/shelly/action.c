@@ -461,12 +461,12 @@ gen1_ota(const struct action *a, const cJSON *root, struct action_result *out, c
 	if (strcmp(status, "idle") == 0) {
 		bool is_beta = a->kind == ACTION_FW_UPDATE_BETA;
 		bool offered = is_beta ? out->beta_version[0] != '\0' &&
-		                          strcmp(out->beta_version, out->current_version) != 0
-		                    : has_update == 1;
+		                             strcmp(out->beta_version, out->current_version) != 0
+		                       : has_update == 1;
 		if (!offered)
 			return up_to_date(a, out);
-		out->message = xasprintf("the %s update did not start (status: idle)",
-		    is_beta ? "beta" : "stable");
+		out->message = xasprintf(
+		    "the %s update did not start (status: idle)", is_beta ? "beta" : "stable");
 		return 0;
 	}
 	out->ok = true;
