@@ -48,6 +48,14 @@ int devtarget_init(
     struct devtarget *dt, struct engine *eng, const char *arg, int https, char **cause);
 /* Identifies and picks credentials; cb(dt, arg) runs once from the loop (or from here). */
 void devtarget_start(struct devtarget *dt, void (*cb)(struct devtarget *, void *), void *arg);
+/*
+ * Whether a and b (both initialised) name the same device before anything is sent: the same
+ * registered MAC, or the same host, port and scheme (a bare HOST[:PORT] also matches the
+ * registered device at that address).
+ */
+int devtarget_same(const struct devtarget *a, const struct devtarget *b);
+/* The MAC dt is known by: the registered one, else the one it showed; NULL when none. */
+const char *devtarget_mac(const struct devtarget *dt);
 /* Cancels what is in flight (no callback) and frees; the password is wiped. */
 void devtarget_done(struct devtarget *dt);
 

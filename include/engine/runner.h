@@ -10,6 +10,14 @@
  * identified first (GET /shelly, no credentials): a registered device must show its MAC and is
  * spoken to with its registered generation's auth style, scheme and pinned key; credentials
  * come from the resolver (engine/creds.h) and go only to the MAC they belong to.
+ *
+ * A device is acted on once per run however many targets name it: targets naming the same
+ * registered MAC or address are merged before anything is sent (the first given acts), and a
+ * target that shows a MAC another target already showed is not acted on either (the first
+ * identified acts). The merged ones report duplicate_of.
+ *
+ * Gen1 fw_check first asks the device to look for firmware (GET /ota/check), then reads /ota
+ * a few seconds later (it answers from the device's last look).
  */
 #include <stddef.h>
 
@@ -30,6 +38,11 @@ struct runner_result {
 	const char *error; /* NULL when ok; sanitised */
 	const struct action_result *ar; /* the device's answer, NULL when none */
 	const char *ok_text; /* one line saying what happened ("switch:0 on"), or NULL */
+	/*
+	 * Non-NULL: this target is the same device as the target given here (its MAC, name or
+	 * address again), so nothing was sent; ok is 0 and it is neither success nor failure.
+	 */
+	const char *duplicate_of;
 };
 
 struct runner_cbs {
@@ -64,9 +77,11 @@ void runner_start(struct runner *r);
 void runner_cancel(struct runner *r);
 /* Targets and targets finished. */
 size_t runner_count(const struct runner *r, size_t *ndone);
+/* Targets merged into another as the same device (known when the run is done). */
+size_t runner_duplicates(const struct runner *r);
 /* Fills res with target i's outcome (valid until the next call or runner_free). */
 void runner_result(const struct runner *r, size_t i, struct runner_result *res);
-/* Writes one audit record per target (needs the store); returns 0 or -1 with *cause. */
+/* Writes one audit record per target acted on (needs the store); returns 0 or -1 with *cause. */
 int runner_audit(struct runner *r, char **cause);
 /* Frees the run (cancels first when needed; callbacks are not called). */
 void runner_free(struct runner *r);

@@ -106,6 +106,9 @@ struct action_result {
 	char new_version[ACTION_VERSION_MAX];		/* offered stable version, or "" */
 	char beta_version[ACTION_VERSION_MAX];		/* offered beta version, or "" */
 	char current_version[ACTION_VERSION_MAX];	/* Gen1 old_version, or "" */
+	/* fw_update(_beta): no such update offered, nothing to do (ok is set: an up-to-date
+	 * device is not a failure) */
+	bool up_to_date;
 	char *message;			/* human sentence, sanitised (owned; never NULL after 0) */
 };
 

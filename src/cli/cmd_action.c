@@ -156,12 +156,19 @@ print_text(const struct act_run *run)
 
 		runner_result(run->r, i, &res);
 		id = str_sanitize(res.id != NULL ? res.id : res.target, ACT_TEXT_MAX);
-		if (res.ok)
+		if (res.duplicate_of != NULL) {
+			char *first = str_sanitize(res.duplicate_of, ACT_TEXT_MAX);
+			printf("SKIP %s the same device as %s\n", id, first);
+			free(first);
+		} else if (res.ok)
 			printf("OK   %s %s\n", id, res.ok_text != NULL ? res.ok_text : "done");
 		else
 			printf("FAIL %s %s: %s\n", id, http_result_name(res.result), res.error);
 		free(id);
 	}
+	if (runner_duplicates(run->r) > 0)
+		printf("%zu duplicate target(s) merged: each device acted on once\n",
+		    runner_duplicates(run->r));
 }
 
 static cJSON *
@@ -181,7 +188,7 @@ static void
 print_json(const struct act_run *run, size_t nok)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *sum;
-	size_t n = runner_count(run->r, NULL);
+	size_t n = runner_count(run->r, NULL), nuptodate = 0;
 
 	cJSON_AddStringToObject(root, "action", run->ai->name);
 	if (run->ai->needs_id)
@@ -206,11 +213,16 @@ print_json(const struct act_run *run, size_t nok)
 		runner_result(run->r, i, &res);
 		ar = res.ar;
 		ok = res.ok;
-		fw = run->base.kind == ACTION_FW_CHECK && ar != NULL && ar->has_update_info;
+		/* fw_check, or fw_update with nothing to do */
+		fw = ar != NULL && ar->has_update_info;
+		nuptodate += ok && ar->up_to_date;
 		cJSON_AddItemToObject(o, "target", string_or_null(res.target));
 		cJSON_AddItemToObject(o, "id", string_or_null(res.id));
 		cJSON_AddItemToObject(o, "mac", string_or_null(res.mac));
 		cJSON_AddBoolToObject(o, "ok", ok);
+		/* Only on the merged ones: the others read as before. */
+		if (res.duplicate_of != NULL)
+			cJSON_AddItemToObject(o, "duplicate_of", string_or_null(res.duplicate_of));
 		cJSON_AddStringToObject(o, "result", http_result_name(res.result));
 		cJSON_AddItemToObject(o, "error", ok ? cJSON_CreateNull() : string_or_null(res.error));
 		cJSON_AddItemToObject(
@@ -231,7 +243,11 @@ print_json(const struct act_run *run, size_t nok)
 	}
 	sum = cJSON_AddObjectToObject(root, "summary");
 	cJSON_AddNumberToObject(sum, "ok", (double)nok);
-	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok));
+	cJSON_AddNumberToObject(sum, "failed", (double)(n - nok - runner_duplicates(run->r)));
+	if (runner_duplicates(run->r) > 0)
+		cJSON_AddNumberToObject(sum, "duplicates", (double)runner_duplicates(run->r));
+	if (nuptodate > 0) /* counted in ok: nothing to install is not a failure */
+		cJSON_AddNumberToObject(sum, "up_to_date", (double)nuptodate);
 	print_json_doc(stdout, root);
 }
 
@@ -341,6 +357,7 @@ cli_action(struct app *app)
 		fputc('\n', stderr);
 		free(cause);
 	}
+	nok += runner_duplicates(run.r); /* the same device again: done by its first mention */
 	runner_free(run.r);
 	targets_done(&tg);
 	if (rc != EXIT_OK)

@@ -47,6 +47,7 @@ struct cfg_dev {
 	int refused; /* reached, but no desired configuration could be made */
 	struct devtarget dt; /* resolved, identified, with credentials */
 	int have_dt, ready;
+	const char *dup_of; /* the earlier TARGET naming the same device: nothing done here */
 	char *error; /* before the engine ran (resolve, identify, render) */
 	struct devconfig desired;
 	struct cfgapply *op;
@@ -197,19 +198,43 @@ identify_all(struct cfg_run *run)
 			return EXIT_USAGE;
 		}
 	}
-	run->ndone = 0;
-	run->done = run->n == 0;
+	/* A device named twice (a group and its member's MAC, a name and an address) is worked
+	 * on once, as its first mention: the same MAC or address before anything is sent... */
 	for (size_t i = 0; i < run->n; i++)
-		devtarget_start(&run->devs[i].dt, target_cb, &run->devs[i]);
+		for (size_t k = 0; k < i && run->devs[i].dup_of == NULL; k++)
+			if (run->devs[k].dup_of == NULL &&
+			    devtarget_same(&run->devs[k].dt, &run->devs[i].dt))
+				run->devs[i].dup_of = run->devs[k].arg;
+	run->ndone = 0;
+	for (size_t i = 0; i < run->n; i++)
+		run->ndone += run->devs[i].dup_of != NULL;
+	run->done = run->ndone == run->n;
+	for (size_t i = 0; i < run->n; i++)
+		if (run->devs[i].dup_of == NULL)
+			devtarget_start(&run->devs[i].dt, target_cb, &run->devs[i]);
 	if (!run->done && app_run_until(run->app, &run->done) != 0)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
+		if (d->dup_of != NULL)
+			continue;
 		if (d->dt.done && d->dt.result == HTTP_OK)
 			d->ready = 1;
 		else
 			dev_error(d, "%s", d->dt.error != NULL ? d->dt.error : "not identified");
+		/* ... and the MAC an address showed, if an earlier target showed it too. */
+		for (size_t k = 0; k < i && d->ready; k++)
+			if (run->devs[k].ready &&
+			    str_caseeq(devtarget_mac(&run->devs[k].dt), devtarget_mac(&d->dt))) {
+				d->ready = 0;
+				d->dup_of = run->devs[k].arg;
+			}
 	}
+	for (size_t i = 0; i < run->n; i++)
+		if (run->devs[i].dup_of != NULL) {
+			run->devs[i].refused = 1; /* never queued either */
+			dev_error(&run->devs[i], "the same device as %s", run->devs[i].dup_of);
+		}
 	run->ndone = 0;
 	run->done = 0;
 	return EXIT_OK;
@@ -441,7 +466,7 @@ dev_label(const struct cfg_dev *d)
 static int
 dev_failed(const struct cfg_dev *d)
 {
-	if (d->queued)
+	if (d->queued || d->dup_of != NULL)
 		return 0;
 	return !d->ready || d->outcome == CFGA_UNREACHABLE || d->outcome == CFGA_FAILED ||
 	       d->outcome == CFGA_FAILED_RESTORED || d->outcome == CFGA_VERIFY_FAILED ||
@@ -454,6 +479,8 @@ dev_result(const struct cfg_dev *d)
 {
 	if (d->queued)
 		return "queued";
+	if (d->dup_of != NULL)
+		return "duplicate";
 	return d->ready ? cfgapply_outcome_name(d->outcome) : "error";
 }
 
@@ -662,13 +689,14 @@ cli_config_get(struct app *app)
 		if (json) {
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(o2, "config",
-			    dev_failed(d) ? cJSON_CreateNull()
-			                  : cli_config_object(&d->before, secrets));
+			    dev_failed(d) || d->dup_of != NULL
+			        ? cJSON_CreateNull()
+			        : cli_config_object(&d->before, secrets));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}
 		print_value(stdout, dev_label(d));
-		if (dev_failed(d)) {
+		if (dev_failed(d) || d->dup_of != NULL) {
 			fputs(": ", stdout);
 			print_value(stdout, dev_message(d));
 			fputc('\n', stdout);
@@ -734,6 +762,8 @@ audit_run(const struct cfg_run *run)
 		const struct cfg_dev *d = &run->devs[i];
 		struct store_audit au;
 		char *cause = NULL;
+		if (d->dup_of != NULL)
+			continue; /* nothing was done: its first mention is recorded */
 		memset(&au, 0, sizeof au);
 		au.ts_ms = loop_wall_ms();
 		au.who = "cli";
@@ -1061,7 +1091,7 @@ report_drift(struct cfg_run *run)
 		struct cfg_dev *d = &run->devs[i];
 		size_t n = 0;
 		bool bad = !d->ready || d->outcome == CFGA_UNREACHABLE;
-		failed |= bad;
+		failed |= bad && d->dup_of == NULL;
 		if (json) {
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(

@@ -52,6 +52,30 @@ devtarget_init(struct devtarget *dt, struct engine *eng, const char *arg, int ht
 	return 0;
 }
 
+/* The port a target is reached on, 0 spelt out. */
+static unsigned
+real_port(const struct devtarget *dt)
+{
+	return dt->t.port != 0 ? dt->t.port : dt->t.https ? 443 : 80;
+}
+
+int
+devtarget_same(const struct devtarget *a, const struct devtarget *b)
+{
+	if (a->reg != NULL && b->reg != NULL)
+		return str_caseeq(a->reg->mac, b->reg->mac);
+	return a->host != NULL && b->host != NULL && str_caseeq(a->host, b->host) &&
+	       real_port(a) == real_port(b) && a->t.https == b->t.https;
+}
+
+const char *
+devtarget_mac(const struct devtarget *dt)
+{
+	if (dt->reg != NULL && dt->reg->mac[0] != '\0')
+		return dt->reg->mac;
+	return dt->have_ident && dt->ident.mac[0] != '\0' ? dt->ident.mac : NULL;
+}
+
 static void
 finish(struct devtarget *dt, enum http_result result, const char *cause)
 {

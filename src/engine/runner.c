@@ -23,6 +23,12 @@
 
 /* Longest device text (ids, messages) kept in a result. */
 #define RUN_TEXT_MAX 200
+/*
+ * How long a Gen1 device gets to look for firmware after GET /ota/check before /ota is read:
+ * the check runs in the background on the device (others wait 5 s), and /ota answers from what
+ * the device last knew until it is done.
+ */
+#define GEN1_OTA_CHECK_WAIT_MS 3000
 
 /* One target of the run and what became of it. */
 struct rdev {
@@ -31,6 +37,7 @@ struct rdev {
 	struct devtarget dt; /* resolved, identified, with credentials */
 	struct action a;
 	uint64_t req; /* the settings or action request in flight, 0 none */
+	struct loop_timer *wait; /* Gen1 fw_check: the device looks for firmware, or NULL */
 	/* Outcome. */
 	int done;
 	enum http_result result;
@@ -38,6 +45,8 @@ struct rdev {
 	struct action_result ar; /* the device's answer (message owned) */
 	int have_ar;
 	char *ok_text;
+	const struct rdev *dup_of; /* the same device as this target: nothing sent */
+	int claimed; /* identified and acting: no other target acts on its MAC */
 };
 
 struct runner {
@@ -54,6 +63,7 @@ struct runner {
 };
 
 static void rdev_result(const struct rdev *dev, struct runner_result *res);
+static void rdev_stop(struct rdev *dev);
 
 /* Checks the action against the table: 0, or -1 with *cause. */
 static int
@@ -331,6 +341,37 @@ settings_cb(const struct shelly_reply *r, void *arg)
 	send_action(dev);
 }
 
+static void
+ota_wait_cb(void *arg)
+{
+	send_action(arg);
+}
+
+/* GET /ota/check answered: /ota is read once the device had time to look. */
+static void
+ota_check_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dev->req = 0;
+	/* Firmware without /ota/check (or a refusal) leaves the cached answer: read that. */
+	if (r->result != HTTP_OK) {
+		send_action(dev);
+		return;
+	}
+	dev->wait = loop_timer_new(dev->run->eng->loop, ota_wait_cb, dev);
+	loop_timer_arm(dev->wait, GEN1_OTA_CHECK_WAIT_MS);
+}
+
+/* Gen1 /ota answers from the device's last look for firmware: fw_check asks for a new one. */
+static int
+needs_ota_check(const struct rdev *dev)
+{
+	return dev->dt.ident.gen == 1 && dev->run->base.kind == ACTION_FW_CHECK;
+}
+
 /* Gen1 bulbs and RGBWW say their colour/white mode only in /settings. */
 static int
 needs_light_mode(const struct rdev *dev)
@@ -341,16 +382,48 @@ needs_light_mode(const struct rdev *dev)
 	       gen1_has_light_modes(id);
 }
 
+/* Ends dev as the same device as first: nothing is sent. */
+static void
+rdev_duplicate(struct rdev *dev, const struct rdev *first)
+{
+	rdev_stop(dev);
+	dev->dup_of = first;
+	dev->result = HTTP_OK;
+	rdev_finish(dev);
+}
+
+/* The target that already acts on the MAC dev showed, or NULL (then dev claims it). */
+static const struct rdev *
+claim_mac(struct rdev *dev)
+{
+	const char *mac = devtarget_mac(&dev->dt);
+	struct runner *run = dev->run;
+
+	for (size_t i = 0; mac != NULL && i < run->n; i++) {
+		const struct rdev *o = &run->devs[i];
+		if (o != dev && o->claimed && str_caseeq(mac, devtarget_mac(&o->dt)))
+			return o;
+	}
+	dev->claimed = 1;
+	return NULL;
+}
+
 /* The target is identified, checked and has its credentials (or failed): act. */
 static void
 target_cb(struct devtarget *dt, void *arg)
 {
 	struct rdev *dev = arg;
+	const struct rdev *first;
 
 	if (dt->result != HTTP_OK)
 		rdev_fail(dev, dt->result, dt->error);
+	else if ((first = claim_mac(dev)) != NULL)
+		rdev_duplicate(dev, first);
 	else if (needs_light_mode(dev))
 		dev->req = shelly_config(dev->run->eng->http, &dt->t, settings_cb, dev);
+	else if (needs_ota_check(dev))
+		dev->req = shelly_request(
+		    dev->run->eng->http, &dt->t, "GET", "/ota/check", NULL, ota_check_cb, dev);
 	else
 		send_action(dev);
 }
@@ -364,14 +437,28 @@ runner_start(struct runner *r)
 			r->cbs.done_cb(r->cbs.arg);
 		return;
 	}
+	/* The same MAC or address again is merged into its first mention before anything is
+	 * sent; the rest are merged when they show their MAC (target_cb). */
 	for (size_t i = 0; i < r->n; i++)
-		devtarget_start(&r->devs[i].dt, target_cb, &r->devs[i]);
+		for (size_t k = 0; k < i && r->devs[i].dup_of == NULL; k++)
+			if (r->devs[k].dup_of == NULL &&
+			    devtarget_same(&r->devs[k].dt, &r->devs[i].dt))
+				r->devs[i].dup_of = &r->devs[k];
+	for (size_t i = 0; i < r->n && !r->finished; i++) {
+		struct rdev *dev = &r->devs[i];
+		if (dev->dup_of != NULL)
+			rdev_duplicate(dev, dev->dup_of);
+		else
+			devtarget_start(&dev->dt, target_cb, dev);
+	}
 }
 
 /* Stops target dev without a callback. */
 static void
 rdev_stop(struct rdev *dev)
 {
+	loop_timer_free(dev->wait);
+	dev->wait = NULL;
 	if (dev->req != 0) {
 		http_cancel(dev->run->eng->http, dev->req);
 		dev->req = 0;
@@ -404,6 +491,16 @@ runner_count(const struct runner *r, size_t *ndone)
 	return r->n;
 }
 
+size_t
+runner_duplicates(const struct runner *r)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		k += r->devs[i].dup_of != NULL;
+	return k;
+}
+
 /* The id a result shows: the registry's, the device's, else the target as given. */
 static const char *
 rdev_id(const struct rdev *dev)
@@ -432,6 +529,10 @@ rdev_result(const struct rdev *dev, struct runner_result *res)
 	res->error = res->ok ? NULL : (dev->error != NULL ? dev->error : "not done");
 	res->ar = dev->have_ar ? &dev->ar : NULL;
 	res->ok_text = res->ok ? dev->ok_text : NULL;
+	if (dev->dup_of != NULL) {
+		res->duplicate_of = dev->dup_of->dt.arg;
+		res->error = "the same device as an earlier target";
+	}
 }
 
 void
@@ -455,6 +556,8 @@ runner_audit(struct runner *r, char **cause)
 		char *target, *c = NULL;
 
 		rdev_result(&r->devs[i], &res);
+		if (res.duplicate_of != NULL)
+			continue; /* nothing was done */
 		target = str_sanitize(res.mac != NULL ? res.mac : res.target, RUN_TEXT_MAX);
 		memset(&au, 0, sizeof au);
 		au.ts_ms = now;

@@ -386,6 +386,34 @@ gen1_light(const struct action *a, const cJSON *root, struct action_result *out,
 	return 0;
 }
 
+/* fw_update(_beta) on a device offered no such update: done, nothing to install. */
+static int
+up_to_date(const struct action *a, struct action_result *out)
+{
+	out->ok = true;
+	out->up_to_date = true;
+	out->has_update_info = true;
+	out->update_available = false;
+	out->message = xstrdup(a->kind == ACTION_FW_UPDATE_BETA
+	                           ? "no beta update available: nothing to install"
+	                           : "no update available: firmware is up to date");
+	return 0;
+}
+
+/*
+ * Whether a Gen2+ RPC error to Shelly.Update says there is no such update (-114 unavailable:
+ * "FW stage stable not found!" as devices answer, "No update info!" before a first check).
+ */
+static bool
+gen2_no_update(const struct action *a, int code, const char *message)
+{
+	if ((a->kind != ACTION_FW_UPDATE && a->kind != ACTION_FW_UPDATE_BETA) || code != -114 ||
+	    message == NULL)
+		return false;
+	return strcasestr(message, "no update info") != NULL ||
+	       (strcasestr(message, "stage") != NULL && strcasestr(message, "not found") != NULL);
+}
+
 static int
 gen1_ota(const struct action *a, const cJSON *root, struct action_result *out, char **cause)
 {
@@ -424,17 +452,25 @@ gen1_ota(const struct action *a, const cJSON *root, struct action_result *out, c
 		return 0;
 	}
 
-	/* fw_update / fw_update_beta: the device answers with the same object. */
+	/* fw_update / fw_update_beta: the device answers with the same object; "idle" means
+	 * nothing is being installed (a real device says "updating" once it starts). */
 	if (status[0] == '\0' && has_update < 0) {
 		*cause = xstrdup("the firmware reply has no status");
 		return -1;
 	}
-	if (strcmp(status, "idle") == 0 && has_update == 0 && a->kind == ACTION_FW_UPDATE) {
-		out->message = xstrdup("no update to install");
+	if (strcmp(status, "idle") == 0) {
+		bool is_beta = a->kind == ACTION_FW_UPDATE_BETA;
+		bool offered = is_beta ? out->beta_version[0] != '\0' &&
+		                             strcmp(out->beta_version, out->current_version) != 0
+		                       : has_update == 1;
+		if (!offered)
+			return up_to_date(a, out);
+		out->message = xasprintf(
+		    "the %s update did not start (status: idle)", is_beta ? "beta" : "stable");
 		return 0;
 	}
 	out->ok = true;
-	out->message = xasprintf("update requested (status: %s)", status[0] ? status : "?");
+	out->message = xasprintf("update requested (status: %s)", status);
 	return 0;
 }
 
@@ -663,7 +699,10 @@ action_parse_result(int gen, const struct action *a, int http_status, const char
 
 	/* An RPC error object wins over the HTTP status (over HTTP it comes with a non-2xx). */
 	if (gen >= 2 && root != NULL && gen2_error(root, &code, &emsg)) {
-		out->message = rpc_error_describe(code, emsg);
+		if (gen2_no_update(a, code, emsg))
+			(void)up_to_date(a, out);
+		else
+			out->message = rpc_error_describe(code, emsg);
 		free(emsg);
 		cJSON_Delete(root);
 		free(jcause);

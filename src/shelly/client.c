@@ -177,7 +177,8 @@ op_done_cb(const struct http_response *resp, void *arg)
 					r.result = resp->result == HTTP_OK ? HTTP_RPC_ERROR :
 					    resp->result;
 					r.cause = ar.message;
-				}
+				} else
+					r.result = HTTP_OK; /* "no update": an RPC error, done */
 			} else
 				fail_parse(&r, cause, &owned);
 			op->cb(&r, op->arg);

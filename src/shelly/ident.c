@@ -125,16 +125,33 @@ fill_common(const cJSON *o, struct device_ident *out)
 	json_get_strbuf(o, "profile", out->profile, sizeof out->profile);
 }
 
+/*
+ * 0 when o has every one of the NULL-ended keys as a string, else -1 with *cause naming the
+ * first missing: a web server that happens to answer JSON with a "mac" or a "type" is not a
+ * Shelly. The keys are those every real capture has (tests/fixtures: Gen1 /shelly has type,
+ * mac, auth and fw; Gen2+ Shelly.GetDeviceInfo id, mac, model, gen, fw_id and ver).
+ */
+static int
+has_keys(const cJSON *o, const char *const *keys, char **cause)
+{
+	for (size_t i = 0; keys[i] != NULL; i++)
+		if (json_get_string(o, keys[i]) == NULL) {
+			if (cause != NULL)
+				*cause = xasprintf(
+				    "not a Shelly identification: no \"%s\" string", keys[i]);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 parse_gen1(const cJSON *o, struct device_ident *out, char **cause)
 {
+	static const char *const keys[] = {"type", "mac", "fw", NULL};
 	const char *type = json_get_string(o, "type");
 
-	if (type == NULL && json_get_string(o, "mac") == NULL) {
-		if (cause != NULL)
-			*cause = xstrdup("not a Shelly identification: no gen, type or mac");
+	if (has_keys(o, keys, cause) != 0)
 		return -1;
-	}
 	out->gen = 1;
 	fill_common(o, out);
 	json_strlcpy(out->model, type, sizeof out->model);
@@ -155,14 +172,11 @@ parse_gen1(const cJSON *o, struct device_ident *out, char **cause)
 static int
 parse_gen2(const cJSON *o, int gen, struct device_ident *out, char **cause)
 {
+	static const char *const keys[] = {"id", "mac", "model", NULL};
 	const char *ver;
 
-	if (json_get_string(o, "id") == NULL && json_get_string(o, "model") == NULL &&
-	    json_get_string(o, "mac") == NULL) {
-		if (cause != NULL)
-			*cause = xstrdup("not a Shelly identification: no id, model or mac");
+	if (has_keys(o, keys, cause) != 0)
 		return -1;
-	}
 	out->gen = gen;
 	fill_common(o, out);
 	json_get_strbuf(o, "id", out->id, sizeof out->id);

@@ -845,6 +845,8 @@ runner_done_cb(void *arg)
 		struct source_result *x;
 		char text[160];
 		runner_result(part->runner, i, &r);
+		if (r.duplicate_of != NULL)
+			continue; /* the same device as another mark: acted on once */
 		if (r.ok)
 			snprintf(text, sizeof text, "ok%s%s", r.ok_text ? ": " : "",
 			    r.ok_text ? r.ok_text : "");

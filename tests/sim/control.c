@@ -10,7 +10,7 @@
  *   POST /devices/<i|id>/reset-counters
  *   POST /devices/<i|id>/move             IP change to the next free pool address
  *   POST /devices/<i|id>/reboot
- *   POST /devices/<i|id>/offer-update     {"stable":"1.9.0","beta":null}
+ *   POST /devices/<i|id>/offer-update     {"stable":"1.9.0","beta":null,"unchecked":false}
  *   POST /devices/<i|id>/config           {"patch":{...}} change config behind the tool's back
  *   POST /devices/<i|id>/config-fail      {"after":N} the setter request after N more fails
  *   GET  /devices/<i|id>/secrets          the Gen2+ "pass" keys SetConfig received (tests only)
@@ -161,6 +161,7 @@ state_object(struct dev *d)
 	cJSON_AddItemToObject(upd, "stable", str_or_null(d->upd_stable));
 	cJSON_AddItemToObject(upd, "beta", str_or_null(d->upd_beta));
 	cJSON_AddBoolToObject(upd, "pending", d->pending_update);
+	cJSON_AddNumberToObject(upd, "ota_checks", (double)d->ota_checks);
 	arr = cJSON_AddArrayToObject(o, "switches");
 	for (size_t i = 0; i < d->nsw; i++) {
 		struct sim_switch *s = &d->sw[i];
@@ -334,6 +335,8 @@ device_post(struct sim *sim, struct MHD_Connection *conn, struct dev *d, const c
 			free(d->upd_beta);
 			d->upd_beta = be ? xstrdup(be) : NULL;
 		}
+		/* "unchecked": true: a Gen1 device has not seen the offer until /ota/check. */
+		d->ota_unchecked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "unchecked"));
 	} else if (!strncmp(action, "config", 6)) {
 		if (simcfg_control(d, action, in, &cause) < 0)
 			goto fail;

@@ -409,24 +409,34 @@ do_light(struct dev *d, struct sim_req *req, int idx, struct reply *rep)
 static void
 do_ota(struct dev *d, struct sim_req *req, struct reply *rep)
 {
-	const char *update = req_arg(req, "update");
+	const char *update = req_arg(req, "update"), *beta = req_arg(req, "beta");
+	bool want = update && (!strcmp(update, "true") || !strcmp(update, "1"));
+	bool want_beta = beta && (!strcmp(beta, "true") || !strcmp(beta, "1"));
+	/* Until /ota/check the device answers from what it last knew: no offer. */
+	const char *stable = d->ota_unchecked ? NULL : d->upd_stable;
+	const char *beta_v = d->ota_unchecked ? NULL : d->upd_beta;
 	cJSON *o = cJSON_CreateObject();
 
-	if (update && (!strcmp(update, "true") || !strcmp(update, "1")) && d->upd_stable &&
-	    !d->pending_update) {
+	/* ?update=true installs the offered stable release, ?beta=true the offered beta; with
+	 * nothing offered the device stays idle. */
+	if (((want && stable) || (want_beta && beta_v)) && !d->pending_update) {
+		if (want_beta) {
+			free(d->upd_stable);
+			d->upd_stable = NULL;
+			stable = NULL;
+		}
 		d->pending_update = true;
 		dev_reboot(d, 1000);
 	}
 	cJSON_AddStringToObject(o, "status",
 	    d->pending_update ? "updating"
-	    : d->upd_stable   ? "pending"
+	    : stable          ? "pending"
 	                      : "idle");
-	cJSON_AddBoolToObject(o, "has_update", d->upd_stable != NULL);
-	cJSON_AddStringToObject(
-	    o, "new_version", d->upd_stable ? d->upd_stable : (d->fw ? d->fw : ""));
+	cJSON_AddBoolToObject(o, "has_update", stable != NULL);
+	cJSON_AddStringToObject(o, "new_version", stable ? stable : (d->fw ? d->fw : ""));
 	cJSON_AddStringToObject(o, "old_version", d->fw ? d->fw : "");
-	if (d->upd_beta)
-		cJSON_AddStringToObject(o, "beta_version", d->upd_beta);
+	if (beta_v)
+		cJSON_AddStringToObject(o, "beta_version", beta_v);
 	finish(d, rep, 200, o);
 }
 
@@ -519,6 +529,12 @@ gen1_handle(struct dev *d, struct sim_req *req, struct reply *rep)
 		do_light(d, req, idx, rep);
 	} else if (!strcmp(p, "/ota")) {
 		do_ota(d, req, rep);
+	} else if (!strcmp(p, "/ota/check")) { /* look for an update now */
+		cJSON *o = cJSON_CreateObject();
+		d->ota_checks++;
+		d->ota_unchecked = false;
+		cJSON_AddStringToObject(o, "status", "ok");
+		finish(d, rep, 200, o);
 	} else if (!strcmp(p, "/reboot")) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddBoolToObject(o, "ok", true);

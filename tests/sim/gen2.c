@@ -535,8 +535,11 @@ call(struct dev *d, const char *method, const cJSON *params, cJSON **result, str
 		bool ok = (stage && !strcmp(stage, "beta"))
 		              ? d->upd_beta != NULL
 		              : (d->upd_stable != NULL || (url && d->upd_beta));
-		if (!ok) {
-			set_err(e, -114, "No update info!");
+		if (!ok) { /* as a device answers (aioshelly RpcCallError seen in the field) */
+			set_err(e, -114,
+			    (stage && !strcmp(stage, "beta"))
+			        ? "Resource unavailable: FW stage beta not found!"
+			        : "Resource unavailable: FW stage stable not found!");
 			return false;
 		}
 		if (stage && !strcmp(stage, "beta")) {

@@ -105,7 +105,7 @@ usage(FILE *f)
 	           "  POST /devices/<i|id>/fault {\"fault\":KIND[,\"count\":N][,\"path\":P]}\n"
 	           "  POST /devices/<i|id>/auth {\"enable\":BOOL[,\"password\":PW]}\n"
 	           "  POST /devices/<i|id>/tls/rotate [{\"after\":PATH}], /reset-counters, /move, /reboot\n"
-	           "  POST /devices/<i|id>/offer-update {\"stable\":VER,\"beta\":VER}\n"
+	           "  POST /devices/<i|id>/offer-update {\"stable\":VER,\"beta\":VER[,\"unchecked\":BOOL]}\n"
 	           "  POST /reset-counters\n");
 }
 

@@ -224,6 +224,8 @@ struct dev {
 	struct loop_timer *reboot_timer; /* reboot start/end */
 	bool rebooting;
 	bool pending_update; /* reboot finishes a firmware update */
+	bool ota_unchecked; /* Gen1: /ota hides the offer until /ota/check (a cached answer) */
+	unsigned ota_checks; /* Gen1 /ota/check requests */
 	/* Auth. */
 	bool auth;
 	char *password; /* NULL when set through Shelly.SetAuth (only ha1 known) */

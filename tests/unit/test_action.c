@@ -480,12 +480,52 @@ test_gen1_ota(void **state)
 				       "20231107-162940/v1.14.1-rc1-g0617c15)");
 	action_result_done(&r);
 
-	/* Nothing to install: not ok. */
+	/* No stable update: nothing to install, done (an up-to-date device is not a failure). */
 	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 200, body, &r), 0);
+	assert_true(r.ok);
+	assert_true(r.up_to_date);
+	assert_true(r.has_update_info);
+	assert_false(r.update_available);
+	assert_string_equal(r.message, "no update available: firmware is up to date");
+	action_result_done(&r);
+
+	/* A beta is offered but the device stayed idle after ?beta=true: it did not start. */
+	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200, body, &r), 0);
 	assert_false(r.ok);
-	assert_string_equal(r.message, "no update to install");
+	assert_false(r.up_to_date);
+	assert_string_equal(r.message, "the beta update did not start (status: idle)");
 	action_result_done(&r);
 	free(body);
+
+	/* No beta offered (absent, or the installed version): nothing to install. */
+	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
+			     "{\"status\":\"idle\",\"has_update\":true,\"old_version\":\"v1\"}", &r),
+	    0);
+	assert_true(r.ok);
+	assert_true(r.up_to_date);
+	assert_string_equal(r.message, "no beta update available: nothing to install");
+	action_result_done(&r);
+	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
+			     "{\"status\":\"idle\",\"old_version\":\"v1\",\"beta_version\":\"v1\"}", &r),
+	    0);
+	assert_true(r.up_to_date);
+	action_result_done(&r);
+	/* A stable update offered, but still idle: not started, not "up to date". */
+	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 200,
+			     "{\"status\":\"idle\",\"has_update\":true}", &r),
+	    0);
+	assert_false(r.ok);
+	assert_false(r.up_to_date);
+	assert_string_equal(r.message, "the stable update did not start (status: idle)");
+	action_result_done(&r);
+	/* Started: the device says "updating". */
+	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
+			     "{\"status\":\"updating\",\"has_update\":false,\"beta_version\":\"v2\"}", &r),
+	    0);
+	assert_true(r.ok);
+	assert_false(r.up_to_date);
+	assert_string_equal(r.message, "update requested (status: updating)");
+	action_result_done(&r);
 
 	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, "{\"status\":\"idle\"}", &r),
 	    -1);
@@ -696,6 +736,39 @@ test_gen2_update(void **state)
 	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200, "null", &r), 0);
 	assert_true(r.ok);
 	assert_string_equal(r.message, "update to the beta firmware started");
+	action_result_done(&r);
+
+	/* Shelly.Update with no such stage offered (as devices answer, aioshelly RpcCallError
+	 * (-114, 'Resource unavailable: FW stage stable not found!')): up to date, not failed. */
+	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 500,
+			     "{\"code\":-114,\"message\":\"Resource unavailable: FW stage stable not found!\"}",
+			     &r),
+	    0);
+	assert_true(r.ok);
+	assert_true(r.up_to_date);
+	assert_false(r.update_available);
+	assert_string_equal(r.message, "no update available: firmware is up to date");
+	action_result_done(&r);
+	assert_int_equal(parse(3, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
+			     "{\"id\":1,\"src\":\"x\",\"error\":{\"code\":-114,\"message\":\"No update info!\"}}",
+			     &r),
+	    0);
+	assert_true(r.up_to_date);
+	assert_string_equal(r.message, "no beta update available: nothing to install");
+	action_result_done(&r);
+	/* Other -114 errors (a method the device lacks) stay failures. */
+	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 404,
+			     "{\"code\":-114,\"message\":\"Method Shelly.Update failed: Method not found!\"}",
+			     &r),
+	    0);
+	assert_false(r.ok);
+	assert_false(r.up_to_date);
+	action_result_done(&r);
+	/* Not for other actions. */
+	assert_int_equal(parse(2, (struct action){ACTION_REBOOT, 0, 0, 0}, 500,
+			     "{\"code\":-114,\"message\":\"No update info!\"}", &r),
+	    0);
+	assert_false(r.ok);
 	action_result_done(&r);
 }
 

@@ -266,6 +266,24 @@ test_frames_and_errors(void **state)
 	parse_fails("{\"gen\":2}", 9, "not a Shelly");
 	parse_fails("{\"type\":\"SHSW-1\",\"mac\":\"34945472A643\"", 36, "invalid JSON");
 
+	/* Web servers that are not Shellies, though their JSON has a "mac", "type" or "id":
+	 * a real /shelly always has type, mac and fw, a real GetDeviceInfo id, mac and model. */
+	{
+		static const char *const hostile[] = {
+			"{\"status\":\"ok\",\"mac\":\"AA:BB:CC:DD:EE:FF\"}",
+			"{\"type\":\"error\",\"message\":\"not found\"}",
+			"{\"type\":\"SHSW-1\",\"mac\":\"34945472A643\"}",
+			"{\"type\":\"x\",\"mac\":\"AABBCCDDEEFF\",\"fw\":7}",
+			"{\"gen\":2,\"mac\":\"AABBCCDDEEFF\"}",
+			"{\"gen\":2,\"id\":\"x\",\"model\":\"y\"}",
+			"{\"gen\":3,\"id\":\"x\",\"mac\":\"AABBCCDDEEFF\"}",
+			"{\"gen\":1,\"mac\":\"AABBCCDDEEFF\",\"fw\":\"1\"}",
+			NULL,
+		};
+		for (size_t i = 0; hostile[i] != NULL; i++)
+			parse_fails(hostile[i], strlen(hostile[i]), "not a Shelly");
+	}
+
 	/* deeply nested input is refused before cJSON recurses into it */
 	{
 		size_t n = 100000;
@@ -312,19 +330,23 @@ test_quirky_values(void **state)
 	assert_string_equal(id.name, "");
 
 	/* a bogus MAC leaves mac and the derived id unknown instead of inventing them */
-	assert_int_equal(parse_str("{\"type\":\"SHEM\",\"mac\":\"XXXXXXXXXXXX\"}", &id), 0);
+	assert_int_equal(
+	    parse_str("{\"type\":\"SHEM\",\"mac\":\"XXXXXXXXXXXX\",\"fw\":\"x\"}", &id), 0);
 	assert_string_equal(id.mac, "");
 	assert_string_equal(id.id, "");
 
 	/* very long strings are cut, not overflowed */
 	snprintf(
-	    big, sizeof big, "{\"gen\":2,\"id\":\"%0*d\",\"name\":\"%0*d\"}", 2000, 7, 2000, 8);
+	    big, sizeof big,
+	    "{\"gen\":2,\"mac\":\"AABBCCDDEEFF\",\"model\":\"X\",\"id\":\"%0*d\",\"name\":\"%0*d\"}",
+	    2000, 7, 2000, 8);
 	assert_int_equal(shelly_parse_ident(big, strlen(big), &id, &cause), 0);
 	assert_int_equal(strlen(id.id), DEV_ID_LEN - 1);
 	assert_int_equal(strlen(id.name), DEV_NAME_LEN - 1);
 
 	/* unknown type: derived prefix */
-	assert_int_equal(parse_str("{\"type\":\"SHFOO-9\",\"mac\":\"AABBCCDDEEFF\"}", &id), 0);
+	assert_int_equal(
+	    parse_str("{\"type\":\"SHFOO-9\",\"mac\":\"AABBCCDDEEFF\",\"fw\":\"x\"}", &id), 0);
 	assert_string_equal(id.id, "shellyfoo9-AABBCCDDEEFF");
 	assert_string_equal(id.model_name, "");
 }

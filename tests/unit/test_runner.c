@@ -187,16 +187,18 @@ test_cancel(void **state)
 {
 	struct fixture *f = *state;
 	struct action a = { ACTION_SWITCH_TOGGLE, 0, 0, ACTION_LIGHT_PLAIN };
-	char hp[64];
+	char hp[64], hp2[64];
 	const char *t[2];
 	struct runner *r;
 	struct runner_result res;
 	size_t ndone = 9;
 	char *cause = NULL;
-	int fd;
+	int fd, fd2;
 
 	assert_int_equal(port_on_loopback(1, &fd, hp, sizeof hp), 0);
-	t[0] = t[1] = hp;
+	assert_int_equal(port_on_loopback(1, &fd2, hp2, sizeof hp2), 0);
+	t[0] = hp;
+	t[1] = hp2;
 	r = runner_new(&f->eng, &a, t, 2, "test", &f->cbs, &cause);
 	assert_non_null(r);
 	runner_start(r);
@@ -212,6 +214,47 @@ test_cancel(void **state)
 	assert_int_equal(res.result, HTTP_CANCELLED);
 	runner_free(r);
 	close(fd);
+	close(fd2);
+}
+
+/* The same address twice (any case, with the default port spelt out or not) is acted on once:
+ * the later mentions finish at once as duplicates of the first, without a request. */
+static void
+test_duplicates_merged(void **state)
+{
+	struct fixture *f = *state;
+	struct action a = { ACTION_SWITCH_TOGGLE, 0, 0, ACTION_LIGHT_PLAIN };
+	char hp[64];
+	const char *t[4];
+	struct runner *r;
+	struct runner_result res;
+	size_t ndone = 9;
+	char *cause = NULL;
+	int fd;
+
+	assert_int_equal(port_on_loopback(1, &fd, hp, sizeof hp), 0);
+	t[0] = hp;
+	t[1] = "127.0.0.2"; /* port 80 ... */
+	t[2] = hp;
+	t[3] = "127.0.0.2:80"; /* ... is this one */
+	r = runner_new(&f->eng, &a, t, 4, "test", &f->cbs, &cause);
+	assert_non_null(r);
+	runner_start(r);
+	assert_int_equal(runner_count(r, &ndone), 4);
+	assert_int_equal(ndone, 2);
+	assert_int_equal(runner_duplicates(r), 2);
+	runner_result(r, 2, &res);
+	assert_false(res.ok);
+	assert_string_equal(res.duplicate_of, hp);
+	runner_result(r, 3, &res);
+	assert_string_equal(res.duplicate_of, "127.0.0.2");
+	runner_result(r, 0, &res);
+	assert_null(res.duplicate_of);
+	runner_cancel(r);
+	assert_int_equal(f->c.done, 1);
+	assert_int_equal(f->c.results, 4);
+	runner_free(r);
+	close(fd);
 }
 
 int
@@ -221,6 +264,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_checked_before_sending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results_and_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_merged, setup, teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
