@@ -39,10 +39,11 @@ set_fault 1 http500
 failed() { [ "$(row "$M0" state)" = offline ] && [ "$(row "$M1" state)" = error ]; }
 wait_for 15 failed && pass "$N: silent -> offline, http500 -> error" ||
 	fail "$N: failures seen" "$(sq "$DB" "SELECT mac, state, error FROM status")"
-# What the last good poll stored, read once the failure is stored (it no longer changes).
+# What the last good poll stored, read once the failure is stored (it no longer changes). Its
+# time may be a little after T0: a poll under way when the fault was set is answered normally.
 for m in "$M0" "$M1"; do
-	r=$(row "$m" "power_w IS NOT NULL AND json IS NOT NULL AND reply_ts IS NOT NULL AND reply_ts <= $T0 AND ts > reply_ts AND error IS NOT NULL")
-	[ "$r" = 1 ] && pass "$N: $m keeps its last reply and values after failed polls ($(row "$m" "state || ', ' || power_w || ' W read ' || ($T0 - reply_ts) || ' ms before the fault'"))" ||
+	r=$(row "$m" "power_w IS NOT NULL AND json IS NOT NULL AND reply_ts IS NOT NULL AND ts > reply_ts AND error IS NOT NULL")
+	[ "$r" = 1 ] && pass "$N: $m keeps its last reply and values after failed polls ($(row "$m" "state || ', ' || power_w || ' W'"))" ||
 		fail "$N: $m last reply kept" "$(sq "$DB" "SELECT state, error, ts, reply_ts, power_w, json IS NOT NULL FROM status WHERE mac = '$m'") T0 $T0"
 done
 P0=$(row "$M0" power_w) RT0=$(row "$M0" reply_ts)

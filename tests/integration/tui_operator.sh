@@ -30,11 +30,11 @@ done
 "$SHELLY_TUI" --add "$(dv 3 HP)" -q >/dev/null 2>"$T_TMP/add.err" || fail "$N: add switch" "$(cat "$T_TMP/add.err")"
 
 tui_start 80 24 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-if tui_wait 60 'online 4 ' && tui_wait 20 '^│  dualcover .* online +- stopped ' &&
+if tui_wait 60 'online 4 ' && tui_wait 20 '^│  dualcover .* online +- st/st ' &&
 	tui_wait 20 '^│  shutter .* online +- stopped ' && tui_wait 20 '^│  blinds .* online +- [0-9]+%'; then
-	pass "$N: uncalibrated covers show their state, a calibrated one its position"
+	pass "$N: uncalibrated covers show their state (both of a dual cover: st/st), a calibrated one its position"
 else
-	fail "$N: cover OUT" "$(tui_why 'dualcover ... stopped')"
+	fail "$N: cover OUT" "$(tui_why 'dualcover ... st/st')"
 fi
 if grep -Eq '│  NAME +MODEL +IP ' "$T_TMP/screen" && grep -q 'poller: this console' "$T_TMP/screen"; then
 	pass "$N: at 80 columns the model column and who polls are shown"
@@ -64,10 +64,10 @@ else
 	fail "$N: result line" "$(tui_why "OK +blinds +$(dv 0 ID) +ok: cover:0 open")"
 fi
 tui_keys q A
-if tui_wait 30 '^│  dualcover .* opening ' && tui_wait 30 '^│  shutter .* opening '; then
-	pass "$N: after a bulk open the uncalibrated covers show opening"
+if tui_wait 30 '^│  dualcover .* ↑/st ' && tui_wait 30 '^│  shutter .* opening '; then
+	pass "$N: after a bulk open the uncalibrated covers show opening (cover 0 of the dual cover: ↑/st)"
 else
-	fail "$N: opening" "$(tui_why 'dualcover ... opening')"
+	fail "$N: opening" "$(tui_why 'dualcover ... ↑/st')"
 fi
 tui_keys Escape
 
