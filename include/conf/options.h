@@ -108,6 +108,9 @@
 	    "CA or certificate (file:PATH, PEM) to verify the firewall; empty: the system store") \
 	X(OPNSENSE_INSECURE, "opnsense-insecure", OT_BOOL, "off", 0, 0, NULL, \
 	    "Do not verify the firewall's certificate at all (logged on every sync)") \
+	X(OPNSENSE_PIN, "opnsense-pin", OT_STRING, "", 0, 0, NULL, \
+	    "Public key pin of the firewall (sha256//BASE64 as curl --pinnedpubkey, or 64 hex " \
+	    "digits): trusted instead of a CA, e.g. its self-signed certificate by IP") \
 	X(OPNSENSE_BACKEND, "opnsense-backend", OT_ENUM, "auto", 0, 0, "auto|kea|dnsmasq", \
 	    "DHCP server holding the reservations; auto detects the enabled one") \
 	X(OPNSENSE_ALIAS, "opnsense-alias", OT_STRING, "shelly_devices", 0, 0, NULL, \

@@ -38,6 +38,9 @@ struct opnsense_options {
 	const char *secret; /* API secret (basic password) */
 	const char *ca_file; /* PEM to verify the firewall against; NULL: the system store */
 	int insecure; /* 1: no certificate check (the caller logs that choice) */
+	/* public key pin ("sha256//BASE64" or 64 hex digits): only that key is trusted, no CA or
+	 * name check; NULL or "": none. Excludes insecure. */
+	const char *pin;
 	enum opnsense_backend_choice backend;
 	const char *alias; /* alias name; NULL or "": no alias */
 	uint32_t timeout_ms; /* per request; 0: 15 s (reconfigure gets three times as long) */

@@ -52,6 +52,7 @@ struct opn_record {
 	char *uuid;
 	char mac[13]; /* first MAC, normalised; "" when none or not a MAC */
 	char *macs; /* every MAC as read, sanitised ("" none) */
+	char *mac_set; /* every MAC normalised, joined by ',' ("" none): see opn_record_has_mac */
 	char *ip; /* first IPv4 address ("" none) */
 	char *hostname;
 	char *descr;
@@ -65,6 +66,9 @@ struct opn_alias {
 	char *uuid;
 	char *type; /* "host", ... ("" unknown) */
 	char *descr;
+	/* every field getItem returned, as a compact JSON object of strings (option maps as their
+	 * selected keys joined by ','), unsanitised: what setItem sends back unchanged */
+	char *fields;
 	char **content; /* entries, sorted */
 	size_t ncontent;
 };
@@ -79,6 +83,16 @@ struct opn_state {
 	size_t nrecords;
 	struct opn_alias alias;
 };
+
+/*
+ * A public key pin as curl's --pinnedpubkey takes it ("sha256//" and the base64 of the
+ * SHA-256 of the SubjectPublicKeyInfo) or as 64 hex digits (colons allowed) into hex (64
+ * lower-case hex digits); 0, or -1 when it is neither.
+ */
+int opn_pin_parse(const char *text, char hex[65]);
+
+/* 1 when any MAC of r (a dnsmasq host may list several) is mac (12 lower-case hex digits). */
+int opn_record_has_mac(const struct opn_record *r, const char *mac);
 
 /* Frees what st holds and zeroes it. */
 void opn_state_done(struct opn_state *st);
@@ -103,6 +117,14 @@ int opn_parse_alias_uuid(const char *body, size_t len, char **uuid, char **cause
 /* getItem/<uuid> of an alias into st->alias (exists = 1). [] (unknown UUID) is an error. */
 int opn_parse_alias(
     struct opn_state *st, const char *uuid, const char *body, size_t len, char **cause);
+/*
+ * The body of setItem for alias a: every field getItem returned (description, enabled, proto,
+ * categories, ...) carried over unchanged, with name, type "host" and content (entries
+ * separated by newlines) set. The name must be sent: OPNsense renames ("refactors") every
+ * reference to the alias (rules, NAT, nested aliases) when the posted name differs from the
+ * stored one, and a missing name counts as different. Caller frees.
+ */
+char *opn_alias_set_body(const struct opn_alias *a, const char *name, const char *content);
 /*
  * Detection: *enabled is 1 when the settings reply (kea/dhcpv4/get or dnsmasq/settings/get)
  * says the service is enabled, else 0.

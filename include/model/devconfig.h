@@ -398,19 +398,34 @@ int devconfig_timer_changes(struct devconfig *changes, const struct devconfig *d
 bool devconfig_needs_reboot1(const struct devconfig *changes);
 
 /*
- * Template files: one "FIELD = VALUE" per line, '#' comments, blank lines; a value in double
- * quotes keeps spaces ("\"" and "\\" escape). Values may hold variables ${name}, ${id},
- * ${mac}, ${index}, ${group}, replaced per device by devconfig_render. At most
- * DEVCONFIG_TEMPLATE_MAX bytes. Values without variables are checked here.
+ * Template files: one "FIELD = VALUE" per line, '#' comments, blank lines. A bare value is
+ * taken as it is, without the blanks around it. A value in double quotes keeps every byte
+ * between them, with the escapes \" \\ \n \r \t, \uXXXX (U+0001..U+FFFF, no surrogate) and
+ * \xHH (a byte 01..FF, for text that is not UTF-8); any other '\' is an error.
+ * devconfig_template_write writes every value so that it reads back byte for byte, on one line.
+ * Values may hold variables ${name}, ${id}, ${mac}, ${index}, ${group}, replaced per device by
+ * devconfig_render. At most DEVCONFIG_TEMPLATE_MAX bytes. Values without variables are
+ * checked here (devconfig_check: no control character, invalid UTF-8 or bidi control).
  * Returns 0 with out filled (initialised here), or -1 with "line N: ..." in *cause.
  */
 #define DEVCONFIG_TEMPLATE_MAX (256 * 1024)
 int devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause);
 /*
+ * A snapshot: the same text, holding what a device reported. Values are literal (no
+ * variables) and strings are kept as the device sent them (control characters, invalid UTF-8,
+ * any length); devconfig_unsettable finds those a desired configuration refuses.
+ */
+int devconfig_snapshot_parse(const char *text, size_t len, struct devconfig *out, char **cause);
+/*
+ * The position of the first entry of c (as a device reported it) that a desired
+ * configuration refuses (devconfig_check), with its name in name and why in *cause; or -1.
+ */
+int devconfig_unsettable(const struct devconfig *c, char *name, size_t size, char **cause);
+/*
  * One line of a template [line, line + len) (up to its first newline): 1 with its *f and *index
- * when devconfig_template_parse accepts it as "FIELD = VALUE", 0 when it is blank or a comment,
- * -1 with *cause when the template reader refuses it. Builds nothing: for a caller that looks
- * at a template line by line.
+ * when devconfig_template_parse or devconfig_snapshot_parse accepts it as "FIELD = VALUE", 0
+ * when it is blank or a comment, -1 with *cause when both refuse it. Builds nothing: for a
+ * caller that looks at a template or snapshot line by line.
  */
 int devconfig_line_field(
     const char *line, size_t len, enum devconfig_field *f, int *index, char **cause);
@@ -420,7 +435,7 @@ int devconfig_line_field(
  */
 int devconfig_template_set(
     struct devconfig *out, const char *name, const char *value, char **cause);
-/* Writes c as a template file (secrets never; a header comment first). */
+/* Writes c as a template file (secrets never; a header comment first, which must be one line). */
 void devconfig_template_write(const struct devconfig *c, const char *comment, FILE *fp);
 
 struct devconfig_vars {

@@ -64,7 +64,9 @@ void json_add_text(cJSON *o, const char *key, const char *s);
  * and the C1 controls U+0080..U+009F (which cJSON leaves raw, and which a terminal may take for
  * escape sequences) are written \u007f, \u0080 ..., and so are the bidirectional controls and
  * separators U+061C, U+200E-200F, U+2028-202E and U+2066-2069 (which reorder what a terminal
- * shows). Returns malloc'd text; caller frees.
+ * shows). Each maximal invalid UTF-8 subsequence (cJSON copies bytes as they are) becomes
+ * U+FFFD, as str_sanitize does, so the text is always valid UTF-8 and JSON. Returns malloc'd
+ * text; caller frees.
  */
 char *json_print(const cJSON *item, int pretty);
 /* Returns doc as compact JSON text (caller frees) and frees doc; aborts when out of memory. */

@@ -53,6 +53,12 @@ char *str_sanitize(const char *s, size_t max);
  * separators U+2028/U+2029. Terminals give them width 0, so nothing else stops them.
  */
 int str_is_bidi(uint32_t cp);
+/*
+ * Decodes one UTF-8 character at s (len >= 1 bytes available): returns its length and sets
+ * *cp, or returns 0 and sets *bad to the length of the maximal invalid subpart (at least 1),
+ * which every output that substitutes U+FFFD replaces by one U+FFFD.
+ */
+size_t str_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, size_t *bad);
 /* Returns 1 when str_sanitize(s, 0) would return s unchanged, else 0 (NULL is safe). */
 int str_is_safe(const char *s);
 /*

@@ -1219,6 +1219,25 @@ field_listed(const char *list, const char *name)
 	return 0;
 }
 
+/*
+ * 1 with the message printed when the device reports a value a template refuses (control
+ * characters, invalid UTF-8, too long): such a template could be neither read nor imported.
+ */
+static int
+template_refused(const struct devconfig *keep)
+{
+	char name[96], *cause = NULL;
+
+	if (devconfig_unsettable(keep, name, sizeof name, &cause) < 0)
+		return 0;
+	fprintf(stderr, "shelly-tui: --template-save: the device reports %s, ", name);
+	fputs("which a template refuses: ", stderr);
+	print_safe(stderr, cause);
+	fputs("; nothing written (leave it out with --fields, or fix it on the device)\n", stderr);
+	free(cause);
+	return 1;
+}
+
 int
 cli_template_save(struct app *app)
 {
@@ -1249,7 +1268,7 @@ cli_template_save(struct app *app)
 	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dt.ident.id,
 	    run.devs[0].dt.ident.gen);
 	str_sanitize_inplace(comment);
-	if (template_store(app->args.mode_arg, &keep, comment) != 0)
+	if (template_refused(&keep) || template_store(app->args.mode_arg, &keep, comment) != 0)
 		rc = EXIT_FAIL;
 	devconfig_done(&keep);
 	run_done(&run);

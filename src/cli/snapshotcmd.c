@@ -117,7 +117,7 @@ parse_body(const char *verb, const struct snaps *s, struct devconfig *c)
 {
 	char *cause = NULL;
 
-	if (devconfig_template_parse(s->body, strlen(s->body), c, &cause) == 0)
+	if (devconfig_snapshot_parse(s->body, strlen(s->body), c, &cause) == 0)
 		return 0;
 	fprintf(stderr, "shelly-tui: --%s: snapshot %lld cannot be read: ", verb, s->want);
 	print_safe(stderr, cause);
@@ -199,6 +199,29 @@ cli_snapshots(struct app *app)
 	return rc;
 }
 
+/*
+ * Leaves out of c the fields a desired configuration refuses (text as the device reported it:
+ * control characters, invalid UTF-8, too long), each named on stderr: a restore writes only
+ * what a template could.
+ */
+static void
+leave_out_unsettable(struct devconfig *c)
+{
+	char name[96], *cause = NULL;
+	int i;
+
+	while ((i = devconfig_unsettable(c, name, sizeof name, &cause)) >= 0) {
+		fprintf(stderr, "shelly-tui: --config-restore: %s left out: ", name);
+		print_safe(stderr, cause);
+		fputs(
+		    " (as the device reported it; a restore writes only what a template accepts)\n",
+		    stderr);
+		free(cause);
+		cause = NULL;
+		devconfig_unset(c, c->e[i].field, c->e[i].index);
+	}
+}
+
 int
 cli_config_restore(struct app *app)
 {
@@ -215,6 +238,7 @@ cli_config_restore(struct app *app)
 	if ((mac = load(app, "config-restore", &s, &rc)) == NULL)
 		return rc;
 	if (parse_body("config-restore", &s, &c) == 0) {
+		leave_out_unsettable(&c);
 		rc = cli_config_apply_one(app, "config-restore", mac, &c);
 		devconfig_done(&c);
 	} else

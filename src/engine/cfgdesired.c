@@ -271,7 +271,7 @@ snap_cb(const struct cfgstore_row *r, void *arg)
 
 	if (s->found || r->body == NULL)
 		return 0;
-	if (devconfig_template_parse(r->body, strlen(r->body), s->out, &s->why) != 0)
+	if (devconfig_snapshot_parse(r->body, strlen(r->body), s->out, &s->why) != 0)
 		return -1;
 	s->out->gen = r->gen;
 	s->out->has_rev = r->has_rev;

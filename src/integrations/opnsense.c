@@ -44,6 +44,7 @@ struct opnsense_sync {
 	char *host, *prefix, *key, *secret, *ca_file, *alias_name, *lane;
 	uint16_t port;
 	int insecure;
+	char pin[65]; /* "": none */
 	enum opnsense_backend_choice choice;
 	uint32_t timeout_ms, connect_timeout_ms;
 	struct opn_device *devs;
@@ -179,8 +180,11 @@ send_req(struct opnsense_sync *s, enum http_method m, const char *path, const ch
 	req.auth = HTTP_AUTH_BASIC;
 	req.user = s->key;
 	req.password = s->secret;
-	req.tls = s->insecure ? HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
+	req.tls = s->pin[0] != '\0' ? HTTP_TLS_PIN
+	          : s->insecure     ? HTTP_TLS_INSECURE
+	                            : HTTP_TLS_VERIFY;
 	req.ca_file = s->ca_file;
+	req.pin_sha256 = s->pin[0] != '\0' ? s->pin : NULL;
 	free(s->what);
 	s->what = xasprintf("%s (%s %s)", what, m == HTTP_GET ? "GET" : "POST", path);
 	log_debug("opnsense: %s", s->what);
@@ -499,22 +503,25 @@ write_record(struct opnsense_sync *s, struct opn_item *it)
 	free(what);
 }
 
+/* addItem: a new host alias; setItem: the item as read with its content replaced (see
+ * opn_alias_set_body: sending only the content would make OPNsense rename every reference). */
 static char *
-alias_body(const struct opn_item *it)
+alias_body(const struct opnsense_sync *s, const struct opn_item *it)
 {
-	cJSON *root = cJSON_CreateObject(), *o;
+	cJSON *root, *o;
 
+	if (it->action != OPN_ADD)
+		return opn_alias_set_body(&s->state.alias, it->device, it->content);
+	root = cJSON_CreateObject();
 	o = cJSON_AddObjectToObject(root, "alias");
-	if (it->action == OPN_ADD) {
-		cJSON_AddStringToObject(o, "enabled", "1");
-		cJSON_AddStringToObject(o, "name", it->device);
-		cJSON_AddStringToObject(o, "type", "host");
-		cJSON_AddStringToObject(o, "proto", "");
-		cJSON_AddStringToObject(o, "categories", "");
-		cJSON_AddStringToObject(o, "counters", "0");
-		cJSON_AddStringToObject(o, "updatefreq", "");
-		cJSON_AddStringToObject(o, "description", it->descr);
-	}
+	cJSON_AddStringToObject(o, "enabled", "1");
+	cJSON_AddStringToObject(o, "name", it->device);
+	cJSON_AddStringToObject(o, "type", "host");
+	cJSON_AddStringToObject(o, "proto", "");
+	cJSON_AddStringToObject(o, "categories", "");
+	cJSON_AddStringToObject(o, "counters", "0");
+	cJSON_AddStringToObject(o, "updatefreq", "");
+	cJSON_AddStringToObject(o, "description", it->descr);
 	cJSON_AddStringToObject(o, "content", it->content);
 	return json_compact_free(root);
 }
@@ -533,7 +540,7 @@ alias_item(struct opnsense_sync *s)
 static void
 write_alias(struct opnsense_sync *s, struct opn_item *it)
 {
-	char *body = alias_body(it), *path, *what;
+	char *body = alias_body(s, it), *path, *what;
 
 	s->cur = it;
 	if (it->action == OPN_ADD)
@@ -876,7 +883,7 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
     char **cause)
 {
 	struct opnsense_sync *s;
-	char *host, *prefix;
+	char *host, *prefix, pin[65] = "";
 	uint16_t port;
 
 	if (opnsense_parse_url(o->url, &host, &port, &prefix, cause) != 0)
@@ -896,7 +903,19 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
 		            "not starting with a digit");
 		return NULL;
 	}
+	if (o->pin != NULL && o->pin[0] != '\0' &&
+	    (o->insecure || opn_pin_parse(o->pin, pin) != 0)) {
+		free(host);
+		free(prefix);
+		*cause =
+		    xstrdup(o->insecure ? "opnsense-pin and opnsense-insecure exclude each other"
+		                        : "opnsense-pin must be sha256//BASE64 (as curl "
+		                          "--pinnedpubkey takes it) or 64 hex digits");
+		return NULL;
+	}
 	s = xcalloc(1, sizeof *s);
+	if (o->pin != NULL && o->pin[0] != '\0')
+		memcpy(s->pin, pin, sizeof s->pin);
 	s->http = http;
 	s->kick = loop_timer_new(loop, kick_cb, s);
 	s->host = host;

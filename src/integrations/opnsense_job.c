@@ -117,6 +117,7 @@ opts_init(const struct opnsense_env *env, struct opts *op, char **cause)
 		op->o.ca_file = op->ca;
 	}
 	op->o.insecure = conf_get_bool(env->cfg, OPT_OPNSENSE_INSECURE);
+	op->o.pin = conf_get_str(env->cfg, OPT_OPNSENSE_PIN);
 	if (op->o.insecure)
 		log_warn(
 		    "opnsense: the firewall's certificate is not verified (opnsense-insecure on)");

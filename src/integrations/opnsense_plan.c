@@ -123,7 +123,7 @@ make_unique(const struct opn_state *st, struct want *w, size_t n)
 			const struct opn_record *r = &st->records[k];
 
 			clash[i] = !is_own(r) && str_caseeq(r->hostname, w[i].host) &&
-			           strcmp(r->mac, w[i].d->mac) != 0;
+			           !opn_record_has_mac(r, w[i].d->mac);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -207,14 +207,14 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 
 		if (is_own(r) || !is_dhcp(st, r))
 			continue;
-		if (strcmp(r->ip, w->d->ip) == 0 && strcmp(r->mac, w->d->mac) != 0)
+		if (strcmp(r->ip, w->d->ip) == 0 && !opn_record_has_mac(r, w->d->mac))
 			return xasprintf("address %s is reserved for %s (%s, record %s) by a "
 			                 "record shelly-tui did not create",
 			    w->d->ip,
 			    r->mac[0] != '\0' ? opn_mac_format(r->mac, mac, sizeof mac)
 			                      : "another client",
 			    r->hostname[0] != '\0' ? r->hostname : "no host name", r->uuid);
-		if (strcmp(r->mac, w->d->mac) == 0 && strcmp(r->ip, w->d->ip) != 0)
+		if (opn_record_has_mac(r, w->d->mac) && strcmp(r->ip, w->d->ip) != 0)
 			return xasprintf("MAC is reserved at %s (record %s) by a record "
 			                 "shelly-tui did not create",
 			    r->ip[0] != '\0' ? r->ip : "no address", r->uuid);
@@ -277,7 +277,7 @@ plan_device(struct opn_plan *p, const struct opn_state *st, const struct want *w
 			it->why =
 			    xasprintf("second record of this device (the first is %s)", own->uuid);
 			item_finish(it);
-		} else if (!is_own(r) && is_dhcp(st, r) && strcmp(r->mac, w->d->mac) == 0 &&
+		} else if (!is_own(r) && is_dhcp(st, r) && opn_record_has_mac(r, w->d->mac) &&
 		           w->has_ip && strcmp(r->ip, w->d->ip) == 0)
 			same = r;
 	}

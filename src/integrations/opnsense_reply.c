@@ -22,6 +22,7 @@ record_done(struct opn_record *r)
 {
 	free(r->uuid);
 	free(r->macs);
+	free(r->mac_set);
 	free(r->ip);
 	free(r->hostname);
 	free(r->descr);
@@ -34,6 +35,7 @@ alias_done(struct opn_alias *a)
 	free(a->uuid);
 	free(a->type);
 	free(a->descr);
+	free(a->fields);
 	str_array_free(a->content, a->ncontent);
 	memset(a, 0, sizeof *a);
 }
@@ -85,30 +87,16 @@ parse(const char *body, size_t len, char **cause)
 	return root;
 }
 
-/*
- * A field of a row or item as text: a string or number as is; an option map
- * {"key":{"value":"label","selected":1}} as the selected keys joined by ','. NULL if absent.
- * Returns a sanitised malloc'd string.
- */
+/* The keys of an option map {"key":{"value":"label","selected":1}} whose "selected" is set,
+ * joined by ',' (unsanitised, uncut). */
 static char *
-field(const cJSON *obj, const char *key)
+selected_keys(const cJSON *map)
 {
-	const cJSON *it = json_get(obj, key), *opt;
+	const cJSON *opt;
 	struct strbuf sb;
-	char num[32];
 
-	if (it == NULL || cJSON_IsNull(it))
-		return NULL;
-	if (cJSON_IsString(it))
-		return str_sanitize(it->valuestring, FIELD_MAX);
-	if (cJSON_IsNumber(it)) {
-		snprintf(num, sizeof num, "%.0f", it->valuedouble);
-		return xstrdup(num);
-	}
-	if (!cJSON_IsObject(it))
-		return NULL;
 	strbuf_init(&sb);
-	cJSON_ArrayForEach(opt, it)
+	cJSON_ArrayForEach(opt, map)
 	{
 		if (opt->string == NULL || json_get_bool(opt, "selected") != 1)
 			continue;
@@ -116,12 +104,39 @@ field(const cJSON *obj, const char *key)
 			strbuf_append_char(&sb, ',');
 		strbuf_append(&sb, opt->string);
 	}
-	{
-		char *raw = strbuf_steal(&sb), *s = str_sanitize(raw, FIELD_MAX);
+	return strbuf_steal(&sb);
+}
 
-		free(raw);
-		return s;
+/* A field's value as text, unsanitised and uncut: a string or number as is, an option map as
+ * its selected keys; NULL for anything else (absent, null, list). */
+static char *
+field_raw(const cJSON *it)
+{
+	char num[32];
+
+	if (cJSON_IsString(it))
+		return xstrdup(it->valuestring);
+	if (cJSON_IsNumber(it)) {
+		snprintf(num, sizeof num, "%.0f", it->valuedouble);
+		return xstrdup(num);
 	}
+	return cJSON_IsObject(it) ? selected_keys(it) : NULL;
+}
+
+/*
+ * A field of a row or item as text: a string or number as is; an option map as the selected
+ * keys joined by ','. NULL if absent. Returns a sanitised malloc'd string (at most FIELD_MAX).
+ */
+static char *
+field(const cJSON *obj, const char *key)
+{
+	char *raw = field_raw(json_get(obj, key)), *s;
+
+	if (raw == NULL)
+		return NULL;
+	s = str_sanitize(raw, FIELD_MAX);
+	free(raw);
+	return s;
 }
 
 /* field(), "" when absent. */
@@ -178,11 +193,32 @@ list_first(const char *list, int (*take)(const char *, char *, size_t), char *ou
 	return found;
 }
 
-static int
-take_mac(const char *tok, char *out, size_t size)
+/* Every MAC in a list value, normalised, joined by ',' ("" when none). */
+static char *
+mac_set_of(const char *list)
 {
-	(void)size;
-	return str_mac_normalise(tok, out) == 0;
+	char *copy = xstrdup(list), *save = NULL, *tok, mac[13];
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (tok = strtok_r(copy, ", \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t\n", &save))
+		if (str_mac_normalise(tok, mac) == 0)
+			strbuf_appendf(&sb, "%s%s", sb.len > 0 ? "," : "", mac);
+	free(copy);
+	return strbuf_steal(&sb);
+}
+
+int
+opn_record_has_mac(const struct opn_record *r, const char *mac)
+{
+	for (const char *p = r->mac_set; p != NULL && *p != '\0'; p += 13) {
+		if (strncmp(p, mac, 12) == 0 && mac[12] == '\0')
+			return 1;
+		if (p[12] == '\0')
+			break;
+	}
+	return 0;
 }
 
 static int
@@ -383,8 +419,8 @@ record_from_row(const struct opn_state *st, const cJSON *row, void *slot)
 	r->hostname = field0(row, kea ? "hostname" : "host");
 	r->descr = field0(row, kea ? "description" : "descr");
 	r->subnet = kea ? kea_subnet(st, row) : xstrdup("");
-	if (!list_first(r->macs, take_mac, r->mac, sizeof r->mac))
-		r->mac[0] = '\0';
+	r->mac_set = mac_set_of(r->macs);
+	str_copy(r->mac, sizeof r->mac, r->mac_set); /* the first, or "" */
 	list_first(ips, take_ipv4, ip, sizeof ip);
 	r->ip = xstrdup(ip);
 	free(ips);
@@ -432,26 +468,75 @@ strp_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Splits text on newlines and commas into a sorted array of non-empty entries. */
-static char **
-split_sorted(const char *text, size_t *n)
+/* Splits text on newlines and commas into a sorted array of non-empty entries; -1 (nothing
+ * kept) when an entry is longer than FIELD_MAX, since a cut entry would never compare equal. */
+static int
+split_sorted(const char *text, char ***out, size_t *n)
 {
 	char *copy = xstrdup(text), *save = NULL, *tok, **v = NULL;
 	size_t cnt = 0;
+	int rc = 0;
 
-	for (tok = strtok_r(copy, "\n,", &save); tok != NULL; tok = strtok_r(NULL, "\n,", &save)) {
+	for (tok = strtok_r(copy, "\n,", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, "\n,", &save)) {
 		while (*tok == ' ')
 			tok++;
 		if (*tok == '\0')
 			continue;
+		if (strlen(tok) > FIELD_MAX) {
+			rc = -1;
+			break;
+		}
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		v[cnt++] = str_sanitize(tok, FIELD_MAX);
 	}
 	free(copy);
-	if (cnt > 0)
+	if (rc != 0) {
+		str_array_free(v, cnt);
+		v = NULL;
+		cnt = 0;
+	} else if (cnt > 0)
 		qsort(v, cnt, sizeof *v, strp_cmp);
+	*out = v;
 	*n = cnt;
-	return v;
+	return rc;
+}
+
+/* Every field of an alias item with a text value, as a compact JSON object of strings. */
+static char *
+alias_fields(const cJSON *item)
+{
+	cJSON *out = cJSON_CreateObject();
+	const cJSON *f;
+	char *v;
+
+	cJSON_ArrayForEach(f, item)
+	{
+		if (f->string == NULL || (v = field_raw(f)) == NULL)
+			continue;
+		cJSON_AddStringToObject(out, f->string, v);
+		free(v);
+	}
+	return json_compact_free(out);
+}
+
+char *
+opn_alias_set_body(const struct opn_alias *a, const char *name, const char *content)
+{
+	cJSON *root = cJSON_CreateObject(), *item = NULL;
+
+	if (a->fields != NULL)
+		item = cJSON_Parse(a->fields);
+	if (item == NULL)
+		item = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "type");
+	cJSON_DeleteItemFromObjectCaseSensitive(item, "content");
+	cJSON_AddStringToObject(item, "name", name);
+	cJSON_AddStringToObject(item, "type", "host");
+	cJSON_AddStringToObject(item, "content", content);
+	cJSON_AddItemToObject(root, "alias", item);
+	return json_compact_free(root);
 }
 
 int
@@ -460,6 +545,7 @@ opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t
 	cJSON *root = parse(body, len, cause);
 	const cJSON *item;
 	char *content;
+	int rc;
 
 	if (root == NULL)
 		return -1;
@@ -474,14 +560,19 @@ opn_parse_alias(struct opn_state *st, const char *uuid, const char *body, size_t
 	st->alias.uuid = str_sanitize(uuid, FIELD_MAX);
 	st->alias.type = field0(item, "type");
 	st->alias.descr = field0(item, "description");
-	/* a string is newline-separated: split before sanitising (which drops newlines) */
-	content = json_get_string(item, "content") != NULL
-	              ? xstrdup(json_get_string(item, "content"))
-	              : field0(item, "content");
-	st->alias.content = split_sorted(content, &st->alias.ncontent);
+	st->alias.fields = alias_fields(item);
+	/* Split before sanitising (which drops the newlines of a string) and without a length
+	 * cap: the content lists the whole fleet (1000+ entries); the reply size bounds it. */
+	if ((content = field_raw(json_get(item, "content"))) == NULL)
+		content = xstrdup("");
+	rc = split_sorted(content, &st->alias.content, &st->alias.ncontent);
 	free(content);
 	cJSON_Delete(root);
-	return 0;
+	if (rc != 0)
+		*cause = xasprintf("the alias holds an entry longer than %d bytes; not compared, "
+		                   "not rewritten",
+		    FIELD_MAX);
+	return rc;
 }
 
 int
@@ -666,6 +757,72 @@ opn_parse_error(const char *body, size_t len)
 		out = msg;
 	}
 	return out;
+}
+
+/* Pins */
+
+/* The value of a base64 digit, or -1. */
+static int
+b64_value(char c)
+{
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(digits, c) : NULL;
+
+	return p != NULL ? (int)(p - digits) : -1;
+}
+
+/* Decodes the 44 digits of a padded base64 SHA-256 digest into md; 0 or -1. */
+static int
+b64_digest(const char *s, unsigned char md[32])
+{
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0, v;
+
+	if (strlen(s) != 44 || strcmp(s + 43, "=") != 0)
+		return -1;
+	for (size_t i = 0; i < 43; i++) {
+		if ((v = b64_value(s[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n < 32)
+				md[n] = (unsigned char)(acc >> bits);
+			n++;
+		}
+	}
+	return n == 32 && (acc & ((UINT32_C(1) << bits) - 1)) == 0 ? 0 : -1;
+}
+
+int
+opn_pin_parse(const char *text, char hex[65])
+{
+	static const char xd[] = "0123456789abcdef";
+	unsigned char md[32];
+	size_t n = 0;
+
+	if (strncmp(text, "sha256//", 8) == 0) {
+		if (b64_digest(text + 8, md) != 0)
+			return -1;
+		for (size_t i = 0; i < 32; i++) {
+			hex[2 * i] = xd[md[i] >> 4];
+			hex[2 * i + 1] = xd[md[i] & 15];
+		}
+		hex[64] = '\0';
+		return 0;
+	}
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == ':' && n % 2 == 0 && n > 0 && p[1] != '\0')
+			continue;
+		if (strchr("0123456789abcdefABCDEF", *p) == NULL || n == 64)
+			return -1;
+		hex[n++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+	}
+	hex[n] = '\0';
+	return n == 64 ? 0 : -1;
 }
 
 /* Names */

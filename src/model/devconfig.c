@@ -1018,16 +1018,97 @@ devconfig_needs_reboot1(const struct devconfig *changes)
 
 /* --- Templates ----------------------------------------------------------------------------- */
 
-/* Reads a quoted value starting after '"'; returns the end (after the closing quote) or NULL. */
+/* The escapes of quoted template values: \" \\ \n \r \t stand for esc_byte[i]. */
+static const char esc_letter[] = "\"\\nrt", esc_byte[] = "\"\\\n\r\t";
+
+/* The value of the n hex digits at p, or -1. */
+static long
+hex_value(const char *p, const char *end, int n)
+{
+	long v = 0;
+
+	if (end - p < n)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		v = v * 16 + (isdigit((unsigned char)p[i])
+		                     ? p[i] - '0'
+		                     : tolower((unsigned char)p[i]) - 'a' + 10);
+	}
+	return v;
+}
+
+/* Appends the UTF-8 encoding of cp (at most U+FFFF). */
+static void
+append_utf8(struct strbuf *out, unsigned long cp)
+{
+	if (cp < 0x80)
+		strbuf_append_char(out, (char)cp);
+	else if (cp < 0x800) {
+		strbuf_append_char(out, (char)(0xc0 | (cp >> 6)));
+		strbuf_append_char(out, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		strbuf_append_char(out, (char)(0xe0 | (cp >> 12)));
+		strbuf_append_char(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		strbuf_append_char(out, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/*
+ * Reads the escape after a '\' at p (p < end) into out: \" \\ \n \r \t, \uXXXX (a
+ * character U+0001..U+FFFF, no surrogate) or \xHH (one byte 01..FF, how the writer keeps
+ * bytes that are not UTF-8). Returns the end of the escape, or NULL with *cause.
+ */
 static const char *
-read_quoted(const char *p, const char *end, struct strbuf *out)
+read_escape(const char *p, const char *end, struct strbuf *out, char **cause)
+{
+	const char *s = *p != '\0' ? strchr(esc_letter, *p) : NULL;
+	long v;
+
+	if (s != NULL) {
+		strbuf_append_char(out, esc_byte[s - esc_letter]);
+		return p + 1;
+	}
+	if (*p == 'u' && (v = hex_value(p + 1, end, 4)) > 0 && (v < 0xd800 || v > 0xdfff)) {
+		append_utf8(out, (unsigned long)v);
+		return p + 5;
+	}
+	if (*p == 'x' && (v = hex_value(p + 1, end, 2)) > 0) {
+		strbuf_append_char(out, (char)v);
+		return p + 3;
+	}
+	if (*p == 'u' || *p == 'x')
+		*cause = xasprintf("bad \\%c escape (\\u: 4 hex digits, \\x: 2; not 0)", *p);
+	else if (*p > 0x20 && *p < 0x7f)
+		*cause = xasprintf("unknown escape \\%c (\\\" \\\\ \\n \\r \\t \\uXXXX \\xHH)", *p);
+	else
+		*cause = xstrdup("unknown escape (\\\" \\\\ \\n \\r \\t \\uXXXX \\xHH)");
+	return NULL;
+}
+
+/*
+ * Reads a quoted value starting after '"' into out; returns the end (after the closing quote),
+ * or NULL with *cause.
+ */
+static const char *
+read_quoted(const char *p, const char *end, struct strbuf *out, char **cause)
 {
 	while (p < end && *p != '"') {
-		if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\'))
-			p++;
-		strbuf_append_char(out, *p++);
+		if (*p != '\\') {
+			strbuf_append_char(out, *p++);
+			continue;
+		}
+		if (++p >= end)
+			break;
+		if ((p = read_escape(p, end, out, cause)) == NULL)
+			return NULL;
 	}
-	return p < end ? p + 1 : NULL;
+	if (p >= end) {
+		*cause = xstrdup("unterminated quote");
+		return NULL;
+	}
+	return p + 1;
 }
 
 static bool
@@ -1038,12 +1119,13 @@ has_vars(const char *v)
 
 /*
  * What a template line "name = value" sets, checked as devconfig_template_set does: *f, *index,
- * *state and in *canon (caller frees; NULL for DEVCONFIG_NULL) the value to keep. Returns 0, or
- * -1 with *cause. Stores nothing.
+ * *state and in *canon (caller frees; NULL for DEVCONFIG_NULL) the value to keep. With device
+ * (a snapshot: what a device reported) a value is literal (no variables) and a string is kept
+ * as it is (controls, invalid UTF-8, any length). Returns 0, or -1 with *cause. Stores nothing.
  */
 static int
-template_check(const char *name, const char *value, enum devconfig_field *f, int *index,
-    enum devconfig_state *state, char **canon, char **cause)
+template_check(const char *name, const char *value, bool device, enum devconfig_field *f,
+    int *index, enum devconfig_state *state, char **canon, char **cause)
 {
 	char *why = NULL;
 
@@ -1058,7 +1140,11 @@ template_check(const char *name, const char *value, enum devconfig_field *f, int
 		*cause = xasprintf("%s takes no component number", fields[*f].path);
 		return -1;
 	}
-	if (has_vars(value)) {
+	if (device && fields[*f].type == DCT_STR) {
+		*canon = xstrdup(value);
+		return 0;
+	}
+	if (!device && has_vars(value)) {
 		if (strlen(value) > DEVCONFIG_VALUE_MAX || !str_is_safe(value)) {
 			*cause = xasprintf("%s: value too long or not printable", name);
 			return -1;
@@ -1080,19 +1166,25 @@ template_check(const char *name, const char *value, enum devconfig_field *f, int
 	return 0;
 }
 
-int
-devconfig_template_set(struct devconfig *out, const char *name, const char *value, char **cause)
+static int
+template_set(struct devconfig *out, const char *name, const char *value, bool device, char **cause)
 {
 	enum devconfig_field f;
 	enum devconfig_state state;
 	int index;
 	char *canon;
 
-	if (template_check(name, value, &f, &index, &state, &canon, cause) != 0)
+	if (template_check(name, value, device, &f, &index, &state, &canon, cause) != 0)
 		return -1;
 	devconfig_set(out, f, index, state, canon);
 	free(canon);
 	return 0;
+}
+
+int
+devconfig_template_set(struct devconfig *out, const char *name, const char *value, char **cause)
+{
+	return template_set(out, name, value, false, cause);
 }
 
 #define LINE_NAME_SIZE 96
@@ -1129,6 +1221,22 @@ line_name(const char *p, const char *end, char *name, char **cause)
 }
 
 /*
+ * Whether [p, end) holds a control character other than tab before its trailing blanks: text
+ * that holds one is written escaped, so a raw one is refused (a snapshot line of an older
+ * version may hide a field behind a CR).
+ */
+static bool
+raw_control(const char *p, const char *end)
+{
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	for (; p < end; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/*
  * Reads one non-empty template line "FIELD = VALUE" [p, end): its name into name
  * (LINE_NAME_SIZE bytes) and its value into v (initialised here; caller frees with
  * strbuf_done, also on failure). Returns 0, or -1 with *cause.
@@ -1136,20 +1244,29 @@ line_name(const char *p, const char *end, char *name, char **cause)
 static int
 line_split(const char *p, const char *end, char *name, struct strbuf *v, char **cause)
 {
-	const char *eq;
+	const char *eq, *shown;
 
 	strbuf_init(v);
 	if ((eq = line_name(p, end, name, cause)) == NULL)
 		return -1;
+	shown = str_is_safe(name) ? name : "field"; /* a cause is printed: never raw bytes */
 	p = eq + 1;
 	while (p < end && isspace((unsigned char)*p))
 		p++;
+	if (raw_control(p, end)) {
+		*cause =
+		    xasprintf("%s: control characters are not allowed (write them escaped)", shown);
+		return -1;
+	}
 	if (p < end && *p == '"') {
-		p = read_quoted(p + 1, end, v);
+		char *why = NULL;
+		p = read_quoted(p + 1, end, v, &why);
 		while (p != NULL && p < end && isspace((unsigned char)*p))
 			p++;
 		if (p == NULL || (p < end && *p != '#')) {
-			*cause = xasprintf("%s: unterminated quote or text after it", name);
+			*cause =
+			    xasprintf("%s: %s", shown, why != NULL ? why : "text after the quote");
+			free(why);
 			return -1;
 		}
 	} else {
@@ -1159,7 +1276,7 @@ line_split(const char *p, const char *end, char *name, struct strbuf *v, char **
 		strbuf_append_len(v, p, (size_t)(e - p));
 	}
 	if (strlen(strbuf_str(v)) != v->len) {
-		*cause = xasprintf("%s: NUL byte in value", name);
+		*cause = xasprintf("%s: NUL byte in value", shown);
 		return -1;
 	}
 	return 0;
@@ -1167,14 +1284,14 @@ line_split(const char *p, const char *end, char *name, struct strbuf *v, char **
 
 /* Parses one non-empty template line "FIELD = VALUE" into out. */
 static int
-template_line(const char *p, const char *end, struct devconfig *out, char **cause)
+template_line(const char *p, const char *end, bool device, struct devconfig *out, char **cause)
 {
 	char name[LINE_NAME_SIZE];
 	struct strbuf v;
 	int rc = line_split(p, end, name, &v, cause);
 
 	if (rc == 0)
-		rc = devconfig_template_set(out, name, strbuf_str(&v), cause);
+		rc = template_set(out, name, strbuf_str(&v), device, cause);
 	strbuf_done(&v);
 	return rc;
 }
@@ -1191,8 +1308,8 @@ line_text(const char **s, const char **le)
 	return *s < *le && **s != '#';
 }
 
-int
-devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause)
+static int
+parse_text(const char *text, size_t len, bool device, struct devconfig *out, char **cause)
 {
 	const char *p = text, *end = text + len;
 	int line = 0;
@@ -1208,7 +1325,7 @@ devconfig_template_parse(const char *text, size_t len, struct devconfig *out, ch
 		const char *s = p;
 		char *why = NULL;
 		line++;
-		if (line_text(&s, &le) && template_line(s, le, out, &why) != 0) {
+		if (line_text(&s, &le) && template_line(s, le, device, out, &why) != 0) {
 			*cause = xasprintf("line %d: %s", line, why);
 			free(why);
 			devconfig_done(out);
@@ -1220,13 +1337,61 @@ devconfig_template_parse(const char *text, size_t len, struct devconfig *out, ch
 }
 
 int
+devconfig_template_parse(const char *text, size_t len, struct devconfig *out, char **cause)
+{
+	return parse_text(text, len, false, out, cause);
+}
+
+int
+devconfig_snapshot_parse(const char *text, size_t len, struct devconfig *out, char **cause)
+{
+	return parse_text(text, len, true, out, cause);
+}
+
+int
+devconfig_unsettable(const struct devconfig *c, char *name, size_t size, char **cause)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		char *canon = NULL;
+		if (e->state != DEVCONFIG_VALUE)
+			continue;
+		if (devconfig_check(e->field, e->value, &canon, cause) != 0) {
+			devconfig_name(e->field, e->index, name, size);
+			return (int)i;
+		}
+		free(canon);
+	}
+	return -1;
+}
+
+/* template_check of a line either reader accepts (a template's or a snapshot's). */
+static int
+line_check(const char *name, const char *value, enum devconfig_field *f, int *index, char **canon,
+    char **cause)
+{
+	enum devconfig_state state;
+	char *why = NULL;
+
+	if (template_check(name, value, false, f, index, &state, canon, &why) == 0)
+		return 0;
+	free(*canon);
+	if (template_check(name, value, true, f, index, &state, canon, cause) == 0) {
+		free(why);
+		return 0;
+	}
+	free(*cause);
+	*cause = why;
+	return -1;
+}
+
+int
 devconfig_line_field(
     const char *line, size_t len, enum devconfig_field *f, int *index, char **cause)
 {
 	const char *s = line, *le = line + len;
 	const char *nl = memchr(line, '\n', len);
 	char name[LINE_NAME_SIZE];
-	enum devconfig_state state;
 	struct strbuf v;
 	char *canon = NULL;
 	int rc;
@@ -1241,28 +1406,47 @@ devconfig_line_field(
 		return 0;
 	rc = line_split(s, le, name, &v, cause);
 	if (rc == 0)
-		rc = template_check(name, strbuf_str(&v), f, index, &state, &canon, cause);
+		rc = line_check(name, strbuf_str(&v), f, index, &canon, cause);
 	strbuf_done(&v);
 	free(canon);
 	return rc == 0 ? 1 : -1;
 }
 
-/* Writes a value quoted when it needs it. */
+/*
+ * Writes a value so that the template reader gives back exactly its bytes: bare when it is
+ * printable text (str_is_safe) without a blank at either end, a '"' first or a '#'; else
+ * quoted, with \" \\ \n \r \t, \uXXXX for the other controls, DEL, C1 and bidirectional
+ * controls, and \xHH for each byte that is not UTF-8. Quoted text is printable UTF-8.
+ */
 static void
 write_value(const char *v, FILE *fp)
 {
-	bool plain = v[0] != '\0' && !isspace((unsigned char)v[0]) &&
-	             !isspace((unsigned char)v[strlen(v) - 1]) && v[0] != '"' && !strchr(v, '#');
+	const unsigned char *u = (const unsigned char *)v;
+	size_t len = strlen(v), k, bad;
+	uint32_t cp;
 
-	if (plain) {
+	if (len > 0 && !isspace(u[0]) && !isspace(u[len - 1]) && v[0] != '"' &&
+	    strchr(v, '#') == NULL && str_is_safe(v)) {
 		fputs(v, fp);
 		return;
 	}
 	fputc('"', fp);
-	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', fp);
-		fputc(*v, fp);
+	for (size_t i = 0; i < len; i += k) {
+		const char *esc = strchr(esc_byte, v[i]);
+		k = 1;
+		if (esc != NULL)
+			fprintf(fp, "\\%c", esc_letter[esc - esc_byte]);
+		else if (u[i] < 0x20 || u[i] == 0x7f)
+			fprintf(fp, "\\u%04x", u[i]);
+		else if (u[i] < 0x80)
+			fputc(v[i], fp);
+		else if ((k = str_utf8_decode(u + i, len - i, &cp, &bad)) == 0) {
+			for (k = 0; k < bad; k++)
+				fprintf(fp, "\\x%02x", u[i + k]);
+		} else if (cp <= 0x9f || str_is_bidi(cp))
+			fprintf(fp, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(v + i, 1, k, fp);
 	}
 	fputc('"', fp);
 }

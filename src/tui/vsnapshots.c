@@ -124,7 +124,7 @@ parse_selected(struct vsnapshots *s)
 	}
 	p = &s->snaps[s->v.cur.sel];
 	devconfig_done(&s->want);
-	if (devconfig_template_parse(p->body, strlen(p->body), &s->want, &cause) != 0) {
+	if (devconfig_snapshot_parse(p->body, strlen(p->body), &s->want, &cause) != 0) {
 		snprintf(
 		    buf, sizeof buf, "snapshot %lld cannot be read: %s", (long long)p->id, cause);
 		say(s, 1, buf);
@@ -304,23 +304,49 @@ restore_yes_cb(struct tui *t, void *arg)
 	start(arg, 0);
 }
 
+/*
+ * Removes from s->want the fields a template refuses (text as the device reported it, with
+ * control characters or invalid UTF-8), as --config-restore does; their names (the first, and
+ * how many more) go into buf, "" when none.
+ */
+static void
+leave_out_unsettable(struct vsnapshots *s, char *buf, size_t size)
+{
+	char name[96], *cause = NULL;
+	int i, n = 0;
+
+	buf[0] = '\0';
+	while ((i = devconfig_unsettable(&s->want, name, sizeof name, &cause)) >= 0) {
+		if (n++ == 0)
+			snprintf(buf, size, "%s", name);
+		free(cause);
+		cause = NULL;
+		devconfig_unset(&s->want, s->want.e[i].field, s->want.e[i].index);
+	}
+	if (n > 1)
+		snprintf(buf + strlen(buf), size - strlen(buf), " and %d more", n - 1);
+}
+
 static void
 restore(struct vsnapshots *s)
 {
-	char q[200];
+	char q[480], left[128];
 
 	if (view_job_running(s->v.t, s->job))
 		return;
 	if (s->mode == M_LIST && parse_selected(s) != 0)
 		return;
+	leave_out_unsettable(s, left, sizeof left);
 	if (s->want.n == 0) {
 		tui_message(s->v.t, 1, "snapshot %lld holds no field", (long long)s->shown_id);
 		return;
 	}
 	enter_text(s, M_RESTORE);
 	s->status[0] = '\0';
-	snprintf(q, sizeof q, "Restore snapshot %lld on %s? (a dry run shows the changes first)",
-	    (long long)s->shown_id, s->label);
+	snprintf(q, sizeof q,
+	    "Restore snapshot %lld on %s? (a dry run shows the changes first%s%s)",
+	    (long long)s->shown_id, s->label, left[0] ? "; a template refuses, left out: " : "",
+	    left);
 	tui_ask(s->v.t, q, "nothing restored", restore_yes_cb, s);
 }
 

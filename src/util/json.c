@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /*
@@ -440,55 +441,60 @@ json_parse_object(const char *buf, size_t len, int max_depth, const char *what, 
 }
 
 /*
- * The code point json_print writes as \uXXXX at p, its UTF-8 length in *len; 0 for none: DEL,
- * the C1 controls, and the bidirectional controls and separators (U+061C, U+200E-200F,
- * U+2028-202E, U+2066-2069) that make a terminal show text in another order than it is.
+ * What json_print makes of the character at p (n bytes left, n >= 1), its length in *len:
+ * 0 to copy it; 0xFFFD for an invalid UTF-8 sequence (*len its maximal invalid part, as every
+ * other output replaces it); else the code point to write as \uXXXX: DEL, the C1 controls and
+ * the bidirectional controls and separators (str_is_bidi) that make a terminal show text in
+ * another order than it is.
  */
 static unsigned
-print_escaped(const unsigned char *p, size_t *len)
+print_escaped(const unsigned char *p, size_t n, size_t *len)
 {
-	*len = p[0] == 0x7f ? 1 : p[0] < 0xe0 ? 2 : 3; /* read only when a code point is returned */
-	if (p[0] == 0x7f)
-		return 0x7f;
-	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-		return p[1];
-	if (p[0] == 0xd8 && p[1] == 0x9c)
-		return 0x61c;
-	if (p[0] == 0xe2 && p[1] == 0x80 &&
-	    (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae)))
-		return 0x2000u | (p[2] & 0x3fu);
-	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
-		return 0x2040u | (p[2] & 0x3fu);
-	return 0;
+	uint32_t cp;
+	size_t bad = 1;
+
+	*len = 1;
+	if (p[0] < 0x80)
+		return p[0] == 0x7f ? 0x7f : 0;
+	if ((*len = str_utf8_decode(p, n, &cp, &bad)) == 0) {
+		*len = bad;
+		return 0xfffd;
+	}
+	return cp <= 0x9f || str_is_bidi(cp) ? cp : 0;
 }
 
 char *
 json_print(const cJSON *item, int pretty)
 {
+	static const char fffd[] = "\xef\xbf\xbd";
 	char *raw = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
-	char *out, *o;
-	size_t n = 0, len;
+	const unsigned char *u = (const unsigned char *)raw;
+	struct strbuf out;
+	size_t i = 0, n, len, done = 0;
 
 	if (raw == NULL)
 		abort(); /* cJSON fails only when out of memory */
 	/* Outside strings JSON text is ASCII, so byte-level rewriting cannot change structure. */
-	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
-		if (print_escaped(p, &len) != 0)
-			n++;
-	if (n == 0)
+	n = strlen(raw);
+	while (i < n && print_escaped(u + i, n - i, &len) == 0)
+		i += len;
+	if (i == n)
 		return raw;
-	out = o = xmalloc(strlen(raw) + n * 6 + 1);
-	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-		unsigned cp = print_escaped(p, &len);
-		if (cp != 0) {
-			o += sprintf(o, "\\u%04x", cp);
-			p += len - 1;
-		} else
-			*o++ = (char)*p;
+	strbuf_init(&out);
+	for (; i < n; i += len) {
+		unsigned cp = print_escaped(u + i, n - i, &len);
+		if (cp == 0)
+			continue;
+		strbuf_append_len(&out, raw + done, i - done);
+		if (cp == 0xfffd)
+			strbuf_append_len(&out, fffd, 3);
+		else
+			strbuf_appendf(&out, "\\u%04x", cp);
+		done = i + len;
 	}
-	*o = '\0';
+	strbuf_append_len(&out, raw + done, n - done);
 	free(raw);
-	return out;
+	return strbuf_steal(&out);
 }
 
 char *

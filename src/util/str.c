@@ -122,12 +122,8 @@ enum scan_kind {
 	SCAN_BAD, /* invalid UTF-8: replace */
 };
 
-/*
- * Decodes one UTF-8 character at s (len bytes available). Returns its length and sets *cp, or
- * returns 0 and sets *bad to the length of the maximal invalid subpart (at least 1).
- */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, size_t *bad)
+size_t
+str_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, size_t *bad)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
 	size_t need, k;
@@ -241,7 +237,7 @@ scan(const unsigned char *s, size_t len, size_t i, enum scan_kind *kind)
 		*kind = SCAN_KEEP;
 		return 1;
 	}
-	k = utf8_decode(s + i, len - i, &cp, &bad);
+	k = str_utf8_decode(s + i, len - i, &cp, &bad);
 	if (k == 0) {
 		*kind = SCAN_BAD;
 		return bad;

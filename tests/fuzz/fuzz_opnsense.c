@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "integrations/opnsense_plan.h"
+#include "util/json.h"
 #include "util/str.h"
+#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,6 +83,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (opn_parse_alias(&st, "u", s, size, &cause) != 0) {
 			free(cause);
 			cause = NULL;
+		} else {
+			/* the setItem body carries the item's fields back: it must stay JSON */
+			char *body = opn_alias_set_body(&st.alias, "shelly_devices", "10.0.0.1");
+			cJSON *j = cJSON_Parse(body);
+
+			if (j == NULL)
+				abort();
+			cJSON_Delete(j);
+			free(body);
 		}
 		check_plan(&st);
 		opn_state_done(&st);
@@ -105,6 +116,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(out);
 	} else
 		free(cause);
+	if (size < 200) { /* opnsense-pin: the text must parse to 64 hex digits or fail */
+		char *text = xstrndup(s, size), hex[65];
+
+		if (opn_pin_parse(text, hex) == 0 && strspn(hex, "0123456789abcdef") != 64)
+			abort();
+		free(text);
+	}
 	out = opn_parse_error(s, size);
 	if (out != NULL)
 		check_safe(out);

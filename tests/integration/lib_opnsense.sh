@@ -5,9 +5,11 @@
 #
 #   op_init NAME                   checks tools, makes the CA, the fake's certificate, key files
 #   op_fake TAG STATE [ARGS]       starts a fake from a state JSON; its port in $T_TMP/TAG.port
+#                                  (certificate and key: $OP_CERT, $OP_KEY when set)
 #   op_port TAG, op_get TAG PATH   port / GET of a control path (/__fake/counts, /__fake/state)
 #   op_conf TAG FILE [LINE ...]    a configuration pointing at fake TAG (+ extra lines)
 #   op_db DB "MAC|NAME|HOST" ...   a registry holding these devices
+#   op_kea_empty FILE              a Kea state: subnet 192.168.20.0/24, no reservation, no alias
 #   op_run OUT CONF DB [ARGS]      shelly-tui --opnsense-sync; sets OP_RC, stdout in OUT, stderr in OUT.err
 #   op_console STATE DB W H N      (tui tests, after lib_tui.sh) fake k from STATE, its
 #                                  configuration in $T_TMP/conf, the --dry-run count line in
@@ -40,8 +42,8 @@ op_init() {
 op_fake() {
 	_tag=$1 _state=$2; shift 2
 	rm -f "$T_TMP/$_tag.port"
-	python3 "$OP_DIR/opnsense_fake.py" --addr "$OP_ADDR" --cert "$T_TMP/tls/fw.pem" \
-		--key "$T_TMP/tls/fw.key" --state "$_state" --port-file "$T_TMP/$_tag.port" "$@" \
+	python3 "$OP_DIR/opnsense_fake.py" --addr "$OP_ADDR" --cert "${OP_CERT:-$T_TMP/tls/fw.pem}" \
+		--key "${OP_KEY:-$T_TMP/tls/fw.key}" --state "$_state" --port-file "$T_TMP/$_tag.port" "$@" \
 		2>"$T_TMP/$_tag.fake.err" &
 	echo $! >"$T_TMP/$_tag.pid"
 	at_exit "kill_ours $!"
@@ -64,6 +66,13 @@ op_conf() {
 	set opnsense-timeout 10s
 	EOF
 	for _l in "$@"; do printf '%s\n' "$_l" >>"$_f"; done
+}
+
+op_kea_empty() {
+	cat >"$1" <<-'JSON'
+	{"subnets": [{"uuid": "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10", "subnet": "192.168.20.0/24", "description": "iot"}],
+	 "reservations": [], "aliases": []}
+	JSON
 }
 
 op_db() {

@@ -1,9 +1,10 @@
 # --opnsense-sync: the dnsmasq backend (detected when Kea is absent; DNS-only overrides are no
-# conflict; idempotent; addresses checked against the networks of the DHCP ranges), and every failure with a clear message naming what failed: HTTP 401
+# conflict; a host listing a device's MAC among several is a conflict; idempotent; addresses checked against the networks of the DHCP ranges), and every failure with a clear message naming what failed: HTTP 401
 # (and the key and secret never shown), [] for an unknown UUID, a module that is not
 # installed, a write answered with HTTP 500, a reconfigure answered with HTTP 500 (retried by
 # the next sync although nothing changed), ISC (no reservation API: only the alias), TLS
-# without the CA and with opnsense-insecure, key files missing, readable by everyone or written
+# without the CA and with opnsense-insecure, a self-signed certificate by IP trusted by
+# opnsense-pin (a wrong pin sends nothing), key files missing, readable by everyone or written
 # inline, the network guard, a time-out naming the record, a second writer while another holds
 # the lease.
 . tests/lib.sh
@@ -48,6 +49,22 @@ for shape in 25.1; do
 		fail "$T $shape" "writes $w then $(op_count d1 .writes) $(head -c 800 "$T_TMP/o")"
 	op_stop d1
 done
+
+# --- dnsmasq: a foreign host listing the device's MAC second is no place for a second host ---
+T="$N dnsmasq second MAC"
+jq '.hosts += [{"uuid": "f0000003-0000-4000-8000-000000000003", "host": "tv", "domain": "", "ip": "192.168.20.50",
+	"hwaddr": "aa:bb:cc:00:11:22,00:00:00:00:00:02", "descr": "by hand", "local": "0", "ignore": "0"}]' \
+	"$T_TMP/dnsmasq.json" >"$T_TMP/dnsmasq2.json"
+op_fake d2 "$T_TMP/dnsmasq2.json" --modules dnsmasq --enabled dnsmasq
+op_conf d2 "$T_TMP/cd2"
+op_run "$T_TMP/o" "$T_TMP/cd2" "$DB" --json
+st=$(op_get d2 /__fake/state)
+[ $OP_RC -eq 0 ] &&
+	jq -r '.records[] | select(.mac == "00:00:00:00:00:02") | "\(.action) \(.why)"' "$T_TMP/o" | grep -q "^conflict MAC is reserved at 192.168.20.50 (record f0000003-" &&
+	[ "$(printf '%s' "$st" | jq '[.hosts[] | select(.hwaddr | contains("00:00:00:00:00:02"))] | length')" = 1 ] &&
+	pass "$T: a foreign host holding the device's MAC second is a conflict; no duplicate host is added" ||
+	fail "$T" "rc=$OP_RC $(jq -c '[.records[] | [.mac, .action, .why]]' "$T_TMP/o" 2>&1 | head -c 1200) $(printf '%s' "$st" | jq -c .hosts)"
+op_stop d2
 
 # --- dnsmasq: addresses outside the network of every DHCP range (searchRange) ---
 T="$N dnsmasq ranges"
@@ -175,6 +192,45 @@ cp "$T_TMP/cnoca" "$T_TMP/cins"; echo "set opnsense-insecure on" >>"$T_TMP/cins"
 op_run "$T_TMP/o" "$T_TMP/cins" "$DB" --dry-run
 [ $OP_RC -eq 0 ] && grep -q "not verified (opnsense-insecure on)" "$T_TMP/o.err" &&
 	pass "$T: opnsense-insecure on works and is logged" || fail "$T: insecure" "rc=$OP_RC $(head -c 600 "$T_TMP/o.err")"
+
+# --- OPNsense's default: a self-signed certificate for OPNsense.localdomain, addressed by IP ---
+T="$N pin"
+_d=$T_TMP/tls
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=OPNsense.localdomain \
+	-addext subjectAltName=DNS:OPNsense.localdomain -days 2 -keyout "$_d/ss.key" -out "$_d/ss.pem" >/dev/null 2>&1 ||
+	fail "$T: openssl makes a self-signed certificate"
+spki_pin() { openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A; }
+pin=$(spki_pin "$_d/ss.pem")
+OP_CERT=$_d/ss.pem OP_KEY=$_d/ss.key op_fake ds "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq
+op_conf ds "$T_TMP/css" "set opnsense-ca file:$_d/ss.pem"
+op_run "$T_TMP/o" "$T_TMP/css" "$DB" --dry-run
+[ $OP_RC -eq 1 ] && grep -qi "certificate\|tls" "$T_TMP/o" &&
+	pass "$T: the self-signed certificate as opnsense-ca does not name the IP: exit 1, a certificate error" ||
+	fail "$T: ca by IP" "rc=$OP_RC $(head -c 600 "$T_TMP/o")"
+grep -v opnsense-ca "$T_TMP/css" >"$T_TMP/cpin"; echo "set opnsense-pin sha256//$pin" >>"$T_TMP/cpin"
+op_run "$T_TMP/o" "$T_TMP/cpin" "$DB" --dry-run
+[ $OP_RC -eq 0 ] && grep -q "^backend dnsmasq (dry run" "$T_TMP/o" &&
+	pass "$T: opnsense-pin sha256//BASE64 of its public key trusts it by IP" ||
+	fail "$T: pin" "rc=$OP_RC pin=$pin $(head -c 600 "$T_TMP/o") $(head -c 600 "$T_TMP/o.err")"
+# its control path: the test's curl pins the key too (the certificate does not name the IP)
+ds_count() { curl -s -m 10 -k --pinnedpubkey "sha256//$pin" "https://$OP_ADDR:$(op_port ds)/__fake/counts" | jq -r "$1"; }
+c=$(ds_count .calls)
+[ -n "$c" ] && [ "$c" -gt 0 ] || fail "$T: the fake counted the pinned sync's requests" "calls '$c'"
+grep -v opnsense-ca "$T_TMP/css" >"$T_TMP/cpin2"; echo "set opnsense-pin sha256//$(spki_pin "$_d/fw.pem")" >>"$T_TMP/cpin2"
+op_run "$T_TMP/o" "$T_TMP/cpin2" "$DB" --dry-run
+[ $OP_RC -eq 1 ] && grep -qi "certificate changed" "$T_TMP/o" && [ "$(ds_count .calls)" = "$c" ] &&
+	[ "$(ds_count .unauthorized)" = 0 ] &&
+	pass "$T: another key's pin: exit 1, 'certificate changed', no request (and no credential) reached the firewall" ||
+	fail "$T: wrong pin" "rc=$OP_RC calls $c -> $(ds_count .calls) $(head -c 600 "$T_TMP/o")"
+cp "$T_TMP/cpin" "$T_TMP/cpin3"; echo "set opnsense-insecure on" >>"$T_TMP/cpin3"
+op_run "$T_TMP/o" "$T_TMP/cpin3" "$DB" --dry-run
+grep -v opnsense-ca "$T_TMP/css" >"$T_TMP/cpin4"; echo "set opnsense-pin sha256//nope=" >>"$T_TMP/cpin4"
+op_run "$T_TMP/o4" "$T_TMP/cpin4" "$DB" --dry-run
+[ $OP_RC -eq 1 ] && grep -q "opnsense-pin must be sha256//BASE64" "$T_TMP/o4" "$T_TMP/o4.err" &&
+	grep -q "opnsense-pin and opnsense-insecure exclude each other" "$T_TMP/o" "$T_TMP/o.err" &&
+	pass "$T: a malformed pin, or a pin with opnsense-insecure, is refused with a clear message" ||
+	fail "$T: bad pin" "$(head -c 600 "$T_TMP/o4") $(head -c 600 "$T_TMP/o4.err") $(head -c 300 "$T_TMP/o")"
+op_stop ds
 
 # --- key files ---
 T="$N keys"

@@ -14,7 +14,9 @@ a real firewall's replies. It listens on one loopback address over TLS and serve
 with HTTP basic auth (key, secret), 401/404/400 bodies as documented, validations as
 {"result":"failed","validations":{...}}, search rows in the 25.1 shape (display values) or the
 25.7 shape (raw values plus "%field" labels), and getItem option maps. Modules not installed
-answer 404. Control (no auth): GET /__fake/counts (calls, writes, reconfigures per service),
+answer 404. An alias setItem whose posted name differs from the stored one (or is missing) is
+recorded as OPNsense's refactor (every reference renamed) in counts "refactors" [[old, new]].
+Control (no auth): GET /__fake/counts (calls, writes, reconfigures per service, alias_sets),
 GET /__fake/state (everything held), GET /__fake/heal (reconfigures work again).
 
 Usage: opnsense_fake.py --addr A --cert C --key K --state STATE.json --port-file F [options]
@@ -49,7 +51,7 @@ class Fake:
         self.ranges = state.get("ranges", [])
         self.aliases = state.get("aliases", [])
         self.counts = {"calls": 0, "writes": 0, "reconfigure": {}, "unauthorized": 0,
-                       "paths": []}
+                       "paths": [], "alias_sets": 0, "refactors": []}
 
     # --- shapes ---------------------------------------------------------------------------
     def subnet_by_uuid(self, u):
@@ -138,15 +140,24 @@ class Fake:
 
     # --- alias --------------------------------------------------------------------------------
     def alias_item(self, a):
+        """getItem as AliasController answers: option maps for type, proto, categories and
+        content (which offers every other alias, unselected), plain strings for the rest."""
+        def omap(keys, selected):
+            return {k: {"value": k, "selected": 1 if k in selected else 0} for k in keys}
         types = ["host", "network", "port", "url"]
         content = {x: {"value": x, "selected": 1} for x in a["content"].split("\n") if x}
         for o in self.aliases:
             if o["name"] != a["name"]:
                 content.setdefault(o["name"], {"value": o["name"], "selected": 0})
+        cats = [c for c in a.get("categories", "").split(",") if c]
         return {"alias": {
             "enabled": a.get("enabled", "1"), "name": a["name"],
             "type": {t: {"value": t.title() + "(s)", "selected": 1 if t == a["type"] else 0}
                      for t in types},
+            "proto": omap(["IPv4", "IPv6"], a.get("proto", "").split(",")),
+            "categories": omap(sorted(set(cats) | {"c0000000-0000-4000-8000-000000000000"}),
+                               cats),
+            "counters": a.get("counters", "0"), "updatefreq": a.get("updatefreq", ""),
             "content": content, "description": a.get("description", ""),
         }}
 
@@ -343,8 +354,20 @@ class Handler(BaseHTTPRequestHandler):
             f.counts["reconfigure"]["alias"] = f.counts["reconfigure"].get("alias", 0) + 1
             return self.reply(200, {"status": "ok"})
 
+        if cmd == "setItem":
+            # setItemAction: $new_name = getPost("alias")['name']; a name unlike the stored
+            # one (a missing name is null) makes Alias::refactor() rewrite every reference
+            # to the alias (rules, NAT, nested aliases) to the new name.
+            new = body.get("alias") if isinstance(body.get("alias"), dict) else {}
+            old = next((a for a in f.aliases if a["uuid"] == arg), None)
+            f.counts["alias_sets"] += 1
+            if old and new.get("name") != old["name"]:
+                f.counts["refactors"].append([old["name"], new.get("name")])
+
         def validate(a, u):
             v = {}
+            if a.get("type") not in ("host", "network", "port", "url"):
+                v["alias.type"] = "Option not in list."
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$", a.get("name", "")):
                 v["alias.name"] = "The name must be less than 32 characters long..."
             for x in a.get("content", "").split("\n"):

@@ -3,7 +3,9 @@
 # shelly-tui marker, host names from device names), removes its own record of a device gone,
 # leaves foreign records alone, reports each conflict kind, creates the alias and reconfigures
 # each service once; a second sync writes and reconfigures nothing; a device removed from the
-# registry loses its reservation; a device registered by an IPv6 address is in the alias; a
+# registry loses its reservation; a device registered by an IPv6 address is in the alias; an
+# update of the alias posts the whole item with its name (else OPNsense renames every reference
+# to it) and changes nothing but the content; a
 # validation failure mid-plan stops the writes, says which records were not applied, and still
 # applies (reconfigures) what was saved before it.
 . tests/lib.sh
@@ -127,6 +129,24 @@ op_run "$T_TMP/o" "$T_TMP/c6" "$DB6"
 	pass "$T: a second sync leaves the alias with its IPv6 entry unchanged" ||
 	fail "$T: second sync" "writes $w -> $(op_count k6 .writes) $(head -c 800 "$T_TMP/o")"
 op_stop k6
+
+# --- an update of the alias sends the whole item: no rename (refactor), nothing else changed ---
+T="$N alias update"
+jq '.aliases += [{"uuid": "a0000002-0000-4000-8000-000000000002", "name": "shelly_devices", "type": "host",
+	"content": "192.168.20.9", "description": "shelly-tui: Shelly devices (used by rule 12)", "enabled": "1",
+	"proto": "IPv4", "categories": "c1111111-0000-4000-8000-000000000001", "counters": "1", "updatefreq": ""}]' \
+	"$T_TMP/kea.json" >"$T_TMP/kea_alias.json"
+op_fake ka "$T_TMP/kea_alias.json"
+op_conf ka "$T_TMP/ca"
+op_run "$T_TMP/o" "$T_TMP/ca" "$DB2"
+st=$(op_get ka /__fake/state)
+al=$(printf '%s' "$st" | jq -c '.aliases[] | select(.uuid == "a0000002-0000-4000-8000-000000000002")
+	| [.name, .type, .content, .description, .enabled, .proto, .categories, .counters]')
+[ $OP_RC -eq 0 ] && [ "$(op_count ka .alias_sets)" = 1 ] && [ "$(op_count ka '.refactors | length')" = 0 ] &&
+	[ "$al" = '["shelly_devices","host","192.168.20.31","shelly-tui: Shelly devices (used by rule 12)","1","IPv4","c1111111-0000-4000-8000-000000000001","1"]' ] &&
+	pass "$T: setItem names the alias (no refactor of its references) and keeps description, enabled, proto, categories, counters" ||
+	fail "$T" "rc=$OP_RC $(op_get ka /__fake/counts | jq -c '[.alias_sets, .refactors]') $al $(head -c 800 "$T_TMP/o")"
+op_stop ka
 
 # --- a validation failure mid-plan ---
 T="$N validation"

@@ -9,10 +9,7 @@
 
 N=tui_opnsense
 op_init $N
-cat >"$T_TMP/kea.json" <<'JSON'
-{"subnets": [{"uuid": "3f6c0e55-2d0b-4f3e-9a43-5b1f3c2a9e10", "subnet": "192.168.20.0/24", "description": "iot"}],
- "reservations": [], "aliases": []}
-JSON
+op_kea_empty "$T_TMP/kea.json"
 DB=$T_TMP/db
 op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
 op_console "$T_TMP/kea.json" "$DB" 120 40 2

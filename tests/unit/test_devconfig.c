@@ -629,6 +629,20 @@ test_static_address(void **state)
 	devconfig_done(&have);
 }
 
+/* parse (a template or snapshot reader) refuses text with a cause that starts with want. */
+static void
+refused(int (*parse)(const char *, size_t, struct devconfig *, char **), const char *text,
+    const char *want)
+{
+	struct devconfig t;
+	char *cause = NULL;
+
+	assert_int_equal(parse(text, strlen(text), &t, &cause), -1);
+	if (strncmp(cause, want, strlen(want)) != 0)
+		fail_msg("%s: got '%s'", text, cause);
+	free(cause);
+}
+
 static void
 test_templates(void **state)
 {
@@ -684,21 +698,15 @@ test_templates(void **state)
 	    {"switch:0.power_limit_w = 99999\n",
 	        "line 1: switch:0.power_limit_w: 99999 is outside"},
 	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		cause = NULL;
-		assert_int_equal(
-		    devconfig_template_parse(bad[i].text, strlen(bad[i].text), &t, &cause), -1);
-		if (strncmp(cause, bad[i].want, strlen(bad[i].want)) != 0)
-			fail_msg("%s: got '%s'", bad[i].text, cause);
-		free(cause);
-	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(devconfig_template_parse, bad[i].text, bad[i].want);
 }
 
 /*
  * One template line looked at on its own (devconfig_line_field, what export uses to leave
  * secret lines out): the field and component of a line the reader accepts, 0 for blank and
  * comment lines, -1 for a line it refuses, and always the same verdict as
- * devconfig_template_parse of that line alone.
+ * devconfig_template_parse or devconfig_snapshot_parse of that line alone.
  */
 static void
 test_line_field(void **state)
@@ -722,6 +730,9 @@ test_line_field(void **state)
 	    {"sys.name = \"open\n", -1, 0, 0},
 	    {"sys:1.name = x\n", -1, 0, 0},
 	    {"WIFI.STA.PASS x\n", -1, 0, 0},
+	    /* as a snapshot holds what a device reported: only the snapshot reader takes it */
+	    {"sys.name = \"a\\nmqtt.pass = x\"\n", 1, -1, DCFG_SYS_NAME},
+	    {"sys.name = \"a\\q\"\n", -1, 0, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -741,8 +752,12 @@ test_line_field(void **state)
 			assert_int_equal(index, cases[i].index);
 		}
 		assert_true(rc == -1 ? cause != NULL && str_is_safe(cause) : cause == NULL);
-		/* The reader of whole templates says the same of the line alone. */
-		prc = devconfig_template_parse(line, one, &t, &why);
+		/* The readers of whole templates or snapshots say the same of the line alone. */
+		if ((prc = devconfig_template_parse(line, one, &t, &why)) != 0) {
+			free(why);
+			why = NULL;
+			prc = devconfig_snapshot_parse(line, one, &t, &why);
+		}
 		assert_int_equal(prc, rc == -1 ? -1 : 0);
 		if (prc == 0) {
 			assert_int_equal(t.n, (size_t)(rc == 1));
@@ -753,6 +768,163 @@ test_line_field(void **state)
 		free(why);
 		free(cause);
 	}
+}
+
+/* c written as template text (caller frees). */
+static char *
+written(const struct devconfig *c)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+
+	assert_non_null(fp);
+	devconfig_template_write(c, NULL, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Every line of text (without its newline) is printable UTF-8 (str_is_safe); returns the
+ * number of lines. */
+static size_t
+safe_lines(const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		char *line = strndup(p, nl != NULL ? (size_t)(nl - p) : strlen(p));
+		if (!str_is_safe(line))
+			fail_msg("unsafe line '%s'", line);
+		free(line);
+		n++;
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+	return n;
+}
+
+/*
+ * What a device reports is written so that it reads back byte for byte on one line: a device
+ * name that holds newlines and field lines (it used to become three fields, one a secret), a
+ * time zone with a BEL (it used to be written raw). The snapshot reader gives the value back;
+ * the template reader refuses it as a desired value, and devconfig_unsettable names it.
+ */
+static void
+test_value_escapes(void **state)
+{
+	static const char inj[] =
+	    "Lamp\nmqtt.pass = attacker-chosen\nswitch:0.auto_off_delay_s = 1";
+	struct devconfig c, back;
+	char *text, *cause = NULL, name[96];
+
+	(void)state;
+	devconfig_init(&c);
+	devconfig_set(&c, DCFG_SYS_NAME, -1, DEVCONFIG_VALUE, inj);
+	devconfig_set(&c, DCFG_SYS_TIMEZONE, -1, DEVCONFIG_VALUE, "Europe/Sofia\a");
+	text = written(&c);
+	assert_int_equal(safe_lines(text), 3); /* the header and two fields */
+	assert_non_null(strstr(text, "sys.name = \"Lamp\\nmqtt.pass = attacker-chosen\\n"));
+	assert_non_null(strstr(text, "sys.timezone = \"Europe/Sofia\\u0007\"\n"));
+	if (devconfig_snapshot_parse(text, strlen(text), &back, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(val(&back, "sys.name"), inj);
+	assert_string_equal(val(&back, "sys.timezone"), "Europe/Sofia\a");
+	assert_null(devconfig_get(&back, DCFG_MQTT_PASS, -1));
+	assert_int_equal(devconfig_unsettable(&back, name, sizeof name, &cause), 0);
+	assert_string_equal(name, "sys.name");
+	free(cause);
+	devconfig_done(&back);
+	assert_int_equal(devconfig_template_parse(text, strlen(text), &back, &cause), -1);
+	assert_string_equal(cause, "line 2: sys.name: control characters are not allowed");
+	free(cause);
+	free(text);
+	devconfig_done(&c);
+
+	/* Every escape the reader knows; a bare value stays literal. */
+	static const char esc[] = "sys.name = \"a\\tb\\\\c\\\"d\\u00e9\\x41\\xff\\r\"  # note\n"
+	                          "switch:0.name = C:\\dir\\n\n";
+	if (devconfig_snapshot_parse(esc, strlen(esc), &back, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_string_equal(val(&back, "sys.name"), "a\tb\\c\"d\xc3\xa9"
+	                                            "A\xff\r");
+	assert_string_equal(val(&back, "switch:0.name"), "C:\\dir\\n");
+	devconfig_done(&back);
+
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"sys.name = \"a\\q\"\n", "line 1: sys.name: unknown escape \\q"},
+	    {"sys.name = \"\\u12\"\n", "line 1: sys.name: bad \\u escape"},
+	    {"sys.name = \"\\u0000\"\n", "line 1: sys.name: bad \\u escape"},
+	    {"sys.name = \"\\ud800\"\n", "line 1: sys.name: bad \\u escape"},
+	    {"sys.name = \"\\x00\"\n", "line 1: sys.name: bad \\x escape"},
+	    {"sys.name = \"\\xg1\"\n", "line 1: sys.name: bad \\x escape"},
+	    {"sys.name = \"abc\\\"\n", "line 1: sys.name: unterminated quote"},
+	    {"sys.name = \"abc\" x\n", "line 1: sys.name: text after the quote"},
+	    {"sys.location.lat = \"1\\u0007\"\n", "line 1: sys.location.lat: control characters"},
+	    /* raw, as an older version wrote it: refused, so a CR cannot hide a line */
+	    {"sys.timezone = Europe/Sofia\a\n", "line 1: sys.timezone: control characters"},
+	    {"sys.name = a\rmqtt.pass = x\n", "line 1: sys.name: control characters"},
+	    /* a name that is not printable is not repeated in the cause */
+	    {"sys.n\xe6me = \"x\n", "line 1: field: unterminated quote"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(devconfig_snapshot_parse, bad[i].text, bad[i].want);
+}
+
+/*
+ * The round trip on random strings (fixed seed): any NUL-free value, written, reads back as
+ * the same bytes from one printable line; a value a desired configuration accepts reads back
+ * through the template reader too.
+ */
+static void
+test_roundtrip_random(void **state)
+{
+	static const char special[] = " \t\r\n\"\\#$\x1b\x7f\x80\xc2\x9b\xe2\x80\xae\xff";
+	uint32_t seed = 12345;
+	size_t strict = 0;
+
+	(void)state;
+	for (int n = 0; n < 3000; n++) {
+		char v[64], *text, *cause = NULL;
+		size_t len;
+		struct devconfig c, back;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof v;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			uint32_t r = seed >> 8;
+			/* Half printable ASCII, a quarter the troublesome bytes, a quarter any. */
+			if (n % 4 == 0 || r % 4 < 2) /* every 4th string printable ASCII only */
+				v[i] = (char)(0x20 + (r >> 2) % 95);
+			else if (r % 4 == 2)
+				v[i] = special[(r >> 2) % (sizeof special - 1)];
+			else
+				v[i] = (char)(1 + (r >> 2) % 255);
+		}
+		v[len] = '\0';
+		devconfig_init(&c);
+		devconfig_set(&c, DCFG_SWITCH_NAME, 3, DEVCONFIG_VALUE, v);
+		text = written(&c);
+		assert_int_equal(safe_lines(text), 2);
+		if (devconfig_snapshot_parse(text, strlen(text), &back, &cause) != 0)
+			fail_msg("'%s': %s", text, cause);
+		assert_int_equal(back.n, 1);
+		assert_string_equal(back.e[0].value, v);
+		devconfig_done(&back);
+		if (str_is_safe(v) && len <= 64) {
+			assert_int_equal(
+			    devconfig_template_parse(text, strlen(text), &back, &cause), 0);
+			assert_string_equal(back.e[0].value, v);
+			devconfig_done(&back);
+			strict++;
+		}
+		free(text);
+		devconfig_done(&c);
+	}
+	assert_true(strict > 300); /* the strict reader was tried on plenty of them */
 }
 
 /* A null number (Gen1 lat/lng unset) is written as "" and read back as null, not refused:
@@ -978,6 +1150,8 @@ main(void)
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_template_null_roundtrip),
 	    cmocka_unit_test(test_line_field),
+	    cmocka_unit_test(test_value_escapes),
+	    cmocka_unit_test(test_roundtrip_random),
 	    cmocka_unit_test(test_secrets_masked),
 	    cmocka_unit_test(test_secret_forms),
 	    cmocka_unit_test(test_secret_unreadable),

@@ -15,6 +15,7 @@
 
 #include "model/device.h"
 #include "util/json.h"
+#include "util/str.h"
 
 static cJSON *
 parse_ok(const char *s)
@@ -326,6 +327,49 @@ test_print_terminal_safe(void **state)
 	cJSON_Delete(o);
 }
 
+/*
+ * A device's text that is not UTF-8 (bytes FF FE, a cut sequence, an overlong form, a
+ * surrogate, a C1 sequence cut short) comes out as U+FFFD, one per maximal invalid part, as
+ * the other outputs make it: the text is valid UTF-8 and parses back; valid text stays as it
+ * is, also in pretty output and in keys.
+ */
+static void
+test_print_invalid_utf8(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"\xff\xfeLamp", "\xef\xbf\xbd\xef\xbf\xbdLamp"},
+	    {"a\xe2\x82", "a\xef\xbf\xbd"},
+	    {"\xc0\xafx", "\xef\xbf\xbd\xef\xbf\xbdx"},
+	    {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"\xc2", "\xef\xbf\xbd"},
+	    {"\xc2\x9b\xc2", "\\u009b\xef\xbf\xbd"},
+	    {"ok \xef\xbf\xbd \xf0\x9f\x92\xa1", "ok \xef\xbf\xbd \xf0\x9f\x92\xa1"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *o = cJSON_CreateObject(), *back;
+		char *text, want[128];
+
+		cJSON_AddStringToObject(o, cases[i].in, cases[i].in);
+		text = json_print(o, i % 2);
+		snprintf(want, sizeof want, i % 2 ? "{\n\t\"%s\":\t\"%s\"\n}" : "{\"%s\":\"%s\"}",
+		    cases[i].want, cases[i].want);
+		assert_string_equal(text, want);
+		for (size_t k = 0, len = strlen(text), bad, n; k < len; k += n) {
+			uint32_t cp;
+			n = str_utf8_decode((const unsigned char *)text + k, len - k, &cp, &bad);
+			assert_true(n > 0); /* valid UTF-8 throughout */
+		}
+		back = cJSON_Parse(text);
+		assert_non_null(back);
+		cJSON_Delete(back);
+		free(text);
+		cJSON_Delete(o);
+	}
+}
+
 /* cJSON's blocks are recycled (util/json.c): trees larger than what is kept, output freed
  * with free() or cJSON_free, and values that survive their neighbours' reuse stay intact. */
 static void
@@ -524,6 +568,7 @@ main(void)
 	    cmocka_unit_test(test_fw_version),
 	    cmocka_unit_test(test_names_and_init),
 	    cmocka_unit_test(test_print_terminal_safe),
+	    cmocka_unit_test(test_print_invalid_utf8),
 	    cmocka_unit_test(test_compact_free),
 	    cmocka_unit_test(test_block_reuse),
 	    cmocka_unit_test(test_pool_keeps_blocks),

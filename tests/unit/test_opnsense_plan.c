@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "integrations/opnsense_plan.h"
+#include "util/json.h"
 #include "util/str.h"
 
 /* A literal reply and its length. */
@@ -126,6 +127,42 @@ test_dnsmasq_rows(void **state)
 	assert_int_equal(p->items[0].action, OPN_ADD);
 	assert_string_equal(p->items[0].hostname, "plug");
 	assert_string_equal(p->items[0].descr, "shelly-tui:c0ffee000001 Plug");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* A foreign dnsmasq host listing the device's MAC second is the device's reservation too:
+ * elsewhere it is a conflict, at the device's address it is left alone; never a duplicate. */
+static void
+test_dnsmasq_second_mac(void **state)
+{
+	const char *body =
+	    "{\"rows\":[{\"uuid\":\"h1\",\"host\":\"plug\",\"ip\":\"192.168.20.50\",\"hwaddr\":"
+	    "\"aa:bb:cc:00:11:22, C0-FF-EE-00-00-01\",\"descr\":\"by hand\"}]}";
+	struct opn_device at[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.50"}};
+	struct opn_device away[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.70"}};
+	struct opn_device other[] = {{"c0ffee000002", "Plug", NULL, "192.168.20.71"}};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	dnsmasq_state(&st, opn_parse_records, body);
+	assert_string_equal(st.records[0].mac, "aabbcc001122");
+	assert_true(opn_record_has_mac(&st.records[0], "c0ffee000001"));
+	assert_false(opn_record_has_mac(&st.records[0], "c0ffee000002"));
+	assert_false(opn_record_has_mac(&st.records[0], "c0ffee00000"));
+	p = opn_plan_compute(&st, away, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_CONFLICT);
+	assert_non_null(strstr(p->items[0].why, "MAC is reserved at 192.168.20.50 (record h1)"));
+	opn_plan_free(p);
+	p = opn_plan_compute(&st, at, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_UNCHANGED);
+	assert_non_null(strstr(p->items[0].why, "already reserved by record h1"));
+	opn_plan_free(p);
+	/* its host name belongs to another device: this one's gets the MAC suffix */
+	p = opn_plan_compute(&st, other, 1, 1, NULL);
+	assert_int_equal(p->items[0].action, OPN_ADD);
+	assert_string_equal(p->items[0].hostname, "plug-000002");
 	opn_plan_free(p);
 	opn_state_done(&st);
 }
@@ -450,6 +487,129 @@ test_alias(void **state)
 	free(cause);
 }
 
+/* setItem posts the whole item as read (name included: OPNsense renames every reference to
+ * the alias when the posted name differs, a missing one too), with only the content new. */
+static void
+test_alias_set_body(void **state)
+{
+	const char *item =
+	    "{\"alias\":{\"enabled\":\"0\",\"name\":\"shelly_devices\",\"type\":{\"host\":"
+	    "{\"value\":\"Host(s)\",\"selected\":1},\"port\":{\"value\":\"Port(s)\",\"selected\":"
+	    "0}},\"proto\":{\"IPv4\":{\"value\":\"IPv4\",\"selected\":1},\"IPv6\":{\"value\":"
+	    "\"IPv6\",\"selected\":1}},\"categories\":{\"c-1\":{\"value\":\"iot\",\"selected\":1}"
+	    ",\"c-2\":{\"value\":\"lan\",\"selected\":0}},\"counters\":1,\"content\":{"
+	    "\"10.0.0.1\":{\"value\":\"10.0.0.1\",\"selected\":1}},\"description\":"
+	    "\"shelly-tui: x \\u001b[31m kept\"}}";
+	struct opn_state st;
+	cJSON *body, *a;
+	char *s;
+
+	(void)state;
+	alias_state(&st, item);
+	s = opn_alias_set_body(&st.alias, "shelly_devices", "10.0.0.2\n10.0.0.3");
+	body = cJSON_Parse(s);
+	assert_non_null(body);
+	a = cJSON_GetObjectItemCaseSensitive(body, "alias");
+	assert_string_equal(json_get_string(a, "name"), "shelly_devices");
+	assert_string_equal(json_get_string(a, "type"), "host");
+	assert_string_equal(json_get_string(a, "content"), "10.0.0.2\n10.0.0.3");
+	assert_string_equal(json_get_string(a, "enabled"), "0");
+	assert_string_equal(json_get_string(a, "proto"), "IPv4,IPv6");
+	assert_string_equal(json_get_string(a, "categories"), "c-1");
+	assert_string_equal(json_get_string(a, "counters"), "1");
+	/* sent back as read, not as sanitised for display */
+	assert_string_equal(json_get_string(a, "description"), "shelly-tui: x \033[31m kept");
+	cJSON_Delete(body);
+	free(s);
+	opn_state_done(&st);
+
+	/* an alias read without fields still gets its name and type */
+	memset(&st, 0, sizeof st);
+	s = opn_alias_set_body(&st.alias, "shelly_devices", "");
+	assert_string_equal(s, "{\"alias\":{\"name\":\"shelly_devices\",\"type\":\"host\","
+	                       "\"content\":\"\"}}");
+	free(s);
+}
+
+/* The content of a fleet's alias (far longer than a display field) is read whole; an entry
+ * too long to compare is refused rather than cut (a cut entry would be rewritten every sync). */
+static void
+test_alias_large(void **state)
+{
+	struct opn_device d[300];
+	char macs[300][13], ips[300][40], *body, *cause = NULL;
+	struct strbuf sb;
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_append(&sb, "{\"alias\":{\"name\":\"shelly_devices\",\"type\":\"host\","
+	                   "\"description\":\"shelly-tui: x\",\"content\":{");
+	for (int i = 0; i < 300; i++) {
+		snprintf(macs[i], sizeof macs[i], "%012d", i + 1);
+		snprintf(ips[i], sizeof ips[i], "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", i + 1);
+		d[i] = (struct opn_device){.name = "n", .ip = ips[i]};
+		memcpy(d[i].mac, macs[i], sizeof d[i].mac);
+		strbuf_appendf(&sb, "%s\"%s\":{\"value\":\"%s\",\"selected\":1}", i ? "," : "",
+		    ips[i], ips[i]);
+	}
+	strbuf_append(&sb, "}}}");
+	body = strbuf_steal(&sb);
+	alias_state(&st, body);
+	assert_int_equal(st.alias.ncontent, 300);
+	p = opn_plan_compute(&st, d, 300, 0, "shelly_devices");
+	assert_int_equal(alias_of(p)->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+	free(body);
+
+	strbuf_init(&sb);
+	strbuf_append(&sb, "{\"alias\":{\"type\":\"host\",\"content\":\"10.0.0.1\\n");
+	for (int i = 0; i < 1100; i++)
+		strbuf_append_char(&sb, 'a');
+	strbuf_append(&sb, "\"}}");
+	body = strbuf_steal(&sb);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(opn_parse_alias(&st, "u", body, strlen(body), &cause), -1);
+	assert_non_null(strstr(cause, "longer than"));
+	assert_int_equal(st.alias.ncontent, 0);
+	free(cause);
+	free(body);
+	opn_state_done(&st);
+}
+
+/* opnsense-pin: curl's sha256//BASE64 form or hex, to the hex the HTTP layer takes. */
+static void
+test_pin(void **state)
+{
+	const char *e3 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", hex), 0);
+	assert_string_equal(hex, e3);
+	assert_int_equal(opn_pin_parse("E3:B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:"
+	                               "E4:64:9B:93:4C:A4:95:99:1B:78:52:B8:55",
+	                     hex),
+	    0);
+	assert_string_equal(hex, e3);
+	assert_int_equal(opn_pin_parse(e3, hex), 0);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse("sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu!U=", hex), -1);
+	assert_int_equal(opn_pin_parse("sha1//2jmj7l5rSw0yVb/vlWAYkK/YBwk=", hex), -1);
+	assert_int_equal(opn_pin_parse("e3b0", hex), -1);
+	assert_int_equal(opn_pin_parse("", hex), -1);
+	assert_int_equal(
+	    opn_pin_parse(":e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex),
+	    -1);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -590,11 +750,15 @@ main(void)
 	    cmocka_unit_test(test_shapes),
 	    cmocka_unit_test(test_dnsmasq_rows),
 	    cmocka_unit_test(test_dnsmasq_ranges),
+	    cmocka_unit_test(test_dnsmasq_second_mac),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
+	    cmocka_unit_test(test_alias_set_body),
+	    cmocka_unit_test(test_alias_large),
+	    cmocka_unit_test(test_pin),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};
