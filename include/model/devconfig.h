@@ -164,17 +164,17 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "follow=toggle,flip=edge,activate=action", "Switch", "in_mode", \
 	    "How the input drives the output") \
 	X(SWITCH_AUTO_ON, "switch:N.auto_on", DCT_BOOL, "", 0, 0, NULL, 0, \
-	    NULL, NULL, NULL, NULL, "Switch", "auto_on", \
-	    "Turn on again after auto_on_delay_s (Gen2+; Gen1: a delay above 0)") \
+	    "/settings/relay/N", "auto_on", "relays.N.auto_on", NULL, "Switch", "auto_on", \
+	    "Turn on again after auto_on_delay_s (Gen1: auto_on above 0)") \
 	X(SWITCH_AUTO_ON_DELAY, "switch:N.auto_on_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
 	    "/settings/relay/N", "auto_on", "relays.N.auto_on", NULL, "Switch", "auto_on_delay", \
-	    "Delay of auto-on (Gen1: 0 turns it off)") \
+	    "Delay of auto-on; ignored while auto_on is false") \
 	X(SWITCH_AUTO_OFF, "switch:N.auto_off", DCT_BOOL, "", 0, 0, NULL, 0, \
-	    NULL, NULL, NULL, NULL, "Switch", "auto_off", \
-	    "Turn off again after auto_off_delay_s (Gen2+; Gen1: a delay above 0)") \
+	    "/settings/relay/N", "auto_off", "relays.N.auto_off", NULL, "Switch", "auto_off", \
+	    "Turn off again after auto_off_delay_s (Gen1: auto_off above 0)") \
 	X(SWITCH_AUTO_OFF_DELAY, "switch:N.auto_off_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
 	    "/settings/relay/N", "auto_off", "relays.N.auto_off", NULL, "Switch", "auto_off_delay", \
-	    "Delay of auto-off (Gen1: 0 turns it off)") \
+	    "Delay of auto-off; ignored while auto_off is false") \
 	X(SWITCH_POWER_LIMIT, "switch:N.power_limit_w", DCT_NUM, "W", 0, 10000, NULL, 0, \
 	    "/settings/relay/N", "max_power", "relays.N.max_power", NULL, "Switch", "power_limit", \
 	    "Power above which the output turns off") \
@@ -222,17 +222,17 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "restore_last=last", "Light", "initial_state", \
 	    "Light state at power-on") \
 	X(LIGHT_AUTO_ON, "light:N.auto_on", DCT_BOOL, "", 0, 0, NULL, 0, \
-	    NULL, NULL, NULL, NULL, "Light", "auto_on", \
-	    "Turn on again after auto_on_delay_s (Gen2+)") \
+	    "/settings/light/N", "auto_on", "lights.N.auto_on", NULL, "Light", "auto_on", \
+	    "Turn on again after auto_on_delay_s (Gen1: auto_on above 0)") \
 	X(LIGHT_AUTO_ON_DELAY, "light:N.auto_on_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
 	    "/settings/light/N", "auto_on", "lights.N.auto_on", NULL, "Light", "auto_on_delay", \
-	    "Delay of auto-on (Gen1: 0 turns it off)") \
+	    "Delay of auto-on; ignored while auto_on is false") \
 	X(LIGHT_AUTO_OFF, "light:N.auto_off", DCT_BOOL, "", 0, 0, NULL, 0, \
-	    NULL, NULL, NULL, NULL, "Light", "auto_off", \
-	    "Turn off again after auto_off_delay_s (Gen2+)") \
+	    "/settings/light/N", "auto_off", "lights.N.auto_off", NULL, "Light", "auto_off", \
+	    "Turn off again after auto_off_delay_s (Gen1: auto_off above 0)") \
 	X(LIGHT_AUTO_OFF_DELAY, "light:N.auto_off_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
 	    "/settings/light/N", "auto_off", "lights.N.auto_off", NULL, "Light", "auto_off_delay", \
-	    "Delay of auto-off (Gen1: 0 turns it off)") \
+	    "Delay of auto-off; ignored while auto_off is false") \
 	X(LIGHT_TRANSITION, "light:N.transition_s", DCT_NUM, "s", 0, 60, NULL, 0, \
 	    NULL, NULL, NULL, NULL, "Light", "transition_duration", \
 	    "Fade time of on/off and brightness changes (Gen2+)")
@@ -382,6 +382,18 @@ int devconfig_cuts_network(
  */
 int devconfig_static_address(
     const struct devconfig *changes, const struct devconfig *actual, char *buf, size_t size);
+/*
+ * Timers held as an enable flag and a delay ("switch:N.auto_off" and "switch:N.auto_off_delay_s",
+ * the same for auto_on and for light:N), which Gen1 keeps as one number (0 = off). A device
+ * reads as {enable, delay} on every generation; a delay is not compared while the desired
+ * enable is false; on Gen1 an enable of false is written as 0 and an enable of true as its delay.
+ * Completes changes planned from desired against actual for a Gen1 device: a changed delay
+ * without its enable gets the desired (else actual) enable. Refuses (-1 with *cause) a delay
+ * that would turn on a timer that stays off, and an enabled timer without a delay above 0.
+ */
+int devconfig_timer_changes(struct devconfig *changes, const struct devconfig *desired,
+    const struct devconfig *actual, char **cause);
+
 /* Whether the entry is a DCF_REBOOT1 field on Gen1 (applied after a reboot). */
 bool devconfig_needs_reboot1(const struct devconfig *changes);
 

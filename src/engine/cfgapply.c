@@ -203,7 +203,8 @@ after_first_read(struct cfgapply *a)
 		        why));
 		return;
 	}
-	if (devconfig_requests(a->t.gen, &a->changes, &a->reqs, &a->nreqs, &cause) != 0) {
+	if (devconfig_timer_changes(&a->changes, &a->desired, &a->before, &cause) != 0 ||
+	    devconfig_requests(a->t.gen, &a->changes, &a->reqs, &a->nreqs, &cause) != 0) {
 		finish(a, CFGA_REFUSED, cause);
 		return;
 	}

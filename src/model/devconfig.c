@@ -412,6 +412,8 @@ map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
 	return v;
 }
 
+static int timer_delay(enum devconfig_field f);
+
 /* Reads one item as the field's canonical value into c. Ignores values of the wrong shape. */
 static void
 read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
@@ -498,6 +500,12 @@ read_gen1(const cJSON *root, struct devconfig *c, const struct devconfig_field_i
 
 	if (item == NULL)
 		return -1;
+	if (timer_delay(fi->id) >= 0 && cJSON_IsNumber(item)) {
+		/* A Gen1 timer is on while its delay is above 0. */
+		devconfig_set(
+		    c, fi->id, idx, DEVCONFIG_VALUE, item->valuedouble > 0 ? "true" : "false");
+		return 0;
+	}
 	read_item(c, fi, idx, item, fi->g1_map);
 	return 0;
 }
@@ -577,6 +585,112 @@ devconfig_parse(int gen, const char *body, size_t len, struct devconfig *out, ch
 	return 0;
 }
 
+/* --- Timers: an enable flag and a delay, one number on Gen1 -------------------------------- */
+
+static const enum devconfig_field timer_pairs[][2] = {
+    {DCFG_SWITCH_AUTO_ON, DCFG_SWITCH_AUTO_ON_DELAY},
+    {DCFG_SWITCH_AUTO_OFF, DCFG_SWITCH_AUTO_OFF_DELAY},
+    {DCFG_LIGHT_AUTO_ON, DCFG_LIGHT_AUTO_ON_DELAY},
+    {DCFG_LIGHT_AUTO_OFF, DCFG_LIGHT_AUTO_OFF_DELAY},
+};
+
+/* The other field of f's timer pair when f is its flag (side 0) or delay (side 1), else -1. */
+static int
+timer_other(enum devconfig_field f, int side)
+{
+	for (size_t i = 0; i < sizeof timer_pairs / sizeof timer_pairs[0]; i++)
+		if (timer_pairs[i][side] == f)
+			return (int)timer_pairs[i][!side];
+	return -1;
+}
+
+/* The flag of a timer delay field, or -1. */
+static int
+timer_enable(enum devconfig_field f)
+{
+	return timer_other(f, 1);
+}
+
+/* The delay of a timer flag field, or -1. */
+static int
+timer_delay(enum devconfig_field f)
+{
+	return timer_other(f, 0);
+}
+
+/* Whether c holds the flag of field f (f is a flag) with the value want. */
+static bool
+flag_is(const struct devconfig *c, int f, int index, const char *want)
+{
+	const struct devconfig_entry *e =
+	    f < 0 ? NULL : devconfig_get(c, (enum devconfig_field)f, index);
+
+	return e != NULL && e->state == DEVCONFIG_VALUE && strcmp(e->value, want) == 0;
+}
+
+/* Why a Gen1 device cannot take the timer of delay field (index) as changes hold it, or NULL. */
+static char *
+gen1_timer_refusal(const struct devconfig *changes, enum devconfig_field delay, int index)
+{
+	int flag = timer_enable(delay);
+	const struct devconfig_entry *d = devconfig_get(changes, delay, index);
+	char dn[96], fn[96];
+
+	devconfig_name(delay, index, dn, sizeof dn);
+	devconfig_name((enum devconfig_field)flag, index, fn, sizeof fn);
+	if (flag_is(changes, flag, index, "false"))
+		return NULL;
+	if (!flag_is(changes, flag, index, "true"))
+		return xasprintf(
+		    "%s: on Gen1 a delay above 0 turns the timer on; set %s with it", dn, fn);
+	if (d == NULL || d->state != DEVCONFIG_VALUE || !(strtod(d->value, NULL) > 0))
+		return xasprintf("%s: a Gen1 timer that is on needs %s above 0", fn, dn);
+	return NULL;
+}
+
+/* Copies field f (index) into changes from desired, else from actual, when either has it. */
+static void
+take_from(struct devconfig *changes, const struct devconfig *desired,
+    const struct devconfig *actual, enum devconfig_field f, int index)
+{
+	const struct devconfig_entry *e = devconfig_get(desired, f, index);
+
+	if (e == NULL)
+		e = devconfig_get(actual, f, index);
+	if (e != NULL)
+		devconfig_set(changes, f, index, e->state, e->value);
+}
+
+int
+devconfig_timer_changes(struct devconfig *changes, const struct devconfig *desired,
+    const struct devconfig *actual, char **cause)
+{
+	if (actual->gen != 1)
+		return 0;
+	for (size_t i = 0; i < sizeof timer_pairs / sizeof timer_pairs[0]; i++) {
+		enum devconfig_field flag = timer_pairs[i][0], delay = timer_pairs[i][1];
+		for (int index = 0; index <= DEVCONFIG_INDEX_MAX; index++) {
+			bool has_flag = devconfig_get(changes, flag, index) != NULL;
+			bool has_delay = devconfig_get(changes, delay, index) != NULL;
+			if (!has_flag && !has_delay)
+				continue;
+			if (!has_flag && devconfig_get(desired, flag, index) == NULL &&
+			    !flag_is(actual, flag, index, "true")) {
+				/* A delay alone would turn on a timer that is off. */
+				*cause = gen1_timer_refusal(desired, delay, index);
+				return -1;
+			}
+			if (!has_flag)
+				take_from(changes, desired, actual, flag, index);
+			else if (!has_delay && flag_is(changes, flag, index, "true"))
+				take_from(changes, desired, actual, delay, index);
+			if ((*cause = gen1_timer_refusal(changes, delay, index)) != NULL)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* --- Diff -------------------------------------------------------------------------------- */
 
 static bool
@@ -617,6 +731,8 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 		r->actual = a != NULL ? a->value : NULL;
 		if (a == NULL)
 			r->kind = DIFF_UNSUPPORTED;
+		else if (flag_is(desired, timer_enable(d->field), d->index, "false"))
+			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
 			r->kind = DIFF_UNKNOWN;
 		else if (values_equal(&fields[d->field], d, a))
@@ -711,6 +827,29 @@ add_gen1_param(
 	free(enc);
 }
 
+/*
+ * Adds the Gen1 parameter of a change: a timer is one number there, written with its flag (0
+ * when off, else its delay), so a delay with its flag in the changes adds nothing.
+ */
+static void
+add_gen1_entry(struct strbuf *q, const struct devconfig *changes, const struct devconfig_entry *e)
+{
+	struct devconfig_entry t = *e;
+	int delay = timer_delay(e->field);
+	const struct devconfig_entry *d;
+
+	if (timer_enable(e->field) >= 0 &&
+	    devconfig_get(changes, (enum devconfig_field)timer_enable(e->field), e->index) != NULL)
+		return;
+	if (delay >= 0) {
+		d = devconfig_get(changes, (enum devconfig_field)delay, e->index);
+		t.value =
+		    flag_is(changes, e->field, e->index, "true") && d != NULL ? d->value : "0";
+		t.state = DEVCONFIG_VALUE;
+	}
+	add_gen1_param(q, &fields[e->field], &t);
+}
+
 static void
 finish_gen2(
     struct devconfig_request *r, const struct devconfig_field_info *fi, int index, cJSON *config)
@@ -744,6 +883,15 @@ devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_re
 			free(taken);
 			return -1;
 		}
+		int delay = timer_enable(changes->e[i].field) >= 0
+		                ? (int)changes->e[i].field
+		                : timer_delay(changes->e[i].field);
+		if (gen == 1 && delay >= 0 &&
+		    (*cause = gen1_timer_refusal(
+		         changes, (enum devconfig_field)delay, changes->e[i].index)) != NULL) {
+			free(taken);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < changes->n; i++) {
 		const struct devconfig_entry *e = &changes->e[i];
@@ -773,7 +921,7 @@ devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_re
 			taken[j] = true;
 			r->fields[r->nfields++] = j;
 			if (gen == 1)
-				add_gen1_param(&q, &fields[o->field], o);
+				add_gen1_entry(&q, changes, o);
 			else
 				put_path(config, fields[o->field].g2_path,
 				    g2_value(&fields[o->field], o));

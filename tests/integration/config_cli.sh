@@ -48,7 +48,7 @@ tui --config-set switch:0.power_limit_w=99999 "$G2" >/dev/null 2>&1
 
 # --- edit, Gen1 and Gen2+ at once, secrets never shown ---
 r0=$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)
-tui --config-set sys.timezone=Europe/Sofia switch:0.auto_off_delay_s=30 mqtt.pass=hunter2 "$G1" "$G2" \
+tui --config-set sys.timezone=Europe/Sofia switch:0.auto_off=true switch:0.auto_off_delay_s=30 mqtt.pass=hunter2 "$G1" "$G2" \
 	>"$T_TMP/set" 2>"$T_TMP/set.err"
 rc=$?
 [ $rc = 0 ] && [ "$(grep -c ': ok: ' "$T_TMP/set")" = 2 ] &&
@@ -58,7 +58,7 @@ rc=$?
 	pass "$N: --config-set on Gen1 and Gen2+, verified" || fail "$N: config-set" "rc=$rc $(cat "$T_TMP/set" "$T_TMP/set.err")"
 grep -q hunter2 "$T_TMP/set" "$T_TMP/set.err" && fail "$N: secret shown" || pass "$N: secret never printed"
 grep -q 'needs a restart' "$T_TMP/set" && pass "$N: restart needed is reported" || fail "$N: restart report" "$(cat "$T_TMP/set")"
-[ "$(grep -c ': ok: 2 field(s) set and verified, 1 secret(s) sent' "$T_TMP/set")" = 2 ] &&
+[ "$(grep -c ': ok: 3 field(s) set and verified, 1 secret(s) sent' "$T_TMP/set")" = 2 ] &&
 	pass "$N: a secret is reported as sent, not as verified" || fail "$N: secret count" "$(cat "$T_TMP/set")"
 
 # --- dry run changes nothing ---

@@ -21,7 +21,7 @@ st() { curl -s -m 3 "$(hl_url "$1" "$2")"; }
 tui --group-add office g1 plus-a plus-b && tui --group-add office nosuchdevice 2>"$T_TMP/e1"
 [ $? = 2 ] && grep -q 'not a registered device' "$T_TMP/e1" && pass "$N: --group-add refuses unregistered devices" || fail "$N: group-add bad"
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
-printf 'sys.timezone = Europe/Sofia\nsntp.server = ntp.${group}.lan\nswitch:0.auto_off_delay_s = 20\n' \
+printf 'sys.timezone = Europe/Sofia\nsntp.server = ntp.${group}.lan\nswitch:0.auto_off = true\nswitch:0.auto_off_delay_s = 20\n' \
 	>"$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
 tui --group-template office nosuch 2>/dev/null
 [ $? = 2 ] && pass "$N: a template that cannot be read is not attached" || fail "$N: bad template attached"
@@ -98,7 +98,8 @@ hl_stop q
 	pass "$N: the queued apply is audited" || fail "$N: queued audit"
 
 # --- clone onto the same kind only ---
-tui --config-set switch:0.auto_on_delay_s=33 sys.name=Alpha plus-a >/dev/null 2>&1
+# (the timer on: the delay of a timer that is off is not compared, so not copied)
+tui --config-set switch:0.auto_on=true switch:0.auto_on_delay_s=33 sys.name=Alpha plus-a >/dev/null 2>&1
 tui --clone plus-a plus-b g1 --json >"$T_TMP/c.json" 2>/dev/null
 rc=$?
 [ $rc = 1 ] && [ "$(jq -r '.devices[0].result' "$T_TMP/c.json")" = ok ] &&

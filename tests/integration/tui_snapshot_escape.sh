@@ -13,7 +13,8 @@ mkdir -p "$FX/gen2/evil"
 cp tests/fixtures/gen2/plus-1pm/*.json "$FX/gen2/evil/"
 chmod -R u+w "$FX"
 jq '.sys.device.name = "Lamp\nmqtt.pass = attacker-chosen\nswitch:0.auto_off_delay_s = 1" |
-	.sys.location = {tz: "Europe/Sofia\u0007", lat: 42.7, lon: 23.3}' \
+	.sys.location = {tz: "Europe/Sofia\u0007", lat: 42.7, lon: 23.3} |
+	.["switch:0"].auto_off = true' \
 	"$FX/gen2/evil/Shelly.GetConfig.json" >"$FX/x" && mv "$FX/x" "$FX/gen2/evil/Shelly.GetConfig.json"
 tui_sim_start $N --fixtures "$FX" --models gen2/evil
 printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \

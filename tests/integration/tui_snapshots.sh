@@ -17,6 +17,9 @@ delay() { st '/rpc/Switch.GetConfig?id=0' | jq -r .auto_off_delay; }
 ssid() { st /rpc/Shelly.GetConfig | jq -r .wifi.sta.ssid; }
 rev() { st /rpc/Sys.GetStatus | jq -r .cfg_rev; }
 
+# The auto-off timer on: the delay of a timer that is off is not compared, so not restored.
+ctl POST /devices/0/config '{"patch":{"switch:0":{"auto_off":true}}}' >/dev/null
+[ "$(st '/rpc/Switch.GetConfig?id=0' | jq -r .auto_off)" = true ] || fail "$N: auto_off on" "$(st '/rpc/Switch.GetConfig?id=0')"
 # Three snapshots: config-get (the original value), then config-set and its read-back (77).
 orig=$(delay)
 "$SHELLY_TUI" --config-get plus >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"

@@ -114,7 +114,7 @@ test_gen1_values(void **state)
 	assert_string_equal(val(&c, "switch:0.in_mode"), "flip"); /* Gen1 "edge" */
 	assert_string_equal(val(&c, "switch:0.power_limit_w"), "3500");
 	assert_string_equal(val(&c, "switch:0.auto_off_delay_s"), "0");
-	assert_string_equal(val(&c, "switch:0.auto_off"), "unsupported");
+	assert_string_equal(val(&c, "switch:0.auto_off"), "false"); /* Gen1 auto_off 0 */
 	assert_string_equal(val(&c, "switch:1.name"), "unsupported");
 	assert_string_equal(val(&c, "sys.eco_mode"), "unsupported"); /* v1.5.6 had none */
 	devconfig_done(&c);
@@ -341,6 +341,7 @@ test_requests(void **state)
 	set(&ch, "sys.timezone", "Europe/Sofia");
 	set(&ch, "mqtt.server", "mqtt.lan:1883");
 	set(&ch, "switch:0.initial_state", "restore_last");
+	set(&ch, "switch:0.auto_off", "true");
 	set(&ch, "switch:0.auto_off_delay_s", "30");
 	set(&ch, "switch:1.name", "two & more");
 	set(&ch, "wifi.sta.pass", "s3cret");
@@ -384,6 +385,192 @@ test_requests(void **state)
 	    "{\"id\":0,\"config\":{\"initial_state\":\"restore_last\",\"auto_off\":true}}");
 	devconfig_requests_free(r, n);
 	devconfig_done(&ch);
+}
+
+static void
+parse_text(int gen, const char *doc, struct devconfig *c)
+{
+	char *cause = NULL;
+
+	if (devconfig_parse(gen, doc, strlen(doc), c, &cause) != 0)
+		fail_msg("%s", cause);
+}
+
+/* The Gen1 request paths of changes, joined by ' ', or the refusal. */
+static void
+gen1_paths(const struct devconfig *ch, char *out, size_t size)
+{
+	struct devconfig_request *r;
+	size_t n;
+	char *cause = NULL;
+
+	out[0] = '\0';
+	if (devconfig_requests(1, ch, &r, &n, &cause) != 0) {
+		snprintf(out, size, "refused: %s", cause);
+		free(cause);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", r[i].path);
+	devconfig_requests_free(r, n);
+}
+
+/* The changes a template makes on a device: what drifts, completed as an apply does. */
+static int
+plan_changes(
+    const struct devconfig *want, const struct devconfig *have, struct devconfig *ch, char **cause)
+{
+	struct devconfig_diff *d;
+	size_t n;
+
+	devconfig_diff(want, have, &d, &n);
+	devconfig_init(ch);
+	for (size_t i = 0; i < n; i++)
+		if (d[i].kind == DIFF_DRIFT)
+			devconfig_set(ch, d[i].field, d[i].index, DEVCONFIG_VALUE, d[i].desired);
+	free(d);
+	return devconfig_timer_changes(ch, want, have, cause);
+}
+
+static const char gen2_timers_off[] =
+    "{\"switch:0\":{\"id\":0,\"auto_on\":false,\"auto_on_delay\":60,"
+    "\"auto_off\":false,\"auto_off_delay\":60}}";
+
+/* Gen1 keeps a timer as one number (0 = off); Gen2+ as a flag and a delay. */
+static void
+test_timers_gen2_to_gen1(void **state)
+{
+	struct devconfig tmpl, have, ch;
+	struct devconfig_diff *d;
+	size_t n;
+	char paths[256], *cause = NULL;
+
+	(void)state;
+	/* A template saved from a Gen2 relay with both timers off (delays 60). */
+	parse_text(2, gen2_timers_off, &tmpl);
+	tmpl.gen = 0;
+	assert_string_equal(val(&tmpl, "switch:0.auto_on"), "false");
+
+	/* A Gen1 relay with both timers off is in sync: an off timer's delay does not drift. */
+	parse_file(1, FIX "gen1/shelly-1/settings.json", &have);
+	assert_string_equal(val(&have, "switch:0.auto_on"), "false");
+	assert_string_equal(val(&have, "switch:0.auto_on_delay_s"), "0");
+	assert_int_equal(devconfig_diff(&tmpl, &have, &d, &n), 0);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(d[i].kind, DIFF_SAME);
+	free(d);
+	devconfig_done(&have);
+
+	/* Gen1 auto_on 30 reads as on: the template turns it off with auto_on=0, not 60. */
+	parse_text(1, "{\"relays\":[{\"auto_on\":30,\"auto_off\":0}]}", &have);
+	assert_string_equal(val(&have, "switch:0.auto_on"), "true");
+	assert_string_equal(val(&have, "switch:0.auto_on_delay_s"), "30");
+	assert_int_equal(plan_changes(&tmpl, &have, &ch, &cause), 0);
+	assert_int_equal(ch.n, 1);
+	gen1_paths(&ch, paths, sizeof paths);
+	assert_string_equal(paths, "/settings/relay/0?auto_on=0");
+	devconfig_done(&ch);
+	devconfig_done(&have);
+
+	/* The whole template sent as is (provisioning) writes both timers as 0. */
+	gen1_paths(&tmpl, paths, sizeof paths);
+	assert_string_equal(paths, "/settings/relay/0?auto_on=0&auto_off=0");
+	devconfig_done(&tmpl);
+}
+
+static void
+test_timers_gen1_to_gen2(void **state)
+{
+	struct devconfig tmpl, have;
+	struct devconfig_diff *d;
+	struct devconfig_request *r;
+	size_t n;
+	char *cause = NULL;
+
+	(void)state;
+	/* Gen1 auto_off 120 is a timer that is on, with a delay of 120 s. */
+	parse_text(1, "{\"relays\":[{\"auto_on\":0,\"auto_off\":120}]}", &tmpl);
+	tmpl.gen = 0;
+	assert_string_equal(val(&tmpl, "switch:0.auto_off"), "true");
+	assert_string_equal(val(&tmpl, "switch:0.auto_off_delay_s"), "120");
+	parse_text(2, gen2_timers_off, &have);
+	/* Both the flag and the delay drift; auto_on is off on both (delays 0 and 60). */
+	assert_int_equal(devconfig_diff(&tmpl, &have, &d, &n), 2);
+	free(d);
+	assert_int_equal(devconfig_requests(2, &tmpl, &r, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].body, "{\"id\":0,\"config\":{\"auto_on\":false,"
+	                               "\"auto_on_delay\":0,\"auto_off\":true,"
+	                               "\"auto_off_delay\":120}}");
+	devconfig_requests_free(r, n);
+	devconfig_done(&have);
+
+	/* After the write the Gen2 device is in sync; with auto_off still false it is not. */
+	parse_text(2,
+	    "{\"switch:0\":{\"auto_on\":false,\"auto_on_delay\":60,\"auto_off\":true,"
+	    "\"auto_off_delay\":120}}",
+	    &have);
+	assert_int_equal(devconfig_diff(&tmpl, &have, &d, &n), 0);
+	free(d);
+	devconfig_done(&have);
+	parse_text(2,
+	    "{\"switch:0\":{\"auto_on\":false,\"auto_on_delay\":60,\"auto_off\":false,"
+	    "\"auto_off_delay\":120}}",
+	    &have);
+	assert_int_equal(devconfig_diff(&tmpl, &have, &d, &n), 1);
+	free(d);
+	devconfig_done(&have);
+	devconfig_done(&tmpl);
+}
+
+/* A delay alone never turns a Gen1 timer on; with the timer on it only changes the delay. */
+static void
+test_timers_delay_alone(void **state)
+{
+	struct devconfig want, have, ch;
+	char paths[256], *cause = NULL;
+
+	(void)state;
+	devconfig_init(&want);
+	set(&want, "switch:0.auto_on_delay_s", "60");
+	gen1_paths(&want, paths, sizeof paths);
+	assert_string_equal(paths, "refused: switch:0.auto_on_delay_s: on Gen1 a delay above 0 "
+	                           "turns the timer on; set switch:0.auto_on with it");
+	parse_text(1, "{\"relays\":[{\"auto_on\":0,\"auto_off\":0}]}", &have);
+	assert_int_equal(plan_changes(&want, &have, &ch, &cause), -1);
+	assert_non_null(strstr(cause, "turns the timer on"));
+	free(cause);
+	cause = NULL;
+	devconfig_done(&ch);
+	devconfig_done(&have);
+
+	parse_text(1, "{\"relays\":[{\"auto_on\":30,\"auto_off\":0}]}", &have);
+	assert_int_equal(plan_changes(&want, &have, &ch, &cause), 0);
+	gen1_paths(&ch, paths, sizeof paths);
+	assert_string_equal(paths, "/settings/relay/0?auto_on=60");
+	devconfig_done(&ch);
+	devconfig_done(&have);
+
+	/* A timer turned on needs a delay above 0. */
+	devconfig_done(&want);
+	devconfig_init(&want);
+	set(&want, "light:1.auto_off", "true");
+	set(&want, "light:1.auto_off_delay_s", "0");
+	gen1_paths(&want, paths, sizeof paths);
+	assert_string_equal(paths, "refused: light:1.auto_off: a Gen1 timer that is on needs "
+	                           "light:1.auto_off_delay_s above 0");
+	set(&want, "light:1.auto_off_delay_s", "45");
+	gen1_paths(&want, paths, sizeof paths);
+	assert_string_equal(paths, "/settings/light/1?auto_off=45");
+	devconfig_done(&want);
+
+	/* Gen1 lights read the same way. */
+	parse_text(1, "{\"lights\":[{\"auto_on\":0,\"auto_off\":15}]}", &have);
+	assert_string_equal(val(&have, "light:0.auto_on"), "false");
+	assert_string_equal(val(&have, "light:0.auto_off"), "true");
+	assert_string_equal(val(&have, "light:0.auto_off_delay_s"), "15");
+	devconfig_done(&have);
 }
 
 static void
@@ -957,6 +1144,9 @@ main(void)
 	    cmocka_unit_test(test_diff),
 	    cmocka_unit_test(test_requests),
 	    cmocka_unit_test(test_network),
+	    cmocka_unit_test(test_timers_gen2_to_gen1),
+	    cmocka_unit_test(test_timers_gen1_to_gen2),
+	    cmocka_unit_test(test_timers_delay_alone),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_template_null_roundtrip),
 	    cmocka_unit_test(test_line_field),
