@@ -170,27 +170,45 @@ tui --discover --mdns-only --scan-only >/dev/null 2>&1
 [ $? -eq 2 ] && pass "$N: --mdns-only with --scan-only is a usage error" || fail "$N: both only"
 
 # --- default ports (80, then HTTPS on 443 when 80 is refused): needs root for the ports ---
-if is_root; then
+# In a network namespace of its own (loopback only): ports 80 and 443 are fixed, and a second
+# copy of the suite beside this one uses the same addresses from test_net.
+if is_root && unshare --net true 2>/dev/null; then
 	mkdir -p "$T_TMP/tls80"
-	"$SHELLY_SIM" --fixtures tests/fixtures --base "$SIM_NET.101" --count 2 \
-		--models gen1/shelly-1,gen3/1pm-gen3 --tls 1 --tls-dir "$T_TMP/tls80" \
-		--manifest "$T_TMP/m80.json" 2>"$T_TMP/sim80.err" &
-	sim80=$!
-	at_exit "kill_ours $sim80"
-	if wait_for 20 test -s "$T_TMP/m80.json"; then
-		tui --discover --scan-only "$SIM_NET.101-103" --timeout 3 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
-		rc=$?
+	cat >"$T_TMP/p80.sh" <<'NS'
+ip link set lo up || exit 3
+"$SHELLY_SIM" --fixtures tests/fixtures --base "$SIM_NET.101" --count 2 \
+	--models gen1/shelly-1,gen3/1pm-gen3 --tls 1 --tls-dir "$T_TMP/tls80" \
+	--manifest "$T_TMP/m80.json" 2>"$T_TMP/sim80.err" &
+sim=$!
+i=0
+while [ ! -s "$T_TMP/m80.json" ] && [ $i -lt 200 ] && kill -0 $sim 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ ! -s "$T_TMP/m80.json" ]; then
+	kill $sim 2>/dev/null
+	exit 4
+fi
+"$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --discover --scan-only "$SIM_NET.101-103" \
+	--timeout 3 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
+rc=$?
+kill $sim 2>/dev/null
+wait $sim 2>/dev/null
+exit $rc
+NS
+	SHELLY_SIM=$SHELLY_SIM SHELLY_TUI=$SHELLY_TUI T_TMP=$T_TMP SIM_NET=$SIM_NET DB=$DB \
+		timeout 120 unshare --net sh "$T_TMP/p80.sh"
+	rc=$?
+	if [ $rc -eq 4 ] || [ $rc -eq 3 ]; then
+		fail "$N: default ports" "the sim did not start in its namespace (rc=$rc): $(head -c 200 "$T_TMP/sim80.err")"
+	else
 		j=$(jq -c '[[.devices[] | [.host, .port, .scheme]], .summary.scan_refused]' "$T_TMP/p80.json")
 		[ $rc -eq 0 ] && [ "$j" = "[[[\"$SIM_NET.101\",80,\"http\"],[\"$SIM_NET.102\",443,\"https\"]],1]" ] &&
 			pass "$N: default port 80, HTTPS-only device found on 443" ||
 			fail "$N: default ports" "rc=$rc $j $(head -c 300 "$T_TMP/p80.err")"
-	else
-		skip "$N: default port 80, HTTPS-only device found on 443" \
-			"the sim could not listen on ports 80/443: $(head -c 200 "$T_TMP/sim80.err")"
 	fi
-	kill $sim80 2>/dev/null
 else
-	skip "$N: default port 80, HTTPS-only device found on 443" "needs root (ports 80 and 443)"
+	skip "$N: default port 80, HTTPS-only device found on 443" "needs root and a network namespace (ports 80 and 443)"
 fi
 
 # Nothing configured, --scan-only: nothing to scan (the host's own subnets are never scanned).
