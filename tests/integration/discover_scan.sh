@@ -176,6 +176,11 @@ if is_root && unshare --net true 2>/dev/null; then
 	mkdir -p "$T_TMP/tls80"
 	cat >"$T_TMP/p80.sh" <<'NS'
 ip link set lo up || exit 3
+# Signals the simulator only while it is this shell's child (its PID is not reused then).
+stop_sim() {
+	[ "$(sed 's/.*) //' "/proc/$sim/stat" 2>/dev/null | cut -d' ' -f2)" = "$$" ] && kill "$sim"
+	wait "$sim" 2>/dev/null
+}
 "$SHELLY_SIM" --fixtures tests/fixtures --base "$SIM_NET.101" --count 2 \
 	--models gen1/shelly-1,gen3/1pm-gen3 --tls 1 --tls-dir "$T_TMP/tls80" \
 	--manifest "$T_TMP/m80.json" 2>"$T_TMP/sim80.err" &
@@ -186,14 +191,13 @@ while [ ! -s "$T_TMP/m80.json" ] && [ $i -lt 200 ] && kill -0 $sim 2>/dev/null; 
 	i=$((i + 1))
 done
 if [ ! -s "$T_TMP/m80.json" ]; then
-	kill $sim 2>/dev/null
+	stop_sim
 	exit 4
 fi
 "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --discover --scan-only "$SIM_NET.101-103" \
 	--timeout 3 --json >"$T_TMP/p80.json" 2>"$T_TMP/p80.err"
 rc=$?
-kill $sim 2>/dev/null
-wait $sim 2>/dev/null
+stop_sim
 exit $rc
 NS
 	SHELLY_SIM=$SHELLY_SIM SHELLY_TUI=$SHELLY_TUI T_TMP=$T_TMP SIM_NET=$SIM_NET DB=$DB \

@@ -37,11 +37,11 @@ pid_alive() {
 # Stops the sim: SIGTERM, then SIGKILL after 5 s. Returns the exit status (124 when killed).
 sim_stop() {
 	[ -n "$SIM_PID" ] || return 0
-	kill -TERM "$SIM_PID" 2>/dev/null
+	kill_ours -TERM "$SIM_PID"
 	_end=$(( $(now_ms) + 5000 ))
 	while pid_alive "$SIM_PID" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.05; done
 	if pid_alive "$SIM_PID"; then
-		kill -KILL "$SIM_PID" 2>/dev/null
+		kill_ours -KILL "$SIM_PID"
 		wait "$SIM_PID" 2>/dev/null
 		SIM_PID=""
 		return 124
@@ -61,8 +61,12 @@ sim_start() {
 	_h=$(printf '%s' "$_name" | cksum | cut -d' ' -f1)
 	_try=0
 	while [ $_try -lt 6 ]; do
-		# A port once found free is kept for later starts of this test.
-		[ -n "$SIM_PORT" ] && [ $_try -eq 0 ] || SIM_PORT=$(( 20000 + (_h + _try * 7919) % 30000 ))
+		# A port once found free is kept for later starts of this test. The shell's PID is part
+		# of the choice: a second copy of the suite beside this one has the same addresses from
+		# test_net, and a port this copy closes (a device's "closed" fault) must not be taken
+		# by the other copy's simulator, whose devices would then answer in its place.
+		[ -n "$SIM_PORT" ] && [ $_try -eq 0 ] ||
+			SIM_PORT=$(( 20000 + (_h + $$ * 31 + _try * 7919) % 30000 ))
 		rm -f "$SIM_MANIFEST"
 		"$SHELLY_SIM" --base "$SIM_NET.1" --port "$SIM_PORT" --manifest "$SIM_MANIFEST" "$@" \
 			2>"$SIM_ERR" &
