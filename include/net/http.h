@@ -150,8 +150,9 @@ void http_set_allow(struct http *http, http_allow_cb allow, void *arg);
 /* Queues a request; cb(resp, arg) is called once from the loop, also for invalid requests
  * (HTTP_ERROR) and guard refusals. Returns its id (never 0, except during http_free). */
 uint64_t http_send(struct http *http, const struct http_request *req, http_done_cb cb, void *arg);
-/* Cancels a pending request: its callback comes from the loop with HTTP_CANCELLED. Returns 0,
- * or -1 if id is unknown or already completed (its callback then reports the real result). */
+/* Cancels a request whose callback has not run yet (queued, running, or completed but not yet
+ * delivered): its callback comes from the loop with HTTP_CANCELLED. Returns 0, or -1 if id is
+ * unknown, already delivered or already cancelled. */
 int http_cancel(struct http *http, uint64_t id);
 
 /* Fills stats with the current counters. */

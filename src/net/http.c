@@ -1226,8 +1226,17 @@ http_cancel(struct http *http, uint64_t id)
 	struct hnode *n = htab_find(&http->reqs, id, NULL);
 	struct req *r = (struct req *)n;
 
-	if (r == NULL || r->state == REQ_DONE)
+	if (r == NULL || (r->state == REQ_DONE && r->result == HTTP_CANCELLED))
 		return -1;
+	if (r->state == REQ_DONE) {
+		/* Completed (a guard refusal, a bad request, a transfer that ended this turn) but its
+		 * callback has not run: its owner may be gone by then, so it hears cancelled too. */
+		r->result = HTTP_CANCELLED;
+		r->status = 0;
+		free(r->cause);
+		r->cause = xstrdup("cancelled"); /* r->host is NULL when req_fill refused it */
+		return 0;
+	}
 	if (r->state == REQ_RUNNING)
 		req_stop_transfer(r);
 	else

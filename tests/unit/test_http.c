@@ -1256,6 +1256,19 @@ test_guard(void **state)
 	assert_int_equal(srv_requests(env->srv), 0);
 	outcome_clear(&o);
 
+	/* Refused at once but not yet delivered, then cancelled (its owner is being freed, as a
+	 * poller at quit): the callback hears cancelled, so it knows to touch nothing. */
+	{
+		uint64_t id = http_send(env->http, &req, outcome_cb, &o);
+
+		assert_int_equal(http_cancel(env->http, id), 0);
+		assert_int_equal(http_cancel(env->http, id), -1); /* already cancelled */
+		assert_int_equal(o.called, 0);
+		drive(env->loop, &o.called, 1);
+		assert_int_equal(o.result, HTTP_CANCELLED);
+		outcome_clear(&o);
+	}
+
 	req.host = "127.0.0.1";
 	http_send(env->http, &req, outcome_cb, &o);
 	drive(env->loop, &o.called, 1);
