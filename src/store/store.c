@@ -56,6 +56,7 @@ struct store {
 	uint64_t dropped;
 
 	int healthy;
+	int lease_bad; /* the last lease write failed (a full disk stops a stand-by's writes too) */
 	char *last_error;
 };
 
@@ -859,6 +860,35 @@ lease_args(const char *name, const char *holder, int64_t now_ms, int64_t timeout
 	return 0;
 }
 
+/*
+ * A lease write that fails (a full disk, a read-only file) makes the store unhealthy like a
+ * failed flush: a poller that stepped down for it polls nothing, so no flush would say so.
+ * The next lease write that works clears it; a failed flush keeps its own mark.
+ */
+static void
+lease_health(struct store *s, const char *why)
+{
+	if (why == NULL) {
+		if (s->lease_bad) {
+			log_info("store: database writes work again (the lease is written)");
+			if (s->healthy) {
+				free(s->last_error);
+				s->last_error = NULL;
+			}
+		}
+		s->lease_bad = 0;
+		return;
+	}
+	if (!s->lease_bad) {
+		log_error("store: database write failed: lease: %s", why);
+		if (s->healthy) {
+			free(s->last_error);
+			s->last_error = xasprintf("lease: %s", why);
+		}
+	}
+	s->lease_bad = 1;
+}
+
 int
 store_lease_acquire(struct store *s, const char *name, const char *holder, int64_t now_ms,
     int64_t timeout_ms, char **holder_out, char **cause)
@@ -871,6 +901,7 @@ store_lease_acquire(struct store *s, const char *name, const char *holder, int64
 	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
 		return -1;
 	rc = s->ops->lease_acquire(s->b, name, holder, now_ms, timeout_ms, &other, &why);
+	lease_health(s, rc < 0 ? why : NULL);
 	if (rc < 0)
 		return fail(cause, why);
 	if (holder_out != NULL)
@@ -890,6 +921,7 @@ store_lease_heartbeat(struct store *s, const char *name, const char *holder, int
 	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
 		return -1;
 	rc = s->ops->lease_heartbeat(s->b, name, holder, now_ms, timeout_ms, &why);
+	lease_health(s, rc < 0 ? why : NULL);
 	if (rc < 0)
 		return fail(cause, why);
 	return rc;
@@ -1115,7 +1147,7 @@ fail:
 int
 store_healthy(const struct store *s)
 {
-	return s->healthy;
+	return s->healthy && !s->lease_bad;
 }
 
 const char *

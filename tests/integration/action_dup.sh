@@ -96,7 +96,7 @@ while True:
 	"$FWD_ADDR" "$(dv 1 HP | cut -d: -f1)" "$(dv 1 HP | cut -d: -f2)" "$T_TMP/fport" &
 FWD=$!
 at_exit "kill_ours $FWD"
-if wait_for 20 test -s "$T_TMP/fport"; then
+if wait_for 60 test -s "$T_TMP/fport"; then
 	b0=$(dev_state 1 '.switches[0].on')
 	"$SHELLY_TUI" --action switch_toggle --json "$(mac_of 1)" "$FWD_ADDR:$(cat "$T_TMP/fport")" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
 	b1=$(dev_state 1 '.switches[0].on')

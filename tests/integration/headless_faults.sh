@@ -132,8 +132,8 @@ t=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$(mac_of 9)'")
 t=$(sq "$DB" "SELECT temperature_c FROM status WHERE mac = '$(mac_of 10)'")
 [ -n "$HT2_TEMP" ] && [ "$t" = "$HT2_TEMP" ] && pass "$N: Plus H&T: last temperature kept in the DB ($t)" || fail "$N: Plus H&T last report" "'$HT2_TEMP' -> '$t'"
 # The kept report keeps the time it was read (before the device fell asleep), not the row's.
-r=$(sq "$DB" "SELECT count(*) FROM status s WHERE mac IN ('$(mac_of 9)', '$(mac_of 10)') AND s.ts > s.reply_ts AND s.reply_ts <= (SELECT min(e.ts) FROM events e WHERE e.mac = s.mac AND e.kind = 'asleep' AND e.ts >= $T0)")
-[ "$r" = 2 ] && pass "$N: sleepers' last reports keep their read time" || fail "$N: sleepers' reply_ts" "$(sq "$DB" "SELECT mac, ts, reply_ts, (SELECT min(e.ts) FROM events e WHERE e.mac = s.mac AND e.kind = 'asleep' AND e.ts >= $T0) FROM status s WHERE mac IN ('$(mac_of 9)', '$(mac_of 10)')" | tr '\n' ';') T0 $T0"
+r=$(sq "$DB" "SELECT count(*) FROM status s WHERE mac IN ('$(mac_of 9)', '$(mac_of 10)') AND s.ts > s.reply_ts AND s.reply_ts <= (SELECT max(e.ts) FROM events e WHERE e.mac = s.mac AND e.kind = 'asleep' AND e.ts >= $T0)")
+[ "$r" = 2 ] && pass "$N: sleepers' last reports keep their read time" || fail "$N: sleepers' reply_ts" "$(sq "$DB" "SELECT mac, ts, reply_ts, (SELECT max(e.ts) FROM events e WHERE e.mac = s.mac AND e.kind = 'asleep' AND e.ts >= $T0) FROM status s WHERE mac IN ('$(mac_of 9)', '$(mac_of 10)')" | tr '\n' ';') T0 $T0"
 j=$("$SHELLY_TUI" --db "$DB" --list --json 2>&1)
 echo "$j" | jq -e --arg m "$(mac_of 9)" '.devices[] | select(.mac == $m) | .state == "asleep" and .components != null' >/dev/null &&
 	pass "$N: --list --json: gen1 H&T asleep with its last components" ||

@@ -30,7 +30,7 @@ __import__("os").rename(sys.argv[3] + ".tmp", sys.argv[3])
 s.serve_forever()' "$ADDR" "$1" "$T_TMP/port" &
 	SRV=$!
 	at_exit "kill_ours $SRV"
-	wait_for 20 test -s "$T_TMP/port" || fail "$N: listener start"
+	wait_for 60 test -s "$T_TMP/port" || fail "$N: listener start"
 	PORT=$(cat "$T_TMP/port")
 }
 
