@@ -64,6 +64,7 @@ op_conf() {
 	set opnsense-secret file:$T_TMP/api.secret
 	set opnsense-ca file:$OP_CA
 	set opnsense-timeout 10s
+	set connect-timeout 10s
 	EOF
 	for _l in "$@"; do printf '%s\n' "$_l" >>"$_f"; done
 }
