@@ -52,7 +52,7 @@ int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *ou
 	const char *s = app->args.val[opt];
 	long long v;
 
-	if (cli_parse_number(s, lo, hi, &v) != 0) {
+	if (str_parse_int(s, lo, hi, &v) != 0) {
 		char name[64], *cause;
 
 		snprintf(name, sizeof name, "--%s", cli_option_name(opt));
@@ -84,7 +84,7 @@ channel_option(struct act_run *run)
 		type[colon - s] = '\0';
 	if (strncmp(run->ai->name, "light_", 6) != 0 ||
 	    action_light_parse(type, &run->base.light) != 0 ||
-	    cli_parse_number(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
+	    str_parse_int(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
 		fputs(
 		    "shelly-tui: --channel wants N, or for a light TYPE:N (TYPE light, rgb, rgbw, "
 		    "cct or rgbcct), not '",

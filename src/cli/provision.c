@@ -107,7 +107,7 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	if (a->set[CLI_ATTEMPTS]) {
 		long long n;
 
-		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
+		if (str_parse_int(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
 			*cause = str_range_error("--attempts", "a whole number", 1, 0, 100,
 			    a->val[CLI_ATTEMPTS]);
 			return -1;
@@ -461,7 +461,7 @@ cli_task_cancel(struct app *app)
 	long long id;
 	int rc;
 
-	if (cli_parse_number(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
+	if (str_parse_int(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
 		    app->args.mode_arg);
 		return EXIT_USAGE;

@@ -553,22 +553,15 @@ split_key(const char *key, char *type, size_t size, int *id)
 {
 	const char *colon = strchr(key, ':');
 	size_t n = colon != NULL ? (size_t)(colon - key) : strlen(key);
-	long v = -1;
+	long long v = -1;
 
 	if (n == 0 || n >= size)
 		return -1;
 	memcpy(type, key, n);
 	type[n] = '\0';
-	if (colon != NULL) {
-		char *end;
-		const char *d = colon + 1;
-
-		if (!isdigit((unsigned char)*d))
-			return -1;
-		v = strtol(d, &end, 10);
-		if (*end != '\0' || v < 0 || v > MAX_COMPONENT_ID)
-			return -1;
-	}
+	if (colon != NULL && (!isdigit((unsigned char)colon[1]) ||
+	                         str_parse_int(colon + 1, 0, MAX_COMPONENT_ID, &v) != 0))
+		return -1;
 	*id = (int)v;
 	return 0;
 }

@@ -10,6 +10,7 @@
  * line says where agents reach the agent API: this console (tui/source.h) or the poller.
  */
 #include <curses.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,13 +391,13 @@ cancel_id_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vprovision *vp = arg;
 	struct store_task *task;
-	char *end, q[160], *clean;
+	char q[160], *clean;
 	long long id;
 
 	if (text == NULL || text[0] == '\0')
 		return;
-	id = strtoll(text, &end, 10);
-	if (*end != '\0' || id < 1 || (task = store_task_get(t->app->store, id)) == NULL) {
+	if (str_parse_int(text, 1, LLONG_MAX, &id) != 0 ||
+	    (task = store_task_get(t->app->store, id)) == NULL) {
 		clean = str_sanitize(text, 40);
 		tui_message(t, 1, "no task %s", clean);
 		free(clean);

@@ -583,6 +583,22 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 }
 
 int
+str_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 str_parse_seconds(const char *s, double max, double *sec)
 {
 	char *end;
