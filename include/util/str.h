@@ -132,5 +132,7 @@ int str_parse_size(const char *s, uint64_t *bytes);
 const char *str_table_name(const char *const *names, int n, int i);
 /* The index of s in a table of n names, or -1 (s NULL too). */
 int str_table_find(const char *const *names, int n, const char *s);
+/* 1 when s is one of the n strings of v (none NULL), else 0. */
+int str_list_has(char *const *v, size_t n, const char *s);
 
 #endif

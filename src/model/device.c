@@ -201,11 +201,9 @@ const char *
 dev_light_component(const struct dev_light *l)
 {
 	static const char *const types[] = {"rgb", "rgbw", "cct", "rgbcct"};
+	int i = str_table_find(types, (int)(sizeof types / sizeof types[0]), l->kind);
 
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(l->kind, types[i]) == 0)
-			return types[i];
-	return "light";
+	return i >= 0 ? types[i] : "light";
 }
 
 struct dev_light *

@@ -664,6 +664,15 @@ str_table_find(const char *const *names, int n, const char *s)
 }
 
 int
+str_list_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
 str_ascii_printable(const char *s, size_t min, size_t max)
 {
 	size_t n = s != NULL ? strlen(s) : 0;

@@ -429,6 +429,24 @@ test_int(void **state)
 	}
 }
 
+/* A table lookup gives the index; a list of owned strings answers whether s is one of them. */
+static void
+test_lists(void **state)
+{
+	static const char *const table[] = {"debug", "info", "warn"};
+	char a[] = "kitchen", b[] = "hall";
+	char *const list[] = {a, b};
+
+	(void)state;
+	assert_int_equal(str_table_find(table, 3, "warn"), 2);
+	assert_int_equal(str_table_find(table, 3, "Warn"), -1);
+	assert_int_equal(str_table_find(table, 3, NULL), -1);
+	assert_int_equal(str_list_has(list, 2, "hall"), 1);
+	assert_int_equal(str_list_has(list, 1, "hall"), 0);
+	assert_int_equal(str_list_has(list, 2, "hal"), 0);
+	assert_int_equal(str_list_has(NULL, 0, "hall"), 0);
+}
+
 int
 main(void)
 {
@@ -449,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_int),
+		cmocka_unit_test(test_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
