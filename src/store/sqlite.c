@@ -986,10 +986,7 @@ mac_row(sqlite3_stmt *st, void *arg)
 {
 	struct macs *macs = arg;
 
-	if (macs->n == macs->cap) {
-		macs->cap = macs->cap ? macs->cap * 2 : 64;
-		macs->v = xreallocarray(macs->v, macs->cap, sizeof *macs->v);
-	}
+	macs->v = xgrowarray(macs->v, &macs->cap, macs->n, sizeof *macs->v);
 	col_mac(st, 0, macs->v[macs->n++]);
 	return 0;
 }

@@ -93,10 +93,7 @@ task_cb(const struct store_task *t, void *arg)
 	snprintf(line, sizeof line, "%-5lld %-10s %-28s %-12s %-10s %d/%d  %s", (long long)t->id,
 	    t->state, t->target, t->network, t->stage != NULL ? t->stage : "-", t->attempts,
 	    t->max_attempts, t->reason != NULL ? t->reason : (t->result != NULL ? t->result : ""));
-	if (vp->ntasks == vp->tcap) {
-		vp->tcap = vp->tcap ? vp->tcap * 2 : 32;
-		vp->tasks = xreallocarray(vp->tasks, vp->tcap, sizeof *vp->tasks);
-	}
+	vp->tasks = xgrowarray(vp->tasks, &vp->tcap, vp->ntasks, sizeof *vp->tasks);
 	vp->tasks[vp->ntasks].id = t->id;
 	vp->tasks[vp->ntasks].active =
 	    task_state_parse(t->state, &st) == 0 && !task_state_final(st);
