@@ -45,6 +45,14 @@ cover_state_name(enum cover_state s)
 	return str_table_name(cover_state_names, COVER_STATE_COUNT, (int)s);
 }
 
+enum cover_state
+cover_state_parse(const char *name)
+{
+	int i = str_table_find(cover_state_names, COVER_STATE_COUNT, name);
+
+	return i < 0 ? COVER_UNKNOWN : (enum cover_state)i;
+}
+
 void
 device_ident_init(struct device_ident *id)
 {
