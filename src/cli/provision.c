@@ -58,8 +58,7 @@ cli_agent_enrol(struct app *app)
 	/* The only place the secret is ever shown: stdout, once, for the agent's secret file. */
 	printf("%s\n", secret);
 	fflush(stdout);
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	str_free_secret(secret);
 	if (!app->args.set[CLI_QUIET])
 		fprintf(stderr, "shelly-tui: enrolment secret valid for %llu s, usable once\n",
 		    (unsigned long long)(ttl / 1000));

@@ -1582,6 +1582,5 @@ conf_secret_free(char *secret)
 {
 	if (secret == NULL)
 		return;
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	str_free_secret(secret);
 }
