@@ -130,7 +130,7 @@
 	X(THEME, "theme", 0, 1, "NAME", 0, \
 	    "Console theme: default, light, mono, high-contrast, or a theme file") \
 	X(OUTPUT, "output", 'o', 1, "FILE", 0, \
-	    "--export to FILE (written atomically; mode 0600 when it holds secrets)") \
+	    "--export to FILE (a regular file is replaced atomically, a link's target too; a FIFO or device is written in place; mode 0600 when it holds secrets)") \
 	X(INCLUDE_SECRETS, "include-secrets", 0, 0, NULL, 0, \
 	    "--export json or toml with the stored device passwords and secret config fields") \
 	X(COLUMNS, "columns", 0, 1, "LIST", 0, \

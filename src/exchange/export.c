@@ -561,12 +561,33 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 
 /* ---- atomic files ---- */
 
+/* Writes all of data to fd; -1 with errno set on failure. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int
 export_stage_file(
     const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	size_t off = 0;
 	int fd, saved;
 
 	if ((fd = mkstemp(tmp)) < 0) {
@@ -575,17 +596,8 @@ export_stage_file(
 		free(tmp);
 		return -1;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0)
+	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0)
 		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
 	if (fsync(fd) != 0)
 		goto fail;
 	saved = close(fd);
@@ -632,15 +644,89 @@ export_commit_file(const char *tmp, const char *path, char **cause)
 	return 0;
 }
 
+/*
+ * A FIFO, terminal or character device (/dev/stdout, /dev/null) is written in place: it
+ * cannot be replaced, and removing it would lose the node. A FIFO without a reader is an
+ * error, not a wait: a cron job must not hang on a consumer that is gone.
+ */
+static int
+stream_file(const char *path, const struct stat *st, const char *data, size_t len, char **cause)
+{
+	int fd, flags, saved;
+
+	if (!S_ISFIFO(st->st_mode) && !S_ISCHR(st->st_mode)) {
+		*cause = xasprintf("%s is not a regular file, FIFO or character device; not "
+		                   "writing to it",
+		    path);
+		return -1;
+	}
+	if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+		if (errno == ENXIO && S_ISFIFO(st->st_mode))
+			*cause = xasprintf("%s is a FIFO with no reader", path);
+		else
+			*cause = xasprintf("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+	    write_all(fd, data, len) != 0) {
+		saved = errno;
+		close(fd);
+		*cause = xasprintf("cannot write %s: %s", path, strerror(saved));
+		return -1;
+	}
+	if (close(fd) != 0) {
+		*cause = xasprintf("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The file export_write_file replaces for path (caller frees): path itself, or the file a
+ * symbolic link at path leads to, so the link survives and its target gets the document.
+ * NULL with *st filled when path is not a regular file; NULL with *cause on error.
+ */
+static char *
+resolve_target(const char *path, struct stat *st, char **cause)
+{
+	char *target;
+
+	*cause = NULL;
+	if (stat(path, st) != 0) {
+		if (errno != ENOENT) {
+			*cause = xasprintf("cannot write %s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if (lstat(path, st) == 0) {
+			*cause = xasprintf("%s is a symbolic link to a missing file; create the "
+			                   "file it names, or remove the link",
+			    path);
+			return NULL;
+		}
+		return xstrdup(path); /* a new file */
+	}
+	if (!S_ISREG(st->st_mode))
+		return NULL;
+	if ((target = realpath(path, NULL)) == NULL) {
+		*cause = xasprintf("cannot resolve %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return target;
+}
+
 int
 export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
-	char *tmp = NULL;
+	char *target, *tmp = NULL;
+	struct stat st;
 	int rc;
 
-	if (export_stage_file(path, data, len, mode, &tmp, cause) != 0)
-		return -1;
-	rc = export_commit_file(tmp, path, cause);
+	if ((target = resolve_target(path, &st, cause)) == NULL)
+		return *cause != NULL ? -1 : stream_file(path, &st, data, len, cause);
+	rc = export_stage_file(target, data, len, mode, &tmp, cause);
+	if (rc == 0)
+		rc = export_commit_file(tmp, target, cause);
 	free(tmp);
+	free(target);
 	return rc;
 }
