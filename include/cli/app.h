@@ -42,6 +42,11 @@ int app_init(struct app *app, int argc, char **argv);
 void app_done(struct app *app);
 /* Opens the store (--db, config db, default path). Returns 0, or -1 (message printed). */
 int app_open_store(struct app *app);
+/*
+ * app_open_store for a mode that only reads: a missing database is not created but fails
+ * with "no database at PATH" and how to make one. Returns 0, or -1 (message printed).
+ */
+int app_open_existing_store(struct app *app);
 /* Returns 1 when the database app_open_store would open exists already, else 0. */
 int app_store_exists(struct app *app);
 /*

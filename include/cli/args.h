@@ -89,7 +89,7 @@
 	X(HELP, "help", 'h', 0, NULL, 1, "Show this help") \
 	X(VERSION, "version", 'V', 0, NULL, 1, "Show the version") \
 	X(DB, "db", 0, 1, "PATH", 0, \
-	    "Database file (default $XDG_DATA_HOME/shelly-tui/shelly.db)") \
+	    "Database file (default $XDG_DATA_HOME/shelly-tui/shelly.db; read-only modes never create it)") \
 	X(CONFIG, "config", 0, 1, "FILE", 0, \
 	    "Configuration file (default $XDG_CONFIG_HOME/shelly-tui/config)") \
 	X(JSON, "json", 0, 0, NULL, 0, "Machine-readable output (the shared device object)") \

@@ -166,8 +166,8 @@ struct store_task_ops {
 
 struct store_ops {
 	const char *name;
-	/* target is the path or URL with the scheme prefix removed. */
-	int (*open)(const char *target, void **out, char **cause);
+	/* target is the path or URL with the scheme prefix removed; flags are STORE_OPEN_*. */
+	int (*open)(const char *target, int flags, void **out, char **cause);
 	void (*close)(void *b);
 
 	/* Buffered writes: begin, put_* for each queued item, then commit or rollback. */

@@ -141,6 +141,13 @@ char *store_default_path(char **cause);
  * fails (not built with PostgreSQL). On success *out is the store, caller frees with store_free.
  */
 int store_open(const char *url_or_path, struct store **out, char **cause);
+/* Flags of store_open_flags. */
+enum {
+	/* Open only a database that exists: a missing one fails ("no database at PATH"). */
+	STORE_OPEN_EXISTING = 1,
+};
+/* store_open with STORE_OPEN_* flags (store_open is flags 0). */
+int store_open_flags(const char *url_or_path, int flags, struct store **out, char **cause);
 /* Flushes what is queued (logging a failure) and closes the store. NULL is allowed. */
 void store_free(struct store *s);
 /* Returns the backend name ("sqlite"); static string. */

@@ -149,8 +149,8 @@ app_store_exists(struct app *app)
 	return db_path(app) == 0 && access(app->db_path, F_OK) == 0;
 }
 
-int
-app_open_store(struct app *app)
+static int
+open_store(struct app *app, int flags)
 {
 	char *cause = NULL;
 
@@ -158,12 +158,31 @@ app_open_store(struct app *app)
 		return 0;
 	if (db_path(app) != 0)
 		return -1;
-	if (store_open(app->db_path, &app->store, &cause) != 0) {
+	if ((flags & STORE_OPEN_EXISTING) && strcmp(app->db_path, ":memory:") != 0 &&
+	    !app_store_exists(app)) {
+		fprintf(stderr, "shelly-tui: no database at ");
+		print_safe(stderr, app->db_path);
+		fprintf(stderr, " (create one with --add, --import or --headless)\n");
+		return -1;
+	}
+	if (store_open_flags(app->db_path, flags, &app->store, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: %s: %s\n", app->db_path, cause);
 		free(cause);
 		return -1;
 	}
 	return 0;
+}
+
+int
+app_open_store(struct app *app)
+{
+	return open_store(app, 0);
+}
+
+int
+app_open_existing_store(struct app *app)
+{
+	return open_store(app, STORE_OPEN_EXISTING);
 }
 
 static char *

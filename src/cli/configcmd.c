@@ -1519,22 +1519,17 @@ group_list_cb(const struct cfgstore_row *r, void *arg)
 }
 
 /*
- * Starts a --json-able list under key: 1 with doc and arr to fill, 0 when there is no database
- * (the empty list printed), -1 when it cannot be opened.
+ * Starts a --json-able list under key: 1 with doc and arr to fill, -1 when there is no
+ * database (it is not created: a mistyped --db is an error, not an empty list) or it cannot
+ * be opened.
  */
 static int
-list_start(
-    struct app *app, const char *verb, const char *key, const char *none, cJSON **doc, cJSON **arr)
+list_start(struct app *app, const char *verb, const char *key, cJSON **doc, cJSON **arr)
 {
-	if (!app_store_exists(app)) {
-		if (app->args.set[CLI_JSON])
-			printf("{\"%s\":[]}\n", key);
-		else
-			puts(none);
-		return 0;
-	}
-	if (need_store(app, verb) != 0)
+	if (app_open_existing_store(app) != 0) {
+		fprintf(stderr, "shelly-tui: --%s needs the database\n", verb);
 		return -1;
+	}
 	*doc = cJSON_CreateObject();
 	*arr = cJSON_AddArrayToObject(*doc, key);
 	return 1;
@@ -1557,7 +1552,7 @@ cli_group_list(struct app *app)
 	struct glist gl = {app, NULL};
 	cJSON *doc = NULL;
 	char *cause = NULL;
-	int rc = list_start(app, "group-list", "groups", "no groups", &doc, &gl.arr);
+	int rc = list_start(app, "group-list", "groups", &doc, &gl.arr);
 
 	if (rc <= 0)
 		return rc < 0 ? EXIT_FAIL : EXIT_OK;
@@ -1616,7 +1611,7 @@ cli_pending(struct app *app)
 {
 	cJSON *doc = NULL, *arr = NULL;
 	char *cause = NULL;
-	int rc = list_start(app, "pending", "pending", "nothing queued", &doc, &arr);
+	int rc = list_start(app, "pending", "pending", &doc, &arr);
 
 	if (rc <= 0)
 		return rc < 0 ? EXIT_FAIL : EXIT_OK;

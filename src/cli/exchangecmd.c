@@ -69,7 +69,7 @@ cli_export(struct app *app)
 
 	if ((rc = export_args(app, &o)) != EXIT_OK)
 		return rc;
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	if (o.group != NULL && (rc = export_group_exists(app->store, o.group, &cause)) <= 0) {
 		char *clean = str_sanitize(o.group, 64);

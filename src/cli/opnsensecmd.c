@@ -128,7 +128,7 @@ cli_opnsense_sync(struct app *app)
 	char *cause = NULL;
 	int done = 0, rc;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	sync = opnsense_job_begin(opnsense_runner_env(app_engine(app), &env),
 	    app->args.set[CLI_DRY_RUN] > 0, sync_done_cb, &done, &cause);

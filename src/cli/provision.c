@@ -431,7 +431,7 @@ cli_tasks(struct app *app)
 	cJSON *root = NULL, *arr = NULL;
 	int rc;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	if (app->args.set[CLI_JSON]) {
 		root = cJSON_CreateObject();
@@ -465,7 +465,7 @@ cli_task_cancel(struct app *app)
 		    app->args.mode_arg);
 		return EXIT_USAGE;
 	}
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	w = who();
 	rc = taskq_cancel(app->store, id, w, loop_wall_ms(), &cause);
@@ -536,7 +536,7 @@ cli_agents(struct app *app)
 	cJSON *root = NULL, *arr = NULL, *aps = NULL;
 	int64_t since = loop_wall_ms() - PROVISION_AP_RECENT_MS;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	if (app->args.set[CLI_JSON]) {
 		root = cJSON_CreateObject();

@@ -65,7 +65,7 @@ cli_remove(struct app *app)
 	struct store_device *d;
 	char *cause = NULL;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	d = store_device_find(app->store, app->args.mode_arg);
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
@@ -184,7 +184,7 @@ cli_list(struct app *app)
 {
 	struct list_ctx lc;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	return print_registry(app, app->args.set[CLI_JSON] > 0, &lc) == 0 ? EXIT_OK : EXIT_FAIL;
 }
@@ -202,7 +202,7 @@ cli_backup_db(struct app *app)
 {
 	char *cause = NULL;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	if (store_backup(app->store, app->args.mode_arg, &cause) != 0) {
 		print_cause("--backup-db: ", cause);

@@ -79,7 +79,7 @@ load(struct app *app, const char *verb, struct snaps *s, int *rc)
 		fprintf(stderr, "shelly-tui: --snapshot wants a snapshot id from --snapshots\n");
 		return NULL;
 	}
-	if (app_open_store(app) != 0) {
+	if (app_open_existing_store(app) != 0) {
 		fprintf(stderr, "shelly-tui: --%s needs the database\n", verb);
 		*rc = 1;
 		return NULL;

@@ -673,12 +673,16 @@ fail:
 
 /* Creates the file with mode 0600 before SQLite does (SQLite would honour the umask). */
 static int
-prepare_file(const char *path, char **cause)
+prepare_file(const char *path, int create, char **cause)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0 && !create && errno == ENOENT) {
+		*cause = xasprintf("no database at %s", path);
+		return -1;
+	}
 	if (fd < 0) {
 		*cause = xasprintf("cannot open database %s: %s", path, strerror(errno));
 		return -1;
@@ -709,9 +713,10 @@ make_private(const char *path)
 		    (unsigned)(st.st_mode & 0700));
 }
 
-/* Opens the connection and sets the pragmas every connection needs. */
+/* Opens the connection (creating the file when create is set) and sets the pragmas every
+ * connection needs. */
 static int
-db_connect(const char *path, sqlite3 **out, char **cause)
+db_connect(const char *path, int create, sqlite3 **out, char **cause)
 {
 	int memory = strcmp(path, ":memory:") == 0;
 	sqlite3_stmt *st = NULL;
@@ -719,9 +724,9 @@ db_connect(const char *path, sqlite3 **out, char **cause)
 	const char *mode;
 
 	*out = NULL;
-	if (!memory && prepare_file(path, cause) != 0)
+	if (!memory && prepare_file(path, create, cause) != 0)
 		return -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_error(db, cause, "cannot open database %s", path);
 		sqlite3_close(db);
@@ -777,7 +782,7 @@ sq_close(void *v)
 }
 
 static int
-sq_open(const char *path, void **out, char **cause)
+sq_open(const char *path, int flags, void **out, char **cause)
 {
 	struct sq *b;
 	mode_t mask;
@@ -789,7 +794,7 @@ sq_open(const char *path, void **out, char **cause)
 	/* -wal and -shm are created while the umask forbids others (SQLite also copies the
 	 * database file's mode to them). */
 	mask = umask(077);
-	rc = db_connect(path, &b->db, cause);
+	rc = db_connect(path, !(flags & STORE_OPEN_EXISTING), &b->db, cause);
 	if (rc == 0)
 		rc = migrate(b->db, path, NMIGRATIONS, cause);
 	if (rc == 0)
@@ -1731,7 +1736,7 @@ store_sqlite_create_at_version(const char *path, int version, char **cause)
 		*cause = xasprintf("no schema version %d", version);
 		return -1;
 	}
-	if (db_connect(path, &db, cause) != 0)
+	if (db_connect(path, 1, &db, cause) != 0)
 		return -1;
 	rc = migrate(db, path, version, cause);
 	sqlite3_close(db);

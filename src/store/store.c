@@ -147,6 +147,12 @@ store_default_path(char **cause)
 int
 store_open(const char *url, struct store **out, char **cause)
 {
+	return store_open_flags(url, 0, out, cause);
+}
+
+int
+store_open_flags(const char *url, int flags, struct store **out, char **cause)
+{
 	const struct store_ops *ops = store_sqlite_ops();
 	const char *target = url;
 	char *why = NULL;
@@ -174,7 +180,7 @@ store_open(const char *url, struct store **out, char **cause)
 	}
 	if (*target == '\0')
 		return fail(cause, xstrdup("no database path given"));
-	if (ops->open(target, &b, &why) != 0)
+	if (ops->open(target, flags, &b, &why) != 0)
 		return fail(cause, why);
 	s = xcalloc(1, sizeof *s);
 	s->ops = ops;

@@ -155,7 +155,7 @@ sim_up() {
 # db_new DB: creates the schema (through the binary, so migrations are the real ones).
 db_new() {
 	rm -f "$1" "$1-wal" "$1-shm"
-	if ! "$SHELLY_TUI" --list --db "$1" >/dev/null 2>"$B_TMP/db_new.err"; then
+	if ! "$SHELLY_TUI" --poll-once --db "$1" >/dev/null 2>"$B_TMP/db_new.err"; then
 		echo "shelly-tui --list --db $1 failed: $(head -c 300 "$B_TMP/db_new.err")" >&2
 		return 1
 	fi

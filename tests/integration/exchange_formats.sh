@@ -174,7 +174,7 @@ fi
 # names /etc/hosts and resolvers keep for themselves never name a device: "localhost" would
 # point the name at a device in every host and DHCP format
 RDB=$T_TMP/reserved.db
-"$SHELLY_TUI" --db "$RDB" --list >/dev/null 2>&1 && sqlite3 "$RDB" "
+"$SHELLY_TUI" --db "$RDB" --poll-once >/dev/null 2>&1 && sqlite3 "$RDB" "
 INSERT INTO devices (mac, gen, name, host, port) VALUES
  ('aabbccddee61', 2, 'localhost', '192.168.1.60', 80), ('aabbccddee62', 2, 'ip6-allnodes', '192.168.1.61', 80),
  ('aabbccddee63', 2, 'localhost.localdomain', '192.168.1.62', 80), ('aabbccddee64', 2, 'wpad', '192.168.1.63', 80),

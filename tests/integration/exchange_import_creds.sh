@@ -16,7 +16,7 @@ printf '%s\n' "$FILE_PW" >"$T_TMP/victim.txt"
 chmod 600 "$T_TMP/victim.txt"
 sq() { sqlite3 "$DB" "$1"; }
 
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1 || { fail "$N: database" "cannot create"; exit 0; }
+"$SHELLY_TUI" --db "$DB" --poll-once >/dev/null 2>&1 || { fail "$N: database" "cannot create"; exit 0; }
 sq "INSERT INTO devices (mac, id, gen, host, port, scheme, username, cred_ref) VALUES
  ('441793000001', 'shellyplus1-441793000001', 2, '127.0.0.9', 80, 'http', 'admin',
   'store:secret:441793000001');

@@ -14,7 +14,7 @@ CONF=$T_TMP/config
 OUT=$T_TMP/exports
 REPO=$T_TMP/repo
 mkdir -p "$OUT" "$REPO"
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+"$SHELLY_TUI" --db "$DB" --poll-once >/dev/null 2>&1
 # two devices on this test's loopback addresses, where nothing answers (they poll offline)
 sq "$DB" "INSERT INTO devices (mac, id, gen, name, host, port) VALUES
  ('aabbccddee01', 'shellyplus1-aabbccddee01', 2, 'Porch', '$NET.1', 80),

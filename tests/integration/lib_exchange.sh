@@ -5,7 +5,7 @@
 # name instead of an address, IPv6, invalid UTF-8, spreadsheet formulas (= @ TAB+); plus
 # settings and a stored password.
 hostile_fleet() {
-	"$SHELLY_TUI" --db "$1" --list >/dev/null 2>&1 || return 1
+	"$SHELLY_TUI" --db "$1" --poll-once >/dev/null 2>&1 || return 1
 	sqlite3 "$1" "
 INSERT INTO devices (mac, id, gen, model, app, fw, name, host, port, scheme, username, cred_ref,
   discovered_via, first_seen, last_seen) VALUES

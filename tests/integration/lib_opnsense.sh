@@ -78,7 +78,7 @@ op_kea_empty() {
 
 op_db() {
 	_db=$1; shift
-	"$SHELLY_TUI" --db "$_db" --list >/dev/null 2>&1
+	"$SHELLY_TUI" --db "$_db" --poll-once >/dev/null 2>&1
 	for _dev in "$@"; do
 		_mac=${_dev%%|*} _rest=${_dev#*|}
 		_name=${_rest%%|*} _host=${_rest#*|}

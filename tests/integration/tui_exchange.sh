@@ -9,7 +9,7 @@ N=tui_exchange
 command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+"$SHELLY_TUI" --db "$DB" --poll-once >/dev/null 2>&1
 # Devices straight into the registry: 192.168.20.x is data here, the guard refuses it.
 for i in 1 2 3; do
 	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)

@@ -11,7 +11,7 @@ command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 NET=$(test_net "$N")
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+"$SHELLY_TUI" --db "$DB" --poll-once >/dev/null 2>&1
 dev() { # MAC NAME HOST
 	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
 		VALUES ('$1', 'shellyplus1-$1', 2, '$2', '$3', 80, 'http', 'manual')" || fail "$N: insert $1"
