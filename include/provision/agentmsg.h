@@ -20,10 +20,11 @@
 #define AGENTMSG_MAX_APS 64
 #define AGENTMSG_TEXT_MAX 200 /* reasons, stages are shorter */
 #define AGENTMSG_MAX_FIELDS 40 /* template fields in a claim reply */
+#define AGENTMSG_MAX_TASKS 16 /* task ids in a heartbeat */
 
 #define AGENTMSG_KINDS(X)                                             \
 	X(REGISTER, "register") /* agent: {"secret", "name"} */       \
-	X(HEARTBEAT, "heartbeat") /* agent: {} */                     \
+	X(HEARTBEAT, "heartbeat") /* agent: {"tasks": [id...]} */     \
 	X(APS, "aps") /* agent: {"aps": [{"ssid", "rssi"}]} */        \
 	X(CLAIM, "claim") /* agent: {} */                             \
 	X(PROGRESS, "progress") /* agent: {"task", "stage", "mac"} */ \
@@ -52,6 +53,13 @@ struct agentmsg {
 	char token[65]; /* REGISTERED */
 	struct agentmsg_ap aps[AGENTMSG_MAX_APS]; /* APS */
 	size_t naps;
+	/*
+	 * HEARTBEAT: the tasks the agent is working on; has_tasks is 0 when the body names none
+	 * (an agent from before the list: all its tasks are renewed).
+	 */
+	int64_t tasks[AGENTMSG_MAX_TASKS];
+	size_t ntasks;
+	int has_tasks;
 	int64_t task; /* PROGRESS, RESULT, TASK */
 	char stage[33]; /* PROGRESS, STATE: [a-z_]+ */
 	char mac[18]; /* PROGRESS (optional), normalised to 12 hex digits */

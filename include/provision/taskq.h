@@ -53,9 +53,14 @@ int taskq_register(struct store *s, const char *secret, const char *name, int64_
     char **agent_id, char **token, char **cause);
 /* Returns the id of the agent with bearer token (caller frees), or NULL. */
 char *taskq_agent(struct store *s, const char *token);
-/* Notes the agent alive and extends the leases of its tasks to now + lease_ms. */
-int taskq_heartbeat(
-    struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms, char **cause);
+/*
+ * Notes the agent alive and extends to now + lease_ms the leases of the ntasks tasks it says
+ * it is working on; ntasks < 0 (an agent that names none) extends all of its tasks. A task the
+ * agent holds but does not name runs out of lease and goes back to the queue: an agent that
+ * restarted with the same id no longer works on it.
+ */
+int taskq_heartbeat(struct store *s, const char *agent, const int64_t *tasks, int ntasks,
+    int64_t now_ms, int64_t lease_ms, char **cause);
 
 /*
  * Checks that the secret in the file path is min..max printable ASCII characters (else rule

@@ -150,7 +150,8 @@ struct store_task_ops {
 	    int64_t lease_ms, int64_t *id, char **cause);
 	int (*update)(void *b, int64_t id, const char *agent, const char *from, const char *to,
 	    const struct store_task_set *set, int64_t now_ms, char **cause);
-	int (*renew)(void *b, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause);
+	int (*renew)(void *b, const char *agent, int64_t task, int64_t lease_ms, int64_t now_ms,
+	    char **cause);
 	int (*agent_add)(void *b, const char *id, const char *name, const char *token_hash,
 	    int64_t now_ms, char **cause);
 	/* Returns 1 with *id (caller frees), 0 no agent has that token, -1 error. */

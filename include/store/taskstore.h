@@ -94,9 +94,10 @@ struct store_task_set {
 };
 int store_task_update(struct store *s, int64_t id, const char *agent, const char *from,
     const char *to, const struct store_task_set *set, int64_t now_ms, char **cause);
-/* Extends the lease of every task agent holds in a state other than the final ones. */
-int store_task_renew(
-    struct store *s, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause);
+/* Extends the lease of task (0: of every task) agent holds in a state other than the final
+ * ones. */
+int store_task_renew(struct store *s, const char *agent, int64_t task, int64_t lease_ms,
+    int64_t now_ms, char **cause);
 /* Calls cb for the tasks in state whose lease ended before now_ms (a snapshot, oldest first). */
 int store_task_expired(
     struct store *s, const char *state, int64_t now_ms, store_task_cb cb, void *arg, char **cause);

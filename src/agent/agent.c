@@ -40,6 +40,8 @@ struct agent {
 	int waited;
 	int no_retry; /* the current task failed in a way a retry cannot mend */
 	struct loop_timer *beat_timer; /* heartbeats while a task runs */
+	int64_t beat_task;             /* the task they name */
+	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
 };
 
@@ -154,18 +156,25 @@ beat_cb(void *arg)
 	struct http_request req;
 
 	if (!a->beat_inflight) {
-		api_request(a, &req, "/api/v1/heartbeat", "{}");
+		snprintf(a->beat_body, sizeof a->beat_body, "{\"tasks\":[%lld]}",
+		    (long long)a->beat_task);
+		api_request(a, &req, "/api/v1/heartbeat", a->beat_body);
 		a->beat_inflight = 1;
 		http_send(a->http, &req, beat_done_cb, a);
 	}
 	loop_timer_arm(a->beat_timer, a->opts.poll_ms);
 }
 
-/* Starts (on) or stops the heartbeats of a task; a stop waits for one in flight. */
+/*
+ * Starts the heartbeats naming task, or stops them (task 0); a stop waits for one in flight.
+ * Only the tasks a heartbeat names keep their lease: after a restart this agent names none
+ * of what it held before, and the manager takes those back.
+ */
 static void
-beat(struct agent *a, int on)
+beat(struct agent *a, int64_t task)
 {
-	if (on) {
+	a->beat_task = task;
+	if (task != 0) {
 		loop_timer_arm(a->beat_timer, a->opts.poll_ms);
 		return;
 	}
@@ -654,7 +663,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
 	}
-	beat(a, 1);
+	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0;
@@ -731,7 +740,7 @@ round_once(struct agent *a)
 	long st;
 	int ran = 0;
 
-	st = api_post(a, "/api/v1/heartbeat", "{}", &r);
+	st = api_post(a, "/api/v1/heartbeat", "{\"tasks\":[]}", &r);
 	if (st != 200)
 		log_warn("manager %s:%u not answering heartbeats (status %ld%s%s)",
 		    a->opts.manager_host, (unsigned)a->opts.manager_port, st, r.cause ? ": " : "",

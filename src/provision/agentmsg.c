@@ -118,6 +118,35 @@ get_bool(const cJSON *o, const char *key, int *out, char **cause)
 	return 0;
 }
 
+/* A heartbeat's optional "tasks": the ids of the tasks the agent is working on. */
+static int
+parse_tasks(const cJSON *o, struct agentmsg *m, char **cause)
+{
+	const cJSON *arr = json_get(o, "tasks"), *it;
+	long long id;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr)) {
+		*cause = xstrdup("\"tasks\" must be an array");
+		return -1;
+	}
+	m->has_tasks = 1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (m->ntasks == AGENTMSG_MAX_TASKS) {
+			*cause = xasprintf("more than %d tasks", AGENTMSG_MAX_TASKS);
+			return -1;
+		}
+		if (!cJSON_IsNumber(it) || json_int(it, 1, INT64_MAX, &id) != 0) {
+			*cause = xstrdup("a task in \"tasks\" must be an integer id");
+			return -1;
+		}
+		m->tasks[m->ntasks++] = id;
+	}
+	return 0;
+}
+
 static int
 parse_aps(const cJSON *o, struct agentmsg *m, char **cause)
 {
@@ -244,6 +273,7 @@ parse_kind(const cJSON *o, struct agentmsg *m, char **cause)
 		           ? -1
 		           : 0;
 	case AGENTMSG_HEARTBEAT:
+		return parse_tasks(o, m, cause);
 	case AGENTMSG_CLAIM:
 		return 0;
 	case AGENTMSG_APS:

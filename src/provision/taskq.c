@@ -195,11 +195,17 @@ taskq_agent(struct store *s, const char *token)
 }
 
 int
-taskq_heartbeat(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms, char **cause)
+taskq_heartbeat(struct store *s, const char *agent, const int64_t *tasks, int ntasks,
+    int64_t now_ms, int64_t lease_ms, char **cause)
 {
 	if (store_agent_seen(s, agent, now_ms, cause) != 0)
 		return -1;
-	return store_task_renew(s, agent, now_ms + lease_ms, now_ms, cause);
+	if (ntasks < 0)
+		return store_task_renew(s, agent, 0, now_ms + lease_ms, now_ms, cause);
+	for (int i = 0; i < ntasks; i++)
+		if (store_task_renew(s, agent, tasks[i], now_ms + lease_ms, now_ms, cause) != 0)
+			return -1;
+	return 0;
 }
 
 int

@@ -157,7 +157,7 @@ do_register(
 	reply_secret(reply, o);
 }
 
-/* The handler renewed the agent's leases already (every authenticated call does). */
+/* The handler renewed the leases of the tasks the heartbeat names already. */
 static void
 do_heartbeat(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
@@ -312,6 +312,28 @@ static const struct agentapi_route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
+/*
+ * Any authenticated call proves the agent alive. Leases are renewed only for the tasks it
+ * names: those of a heartbeat's list (all of them for a list-less heartbeat of an older
+ * agent), the one task of a progress or result. A task it does not name runs out.
+ */
+static int
+alive(struct agentapi *api, const char *agent, const struct agentmsg *m, char **cause)
+{
+	const int64_t *tasks = NULL;
+	int n = 0;
+
+	if (m->kind == AGENTMSG_HEARTBEAT) {
+		tasks = m->tasks;
+		n = m->has_tasks ? (int)m->ntasks : -1;
+	} else if (m->kind == AGENTMSG_PROGRESS || m->kind == AGENTMSG_RESULT) {
+		tasks = &m->task;
+		n = 1;
+	}
+	return taskq_heartbeat(
+	    api->store, agent, tasks, n, api->opts.now_ms(), api->opts.lease_ms, cause);
+}
+
 /* One handler for every route: finds the route by path, authenticates, parses, calls. */
 void
 agentapi_handle(struct agentapi *api, const struct httpd_request *req, struct httpd_reply *reply)
@@ -340,9 +362,7 @@ agentapi_handle(struct agentapi *api, const struct httpd_request *req, struct ht
 		reply_error(reply, 400, cause);
 		free(cause);
 	} else {
-		/* Any authenticated call proves the agent alive: its leases are renewed. */
-		if (agent != NULL && taskq_heartbeat(api->store, agent, api->opts.now_ms(),
-		                         api->opts.lease_ms, &cause) != 0)
+		if (agent != NULL && alive(api, agent, m, &cause) != 0)
 			log_error("agent API: %s", cause);
 		free(cause);
 		r->call(api, agent, m, reply);

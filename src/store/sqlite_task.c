@@ -203,13 +203,15 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 }
 
 static int
-sqt_renew(void *b, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause)
+sqt_renew(void *b, const char *agent, int64_t task, int64_t lease_ms, int64_t now_ms,
+    char **cause)
 {
-	const void *args[] = {&lease_ms, &now_ms, agent};
+	const void *args[] = {&lease_ms, &now_ms, agent, &task};
 
 	return exec_args(b,
-	    "UPDATE tasks SET lease = ?, updated = ? WHERE agent = ? AND lease IS NOT NULL", "iit",
-	    args, "renewing task leases", NULL, cause);
+	    "UPDATE tasks SET lease = ?1, updated = ?2 WHERE agent = ?3 AND lease IS NOT NULL "
+	    "AND (?4 = 0 OR id = ?4)",
+	    "iiti", args, "renewing task leases", NULL, cause);
 }
 
 static int

@@ -152,12 +152,13 @@ store_task_update(struct store *s, int64_t id, const char *agent, const char *fr
 }
 
 int
-store_task_renew(struct store *s, const char *agent, int64_t lease_ms, int64_t now_ms, char **cause)
+store_task_renew(struct store *s, const char *agent, int64_t task, int64_t lease_ms,
+    int64_t now_ms, char **cause)
 {
 	void *b;
 	const struct store_task_ops *o = ops_of(s, &b, cause);
 
-	return o != NULL ? o->renew(b, agent, lease_ms, now_ms, cause) : -1;
+	return o != NULL ? o->renew(b, agent, task, lease_ms, now_ms, cause) : -1;
 }
 
 int

@@ -24,14 +24,7 @@ exit 0
 EOF
 chmod 755 "$BIN/nmcli"
 
-DB=$T_TMP/db
-CONF=$T_TMP/config
-hl_config "$CONF" "set discover-mdns off" "set agent-lease 1s" "set verify-interval 200ms"
-hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
-tui --agent-enrol >"$T_TMP/secret" 2>/dev/null
-tui --provision shelly1-AABBCC --network home --attempts 1 >/dev/null ||
-	{ fail "$N: --provision"; exit 1; }
+hl_provision_one $N 1
 PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://127.0.0.1:$(hl_port a)" \
 	--wifi nm --enrol-secret-file "$T_TMP/secret" --token-file "$T_TMP/token" --name slow \
 	--device "$NET.9" --poll 0.2 --timeout 10 --once >"$T_TMP/agent.log" 2>&1 &

@@ -43,6 +43,13 @@ test_good(void **state)
 	assert_string_equal(m.secret, "00ff");
 	assert_string_equal(m.name, "pi 4");
 	ok(AGENTMSG_HEARTBEAT, "", &m);
+	assert_false(m.has_tasks); /* an older agent: all its tasks are renewed */
+	ok(AGENTMSG_HEARTBEAT, "{\"tasks\":[]}", &m);
+	assert_true(m.has_tasks);
+	assert_int_equal(m.ntasks, 0);
+	ok(AGENTMSG_HEARTBEAT, "{\"tasks\":[7,9]}", &m);
+	assert_int_equal(m.ntasks, 2);
+	assert_int_equal(m.tasks[1], 9);
 	ok(AGENTMSG_CLAIM, "{}", &m);
 	ok(AGENTMSG_APS, "{\"aps\":[{\"ssid\":\"shelly1-AABBCC\",\"rssi\":-40},{\"ssid\":\"x\"}]}",
 	    &m);
@@ -78,6 +85,11 @@ test_bad(void **state)
 	char *cause = NULL;
 
 	(void)state;
+	bad(AGENTMSG_HEARTBEAT, "{\"tasks\":7}", "\"tasks\" must be an array");
+	bad(AGENTMSG_HEARTBEAT, "{\"tasks\":[0]}", "integer id");
+	bad(AGENTMSG_HEARTBEAT, "{\"tasks\":[\"7\"]}", "integer id");
+	bad(AGENTMSG_HEARTBEAT, "{\"tasks\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}",
+	    "more than 16 tasks");
 	bad(AGENTMSG_REGISTER, "", "register body");
 	bad(AGENTMSG_REGISTER, "[1]", "not a JSON object");
 	bad(AGENTMSG_REGISTER, "{\"secret\":\"00ff\"", "register body");

@@ -311,7 +311,7 @@ test_lease_expiry(void **state)
 	assert_null(sec.key); /* open network */
 	store_task_free(t);
 	/* A heartbeat holds it; silence lets it go back to the queue. */
-	assert_int_equal(taskq_heartbeat(s, "ag-1", 1400, 500, &cause), 0);
+	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, -1, 1400, 500, &cause), 0);
 	assert_int_equal(taskq_expire(s, 1600, &cause), 0);
 	assert_state(s, id, "claimed");
 	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
@@ -322,6 +322,39 @@ test_lease_expiry(void **state)
 	store_task_free(t);
 	assert_int_equal(taskq_expire(s, 2501, &cause), 1);
 	assert_state(s, id, "failed");
+	store_free(s);
+}
+
+/*
+ * An agent killed and restarted with the same id names none of what it held: the heartbeats
+ * of the new process renew nothing, the old task's lease runs out, it goes back to the queue
+ * (the attempt counted) and the restarted agent claims it again. Naming the task keeps it.
+ */
+static void
+test_restarted_agent(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task *t = NULL;
+	char *cause = NULL;
+	struct taskq_secrets sec;
+	int64_t id = add(s, "ShellyPlus1PM-A8032AB12346", NULL, 3);
+
+	(void)state;
+	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	store_task_free(t);
+	/* working on it: the heartbeat names it, the lease follows */
+	assert_int_equal(taskq_heartbeat(s, "ag-1", &id, 1, 1400, 500, &cause), 0);
+	assert_int_equal(taskq_expire(s, 1800, &cause), 0);
+	assert_state(s, id, "claimed");
+	/* restarted: heartbeats name no task, the lease is not renewed */
+	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1800, 500, &cause), 0);
+	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1850, 500, &cause), 0);
+	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
+	assert_state(s, id, "queued");
+	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(t->id, id);
+	assert_int_equal(t->attempts, 2);
+	store_task_free(t);
 	store_free(s);
 }
 
@@ -558,6 +591,7 @@ main(void)
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
 	    cmocka_unit_test(test_lease_expiry),
+	    cmocka_unit_test(test_restarted_agent),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
 	    cmocka_unit_test(test_lists),
