@@ -256,7 +256,9 @@ ok_text(const struct rdev *dev)
 	struct strbuf sb;
 	char *s;
 
-	if (is_light(a->kind) && light_chosen(dev))
+	/* Gen2+: the component the request went to (RGB.Set is rgb:0, also when the device's
+	 * profile chose it); Gen1 /light, /color and /white channels are all light:N. */
+	if (is_light(a->kind) && dev->dt.ident.gen >= 2)
 		comp = action_light_type(a->light);
 
 	strbuf_init(&sb);

@@ -537,7 +537,7 @@ gen2_set_result(const struct action *a, const char *what, int was_on, struct act
 	if (a->kind == ACTION_LIGHT_BRIGHTNESS) {
 		out->has_brightness = true;
 		out->brightness = a->value;
-		out->message = xasprintf("light %d set to %d%%", a->id, a->value);
+		out->message = xasprintf("%s %d set to %d%%", what, a->id, a->value);
 	} else if (was_on >= 0) {
 		out->message = xasprintf(
 		    "%s %d turned %s (was %s)", what, a->id, on_off(out->output), on_off(was_on == 1));
@@ -582,7 +582,7 @@ gen2_result(const struct action *a, const cJSON *result, struct action_result *o
 	const char *what = a->kind == ACTION_SWITCH_ON || a->kind == ACTION_SWITCH_OFF ||
 			a->kind == ACTION_SWITCH_TOGGLE
 		? "switch"
-		: "light";
+		: action_light_type(a->light); /* the component the request went to: rgb, cct... */
 	int was_on;
 
 	if (!cJSON_IsObject(result) && !cJSON_IsNull(result)) {

@@ -136,7 +136,10 @@ light_check() {
 	_bad="" _n=0 _cnt=0
 	for _k in $_set; do
 		_n=$((_n + 1))
-		sed -n "${_n}p" "$T_TMP/o" | grep -qE -e "^OK +[^ ]+ light:0 $_re\$" || _bad="$_bad [$(dv $_k FX): $(sed -n "${_n}p" "$T_TMP/o")]"
+		# the Plus RGBW PM's profile is rgb: the request goes to RGB.Set, and says rgb:0
+		_c=light
+		[ "$(dv $_k FX)" = gen2/plus-rgbw-pm ] && _c=rgb
+		sed -n "${_n}p" "$T_TMP/o" | grep -qE -e "^OK +[^ ]+ $_c:0 $_re\$" || _bad="$_bad [$(dv $_k FX): $(sed -n "${_n}p" "$T_TMP/o")]"
 		[ "$(dev_state $_k ".lights[0] | $_q")" = true ] || _bad="$_bad [$(dv $_k FX) sim: $(dev_state $_k '.lights[0] | tojson')]"
 	done
 	if [ $_rc -eq 0 ] && [ -z "$_bad" ]; then

@@ -33,9 +33,19 @@ lt() { dev_state 0 ".lights[] | select(.type == \"$1\" and .id == 0) | .on"; }
 
 # A plain number: the profile's light (rgbcct profile: RGB).
 "$SHELLY_TUI" --action light_off --channel 0 "$HP" >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
-[ $rc -eq 0 ] && [ "$(lt rgb)" = false ] && grep -qE '^OK +[^ ]+ light:0 off' "$T_TMP/o" &&
-	pass "$N: --channel 0 addresses the profile's light (rgb:0)" ||
+[ $rc -eq 0 ] && [ "$(lt rgb)" = false ] && grep -qE '^OK +[^ ]+ rgb:0 off' "$T_TMP/o" &&
+	pass "$N: --channel 0 addresses the profile's light and says so (rgb:0)" ||
 	fail "$N: --channel 0" "rc=$rc $(cat "$T_TMP/o" "$T_TMP/e") sim $(dev_state 0 '.lights | tojson')"
+
+# No --channel: light 0 of the profile, RGB.Set; the result names rgb:0 in the line and the
+# JSON message, not light:0.
+"$SHELLY_TUI" --action light_on "$HP" >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+"$SHELLY_TUI" --action light_off --json "$HP" >"$T_TMP/j" 2>>"$T_TMP/e"; rc2=$?
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -qE '^OK +[^ ]+ rgb:0 on' "$T_TMP/o" &&
+	jq -r '.results[0].message' "$T_TMP/j" | grep -q '^rgb 0 turned off' &&
+	[ "$(lt rgb)" = false ] && [ "$(lt cct)" = false ] &&
+	pass "$N: without --channel the result names the light switched (rgb:0)" ||
+	fail "$N: no --channel" "rc=$rc/$rc2 $(cat "$T_TMP/o" "$T_TMP/j" "$T_TMP/e")"
 
 for bad in "light_on --channel dali:0" "light_on --channel cct:" "light_on --channel cct:256" "switch_on --channel cct:0"; do
 	# shellcheck disable=SC2086
