@@ -13,6 +13,7 @@
 #include "engine/creds.h"
 #include "engine/devname.h"
 #include "model/fields.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -927,6 +928,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (r->status->sys.wakeup_period_s > 0)
 		d->sleeps = 1;
 	set_state(d, DEVICE_ONLINE, NULL);
+	fwver_check_offer(r->status, d->fw); /* a "stable" older than the running one is none */
 	if (d->p->seen != NULL) {
 		struct shelly_target t;
 		fill_target(d, &t, 1);

@@ -16,6 +16,7 @@
 #include "engine/devevent.h"
 #include "engine/devname.h"
 #include "engine/engine.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
@@ -241,6 +242,7 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (!op_reply(op, r))
 		return;
 	device_status_copy(&op->status, r->status);
+	fwver_check_offer(&op->status, op->ident.fw);
 	device_ident_update_from_status(&op->ident, &op->status);
 	op->have_status = 1;
 	op->state = DEVICE_ONLINE;

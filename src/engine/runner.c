@@ -13,6 +13,7 @@
 #include "engine/creds.h"
 #include "engine/devtarget.h"
 #include "engine/engine.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "shelly/rpc.h"
@@ -47,6 +48,7 @@ struct rdev {
 	char *ok_text;
 	const struct rdev *dup_of; /* the same device as this target: nothing sent */
 	int claimed; /* identified and acting: no other target acts on its MAC */
+	int checked; /* fw_update(_beta): the offer was checked against the running version */
 };
 
 struct runner {
@@ -285,6 +287,67 @@ ok_text(const struct rdev *dev)
 	return s;
 }
 
+static void send_action(struct rdev *dev);
+
+/*
+ * An offered firmware that is not newer than the one the device runs (Gen1 /ota's
+ * old_version, else the firmware it identified with) is no update: such a stable or beta
+ * is dropped from ar. When the one the action is about (the beta for fw_update_beta, else
+ * the stable) was dropped, ar says so in its message and 1 is returned.
+ */
+static int
+drop_old_offers(const struct rdev *dev, struct action_result *ar)
+{
+	const char *running =
+	    ar->current_version[0] != '\0' ? ar->current_version : dev->dt.ident.fw;
+	int beta = dev->run->base.kind == ACTION_FW_UPDATE_BETA, cmp = 0;
+	char offered[ACTION_VERSION_MAX] = "", runs[DEV_FW_LEN], *msg;
+
+	if (ar->update_available && fwver_newer(ar->new_version, running) == 0) {
+		if (!beta)
+			str_copy(offered, sizeof offered, ar->new_version);
+		ar->update_available = false;
+		ar->new_version[0] = '\0';
+	}
+	if (ar->beta_version[0] != '\0' && fwver_newer(ar->beta_version, running) == 0) {
+		if (beta)
+			str_copy(offered, sizeof offered, ar->beta_version);
+		ar->beta_version[0] = '\0';
+	}
+	if (offered[0] == '\0')
+		return 0;
+	(void)fwver_cmp(running, offered, &cmp);
+	if (device_fw_version(running, runs, sizeof runs) != 0)
+		str_copy(runs, sizeof runs, running);
+	msg = xasprintf("no %supdate available (device runs %s, %s the offered %s)",
+	    beta ? "beta " : "", runs, cmp > 0 ? "newer than" : "the same as", offered);
+	free(ar->message);
+	ar->message = str_sanitize(msg, RUN_TEXT_MAX * 2);
+	free(msg);
+	return 1;
+}
+
+/*
+ * fw_update(_beta) asks first what is offered (fw_check): a downgrade is not installed, the
+ * run ends as for an up-to-date device. When the check fails the update is sent as before
+ * and the device decides.
+ */
+static int
+update_checked(struct rdev *dev, enum http_result result)
+{
+	dev->checked = 1;
+	if (result == HTTP_OK && dev->have_ar && dev->ar.ok && drop_old_offers(dev, &dev->ar)) {
+		dev->ar.up_to_date = true;
+		return 1;
+	}
+	if (dev->have_ar)
+		action_result_done(&dev->ar);
+	memset(&dev->ar, 0, sizeof dev->ar);
+	dev->have_ar = 0;
+	send_action(dev);
+	return 0;
+}
+
 static void
 action_cb(const struct shelly_reply *r, void *arg)
 {
@@ -300,6 +363,12 @@ action_cb(const struct shelly_reply *r, void *arg)
 		dev->ar = *r->action;
 		dev->ar.message = str_sanitize(r->action->message, RUN_TEXT_MAX * 2);
 		dev->have_ar = 1;
+	}
+	if (dev->a.kind == ACTION_FW_CHECK && dev->run->base.kind != ACTION_FW_CHECK) {
+		if (!update_checked(dev, result))
+			return;
+	} else if (dev->a.kind == ACTION_FW_CHECK && dev->have_ar) {
+		drop_old_offers(dev, &dev->ar);
 	}
 	if (result == HTTP_OK && dev->have_ar && dev->ar.ok) {
 		dev->result = HTTP_OK;
@@ -323,6 +392,9 @@ static void
 send_action(struct rdev *dev)
 {
 	dev->a = dev->run->base;
+	if ((dev->a.kind == ACTION_FW_UPDATE || dev->a.kind == ACTION_FW_UPDATE_BETA) &&
+	    !dev->checked)
+		dev->a.kind = ACTION_FW_CHECK;
 	/* A Gen2+ light type the caller named (cct:0) wins over the profile's. */
 	if (is_light(dev->a.kind) && !light_chosen(dev))
 		dev->a.light = light_kind(&dev->dt.ident);
