@@ -37,6 +37,7 @@ struct pdev {
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
+	int pin_unsaved;        /* the learned pin is required but its write failed: tried again */
 
 	enum device_state state;
 	int stored_state;       /* the state stored by an earlier run (enum device_state), -1 none */
@@ -887,7 +888,8 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 
 /*
  * First contact over HTTPS (trust on first use): the key seen is stored with the device and
- * required of every request after it, the credentialed ones first.
+ * required of every request after it, the credentialed ones first. A pin whose write failed is
+ * required all the same and written again at the next reply (the store's health says it failed).
  */
 static void
 learn_pin(struct pdev *d, const char *pin)
@@ -895,15 +897,17 @@ learn_pin(struct pdev *d, const char *pin)
 	struct store_device sd;
 	char *cause = NULL;
 
-	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
-	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0' && !d->pin_unsaved) ||
+	    d->p->opts.tls != HTTP_TLS_PIN || d->scheme == NULL || strcmp(d->scheme, "https") != 0)
 		return;
-	set_str(&d->pin, pin);
+	if (!d->pin_unsaved)
+		set_str(&d->pin, pin);
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, d->mac, sizeof sd.mac);
-	sd.tls_pin = pin;
-	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
-		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+	sd.tls_pin = d->pin;
+	d->pin_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	if (d->pin_unsaved) {
+		log_debug("%s: TLS pin not stored: %s", d->mac, cause);
 		free(cause);
 	}
 }
