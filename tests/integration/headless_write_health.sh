@@ -1,6 +1,6 @@
 # One health state for the database's writes under --headless: a failed flush, a failed lease
-# write and a failed settings write (here a device renamed on the device: the registry
-# following it, the reported name kept) each
+# write and a failed settings write (here a TLS pin learned on first contact, and a device
+# renamed on the device: the registry following it, the reported name kept) each
 # make /readyz answer 503 naming what failed ("<kind> write failed: ..."), set
 # shelly_store_healthy 0, are logged, and are gone once a write of that kind works again.
 # The fault: SQLite triggers that refuse the writes of one table (added and dropped with sqlite3
@@ -10,17 +10,21 @@
 . tests/integration/lib_headless.sh
 
 N=headless_write_health
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2; then
+mkdir -p "$T_TMP/tls"
+# Device 1 over HTTPS: the poller learns its key on first contact (a settings write).
+if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2 --tls 1 --tls-dir "$T_TMP/tls"; then
 	fail "$N: sim start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
 hl_config "$CONF"
-hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
-hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
+{ hl_add "$DB" 0 && hl_add "$DB" 1 --https; } || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+M1=$(mac_of 1)
+pin_of() { sq "$DB" "SELECT ifnull(tls_pin, '') FROM devices WHERE mac = '$M1'"; }
+PIN0=$(pin_of)
+sq "$DB" "UPDATE devices SET tls_pin = NULL WHERE mac = '$M1'"
 ready() { [ "$(hl_code a /readyz)" = 200 ]; }
-wait_for 20 ready && pass "$N: ready" || fail "$N: ready" "$(hl_get a /readyz)"
 
 # refuse TABLE: its inserts and updates fail; refuse "OF COLUMN ON TABLE": that column's updates.
 refuse() {
@@ -50,6 +54,20 @@ kind() {
 	wait_for 20 ready && pass "$N: $2: ready again once it is written" ||
 		fail "$N: $2: recovery" "$(hl_get a /readyz)"
 }
+
+# A learned pin whose write fails: /readyz names the settings write; the poller writes the pin
+# again at the next reply, and once it is stored the poller is ready.
+refuse "OF tls_pin ON devices"
+hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
+if wait_for 20 failed settings && [ -z "$(pin_of)" ]; then
+	pass "$N: pin: /readyz 503 while the learned pin cannot be stored ($(hl_get a /readyz))"
+else
+	fail "$N: pin: /readyz" "$(hl_code a /readyz) $(hl_get a /readyz) pin '$(pin_of)'"
+fi
+allow
+pinned() { [ -n "$PIN0" ] && [ "$(pin_of)" = "$PIN0" ]; }
+wait_for 20 pinned && pass "$N: pin: stored at a later reply once writes work" || fail "$N: pin stored" "'$PIN0' -> '$(pin_of)'"
+wait_for 20 ready && pass "$N: ready" || fail "$N: ready" "$(hl_get a /readyz)"
 
 kind history flush
 grep -q 'database write failed' "$(hl_err a)" && pass "$N: flush: logged" || fail "$N: flush log" "$(tail -n 3 "$(hl_err a)")"
@@ -83,8 +101,8 @@ t=$(now_ms)
 written() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE mac = '$M' AND ts > $t")" = 1 ]; }
 wait_for 10 written || fail "$N: written after" "$(sq "$DB" "SELECT ts FROM status WHERE mac = '$M'") <= $t"
 both && pass "$N: no event again at the next polls" || fail "$N: repeated events" "$(renames)"
-[ "$(grep -c 'store: database write failed: settings' "$(hl_err a)")" = 2 ] &&
-	[ "$(grep -c 'database writes work again (settings)' "$(hl_err a)")" = 2 ] &&
+[ "$(grep -c 'store: database write failed: settings' "$(hl_err a)")" = 3 ] &&
+	[ "$(grep -c 'database writes work again (settings)' "$(hl_err a)")" = 3 ] &&
 	! grep -q 'not kept\|not stored' "$(hl_err a)" &&
 	pass "$N: settings: logged once per failure, not per poll" ||
 	fail "$N: settings log" "$(grep -i 'settings\|name' "$(hl_err a)" | tail -n 8)"
