@@ -30,7 +30,7 @@
 	X(ACTION, "action", 0, 1, "ACTION", 1, \
 	    "Run a device ACTION on each TARGET (registered MAC, id or name, @GROUP, or HOST[:PORT])") \
 	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
-	    "List the device actions of --action with what they need and their help") \
+	    "List the device actions of --action with what they need, their --channel forms and help") \
 	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
 	    "List every /metrics family of --headless with its type and help") \
 	X(OPNSENSE_SYNC, "opnsense-sync", 0, 0, NULL, 1, \
