@@ -185,8 +185,6 @@ struct cli_args {
 int cli_parse(int argc, char **argv, struct cli_args *out, char **cause);
 /* Prints --help to fp. */
 void cli_usage(FILE *fp);
-/* Parses s as a whole number in [lo, hi] into *out. Returns 0, or -1 when it is not one. */
-int cli_parse_number(const char *s, long long lo, long long hi, long long *out);
 /* Long name of an option ("poll-once"). Static. */
 const char *cli_option_name(enum cli_option opt);
 

@@ -56,7 +56,7 @@ int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *ou
 	const char *s = app->args.val[opt];
 	long long v;
 
-	if (cli_parse_number(s, lo, hi, &v) != 0) {
+	if (str_parse_int(s, lo, hi, &v) != 0) {
 		char name[64], *cause;
 
 		snprintf(name, sizeof name, "--%s", cli_option_name(opt));
@@ -91,7 +91,7 @@ channel_option(struct act_run *run)
 		type[colon - s] = '\0';
 	typed = light ? action_light_parse(type, &run->base.light) == 0
 	              : comp != NULL && strcasecmp(type, comp) == 0;
-	if (!typed || cli_parse_number(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
+	if (!typed || str_parse_int(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
 		action_channel_forms(run->ai, forms, sizeof forms);
 		fprintf(stderr, "shelly-tui: --action %s: --channel wants %s, not '", run->ai->name,
 		    forms);

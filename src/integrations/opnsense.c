@@ -812,12 +812,8 @@ really_free(struct opnsense_sync *s)
 		free((char *)s->devs[i].ip);
 	}
 	free(s->devs);
-	if (s->secret != NULL)
-		explicit_bzero(s->secret, strlen(s->secret));
-	if (s->key != NULL)
-		explicit_bzero(s->key, strlen(s->key));
-	free(s->secret);
-	free(s->key);
+	str_free_secret(s->secret);
+	str_free_secret(s->key);
 	free(s->host);
 	free(s->prefix);
 	free(s->ca_file);

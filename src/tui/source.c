@@ -213,10 +213,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	const struct source_dev *old;
 	const char *mname;
 
-	if (lc->n == lc->cap) {
-		lc->cap = lc->cap ? lc->cap * 2 : 64;
-		lc->rows = xreallocarray(lc->rows, lc->cap, sizeof *lc->rows);
-	}
+	lc->rows = xgrowarray(lc->rows, &lc->cap, lc->n, sizeof *lc->rows);
 	r = &lc->rows[lc->n++];
 	memset(r, 0, sizeof *r);
 	str_copy(r->mac, sizeof r->mac, d->mac);
