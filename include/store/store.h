@@ -274,7 +274,9 @@ int store_flush(struct store *s, char **cause);
  * The kinds of database write whose failure makes the store unhealthy: the flush of the queue,
  * the poller lease (acquire, heartbeat) and the records written one at a time (devices,
  * settings such as a learned TLS pin or a device's reported name, audit lines). A kind is
- * failing from a write of it that failed until a write of the same kind works.
+ * failing from a write of it that failed until a write of the same kind works; settings also
+ * until a flush works 10 minutes after the last failed one (store_set_health_settle), since a
+ * write nobody repeats would hold the mark forever.
  */
 enum store_write { STORE_WRITE_FLUSH, STORE_WRITE_LEASE, STORE_WRITE_SETTINGS, STORE_WRITE_KINDS };
 struct store_health {
@@ -285,6 +287,8 @@ struct store_health {
 };
 /* The store's write health; h->error is valid until the next write. */
 void store_get_health(const struct store *s, struct store_health *h);
+/* Sets how long after the last failed settings write a flush that works clears it (>= 0). */
+void store_set_health_settle(struct store *s, int64_t ms);
 /* "flush", "lease", "settings" (static). */
 const char *store_write_name(enum store_write w);
 /* 1 if no kind of write is failing (store_get_health), else 0. */

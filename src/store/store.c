@@ -187,6 +187,7 @@ store_open(const char *url, struct store **out, char **cause)
 	s->ops = ops;
 	s->b = b;
 	s->smp_limit = QUEUE_LIMIT_DEFAULT;
+	s->health.settle_ms = STORE_HEALTH_SETTLE_MS;
 	*out = s;
 	return 0;
 }
@@ -1126,6 +1127,12 @@ void
 store_get_health(const struct store *s, struct store_health *h)
 {
 	store_health_read(&s->health, h);
+}
+
+void
+store_set_health_settle(struct store *s, int64_t ms)
+{
+	s->health.settle_ms = ms > 0 ? ms : 0;
 }
 
 int

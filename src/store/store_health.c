@@ -37,6 +37,13 @@ store_health_note(struct store_health_marks *m, enum store_write w, const char *
 		if ((m->failing & bit) && w != STORE_WRITE_FLUSH)
 			log_info("store: database writes work again (%s)", store_write_name(w));
 		m->failing &= ~bit;
+		if (w == STORE_WRITE_FLUSH && (m->failing & (1u << STORE_WRITE_SETTINGS)) &&
+		    wall_ms() - m->ms[STORE_WRITE_SETTINGS] >= m->settle_ms) {
+			log_info("store: database writes work again (settings: no settings write "
+			         "failed for %lld s and the results are written)",
+			    (long long)(m->settle_ms / 1000));
+			m->failing &= ~(1u << STORE_WRITE_SETTINGS);
+		}
 		return;
 	}
 	if (!(m->failing & bit) && w != STORE_WRITE_FLUSH)

@@ -6,17 +6,23 @@
  * store_get_health(). Each kind of write (store/store.h, enum store_write) keeps its own mark,
  * the reason and the time of its last failure; the mark goes when a write of the same kind
  * works again (a failed flush keeps its queue and a failed lease write is tried at the next
- * heartbeat; the poller tries its failed settings writes again at its next poll).
+ * heartbeat; the poller tries its failed settings writes again at its next poll). A settings
+ * write nobody repeats (an audit line) would hold its mark forever: a flush that works
+ * settle_ms or more after the last failed settings write clears it too.
  */
 #include <stdint.h>
 
 #include "store/store.h"
+
+/* A flush that works this long after the last failed settings write clears that mark too. */
+#define STORE_HEALTH_SETTLE_MS (10 * 60 * 1000)
 
 struct store_health_marks {
 	unsigned failing; /* bit (1u << kind) while that kind's last write failed */
 	char *why[STORE_WRITE_KINDS]; /* "<kind> write failed: <reason>" */
 	int64_t ms[STORE_WRITE_KINDS];
 	uint64_t seq[STORE_WRITE_KINDS], nseq; /* the order of the failures (ms may tie) */
+	int64_t settle_ms; /* STORE_HEALTH_SETTLE_MS, or what store_set_health_settle set */
 };
 
 /*

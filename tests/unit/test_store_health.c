@@ -210,12 +210,41 @@ test_kinds_apart(void **state)
 	store_free(s);
 }
 
+/*
+ * A settings write nobody repeats: a flush that works clears its mark only once the settle
+ * time has passed since the last failed settings write (10 minutes; 0 here).
+ */
+static void
+test_settings_settle(void **state)
+{
+	struct store *s = open_mem();
+
+	(void)state;
+	refuse(s, "settings");
+	assert_int_equal(setting(s), -1);
+	assert_int_equal(flush(s), 0); /* within the settle time: the mark stays */
+	assert_failing(s, 1u << STORE_WRITE_SETTINGS, STORE_WRITE_SETTINGS);
+	assert_int_equal(lease(s), 0); /* a lease write never clears it */
+	store_set_health_settle(s, 0);
+	assert_int_equal(lease(s), 0);
+	assert_failing(s, 1u << STORE_WRITE_SETTINGS, STORE_WRITE_SETTINGS);
+	assert_int_equal(flush(s), 0);
+	assert_healthy(s);
+	/* A flush never clears a failed flush's or lease's mark but by working itself. */
+	refuse(s, "lease");
+	assert_int_equal(lease(s), -1);
+	assert_int_equal(flush(s), 0);
+	assert_failing(s, 1u << STORE_WRITE_LEASE, STORE_WRITE_LEASE);
+	store_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_each_kind),
 	    cmocka_unit_test(test_kinds_apart),
+	    cmocka_unit_test(test_settings_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
