@@ -1009,6 +1009,18 @@ test_digest_auth(void **state)
 	outcome_clear(&o);
 }
 
+/* Sends req and waits for it; it must succeed. */
+static void
+send_ok(struct env *env, const struct http_request *req)
+{
+	struct outcome o = { 0 };
+
+	http_send(env->http, req, outcome_cb, &o);
+	drive(env->loop, &o.called, 1);
+	assert_int_equal(o.result, HTTP_OK);
+	outcome_clear(&o);
+}
+
 /* A finished transfer's handle is reused: nothing of the last request (credentials, digest
  * state, method, body) reaches the next one. */
 static void
@@ -1017,21 +1029,14 @@ test_reused_handle_forgets(void **state)
 	struct env *env = *state;
 	struct http_request req = get_req(env->srv->port, "/basic");
 	struct http_request plain = get_req(env->srv->port, "/ok");
-	struct outcome o = { 0 };
 
 	req.auth = HTTP_AUTH_BASIC;
 	req.user = "admin";
 	req.password = "s3cret";
-	http_send(env->http, &req, outcome_cb, &o);
-	drive(env->loop, &o.called, 1);
-	assert_int_equal(o.result, HTTP_OK);
+	send_ok(env, &req);
 	assert_string_not_equal(env->srv->last_authz, "");
-	outcome_clear(&o);
-	http_send(env->http, &plain, outcome_cb, &o);
-	drive(env->loop, &o.called, 1);
-	assert_int_equal(o.result, HTTP_OK);
+	send_ok(env, &plain);
 	assert_string_equal(env->srv->last_authz, "");
-	outcome_clear(&o);
 
 	req.path = "/rpc/Shelly.GetStatus";
 	req.auth = HTTP_AUTH_DIGEST;
@@ -1039,17 +1044,12 @@ test_reused_handle_forgets(void **state)
 	req.method = HTTP_POST;
 	req.body = "{\"id\":0}";
 	req.body_len = strlen(req.body);
-	http_send(env->http, &req, outcome_cb, &o);
-	drive(env->loop, &o.called, 1);
-	assert_int_equal(o.result, HTTP_OK);
-	outcome_clear(&o);
-	http_send(env->http, &plain, outcome_cb, &o);
-	drive(env->loop, &o.called, 1);
-	assert_int_equal(o.result, HTTP_OK);
+	send_ok(env, &req);
+	assert_string_equal(env->srv->last_method, "POST");
+	send_ok(env, &plain);
 	assert_string_equal(env->srv->last_authz, "");
 	assert_string_equal(env->srv->last_method, "GET");
 	assert_string_equal(env->srv->last_body, "");
-	outcome_clear(&o);
 }
 
 /* Wall Display variant: realm first, hex nonce, empty opaque that must be echoed. */
