@@ -178,12 +178,13 @@ excerpt(const char *buf, size_t len, size_t off, char *out, size_t size)
 static int
 too_deep(const cJSON *item, int max_depth)
 {
-	if (!cJSON_IsArray(item) && !cJSON_IsObject(item))
+	if ((item->type & (cJSON_Array | cJSON_Object)) == 0)
 		return 0;
 	if (max_depth == 0)
 		return 1;
+	/* Only containers go one level down (most members are leaves). */
 	for (const cJSON *c = item->child; c != NULL; c = c->next) {
-		if (too_deep(c, max_depth - 1))
+		if ((c->type & (cJSON_Array | cJSON_Object)) != 0 && too_deep(c, max_depth - 1))
 			return 1;
 	}
 	return 0;
