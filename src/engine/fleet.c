@@ -322,7 +322,8 @@ stop_flush(struct fleet *f)
 
 	if (n == 0 || store_flush_within(f->eng->store, FLEET_STOP_FLUSH_MS, &cause) == 0)
 		return;
-	log_error("stopping: %zu queued results not written: %s", n, cause);
+	log_error("stopping: %zu queued results not written within %d s: %s", n,
+	    FLEET_STOP_FLUSH_MS / 1000, cause);
 	free(cause);
 }
 

@@ -94,7 +94,7 @@ if [ "$HL_RC" = 0 ] && [ "$HL_MS" -lt 10000 ]; then
 else
 	fail "$N: SIGTERM during the lock" "rc=$HL_RC after $HL_MS ms"
 fi
-grep -q 'stopping: [0-9]* queued results not written: .*locked' "$(hl_err a)" &&
+grep -q 'stopping: [1-9][0-9]* queued results not written within 5 s: .*locked' "$(hl_err a)" &&
 	pass "$N: the stop says how many results were not written" ||
 	fail "$N: stop message" "$(tail -n 5 "$(hl_err a)")"
 unlock
