@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hostname.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-#define LABEL_MAX 63
+#define LABEL_MAX HOSTNAME_LABEL_MAX
 
 /* Folds s into a label: [a-z0-9] kept (A-Z lowered), runs of anything else become one '-'. */
 static void
@@ -35,26 +36,6 @@ fold(const char *s, char *out)
 	while (n > 0 && out[n - 1] == '-')
 		n--;
 	out[n] = '\0';
-}
-
-/*
- * Names a resolver or a hosts file keeps for itself: the loopback names Debian, Red Hat and
- * macOS write into /etc/hosts (localhost, localhost4/6, localhost-localdomain once folded,
- * ip6-localhost, ip6-allnodes, ...), broadcasthost, the mDNS domain "local", and the names
- * clients look up to configure themselves (wpad: a proxy script; isatap: a tunnel router).
- */
-static int
-reserved(const char *label)
-{
-	static const char *const exact[] = {
-	    "local", "localdomain", "broadcasthost", "wpad", "isatap"};
-
-	if (strncmp(label, "localhost", 9) == 0 || strncmp(label, "ip6-", 4) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-		if (strcmp(label, exact[i]) == 0)
-			return 1;
-	return 0;
 }
 
 static int
@@ -101,7 +82,7 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 			snprintf(tmp, sizeof tmp, "shelly-%s", base);
 			fold(tmp, base);
 		}
-		if (reserved(base))
+		if (hostname_reserved(base))
 			snprintf(base, sizeof base, "shelly-%s", d->mac);
 		names[i] = xstrdup(base);
 		if (!taken(names, i, names[i]))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hostname.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -102,6 +103,8 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	                                             : fallback;
 	if (opn_hostname_derive(base, w->host, &w->host_why) != 0)
 		w->host[0] = '\0';
+	else if (hostname_reserved(w->host)) /* as the exports do: never wpad, localhost... */
+		opn_hostname_derive(fallback, w->host, &w->host_why);
 	for (size_t i = 0; w->has_ip && i < st->nsubnets && w->subnet == NULL; i++)
 		if (cidr_contains(&st->subnets[i].net, w->addr))
 			w->subnet = &st->subnets[i];

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "integrations/opnsense_plan.h"
+#include "util/hostname.h"
 #include "util/json.h"
 #include "util/str.h"
 
@@ -345,6 +346,45 @@ test_hostnames(void **state)
 	assert_false(opn_alias_name_valid("a-b"));
 	assert_false(opn_alias_name_valid("abcdefghijabcdefghijabcdefghijabc"));
 	assert_false(opn_alias_name_valid(""));
+}
+
+/* Names resolvers keep for themselves are never published: the device gets shelly-MAC, as in
+ * the exports (one check serves both). */
+static void
+test_reserved_names(void **state)
+{
+	static const char *const names[] = {
+	    "wpad", "localhost", "ISATAP", "ip6-allnodes", "localdomain", "broadcasthost"};
+	static const char *const ips[] = {"192.168.20.41", "192.168.20.42", "192.168.20.43",
+	    "192.168.20.44", "192.168.20.45", "192.168.20.46"};
+	enum { N = sizeof names / sizeof names[0] };
+	struct opn_device d[N];
+	struct opn_state st;
+	struct opn_plan *p;
+	char want[32];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		memset(&d[i], 0, sizeof d[i]);
+		snprintf(d[i].mac, sizeof d[i].mac, "0000000000%02zx", i + 1);
+		d[i].name = names[i];
+		d[i].ip = ips[i];
+	}
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, N, 1, NULL);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(want, sizeof want, "shelly-0000000000%02zx", i + 1);
+		assert_string_equal(find(p, d[i].mac)->hostname, want);
+	}
+	opn_plan_free(p);
+	opn_state_done(&st);
+	for (size_t i = 0; i < N; i++) {
+		const char *why = NULL;
+		char out[OPN_HOSTNAME_MAX + 1];
+
+		assert_int_equal(opn_hostname_derive(names[i], out, &why), 0);
+		assert_true(hostname_reserved(out));
+	}
 }
 
 /* Rows a firewall would hold after applying p's adds and updates (25.7 shape). */
@@ -754,6 +794,7 @@ main(void)
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
+	    cmocka_unit_test(test_reserved_names),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
