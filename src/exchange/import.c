@@ -884,8 +884,50 @@ staged_commit(struct staged *st, char **cause)
 	return rc;
 }
 
+struct stored_snap {
+	const struct imp_snap *p;
+	int found, rows;
+};
+
+static int
+stored_snap_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct stored_snap *m = arg;
+	int same_time = m->p->has_ts ? r->ts_ms == m->p->ts_ms : m->rows == 0;
+	char *clean;
+
+	m->rows++;
+	if (!same_time)
+		return 0;
+	clean = cfgdoc_strip_secrets(r->body != NULL ? r->body : "", NULL);
+	m->found = strcmp(clean, m->p->body) == 0;
+	str_free_secret(clean);
+	return m->found;
+}
+
+/*
+ * 1 when p is a snapshot the store holds already but for the secret lines a file exported
+ * without --include-secrets leaves out: the one of the same time (the newest for a snapshot
+ * without time) equals p once its secret lines are removed. Restoring such a backup into the
+ * database that wrote it adds no poorer copy, which would become the newest.
+ */
+static int
+stored_without_secrets(struct store *s, const char *mac, const struct imp_snap *p)
+{
+	struct stored_snap m = {p, 0, 0};
+	char *cause = NULL;
+
+	if (s == NULL || cfgstore_snapshots(s, mac, CFGSTORE_SNAPSHOTS_KEPT, stored_snap_cb, &m,
+	                     &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return m.found;
+}
+
 static struct cfgrestore *
-plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *const *desired)
+plan(struct store *s, const struct import_doc *doc, int replace, int64_t now_ms,
+    const char *const *desired)
 {
 	/* a version 1 file cannot hold configuration, so replacing keeps what is stored */
 	struct cfgrestore *r = cfgrestore_new(replace && doc->has_config);
@@ -901,6 +943,8 @@ plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *cons
 		for (size_t k = cf->nsnaps; k-- > 0;) { /* oldest first */
 			const struct imp_snap *p = &cf->snaps[k];
 
+			if (stored_without_secrets(s, cf->mac, p))
+				continue;
 			if (p->has_ts)
 				cfgrestore_history(r, cf->mac, p->ts_ms, p->gen, p->has_rev, p->rev,
 				    p->reason, p->body);
@@ -1048,7 +1092,7 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		return 0;
 	}
 	texts_init(&t, s, doc);
-	r = plan(doc, replace, (int64_t)time(NULL) * 1000, t.desired);
+	r = plan(s, doc, replace, (int64_t)time(NULL) * 1000, t.desired);
 	im.devices = doc->devs;
 	im.ndevices = doc->n;
 	im.keys = doc->keys;
