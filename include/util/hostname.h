@@ -3,7 +3,8 @@
 
 /*
  * Host name labels written for devices (hosts and DHCP exports, the OPNsense sync): the names
- * no device may take, written once here so every writer refuses the same ones.
+ * no device may take and how a taken name is made unique, written once here so every writer
+ * follows the same rules.
  */
 
 /* Longest RFC 1123 label. */
@@ -15,5 +16,17 @@
  * broadcasthost, and wpad and isatap, which clients look up to configure a proxy or a tunnel.
  */
 int hostname_reserved(const char *label);
+
+/* 1 when name is taken (by another device, or a record of another MAC). */
+typedef int (*hostname_taken_cb)(const char *name, void *arg);
+/*
+ * The one rule for names that must be unique: base when keep_base is set and base is free,
+ * else base with "-" and the last six digits of mac (12 hex digits) appended, else with a
+ * counter after those ("-2", "-3", ...): the first candidate taken(name, arg) leaves free.
+ * base (a label) is cut, its trailing '-' dropped, so each candidate fits HOSTNAME_LABEL_MAX.
+ * Returns a malloc'd name (caller frees).
+ */
+char *hostname_unique(
+    const char *base, const char *mac, int keep_base, hostname_taken_cb taken, void *arg);
 
 #endif

@@ -47,17 +47,18 @@ taken(char **names, size_t n, const char *name)
 	return 0;
 }
 
-/* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit LABEL_MAX. */
-static char *
-with_suffix(const char *base, const char *suffix)
-{
-	size_t room = LABEL_MAX - 1 - strlen(suffix), len = strlen(base);
+/* The names given so far: names[0..n). */
+struct given {
+	char **names;
+	size_t n;
+};
 
-	if (len > room)
-		len = room;
-	while (len > 0 && base[len - 1] == '-')
-		len--;
-	return xasprintf("%.*s-%s", (int)len, base, suffix);
+static int
+given_cb(const char *name, void *arg)
+{
+	const struct given *g = arg;
+
+	return taken(g->names, g->n, name);
 }
 
 char **
@@ -68,7 +69,7 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct store_device *d = devs[i];
-
+		struct given g = {names, i};
 		char *clean = str_sanitize(d->name != NULL && d->name[0] != '\0' ? d->name
 		                           : d->id                               ? d->id
 		                                                                 : "",
@@ -84,16 +85,7 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 		}
 		if (hostname_reserved(base))
 			snprintf(base, sizeof base, "shelly-%s", d->mac);
-		names[i] = xstrdup(base);
-		if (!taken(names, i, names[i]))
-			continue;
-		free(names[i]);
-		names[i] = with_suffix(base, d->mac + 6);
-		for (unsigned k = 2; taken(names, i, names[i]); k++) {
-			snprintf(tmp, sizeof tmp, "%s-%u", d->mac, k);
-			free(names[i]);
-			names[i] = with_suffix(base, tmp);
-		}
+		names[i] = hostname_unique(base, d->mac, 1, given_cb, &g);
 	}
 	return names;
 }

@@ -917,8 +917,8 @@ stored_without_secrets(struct store *s, const char *mac, const struct imp_snap *
 	struct stored_snap m = {p, 0, 0};
 	char *cause = NULL;
 
-	if (s == NULL || cfgstore_snapshots(s, mac, CFGSTORE_SNAPSHOTS_KEPT, stored_snap_cb, &m,
-	                     &cause) != 0) {
+	if (s == NULL ||
+	    cfgstore_snapshots(s, mac, CFGSTORE_SNAPSHOTS_KEPT, stored_snap_cb, &m, &cause) != 0) {
 		free(cause);
 		return 0;
 	}

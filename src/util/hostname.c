@@ -7,7 +7,12 @@
  */
 #include "util/hostname.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
+
+#include "util/xmalloc.h"
 
 int
 hostname_reserved(const char *label)
@@ -21,4 +26,36 @@ hostname_reserved(const char *label)
 		if (strcasecmp(label, exact[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit a label. */
+static char *
+with_suffix(const char *base, const char *suffix)
+{
+	size_t room = HOSTNAME_LABEL_MAX - 1 - strlen(suffix), len = strlen(base);
+
+	if (len > room)
+		len = room;
+	while (len > 0 && base[len - 1] == '-')
+		len--;
+	return xasprintf("%.*s-%s", (int)len, base, suffix);
+}
+
+char *
+hostname_unique(
+    const char *base, const char *mac, int keep_base, hostname_taken_cb taken, void *arg)
+{
+	const char *tail = strlen(mac) > 6 ? mac + strlen(mac) - 6 : mac;
+	char suffix[32];
+	char *name;
+
+	if (keep_base && !taken(base, arg))
+		return xstrdup(base);
+	name = with_suffix(base, tail);
+	for (unsigned k = 2; taken(name, arg); k++) {
+		free(name);
+		snprintf(suffix, sizeof suffix, "%s-%u", tail, k);
+		name = with_suffix(base, suffix);
+	}
+	return name;
 }

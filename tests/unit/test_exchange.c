@@ -78,6 +78,33 @@ test_names(void **state)
 	free(out);
 }
 
+/* Two devices whose MACs end alike keep apart (a counter after the MAC tail), as in the
+ * OPNsense sync: one rule, util/hostname. */
+static void
+test_names_same_tail(void **state)
+{
+	static const char *const macs[] = {"3494546a0001", "aabbcc000009", "c45bbe6a0001"};
+	static const char *const names[] = {"Plug", "plug-6a0001", "Plug"};
+	struct store_device devs[3];
+	const struct store_device *ptrs[3];
+	char **out;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		memcpy(devs[i].mac, macs[i], 13);
+		devs[i].name = names[i];
+		ptrs[i] = &devs[i];
+	}
+	out = hostfmt_names(ptrs, 3);
+	assert_string_equal(out[0], "plug");
+	assert_string_equal(out[1], "plug-6a0001");
+	assert_string_equal(out[2], "plug-6a0001-2");
+	for (size_t i = 0; i < 3; i++)
+		free(out[i]);
+	free(out);
+}
+
 /* A device a hosts file cannot hold is left out with a note saying which and why. */
 static void
 test_left_out(void **state)
@@ -601,6 +628,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_names_same_tail),
 	    cmocka_unit_test(test_left_out),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),

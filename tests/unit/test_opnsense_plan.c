@@ -348,6 +348,54 @@ test_hostnames(void **state)
 	assert_false(opn_alias_name_valid(""));
 }
 
+/* Every host name is unique, also when the MAC tail is shared or was some device's own name:
+ * then a counter follows (the rule the exports follow too). */
+static void
+test_unique_names(void **state)
+{
+	struct opn_device plugs[] = {
+	    {"3494546a0001", "Plug", NULL, "192.168.20.2"},
+	    {"c45bbe6a0001", "Plug", NULL, "192.168.20.3"},
+	};
+	struct opn_device kitchens[] = {
+	    {"000000000001", "Kitchen", NULL, "192.168.20.11"},
+	    {"000000000004", "kitchen", NULL, "192.168.20.14"},
+	    {"00000000000f", "kitchen-000001", NULL, "192.168.20.15"},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+	const char *seen[8];
+	size_t n = 0;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, plugs, 2, 1, NULL);
+	assert_string_equal(find(p, "3494546a0001")->hostname, "plug-6a0001");
+	assert_string_equal(find(p, "c45bbe6a0001")->hostname, "plug-6a0001-2");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	kea_state(&st, FOREIGN("f1", "de:ad:be:ef:00:01", "192.168.20.9", "kitchen"));
+	p = opn_plan_compute(&st, kitchens, 3, 1, NULL);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct opn_item *it = &p->items[i];
+
+		if (it->kind != OPN_RESERVATION || it->action != OPN_ADD)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(seen[k], it->hostname) == 0)
+				fail_msg("two reservations %s", it->hostname);
+		assert_true(strcmp(it->hostname, "kitchen") != 0);
+		seen[n++] = it->hostname;
+	}
+	assert_int_equal(n, 3);
+	assert_string_equal(find(p, "00000000000f")->hostname, "kitchen-000001");
+	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001-2");
+	assert_string_equal(find(p, "000000000004")->hostname, "kitchen-000004");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 /* Names resolvers keep for themselves are never published: the device gets shelly-MAC, as in
  * the exports (one check serves both). */
 static void
@@ -795,6 +843,7 @@ main(void)
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_reserved_names),
+	    cmocka_unit_test(test_unique_names),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
