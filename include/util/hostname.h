@@ -17,6 +17,14 @@
  */
 int hostname_reserved(const char *label);
 
+/*
+ * Returns 1 when label (ASCII case ignored) is a word dnsmasq reads in a dhcp-host line where a
+ * host name may stand, see dnsmasq(8): ignore (never offer the host a lease), infinite and
+ * deprecated (lease times). Its other keywords (id:, set:, tag:, a lease time such as 12h) hold
+ * a colon or start with a digit, which no derived label does.
+ */
+int hostname_dnsmasq_keyword(const char *label);
+
 /* 1 when name is taken (by another device, or a record of another MAC). */
 typedef int (*hostname_taken_cb)(const char *name, void *arg);
 /*

@@ -62,7 +62,7 @@ given_cb(const char *name, void *arg)
 }
 
 char **
-hostfmt_names(const struct store_device *const *devs, size_t n)
+hostfmt_names(enum export_format format, const struct store_device *const *devs, size_t n)
 {
 	char **names = xcalloc(n ? n : 1, sizeof *names);
 	char base[LABEL_MAX + 1], tmp[LABEL_MAX + 8];
@@ -83,7 +83,8 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 			snprintf(tmp, sizeof tmp, "shelly-%s", base);
 			fold(tmp, base);
 		}
-		if (hostname_reserved(base))
+		if (hostname_reserved(base) ||
+		    (format == EXPORT_DNSMASQ && hostname_dnsmasq_keyword(base)))
 			snprintf(base, sizeof base, "shelly-%s", d->mac);
 		names[i] = hostname_unique(base, d->mac, 1, given_cb, &g);
 	}
@@ -179,7 +180,7 @@ void
 hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
     struct strbuf *out, struct strbuf *notes)
 {
-	char **names = hostfmt_names(devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
+	char **names = hostfmt_names(format, devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
 	char ip[INET6_ADDRSTRLEN], mac[18];
 	size_t nused = 0;
 	const char *hash = format == EXPORT_KEA ? "//" : "#";

@@ -101,7 +101,8 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	                                             : fallback;
 	if (opn_hostname_derive(base, w->host, &w->host_why) != 0)
 		w->host[0] = '\0';
-	else if (hostname_reserved(w->host)) /* as the exports do: never wpad, localhost... */
+	else if (hostname_reserved(w->host) || /* as the exports do: never wpad, localhost... */
+	         (st->backend == OPN_DNSMASQ && hostname_dnsmasq_keyword(w->host)))
 		opn_hostname_derive(fallback, w->host, &w->host_why);
 	for (size_t i = 0; w->has_ip && i < st->nsubnets && w->subnet == NULL; i++)
 		if (cidr_contains(&st->subnets[i].net, w->addr))

@@ -28,6 +28,17 @@ hostname_reserved(const char *label)
 	return 0;
 }
 
+int
+hostname_dnsmasq_keyword(const char *label)
+{
+	static const char *const words[] = {"ignore", "infinite", "deprecated"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(label, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit a label. */
 static char *
 with_suffix(const char *base, const char *suffix)

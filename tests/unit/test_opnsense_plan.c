@@ -132,6 +132,33 @@ test_dnsmasq_rows(void **state)
 	opn_state_done(&st);
 }
 
+/* dnsmasq reads ignore, infinite and deprecated in a dhcp-host line as keywords: a device so
+ * named gets shelly-MAC with the dnsmasq backend (Kea has no such words). */
+static void
+test_dnsmasq_keywords(void **state)
+{
+	const char *body = "{\"rows\":[]}";
+	struct opn_device d[] = {{"c0ffee000001", "ignore", NULL, "192.168.20.60"},
+	    {"c0ffee000002", "INFINITE", NULL, "192.168.20.61"},
+	    {"c0ffee000003", "deprecated", NULL, "192.168.20.62"}};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	dnsmasq_state(&st, opn_parse_records, body);
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->hostname, "shelly-c0ffee000001");
+	assert_string_equal(find(p, "c0ffee000002")->hostname, "shelly-c0ffee000002");
+	assert_string_equal(find(p, "c0ffee000003")->hostname, "shelly-c0ffee000003");
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->hostname, "ignore");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 /* A foreign dnsmasq host listing the device's MAC second is the device's reservation too:
  * elsewhere it is a conflict, at the device's address it is left alone; never a duplicate. */
 static void
@@ -839,6 +866,7 @@ main(void)
 	    cmocka_unit_test(test_dnsmasq_rows),
 	    cmocka_unit_test(test_dnsmasq_ranges),
 	    cmocka_unit_test(test_dnsmasq_second_mac),
+	    cmocka_unit_test(test_dnsmasq_keywords),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
