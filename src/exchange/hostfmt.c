@@ -185,8 +185,11 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 	size_t nused = 0;
 	const char *hash = format == EXPORT_KEA ? "//" : "#";
 
+	/* Kea ignores global reservations unless asked (reservations-global defaults to false);
+	 * reservations-in-subnet stays on, its default, so a subnet's own ones still count. */
 	if (format == EXPORT_KEA)
-		strbuf_append(out, "{\n  \"Dhcp4\": {\n    \"reservations\": [");
+		strbuf_append(out, "{\n  \"Dhcp4\": {\n    \"reservations-global\": true,\n"
+		                   "    \"reservations-in-subnet\": true,\n    \"reservations\": [");
 	else
 		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
 	for (size_t i = 0; i < n; i++) {
