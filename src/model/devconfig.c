@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -693,9 +694,23 @@ devconfig_timer_changes(struct devconfig *changes, const struct devconfig *desir
 
 /* --- Diff -------------------------------------------------------------------------------- */
 
+/*
+ * Gen1 firmware keeps its numbers with a fraction (lat, lng, timer delays, max times) as 32-bit
+ * floats and prints them with up to 6 decimals: 45.7754 reads back as 45.775398. Two values
+ * are the same when they differ by no more than that storage and printing lose: a float's
+ * relative precision (FLT_EPSILON) or half the last printed decimal, whichever is larger.
+ */
+static bool
+gen1_float_equal(double want, double have)
+{
+	double tolerance = fmax(fabs(want) * FLT_EPSILON, 0.5e-6);
+
+	return fabs(want - have) <= tolerance + 1e-12;
+}
+
 static bool
 values_equal(const struct devconfig_field_info *fi, const struct devconfig_entry *d,
-    const struct devconfig_entry *a)
+    const struct devconfig_entry *a, int gen)
 {
 	const char *dv = d->state == DEVCONFIG_VALUE ? d->value : "";
 	const char *av = a->state == DEVCONFIG_VALUE ? a->value : "";
@@ -705,6 +720,8 @@ values_equal(const struct devconfig_field_info *fi, const struct devconfig_entry
 			return false;
 		if (d->state != DEVCONFIG_VALUE)
 			return true;
+		if (fi->type == DCT_NUM && gen == 1)
+			return gen1_float_equal(strtod(dv, NULL), strtod(av, NULL));
 		return fabs(strtod(dv, NULL) - strtod(av, NULL)) < 1e-9;
 	}
 	if (fi->type == DCT_BOOL && d->state != a->state)
@@ -735,7 +752,7 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
 			r->kind = DIFF_UNKNOWN;
-		else if (values_equal(&fields[d->field], d, a))
+		else if (values_equal(&fields[d->field], d, a, actual->gen))
 			r->kind = DIFF_SAME;
 		else {
 			r->kind = DIFF_DRIFT;
@@ -972,7 +989,7 @@ devconfig_cuts_network(
 		if (!(fields[e->field].flags & DCF_NETWORK))
 			continue;
 		if (a != NULL && !(fields[e->field].flags & DCF_SECRET) &&
-		    values_equal(&fields[e->field], e, a))
+		    values_equal(&fields[e->field], e, a, actual->gen))
 			continue;
 		devconfig_name(e->field, e->index, why, size);
 		return 1;

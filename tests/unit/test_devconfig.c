@@ -328,6 +328,43 @@ test_diff(void **state)
 	devconfig_done(&have);
 }
 
+/* Gen1 keeps lat/lng (and its other fractional numbers) as 32-bit floats printed with 6
+ * decimals: the shelly-em fixture's 45.775398 is 45.7754 as set, so no drift; a real change
+ * still is one, and Gen2 (doubles) keeps the exact comparison. */
+static void
+test_diff_gen1_floats(void **state)
+{
+	struct devconfig want, have;
+	struct devconfig_diff *d;
+	size_t n;
+
+	(void)state;
+	parse_file(1, FIX "gen1/shelly-em/settings.json", &have);
+	devconfig_init(&want);
+	set(&want, "sys.location.lat", "45.7754");
+	set(&want, "sys.location.lon", "9.18176");
+	assert_int_equal(devconfig_diff(&want, &have, &d, &n), 0);
+	free(d);
+	devconfig_done(&want);
+	devconfig_init(&want);
+	set(&want, "sys.location.lat", "45.7755");
+	set(&want, "sys.location.lon", "9.18177");
+	assert_int_equal(devconfig_diff(&want, &have, &d, &n), 2);
+	free(d);
+	devconfig_done(&want);
+	devconfig_done(&have);
+
+	devconfig_init(&want);
+	devconfig_init(&have);
+	have.gen = 2;
+	set(&have, "sys.location.lat", "45.775398");
+	set(&want, "sys.location.lat", "45.7754");
+	assert_int_equal(devconfig_diff(&want, &have, &d, &n), 1);
+	free(d);
+	devconfig_done(&want);
+	devconfig_done(&have);
+}
+
 static void
 test_requests(void **state)
 {
@@ -1142,6 +1179,7 @@ main(void)
 	    cmocka_unit_test(test_bad_documents),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_diff_gen1_floats),
 	    cmocka_unit_test(test_requests),
 	    cmocka_unit_test(test_network),
 	    cmocka_unit_test(test_timers_gen2_to_gen1),
