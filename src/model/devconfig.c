@@ -257,6 +257,7 @@ devconfig_done(struct devconfig *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].value);
 	free(c->e);
+	free(c->bad);
 	devconfig_init(c);
 }
 
@@ -289,6 +290,35 @@ devconfig_copy(struct devconfig *dst, const struct devconfig *src)
 	for (size_t i = 0; i < src->n; i++)
 		devconfig_set(
 		    dst, src->e[i].field, src->e[i].index, src->e[i].state, src->e[i].value);
+	if (src->nbad > 0) {
+		dst->bad = xcalloc(src->nbad, sizeof *dst->bad);
+		memcpy(dst->bad, src->bad, src->nbad * sizeof *dst->bad);
+		dst->nbad = src->nbad;
+	}
+}
+
+bool
+devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		if (c->bad[i].field == f && c->bad[i].index == index)
+			return true;
+	return false;
+}
+
+/* Records that the reply holds (f, index) with a type the field cannot have. */
+static void
+mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
+{
+	struct devconfig_entry *b;
+
+	if (devconfig_unreadable(c, f, index))
+		return;
+	c->bad = xreallocarray(c->bad, c->nbad + 1, sizeof *c->bad);
+	b = &c->bad[c->nbad++];
+	memset(b, 0, sizeof *b);
+	b->field = f;
+	b->index = index;
 }
 
 /* Position of (f, index) in the sorted entries; *found tells whether it is there. */
@@ -415,7 +445,8 @@ map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
 
 static int timer_delay(enum devconfig_field f);
 
-/* Reads one item as the field's canonical value into c. Ignores values of the wrong shape. */
+/* Reads one item as the field's canonical value into c. A value of the wrong type is marked
+ * unreadable (text a field refuses is left out: the device has it, but it cannot be kept). */
 static void
 read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
     const char *g1map)
@@ -436,15 +467,19 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	}
 	switch (fi->type) {
 	case DCT_BOOL:
-		if ((b = json_bool(item)) < 0)
+		if ((b = json_bool(item)) < 0) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, b ? "true" : "false");
 		return;
 	case DCT_INT:
 	case DCT_NUM:
 		d = json_number(item);
-		if (isnan(d))
+		if (isnan(d)) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		if (fi->type == DCT_INT)
 			snprintf(buf, sizeof buf, "%lld", (long long)llround(d));
 		else
@@ -452,8 +487,10 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, buf);
 		return;
 	default:
-		if ((s = json_string(item)) == NULL)
+		if ((s = json_string(item)) == NULL) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		if (fi->type == DCT_ENUM && g1map != NULL)
 			s = map_enum(g1map, s, false, buf, sizeof buf);
 		/* Device text is kept only when it is what the field accepts. */
@@ -747,7 +784,9 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 		r->desired = d->value;
 		r->actual = a != NULL ? a->value : NULL;
 		if (a == NULL)
-			r->kind = DIFF_UNSUPPORTED;
+			r->kind = devconfig_unreadable(actual, d->field, d->index)
+			              ? DIFF_UNREADABLE
+			              : DIFF_UNSUPPORTED;
 		else if (flag_is(desired, timer_enable(d->field), d->index, "false"))
 			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
