@@ -706,6 +706,11 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	size_t i = 0;
 	char *why = NULL;
 
+	/* A byte order mark (editors on Windows write one) is not part of either format. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
 	c.json = i < len && buf[i] == '{';

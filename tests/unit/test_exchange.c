@@ -246,6 +246,22 @@ test_import_errors(void **state)
 	(void)state;
 	assert_int_equal(import_parse("f", good, strlen(good), &d, &cause), 0);
 	import_doc_free(d);
+	/* a UTF-8 byte order mark before either format: skipped, JSON still told from TOML (as
+	 * TOML the JSON text fails: "invalid character in a key") */
+	{
+		const char *bom_json = "\xef\xbb\xbf{\"format\": \"shelly-tui-backup\", "
+		                       "\"format_version\": 1, \"devices\": []}";
+		const char *bom_toml = "\xef\xbb\xbf"
+		                       "format = \"shelly-tui-fleet\"\n"
+		                       "format_version = 1\n";
+
+		if (import_parse("f", bom_json, strlen(bom_json), &d, &cause) != 0)
+			fail_msg("BOM + JSON: %s", cause);
+		import_doc_free(d);
+		if (import_parse("f", bom_toml, strlen(bom_toml), &d, &cause) != 0)
+			fail_msg("BOM + TOML: %s", cause);
+		import_doc_free(d);
+	}
 	import_rejects("format = \"other\"\nformat_version = 1\n", "f: line 1: format:");
 	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.x]\n",
 	    "f: line 3: devices.x: the table name must be the MAC");
