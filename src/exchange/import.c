@@ -292,6 +292,10 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 		return 0;
 	if (v->type != TOML_TABLE || is_null(c, v))
 		return bad(c, v, section, "expected a table of strings");
+	/* room for all at once, not one more per key */
+	doc->keys = xreallocarray(doc->keys, doc->nset + doc->nsec + v->n + 1, sizeof *doc->keys);
+	doc->values =
+	    xreallocarray(doc->values, doc->nset + doc->nsec + v->n + 1, sizeof *doc->values);
 	for (size_t k = 0; k < v->n; k++) {
 		char *field = xasprintf("%s.%s", section, v->keys[k]);
 		int is_secret = strncmp(v->keys[k], EXPORT_SECRET_PREFIX, plen) == 0, rc = 0;
@@ -307,9 +311,6 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 		free(field);
 		if (rc != 0)
 			return -1;
-		doc->keys = xreallocarray(doc->keys, doc->nset + doc->nsec + 1, sizeof *doc->keys);
-		doc->values =
-		    xreallocarray(doc->values, doc->nset + doc->nsec + 1, sizeof *doc->values);
 		doc->keys[doc->nset + doc->nsec] = v->keys[k];
 		doc->values[doc->nset + doc->nsec] = v->items[k]->str;
 		if (secrets)
