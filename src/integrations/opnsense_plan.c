@@ -55,18 +55,24 @@ dup0(const char *s)
 	return xstrdup(s != NULL ? s : "");
 }
 
-/* The description written on a device's record: marker, MAC, then a plain copy of its name. */
+/*
+ * The description written on a device's record: marker, MAC, then a plain copy of its name.
+ * OPNsense descriptions hold UTF-8, so letters such as the u-umlaut of "Kuche" stay; control
+ * characters, escape sequences and bidi controls go (str_sanitize), invalid bytes show as
+ * U+FFFD, and markup and quoting characters become '_'.
+ */
 static char *
 descr_for(const struct want *w)
 {
-	char name[DESCR_NAME_MAX + 1];
-	size_t n = 0;
+	char *name = str_sanitize(w->d->name, DESCR_NAME_MAX), *descr;
 
-	for (const char *p = w->d->name; p != NULL && *p != '\0' && n < DESCR_NAME_MAX; p++)
-		name[n++] = (*p >= ' ' && *p <= '~' && strchr("<>&\"'\\", *p) == NULL) ? *p : '_';
-	name[n] = '\0';
-	return n > 0 ? xasprintf(OPN_MARKER "%s %s", w->d->mac, name)
-	             : xasprintf(OPN_MARKER "%s", w->d->mac);
+	for (char *p = name; *p != '\0'; p++)
+		if (strchr("<>&\"'\\", *p) != NULL)
+			*p = '_';
+	descr = name[0] != '\0' ? xasprintf(OPN_MARKER "%s %s", w->d->mac, name)
+	                        : xasprintf(OPN_MARKER "%s", w->d->mac);
+	free(name);
+	return descr;
 }
 
 static int

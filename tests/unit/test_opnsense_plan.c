@@ -132,6 +132,36 @@ test_dnsmasq_rows(void **state)
 	opn_state_done(&st);
 }
 
+/* A record's description keeps a name's UTF-8 letters (OPNsense descriptions hold UTF-8) but
+ * no control, escape or bidi character, and no markup character. */
+static void
+test_descriptions(void **state)
+{
+	struct opn_device d[] = {
+	    {"c0ffee000001",
+	        "K\xc3\xbc"
+	        "che",
+	        NULL, "192.168.20.60"},
+	    {"c0ffee000002",
+	        "\xe2\x80\xae"
+	        "Hall\x1b[31m <b>&\"x\"\x07",
+	        NULL, "192.168.20.61"},
+	    {"c0ffee000003", "\x1b[2J", NULL, "192.168.20.62"},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->descr, "shelly-tui:c0ffee000001 K\xc3\xbc"
+	                                                    "che");
+	assert_string_equal(find(p, "c0ffee000002")->descr, "shelly-tui:c0ffee000002 Hall _b___x_");
+	assert_string_equal(find(p, "c0ffee000003")->descr, "shelly-tui:c0ffee000003");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 /* dnsmasq reads ignore, infinite and deprecated in a dhcp-host line as keywords: a device so
  * named gets shelly-MAC with the dnsmasq backend (Kea has no such words). */
 static void
@@ -867,6 +897,7 @@ main(void)
 	    cmocka_unit_test(test_dnsmasq_ranges),
 	    cmocka_unit_test(test_dnsmasq_second_mac),
 	    cmocka_unit_test(test_dnsmasq_keywords),
+	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
