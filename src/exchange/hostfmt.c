@@ -38,15 +38,6 @@ fold(const char *s, char *out)
 	out[n] = '\0';
 }
 
-static int
-taken(char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 /* The names given so far: names[0..n). */
 struct given {
 	char **names;
@@ -58,7 +49,7 @@ given_cb(const char *name, void *arg)
 {
 	const struct given *g = arg;
 
-	return taken(g->names, g->n, name);
+	return str_list_has(g->names, g->n, name);
 }
 
 char **
@@ -188,8 +179,9 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 	/* Kea ignores global reservations unless asked (reservations-global defaults to false);
 	 * reservations-in-subnet stays on, its default, so a subnet's own ones still count. */
 	if (format == EXPORT_KEA)
-		strbuf_append(out, "{\n  \"Dhcp4\": {\n    \"reservations-global\": true,\n"
-		                   "    \"reservations-in-subnet\": true,\n    \"reservations\": [");
+		strbuf_append(out,
+		    "{\n  \"Dhcp4\": {\n    \"reservations-global\": true,\n"
+		    "    \"reservations-in-subnet\": true,\n    \"reservations\": [");
 	else
 		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
 	for (size_t i = 0; i < n; i++) {
@@ -198,7 +190,7 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 			continue;
 		}
 		mac_colons(devs[i]->mac, mac);
-		if (format != EXPORT_HOSTS && taken(used, nused, ip)) {
+		if (format != EXPORT_HOSTS && str_list_has(used, nused, ip)) {
 			if (format != EXPORT_KEA)
 				strbuf_appendf(out,
 				    "%s %s left out: address %s is listed already\n", hash, mac,
