@@ -1,9 +1,6 @@
 /*
- * Names a resolver or a hosts file keeps for itself: the loopback names Debian, Red Hat and
- * macOS write into /etc/hosts (localhost, localhost4/6, localhost-localdomain once folded,
- * ip6-localhost, ip6-allnodes, ...), broadcasthost, the mDNS domain "local", and the names
- * clients look up to configure themselves (wpad: a proxy script; isatap: a tunnel router).
- * A device named so would answer for them in DNS, which is how a proxy script is hijacked.
+ * Host name labels for devices, shared by the hosts/DHCP exports and the OPNsense sync so the
+ * two cannot disagree: the names no device may take, and how a taken name is made unique.
  */
 #include "util/hostname.h"
 
@@ -14,18 +11,31 @@
 
 #include "util/xmalloc.h"
 
+/* 1 when label is one of the n words (ASCII case ignored). */
+static int
+one_of(const char *label, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(label, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The loopback names Debian, Red Hat and macOS write into /etc/hosts (localhost, localhost4/6,
+ * localhost-localdomain once folded, ip6-localhost, ip6-allnodes, ...), broadcasthost, the mDNS
+ * domain "local", and the names clients look up to configure themselves (wpad: a proxy script;
+ * isatap: a tunnel router). A device named so would answer for them in DNS, which is how a
+ * proxy script is hijacked.
+ */
 int
 hostname_reserved(const char *label)
 {
 	static const char *const exact[] = {
 	    "local", "localdomain", "broadcasthost", "wpad", "isatap"};
 
-	if (strncasecmp(label, "localhost", 9) == 0 || strncasecmp(label, "ip6-", 4) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-		if (strcasecmp(label, exact[i]) == 0)
-			return 1;
-	return 0;
+	return strncasecmp(label, "localhost", 9) == 0 || strncasecmp(label, "ip6-", 4) == 0 ||
+	       one_of(label, exact, sizeof exact / sizeof exact[0]);
 }
 
 int
@@ -33,10 +43,7 @@ hostname_dnsmasq_keyword(const char *label)
 {
 	static const char *const words[] = {"ignore", "infinite", "deprecated"};
 
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strcasecmp(label, words[i]) == 0)
-			return 1;
-	return 0;
+	return one_of(label, words, sizeof words / sizeof words[0]);
 }
 
 /* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit a label. */
