@@ -183,6 +183,34 @@ test_mac_parse(void **state)
 	assert_int_equal(store_mac_parse(NULL, out), -1);
 }
 
+/* STORE_OPEN_EXISTING: a missing database is an error and is not created (neither the file
+ * nor SQLite's -wal); an existing one opens as with store_open. */
+static void
+test_open_existing(void **state)
+{
+	char *dir = tmp_dir(), *path, *cause = NULL;
+	struct store *s = NULL;
+	struct stat st;
+
+	(void)state;
+	if (asprintf(&path, "%s/typo.db", dir) < 0)
+		abort();
+	assert_int_equal(store_open_flags(path, STORE_OPEN_EXISTING, &s, &cause), -1);
+	assert_null(s);
+	assert_non_null(strstr(cause, "no database at"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(store_open(path, &s, &cause), 0);
+	store_free(s);
+	s = NULL;
+	assert_int_equal(store_open_flags(path, STORE_OPEN_EXISTING, &s, &cause), 0);
+	assert_non_null(s);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
 static void
 test_open_urls(void **state)
 {
@@ -1785,6 +1813,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_open_urls),
+		cmocka_unit_test(test_open_existing),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_queue_flush),
 		cmocka_unit_test(test_status_list),
