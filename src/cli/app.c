@@ -158,19 +158,18 @@ open_store(struct app *app, int flags)
 		return 0;
 	if (db_path(app) != 0)
 		return -1;
-	if ((flags & STORE_OPEN_EXISTING) && strcmp(app->db_path, ":memory:") != 0 &&
-	    !app_store_exists(app)) {
-		fprintf(stderr, "shelly-tui: no database at ");
-		print_safe(stderr, app->db_path);
-		fprintf(stderr, " (create one with --add, --import or --headless)\n");
-		return -1;
-	}
-	if (store_open_flags(app->db_path, flags, &app->store, &cause) != 0) {
+	if (store_open_flags(app->db_path, flags, &app->store, &cause) == 0)
+		return 0;
+	if (strncmp(cause, "no database at ", 15) == 0) {
+		/* a read-only mode on a missing database (STORE_OPEN_EXISTING): how to make one */
+		fputs("shelly-tui: ", stderr);
+		print_safe(stderr, cause);
+		fputs(" (create one with --add, --import or --headless)\n", stderr);
+	} else {
 		fprintf(stderr, "shelly-tui: %s: %s\n", app->db_path, cause);
-		free(cause);
-		return -1;
 	}
-	return 0;
+	free(cause);
+	return -1;
 }
 
 int

@@ -37,11 +37,18 @@ ro "--pending" --pending
 ro "--snapshots" --snapshots aabbccddee01
 ro "--opnsense-sync" --opnsense-sync --dry-run
 
+# a sqlite: URL the same
+"$SHELLY_TUI" --db "sqlite:$DB" --list >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "no database at $DB (create one with" "$T_TMP/err" && [ ! -e "$DB" ] &&
+	pass "$N: --db sqlite:PATH: a missing database is refused the same way" ||
+	fail "$N: sqlite: URL" "rc=$rc $(cat "$T_TMP/err")"
+
 # a polling mode creates it; the read-only modes then work on it
 if "$SHELLY_TUI" --db "$DB" --poll-once >/dev/null 2>"$T_TMP/err" && [ -f "$DB" ] &&
 	"$SHELLY_TUI" --db "$DB" --list --json >"$T_TMP/out" 2>"$T_TMP/err" &&
 	[ "$(jq '.devices | length' "$T_TMP/out")" = 0 ] &&
-	"$SHELLY_TUI" --db "$DB" --export csv >/dev/null 2>"$T_TMP/err"; then
+	"$SHELLY_TUI" --db "$DB" --export csv >/dev/null 2>"$T_TMP/err" &&
+	"$SHELLY_TUI" --db "sqlite:$DB" --list >/dev/null 2>"$T_TMP/err"; then
 	pass "$N: --poll-once creates the database, --list and --export read it"
 else
 	fail "$N: create then read" "$(cat "$T_TMP/err")"
