@@ -64,20 +64,43 @@ test_jitter_bounds(void **state)
 	assert_int_equal(hi, 11000);
 }
 
+/* One delay of the schedule without jitter: generation, failures, sleeping, and the delay. */
+struct delay_case {
+	int gen, failures, sleeps;
+	uint64_t want;
+};
+
 static void
-test_backoff_doubles_to_max(void **state)
+check_delays(const struct delay_case *c, size_t n)
 {
 	struct poller_opts o = opts();
 
-	(void)state;
 	o.jitter_pct = 0;
-	assert_int_equal(poller_delay_ms(&o, 2, 1, 0, 0), 10000);
-	assert_int_equal(poller_delay_ms(&o, 2, 2, 0, 0), 20000);
-	assert_int_equal(poller_delay_ms(&o, 2, 3, 0, 0), 40000);
-	assert_int_equal(poller_delay_ms(&o, 2, 5, 0, 0), 160000);
-	assert_int_equal(poller_delay_ms(&o, 2, 6, 0, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 11, 0, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 1, 2, 0, 0), 60000);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t got = poller_delay_ms(&o, c[i].gen, c[i].failures, c[i].sleeps, 0);
+
+		if (got != c[i].want)
+			fail_msg("gen %d, %d failures, sleeps %d: %llu ms, want %llu", c[i].gen,
+			    c[i].failures, c[i].sleeps, (unsigned long long)got,
+			    (unsigned long long)c[i].want);
+	}
+}
+
+static void
+test_backoff_doubles_to_max(void **state)
+{
+	static const struct delay_case cases[] = {
+	    {2, 1, 0, 10000},
+	    {2, 2, 0, 20000},
+	    {2, 3, 0, 40000},
+	    {2, 5, 0, 160000},
+	    {2, 6, 0, 300000},
+	    {2, 11, 0, 300000},
+	    {1, 2, 0, 60000},
+	};
+
+	(void)state;
+	check_delays(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -95,19 +118,22 @@ test_breaker(void **state)
 static void
 test_asleep_backs_off(void **state)
 {
+	static const struct delay_case cases[] = {
+	    {1, 0, 1, 30000},
+	    {1, 1, 1, 60000},
+	    {1, 2, 1, 120000},
+	    {1, 3, 1, 240000},
+	    {1, 4, 1, 300000},
+	    {2, 1, 1, 20000},
+	    {2, 5, 1, 300000},
+	    {2, 100000, 1, 300000},
+	};
 	struct poller_opts o = opts();
 	uint64_t prev = 0;
 
 	(void)state;
+	check_delays(cases, sizeof cases / sizeof cases[0]);
 	o.jitter_pct = 0;
-	assert_int_equal(poller_delay_ms(&o, 1, 0, 1, 0), 30000);
-	assert_int_equal(poller_delay_ms(&o, 1, 1, 1, 0), 60000);
-	assert_int_equal(poller_delay_ms(&o, 1, 2, 1, 0), 120000);
-	assert_int_equal(poller_delay_ms(&o, 1, 3, 1, 0), 240000);
-	assert_int_equal(poller_delay_ms(&o, 1, 4, 1, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 1, 1, 0), 20000);
-	assert_int_equal(poller_delay_ms(&o, 2, 5, 1, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 100000, 1, 0), 300000);
 	/* Never sooner than a mains device with as many failures, never past the max. */
 	for (int f = 1; f < 40; f++) {
 		uint64_t s = poller_delay_ms(&o, 2, f, 1, 0);
