@@ -6,22 +6,13 @@
 . tests/integration/lib_tui.sh
 
 N=tui_exchange
-command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+tui_registry "$DB"
 # Devices straight into the registry: 192.168.20.x is data here, the guard refuses it.
 for i in 1 2 3; do
-	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
-		VALUES ('00000000000$i', 'shellyplus1-00000000000$i', 2, 'dev$i', '192.168.20.3$i', 80, 'http', 'manual')" ||
-		fail "$N: insert $i"
+	tui_row "$DB" 00000000000$i dev$i 192.168.20.3$i
 done
-mkdir -p "$T_TMP/work"
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
-BIN=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI") # the console runs elsewhere
-tui_start 120 30 "cd $T_TMP/work && env $ENV $BIN --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 3' || fail "$N: start" "$(tui_why 'fleet 3')"
+tui_registry_console 120 30 'fleet 3' "$DB"
 
 # toml to the default path in the current directory, passwords refused.
 tui_keys F9

@@ -7,25 +7,14 @@
 . tests/integration/lib_tui.sh
 
 N=tui_exchange_warn
-command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 NET=$(test_net "$N")
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
-dev() { # MAC NAME HOST
-	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
-		VALUES ('$1', 'shellyplus1-$1', 2, '$2', '$3', 80, 'http', 'manual')" || fail "$N: insert $1"
-}
-dev 000000000001 dev1 "$NET.1"
-dev 000000000002 dev2 ::1
+tui_registry "$DB"
+tui_row "$DB" 000000000001 dev1 "$NET.1"
+tui_row "$DB" 000000000002 dev2 ::1
 # A hostile name: the escape sequence must reach the screen only as visible text.
-dev 000000000003 "$(printf 'evil\033[31mred')" ""
-mkdir -p "$T_TMP/work"
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
-BIN=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI") # the console runs elsewhere
-tui_start 200 30 "cd $T_TMP/work && env $ENV $BIN --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 3' || fail "$N: start" "$(tui_why 'fleet 3')"
+tui_row "$DB" 000000000003 "$(printf 'evil\033[31mred')" ""
+tui_registry_console 200 30 'fleet 3' "$DB"
 
 # dnsmasq: one line for dev1; dev2 (IPv6) and the nameless-address device are left out.
 tui_keys F9
