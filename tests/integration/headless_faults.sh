@@ -10,16 +10,10 @@ N=headless_faults
 P=gen2/plus-1pm S=gen1/shelly-plug-s
 #       0  1  2  3  4  5  6  7  8  9               10            11 12 13 14 15 16 17
 MODELS=$P,$S,$P,$S,$P,$S,$P,$S,$P,gen1/shelly-ht,gen2/plus-ht,$P,$S,$P,$S,$P,$P,$P
-if ! sim_start $N --fixtures tests/fixtures --models "$MODELS" --count 18 --load 100 \
-	--reboot-ms 700 --drip-ms 3000 --oversize 2200000 --deep 5000; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models "$MODELS" --count 18 --load 100 \
+	--reboot-ms 700 --drip-ms 3000 --oversize 2200000 --deep 5000
 NDEV=18
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
-hl_config "$CONF"
-hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+hl_fleet
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 M=$T_TMP/m
 

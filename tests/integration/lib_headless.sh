@@ -5,6 +5,8 @@
 #   hl_config FILE [LINE ...]      a configuration with millisecond intervals (+ extra lines)
 #   hl_add DB I [ARGS]             --add manifest device I to DB
 #   hl_add_all DB                  --add every manifest device
+#   hl_fleet [LINE ...]            DB=$T_TMP/shelly.db with every manifest device, CONF=$T_TMP/config
+#                                  (hl_config LINEs); a failed --add is FAIL and ends the test
 #   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background (CONF empty: no
 #                                  --config, the default file); waits for the
 #                                  "metrics:" line; files $T_TMP/hl.TAG.{out,err,pid,port}
@@ -58,6 +60,12 @@ hl_add_all() {
 		hl_add "$1" "$_i" || return 1
 		_i=$((_i + 1))
 	done
+}
+
+hl_fleet() {
+	DB=$T_TMP/shelly.db CONF=$T_TMP/config
+	hl_config "$CONF" "$@"
+	hl_add_all "$DB" || { fail "$(basename "$0" .sh): --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
 }
 
 hl_pid() { cat "$T_TMP/hl.$1.pid" 2>/dev/null; }

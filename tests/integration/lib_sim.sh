@@ -7,6 +7,11 @@
 #                                        wait (bounded) for the manifest; killed on exit. Sets
 #                                        SIM_PID SIM_NET SIM_PORT SIM_MANIFEST SIM_CTL SIM_ERR.
 #                                        May be called again after sim_stop (same net and port).
+#   sim_up NAME [shelly-sim options]     sim_start, or FAIL "NAME: sim start" (the sim's stderr)
+#                                        and the test ends; then mf_load
+#   cli_private [LINE ...]               private XDG directories, no password inherited, and a
+#                                        configuration file: connect and request timeouts for
+#                                        a loaded machine, then the LINEs
 #   sim_stop                             SIGTERM, bounded wait; returns the sim's exit status
 #   mf JQ                                jq -r JQ on the manifest
 #   mf_load                              caches the manifest (one jq run) for dv
@@ -86,6 +91,19 @@ sim_start() {
 	done
 	echo "sim did not start: $(cat "$SIM_ERR")" >&2
 	return 1
+}
+
+sim_up() {
+	sim_start "$@" || { fail "$1: sim start" "$(cat "$SIM_ERR")"; exit 1; }
+	mf_load
+}
+
+cli_private() {
+	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+	unset SHELLY_TUI_PASSWORD
+	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+	printf '%s\n' 'set connect-timeout 10s' 'set request-timeout 15s' "$@" \
+		>"$XDG_CONFIG_HOME/shelly-tui/config"
 }
 
 mf() { jq -r "$1" "$SIM_MANIFEST"; }

@@ -69,11 +69,7 @@ tui_sim_start() {
 	shift
 	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 	unset SHELLY_TUI_PASSWORD NO_COLOR
-	if ! sim_start "$_n" "$@"; then
-		fail "$_n: sim start" "$(cat "$SIM_ERR")"
-		exit 1
-	fi
-	mf_load
+	sim_up "$_n" "$@"
 	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
 }
 

@@ -8,10 +8,7 @@
 . tests/integration/lib_headless.sh
 
 N=poll_once_events
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 2; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 2
 DB=$T_TMP/shelly.db
 hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
 M0=$(mf '.devices[0].mac' | tr 'A-F' 'a-f' | tr -d ':')
