@@ -23,6 +23,9 @@
 #   tui_registry DB        a registry of this binary's schema at DB, private XDG directories
 #                          (the test skips without sqlite3)
 #   tui_row DB MAC NAME HOST   a Gen2 device written straight into the registry, nothing behind it
+#   tui_export KEY PATH_ERE  F9, the format KEY (j, t, d ...): FAIL when the format question or the
+#                          default path PATH_ERE does not show (the file prompt is left open)
+#   tui_import FILE        I, FILE, Enter, m (merge)
 #   tui_registry_console W H ERE DB   tui_console on DB in $T_TMP/work, configuration
 #                          $T_TMP/conf (polled hourly: nothing answers)
 command -v tmux >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs tmux"; exit 0; }
@@ -121,4 +124,18 @@ tui_registry_console() {
 	mkdir -p "$T_TMP/work"
 	printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
 	TUI_CWD=$T_TMP/work tui_console "$1" "$2" "$3" --config "$T_TMP/conf" --db "$4"
+}
+
+tui_export() {
+	_tn=${N:-$(basename "$0" .sh)}
+	tui_keys F9
+	tui_wait 10 'Export as: j json' || fail "$_tn: format question" "$(tui_why 'Export as')"
+	tui_keys "$1"
+	tui_wait 10 "Export to file: $2" || fail "$_tn: default path" "$(tui_why "$2")"
+}
+
+tui_import() {
+	tui_keys I
+	tui_type "$1"
+	tui_keys Enter m
 }

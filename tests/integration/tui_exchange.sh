@@ -15,10 +15,7 @@ done
 tui_registry_console 120 30 'fleet 3' "$DB"
 
 # toml to the default path in the current directory, passwords refused.
-tui_keys F9
-tui_wait 10 'Export as: j json' || fail "$N: format question" "$(tui_why 'Export as')"
-tui_keys t
-tui_wait 10 'Export to file: \./shelly-fleet\.toml' || fail "$N: default path" "$(tui_why 'shelly-fleet.toml')"
+tui_export t '\./shelly-fleet\.toml'
 tui_keys Enter
 tui_wait 10 'Include device passwords\?' || fail "$N: passwords question" "$(tui_why 'passwords')"
 tui_keys n
@@ -39,9 +36,7 @@ if tui_wait 10 'nothing exported' && [ ! -e "$T_TMP/work/secret.json" ]; then pa
 # Import the toml back after renaming a device in the file: the dry run first.
 sed 's/"dev2"/"renamed"/' "$T_TMP/work/shelly-fleet.toml" >"$T_TMP/work/in.toml"
 grep -q renamed "$T_TMP/work/in.toml" || fail "$N: edit the export" "$(head -30 "$T_TMP/work/in.toml")"
-tui_keys I
-tui_type in.toml
-tui_keys Enter m
+tui_import in.toml
 if tui_wait 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(2 unchanged\)' &&
 	[ "$(sqlite3 "$DB" "select name from devices where mac = '000000000002'")" = dev2 ]; then
 	pass "$N: import shows the dry run's counts (only the renamed device updated) and writes nothing yet"
