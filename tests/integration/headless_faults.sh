@@ -18,15 +18,11 @@ hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"
 M=$T_TMP/m
 
 # m_state MAC: the state the metrics give the device.
-m_state() {
-	hl_metrics a "$M" || return 1
-	grep -F "shelly_device_state{mac=\"$1\"," "$M" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
-}
+m_state() { hl_state a "$1" "$M"; }
 db_state() { sq "$DB" "SELECT state FROM status WHERE mac = '$1'"; }
 ev_count() { sq "$DB" "SELECT count(*) FROM events WHERE mac = '$1' AND kind = '$2' AND ts >= $3"; }
 all_online() {
-	hl_metrics a "$M" || return 1
-	[ "$(grep -c '^shelly_device_state{.*,state="online"} 1$' "$M")" = "$NDEV" ] &&
+	[ "$(hl_online a "$M")" = "$NDEV" ] &&
 		[ "$(sq "$DB" "SELECT count(*) FROM status WHERE state = 'online'")" = "$NDEV" ]
 }
 wait_for 15 all_online && pass "$N: all $NDEV devices online first" ||

@@ -16,6 +16,9 @@
 #   hl_metrics TAG FILE            /metrics into FILE (0 if the fetch worked)
 #   hl_metric TAG SERIES           value of the exact SERIES (name{labels} as printed) or nothing
 #   mval FILE SERIES               the same, from a saved /metrics file
+#   hl_state TAG MAC FILE          the device's state in shelly_device_state (online, asleep ...)
+#                                  from /metrics, saved in FILE
+#   hl_online TAG FILE             how many devices /metrics (saved in FILE) has online
 #   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (10 s); sets HL_RC (124: still
 #                                  running, killed) and HL_MS (time to exit)
 #   hl_kill9 TAG                   kill -9 and reap
@@ -110,6 +113,16 @@ mval() {
 hl_metric() {
 	hl_metrics "$1" "$T_TMP/hl.$1.m" || return 1
 	mval "$T_TMP/hl.$1.m" "$2"
+}
+
+hl_state() {
+	hl_metrics "$1" "$3" || return 1
+	grep -F "shelly_device_state{mac=\"$2\"," "$3" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
+}
+
+hl_online() {
+	hl_metrics "$1" "$2" || return 1
+	grep -c '^shelly_device_state{.*,state="online"} 1$' "$2"
 }
 
 hl_stop() {
