@@ -17,6 +17,8 @@
 #   tui_console W H ERE [ARGS...]  starts shelly-tui ARGS (tui_env) in a W x H pane and waits
 #                          up to 60 s (a loaded machine) for ERE; else FAIL "<test>: start" with
 #                          the pane, and 1. With TUI_CWD set, the console runs in that directory.
+#   tui_console_detail W H ERE COMPONENT   tui_console, then Enter: the first device's detail
+#                          view, waited for (20 s) until it shows COMPONENT (else FAIL "<test>: detail")
 #   tui_config [LINE...]   the console's configuration file: gen2 polled every second, connect
 #                          and request timeouts for a loaded machine, then the LINEs
 #   tui_add I NAME [ARGS...]   --add manifest device I as NAME (FAIL "<test>: add NAME")
@@ -92,6 +94,14 @@ tui_console() {
 	fi
 	tui_wait 60 "$_re" && return 0
 	fail "${N:-$(basename "$0" .sh)}: start" "$(tui_why "$_re")"
+	return 1
+}
+
+tui_console_detail() {
+	tui_console "$1" "$2" "$3" || return 1
+	tui_keys Enter
+	tui_wait 20 "$4" && return 0
+	fail "${N:-$(basename "$0" .sh)}: detail" "$(tui_why "$4")"
 	return 1
 }
 

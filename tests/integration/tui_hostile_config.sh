@@ -16,9 +16,7 @@ ctl POST /devices/0/config \
 [ "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | jq -r '.device.name | test("\u202e")')" = true ] ||
 	fail "$N: the sim serves the hostile name" "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | head -c 300)"
 
-tui_console 130 36 'fleet 1 +online 1'
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 36 'fleet 1 +online 1' 'switch:0'
 tui_keys c
 if tui_wait 30 'sys.name +string.*EVIL[?]NAME[?]END'; then
 	pass "$N: the editor shows the device's name, printable parts kept, each control or bidi character as ?"

@@ -25,9 +25,7 @@ orig=$(delay)
 "$SHELLY_TUI" --config-set switch:0.auto_off_delay_s=77 evil >/dev/null 2>"$T_TMP/e" || fail "$N: --config-set" "$(cat "$T_TMP/e")"
 first=$("$SHELLY_TUI" --snapshots evil --json | jq -r '.snapshots[-1].id')
 
-tui_console 160 60 'fleet 1 +online 1'
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 160 60 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 tui_wait 10 'Snapshots - evil' || fail "$N: list" "$(tui_why 'Snapshots - evil')"
 tui_keys G Enter

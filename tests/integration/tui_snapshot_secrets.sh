@@ -43,9 +43,7 @@ else
 fi
 
 # --- the console ---
-tui_console 130 50 'fleet 1 +online 1'
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 50 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 tui_wait 10 "$id +2023-11-14 22:13:20 UTC +cfg_rev 5 +planted" || fail "$N: list" "$(tui_why planted)"
 tui_keys G Enter

@@ -29,9 +29,7 @@ first=$(jq -r '.snapshots[-1].id' "$T_TMP/snaps.json")
 newest=$(jq -r '.snapshots[0].id' "$T_TMP/snaps.json")
 [ "$(jq -r '.snapshots | length' "$T_TMP/snaps.json")" = 3 ] || fail "$N: 3 snapshots" "$(cat "$T_TMP/snaps.json")"
 
-tui_console 130 60 'fleet 1 +online 1'
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 60 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 row() { printf '%s +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC +cfg_rev +[0-9]+ +%s' "$1" "$2"; }
 # (The console's poller may add a "cfg_rev changed" one of its own.)
