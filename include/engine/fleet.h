@@ -74,6 +74,7 @@ struct fleet_totals {
 	uint64_t store_dropped;
 	int store_healthy;
 	const char *store_error; /* NULL when healthy; owned by the store */
+	int64_t store_error_ms;  /* wall-clock time of that failure */
 	enum fleet_role role;
 	const char *holder; /* this process's lease holder name */
 	const char *leader; /* standing by: who polls ("a live poller (NAME)"), else NULL */

@@ -309,5 +309,7 @@ const char *device_state_name(enum device_state s);
 int device_state_parse(const char *name, enum device_state *out);
 /* Name of a cover state ("opening"). Static string. */
 const char *cover_state_name(enum cover_state s);
+/* The cover state a name says ("opening"); COVER_UNKNOWN for any other name or NULL. */
+enum cover_state cover_state_parse(const char *name);
 
 #endif

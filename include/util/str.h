@@ -112,6 +112,12 @@ int str_parse_duration_ms(const char *s, uint64_t *ms);
 /* Formats ms in the largest unit that is exact ("30s", "5m", "1500ms") into buf; returns buf. */
 char *str_format_duration_ms(uint64_t ms, char *buf, size_t size);
 /*
+ * Parses s, all of it, as a decimal whole number in [lo, hi] (as strtoll reads it: leading
+ * blanks and a sign are allowed). Returns 0 and sets *out, or -1 and leaves *out alone (NULL,
+ * empty, text after the number, overflow, out of range).
+ */
+int str_parse_int(const char *s, long long lo, long long hi, long long *out);
+/*
  * Parses a number of seconds above 0 and at most max, as strtod reads it ("2", "0.5", "1e-3").
  * Returns 0 and sets *sec, or -1 (no number, text after it, out of range, NaN).
  */
@@ -126,5 +132,7 @@ int str_parse_size(const char *s, uint64_t *bytes);
 const char *str_table_name(const char *const *names, int n, int i);
 /* The index of s in a table of n names, or -1 (s NULL too). */
 int str_table_find(const char *const *names, int n, const char *s);
+/* 1 when s is one of the n strings of v (none NULL), else 0. */
+int str_list_has(char *const *v, size_t n, const char *s);
 
 #endif

@@ -251,8 +251,7 @@ do_register(struct agent *a, char **cause)
 	body = json_compact_free(o);
 	explicit_bzero(secret, sizeof secret);
 	st = api_post(a, "/api/v1/register", body, &r);
-	explicit_bzero(body, strlen(body));
-	free(body);
+	str_free_secret(body);
 	m = xcalloc(1, sizeof *m);
 	if (st == 401)
 		*cause = xstrdup("registration refused: enrolment secret unknown, used or expired");

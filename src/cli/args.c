@@ -1,6 +1,5 @@
 #include "cli/args.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,22 +50,6 @@ cli_usage(FILE *fp)
 	    "SHELLY_TUI_THEMES (console themes), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	    "See shelly-tui(1).\n");
-}
-
-int
-cli_parse_number(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || s[0] == '\0')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* The option a getopt_long return value c names, or -1 (and *cause) for an error. */
@@ -128,7 +111,7 @@ check_options(struct cli_args *out, char **cause)
 	if (out->set[CLI_PORT]) {
 		long long p;
 
-		if (cli_parse_number(out->val[CLI_PORT], 1, 65535, &p) != 0) {
+		if (str_parse_int(out->val[CLI_PORT], 1, 65535, &p) != 0) {
 			*cause = str_range_error("--port", "a whole number", 1, 0, 65535,
 			    out->val[CLI_PORT]);
 			return -1;

@@ -58,8 +58,7 @@ cli_agent_enrol(struct app *app)
 	/* The only place the secret is ever shown: stdout, once, for the agent's secret file. */
 	printf("%s\n", secret);
 	fflush(stdout);
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	str_free_secret(secret);
 	if (!app->args.set[CLI_QUIET])
 		fprintf(stderr, "shelly-tui: enrolment secret valid for %llu s, usable once\n",
 		    (unsigned long long)(ttl / 1000));
@@ -107,7 +106,7 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 	if (a->set[CLI_ATTEMPTS]) {
 		long long n;
 
-		if (cli_parse_number(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
+		if (str_parse_int(a->val[CLI_ATTEMPTS], 1, 100, &n) != 0) {
 			*cause = str_range_error("--attempts", "a whole number", 1, 0, 100,
 			    a->val[CLI_ATTEMPTS]);
 			return -1;
@@ -461,7 +460,7 @@ cli_task_cancel(struct app *app)
 	long long id;
 	int rc;
 
-	if (cli_parse_number(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
+	if (str_parse_int(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
 		    app->args.mode_arg);
 		return EXIT_USAGE;

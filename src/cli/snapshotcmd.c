@@ -16,6 +16,7 @@
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct snaps {
@@ -74,7 +75,7 @@ load(struct app *app, const char *verb, struct snaps *s, int *rc)
 	*rc = 2;
 	memset(s, 0, sizeof *s);
 	if (app->args.set[CLI_SNAPSHOT] &&
-	    cli_parse_number(app->args.val[CLI_SNAPSHOT], 1, INT64_MAX, &s->want) != 0) {
+	    str_parse_int(app->args.val[CLI_SNAPSHOT], 1, INT64_MAX, &s->want) != 0) {
 		fprintf(stderr, "shelly-tui: --snapshot wants a snapshot id from --snapshots\n");
 		return NULL;
 	}

@@ -84,16 +84,6 @@ struct parse {
 	int level; /* nesting level of the file being read: 0 at the top */
 };
 
-/* Grows *arr (of *cap elements) so that it holds at least n + 1 elements. */
-static void *
-grow(void *arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return arr;
-	*cap = *cap != 0 ? *cap * 2 : 8;
-	return xreallocarray(arr, *cap, size);
-}
-
 /* Adds "file:line: message" to the errors. */
 static void __attribute__((format(printf, 2, 3)))
 perr(struct parse *p, const char *fmt, ...)
@@ -865,7 +855,8 @@ cmd_discover_range(struct parse *p, int argc, char **argv)
 			}
 			if (i < cfg->nranges)
 				continue; /* already listed */
-			cfg->ranges = grow(cfg->ranges, &cfg->cranges, cfg->nranges, sizeof *cfg->ranges);
+			cfg->ranges = xgrowarray(
+			    cfg->ranges, &cfg->cranges, cfg->nranges, sizeof *cfg->ranges);
 			r = &cfg->ranges[cfg->nranges++];
 			r->target = c;
 			r->text = xstrdup(tok);
@@ -919,7 +910,7 @@ cmd_credentials(struct parse *p, int argc, char **argv)
 		free(c->secret);
 		free(c->where);
 	} else {
-		cfg->creds = grow(cfg->creds, &cfg->ccreds, cfg->ncreds, sizeof *cfg->creds);
+		cfg->creds = xgrowarray(cfg->creds, &cfg->ccreds, cfg->ncreds, sizeof *cfg->creds);
 		c = &cfg->creds[cfg->ncreds++];
 	}
 	c->device = nc.device != NULL ? xstrdup(nc.device) : NULL;
@@ -986,7 +977,8 @@ cmd_device(struct parse *p, int argc, char **argv)
 	}
 	if (secret != NULL && user == NULL)
 		user = "admin";
-	cfg->devices = grow(cfg->devices, &cfg->cdevices, cfg->ndevices, sizeof *cfg->devices);
+	cfg->devices =
+	    xgrowarray(cfg->devices, &cfg->cdevices, cfg->ndevices, sizeof *cfg->devices);
 	d = &cfg->devices[cfg->ndevices++];
 	d->name = xstrdup(argv[1]);
 	d->host = host;
@@ -1088,7 +1080,7 @@ cmd_bind(struct parse *p, int argc, char **argv)
 			return;
 		}
 	}
-	cfg->binds = grow(cfg->binds, &cfg->cbinds, cfg->nbinds, sizeof *cfg->binds);
+	cfg->binds = xgrowarray(cfg->binds, &cfg->cbinds, cfg->nbinds, sizeof *cfg->binds);
 	b = &cfg->binds[cfg->nbinds++];
 	b->view = xstrdup(argv[1]);
 	b->key = xstrdup(argv[2]);
@@ -1203,7 +1195,8 @@ cmd_color(struct parse *p, int argc, char **argv)
 		c = &cfg->colors[i];
 		free(c->where);
 	} else {
-		cfg->colors = grow(cfg->colors, &cfg->ccolors, cfg->ncolors, sizeof *cfg->colors);
+		cfg->colors =
+		    xgrowarray(cfg->colors, &cfg->ccolors, cfg->ncolors, sizeof *cfg->colors);
 		c = &cfg->colors[cfg->ncolors++];
 		c->element = xstrdup(argv[1]);
 	}
@@ -1589,6 +1582,5 @@ conf_secret_free(char *secret)
 {
 	if (secret == NULL)
 		return;
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	str_free_secret(secret);
 }

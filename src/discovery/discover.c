@@ -211,10 +211,7 @@ discover_add_ident(struct discover *d, const struct device_ident *ident, const c
 	via_text(fd->f.via, fd->f.via_text, sizeof fd->f.via_text);
 	alt_add(fd, host, port, https, pin);
 	found_set_addr(fd, &fd->alt[0]);
-	if (d->nfound == d->capfound) {
-		d->capfound = d->capfound ? d->capfound * 2 : 16;
-		d->found = xreallocarray(d->found, d->capfound, sizeof *d->found);
-	}
+	d->found = xgrowarray(d->found, &d->capfound, d->nfound, sizeof *d->found);
 	d->found[d->nfound++] = fd;
 	if (d->cbs.found_cb != NULL)
 		d->cbs.found_cb(&fd->f, d->cbs.arg);
@@ -271,10 +268,7 @@ discover_add_candidate(struct discover *d, const char *host, uint16_t port, enum
 	for (size_t i = 0; i < d->nprobed; i++)
 		if (d->probed[i].port == port && strcmp(d->probed[i].host, host) == 0)
 			return;
-	if (d->nprobed == d->capprobed) {
-		d->capprobed = d->capprobed ? d->capprobed * 2 : 16;
-		d->probed = xreallocarray(d->probed, d->capprobed, sizeof *d->probed);
-	}
+	d->probed = xgrowarray(d->probed, &d->capprobed, d->nprobed, sizeof *d->probed);
 	str_copy(d->probed[d->nprobed].host, sizeof d->probed[0].host, host);
 	d->probed[d->nprobed++].port = port;
 	if (via == DISCOVER_VIA_MDNS)

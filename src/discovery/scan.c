@@ -97,10 +97,7 @@ intervals_add(struct scan_targets *t, uint32_t first, uint32_t last)
 {
 	size_t out = 0;
 
-	if (t->ni == t->capi) {
-		t->capi = t->capi ? t->capi * 2 : 8;
-		t->iv = xreallocarray(t->iv, t->capi, sizeof *t->iv);
-	}
+	t->iv = xgrowarray(t->iv, &t->capi, t->ni, sizeof *t->iv);
 	t->iv[t->ni].first = first;
 	t->iv[t->ni].last = last;
 	t->ni++;
@@ -127,10 +124,7 @@ scan_targets_add_cidr(struct scan_targets *t, const struct cidr *c, const char *
 		*cause = xasprintf("too many targets (at most %d)", SCAN_MAX_TARGETS);
 		return -1;
 	}
-	if (t->nt == t->capt) {
-		t->capt = t->capt ? t->capt * 2 : 8;
-		t->tv = xreallocarray(t->tv, t->capt, sizeof *t->tv);
-	}
+	t->tv = xgrowarray(t->tv, &t->capt, t->nt, sizeof *t->tv);
 	cidr_iter_init(&it, c);
 	tg = &t->tv[t->nt++];
 	tg->c = *c;

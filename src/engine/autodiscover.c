@@ -155,10 +155,7 @@ mdns_found_cb(const struct mdns_candidate *mc, void *arg)
 	for (size_t i = 0; i < ad->npending; i++)
 		if (ad->pending[i].port == mc->port && strcmp(ad->pending[i].host, mc->address) == 0)
 			return;
-	if (ad->npending == ad->cappending) {
-		ad->cappending = ad->cappending ? ad->cappending * 2 : 16;
-		ad->pending = xreallocarray(ad->pending, ad->cappending, sizeof *ad->pending);
-	}
+	ad->pending = xgrowarray(ad->pending, &ad->cappending, ad->npending, sizeof *ad->pending);
 	str_copy(ad->pending[ad->npending].host, sizeof ad->pending[0].host, mc->address);
 	ad->pending[ad->npending++].port = mc->port;
 	log_debug("mDNS: %s at %s:%u is not registered there; confirming", mc->name, mc->address,

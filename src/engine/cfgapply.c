@@ -622,15 +622,6 @@ cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target 
 	return a;
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
 void
 cfgapply_free(struct cfgapply *a)
 {
@@ -649,7 +640,7 @@ cfgapply_free(struct cfgapply *a)
 	free(a->host);
 	free(a->mac);
 	free(a->user);
-	wipe_free(a->password);
+	str_free_secret(a->password);
 	free(a->pin);
 	free(a->ca_file);
 	free(a->lane);

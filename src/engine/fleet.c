@@ -510,10 +510,13 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	t->http_in_flight = hs.in_flight;
 	t->http_queued = hs.queued;
 	if (f->eng->store != NULL) {
+		struct store_health h;
 		t->store_queue = store_queue_len(f->eng->store);
 		t->store_dropped = store_queue_dropped(f->eng->store);
-		t->store_healthy = store_healthy(f->eng->store);
-		t->store_error = t->store_healthy ? NULL : store_last_error(f->eng->store);
+		store_get_health(f->eng->store, &h);
+		t->store_healthy = h.failing == 0;
+		t->store_error = h.error;
+		t->store_error_ms = h.last_ms;
 	}
 	t->role = f->role;
 	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";

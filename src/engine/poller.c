@@ -37,6 +37,8 @@ struct pdev {
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
+	int pin_unsaved;        /* the learned pin is required but its write failed: tried again */
+	char *name_unsaved;     /* a reported name whose writes failed: observed again next poll */
 
 	enum device_state state;
 	int stored_state;       /* the state stored by an earlier run (enum device_state), -1 none */
@@ -206,6 +208,7 @@ pdev_free(struct pdev *d)
 	free(d->host);
 	free(d->scheme);
 	free(d->pin);
+	free(d->name_unsaved);
 	free(d->user);
 	conf_secret_free(d->password);
 	free(d->samples);
@@ -886,8 +889,28 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 }
 
 /*
+ * engine/devname: a rename on the device is an event, maybe followed. When its writes fail
+ * (the store's health says so) the name is observed again at the next poll.
+ */
+static void
+observe_name(struct pdev *d, const char *name)
+{
+	char *now = NULL, *unsaved = NULL;
+
+	if (devname_observe(d->p->store, d->mac, d->name, name, &now) != 0)
+		unsaved = xstrdup(name != NULL ? name : "");
+	free(d->name_unsaved);
+	d->name_unsaved = unsaved;
+	if (now != NULL) {
+		free(d->name);
+		d->name = now;
+	}
+}
+
+/*
  * First contact over HTTPS (trust on first use): the key seen is stored with the device and
- * required of every request after it, the credentialed ones first.
+ * required of every request after it, the credentialed ones first. A pin whose write failed is
+ * required all the same and written again at the next reply (the store's health says it failed).
  */
 static void
 learn_pin(struct pdev *d, const char *pin)
@@ -895,15 +918,17 @@ learn_pin(struct pdev *d, const char *pin)
 	struct store_device sd;
 	char *cause = NULL;
 
-	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
-	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0' && !d->pin_unsaved) ||
+	    d->p->opts.tls != HTTP_TLS_PIN || d->scheme == NULL || strcmp(d->scheme, "https") != 0)
 		return;
-	set_str(&d->pin, pin);
+	if (!d->pin_unsaved)
+		set_str(&d->pin, pin);
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, d->mac, sizeof sd.mac);
-	sd.tls_pin = pin;
-	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
-		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+	sd.tls_pin = d->pin;
+	d->pin_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	if (d->pin_unsaved) {
+		log_debug("%s: TLS pin not stored: %s", d->mac, cause);
 		free(cause);
 	}
 }
@@ -935,6 +960,12 @@ status_cb(const struct shelly_reply *r, void *arg)
 	status_events(d, r->status);
 	keep_samples(d, r->status);
 	store_result(d, r->status, r->body);
+	if (d->name_unsaved != NULL) {
+		char *name = d->name_unsaved;
+		d->name_unsaved = NULL;
+		observe_name(d, name);
+		free(name);
+	}
 
 	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
 	    r->status->sys.cfg_changed_cnt;
@@ -968,14 +999,8 @@ config_cb(const struct shelly_reply *r, void *arg)
 			name = r->settings->name;
 		else if (r->config != NULL)
 			name = r->config->name;
-		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL) {
-			/* engine/devname: a rename on the device is an event, maybe followed. */
-			char *now = devname_observe(d->p->store, d->mac, d->name, name);
-			if (now != NULL) {
-				free(d->name);
-				d->name = now;
-			}
-		}
+		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL)
+			observe_name(d, name);
 	} else
 		log_debug("%s: settings not read: %s", d->mac, r->cause);
 	/* A failed settings read does not fail the poll: the status was read. */

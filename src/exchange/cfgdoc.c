@@ -198,8 +198,7 @@ keep_text(struct cfgdoc *c, const char *text)
 	clean = cfgdoc_strip_secrets(text, &had);
 	if (c->with_secrets && had) {
 		c->had_secrets = 1;
-		explicit_bzero(clean, strlen(clean));
-		free(clean);
+		str_free_secret(clean);
 		return xstrdup(text);
 	}
 	return clean;
@@ -354,8 +353,7 @@ add_template(struct cfgdoc *c, const char *dir, const char *name, char **cause)
 	c->tmpls = xreallocarray(c->tmpls, c->ntmpls + 1, sizeof *c->tmpls);
 	c->tmpls[c->ntmpls].name = xstrdup(name);
 	c->tmpls[c->ntmpls++].body = keep_text(c, text);
-	explicit_bzero(text, strlen(text));
-	free(text);
+	str_free_secret(text);
 	return 0;
 }
 

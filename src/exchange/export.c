@@ -121,12 +121,7 @@ struct fleet {
 static int
 fleet_member(const struct fleet *f, const char *mac)
 {
-	if (f->members == NULL)
-		return 1;
-	for (size_t i = 0; i < f->nmembers; i++)
-		if (strcmp(f->members[i], mac) == 0)
-			return 1;
-	return 0;
+	return f->members == NULL || str_list_has(f->members, f->nmembers, mac);
 }
 
 static int

@@ -51,19 +51,7 @@ reserved(const char *label)
 
 	if (strncmp(label, "localhost", 9) == 0 || strncmp(label, "ip6-", 4) == 0)
 		return 1;
-	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-		if (strcmp(label, exact[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-taken(char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return 1;
-	return 0;
+	return str_table_find(exact, (int)(sizeof exact / sizeof exact[0]), label) >= 0;
 }
 
 /* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit LABEL_MAX. */
@@ -104,11 +92,11 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 		if (reserved(base))
 			snprintf(base, sizeof base, "shelly-%s", d->mac);
 		names[i] = xstrdup(base);
-		if (!taken(names, i, names[i]))
+		if (!str_list_has(names, i, names[i]))
 			continue;
 		free(names[i]);
 		names[i] = with_suffix(base, d->mac + 6);
-		for (unsigned k = 2; taken(names, i, names[i]); k++) {
+		for (unsigned k = 2; str_list_has(names, i, names[i]); k++) {
 			snprintf(tmp, sizeof tmp, "%s-%u", d->mac, k);
 			free(names[i]);
 			names[i] = with_suffix(base, tmp);
@@ -221,7 +209,7 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 			continue;
 		}
 		mac_colons(devs[i]->mac, mac);
-		if (format != EXPORT_HOSTS && taken(used, nused, ip)) {
+		if (format != EXPORT_HOSTS && str_list_has(used, nused, ip)) {
 			if (format != EXPORT_KEA)
 				strbuf_appendf(out,
 				    "%s %s left out: address %s is listed already\n", hash, mac,

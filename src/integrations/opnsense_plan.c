@@ -352,14 +352,6 @@ addr6_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct in6_addr));
 }
 
-static int
-str_in(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 /*
  * The addresses the alias should hold, as text: every registered IPv4 address in order, then
@@ -425,11 +417,11 @@ plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w,
 	strbuf_init(&diff);
 	for (size_t i = 0; i < nw; i++) {
 		strbuf_appendf(&content, "%s%s", content.len ? "\n" : "", want[i]);
-		if (a->exists && !str_in(held, a->ncontent, want[i]))
+		if (a->exists && !str_list_has(held, a->ncontent, want[i]))
 			strbuf_appendf(&diff, "%s+%s", diff.len ? " " : "", want[i]);
 	}
 	for (size_t i = 0; a->exists && i < a->ncontent; i++)
-		if (!str_in(want, nw, held[i]))
+		if (!str_list_has(want, nw, held[i]))
 			strbuf_appendf(&diff, "%s-%s", diff.len ? " " : "", a->content[i]);
 	it->device = xstrdup(name);
 	it->content = strbuf_steal(&content);

@@ -326,10 +326,7 @@ devconfig_set(struct devconfig *c, enum devconfig_field f, int index, enum devco
 	struct devconfig_entry *e;
 
 	if (!found) {
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 16;
-			c->e = xreallocarray(c->e, c->cap, sizeof *c->e);
-		}
+		c->e = xgrowarray(c->e, &c->cap, c->n, sizeof *c->e);
 		memmove(&c->e[pos + 1], &c->e[pos], (c->n - pos) * sizeof *c->e);
 		c->n++;
 		c->e[pos].value = NULL;

@@ -45,6 +45,14 @@ cover_state_name(enum cover_state s)
 	return str_table_name(cover_state_names, COVER_STATE_COUNT, (int)s);
 }
 
+enum cover_state
+cover_state_parse(const char *name)
+{
+	int i = str_table_find(cover_state_names, COVER_STATE_COUNT, name);
+
+	return i < 0 ? COVER_UNKNOWN : (enum cover_state)i;
+}
+
 void
 device_ident_init(struct device_ident *id)
 {
@@ -201,11 +209,9 @@ const char *
 dev_light_component(const struct dev_light *l)
 {
 	static const char *const types[] = {"rgb", "rgbw", "cct", "rgbcct"};
+	int i = str_table_find(types, (int)(sizeof types / sizeof types[0]), l->kind);
 
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(l->kind, types[i]) == 0)
-			return types[i];
-	return "light";
+	return i >= 0 ? types[i] : "light";
 }
 
 struct dev_light *

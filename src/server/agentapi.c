@@ -11,6 +11,7 @@
 #include "store/taskstore.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #include <stdlib.h>
@@ -151,8 +152,7 @@ do_register(
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "agent", id);
 	cJSON_AddStringToObject(o, "token", token);
-	explicit_bzero(token, strlen(token));
-	free(token);
+	str_free_secret(token);
 	free(id);
 	reply_secret(reply, o);
 }

@@ -708,9 +708,7 @@ httpd_new(struct loop *loop, const char *addr, char **cause)
 static void
 httpd_tls_free(struct httpd *httpd)
 {
-	if (httpd->key_pem != NULL)
-		explicit_bzero(httpd->key_pem, strlen(httpd->key_pem));
-	free(httpd->key_pem);
+	str_free_secret(httpd->key_pem);
 	free(httpd->cert_pem);
 }
 

@@ -334,10 +334,8 @@ metrics_family(struct metrics_writer *w, const char *name, enum metrics_type typ
 		return metrics_fail(w, "metrics: counter %s must end in _total", name);
 	if (help == NULL || *help == '\0')
 		return metrics_fail(w, "metrics: %s: help text missing", name);
-	for (size_t i = 0; i < w->nseen; i++) {
-		if (strcmp(w->seen[i], name) == 0)
-			return metrics_fail(w, "metrics: family %s written twice", name);
-	}
+	if (str_list_has(w->seen, w->nseen, name))
+		return metrics_fail(w, "metrics: family %s written twice", name);
 	w->seen = xreallocarray(w->seen, w->nseen + 1, sizeof *w->seen);
 	w->seen[w->nseen++] = xstrdup(name);
 	w->family = xstrdup(name);

@@ -9,6 +9,7 @@
 #include "shelly/members.h"
 #include "shelly/models.h"
 #include "util/json.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Top-level /status keys that are housekeeping, or read together with another key. */
@@ -380,12 +381,8 @@ parse_ext(const cJSON *obj, struct device_status *st, int humidity)
 
 	cJSON_ArrayForEach(e, obj)
 	{
-		char *end;
-
-		if (e->string == NULL || !cJSON_IsObject(e))
-			continue;
-		id = strtoll(e->string, &end, 10);
-		if (end == e->string || *end != '\0' || id < 0 || id > 1000)
+		if (e->string == NULL || !cJSON_IsObject(e) ||
+		    str_parse_int(e->string, 0, 1000, &id) != 0)
 			continue;
 		add_sensor(st, humidity, (int)id, humidity ? json_get_number(e, "hum") : temp_c(e));
 	}

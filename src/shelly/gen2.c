@@ -184,29 +184,6 @@ set_errors(char *errors, size_t size, int *overpower, int *overtemp, int *overvo
 	}
 }
 
-static enum cover_state
-cover_state_of(const char *s)
-{
-	static const struct {
-		const char *name;
-		enum cover_state st;
-	} map[] = {
-	    {"open", COVER_OPEN},
-	    {"closed", COVER_CLOSED},
-	    {"opening", COVER_OPENING},
-	    {"closing", COVER_CLOSING},
-	    {"stopped", COVER_STOPPED},
-	    {"calibrating", COVER_CALIBRATING},
-	};
-
-	if (s == NULL)
-		return COVER_UNKNOWN;
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcmp(s, map[i].name) == 0)
-			return map[i].st;
-	return COVER_UNKNOWN;
-}
-
 /* The component arrays of a status. */
 enum slot { SL_SWITCH, SL_COVER, SL_LIGHT, SL_INPUT, SL_METER, SL_TEMP, SL_HUM, SL_THERMOSTAT };
 
@@ -261,7 +238,7 @@ cover_more(void *p, const cJSON *o, int merge)
 	const cJSON *v;
 
 	if ((v = json_get(o, "state")) != NULL)
-		c->state = cover_state_of(json_string(v));
+		c->state = cover_state_parse(json_string(v));
 	if (c->pos_control == 0)
 		c->position_pct = NAN; /* not calibrated: a position would be a guess */
 	set_errors(c->errors, sizeof c->errors, &c->overpower, &c->overtemp, NULL, NULL, o, merge);
@@ -553,22 +530,15 @@ split_key(const char *key, char *type, size_t size, int *id)
 {
 	const char *colon = strchr(key, ':');
 	size_t n = colon != NULL ? (size_t)(colon - key) : strlen(key);
-	long v = -1;
+	long long v = -1;
 
 	if (n == 0 || n >= size)
 		return -1;
 	memcpy(type, key, n);
 	type[n] = '\0';
-	if (colon != NULL) {
-		char *end;
-		const char *d = colon + 1;
-
-		if (!isdigit((unsigned char)*d))
-			return -1;
-		v = strtol(d, &end, 10);
-		if (*end != '\0' || v < 0 || v > MAX_COMPONENT_ID)
-			return -1;
-	}
+	if (colon != NULL && (!isdigit((unsigned char)colon[1]) ||
+	                         str_parse_int(colon + 1, 0, MAX_COMPONENT_ID, &v) != 0))
+		return -1;
 	*id = (int)v;
 	return 0;
 }

@@ -41,13 +41,11 @@ gen1(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 		out[*n].auth_after = 1;
 		out[(*n)++].path = xasprintf(
 		    "/settings/login?enabled=1&username=" SHELLY_STA_USER "&password=%s", pw);
-		explicit_bzero(pw, strlen(pw));
-		free(pw);
+		str_free_secret(pw);
 	}
 	out[*n].method = "GET";
 	out[(*n)++].path = xasprintf("/settings/sta?enabled=1&ssid=%s&key=%s", ssid, key);
-	explicit_bzero(key, strlen(key));
-	free(key);
+	str_free_secret(key);
 	free(ssid);
 }
 
@@ -72,8 +70,7 @@ gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 
 		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, a1, strlen(a1), md) != 0)
 			abort(); /* SHA-256 is always there; failing is out of memory */
-		explicit_bzero(a1, strlen(a1));
-		free(a1);
+		str_free_secret(a1);
 		for (unsigned int i = 0; i < 32; i++)
 			snprintf(ha1 + 2 * i, 3, "%02x", md[i]);
 		cJSON_AddStringToObject(auth, "user", SHELLY_STA_USER);
@@ -161,12 +158,8 @@ void
 shelly_sta_free(struct shelly_sta_req *reqs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].path != NULL)
-			explicit_bzero(reqs[i].path, strlen(reqs[i].path));
-		if (reqs[i].body != NULL)
-			explicit_bzero(reqs[i].body, strlen(reqs[i].body));
-		free(reqs[i].path);
-		free(reqs[i].body);
+		str_free_secret(reqs[i].path);
+		str_free_secret(reqs[i].body);
 		reqs[i].path = reqs[i].body = NULL;
 	}
 }

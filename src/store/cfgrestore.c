@@ -20,10 +20,7 @@ struct cfgrestore {
 static struct store_cfg_step *
 step(struct cfgrestore *r, enum store_cfg_stmt stmt)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->steps = xreallocarray(r->steps, r->cap, sizeof *r->steps);
-	}
+	r->steps = xgrowarray(r->steps, &r->cap, r->n, sizeof *r->steps);
 	memset(&r->steps[r->n], 0, sizeof r->steps[r->n]);
 	r->steps[r->n].stmt = stmt;
 	return &r->steps[r->n++];

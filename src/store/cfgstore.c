@@ -22,10 +22,7 @@ collect_cb(int ncols, const char *const *cols, void *arg)
 {
 	struct rows *r = arg;
 
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->v = xreallocarray(r->v, r->cap, sizeof *r->v);
-	}
+	r->v = xgrowarray(r->v, &r->cap, r->n, sizeof *r->v);
 	for (int i = 0; i < 8; i++)
 		r->v[r->n][i] = i < ncols && cols[i] != NULL ? xstrdup(cols[i]) : NULL;
 	r->n++;

@@ -422,6 +422,19 @@ stmt(struct sq *b, enum stmt i)
 	return b->st[i];
 }
 
+/*
+ * Ends the steps of st (ok: they ended well): resets it, and fails with *cause naming what
+ * and the file otherwise. The reason is read before the reset.
+ */
+static int
+finish(struct sq *b, sqlite3_stmt *st, int ok, char **cause, const char *what)
+{
+	if (!ok)
+		store_sqlite_error(b->db, cause, "%s (%s)", what, b->path);
+	done(st);
+	return ok ? 0 : -1;
+}
+
 /* Steps a statement that returns no rows; resets it. */
 static int
 run(struct sq *b, enum stmt i, char **cause, const char *what)
@@ -429,13 +442,7 @@ run(struct sq *b, enum stmt i, char **cause, const char *what)
 	sqlite3_stmt *st = stmt(b, i);
 	int rc = sqlite3_step(st);
 
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		store_sqlite_error(b->db, cause, "%s (%s)", what, b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	return finish(b, st, rc == SQLITE_DONE || rc == SQLITE_ROW, cause, what);
 }
 
 void
@@ -971,13 +978,7 @@ each_row(struct sq *b, enum stmt i, int (*row)(sqlite3_stmt *, void *), void *ar
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		store_sqlite_error(b->db, cause, "%s (%s)", what, b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	return finish(b, st, rc == SQLITE_DONE, cause, what);
 }
 
 static int
@@ -985,10 +986,7 @@ mac_row(sqlite3_stmt *st, void *arg)
 {
 	struct macs *macs = arg;
 
-	if (macs->n == macs->cap) {
-		macs->cap = macs->cap ? macs->cap * 2 : 64;
-		macs->v = xreallocarray(macs->v, macs->cap, sizeof *macs->v);
-	}
+	macs->v = xgrowarray(macs->v, &macs->cap, macs->n, sizeof *macs->v);
 	col_mac(st, 0, macs->v[macs->n++]);
 	return 0;
 }
@@ -1351,13 +1349,7 @@ cfg_step(struct sq *b, const struct store_cfg_step *s, store_cfg_row_cb cb, void
 		if (!stop && cb != NULL && cb(n, cols, arg) != 0)
 			stop = 1;
 	}
-	if (rc != SQLITE_DONE) {
-		store_sqlite_error(b->db, cause, "configuration store (%s)", b->path);
-		done(st);
-		return -1;
-	}
-	done(st);
-	return 0;
+	return finish(b, st, rc == SQLITE_DONE, cause, "configuration store");
 }
 
 static int

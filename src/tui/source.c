@@ -54,6 +54,7 @@ struct source {
 	struct source_dev *rows;
 	size_t nrows;
 	int64_t data_version;
+	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
 	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
@@ -212,10 +213,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	const struct source_dev *old;
 	const char *mname;
 
-	if (lc->n == lc->cap) {
-		lc->cap = lc->cap ? lc->cap * 2 : 64;
-		lc->rows = xreallocarray(lc->rows, lc->cap, sizeof *lc->rows);
-	}
+	lc->rows = xgrowarray(lc->rows, &lc->cap, lc->n, sizeof *lc->rows);
 	r = &lc->rows[lc->n++];
 	memset(r, 0, sizeof *r);
 	str_copy(r->mac, sizeof r->mac, d->mac);
@@ -491,9 +489,15 @@ static void
 timer_cb(void *arg)
 {
 	struct source *src = arg;
+	struct store_health h;
 	int64_t dv;
 
 	update_poller_text(src);
+	store_get_health(src->app->store, &h);
+	if (h.failing != src->write_failing) {
+		src->write_failing = h.failing;
+		notify(src);
+	}
 	dv = store_data_version(src->app->store);
 	if (dv != src->data_version) {
 		src->data_version = dv;
@@ -616,6 +620,15 @@ const char *
 source_poller(const struct source *src)
 {
 	return src->poller_text;
+}
+
+const char *
+source_write_failed(const struct source *src)
+{
+	struct store_health h;
+
+	store_get_health(src->app->store, &h);
+	return h.failing != 0 ? store_write_name(h.last) : NULL;
 }
 
 int

@@ -286,8 +286,7 @@ edit_done_cb(struct tui *t, const char *text, void *arg)
 	}
 	devconfig_set(&c->edits, c->edit_field, c->edit_index, DEVCONFIG_VALUE, canon);
 	c->error[0] = '\0'; /* what an earlier apply said is over */
-	explicit_bzero(canon, strlen(canon));
-	free(canon);
+	str_free_secret(canon);
 	tui_message(t, 0, "%s edited; a sends the edits", name);
 }
 

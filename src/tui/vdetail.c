@@ -348,13 +348,11 @@ static void
 value_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vdetail *d = arg;
-	char *end;
-	long v;
+	long long v;
 
 	if (text == NULL || text[0] == '\0')
 		return;
-	v = strtol(text, &end, 10);
-	if (*end != '\0' || v < 0 || v > 100) {
+	if (str_parse_int(text, 0, 100, &v) != 0) {
 		tui_message(t, 1, "a whole number 0-100, not '%s'", text);
 		return;
 	}

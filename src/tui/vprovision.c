@@ -10,6 +10,7 @@
  * line says where agents reach the agent API: this console (tui/source.h) or the poller.
  */
 #include <curses.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,7 @@ task_cb(const struct store_task *t, void *arg)
 	snprintf(line, sizeof line, "%-5lld %-10s %-28s %-12s %-10s %d/%d  %s", (long long)t->id,
 	    t->state, t->target, t->network, t->stage != NULL ? t->stage : "-", t->attempts,
 	    t->max_attempts, t->reason != NULL ? t->reason : (t->result != NULL ? t->result : ""));
-	if (vp->ntasks == vp->tcap) {
-		vp->tcap = vp->tcap ? vp->tcap * 2 : 32;
-		vp->tasks = xreallocarray(vp->tasks, vp->tcap, sizeof *vp->tasks);
-	}
+	vp->tasks = xgrowarray(vp->tasks, &vp->tcap, vp->ntasks, sizeof *vp->tasks);
 	vp->tasks[vp->ntasks].id = t->id;
 	vp->tasks[vp->ntasks].active =
 	    task_state_parse(t->state, &st) == 0 && !task_state_final(st);
@@ -390,13 +388,13 @@ cancel_id_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vprovision *vp = arg;
 	struct store_task *task;
-	char *end, q[160], *clean;
+	char q[160], *clean;
 	long long id;
 
 	if (text == NULL || text[0] == '\0')
 		return;
-	id = strtoll(text, &end, 10);
-	if (*end != '\0' || id < 1 || (task = store_task_get(t->app->store, id)) == NULL) {
+	if (str_parse_int(text, 1, LLONG_MAX, &id) != 0 ||
+	    (task = store_task_get(t->app->store, id)) == NULL) {
 		clean = str_sanitize(text, 40);
 		tui_message(t, 1, "no task %s", clean);
 		free(clean);

@@ -2,9 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/str.h"
 
 static enum log_level log_level = LOG_INFO;
 static int log_fd = -1;
@@ -30,15 +31,13 @@ log_set_fd(int fd)
 int
 log_level_parse(const char *name, enum log_level *out)
 {
-	static const char *names[] = { "debug", "info", "warn", "error", "off" };
+	static const char *const names[] = { "debug", "info", "warn", "error", "off" };
+	int i = str_table_find(names, (int)(sizeof names / sizeof names[0]), name);
 
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i < 0)
+		return -1;
+	*out = (enum log_level)i;
+	return 0;
 }
 
 void

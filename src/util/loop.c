@@ -177,10 +177,7 @@ heap_remove(struct loop *loop, struct loop_timer *t)
 static void
 heap_insert(struct loop *loop, struct loop_timer *t)
 {
-	if (loop->heap_len == loop->heap_cap) {
-		loop->heap_cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
-		loop->heap = xreallocarray(loop->heap, loop->heap_cap, sizeof *loop->heap);
-	}
+	loop->heap = xgrowarray(loop->heap, &loop->heap_cap, loop->heap_len, sizeof *loop->heap);
 	loop->heap[loop->heap_len] = t;
 	t->index = loop->heap_len++;
 	heap_up(loop, t->index);

@@ -583,6 +583,22 @@ str_parse_duration_ms(const char *s, uint64_t *ms)
 }
 
 int
+str_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 str_parse_seconds(const char *s, double max, double *sec)
 {
 	char *end;
@@ -645,6 +661,15 @@ str_table_find(const char *const *names, int n, const char *s)
 		if (strcmp(s, names[i]) == 0)
 			return i;
 	return -1;
+}
+
+int
+str_list_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 int

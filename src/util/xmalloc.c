@@ -51,6 +51,17 @@ xreallocarray(void *ptr, size_t n, size_t size)
 	return xrealloc(ptr, n * size);
 }
 
+void *
+xgrowarray(void *arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	if (*cap > SIZE_MAX / 2)
+		oom(SIZE_MAX);
+	*cap = *cap != 0 ? *cap * 2 : 8;
+	return xreallocarray(arr, *cap, size);
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -610,6 +610,26 @@ test_pin(void **state)
 	    -1);
 }
 
+/* The key a connection saw ("AA:BB:...") as the opnsense-pin an error message offers. */
+static void
+test_pin_format(void **state)
+{
+	const char *ea = "eaf554266f45256f8a9816a94476a5e6bd9c1a22c69ae1611966d8ac518db5e1";
+	char pin[OPN_PIN_TEXT];
+
+	(void)state;
+	assert_int_equal(opn_pin_format("E3:B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:"
+	                                "E4:64:9B:93:4C:A4:95:99:1B:78:52:B8:55",
+	                     pin),
+	    0);
+	assert_string_equal(pin, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	assert_int_equal(opn_pin_format(ea, pin), 0);
+	assert_string_equal(pin, "sha256//6vVUJm9FJW+KmBapRHal5r2cGiLGmuFhGWbYrFGNteE=");
+	assert_int_equal(opn_pin_format(pin, pin), 0); /* its own form too */
+	assert_string_equal(pin, "sha256//6vVUJm9FJW+KmBapRHal5r2cGiLGmuFhGWbYrFGNteE=");
+	assert_int_equal(opn_pin_format("e3b0", pin), -1);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -759,6 +779,7 @@ main(void)
 	    cmocka_unit_test(test_alias_set_body),
 	    cmocka_unit_test(test_alias_large),
 	    cmocka_unit_test(test_pin),
+	    cmocka_unit_test(test_pin_format),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -402,6 +403,50 @@ test_size(void **state)
 	assert_int_equal(str_parse_size("17179869183G", &v), 0);
 }
 
+/* The one parser of whole numbers in a range (command-line options, console prompts, keys). */
+static void
+test_int(void **state)
+{
+	static const char *const bad[] = {
+		NULL, "", " ", "0", "65536", "12x", "x12", "1.5", "99999999999999999999", "-",
+	};
+	long long v = -1;
+
+	(void)state;
+	assert_int_equal(str_parse_int("1", 1, 65535, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(str_parse_int("65535", 1, 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(str_parse_int("-3", -5, 5, &v), 0);
+	assert_int_equal(v, -3);
+	assert_int_equal(str_parse_int("9223372036854775807", 1, LLONG_MAX, &v), 0);
+	assert_true(v == LLONG_MAX);
+	/* Anything else is refused and leaves *out as it was. */
+	v = 42;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(str_parse_int(bad[i], 1, 65535, &v), -1);
+		assert_int_equal(v, 42);
+	}
+}
+
+/* A table lookup gives the index; a list of owned strings answers whether s is one of them. */
+static void
+test_lists(void **state)
+{
+	static const char *const table[] = {"debug", "info", "warn"};
+	char a[] = "kitchen", b[] = "hall";
+	char *const list[] = {a, b};
+
+	(void)state;
+	assert_int_equal(str_table_find(table, 3, "warn"), 2);
+	assert_int_equal(str_table_find(table, 3, "Warn"), -1);
+	assert_int_equal(str_table_find(table, 3, NULL), -1);
+	assert_int_equal(str_list_has(list, 2, "hall"), 1);
+	assert_int_equal(str_list_has(list, 1, "hall"), 0);
+	assert_int_equal(str_list_has(list, 2, "hal"), 0);
+	assert_int_equal(str_list_has(NULL, 0, "hall"), 0);
+}
+
 int
 main(void)
 {
@@ -421,6 +466,8 @@ main(void)
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_int),
+		cmocka_unit_test(test_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
