@@ -1272,9 +1272,13 @@ sq_setting_list(void *v, store_row_cb cb, void *arg, char **cause)
 /* Configuration management (store/cfgstore.c). */
 
 static const char *const cfg_sql[SCS__COUNT] = {
+    /* a read snapshot: none when the device's newest one has the same body, so repeated
+     * reads of an unchanged configuration do not push the history out */
     [SCS_SNAP_ADD] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
                      "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
-                     "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)",
+                     "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND ?3 IS NOT "
+                     "(SELECT body FROM config_snapshots WHERE mac = ?1 ORDER BY id DESC "
+                     "LIMIT 1)",
     [SCS_SNAP_PRUNE] = "DELETE FROM config_snapshots WHERE mac = ?1 AND id NOT IN "
                        "(SELECT id FROM config_snapshots WHERE mac = ?1 ORDER BY id DESC "
                        "LIMIT ?7)",
