@@ -271,6 +271,22 @@ void store_set_queue_limit(struct store *s, size_t max_samples);
  */
 int store_flush(struct store *s, char **cause);
 /*
+ * How long a write waits for another connection's write lock before it fails as busy
+ * ("database is locked"). One-shot commands keep the default (STORE_BUSY_WAIT_MS): they serve
+ * nobody while they wait. A process that serves its event loop (--headless, the console) sets
+ * STORE_LOOP_BUSY_WAIT_MS, so that a database locked by another process never stalls the loop:
+ * its writes fail fast as failed writes (a flush keeps its queue, a lease heartbeat counts as
+ * failed) and are tried again at the next timer tick.
+ */
+#define STORE_BUSY_WAIT_MS 5000
+#define STORE_LOOP_BUSY_WAIT_MS 50
+void store_set_busy_wait(struct store *s, int ms);
+/*
+ * store_flush waiting up to ms for a lock, whatever store_set_busy_wait says (the last flush
+ * of a stopping poller: bounded, yet longer than a loop's writes wait).
+ */
+int store_flush_within(struct store *s, int ms, char **cause);
+/*
  * The kinds of database write whose failure makes the store unhealthy: the flush of the queue,
  * the poller lease (acquire, heartbeat) and the records written one at a time (devices,
  * settings such as a learned TLS pin or a device's reported name, audit lines). A kind is

@@ -691,6 +691,22 @@ add_fields_cb(enum field_comp c, const void *comp, const char *name, int ch, cha
 			    field_get(&f[i], comp) * f[i].scale);
 }
 
+/* 1 if a switch, cover or light reports its temperature. */
+static int
+output_temperature(const struct device_status *st)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		if (dev_known(st->switches[i].temperature_c))
+			return 1;
+	for (int i = 0; i < st->ncovers; i++)
+		if (dev_known(st->covers[i].temperature_c))
+			return 1;
+	for (int i = 0; i < st->nlights; i++)
+		if (dev_known(st->lights[i].temperature_c))
+			return 1;
+	return 0;
+}
+
 /* Keeps the readings /metrics shows, compactly (not the whole typed status). */
 static void
 keep_samples(struct pdev *d, const struct device_status *st)
@@ -698,7 +714,10 @@ keep_samples(struct pdev *d, const struct device_status *st)
 	struct sample_buf b = { NULL, 0, 0 };
 
 	fields_each_component(st, add_fields_cb, &b);
-	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
+	/* One series per sensor: a Gen2+ device temperature is its outputs' (the hottest), which
+	 * they already have; a Gen1 device's is its own. */
+	if (!output_temperature(st))
+		add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
 	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);

@@ -57,6 +57,7 @@ struct store {
 	uint64_t dropped;
 
 	struct store_health_marks health; /* failed writes, by kind (store_health.h) */
+	int busy_ms; /* store_set_busy_wait */
 };
 
 /* The copies of a list's rows (struct store_rows, store_rows.h). */
@@ -188,6 +189,7 @@ store_open(const char *url, struct store **out, char **cause)
 	s->b = b;
 	s->smp_limit = QUEUE_LIMIT_DEFAULT;
 	s->health.settle_ms = STORE_HEALTH_SETTLE_MS;
+	s->busy_ms = STORE_BUSY_WAIT_MS;
 	*out = s;
 	return 0;
 }
@@ -1151,6 +1153,24 @@ store_last_error(const struct store *s)
 }
 
 /* Maintenance. */
+
+void
+store_set_busy_wait(struct store *s, int ms)
+{
+	s->busy_ms = ms < 0 ? 0 : ms;
+	s->ops->set_busy_wait(s->b, s->busy_ms);
+}
+
+int
+store_flush_within(struct store *s, int ms, char **cause)
+{
+	int rc;
+
+	s->ops->set_busy_wait(s->b, ms < 0 ? 0 : ms);
+	rc = store_flush(s, cause);
+	s->ops->set_busy_wait(s->b, s->busy_ms);
+	return rc;
+}
 
 int
 store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket_ms,
