@@ -125,6 +125,13 @@ check_options(struct cli_args *out, char **cause)
 		                   "--config-restore or --opnsense-sync");
 		return -1;
 	}
+	if (out->set[CLI_NAME] && (out->mode == CLI_PROVISION_CSV ||
+	                              (out->mode == CLI_PROVISION && out->nrest > 0))) {
+		/* One name cannot go to several devices; the CSV names each in its own column. */
+		*cause = xasprintf("--name goes with one --provision target (--provision-csv "
+		                   "takes names from its NAME column)");
+		return -1;
+	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {
 		*cause = xasprintf("--ca-file and --insecure exclude each other");
 		return -1;
