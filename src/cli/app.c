@@ -15,6 +15,7 @@
 #include "engine/creds.h"
 #include "store/store.h"
 #include "util/guard.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -57,6 +58,12 @@ apply_overrides(struct app *app)
 	return 0;
 }
 
+void
+app_conf_changed(struct app *app)
+{
+	json_set_max_depth((int)conf_get_int(app->cfg, OPT_JSON_MAX_DEPTH));
+}
+
 int
 app_init(struct app *app, int argc, char **argv)
 {
@@ -80,6 +87,7 @@ app_init(struct app *app, int argc, char **argv)
 	}
 	if (apply_overrides(app) != 0)
 		return EXIT_USAGE;
+	app_conf_changed(app);
 	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
 		log_set_level(level);
 	if (app->args.set[CLI_VERBOSE])
