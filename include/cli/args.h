@@ -138,7 +138,7 @@
 	X(GROUP, "group", 0, 1, "G", 0, \
 	    "--export only the members of group G (also @G), in every format") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
-	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
+	    "Change nothing: --import validates, --config-set/--apply/--clone list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \

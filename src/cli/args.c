@@ -119,9 +119,9 @@ check_options(struct cli_args *out, char **cause)
 		out->port = (uint16_t)p;
 	}
 	if (out->set[CLI_DRY_RUN] && out->mode != CLI_OPNSENSE_SYNC && out->mode != CLI_IMPORT &&
-	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY &&
+	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY && out->mode != CLI_CLONE &&
 	    out->mode != CLI_CONFIG_RESTORE) {
-		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply, "
+		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply, --clone, "
 		                   "--config-restore or --opnsense-sync");
 		return -1;
 	}
