@@ -61,14 +61,26 @@ apply_overrides(struct app *app)
 void
 app_conf_changed(struct app *app)
 {
+	enum log_level level;
+
 	json_set_max_depth((int)conf_get_int(app->cfg, OPT_JSON_MAX_DEPTH));
+	if (app->http != NULL)
+		http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	/* -v and -q win over the file, at start and on reload. */
+	if (app->args.set[CLI_VERBOSE])
+		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
+	else if (app->args.set[CLI_QUIET])
+		log_set_level(LOG_ERROR);
+	else if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
+		log_set_level(app->args.mode != CLI_HEADLESS && level == LOG_INFO
+		                  ? LOG_WARN /* one-shot modes print results, not progress */
+		                  : level);
 }
 
 int
 app_init(struct app *app, int argc, char **argv)
 {
 	char *cause = NULL;
-	enum log_level level;
 
 	memset(app, 0, sizeof *app);
 	if (cli_parse(argc, argv, &app->args, &cause) != 0) {
@@ -88,14 +100,6 @@ app_init(struct app *app, int argc, char **argv)
 	if (apply_overrides(app) != 0)
 		return EXIT_USAGE;
 	app_conf_changed(app);
-	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
-		log_set_level(level);
-	if (app->args.set[CLI_VERBOSE])
-		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
-	else if (app->args.set[CLI_QUIET])
-		log_set_level(LOG_ERROR);
-	else if (app->args.mode != CLI_HEADLESS && log_get_level() == LOG_INFO)
-		log_set_level(LOG_WARN); /* one-shot modes print results, not progress */
 
 	if (guard_from_env(&app->guard, &cause) != 0) {
 		print_cause("", cause);
@@ -110,7 +114,7 @@ app_init(struct app *app, int argc, char **argv)
 	app->loop = loop_new();
 	app->http = http_new(app->loop);
 	http_set_allow(app->http, guard_allow_cb, app->guard);
-	http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	app_conf_changed(app); /* again, now that there is a client */
 	return EXIT_OK;
 }
 
