@@ -13,7 +13,9 @@
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "engine/lease.h"
 #include "store/store.h"
+#include "tui/tui.h"
 #include "util/guard.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -58,6 +60,39 @@ apply_overrides(struct app *app)
 	return 0;
 }
 
+/*
+ * The checks of the configuration and of option values that span options or belong to a
+ * front end, made in every mode alike (a file the console refuses is refused by --list too),
+ * before anything runs. Returns 0, or -1 (message printed): a usage error.
+ */
+static int
+config_check(struct app *app)
+{
+	char *cause = NULL;
+	const char *what = "";
+	int rc = 0;
+
+	if (app->args.set[CLI_LISTEN]) {
+		struct conf *tmp = conf_new();
+
+		what = "--";
+		rc = conf_set(tmp, "listen", app->args.val[CLI_LISTEN], &cause);
+		conf_free(tmp);
+	}
+	if (rc == 0) {
+		what = "";
+		rc = lease_check_times(conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT),
+		    conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT), &cause);
+	}
+	if (rc == 0)
+		rc = tui_config_check(app, &cause);
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: %s%s\n", what, cause);
+		free(cause);
+	}
+	return rc;
+}
+
 void
 app_conf_changed(struct app *app)
 {
@@ -97,7 +132,7 @@ app_init(struct app *app, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	if (apply_overrides(app) != 0)
+	if (apply_overrides(app) != 0 || config_check(app) != 0)
 		return EXIT_USAGE;
 	app_conf_changed(app);
 
