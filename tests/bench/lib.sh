@@ -156,7 +156,7 @@ sim_up() {
 db_new() {
 	rm -f "$1" "$1-wal" "$1-shm"
 	if ! "$SHELLY_TUI" --poll-once --db "$1" >/dev/null 2>"$B_TMP/db_new.err"; then
-		echo "shelly-tui --list --db $1 failed: $(head -c 300 "$B_TMP/db_new.err")" >&2
+		echo "shelly-tui --poll-once --db $1 failed: $(head -c 300 "$B_TMP/db_new.err")" >&2
 		return 1
 	fi
 }
