@@ -39,6 +39,7 @@ usage "--include-secrets with --list" '--include-secrets goes with --export' --c
 usage "--json with --headless" '--json does not go with --headless' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
 usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
 usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
-tui --config "$T_TMP/config" --list --json >/dev/null 2>"$T_TMP/err" &&
+tui --config "$T_TMP/config" --poll-once >/dev/null 2>"$T_TMP/err" && # makes the database
+	tui --config "$T_TMP/config" --list --json >/dev/null 2>>"$T_TMP/err" &&
 	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&
 	pass "$N: the options where they apply still work" || fail "$N: the options where they apply still work" "$(cat "$T_TMP/err")"
