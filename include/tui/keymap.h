@@ -46,9 +46,13 @@ enum tui_view_kind {
 /* clang-format off */
 #define TUI_ACTIONS(X) \
 	X(HELP, "help", TV_ALL, "? F1", "Help", "Show the keys of every view") \
-	X(QUIT, "quit", TV_ALL, "F10", "Quit", "Leave the console (the lease is given back)") \
+	X(QUIT, "quit", TV_ALL, "F10", "Quit", \
+	    "Leave the console (the lease is given back; asks first while actions still run)") \
 	X(LEAVE, "leave", TVB(DEVICES), "q", NULL, "Leave the console (q in the devices view)") \
-	X(BACK, "back", TV_SUB, "q Esc", NULL, "Close this view (results are dismissed)") \
+	X(BACK, "back", TV_SUB, "q Esc", NULL, \
+	    "Close this view (an action it shows keeps running; L shows it again)") \
+	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
+	    "Show the newest action whose view was closed: its progress or results") \
 	X(UP, "up", TV_LISTS, "Up k", NULL, "Move the cursor up") \
 	X(DOWN, "down", TV_LISTS, "Down j", NULL, "Move the cursor down") \
 	X(PAGE_UP, "page-up", TV_LISTS, "PageUp C-b", NULL, "Move one page up") \

@@ -100,6 +100,7 @@ struct tui {
 	prompt_done_cb prompt_done;
 	prompt_change_cb prompt_change;
 	void *prompt_arg;
+	struct jobshelf *shelf;		/* jobs the views let go of (jobshelf.c) */
 	/* A tui_ask question: what runs on yes, what the status line says on no. */
 	ask_yes_cb ask_yes;
 	const char *ask_declined;
@@ -174,6 +175,18 @@ typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size
  * when n is 0 (NULL: nothing). */
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
     view_line_cb line, const char *empty);
+
+/* ---- jobs the views let go of (jobshelf.c) ---- */
+struct jobshelf *jobshelf_new(struct tui *t);
+/*
+ * A view lets go of job (NULL is fine): it keeps running, its end is reported on the status
+ * line under title, and it is the newest job jobshelf_take gives back.
+ */
+void jobshelf_put(struct jobshelf *s, const char *title, struct source_job *job);
+/* The newest job let go of, its title into title (the caller owns the job now), or NULL. */
+struct source_job *jobshelf_take(struct jobshelf *s, char *title, size_t size);
+/* Cancels and frees every job on the shelf. NULL is fine. */
+void jobshelf_free(struct jobshelf *s);
 
 /* ---- the fatal cleanup hook (termguard.c) ---- */
 /* Saves the shell's terminal modes of in_fd (before the console changes them). */

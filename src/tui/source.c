@@ -1173,6 +1173,17 @@ source_job_retry(struct source *src, const struct source_job *job)
 	return again;
 }
 
+size_t
+source_jobs_pending(const struct source *src)
+{
+	size_t n = 0;
+
+	for (const struct source_job *job = src->jobs; job != NULL; job = job->next)
+		if (!job->finished && !job->is_scan)
+			n += job->total > job->done ? job->total - job->done : 1;
+	return n;
+}
+
 void
 source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 {

@@ -317,6 +317,17 @@ job_done_cb(struct source_job *job, void *arg)
 	view_job_report(d->v.t, job, d->job_what, d->job_what);
 }
 
+/* The view lets go of its job: a job still running runs on, and the console reports its end. */
+static void
+let_go(struct vdetail *d)
+{
+	char title[160];
+
+	snprintf(title, sizeof title, "%s: %s", view_dev_label(d->v.t, d->mac), d->job_what);
+	jobshelf_put(d->v.t->shelf, title, d->job);
+	d->job = NULL;
+}
+
 /* Runs action on the device; light: the light's component type for a light action, or NULL. */
 static void
 run_value(struct vdetail *d, const char *action, const char *light, int channel, int value)
@@ -324,7 +335,7 @@ run_value(struct vdetail *d, const char *action, const char *light, int channel,
 	const char *mac = d->mac;
 	char ch[24];
 
-	source_job_free(d->job);
+	let_go(d);
 	snprintf(ch, sizeof ch, "%s%s%d", light ? light : "", light ? ":" : "", channel);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
 	if (channel >= 0 && value >= 0)
@@ -372,7 +383,7 @@ confirm_cb(struct tui *t, void *arg)
 static void
 reregister(struct vdetail *d, int accept_cert)
 {
-	source_job_free(d->job);
+	let_go(d);
 	snprintf(
 	    d->job_what, sizeof d->job_what, accept_cert ? "accept certificate" : "credentials");
 	d->job = source_reregister(d->v.t->src, d->mac, accept_cert, job_done_cb, d);
@@ -516,7 +527,7 @@ vfree(struct view *v)
 {
 	struct vdetail *d = (struct vdetail *)v;
 
-	source_job_free(d->job);
+	let_go(d);
 	free(d->own_name);
 	device_status_done(&d->st);
 	textlines_clear(&d->raw_lines);

@@ -783,7 +783,7 @@ toggle(struct vdevices *d)
 		return;
 	}
 	mac = r->mac;
-	source_job_free(d->job);
+	jobshelf_put(d->v.t->shelf, "toggle", d->job);
 	d->job = source_action(d->v.t->src,
 	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
 	    &mac, 1, toggle_done_cb, d);

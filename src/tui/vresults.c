@@ -1,7 +1,8 @@
 /*
  * The results view of a bulk action: a progress bar while the job runs, then one
  * line per device (ok, or failed and why). It stays until the operator dismisses it; closing
- * it while the job runs cancels the job.
+ * it while the job runs leaves the job running on the console's shelf (which reports its end
+ * and shows it again on the last-results key).
  */
 #include <curses.h>
 #include <stdio.h>
@@ -106,7 +107,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 static void
 vfree(struct view *v)
 {
-	source_job_free(((struct vresults *)v)->job);
+	struct vresults *r = (struct vresults *)v;
+
+	jobshelf_put(v->t->shelf, r->title, r->job);
 }
 
 static const struct view_ops vresults_ops = {
