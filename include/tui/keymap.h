@@ -140,9 +140,9 @@ enum tui_view_kind {
 	X(OPN_REFRESH, "opnsense-refresh", TVB(OPNSENSE), "r", NULL, \
 	    "Read the firewall again and show a new plan") \
 	X(FOUND_ADD, "add-found", TVB(DISCOVER), "a Enter", NULL, \
-	    "Add the found device under the cursor to the registry") \
+	    "Add the found device under the cursor to the registry (a registered one that moved: store its new address)") \
 	X(FOUND_ADD_ALL, "add-all-found", TVB(DISCOVER), "A", NULL, \
-	    "Add every new found device that is not ignored") \
+	    "Add every new or moved found device that is not ignored") \
 	X(FOUND_IGNORE, "ignore-found", TVB(DISCOVER), "i", NULL, \
 	    "Ignore the found device under the cursor for this session (again: stop ignoring)")
 /* clang-format on */

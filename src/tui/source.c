@@ -1042,6 +1042,15 @@ disc_found_cb(const struct discover_found *f, void *arg)
 	r->port = f->port;
 	r->https = f->https;
 	r->known = d != NULL;
+	if (d != NULL && d->host != NULL) {
+		int https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
+		uint16_t port = d->port > 0 ? (uint16_t)d->port : https ? 443 : 80;
+		if (strcmp(d->host, f->host) != 0 || port != f->port || https != f->https) {
+			r->moved = 1;
+			copy_safe(r->old_host, sizeof r->old_host, d->host);
+			r->old_port = port;
+		}
+	}
 	store_device_free(d);
 	notify(job->src);
 }
@@ -1111,17 +1120,44 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	return job;
 }
 
+/* The discovery's record of mac after a commit, or NULL. */
+static const struct discover_found *
+found_of(const struct discover *disc, const char *mac)
+{
+	for (size_t i = 0; i < discover_count(disc); i++)
+		if (strcmp(discover_get(disc, i)->ident.mac, mac) == 0)
+			return discover_get(disc, i);
+	return NULL;
+}
+
 int
 source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
 {
+	const struct discover_found *f;
+	int rc = 0;
+
 	if (scan->disc == NULL) {
 		*cause = xstrdup("the scan did not run");
 		return -1;
 	}
 	if (discover_commit_one(scan->disc, src->app->store, mac, loop_wall_ms(), cause) != 0)
 		return -1;
+	f = found_of(scan->disc, mac);
+	for (size_t i = 0; i < scan->nresults; i++) {
+		struct source_result *r = &scan->results[i];
+		if (strcmp(r->mac, mac) != 0)
+			continue;
+		if (f != NULL && f->conflict) {
+			*cause = xstrdup("mac_conflict: the registry keeps its address and the device "
+			                 "is held until confirmed with --add (see the events)");
+			rc = 1;
+		} else {
+			r->known = 1;
+			r->moved = 0;
+		}
+	}
 	source_registry_changed(src);
-	return 0;
+	return rc;
 }
 
 void
