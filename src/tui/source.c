@@ -1148,8 +1148,8 @@ source_add_found(struct source *src, struct source_job *scan, const char *mac, c
 		if (strcmp(r->mac, mac) != 0)
 			continue;
 		if (f != NULL && f->conflict) {
-			*cause = xstrdup("mac_conflict: the registry keeps its address and the device "
-			                 "is held until confirmed with --add (see the events)");
+			*cause = xstrdup("mac_conflict: the device is held (the registry keeps its "
+			                 "address) until confirmed with --add");
 			rc = 1;
 		} else {
 			r->known = 1;

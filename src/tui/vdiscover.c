@@ -5,7 +5,8 @@
  * the end). A registered device found at another address is listed MOVED (with the address
  * the registry has) and waits the same way. Nothing found is registered without the
  * operator's key; an add stores what the scan read through the engine's merge, as --discover
- * does: a moved device gets its new address, a claim the registry cannot confirm is HELD. Closing the view cancels the scan.
+ * does: a moved device gets its new address, a claim the registry cannot confirm is HELD.
+ * Closing the view cancels the scan.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ struct add_op {
 	char mac[DEV_MAC_LEN];
 	int ok;
 	int moved; /* it was registered at another address: the add moved it */
-	int held;  /* the registry did not take the claim: held as a MAC conflict */
+	int held; /* the registry did not take the claim: held as a MAC conflict */
 	char why[160];
 };
 
