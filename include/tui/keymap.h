@@ -82,7 +82,7 @@ enum tui_view_kind {
 	X(FW_UPDATE, "fw-update", TVB(DETAIL), "U", NULL, "Install the stable firmware update (asks first)") \
 	X(RAW, "raw", TVB(DETAIL), "J", NULL, "Show or hide the device's raw reply") \
 	X(CREDENTIALS, "credentials", TVB(DETAIL), "P", NULL, \
-	    "Read the device again, asking for its password, and store the password that works") \
+	    "Read the device again and store the password that works (asked for when none is stored or the stored one is refused)") \
 	X(ACCEPT_CERT, "accept-cert", TVB(DETAIL), "K", NULL, \
 	    "Pin the certificate an HTTPS device shows now, after it changed (asks first)") \
 	X(MARK, "mark", TVB(DEVICES), "Space", NULL, "Mark or unmark the row and move down") \
