@@ -255,6 +255,13 @@ int draw_text(int y, int x, int w, const char *s, int attr);
 int draw_rtext(int y, int x, int w, const char *s, int attr);
 /* Terminal cells s takes. */
 int draw_width(const char *s);
+/*
+ * s cut or padded with blanks to exactly w terminal cells, into out (size bytes): the
+ * "%-N.Ns" of a line a view builds, in cells rather than bytes, so a character is never cut
+ * in half and columns line up in any script (as the devices table draws its cells). Returns
+ * out.
+ */
+char *draw_cells(char *out, size_t size, const char *s, int w);
 /* A frame with a title in its top line. */
 void draw_frame(struct tui *t, int y, int x, int h, int w, const char *title);
 /* The function-key bar of a view on row y. */

@@ -4,6 +4,7 @@
  * function-key bar built from the action table, progress bars and sparklines.
  */
 #include <curses.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,18 +55,58 @@ draw_width(const char *s)
 	return w;
 }
 
+/* How many of the n characters of buf fit in w cells (never half a wide one); *used gets
+ * the cells they take. */
+static size_t
+fit(const wchar_t *buf, size_t n, int w, int *used)
+{
+	size_t k = 0;
+
+	*used = 0;
+	while (k < n && *used + wcwidth(buf[k]) <= w)
+		*used += wcwidth(buf[k++]);
+	return k;
+}
+
+char *
+draw_cells(char *out, size_t size, const char *s, int w)
+{
+	wchar_t buf[512];
+	size_t n, k, len = 0;
+	mbstate_t ps;
+	int used;
+
+	out[0] = '\0';
+	if (w <= 0 || size == 0)
+		return out;
+	n = decode(s, buf, 512);
+	k = fit(buf, n, w, &used);
+	memset(&ps, 0, sizeof ps);
+	for (size_t i = 0; i < k; i++) {
+		char mb[MB_LEN_MAX];
+		size_t r = wcrtomb(mb, buf[i], &ps);
+		if (r == (size_t)-1 || len + r >= size)
+			break;
+		memcpy(out + len, mb, r);
+		len += r;
+	}
+	for (; used < w && len + 1 < size; used++)
+		out[len++] = ' ';
+	out[len] = '\0';
+	return out;
+}
+
 static int
 put(int y, int x, int w, const char *s, int attr, int right)
 {
 	wchar_t buf[512];
-	size_t n, k = 0;
-	int used = 0, pad;
+	size_t n, k;
+	int used, pad;
 
 	if (w <= 0)
 		return 0;
 	n = decode(s, buf, 512);
-	while (k < n && used + wcwidth(buf[k]) <= w)
-		used += wcwidth(buf[k++]);
+	k = fit(buf, n, w, &used);
 	pad = w - used;
 	attrset(attr);
 	move(y, x);

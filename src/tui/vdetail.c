@@ -134,7 +134,7 @@ static int
 draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
 	int line = 0;
-	char buf[512], p[32], e[32], v[32], tc[32];
+	char buf[512], p[32], e[32], v[32], tc[32], nm[80];
 
 	for (size_t i = 0; i < d->ncomps && line < h; i++, line++) {
 		const struct comp *c = &d->comps[i];
@@ -145,22 +145,23 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			fmt_energy(e, sizeof e, s->energy_wh);
 			num(v, sizeof v, 1, s->voltage_v, "V");
 			num(tc, sizeof tc, 0, s->temperature_c, "C");
-			snprintf(buf, sizeof buf, "switch:%-2d %-16.16s %-4s %9s %8s %10s %5s",
-			    c->id, s->name, tri(s->output, "on", "off"), p, v, e, tc);
+			snprintf(buf, sizeof buf, "switch:%-2d %s %-4s %9s %8s %10s %5s", c->id,
+			    draw_cells(nm, sizeof nm, s->name, 16), tri(s->output, "on", "off"), p, v, e,
+			    tc);
 		} else if (c->kind == 'l') {
 			const struct dev_light *l = device_status_light_of(&d->st, c->light, c->id);
 			char lc[24];
 			fmt_power(p, sizeof p, l->power_w);
 			num(v, sizeof v, 0, l->brightness_pct, "%");
 			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
-			snprintf(buf, sizeof buf, "%-9s %-16.16s %-4s %9s  bright %s", lc, l->name,
-			    tri(l->output, "on", "off"), p, v);
+			snprintf(buf, sizeof buf, "%-9s %s %-4s %9s  bright %s", lc,
+			    draw_cells(nm, sizeof nm, l->name, 16), tri(l->output, "on", "off"), p, v);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
 			num(v, sizeof v, 0, cv->position_pct, "%");
-			snprintf(buf, sizeof buf, "cover:%-3d %-16.16s %-9s %5s %9s", c->id,
-			    cv->name, cover_state_name(cv->state), v, p);
+			snprintf(buf, sizeof buf, "cover:%-3d %s %-9s %5s %9s", c->id,
+			    draw_cells(nm, sizeof nm, cv->name, 16), cover_state_name(cv->state), v, p);
 		}
 		draw_text(y + line, 2, w - 4, buf, attr);
 	}
@@ -169,8 +170,8 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		fmt_power(p, sizeof p, m->power_w);
 		fmt_energy(e, sizeof e, m->energy_wh);
 		num(v, sizeof v, 1, m->voltage_v, "V");
-		snprintf(buf, sizeof buf, "%s:%-4d %-16.16s      %9s %8s %10s", m->kind, m->id,
-		    m->name, p, v, e);
+		snprintf(buf, sizeof buf, "%s:%-4d %s      %9s %8s %10s", m->kind, m->id,
+		    draw_cells(nm, sizeof nm, m->name, 16), p, v, e);
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	for (int i = 0; i < d->st.sensors.ntemps && line < h; i++, line++) {

@@ -188,6 +188,11 @@ add_line(struct vdrift *d, int kind, const char *fmt, ...)
 	d->lines[d->nlines++].kind = kind;
 }
 
+/* A device's label in the list's first column: 20 terminal cells (a compound literal, valid
+ * in the full expression that uses it). */
+#define LABEL_CELLS 20
+#define LABEL(s) draw_cells((char[4 * LABEL_CELLS + 1]){0}, 4 * LABEL_CELLS + 1, (s), LABEL_CELLS)
+
 /* Text of a value for the list: secrets masked, null as null, empty as "". */
 static const char *
 value_text(enum devconfig_field f, const char *v)
@@ -217,13 +222,11 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 			continue;
 		devconfig_name(r->field, r->index, name, sizeof name);
 		if (arrow)
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
-			    "%-20.20s %-28s %s -> %s", label, name, actual,
-			    value_text(r->field, r->desired));
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %-28s %s -> %s",
+			    LABEL(label), name, actual, value_text(r->field, r->desired));
 		else
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
-			    "%-20.20s %-28s %-22s %s", label, name,
-			    value_text(r->field, r->desired), actual);
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %-28s %-22s %s",
+			    LABEL(label), name, value_text(r->field, r->desired), actual);
 		shown += r->kind == DIFF_DRIFT;
 	}
 	free(rows);
@@ -251,9 +254,8 @@ queued_cb(const struct cfgstore_row *r, void *arg)
 		free(cause);
 		devconfig_init(&c);
 	}
-	add_line(q->d, TC_DIM,
-	    "%-20.20s queued since %s: %zu field(s), applied when it is next seen", q->label, when,
-	    c.n);
+	add_line(q->d, TC_DIM, "%s queued since %s: %zu field(s), applied when it is next seen",
+	    LABEL(q->label), when, c.n);
 	devconfig_done(&c);
 	return 0;
 }
@@ -291,13 +293,13 @@ build_store(struct vdrift *d)
 		d->wanted[i] = 0;
 		if (cfgdesired_stored_cached(
 		        d->v.t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
-			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
+			add_line(d, TC_ERROR, "%s %s", LABEL(label), cause);
 			free(cause);
 		} else if ((d->wanted[i] = want.n > 0) &&
 		           (snap = cfgdesired_snapshot(
 		                d->v.t->app->store, r->mac, &have, NULL, &cause)) != 1) {
-			add_line(d, TC_DIM, "%-20.20s ? no snapshot of its configuration yet%s%s",
-			    label, cause ? ": " : "", cause ? cause : "");
+			add_line(d, TC_DIM, "%s ? no snapshot of its configuration yet%s%s",
+			    LABEL(label), cause ? ": " : "", cause ? cause : "");
 			free(cause);
 			d->ndrifted++;
 		} else if (want.n > 0) {
@@ -335,15 +337,15 @@ build_job(struct vdrift *d)
 	for (size_t i = 0; i < n; i++) {
 		struct cfgjob_dev *x = &devs[i];
 		if (x->state != CJ_DONE)
-			add_line(d, TC_DIM, "%-20.20s %s", x->label,
+			add_line(d, TC_DIM, "%s %s", LABEL(x->label),
 			    x->progress[0] ? x->progress : "waiting");
 		else if (d->phase == PH_DRY && x->before.n > 0) {
 			if (add_diff(d, x->label, &x->desired, &x->before, 1) > 0)
 				d->ndrifted++;
 			else
-				add_line(d, TC_OK, "%-20.20s nothing to change", x->label);
+				add_line(d, TC_OK, "%s nothing to change", LABEL(x->label));
 		} else if (d->phase == PH_DRY) {
-			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
+			add_line(d, TC_ERROR, "%s %s%s", LABEL(x->label),
 			    x->desired.n == 0 ? ""
 			    : !cfgpending_queueable(&x->desired)
 			        ? "not reached (holds a secret: not queued): "
@@ -355,11 +357,11 @@ build_job(struct vdrift *d)
 			    x->queued   ? TC_DIM
 			    : x->failed ? TC_ERROR
 			                : TC_OK,
-			    "%-8s %-20.20s %s",
+			    "%-8s %s %s",
 			    x->queued   ? "QUEUED"
 			    : x->failed ? "FAILED"
 			                : "OK",
-			    x->label, x->message);
+			    LABEL(x->label), x->message);
 	}
 }
 

@@ -45,8 +45,11 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	 * a shorter name leaves the outcome in view. */
 	int namew = v->t->cols < 120 ? 18 : 28;
 
-	snprintf(buf, size, "%-6s %-*.*s %-32s %s", x->ok ? "OK" : "FAILED", namew, namew,
-	    d != NULL && d->name[0] ? d->name : "", x->target, x->text);
+	char name[160];
+
+	snprintf(buf, size, "%-6s %s %-32s %s", x->ok ? "OK" : "FAILED",
+	    draw_cells(name, sizeof name, d != NULL && d->name[0] ? d->name : "", namew), x->target,
+	    x->text);
 	return x->ok ? TC_OK : TC_ERROR;
 }
 

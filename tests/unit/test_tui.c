@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli/app.h"
 #include "conf/conf.h"
@@ -612,6 +613,55 @@ test_event_kind_column(void **state)
 		assert_int_equal(da - la, db - lb);
 	}
 	free(s);
+}
+
+/* The terminal cells of the first n bytes of s. */
+static int
+cells_of(const char *s, size_t n)
+{
+	wchar_t w[512];
+	char *cut = strndup(s, n);
+	size_t k = mbstowcs(w, cut, 511);
+
+	free(cut);
+	assert_true(k != (size_t)-1);
+	return wcswidth(w, k);
+}
+
+/*
+ * Columns are cut and padded in terminal cells, never in bytes: a name of 19 ASCII letters
+ * and an u-umlaut keeps the whole character in 20 cells, wide characters are never halved,
+ * and an event line's detail starts in the same cell whatever script the device's name is in.
+ */
+static void
+test_cells(void **state)
+{
+	struct fx *f = *state;
+	char out[128], line[512], line2[512];
+	struct source_event e;
+	const char *a, *b;
+
+	assert_string_equal(draw_cells(out, sizeof out, "abcdefghijklmnopqrs\xc3\xbc-more", 20),
+	    "abcdefghijklmnopqrs\xc3\xbc");
+	assert_string_equal(draw_cells(out, sizeof out, "\xe6\xbc\xa2\xe5\xad\x97\xe6\xbc\xa2", 5),
+	    "\xe6\xbc\xa2\xe5\xad\x97 ");
+	assert_string_equal(draw_cells(out, sizeof out, "K\xc3\xbc", 4), "K\xc3\xbc  ");
+	add_device(f->app.store, "aabbcc000009", "K\xc3\xbc" "che \xc3\x96" "fen \xc3\x84rger \xc3\x9c" "bel \xc3\xa4\xc3\xb6",
+	    "SNSW-001P16EU", 2, "10.0.20.39", NULL, NAN, NULL);
+	tui_refresh(f->t);
+	memset(&e, 0, sizeof e);
+	e.ts_ms = loop_wall_ms();
+	snprintf(e.kind, sizeof e.kind, "online");
+	snprintf(e.detail, sizeof e.detail, "THE-DETAIL");
+	snprintf(e.mac, sizeof e.mac, "aabbcc000009");
+	event_line(f->t, &e, 0, line, sizeof line);
+	snprintf(e.mac, sizeof e.mac, "aabbcc000001");
+	event_line(f->t, &e, 0, line2, sizeof line2);
+	a = strstr(line, "THE-DETAIL");
+	b = strstr(line2, "THE-DETAIL");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(cells_of(line, (size_t)(a - line)), cells_of(line2, (size_t)(b - line2)));
 }
 
 static void
@@ -1286,6 +1336,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),
