@@ -34,7 +34,7 @@ decode(const char *s, wchar_t *out, size_t max)
 			wc = L'?';
 			r = 1;
 		}
-		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc))
+		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc) || str_is_format((uint32_t)wc))
 			wc = L'?';
 		out[n++] = wc;
 		s += r;

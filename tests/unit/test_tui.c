@@ -75,6 +75,8 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 }
 
 static int setup_columns(void **state, int rows, int cols, int empty, const char *columns);
+/* When set, the virtual terminal's bytes go here (setup_capture). */
+static FILE *capture;
 
 static int
 setup_fleet(void **state, int rows, int cols, int empty)
@@ -114,7 +116,7 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 			assert_int_equal(store_flush(f->app.store, &cause), 0);
 		}
 	}
-	f->t = tui_new_virtual(&f->app, rows, cols, NULL, &cause);
+	f->t = tui_new_virtual(&f->app, rows, cols, capture, &cause);
 	if (f->t == NULL)
 		fail_msg("tui_new_virtual: %s", cause);
 	*state = f;
@@ -186,6 +188,15 @@ setup_covers(void **state)
 static int
 setup(void **state)
 {
+	return setup_fleet(state, 30, 100, 0);
+}
+
+/* The bytes sent to the terminal are kept in capture. */
+static int
+setup_capture(void **state)
+{
+	capture = tmpfile();
+	assert_non_null(capture);
 	return setup_fleet(state, 30, 100, 0);
 }
 
@@ -365,6 +376,41 @@ test_hostile_name(void **state)
 	assert_null(strstr(s, "pwned"));
 	assert_non_null(strstr(s, "Evil"));
 	free(s);
+}
+
+/*
+ * Format characters in a device's name (zero-width space and joiner, word joiner, BOM, the
+ * Mongolian vowel separator) never reach the terminal: the name shows without them and the
+ * bytes written hold none of them.
+ */
+static void
+test_zero_width_name(void **state)
+{
+	struct fx *f = *state;
+	static const char *const zw[] = {"\xE2\x80\x8B", "\xE2\x80\x8D", "\xE2\x81\xA0",
+	    "\xEF\xBB\xBF", "\xE1\xA0\x8E"};
+	char *s, *bytes;
+	size_t len;
+
+	add_device(f->app.store, "aabbcc000008",
+	    "Zero\xE2\x80\x8B" "width\xE2\x80\x8D\xE2\x81\xA0\xEF\xBB\xBF" "name\xE1\xA0\x8E" "x",
+	    "SNSW-001P16EU", 2, "10.0.20.38", "online", 5.0, NULL);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Zerowidthnamex"));
+	free(s);
+	tui_feed(f->t, "/ Z e r o");
+	fflush(capture);
+	len = (size_t)ftell(capture);
+	bytes = xmalloc(len + 1);
+	rewind(capture);
+	assert_int_equal(fread(bytes, 1, len, capture), len);
+	assert_non_null(memmem(bytes, len, "Zerowidthnamex", 14));
+	for (size_t i = 0; i < sizeof zw / sizeof zw[0]; i++)
+		assert_null(memmem(bytes, len, zw[i], strlen(zw[i])));
+	free(bytes);
+	fclose(capture);
+	capture = NULL;
 }
 
 static void
@@ -1330,6 +1376,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zero_width_name, setup_capture, teardown),
 	    cmocka_unit_test_setup_teardown(test_cover_out, setup_covers, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
