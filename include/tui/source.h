@@ -51,6 +51,7 @@ struct source_dev {
 	enum cover_state cover_state[SOURCE_COVERS]; /* COVER_UNKNOWN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
+	double battery_pct;	/* the battery's charge, NAN unknown or none */
 	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
 	int64_t reply_ms;	/* when the values were read, 0 never */

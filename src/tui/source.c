@@ -155,6 +155,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
 		r->voltage_v = t.voltage_v;
+		r->battery_pct = ds.sensors.battery_pct;
 	}
 	device_status_done(&ds);
 }
@@ -232,6 +233,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	r->seen_ms = d->last_seen_ms;
 	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = r->voltage_v = NAN;
+	r->battery_pct = NAN;
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->outputs_known = 0;
@@ -263,6 +265,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		memcpy(r->cover_pct, old->cover_pct, sizeof r->cover_pct);
 		memcpy(r->cover_state, old->cover_state, sizeof r->cover_state);
 		r->voltage_v = old->voltage_v;
+		r->battery_pct = old->battery_pct;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
 	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)

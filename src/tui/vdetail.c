@@ -89,11 +89,18 @@ counting(const struct dev_input *in)
 	return dev_known(in->count_total);
 }
 
+/* Whether the device reports its battery. */
+static int
+has_battery(const struct vdetail *d)
+{
+	return dev_known(d->st.sensors.battery_pct) || dev_known(d->st.sensors.battery_v);
+}
+
 /* The lines draw_readings wants. */
 static int
 readings_lines(const struct vdetail *d)
 {
-	int n = d->st.sensors.nthermostats;
+	int n = d->st.sensors.nthermostats + has_battery(d);
 
 	for (int i = 0; i < d->st.ninputs; i++)
 		n += counting(&d->st.inputs[i]);
@@ -107,6 +114,13 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 	int line = 0;
 	char buf[256], tg[32], cur[32], vp[32];
 
+	if (has_battery(d) && line < h) {
+		num(cur, sizeof cur, 0, d->st.sensors.battery_pct, " %");
+		num(vp, sizeof vp, 2, d->st.sensors.battery_v, " V");
+		snprintf(buf, sizeof buf, "battery       %s  %s  external power %s", cur, vp,
+		    tri(d->st.sensors.external_power, "yes", "no"));
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
 	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {
 		const struct dev_thermostat *th = &d->st.sensors.thermostats[i];
 		num(tg, sizeof tg, 1, th->target_c, " C");
@@ -127,6 +141,48 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	return line;
+}
+
+/* Appends a light's colour (RGB, white channel, colour temperature) to buf, where known. */
+static void
+light_colour(const struct dev_light *l, char *buf, size_t size)
+{
+	size_t len = strlen(buf);
+
+	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0 && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "  rgb %d,%d,%d", l->rgb[0], l->rgb[1],
+		    l->rgb[2]);
+	if (dev_known(l->white) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "  white %.0f", l->white);
+	if (dev_known(l->color_temp_k) && len < size)
+		snprintf(buf + len, size - len, "  %.0f K", l->color_temp_k);
+}
+
+/* The lines of the meters: one each, and one per phase of a three-phase meter. */
+static int
+meter_lines(const struct vdetail *d)
+{
+	int n = d->st.nmeters;
+
+	for (int i = 0; i < d->st.nmeters; i++)
+		n += d->st.meters[i].nphases;
+	return n;
+}
+
+/* A meter's (or one phase's) line: what, name, power, voltage, current, energy, pf. */
+static void
+meter_text(char *buf, size_t size, const char *what, const char *name, double power_w,
+    double voltage_v, double current_a, double energy_wh, double pf)
+{
+	char nm[80], p[32], v[32], a[32], e[32], f[32];
+
+	fmt_power(p, sizeof p, power_w);
+	fmt_energy(e, sizeof e, energy_wh);
+	num(v, sizeof v, 1, voltage_v, "V");
+	num(a, sizeof a, 2, current_a, "A");
+	num(f, sizeof f, 2, pf, "");
+	snprintf(buf, size, "%-9s %s %9s %8s %7s %10s  pf %s", what,
+	    draw_cells(nm, sizeof nm, name, 16), p, v, a, e, f);
 }
 
 /* One line per component; returns the lines drawn. */
@@ -156,6 +212,7 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
 			snprintf(buf, sizeof buf, "%-9s %s %-4s %9s  bright %s", lc,
 			    draw_cells(nm, sizeof nm, l->name, 16), tri(l->output, "on", "off"), p, v);
+			light_colour(l, buf, sizeof buf);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
@@ -165,14 +222,20 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		}
 		draw_text(y + line, 2, w - 4, buf, attr);
 	}
-	for (int i = 0; i < d->st.nmeters && line < h; i++, line++) {
+	for (int i = 0; i < d->st.nmeters && line < h; i++) {
 		const struct dev_meter *m = &d->st.meters[i];
-		fmt_power(p, sizeof p, m->power_w);
-		fmt_energy(e, sizeof e, m->energy_wh);
-		num(v, sizeof v, 1, m->voltage_v, "V");
-		snprintf(buf, sizeof buf, "%s:%-4d %s      %9s %8s %10s", m->kind, m->id,
-		    draw_cells(nm, sizeof nm, m->name, 16), p, v, e);
-		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		char what[32];
+		snprintf(what, sizeof what, "%s:%d", m->kind, m->id);
+		meter_text(buf, sizeof buf, what, m->name, m->power_w, m->voltage_v, m->current_a,
+		    m->energy_wh, m->pf);
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		for (int k = 0; k < m->nphases && line < h; k++) {
+			const struct dev_phase *ph = &m->phases[k];
+			snprintf(what, sizeof what, "  phase %c", ph->label);
+			meter_text(buf, sizeof buf, what, "", ph->power_w, ph->voltage_v,
+			    ph->current_a, ph->energy_wh, ph->pf);
+			draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		}
 	}
 	for (int i = 0; i < d->st.sensors.ntemps && line < h; i++, line++) {
 		num(v, sizeof v, 1, d->st.sensors.temps[i].temperature_c, " C");
@@ -259,7 +322,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
 	}
-	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums +
+	oh = (int)d->ncomps + meter_lines(d) + d->st.sensors.ntemps + d->st.sensors.nhums +
 	     readings_lines(d) + 2;
 	if (oh < 3)
 		oh = 3;

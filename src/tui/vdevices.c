@@ -39,13 +39,14 @@
 	X(SEEN, "seen", "SEEN", 4, 11, 1) \
 	X(VOLT, "voltage", "VOLT", 6, 12, 1) \
 	X(UPTIME, "uptime", "UPTIME", 7, 13, 1) \
-	X(MAC, "mac", "MAC", 17, 14, 0)
+	X(MAC, "mac", "MAC", 17, 14, 0) \
+	X(BATT, "battery", "BATT", 4, 15, 1)
 
 /* The extra columns: shown by default only on a terminal this wide (console-columns can name
  * them at any width). */
 #define EXTRA_COLS_WIDTH 200
 #define COL_FIRST_EXTRA COL_VOLT
-#define DROP_MAX 14
+#define DROP_MAX 15
 
 enum dev_column {
 #define DEV_COL_ENUM(id, name, head, w, drop, right) COL_##id,
@@ -265,6 +266,8 @@ compare(const struct source_dev *a, const struct source_dev *b)
 		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
 	case COL_VOLT:
 		return num_cmp(a->voltage_v, b->voltage_v);
+	case COL_BATT:
+		return num_cmp(a->battery_pct, b->battery_pct);
 	case COL_UPTIME:
 		return (a->uptime_s > b->uptime_s) - (a->uptime_s < b->uptime_s);
 	case COL_MAC:
@@ -293,6 +296,8 @@ unknown(const struct source_dev *r)
 		return isnan(r->rssi_dbm);
 	case COL_VOLT:
 		return isnan(r->voltage_v);
+	case COL_BATT:
+		return isnan(r->battery_pct);
 	case COL_UPTIME:
 		return r->uptime_s < 0;
 	default:
@@ -551,6 +556,9 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		break;
 	case COL_UPTIME:
 		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
+		break;
+	case COL_BATT:
+		snprintf(buf, size, shown && !isnan(r->battery_pct) ? "%.0f%%" : "-", r->battery_pct);
 		break;
 	case COL_MAC:
 		fmt_mac(buf, size, r->mac);

@@ -710,6 +710,79 @@ test_cells(void **state)
 	assert_int_equal(cells_of(line, (size_t)(a - line)), cells_of(line2, (size_t)(b - line2)));
 }
 
+/* Adds a device whose stored reply is the capture at path. */
+static void
+add_captured(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *path)
+{
+	size_t len;
+	char *json = fixture_slurp(path, &len);
+
+	add_device(st, mac, name, model, gen, "10.0.20.50", "online", NAN, json);
+	free(json);
+}
+
+/* The detail view of the device filtered by name: its screen (caller frees). */
+static char *
+detail_of(struct tui *t, const char *name)
+{
+	char keys[128];
+
+	snprintf(keys, sizeof keys, ": f i l t e r Space %s Enter Home Enter", name);
+	tui_feed(t, keys);
+	return dump(t);
+}
+
+/*
+ * The detail view shows what the parser reads (captures in tests/fixtures): a Pro 3EM's
+ * phases with power, voltage and current, a Gen1 3EM's emeters[] likewise, the
+ * battery of a Plus H&T and a TRV, and an RGBW2's colour.
+ */
+static void
+test_detail_readings(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	add_captured(f->app.store, "aabbcc000011", "emthree", "SPEM-003CEBEU", 2,
+	    "tests/fixtures/gen2/pro-3em/Shelly.GetStatus.json");
+	add_captured(f->app.store, "aabbcc000012", "htplus", "SNSN-0013A", 2,
+	    "tests/fixtures/gen2/plus-ht/Shelly.GetStatus.json");
+	add_captured(f->app.store, "aabbcc000013", "trvone", "SHTRV-01", 1,
+	    "tests/fixtures/gen1/shelly-trv/status.json");
+	add_captured(f->app.store, "aabbcc000014", "rgbwtwo", "SHRGBW2", 1,
+	    "tests/fixtures/gen1/shelly-rgbw2/status.json");
+	add_captured(f->app.store, "aabbcc000015", "emgenone", "SHEM-3", 1,
+	    "tests/fixtures/gen1/shelly-3em/status.json");
+	tui_refresh(f->t);
+	s = detail_of(f->t, "emthree");
+	assert_non_null(strstr(s, "phase a"));
+	assert_non_null(strstr(s, "phase b"));
+	assert_non_null(strstr(s, "phase c"));
+	assert_non_null(strstr(s, "0.03A")); /* a_current 0.028 */
+	assert_non_null(strstr(s, "0.07A")); /* c_current 0.068 */
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "emgenone");
+	assert_non_null(strstr(s, "phase c"));
+	assert_non_null(strstr(s, "238.8V"));
+	assert_non_null(strstr(s, "0.07A"));
+	assert_non_null(strstr(s, "pf 0.39"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "htplus");
+	assert_non_null(strstr(s, "battery       78 %  5.58 V  external power no"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "trvone");
+	assert_non_null(strstr(s, "battery       52 %"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "rgbwtwo");
+	assert_non_null(strstr(s, "rgb 0,255,0"));
+	free(s);
+}
+
 static void
 test_detail(void **state)
 {
@@ -1001,6 +1074,14 @@ test_extra_columns(void **state)
 	assert_true(in_line(kc, "230.1V"));
 	assert_true(in_line(kc, " 2d "));
 	assert_true(in_line(kc, "aa:bb:cc:00:00:01"));
+	free(s);
+	/* A battery device (a Plus H&T's capture) shows its charge in BATT. */
+	add_captured(f->app.store, "aabbcc000012", "htplus", "SNSN-0013A", 2,
+	    "tests/fixtures/gen2/plus-ht/Shelly.GetStatus.json");
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(line_with(s, " BATT"));
+	assert_true(in_line(line_with(s, "htplus"), " 78%"));
 	free(s);
 	/* The same console made narrow loses them. */
 	tui_resize_virtual(f->t, 30, 120);
@@ -1382,6 +1463,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_detail_readings, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_values, setup, teardown),
