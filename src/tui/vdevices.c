@@ -472,6 +472,29 @@ stale_column(enum dev_column c)
 	       c == COL_RSSI || c == COL_VOLT;
 }
 
+/*
+ * The FW cell: the version, and when an update is offered its arrow (ASCII ^ without UTF-8),
+ * which always keeps its cell: a version too long for both is cut to make room.
+ */
+static void
+fw_cell(struct tui *t, const struct source_dev *r, char *buf, size_t size)
+{
+	const char *arrow = t->utf8 ? "\u2191" : "^", *fw = r->fw[0] ? r->fw : "-";
+	int w = columns[COL_FW].width;
+	char cut[64];
+	size_t n;
+
+	if (r->fw_update != 1 || draw_width(fw) + 2 <= w) {
+		snprintf(buf, size, "%s%s%s", fw, r->fw_update == 1 ? " " : "",
+		    r->fw_update == 1 ? arrow : "");
+		return;
+	}
+	draw_cells(cut, sizeof cut, fw, w - 1);
+	for (n = strlen(cut); n > 0 && cut[n - 1] == ' '; n--)
+		cut[n - 1] = '\0';
+	snprintf(buf, size, "%s%s", cut, arrow);
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
@@ -543,8 +566,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		snprintf(buf, size, shown && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
 		break;
 	case COL_FW:
-		snprintf(buf, size, "%s%s", r->fw[0] ? r->fw : "-",
-		    r->fw_update == 1 ? (t->utf8 ? " \u2191" : " ^") : "");
+		fw_cell(t, r, buf, size);
 		if (r->fw_update == 1)
 			*attr = theme_attr(t->theme, TC_UPDATE);
 		break;

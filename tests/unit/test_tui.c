@@ -37,9 +37,11 @@ struct fx {
 	struct tui *t;
 };
 
+/* add_device with firmware fw, and fw_update (1: an update is offered). */
 static void
-add_device(struct store *st, const char *mac, const char *name, const char *model, int gen,
-    const char *host, const char *state, double power, const char *json)
+add_device_fw(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *host, const char *state, double power, const char *json, const char *fw,
+    int fw_update)
 {
 	struct store_device d;
 	struct store_status s;
@@ -52,7 +54,7 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	d.model = model;
 	d.gen = gen;
 	d.host = host;
-	d.fw = "20241011-114455/1.4.4-g6d2a586";
+	d.fw = fw;
 	d.last_seen_ms = loop_wall_ms();
 	assert_int_equal(store_device_upsert(st, &d, &cause), 0);
 	if (state == NULL)
@@ -67,11 +69,19 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	s.rssi_dbm = -60;
 	s.uptime_s = strcmp(state, "online") == 0 ? 200000 : STORE_NULL_INT; /* 2d */
 	s.outputs_on = STORE_NULL_INT;
-	s.fw_update = 0;
+	s.fw_update = fw_update;
 	s.cfg_rev = STORE_NULL_INT;
 	s.json = json;
 	assert_int_equal(store_queue_status(st, &s), 0);
 	assert_int_equal(store_flush(st, &cause), 0);
+}
+
+static void
+add_device(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *host, const char *state, double power, const char *json)
+{
+	add_device_fw(st, mac, name, model, gen, host, state, power, json,
+	    "20241011-114455/1.4.4-g6d2a586", 0);
 }
 
 static int setup_columns(void **state, int rows, int cols, int empty, const char *columns);
@@ -283,6 +293,7 @@ line_with(const char *screen, const char *needle)
 }
 
 static char *feed_expect(struct tui *t, const char *keys, const char *needle);
+static int in_line(const char *line, const char *needle);
 
 static void
 test_table(void **state)
@@ -708,6 +719,48 @@ test_cells(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_int_equal(cells_of(line, (size_t)(a - line)), cells_of(line2, (size_t)(b - line2)));
+}
+
+/* Adds an online device with firmware fw and an update offered. */
+static void
+add_updatable(struct store *st, const char *mac, const char *name, const char *fw)
+{
+	add_device_fw(st, mac, name, "SNSW-001P16EU", 2, "10.0.20.60", "online", NAN, NULL, fw, 1);
+}
+
+/*
+ * The FW column keeps the update arrow's cell: a version too long for both is cut, never the
+ * arrow (1.14.1-rc1, 2.0.0-beta1 and a firmware string without a version, shown as it is,
+ * are wider than the column).
+ */
+static void
+test_fw_arrow(void **state)
+{
+	struct fx *f = *state;
+	static const char *const fw[][2] = {
+	    {"fwlong", "20230913-112003/1.14.1-rc1-gbf5d2c4"},
+	    {"fwbeta", "20240101-000000/2.0.0-beta1"},
+	    {"fwdate", "20191217-123456/v1.5.6@7dd58a1b"},
+	    {"fwshort", "20241011-114455/1.4.0-g6d2a586"},
+	    {"fwraw", "20191217-144530/custom-build"},
+	};
+	char *s;
+
+	for (size_t i = 0; i < sizeof fw / sizeof fw[0]; i++) {
+		char mac[16];
+		snprintf(mac, sizeof mac, "aabbcc0000f%zu", i);
+		add_updatable(f->app.store, mac, fw[i][0], fw[i][1]);
+	}
+	tui_refresh(f->t);
+	s = dump(f->t);
+	for (size_t i = 0; i < sizeof fw / sizeof fw[0]; i++) {
+		const char *row = line_with(s, fw[i][0]);
+		assert_non_null(row);
+		assert_true(in_line(row, "\xE2\x86\x91"));
+	}
+	assert_true(in_line(line_with(s, "fwlong"), "1.14.1-r\xE2\x86\x91"));
+	assert_true(in_line(line_with(s, "fwshort"), "1.4.0 \xE2\x86\x91"));
+	free(s);
 }
 
 /* Adds a device whose stored reply is the capture at path. */
@@ -1463,6 +1516,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fw_arrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail_readings, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
