@@ -251,6 +251,9 @@ void exchange_import_start(struct tui *t, const char *path);
 /* ---- widgets (draw.c) ---- */
 /* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */
 int draw_text(int y, int x, int w, const char *s, int attr);
+/* Writes s over up to h rows of w cells from (y, x), wrapped at any character; returns the
+ * rows used. */
+int draw_wrap(int y, int x, int h, int w, const char *s, int attr);
 /* Right-aligned variant. */
 int draw_rtext(int y, int x, int w, const char *s, int attr);
 /* Terminal cells s takes. */

@@ -123,6 +123,33 @@ put(int y, int x, int w, const char *s, int attr, int right)
 }
 
 int
+draw_wrap(int y, int x, int h, int w, const char *s, int attr)
+{
+	wchar_t buf[512];
+	size_t n, at = 0;
+	int rows = 0;
+
+	if (w <= 0)
+		return 0;
+	n = decode(s, buf, 512);
+	while (rows < h && (at < n || rows == 0)) {
+		int used;
+		size_t k = fit(buf + at, n - at, w, &used);
+		if (k == 0 && at < n)
+			k = 1; /* a character wider than the row: skipped, never a loop */
+		attrset(attr);
+		move(y + rows, x);
+		addnwstr(buf + at, (int)k);
+		for (int i = used; i < w; i++)
+			addch(' ');
+		attrset(A_NORMAL);
+		at += k;
+		rows++;
+	}
+	return rows;
+}
+
+int
 draw_text(int y, int x, int w, const char *s, int attr)
 {
 	return put(y, x, w, s, attr, 0);
@@ -160,33 +187,52 @@ draw_frame(struct tui *t, int y, int x, int h, int w, const char *title)
 	}
 }
 
-void
-draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
+/* The cells the function-key bar takes with labels cut to cut cells. */
+static int
+fkeys_width(const int *keyw, const int *labelw, int n, int cut)
 {
 	int x = 0;
 
+	for (int i = 0; i < n; i++)
+		x += keyw[i] + 1 + (labelw[i] < cut ? labelw[i] : cut) + 1;
+	return x;
+}
+
+void
+draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
+{
+	const char *labels[12];
+	int keys[12], keyw[12], labelw[12], n = 0, cut = 0, x = 0;
+
+	for (int f = 1; f <= 12; f++)
+		for (int a = 1; a < TA__COUNT; a++) {
+			const char *label = keymap_action((enum tui_action)a)->label;
+			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
+				continue;
+			keys[n] = f;
+			keyw[n] = f < 10 ? 2 : 3;
+			labels[n] = label;
+			labelw[n] = draw_width(label);
+			cut = labelw[n] > cut ? labelw[n] : cut;
+			n++;
+			break;
+		}
+	/* Every key stays on a narrow terminal: the labels are cut (F2 Disc) until all fit. */
+	while (cut > 1 && fkeys_width(keyw, labelw, n, cut) > t->cols)
+		cut--;
 	move(y, 0);
 	attrset(theme_attr(t->theme, TC_STATUS));
 	clrtoeol();
-	for (int f = 1; f <= 12 && x < t->cols; f++) {
-		for (int a = 1; a < TA__COUNT; a++) {
-			const char *label = keymap_action((enum tui_action)a)->label;
-			char key[16];
-			int kw, lw;
-			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
-				continue;
-			snprintf(key, sizeof key, "F%d", f);
-			kw = (int)strlen(key);
-			lw = draw_width(label) + 1;
-			if (x + kw + lw + 1 > t->cols)
-				break;
-			x += draw_text(y, x, kw, key, theme_attr(t->theme, TC_FKEY));
-			x += draw_text(
-			         y, x + 1, lw - 1, label, theme_attr(t->theme, TC_FKEY_LABEL)) +
-			     1;
-			x += draw_text(y, x, 1, " ", 0);
+	for (int i = 0; i < n; i++) {
+		char key[16];
+		int lw = labelw[i] < cut ? labelw[i] : cut;
+		if (x + keyw[i] + 1 + lw > t->cols)
 			break;
-		}
+		snprintf(key, sizeof key, "F%d", keys[i]);
+		x += draw_text(y, x, keyw[i], key, theme_attr(t->theme, TC_FKEY));
+		x += draw_text(y, x + 1, lw, labels[i], theme_attr(t->theme, TC_FKEY_LABEL)) + 1;
+		if (x < t->cols)
+			x += draw_text(y, x, 1, " ", 0);
 	}
 	if (x + 12 < t->cols)
 		draw_rtext(y, t->cols - 11, 10, ": command", theme_attr(t->theme, TC_DIM));

@@ -165,8 +165,20 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 		state = "known";
 		color = TC_DIM;
 	}
-	/* 32: the longest ids (shellyplusplugit-441793000025) keep the columns aligned */
-	snprintf(buf, size, "%-8s %-32s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
+	/* 32: the longest ids (shellyplusplugit-441793000025) keep the columns aligned; on a
+	 * narrow terminal the model, then the id give way so that the address (IPv4:port, 21
+	 * cells) shows whole */
+	int short_by = 9 + 33 + 23 + 23 - (d->v.t->cols - 4), tw = draw_width(r->text);
+	int textw = tw < 22 ? 22 : tw < 60 ? tw : 60, idw = 32;
+	char id[160], text[260];
+
+	if (short_by > 0) {
+		textw = 22 - short_by > 14 ? 22 - short_by : 14;
+		short_by -= 22 - textw;
+		idw = 32 - short_by > 20 ? 32 - short_by : 20;
+	}
+	snprintf(buf, size, "%-8s %s %s %s%.64s:%u  %.100s", state,
+	    draw_cells(id, sizeof id, r->target, idw), draw_cells(text, sizeof text, r->text, textw),
 	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
 	return color;
 }

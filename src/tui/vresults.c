@@ -53,6 +53,22 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	return x->ok ? TC_OK : TC_ERROR;
 }
 
+/* The selected result in full over 3 rows from y: its device and what happened, wrapped. */
+static void
+draw_reason(struct vresults *r, struct tui *t, int y, int w)
+{
+	size_t n;
+	const struct source_result *res = source_job_results(r->job, &n);
+	const struct source_result *x = r->v.cur.sel < n ? &res[r->v.cur.sel] : NULL;
+	char buf[400];
+
+	if (x == NULL)
+		return;
+	snprintf(buf, sizeof buf, "%s: %s", x->mac[0] ? view_dev_label(t, x->mac) : x->target,
+	    x->text);
+	draw_wrap(y, 2, 3, w - 4, buf, theme_attr(t->theme, x->ok ? TC_DIM : TC_ERROR));
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -71,7 +87,15 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(y + 1, 2, w - 4, buf,
 		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
+	/* Below 120 columns a reason is cut in its line: the selected one is shown whole under the
+	 * list, wrapped. */
+	if (w < 120 && p.results > 0 && h > 10) {
+		view_draw_list(
+		    v, t, &(struct view_area){y + 3, 2, h - 8, w - 4}, p.results, line_of, NULL);
+		draw_reason(r, t, y + h - 4, w);
+	} else
+		view_draw_list(
+		    v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
 }
 
 static int

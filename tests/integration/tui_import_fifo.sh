@@ -29,7 +29,7 @@ else
 	fail "$N: :import FIFO" "$(tui_why 'not a regular file')"
 fi
 tui_keys F1
-if tui_wait 20 'Help'; then pass "$N: the console still answers keys"; else fail "$N: console frozen" "$(tui_why Help)"; fi
+if tui_wait 20 'Help - keys of every view'; then pass "$N: the console still answers keys"; else fail "$N: console frozen" "$(tui_why Help)"; fi
 tui_keys q
 tui_type ":theme $FIFO"
 tui_keys Enter

@@ -294,6 +294,7 @@ line_with(const char *screen, const char *needle)
 
 static char *feed_expect(struct tui *t, const char *keys, const char *needle);
 static int in_line(const char *line, const char *needle);
+static void assert_line_matches(const char *screen, const char *needle, const char *re);
 
 static void
 test_table(void **state)
@@ -836,6 +837,27 @@ test_detail_readings(void **state)
 	free(s);
 }
 
+/* At 80 columns the drift list sizes its columns from the width: ACTUAL keeps its value. */
+static void
+test_drift_narrow(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->app.store;
+	char *cause = NULL, *s;
+
+	assert_int_equal(
+	    cfgstore_desired_set(st, "aabbcc000001", "sys.timezone = Europe/Sofia\n", &cause), 0);
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "test",
+	                     "sys.timezone = America/Argentina/Salta\n", &cause),
+	    0);
+	tui_refresh(f->t);
+	tui_feed(f->t, "d");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "ACTUAL"));
+	assert_line_matches(s, "Kitchen", "sys.timezone +Europe/Sofia +America/Argentina/Salta");
+	free(s);
+}
+
 static void
 test_detail(void **state)
 {
@@ -1164,7 +1186,8 @@ test_opnsense_unconfigured(void **state)
 	struct fx *f = *state;
 	char *s = dump(f->t);
 
-	assert_non_null(strstr(s, "F9 Export"));
+	assert_non_null(strstr(s, "F9 Exp"));
+	assert_non_null(strstr(s, "F11 OPN")); /* every key on the bar, labels cut to fit */
 	free(s);
 	tui_feed(f->t, "F11");
 	s = dump(f->t);
@@ -1516,6 +1539,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drift_narrow, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_fw_arrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail_readings, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
