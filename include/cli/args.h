@@ -30,7 +30,7 @@
 	X(ACTION, "action", 0, 1, "ACTION", 1, \
 	    "Run a device ACTION on each TARGET (registered MAC, id or name, @GROUP, or HOST[:PORT])") \
 	X(LIST_ACTIONS, "list-actions", 0, 0, NULL, 1, \
-	    "List the device actions of --action with what they need and their help") \
+	    "List the device actions of --action with what they need, their --channel forms and help") \
 	X(LIST_METRICS, "list-metrics", 0, 0, NULL, 1, \
 	    "List every /metrics family of --headless with its type and help") \
 	X(OPNSENSE_SYNC, "opnsense-sync", 0, 0, NULL, 1, \
@@ -115,8 +115,8 @@
 	X(SCAN_ONLY, "scan-only", 0, 0, NULL, 0, "--discover by scanning only") \
 	X(PORT, "port", 'p', 1, "PORT", 0, "Port probed by --discover scans: 1 to 65535 (default 80)") \
 	X(CHANNEL, "channel", 0, 1, "N", 0, \
-	    "Channel (output, cover or light number; a light also TYPE:N, e.g. cct:0) of " \
-	    "--action (default 0)") \
+	    "Channel (output, cover or light number; also TYPE:N, e.g. switch:0, cover:0, " \
+	    "cct:0: --list-actions shows each action's forms) of --action (default 0)") \
 	X(VALUE, "value", 0, 1, "V", 0, \
 	    "Position or brightness 0-100 of --action cover_position and light_brightness") \
 	X(HTTPS, "https", 0, 0, NULL, 0, \

@@ -16,12 +16,13 @@ struct store;
 #define DEVNAME_PREFIX "device-name:"
 
 /*
- * The device mac (registry name registry_name, NULL or "" none) reports reported. Returns the
- * registry's new name, already stored (caller frees), when it follows the device; NULL when
- * the registry name stays.
+ * The device mac (registry name registry_name, NULL or "" none) reports reported. *followed
+ * is the registry's new name, already stored (caller frees), when it follows the device; NULL
+ * when the registry name stays. Returns -1 when a write failed (the store's health says so):
+ * the caller observes the same name again later, which does what is left, the event once.
  */
-char *devname_observe(
-    struct store *st, const char *mac, const char *registry_name, const char *reported);
+int devname_observe(struct store *st, const char *mac, const char *registry_name,
+    const char *reported, char **followed);
 /* Remembers reported as mac's own name (at registration); NULL or "" forgets nothing. */
 void devname_remember(struct store *st, const char *mac, const char *reported);
 /* The name mac last reported, sanitised (caller frees); NULL when none is known. */

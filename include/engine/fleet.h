@@ -74,6 +74,7 @@ struct fleet_totals {
 	uint64_t store_dropped;
 	int store_healthy;
 	const char *store_error; /* NULL when healthy; owned by the store */
+	int64_t store_error_ms;  /* wall-clock time of that failure */
 	enum fleet_role role;
 	const char *holder; /* this process's lease holder name */
 	const char *leader; /* standing by: who polls ("a live poller (NAME)"), else NULL */
@@ -92,7 +93,13 @@ void fleet_free(struct fleet *f);
 void fleet_set_event_cb(struct fleet *f, fleet_event_cb cb, void *arg);
 /* Starts the timers and tries the lease at once: leader polls, standby waits. */
 void fleet_start(struct fleet *f);
-/* Stops polling and discovery, flushes the store and releases the lease. */
+/*
+ * Stops polling and discovery, flushes the store and releases the lease. A started fleet's
+ * last flush waits at most FLEET_STOP_FLUSH_MS for a database another process has locked,
+ * then logs how many queued items were not written (so that a stop stays well within a service
+ * manager's stop timeout, 15 s in deploy/systemd).
+ */
+#define FLEET_STOP_FLUSH_MS 5000
 void fleet_stop(struct fleet *f);
 /*
  * Polls every device once (--poll-once): takes the lease unless another live poller holds it

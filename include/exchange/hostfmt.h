@@ -16,12 +16,13 @@
  */
 
 /*
- * Derives one host name per device (devs in MAC order): the device name, else its id, folded
- * to a label; "shelly-<mac>" when nothing is left or the label is reserved (localhost*,
- * ip6-*, local, localdomain, broadcasthost, wpad, isatap); a MAC suffix (then a counter) makes
- * it unique. Returns n malloc'd names (caller frees each and the array).
+ * Derives one host name per device (devs in MAC order) for a file of format: the device name,
+ * else its id, folded to a label; "shelly-<mac>" when nothing is left or the label is reserved
+ * (localhost*, ip6-*, local, localdomain, broadcasthost, wpad, isatap; for EXPORT_DNSMASQ also
+ * the dhcp-host keywords ignore, infinite, deprecated); a MAC suffix (then a counter) makes it
+ * unique. Returns n malloc'd names (caller frees each and the array).
  */
-char **hostfmt_names(const struct store_device *const *devs, size_t n);
+char **hostfmt_names(enum export_format format, const struct store_device *const *devs, size_t n);
 
 /*
  * Appends the file of format (EXPORT_HOSTS, _DHCP_ISC, _DNSMASQ or _KEA) for devs to out, and

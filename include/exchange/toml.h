@@ -42,6 +42,7 @@ struct toml_value {
 	char **keys; /* TABLE: keys[k] names items[k] (insertion order) */
 	size_t *keylens; /* TABLE: key lengths (keys may hold NULs) */
 	struct toml_value **items;
+	size_t *index, nindex; /* TABLE: hash of the keys (slot = k + 1, 0 free), once it grows */
 	unsigned flags; /* parser bookkeeping */
 };
 

@@ -90,6 +90,10 @@ struct opn_state {
  * lower-case hex digits); 0, or -1 when it is neither.
  */
 int opn_pin_parse(const char *text, char hex[65]);
+/* Bytes of a pin as curl takes it: "sha256//" and 44 base64 digits, and the NUL. */
+#define OPN_PIN_TEXT 53
+/* Any pin opn_pin_parse takes ("AA:BB:..." from a connection) as "sha256//BASE64"; 0 or -1. */
+int opn_pin_format(const char *text, char out[OPN_PIN_TEXT]);
 
 /* 1 when any MAC of r (a dnsmasq host may list several) is mac (12 lower-case hex digits). */
 int opn_record_has_mac(const struct opn_record *r, const char *mac);

@@ -283,6 +283,10 @@ struct devconfig {
 	double rev; /* Gen2+ cfg_rev, Gen1 cfg_changed_cnt (when the document says) */
 	size_t n, cap;
 	struct devconfig_entry *e; /* sorted by field, then index */
+	/* Fields the device's reply holds with a type they cannot have (a number as an object, a
+	 * boolean as a string...): present, so supported, but unreadable. No entry in e. */
+	size_t nbad;
+	struct devconfig_entry *bad; /* field and index only */
 };
 
 /* The table entry of a field (static), or NULL when out of range. */
@@ -313,6 +317,8 @@ void devconfig_copy(struct devconfig *dst, const struct devconfig *src);
 /* The entry of a field instance, or NULL (unsupported, or not set). */
 const struct devconfig_entry *devconfig_get(
     const struct devconfig *c, enum devconfig_field f, int index);
+/* Whether the device's reply holds the field instance with a wrong type (see bad). */
+bool devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index);
 /* Sets (replacing) a field instance; value is copied (NULL with DEVCONFIG_NULL/SECRET). */
 void devconfig_set(struct devconfig *c, enum devconfig_field f, int index,
     enum devconfig_state state, const char *value);
@@ -332,6 +338,7 @@ enum devconfig_diff_kind {
 	DIFF_DRIFT, /* differs */
 	DIFF_UNSUPPORTED, /* the device has no such field */
 	DIFF_UNKNOWN, /* a secret: cannot be read back, so cannot be compared */
+	DIFF_UNREADABLE, /* the device has it, but its reply holds it with a wrong type */
 };
 
 struct devconfig_diff {

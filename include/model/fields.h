@@ -24,6 +24,20 @@
 	    "Energy consumed in joules (device counter; resets when the device does)") \
 	X(RET_ENERGY, "shelly_returned_energy_joules_total", "counter", \
 	    "Energy returned to the grid in joules (device counter)") \
+	X(PHASE_POWER, "shelly_phase_power_watts", "gauge", \
+	    "Active power of one phase of a three-phase meter in watts") \
+	X(PHASE_APPARENT_POWER, "shelly_phase_apparent_power_voltamperes", "gauge", \
+	    "Apparent power of one phase in volt-amperes") \
+	X(PHASE_VOLTAGE, "shelly_phase_voltage_volts", "gauge", "Voltage of one phase in volts") \
+	X(PHASE_CURRENT, "shelly_phase_current_amperes", "gauge", "Current of one phase in amperes") \
+	X(PHASE_POWER_FACTOR, "shelly_phase_power_factor_ratio", "gauge", \
+	    "Power factor of one phase (-1 to 1)") \
+	X(PHASE_FREQUENCY, "shelly_phase_frequency_hertz", "gauge", \
+	    "Mains frequency of one phase in hertz") \
+	X(PHASE_ENERGY, "shelly_phase_energy_joules_total", "counter", \
+	    "Energy consumed on one phase in joules (device counter)") \
+	X(PHASE_RET_ENERGY, "shelly_phase_returned_energy_joules_total", "counter", \
+	    "Energy returned to the grid on one phase in joules (device counter)") \
 	X(TEMPERATURE, "shelly_temperature_celsius", "gauge", "Temperature in degrees Celsius") \
 	X(HUMIDITY, "shelly_humidity_ratio", "gauge", "Relative humidity (0-1)") \
 	X(POSITION, "shelly_cover_position_ratio", "gauge", "Cover position (0 closed, 1 open)") \

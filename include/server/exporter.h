@@ -51,7 +51,7 @@ typedef void (*exporter_extra_cb)(struct metrics_writer *w, void *arg);
 	    "Results waiting to be written to the database") \
 	X(STORE_DROPPED, "shelly_store_dropped_samples_total", COUNTER, \
 	    "History samples dropped because the database could not be written in time") \
-	X(STORE_HEALTHY, "shelly_store_healthy", GAUGE, "1 when the last database write succeeded") \
+	X(STORE_HEALTHY, "shelly_store_healthy", GAUGE, "1 when no kind of database write is failing") \
 	X(LEADER, "shelly_poller_leader", GAUGE, "1 when this process holds the poller lease and polls")
 /* clang-format on */
 

@@ -125,6 +125,13 @@ const struct action_info *action_find(const char *name);
 int action_light_parse(const char *type, enum action_light *out);
 /* The Gen2+ component type of a light API ("cct"); "light" for the Gen1-only ones. Static. */
 const char *action_light_type(enum action_light light);
+/* The component an action addresses ("switch", "cover", "light"); NULL for device-wide. Static. */
+const char *action_component(enum action_kind kind);
+/*
+ * The forms of --channel that ai takes, '|'-separated, into buf: "N|switch:N", "N|cover:N",
+ * for a light "N|light:N|rgb:N|rgbw:N|cct:N|rgbcct:N"; "-" for an action without a channel.
+ */
+void action_channel_forms(const struct action_info *ai, char *buf, size_t size);
 
 /*
  * Builds the request for action a on a device of generation gen (1, or 2 and later for the RPC

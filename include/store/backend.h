@@ -228,6 +228,8 @@ struct store_ops {
 	 */
 	int (*cfg_batch)(void *b, const struct store_cfg_step *steps, size_t n, store_cfg_row_cb cb,
 	    void *arg, char **cause);
+	/* How long a write waits for another connection's lock (store_set_busy_wait). */
+	void (*set_busy_wait)(void *b, int ms);
 	int (*backup)(void *b, const char *path, char **cause);
 	int (*integrity_check)(void *b, char **cause);
 	int64_t (*size_bytes)(void *b);

@@ -4,12 +4,12 @@
 #include "store/backend.h"
 
 /*
- * The SQLite backend: WAL, busy timeout 5 s, synchronous=NORMAL, foreign keys on, schema
- * migrations applied one transaction per step with PRAGMA user_version. The functions below
+ * The SQLite backend: WAL, busy timeout STORE_BUSY_WAIT_MS unless store_set_busy_wait says
+ * otherwise, synchronous=NORMAL, foreign keys on, schema migrations applied one transaction
+ * per step with PRAGMA user_version. The functions below
  * besides the ops table are for tests and maintenance tools, not for the engine.
  */
 #define STORE_SQLITE_APPLICATION_ID 0x5348454c /* "SHEL", PRAGMA application_id */
-#define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
 #define STORE_SQLITE_CACHE_KB "256" /* page cache per connection, in KiB */
 
 /* The backend ops table (static). */

@@ -270,9 +270,46 @@ void store_set_queue_limit(struct store *s, size_t max_samples);
  * transaction is rolled back, the queue kept for the next flush and -1 returned.
  */
 int store_flush(struct store *s, char **cause);
-/* 1 if the last flush succeeded (or none was tried), else 0. */
+/*
+ * How long a write waits for another connection's write lock before it fails as busy
+ * ("database is locked"). One-shot commands keep the default (STORE_BUSY_WAIT_MS): they serve
+ * nobody while they wait. A process that serves its event loop (--headless, the console) sets
+ * STORE_LOOP_BUSY_WAIT_MS, so that a database locked by another process never stalls the loop:
+ * its writes fail fast as failed writes (a flush keeps its queue, a lease heartbeat counts as
+ * failed) and are tried again at the next timer tick.
+ */
+#define STORE_BUSY_WAIT_MS 5000
+#define STORE_LOOP_BUSY_WAIT_MS 50
+void store_set_busy_wait(struct store *s, int ms);
+/*
+ * store_flush waiting up to ms for a lock, whatever store_set_busy_wait says (the last flush
+ * of a stopping poller: bounded, yet longer than a loop's writes wait).
+ */
+int store_flush_within(struct store *s, int ms, char **cause);
+/*
+ * The kinds of database write whose failure makes the store unhealthy: the flush of the queue,
+ * the poller lease (acquire, heartbeat) and the records written one at a time (devices,
+ * settings such as a learned TLS pin or a device's reported name, audit lines). A kind is
+ * failing from a write of it that failed until a write of the same kind works; settings also
+ * until a flush works 10 minutes after the last failed one (store_set_health_settle), since a
+ * write nobody repeats would hold the mark forever.
+ */
+enum store_write { STORE_WRITE_FLUSH, STORE_WRITE_LEASE, STORE_WRITE_SETTINGS, STORE_WRITE_KINDS };
+struct store_health {
+	unsigned failing;      /* bit (1u << kind) per failing kind; 0 when healthy */
+	enum store_write last; /* of the failing kinds, the one that failed last */
+	int64_t last_ms;       /* wall-clock time of that failure */
+	const char *error;     /* "<kind> write failed: <reason>", owned by the store; NULL if healthy */
+};
+/* The store's write health; h->error is valid until the next write. */
+void store_get_health(const struct store *s, struct store_health *h);
+/* Sets how long after the last failed settings write a flush that works clears it (>= 0). */
+void store_set_health_settle(struct store *s, int64_t ms);
+/* "flush", "lease", "settings" (static). */
+const char *store_write_name(enum store_write w);
+/* 1 if no kind of write is failing (store_get_health), else 0. */
 int store_healthy(const struct store *s);
-/* The reason the last flush failed, or NULL; owned by the store, valid until the next flush. */
+/* The last failure of a failing kind, or NULL; owned by the store, valid until the next write. */
 const char *store_last_error(const struct store *s);
 
 /*

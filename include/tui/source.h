@@ -134,6 +134,8 @@ const char *source_dev_label(const struct source_dev *r);
 void source_get_totals(const struct source *src, struct source_totals *t);
 /* Who polls: "this console" or "headless:HOST:PID (read-only view of its results)". */
 const char *source_poller(const struct source *src);
+/* The kind of database write failing in this console ("settings"), or NULL when writes work. */
+const char *source_write_failed(const struct source *src);
 /* 1 while this console holds the lease and polls. */
 int source_polling(const struct source *src);
 /*

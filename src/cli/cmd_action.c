@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/app.h"
 #include "cli/cmd_action.h"
@@ -40,7 +41,10 @@ cli_list_actions(struct app *app)
 		                    : ai->needs_id                  ? "channel"
 		                    : ai->needs_value               ? "value"
 		                                                    : "-";
-		printf("%-18s %-14s %s\n", ai->name, needs, ai->help);
+		char forms[128];
+
+		action_channel_forms(ai, forms, sizeof forms);
+		printf("%-18s %-14s %-38s %s\n", ai->name, needs, forms, ai->help);
 	}
 	return EXIT_OK;
 }
@@ -66,15 +70,18 @@ int_option(const struct app *app, enum cli_option opt, long lo, long hi, int *ou
 }
 
 /*
- * --channel N, or TYPE:N for a light action: the Gen2+ light component (cct:0, rgb:0) when a
- * device has several of one number. 0, or -1 with a usage message printed.
+ * --channel N, or TYPE:N: the action's own component (switch:0, cover:0), or for a light the
+ * Gen2+ light component (cct:0, rgb:0) when a device has several of one number
+ * (action_channel_forms lists them). 0, or -1 with a usage message printed.
  */
 static int
 channel_option(struct act_run *run)
 {
 	struct app *app = run->app;
 	const char *s = app->args.val[CLI_CHANNEL], *colon = strchr(s, ':');
-	char type[16];
+	const char *comp = action_component(run->ai->kind);
+	int light = comp != NULL && strcmp(comp, "light") == 0, typed;
+	char type[16], forms[128];
 	long long v;
 
 	if (colon == NULL)
@@ -82,19 +89,18 @@ channel_option(struct act_run *run)
 	str_copy(type, sizeof type, s);
 	if ((size_t)(colon - s) < sizeof type)
 		type[colon - s] = '\0';
-	if (strncmp(run->ai->name, "light_", 6) != 0 ||
-	    action_light_parse(type, &run->base.light) != 0 ||
-	    str_parse_int(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
-		fputs(
-		    "shelly-tui: --channel wants N, or for a light TYPE:N (TYPE light, rgb, rgbw, "
-		    "cct or rgbcct), not '",
-		    stderr);
+	typed = light ? action_light_parse(type, &run->base.light) == 0
+	              : comp != NULL && strcasecmp(type, comp) == 0;
+	if (!typed || str_parse_int(colon + 1, 0, ACTION_ID_MAX, &v) != 0) {
+		action_channel_forms(run->ai, forms, sizeof forms);
+		fprintf(stderr, "shelly-tui: --action %s: --channel wants %s, not '", run->ai->name,
+		    forms);
 		print_safe(stderr, s);
 		fputs("'\n", stderr);
 		return -1;
 	}
 	run->base.id = (int)v;
-	run->light_set = 1;
+	run->light_set = light;
 	return 0;
 }
 

@@ -548,7 +548,21 @@ dev_rows(const struct cfg_dev *d, struct devconfig_diff **rows, size_t *n)
 	return devconfig_diff(&d->desired, &d->before, rows, n);
 }
 
-static const char *const kind_names[] = {"same", "drift", "unsupported", "unknown"};
+/* The number of drifted fields of d; *unreadable gets the number of unreadable ones. */
+static size_t
+dev_counts(const struct cfg_dev *d, size_t *unreadable)
+{
+	struct devconfig_diff *rows;
+	size_t n, drift = dev_rows(d, &rows, &n);
+
+	*unreadable = 0;
+	for (size_t i = 0; i < n; i++)
+		*unreadable += rows[i].kind == DIFF_UNREADABLE;
+	free(rows);
+	return drift;
+}
+
+static const char *const kind_names[] = {"same", "drift", "unsupported", "unknown", "unreadable"};
 
 /* Text of a diff row value: secrets masked. */
 static const char *
@@ -603,6 +617,10 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 		printf("  %s: ", devconfig_name(r->field, r->index, name, sizeof name));
 		if (r->kind == DIFF_UNSUPPORTED) {
 			puts("unsupported on this device");
+			continue;
+		}
+		if (r->kind == DIFF_UNREADABLE) {
+			puts("unreadable: the device's reply holds it with a wrong type");
 			continue;
 		}
 		print_value(stdout, r->kind == DIFF_UNKNOWN ? "(write-only)" : r->actual);
@@ -1089,9 +1107,14 @@ report_drift(struct cfg_run *run)
 
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
-		size_t n = 0;
+		size_t n = 0, unreadable = 0;
 		bool bad = !d->ready || d->outcome == CFGA_UNREACHABLE;
 		failed |= bad && d->dup_of == NULL;
+		if (!bad)
+			n = dev_counts(d, &unreadable);
+		/* a field the device has but whose value it sent with a wrong type: not compared,
+		 * so the device could not be read */
+		failed |= unreadable > 0;
 		if (json) {
 			cJSON *o2 = dev_object(d);
 			cJSON_AddItemToObject(
@@ -1104,12 +1127,11 @@ report_drift(struct cfg_run *run)
 			print_value(stdout, dev_message(d));
 			fputc('\n', stdout);
 		} else {
-			struct devconfig_diff *rows;
-			size_t nr;
-			n = dev_rows(d, &rows, &nr);
-			free(rows);
 			print_value(stdout, dev_label(d));
-			printf(": %zu field(s) drifted\n", n);
+			printf(": %zu field(s) drifted", n);
+			if (unreadable > 0)
+				printf(", %zu unreadable", unreadable);
+			putchar('\n');
 			print_rows_text(d, false);
 		}
 		total += n;

@@ -187,6 +187,9 @@ cli_headless(struct app *app)
 
 	if (daemon_setup(app, &dm, "headless", 1) != 0)
 		goto out;
+	/* The loop serves the probes: a locked database fails its writes fast (retried at the
+	 * next tick) instead of stalling it (store/store.h). */
+	store_set_busy_wait(app->store, STORE_LOOP_BUSY_WAIT_MS);
 	listen = app->args.set[CLI_LISTEN] ? app->args.val[CLI_LISTEN]
 	                                   : conf_get_str(app->cfg, OPT_LISTEN);
 	if ((httpd = httpd_new(app->loop, listen, &cause)) == NULL) {

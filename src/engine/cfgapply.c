@@ -179,6 +179,20 @@ count_kind(const struct cfgapply *a, enum devconfig_diff_kind k)
 	return n;
 }
 
+/* Why nothing is written: the first field the device's reply holds with a wrong type. */
+static char *
+unreadable_why(const struct cfgapply *a)
+{
+	char name[96] = "";
+
+	for (size_t i = 0; i < a->nrows && name[0] == '\0'; i++)
+		if (a->rows[i].kind == DIFF_UNREADABLE)
+			devconfig_name(a->rows[i].field, a->rows[i].index, name, sizeof name);
+	return xasprintf("%s: unreadable: the device's configuration reply holds it with a wrong "
+	                 "type; nothing written",
+	    name);
+}
+
 static void
 after_first_read(struct cfgapply *a)
 {
@@ -186,6 +200,10 @@ after_first_read(struct cfgapply *a)
 	size_t unsupported;
 
 	plan(a);
+	if (count_kind(a, DIFF_UNREADABLE) > 0) {
+		finish(a, CFGA_REFUSED, unreadable_why(a));
+		return;
+	}
 	unsupported = count_kind(a, DIFF_UNSUPPORTED);
 	if (a->desired.n == 0 || a->changes.n == 0) {
 		finish(a,

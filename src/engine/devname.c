@@ -29,16 +29,19 @@ devname_reported(struct store *st, const char *mac)
 	return store_setting_get(st, key);
 }
 
-static void
+/* A failed write is the store's health (logged there once); here only at debug level. */
+static int
 keep(struct store *st, const char *mac, const char *name)
 {
 	char key[64], *cause = NULL;
 
 	key_of(key, sizeof key, mac);
 	if (store_setting_set(st, key, name, &cause) != 0) {
-		log_warn("%s: reported name not kept: %s", mac, cause);
+		log_debug("%s: reported name not kept: %s", mac, cause);
 		free(cause);
+		return -1;
 	}
+	return 0;
 }
 
 void
@@ -49,7 +52,7 @@ devname_remember(struct store *st, const char *mac, const char *reported)
 	if (reported == NULL || reported[0] == '\0')
 		return;
 	name = str_sanitize(reported, DEVNAME_MAX);
-	keep(st, mac, name);
+	(void)keep(st, mac, name);
 	free(name);
 }
 
@@ -62,8 +65,8 @@ devname_forget(struct store *st, const char *mac)
 	store_setting_set(st, key, NULL, NULL);
 }
 
-/* Stores name as mac's registry name; returns a copy, or NULL when it could not. */
-static char *
+/* Stores name as mac's registry name. */
+static int
 follow(struct store *st, const char *mac, const char *name)
 {
 	struct store_device sd;
@@ -73,39 +76,54 @@ follow(struct store *st, const char *mac, const char *name)
 	str_copy(sd.mac, sizeof sd.mac, mac);
 	sd.name = name;
 	if (store_device_upsert(st, &sd, &cause) != 0) {
-		log_warn("%s: name not stored: %s", mac, cause);
+		log_debug("%s: name not stored: %s", mac, cause);
 		free(cause);
-		return NULL;
+		return -1;
 	}
-	return xstrdup(name);
+	return 0;
 }
 
-char *
-devname_observe(
-    struct store *st, const char *mac, const char *registry_name, const char *reported)
+/*
+ * The registry follows first, then the reported name is kept, then the event: a write that
+ * fails leaves the reported name as it was, so the next observation does the rest, and the
+ * event is recorded once. A registry name that already is the new name (followed by an
+ * observation whose keep failed) counts as following.
+ */
+int
+devname_observe(struct store *st, const char *mac, const char *registry_name,
+    const char *reported, char **followed)
 {
 	char *now = str_sanitize(reported != NULL ? reported : "", DEVNAME_MAX);
-	char *before = devname_reported(st, mac), *followed = NULL, *reg;
+	char *before = devname_reported(st, mac), *reg;
 	char detail[2 * DEVNAME_MAX + 32];
-	int own;
+	int own, rc = 0;
 
+	*followed = NULL;
 	if (before != NULL && strcmp(before, now) == 0)
 		goto out; /* unchanged: the common case */
 	/* Compared as kept: a name registered from the device went in unsanitised. */
 	reg = str_sanitize(registry_name, DEVNAME_MAX);
-	own = reg[0] == '\0' || (before != NULL && strcmp(reg, before) == 0);
+	own = now[0] != '\0' && (reg[0] == '\0' || strcmp(reg, now) == 0 ||
+	                            (before != NULL && strcmp(reg, before) == 0));
+	if (own && strcmp(reg, now) != 0) {
+		if (follow(st, mac, now) != 0)
+			rc = -1;
+		else
+			*followed = xstrdup(now);
+	}
 	free(reg);
-	if (own && now[0] != '\0')
-		followed = follow(st, mac, now);
+	if (rc != 0 || keep(st, mac, now) != 0) {
+		rc = -1;
+		goto out;
+	}
 	if (before != NULL) {
 		snprintf(detail, sizeof detail, "'%s' -> '%s'%s", before, now,
-		    followed != NULL ? ", registry follows" : "");
+		    own ? ", registry follows" : "");
 		devevent_record(st, mac, "device_name_changed", detail, "device",
-		    followed != NULL ? "rename" : NULL, loop_wall_ms(), NULL);
+		    own ? "rename" : NULL, loop_wall_ms(), NULL);
 	}
-	keep(st, mac, now);
 out:
 	free(before);
 	free(now);
-	return followed;
+	return rc;
 }

@@ -313,6 +313,20 @@ fleet_start(struct fleet *f)
 		lease_start(f->lease);
 }
 
+/* The last flush of a running fleet: bounded, and says what it could not write. */
+static void
+stop_flush(struct fleet *f)
+{
+	size_t n = store_queue_len(f->eng->store);
+	char *cause = NULL;
+
+	if (n == 0 || store_flush_within(f->eng->store, FLEET_STOP_FLUSH_MS, &cause) == 0)
+		return;
+	log_error("stopping: %zu queued results not written within %d s: %s", n,
+	    FLEET_STOP_FLUSH_MS / 1000, cause);
+	free(cause);
+}
+
 void
 fleet_stop(struct fleet *f)
 {
@@ -323,7 +337,9 @@ fleet_stop(struct fleet *f)
 	loop_timer_free(f->prune_timer);
 	loop_timer_free(f->standby_timer);
 	f->prune_timer = f->standby_timer = NULL;
-	if (f->eng->store != NULL)
+	if (f->eng->store != NULL && f->started)
+		stop_flush(f);
+	else if (f->eng->store != NULL)
 		do_flush(f);
 	/* Gives the lease back when held; fleet_start makes a new keeper. */
 	lease_free(f->lease);
@@ -510,10 +526,13 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	t->http_in_flight = hs.in_flight;
 	t->http_queued = hs.queued;
 	if (f->eng->store != NULL) {
+		struct store_health h;
 		t->store_queue = store_queue_len(f->eng->store);
 		t->store_dropped = store_queue_dropped(f->eng->store);
-		t->store_healthy = store_healthy(f->eng->store);
-		t->store_error = t->store_healthy ? NULL : store_last_error(f->eng->store);
+		store_get_health(f->eng->store, &h);
+		t->store_healthy = h.failing == 0;
+		t->store_error = h.error;
+		t->store_error_ms = h.last_ms;
 	}
 	t->role = f->role;
 	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";

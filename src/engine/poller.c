@@ -37,6 +37,8 @@ struct pdev {
 	int gen;
 	char *user, *password; /* password: a secret, wiped on free */
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
+	int pin_unsaved;        /* the learned pin is required but its write failed: tried again */
+	char *name_unsaved;     /* a reported name whose writes failed: observed again next poll */
 
 	enum device_state state;
 	int stored_state;       /* the state stored by an earlier run (enum device_state), -1 none */
@@ -206,6 +208,7 @@ pdev_free(struct pdev *d)
 	free(d->host);
 	free(d->scheme);
 	free(d->pin);
+	free(d->name_unsaved);
 	free(d->user);
 	conf_secret_free(d->password);
 	free(d->samples);
@@ -688,6 +691,22 @@ add_fields_cb(enum field_comp c, const void *comp, const char *name, int ch, cha
 			    field_get(&f[i], comp) * f[i].scale);
 }
 
+/* 1 if a switch, cover or light reports its temperature. */
+static int
+output_temperature(const struct device_status *st)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		if (dev_known(st->switches[i].temperature_c))
+			return 1;
+	for (int i = 0; i < st->ncovers; i++)
+		if (dev_known(st->covers[i].temperature_c))
+			return 1;
+	for (int i = 0; i < st->nlights; i++)
+		if (dev_known(st->lights[i].temperature_c))
+			return 1;
+	return 0;
+}
+
 /* Keeps the readings /metrics shows, compactly (not the whole typed status). */
 static void
 keep_samples(struct pdev *d, const struct device_status *st)
@@ -695,7 +714,10 @@ keep_samples(struct pdev *d, const struct device_status *st)
 	struct sample_buf b = { NULL, 0, 0 };
 
 	fields_each_component(st, add_fields_cb, &b);
-	add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
+	/* One series per sensor: a Gen2+ device temperature is its outputs' (the hottest), which
+	 * they already have; a Gen1 device's is its own. */
+	if (!output_temperature(st))
+		add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
 	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);
@@ -886,8 +908,28 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 }
 
 /*
+ * engine/devname: a rename on the device is an event, maybe followed. When its writes fail
+ * (the store's health says so) the name is observed again at the next poll.
+ */
+static void
+observe_name(struct pdev *d, const char *name)
+{
+	char *now = NULL, *unsaved = NULL;
+
+	if (devname_observe(d->p->store, d->mac, d->name, name, &now) != 0)
+		unsaved = xstrdup(name != NULL ? name : "");
+	free(d->name_unsaved);
+	d->name_unsaved = unsaved;
+	if (now != NULL) {
+		free(d->name);
+		d->name = now;
+	}
+}
+
+/*
  * First contact over HTTPS (trust on first use): the key seen is stored with the device and
- * required of every request after it, the credentialed ones first.
+ * required of every request after it, the credentialed ones first. A pin whose write failed is
+ * required all the same and written again at the next reply (the store's health says it failed).
  */
 static void
 learn_pin(struct pdev *d, const char *pin)
@@ -895,15 +937,17 @@ learn_pin(struct pdev *d, const char *pin)
 	struct store_device sd;
 	char *cause = NULL;
 
-	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0') || d->p->opts.tls != HTTP_TLS_PIN ||
-	    d->scheme == NULL || strcmp(d->scheme, "https") != 0)
+	if (pin == NULL || (d->pin != NULL && d->pin[0] != '\0' && !d->pin_unsaved) ||
+	    d->p->opts.tls != HTTP_TLS_PIN || d->scheme == NULL || strcmp(d->scheme, "https") != 0)
 		return;
-	set_str(&d->pin, pin);
+	if (!d->pin_unsaved)
+		set_str(&d->pin, pin);
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, d->mac, sizeof sd.mac);
-	sd.tls_pin = pin;
-	if (store_device_upsert(d->p->store, &sd, &cause) != 0) {
-		log_warn("%s: TLS pin not stored: %s", d->mac, cause);
+	sd.tls_pin = d->pin;
+	d->pin_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	if (d->pin_unsaved) {
+		log_debug("%s: TLS pin not stored: %s", d->mac, cause);
 		free(cause);
 	}
 }
@@ -935,6 +979,12 @@ status_cb(const struct shelly_reply *r, void *arg)
 	status_events(d, r->status);
 	keep_samples(d, r->status);
 	store_result(d, r->status, r->body);
+	if (d->name_unsaved != NULL) {
+		char *name = d->name_unsaved;
+		d->name_unsaved = NULL;
+		observe_name(d, name);
+		free(name);
+	}
 
 	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
 	    r->status->sys.cfg_changed_cnt;
@@ -968,14 +1018,8 @@ config_cb(const struct shelly_reply *r, void *arg)
 			name = r->settings->name;
 		else if (r->config != NULL)
 			name = r->config->name;
-		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL) {
-			/* engine/devname: a rename on the device is an event, maybe followed. */
-			char *now = devname_observe(d->p->store, d->mac, d->name, name);
-			if (now != NULL) {
-				free(d->name);
-				d->name = now;
-			}
-		}
+		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL)
+			observe_name(d, name);
 	} else
 		log_debug("%s: settings not read: %s", d->mac, r->cause);
 	/* A failed settings read does not fail the poll: the status was read. */

@@ -444,9 +444,11 @@ op_store(struct registry_op *op, struct registry_result *res)
 	if (store_device_upsert(op->eng->store, &sd, &cause) != 0)
 		goto fail;
 	/* The name the settings read gave, compared as the poller compares it. */
-	if (op->have_own_name && op->reg != NULL && op->name == NULL)
-		free(devname_observe(op->eng->store, sd.mac, op->reg->name, op->own_name));
-	else if (op->have_own_name)
+	if (op->have_own_name && op->reg != NULL && op->name == NULL) {
+		char *followed = NULL; /* a write that failed: the poller observes it again */
+		(void)devname_observe(op->eng->store, sd.mac, op->reg->name, op->own_name, &followed);
+		free(followed);
+	} else if (op->have_own_name)
 		devname_remember(op->eng->store, sd.mac, op->own_name); /* a later rename is news */
 	if (!degraded)
 		store_device_release(op->eng->store, sd.mac, NULL); /* the operator confirmed it */

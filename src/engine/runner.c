@@ -221,30 +221,6 @@ is_light(enum action_kind k)
 	       k == ACTION_LIGHT_BRIGHTNESS;
 }
 
-/* "switch", "cover", "light" or NULL for device-wide actions. */
-static const char *
-component_name(enum action_kind k)
-{
-	switch (k) {
-	case ACTION_SWITCH_ON:
-	case ACTION_SWITCH_OFF:
-	case ACTION_SWITCH_TOGGLE:
-		return "switch";
-	case ACTION_COVER_OPEN:
-	case ACTION_COVER_CLOSE:
-	case ACTION_COVER_STOP:
-	case ACTION_COVER_POSITION:
-		return "cover";
-	case ACTION_LIGHT_ON:
-	case ACTION_LIGHT_OFF:
-	case ACTION_LIGHT_TOGGLE:
-	case ACTION_LIGHT_BRIGHTNESS:
-		return "light";
-	default:
-		return NULL;
-	}
-}
-
 /* What a successful action did, in a few words (malloc'd, sanitised): "switch:0 on". */
 static char *
 ok_text(const struct rdev *dev)
@@ -252,7 +228,7 @@ ok_text(const struct rdev *dev)
 	static const char *const cover_words[] = {"opening", "closing", "stopped"};
 	const struct action_result *ar = &dev->ar;
 	const struct action *a = &dev->a;
-	const char *comp = component_name(a->kind);
+	const char *comp = action_component(a->kind);
 	struct strbuf sb;
 	char *s;
 

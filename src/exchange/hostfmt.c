@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hostname.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-#define LABEL_MAX 63
+#define LABEL_MAX HOSTNAME_LABEL_MAX
 
 /* Folds s into a label: [a-z0-9] kept (A-Z lowered), runs of anything else become one '-'. */
 static void
@@ -37,45 +38,29 @@ fold(const char *s, char *out)
 	out[n] = '\0';
 }
 
-/*
- * Names a resolver or a hosts file keeps for itself: the loopback names Debian, Red Hat and
- * macOS write into /etc/hosts (localhost, localhost4/6, localhost-localdomain once folded,
- * ip6-localhost, ip6-allnodes, ...), broadcasthost, the mDNS domain "local", and the names
- * clients look up to configure themselves (wpad: a proxy script; isatap: a tunnel router).
- */
+/* The names given so far: names[0..n). */
+struct given {
+	char **names;
+	size_t n;
+};
+
 static int
-reserved(const char *label)
+given_cb(const char *name, void *arg)
 {
-	static const char *const exact[] = {
-	    "local", "localdomain", "broadcasthost", "wpad", "isatap"};
+	const struct given *g = arg;
 
-	if (strncmp(label, "localhost", 9) == 0 || strncmp(label, "ip6-", 4) == 0)
-		return 1;
-	return str_table_find(exact, (int)(sizeof exact / sizeof exact[0]), label) >= 0;
-}
-
-/* base + "-" + suffix, with base cut (and its trailing '-' dropped) to fit LABEL_MAX. */
-static char *
-with_suffix(const char *base, const char *suffix)
-{
-	size_t room = LABEL_MAX - 1 - strlen(suffix), len = strlen(base);
-
-	if (len > room)
-		len = room;
-	while (len > 0 && base[len - 1] == '-')
-		len--;
-	return xasprintf("%.*s-%s", (int)len, base, suffix);
+	return str_list_has(g->names, g->n, name);
 }
 
 char **
-hostfmt_names(const struct store_device *const *devs, size_t n)
+hostfmt_names(enum export_format format, const struct store_device *const *devs, size_t n)
 {
 	char **names = xcalloc(n ? n : 1, sizeof *names);
 	char base[LABEL_MAX + 1], tmp[LABEL_MAX + 8];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct store_device *d = devs[i];
-
+		struct given g = {names, i};
 		char *clean = str_sanitize(d->name != NULL && d->name[0] != '\0' ? d->name
 		                           : d->id                               ? d->id
 		                                                                 : "",
@@ -89,18 +74,10 @@ hostfmt_names(const struct store_device *const *devs, size_t n)
 			snprintf(tmp, sizeof tmp, "shelly-%s", base);
 			fold(tmp, base);
 		}
-		if (reserved(base))
+		if (hostname_reserved(base) ||
+		    (format == EXPORT_DNSMASQ && hostname_dnsmasq_keyword(base)))
 			snprintf(base, sizeof base, "shelly-%s", d->mac);
-		names[i] = xstrdup(base);
-		if (!str_list_has(names, i, names[i]))
-			continue;
-		free(names[i]);
-		names[i] = with_suffix(base, d->mac + 6);
-		for (unsigned k = 2; str_list_has(names, i, names[i]); k++) {
-			snprintf(tmp, sizeof tmp, "%s-%u", d->mac, k);
-			free(names[i]);
-			names[i] = with_suffix(base, tmp);
-		}
+		names[i] = hostname_unique(base, d->mac, 1, given_cb, &g);
 	}
 	return names;
 }
@@ -194,13 +171,17 @@ void
 hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
     struct strbuf *out, struct strbuf *notes)
 {
-	char **names = hostfmt_names(devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
+	char **names = hostfmt_names(format, devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
 	char ip[INET6_ADDRSTRLEN], mac[18];
 	size_t nused = 0;
 	const char *hash = format == EXPORT_KEA ? "//" : "#";
 
+	/* Kea ignores global reservations unless asked (reservations-global defaults to false);
+	 * reservations-in-subnet stays on, its default, so a subnet's own ones still count. */
 	if (format == EXPORT_KEA)
-		strbuf_append(out, "{\n  \"Dhcp4\": {\n    \"reservations\": [");
+		strbuf_append(out,
+		    "{\n  \"Dhcp4\": {\n    \"reservations-global\": true,\n"
+		    "    \"reservations-in-subnet\": true,\n    \"reservations\": [");
 	else
 		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
 	for (size_t i = 0; i < n; i++) {

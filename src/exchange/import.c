@@ -293,6 +293,10 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 		return 0;
 	if (v->type != TOML_TABLE || is_null(c, v))
 		return bad(c, v, section, "expected a table of strings");
+	/* room for all at once, not one more per key */
+	doc->keys = xreallocarray(doc->keys, doc->nset + doc->nsec + v->n + 1, sizeof *doc->keys);
+	doc->values =
+	    xreallocarray(doc->values, doc->nset + doc->nsec + v->n + 1, sizeof *doc->values);
 	for (size_t k = 0; k < v->n; k++) {
 		char *field = xasprintf("%s.%s", section, v->keys[k]);
 		int is_secret = strncmp(v->keys[k], EXPORT_SECRET_PREFIX, plen) == 0, rc = 0;
@@ -308,9 +312,6 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 		free(field);
 		if (rc != 0)
 			return -1;
-		doc->keys = xreallocarray(doc->keys, doc->nset + doc->nsec + 1, sizeof *doc->keys);
-		doc->values =
-		    xreallocarray(doc->values, doc->nset + doc->nsec + 1, sizeof *doc->values);
 		doc->keys[doc->nset + doc->nsec] = v->keys[k];
 		doc->values[doc->nset + doc->nsec] = v->items[k]->str;
 		if (secrets)
@@ -707,6 +708,11 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	size_t i = 0;
 	char *why = NULL;
 
+	/* A byte order mark (editors on Windows write one) is not part of either format. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
 	c.json = i < len && buf[i] == '{';
@@ -885,8 +891,50 @@ staged_commit(struct staged *st, char **cause)
 	return rc;
 }
 
+struct stored_snap {
+	const struct imp_snap *p;
+	int found, rows;
+};
+
+static int
+stored_snap_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct stored_snap *m = arg;
+	int same_time = m->p->has_ts ? r->ts_ms == m->p->ts_ms : m->rows == 0;
+	char *clean;
+
+	m->rows++;
+	if (!same_time)
+		return 0;
+	clean = cfgdoc_strip_secrets(r->body != NULL ? r->body : "", NULL);
+	m->found = strcmp(clean, m->p->body) == 0;
+	str_free_secret(clean);
+	return m->found;
+}
+
+/*
+ * 1 when p is a snapshot the store holds already but for the secret lines a file exported
+ * without --include-secrets leaves out: the one of the same time (the newest for a snapshot
+ * without time) equals p once its secret lines are removed. Restoring such a backup into the
+ * database that wrote it adds no poorer copy, which would become the newest.
+ */
+static int
+stored_without_secrets(struct store *s, const char *mac, const struct imp_snap *p)
+{
+	struct stored_snap m = {p, 0, 0};
+	char *cause = NULL;
+
+	if (s == NULL ||
+	    cfgstore_snapshots(s, mac, CFGSTORE_SNAPSHOTS_KEPT, stored_snap_cb, &m, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return m.found;
+}
+
 static struct cfgrestore *
-plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *const *desired)
+plan(struct store *s, const struct import_doc *doc, int replace, int64_t now_ms,
+    const char *const *desired)
 {
 	/* a version 1 file cannot hold configuration, so replacing keeps what is stored */
 	struct cfgrestore *r = cfgrestore_new(replace && doc->has_config);
@@ -902,6 +950,8 @@ plan(const struct import_doc *doc, int replace, int64_t now_ms, const char *cons
 		for (size_t k = cf->nsnaps; k-- > 0;) { /* oldest first */
 			const struct imp_snap *p = &cf->snaps[k];
 
+			if (stored_without_secrets(s, cf->mac, p))
+				continue;
 			if (p->has_ts)
 				cfgrestore_history(r, cf->mac, p->ts_ms, p->gen, p->has_rev, p->rev,
 				    p->reason, p->body);
@@ -1049,7 +1099,7 @@ import_apply(struct store *s, const struct import_doc *doc, int replace, int dry
 		return 0;
 	}
 	texts_init(&t, s, doc);
-	r = plan(doc, replace, (int64_t)time(NULL) * 1000, t.desired);
+	r = plan(s, doc, replace, (int64_t)time(NULL) * 1000, t.desired);
 	im.devices = doc->devs;
 	im.ndevices = doc->n;
 	im.keys = doc->keys;

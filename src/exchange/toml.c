@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,7 @@ toml_free(struct toml_value *v)
 	free(v->items);
 	free(v->keys);
 	free(v->keylens);
+	free(v->index);
 	free(v->str);
 	free(v);
 }
@@ -125,9 +127,59 @@ toml_array_push(struct toml_value *arr, struct toml_value *item)
 	arr->items[arr->n++] = item;
 }
 
+/*
+ * A table of more than INDEX_MIN keys gets a hash index (open addressing, at most half full), so
+ * that finding a key, and so adding one (keys are unique), does not scan the table: a settings
+ * table of 300 000 keys took minutes to read when every addition compared every key before it.
+ */
+#define INDEX_MIN 8
+
+static size_t
+key_hash(const char *key, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * UINT64_C(1099511628211);
+	return (size_t)h;
+}
+
+static void
+index_put(struct toml_value *tbl, size_t k)
+{
+	size_t mask = tbl->nindex - 1, h = key_hash(tbl->keys[k], tbl->keylens[k]) & mask;
+
+	while (tbl->index[h] != 0)
+		h = (h + 1) & mask;
+	tbl->index[h] = k + 1;
+}
+
+static void
+index_build(struct toml_value *tbl)
+{
+	size_t want = 32;
+
+	while (want < tbl->n * 2 + 2)
+		want *= 2;
+	free(tbl->index);
+	tbl->index = xcalloc(want, sizeof *tbl->index);
+	tbl->nindex = want;
+	for (size_t k = 0; k < tbl->n; k++)
+		index_put(tbl, k);
+}
+
 static struct toml_value *
 table_find(const struct toml_value *tbl, const char *key, size_t len)
 {
+	if (tbl->index != NULL) {
+		size_t mask = tbl->nindex - 1, h = key_hash(key, len) & mask, slot;
+
+		for (; (slot = tbl->index[h]) != 0; h = (h + 1) & mask)
+			if (tbl->keylens[slot - 1] == len &&
+			    memcmp(tbl->keys[slot - 1], key, len) == 0)
+				return tbl->items[slot - 1];
+		return NULL;
+	}
 	for (size_t k = 0; k < tbl->n; k++)
 		if (tbl->keylens[k] == len && memcmp(tbl->keys[k], key, len) == 0)
 			return tbl->items[k];
@@ -148,6 +200,10 @@ toml_table_add(struct toml_value *tbl, const char *key, size_t len, struct toml_
 	tbl->keys[tbl->n] = copy;
 	tbl->keylens[tbl->n] = len;
 	tbl->items[tbl->n++] = item;
+	if (tbl->index != NULL && tbl->n * 2 <= tbl->nindex)
+		index_put(tbl, tbl->n - 1);
+	else if (tbl->n > INDEX_MIN)
+		index_build(tbl);
 	return 0;
 }
 

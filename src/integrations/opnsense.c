@@ -203,6 +203,27 @@ send_owned(struct opnsense_sync *s, enum http_method m, char *path, const char *
 }
 
 /*
+ * A certificate that did not verify, with no pin set: OPNsense's own certificate is
+ * self-signed (for OPNsense.localdomain, reached by address), so the message names the fix,
+ * opnsense-pin, with the key this connection saw and how to read the firewall's to compare.
+ */
+static char *
+tls_unverified(const struct opnsense_sync *s, const struct http_response *resp)
+{
+	char pin[OPN_PIN_TEXT];
+	int seen = resp->pin_sha256 != NULL && opn_pin_format(resp->pin_sha256, pin) == 0;
+
+	return xasprintf("%s: %s. The firewall's certificate is not trusted (OPNsense's own is "
+	                 "self-signed): pin its key with set opnsense-pin %s%s, or set "
+	                 "opnsense-ca to the CA of a certificate that names %s. The key as the "
+	                 "firewall has it, to compare: openssl s_client -connect %s:%u </dev/null "
+	                 "| openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | "
+	                 "openssl dgst -sha256 -binary | openssl base64",
+	    s->what, resp->cause, seen ? pin : "sha256//BASE64",
+	    seen ? " (the key this connection saw)" : "", s->host, s->host, (unsigned)s->port);
+}
+
+/*
  * The failure of a reply as a message naming what was done, or NULL when the reply is a 2xx.
  * *absent is set for 404 (an endpoint or module that is not there).
  */
@@ -226,6 +247,10 @@ failure_of(const struct opnsense_sync *s, const struct http_response *resp, int 
 		    "%s: no answer within %.1f s", s->what, (double)resp->elapsed_ms / 1000.0);
 	case HTTP_STATUS:
 		break;
+	case HTTP_TLS_ERROR:
+		if (s->pin[0] == '\0' && !s->insecure)
+			return tls_unverified(s, resp);
+		return xasprintf("%s: %s", s->what, resp->cause);
 	default:
 		return xasprintf("%s: %s", s->what, resp->cause);
 	}

@@ -27,6 +27,23 @@ struct opts {
 };
 
 /*
+ * The value of a key file that holds one line which is not a named line ("key=..." or
+ * "secret=..."), malloc'd (free with conf_secret_free); NULL otherwise. OPNsense keys and
+ * secrets are base64, so the value alone may hold '=' (padding).
+ */
+static char *
+value_alone(const char *raw)
+{
+	size_t n = strcspn(raw, "\r\n");
+
+	if (raw[n + strspn(raw + n, "\r\n")] != '\0')
+		return NULL; /* more than one line */
+	if (strncmp(raw, "key=", 4) == 0 || strncmp(raw, "secret=", 7) == 0)
+		return NULL;
+	return xstrndup(raw, n);
+}
+
+/*
  * Reads a key or secret file named by option id. A file readable by everyone is refused; a
  * file downloaded from OPNsense ("key=...\nsecret=...") may serve for both options, the line
  * named field being taken. Returns the value (free with conf_secret_free) or NULL + *cause.
@@ -35,7 +52,7 @@ static char *
 read_keyfile(const struct opnsense_env *env, enum option_id id, const char *field, char **cause)
 {
 	const char *ref = conf_get_str(env->cfg, id), *name = conf_option_info(id)->name;
-	char *raw, *err = NULL, *path, *line, *save = NULL, *out = NULL;
+	char *raw, *err = NULL, *path, *line, *save = NULL, *out = NULL, *alone;
 	struct stat st;
 	size_t flen = strlen(field);
 
@@ -61,12 +78,16 @@ read_keyfile(const struct opnsense_env *env, enum option_id id, const char *fiel
 		free(err);
 		return NULL;
 	}
+	alone = value_alone(raw);
 	for (line = strtok_r(raw, "\r\n", &save); line != NULL && out == NULL;
 	     line = strtok_r(NULL, "\r\n", &save))
 		if (strncmp(line, field, flen) == 0 && line[flen] == '=')
 			out = xstrdup(line + flen + 1);
-	if (out == NULL && strchr(raw, '=') == NULL && strchr(raw, '\n') == NULL)
-		out = xstrdup(raw);
+	if (out == NULL) {
+		out = alone;
+		alone = NULL;
+	}
+	conf_secret_free(alone);
 	conf_secret_free(raw);
 	if (out == NULL || out[0] == '\0') {
 		conf_secret_free(out);

@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hostname.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Longest device name kept in a description after the marker. */
 #define DESCR_NAME_MAX 48
-/* Room for "-" and the last six digits of a MAC, appended to a host name shared by several. */
-#define SUFFIX_LEN 7
 
 static const char *const action_done[] = {
 #define OPN_ACTION_DONE(id, done, planned) done,
@@ -56,18 +55,24 @@ dup0(const char *s)
 	return xstrdup(s != NULL ? s : "");
 }
 
-/* The description written on a device's record: marker, MAC, then a plain copy of its name. */
+/*
+ * The description written on a device's record: marker, MAC, then a plain copy of its name.
+ * OPNsense descriptions hold UTF-8, so letters such as the u-umlaut of "Kuche" stay; control
+ * characters, escape sequences and bidi controls go (str_sanitize), invalid bytes show as
+ * U+FFFD, and markup and quoting characters become '_'.
+ */
 static char *
 descr_for(const struct want *w)
 {
-	char name[DESCR_NAME_MAX + 1];
-	size_t n = 0;
+	char *name = str_sanitize(w->d->name, DESCR_NAME_MAX), *descr;
 
-	for (const char *p = w->d->name; p != NULL && *p != '\0' && n < DESCR_NAME_MAX; p++)
-		name[n++] = (*p >= ' ' && *p <= '~' && strchr("<>&\"'\\", *p) == NULL) ? *p : '_';
-	name[n] = '\0';
-	return n > 0 ? xasprintf(OPN_MARKER "%s %s", w->d->mac, name)
-	             : xasprintf(OPN_MARKER "%s", w->d->mac);
+	for (char *p = name; *p != '\0'; p++)
+		if (strchr("<>&\"'\\", *p) != NULL)
+			*p = '_';
+	descr = name[0] != '\0' ? xasprintf(OPN_MARKER "%s %s", w->d->mac, name)
+	                        : xasprintf(OPN_MARKER "%s", w->d->mac);
+	free(name);
+	return descr;
 }
 
 static int
@@ -102,41 +107,62 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	                                             : fallback;
 	if (opn_hostname_derive(base, w->host, &w->host_why) != 0)
 		w->host[0] = '\0';
+	else if (hostname_reserved(w->host) || /* as the exports do: never wpad, localhost... */
+	         (st->backend == OPN_DNSMASQ && hostname_dnsmasq_keyword(w->host)))
+		opn_hostname_derive(fallback, w->host, &w->host_why);
 	for (size_t i = 0; w->has_ip && i < st->nsubnets && w->subnet == NULL; i++)
 		if (cidr_contains(&st->subnets[i].net, w->addr))
 			w->subnet = &st->subnets[i];
 }
 
+/* The names of the other devices (plain or made unique already) and of records of another MAC
+ * than device self's. */
+struct names_in_use {
+	const struct opn_state *st;
+	const struct want *w;
+	size_t n, self;
+};
+
+static int
+in_use_cb(const char *name, void *arg)
+{
+	const struct names_in_use *u = arg;
+
+	for (size_t j = 0; j < u->n; j++)
+		if (j != u->self && str_caseeq(u->w[j].host, name))
+			return 1;
+	for (size_t k = 0; k < u->st->nrecords; k++) {
+		const struct opn_record *r = &u->st->records[k];
+
+		if (!is_own(r) && str_caseeq(r->hostname, name) &&
+		    !opn_record_has_mac(r, u->w[u->self].d->mac))
+			return 1;
+	}
+	return 0;
+}
+
 /* Host names shared by two devices, or by a device and a record of another MAC, get the last
- * six digits of the device's MAC appended, so every name is unique and stays stable. */
+ * six digits of the device's MAC appended (then a counter, while that is taken too: the
+ * exports' rule, util/hostname), so every name is unique and stays stable. */
 static void
 make_unique(const struct opn_state *st, struct want *w, size_t n)
 {
 	int *clash = xcalloc(n + 1, sizeof *clash);
 
 	for (size_t i = 0; i < n; i++) {
-		if (w[i].host[0] == '\0')
-			continue;
-		for (size_t j = 0; j < n && !clash[i]; j++)
-			clash[i] = j != i && str_caseeq(w[i].host, w[j].host);
-		for (size_t k = 0; k < st->nrecords && !clash[i]; k++) {
-			const struct opn_record *r = &st->records[k];
+		struct names_in_use u = {st, w, n, i};
 
-			clash[i] = !is_own(r) && str_caseeq(r->hostname, w[i].host) &&
-			           !opn_record_has_mac(r, w[i].d->mac);
-		}
+		clash[i] = w[i].host[0] != '\0' && in_use_cb(w[i].host, &u);
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t len;
+		struct names_in_use u = {st, w, n, i};
+		char *name;
 
 		if (!clash[i])
 			continue;
-		len = strlen(w[i].host);
-		if (len > OPN_HOSTNAME_MAX - SUFFIX_LEN)
-			len = OPN_HOSTNAME_MAX - SUFFIX_LEN;
-		while (len > 0 && w[i].host[len - 1] == '-')
-			len--;
-		snprintf(w[i].host + len, sizeof w[i].host - len, "-%s", w[i].d->mac + 6);
+		name = hostname_unique(w[i].host, w[i].d->mac, 0, in_use_cb, &u);
+		str_copy(w[i].host, sizeof w[i].host, name);
+		free(name);
 	}
 	free(clash);
 }

@@ -761,12 +761,14 @@ opn_parse_error(const char *body, size_t len)
 
 /* Pins */
 
+static const char b64_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /* The value of a base64 digit, or -1. */
 static int
 b64_value(char c)
 {
-	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *digits = b64_digits;
 	const char *p = c != '\0' ? strchr(digits, c) : NULL;
 
 	return p != NULL ? (int)(p - digits) : -1;
@@ -823,6 +825,28 @@ opn_pin_parse(const char *text, char hex[65])
 	}
 	hex[n] = '\0';
 	return n == 64 ? 0 : -1;
+}
+
+int
+opn_pin_format(const char *text, char out[OPN_PIN_TEXT])
+{
+	char hex[65];
+	uint32_t acc = 0;
+	size_t n = 8;
+	int bits = 0;
+
+	if (opn_pin_parse(text, hex) != 0)
+		return -1;
+	memcpy(out, "sha256//", 8);
+	for (size_t i = 0; i < 64; i += 2) {
+		acc = (acc << 8) | (uint32_t)strtoul((char[]){hex[i], hex[i + 1], '\0'}, NULL, 16);
+		for (bits += 8; bits >= 6; bits -= 6)
+			out[n++] = b64_digits[(acc >> (bits - 6)) & 63];
+	}
+	out[n++] = b64_digits[(acc << (6 - bits)) & 63]; /* 32 bytes: 4 bits are left */
+	out[n++] = '=';
+	out[n] = '\0';
+	return 0;
 }
 
 /* Names */

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,7 @@ devconfig_done(struct devconfig *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].value);
 	free(c->e);
+	free(c->bad);
 	devconfig_init(c);
 }
 
@@ -288,6 +290,35 @@ devconfig_copy(struct devconfig *dst, const struct devconfig *src)
 	for (size_t i = 0; i < src->n; i++)
 		devconfig_set(
 		    dst, src->e[i].field, src->e[i].index, src->e[i].state, src->e[i].value);
+	if (src->nbad > 0) {
+		dst->bad = xcalloc(src->nbad, sizeof *dst->bad);
+		memcpy(dst->bad, src->bad, src->nbad * sizeof *dst->bad);
+		dst->nbad = src->nbad;
+	}
+}
+
+bool
+devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		if (c->bad[i].field == f && c->bad[i].index == index)
+			return true;
+	return false;
+}
+
+/* Records that the reply holds (f, index) with a type the field cannot have. */
+static void
+mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
+{
+	struct devconfig_entry *b;
+
+	if (devconfig_unreadable(c, f, index))
+		return;
+	c->bad = xreallocarray(c->bad, c->nbad + 1, sizeof *c->bad);
+	b = &c->bad[c->nbad++];
+	memset(b, 0, sizeof *b);
+	b->field = f;
+	b->index = index;
 }
 
 /* Position of (f, index) in the sorted entries; *found tells whether it is there. */
@@ -411,7 +442,8 @@ map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
 
 static int timer_delay(enum devconfig_field f);
 
-/* Reads one item as the field's canonical value into c. Ignores values of the wrong shape. */
+/* Reads one item as the field's canonical value into c. A value of the wrong type is marked
+ * unreadable (text a field refuses is left out: the device has it, but it cannot be kept). */
 static void
 read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
     const char *g1map)
@@ -432,15 +464,19 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	}
 	switch (fi->type) {
 	case DCT_BOOL:
-		if ((b = json_bool(item)) < 0)
+		if ((b = json_bool(item)) < 0) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, b ? "true" : "false");
 		return;
 	case DCT_INT:
 	case DCT_NUM:
 		d = json_number(item);
-		if (isnan(d))
+		if (isnan(d)) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		if (fi->type == DCT_INT)
 			snprintf(buf, sizeof buf, "%lld", (long long)llround(d));
 		else
@@ -448,8 +484,10 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, buf);
 		return;
 	default:
-		if ((s = json_string(item)) == NULL)
+		if ((s = json_string(item)) == NULL) {
+			mark_unreadable(c, fi->id, index);
 			return;
+		}
 		if (fi->type == DCT_ENUM && g1map != NULL)
 			s = map_enum(g1map, s, false, buf, sizeof buf);
 		/* Device text is kept only when it is what the field accepts. */
@@ -690,9 +728,23 @@ devconfig_timer_changes(struct devconfig *changes, const struct devconfig *desir
 
 /* --- Diff -------------------------------------------------------------------------------- */
 
+/*
+ * Gen1 firmware keeps its numbers with a fraction (lat, lng, timer delays, max times) as 32-bit
+ * floats and prints them with up to 6 decimals: 45.7754 reads back as 45.775398. Two values
+ * are the same when they differ by no more than that storage and printing lose: a float's
+ * relative precision (FLT_EPSILON) or half the last printed decimal, whichever is larger.
+ */
+static bool
+gen1_float_equal(double want, double have)
+{
+	double tolerance = fmax(fabs(want) * FLT_EPSILON, 0.5e-6);
+
+	return fabs(want - have) <= tolerance + 1e-12;
+}
+
 static bool
 values_equal(const struct devconfig_field_info *fi, const struct devconfig_entry *d,
-    const struct devconfig_entry *a)
+    const struct devconfig_entry *a, int gen)
 {
 	const char *dv = d->state == DEVCONFIG_VALUE ? d->value : "";
 	const char *av = a->state == DEVCONFIG_VALUE ? a->value : "";
@@ -702,6 +754,8 @@ values_equal(const struct devconfig_field_info *fi, const struct devconfig_entry
 			return false;
 		if (d->state != DEVCONFIG_VALUE)
 			return true;
+		if (fi->type == DCT_NUM && gen == 1)
+			return gen1_float_equal(strtod(dv, NULL), strtod(av, NULL));
 		return fabs(strtod(dv, NULL) - strtod(av, NULL)) < 1e-9;
 	}
 	if (fi->type == DCT_BOOL && d->state != a->state)
@@ -727,12 +781,14 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 		r->desired = d->value;
 		r->actual = a != NULL ? a->value : NULL;
 		if (a == NULL)
-			r->kind = DIFF_UNSUPPORTED;
+			r->kind = devconfig_unreadable(actual, d->field, d->index)
+			              ? DIFF_UNREADABLE
+			              : DIFF_UNSUPPORTED;
 		else if (flag_is(desired, timer_enable(d->field), d->index, "false"))
 			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
 			r->kind = DIFF_UNKNOWN;
-		else if (values_equal(&fields[d->field], d, a))
+		else if (values_equal(&fields[d->field], d, a, actual->gen))
 			r->kind = DIFF_SAME;
 		else {
 			r->kind = DIFF_DRIFT;
@@ -969,7 +1025,7 @@ devconfig_cuts_network(
 		if (!(fields[e->field].flags & DCF_NETWORK))
 			continue;
 		if (a != NULL && !(fields[e->field].flags & DCF_SECRET) &&
-		    values_equal(&fields[e->field], e, a))
+		    values_equal(&fields[e->field], e, a, actual->gen))
 			continue;
 		devconfig_name(e->field, e->index, why, size);
 		return 1;

@@ -75,24 +75,29 @@ static const struct field light_fields[] = {
 	TAIL(dev_light),
 };
 
-/* What a meter and each of its phases measure alike. */
-#define METERED(st) \
-	R(st, "power_w", "power", " W", 1, POWER, 1, power_w), \
-	R(st, "apparent_power_va", NULL, "", 1, APPARENT_POWER, 1, aprt_power_va), \
-	R(st, "voltage_v", "voltage", " V", 1, VOLTAGE, 1, voltage_v), \
-	R(st, "current_a", "current", " A", 3, CURRENT, 1, current_a), \
-	R(st, "pf", "pf", "", 2, POWER_FACTOR, 1, pf), MAINS_FREQ(st), \
-	ENERGY(st), \
-	R(st, "returned_energy_wh", "returned", " Wh", 3, RET_ENERGY, 3600, ret_energy_wh)
+/*
+ * What a meter and each of its phases measure alike. A phase's readings are metrics of their
+ * own (P is PHASE_), not series beside the meter's totals: sum() over a family must not count
+ * a three-phase meter twice.
+ */
+#define METERED(st, P) \
+	R(st, "power_w", "power", " W", 1, P##POWER, 1, power_w), \
+	R(st, "apparent_power_va", NULL, "", 1, P##APPARENT_POWER, 1, aprt_power_va), \
+	R(st, "voltage_v", "voltage", " V", 1, P##VOLTAGE, 1, voltage_v), \
+	R(st, "current_a", "current", " A", 3, P##CURRENT, 1, current_a), \
+	R(st, "pf", "pf", "", 2, P##POWER_FACTOR, 1, pf), \
+	R(st, "frequency_hz", NULL, "", 1, P##FREQUENCY, 1, freq_hz), \
+	R(st, "energy_wh", "energy", " Wh", 3, P##ENERGY, 3600, energy_wh), \
+	R(st, "returned_energy_wh", "returned", " Wh", 3, P##RET_ENERGY, 3600, ret_energy_wh)
 
 static const struct field meter_fields[] = {
-	METERED(dev_meter),
+	METERED(dev_meter, ),
 	V(dev_meter, "reactive_power_var", reactive_var),
 	V(dev_meter, "n_current_a", n_current_a),
 };
 
 static const struct field phase_fields[] = {
-	METERED(dev_phase),
+	METERED(dev_phase, PHASE_),
 };
 
 static const struct field input_fields[] = {

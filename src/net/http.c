@@ -210,6 +210,9 @@ struct warned {
 	char key[];
 };
 
+/* Easy handles kept for reuse (one per transfer a poll keeps in flight at most, by default). */
+#define HTTP_SPARE_EASY 64
+
 struct http {
 	struct loop *loop;
 	CURLM *multi;
@@ -227,6 +230,8 @@ struct http {
 	void *allow_arg;
 	bool flushing;
 	bool freeing;
+	CURL *spare[HTTP_SPARE_EASY]; /* finished handles, reset, for the next transfers */
+	int nspare;
 };
 
 static const char *const http_result_names[] = {
@@ -337,6 +342,29 @@ req_complete(struct req *r, enum http_result result, char *cause)
 		loop_timer_arm(http->kick, 0);
 }
 
+/*
+ * A finished transfer's handle, for the next request: curl_easy_reset drops every option
+ * (URL, credentials, pin, CA, callbacks) and the authentication state, keeping allocations
+ * that an init and a cleanup per request redid. Connections are never reused
+ * (CURLOPT_FORBID_REUSE, CURLOPT_FRESH_CONNECT), nor TLS sessions.
+ */
+static void
+easy_put(struct http *http, CURL *e)
+{
+	if (http->freeing || http->nspare == HTTP_SPARE_EASY) {
+		curl_easy_cleanup(e);
+		return;
+	}
+	curl_easy_reset(e);
+	http->spare[http->nspare++] = e;
+}
+
+static CURL *
+easy_get(struct http *http)
+{
+	return http->nspare > 0 ? http->spare[--http->nspare] : curl_easy_init();
+}
+
 /* Releases the lane and global slot of a running request and drops its transfer. */
 static void
 req_stop_transfer(struct req *r)
@@ -345,7 +373,7 @@ req_stop_transfer(struct req *r)
 	struct lane *lane = r->lane;
 
 	curl_multi_remove_handle(http->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	easy_put(http, r->easy);
 	r->easy = NULL;
 	http->inflight--;
 	lane->inflight--;
@@ -593,7 +621,7 @@ req_start(struct req *r, char **cause)
 
 	if (r->errbuf == NULL)
 		r->errbuf = xcalloc(1, CURL_ERROR_SIZE);
-	e = r->easy = curl_easy_init();
+	e = r->easy = easy_get(http);
 	if (e == NULL) {
 		*cause = xstrdup("curl_easy_init failed");
 		return -1;
@@ -1042,6 +1070,8 @@ http_free(struct http *http)
 		}
 	}
 	flush(http);
+	while (http->nspare > 0)
+		curl_easy_cleanup(http->spare[--http->nspare]);
 	curl_multi_cleanup(http->multi);
 	while ((s = LIST_FIRST(&http->socks)) != NULL) {
 		LIST_REMOVE(s, entry);

@@ -345,8 +345,9 @@ readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void 
 	(void)req;
 	fleet_get_totals(ex->fleet, &t);
 	if (!t.store_healthy)
-		httpd_reply_text(reply, 503, "not ready: database: %s\n",
-		    t.store_error != NULL ? t.store_error : "?");
+		httpd_reply_text(reply, 503, "not ready: database: %s (%lld s ago)\n",
+		    t.store_error != NULL ? t.store_error : "?",
+		    (long long)((loop_wall_ms() - t.store_error_ms) / 1000));
 	else if (t.role != FLEET_LEADER)
 		httpd_reply_text(
 		    reply, 200, "ready: standing by (another poller holds the lease)\n");

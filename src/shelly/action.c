@@ -137,6 +137,48 @@ action_light_parse(const char *type, enum action_light *out)
 }
 
 const char *
+action_component(enum action_kind kind)
+{
+	switch (kind) {
+	case ACTION_SWITCH_ON:
+	case ACTION_SWITCH_OFF:
+	case ACTION_SWITCH_TOGGLE:
+		return "switch";
+	case ACTION_COVER_OPEN:
+	case ACTION_COVER_CLOSE:
+	case ACTION_COVER_STOP:
+	case ACTION_COVER_POSITION:
+		return "cover";
+	case ACTION_LIGHT_ON:
+	case ACTION_LIGHT_OFF:
+	case ACTION_LIGHT_TOGGLE:
+	case ACTION_LIGHT_BRIGHTNESS:
+		return "light";
+	default:
+		return NULL;
+	}
+}
+
+void
+action_channel_forms(const struct action_info *ai, char *buf, size_t size)
+{
+	const char *comp = ai->needs_id ? action_component(ai->kind) : NULL;
+	size_t n;
+
+	if (!ai->needs_id) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (comp == NULL || strcmp(comp, "light") != 0) {
+		snprintf(buf, size, comp != NULL ? "N|%s:N" : "N", comp);
+		return;
+	}
+	n = (size_t)snprintf(buf, size, "N");
+	for (size_t i = 0; i < sizeof light_types / sizeof light_types[0] && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "|%s:N", light_types[i].type);
+}
+
+const char *
 action_light_type(enum action_light light)
 {
 	for (size_t i = 0; i < sizeof light_types / sizeof light_types[0]; i++)

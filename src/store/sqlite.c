@@ -728,7 +728,7 @@ db_connect(const char *path, sqlite3 **out, char **cause)
 		return -1;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, STORE_SQLITE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(db, STORE_BUSY_WAIT_MS);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
 	/*
@@ -1272,9 +1272,13 @@ sq_setting_list(void *v, store_row_cb cb, void *arg, char **cause)
 /* Configuration management (store/cfgstore.c). */
 
 static const char *const cfg_sql[SCS__COUNT] = {
+    /* a read snapshot: none when the device's newest one has the same body, so repeated
+     * reads of an unchanged configuration do not push the history out */
     [SCS_SNAP_ADD] = "INSERT INTO config_snapshots (mac, ts, gen, cfg_rev, reason, body) "
                      "SELECT ?1, ?7, NULLIF(?8, 0), CAST(?4 AS REAL), ?2, ?3 "
-                     "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)",
+                     "WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1) AND ?3 IS NOT "
+                     "(SELECT body FROM config_snapshots WHERE mac = ?1 ORDER BY id DESC "
+                     "LIMIT 1)",
     [SCS_SNAP_PRUNE] = "DELETE FROM config_snapshots WHERE mac = ?1 AND id NOT IN "
                        "(SELECT id FROM config_snapshots WHERE mac = ?1 ORDER BY id DESC "
                        "LIMIT ?7)",
@@ -1550,7 +1554,7 @@ sq_backup(void *v, const char *path, char **cause)
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			sqlite3_sleep(20);
 	} while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
-	    ++tries < STORE_SQLITE_BUSY_TIMEOUT_MS / 20);
+	    ++tries < STORE_BUSY_WAIT_MS / 20);
 	sqlite3_backup_finish(bk);
 	if (rc != SQLITE_DONE) {
 		*cause = xasprintf("%s: backup of %s to %s", sqlite3_errstr(rc), b->path, path);
@@ -1672,6 +1676,12 @@ sq_data_version(void *v)
 	return pragma_value(b, ST_DATA_VERSION) + (int64_t)sqlite3_total_changes64(b->db);
 }
 
+static void
+sq_set_busy_wait(void *v, int ms)
+{
+	sqlite3_busy_timeout(((struct sq *)v)->db, ms);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1702,6 +1712,7 @@ static const struct store_ops sqlite_ops = {
 	.lease_release = sq_lease_release,
 	.prune = sq_prune,
 	.cfg_batch = sq_cfg_batch,
+	.set_busy_wait = sq_set_busy_wait,
 	.backup = sq_backup,
 	.integrity_check = sq_integrity_check,
 	.size_bytes = sq_size_bytes,

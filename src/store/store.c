@@ -7,6 +7,7 @@
 #include "util/str.h"
 
 #include "store/backend.h"
+#include "store_health.h"
 #include "store_rows.h"
 #include "store/sqlite.h"
 #include "util/dirs.h"
@@ -55,9 +56,8 @@ struct store {
 	size_t nev, capev;
 	uint64_t dropped;
 
-	int healthy;
-	int lease_bad; /* the last lease write failed (a full disk stops a stand-by's writes too) */
-	char *last_error;
+	struct store_health_marks health; /* failed writes, by kind (store_health.h) */
+	int busy_ms; /* store_set_busy_wait */
 };
 
 /* The copies of a list's rows (struct store_rows, store_rows.h). */
@@ -96,6 +96,14 @@ fail(char **cause, char *why)
 {
 	give_cause(cause, why);
 	return -1;
+}
+
+/* A write of a device, setting or audit line failed: the store's health says so (why: owned). */
+static int
+settings_failed(struct store *s, char **cause, char *why)
+{
+	store_health_note(&s->health, STORE_WRITE_SETTINGS, why);
+	return fail(cause, why);
 }
 
 static int
@@ -180,7 +188,8 @@ store_open(const char *url, struct store **out, char **cause)
 	s->ops = ops;
 	s->b = b;
 	s->smp_limit = QUEUE_LIMIT_DEFAULT;
-	s->healthy = 1;
+	s->health.settle_ms = STORE_HEALTH_SETTLE_MS;
+	s->busy_ms = STORE_BUSY_WAIT_MS;
 	*out = s;
 	return 0;
 }
@@ -280,7 +289,7 @@ store_free(struct store *s)
 	free(s->seen_at.v);
 	free(s->smp);
 	free(s->ev);
-	free(s->last_error);
+	store_health_done(&s->health);
 	free(s);
 }
 
@@ -481,7 +490,8 @@ store_device_upsert(struct store *s, const struct store_device *d, char **cause)
 	if (d->port < 0 || d->port > 65535)
 		return fail(cause, xasprintf("device %s: invalid port %d", copy.mac, d->port));
 	if (s->ops->device_upsert(s->b, &copy, &why) != 0)
-		return fail(cause, why);
+		return settings_failed(s, cause, why);
+	store_health_note(&s->health, STORE_WRITE_SETTINGS, NULL);
 	return 0;
 }
 
@@ -578,7 +588,8 @@ store_device_remove(struct store *s, const char *key, char **cause)
 	store_device_free(d);
 	rc = s->ops->device_delete(s->b, mac, &why);
 	if (rc < 0)
-		return fail(cause, why);
+		return settings_failed(s, cause, why);
+	store_health_note(&s->health, STORE_WRITE_SETTINGS, NULL);
 	queue_purge(s, mac);
 	return rc;
 }
@@ -675,7 +686,8 @@ store_audit_append(struct store *s, const struct store_audit *a, char **cause)
 	if (a->action == NULL)
 		return fail(cause, xstrdup("audit: no action"));
 	if (s->ops->audit_append(s->b, a, &why) != 0)
-		return fail(cause, why);
+		return settings_failed(s, cause, why);
+	store_health_note(&s->health, STORE_WRITE_SETTINGS, NULL);
 	return 0;
 }
 
@@ -716,7 +728,8 @@ store_setting_set(struct store *s, const char *key, const char *value, char **ca
 	if (key == NULL || *key == '\0')
 		return fail(cause, xstrdup("setting: empty key"));
 	if (s->ops->setting_set(s->b, key, value, &why) != 0)
-		return fail(cause, why);
+		return settings_failed(s, cause, why);
+	store_health_note(&s->health, STORE_WRITE_SETTINGS, NULL);
 	return 0;
 }
 
@@ -860,35 +873,6 @@ lease_args(const char *name, const char *holder, int64_t now_ms, int64_t timeout
 	return 0;
 }
 
-/*
- * A lease write that fails (a full disk, a read-only file) makes the store unhealthy like a
- * failed flush: a poller that stepped down for it polls nothing, so no flush would say so.
- * The next lease write that works clears it; a failed flush keeps its own mark.
- */
-static void
-lease_health(struct store *s, const char *why)
-{
-	if (why == NULL) {
-		if (s->lease_bad) {
-			log_info("store: database writes work again (the lease is written)");
-			if (s->healthy) {
-				free(s->last_error);
-				s->last_error = NULL;
-			}
-		}
-		s->lease_bad = 0;
-		return;
-	}
-	if (!s->lease_bad) {
-		log_error("store: database write failed: lease: %s", why);
-		if (s->healthy) {
-			free(s->last_error);
-			s->last_error = xasprintf("lease: %s", why);
-		}
-	}
-	s->lease_bad = 1;
-}
-
 int
 store_lease_acquire(struct store *s, const char *name, const char *holder, int64_t now_ms,
     int64_t timeout_ms, char **holder_out, char **cause)
@@ -901,7 +885,7 @@ store_lease_acquire(struct store *s, const char *name, const char *holder, int64
 	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
 		return -1;
 	rc = s->ops->lease_acquire(s->b, name, holder, now_ms, timeout_ms, &other, &why);
-	lease_health(s, rc < 0 ? why : NULL);
+	store_health_note(&s->health, STORE_WRITE_LEASE, rc < 0 ? why : NULL);
 	if (rc < 0)
 		return fail(cause, why);
 	if (holder_out != NULL)
@@ -921,7 +905,7 @@ store_lease_heartbeat(struct store *s, const char *name, const char *holder, int
 	if (lease_args(name, holder, now_ms, timeout_ms, cause) != 0)
 		return -1;
 	rc = s->ops->lease_heartbeat(s->b, name, holder, now_ms, timeout_ms, &why);
-	lease_health(s, rc < 0 ? why : NULL);
+	store_health_note(&s->health, STORE_WRITE_LEASE, rc < 0 ? why : NULL);
 	if (rc < 0)
 		return fail(cause, why);
 	return rc;
@@ -1102,7 +1086,7 @@ store_flush(struct store *s, char **cause)
 {
 	const struct store_ops *ops = s->ops;
 	size_t n = store_queue_len(s);
-	char *why = NULL;
+	char *why = NULL, *msg;
 
 	if (n == 0)
 		return 0;
@@ -1127,36 +1111,66 @@ store_flush(struct store *s, char **cause)
 	if (ops->commit(s->b, &why) != 0)
 		goto fail;
 	queue_clear(s);
-	if (!s->healthy)
+	if (s->health.failing & (1u << STORE_WRITE_FLUSH))
 		log_info("store: writing works again (%zu queued items written)", n);
-	s->healthy = 1;
-	free(s->last_error);
-	s->last_error = NULL;
+	store_health_note(&s->health, STORE_WRITE_FLUSH, NULL);
 	return 0;
 
 fail:
 	ops->rollback(s->b);
-	s->healthy = 0;
-	free(s->last_error);
-	s->last_error = xasprintf("%s (%zu queued items kept for retry)", why, n);
+	msg = xasprintf("%s (%zu queued items kept for retry)", why, n);
 	free(why);
-	give_cause(cause, xstrdup(s->last_error));
+	store_health_note(&s->health, STORE_WRITE_FLUSH, msg);
+	give_cause(cause, msg);
 	return -1;
+}
+
+void
+store_get_health(const struct store *s, struct store_health *h)
+{
+	store_health_read(&s->health, h);
+}
+
+void
+store_set_health_settle(struct store *s, int64_t ms)
+{
+	s->health.settle_ms = ms > 0 ? ms : 0;
 }
 
 int
 store_healthy(const struct store *s)
 {
-	return s->healthy && !s->lease_bad;
+	return s->health.failing == 0;
 }
 
 const char *
 store_last_error(const struct store *s)
 {
-	return s->last_error;
+	struct store_health h;
+
+	store_health_read(&s->health, &h);
+	return h.error;
 }
 
 /* Maintenance. */
+
+void
+store_set_busy_wait(struct store *s, int ms)
+{
+	s->busy_ms = ms < 0 ? 0 : ms;
+	s->ops->set_busy_wait(s->b, s->busy_ms);
+}
+
+int
+store_flush_within(struct store *s, int ms, char **cause)
+{
+	int rc;
+
+	s->ops->set_busy_wait(s->b, ms < 0 ? 0 : ms);
+	rc = store_flush(s, cause);
+	s->ops->set_busy_wait(s->b, s->busy_ms);
+	return rc;
+}
 
 int
 store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket_ms,

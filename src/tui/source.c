@@ -54,6 +54,7 @@ struct source {
 	struct source_dev *rows;
 	size_t nrows;
 	int64_t data_version;
+	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
 	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
@@ -491,9 +492,15 @@ static void
 timer_cb(void *arg)
 {
 	struct source *src = arg;
+	struct store_health h;
 	int64_t dv;
 
 	update_poller_text(src);
+	store_get_health(src->app->store, &h);
+	if (h.failing != src->write_failing) {
+		src->write_failing = h.failing;
+		notify(src);
+	}
 	dv = store_data_version(src->app->store);
 	if (dv != src->data_version) {
 		src->data_version = dv;
@@ -616,6 +623,15 @@ const char *
 source_poller(const struct source *src)
 {
 	return src->poller_text;
+}
+
+const char *
+source_write_failed(const struct source *src)
+{
+	struct store_health h;
+
+	store_get_health(src->app->store, &h);
+	return h.failing != 0 ? store_write_name(h.last) : NULL;
 }
 
 int

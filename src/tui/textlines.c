@@ -38,6 +38,50 @@ textlines_add_text(struct textlines *l, const char *text)
 	}
 }
 
+/* Bytes of line's first n characters (UTF-8: continuation bytes are no character). */
+static size_t
+chars_bytes(const char *line, size_t n)
+{
+	size_t b = 0;
+
+	for (size_t c = 0; line[b] != '\0'; b++) {
+		if (((unsigned char)line[b] & 0xc0) != 0x80 && c++ == n)
+			break;
+	}
+	return b;
+}
+
+void
+textlines_add_wrapped(struct textlines *l, const char *text, int width)
+{
+	struct textlines cut = {NULL, 0};
+
+	textlines_add_text(&cut, text);
+	for (size_t i = 0; i < cut.n; i++) {
+		const char *p = cut.v[i];
+		int indent = 0;
+
+		for (;;) {
+			size_t room = width - indent > 8 ? (size_t)(width - indent) : 8;
+			size_t len = chars_bytes(p, room), brk = len;
+			if (p[len] != '\0') { /* too long: cut at the last space that fits */
+				while (brk > 0 && p[brk] != ' ')
+					brk--;
+				if (brk == 0)
+					brk = len;
+			}
+			textlines_add(l, xasprintf("%*s%.*s", indent, "", (int)brk, p));
+			p += brk;
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				break;
+			indent = 2; /* the rest of a line reads as its continuation */
+		}
+	}
+	textlines_clear(&cut);
+}
+
 void
 textlines_clear(struct textlines *l)
 {

@@ -58,11 +58,13 @@ static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512];
-	const char *title = " shelly-tui ";
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[48] = "";
+	const char *title = " shelly-tui ", *failed = source_write_failed(t->src);
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
+	if (failed != NULL) /* never dropped: what is shown may not be stored */
+		snprintf(db, sizeof db, "  DB: %s write failed", failed);
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
 	snprintf(counts, sizeof counts, " fleet %zu  online %zu  offline %zu",
@@ -78,7 +80,7 @@ draw_header(struct tui *t)
 		snprintf(polled, sizeof polled, "  polled %s ago", age);
 	}
 	for (int step = 0; step < 5; step++) {
-		snprintf(buf, sizeof buf, "%s%s%s%s%s%s  poller: %s", title, counts, extra,
+		snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s  poller: %s", title, counts, db, extra,
 		    pw[0] ? "  power " : "", pw, polled, source_poller(t->src));
 		if (draw_width(buf) <= t->cols)
 			break;

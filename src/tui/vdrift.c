@@ -249,10 +249,10 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 	devconfig_diff(want, have, &rows, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct devconfig_diff *r = &rows[i];
-		const char *actual = r->kind == DIFF_UNKNOWN ? "(write-only)"
-		                     : r->kind == DIFF_UNSUPPORTED
-		                         ? "(unsupported)"
-		                         : value_text(r->field, r->actual);
+		const char *actual = r->kind == DIFF_UNKNOWN       ? "(write-only)"
+		                     : r->kind == DIFF_UNSUPPORTED ? "(unsupported)"
+		                     : r->kind == DIFF_UNREADABLE  ? "(unreadable)"
+		                                                  : value_text(r->field, r->actual);
 		if (r->kind == DIFF_SAME)
 			continue;
 		devconfig_name(r->field, r->index, name, sizeof name);

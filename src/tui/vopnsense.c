@@ -32,7 +32,9 @@ struct vopn {
 	struct opnsense_sync *sync;
 	int ended; /* the job was ended: the lease is back */
 	enum opn_phase phase;
-	struct textlines lines; /* without a plan: the text shown */
+	char *text;             /* without a plan: the text shown, as given */
+	int wrap_w;             /* the width lines has text wrapped at; -1 not yet */
+	struct textlines lines; /* without a plan: text's lines, wrapped to the view */
 	struct textlines head; /* with a plan: the summary above the table */
 	const struct opn_plan *plan; /* the sync's; NULL: the lines are shown */
 	int done; /* the plan was applied: rows show outcomes */
@@ -44,6 +46,8 @@ clear_lines(struct vopn *o)
 {
 	textlines_clear(&o->lines);
 	textlines_clear(&o->head);
+	free(o->text);
+	o->text = NULL;
 	free(o->order);
 	o->order = NULL;
 	o->plan = NULL;
@@ -51,12 +55,13 @@ clear_lines(struct vopn *o)
 }
 
 /* Replaces what is shown with text, one line each, sanitised (errors come from the
- * firewall). */
+ * firewall) and wrapped to the view's width when drawn (an error names its fix at the end). */
 static void
 set_text(struct vopn *o, const char *text)
 {
 	clear_lines(o);
-	textlines_add_text(&o->lines, text);
+	o->text = xstrdup(text);
+	o->wrap_w = -1;
 }
 
 /* The sync is over: the lease goes back (once); the sync and its plan stay for the table. */
@@ -138,7 +143,7 @@ show_report(struct vopn *o)
 	if (r->error != NULL || r->plan == NULL) {
 		strbuf_init(&sb);
 		opnsense_report_format(r, &sb);
-		textlines_add_text(&o->lines, strbuf_str(&sb));
+		set_text(o, strbuf_str(&sb));
 		strbuf_done(&sb);
 		return;
 	}
@@ -206,6 +211,7 @@ start(struct vopn *o)
 		    "  set opnsense-key file:PATH      (the API key, in a file only you can read)\n"
 		    "  set opnsense-secret file:PATH   (the API secret, likewise)\n"
 		    "  set opnsense-ca file:PATH       (optional: the firewall's CA)\n"
+		    "  set opnsense-pin sha256//BASE64 (or: its self-signed certificate's key)\n"
 		    "See OPNSENSE in the manual (man shelly-tui).\n");
 		return;
 	}
@@ -334,6 +340,12 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	int nh;
 
 	view_panel(t, y, h, w, titles[o->phase]);
+	if (o->plan == NULL && o->text != NULL && o->wrap_w != w - 4) {
+		/* The lines follow the width (a cache of the text, not the model). */
+		textlines_clear(&o->lines);
+		textlines_add_wrapped(&o->lines, o->text, w - 4);
+		o->wrap_w = w - 4;
+	}
 	if (o->plan == NULL) {
 		view_draw_list(v, t, &(struct view_area){y + 1, 2, h - 2, w - 4}, o->lines.n,
 		    text_line_of, NULL);

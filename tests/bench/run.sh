@@ -14,6 +14,7 @@
 #   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
 #   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
 #   guard.sh     the network guard's check of a /8 scan target: by intervals vs per address
+#   import.sh    --import --dry-run of 80k settings keys against 20k (goal <= 8x: linear)
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -82,6 +83,7 @@ part fleet10k 420
 part tui 180
 part drift 120
 part guard 120
+part import 120
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

@@ -40,7 +40,7 @@ lt() { dev_state 0 ".lights[] | select(.type == \"$1\" and .id == 0) | .on"; }
 for bad in "light_on --channel dali:0" "light_on --channel cct:" "light_on --channel cct:256" "switch_on --channel cct:0"; do
 	# shellcheck disable=SC2086
 	"$SHELLY_TUI" --action $bad "$HP" >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
-	[ $rc -eq 2 ] && grep -q -- '--channel wants N, or for a light TYPE:N' "$T_TMP/e" &&
+	[ $rc -eq 2 ] && grep -q -- '--channel wants N|' "$T_TMP/e" &&
 		pass "$N: --action $bad is a usage error" || fail "$N: --action $bad" "rc=$rc $(cat "$T_TMP/e")"
 done
 

@@ -69,7 +69,13 @@ done
 
 # A file without secrets keeps the secret lines of what is stored (templates, desired, group)
 sqlite3 "$T_TMP/rt-toml.db" "UPDATE settings SET value = value || 'mqtt.pass = grpsecret' || char(10) WHERE key = 'config-group:office'"
+snaps_before=$(sqlite3 "$T_TMP/rt-toml.db" 'SELECT count(*) FROM config_snapshots')
 XDG_CONFIG_HOME="$T_TMP/rt-toml" tui "$T_TMP/rt-toml.db" --import "$T_TMP/s.toml" --replace >"$T_TMP/out" 2>&1
+# ... and adds no copy of a stored snapshot with its secret lines left out (it would be the newest)
+[ "$(sqlite3 "$T_TMP/rt-toml.db" 'SELECT count(*) FROM config_snapshots')" = "$snaps_before" ] &&
+	sqlite3 "$T_TMP/rt-toml.db" "SELECT body FROM config_snapshots WHERE mac = 'aabbccddee01' ORDER BY id DESC LIMIT 1" | grep -q '^mqtt.pass = snapsecret$' &&
+	pass "$N: a file without secrets adds no snapshot the database holds with its secrets" ||
+	fail "$N: snapshot without secrets" "$(sqlite3 "$T_TMP/rt-toml.db" 'SELECT id, ts, reason, body FROM config_snapshots')"
 grep -q '^mqtt.pass = hunter2$' "$T_TMP/rt-toml/shelly-tui/templates/base.tmpl" &&
 	sqlite3 "$T_TMP/rt-toml.db" "SELECT body FROM config_desired WHERE mac = 'aabbccddee01'" | grep -q '^wifi.sta.pass = topsecret$' &&
 	sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'" | grep -q '^mqtt.pass = grpsecret$' &&

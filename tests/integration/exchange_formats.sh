@@ -58,6 +58,9 @@ consumer "kea-dhcp4 -t" kea_check "$T_TMP/bad.kea" "$T_TMP/out.kea"
 	[ "$(jq '[.Dhcp4.reservations[]."ip-address"] | unique | length' "$T_TMP/out.kea")" = \
 		"$(jq '.Dhcp4.reservations | length' "$T_TMP/out.kea")" ] &&
 	pass "$N: kea reservations, one per address" || fail "$N: kea reservations" "$(cat "$T_TMP/out.kea")"
+# Kea ignores global reservations unless reservations-global is on (its default is off)
+jq -e '.Dhcp4["reservations-global"] == true and .Dhcp4["reservations-in-subnet"] == true' "$T_TMP/out.kea" >/dev/null &&
+	pass "$N: kea turns global reservations on, keeps subnet ones" || fail "$N: kea reservations-global" "$(head -5 "$T_TMP/out.kea")"
 
 # TOML: Python's tomllib (TOML 1.0) reads every device and the hostile names byte for byte
 # (invalid UTF-8 becomes U+FFFD); our own reader accepts it too.

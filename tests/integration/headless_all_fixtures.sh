@@ -1,6 +1,6 @@
 # --headless over one simulated device of every fixture folder (gen1..gen4): /metrics has no
-# series twice (same name and labels) and HELP/TYPE once per family, whatever the devices
-# report; a device with two lights of one id (Pro RGBWW PM: rgb:0 and cct:0) keeps both apart
+# series twice (same name and labels), no family with a total beside per-phase series, one
+# temperature series per sensor, and HELP/TYPE once per family, whatever the devices report; a device with two lights of one id (Pro RGBWW PM: rgb:0 and cct:0) keeps both apart
 # by their component type, in /metrics and in --probe. A device whose WiFi is not connected
 # (Pros on Ethernet report rssi 0) has no RSSI series, and --probe prints none.
 . tests/lib.sh
@@ -42,6 +42,11 @@ dups=$(grep -v '^#' "$M" | sed 's/ [^ ]*$//' | sort | uniq -d)
 if command -v promtool >/dev/null 2>&1; then
 	out=$(promtool check metrics <"$M" 2>&1) && pass "$N: promtool check metrics" || fail "$N: promtool" "$out"
 fi
+# A family holds totals or per-phase readings, never both: sum() would count a meter twice.
+mixed=$(grep -v '^#' "$M" | awk '{ n = $1; sub(/[{].*/, "", n); if ($1 ~ /phase="/) p[n] = 1; else t[n] = 1 }
+	END { for (n in p) if (n in t) print n }')
+[ -z "$mixed" ] && pass "$N: no family has a total beside per-phase series" ||
+	fail "$N: totals and phases in one family" "$mixed"
 for k in HELP TYPE; do
 	d=$(grep "^# $k " "$M" | awk '{print $3}' | sort | uniq -d)
 	[ -z "$d" ] && pass "$N: # $k once per family" || fail "$N: # $k twice" "$d"
@@ -71,6 +76,34 @@ for k in $(jq -r '.devices[] | select(.fixture == "gen2/pro-rgbww-pm" or (.fixtu
 done
 [ -z "$bad" ] && [ "${n:-0}" -ge 3 ] && pass "$N: no RSSI series for the $n devices with WiFi not connected" ||
 	fail "$N: RSSI of disconnected WiFi" "served for:$bad (checked ${n:-0})"
+# Three-phase meters (Gen1 3EM, Pro 3EM, 3EM-63 Gen3): the meter's total power, its phases'
+# in their own family, and the phases add up to the total the device reports.
+for fx in gen1/shelly-3em gen2/pro-3em gen3/3em-63-gen3; do
+	I=$(dev_by_fixture $fx)
+	MAC=$(mac_of "$I")
+	tot=$(grep "^shelly_power_watts{mac=\"$MAC\"" "$M" | grep -c . )
+	sum=$(grep "^shelly_phase_power_watts{mac=\"$MAC\",.*phase=\"[abc]\"}" "$M" | awk '{ s += $2; n++ } END { if (n == 3) print s }')
+	v=$(grep "^shelly_power_watts{mac=\"$MAC\"" "$M" | awk '{ print $2 }')
+	[ "$tot" = 1 ] && [ -n "$sum" ] && fnear "$v" "$sum" 1 &&
+		pass "$N: $fx: total power $v, phases a/b/c in shelly_phase_power_watts (sum $sum)" ||
+		fail "$N: $fx: phase series" "$(grep "mac=\"$MAC\"" "$M" | grep power_watts)"
+done
+# One temperature series per sensor: a Gen2+ device's internal temperature is its outputs'
+# (switch:N, cover:N, light:N), not again as component="device"; a Gen1 device's has that.
+twice=$(grep '^shelly_temperature_celsius{' "$M" | sed -n 's/^[^{]*{mac="\([0-9a-f]*\)",component="\([a-z]*\)".*/\1 \2/p' |
+	awk '$2 == "device" { d[$1] = 1 } $2 ~ /^(switch|cover|light|rgb|rgbw|cct|rgbcct)$/ { o[$1] = 1 }
+	END { for (m in d) if (m in o) print m }')
+[ -z "$twice" ] && pass "$N: no device temperature beside its outputs' temperatures" ||
+	fail "$N: device temperature twice" "$twice"
+MAC=$(mac_of "$(dev_by_fixture gen4/2pm-gen4)")
+got=$(grep "^shelly_temperature_celsius{mac=\"$MAC\"" "$M" | sed 's/^[^{]*{mac="[0-9a-f]*",//; s/ .*//' | tr '\n' ' ')
+[ -n "$MAC" ] && [ "$got" = 'component="switch",channel="0"} component="switch",channel="1"} ' ] &&
+	pass "$N: 2PM Gen4: temperature per switch only ($got)" || fail "$N: 2PM Gen4 temperature" "$got"
+MAC=$(mac_of "$(dev_by_fixture gen1/shelly-1l)")
+v=$(curl -s -m 3 "$(hl_url "$(dev_by_fixture gen1/shelly-1l)")/status" | jq -r .tmp.tC)
+[ -n "$MAC" ] && fnear "$(mval "$M" "shelly_temperature_celsius{mac=\"$MAC\",component=\"device\"}")" "$v" 1 &&
+	pass "$N: Gen1 1L: the device's temperature ($v)" ||
+	fail "$N: Gen1 1L temperature" "$v; $(grep "mac=\"$MAC\"" "$M" | grep temperature)"
 # The Shelly 1L's meter says is_valid false: neither power nor its energy total are served.
 I=$(dev_by_fixture gen1/shelly-1l)
 v=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -r '.meters[0].is_valid')

@@ -254,6 +254,16 @@ op_conf d "$T_TMP/ck" "set opnsense-key file:$T_TMP/apikey.txt" "set opnsense-se
 op_run "$T_TMP/o" "$T_TMP/ck" "$DB" --dry-run
 [ $OP_RC -eq 0 ] && pass "$T: the key file OPNsense downloads (key=, secret=) serves both options" ||
 	fail "$T: apikey.txt" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 500)"
+# a file holding the value alone, with '=' in it (base64 padding)
+cp "$T_TMP/dnsmasq.json" "$T_TMP/b64.json"
+op_fake b64 "$T_TMP/b64.json" --modules dnsmasq --enabled dnsmasq --api-key 'K3y=' --api-secret 'S3c=ret=='
+printf 'K3y=\n' >"$T_TMP/b64.key"; printf 'S3c=ret==' >"$T_TMP/b64.secret"; chmod 600 "$T_TMP/b64.key" "$T_TMP/b64.secret"
+op_conf b64 "$T_TMP/ck" "set opnsense-key file:$T_TMP/b64.key" "set opnsense-secret file:$T_TMP/b64.secret"
+op_run "$T_TMP/o" "$T_TMP/ck" "$DB" --dry-run
+[ $OP_RC -eq 0 ] && [ "$(op_count b64 .unauthorized)" = 0 ] && [ "$(op_count b64 .calls)" -gt 0 ] &&
+	pass "$T: a key file of the value alone may hold '='" ||
+	fail "$T: value alone with =" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 500)"
+op_stop b64
 
 # --- the network guard ---
 T="$N guard"

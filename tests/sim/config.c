@@ -74,10 +74,18 @@ typed_value(const cJSON *cur, const char *key, const char *v)
 			return cJSON_CreateBool(0);
 		return NULL;
 	}
-	if (cJSON_IsNumber(cur) || (!cur && (!strcmp(key, "lat") || !strcmp(key, "lng")))) {
+	if (cJSON_IsNumber(cur) ||
+	    ((!cur || cJSON_IsNull(cur)) && (!strcmp(key, "lat") || !strcmp(key, "lng")))) {
 		num = strtod(v, &end);
 		if (!v[0] || *end)
 			return NULL;
+		if (!strcmp(key, "lat") || !strcmp(key, "lng")) {
+			/* as the firmware: a 32-bit float, printed with 6 decimals */
+			char buf[32];
+
+			snprintf(buf, sizeof buf, "%.6f", (double)(float)num);
+			num = strtod(buf, NULL);
+		}
 		return cJSON_CreateNumber(num);
 	}
 	for (size_t i = 0; i < sizeof gen1_enums / sizeof gen1_enums[0]; i++) {

@@ -83,12 +83,20 @@ seen_cb(const struct cfgstore_row *r, void *arg)
 	return 0;
 }
 
+static int
+ts_cb(const struct cfgstore_row *r, void *arg)
+{
+	*(int64_t *)arg = r->ts_ms;
+	return 0;
+}
+
 static void
 test_snapshots(void **state)
 {
 	struct store *s = open_store();
 	struct seen seen = {0};
 	char body[32], *cause = NULL;
+	int64_t ts = 0;
 
 	(void)state;
 	for (int i = 0; i < CFGSTORE_SNAPSHOTS_KEPT + 5; i++) {
@@ -100,6 +108,16 @@ test_snapshots(void **state)
 	assert_int_equal(cfgstore_snapshots(s, MAC_A, 100, seen_cb, &seen, &cause), 0);
 	assert_int_equal(seen.n, CFGSTORE_SNAPSHOTS_KEPT);
 	assert_non_null(strstr(seen.first, "n24"));
+	/* Reading an unchanged configuration again adds nothing: the history stays. */
+	for (int i = 0; i < CFGSTORE_SNAPSHOTS_KEPT + 5; i++)
+		assert_int_equal(
+		    cfgstore_snapshot_add(s, MAC_A, 2000 + i, 2, 1, 64, "drift", body, &cause), 0);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(cfgstore_snapshots(s, MAC_A, 100, seen_cb, &seen, &cause), 0);
+	assert_int_equal(seen.n, CFGSTORE_SNAPSHOTS_KEPT);
+	assert_non_null(strstr(seen.first, "n24"));
+	assert_int_equal(cfgstore_snapshots(s, MAC_A, 1, ts_cb, &ts, &cause), 0);
+	assert_int_equal(ts, 1000 + CFGSTORE_SNAPSHOTS_KEPT + 4);
 	/* An unknown device gets no snapshot (and no error). */
 	assert_int_equal(
 	    cfgstore_snapshot_add(s, "ffffffffffff", 1, 1, 0, 0, "read", "x", &cause), 0);

@@ -54,7 +54,7 @@ test_names(void **state)
 		devs[i].name = names[i];
 		ptrs[i] = &devs[i];
 	}
-	out = hostfmt_names(ptrs, N);
+	out = hostfmt_names(EXPORT_HOSTS, ptrs, N);
 	for (size_t i = 0; i < N; i++) {
 		if (!is_label(out[i]))
 			fail_msg("not a label: '%s'", out[i]);
@@ -74,6 +74,70 @@ test_names(void **state)
 		assert_string_equal(out[i], want);
 	}
 	for (size_t i = 0; i < N; i++)
+		free(out[i]);
+	free(out);
+}
+
+/* A device named after a dnsmasq dhcp-host keyword would not get its reservation (ignore) or
+ * get a lease time (infinite): in the dnsmasq file such a name becomes shelly-MAC. */
+static void
+test_dnsmasq_keywords(void **state)
+{
+	static const char *const names[] = {"ignore", "Infinite", "deprecated", "ignored"};
+	struct store_device devs[4];
+	const struct store_device *ptrs[4];
+	char ips[4][16], **out;
+	struct strbuf sb;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		snprintf(devs[i].mac, sizeof devs[i].mac, "aabbccddee%02zx", i);
+		snprintf(ips[i], sizeof ips[i], "10.0.0.%zu", i + 1);
+		devs[i].name = names[i];
+		devs[i].host = ips[i];
+		ptrs[i] = &devs[i];
+	}
+	strbuf_init(&sb);
+	hostfmt_render(EXPORT_DNSMASQ, ptrs, 4, &sb, NULL);
+	assert_string_equal(strbuf_str(&sb),
+	    "# shelly-tui dnsmasq export\n"
+	    "dhcp-host=aa:bb:cc:dd:ee:00,10.0.0.1,shelly-aabbccddee00\n"
+	    "dhcp-host=aa:bb:cc:dd:ee:01,10.0.0.2,shelly-aabbccddee01\n"
+	    "dhcp-host=aa:bb:cc:dd:ee:02,10.0.0.3,shelly-aabbccddee02\n"
+	    "dhcp-host=aa:bb:cc:dd:ee:03,10.0.0.4,ignored\n");
+	strbuf_done(&sb);
+	/* the words mean nothing to a hosts file */
+	out = hostfmt_names(EXPORT_HOSTS, ptrs, 4);
+	assert_string_equal(out[0], "ignore");
+	for (size_t i = 0; i < 4; i++)
+		free(out[i]);
+	free(out);
+}
+
+/* Two devices whose MACs end alike keep apart (a counter after the MAC tail), as in the
+ * OPNsense sync: one rule, util/hostname. */
+static void
+test_names_same_tail(void **state)
+{
+	static const char *const macs[] = {"3494546a0001", "aabbcc000009", "c45bbe6a0001"};
+	static const char *const names[] = {"Plug", "plug-6a0001", "Plug"};
+	struct store_device devs[3];
+	const struct store_device *ptrs[3];
+	char **out;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		memset(&devs[i], 0, sizeof devs[i]);
+		memcpy(devs[i].mac, macs[i], 13);
+		devs[i].name = names[i];
+		ptrs[i] = &devs[i];
+	}
+	out = hostfmt_names(EXPORT_HOSTS, ptrs, 3);
+	assert_string_equal(out[0], "plug");
+	assert_string_equal(out[1], "plug-6a0001");
+	assert_string_equal(out[2], "plug-6a0001-2");
+	for (size_t i = 0; i < 3; i++)
 		free(out[i]);
 	free(out);
 }
@@ -182,6 +246,22 @@ test_import_errors(void **state)
 	(void)state;
 	assert_int_equal(import_parse("f", good, strlen(good), &d, &cause), 0);
 	import_doc_free(d);
+	/* a UTF-8 byte order mark before either format: skipped, JSON still told from TOML (as
+	 * TOML the JSON text fails: "invalid character in a key") */
+	{
+		const char *bom_json = "\xef\xbb\xbf{\"format\": \"shelly-tui-backup\", "
+		                       "\"format_version\": 1, \"devices\": []}";
+		const char *bom_toml = "\xef\xbb\xbf"
+		                       "format = \"shelly-tui-fleet\"\n"
+		                       "format_version = 1\n";
+
+		if (import_parse("f", bom_json, strlen(bom_json), &d, &cause) != 0)
+			fail_msg("BOM + JSON: %s", cause);
+		import_doc_free(d);
+		if (import_parse("f", bom_toml, strlen(bom_toml), &d, &cause) != 0)
+			fail_msg("BOM + TOML: %s", cause);
+		import_doc_free(d);
+	}
 	import_rejects("format = \"other\"\nformat_version = 1\n", "f: line 1: format:");
 	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[devices.x]\n",
 	    "f: line 3: devices.x: the table name must be the MAC");
@@ -601,6 +681,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_names_same_tail),
+	    cmocka_unit_test(test_dnsmasq_keywords),
 	    cmocka_unit_test(test_left_out),
 	    cmocka_unit_test(test_jsondoc),
 	    cmocka_unit_test(test_import_errors),

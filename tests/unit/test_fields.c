@@ -52,6 +52,33 @@ test_values_and_scales(void **state)
 	assert_true(fabs(field_get(f, &c) * f->scale - 0.4) < 1e-12);
 }
 
+/*
+ * A phase's readings are metrics of their own, apart from its meter's totals (sum() over a
+ * family must not count a three-phase meter twice), and a meter has no per-phase metric.
+ */
+static void
+test_phase_families(void **state)
+{
+	static const char *const keys[] = {"power_w", "apparent_power_va", "voltage_v", "current_a",
+	    "pf", "frequency_hz", "energy_wh", "returned_energy_wh"};
+	static const enum field_metric total[] = {FM_POWER, FM_APPARENT_POWER, FM_VOLTAGE,
+	    FM_CURRENT, FM_POWER_FACTOR, FM_FREQUENCY, FM_ENERGY, FM_RET_ENERGY};
+	static const enum field_metric phase[] = {FM_PHASE_POWER, FM_PHASE_APPARENT_POWER,
+	    FM_PHASE_VOLTAGE, FM_PHASE_CURRENT, FM_PHASE_POWER_FACTOR, FM_PHASE_FREQUENCY,
+	    FM_PHASE_ENERGY, FM_PHASE_RET_ENERGY};
+	size_t n;
+	const struct field *f = fields_of(FIELD_METER, &n);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		assert_int_equal(find(FIELD_METER, keys[i])->metric, total[i]);
+		assert_int_equal(find(FIELD_PHASE, keys[i])->metric, phase[i]);
+		assert_true(find(FIELD_PHASE, keys[i])->scale == find(FIELD_METER, keys[i])->scale);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_true(f[i].metric < FM_PHASE_POWER || f[i].metric > FM_PHASE_RET_ENERGY);
+}
+
 /* Every table: unique keys, metrics in range, printed fields have a unit string. */
 static void
 test_tables(void **state)
@@ -182,6 +209,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_and_scales),
 		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_phase_families),
 		cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_readings),
 	};

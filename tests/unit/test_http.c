@@ -1009,6 +1009,49 @@ test_digest_auth(void **state)
 	outcome_clear(&o);
 }
 
+/* Sends req and waits for it; it must succeed. */
+static void
+send_ok(struct env *env, const struct http_request *req)
+{
+	struct outcome o = { 0 };
+
+	http_send(env->http, req, outcome_cb, &o);
+	drive(env->loop, &o.called, 1);
+	assert_int_equal(o.result, HTTP_OK);
+	outcome_clear(&o);
+}
+
+/* A finished transfer's handle is reused: nothing of the last request (credentials, digest
+ * state, method, body) reaches the next one. */
+static void
+test_reused_handle_forgets(void **state)
+{
+	struct env *env = *state;
+	struct http_request req = get_req(env->srv->port, "/basic");
+	struct http_request plain = get_req(env->srv->port, "/ok");
+
+	req.auth = HTTP_AUTH_BASIC;
+	req.user = "admin";
+	req.password = "s3cret";
+	send_ok(env, &req);
+	assert_string_not_equal(env->srv->last_authz, "");
+	send_ok(env, &plain);
+	assert_string_equal(env->srv->last_authz, "");
+
+	req.path = "/rpc/Shelly.GetStatus";
+	req.auth = HTTP_AUTH_DIGEST;
+	req.password = "test";
+	req.method = HTTP_POST;
+	req.body = "{\"id\":0}";
+	req.body_len = strlen(req.body);
+	send_ok(env, &req);
+	assert_string_equal(env->srv->last_method, "POST");
+	send_ok(env, &plain);
+	assert_string_equal(env->srv->last_authz, "");
+	assert_string_equal(env->srv->last_method, "GET");
+	assert_string_equal(env->srv->last_body, "");
+}
+
 /* Wall Display variant: realm first, hex nonce, empty opaque that must be echoed. */
 static void
 test_digest_auth_opaque(void **state)
@@ -1638,6 +1681,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_basic_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_auth_opaque, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_handle_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lane_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lane_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_cap, setup, teardown),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "integrations/opnsense_plan.h"
+#include "util/hostname.h"
 #include "util/json.h"
 #include "util/str.h"
 
@@ -127,6 +128,63 @@ test_dnsmasq_rows(void **state)
 	assert_int_equal(p->items[0].action, OPN_ADD);
 	assert_string_equal(p->items[0].hostname, "plug");
 	assert_string_equal(p->items[0].descr, "shelly-tui:c0ffee000001 Plug");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* A record's description keeps a name's UTF-8 letters (OPNsense descriptions hold UTF-8) but
+ * no control, escape or bidi character, and no markup character. */
+static void
+test_descriptions(void **state)
+{
+	struct opn_device d[] = {
+	    {"c0ffee000001",
+	        "K\xc3\xbc"
+	        "che",
+	        NULL, "192.168.20.60"},
+	    {"c0ffee000002",
+	        "\xe2\x80\xae"
+	        "Hall\x1b[31m <b>&\"x\"\x07",
+	        NULL, "192.168.20.61"},
+	    {"c0ffee000003", "\x1b[2J", NULL, "192.168.20.62"},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->descr, "shelly-tui:c0ffee000001 K\xc3\xbc"
+	                                                    "che");
+	assert_string_equal(find(p, "c0ffee000002")->descr, "shelly-tui:c0ffee000002 Hall _b___x_");
+	assert_string_equal(find(p, "c0ffee000003")->descr, "shelly-tui:c0ffee000003");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* dnsmasq reads ignore, infinite and deprecated in a dhcp-host line as keywords: a device so
+ * named gets shelly-MAC with the dnsmasq backend (Kea has no such words). */
+static void
+test_dnsmasq_keywords(void **state)
+{
+	const char *body = "{\"rows\":[]}";
+	struct opn_device d[] = {{"c0ffee000001", "ignore", NULL, "192.168.20.60"},
+	    {"c0ffee000002", "INFINITE", NULL, "192.168.20.61"},
+	    {"c0ffee000003", "deprecated", NULL, "192.168.20.62"}};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	dnsmasq_state(&st, opn_parse_records, body);
+	p = opn_plan_compute(&st, d, 3, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->hostname, "shelly-c0ffee000001");
+	assert_string_equal(find(p, "c0ffee000002")->hostname, "shelly-c0ffee000002");
+	assert_string_equal(find(p, "c0ffee000003")->hostname, "shelly-c0ffee000003");
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_string_equal(find(p, "c0ffee000001")->hostname, "ignore");
 	opn_plan_free(p);
 	opn_state_done(&st);
 }
@@ -345,6 +403,93 @@ test_hostnames(void **state)
 	assert_false(opn_alias_name_valid("a-b"));
 	assert_false(opn_alias_name_valid("abcdefghijabcdefghijabcdefghijabc"));
 	assert_false(opn_alias_name_valid(""));
+}
+
+/* Every host name is unique, also when the MAC tail is shared or was some device's own name:
+ * then a counter follows (the rule the exports follow too). */
+static void
+test_unique_names(void **state)
+{
+	struct opn_device plugs[] = {
+	    {"3494546a0001", "Plug", NULL, "192.168.20.2"},
+	    {"c45bbe6a0001", "Plug", NULL, "192.168.20.3"},
+	};
+	struct opn_device kitchens[] = {
+	    {"000000000001", "Kitchen", NULL, "192.168.20.11"},
+	    {"000000000004", "kitchen", NULL, "192.168.20.14"},
+	    {"00000000000f", "kitchen-000001", NULL, "192.168.20.15"},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+	const char *seen[8];
+	size_t n = 0;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, plugs, 2, 1, NULL);
+	assert_string_equal(find(p, "3494546a0001")->hostname, "plug-6a0001");
+	assert_string_equal(find(p, "c45bbe6a0001")->hostname, "plug-6a0001-2");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	kea_state(&st, FOREIGN("f1", "de:ad:be:ef:00:01", "192.168.20.9", "kitchen"));
+	p = opn_plan_compute(&st, kitchens, 3, 1, NULL);
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct opn_item *it = &p->items[i];
+
+		if (it->kind != OPN_RESERVATION || it->action != OPN_ADD)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(seen[k], it->hostname) == 0)
+				fail_msg("two reservations %s", it->hostname);
+		assert_true(strcmp(it->hostname, "kitchen") != 0);
+		seen[n++] = it->hostname;
+	}
+	assert_int_equal(n, 3);
+	assert_string_equal(find(p, "00000000000f")->hostname, "kitchen-000001");
+	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001-2");
+	assert_string_equal(find(p, "000000000004")->hostname, "kitchen-000004");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* Names resolvers keep for themselves are never published: the device gets shelly-MAC, as in
+ * the exports (one check serves both). */
+static void
+test_reserved_names(void **state)
+{
+	static const char *const names[] = {
+	    "wpad", "localhost", "ISATAP", "ip6-allnodes", "localdomain", "broadcasthost"};
+	static const char *const ips[] = {"192.168.20.41", "192.168.20.42", "192.168.20.43",
+	    "192.168.20.44", "192.168.20.45", "192.168.20.46"};
+	enum { N = sizeof names / sizeof names[0] };
+	struct opn_device d[N];
+	struct opn_state st;
+	struct opn_plan *p;
+	char want[32];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		memset(&d[i], 0, sizeof d[i]);
+		snprintf(d[i].mac, sizeof d[i].mac, "0000000000%02zx", i + 1);
+		d[i].name = names[i];
+		d[i].ip = ips[i];
+	}
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, N, 1, NULL);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(want, sizeof want, "shelly-0000000000%02zx", i + 1);
+		assert_string_equal(find(p, d[i].mac)->hostname, want);
+	}
+	opn_plan_free(p);
+	opn_state_done(&st);
+	for (size_t i = 0; i < N; i++) {
+		const char *why = NULL;
+		char out[OPN_HOSTNAME_MAX + 1];
+
+		assert_int_equal(opn_hostname_derive(names[i], out, &why), 0);
+		assert_true(hostname_reserved(out));
+	}
 }
 
 /* Rows a firewall would hold after applying p's adds and updates (25.7 shape). */
@@ -610,6 +755,26 @@ test_pin(void **state)
 	    -1);
 }
 
+/* The key a connection saw ("AA:BB:...") as the opnsense-pin an error message offers. */
+static void
+test_pin_format(void **state)
+{
+	const char *ea = "eaf554266f45256f8a9816a94476a5e6bd9c1a22c69ae1611966d8ac518db5e1";
+	char pin[OPN_PIN_TEXT];
+
+	(void)state;
+	assert_int_equal(opn_pin_format("E3:B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:"
+	                                "E4:64:9B:93:4C:A4:95:99:1B:78:52:B8:55",
+	                     pin),
+	    0);
+	assert_string_equal(pin, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	assert_int_equal(opn_pin_format(ea, pin), 0);
+	assert_string_equal(pin, "sha256//6vVUJm9FJW+KmBapRHal5r2cGiLGmuFhGWbYrFGNteE=");
+	assert_int_equal(opn_pin_format(pin, pin), 0); /* its own form too */
+	assert_string_equal(pin, "sha256//6vVUJm9FJW+KmBapRHal5r2cGiLGmuFhGWbYrFGNteE=");
+	assert_int_equal(opn_pin_format("e3b0", pin), -1);
+}
+
 /* Devices registered by an IPv6 address are in the alias (one written form), not reserved. */
 static void
 test_alias_ipv6(void **state)
@@ -751,14 +916,19 @@ main(void)
 	    cmocka_unit_test(test_dnsmasq_rows),
 	    cmocka_unit_test(test_dnsmasq_ranges),
 	    cmocka_unit_test(test_dnsmasq_second_mac),
+	    cmocka_unit_test(test_dnsmasq_keywords),
+	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_hostnames),
+	    cmocka_unit_test(test_reserved_names),
+	    cmocka_unit_test(test_unique_names),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
 	    cmocka_unit_test(test_alias_large),
 	    cmocka_unit_test(test_pin),
+	    cmocka_unit_test(test_pin_format),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_hostile),
 	};

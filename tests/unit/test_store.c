@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define assert_real(a, b)                                                                \
@@ -740,6 +741,62 @@ test_free_flushes(void **state)
 	store_free(s);
 	s = open_ok(path);
 	assert_int_equal(count_samples(s, MAC_A), 1);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A database another connection holds write-locked: with a short busy wait the flush fails
+ * fast (not after the default 5 s), keeps its queue and marks the store unhealthy with
+ * "database is locked"; store_flush_within waits as long as it is told; once the lock ends
+ * the queue is written.
+ */
+static void
+test_flush_locked(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "l.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	struct store_sample x = sample(MAC_A, 1, 1, 1, 1, 1, 1);
+	struct store_health h;
+	char *cause = NULL;
+	int64_t t0;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	store_set_busy_wait(s, STORE_LOOP_BUSY_WAIT_MS);
+	assert_int_equal(store_sqlite_exec(other, "BEGIN EXCLUSIVE", &cause), 0);
+	store_queue_sample(s, &x);
+	t0 = mono_ms();
+	assert_int_equal(store_flush(s, &cause), -1);
+	assert_true(mono_ms() - t0 < STORE_BUSY_WAIT_MS / 2);
+	assert_non_null(strstr(cause, "locked"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_queue_len(s), 1);
+	store_get_health(s, &h);
+	assert_true(h.failing != 0 && strstr(h.error, "locked") != NULL);
+	t0 = mono_ms();
+	assert_int_equal(store_flush_within(s, 300, &cause), -1);
+	assert_true(mono_ms() - t0 >= 250);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_sqlite_exec(other, "COMMIT", &cause), 0);
+	flush_ok(s);
+	assert_int_equal(store_queue_len(s), 0);
+	assert_true(store_healthy(s));
+	assert_int_equal(count_samples(other, MAC_A), 1);
+	store_free(other);
 	store_free(s);
 	free(path);
 	tmp_free(dir);
@@ -1734,6 +1791,7 @@ main(void)
 		cmocka_unit_test(test_failed_poll_keeps_reply),
 		cmocka_unit_test(test_queue_coalesce_many),
 		cmocka_unit_test(test_free_flushes),
+		cmocka_unit_test(test_flush_locked),
 		cmocka_unit_test(test_flush_removed_elsewhere),
 		cmocka_unit_test(test_queue_bounded),
 	    cmocka_unit_test(test_event_queue_bounded),

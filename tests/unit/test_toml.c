@@ -17,6 +17,7 @@
 #include "exchange/toml.h"
 #include "fixtures.h"
 #include "util/json.h"
+#include "util/str.h"
 
 #define SUITE "tests/toml-test"
 
@@ -274,6 +275,51 @@ test_error_positions(void **state)
 	expect_error("x = 1 2", "line 1, column 7");
 }
 
+/* A table of many keys (the settings of a large fleet): every key is found, in insertion
+ * order, and a duplicate is refused wherever it comes, also once the table has its index. */
+static void
+test_large_table(void **state)
+{
+	enum { N = 20000 };
+	struct strbuf sb;
+	struct toml_value *root;
+	const struct toml_value *t;
+	char *cause = NULL, key[32];
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_append(&sb, "[settings]\n");
+	for (int i = 0; i < N; i++)
+		strbuf_appendf(&sb, "\"k%d\" = \"v%d\"\n", i, i);
+	strbuf_append(&sb, "\"\" = \"empty key\"\n");
+	root = toml_parse(strbuf_str(&sb), sb.len, &cause);
+	if (root == NULL)
+		fail_msg("%s", cause);
+	t = toml_get(root, "settings");
+	assert_non_null(t);
+	assert_int_equal(t->n, N + 1);
+	for (int i = 0; i < N; i += 997) {
+		char val[32];
+
+		snprintf(key, sizeof key, "k%d", i);
+		snprintf(val, sizeof val, "v%d", i);
+		assert_non_null(toml_get(t, key));
+		assert_string_equal(toml_get(t, key)->str, val);
+		assert_string_equal(t->keys[i], key);
+	}
+	assert_string_equal(toml_get(t, "")->str, "empty key");
+	assert_null(toml_get(t, "k20000"));
+	toml_free(root);
+	/* the same key again, late in the table: refused with its line */
+	strbuf_append(&sb, "\"k12345\" = \"again\"\n");
+	assert_null(toml_parse(strbuf_str(&sb), sb.len, &cause));
+	snprintf(key, sizeof key, "line %d", N + 3);
+	if (strstr(cause, key) == NULL)
+		fail_msg("error '%s' lacks '%s'", cause, key);
+	free(cause);
+	strbuf_done(&sb);
+}
+
 static void
 test_writer_round_trip(void **state)
 {
@@ -332,6 +378,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conformance),
 	    cmocka_unit_test(test_error_positions),
+	    cmocka_unit_test(test_large_table),
 	    cmocka_unit_test(test_writer_round_trip),
 	};
 

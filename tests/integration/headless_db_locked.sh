@@ -1,0 +1,104 @@
+# A database another process holds write-locked (sqlite3 in BEGIN EXCLUSIVE) does not stall
+# --headless: its writes wait only briefly for the lock and are tried again at the next tick,
+# so /healthz, /metrics and --health-check keep answering on both pollers (leader and
+# standby), /readyz says 503 naming the lock, the results polled meanwhile stay queued and are
+# written once the lock ends, and SIGTERM during a lock exits within its bound (the last
+# flush waits FLEET_STOP_FLUSH_MS, 5 s), saying how many results were not written.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+
+N=headless_db_locked
+if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2; then
+	fail "$N: sim start" "$(cat "$SIM_ERR")"
+	exit 1
+fi
+DB=$T_TMP/shelly.db
+CONF=$T_TMP/config
+# A long lease: the leader keeps polling, and queueing results, through the lock.
+hl_config "$CONF" 'set lease-timeout 60s'
+{ hl_add "$DB" 0 && hl_add "$DB" 1; } || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+
+# lock: another process takes the write lock and holds it until unlock (60 s at most).
+LOCK_PID=""
+lock() {
+	rm -f "$T_TMP/locked" "$T_TMP/release"
+	{
+		printf '.timeout 10000\nBEGIN EXCLUSIVE;\n.system touch %s\n' "$T_TMP/locked"
+		_i=0
+		while [ ! -e "$T_TMP/release" ] && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+		printf 'COMMIT;\n'
+	} | sqlite3 -bail "$DB" >/dev/null 2>"$T_TMP/lock.err" &
+	LOCK_PID=$!
+	wait_for 15 test -e "$T_TMP/locked"
+}
+unlock() { touch "$T_TMP/release"; wait "$LOCK_PID"; }
+at_exit 'touch "$T_TMP/release"'
+
+hl_start a "$DB" "$CONF" || { fail "$N: a start" "$(cat "$(hl_err a)")"; exit 1; }
+leads() { [ "$(hl_metric a shelly_poller_leader)" = 1 ] && [ "$(hl_code a /readyz)" = 200 ]; }
+wait_for 20 leads || { fail "$N: a leads" "$(hl_get a /readyz)"; exit 1; }
+hl_start b "$DB" "$CONF" || { fail "$N: b start" "$(cat "$(hl_err b)")"; exit 1; }
+wait_for 20 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh \
+	"http://127.0.0.1:$(hl_port b)/readyz" || fail "$N: b standing by" "$(hl_get b /readyz)"
+
+lock || { fail "$N: lock" "$(cat "$T_TMP/lock.err")"; exit 1; }
+T_LOCK=$(now_ms)
+locked() { [ "$(hl_code "$1" /readyz)" = 503 ] && hl_get "$1" /readyz | grep -q 'database: .*locked'; }
+for t in a b; do
+	if wait_for 15 locked $t; then
+		pass "$N: $t: /readyz 503 naming the lock ($(hl_get $t /readyz))"
+	else
+		fail "$N: $t: /readyz during the lock" "$(hl_code $t /readyz) $(hl_get $t /readyz)"
+	fi
+done
+# For a few seconds of the lock (several flushes and heartbeats), every probe answers within
+# 3 s: a loop that waited 5 s for each write could not.
+p0=$(hl_metric a shelly_polls_total)
+slow=""
+i=0
+while [ $i -lt 8 ]; do
+	for t in a b; do
+		c=$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(hl_port $t)/healthz")
+		[ "$c" = 200 ] || slow="$slow $t:/healthz:$c"
+		curl -s -m 3 -f -o /dev/null "http://127.0.0.1:$(hl_port $t)/metrics" || slow="$slow $t:/metrics"
+	done
+	sleep 0.5
+	i=$((i + 1))
+done
+[ -z "$slow" ] && pass "$N: /healthz and /metrics answer within 3 s during the lock" ||
+	fail "$N: probes during the lock" "$slow"
+"$SHELLY_TUI" --health-check "127.0.0.1:$(hl_port a)" >/dev/null 2>"$T_TMP/hc.err" &&
+	pass "$N: --health-check passes during the lock" || fail "$N: --health-check" "$(cat "$T_TMP/hc.err")"
+[ "$(hl_metric a shelly_store_healthy)" = 0 ] && [ "$(hl_metric a shelly_store_queue_items)" -gt 0 ] &&
+	[ "$(hl_metric a shelly_polls_total)" -gt "$p0" ] &&
+	pass "$N: polling goes on, results queued ($(hl_metric a shelly_store_queue_items))" ||
+	fail "$N: queued during the lock" "healthy $(hl_metric a shelly_store_healthy) queue $(hl_metric a shelly_store_queue_items) polls $p0 -> $(hl_metric a shelly_polls_total)"
+T_UNLOCK=$(now_ms)
+unlock
+
+# Samples taken during the lock could only be written after it: the kept queue.
+during() { [ "$(sq "$DB" "SELECT count(*) FROM history WHERE ts > $T_LOCK AND ts < $T_UNLOCK")" -gt 0 ]; }
+wait_for 20 during && pass "$N: results polled during the lock are written after it ($(sq "$DB" "SELECT count(*) FROM history WHERE ts > $T_LOCK AND ts < $T_UNLOCK"))" ||
+	fail "$N: results after the lock" "$(sq "$DB" "SELECT count(*), max(ts) FROM history") lock $T_LOCK..$T_UNLOCK"
+ready() { [ "$(hl_code a /readyz)" = 200 ]; }
+wait_for 20 ready && pass "$N: ready again after the lock" || fail "$N: ready after" "$(hl_get a /readyz)"
+
+# SIGTERM during a lock: the last flush waits 5 s at most, then says what it could not write.
+lock || { fail "$N: lock again" "$(cat "$T_TMP/lock.err")"; exit 1; }
+queued() { [ "$(hl_metric a shelly_store_queue_items)" -gt 0 ] && locked a; }
+wait_for 15 queued || fail "$N: queued before SIGTERM" "$(hl_metric a shelly_store_queue_items)"
+hl_stop a TERM 20
+if [ "$HL_RC" = 0 ] && [ "$HL_MS" -lt 10000 ]; then
+	pass "$N: SIGTERM during the lock exits in $HL_MS ms"
+else
+	fail "$N: SIGTERM during the lock" "rc=$HL_RC after $HL_MS ms"
+fi
+grep -q 'stopping: [1-9][0-9]* queued results not written within 5 s: .*locked' "$(hl_err a)" &&
+	pass "$N: the stop says how many results were not written" ||
+	fail "$N: stop message" "$(tail -n 5 "$(hl_err a)")"
+unlock
+hl_stop b
+[ "$HL_RC" = 0 ] && pass "$N: b exits 0" || fail "$N: b exit" "rc=$HL_RC $(tail -n 5 "$(hl_err b)")"
+sim_stop
+exit $T_FAILED
