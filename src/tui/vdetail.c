@@ -150,8 +150,8 @@ light_colour(const struct dev_light *l, char *buf, size_t size)
 	size_t len = strlen(buf);
 
 	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0 && len < size)
-		len += (size_t)snprintf(buf + len, size - len, "  rgb %d,%d,%d", l->rgb[0], l->rgb[1],
-		    l->rgb[2]);
+		len += (size_t)snprintf(
+		    buf + len, size - len, "  rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
 	if (dev_known(l->white) && len < size)
 		len += (size_t)snprintf(buf + len, size - len, "  white %.0f", l->white);
 	if (dev_known(l->color_temp_k) && len < size)
@@ -202,8 +202,8 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			num(v, sizeof v, 1, s->voltage_v, "V");
 			num(tc, sizeof tc, 0, s->temperature_c, "C");
 			snprintf(buf, sizeof buf, "switch:%-2d %s %-4s %9s %8s %10s %5s", c->id,
-			    draw_cells(nm, sizeof nm, s->name, 16), tri(s->output, "on", "off"), p, v, e,
-			    tc);
+			    draw_cells(nm, sizeof nm, s->name, 16), tri(s->output, "on", "off"), p,
+			    v, e, tc);
 		} else if (c->kind == 'l') {
 			const struct dev_light *l = device_status_light_of(&d->st, c->light, c->id);
 			char lc[24];
@@ -211,14 +211,16 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			num(v, sizeof v, 0, l->brightness_pct, "%");
 			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
 			snprintf(buf, sizeof buf, "%-9s %s %-4s %9s  bright %s", lc,
-			    draw_cells(nm, sizeof nm, l->name, 16), tri(l->output, "on", "off"), p, v);
+			    draw_cells(nm, sizeof nm, l->name, 16), tri(l->output, "on", "off"), p,
+			    v);
 			light_colour(l, buf, sizeof buf);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
 			num(v, sizeof v, 0, cv->position_pct, "%");
 			snprintf(buf, sizeof buf, "cover:%-3d %s %-9s %5s %9s", c->id,
-			    draw_cells(nm, sizeof nm, cv->name, 16), cover_state_name(cv->state), v, p);
+			    draw_cells(nm, sizeof nm, cv->name, 16), cover_state_name(cv->state), v,
+			    p);
 		}
 		draw_text(y + line, 2, w - 4, buf, attr);
 	}

@@ -88,7 +88,7 @@ const char *
 vdevices_columns(void)
 {
 	return "name model gen ip state drift outputs power energy temp rssi fw seen voltage uptime "
-	       "mac";
+	       "mac battery";
 }
 
 /* ---- marks ---- */
@@ -580,7 +580,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
 		break;
 	case COL_BATT:
-		snprintf(buf, size, shown && !isnan(r->battery_pct) ? "%.0f%%" : "-", r->battery_pct);
+		snprintf(
+		    buf, size, shown && !isnan(r->battery_pct) ? "%.0f%%" : "-", r->battery_pct);
 		break;
 	case COL_MAC:
 		fmt_mac(buf, size, r->mac);

@@ -178,8 +178,9 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 		idw = 32 - short_by > 20 ? 32 - short_by : 20;
 	}
 	snprintf(buf, size, "%-8s %s %s %s%.64s:%u  %.100s", state,
-	    draw_cells(id, sizeof id, r->target, idw), draw_cells(text, sizeof text, r->text, textw),
-	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
+	    draw_cells(id, sizeof id, r->target, idw),
+	    draw_cells(text, sizeof text, r->text, textw), r->https ? "https://" : "", r->host,
+	    (unsigned)r->port, why);
 	return color;
 }
 

@@ -258,11 +258,12 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 		devconfig_name(r->field, r->index, name, sizeof name);
 		if (arrow)
 			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s -> %s",
-			    CELLS(label, lw), COLUMN(name, fw), actual, value_text(r->field, r->desired));
+			    CELLS(label, lw), COLUMN(name, fw), actual,
+			    value_text(r->field, r->desired));
 		else
 			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s %s",
-			    CELLS(label, lw), COLUMN(name, fw), COLUMN(value_text(r->field, r->desired), dw),
-			    actual);
+			    CELLS(label, lw), COLUMN(name, fw),
+			    COLUMN(value_text(r->field, r->desired), dw), actual);
 		shown += r->kind == DIFF_DRIFT;
 	}
 	free(rows);

@@ -363,8 +363,9 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	{
 		char dev[32], ip[32], host[32];
 		snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND",
-		    draw_cells(dev, sizeof dev, "DEVICE", 22), draw_cells(ip, sizeof ip, "ADDRESS", 15),
-		    "MAC", draw_cells(host, sizeof host, "HOSTNAME", 20), "REASON");
+		    draw_cells(dev, sizeof dev, "DEVICE", 22),
+		    draw_cells(ip, sizeof ip, "ADDRESS", 15), "MAC",
+		    draw_cells(host, sizeof host, "HOSTNAME", 20), "REASON");
 	}
 	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	view_draw_list(v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems,

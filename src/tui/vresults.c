@@ -64,8 +64,8 @@ draw_reason(struct vresults *r, struct tui *t, int y, int w)
 
 	if (x == NULL)
 		return;
-	snprintf(buf, sizeof buf, "%s: %s", x->mac[0] ? view_dev_label(t, x->mac) : x->target,
-	    x->text);
+	snprintf(
+	    buf, sizeof buf, "%s: %s", x->mac[0] ? view_dev_label(t, x->mac) : x->target, x->text);
 	draw_wrap(y, 2, 3, w - 4, buf, theme_attr(t->theme, x->ok ? TC_DIM : TC_ERROR));
 }
 

@@ -266,6 +266,7 @@ int
 str_is_format(uint32_t cp)
 {
 	/* Unicode category Cf (the bidi controls are str_is_bidi's), as of Unicode 15. */
+	/* clang-format off */
 	static const uint32_t ranges[][2] = {
 	    {0x00AD, 0x00AD}, {0x0600, 0x0605}, {0x06DD, 0x06DD}, {0x070F, 0x070F},
 	    {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x180E, 0x180E}, {0x200B, 0x200D},
@@ -273,6 +274,7 @@ str_is_format(uint32_t cp)
 	    {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},
 	    {0x1D173, 0x1D17A}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
 		if (cp >= ranges[i][0] && cp <= ranges[i][1])
