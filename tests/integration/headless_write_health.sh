@@ -69,9 +69,13 @@ wait_for 20 ready && pass "$N: ready" || fail "$N: ready" "$(hl_get a /readyz)"
 kind history flush
 grep -q 'database write failed' "$(hl_err a)" && pass "$N: flush: logged" || fail "$N: flush log" "$(tail -n 3 "$(hl_err a)")"
 kind lease lease
-[ "$(grep -c 'store: database write failed: lease' "$(hl_err a)")" = 1 ] &&
-	grep -q 'database writes work again (lease)' "$(hl_err a)" &&
-	pass "$N: lease: logged once, and its recovery" || fail "$N: lease log" "$(grep -i 'lease' "$(hl_err a)" | tail -n 5)"
+# Once per failing spell, not per attempt: a loaded machine may let one heartbeat through
+# between two failing ones, which is a recovery and a second spell, each logged once.
+lf=$(grep -c 'store: database write failed: lease' "$(hl_err a)")
+lr=$(grep -c 'database writes work again (lease)' "$(hl_err a)")
+[ "$lf" -ge 1 ] && [ "$lr" -ge 1 ] && [ "$lf" -le $((lr + 1)) ] &&
+	pass "$N: lease: logged once a spell ($lf), and its recovery ($lr)" ||
+	fail "$N: lease log" "failed $lf, recovered $lr: $(grep -i 'lease' "$(hl_err a)" | tail -n 5)"
 # Settings writes: the device renames itself, and as the registry name is the device's own it
 # follows (a device record), and the reported name is kept (a setting). Either failing is a
 # failed settings write, logged once (not per poll); the poller observes the name again at each

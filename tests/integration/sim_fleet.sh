@@ -73,7 +73,12 @@ for mode in per-address wildcard; do
 	[ "$ok" = "$n" ] && pass "$N: $mode on 10.99/16: $n sampled devices answer" || fail "$N: $mode sample" "$ok of $n"
 	curl -s -m 3 -o /dev/null "$(dev_url 3)/shelly"
 	rc=$?
-	[ $rc = 7 ] || [ $rc = 56 ] && pass "$N: $mode closed device refuses ($rc)" || fail "$N: $mode closed" "rc=$rc"
+	# Refused (7), or, on the wildcard listener that accepts and then closes: the reset comes
+	# before curl sent (55), while it reads (56) or as an empty reply (52), as the machine's load orders it.
+	case $rc in
+	7 | 52 | 55 | 56) pass "$N: $mode closed device refuses ($rc)" ;;
+	*) fail "$N: $mode closed" "rc=$rc" ;;
+	esac
 	sim_stop
 	rc=$?
 	[ $rc -eq 0 ] && pass "$N: $mode clean exit" || fail "$N: $mode exit" "$rc"
