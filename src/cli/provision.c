@@ -65,6 +65,34 @@ cli_agent_enrol(struct app *app)
 	return EXIT_OK;
 }
 
+int
+cli_agent_revoke(struct app *app)
+{
+	char *cause = NULL, *w;
+	const char *id = app->args.mode_arg;
+	int rc;
+
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	w = who();
+	rc = taskq_agent_revoke(app->store, id, w, loop_wall_ms(), &cause);
+	free(w);
+	if (rc < 0) {
+		print_cause("--agent-revoke: ", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "shelly-tui: --agent-revoke: no such agent: ");
+		print_safe(stderr, id);
+		fputc('\n', stderr);
+		return EXIT_FAIL;
+	}
+	if (!app->args.set[CLI_QUIET])
+		printf("agent %s revoked\n", id);
+	return EXIT_OK;
+}
+
 /* The common parameters of --provision: network, key reference (validated), attempts. */
 struct provision_params {
 	struct store_task t;
