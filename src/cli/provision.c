@@ -45,6 +45,13 @@ cli_agent_enrol(struct app *app)
 	char *cause = NULL, *secret, *w;
 	uint64_t ttl = conf_get_ms(app->cfg, OPT_ENROL_TTL);
 
+	/* A secret in a new empty database is one the poller never sees: its agent gets 401. */
+	if (!app_store_exists(app)) {
+		if (app->db_path != NULL)
+			fprintf(stderr, "shelly-tui: --agent-enrol: no database at %s (give the poller's --db)\n",
+			    app->db_path);
+		return EXIT_FAIL;
+	}
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
 	w = who();
