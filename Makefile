@@ -59,13 +59,18 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY   = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
 
-.PHONY: all install uninstall FORCE deps run demo check check-plain check-san test bench fuzz lint clean
+.PHONY: all install uninstall FORCE deps deps-test run demo check check-plain check-san test bench fuzz lint clean
 # Keep the objects of tests and fuzz replays (intermediate files of chained rules) between runs.
 .SECONDARY:
 all: $(BUILD)/shelly-tui $(BUILD)/shelly-provisioner $(BUILD)/shelly-sim $(UNIT_BIN) $(REPLAY)
 
+# deps: what building and running need (`make run`, `make demo`); deps-test: that, the test
+# toolchain and the npm models of the k8s test (`make check`, `make bench`, `make fuzz`).
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh build
+
+deps-test:
+	@sh tools/deps.sh test
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,7 +111,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 		-fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS)) \
 		-o $@ $< $(LIB_SRC) $(LIBS)
 
-fuzz: deps $(FUZZERS)
+fuzz: deps-test $(FUZZERS)
 
 # Units name /usr/local/bin in the tree; the installed copy names $(BINDIR).
 install: $(PROGS:%=$(BUILD)/%)
@@ -124,26 +129,27 @@ uninstall:
 	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
 	@rmdir $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
+# make run DB=path: the console on that database (else the default one).
 run: deps $(BUILD)/shelly-tui
-	$(BUILD)/shelly-tui
+	$(BUILD)/shelly-tui $(if $(DB),--db '$(DB)')
 
 demo: deps all
 	sh tools/demo.sh $(BUILD)
 
 # The whole suite: plain build, then the same suite under ASan+UBSan; one closing line.
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g $(SAN)" all
 	@sh tests/run.sh build build-san
 
-check-plain: deps all
+check-plain: deps-test all
 	@sh tests/run.sh build
 
-check-san: deps
+check-san: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g $(SAN)" all
 	@sh tests/run.sh build-san
 
-bench: deps all
+bench: deps-test all
 	sh tests/bench/run.sh $(BUILD)
 
 lint:

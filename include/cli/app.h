@@ -38,6 +38,12 @@ struct app {
 
 /* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
 int app_init(struct app *app, int argc, char **argv);
+/*
+ * Applies the process-wide settings of app->cfg (json-max-depth, log-level unless -v or -q,
+ * max-concurrency): at start and whenever the
+ * configuration is reloaded (the fleet's FLEET_EV_CONF, after app->cfg follows it).
+ */
+void app_conf_changed(struct app *app);
 /* Frees what app holds. */
 void app_done(struct app *app);
 /* Opens the store (--db, config db, default path). Returns 0, or -1 (message printed). */

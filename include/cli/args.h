@@ -99,7 +99,7 @@
 	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
 	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
 	X(NAME, "name", 'n', 1, "NAME", 0, \
-	    "Name given to the device with --add or --provision (UTF-8; --provision: 1-64 bytes)") \
+	    "Name given to the device with --add or one --provision target (UTF-8; --provision: 1-64 bytes)") \
 	X(NETWORK, "network", 0, 1, "SSID", 0, \
 	    "WiFi network that --provision puts devices on (UTF-8, 1-32 bytes)") \
 	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
@@ -140,7 +140,7 @@
 	X(GROUP, "group", 0, 1, "G", 0, \
 	    "--export only the members of group G (also @G), in every format") \
 	X(DRY_RUN, "dry-run", 0, 0, NULL, 0, \
-	    "Change nothing: --import validates, --config-set/--apply list changes, --opnsense-sync plans") \
+	    "Change nothing: --import validates, --config-set/--apply/--clone list changes, --opnsense-sync plans") \
 	X(MERGE, "merge", 0, 0, NULL, 0, "--import adds and updates devices and settings (default)") \
 	X(REPLACE, "replace", 0, 0, NULL, 0, \
 	    "--import also removes devices and settings that the file does not hold") \

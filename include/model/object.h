@@ -55,6 +55,7 @@ struct device_view {
 	const char *scheme; /* "http"/"https", NULL unknown */
 	const char *name; /* registry name; NULL: the device's own name */
 	enum device_state state;
+	int never_polled; /* no run has polled it: state "unknown", no error (state not read) */
 	const char *error; /* last error, NULL none */
 	long long last_seen; /* unix seconds, <= 0 unknown */
 	const struct device_status *status; /* NULL: no status known */

@@ -18,9 +18,17 @@
 #define JSON_MAX_DEPTH 32
 
 /*
+ * The bound a max_depth <= 0 stands for below: the json-max-depth option (1-256), which the
+ * front end sets when it reads the configuration and again on every reload; JSON_MAX_DEPTH
+ * until then. Process-wide (one loop, one thread). Device replies are parsed with it.
+ */
+void json_set_max_depth(int max_depth);
+
+/*
  * Parses exactly len bytes (need not be NUL-terminated). Rejects empty input, NUL bytes, nesting
- * deeper than max_depth (<= 0 means JSON_MAX_DEPTH), invalid JSON and trailing garbage, with a
- * readable *cause (caller frees). Returns a tree the caller frees with cJSON_Delete, or NULL.
+ * deeper than max_depth (<= 0: the json_set_max_depth bound), invalid JSON and trailing garbage,
+ * with a readable *cause (caller frees). Returns a tree the caller frees with cJSON_Delete, or
+ * NULL.
  */
 cJSON *json_parse(const char *buf, size_t len, int max_depth, char **cause);
 /* Same, for a reply that must be an object: NULL with *cause "what is not a JSON object" else. */

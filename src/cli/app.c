@@ -13,8 +13,11 @@
 #include "cli/print.h"
 #include "conf/conf.h"
 #include "engine/creds.h"
+#include "engine/lease.h"
 #include "store/store.h"
+#include "tui/tui.h"
 #include "util/guard.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -57,11 +60,62 @@ apply_overrides(struct app *app)
 	return 0;
 }
 
+/*
+ * The checks of the configuration and of option values that span options or belong to a
+ * front end, made in every mode alike (a file the console refuses is refused by --list too),
+ * before anything runs. Returns 0, or -1 (message printed): a usage error.
+ */
+static int
+config_check(struct app *app)
+{
+	char *cause = NULL;
+	const char *what = "";
+	int rc = 0;
+
+	if (app->args.set[CLI_LISTEN]) {
+		struct conf *tmp = conf_new();
+
+		what = "--";
+		rc = conf_set(tmp, "listen", app->args.val[CLI_LISTEN], &cause);
+		conf_free(tmp);
+	}
+	if (rc == 0) {
+		what = "";
+		rc = lease_check_times(conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT),
+		    conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT), &cause);
+	}
+	if (rc == 0)
+		rc = tui_config_check(app, &cause);
+	if (rc != 0) {
+		fprintf(stderr, "shelly-tui: %s%s\n", what, cause);
+		free(cause);
+	}
+	return rc;
+}
+
+void
+app_conf_changed(struct app *app)
+{
+	enum log_level level;
+
+	json_set_max_depth((int)conf_get_int(app->cfg, OPT_JSON_MAX_DEPTH));
+	if (app->http != NULL)
+		http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	/* -v and -q win over the file, at start and on reload. */
+	if (app->args.set[CLI_VERBOSE])
+		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
+	else if (app->args.set[CLI_QUIET])
+		log_set_level(LOG_ERROR);
+	else if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
+		log_set_level(app->args.mode != CLI_HEADLESS && level == LOG_INFO
+		                  ? LOG_WARN /* one-shot modes print results, not progress */
+		                  : level);
+}
+
 int
 app_init(struct app *app, int argc, char **argv)
 {
 	char *cause = NULL;
-	enum log_level level;
 
 	memset(app, 0, sizeof *app);
 	if (cli_parse(argc, argv, &app->args, &cause) != 0) {
@@ -78,16 +132,9 @@ app_init(struct app *app, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	if (apply_overrides(app) != 0)
+	if (apply_overrides(app) != 0 || config_check(app) != 0)
 		return EXIT_USAGE;
-	if (log_level_parse(conf_get_str(app->cfg, OPT_LOG_LEVEL), &level) == 0)
-		log_set_level(level);
-	if (app->args.set[CLI_VERBOSE])
-		log_set_level(app->args.set[CLI_VERBOSE] > 1 ? LOG_DEBUG : LOG_INFO);
-	else if (app->args.set[CLI_QUIET])
-		log_set_level(LOG_ERROR);
-	else if (app->args.mode != CLI_HEADLESS && log_get_level() == LOG_INFO)
-		log_set_level(LOG_WARN); /* one-shot modes print results, not progress */
+	app_conf_changed(app);
 
 	if (guard_from_env(&app->guard, &cause) != 0) {
 		print_cause("", cause);
@@ -102,7 +149,7 @@ app_init(struct app *app, int argc, char **argv)
 	app->loop = loop_new();
 	app->http = http_new(app->loop);
 	http_set_allow(app->http, guard_allow_cb, app->guard);
-	http_set_max_inflight(app->http, (int)conf_get_int(app->cfg, OPT_MAX_CONCURRENCY));
+	app_conf_changed(app); /* again, now that there is a client */
 	return EXIT_OK;
 }
 

@@ -89,6 +89,56 @@ mode_takes_operands(int mode)
 	return 0;
 }
 
+/* The console, where a table of modes names one (it has no mode option). */
+#define MODE_CONSOLE CLI__COUNT
+
+/*
+ * Options that only some modes read: given to another mode they would be ignored in silence,
+ * so they are a usage error. not: the modes listed are the ones the option does not go with.
+ */
+static const struct {
+	enum cli_option opt;
+	int not;
+	int modes[8];
+} mode_options[] = {
+	{ CLI_DRY_RUN, 0, { CLI_IMPORT, CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE,
+	    CLI_OPNSENSE_SYNC, -1 } },
+	{ CLI_LISTEN, 0, { CLI_HEADLESS, MODE_CONSOLE, -1 } },
+	{ CLI_THEME, 0, { MODE_CONSOLE, -1 } },
+	{ CLI_COLUMNS, 0, { CLI_EXPORT, -1 } },
+	{ CLI_INCLUDE_SECRETS, 0, { CLI_EXPORT, -1 } },
+	{ CLI_JSON, 1, { CLI_HEADLESS, MODE_CONSOLE, CLI_BACKUP_DB, CLI_HEALTH_CHECK, CLI_HELP,
+	    CLI_VERSION, -1 } },
+};
+
+static const char *
+mode_name(int mode)
+{
+	return mode == MODE_CONSOLE ? "the console" : cli_table[mode].name;
+}
+
+/* Whether opt goes with mode (mode_options); else 0 with *cause naming the modes it goes with. */
+static int
+option_fits_mode(size_t k, int mode, char **cause)
+{
+	const int *m = mode_options[k].modes;
+	int listed = 0, n;
+	struct strbuf sb;
+
+	for (n = 0; m[n] >= 0; n++)
+		listed |= m[n] == mode;
+	if (listed != mode_options[k].not)
+		return 1;
+	strbuf_init(&sb);
+	strbuf_appendf(&sb, "--%s %s ", cli_table[mode_options[k].opt].name,
+	    mode_options[k].not ? "does not go with" : "goes with");
+	for (int i = 0; i < n; i++)
+		strbuf_appendf(&sb, "%s%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+		    m[i] == MODE_CONSOLE ? "" : "--", mode_name(m[i]));
+	*cause = strbuf_steal(&sb);
+	return 0;
+}
+
 /* Checks the combinations of options and converts the numeric ones. Returns 0, or -1. */
 static int
 check_options(struct cli_args *out, char **cause)
@@ -119,11 +169,15 @@ check_options(struct cli_args *out, char **cause)
 		}
 		out->port = (uint16_t)p;
 	}
-	if (out->set[CLI_DRY_RUN] && out->mode != CLI_OPNSENSE_SYNC && out->mode != CLI_IMPORT &&
-	    out->mode != CLI_CONFIG_SET && out->mode != CLI_APPLY &&
-	    out->mode != CLI_CONFIG_RESTORE) {
-		*cause = xasprintf("--dry-run goes with --import, --config-set, --apply, "
-		                   "--config-restore or --opnsense-sync");
+	for (size_t k = 0; k < sizeof mode_options / sizeof mode_options[0]; k++)
+		if (out->set[mode_options[k].opt] &&
+		    !option_fits_mode(k, out->mode < 0 ? MODE_CONSOLE : out->mode, cause))
+			return -1;
+	if (out->set[CLI_NAME] && (out->mode == CLI_PROVISION_CSV ||
+	                              (out->mode == CLI_PROVISION && out->nrest > 0))) {
+		/* One name cannot go to several devices; the CSV names each in its own column. */
+		*cause = xasprintf("--name goes with one --provision target (--provision-csv "
+		                   "takes names from its NAME column)");
 		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {

@@ -29,6 +29,7 @@
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "engine/tmplcache.h"
+#include "exchange/export.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -738,9 +739,10 @@ cli_config_get(struct app *app)
 	return rc;
 }
 
-/* Parses FIELD=VALUE into c (validated). Returns 0, or -1 with the message printed. */
+/* Parses FIELD=VALUE of option opt ("--group-set") into c (validated). Returns 0, or -1 with
+ * the message printed. */
 static int
-parse_assignment(const char *s, struct devconfig *c)
+parse_assignment(const char *opt, const char *s, struct devconfig *c)
 {
 	const char *eq = strchr(s, '=');
 	char name[96], *canon = NULL, *cause = NULL;
@@ -748,7 +750,7 @@ parse_assignment(const char *s, struct devconfig *c)
 	int index;
 
 	if (eq == NULL || (size_t)(eq - s) >= sizeof name) {
-		fputs("shelly-tui: --config-set: expected FIELD=VALUE, not '", stderr);
+		fprintf(stderr, "shelly-tui: %s: expected FIELD=VALUE, not '", opt);
 		print_safe(stderr, s);
 		fputs("'\n", stderr);
 		return -1;
@@ -756,7 +758,7 @@ parse_assignment(const char *s, struct devconfig *c)
 	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
 	if (devconfig_parse_name(name, &f, &index, &cause) != 0 ||
 	    devconfig_check(f, eq + 1, &canon, &cause) != 0) {
-		fputs("shelly-tui: --config-set: ", stderr);
+		fprintf(stderr, "shelly-tui: %s: ", opt);
 		print_safe(stderr, name);
 		fputs(": ", stderr);
 		print_safe(stderr, cause);
@@ -882,10 +884,10 @@ cli_config_set(struct app *app)
 	int nt = 0, rc;
 
 	devconfig_init(&set);
-	rc = parse_assignment(app->args.mode_arg, &set) == 0 ? EXIT_OK : EXIT_USAGE;
+	rc = parse_assignment("--config-set", app->args.mode_arg, &set) == 0 ? EXIT_OK : EXIT_USAGE;
 	for (int i = 0; rc == EXIT_OK && i < app->args.nrest; i++) {
 		if (strchr(app->args.rest[i], '=') != NULL)
-			rc = parse_assignment(app->args.rest[i], &set) == 0 ? EXIT_OK : EXIT_USAGE;
+			rc = parse_assignment("--config-set", app->args.rest[i], &set) == 0 ? EXIT_OK : EXIT_USAGE;
 		else
 			targets[nt++] = app->args.rest[i];
 	}
@@ -1396,6 +1398,19 @@ group_change(struct app *app, bool add)
 	}
 	if (need_store(app, verb) != 0)
 		return EXIT_FAIL;
+	if (!add && (rc = export_group_exists(app->store, g, &cause)) <= 0) {
+		char *clean = str_sanitize(g, 64);
+
+		if (rc < 0)
+			print_cause("--group-remove: ", cause);
+		else
+			fprintf(stderr, "shelly-tui: --group-remove: no group \"%s\" (see --group-list)\n",
+			    clean);
+		free(clean);
+		free(cause);
+		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
+	}
+	rc = EXIT_OK;
 	if (registered_macs(app, app->args.rest, n, &macs) != 0) {
 		free_macs(macs, n);
 		return EXIT_USAGE;
@@ -1444,7 +1459,7 @@ cli_group_set(struct app *app)
 	free(cause);
 	cause = NULL;
 	for (int i = 0; i < app->args.nrest; i++) {
-		if (parse_assignment(app->args.rest[i], &cur) != 0) {
+		if (parse_assignment("--group-set", app->args.rest[i], &cur) != 0) {
 			devconfig_done(&cur);
 			return EXIT_USAGE;
 		}

@@ -72,6 +72,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 	(void)mac;
 	if (ev == FLEET_EV_CONF) {
 		dm->app->cfg = dm->app->eng.conf;
+		app_conf_changed(dm->app);
 		if (dm->prov != NULL)
 			provserve_reload(dm->prov);
 	}

@@ -303,17 +303,16 @@ items_free(struct provision_item *items, size_t n)
 	free(items);
 }
 
-/* The task queued for item i of n: the common parameters, its target and name. */
+/* The task queued for item i: the common parameters, its target and name. */
 static struct store_task
 item_task(const struct app *app, const struct provision_params *p,
-    const struct provision_item *items, size_t n, size_t i)
+    const struct provision_item *items, size_t i)
 {
 	struct store_task t = p->t;
 
 	t.target = items[i].target;
-	t.name = items[i].name != NULL
-	             ? items[i].name
-	             : (n == 1 && app->args.set[CLI_NAME] ? app->args.val[CLI_NAME] : NULL);
+	/* --name comes with one --provision target only (cli/args.c refuses the rest). */
+	t.name = items[i].name != NULL ? items[i].name : app->args.val[CLI_NAME];
 	return t;
 }
 
@@ -327,7 +326,7 @@ queue_items(
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
-		struct store_task t = item_task(app, p, items, n, i);
+		struct store_task t = item_task(app, p, items, i);
 		char *clean = str_sanitize(items[i].target, 64);
 
 		if (!target_ok(items[i].target))
@@ -345,7 +344,7 @@ queue_items(
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct store_task t = item_task(app, p, items, n, i);
+		struct store_task t = item_task(app, p, items, i);
 		int64_t id;
 
 		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {

@@ -131,7 +131,7 @@ list_cb(const struct store_device *d, void *arg)
 			free(n);
 		}
 		printf("%-15.15s %d %-21.21s %-13s %s\n", d->model ? d->model : "-", d->gen,
-		    d->host ? d->host : "-", known ? device_state_name(state) : "never polled",
+		    d->host ? d->host : "-", known ? device_state_name(state) : "unknown",
 		    seen);
 	}
 	store_status_free(st);
@@ -147,7 +147,8 @@ summary_object(const struct list_ctx *lc)
 	for (int s = 0; s < DEVICE_STATE_COUNT; s++)
 		cJSON_AddNumberToObject(sum, device_state_name((enum device_state)s),
 		    (double)lc->by_state[s]);
-	cJSON_AddNumberToObject(sum, "never_polled", (double)lc->by_state[DEVICE_STATE_COUNT]);
+	/* The devices no run has polled: their state is "unknown" (registry_view_init). */
+	cJSON_AddNumberToObject(sum, "unknown", (double)lc->by_state[DEVICE_STATE_COUNT]);
 	return sum;
 }
 

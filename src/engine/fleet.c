@@ -445,6 +445,11 @@ fleet_reload(struct fleet *f, const char *path, char **cause)
 	}
 	poller_opts_from_config(&po, cfg);
 	poller_set_opts(f->poller, &po);
+	/* Buffered results wait at most the new interval (from now). */
+	if (conf_get_ms(cfg, OPT_FLUSH_INTERVAL) != f->flush_ms) {
+		f->flush_ms = conf_get_ms(cfg, OPT_FLUSH_INTERVAL);
+		loop_timer_arm(f->flush_timer, f->flush_ms);
+	}
 	fleet_registry_changed(f);
 	if (f->role == FLEET_LEADER)
 		discovery_start(f);

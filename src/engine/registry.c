@@ -630,7 +630,8 @@ registry_view_init(
 	rv->v.name = d->name && d->name[0] ? d->name : NULL;
 	if (st == NULL || device_state_parse(st->state, &rv->v.state) != 0)
 		rv->v.state = DEVICE_OFFLINE;
-	rv->v.error = st ? st->error : "never polled";
+	rv->v.never_polled = st == NULL;
+	rv->v.error = st ? st->error : NULL;
 	rv->v.last_seen = d->last_seen_ms / 1000;
 	rv->v.status = rv->status;
 	/* A failed poll keeps the last reply: its values are last known, not current. */

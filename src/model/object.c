@@ -286,8 +286,9 @@ device_to_cjson(const struct device_view *v)
 	json_add_text(o, "name", name);
 	add_tri(o, "auth_en", id ? id->auth_en : DEV_UNKNOWN);
 	add_tri(o, "sleep_mode", id ? id->sleep_mode : DEV_UNKNOWN);
-	cJSON_AddStringToObject(o, "state", device_state_name(v->state));
-	json_add_text(o, "error", v->error);
+	cJSON_AddStringToObject(
+	    o, "state", v->never_polled ? "unknown" : device_state_name(v->state));
+	json_add_text(o, "error", v->never_polled ? NULL : v->error);
 	add_int(o, "last_seen", v->last_seen, v->last_seen > 0);
 	/* The values below are current, or the last known ones of a device that did not answer. */
 	add_int(o, "status_time", v->status_time, st != NULL && v->status_time > 0);

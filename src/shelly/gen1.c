@@ -636,7 +636,7 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 	int nrel, nrol;
 
 	device_status_init(out);
-	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /status reply", cause);
+	root = json_parse_object(body, len, 0, "Gen1 /status reply", cause);
 	if (root == NULL)
 		return -1;
 	parse_sys(root, out);
@@ -739,7 +739,7 @@ gen1_parse_settings(const char *body, size_t len, struct gen1_settings *out, cha
 	cJSON *root;
 
 	gen1_settings_init(out);
-	root = json_parse_object(body, len, JSON_MAX_DEPTH, "Gen1 /settings reply", cause);
+	root = json_parse_object(body, len, 0, "Gen1 /settings reply", cause);
 	if (root == NULL)
 		return -1;
 	members_read(out, MEMBERS(settings_members), "", root);
@@ -761,7 +761,7 @@ gen1_parse_ota(const char *body, size_t len, struct gen1_ota *out, char **cause)
 
 	memset(out, 0, sizeof *out);
 	out->has_update = DEV_UNKNOWN;
-	root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	root = json_parse(body, len, 0, cause);
 	if (root == NULL)
 		return -1;
 	if (!cJSON_IsObject(root) ||

@@ -603,7 +603,7 @@ device_temperature(struct device_status *st)
 static cJSON *
 parse_result(const char *body, size_t len, const cJSON **obj, const char *what, char **cause)
 {
-	cJSON *root = json_parse(body, len, JSON_MAX_DEPTH, cause);
+	cJSON *root = json_parse(body, len, 0, cause);
 	const cJSON *o, *err;
 
 	*obj = NULL;
@@ -895,7 +895,7 @@ gen2_parse_frame(const char *body, size_t len, struct gen2_frame *out, char **ca
 	long long c = 0;
 
 	memset(out, 0, sizeof *out);
-	root = json_parse_object(body, len, JSON_MAX_DEPTH, "RPC frame", cause);
+	root = json_parse_object(body, len, 0, "RPC frame", cause);
 	if (root == NULL)
 		return -1;
 	err = json_get(root, "error");

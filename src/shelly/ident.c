@@ -204,7 +204,7 @@ shelly_parse_ident(const char *body, size_t len, struct device_ident *out, char 
 	const char *name;
 
 	device_ident_init(out);
-	root = json_parse_object(body, len, JSON_MAX_DEPTH, "identification reply", cause);
+	root = json_parse_object(body, len, 0, "identification reply", cause);
 	if (root == NULL)
 		return -1;
 	o = root;

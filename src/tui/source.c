@@ -475,8 +475,10 @@ fleet_changed_cb(enum fleet_event ev, const char *mac, void *arg)
 	struct source *src = arg;
 
 	(void)mac;
-	if (ev == FLEET_EV_CONF)
+	if (ev == FLEET_EV_CONF) {
 		src->app->cfg = src->app->eng.conf;
+		app_conf_changed(src->app);
+	}
 	if (ev == FLEET_EV_CONF || ev == FLEET_EV_ROLE)
 		serve_update(src, ev == FLEET_EV_CONF);
 	if (ev == FLEET_EV_ROLE) {

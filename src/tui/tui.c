@@ -828,30 +828,49 @@ signal_cb(int sig, void *arg)
 
 /* ---- setup ---- */
 
+/* The configuration's bind and color lines and --theme into km and th. Returns 0 or -1. */
 static int
-setup(struct tui *t, struct app *app, int flags, char **cause)
+look_load(struct keymap *km, struct theme *th, const struct app *app, char **cause)
 {
 	const struct conf_bind *b;
 	const struct conf_color *c;
 	size_t n;
 	const char *theme = app->args.val[CLI_THEME];
 
-	t->app = app;
-	t->km = keymap_new();
 	b = conf_binds(app->cfg, &n);
 	for (size_t i = 0; i < n; i++) {
 		char *why = NULL;
-		if (keymap_bind(t->km, b[i].view, b[i].key, b[i].action, &why) != 0) {
+		if (keymap_bind(km, b[i].view, b[i].key, b[i].action, &why) != 0) {
 			*cause = xasprintf("%s: %s", b[i].where, why);
 			free(why);
 			return -1;
 		}
 	}
-	t->theme = theme_new();
-	if (theme != NULL && theme_load(t->theme, theme, cause) != 0)
+	if (theme != NULL && theme_load(th, theme, cause) != 0)
 		return -1;
 	c = conf_colors(app->cfg, &n);
-	if (theme_apply(t->theme, c, n, cause) != 0)
+	return theme_apply(th, c, n, cause);
+}
+
+int
+tui_config_check(const struct app *app, char **cause)
+{
+	struct keymap *km = keymap_new();
+	struct theme *th = theme_new();
+	int rc = look_load(km, th, app, cause);
+
+	keymap_free(km);
+	theme_free(th);
+	return rc;
+}
+
+static int
+setup(struct tui *t, struct app *app, int flags, char **cause)
+{
+	t->app = app;
+	t->km = keymap_new();
+	t->theme = theme_new();
+	if (look_load(t->km, t->theme, app, cause) != 0)
 		return -1;
 	t->src = source_new(app, flags, changed_cb, t, cause);
 	if (t->src == NULL)

@@ -109,6 +109,14 @@ json_pool_init(void)
 	cJSON_InitHooks(&hooks);
 }
 
+static int json_default_depth = JSON_MAX_DEPTH; /* json_set_max_depth */
+
+void
+json_set_max_depth(int max_depth)
+{
+	json_default_depth = max_depth > 0 ? max_depth : JSON_MAX_DEPTH;
+}
+
 /* The index just past the quote that closes the string whose text starts at i; len if none. */
 static size_t
 string_end(const char *buf, size_t len, size_t i)
@@ -135,7 +143,7 @@ json_depth(const char *buf, size_t len, int max_depth)
 	size_t i = 0;
 
 	if (max_depth <= 0)
-		max_depth = JSON_MAX_DEPTH;
+		max_depth = json_default_depth;
 	while (i < len) {
 		switch (buf[i++]) {
 		case '"':
@@ -218,7 +226,7 @@ json_parse(const char *buf, size_t len, int max_depth, char **cause)
 	const void *nul;
 
 	if (max_depth <= 0)
-		max_depth = JSON_MAX_DEPTH;
+		max_depth = json_default_depth;
 	if (buf == NULL || len == 0) {
 		if (cause != NULL)
 			*cause = xstrdup("empty JSON document");

@@ -17,11 +17,7 @@ printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/s
 unset SHELLY_TUI_PASSWORD
 PW="act-$(date +%s%N | cut -c10-)-pw"
 MODELS=gen1/shelly-plug-s,gen2/plus-1pm,gen3/1pm-gen3,gen2/plus-1pm
-if ! sim_start $N --models "$MODELS" --auth 0-2 --digest mixed --password "$PW"; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --models "$MODELS" --auth 0-2 --digest mixed --password "$PW"
 AUTH="0 1 2"
 hps() { for _k in "$@"; do printf '%s ' "$(dv $_k HP)"; done; }
 mac_of() { dv "$1" MAC | tr 'A-F' 'a-f'; }

@@ -51,11 +51,7 @@ EOF
 MODELS=gen2/plus-2pm/cover-mode,gen1/shelly-25-roller
 MODELS=$MODELS,gen1/shelly-dimmer-2,gen1/shelly-rgbw2,gen1/shelly-rgbw2/white-mode,gen1/shelly-color-bulb
 MODELS=$MODELS,gen2/pro-dimmer-1pm,gen2/plus-rgbw-pm
-if ! sim_start $N --fixtures "$FX" --models "$MODELS" --cover-speed 10; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --fixtures "$FX" --models "$MODELS" --cover-speed 10
 idx() { dev_by_fixture "$1"; }
 hps() { for _k in "$@"; do printf '%s ' "$(dv $_k HP)"; done; }
 CG2=$(idx gen2/plus-2pm/cover-mode) CG1=$(idx gen1/shelly-25-roller)

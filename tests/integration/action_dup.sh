@@ -7,15 +7,8 @@
 . tests/integration/lib_sim.sh
 
 N=action_dup
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
-unset SHELLY_TUI_PASSWORD
-if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+cli_private
+sim_up $N --models gen1/shelly-1,gen2/plus-1pm
 mac_of() { dv "$1" MAC | tr 'A-F' 'a-f'; }
 
 for k in 0 1; do

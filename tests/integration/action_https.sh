@@ -13,11 +13,7 @@ mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
 printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 unset SHELLY_TUI_PASSWORD
 TLS=$T_TMP/tls
-if ! sim_start $N --models gen2/plus-1pm,gen3/1pm-gen3 --tls 0,1 --auth 1 --tls-dir "$TLS"; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --models gen2/plus-1pm,gen3/1pm-gen3 --tls 0,1 --auth 1 --tls-dir "$TLS"
 secret_file "$T_TMP/pw" "$(dv 1 PW)"
 DB=$T_TMP/shelly.db
 on() { dev_state "$1" '.switches[0].on'; }

@@ -7,13 +7,8 @@
 . tests/integration/lib_sim.sh
 
 N=action_light_types
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
-if ! sim_start $N --fixtures tests/fixtures --models gen2/pro-rgbww-pm --count 1 --auth none; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+cli_private
+sim_up $N --fixtures tests/fixtures --models gen2/pro-rgbww-pm --count 1 --auth none
 HP=$(dev_hp 0)
 lt() { dev_state 0 ".lights[] | select(.type == \"$1\" and .id == 0) | .on"; }
 [ "$(lt cct)" = false ] && [ "$(lt rgb)" = false ] || { fail "$N: both lights off at start" "$(dev_state 0 '.lights | tojson')"; exit 1; }

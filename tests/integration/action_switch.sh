@@ -14,11 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
 printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
 unset SHELLY_TUI_PASSWORD
 MODELS=gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4
-if ! sim_start $N --models "$MODELS"; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --models "$MODELS"
 ALL="0 1 2 3"
 hps() { for _k in "$@"; do printf '%s ' "$(dv $_k HP)"; done; }
 mac_of() { dv "$1" MAC | tr 'A-F' 'a-f'; }

@@ -7,11 +7,8 @@
 
 N=config_cli
 export XDG_CONFIG_HOME="$T_TMP/xdg" XDG_DATA_HOME="$T_TMP/data"
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3 --count 2 \
-	--reboot-ms 300; then
-	fail "$N: start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3 --count 2 \
+	--reboot-ms 300
 G1=$(mf '.devices[0] | "\(.addr):\(.port)"')
 G2=$(mf '.devices[1] | "\(.addr):\(.port)"')
 st() { curl -s -m 3 "http://$1$2"; }

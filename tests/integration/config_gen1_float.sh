@@ -7,10 +7,7 @@
 
 N=config_gen1_float
 export XDG_CONFIG_HOME="$T_TMP/xdg" XDG_DATA_HOME="$T_TMP/data"
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1 --count 1; then
-	fail "$N: start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-1 --count 1
 G1=$(mf '.devices[0] | "\(.addr):\(.port)"')
 tui() { "$SHELLY_TUI" --timeout 5 "$@"; }
 

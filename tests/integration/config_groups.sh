@@ -7,10 +7,7 @@
 . tests/integration/lib_headless.sh
 
 N=config_groups
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3,gen3/1pm-gen3 --count 3; then
-	fail "$N: start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3,gen3/1pm-gen3 --count 3
 DB="$T_TMP/s.db"
 tui() { "$SHELLY_TUI" --db "$DB" --timeout 3 "$@"; }
 hl_add "$DB" 0 --name g1 && hl_add "$DB" 1 --name plus-a && hl_add "$DB" 2 --name plus-b ||

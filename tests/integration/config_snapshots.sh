@@ -6,10 +6,7 @@
 . tests/integration/lib_headless.sh
 
 N=config_snapshots
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3 --count 2; then
-	fail "$N: start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-1,gen3/1pm-gen3 --count 2
 DB="$T_TMP/s.db"
 tui() { "$SHELLY_TUI" --db "$DB" --timeout 3 "$@"; }
 hl_add "$DB" 0 --name g1 && hl_add "$DB" 1 --name plus || { fail "$N: --add" "$(cat "$T_TMP/add.err")"; exit 1; }

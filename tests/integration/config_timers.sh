@@ -9,12 +9,8 @@
 . tests/integration/lib_sim.sh
 
 N=config_timers
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-1,gen2/plus-1pm,gen2/plus-2pm \
-	--count 3 --auth all --password test; then
-	fail "$N: start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-1,gen2/plus-1pm,gen2/plus-2pm \
+	--count 3 --auth all --password test
 G1=$(dev_by_fixture gen1/shelly-1)
 P1=$(dev_by_fixture gen2/plus-1pm)
 [ -n "$G1" ] && [ -n "$P1" ] || { fail "$N: manifest" "$(cat "$SIM_MANIFEST")"; exit 1; }

@@ -6,6 +6,7 @@
 # a password file ("file:PATH") is held back unless --import-credentials; and a row that names
 # another device's stored password (an older import) still sends nothing.
 . tests/lib.sh
+. tests/integration/lib_stub.sh
 
 N=exchange_import_creds
 DB=$T_TMP/fleet.db
@@ -22,34 +23,14 @@ sq "INSERT INTO devices (mac, id, gen, host, port, scheme, username, cred_ref) V
   'store:secret:441793000001');
 INSERT INTO settings (key, value) VALUES ('secret:441793000001', '$VICTIM_PW');"
 
-cat >"$T_TMP/fake.py" <<'PY'
-import http.server, json, sys
-log = open(sys.argv[2], "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        log.write("%s auth=%s\n" % (self.path, self.headers.get("Authorization")))
-        if self.path.startswith("/shelly"):
-            b = json.dumps({"type": "SHSW-1", "mac": "AABBCCDDEEF1", "auth": True,
-                            "fw": "20230913-112003/v1.14.0-gcb84623", "num_outputs": 1}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-        else:
-            b = b""
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="shelly1-AABBCCDDEEF1"')
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-s = http.server.HTTPServer((sys.argv[1], 0), H)
-print("port", s.server_address[1], flush=True)
-s.serve_forever()
-PY
-python3 "$T_TMP/fake.py" "$ADDR" "$T_TMP/auth.log" >"$T_TMP/fake.out" 2>&1 &
-FAKE=$!
-at_exit 'kill_ours $FAKE; wait $FAKE 2>/dev/null'
-wait_for 30 grep -q '^port ' "$T_TMP/fake.out" || { fail "$N: fake device" "$(cat "$T_TMP/fake.out")"; exit 0; }
-PORT=$(sed -n 's/^port //p' "$T_TMP/fake.out")
+# /shelly answers as a Gen1 Shelly 1 with auth on; everything else wants a password.
+stub_start "$ADDR" "$(jq -cn '[
+	{method: "GET", path: "/shelly", prefix: true, status: 200,
+	 body: ({type: "SHSW-1", mac: "AABBCCDDEEF1", auth: true, fw: "20230913-112003/v1.14.0-gcb84623",
+		num_outputs: 1} | tojson)},
+	{method: "GET", status: 401, headers: {"WWW-Authenticate": "Basic realm=\"shelly1-AABBCCDDEEF1\""}}]')" \
+	"$T_TMP/auth.log"
+PORT=$STUB_PORT
 
 # backup FILE HOST SCHEME CREDENTIALS: a one-device backup of the fake device
 backup() {

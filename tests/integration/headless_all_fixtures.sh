@@ -8,15 +8,9 @@
 . tests/integration/lib_headless.sh
 
 N=headless_all_fixtures
-if ! sim_start $N --fixtures tests/fixtures --auth none; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --auth none
 NDEV=$(mf '.devices | length')
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
-hl_config "$CONF" "set request-timeout 5s" "set connect-timeout 3s"
-hl_add_all "$DB" || { fail "$N: --add every device" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+hl_fleet "set request-timeout 5s" "set connect-timeout 3s"
 # Every device folder is served: the sim skips only folders without a status reply.
 skipped=$(grep 'skipped fixture' "$SIM_ERR" | grep -v ': no \(Shelly\.GetStatus\|status\)\.json$')
 [ "$NDEV" -ge 40 ] && [ -z "$skipped" ] && pass "$N: $NDEV fixture devices added" ||

@@ -6,25 +6,14 @@
 . tests/integration/lib_headless.sh
 
 N=headless_asleep_backoff
-if ! sim_start $N --fixtures tests/fixtures --models gen1/shelly-ht,gen2/plus-ht,gen1/shelly-1 \
-	--count 3; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
+sim_up $N --fixtures tests/fixtures --models gen1/shelly-ht,gen2/plus-ht,gen1/shelly-1 \
+	--count 3
 # 1 s intervals, 500 ms request timeout, backoff up to 10 s (offline-after 2 from hl_config).
-hl_config "$CONF" "set poll-interval-gen1 1s" "set poll-interval-gen2 1s" "set backoff-max 10s"
-hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+hl_fleet "set poll-interval-gen1 1s" "set poll-interval-gen2 1s" "set backoff-max 10s"
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 M=$T_TMP/m
-m_state() {
-	hl_metrics a "$M" || return 1
-	grep -F "shelly_device_state{mac=\"$1\"," "$M" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
-}
-all_online() {
-	hl_metrics a "$M" && [ "$(grep -c '^shelly_device_state{.*,state="online"} 1$' "$M")" = 3 ]
-}
+m_state() { hl_state a "$1" "$M"; }
+all_online() { [ "$(hl_online a "$M")" = 3 ]; }
 wait_for 20 all_online && pass "$N: all 3 devices online first" ||
 	{ fail "$N: all online first" "$(grep '^shelly_device_state' "$M")"; exit 1; }
 

@@ -9,15 +9,9 @@
 . tests/integration/lib_headless.sh
 
 N=headless_db_locked
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2
 # A long lease: the leader keeps polling, and queueing results, through the lock.
-hl_config "$CONF" 'set lease-timeout 60s'
-{ hl_add "$DB" 0 && hl_add "$DB" 1; } || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+hl_fleet 'set lease-timeout 60s'
 
 # lock: another process takes the write lock and holds it until unlock (60 s at most).
 LOCK_PID=""

@@ -10,29 +10,19 @@ N=headless_faults
 P=gen2/plus-1pm S=gen1/shelly-plug-s
 #       0  1  2  3  4  5  6  7  8  9               10            11 12 13 14 15 16 17
 MODELS=$P,$S,$P,$S,$P,$S,$P,$S,$P,gen1/shelly-ht,gen2/plus-ht,$P,$S,$P,$S,$P,$P,$P
-if ! sim_start $N --fixtures tests/fixtures --models "$MODELS" --count 18 --load 100 \
-	--reboot-ms 700 --drip-ms 3000 --oversize 2200000 --deep 5000; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models "$MODELS" --count 18 --load 100 \
+	--reboot-ms 700 --drip-ms 3000 --oversize 2200000 --deep 5000
 NDEV=18
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
-hl_config "$CONF"
-hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+hl_fleet
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 M=$T_TMP/m
 
 # m_state MAC: the state the metrics give the device.
-m_state() {
-	hl_metrics a "$M" || return 1
-	grep -F "shelly_device_state{mac=\"$1\"," "$M" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
-}
+m_state() { hl_state a "$1" "$M"; }
 db_state() { sq "$DB" "SELECT state FROM status WHERE mac = '$1'"; }
 ev_count() { sq "$DB" "SELECT count(*) FROM events WHERE mac = '$1' AND kind = '$2' AND ts >= $3"; }
 all_online() {
-	hl_metrics a "$M" || return 1
-	[ "$(grep -c '^shelly_device_state{.*,state="online"} 1$' "$M")" = "$NDEV" ] &&
+	[ "$(hl_online a "$M")" = "$NDEV" ] &&
 		[ "$(sq "$DB" "SELECT count(*) FROM status WHERE state = 'online'")" = "$NDEV" ]
 }
 wait_for 15 all_online && pass "$N: all $NDEV devices online first" ||

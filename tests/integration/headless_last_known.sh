@@ -10,15 +10,9 @@
 
 N=headless_last_known
 # 0 Plus 1PM (switched on: power moves), 1 Plug S (gen1), 2 Plus 1PM that stays healthy.
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s,gen2/plus-1pm \
-	--count 3; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-DB=$T_TMP/shelly.db
-CONF=$T_TMP/config
-hl_config "$CONF"
-hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s,gen2/plus-1pm \
+	--count 3
+hl_fleet
 curl -s -m 3 "$(hl_url 0)/rpc/Switch.Set?id=0&on=true" >/dev/null
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 M=$T_TMP/m

@@ -142,7 +142,7 @@ hl_stop e
 # Heartbeat must be shorter than half the timeout: a configuration error.
 hl_config "$T_TMP/config.bad" "set lease-heartbeat 600ms" "set lease-timeout 1s"
 "$SHELLY_TUI" --poll-once --db "$DB" --config "$T_TMP/config.bad" >/dev/null 2>"$T_TMP/bad.err"; rc=$?
-[ $rc != 0 ] && grep -q "lease-heartbeat" "$T_TMP/bad.err" &&
+[ $rc = 2 ] && grep -q "lease-heartbeat" "$T_TMP/bad.err" &&
 	pass "$N: lease-heartbeat >= lease-timeout / 2 is refused ($(cat "$T_TMP/bad.err"))" ||
 	fail "$N: heartbeat check" "rc=$rc $(cat "$T_TMP/bad.err")"
 sim_stop

@@ -7,10 +7,7 @@
 . tests/integration/lib_headless.sh
 
 N=headless_reload_default
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2
 DB=$T_TMP/shelly.db
 DEF=$XDG_CONFIG_HOME/shelly-tui/config
 hl_add "$DB" 0 || { fail "$N: --add 0" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }

@@ -10,10 +10,7 @@
 
 N=headless_restart_state
 # Even: Plus 1PM (gen2), odd: Plug S (gen1).
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 6; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 6
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
 hl_config "$CONF"

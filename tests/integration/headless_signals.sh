@@ -8,11 +8,8 @@
 
 N=headless_signals
 # Even: Plus 1PM (gen2), odd: Plug S (gen1). 0-2 slow (an 8 s body), 3-7 healthy.
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 8 --load 100 \
-	--drip-ms 8000; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 8 --load 100 \
+	--drip-ms 8000
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
 hl_config "$CONF" 'set request-timeout 20s'

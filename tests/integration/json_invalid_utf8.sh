@@ -17,11 +17,7 @@ jq '.sys.device.name = "XXBADXXLamp"' "$FX/gen2/badutf/Shelly.GetConfig.json" >"
 	mv "$FX/x" "$FX/gen2/badutf/Shelly.GetConfig.json"
 sed -i 's/XXBADXX/\xff\xfe/' "$FX/gen2/badutf/shelly.json" "$FX/gen2/badutf/Shelly.GetConfig.json"
 
-if ! sim_start $N --fixtures "$FX" --models gen2/badutf; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --fixtures "$FX" --models gen2/badutf
 curl -s -m 5 "http://$(dv 0 HP)/shelly" | od -An -tx1 | tr -s ' \n' '\n\n' | grep -qx ff &&
 	pass "$N: the sim serves the raw bytes" || fail "$N: sim serves FF FE" "$(curl -s -m 5 "http://$(dv 0 HP)/shelly" | head -c 200)"
 

@@ -5,6 +5,8 @@
 #   hl_config FILE [LINE ...]      a configuration with millisecond intervals (+ extra lines)
 #   hl_add DB I [ARGS]             --add manifest device I to DB
 #   hl_add_all DB                  --add every manifest device
+#   hl_fleet [LINE ...]            DB=$T_TMP/shelly.db with every manifest device, CONF=$T_TMP/config
+#                                  (hl_config LINEs); a failed --add is FAIL and ends the test
 #   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background (CONF empty: no
 #                                  --config, the default file); waits for the
 #                                  "metrics:" line; files $T_TMP/hl.TAG.{out,err,pid,port}
@@ -14,6 +16,9 @@
 #   hl_metrics TAG FILE            /metrics into FILE (0 if the fetch worked)
 #   hl_metric TAG SERIES           value of the exact SERIES (name{labels} as printed) or nothing
 #   mval FILE SERIES               the same, from a saved /metrics file
+#   hl_state TAG MAC FILE          the device's state in shelly_device_state (online, asleep ...)
+#                                  from /metrics, saved in FILE
+#   hl_online TAG FILE             how many devices /metrics (saved in FILE) has online
 #   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (10 s); sets HL_RC (124: still
 #                                  running, killed) and HL_MS (time to exit)
 #   hl_kill9 TAG                   kill -9 and reap
@@ -60,6 +65,12 @@ hl_add_all() {
 	done
 }
 
+hl_fleet() {
+	DB=$T_TMP/shelly.db CONF=$T_TMP/config
+	hl_config "$CONF" "$@"
+	hl_add_all "$DB" || { fail "$(basename "$0" .sh): --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
+}
+
 hl_pid() { cat "$T_TMP/hl.$1.pid" 2>/dev/null; }
 hl_port() { cat "$T_TMP/hl.$1.port" 2>/dev/null; }
 hl_err() { echo "$T_TMP/hl.$1.err"; }
@@ -102,6 +113,16 @@ mval() {
 hl_metric() {
 	hl_metrics "$1" "$T_TMP/hl.$1.m" || return 1
 	mval "$T_TMP/hl.$1.m" "$2"
+}
+
+hl_state() {
+	hl_metrics "$1" "$3" || return 1
+	grep -F "shelly_device_state{mac=\"$2\"," "$3" | sed -n 's/.*,state="\([a-z_]*\)"} 1$/\1/p'
+}
+
+hl_online() {
+	hl_metrics "$1" "$2" || return 1
+	grep -c '^shelly_device_state{.*,state="online"} 1$' "$2"
 }
 
 hl_stop() {

@@ -103,7 +103,5 @@ op_console() {
 	op_run "$T_TMP/plan" "$T_TMP/conf" "$2" --dry-run
 	OP_PLAN_LINE=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
 	[ -n "$OP_PLAN_LINE" ] || fail "op_console: --opnsense-sync --dry-run" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
-	OP_ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-	tui_start "$3" "$4" "env $OP_ENV $SHELLY_TUI --config $T_TMP/conf --db $2"
-	tui_wait 30 "fleet $5" || fail "op_console: start" "$(tui_why "fleet $5")"
+	tui_console "$3" "$4" "fleet $5" --config "$T_TMP/conf" --db "$2"
 }

@@ -4,10 +4,19 @@
 #
 #   sim_start NAME [shelly-sim options]  start the sim with --base <test_net NAME>.1, a port of
 #                                        this test (the next candidate when it is in use), and
-#                                        wait (bounded) for the manifest; killed on exit. Sets
-#                                        SIM_PID SIM_NET SIM_PORT SIM_MANIFEST SIM_CTL SIM_ERR.
-#                                        May be called again after sim_stop (same net and port).
-#   sim_stop                             SIGTERM, bounded wait; returns the sim's exit status
+#                                        wait (bounded: SIM_START_WAIT seconds, 60 by default)
+#                                        for the manifest; killed on exit. Sets SIM_PID SIM_NET
+#                                        SIM_PORT SIM_MANIFEST SIM_CTL SIM_ERR. May be called
+#                                        again after sim_stop (same net and port). A preset
+#                                        SIM_NET is kept; otherwise SIM_NET_KEY (if set) is
+#                                        added to NAME for test_net.
+#   sim_up NAME [shelly-sim options]     sim_start, or FAIL "NAME: sim start" (the sim's stderr)
+#                                        and the test ends; then mf_load
+#   cli_private [LINE ...]               private XDG directories, no password inherited, and a
+#                                        configuration file: connect and request timeouts for
+#                                        a loaded machine, then the LINEs
+#   sim_stop                             SIGTERM, bounded wait (10 s); returns the sim's exit
+#                                        status
 #   mf JQ                                jq -r JQ on the manifest
 #   mf_load                              caches the manifest (one jq run) for dv
 #   dv I FIELD                           field of device I from the cache: HP (host:port), ADDR,
@@ -34,11 +43,11 @@ pid_alive() {
 	[ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
 }
 
-# Stops the sim: SIGTERM, then SIGKILL after 5 s. Returns the exit status (124 when killed).
+# Stops the sim: SIGTERM, then SIGKILL after 10 s. Returns the exit status (124 when killed).
 sim_stop() {
 	[ -n "$SIM_PID" ] || return 0
 	kill_ours -TERM "$SIM_PID"
-	_end=$(( $(now_ms) + 5000 ))
+	_end=$(( $(now_ms) + 10000 ))
 	while pid_alive "$SIM_PID" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.05; done
 	if pid_alive "$SIM_PID"; then
 		kill_ours -KILL "$SIM_PID"
@@ -55,7 +64,7 @@ at_exit sim_stop
 
 sim_start() {
 	_name=$1; shift
-	: "${SIM_NET:=$(test_net "$_name")}"
+	: "${SIM_NET:=$(test_net "$_name${SIM_NET_KEY:-}")}"
 	SIM_MANIFEST=$T_TMP/manifest.json
 	SIM_ERR=$T_TMP/sim.err
 	_h=$(printf '%s' "$_name" | cksum | cut -d' ' -f1)
@@ -71,7 +80,7 @@ sim_start() {
 		"$SHELLY_SIM" --base "$SIM_NET.1" --port "$SIM_PORT" --manifest "$SIM_MANIFEST" "$@" \
 			2>"$SIM_ERR" &
 		SIM_PID=$!
-		_end=$(( $(now_ms) + 20000 ))
+		_end=$(( $(now_ms) + ${SIM_START_WAIT:-60} * 1000 ))
 		while [ ! -s "$SIM_MANIFEST" ] && pid_alive "$SIM_PID" && [ "$(now_ms)" -lt "$_end" ]; do
 			sleep 0.05
 		done
@@ -86,6 +95,19 @@ sim_start() {
 	done
 	echo "sim did not start: $(cat "$SIM_ERR")" >&2
 	return 1
+}
+
+sim_up() {
+	sim_start "$@" || { fail "$1: sim start" "$(cat "$SIM_ERR")"; exit 1; }
+	mf_load
+}
+
+cli_private() {
+	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+	unset SHELLY_TUI_PASSWORD
+	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+	printf '%s\n' 'set connect-timeout 10s' 'set request-timeout 15s' "$@" \
+		>"$XDG_CONFIG_HOME/shelly-tui/config"
 }
 
 mf() { jq -r "$1" "$SIM_MANIFEST"; }

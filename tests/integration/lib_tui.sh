@@ -12,6 +12,24 @@
 #                          $T_TMP/screen for the failure message)
 #   tui_wait_not SECONDS ERE   waits until the pane no longer matches ERE
 #   tui_resize W H         resizes the pane's window
+#   tui_env                the environment the console runs with: this test's allow-list and XDG
+#                          directories, LC_ALL=C.UTF-8
+#   tui_console W H ERE [ARGS...]  starts shelly-tui ARGS (tui_env) in a W x H pane and waits
+#                          up to 60 s (a loaded machine) for ERE; else FAIL "<test>: start" with
+#                          the pane, and 1. With TUI_CWD set, the console runs in that directory.
+#   tui_console_detail W H ERE COMPONENT   tui_console, then Enter: the first device's detail
+#                          view, waited for (20 s) until it shows COMPONENT (else FAIL "<test>: detail")
+#   tui_config [LINE...]   the console's configuration file: gen2 polled every second, connect
+#                          and request timeouts for a loaded machine, then the LINEs
+#   tui_add I NAME [ARGS...]   --add manifest device I as NAME (FAIL "<test>: add NAME")
+#   tui_registry DB        a registry of this binary's schema at DB, private XDG directories
+#                          (the test skips without sqlite3)
+#   tui_row DB MAC NAME HOST   a Gen2 device written straight into the registry, nothing behind it
+#   tui_export KEY PATH_ERE  F9, the format KEY (j, t, d ...): FAIL when the format question or the
+#                          default path PATH_ERE does not show (the file prompt is left open)
+#   tui_import FILE        I, FILE, Enter, m (merge)
+#   tui_registry_console W H ERE DB   tui_console on DB in $T_TMP/work, configuration
+#                          $T_TMP/conf (polled hourly: nothing answers)
 command -v tmux >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs tmux"; exit 0; }
 
 # Each tui_start gets a server of its own: a new session on a server still shutting down from
@@ -56,10 +74,78 @@ tui_sim_start() {
 	shift
 	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 	unset SHELLY_TUI_PASSWORD NO_COLOR
-	if ! sim_start "$_n" "$@"; then
-		fail "$_n: sim start" "$(cat "$SIM_ERR")"
-		exit 1
-	fi
-	mf_load
+	sim_up "$_n" "$@"
 	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+}
+
+tui_env() {
+	echo "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME" \
+		"XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
+}
+
+tui_console() {
+	_w=$1 _h=$2 _re=$3
+	shift 3
+	if [ -n "${TUI_CWD:-}" ]; then
+		_bin=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI")
+		tui_start "$_w" "$_h" "cd $TUI_CWD && env $(tui_env) $_bin $*"
+	else
+		tui_start "$_w" "$_h" "env $(tui_env) $SHELLY_TUI $*"
+	fi
+	tui_wait 60 "$_re" && return 0
+	fail "${N:-$(basename "$0" .sh)}: start" "$(tui_why "$_re")"
+	return 1
+}
+
+tui_console_detail() {
+	tui_console "$1" "$2" "$3" || return 1
+	tui_keys Enter
+	tui_wait 20 "$4" && return 0
+	fail "${N:-$(basename "$0" .sh)}: detail" "$(tui_why "$4")"
+	return 1
+}
+
+tui_config() {
+	mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+	printf '%s\n' 'set poll-interval-gen2 1s' 'set connect-timeout 10s' 'set request-timeout 15s' \
+		"$@" >"$XDG_CONFIG_HOME/shelly-tui/config"
+}
+
+tui_add() {
+	_i=$1 _name=$2
+	shift 2
+	"$SHELLY_TUI" --add "$(dv "$_i" HP)" --name "$_name" -q "$@" >/dev/null 2>"$T_TMP/add.err" ||
+		fail "${N:-$(basename "$0" .sh)}: add $_name" "$(cat "$T_TMP/add.err")"
+}
+
+tui_registry() {
+	command -v sqlite3 >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs sqlite3"; exit 0; }
+	export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+	"$SHELLY_TUI" --db "$1" --list >/dev/null 2>&1
+}
+
+tui_row() {
+	sqlite3 "$1" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
+		VALUES ('$2', 'shellyplus1-$2', 2, '$3', '$4', 80, 'http', 'manual')" ||
+		fail "${N:-$(basename "$0" .sh)}: insert $2"
+}
+
+tui_registry_console() {
+	mkdir -p "$T_TMP/work"
+	printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
+	TUI_CWD=$T_TMP/work tui_console "$1" "$2" "$3" --config "$T_TMP/conf" --db "$4"
+}
+
+tui_export() {
+	_tn=${N:-$(basename "$0" .sh)}
+	tui_keys F9
+	tui_wait 10 'Export as: j json' || fail "$_tn: format question" "$(tui_why 'Export as')"
+	tui_keys "$1"
+	tui_wait 10 "Export to file: $2" || fail "$_tn: default path" "$(tui_why "$2")"
+}
+
+tui_import() {
+	tui_keys I
+	tui_type "$1"
+	tui_keys Enter m
 }

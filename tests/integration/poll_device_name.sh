@@ -7,12 +7,8 @@
 . tests/integration/lib_headless.sh
 
 N=poll_device_name
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s,gen2/pro-dual-cover-pm --count 3; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s,gen2/pro-dual-cover-pm --count 3
 DB=$T_TMP/shelly.db
-mf_load
 G2=$(dev_by_fixture gen2/plus-1pm)
 G1=$(dev_by_fixture gen1/shelly-plug-s)
 ctl POST /devices/$G1/config '{"patch":{"name":"Plug as shipped"}}' >/dev/null

@@ -3,6 +3,7 @@
 # body; --discover --scan-only stores nothing, --add adds nothing and --probe says it is not a
 # Shelly (exit non-zero) instead of showing a Gen1 model "error".
 . tests/lib.sh
+. tests/integration/lib_stub.sh
 
 N=probe_not_shelly
 NET=$(test_net $N)
@@ -10,28 +11,11 @@ ADDR=$NET.1
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 DB=$T_TMP/n.db
 
-# serve BODY: starts the listener answering 200 BODY; sets PORT.
+# serve BODY: (re)starts the listener answering 200 BODY; sets PORT.
 serve() {
-	rm -f "$T_TMP/port"
-	python3 -c 'import http.server, sys
-body = sys.argv[2].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer((sys.argv[1], 0), H)
-open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
-__import__("os").rename(sys.argv[3] + ".tmp", sys.argv[3])
-s.serve_forever()' "$ADDR" "$1" "$T_TMP/port" &
-	SRV=$!
-	at_exit "kill_ours $SRV"
-	wait_for 60 test -s "$T_TMP/port" || fail "$N: listener start"
-	PORT=$(cat "$T_TMP/port")
+	stub_stop
+	stub_start "$ADDR" "$(jq -cn --arg b "$1" '[{status: 200, body: $b}]')"
+	PORT=$STUB_PORT
 }
 
 for body in '{"status":"ok","mac":"AA:BB:CC:DD:EE:FF"}' '{"type":"error","message":"not found"}' \
@@ -47,7 +31,5 @@ for body in '{"status":"ok","mac":"AA:BB:CC:DD:EE:FF"}' '{"type":"error","messag
 	else
 		fail "$N: $body" "list=$n rc=$rcd/$rca/$rcp $(cat "$T_TMP/d" "$T_TMP/de" "$T_TMP/a" "$T_TMP/ae" "$T_TMP/p" "$T_TMP/pe" | head -c 800)"
 	fi
-	kill $SRV 2>/dev/null
-	wait $SRV 2>/dev/null
 done
 t_exit

@@ -59,3 +59,18 @@ tui --tasks | head -1 | grep -q '^ID  *STATE  *TARGET  *NETWORK' && pass "--task
 tui --tasks --json | jq -e .tasks >/dev/null && pass "--tasks --json has no header line" || fail "--tasks --json has no header line" "$(tui --tasks --json | head -2)"
 [ "$(tui --agents --json | jq -c '[.agents, .access_points]')" = '[[],[]]' ] &&
 	pass "--agents --json with no agents" || fail "--agents --json with no agents"
+
+# --name names one device: with several targets or a CSV (which has its own name column) it
+# would be dropped for all but one, so it is refused before anything is queued.
+before=$(tui --tasks --json | jq '.tasks | length')
+tui --provision shelly1-AABBCC shelly1-DDEEFF --network home --name x >/dev/null 2>"$T_TMP/err"; rc1=$?
+tui --provision-csv "$T_TMP/ok.csv" --network home --name x >/dev/null 2>>"$T_TMP/err"; rc2=$?
+after=$(tui --tasks --json | jq '.tasks | length')
+[ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && [ "$before" = "$after" ] &&
+	[ "$(grep -c -- '--name goes with one --provision target' "$T_TMP/err")" = 2 ] &&
+	pass "--name with several targets or --provision-csv is a usage error, nothing queued" ||
+	fail "--name with several targets or --provision-csv is a usage error, nothing queued" \
+		"rc=$rc1/$rc2 $before->$after $(cat "$T_TMP/err")"
+tui --provision shelly1-A1B2C3 --network home --name solo >/dev/null &&
+	[ "$(tui --tasks --json | jq -r '.tasks[-1].name')" = solo ] &&
+	pass "--name with one --provision target is kept" || fail "--name with one --provision target is kept"

@@ -9,6 +9,7 @@
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
 . tests/integration/lib_agentapi.sh
+. tests/integration/lib_stub.sh
 N=provision_names
 AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 NET=$(test_net $N)
@@ -71,36 +72,13 @@ hl_stop a
 # ---- an agent that cannot read the claim reply -------------------------------------------
 # A stand-in manager answers the claim with a task whose name has a bidi override and records
 # what the agent posts to /api/v1/result.
-python3 -c 'import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path == "/api/v1/claim":
-            out = ("{\"task\":{\"id\":5,\"target\":\"shelly1-AABBCC\",\"network\":\"home\","
-                   "\"key\":\"home-key-4711\",\"name\":\"evil\\u202etxt\"}}").encode()
-        elif self.path == "/api/v1/result":
-            with open(sys.argv[2], "wb") as f:
-                f.write(body)
-            out = b"{\"state\":\"failed\"}"
-        else:
-            out = b"{}"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer((sys.argv[1], 0), H)
-with open(sys.argv[3], "w") as f:
-    f.write(str(s.server_port))
-s.serve_forever()' "$NET.1" "$T_TMP/result" "$T_TMP/fakeport" 2>"$T_TMP/fake.err" &
-FAKE=$!
-at_exit "kill_ours $FAKE"
-wait_for 20 test -s "$T_TMP/fakeport" || { fail "$N: stand-in manager" "$(cat "$T_TMP/fake.err")"; exit 1; }
+stub_start "$NET.1" "$(jq -cn --arg result "$T_TMP/result" '[
+	{method: "POST", path: "/api/v1/claim", body: "{\"task\":{\"id\":5,\"target\":\"shelly1-AABBCC\",\"network\":\"home\",\"key\":\"home-key-4711\",\"name\":\"evil\\u202etxt\"}}"},
+	{method: "POST", path: "/api/v1/result", save: $result, body: "{\"state\":\"failed\"}"},
+	{method: "POST", body: "{}"}]')"
 mkdir -p "$T_TMP/w/aps"
 printf '%064d\n' 7 >"$T_TMP/token"; chmod 600 "$T_TMP/token"
-SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://$NET.1:$(cat "$T_TMP/fakeport")" \
+SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://$NET.1:$STUB_PORT" \
 	--wifi "test:$T_TMP/w" --token-file "$T_TMP/token" --name n --once -v >"$T_TMP/agent.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && [ "$(jq -r .task "$T_TMP/result" 2>/dev/null)" = 5 ] &&

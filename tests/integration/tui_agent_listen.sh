@@ -21,8 +21,7 @@ printf 'not a certificate\n' >"$T_TMP/cert.pem"
 printf 'not a key\n' >"$T_TMP/key.pem"
 chmod 600 "$T_TMP/key.pem"
 console() {
-	tui_start 150 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
-	tui_wait 30 'fleet 0' || fail "$N: console start" "$(tui_why 'fleet 0')"
+	tui_console 150 34 'fleet 0' --db $DB --config $CONF
 	tui_keys W
 }
 console_quit() {

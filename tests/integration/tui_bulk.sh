@@ -23,7 +23,7 @@ for n in aswitch bdimmer ccover dgone; do
 	k=$((k + 1))
 done
 
-tui_start 210 40 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_start 210 40 "env $(tui_env) $SHELLY_TUI"
 mac0=$(dv 0 MAC | tr 'A-F' 'a-f' | sed 's/://g; s/\(..\)/\1:/g; s/:$//')
 if tui_wait 60 'fleet 4 +online 4' && tui_wait 20 " VOLT +UPTIME +MAC" && tui_wait 20 "aswitch .* [0-9]+\\.[0-9]V +[0-9]+[smhd] +$mac0"; then
 	pass "$N: at 210 columns the voltage, uptime and MAC columns show the sim's values"

@@ -10,16 +10,14 @@
 
 N=tui_config
 tui_sim_start $N --models gen2/plus-1pm,gen1/shelly-1
-printf 'set poll-interval-gen2 1s\nset poll-interval-gen1 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
-"$SHELLY_TUI" --add "$(dv 1 HP)" --name one -q >/dev/null 2>"$T_TMP/e" || fail "$N: add one" "$(cat "$T_TMP/e")"
+tui_config 'set poll-interval-gen1 1s'
+tui_add 0 plus
+tui_add 1 one
 st() { curl -s -m 3 "http://$1$2"; }
 tz2() { st "$(dv 0 HP)" /rpc/Shelly.GetConfig | jq -r .sys.location.tz; }
 tz1() { st "$(dv 1 HP)" /settings | jq -r .timezone; }
 
-tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 2 +online 2' || fail "$N: start" "$(tui_why 'online 2')"
+tui_console 130 36 'fleet 2 +online 2'
 # Nothing desired yet: the DRIFT column says '-'.
 if tui_wait 10 'DRIFT' && tui_wait 10 '^.  plus .*online +- '; then pass "$N: DRIFT is '-' without a desired configuration"; else fail "$N: drift -" "$(tui_why 'plus .* online -')"; fi
 

@@ -10,15 +10,8 @@
 . tests/integration/lib_tui.sh
 
 N=tui_console
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm \
-	--auth 4 --password 'S3cret-pw'; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+tui_sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm \
+	--auth 4 --password 'S3cret-pw'
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
 set poll-interval-gen1 1s
 set poll-interval-gen2 1s
@@ -39,7 +32,7 @@ done
 "$SHELLY_TUI" --add "$(dv 3 HP)" --name "$(printf 'delta\033]0;pwned\007\033[2J\033[31mred')" -q \
 	>/dev/null 2>"$T_TMP/add.err" || fail "$N: add delta" "$(cat "$T_TMP/add.err")"
 
-tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_start 100 30 "env $(tui_env) $SHELLY_TUI"
 
 # Every device, online, with its address and the sim's output state.
 if tui_wait 60 'fleet 4 +online 4'; then

@@ -7,12 +7,11 @@
 N=tui_crash
 export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 DB=$T_TMP/fleet.db
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME"
 pane() { tmux_ display -p "$1"; }
 
 for sig in SEGV:11 ABRT:6 BUS:7 FPE:8; do
 	num=${sig#*:} sig=${sig%:*}
-	tui_start 100 30 "ulimit -c 0; env $ENV LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB"
+	tui_start 100 30 "ulimit -c 0; env $(tui_env) $SHELLY_TUI --db $DB"
 	if ! tui_wait 30 'Welcome to shelly-tui'; then
 		fail "$N: $sig: start" "$(tui_why Welcome)"
 		tui_stop

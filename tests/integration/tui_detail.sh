@@ -8,22 +8,13 @@
 . tests/integration/lib_tui.sh
 
 N=tui_detail
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-2pm/cover-mode,gen2/pro-dimmer-1pm,gen2/plus-1pm \
-	--tls 2 --tls-dir "$T_TMP/tls"; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name blind -q >/dev/null 2>"$T_TMP/e" || fail "$N: add blind" "$(cat "$T_TMP/e")"
-"$SHELLY_TUI" --add "$(dv 1 HP)" --name dimmer -q >/dev/null 2>"$T_TMP/e" || fail "$N: add dimmer" "$(cat "$T_TMP/e")"
-"$SHELLY_TUI" --add "$(dv 2 HP)" --https --name secure -q >/dev/null 2>"$T_TMP/e" || fail "$N: add secure" "$(cat "$T_TMP/e")"
-tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 3 +online 3' || fail "$N: start" "$(tui_why 'online 3')"
+tui_sim_start $N --models gen2/plus-2pm/cover-mode,gen2/pro-dimmer-1pm,gen2/plus-1pm \
+	--tls 2 --tls-dir "$T_TMP/tls"
+tui_config
+tui_add 0 blind
+tui_add 1 dimmer
+tui_add 2 secure --https
+tui_console 100 30 'fleet 3 +online 3'
 
 # The cover: v, a position, Enter.
 tui_keys /

@@ -28,8 +28,7 @@ registered() { "$SHELLY_TUI" --list --json 2>/dev/null | jq -r '.devices[].id' |
 # The found rows on screen, one per line, blanks squeezed: STATE ID MODEL gen G ADDR:PORT.
 rows() { grep -E '^│ (NEW|known|ignored|ADDED|FAILED) ' "$T_TMP/screen" | sed 's/^│ //; s/ *│$//' | tr -s ' '; }
 
-tui_start 130 $((NDEV + 14)) "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 30 'fleet 2 ' || fail "$N: start" "$(tui_why 'fleet 2')"
+tui_console 130 $((NDEV + 14)) 'fleet 2 '
 tui_keys F2
 tui_wait 10 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
 tui_type "$SIM_NET.0/24"

@@ -9,18 +9,16 @@
 N=tui_drift_secret
 SECRET=drift-secret-7c1e
 tui_sim_start $N --models gen2/plus-1pm
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
+tui_config
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
 printf 'sys.timezone = Pacific/Chatham\nmqtt.pass = "%s"\n' "$SECRET" \
 	>"$XDG_CONFIG_HOME/shelly-tui/templates/keyed.tmpl"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_add 0 plus
 "$SHELLY_TUI" --config-get plus >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
 "$SHELLY_TUI" --group-add lab plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-add" "$(cat "$T_TMP/e")"
 "$SHELLY_TUI" --group-template lab keyed -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-template" "$(cat "$T_TMP/e")"
 
-tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_console 130 36 'fleet 1 +online 1'
 tui_wait 60 '^.  plus .*online +1 ' || fail "$N: drift 1" "$(tui_why 'plus online 1')"
 # The device refuses connections (the fault set again until it does: a loaded machine can
 # make one control request time out).

@@ -10,7 +10,7 @@ N=tui_drift_template
 tui_sim_start $N --models gen2/plus-1pm
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
 printf 'set poll-interval-gen2 1h\nset poll-interval-gen1 1h\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_add 0 plus
 # A snapshot of the device's configuration in the store, and a template made from it (so
 # nothing drifts); the edit adds a time zone the device does not have.
 "$SHELLY_TUI" --config-get plus >"$T_TMP/cfg" 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
@@ -23,7 +23,7 @@ printf 'sys.timezone = Pacific/Chatham\n' >>"$T_TMP/base.edit"
 "$SHELLY_TUI" --group-add lab plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-add" "$(cat "$T_TMP/e")"
 "$SHELLY_TUI" --group-template lab base -q >/dev/null 2>"$T_TMP/e" || fail "$N: --group-template" "$(cat "$T_TMP/e")"
 
-tui_start 130 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_start 130 30 "env $(tui_env) $SHELLY_TUI"
 if tui_wait 60 '^.  plus .* 0 '; then
 	pass "$N: the template matches the snapshot: DRIFT 0"
 else

@@ -6,28 +6,16 @@
 . tests/integration/lib_tui.sh
 
 N=tui_exchange
-command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
+tui_registry "$DB"
 # Devices straight into the registry: 192.168.20.x is data here, the guard refuses it.
 for i in 1 2 3; do
-	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
-		VALUES ('00000000000$i', 'shellyplus1-00000000000$i', 2, 'dev$i', '192.168.20.3$i', 80, 'http', 'manual')" ||
-		fail "$N: insert $i"
+	tui_row "$DB" 00000000000$i dev$i 192.168.20.3$i
 done
-mkdir -p "$T_TMP/work"
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
-BIN=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI") # the console runs elsewhere
-tui_start 120 30 "cd $T_TMP/work && env $ENV $BIN --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 3' || fail "$N: start" "$(tui_why 'fleet 3')"
+tui_registry_console 120 30 'fleet 3' "$DB"
 
 # toml to the default path in the current directory, passwords refused.
-tui_keys F9
-tui_wait 10 'Export as: j json' || fail "$N: format question" "$(tui_why 'Export as')"
-tui_keys t
-tui_wait 10 'Export to file: \./shelly-fleet\.toml' || fail "$N: default path" "$(tui_why 'shelly-fleet.toml')"
+tui_export t '\./shelly-fleet\.toml'
 tui_keys Enter
 tui_wait 10 'Include device passwords\?' || fail "$N: passwords question" "$(tui_why 'passwords')"
 tui_keys n
@@ -48,9 +36,7 @@ if tui_wait 10 'nothing exported' && [ ! -e "$T_TMP/work/secret.json" ]; then pa
 # Import the toml back after renaming a device in the file: the dry run first.
 sed 's/"dev2"/"renamed"/' "$T_TMP/work/shelly-fleet.toml" >"$T_TMP/work/in.toml"
 grep -q renamed "$T_TMP/work/in.toml" || fail "$N: edit the export" "$(head -30 "$T_TMP/work/in.toml")"
-tui_keys I
-tui_type in.toml
-tui_keys Enter m
+tui_import in.toml
 if tui_wait 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(2 unchanged\)' &&
 	[ "$(sqlite3 "$DB" "select name from devices where mac = '000000000002'")" = dev2 ]; then
 	pass "$N: import shows the dry run's counts (only the renamed device updated) and writes nothing yet"

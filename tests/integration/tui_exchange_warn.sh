@@ -7,31 +7,17 @@
 . tests/integration/lib_tui.sh
 
 N=tui_exchange_warn
-command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
 NET=$(test_net "$N")
 DB=$T_TMP/fleet.db
-"$SHELLY_TUI" --db "$DB" --list >/dev/null 2>&1
-dev() { # MAC NAME HOST
-	sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme, discovered_via)
-		VALUES ('$1', 'shellyplus1-$1', 2, '$2', '$3', 80, 'http', 'manual')" || fail "$N: insert $1"
-}
-dev 000000000001 dev1 "$NET.1"
-dev 000000000002 dev2 ::1
+tui_registry "$DB"
+tui_row "$DB" 000000000001 dev1 "$NET.1"
+tui_row "$DB" 000000000002 dev2 ::1
 # A hostile name: the escape sequence must reach the screen only as visible text.
-dev 000000000003 "$(printf 'evil\033[31mred')" ""
-mkdir -p "$T_TMP/work"
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
-printf 'set poll-interval-gen2 1h\n' >"$T_TMP/conf"
-BIN=$(cd "$(dirname "$SHELLY_TUI")" && pwd)/$(basename "$SHELLY_TUI") # the console runs elsewhere
-tui_start 200 30 "cd $T_TMP/work && env $ENV $BIN --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 3' || fail "$N: start" "$(tui_why 'fleet 3')"
+tui_row "$DB" 000000000003 "$(printf 'evil\033[31mred')" ""
+tui_registry_console 200 30 'fleet 3' "$DB"
 
 # dnsmasq: one line for dev1; dev2 (IPv6) and the nameless-address device are left out.
-tui_keys F9
-tui_wait 10 'Export as: j json' || fail "$N: format question" "$(tui_why 'Export as')"
-tui_keys d
-tui_wait 10 'Export to file: \./shelly-fleet\.dnsmasq\.conf' || fail "$N: default path" "$(tui_why 'dnsmasq.conf')"
+tui_export d '\./shelly-fleet\.dnsmasq\.conf'
 tui_keys Enter
 if tui_wait 10 'exported 3 devices as dnsmasq to \./shelly-fleet\.dnsmasq\.conf, but 2 left out of the file' &&
 	grep -q "$NET.1" "$T_TMP/work/shelly-fleet.dnsmasq.conf"; then
@@ -63,9 +49,7 @@ printf 'secret\n' >"$T_TMP/pw"
 printf '\n[devices.000000000004]\nid = "shellyplus1-000000000004"\nname = "dev4"\ngen = 2\nhost = "%s.4"\nport = 80\nscheme = "http"\ncredentials = "file:%s"\n' \
 	"$NET" "$T_TMP/pw" >>"$T_TMP/work/in.toml"
 cred4() { sqlite3 "$DB" "select ifnull(cred_ref, 'none') from devices where mac = '000000000004'"; }
-tui_keys I
-tui_type in.toml
-tui_keys Enter m
+tui_import in.toml
 if tui_wait 10 'h hold back  t take \(asks again\)  other key cancels: 1 device \(first 000000000004\) names password files \(file:PATH\)'; then
 	pass "$N: before the dry run the console says a password file is named and asks"
 else
@@ -86,9 +70,7 @@ else
 fi
 
 # Taking them needs a second yes; no there imports nothing.
-tui_keys I
-tui_type in.toml
-tui_keys Enter m
+tui_import in.toml
 tui_wait 10 'names password files' || fail "$N: held question again" "$(tui_why 'names password files')"
 tui_keys t
 if tui_wait 10 'send them to the hosts the import file names\. Take them\? \[y/N\]'; then
@@ -102,9 +84,7 @@ if tui_wait 10 'nothing imported' && [ "$(cred4)" = none ]; then
 else
 	fail "$N: refused take" "$(tui_why 'nothing imported') cred=$(cred4)"
 fi
-tui_keys I
-tui_type in.toml
-tui_keys Enter m
+tui_import in.toml
 tui_wait 10 'names password files' || fail "$N: held question, third" "$(tui_why 'names password files')"
 tui_keys t
 tui_wait 10 'Take them\? \[y/N\]' || fail "$N: second question again" "$(tui_why 'Take them')"

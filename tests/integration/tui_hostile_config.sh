@@ -10,16 +10,13 @@
 
 N=tui_hostile_config
 tui_sim_start $N --models gen2/plus-1
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_add 0 plus
 ctl POST /devices/0/config \
 	'{"patch":{"sys":{"device":{"name":"\u001b]0;pwned\u0007\u001b[31mEVIL\u202eNAME\u2066END"}}}}' >/dev/null
 [ "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | jq -r '.device.name | test("\u202e")')" = true ] ||
 	fail "$N: the sim serves the hostile name" "$(curl -s -m 5 "http://$(dv 0 HP)/rpc/Sys.GetConfig" | head -c 300)"
 
-tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 36 'fleet 1 +online 1' 'switch:0'
 tui_keys c
 if tui_wait 30 'sys.name +string.*EVIL[?]NAME[?]END'; then
 	pass "$N: the editor shows the device's name, printable parts kept, each control or bidi character as ?"

@@ -6,20 +6,11 @@
 . tests/integration/lib_tui.sh
 
 N=tui_light_types
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --fixtures tests/fixtures --models gen2/pro-rgbww-pm --count 1 --auth none; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name rgbww -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_sim_start $N --fixtures tests/fixtures --models gen2/pro-rgbww-pm --count 1 --auth none
+tui_config
+tui_add 0 rgbww
 lt() { dev_state 0 ".lights[] | select(.type == \"$1\" and .id == 0) | $2"; }
-tui_start 100 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_console 100 30 'fleet 1 +online 1'
 tui_keys Enter
 if tui_wait 20 'cct:0 ' && tui_wait 20 'rgb:0 '; then pass "$N: the detail shows cct:0 and rgb:0"
 else fail "$N: detail rows" "$(tui_why 'rgb:0')"; fi

@@ -10,11 +10,7 @@
 . tests/integration/lib_tui.sh
 
 N=tui_modes
-if ! sim_start $N --models gen2/plus-1pm,gen1/shelly-1; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
+sim_up $N --models gen2/plus-1pm,gen1/shelly-1
 DB=$T_TMP/fleet.db
 CONF=$T_TMP/config
 hl_config "$CONF" 'set connect-timeout 10s' 'set request-timeout 15s'
@@ -23,8 +19,7 @@ hl_start hl "$DB" "$CONF" || fail "$N: headless start" "$(cat "$(hl_err hl)")"
 holding() { [ -n "$(sq "$DB" "select holder from lease where holder like 'headless:%'")" ]; }
 wait_for 30 holding || fail "$N: the headless poller holds the lease"
 
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME"
-tui_start 80 24 "env $ENV TERM=vt100 NO_COLOR=1 LC_ALL=C $SHELLY_TUI --db $DB --config $CONF"
+tui_start 80 24 "env $(tui_env) TERM=vt100 NO_COLOR=1 LC_ALL=C $SHELLY_TUI --db $DB --config $CONF"
 if tui_wait 30 'poller: headless on ' && tui_wait 30 'online 2'; then
 	pass "$N: beside a --headless poller the header names it and the table shows its results"
 else
@@ -65,7 +60,7 @@ if tui_wait 20 'RESTORED rc=0'; then pass "$N: SIGTERM ends the console with the
 tui_stop
 
 # SIGHUP (a dropped SSH session), on a colour terminal with NO_COLOR.
-tui_start 100 30 "env $ENV NO_COLOR=1 LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
+tui_start 100 30 "env $(tui_env) NO_COLOR=1 $SHELLY_TUI --db $DB --config $CONF"
 tui_wait 30 'poller: headless' || fail "$N: second start" "$(tui_why 'poller: headless')"
 if ! colour; then pass "$N: NO_COLOR: no colour on a colour terminal"; else fail "$N: NO_COLOR" "$(od -c "$T_TMP/esc" | head)"; fi
 pane_pid=$(tmux_ display -p '#{pane_pid}')
@@ -75,7 +70,7 @@ tui_stop
 
 # Alone: the console polls and gives the lease back when it ends.
 hl_stop hl TERM
-tui_start 100 30 "env $ENV LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
+tui_start 100 30 "env $(tui_env) $SHELLY_TUI --db $DB --config $CONF"
 if tui_wait 30 'poller: this console' && tui_wait 30 'online 2'; then
 	pass "$N: alone, the console takes the lease and polls"
 	if colour; then pass "$N: without NO_COLOR the same terminal gets colour"; else fail "$N: colour" "no colour SGR in the pane"; fi

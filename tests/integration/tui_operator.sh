@@ -29,7 +29,7 @@ done
 # The switch is registered under the name it gives itself: a rename on the device is followed.
 "$SHELLY_TUI" --add "$(dv 3 HP)" -q >/dev/null 2>"$T_TMP/add.err" || fail "$N: add switch" "$(cat "$T_TMP/add.err")"
 
-tui_start 80 24 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_start 80 24 "env $(tui_env) $SHELLY_TUI"
 if tui_wait 60 'online 4 ' && tui_wait 20 '^│  dualcover .* online +- st/st ' &&
 	tui_wait 20 '^│  shutter .* online +- stopped ' && tui_wait 20 '^│  blinds .* online +- [0-9]+%'; then
 	pass "$N: uncalibrated covers show their state (both of a dual cover: st/st), a calibrated one its position"

@@ -14,7 +14,6 @@ DB=$T_TMP/db
 op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
 op_console "$T_TMP/kea.json" "$DB" 120 40 2
 plan_line=$OP_PLAN_LINE
-ENV=$OP_ENV
 tui_keys F11
 if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
 	[ "$(op_count k .writes)" = 0 ]; then
@@ -53,8 +52,7 @@ tui_stop
 
 # Not configured.
 printf 'set poll-interval-gen2 1h\n' >"$T_TMP/plain"
-tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/plain --db $DB"
-tui_wait 30 'fleet 2' || fail "$N: start 2" "$(tui_why 'fleet 2')"
+tui_console 120 40 'fleet 2' --config $T_TMP/plain --db $DB
 tui_keys F11
 if tui_wait 20 'OPNsense - not configured' && grep -q 'set opnsense-url' "$T_TMP/screen"; then
 	pass "$N: without opnsense-url the view says what to configure"

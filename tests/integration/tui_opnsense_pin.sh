@@ -20,13 +20,11 @@ op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.3
 OP_CERT=$_d/ss.pem OP_KEY=$_d/ss.key op_fake k "$T_TMP/kea.json" --shape 25.7
 op_conf k "$T_TMP/conf0"
 grep -v opnsense-ca "$T_TMP/conf0" >"$T_TMP/conf"
-ENV="SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8"
 k_count() { curl -s -m 10 -k --pinnedpubkey "sha256//$pin" "https://$OP_ADDR:$(op_port k)/__fake/counts" | jq -r "$1"; }
 k_state() { curl -s -m 10 -k --pinnedpubkey "sha256//$pin" "https://$OP_ADDR:$(op_port k)/__fake/state"; }
 
 # Unpinned.
-tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/conf --db $DB"
-tui_wait 30 'fleet 2' || fail "$N: start" "$(tui_why 'fleet 2')"
+tui_console 120 40 'fleet 2' --config $T_TMP/conf --db $DB
 tui_keys F11
 if tui_wait 30 'OPNsense - failed' && tui_wait 5 'not trusted' &&
 	grep -qF 'opnsense-pin' "$T_TMP/screen" && grep -qF "sha256//$pin" "$T_TMP/screen" &&
@@ -50,8 +48,7 @@ echo "set opnsense-pin sha256//$pin" >>"$T_TMP/cpin"
 op_run "$T_TMP/plan" "$T_TMP/cpin" "$DB" --dry-run
 plan_line=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
 [ -n "$plan_line" ] || fail "$N: --dry-run pinned" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
-tui_start 120 40 "env $ENV $SHELLY_TUI --config $T_TMP/cpin --db $DB"
-tui_wait 30 'fleet 2' || fail "$N: start pinned" "$(tui_why 'fleet 2')"
+tui_console 120 40 'fleet 2' --config $T_TMP/cpin --db $DB
 tui_keys F11
 if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen"; then
 	pass "$N: pinned: the view reads the plan ($plan_line)"

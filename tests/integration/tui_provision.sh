@@ -31,8 +31,7 @@ PASS='tui-dev-pass-97531'
 printf '%s\n' "$PASS" >"$T_TMP/pass"
 chmod 600 "$T_TMP/pass"
 
-tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
-tui_wait 30 'fleet 0' || fail "$N: console start" "$(tui_why 'fleet 0')"
+tui_console 130 34 'fleet 0' --db $DB --config $CONF
 tui_keys W
 if tui_wait 10 'access points seen by agents: 2' && tui_wait 5 'shelly1-A1B2C3 +agent ' &&
 	tui_wait 5 'ShellyPlus1PM-A8032AB12345'; then

@@ -15,10 +15,7 @@
 
 N=tui_provision_serve
 unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --models gen2/plus-1pm --count 1; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --models gen2/plus-1pm --count 1
 DB=$T_TMP/db
 CONF=$T_TMP/config
 MAC=$(mac_of 0)
@@ -29,8 +26,7 @@ hl_config "$CONF" "set discover-mdns off" "set discover-timeout 1s" "set discove
 tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
 
 hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-tui_start 130 34 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI --db $DB --config $CONF"
-tui_wait 30 'fleet 0' || fail "$N: console start" "$(tui_why 'fleet 0')"
+tui_console 130 34 'fleet 0' --db $DB --config $CONF
 tui_keys W
 if tui_wait 10 'Agent API: served by a live poller \(headless:'; then
 	pass "$N: standing by, the view says the poller serves agents"

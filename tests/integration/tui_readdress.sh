@@ -7,16 +7,14 @@
 
 N=tui_readdress
 tui_sim_start $N --models gen2/plus-1pm
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\nset readdress-timeout 30s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
+tui_config 'set readdress-timeout 30s'
+tui_add 0 plus
 DB=$XDG_DATA_HOME/shelly-tui/shelly.db
 MAC=$(dv 0 MAC | tr 'A-F' 'a-f')
 NEW=$SIM_NET.60
 PORT=$(dv 0 PORT)
 
-tui_start 130 36 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_console 130 36 'fleet 1 +online 1'
 tui_keys c
 tui_wait 30 'wifi.sta.ipv4mode' || fail "$N: editor" "$(tui_why 'wifi.sta.ipv4mode')"
 tui_keys /

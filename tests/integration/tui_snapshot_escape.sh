@@ -17,19 +17,15 @@ jq '.sys.device.name = "Lamp\nmqtt.pass = attacker-chosen\nswitch:0.auto_off_del
 	.["switch:0"].auto_off = true' \
 	"$FX/gen2/evil/Shelly.GetConfig.json" >"$FX/x" && mv "$FX/x" "$FX/gen2/evil/Shelly.GetConfig.json"
 tui_sim_start $N --fixtures "$FX" --models gen2/evil
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name evil -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_config
+tui_add 0 evil
 delay() { curl -s -m 3 "http://$(dv 0 HP)/rpc/Switch.GetConfig?id=0" | jq -r .auto_off_delay; }
 orig=$(delay)
 "$SHELLY_TUI" --config-get evil >/dev/null 2>"$T_TMP/e" || fail "$N: --config-get" "$(cat "$T_TMP/e")"
 "$SHELLY_TUI" --config-set switch:0.auto_off_delay_s=77 evil >/dev/null 2>"$T_TMP/e" || fail "$N: --config-set" "$(cat "$T_TMP/e")"
 first=$("$SHELLY_TUI" --snapshots evil --json | jq -r '.snapshots[-1].id')
 
-tui_start 160 60 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 160 60 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 tui_wait 10 'Snapshots - evil' || fail "$N: list" "$(tui_why 'Snapshots - evil')"
 tui_keys G Enter

@@ -14,7 +14,7 @@
 N=tui_snapshot_secrets
 tui_sim_start $N --models gen2/plus-1pm
 printf 'set connect-timeout 10s\nset request-timeout 15s\n' >"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
+tui_add 0 plus
 DB=$XDG_DATA_HOME/shelly-tui/shelly.db
 MAC=$(dv 0 MAC | tr 'A-F' 'a-f')
 SECRET=S3cr3t
@@ -43,10 +43,7 @@ else
 fi
 
 # --- the console ---
-tui_start 130 50 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 50 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 tui_wait 10 "$id +2023-11-14 22:13:20 UTC +cfg_rev 5 +planted" || fail "$N: list" "$(tui_why planted)"
 tui_keys G Enter

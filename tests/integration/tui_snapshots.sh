@@ -9,9 +9,8 @@
 
 N=tui_snapshots
 tui_sim_start $N --models gen2/plus-1pm
-printf 'set poll-interval-gen2 1s\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plus -q >/dev/null 2>"$T_TMP/e" || fail "$N: add plus" "$(cat "$T_TMP/e")"
+tui_config
+tui_add 0 plus
 st() { curl -s -m 3 "http://$(dv 0 HP)$1"; }
 delay() { st '/rpc/Switch.GetConfig?id=0' | jq -r .auto_off_delay; }
 ssid() { st /rpc/Shelly.GetConfig | jq -r .wifi.sta.ssid; }
@@ -31,10 +30,7 @@ first=$(jq -r '.snapshots[-1].id' "$T_TMP/snaps.json")
 newest=$(jq -r '.snapshots[0].id' "$T_TMP/snaps.json")
 [ "$(jq -r '.snapshots | length' "$T_TMP/snaps.json")" = 2 ] || fail "$N: 2 snapshots" "$(cat "$T_TMP/snaps.json")"
 
-tui_start 130 60 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
-tui_keys Enter
-tui_wait 20 'switch:0' || fail "$N: detail" "$(tui_why 'switch:0')"
+tui_console_detail 130 60 'fleet 1 +online 1' 'switch:0'
 tui_keys H
 row() { printf '%s +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC +cfg_rev +[0-9]+ +%s' "$1" "$2"; }
 # (The console's poller may add a "cfg_rev changed" one of its own.)

@@ -7,20 +7,11 @@
 
 N=tui_write_health
 command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
-export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
-unset SHELLY_TUI_PASSWORD NO_COLOR
-if ! sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --auth none; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
-mf_load
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-printf 'set poll-interval-gen2 1s\nset flush-interval 200ms\nset connect-timeout 10s\nset request-timeout 15s\n' \
-	>"$XDG_CONFIG_HOME/shelly-tui/config"
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name plug -q >/dev/null 2>"$T_TMP/e" || fail "$N: add" "$(cat "$T_TMP/e")"
+tui_sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --auth none
+tui_config 'set flush-interval 200ms'
+tui_add 0 plug
 DB=$XDG_DATA_HOME/shelly-tui/shelly.db
-tui_start 120 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'fleet 1 +online 1' || fail "$N: start" "$(tui_why 'online 1')"
+tui_console 120 30 'fleet 1 +online 1'
 tui_shows() { tui_screen 2>/dev/null | head -n 1 | grep -q "$1"; }
 tui_shows 'write failed' && fail "$N: healthy header" "$(tui_why 'fleet')" || pass "$N: no write failure in the header at first"
 sqlite3 -cmd '.timeout 5000' "$DB" "CREATE TRIGGER refuse BEFORE INSERT ON history BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END;"

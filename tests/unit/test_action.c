@@ -497,36 +497,6 @@ test_gen1_ota(void **state)
 	action_result_done(&r);
 	free(body);
 
-	/* No beta offered (absent, or the installed version): nothing to install. */
-	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
-			     "{\"status\":\"idle\",\"has_update\":true,\"old_version\":\"v1\"}", &r),
-	    0);
-	assert_true(r.ok);
-	assert_true(r.up_to_date);
-	assert_string_equal(r.message, "no beta update available: nothing to install");
-	action_result_done(&r);
-	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
-			     "{\"status\":\"idle\",\"old_version\":\"v1\",\"beta_version\":\"v1\"}", &r),
-	    0);
-	assert_true(r.up_to_date);
-	action_result_done(&r);
-	/* A stable update offered, but still idle: not started, not "up to date". */
-	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 200,
-			     "{\"status\":\"idle\",\"has_update\":true}", &r),
-	    0);
-	assert_false(r.ok);
-	assert_false(r.up_to_date);
-	assert_string_equal(r.message, "the stable update did not start (status: idle)");
-	action_result_done(&r);
-	/* Started: the device says "updating". */
-	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
-			     "{\"status\":\"updating\",\"has_update\":false,\"beta_version\":\"v2\"}", &r),
-	    0);
-	assert_true(r.ok);
-	assert_false(r.up_to_date);
-	assert_string_equal(r.message, "update requested (status: updating)");
-	action_result_done(&r);
-
 	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, "{\"status\":\"idle\"}", &r),
 	    -1);
 }
@@ -732,44 +702,70 @@ test_gen2_update(void **state)
 	assert_true(r.update_available);
 	assert_string_equal(r.message, "update available: 1.4.0 (beta: 1.5.1-beta1)");
 	action_result_done(&r);
+}
 
-	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200, "null", &r), 0);
-	assert_true(r.ok);
-	assert_string_equal(r.message, "update to the beta firmware started");
-	action_result_done(&r);
+/*
+ * Firmware-update outcomes: an up-to-date device is done (ok, up_to_date), an update that did
+ * not start is a failure, and only "nothing offered" errors mean up to date. One row a reply.
+ */
+struct update_case {
+	int gen;
+	enum action_kind kind;
+	int status;
+	const char *body;
+	bool ok, up_to_date, update_available;
+	const char *message;
+};
 
+static const struct update_case update_cases[] = {
+	/* Gen1 /ota: no beta offered (absent, or the installed version): nothing to install. */
+	{1, ACTION_FW_UPDATE_BETA, 200, "{\"status\":\"idle\",\"has_update\":true,\"old_version\":\"v1\"}",
+	    true, true, false, "no beta update available: nothing to install"},
+	{1, ACTION_FW_UPDATE_BETA, 200, "{\"status\":\"idle\",\"old_version\":\"v1\",\"beta_version\":\"v1\"}",
+	    true, true, false, "no beta update available: nothing to install"},
+	/* A stable update offered, but still idle: not started, not "up to date". */
+	{1, ACTION_FW_UPDATE, 200, "{\"status\":\"idle\",\"has_update\":true}", false, false, false,
+	    "the stable update did not start (status: idle)"},
+	/* Started: the device says "updating". */
+	{1, ACTION_FW_UPDATE_BETA, 200, "{\"status\":\"updating\",\"has_update\":false,\"beta_version\":\"v2\"}",
+	    true, false, false, "update requested (status: updating)"},
+	/* Gen2+: Shelly.Update accepted. */
+	{2, ACTION_FW_UPDATE_BETA, 200, "null", true, false, false, "update to the beta firmware started"},
 	/* Shelly.Update with no such stage offered (as devices answer, aioshelly RpcCallError
 	 * (-114, 'Resource unavailable: FW stage stable not found!')): up to date, not failed. */
-	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 500,
-			     "{\"code\":-114,\"message\":\"Resource unavailable: FW stage stable not found!\"}",
-			     &r),
-	    0);
-	assert_true(r.ok);
-	assert_true(r.up_to_date);
-	assert_false(r.update_available);
-	assert_string_equal(r.message, "no update available: firmware is up to date");
-	action_result_done(&r);
-	assert_int_equal(parse(3, (struct action){ACTION_FW_UPDATE_BETA, 0, 0, 0}, 200,
-			     "{\"id\":1,\"src\":\"x\",\"error\":{\"code\":-114,\"message\":\"No update info!\"}}",
-			     &r),
-	    0);
-	assert_true(r.up_to_date);
-	assert_string_equal(r.message, "no beta update available: nothing to install");
-	action_result_done(&r);
+	{2, ACTION_FW_UPDATE, 500, "{\"code\":-114,\"message\":\"Resource unavailable: FW stage stable not found!\"}",
+	    true, true, false, "no update available: firmware is up to date"},
+	{3, ACTION_FW_UPDATE_BETA, 200,
+	    "{\"id\":1,\"src\":\"x\",\"error\":{\"code\":-114,\"message\":\"No update info!\"}}", true, true, false,
+	    "no beta update available: nothing to install"},
 	/* Other -114 errors (a method the device lacks) stay failures. */
-	assert_int_equal(parse(2, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 404,
-			     "{\"code\":-114,\"message\":\"Method Shelly.Update failed: Method not found!\"}",
-			     &r),
-	    0);
-	assert_false(r.ok);
-	assert_false(r.up_to_date);
-	action_result_done(&r);
+	{2, ACTION_FW_UPDATE, 404, "{\"code\":-114,\"message\":\"Method Shelly.Update failed: Method not found!\"}",
+	    false, false, false,
+	    "unavailable: the device cannot do this now, or does not know the method "
+	    "(Method Shelly.Update failed: Method not found!)"},
 	/* Not for other actions. */
-	assert_int_equal(parse(2, (struct action){ACTION_REBOOT, 0, 0, 0}, 500,
-			     "{\"code\":-114,\"message\":\"No update info!\"}", &r),
-	    0);
-	assert_false(r.ok);
-	action_result_done(&r);
+	{2, ACTION_REBOOT, 500, "{\"code\":-114,\"message\":\"No update info!\"}", false, false, false,
+	    "unavailable: the device cannot do this now, or does not know the method (No update info!)"},
+};
+
+static void
+test_update_outcomes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof update_cases / sizeof update_cases[0]; i++) {
+		const struct update_case *c = &update_cases[i];
+		struct action_result r;
+
+		assert_int_equal(
+		    parse(c->gen, (struct action){c->kind, 0, 0, 0}, c->status, c->body, &r), 0);
+		if (r.ok != c->ok || r.up_to_date != c->up_to_date ||
+		    r.update_available != c->update_available || strcmp(r.message, c->message) != 0)
+			fail_msg("case %zu: ok %d up_to_date %d update_available %d \"%s\"; want "
+			         "%d %d %d \"%s\"",
+			    i, r.ok, r.up_to_date, r.update_available, r.message, c->ok,
+			    c->up_to_date, c->update_available, c->message);
+		action_result_done(&r);
+	}
 }
 
 static void
@@ -813,6 +809,7 @@ main(void)
 		cmocka_unit_test(test_gen2_frames),
 		cmocka_unit_test(test_gen2_errors),
 		cmocka_unit_test(test_gen2_update),
+		cmocka_unit_test(test_update_outcomes),
 		cmocka_unit_test(test_parse_bad_args),
 	};
 

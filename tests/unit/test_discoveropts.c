@@ -153,6 +153,20 @@ test_mdns_guard(void **state)
 	conf_free(cfg);
 }
 
+/* The guard refuses a configured range: no range is scanned, and the cause is want. */
+static void
+all_refused(struct engine *eng, const char *want)
+{
+	char *refused = NULL;
+	struct scan_targets *t = discoveropts_ranges(eng, &refused);
+
+	assert_int_equal(scan_targets_len(t), 0);
+	assert_non_null(refused);
+	assert_string_equal(refused, want);
+	free(refused);
+	scan_targets_free(t);
+}
+
 /*
  * The configured ranges: one that does not parse is left out, all are left out when the guard
  * refuses one (the cause names that range), and a /15 (more than an unforced run scans) passes the
@@ -188,12 +202,7 @@ test_ranges(void **state)
 	free(cause);
 	scan_targets_free(t);
 	eng.guard = narrow;
-	t = discoveropts_ranges(&eng, &refused);
-	assert_int_equal(scan_targets_len(t), 0);
-	assert_string_equal(
-	    refused, "discover-range 127.240.0.0/15 refused by SHELLY_TUI_ALLOW_NETS");
-	free(refused);
-	scan_targets_free(t);
+	all_refused(&eng, "discover-range 127.240.0.0/15 refused by SHELLY_TUI_ALLOW_NETS");
 	t = discoveropts_ranges(&eng, NULL); /* the cause is optional */
 	assert_int_equal(scan_targets_len(t), 0);
 	scan_targets_free(t);
@@ -205,12 +214,7 @@ test_ranges(void **state)
 	eng.conf = cfg;
 	if (conf_load_buffer(cfg, "test", text2, sizeof text2 - 1, &cause) != 0)
 		fail_msg("conf_load_buffer: %s", cause);
-	t = discoveropts_ranges(&eng, &refused);
-	assert_int_equal(scan_targets_len(t), 0);
-	assert_string_equal(
-	    refused, "discover-range 127.1.0.0/30 refused by SHELLY_TUI_ALLOW_NETS");
-	free(refused);
-	scan_targets_free(t);
+	all_refused(&eng, "discover-range 127.1.0.0/30 refused by SHELLY_TUI_ALLOW_NETS");
 	guard_free(loop);
 	guard_free(narrow);
 	conf_free(cfg);

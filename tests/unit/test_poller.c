@@ -64,20 +64,49 @@ test_jitter_bounds(void **state)
 	assert_int_equal(hi, 11000);
 }
 
+/*
+ * The schedule without jitter: generation, failures in a row, sleeping (battery device), and
+ * the delay to the next poll.
+ */
+static const struct {
+	int gen, failures, sleeps;
+	uint64_t want;
+} schedule[] = {
+    /* A mains device: backoff doubles from the interval to backoff_max. */
+    {2, 1, 0, 10000},
+    {2, 2, 0, 20000},
+    {2, 3, 0, 40000},
+    {2, 5, 0, 160000},
+    {2, 6, 0, 300000},
+    {2, 11, 0, 300000},
+    {1, 2, 0, 60000},
+    /* A sleeping device: its interval while it answers, doubled from its first miss. */
+    {1, 0, 1, 30000},
+    {1, 1, 1, 60000},
+    {1, 2, 1, 120000},
+    {1, 3, 1, 240000},
+    {1, 4, 1, 300000},
+    {2, 1, 1, 20000},
+    {2, 5, 1, 300000},
+    {2, 100000, 1, 300000},
+};
+
 static void
-test_backoff_doubles_to_max(void **state)
+test_schedule(void **state)
 {
 	struct poller_opts o = opts();
 
 	(void)state;
 	o.jitter_pct = 0;
-	assert_int_equal(poller_delay_ms(&o, 2, 1, 0, 0), 10000);
-	assert_int_equal(poller_delay_ms(&o, 2, 2, 0, 0), 20000);
-	assert_int_equal(poller_delay_ms(&o, 2, 3, 0, 0), 40000);
-	assert_int_equal(poller_delay_ms(&o, 2, 5, 0, 0), 160000);
-	assert_int_equal(poller_delay_ms(&o, 2, 6, 0, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 11, 0, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 1, 2, 0, 0), 60000);
+	for (size_t i = 0; i < sizeof schedule / sizeof schedule[0]; i++) {
+		uint64_t got = poller_delay_ms(
+		    &o, schedule[i].gen, schedule[i].failures, schedule[i].sleeps, 0);
+
+		if (got != schedule[i].want)
+			fail_msg("gen %d, %d failures, sleeps %d: %llu ms, want %llu", schedule[i].gen,
+			    schedule[i].failures, schedule[i].sleeps, (unsigned long long)got,
+			    (unsigned long long)schedule[i].want);
+	}
 }
 
 static void
@@ -91,7 +120,7 @@ test_breaker(void **state)
 	assert_int_equal(poller_delay_ms(&o, 2, 1000, 0, 1), 300000);
 }
 
-/* A sleeping device: its interval while it answers, doubled from its first miss to the max. */
+/* A sleeping device (its fixed schedule is in schedule[]): never sooner than a mains device. */
 static void
 test_asleep_backs_off(void **state)
 {
@@ -100,14 +129,6 @@ test_asleep_backs_off(void **state)
 
 	(void)state;
 	o.jitter_pct = 0;
-	assert_int_equal(poller_delay_ms(&o, 1, 0, 1, 0), 30000);
-	assert_int_equal(poller_delay_ms(&o, 1, 1, 1, 0), 60000);
-	assert_int_equal(poller_delay_ms(&o, 1, 2, 1, 0), 120000);
-	assert_int_equal(poller_delay_ms(&o, 1, 3, 1, 0), 240000);
-	assert_int_equal(poller_delay_ms(&o, 1, 4, 1, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 1, 1, 0), 20000);
-	assert_int_equal(poller_delay_ms(&o, 2, 5, 1, 0), 300000);
-	assert_int_equal(poller_delay_ms(&o, 2, 100000, 1, 0), 300000);
 	/* Never sooner than a mains device with as many failures, never past the max. */
 	for (int f = 1; f < 40; f++) {
 		uint64_t s = poller_delay_ms(&o, 2, f, 1, 0);
@@ -554,7 +575,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interval_by_generation),
 		cmocka_unit_test(test_jitter_bounds),
-		cmocka_unit_test(test_backoff_doubles_to_max),
+		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_breaker),
 		cmocka_unit_test(test_asleep_backs_off),
 		cmocka_unit_test(test_stop_mid_request_then_restart),

@@ -55,6 +55,22 @@ add(struct store *s, const char *target, const char *key_ref, int max_attempts)
 	return id;
 }
 
+/* Queues t (at 1 ms) and claims it as ag-1 (at 2 ms): the claimed task, its secrets in sec. */
+static struct store_task *
+add_claim(
+    struct store *s, const struct store_task *t, taskq_secret_cb cb, struct taskq_secrets *sec)
+{
+	struct store_task *c = NULL;
+	char *cause = NULL;
+	int64_t id = 0;
+
+	if (taskq_add(s, t, "test", 1, &id, &cause) != 0)
+		fail_msg("taskq_add: %s", cause);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &cause), 1);
+	assert_int_equal(c->id, id);
+	return c;
+}
+
 static void
 assert_state(struct store *s, int64_t id, const char *state)
 {
@@ -227,8 +243,7 @@ test_claim_password(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
-	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, read_key_cb, &c, &sec, &cause), 1);
+	c = add_claim(s, &t, read_key_cb, &sec);
 	assert_string_equal(sec.password, KEY);
 	free(sec.key);
 	free(sec.password);
@@ -272,8 +287,7 @@ test_task_text(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
-	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, key_count_cb, &c, &sec, &cause), 1);
+	c = add_claim(s, &t, key_count_cb, &sec);
 	assert_string_equal(c->name, "K\303\274che");
 	free(sec.key);
 	store_task_free(c);

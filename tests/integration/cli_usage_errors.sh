@@ -1,0 +1,44 @@
+#!/bin/sh
+# EXIT STATUS: a bad option value, an option the mode does not read, and a configuration file
+# any mode would refuse are usage errors (exit 2) before anything runs, the same in every
+# mode: a bad --listen address, an unknown --theme, lease-heartbeat not under half of
+# lease-timeout, a bind line naming an unknown view or action (which the console refused and
+# --list or --headless took), and --listen/--columns/--include-secrets/--json/--theme/--dry-run
+# given to a mode that ignores them.
+. tests/lib.sh
+N=cli_usage_errors
+: >"$T_TMP/config"
+tui() { "$SHELLY_TUI" --db "$T_TMP/db" "$@" </dev/null; }
+usage() { # NAME ERRTEXT ARGS...: exit 2 with ERRTEXT on stderr, nothing started
+	_n=$1 _e=$2; shift 2
+	tui "$@" >"$T_TMP/out" 2>"$T_TMP/err"; _rc=$?
+	[ $_rc -eq 2 ] && grep -q -- "$_e" "$T_TMP/err" && ! grep -q '^metrics:' "$T_TMP/out" &&
+		pass "$N: $_n: exit 2" || fail "$N: $_n: exit 2" "rc=$_rc $(head -c 300 "$T_TMP/err")"
+}
+usage "--listen with port 99999" 'listen: invalid port' --config "$T_TMP/config" --listen 127.0.0.1:99999 --headless
+usage "--listen nonsense" 'listen: missing port' --config "$T_TMP/config" --listen nonsense --headless
+usage "--theme nosuch (the console)" "theme 'nosuch' not found" --config "$T_TMP/config" --theme nosuch
+
+printf 'set lease-heartbeat 15s\nset lease-timeout 20s\n' >"$T_TMP/lease"
+for m in --list "--headless --listen 127.0.0.1:0"; do
+	usage "lease-heartbeat 15s with lease-timeout 20s (${m%% *})" 'shorter than half of lease-timeout' \
+		--config "$T_TMP/lease" $m
+done
+printf 'bind devices x nosuch\n' >"$T_TMP/bind1"
+printf 'bind nosuchview x quit\n' >"$T_TMP/bind2"
+for m in --list "--headless --listen 127.0.0.1:0"; do
+	usage "bind to an unknown action (${m%% *})" "bind1:1: bind: unknown action 'nosuch'" \
+		--config "$T_TMP/bind1" $m
+	usage "bind in an unknown view (${m%% *})" "bind2:1: bind: unknown view 'nosuchview'" \
+		--config "$T_TMP/bind2" $m
+done
+
+usage "--listen with --list" '--listen goes with --headless or the console' --config "$T_TMP/config" --listen nonsense --list
+usage "--columns with --list" '--columns goes with --export' --config "$T_TMP/config" --columns mac --list
+usage "--include-secrets with --list" '--include-secrets goes with --export' --config "$T_TMP/config" --include-secrets --list
+usage "--json with --headless" '--json does not go with --headless' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
+usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
+usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
+tui --config "$T_TMP/config" --list --json >/dev/null 2>"$T_TMP/err" &&
+	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&
+	pass "$N: the options where they apply still work" || fail "$N: the options where they apply still work" "$(cat "$T_TMP/err")"
