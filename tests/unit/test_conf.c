@@ -417,10 +417,10 @@ test_hostile_files(void **state)
 	struct load_args l = {cfg, NULL, NULL};
 	char *a, *want, *log;
 
-	put(f, "shadow", "root:$6$salt$hash:19000:0:99999:7:::\n"
+	free(put(f, "shadow", "root:$6$salt$hash:19000:0:99999:7:::\n"
 	                 "daemon:*:19000:0:99999:7:::\n"
 	                 "x-trailing-word-that-is-much-too-long-to-be-a-command\n"
-	                 "no-such-command 1\n");
+	                 "no-such-command 1\n"));
 	a = put(f, "a", "source shadow\n");
 	assert_int_equal(conf_load(cfg, a, &l.cause), -1);
 	want = xasprintf("%1$s/shadow:1: not a configuration command\n"
@@ -433,6 +433,7 @@ test_hostile_files(void **state)
 	assert_null(strstr(l.cause, "salt"));
 	free(want);
 	free(l.cause);
+	free(a);
 	l.cause = NULL;
 	conf_free(cfg);
 
@@ -449,6 +450,7 @@ test_hostile_files(void **state)
 	assert_null(l.cause);
 	assert_non_null(strstr(log, "bom can be changed by others (mode 666"));
 	free(log);
+	free(a);
 	conf_free(cfg);
 
 	cfg = conf_new();
@@ -460,6 +462,7 @@ test_hostile_files(void **state)
 	assert_string_equal(conf_find_credentials(cfg, NULL, NULL, NULL)->secret, "file:/run/one");
 	free(want);
 	free(l.cause);
+	free(a);
 	conf_free(cfg);
 }
 
