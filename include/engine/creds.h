@@ -87,6 +87,13 @@ int creds_known(const struct conf *cfg, const struct store_device *reg, const ch
 void creds_cancel(struct creds *c, void *arg);
 /* The operator's password, asked for when must (or a user was given); see creds_resolve. */
 void creds_operator(struct creds *c, int must, creds_done_cb done, void *arg);
+/*
+ * Asks the operator for a password again (the console's credentials key after a stored
+ * password was refused): the session's earlier answer is forgotten and the prompt opens
+ * (without a prompt: as creds_operator with must). done as for creds_resolve, source
+ * "operator".
+ */
+void creds_ask(struct creds *c, int gen, creds_done_cb done, void *arg);
 /* The user sent to a device of generation gen: "admin" for Gen2+, user (or "admin") for Gen1. */
 const char *creds_auth_user(int gen, const char *user);
 /* Answers a prompt (password NULL: none given); q is freed. */

@@ -33,6 +33,9 @@ struct registry_req {
 	uint16_t port; /* 0: 80 or 443 */
 	int https;
 	int accept_cert; /* take a new key for a registered HTTPS device */
+	/* when the password the registry or configuration has is refused, ask the operator
+	 * (creds_ask) and read once more with the answer, which is stored when it works */
+	int ask_password;
 	const char *name; /* --add: registry name, NULL: the device's own */
 	const char *cred_ref; /* --add: "file:PATH" to store instead of the password */
 	const char *who; /* for the audit record: "cli", "console", ... */

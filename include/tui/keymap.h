@@ -46,9 +46,13 @@ enum tui_view_kind {
 /* clang-format off */
 #define TUI_ACTIONS(X) \
 	X(HELP, "help", TV_ALL, "? F1", "Help", "Show the keys of every view") \
-	X(QUIT, "quit", TV_ALL, "F10", "Quit", "Leave the console (the lease is given back)") \
+	X(QUIT, "quit", TV_ALL, "F10", "Quit", \
+	    "Leave the console (the lease is given back; asks first while actions still run)") \
 	X(LEAVE, "leave", TVB(DEVICES), "q", NULL, "Leave the console (q in the devices view)") \
-	X(BACK, "back", TV_SUB, "q Esc", NULL, "Close this view (results are dismissed)") \
+	X(BACK, "back", TV_SUB, "q Esc", NULL, \
+	    "Close this view (an action it shows keeps running; L shows it again)") \
+	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
+	    "Show the newest action whose view was closed: its progress or results") \
 	X(UP, "up", TV_LISTS, "Up k", NULL, "Move the cursor up") \
 	X(DOWN, "down", TV_LISTS, "Down j", NULL, "Move the cursor down") \
 	X(PAGE_UP, "page-up", TV_LISTS, "PageUp C-b", NULL, "Move one page up") \
@@ -78,7 +82,7 @@ enum tui_view_kind {
 	X(FW_UPDATE, "fw-update", TVB(DETAIL), "U", NULL, "Install the stable firmware update (asks first)") \
 	X(RAW, "raw", TVB(DETAIL), "J", NULL, "Show or hide the device's raw reply") \
 	X(CREDENTIALS, "credentials", TVB(DETAIL), "P", NULL, \
-	    "Read the device again, asking for its password, and store the password that works") \
+	    "Read the device again and store the password that works (asked for when none is stored or the stored one is refused)") \
 	X(ACCEPT_CERT, "accept-cert", TVB(DETAIL), "K", NULL, \
 	    "Pin the certificate an HTTPS device shows now, after it changed (asks first)") \
 	X(MARK, "mark", TVB(DEVICES), "Space", NULL, "Mark or unmark the row and move down") \
@@ -136,9 +140,9 @@ enum tui_view_kind {
 	X(OPN_REFRESH, "opnsense-refresh", TVB(OPNSENSE), "r", NULL, \
 	    "Read the firewall again and show a new plan") \
 	X(FOUND_ADD, "add-found", TVB(DISCOVER), "a Enter", NULL, \
-	    "Add the found device under the cursor to the registry") \
+	    "Add the found device under the cursor to the registry (a registered one that moved: store its new address)") \
 	X(FOUND_ADD_ALL, "add-all-found", TVB(DISCOVER), "A", NULL, \
-	    "Add every new found device that is not ignored") \
+	    "Add every new or moved found device that is not ignored") \
 	X(FOUND_IGNORE, "ignore-found", TVB(DISCOVER), "i", NULL, \
 	    "Ignore the found device under the cursor for this session (again: stop ignoring)")
 /* clang-format on */

@@ -51,6 +51,7 @@ struct source_dev {
 	enum cover_state cover_state[SOURCE_COVERS]; /* COVER_UNKNOWN unknown */
 	int fw_update;		/* 1 offered, 0 not, -1 unknown */
 	double voltage_v;	/* the first voltage the reply has, NAN unknown */
+	double battery_pct;	/* the battery's charge, NAN unknown or none */
 	int64_t uptime_s;	/* -1 unknown */
 	int64_t seen_ms, status_ms;
 	int64_t reply_ms;	/* when the values were read, 0 never */
@@ -85,6 +86,10 @@ struct source_result {
 	uint16_t port;
 	int https;
 	int known;
+	/* registered at another address (old_host:old_port) until source_add_found commits it */
+	int moved;
+	char old_host[64];
+	uint16_t old_port;
 };
 
 /* A running action or scan; the source owns it until its done callback returned. */
@@ -187,14 +192,22 @@ struct source_job *source_reregister(struct source *src, const char *mac, int ac
  */
 struct source_job *source_scan(struct source *src, const char *target, source_job_cb done,
     void *arg);
-/* Registers the device mac the scan found, as --discover would (no network: what the scan
- * read is stored). Returns 0, or -1 with *cause. */
+/*
+ * Registers the device mac the scan found through the engine's merge, as --discover does (no
+ * network: what the scan read is stored): a new device is added, a registered one that moved
+ * gets its new address (an ip_changed event), a claim the registry cannot confirm (a device
+ * with credentials at an address that does not prove it) changes nothing and holds the device
+ * (a mac_conflict event, *cause says why). The scan's result row follows. Returns 0 stored,
+ * 1 held, or -1 with *cause.
+ */
 int source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause);
 /* Ignored for this session: a found device the operator does not want (MAC). */
 void source_ignore(struct source *src, const char *mac, int on);
 int source_ignored(const struct source *src, const char *mac);
 /* A new action job over the devices that failed in job (NULL: none failed, or a scan). */
 struct source_job *source_job_retry(struct source *src, const struct source_job *job);
+/* Devices that running action jobs have not answered for yet (scans not counted). */
+size_t source_jobs_pending(const struct source *src);
 /* Sets (or replaces) the callback that runs when the job is done. */
 void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
 /*

@@ -100,6 +100,7 @@ struct tui {
 	prompt_done_cb prompt_done;
 	prompt_change_cb prompt_change;
 	void *prompt_arg;
+	struct jobshelf *shelf;		/* jobs the views let go of (jobshelf.c) */
 	/* A tui_ask question: what runs on yes, what the status line says on no. */
 	ask_yes_cb ask_yes;
 	const char *ask_declined;
@@ -175,6 +176,18 @@ typedef enum tui_color (*view_line_cb)(struct view *v, size_t k, char *buf, size
 void view_draw_list(struct view *v, struct tui *t, const struct view_area *at, size_t n,
     view_line_cb line, const char *empty);
 
+/* ---- jobs the views let go of (jobshelf.c) ---- */
+struct jobshelf *jobshelf_new(struct tui *t);
+/*
+ * A view lets go of job (NULL is fine): it keeps running, its end is reported on the status
+ * line under title, and it is the newest job jobshelf_take gives back.
+ */
+void jobshelf_put(struct jobshelf *s, const char *title, struct source_job *job);
+/* The newest job let go of, its title into title (the caller owns the job now), or NULL. */
+struct source_job *jobshelf_take(struct jobshelf *s, char *title, size_t size);
+/* Cancels and frees every job on the shelf. NULL is fine. */
+void jobshelf_free(struct jobshelf *s);
+
 /* ---- the fatal cleanup hook (termguard.c) ---- */
 /* Saves the shell's terminal modes of in_fd (before the console changes them). */
 void termguard_save_modes(int in_fd);
@@ -238,10 +251,20 @@ void exchange_import_start(struct tui *t, const char *path);
 /* ---- widgets (draw.c) ---- */
 /* Writes s (UTF-8, already sanitised) in w cells at (y, x), cut or padded; returns cells used. */
 int draw_text(int y, int x, int w, const char *s, int attr);
+/* Writes s over up to h rows of w cells from (y, x), wrapped at any character; returns the
+ * rows used. */
+int draw_wrap(int y, int x, int h, int w, const char *s, int attr);
 /* Right-aligned variant. */
 int draw_rtext(int y, int x, int w, const char *s, int attr);
 /* Terminal cells s takes. */
 int draw_width(const char *s);
+/*
+ * s cut or padded with blanks to exactly w terminal cells, into out (size bytes): the
+ * "%-N.Ns" of a line a view builds, in cells rather than bytes, so a character is never cut
+ * in half and columns line up in any script (as the devices table draws its cells). Returns
+ * out.
+ */
+char *draw_cells(char *out, size_t size, const char *s, int w);
 /* A frame with a title in its top line. */
 void draw_frame(struct tui *t, int y, int x, int h, int w, const char *title);
 /* The function-key bar of a view on row y. */

@@ -40,7 +40,8 @@ char *strbuf_steal(struct strbuf *sb);
  * Returns a malloc'd copy of s that is safe to print on a terminal (caller frees): ESC
  * sequences (CSI, OSC, DCS, SOS, PM, APC with their payloads; other two- and three-byte
  * escapes), C0 controls (tab and newline included), DEL, C1 controls U+0080..U+009F (8-bit
- * CSI/OSC/DCS... with their payloads) and the characters str_is_bidi names are removed; each
+ * CSI/OSC/DCS... with their payloads) and the characters str_is_bidi and str_is_format name
+ * are removed; each
  * maximal invalid UTF-8
  * subsequence becomes U+FFFD. Valid printable UTF-8 is kept. The result holds at most max
  * bytes (not counting the NUL; 0 = no limit) and is cut only between characters.
@@ -53,6 +54,12 @@ char *str_sanitize(const char *s, size_t max);
  * separators U+2028/U+2029. Terminals give them width 0, so nothing else stops them.
  */
 int str_is_bidi(uint32_t cp);
+/*
+ * 1 for the other format characters (Unicode category Cf): zero-width space, joiners, word
+ * joiner, BOM, soft hyphen, the Mongolian vowel separator, tags... Invisible, width 0 or
+ * unknown to terminals (tmux and the terminal disagree, and the row after them shifts).
+ */
+int str_is_format(uint32_t cp);
 /*
  * Decodes one UTF-8 character at s (len >= 1 bytes available): returns its length and sets
  * *cp, or returns 0 and sets *bad to the length of the maximal invalid subpart (at least 1),

@@ -171,12 +171,31 @@ creds_prompt_answer(struct creds_prompt *q, const char *password)
 	wake(c);
 }
 
+/* Queues a resolution for the operator's answer and asks, unless a question is open. */
+static void
+wait_prompt(struct creds *c, int gen, creds_done_cb done, void *arg)
+{
+	struct creds_wait *w = xcalloc(1, sizeof *w);
+
+	w->done = done;
+	w->arg = arg;
+	w->gen = gen;
+	*c->tail = w;
+	c->tail = &w->next;
+	if (c->pending == NULL) {
+		char why[128];
+		snprintf(why, sizeof why, "password for %s", c->user != NULL ? c->user : "admin");
+		c->pending = xcalloc(1, sizeof *c->pending);
+		c->pending->c = c;
+		c->prompt_cb(c->pending, c->user != NULL ? c->user : "admin", why, c->prompt_arg);
+	}
+}
+
 /* The operator's password for generation gen; see creds_operator. */
 static void
 operator(struct creds *c, int must, int gen, creds_done_cb done, void *arg)
 {
 	const char *env = c->use_env ? getenv("SHELLY_TUI_PASSWORD") : NULL;
-	struct creds_wait *w;
 
 	if (c->asked || c->pending == NULL) {
 		if (!c->asked && c->password_file != NULL) {
@@ -193,25 +212,30 @@ operator(struct creds *c, int must, int gen, creds_done_cb done, void *arg)
 			return;
 		}
 	}
-	w = xcalloc(1, sizeof *w);
-	w->done = done;
-	w->arg = arg;
-	w->gen = gen;
-	*c->tail = w;
-	c->tail = &w->next;
-	if (c->pending == NULL) {
-		char why[128];
-		snprintf(why, sizeof why, "password for %s", c->user != NULL ? c->user : "admin");
-		c->pending = xcalloc(1, sizeof *c->pending);
-		c->pending->c = c;
-		c->prompt_cb(c->pending, c->user != NULL ? c->user : "admin", why, c->prompt_arg);
-	}
+	wait_prompt(c, gen, done, arg);
 }
 
 void
 creds_operator(struct creds *c, int must, creds_done_cb done, void *arg)
 {
 	operator(c, must, 0, done, arg);
+}
+
+void
+creds_ask(struct creds *c, int gen, creds_done_cb done, void *arg)
+{
+	if (c->prompt_cb == NULL) {
+		operator(c, 1, gen, done, arg);
+		return;
+	}
+	if (c->pending == NULL) { /* no question open: the session's answer is forgotten */
+		conf_secret_free(c->password);
+		c->password = NULL;
+		free(c->cause);
+		c->cause = NULL;
+		c->asked = 0;
+	}
+	wait_prompt(c, gen, done, arg);
 }
 
 /* The registered reference, the configuration's device line, then its credentials. */

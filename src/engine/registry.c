@@ -33,6 +33,8 @@ struct registry_op {
 	void *arg;
 	char *host, *name, *cred_ref, *who;
 	int accept_cert;
+	int ask_password, asked; /* req->ask_password; the operator was asked after a refusal */
+	int gen; /* the generation credentials are resolved for */
 	struct shelly_target t;
 	char *pin_want; /* the registered key required, or NULL */
 	struct store_device *reg; /* registered under the MAC the device showed */
@@ -233,12 +235,30 @@ op_reply(struct registry_op *op, const struct shelly_reply *r)
 	return 1;
 }
 
+static void creds_cb(int rc, struct creds_found *found, const char *cause, void *arg);
+
+/* The password sent was refused and the operator may be asked for another: asks (once) and
+ * returns 1; the read goes on in creds_cb with the answer. */
+static int
+ask_again(struct registry_op *op, const struct shelly_reply *r)
+{
+	if (r->result != HTTP_AUTH_FAILED || !op->ask_password || op->asked)
+		return 0;
+	op->asked = 1;
+	op->req = 0;
+	creds_found_done(&op->cred);
+	op->t.user = op->t.password = NULL;
+	op->waiting_creds = 1;
+	creds_ask(op->eng->creds, op->gen, creds_cb, op);
+	return 1;
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
 	struct registry_op *op = arg;
 
-	if (!op_reply(op, r))
+	if (ask_again(op, r) || !op_reply(op, r))
 		return;
 	device_status_copy(&op->status, r->status);
 	device_ident_update_from_status(&op->ident, &op->status);
@@ -278,6 +298,7 @@ ident_cb(const struct shelly_reply *r, void *arg)
 		return;
 	}
 	op->waiting_creds = 1;
+	op->gen = q.gen;
 	creds_resolve(op->eng->creds, op->eng, &q, creds_cb, op);
 }
 
@@ -297,6 +318,7 @@ op_start(
 	op->cred_ref = req->cred_ref != NULL ? xstrdup(req->cred_ref) : NULL;
 	op->who = xstrdup(req->who != NULL ? req->who : "?");
 	op->accept_cert = req->accept_cert;
+	op->ask_password = req->ask_password;
 	op->state = DEVICE_ERROR;
 	op->result = HTTP_ERROR;
 	device_ident_init(&op->ident);

@@ -16,6 +16,7 @@
 #include "exchange/toml.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
+#include "util/rfile.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -291,14 +292,16 @@ int
 cfgdoc_text_read(const char *path, char **out, size_t *len, char **cause)
 {
 	char *buf = xmalloc(CFGDOC_TEXT_MAX + 1);
-	FILE *fp = fopen(path, "r");
+	char *why = NULL;
+	FILE *fp = rfile_fopen(path, &why); /* a FIFO or device would block */
 	size_t n = 0;
 	int rc = -1;
 
 	if (fp == NULL && errno == ENOENT) {
+		free(why);
 		rc = 1;
 	} else if (fp == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+		*cause = why;
 	} else {
 		const char *nul;
 

@@ -24,6 +24,7 @@
 #include "store/cfgstore.h"
 #include "util/dirs.h"
 #include "util/hostport.h"
+#include "util/rfile.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -1136,10 +1137,8 @@ import_read_file(const char *path, struct import_doc **out, char **cause)
 	ssize_t n;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+	if ((fd = rfile_open(path, cause)) < 0) /* a FIFO or device would block */
 		return -1;
-	}
 	strbuf_init(&sb);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)

@@ -1496,9 +1496,12 @@ write_value(const char *v, FILE *fp)
 		else if ((k = str_utf8_decode(u + i, len - i, &cp, &bad)) == 0) {
 			for (k = 0; k < bad; k++)
 				fprintf(fp, "\\x%02x", u[i + k]);
-		} else if (cp <= 0x9f || str_is_bidi(cp))
+		} else if (cp <= 0x9f || str_is_bidi(cp) || (str_is_format(cp) && cp <= 0xffff))
 			fprintf(fp, "\\u%04x", (unsigned)cp);
-		else
+		else if (str_is_format(cp)) { /* beyond \u: its bytes */
+			for (size_t b = 0; b < k; b++)
+				fprintf(fp, "\\x%02x", u[i + b]);
+		} else
 			fwrite(v + i, 1, k, fp);
 	}
 	fputc('"', fp);

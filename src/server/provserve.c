@@ -24,6 +24,7 @@
 #include "server/httpd.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/rfile.h"
 #include "util/xmalloc.h"
 
 #define PROVSERVE_CERT_MAX (64 * 1024) /* largest certificate (chain) file read */
@@ -117,12 +118,14 @@ cert_check(const char *path, const char *pem, char **cause)
 static char *
 read_pem(const char *path, char **cause)
 {
-	FILE *fp = fopen(path, "r");
+	char *why = NULL;
+	FILE *fp = rfile_fopen(path, &why); /* a FIFO or device would block the loop */
 	char *buf;
 	size_t n;
 
 	if (fp == NULL) {
-		*cause = xasprintf("agent-tls-cert %s: %s", path, strerror(errno));
+		*cause = xasprintf("agent-tls-cert %s", why);
+		free(why);
 		return NULL;
 	}
 	buf = xmalloc(PROVSERVE_CERT_MAX + 1);

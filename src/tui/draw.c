@@ -4,6 +4,7 @@
  * function-key bar built from the action table, progress bars and sparklines.
  */
 #include <curses.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ decode(const char *s, wchar_t *out, size_t max)
 			wc = L'?';
 			r = 1;
 		}
-		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc))
+		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc) || str_is_format((uint32_t)wc))
 			wc = L'?';
 		out[n++] = wc;
 		s += r;
@@ -54,18 +55,58 @@ draw_width(const char *s)
 	return w;
 }
 
+/* How many of the n characters of buf fit in w cells (never half a wide one); *used gets
+ * the cells they take. */
+static size_t
+fit(const wchar_t *buf, size_t n, int w, int *used)
+{
+	size_t k = 0;
+
+	*used = 0;
+	while (k < n && *used + wcwidth(buf[k]) <= w)
+		*used += wcwidth(buf[k++]);
+	return k;
+}
+
+char *
+draw_cells(char *out, size_t size, const char *s, int w)
+{
+	wchar_t buf[512];
+	size_t n, k, len = 0;
+	mbstate_t ps;
+	int used;
+
+	out[0] = '\0';
+	if (w <= 0 || size == 0)
+		return out;
+	n = decode(s, buf, 512);
+	k = fit(buf, n, w, &used);
+	memset(&ps, 0, sizeof ps);
+	for (size_t i = 0; i < k; i++) {
+		char mb[MB_LEN_MAX];
+		size_t r = wcrtomb(mb, buf[i], &ps);
+		if (r == (size_t)-1 || len + r >= size)
+			break;
+		memcpy(out + len, mb, r);
+		len += r;
+	}
+	for (; used < w && len + 1 < size; used++)
+		out[len++] = ' ';
+	out[len] = '\0';
+	return out;
+}
+
 static int
 put(int y, int x, int w, const char *s, int attr, int right)
 {
 	wchar_t buf[512];
-	size_t n, k = 0;
-	int used = 0, pad;
+	size_t n, k;
+	int used, pad;
 
 	if (w <= 0)
 		return 0;
 	n = decode(s, buf, 512);
-	while (k < n && used + wcwidth(buf[k]) <= w)
-		used += wcwidth(buf[k++]);
+	k = fit(buf, n, w, &used);
 	pad = w - used;
 	attrset(attr);
 	move(y, x);
@@ -79,6 +120,33 @@ put(int y, int x, int w, const char *s, int attr, int right)
 			addch(' ');
 	attrset(A_NORMAL);
 	return used;
+}
+
+int
+draw_wrap(int y, int x, int h, int w, const char *s, int attr)
+{
+	wchar_t buf[512];
+	size_t n, at = 0;
+	int rows = 0;
+
+	if (w <= 0)
+		return 0;
+	n = decode(s, buf, 512);
+	while (rows < h && (at < n || rows == 0)) {
+		int used;
+		size_t k = fit(buf + at, n - at, w, &used);
+		if (k == 0 && at < n)
+			k = 1; /* a character wider than the row: skipped, never a loop */
+		attrset(attr);
+		move(y + rows, x);
+		addnwstr(buf + at, (int)k);
+		for (int i = used; i < w; i++)
+			addch(' ');
+		attrset(A_NORMAL);
+		at += k;
+		rows++;
+	}
+	return rows;
 }
 
 int
@@ -119,33 +187,52 @@ draw_frame(struct tui *t, int y, int x, int h, int w, const char *title)
 	}
 }
 
-void
-draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
+/* The cells the function-key bar takes with labels cut to cut cells. */
+static int
+fkeys_width(const int *keyw, const int *labelw, int n, int cut)
 {
 	int x = 0;
 
+	for (int i = 0; i < n; i++)
+		x += keyw[i] + 1 + (labelw[i] < cut ? labelw[i] : cut) + 1;
+	return x;
+}
+
+void
+draw_fkeys(struct tui *t, int y, enum tui_view_kind view)
+{
+	const char *labels[12];
+	int keys[12], keyw[12], labelw[12], n = 0, cut = 0, x = 0;
+
+	for (int f = 1; f <= 12; f++)
+		for (int a = 1; a < TA__COUNT; a++) {
+			const char *label = keymap_action((enum tui_action)a)->label;
+			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
+				continue;
+			keys[n] = f;
+			keyw[n] = f < 10 ? 2 : 3;
+			labels[n] = label;
+			labelw[n] = draw_width(label);
+			cut = labelw[n] > cut ? labelw[n] : cut;
+			n++;
+			break;
+		}
+	/* Every key stays on a narrow terminal: the labels are cut (F2 Disc) until all fit. */
+	while (cut > 1 && fkeys_width(keyw, labelw, n, cut) > t->cols)
+		cut--;
 	move(y, 0);
 	attrset(theme_attr(t->theme, TC_STATUS));
 	clrtoeol();
-	for (int f = 1; f <= 12 && x < t->cols; f++) {
-		for (int a = 1; a < TA__COUNT; a++) {
-			const char *label = keymap_action((enum tui_action)a)->label;
-			char key[16];
-			int kw, lw;
-			if (label == NULL || (int)keymap_lookup(t->km, view, KEY_F(f)) != a)
-				continue;
-			snprintf(key, sizeof key, "F%d", f);
-			kw = (int)strlen(key);
-			lw = draw_width(label) + 1;
-			if (x + kw + lw + 1 > t->cols)
-				break;
-			x += draw_text(y, x, kw, key, theme_attr(t->theme, TC_FKEY));
-			x += draw_text(
-			         y, x + 1, lw - 1, label, theme_attr(t->theme, TC_FKEY_LABEL)) +
-			     1;
-			x += draw_text(y, x, 1, " ", 0);
+	for (int i = 0; i < n; i++) {
+		char key[16];
+		int lw = labelw[i] < cut ? labelw[i] : cut;
+		if (x + keyw[i] + 1 + lw > t->cols)
 			break;
-		}
+		snprintf(key, sizeof key, "F%d", keys[i]);
+		x += draw_text(y, x, keyw[i], key, theme_attr(t->theme, TC_FKEY));
+		x += draw_text(y, x + 1, lw, labels[i], theme_attr(t->theme, TC_FKEY_LABEL)) + 1;
+		if (x < t->cols)
+			x += draw_text(y, x, 1, " ", 0);
 	}
 	if (x + 12 < t->cols)
 		draw_rtext(y, t->cols - 11, 10, ": command", theme_attr(t->theme, TC_DIM));

@@ -156,6 +156,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 		if (!dev_known(r->temperature_c) && dev_known(ds.sys.device_temperature_c))
 			r->temperature_c = ds.sys.device_temperature_c;
 		r->voltage_v = t.voltage_v;
+		r->battery_pct = ds.sensors.battery_pct;
 	}
 	device_status_done(&ds);
 }
@@ -233,6 +234,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	r->seen_ms = d->last_seen_ms;
 	r->power_w = r->energy_wh = r->temperature_c = r->rssi_dbm = r->voltage_v = NAN;
+	r->battery_pct = NAN;
 	r->uptime_s = -1;
 	r->outputs = r->outputs_on = -1;
 	r->outputs_known = 0;
@@ -264,6 +266,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		memcpy(r->cover_pct, old->cover_pct, sizeof r->cover_pct);
 		memcpy(r->cover_state, old->cover_state, sizeof r->cover_state);
 		r->voltage_v = old->voltage_v;
+		r->battery_pct = old->battery_pct;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
 	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)
@@ -1022,6 +1025,7 @@ source_reregister(
 	req.port = (uint16_t)d->port;
 	req.https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	req.accept_cert = accept_cert;
+	req.ask_password = !accept_cert; /* a refused stored password: the operator is asked */
 	req.name = d->name; /* the registered name stays */
 	req.who = "console";
 	/* A read that needs no network may finish inside registry_add: the reap timer is armed
@@ -1060,6 +1064,15 @@ disc_found_cb(const struct discover_found *f, void *arg)
 	r->port = f->port;
 	r->https = f->https;
 	r->known = d != NULL;
+	if (d != NULL && d->host != NULL) {
+		int https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
+		uint16_t port = d->port > 0 ? (uint16_t)d->port : https ? 443 : 80;
+		if (strcmp(d->host, f->host) != 0 || port != f->port || https != f->https) {
+			r->moved = 1;
+			copy_safe(r->old_host, sizeof r->old_host, d->host);
+			r->old_port = port;
+		}
+	}
 	store_device_free(d);
 	notify(job->src);
 }
@@ -1129,17 +1142,44 @@ source_scan(struct source *src, const char *target, source_job_cb done, void *ar
 	return job;
 }
 
+/* The discovery's record of mac after a commit, or NULL. */
+static const struct discover_found *
+found_of(const struct discover *disc, const char *mac)
+{
+	for (size_t i = 0; i < discover_count(disc); i++)
+		if (strcmp(discover_get(disc, i)->ident.mac, mac) == 0)
+			return discover_get(disc, i);
+	return NULL;
+}
+
 int
 source_add_found(struct source *src, struct source_job *scan, const char *mac, char **cause)
 {
+	const struct discover_found *f;
+	int rc = 0;
+
 	if (scan->disc == NULL) {
 		*cause = xstrdup("the scan did not run");
 		return -1;
 	}
 	if (discover_commit_one(scan->disc, src->app->store, mac, loop_wall_ms(), cause) != 0)
 		return -1;
+	f = found_of(scan->disc, mac);
+	for (size_t i = 0; i < scan->nresults; i++) {
+		struct source_result *r = &scan->results[i];
+		if (strcmp(r->mac, mac) != 0)
+			continue;
+		if (f != NULL && f->conflict) {
+			*cause = xstrdup("mac_conflict: the device is held (the registry keeps its "
+			                 "address) until confirmed with --add");
+			rc = 1;
+		} else {
+			r->known = 1;
+			r->moved = 0;
+		}
+	}
 	source_registry_changed(src);
-	return 0;
+	return rc;
 }
 
 void
@@ -1189,6 +1229,17 @@ source_job_retry(struct source *src, const struct source_job *job)
 	free(targets);
 	free(actions);
 	return again;
+}
+
+size_t
+source_jobs_pending(const struct source *src)
+{
+	size_t n = 0;
+
+	for (const struct source_job *job = src->jobs; job != NULL; job = job->next)
+		if (!job->finished && !job->is_scan)
+			n += job->total > job->done ? job->total - job->done : 1;
+	return n;
 }
 
 void

@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 #include "tui/theme.h"
 #include "util/datadir.h"
+#include "util/rfile.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -142,7 +143,7 @@ theme_name(const struct theme *th)
 static char *
 read_file(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "r");
+	FILE *fp = rfile_fopen(path, NULL); /* a FIFO or device would block the console */
 	struct strbuf sb;
 	char buf[4096];
 	size_t n;

@@ -712,6 +712,43 @@ import_open(struct tui *t)
 	exchange_import_start(t, NULL);
 }
 
+static void
+quit_yes_cb(struct tui *t, void *arg)
+{
+	(void)arg;
+	t->quit = 1;
+}
+
+/* Quits, after asking while sent actions still run (quitting cancels them). */
+static int
+quit(struct tui *t)
+{
+	size_t n = source_jobs_pending(t->src);
+	char q[120];
+
+	if (n == 0) {
+		t->quit = 1;
+		return R_QUIT;
+	}
+	snprintf(q, sizeof q, "%zu action%s still running: quit and cancel %s?", n,
+	    n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	tui_ask(t, q, "not quit: the actions run on", quit_yes_cb, NULL);
+	return R_DIRTY;
+}
+
+/* Shows the newest job a closed view let go of. */
+static void
+last_results(struct tui *t)
+{
+	char title[160];
+	struct source_job *job = jobshelf_take(t->shelf, title, sizeof title);
+
+	if (job == NULL)
+		tui_message(t, 0, "no closed action to show");
+	else
+		tui_show_job(t, title, job);
+}
+
 /* The actions of every view: open a view over the current one, or run. */
 static const struct {
 	enum tui_action action;
@@ -730,15 +767,14 @@ static const struct {
     {TA_REDRAW, NULL, redraw_all},
     {TA_EXPORT, NULL, exchange_export_start},
     {TA_IMPORT, NULL, import_open},
+    {TA_LAST_RESULTS, NULL, last_results},
 };
 
 static int
 global_action(struct tui *t, enum tui_action a)
 {
-	if (a == TA_QUIT || a == TA_LEAVE) {
-		t->quit = 1;
-		return R_QUIT;
-	}
+	if (a == TA_QUIT || a == TA_LEAVE)
+		return quit(t);
 	for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++)
 		if (globals[i].action == a) {
 			if (globals[i].open != NULL)
@@ -876,6 +912,7 @@ setup(struct tui *t, struct app *app, int flags, char **cause)
 	if (t->src == NULL)
 		return -1;
 	source_set_prompt(t->src, password_cb, t);
+	t->shelf = jobshelf_new(t);
 	t->frame = loop_timer_new(app->loop, frame_cb, t);
 	snprintf(t->status, sizeof t->status, "? help   / filter   : command   q quit");
 	t->devices = vdevices_new(t); /* may leave a configuration error in the status line */
@@ -895,6 +932,7 @@ tui_free(struct tui *t)
 		t->top = v->below;
 		view_free(v);
 	}
+	jobshelf_free(t->shelf);
 	source_free(t->src);
 	loop_watch_free(t->in_watch);
 	loop_timer_free(t->frame);

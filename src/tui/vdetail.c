@@ -89,11 +89,18 @@ counting(const struct dev_input *in)
 	return dev_known(in->count_total);
 }
 
+/* Whether the device reports its battery. */
+static int
+has_battery(const struct vdetail *d)
+{
+	return dev_known(d->st.sensors.battery_pct) || dev_known(d->st.sensors.battery_v);
+}
+
 /* The lines draw_readings wants. */
 static int
 readings_lines(const struct vdetail *d)
 {
-	int n = d->st.sensors.nthermostats;
+	int n = d->st.sensors.nthermostats + has_battery(d);
 
 	for (int i = 0; i < d->st.ninputs; i++)
 		n += counting(&d->st.inputs[i]);
@@ -107,6 +114,13 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 	int line = 0;
 	char buf[256], tg[32], cur[32], vp[32];
 
+	if (has_battery(d) && line < h) {
+		num(cur, sizeof cur, 0, d->st.sensors.battery_pct, " %");
+		num(vp, sizeof vp, 2, d->st.sensors.battery_v, " V");
+		snprintf(buf, sizeof buf, "battery       %s  %s  external power %s", cur, vp,
+		    tri(d->st.sensors.external_power, "yes", "no"));
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
 	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {
 		const struct dev_thermostat *th = &d->st.sensors.thermostats[i];
 		num(tg, sizeof tg, 1, th->target_c, " C");
@@ -129,12 +143,54 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 	return line;
 }
 
+/* Appends a light's colour (RGB, white channel, colour temperature) to buf, where known. */
+static void
+light_colour(const struct dev_light *l, char *buf, size_t size)
+{
+	size_t len = strlen(buf);
+
+	if (l->rgb[0] >= 0 && l->rgb[1] >= 0 && l->rgb[2] >= 0 && len < size)
+		len += (size_t)snprintf(
+		    buf + len, size - len, "  rgb %d,%d,%d", l->rgb[0], l->rgb[1], l->rgb[2]);
+	if (dev_known(l->white) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "  white %.0f", l->white);
+	if (dev_known(l->color_temp_k) && len < size)
+		snprintf(buf + len, size - len, "  %.0f K", l->color_temp_k);
+}
+
+/* The lines of the meters: one each, and one per phase of a three-phase meter. */
+static int
+meter_lines(const struct vdetail *d)
+{
+	int n = d->st.nmeters;
+
+	for (int i = 0; i < d->st.nmeters; i++)
+		n += d->st.meters[i].nphases;
+	return n;
+}
+
+/* A meter's (or one phase's) line: what, name, power, voltage, current, energy, pf. */
+static void
+meter_text(char *buf, size_t size, const char *what, const char *name, double power_w,
+    double voltage_v, double current_a, double energy_wh, double pf)
+{
+	char nm[80], p[32], v[32], a[32], e[32], f[32];
+
+	fmt_power(p, sizeof p, power_w);
+	fmt_energy(e, sizeof e, energy_wh);
+	num(v, sizeof v, 1, voltage_v, "V");
+	num(a, sizeof a, 2, current_a, "A");
+	num(f, sizeof f, 2, pf, "");
+	snprintf(buf, size, "%-9s %s %9s %8s %7s %10s  pf %s", what,
+	    draw_cells(nm, sizeof nm, name, 16), p, v, a, e, f);
+}
+
 /* One line per component; returns the lines drawn. */
 static int
 draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
 	int line = 0;
-	char buf[512], p[32], e[32], v[32], tc[32];
+	char buf[512], p[32], e[32], v[32], tc[32], nm[80];
 
 	for (size_t i = 0; i < d->ncomps && line < h; i++, line++) {
 		const struct comp *c = &d->comps[i];
@@ -145,33 +201,43 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			fmt_energy(e, sizeof e, s->energy_wh);
 			num(v, sizeof v, 1, s->voltage_v, "V");
 			num(tc, sizeof tc, 0, s->temperature_c, "C");
-			snprintf(buf, sizeof buf, "switch:%-2d %-16.16s %-4s %9s %8s %10s %5s",
-			    c->id, s->name, tri(s->output, "on", "off"), p, v, e, tc);
+			snprintf(buf, sizeof buf, "switch:%-2d %s %-4s %9s %8s %10s %5s", c->id,
+			    draw_cells(nm, sizeof nm, s->name, 16), tri(s->output, "on", "off"), p,
+			    v, e, tc);
 		} else if (c->kind == 'l') {
 			const struct dev_light *l = device_status_light_of(&d->st, c->light, c->id);
 			char lc[24];
 			fmt_power(p, sizeof p, l->power_w);
 			num(v, sizeof v, 0, l->brightness_pct, "%");
 			snprintf(lc, sizeof lc, "%s:%d", c->light, c->id);
-			snprintf(buf, sizeof buf, "%-9s %-16.16s %-4s %9s  bright %s", lc, l->name,
-			    tri(l->output, "on", "off"), p, v);
+			snprintf(buf, sizeof buf, "%-9s %s %-4s %9s  bright %s", lc,
+			    draw_cells(nm, sizeof nm, l->name, 16), tri(l->output, "on", "off"), p,
+			    v);
+			light_colour(l, buf, sizeof buf);
 		} else {
 			const struct dev_cover *cv = device_status_cover(&d->st, c->id);
 			fmt_power(p, sizeof p, cv->power_w);
 			num(v, sizeof v, 0, cv->position_pct, "%");
-			snprintf(buf, sizeof buf, "cover:%-3d %-16.16s %-9s %5s %9s", c->id,
-			    cv->name, cover_state_name(cv->state), v, p);
+			snprintf(buf, sizeof buf, "cover:%-3d %s %-9s %5s %9s", c->id,
+			    draw_cells(nm, sizeof nm, cv->name, 16), cover_state_name(cv->state), v,
+			    p);
 		}
 		draw_text(y + line, 2, w - 4, buf, attr);
 	}
-	for (int i = 0; i < d->st.nmeters && line < h; i++, line++) {
+	for (int i = 0; i < d->st.nmeters && line < h; i++) {
 		const struct dev_meter *m = &d->st.meters[i];
-		fmt_power(p, sizeof p, m->power_w);
-		fmt_energy(e, sizeof e, m->energy_wh);
-		num(v, sizeof v, 1, m->voltage_v, "V");
-		snprintf(buf, sizeof buf, "%s:%-4d %-16.16s      %9s %8s %10s", m->kind, m->id,
-		    m->name, p, v, e);
-		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		char what[32];
+		snprintf(what, sizeof what, "%s:%d", m->kind, m->id);
+		meter_text(buf, sizeof buf, what, m->name, m->power_w, m->voltage_v, m->current_a,
+		    m->energy_wh, m->pf);
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		for (int k = 0; k < m->nphases && line < h; k++) {
+			const struct dev_phase *ph = &m->phases[k];
+			snprintf(what, sizeof what, "  phase %c", ph->label);
+			meter_text(buf, sizeof buf, what, "", ph->power_w, ph->voltage_v,
+			    ph->current_a, ph->energy_wh, ph->pf);
+			draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+		}
 	}
 	for (int i = 0; i < d->st.sensors.ntemps && line < h; i++, line++) {
 		num(v, sizeof v, 1, d->st.sensors.temps[i].temperature_c, " C");
@@ -258,7 +324,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_raw(d, t, y + 2, h - 2, w);
 		return;
 	}
-	oh = (int)d->ncomps + d->st.nmeters + d->st.sensors.ntemps + d->st.sensors.nhums +
+	oh = (int)d->ncomps + meter_lines(d) + d->st.sensors.ntemps + d->st.sensors.nhums +
 	     readings_lines(d) + 2;
 	if (oh < 3)
 		oh = 3;
@@ -317,6 +383,17 @@ job_done_cb(struct source_job *job, void *arg)
 	view_job_report(d->v.t, job, d->job_what, d->job_what);
 }
 
+/* The view lets go of its job: a job still running runs on, and the console reports its end. */
+static void
+let_go(struct vdetail *d)
+{
+	char title[160];
+
+	snprintf(title, sizeof title, "%s: %s", view_dev_label(d->v.t, d->mac), d->job_what);
+	jobshelf_put(d->v.t->shelf, title, d->job);
+	d->job = NULL;
+}
+
 /* Runs action on the device; light: the light's component type for a light action, or NULL. */
 static void
 run_value(struct vdetail *d, const char *action, const char *light, int channel, int value)
@@ -324,7 +401,7 @@ run_value(struct vdetail *d, const char *action, const char *light, int channel,
 	const char *mac = d->mac;
 	char ch[24];
 
-	source_job_free(d->job);
+	let_go(d);
 	snprintf(ch, sizeof ch, "%s%s%d", light ? light : "", light ? ":" : "", channel);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
 	if (channel >= 0 && value >= 0)
@@ -372,7 +449,7 @@ confirm_cb(struct tui *t, void *arg)
 static void
 reregister(struct vdetail *d, int accept_cert)
 {
-	source_job_free(d->job);
+	let_go(d);
 	snprintf(
 	    d->job_what, sizeof d->job_what, accept_cert ? "accept certificate" : "credentials");
 	d->job = source_reregister(d->v.t->src, d->mac, accept_cert, job_done_cb, d);
@@ -516,7 +593,7 @@ vfree(struct view *v)
 {
 	struct vdetail *d = (struct vdetail *)v;
 
-	source_job_free(d->job);
+	let_go(d);
 	free(d->own_name);
 	device_status_done(&d->st);
 	textlines_clear(&d->raw_lines);

@@ -39,13 +39,14 @@
 	X(SEEN, "seen", "SEEN", 4, 11, 1) \
 	X(VOLT, "voltage", "VOLT", 6, 12, 1) \
 	X(UPTIME, "uptime", "UPTIME", 7, 13, 1) \
-	X(MAC, "mac", "MAC", 17, 14, 0)
+	X(MAC, "mac", "MAC", 17, 14, 0) \
+	X(BATT, "battery", "BATT", 4, 15, 1)
 
 /* The extra columns: shown by default only on a terminal this wide (console-columns can name
  * them at any width). */
 #define EXTRA_COLS_WIDTH 200
 #define COL_FIRST_EXTRA COL_VOLT
-#define DROP_MAX 14
+#define DROP_MAX 15
 
 enum dev_column {
 #define DEV_COL_ENUM(id, name, head, w, drop, right) COL_##id,
@@ -87,7 +88,7 @@ const char *
 vdevices_columns(void)
 {
 	return "name model gen ip state drift outputs power energy temp rssi fw seen voltage uptime "
-	       "mac";
+	       "mac battery";
 }
 
 /* ---- marks ---- */
@@ -265,6 +266,8 @@ compare(const struct source_dev *a, const struct source_dev *b)
 		return (a->seen_ms < b->seen_ms) - (a->seen_ms > b->seen_ms);
 	case COL_VOLT:
 		return num_cmp(a->voltage_v, b->voltage_v);
+	case COL_BATT:
+		return num_cmp(a->battery_pct, b->battery_pct);
 	case COL_UPTIME:
 		return (a->uptime_s > b->uptime_s) - (a->uptime_s < b->uptime_s);
 	case COL_MAC:
@@ -293,6 +296,8 @@ unknown(const struct source_dev *r)
 		return isnan(r->rssi_dbm);
 	case COL_VOLT:
 		return isnan(r->voltage_v);
+	case COL_BATT:
+		return isnan(r->battery_pct);
 	case COL_UPTIME:
 		return r->uptime_s < 0;
 	default:
@@ -467,6 +472,29 @@ stale_column(enum dev_column c)
 	       c == COL_RSSI || c == COL_VOLT;
 }
 
+/*
+ * The FW cell: the version, and when an update is offered its arrow (ASCII ^ without UTF-8),
+ * which always keeps its cell: a version too long for both is cut to make room.
+ */
+static void
+fw_cell(struct tui *t, const struct source_dev *r, char *buf, size_t size)
+{
+	const char *arrow = t->utf8 ? "\u2191" : "^", *fw = r->fw[0] ? r->fw : "-";
+	int w = columns[COL_FW].width;
+	char cut[64];
+	size_t n;
+
+	if (r->fw_update != 1 || draw_width(fw) + 2 <= w) {
+		snprintf(buf, size, "%s%s%s", fw, r->fw_update == 1 ? " " : "",
+		    r->fw_update == 1 ? arrow : "");
+		return;
+	}
+	draw_cells(cut, sizeof cut, fw, w - 1);
+	for (n = strlen(cut); n > 0 && cut[n - 1] == ' '; n--)
+		cut[n - 1] = '\0';
+	snprintf(buf, size, "%s%s", cut, arrow);
+}
+
 static void
 cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev_column c,
     char *buf, size_t size, int *attr)
@@ -538,8 +566,7 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		snprintf(buf, size, shown && !isnan(r->rssi_dbm) ? "%.0f" : "-", r->rssi_dbm);
 		break;
 	case COL_FW:
-		snprintf(buf, size, "%s%s", r->fw[0] ? r->fw : "-",
-		    r->fw_update == 1 ? (t->utf8 ? " \u2191" : " ^") : "");
+		fw_cell(t, r, buf, size);
 		if (r->fw_update == 1)
 			*attr = theme_attr(t->theme, TC_UPDATE);
 		break;
@@ -551,6 +578,10 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		break;
 	case COL_UPTIME:
 		fmt_age(buf, size, live && r->uptime_s >= 0 ? r->uptime_s * 1000 : -1);
+		break;
+	case COL_BATT:
+		snprintf(
+		    buf, size, shown && !isnan(r->battery_pct) ? "%.0f%%" : "-", r->battery_pct);
 		break;
 	case COL_MAC:
 		fmt_mac(buf, size, r->mac);
@@ -783,7 +814,7 @@ toggle(struct vdevices *d)
 		return;
 	}
 	mac = r->mac;
-	source_job_free(d->job);
+	jobshelf_put(d->v.t->shelf, "toggle", d->job);
 	d->job = source_action(d->v.t->src,
 	    r->outputs > 0 && r->lights == r->outputs ? "light_toggle" : "switch_toggle", 0, -1,
 	    &mac, 1, toggle_done_cb, d);

@@ -2,8 +2,11 @@
  * The discovery view: a scan's live progress (addresses probed of the total, devices found)
  * and the devices found, new ones first, each waiting for the operator: add it to the
  * registry, or ignore it (remembered for the session: a later scan lists it as ignored, at
- * the end). Nothing found is registered without the operator's key; an add stores what the
- * scan read, as --discover does. Closing the view cancels the scan.
+ * the end). A registered device found at another address is listed MOVED (with the address
+ * the registry has) and waits the same way. Nothing found is registered without the
+ * operator's key; an add stores what the scan read through the engine's merge, as --discover
+ * does: a moved device gets its new address, a claim the registry cannot confirm is HELD.
+ * Closing the view cancels the scan.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -19,6 +22,8 @@
 struct add_op {
 	char mac[DEV_MAC_LEN];
 	int ok;
+	int moved; /* it was registered at another address: the add moved it */
+	int held; /* the registry did not take the claim: held as a MAC conflict */
 	char why[160];
 };
 
@@ -41,14 +46,14 @@ add_of(const struct vdiscover *d, const char *mac)
 	return NULL;
 }
 
-/* Neither registered nor ignored. */
+/* Waiting for the operator: new, or registered at another address; not ignored. */
 static int
 is_new(const struct vdiscover *d, const struct source_result *r)
 {
-	return !r->known && !source_ignored(d->v.t->src, r->mac);
+	return (!r->known || r->moved) && !source_ignored(d->v.t->src, r->mac);
 }
 
-/* 0 new and waiting, 1 added (or failed), 2 known already, 3 ignored. */
+/* 0 new or moved and waiting, 1 added (or failed), 2 known already, 3 ignored. */
 static int
 rank(const struct vdiscover *d, const struct source_result *r)
 {
@@ -56,7 +61,7 @@ rank(const struct vdiscover *d, const struct source_result *r)
 		return 3;
 	if (add_of(d, r->mac) != NULL)
 		return 1;
-	return r->known ? 2 : 0;
+	return r->known && !r->moved ? 2 : 0;
 }
 
 static void
@@ -88,26 +93,31 @@ scan_done_cb(struct source_job *job, void *arg)
 {
 	struct vdiscover *d = arg;
 	struct source_progress p;
-	size_t n, fresh = 0;
+	size_t n, fresh = 0, moved = 0;
 	const struct source_result *res = source_job_results(job, &n);
 
 	source_job_progress(job, &p);
-	for (size_t i = 0; i < n; i++)
-		fresh += is_new(d, &res[i]);
+	for (size_t i = 0; i < n; i++) {
+		fresh += is_new(d, &res[i]) && !res[i].moved;
+		moved += is_new(d, &res[i]) && res[i].moved;
+	}
 	if (p.error != NULL)
 		tui_message(d->v.t, 1, "%s", p.error);
 	else
 		tui_message(d->v.t, 0,
-		    "scan done: %zu found, %zu new (a adds, A adds all new, i ignores, q closes)",
-		    n, fresh);
+		    "scan done: %zu found, %zu new, %zu moved (a adds or moves, A all of them, i "
+		    "ignores, q closes)",
+		    n, fresh, moved);
 }
 
-/* Adds the found device r unless it was added, is known or ignored. Returns 1 when added. */
+/* Adds the found device r (or moves it, when registered at another address) unless it was
+ * added. Returns 1 when stored. */
 static int
 add(struct vdiscover *d, const struct source_result *r)
 {
 	struct add_op *op = add_of(d, r->mac);
 	char *cause = NULL;
+	int rc;
 
 	if (op != NULL && op->ok)
 		return 0;
@@ -117,7 +127,10 @@ add(struct vdiscover *d, const struct source_result *r)
 		d->adds = xreallocarray(d->adds, d->nadds + 1, sizeof *d->adds);
 		d->adds[d->nadds++] = op;
 	}
-	op->ok = source_add_found(d->v.t->src, d->scan, r->mac, &cause) == 0;
+	op->moved = r->moved;
+	rc = source_add_found(d->v.t->src, d->scan, r->mac, &cause);
+	op->ok = rc == 0;
+	op->held = rc == 1;
 	str_copy(op->why, sizeof op->why, op->ok ? "" : cause);
 	if (!op->ok)
 		tui_message(d->v.t, 1, "%s: %s", r->target, cause);
@@ -133,22 +146,41 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	const struct source_result *r = &source_job_results(d->scan, &n)[d->order[k]];
 	const struct add_op *op = add_of(d, r->mac);
 	const char *state = "NEW", *why = "";
+	char from[96];
 	enum tui_color color = TC_NORMAL;
 
 	if (source_ignored(d->v.t->src, r->mac)) {
 		state = "ignored";
 		color = TC_DIM;
 	} else if (op != NULL) {
-		state = op->ok ? "ADDED" : "FAILED";
+		state = op->held ? "HELD" : !op->ok ? "FAILED" : op->moved ? "UPDATED" : "ADDED";
 		why = op->why;
 		color = op->ok ? TC_OK : TC_ERROR;
+	} else if (r->moved) {
+		state = "MOVED";
+		snprintf(from, sizeof from, "from %s%.64s:%u", r->https ? "https://" : "",
+		    r->old_host, (unsigned)r->old_port);
+		why = from;
 	} else if (r->known) {
 		state = "known";
 		color = TC_DIM;
 	}
-	/* 32: the longest ids (shellyplusplugit-441793000025) keep the columns aligned */
-	snprintf(buf, size, "%-8s %-32s %-22.60s %s%.64s:%u  %.100s", state, r->target, r->text,
-	    r->https ? "https://" : "", r->host, (unsigned)r->port, why);
+	/* 32: the longest ids (shellyplusplugit-441793000025) keep the columns aligned; on a
+	 * narrow terminal the model, then the id give way so that the address (IPv4:port, 21
+	 * cells) shows whole */
+	int short_by = 9 + 33 + 23 + 23 - (d->v.t->cols - 4), tw = draw_width(r->text);
+	int textw = tw < 22 ? 22 : tw < 60 ? tw : 60, idw = 32;
+	char id[160], text[260];
+
+	if (short_by > 0) {
+		textw = 22 - short_by > 14 ? 22 - short_by : 14;
+		short_by -= 22 - textw;
+		idw = 32 - short_by > 20 ? 32 - short_by : 20;
+	}
+	snprintf(buf, size, "%-8s %s %s %s%.64s:%u  %.100s", state,
+	    draw_cells(id, sizeof id, r->target, idw),
+	    draw_cells(text, sizeof text, r->text, textw), r->https ? "https://" : "", r->host,
+	    (unsigned)r->port, why);
 	return color;
 }
 

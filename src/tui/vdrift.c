@@ -188,6 +188,43 @@ add_line(struct vdrift *d, int kind, const char *fmt, ...)
 	d->lines[d->nlines++].kind = kind;
 }
 
+/*
+ * The list's columns from the terminal's width: device, field and desired value (the actual
+ * value takes the rest of the line). From 100 columns on 20, 28 and 22 cells; narrower, each
+ * a share of the width, so the actual value keeps room at 80 columns.
+ */
+static void
+widths(const struct vdrift *d, int *label, int *field, int *desired)
+{
+	int avail = d->v.t->cols - 4;
+
+	if (avail >= 96) {
+		*label = 20, *field = 28, *desired = 22;
+		return;
+	}
+	*label = avail * 17 / 100 > 8 ? avail * 17 / 100 : 8;
+	*field = avail * 27 / 100 > 10 ? avail * 27 / 100 : 10;
+	*desired = avail * 21 / 100 > 8 ? avail * 21 / 100 : 8;
+}
+
+static int
+label_width(const struct vdrift *d)
+{
+	int label, field, desired;
+
+	widths(d, &label, &field, &desired);
+	return label;
+}
+
+#define CELLS_MAX 40 /* the widest column, in cells */
+/* s cut or padded to w cells (a compound literal, valid in the full expression using it). */
+#define CELLS(s, w) draw_cells((char[4 * CELLS_MAX + 1]){0}, 4 * CELLS_MAX + 1, (s), (w))
+/* A device's label in the list's first column. */
+#define LABEL(s) CELLS((s), label_width(d))
+/* A field or value column: padded to w cells, and cut to them only when the terminal is
+ * narrow (wide, a long value is kept whole and pushes the rest). */
+#define COLUMN(s, w) (d->v.t->cols - 4 < 96 || draw_width(s) < (w) ? CELLS((s), (w)) : (s))
+
 /* Text of a value for the list: secrets masked, null as null, empty as "". */
 static const char *
 value_text(enum devconfig_field f, const char *v)
@@ -205,6 +242,9 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 	struct devconfig_diff *rows = NULL;
 	size_t n, shown = 0;
 	char name[96];
+	int lw, fw, dw;
+
+	widths(d, &lw, &fw, &dw);
 
 	devconfig_diff(want, have, &rows, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -217,13 +257,13 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 			continue;
 		devconfig_name(r->field, r->index, name, sizeof name);
 		if (arrow)
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
-			    "%-20.20s %-28s %s -> %s", label, name, actual,
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s -> %s",
+			    CELLS(label, lw), COLUMN(name, fw), actual,
 			    value_text(r->field, r->desired));
 		else
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM,
-			    "%-20.20s %-28s %-22s %s", label, name,
-			    value_text(r->field, r->desired), actual);
+			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s %s",
+			    CELLS(label, lw), COLUMN(name, fw),
+			    COLUMN(value_text(r->field, r->desired), dw), actual);
 		shown += r->kind == DIFF_DRIFT;
 	}
 	free(rows);
@@ -251,9 +291,8 @@ queued_cb(const struct cfgstore_row *r, void *arg)
 		free(cause);
 		devconfig_init(&c);
 	}
-	add_line(q->d, TC_DIM,
-	    "%-20.20s queued since %s: %zu field(s), applied when it is next seen", q->label, when,
-	    c.n);
+	add_line(q->d, TC_DIM, "%s queued since %s: %zu field(s), applied when it is next seen",
+	    CELLS(q->label, label_width(q->d)), when, c.n);
 	devconfig_done(&c);
 	return 0;
 }
@@ -276,7 +315,12 @@ build_store(struct vdrift *d)
 	d->nlines = 0;
 	d->ndrifted = 0;
 	tmplcache_pass(d->tmpl, store_data_version(d->v.t->app->store));
-	add_line(d, TC_TITLE, "%-20s %-28s %-22s %s", "DEVICE", "FIELD", "DESIRED", "ACTUAL");
+	{
+		int lw, fw, dw;
+		widths(d, &lw, &fw, &dw);
+		add_line(d, TC_TITLE, "%s %s %s %s", CELLS("DEVICE", lw), CELLS("FIELD", fw),
+		    CELLS("DESIRED", dw), "ACTUAL");
+	}
 	for (size_t i = 0; i < d->nmacs; i++) {
 		const struct source_dev *r = source_device(d->v.t->src, d->macs[i]);
 		struct devconfig want, have;
@@ -291,13 +335,13 @@ build_store(struct vdrift *d)
 		d->wanted[i] = 0;
 		if (cfgdesired_stored_cached(
 		        d->v.t->app->store, d->tmpl, r->mac, NULL, &v, &want, &cause) != 0) {
-			add_line(d, TC_ERROR, "%-20.20s %s", label, cause);
+			add_line(d, TC_ERROR, "%s %s", LABEL(label), cause);
 			free(cause);
 		} else if ((d->wanted[i] = want.n > 0) &&
 		           (snap = cfgdesired_snapshot(
 		                d->v.t->app->store, r->mac, &have, NULL, &cause)) != 1) {
-			add_line(d, TC_DIM, "%-20.20s ? no snapshot of its configuration yet%s%s",
-			    label, cause ? ": " : "", cause ? cause : "");
+			add_line(d, TC_DIM, "%s ? no snapshot of its configuration yet%s%s",
+			    LABEL(label), cause ? ": " : "", cause ? cause : "");
 			free(cause);
 			d->ndrifted++;
 		} else if (want.n > 0) {
@@ -335,15 +379,15 @@ build_job(struct vdrift *d)
 	for (size_t i = 0; i < n; i++) {
 		struct cfgjob_dev *x = &devs[i];
 		if (x->state != CJ_DONE)
-			add_line(d, TC_DIM, "%-20.20s %s", x->label,
+			add_line(d, TC_DIM, "%s %s", LABEL(x->label),
 			    x->progress[0] ? x->progress : "waiting");
 		else if (d->phase == PH_DRY && x->before.n > 0) {
 			if (add_diff(d, x->label, &x->desired, &x->before, 1) > 0)
 				d->ndrifted++;
 			else
-				add_line(d, TC_OK, "%-20.20s nothing to change", x->label);
+				add_line(d, TC_OK, "%s nothing to change", LABEL(x->label));
 		} else if (d->phase == PH_DRY) {
-			add_line(d, TC_ERROR, "%-20.20s %s%s", x->label,
+			add_line(d, TC_ERROR, "%s %s%s", LABEL(x->label),
 			    x->desired.n == 0 ? ""
 			    : !cfgpending_queueable(&x->desired)
 			        ? "not reached (holds a secret: not queued): "
@@ -355,11 +399,11 @@ build_job(struct vdrift *d)
 			    x->queued   ? TC_DIM
 			    : x->failed ? TC_ERROR
 			                : TC_OK,
-			    "%-8s %-20.20s %s",
+			    "%-8s %s %s",
 			    x->queued   ? "QUEUED"
 			    : x->failed ? "FAILED"
 			                : "OK",
-			    x->label, x->message);
+			    LABEL(x->label), x->message);
 	}
 }
 

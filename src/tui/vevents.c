@@ -55,14 +55,14 @@ who(struct tui *t, const char *mac)
 void
 event_line(struct tui *t, const struct source_event *e, int with_date, char *buf, size_t size)
 {
-	char ts[32];
+	char ts[32], name[128], kind[128];
 	time_t sec = (time_t)(e->ts_ms / 1000);
 	struct tm tm;
 
 	localtime_r(&sec, &tm);
 	strftime(ts, sizeof ts, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
-	snprintf(buf, size, "%s  %-20.20s  %-*.*s %s", ts, who(t, e->mac), event_kind_width(),
-	    event_kind_width(), e->kind, e->detail);
+	snprintf(buf, size, "%s  %s  %s %s", ts, draw_cells(name, sizeof name, who(t, e->mac), 20),
+	    draw_cells(kind, sizeof kind, e->kind, event_kind_width()), e->detail);
 }
 
 void
@@ -74,7 +74,7 @@ events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int
 
 	draw_frame(t, y, 0, h, w, title);
 	for (size_t i = 0; i < n; i++) {
-		char buf[400], ts[32];
+		char buf[400], ts[32], kind[128];
 		time_t sec = (time_t)(ev[i].ts_ms / 1000);
 		struct tm tm;
 		if (mac == NULL) {
@@ -84,8 +84,8 @@ events_pane(struct tui *t, const char *mac, const char *title, int y, int h, int
 		}
 		localtime_r(&sec, &tm);
 		strftime(ts, sizeof ts, "%m-%d %H:%M:%S", &tm);
-		snprintf(buf, sizeof buf, "%s  %-*.*s %s", ts, event_kind_width(),
-		    event_kind_width(), ev[i].kind, ev[i].detail);
+		snprintf(buf, sizeof buf, "%s  %s %s", ts,
+		    draw_cells(kind, sizeof kind, ev[i].kind, event_kind_width()), ev[i].detail);
 		draw_text(y + 1 + (int)i, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 }

@@ -259,12 +259,18 @@ text_line_of(struct view *v, size_t k, char *buf, size_t size)
 	           : TC_NORMAL;
 }
 
-/* A cell of the table: sanitised (names and reasons come from the firewall), "-" when empty. */
+/* A cell of the table: sanitised (names and reasons come from the firewall), "-" when empty,
+ * cut or padded to w terminal cells (0: as long as it is). */
 static const char *
-cell(char *buf, size_t size, const char *s)
+cell(char *buf, size_t size, const char *s, int w)
 {
-	str_copy(buf, size, s != NULL && s[0] != '\0' ? s : "-");
-	str_sanitize_inplace(buf);
+	char *safe = str_sanitize(s != NULL && s[0] != '\0' ? s : "-", 0);
+
+	if (w > 0)
+		draw_cells(buf, size, safe, w);
+	else
+		str_copy(buf, size, safe);
+	free(safe);
 	return buf;
 }
 
@@ -280,7 +286,8 @@ action_text(const struct opn_item *it, int done)
 	                                          : opn_action_planned(it->action);
 }
 
-#define ROW_FMT "%-11.11s %-11s %-22.22s %-15.15s %-17s %-20.20s %s"
+/* The columns: action, kind, device (22 cells), address (15), MAC, hostname (20), reason. */
+#define ROW_FMT "%-11.11s %-11s %s %s %-17s %s %s"
 
 static enum tui_color
 row_of(struct view *v, size_t k, char *buf, size_t size)
@@ -289,14 +296,14 @@ row_of(struct view *v, size_t k, char *buf, size_t size)
 	const struct opn_item *it = &o->plan->items[o->order[k]];
 	int alias = it->kind == OPN_ALIAS;
 	char dev[96], ip[64], mac[18], host[96], why[256];
+	char mac_cell[18];
 
 	opn_mac_format(it->mac, mac, sizeof mac);
 	snprintf(buf, size, ROW_FMT, action_text(it, o->done), alias ? "alias" : "reservation",
-	    cell(dev, sizeof dev, it->device), cell(ip, sizeof ip, it->ip),
-	    alias ? "-" : cell(mac, sizeof mac, mac),
-	    cell(host, sizeof host, alias ? "" : it->hostname),
-	    cell(why, sizeof why, it->error[0] != '\0' ? it->error : it->why));
-	str_sanitize_inplace(buf); /* a cut may have split a character */
+	    cell(dev, sizeof dev, it->device, 22), cell(ip, sizeof ip, it->ip, 15),
+	    alias ? "-" : cell(mac_cell, sizeof mac_cell, mac, 0),
+	    cell(host, sizeof host, alias ? "" : it->hostname, 20),
+	    cell(why, sizeof why, it->error[0] != '\0' ? it->error : it->why, 0));
 	if (item_rank(it) == 0)
 		return TC_ERROR;
 	if (it->action == OPN_UNCHANGED)
@@ -353,8 +360,13 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		                                                                      : TC_NORMAL));
 	}
 	draw_selected(o, t, y + 1 + nh, w);
-	snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND", "DEVICE", "ADDRESS", "MAC", "HOSTNAME",
-	    "REASON");
+	{
+		char dev[32], ip[32], host[32];
+		snprintf(buf, sizeof buf, ROW_FMT, "ACTION", "KIND",
+		    draw_cells(dev, sizeof dev, "DEVICE", 22),
+		    draw_cells(ip, sizeof ip, "ADDRESS", 15), "MAC",
+		    draw_cells(host, sizeof host, "HOSTNAME", 20), "REASON");
+	}
 	draw_text(y + 2 + nh, 2, w - 4, buf, theme_attr(t->theme, TC_TITLE));
 	view_draw_list(v, t, &(struct view_area){y + 3 + nh, 2, h - 4 - nh, w - 4}, o->plan->nitems,
 	    row_of, NULL);

@@ -1,7 +1,8 @@
 /*
  * The results view of a bulk action: a progress bar while the job runs, then one
  * line per device (ok, or failed and why). It stays until the operator dismisses it; closing
- * it while the job runs cancels the job.
+ * it while the job runs leaves the job running on the console's shelf (which reports its end
+ * and shows it again on the last-results key).
  */
 #include <curses.h>
 #include <stdio.h>
@@ -44,9 +45,28 @@ line_of(struct view *v, size_t k, char *buf, size_t size)
 	 * a shorter name leaves the outcome in view. */
 	int namew = v->t->cols < 120 ? 18 : 28;
 
-	snprintf(buf, size, "%-6s %-*.*s %-32s %s", x->ok ? "OK" : "FAILED", namew, namew,
-	    d != NULL && d->name[0] ? d->name : "", x->target, x->text);
+	char name[160];
+
+	snprintf(buf, size, "%-6s %s %-32s %s", x->ok ? "OK" : "FAILED",
+	    draw_cells(name, sizeof name, d != NULL && d->name[0] ? d->name : "", namew), x->target,
+	    x->text);
 	return x->ok ? TC_OK : TC_ERROR;
+}
+
+/* The selected result in full over 3 rows from y: its device and what happened, wrapped. */
+static void
+draw_reason(struct vresults *r, struct tui *t, int y, int w)
+{
+	size_t n;
+	const struct source_result *res = source_job_results(r->job, &n);
+	const struct source_result *x = r->v.cur.sel < n ? &res[r->v.cur.sel] : NULL;
+	char buf[400];
+
+	if (x == NULL)
+		return;
+	snprintf(
+	    buf, sizeof buf, "%s: %s", x->mac[0] ? view_dev_label(t, x->mac) : x->target, x->text);
+	draw_wrap(y, 2, 3, w - 4, buf, theme_attr(t->theme, x->ok ? TC_DIM : TC_ERROR));
 }
 
 static void
@@ -67,7 +87,15 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		draw_text(y + 1, 2, w - 4, buf,
 		    theme_attr(t->theme, p.results > p.ok ? TC_ERROR : TC_OK));
 	}
-	view_draw_list(v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
+	/* Below 120 columns a reason is cut in its line: the selected one is shown whole under the
+	 * list, wrapped. */
+	if (w < 120 && p.results > 0 && h > 10) {
+		view_draw_list(
+		    v, t, &(struct view_area){y + 3, 2, h - 8, w - 4}, p.results, line_of, NULL);
+		draw_reason(r, t, y + h - 4, w);
+	} else
+		view_draw_list(
+		    v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
 }
 
 static int
@@ -106,7 +134,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 static void
 vfree(struct view *v)
 {
-	source_job_free(((struct vresults *)v)->job);
+	struct vresults *r = (struct vresults *)v;
+
+	jobshelf_put(v->t->shelf, r->title, r->job);
 }
 
 static const struct view_ops vresults_ops = {

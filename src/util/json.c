@@ -469,7 +469,7 @@ json_parse_object(const char *buf, size_t len, int max_depth, const char *what, 
  * 0 to copy it; 0xFFFD for an invalid UTF-8 sequence (*len its maximal invalid part, as every
  * other output replaces it); else the code point to write as \uXXXX: DEL, the C1 controls and
  * the bidirectional controls and separators (str_is_bidi) that make a terminal show text in
- * another order than it is.
+ * another order than it is, and the other format characters (str_is_format), invisible.
  */
 static unsigned
 print_escaped(const unsigned char *p, size_t n, size_t *len)
@@ -484,7 +484,7 @@ print_escaped(const unsigned char *p, size_t n, size_t *len)
 		*len = bad;
 		return 0xfffd;
 	}
-	return cp <= 0x9f || str_is_bidi(cp) ? cp : 0;
+	return cp <= 0x9f || str_is_bidi(cp) || str_is_format(cp) ? cp : 0;
 }
 
 char *
@@ -512,6 +512,9 @@ json_print(const cJSON *item, int pretty)
 		strbuf_append_len(&out, raw + done, i - done);
 		if (cp == 0xfffd)
 			strbuf_append_len(&out, fffd, 3);
+		else if (cp > 0xffff) /* a surrogate pair */
+			strbuf_appendf(&out, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10),
+			    0xdc00 + ((cp - 0x10000) & 0x3ff));
 		else
 			strbuf_appendf(&out, "\\u%04x", cp);
 		done = i + len;

@@ -249,7 +249,7 @@ scan(const unsigned char *s, size_t len, size_t i, enum scan_kind *kind)
 			return string_end(s, len, i + k) - i;
 		return k;
 	}
-	if (str_is_bidi(cp))
+	if (str_is_bidi(cp) || str_is_format(cp))
 		return k;
 	*kind = SCAN_KEEP;
 	return k;
@@ -260,6 +260,26 @@ str_is_bidi(uint32_t cp)
 {
 	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
 	       cp == 0x200F || cp == 0x061C || cp == 0x2028 || cp == 0x2029;
+}
+
+int
+str_is_format(uint32_t cp)
+{
+	/* Unicode category Cf (the bidi controls are str_is_bidi's), as of Unicode 15. */
+	/* clang-format off */
+	static const uint32_t ranges[][2] = {
+	    {0x00AD, 0x00AD}, {0x0600, 0x0605}, {0x06DD, 0x06DD}, {0x070F, 0x070F},
+	    {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x180E, 0x180E}, {0x200B, 0x200D},
+	    {0x2060, 0x2064}, {0x206A, 0x206F}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB},
+	    {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},
+	    {0x1D173, 0x1D17A}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
+	};
+	/* clang-format on */
+
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return 1;
+	return 0;
 }
 
 char *

@@ -185,7 +185,7 @@ if tui_wait 20 'theme light'; then pass "$N: :theme light"; else fail "$N: theme
 # character of the line), columns drop and come back.
 tui_resize 80 24
 narrow() {
-	tui_screen >"$T_TMP/screen" && grep -q 'F1 Help' "$T_TMP/screen" &&
+	tui_screen >"$T_TMP/screen" && grep -q 'F1 Hel.* F11 OPN' "$T_TMP/screen" &&
 		sed -n 2p "$T_TMP/screen" | grep -q '┐$' &&
 		! grep -q ' FW ' "$T_TMP/screen" && grep -q 'POWER' "$T_TMP/screen" &&
 		[ "$(wc -l <"$T_TMP/screen")" -le 24 ]

@@ -144,14 +144,23 @@ test_prompt_later(void **state)
 	creds_resolve(c, &eng, &q, done_cb, &g1);
 	assert_int_equal(prompts, 1);
 	assert_string_equal(g1.password, "typed");
+	/* Asked again (the answer was refused): a new prompt, the new answer replaces it. */
+	creds_ask(c, 2, done_cb, &g1);
+	assert_int_equal(prompts, 2);
+	assert_int_equal(g1.calls, 2);
+	creds_prompt_answer(asked, "retyped");
+	assert_int_equal(g1.calls, 3);
+	assert_string_equal(g1.password, "retyped");
+	creds_resolve(c, &eng, &q, done_cb, &g2);
+	assert_string_equal(g2.password, "retyped");
 	/* A resolver freed while a prompt is open: the late answer is dropped. */
 	creds_free(c);
 	c = creds_new(&o);
 	creds_resolve(c, &eng, &q, done_cb, &g1);
-	assert_int_equal(prompts, 2);
+	assert_int_equal(prompts, 3);
 	creds_free(c);
 	creds_prompt_answer(asked, "late");
-	assert_int_equal(g1.calls, 2);
+	assert_int_equal(g1.calls, 3);
 	conf_free(eng.conf);
 }
 

@@ -145,6 +145,24 @@ test_sanitize_bidi(void **state)
 	check_sanitize("\xE2\x80\xAF", "\xE2\x80\xAF");
 }
 
+/* Format characters (category Cf) are invisible and width 0 or unknown to a terminal: gone. */
+static void
+test_sanitize_format(void **state)
+{
+	(void)state;
+	/* ZWSP U+200B, ZWNJ U+200C, ZWJ U+200D, WJ U+2060, BOM U+FEFF */
+	check_sanitize("a\xE2\x80\x8B" "b\xE2\x80\x8C" "c\xE2\x80\x8D" "d", "abcd");
+	check_sanitize("\xEF\xBB\xBF" "Kitchen\xE2\x81\xA0", "Kitchen");
+	/* Mongolian vowel separator U+180E, soft hyphen U+00AD, a tag U+E0041 */
+	check_sanitize("x\xE1\xA0\x8E" "y\xC2\xAD" "z\xF3\xA0\x81\x81", "xyz");
+	/* neighbours stay: U+200A (hair space), U+2010 (hyphen), CGJ U+034F (a combining mark) */
+	check_sanitize("\xE2\x80\x8A\xE2\x80\x90", "\xE2\x80\x8A\xE2\x80\x90");
+	check_sanitize("e\xCD\x8F", "e\xCD\x8F");
+	assert_true(str_is_format(0x200B));
+	assert_false(str_is_format(0x200E)); /* a bidi mark: str_is_bidi's */
+	assert_false(str_is_format('a'));
+}
+
 static void
 test_sanitize_max(void **state)
 {
@@ -457,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_sanitize_escapes),
 		cmocka_unit_test(test_sanitize_utf8),
 		cmocka_unit_test(test_sanitize_bidi),
+		cmocka_unit_test(test_sanitize_format),
 		cmocka_unit_test(test_sanitize_max),
 		cmocka_unit_test(test_sanitize_inplace),
 		cmocka_unit_test(test_mac),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli/app.h"
 #include "conf/conf.h"
@@ -36,9 +37,11 @@ struct fx {
 	struct tui *t;
 };
 
+/* add_device with firmware fw, and fw_update (1: an update is offered). */
 static void
-add_device(struct store *st, const char *mac, const char *name, const char *model, int gen,
-    const char *host, const char *state, double power, const char *json)
+add_device_fw(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *host, const char *state, double power, const char *json, const char *fw,
+    int fw_update)
 {
 	struct store_device d;
 	struct store_status s;
@@ -51,7 +54,7 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	d.model = model;
 	d.gen = gen;
 	d.host = host;
-	d.fw = "20241011-114455/1.4.4-g6d2a586";
+	d.fw = fw;
 	d.last_seen_ms = loop_wall_ms();
 	assert_int_equal(store_device_upsert(st, &d, &cause), 0);
 	if (state == NULL)
@@ -66,14 +69,24 @@ add_device(struct store *st, const char *mac, const char *name, const char *mode
 	s.rssi_dbm = -60;
 	s.uptime_s = strcmp(state, "online") == 0 ? 200000 : STORE_NULL_INT; /* 2d */
 	s.outputs_on = STORE_NULL_INT;
-	s.fw_update = 0;
+	s.fw_update = fw_update;
 	s.cfg_rev = STORE_NULL_INT;
 	s.json = json;
 	assert_int_equal(store_queue_status(st, &s), 0);
 	assert_int_equal(store_flush(st, &cause), 0);
 }
 
+static void
+add_device(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *host, const char *state, double power, const char *json)
+{
+	add_device_fw(st, mac, name, model, gen, host, state, power, json,
+	    "20241011-114455/1.4.4-g6d2a586", 0);
+}
+
 static int setup_columns(void **state, int rows, int cols, int empty, const char *columns);
+/* When set, the virtual terminal's bytes go here (setup_capture). */
+static FILE *capture;
 
 static int
 setup_fleet(void **state, int rows, int cols, int empty)
@@ -113,7 +126,7 @@ setup_columns(void **state, int rows, int cols, int empty, const char *columns)
 			assert_int_equal(store_flush(f->app.store, &cause), 0);
 		}
 	}
-	f->t = tui_new_virtual(&f->app, rows, cols, NULL, &cause);
+	f->t = tui_new_virtual(&f->app, rows, cols, capture, &cause);
 	if (f->t == NULL)
 		fail_msg("tui_new_virtual: %s", cause);
 	*state = f;
@@ -185,6 +198,15 @@ setup_covers(void **state)
 static int
 setup(void **state)
 {
+	return setup_fleet(state, 30, 100, 0);
+}
+
+/* The bytes sent to the terminal are kept in capture. */
+static int
+setup_capture(void **state)
+{
+	capture = tmpfile();
+	assert_non_null(capture);
 	return setup_fleet(state, 30, 100, 0);
 }
 
@@ -271,6 +293,8 @@ line_with(const char *screen, const char *needle)
 }
 
 static char *feed_expect(struct tui *t, const char *keys, const char *needle);
+static int in_line(const char *line, const char *needle);
+static void assert_line_matches(const char *screen, const char *needle, const char *re);
 
 static void
 test_table(void **state)
@@ -364,6 +388,41 @@ test_hostile_name(void **state)
 	assert_null(strstr(s, "pwned"));
 	assert_non_null(strstr(s, "Evil"));
 	free(s);
+}
+
+/*
+ * Format characters in a device's name (zero-width space and joiner, word joiner, BOM, the
+ * Mongolian vowel separator) never reach the terminal: the name shows without them and the
+ * bytes written hold none of them.
+ */
+static void
+test_zero_width_name(void **state)
+{
+	struct fx *f = *state;
+	static const char *const zw[] = {"\xE2\x80\x8B", "\xE2\x80\x8D", "\xE2\x81\xA0",
+	    "\xEF\xBB\xBF", "\xE1\xA0\x8E"};
+	char *s, *bytes;
+	size_t len;
+
+	add_device(f->app.store, "aabbcc000008",
+	    "Zero\xE2\x80\x8B" "width\xE2\x80\x8D\xE2\x81\xA0\xEF\xBB\xBF" "name\xE1\xA0\x8E" "x",
+	    "SNSW-001P16EU", 2, "10.0.20.38", "online", 5.0, NULL);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(strstr(s, "Zerowidthnamex"));
+	free(s);
+	tui_feed(f->t, "/ Z e r o");
+	fflush(capture);
+	len = (size_t)ftell(capture);
+	bytes = xmalloc(len + 1);
+	rewind(capture);
+	assert_int_equal(fread(bytes, 1, len, capture), len);
+	assert_non_null(memmem(bytes, len, "Zerowidthnamex", 14));
+	for (size_t i = 0; i < sizeof zw / sizeof zw[0]; i++)
+		assert_null(memmem(bytes, len, zw[i], strlen(zw[i])));
+	free(bytes);
+	fclose(capture);
+	capture = NULL;
 }
 
 static void
@@ -611,6 +670,191 @@ test_event_kind_column(void **state)
 		/* Same column in the detail's events pane (bytes: both lines are ASCII there). */
 		assert_int_equal(da - la, db - lb);
 	}
+	free(s);
+}
+
+/* The terminal cells of the first n bytes of s. */
+static int
+cells_of(const char *s, size_t n)
+{
+	wchar_t w[512];
+	char *cut = strndup(s, n);
+	size_t k = mbstowcs(w, cut, 511);
+
+	free(cut);
+	assert_true(k != (size_t)-1);
+	return wcswidth(w, k);
+}
+
+/*
+ * Columns are cut and padded in terminal cells, never in bytes: a name of 19 ASCII letters
+ * and an u-umlaut keeps the whole character in 20 cells, wide characters are never halved,
+ * and an event line's detail starts in the same cell whatever script the device's name is in.
+ */
+static void
+test_cells(void **state)
+{
+	struct fx *f = *state;
+	char out[128], line[512], line2[512];
+	struct source_event e;
+	const char *a, *b;
+
+	assert_string_equal(draw_cells(out, sizeof out, "abcdefghijklmnopqrs\xc3\xbc-more", 20),
+	    "abcdefghijklmnopqrs\xc3\xbc");
+	assert_string_equal(draw_cells(out, sizeof out, "\xe6\xbc\xa2\xe5\xad\x97\xe6\xbc\xa2", 5),
+	    "\xe6\xbc\xa2\xe5\xad\x97 ");
+	assert_string_equal(draw_cells(out, sizeof out, "K\xc3\xbc", 4), "K\xc3\xbc  ");
+	add_device(f->app.store, "aabbcc000009", "K\xc3\xbc" "che \xc3\x96" "fen \xc3\x84rger \xc3\x9c" "bel \xc3\xa4\xc3\xb6",
+	    "SNSW-001P16EU", 2, "10.0.20.39", NULL, NAN, NULL);
+	tui_refresh(f->t);
+	memset(&e, 0, sizeof e);
+	e.ts_ms = loop_wall_ms();
+	snprintf(e.kind, sizeof e.kind, "online");
+	snprintf(e.detail, sizeof e.detail, "THE-DETAIL");
+	snprintf(e.mac, sizeof e.mac, "aabbcc000009");
+	event_line(f->t, &e, 0, line, sizeof line);
+	snprintf(e.mac, sizeof e.mac, "aabbcc000001");
+	event_line(f->t, &e, 0, line2, sizeof line2);
+	a = strstr(line, "THE-DETAIL");
+	b = strstr(line2, "THE-DETAIL");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(cells_of(line, (size_t)(a - line)), cells_of(line2, (size_t)(b - line2)));
+}
+
+/* Adds an online device with firmware fw and an update offered. */
+static void
+add_updatable(struct store *st, const char *mac, const char *name, const char *fw)
+{
+	add_device_fw(st, mac, name, "SNSW-001P16EU", 2, "10.0.20.60", "online", NAN, NULL, fw, 1);
+}
+
+/*
+ * The FW column keeps the update arrow's cell: a version too long for both is cut, never the
+ * arrow (1.14.1-rc1, 2.0.0-beta1 and a firmware string without a version, shown as it is,
+ * are wider than the column).
+ */
+static void
+test_fw_arrow(void **state)
+{
+	struct fx *f = *state;
+	static const char *const fw[][2] = {
+	    {"fwlong", "20230913-112003/1.14.1-rc1-gbf5d2c4"},
+	    {"fwbeta", "20240101-000000/2.0.0-beta1"},
+	    {"fwdate", "20191217-123456/v1.5.6@7dd58a1b"},
+	    {"fwshort", "20241011-114455/1.4.0-g6d2a586"},
+	    {"fwraw", "20191217-144530/custom-build"},
+	};
+	char *s;
+
+	for (size_t i = 0; i < sizeof fw / sizeof fw[0]; i++) {
+		char mac[16];
+		snprintf(mac, sizeof mac, "aabbcc0000f%zu", i);
+		add_updatable(f->app.store, mac, fw[i][0], fw[i][1]);
+	}
+	tui_refresh(f->t);
+	s = dump(f->t);
+	for (size_t i = 0; i < sizeof fw / sizeof fw[0]; i++) {
+		const char *row = line_with(s, fw[i][0]);
+		assert_non_null(row);
+		assert_true(in_line(row, "\xE2\x86\x91"));
+	}
+	assert_true(in_line(line_with(s, "fwlong"), "1.14.1-r\xE2\x86\x91"));
+	assert_true(in_line(line_with(s, "fwshort"), "1.4.0 \xE2\x86\x91"));
+	free(s);
+}
+
+/* Adds a device whose stored reply is the capture at path. */
+static void
+add_captured(struct store *st, const char *mac, const char *name, const char *model, int gen,
+    const char *path)
+{
+	size_t len;
+	char *json = fixture_slurp(path, &len);
+
+	add_device(st, mac, name, model, gen, "10.0.20.50", "online", NAN, json);
+	free(json);
+}
+
+/* The detail view of the device filtered by name: its screen (caller frees). */
+static char *
+detail_of(struct tui *t, const char *name)
+{
+	char keys[128];
+
+	snprintf(keys, sizeof keys, ": f i l t e r Space %s Enter Home Enter", name);
+	tui_feed(t, keys);
+	return dump(t);
+}
+
+/*
+ * The detail view shows what the parser reads (captures in tests/fixtures): a Pro 3EM's
+ * phases with power, voltage and current, a Gen1 3EM's emeters[] likewise, the
+ * battery of a Plus H&T and a TRV, and an RGBW2's colour.
+ */
+static void
+test_detail_readings(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	add_captured(f->app.store, "aabbcc000011", "emthree", "SPEM-003CEBEU", 2,
+	    "tests/fixtures/gen2/pro-3em/Shelly.GetStatus.json");
+	add_captured(f->app.store, "aabbcc000012", "htplus", "SNSN-0013A", 2,
+	    "tests/fixtures/gen2/plus-ht/Shelly.GetStatus.json");
+	add_captured(f->app.store, "aabbcc000013", "trvone", "SHTRV-01", 1,
+	    "tests/fixtures/gen1/shelly-trv/status.json");
+	add_captured(f->app.store, "aabbcc000014", "rgbwtwo", "SHRGBW2", 1,
+	    "tests/fixtures/gen1/shelly-rgbw2/status.json");
+	add_captured(f->app.store, "aabbcc000015", "emgenone", "SHEM-3", 1,
+	    "tests/fixtures/gen1/shelly-3em/status.json");
+	tui_refresh(f->t);
+	s = detail_of(f->t, "emthree");
+	assert_non_null(strstr(s, "phase a"));
+	assert_non_null(strstr(s, "phase b"));
+	assert_non_null(strstr(s, "phase c"));
+	assert_non_null(strstr(s, "0.03A")); /* a_current 0.028 */
+	assert_non_null(strstr(s, "0.07A")); /* c_current 0.068 */
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "emgenone");
+	assert_non_null(strstr(s, "phase c"));
+	assert_non_null(strstr(s, "238.8V"));
+	assert_non_null(strstr(s, "0.07A"));
+	assert_non_null(strstr(s, "pf 0.39"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "htplus");
+	assert_non_null(strstr(s, "battery       78 %  5.58 V  external power no"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "trvone");
+	assert_non_null(strstr(s, "battery       52 %"));
+	free(s);
+	tui_feed(f->t, "q");
+	s = detail_of(f->t, "rgbwtwo");
+	assert_non_null(strstr(s, "rgb 0,255,0"));
+	free(s);
+}
+
+/* At 80 columns the drift list sizes its columns from the width: ACTUAL keeps its value. */
+static void
+test_drift_narrow(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->app.store;
+	char *cause = NULL, *s;
+
+	assert_int_equal(
+	    cfgstore_desired_set(st, "aabbcc000001", "sys.timezone = Europe/Sofia\n", &cause), 0);
+	assert_int_equal(cfgstore_snapshot_add(st, "aabbcc000001", loop_wall_ms(), 2, 1, 7, "test",
+	                     "sys.timezone = America/Argentina/Salta\n", &cause),
+	    0);
+	tui_refresh(f->t);
+	tui_feed(f->t, "d");
+	s = dump(f->t);
+	assert_non_null(strstr(s, "ACTUAL"));
+	assert_line_matches(s, "Kitchen", "sys.timezone +Europe/Sofia +America/Argentina/Salta");
 	free(s);
 }
 
@@ -906,6 +1150,14 @@ test_extra_columns(void **state)
 	assert_true(in_line(kc, " 2d "));
 	assert_true(in_line(kc, "aa:bb:cc:00:00:01"));
 	free(s);
+	/* A battery device (a Plus H&T's capture) shows its charge in BATT. */
+	add_captured(f->app.store, "aabbcc000012", "htplus", "SNSN-0013A", 2,
+	    "tests/fixtures/gen2/plus-ht/Shelly.GetStatus.json");
+	tui_refresh(f->t);
+	s = dump(f->t);
+	assert_non_null(line_with(s, " BATT"));
+	assert_true(in_line(line_with(s, "htplus"), " 78%"));
+	free(s);
 	/* The same console made narrow loses them. */
 	tui_resize_virtual(f->t, 30, 120);
 	s = dump(f->t);
@@ -934,7 +1186,8 @@ test_opnsense_unconfigured(void **state)
 	struct fx *f = *state;
 	char *s = dump(f->t);
 
-	assert_non_null(strstr(s, "F9 Export"));
+	assert_non_null(strstr(s, "F9 Exp"));
+	assert_non_null(strstr(s, "F11 OPN")); /* every key on the bar, labels cut to fit */
 	free(s);
 	tui_feed(f->t, "F11");
 	s = dump(f->t);
@@ -1280,12 +1533,17 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshots_follow_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_empty_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zero_width_name, setup_capture, teardown),
 	    cmocka_unit_test_setup_teardown(test_cover_out, setup_covers, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drift_narrow, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_fw_arrow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_detail_readings, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_name_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_matches_table, setup_help, teardown),

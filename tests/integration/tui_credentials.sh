@@ -1,0 +1,62 @@
+# P (credentials) in a device's detail view asks for the password when the stored one is
+# refused: the sim's password changes behind the registry's back (the device turns auth
+# failed), P opens the masked prompt, a wrong answer fails and the next P asks again (the
+# session's answer is not reused), the right one is stored and the device polls online. The
+# typed characters (t o f R are keys of the detail view) never act on the device and never
+# show.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_credentials
+tui_sim_start $N --models gen2/plus-1pm --auth all
+cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
+set poll-interval-gen2 1s
+CFG
+secret_file "$T_TMP/pw" "$(dv 0 PW)"
+"$SHELLY_TUI" --add "$(dv 0 HP)" --name locked --password-file "$T_TMP/pw" -q </dev/null >/dev/null 2>"$T_TMP/add.err" ||
+	fail "$N: add" "$(cat "$T_TMP/add.err")"
+NEW=tofR-N3w-pw
+ctl POST /devices/0/auth "{\"enable\":true,\"password\":\"$NEW\"}" >/dev/null
+
+tui_start 140 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'locked .*auth' || fail "$N: the stored password is refused" "$(tui_why 'locked auth')"
+before=$(dev_state 0 '.switches[0].on')
+tui_keys Enter
+tui_wait 20 'locked' || fail "$N: detail" "$(tui_why locked)"
+tui_keys P
+if tui_wait 60 'password for admin'; then
+	pass "$N: P asks for the password when the stored one is refused"
+else
+	fail "$N: P prompt" "$(tui_why 'password for admin')"
+fi
+tui_type "wrong-tofR"
+tui_keys Enter
+tui_wait 60 'credentials: ' || fail "$N: wrong password reported" "$(tui_why 'credentials: ')"
+tui_keys P
+if tui_wait 60 'password for admin'; then
+	pass "$N: after a wrong answer, P asks again"
+else
+	fail "$N: P asks again" "$(tui_why 'password for admin')"
+fi
+tui_type "$NEW"
+if tui_wait 10 'password for admin.*\*{11}' && ! grep -q "$NEW\|wrong-tofR" "$T_TMP/screen"; then
+	pass "$N: the password is masked"
+else
+	fail "$N: masked" "$(cat "$T_TMP/screen")"
+fi
+tui_keys Enter
+if tui_wait 60 'credentials: ok: the password works and is stored'; then
+	pass "$N: the password that works is stored"
+else
+	fail "$N: stored" "$(tui_why 'password works')"
+fi
+tui_keys q
+if tui_wait 60 'locked .*online' && [ "$(dev_state 0 '.switches[0].on')" = "$before" ] &&
+	[ "$(dev_state 0 '.counters.by_path["/rpc/Shell.Reboot"] // 0')" = 0 ]; then
+	pass "$N: the device polls online with it; the typed keys did not switch or reboot it"
+else
+	fail "$N: online" "switch $before -> $(dev_state 0 '.switches[0].on') $(tui_why 'locked online')"
+fi
+tui_keys F10
+tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"

@@ -1,0 +1,42 @@
+# Files read on the console's loop are refused unless regular, before anything blocks: an
+# import from a FIFO (no writer) fails at once with why, from the command line (--import) and
+# from the console (:import), and the console keeps answering keys; a theme named by a FIFO
+# path is refused the same way.
+. tests/lib.sh
+. tests/integration/lib_tui.sh
+
+N=tui_import_fifo
+export XDG_DATA_HOME=$T_TMP/data XDG_CONFIG_HOME=$T_TMP/config
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
+FIFO=$T_TMP/fleet.json
+mkfifo "$FIFO"
+
+timeout 20 "$SHELLY_TUI" --import "$FIFO" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "$FIFO: not a regular file" "$T_TMP/err"; then
+	pass "$N: --import of a FIFO fails at once (rc $rc) and says it is not a regular file"
+else
+	fail "$N: --import FIFO" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
+tui_start 120 30 "XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 30 'fleet 0' || fail "$N: start" "$(tui_why 'fleet 0')"
+tui_type ":import $FIFO"
+tui_keys Enter
+if tui_wait 20 'not a regular file'; then
+	pass "$N: :import of a FIFO is refused with why"
+else
+	fail "$N: :import FIFO" "$(tui_why 'not a regular file')"
+fi
+tui_keys F1
+if tui_wait 20 'Help - keys of every view'; then pass "$N: the console still answers keys"; else fail "$N: console frozen" "$(tui_why Help)"; fi
+tui_keys q
+tui_type ":theme $FIFO"
+tui_keys Enter
+if tui_wait 20 "theme '$FIFO' not found"; then
+	pass "$N: a FIFO as a theme file is refused"
+else
+	fail "$N: :theme FIFO" "$(tui_why 'theme error')"
+fi
+tui_keys F10
+tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"

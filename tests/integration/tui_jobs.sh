@@ -1,0 +1,81 @@
+# An action that was sent belongs to the console, not to its view: with four slow relays
+# (bodies trickle over seconds), a bulk toggle whose results view is closed while it runs
+# still switches every relay, the status line reports its end, and L shows its results
+# again. Quitting (q in the table, F10) while an action runs asks first; n keeps it running,
+# y quits and the terminal is restored.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_jobs
+tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm --drip-ms 3000
+cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
+set poll-interval-gen2 60s
+set connect-timeout 5s
+set request-timeout 30s
+CFG
+for k in 0 1 2 3; do
+	"$SHELLY_TUI" --add "$(dv $k HP)" --name "relay$k" -q >/dev/null 2>"$T_TMP/add.err" ||
+		fail "$N: add relay$k" "$(cat "$T_TMP/add.err")"
+done
+
+tui_start 160 40 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
+tui_wait 60 'fleet 4 +online 4' || { fail "$N: fleet online" "$(tui_why 'online 4')"; exit 1; }
+for k in 0 1 2 3; do set_fault $k slow >/dev/null; done
+
+# states: the four relays' outputs, one word each
+states() { for k in 0 1 2 3; do printf '%s ' "$(dev_state $k '.switches[0].on')"; done; }
+all_flipped() { _now=$(states); for k in 1 2 3 4; do [ "$(echo "$_now" | cut -d' ' -f$k)" != "$(echo "$1" | cut -d' ' -f$k)" ] || return 1; done; }
+
+# toggle_closed: a bulk toggle of the marked relays, its results view closed (q) while it runs.
+toggle_closed() {
+	tui_keys b
+	tui_wait 20 't  toggle' || fail "$N: bulk menu" "$(tui_why 't  toggle')"
+	tui_keys t
+	tui_wait 20 'Toggle output 0 of 4 devices\? \[y/N\]' || fail "$N: confirmation" "$(tui_why 'Toggle output 0 of 4')"
+	tui_keys y
+	tui_wait 20 'running .* 0/4' || fail "$N: running" "$(tui_why 'running 0/4')"
+	tui_keys q
+	tui_wait 20 'Devices' || fail "$N: back to the table" "$(tui_why Devices)"
+}
+
+before=$(states)
+tui_keys a
+toggle_closed
+if wait_for 60 all_flipped "$before"; then
+	pass "$N: closing the results view while the toggle runs leaves it running: all 4 relays switched"
+else
+	fail "$N: the closed view's action" "before: $before after: $(states)"
+fi
+if tui_wait 60 'Toggle output 0 of 4 devices: 4 ok, 0 failed \(L shows the results\)'; then
+	pass "$N: the status line reports the end of the action whose view was closed"
+else
+	fail "$N: end reported" "$(tui_why '4 ok, 0 failed (L shows')"
+fi
+tui_keys L
+if tui_wait 20 'done: 4 ok, 0 failed' && grep -Eq 'OK +relay0 ' "$T_TMP/screen"; then
+	pass "$N: L shows the closed action's results again"
+else
+	fail "$N: L" "$(tui_why 'done: 4 ok')"
+fi
+tui_keys q
+tui_wait 20 'Devices' || fail "$N: back" "$(tui_why Devices)"
+
+# A second toggle, its view closed: q in the table asks, n keeps it, F10 asks, y quits.
+toggle_closed
+tui_keys q
+if tui_wait 20 '4 actions still running: quit and cancel them\? \[y/N\]'; then
+	pass "$N: q with actions running asks before quitting"
+else
+	fail "$N: q asks" "$(tui_why '4 actions still running')"
+fi
+tui_keys n
+if tui_wait 20 'not quit: the actions run on' && grep -q 'Devices' "$T_TMP/screen"; then
+	pass "$N: n keeps the console and the actions"
+else
+	fail "$N: n" "$(tui_why 'not quit')"
+fi
+tui_keys F10
+tui_wait 20 'still running: quit and cancel' || fail "$N: F10 asks" "$(tui_why 'still running: quit')"
+tui_keys y
+if tui_wait 30 'RESTORED rc=0'; then pass "$N: y quits and restores the terminal"; else fail "$N: y quits" "$(tui_why RESTORED)"; fi
