@@ -82,6 +82,8 @@
 	X(TASKS, "tasks", 0, 0, NULL, 1, "List provisioning tasks with their state and reason") \
 	X(TASK_CANCEL, "task-cancel", 0, 1, "ID", 1, "Cancel a provisioning task that has not ended") \
 	X(AGENTS, "agents", 0, 0, NULL, 1, "List the registered provisioning agents") \
+	X(AGENT_REVOKE, "agent-revoke", 0, 1, "AGENT_ID", 1, \
+	    "Revoke a provisioning agent: its token is refused at once, its tasks are requeued") \
 	X(LIST_OPTIONS, "list-options", 0, 0, NULL, 1, \
 	    "List every configuration file option with its type, default and help") \
 	X(HEALTH_CHECK, "health-check", 0, 1, "ADDR:PORT", 1, \

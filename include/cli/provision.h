@@ -5,6 +5,7 @@
 struct app;
 
 int cli_agent_enrol(struct app *app);
+int cli_agent_revoke(struct app *app);
 /* --provision and --provision-csv. */
 int cli_provision(struct app *app);
 int cli_tasks(struct app *app);

@@ -124,5 +124,12 @@ int taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_
  * attempts remain, else failed. Returns the number handled, or -1.
  */
 int taskq_expire(struct store *s, int64_t now_ms, char **cause);
+/*
+ * Revokes agent (by who, for the audit log): its row goes, so its token is refused at once;
+ * the tasks it holds go back to the queue while attempts remain (the attempt counts), else
+ * fail with "agent revoked". Returns 1 revoked, 0 no such agent, -1 error.
+ */
+int taskq_agent_revoke(
+    struct store *s, const char *agent, const char *who, int64_t now_ms, char **cause);
 
 #endif

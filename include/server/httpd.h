@@ -22,12 +22,17 @@ struct httpd_request;
 #define HTTPD_BODY_MAX (64 * 1024)	/* largest request body handed to a handler */
 /*
  * Connection limits: one address (a scraper, a probe, or a client that opens and forgets
- * connections) holds at most HTTPD_PER_ADDRESS_LIMIT of them, and an idle one is closed after
- * HTTPD_CONNECTION_TIMEOUT_S, so /healthz and /metrics keep answering other addresses.
+ * connections) holds at most HTTPD_PER_ADDRESS_LIMIT of them, an idle one is closed after
+ * HTTPD_CONNECTION_TIMEOUT_S, one that has not sent a complete request (and been answered)
+ * HTTPD_REQUEST_DEADLINE_S after its accept or its previous request is closed however slowly
+ * it keeps sending (slowloris), and the last HTTPD_RESERVED_SLOTS connections go only to
+ * addresses that hold none yet; so /healthz and /metrics keep answering other addresses.
  */
 #define HTTPD_CONNECTION_LIMIT 256	/* simultaneous connections */
 #define HTTPD_PER_ADDRESS_LIMIT 16	/* simultaneous connections from one address */
 #define HTTPD_CONNECTION_TIMEOUT_S 5	/* idle connections are closed after this */
+#define HTTPD_REQUEST_DEADLINE_S 10	/* a request must be complete within this */
+#define HTTPD_RESERVED_SLOTS 16		/* of the limit, for addresses without a connection */
 #define HTTPD_TEXT "text/plain; charset=utf-8"
 
 /*

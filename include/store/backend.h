@@ -158,6 +158,8 @@ struct store_task_ops {
 	int (*agent_by_token)(void *b, const char *token_hash, char **id, char **cause);
 	int (*agent_seen)(void *b, const char *id, int64_t now_ms, char **cause);
 	int (*agent_list)(void *b, store_row_cb cb, void *arg, char **cause);
+	/* Deletes agent id: 1 removed, 0 no such agent, -1 error. */
+	int (*agent_remove)(void *b, const char *id, char **cause);
 	int (*enrol_add)(void *b, const char *hash, int64_t now_ms, int64_t expires_ms, char **cause);
 	int (*enrol_use)(void *b, const char *hash, const char *agent, int64_t now_ms, char **cause);
 	int (*ap_seen)(void *b, const char *ssid, const char *agent, int rssi, int64_t now_ms,

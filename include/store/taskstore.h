@@ -110,6 +110,8 @@ char *store_agent_by_token(struct store *s, const char *token_hash);
 /* Sets an agent's last_seen. */
 int store_agent_seen(struct store *s, const char *id, int64_t now_ms, char **cause);
 int store_agent_list(struct store *s, store_agent_cb cb, void *arg, char **cause);
+/* Deletes agent id (its token stops working): 1 removed, 0 no such agent, -1 error. */
+int store_agent_remove(struct store *s, const char *id, char **cause);
 
 /* Stores the hash of a new enrolment secret valid until expires_ms. */
 int store_enrol_add(

@@ -207,39 +207,71 @@ read_small_file(const char *path, char *buf, size_t size, char **cause)
 	return 0;
 }
 
+/*
+ * The token file is made (empty, mode 0600, as PATH.tmp beside it) before the one-time
+ * enrolment secret is spent: an agent that could not keep its token would have used the
+ * secret for nothing. Returns the open descriptor with *tmp (caller frees), or -1 with *cause.
+ */
 static int
-write_token(const char *path, const char *token, char **cause)
+token_file_open(const char *path, char **tmp, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = strlen(token);
+	int fd;
+
+	*tmp = xasprintf("%s.tmp", path);
+	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*cause = xasprintf("cannot save a token, not registering: %s: %s", *tmp, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+/* Writes token into fd (from token_file_open) and moves it to path; or removes it. */
+static int
+token_file_done(int fd, char *tmp, const char *path, const char *token, char **cause)
+{
+	size_t len = token != NULL ? strlen(token) : 0;
 	int rc = -1;
 
-	if (fd < 0)
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+	if (token == NULL)
+		rc = -1;
 	else if (write(fd, token, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
 		*cause = xasprintf("%s: %s", tmp, strerror(errno));
 	else if (rename(tmp, path) != 0)
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 	else
 		rc = 0;
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	if (rc != 0)
 		unlink(tmp);
 	free(tmp);
 	return rc;
 }
 
+/* The reason the server gave in an error reply ({"error": "..."}), sanitised, or NULL. */
+static char *
+server_reason(const struct agent_res *r)
+{
+	cJSON *o = r->body != NULL ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	char *why = cJSON_IsString(e) && e->valuestring[0] != '\0'
+	                ? str_sanitize(e->valuestring, 200)
+	                : NULL;
+
+	cJSON_Delete(o);
+	return why;
+}
+
 static int
 do_register(struct agent *a, char **cause)
 {
-	char secret[AGENT_TOKEN_MAX], *body;
+	char secret[AGENT_TOKEN_MAX], *body, *tmp, *why;
 	struct agent_res r;
 	struct agentmsg *m;
 	cJSON *o;
 	long st;
-	int rc = -1;
+	int rc = -1, fd;
 
 	if (read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
 	    a->token[0] != '\0')
@@ -254,6 +286,10 @@ do_register(struct agent *a, char **cause)
 	}
 	if (read_small_file(a->opts.secret_file, secret, sizeof secret, cause) != 0)
 		return -1;
+	if ((fd = token_file_open(a->opts.token_file, &tmp, cause)) < 0) {
+		explicit_bzero(secret, sizeof secret);
+		return -1;
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "secret", secret);
 	cJSON_AddStringToObject(o, "name", a->opts.name);
@@ -261,19 +297,23 @@ do_register(struct agent *a, char **cause)
 	explicit_bzero(secret, sizeof secret);
 	st = api_post(a, "/api/v1/register", body, &r);
 	str_free_secret(body);
+	if (st == 0 && (r.result == HTTP_AUTH_REQUIRED || r.result == HTTP_AUTH_FAILED) && r.status > 0)
+		st = r.status; /* a 401: the manager's reply says why */
 	m = xcalloc(1, sizeof *m);
-	if (st == 401)
-		*cause = xstrdup("registration refused: enrolment secret unknown, used or expired");
-	else if (st != 200 && st != 0)
-		*cause = xasprintf("registration failed: HTTP %ld", st);
+	why = st != 200 && st != 0 ? server_reason(&r) : NULL;
+	if (st != 200 && st != 0)
+		*cause = why != NULL ? xasprintf("registration failed: HTTP %ld: %s", st, why)
+		                     : xasprintf("registration failed: HTTP %ld", st);
 	else if (st == 0)
 		*cause = xasprintf("registration failed: %s", r.cause);
+	free(why);
 	if (st == 200 && agentmsg_parse(AGENTMSG_REGISTERED, r.body, r.body_len, m, cause) == 0) {
 		snprintf(a->token, sizeof a->token, "%s", m->token);
-		rc = write_token(a->opts.token_file, a->token, cause);
+		rc = token_file_done(fd, tmp, a->opts.token_file, a->token, cause);
 		if (rc == 0)
 			log_info("registered as %s", m->agent);
-	}
+	} else
+		token_file_done(fd, tmp, a->opts.token_file, NULL, cause);
 	res_wipe(&r, m);
 	return rc;
 }

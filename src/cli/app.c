@@ -169,12 +169,15 @@ app_done(struct app *app)
 	memset(app, 0, sizeof *app);
 }
 
-/* Sets app->db_path from --db, the configuration or the default. Returns 0 or -1. */
+/*
+ * Sets app->db_path from --db, the configuration, SHELLY_TUI_DB (the container image sets it to
+ * the poller's database) or the default. Returns 0 or -1.
+ */
 static int
 db_path(struct app *app)
 {
 	char *cause = NULL;
-	const char *cfg_db = conf_get_str(app->cfg, OPT_DB);
+	const char *cfg_db = conf_get_str(app->cfg, OPT_DB), *env_db = getenv("SHELLY_TUI_DB");
 
 	if (app->db_path != NULL)
 		return 0;
@@ -182,6 +185,8 @@ db_path(struct app *app)
 		app->db_path = xstrdup(app->args.val[CLI_DB]);
 	else if (cfg_db != NULL && cfg_db[0] != '\0')
 		app->db_path = xstrdup(cfg_db);
+	else if (env_db != NULL && env_db[0] != '\0')
+		app->db_path = xstrdup(env_db);
 	else if ((app->db_path = store_default_path(&cause)) == NULL) {
 		print_cause("", cause);
 		free(cause);

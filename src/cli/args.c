@@ -47,7 +47,8 @@ cli_usage(FILE *fp)
 	    "\nTARGETs of --discover: CIDR (10.0.0.0/24), address, or range (10.0.1.10-50).\n"
 	    "Environment: SHELLY_TUI_PASSWORD (device password), SHELLY_TUI_ALLOW_NETS (CIDRs the\n"
 	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
-	    "SHELLY_TUI_THEMES (console themes), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
+	    "SHELLY_TUI_THEMES (console themes), SHELLY_TUI_DB (the database when neither --db nor\n"
+	    "the configuration names one), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 	    "See shelly-tui(1).\n");
 }

@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "util/str.h"
 #include "util/loop.h"
+#include "util/xmalloc.h"
 
 struct daemon {
 	struct app *app;
@@ -153,12 +154,20 @@ signal_cb(int sig, void *arg)
 	char *cause = NULL;
 
 	if (sig == SIGHUP) {
+		char *listen = xstrdup(conf_get_str(dm->app->cfg, OPT_LISTEN));
+
 		if (fleet_reload(dm->fleet, dm->app->config_path, &cause) != 0) {
 			log_error("SIGHUP: configuration not reloaded: %s", cause);
 			free(cause);
+			free(listen);
 			return;
 		}
 		log_info("SIGHUP: configuration and registry reloaded");
+		/* The HTTP server keeps its socket; --listen on the command line wins anyway. */
+		if (!dm->app->args.set[CLI_LISTEN] &&
+		    strcmp(listen, conf_get_str(dm->app->cfg, OPT_LISTEN)) != 0)
+			log_warn("SIGHUP: listen changed: restart to apply");
+		free(listen);
 		return;
 	}
 	log_info("signal %d: stopping", sig);

@@ -79,6 +79,7 @@ static const struct {
 	{ CLI_TASKS, cli_tasks, NULL },
 	{ CLI_TASK_CANCEL, cli_task_cancel, NULL },
 	{ CLI_AGENTS, cli_agents, NULL },
+	{ CLI_AGENT_REVOKE, cli_agent_revoke, NULL },
 };
 
 int

@@ -45,6 +45,13 @@ cli_agent_enrol(struct app *app)
 	char *cause = NULL, *secret, *w;
 	uint64_t ttl = conf_get_ms(app->cfg, OPT_ENROL_TTL);
 
+	/* A secret in a new empty database is one the poller never sees: its agent gets 401. */
+	if (!app_store_exists(app)) {
+		if (app->db_path != NULL)
+			fprintf(stderr, "shelly-tui: --agent-enrol: no database at %s (give the poller's --db)\n",
+			    app->db_path);
+		return EXIT_FAIL;
+	}
 	if (app_open_store(app) != 0)
 		return EXIT_FAIL;
 	w = who();
@@ -62,6 +69,34 @@ cli_agent_enrol(struct app *app)
 	if (!app->args.set[CLI_QUIET])
 		fprintf(stderr, "shelly-tui: enrolment secret valid for %llu s, usable once\n",
 		    (unsigned long long)(ttl / 1000));
+	return EXIT_OK;
+}
+
+int
+cli_agent_revoke(struct app *app)
+{
+	char *cause = NULL, *w;
+	const char *id = app->args.mode_arg;
+	int rc;
+
+	if (app_open_store(app) != 0)
+		return EXIT_FAIL;
+	w = who();
+	rc = taskq_agent_revoke(app->store, id, w, loop_wall_ms(), &cause);
+	free(w);
+	if (rc < 0) {
+		print_cause("--agent-revoke: ", cause);
+		free(cause);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "shelly-tui: --agent-revoke: no such agent: ");
+		print_safe(stderr, id);
+		fputc('\n', stderr);
+		return EXIT_FAIL;
+	}
+	if (!app->args.set[CLI_QUIET])
+		printf("agent %s revoked\n", id);
 	return EXIT_OK;
 }
 

@@ -896,14 +896,18 @@ cmd_credentials(struct parse *p, int argc, char **argv)
 		return;
 	for (i = 0; i < cfg->ncreds; i++) {
 		c = &cfg->creds[i];
-		if ((c->device == NULL && nc.device == NULL) ||
-		    (c->device != NULL && nc.device != NULL &&
-			(str_caseeq(c->device, nc.device) ||
-			    (c->mac[0] != '\0' && strcmp(c->mac, nc.mac) == 0))))
+		if (c->device == NULL && nc.device == NULL) {
+			perr(p, "credentials: default is already defined at %s", c->where);
+			free(secret);
+			return;
+		}
+		if (c->device != NULL && nc.device != NULL &&
+		    (str_caseeq(c->device, nc.device) ||
+			(c->mac[0] != '\0' && strcmp(c->mac, nc.mac) == 0)))
 			break;
 	}
 	if (i < cfg->ncreds) {
-		/* a later definition replaces the earlier one */
+		/* a later definition for a device replaces the earlier one */
 		c = &cfg->creds[i];
 		free(c->device);
 		free(c->user);
@@ -1325,11 +1329,20 @@ bad:
 	return -1;
 }
 
+/* 1 when word could be a command name: [a-z-]+, at most 32 bytes. */
+static int
+command_like(const char *word)
+{
+	size_t n = strspn(word, "abcdefghijklmnopqrstuvwxyz-");
+
+	return n > 0 && n <= 32 && word[n] == '\0';
+}
+
 static void
 run_line(struct parse *p, const char *line, size_t len)
 {
 	const struct command *cmd = NULL;
-	char *argv[ARGS_MAX], *s;
+	char *argv[ARGS_MAX];
 	size_t i;
 	int argc = 0;
 
@@ -1342,9 +1355,12 @@ run_line(struct parse *p, const char *line, size_t len)
 		}
 	}
 	if (cmd == NULL) {
-		s = safe(argv[0]);
-		perr(p, "unknown command \"%s\"", s);
-		free(s);
+		/* Only a word that looks like a command is echoed: `source /etc/shadow` must not
+		 * print the file's lines in its errors. */
+		if (command_like(argv[0]))
+			perr(p, "unknown command \"%s\"", argv[0]);
+		else
+			perr(p, "not a configuration command");
 	} else if (argc - 1 < cmd->min || argc - 1 > cmd->max) {
 		perr(p, "usage: %s", cmd->usage);
 	} else {
@@ -1365,6 +1381,8 @@ parse_buffer(struct parse *p, const char *path, const char *name, const char *bu
 	p->file = name;
 	p->path = path;
 	p->line = 0;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) /* a UTF-8 byte order mark */
+		line += 3;
 	while (!p->stop && line < buf + len) {
 		p->line++;
 		nl = memchr(line, '\n', (size_t)(buf + len - line));
@@ -1419,6 +1437,11 @@ parse_file(struct parse *p, const char *path, int explicit)
 	if (p->file != NULL)
 		p->level++;
 	s = safe(path);
+	/* Whoever can change it can name the devices' passwords and the files the program reads. */
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != getegid()))
+		log_warn("configuration file %s can be changed by others (mode %03o, group %u); "
+		         "chmod go-w it",
+		    s, (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid);
 	parse_buffer(p, path, s, buf, len);
 	free(s);
 	if (p->file != NULL)

@@ -512,3 +512,52 @@ taskq_file_ref(const char *path, size_t min, size_t max, const char *rule, char 
 	}
 	return 0;
 }
+
+struct revoke_ctx {
+	struct store *s;
+	const char *agent;
+	int64_t now_ms;
+	char *cause;
+};
+
+/* A task the revoked agent held goes back to the queue (the attempt counts), else fails. */
+static int
+revoke_cb(const struct store_task *t, void *arg)
+{
+	struct revoke_ctx *x = arg;
+	enum task_state st;
+	int retry = t->attempts < t->max_attempts;
+	struct store_task_set set = {
+	    .agent_to = "", .lease_ms = 0, .reason = retry ? "agent revoked: requeued" : "agent revoked"};
+	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
+	int rc;
+
+	if (t->agent == NULL || strcmp(t->agent, x->agent) != 0 ||
+	    task_state_parse(t->state, &st) != 0 || !task_state_held(st))
+		return 0;
+	rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
+	if (rc < 0)
+		return 1;
+	if (rc == 1) {
+		audit(x->s, "manager", "task-revoke", t->id, to, t->agent, x->now_ms);
+		if (!retry)
+			event(x->s, NULL, "provision_failed", t->id, set.reason, x->now_ms);
+	}
+	return 0;
+}
+
+int
+taskq_agent_revoke(struct store *s, const char *agent, const char *who, int64_t now_ms, char **cause)
+{
+	struct revoke_ctx x = {s, agent, now_ms, NULL};
+	int rc = store_agent_remove(s, agent, cause);
+
+	if (rc != 1)
+		return rc;
+	audit(s, who, "agent-revoke", 0, "ok", agent, now_ms);
+	if (store_task_list(s, revoke_cb, &x, &x.cause) != 0) {
+		*cause = x.cause != NULL ? x.cause : xstrdup("listing the agent's tasks");
+		return -1;
+	}
+	return 1;
+}

@@ -15,6 +15,8 @@
  */
 #include "server/httpd.h"
 
+#include "server/connguard.h"
+
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -53,6 +55,7 @@ struct httpd {
 	struct MHD_Daemon *mhd;
 	struct loop_watch *watch;
 	struct loop_timer *timer;
+	struct connguard *guard; /* request deadline and the reserve of connection slots */
 	uint16_t port;
 	struct httpd_route *routes;
 	size_t nroutes;
@@ -278,7 +281,13 @@ httpd_log_cb(void *arg, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	log_warn("http: %s", line);
+	/* A client that went away (or was closed at its request deadline) is no server fault,
+	 * and one line each would let a client flood the log. */
+	if (strncmp(line, "Connection socket is closed", 27) == 0 ||
+	    strncmp(line, "Connection was closed by remote side", 36) == 0)
+		log_debug("http: %s", line);
+	else
+		log_warn("http: %s", line);
 }
 
 /* ---- replies ----------------------------------------------------------------------------- */
@@ -427,6 +436,16 @@ httpd_secret_response(struct httpd_reply *reply)
 }
 
 /* Sends reply on conn (taking its body) and clears it. */
+/* The guard's record of conn (set when microhttpd announced it), or NULL. */
+static struct connguard_conn *
+httpd_guarded(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result
 httpd_send(struct httpd_request *req, struct httpd_reply *reply)
 {
@@ -469,6 +488,8 @@ httpd_send(struct httpd_request *req, struct httpd_reply *reply)
 	log_debug("http: %s %s -> %d", req->method, req->path, reply->status);
 	rc = MHD_queue_response(req->conn, (unsigned int)reply->status, resp);
 	req->answered = rc == MHD_YES;
+	if (req->answered && httpd_guarded(req->conn) != NULL)
+		connguard_answered(httpd_guarded(req->conn));
 	MHD_destroy_response(resp);
 	httpd_reply_done(reply);
 	return rc;
@@ -650,7 +671,8 @@ httpd_completed_cb(void *arg, struct MHD_Connection *conn, void **state,
 	struct httpd_request *req = *state;
 
 	(void)arg;
-	(void)conn;
+	if (httpd_guarded(conn) != NULL)
+		connguard_next(httpd_guarded(conn)); /* a kept-alive connection's next request */
 	if (req == NULL)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -699,6 +721,38 @@ httpd_request_query(const struct httpd_request *req, const char *name)
 
 /* ---- server ------------------------------------------------------------------------------ */
 
+static enum MHD_Result
+httpd_admit_cb(void *arg, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct httpd *httpd = arg;
+
+	(void)addrlen;
+	if (connguard_admit(httpd->guard, addr))
+		return MHD_YES;
+	log_debug("http: connection refused: the last slots are kept for other addresses");
+	return MHD_NO;
+}
+
+static void
+httpd_connection_cb(void *arg, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *httpd = arg;
+	const union MHD_ConnectionInfo *fd, *addr;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context != NULL)
+			connguard_close(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = fd == NULL ? NULL
+	                             : connguard_open(httpd->guard, fd->connect_fd,
+	                                   addr != NULL ? addr->client_addr : NULL);
+}
+
 struct httpd *
 httpd_new(struct loop *loop, const char *addr, char **cause)
 {
@@ -727,6 +781,8 @@ httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, 
 	httpd = xcalloc(1, sizeof *httpd);
 	httpd->loop = loop;
 	httpd->port = port;
+	httpd->guard = connguard_new(loop, HTTPD_CONNECTION_LIMIT, HTTPD_RESERVED_SLOTS,
+	    HTTPD_REQUEST_DEADLINE_S * 1000);
 	if (tls != NULL) {
 		httpd->cert_pem = xstrdup(tls->cert_pem);
 		httpd->key_pem = xstrdup(tls->key_pem);
@@ -735,7 +791,7 @@ httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, 
 		tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
 	httpd->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (tls != NULL ? MHD_USE_TLS : 0), 0, NULL, NULL,
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (tls != NULL ? MHD_USE_TLS : 0), 0, httpd_admit_cb, httpd,
 	    httpd_access_cb, httpd,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_cb, httpd,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -743,6 +799,7 @@ httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, 
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTPD_PER_ADDRESS_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTPD_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed_cb, httpd,
+	    MHD_OPTION_NOTIFY_CONNECTION, httpd_connection_cb, httpd,
 	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	if (httpd->mhd == NULL) {
@@ -753,6 +810,7 @@ httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, 
 		*cause = xasprintf("cannot start the HTTP%s server on %s (see the log)",
 		    tls != NULL ? "S" : "", addr);
 		httpd_tls_free(httpd);
+		connguard_free(httpd->guard);
 		free(httpd);
 		return NULL;
 	}
@@ -761,6 +819,7 @@ httpd_new_tls(struct loop *loop, const char *addr, const struct httpd_tls *tls, 
 		*cause = xasprintf("cannot start the HTTP server on %s: no epoll descriptor", addr);
 		MHD_stop_daemon(httpd->mhd);
 		httpd_tls_free(httpd);
+		connguard_free(httpd->guard);
 		free(httpd);
 		return NULL;
 	}
@@ -780,6 +839,7 @@ httpd_free(struct httpd *httpd)
 	loop_watch_free(httpd->watch);
 	loop_timer_free(httpd->timer);
 	MHD_stop_daemon(httpd->mhd);
+	connguard_free(httpd->guard);
 	for (size_t i = 0; i < httpd->nroutes; i++) {
 		free(httpd->routes[i].method);
 		free(httpd->routes[i].path);

@@ -253,6 +253,18 @@ sqt_agent_seen(void *b, const char *id, int64_t now_ms, char **cause)
 }
 
 static int
+sqt_agent_remove(void *b, const char *id, char **cause)
+{
+	const void *args[] = {id};
+	int n = 0;
+
+	if (exec_args(b, "DELETE FROM agents WHERE id = ?", "t", args, "removing an agent", &n,
+	        cause) != 0)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+static int
 sqt_agent_list(void *b, store_row_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *st =
@@ -319,6 +331,7 @@ const struct store_task_ops sqlite_task_ops = {
     .agent_by_token = sqt_agent_by_token,
     .agent_seen = sqt_agent_seen,
     .agent_list = sqt_agent_list,
+    .agent_remove = sqt_agent_remove,
     .enrol_add = sqt_enrol_add,
     .enrol_use = sqt_enrol_use,
     .ap_seen = sqt_ap_seen,

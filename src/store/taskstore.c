@@ -195,6 +195,15 @@ store_agent_seen(struct store *s, const char *id, int64_t now_ms, char **cause)
 }
 
 int
+store_agent_remove(struct store *s, const char *id, char **cause)
+{
+	void *b;
+	const struct store_task_ops *o = ops_of(s, &b, cause);
+
+	return o != NULL ? o->agent_remove(b, id, cause) : -1;
+}
+
+int
 store_agent_list(struct store *s, store_agent_cb cb, void *arg, char **cause)
 {
 	struct store_rows rows = {.type = &store_layout_agent, .cb.agent = cb, .arg = arg};

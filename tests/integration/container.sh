@@ -170,6 +170,11 @@ wait_for 30 all_up && pass "$N: /metrics: all $NDEV simulated devices up" ||
 	fail "$N: /metrics" "$(grep '^shelly_device_up' "$T_TMP/m") $(tail -n 3 "$T_TMP/poller.err")"
 [ "$(stat -c '%u %a' "$ROOT/data/shelly.db" 2>/dev/null)" = "10001 600" ] &&
 	pass "$N: the database is /data/shelly.db, owned by 10001, mode 0600" || fail "$N: database" "$(ls -ln "$ROOT/data")"
+# `docker exec ... shelly-tui --agent-enrol` (no --db) stores its secret in the poller's database.
+ct_run /usr/bin/shelly-tui --agent-enrol >"$T_TMP/enrol.out" 2>"$T_TMP/enrol.err" &&
+	[ "$(sqlite3 -cmd '.timeout 5000' "$ROOT/data/shelly.db" 'SELECT count(*) FROM enrolments')" = 1 ] &&
+	pass "$N: --agent-enrol in the image writes into the poller's database" ||
+	fail "$N: --agent-enrol in the image writes into the poller's database" "$(cat "$T_TMP/enrol.err") $(ls -R "$ROOT/data")"
 # shellcheck disable=SC2086
 ct_run $hc >"$T_TMP/hc.out" 2>&1 && pass "$N: HEALTHCHECK command passes while the poller runs" ||
 	fail "$N: HEALTHCHECK" "$(cat "$T_TMP/hc.out")"

@@ -69,6 +69,35 @@ if [ "${SHELLY_K8S_INSIDE:-}" != 1 ]; then
 		[ -z "$unknown" ] && pass "$N: $where: its flags are in $prog --help" ||
 			fail "$N: $where flags" "not in $prog --help:$unknown"
 	done <"$T_TMP/flags.u"
+	# Agent enrolment happens in the running poller's database: every documented --agent-enrol
+	# runs through `kubectl exec` in the poller's Deployment with the poller's own --db (on a
+	# workstation it would write a database the poller never reads: 401 forever), and the
+	# image's default database (SHELLY_TUI_DB) is the one its CMD runs on.
+	pdb=$(sed -n '/^kind: Deployment/,/^---/{/- --db$/{n;s/^ *- *//;p;q;}}' "$T_TMP/standard.yaml")
+	pname=$(sed -n '/^kind: Deployment/,/^---/{/^  name: /{s/^  name: *//;p;q;}}' "$T_TMP/standard.yaml")
+	bad=$(grep -n -- '--agent-enrol' README.md deploy/k8s/overlays/*/*.yaml | grep -v "kubectl -n shelly-tui exec deploy/$pname -- shelly-tui --db $pdb --agent-enrol" |
+		grep -v 'from `shelly-tui --agent-enrol`\|`--agent-enrol` refuses\|shelly-tui --agent-enrol` |')
+	enrols=$(grep -c -- "kubectl -n shelly-tui exec deploy/$pname -- shelly-tui --db $pdb --agent-enrol" \
+		README.md deploy/k8s/overlays/agent/kustomization.yaml | grep -c ':[1-9]')
+	[ -n "$pdb" ] && [ -z "$bad" ] && [ "$enrols" = 2 ] &&
+		pass "$N: the documented enrolment runs in deploy/$pname on its --db $pdb" ||
+		fail "$N: the documented enrolment runs in the poller's Deployment on its --db" \
+			"poller $pname --db '$pdb'; found $enrols; elsewhere: $bad"
+	cf=deploy/container/Containerfile
+	edb=$(sed -n 's/^ENV .*SHELLY_TUI_DB=\([^ ]*\).*/\1/p' "$cf")
+	grep -q "^CMD .*\"--db\", \"$edb\"" "$cf" && [ "$edb" = "$pdb" ] &&
+		pass "$N: the image's default database is its CMD's and the Deployment's ($edb)" ||
+		fail "$N: the image's default database is its CMD's" "SHELLY_TUI_DB '$edb', Deployment '$pdb', $(grep '^CMD' "$cf")"
+	# Every file of the poller's Secret is read: a configuration option of that name, or a
+	# file the shipped configuration names.
+	"$BUILD/shelly-tui" --list-options | awk '{ print $1 }' >"$T_TMP/options"
+	unread=""
+	for f in $(sed -n '/^secretGenerator:/,$ s|^ *- secrets/||p' "$K8S/base/kustomization.yaml"); do
+		grep -qx "$f" "$T_TMP/options" || grep -q "/run/secrets/shelly-tui/$f\$" "$K8S/base/config" ||
+			unread="$unread $f"
+	done
+	[ -z "$unread" ] && pass "$N: every file of the poller's Secret is read by the poller" ||
+		fail "$N: every file of the poller's Secret is read by the poller" "nothing reads:$unread"
 	# Every overlay with a poller probes liveness, readiness and startup on the --listen port.
 	ports=$(awk '{ print $NF }' "$T_TMP/probes" | sort -u)
 	[ "$(echo "$ports" | wc -l)" -eq 1 ] && [ -n "$ports" ] &&

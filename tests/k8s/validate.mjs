@@ -110,7 +110,7 @@ for (const w of workloads) {
         problem("POLICY", w, `${where}: configuration from a ConfigMap of the overlay`);
       const sec = vol("/run/secrets/shelly-tui")?.secret?.secretName;
       const secret = byKind("Secret").find((s) => s.metadata.name === sec);
-      for (const key of ["device-password", "opnsense-key", "opnsense-secret", "agent-enrol-secret"])
+      for (const key of ["device-password", "opnsense-key", "opnsense-secret"])
         if (!secret || !(key in (secret.data ?? {})))
           problem("POLICY", w, `${where}: secret file ${key} mounted from a Secret of the overlay`);
     }

@@ -361,12 +361,108 @@ test_bad_bytes(void **state)
 	free(err);
 	/* echoed words are sanitised: invalid UTF-8 and bidi overrides do not reach the message */
 	err = load_text(cfg, "\xE2\x80\xAE" "evil \xFF\n");
+	assert_string_equal(err, "mem:1: not a configuration command");
+	free(err);
+	err = load_text(cfg, "evil \xFF\n");
 	assert_string_equal(err, "mem:1: unknown command \"evil\"");
 	free(err);
 	/* too many words */
 	err = load_text(cfg, "bind a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7 8\n");
 	assert_string_equal(err, "mem:1: too many words (at most 32)");
 	free(err);
+	conf_free(cfg);
+}
+
+/* The log lines written while f runs (the log goes to a temporary file); caller frees. */
+static char *
+logged(void (*fn)(void *), void *arg)
+{
+	char path[] = "/tmp/test_conf_log.XXXXXX", *text = xcalloc(1, 4096);
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	log_set_fd(fd);
+	fn(arg);
+	log_set_fd(2);
+	assert_true(pread(fd, text, 4095, 0) >= 0);
+	close(fd);
+	return text;
+}
+
+struct load_args {
+	struct conf *cfg;
+	const char *path;
+	char *cause;
+};
+
+static void
+load_cb(void *arg)
+{
+	struct load_args *l = arg;
+
+	conf_load(l->cfg, l->path, &l->cause);
+}
+
+/*
+ * A file read with `source` cannot be echoed through the errors (`source /etc/shadow`): only a
+ * word that looks like a command is named. A byte order mark is skipped; a file others can
+ * change is read with a warning; a second `credentials default` is an error.
+ */
+static void
+test_hostile_files(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *cfg = conf_new();
+	struct load_args l = {cfg, NULL, NULL};
+	char *a, *want, *log;
+
+	free(put(f, "shadow", "root:$6$salt$hash:19000:0:99999:7:::\n"
+	                 "daemon:*:19000:0:99999:7:::\n"
+	                 "x-trailing-word-that-is-much-too-long-to-be-a-command\n"
+	                 "no-such-command 1\n"));
+	a = put(f, "a", "source shadow\n");
+	assert_int_equal(conf_load(cfg, a, &l.cause), -1);
+	want = xasprintf("%1$s/shadow:1: not a configuration command\n"
+	                 "%1$s/shadow:2: not a configuration command\n"
+	                 "%1$s/shadow:3: not a configuration command\n"
+	                 "%1$s/shadow:4: unknown command \"no-such-command\"",
+	    f->dir);
+	assert_string_equal(l.cause, want);
+	assert_null(strstr(l.cause, "root"));
+	assert_null(strstr(l.cause, "salt"));
+	free(want);
+	free(l.cause);
+	free(a);
+	l.cause = NULL;
+	conf_free(cfg);
+
+	cfg = l.cfg = conf_new();
+	a = put(f, "bom", "\xEF\xBB\xBFset offline-after 9\n");
+	l.path = a;
+	log = logged(load_cb, &l);
+	assert_null(l.cause);
+	assert_int_equal(conf_get_int(cfg, OPT_OFFLINE_AFTER), 9);
+	assert_null(strstr(log, "changed by others"));
+	free(log);
+	chmod(a, 0666);
+	log = logged(load_cb, &l);
+	assert_null(l.cause);
+	assert_non_null(strstr(log, "bom can be changed by others (mode 666"));
+	free(log);
+	free(a);
+	conf_free(cfg);
+
+	cfg = conf_new();
+	a = put(f, "creds", "credentials default admin file:/run/one\n"
+	                    "credentials default admin file:/run/two\n");
+	assert_int_equal(conf_load(cfg, a, &l.cause), -1);
+	want = xasprintf("%1$s/creds:2: credentials: default is already defined at %1$s/creds:1", f->dir);
+	assert_string_equal(l.cause, want);
+	assert_string_equal(conf_find_credentials(cfg, NULL, NULL, NULL)->secret, "file:/run/one");
+	free(want);
+	free(l.cause);
+	free(a);
 	conf_free(cfg);
 }
 
@@ -1122,6 +1218,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_source_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_secret, setup, teardown),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_device_address),

@@ -1,0 +1,33 @@
+#!/bin/sh
+# --agent-enrol writes the secret's hash into the poller's database or nowhere: a database that
+# does not exist is refused (exit 1, "no database at PATH", nothing created) instead of a new
+# empty one the poller never reads (its agent would get 401 forever). SHELLY_TUI_DB, which the
+# container image sets to the poller's database, is the default when --db is not given.
+. tests/lib.sh
+N=provision_enrol_db
+CONF=$T_TMP/config
+: >"$CONF"
+
+"$SHELLY_TUI" --config "$CONF" --db "$T_TMP/none/shelly.db" --agent-enrol >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "no database at $T_TMP/none/shelly.db" "$T_TMP/err" && [ ! -s "$T_TMP/out" ] &&
+	[ ! -e "$T_TMP/none" ] &&
+	pass "$N: a missing database is refused, and none is created" ||
+	fail "$N: a missing database is refused, and none is created" "rc $rc $(cat "$T_TMP/err") $(ls "$T_TMP")"
+XDG_DATA_HOME=$T_TMP/xdg SHELLY_TUI_DB= "$SHELLY_TUI" --config "$CONF" --agent-enrol >/dev/null 2>"$T_TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "no database at $T_TMP/xdg/shelly-tui/shelly.db" "$T_TMP/err" &&
+	[ ! -e "$T_TMP/xdg/shelly-tui/shelly.db" ] &&
+	pass "$N: the default database is not created either" ||
+	fail "$N: the default database is not created either" "rc $rc $(cat "$T_TMP/err")"
+
+DB=$T_TMP/poller.db
+"$SHELLY_TUI" --config "$CONF" --db "$DB" --list >/dev/null 2>&1 || { fail "$N: make a database"; exit 1; }
+XDG_DATA_HOME=$T_TMP/xdg SHELLY_TUI_DB=$DB "$SHELLY_TUI" --config "$CONF" --agent-enrol \
+	>"$T_TMP/secret" 2>"$T_TMP/err"
+rc=$?
+n=$(sqlite3 "$DB" "SELECT count(*) FROM enrolments")
+[ "$rc" = 0 ] && [ -s "$T_TMP/secret" ] && [ "$n" = 1 ] && [ ! -e "$T_TMP/xdg/shelly-tui/shelly.db" ] &&
+	pass "$N: SHELLY_TUI_DB names the default database (the secret's hash is there)" ||
+	fail "$N: SHELLY_TUI_DB names the default database" "rc $rc, $n enrolments, $(cat "$T_TMP/err")"
+exit $T_FAILED

@@ -1,0 +1,42 @@
+#!/bin/sh
+# shelly-provisioner spends its one-time enrolment secret only when it can keep the token the
+# registration returns: with a token file it cannot create, it does not register (the secret
+# stays unused in the manager's database, and a later run with a usable token file registers
+# with it). A refused registration says the manager's own reason.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_headless.sh
+N=provisioner_register
+AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
+DB=$T_TMP/db
+CONF=$T_TMP/config
+mkdir -p "$T_TMP/w/aps"
+hl_config "$CONF" "set discover-mdns off"
+hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --agent-enrol >"$T_TMP/secret" 2>/dev/null
+agent() {
+	SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://127.0.0.1:$(hl_port a)" --once \
+		--wifi "test:$T_TMP/w" --enrol-secret-file "$T_TMP/secret" --token-file "$1" --name reg \
+		>/dev/null 2>"$T_TMP/err"
+}
+unused() { [ "$(sq "$DB" 'SELECT count(*) FROM enrolments WHERE used IS NULL')" = 1 ]; }
+
+agent "$T_TMP/no-such-dir/token"
+rc=$?
+[ "$rc" = 1 ] && grep -q "cannot save a token, not registering: $T_TMP/no-such-dir/token.tmp" "$T_TMP/err" &&
+	unused && [ "$(sq "$DB" 'SELECT count(*) FROM agents')" = 0 ] &&
+	pass "$N: a token file it cannot create keeps the secret unused" ||
+	fail "$N: a token file it cannot create keeps the secret unused" "rc $rc $(cat "$T_TMP/err") $(sq "$DB" 'SELECT * FROM enrolments')"
+agent "$T_TMP/token"
+rc=$?
+[ "$rc" = 0 ] && [ -s "$T_TMP/token" ] && [ ! -e "$T_TMP/token.tmp" ] &&
+	[ "$(stat -c %a "$T_TMP/token")" = 600 ] && [ "$(sq "$DB" 'SELECT count(*) FROM agents')" = 1 ] &&
+	pass "$N: the same secret then registers, the token saved (mode 0600)" ||
+	fail "$N: the same secret then registers" "rc $rc $(cat "$T_TMP/err")"
+agent "$T_TMP/token2"
+rc=$?
+[ "$rc" = 1 ] && grep -q "HTTP 401: enrolment secret unknown, used or expired" "$T_TMP/err" &&
+	[ ! -e "$T_TMP/token2" ] && [ ! -e "$T_TMP/token2.tmp" ] &&
+	pass "$N: a used secret is refused with the manager's reason, no token file left" ||
+	fail "$N: a used secret is refused with the manager's reason" "rc $rc $(cat "$T_TMP/err")"
+hl_stop a
