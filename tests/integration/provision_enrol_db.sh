@@ -22,7 +22,7 @@ rc=$?
 	fail "$N: the default database is not created either" "rc $rc $(cat "$T_TMP/err")"
 
 DB=$T_TMP/poller.db
-"$SHELLY_TUI" --config "$CONF" --db "$DB" --list >/dev/null 2>&1 || { fail "$N: make a database"; exit 1; }
+"$SHELLY_TUI" --config "$CONF" --db "$DB" --poll-once >/dev/null 2>&1 || { fail "$N: make a database"; exit 1; }
 XDG_DATA_HOME=$T_TMP/xdg SHELLY_TUI_DB=$DB "$SHELLY_TUI" --config "$CONF" --agent-enrol \
 	>"$T_TMP/secret" 2>"$T_TMP/err"
 rc=$?
