@@ -9,7 +9,7 @@ tui() { "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" "$@"; }
 printf 'home-key-4711\n' >"$T_TMP/key"; chmod 600 "$T_TMP/key"
 printf 'tiny7\n' >"$T_TMP/badkey"; chmod 600 "$T_TMP/badkey"
 
-tui --list >/dev/null 2>&1 # --agent-enrol wants an existing database (the poller's)
+tui --poll-once >/dev/null 2>&1 # --agent-enrol wants an existing database (the poller's)
 s=$(tui --agent-enrol 2>/dev/null)
 if printf '%s' "$s" | grep -qE '^[0-9a-f]{48}$' && ! grep -qa "$s" "$DB"*; then
 	pass "--agent-enrol prints a secret the database does not hold"
