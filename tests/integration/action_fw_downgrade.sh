@@ -41,7 +41,7 @@ r0=$(dev_state 0 .reboots)
 ctl POST /devices/0/offer-update '{"stable":"2.0.1","beta":null}' >/dev/null
 "$SHELLY_TUI" --action fw_update "$HP" >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
 rebooted() { [ "$(dev_state 0 ".reboots > $r0")" = true ]; }
-[ $rc -eq 0 ] && grep -q 'update to the stable firmware started' "$T_TMP/o" && wait_for 10 rebooted &&
+[ $rc -eq 0 ] && grep -q 'update to the stable firmware started' "$T_TMP/o" && wait_for 30 rebooted &&
 	pass "$N: a newer stable is installed" ||
 	fail "$N: newer stable" "rc=$rc $(cat "$T_TMP/o" "$T_TMP/e") $(dev_state 0 '[.updates, .reboots] | tojson')"
 exit 0

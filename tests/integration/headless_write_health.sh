@@ -86,21 +86,21 @@ name_is() { [ "$(sq "$DB" "SELECT name FROM devices WHERE mac = '$M'")" = "$1" ]
 kept_is() { [ "$(sq "$DB" "SELECT value FROM settings WHERE key = 'device-name:$M'")" = "$1" ]; }
 renames() { sq "$DB" "SELECT group_concat(detail, '|') FROM (SELECT detail FROM events WHERE mac = '$M' AND kind = 'device_name_changed' ORDER BY id)"; }
 kind "OF name ON devices" settings "rename 'Hall lamp'"
-wait_for 10 name_is 'Hall lamp' && kept_is 'Hall lamp' && pass "$N: registry follows once the device record is written" ||
+wait_for 30 name_is 'Hall lamp' && kept_is 'Hall lamp' && pass "$N: registry follows once the device record is written" ||
 	fail "$N: follow after failure" "name '$(sq "$DB" "SELECT name FROM devices WHERE mac = '$M'")' kept '$(sq "$DB" "SELECT value FROM settings WHERE key = 'device-name:$M'")'"
 kind settings settings "rename 'Hall lamp 2'"
-wait_for 10 kept_is 'Hall lamp 2' && name_is 'Hall lamp 2' && pass "$N: the reported name is kept once settings are written" ||
+wait_for 30 kept_is 'Hall lamp 2' && name_is 'Hall lamp 2' && pass "$N: the reported name is kept once settings are written" ||
 	fail "$N: kept after failure" "$(sq "$DB" "SELECT * FROM settings")"
 both() { case $(renames) in *" -> 'Hall lamp', registry follows|'Hall lamp' -> 'Hall lamp 2', registry follows") true ;; *) false ;; esac; }
 # The events are written at the next flush; then no more come.
-wait_for 10 both && pass "$N: one event per rename ($(renames))" || fail "$N: rename events" "$(renames)"
+wait_for 30 both && pass "$N: one event per rename ($(renames))" || fail "$N: rename events" "$(renames)"
 # Several polls later (the last one written, so the events queued before it are too):
 p0=$(hl_metric a shelly_polls_total)
 polled() { [ "$(hl_metric a shelly_polls_total)" -ge $((p0 + 6)) ]; }
 wait_for 20 polled || fail "$N: polls go on" "$(hl_metric a shelly_polls_total) after $p0"
 t=$(now_ms)
 written() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE mac = '$M' AND ts > $t")" = 1 ]; }
-wait_for 10 written || fail "$N: written after" "$(sq "$DB" "SELECT ts FROM status WHERE mac = '$M'") <= $t"
+wait_for 30 written || fail "$N: written after" "$(sq "$DB" "SELECT ts FROM status WHERE mac = '$M'") <= $t"
 both && pass "$N: no event again at the next polls" || fail "$N: repeated events" "$(renames)"
 [ "$(grep -c 'store: database write failed: settings' "$(hl_err a)")" = 3 ] &&
 	[ "$(grep -c 'database writes work again (settings)' "$(hl_err a)")" = 3 ] &&

@@ -53,8 +53,12 @@ who=$(field agent)
 kill_ours -KILL "$AG1"
 wait "$AG1" 2>/dev/null
 : >"$T_TMP/release" # the stand-in's join returns; nobody reads it
-[ "$(field state)" = running ] && pass "$N: killed with SIGKILL in the middle of the task" ||
-	fail "$N: state after the kill" "$(tui --tasks)"
+# Still running, or already requeued when a loaded machine let its lease run out before this
+# look: either way the task was held by the killed agent; what matters is checked below.
+case $(field state) in
+running | queued) pass "$N: killed with SIGKILL in the middle of the task ($(field state))" ;;
+*) fail "$N: state after the kill" "$(tui --tasks)" ;;
+esac
 
 agent 2 &
 AG2=$!

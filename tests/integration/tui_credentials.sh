@@ -40,7 +40,7 @@ else
 	fail "$N: P asks again" "$(tui_why 'password for admin')"
 fi
 tui_type "$NEW"
-if tui_wait 10 'password for admin.*\*{11}' && ! grep -q "$NEW\|wrong-tofR" "$T_TMP/screen"; then
+if tui_wait 30 'password for admin.*\*{11}' && ! grep -q "$NEW\|wrong-tofR" "$T_TMP/screen"; then
 	pass "$N: the password is masked"
 else
 	fail "$N: masked" "$(cat "$T_TMP/screen")"

@@ -22,7 +22,7 @@ done
 M0=$(dv 0 MAC | tr A-F a-f)
 old=$(dv 0 ADDR)
 ctl POST /devices/0/move >/dev/null
-if wait_for 10 sh -c '[ "$(jq -r ".devices[0].addr" "$1")" != "$2" ]' sh "$SIM_MANIFEST" "$old"; then
+if wait_for 30 sh -c '[ "$(jq -r ".devices[0].addr" "$1")" != "$2" ]' sh "$SIM_MANIFEST" "$old"; then
 	new=$(mf '.devices[0].addr')
 else
 	fail "$N: sim move" "$(mf '.devices[0]')"
@@ -35,7 +35,7 @@ console_scan() {
 	tui_start 150 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
 	tui_wait 30 'fleet 2 ' || fail "$N: $1: start" "$(tui_why 'fleet 2')"
 	tui_keys F2
-	tui_wait 10 'Scan \(' || fail "$N: $1: scan prompt" "$(tui_why 'Scan')"
+	tui_wait 30 'Scan \(' || fail "$N: $1: scan prompt" "$(tui_why 'Scan')"
 	tui_type "$SIM_NET.0/24"
 	tui_keys Enter
 	tui_wait 120 'done: 254 probed / 254 addresses, 2 found' || fail "$N: $1: scan" "$(tui_why 'done: 254')"
@@ -49,13 +49,13 @@ else
 	fail "$N: moved row" "$(tui_why "MOVED $(dv 0 ID) $new from $old")"
 fi
 tui_keys Home a
-if tui_wait 30 "UPDATED +$(dv 0 ID)" && wait_for 10 sh -c '[ "$1" = "$2" ]' sh "$(host_of "$M0")" "$new"; then
+if tui_wait 30 "UPDATED +$(dv 0 ID)" && wait_for 30 sh -c '[ "$1" = "$2" ]' sh "$(host_of "$M0")" "$new"; then
 	pass "$N: a commits the move: the registry holds the new address"
 else
 	fail "$N: commit move" "host $(host_of "$M0") want $new $(tui_why "UPDATED")"
 fi
 tui_keys q
-tui_wait 10 'Devices' || fail "$N: back" "$(tui_why Devices)"
+tui_wait 30 'Devices' || fail "$N: back" "$(tui_why Devices)"
 tui_keys F10
 tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
 tui_stop
@@ -77,7 +77,7 @@ done
 reg=$(host_of "$M0")
 old=$(dv 0 ADDR)
 ctl POST /devices/0/move >/dev/null
-wait_for 10 sh -c '[ "$(jq -r ".devices[0].addr" "$1")" != "$2" ]' sh "$SIM_MANIFEST" "$old" || fail "$N: https move" "$(mf '.devices[0]')"
+wait_for 30 sh -c '[ "$(jq -r ".devices[0].addr" "$1")" != "$2" ]' sh "$SIM_MANIFEST" "$old" || fail "$N: https move" "$(mf '.devices[0]')"
 console_scan https
 tui_keys Home a
 if tui_wait 30 "HELD +$(dv 0 ID) .*mac_conflict" && [ "$(host_of "$M0")" = "$reg" ] && [ "$reg" = "$old" ]; then

@@ -8,11 +8,11 @@
 . tests/integration/lib_tui.sh
 
 N=tui_jobs
-tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm --drip-ms 3000
+tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm,gen2/plus-1pm --drip-ms 8000
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
 set poll-interval-gen2 60s
 set connect-timeout 5s
-set request-timeout 30s
+set request-timeout 120s
 CFG
 for k in 0 1 2 3; do
 	"$SHELLY_TUI" --add "$(dv $k HP)" --name "relay$k" -q >/dev/null 2>"$T_TMP/add.err" ||
@@ -61,7 +61,10 @@ fi
 tui_keys q
 tui_wait 20 'Devices' || fail "$N: back" "$(tui_why Devices)"
 
-# A second toggle, its view closed: q in the table asks, n keeps it, F10 asks, y quits.
+# A second toggle, its view closed: q in the table asks, n keeps it, F10 asks, y quits. The
+# relays now never answer (within the 120 s request timeout), so the actions are still running
+# however long a loaded machine takes over these keys.
+for k in 0 1 2 3; do set_fault $k noanswer >/dev/null; done
 toggle_closed
 tui_keys q
 if tui_wait 20 '4 actions still running: quit and cancel them\? \[y/N\]'; then

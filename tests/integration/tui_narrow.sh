@@ -26,7 +26,7 @@ else
 fi
 
 tui_keys F2
-tui_wait 10 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
+tui_wait 30 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
 tui_type "$SIM_NET.0/24"
 tui_keys Enter
 tui_wait 120 'done: 254 probed / 254 addresses, 2 found' || fail "$N: scan" "$(tui_why 'done: 254')"
