@@ -7,31 +7,33 @@
 . tests/integration/lib_headless.sh
 
 N=headless_signals
-# Even: Plus 1PM (gen2), odd: Plug S (gen1). 0-2 slow (an 8 s body), 3-7 healthy.
+# Even: Plus 1PM (gen2), odd: Plug S (gen1). 0-2 slow (a 20 s body), 3-7 healthy. The slow body
+# gives a loaded machine time to start the poller and look at /readyz before they answer.
 sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm,gen1/shelly-plug-s --count 8 --load 100 \
-	--drip-ms 8000
+	--drip-ms 20000
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
-hl_config "$CONF" 'set request-timeout 20s'
+hl_config "$CONF" 'set request-timeout 40s'
 hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
 for i in 0 1 2; do ctl POST /devices/$i/fault '{"fault":"slow"}' >/dev/null; done
 
 # --- readiness waits for the slow devices; SIGTERM while they are in flight ---
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
-c=$(hl_code a /readyz) b=$(hl_get a /readyz)
+# One request for the code and the text, so both describe the same moment.
+b=$(curl -s -m 5 -w ' %{http_code}' "http://127.0.0.1:$(hl_port a)/readyz") c=${b##* } b=${b% *}
 [ "$c" = 503 ] && echo "$b" | grep -qE '^not ready: [0-7] of 8 devices attempted' &&
 	pass "$N: /readyz 503 while slow devices were not attempted yet ($b)" || fail "$N: /readyz before all attempted" "$c $b"
 [ "$(hl_code a /healthz)" = 200 ] && pass "$N: /healthz 200 meanwhile" || fail "$N: /healthz" "$(hl_code a /healthz)"
-wait_for 30 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh "http://127.0.0.1:$(hl_port a)/readyz" &&
+wait_for 60 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200 ]' sh "http://127.0.0.1:$(hl_port a)/readyz" &&
 	pass "$N: /readyz 200 once the slow devices answered" || fail "$N: /readyz after slow" "$(hl_get a /readyz)"
 inflight() { v=$(hl_metric a shelly_http_requests_in_flight) && [ "${v:-0}" -ge 3 ]; }
-wait_for 10 inflight && pass "$N: slow polls in flight ($(hl_metric a shelly_http_requests_in_flight))" ||
+wait_for 40 inflight && pass "$N: slow polls in flight ($(hl_metric a shelly_http_requests_in_flight))" ||
 	fail "$N: slow polls in flight" "$(hl_metric a shelly_http_requests_in_flight)"
 inflight_sim() { [ "$(ctl GET /devices | jq '[.devices[0:3][].counters.in_flight] | add')" -ge 3 ]; }
-wait_for 5 inflight_sim || fail "$N: sim sees 3 requests in flight"
+wait_for 20 inflight_sim || fail "$N: sim sees 3 requests in flight"
 hl_stop a TERM 10
-# Not waiting for the in-flight polls: their bodies take 8 s and their timeout is 20 s.
-[ "$HL_RC" = 0 ] && [ "$HL_MS" -lt 8000 ] && pass "$N: SIGTERM mid-cycle exits 0 in ${HL_MS} ms (slow bodies take 8 s)" ||
+# Not waiting for the in-flight polls: their bodies take 20 s and their timeout is 40 s.
+[ "$HL_RC" = 0 ] && [ "$HL_MS" -lt 8000 ] && pass "$N: SIGTERM mid-cycle exits 0 in ${HL_MS} ms (slow bodies take 20 s)" ||
 	fail "$N: SIGTERM mid-cycle" "rc=$HL_RC after $HL_MS ms: $(tail -n 5 "$(hl_err a)")"
 grep -q 'stopping' "$(hl_err a)" && pass "$N: the log says it stops" || fail "$N: stop log" "$(tail -n 3 "$(hl_err a)")"
 r=$(sq "$DB" 'PRAGMA integrity_check')
@@ -58,7 +60,7 @@ requests_during() {
 n=$(requests_during 4 3 8)
 [ "$n" -ge 4 ] 2>/dev/null && pass "$N: gen2 device polled every 200 ms before SIGHUP ($n requests per 8 gen1 polls)" ||
 	fail "$N: gen2 rate before SIGHUP" "$n"
-hl_config "$CONF" 'set request-timeout 20s' 'set poll-interval-gen2 5s'
+hl_config "$CONF" 'set request-timeout 40s' 'set poll-interval-gen2 5s'
 kill -HUP "$(hl_pid b)"
 wait_for 5 grep -q 'reloaded' "$(hl_err b)" && pass "$N: SIGHUP: the log says reloaded" || fail "$N: SIGHUP log" "$(tail -n 3 "$(hl_err b)")"
 # The timer armed before the reload may fire once more (within 220 ms); then every 5 s.
