@@ -10,29 +10,38 @@
 
 #include "tui/textlines.h"
 
+/* One wrap and the lines it must give (NULL: only the count is checked). */
+struct wrap_case {
+	const char *in;
+	int width;
+	size_t n;
+	const char *want[4];
+};
+
+static const struct wrap_case wrap_cases[] = {
+    /* The last newline ends a line, it starts none. */
+    {"error: one two three four five six\nshort\n", 14, 4,
+     {"error: one two", "  three four", "  five six", "short"}},
+    /* A word longer than the width is cut at the width; UTF-8 counts characters. */
+    {"sha256//ABCDEFGHIJKLMNOP", 10, 3, {"sha256//AB", "  CDEFGHIJ", "  KLMNOP"}},
+    {"\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9", 8, 1, {NULL}},
+};
+
 static void
 test_wrap(void **state)
 {
 	struct textlines l = {NULL, 0};
 
 	(void)state;
-	textlines_add_wrapped(&l, "error: one two three four five six\nshort\n", 14);
-	assert_int_equal(l.n, 4); /* the last newline ends a line, it starts none */
-	assert_string_equal(l.v[0], "error: one two");
-	assert_string_equal(l.v[1], "  three four");
-	assert_string_equal(l.v[2], "  five six");
-	assert_string_equal(l.v[3], "short");
-	textlines_clear(&l);
-	/* A word longer than the width is cut at the width; UTF-8 counts characters. */
-	textlines_add_wrapped(&l, "sha256//ABCDEFGHIJKLMNOP", 10);
-	assert_int_equal(l.n, 3);
-	assert_string_equal(l.v[0], "sha256//AB");
-	assert_string_equal(l.v[1], "  CDEFGHIJ");
-	assert_string_equal(l.v[2], "  KLMNOP");
-	textlines_clear(&l);
-	textlines_add_wrapped(&l, "\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9", 8);
-	assert_int_equal(l.n, 1);
-	textlines_clear(&l);
+	for (size_t c = 0; c < sizeof wrap_cases / sizeof wrap_cases[0]; c++) {
+		const struct wrap_case *w = &wrap_cases[c];
+
+		textlines_add_wrapped(&l, w->in, w->width);
+		assert_int_equal(l.n, w->n);
+		for (size_t i = 0; i < w->n && w->want[i] != NULL; i++)
+			assert_string_equal(l.v[i], w->want[i]);
+		textlines_clear(&l);
+	}
 	/* Control characters from the firewall never pass. */
 	textlines_add_wrapped(&l, "a\033[2Jb", 80);
 	assert_int_equal(l.n, 1);
