@@ -21,7 +21,7 @@ struct wrap_case {
 static const struct wrap_case wrap_cases[] = {
     /* The last newline ends a line, it starts none. */
     {"error: one two three four five six\nshort\n", 14, 4,
-     {"error: one two", "  three four", "  five six", "short"}},
+        {"error: one two", "  three four", "  five six", "short"}},
     /* A word longer than the width is cut at the width; UTF-8 counts characters. */
     {"sha256//ABCDEFGHIJKLMNOP", 10, 3, {"sha256//AB", "  CDEFGHIJ", "  KLMNOP"}},
     {"\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9", 8, 1, {NULL}},
