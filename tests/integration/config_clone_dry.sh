@@ -5,10 +5,7 @@
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
 N=config_clone_dry
-if ! sim_start $N --models gen2/plus-1pm --count 2; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --models gen2/plus-1pm --count 2
 DB=$T_TMP/db
 : >"$T_TMP/config"
 tui() { "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --timeout 3 "$@"; }

@@ -6,10 +6,7 @@
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
 N=headless_reload_options
-if ! sim_start $N --models gen2/plus-1pm --count 1; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --models gen2/plus-1pm --count 1
 DB=$T_TMP/shelly.db
 CONF=$T_TMP/config
 hl_add "$DB" 0 || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }

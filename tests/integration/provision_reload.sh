@@ -10,10 +10,7 @@
 . tests/integration/lib_agentapi.sh
 N=provision_reload
 
-if ! sim_start $N --models gen2/plus-1pm --count 1; then
-	fail "$N: sim start" "$(cat "$SIM_ERR")"
-	exit 1
-fi
+sim_up $N --models gen2/plus-1pm --count 1
 DB=$T_TMP/db
 CONF=$T_TMP/config
 MAC=$(mac_of 0)
