@@ -81,6 +81,27 @@ assert_state(struct store *s, int64_t id, const char *state)
 	store_task_free(t);
 }
 
+/* The lease sweep at NOW ends N leases, and task ID is then in STATE. */
+static void
+expire_expect(struct store *s, int64_t now, int n, int64_t id, const char *state)
+{
+	char *cause = NULL;
+
+	assert_int_equal(taskq_expire(s, now, &cause), n);
+	assert_state(s, id, state);
+}
+
+/* AGENT claims a task at NOW with a 500 ms lease and gets one (SEC: its secrets). */
+static struct store_task *
+claim_ok(struct store *s, const char *agent, int64_t now, struct taskq_secrets *sec)
+{
+	struct store_task *t = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(taskq_claim(s, agent, now, 500, read_key_cb, &t, sec, &cause), 1);
+	return t;
+}
+
 static void
 test_transitions(void **state)
 {
@@ -315,27 +336,24 @@ static void
 test_lease_expiry(void **state)
 {
 	struct store *s = open_mem();
-	struct store_task *t = NULL;
+	struct store_task *t;
 	char *cause = NULL;
 	struct taskq_secrets sec;
 	int64_t id = add(s, "ShellyPlus1PM-A8032AB12345", NULL, 2);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	t = claim_ok(s, "ag-1", 1000, &sec);
 	assert_null(sec.key); /* open network */
 	store_task_free(t);
 	/* A heartbeat holds it; silence lets it go back to the queue. */
 	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, -1, 1400, 500, &cause), 0);
-	assert_int_equal(taskq_expire(s, 1600, &cause), 0);
-	assert_state(s, id, "claimed");
-	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
-	assert_state(s, id, "queued");
+	expire_expect(s, 1600, 0, id, "claimed");
+	expire_expect(s, 1901, 1, id, "queued");
 	/* The second agent gets it (attempt 2); when it goes silent too, no attempts remain. */
-	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	t = claim_ok(s, "ag-2", 2000, &sec);
 	assert_int_equal(t->attempts, 2);
 	store_task_free(t);
-	assert_int_equal(taskq_expire(s, 2501, &cause), 1);
-	assert_state(s, id, "failed");
+	expire_expect(s, 2501, 1, id, "failed");
 	store_free(s);
 }
 
@@ -348,24 +366,21 @@ static void
 test_restarted_agent(void **state)
 {
 	struct store *s = open_mem();
-	struct store_task *t = NULL;
+	struct store_task *t;
 	char *cause = NULL;
 	struct taskq_secrets sec;
 	int64_t id = add(s, "ShellyPlus1PM-A8032AB12346", NULL, 3);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
-	store_task_free(t);
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
 	/* working on it: the heartbeat names it, the lease follows */
 	assert_int_equal(taskq_heartbeat(s, "ag-1", &id, 1, 1400, 500, &cause), 0);
-	assert_int_equal(taskq_expire(s, 1800, &cause), 0);
-	assert_state(s, id, "claimed");
+	expire_expect(s, 1800, 0, id, "claimed");
 	/* restarted: heartbeats name no task, the lease is not renewed */
 	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1800, 500, &cause), 0);
 	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1850, 500, &cause), 0);
-	assert_int_equal(taskq_expire(s, 1901, &cause), 1);
-	assert_state(s, id, "queued");
-	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	expire_expect(s, 1901, 1, id, "queued");
+	t = claim_ok(s, "ag-1", 2000, &sec);
 	assert_int_equal(t->id, id);
 	assert_int_equal(t->attempts, 2);
 	store_task_free(t);
