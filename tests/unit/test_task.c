@@ -91,6 +91,15 @@ expire_expect(struct store *s, int64_t now, int n, int64_t id, const char *state
 	assert_state(s, id, state);
 }
 
+/* AGENT's heartbeat at NOW (a 500 ms lease) naming the N tasks at IDS succeeds. */
+static void
+beat(struct store *s, const char *agent, const int64_t *ids, int n, int64_t now)
+{
+	char *cause = NULL;
+
+	assert_int_equal(taskq_heartbeat(s, agent, ids, n, now, 500, &cause), 0);
+}
+
 /* AGENT claims a task at NOW with a 500 ms lease and gets one (SEC: its secrets). */
 static struct store_task *
 claim_ok(struct store *s, const char *agent, int64_t now, struct taskq_secrets *sec)
@@ -337,7 +346,6 @@ test_lease_expiry(void **state)
 {
 	struct store *s = open_mem();
 	struct store_task *t;
-	char *cause = NULL;
 	struct taskq_secrets sec;
 	int64_t id = add(s, "ShellyPlus1PM-A8032AB12345", NULL, 2);
 
@@ -346,7 +354,7 @@ test_lease_expiry(void **state)
 	assert_null(sec.key); /* open network */
 	store_task_free(t);
 	/* A heartbeat holds it; silence lets it go back to the queue. */
-	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, -1, 1400, 500, &cause), 0);
+	beat(s, "ag-1", NULL, -1, 1400);
 	expire_expect(s, 1600, 0, id, "claimed");
 	expire_expect(s, 1901, 1, id, "queued");
 	/* The second agent gets it (attempt 2); when it goes silent too, no attempts remain. */
@@ -367,18 +375,17 @@ test_restarted_agent(void **state)
 {
 	struct store *s = open_mem();
 	struct store_task *t;
-	char *cause = NULL;
 	struct taskq_secrets sec;
 	int64_t id = add(s, "ShellyPlus1PM-A8032AB12346", NULL, 3);
 
 	(void)state;
 	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
 	/* working on it: the heartbeat names it, the lease follows */
-	assert_int_equal(taskq_heartbeat(s, "ag-1", &id, 1, 1400, 500, &cause), 0);
+	beat(s, "ag-1", &id, 1, 1400);
 	expire_expect(s, 1800, 0, id, "claimed");
 	/* restarted: heartbeats name no task, the lease is not renewed */
-	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1800, 500, &cause), 0);
-	assert_int_equal(taskq_heartbeat(s, "ag-1", NULL, 0, 1850, 500, &cause), 0);
+	beat(s, "ag-1", NULL, 0, 1800);
+	beat(s, "ag-1", NULL, 0, 1850);
 	expire_expect(s, 1901, 1, id, "queued");
 	t = claim_ok(s, "ag-1", 2000, &sec);
 	assert_int_equal(t->id, id);
