@@ -149,3 +149,42 @@ tui_import() {
 	tui_type "$1"
 	tui_keys Enter m
 }
+
+# tui_step SECS RE TAG: waits up to SECS for RE on the pane; when it does not show, fails TAG
+# with the pane (the test goes on, as after any check).
+tui_step() { tui_wait "$1" "$2" || fail "${N:-$(basename "$0" .sh)}: $3" "$(tui_why "$2")"; }
+
+# tui_expect SECS RE TAG WHAT [ALSO]: passes WHAT when RE shows on the pane within SECS (and the
+# ERE ALSO is on that same pane), else fails TAG with the pane.
+tui_expect() {
+	if tui_wait "$1" "$2" && grep -Eq -- "${5:-}" "$T_TMP/screen"; then
+		pass "${N:-$(basename "$0" .sh)}: $4"
+	else
+		fail "${N:-$(basename "$0" .sh)}: $3" "$(tui_why "$2")"
+	fi
+}
+
+# tui_discover_config LINE...: the configuration of a console that scans the sim: the LINEs,
+# the sim's port as the discovery port, a 10 s probe timeout and no mDNS.
+tui_discover_config() {
+	printf '%s\n' "$@" "set discover-port $SIM_PORT" 'set discover-timeout 10s' 'set discover-mdns off' \
+		>"$XDG_CONFIG_HOME/shelly-tui/config"
+}
+
+# tui_add_plain K...: registers the sim's devices K... by address, with no name of their own.
+tui_add_plain() {
+	for _k; do
+		"$SHELLY_TUI" --add "$(dv "$_k" HP)" -q >/dev/null 2>"$T_TMP/add.err" ||
+			fail "${N:-$(basename "$0" .sh)}: add $_k" "$(cat "$T_TMP/add.err")"
+	done
+}
+
+# tui_scan RANGE FOUND [WHAT]: a scan of RANGE (a /24) typed at the F2 prompt, waited for until
+# it has probed all 254 addresses and found FOUND devices.
+tui_scan() {
+	tui_keys F2
+	tui_step 30 'Scan \(' "${3:+$3: }scan prompt"
+	tui_type "$1"
+	tui_keys Enter
+	tui_step 120 "done: 254 probed / 254 addresses, $2 found" "${3:+$3: }scan"
+}

@@ -20,25 +20,17 @@ NEW=tofR-N3w-pw
 ctl POST /devices/0/auth "{\"enable\":true,\"password\":\"$NEW\"}" >/dev/null
 
 tui_start 140 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 60 'locked .*auth' || fail "$N: the stored password is refused" "$(tui_why 'locked auth')"
+tui_step 60 'locked .*auth' "the stored password is refused"
 before=$(dev_state 0 '.switches[0].on')
 tui_keys Enter
-tui_wait 20 'locked' || fail "$N: detail" "$(tui_why locked)"
+tui_step 20 'locked' "detail"
 tui_keys P
-if tui_wait 60 'password for admin'; then
-	pass "$N: P asks for the password when the stored one is refused"
-else
-	fail "$N: P prompt" "$(tui_why 'password for admin')"
-fi
+tui_expect 60 'password for admin' "P prompt" "P asks for the password when the stored one is refused"
 tui_type "wrong-tofR"
 tui_keys Enter
-tui_wait 60 'credentials: ' || fail "$N: wrong password reported" "$(tui_why 'credentials: ')"
+tui_step 60 'credentials: ' "wrong password reported"
 tui_keys P
-if tui_wait 60 'password for admin'; then
-	pass "$N: after a wrong answer, P asks again"
-else
-	fail "$N: P asks again" "$(tui_why 'password for admin')"
-fi
+tui_expect 60 'password for admin' "P asks again" "after a wrong answer, P asks again"
 tui_type "$NEW"
 if tui_wait 30 'password for admin.*\*{11}' && ! grep -q "$NEW\|wrong-tofR" "$T_TMP/screen"; then
 	pass "$N: the password is masked"
@@ -46,11 +38,7 @@ else
 	fail "$N: masked" "$(cat "$T_TMP/screen")"
 fi
 tui_keys Enter
-if tui_wait 60 'credentials: ok: the password works and is stored'; then
-	pass "$N: the password that works is stored"
-else
-	fail "$N: stored" "$(tui_why 'password works')"
-fi
+tui_expect 60 'credentials: ok: the password works and is stored' "stored" "the password that works is stored"
 tui_keys q
 if tui_wait 60 'locked .*online' && [ "$(dev_state 0 '.switches[0].on')" = "$before" ] &&
 	[ "$(dev_state 0 '.counters.by_path["/rpc/Shell.Reboot"] // 0')" = 0 ]; then
@@ -59,4 +47,4 @@ else
 	fail "$N: online" "switch $before -> $(dev_state 0 '.switches[0].on') $(tui_why 'locked online')"
 fi
 tui_keys F10
-tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "quit"

@@ -50,17 +50,11 @@ printf '\n[devices.000000000004]\nid = "shellyplus1-000000000004"\nname = "dev4"
 	"$NET" "$T_TMP/pw" >>"$T_TMP/work/in.toml"
 cred4() { sqlite3 "$DB" "select ifnull(cred_ref, 'none') from devices where mac = '000000000004'"; }
 tui_import in.toml
-if tui_wait 10 'h hold back  t take \(asks again\)  other key cancels: 1 device \(first 000000000004\) names password files \(file:PATH\)'; then
-	pass "$N: before the dry run the console says a password file is named and asks"
-else
-	fail "$N: held question" "$(tui_why 'names password files')"
-fi
+tui_expect 10 'h hold back  t take \(asks again\)  other key cancels: 1 device \(first 000000000004\) names password files \(file:PATH\)' \
+	"held question" "before the dry run the console says a password file is named and asks"
 tui_keys h
-if tui_wait 10 'Dry run \(toml\): add 1, update 0, remove 0 devices \(3 unchanged\); .*1 password file held back\. Apply\?'; then
-	pass "$N: h: the dry run counts what applying writes and says it is held back"
-else
-	fail "$N: held dry run" "$(tui_why 'held back. Apply')"
-fi
+tui_expect 10 'Dry run \(toml\): add 1, update 0, remove 0 devices \(3 unchanged\); .*1 password file held back\. Apply\?' \
+	"held dry run" "h: the dry run counts what applying writes and says it is held back"
 tui_keys y
 if tui_wait 10 'imported in\.toml \(toml\): 4 devices .*password files \(file:PATH\) of 1 device held back, first 000000000004' &&
 	[ "$(cred4)" = none ]; then
@@ -71,13 +65,10 @@ fi
 
 # Taking them needs a second yes; no there imports nothing.
 tui_import in.toml
-tui_wait 10 'names password files' || fail "$N: held question again" "$(tui_why 'names password files')"
+tui_step 10 'names password files' "held question again"
 tui_keys t
-if tui_wait 10 'send them to the hosts the import file names\. Take them\? \[y/N\]'; then
-	pass "$N: t asks again, saying where the files go"
-else
-	fail "$N: second question" "$(tui_why 'Take them')"
-fi
+tui_expect 10 'send them to the hosts the import file names\. Take them\? \[y/N\]' \
+	"second question" "t asks again, saying where the files go"
 tui_keys n
 if tui_wait 10 'nothing imported' && [ "$(cred4)" = none ]; then
 	pass "$N: no at the second question imports nothing"
@@ -85,15 +76,12 @@ else
 	fail "$N: refused take" "$(tui_why 'nothing imported') cred=$(cred4)"
 fi
 tui_import in.toml
-tui_wait 10 'names password files' || fail "$N: held question, third" "$(tui_why 'names password files')"
+tui_step 10 'names password files' "held question, third"
 tui_keys t
-tui_wait 10 'Take them\? \[y/N\]' || fail "$N: second question again" "$(tui_why 'Take them')"
+tui_step 10 'Take them\? \[y/N\]' "second question again"
 tui_keys y
-if tui_wait 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(3 unchanged\); .*password files taken\. Apply\?'; then
-	pass "$N: taken: the dry run counts again, the device's credentials change"
-else
-	fail "$N: taken dry run" "$(tui_why 'password files taken')"
-fi
+tui_expect 10 'Dry run \(toml\): add 0, update 1, remove 0 devices \(3 unchanged\); .*password files taken\. Apply\?' \
+	"taken dry run" "taken: the dry run counts again, the device's credentials change"
 tui_keys y
 if tui_wait 10 'imported in\.toml \(toml\): 4 devices' && [ "$(cred4)" = "file:$T_TMP/pw" ] &&
 	! grep -q 'held back' "$T_TMP/screen"; then
@@ -102,4 +90,4 @@ else
 	fail "$N: taken import" "$(tui_why 'imported in.toml') cred=$(cred4)"
 fi
 tui_keys q
-tui_wait 20 'RESTORED rc=0' || fail "$N: q" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "q"

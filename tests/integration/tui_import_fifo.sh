@@ -20,23 +20,15 @@ else
 fi
 
 tui_start 120 30 "XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-tui_wait 30 'fleet 0' || fail "$N: start" "$(tui_why 'fleet 0')"
+tui_step 30 'fleet 0' "start"
 tui_type ":import $FIFO"
 tui_keys Enter
-if tui_wait 20 'not a regular file'; then
-	pass "$N: :import of a FIFO is refused with why"
-else
-	fail "$N: :import FIFO" "$(tui_why 'not a regular file')"
-fi
+tui_expect 20 'not a regular file' ":import FIFO" ":import of a FIFO is refused with why"
 tui_keys F1
-if tui_wait 20 'Help - keys of every view'; then pass "$N: the console still answers keys"; else fail "$N: console frozen" "$(tui_why Help)"; fi
+tui_expect 20 'Help - keys of every view' "console frozen" "the console still answers keys"
 tui_keys q
 tui_type ":theme $FIFO"
 tui_keys Enter
-if tui_wait 20 "theme '$FIFO' not found"; then
-	pass "$N: a FIFO as a theme file is refused"
-else
-	fail "$N: :theme FIFO" "$(tui_why 'theme error')"
-fi
+tui_expect 20 "theme '$FIFO' not found" ":theme FIFO" "a FIFO as a theme file is refused"
 tui_keys F10
-tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "quit"

@@ -14,10 +14,7 @@ set poll-interval-gen2 60s
 set connect-timeout 5s
 set request-timeout 120s
 CFG
-for k in 0 1 2 3; do
-	"$SHELLY_TUI" --add "$(dv $k HP)" --name "relay$k" -q >/dev/null 2>"$T_TMP/add.err" ||
-		fail "$N: add relay$k" "$(cat "$T_TMP/add.err")"
-done
+for k in 0 1 2 3; do tui_add $k "relay$k"; done
 
 tui_start 160 40 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
 tui_wait 60 'fleet 4 +online 4' || { fail "$N: fleet online" "$(tui_why 'online 4')"; exit 1; }
@@ -30,13 +27,13 @@ all_flipped() { _now=$(states); for k in 1 2 3 4; do [ "$(echo "$_now" | cut -d'
 # toggle_closed: a bulk toggle of the marked relays, its results view closed (q) while it runs.
 toggle_closed() {
 	tui_keys b
-	tui_wait 20 't  toggle' || fail "$N: bulk menu" "$(tui_why 't  toggle')"
+	tui_step 20 't  toggle' "bulk menu"
 	tui_keys t
-	tui_wait 20 'Toggle output 0 of 4 devices\? \[y/N\]' || fail "$N: confirmation" "$(tui_why 'Toggle output 0 of 4')"
+	tui_step 20 'Toggle output 0 of 4 devices\? \[y/N\]' "confirmation"
 	tui_keys y
-	tui_wait 20 'running .* 0/4' || fail "$N: running" "$(tui_why 'running 0/4')"
+	tui_step 20 'running .* 0/4' "running"
 	tui_keys q
-	tui_wait 20 'Devices' || fail "$N: back to the table" "$(tui_why Devices)"
+	tui_step 20 'Devices' "back to the table"
 }
 
 before=$(states)
@@ -47,19 +44,12 @@ if wait_for 60 all_flipped "$before"; then
 else
 	fail "$N: the closed view's action" "before: $before after: $(states)"
 fi
-if tui_wait 60 'Toggle output 0 of 4 devices: 4 ok, 0 failed \(L shows the results\)'; then
-	pass "$N: the status line reports the end of the action whose view was closed"
-else
-	fail "$N: end reported" "$(tui_why '4 ok, 0 failed (L shows')"
-fi
+tui_expect 60 'Toggle output 0 of 4 devices: 4 ok, 0 failed \(L shows the results\)' \
+	"end reported" "the status line reports the end of the action whose view was closed"
 tui_keys L
-if tui_wait 20 'done: 4 ok, 0 failed' && grep -Eq 'OK +relay0 ' "$T_TMP/screen"; then
-	pass "$N: L shows the closed action's results again"
-else
-	fail "$N: L" "$(tui_why 'done: 4 ok')"
-fi
+tui_expect 20 'done: 4 ok, 0 failed' "L" "L shows the closed action's results again" 'OK +relay0 '
 tui_keys q
-tui_wait 20 'Devices' || fail "$N: back" "$(tui_why Devices)"
+tui_step 20 'Devices' "back"
 
 # A second toggle, its view closed: q in the table asks, n keeps it, F10 asks, y quits. The
 # relays now never answer (within the 120 s request timeout), so the actions are still running
@@ -67,18 +57,11 @@ tui_wait 20 'Devices' || fail "$N: back" "$(tui_why Devices)"
 for k in 0 1 2 3; do set_fault $k noanswer >/dev/null; done
 toggle_closed
 tui_keys q
-if tui_wait 20 '4 actions still running: quit and cancel them\? \[y/N\]'; then
-	pass "$N: q with actions running asks before quitting"
-else
-	fail "$N: q asks" "$(tui_why '4 actions still running')"
-fi
+tui_expect 20 '4 actions still running: quit and cancel them\? \[y/N\]' \
+	"q asks" "q with actions running asks before quitting"
 tui_keys n
-if tui_wait 20 'not quit: the actions run on' && grep -q 'Devices' "$T_TMP/screen"; then
-	pass "$N: n keeps the console and the actions"
-else
-	fail "$N: n" "$(tui_why 'not quit')"
-fi
+tui_expect 20 'not quit: the actions run on' "n" "n keeps the console and the actions" 'Devices'
 tui_keys F10
-tui_wait 20 'still running: quit and cancel' || fail "$N: F10 asks" "$(tui_why 'still running: quit')"
+tui_step 20 'still running: quit and cancel' "F10 asks"
 tui_keys y
-if tui_wait 30 'RESTORED rc=0'; then pass "$N: y quits and restores the terminal"; else fail "$N: y quits" "$(tui_why RESTORED)"; fi
+tui_expect 30 'RESTORED rc=0' "y quits" "y quits and restores the terminal"

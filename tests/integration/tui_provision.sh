@@ -46,23 +46,23 @@ first=$(grep -n -E '(shelly1-A1B2C3|ShellyPlus1PM-A8032AB12345) +agent' "$T_TMP/
 tui_keys Space
 tui_wait 5 'marked 1' && tui_wait 5 '\* shelly1-A1B2C3' || fail "$N: Space marks" "$(tui_why 'marked 1')"
 tui_keys p
-tui_wait 5 'Network \(SSID\)' || fail "$N: p asks the network" "$(tui_why 'Network')"
+tui_step 5 'Network \(SSID\)' "p asks the network"
 tui_type home
 tui_keys Enter
-tui_wait 5 'File with the WiFi key' || fail "$N: asks the key file" "$(tui_why 'File with the WiFi key')"
+tui_step 5 'File with the WiFi key' "asks the key file"
 tui_type "$T_TMP/key"
 tui_keys Enter
-tui_wait 5 'Template' || fail "$N: asks the template" "$(tui_why 'Template')"
+tui_step 5 'Template' "asks the template"
 tui_keys Enter
-tui_wait 5 'Device name' || fail "$N: asks the device name (one device)" "$(tui_why 'Device name')"
+tui_step 5 'Device name' "asks the device name (one device)"
 tui_type 'Kitchen Plug'
 tui_keys Enter
-tui_wait 5 "File with the device's new password" || fail "$N: asks the password file" "$(tui_why 'password')"
+tui_step 5 "File with the device's new password" "asks the password file"
 tui_type "$T_TMP/pass"
 tui_keys Enter
-tui_wait 5 'access point off afterwards' || fail "$N: asks about the AP" "$(tui_why 'access point off')"
+tui_step 5 'access point off afterwards' "asks about the AP"
 tui_keys y
-tui_wait 10 '1 task\(s\) queued for home' || fail "$N: queued message" "$(tui_why 'queued for home')"
+tui_step 10 '1 task\(s\) queued for home' "queued message"
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json >"$T_TMP/tasks.json"
 if [ "$(jq -r '.tasks | length' "$T_TMP/tasks.json")" = 1 ] &&
 	[ "$(jq -r '.tasks[0].target' "$T_TMP/tasks.json")" = shelly1-A1B2C3 ] &&
@@ -99,11 +99,11 @@ if grep -q -e "$KEY" -e "$PASS" "$T_TMP/screen"; then fail "$N: the secrets neve
 # c cancels a task: the newest one still open is offered, n keeps it, y cancels it.
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --provision ShellyPlus1PM-A8032AB12345 --network home >/dev/null
 ID2=$("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq -r '.tasks[] | select(.state == "queued") | .id')
-tui_wait 10 "queued +ShellyPlus1PM-A8032AB12345" || fail "$N: the second task shows" "$(tui_why 'queued +ShellyPlus1PM')"
+tui_step 10 "queued +ShellyPlus1PM-A8032AB12345" "the second task shows"
 tui_keys c
-tui_wait 5 "Cancel task \\(id\\): *$ID2" || fail "$N: c offers the open task" "$(tui_why "Cancel task \\(id\\): *$ID2")"
+tui_step 5 "Cancel task \\(id\\): *$ID2" "c offers the open task"
 tui_keys Enter
-tui_wait 5 "Cancel task $ID2 \\(ShellyPlus1PM-A8032AB12345, queued\\)\\? \\[y/N\\]" || fail "$N: c asks first" "$(tui_why 'Cancel task')"
+tui_step 5 "Cancel task $ID2 \\(ShellyPlus1PM-A8032AB12345, queued\\)\\? \\[y/N\\]" "c asks first"
 tui_keys n
 tui_wait_not 5 'Cancel task .*y/N' || fail "$N: n closes the question" "$(tui_why 'no question')"
 state2() { "$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq -r ".tasks[] | select(.id == $ID2) | .state"; }
@@ -118,5 +118,5 @@ else
 fi
 tui_keys q
 tui_keys q
-tui_wait 10 'RESTORED rc=0' || fail "$N: console exit" "$(tui_why 'RESTORED')"
+tui_step 10 'RESTORED rc=0' "console exit"
 hl_stop a
