@@ -11,19 +11,9 @@
 N=tui_discover
 tui_sim_start $N --models gen1/shelly-1,gen2/plus-1pm,gen3/1pm-gen3,gen4/1pm-mini-gen4,gen2/plus-2pm,gen2/plus-plug-it
 NDEV=$(mf '.devices | length')
-mkdir -p "$XDG_CONFIG_HOME/shelly-tui"
-cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
-set poll-interval-gen1 1h
-set poll-interval-gen2 1h
-set discover-port $SIM_PORT
-set discover-timeout 10s
-set discover-mdns off
-CFG
+tui_discover_config 'set poll-interval-gen1 1h' 'set poll-interval-gen2 1h'
 # Two devices are registered before the scan.
-for k in 0 1; do
-	"$SHELLY_TUI" --add "$(dv $k HP)" -q >/dev/null 2>"$T_TMP/add.err" ||
-		fail "$N: add $k" "$(cat "$T_TMP/add.err")"
-done
+tui_add_plain 0 1
 registered() { "$SHELLY_TUI" --list --json 2>/dev/null | jq -r '.devices[].id' | sort; }
 # The found rows on screen, one per line, blanks squeezed: STATE ID MODEL gen G ADDR:PORT.
 rows() { grep -E '^│ (NEW|known|ignored|ADDED|FAILED) ' "$T_TMP/screen" | sed 's/^│ //; s/ *│$//' | tr -s ' '; }

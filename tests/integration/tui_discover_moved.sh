@@ -9,16 +9,8 @@
 
 N=tui_discover_moved
 tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm
-cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
-set poll-interval-gen2 1h
-set discover-port $SIM_PORT
-set discover-timeout 10s
-set discover-mdns off
-CFG
-for k in 0 1; do
-	"$SHELLY_TUI" --add "$(dv $k HP)" -q >/dev/null 2>"$T_TMP/add.err" ||
-		fail "$N: add $k" "$(cat "$T_TMP/add.err")"
-done
+tui_discover_config 'set poll-interval-gen2 1h'
+tui_add_plain 0 1
 M0=$(dv 0 MAC | tr A-F a-f)
 old=$(dv 0 ADDR)
 ctl POST /devices/0/move >/dev/null
@@ -33,12 +25,8 @@ host_of() { "$SHELLY_TUI" --list --json 2>/dev/null | jq -r --arg m "$1" '.devic
 # console_scan WHAT: starts the console and scans the sim's /24 from it (F2).
 console_scan() {
 	tui_start 150 30 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
-	tui_wait 30 'fleet 2 ' || fail "$N: $1: start" "$(tui_why 'fleet 2')"
-	tui_keys F2
-	tui_wait 30 'Scan \(' || fail "$N: $1: scan prompt" "$(tui_why 'Scan')"
-	tui_type "$SIM_NET.0/24"
-	tui_keys Enter
-	tui_wait 120 'done: 254 probed / 254 addresses, 2 found' || fail "$N: $1: scan" "$(tui_why 'done: 254')"
+	tui_step 30 'fleet 2 ' "$1: start"
+	tui_scan "$SIM_NET.0/24" 2 "$1"
 }
 
 console_scan http
@@ -55,9 +43,9 @@ else
 	fail "$N: commit move" "host $(host_of "$M0") want $new $(tui_why "UPDATED")"
 fi
 tui_keys q
-tui_wait 30 'Devices' || fail "$N: back" "$(tui_why Devices)"
+tui_step 30 'Devices' "back"
 tui_keys F10
-tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "quit"
 tui_stop
 
 # The same MAC over HTTPS with a password and a pinned key: the sim moves it and gives it a
@@ -86,4 +74,4 @@ else
 	fail "$N: held" "host $(host_of "$M0") registered $reg $(tui_why "HELD $(dv 0 ID)")"
 fi
 tui_keys F10
-tui_wait 20 'RESTORED rc=0' || fail "$N: quit again" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "quit again"

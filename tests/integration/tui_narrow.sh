@@ -7,15 +7,8 @@
 
 N=tui_narrow
 tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm
-cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
-set poll-interval-gen2 1h
-set connect-timeout 5s
-set request-timeout 5s
-set discover-port $SIM_PORT
-set discover-timeout 10s
-set discover-mdns off
-CFG
-"$SHELLY_TUI" --add "$(dv 0 HP)" --name relay -q >/dev/null 2>"$T_TMP/add.err" || fail "$N: add" "$(cat "$T_TMP/add.err")"
+tui_discover_config 'set poll-interval-gen2 1h' 'set connect-timeout 5s' 'set request-timeout 5s'
+tui_add 0 relay
 
 tui_start 80 24 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
 tui_wait 60 'fleet 1 ' && tui_wait 20 ' relay ' || fail "$N: start" "$(tui_why 'fleet 1, relay')"
@@ -25,11 +18,7 @@ else
 	fail "$N: F-key bar" "$(tail -n 1 "$T_TMP/screen")"
 fi
 
-tui_keys F2
-tui_wait 30 'Scan \(' || fail "$N: scan prompt" "$(tui_why 'Scan')"
-tui_type "$SIM_NET.0/24"
-tui_keys Enter
-tui_wait 120 'done: 254 probed / 254 addresses, 2 found' || fail "$N: scan" "$(tui_why 'done: 254')"
+tui_scan "$SIM_NET.0/24" 2
 if grep -q " $(dv 1 ADDR):$SIM_PORT" "$T_TMP/screen" && grep -q " $(dv 0 ADDR):$SIM_PORT" "$T_TMP/screen"; then
 	pass "$N: the discovery view shows each found device's whole address"
 else
@@ -41,9 +30,9 @@ tui_keys q
 # the line leaves; the selected result shows it whole.
 set_fault 0 closed >/dev/null
 tui_keys a b
-tui_wait 20 't  toggle' || fail "$N: bulk menu" "$(tui_why 't  toggle')"
+tui_step 20 't  toggle' "bulk menu"
 tui_keys t
-tui_wait 20 '\[y/N\]' || fail "$N: confirmation" "$(tui_why '[y/N]')"
+tui_step 20 '\[y/N\]' "confirmation"
 tui_keys y
 if tui_wait 60 'done: 0 ok, 1 failed' && grep -q '│ relay: failed: refused: ' "$T_TMP/screen" &&
 	grep -q "connect to server" "$T_TMP/screen"; then
@@ -52,4 +41,4 @@ else
 	fail "$N: reason" "$(tui_why 'relay: failed: refused: ... connect to server')"
 fi
 tui_keys F10
-tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why RESTORED)"
+tui_step 20 'RESTORED rc=0' "quit"
