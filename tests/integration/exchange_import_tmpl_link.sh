@@ -2,8 +2,8 @@
 # --import writes templates as --export -o writes its file: a template whose path in the
 # templates directory is a symbolic link gets the new text in the link's target and the link
 # stays (it was replaced by a regular file, the target keeping the old text); a link to a
-# missing file is refused before the database changes. Everything lives in the test's own
-# directory.
+# missing file is refused before the database changes. --backup-db follows a link the same
+# way. Everything lives in the test's own directory.
 . tests/lib.sh
 . tests/integration/lib_exchange.sh
 
@@ -42,5 +42,23 @@ if [ "$rc" != 0 ] && grep -q 'symbolic link to a missing file' "$T_TMP/out" &&
 	pass "$N: a template link to a missing file is refused, nothing imported"
 else
 	fail "$N: dangling template link" "rc=$rc $(cat "$T_TMP/out")"
+fi
+# --backup-db onto a link: the target becomes the copy, the link stays; a FIFO is refused
+echo old >"$T_TMP/kept/backup.db"
+ln -s kept/backup.db "$T_TMP/backup.db"
+if tui "$DB" --backup-db "$T_TMP/backup.db" >"$T_TMP/out" 2>&1 && [ -L "$T_TMP/backup.db" ] &&
+	[ "$(sqlite3 "$T_TMP/kept/backup.db" 'SELECT count(*) FROM devices')" = \
+		"$(sqlite3 "$DB" 'SELECT count(*) FROM devices')" ] &&
+	! ls -A "$T_TMP" "$T_TMP/kept" | grep -q 'backup\.db\.tmp'; then
+	pass "$N: --backup-db through a symbolic link fills its target, keeps the link"
+else
+	fail "$N: backup link" "$(ls -la "$T_TMP" "$T_TMP/kept"; cat "$T_TMP/out")"
+fi
+mkfifo "$T_TMP/backup.fifo"
+if ! tui "$DB" --backup-db "$T_TMP/backup.fifo" >"$T_TMP/out" 2>&1 && [ -p "$T_TMP/backup.fifo" ] &&
+	grep -q 'not a regular file' "$T_TMP/out"; then
+	pass "$N: --backup-db onto a FIFO is refused, the FIFO kept"
+else
+	fail "$N: backup FIFO" "$(ls -la "$T_TMP"; cat "$T_TMP/out")"
 fi
 exit 0
