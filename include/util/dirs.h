@@ -3,7 +3,8 @@
 
 /*
  * Creating directories: the one "mkdir -p" of the program (the database's directory, the
- * templates directory, the files an import restores). New directories get mode 0700.
+ * templates directory, the files an import restores). New directories get mode 0700. And the
+ * one answer to "which file does writing to this path replace".
  */
 
 /*
@@ -17,5 +18,13 @@ int dirs_make(const char *dir, char **cause);
 char *dirs_home(void);
 /* dirs_make of the directory part of path (nothing when path has no '/' after its start). */
 int dirs_make_parents(const char *path, char **cause);
+/*
+ * The file a writer replaces for path (caller frees): path itself (also when it does not exist
+ * yet), or the file a symbolic link at path leads to, so the link survives and its target gets
+ * the new content. NULL with *st filled and *cause NULL when path exists but is not a regular
+ * file (a FIFO, device, directory); NULL with *cause on error (a link to a missing file).
+ */
+struct stat;
+char *dirs_file_target(const char *path, struct stat *st, char **cause);
 
 #endif

@@ -13,6 +13,7 @@
 #include "provision/taskq.h"
 #include "shelly/client.h"
 #include "shelly/sta.h"
+#include "util/dirs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define AGENT_TOKEN_MAX 128
@@ -210,19 +212,31 @@ read_small_file(const char *path, char *buf, size_t size, char **cause)
 /*
  * The token file is made (empty, mode 0600, as PATH.tmp beside it) before the one-time
  * enrolment secret is spent: an agent that could not keep its token would have used the
- * secret for nothing. Returns the open descriptor with *tmp (caller frees), or -1 with *cause.
+ * secret for nothing. PATH is the token file, or the target of a symbolic link there (kept,
+ * as --export -o keeps it). Returns the open descriptor with *target and *tmp (caller frees
+ * both), or -1 with *cause.
  */
 static int
-token_file_open(const char *path, char **tmp, char **cause)
+token_file_open(const char *path, char **target, char **tmp, char **cause)
 {
-	int fd;
+	struct stat st;
+	char *why = NULL;
+	int fd = -1;
 
-	*tmp = xasprintf("%s.tmp", path);
+	*tmp = NULL;
+	if ((*target = dirs_file_target(path, &st, &why)) == NULL) {
+		*cause = xasprintf("cannot save a token, not registering: %s",
+		    why != NULL ? why : "not a regular file");
+		free(why);
+		return -1;
+	}
+	*tmp = xasprintf("%s.tmp", *target);
 	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*cause = xasprintf("cannot save a token, not registering: %s: %s", *tmp, strerror(errno));
 		free(*tmp);
-		*tmp = NULL;
+		free(*target);
+		*tmp = *target = NULL;
 	}
 	return fd;
 }
@@ -266,7 +280,7 @@ server_reason(const struct agent_res *r)
 static int
 do_register(struct agent *a, char **cause)
 {
-	char secret[AGENT_TOKEN_MAX], *body, *tmp, *why;
+	char secret[AGENT_TOKEN_MAX], *body, *tmp, *target, *why;
 	struct agent_res r;
 	struct agentmsg *m;
 	cJSON *o;
@@ -286,7 +300,7 @@ do_register(struct agent *a, char **cause)
 	}
 	if (read_small_file(a->opts.secret_file, secret, sizeof secret, cause) != 0)
 		return -1;
-	if ((fd = token_file_open(a->opts.token_file, &tmp, cause)) < 0) {
+	if ((fd = token_file_open(a->opts.token_file, &target, &tmp, cause)) < 0) {
 		explicit_bzero(secret, sizeof secret);
 		return -1;
 	}
@@ -309,11 +323,12 @@ do_register(struct agent *a, char **cause)
 	free(why);
 	if (st == 200 && agentmsg_parse(AGENTMSG_REGISTERED, r.body, r.body_len, m, cause) == 0) {
 		snprintf(a->token, sizeof a->token, "%s", m->token);
-		rc = token_file_done(fd, tmp, a->opts.token_file, a->token, cause);
+		rc = token_file_done(fd, tmp, target, a->token, cause);
 		if (rc == 0)
 			log_info("registered as %s", m->agent);
 	} else
-		token_file_done(fd, tmp, a->opts.token_file, NULL, cause);
+		token_file_done(fd, tmp, target, NULL, cause);
+	free(target);
 	res_wipe(&r, m);
 	return rc;
 }

@@ -113,41 +113,45 @@ template_load(const char *name, struct devconfig *out)
 	return -1;
 }
 
-/* Writes c as template NAME (atomically). Returns 0, or -1 with the message printed. */
+/*
+ * Writes c as template NAME, as --export -o writes its file: atomically, through a symbolic
+ * link onto its target (mode 0600, as --import writes templates). Returns 0, or -1 with the
+ * message printed.
+ */
 static int
 template_store(const char *name, const struct devconfig *c, const char *comment)
 {
-	char *cause = NULL, *path = template_path(name, &cause), *tmp;
+	char *cause = NULL, *path = template_path(name, &cause), *text = NULL;
+	size_t len = 0;
 	FILE *fp;
-	int ok;
+	int rc = -1;
 
 	if (path == NULL) {
 		print_cause("--template-save: ", cause);
 		free(cause);
 		return -1;
 	}
-	(void)dirs_make_parents(path, NULL); /* a failure shows when the file is created */
-	tmp = xasprintf("%s.tmp", path);
-	fp = fopen(tmp, "w");
-	if (fp != NULL) {
+	(void)dirs_make_parents(path, NULL); /* a failure shows when the file is written */
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		cause = xasprintf("cannot write %s: %s", path, strerror(errno));
+	else {
 		devconfig_template_write(c, comment, fp);
-		ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-		ok = (fclose(fp) == 0) && ok && rename(tmp, path) == 0;
-	} else
-		ok = 0;
-	if (!ok) {
-		fputs("shelly-tui: --template-save: cannot write ", stderr);
-		print_safe(stderr, path);
-		fprintf(stderr, ": %s\n", strerror(errno));
-		unlink(tmp);
+		if (fclose(fp) != 0)
+			cause = xasprintf("cannot write %s: %s", path, strerror(errno));
+		else
+			rc = export_write_file(path, text, len, 0600, &cause);
+	}
+	if (rc != 0) {
+		print_cause("--template-save: ", cause);
+		free(cause);
 	} else {
 		fputs("template written to ", stdout);
 		print_safe(stdout, path);
 		fputc('\n', stdout);
 	}
-	free(tmp);
+	str_free_secret(text);
 	free(path);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 /* --- Targets -------------------------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "exchange/hostfmt.h"
 #include "exchange/toml.h"
 #include "store/cfgstore.h"
+#include "util/dirs.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -681,39 +682,6 @@ stream_file(const char *path, const struct stat *st, const char *data, size_t le
 	return 0;
 }
 
-/*
- * The file export_write_file replaces for path (caller frees): path itself, or the file a
- * symbolic link at path leads to, so the link survives and its target gets the document.
- * NULL with *st filled when path is not a regular file; NULL with *cause on error.
- */
-static char *
-resolve_target(const char *path, struct stat *st, char **cause)
-{
-	char *target;
-
-	*cause = NULL;
-	if (stat(path, st) != 0) {
-		if (errno != ENOENT) {
-			*cause = xasprintf("cannot write %s: %s", path, strerror(errno));
-			return NULL;
-		}
-		if (lstat(path, st) == 0) {
-			*cause = xasprintf("%s is a symbolic link to a missing file; create the "
-			                   "file it names, or remove the link",
-			    path);
-			return NULL;
-		}
-		return xstrdup(path); /* a new file */
-	}
-	if (!S_ISREG(st->st_mode))
-		return NULL;
-	if ((target = realpath(path, NULL)) == NULL) {
-		*cause = xasprintf("cannot resolve %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	return target;
-}
-
 int
 export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
@@ -721,7 +689,7 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 	struct stat st;
 	int rc;
 
-	if ((target = resolve_target(path, &st, cause)) == NULL)
+	if ((target = dirs_file_target(path, &st, cause)) == NULL)
 		return *cause != NULL ? -1 : stream_file(path, &st, data, len, cause);
 	rc = export_stage_file(target, data, len, mode, &tmp, cause);
 	if (rc == 0)

@@ -782,6 +782,23 @@ staged_done(struct staged *st, int unlink_tmp)
 	free(st->dir);
 }
 
+/*
+ * The file template name is written to: its path in dir, or the file a symbolic link there
+ * leads to (as for --export -o), so the link is kept. Not a FIFO or device: a template is
+ * staged before the database commit and renamed after it, which needs a regular file.
+ */
+static char *
+template_target(const char *dir, const char *name, char **cause)
+{
+	char *path = xasprintf("%s/%s.tmpl", dir, name), *target;
+	struct stat sb;
+
+	if ((target = dirs_file_target(path, &sb, cause)) == NULL && *cause == NULL)
+		*cause = xasprintf("template %s: %s is not a regular file", name, path);
+	free(path);
+	return target;
+}
+
 static int
 stage_cb(void *arg, char **cause)
 {
@@ -799,7 +816,8 @@ stage_cb(void *arg, char **cause)
 		const char *body = t->body;
 		int rc = 0;
 
-		st->path[i] = xasprintf("%s/%s.tmpl", st->dir, t->name);
+		if ((st->path[i] = template_target(st->dir, t->name, cause)) == NULL)
+			return -1;
 		if (!doc->secrets &&
 		    (rc = cfgdoc_template_read(st->dir, t->name, &stored, cause)) < 0)
 			return -1;

@@ -8,6 +8,7 @@
 #include "store/sqlite.h"
 #include "store/sqlite_task.h"
 
+#include "util/dirs.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -1514,11 +1515,30 @@ sync_path(const char *path, int dir)
 	return rc;
 }
 
+/*
+ * The file a backup to path replaces (caller frees): path, or the target of a symbolic link
+ * there (the link is kept, as for --export -o). A backup is a database file: anything but a
+ * regular file or a new name is refused.
+ */
+static char *
+backup_target(const char *path, char **cause)
+{
+	struct stat st;
+	char *why = NULL, *target = dirs_file_target(path, &st, &why);
+
+	if (target == NULL) {
+		*cause = why != NULL ? xasprintf("backup: %s", why)
+		                     : xasprintf("backup: %s is not a regular file", path);
+		free(why);
+	}
+	return target;
+}
+
+/* The backup onto path, a regular file or a new name. */
 static int
-sq_backup(void *v, const char *path, char **cause)
+sq_backup_to(struct sq *b, const char *path, char **cause)
 {
 	static const char *const side[] = { "-wal", "-shm", "-journal" };
-	struct sq *b = v;
 	sqlite3_backup *bk;
 	sqlite3 *dst = NULL;
 	struct stat a, t;
@@ -1596,6 +1616,19 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+static int
+sq_backup(void *v, const char *path, char **cause)
+{
+	char *target = backup_target(path, cause);
+	int rc;
+
+	if (target == NULL)
+		return -1;
+	rc = sq_backup_to(v, target, cause);
+	free(target);
+	return rc;
 }
 
 static int

@@ -73,3 +73,31 @@ dirs_make_parents(const char *path, char **cause)
 	free(dir);
 	return rc;
 }
+
+char *
+dirs_file_target(const char *path, struct stat *st, char **cause)
+{
+	char *target;
+
+	*cause = NULL;
+	if (stat(path, st) != 0) {
+		if (errno != ENOENT) {
+			*cause = xasprintf("cannot write %s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if (lstat(path, st) == 0) {
+			*cause = xasprintf("%s is a symbolic link to a missing file; create the "
+			                   "file it names, or remove the link",
+			    path);
+			return NULL;
+		}
+		return xstrdup(path); /* a new file */
+	}
+	if (!S_ISREG(st->st_mode))
+		return NULL;
+	if ((target = realpath(path, NULL)) == NULL) {
+		*cause = xasprintf("cannot resolve %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return target;
+}

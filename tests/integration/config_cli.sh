@@ -66,8 +66,15 @@ tui --config-set sys.timezone=Asia/Tokyo "$G1" --dry-run >"$T_TMP/dry"
 	fail "$N: dry-run" "$(cat "$T_TMP/dry")"
 
 # --- template, drift, apply ---
-tui --template-save office --from "$G2" --fields sys.timezone,switch:0.auto_off_delay_s,mqtt,sys.name >/dev/null
+# office.tmpl is a symbolic link to a file kept elsewhere: saved through it, the link kept
 TF="$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
+mkdir -p "${TF%/*}" "$T_TMP/kept" && echo 'old = 1' >"$T_TMP/kept/office.tmpl" &&
+	ln -s ../../../kept/office.tmpl "$TF"
+tui --template-save office --from "$G2" --fields sys.timezone,switch:0.auto_off_delay_s,mqtt,sys.name >/dev/null
+[ -L "$TF" ] && ! grep -q '^old' "$T_TMP/kept/office.tmpl" && [ "$(stat -c %a "$T_TMP/kept/office.tmpl")" = 600 ] &&
+	! ls -A "${TF%/*}" "$T_TMP/kept" | grep -q '\.tmp\.' &&
+	pass "$N: --template-save through a symbolic link updates its target, keeps the link" ||
+	fail "$N: template-save link" "$(ls -la "${TF%/*}" "$T_TMP/kept")"
 [ -f "$TF" ] && grep -q '^switch:0.auto_off_delay_s = 30$' "$TF" && grep -q '^sys.name = ' "$TF" &&
 	! grep -q 'client_id' "$TF" && ! grep -q hunter2 "$TF" &&
 	pass "$N: --template-save: named fields, identity only when named in full" || fail "$N: template-save" "$(cat "$TF")"

@@ -39,4 +39,15 @@ rc=$?
 	[ ! -e "$T_TMP/token2" ] && [ ! -e "$T_TMP/token2.tmp" ] &&
 	pass "$N: a used secret is refused with the manager's reason, no token file left" ||
 	fail "$N: a used secret is refused with the manager's reason" "rc $rc $(cat "$T_TMP/err")"
+# a token file that is a symbolic link to an empty file elsewhere: the token goes into the
+# target, the link stays
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --agent-enrol >"$T_TMP/secret" 2>/dev/null
+mkdir -p "$T_TMP/kept" && : >"$T_TMP/kept/token" && ln -s kept/token "$T_TMP/token3"
+agent "$T_TMP/token3"
+rc=$?
+[ "$rc" = 0 ] && [ -L "$T_TMP/token3" ] && [ -s "$T_TMP/kept/token" ] &&
+	[ ! -e "$T_TMP/kept/token.tmp" ] && [ ! -e "$T_TMP/token3.tmp" ] &&
+	[ "$(sq "$DB" 'SELECT count(*) FROM agents')" = 2 ] &&
+	pass "$N: a token file that is a symbolic link gets the token in its target, the link kept" ||
+	fail "$N: token file link" "rc $rc $(ls -la "$T_TMP" "$T_TMP/kept"; cat "$T_TMP/err")"
 hl_stop a
