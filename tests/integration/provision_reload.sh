@@ -14,7 +14,9 @@ sim_up $N --models gen2/plus-1pm --count 1
 DB=$T_TMP/db
 CONF=$T_TMP/config
 MAC=$(mac_of 0)
-base="set discover-mdns off|set discover-timeout 1s|set discover-port $SIM_PORT|set verify-interval 200ms"
+# The agent played here never heartbeats: a long agent-lease keeps its tasks with it however
+# long a loaded machine takes over the scans (the default 60 s once ran out mid-test).
+base="set discover-mdns off|set discover-timeout 1s|set discover-port $SIM_PORT|set verify-interval 200ms|set agent-lease 30m"
 IFS='|'
 # shellcheck disable=SC2086
 hl_config "$CONF" $base "set verify-timeout 1h"
