@@ -41,6 +41,6 @@ fi
 refused &&
 	fail "$N: $WIDE is scanned, not refused" "$(grep -E 'more than a /16|--force' "$(hl_err a)" | head -3)" ||
 	pass "$N: $WIDE is scanned, not refused"
-hl_stop a
+hl_stop a TERM 60
 [ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
 exit $T_FAILED

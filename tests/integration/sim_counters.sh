@@ -5,7 +5,7 @@
 . tests/sim/simlib.sh
 
 N=sim_counters
-if ! sim_start $N --models gen2/plus-1pm --count 3 --drip-ms 4000; then
+if ! sim_start $N --models gen2/plus-1pm --count 3 --drip-ms 10000; then
 	fail "$N: start" "$(cat "$SIM_ERR")"
 	exit 1
 fi
@@ -24,30 +24,30 @@ ctl POST /devices/0/reset-counters '{}' >/dev/null
 ctl POST /devices/0/fault '{"fault":"noanswer"}' >/dev/null
 pids=""
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	curl -s -m 6 "$U/rpc/Shelly.GetStatus" >/dev/null 2>&1 &
+	curl -s -m 60 "$U/rpc/Shelly.GetStatus" >/dev/null 2>&1 &
 	pids="$pids $!"
 done
-wait_json 5 "http://$SIM_CTL/devices/0/state" '.counters.max_in_flight == 10' && pass "$N: 10 requests in flight (peak)" ||
+wait_json 30 "http://$SIM_CTL/devices/0/state" '.counters.max_in_flight == 10' && pass "$N: 10 requests in flight (peak)" ||
 	fail "$N: in flight" "$(ctl GET /devices/0/state | jq -c .counters)"
-kill $pids 2>/dev/null
+kill_ours $pids
 wait $pids 2>/dev/null
-wait_json 5 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 0 and .counters.max_in_flight == 10 and .counters.requests == 10' &&
+wait_json 30 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 0 and .counters.max_in_flight == 10 and .counters.requests == 10' &&
 	pass "$N: clients gone: in flight 0, max 10" || fail "$N: after" "$(ctl GET /devices/0/state | jq -c .counters)"
 
-# Slow bodies (4 s each) are in flight until the last byte is sent: five started together
+# Slow bodies (10 s each) are in flight until the last byte is sent: five started together
 # overlap, which the peak shows after the fact.
 ctl POST /devices/0/fault '{"fault":"slow"}' >/dev/null
 ctl POST /devices/0/reset-counters '{}' >/dev/null
 pids=""
 for i in 1 2 3 4 5; do
-	curl -s -m 20 "$U/rpc/Shelly.GetStatus" -o "$T_TMP/slow$i" &
+	curl -s -m 40 "$U/rpc/Shelly.GetStatus" -o "$T_TMP/slow$i" &
 	pids="$pids $!"
 done
 wait $pids
 ok=1
 for i in 1 2 3 4 5; do [ "$(jq -r .sys.mac "$T_TMP/slow$i")" = "$(mf '.devices[0].mac')" ] || ok=0; done
 [ $ok = 1 ] && pass "$N: all slow responses complete" || fail "$N: slow bodies"
-wait_json 3 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 0 and .counters.max_in_flight == 5' &&
+wait_json 30 "http://$SIM_CTL/devices/0/state" '.counters.in_flight == 0 and .counters.max_in_flight == 5' &&
 	pass "$N: max_in_flight 5" || fail "$N: slow max" "$(ctl GET /devices/0/state | jq -c .counters)"
 ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 
