@@ -39,7 +39,7 @@ failed() { [ "$(hl_code a /readyz)" = 503 ] && hl_get a /readyz | grep -q "datab
 kind() {
 	refuse "$1"
 	[ -n "${3:-}" ] && eval "$3"
-	if wait_for 20 failed "$2"; then
+	if wait_for 60 failed "$2"; then
 		pass "$N: $2: /readyz 503 ($(hl_get a /readyz))"
 	else
 		fail "$N: $2: /readyz" "$(hl_code a /readyz) $(hl_get a /readyz)"
@@ -48,7 +48,7 @@ kind() {
 		fail "$N: $2: metric" "$(hl_metric a shelly_store_healthy)"
 	allow
 	[ -n "${4:-}" ] && eval "$4"
-	wait_for 20 ready && pass "$N: $2: ready again once it is written" ||
+	wait_for 60 ready && pass "$N: $2: ready again once it is written" ||
 		fail "$N: $2: recovery" "$(hl_get a /readyz)"
 }
 
@@ -80,7 +80,13 @@ lr=$(grep -c 'database writes work again (lease)' "$(hl_err a)")
 # follows (a device record), and the reported name is kept (a setting). Either failing is a
 # failed settings write, logged once (not per poll); the poller observes the name again at each
 # poll, so once writes work the rest is done without another rename, and the event is one.
-rename() { ctl POST /devices/0/config "{\"patch\":{\"sys\":{\"device\":{\"name\":\"$1\"}}}}" >/dev/null; }
+# (30 s for the simulator's answer: at load 75 a 5 s control request once timed out, and the
+# rename it carried never happened.)
+rename() {
+	curl -s -f -m 30 -X POST -H 'Content-Type: application/json' \
+		-d "{\"patch\":{\"sys\":{\"device\":{\"name\":\"$1\"}}}}" "http://$SIM_CTL/devices/0/config" >/dev/null ||
+		fail "$N: the simulator did not take the rename to $1"
+}
 M=$(mac_of 0)
 name_is() { [ "$(sq "$DB" "SELECT name FROM devices WHERE mac = '$M'")" = "$1" ]; }
 kept_is() { [ "$(sq "$DB" "SELECT value FROM settings WHERE key = 'device-name:$M'")" = "$1" ]; }
