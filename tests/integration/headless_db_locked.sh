@@ -104,7 +104,7 @@ grep -q 'stopping: [1-9][0-9]* queued results not written within 5 s: .*locked' 
 	pass "$N: the stop says how many results were not written" ||
 	fail "$N: stop message" "$(tail -n 5 "$(hl_err $L)")"
 unlock
-hl_stop $O
+hl_stop $O TERM 60
 [ "$HL_RC" = 0 ] && pass "$N: $O exits 0" || fail "$N: $O exit" "rc=$HL_RC $(tail -n 5 "$(hl_err $O)")"
 sim_stop
 exit $T_FAILED
