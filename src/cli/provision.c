@@ -46,13 +46,7 @@ cli_agent_enrol(struct app *app)
 	uint64_t ttl = conf_get_ms(app->cfg, OPT_ENROL_TTL);
 
 	/* A secret in a new empty database is one the poller never sees: its agent gets 401. */
-	if (!app_store_exists(app)) {
-		if (app->db_path != NULL)
-			fprintf(stderr, "shelly-tui: --agent-enrol: no database at %s (give the poller's --db)\n",
-			    app->db_path);
-		return EXIT_FAIL;
-	}
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	w = who();
 	secret = taskq_enrol_new(app->store, loop_wall_ms(), (int64_t)ttl, w, &cause);
@@ -79,7 +73,7 @@ cli_agent_revoke(struct app *app)
 	const char *id = app->args.mode_arg;
 	int rc;
 
-	if (app_open_store(app) != 0)
+	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
 	w = who();
 	rc = taskq_agent_revoke(app->store, id, w, loop_wall_ms(), &cause);

@@ -30,4 +30,18 @@ n=$(sqlite3 "$DB" "SELECT count(*) FROM enrolments")
 [ "$rc" = 0 ] && [ -s "$T_TMP/secret" ] && [ "$n" = 1 ] && [ ! -e "$T_TMP/xdg/shelly-tui/shelly.db" ] &&
 	pass "$N: SHELLY_TUI_DB names the default database (the secret's hash is there)" ||
 	fail "$N: SHELLY_TUI_DB names the default database" "rc $rc, $n enrolments, $(cat "$T_TMP/err")"
+
+# The store decides whether the database exists, so a sqlite:PATH --db works as a plain path.
+"$SHELLY_TUI" --config "$CONF" --db "sqlite:$DB" --agent-enrol >"$T_TMP/secret2" 2>"$T_TMP/err"
+rc=$?
+n=$(sqlite3 "$DB" "SELECT count(*) FROM enrolments")
+[ "$rc" = 0 ] && [ -s "$T_TMP/secret2" ] && [ "$n" = 2 ] &&
+	pass "$N: --db sqlite:PATH names an existing database" ||
+	fail "$N: --db sqlite:PATH names an existing database" "rc $rc, $n enrolments, $(cat "$T_TMP/err")"
+# --agent-revoke on a missing database: refused, nothing created.
+"$SHELLY_TUI" --config "$CONF" --db "$T_TMP/none2.db" --agent-revoke ag-00000000 >/dev/null 2>"$T_TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "no database at $T_TMP/none2.db" "$T_TMP/err" && [ ! -e "$T_TMP/none2.db" ] &&
+	pass "$N: --agent-revoke refuses a missing database and creates none" ||
+	fail "$N: --agent-revoke on a missing database" "rc $rc $(cat "$T_TMP/err")"
 exit $T_FAILED
