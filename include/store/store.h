@@ -60,7 +60,8 @@ struct store_status {
 	int64_t uptime_s;
 	int64_t outputs_on;	/* outputs switched on */
 	int64_t fw_update;	/* 1 an update is available, 0 not */
-	int64_t cfg_rev;
+	int64_t cfg_rev;	/* the revision whose settings the poller has read (it spares
+				 * a settings read at the next start); STORE_NULL_INT none */
 	const char *json;	/* the device JSON object (raw, for backup and debugging) */
 	/*
 	 * When the reply the values and json come from was read; 0 none. Written as ts_ms when 0

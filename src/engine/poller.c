@@ -50,8 +50,14 @@ struct pdev {
 	int sleeps;             /* battery device that sleeps */
 	int64_t last_seen_ms;
 	uint64_t verified_until_ms;
-	double cfg_rev;         /* last seen revision (Gen2 cfg_rev / Gen1 cfg_changed_cnt) */
+	double cfg_rev;         /* revision whose settings were read (Gen2 cfg_rev / Gen1
+	                         * cfg_changed_cnt) */
 	int have_cfg;           /* settings were read for cfg_rev */
+	double cfg_reading;     /* revision of the settings read in flight */
+	int cfg_failures;       /* settings reads failed in a row */
+	int cfg_skip;           /* polls left before a failed settings read is tried again */
+	struct store_status *cfg_row; /* the status row queued before the settings read, queued
+	                         * again with cfg_rev once they are read */
 	double uptime_s;
 	uint32_t outputs;       /* bit per switch/light output, for output events */
 	uint32_t outputs_known; /* which of those bits a reply has told */
@@ -214,6 +220,7 @@ pdev_free(struct pdev *d)
 	conf_secret_free(d->password);
 	free(d->samples);
 	free(d->last_json);
+	store_status_free(d->cfg_row);
 	free(d->error);
 	free(d);
 }
@@ -573,9 +580,10 @@ status_row(struct pdev *d, const struct device_status *st, const char *json,
 	ss->outputs_on = st ? t.on : STORE_NULL_INT;
 	ss->fw_update = st && st->sys.update_available >= 0 ? st->sys.update_available :
 	    STORE_NULL_INT;
-	ss->cfg_rev = st && dev_known(st->sys.cfg_rev) ? (int64_t)st->sys.cfg_rev :
-	    (st && dev_known(st->sys.cfg_changed_cnt) ? (int64_t)st->sys.cfg_changed_cnt :
-	    STORE_NULL_INT);
+	/* Not the revision the reply reports: one whose settings read failed is read again after
+	 * a restart too. */
+	ss->cfg_rev = st && d->have_cfg && dev_known(d->cfg_rev) ? (int64_t)d->cfg_rev :
+	    STORE_NULL_INT;
 	ss->json = json;
 	ss->reply_ts_ms = st != NULL ? ss->ts_ms : 0; /* kept in d->last for asleep rows */
 }
@@ -616,9 +624,12 @@ queue_sample(struct pdev *d, const struct store_status *ss)
 		store_queue_seen(d->p->store, d->mac, ss->ts_ms);
 }
 
-/* Writes the latest status row (with the device's reply as JSON) and a history sample. */
+/*
+ * Writes the latest status row (with the device's reply as JSON) and a history sample. With
+ * keep, a copy of the row is kept in d->cfg_row (a settings read follows).
+ */
 static void
-store_result(struct pdev *d, const struct device_status *st, const char *raw)
+store_result(struct pdev *d, const struct device_status *st, const char *raw, int keep)
 {
 	struct store_status ss;
 	const char *json;
@@ -638,6 +649,10 @@ store_result(struct pdev *d, const struct device_status *st, const char *raw)
 	status_row(d, st, json, &ss);
 	ss.keep_reply = st == NULL; /* a failed poll: the last reply and its values stay */
 	store_queue_status(d->p->store, &ss);
+	if (keep) {
+		store_status_free(d->cfg_row);
+		d->cfg_row = store_status_dup(&ss);
+	}
 	if (st != NULL) {
 		d->last = ss;
 		d->last.json = NULL;
@@ -904,7 +919,7 @@ poll_failed(struct pdev *d, const struct shelly_reply *r)
 		set_error(d, msg);
 	}
 	if (d->state != DEVICE_ONLINE)
-		store_result(d, NULL, NULL);
+		store_result(d, NULL, NULL, 0);
 	poll_finished(d, r->result);
 }
 
@@ -953,11 +968,37 @@ learn_pin(struct pdev *d, const char *pin)
 	}
 }
 
+/*
+ * Whether a changed revision's settings are read in this poll. A failed read is tried again
+ * at the next poll, then after 1, 3, 7 ... skipped polls (at most 63), so a device whose
+ * settings never read costs about one extra request in 64 polls, not one in every poll.
+ */
+static int
+config_due(struct pdev *d)
+{
+	if (d->cfg_skip > 0) {
+		d->cfg_skip--;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+config_failed(struct pdev *d, const char *cause)
+{
+	int n = d->cfg_failures < 6 ? d->cfg_failures : 6;
+
+	log_debug("%s: settings not read: %s", d->mac, cause);
+	d->cfg_skip = (1 << n) - 1;
+	d->cfg_failures++;
+}
+
 static void
 status_cb(const struct shelly_reply *r, void *arg)
 {
 	struct pdev *d = ticket_take(arg, r);
 	double rev;
+	int read_cfg;
 
 	if (d == NULL)
 		return;
@@ -978,20 +1019,20 @@ status_cb(const struct shelly_reply *r, void *arg)
 		fill_target(d, &t, 1);
 		d->p->seen(d->mac, &t, d->p->seen_arg);
 	}
+	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
+	    r->status->sys.cfg_changed_cnt;
+	read_cfg = dev_known(rev) && (!d->have_cfg || rev != d->cfg_rev) && config_due(d);
 	status_events(d, r->status);
 	keep_samples(d, r->status);
-	store_result(d, r->status, r->body);
+	store_result(d, r->status, r->body, read_cfg);
 	if (d->name_unsaved != NULL) {
 		char *name = d->name_unsaved;
 		d->name_unsaved = NULL;
 		observe_name(d, name);
 		free(name);
 	}
-
-	rev = dev_known(r->status->sys.cfg_rev) ? r->status->sys.cfg_rev :
-	    r->status->sys.cfg_changed_cnt;
-	if (dev_known(rev) && (!d->have_cfg || rev != d->cfg_rev)) {
-		d->cfg_rev = rev;
+	if (read_cfg) {
+		d->cfg_reading = rev;
 		send_op(d, STAGE_CONFIG, 1);
 		return;
 	}
@@ -1009,6 +1050,13 @@ config_cb(const struct shelly_reply *r, void *arg)
 	if (r->result == HTTP_OK) {
 		char *why = NULL;
 		d->have_cfg = 1;
+		d->cfg_rev = d->cfg_reading;
+		d->cfg_failures = 0;
+		d->cfg_skip = 0;
+		if (d->cfg_row != NULL) { /* the row says the revision is read (spared next start) */
+			d->cfg_row->cfg_rev = (int64_t)d->cfg_rev;
+			store_queue_status(d->p->store, d->cfg_row);
+		}
 		/* cfg_rev moved: keep the configuration as it is now (history of snapshots). */
 		if (r->body != NULL && d->p->store != NULL &&
 		    cfgpending_snapshot(d->p->store, d->mac, d->gen, d->cfg_rev, "cfg_rev changed",
@@ -1023,8 +1071,11 @@ config_cb(const struct shelly_reply *r, void *arg)
 		if ((r->settings != NULL || r->config != NULL) && d->p->store != NULL)
 			observe_name(d, name);
 	} else
-		log_debug("%s: settings not read: %s", d->mac, r->cause);
-	/* A failed settings read does not fail the poll: the status was read. */
+		config_failed(d, r->cause);
+	store_status_free(d->cfg_row);
+	d->cfg_row = NULL;
+	/* A failed settings read does not fail the poll: the status was read. Its revision is not
+	 * taken as read: the next due poll reads it again (a rename is not lost). */
 	poll_finished(d, HTTP_OK);
 }
 

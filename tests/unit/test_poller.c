@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -571,6 +572,160 @@ test_failed_poll_keeps_last_reply(void **state)
 	rig_close(&r, p);
 }
 
+/*
+ * A Gen2 device on a mute device's socket. Shelly.GetStatus says cfg_rev 7 for its first
+ * rev_change_at reads, then 8 (the device was renamed). Shelly.GetConfig says the name "Attic"
+ * at its first read and "Cellar" after it; the reads from fail_from on fail (HTTP 500), fails
+ * of them.
+ */
+struct cfg_dev {
+	struct mute_dev m;
+	int served;
+	int statuses, configs;
+	int rev_change_at, fail_from, fails;
+};
+
+static void
+cfg_dev_serve(struct cfg_dev *c)
+{
+	char req[2048], resp[1024], body[128];
+
+	mute_dev_accept(&c->m);
+	for (; c->served < c->m.accepted && c->served < 16; c->served++) {
+		int fd = c->m.conns[c->served], n;
+		ssize_t got = recv(fd, req, sizeof req - 1, MSG_DONTWAIT | MSG_PEEK);
+		if (got <= 0)
+			break;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") == NULL)
+			break;
+		if (strncmp(req, "GET /rpc/Shelly.GetConfig ", 26) == 0) {
+			int i = c->configs++;
+			snprintf(body, sizeof body, "{\"sys\":{\"device\":{\"name\":\"%s\"}}}",
+			    i == 0 ? "Attic" : "Cellar");
+			if (i >= c->fail_from && i < c->fail_from + c->fails)
+				n = snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\n"
+				    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+			else
+				n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+				    "Connection: close\r\n\r\n%s", strlen(body), body);
+		} else {
+			snprintf(body, sizeof body, "{\"sys\":{\"uptime\":100,\"cfg_rev\":%d}}",
+			    c->statuses++ < c->rev_change_at ? 7 : 8);
+			n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s", strlen(body), body);
+		}
+		assert_int_equal(send(fd, resp, (size_t)n, MSG_NOSIGNAL), n);
+		close(fd); /* answered: its slot is reused */
+	}
+	if (c->served == 16 && c->m.accepted == 16)
+		c->served = c->m.accepted = 0; /* every slot answered and closed */
+}
+
+/* Runs the loop, the device answering, until it has answered n status reads; 20 s at most. */
+static void
+cfg_dev_run(struct rig *r, struct cfg_dev *c, int n)
+{
+	for (int i = 0; i < 2000 && c->statuses < n; i++) {
+		loop_run_once(r->loop, 10);
+		cfg_dev_serve(c);
+	}
+	assert_true(c->statuses >= n);
+}
+
+/* The revision whose settings the store says were read (spared at the next start). */
+static int64_t
+stored_cfg_rev(struct rig *r, const char *mac)
+{
+	struct store_status *st;
+	char *cause = NULL;
+	int64_t rev;
+
+	if (store_flush(r->store, &cause) != 0)
+		fail_msg("store_flush: %s", cause);
+	st = store_status_get(r->store, mac);
+	assert_non_null(st);
+	rev = st->cfg_rev;
+	store_status_free(st);
+	return rev;
+}
+
+static char *
+registry_name(struct rig *r, const char *mac)
+{
+	struct store_device *sd = store_device_find_mac(r->store, mac);
+	char *name;
+
+	assert_non_null(sd);
+	name = strdup(sd->name != NULL ? sd->name : "");
+	store_device_free(sd);
+	return name;
+}
+
+/*
+ * The settings read after a revision change (a rename on the device) fails once: the new
+ * revision is not taken as read, and the next poll reads it (the new name reaches the registry).
+ */
+static void
+test_failed_settings_read_is_retried(void **state)
+{
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 2, .fail_from = 1, .fails = 1 };
+	struct poller *p;
+	struct rig r;
+	char *name;
+
+	(void)state;
+	mute_dev_open(&c.m);
+	rig_open(&r, "c0b1c2d3e4f7", c.m.port);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 2); /* revision 7 read: "Attic" */
+	assert_int_equal(c.configs, 1);
+	name = registry_name(&r, "c0b1c2d3e4f7");
+	assert_string_equal(name, "Attic");
+	free(name);
+	cfg_dev_run(&r, &c, 4); /* revision 8: read, failed */
+	assert_int_equal(c.configs, 2);
+	assert_int_equal(stored_cfg_rev(&r, "c0b1c2d3e4f7"), 7);
+	cfg_dev_run(&r, &c, 6); /* read again */
+	assert_int_equal(c.configs, 3);
+	name = registry_name(&r, "c0b1c2d3e4f7");
+	assert_string_equal(name, "Cellar");
+	free(name);
+	/* Read, the revision needs no more reads. */
+	cfg_dev_run(&r, &c, 10);
+	assert_int_equal(c.configs, 3);
+	assert_int_equal(stored_cfg_rev(&r, "c0b1c2d3e4f7"), 8);
+	rig_close(&r, p);
+	close(c.m.fd);
+}
+
+/*
+ * Settings that never read are tried at the next poll, then after 1, 3, 7 ... skipped polls:
+ * in 20 polls at polls 1, 2, 4, 8 and 16.
+ */
+static void
+test_failing_settings_read_backs_off(void **state)
+{
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 1000, .fail_from = 0, .fails = 1000 };
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&c.m);
+	rig_open(&r, "c0b1c2d3e4f8", c.m.port);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 20);
+	assert_int_equal(c.configs, 5);
+	/* A restart (or the next --poll-once) reads them too. */
+	assert_int_equal(stored_cfg_rev(&r, "c0b1c2d3e4f8"), STORE_NULL_INT);
+	rig_close(&r, p);
+	close(c.m.fd);
+}
+
 int
 main(void)
 {
@@ -585,6 +740,8 @@ main(void)
 		cmocka_unit_test(test_asleep_long_says_since),
 		cmocka_unit_test(test_asleep_connect_timeout_short),
 		cmocka_unit_test(test_failed_poll_keeps_last_reply),
+		cmocka_unit_test(test_failed_settings_read_is_retried),
+		cmocka_unit_test(test_failing_settings_read_backs_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
