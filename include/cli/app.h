@@ -53,8 +53,11 @@ int app_open_store(struct app *app);
  * with "no database at PATH" and how to make one. Returns 0, or -1 (message printed).
  */
 int app_open_existing_store(struct app *app);
-/* Returns 1 when the database app_open_store would open exists already, else 0. */
-int app_store_exists(struct app *app);
+/*
+ * app_open_existing_store for a mode that reads the registry when there is one: a missing
+ * database is no error and app->store stays NULL. Returns 0, or -1 (message printed).
+ */
+int app_open_store_if_any(struct app *app);
 /*
  * The engine context of this run (engine/engine.h), brought up to date with the fields
  * above (the credential resolver is made on first use). Pass it to engine services.

@@ -195,14 +195,9 @@ db_path(struct app *app)
 	return 0;
 }
 
-int
-app_store_exists(struct app *app)
-{
-	return db_path(app) == 0 && access(app->db_path, F_OK) == 0;
-}
-
+/* Opens the store with STORE_OPEN_* flags; a missing database is quietly 1 when if_any. */
 static int
-open_store(struct app *app, int flags)
+open_store(struct app *app, int flags, int if_any)
 {
 	char *cause = NULL;
 
@@ -212,6 +207,10 @@ open_store(struct app *app, int flags)
 		return -1;
 	if (store_open_flags(app->db_path, flags, &app->store, &cause) == 0)
 		return 0;
+	if (strncmp(cause, "no database at ", 15) == 0 && if_any) {
+		free(cause);
+		return 1;
+	}
 	if (strncmp(cause, "no database at ", 15) == 0) {
 		/* a read-only mode on a missing database (STORE_OPEN_EXISTING): how to make one */
 		fputs("shelly-tui: ", stderr);
@@ -227,13 +226,19 @@ open_store(struct app *app, int flags)
 int
 app_open_store(struct app *app)
 {
-	return open_store(app, 0);
+	return open_store(app, 0, 0);
 }
 
 int
 app_open_existing_store(struct app *app)
 {
-	return open_store(app, STORE_OPEN_EXISTING);
+	return open_store(app, STORE_OPEN_EXISTING, 0);
+}
+
+int
+app_open_store_if_any(struct app *app)
+{
+	return open_store(app, STORE_OPEN_EXISTING, 1) < 0 ? -1 : 0;
 }
 
 static char *

@@ -325,7 +325,7 @@ cli_action(struct app *app)
 	if ((rc = parse_action(&run)) != EXIT_OK)
 		return rc;
 	/* The registry is read when it exists; --action never creates a database. */
-	if (app_store_exists(app) && app_open_store(app) != 0)
+	if (app_open_store_if_any(app) != 0)
 		return EXIT_FAIL;
 	if (expand_groups(app, &tg, &cause) == 0)
 		run.r = runner_new(app_engine(app), &run.base, (const char *const *)tg.v, tg.n,

@@ -638,14 +638,6 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 
 /* --- Modes ---------------------------------------------------------------------------------- */
 
-static int
-open_store_if_any(struct app *app)
-{
-	if (app_store_exists(app) && app_open_store(app) != 0)
-		return -1;
-	return 0;
-}
-
 /* Reads the configuration of every device of run: identify, then a dry run of the apply
  * machinery. Returns 0, or -1 when the run could not be made (the cause is printed). */
 static int
@@ -667,7 +659,7 @@ read_one(struct cfg_run *run, struct app *app, const char *verb, const char *tar
 {
 	char *targets[1] = { (char *)target };
 
-	if (open_store_if_any(app) != 0)
+	if (app_open_store_if_any(app) != 0)
 		return -1;
 	run_init(run, app, verb, targets, 1);
 	if (read_all(run) == 0 && !dev_failed(&run->devs[0]))
@@ -692,7 +684,7 @@ cli_config_get(struct app *app)
 	targets[0] = (char *)app->args.mode_arg;
 	for (int i = 0; i < app->args.nrest; i++)
 		targets[i + 1] = app->args.rest[i];
-	if (open_store_if_any(app) != 0) {
+	if (app_open_store_if_any(app) != 0) {
 		free(targets);
 		return EXIT_FAIL;
 	}
@@ -899,7 +891,7 @@ cli_config_set(struct app *app)
 		fputs("shelly-tui: --config-set: give at least one TARGET\n", stderr);
 		rc = EXIT_USAGE;
 	}
-	if (rc == EXIT_OK && open_store_if_any(app) != 0)
+	if (rc == EXIT_OK && app_open_store_if_any(app) != 0)
 		rc = EXIT_FAIL;
 	if (rc != EXIT_OK) {
 		devconfig_done(&set);
@@ -1234,7 +1226,7 @@ template_run(struct app *app, const char *verb, bool drift_only)
 	int nt = app->args.nrest, rc;
 	const char *name = template_name(app, drift_only, &targets, &nt);
 
-	if (open_store_if_any(app) != 0)
+	if (app_open_store_if_any(app) != 0)
 		return EXIT_FAIL;
 	if (name == NULL)
 		return desired_run(app, verb, drift_only, targets, nt, NULL, NULL);

@@ -77,7 +77,7 @@ cli_device_run(struct app *app, const char *what, int add, registry_done_cb done
 	 * --add writes the registry. --probe stores nothing, but a registered device is still
 	 * checked (its pinned key, its generation): the database is read when it exists.
 	 */
-	if ((add || app_store_exists(app)) && app_open_store(app) != 0)
+	if ((add ? app_open_store(app) : app_open_store_if_any(app)) != 0)
 		goto out;
 	/* A password given as a file is stored as a reference to it, not copied. */
 	if (add && app->args.set[CLI_PASSWORD_FILE]) {

@@ -54,6 +54,15 @@ else
 	fail "$N: create then read" "$(cat "$T_TMP/err")"
 fi
 
+# modes that read the registry when there is one find it behind a sqlite: URL too
+NET=$(test_net $N)
+sqlite3 "$DB" "INSERT INTO devices (mac, id, gen, name, host, port, scheme)
+	VALUES ('aabbccddee07', 'shellyplus1-aabbccddee07', 2, 'kitchen', '$NET.9', 9, 'http')"
+"$SHELLY_TUI" --db "sqlite:$DB" --action switch_on kitchen >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "shellyplus1-aabbccddee07 refused: $NET.9:9" "$T_TMP/out" &&
+	pass "$N: --action with --db sqlite:PATH reads the registry" ||
+	fail "$N: --action sqlite: registry" "rc=$rc $(cat "$T_TMP/out" "$T_TMP/err")"
+
 # the console creates it: its first screen is the welcome
 . tests/integration/lib_tui.sh
 tui_start 100 30 "$SHELLY_TUI --db $T_TMP/console.db"
