@@ -33,6 +33,8 @@ struct shelly_target {
 	enum http_tls tls;
 	const char *ca_file;
 	const char *pin;	/* expected TLS public-key pin, NULL on first contact */
+	const char *fw;		/* running firmware, NULL unknown: a status reply offers only a
+				 * newer one as an update (a "stable" older is none) */
 	uint32_t connect_timeout_ms, timeout_ms;
 	size_t max_body;
 };
@@ -63,6 +65,13 @@ uint64_t shelly_identify(struct http *http, const struct shelly_target *t, shell
     void *arg);
 /* One status request: Gen1 GET /status, Gen2+ GET /rpc/Shelly.GetStatus. */
 uint64_t shelly_status(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg);
+/*
+ * Reads a status reply of generation gen (a fresh one, or one kept in the store) into out
+ * (initialised here). running_fw (NULL unknown) is the firmware the device runs: an update
+ * offered that is not newer is none. Returns 0, or -1 with *cause.
+ */
+int shelly_status_parse(int gen, const char *body, size_t len, const char *running_fw,
+    struct device_status *out, char **cause);
 /* Settings: Gen1 GET /settings, Gen2+ GET /rpc/Shelly.GetConfig. */
 uint64_t shelly_config(struct http *http, const struct shelly_target *t, shelly_cb cb, void *arg);
 /*

@@ -13,7 +13,6 @@
 #include "engine/creds.h"
 #include "engine/devname.h"
 #include "model/fields.h"
-#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -483,6 +482,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->tls = p->opts.tls;
 	t->ca_file = p->opts.ca_file;
 	t->pin = d->pin && d->pin[0] ? d->pin : NULL;
+	t->fw = d->fw;
 	t->connect_timeout_ms = p->opts.connect_timeout_ms;
 	if (d->sleeps && t->connect_timeout_ms > POLLER_SLEEPER_CONNECT_MS)
 		t->connect_timeout_ms = POLLER_SLEEPER_CONNECT_MS; /* asleep: gone from the LAN */
@@ -1013,7 +1013,6 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (r->status->sys.wakeup_period_s > 0)
 		d->sleeps = 1;
 	set_state(d, DEVICE_ONLINE, NULL);
-	fwver_check_offer(r->status, d->fw); /* a "stable" older than the running one is none */
 	if (d->p->seen != NULL) {
 		struct shelly_target t;
 		fill_target(d, &t, 1);

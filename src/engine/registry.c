@@ -16,7 +16,6 @@
 #include "engine/devevent.h"
 #include "engine/devname.h"
 #include "engine/engine.h"
-#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
@@ -262,7 +261,6 @@ status_cb(const struct shelly_reply *r, void *arg)
 	if (ask_again(op, r) || !op_reply(op, r))
 		return;
 	device_status_copy(&op->status, r->status);
-	fwver_check_offer(&op->status, op->ident.fw);
 	device_ident_update_from_status(&op->ident, &op->status);
 	op->have_status = 1;
 	op->state = DEVICE_ONLINE;
@@ -281,6 +279,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		return;
 	}
 	creds_found_take(&op->cred, found, &op->t);
+	op->t.fw = op->ident.fw;
 	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
 }
 
@@ -635,9 +634,8 @@ registry_view_init(
 		char *cause = NULL;
 		int rc;
 		rv->status = xmalloc(sizeof *rv->status);
-		rc = d->gen == 1
-		         ? gen1_parse_status(st->json, strlen(st->json), rv->status, &cause)
-		         : gen2_parse_status(st->json, strlen(st->json), rv->status, &cause);
+		rc = shelly_status_parse(d->gen, st->json, strlen(st->json), d->fw, rv->status,
+		    &cause);
 		if (rc != 0) {
 			free(cause);
 			free(rv->status);

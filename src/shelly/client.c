@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fwver.h"
 #include "shelly/ident.h"
 #include "shelly/rpc.h"
 #include "util/str.h"
@@ -16,6 +17,7 @@ struct op {
 	enum op_kind kind;
 	int gen;
 	char mac[DEV_MAC_LEN];
+	char fw[DEV_FW_LEN];
 	struct action action;
 	shelly_cb cb;
 	void *arg;
@@ -74,6 +76,18 @@ fail_parse(struct shelly_reply *r, char *cause, char **owned)
 	r->cause = *owned;
 }
 
+int
+shelly_status_parse(int gen, const char *body, size_t len, const char *running_fw,
+    struct device_status *out, char **cause)
+{
+	int rc = gen == 1 ? gen1_parse_status(body, len, out, cause) :
+	    gen2_parse_status(body, len, out, cause);
+
+	if (rc == 0)
+		fwver_check_offer(out, running_fw);
+	return rc;
+}
+
 static void
 status_done(struct op *op, struct shelly_reply *r, const struct http_response *resp,
     char **owned)
@@ -82,8 +96,8 @@ status_done(struct op *op, struct shelly_reply *r, const struct http_response *r
 	char *cause = NULL;
 	int rc;
 
-	rc = op->gen == 1 ? gen1_parse_status(resp->body, resp->body_len, st, &cause) :
-	    gen2_parse_status(resp->body, resp->body_len, st, &cause);
+	rc = shelly_status_parse(op->gen, resp->body, resp->body_len,
+	    op->fw[0] != '\0' ? op->fw : NULL, st, &cause);
 	if (rc != 0) {
 		free(st);
 		fail_parse(r, cause, owned);
@@ -203,6 +217,8 @@ op_send(struct http *http, const struct shelly_target *t, enum op_kind kind, con
 	op->gen = t->gen;
 	if (t->mac != NULL)
 		str_copy(op->mac, sizeof op->mac, t->mac);
+	if (kind == OP_STATUS && t->fw != NULL)
+		str_copy(op->fw, sizeof op->fw, t->fw);
 	if (a != NULL)
 		op->action = *a;
 	op->cb = cb;

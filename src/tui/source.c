@@ -30,8 +30,7 @@
 #include "model/fields.h"
 #include "server/provserve.h"
 #include "shelly/action.h"
-#include "shelly/gen1.h"
-#include "shelly/gen2.h"
+#include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
 #include "tui/source.h"
@@ -133,8 +132,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	if (st->json == NULL)
 		return;
 	device_status_init(&ds);
-	rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), &ds, &cause)
-	                 : gen2_parse_status(st->json, strlen(st->json), &ds, &cause);
+	rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->fw, &ds, &cause);
 	free(cause);
 	if (rc == 0) {
 		struct fields_totals t;
@@ -669,8 +667,7 @@ source_status(struct source *src, const char *mac, struct device_status *out)
 
 	device_status_init(out);
 	if (st != NULL && st->json != NULL && r != NULL) {
-		rc = r->gen == 1 ? gen1_parse_status(st->json, strlen(st->json), out, &cause)
-		                 : gen2_parse_status(st->json, strlen(st->json), out, &cause);
+		rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->fw, out, &cause);
 		free(cause);
 	}
 	store_status_free(st);

@@ -24,6 +24,17 @@ WHY='no update available (device runs 2.0.0-beta1, newer than the offered 1.7.0-
 grep -qi 'update' "$T_TMP/o" && fail "$N: --probe shows no update" "$(cat "$T_TMP/o")" ||
 	pass "$N: --probe shows no update for an older stable"
 
+# the poller's reading the same: registered and polled, the device has no update
+DB=$T_TMP/fleet.db
+if "$SHELLY_TUI" --db "$DB" --add "$HP" >"$T_TMP/o" 2>"$T_TMP/e" &&
+	"$SHELLY_TUI" --db "$DB" --poll-once >>"$T_TMP/o" 2>>"$T_TMP/e" &&
+	"$SHELLY_TUI" --db "$DB" --list --json >"$T_TMP/j" 2>>"$T_TMP/e"; then
+	[ "$(jq -c '[.devices[0].sys.update_available, .devices[0].sys.update_version]' "$T_TMP/j")" = '[false,null]' ] &&
+		pass "$N: --poll-once stores no update for an older stable" ||
+		fail "$N: poll-once update" "$(jq -c '.devices[0].sys' "$T_TMP/j")"
+else
+	fail "$N: add and poll" "$(cat "$T_TMP/o" "$T_TMP/e")"
+fi
 "$SHELLY_TUI" --action fw_check --json "$HP" >"$T_TMP/j" 2>"$T_TMP/e"; rc=$?
 [ $rc -eq 0 ] && [ "$(jq -r '.results[0].update_available' "$T_TMP/j")" = false ] &&
 	[ "$(jq -r '.results[0].message' "$T_TMP/j")" = "$WHY" ] &&
