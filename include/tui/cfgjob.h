@@ -56,5 +56,7 @@ void cfgjob_free(struct cfgjob *job);
 struct cfgjob_dev *cfgjob_devs(struct cfgjob *job, size_t *n);
 size_t cfgjob_done(const struct cfgjob *job);
 int cfgjob_finished(const struct cfgjob *job);
+/* Devices whose configuration the job may still change: not done, not a read or dry run. */
+size_t cfgjob_writing(const struct cfgjob *job);
 
 #endif

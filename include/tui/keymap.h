@@ -47,10 +47,12 @@ enum tui_view_kind {
 #define TUI_ACTIONS(X) \
 	X(HELP, "help", TV_ALL, "? F1", "Help", "Show the keys of every view") \
 	X(QUIT, "quit", TV_ALL, "F10", "Quit", \
-	    "Leave the console (the lease is given back; asks first while actions still run)") \
+	    "Leave the console (the lease is given back; asks first while actions still run or "   \
+	    "configuration is still being written)") \
 	X(LEAVE, "leave", TVB(DEVICES), "q", NULL, "Leave the console (q in the devices view)") \
 	X(BACK, "back", TV_SUB, "q Esc", NULL, \
-	    "Close this view (an action it shows keeps running; L shows it again)") \
+	    "Close this view (an action it shows keeps running; L shows it again; while a "          \
+	    "configuration apply it started still writes, asks first: closing stops it)") \
 	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
 	    "Show the newest action whose view was closed: its progress or results") \
 	X(UP, "up", TV_LISTS, "Up k", NULL, "Move the cursor up") \

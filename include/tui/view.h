@@ -50,6 +50,9 @@ struct view_ops {
 	void (*changed)(struct view *v);
 	/* Releases what the view holds (may be NULL); the core frees the view itself. */
 	void (*free)(struct view *v);
+	/* Devices whose configuration the view's job is still writing (may be NULL: none).
+	 * Closing the view stops that job, so the core asks first. */
+	size_t (*writing)(struct view *v);
 };
 
 /* A list cursor: selected line and the first line shown. */
@@ -152,6 +155,8 @@ void view_progress(struct tui *t, int y, int w, const char *label, size_t done, 
 /* 1 when job (NULL: none) has not finished yet: the status line says so. */
 struct cfgjob;
 int view_job_running(struct tui *t, const struct cfgjob *job);
+/* Devices written by the views from v down (the ops' writing), summed. */
+size_t view_writing(struct view *v);
 /* What the console calls the device mac: its label, or mac when it is not registered. */
 const char *view_dev_label(struct tui *t, const char *mac);
 /* The reboot and network toggles (B, N) of a configuration change: returns 1 when a was one

@@ -273,3 +273,11 @@ cfgjob_finished(const struct cfgjob *job)
 {
 	return job->ndone == job->n;
 }
+
+size_t
+cfgjob_writing(const struct cfgjob *job)
+{
+	if (job == NULL || job->o.read_only || job->o.dry_run)
+		return 0;
+	return job->n - job->ndone;
+}

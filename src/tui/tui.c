@@ -222,7 +222,7 @@ tui_push(struct tui *t, struct view *v)
 }
 
 static void
-pop(struct tui *t)
+pop_now(struct tui *t)
 {
 	struct view *v = t->top;
 
@@ -231,6 +231,32 @@ pop(struct tui *t)
 	t->top = v->below;
 	view_free(v);
 	tui_dirty(t);
+}
+
+static void
+pop_yes_cb(struct tui *t, void *arg)
+{
+	(void)arg;
+	pop_now(t);
+}
+
+/* Closes the top view, after asking while its job still writes configuration (closing stops
+ * it: devices not reached yet keep their old configuration). */
+static void
+pop(struct tui *t)
+{
+	size_t n;
+	char q[128];
+
+	if (t->top == NULL || t->top->below == NULL)
+		return;
+	if (t->top->ops->writing == NULL || (n = t->top->ops->writing(t->top)) == 0) {
+		pop_now(t);
+		return;
+	}
+	snprintf(q, sizeof q, "configuration still being written to %zu device%s: close and stop?",
+	    n, n == 1 ? "" : "s");
+	tui_ask(t, q, "not closed: the configuration is still being written", pop_yes_cb, NULL);
 }
 
 static void
@@ -719,20 +745,26 @@ quit_yes_cb(struct tui *t, void *arg)
 	t->quit = 1;
 }
 
-/* Quits, after asking while sent actions still run (quitting cancels them). */
+/* Quits, after asking while sent actions or configuration writes still run (quitting cancels
+ * them). */
 static int
 quit(struct tui *t)
 {
-	size_t n = source_jobs_pending(t->src);
-	char q[120];
+	size_t n = source_jobs_pending(t->src), w = view_writing(t->top);
+	char q[128];
 
-	if (n == 0) {
+	if (n == 0 && w == 0) {
 		t->quit = 1;
 		return R_QUIT;
 	}
-	snprintf(q, sizeof q, "%zu action%s still running: quit and cancel %s?", n,
-	    n == 1 ? "" : "s", n == 1 ? "it" : "them");
-	tui_ask(t, q, "not quit: the actions run on", quit_yes_cb, NULL);
+	if (w == 0)
+		snprintf(q, sizeof q, "%zu action%s still running: quit and cancel %s?", n,
+		    n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	else
+		snprintf(q, sizeof q, "configuration still being written to %zu device%s%s: quit "
+		    "and stop?", w, w == 1 ? "" : "s", n > 0 ? ", and actions running" : "");
+	tui_ask(t, q, w == 0 ? "not quit: the actions run on" : "not quit: the work runs on",
+	    quit_yes_cb, NULL);
 	return R_DIRTY;
 }
 

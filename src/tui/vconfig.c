@@ -422,12 +422,19 @@ vfree(struct view *v)
 	free(c->lines);
 }
 
+static size_t
+writing(struct view *v)
+{
+	return cfgjob_writing(((struct vconfig *)v)->job);
+}
+
 static const struct view_ops vconfig_ops = {
     .kind = TV_KIND_CONFIG,
     .list = VL_SELECT,
     .draw = draw,
     .action = action,
     .free = vfree,
+    .writing = writing,
 };
 
 struct view *

@@ -578,6 +578,12 @@ vfree(struct view *v)
 	free(d->lines);
 }
 
+static size_t
+writing(struct view *v)
+{
+	return cfgjob_writing(((struct vdrift *)v)->job);
+}
+
 static const struct view_ops vdrift_ops = {
     .kind = TV_KIND_DRIFT,
     .list = VL_SELECT,
@@ -585,6 +591,7 @@ static const struct view_ops vdrift_ops = {
     .action = action,
     .changed = changed,
     .free = vfree,
+    .writing = writing,
 };
 
 struct view *

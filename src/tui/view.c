@@ -80,6 +80,17 @@ view_job_running(struct tui *t, const struct cfgjob *job)
 	return 1;
 }
 
+size_t
+view_writing(struct view *v)
+{
+	size_t n = 0;
+
+	for (; v != NULL; v = v->below)
+		if (v->ops->writing != NULL)
+			n += v->ops->writing(v);
+	return n;
+}
+
 const char *
 view_dev_label(struct tui *t, const char *mac)
 {

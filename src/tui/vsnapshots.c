@@ -468,6 +468,12 @@ vfree(struct view *v)
 	devconfig_done(&s->changes);
 }
 
+static size_t
+writing(struct view *v)
+{
+	return cfgjob_writing(((struct vsnapshots *)v)->job);
+}
+
 static const struct view_ops vsnapshots_ops = {
     .kind = TV_KIND_SNAPSHOTS,
     .list = VL_SELECT,
@@ -475,6 +481,7 @@ static const struct view_ops vsnapshots_ops = {
     .action = action,
     .changed = changed,
     .free = vfree,
+    .writing = writing,
 };
 
 struct view *
