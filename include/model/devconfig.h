@@ -390,6 +390,18 @@ int devconfig_cuts_network(
 int devconfig_static_address(
     const struct devconfig *changes, const struct devconfig *actual, char *buf, size_t size);
 /*
+ * Whether changes on top of actual leave the station with static addressing and no address
+ * (neither the device's own nor one in changes): such a device drops off the network. 1 when
+ * changes set the address mode or the address and the result is static without an address.
+ */
+int devconfig_static_without_address(const struct devconfig *changes, const struct devconfig *actual);
+/*
+ * A set read from a device without its address (wifi.sta.ip is an identity field): when it
+ * holds static addressing but no address, removes the static block (wifi.sta.ipv4mode,
+ * netmask, gw, nameserver) so it never sets half a static setup. Returns how many went.
+ */
+int devconfig_drop_half_static(struct devconfig *c);
+/*
  * Timers held as an enable flag and a delay ("switch:N.auto_off" and "switch:N.auto_off_delay_s",
  * the same for auto_on and for light:N), which Gen1 keeps as one number (0 = off). A device
  * reads as {enable, delay} on every generation; a delay is not compared while the desired

@@ -1250,42 +1250,53 @@ cli_apply(struct app *app)
 }
 
 /*
- * Whether the field instance is named by LIST ("mqtt,switch:0.name"): 2 by its whole name, 1 by
- * a prefix (which leaves identity fields out), 0 not.
+ * Whether the field instance is named by LIST ("mqtt,switch:0.name"): 2 by its whole name
+ * (wherever in the list), 1 only by a prefix (which leaves identity fields out), 0 not.
  */
 static int
 field_listed(const char *list, const char *name)
 {
 	const char *p = list;
+	int best = 0;
 
 	while (*p) {
 		size_t n = strcspn(p, ",");
-		if (n > 0 && strncmp(p, name, n) == 0 && (name[n] == '\0' || name[n] == '.'))
-			return name[n] == '\0' ? 2 : 1;
+		if (n > 0 && strncmp(p, name, n) == 0 && (name[n] == '\0' || name[n] == '.') &&
+		    (name[n] == '\0' ? 2 : 1) > best)
+			best = name[n] == '\0' ? 2 : 1;
 		p += n;
 		if (*p == ',')
 			p++;
 	}
-	return 0;
+	return best;
 }
 
 /*
- * 1 with the message printed when the device reports a value a template refuses (control
- * characters, invalid UTF-8, too long): such a template could be neither read nor imported.
+ * Values read from a device that become values to send (--template-save, --clone): 1 with the
+ * message printed when the device reports a value a desired configuration refuses (control
+ * characters, escape sequences, invalid UTF-8, too long); else 0, with a static addressing
+ * block that lost its address (an identity field) left out, noted.
  */
 static int
-template_refused(const struct devconfig *keep)
+read_values_refused(const char *opt, struct devconfig *keep, const char *hint)
 {
 	char name[96], *cause = NULL;
 
-	if (devconfig_unsettable(keep, name, sizeof name, &cause) < 0)
-		return 0;
-	fprintf(stderr, "shelly-tui: --template-save: the device reports %s, ", name);
-	fputs("which a template refuses: ", stderr);
-	print_safe(stderr, cause);
-	fputs("; nothing written (leave it out with --fields, or fix it on the device)\n", stderr);
-	free(cause);
-	return 1;
+	if (devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
+		fprintf(stderr, "shelly-tui: %s: the device reports %s, ", opt, name);
+		fputs("which a desired configuration refuses: ", stderr);
+		print_safe(stderr, cause);
+		fprintf(stderr, "; %s\n", hint);
+		free(cause);
+		return 1;
+	}
+	if (devconfig_drop_half_static(keep) > 0)
+		fprintf(stderr,
+		    "shelly-tui: %s: note: the device has a static address, which is its own "
+		    "(wifi.sta.ip); its static block (wifi.sta.ipv4mode, netmask, gw, nameserver) "
+		    "is left out too\n",
+		    opt);
+	return 0;
 }
 
 int
@@ -1318,7 +1329,9 @@ cli_template_save(struct app *app)
 	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dt.ident.id,
 	    run.devs[0].dt.ident.gen);
 	str_sanitize_inplace(comment);
-	if (template_refused(&keep) || template_store(app->args.mode_arg, &keep, comment) != 0)
+	if (read_values_refused("--template-save", &keep,
+	        "nothing written (leave it out with --fields, or fix it on the device)") ||
+	    template_store(app->args.mode_arg, &keep, comment) != 0)
 		rc = EXIT_FAIL;
 	devconfig_done(&keep);
 	run_done(&run);
@@ -1694,6 +1707,11 @@ cli_clone(struct app *app)
 		    (devconfig_field(e->field)->flags & (DCF_IDENTITY | DCF_SECRET)))
 			continue;
 		devconfig_set(&want, e->field, e->index, e->state, e->value);
+	}
+	if (read_values_refused("--clone", &want, "nothing sent (fix it on the source)")) {
+		devconfig_done(&want);
+		run_done(&src);
+		return EXIT_FAIL;
 	}
 	rc = desired_run(app, "clone", false, app->args.rest, app->args.nrest, &want,
 	    src.devs[0].dt.ident.model);

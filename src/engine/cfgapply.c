@@ -213,6 +213,12 @@ after_first_read(struct cfgapply *a)
 		                : xstrdup(a->desired.n ? "nothing to change" : "read"));
 		return;
 	}
+	if (devconfig_static_without_address(&a->changes, &a->before)) {
+		finish(a, CFGA_REFUSED,
+		    xstrdup("wifi.sta.ipv4mode: static addressing without an address "
+		            "(wifi.sta.ip) would cut the device off the network; nothing written"));
+		return;
+	}
 	if (!a->o.allow_network &&
 	    devconfig_cuts_network(&a->changes, &a->before, why, sizeof why)) {
 		finish(a, CFGA_REFUSED,

@@ -1060,6 +1060,43 @@ devconfig_static_address(
 	return 1;
 }
 
+/* Whether an entry holds an address (not null, not ""). */
+static bool
+has_address(const struct devconfig_entry *e)
+{
+	return e != NULL && e->value != NULL && e->value[0] != '\0';
+}
+
+int
+devconfig_static_without_address(const struct devconfig *changes, const struct devconfig *actual)
+{
+	const struct devconfig_entry *mode = after(changes, actual, DCFG_WIFI_STA_IPV4MODE);
+
+	if (devconfig_get(changes, DCFG_WIFI_STA_IPV4MODE, -1) == NULL &&
+	    devconfig_get(changes, DCFG_WIFI_STA_IP, -1) == NULL)
+		return 0;
+	return mode != NULL && mode->value != NULL && strcmp(mode->value, "static") == 0 &&
+	       !has_address(after(changes, actual, DCFG_WIFI_STA_IP));
+}
+
+/* The static addressing block of the station: mode, netmask, gateway, name server. */
+static const enum devconfig_field static_block[] = {
+    DCFG_WIFI_STA_IPV4MODE, DCFG_WIFI_STA_NETMASK, DCFG_WIFI_STA_GW, DCFG_WIFI_STA_DNS};
+
+int
+devconfig_drop_half_static(struct devconfig *c)
+{
+	const struct devconfig_entry *mode = devconfig_get(c, DCFG_WIFI_STA_IPV4MODE, -1);
+	int n = 0;
+
+	if (mode == NULL || mode->value == NULL || strcmp(mode->value, "static") != 0 ||
+	    has_address(devconfig_get(c, DCFG_WIFI_STA_IP, -1)))
+		return 0;
+	for (size_t i = 0; i < sizeof static_block / sizeof static_block[0]; i++)
+		n += devconfig_unset(c, static_block[i], -1);
+	return n;
+}
+
 bool
 devconfig_needs_reboot1(const struct devconfig *changes)
 {

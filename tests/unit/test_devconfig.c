@@ -709,6 +709,46 @@ test_static_address(void **state)
 	devconfig_done(&have);
 }
 
+/* Static addressing without an address (the device's or the change's) is found; a set read
+ * from a device without its address loses its static block. */
+static void
+test_static_without_address(void **state)
+{
+	struct devconfig have, ch;
+
+	(void)state;
+	parse_file(1, FIX "gen1/shelly-1/settings.json", &have); /* DHCP, ip null */
+	devconfig_init(&ch);
+	set(&ch, "wifi.sta.ipv4mode", "static");
+	set(&ch, "wifi.sta.netmask", "255.255.255.0");
+	assert_int_equal(devconfig_static_without_address(&ch, &have), 1);
+	set(&ch, "wifi.sta.ip", "192.168.33.7");
+	assert_int_equal(devconfig_static_without_address(&ch, &have), 0);
+	devconfig_done(&ch);
+	/* The device's own address counts. */
+	devconfig_set(&have, DCFG_WIFI_STA_IP, -1, DEVCONFIG_VALUE, "192.168.33.8");
+	devconfig_init(&ch);
+	set(&ch, "wifi.sta.ipv4mode", "static");
+	assert_int_equal(devconfig_static_without_address(&ch, &have), 0);
+	set(&ch, "wifi.sta.ip", ""); /* cleared in the same change */
+	assert_int_equal(devconfig_static_without_address(&ch, &have), 1);
+	devconfig_done(&ch);
+	/* A template from a static device: mode, mask, gateway, DNS but no address. */
+	devconfig_init(&ch);
+	set(&ch, "wifi.sta.ipv4mode", "static");
+	set(&ch, "wifi.sta.netmask", "255.255.255.0");
+	set(&ch, "wifi.sta.gw", "192.168.33.1");
+	set(&ch, "wifi.sta.nameserver", "192.168.33.1");
+	set(&ch, "sys.timezone", "UTC");
+	assert_int_equal(devconfig_drop_half_static(&ch), 4);
+	assert_int_equal(ch.n, 1);
+	set(&ch, "wifi.sta.ipv4mode", "static");
+	set(&ch, "wifi.sta.ip", "192.168.33.9");
+	assert_int_equal(devconfig_drop_half_static(&ch), 0); /* whole: kept */
+	devconfig_done(&ch);
+	devconfig_done(&have);
+}
+
 /* parse (a template or snapshot reader) refuses text with a cause that starts with want. */
 static void
 refused(int (*parse)(const char *, size_t, struct devconfig *, char **), const char *text,
@@ -1217,6 +1257,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_fixture),
 	    cmocka_unit_test(test_static_address),
+	    cmocka_unit_test(test_static_without_address),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
 	    cmocka_unit_test(test_bad_documents),
