@@ -296,6 +296,11 @@ const struct devconfig_field_info *devconfig_field(enum devconfig_field f);
  * singletons). Returns 0, or -1 with *cause.
  */
 int devconfig_parse_name(const char *name, enum devconfig_field *f, int *index, char **cause);
+/*
+ * Checks that sel names a field ("switch:0.name") or a section of fields, a dotted prefix of
+ * one ("mqtt", "wifi.sta", "switch:0"). Returns 0, or -1 with *cause.
+ */
+int devconfig_check_selector(const char *sel, char **cause);
 /* The field's name for an instance ("switch:1.auto_off") into buf; returns buf. */
 const char *devconfig_name(enum devconfig_field f, int index, char *buf, size_t size);
 /* The field is settable on a generation (1, or 2 and later). */
@@ -394,7 +399,8 @@ int devconfig_static_address(
  * (neither the device's own nor one in changes): such a device drops off the network. 1 when
  * changes set the address mode or the address and the result is static without an address.
  */
-int devconfig_static_without_address(const struct devconfig *changes, const struct devconfig *actual);
+int devconfig_static_without_address(
+    const struct devconfig *changes, const struct devconfig *actual);
 /*
  * A set read from a device without its address (wifi.sta.ip is an identity field): when it
  * holds static addressing but no address, removes the static block (wifi.sta.ipv4mode,

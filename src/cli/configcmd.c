@@ -1299,6 +1299,30 @@ read_values_refused(const char *opt, struct devconfig *keep, const char *hint)
 	return 0;
 }
 
+/* Whether every name of --fields LIST is a field or section of the model (else printed). */
+static bool
+fields_known(const char *list)
+{
+	const char *p = list;
+
+	do {
+		size_t n = strcspn(p, ",");
+		char sel[96], *cause = NULL;
+		snprintf(sel, sizeof sel, "%.*s", (int)(n < sizeof sel ? n : sizeof sel - 1), p);
+		if (n >= sizeof sel || devconfig_check_selector(sel, &cause) != 0) {
+			fputs("shelly-tui: --fields: '", stderr);
+			print_safe(stderr, sel);
+			fputs("': ", stderr);
+			print_safe(stderr, cause != NULL ? cause : "too long");
+			fputc('\n', stderr);
+			free(cause);
+			return false;
+		}
+		p += n;
+	} while (*p++ == ',');
+	return true;
+}
+
 int
 cli_template_save(struct app *app)
 {
@@ -1312,6 +1336,8 @@ cli_template_save(struct app *app)
 		fputs("shelly-tui: --template-save: give the device with --from TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (list != NULL && !fields_known(list))
+		return EXIT_USAGE;
 	if (read_one(&run, app, "template-save", from, "--template-save") != 0)
 		return EXIT_FAIL;
 	devconfig_init(&keep);
@@ -1330,8 +1356,14 @@ cli_template_save(struct app *app)
 	    run.devs[0].dt.ident.gen);
 	str_sanitize_inplace(comment);
 	if (read_values_refused("--template-save", &keep,
-	        "nothing written (leave it out with --fields, or fix it on the device)") ||
-	    template_store(app->args.mode_arg, &keep, comment) != 0)
+	        "nothing written (leave it out with --fields, or fix it on the device)"))
+		rc = EXIT_FAIL;
+	else if (keep.n == 0) {
+		fputs("shelly-tui: --template-save: the template would hold no field (the device "
+		      "has none of those named); nothing written\n",
+		    stderr);
+		rc = EXIT_FAIL;
+	} else if (template_store(app->args.mode_arg, &keep, comment) != 0)
 		rc = EXIT_FAIL;
 	devconfig_done(&keep);
 	run_done(&run);

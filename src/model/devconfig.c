@@ -119,6 +119,40 @@ devconfig_parse_name(const char *name, enum devconfig_field *f, int *index, char
 	return -1;
 }
 
+int
+devconfig_check_selector(const char *sel, char **cause)
+{
+	char norm[96];
+	const char *colon = strchr(sel, ':');
+	size_t n;
+
+	if (sel[0] == '\0' || strlen(sel) >= sizeof norm - 8) {
+		*cause = xstrdup("empty or too long");
+		return -1;
+	}
+	if (colon != NULL) {
+		char *end;
+		long v;
+		errno = 0;
+		v = isdigit((unsigned char)colon[1]) ? strtol(colon + 1, &end, 10) : -1;
+		if (v < 0 || errno != 0 || v > DEVCONFIG_INDEX_MAX ||
+		    (*end != '.' && *end != '\0')) {
+			*cause = xasprintf("a component wants a number 0-%d after ':' (switch:0)",
+			    DEVCONFIG_INDEX_MAX);
+			return -1;
+		}
+		snprintf(norm, sizeof norm, "%.*s:N%s", (int)(colon - sel), sel, end);
+	} else
+		snprintf(norm, sizeof norm, "%s", sel);
+	n = strlen(norm);
+	for (int i = 0; i < DCFG__COUNT; i++)
+		if (strncmp(fields[i].path, norm, n) == 0 &&
+		    (fields[i].path[n] == '\0' || fields[i].path[n] == '.'))
+			return 0;
+	*cause = xstrdup("not a field or section of the model (see --config-fields)");
+	return -1;
+}
+
 /* Whether choice is one of "a|b|c". */
 static bool
 in_choices(const char *choices, const char *v, size_t vlen)

@@ -749,6 +749,28 @@ test_static_without_address(void **state)
 	devconfig_done(&have);
 }
 
+/* Selectors of --fields: fields and sections (dotted prefixes), nothing else. */
+static void
+test_selectors(void **state)
+{
+	static const char *const ok[] = {"sntp.server", "sntp", "mqtt", "wifi.sta", "wifi",
+	    "switch:0", "switch:3.name", "sys.location", "sys.location.lat", "input:63"};
+	static const char *const bad[] = {"sntp.sever", "", "switch", "sys:0", "switch:64",
+	    "switch:x", "wifi.st", "mqtt.", "switch:0.", "sys.location.lat.x", "switch:01x"};
+	char *cause = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (devconfig_check_selector(ok[i], &cause) != 0)
+			fail_msg("%s: %s", ok[i], cause);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (devconfig_check_selector(bad[i], &cause) == 0)
+			fail_msg("%s accepted", bad[i]);
+		free(cause);
+		cause = NULL;
+	}
+}
+
 /* parse (a template or snapshot reader) refuses text with a cause that starts with want. */
 static void
 refused(int (*parse)(const char *, size_t, struct devconfig *, char **), const char *text,
@@ -1258,6 +1280,7 @@ main(void)
 	    cmocka_unit_test(test_every_fixture),
 	    cmocka_unit_test(test_static_address),
 	    cmocka_unit_test(test_static_without_address),
+	    cmocka_unit_test(test_selectors),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
 	    cmocka_unit_test(test_bad_documents),
