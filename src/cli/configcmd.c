@@ -599,12 +599,28 @@ rows_json(const struct cfg_dev *d, size_t *drifted, bool only_changes)
 		const struct devconfig_entry *de = devconfig_get(&d->desired, r->field, r->index);
 		const struct devconfig_entry *ae = devconfig_get(&d->before, r->field, r->index);
 		cJSON_AddItemToObject(o, "desired", devconfig_value_json(de, false));
-		cJSON_AddItemToObject(
-		    o, "actual", ae ? devconfig_value_json(ae, false) : cJSON_CreateNull());
+		if (r->kind == DIFF_UNREADABLE && r->actual != NULL)
+			cJSON_AddStringToObject(o, "actual", r->actual);
+		else
+			cJSON_AddItemToObject(
+			    o, "actual", ae ? devconfig_value_json(ae, false) : cJSON_CreateNull());
 		cJSON_AddItemToArray(arr, o);
 	}
 	free(rows);
 	return arr;
+}
+
+/* "unreadable: ..." of a field the device has with a wrong type or an unknown choice (raw). */
+static void
+print_unreadable(const char *raw)
+{
+	if (raw == NULL) {
+		puts("unreadable: the device's reply holds it with a wrong type");
+		return;
+	}
+	fputs("unreadable: the device reports \"", stdout);
+	print_value(stdout, raw);
+	puts("\", a value the model does not know");
 }
 
 static void
@@ -625,7 +641,7 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 			continue;
 		}
 		if (r->kind == DIFF_UNREADABLE) {
-			puts("unreadable: the device's reply holds it with a wrong type");
+			print_unreadable(r->actual);
 			continue;
 		}
 		print_value(stdout, r->kind == DIFF_UNKNOWN ? "(write-only)" : r->actual);
@@ -637,6 +653,24 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 }
 
 /* --- Modes ---------------------------------------------------------------------------------- */
+
+/* The fields c holds unreadable: name -> the raw value (sanitised), or null for a wrong type. */
+static cJSON *
+unreadable_object(const struct devconfig *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	char name[96];
+
+	for (size_t i = 0; i < c->nbad; i++) {
+		const struct devconfig_entry *e = &c->bad[i];
+		devconfig_name(e->field, e->index, name, sizeof name);
+		if (e->value != NULL)
+			cJSON_AddStringToObject(o, name, e->value);
+		else
+			cJSON_AddNullToObject(o, name);
+	}
+	return o;
+}
 
 /* Reads the configuration of every device of run: identify, then a dry run of the apply
  * machinery. Returns 0, or -1 when the run could not be made (the cause is printed). */
@@ -707,6 +741,9 @@ cli_config_get(struct app *app)
 			    dev_failed(d) || d->dup_of != NULL
 			        ? cJSON_CreateNull()
 			        : cli_config_object(&d->before, secrets));
+			if (!dev_failed(d) && d->dup_of == NULL && d->before.nbad > 0)
+				cJSON_AddItemToObject(
+				    o2, "unreadable", unreadable_object(&d->before));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}
@@ -726,6 +763,11 @@ cli_config_get(struct app *app)
 			printf("  %-28s ", devconfig_name(e->field, e->index, name, sizeof name));
 			print_value(stdout, devconfig_value_text(e));
 			fputc('\n', stdout);
+		}
+		for (size_t k = 0; k < d->before.nbad; k++) {
+			const struct devconfig_entry *e = &d->before.bad[k];
+			printf("  %-28s ", devconfig_name(e->field, e->index, name, sizeof name));
+			print_unreadable(e->value);
 		}
 	}
 	if (json)

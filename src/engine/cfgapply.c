@@ -189,7 +189,7 @@ unreadable_why(const struct cfgapply *a)
 		if (a->rows[i].kind == DIFF_UNREADABLE)
 			devconfig_name(a->rows[i].field, a->rows[i].index, name, sizeof name);
 	return xasprintf("%s: unreadable: the device's configuration reply holds it with a wrong "
-	                 "type; nothing written",
+	                 "type or a value the model does not know; nothing written",
 	    name);
 }
 

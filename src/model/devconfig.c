@@ -291,6 +291,8 @@ devconfig_done(struct devconfig *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].value);
 	free(c->e);
+	for (size_t i = 0; i < c->nbad; i++)
+		free(c->bad[i].value);
 	free(c->bad);
 	devconfig_init(c);
 }
@@ -328,21 +330,33 @@ devconfig_copy(struct devconfig *dst, const struct devconfig *src)
 		dst->bad = xcalloc(src->nbad, sizeof *dst->bad);
 		memcpy(dst->bad, src->bad, src->nbad * sizeof *dst->bad);
 		dst->nbad = src->nbad;
+		for (size_t i = 0; i < dst->nbad; i++)
+			if (dst->bad[i].value != NULL)
+				dst->bad[i].value = xstrdup(dst->bad[i].value);
 	}
+}
+
+const struct devconfig_entry *
+devconfig_unreadable_entry(const struct devconfig *c, enum devconfig_field f, int index)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		if (c->bad[i].field == f && c->bad[i].index == index)
+			return &c->bad[i];
+	return NULL;
 }
 
 bool
 devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index)
 {
-	for (size_t i = 0; i < c->nbad; i++)
-		if (c->bad[i].field == f && c->bad[i].index == index)
-			return true;
-	return false;
+	return devconfig_unreadable_entry(c, f, index) != NULL;
 }
 
-/* Records that the reply holds (f, index) with a type the field cannot have. */
+/*
+ * Records that the reply holds (f, index) with a type the field cannot have, or with text it
+ * does not know (raw: kept sanitised, at most 64 characters; NULL for a wrong type).
+ */
 static void
-mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
+mark_unreadable(struct devconfig *c, enum devconfig_field f, int index, const char *raw)
 {
 	struct devconfig_entry *b;
 
@@ -353,6 +367,7 @@ mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
 	memset(b, 0, sizeof *b);
 	b->field = f;
 	b->index = index;
+	b->value = raw != NULL ? str_sanitize(raw, 64) : NULL;
 }
 
 /* Position of (f, index) in the sorted entries; *found tells whether it is there. */
@@ -476,8 +491,9 @@ map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
 
 static int timer_delay(enum devconfig_field f);
 
-/* Reads one item as the field's canonical value into c. A value of the wrong type is marked
- * unreadable (text a field refuses is left out: the device has it, but it cannot be kept). */
+/* Reads one item as the field's canonical value into c. A value of the wrong type, or a choice
+ * the model does not know, is marked unreadable (other text a field refuses is left out: the
+ * device has it, but it cannot be kept). */
 static void
 read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
     const char *g1map)
@@ -499,7 +515,7 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	switch (fi->type) {
 	case DCT_BOOL:
 		if ((b = json_bool(item)) < 0) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, b ? "true" : "false");
@@ -508,7 +524,7 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	case DCT_NUM:
 		d = json_number(item);
 		if (isnan(d)) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
 		if (fi->type == DCT_INT)
@@ -519,14 +535,17 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 		return;
 	default:
 		if ((s = json_string(item)) == NULL) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
 		if (fi->type == DCT_ENUM && g1map != NULL)
 			s = map_enum(g1map, s, false, buf, sizeof buf);
-		/* Device text is kept only when it is what the field accepts. */
+		/* Device text is kept only when it is what the field accepts; a choice the model
+		 * does not know is unreadable (shown with its raw value), never silently absent. */
 		if (fi->type == DCT_STR || devconfig_check(fi->id, s, &canon, &cause) == 0)
 			devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, s);
+		else if (fi->type == DCT_ENUM)
+			mark_unreadable(c, fi->id, index, json_string(item));
 		free(canon);
 		free(cause);
 		return;
@@ -814,10 +833,11 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 		r->index = d->index;
 		r->desired = d->value;
 		r->actual = a != NULL ? a->value : NULL;
-		if (a == NULL)
-			r->kind = devconfig_unreadable(actual, d->field, d->index)
-			              ? DIFF_UNREADABLE
-			              : DIFF_UNSUPPORTED;
+		if (a == NULL && (a = devconfig_unreadable_entry(actual, d->field, d->index))) {
+			r->kind = DIFF_UNREADABLE;
+			r->actual = a->value;
+		} else if (a == NULL)
+			r->kind = DIFF_UNSUPPORTED;
 		else if (flag_is(desired, timer_enable(d->field), d->index, "false"))
 			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
@@ -952,6 +972,22 @@ finish_gen2(
 	r->body = json_compact_free(params);
 }
 
+/* Whether e sets a choice only the Gen1 API has (a Gen2+ device refuses it). */
+static bool
+gen1_only_choice(const struct devconfig_entry *e)
+{
+	static const struct {
+		enum devconfig_field f;
+		const char *v;
+	} only[] = {{DCFG_SWITCH_IN_MODE, "momentary_on_release"},
+	    {DCFG_LIGHT_INITIAL_STATE, "match_input"}};
+
+	for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+		if (e->field == only[i].f && e->value != NULL && strcmp(e->value, only[i].v) == 0)
+			return true;
+	return false;
+}
+
 int
 devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_request **out,
     size_t *n, char **cause)
@@ -967,6 +1003,14 @@ devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_re
 			    devconfig_name(
 			        changes->e[i].field, changes->e[i].index, name, sizeof name),
 			    gen);
+			free(taken);
+			return -1;
+		}
+		if (gen >= 2 && gen1_only_choice(&changes->e[i])) {
+			*cause = xasprintf("%s: %s is a Gen1 choice only",
+			    devconfig_name(
+			        changes->e[i].field, changes->e[i].index, name, sizeof name),
+			    changes->e[i].value);
 			free(taken);
 			return -1;
 		}

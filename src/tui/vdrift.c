@@ -234,6 +234,16 @@ value_text(enum devconfig_field f, const char *v)
 	return v != NULL ? view_value_text(v) : "null";
 }
 
+/* "(unreadable: RAW)" for a choice the model does not know (raw is sanitised). */
+static const char *
+unreadable_text(const char *raw)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof buf, "(unreadable: %s)", raw);
+	return buf;
+}
+
 /* The rows of desired against actual that change something; returns how many. */
 static size_t
 add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
@@ -251,7 +261,9 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 		const struct devconfig_diff *r = &rows[i];
 		const char *actual = r->kind == DIFF_UNKNOWN       ? "(write-only)"
 		                     : r->kind == DIFF_UNSUPPORTED ? "(unsupported)"
-		                     : r->kind == DIFF_UNREADABLE  ? "(unreadable)"
+		                     : r->kind == DIFF_UNREADABLE && r->actual == NULL
+		                         ? "(unreadable)"
+		                     : r->kind == DIFF_UNREADABLE ? unreadable_text(r->actual)
 		                                                  : value_text(r->field, r->actual);
 		if (r->kind == DIFF_SAME)
 			continue;

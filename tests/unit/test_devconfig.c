@@ -749,6 +749,53 @@ test_static_without_address(void **state)
 	devconfig_done(&have);
 }
 
+/* Gen1 btn_type momentary_on_release is switch:N.in_mode; a choice the model does not know is
+ * unreadable with its raw value sanitised (copied along), never absent. */
+static void
+test_enum_unknown(void **state)
+{
+	static const char mor[] = "{\"relays\":[{\"btn_type\":\"momentary_on_release\"},"
+	                          "{\"btn_type\":\"edge\"},{\"btn_type\":\"x\\u001b[5mnew\"}]}";
+	struct devconfig have, want, copy, ch;
+	struct devconfig_diff *d;
+	struct devconfig_request *r;
+	size_t n;
+	char *cause = NULL;
+	const struct devconfig_entry *b;
+
+	(void)state;
+	assert_int_equal(devconfig_parse(1, mor, strlen(mor), &have, &cause), 0);
+	assert_string_equal(val(&have, "switch:0.in_mode"), "momentary_on_release");
+	assert_string_equal(val(&have, "switch:1.in_mode"), "flip");
+	assert_null(devconfig_get(&have, DCFG_SWITCH_IN_MODE, 2));
+	b = devconfig_unreadable_entry(&have, DCFG_SWITCH_IN_MODE, 2);
+	assert_non_null(b);
+	assert_non_null(b->value);
+	assert_true(str_is_safe(b->value));
+	assert_non_null(strstr(b->value, "new"));
+	devconfig_init(&want);
+	set(&want, "switch:2.in_mode", "follow");
+	devconfig_diff(&want, &have, &d, &n);
+	assert_int_equal(d[0].kind, DIFF_UNREADABLE);
+	assert_string_equal(d[0].actual, b->value);
+	free(d);
+	devconfig_copy(&copy, &have);
+	assert_string_equal(
+	    devconfig_unreadable_entry(&copy, DCFG_SWITCH_IN_MODE, 2)->value, b->value);
+	devconfig_done(&copy);
+	/* Written back as Gen1 knows it; a Gen2+ device has no such mode. */
+	devconfig_init(&ch);
+	set(&ch, "switch:0.in_mode", "momentary_on_release");
+	assert_int_equal(devconfig_requests(1, &ch, &r, &n, &cause), 0);
+	assert_non_null(strstr(r[0].path, "btn_type=momentary_on_release"));
+	devconfig_requests_free(r, n);
+	assert_int_equal(devconfig_requests(2, &ch, &r, &n, &cause), -1);
+	free(cause);
+	devconfig_done(&ch);
+	devconfig_done(&want);
+	devconfig_done(&have);
+}
+
 /* Selectors of --fields: fields and sections (dotted prefixes), nothing else. */
 static void
 test_selectors(void **state)
@@ -1281,6 +1328,7 @@ main(void)
 	    cmocka_unit_test(test_static_address),
 	    cmocka_unit_test(test_static_without_address),
 	    cmocka_unit_test(test_selectors),
+	    cmocka_unit_test(test_enum_unknown),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
 	    cmocka_unit_test(test_bad_documents),
