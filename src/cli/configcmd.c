@@ -1516,6 +1516,27 @@ group_change(struct app *app, bool add)
 	return rc;
 }
 
+/*
+ * 1 with the message printed when c sets a secret: a desired configuration the database holds
+ * never keeps one (as a queued change), so it would be dropped silently.
+ */
+static int
+secret_refused(const char *opt, const struct devconfig *c)
+{
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (!(devconfig_field(c->e[i].field)->flags & DCF_SECRET))
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s is a secret, which the database never stores; nothing "
+		    "stored (send it with --config-set, or keep it in a template file)\n",
+		    opt, devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name));
+		return 1;
+	}
+	return 0;
+}
+
 /* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
 int
 cli_group_set(struct app *app)
@@ -1543,9 +1564,13 @@ cli_group_set(struct app *app)
 	cause = NULL;
 	for (int i = 0; i < app->args.nrest; i++) {
 		if (parse_assignment("--group-set", app->args.rest[i], &cur) != 0) {
-			devconfig_done(&cur);
+			devconfig_wipe(&cur);
 			return EXIT_USAGE;
 		}
+	}
+	if (secret_refused("--group-set", &cur)) {
+		devconfig_wipe(&cur);
+		return EXIT_USAGE;
 	}
 	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
