@@ -777,8 +777,8 @@ cli_config_get(struct app *app)
 	return rc;
 }
 
-/* Parses FIELD=VALUE of option opt ("--group-set") into c (validated). Returns 0, or -1 with
- * the message printed. */
+/* Parses FIELD=VALUE of option opt ("--group-set") into c (validated; a field c holds already
+ * is given twice). Returns 0, or -1 with the message printed. */
 static int
 parse_assignment(const char *opt, const char *s, struct devconfig *c)
 {
@@ -802,6 +802,13 @@ parse_assignment(const char *opt, const char *s, struct devconfig *c)
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
 		free(cause);
+		return -1;
+	}
+	if (devconfig_get(c, f, index) != NULL) {
+		fprintf(stderr, "shelly-tui: %s: ", opt);
+		print_safe(stderr, name);
+		fputs(" given twice\n", stderr);
+		free(canon);
 		return -1;
 	}
 	devconfig_set(c, f, index, DEVCONFIG_VALUE, canon);
@@ -1542,7 +1549,7 @@ int
 cli_group_set(struct app *app)
 {
 	const char *g = app->args.mode_arg;
-	struct devconfig cur;
+	struct devconfig cur, add;
 	char key[96], *body, *cause = NULL;
 	int rc = EXIT_OK;
 
@@ -1562,16 +1569,17 @@ cli_group_set(struct app *app)
 	free(body);
 	free(cause);
 	cause = NULL;
-	for (int i = 0; i < app->args.nrest; i++) {
-		if (parse_assignment("--group-set", app->args.rest[i], &cur) != 0) {
-			devconfig_wipe(&cur);
-			return EXIT_USAGE;
-		}
-	}
-	if (secret_refused("--group-set", &cur)) {
-		devconfig_wipe(&cur);
+	devconfig_init(&add);
+	for (int i = 0; i < app->args.nrest && rc == EXIT_OK; i++)
+		if (parse_assignment("--group-set", app->args.rest[i], &add) != 0)
+			rc = EXIT_USAGE;
+	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
+		devconfig_wipe(&add);
+		devconfig_done(&cur);
 		return EXIT_USAGE;
 	}
+	cfgdesired_overlay(&cur, &add); /* over the group's fields stored before */
+	devconfig_done(&add);
 	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
 	    store_setting_set(app->store, key, body, &cause) != 0) {

@@ -194,6 +194,47 @@ check_ipv4(const char *v)
 	return parts == 4 ? 0 : -1;
 }
 
+/* The length of the run of decimal digits at p. */
+static size_t
+digits(const char *p)
+{
+	size_t n = 0;
+
+	while (isdigit((unsigned char)p[n]))
+		n++;
+	return n;
+}
+
+/*
+ * Whether v is a decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (no hex, no blanks, no leading '+', no "inf" or "nan").
+ */
+static bool
+json_number_text(const char *v)
+{
+	size_t n;
+
+	if (*v == '-')
+		v++;
+	if ((n = digits(v)) == 0 || (v[0] == '0' && n > 1))
+		return false;
+	v += n;
+	if (*v == '.') {
+		if ((n = digits(v + 1)) == 0)
+			return false;
+		v += 1 + n;
+	}
+	if (*v == 'e' || *v == 'E') {
+		v++;
+		if (*v == '+' || *v == '-')
+			v++;
+		if ((n = digits(v)) == 0)
+			return false;
+		v += n;
+	}
+	return *v == '\0';
+}
+
 static int
 check_number(const struct devconfig_field_info *fi, const char *value, char **canon, char **cause)
 {
@@ -202,11 +243,12 @@ check_number(const struct devconfig_field_info *fi, const char *value, char **ca
 
 	errno = 0;
 	d = strtod(value, &end);
-	if (value[0] == '\0' || isspace((unsigned char)value[0]) || *end != '\0' || errno != 0 ||
-	    !isfinite(d)) {
-		*cause = xasprintf("'%s' is not a number", value);
+	if (!json_number_text(value) || *end != '\0' || errno != 0 || !isfinite(d)) {
+		*cause = xasprintf("'%s' is not a decimal number", value);
 		return -1;
 	}
+	if (d == 0)
+		d = 0; /* -0 is 0 */
 	if (fi->type == DCT_INT && d != floor(d)) {
 		*cause = xasprintf("'%s' is not a whole number", value);
 		return -1;
@@ -527,6 +569,8 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
+		if (d == 0)
+			d = 0; /* -0 is 0 */
 		if (fi->type == DCT_INT)
 			snprintf(buf, sizeof buf, "%lld", (long long)llround(d));
 		else
@@ -1476,10 +1520,39 @@ line_text(const char **s, const char **le)
 	return *s < *le && **s != '#';
 }
 
+/*
+ * Why the line [p, end) of text, which sets a field an earlier line set too, is refused:
+ * "F set twice (line A and line B)". Called only then: it reads the earlier lines again.
+ */
+static char *
+duplicate_why(const char *text, const char *p, const char *end, int line)
+{
+	enum devconfig_field f, g;
+	int index, gi, first = 0, n = 0;
+	char *why = NULL, name[96];
+
+	if (devconfig_line_field(p, (size_t)(end - p), &f, &index, &why) != 1) {
+		free(why);
+		return xasprintf("line %d: a field is set twice", line);
+	}
+	for (const char *q = text; q < p && first == 0;) {
+		const char *nl = memchr(q, '\n', (size_t)(p - q));
+		n++;
+		if (devconfig_line_field(q, (size_t)(p - q), &g, &gi, &why) == 1 && g == f &&
+		    gi == index)
+			first = n;
+		free(why);
+		why = NULL;
+		q = nl != NULL ? nl + 1 : p;
+	}
+	devconfig_name(f, index, name, sizeof name);
+	return xasprintf("line %d: %s set twice (line %d and line %d)", line, name, first, line);
+}
+
 static int
 parse_text(const char *text, size_t len, bool device, struct devconfig *out, char **cause)
 {
-	const char *p = text, *end = text + len;
+	const char *p, *end = text + len;
 	int line = 0;
 
 	devconfig_init(out);
@@ -1487,15 +1560,24 @@ parse_text(const char *text, size_t len, bool device, struct devconfig *out, cha
 		*cause = xasprintf("template larger than %d bytes", DEVCONFIG_TEMPLATE_MAX);
 		return -1;
 	}
-	while (p < end) {
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3; /* a UTF-8 byte order mark, as some editors write */
+	for (p = text; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl != NULL ? nl : end;
 		const char *s = p;
 		char *why = NULL;
+		size_t had = out->n;
+		int field;
 		line++;
-		if (line_text(&s, &le) && template_line(s, le, device, out, &why) != 0) {
+		if ((field = line_text(&s, &le)) && template_line(s, le, device, out, &why) != 0) {
 			*cause = xasprintf("line %d: %s", line, why);
 			free(why);
+			devconfig_done(out);
+			return -1;
+		}
+		if (field && out->n == had) { /* a field set before: replaced, not added */
+			*cause = duplicate_why(text, s, le, line);
 			devconfig_done(out);
 			return -1;
 		}

@@ -796,6 +796,51 @@ test_enum_unknown(void **state)
 	devconfig_done(&have);
 }
 
+/* Input strictness: a field set twice names both lines; numbers are decimal JSON numbers
+ * (-0 is 0); a leading UTF-8 byte order mark is skipped. */
+static void
+test_strict_input(void **state)
+{
+	static const char *const bad_num[] = {"0x10", "0X1p3", "+5", " 5", "5 ", ".5", "5.", "1e",
+	    "05", "inf", "nan", "1_000", "--1", "0x"};
+	static const char *const good_num[] = {
+	    "0", "-0", "10", "2.5", "-0.0", "1e2", "1.5E+1", "0.25"};
+	static const char dup[] = "sys.timezone = UTC\n# comment\n\nsntp.server = a\n"
+	                          "sys.timezone = Europe/Sofia\n";
+	static const char bom[] = "\xef\xbb\xbfsys.timezone = UTC\nsntp.server = a\n";
+	struct devconfig t;
+	char *canon = NULL, *cause = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad_num / sizeof bad_num[0]; i++) {
+		if (devconfig_check(DCFG_SWITCH_AUTO_OFF_DELAY, bad_num[i], &canon, &cause) == 0)
+			fail_msg("%s accepted as %s", bad_num[i], canon);
+		free(cause);
+		cause = NULL;
+	}
+	for (size_t i = 0; i < sizeof good_num / sizeof good_num[0]; i++) {
+		if (devconfig_check(DCFG_SWITCH_AUTO_OFF_DELAY, good_num[i], &canon, &cause) != 0)
+			fail_msg("%s: %s", good_num[i], cause);
+		assert_true(canon[0] != '-');
+		free(canon);
+	}
+	assert_int_equal(devconfig_check(DCFG_SYS_LAT, "-0", &canon, &cause), 0);
+	assert_string_equal(canon, "0");
+	free(canon);
+	assert_int_equal(devconfig_template_parse(dup, strlen(dup), &t, &cause), -1);
+	assert_string_equal(cause, "line 5: sys.timezone set twice (line 1 and line 5)");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(devconfig_snapshot_parse(dup, strlen(dup), &t, &cause), -1);
+	free(cause);
+	cause = NULL;
+	if (devconfig_template_parse(bom, strlen(bom), &t, &cause) != 0)
+		fail_msg("BOM: %s", cause);
+	assert_string_equal(val(&t, "sys.timezone"), "UTC");
+	assert_int_equal(t.n, 2);
+	devconfig_done(&t);
+}
+
 /* Selectors of --fields: fields and sections (dotted prefixes), nothing else. */
 static void
 test_selectors(void **state)
@@ -1329,6 +1374,7 @@ main(void)
 	    cmocka_unit_test(test_static_without_address),
 	    cmocka_unit_test(test_selectors),
 	    cmocka_unit_test(test_enum_unknown),
+	    cmocka_unit_test(test_strict_input),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
 	    cmocka_unit_test(test_bad_documents),
