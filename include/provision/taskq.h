@@ -97,11 +97,19 @@ struct taskq_secrets {
  */
 int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
     taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);
+/* The stages an agent reports, in order (TASKQ_STAGES names them for messages). */
+#define TASKQ_STAGES "running, template, configured, waiting"
+/* The manager's verdicts, set as the stage of a verifying task; no agent report replaces them. */
+#define TASKQ_STAGE_NOT_SEEN "not_seen"
+#define TASKQ_STAGE_VERIFIED "verified"
+/* 1 when stage is one an agent may report (TASKQ_STAGES), else 0. */
+int taskq_stage_ok(const char *stage);
 /*
  * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
- * (running -> verifying, mac required), anything else is recorded as the stage. Returns 1
- * with *state (static name of the task's state now), 0 the task is not agent's (or gone),
- * -1 error.
+ * (running -> verifying, mac required), "template" and "waiting" are recorded as the stage
+ * unless the manager's verdict (not_seen) is there already. Returns 1 with *state (static
+ * name of the task's state now), 0 the task is not agent's (or gone), -1 error, -2 a stage
+ * that is not one of TASKQ_STAGES (with *cause; nothing changes).
  */
 int taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage,
     const char *mac, int64_t now_ms, const char **state, char **cause);

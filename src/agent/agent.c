@@ -683,7 +683,7 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 				log_info("task %lld: %s", (long long)task->task, m.state);
 				return;
 			}
-			if (strcmp(m.stage, "not_seen") == 0)
+			if (strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0)
 				break;
 		}
 		pause_ms(a, a->opts.poll_ms);

@@ -337,6 +337,22 @@ taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms
 	return 1;
 }
 
+/* The stages only the manager sets: an agent's report never replaces them. */
+static int
+stage_verdict(const char *stage)
+{
+	return stage != NULL && (strcmp(stage, TASKQ_STAGE_NOT_SEEN) == 0 ||
+	                            strcmp(stage, TASKQ_STAGE_VERIFIED) == 0);
+}
+
+int
+taskq_stage_ok(const char *stage)
+{
+	static const char *const stages[] = {"running", "template", "configured", "waiting"};
+
+	return str_table_find(stages, (int)(sizeof stages / sizeof stages[0]), stage) >= 0;
+}
+
 int
 taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage, const char *mac,
     int64_t now_ms, const char **state, char **cause)
@@ -347,6 +363,10 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	char norm[13];
 	int rc;
 
+	if (!taskq_stage_ok(stage)) {
+		*cause = xasprintf("unknown stage '%s' (%s)", stage, TASKQ_STAGES);
+		return -2;
+	}
 	if (strcmp(stage, "running") == 0)
 		to = TASK_RUNNING;
 	else if (strcmp(stage, "configured") == 0) {
@@ -371,7 +391,7 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 		store_task_free(t);
 		return 0;
 	}
-	if (to == TASK_STATE_COUNT && !task_state_final(now) &&
+	if (to == TASK_STATE_COUNT && !task_state_final(now) && !stage_verdict(t->stage) &&
 	    store_task_update(s, id, agent, t->state, t->state, &set, now_ms, cause) < 0) {
 		store_task_free(t);
 		return -1;
@@ -409,7 +429,7 @@ int
 taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause)
 {
 	struct store_task_set set = {
-	    .agent_to = NULL, .lease_ms = 0, .stage = "verified", .result = host};
+	    .agent_to = NULL, .lease_ms = 0, .stage = TASKQ_STAGE_VERIFIED, .result = host};
 	int rc = move(s, id, NULL, TASK_DONE, &set, now_ms, NULL, cause);
 
 	if (rc == 1) {
@@ -430,7 +450,7 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 int
 taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause)
 {
-	struct store_task_set set = {.lease_ms = -1, .stage = "not_seen", .reason = reason};
+	struct store_task_set set = {.lease_ms = -1, .stage = TASKQ_STAGE_NOT_SEEN, .reason = reason};
 	const char *v = task_state_name(TASK_VERIFYING);
 	int rc = store_task_update(s, id, NULL, v, v, &set, now_ms, cause);
 

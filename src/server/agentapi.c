@@ -274,6 +274,11 @@ do_progress(
 	}
 	rc = taskq_progress(api->store, agent, m->task, m->stage, m->mac[0] ? m->mac : NULL,
 	    api->opts.now_ms(), &state, &cause);
+	if (rc == -2) {
+		reply_error(reply, 400, cause);
+		free(cause);
+		return;
+	}
 	if (step_refused(reply, rc, "progress", cause))
 		return;
 	t = store_task_get(api->store, m->task);

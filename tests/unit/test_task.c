@@ -341,6 +341,57 @@ test_task_text(void **state)
 	store_free(s);
 }
 
+/* The stage of task ID is STAGE. */
+static void
+assert_stage(struct store *s, int64_t id, const char *stage)
+{
+	struct store_task *t = store_task_get(s, id);
+
+	assert_non_null(t);
+	assert_non_null(t->stage);
+	assert_string_equal(t->stage, stage);
+	store_task_free(t);
+}
+
+/*
+ * The stages an agent reports are a fixed list; the manager's verdict "not_seen" stays when
+ * the agent reports "waiting" after it, and no agent can write "verified" or "done".
+ */
+static void
+test_stage_verdict(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	const char *st = NULL;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C4", NULL, 1);
+
+	(void)state;
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1100, &st, &cause), 1);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "template", NULL, 1150, &st, &cause), 1);
+	assert_stage(s, id, "template");
+	for (int i = 0; i < 3; i++) {
+		const char *bad[] = {"verified", "done", "not_seen"};
+
+		assert_int_equal(taskq_progress(s, "ag-1", id, bad[i], NULL, 1160, &st, &cause), -2);
+		assert_non_null(strstr(cause, "unknown stage"));
+		free(cause);
+		cause = NULL;
+		assert_stage(s, id, "template");
+	}
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1B2C3A1B2C4", 1200, &st, &cause), 1);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "waiting", NULL, 1300, &st, &cause), 1);
+	assert_stage(s, id, "waiting");
+	assert_int_equal(taskq_not_seen(s, id, NULL, 1400, &cause), 1);
+	/* the agent's next report keeps the verdict and reads it back */
+	assert_int_equal(taskq_progress(s, "ag-1", id, "waiting", NULL, 1500, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	assert_stage(s, id, "not_seen");
+	store_free(s);
+}
+
 static void
 test_lease_expiry(void **state)
 {
@@ -626,6 +677,7 @@ main(void)
 	    cmocka_unit_test(test_claim_verify),
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
+	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_restarted_agent),
 	    cmocka_unit_test(test_fail_retry_cancel),
