@@ -129,13 +129,22 @@ int taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms
 int taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause);
 /*
  * Tasks whose agent stopped heartbeating (lease ended before now): back to the queue while
- * attempts remain, else failed. Returns the number handled, or -1.
+ * attempts remain, else failed. A verifying task (the device was configured and may be on
+ * the target network) is never requeued: it waits for the verifier, and fails only once the
+ * verifier gave up (not_seen). Returns the number handled, or -1.
  */
 int taskq_expire(struct store *s, int64_t now_ms, char **cause);
 /*
+ * A manager that starts gives every held task's lease at least lease_ms from now, so that
+ * agents can heartbeat before anything expires however long the manager was down. 0 or -1.
+ */
+int taskq_grace(struct store *s, int64_t now_ms, int64_t lease_ms, char **cause);
+/* 1 when agent holds task id (claimed, running or verifying), else 0. */
+int taskq_holds(struct store *s, const char *agent, int64_t id);
+/*
  * Revokes agent (by who, for the audit log): its row goes, so its token is refused at once;
  * the tasks it holds go back to the queue while attempts remain (the attempt counts), else
- * fail with "agent revoked". Returns 1 revoked, 0 no such agent, -1 error.
+ * fail with "agent revoked"; a verifying task stays for the verifier (see taskq_expire). Returns 1 revoked, 0 no such agent, -1 error.
  */
 int taskq_agent_revoke(
     struct store *s, const char *agent, const char *who, int64_t now_ms, char **cause);

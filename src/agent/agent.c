@@ -43,6 +43,7 @@ struct agent {
 	int no_retry; /* the current task failed in a way a retry cannot mend */
 	struct loop_timer *beat_timer; /* heartbeats while a task runs */
 	int64_t beat_task;             /* the task they name */
+	int task_lost;                 /* the manager says the task is no longer this agent's */
 	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
 };
@@ -141,14 +142,35 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
  * Heartbeats while a task runs: the radio and the device take seconds per step, and the
  * manager must not take the task back meanwhile. Sent on the side, never waited for.
  */
+/* 1 when a heartbeat reply lists task among the tasks the agent no longer holds ("lost"). */
+static int
+beat_lost(const char *body, size_t len, int64_t task)
+{
+	cJSON *o = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
+	const cJSON *it, *lost = cJSON_GetObjectItemCaseSensitive(o, "lost");
+	int found = 0;
+
+	cJSON_ArrayForEach(it, lost)
+		found |= cJSON_IsNumber(it) && (int64_t)it->valuedouble == task;
+	cJSON_Delete(o);
+	return found;
+}
+
 static void
 beat_done_cb(const struct http_response *resp, void *arg)
 {
 	struct agent *a = arg;
 
 	a->beat_inflight = 0;
-	if (resp->result != HTTP_OK)
+	if (resp->result != HTTP_OK) {
 		log_warn("heartbeat during the task not answered (%s)", resp->cause);
+		return;
+	}
+	if (!a->task_lost && beat_lost(resp->body, resp->body_len, a->beat_task)) {
+		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
+		    (long long)a->beat_task);
+		a->task_lost = 1;
+	}
 }
 
 static void
@@ -369,7 +391,7 @@ dev_identify(struct agent *a, struct device_ident *ident, char **why)
 	struct agent_res r;
 	int rc = -1;
 
-	for (int tries = 0; tries < 5 && rc != 0 && !a->stop; tries++) {
+	for (int tries = 0; tries < 5 && rc != 0 && !a->stop && !a->task_lost; tries++) {
 		memset(&r, 0, sizeof r);
 		dev_target(a, &t, 0);
 		shelly_identify(a->http, &t, dev_cb, &r);
@@ -535,16 +557,21 @@ report(struct agent *a, int64_t task, const char *stage, const char *mac, struct
 	char *body, *cause = NULL;
 	cJSON *o = cJSON_CreateObject();
 	int rc = -1;
+	long st;
 
 	cJSON_AddNumberToObject(o, "task", (double)task);
 	cJSON_AddStringToObject(o, "stage", stage);
 	if (mac != NULL)
 		cJSON_AddStringToObject(o, "mac", mac);
 	body = json_compact_free(o);
-	if (api_post(a, "/api/v1/progress", body, &r) == 200 &&
-	    agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
+	st = api_post(a, "/api/v1/progress", body, &r);
+	if (st == 200 && agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
 		rc = 0;
-	else
+	else if (st == 409) {
+		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
+		    (long long)task);
+		a->task_lost = 1;
+	} else
 		log_warn("task %lld: progress %s not accepted (%s)", (long long)task, stage,
 		    cause != NULL ? cause : r.cause);
 	free(cause);
@@ -677,7 +704,7 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 	struct agentmsg m;
 	uint64_t waited = 0;
 
-	while (!a->stop && waited <= a->opts.verify_wait_ms) {
+	while (!a->stop && !a->task_lost && waited <= a->opts.verify_wait_ms) {
 		if (report(a, task->task, "waiting", NULL, &m) == 0) {
 			if (strcmp(m.state, "verifying") != 0) {
 				log_info("task %lld: %s", (long long)task->task, m.state);
@@ -689,7 +716,7 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		pause_ms(a, a->opts.poll_ms);
 		waited += a->opts.poll_ms;
 	}
-	if (a->stop)
+	if (a->stop || a->task_lost)
 		return;
 	if (ap_in_range(a, ssid)) {
 		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
@@ -718,10 +745,11 @@ run_task(struct agent *a, const struct agentmsg *task)
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
 		return;
 	}
+	a->task_lost = 0;
 	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
-	ok = on_ap(a, task, ssid, mac, &why) == 0;
+	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
 		free(cause);
@@ -733,6 +761,10 @@ run_task(struct agent *a, const struct agentmsg *task)
 	}
 	free(home);
 	beat(a, 0);
+	if (a->task_lost) {
+		free(why);
+		return; /* requeued, revoked or cancelled: not ours to report */
+	}
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 

@@ -466,18 +466,34 @@ struct expire_ctx {
 	char *cause;
 };
 
+/*
+ * A verifying task's device was configured: it may sit on the target network already, so it
+ * is never requeued. The verifier decides it; once it gave up (not_seen) and the agent that
+ * would answer is gone, the task fails.
+ */
+static int
+expire_verifying(const struct store_task *t)
+{
+	return strcmp(t->state, task_state_name(TASK_VERIFYING)) == 0;
+}
+
 static int
 expire_cb(const struct store_task *t, void *arg)
 {
 	struct expire_ctx *x = arg;
-	int retry = t->attempts < t->max_attempts;
+	int verifying = expire_verifying(t);
+	int retry = !verifying && t->attempts < t->max_attempts;
 	struct store_task_set set = {.agent_to = "",
 	    .lease_ms = 0,
-	    .reason =
-	        retry ? "agent stopped heartbeating: requeued" : "agent stopped heartbeating"};
+	    .reason = verifying ? "not seen on the target network; agent stopped heartbeating"
+	              : retry   ? "agent stopped heartbeating: requeued"
+	                        : "agent stopped heartbeating"};
 	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
-	int rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
+	int rc;
 
+	if (verifying && !stage_verdict(t->stage))
+		return 0; /* the verifier has not decided yet */
+	rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
 	if (rc < 0)
 		return 1;
 	if (rc == 1) {
@@ -507,6 +523,48 @@ taskq_expire(struct store *s, int64_t now_ms, char **cause)
 		return -1;
 	}
 	return x.n;
+}
+
+struct grace_ctx {
+	struct store *s;
+	int64_t now_ms, until_ms;
+	char *cause;
+};
+
+static int
+grace_cb(const struct store_task *t, void *arg)
+{
+	struct grace_ctx *x = arg;
+	enum task_state st;
+
+	if (t->agent == NULL || t->lease_ms == 0 || t->lease_ms >= x->until_ms ||
+	    task_state_parse(t->state, &st) != 0 || !task_state_held(st))
+		return 0;
+	return store_task_renew(x->s, t->agent, t->id, x->until_ms, x->now_ms, &x->cause) != 0;
+}
+
+int
+taskq_grace(struct store *s, int64_t now_ms, int64_t lease_ms, char **cause)
+{
+	struct grace_ctx x = {s, now_ms, now_ms + lease_ms, NULL};
+
+	if (store_task_list(s, grace_cb, &x, &x.cause) != 0 || x.cause != NULL) {
+		*cause = x.cause != NULL ? x.cause : xstrdup("listing the held tasks");
+		return -1;
+	}
+	return 0;
+}
+
+int
+taskq_holds(struct store *s, const char *agent, int64_t id)
+{
+	struct store_task *t = store_task_get(s, id);
+	enum task_state st;
+	int held = t != NULL && t->agent != NULL && strcmp(t->agent, agent) == 0 &&
+	           task_state_parse(t->state, &st) == 0 && task_state_held(st);
+
+	store_task_free(t);
+	return held;
 }
 
 int
@@ -553,7 +611,8 @@ revoke_cb(const struct store_task *t, void *arg)
 	int rc;
 
 	if (t->agent == NULL || strcmp(t->agent, x->agent) != 0 ||
-	    task_state_parse(t->state, &st) != 0 || !task_state_held(st))
+	    task_state_parse(t->state, &st) != 0 || !task_state_held(st) ||
+	    st == TASK_VERIFYING) /* the verifier decides; its lease then runs out */
 		return 0;
 	rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
 	if (rc < 0)

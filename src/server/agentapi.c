@@ -157,15 +157,26 @@ do_register(
 	reply_secret(reply, o);
 }
 
-/* The handler renewed the leases of the tasks the heartbeat names already. */
+/*
+ * The handler renewed the leases of the tasks the heartbeat names already; a named task the
+ * agent no longer holds (requeued, revoked, cancelled, ended) is listed in "lost", so that
+ * the agent stops working on it.
+ */
 static void
 do_heartbeat(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
 {
-	(void)api;
-	(void)agent;
-	(void)m;
-	reply_state(reply, "ok", NULL);
+	cJSON *o = cJSON_CreateObject(), *lost = NULL;
+
+	cJSON_AddStringToObject(o, "state", "ok");
+	for (size_t i = 0; m->has_tasks && i < m->ntasks; i++) {
+		if (taskq_holds(api->store, agent, m->tasks[i]))
+			continue;
+		if (lost == NULL)
+			lost = cJSON_AddArrayToObject(o, "lost");
+		cJSON_AddItemToArray(lost, cJSON_CreateNumber((double)m->tasks[i]));
+	}
+	reply_json(reply, 200, o);
 }
 
 static void

@@ -341,6 +341,18 @@ test_task_text(void **state)
 	store_free(s);
 }
 
+/* AGENT reports task ID running, then configured as MAC, at NOW and NOW + 100: verifying. */
+static void
+configure(struct store *s, const char *agent, int64_t id, const char *mac, int64_t now)
+{
+	const char *st = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(taskq_progress(s, agent, id, "running", NULL, now, &st, &cause), 1);
+	assert_int_equal(taskq_progress(s, agent, id, "configured", mac, now + 100, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+}
+
 /* The stage of task ID is STAGE. */
 static void
 assert_stage(struct store *s, int64_t id, const char *stage)
@@ -442,6 +454,64 @@ test_restarted_agent(void **state)
 	assert_int_equal(t->id, id);
 	assert_int_equal(t->attempts, 2);
 	store_task_free(t);
+	store_free(s);
+}
+
+/*
+ * A configured (verifying) task is the verifier's: lease expiry and revocation leave it; once
+ * the verifier gave up and no agent answers, expiry fails it, never requeues it.
+ */
+static void
+test_verifying_kept(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C5", NULL, 3);
+
+	(void)state;
+	assert_int_equal(store_agent_add(s, "ag-1", "one", "00", 900, &cause), 0);
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
+	configure(s, "ag-1", id, "A1B2C3A1B2C5", 1100);
+	expire_expect(s, 5000, 0, id, "verifying");
+	assert_int_equal(taskq_agent_revoke(s, "ag-1", "test", 5100, &cause), 1);
+	assert_state(s, id, "verifying");
+	assert_int_equal(taskq_verified(s, id, "10.0.0.5", 5200, &cause), 1);
+	assert_state(s, id, "done");
+
+	id = add(s, "shelly1-A1B2C6", NULL, 3);
+	store_task_free(claim_ok(s, "ag-2", 6000, &sec));
+	configure(s, "ag-2", id, "A1B2C3A1B2C6", 6100);
+	assert_int_equal(taskq_not_seen(s, id, NULL, 6300, &cause), 1);
+	expire_expect(s, 9000, 1, id, "failed");
+	store_free(s);
+}
+
+/*
+ * A manager that starts gives the held tasks one lease of grace, however long it was down;
+ * taskq_holds says which tasks an agent still holds.
+ */
+static void
+test_start_grace(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C7", NULL, 2), other = 99;
+
+	(void)state;
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec)); /* lease until 1500 */
+	assert_int_equal(taskq_holds(s, "ag-1", id), 1);
+	assert_int_equal(taskq_holds(s, "ag-2", id), 0);
+	assert_int_equal(taskq_holds(s, "ag-1", other), 0);
+	/* down until 100000: the first sweep leaves it, the agent's heartbeat keeps it */
+	assert_int_equal(taskq_grace(s, 100000, 500, &cause), 0);
+	expire_expect(s, 100001, 0, id, "claimed");
+	beat(s, "ag-1", &id, 1, 100400);
+	expire_expect(s, 100800, 0, id, "claimed");
+	/* an agent that does not come back loses it one lease later */
+	expire_expect(s, 100901, 1, id, "queued");
+	assert_int_equal(taskq_holds(s, "ag-1", id), 0);
 	store_free(s);
 }
 
@@ -680,6 +750,8 @@ main(void)
 	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_restarted_agent),
+	    cmocka_unit_test(test_verifying_kept),
+	    cmocka_unit_test(test_start_grace),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
 	    cmocka_unit_test(test_lists),
