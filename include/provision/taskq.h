@@ -88,8 +88,12 @@ struct taskq_secrets {
 	char *key; /* WiFi key */
 	char *password; /* the device's new password */
 };
+/* How recent an agent's report of an access point must be for it to get that AP's task. */
+#define TASKQ_AP_FRESH_MS 60000
 /*
- * Gives the oldest queued task to agent with a lease until now + lease_ms. Returns 1 with
+ * Gives agent, with a lease until now + lease_ms, the oldest queued task whose access point
+ * it reported seeing (/api/v1/aps) in the last TASKQ_AP_FRESH_MS: an agent out of a device's
+ * range never takes its task, which waits for an agent that sees it. Returns 1 with
  * *out (caller frees) and *sec filled through read_secret (caller frees both with the
  * matching free function, also after -1), 0 none queued (or the task taken failed
  * taskq_check_text: it fails with that reason before any secret is read), -1 error (a task
@@ -116,7 +120,9 @@ int taskq_progress(struct store *s, const char *agent, int64_t id, const char *s
 /*
  * The end of agent's attempt: ok (only from verifying, after the manager saw the device:
  * not accepted from agents) or a failure with reason; retry asks for another attempt, which
- * is queued when attempts < max_attempts. Returns 1 with *state, 0 not agent's, -1 error.
+ * is queued when attempts < max_attempts. A retry of a task still claimed (the agent never
+ * reached the device: its access point went out of range) is queued with the attempt given
+ * back. Returns 1 with *state, 0 not agent's, -1 error.
  */
 int taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, int retry,
     int64_t now_ms, const char **state, char **cause);

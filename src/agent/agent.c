@@ -727,7 +727,11 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		fail_task(a, task->task, "failed: lost", 0);
 }
 
-static void
+/*
+ * Works task; returns 0 when it could not begin because its access point went out of range
+ * since the scan (the manager requeues it without counting the attempt), else 1.
+ */
+static int
 run_task(struct agent *a, const struct agentmsg *task)
 {
 	char ssid[33], mac[13], *why = NULL, *home, *cause = NULL;
@@ -738,12 +742,12 @@ run_task(struct agent *a, const struct agentmsg *task)
 	    task->network, task->attempt);
 	if (target_ssid(a, task->target, ssid, sizeof ssid) != 0) {
 		fail_task(a, task->task, "access point not in range", 1);
-		return;
+		return 0;
 	}
 	if (report(a, task->task, "running", NULL, &m) != 0 || strcmp(m.state, "running") != 0) {
 		log_warn(
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
-		return;
+		return 1;
 	}
 	a->task_lost = 0;
 	beat(a, task->task);
@@ -763,7 +767,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	beat(a, 0);
 	if (a->task_lost) {
 		free(why);
-		return; /* requeued, revoked or cancelled: not ours to report */
+		return 1; /* requeued, revoked or cancelled: not ours to report */
 	}
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
@@ -771,10 +775,11 @@ run_task(struct agent *a, const struct agentmsg *task)
 		fail_task(a, task->task, reason, !a->no_retry);
 		free(reason);
 		free(why);
-		return;
+		return 1;
 	}
 	if (report(a, task->task, "configured", mac, &m) == 0)
 		await_verdict(a, task, ssid);
+	return 1;
 }
 
 /* ---- the rounds ------------------------------------------------------------------------ */
@@ -815,7 +820,7 @@ report_aps(struct agent *a)
 
 /*
  * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
- * none did, -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
+ * none did (or its access point was gone: the next round waits --poll), -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
  * be read (the task it names is reported failed); all logged.
  */
 static int
@@ -839,8 +844,7 @@ round_once(struct agent *a)
 	st = api_post(a, "/api/v1/claim", "{}", &r);
 	m = xcalloc(1, sizeof *m);
 	if (st == 200 && agentmsg_parse(AGENTMSG_TASK, r.body, r.body_len, m, &cause) == 0) {
-		ran = 1;
-		run_task(a, m);
+		ran = run_task(a, m);
 	} else if (st == 200) {
 		log_error("claim reply: %s", cause);
 		if (m->task > 0) { /* claimed but unusable: say so, or it waits out its lease */

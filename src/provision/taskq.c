@@ -313,7 +313,7 @@ taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms
 
 	memset(sec, 0, sizeof *sec);
 	rc = store_task_take(s, task_state_name(TASK_QUEUED), task_state_name(TASK_CLAIMED), agent,
-	    now_ms, now_ms + lease_ms, out, cause);
+	    now_ms, now_ms + lease_ms, now_ms - TASKQ_AP_FRESH_MS, out, cause);
 	if (rc != 1)
 		return rc;
 	audit(s, agent, "task-claim", (*out)->id, "claimed", (*out)->target, now_ms);
@@ -412,7 +412,10 @@ taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, i
 
 	if (t == NULL)
 		return 0;
-	if (retry && t->attempts < t->max_attempts)
+	/* Still claimed: the agent never reached the device (its AP went out of range since
+	 * the scan); back to the queue, the attempt given back. */
+	set.uncount = retry && strcmp(t->state, task_state_name(TASK_CLAIMED)) == 0;
+	if (set.uncount || (retry && t->attempts < t->max_attempts))
 		to = TASK_QUEUED;
 	store_task_free(t);
 	rc = move(s, id, agent, to, &set, now_ms, NULL, cause);

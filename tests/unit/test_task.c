@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -42,6 +43,20 @@ read_key_cb(const char *ref, char **cause)
 	return NULL;
 }
 
+/* Agents ag-1 and ag-2 report target's access point (a MAC: a Gen2+ SSID ending in it). */
+static void
+seen(struct store *s, const char *target)
+{
+	char ssid[40], *cause = NULL;
+
+	if (strlen(target) == 12 && strncasecmp(target, "shelly", 6) != 0)
+		snprintf(ssid, sizeof ssid, "ShellyPlus1-%s", target);
+	else
+		snprintf(ssid, sizeof ssid, "%s", target);
+	assert_int_equal(store_ap_seen(s, ssid, "ag-1", -50, 1, &cause), 0);
+	assert_int_equal(store_ap_seen(s, ssid, "ag-2", -50, 1, &cause), 0);
+}
+
 static int64_t
 add(struct store *s, const char *target, const char *key_ref, int max_attempts)
 {
@@ -52,6 +67,7 @@ add(struct store *s, const char *target, const char *key_ref, int max_attempts)
 
 	if (taskq_add(s, &t, "test", 1000, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
+	seen(s, target);
 	return id;
 }
 
@@ -66,6 +82,7 @@ add_claim(
 
 	if (taskq_add(s, t, "test", 1, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
+	seen(s, t->target);
 	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &cause), 1);
 	assert_int_equal(c->id, id);
 	return c;
@@ -349,8 +366,57 @@ configure(struct store *s, const char *agent, int64_t id, const char *mac, int64
 	char *cause = NULL;
 
 	assert_int_equal(taskq_progress(s, agent, id, "running", NULL, now, &st, &cause), 1);
-	assert_int_equal(taskq_progress(s, agent, id, "configured", mac, now + 100, &st, &cause), 1);
+	assert_int_equal(
+	    taskq_progress(s, agent, id, "configured", mac, now + 100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
+}
+
+/*
+ * An agent gets only a task whose access point it reported in the last TASKQ_AP_FRESH_MS: by
+ * SSID, or a MAC target by a Gen2+ SSID ending in the MAC or a Gen1 one ending in its last six
+ * digits. The task of an AP nobody sees stays queued, its attempts unused.
+ */
+static void
+test_claim_seen(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.network = "home", .max_attempts = 1}, *c = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id[3];
+	const char *targets[] = {"shelly1-0A0B01", "0A:0B:0C:0D:0E:02", "0a0b0c0d0e03"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		t.target = targets[i];
+		assert_int_equal(taskq_add(s, &t, "test", 10, &id[i], &cause), 0);
+	}
+	assert_int_equal(taskq_claim(s, "ag-1", 20, 500, read_key_cb, &c, &sec, &cause), 0);
+	/* ag-2 sees the third (Gen1 suffix) and, too long ago, the second (Gen2+ name) */
+	assert_int_equal(store_ap_seen(s, "shellyplus1-0A0B0C0D0E02", "ag-2", 0, 30, &cause), 0);
+	assert_int_equal(
+	    store_ap_seen(s, "shelly1-0D0E03", "ag-2", 0, 30 + TASKQ_AP_FRESH_MS, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_int_equal(c->id, id[2]);
+	store_task_free(c);
+	assert_int_equal(
+	    taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 0);
+	/* seen again now: the second one by its full MAC */
+	assert_int_equal(
+	    store_ap_seen(s, "ShellyPlus1-0A0B0C0D0E02", "ag-2", 0, 50 + TASKQ_AP_FRESH_MS, &cause),
+	    0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-2", 60 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_int_equal(c->id, id[1]);
+	store_task_free(c);
+	assert_state(s, id[0], "queued");
+	c = store_task_get(s, id[0]);
+	assert_int_equal(c->attempts, 0);
+	store_task_free(c);
+	store_free(s);
 }
 
 /* The stage of task ID is STAGE. */
@@ -386,7 +452,8 @@ test_stage_verdict(void **state)
 	for (int i = 0; i < 3; i++) {
 		const char *bad[] = {"verified", "done", "not_seen"};
 
-		assert_int_equal(taskq_progress(s, "ag-1", id, bad[i], NULL, 1160, &st, &cause), -2);
+		assert_int_equal(
+		    taskq_progress(s, "ag-1", id, bad[i], NULL, 1160, &st, &cause), -2);
 		assert_non_null(strstr(cause, "unknown stage"));
 		free(cause);
 		cause = NULL;
@@ -526,14 +593,28 @@ test_fail_retry_cancel(void **state)
 	int64_t id = add(s, "a1b2c3d4e5f6", "file:/good", 2), id2;
 
 	(void)state;
+	/* Not in range before it began (still claimed): requeued, the attempt given back. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+		    taskq_claim(s, "ag-1", 900 + i, 500, read_key_cb, &t, &sec, &cause), 1);
+		assert_int_equal(t->attempts, 1);
+		store_task_free(t);
+		free(sec.key);
+		assert_int_equal(taskq_fail(s, "ag-1", id, "access point not in range", 1, 900 + i,
+		                     &st, &cause),
+		    1);
+		assert_string_equal(st, "queued");
+	}
 	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1050, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1100, &st, &cause), 1);
 	assert_string_equal(st, "queued");
 	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1250, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1300, &st, &cause), 1);
 	assert_string_equal(st, "failed");
 	id2 = add(s, "shelly1-AABBCC", "file:/missing", 1);
@@ -707,7 +788,7 @@ test_task_columns(void **state)
 	(void)state;
 	assert_int_equal(store_task_add(s, &t, 1111, &id, &cause), 0);
 	assert_int_equal(
-	    store_task_take(s, "queued", "running", "k-agent", 2222, 9999, &got, &cause), 1);
+	    store_task_take(s, "queued", "running", "k-agent", 2222, 9999, STORE_SEEN_ANY, &got, &cause), 1);
 	store_task_free(got);
 	assert_int_equal(
 	    store_task_update(s, id, "k-agent", "running", "verifying", &set, 3333, &cause), 1);
@@ -747,6 +828,7 @@ main(void)
 	    cmocka_unit_test(test_claim_verify),
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
+	    cmocka_unit_test(test_claim_seen),
 	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_restarted_agent),

@@ -172,7 +172,8 @@ task_pass(
 	char *cause = NULL;
 	int64_t id = 0, now = loop_wall_ms();
 
-	if (taskq_add(w->store, &t, "test", now, &id, &cause) != 0)
+	if (taskq_add(w->store, &t, "test", now, &id, &cause) != 0 ||
+	    store_ap_seen(w->store, t.target, agent, 0, now, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
 	assert_int_equal(
 	    taskq_claim(w->store, agent, now, lease_ms, secret_cb, &c, &sec, &cause), 1);
