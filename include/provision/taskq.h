@@ -75,9 +75,20 @@ int taskq_file_ref(
  */
 int taskq_check_text(const struct store_task *t, char **cause);
 /*
+ * 1 when targets a and b name one device: equal SSIDs (case aside), one MAC in two spellings,
+ * or a MAC and an AP name ending in "-" and that MAC (Gen2+) or its last six digits (Gen1).
+ */
+int taskq_same_target(const char *a, const char *b);
+/*
+ * 1 with *id when a task for target (taskq_same_target) has not ended (queued, claimed,
+ * running, verifying), 0 when none has, -1 error.
+ */
+int taskq_target_active(struct store *s, const char *target, int64_t *id, char **cause);
+/*
  * Queues a provisioning task. t->kind, t->state, attempts are set here; target, network,
  * key_ref, name, template_name, pass_ref, ap_off and max_attempts come from t. Validates
- * (taskq_check_text, MAC or SSID target); returns 0 with *id, or -1 with *cause.
+ * (taskq_check_text, MAC or SSID target) and refuses a target that has a task not ended
+ * (taskq_target_active); returns 0 with *id, or -1 with *cause.
  */
 int taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms,
     int64_t *id, char **cause);

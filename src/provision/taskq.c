@@ -217,12 +217,67 @@ taskq_check_text(const struct store_task *t, char **cause)
 	return 0;
 }
 
+/* 1 when ssid (a Shelly AP name) ends in "-" and the MAC mac or its last six digits. */
+static int
+ssid_has_mac(const char *ssid, const char *mac)
+{
+	const char *dash = strrchr(ssid, '-');
+
+	return dash != NULL && (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0);
+}
+
+int
+taskq_same_target(const char *a, const char *b)
+{
+	char ma[13], mb[13];
+	int a_mac = str_mac_normalise(a, ma) == 0, b_mac = str_mac_normalise(b, mb) == 0;
+
+	if (a_mac && b_mac)
+		return strcmp(ma, mb) == 0;
+	if (a_mac)
+		return ssid_has_mac(b, ma);
+	if (b_mac)
+		return ssid_has_mac(a, mb);
+	return strcasecmp(a, b) == 0;
+}
+
+struct active_ctx {
+	const char *target;
+	int64_t id;
+};
+
+static int
+active_cb(const struct store_task *t, void *arg)
+{
+	struct active_ctx *x = arg;
+	enum task_state st;
+
+	if (task_state_parse(t->state, &st) != 0 || task_state_final(st) ||
+	    !taskq_same_target(t->target, x->target))
+		return 0;
+	x->id = t->id;
+	return 1;
+}
+
+int
+taskq_target_active(struct store *s, const char *target, int64_t *id, char **cause)
+{
+	struct active_ctx x = {target, 0};
+
+	if (store_task_list(s, active_cb, &x, cause) != 0)
+		return -1;
+	*id = x.id;
+	return x.id != 0;
+}
+
 int
 taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms, int64_t *id,
     char **cause)
 {
 	struct store_task q = *t;
 	char mac[13], detail[160];
+	int64_t other = 0;
+	int rc;
 
 	if (taskq_check_text(t, cause) != 0)
 		return -1;
@@ -232,6 +287,13 @@ taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t 
 		*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
 		                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",
 		    t->target);
+		return -1;
+	}
+	if ((rc = taskq_target_active(s, q.target, &other, cause)) != 0) {
+		if (rc > 0)
+			*cause = xasprintf("%s: task %lld for this device has not ended (--task-cancel "
+			                   "it first)",
+			    q.target, (long long)other);
 		return -1;
 	}
 	q.kind = "provision";

@@ -297,7 +297,9 @@ test_claim_password(void **state)
 	store_task_free(c);
 	/* An unreadable password fails the task, and nothing is handed out. */
 	t.pass_ref = "file:/missing";
+	t.target = "shelly1-AABBCD";
 	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
+	seen(s, t.target);
 	assert_int_equal(taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &cause), -1);
 	assert_null(c);
 	assert_null(sec.password);
@@ -416,6 +418,46 @@ test_claim_seen(void **state)
 	c = store_task_get(s, id[0]);
 	assert_int_equal(c->attempts, 0);
 	store_task_free(c);
+	store_free(s);
+}
+
+/*
+ * One device has one task at a time: the same AP name (case aside), one MAC in two spellings
+ * and a MAC with the AP name that ends in it are refused while a task for it has not ended;
+ * once it ended, the device can be queued again.
+ */
+static void
+test_duplicate_target(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.network = "home", .max_attempts = 1};
+	char *cause = NULL;
+	int64_t id = 0, first = add(s, "shelly1-0A0B11", NULL, 1), gen2;
+	const char *same[] = {"shelly1-0A0B11", "SHELLY1-0a0b11", "0a:0b:0c:0a:0b:11"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		t.target = same[i];
+		assert_int_equal(taskq_add(s, &t, "test", 2, &id, &cause), -1);
+		assert_non_null(strstr(cause, "has not ended"));
+		free(cause);
+		cause = NULL;
+	}
+	gen2 = add(s, "0A-0B-0C-0D-0E-12", NULL, 1);
+	t.target = "0a0b0c0d0e12";
+	assert_int_equal(taskq_add(s, &t, "test", 3, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+	t.target = "ShellyPlus1PM-0A0B0C0D0E12";
+	assert_int_equal(taskq_add(s, &t, "test", 3, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(taskq_same_target("shelly1-0A0B11", "shelly1-0A0B12"), 0);
+	/* ended: queued again */
+	assert_int_equal(taskq_cancel(s, first, "test", 4, &cause), 1);
+	assert_int_equal(taskq_cancel(s, gen2, "test", 4, &cause), 1);
+	t.target = same[2];
+	assert_int_equal(taskq_add(s, &t, "test", 5, &id, &cause), 0);
 	store_free(s);
 }
 
@@ -829,6 +871,7 @@ main(void)
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
 	    cmocka_unit_test(test_claim_seen),
+	    cmocka_unit_test(test_duplicate_target),
 	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_restarted_agent),
