@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #define AGENT_TOKEN_MAX 128
+#define AGENT_REFUSED "token refused: agent revoked or unknown; enrol again"
 
 struct agent {
 	struct loop *loop;
@@ -44,6 +45,7 @@ struct agent {
 	struct loop_timer *beat_timer; /* heartbeats while a task runs */
 	int64_t beat_task;             /* the task they name */
 	int task_lost;                 /* the manager says the task is no longer this agent's */
+	int refused_said;              /* AGENT_REFUSED was logged (once until a call works) */
 	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
 };
@@ -299,8 +301,20 @@ server_reason(const struct agent_res *r)
 	return why;
 }
 
+/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
 static int
-do_register(struct agent *a, char **cause)
+token_refused(const struct agent_res *r)
+{
+	return (r->result == HTTP_AUTH_REQUIRED || r->result == HTTP_AUTH_FAILED) &&
+	       r->status == 401;
+}
+
+/*
+ * Registers with the enrolment secret and keeps the token, unless a token is kept already
+ * (fresh: register anyway, replacing it, after the manager refused it). 0 or -1.
+ */
+static int
+do_register(struct agent *a, int fresh, char **cause)
 {
 	char secret[AGENT_TOKEN_MAX], *body, *tmp, *target, *why;
 	struct agent_res r;
@@ -309,7 +323,8 @@ do_register(struct agent *a, char **cause)
 	long st;
 	int rc = -1, fd;
 
-	if (read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
+	if (!fresh &&
+	    read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
 	    a->token[0] != '\0')
 		return 0;
 	free(*cause);
@@ -821,7 +836,8 @@ report_aps(struct agent *a)
 /*
  * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
  * none did (or its access point was gone: the next round waits --poll), -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
- * be read (the task it names is reported failed); all logged.
+ * be read (the task it names is reported failed), -3 if the manager refused the token;
+ * all but -3 logged.
  */
 static int
 round_once(struct agent *a)
@@ -833,13 +849,20 @@ round_once(struct agent *a)
 	int ran = 0;
 
 	st = api_post(a, "/api/v1/heartbeat", "{\"tasks\":[]}", &r);
-	if (st != 200)
-		log_warn("manager %s:%u not answering heartbeats (status %ld%s%s)",
-		    a->opts.manager_host, (unsigned)a->opts.manager_port, st, r.cause ? ": " : "",
-		    r.cause ? r.cause : "");
+	if (st == 0 && token_refused(&r)) {
+		res_done(&r);
+		return -3;
+	}
+	if (st == 0)
+		log_warn("manager %s:%u not answering heartbeats (%s)", a->opts.manager_host,
+		    (unsigned)a->opts.manager_port, r.cause != NULL ? r.cause : "no answer");
+	else if (st != 200)
+		log_warn("manager %s:%u refused a heartbeat: HTTP %ld", a->opts.manager_host,
+		    (unsigned)a->opts.manager_port, st);
 	res_done(&r);
 	if (st != 200)
 		return -1;
+	a->refused_said = 0;
 	report_aps(a);
 	st = api_post(a, "/api/v1/claim", "{}", &r);
 	m = xcalloc(1, sizeof *m);
@@ -893,13 +916,48 @@ agent_stop(struct agent *a)
 	a->stop = 1;
 }
 
+/*
+ * The manager refused the token (-3 from round_once): said once; with an enrolment secret the
+ * agent registers again and replaces its token file. Returns 0 to go on (registered again,
+ * or waiting for an operator without a secret), -1 with *cause to stop.
+ */
+static int
+refused(struct agent *a, char **cause)
+{
+	char *why = NULL;
+
+	if (!a->refused_said)
+		log_error("manager %s:%u: " AGENT_REFUSED, a->opts.manager_host,
+		    (unsigned)a->opts.manager_port);
+	a->refused_said = 1;
+	if (a->opts.secret_file == NULL) {
+		if (a->opts.once)
+			*cause = xstrdup(AGENT_REFUSED " (--enrol-secret-file)");
+		return a->opts.once ? -1 : 0;
+	}
+	log_info("registering again with %s", a->opts.secret_file);
+	if (do_register(a, 1, &why) == 0)
+		return 0;
+	*cause = xasprintf(AGENT_REFUSED "; registering again failed: %s", why);
+	free(why);
+	return -1;
+}
+
 int
 agent_run(struct agent *a, char **cause)
 {
-	if (do_register(a, cause) != 0)
+	if (do_register(a, 0, cause) != 0)
 		return -1;
 	while (!a->stop) {
 		int ran = round_once(a);
+
+		if (ran == -3) {
+			if (refused(a, cause) != 0)
+				return -1;
+			if (a->opts.secret_file == NULL) /* else registered again: go on at once */
+				pause_ms(a, a->opts.poll_ms);
+			continue;
+		}
 
 		if (a->opts.once && ran < 0) {
 			*cause = xstrdup(ran == -2 ? "--once: the claimed task could not be read"
