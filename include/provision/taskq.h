@@ -106,12 +106,14 @@ struct taskq_secrets {
  * it reported seeing (/api/v1/aps) in the last TASKQ_AP_FRESH_MS: an agent out of a device's
  * range never takes its task, which waits for an agent that sees it. Returns 1 with
  * *out (caller frees) and *sec filled through read_secret (caller frees both with the
- * matching free function, also after -1), 0 none queued (or the task taken failed
- * taskq_check_text: it fails with that reason before any secret is read), -1 error (a task
- * whose secret cannot be read fails with that reason and -1 is returned).
+ * matching free function, also after -1 and -2), 0 none queued (or the task taken failed
+ * taskq_check_text: it fails with that reason before any secret is read), -1 error, -2 the task taken failed because the manager cannot read its WiFi key file or
+ * device password file: *failed is its id and *cause the task's reason, "failed: the manager
+ * cannot read the WiFi key file PATH: PROBLEM".
  */
 int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec,
+    int64_t *failed, char **cause);
 /* The stages an agent reports, in order (TASKQ_STAGES names them for messages). */
 #define TASKQ_STAGES "running, template, configured, waiting"
 /* The manager's verdicts, set as the stage of a verifying task; no agent report replaces them. */

@@ -878,6 +878,11 @@ round_once(struct agent *a)
 		}
 		free(cause);
 		ran = -2;
+	} else if (st != 204) {
+		char *why = st != 0 ? server_reason(&r) : NULL;
+
+		log_warn("claim not answered (%s)", why != NULL ? why : r.cause);
+		free(why);
 	}
 	res_wipe(&r, m);
 	return ran;

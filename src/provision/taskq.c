@@ -354,26 +354,41 @@ claim_fail(
 	audit(s, agent, "task-fail", t->id, "failed", why, now_ms);
 }
 
-/* Reads a reference into *out; on failure the claimed task fails with why. */
+/*
+ * Reads a reference into *out. On failure the claimed task fails with "failed: the manager
+ * cannot read WHAT PATH: PROBLEM" (the reader's words after the path), which is *cause too.
+ */
 static int
 claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
-    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+    taskq_secret_cb read_secret, char **out, const char *what, int64_t now_ms, char **cause)
 {
+	const char *path = strncmp(ref != NULL ? ref : "", "file:", 5) == 0 ? ref + 5 : ref;
+	char *err = NULL, *why;
+	const char *tail;
+
 	*out = NULL;
-	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
+	if (ref == NULL || (*out = read_secret(ref, &err)) != NULL)
 		return 0;
+	tail = err != NULL && (tail = strstr(err, path)) != NULL ? tail + strlen(path) : "";
+	tail += strspn(tail, ": ");
+	why = xasprintf("failed: the manager cannot read the %s %s%s%s", what, path,
+	    *tail != '\0' ? ": " : "", tail);
+	free(err);
 	claim_fail(s, agent, t, why, now_ms);
+	*cause = why;
 	return -1;
 }
 
 int
 taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause)
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec,
+    int64_t *failed, char **cause)
 {
 	char *why = NULL, *reason;
 	int rc;
 
 	memset(sec, 0, sizeof *sec);
+	*failed = 0;
 	rc = store_task_take(s, task_state_name(TASK_QUEUED), task_state_name(TASK_CLAIMED), agent,
 	    now_ms, now_ms + lease_ms, now_ms - TASKQ_AP_FRESH_MS, out, cause);
 	if (rc != 1)
@@ -388,13 +403,14 @@ taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms
 		*out = NULL;
 		return 0;
 	}
-	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key,
-	        "WiFi key unreadable on the manager", now_ms, cause) != 0 ||
+	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key, "WiFi key file",
+	        now_ms, cause) != 0 ||
 	    claim_secret(s, agent, *out, (*out)->pass_ref, read_secret, &sec->password,
-	        "device password unreadable on the manager", now_ms, cause) != 0) {
+	        "device password file", now_ms, cause) != 0) {
+		*failed = (*out)->id;
 		store_task_free(*out);
 		*out = NULL;
-		return -1; /* the caller frees what sec holds */
+		return -2; /* the caller frees what sec holds */
 	}
 	return 1;
 }

@@ -226,6 +226,19 @@ claim_template(
 	return -1;
 }
 
+/* The claimed task failed: the manager cannot read its key or password file (cause taken). */
+static void
+claim_unreadable(struct httpd_reply *reply, int64_t id, char *cause)
+{
+	char *what;
+
+	log_error("task %lld: %s", (long long)id, cause);
+	what = xasprintf("task %lld %s", (long long)id, cause);
+	reply_error(reply, 409, what);
+	free(what);
+	free(cause);
+}
+
 static void
 do_claim(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
@@ -235,11 +248,12 @@ do_claim(
 	struct devconfig config;
 	char *cause = NULL;
 	cJSON *o, *task;
+	int64_t failed = 0;
 	int rc;
 
 	(void)m;
 	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
-	    api->opts.read_secret, &t, &sec, &cause);
+	    api->opts.read_secret, &t, &sec, &failed, &cause);
 	if (rc == 1 && claim_template(api, agent, t, &config) != 0) {
 		store_task_free(t);
 		reply->status = 204;
@@ -264,6 +278,8 @@ do_claim(
 		reply_secret(reply, o);
 	} else if (rc == 0)
 		reply->status = 204;
+	else if (rc == -2)
+		claim_unreadable(reply, failed, cause);
 	else
 		store_failed(reply, "claim", cause);
 	api->opts.free_secret(sec.key);

@@ -21,6 +21,8 @@
 #include "store/taskstore.h"
 #include "util/xmalloc.h"
 
+static int64_t failed_id; /* taskq_claim: the task failed for an unreadable file */
+
 #define KEY "correct horse battery"
 
 static struct store *
@@ -39,7 +41,7 @@ read_key_cb(const char *ref, char **cause)
 {
 	if (strcmp(ref, "file:/good") == 0)
 		return xstrdup(KEY);
-	*cause = xstrdup("no such file");
+	*cause = xasprintf("cannot read password file %s: No such file or directory", ref + 5);
 	return NULL;
 }
 
@@ -83,7 +85,7 @@ add_claim(
 	if (taskq_add(s, t, "test", 1, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
 	seen(s, t->target);
-	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &failed_id, &cause), 1);
 	assert_int_equal(c->id, id);
 	return c;
 }
@@ -124,7 +126,8 @@ claim_ok(struct store *s, const char *agent, int64_t now, struct taskq_secrets *
 	struct store_task *t = NULL;
 	char *cause = NULL;
 
-	assert_int_equal(taskq_claim(s, agent, now, 500, read_key_cb, &t, sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, agent, now, 500, read_key_cb, &t, sec, &failed_id, &cause), 1);
 	return t;
 }
 
@@ -233,7 +236,8 @@ test_claim_verify(void **state)
 	int64_t id = add(s, "shelly1pm-A1B2C3", "file:/good", 1);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	assert_int_equal(t->id, id);
 	assert_string_equal(sec.key, KEY);
 	assert_null(sec.password);
@@ -241,7 +245,8 @@ test_claim_verify(void **state)
 	store_task_free(t);
 	free(sec.key);
 	/* Nothing else waits. */
-	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 0);
 	/* Another agent cannot report on it. */
 	assert_int_equal(taskq_progress(s, "ag-2", id, "running", NULL, 2100, &st, &cause), 0);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 2100, &st, &cause), 1);
@@ -300,7 +305,11 @@ test_claim_password(void **state)
 	t.target = "shelly1-AABBCD";
 	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
 	seen(s, t.target);
-	assert_int_equal(taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &cause), -1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &failed_id, &cause), -2);
+	assert_int_equal(failed_id, id);
+	assert_string_equal(cause, "failed: the manager cannot read the device password file "
+	                           "/missing: No such file or directory");
 	assert_null(c);
 	assert_null(sec.password);
 	free(sec.key);
@@ -349,7 +358,8 @@ test_task_text(void **state)
 	t.max_attempts = 3;
 	assert_int_equal(store_task_add(s, &t, 4, &id, &cause), 0);
 	keys_read = 0;
-	assert_int_equal(taskq_claim(s, "ag-1", 5, 500, key_count_cb, &c, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 5, 500, key_count_cb, &c, &sec, &failed_id, &cause), 0);
 	assert_null(c);
 	assert_null(sec.key);
 	assert_int_equal(keys_read, 0);
@@ -393,25 +403,30 @@ test_claim_seen(void **state)
 		t.target = targets[i];
 		assert_int_equal(taskq_add(s, &t, "test", 10, &id[i], &cause), 0);
 	}
-	assert_int_equal(taskq_claim(s, "ag-1", 20, 500, read_key_cb, &c, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 20, 500, read_key_cb, &c, &sec, &failed_id, &cause), 0);
 	/* ag-2 sees the third (Gen1 suffix) and, too long ago, the second (Gen2+ name) */
 	assert_int_equal(store_ap_seen(s, "shellyplus1-0A0B0C0D0E02", "ag-2", 0, 30, &cause), 0);
 	assert_int_equal(
 	    store_ap_seen(s, "shelly1-0D0E03", "ag-2", 0, 30 + TASKQ_AP_FRESH_MS, &cause), 0);
-	assert_int_equal(
-	    taskq_claim(s, "ag-1", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 0);
-	assert_int_equal(
-	    taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-1", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    0);
+	assert_int_equal(taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    1);
 	assert_int_equal(c->id, id[2]);
 	store_task_free(c);
-	assert_int_equal(
-	    taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    0);
 	/* seen again now: the second one by its full MAC */
 	assert_int_equal(
 	    store_ap_seen(s, "ShellyPlus1-0A0B0C0D0E02", "ag-2", 0, 50 + TASKQ_AP_FRESH_MS, &cause),
 	    0);
-	assert_int_equal(
-	    taskq_claim(s, "ag-2", 60 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec, &cause), 1);
+	assert_int_equal(taskq_claim(s, "ag-2", 60 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    1);
 	assert_int_equal(c->id, id[1]);
 	store_task_free(c);
 	assert_state(s, id[0], "queued");
@@ -638,36 +653,46 @@ test_fail_retry_cancel(void **state)
 	/* Not in range before it began (still claimed): requeued, the attempt given back. */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(
-		    taskq_claim(s, "ag-1", 900 + i, 500, read_key_cb, &t, &sec, &cause), 1);
+		    taskq_claim(s, "ag-1", 900 + i, 500, read_key_cb, &t, &sec, &failed_id, &cause),
+		    1);
 		assert_int_equal(t->attempts, 1);
 		store_task_free(t);
 		free(sec.key);
-		assert_int_equal(taskq_fail(s, "ag-1", id, "access point not in range", 1, 900 + i,
-		                     &st, &cause),
+		assert_int_equal(
+		    taskq_fail(s, "ag-1", id, "access point not in range", 1, 900 + i, &st, &cause),
 		    1);
 		assert_string_equal(st, "queued");
 	}
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1050, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1100, &st, &cause), 1);
 	assert_string_equal(st, "queued");
-	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1250, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1300, &st, &cause), 1);
 	assert_string_equal(st, "failed");
 	id2 = add(s, "shelly1-AABBCC", "file:/missing", 1);
-	assert_int_equal(taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &cause), -1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &failed_id, &cause), -2);
 	free(cause);
 	cause = NULL;
 	assert_state(s, id2, "failed");
+	t = store_task_get(s, id2);
+	assert_string_equal(t->reason,
+	    "failed: the manager cannot read the WiFi key file /missing: "
+	    "No such file or directory");
+	store_task_free(t);
 	id2 = add(s, "shelly1-AABBCC", NULL, 1);
 	assert_int_equal(taskq_cancel(s, id2, "test", 1500, &cause), 1);
 	assert_state(s, id2, "cancelled");
-	assert_int_equal(taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &failed_id, &cause), 0);
 	store_free(s);
 }
 
@@ -829,8 +854,9 @@ test_task_columns(void **state)
 
 	(void)state;
 	assert_int_equal(store_task_add(s, &t, 1111, &id, &cause), 0);
-	assert_int_equal(
-	    store_task_take(s, "queued", "running", "k-agent", 2222, 9999, STORE_SEEN_ANY, &got, &cause), 1);
+	assert_int_equal(store_task_take(s, "queued", "running", "k-agent", 2222, 9999,
+	                     STORE_SEEN_ANY, &got, &cause),
+	    1);
 	store_task_free(got);
 	assert_int_equal(
 	    store_task_update(s, id, "k-agent", "running", "verifying", &set, 3333, &cause), 1);
