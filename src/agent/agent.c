@@ -140,10 +140,6 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
 }
 
-/*
- * Heartbeats while a task runs: the radio and the device take seconds per step, and the
- * manager must not take the task back meanwhile. Sent on the side, never waited for.
- */
 /* 1 when a heartbeat reply lists task among the tasks the agent no longer holds ("lost"). */
 static int
 beat_lost(const char *body, size_t len, int64_t task)
@@ -158,6 +154,11 @@ beat_lost(const char *body, size_t len, int64_t task)
 	return found;
 }
 
+/*
+ * Heartbeats while a task runs: the radio and the device take seconds per step, and the
+ * manager must not take the task back meanwhile. Sent on the side, never waited for; a reply
+ * that names the task lost stops the work on it.
+ */
 static void
 beat_done_cb(const struct http_response *resp, void *arg)
 {
@@ -323,8 +324,7 @@ do_register(struct agent *a, int fresh, char **cause)
 	long st;
 	int rc = -1, fd;
 
-	if (!fresh &&
-	    read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
+	if (!fresh && read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
 	    a->token[0] != '\0')
 		return 0;
 	free(*cause);
@@ -835,9 +835,9 @@ report_aps(struct agent *a)
 
 /*
  * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
- * none did (or its access point was gone: the next round waits --poll), -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
- * be read (the task it names is reported failed), -3 if the manager refused the token;
- * all but -3 logged.
+ * none did (or its access point was gone: the next round waits --poll), -1 if the manager
+ * did not answer the heartbeat, -2 if the claim reply could not be read (the task it names
+ * is reported failed), -3 if the manager refused the token; all but -3 logged.
  */
 static int
 round_once(struct agent *a)

@@ -28,7 +28,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Every option once: X(ID, long name, short, takes an argument, argument name, help). */
 #define AGENT_OPTIONS(X)                                                                           \
 	X(MANAGER, "manager", 'm', 1, "URL",                                                       \
-	    "The manager, http[s]://HOST[:PORT][/api/v1/] as it prints it (https: agent-listen "  \
+	    "The manager, http[s]://HOST[:PORT][/api/v1/] as it prints it (https: agent-listen "   \
 	    "with TLS)")                                                                           \
 	X(CA_FILE, "ca-file", 0, 1, "FILE",                                                        \
 	    "CA certificates (PEM) that verify an https manager (default: the system's)")          \

@@ -223,7 +223,8 @@ ssid_has_mac(const char *ssid, const char *mac)
 {
 	const char *dash = strrchr(ssid, '-');
 
-	return dash != NULL && (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0);
+	return dash != NULL &&
+	       (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0);
 }
 
 int
@@ -291,8 +292,8 @@ taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t 
 	}
 	if ((rc = taskq_target_active(s, q.target, &other, cause)) != 0) {
 		if (rc > 0)
-			*cause = xasprintf("%s: task %lld for this device has not ended (--task-cancel "
-			                   "it first)",
+			*cause = xasprintf("%s: task %lld for this device has not ended "
+			                   "(--task-cancel it first)",
 			    q.target, (long long)other);
 		return -1;
 	}
@@ -531,7 +532,8 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 int
 taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause)
 {
-	struct store_task_set set = {.lease_ms = -1, .stage = TASKQ_STAGE_NOT_SEEN, .reason = reason};
+	struct store_task_set set = {
+	    .lease_ms = -1, .stage = TASKQ_STAGE_NOT_SEEN, .reason = reason};
 	const char *v = task_state_name(TASK_VERIFYING);
 	int rc = store_task_update(s, id, NULL, v, v, &set, now_ms, cause);
 

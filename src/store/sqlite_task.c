@@ -145,11 +145,11 @@ sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, 
  * The oldest task in ?1 that agent ?2 may take: unless ?4 is 0 only one whose access point
  * the agent reported at or after ?3, by SSID or (a MAC target) by the MAC ending the SSID.
  */
-#define TAKE_SQL                                                                              \
-	"SELECT id FROM tasks t WHERE state = ?1 AND (?4 = 0 OR EXISTS (SELECT 1 FROM "       \
-	"access_points a WHERE a.agent = ?2 AND a.seen >= ?3 AND (upper(a.ssid) = "           \
-	"upper(t.target) OR (t.target NOT LIKE 'shelly%' AND (upper(a.ssid) LIKE '%-' || "   \
-	"upper(t.target) OR upper(a.ssid) LIKE '%-' || upper(substr(t.target, 7))))))) "     \
+#define TAKE_SQL                                                                           \
+	"SELECT id FROM tasks t WHERE state = ?1 AND (?4 = 0 OR EXISTS (SELECT 1 FROM "    \
+	"access_points a WHERE a.agent = ?2 AND a.seen >= ?3 AND (upper(a.ssid) = "        \
+	"upper(t.target) OR (t.target NOT LIKE 'shelly%' AND (upper(a.ssid) LIKE '%-' || " \
+	"upper(t.target) OR upper(a.ssid) LIKE '%-' || upper(substr(t.target, 7))))))) "   \
 	"ORDER BY id LIMIT 1"
 
 static int
