@@ -1,6 +1,8 @@
 # Helpers for tests that play a provisioning agent with curl against the agent API of a
 # running --headless, sourced after tests/lib.sh. Not a test itself (tests/run.sh skips lib*.sh).
 #
+#   aa_start N CONF-LINE... manager "a" (lib_headless) on $DB=$T_TMP/db with $CONF (no mDNS
+#                         and the lines given), then aa_init; exits the test N when it cannot
 #   aa_init DB CONF URL   tui (shelly-tui on DB and CONF) and post; enrols and registers an
 #                         agent, its bearer token into TOKEN (returns 1 when that fails)
 #   post PATH BODY [TOKEN] POST BODY to URL/api/v1/PATH, the reply on stdout
@@ -18,6 +20,13 @@ aa_init() {
 	_secret=$(tui --agent-enrol 2>/dev/null)
 	TOKEN=$(post register "{\"secret\":\"$_secret\",\"name\":\"curl\"}" | jq -r .token)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+}
+aa_start() {
+	_n=$1; shift
+	DB=$T_TMP/db CONF=$T_TMP/config
+	hl_config "$CONF" "set discover-mdns off" "$@"
+	hl_start a "$DB" "$CONF" || { fail "$_n: headless start" "$(cat "$(hl_err a)")"; exit 1; }
+	aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$_n: register" "no token"; exit 1; }
 }
 tui() { "$SHELLY_TUI" --db "$AA_DB" --config "$AA_CONF" "$@"; }
 post() { curl -s -m 5 -X POST "$AA_URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }

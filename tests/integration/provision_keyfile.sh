@@ -9,11 +9,7 @@
 . tests/integration/lib_agentapi.sh
 N=provision_keyfile
 
-DB=$T_TMP/db
-CONF=$T_TMP/config
-hl_config "$CONF" "set discover-mdns off" "set agent-lease 1h"
-hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
+aa_start $N "set agent-lease 1h"
 printf 'home-key-4711\n' >"$T_TMP/key"
 chmod 600 "$T_TMP/key"
 tui --provision shelly1-0A0B21 --network home --wifi-key-file "$T_TMP/key" >/dev/null ||

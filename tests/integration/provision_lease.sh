@@ -10,12 +10,7 @@
 . tests/integration/lib_agentapi.sh
 N=provision_lease
 
-DB=$T_TMP/db
-CONF=$T_TMP/config
-hl_config "$CONF" "set discover-mdns off" "set agent-lease 1s" "set verify-timeout 1h" \
-	"set verify-interval 100ms"
-hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
+aa_start $N "set agent-lease 1s" "set verify-timeout 1h" "set verify-interval 100ms"
 # claim_ap SSID: queues a task for SSID, reports SSID seen and claims; the task id on stdout.
 claim_ap() {
 	tui --provision "$1" --network home --attempts 3 >/dev/null || return 1

@@ -10,12 +10,7 @@
 . tests/integration/lib_agentapi.sh
 N=provision_verdict
 
-DB=$T_TMP/db
-CONF=$T_TMP/config
-hl_config "$CONF" "set discover-mdns off" "set agent-lease 1h" "set verify-timeout 1s" \
-	"set verify-interval 100ms"
-hl_start a "$DB" "$CONF" || { fail "$N: headless start" "$(cat "$(hl_err a)")"; exit 1; }
-aa_init "$DB" "$CONF" "http://127.0.0.1:$(hl_port a)" || { fail "$N: register" "no token"; exit 1; }
+aa_start $N "set agent-lease 1h" "set verify-timeout 1s" "set verify-interval 100ms"
 aa_waiting "$N" 0a0b0c0d0e31
 not_seen() { [ "$(aa_field "$ID" stage)" = not_seen ]; }
 wait_for 30 not_seen || fail "$N: the verifier gives up (not_seen)" "$(tui --tasks --json)"
