@@ -145,9 +145,11 @@ struct store_task_ops {
 	int (*list)(void *b, const struct store_task_query *q, store_row_cb cb, void *arg,
 	    char **cause);
 	/* In one write transaction: the oldest task in from goes to agent (state to, attempts +
-	 * 1, lease until lease_ms, stage cleared). Returns 1 with *id, 0 none in from, -1. */
+	 * 1, lease until lease_ms, stage cleared); unless seen_ms is STORE_SEEN_ANY only a task
+	 * whose access point agent reported at or after seen_ms (store_task_take). Returns 1 with *id, 0 none
+	 * in from, -1. */
 	int (*take)(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
-	    int64_t lease_ms, int64_t *id, char **cause);
+	    int64_t lease_ms, int64_t seen_ms, int64_t *id, char **cause);
 	int (*update)(void *b, int64_t id, const char *agent, const char *from, const char *to,
 	    const struct store_task_set *set, int64_t now_ms, char **cause);
 	int (*renew)(void *b, const char *agent, int64_t task, int64_t lease_ms, int64_t now_ms,
