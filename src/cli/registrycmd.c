@@ -15,6 +15,7 @@
 #include "engine/registry.h"
 #include "model/object.h"
 #include "store/store.h"
+#include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -23,6 +24,7 @@ add_done_cb(const struct registry_result *r, void *arg)
 {
 	struct device_run *ar = arg;
 	struct app *app = ar->app;
+	char *at;
 
 	ar->done = 1;
 	if (r->rc != 0) {
@@ -34,8 +36,10 @@ add_done_cb(const struct registry_result *r, void *arg)
 	}
 	ar->rc = EXIT_OK;
 	if (r->warning[0] != '\0') {
-		fprintf(stderr, "shelly-tui: warning: --add %s: registered, but its status could "
-		                "not be read: ", app->args.mode_arg);
+		fprintf(stderr,
+		    "shelly-tui: warning: --add %s: registered, but its status could "
+		    "not be read: ",
+		    app->args.mode_arg);
 		print_safe(stderr, r->warning);
 		fputc('\n', stderr);
 	}
@@ -49,7 +53,9 @@ add_done_cb(const struct registry_result *r, void *arg)
 	printf(" (");
 	print_safe(stdout, r->ident->model);
 	printf(", gen %d, mac %s) at ", r->ident->gen, r->ident->mac);
-	print_safe(stdout, r->host);
+	at = hostport_format(r->host, r->port, r->https ? "https" : "http");
+	print_safe(stdout, at);
+	free(at);
 	printf("%s\n", r->with_credentials ? " with credentials" : "");
 }
 
@@ -130,9 +136,10 @@ list_cb(const struct store_device *d, void *arg)
 			printf("%-20s ", n[0] ? n : "-");
 			free(n);
 		}
+		char *at = d->host ? hostport_format(d->host, (unsigned)d->port, d->scheme) : NULL;
 		printf("%-15.15s %d %-21.21s %-13s %s\n", d->model ? d->model : "-", d->gen,
-		    d->host ? d->host : "-", known ? device_state_name(state) : "unknown",
-		    seen);
+		    at ? at : "-", known ? device_state_name(state) : "unknown", seen);
+		free(at);
 	}
 	store_status_free(st);
 	return 0;
@@ -145,8 +152,8 @@ summary_object(const struct list_ctx *lc)
 
 	cJSON_AddNumberToObject(sum, "devices", (double)lc->n);
 	for (int s = 0; s < DEVICE_STATE_COUNT; s++)
-		cJSON_AddNumberToObject(sum, device_state_name((enum device_state)s),
-		    (double)lc->by_state[s]);
+		cJSON_AddNumberToObject(
+		    sum, device_state_name((enum device_state)s), (double)lc->by_state[s]);
 	/* The devices no run has polled: their state is "unknown" (registry_view_init). */
 	cJSON_AddNumberToObject(sum, "unknown", (double)lc->by_state[DEVICE_STATE_COUNT]);
 	return sum;
