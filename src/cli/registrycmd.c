@@ -36,10 +36,8 @@ add_done_cb(const struct registry_result *r, void *arg)
 	}
 	ar->rc = EXIT_OK;
 	if (r->warning[0] != '\0') {
-		fprintf(stderr,
-		    "shelly-tui: warning: --add %s: registered, but its status could "
-		    "not be read: ",
-		    app->args.mode_arg);
+		fprintf(stderr, "shelly-tui: warning: --add %s: registered, but its status could "
+		                "not be read: ", app->args.mode_arg);
 		print_safe(stderr, r->warning);
 		fputc('\n', stderr);
 	}
@@ -152,8 +150,8 @@ summary_object(const struct list_ctx *lc)
 
 	cJSON_AddNumberToObject(sum, "devices", (double)lc->n);
 	for (int s = 0; s < DEVICE_STATE_COUNT; s++)
-		cJSON_AddNumberToObject(
-		    sum, device_state_name((enum device_state)s), (double)lc->by_state[s]);
+		cJSON_AddNumberToObject(sum, device_state_name((enum device_state)s),
+		    (double)lc->by_state[s]);
 	/* The devices no run has polled: their state is "unknown" (registry_view_init). */
 	cJSON_AddNumberToObject(sum, "unknown", (double)lc->by_state[DEVICE_STATE_COUNT]);
 	return sum;

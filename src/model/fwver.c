@@ -151,6 +151,18 @@ fwver_newer(const char *offered, const char *running)
 	return cmp > 0;
 }
 
+const char *
+fwver_running(const char *fw, const char *version)
+{
+	int cmp;
+
+	if (version == NULL || version[0] == '\0')
+		return fw;
+	if (fw != NULL && fwver_cmp(fw, version, &cmp) == 0 && cmp == 0)
+		return fw;
+	return version;
+}
+
 /* The offered firmware id when there is one (its build stamp tells builds apart), else the
  * version. */
 static const char *

@@ -212,6 +212,43 @@ test_capture_gen1_build(void **state)
 	device_status_done(&st);
 }
 
+/* What a device runs: its ver when its fw_id has no version (Gen2+ dev builds). */
+static void
+test_running(void **state)
+{
+	static const char *const dev[][2] = {
+	    {"gen2/pro-dimmer-0-1-10v-pm", "1.4.99-dev111444"},
+	    {"gen3/3em-63-gen3", "1.4.99-dev111396"},
+	    {"gen4/power-strip-gen4", "1.7.99-powerstripg4prod1"},
+	};
+	struct device_ident id;
+	struct device_status st;
+
+	(void)state;
+	assert_string_equal(fwver_running("20241113-122729/gbbb762d", "1.4.99-dev111444"),
+	    "1.4.99-dev111444");
+	/* the id reads as the same version: the id, whose stamp tells builds apart */
+	assert_string_equal(fwver_running("20231206-112335/v1.14.1-rc1-2-g6f199f940", "1.14.1-rc1"),
+	    "20231206-112335/v1.14.1-rc1-2-g6f199f940");
+	assert_string_equal(fwver_running("20241011-114455/1.4.4-g6d2a586", ""),
+	    "20241011-114455/1.4.4-g6d2a586");
+	assert_string_equal(fwver_running("20241011-114455/1.4.4-g6d2a586", NULL),
+	    "20241011-114455/1.4.4-g6d2a586");
+	for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) {
+		capture(dev[i][0], &id, &st);
+		assert_string_equal(id.fw_version, dev[i][1]);
+		/* offered stable 1.4.4 (the tester's offer): a downgrade, dropped */
+		st.sys.update_available = 1;
+		snprintf(st.sys.update_version, sizeof st.sys.update_version, "1.4.4");
+		fwver_check_offer(&st, id.fw); /* the fw_id alone cannot tell */
+		assert_int_equal(st.sys.update_available, 1);
+		fwver_check_offer(&st, fwver_running(id.fw, id.fw_version));
+		assert_int_equal(st.sys.update_available, 0);
+		assert_string_equal(st.sys.update_version, "");
+		device_status_done(&st);
+	}
+}
+
 int
 main(void)
 {
@@ -222,6 +259,7 @@ main(void)
 	    cmocka_unit_test(test_gen1_ids),
 	    cmocka_unit_test(test_gen1_builds),
 	    cmocka_unit_test(test_capture_gen1_build),
+	    cmocka_unit_test(test_running),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
