@@ -323,8 +323,8 @@ unknown_offer(const struct rdev *dev, const struct action_result *ar)
 
 	if (offered[0] == '\0' || fwver_newer(offered, running) != -1)
 		return NULL;
-	return xasprintf("not installed: the %s offered (%s) may be older than the firmware the "
-	                 "device runs (%s), whose version cannot be read",
+	return xasprintf("not installed: cannot tell whether the %s offered (%s) is newer than "
+	                 "the firmware the device runs (%s)",
 	    beta ? "beta" : "stable", offered, running != NULL && running[0] ? running : "unknown");
 }
 
