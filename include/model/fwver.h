@@ -30,7 +30,8 @@ const char *fwver_running(const char *fw, const char *version);
  * Drops from st what the device offers that is not newer than running (its firmware id or
  * version): a stable that is a downgrade is no update (update_available 0, update_version
  * ""), a beta no newer than running is not offered (beta_version ""). An offer whose version
- * cannot be read is left as the device states it.
+ * cannot be read is left as the device states it. What the reply says the device runs
+ * (Gen1 update.old_version) is taken over running: it is newer than what was stored.
  */
 void fwver_check_offer(struct device_status *st, const char *running);
 

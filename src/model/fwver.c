@@ -174,7 +174,11 @@ offer(const char *fw, const char *version)
 void
 fwver_check_offer(struct device_status *st, const char *running)
 {
-	if (st == NULL || running == NULL)
+	if (st == NULL)
+		return;
+	if (st->sys.running_fw[0] != '\0') /* the reply's own word is the freshest */
+		running = st->sys.running_fw;
+	if (running == NULL)
 		return;
 	if (st->sys.update_available == 1 &&
 	    fwver_newer(offer(st->sys.update_fw, st->sys.update_version), running) == 0) {

@@ -486,6 +486,7 @@ parse_update(const cJSON *root, struct device_status *st)
 	if (json_get(u, "has_update") != NULL)
 		st->sys.update_available = json_get_bool(u, "has_update");
 	json_get_strbuf(u, "status", st->sys.update_status, sizeof st->sys.update_status);
+	json_get_strbuf(u, "old_version", st->sys.running_fw, sizeof st->sys.running_fw);
 	if (st->sys.update_available == 1) {
 		s = json_get_string(u, "new_version");
 		if (device_fw_version(s, st->sys.update_version, sizeof st->sys.update_version) ==

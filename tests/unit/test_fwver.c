@@ -210,6 +210,13 @@ test_capture_gen1_build(void **state)
 	assert_string_equal(st.sys.update_fw, "20241106-105233/v1.14.1-rc1-6-gfb43488e8");
 	assert_string_equal(st.sys.beta_version, ""); /* an earlier build */
 	device_status_done(&st);
+
+	/* the reply's update.old_version is what runs, whatever was stored (here a later id) */
+	capture("gen1/shelly-vintage", &id, &st);
+	assert_string_equal(st.sys.running_fw, "20231206-112335/v1.14.1-rc1-2-g6f199f940");
+	fwver_check_offer(&st, "20241106-112220/v1.14.1-rc1-6-gfb43488e8");
+	assert_int_equal(st.sys.update_available, 1);
+	device_status_done(&st);
 }
 
 /* What a device runs: its ver when its fw_id has no version (Gen2+ dev builds). */
