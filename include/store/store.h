@@ -45,6 +45,7 @@ struct store_device {
 	const char *discovered_via; /* "mdns", "scan", "manual", ... */
 	int64_t first_seen_ms;	/* 0 unknown */
 	int64_t last_seen_ms;	/* 0 unknown */
+	const char *fw_version;	/* the version it says it runs (Gen2+ "ver"), else from fw */
 };
 
 /* Latest status of a device. */

@@ -13,6 +13,7 @@
 #include "engine/creds.h"
 #include "engine/devname.h"
 #include "model/fields.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -31,7 +32,7 @@ enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 struct pdev {
 	struct poller *p;
 	char mac[DEV_MAC_LEN];
-	char *id, *name, *model, *app, *fw, *host, *scheme, *pin;
+	char *id, *name, *model, *app, *fw, *fw_version, *host, *scheme, *pin;
 	char model_name[DEV_NAME_LEN];
 	uint16_t port;
 	int gen;
@@ -211,6 +212,7 @@ pdev_free(struct pdev *d)
 	free(d->model);
 	free(d->app);
 	free(d->fw);
+	free(d->fw_version);
 	free(d->host);
 	free(d->scheme);
 	free(d->pin);
@@ -390,6 +392,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 	set_str(&d->model, sd->model);
 	set_str(&d->app, sd->app);
 	set_str(&d->fw, sd->fw);
+	set_str(&d->fw_version, sd->fw_version);
 	set_str(&d->host, sd->host);
 	set_str(&d->scheme, sd->scheme ? sd->scheme : "http");
 	if (sd->tls_pin != NULL && sd->tls_pin[0] != '\0')
@@ -482,7 +485,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->tls = p->opts.tls;
 	t->ca_file = p->opts.ca_file;
 	t->pin = d->pin && d->pin[0] ? d->pin : NULL;
-	t->fw = d->fw;
+	t->fw = fwver_running(d->fw, d->fw_version);
 	t->connect_timeout_ms = p->opts.connect_timeout_ms;
 	if (d->sleeps && t->connect_timeout_ms > POLLER_SLEEPER_CONNECT_MS)
 		t->connect_timeout_ms = POLLER_SLEEPER_CONNECT_MS; /* asleep: gone from the LAN */

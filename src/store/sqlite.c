@@ -207,12 +207,15 @@ static const char *const migrations[] = {
 	/* 6: when a status row's reply was read (a failed poll keeps the last reply). */
 	"ALTER TABLE status ADD COLUMN reply_ts INTEGER;"
 	"UPDATE status SET reply_ts = ts WHERE state IN ('online', 'asleep') AND json IS NOT NULL;",
+
+	/* 7: the version a device says it runs (Gen2+ /shelly "ver"; dev builds' fw_id has none). */
+	"ALTER TABLE devices ADD COLUMN fw_version TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define DEVICE_COLS                                                                      \
 	"mac, id, gen, model, app, fw, name, host, port, scheme, username, cred_ref, "   \
-	"tls_pin, discovered_via, first_seen, last_seen"
+	"tls_pin, discovered_via, first_seen, last_seen, fw_version"
 #define STATUS_COLS                                                                      \
 	"mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, uptime_s, " \
 	"outputs_on, fw_update, cfg_rev, json, reply_ts"
@@ -240,10 +243,11 @@ static const char *const migrations[] = {
 	    "NULLIF(?3, 0), NULLIF(?4, ''), NULLIF(?5, ''), NULLIF(?6, ''), "             \
 	    "NULLIF(?7, ''), NULLIF(?8, ''), NULLIF(?9, 0), NULLIF(?10, ''), "            \
 	    "NULLIF(?11, ''), NULLIF(?12, ''), NULLIF(?13, ''), NULLIF(?14, ''), "        \
-	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0)) "                  \
+	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0), NULLIF(?17, '')) " \
 	    "ON CONFLICT(mac) DO UPDATE SET " KEEP("id", "?2") ", "                        \
 	    "gen = COALESCE(NULLIF(?3, 0), gen), " KEEP("model", "?4") ", "               \
-	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("name", "?7") ", "          \
+	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("fw_version", "?17") ", "   \
+	    KEEP("name", "?7") ", "                                                       \
 	    KEEP("host", "?8") ", port = COALESCE(NULLIF(?9, 0), port), "                 \
 	    KEEP("scheme", "?10") ", " KEEP("username", "?11") ", "                       \
 	    KEEP("cred_ref", "?12") ", " KEEP("tls_pin", "?13") ", "                      \

@@ -307,6 +307,7 @@ test_devices(void **state)
 	assert_int_equal(d->port, 80);
 	assert_null(d->name);
 	assert_null(d->tls_pin);
+	assert_null(d->fw_version);
 	assert_int_equal(d->first_seen_ms, 1000);
 	store_device_free(d);
 
@@ -340,6 +341,7 @@ test_devices(void **state)
 	up.host = "127.0.0.9";
 	up.model = "";
 	up.tls_pin = "sha256//abc";
+	up.fw_version = "1.4.99-dev111444";
 	up.first_seen_ms = 5000;
 	up.last_seen_ms = 7000;
 	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
@@ -351,8 +353,14 @@ test_devices(void **state)
 	assert_int_equal(d->port, 80);
 	assert_null(d->model);
 	assert_string_equal(d->tls_pin, "sha256//abc");
+	assert_string_equal(d->fw_version, "1.4.99-dev111444");
 	assert_int_equal(d->first_seen_ms, 1000);
 	assert_int_equal(d->last_seen_ms, 7000);
+	store_device_free(d);
+	up.fw_version = NULL; /* kept */
+	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
+	d = store_device_find_mac(s, MAC_A);
+	assert_string_equal(d->fw_version, "1.4.99-dev111444");
 	store_device_free(d);
 
 	/* Invalid input. */
