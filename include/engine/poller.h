@@ -110,6 +110,12 @@ void poller_set_opts(struct poller *p, const struct poller_opts *opts);
  * Returns 0, or -1 with *cause. cfg may be NULL.
  */
 int poller_load(struct poller *p, const struct conf *cfg, char **cause);
+/*
+ * poller_load, and every device is taken again from the store as a new one is (state, error,
+ * last reply's readings, uptime, last-seen time, settings revision): for a poller that
+ * (re)gains the lease, after another may have polled. Call it with the poller stopped.
+ */
+int poller_load_fresh(struct poller *p, const struct conf *cfg, char **cause);
 /* Starts polling every device on its schedule (the first polls spread over one interval). */
 void poller_start(struct poller *p);
 /* Stops scheduling; polls in flight are cancelled. */

@@ -217,7 +217,8 @@ lead(struct fleet *f, int leader)
 	if (leader) {
 		log_info("holding the poller lease as %s; polling", lease_holder(f->lease));
 		f->role = FLEET_LEADER;
-		if (poller_load(f->poller, f->eng->conf, &cause) != 0) {
+		/* Another poller may have polled since this one last did: the store knows. */
+		if (poller_load_fresh(f->poller, f->eng->conf, &cause) != 0) {
 			log_error("cannot load devices: %s", cause);
 			free(cause);
 		}

@@ -332,11 +332,15 @@ struct load_status {
 	char mac[STORE_MAC_LEN + 1];
 	int state; /* enum device_state, -1 unknown */
 	int64_t cfg_rev;
+	int64_t uptime_s;
+	char *error; /* NULL none */
+	char *json;  /* the last reply, kept when its readings are served (online, asleep) */
 };
 
 struct load_ctx {
 	struct poller *p;
 	const struct conf *cfg;
+	int fresh; /* every device's state is taken again from the store */
 	struct load_status *st; /* ordered by MAC */
 	size_t nst;
 };
@@ -353,6 +357,10 @@ load_status_cb(const struct store_status *ss, void *arg)
 	memcpy(ls->mac, ss->mac, sizeof ls->mac);
 	ls->state = ss->state != NULL && device_state_parse(ss->state, &state) == 0 ? (int)state : -1;
 	ls->cfg_rev = ss->cfg_rev;
+	ls->uptime_s = ss->uptime_s;
+	ls->error = ss->error != NULL && ss->error[0] != '\0' ? xstrdup(ss->error) : NULL;
+	ls->json = ss->json != NULL && (ls->state == DEVICE_ONLINE || ls->state == DEVICE_ASLEEP) ?
+	    xstrdup(ss->json) : NULL;
 	return 0;
 }
 
@@ -360,6 +368,85 @@ static int
 load_status_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct load_status *)elem)->mac);
+}
+
+/* Keeps error (sanitised, cut to POLLER_ERROR_MAX - 1 bytes) or forgets it when NULL or "". */
+static void
+set_error(struct pdev *d, const char *error)
+{
+	size_t n;
+
+	free(d->error);
+	d->error = NULL;
+	if (error == NULL || error[0] == '\0')
+		return;
+	n = strlen(error) + 1;
+	if (n > POLLER_ERROR_MAX)
+		n = POLLER_ERROR_MAX;
+	d->error = xmalloc(n);
+	str_copy(d->error, n, error);
+	str_sanitize_inplace(d->error);
+}
+
+static void keep_samples(struct pdev *d, const struct device_status *st);
+
+/* The readings of the stored reply json, served until a new reply (asleep: until it wakes). */
+static void
+stored_samples(struct pdev *d, const struct store_device *sd, const char *json)
+{
+	struct device_status st;
+	char *cause = NULL;
+
+	if (shelly_status_parse(sd->gen, json, strlen(json), sd->fw, &st, &cause) != 0) {
+		log_debug("%s: stored reply not read: %s", d->mac, cause);
+		free(cause);
+		return;
+	}
+	keep_samples(d, &st);
+	device_status_done(&st);
+}
+
+/*
+ * What the store holds of a device, taken as for a new one (last the stored status, NULL
+ * none): its state, error, last reply's readings, uptime, last-seen time and settings
+ * revision. What this process remembered is forgotten: another poller may have polled it
+ * since (a standby that takes the lease over, a leader that regains it). The poller is stopped.
+ */
+static void
+take_stored(struct pdev *d, const struct store_device *sd, const struct load_status *last)
+{
+	d->state = DEVICE_OFFLINE;
+	d->stored_state = -1;
+	d->observed = 0;
+	d->failures = 0;
+	d->last_seen_ms = sd->last_seen_ms;
+	d->uptime_s = NAN;
+	d->cfg_rev = NAN;
+	d->have_cfg = d->cfg_failures = d->cfg_skip = 0;
+	store_status_free(d->cfg_row);
+	d->cfg_row = NULL;
+	d->outputs = d->outputs_known = 0;
+	d->have_outputs = d->have_last = 0;
+	free(d->last_json); /* an asleep row keeps the stored reply (keep_reply) */
+	d->last_json = NULL;
+	free(d->samples);
+	d->samples = NULL;
+	d->nsamples = 0;
+	set_error(d, last != NULL ? last->error : NULL);
+	if (last == NULL)
+		return;
+	/* The stored revision spares a settings read when nothing changed since. */
+	if (last->cfg_rev != STORE_NULL_INT && last->state == DEVICE_ONLINE) {
+		d->cfg_rev = (double)last->cfg_rev;
+		d->have_cfg = 1;
+	}
+	d->stored_state = last->state;
+	if (d->stored_state >= 0) /* kept until this run's own polls change it */
+		d->state = (enum device_state)d->stored_state;
+	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
+		d->uptime_s = (double)last->uptime_s;
+	if (last->json != NULL)
+		stored_samples(d, sd, last->json);
 }
 
 static int
@@ -406,20 +493,9 @@ load_one_cb(const struct store_device *sd, void *arg)
 		if (mi != NULL && mi->battery)
 			d->sleeps = 1;
 	}
-	if (d->last_seen_ms == 0)
-		d->last_seen_ms = sd->last_seen_ms;
-	if (is_new) {
-		/* The stored revision spares a settings read when nothing changed since. */
-		const struct load_status *last = lc->nst == 0 ? NULL :
-		    bsearch(d->mac, lc->st, lc->nst, sizeof *lc->st, load_status_cmp);
-		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state == DEVICE_ONLINE) {
-			d->cfg_rev = (double)last->cfg_rev;
-			d->have_cfg = 1;
-		}
-		d->stored_state = last != NULL ? last->state : -1;
-		if (d->stored_state >= 0) /* kept until this run's own polls change it */
-			d->state = (enum device_state)d->stored_state;
-	}
+	if (is_new || lc->fresh)
+		take_stored(d, sd, lc->nst == 0 ? NULL :
+		    bsearch(d->mac, lc->st, lc->nst, sizeof *lc->st, load_status_cmp));
 	load_credentials(d, sd, lc->cfg);
 	d->held = 0;
 	if (d->password != NULL) {
@@ -433,10 +509,10 @@ load_one_cb(const struct store_device *sd, void *arg)
 	return 0;
 }
 
-int
-poller_load(struct poller *p, const struct conf *cfg, char **cause)
+static int
+load(struct poller *p, const struct conf *cfg, int fresh, char **cause)
 {
-	struct load_ctx lc = { p, cfg, NULL, 0 };
+	struct load_ctx lc = { p, cfg, fresh, NULL, 0 };
 	size_t j = 0;
 	int rc;
 
@@ -445,6 +521,10 @@ poller_load(struct poller *p, const struct conf *cfg, char **cause)
 	rc = store_status_list(p->store, load_status_cb, &lc, cause);
 	if (rc == 0)
 		rc = store_device_list(p->store, load_one_cb, &lc, cause);
+	for (size_t i = 0; i < lc.nst; i++) {
+		free(lc.st[i].error);
+		free(lc.st[i].json);
+	}
 	free(lc.st);
 	if (rc != 0)
 		return -1;
@@ -461,6 +541,18 @@ poller_load(struct poller *p, const struct conf *cfg, char **cause)
 	if (p->ndevs > 1)
 		qsort(p->devs, p->ndevs, sizeof *p->devs, pdev_cmp);
 	return 0;
+}
+
+int
+poller_load(struct poller *p, const struct conf *cfg, char **cause)
+{
+	return load(p, cfg, 0, cause);
+}
+
+int
+poller_load_fresh(struct poller *p, const struct conf *cfg, char **cause)
+{
+	return load(p, cfg, 1, cause);
 }
 
 static void
@@ -512,24 +604,6 @@ queue_event(struct pdev *d, const char *kind, const char *fmt, ...)
 	store_queue_event(d->p->store, &ev);
 	log_info("%s (%s): %s: %s", d->id ? d->id : d->mac, d->host ? d->host : "?", kind,
 	    detail);
-}
-
-/* Keeps error (sanitised, cut to POLLER_ERROR_MAX - 1 bytes) or forgets it when NULL or "". */
-static void
-set_error(struct pdev *d, const char *error)
-{
-	size_t n;
-
-	free(d->error);
-	d->error = NULL;
-	if (error == NULL || error[0] == '\0')
-		return;
-	n = strlen(error) + 1;
-	if (n > POLLER_ERROR_MAX)
-		n = POLLER_ERROR_MAX;
-	d->error = xmalloc(n);
-	str_copy(d->error, n, error);
-	str_sanitize_inplace(d->error);
 }
 
 static void
