@@ -46,6 +46,8 @@ struct pdev {
 	int failures;           /* in a row */
 	int attempted;
 	int observed;           /* set_state has seen a result in this process */
+	int unseen;             /* never answered (here or stored): its first state other than
+	                         * offline is news ("first seen"), not a transition */
 	int sleeps;             /* battery device that sleeps */
 	int64_t last_seen_ms;
 	uint64_t verified_until_ms;
@@ -333,6 +335,7 @@ struct load_status {
 	int state; /* enum device_state, -1 unknown */
 	int64_t cfg_rev;
 	int64_t uptime_s;
+	int64_t reply_ts_ms; /* 0: no reply stored */
 	char *error; /* NULL none */
 	char *json;  /* the last reply, kept when its readings are served (online, asleep) */
 };
@@ -358,6 +361,7 @@ load_status_cb(const struct store_status *ss, void *arg)
 	ls->state = ss->state != NULL && device_state_parse(ss->state, &state) == 0 ? (int)state : -1;
 	ls->cfg_rev = ss->cfg_rev;
 	ls->uptime_s = ss->uptime_s;
+	ls->reply_ts_ms = ss->reply_ts_ms;
 	ls->error = ss->error != NULL && ss->error[0] != '\0' ? xstrdup(ss->error) : NULL;
 	ls->json = ss->json != NULL && (ls->state == DEVICE_ONLINE || ls->state == DEVICE_ASLEEP) ?
 	    xstrdup(ss->json) : NULL;
@@ -433,6 +437,9 @@ take_stored(struct pdev *d, const struct store_device *sd, const struct load_sta
 	d->samples = NULL;
 	d->nsamples = 0;
 	set_error(d, last != NULL ? last->error : NULL);
+	/* Stored offline, but never answered (no reply, never seen): as never polled. */
+	d->unseen = last == NULL || last->state < 0 ||
+	    (last->state == DEVICE_OFFLINE && last->reply_ts_ms <= 0 && sd->last_seen_ms <= 0);
 	if (last == NULL)
 		return;
 	/* The stored revision spares a settings read when nothing changed since. */
@@ -610,21 +617,25 @@ static void
 set_state(struct pdev *d, enum device_state st, const char *error)
 {
 	enum device_state old = d->state;
-	int first = d->stored_state < 0 && !d->observed;
 
 	set_error(d, error);
 	d->state = st;
 	d->observed = 1;
+	if (d->unseen) {
+		/* Never answered before: its first answer is news, not a transition from offline;
+		 * offline until then is none. */
+		d->stored_state = -1;
+		if (st == DEVICE_OFFLINE)
+			return;
+		d->unseen = 0;
+		queue_event(d, device_state_name(st), "first seen %s%s%s", device_state_name(st),
+		    d->error ? ": " : "", d->error ? d->error : "");
+		return;
+	}
 	if (d->stored_state >= 0) {
 		/* The first result here: compared with what an earlier run stored. */
 		old = (enum device_state)d->stored_state;
 		d->stored_state = -1;
-	} else if (first) {
-		/* Never polled before: its first state is news, not a transition from offline. */
-		if (st != DEVICE_OFFLINE)
-			queue_event(d, device_state_name(st), "first seen %s%s%s",
-			    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
-		return;
 	}
 	if (old == st)
 		return;

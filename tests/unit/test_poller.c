@@ -864,6 +864,42 @@ test_lease_regained_takes_store_state(void **state)
 	rig_close(&r, p);
 }
 
+
+/*
+ * A device stored offline by a run in which it never answered (no reply, never seen) counts
+ * as never polled: its first answer is "first seen online", not "offline -> online".
+ */
+static void
+test_never_answered_first_seen(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f6";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct store_status *st;
+	struct ev_count ev;
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	rig_open(&r, mac, m.port);
+	other_poller_writes(&r, mac, "offline", NULL, 0); /* an earlier run: never answered */
+	st = store_status_get(r.store, mac);
+	assert_non_null(st);
+	assert_int_equal(st->reply_ts_ms, 0);
+	store_status_free(st);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	st = poll_until_state(&r, mac, &m, "{\"sys\":{\"uptime\":10}}", "online");
+	assert_string_equal(st->state, "online");
+	store_status_free(st);
+	ev = events_of(&r, "online");
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.detail, "first seen online");
+	rig_close(&r, p);
+	mute_dev_close(&m);
+}
+
 int
 main(void)
 {
@@ -881,6 +917,7 @@ main(void)
 		cmocka_unit_test(test_failed_settings_read_is_retried),
 		cmocka_unit_test(test_failing_settings_read_backs_off),
 		cmocka_unit_test(test_lease_regained_takes_store_state),
+		cmocka_unit_test(test_never_answered_first_seen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
