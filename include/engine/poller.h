@@ -97,6 +97,13 @@ typedef void (*poller_observe_cb)(const char *mac, int gen, enum http_result res
 uint64_t poller_delay_ms(
     const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random);
 
+/*
+ * The readings /metrics shows of a status reply of generation gen kept in the store (json,
+ * NULL none) of a device running fw (NULL unknown): *out (caller frees; NULL when none), their
+ * number returned. A reply that does not read has none.
+ */
+size_t poller_reply_samples(int gen, const char *json, const char *fw, struct poller_sample **out);
+
 /* Returns a poller (no devices yet); caller frees. store and http are not owned. */
 struct poller *poller_new(
     struct loop *loop, struct http *http, struct store *store, const struct poller_opts *opts);

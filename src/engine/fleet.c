@@ -475,6 +475,7 @@ store_view_cb(const struct store_device *d, void *arg)
 {
 	struct view_ctx *vc = arg;
 	struct store_status *st = store_status_get(vc->st, d->mac);
+	struct poller_sample *samples = NULL;
 	struct fleet_view v;
 
 	memset(&v, 0, sizeof v);
@@ -493,7 +494,12 @@ store_view_cb(const struct store_device *d, void *arg)
 	v.error = st != NULL && st->error != NULL ? st->error : "";
 	v.last_seen_ms = d->last_seen_ms;
 	v.attempted = st != NULL;
+	/* The leader's last reply: its readings, as the leader serves them. */
+	if (v.known && (v.state == DEVICE_ONLINE || v.state == DEVICE_ASLEEP))
+		v.nsamples = poller_reply_samples(d->gen, st->json, d->fw, &samples);
+	v.samples = samples;
 	vc->cb(&v, vc->arg);
+	free(samples);
 	store_status_free(st);
 	return 0;
 }

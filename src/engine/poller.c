@@ -337,7 +337,6 @@ struct load_status {
 	int64_t uptime_s;
 	int64_t reply_ts_ms; /* 0: no reply stored */
 	char *error; /* NULL none */
-	char *json;  /* the last reply, kept when its readings are served (online, asleep) */
 };
 
 struct load_ctx {
@@ -363,8 +362,6 @@ load_status_cb(const struct store_status *ss, void *arg)
 	ls->uptime_s = ss->uptime_s;
 	ls->reply_ts_ms = ss->reply_ts_ms;
 	ls->error = ss->error != NULL && ss->error[0] != '\0' ? xstrdup(ss->error) : NULL;
-	ls->json = ss->json != NULL && (ls->state == DEVICE_ONLINE || ls->state == DEVICE_ASLEEP) ?
-	    xstrdup(ss->json) : NULL;
 	return 0;
 }
 
@@ -392,22 +389,18 @@ set_error(struct pdev *d, const char *error)
 	str_sanitize_inplace(d->error);
 }
 
-static void keep_samples(struct pdev *d, const struct device_status *st);
-
-/* The readings of the stored reply json, served until a new reply (asleep: until it wakes). */
+/*
+ * The readings of the stored reply, served until a new reply (asleep: until it wakes). The
+ * fleet's status list leaves replies out: read here, for devices whose readings are served.
+ */
 static void
-stored_samples(struct pdev *d, const struct store_device *sd, const char *json)
+stored_samples(struct pdev *d, const struct store_device *sd)
 {
-	struct device_status st;
-	char *cause = NULL;
+	struct store_status *ss = store_status_get(d->p->store, d->mac);
 
-	if (shelly_status_parse(sd->gen, json, strlen(json), sd->fw, &st, &cause) != 0) {
-		log_debug("%s: stored reply not read: %s", d->mac, cause);
-		free(cause);
-		return;
-	}
-	keep_samples(d, &st);
-	device_status_done(&st);
+	if (ss != NULL)
+		d->nsamples = poller_reply_samples(sd->gen, ss->json, sd->fw, &d->samples);
+	store_status_free(ss);
 }
 
 /*
@@ -452,8 +445,8 @@ take_stored(struct pdev *d, const struct store_device *sd, const struct load_sta
 		d->state = (enum device_state)d->stored_state;
 	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
 		d->uptime_s = (double)last->uptime_s;
-	if (last->json != NULL)
-		stored_samples(d, sd, last->json);
+	if (d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP)
+		stored_samples(d, sd);
 }
 
 static int
@@ -530,7 +523,6 @@ load(struct poller *p, const struct conf *cfg, int fresh, char **cause)
 		rc = store_device_list(p->store, load_one_cb, &lc, cause);
 	for (size_t i = 0; i < lc.nst; i++) {
 		free(lc.st[i].error);
-		free(lc.st[i].json);
 	}
 	free(lc.st);
 	if (rc != 0)
@@ -808,9 +800,9 @@ output_temperature(const struct device_status *st)
 	return 0;
 }
 
-/* Keeps the readings /metrics shows, compactly (not the whole typed status). */
-static void
-keep_samples(struct pdev *d, const struct device_status *st)
+/* The readings /metrics shows of st, compactly (not the whole typed status): *out, counted. */
+static size_t
+samples_of(const struct device_status *st, struct poller_sample **out)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
@@ -823,10 +815,36 @@ keep_samples(struct pdev *d, const struct device_status *st)
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
 	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);
 	add_sample(&b, PS_UPDATE, "", -1, 0, tri(st->sys.update_available));
+	*out = xreallocarray(b.v, b.n ? b.n : 1, sizeof *b.v);
+	return b.n;
+}
 
+/* Keeps the readings of a fresh reply. */
+static void
+keep_samples(struct pdev *d, const struct device_status *st)
+{
 	free(d->samples);
-	d->samples = xreallocarray(b.v, b.n ? b.n : 1, sizeof *b.v);
-	d->nsamples = b.n;
+	d->nsamples = samples_of(st, &d->samples);
+}
+
+size_t
+poller_reply_samples(int gen, const char *json, const char *fw, struct poller_sample **out)
+{
+	struct device_status st;
+	char *cause = NULL;
+	size_t n;
+
+	*out = NULL;
+	if (json == NULL)
+		return 0;
+	if (shelly_status_parse(gen, json, strlen(json), fw, &st, &cause) != 0) {
+		log_debug("stored reply not read: %s", cause);
+		free(cause);
+		return 0;
+	}
+	n = samples_of(&st, out);
+	device_status_done(&st);
+	return n;
 }
 
 /* A bit per output (the output fields of the field table, in component order), 32 at most. */

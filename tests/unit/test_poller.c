@@ -900,6 +900,67 @@ test_never_answered_first_seen(void **state)
 	mute_dev_close(&m);
 }
 
+
+/* Whether the poller's view of a device has a reading of value (and what state it shows). */
+struct reading_of {
+	const char *mac;
+	double value;
+	int found;
+	enum device_state state;
+};
+
+static void
+reading_of_cb(const struct fleet_view *v, void *arg)
+{
+	struct reading_of *w = arg;
+
+	if (strcmp(v->mac, w->mac) != 0)
+		return;
+	w->state = v->state;
+	w->found = 0;
+	for (size_t i = 0; i < v->nsamples; i++)
+		w->found |= v->samples[i].value == w->value;
+}
+
+/*
+ * An asleep battery sensor's last readings (its stored reply) are served after a restart,
+ * before any poll and while it stays asleep, until a new reply.
+ */
+static void
+test_asleep_readings_survive_restart(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f7";
+	static const char reply[] = "{\"tmp\":{\"value\":21.75,\"units\":\"C\",\"tC\":21.75,"
+	                            "\"is_valid\":true},\"hum\":{\"value\":62.5,\"is_valid\":true},"
+	                            "\"bat\":{\"value\":100,\"voltage\":2.98},\"uptime\":17}";
+	struct poller_opts o = opts();
+	struct reading_of w = { mac, 21.75, 0, DEVICE_ONLINE };
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: asleep */
+	rig_open(&r, "d0b1c2d3e4f8", m.port);
+	rig_add_sleeper(&r, mac, m.port, loop_wall_ms() - 60000);
+	other_poller_writes(&r, mac, "online", reply, 17); /* the run before: it answered */
+	other_poller_writes(&r, mac, "asleep", NULL, 0);   /* then fell asleep */
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	o.max_body = 65536;
+	p = rig_poller(&r, &o);
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_true(w.found); /* before any poll */
+	(void)poll_once_view(&r, p, mac);
+	w.found = 0;
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_true(w.found); /* still asleep: still its last report */
+	rig_close(&r, p);
+}
+
 int
 main(void)
 {
@@ -918,6 +979,7 @@ main(void)
 		cmocka_unit_test(test_failing_settings_read_backs_off),
 		cmocka_unit_test(test_lease_regained_takes_store_state),
 		cmocka_unit_test(test_never_answered_first_seen),
+		cmocka_unit_test(test_asleep_readings_survive_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
