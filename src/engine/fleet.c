@@ -203,6 +203,14 @@ prune_cb(void *arg)
 	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
 		log_warn("history pruning failed: %s", cause);
 		free(cause);
+		cause = NULL;
+	}
+	if (f->role == FLEET_LEADER &&
+	    store_prune_log(f->eng->store, loop_wall_ms(),
+	        (int64_t)conf_get_ms(cfg, OPT_EVENTS_RETENTION),
+	        (int64_t)conf_get_ms(cfg, OPT_AUDIT_RETENTION), NULL, &cause) != 0) {
+		log_warn("event and audit pruning failed: %s", cause);
+		free(cause);
 	}
 	/* Buckets are the granularity of pruning: once per bucket is enough. */
 	loop_timer_arm(f->prune_timer, conf_get_ms(cfg, OPT_HISTORY_BUCKET));
