@@ -521,9 +521,8 @@ load(struct poller *p, const struct conf *cfg, int fresh, char **cause)
 	rc = store_status_list(p->store, load_status_cb, &lc, cause);
 	if (rc == 0)
 		rc = store_device_list(p->store, load_one_cb, &lc, cause);
-	for (size_t i = 0; i < lc.nst; i++) {
+	for (size_t i = 0; i < lc.nst; i++)
 		free(lc.st[i].error);
-	}
 	free(lc.st);
 	if (rc != 0)
 		return -1;
