@@ -6,7 +6,8 @@
 
 N=headless_log_retention
 sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm --count 1
-hl_fleet
+# Pruning runs once per history-bucket: 1s, so that a late lease costs a second, not minutes.
+hl_fleet "set history-bucket 1s"
 DAY=86400000
 ago() { echo $(( $(now_ms) - $1 * DAY )); }
 old_event() { sq "$DB" "INSERT INTO events (ts, mac, kind, detail) VALUES ($(ago "$1"), '$(mac_of 0)', 'online', '$2')"; }
@@ -30,7 +31,7 @@ hl_stop a
 
 # events-retention 0 keeps events forever: once an old audit record is gone (pruning ran),
 # an event of 1000 days is still there.
-hl_config "$CONF" "set events-retention 0" "set audit-retention 30d"
+hl_config "$CONF" "set history-bucket 1s" "set events-retention 0" "set audit-retention 30d"
 old_event 1000 e1000
 old_audit 40 a40
 hl_start b "$DB" "$CONF" || { fail "$N: second --headless" "$(cat "$(hl_err b)")"; exit 1; }
