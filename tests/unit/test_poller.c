@@ -803,6 +803,29 @@ poll_until_uptime(struct rig *r, const char *mac, struct mute_dev *m, const char
 	return st;
 }
 
+/* Whether the poller's view of a device has a reading of value (and what state it shows). */
+struct reading_of {
+	const char *mac;
+	double value;
+	int found;
+	enum device_state state;
+	int64_t last_seen_ms;
+};
+
+static void
+reading_of_cb(const struct fleet_view *v, void *arg)
+{
+	struct reading_of *w = arg;
+
+	if (strcmp(v->mac, w->mac) != 0)
+		return;
+	w->state = v->state;
+	w->last_seen_ms = v->last_seen_ms;
+	w->found = 0;
+	for (size_t i = 0; i < v->nsamples; i++)
+		w->found |= v->samples[i].value == w->value;
+}
+
 /*
  * A poller that regains the lease works from the store, not from what it saw before it lost
  * it: a reboot and a going offline that another poller recorded meanwhile are not recorded
@@ -821,6 +844,8 @@ test_lease_regained_takes_store_state(void **state)
 	struct rig r;
 	char *cause = NULL;
 	uint64_t polls;
+	struct reading_of up = { mac, 3, 0, DEVICE_OFFLINE, 0 };
+	int64_t seen;
 
 	(void)state;
 	mute_dev_open(&m);
@@ -837,7 +862,16 @@ test_lease_regained_takes_store_state(void **state)
 	poller_stop(p); /* lost the lease: the other poller saw the reboot */
 	other_poller_writes(&r, mac, "online", "{\"sys\":{\"uptime\":3}}", 3);
 
+	seen = loop_wall_ms() + 5000; /* the other poller's last answer, after this one's */
+	assert_int_equal(store_queue_seen(r.store, mac, seen), 0);
+	if (store_flush(r.store, &cause) != 0)
+		fail_msg("store_flush: %s", cause);
+
 	assert_int_equal(poller_load_fresh(p, NULL, &cause), 0); /* regained */
+	/* /metrics does not go back in time: the stored last answer and uptime. */
+	poller_foreach(p, reading_of_cb, &up);
+	assert_true(up.found);
+	assert_int_equal(up.last_seen_ms, seen);
 	poller_start(p);
 	st = poll_until_uptime(&r, mac, &m, "{\"sys\":{\"uptime\":5}}", 5);
 	assert_int_equal(st->uptime_s, 5);
@@ -901,27 +935,6 @@ test_never_answered_first_seen(void **state)
 }
 
 
-/* Whether the poller's view of a device has a reading of value (and what state it shows). */
-struct reading_of {
-	const char *mac;
-	double value;
-	int found;
-	enum device_state state;
-};
-
-static void
-reading_of_cb(const struct fleet_view *v, void *arg)
-{
-	struct reading_of *w = arg;
-
-	if (strcmp(v->mac, w->mac) != 0)
-		return;
-	w->state = v->state;
-	w->found = 0;
-	for (size_t i = 0; i < v->nsamples; i++)
-		w->found |= v->samples[i].value == w->value;
-}
-
 /*
  * An asleep battery sensor's last readings (its stored reply) are served after a restart,
  * before any poll and while it stays asleep, until a new reply.
@@ -934,7 +947,7 @@ test_asleep_readings_survive_restart(void **state)
 	                            "\"is_valid\":true},\"hum\":{\"value\":62.5,\"is_valid\":true},"
 	                            "\"bat\":{\"value\":100,\"voltage\":2.98},\"uptime\":17}";
 	struct poller_opts o = opts();
-	struct reading_of w = { mac, 21.75, 0, DEVICE_ONLINE };
+	struct reading_of w = { mac, 21.75, 0, DEVICE_ONLINE, 0 };
 	struct mute_dev m;
 	struct poller *p;
 	struct rig r;
