@@ -228,6 +228,12 @@ struct store_ops {
 	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
 	    char **cause);
 	/*
+	 * Deletes events with ts < events_cutoff_ms and audit records with ts < audit_cutoff_ms
+	 * (a cutoff < 0: none), in short transactions; adds the rows deleted to *deleted.
+	 */
+	int (*prune_log)(void *b, int64_t events_cutoff_ms, int64_t audit_cutoff_ms,
+	    int64_t *deleted, char **cause);
+	/*
 	 * Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL).
 	 * Between begin and commit the steps join that transaction (the caller rolls back).
 	 */

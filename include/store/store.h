@@ -328,6 +328,14 @@ const char *store_last_error(const struct store *s);
  */
 int store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket_ms,
     int64_t keep_ms, char **cause);
+/*
+ * Event and audit retention: events older than now_ms - events_keep_ms and audit records
+ * older than now_ms - audit_keep_ms are deleted (a keep of 0: kept forever), a few thousand
+ * rows per transaction so that other writers wait little. *deleted (may be NULL) is the number
+ * of rows deleted.
+ */
+int store_prune_log(struct store *s, int64_t now_ms, int64_t events_keep_ms,
+    int64_t audit_keep_ms, int64_t *deleted, char **cause);
 /* Writes a consistent copy of the database to path (atomically replaced), also while others write. */
 int store_backup(struct store *s, const char *path, char **cause);
 /* Checks the database; 0 if sound, else -1 with the problems found in *cause. */

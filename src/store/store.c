@@ -1198,6 +1198,28 @@ store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket
 }
 
 int
+store_prune_log(struct store *s, int64_t now_ms, int64_t events_keep_ms,
+    int64_t audit_keep_ms, int64_t *deleted, char **cause)
+{
+	int64_t n = 0;
+	char *why = NULL;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (now_ms < 0 || events_keep_ms < 0 || audit_keep_ms < 0)
+		return fail(cause, xstrdup("prune: negative time"));
+	/* No overflow: both non-negative. A keep past now deletes nothing (cutoff 0). */
+	if (s->ops->prune_log(s->b,
+	        events_keep_ms == 0 ? -1 : (now_ms > events_keep_ms ? now_ms - events_keep_ms : 0),
+	        audit_keep_ms == 0 ? -1 : (now_ms > audit_keep_ms ? now_ms - audit_keep_ms : 0), &n,
+	        &why) != 0)
+		return fail(cause, why);
+	if (deleted != NULL)
+		*deleted = n;
+	return 0;
+}
+
+int
 store_backup(struct store *s, const char *path, char **cause)
 {
 	char *why = NULL;
