@@ -22,9 +22,17 @@ int dirs_make_parents(const char *path, char **cause);
  * The file a writer replaces for path (caller frees): path itself (also when it does not exist
  * yet), or the file a symbolic link at path leads to, so the link survives and its target gets
  * the new content. NULL with *st filled and *cause NULL when path exists but is not a regular
- * file (a FIFO, device, directory); NULL with *cause on error (a link to a missing file).
+ * file (a FIFO, device, directory); NULL with *cause on error (a link to a missing file, or a
+ * file dirs_protect guards, compared by device and inode, through links and hard links).
  */
 struct stat;
 char *dirs_file_target(const char *path, struct stat *st, char **cause);
+/*
+ * Guards the open database at path and its -wal, -shm and -journal files from every writer
+ * that goes through dirs_file_target (exports, templates, backups, token files) until
+ * dirs_unprotect(path). A few paths at most; ":memory:" is ignored.
+ */
+void dirs_protect(const char *path);
+void dirs_unprotect(const char *path);
 
 #endif

@@ -784,6 +784,7 @@ sq_close(void *v)
 	for (int i = 0; i < SCS__COUNT; i++)
 		sqlite3_finalize(b->cfg[i]);
 	free(b->reg.v);
+	dirs_unprotect(b->path);
 	if (sqlite3_close(b->db) != SQLITE_OK)
 		log_error("store: closing %s: %s", b->path, sqlite3_errmsg(b->db));
 	free(b->path);
@@ -813,6 +814,7 @@ sq_open(const char *path, int flags, void **out, char **cause)
 		sq_close(b);
 		return -1;
 	}
+	dirs_protect(path); /* no export or template may replace it */
 	*out = b; /* statements are prepared on first use (stmt) */
 	return 0;
 }
