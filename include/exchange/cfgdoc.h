@@ -46,7 +46,7 @@ void cfgdoc_render_json(const struct cfgdoc *c, struct strbuf *sb);
 void cfgdoc_render_toml(const struct cfgdoc *c, struct strbuf *sb);
 
 /*
- * The template directory: $XDG_CONFIG_HOME/shelly-tui/templates, else
+ * The template directory: $SHELLY_TUI_TEMPLATES, else $XDG_CONFIG_HOME/shelly-tui/templates, else
  * $HOME/.config/shelly-tui/templates (malloc'd), or NULL when neither is set (absolute).
  */
 char *cfgdoc_template_dir(void);

@@ -131,8 +131,9 @@ template_store(const char *name, const struct devconfig *c, const char *comment)
 		free(cause);
 		return -1;
 	}
-	(void)dirs_make_parents(path, NULL); /* a failure shows when the file is written */
-	if ((fp = open_memstream(&text, &len)) == NULL)
+	if (dirs_make_parents(path, &cause) != 0)
+		; /* its cause (EACCES, EROFS), not the ENOENT the write would report */
+	else if ((fp = open_memstream(&text, &len)) == NULL)
 		cause = xasprintf("cannot write %s: %s", path, strerror(errno));
 	else {
 		devconfig_template_write(c, comment, fp);

@@ -71,8 +71,11 @@ cfgdoc_group_name_ok(const char *name)
 char *
 cfgdoc_template_dir(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *own = getenv("SHELLY_TUI_TEMPLATES"), *xdg = getenv("XDG_CONFIG_HOME"),
+		   *home = getenv("HOME");
 
+	if (own != NULL && own[0] == '/')
+		return xstrdup(own);
 	if (xdg != NULL && xdg[0] == '/')
 		return xasprintf("%s/shelly-tui/templates", xdg);
 	if (home != NULL && home[0] == '/')

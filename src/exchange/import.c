@@ -807,7 +807,8 @@ stage_cb(void *arg, char **cause)
 
 	if (doc->ntmpls == 0)
 		return 0;
-	(void)dirs_make(st->dir, NULL); /* a failure shows when the files are staged */
+	if (dirs_make(st->dir, cause) != 0) /* EACCES or EROFS, not the ENOENT of a write */
+		return -1;
 	st->tmp = xcalloc(doc->ntmpls, sizeof *st->tmp);
 	st->path = xcalloc(doc->ntmpls, sizeof *st->path);
 	for (size_t i = 0; i < doc->ntmpls; i++) {
