@@ -76,4 +76,26 @@ for u in "$D$P"/lib/systemd/system/*.service; do
 		pass "$N: $name exposure $score <= $(echo "$t" | sed 's/.$/.&/')" ||
 		fail "$N: $name exposure" "rc=$rc score=$score (threshold $t tenths) $(grep '✗' "$T_TMP/s.out" | head -n 8)"
 done
+
+# The agent's unit tells the operator to use the manager's TLS agent port (agent-listen, as in
+# the provisioning overlay), not `listen` (plain HTTP: the handshake would fail and the unit
+# restart every 10 s), and passes the --ca-file a self-signed certificate needs.
+U=deploy/systemd/shelly-provisioner.service
+url=$(sed -n "s/.*SHELLY_MANAGER_URL=\([^\\']*\).*/\1/p" "$U" | head -n 1)
+agent_port=$(sed -n 's/^set agent-listen .*:\([0-9]*\)$/\1/p' deploy/k8s/overlays/provisioning/config)
+listen_port=$("$BUILD/shelly-tui" --list-options 2>/dev/null | sed -n 's/^listen .*:\([0-9][0-9]*\).*/\1/p' | head -n 1)
+case $url in
+https://*:"$agent_port") [ -n "$agent_port" ] && [ "$agent_port" != "${listen_port:-9464}" ] &&
+	pass "$N: the agent unit's example URL is the https agent-listen port $agent_port" ||
+	fail "$N: agent URL port" "url=$url agent-listen=$agent_port listen=$listen_port" ;;
+*) fail "$N: agent unit URL" "url=$url, not https on the agent-listen port $agent_port" ;;
+esac
+opts=$(sed -n "s/.*SHELLY_PROVISIONER_OPTS=\([^\\']*\).*/\1/p" "$U" | head -n 1)
+if grep -q '^ExecStart=.* \$SHELLY_PROVISIONER_OPTS$' "$U" && [ -x "$BUILD/shelly-provisioner" ] &&
+	case $opts in --ca-file\ /*) true ;; *) false ;; esac &&
+	"$BUILD/shelly-provisioner" --help 2>&1 | grep -q -- '--ca-file'; then
+	pass "$N: the agent unit passes SHELLY_PROVISIONER_OPTS (--ca-file) to the agent"
+else
+	fail "$N: agent unit options" "opts=$opts $(grep '^ExecStart' "$U")"
+fi
 exit $T_FAILED
