@@ -52,7 +52,7 @@
 	    "Address of the HTTP server of --headless (metrics, health, agent API)") \
 	X(CONSOLE_AGENT_API, "console-agent-api", OT_BOOL, "off", 0, 0, NULL, \
 	    "The console serves the agent API (agent-listen, else listen) while it runs the fleet") \
-	X(AGENT_LISTEN, "agent-listen", OT_STRING, "", 0, 0, NULL, \
+	X(AGENT_LISTEN, "agent-listen", OT_ADDRESS, "", 0, 0, NULL, \
 	    "Own address (HOST:PORT) of the agent API; empty: on listen (plain HTTP)") \
 	X(AGENT_TLS_CERT, "agent-tls-cert", OT_PATH, "", 0, 0, NULL, \
 	    "Certificate (PEM) of the agent API on agent-listen: HTTPS with agent-tls-key") \

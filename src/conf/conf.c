@@ -376,8 +376,10 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 		return -1;
 	case OT_ENUM:
 		return parse_enum(info, text, out, err);
-	case OT_ADDRESS:
-		if (hostport_parse(text, HOSTPORT_NEEDED, 1, &host, &port, err) != 0)
+	case OT_ADDRESS: /* empty only where that is the default (agent-listen: off) */
+		host = NULL;
+		if ((text[0] != '\0' || info->def[0] != '\0') &&
+		    hostport_parse(text, HOSTPORT_NEEDED, 1, &host, &port, err) != 0)
 			return -1;
 		free(host);
 		out->str = xstrdup(text);

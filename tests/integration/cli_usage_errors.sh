@@ -1,7 +1,7 @@
 #!/bin/sh
 # EXIT STATUS: a bad option value, an option the mode does not read, and a configuration file
 # any mode would refuse are usage errors (exit 2) before anything runs, the same in every
-# mode: a bad --listen address, an unknown --theme, lease-heartbeat not under half of
+# mode: a bad --listen address or agent-listen, an unknown --theme, lease-heartbeat not under half of
 # lease-timeout, a bind line naming an unknown view or action (which the console refused and
 # --list or --headless took), and --listen/--columns/--include-secrets/--json/--theme/--dry-run
 # given to a mode that ignores them.
@@ -17,6 +17,12 @@ usage() { # NAME ERRTEXT ARGS...: exit 2 with ERRTEXT on stderr, nothing started
 }
 usage "--listen with port 99999" 'listen: invalid port' --config "$T_TMP/config" --listen 127.0.0.1:99999 --headless
 usage "--listen nonsense" 'listen: missing port' --config "$T_TMP/config" --listen nonsense --headless
+# agent-listen is an address like listen, refused by every mode alike (only --headless did)
+printf 'set agent-listen nonsense\n' >"$T_TMP/agentlisten"
+for m in --list "--export json" "--headless --listen 127.0.0.1:0" ""; do
+	usage "agent-listen nonsense (${m:-the console})" 'agent-listen: missing port' \
+		--config "$T_TMP/agentlisten" $m
+done
 usage "--theme nosuch (the console)" "theme 'nosuch' not found" --config "$T_TMP/config" --theme nosuch
 
 printf 'set lease-heartbeat 15s\nset lease-timeout 20s\n' >"$T_TMP/lease"
