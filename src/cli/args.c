@@ -99,7 +99,7 @@ mode_takes_operands(int mode)
 static const struct {
 	enum cli_option opt;
 	int not;
-	int modes[8];
+	int modes[18];
 } mode_options[] = {
 	{ CLI_DRY_RUN, 0, { CLI_IMPORT, CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE,
 	    CLI_OPNSENSE_SYNC, -1 } },
@@ -133,6 +133,17 @@ static const struct {
 	    CLI_CONFIG_RESTORE, -1 } },
 	{ CLI_ACCEPT_CERT, 0, { CLI_ACTION, CLI_PROBE, CLI_ADD, -1 } },
 	{ CLI_NAME, 0, { CLI_ADD, CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
+	{ CLI_FORCE, 0, { CLI_POLL_ONCE, CLI_DISCOVER, CLI_CLONE, -1 } },
+	/* The modes that reach a device by an address given to them. */
+	{ CLI_HTTPS, 0, { CLI_PROBE, CLI_ADD, CLI_ACTION, CLI_CONFIG_GET, CLI_CONFIG_SET,
+	    CLI_TEMPLATE_SAVE, CLI_DRIFT, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE, -1 } },
+	/* The modes that log in to devices (the provisioning ones set a device's password). */
+	{ CLI_USER, 0, { MODE_CONSOLE, CLI_HEADLESS, CLI_POLL_ONCE, CLI_PROBE, CLI_ADD,
+	    CLI_DISCOVER, CLI_ACTION, CLI_CONFIG_GET, CLI_CONFIG_SET, CLI_TEMPLATE_SAVE, CLI_DRIFT,
+	    CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE, -1 } },
+	{ CLI_PASSWORD_FILE, 0, { MODE_CONSOLE, CLI_HEADLESS, CLI_POLL_ONCE, CLI_PROBE, CLI_ADD,
+	    CLI_DISCOVER, CLI_ACTION, CLI_CONFIG_GET, CLI_CONFIG_SET, CLI_TEMPLATE_SAVE, CLI_DRIFT,
+	    CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE, CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 };
 
 static const char *

@@ -3,7 +3,8 @@
 # any mode would refuse are usage errors (exit 2) before anything runs, the same in every
 # mode: a bad --listen address or agent-listen, an unknown --theme, lease-heartbeat not under half of
 # lease-timeout, a bind line naming an unknown view or action (which the console refused and
-# --list or --headless took), and --listen/--columns/--include-secrets/--json/--theme/--dry-run
+# --list or --headless took), and --listen/--columns/--include-secrets/--json/--theme/--dry-run/
+# --force/--https/--user/--password-file
 # given to a mode that ignores them.
 . tests/lib.sh
 N=cli_usage_errors
@@ -56,7 +57,17 @@ usage "--template with --config-set" '--template goes with --drift, --apply, --p
 usage "--fields with --drift" '--fields goes with --template-save' --config "$T_TMP/config" --fields sys --drift x
 usage "--name with --probe" '--name goes with --add, --provision or --provision-csv' --config "$T_TMP/config" --name n --probe 127.0.0.1
 usage "--accept-cert with --list" '--accept-cert goes with --action, --probe or --add' --config "$T_TMP/config" --accept-cert --list
+usage "--force with --list" '--force goes with --poll-once, --discover or --clone' --config "$T_TMP/config" --force --list
+usage "--force with --export" '--force goes with --poll-once' --config "$T_TMP/config" --export json --force
+usage "--force with --headless" '--force goes with --poll-once' --config "$T_TMP/config" --headless --force --listen 127.0.0.1:0
+usage "--https with --list" '--https goes with --probe, --add, --action, ' --config "$T_TMP/config" --list --https
+usage "--https with --headless" '--https goes with --probe' --config "$T_TMP/config" --headless --https --listen 127.0.0.1:0
+usage "--password-file with --list" '--password-file goes with the console, --headless, ' --config "$T_TMP/config" --list --password-file "$T_TMP/config"
+usage "--password-file with --export" '--password-file goes with' --config "$T_TMP/config" --export json --password-file "$T_TMP/config"
+usage "--user with --list" '--user goes with the console, --headless, ' --config "$T_TMP/config" --list --user admin
+usage "-u with --provision" '--user goes with' --config "$T_TMP/config" -u admin --provision aabbccddee01 --network home
 tui --config "$T_TMP/config" --poll-once >/dev/null 2>"$T_TMP/err" && # makes the database
 	tui --config "$T_TMP/config" --list --json >/dev/null 2>>"$T_TMP/err" &&
+	tui --config "$T_TMP/config" --poll-once --force -u admin --password-file "$T_TMP/config" >/dev/null 2>>"$T_TMP/err" &&
 	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&
 	pass "$N: the options where they apply still work" || fail "$N: the options where they apply still work" "$(cat "$T_TMP/err")"
