@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/app.h"
 #include "cli/health.h"
@@ -72,9 +73,11 @@ cli_health_check(struct app *app)
 	if (h.done && h.result == HTTP_OK && h.status == 200) {
 		rc = EXIT_OK;
 	} else {
+		int v6 = strchr(host, ':') != NULL; /* an IPv6 address goes in brackets in a URL */
+
 		fprintf(stderr,
-		    "shelly-tui: --health-check: http://%s:%u/healthz: %s%s%s (status %ld)\n", host,
-		    (unsigned)req.port, http_result_name(h.result),
+		    "shelly-tui: --health-check: http://%s%s%s:%u/healthz: %s%s%s (status %ld)\n",
+		    v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)req.port, http_result_name(h.result),
 		    h.cause && h.cause[0] ? ": " : "", h.cause ? h.cause : "", h.status);
 		rc = EXIT_FAIL;
 	}

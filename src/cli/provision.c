@@ -465,13 +465,21 @@ task_json_cb(const struct store_task *t, void *arg)
 	return 0;
 }
 
+/* The columns of --tasks, header and rows alike (a longer value shifts only its own row). */
+#define TASK_COLUMNS   "%-5lld %-10s %-26s %-20s %-12s %-8s "
+#define TASK_HEADINGS  "%-5s %-10s %-26s %-20s %-12s %-8s %s\n"
+
 static int
 task_row_cb(const struct store_task *t, void *arg)
 {
+	char *net = str_sanitize(t->network != NULL ? t->network : "", 0);
+	char *agent = str_sanitize(t->agent != NULL ? t->agent : "-", 0), tries[32];
+
 	(void)arg;
-	printf("%-5lld %-10s %-26s ", (long long)t->id, t->state, t->target);
-	print_safe(stdout, t->network);
-	printf("  %s  attempts %d/%d  ", t->agent ? t->agent : "-", t->attempts, t->max_attempts);
+	snprintf(tries, sizeof tries, "%d/%d", t->attempts, t->max_attempts);
+	printf(TASK_COLUMNS, (long long)t->id, t->state, t->target, net, agent, tries);
+	free(net);
+	free(agent);
 	print_safe(stdout, t->result != NULL   ? t->result
 	                   : t->reason != NULL ? t->reason
 	                   : t->stage != NULL  ? t->stage
@@ -494,8 +502,8 @@ cli_tasks(struct app *app)
 		arr = cJSON_AddArrayToObject(root, "tasks");
 		rc = store_task_list(app->store, task_json_cb, arr, &cause);
 	} else {
-		printf("%-5s %-10s %-26s %s  %s  %s  %s\n", "ID", "STATE", "TARGET", "NETWORK",
-		    "AGENT", "ATTEMPTS", "RESULT");
+		printf(TASK_HEADINGS, "ID", "STATE", "TARGET", "NETWORK", "AGENT", "ATTEMPTS",
+		    "RESULT");
 		rc = store_task_list(app->store, task_row_cb, NULL, &cause);
 	}
 	if (rc != 0) {

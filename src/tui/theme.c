@@ -217,10 +217,11 @@ theme_load(struct theme *th, const char *name, char **cause)
 		}
 	}
 	if (text == NULL) {
-		*cause =
-		    xasprintf("theme '%s' not found (looked in $SHELLY_TUI_THEMES, "
-		              "~/.config/shelly-tui/themes, beside the program and in %s/themes)",
-		        name, datadir());
+		const char *xdg = getenv("XDG_CONFIG_HOME"); /* as theme_dirs looks */
+
+		*cause = xasprintf("theme '%s' not found (looked in $SHELLY_TUI_THEMES, "
+		                   "%s/shelly-tui/themes, beside the program and in %s/themes)",
+		    name, xdg != NULL && xdg[0] != '\0' ? xdg : "~/.config", datadir());
 		free(path);
 		return -1;
 	}

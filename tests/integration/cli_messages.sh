@@ -1,0 +1,43 @@
+#!/bin/sh
+# Messages and tables name what is really there: --health-check of an IPv6 address prints a
+# bracketed URL; an unknown --theme names the themes directory under XDG_CONFIG_HOME when that
+# is set; --tasks rows line up with the header's columns.
+. tests/lib.sh
+N=cli_messages
+
+# Nothing listens on the port (it is free on ::1 now): the check fails, and says where it asked.
+port=$(python3 -c 'import socket
+s = socket.socket(socket.AF_INET6)
+s.bind(("::1", 0))
+print(s.getsockname()[1])')
+"$SHELLY_TUI" --health-check "[::1]:$port" --timeout 5 >/dev/null 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qF "http://[::1]:$port/healthz" "$T_TMP/err"; then
+	pass "$N: --health-check [::1]:PORT prints http://[::1]:PORT/healthz"
+else
+	fail "$N: --health-check IPv6 URL" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
+XDG_CONFIG_HOME=$T_TMP/xdg "$SHELLY_TUI" --db "$T_TMP/db" --theme nosuch </dev/null >/dev/null 2>"$T_TMP/err"; rc=$?
+if [ $rc -eq 2 ] && grep -qF "$T_TMP/xdg/shelly-tui/themes" "$T_TMP/err" && ! grep -q '~/.config' "$T_TMP/err"; then
+	pass "$N: an unknown theme names \$XDG_CONFIG_HOME/shelly-tui/themes"
+else
+	fail "$N: theme directory in the message" "rc=$rc $(cat "$T_TMP/err")"
+fi
+
+# --tasks: each field starts where its heading does, with networks and targets of other lengths
+tui() { "$SHELLY_TUI" --db "$T_TMP/db" "$@" </dev/null; }
+tui --poll-once >/dev/null 2>&1
+tui --provision aabbccddee01 --network "x" >/dev/null 2>"$T_TMP/err" &&
+	tui --provision shellyplus1pm-a1b2c3d4e5f6 --network "a longer network" >/dev/null 2>>"$T_TMP/err" ||
+	fail "$N: queue tasks" "$(cat "$T_TMP/err")"
+tui --tasks >"$T_TMP/tasks"
+if awk 'NR == 1 { n = index($0, "NETWORK"); a = index($0, "AGENT"); t = index($0, "ATTEMPTS"); next }
+	{ rows++ }
+	substr($0, n - 1, 1) != " " || substr($0, n, 1) == " " || substr($0, a, 1) != "-" ||
+	    substr($0, t) !~ /^0\/[0-9]+ / { bad = 1 }
+	END { exit !(rows == 2 && n > 0 && !bad) }' "$T_TMP/tasks"; then
+	pass "$N: --tasks rows line up with the header"
+else
+	fail "$N: --tasks columns" "$(cat "$T_TMP/tasks")"
+fi
+exit 0
