@@ -378,7 +378,6 @@ addr6_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct in6_addr));
 }
 
-
 /*
  * The addresses the alias should hold, as text: every registered IPv4 address in order, then
  * every IPv6 one (compressed lower-case form), each once. *nw is set to their count.
@@ -489,6 +488,133 @@ item_cmp(const void *a, const void *b)
 	return (int)x->action - (int)y->action;
 }
 
+/* The address item it's record holds on the firewall now, or "" (not an own record). */
+static const char *
+held_ip(const struct opn_state *st, const struct opn_item *it)
+{
+	for (size_t i = 0; it->uuid[0] != '\0' && i < st->nrecords; i++)
+		if (strcmp(st->records[i].uuid, it->uuid) == 0)
+			return st->records[i].ip;
+	return "";
+}
+
+/*
+ * For each update, the update whose record holds the address it moves to (SIZE_MAX: none).
+ * Devices' addresses are unique (else a conflict), so each update waits for one other at most
+ * and the waits form chains and cycles. Quadratic, as a plan of 1000 devices allows.
+ */
+static size_t *
+blockers_of(const struct opn_state *st, const struct opn_plan *p)
+{
+	size_t *b = xcalloc(p->nitems + 1, sizeof *b);
+	const char **held = xcalloc(p->nitems + 1, sizeof *held);
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct opn_item *it = &p->items[i];
+
+		b[i] = SIZE_MAX;
+		held[i] =
+		    it->kind == OPN_RESERVATION && it->action == OPN_UPDATE ? held_ip(st, it) : "";
+		if (strcmp(held[i], it->ip) == 0)
+			held[i] = ""; /* not moving: frees nothing */
+	}
+	for (size_t i = 0; i < p->nitems; i++)
+		for (size_t j = 0; held[i][0] != '\0' && j < p->nitems; j++)
+			if (j != i && p->items[j].action == OPN_UPDATE &&
+			    strcmp(held[i], p->items[j].ip) == 0)
+				b[j] = i;
+	free(held);
+	return b;
+}
+
+static void
+write_add(struct opn_plan *p, size_t i)
+{
+	p->writes[p->nwrites++] = i;
+}
+
+/* Appends more (taken) to the note of it. */
+static void
+why_append(struct opn_item *it, char *more)
+{
+	char *why = xasprintf("%s%s%s", it->why, it->why[0] != '\0' ? "; " : "", more);
+
+	free(it->why);
+	it->why = why;
+	free(more);
+}
+
+/*
+ * The updates in an order the firewall accepts: each after the one that frees its address.
+ * Walking from each update to the one it waits for, then writing the walk backwards, gives
+ * that order; a walk that comes back on itself is a cycle (a swap), broken by re-adding the
+ * update it came back to: removed before every update, so its address is free, and added
+ * after all of them, when its new address is.
+ */
+static void
+order_updates(struct opn_plan *p, const size_t *b, size_t *ups, size_t *nups)
+{
+	unsigned char *state = xcalloc(p->nitems + 1, 1); /* 1: on the walk, 2: placed */
+	size_t *walk = xcalloc(p->nitems + 1, sizeof *walk), n;
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		size_t x = i;
+
+		if (p->items[i].kind != OPN_RESERVATION || p->items[i].action != OPN_UPDATE)
+			continue;
+		for (n = 0; x != SIZE_MAX && state[x] == 0; x = b[x]) {
+			state[x] = 1;
+			walk[n++] = x;
+		}
+		if (x != SIZE_MAX && state[x] == 1) {
+			p->items[x].readd = 1;
+			why_append(&p->items[x],
+			    xasprintf("removed first and added again after the other updates: %s "
+			              "waits for %s, a cycle of address moves",
+			        p->items[x].ip, p->items[b[x]].device));
+		}
+		while (n > 0) {
+			x = walk[--n];
+			state[x] = 2;
+			if (p->items[x].readd)
+				continue;
+			if (b[x] != SIZE_MAX)
+				why_append(
+				    &p->items[x], xasprintf("written after %s leaves %s",
+				                      p->items[b[x]].device, p->items[x].ip));
+			ups[(*nups)++] = x;
+		}
+	}
+	free(walk);
+	free(state);
+}
+
+/* The order of the writes (opn_plan.writes). */
+static void
+plan_writes(struct opn_plan *p, const struct opn_state *st)
+{
+	size_t *b = blockers_of(st, p), *ups = xcalloc(p->nitems + 1, sizeof *ups), nups = 0;
+
+	order_updates(p, b, ups, &nups);
+	p->writes = xcalloc(2 * p->nitems + 1, sizeof *p->writes);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_RESERVATION && p->items[i].action == OPN_REMOVE)
+			write_add(p, i);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].readd)
+			write_add(p, i);
+	for (size_t k = 0; k < nups; k++)
+		write_add(p, ups[k]);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_RESERVATION && p->items[i].action == OPN_ADD)
+			write_add(p, i);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].readd)
+			write_add(p, i);
+	free(ups);
+	free(b);
+}
+
 struct opn_plan *
 opn_plan_compute(const struct opn_state *st, const struct opn_device *devs, size_t ndevs, int dhcp,
     const char *alias_name)
@@ -507,6 +633,7 @@ opn_plan_compute(const struct opn_state *st, const struct opn_device *devs, size
 		plan_removals(p, st, devs, ndevs);
 		if (p->nitems > 1)
 			qsort(p->items, p->nitems, sizeof *p->items, item_cmp);
+		plan_writes(p, st);
 	}
 	if (alias_name != NULL)
 		plan_alias(p, st, w, ndevs, alias_name);
@@ -534,6 +661,7 @@ opn_plan_free(struct opn_plan *plan)
 		free(it->error);
 	}
 	free(plan->items);
+	free(plan->writes);
 	free(plan);
 }
 

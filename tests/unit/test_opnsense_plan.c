@@ -285,6 +285,92 @@ test_dnsmasq_ranges(void **state)
 	"{\"uuid\":\"" uuid "\",\"subnet\":\"192.168.20.0/24\",\"ip_address\":\"" ip \
 	"\",\"hw_address\":\"" macc "\",\"hostname\":\"" host "\",\"description\":\"manual\"}"
 
+/* Applies p's writes in order to the addresses st's records hold, as the firewall checks them:
+ * fails when a write takes an address another record still holds. Returns the re-adds. */
+static size_t
+apply_in_order(const struct opn_state *st, const struct opn_plan *p)
+{
+	const char *held[16], *uuid[16];
+	size_t n = 0, readds = 0;
+	int seen[16] = {0};
+
+	assert_true(st->nrecords < 16 && p->nitems < 16);
+	for (size_t i = 0; i < st->nrecords; i++, n++) {
+		held[n] = st->records[i].ip;
+		uuid[n] = st->records[i].uuid;
+	}
+	for (size_t k = 0; k < p->nwrites; k++) {
+		const struct opn_item *it = &p->items[p->writes[k]];
+		int removing = it->action == OPN_REMOVE || (it->readd && !seen[p->writes[k]]++);
+		size_t self = SIZE_MAX;
+
+		readds += it->readd && removing;
+		for (size_t j = 0; j < n; j++)
+			if (uuid[j] != NULL && strcmp(uuid[j], it->uuid) == 0)
+				self = j;
+		if (removing) {
+			assert_true(self != SIZE_MAX);
+			uuid[self] = NULL;
+			continue;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (j != self && uuid[j] != NULL && strcmp(held[j], it->ip) == 0)
+				fail_msg("%s written to %s while record %s holds it", it->device, it->ip,
+				    uuid[j]);
+		if (self == SIZE_MAX) {
+			uuid[n] = it->device; /* a new record, its own key */
+			held[n++] = it->ip;
+		} else
+			held[self] = it->ip;
+	}
+	return readds;
+}
+
+/* Devices that move onto each other's addresses: a chain shifting up, a swap and a cycle of
+ * three are written in an order the firewall accepts (each address freed before it is
+ * taken), with one record of each cycle removed and added again; every change is written. */
+static void
+test_moves_order(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "A", NULL, "192.168.20.40"}, /* chain: A .31 -> .40 */
+	    {"000000000002", "B", NULL, "192.168.20.31"}, /* B .32 -> .31 */
+	    {"000000000003", "C", NULL, "192.168.20.32"}, /* C .33 -> .32 */
+	    {"000000000004", "D", NULL, "192.168.20.35"}, /* swap D .34 <-> E .35 */
+	    {"000000000005", "E", NULL, "192.168.20.34"},
+	    {"000000000006", "F", NULL, "192.168.20.37"}, /* cycle F .36 -> .37 -> .38 -> .36 */
+	    {"000000000007", "G", NULL, "192.168.20.38"},
+	    {"000000000008", "H", NULL, "192.168.20.36"},
+	    {"000000000009", "I", NULL, "192.168.20.33"}, /* new, on C's old address */
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+	size_t writes = 0;
+
+	(void)state;
+	kea_state(&st, OWN("u1", "000000000001", "00:00:00:00:00:01", "192.168.20.31", "a", "A") ","
+	    OWN("u2", "000000000002", "00:00:00:00:00:02", "192.168.20.32", "b", "B") ","
+	    OWN("u3", "000000000003", "00:00:00:00:00:03", "192.168.20.33", "c", "C") ","
+	    OWN("u4", "000000000004", "00:00:00:00:00:04", "192.168.20.34", "d", "D") ","
+	    OWN("u5", "000000000005", "00:00:00:00:00:05", "192.168.20.35", "e", "E") ","
+	    OWN("u6", "000000000006", "00:00:00:00:00:06", "192.168.20.36", "f", "F") ","
+	    OWN("u7", "000000000007", "00:00:00:00:00:07", "192.168.20.37", "g", "G") ","
+	    OWN("u8", "000000000008", "00:00:00:00:00:08", "192.168.20.38", "h", "H"));
+	p = opn_plan_compute(&st, d, 9, 1, NULL);
+	assert_int_equal(opn_plan_count(p, OPN_UPDATE), 8);
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 1);
+	assert_int_equal(apply_in_order(&st, p), 2);
+	for (size_t i = 0; i < p->nitems; i++)
+		writes += p->items[i].readd ? 2 : p->items[i].action != OPN_UNCHANGED;
+	assert_int_equal(p->nwrites, writes);
+	assert_non_null(strstr(find(p, "000000000002")->why, "after A leaves 192.168.20.31"));
+	assert_non_null(strstr(find(p, "000000000003")->why, "after B leaves 192.168.20.32"));
+	assert_int_equal(find(p, "000000000001")->readd, 0);
+	assert_int_equal(find(p, "000000000004")->readd + find(p, "000000000005")->readd, 1);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_plan_actions(void **state)
 {
@@ -920,6 +1006,7 @@ main(void)
 	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
+	    cmocka_unit_test(test_moves_order),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_reserved_names),
 	    cmocka_unit_test(test_unique_names),
