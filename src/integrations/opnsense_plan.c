@@ -115,12 +115,13 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 			w->subnet = &st->subnets[i];
 }
 
-/* The names of the other devices (plain or made unique already) and of records of another MAC
- * than device self's. */
+/* The names devices took so far, and the records of another MAC than the device's naming. */
 struct names_in_use {
 	const struct opn_state *st;
 	const struct want *w;
-	size_t n, self;
+	const struct hostname_claim *c;
+	size_t done; /* c[0..done) took their names */
+	const char *mac;
 };
 
 static int
@@ -128,43 +129,55 @@ in_use_cb(const char *name, void *arg)
 {
 	const struct names_in_use *u = arg;
 
-	for (size_t j = 0; j < u->n; j++)
-		if (j != u->self && str_caseeq(u->w[j].host, name))
+	for (size_t j = 0; j < u->done; j++)
+		if (str_caseeq(u->w[u->c[j].index].host, name))
 			return 1;
 	for (size_t k = 0; k < u->st->nrecords; k++) {
 		const struct opn_record *r = &u->st->records[k];
 
-		if (!is_own(r) && str_caseeq(r->hostname, name) &&
-		    !opn_record_has_mac(r, u->w[u->self].d->mac))
+		if (!is_own(r) && str_caseeq(r->hostname, name) && !opn_record_has_mac(r, u->mac))
 			return 1;
 	}
 	return 0;
 }
 
-/* Host names shared by two devices, or by a device and a record of another MAC, get the last
- * six digits of the device's MAC appended (then a counter, while that is taken too: the
- * exports' rule, util/hostname), so every name is unique and stays stable. */
+/* 1 when the device's own record already carries host name host. */
+static int
+holds_name(const struct opn_state *st, const char *mac, const char *host)
+{
+	for (size_t k = 0; k < st->nrecords; k++)
+		if (strcmp(st->records[k].owner, mac) == 0 &&
+		    str_caseeq(st->records[k].hostname, host))
+			return 1;
+	return 0;
+}
+
+/* Host names shared by two devices, or by a device and a record of another MAC, are made
+ * unique by the exports' rule (util/hostname): devices take names in the order of
+ * hostname_claim_sort, the one whose own record carries a name keeps it, a newcomer gets the
+ * last six digits of its MAC appended (then a counter while that is taken too). */
 static void
 make_unique(const struct opn_state *st, struct want *w, size_t n)
 {
-	int *clash = xcalloc(n + 1, sizeof *clash);
+	struct hostname_claim *c = xcalloc(n + 1, sizeof *c);
+	struct names_in_use u = {st, w, c, 0, NULL};
 
-	for (size_t i = 0; i < n; i++) {
-		struct names_in_use u = {st, w, n, i};
-
-		clash[i] = w[i].host[0] != '\0' && in_use_cb(w[i].host, &u);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct names_in_use u = {st, w, n, i};
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct hostname_claim){i, w[i].d->mac, w[i].d->first_seen_ms,
+		    w[i].host[0] != '\0' && holds_name(st, w[i].d->mac, w[i].host)};
+	hostname_claim_sort(c, n);
+	for (; u.done < n; u.done++) {
+		struct want *x = &w[c[u.done].index];
 		char *name;
 
-		if (!clash[i])
+		if (x->host[0] == '\0')
 			continue;
-		name = hostname_unique(w[i].host, w[i].d->mac, 0, in_use_cb, &u);
-		str_copy(w[i].host, sizeof w[i].host, name);
+		u.mac = x->d->mac;
+		name = hostname_unique(x->host, x->d->mac, 1, in_use_cb, &u);
+		str_copy(x->host, sizeof x->host, name);
 		free(name);
 	}
-	free(clash);
+	free(c);
 }
 
 static struct opn_item *
