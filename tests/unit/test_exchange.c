@@ -274,6 +274,16 @@ test_import_errors(void **state)
 	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[settings]\n"
 	               "\"secret:aabbccddeeff\" = \"pw\"\n",
 	    "line 4: settings.secret:aabbccddeeff: passwords belong in the secrets section");
+	/* a password for a device the file does not bring, or under no MAC at all */
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddee02]\n[secrets]\n\"secret:aabbccddee01\" = \"x\"\n",
+	    "f: line 5: secrets.secret:aabbccddee01: aabbccddee01 is not a device of this file");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddee02]\n[secrets]\n\"secret:AABBCCDDEE02\" = \"x\"\n",
+	    "f: line 5: secrets.secret:AABBCCDDEE02: AABBCCDDEE02 is not a device of this file");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[secrets]\n"
+	               "\"secret:\" = \"x\"\n",
+	    "f: line 4: secrets.secret::  is not a device of this file");
 	import_rejects("{\"format\": \"shelly-tui-backup\", \"format_version\": 1,\n"
 	               "\"devices\": [{\"name\": \"no mac\"}]}",
 	    "f: line 2: devices[0]: mac is missing");
