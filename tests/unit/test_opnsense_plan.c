@@ -372,6 +372,36 @@ test_moves_order(void **state)
 	opn_state_done(&st);
 }
 
+/* A hand-made reservation whose MAC is written as OPNsense also accepts it (dotted, upper
+ * case, hyphens, bare) is the device's: left alone at the device's address, a conflict at
+ * another, never a second reservation for the MAC. */
+static void
+test_mac_forms(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000002", "Hall", NULL, "192.168.20.32", 0},
+	    {"000000000003", "Porch", NULL, "192.168.20.33", 0},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(&st, FOREIGN("f2", "0000.0000.0002", "192.168.20.32", "hall") "," FOREIGN(
+	                   "f3", "0000.0000.0003", "192.168.20.99", "porch"));
+	p = opn_plan_compute(&st, d, 2, 1, NULL);
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 0);
+	assert_int_equal(find(p, "000000000002")->action, OPN_UNCHANGED);
+	assert_int_equal(find(p, "000000000003")->action, OPN_CONFLICT);
+	assert_non_null(strstr(find(p, "000000000003")->why, "MAC is reserved at 192.168.20.99"));
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, FOREIGN("f2", "000000000002", "192.168.20.32", "hall"));
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_int_equal(find(p, "000000000002")->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_plan_actions(void **state)
 {
@@ -1041,6 +1071,7 @@ main(void)
 	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
+	    cmocka_unit_test(test_mac_forms),
 	    cmocka_unit_test(test_moves_order),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_reserved_names),
