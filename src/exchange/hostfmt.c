@@ -109,16 +109,20 @@ mac_colons(const char *mac, char out[18])
 	}
 }
 
-/* The host of d as a normalised IPv4 (v6 too when v6 is set) literal in out, else 0. */
+/* The host of d as a normalised IPv4 (v6 too when v6 is set) literal in out, else 0. An
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address a.b.c.d. */
 static int
 address(const struct store_device *d, int v6, char out[INET6_ADDRSTRLEN])
 {
 	unsigned char bin[16];
+	struct in6_addr a6;
 
 	if (d->host == NULL)
 		return 0;
 	if (inet_pton(AF_INET, d->host, bin) == 1)
 		return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) != NULL;
+	if (inet_pton(AF_INET6, d->host, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6))
+		return inet_ntop(AF_INET, &a6.s6_addr[12], out, INET6_ADDRSTRLEN) != NULL;
 	if (v6 && inet_pton(AF_INET6, d->host, bin) == 1)
 		return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) != NULL;
 	return 0;

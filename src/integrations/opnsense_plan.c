@@ -44,6 +44,8 @@ struct want {
 	const char *host_why; /* static: why no valid host name, or NULL */
 	int has_ip;
 	struct in_addr addr;
+	char ip[INET6_ADDRSTRLEN]; /* the address written: IPv4 dotted (an IPv4-mapped IPv6
+	                            * ::ffff:a.b.c.d is a.b.c.d), else as registered */
 	int has_ip6; /* an IPv6 literal instead: only for the alias */
 	struct in6_addr addr6;
 	const struct opn_subnet *subnet;
@@ -101,6 +103,15 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	                                                 : d->mac;
 	w->has_ip = d->ip != NULL && cidr_parse_ipv4(d->ip, &w->addr) == 0;
 	w->has_ip6 = !w->has_ip && d->ip != NULL && cidr_parse_ipv6(d->ip, &w->addr6) == 0;
+	if (w->has_ip6 && IN6_IS_ADDR_V4MAPPED(&w->addr6)) { /* the IPv4 address it stands for */
+		memcpy(&w->addr, &w->addr6.s6_addr[12], sizeof w->addr);
+		w->has_ip = 1;
+		w->has_ip6 = 0;
+	}
+	if (w->has_ip)
+		inet_ntop(AF_INET, &w->addr, w->ip, sizeof w->ip);
+	else
+		str_copy(w->ip, sizeof w->ip, d->ip != NULL ? d->ip : "");
 	snprintf(fallback, sizeof fallback, "shelly-%s", d->mac);
 	base = d->name != NULL && d->name[0] != '\0' ? d->name
 	       : d->id != NULL && d->id[0] != '\0'   ? d->id
@@ -215,10 +226,10 @@ range_conflict(const struct opn_state *st, const struct want *w)
 	if (st->nsubnets == 0)
 		return xasprintf("address %s: dnsmasq has no DHCPv4 range, so it serves no "
 		                 "reservation",
-		    w->d->ip);
+		    w->ip);
 	strbuf_init(&sb);
 	strbuf_appendf(
-	    &sb, "address %s is outside the network of every dnsmasq DHCPv4 range:", w->d->ip);
+	    &sb, "address %s is outside the network of every dnsmasq DHCPv4 range:", w->ip);
 	for (size_t i = 0; i < st->nsubnets && i < 4; i++)
 		strbuf_appendf(&sb, "%s %s", i ? "," : "", st->subnets[i].text);
 	if (st->nsubnets > 4)
@@ -235,7 +246,7 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 	if (w->has_ip6)
 		return xasprintf("no IPv4 address registered (host %s is IPv6: it is in the alias, "
 		                 "but a DHCPv4 reservation needs IPv4)",
-		    w->d->ip);
+		    w->ip);
 	if (!w->has_ip)
 		return xasprintf("no IPv4 address registered (host %s)",
 		    w->d->ip != NULL ? w->d->ip : "unknown");
@@ -246,14 +257,14 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 
 		if (is_own(r) || !is_dhcp(st, r))
 			continue;
-		if (strcmp(r->ip, w->d->ip) == 0 && !opn_record_has_mac(r, w->d->mac))
+		if (strcmp(r->ip, w->ip) == 0 && !opn_record_has_mac(r, w->d->mac))
 			return xasprintf("address %s is reserved for %s (%s, record %s) by a "
 			                 "record shelly-tui did not create",
-			    w->d->ip,
+			    w->ip,
 			    r->mac[0] != '\0' ? opn_mac_format(r->mac, mac, sizeof mac)
 			                      : "another client",
 			    r->hostname[0] != '\0' ? r->hostname : "no host name", r->uuid);
-		if (opn_record_has_mac(r, w->d->mac) && strcmp(r->ip, w->d->ip) != 0)
+		if (opn_record_has_mac(r, w->d->mac) && strcmp(r->ip, w->ip) != 0)
 			return xasprintf("MAC is reserved at %s (record %s) by a record "
 			                 "shelly-tui did not create",
 			    r->ip[0] != '\0' ? r->ip : "no address", r->uuid);
@@ -261,9 +272,9 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 	for (size_t i = 0; i < n; i++)
 		if (&all[i] != w && all[i].has_ip && all[i].addr.s_addr == w->addr.s_addr)
 			return xasprintf(
-			    "address %s is also registered for device %s", w->d->ip, all[i].label);
+			    "address %s is also registered for device %s", w->ip, all[i].label);
 	if (st->backend == OPN_KEA && w->subnet == NULL)
-		return xasprintf("address %s is outside every Kea subnet", w->d->ip);
+		return xasprintf("address %s is outside every Kea subnet", w->ip);
 	if (st->backend == OPN_DNSMASQ && st->ranges_read && w->subnet == NULL)
 		return range_conflict(st, w);
 	return NULL;
@@ -277,9 +288,9 @@ changes_of(
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	if (strcmp(r->ip, w->d->ip) != 0)
+	if (strcmp(r->ip, w->ip) != 0)
 		strbuf_appendf(&sb, "%saddress %s -> %s", sb.len ? "; " : "",
-		    r->ip[0] != '\0' ? r->ip : "none", w->d->ip);
+		    r->ip[0] != '\0' ? r->ip : "none", w->ip);
 	if (strcmp(r->hostname, w->host) != 0)
 		strbuf_appendf(&sb, "%shost name %s -> %s", sb.len ? "; " : "",
 		    r->hostname[0] != '\0' ? r->hostname : "none", w->host);
@@ -317,14 +328,14 @@ plan_device(struct opn_plan *p, const struct opn_state *st, const struct want *w
 			    xasprintf("second record of this device (the first is %s)", own->uuid);
 			item_finish(it);
 		} else if (!is_own(r) && is_dhcp(st, r) && opn_record_has_mac(r, w->d->mac) &&
-		           w->has_ip && strcmp(r->ip, w->d->ip) == 0)
+		           w->has_ip && strcmp(r->ip, w->ip) == 0)
 			same = r;
 	}
 	it = item_add(p, OPN_RESERVATION, OPN_ADD);
 	memcpy(it->mac, w->d->mac, sizeof it->mac);
 	it->device = xstrdup(w->label);
 	it->hostname = xstrdup(w->host);
-	it->ip = dup0(w->has_ip ? w->d->ip : NULL);
+	it->ip = dup0(w->has_ip ? w->ip : NULL);
 	if (w->subnet != NULL && st->backend == OPN_KEA) {
 		it->subnet = xstrdup(w->subnet->uuid);
 		it->subnet_text = xstrdup(w->subnet->text);

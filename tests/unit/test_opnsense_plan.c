@@ -785,6 +785,34 @@ test_alias(void **state)
 
 /* setItem posts the whole item as read (name included: OPNsense renames every reference to
  * the alias when the posted name differs, a missing one too), with only the content new. */
+/* A device registered by an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 device
+ * a.b.c.d: reserved there and in the alias by the IPv4 address; once applied, nothing changes. */
+static void
+test_mapped_ipv4(void **state)
+{
+	struct opn_device d[] = {{"000000000034", "Mapped", NULL, "::ffff:192.168.20.34", 0}};
+	struct opn_state st;
+	struct opn_plan *p;
+	char *rows;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 1, 1, "shelly_devices");
+	assert_int_equal(find(p, "000000000034")->action, OPN_ADD);
+	assert_string_equal(find(p, "000000000034")->ip, "192.168.20.34");
+	assert_string_equal(find(p, "000000000034")->subnet, SUBNET_UUID);
+	assert_string_equal(alias_of(p)->content, "192.168.20.34");
+	rows = rows_after(p);
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, rows);
+	free(rows);
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_int_equal(find(p, "000000000034")->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_alias_set_body(void **state)
 {
@@ -1080,6 +1108,7 @@ main(void)
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
+	    cmocka_unit_test(test_mapped_ipv4),
 	    cmocka_unit_test(test_alias_large),
 	    cmocka_unit_test(test_pin),
 	    cmocka_unit_test(test_pin_format),
