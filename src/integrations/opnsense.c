@@ -430,7 +430,9 @@ stop_writes(struct opnsense_sync *s, const struct opn_item *failed)
 			continue;
 		it->outcome = OPN_NOT_RUN;
 		free(it->error);
-		it->error = xasprintf("not applied: stopped after %s %s (%s) failed",
+		it->error = xasprintf("%s: stopped after %s %s (%s) failed",
+		    it->readd == 2 ? "removed but not re-added (the next sync adds it)"
+		                   : "not applied",
 		    failed->kind == OPN_ALIAS ? "alias" : "the record of", failed->device,
 		    failed->kind == OPN_ALIAS ? failed->ip
 		                              : opn_mac_format(failed->mac, mac, sizeof mac));
@@ -509,8 +511,9 @@ write_record(struct opnsense_sync *s, struct opn_item *it)
 		return;
 	}
 	what = xasprintf("%s the %s of %s (%s, %s)",
-	    a == OPN_ADD      ? "adding"
+	    a == OPN_ADD      ? (it->readd ? "re-adding" : "adding")
 	    : a == OPN_UPDATE ? "updating"
+	    : it->readd       ? "removing before re-adding"
 	                      : "removing",
 	    kea ? "Kea reservation" : "dnsmasq host", it->device,
 	    opn_mac_format(it->mac, mac, sizeof mac), it->ip[0] != '\0' ? it->ip : "no address");

@@ -523,6 +523,54 @@ held_ip(const struct opn_state *st, const struct opn_item *it)
 }
 
 /*
+ * The own record of a device in conflict is left as it is, so its address stays taken: an add
+ * or update of another device to that address would be refused by the firewall and stop the
+ * sync, so it is a conflict too. That in turn keeps its own record in place, so this repeats
+ * until nothing changes (conflicts are few: each round looks only at them).
+ */
+static void
+plan_kept_addresses(struct opn_plan *p, const struct opn_state *st)
+{
+	size_t *kept = xcalloc(p->nitems + 1, sizeof *kept), nkept;
+	const char **ip = xcalloc(p->nitems + 1, sizeof *ip); /* kept[k] holds ip[k] */
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		nkept = 0;
+		for (size_t j = 0; j < p->nitems; j++)
+			if (p->items[j].kind == OPN_RESERVATION &&
+			    p->items[j].action == OPN_CONFLICT &&
+			    (ip[nkept] = held_ip(st, &p->items[j]))[0] != '\0')
+				kept[nkept++] = j;
+		for (size_t i = 0; i < p->nitems; i++) {
+			struct opn_item *it = &p->items[i];
+
+			if (it->kind != OPN_RESERVATION ||
+			    (it->action != OPN_ADD && it->action != OPN_UPDATE))
+				continue;
+			for (size_t k = 0; k < nkept; k++) {
+				const struct opn_item *by = &p->items[kept[k]];
+
+				if (strcmp(ip[k], it->ip) != 0)
+					continue;
+				it->action = OPN_CONFLICT;
+				free(it->why);
+				it->why =
+				    xasprintf("address %s is held by the reservation of %s "
+				              "(record %s), left as it is while that device is "
+				              "in conflict",
+				        it->ip, by->device, by->uuid);
+				changed = 1;
+				break;
+			}
+		}
+	}
+	free(ip);
+	free(kept);
+}
+
+/*
  * For each update, the update whose record holds the address it moves to (SIZE_MAX: none).
  * Devices' addresses are unique (else a conflict), so each update waits for one other at most
  * and the waits form chains and cycles. Quadratic, as a plan of 1000 devices allows.
@@ -617,8 +665,10 @@ order_updates(struct opn_plan *p, const size_t *b, size_t *ups, size_t *nups)
 static void
 plan_writes(struct opn_plan *p, const struct opn_state *st)
 {
-	size_t *b = blockers_of(st, p), *ups = xcalloc(p->nitems + 1, sizeof *ups), nups = 0;
+	size_t *b, *ups = xcalloc(p->nitems + 1, sizeof *ups), nups = 0;
 
+	plan_kept_addresses(p, st);
+	b = blockers_of(st, p);
 	order_updates(p, b, ups, &nups);
 	p->writes = xcalloc(2 * p->nitems + 1, sizeof *p->writes);
 	for (size_t i = 0; i < p->nitems; i++)

@@ -2,7 +2,8 @@
 # refuse an address another record still holds, as the fake does): a shift chain (A .31 -> .40,
 # B .32 -> .31, C .33 -> .32) and a swap (D .34 <-> E .35) apply in one sync, exit 0, with the
 # alias; the dry run says which update waits for which and which one is removed and re-added;
-# a second sync then changes nothing.
+# a second sync then changes nothing. A re-add the firewall refuses after the removal fails
+# the sync naming the record, and the next sync adds it.
 . tests/lib.sh
 . tests/integration/lib_opnsense.sh
 
@@ -58,4 +59,33 @@ for b in kea dnsmasq; do
 		fail "$T: second sync" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 1500)"
 	op_stop $b
 done
+
+# A re-add that fails after its removal: exit 1, the record named as removed and not added
+# again; the next sync (the firewall accepting it again) adds it and finishes.
+T="$N re-add fails"
+DB=$T_TMP/db.kea
+sqlite3 "$DB" "UPDATE devices SET host = CASE mac WHEN '000000000004' THEN '192.168.20.34'
+	WHEN '000000000005' THEN '192.168.20.35' ELSE host END"
+op_fake k0 "$T_TMP/kea.json"
+op_conf k0 "$T_TMP/c.k0"
+op_run "$T_TMP/o" "$T_TMP/c.k0" "$DB" # every device in place
+op_get k0 /__fake/state >"$T_TMP/before.json"
+op_stop k0
+op_fake kf "$T_TMP/before.json" --fail-ip 192.168.20.35
+op_conf kf "$T_TMP/c.kf"
+sqlite3 "$DB" "UPDATE devices SET host = CASE mac WHEN '000000000004' THEN '192.168.20.35'
+	WHEN '000000000005' THEN '192.168.20.34' ELSE host END"
+op_run "$T_TMP/o" "$T_TMP/c.kf" "$DB"
+op_get kf /__fake/state >"$T_TMP/after.json"
+[ $OP_RC -eq 1 ] && grep -q "^failed .* D .*re-adding the Kea reservation of D.*Refused by this test" "$T_TMP/o" &&
+	[ "$(jq '[.reservations[] | select(.hw_address == "00:00:00:00:00:04")] | length' "$T_TMP/after.json")" = 0 ] &&
+	pass "$T: exit 1, the record that was removed and not added again is named" ||
+	fail "$T" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 2000)"
+op_stop kf
+op_fake kh "$T_TMP/after.json"
+op_conf kh "$T_TMP/c.kh"
+op_run "$T_TMP/o" "$T_TMP/c.kh" "$DB"
+[ $OP_RC -eq 0 ] && [ "$(kea_held kh)" = "$want" ] &&
+	pass "$T: the next sync adds it and finishes" ||
+	fail "$T: next sync" "rc=$OP_RC $(kea_held kh) $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 2000)"
 exit $T_FAILED

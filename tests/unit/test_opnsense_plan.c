@@ -402,6 +402,40 @@ test_mac_forms(void **state)
 	opn_state_done(&st);
 }
 
+/* An address whose own record stays (its device is in conflict) is never written for another
+ * device, which the firewall would refuse: that device is in conflict too, and so, in turn,
+ * is one waiting for its address; every write left is accepted. */
+static void
+test_kept_address(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "A", NULL, "192.168.20.31", 0}, /* wants B's address */
+	    {"000000000002", "B", NULL, "b.example", 0}, /* no IPv4 now: conflict, record stays */
+	    {"000000000003", "C", NULL, "192.168.20.40", 0}, /* wants A's address */
+	    {"000000000004", "D", NULL, "192.168.20.50", 0}, /* free address */
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(
+	    &st, OWN("u1", "000000000001", "00:00:00:00:00:01", "192.168.20.40", "a", "A") "," OWN(
+	             "u2", "000000000002", "00:00:00:00:00:02", "192.168.20.31", "b", "B"));
+	p = opn_plan_compute(&st, d, 4, 1, NULL);
+	assert_int_equal(find(p, "000000000002")->action, OPN_CONFLICT);
+	assert_int_equal(find(p, "000000000001")->action, OPN_CONFLICT);
+	assert_non_null(
+	    strstr(find(p, "000000000001")->why, "192.168.20.31 is held by the reservation of B"));
+	assert_int_equal(find(p, "000000000003")->action, OPN_CONFLICT);
+	assert_non_null(
+	    strstr(find(p, "000000000003")->why, "192.168.20.40 is held by the reservation of A"));
+	assert_int_equal(find(p, "000000000004")->action, OPN_ADD);
+	assert_int_equal(p->nwrites, 1);
+	apply_in_order(&st, p);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_plan_actions(void **state)
 {
@@ -1101,6 +1135,7 @@ main(void)
 	    cmocka_unit_test(test_plan_actions),
 	    cmocka_unit_test(test_mac_forms),
 	    cmocka_unit_test(test_moves_order),
+	    cmocka_unit_test(test_kept_address),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_reserved_names),
 	    cmocka_unit_test(test_unique_names),
