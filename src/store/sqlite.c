@@ -1583,16 +1583,9 @@ sq_backup_to(struct sq *b, const char *path, char **cause)
 	static const char *const side[] = { "-wal", "-shm", "-journal" };
 	sqlite3_backup *bk;
 	sqlite3 *dst = NULL;
-	struct stat a, t;
 	char *tmp, *dircopy;
 	int fd, rc, tries = 0;
 
-	/* Replacing the live database by its own copy would break every connection. */
-	if (strcmp(b->path, ":memory:") != 0 && stat(path, &t) == 0 &&
-	    stat(b->path, &a) == 0 && a.st_dev == t.st_dev && a.st_ino == t.st_ino) {
-		*cause = xasprintf("backup: %s is the database itself", path);
-		return -1;
-	}
 	tmp = xasprintf("%s.tmp-XXXXXX", path);
 	fd = mkstemp(tmp); /* mode 0600 */
 	if (fd < 0) {
@@ -1663,10 +1656,19 @@ fail:
 static int
 sq_backup(void *v, const char *path, char **cause)
 {
-	char *target = backup_target(path, cause);
+	struct sq *b = v;
+	struct stat a, t;
+	char *target;
 	int rc;
 
-	if (target == NULL)
+	/* Replacing the live database by its own copy would break every connection (its
+	 * -wal and -shm files are refused by backup_target, as for every writer). */
+	if (strcmp(b->path, ":memory:") != 0 && stat(path, &t) == 0 &&
+	    stat(b->path, &a) == 0 && a.st_dev == t.st_dev && a.st_ino == t.st_ino) {
+		*cause = xasprintf("backup: %s is the database itself", path);
+		return -1;
+	}
+	if ((target = backup_target(path, cause)) == NULL)
 		return -1;
 	rc = sq_backup_to(v, target, cause);
 	free(target);
