@@ -175,6 +175,17 @@ ct_run /usr/bin/shelly-tui --agent-enrol >"$T_TMP/enrol.out" 2>"$T_TMP/enrol.err
 	[ "$(sqlite3 -cmd '.timeout 5000' "$ROOT/data/shelly.db" 'SELECT count(*) FROM enrolments')" = 1 ] &&
 	pass "$N: --agent-enrol in the image writes into the poller's database" ||
 	fail "$N: --agent-enrol in the image writes into the poller's database" "$(cat "$T_TMP/enrol.err") $(ls -R "$ROOT/data")"
+# The documented restore path: --import of an export holding a template writes the template on
+# the data volume (SHELLY_TUI_TEMPLATES), not under the read-only /etc/shelly-tui.
+mkdir -p "$T_TMP/cfg/shelly-tui/templates"
+printf 'sntp.server = "ntp.example"\n' >"$T_TMP/cfg/shelly-tui/templates/base.tmpl"
+XDG_CONFIG_HOME=$T_TMP/cfg "$SHELLY_TUI" --db "$T_TMP/src.db" --poll-once >/dev/null 2>&1
+XDG_CONFIG_HOME=$T_TMP/cfg "$SHELLY_TUI" --db "$T_TMP/src.db" --export json -o "$ROOT/tmp/a.json" \
+	2>"$T_TMP/imp.err" && chmod 0644 "$ROOT/tmp/a.json"
+ct_run /usr/bin/shelly-tui --db /data/restored.db --import /tmp/a.json >"$T_TMP/imp.out" 2>>"$T_TMP/imp.err" &&
+	cmp -s "$ROOT/data/templates/base.tmpl" "$T_TMP/cfg/shelly-tui/templates/base.tmpl" &&
+	pass "$N: --import of an export with a template works in the image (templates on /data)" ||
+	fail "$N: --import with a template in the image" "$(cat "$T_TMP/imp.err") $(ls -lR "$ROOT/data")"
 # shellcheck disable=SC2086
 ct_run $hc >"$T_TMP/hc.out" 2>&1 && pass "$N: HEALTHCHECK command passes while the poller runs" ||
 	fail "$N: HEALTHCHECK" "$(cat "$T_TMP/hc.out")"
