@@ -15,7 +15,7 @@
  *                         relative to the directory of the config file that sets it; "" stays ""
  *            OT_BOOL      on/off, yes/no, true/false, 1/0
  *            OT_ENUM      one of choices ("a|b|c"); read as its index or its name
- *            OT_ADDRESS   HOST:PORT; HOST an IPv4 address, [IPv6] or a name; PORT 0..65535
+ *            OT_ADDRESS   HOST:PORT; HOST an IPv4 address, [IPv6] or localhost; PORT 0..65535
  *   min/max  inclusive bounds for duration (ms), int and size (bytes); 0, 0 for the others
  */
 

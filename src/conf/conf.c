@@ -307,6 +307,17 @@ parse_enum(const struct conf_option_info *info, const char *text, struct option_
  * Parses text as a value of option info; base resolves relative paths. 0 or -1 with *err.
  * One case per option type: the switch is the grammar of values in one place.
  */
+/* Whether a server can bind host as given: an IPv6 address (bracketed in the text), an IPv4
+ * address or localhost. */
+static int
+listen_host_ok(const char *host)
+{
+	struct in_addr a;
+
+	return strchr(host, ':') != NULL || strcmp(host, "localhost") == 0 ||
+	       inet_pton(AF_INET, host, &a) == 1;
+}
+
 static int
 parse_value(const struct conf_option_info *info, const char *base, const char *text,
     struct option_value *out, char **err)
@@ -381,6 +392,14 @@ parse_value(const struct conf_option_info *info, const char *base, const char *t
 		if ((text[0] != '\0' || info->def[0] != '\0') &&
 		    hostport_parse(text, HOSTPORT_NEEDED, 1, &host, &port, err) != 0)
 			return -1;
+		if (host != NULL && !listen_host_ok(host)) {
+			/* the servers bind numeric addresses only (httpd_parse_listen) */
+			*err = xasprintf("\"%s\" is not an IPv4 address (host names are not resolved; "
+			                 "IPv6 goes in brackets)",
+			    host);
+			free(host);
+			return -1;
+		}
 		free(host);
 		out->str = xstrdup(text);
 		return 0;

@@ -24,6 +24,14 @@ for m in --list "--export json" "--headless --listen 127.0.0.1:0" ""; do
 	usage "agent-listen nonsense (${m:-the console})" 'agent-listen: missing port' \
 		--config "$T_TMP/agentlisten" $m
 done
+# a host name: the servers bind numeric addresses only, so every mode refuses it at once
+printf 'set agent-listen agents.example:9465\n' >"$T_TMP/agentname"
+printf 'set listen poller.example:9464\n' >"$T_TMP/listenname"
+for m in --list "--headless --listen 127.0.0.1:0"; do
+	usage "agent-listen with a host name (${m%% *})" 'agent-listen: "agents.example" is not an IPv4 address' \
+		--config "$T_TMP/agentname" $m
+done
+usage "listen with a host name (--list)" 'listen: "poller.example" is not an IPv4 address' --config "$T_TMP/listenname" --list
 usage "--theme nosuch (the console)" "theme 'nosuch' not found" --config "$T_TMP/config" --theme nosuch
 
 printf 'set lease-heartbeat 15s\nset lease-timeout 20s\n' >"$T_TMP/lease"
