@@ -114,6 +114,49 @@ test_home(void **state)
 	free(saved);
 }
 
+/* dirs_file_target of path: 1 when refused with a cause naming what, 0 when allowed. */
+static int
+refused(const char *path, const char *what)
+{
+	struct stat st;
+	char *cause = NULL, *t = dirs_file_target(path, &st, &cause);
+	int no = t == NULL && cause != NULL && strstr(cause, what) != NULL;
+
+	free(t);
+	free(cause);
+	return no;
+}
+
+static void
+test_protect(void **state)
+{
+	char *db = xasprintf("%s/p.db", base), *wal = xasprintf("%s-wal", db);
+	char *hard = xasprintf("%s/hard", base), *soft = xasprintf("%s/soft", base);
+	char *other = xasprintf("%s/other", base);
+	FILE *fp = fopen(db, "w");
+
+	(void)state;
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(link(db, hard), 0);
+	assert_int_equal(symlink("p.db", soft), 0);
+	assert_false(refused(db, "database in use")); /* not protected yet */
+	dirs_protect(db);
+	assert_true(refused(db, "it is the database in use"));
+	assert_true(refused(hard, "it is the database in use"));
+	assert_true(refused(soft, "it is the database in use"));
+	assert_true(refused(wal, "the wal file of the database in use")); /* not created yet */
+	assert_false(refused(other, "database"));
+	dirs_unprotect(db);
+	assert_false(refused(hard, "database"));
+	assert_false(refused(wal, "database"));
+	free(db);
+	free(wal);
+	free(hard);
+	free(soft);
+	free(other);
+}
+
 static int
 setup(void **state)
 {
@@ -141,6 +184,7 @@ main(void)
 	    cmocka_unit_test(test_file_in_the_way),
 	    cmocka_unit_test(test_parents),
 	    cmocka_unit_test(test_home),
+	    cmocka_unit_test(test_protect),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
