@@ -427,6 +427,7 @@ cli_discover(struct app *app)
 	}
 	if (app_open_store(app) != 0)
 		goto out;
+	o.registry = app->store;
 
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;
