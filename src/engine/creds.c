@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "shelly/client.h"
 #include "engine/engine.h"
+#include "model/device.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
 
@@ -288,9 +289,19 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 {
 	const struct store_device *reg = q->reg;
 	const char *user = NULL, *ref;
-	const char *id = reg != NULL && reg->id != NULL ? reg->id : q->id;
-	const char *name = reg != NULL && reg->name != NULL ? reg->name : q->name;
+	const char *id, *name;
 	char *c = NULL;
+
+	/* Credentials keyed by id or name go to the device the registry binds them to, never to
+	 * whatever a live reply claims; an unregistered device's id counts only when it ends in
+	 * the MAC it showed (a Gen2+ id; a Gen1 one is "<prefix>-<MAC>" too). */
+	if (reg != NULL) {
+		id = reg->id;
+		name = reg->name;
+	} else {
+		id = device_id_has_mac(q->id, q->mac) ? q->id : NULL;
+		name = NULL;
+	}
 
 	memset(found, 0, sizeof *found);
 	ref = find_ref(cfg, reg, q->mac, id, name, &user);
