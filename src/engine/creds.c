@@ -17,6 +17,7 @@
 #include "util/xmalloc.h"
 
 #define NEED_PASSWORD "a password is needed: use --password-file FILE or SHELLY_TUI_PASSWORD"
+#define HELD_BACK "credentials held back after a MAC conflict: confirm with --add"
 
 /* A resolution waiting for the operator's password. */
 struct creds_wait {
@@ -325,6 +326,17 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 	return 0;
 }
 
+/* 1 when the device with mac is held after a MAC conflict. */
+static int
+is_held(struct store *st, const char *mac)
+{
+	char *why = st != NULL ? store_device_held(st, mac) : NULL;
+	int held = why != NULL;
+
+	free(why);
+	return held;
+}
+
 void
 creds_resolve(
     struct creds *c, struct engine *eng, const struct creds_query *q, creds_done_cb done, void *arg)
@@ -348,6 +360,10 @@ creds_resolve(
 			    arg);
 		else
 			done(0, &f, NULL, arg);
+		return;
+	}
+	if (!q->confirm && is_held(eng->store, q->mac)) {
+		done(-1, &f, HELD_BACK, arg);
 		return;
 	}
 	if (c->password_file != NULL) {
