@@ -1,5 +1,5 @@
 # A device held after a MAC conflict gets no credentials from any front end until the operator
-# confirms it: --action and --config-get stop after /shelly with "credentials held back after a
+# confirms it: --action, --config-get and --probe (even with --password-file) stop after /shelly with "credentials held back after a
 # MAC conflict: confirm with --add", the device sees nothing but /shelly; --add confirms it and
 # both work again. Gen2 (digest) and Gen1 (Basic: the password itself).
 . tests/lib.sh
@@ -21,12 +21,13 @@ for i in 0 1; do
 	ctl POST /reset-counters >/dev/null
 	"$SHELLY_TUI" --db "$DB" --action switch_on "$M" </dev/null >"$T_TMP/a" 2>&1; rca=$?
 	"$SHELLY_TUI" --db "$DB" --config-get "$M" </dev/null >"$T_TMP/c" 2>&1; rcc=$?
+	"$SHELLY_TUI" --db "$DB" --probe "$(dv $i HP)" --password-file "$T_TMP/pw$i" </dev/null >"$T_TMP/p" 2>&1; rcp=$?
 	paths=$(dev_state $i '.counters.by_path | keys | join(",")')
-	[ $rca -ne 0 ] && [ $rcc -ne 0 ] && grep -q "credentials held back after a MAC conflict: confirm with --add" "$T_TMP/a" &&
-		grep -q "credentials held back after a MAC conflict" "$T_TMP/c" && [ "$paths" = /shelly ] &&
+	[ $rca -ne 0 ] && [ $rcc -ne 0 ] && [ $rcp -ne 0 ] && grep -q "credentials held back after a MAC conflict: confirm with --add" "$T_TMP/a" &&
+		grep -q "credentials held back after a MAC conflict" "$T_TMP/c" && grep -q "credentials held back" "$T_TMP/p" && [ "$paths" = /shelly ] &&
 		[ "$(dev_state $i '.counters.auth_challenges')" = 0 ] &&
-		pass "$N: $g: held: --action and --config-get send no credentials (the device saw $paths)" ||
-		fail "$N: $g: held" "rc=$rca/$rcc paths $paths $(cat "$T_TMP/a" "$T_TMP/c" | head -c 600)"
+		pass "$N: $g: held: --action, --config-get and --probe send no credentials (the device saw $paths)" ||
+		fail "$N: $g: held" "rc=$rca/$rcc/$rcp paths $paths $(cat "$T_TMP/a" "$T_TMP/c" "$T_TMP/p" | head -c 900)"
 	"$SHELLY_TUI" --db "$DB" --add "$(dv $i HP)" --password-file "$T_TMP/pw$i" </dev/null >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
 	"$SHELLY_TUI" --db "$DB" --action switch_on "$M" </dev/null >"$T_TMP/a" 2>&1; rca=$?
 	"$SHELLY_TUI" --db "$DB" --config-get "$M" </dev/null >"$T_TMP/c" 2>&1; rcc=$?
