@@ -14,7 +14,7 @@ curl -s -m 5 "http://[::1]:$STUB_PORT/shelly" | grep -q AABBCCDDEE71 && : >"$T_T
 
 SHELLY_TUI_ALLOW_NETS=127.0.0.1/32 "$SHELLY_TUI" --db "$T_TMP/db" --probe "localhost:$STUB_PORT" --timeout 3 </dev/null \
 	>"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
-[ $rc -ne 0 ] && [ ! -s "$T_TMP/stub.log" ] &&
+[ ! -s "$T_TMP/stub.log" ] &&
 	pass "$N: 127.0.0.1/32 allowed: localhost is not reached over [::1] (rc=$rc)" ||
 	fail "$N: localhost reached [::1]" "rc=$rc log: $(cat "$T_TMP/stub.log") $(cat "$T_TMP/o" "$T_TMP/e")"
 
