@@ -254,8 +254,8 @@ check_done(struct found *fd, const struct shelly_reply *r)
 
 	if (r->result == HTTP_REFUSED_BY_GUARD || r->result == HTTP_CANCELLED)
 		return;
-	if (r->result == HTTP_OK && r->ident != NULL && device_mac_normalise(r->ident->mac, mac) == 0 &&
-	    strcmp(mac, fd->f.ident.mac) == 0)
+	if (r->result == HTTP_OK && r->ident != NULL &&
+	    device_mac_normalise(r->ident->mac, mac) == 0 && strcmp(mac, fd->f.ident.mac) == 0)
 		fd->old_check = OLD_ALIVE;
 	else
 		fd->old_check = OLD_GONE;
@@ -293,8 +293,8 @@ confirm_cb(const struct shelly_reply *r, void *arg)
 
 /* GET /shelly at host:port (https: over TLS, any key), answered in confirm_cb. */
 static void
-confirm_start(struct discover *d, const char *host, uint16_t port, int https,
-    enum discover_via via, struct found *fd)
+confirm_start(struct discover *d, const char *host, uint16_t port, int https, enum discover_via via,
+    struct found *fd)
 {
 	struct shelly_target t;
 	struct confirm *c = xcalloc(1, sizeof *c);
@@ -660,10 +660,10 @@ check_registered(struct discover *d)
 
 		if (old != NULL && old->host != NULL && strlen(old->host) < DISCOVER_HOST_MAX &&
 		    alt_registered(fd, old) == NULL && !is_pinned(old) &&
-		    has_credentials(d, old, fd->f.ident.mac,
-			nz(old->id) != NULL ? old->id : fd->f.ident.id)) {
-			confirm_start(d, old->host, eff_port(old->port, is_https(old)), is_https(old),
-			    DISCOVER_VIA_SCAN, fd);
+		    has_credentials(
+		        d, old, fd->f.ident.mac, nz(old->id) != NULL ? old->id : fd->f.ident.id)) {
+			confirm_start(d, old->host, eff_port(old->port, is_https(old)),
+			    is_https(old), DISCOVER_VIA_SCAN, fd);
 			n++;
 		}
 		store_device_free(old);

@@ -336,8 +336,7 @@ test_quirky_values(void **state)
 	assert_string_equal(id.id, "");
 
 	/* very long strings are cut, not overflowed; an id cut off its MAC is not genuine */
-	snprintf(
-	    big, sizeof big,
+	snprintf(big, sizeof big,
 	    "{\"gen\":2,\"mac\":\"AABBCCDDEEFF\",\"model\":\"X\",\"id\":\"x-aabbccddeeff\","
 	    "\"name\":\"%0*d\"}",
 	    2000, 8);
