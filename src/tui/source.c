@@ -359,7 +359,12 @@ update_poller_text(struct source *src)
 		snprintf(src->poller_text, sizeof src->poller_text, "this console");
 		return;
 	}
-	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
+	if (ft.leader == NULL) { /* nobody renews the lease, or it cannot be read */
+		snprintf(src->poller_text, sizeof src->poller_text,
+		    "no poller holds the lease (database locked?)");
+		return;
+	}
+	o = str_sanitize(ft.leader, 120);
 	/* "a live poller (headless:host:pid:ns:nonce)" reads "headless on host pid N": the
 	 * namespace and nonce tell processes apart, not people. */
 	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
@@ -551,6 +556,9 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
 	/* The operator's password comes from the console, never from a tty read. */
 	app_creds_start(app, console_prompt_cb, src);
+	/* The loop serves the keys: a locked database fails this console's writes fast (tried
+	 * again at the next tick, the queue kept) instead of stalling them (store/store.h). */
+	store_set_busy_wait(app->store, STORE_LOOP_BUSY_WAIT_MS);
 	if (!(flags & SOURCE_NO_POLLER)) {
 		struct fleet_opts fo = {"console", 1, 1};
 		src->fleet = fleet_new(app_engine(app), &fo, cause);
@@ -632,6 +640,19 @@ source_write_failed(const struct source *src)
 
 	store_get_health(src->app->store, &h);
 	return h.failing != 0 ? store_write_name(h.last) : NULL;
+}
+
+const char *
+source_unsaved(const struct source *src)
+{
+	struct store_health h;
+
+	store_get_health(src->app->store, &h);
+	if (!(h.failing & (1u << STORE_WRITE_FLUSH)))
+		return NULL;
+	return h.error != NULL && strstr(h.error, "locked") != NULL
+	           ? "results not saved: database locked"
+	           : "results not saved";
 }
 
 int

@@ -58,13 +58,15 @@ static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[48] = "";
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[96] = "";
 	const char *title = " shelly-tui ", *failed = source_write_failed(t->src);
+	const char *unsaved = source_unsaved(t->src);
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
 	if (failed != NULL) /* never dropped: what is shown may not be stored */
-		snprintf(db, sizeof db, "  DB: %s write failed", failed);
+		snprintf(db, sizeof db, "  DB: %s write failed%s%s", failed, unsaved ? "  " : "",
+		    unsaved ? unsaved : "");
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
 	snprintf(counts, sizeof counts, " fleet %zu  online %zu  offline %zu",
@@ -75,7 +77,7 @@ draw_header(struct tui *t)
 		    counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
 	}
 	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
-	if (tot.polled_ms > 0) {
+	if (tot.polled_ms > 0 && unsaved == NULL) { /* no fresh poll the rows do not show */
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
 		snprintf(polled, sizeof polled, "  polled %s ago", age);
 	}

@@ -1,0 +1,52 @@
+# A database another process holds write-locked (sqlite3 in BEGIN EXCLUSIVE) does not freeze
+# the console: its writes wait only briefly for the lock, so keys still move the cursor within
+# a few seconds; the header names the failing write and says the results are not saved instead
+# of "polled Ns ago"; once the lock ends the header is healthy again.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+. tests/integration/lib_tui.sh
+
+N=tui_db_locked
+command -v sqlite3 >/dev/null 2>&1 || { skip "$N" "needs sqlite3"; exit 0; }
+tui_sim_start $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2 --auth none
+tui_config 'set flush-interval 200ms'
+tui_add 0 alpha
+tui_add 1 bravo
+DB=$XDG_DATA_HOME/shelly-tui/shelly.db
+
+. tests/integration/lib_dblock.sh
+
+tui_console 120 30 'fleet 2 +online 2' || exit 1
+lock || { fail "$N: lock" "$(cat "$T_TMP/lock.err")"; exit 1; }
+head1() { tui_screen >"$T_TMP/screen" && head -n 1 "$T_TMP/screen" | grep -Eq -- "$1"; }
+if wait_for 30 head1 'DB: [a-z]+ write failed'; then
+	pass "$N: the header names the failing write during the lock"
+else
+	fail "$N: header during the lock" "$(tui_why 'DB: ')"
+fi
+if wait_for 30 head1 'results not saved: database locked'; then
+	if head -n 1 "$T_TMP/screen" | grep -q 'polled '; then
+		fail "$N: no fresh poll claimed" "$(tui_why 'results not saved')"
+	else
+		pass "$N: the header says the results are not saved, not when polled"
+	fi
+else
+	fail "$N: results not saved" "$(tui_why 'results not saved')"
+fi
+head -n 1 "$T_TMP/screen" | grep -q 'another poller' &&
+	fail "$N: no other poller" "$(tui_why 'poller: ')" || pass "$N: no other poller is named"
+# Keys during the lock: the cursor moves down to bravo and back to alpha, each within 5 s.
+for step in "j bravo" "k alpha"; do
+	set -- $step
+	tui_keys "$1" Enter
+	if tui_wait 5 "^ $2  -  "; then pass "$N: $1 then Enter opens $2 within 5 s during the lock"
+	else fail "$N: $1 during the lock" "$(tui_why "$2")"; fi
+	tui_keys Escape
+	tui_wait 5 'NAME' || fail "$N: back to the table" "$(tui_why NAME)"
+done
+unlock
+gone() { ! head1 'write failed|not saved'; }
+wait_for 30 gone && pass "$N: healthy again once the lock ends" || fail "$N: header after" "$(tui_why 'fleet')"
+tui_keys q
+if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
+exit $T_FAILED
