@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "model/fwver.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/loop.h"
@@ -235,6 +236,16 @@ out_cmp(const struct source_dev *a, const struct source_dev *b)
 	return c != 0 ? c : (int)a->cover_state[0] - (int)b->cover_state[0];
 }
 
+/* Firmware by version (1.2.0 before 1.14.0); text where either has no version (those sort
+ * after the versions: unknown()). */
+static int
+fw_cmp(const char *a, const char *b)
+{
+	int c;
+
+	return fwver_cmp(a, b, &c) == 0 && c != 0 ? c : strcmp(a, b);
+}
+
 static int
 compare(const struct source_dev *a, const struct source_dev *b)
 {
@@ -258,7 +269,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_RSSI:
 		return num_cmp(a->rssi_dbm, b->rssi_dbm);
 	case COL_FW:
-		return strcmp(a->fw, b->fw);
+		return fw_cmp(a->fw, b->fw);
 	case COL_DRIFT:
 		return drift_cache_get(sort_drift, sort_tui, a->mac) -
 		       drift_cache_get(sort_drift, sort_tui, b->mac);
@@ -300,6 +311,10 @@ unknown(const struct source_dev *r)
 		return isnan(r->battery_pct);
 	case COL_UPTIME:
 		return r->uptime_s < 0;
+	case COL_FW: { /* a firmware without a version sorts after those with one */
+		int c;
+		return fwver_cmp(r->fw, r->fw, &c) != 0;
+	}
 	default:
 		return 0;
 	}
