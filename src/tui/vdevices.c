@@ -937,6 +937,20 @@ bulk_lacking(const struct vdevices *d, size_t i, size_t *live)
 	return lack;
 }
 
+/* Marked devices bulk action i goes to that the filter hides (the question says so). */
+static size_t
+bulk_hidden(const struct vdevices *d, size_t i)
+{
+	size_t hidden = 0;
+
+	for (size_t m = 0; d->filter[0] != '\0' && m < d->nmarks; m++) {
+		const struct source_dev *r = marked_row(d, m);
+		hidden += r != NULL && bulk_live(r) && bulk_fits(r, bulk[i].need) &&
+		          !row_matches(r, d->filter);
+	}
+	return hidden;
+}
+
 /* The menu over the table while the operator picks: offered actions, the rest dimmed with why. */
 /* 1 when a marked device that would be acted on surely has what need asks (has= agrees). */
 static int
@@ -1028,8 +1042,8 @@ static void
 bulk_choice_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vdevices *d = arg;
-	char q[200], why[120];
-	size_t live, skipped;
+	char q[300], why[120], hid[48] = "";
+	size_t live, skipped, hidden;
 
 	d->menu = 0;
 	if (text == NULL) {
@@ -1041,12 +1055,13 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 			d->bulk_key = bulk[i].key;
 			bulk_lacking(d, i, &live);
 			skipped = bulk_skipped(d, why, sizeof why);
-			if (skipped > 0)
-				snprintf(q, sizeof q, "%s %zu device%s (%s will be skipped)?",
-				    bulk[i].what, live, live == 1 ? "" : "s", why);
-			else
-				snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, live,
-				    live == 1 ? "" : "s");
+			hidden = bulk_hidden(d, i);
+			if (hidden > 0)
+				snprintf(hid, sizeof hid, "%zu hidden by the filter", hidden);
+			snprintf(q, sizeof q, "%s %zu device%s%s%s%s%s%s%s?", bulk[i].what, live,
+			    live == 1 ? "" : "s", hidden > 0 || skipped > 0 ? " (" : "", hid,
+			    hidden > 0 && skipped > 0 ? "; " : "", skipped > 0 ? why : "",
+			    skipped > 0 ? " will be skipped" : "", hidden > 0 || skipped > 0 ? ")" : "");
 			tui_ask(t, q, "nothing done", bulk_confirm_cb, d);
 			return;
 		}
