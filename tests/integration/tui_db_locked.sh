@@ -39,14 +39,13 @@ head -n 1 "$T_TMP/screen" | grep -q 'another poller' &&
 for step in "j bravo" "k alpha"; do
 	set -- $step
 	tui_keys "$1" Enter
-	if tui_wait 5 "^ $2  -  "; then pass "$N: $1 then Enter opens $2 within 5 s during the lock"
-	else fail "$N: $1 during the lock" "$(tui_why "$2")"; fi
+	tui_expect 5 "^ $2  -  " "$1 during the lock" "$1 then Enter opens $2 within 5 s during the lock"
 	tui_keys Escape
-	tui_wait 5 'NAME' || fail "$N: back to the table" "$(tui_why NAME)"
+	tui_step 5 'NAME' 'back to the table'
 done
 unlock
 gone() { ! head1 'write failed|not saved'; }
 wait_for 30 gone && pass "$N: healthy again once the lock ends" || fail "$N: header after" "$(tui_why 'fleet')"
 tui_keys q
-if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
+tui_expect 20 'RESTORED rc=0' quit 'q exits 0'
 exit $T_FAILED

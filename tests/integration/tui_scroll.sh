@@ -24,20 +24,19 @@ scrolls() {
 
 tui_console_detail 100 16 'fleet 1 +online 1' 'switch:0' || exit 1
 tui_keys Escape
-tui_wait 10 'NAME' || fail "$N: table" "$(tui_why NAME)"
+tui_step 10 'NAME' table
 tui_keys F1
-tui_wait 10 'Help' || fail "$N: help" "$(tui_why Help)"
+tui_step 10 'Help' help
 tui_keys g
 # (the help opens at its top: the pane is the top page whether g was read yet or not)
 body >"$T_TMP/help"
 scrolls help PageDown
 tui_keys PageUp
 wait_for 5 same help && pass "$N: PageUp scrolls the help back" || fail "$N: PageUp" "$(body)"
-tui_keys Escape
-tui_keys Enter
-tui_wait 10 'switch:0' || fail "$N: detail" "$(tui_why switch:0)"
+tui_keys Escape Enter
+tui_step 10 'switch:0' detail
 tui_keys J
-tui_wait 10 'Raw reply' || fail "$N: raw" "$(tui_why 'Raw reply')"
+tui_step 10 'Raw reply' raw
 tui_keys g
 body >"$T_TMP/raw-top" # (opens at its top too)
 scrolls raw-top j j j j j j
@@ -46,5 +45,5 @@ wait_for 5 differs raw-top || fail "$N: G" "$(body)"
 body >"$T_TMP/raw-end"
 scrolls raw-end k k k k k k
 tui_keys q q q
-if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
+tui_expect 20 'RESTORED rc=0' quit 'q exits 0'
 exit $T_FAILED

@@ -31,5 +31,5 @@ tui_keys Enter
 if wait_for 20 is_order 'dev1 dev5 dev2 dev4 dev3 '; then pass "$N: reversed, no version still last"
 else fail "$N: sort fw reversed" "order '$(order)'; $(tui_screen)"; fi
 tui_keys q
-if tui_wait 20 'RESTORED rc=0'; then pass "$N: q exits 0"; else fail "$N: quit" "$(tui_why RESTORED)"; fi
+tui_expect 20 'RESTORED rc=0' quit 'q exits 0'
 exit $T_FAILED
