@@ -30,8 +30,10 @@
 /* ---- the DRIFT column's cache ---- */
 
 /* At most one recomputation per DRIFT_MIN_MS, and never more often than 20 times what the last
- * one took (a large fleet spends at most about 5 % of a core on it). */
+ * one took (a large fleet spends at most about 5 % of a core on it), yet at least one per
+ * DRIFT_MAX_MS: one slow recomputation never leaves the column stale for minutes. */
 #define DRIFT_MIN_MS 2000
+#define DRIFT_MAX_MS 5000
 #define DRIFT_COST_FACTOR 20
 
 struct drift_entry {
@@ -115,9 +117,10 @@ needs_recompute(struct drift_cache *dc, int64_t now, int64_t dv)
 {
 	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
 
+	gap = gap < DRIFT_MIN_MS ? DRIFT_MIN_MS : gap > DRIFT_MAX_MS ? DRIFT_MAX_MS : gap;
 	if (!dc->valid)
 		return 1;
-	if (now - dc->at_ms < (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))
+	if (now - dc->at_ms < gap)
 		return 0;
 	if (dv != dc->version)
 		return 1;
@@ -138,7 +141,10 @@ drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
 		dc->valid = 1;
 		dc->version = dv;
 		dc->at_ms = loop_wall_ms();
-		dc->took_ms = dc->at_ms - now;
+		/* One that ran while the database failed says nothing of the cost: it keeps the
+		 * delay the last healthy one set. */
+		if (store_healthy(t->app->store))
+			dc->took_ms = dc->at_ms - now;
 	}
 	/* The source's rows, and so the entries, are ordered by MAC. */
 	e = dc->n > 0 ? bsearch(mac, dc->e, dc->n, sizeof *dc->e, entry_cmp) : NULL;
