@@ -28,6 +28,10 @@
 #include "util/xmalloc.h"
 
 #define FRAME_MS 40
+/* The smallest terminal drawn: a frame with its heading and three rows, the header's counts.
+ * Smaller, one line says so. */
+#define MIN_COLS 30
+#define MIN_ROWS 8
 
 /* The terminal to restore on exit() (STYLE.md: the fatal cleanup hook); NULL when none. */
 static SCREEN *active_screen;
@@ -145,9 +149,16 @@ draw_frame_now(struct tui *t)
 		clearok(curscr, TRUE);
 		t->clear_all = 0;
 	}
-	if (t->rows < 5 || t->cols < 20) {
+	if (t->rows < MIN_ROWS || t->cols < MIN_COLS) {
 		erase();
+		char need[24];
+		snprintf(need, sizeof need, "(need %dx%d)", MIN_COLS, MIN_ROWS);
 		draw_text(0, 0, t->cols, "terminal too small", A_BOLD);
+		/* after it, or on the next line when the line is too short for both */
+		if (t->cols >= 19 + (int)strlen(need))
+			draw_text(0, 19, t->cols - 19, need, A_BOLD);
+		else
+			draw_text(1, 0, t->cols, need, A_BOLD);
 	} else {
 		draw_header(t);
 		t->top->ops->draw(t->top, t, 1, body, t->cols);

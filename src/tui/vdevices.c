@@ -723,6 +723,37 @@ draw_welcome(struct tui *t, int y, int h, int w)
 
 static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);
 
+/*
+ * The panel's title in room cells: "Devices - filter: F - sort: name ^ - 3 of 4 - 2 marked".
+ * Narrow, "Devices - " goes first, then "sort: ", then the sort column, then the rest is cut:
+ * the marks stay.
+ */
+static void
+panel_title(const struct vdevices *d, size_t n, int room, char *out, size_t size)
+{
+	const char *arrow = d->reverse ? (d->v.t->utf8 ? "\u25bc" : "v")
+	                               : (d->v.t->utf8 ? "\u25b2" : "^");
+	char rest[400], marked[40] = "", cut[4 * 400];
+
+	if (d->nmarks > 0)
+		snprintf(marked, sizeof marked, " - %zu marked", d->nmarks);
+	room -= draw_width(marked);
+	for (int step = 0; step < 4; step++) {
+		char sort[64] = "";
+		if (step < 3)
+			snprintf(sort, sizeof sort, "%s%s %s - ", step < 2 ? "sort: " : "",
+			    columns[d->sort].name, arrow);
+		snprintf(rest, sizeof rest, "%s%s%s%s%s%zu of %zu", step == 0 ? "Devices" : "",
+		    d->filter[0] ? (step == 0 ? " - filter: " : "filter: ") : "", d->filter,
+		    d->filter[0] || step == 0 ? " - " : "", sort, d->nshown, n);
+		if (draw_width(rest) <= room)
+			break;
+	}
+	if (draw_width(rest) > room && marked[0] != '\0')
+		str_copy(rest, sizeof rest, draw_cells(cut, sizeof cut, rest, room > 1 ? room : 1));
+	snprintf(out, size, "%s%s", rest, marked);
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -736,13 +767,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		th = h - 7;
 		events_pane(t, NULL, "Events", y + th, h - th, w);
 	}
-	snprintf(title, sizeof title, "Devices%s%s%s - sort: %s %s - %zu of %zu%s",
-	    d->filter[0] ? " - filter: " : "", d->filter, "", columns[d->sort].name,
-	    d->reverse ? (t->utf8 ? "\u25bc" : "v") : (t->utf8 ? "\u25b2" : "^"), d->nshown, n, "");
-	if (d->nmarks > 0) {
-		size_t len = strlen(title);
-		snprintf(title + len, sizeof title - len, " - %zu marked", d->nmarks);
-	}
+	panel_title(d, n, w - 6, title, sizeof title);
 	view_panel(t, y, th, w, title);
 	if (n == 0) {
 		draw_welcome(t, y + 1, th - 2, w);
