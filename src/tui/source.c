@@ -359,15 +359,21 @@ update_poller_text(struct source *src)
 		snprintf(src->poller_text, sizeof src->poller_text, "this console");
 		return;
 	}
-	if (ft.leader == NULL) { /* nobody renews the lease, or it cannot be read */
+	/* No holder known (standing by, the lease reads as free or cannot be read: its error),
+	 * never "another poller": a console that stood down during a lock knows of none. */
+	if (ft.leader == NULL || !str_has_prefix(ft.leader, "a live poller (")) {
+		o = ft.leader != NULL && strstr(ft.leader, "locked") == NULL
+		        ? str_sanitize(ft.leader, 100)
+		        : xstrdup("database locked?");
 		snprintf(src->poller_text, sizeof src->poller_text,
-		    "no poller holds the lease (database locked?)");
+		    "no poller holds the lease (%s)", o);
+		free(o);
 		return;
 	}
 	o = str_sanitize(ft.leader, 120);
 	/* "a live poller (headless:host:pid:ns:nonce)" reads "headless on host pid N": the
 	 * namespace and nonce tell processes apart, not people. */
-	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+	if (o[strlen(o) - 1] == ')') {
 		char role[64], host[64];
 		long pid;
 		o[strlen(o) - 1] = '\0';

@@ -1,7 +1,8 @@
 # A database another process holds write-locked (sqlite3 in BEGIN EXCLUSIVE) does not freeze
 # the console: its writes wait only briefly for the lock, so keys still move the cursor within
 # a few seconds; the header names the failing write and says the results are not saved instead
-# of "polled Ns ago"; once the lock ends the header is healthy again.
+# of "polled Ns ago"; once the lock ends the header is healthy again. A console that stands
+# down during a lock says no poller holds the lease (no other poller exists).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -48,4 +49,18 @@ gone() { ! head1 'write failed|not saved'; }
 wait_for 30 gone && pass "$N: healthy again once the lock ends" || fail "$N: header after" "$(tui_why 'fleet')"
 tui_keys q
 tui_expect 20 'RESTORED rc=0' quit 'q exits 0'
+
+# A short lease: the console stands down during the lock, and no other poller exists: the
+# header says no poller holds the lease, never "another poller".
+tui_stop
+tui_config 'set flush-interval 200ms' 'set lease-timeout 3s' 'set lease-heartbeat 1s'
+tui_console 200 30 'poller: this console' || exit 1
+lock || { fail "$N: second lock" "$(cat "$T_TMP/lock.err")"; exit 1; }
+tui_expect 30 'poller: no poller holds the lease \(database locked\?\)' 'stood down' \
+	'a console that stood down during the lock says no poller holds the lease'
+grep -q 'another poller' "$T_TMP/screen" && fail "$N: no other poller after standing down" "$(cat "$T_TMP/screen")"
+unlock
+tui_expect 30 'poller: this console' 'leads again' 'it leads again once the lock ends'
+tui_keys q
+tui_expect 20 'RESTORED rc=0' quit 'q exits 0 after the second lock'
 exit $T_FAILED
