@@ -365,8 +365,8 @@ update_poller_text(struct source *src)
 		o = ft.leader != NULL && strstr(ft.leader, "locked") == NULL
 		        ? str_sanitize(ft.leader, 100)
 		        : xstrdup("database locked?");
-		snprintf(src->poller_text, sizeof src->poller_text,
-		    "no poller holds the lease (%s)", o);
+		snprintf(
+		    src->poller_text, sizeof src->poller_text, "no poller holds the lease (%s)", o);
 		free(o);
 		return;
 	}

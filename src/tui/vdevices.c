@@ -731,8 +731,8 @@ static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int 
 static void
 panel_title(const struct vdevices *d, size_t n, int room, char *out, size_t size)
 {
-	const char *arrow = d->reverse ? (d->v.t->utf8 ? "\u25bc" : "v")
-	                               : (d->v.t->utf8 ? "\u25b2" : "^");
+	const char *arrow =
+	    d->reverse ? (d->v.t->utf8 ? "\u25bc" : "v") : (d->v.t->utf8 ? "\u25b2" : "^");
 	char rest[400], marked[40] = "", cut[4 * 400];
 
 	if (d->nmarks > 0)
@@ -1086,7 +1086,8 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 			snprintf(q, sizeof q, "%s %zu device%s%s%s%s%s%s%s?", bulk[i].what, live,
 			    live == 1 ? "" : "s", hidden > 0 || skipped > 0 ? " (" : "", hid,
 			    hidden > 0 && skipped > 0 ? "; " : "", skipped > 0 ? why : "",
-			    skipped > 0 ? " will be skipped" : "", hidden > 0 || skipped > 0 ? ")" : "");
+			    skipped > 0 ? " will be skipped" : "",
+			    hidden > 0 || skipped > 0 ? ")" : "");
 			tui_ask(t, q, "nothing done", bulk_confirm_cb, d);
 			return;
 		}
