@@ -66,6 +66,10 @@
 	    "How long history buckets are kept") \
 	X(HISTORY_BUCKET, "history-bucket", OT_DURATION, "5m", 1, OPT_DAY, NULL, \
 	    "Width of a history bucket (min/avg/max)") \
+	X(EVENTS_RETENTION, "events-retention", OT_DURATION, "90d", 0, 3650 * OPT_DAY, NULL, \
+	    "How long events are kept; 0 keeps them forever") \
+	X(AUDIT_RETENTION, "audit-retention", OT_DURATION, "365d", 0, 3650 * OPT_DAY, NULL, \
+	    "How long audit records are kept; 0 keeps them forever") \
 	X(FLUSH_INTERVAL, "flush-interval", OT_DURATION, "1s", 1, 10 * OPT_MIN, NULL, \
 	    "Longest time buffered results wait to be written to the database") \
 	X(DISCOVER_INTERVAL, "discover-interval", OT_DURATION, "0", 0, 30 * OPT_DAY, NULL, \

@@ -7,13 +7,19 @@
  * device last reported (setting "device-name:<mac>"). When a device reports another name than
  * before, an event device_name_changed records "'old' -> 'new'" (sanitised), and the registry
  * name follows the device when it was the device's own name (empty, or the name the device
- * reported before): an operator who never chose another name sees the rename. A name the
- * operator gave (--add --name, --rename, the console) differs from the device's and stays.
+ * reported before, also before it cleared its name): an operator who never chose another
+ * name sees the rename. A name the operator gave (--add --name, --rename, the console)
+ * differs from the device's and stays.
  */
 struct store;
 
 /* The setting key under which mac's reported name is kept. */
 #define DEVNAME_PREFIX "device-name:"
+/*
+ * The setting key under which the name mac reported before it reported "" is kept: a
+ * registry name that was the device's own stays its own across a cleared name.
+ */
+#define DEVNAME_CLEARED_PREFIX "device-name-cleared:"
 
 /*
  * The device mac (registry name registry_name, NULL or "" none) reports reported. *followed

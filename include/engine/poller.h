@@ -97,6 +97,13 @@ typedef void (*poller_observe_cb)(const char *mac, int gen, enum http_result res
 uint64_t poller_delay_ms(
     const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random);
 
+/*
+ * The readings /metrics shows of a status reply of generation gen kept in the store (json,
+ * NULL none) of a device running fw (NULL unknown): *out (caller frees; NULL when none), their
+ * number returned. A reply that does not read has none.
+ */
+size_t poller_reply_samples(int gen, const char *json, const char *fw, struct poller_sample **out);
+
 /* Returns a poller (no devices yet); caller frees. store and http are not owned. */
 struct poller *poller_new(
     struct loop *loop, struct http *http, struct store *store, const struct poller_opts *opts);
@@ -110,6 +117,12 @@ void poller_set_opts(struct poller *p, const struct poller_opts *opts);
  * Returns 0, or -1 with *cause. cfg may be NULL.
  */
 int poller_load(struct poller *p, const struct conf *cfg, char **cause);
+/*
+ * poller_load, and every device is taken again from the store as a new one is (state, error,
+ * last reply's readings, uptime, last-seen time, settings revision): for a poller that
+ * (re)gains the lease, after another may have polled. Call it with the poller stopped.
+ */
+int poller_load_fresh(struct poller *p, const struct conf *cfg, char **cause);
 /* Starts polling every device on its schedule (the first polls spread over one interval). */
 void poller_start(struct poller *p);
 /* Stops scheduling; polls in flight are cancelled. */

@@ -159,7 +159,7 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "restore_last=last,match_input=switch", "Switch", "initial_state", \
 	    "Output state at power-on") \
 	X(SWITCH_IN_MODE, "switch:N.in_mode", DCT_ENUM, "", 0, 0, \
-	    "momentary|follow|flip|detached|cycle|activate", 0, \
+	    "momentary|follow|flip|detached|cycle|activate|momentary_on_release", 0, \
 	    "/settings/relay/N", "btn_type", "relays.N.btn_type", \
 	    "follow=toggle,flip=edge,activate=action", "Switch", "in_mode", \
 	    "How the input drives the output") \
@@ -217,9 +217,9 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "/settings/light/N", "name", "lights.N.name", NULL, "Light", "name", \
 	    "Light name") \
 	X(LIGHT_INITIAL_STATE, "light:N.initial_state", DCT_ENUM, "", 0, 0, \
-	    "off|on|restore_last", 0, \
+	    "off|on|restore_last|match_input", 0, \
 	    "/settings/light/N", "default_state", "lights.N.default_state", \
-	    "restore_last=last", "Light", "initial_state", \
+	    "restore_last=last,match_input=switch", "Light", "initial_state", \
 	    "Light state at power-on") \
 	X(LIGHT_AUTO_ON, "light:N.auto_on", DCT_BOOL, "", 0, 0, NULL, 0, \
 	    "/settings/light/N", "auto_on", "lights.N.auto_on", NULL, "Light", "auto_on", \
@@ -284,7 +284,8 @@ struct devconfig {
 	size_t n, cap;
 	struct devconfig_entry *e; /* sorted by field, then index */
 	/* Fields the device's reply holds with a type they cannot have (a number as an object, a
-	 * boolean as a string...): present, so supported, but unreadable. No entry in e. */
+	 * boolean as a string...) or with a choice the model does not know: present, so
+	 * supported, but unreadable. No entry in e; value: the unknown choice, sanitised. */
 	size_t nbad;
 	struct devconfig_entry *bad; /* field and index only */
 };
@@ -296,6 +297,11 @@ const struct devconfig_field_info *devconfig_field(enum devconfig_field f);
  * singletons). Returns 0, or -1 with *cause.
  */
 int devconfig_parse_name(const char *name, enum devconfig_field *f, int *index, char **cause);
+/*
+ * Checks that sel names a field ("switch:0.name") or a section of fields, a dotted prefix of
+ * one ("mqtt", "wifi.sta", "switch:0"). Returns 0, or -1 with *cause.
+ */
+int devconfig_check_selector(const char *sel, char **cause);
 /* The field's name for an instance ("switch:1.auto_off") into buf; returns buf. */
 const char *devconfig_name(enum devconfig_field f, int index, char *buf, size_t size);
 /* The field is settable on a generation (1, or 2 and later). */
@@ -319,6 +325,10 @@ const struct devconfig_entry *devconfig_get(
     const struct devconfig *c, enum devconfig_field f, int index);
 /* Whether the device's reply holds the field instance with a wrong type (see bad). */
 bool devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index);
+/* Its entry in bad (value: the raw text sanitised, for a choice the model does not know; else
+ * NULL), or NULL. */
+const struct devconfig_entry *devconfig_unreadable_entry(
+    const struct devconfig *c, enum devconfig_field f, int index);
 /* Sets (replacing) a field instance; value is copied (NULL with DEVCONFIG_NULL/SECRET). */
 void devconfig_set(struct devconfig *c, enum devconfig_field f, int index,
     enum devconfig_state state, const char *value);
@@ -338,7 +348,8 @@ enum devconfig_diff_kind {
 	DIFF_DRIFT, /* differs */
 	DIFF_UNSUPPORTED, /* the device has no such field */
 	DIFF_UNKNOWN, /* a secret: cannot be read back, so cannot be compared */
-	DIFF_UNREADABLE, /* the device has it, but its reply holds it with a wrong type */
+	DIFF_UNREADABLE, /* the device has it, but its reply holds it with a wrong type or an
+	                    unknown choice (actual: that choice, sanitised) */
 };
 
 struct devconfig_diff {
@@ -389,6 +400,19 @@ int devconfig_cuts_network(
  */
 int devconfig_static_address(
     const struct devconfig *changes, const struct devconfig *actual, char *buf, size_t size);
+/*
+ * Whether changes on top of actual leave the station with static addressing and no address
+ * (neither the device's own nor one in changes): such a device drops off the network. 1 when
+ * changes set the address mode or the address and the result is static without an address.
+ */
+int devconfig_static_without_address(
+    const struct devconfig *changes, const struct devconfig *actual);
+/*
+ * A set read from a device without its address (wifi.sta.ip is an identity field): when it
+ * holds static addressing but no address, removes the static block (wifi.sta.ipv4mode,
+ * netmask, gw, nameserver) so it never sets half a static setup. Returns how many went.
+ */
+int devconfig_drop_half_static(struct devconfig *c);
 /*
  * Timers held as an enable flag and a delay ("switch:N.auto_off" and "switch:N.auto_off_delay_s",
  * the same for auto_on and for light:N), which Gen1 keeps as one number (0 = off). A device

@@ -213,6 +213,11 @@ struct dev_sys {
 	int update_available; /* tri-state: a stable update is offered */
 	char update_version[DEV_SHORT_LEN]; /* offered stable version, "" if none */
 	char beta_version[DEV_SHORT_LEN]; /* offered beta version, "" if none */
+	/* The offered firmware ids when the device names them (Gen1 update.new_version and
+	 * beta_version, "20241106-105233/v1.14.1-rc1-6-gfb43488e8"), "" otherwise. */
+	char update_fw[DEV_FW_LEN], beta_fw[DEV_FW_LEN];
+	/* The firmware id the reply says the device runs (Gen1 update.old_version), "" if none. */
+	char running_fw[DEV_FW_LEN];
 	char update_status[DEV_SHORT_LEN]; /* Gen1 update.status: idle/pending/updating/unknown */
 	double cfg_rev; /* Gen2+ sys.cfg_rev */
 	double cfg_changed_cnt; /* Gen1 cfg_changed_cnt */

@@ -20,10 +20,18 @@ int fwver_cmp(const char *a, const char *b, int *cmp);
  * either has no version. */
 int fwver_newer(const char *offered, const char *running);
 /*
+ * What a device runs, to compare offers with: version, what the device says it runs (Gen2+
+ * /shelly "ver"), unless fw, its firmware id, reads as that same version (the id's build
+ * stamp then tells builds apart); fw when version is NULL or "". Gen2+ dev builds have a
+ * fw_id without a version ("20241113-122729/gbbb762d"): their "ver" is what they run.
+ */
+const char *fwver_running(const char *fw, const char *version);
+/*
  * Drops from st what the device offers that is not newer than running (its firmware id or
  * version): a stable that is a downgrade is no update (update_available 0, update_version
  * ""), a beta no newer than running is not offered (beta_version ""). An offer whose version
- * cannot be read is left as the device states it.
+ * cannot be read is left as the device states it. What the reply says the device runs
+ * (Gen1 update.old_version) is taken over running: it is newer than what was stored.
  */
 void fwver_check_offer(struct device_status *st, const char *running);
 

@@ -75,9 +75,20 @@ int taskq_file_ref(
  */
 int taskq_check_text(const struct store_task *t, char **cause);
 /*
+ * 1 when targets a and b name one device: equal SSIDs (case aside), one MAC in two spellings,
+ * or a MAC and an AP name ending in "-" and that MAC (Gen2+) or its last six digits (Gen1).
+ */
+int taskq_same_target(const char *a, const char *b);
+/*
+ * 1 with *id when a task for target (taskq_same_target) has not ended (queued, claimed,
+ * running, verifying), 0 when none has, -1 error.
+ */
+int taskq_target_active(struct store *s, const char *target, int64_t *id, char **cause);
+/*
  * Queues a provisioning task. t->kind, t->state, attempts are set here; target, network,
  * key_ref, name, template_name, pass_ref, ap_off and max_attempts come from t. Validates
- * (taskq_check_text, MAC or SSID target); returns 0 with *id, or -1 with *cause.
+ * (taskq_check_text, MAC or SSID target) and refuses a target that has a task not ended
+ * (taskq_target_active); returns 0 with *id, or -1 with *cause.
  */
 int taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms,
     int64_t *id, char **cause);
@@ -88,27 +99,43 @@ struct taskq_secrets {
 	char *key; /* WiFi key */
 	char *password; /* the device's new password */
 };
+/* How recent an agent's report of an access point must be for it to get that AP's task. */
+#define TASKQ_AP_FRESH_MS 60000
 /*
- * Gives the oldest queued task to agent with a lease until now + lease_ms. Returns 1 with
+ * Gives agent, with a lease until now + lease_ms, the oldest queued task whose access point
+ * it reported seeing (/api/v1/aps) in the last TASKQ_AP_FRESH_MS: an agent out of a device's
+ * range never takes its task, which waits for an agent that sees it. Returns 1 with
  * *out (caller frees) and *sec filled through read_secret (caller frees both with the
- * matching free function, also after -1), 0 none queued (or the task taken failed
- * taskq_check_text: it fails with that reason before any secret is read), -1 error (a task
- * whose secret cannot be read fails with that reason and -1 is returned).
+ * matching free function, also after -1 and -2), 0 none queued (or the task taken failed
+ * taskq_check_text: it fails with that reason before any secret is read), -1 error, -2 the task taken failed because the manager cannot read its WiFi key file or
+ * device password file: *failed is its id and *cause the task's reason, "failed: the manager
+ * cannot read the WiFi key file PATH: PROBLEM".
  */
 int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause);
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec,
+    int64_t *failed, char **cause);
+/* The stages an agent reports, in order (TASKQ_STAGES names them for messages). */
+#define TASKQ_STAGES "running, template, configured, waiting"
+/* The manager's verdicts, set as the stage of a verifying task; no agent report replaces them. */
+#define TASKQ_STAGE_NOT_SEEN "not_seen"
+#define TASKQ_STAGE_VERIFIED "verified"
+/* 1 when stage is one an agent may report (TASKQ_STAGES), else 0. */
+int taskq_stage_ok(const char *stage);
 /*
  * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
- * (running -> verifying, mac required), anything else is recorded as the stage. Returns 1
- * with *state (static name of the task's state now), 0 the task is not agent's (or gone),
- * -1 error.
+ * (running -> verifying, mac required), "template" and "waiting" are recorded as the stage
+ * unless the manager's verdict (not_seen) is there already. Returns 1 with *state (static
+ * name of the task's state now), 0 the task is not agent's (or gone), -1 error, -2 a stage
+ * that is not one of TASKQ_STAGES (with *cause; nothing changes).
  */
 int taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage,
     const char *mac, int64_t now_ms, const char **state, char **cause);
 /*
  * The end of agent's attempt: ok (only from verifying, after the manager saw the device:
  * not accepted from agents) or a failure with reason; retry asks for another attempt, which
- * is queued when attempts < max_attempts. Returns 1 with *state, 0 not agent's, -1 error.
+ * is queued when attempts < max_attempts. A retry of a task still claimed (the agent never
+ * reached the device: its access point went out of range) is queued with the attempt given
+ * back. Returns 1 with *state, 0 not agent's, -1 error.
  */
 int taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, int retry,
     int64_t now_ms, const char **state, char **cause);
@@ -121,13 +148,22 @@ int taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms
 int taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause);
 /*
  * Tasks whose agent stopped heartbeating (lease ended before now): back to the queue while
- * attempts remain, else failed. Returns the number handled, or -1.
+ * attempts remain, else failed. A verifying task (the device was configured and may be on
+ * the target network) is never requeued: it waits for the verifier, and fails only once the
+ * verifier gave up (not_seen). Returns the number handled, or -1.
  */
 int taskq_expire(struct store *s, int64_t now_ms, char **cause);
 /*
+ * A manager that starts gives every held task's lease at least lease_ms from now, so that
+ * agents can heartbeat before anything expires however long the manager was down. 0 or -1.
+ */
+int taskq_grace(struct store *s, int64_t now_ms, int64_t lease_ms, char **cause);
+/* 1 when agent holds task id (claimed, running or verifying), else 0. */
+int taskq_holds(struct store *s, const char *agent, int64_t id);
+/*
  * Revokes agent (by who, for the audit log): its row goes, so its token is refused at once;
  * the tasks it holds go back to the queue while attempts remain (the attempt counts), else
- * fail with "agent revoked". Returns 1 revoked, 0 no such agent, -1 error.
+ * fail with "agent revoked"; a verifying task stays for the verifier (see taskq_expire). Returns 1 revoked, 0 no such agent, -1 error.
  */
 int taskq_agent_revoke(
     struct store *s, const char *agent, const char *who, int64_t now_ms, char **cause);

@@ -145,9 +145,11 @@ struct store_task_ops {
 	int (*list)(void *b, const struct store_task_query *q, store_row_cb cb, void *arg,
 	    char **cause);
 	/* In one write transaction: the oldest task in from goes to agent (state to, attempts +
-	 * 1, lease until lease_ms, stage cleared). Returns 1 with *id, 0 none in from, -1. */
+	 * 1, lease until lease_ms, stage cleared); unless seen_ms is STORE_SEEN_ANY only a task
+	 * whose access point agent reported at or after seen_ms (store_task_take). Returns 1 with *id, 0 none
+	 * in from, -1. */
 	int (*take)(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
-	    int64_t lease_ms, int64_t *id, char **cause);
+	    int64_t lease_ms, int64_t seen_ms, int64_t *id, char **cause);
 	int (*update)(void *b, int64_t id, const char *agent, const char *from, const char *to,
 	    const struct store_task_set *set, int64_t now_ms, char **cause);
 	int (*renew)(void *b, const char *agent, int64_t task, int64_t lease_ms, int64_t now_ms,
@@ -225,6 +227,12 @@ struct store_ops {
 	 */
 	int (*prune)(void *b, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_ms,
 	    char **cause);
+	/*
+	 * Deletes events with ts < events_cutoff_ms and audit records with ts < audit_cutoff_ms
+	 * (a cutoff < 0: none), in short transactions; adds the rows deleted to *deleted.
+	 */
+	int (*prune_log)(void *b, int64_t events_cutoff_ms, int64_t audit_cutoff_ms,
+	    int64_t *deleted, char **cause);
 	/*
 	 * Runs steps in one write transaction (all or nothing); rows go to cb (may be NULL).
 	 * Between begin and commit the steps join that transaction (the caller rolls back).

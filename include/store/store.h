@@ -45,6 +45,7 @@ struct store_device {
 	const char *discovered_via; /* "mdns", "scan", "manual", ... */
 	int64_t first_seen_ms;	/* 0 unknown */
 	int64_t last_seen_ms;	/* 0 unknown */
+	const char *fw_version;	/* the version it says it runs (Gen2+ "ver"), else from fw */
 };
 
 /* Latest status of a device. */
@@ -327,6 +328,14 @@ const char *store_last_error(const struct store *s);
  */
 int store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket_ms,
     int64_t keep_ms, char **cause);
+/*
+ * Event and audit retention: events older than now_ms - events_keep_ms and audit records
+ * older than now_ms - audit_keep_ms are deleted (a keep of 0: kept forever), a few thousand
+ * rows per transaction so that other writers wait little. *deleted (may be NULL) is the number
+ * of rows deleted.
+ */
+int store_prune_log(struct store *s, int64_t now_ms, int64_t events_keep_ms,
+    int64_t audit_keep_ms, int64_t *deleted, char **cause);
 /* Writes a consistent copy of the database to path (atomically replaced), also while others write. */
 int store_backup(struct store *s, const char *path, char **cause);
 /* Checks the database; 0 if sound, else -1 with the problems found in *cause. */

@@ -74,14 +74,18 @@ struct store_task *store_task_get(struct store *s, int64_t id);
 int store_task_list(struct store *s, store_task_cb cb, void *arg, char **cause);
 /*
  * Gives the oldest task in state from to agent: state to, attempts + 1, lease until lease_ms.
- * Returns 1 with *out (caller frees), 0 when none is waiting, -1 error.
+ * Unless seen_ms is STORE_SEEN_ANY, only a task whose access point agent reported (store_ap_seen) at or after
+ * seen_ms: the SSID itself, or for a MAC target an SSID ending in "-" and the MAC or its last
+ * six digits (Gen2+ and Gen1 names). Returns 1 with *out (caller frees), 0 when none is
+ * waiting, -1 error.
  */
+#define STORE_SEEN_ANY INT64_MIN
 int store_task_take(struct store *s, const char *from, const char *to, const char *agent,
-    int64_t now_ms, int64_t lease_ms, struct store_task **out, char **cause);
+    int64_t now_ms, int64_t lease_ms, int64_t seen_ms, struct store_task **out, char **cause);
 /*
  * Compare-and-set: when task id is in state from (and held by agent, unless agent is NULL),
  * sets state to; agent_to ("" clears), lease, stage, mac, result and reason when not NULL
- * (lease_ms < 0 keeps it, 0 clears it). Returns 1 changed, 0 not in that state or not
+ * (lease_ms < 0 keeps it, 0 clears it); uncount takes one from attempts. Returns 1 changed, 0 not in that state or not
  * held by agent, -1 error.
  */
 struct store_task_set {
@@ -91,6 +95,7 @@ struct store_task_set {
 	const char *mac;
 	const char *result;
 	const char *reason;
+	int uncount; /* 1: the attempt the claim counted is given back */
 };
 int store_task_update(struct store *s, int64_t id, const char *agent, const char *from,
     const char *to, const struct store_task_set *set, int64_t now_ms, char **cause);

@@ -34,7 +34,8 @@ struct source_dev {
 	char model[DEV_SHORT_LEN];
 	char model_name[64];
 	char host[64];
-	char fw[40];
+	char fw[40]; /* the version it runs, for people */
+	char running[DEV_FW_LEN]; /* what offers are compared with (fwver_running) */
 	char error[96];
 	int gen;
 	int port;		/* 0 unknown */

@@ -18,5 +18,10 @@
 int hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port, char **err);
 /* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
 int hostport_valid_host(const char *host);
+/*
+ * The address as hostport_parse reads it back, for people: host alone when port is 0 or the
+ * scheme's default (443 for "https", else 80), else "host:port" ("[IPv6]:port"). Malloc'd.
+ */
+char *hostport_format(const char *host, unsigned port, const char *scheme);
 
 #endif

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #define AGENT_TOKEN_MAX 128
+#define AGENT_REFUSED "token refused: agent revoked or unknown; enrol again"
 
 struct agent {
 	struct loop *loop;
@@ -43,6 +44,8 @@ struct agent {
 	int no_retry; /* the current task failed in a way a retry cannot mend */
 	struct loop_timer *beat_timer; /* heartbeats while a task runs */
 	int64_t beat_task;             /* the task they name */
+	int task_lost;                 /* the manager says the task is no longer this agent's */
+	int refused_said;              /* AGENT_REFUSED was logged (once until a call works) */
 	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
 };
@@ -137,9 +140,24 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
 }
 
+/* 1 when a heartbeat reply lists task among the tasks the agent no longer holds ("lost"). */
+static int
+beat_lost(const char *body, size_t len, int64_t task)
+{
+	cJSON *o = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
+	const cJSON *it, *lost = cJSON_GetObjectItemCaseSensitive(o, "lost");
+	int found = 0;
+
+	cJSON_ArrayForEach(it, lost)
+		found |= cJSON_IsNumber(it) && (int64_t)it->valuedouble == task;
+	cJSON_Delete(o);
+	return found;
+}
+
 /*
  * Heartbeats while a task runs: the radio and the device take seconds per step, and the
- * manager must not take the task back meanwhile. Sent on the side, never waited for.
+ * manager must not take the task back meanwhile. Sent on the side, never waited for; a reply
+ * that names the task lost stops the work on it.
  */
 static void
 beat_done_cb(const struct http_response *resp, void *arg)
@@ -147,8 +165,15 @@ beat_done_cb(const struct http_response *resp, void *arg)
 	struct agent *a = arg;
 
 	a->beat_inflight = 0;
-	if (resp->result != HTTP_OK)
+	if (resp->result != HTTP_OK) {
 		log_warn("heartbeat during the task not answered (%s)", resp->cause);
+		return;
+	}
+	if (!a->task_lost && beat_lost(resp->body, resp->body_len, a->beat_task)) {
+		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
+		    (long long)a->beat_task);
+		a->task_lost = 1;
+	}
 }
 
 static void
@@ -277,8 +302,20 @@ server_reason(const struct agent_res *r)
 	return why;
 }
 
+/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
 static int
-do_register(struct agent *a, char **cause)
+token_refused(const struct agent_res *r)
+{
+	return (r->result == HTTP_AUTH_REQUIRED || r->result == HTTP_AUTH_FAILED) &&
+	       r->status == 401;
+}
+
+/*
+ * Registers with the enrolment secret and keeps the token, unless a token is kept already
+ * (fresh: register anyway, replacing it, after the manager refused it). 0 or -1.
+ */
+static int
+do_register(struct agent *a, int fresh, char **cause)
 {
 	char secret[AGENT_TOKEN_MAX], *body, *tmp, *target, *why;
 	struct agent_res r;
@@ -287,7 +324,7 @@ do_register(struct agent *a, char **cause)
 	long st;
 	int rc = -1, fd;
 
-	if (read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
+	if (!fresh && read_small_file(a->opts.token_file, a->token, sizeof a->token, cause) == 0 &&
 	    a->token[0] != '\0')
 		return 0;
 	free(*cause);
@@ -369,7 +406,7 @@ dev_identify(struct agent *a, struct device_ident *ident, char **why)
 	struct agent_res r;
 	int rc = -1;
 
-	for (int tries = 0; tries < 5 && rc != 0 && !a->stop; tries++) {
+	for (int tries = 0; tries < 5 && rc != 0 && !a->stop && !a->task_lost; tries++) {
 		memset(&r, 0, sizeof r);
 		dev_target(a, &t, 0);
 		shelly_identify(a->http, &t, dev_cb, &r);
@@ -535,16 +572,21 @@ report(struct agent *a, int64_t task, const char *stage, const char *mac, struct
 	char *body, *cause = NULL;
 	cJSON *o = cJSON_CreateObject();
 	int rc = -1;
+	long st;
 
 	cJSON_AddNumberToObject(o, "task", (double)task);
 	cJSON_AddStringToObject(o, "stage", stage);
 	if (mac != NULL)
 		cJSON_AddStringToObject(o, "mac", mac);
 	body = json_compact_free(o);
-	if (api_post(a, "/api/v1/progress", body, &r) == 200 &&
-	    agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
+	st = api_post(a, "/api/v1/progress", body, &r);
+	if (st == 200 && agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
 		rc = 0;
-	else
+	else if (st == 409) {
+		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
+		    (long long)task);
+		a->task_lost = 1;
+	} else
 		log_warn("task %lld: progress %s not accepted (%s)", (long long)task, stage,
 		    cause != NULL ? cause : r.cause);
 	free(cause);
@@ -677,19 +719,19 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 	struct agentmsg m;
 	uint64_t waited = 0;
 
-	while (!a->stop && waited <= a->opts.verify_wait_ms) {
+	while (!a->stop && !a->task_lost && waited <= a->opts.verify_wait_ms) {
 		if (report(a, task->task, "waiting", NULL, &m) == 0) {
 			if (strcmp(m.state, "verifying") != 0) {
 				log_info("task %lld: %s", (long long)task->task, m.state);
 				return;
 			}
-			if (strcmp(m.stage, "not_seen") == 0)
+			if (strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0)
 				break;
 		}
 		pause_ms(a, a->opts.poll_ms);
 		waited += a->opts.poll_ms;
 	}
-	if (a->stop)
+	if (a->stop || a->task_lost)
 		return;
 	if (ap_in_range(a, ssid)) {
 		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
@@ -700,7 +742,11 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		fail_task(a, task->task, "failed: lost", 0);
 }
 
-static void
+/*
+ * Works task; returns 0 when it could not begin because its access point went out of range
+ * since the scan (the manager requeues it without counting the attempt), else 1.
+ */
+static int
 run_task(struct agent *a, const struct agentmsg *task)
 {
 	char ssid[33], mac[13], *why = NULL, *home, *cause = NULL;
@@ -711,17 +757,18 @@ run_task(struct agent *a, const struct agentmsg *task)
 	    task->network, task->attempt);
 	if (target_ssid(a, task->target, ssid, sizeof ssid) != 0) {
 		fail_task(a, task->task, "access point not in range", 1);
-		return;
+		return 0;
 	}
 	if (report(a, task->task, "running", NULL, &m) != 0 || strcmp(m.state, "running") != 0) {
 		log_warn(
 		    "task %lld: no longer ours (cancelled?), not started", (long long)task->task);
-		return;
+		return 1;
 	}
+	a->task_lost = 0;
 	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
-	ok = on_ap(a, task, ssid, mac, &why) == 0;
+	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
 		free(cause);
@@ -733,16 +780,21 @@ run_task(struct agent *a, const struct agentmsg *task)
 	}
 	free(home);
 	beat(a, 0);
+	if (a->task_lost) {
+		free(why);
+		return 1; /* requeued, revoked or cancelled: not ours to report */
+	}
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
 		fail_task(a, task->task, reason, !a->no_retry);
 		free(reason);
 		free(why);
-		return;
+		return 1;
 	}
 	if (report(a, task->task, "configured", mac, &m) == 0)
 		await_verdict(a, task, ssid);
+	return 1;
 }
 
 /* ---- the rounds ------------------------------------------------------------------------ */
@@ -783,8 +835,9 @@ report_aps(struct agent *a)
 
 /*
  * One round: heartbeat, scan, claim, and the task if one came. Returns 1 if a task ran, 0 if
- * none did, -1 if the manager did not answer the heartbeat, -2 if the claim reply could not
- * be read (the task it names is reported failed); all logged.
+ * none did (or its access point was gone: the next round waits --poll), -1 if the manager
+ * did not answer the heartbeat, -2 if the claim reply could not be read (the task it names
+ * is reported failed), -3 if the manager refused the token; all but -3 logged.
  */
 static int
 round_once(struct agent *a)
@@ -796,19 +849,25 @@ round_once(struct agent *a)
 	int ran = 0;
 
 	st = api_post(a, "/api/v1/heartbeat", "{\"tasks\":[]}", &r);
-	if (st != 200)
-		log_warn("manager %s:%u not answering heartbeats (status %ld%s%s)",
-		    a->opts.manager_host, (unsigned)a->opts.manager_port, st, r.cause ? ": " : "",
-		    r.cause ? r.cause : "");
+	if (st == 0 && token_refused(&r)) {
+		res_done(&r);
+		return -3;
+	}
+	if (st == 0)
+		log_warn("manager %s:%u not answering heartbeats (%s)", a->opts.manager_host,
+		    (unsigned)a->opts.manager_port, r.cause != NULL ? r.cause : "no answer");
+	else if (st != 200)
+		log_warn("manager %s:%u refused a heartbeat: HTTP %ld", a->opts.manager_host,
+		    (unsigned)a->opts.manager_port, st);
 	res_done(&r);
 	if (st != 200)
 		return -1;
+	a->refused_said = 0;
 	report_aps(a);
 	st = api_post(a, "/api/v1/claim", "{}", &r);
 	m = xcalloc(1, sizeof *m);
 	if (st == 200 && agentmsg_parse(AGENTMSG_TASK, r.body, r.body_len, m, &cause) == 0) {
-		ran = 1;
-		run_task(a, m);
+		ran = run_task(a, m);
 	} else if (st == 200) {
 		log_error("claim reply: %s", cause);
 		if (m->task > 0) { /* claimed but unusable: say so, or it waits out its lease */
@@ -819,6 +878,11 @@ round_once(struct agent *a)
 		}
 		free(cause);
 		ran = -2;
+	} else if (st != 204) {
+		char *why = st != 0 ? server_reason(&r) : NULL;
+
+		log_warn("claim not answered (%s)", why != NULL ? why : r.cause);
+		free(why);
 	}
 	res_wipe(&r, m);
 	return ran;
@@ -857,13 +921,48 @@ agent_stop(struct agent *a)
 	a->stop = 1;
 }
 
+/*
+ * The manager refused the token (-3 from round_once): said once; with an enrolment secret the
+ * agent registers again and replaces its token file. Returns 0 to go on (registered again,
+ * or waiting for an operator without a secret), -1 with *cause to stop.
+ */
+static int
+refused(struct agent *a, char **cause)
+{
+	char *why = NULL;
+
+	if (!a->refused_said)
+		log_error("manager %s:%u: " AGENT_REFUSED, a->opts.manager_host,
+		    (unsigned)a->opts.manager_port);
+	a->refused_said = 1;
+	if (a->opts.secret_file == NULL) {
+		if (a->opts.once)
+			*cause = xstrdup(AGENT_REFUSED " (--enrol-secret-file)");
+		return a->opts.once ? -1 : 0;
+	}
+	log_info("registering again with %s", a->opts.secret_file);
+	if (do_register(a, 1, &why) == 0)
+		return 0;
+	*cause = xasprintf(AGENT_REFUSED "; registering again failed: %s", why);
+	free(why);
+	return -1;
+}
+
 int
 agent_run(struct agent *a, char **cause)
 {
-	if (do_register(a, cause) != 0)
+	if (do_register(a, 0, cause) != 0)
 		return -1;
 	while (!a->stop) {
 		int ran = round_once(a);
+
+		if (ran == -3) {
+			if (refused(a, cause) != 0)
+				return -1;
+			if (a->opts.secret_file == NULL) /* else registered again: go on at once */
+				pause_ms(a, a->opts.poll_ms);
+			continue;
+		}
 
 		if (a->opts.once && ran < 0) {
 			*cause = xstrdup(ran == -2 ? "--once: the claimed task could not be read"

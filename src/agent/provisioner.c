@@ -28,7 +28,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Every option once: X(ID, long name, short, takes an argument, argument name, help). */
 #define AGENT_OPTIONS(X)                                                                           \
 	X(MANAGER, "manager", 'm', 1, "URL",                                                       \
-	    "The manager, http://HOST:PORT or https://HOST:PORT (its agent-listen with TLS)")      \
+	    "The manager, http[s]://HOST[:PORT][/api/v1/] as it prints it (https: agent-listen "   \
+	    "with TLS)")                                                                           \
 	X(CA_FILE, "ca-file", 0, 1, "FILE",                                                        \
 	    "CA certificates (PEM) that verify an https manager (default: the system's)")          \
 	X(ENROL_SECRET_FILE, "enrol-secret-file", 's', 1, "FILE",                                  \
@@ -100,10 +101,14 @@ parse_seconds(const char *s, double max, uint64_t *ms)
 	return *ms > 0 ? 0 : -1;
 }
 
-/* "http://HOST:PORT" or "https://HOST:PORT" (util/hostport's HOST:PORT; no path). */
+/*
+ * "http://HOST[:PORT]" or "https://HOST[:PORT]" (util/hostport's HOST:PORT; the scheme's port
+ * when none is given), optionally followed by the path the manager prints, "/api/v1/", or "/".
+ */
 static int
 parse_manager(const char *url, char **host, uint16_t *port, int *https)
 {
+	static const char *const paths[] = {"/api/v1/", "/api/v1", "/"};
 	const char *p;
 	char *hp, *err = NULL;
 	unsigned v;
@@ -115,10 +120,16 @@ parse_manager(const char *url, char **host, uint16_t *port, int *https)
 		return -1;
 	p = url + (*https ? 8 : 7);
 	len = strlen(p);
-	if (len > 0 && p[len - 1] == '/') /* "http://HOST:PORT/" */
-		len--;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		size_t n = strlen(paths[i]);
+
+		if (len > n && strcmp(p + len - n, paths[i]) == 0) {
+			len -= n;
+			break;
+		}
+	}
 	hp = xstrndup(p, len);
-	rc = hostport_parse(hp, HOSTPORT_NEEDED, 0, host, &v, &err);
+	rc = hostport_parse(hp, *https ? 443 : 80, 0, host, &v, &err);
 	free(hp);
 	free(err);
 	if (rc != 0)
@@ -172,8 +183,8 @@ settle(struct agent_main *m)
 
 	if (!m->set[AOPT_MANAGER] || parse_manager(m->val[AOPT_MANAGER], &m->host, &o->manager_port,
 	                                 &o->manager_https) != 0) {
-		fprintf(stderr, "shelly-provisioner: --manager http://HOST:PORT (or https://) is "
-		                "required\n");
+		fprintf(stderr, "shelly-provisioner: --manager http://HOST[:PORT][/api/v1/] (or "
+		                "https://) is required\n");
 		return -1;
 	}
 	o->ca_file = m->val[AOPT_CA_FILE];

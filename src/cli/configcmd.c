@@ -599,12 +599,28 @@ rows_json(const struct cfg_dev *d, size_t *drifted, bool only_changes)
 		const struct devconfig_entry *de = devconfig_get(&d->desired, r->field, r->index);
 		const struct devconfig_entry *ae = devconfig_get(&d->before, r->field, r->index);
 		cJSON_AddItemToObject(o, "desired", devconfig_value_json(de, false));
-		cJSON_AddItemToObject(
-		    o, "actual", ae ? devconfig_value_json(ae, false) : cJSON_CreateNull());
+		if (r->kind == DIFF_UNREADABLE && r->actual != NULL)
+			cJSON_AddStringToObject(o, "actual", r->actual);
+		else
+			cJSON_AddItemToObject(
+			    o, "actual", ae ? devconfig_value_json(ae, false) : cJSON_CreateNull());
 		cJSON_AddItemToArray(arr, o);
 	}
 	free(rows);
 	return arr;
+}
+
+/* "unreadable: ..." of a field the device has with a wrong type or an unknown choice (raw). */
+static void
+print_unreadable(const char *raw)
+{
+	if (raw == NULL) {
+		puts("unreadable: the device's reply holds it with a wrong type");
+		return;
+	}
+	fputs("unreadable: the device reports \"", stdout);
+	print_value(stdout, raw);
+	puts("\", a value the model does not know");
 }
 
 static void
@@ -625,7 +641,7 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 			continue;
 		}
 		if (r->kind == DIFF_UNREADABLE) {
-			puts("unreadable: the device's reply holds it with a wrong type");
+			print_unreadable(r->actual);
 			continue;
 		}
 		print_value(stdout, r->kind == DIFF_UNKNOWN ? "(write-only)" : r->actual);
@@ -637,6 +653,24 @@ print_rows_text(const struct cfg_dev *d, bool only_changes)
 }
 
 /* --- Modes ---------------------------------------------------------------------------------- */
+
+/* The fields c holds unreadable: name -> the raw value (sanitised), or null for a wrong type. */
+static cJSON *
+unreadable_object(const struct devconfig *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	char name[96];
+
+	for (size_t i = 0; i < c->nbad; i++) {
+		const struct devconfig_entry *e = &c->bad[i];
+		devconfig_name(e->field, e->index, name, sizeof name);
+		if (e->value != NULL)
+			cJSON_AddStringToObject(o, name, e->value);
+		else
+			cJSON_AddNullToObject(o, name);
+	}
+	return o;
+}
 
 /* Reads the configuration of every device of run: identify, then a dry run of the apply
  * machinery. Returns 0, or -1 when the run could not be made (the cause is printed). */
@@ -707,6 +741,9 @@ cli_config_get(struct app *app)
 			    dev_failed(d) || d->dup_of != NULL
 			        ? cJSON_CreateNull()
 			        : cli_config_object(&d->before, secrets));
+			if (!dev_failed(d) && d->dup_of == NULL && d->before.nbad > 0)
+				cJSON_AddItemToObject(
+				    o2, "unreadable", unreadable_object(&d->before));
 			cJSON_AddItemToArray(arr, o2);
 			continue;
 		}
@@ -727,6 +764,11 @@ cli_config_get(struct app *app)
 			print_value(stdout, devconfig_value_text(e));
 			fputc('\n', stdout);
 		}
+		for (size_t k = 0; k < d->before.nbad; k++) {
+			const struct devconfig_entry *e = &d->before.bad[k];
+			printf("  %-28s ", devconfig_name(e->field, e->index, name, sizeof name));
+			print_unreadable(e->value);
+		}
 	}
 	if (json)
 		print_json_doc(stdout, doc);
@@ -735,8 +777,8 @@ cli_config_get(struct app *app)
 	return rc;
 }
 
-/* Parses FIELD=VALUE of option opt ("--group-set") into c (validated). Returns 0, or -1 with
- * the message printed. */
+/* Parses FIELD=VALUE of option opt ("--group-set") into c (validated; a field c holds already
+ * is given twice). Returns 0, or -1 with the message printed. */
 static int
 parse_assignment(const char *opt, const char *s, struct devconfig *c)
 {
@@ -760,6 +802,13 @@ parse_assignment(const char *opt, const char *s, struct devconfig *c)
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
 		free(cause);
+		return -1;
+	}
+	if (devconfig_get(c, f, index) != NULL) {
+		fprintf(stderr, "shelly-tui: %s: ", opt);
+		print_safe(stderr, name);
+		fputs(" given twice\n", stderr);
+		free(canon);
 		return -1;
 	}
 	devconfig_set(c, f, index, DEVCONFIG_VALUE, canon);
@@ -1250,42 +1299,77 @@ cli_apply(struct app *app)
 }
 
 /*
- * Whether the field instance is named by LIST ("mqtt,switch:0.name"): 2 by its whole name, 1 by
- * a prefix (which leaves identity fields out), 0 not.
+ * Whether the field instance is named by LIST ("mqtt,switch:0.name"): 2 by its whole name
+ * (wherever in the list), 1 only by a prefix (which leaves identity fields out), 0 not.
  */
 static int
 field_listed(const char *list, const char *name)
 {
 	const char *p = list;
+	int best = 0;
 
 	while (*p) {
 		size_t n = strcspn(p, ",");
-		if (n > 0 && strncmp(p, name, n) == 0 && (name[n] == '\0' || name[n] == '.'))
-			return name[n] == '\0' ? 2 : 1;
+		if (n > 0 && strncmp(p, name, n) == 0 && (name[n] == '\0' || name[n] == '.') &&
+		    (name[n] == '\0' ? 2 : 1) > best)
+			best = name[n] == '\0' ? 2 : 1;
 		p += n;
 		if (*p == ',')
 			p++;
 	}
-	return 0;
+	return best;
 }
 
 /*
- * 1 with the message printed when the device reports a value a template refuses (control
- * characters, invalid UTF-8, too long): such a template could be neither read nor imported.
+ * Values read from a device that become values to send (--template-save, --clone): 1 with the
+ * message printed when the device reports a value a desired configuration refuses (control
+ * characters, escape sequences, invalid UTF-8, too long); else 0, with a static addressing
+ * block that lost its address (an identity field) left out, noted.
  */
 static int
-template_refused(const struct devconfig *keep)
+read_values_refused(const char *opt, struct devconfig *keep, const char *hint)
 {
 	char name[96], *cause = NULL;
 
-	if (devconfig_unsettable(keep, name, sizeof name, &cause) < 0)
-		return 0;
-	fprintf(stderr, "shelly-tui: --template-save: the device reports %s, ", name);
-	fputs("which a template refuses: ", stderr);
-	print_safe(stderr, cause);
-	fputs("; nothing written (leave it out with --fields, or fix it on the device)\n", stderr);
-	free(cause);
-	return 1;
+	if (devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
+		fprintf(stderr, "shelly-tui: %s: the device reports %s, ", opt, name);
+		fputs("which a desired configuration refuses: ", stderr);
+		print_safe(stderr, cause);
+		fprintf(stderr, "; %s\n", hint);
+		free(cause);
+		return 1;
+	}
+	if (devconfig_drop_half_static(keep) > 0)
+		fprintf(stderr,
+		    "shelly-tui: %s: note: the device has a static address, which is its own "
+		    "(wifi.sta.ip); its static block (wifi.sta.ipv4mode, netmask, gw, nameserver) "
+		    "is left out too\n",
+		    opt);
+	return 0;
+}
+
+/* Whether every name of --fields LIST is a field or section of the model (else printed). */
+static bool
+fields_known(const char *list)
+{
+	const char *p = list;
+
+	do {
+		size_t n = strcspn(p, ",");
+		char sel[96], *cause = NULL;
+		snprintf(sel, sizeof sel, "%.*s", (int)(n < sizeof sel ? n : sizeof sel - 1), p);
+		if (n >= sizeof sel || devconfig_check_selector(sel, &cause) != 0) {
+			fputs("shelly-tui: --fields: '", stderr);
+			print_safe(stderr, sel);
+			fputs("': ", stderr);
+			print_safe(stderr, cause != NULL ? cause : "too long");
+			fputc('\n', stderr);
+			free(cause);
+			return false;
+		}
+		p += n;
+	} while (*p++ == ',');
+	return true;
 }
 
 int
@@ -1301,6 +1385,8 @@ cli_template_save(struct app *app)
 		fputs("shelly-tui: --template-save: give the device with --from TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (list != NULL && !fields_known(list))
+		return EXIT_USAGE;
 	if (read_one(&run, app, "template-save", from, "--template-save") != 0)
 		return EXIT_FAIL;
 	devconfig_init(&keep);
@@ -1318,7 +1404,15 @@ cli_template_save(struct app *app)
 	snprintf(comment, sizeof comment, "from %s (Gen%d)", run.devs[0].dt.ident.id,
 	    run.devs[0].dt.ident.gen);
 	str_sanitize_inplace(comment);
-	if (template_refused(&keep) || template_store(app->args.mode_arg, &keep, comment) != 0)
+	if (read_values_refused("--template-save", &keep,
+	        "nothing written (leave it out with --fields, or fix it on the device)"))
+		rc = EXIT_FAIL;
+	else if (keep.n == 0) {
+		fputs("shelly-tui: --template-save: the template would hold no field (the device "
+		      "has none of those named); nothing written\n",
+		    stderr);
+		rc = EXIT_FAIL;
+	} else if (template_store(app->args.mode_arg, &keep, comment) != 0)
 		rc = EXIT_FAIL;
 	devconfig_done(&keep);
 	run_done(&run);
@@ -1429,12 +1523,33 @@ group_change(struct app *app, bool add)
 	return rc;
 }
 
+/*
+ * 1 with the message printed when c sets a secret: a desired configuration the database holds
+ * never keeps one (as a queued change), so it would be dropped silently.
+ */
+static int
+secret_refused(const char *opt, const struct devconfig *c)
+{
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (!(devconfig_field(c->e[i].field)->flags & DCF_SECRET))
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s is a secret, which the database never stores; nothing "
+		    "stored (send it with --config-set, or keep it in a template file)\n",
+		    opt, devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name));
+		return 1;
+	}
+	return 0;
+}
+
 /* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
 int
 cli_group_set(struct app *app)
 {
 	const char *g = app->args.mode_arg;
-	struct devconfig cur;
+	struct devconfig cur, add;
 	char key[96], *body, *cause = NULL;
 	int rc = EXIT_OK;
 
@@ -1454,12 +1569,17 @@ cli_group_set(struct app *app)
 	free(body);
 	free(cause);
 	cause = NULL;
-	for (int i = 0; i < app->args.nrest; i++) {
-		if (parse_assignment("--group-set", app->args.rest[i], &cur) != 0) {
-			devconfig_done(&cur);
-			return EXIT_USAGE;
-		}
+	devconfig_init(&add);
+	for (int i = 0; i < app->args.nrest && rc == EXIT_OK; i++)
+		if (parse_assignment("--group-set", app->args.rest[i], &add) != 0)
+			rc = EXIT_USAGE;
+	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
+		devconfig_wipe(&add);
+		devconfig_done(&cur);
+		return EXIT_USAGE;
 	}
+	cfgdesired_overlay(&cur, &add); /* over the group's fields stored before */
+	devconfig_done(&add);
 	body = cfgdesired_text(&cur);
 	if (cfgstore_group_add(app->store, g, NULL, 0, &cause) != 0 ||
 	    store_setting_set(app->store, key, body, &cause) != 0) {
@@ -1694,6 +1814,11 @@ cli_clone(struct app *app)
 		    (devconfig_field(e->field)->flags & (DCF_IDENTITY | DCF_SECRET)))
 			continue;
 		devconfig_set(&want, e->field, e->index, e->state, e->value);
+	}
+	if (read_values_refused("--clone", &want, "nothing sent (fix it on the source)")) {
+		devconfig_done(&want);
+		run_done(&src);
+		return EXIT_FAIL;
 	}
 	rc = desired_run(app, "clone", false, app->args.rest, app->args.nrest, &want,
 	    src.devs[0].dt.ident.model);

@@ -154,8 +154,6 @@ cli_import(struct app *app)
 
 	if (app->args.set[CLI_MERGE] && app->args.set[CLI_REPLACE])
 		return usage("--merge and --replace exclude each other");
-	if (app->args.set[CLI_GROUP])
-		return usage("--group goes with --export (an --import restores what the file holds)");
 	if (import_read_file(file, &doc, &cause) != 0) {
 		char *clean = str_sanitize(cause, 0);
 

@@ -167,6 +167,7 @@ target_ok(const char *t)
 struct provision_item {
 	char *target;
 	char *name;
+	int line; /* of the batch file, 0 for a --provision operand */
 };
 
 /* s without the blanks (spaces, tabs) around it, in place. */
@@ -217,6 +218,7 @@ csv_line(char **f, size_t nf, const char *file, int lineno, struct provision_ite
 	}
 	it->target = xstrdup(t);
 	it->name = n != NULL && *n != '\0' ? xstrdup(n) : NULL;
+	it->line = lineno;
 	return 1;
 }
 
@@ -310,8 +312,33 @@ item_task(const struct app *app, const struct provision_params *p,
 	return t;
 }
 
-/* Checks every item with a throw-away in-memory queue, so that nothing is written unless all
- * are good; then queues them. */
+/*
+ * Why item i cannot be queued next to the others: it names the device of an earlier item, or
+ * one whose task has not ended. Returns it (caller frees), or NULL.
+ */
+static char *
+item_duplicate(struct app *app, const struct provision_item *items, size_t i)
+{
+	char *cause = NULL;
+	int64_t id = 0;
+	int rc;
+
+	for (size_t j = 0; j < i; j++) {
+		if (!taskq_same_target(items[j].target, items[i].target))
+			continue;
+		if (items[i].line > 0)
+			return xasprintf("%s:%d: the device of line %d again", app->args.mode_arg,
+			    items[i].line, items[j].line);
+		return xstrdup("the same device twice");
+	}
+	rc = taskq_target_active(app->store, items[i].target, &id, &cause);
+	if (rc > 0)
+		return xasprintf("task %lld for this device has not ended (--task-cancel it first)",
+		    (long long)id);
+	return rc < 0 ? cause : NULL;
+}
+
+/* Checks every item, so that nothing is written unless all are good; then queues them. */
 static int
 queue_items(
     struct app *app, const struct provision_params *p, struct provision_item *items, size_t n)
@@ -328,7 +355,8 @@ queue_items(
 			    "shelly-tui: '%s' is neither a MAC nor a Shelly access point "
 			    "(nothing queued)\n",
 			    clean);
-		else if (taskq_check_text(&t, &cause) != 0)
+		else if (taskq_check_text(&t, &cause) != 0 ||
+		         (cause = item_duplicate(app, items, i)) != NULL)
 			fprintf(stderr, "shelly-tui: %s: %s (nothing queued)\n", clean, cause);
 		free(clean);
 		if (!target_ok(items[i].target) || cause != NULL) {

@@ -15,6 +15,7 @@
 #include "engine/registry.h"
 #include "model/object.h"
 #include "store/store.h"
+#include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -23,6 +24,7 @@ add_done_cb(const struct registry_result *r, void *arg)
 {
 	struct device_run *ar = arg;
 	struct app *app = ar->app;
+	char *at;
 
 	ar->done = 1;
 	if (r->rc != 0) {
@@ -49,7 +51,9 @@ add_done_cb(const struct registry_result *r, void *arg)
 	printf(" (");
 	print_safe(stdout, r->ident->model);
 	printf(", gen %d, mac %s) at ", r->ident->gen, r->ident->mac);
-	print_safe(stdout, r->host);
+	at = hostport_format(r->host, r->port, r->https ? "https" : "http");
+	print_safe(stdout, at);
+	free(at);
 	printf("%s\n", r->with_credentials ? " with credentials" : "");
 }
 
@@ -130,9 +134,10 @@ list_cb(const struct store_device *d, void *arg)
 			printf("%-20s ", n[0] ? n : "-");
 			free(n);
 		}
+		char *at = d->host ? hostport_format(d->host, (unsigned)d->port, d->scheme) : NULL;
 		printf("%-15.15s %d %-21.21s %-13s %s\n", d->model ? d->model : "-", d->gen,
-		    d->host ? d->host : "-", known ? device_state_name(state) : "unknown",
-		    seen);
+		    at ? at : "-", known ? device_state_name(state) : "unknown", seen);
+		free(at);
 	}
 	store_status_free(st);
 	return 0;

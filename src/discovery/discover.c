@@ -683,6 +683,7 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	sd.model = nz(f->ident.model);
 	sd.app = nz(f->ident.app);
 	sd.fw = nz(f->ident.fw);
+	sd.fw_version = nz(f->ident.fw_version);
 	sd.name = old == NULL ? nz(f->ident.name) : NULL;
 	sd.host = f->host;
 	sd.port = f->port;

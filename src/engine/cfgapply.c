@@ -189,7 +189,7 @@ unreadable_why(const struct cfgapply *a)
 		if (a->rows[i].kind == DIFF_UNREADABLE)
 			devconfig_name(a->rows[i].field, a->rows[i].index, name, sizeof name);
 	return xasprintf("%s: unreadable: the device's configuration reply holds it with a wrong "
-	                 "type; nothing written",
+	                 "type or a value the model does not know; nothing written",
 	    name);
 }
 
@@ -211,6 +211,12 @@ after_first_read(struct cfgapply *a)
 		    unsupported ? xasprintf("nothing to change (%zu field(s) unsupported here)",
 		                      unsupported)
 		                : xstrdup(a->desired.n ? "nothing to change" : "read"));
+		return;
+	}
+	if (devconfig_static_without_address(&a->changes, &a->before)) {
+		finish(a, CFGA_REFUSED,
+		    xstrdup("wifi.sta.ipv4mode: static addressing without an address "
+		            "(wifi.sta.ip) would cut the device off the network; nothing written"));
 		return;
 	}
 	if (!a->o.allow_network &&

@@ -203,6 +203,14 @@ prune_cb(void *arg)
 	        (int64_t)conf_get_ms(cfg, OPT_HISTORY_RETENTION), &cause) != 0) {
 		log_warn("history pruning failed: %s", cause);
 		free(cause);
+		cause = NULL;
+	}
+	if (f->role == FLEET_LEADER &&
+	    store_prune_log(f->eng->store, loop_wall_ms(),
+	        (int64_t)conf_get_ms(cfg, OPT_EVENTS_RETENTION),
+	        (int64_t)conf_get_ms(cfg, OPT_AUDIT_RETENTION), NULL, &cause) != 0) {
+		log_warn("event and audit pruning failed: %s", cause);
+		free(cause);
 	}
 	/* Buckets are the granularity of pruning: once per bucket is enough. */
 	loop_timer_arm(f->prune_timer, conf_get_ms(cfg, OPT_HISTORY_BUCKET));
@@ -217,7 +225,8 @@ lead(struct fleet *f, int leader)
 	if (leader) {
 		log_info("holding the poller lease as %s; polling", lease_holder(f->lease));
 		f->role = FLEET_LEADER;
-		if (poller_load(f->poller, f->eng->conf, &cause) != 0) {
+		/* Another poller may have polled since this one last did: the store knows. */
+		if (poller_load_fresh(f->poller, f->eng->conf, &cause) != 0) {
 			log_error("cannot load devices: %s", cause);
 			free(cause);
 		}
@@ -474,6 +483,7 @@ store_view_cb(const struct store_device *d, void *arg)
 {
 	struct view_ctx *vc = arg;
 	struct store_status *st = store_status_get(vc->st, d->mac);
+	struct poller_sample *samples = NULL;
 	struct fleet_view v;
 
 	memset(&v, 0, sizeof v);
@@ -492,7 +502,12 @@ store_view_cb(const struct store_device *d, void *arg)
 	v.error = st != NULL && st->error != NULL ? st->error : "";
 	v.last_seen_ms = d->last_seen_ms;
 	v.attempted = st != NULL;
+	/* The leader's last reply: its readings, as the leader serves them. */
+	if (v.known && (v.state == DEVICE_ONLINE || v.state == DEVICE_ASLEEP))
+		v.nsamples = poller_reply_samples(d->gen, st->json, d->fw, &samples);
+	v.samples = samples;
 	vc->cb(&v, vc->arg);
+	free(samples);
 	store_status_free(st);
 	return 0;
 }

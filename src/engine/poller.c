@@ -13,6 +13,7 @@
 #include "engine/creds.h"
 #include "engine/devname.h"
 #include "model/fields.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/models.h"
 #include "store/store.h"
@@ -31,7 +32,7 @@ enum pstage { STAGE_IDLE, STAGE_VERIFY, STAGE_STATUS, STAGE_CONFIG };
 struct pdev {
 	struct poller *p;
 	char mac[DEV_MAC_LEN];
-	char *id, *name, *model, *app, *fw, *host, *scheme, *pin;
+	char *id, *name, *model, *app, *fw, *fw_version, *host, *scheme, *pin;
 	char model_name[DEV_NAME_LEN];
 	uint16_t port;
 	int gen;
@@ -46,6 +47,8 @@ struct pdev {
 	int failures;           /* in a row */
 	int attempted;
 	int observed;           /* set_state has seen a result in this process */
+	int unseen;             /* never answered (here or stored): its first state other than
+	                         * offline is news ("first seen"), not a transition */
 	int sleeps;             /* battery device that sleeps */
 	int64_t last_seen_ms;
 	uint64_t verified_until_ms;
@@ -211,6 +214,7 @@ pdev_free(struct pdev *d)
 	free(d->model);
 	free(d->app);
 	free(d->fw);
+	free(d->fw_version);
 	free(d->host);
 	free(d->scheme);
 	free(d->pin);
@@ -332,11 +336,15 @@ struct load_status {
 	char mac[STORE_MAC_LEN + 1];
 	int state; /* enum device_state, -1 unknown */
 	int64_t cfg_rev;
+	int64_t uptime_s;
+	int64_t reply_ts_ms; /* 0: no reply stored */
+	char *error; /* NULL none */
 };
 
 struct load_ctx {
 	struct poller *p;
 	const struct conf *cfg;
+	int fresh; /* every device's state is taken again from the store */
 	struct load_status *st; /* ordered by MAC */
 	size_t nst;
 };
@@ -353,6 +361,9 @@ load_status_cb(const struct store_status *ss, void *arg)
 	memcpy(ls->mac, ss->mac, sizeof ls->mac);
 	ls->state = ss->state != NULL && device_state_parse(ss->state, &state) == 0 ? (int)state : -1;
 	ls->cfg_rev = ss->cfg_rev;
+	ls->uptime_s = ss->uptime_s;
+	ls->reply_ts_ms = ss->reply_ts_ms;
+	ls->error = ss->error != NULL && ss->error[0] != '\0' ? xstrdup(ss->error) : NULL;
 	return 0;
 }
 
@@ -360,6 +371,84 @@ static int
 load_status_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct load_status *)elem)->mac);
+}
+
+/* Keeps error (sanitised, cut to POLLER_ERROR_MAX - 1 bytes) or forgets it when NULL or "". */
+static void
+set_error(struct pdev *d, const char *error)
+{
+	size_t n;
+
+	free(d->error);
+	d->error = NULL;
+	if (error == NULL || error[0] == '\0')
+		return;
+	n = strlen(error) + 1;
+	if (n > POLLER_ERROR_MAX)
+		n = POLLER_ERROR_MAX;
+	d->error = xmalloc(n);
+	str_copy(d->error, n, error);
+	str_sanitize_inplace(d->error);
+}
+
+/*
+ * The readings of the stored reply, served until a new reply (asleep: until it wakes). The
+ * fleet's status list leaves replies out: read here, for devices whose readings are served.
+ */
+static void
+stored_samples(struct pdev *d, const struct store_device *sd)
+{
+	struct store_status *ss = store_status_get(d->p->store, d->mac);
+
+	if (ss != NULL)
+		d->nsamples = poller_reply_samples(sd->gen, ss->json, sd->fw, &d->samples);
+	store_status_free(ss);
+}
+
+/*
+ * What the store holds of a device, taken as for a new one (last the stored status, NULL
+ * none): its state, error, last reply's readings, uptime, last-seen time and settings
+ * revision. What this process remembered is forgotten: another poller may have polled it
+ * since (a standby that takes the lease over, a leader that regains it). The poller is stopped.
+ */
+static void
+take_stored(struct pdev *d, const struct store_device *sd, const struct load_status *last)
+{
+	d->state = DEVICE_OFFLINE;
+	d->stored_state = -1;
+	d->observed = 0;
+	d->failures = 0;
+	d->last_seen_ms = sd->last_seen_ms;
+	d->uptime_s = NAN;
+	d->cfg_rev = NAN;
+	d->have_cfg = d->cfg_failures = d->cfg_skip = 0;
+	store_status_free(d->cfg_row);
+	d->cfg_row = NULL;
+	d->outputs = d->outputs_known = 0;
+	d->have_outputs = d->have_last = 0;
+	free(d->last_json); /* an asleep row keeps the stored reply (keep_reply) */
+	d->last_json = NULL;
+	free(d->samples);
+	d->samples = NULL;
+	d->nsamples = 0;
+	set_error(d, last != NULL ? last->error : NULL);
+	/* Stored offline, but never answered (no reply, never seen): as never polled. */
+	d->unseen = last == NULL || last->state < 0 ||
+	    (last->state == DEVICE_OFFLINE && last->reply_ts_ms <= 0 && sd->last_seen_ms <= 0);
+	if (last == NULL)
+		return;
+	/* The stored revision spares a settings read when nothing changed since. */
+	if (last->cfg_rev != STORE_NULL_INT && last->state == DEVICE_ONLINE) {
+		d->cfg_rev = (double)last->cfg_rev;
+		d->have_cfg = 1;
+	}
+	d->stored_state = last->state;
+	if (d->stored_state >= 0) /* kept until this run's own polls change it */
+		d->state = (enum device_state)d->stored_state;
+	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
+		d->uptime_s = (double)last->uptime_s;
+	if (d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP)
+		stored_samples(d, sd);
 }
 
 static int
@@ -390,6 +479,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 	set_str(&d->model, sd->model);
 	set_str(&d->app, sd->app);
 	set_str(&d->fw, sd->fw);
+	set_str(&d->fw_version, sd->fw_version);
 	set_str(&d->host, sd->host);
 	set_str(&d->scheme, sd->scheme ? sd->scheme : "http");
 	if (sd->tls_pin != NULL && sd->tls_pin[0] != '\0')
@@ -406,20 +496,9 @@ load_one_cb(const struct store_device *sd, void *arg)
 		if (mi != NULL && mi->battery)
 			d->sleeps = 1;
 	}
-	if (d->last_seen_ms == 0)
-		d->last_seen_ms = sd->last_seen_ms;
-	if (is_new) {
-		/* The stored revision spares a settings read when nothing changed since. */
-		const struct load_status *last = lc->nst == 0 ? NULL :
-		    bsearch(d->mac, lc->st, lc->nst, sizeof *lc->st, load_status_cmp);
-		if (last != NULL && last->cfg_rev != STORE_NULL_INT && last->state == DEVICE_ONLINE) {
-			d->cfg_rev = (double)last->cfg_rev;
-			d->have_cfg = 1;
-		}
-		d->stored_state = last != NULL ? last->state : -1;
-		if (d->stored_state >= 0) /* kept until this run's own polls change it */
-			d->state = (enum device_state)d->stored_state;
-	}
+	if (is_new || lc->fresh)
+		take_stored(d, sd, lc->nst == 0 ? NULL :
+		    bsearch(d->mac, lc->st, lc->nst, sizeof *lc->st, load_status_cmp));
 	load_credentials(d, sd, lc->cfg);
 	d->held = 0;
 	if (d->password != NULL) {
@@ -433,10 +512,10 @@ load_one_cb(const struct store_device *sd, void *arg)
 	return 0;
 }
 
-int
-poller_load(struct poller *p, const struct conf *cfg, char **cause)
+static int
+load(struct poller *p, const struct conf *cfg, int fresh, char **cause)
 {
-	struct load_ctx lc = { p, cfg, NULL, 0 };
+	struct load_ctx lc = { p, cfg, fresh, NULL, 0 };
 	size_t j = 0;
 	int rc;
 
@@ -445,6 +524,8 @@ poller_load(struct poller *p, const struct conf *cfg, char **cause)
 	rc = store_status_list(p->store, load_status_cb, &lc, cause);
 	if (rc == 0)
 		rc = store_device_list(p->store, load_one_cb, &lc, cause);
+	for (size_t i = 0; i < lc.nst; i++)
+		free(lc.st[i].error);
 	free(lc.st);
 	if (rc != 0)
 		return -1;
@@ -461,6 +542,18 @@ poller_load(struct poller *p, const struct conf *cfg, char **cause)
 	if (p->ndevs > 1)
 		qsort(p->devs, p->ndevs, sizeof *p->devs, pdev_cmp);
 	return 0;
+}
+
+int
+poller_load(struct poller *p, const struct conf *cfg, char **cause)
+{
+	return load(p, cfg, 0, cause);
+}
+
+int
+poller_load_fresh(struct poller *p, const struct conf *cfg, char **cause)
+{
+	return load(p, cfg, 1, cause);
 }
 
 static void
@@ -482,7 +575,7 @@ fill_target(struct pdev *d, struct shelly_target *t, int with_creds)
 	t->tls = p->opts.tls;
 	t->ca_file = p->opts.ca_file;
 	t->pin = d->pin && d->pin[0] ? d->pin : NULL;
-	t->fw = d->fw;
+	t->fw = fwver_running(d->fw, d->fw_version);
 	t->connect_timeout_ms = p->opts.connect_timeout_ms;
 	if (d->sleeps && t->connect_timeout_ms > POLLER_SLEEPER_CONNECT_MS)
 		t->connect_timeout_ms = POLLER_SLEEPER_CONNECT_MS; /* asleep: gone from the LAN */
@@ -514,43 +607,29 @@ queue_event(struct pdev *d, const char *kind, const char *fmt, ...)
 	    detail);
 }
 
-/* Keeps error (sanitised, cut to POLLER_ERROR_MAX - 1 bytes) or forgets it when NULL or "". */
-static void
-set_error(struct pdev *d, const char *error)
-{
-	size_t n;
-
-	free(d->error);
-	d->error = NULL;
-	if (error == NULL || error[0] == '\0')
-		return;
-	n = strlen(error) + 1;
-	if (n > POLLER_ERROR_MAX)
-		n = POLLER_ERROR_MAX;
-	d->error = xmalloc(n);
-	str_copy(d->error, n, error);
-	str_sanitize_inplace(d->error);
-}
-
 static void
 set_state(struct pdev *d, enum device_state st, const char *error)
 {
 	enum device_state old = d->state;
-	int first = d->stored_state < 0 && !d->observed;
 
 	set_error(d, error);
 	d->state = st;
 	d->observed = 1;
+	if (d->unseen) {
+		/* Never answered before: its first answer is news, not a transition from offline;
+		 * offline until then is none. */
+		d->stored_state = -1;
+		if (st == DEVICE_OFFLINE)
+			return;
+		d->unseen = 0;
+		queue_event(d, device_state_name(st), "first seen %s%s%s", device_state_name(st),
+		    d->error ? ": " : "", d->error ? d->error : "");
+		return;
+	}
 	if (d->stored_state >= 0) {
 		/* The first result here: compared with what an earlier run stored. */
 		old = (enum device_state)d->stored_state;
 		d->stored_state = -1;
-	} else if (first) {
-		/* Never polled before: its first state is news, not a transition from offline. */
-		if (st != DEVICE_OFFLINE)
-			queue_event(d, device_state_name(st), "first seen %s%s%s",
-			    device_state_name(st), d->error ? ": " : "", d->error ? d->error : "");
-		return;
 	}
 	if (old == st)
 		return;
@@ -723,9 +802,9 @@ output_temperature(const struct device_status *st)
 	return 0;
 }
 
-/* Keeps the readings /metrics shows, compactly (not the whole typed status). */
-static void
-keep_samples(struct pdev *d, const struct device_status *st)
+/* The readings /metrics shows of st, compactly (not the whole typed status): *out, counted. */
+static size_t
+samples_of(const struct device_status *st, struct poller_sample **out)
 {
 	struct sample_buf b = { NULL, 0, 0 };
 
@@ -738,10 +817,36 @@ keep_samples(struct pdev *d, const struct device_status *st)
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
 	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);
 	add_sample(&b, PS_UPDATE, "", -1, 0, tri(st->sys.update_available));
+	*out = xreallocarray(b.v, b.n ? b.n : 1, sizeof *b.v);
+	return b.n;
+}
 
+/* Keeps the readings of a fresh reply. */
+static void
+keep_samples(struct pdev *d, const struct device_status *st)
+{
 	free(d->samples);
-	d->samples = xreallocarray(b.v, b.n ? b.n : 1, sizeof *b.v);
-	d->nsamples = b.n;
+	d->nsamples = samples_of(st, &d->samples);
+}
+
+size_t
+poller_reply_samples(int gen, const char *json, const char *fw, struct poller_sample **out)
+{
+	struct device_status st;
+	char *cause = NULL;
+	size_t n;
+
+	*out = NULL;
+	if (json == NULL)
+		return 0;
+	if (shelly_status_parse(gen, json, strlen(json), fw, &st, &cause) != 0) {
+		log_debug("stored reply not read: %s", cause);
+		free(cause);
+		return 0;
+	}
+	n = samples_of(&st, out);
+	device_status_done(&st);
+	return n;
 }
 
 /* A bit per output (the output fields of the field table, in component order), 32 at most. */

@@ -16,6 +16,7 @@
 #include "engine/devevent.h"
 #include "engine/devname.h"
 #include "engine/engine.h"
+#include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
@@ -279,7 +280,7 @@ creds_cb(int rc, struct creds_found *found, const char *cause, void *arg)
 		return;
 	}
 	creds_found_take(&op->cred, found, &op->t);
-	op->t.fw = op->ident.fw;
+	op->t.fw = fwver_running(op->ident.fw, op->ident.fw_version);
 	op->req = shelly_status(op->eng->http, &op->t, status_cb, op);
 }
 
@@ -430,6 +431,7 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.model = op->ident.model;
 	sd.app = op->ident.app;
 	sd.fw = op->ident.fw;
+	sd.fw_version = op->ident.fw_version;
 	/* A registered device keeps the name it has (devname below follows a device rename). */
 	sd.name = op->name != NULL ? op->name :
 	    op->reg == NULL && op->ident.name[0] ? op->ident.name : NULL;
@@ -625,7 +627,10 @@ registry_view_init(
 	str_copy(id->model, sizeof id->model, d->model ? d->model : "");
 	str_copy(id->app, sizeof id->app, d->app ? d->app : "");
 	str_copy(id->fw, sizeof id->fw, d->fw ? d->fw : "");
-	device_fw_version(id->fw, id->fw_version, sizeof id->fw_version);
+	if (d->fw_version != NULL && d->fw_version[0] != '\0')
+		str_copy(id->fw_version, sizeof id->fw_version, d->fw_version);
+	else
+		device_fw_version(id->fw, id->fw_version, sizeof id->fw_version);
 	if (d->model && models_name(d->model))
 		str_copy(id->model_name, sizeof id->model_name, models_name(d->model));
 	/* The status row keeps the device's own reply; it is read into the model here, when a
@@ -634,8 +639,8 @@ registry_view_init(
 		char *cause = NULL;
 		int rc;
 		rv->status = xmalloc(sizeof *rv->status);
-		rc = shelly_status_parse(d->gen, st->json, strlen(st->json), d->fw, rv->status,
-		    &cause);
+		rc = shelly_status_parse(d->gen, st->json, strlen(st->json),
+		    fwver_running(d->fw, d->fw_version), rv->status, &cause);
 		if (rc != 0) {
 			free(cause);
 			free(rv->status);

@@ -271,11 +271,18 @@ static void send_action(struct rdev *dev);
  * is dropped from ar. When the one the action is about (the beta for fw_update_beta, else
  * the stable) was dropped, ar says so in its message and 1 is returned.
  */
+static const char *
+running_fw(const struct rdev *dev, const struct action_result *ar)
+{
+	if (ar->current_version[0] != '\0')
+		return ar->current_version;
+	return fwver_running(dev->dt.ident.fw, dev->dt.ident.fw_version);
+}
+
 static int
 drop_old_offers(const struct rdev *dev, struct action_result *ar)
 {
-	const char *running =
-	    ar->current_version[0] != '\0' ? ar->current_version : dev->dt.ident.fw;
+	const char *running = running_fw(dev, ar);
 	int beta = dev->run->base.kind == ACTION_FW_UPDATE_BETA, cmp = 0;
 	char offered[ACTION_VERSION_MAX] = "", runs[DEV_FW_LEN], *msg;
 
@@ -304,17 +311,44 @@ drop_old_offers(const struct rdev *dev, struct action_result *ar)
 }
 
 /*
+ * The offer fw_update(_beta) would install when it cannot be told newer than the running
+ * firmware (either version unreadable): why it is not installed (caller frees), else NULL.
+ */
+static char *
+unknown_offer(const struct rdev *dev, const struct action_result *ar)
+{
+	int beta = dev->run->base.kind == ACTION_FW_UPDATE_BETA;
+	const char *offered = beta ? ar->beta_version : ar->update_available ? ar->new_version : "";
+	const char *running = running_fw(dev, ar);
+
+	if (offered[0] == '\0' || fwver_newer(offered, running) != -1)
+		return NULL;
+	return xasprintf("not installed: cannot tell whether the %s offered (%s) is newer than "
+	                 "the firmware the device runs (%s)",
+	    beta ? "beta" : "stable", offered, running != NULL && running[0] ? running : "unknown");
+}
+
+/*
  * fw_update(_beta) asks first what is offered (fw_check): a downgrade is not installed, the
- * run ends as for an up-to-date device. When the check fails the update is sent as before
- * and the device decides.
+ * run ends as for an up-to-date device; an offer that cannot be compared with the running
+ * firmware is not installed either, the run fails saying so. When the check fails the
+ * update is sent as before and the device decides.
  */
 static int
 update_checked(struct rdev *dev, enum http_result result)
 {
+	char *why;
+
 	dev->checked = 1;
 	if (result == HTTP_OK && dev->have_ar && dev->ar.ok && drop_old_offers(dev, &dev->ar)) {
 		dev->ar.up_to_date = true;
 		return 1;
+	}
+	if (result == HTTP_OK && dev->have_ar && dev->ar.ok &&
+	    (why = unknown_offer(dev, &dev->ar)) != NULL) {
+		rdev_fail(dev, HTTP_ERROR, why);
+		free(why);
+		return 0;
 	}
 	if (dev->have_ar)
 		action_result_done(&dev->ar);

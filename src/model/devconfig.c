@@ -119,6 +119,40 @@ devconfig_parse_name(const char *name, enum devconfig_field *f, int *index, char
 	return -1;
 }
 
+int
+devconfig_check_selector(const char *sel, char **cause)
+{
+	char norm[96];
+	const char *colon = strchr(sel, ':');
+	size_t n;
+
+	if (sel[0] == '\0' || strlen(sel) >= sizeof norm - 8) {
+		*cause = xstrdup("empty or too long");
+		return -1;
+	}
+	if (colon != NULL) {
+		char *end;
+		long v;
+		errno = 0;
+		v = isdigit((unsigned char)colon[1]) ? strtol(colon + 1, &end, 10) : -1;
+		if (v < 0 || errno != 0 || v > DEVCONFIG_INDEX_MAX ||
+		    (*end != '.' && *end != '\0')) {
+			*cause = xasprintf("a component wants a number 0-%d after ':' (switch:0)",
+			    DEVCONFIG_INDEX_MAX);
+			return -1;
+		}
+		snprintf(norm, sizeof norm, "%.*s:N%s", (int)(colon - sel), sel, end);
+	} else
+		snprintf(norm, sizeof norm, "%s", sel);
+	n = strlen(norm);
+	for (int i = 0; i < DCFG__COUNT; i++)
+		if (strncmp(fields[i].path, norm, n) == 0 &&
+		    (fields[i].path[n] == '\0' || fields[i].path[n] == '.'))
+			return 0;
+	*cause = xstrdup("not a field or section of the model (see --config-fields)");
+	return -1;
+}
+
 /* Whether choice is one of "a|b|c". */
 static bool
 in_choices(const char *choices, const char *v, size_t vlen)
@@ -160,6 +194,47 @@ check_ipv4(const char *v)
 	return parts == 4 ? 0 : -1;
 }
 
+/* The length of the run of decimal digits at p. */
+static size_t
+digits(const char *p)
+{
+	size_t n = 0;
+
+	while (isdigit((unsigned char)p[n]))
+		n++;
+	return n;
+}
+
+/*
+ * Whether v is a decimal number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (no hex, no blanks, no leading '+', no "inf" or "nan").
+ */
+static bool
+json_number_text(const char *v)
+{
+	size_t n;
+
+	if (*v == '-')
+		v++;
+	if ((n = digits(v)) == 0 || (v[0] == '0' && n > 1))
+		return false;
+	v += n;
+	if (*v == '.') {
+		if ((n = digits(v + 1)) == 0)
+			return false;
+		v += 1 + n;
+	}
+	if (*v == 'e' || *v == 'E') {
+		v++;
+		if (*v == '+' || *v == '-')
+			v++;
+		if ((n = digits(v)) == 0)
+			return false;
+		v += n;
+	}
+	return *v == '\0';
+}
+
 static int
 check_number(const struct devconfig_field_info *fi, const char *value, char **canon, char **cause)
 {
@@ -168,11 +243,12 @@ check_number(const struct devconfig_field_info *fi, const char *value, char **ca
 
 	errno = 0;
 	d = strtod(value, &end);
-	if (value[0] == '\0' || isspace((unsigned char)value[0]) || *end != '\0' || errno != 0 ||
-	    !isfinite(d)) {
-		*cause = xasprintf("'%s' is not a number", value);
+	if (!json_number_text(value) || *end != '\0' || errno != 0 || !isfinite(d)) {
+		*cause = xasprintf("'%s' is not a decimal number", value);
 		return -1;
 	}
+	if (d == 0)
+		d = 0; /* -0 is 0 */
 	if (fi->type == DCT_INT && d != floor(d)) {
 		*cause = xasprintf("'%s' is not a whole number", value);
 		return -1;
@@ -257,6 +333,8 @@ devconfig_done(struct devconfig *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].value);
 	free(c->e);
+	for (size_t i = 0; i < c->nbad; i++)
+		free(c->bad[i].value);
 	free(c->bad);
 	devconfig_init(c);
 }
@@ -294,21 +372,33 @@ devconfig_copy(struct devconfig *dst, const struct devconfig *src)
 		dst->bad = xcalloc(src->nbad, sizeof *dst->bad);
 		memcpy(dst->bad, src->bad, src->nbad * sizeof *dst->bad);
 		dst->nbad = src->nbad;
+		for (size_t i = 0; i < dst->nbad; i++)
+			if (dst->bad[i].value != NULL)
+				dst->bad[i].value = xstrdup(dst->bad[i].value);
 	}
+}
+
+const struct devconfig_entry *
+devconfig_unreadable_entry(const struct devconfig *c, enum devconfig_field f, int index)
+{
+	for (size_t i = 0; i < c->nbad; i++)
+		if (c->bad[i].field == f && c->bad[i].index == index)
+			return &c->bad[i];
+	return NULL;
 }
 
 bool
 devconfig_unreadable(const struct devconfig *c, enum devconfig_field f, int index)
 {
-	for (size_t i = 0; i < c->nbad; i++)
-		if (c->bad[i].field == f && c->bad[i].index == index)
-			return true;
-	return false;
+	return devconfig_unreadable_entry(c, f, index) != NULL;
 }
 
-/* Records that the reply holds (f, index) with a type the field cannot have. */
+/*
+ * Records that the reply holds (f, index) with a type the field cannot have, or with text it
+ * does not know (raw: kept sanitised, at most 64 characters; NULL for a wrong type).
+ */
 static void
-mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
+mark_unreadable(struct devconfig *c, enum devconfig_field f, int index, const char *raw)
 {
 	struct devconfig_entry *b;
 
@@ -319,6 +409,7 @@ mark_unreadable(struct devconfig *c, enum devconfig_field f, int index)
 	memset(b, 0, sizeof *b);
 	b->field = f;
 	b->index = index;
+	b->value = raw != NULL ? str_sanitize(raw, 64) : NULL;
 }
 
 /* Position of (f, index) in the sorted entries; *found tells whether it is there. */
@@ -442,8 +533,9 @@ map_enum(const char *map, const char *v, bool to_device, char *buf, size_t size)
 
 static int timer_delay(enum devconfig_field f);
 
-/* Reads one item as the field's canonical value into c. A value of the wrong type is marked
- * unreadable (text a field refuses is left out: the device has it, but it cannot be kept). */
+/* Reads one item as the field's canonical value into c. A value of the wrong type, or a choice
+ * the model does not know, is marked unreadable (other text a field refuses is left out: the
+ * device has it, but it cannot be kept). */
 static void
 read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index, const cJSON *item,
     const char *g1map)
@@ -465,7 +557,7 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	switch (fi->type) {
 	case DCT_BOOL:
 		if ((b = json_bool(item)) < 0) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
 		devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, b ? "true" : "false");
@@ -474,9 +566,11 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 	case DCT_NUM:
 		d = json_number(item);
 		if (isnan(d)) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
+		if (d == 0)
+			d = 0; /* -0 is 0 */
 		if (fi->type == DCT_INT)
 			snprintf(buf, sizeof buf, "%lld", (long long)llround(d));
 		else
@@ -485,14 +579,17 @@ read_item(struct devconfig *c, const struct devconfig_field_info *fi, int index,
 		return;
 	default:
 		if ((s = json_string(item)) == NULL) {
-			mark_unreadable(c, fi->id, index);
+			mark_unreadable(c, fi->id, index, NULL);
 			return;
 		}
 		if (fi->type == DCT_ENUM && g1map != NULL)
 			s = map_enum(g1map, s, false, buf, sizeof buf);
-		/* Device text is kept only when it is what the field accepts. */
+		/* Device text is kept only when it is what the field accepts; a choice the model
+		 * does not know is unreadable (shown with its raw value), never silently absent. */
 		if (fi->type == DCT_STR || devconfig_check(fi->id, s, &canon, &cause) == 0)
 			devconfig_set(c, fi->id, index, DEVCONFIG_VALUE, s);
+		else if (fi->type == DCT_ENUM)
+			mark_unreadable(c, fi->id, index, json_string(item));
 		free(canon);
 		free(cause);
 		return;
@@ -780,10 +877,11 @@ devconfig_diff(const struct devconfig *desired, const struct devconfig *actual,
 		r->index = d->index;
 		r->desired = d->value;
 		r->actual = a != NULL ? a->value : NULL;
-		if (a == NULL)
-			r->kind = devconfig_unreadable(actual, d->field, d->index)
-			              ? DIFF_UNREADABLE
-			              : DIFF_UNSUPPORTED;
+		if (a == NULL && (a = devconfig_unreadable_entry(actual, d->field, d->index))) {
+			r->kind = DIFF_UNREADABLE;
+			r->actual = a->value;
+		} else if (a == NULL)
+			r->kind = DIFF_UNSUPPORTED;
 		else if (flag_is(desired, timer_enable(d->field), d->index, "false"))
 			r->kind = DIFF_SAME; /* the delay of a timer that is off does not matter */
 		else if ((fields[d->field].flags & DCF_SECRET) || a->state == DEVCONFIG_SECRET)
@@ -918,6 +1016,22 @@ finish_gen2(
 	r->body = json_compact_free(params);
 }
 
+/* Whether e sets a choice only the Gen1 API has (a Gen2+ device refuses it). */
+static bool
+gen1_only_choice(const struct devconfig_entry *e)
+{
+	static const struct {
+		enum devconfig_field f;
+		const char *v;
+	} only[] = {{DCFG_SWITCH_IN_MODE, "momentary_on_release"},
+	    {DCFG_LIGHT_INITIAL_STATE, "match_input"}};
+
+	for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+		if (e->field == only[i].f && e->value != NULL && strcmp(e->value, only[i].v) == 0)
+			return true;
+	return false;
+}
+
 int
 devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_request **out,
     size_t *n, char **cause)
@@ -933,6 +1047,14 @@ devconfig_requests(int gen, const struct devconfig *changes, struct devconfig_re
 			    devconfig_name(
 			        changes->e[i].field, changes->e[i].index, name, sizeof name),
 			    gen);
+			free(taken);
+			return -1;
+		}
+		if (gen >= 2 && gen1_only_choice(&changes->e[i])) {
+			*cause = xasprintf("%s: %s is a Gen1 choice only",
+			    devconfig_name(
+			        changes->e[i].field, changes->e[i].index, name, sizeof name),
+			    changes->e[i].value);
 			free(taken);
 			return -1;
 		}
@@ -1058,6 +1180,43 @@ devconfig_static_address(
 		return 0;
 	snprintf(buf, size, "%s", ip->value);
 	return 1;
+}
+
+/* Whether an entry holds an address (not null, not ""). */
+static bool
+has_address(const struct devconfig_entry *e)
+{
+	return e != NULL && e->value != NULL && e->value[0] != '\0';
+}
+
+int
+devconfig_static_without_address(const struct devconfig *changes, const struct devconfig *actual)
+{
+	const struct devconfig_entry *mode = after(changes, actual, DCFG_WIFI_STA_IPV4MODE);
+
+	if (devconfig_get(changes, DCFG_WIFI_STA_IPV4MODE, -1) == NULL &&
+	    devconfig_get(changes, DCFG_WIFI_STA_IP, -1) == NULL)
+		return 0;
+	return mode != NULL && mode->value != NULL && strcmp(mode->value, "static") == 0 &&
+	       !has_address(after(changes, actual, DCFG_WIFI_STA_IP));
+}
+
+/* The static addressing block of the station: mode, netmask, gateway, name server. */
+static const enum devconfig_field static_block[] = {
+    DCFG_WIFI_STA_IPV4MODE, DCFG_WIFI_STA_NETMASK, DCFG_WIFI_STA_GW, DCFG_WIFI_STA_DNS};
+
+int
+devconfig_drop_half_static(struct devconfig *c)
+{
+	const struct devconfig_entry *mode = devconfig_get(c, DCFG_WIFI_STA_IPV4MODE, -1);
+	int n = 0;
+
+	if (mode == NULL || mode->value == NULL || strcmp(mode->value, "static") != 0 ||
+	    has_address(devconfig_get(c, DCFG_WIFI_STA_IP, -1)))
+		return 0;
+	for (size_t i = 0; i < sizeof static_block / sizeof static_block[0]; i++)
+		n += devconfig_unset(c, static_block[i], -1);
+	return n;
 }
 
 bool
@@ -1361,10 +1520,39 @@ line_text(const char **s, const char **le)
 	return *s < *le && **s != '#';
 }
 
+/*
+ * Why the line [p, end) of text, which sets a field an earlier line set too, is refused:
+ * "F set twice (line A and line B)". Called only then: it reads the earlier lines again.
+ */
+static char *
+duplicate_why(const char *text, const char *p, const char *end, int line)
+{
+	enum devconfig_field f, g;
+	int index, gi, first = 0, n = 0;
+	char *why = NULL, name[96];
+
+	if (devconfig_line_field(p, (size_t)(end - p), &f, &index, &why) != 1) {
+		free(why);
+		return xasprintf("line %d: a field is set twice", line);
+	}
+	for (const char *q = text; q < p && first == 0;) {
+		const char *nl = memchr(q, '\n', (size_t)(p - q));
+		n++;
+		if (devconfig_line_field(q, (size_t)(p - q), &g, &gi, &why) == 1 && g == f &&
+		    gi == index)
+			first = n;
+		free(why);
+		why = NULL;
+		q = nl != NULL ? nl + 1 : p;
+	}
+	devconfig_name(f, index, name, sizeof name);
+	return xasprintf("line %d: %s set twice (line %d and line %d)", line, name, first, line);
+}
+
 static int
 parse_text(const char *text, size_t len, bool device, struct devconfig *out, char **cause)
 {
-	const char *p = text, *end = text + len;
+	const char *p, *end = text + len;
 	int line = 0;
 
 	devconfig_init(out);
@@ -1372,15 +1560,24 @@ parse_text(const char *text, size_t len, bool device, struct devconfig *out, cha
 		*cause = xasprintf("template larger than %d bytes", DEVCONFIG_TEMPLATE_MAX);
 		return -1;
 	}
-	while (p < end) {
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3; /* a UTF-8 byte order mark, as some editors write */
+	for (p = text; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl != NULL ? nl : end;
 		const char *s = p;
 		char *why = NULL;
+		size_t had = out->n;
+		int field;
 		line++;
-		if (line_text(&s, &le) && template_line(s, le, device, out, &why) != 0) {
+		if ((field = line_text(&s, &le)) && template_line(s, le, device, out, &why) != 0) {
 			*cause = xasprintf("line %d: %s", line, why);
 			free(why);
+			devconfig_done(out);
+			return -1;
+		}
+		if (field && out->n == had) { /* a field set before: replaced, not added */
+			*cause = duplicate_why(text, s, le, line);
 			devconfig_done(out);
 			return -1;
 		}

@@ -72,6 +72,54 @@ pre_cmp(const char *a, const char *b)
 	return (*a != '\0') - (*b != '\0');
 }
 
+/* The build stamp of a firmware id, "YYYYMMDD-HHMMSS" before the '/'; NULL when it has none. */
+static const char *
+build_stamp(const char *fw)
+{
+	static const char shape[] = "dddddddd-dddddd/";
+
+	for (size_t i = 0; i < sizeof shape - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)fw[i]) : fw[i] != shape[i])
+			return NULL;
+	return fw;
+}
+
+/* The commit count N of a git-describe suffix "-N-g<hash>" (0 without one). */
+static unsigned long
+describe_count(const char *fw)
+{
+	const char *g = strrchr(fw, '-'), *p;
+
+	if (g == NULL || g[1] != 'g' || g == fw)
+		return 0;
+	p = g;
+	while (p > fw && isdigit((unsigned char)p[-1]))
+		p--;
+	if (p == g || p == fw || p[-1] != '-')
+		return 0;
+	return strtoul(p, NULL, 10);
+}
+
+/*
+ * Two firmware ids of the same version (both read as 1.14.1-rc1): the later build stamp is
+ * the newer, then the higher git-describe count ("-6-g..." after "-2-g..."). Without a stamp
+ * on both, they are the same.
+ */
+static int
+build_cmp(const char *a, const char *b)
+{
+	unsigned long na, nb;
+	int c;
+
+	if (build_stamp(a) == NULL || build_stamp(b) == NULL)
+		return 0;
+	if ((c = strncmp(a, b, 15)) != 0)
+		return c < 0 ? -1 : 1;
+	na = describe_count(a);
+	nb = describe_count(b);
+	return (na > nb) - (na < nb);
+}
+
 int
 fwver_cmp(const char *a, const char *b, int *cmp)
 {
@@ -88,6 +136,8 @@ fwver_cmp(const char *a, const char *b, int *cmp)
 		*cmp = (*va.pre == '\0') - (*vb.pre == '\0');
 	else
 		*cmp = pre_cmp(va.pre, vb.pre);
+	if (*cmp == 0)
+		*cmp = build_cmp(a, b);
 	return 0;
 }
 
@@ -101,15 +151,41 @@ fwver_newer(const char *offered, const char *running)
 	return cmp > 0;
 }
 
+const char *
+fwver_running(const char *fw, const char *version)
+{
+	int cmp;
+
+	if (version == NULL || version[0] == '\0')
+		return fw;
+	if (fw != NULL && fwver_cmp(fw, version, &cmp) == 0 && cmp == 0)
+		return fw;
+	return version;
+}
+
+/* The offered firmware id when there is one (its build stamp tells builds apart), else the
+ * version. */
+static const char *
+offer(const char *fw, const char *version)
+{
+	return fw[0] != '\0' ? fw : version;
+}
+
 void
 fwver_check_offer(struct device_status *st, const char *running)
 {
-	if (st == NULL || running == NULL)
+	if (st == NULL)
 		return;
-	if (st->sys.update_available == 1 && fwver_newer(st->sys.update_version, running) == 0) {
+	if (st->sys.running_fw[0] != '\0') /* the reply's own word is the freshest */
+		running = st->sys.running_fw;
+	if (running == NULL)
+		return;
+	if (st->sys.update_available == 1 &&
+	    fwver_newer(offer(st->sys.update_fw, st->sys.update_version), running) == 0) {
 		st->sys.update_available = 0;
-		st->sys.update_version[0] = '\0';
+		st->sys.update_version[0] = st->sys.update_fw[0] = '\0';
 	}
-	if (st->sys.beta_version[0] != '\0' && fwver_newer(st->sys.beta_version, running) == 0)
-		st->sys.beta_version[0] = '\0';
+	if (st->sys.beta_version[0] != '\0' &&
+	    fwver_newer(offer(st->sys.beta_fw, st->sys.beta_version), running) == 0)
+		st->sys.beta_version[0] = st->sys.beta_fw[0] = '\0';
 }

@@ -217,12 +217,68 @@ taskq_check_text(const struct store_task *t, char **cause)
 	return 0;
 }
 
+/* 1 when ssid (a Shelly AP name) ends in "-" and the MAC mac or its last six digits. */
+static int
+ssid_has_mac(const char *ssid, const char *mac)
+{
+	const char *dash = strrchr(ssid, '-');
+
+	return dash != NULL &&
+	       (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0);
+}
+
+int
+taskq_same_target(const char *a, const char *b)
+{
+	char ma[13], mb[13];
+	int a_mac = str_mac_normalise(a, ma) == 0, b_mac = str_mac_normalise(b, mb) == 0;
+
+	if (a_mac && b_mac)
+		return strcmp(ma, mb) == 0;
+	if (a_mac)
+		return ssid_has_mac(b, ma);
+	if (b_mac)
+		return ssid_has_mac(a, mb);
+	return strcasecmp(a, b) == 0;
+}
+
+struct active_ctx {
+	const char *target;
+	int64_t id;
+};
+
+static int
+active_cb(const struct store_task *t, void *arg)
+{
+	struct active_ctx *x = arg;
+	enum task_state st;
+
+	if (task_state_parse(t->state, &st) != 0 || task_state_final(st) ||
+	    !taskq_same_target(t->target, x->target))
+		return 0;
+	x->id = t->id;
+	return 1;
+}
+
+int
+taskq_target_active(struct store *s, const char *target, int64_t *id, char **cause)
+{
+	struct active_ctx x = {target, 0};
+
+	if (store_task_list(s, active_cb, &x, cause) != 0)
+		return -1;
+	*id = x.id;
+	return x.id != 0;
+}
+
 int
 taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms, int64_t *id,
     char **cause)
 {
 	struct store_task q = *t;
 	char mac[13], detail[160];
+	int64_t other = 0;
+	int rc;
 
 	if (taskq_check_text(t, cause) != 0)
 		return -1;
@@ -232,6 +288,13 @@ taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t 
 		*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
 		                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",
 		    t->target);
+		return -1;
+	}
+	if ((rc = taskq_target_active(s, q.target, &other, cause)) != 0) {
+		if (rc > 0)
+			*cause = xasprintf("%s: task %lld for this device has not ended "
+			                   "(--task-cancel it first)",
+			    q.target, (long long)other);
 		return -1;
 	}
 	q.kind = "provision";
@@ -292,28 +355,43 @@ claim_fail(
 	audit(s, agent, "task-fail", t->id, "failed", why, now_ms);
 }
 
-/* Reads a reference into *out; on failure the claimed task fails with why. */
+/*
+ * Reads a reference into *out. On failure the claimed task fails with "failed: the manager
+ * cannot read WHAT PATH: PROBLEM" (the reader's words after the path), which is *cause too.
+ */
 static int
 claim_secret(struct store *s, const char *agent, const struct store_task *t, const char *ref,
-    taskq_secret_cb read_secret, char **out, const char *why, int64_t now_ms, char **cause)
+    taskq_secret_cb read_secret, char **out, const char *what, int64_t now_ms, char **cause)
 {
+	const char *path = strncmp(ref != NULL ? ref : "", "file:", 5) == 0 ? ref + 5 : ref;
+	char *err = NULL, *why;
+	const char *tail;
+
 	*out = NULL;
-	if (ref == NULL || (*out = read_secret(ref, cause)) != NULL)
+	if (ref == NULL || (*out = read_secret(ref, &err)) != NULL)
 		return 0;
+	tail = err != NULL && (tail = strstr(err, path)) != NULL ? tail + strlen(path) : "";
+	tail += strspn(tail, ": ");
+	why = xasprintf("failed: the manager cannot read the %s %s%s%s", what, path,
+	    *tail != '\0' ? ": " : "", tail);
+	free(err);
 	claim_fail(s, agent, t, why, now_ms);
+	*cause = why;
 	return -1;
 }
 
 int
 taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms,
-    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec, char **cause)
+    taskq_secret_cb read_secret, struct store_task **out, struct taskq_secrets *sec,
+    int64_t *failed, char **cause)
 {
 	char *why = NULL, *reason;
 	int rc;
 
 	memset(sec, 0, sizeof *sec);
+	*failed = 0;
 	rc = store_task_take(s, task_state_name(TASK_QUEUED), task_state_name(TASK_CLAIMED), agent,
-	    now_ms, now_ms + lease_ms, out, cause);
+	    now_ms, now_ms + lease_ms, now_ms - TASKQ_AP_FRESH_MS, out, cause);
 	if (rc != 1)
 		return rc;
 	audit(s, agent, "task-claim", (*out)->id, "claimed", (*out)->target, now_ms);
@@ -326,15 +404,32 @@ taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t lease_ms
 		*out = NULL;
 		return 0;
 	}
-	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key,
-	        "WiFi key unreadable on the manager", now_ms, cause) != 0 ||
+	if (claim_secret(s, agent, *out, (*out)->key_ref, read_secret, &sec->key, "WiFi key file",
+	        now_ms, cause) != 0 ||
 	    claim_secret(s, agent, *out, (*out)->pass_ref, read_secret, &sec->password,
-	        "device password unreadable on the manager", now_ms, cause) != 0) {
+	        "device password file", now_ms, cause) != 0) {
+		*failed = (*out)->id;
 		store_task_free(*out);
 		*out = NULL;
-		return -1; /* the caller frees what sec holds */
+		return -2; /* the caller frees what sec holds */
 	}
 	return 1;
+}
+
+/* The stages only the manager sets: an agent's report never replaces them. */
+static int
+stage_verdict(const char *stage)
+{
+	return stage != NULL && (strcmp(stage, TASKQ_STAGE_NOT_SEEN) == 0 ||
+	                            strcmp(stage, TASKQ_STAGE_VERIFIED) == 0);
+}
+
+int
+taskq_stage_ok(const char *stage)
+{
+	static const char *const stages[] = {"running", "template", "configured", "waiting"};
+
+	return str_table_find(stages, (int)(sizeof stages / sizeof stages[0]), stage) >= 0;
 }
 
 int
@@ -347,6 +442,10 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	char norm[13];
 	int rc;
 
+	if (!taskq_stage_ok(stage)) {
+		*cause = xasprintf("unknown stage '%s' (%s)", stage, TASKQ_STAGES);
+		return -2;
+	}
 	if (strcmp(stage, "running") == 0)
 		to = TASK_RUNNING;
 	else if (strcmp(stage, "configured") == 0) {
@@ -371,7 +470,7 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 		store_task_free(t);
 		return 0;
 	}
-	if (to == TASK_STATE_COUNT && !task_state_final(now) &&
+	if (to == TASK_STATE_COUNT && !task_state_final(now) && !stage_verdict(t->stage) &&
 	    store_task_update(s, id, agent, t->state, t->state, &set, now_ms, cause) < 0) {
 		store_task_free(t);
 		return -1;
@@ -392,7 +491,10 @@ taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, i
 
 	if (t == NULL)
 		return 0;
-	if (retry && t->attempts < t->max_attempts)
+	/* Still claimed: the agent never reached the device (its AP went out of range since
+	 * the scan); back to the queue, the attempt given back. */
+	set.uncount = retry && strcmp(t->state, task_state_name(TASK_CLAIMED)) == 0;
+	if (set.uncount || (retry && t->attempts < t->max_attempts))
 		to = TASK_QUEUED;
 	store_task_free(t);
 	rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
@@ -409,7 +511,7 @@ int
 taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause)
 {
 	struct store_task_set set = {
-	    .agent_to = NULL, .lease_ms = 0, .stage = "verified", .result = host};
+	    .agent_to = NULL, .lease_ms = 0, .stage = TASKQ_STAGE_VERIFIED, .result = host};
 	int rc = move(s, id, NULL, TASK_DONE, &set, now_ms, NULL, cause);
 
 	if (rc == 1) {
@@ -430,7 +532,8 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 int
 taskq_not_seen(struct store *s, int64_t id, const char *reason, int64_t now_ms, char **cause)
 {
-	struct store_task_set set = {.lease_ms = -1, .stage = "not_seen", .reason = reason};
+	struct store_task_set set = {
+	    .lease_ms = -1, .stage = TASKQ_STAGE_NOT_SEEN, .reason = reason};
 	const char *v = task_state_name(TASK_VERIFYING);
 	int rc = store_task_update(s, id, NULL, v, v, &set, now_ms, cause);
 
@@ -446,18 +549,34 @@ struct expire_ctx {
 	char *cause;
 };
 
+/*
+ * A verifying task's device was configured: it may sit on the target network already, so it
+ * is never requeued. The verifier decides it; once it gave up (not_seen) and the agent that
+ * would answer is gone, the task fails.
+ */
+static int
+expire_verifying(const struct store_task *t)
+{
+	return strcmp(t->state, task_state_name(TASK_VERIFYING)) == 0;
+}
+
 static int
 expire_cb(const struct store_task *t, void *arg)
 {
 	struct expire_ctx *x = arg;
-	int retry = t->attempts < t->max_attempts;
+	int verifying = expire_verifying(t);
+	int retry = !verifying && t->attempts < t->max_attempts;
 	struct store_task_set set = {.agent_to = "",
 	    .lease_ms = 0,
-	    .reason =
-	        retry ? "agent stopped heartbeating: requeued" : "agent stopped heartbeating"};
+	    .reason = verifying ? "not seen on the target network; agent stopped heartbeating"
+	              : retry   ? "agent stopped heartbeating: requeued"
+	                        : "agent stopped heartbeating"};
 	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
-	int rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
+	int rc;
 
+	if (verifying && !stage_verdict(t->stage))
+		return 0; /* the verifier has not decided yet */
+	rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
 	if (rc < 0)
 		return 1;
 	if (rc == 1) {
@@ -487,6 +606,48 @@ taskq_expire(struct store *s, int64_t now_ms, char **cause)
 		return -1;
 	}
 	return x.n;
+}
+
+struct grace_ctx {
+	struct store *s;
+	int64_t now_ms, until_ms;
+	char *cause;
+};
+
+static int
+grace_cb(const struct store_task *t, void *arg)
+{
+	struct grace_ctx *x = arg;
+	enum task_state st;
+
+	if (t->agent == NULL || t->lease_ms == 0 || t->lease_ms >= x->until_ms ||
+	    task_state_parse(t->state, &st) != 0 || !task_state_held(st))
+		return 0;
+	return store_task_renew(x->s, t->agent, t->id, x->until_ms, x->now_ms, &x->cause) != 0;
+}
+
+int
+taskq_grace(struct store *s, int64_t now_ms, int64_t lease_ms, char **cause)
+{
+	struct grace_ctx x = {s, now_ms, now_ms + lease_ms, NULL};
+
+	if (store_task_list(s, grace_cb, &x, &x.cause) != 0 || x.cause != NULL) {
+		*cause = x.cause != NULL ? x.cause : xstrdup("listing the held tasks");
+		return -1;
+	}
+	return 0;
+}
+
+int
+taskq_holds(struct store *s, const char *agent, int64_t id)
+{
+	struct store_task *t = store_task_get(s, id);
+	enum task_state st;
+	int held = t != NULL && t->agent != NULL && strcmp(t->agent, agent) == 0 &&
+	           task_state_parse(t->state, &st) == 0 && task_state_held(st);
+
+	store_task_free(t);
+	return held;
 }
 
 int
@@ -533,7 +694,8 @@ revoke_cb(const struct store_task *t, void *arg)
 	int rc;
 
 	if (t->agent == NULL || strcmp(t->agent, x->agent) != 0 ||
-	    task_state_parse(t->state, &st) != 0 || !task_state_held(st))
+	    task_state_parse(t->state, &st) != 0 || !task_state_held(st) ||
+	    st == TASK_VERIFYING) /* the verifier decides; its lease then runs out */
 		return 0;
 	rc = store_task_update(x->s, t->id, t->agent, t->state, to, &set, x->now_ms, &x->cause);
 	if (rc < 0)

@@ -157,15 +157,26 @@ do_register(
 	reply_secret(reply, o);
 }
 
-/* The handler renewed the leases of the tasks the heartbeat names already. */
+/*
+ * The handler renewed the leases of the tasks the heartbeat names already; a named task the
+ * agent no longer holds (requeued, revoked, cancelled, ended) is listed in "lost", so that
+ * the agent stops working on it.
+ */
 static void
 do_heartbeat(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
 {
-	(void)api;
-	(void)agent;
-	(void)m;
-	reply_state(reply, "ok", NULL);
+	cJSON *o = cJSON_CreateObject(), *lost = NULL;
+
+	cJSON_AddStringToObject(o, "state", "ok");
+	for (size_t i = 0; m->has_tasks && i < m->ntasks; i++) {
+		if (taskq_holds(api->store, agent, m->tasks[i]))
+			continue;
+		if (lost == NULL)
+			lost = cJSON_AddArrayToObject(o, "lost");
+		cJSON_AddItemToArray(lost, cJSON_CreateNumber((double)m->tasks[i]));
+	}
+	reply_json(reply, 200, o);
 }
 
 static void
@@ -215,6 +226,19 @@ claim_template(
 	return -1;
 }
 
+/* The claimed task failed: the manager cannot read its key or password file (cause taken). */
+static void
+claim_unreadable(struct httpd_reply *reply, int64_t id, char *cause)
+{
+	char *what;
+
+	log_error("task %lld: %s", (long long)id, cause);
+	what = xasprintf("task %lld %s", (long long)id, cause);
+	reply_error(reply, 409, what);
+	free(what);
+	free(cause);
+}
+
 static void
 do_claim(
     struct agentapi *api, const char *agent, const struct agentmsg *m, struct httpd_reply *reply)
@@ -224,11 +248,12 @@ do_claim(
 	struct devconfig config;
 	char *cause = NULL;
 	cJSON *o, *task;
+	int64_t failed = 0;
 	int rc;
 
 	(void)m;
 	rc = taskq_claim(api->store, agent, api->opts.now_ms(), api->opts.lease_ms,
-	    api->opts.read_secret, &t, &sec, &cause);
+	    api->opts.read_secret, &t, &sec, &failed, &cause);
 	if (rc == 1 && claim_template(api, agent, t, &config) != 0) {
 		store_task_free(t);
 		reply->status = 204;
@@ -253,6 +278,8 @@ do_claim(
 		reply_secret(reply, o);
 	} else if (rc == 0)
 		reply->status = 204;
+	else if (rc == -2)
+		claim_unreadable(reply, failed, cause);
 	else
 		store_failed(reply, "claim", cause);
 	api->opts.free_secret(sec.key);
@@ -274,6 +301,11 @@ do_progress(
 	}
 	rc = taskq_progress(api->store, agent, m->task, m->stage, m->mac[0] ? m->mac : NULL,
 	    api->opts.now_ms(), &state, &cause);
+	if (rc == -2) {
+		reply_error(reply, 400, cause);
+		free(cause);
+		return;
+	}
 	if (step_refused(reply, rc, "progress", cause))
 		return;
 	t = store_task_get(api->store, m->task);

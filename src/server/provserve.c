@@ -20,6 +20,7 @@
 #include "engine/discoveropts.h"
 #include "engine/engine.h"
 #include "engine/verifier.h"
+#include "provision/taskq.h"
 #include "server/agentapi.h"
 #include "server/httpd.h"
 #include "util/log.h"
@@ -384,6 +385,7 @@ provserve_new(struct engine *eng, const struct provserve_opts *o)
 	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), conf_read_secret,
 	    conf_secret_free, loop_wall_ms, cfgdesired_template_load};
 	struct verifier_opts vo;
+	char *cause = NULL;
 
 	ps->eng = eng;
 	ps->o = *o;
@@ -391,6 +393,10 @@ provserve_new(struct engine *eng, const struct provserve_opts *o)
 	ps->main_addr =
 	    xstrdup(o->listen != NULL ? o->listen : conf_get_str(eng->conf, OPT_LISTEN));
 	ps->api = agentapi_new(NULL, eng->store, &ao);
+	if (taskq_grace(eng->store, loop_wall_ms(), ao.lease_ms, &cause) != 0) {
+		log_error("provisioning: task leases: %s", cause);
+		free(cause);
+	}
 	if (o->main != NULL)
 		agentapi_route(o->main, api_main_cb, ps);
 	verifier_config(ps, &vo);

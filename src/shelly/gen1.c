@@ -486,12 +486,16 @@ parse_update(const cJSON *root, struct device_status *st)
 	if (json_get(u, "has_update") != NULL)
 		st->sys.update_available = json_get_bool(u, "has_update");
 	json_get_strbuf(u, "status", st->sys.update_status, sizeof st->sys.update_status);
+	json_get_strbuf(u, "old_version", st->sys.running_fw, sizeof st->sys.running_fw);
 	if (st->sys.update_available == 1) {
 		s = json_get_string(u, "new_version");
-		device_fw_version(s, st->sys.update_version, sizeof st->sys.update_version);
+		if (device_fw_version(s, st->sys.update_version, sizeof st->sys.update_version) ==
+		    0)
+			str_copy(st->sys.update_fw, sizeof st->sys.update_fw, s);
 	}
 	s = json_get_string(u, "beta_version");
-	device_fw_version(s, st->sys.beta_version, sizeof st->sys.beta_version);
+	if (device_fw_version(s, st->sys.beta_version, sizeof st->sys.beta_version) == 0)
+		str_copy(st->sys.beta_fw, sizeof st->sys.beta_fw, s);
 }
 
 /* wifi_sta, cloud, mqtt and the system counters at the top level of /status. */

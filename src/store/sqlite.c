@@ -207,12 +207,15 @@ static const char *const migrations[] = {
 	/* 6: when a status row's reply was read (a failed poll keeps the last reply). */
 	"ALTER TABLE status ADD COLUMN reply_ts INTEGER;"
 	"UPDATE status SET reply_ts = ts WHERE state IN ('online', 'asleep') AND json IS NOT NULL;",
+
+	/* 7: the version a device says it runs (Gen2+ /shelly "ver"; dev builds' fw_id has none). */
+	"ALTER TABLE devices ADD COLUMN fw_version TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define DEVICE_COLS                                                                      \
 	"mac, id, gen, model, app, fw, name, host, port, scheme, username, cred_ref, "   \
-	"tls_pin, discovered_via, first_seen, last_seen"
+	"tls_pin, discovered_via, first_seen, last_seen, fw_version"
 #define STATUS_COLS                                                                      \
 	"mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, uptime_s, " \
 	"outputs_on, fw_update, cfg_rev, json, reply_ts"
@@ -240,10 +243,11 @@ static const char *const migrations[] = {
 	    "NULLIF(?3, 0), NULLIF(?4, ''), NULLIF(?5, ''), NULLIF(?6, ''), "             \
 	    "NULLIF(?7, ''), NULLIF(?8, ''), NULLIF(?9, 0), NULLIF(?10, ''), "            \
 	    "NULLIF(?11, ''), NULLIF(?12, ''), NULLIF(?13, ''), NULLIF(?14, ''), "        \
-	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0)) "                  \
+	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0), NULLIF(?17, '')) " \
 	    "ON CONFLICT(mac) DO UPDATE SET " KEEP("id", "?2") ", "                        \
 	    "gen = COALESCE(NULLIF(?3, 0), gen), " KEEP("model", "?4") ", "               \
-	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("name", "?7") ", "          \
+	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("fw_version", "?17") ", "   \
+	    KEEP("name", "?7") ", "                                                       \
 	    KEEP("host", "?8") ", port = COALESCE(NULLIF(?9, 0), port), "                 \
 	    KEEP("scheme", "?10") ", " KEEP("username", "?11") ", "                       \
 	    KEEP("cred_ref", "?12") ", " KEEP("tls_pin", "?13") ", "                      \
@@ -344,6 +348,10 @@ static const char *const migrations[] = {
 	    MERGE_AVG("online_frac") ", n = n + excluded.n")                             \
 	X(PRUNE_RAW, "DELETE FROM history WHERE mac = ?1 AND ts < ?2")                   \
 	X(PRUNE_BUCKETS, "DELETE FROM history_5m WHERE mac = ?1 AND bucket_ts < ?2")     \
+	X(PRUNE_EVENTS, "DELETE FROM events WHERE id IN "                                \
+	    "(SELECT id FROM events WHERE ts < ?1 LIMIT ?2)")                             \
+	X(PRUNE_AUDIT, "DELETE FROM audit WHERE id IN "                                  \
+	    "(SELECT id FROM audit WHERE ts < ?1 LIMIT ?2)")                              \
 	X(PAGE_COUNT, "PRAGMA page_count")                                               \
 	X(PAGE_SIZE, "PRAGMA page_size")                                                 \
 	X(DATA_VERSION, "PRAGMA data_version")
@@ -1501,6 +1509,38 @@ sq_prune(void *v, int64_t raw_cutoff_ms, int64_t bucket_ms, int64_t keep_cutoff_
 	return rc;
 }
 
+#define PRUNE_LOG_BATCH 5000 /* rows deleted per transaction */
+
+/* Deletes the rows of statement i older than cutoff_ms, PRUNE_LOG_BATCH per transaction. */
+static int
+prune_rows(struct sq *b, enum stmt i, int64_t cutoff_ms, int64_t *deleted, char **cause)
+{
+	int n;
+
+	if (cutoff_ms < 0)
+		return 0;
+	do {
+		sqlite3_stmt *st = stmt(b, i);
+
+		sqlite3_bind_int64(st, 1, cutoff_ms);
+		sqlite3_bind_int64(st, 2, PRUNE_LOG_BATCH);
+		if (tx_run(b, i, cause, "deleting old events and audit records") != 0)
+			return -1;
+		n = sqlite3_changes(b->db);
+		*deleted += n;
+	} while (n >= PRUNE_LOG_BATCH);
+	return 0;
+}
+
+static int
+sq_prune_log(void *v, int64_t events_cutoff_ms, int64_t audit_cutoff_ms, int64_t *deleted,
+    char **cause)
+{
+	if (prune_rows(v, ST_PRUNE_EVENTS, events_cutoff_ms, deleted, cause) != 0)
+		return -1;
+	return prune_rows(v, ST_PRUNE_AUDIT, audit_cutoff_ms, deleted, cause);
+}
+
 /* fsyncs a file or directory; best effort for directories. */
 static int
 sync_path(const char *path, int dir)
@@ -1749,6 +1789,7 @@ static const struct store_ops sqlite_ops = {
 	.lease_heartbeat = sq_lease_heartbeat,
 	.lease_release = sq_lease_release,
 	.prune = sq_prune,
+	.prune_log = sq_prune_log,
 	.cfg_batch = sq_cfg_batch,
 	.set_busy_wait = sq_set_busy_wait,
 	.backup = sq_backup,

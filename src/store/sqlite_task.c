@@ -141,9 +141,20 @@ sqt_list(void *b, const struct store_task_query *q, store_row_cb cb, void *arg, 
 	return list_rows(b, st, &store_layout_task, cb, arg, "listing tasks", cause);
 }
 
+/*
+ * The oldest task in ?1 that agent ?2 may take: unless ?4 is 0 only one whose access point
+ * the agent reported at or after ?3, by SSID or (a MAC target) by the MAC ending the SSID.
+ */
+#define TAKE_SQL                                                                           \
+	"SELECT id FROM tasks t WHERE state = ?1 AND (?4 = 0 OR EXISTS (SELECT 1 FROM "    \
+	"access_points a WHERE a.agent = ?2 AND a.seen >= ?3 AND (upper(a.ssid) = "        \
+	"upper(t.target) OR (t.target NOT LIKE 'shelly%' AND (upper(a.ssid) LIKE '%-' || " \
+	"upper(t.target) OR upper(a.ssid) LIKE '%-' || upper(substr(t.target, 7))))))) "   \
+	"ORDER BY id LIMIT 1"
+
 static int
 sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t now_ms,
-    int64_t lease_ms, int64_t *id, char **cause)
+    int64_t lease_ms, int64_t seen_ms, int64_t *id, char **cause)
 {
 	const void *args[] = {to, agent, &lease_ms, &now_ms, id};
 	sqlite3_stmt *st;
@@ -151,10 +162,13 @@ sqt_take(void *b, const char *from, const char *to, const char *agent, int64_t n
 
 	if (tx(b, "BEGIN IMMEDIATE", cause) != 0)
 		return -1;
-	st = prep(b, "SELECT id FROM tasks WHERE state = ? ORDER BY id LIMIT 1", cause);
+	st = prep(b, TAKE_SQL, cause);
 	if (st == NULL)
 		goto rollback;
 	store_sqlite_bind_text(st, 1, from);
+	store_sqlite_bind_text(st, 2, agent);
+	sqlite3_bind_int64(st, 3, seen_ms);
+	sqlite3_bind_int(st, 4, seen_ms != STORE_SEEN_ANY);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
@@ -186,8 +200,9 @@ static int
 sqt_update(void *b, int64_t id, const char *agent, const char *from, const char *to,
     const struct store_task_set *set, int64_t now_ms, char **cause)
 {
+	int64_t uncount = set->uncount ? 1 : 0;
 	const void *args[] = {to, set->agent_to, &set->lease_ms, set->stage, set->mac, set->result,
-	    set->reason, &now_ms, &id, from, agent};
+	    set->reason, &now_ms, &id, from, agent, &uncount};
 	int n = 0;
 
 	if (exec_args(b,
@@ -195,9 +210,10 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 	        "agent = CASE WHEN ?2 IS NULL THEN agent ELSE NULLIF(?2, '') END, "
 	        "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
 	        "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
-	        "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8 "
+	        "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8, "
+	        "attempts = MAX(attempts - ?12, 0) "
 	        "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
-	        "ttittttiitt", args, "updating a task", &n, cause) != 0)
+	        "ttittttiitti", args, "updating a task", &n, cause) != 0)
 		return -1;
 	return n > 0 ? 1 : 0;
 }

@@ -320,14 +320,14 @@ store_backend_handle(const struct store *s)
 #define F(col, type, field) { STORE_COL_##col, offsetof(struct type, field) }
 
 const struct store_layout store_layout_device = { STORE_REC_DEVICE, sizeof(struct store_device),
-	16,
+	17,
 	{ F(MAC, store_device, mac), F(TEXT, store_device, id), F(INT, store_device, gen),
 	    F(TEXT, store_device, model), F(TEXT, store_device, app), F(TEXT, store_device, fw),
 	    F(TEXT, store_device, name), F(TEXT, store_device, host), F(INT, store_device, port),
 	    F(TEXT, store_device, scheme), F(TEXT, store_device, user),
 	    F(TEXT, store_device, cred_ref), F(TEXT, store_device, tls_pin),
 	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
-	    F(I64, store_device, last_seen_ms) } };
+	    F(I64, store_device, last_seen_ms), F(TEXT, store_device, fw_version) } };
 const struct store_layout store_layout_status = { STORE_REC_STATUS, sizeof(struct store_status),
 	14,
 	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),
@@ -1194,6 +1194,28 @@ store_prune(struct store *s, int64_t now_ms, int64_t raw_keep_ms, int64_t bucket
 	raw_cutoff -= raw_cutoff % bucket_ms;
 	if (s->ops->prune(s->b, raw_cutoff, bucket_ms, keep_cutoff, &why) != 0)
 		return fail(cause, why);
+	return 0;
+}
+
+int
+store_prune_log(struct store *s, int64_t now_ms, int64_t events_keep_ms,
+    int64_t audit_keep_ms, int64_t *deleted, char **cause)
+{
+	int64_t n = 0;
+	char *why = NULL;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (now_ms < 0 || events_keep_ms < 0 || audit_keep_ms < 0)
+		return fail(cause, xstrdup("prune: negative time"));
+	/* No overflow: both non-negative. A keep past now deletes nothing (cutoff 0). */
+	if (s->ops->prune_log(s->b,
+	        events_keep_ms == 0 ? -1 : (now_ms > events_keep_ms ? now_ms - events_keep_ms : 0),
+	        audit_keep_ms == 0 ? -1 : (now_ms > audit_keep_ms ? now_ms - audit_keep_ms : 0), &n,
+	        &why) != 0)
+		return fail(cause, why);
+	if (deleted != NULL)
+		*deleted = n;
 	return 0;
 }
 

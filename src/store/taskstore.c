@@ -121,7 +121,7 @@ store_task_expired(
 
 int
 store_task_take(struct store *s, const char *from, const char *to, const char *agent,
-    int64_t now_ms, int64_t lease_ms, struct store_task **out, char **cause)
+    int64_t now_ms, int64_t lease_ms, int64_t seen_ms, struct store_task **out, char **cause)
 {
 	void *b;
 	const struct store_task_ops *o = ops_of(s, &b, cause);
@@ -131,7 +131,7 @@ store_task_take(struct store *s, const char *from, const char *to, const char *a
 	*out = NULL;
 	if (o == NULL)
 		return -1;
-	rc = o->take(b, from, to, agent, now_ms, lease_ms, &id, cause);
+	rc = o->take(b, from, to, agent, now_ms, lease_ms, seen_ms, &id, cause);
 	if (rc != 1)
 		return rc;
 	*out = store_task_get(s, id);

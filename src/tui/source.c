@@ -28,6 +28,7 @@
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "model/fields.h"
+#include "model/fwver.h"
 #include "server/provserve.h"
 #include "shelly/action.h"
 #include "shelly/client.h"
@@ -132,7 +133,7 @@ row_from_reply(struct source_dev *r, const struct store_status *st)
 	if (st->json == NULL)
 		return;
 	device_status_init(&ds);
-	rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->fw, &ds, &cause);
+	rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->running, &ds, &cause);
 	free(cause);
 	if (rc == 0) {
 		struct fields_totals t;
@@ -224,8 +225,15 @@ load_device_cb(const struct store_device *d, void *arg)
 	copy_safe(r->host, sizeof r->host, d->host);
 	{
 		char ver[40];
-		copy_safe(r->fw, sizeof r->fw,
-		    d->fw != NULL && device_fw_version(d->fw, ver, sizeof ver) == 0 ? ver : d->fw);
+		const char *run = fwver_running(d->fw, d->fw_version);
+
+		if (d->fw_version != NULL && d->fw_version[0] != '\0')
+			copy_safe(r->fw, sizeof r->fw, d->fw_version);
+		else
+			copy_safe(r->fw, sizeof r->fw,
+			    d->fw != NULL && device_fw_version(d->fw, ver, sizeof ver) == 0 ? ver :
+			                                                                        d->fw);
+		str_copy(r->running, sizeof r->running, run != NULL ? run : "");
 	}
 	r->gen = d->gen;
 	r->port = d->port;
@@ -694,7 +702,8 @@ source_status(struct source *src, const char *mac, struct device_status *out)
 
 	device_status_init(out);
 	if (st != NULL && st->json != NULL && r != NULL) {
-		rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->fw, out, &cause);
+		rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->running, out,
+		    &cause);
 		free(cause);
 	}
 	store_status_free(st);

@@ -231,7 +231,20 @@ value_text(enum devconfig_field f, const char *v)
 	return v != NULL ? view_value_text(v) : "null";
 }
 
-/* The rows of desired against actual that change something; returns how many. */
+/* "(unreadable: RAW)" for a choice the model does not know (raw is sanitised). */
+static const char *
+unreadable_text(const char *raw)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof buf, "(unreadable: %s)", raw);
+	return buf;
+}
+
+/*
+ * The rows of desired against actual that change something; returns how many would be sent:
+ * fields that differ and secrets (write-only, never compared), as --apply sends them.
+ */
 static size_t
 add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
     const struct devconfig *have, int arrow)
@@ -248,20 +261,21 @@ add_diff(struct vdrift *d, const char *label, const struct devconfig *want,
 		const struct devconfig_diff *r = &rows[i];
 		const char *actual = r->kind == DIFF_UNKNOWN       ? "(write-only)"
 		                     : r->kind == DIFF_UNSUPPORTED ? "(unsupported)"
-		                     : r->kind == DIFF_UNREADABLE  ? "(unreadable)"
+		                     : r->kind == DIFF_UNREADABLE && r->actual == NULL
+		                         ? "(unreadable)"
+		                     : r->kind == DIFF_UNREADABLE ? unreadable_text(r->actual)
 		                                                  : value_text(r->field, r->actual);
+		bool change = r->kind == DIFF_DRIFT || r->kind == DIFF_UNKNOWN;
 		if (r->kind == DIFF_SAME)
 			continue;
 		devconfig_name(r->field, r->index, name, sizeof name);
 		if (arrow)
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s -> %s",
-			    CELLS(label, lw), COLUMN(name, fw), actual,
-			    value_text(r->field, r->desired));
+			add_line(d, change ? TC_NORMAL : TC_DIM, "%s %s %s -> %s", CELLS(label, lw),
+			    COLUMN(name, fw), actual, value_text(r->field, r->desired));
 		else
-			add_line(d, r->kind == DIFF_DRIFT ? TC_NORMAL : TC_DIM, "%s %s %s %s",
-			    CELLS(label, lw), COLUMN(name, fw),
-			    COLUMN(value_text(r->field, r->desired), dw), actual);
-		shown += r->kind == DIFF_DRIFT;
+			add_line(d, change ? TC_NORMAL : TC_DIM, "%s %s %s %s", CELLS(label, lw),
+			    COLUMN(name, fw), COLUMN(value_text(r->field, r->desired), dw), actual);
+		shown += change;
 	}
 	free(rows);
 	return shown;
@@ -305,6 +319,22 @@ add_queued(struct vdrift *d, const char *mac, const char *label)
 		free(cause);
 }
 
+/*
+ * A snapshot never holds a secret: each desired secret the device's generation has is
+ * write-only in have (as a read of the device says), not unsupported.
+ */
+static void
+snapshot_secrets(struct devconfig *have, const struct devconfig *want, int gen)
+{
+	for (size_t i = 0; i < want->n; i++) {
+		const struct devconfig_entry *e = &want->e[i];
+		if ((devconfig_field(e->field)->flags & DCF_SECRET) &&
+		    devconfig_field_gen(e->field, gen) &&
+		    devconfig_get(have, e->field, e->index) == NULL)
+			devconfig_set(have, e->field, e->index, DEVCONFIG_SECRET, NULL);
+	}
+}
+
 /* From the store: every device's desired fields that differ from its newest snapshot. */
 static void
 build_store(struct vdrift *d)
@@ -342,6 +372,7 @@ build_store(struct vdrift *d)
 			free(cause);
 			d->ndrifted++;
 		} else if (want.n > 0) {
+			snapshot_secrets(&have, &want, r->gen);
 			if (add_diff(d, label, &want, &have, 0) > 0)
 				d->ndrifted++;
 			devconfig_done(&have);

@@ -102,3 +102,15 @@ bad:
 	    "invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)", s);
 	return -1;
 }
+
+char *
+hostport_format(const char *host, unsigned port, const char *scheme)
+{
+	unsigned def = scheme != NULL && strcmp(scheme, "https") == 0 ? 443 : 80;
+
+	if (host == NULL)
+		host = "";
+	if (port == 0 || port == def)
+		return xstrdup(host);
+	return xasprintf(strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
+}

@@ -39,6 +39,17 @@ usage "--include-secrets with --list" '--include-secrets goes with --export' --c
 usage "--json with --headless" '--json does not go with --headless' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
 usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
 usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
+# every option a mode does not read, given to it, is refused the same way
+usage "--group with --import" '--group goes with --export' --config "$T_TMP/config" --group g --import x.json
+usage "--channel with --list" '--channel goes with --action' --config "$T_TMP/config" --channel 1 --list
+usage "--network with --add" '--network goes with --provision or --provision-csv' --config "$T_TMP/config" --network home --add 127.0.0.1
+usage "--port with --list" '--port goes with --discover or the console' --config "$T_TMP/config" --port 81 --list
+usage "--snapshot with --config-get" '--snapshot goes with --snapshots or --config-restore' --config "$T_TMP/config" --snapshot 1 --config-get x
+usage "--allow-reboot with --config-get" '--allow-reboot goes with --config-set, --drift, --apply, --clone or --config-restore' --config "$T_TMP/config" --allow-reboot --config-get x
+usage "--template with --config-set" '--template goes with --drift, --apply, --provision or --provision-csv' --config "$T_TMP/config" --template t --config-set a=b x
+usage "--fields with --drift" '--fields goes with --template-save' --config "$T_TMP/config" --fields sys --drift x
+usage "--name with --probe" '--name goes with --add, --provision or --provision-csv' --config "$T_TMP/config" --name n --probe 127.0.0.1
+usage "--accept-cert with --list" '--accept-cert goes with --action, --probe or --add' --config "$T_TMP/config" --accept-cert --list
 tui --config "$T_TMP/config" --poll-once >/dev/null 2>"$T_TMP/err" && # makes the database
 	tui --config "$T_TMP/config" --list --json >/dev/null 2>>"$T_TMP/err" &&
 	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&

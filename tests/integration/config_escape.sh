@@ -70,7 +70,7 @@ TF="$XDG_CONFIG_HOME/shelly-tui/templates/hostile.tmpl"
 tui --template-save hostile --from evil >"$T_TMP/ts" 2>"$T_TMP/ts.err"
 rc=$?
 [ $rc = 1 ] && [ ! -e "$TF" ] &&
-	grep -q 'template-save: the device reports sys.timezone, which a template refuses: control characters are not allowed; nothing written' "$T_TMP/ts.err" &&
+	grep -q 'template-save: the device reports sys.timezone, which a desired configuration refuses: control characters are not allowed; nothing written' "$T_TMP/ts.err" &&
 	pass "$N: --template-save refuses a value with a control character, writes nothing" ||
 	fail "$N: template-save refused" "rc=$rc $(cat "$T_TMP/ts" "$T_TMP/ts.err")"
 tui --template-save hostile --from evil --fields sys.eco_mode,sntp >/dev/null 2>"$T_TMP/ts.err"

@@ -30,6 +30,7 @@ tui --provision shellyplus1-AABBCCDDEEFF --network "$CAFE" --name "$KUECHE" \
 	[ "$(tui --tasks --json | jq -r '.tasks[0].network')" = "$CAFE" ] &&
 	pass "$N: a UTF-8 device name and network name are queued" ||
 	fail "$N: a UTF-8 device name and network name are queued" "rc=$rc $(cat "$T_TMP/err")"
+aa_seen shellyplus1-AABBCCDDEEFF shelly1-AABBCC
 reply=$(post claim '{}' "$TOKEN")
 [ "$(printf '%s' "$reply" | jq -r .task.name)" = "$KUECHE" ] &&
 	pass "$N: the manager hands the UTF-8 task out" || fail "$N: the manager hands the UTF-8 task out" "$reply"

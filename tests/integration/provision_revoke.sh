@@ -28,6 +28,7 @@ AGENT=$(tui --agents --json | jq -r '.agents[] | select(.name == "curl") | .id')
 
 tui --provision 0a0b0c0d0e01 --network home --attempts 2 >/dev/null &&
 	tui --provision 0a0b0c0d0e02 --network home --attempts 1 >/dev/null || { fail "$N: --provision"; exit 1; }
+aa_seen 0a0b0c0d0e01 0a0b0c0d0e02
 T1=$(post claim '{}' "$TOKEN" | jq -r .task.id)
 T2=$(post claim '{}' "$TOKEN" | jq -r .task.id)
 [ "$(aa_field "$T1" state)" = claimed ] && [ "$(aa_field "$T2" state)" = claimed ] &&

@@ -19,14 +19,16 @@ if [ -z "$missing" ]; then pass "every provisioner option is in its man page"; e
 "$AGENT" --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "unknown option exits 2" || fail "unknown option exits 2" "rc=$rc"
 "$AGENT" --manager ftp://x >/dev/null 2>"$T_TMP/err"; rc=$?
-[ $rc -eq 2 ] && grep -q 'http://HOST:PORT' "$T_TMP/err" && pass "bad manager URL exits 2" || fail "bad manager URL exits 2" "rc=$rc"
-for url in http://127.0.0.1 'http://a b:80' http://127.0.0.1:0 http://:80 'http://h:80/x'; do
+[ $rc -eq 2 ] && grep -q 'http://HOST\[:PORT\]' "$T_TMP/err" && pass "bad manager URL exits 2" || fail "bad manager URL exits 2" "rc=$rc"
+for url in 'http://a b:80' http://127.0.0.1:0 http://:80 'http://h:80/x' 'http://h:80/api/v2/'; do
 	"$AGENT" --manager "$url" >/dev/null 2>"$T_TMP/err"; rc=$?
-	[ $rc -eq 2 ] && grep -q 'http://HOST:PORT' "$T_TMP/err" && pass "manager URL '$url' exits 2" ||
+	[ $rc -eq 2 ] && grep -q 'http://HOST\[:PORT\]' "$T_TMP/err" && pass "manager URL '$url' exits 2" ||
 		fail "manager URL '$url' exits 2" "rc=$rc"
 done
-# A good URL (one trailing '/' allowed, IPv6 in brackets) gets past --manager to --wifi.
-for url in http://127.0.0.1:9/ 'http://[::1]:9' https://host.example:8443; do
+# A good URL (one trailing '/' allowed, IPv6 in brackets, the agents' URL the manager prints
+# with its /api/v1/ path, no port: the scheme's) gets past --manager to --wifi.
+for url in http://127.0.0.1:9/ 'http://[::1]:9' https://host.example:8443 http://127.0.0.1:9/api/v1/ \
+	http://127.0.0.1:9/api/v1 http://127.0.0.1 https://host.example/api/v1/; do
 	"$AGENT" --manager "$url" --wifi bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 	[ $rc -eq 2 ] && grep -q 'unknown WiFi backend' "$T_TMP/err" && pass "manager URL '$url' is taken" ||
 		fail "manager URL '$url' is taken" "rc=$rc $(cat "$T_TMP/err")"
@@ -57,7 +59,7 @@ printf '%064d' 0 >"$T_TMP/tok1"
 chmod 600 "$T_TMP/tok1"
 SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager http://127.0.0.1:9 --once \
 	--token-file "$T_TMP/tok1" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err"; rc=$?
-if [ $rc -eq 1 ] && grep -q 'not answering heartbeats (status 0: ' "$T_TMP/err"; then
+if [ $rc -eq 1 ] && grep -q 'not answering heartbeats (127.0.0.1:9: ' "$T_TMP/err"; then
 	pass "--once exits 1 when the manager does not answer, and says why"
 else
 	fail "--once exits 1 when the manager does not answer" "rc=$rc $(cat "$T_TMP/err")"

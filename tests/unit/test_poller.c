@@ -1,4 +1,5 @@
 /* engine/poller: the schedule (intervals, jitter, backoff, breaker, asleep). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -726,6 +727,253 @@ test_failing_settings_read_backs_off(void **state)
 	close(c.m.fd);
 }
 
+
+/* Counts the stored events of kind (all when NULL); *detail is the last one's. */
+struct ev_count {
+	const char *kind;
+	int n;
+	char detail[256];
+};
+
+static int
+ev_count_cb(const struct store_event *ev, void *arg)
+{
+	struct ev_count *c = arg;
+
+	if (c->kind == NULL || strcmp(ev->kind, c->kind) == 0) {
+		c->n++;
+		snprintf(c->detail, sizeof c->detail, "%s", ev->detail ? ev->detail : "");
+	}
+	return 0;
+}
+
+static struct ev_count
+events_of(struct rig *r, const char *kind)
+{
+	struct ev_count c = { kind, 0, "" };
+	char *cause = NULL;
+
+	if (store_flush(r->store, &cause) != 0)
+		fail_msg("store_flush: %s", cause);
+	assert_int_equal(store_event_list(r->store, 0, 10000, ev_count_cb, &c, &cause), 0);
+	return c;
+}
+
+/* Another poller's status row of mac: state, and (json not NULL) a reply with uptime. */
+static void
+other_poller_writes(struct rig *r, const char *mac, const char *state, const char *json,
+    int64_t uptime_s)
+{
+	struct store_status ss;
+	char *cause = NULL;
+
+	memset(&ss, 0, sizeof ss);
+	memcpy(ss.mac, mac, 13);
+	ss.ts_ms = loop_wall_ms();
+	ss.state = state;
+	ss.power_w = ss.energy_wh = ss.temperature_c = ss.rssi_dbm = NAN;
+	ss.uptime_s = json != NULL ? uptime_s : STORE_NULL_INT;
+	ss.outputs_on = ss.fw_update = ss.cfg_rev = STORE_NULL_INT;
+	ss.json = json;
+	ss.keep_reply = json == NULL;
+	assert_int_equal(store_queue_status(r->store, &ss), 0);
+	if (store_flush(r->store, &cause) != 0)
+		fail_msg("store_flush: %s", cause);
+}
+
+/* The stored status of mac once its uptime is uptime_s (10 s at most); caller frees. */
+static struct store_status *
+poll_until_uptime(struct rig *r, const char *mac, struct mute_dev *m, const char *body,
+    int64_t uptime_s)
+{
+	struct store_status *st = NULL;
+	char *cause = NULL;
+	int served = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		loop_run_once(r->loop, 10);
+		serve_replies(m, body, &served);
+		if (store_flush(r->store, &cause) != 0)
+			fail_msg("store_flush: %s", cause);
+		store_status_free(st);
+		st = store_status_get(r->store, mac);
+		if (st != NULL && st->uptime_s == uptime_s)
+			break;
+	}
+	return st;
+}
+
+/* Whether the poller's view of a device has a reading of value (and what state it shows). */
+struct reading_of {
+	const char *mac;
+	double value;
+	int found;
+	enum device_state state;
+	int64_t last_seen_ms;
+};
+
+static void
+reading_of_cb(const struct fleet_view *v, void *arg)
+{
+	struct reading_of *w = arg;
+
+	if (strcmp(v->mac, w->mac) != 0)
+		return;
+	w->state = v->state;
+	w->last_seen_ms = v->last_seen_ms;
+	w->found = 0;
+	for (size_t i = 0; i < v->nsamples; i++)
+		w->found |= v->samples[i].value == w->value;
+}
+
+/*
+ * A poller that regains the lease works from the store, not from what it saw before it lost
+ * it: a reboot and a going offline that another poller recorded meanwhile are not recorded
+ * again, and the device shows the stored state before its first poll.
+ */
+static void
+test_lease_regained_takes_store_state(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f5";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct store_status *st;
+	struct view_of w = { mac, DEVICE_ONLINE, "" };
+	struct poller_stats ps;
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+	char *cause = NULL;
+	uint64_t polls;
+	struct reading_of up = { mac, 3, 0, DEVICE_OFFLINE, 0 };
+	int64_t seen;
+
+	(void)state;
+	mute_dev_open(&m);
+	rig_open(&r, mac, m.port);
+	o.offline_after = 1;
+	o.breaker_after = 4;
+	o.backoff_max_ms = 100;
+	p = rig_poller(&r, &o);
+	assert_int_equal(poller_load_fresh(p, NULL, &cause), 0); /* it leads */
+	poller_start(p);
+	st = poll_until_uptime(&r, mac, &m, "{\"sys\":{\"uptime\":313}}", 313);
+	assert_int_equal(st->uptime_s, 313);
+	store_status_free(st);
+	poller_stop(p); /* lost the lease: the other poller saw the reboot */
+	other_poller_writes(&r, mac, "online", "{\"sys\":{\"uptime\":3}}", 3);
+
+	seen = loop_wall_ms() + 5000; /* the other poller's last answer, after this one's */
+	assert_int_equal(store_queue_seen(r.store, mac, seen), 0);
+	if (store_flush(r.store, &cause) != 0)
+		fail_msg("store_flush: %s", cause);
+
+	assert_int_equal(poller_load_fresh(p, NULL, &cause), 0); /* regained */
+	/* /metrics does not go back in time: the stored last answer and uptime. */
+	poller_foreach(p, reading_of_cb, &up);
+	assert_true(up.found);
+	assert_int_equal(up.last_seen_ms, seen);
+	poller_start(p);
+	st = poll_until_uptime(&r, mac, &m, "{\"sys\":{\"uptime\":5}}", 5);
+	assert_int_equal(st->uptime_s, 5);
+	store_status_free(st);
+	assert_int_equal(events_of(&r, "rebooted").n, 0);
+
+	poller_stop(p); /* lost again: the other poller saw it go offline */
+	mute_dev_close(&m);
+	other_poller_writes(&r, mac, "offline", NULL, 0);
+	assert_int_equal(poller_load_fresh(p, NULL, &cause), 0);
+	poller_foreach(p, view_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_OFFLINE); /* before any poll of its own */
+	poller_get_stats(p, &ps);
+	polls = ps.polls;
+	poller_start(p);
+	for (int i = 0; i < 1000 && ps.polls <= polls; i++) {
+		loop_run_once(r.loop, 10);
+		poller_get_stats(p, &ps);
+	}
+	assert_true(ps.polls > polls); /* it polled, and failed */
+	assert_int_equal(events_of(&r, "offline").n, 0);
+	poller_foreach(p, view_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_OFFLINE);
+	rig_close(&r, p);
+}
+
+
+/*
+ * A device stored offline by a run in which it never answered (no reply, never seen) counts
+ * as never polled: its first answer is "first seen online", not "offline -> online".
+ */
+static void
+test_never_answered_first_seen(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f6";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct store_status *st;
+	struct ev_count ev;
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	rig_open(&r, mac, m.port);
+	other_poller_writes(&r, mac, "offline", NULL, 0); /* an earlier run: never answered */
+	st = store_status_get(r.store, mac);
+	assert_non_null(st);
+	assert_int_equal(st->reply_ts_ms, 0);
+	store_status_free(st);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	st = poll_until_state(&r, mac, &m, "{\"sys\":{\"uptime\":10}}", "online");
+	assert_string_equal(st->state, "online");
+	store_status_free(st);
+	ev = events_of(&r, "online");
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.detail, "first seen online");
+	rig_close(&r, p);
+	mute_dev_close(&m);
+}
+
+
+/*
+ * An asleep battery sensor's last readings (its stored reply) are served after a restart,
+ * before any poll and while it stays asleep, until a new reply.
+ */
+static void
+test_asleep_readings_survive_restart(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f7";
+	static const char reply[] = "{\"tmp\":{\"value\":21.75,\"units\":\"C\",\"tC\":21.75,"
+	                            "\"is_valid\":true},\"hum\":{\"value\":62.5,\"is_valid\":true},"
+	                            "\"bat\":{\"value\":100,\"voltage\":2.98},\"uptime\":17}";
+	struct poller_opts o = opts();
+	struct reading_of w = { mac, 21.75, 0, DEVICE_ONLINE, 0 };
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: asleep */
+	rig_open(&r, "d0b1c2d3e4f8", m.port);
+	rig_add_sleeper(&r, mac, m.port, loop_wall_ms() - 60000);
+	other_poller_writes(&r, mac, "online", reply, 17); /* the run before: it answered */
+	other_poller_writes(&r, mac, "asleep", NULL, 0);   /* then fell asleep */
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	o.max_body = 65536;
+	p = rig_poller(&r, &o);
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_true(w.found); /* before any poll */
+	(void)poll_once_view(&r, p, mac);
+	w.found = 0;
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	assert_true(w.found); /* still asleep: still its last report */
+	rig_close(&r, p);
+}
+
 int
 main(void)
 {
@@ -742,6 +990,9 @@ main(void)
 		cmocka_unit_test(test_failed_poll_keeps_last_reply),
 		cmocka_unit_test(test_failed_settings_read_is_retried),
 		cmocka_unit_test(test_failing_settings_read_backs_off),
+		cmocka_unit_test(test_lease_regained_takes_store_state),
+		cmocka_unit_test(test_never_answered_first_seen),
+		cmocka_unit_test(test_asleep_readings_survive_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

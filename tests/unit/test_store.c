@@ -307,6 +307,7 @@ test_devices(void **state)
 	assert_int_equal(d->port, 80);
 	assert_null(d->name);
 	assert_null(d->tls_pin);
+	assert_null(d->fw_version);
 	assert_int_equal(d->first_seen_ms, 1000);
 	store_device_free(d);
 
@@ -340,6 +341,7 @@ test_devices(void **state)
 	up.host = "127.0.0.9";
 	up.model = "";
 	up.tls_pin = "sha256//abc";
+	up.fw_version = "1.4.99-dev111444";
 	up.first_seen_ms = 5000;
 	up.last_seen_ms = 7000;
 	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
@@ -351,8 +353,14 @@ test_devices(void **state)
 	assert_int_equal(d->port, 80);
 	assert_null(d->model);
 	assert_string_equal(d->tls_pin, "sha256//abc");
+	assert_string_equal(d->fw_version, "1.4.99-dev111444");
 	assert_int_equal(d->first_seen_ms, 1000);
 	assert_int_equal(d->last_seen_ms, 7000);
+	store_device_free(d);
+	up.fw_version = NULL; /* kept */
+	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
+	d = store_device_find_mac(s, MAC_A);
+	assert_string_equal(d->fw_version, "1.4.99-dev111444");
 	store_device_free(d);
 
 	/* Invalid input. */
@@ -1284,6 +1292,86 @@ test_downsample(void **state)
 	store_free(s);
 }
 
+
+static int
+count_event_cb(const struct store_event *ev, void *arg)
+{
+	(void)ev;
+	++*(int64_t *)arg;
+	return 0;
+}
+
+static int
+count_audit_cb(const struct store_audit *a, void *arg)
+{
+	(void)a;
+	++*(int64_t *)arg;
+	return 0;
+}
+
+/* The events (audit 0) or audit records (audit 1) stored. */
+static int64_t
+count_log(struct store *s, int audit)
+{
+	int64_t n = 0;
+	char *cause = NULL;
+
+	assert_int_equal(audit ? store_audit_list(s, 0, 1000000, count_audit_cb, &n, &cause) :
+	                         store_event_list(s, 0, 1000000, count_event_cb, &n, &cause),
+	    0);
+	return n;
+}
+
+/*
+ * Event and audit retention: rows older than the keep go, newer ones stay, a keep of 0 keeps
+ * everything; more rows than one transaction deletes (5000) all go.
+ */
+static void
+test_prune_log(void **state)
+{
+	const int64_t day = 86400000, now = 400 * day;
+	struct store *s = open_ok(":memory:");
+	char *cause = NULL;
+	int64_t deleted;
+
+	(void)state;
+	/* 12000 events a day old and older, 10 from the last hour; audit 200 days old and new. */
+	for (int i = 0; i < 12010; i++) {
+		struct store_event ev = { .ts_ms = i < 12000 ? now - day - 1 - i : now - i * 1000,
+			.kind = "online", .detail = "first seen online" };
+		assert_int_equal(store_queue_event(s, &ev), 0);
+	}
+	assert_int_equal(store_flush(s, &cause), 0);
+	for (int i = 0; i < 4; i++) {
+		struct store_audit a = { .ts_ms = i < 3 ? now - 200 * day : now - day, .who = "cli",
+			.action = "rename", .target = MAC_A, .result = "ok" };
+		assert_int_equal(store_audit_append(s, &a, &cause), 0);
+	}
+	assert_int_equal(count_log(s, 0), 12010);
+
+	/* 0 keeps everything. */
+	assert_int_equal(store_prune_log(s, now, 0, 0, &deleted, &cause), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(count_log(s, 0), 12010);
+	assert_int_equal(count_log(s, 1), 4);
+	/* A day of events, a year of audit: the old events go (over three transactions). */
+	assert_int_equal(store_prune_log(s, now, day, 365 * day, &deleted, &cause), 0);
+	assert_int_equal(deleted, 12000);
+	assert_int_equal(count_log(s, 0), 10);
+	assert_int_equal(count_log(s, 1), 4);
+	/* 90 days of audit: the three 200 days old go. */
+	assert_int_equal(store_prune_log(s, now, day, 90 * day, &deleted, &cause), 0);
+	assert_int_equal(deleted, 3);
+	assert_int_equal(count_log(s, 0), 10);
+	assert_int_equal(count_log(s, 1), 1);
+	/* A keep longer than the clock deletes nothing; a negative one is refused. */
+	assert_int_equal(store_prune_log(s, now, 1000 * day, 1000 * day, &deleted, &cause), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(store_prune_log(s, now, -1, 0, NULL, &cause), -1);
+	free(cause);
+	store_free(s);
+}
+
 static void
 test_lease(void **state)
 {
@@ -1827,6 +1915,7 @@ main(void)
 		cmocka_unit_test(test_flush_full),
 		cmocka_unit_test(test_disk_full_tmpfs),
 		cmocka_unit_test(test_downsample),
+		cmocka_unit_test(test_prune_log),
 		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_settings_audit),
 		cmocka_unit_test(test_file_modes),

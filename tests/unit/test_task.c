@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -19,6 +20,8 @@
 #include "store/store.h"
 #include "store/taskstore.h"
 #include "util/xmalloc.h"
+
+static int64_t failed_id; /* taskq_claim: the task failed for an unreadable file */
 
 #define KEY "correct horse battery"
 
@@ -38,8 +41,22 @@ read_key_cb(const char *ref, char **cause)
 {
 	if (strcmp(ref, "file:/good") == 0)
 		return xstrdup(KEY);
-	*cause = xstrdup("no such file");
+	*cause = xasprintf("cannot read password file %s: No such file or directory", ref + 5);
 	return NULL;
+}
+
+/* Agents ag-1 and ag-2 report target's access point (a MAC: a Gen2+ SSID ending in it). */
+static void
+seen(struct store *s, const char *target)
+{
+	char ssid[40], *cause = NULL;
+
+	if (strlen(target) == 12 && strncasecmp(target, "shelly", 6) != 0)
+		snprintf(ssid, sizeof ssid, "ShellyPlus1-%s", target);
+	else
+		snprintf(ssid, sizeof ssid, "%s", target);
+	assert_int_equal(store_ap_seen(s, ssid, "ag-1", -50, 1, &cause), 0);
+	assert_int_equal(store_ap_seen(s, ssid, "ag-2", -50, 1, &cause), 0);
 }
 
 static int64_t
@@ -52,6 +69,7 @@ add(struct store *s, const char *target, const char *key_ref, int max_attempts)
 
 	if (taskq_add(s, &t, "test", 1000, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
+	seen(s, target);
 	return id;
 }
 
@@ -66,7 +84,8 @@ add_claim(
 
 	if (taskq_add(s, t, "test", 1, &id, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
-	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &cause), 1);
+	seen(s, t->target);
+	assert_int_equal(taskq_claim(s, "ag-1", 2, 500, cb, &c, sec, &failed_id, &cause), 1);
 	assert_int_equal(c->id, id);
 	return c;
 }
@@ -107,7 +126,8 @@ claim_ok(struct store *s, const char *agent, int64_t now, struct taskq_secrets *
 	struct store_task *t = NULL;
 	char *cause = NULL;
 
-	assert_int_equal(taskq_claim(s, agent, now, 500, read_key_cb, &t, sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, agent, now, 500, read_key_cb, &t, sec, &failed_id, &cause), 1);
 	return t;
 }
 
@@ -216,7 +236,8 @@ test_claim_verify(void **state)
 	int64_t id = add(s, "shelly1pm-A1B2C3", "file:/good", 1);
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 2000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	assert_int_equal(t->id, id);
 	assert_string_equal(sec.key, KEY);
 	assert_null(sec.password);
@@ -224,7 +245,8 @@ test_claim_verify(void **state)
 	store_task_free(t);
 	free(sec.key);
 	/* Nothing else waits. */
-	assert_int_equal(taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-2", 2000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 0);
 	/* Another agent cannot report on it. */
 	assert_int_equal(taskq_progress(s, "ag-2", id, "running", NULL, 2100, &st, &cause), 0);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 2100, &st, &cause), 1);
@@ -280,8 +302,14 @@ test_claim_password(void **state)
 	store_task_free(c);
 	/* An unreadable password fails the task, and nothing is handed out. */
 	t.pass_ref = "file:/missing";
+	t.target = "shelly1-AABBCD";
 	assert_int_equal(taskq_add(s, &t, "test", 1, &id, &cause), 0);
-	assert_int_equal(taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &cause), -1);
+	seen(s, t.target);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 3, 500, read_key_cb, &c, &sec, &failed_id, &cause), -2);
+	assert_int_equal(failed_id, id);
+	assert_string_equal(cause, "failed: the manager cannot read the device password file "
+	                           "/missing: No such file or directory");
 	assert_null(c);
 	assert_null(sec.password);
 	free(sec.key);
@@ -330,7 +358,8 @@ test_task_text(void **state)
 	t.max_attempts = 3;
 	assert_int_equal(store_task_add(s, &t, 4, &id, &cause), 0);
 	keys_read = 0;
-	assert_int_equal(taskq_claim(s, "ag-1", 5, 500, key_count_cb, &c, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 5, 500, key_count_cb, &c, &sec, &failed_id, &cause), 0);
 	assert_null(c);
 	assert_null(sec.key);
 	assert_int_equal(keys_read, 0);
@@ -338,6 +367,164 @@ test_task_text(void **state)
 	assert_string_equal(got->state, "failed");
 	assert_non_null(strstr(got->reason, "device name must be UTF-8"));
 	store_task_free(got);
+	store_free(s);
+}
+
+/* AGENT reports task ID running, then configured as MAC, at NOW and NOW + 100: verifying. */
+static void
+configure(struct store *s, const char *agent, int64_t id, const char *mac, int64_t now)
+{
+	const char *st = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(taskq_progress(s, agent, id, "running", NULL, now, &st, &cause), 1);
+	assert_int_equal(
+	    taskq_progress(s, agent, id, "configured", mac, now + 100, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+}
+
+/*
+ * An agent gets only a task whose access point it reported in the last TASKQ_AP_FRESH_MS: by
+ * SSID, or a MAC target by a Gen2+ SSID ending in the MAC or a Gen1 one ending in its last six
+ * digits. The task of an AP nobody sees stays queued, its attempts unused.
+ */
+static void
+test_claim_seen(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.network = "home", .max_attempts = 1}, *c = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id[3];
+	const char *targets[] = {"shelly1-0A0B01", "0A:0B:0C:0D:0E:02", "0a0b0c0d0e03"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		t.target = targets[i];
+		assert_int_equal(taskq_add(s, &t, "test", 10, &id[i], &cause), 0);
+	}
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 20, 500, read_key_cb, &c, &sec, &failed_id, &cause), 0);
+	/* ag-2 sees the third (Gen1 suffix) and, too long ago, the second (Gen2+ name) */
+	assert_int_equal(store_ap_seen(s, "shellyplus1-0A0B0C0D0E02", "ag-2", 0, 30, &cause), 0);
+	assert_int_equal(
+	    store_ap_seen(s, "shelly1-0D0E03", "ag-2", 0, 30 + TASKQ_AP_FRESH_MS, &cause), 0);
+	assert_int_equal(taskq_claim(s, "ag-1", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    0);
+	assert_int_equal(taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    1);
+	assert_int_equal(c->id, id[2]);
+	store_task_free(c);
+	assert_int_equal(taskq_claim(s, "ag-2", 40 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    0);
+	/* seen again now: the second one by its full MAC */
+	assert_int_equal(
+	    store_ap_seen(s, "ShellyPlus1-0A0B0C0D0E02", "ag-2", 0, 50 + TASKQ_AP_FRESH_MS, &cause),
+	    0);
+	assert_int_equal(taskq_claim(s, "ag-2", 60 + TASKQ_AP_FRESH_MS, 500, read_key_cb, &c, &sec,
+	                     &failed_id, &cause),
+	    1);
+	assert_int_equal(c->id, id[1]);
+	store_task_free(c);
+	assert_state(s, id[0], "queued");
+	c = store_task_get(s, id[0]);
+	assert_int_equal(c->attempts, 0);
+	store_task_free(c);
+	store_free(s);
+}
+
+/*
+ * One device has one task at a time: the same AP name (case aside), one MAC in two spellings
+ * and a MAC with the AP name that ends in it are refused while a task for it has not ended;
+ * once it ended, the device can be queued again.
+ */
+static void
+test_duplicate_target(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task t = {.network = "home", .max_attempts = 1};
+	char *cause = NULL;
+	int64_t id = 0, first = add(s, "shelly1-0A0B11", NULL, 1), gen2;
+	const char *same[] = {"shelly1-0A0B11", "SHELLY1-0a0b11", "0a:0b:0c:0a:0b:11"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		t.target = same[i];
+		assert_int_equal(taskq_add(s, &t, "test", 2, &id, &cause), -1);
+		assert_non_null(strstr(cause, "has not ended"));
+		free(cause);
+		cause = NULL;
+	}
+	gen2 = add(s, "0A-0B-0C-0D-0E-12", NULL, 1);
+	t.target = "0a0b0c0d0e12";
+	assert_int_equal(taskq_add(s, &t, "test", 3, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+	t.target = "ShellyPlus1PM-0A0B0C0D0E12";
+	assert_int_equal(taskq_add(s, &t, "test", 3, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(taskq_same_target("shelly1-0A0B11", "shelly1-0A0B12"), 0);
+	/* ended: queued again */
+	assert_int_equal(taskq_cancel(s, first, "test", 4, &cause), 1);
+	assert_int_equal(taskq_cancel(s, gen2, "test", 4, &cause), 1);
+	t.target = same[2];
+	assert_int_equal(taskq_add(s, &t, "test", 5, &id, &cause), 0);
+	store_free(s);
+}
+
+/* The stage of task ID is STAGE. */
+static void
+assert_stage(struct store *s, int64_t id, const char *stage)
+{
+	struct store_task *t = store_task_get(s, id);
+
+	assert_non_null(t);
+	assert_non_null(t->stage);
+	assert_string_equal(t->stage, stage);
+	store_task_free(t);
+}
+
+/*
+ * The stages an agent reports are a fixed list; the manager's verdict "not_seen" stays when
+ * the agent reports "waiting" after it, and no agent can write "verified" or "done".
+ */
+static void
+test_stage_verdict(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	const char *st = NULL;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C4", NULL, 1);
+
+	(void)state;
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1100, &st, &cause), 1);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "template", NULL, 1150, &st, &cause), 1);
+	assert_stage(s, id, "template");
+	for (int i = 0; i < 3; i++) {
+		const char *bad[] = {"verified", "done", "not_seen"};
+
+		assert_int_equal(
+		    taskq_progress(s, "ag-1", id, bad[i], NULL, 1160, &st, &cause), -2);
+		assert_non_null(strstr(cause, "unknown stage"));
+		free(cause);
+		cause = NULL;
+		assert_stage(s, id, "template");
+	}
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1B2C3A1B2C4", 1200, &st, &cause), 1);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "waiting", NULL, 1300, &st, &cause), 1);
+	assert_stage(s, id, "waiting");
+	assert_int_equal(taskq_not_seen(s, id, NULL, 1400, &cause), 1);
+	/* the agent's next report keeps the verdict and reads it back */
+	assert_int_equal(taskq_progress(s, "ag-1", id, "waiting", NULL, 1500, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	assert_stage(s, id, "not_seen");
 	store_free(s);
 }
 
@@ -394,6 +581,64 @@ test_restarted_agent(void **state)
 	store_free(s);
 }
 
+/*
+ * A configured (verifying) task is the verifier's: lease expiry and revocation leave it; once
+ * the verifier gave up and no agent answers, expiry fails it, never requeues it.
+ */
+static void
+test_verifying_kept(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C5", NULL, 3);
+
+	(void)state;
+	assert_int_equal(store_agent_add(s, "ag-1", "one", "00", 900, &cause), 0);
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec));
+	configure(s, "ag-1", id, "A1B2C3A1B2C5", 1100);
+	expire_expect(s, 5000, 0, id, "verifying");
+	assert_int_equal(taskq_agent_revoke(s, "ag-1", "test", 5100, &cause), 1);
+	assert_state(s, id, "verifying");
+	assert_int_equal(taskq_verified(s, id, "10.0.0.5", 5200, &cause), 1);
+	assert_state(s, id, "done");
+
+	id = add(s, "shelly1-A1B2C6", NULL, 3);
+	store_task_free(claim_ok(s, "ag-2", 6000, &sec));
+	configure(s, "ag-2", id, "A1B2C3A1B2C6", 6100);
+	assert_int_equal(taskq_not_seen(s, id, NULL, 6300, &cause), 1);
+	expire_expect(s, 9000, 1, id, "failed");
+	store_free(s);
+}
+
+/*
+ * A manager that starts gives the held tasks one lease of grace, however long it was down;
+ * taskq_holds says which tasks an agent still holds.
+ */
+static void
+test_start_grace(void **state)
+{
+	struct store *s = open_mem();
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C7", NULL, 2), other = 99;
+
+	(void)state;
+	store_task_free(claim_ok(s, "ag-1", 1000, &sec)); /* lease until 1500 */
+	assert_int_equal(taskq_holds(s, "ag-1", id), 1);
+	assert_int_equal(taskq_holds(s, "ag-2", id), 0);
+	assert_int_equal(taskq_holds(s, "ag-1", other), 0);
+	/* down until 100000: the first sweep leaves it, the agent's heartbeat keeps it */
+	assert_int_equal(taskq_grace(s, 100000, 500, &cause), 0);
+	expire_expect(s, 100001, 0, id, "claimed");
+	beat(s, "ag-1", &id, 1, 100400);
+	expire_expect(s, 100800, 0, id, "claimed");
+	/* an agent that does not come back loses it one lease later */
+	expire_expect(s, 100901, 1, id, "queued");
+	assert_int_equal(taskq_holds(s, "ag-1", id), 0);
+	store_free(s);
+}
+
 static void
 test_fail_retry_cancel(void **state)
 {
@@ -405,25 +650,49 @@ test_fail_retry_cancel(void **state)
 	int64_t id = add(s, "a1b2c3d4e5f6", "file:/good", 2), id2;
 
 	(void)state;
-	assert_int_equal(taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &cause), 1);
+	/* Not in range before it began (still claimed): requeued, the attempt given back. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+		    taskq_claim(s, "ag-1", 900 + i, 500, read_key_cb, &t, &sec, &failed_id, &cause),
+		    1);
+		assert_int_equal(t->attempts, 1);
+		store_task_free(t);
+		free(sec.key);
+		assert_int_equal(
+		    taskq_fail(s, "ag-1", id, "access point not in range", 1, 900 + i, &st, &cause),
+		    1);
+		assert_string_equal(st, "queued");
+	}
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1000, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1050, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1100, &st, &cause), 1);
 	assert_string_equal(st, "queued");
-	assert_int_equal(taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &cause), 1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1200, 500, read_key_cb, &t, &sec, &failed_id, &cause), 1);
 	store_task_free(t);
 	free(sec.key);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 1250, &st, &cause), 1);
 	assert_int_equal(taskq_fail(s, "ag-1", id, "join failed", 1, 1300, &st, &cause), 1);
 	assert_string_equal(st, "failed");
 	id2 = add(s, "shelly1-AABBCC", "file:/missing", 1);
-	assert_int_equal(taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &cause), -1);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1400, 500, read_key_cb, &t, &sec, &failed_id, &cause), -2);
 	free(cause);
 	cause = NULL;
 	assert_state(s, id2, "failed");
+	t = store_task_get(s, id2);
+	assert_string_equal(t->reason,
+	    "failed: the manager cannot read the WiFi key file /missing: "
+	    "No such file or directory");
+	store_task_free(t);
 	id2 = add(s, "shelly1-AABBCC", NULL, 1);
 	assert_int_equal(taskq_cancel(s, id2, "test", 1500, &cause), 1);
 	assert_state(s, id2, "cancelled");
-	assert_int_equal(taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &cause), 0);
+	assert_int_equal(
+	    taskq_claim(s, "ag-1", 1600, 500, read_key_cb, &t, &sec, &failed_id, &cause), 0);
 	store_free(s);
 }
 
@@ -585,8 +854,9 @@ test_task_columns(void **state)
 
 	(void)state;
 	assert_int_equal(store_task_add(s, &t, 1111, &id, &cause), 0);
-	assert_int_equal(
-	    store_task_take(s, "queued", "running", "k-agent", 2222, 9999, &got, &cause), 1);
+	assert_int_equal(store_task_take(s, "queued", "running", "k-agent", 2222, 9999,
+	                     STORE_SEEN_ANY, &got, &cause),
+	    1);
 	store_task_free(got);
 	assert_int_equal(
 	    store_task_update(s, id, "k-agent", "running", "verifying", &set, 3333, &cause), 1);
@@ -626,8 +896,13 @@ main(void)
 	    cmocka_unit_test(test_claim_verify),
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
+	    cmocka_unit_test(test_claim_seen),
+	    cmocka_unit_test(test_duplicate_target),
+	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),
 	    cmocka_unit_test(test_restarted_agent),
+	    cmocka_unit_test(test_verifying_kept),
+	    cmocka_unit_test(test_start_grace),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
 	    cmocka_unit_test(test_lists),

@@ -764,6 +764,37 @@ test_fw_arrow(void **state)
 	free(s);
 }
 
+/*
+ * A Gen2+ dev build's fw_id has no version (the power-strip-gen4 capture): the FW column
+ * shows the version it said it runs (/shelly "ver", stored), not the fw_id's date.
+ */
+static void
+test_fw_ver(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	char *cause = NULL, *s;
+	const char *row;
+
+	memset(&d, 0, sizeof d);
+	strcpy(d.mac, "aabbcc0000e1");
+	d.id = d.mac;
+	d.name = "strip";
+	d.model = "S4PL-00416EU";
+	d.gen = 4;
+	d.host = "10.0.20.61";
+	d.fw = "20250819-150404/ga0def2d";
+	d.fw_version = "1.7.99-powerstripg4prod1";
+	assert_int_equal(store_device_upsert(f->app.store, &d, &cause), 0);
+	tui_refresh(f->t);
+	s = dump(f->t);
+	row = line_with(s, "strip");
+	assert_non_null(row);
+	assert_true(in_line(row, "1.7.99"));
+	assert_false(in_line(row, "20250819"));
+	free(s);
+}
+
 /* Adds a device whose stored reply is the capture at path. */
 static void
 add_captured(struct store *st, const char *mac, const char *name, const char *model, int gen,
@@ -1536,6 +1567,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drift_narrow, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_fw_arrow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fw_ver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detail_readings, setup_tall, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_kind_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cells, setup, teardown),

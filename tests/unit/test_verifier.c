@@ -34,6 +34,8 @@
 #include "util/loop.h"
 #include "util/xmalloc.h"
 
+static int64_t failed_id; /* taskq_claim: the task failed for an unreadable file */
+
 #define TARPIT "127.77.0.1"
 #define DEVICE "127.77.0.2" /* on the tarpit's port */
 /* A real reply (auth on), the fake device's answer to GET /shelly; its MAC: */
@@ -162,7 +164,9 @@ static int64_t
 task_pass(
     struct world *w, const char *agent, int64_t lease_ms, const char *mac, const char *pass_ref)
 {
-	struct store_task t = {.target = "shellyplus1pm-A1B2C3",
+	static unsigned n; /* one device has one task at a time: each task an AP of its own */
+	char ap[32];
+	struct store_task t = {.target = ap,
 	    .network = "home",
 	    .max_attempts = 2,
 	    .pass_ref = pass_ref};
@@ -172,10 +176,13 @@ task_pass(
 	char *cause = NULL;
 	int64_t id = 0, now = loop_wall_ms();
 
-	if (taskq_add(w->store, &t, "test", now, &id, &cause) != 0)
+	snprintf(ap, sizeof ap, "shellyplus1pm-A1B2%02X", n++ & 0xff);
+	if (taskq_add(w->store, &t, "test", now, &id, &cause) != 0 ||
+	    store_ap_seen(w->store, t.target, agent, 0, now, &cause) != 0)
 		fail_msg("taskq_add: %s", cause);
 	assert_int_equal(
-	    taskq_claim(w->store, agent, now, lease_ms, secret_cb, &c, &sec, &cause), 1);
+	    taskq_claim(w->store, agent, now, lease_ms, secret_cb, &c, &sec, &failed_id, &cause),
+	    1);
 	assert_int_equal(c->id, id);
 	store_task_free(c);
 	free(sec.key);
