@@ -1,8 +1,9 @@
 # A database another process holds write-locked (sqlite3 in BEGIN EXCLUSIVE) does not freeze
 # the console: its writes wait only briefly for the lock, so keys still move the cursor within
-# a few seconds; the header names the failing write and says the results are not saved instead
-# of "polled Ns ago"; once the lock ends the header is healthy again. A console that stands
-# down during a lock says no poller holds the lease (no other poller exists).
+# a few seconds and an edit fails at once saying why; the header names the failing write and
+# says the results are not saved instead of "polled Ns ago"; once the lock ends the header is
+# healthy again. A console that stands down during a lock says no poller holds the lease (no
+# other poller exists).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -44,6 +45,16 @@ for step in "j bravo" "k alpha"; do
 	tui_keys Escape
 	tui_step 5 'NAME' 'back to the table'
 done
+# An edit during the lock (a new group of the marked device) fails at once, saying why.
+tui_keys Space m
+tui_step 5 'Groups' 'groups view during the lock'
+tui_keys a
+tui_step 5 'New group:' 'group prompt'
+tui_type lab
+tui_keys Enter
+tui_expect 5 'groups?( lab)?: database is locked' 'edit during the lock' 'an edit during the lock fails within 5 s naming the lock'
+tui_keys q
+tui_step 5 'NAME' 'back to the table after the edit'
 unlock
 gone() { ! head1 'write failed|not saved'; }
 wait_for 30 gone && pass "$N: healthy again once the lock ends" || fail "$N: header after" "$(tui_why 'fleet')"
