@@ -140,6 +140,8 @@ const char *source_write_failed(const struct source *src);
 /* While the poll results cannot be written: "results not saved" (": database locked" when
  * the database is locked), the rows on screen older than the last polls; else NULL. */
 const char *source_unsaved(const struct source *src);
+/* 1 while this console's writes fail because another process holds the database locked. */
+int source_db_locked(const struct source *src);
 /* 1 while this console holds the lease and polls. */
 int source_polling(const struct source *src);
 /*

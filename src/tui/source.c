@@ -664,9 +664,15 @@ source_unsaved(const struct source *src)
 	store_get_health(src->app->store, &h);
 	if (!(h.failing & (1u << STORE_WRITE_FLUSH)))
 		return NULL;
-	return h.error != NULL && strstr(h.error, "locked") != NULL
-	           ? "results not saved: database locked"
-	           : "results not saved";
+	return source_db_locked(src) ? "results not saved: database locked" : "results not saved";
+}
+
+int
+source_db_locked(const struct source *src)
+{
+	const char *e = store_last_error(src->app->store);
+
+	return e != NULL && strstr(e, "locked") != NULL;
 }
 
 int

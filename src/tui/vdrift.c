@@ -130,7 +130,9 @@ drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
 	int64_t now = loop_wall_ms(), dv = store_data_version(t->app->store);
 	const struct drift_entry *e;
 
-	if (needs_recompute(dc, now, dv)) {
+	/* Locked, every device's reads would wait for the lock, and the keys with them: the
+	 * column keeps its values until the lock ends. */
+	if ((!dc->valid || !source_db_locked(t->src)) && needs_recompute(dc, now, dv)) {
 		drift_recompute(dc, t);
 		dc->valid = 1;
 		dc->version = dv;
