@@ -28,11 +28,16 @@
  *  - a known device found at another host or port is moved there and an event "ip_changed"
  *    with detail "OLD -> NEW" is queued (host, or host:port when the port is not the
  *    scheme's default);
+ *  - a device registered over HTTPS with a pinned key is taken at the address that shows the
+ *    key, wherever it is; an address that shows another key is never a move;
  *  - a MAC is not proof: a claim that would lower a registered device's generation or scheme
- *    (https -> http), or move a device with credentials to an address that cannot confirm it
- *    (the same generation and scheme, and for HTTPS the pinned key), changes nothing in the
- *    registry; an event "mac_conflict" is queued and the device is held (store_device_hold),
- *    so the poller sends it no credentials until the operator confirms it with --add;
+ *    (https -> http), move a pinned device to an address with another key, or move a device
+ *    with credentials while its registered address still shows the MAC (checked at the end of
+ *    the run with GET /shelly when opts.registry is set: only a registered address that does
+ *    not answer, or answers with another MAC, lets it go; for plain HTTP this is the only
+ *    proof) or to another generation, changes nothing in the registry; an event
+ *    "mac_conflict" is queued and the device is held (store_device_hold), so no credentials
+ *    are sent until the operator confirms it with --add;
  *  - a device with auth enabled (auth_en in /shelly) and no credentials (registry user or
  *    cred_ref, or the has_credentials_cb) gets a status row with state "auth_required".
  * Registry rows are direct writes (one per device); events and status rows are queued and
@@ -122,6 +127,8 @@ struct discover_opts {
 	unsigned mdns_retry_ms; /* reconnect to a daemon that went away mid-run; 0 never */
 	uint32_t confirm_timeout_ms; /* candidate GET /shelly; 0: SCAN_DEFAULT_TIMEOUT_MS */
 	const struct scan_targets *targets; /* NULL or empty: no scan; copied by discover_new */
+	struct store *registry; /* borrowed: registered addresses are checked (see Merge); NULL:
+				 * none are, and no device with credentials moves unless pinned */
 	struct scan_opts scan;
 };
 

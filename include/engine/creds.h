@@ -15,6 +15,10 @@
  * user was given. A front end that can ask supplies a prompt callback; the answer may come
  * later (a console dialog) or at once (a tty prompt). The operator's password is asked for at
  * most once per resolver and kept (wiped on creds_free).
+ *
+ * A device held after a MAC conflict (store_device_held) gets nothing from creds_resolve,
+ * whichever front end asks (actions, configuration reads and writes, the console), until the
+ * operator confirms it (--add, which sets confirm).
  */
 #include <stddef.h>
 
@@ -47,6 +51,7 @@ struct creds_query {
 	int gen; /* the registered generation (identified one when unregistered) */
 	int auth_en; /* /shelly: -1 unknown, 0 off (nothing is sent), 1 on */
 	const struct store_device *reg; /* the registered row, NULL when not registered */
+	int confirm; /* the operator confirms this device (--add): a hold does not apply */
 };
 
 /* What the resolver found; user and password NULL when nothing is to be sent. */

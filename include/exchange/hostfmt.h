@@ -20,7 +20,7 @@
  * else its id, folded to a label; "shelly-<mac>" when nothing is left or the label is reserved
  * (localhost*, ip6-*, local, localdomain, broadcasthost, wpad, isatap; for EXPORT_DNSMASQ also
  * the dhcp-host keywords ignore, infinite, deprecated); a MAC suffix (then a counter) makes it
- * unique. Returns n malloc'd names (caller frees each and the array).
+ * unique, given to the devices hostname_claim_sort puts later (registered later). Returns n malloc'd names (caller frees each and the array).
  */
 char **hostfmt_names(enum export_format format, const struct store_device *const *devs, size_t n);
 

@@ -53,6 +53,10 @@ struct opn_item {
 	char *content; /* alias: the newline-separated addresses to write */
 	char *why; /* conflict: the reason; update: what changes; else a note */
 	char *error; /* the failure when outcome is OPN_FAILED or OPN_NOT_RUN */
+	/* update only: 1 when it is written as a removal of its record (with the removals) and
+	 * an addition (with the additions), because its new address is held by a record that
+	 * waits for this one's address (a swap or a longer cycle of moves); 2 once removed */
+	int readd;
 };
 
 struct opn_plan {
@@ -60,6 +64,12 @@ struct opn_plan {
 	int dhcp; /* 0: no reservation backend (ISC): alias only */
 	struct opn_item *items; /* reservations sorted by device name then MAC, then the alias */
 	size_t nitems;
+	/* Indexes into items in the order the reservations are written: the removals, then the
+	 * removals of the items to re-add, then each update after the one that frees its new
+	 * address, then the additions, then the re-additions. An address the firewall holds
+	 * uniquely is thus always free when it is written. */
+	size_t *writes;
+	size_t nwrites;
 };
 
 /*

@@ -2,6 +2,7 @@
 #define INTEGRATIONS_OPNSENSE_REPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/cidr.h"
 
@@ -34,6 +35,7 @@ struct opn_device {
 	const char *name; /* may be NULL */
 	const char *id; /* may be NULL */
 	const char *ip; /* the device's address as registered (IPv4 or IPv6 literal), or NULL */
+	int64_t first_seen_ms; /* when the registry first saw it, 0 unknown (util/hostname) */
 };
 
 /*

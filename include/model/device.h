@@ -301,6 +301,11 @@ int device_mac_normalise(const char *in, char out[DEV_MAC_LEN]);
 int device_fw_version(const char *fw, char *out, size_t size);
 /* Ids compare case-insensitively (mDNS, /shelly and settings differ in case). */
 int device_id_equal(const char *a, const char *b);
+/*
+ * Returns 1 when id is a Gen2+ device id of the MAC mac (normalised): "<prefix>-<mac>" in any
+ * case, else 0. A genuine Gen2+ device's id always ends in its own MAC.
+ */
+int device_id_has_mac(const char *id, const char *mac);
 
 /*
  * Completes an identity from a status: Gen2+ sleep_mode from sys.wakeup_period or a battery

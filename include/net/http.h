@@ -118,6 +118,14 @@ struct http_response {
 typedef void (*http_done_cb)(const struct http_response *resp, void *arg);
 
 /* Guard: returns non-zero to allow a request to host. */
+/*
+ * Whether a request to host may go out: 0 refused, HTTP_ALLOW_ANY, or (a name such as
+ * localhost that resolves to both) HTTP_ALLOW_IPV4 / HTTP_ALLOW_IPV6: resolved to that family
+ * only. The values are util/guard.h's (guard_families_cb is such a callback).
+ */
+#define HTTP_ALLOW_ANY 1
+#define HTTP_ALLOW_IPV4 2
+#define HTTP_ALLOW_IPV6 3
 typedef int (*http_allow_cb)(const char *host, void *arg);
 
 struct http_stats {

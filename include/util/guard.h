@@ -13,7 +13,8 @@
  * - a literal IPv6 address (optionally "[...]") is allowed when an IPv6 entry contains it, so
  *   ::1 needs "::1" or "::1/128" (or a wider IPv6 prefix) in the list; IPv4-mapped addresses
  *   (::ffff:a.b.c.d) are also checked as IPv4;
- * - the name "localhost" is allowed when the list contains 127.0.0.1 or ::1;
+ * - the name "localhost" is allowed when the list contains 127.0.0.1 or ::1, and then reached
+ *   over the allowed family only (guard_families: a resolver gives it both);
  * - every other name is refused, since the address it resolves to is not known here.
  *   Ambiguous numeric forms ("127.1", "0127.0.0.1", "2130706433") count as names.
  * Unset means every address is allowed. Set but empty or invalid is an error at startup.
@@ -38,6 +39,18 @@ void guard_free(struct guard *g);
 int guard_is_set(const struct guard *g);
 /* Returns 1 when traffic to host (a literal address or "localhost", without port) is allowed. */
 int guard_allows(const struct guard *g, const char *host);
+/* The address families a host may be reached over (guard_families). */
+#define GUARD_REFUSED 0
+#define GUARD_ANY 1 /* a literal address, or every family allowed */
+#define GUARD_IPV4 2 /* "localhost" with only 127.0.0.1 allowed: resolve it to IPv4 only */
+#define GUARD_IPV6 3 /* "localhost" with only ::1 allowed: resolve it to IPv6 only */
+/*
+ * Returns how host may be reached: GUARD_REFUSED when guard_allows refuses it, else one of the
+ * values above. The same as guard_families_cb(host, g), which has the shape of an HTTP client's
+ * allow callback (net/http.h http_allow_cb, whose values agree).
+ */
+int guard_families(const struct guard *g, const char *host);
+int guard_families_cb(const char *host, void *g);
 /*
  * Returns 1 with *refused set to the lowest address of [first, last] (IPv4, host byte order,
  * first <= last) that guard_allows() refuses as a dotted quad, or 0 when it allows them all

@@ -1,6 +1,9 @@
 #ifndef UTIL_HOSTNAME_H
 #define UTIL_HOSTNAME_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /*
  * Host name labels written for devices (hosts and DHCP exports, the OPNsense sync): the names
  * no device may take and how a taken name is made unique, written once here so every writer
@@ -36,5 +39,23 @@ typedef int (*hostname_taken_cb)(const char *name, void *arg);
  */
 char *hostname_unique(
     const char *base, const char *mac, int keep_base, hostname_taken_cb taken, void *arg);
+
+/*
+ * Which device keeps a name two devices share (the one rule of the exports and the OPNsense
+ * sync): devices take their names in this order, each its base name when free, else
+ * hostname_unique's suffix. First a device that already carries the name where it is published
+ * (holds: the sync's own record of it; the exports know of none), so a name once given stays
+ * with its device; then the device the registry saw first (first_seen_ms; 0, unknown, after
+ * every known one), so a newcomer never takes the name of a device registered before it; then
+ * by MAC.
+ */
+struct hostname_claim {
+	size_t index; /* the caller's: which device */
+	const char *mac; /* 12 lower-case hex digits */
+	int64_t first_seen_ms;
+	int holds;
+};
+/* Sorts claims[0..n) into the order devices take their names. */
+void hostname_claim_sort(struct hostname_claim *claims, size_t n);
 
 #endif

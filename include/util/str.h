@@ -81,8 +81,9 @@ int str_ascii_printable(const char *s, size_t min, size_t max);
 void str_sanitize_inplace(char *s);
 
 /*
- * Normalises a MAC address written AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF or aabbccddeeff (any
- * case) into 12 lower-case hex digits plus NUL in out. Returns 0, or -1 (out is then "").
+ * Normalises a MAC address written AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF, AABB.CCDD.EEFF (the
+ * forms PHP's FILTER_VALIDATE_MAC, so OPNsense, accepts) or aabbccddeeff (any case) into 12
+ * lower-case hex digits plus NUL in out. Returns 0, or -1 (out is then "").
  */
 int str_mac_normalise(const char *in, char out[13]);
 

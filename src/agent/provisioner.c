@@ -222,12 +222,6 @@ settle(struct agent_main *m)
 	return 0;
 }
 
-static int
-guard_allow_cb(const char *host, void *arg)
-{
-	return guard_allows(arg, host);
-}
-
 static void
 signal_cb(int sig, void *arg)
 {
@@ -261,7 +255,7 @@ run(struct agent_main *m)
 		return EXIT_USAGE;
 	}
 	http = http_new(loop);
-	http_set_allow(http, guard_allow_cb, guard);
+	http_set_allow(http, guard_families_cb, guard);
 	a = agent_new(loop, http, wifi, &m->o);
 	loop_signal(loop, SIGTERM, signal_cb, a);
 	loop_signal(loop, SIGINT, signal_cb, a);

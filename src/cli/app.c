@@ -23,12 +23,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-static int
-guard_allow_cb(const char *host, void *arg)
-{
-	return guard_allows(arg, host);
-}
-
 /*
  * Command-line options that set configuration options (--insecure, --ca-file, --timeout) go
  * into the configuration as overrides, so every request target is built from one place
@@ -148,7 +142,7 @@ app_init(struct app *app, int argc, char **argv)
 	}
 	app->loop = loop_new();
 	app->http = http_new(app->loop);
-	http_set_allow(app->http, guard_allow_cb, app->guard);
+	http_set_allow(app->http, guard_families_cb, app->guard);
 	app_conf_changed(app); /* again, now that there is a client */
 	return EXIT_OK;
 }

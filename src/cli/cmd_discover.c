@@ -115,17 +115,18 @@ static void
 found_cb(const struct discover_found *f, void *arg)
 {
 	struct run *r = arg;
-	char *id, *host;
+	char *id, *model, *host;
 
 	if (!r->app->args.set[CLI_VERBOSE])
 		return;
 	id = str_sanitize(f->ident.id, 64);
+	model = str_sanitize(f->ident.model, 64);
 	host = str_sanitize(f->host, 64);
 	clear_progress(r);
-	fprintf(stderr, "found %s (%s, gen %d, mac %s) at %s%s:%u\n", id[0] ? id : "-",
-	    f->ident.model, f->ident.gen, f->ident.mac, f->https ? "https://" : "", host,
-	    (unsigned)f->port);
+	fprintf(stderr, "found %s (%s, gen %d, mac %s) at %s%s:%u\n", id[0] ? id : "-", model,
+	    f->ident.gen, f->ident.mac, f->https ? "https://" : "", host, (unsigned)f->port);
 	free(id);
+	free(model);
 	free(host);
 }
 
@@ -427,6 +428,7 @@ cli_discover(struct app *app)
 	}
 	if (app_open_store(app) != 0)
 		goto out;
+	o.registry = app->store;
 
 	memset(&cbs, 0, sizeof cbs);
 	cbs.progress_cb = progress_cb;

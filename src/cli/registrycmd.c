@@ -107,6 +107,16 @@ registered_object(const struct store_device *d, const struct store_status *st)
 	return obj;
 }
 
+/* One column of the table: s sanitised (what a device supplied), cut to width, "-" when none. */
+static void
+print_cell(const char *s, int width)
+{
+	char *v = str_sanitize(s != NULL ? s : "", (size_t)width);
+
+	printf("%-*s ", width, v[0] != '\0' ? v : "-");
+	free(v);
+}
+
 static int
 list_cb(const struct store_device *d, void *arg)
 {
@@ -128,15 +138,12 @@ list_cb(const struct store_device *d, void *arg)
 			strftime(seen, sizeof seen, "%Y-%m-%d %H:%M", &tm);
 		}
 		printf("%-12s ", d->mac);
-		printf("%-32.32s ", d->id ? d->id : "-");
-		{
-			char *n = str_sanitize(d->name ? d->name : "-", 20);
-			printf("%-20s ", n[0] ? n : "-");
-			free(n);
-		}
+		print_cell(d->id, 32);
+		print_cell(d->name, 20);
+		print_cell(d->model, 15);
 		char *at = d->host ? hostport_format(d->host, (unsigned)d->port, d->scheme) : NULL;
-		printf("%-15.15s %d %-21.21s %-13s %s\n", d->model ? d->model : "-", d->gen,
-		    at ? at : "-", known ? device_state_name(state) : "unknown", seen);
+		printf("%d %-21.21s %-13s %s\n", d->gen, at ? at : "-",
+		    known ? device_state_name(state) : "unknown", seen);
 		free(at);
 	}
 	store_status_free(st);

@@ -36,15 +36,23 @@ struct alt {
 	char pin[DISCOVER_PIN_MAX];
 };
 
+/* What the registered address of a device found elsewhere showed (check_registered). */
+enum old_check { OLD_UNCHECKED, OLD_GONE, OLD_ALIVE };
+
 struct found {
 	struct discover_found f;
 	struct alt alt[MAX_ALTS];
 	size_t nalt;
+	enum old_check old_check;
 };
 
-/* A candidate probe in flight; d is NULL once the run is gone (the reply is then dropped). */
+/*
+ * A candidate probe in flight, or (fd set) a check of fd's registered address; d is NULL once
+ * the run is gone (the reply is then dropped).
+ */
 struct confirm {
 	struct discover *d;
+	struct found *fd;
 	LIST_ENTRY(confirm) entry;
 	uint64_t id;
 	char host[DISCOVER_HOST_MAX];
@@ -69,6 +77,7 @@ struct discover {
 	 * reply, scan or mDNS callback, so the caller may free d there. */
 	struct loop_timer *done_timer;
 	int started, stopping, finished;
+	int checked; /* the registered addresses were checked (check_registered) */
 	int mdns_done, mdns_available;
 	LIST_HEAD(, confirm) confirms;
 	size_t nconfirms;
@@ -118,6 +127,8 @@ progress(struct discover *d)
 	d->cbs.progress_cb(&p, d->cbs.arg);
 }
 
+static size_t check_registered(struct discover *d);
+
 static void
 maybe_done(struct discover *d)
 {
@@ -129,6 +140,11 @@ maybe_done(struct discover *d)
 		return;
 	if (d->nconfirms > 0)
 		return;
+	if (!d->checked) {
+		d->checked = 1;
+		if (check_registered(d) > 0)
+			return;
+	}
 	d->finished = 1;
 	d->elapsed_ms = loop_now_ms(d->loop) - d->start_ms;
 	if (d->cbs.done_cb != NULL)
@@ -226,6 +242,25 @@ confirm_unlink(struct discover *d, struct confirm *c)
 	d->nconfirms--;
 }
 
+/*
+ * Records what fd's registered address showed: gone when nothing answers there or something
+ * that is not this MAC does; alive when it still shows the MAC. A probe the guard refused or
+ * that was cancelled proves nothing (unchecked: a move stays refused).
+ */
+static void
+check_done(struct found *fd, const struct shelly_reply *r)
+{
+	char mac[DEV_MAC_LEN];
+
+	if (r->result == HTTP_REFUSED_BY_GUARD || r->result == HTTP_CANCELLED)
+		return;
+	if (r->result == HTTP_OK && r->ident != NULL &&
+	    device_mac_normalise(r->ident->mac, mac) == 0 && strcmp(mac, fd->f.ident.mac) == 0)
+		fd->old_check = OLD_ALIVE;
+	else
+		fd->old_check = OLD_GONE;
+}
+
 static void
 confirm_cb(const struct shelly_reply *r, void *arg)
 {
@@ -237,7 +272,9 @@ confirm_cb(const struct shelly_reply *r, void *arg)
 		return;
 	}
 	confirm_unlink(d, c);
-	if (r->result == HTTP_OK && r->ident != NULL)
+	if (c->fd != NULL)
+		check_done(c->fd, r);
+	else if (r->result == HTTP_OK && r->ident != NULL)
 		discover_add_ident(d, r->ident, c->host, c->port, 0, NULL, c->via);
 	else {
 		char *safe = str_sanitize(r->cause, 200);
@@ -254,11 +291,37 @@ confirm_cb(const struct shelly_reply *r, void *arg)
 	loop_timer_arm(d->done_timer, 0);
 }
 
+/* GET /shelly at host:port (https: over TLS, any key), answered in confirm_cb. */
+static void
+confirm_start(struct discover *d, const char *host, uint16_t port, int https, enum discover_via via,
+    struct found *fd)
+{
+	struct shelly_target t;
+	struct confirm *c = xcalloc(1, sizeof *c);
+
+	c->d = d;
+	c->fd = fd;
+	str_copy(c->host, sizeof c->host, host);
+	c->port = port;
+	c->via = via;
+	LIST_INSERT_HEAD(&d->confirms, c, entry);
+	d->nconfirms++;
+
+	memset(&t, 0, sizeof t);
+	t.host = c->host;
+	t.port = port;
+	t.https = https;
+	t.lane_limit = 1;
+	t.tls = HTTP_TLS_PIN;
+	t.connect_timeout_ms = d->o.confirm_timeout_ms;
+	t.timeout_ms = d->o.confirm_timeout_ms;
+	t.max_body = SCAN_DEFAULT_MAX_BODY;
+	c->id = shelly_identify(d->http, &t, confirm_cb, c);
+}
+
 void
 discover_add_candidate(struct discover *d, const char *host, uint16_t port, enum discover_via via)
 {
-	struct shelly_target t;
-	struct confirm *c;
 
 	if (host == NULL || host[0] == '\0' || strlen(host) >= DISCOVER_HOST_MAX || d->stopping ||
 	    d->finished)
@@ -277,24 +340,7 @@ discover_add_candidate(struct discover *d, const char *host, uint16_t port, enum
 		d->confirm_failed++;
 		return;
 	}
-
-	c = xcalloc(1, sizeof *c);
-	c->d = d;
-	str_copy(c->host, sizeof c->host, host);
-	c->port = port;
-	c->via = via;
-	LIST_INSERT_HEAD(&d->confirms, c, entry);
-	d->nconfirms++;
-
-	memset(&t, 0, sizeof t);
-	t.host = c->host;
-	t.port = port;
-	t.lane_limit = 1;
-	t.tls = HTTP_TLS_PIN;
-	t.connect_timeout_ms = d->o.confirm_timeout_ms;
-	t.timeout_ms = d->o.confirm_timeout_ms;
-	t.max_body = SCAN_DEFAULT_MAX_BODY;
-	c->id = shelly_identify(d->http, &t, confirm_cb, c);
+	confirm_start(d, host, port, 0, via, NULL);
 }
 
 static void
@@ -568,26 +614,93 @@ is_https(const struct store_device *sd)
 	return sd->scheme != NULL && strcmp(sd->scheme, "https") == 0;
 }
 
+/* A pinned HTTPS registration: the key proves the device wherever it answers. */
+static int
+is_pinned(const struct store_device *sd)
+{
+	return is_https(sd) && nz(sd->tls_pin) != NULL;
+}
+
+/* The address of fd at old's registered one, or NULL. */
+static const struct alt *
+alt_registered(const struct found *fd, const struct store_device *old)
+{
+	for (size_t i = 0; old->host != NULL && i < fd->nalt; i++)
+		if (strcmp(fd->alt[i].host, old->host) == 0 &&
+		    fd->alt[i].port == eff_port(old->port, is_https(old)))
+			return &fd->alt[i];
+	return NULL;
+}
+
+/* The address of fd that shows old's pinned key, or NULL. */
+static const struct alt *
+alt_pinned(const struct found *fd, const struct store_device *old)
+{
+	for (size_t i = 0; is_pinned(old) && i < fd->nalt; i++)
+		if (fd->alt[i].https && str_caseeq(old->tls_pin, fd->alt[i].pin))
+			return &fd->alt[i];
+	return NULL;
+}
+
 /*
- * Why f's claim on the registered device old cannot be taken, or NULL when it can: it would
- * lower the generation or the scheme, or move a device with credentials to an address that
- * does not show the same generation, scheme and (HTTPS) pinned key.
+ * Probes the registered address of each registered device with credentials that answered only
+ * elsewhere and has no pinned key to prove itself: only an address that no longer shows the
+ * MAC lets it move. Returns how many probes were started.
+ */
+static size_t
+check_registered(struct discover *d)
+{
+	size_t n = 0;
+
+	if (d->o.registry == NULL || d->http == NULL || d->stopping)
+		return 0;
+	for (size_t i = 0; i < d->nfound; i++) {
+		struct found *fd = d->found[i];
+		struct store_device *old = store_device_find_mac(d->o.registry, fd->f.ident.mac);
+
+		if (old != NULL && old->host != NULL && strlen(old->host) < DISCOVER_HOST_MAX &&
+		    alt_registered(fd, old) == NULL && !is_pinned(old) &&
+		    has_credentials(
+		        d, old, fd->f.ident.mac, nz(old->id) != NULL ? old->id : fd->f.ident.id)) {
+			confirm_start(d, old->host, eff_port(old->port, is_https(old)),
+			    is_https(old), DISCOVER_VIA_SCAN, fd);
+			n++;
+		}
+		store_device_free(old);
+	}
+	return n;
+}
+
+/*
+ * Why fd's claim on the registered device old cannot be taken, or NULL when it can: it would
+ * lower the generation or the scheme, move a pinned HTTPS device to an address that shows
+ * another key, or move a device with credentials to an address that does not show the same
+ * generation while its registered address still shows the MAC (or could not be checked).
  */
 static const char *
-claim_refused(struct discover *d, const struct store_device *old, const struct discover_found *f)
+claim_refused(struct discover *d, const struct store_device *old, const struct found *fd)
 {
+	const struct discover_found *f = &fd->f;
 	const char *id = nz(old->id) != NULL ? old->id : f->ident.id;
 
 	if (old->gen > 0 && f->ident.gen > 0 && f->ident.gen < old->gen)
 		return "a lower generation than registered";
 	if (is_https(old) && !f->https)
 		return "plain HTTP for a device registered with HTTPS";
-	if (!f->moved || !has_credentials(d, old, f->ident.mac, id))
+	if (!f->moved)
+		return NULL;
+	if (is_pinned(old) && !str_caseeq(old->tls_pin, f->pin))
+		return "another TLS key than the pinned one, at a new address";
+	if (!has_credentials(d, old, f->ident.mac, id))
 		return NULL;
 	if (old->gen > 0 && f->ident.gen != old->gen)
 		return "another generation than registered, at a new address";
-	if (is_https(old) && nz(old->tls_pin) != NULL && !str_caseeq(old->tls_pin, f->pin))
-		return "another TLS key than the pinned one, at a new address";
+	if (is_pinned(old))
+		return NULL;
+	if (fd->old_check == OLD_ALIVE)
+		return "the registered address still shows this MAC";
+	if (fd->old_check != OLD_GONE)
+		return "the registered address could not be checked";
 	return NULL;
 }
 
@@ -642,17 +755,13 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	const char *id;
 	int rc = -1;
 
-	/* Stay at the registered address when the device still answers there. */
+	/* The address that shows the pinned key, else the registered one when the device still
+	 * answers there. */
 	found_set_addr(fd, &fd->alt[0]);
-	if (old != NULL && old->host != NULL) {
-		for (size_t i = 0; i < fd->nalt; i++) {
-			int https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
-			if (strcmp(fd->alt[i].host, old->host) == 0 &&
-			    fd->alt[i].port == eff_port(old->port, https)) {
-				found_set_addr(fd, &fd->alt[i]);
-				break;
-			}
-		}
+	if (old != NULL) {
+		const struct alt *a = alt_pinned(fd, old);
+		if (a != NULL || (a = alt_registered(fd, old)) != NULL)
+			found_set_addr(fd, a);
 	}
 	f->is_new = old == NULL;
 	f->moved = 0;
@@ -665,7 +774,7 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 		}
 	}
 	if (old != NULL) {
-		const char *why = claim_refused(d, old, f);
+		const char *why = claim_refused(d, old, fd);
 		if (why != NULL) {
 			rc = refuse_claim(store, old, f, why, now_ms, sum, cause);
 			if (rc == 0)

@@ -82,6 +82,7 @@ start_run(struct autodiscover *ad)
 	o.mdns = 0; /* browsing runs all the time beside the runs */
 	if (!scan)
 		o.targets = NULL;
+	o.registry = ad->store;
 	memset(&c, 0, sizeof c);
 	c.done_cb = run_done_cb;
 	c.has_credentials_cb = has_creds_cb;

@@ -95,6 +95,7 @@ cfgsync_start(struct engine *eng, void (*done_cb)(void *), void *arg)
 	cs->arg = arg;
 	memset(&o, 0, sizeof o);
 	o.confirm_timeout_ms = (uint32_t)conf_get_ms(eng->conf, OPT_REQUEST_TIMEOUT);
+	o.registry = eng->store;
 	memset(&cbs, 0, sizeof cbs);
 	cbs.done_cb = discover_done_cb;
 	cbs.arg = cs;

@@ -12,10 +12,12 @@
 #include "conf/conf.h"
 #include "shelly/client.h"
 #include "engine/engine.h"
+#include "model/device.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
 
 #define NEED_PASSWORD "a password is needed: use --password-file FILE or SHELLY_TUI_PASSWORD"
+#define HELD_BACK "credentials held back after a MAC conflict: confirm with --add"
 
 /* A resolution waiting for the operator's password. */
 struct creds_wait {
@@ -288,9 +290,19 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 {
 	const struct store_device *reg = q->reg;
 	const char *user = NULL, *ref;
-	const char *id = reg != NULL && reg->id != NULL ? reg->id : q->id;
-	const char *name = reg != NULL && reg->name != NULL ? reg->name : q->name;
+	const char *id, *name;
 	char *c = NULL;
+
+	/* Credentials keyed by id or name go to the device the registry binds them to, never to
+	 * whatever a live reply claims; an unregistered device's id counts only when it ends in
+	 * the MAC it showed (a Gen2+ id; a Gen1 one is "<prefix>-<MAC>" too). */
+	if (reg != NULL) {
+		id = reg->id;
+		name = reg->name;
+	} else {
+		id = device_id_has_mac(q->id, q->mac) ? q->id : NULL;
+		name = NULL;
+	}
 
 	memset(found, 0, sizeof *found);
 	ref = find_ref(cfg, reg, q->mac, id, name, &user);
@@ -312,6 +324,17 @@ creds_lookup(const struct conf *cfg, struct store *st, const struct creds_query 
 	found->source =
 	    reg != NULL && reg->cred_ref != NULL && reg->cred_ref[0] ? "registry" : "config";
 	return 0;
+}
+
+/* 1 when the device with mac is held after a MAC conflict. */
+static int
+is_held(struct store *st, const char *mac)
+{
+	char *why = st != NULL ? store_device_held(st, mac) : NULL;
+	int held = why != NULL;
+
+	free(why);
+	return held;
 }
 
 void
@@ -337,6 +360,10 @@ creds_resolve(
 			    arg);
 		else
 			done(0, &f, NULL, arg);
+		return;
+	}
+	if (!q->confirm && is_held(eng->store, q->mac)) {
+		done(-1, &f, HELD_BACK, arg);
 		return;
 	}
 	if (c->password_file != NULL) {

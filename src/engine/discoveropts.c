@@ -98,4 +98,5 @@ discoveropts_fill(const struct engine *eng, const struct discoveropts *over, int
 	o->scan.force = over->force;
 	o->scan.max_body = SCAN_DEFAULT_MAX_BODY;
 	o->scan.guard = eng->guard;
+	o->registry = eng->store;
 }

@@ -314,7 +314,7 @@ poller_set_observer(struct poller *p, poller_observe_cb cb, void *arg)
 static void
 load_credentials(struct pdev *d, const struct store_device *sd, const struct conf *cfg)
 {
-	struct creds_query q = { sd->mac, sd->id, sd->name, sd->gen, -1, sd };
+	struct creds_query q = { sd->mac, sd->id, sd->name, sd->gen, -1, sd, 0 };
 	struct creds_found f;
 	char *cause = NULL;
 

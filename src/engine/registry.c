@@ -301,6 +301,7 @@ ident_cb(const struct shelly_reply *r, void *arg)
 	}
 	op->waiting_creds = 1;
 	op->gen = q.gen;
+	q.confirm = op->add; /* --add is the operator's confirmation of a held device */
 	creds_resolve(op->eng->creds, op->eng, &q, creds_cb, op);
 }
 

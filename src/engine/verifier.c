@@ -257,6 +257,7 @@ start_run(struct verifier *v)
 
 	v->run_done = 0;
 	v->stopping = 0;
+	v->opts.run.registry = v->store;
 	v->run = discover_new(v->loop, v->http, &v->opts.run, &c, &cause);
 	if (v->run == NULL) {
 		log_error("verifier: %s", cause);

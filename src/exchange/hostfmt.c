@@ -38,9 +38,10 @@ fold(const char *s, char *out)
 	out[n] = '\0';
 }
 
-/* The names given so far: names[0..n). */
+/* The names given so far: those of the devices c[0..n) (util/hostname's order). */
 struct given {
 	char **names;
+	const struct hostname_claim *c;
 	size_t n;
 };
 
@@ -49,36 +50,52 @@ given_cb(const char *name, void *arg)
 {
 	const struct given *g = arg;
 
-	return str_list_has(g->names, g->n, name);
+	for (size_t j = 0; j < g->n; j++)
+		if (strcmp(g->names[g->c[j].index], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The label d's name folds to, before it is made unique. */
+static void
+base_of(enum export_format format, const struct store_device *d, char base[LABEL_MAX + 1])
+{
+	char tmp[LABEL_MAX + 8];
+	char *clean = str_sanitize(d->name != NULL && d->name[0] != '\0' ? d->name
+	                           : d->id                               ? d->id
+	                                                                 : "",
+	    0);
+
+	fold(clean, base); /* escape sequences go before they leave letters behind */
+	free(clean);
+	if (base[0] == '\0') {
+		snprintf(base, LABEL_MAX + 1, "shelly-%s", d->mac);
+	} else if (base[0] < 'a' || base[0] > 'z') {
+		snprintf(tmp, sizeof tmp, "shelly-%s", base);
+		fold(tmp, base);
+	}
+	if (hostname_reserved(base) || (format == EXPORT_DNSMASQ && hostname_dnsmasq_keyword(base)))
+		snprintf(base, LABEL_MAX + 1, "shelly-%s", d->mac);
 }
 
 char **
 hostfmt_names(enum export_format format, const struct store_device *const *devs, size_t n)
 {
 	char **names = xcalloc(n ? n : 1, sizeof *names);
-	char base[LABEL_MAX + 1], tmp[LABEL_MAX + 8];
+	struct hostname_claim *c = xcalloc(n ? n : 1, sizeof *c);
+	struct given g = {names, c, 0};
+	char base[LABEL_MAX + 1];
 
-	for (size_t i = 0; i < n; i++) {
-		const struct store_device *d = devs[i];
-		struct given g = {names, i};
-		char *clean = str_sanitize(d->name != NULL && d->name[0] != '\0' ? d->name
-		                           : d->id                               ? d->id
-		                                                                 : "",
-		    0);
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct hostname_claim){i, devs[i]->mac, devs[i]->first_seen_ms, 0};
+	hostname_claim_sort(c, n); /* the order the OPNsense sync names devices in */
+	for (; g.n < n; g.n++) {
+		const struct store_device *d = devs[c[g.n].index];
 
-		fold(clean, base); /* escape sequences go before they leave letters behind */
-		free(clean);
-		if (base[0] == '\0') {
-			snprintf(base, sizeof base, "shelly-%s", d->mac);
-		} else if (base[0] < 'a' || base[0] > 'z') {
-			snprintf(tmp, sizeof tmp, "shelly-%s", base);
-			fold(tmp, base);
-		}
-		if (hostname_reserved(base) ||
-		    (format == EXPORT_DNSMASQ && hostname_dnsmasq_keyword(base)))
-			snprintf(base, sizeof base, "shelly-%s", d->mac);
-		names[i] = hostname_unique(base, d->mac, 1, given_cb, &g);
+		base_of(format, d, base);
+		names[c[g.n].index] = hostname_unique(base, d->mac, 1, given_cb, &g);
 	}
+	free(c);
 	return names;
 }
 
@@ -92,16 +109,20 @@ mac_colons(const char *mac, char out[18])
 	}
 }
 
-/* The host of d as a normalised IPv4 (v6 too when v6 is set) literal in out, else 0. */
+/* The host of d as a normalised IPv4 (v6 too when v6 is set) literal in out, else 0. An
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address a.b.c.d. */
 static int
 address(const struct store_device *d, int v6, char out[INET6_ADDRSTRLEN])
 {
 	unsigned char bin[16];
+	struct in6_addr a6;
 
 	if (d->host == NULL)
 		return 0;
 	if (inet_pton(AF_INET, d->host, bin) == 1)
 		return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) != NULL;
+	if (inet_pton(AF_INET6, d->host, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6))
+		return inet_ntop(AF_INET, &a6.s6_addr[12], out, INET6_ADDRSTRLEN) != NULL;
 	if (v6 && inet_pton(AF_INET6, d->host, bin) == 1)
 		return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) != NULL;
 	return 0;

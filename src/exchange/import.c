@@ -283,6 +283,17 @@ devices(struct check *c, const struct toml_value *v, struct import_doc *doc)
 	return 0;
 }
 
+/* mac is a device of this file. */
+static int
+file_device(struct check *c, const struct import_doc *doc, const char *field,
+    const struct toml_value *at, const char *mac)
+{
+	for (size_t i = 0; i < doc->n; i++)
+		if (strcmp(doc->devs[i].mac, mac) == 0)
+			return 0;
+	return bad(c, at, field, "%s is not a device of this file (12 lower-case hex digits)", mac);
+}
+
 static int
 pairs(struct check *c, const char *section, const struct toml_value *v, int secrets,
     struct import_doc *doc)
@@ -309,6 +320,8 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 			rc = bad(c, v->items[k], field,
 			    secrets ? "secrets are named " EXPORT_SECRET_PREFIX "MAC"
 			            : "passwords belong in the secrets section");
+		else if (secrets) /* a password only for a device the file brings */
+			rc = file_device(c, doc, field, v->items[k], v->keys[k] + plen);
 		free(field);
 		if (rc != 0)
 			return -1;
@@ -410,17 +423,6 @@ known_keys(struct check *c, const char *path, const struct toml_value *t, const 
 		}
 	}
 	return 0;
-}
-
-/* mac is a device of this file. */
-static int
-file_device(struct check *c, const struct import_doc *doc, const char *field,
-    const struct toml_value *at, const char *mac)
-{
-	for (size_t i = 0; i < doc->n; i++)
-		if (strcmp(doc->devs[i].mac, mac) == 0)
-			return 0;
-	return bad(c, at, field, "%s is not a device of this file (12 lower-case hex digits)", mac);
 }
 
 static int

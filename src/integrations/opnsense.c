@@ -57,8 +57,7 @@ struct opnsense_sync {
 	char *alias_uuid; /* from getAliasUUID, NULL when absent */
 	int dhcp; /* 1: a reservation backend is in use */
 	int stopped; /* a write failed: no further writes */
-	int phase; /* S_WRITE: 0 removals, 1 updates, 2 additions */
-	size_t idx; /* S_WRITE: next item to look at */
+	size_t idx; /* S_WRITE: next of plan->writes to look at */
 	struct opn_item *cur; /* the item being written */
 	char *what; /* what the request in flight does, for messages */
 	uint64_t req_id; /* in flight, 0 none */
@@ -431,35 +430,37 @@ stop_writes(struct opnsense_sync *s, const struct opn_item *failed)
 			continue;
 		it->outcome = OPN_NOT_RUN;
 		free(it->error);
-		it->error = xasprintf("not applied: stopped after %s %s (%s) failed",
+		it->error = xasprintf("%s: stopped after %s %s (%s) failed",
+		    it->readd == 2 ? "removed but not re-added (the next sync adds it)"
+		                   : "not applied",
 		    failed->kind == OPN_ALIAS ? "alias" : "the record of", failed->device,
 		    failed->kind == OPN_ALIAS ? failed->ip
 		                              : opn_mac_format(failed->mac, mac, sizeof mac));
 	}
 }
 
-static const enum opn_action phase_action[] = {OPN_REMOVE, OPN_UPDATE, OPN_ADD};
-
-/* The next reservation to write in the current phase, or NULL when all are done. */
+/* The next reservation to write (in the plan's order of writes), or NULL when all are done. */
 static struct opn_item *
 next_write(struct opnsense_sync *s)
 {
 	struct opn_plan *p = s->report.plan;
 
-	while (s->phase < 3) {
-		for (; s->idx < p->nitems; s->idx++) {
-			struct opn_item *it = &p->items[s->idx];
+	while (s->idx < p->nwrites) {
+		struct opn_item *it = &p->items[p->writes[s->idx++]];
 
-			if (it->kind == OPN_RESERVATION && it->action == phase_action[s->phase] &&
-			    it->outcome == OPN_PLANNED) {
-				s->idx++;
-				return it;
-			}
-		}
-		s->phase++;
-		s->idx = 0;
+		if (it->outcome == OPN_PLANNED)
+			return it;
 	}
 	return NULL;
+}
+
+/* What a write of it does now: an update re-added is first removed, then added. */
+static enum opn_action
+write_action(const struct opn_item *it)
+{
+	if (it->action == OPN_UPDATE && it->readd != 0)
+		return it->readd == 1 ? OPN_REMOVE : OPN_ADD;
+	return it->action;
 }
 
 /* The body of an add or set of a reservation item, as the backend names the fields. */
@@ -483,7 +484,7 @@ record_body(const struct opnsense_sync *s, const struct opn_item *it)
 		cJSON_AddStringToObject(o, "ip", it->ip);
 		cJSON_AddStringToObject(o, "hwaddr", mac);
 		cJSON_AddStringToObject(o, "descr", it->descr);
-		if (it->action == OPN_ADD) {
+		if (write_action(it) == OPN_ADD) {
 			cJSON_AddStringToObject(o, "domain", "");
 			cJSON_AddStringToObject(o, "local", "0");
 			cJSON_AddStringToObject(o, "ignore", "0");
@@ -495,13 +496,14 @@ record_body(const struct opnsense_sync *s, const struct opn_item *it)
 static void
 write_record(struct opnsense_sync *s, struct opn_item *it)
 {
+	enum opn_action a = write_action(it);
 	int kea = s->state.backend == OPN_KEA;
 	const char *base = kea ? "/api/kea/dhcpv4/" : "/api/dnsmasq/settings/";
 	const char *noun = kea ? "Reservation" : "Host";
 	char *path, *body = NULL, *what, mac[18];
 
 	s->cur = it;
-	if (it->action != OPN_ADD && !uuid_ok(it->uuid)) {
+	if (a != OPN_ADD && !uuid_ok(it->uuid)) {
 		it->outcome = OPN_FAILED;
 		it->error = xstrdup("the record's UUID is malformed; not touched");
 		stop_writes(s, it);
@@ -509,18 +511,19 @@ write_record(struct opnsense_sync *s, struct opn_item *it)
 		return;
 	}
 	what = xasprintf("%s the %s of %s (%s, %s)",
-	    it->action == OPN_ADD      ? "adding"
-	    : it->action == OPN_UPDATE ? "updating"
-	                               : "removing",
+	    a == OPN_ADD      ? (it->readd ? "re-adding" : "adding")
+	    : a == OPN_UPDATE ? "updating"
+	    : it->readd       ? "removing before re-adding"
+	                      : "removing",
 	    kea ? "Kea reservation" : "dnsmasq host", it->device,
 	    opn_mac_format(it->mac, mac, sizeof mac), it->ip[0] != '\0' ? it->ip : "no address");
-	if (it->action == OPN_ADD)
+	if (a == OPN_ADD)
 		path = xasprintf("%sadd%s", base, noun);
-	else if (it->action == OPN_UPDATE)
+	else if (a == OPN_UPDATE)
 		path = xasprintf("%sset%s/%s", base, noun, it->uuid);
 	else
 		path = xasprintf("%sdel%s/%s", base, noun, it->uuid);
-	if (it->action != OPN_REMOVE)
+	if (a != OPN_REMOVE)
 		body = record_body(s, it);
 	send_req(s, HTTP_POST, path, body != NULL ? body : "{}", 0, what);
 	free(body);
@@ -590,6 +593,12 @@ on_write(struct opnsense_sync *s, const struct http_response *resp)
 	s->cur = NULL;
 	if ((cause = failure_of(s, resp, &absent)) == NULL &&
 	    opn_parse_write(resp->body, resp->body_len, &uuid, &cause) == 0) {
+		if (it->kind == OPN_RESERVATION && write_action(it) == OPN_REMOVE &&
+		    it->action == OPN_UPDATE) {
+			it->readd = 2; /* removed; added again later */
+			free(uuid);
+			return;
+		}
 		it->outcome = OPN_APPLIED;
 		if (uuid != NULL) {
 			free(it->uuid);

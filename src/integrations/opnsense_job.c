@@ -180,6 +180,7 @@ devlist_cb(const struct store_device *d, void *arg)
 	dl->v[dl->n].name = copy->name;
 	dl->v[dl->n].id = copy->id;
 	dl->v[dl->n].ip = copy->host;
+	dl->v[dl->n].first_seen_ms = copy->first_seen_ms;
 	dl->n++;
 	return 0;
 }

@@ -44,6 +44,8 @@ struct want {
 	const char *host_why; /* static: why no valid host name, or NULL */
 	int has_ip;
 	struct in_addr addr;
+	char ip[INET6_ADDRSTRLEN]; /* the address written: IPv4 dotted (an IPv4-mapped IPv6
+	                            * ::ffff:a.b.c.d is a.b.c.d), else as registered */
 	int has_ip6; /* an IPv6 literal instead: only for the alias */
 	struct in6_addr addr6;
 	const struct opn_subnet *subnet;
@@ -101,6 +103,15 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 	                                                 : d->mac;
 	w->has_ip = d->ip != NULL && cidr_parse_ipv4(d->ip, &w->addr) == 0;
 	w->has_ip6 = !w->has_ip && d->ip != NULL && cidr_parse_ipv6(d->ip, &w->addr6) == 0;
+	if (w->has_ip6 && IN6_IS_ADDR_V4MAPPED(&w->addr6)) { /* the IPv4 address it stands for */
+		memcpy(&w->addr, &w->addr6.s6_addr[12], sizeof w->addr);
+		w->has_ip = 1;
+		w->has_ip6 = 0;
+	}
+	if (w->has_ip)
+		inet_ntop(AF_INET, &w->addr, w->ip, sizeof w->ip);
+	else
+		str_copy(w->ip, sizeof w->ip, d->ip != NULL ? d->ip : "");
 	snprintf(fallback, sizeof fallback, "shelly-%s", d->mac);
 	base = d->name != NULL && d->name[0] != '\0' ? d->name
 	       : d->id != NULL && d->id[0] != '\0'   ? d->id
@@ -115,12 +126,13 @@ want_init(const struct opn_state *st, const struct opn_device *d, struct want *w
 			w->subnet = &st->subnets[i];
 }
 
-/* The names of the other devices (plain or made unique already) and of records of another MAC
- * than device self's. */
+/* The names devices took so far, and the records of another MAC than the device's naming. */
 struct names_in_use {
 	const struct opn_state *st;
 	const struct want *w;
-	size_t n, self;
+	const struct hostname_claim *c;
+	size_t done; /* c[0..done) took their names */
+	const char *mac;
 };
 
 static int
@@ -128,43 +140,55 @@ in_use_cb(const char *name, void *arg)
 {
 	const struct names_in_use *u = arg;
 
-	for (size_t j = 0; j < u->n; j++)
-		if (j != u->self && str_caseeq(u->w[j].host, name))
+	for (size_t j = 0; j < u->done; j++)
+		if (str_caseeq(u->w[u->c[j].index].host, name))
 			return 1;
 	for (size_t k = 0; k < u->st->nrecords; k++) {
 		const struct opn_record *r = &u->st->records[k];
 
-		if (!is_own(r) && str_caseeq(r->hostname, name) &&
-		    !opn_record_has_mac(r, u->w[u->self].d->mac))
+		if (!is_own(r) && str_caseeq(r->hostname, name) && !opn_record_has_mac(r, u->mac))
 			return 1;
 	}
 	return 0;
 }
 
-/* Host names shared by two devices, or by a device and a record of another MAC, get the last
- * six digits of the device's MAC appended (then a counter, while that is taken too: the
- * exports' rule, util/hostname), so every name is unique and stays stable. */
+/* 1 when the device's own record already carries host name host. */
+static int
+holds_name(const struct opn_state *st, const char *mac, const char *host)
+{
+	for (size_t k = 0; k < st->nrecords; k++)
+		if (strcmp(st->records[k].owner, mac) == 0 &&
+		    str_caseeq(st->records[k].hostname, host))
+			return 1;
+	return 0;
+}
+
+/* Host names shared by two devices, or by a device and a record of another MAC, are made
+ * unique by the exports' rule (util/hostname): devices take names in the order of
+ * hostname_claim_sort, the one whose own record carries a name keeps it, a newcomer gets the
+ * last six digits of its MAC appended (then a counter while that is taken too). */
 static void
 make_unique(const struct opn_state *st, struct want *w, size_t n)
 {
-	int *clash = xcalloc(n + 1, sizeof *clash);
+	struct hostname_claim *c = xcalloc(n + 1, sizeof *c);
+	struct names_in_use u = {st, w, c, 0, NULL};
 
-	for (size_t i = 0; i < n; i++) {
-		struct names_in_use u = {st, w, n, i};
-
-		clash[i] = w[i].host[0] != '\0' && in_use_cb(w[i].host, &u);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct names_in_use u = {st, w, n, i};
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct hostname_claim){i, w[i].d->mac, w[i].d->first_seen_ms,
+		    w[i].host[0] != '\0' && holds_name(st, w[i].d->mac, w[i].host)};
+	hostname_claim_sort(c, n);
+	for (; u.done < n; u.done++) {
+		struct want *x = &w[c[u.done].index];
 		char *name;
 
-		if (!clash[i])
+		if (x->host[0] == '\0')
 			continue;
-		name = hostname_unique(w[i].host, w[i].d->mac, 0, in_use_cb, &u);
-		str_copy(w[i].host, sizeof w[i].host, name);
+		u.mac = x->d->mac;
+		name = hostname_unique(x->host, x->d->mac, 1, in_use_cb, &u);
+		str_copy(x->host, sizeof x->host, name);
 		free(name);
 	}
-	free(clash);
+	free(c);
 }
 
 static struct opn_item *
@@ -202,10 +226,10 @@ range_conflict(const struct opn_state *st, const struct want *w)
 	if (st->nsubnets == 0)
 		return xasprintf("address %s: dnsmasq has no DHCPv4 range, so it serves no "
 		                 "reservation",
-		    w->d->ip);
+		    w->ip);
 	strbuf_init(&sb);
 	strbuf_appendf(
-	    &sb, "address %s is outside the network of every dnsmasq DHCPv4 range:", w->d->ip);
+	    &sb, "address %s is outside the network of every dnsmasq DHCPv4 range:", w->ip);
 	for (size_t i = 0; i < st->nsubnets && i < 4; i++)
 		strbuf_appendf(&sb, "%s %s", i ? "," : "", st->subnets[i].text);
 	if (st->nsubnets > 4)
@@ -222,7 +246,7 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 	if (w->has_ip6)
 		return xasprintf("no IPv4 address registered (host %s is IPv6: it is in the alias, "
 		                 "but a DHCPv4 reservation needs IPv4)",
-		    w->d->ip);
+		    w->ip);
 	if (!w->has_ip)
 		return xasprintf("no IPv4 address registered (host %s)",
 		    w->d->ip != NULL ? w->d->ip : "unknown");
@@ -233,14 +257,14 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 
 		if (is_own(r) || !is_dhcp(st, r))
 			continue;
-		if (strcmp(r->ip, w->d->ip) == 0 && !opn_record_has_mac(r, w->d->mac))
+		if (strcmp(r->ip, w->ip) == 0 && !opn_record_has_mac(r, w->d->mac))
 			return xasprintf("address %s is reserved for %s (%s, record %s) by a "
 			                 "record shelly-tui did not create",
-			    w->d->ip,
+			    w->ip,
 			    r->mac[0] != '\0' ? opn_mac_format(r->mac, mac, sizeof mac)
 			                      : "another client",
 			    r->hostname[0] != '\0' ? r->hostname : "no host name", r->uuid);
-		if (opn_record_has_mac(r, w->d->mac) && strcmp(r->ip, w->d->ip) != 0)
+		if (opn_record_has_mac(r, w->d->mac) && strcmp(r->ip, w->ip) != 0)
 			return xasprintf("MAC is reserved at %s (record %s) by a record "
 			                 "shelly-tui did not create",
 			    r->ip[0] != '\0' ? r->ip : "no address", r->uuid);
@@ -248,9 +272,9 @@ conflict_of(const struct opn_state *st, const struct want *w, const struct want 
 	for (size_t i = 0; i < n; i++)
 		if (&all[i] != w && all[i].has_ip && all[i].addr.s_addr == w->addr.s_addr)
 			return xasprintf(
-			    "address %s is also registered for device %s", w->d->ip, all[i].label);
+			    "address %s is also registered for device %s", w->ip, all[i].label);
 	if (st->backend == OPN_KEA && w->subnet == NULL)
-		return xasprintf("address %s is outside every Kea subnet", w->d->ip);
+		return xasprintf("address %s is outside every Kea subnet", w->ip);
 	if (st->backend == OPN_DNSMASQ && st->ranges_read && w->subnet == NULL)
 		return range_conflict(st, w);
 	return NULL;
@@ -264,9 +288,9 @@ changes_of(
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	if (strcmp(r->ip, w->d->ip) != 0)
+	if (strcmp(r->ip, w->ip) != 0)
 		strbuf_appendf(&sb, "%saddress %s -> %s", sb.len ? "; " : "",
-		    r->ip[0] != '\0' ? r->ip : "none", w->d->ip);
+		    r->ip[0] != '\0' ? r->ip : "none", w->ip);
 	if (strcmp(r->hostname, w->host) != 0)
 		strbuf_appendf(&sb, "%shost name %s -> %s", sb.len ? "; " : "",
 		    r->hostname[0] != '\0' ? r->hostname : "none", w->host);
@@ -304,14 +328,14 @@ plan_device(struct opn_plan *p, const struct opn_state *st, const struct want *w
 			    xasprintf("second record of this device (the first is %s)", own->uuid);
 			item_finish(it);
 		} else if (!is_own(r) && is_dhcp(st, r) && opn_record_has_mac(r, w->d->mac) &&
-		           w->has_ip && strcmp(r->ip, w->d->ip) == 0)
+		           w->has_ip && strcmp(r->ip, w->ip) == 0)
 			same = r;
 	}
 	it = item_add(p, OPN_RESERVATION, OPN_ADD);
 	memcpy(it->mac, w->d->mac, sizeof it->mac);
 	it->device = xstrdup(w->label);
 	it->hostname = xstrdup(w->host);
-	it->ip = dup0(w->has_ip ? w->d->ip : NULL);
+	it->ip = dup0(w->has_ip ? w->ip : NULL);
 	if (w->subnet != NULL && st->backend == OPN_KEA) {
 		it->subnet = xstrdup(w->subnet->uuid);
 		it->subnet_text = xstrdup(w->subnet->text);
@@ -377,7 +401,6 @@ addr6_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct in6_addr));
 }
-
 
 /*
  * The addresses the alias should hold, as text: every registered IPv4 address in order, then
@@ -489,6 +512,183 @@ item_cmp(const void *a, const void *b)
 	return (int)x->action - (int)y->action;
 }
 
+/* The address item it's record holds on the firewall now, or "" (not an own record). */
+static const char *
+held_ip(const struct opn_state *st, const struct opn_item *it)
+{
+	for (size_t i = 0; it->uuid[0] != '\0' && i < st->nrecords; i++)
+		if (strcmp(st->records[i].uuid, it->uuid) == 0)
+			return st->records[i].ip;
+	return "";
+}
+
+/*
+ * The own record of a device in conflict is left as it is, so its address stays taken: an add
+ * or update of another device to that address would be refused by the firewall and stop the
+ * sync, so it is a conflict too. That in turn keeps its own record in place, so this repeats
+ * until nothing changes (conflicts are few: each round looks only at them).
+ */
+static void
+plan_kept_addresses(struct opn_plan *p, const struct opn_state *st)
+{
+	size_t *kept = xcalloc(p->nitems + 1, sizeof *kept), nkept;
+	const char **ip = xcalloc(p->nitems + 1, sizeof *ip); /* kept[k] holds ip[k] */
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		nkept = 0;
+		for (size_t j = 0; j < p->nitems; j++)
+			if (p->items[j].kind == OPN_RESERVATION &&
+			    p->items[j].action == OPN_CONFLICT &&
+			    (ip[nkept] = held_ip(st, &p->items[j]))[0] != '\0')
+				kept[nkept++] = j;
+		for (size_t i = 0; i < p->nitems; i++) {
+			struct opn_item *it = &p->items[i];
+
+			if (it->kind != OPN_RESERVATION ||
+			    (it->action != OPN_ADD && it->action != OPN_UPDATE))
+				continue;
+			for (size_t k = 0; k < nkept; k++) {
+				const struct opn_item *by = &p->items[kept[k]];
+
+				if (strcmp(ip[k], it->ip) != 0)
+					continue;
+				it->action = OPN_CONFLICT;
+				free(it->why);
+				it->why =
+				    xasprintf("address %s is held by the reservation of %s "
+				              "(record %s), left as it is while that device is "
+				              "in conflict",
+				        it->ip, by->device, by->uuid);
+				changed = 1;
+				break;
+			}
+		}
+	}
+	free(ip);
+	free(kept);
+}
+
+/*
+ * For each update, the update whose record holds the address it moves to (SIZE_MAX: none).
+ * Devices' addresses are unique (else a conflict), so each update waits for one other at most
+ * and the waits form chains and cycles. Quadratic, as a plan of 1000 devices allows.
+ */
+static size_t *
+blockers_of(const struct opn_state *st, const struct opn_plan *p)
+{
+	size_t *b = xcalloc(p->nitems + 1, sizeof *b);
+	const char **held = xcalloc(p->nitems + 1, sizeof *held);
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct opn_item *it = &p->items[i];
+
+		b[i] = SIZE_MAX;
+		held[i] =
+		    it->kind == OPN_RESERVATION && it->action == OPN_UPDATE ? held_ip(st, it) : "";
+		if (strcmp(held[i], it->ip) == 0)
+			held[i] = ""; /* not moving: frees nothing */
+	}
+	for (size_t i = 0; i < p->nitems; i++)
+		for (size_t j = 0; held[i][0] != '\0' && j < p->nitems; j++)
+			if (j != i && p->items[j].action == OPN_UPDATE &&
+			    strcmp(held[i], p->items[j].ip) == 0)
+				b[j] = i;
+	free(held);
+	return b;
+}
+
+static void
+write_add(struct opn_plan *p, size_t i)
+{
+	p->writes[p->nwrites++] = i;
+}
+
+/* Appends more (taken) to the note of it. */
+static void
+why_append(struct opn_item *it, char *more)
+{
+	char *why = xasprintf("%s%s%s", it->why, it->why[0] != '\0' ? "; " : "", more);
+
+	free(it->why);
+	it->why = why;
+	free(more);
+}
+
+/*
+ * The updates in an order the firewall accepts: each after the one that frees its address.
+ * Walking from each update to the one it waits for, then writing the walk backwards, gives
+ * that order; a walk that comes back on itself is a cycle (a swap), broken by re-adding the
+ * update it came back to: removed before every update, so its address is free, and added
+ * after all of them, when its new address is.
+ */
+static void
+order_updates(struct opn_plan *p, const size_t *b, size_t *ups, size_t *nups)
+{
+	unsigned char *state = xcalloc(p->nitems + 1, 1); /* 1: on the walk, 2: placed */
+	size_t *walk = xcalloc(p->nitems + 1, sizeof *walk), n;
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		size_t x = i;
+
+		if (p->items[i].kind != OPN_RESERVATION || p->items[i].action != OPN_UPDATE)
+			continue;
+		for (n = 0; x != SIZE_MAX && state[x] == 0; x = b[x]) {
+			state[x] = 1;
+			walk[n++] = x;
+		}
+		if (x != SIZE_MAX && state[x] == 1) {
+			p->items[x].readd = 1;
+			why_append(&p->items[x],
+			    xasprintf("removed first and added again after the other updates: %s "
+			              "waits for %s, a cycle of address moves",
+			        p->items[x].ip, p->items[b[x]].device));
+		}
+		while (n > 0) {
+			x = walk[--n];
+			state[x] = 2;
+			if (p->items[x].readd)
+				continue;
+			if (b[x] != SIZE_MAX)
+				why_append(
+				    &p->items[x], xasprintf("written after %s leaves %s",
+				                      p->items[b[x]].device, p->items[x].ip));
+			ups[(*nups)++] = x;
+		}
+	}
+	free(walk);
+	free(state);
+}
+
+/* The order of the writes (opn_plan.writes). */
+static void
+plan_writes(struct opn_plan *p, const struct opn_state *st)
+{
+	size_t *b, *ups = xcalloc(p->nitems + 1, sizeof *ups), nups = 0;
+
+	plan_kept_addresses(p, st);
+	b = blockers_of(st, p);
+	order_updates(p, b, ups, &nups);
+	p->writes = xcalloc(2 * p->nitems + 1, sizeof *p->writes);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_RESERVATION && p->items[i].action == OPN_REMOVE)
+			write_add(p, i);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].readd)
+			write_add(p, i);
+	for (size_t k = 0; k < nups; k++)
+		write_add(p, ups[k]);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == OPN_RESERVATION && p->items[i].action == OPN_ADD)
+			write_add(p, i);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].readd)
+			write_add(p, i);
+	free(ups);
+	free(b);
+}
+
 struct opn_plan *
 opn_plan_compute(const struct opn_state *st, const struct opn_device *devs, size_t ndevs, int dhcp,
     const char *alias_name)
@@ -507,6 +707,7 @@ opn_plan_compute(const struct opn_state *st, const struct opn_device *devs, size
 		plan_removals(p, st, devs, ndevs);
 		if (p->nitems > 1)
 			qsort(p->items, p->nitems, sizeof *p->items, item_cmp);
+		plan_writes(p, st);
 	}
 	if (alias_name != NULL)
 		plan_alias(p, st, w, ndevs, alias_name);
@@ -534,6 +735,7 @@ opn_plan_free(struct opn_plan *plan)
 		free(it->error);
 	}
 	free(plan->items);
+	free(plan->writes);
 	free(plan);
 }
 

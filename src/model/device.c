@@ -314,6 +314,18 @@ device_id_equal(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+int
+device_id_has_mac(const char *id, const char *mac)
+{
+	size_t n;
+
+	if (id == NULL || mac == NULL || strlen(mac) != DEV_MAC_LEN - 1)
+		return 0;
+	n = strlen(id);
+	return n > DEV_MAC_LEN && id[n - DEV_MAC_LEN] == '-' &&
+	       strcasecmp(id + n - (DEV_MAC_LEN - 1), mac) == 0;
+}
+
 void
 device_ident_update_from_status(struct device_ident *id, const struct device_status *st)
 {

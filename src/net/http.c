@@ -19,6 +19,7 @@
  */
 #include "net/http.h"
 
+#include "util/guard.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -150,6 +151,7 @@ struct req {
 	/* The request, copied. */
 	enum http_method method;
 	bool https;
+	int allow; /* what the allow callback said: HTTP_ALLOW_* (0: no callback) */
 	char *host;
 	uint16_t port;
 	char *path;
@@ -636,6 +638,10 @@ req_start(struct req *r, char **cause)
 	SETOPT(CURLOPT_PRIVATE, r);
 	SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	/* A name the guard allows over one family only (localhost) is resolved to that one. */
+	SETOPT(CURLOPT_IPRESOLVE, r->allow == HTTP_ALLOW_IPV4   ? (long)CURL_IPRESOLVE_V4
+	                          : r->allow == HTTP_ALLOW_IPV6 ? (long)CURL_IPRESOLVE_V6
+	                                                        : (long)CURL_IPRESOLVE_WHATEVER);
 	/* Device hosts are address literals: a DNS cache only costs (curl 7.88 prunes it on
 	 * every finished transfer, which grows with the square of a 10,000-device fleet). */
 	SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
@@ -1208,6 +1214,10 @@ req_fill(struct req *r, const struct http_request *req)
 	return NULL;
 }
 
+_Static_assert(HTTP_ALLOW_ANY == GUARD_ANY && HTTP_ALLOW_IPV4 == GUARD_IPV4 &&
+                   HTTP_ALLOW_IPV6 == GUARD_IPV6 && GUARD_REFUSED == 0,
+    "the allow callback's values are util/guard.h's");
+
 uint64_t
 http_send(struct http *http, const struct http_request *req, http_done_cb cb, void *arg)
 {
@@ -1230,7 +1240,7 @@ http_send(struct http *http, const struct http_request *req, http_done_cb cb, vo
 		req_complete(r, HTTP_ERROR, cause);
 		return r->id;
 	}
-	if (http->allow != NULL && !http->allow(r->host, http->allow_arg)) {
+	if (http->allow != NULL && (r->allow = http->allow(r->host, http->allow_arg)) == 0) {
 		req_complete(r, HTTP_REFUSED_BY_GUARD,
 		    xasprintf("%s: address not allowed by the network guard", r->host));
 		return r->id;

@@ -8,6 +8,7 @@
 #include "shelly/models.h"
 #include "shelly/rpc.h"
 #include "util/json.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Gen1 type code -> hostname prefix, as the firmware builds its hostname and AP SSID. */
@@ -193,6 +194,35 @@ parse_gen2(const cJSON *o, int gen, struct device_ident *out, char **cause)
 	return 0;
 }
 
+/*
+ * 0 when out reads as a genuine identification, else -1 with *cause: the strings a terminal
+ * shows carry no control characters, and a Gen2+ id ends in the device's own MAC (another
+ * device's id would draw that device's credentials and registry row).
+ */
+static int
+check_ident(const struct device_ident *out, char **cause)
+{
+	static const char *const what[] = {"id", "model", "app", "fw", NULL};
+	const char *const vals[] = {out->id, out->model, out->app, out->fw};
+
+	for (size_t i = 0; what[i] != NULL; i++)
+		if (!str_is_safe(vals[i])) {
+			if (cause != NULL)
+				*cause = xasprintf("identification refused: control characters in "
+				                   "\"%s\"",
+				    what[i]);
+			return -1;
+		}
+	if (out->gen >= 2 && !device_id_has_mac(out->id, out->mac)) {
+		if (cause != NULL)
+			*cause = xasprintf("identification refused: its id does not end in its MAC "
+			                   "%s (not a genuine Shelly)",
+			    out->mac[0] != '\0' ? out->mac : "(none)");
+		return -1;
+	}
+	return 0;
+}
+
 int
 shelly_parse_ident(const char *body, size_t len, struct device_ident *out, char **cause)
 {
@@ -240,6 +270,8 @@ shelly_parse_ident(const char *body, size_t len, struct device_ident *out, char 
 	} else {
 		rc = parse_gen2(o, (int)g, out, cause);
 	}
+	if (rc == 0)
+		rc = check_ident(out, cause);
 	if (rc == 0) {
 		name = models_name(out->model);
 		json_strlcpy(out->model_name, name, sizeof out->model_name);

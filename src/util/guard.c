@@ -62,16 +62,33 @@ guard_is_set(const struct guard *g)
 }
 
 int
+guard_families(const struct guard *g, const char *host)
+{
+	int v4, v6;
+
+	if (g->nets == NULL)
+		return GUARD_ANY;
+	if (host == NULL || *host == '\0')
+		return GUARD_REFUSED;
+	if (str_caseeq(host, "localhost") || str_caseeq(host, "localhost.")) {
+		/* A resolver gives localhost both families: only the allowed one may be used. */
+		v4 = cidr_list_contains_host(g->nets, "127.0.0.1");
+		v6 = cidr_list_contains_host(g->nets, "::1");
+		return v4 && v6 ? GUARD_ANY : v4 ? GUARD_IPV4 : v6 ? GUARD_IPV6 : GUARD_REFUSED;
+	}
+	return cidr_list_contains_host(g->nets, host) ? GUARD_ANY : GUARD_REFUSED;
+}
+
+int
+guard_families_cb(const char *host, void *g)
+{
+	return guard_families(g, host);
+}
+
+int
 guard_allows(const struct guard *g, const char *host)
 {
-	if (g->nets == NULL)
-		return 1;
-	if (host == NULL || *host == '\0')
-		return 0;
-	if (str_caseeq(host, "localhost") || str_caseeq(host, "localhost."))
-		return cidr_list_contains_host(g->nets, "127.0.0.1") ||
-		    cidr_list_contains_host(g->nets, "::1");
-	return cidr_list_contains_host(g->nets, host);
+	return guard_families(g, host) != GUARD_REFUSED;
 }
 
 int

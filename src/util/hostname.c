@@ -4,6 +4,7 @@
  */
 #include "util/hostname.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,4 +77,25 @@ hostname_unique(
 		name = with_suffix(base, suffix);
 	}
 	return name;
+}
+
+static int
+claim_cmp(const void *a, const void *b)
+{
+	const struct hostname_claim *x = a, *y = b;
+	int64_t fx = x->first_seen_ms > 0 ? x->first_seen_ms : INT64_MAX;
+	int64_t fy = y->first_seen_ms > 0 ? y->first_seen_ms : INT64_MAX;
+
+	if (x->holds != y->holds)
+		return x->holds ? -1 : 1;
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	return strcmp(x->mac, y->mac);
+}
+
+void
+hostname_claim_sort(struct hostname_claim *claims, size_t n)
+{
+	if (n > 1)
+		qsort(claims, n, sizeof *claims, claim_cmp);
 }

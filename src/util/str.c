@@ -375,22 +375,26 @@ lower(int c)
 int
 str_mac_normalise(const char *in, char out[13])
 {
-	size_t len, i, o = 0;
+	size_t len, i, o = 0, group = 0; /* hex digits between separators; 0: none */
 	char sep = 0;
 
 	out[0] = '\0';
 	if (in == NULL)
 		return -1;
 	len = strlen(in);
-	if (len == 17) {
+	if (len == 17) { /* aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff */
 		sep = in[2];
+		group = 2;
 		if (sep != ':' && sep != '-')
 			return -1;
+	} else if (len == 14) { /* aabb.ccdd.eeff, as PHP's FILTER_VALIDATE_MAC takes it */
+		sep = '.';
+		group = 4;
 	} else if (len != 12) {
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
-		if (sep != 0 && i % 3 == 2) {
+		if (sep != 0 && i % (group + 1) == group) {
 			if (in[i] != sep)
 				goto bad;
 			continue;

@@ -28,9 +28,9 @@ static void
 check_plan(const struct opn_state *st)
 {
 	struct opn_device d[] = {
-	    {"a8032a123456", "Kitchen", NULL, "192.168.20.31"},
-	    {"a8032a123457", NULL, "shellyplus1pm-a8032a123457", "10.0.0.1"},
-	    {"a8032a123458", "***", NULL, NULL},
+	    {"a8032a123456", "Kitchen", NULL, "192.168.20.31", 0},
+	    {"a8032a123457", NULL, "shellyplus1pm-a8032a123457", "10.0.0.1", 0},
+	    {"a8032a123458", "***", NULL, NULL, 0},
 	};
 	struct opn_plan *p = opn_plan_compute(st, d, 3, 1, "shelly_devices");
 	struct strbuf sb;

@@ -2,7 +2,7 @@
 """A stand-in HTTP server for the integration tests (see lib_stub.sh): answers from a list of
 rules, on ADDR (loopback or a test's own namespace) and a port the kernel picks.
 
-usage: stub_http.py ADDR PORT_FILE RULES_JSON [LOG_FILE]
+usage: stub_http.py ADDR PORT_FILE RULES_JSON [LOG_FILE]     (ADDR IPv4, or IPv6 such as ::1)
 
 RULES_JSON is a list of rules; the first that matches a request answers it:
   {"method": "GET", "path": "/shelly", "prefix": true,   (all optional: any method, any path)
@@ -16,6 +16,7 @@ into place, so a reader never sees half of it). With LOG_FILE, each request adds
 import http.server
 import json
 import os
+import socket
 import sys
 
 addr, port_file, rules = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -64,7 +65,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer("POST")
 
 
-server = http.server.HTTPServer((addr, 0), Handler)
+class Server(http.server.HTTPServer):
+    # ADDR may be an IPv6 loopback address ("::1").
+    address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+server = Server((addr, 0), Handler)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(port_file + ".tmp", port_file)

@@ -72,7 +72,7 @@ test_sources(void **state)
 	struct engine eng = { 0 };
 	struct creds *c;
 	struct store_device reg;
-	struct creds_query q = { "a0b1c2d3e4f5", "shellyplus1-a0b1", NULL, 1, 1, NULL };
+	struct creds_query q = { "a0b1c2d3e4f5", "shellyplus1-a0b1", NULL, 1, 1, NULL, 0 };
 	struct got g = { 0 };
 	char *cause = NULL;
 
@@ -123,7 +123,7 @@ test_prompt_later(void **state)
 	struct creds_opts o = { 0 };
 	struct engine eng = { 0 };
 	struct creds *c;
-	struct creds_query q = { "a0b1c2d3e4f5", NULL, NULL, 2, 1, NULL };
+	struct creds_query q = { "a0b1c2d3e4f5", NULL, NULL, 2, 1, NULL, 0 };
 	struct got g1 = { 0 }, g2 = { 0 };
 
 	(void)state;
@@ -171,7 +171,7 @@ test_store_own_mac_only(void **state)
 	char dir[] = "/tmp/test_creds.XXXXXX", path[64];
 	struct store *st = NULL;
 	struct store_device reg;
-	struct creds_query q = {"aabbccddeef1", NULL, NULL, 1, 1, NULL};
+	struct creds_query q = {"aabbccddeef1", NULL, NULL, 1, 1, NULL, 0};
 	struct creds_found f;
 	char *cause = NULL;
 

@@ -115,6 +115,39 @@ test_dnsmasq_keywords(void **state)
 	free(out);
 }
 
+/* An IPv4-mapped IPv6 host (::ffff:a.b.c.d) is its IPv4 address in every host and DHCP
+ * format, as in the OPNsense sync; of two devices of one name, the one registered first keeps
+ * it (util/hostname's order), whatever the MACs. */
+static void
+test_hosts_mapped_first(void **state)
+{
+	struct store_device devs[2];
+	const struct store_device *ptrs[2] = {&devs[0], &devs[1]};
+	struct strbuf sb;
+
+	(void)state;
+	memset(devs, 0, sizeof devs);
+	memcpy(devs[0].mac, "000000000001", 13);
+	memcpy(devs[1].mac, "000000000005", 13);
+	devs[0].name = devs[1].name = "Kitchen";
+	devs[0].host = "::ffff:192.168.20.31";
+	devs[1].host = "192.168.20.35";
+	devs[0].first_seen_ms = 2000;
+	devs[1].first_seen_ms = 1000;
+	strbuf_init(&sb);
+	hostfmt_render(EXPORT_DNSMASQ, ptrs, 2, &sb, NULL);
+	assert_string_equal(strbuf_str(&sb),
+	    "# shelly-tui dnsmasq export\n"
+	    "dhcp-host=00:00:00:00:00:01,192.168.20.31,kitchen-000001\n"
+	    "dhcp-host=00:00:00:00:00:05,192.168.20.35,kitchen\n");
+	strbuf_done(&sb);
+	strbuf_init(&sb);
+	hostfmt_render(EXPORT_HOSTS, ptrs, 2, &sb, NULL);
+	assert_non_null(strstr(strbuf_str(&sb), "192.168.20.31\tkitchen-000001\n"));
+	assert_null(strstr(strbuf_str(&sb), "ffff"));
+	strbuf_done(&sb);
+}
+
 /* Two devices whose MACs end alike keep apart (a counter after the MAC tail), as in the
  * OPNsense sync: one rule, util/hostname. */
 static void
@@ -274,6 +307,16 @@ test_import_errors(void **state)
 	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[settings]\n"
 	               "\"secret:aabbccddeeff\" = \"pw\"\n",
 	    "line 4: settings.secret:aabbccddeeff: passwords belong in the secrets section");
+	/* a password for a device the file does not bring, or under no MAC at all */
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddee02]\n[secrets]\n\"secret:aabbccddee01\" = \"x\"\n",
+	    "f: line 5: secrets.secret:aabbccddee01: aabbccddee01 is not a device of this file");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n"
+	               "[devices.aabbccddee02]\n[secrets]\n\"secret:AABBCCDDEE02\" = \"x\"\n",
+	    "f: line 5: secrets.secret:AABBCCDDEE02: AABBCCDDEE02 is not a device of this file");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 1\n[secrets]\n"
+	               "\"secret:\" = \"x\"\n",
+	    "f: line 4: secrets.secret::  is not a device of this file");
 	import_rejects("{\"format\": \"shelly-tui-backup\", \"format_version\": 1,\n"
 	               "\"devices\": [{\"name\": \"no mac\"}]}",
 	    "f: line 2: devices[0]: mac is missing");
@@ -682,6 +725,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_names_same_tail),
+	    cmocka_unit_test(test_hosts_mapped_first),
 	    cmocka_unit_test(test_dnsmasq_keywords),
 	    cmocka_unit_test(test_left_out),
 	    cmocka_unit_test(test_jsondoc),

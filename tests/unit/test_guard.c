@@ -133,6 +133,40 @@ test_ipv6_loopback(void **state)
 	guard_free(g);
 }
 
+/* localhost resolves to both loopbacks: it is reached over the allowed family only. */
+static void
+test_localhost_family(void **state)
+{
+	struct guard *g;
+
+	(void)state;
+	g = guard_ok("127.0.0.1/32");
+	assert_int_equal(guard_families(g, "localhost"), GUARD_IPV4);
+	assert_int_equal(guard_families(g, "LOCALHOST."), GUARD_IPV4);
+	assert_int_equal(guard_families(g, "::1"), GUARD_REFUSED);
+	assert_int_equal(guard_families(g, "127.0.0.1"), GUARD_ANY);
+	assert_int_equal(guard_families_cb("localhost", g), GUARD_IPV4);
+	guard_free(g);
+
+	g = guard_ok("::1");
+	assert_int_equal(guard_families(g, "localhost"), GUARD_IPV6);
+	assert_int_equal(guard_families(g, "127.0.0.1"), GUARD_REFUSED);
+	guard_free(g);
+
+	g = guard_ok("127.0.0.0/8,::1/128");
+	assert_int_equal(guard_families(g, "localhost"), GUARD_ANY);
+	guard_free(g);
+
+	g = guard_ok("10.0.0.0/8");
+	assert_int_equal(guard_families(g, "localhost"), GUARD_REFUSED);
+	assert_int_equal(guard_families(g, "10.1.2.3"), GUARD_ANY);
+	guard_free(g);
+
+	assert_int_equal(guard_parse(NULL, &g, NULL), 0);
+	assert_int_equal(guard_families(g, "localhost"), GUARD_ANY);
+	guard_free(g);
+}
+
 static void
 test_invalid(void **state)
 {
@@ -337,6 +371,7 @@ main(void)
 	    cmocka_unit_test(test_unset_allows_all),
 	    cmocka_unit_test(test_loopback_v4),
 	    cmocka_unit_test(test_ipv6_loopback),
+	    cmocka_unit_test(test_localhost_family),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_first_refused_random),
 	    cmocka_unit_test(test_first_refused_edges),

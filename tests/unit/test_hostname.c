@@ -79,12 +79,33 @@ test_unique(void **state)
 	free(name);
 }
 
+/* The order devices take names in: a holder first, then the one registered first (unknown
+ * last), then by MAC. */
+static void
+test_claim_order(void **state)
+{
+	struct hostname_claim c[] = {
+	    {0, "000000000001", 0, 0},
+	    {1, "000000000002", 2000, 0},
+	    {2, "000000000003", 1000, 0},
+	    {3, "000000000004", 3000, 1},
+	    {4, "000000000000", 0, 0},
+	};
+	const size_t want[] = {3, 2, 1, 4, 0};
+
+	(void)state;
+	hostname_claim_sort(c, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(c[i].index, want[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reserved),
 	    cmocka_unit_test(test_unique),
+	    cmocka_unit_test(test_claim_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,14 +335,19 @@ test_quirky_values(void **state)
 	assert_string_equal(id.mac, "");
 	assert_string_equal(id.id, "");
 
-	/* very long strings are cut, not overflowed */
-	snprintf(
-	    big, sizeof big,
-	    "{\"gen\":2,\"mac\":\"AABBCCDDEEFF\",\"model\":\"X\",\"id\":\"%0*d\",\"name\":\"%0*d\"}",
-	    2000, 7, 2000, 8);
+	/* very long strings are cut, not overflowed; an id cut off its MAC is not genuine */
+	snprintf(big, sizeof big,
+	    "{\"gen\":2,\"mac\":\"AABBCCDDEEFF\",\"model\":\"X\",\"id\":\"x-aabbccddeeff\","
+	    "\"name\":\"%0*d\"}",
+	    2000, 8);
 	assert_int_equal(shelly_parse_ident(big, strlen(big), &id, &cause), 0);
-	assert_int_equal(strlen(id.id), DEV_ID_LEN - 1);
 	assert_int_equal(strlen(id.name), DEV_NAME_LEN - 1);
+	snprintf(big, sizeof big,
+	    "{\"gen\":2,\"mac\":\"AABBCCDDEEFF\",\"model\":\"X\",\"id\":\"%0*d-aabbccddeeff\"}",
+	    2000, 7);
+	assert_int_equal(shelly_parse_ident(big, strlen(big), &id, &cause), -1);
+	free(cause);
+	cause = NULL;
 
 	/* unknown type: derived prefix */
 	assert_int_equal(
@@ -368,6 +373,42 @@ test_gen1_id(void **state)
 	assert_string_equal(p, "shelly");
 }
 
+/* Another device's id, or escape sequences in what a terminal shows: refused. */
+static void
+test_not_genuine(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"gen\":2,\"id\":\"shellyplus1pm-441793000002\",\"mac\":\"DEADBEEF0001\","
+	    "\"model\":\"SNSW-001P16EU\"}",
+	    "{\"gen\":2,\"id\":\"shellyplus1pm\",\"mac\":\"DEADBEEF0001\",\"model\":\"X\"}",
+	    "{\"gen\":2,\"id\":\"deadbeef0001\",\"mac\":\"DEADBEEF0001\",\"model\":\"X\"}",
+	    "{\"gen\":2,\"id\":\"shellyplus1pm-\\u001b[2Jaabbccddeeff\",\"mac\":\"AABBCCDDEEFF\","
+	    "\"model\":\"X\"}",
+	    "{\"gen\":2,\"id\":\"shellyplus1pm-aabbccddeeff\",\"mac\":\"AABBCCDDEEFF\","
+	    "\"model\":\"\\u001b[2JX\"}",
+	    "{\"type\":\"SHSW-1\\u001b]0;x\\u0007\",\"mac\":\"AABBCCDDEEFF\",\"auth\":false,"
+	    "\"fw\":\"x\"}",
+	    NULL,
+	};
+	struct device_ident id;
+	char *cause;
+	(void)state;
+
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		cause = NULL;
+		assert_int_equal(shelly_parse_ident(bad[i], strlen(bad[i]), &id, &cause), -1);
+		assert_non_null(strstr(cause, "identification refused"));
+		assert_string_equal(id.mac, "");
+		free(cause);
+	}
+	cause = NULL;
+	assert_int_equal(parse_str("{\"gen\":2,\"id\":\"shellyplus1pm-DEADBEEF0001\","
+	                           "\"mac\":\"deadbeef0001\",\"model\":\"SNSW-001P16EU\"}",
+	                     &id),
+	    0);
+	assert_string_equal(id.id, "shellyplus1pm-DEADBEEF0001");
+}
+
 int
 main(void)
 {
@@ -378,6 +419,7 @@ main(void)
 	    cmocka_unit_test(test_frames_and_errors),
 	    cmocka_unit_test(test_quirky_values),
 	    cmocka_unit_test(test_gen1_id),
+	    cmocka_unit_test(test_not_genuine),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,7 +112,7 @@ test_dnsmasq_rows(void **state)
 	    "\"AA-BB-CC-00-11-22,aa:bb:cc:00:11:33\",\"%hwaddr\":\"aa:bb:cc:00:11:22, "
 	    "aa:bb:cc:00:11:33\",\"descr\":\"living room\"},{\"uuid\":\"h2\",\"host\":\"nas\","
 	    "\"ip\":\"192.168.20.60\",\"hwaddr\":\"\",\"descr\":\"\"}]}";
-	struct opn_device d[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.60"}};
+	struct opn_device d[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.60", 0}};
 	struct opn_state st;
 	struct opn_plan *p;
 
@@ -141,12 +141,12 @@ test_descriptions(void **state)
 	    {"c0ffee000001",
 	        "K\xc3\xbc"
 	        "che",
-	        NULL, "192.168.20.60"},
+	        NULL, "192.168.20.60", 0},
 	    {"c0ffee000002",
 	        "\xe2\x80\xae"
 	        "Hall\x1b[31m <b>&\"x\"\x07",
-	        NULL, "192.168.20.61"},
-	    {"c0ffee000003", "\x1b[2J", NULL, "192.168.20.62"},
+	        NULL, "192.168.20.61", 0},
+	    {"c0ffee000003", "\x1b[2J", NULL, "192.168.20.62", 0},
 	};
 	struct opn_state st;
 	struct opn_plan *p;
@@ -168,9 +168,9 @@ static void
 test_dnsmasq_keywords(void **state)
 {
 	const char *body = "{\"rows\":[]}";
-	struct opn_device d[] = {{"c0ffee000001", "ignore", NULL, "192.168.20.60"},
-	    {"c0ffee000002", "INFINITE", NULL, "192.168.20.61"},
-	    {"c0ffee000003", "deprecated", NULL, "192.168.20.62"}};
+	struct opn_device d[] = {{"c0ffee000001", "ignore", NULL, "192.168.20.60", 0},
+	    {"c0ffee000002", "INFINITE", NULL, "192.168.20.61", 0},
+	    {"c0ffee000003", "deprecated", NULL, "192.168.20.62", 0}};
 	struct opn_state st;
 	struct opn_plan *p;
 
@@ -197,9 +197,9 @@ test_dnsmasq_second_mac(void **state)
 	const char *body =
 	    "{\"rows\":[{\"uuid\":\"h1\",\"host\":\"plug\",\"ip\":\"192.168.20.50\",\"hwaddr\":"
 	    "\"aa:bb:cc:00:11:22, C0-FF-EE-00-00-01\",\"descr\":\"by hand\"}]}";
-	struct opn_device at[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.50"}};
-	struct opn_device away[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.70"}};
-	struct opn_device other[] = {{"c0ffee000002", "Plug", NULL, "192.168.20.71"}};
+	struct opn_device at[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.50", 0}};
+	struct opn_device away[] = {{"c0ffee000001", "Plug", NULL, "192.168.20.70", 0}};
+	struct opn_device other[] = {{"c0ffee000002", "Plug", NULL, "192.168.20.71", 0}};
 	struct opn_state st;
 	struct opn_plan *p;
 
@@ -238,11 +238,11 @@ test_dnsmasq_ranges(void **state)
 	    "\"255.255.0.0\"},{\"uuid\":\"g4\",\"start_addr\":\"::100\",\"end_addr\":\"::200\","
 	    "\"constructor\":\"lan\"},{\"uuid\":\"g5\",\"start_addr\":\"10.2.0.1\","
 	    "\"subnet_mask\":\"255.0.255.0\"}]}";
-	struct opn_device d[] = {{"c0ffee000001", "In", NULL, "192.168.20.5"},
-	    {"c0ffee000002", "Wide", NULL, "10.1.2.3"},
-	    {"c0ffee000003", "Mask", NULL, "172.16.200.1"},
-	    {"c0ffee000004", "Out", NULL, "192.168.21.5"},
-	    {"c0ffee000005", "Alone", NULL, "10.2.0.9"}};
+	struct opn_device d[] = {{"c0ffee000001", "In", NULL, "192.168.20.5", 0},
+	    {"c0ffee000002", "Wide", NULL, "10.1.2.3", 0},
+	    {"c0ffee000003", "Mask", NULL, "172.16.200.1", 0},
+	    {"c0ffee000004", "Out", NULL, "192.168.21.5", 0},
+	    {"c0ffee000005", "Alone", NULL, "10.2.0.9", 0}};
 	struct opn_state st;
 	struct opn_plan *p;
 
@@ -285,6 +285,157 @@ test_dnsmasq_ranges(void **state)
 	"{\"uuid\":\"" uuid "\",\"subnet\":\"192.168.20.0/24\",\"ip_address\":\"" ip \
 	"\",\"hw_address\":\"" macc "\",\"hostname\":\"" host "\",\"description\":\"manual\"}"
 
+/* Applies p's writes in order to the addresses st's records hold, as the firewall checks them:
+ * fails when a write takes an address another record still holds. Returns the re-adds. */
+static size_t
+apply_in_order(const struct opn_state *st, const struct opn_plan *p)
+{
+	const char *held[16], *uuid[16];
+	size_t n = 0, readds = 0;
+	int seen[16] = {0};
+
+	assert_true(st->nrecords < 16 && p->nitems < 16);
+	for (size_t i = 0; i < st->nrecords; i++, n++) {
+		held[n] = st->records[i].ip;
+		uuid[n] = st->records[i].uuid;
+	}
+	for (size_t k = 0; k < p->nwrites; k++) {
+		const struct opn_item *it = &p->items[p->writes[k]];
+		int removing = it->action == OPN_REMOVE || (it->readd && !seen[p->writes[k]]++);
+		size_t self = SIZE_MAX;
+
+		readds += it->readd && removing;
+		for (size_t j = 0; j < n; j++)
+			if (uuid[j] != NULL && strcmp(uuid[j], it->uuid) == 0)
+				self = j;
+		if (removing) {
+			assert_true(self != SIZE_MAX);
+			uuid[self] = NULL;
+			continue;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (j != self && uuid[j] != NULL && strcmp(held[j], it->ip) == 0)
+				fail_msg("%s written to %s while record %s holds it", it->device,
+				    it->ip, uuid[j]);
+		if (self == SIZE_MAX) {
+			uuid[n] = it->device; /* a new record, its own key */
+			held[n++] = it->ip;
+		} else
+			held[self] = it->ip;
+	}
+	return readds;
+}
+
+/* Devices that move onto each other's addresses: a chain shifting up, a swap and a cycle of
+ * three are written in an order the firewall accepts (each address freed before it is
+ * taken), with one record of each cycle removed and added again; every change is written. */
+static void
+test_moves_order(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "A", NULL, "192.168.20.40", 0}, /* chain: A .31 -> .40 */
+	    {"000000000002", "B", NULL, "192.168.20.31", 0}, /* B .32 -> .31 */
+	    {"000000000003", "C", NULL, "192.168.20.32", 0}, /* C .33 -> .32 */
+	    {"000000000004", "D", NULL, "192.168.20.35", 0}, /* swap D .34 <-> E .35 */
+	    {"000000000005", "E", NULL, "192.168.20.34", 0},
+	    {"000000000006", "F", NULL, "192.168.20.37", 0}, /* cycle F .36 -> .37 -> .38 -> .36 */
+	    {"000000000007", "G", NULL, "192.168.20.38", 0},
+	    {"000000000008", "H", NULL, "192.168.20.36", 0},
+	    {"000000000009", "I", NULL, "192.168.20.33", 0}, /* new, on C's old address */
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+	size_t writes = 0;
+
+	(void)state;
+	kea_state(&st,
+	    OWN("u1", "000000000001", "00:00:00:00:00:01", "192.168.20.31", "a", "A") "," OWN(
+	        "u2", "000000000002", "00:00:00:00:00:02", "192.168.20.32", "b", "B") "," OWN("u3",
+	        "000000000003", "00:00:00:00:00:03", "192.168.20.33", "c",
+	        "C") "," OWN("u4", "000000000004", "00:00:00:00:00:04", "192.168.20.34", "d",
+	        "D") "," OWN("u5", "000000000005", "00:00:00:00:00:05", "192.168.20.35", "e",
+	        "E") "," OWN("u6", "000000000006", "00:00:00:00:00:06", "192.168.20.36", "f",
+	        "F") "," OWN("u7", "000000000007", "00:00:00:00:00:07", "192.168.20.37", "g",
+	        "G") "," OWN("u8", "000000000008", "00:00:00:00:00:08", "192.168.20.38", "h", "H"));
+	p = opn_plan_compute(&st, d, 9, 1, NULL);
+	assert_int_equal(opn_plan_count(p, OPN_UPDATE), 8);
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 1);
+	assert_int_equal(apply_in_order(&st, p), 2);
+	for (size_t i = 0; i < p->nitems; i++)
+		writes += p->items[i].readd ? 2 : p->items[i].action != OPN_UNCHANGED;
+	assert_int_equal(p->nwrites, writes);
+	assert_non_null(strstr(find(p, "000000000002")->why, "after A leaves 192.168.20.31"));
+	assert_non_null(strstr(find(p, "000000000003")->why, "after B leaves 192.168.20.32"));
+	assert_int_equal(find(p, "000000000001")->readd, 0);
+	assert_int_equal(find(p, "000000000004")->readd + find(p, "000000000005")->readd, 1);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* A hand-made reservation whose MAC is written as OPNsense also accepts it (dotted, upper
+ * case, hyphens, bare) is the device's: left alone at the device's address, a conflict at
+ * another, never a second reservation for the MAC. */
+static void
+test_mac_forms(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000002", "Hall", NULL, "192.168.20.32", 0},
+	    {"000000000003", "Porch", NULL, "192.168.20.33", 0},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(&st, FOREIGN("f2", "0000.0000.0002", "192.168.20.32", "hall") "," FOREIGN(
+	                   "f3", "0000.0000.0003", "192.168.20.99", "porch"));
+	p = opn_plan_compute(&st, d, 2, 1, NULL);
+	assert_int_equal(opn_plan_count(p, OPN_ADD), 0);
+	assert_int_equal(find(p, "000000000002")->action, OPN_UNCHANGED);
+	assert_int_equal(find(p, "000000000003")->action, OPN_CONFLICT);
+	assert_non_null(strstr(find(p, "000000000003")->why, "MAC is reserved at 192.168.20.99"));
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, FOREIGN("f2", "000000000002", "192.168.20.32", "hall"));
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_int_equal(find(p, "000000000002")->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* An address whose own record stays (its device is in conflict) is never written for another
+ * device, which the firewall would refuse: that device is in conflict too, and so, in turn,
+ * is one waiting for its address; every write left is accepted. */
+static void
+test_kept_address(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "A", NULL, "192.168.20.31", 0}, /* wants B's address */
+	    {"000000000002", "B", NULL, "b.example", 0}, /* no IPv4 now: conflict, record stays */
+	    {"000000000003", "C", NULL, "192.168.20.40", 0}, /* wants A's address */
+	    {"000000000004", "D", NULL, "192.168.20.50", 0}, /* free address */
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(
+	    &st, OWN("u1", "000000000001", "00:00:00:00:00:01", "192.168.20.40", "a", "A") "," OWN(
+	             "u2", "000000000002", "00:00:00:00:00:02", "192.168.20.31", "b", "B"));
+	p = opn_plan_compute(&st, d, 4, 1, NULL);
+	assert_int_equal(find(p, "000000000002")->action, OPN_CONFLICT);
+	assert_int_equal(find(p, "000000000001")->action, OPN_CONFLICT);
+	assert_non_null(
+	    strstr(find(p, "000000000001")->why, "192.168.20.31 is held by the reservation of B"));
+	assert_int_equal(find(p, "000000000003")->action, OPN_CONFLICT);
+	assert_non_null(
+	    strstr(find(p, "000000000003")->why, "192.168.20.40 is held by the reservation of A"));
+	assert_int_equal(find(p, "000000000004")->action, OPN_ADD);
+	assert_int_equal(p->nwrites, 1);
+	apply_in_order(&st, p);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_plan_actions(void **state)
 {
@@ -292,18 +443,18 @@ test_plan_actions(void **state)
 	struct opn_plan *p;
 	const struct opn_item *it;
 	struct opn_device d[] = {
-	    {"000000000001", "Kitchen", NULL, "192.168.20.31"}, /* unchanged */
-	    {"000000000002", "Hall", NULL, "192.168.20.42"}, /* moved: update */
-	    {"000000000003", "Garage", NULL, "192.168.20.33"}, /* new: add */
-	    {"000000000004", "Porch", NULL, "192.168.20.10"}, /* ip of a foreign record */
-	    {"000000000005", "Attic", NULL, "192.168.20.35"}, /* MAC reserved elsewhere */
-	    {"000000000006", "Shed", NULL, "10.9.9.9"}, /* outside every subnet */
-	    {"000000000007", "!!!", NULL, "192.168.20.37"}, /* no host name */
-	    {"000000000008", "1234", NULL, "192.168.20.38"}, /* digits only */
-	    {"000000000009", "Cellar", NULL, NULL}, /* no address */
-	    {"00000000000a", "Loft", NULL, "192.168.20.40"}, /* same address as ... */
-	    {"00000000000b", "Barn", NULL, "192.168.20.40"}, /* ... this one */
-	    {"00000000000c", "Tv", NULL, "192.168.20.12"}, /* foreign, same ip + MAC */
+	    {"000000000001", "Kitchen", NULL, "192.168.20.31", 0}, /* unchanged */
+	    {"000000000002", "Hall", NULL, "192.168.20.42", 0}, /* moved: update */
+	    {"000000000003", "Garage", NULL, "192.168.20.33", 0}, /* new: add */
+	    {"000000000004", "Porch", NULL, "192.168.20.10", 0}, /* ip of a foreign record */
+	    {"000000000005", "Attic", NULL, "192.168.20.35", 0}, /* MAC reserved elsewhere */
+	    {"000000000006", "Shed", NULL, "10.9.9.9", 0}, /* outside every subnet */
+	    {"000000000007", "!!!", NULL, "192.168.20.37", 0}, /* no host name */
+	    {"000000000008", "1234", NULL, "192.168.20.38", 0}, /* digits only */
+	    {"000000000009", "Cellar", NULL, NULL, 0}, /* no address */
+	    {"00000000000a", "Loft", NULL, "192.168.20.40", 0}, /* same address as ... */
+	    {"00000000000b", "Barn", NULL, "192.168.20.40", 0}, /* ... this one */
+	    {"00000000000c", "Tv", NULL, "192.168.20.12", 0}, /* foreign, same ip + MAC */
 	};
 
 	(void)state;
@@ -367,10 +518,10 @@ test_hostnames(void **state)
 	struct opn_state st;
 	struct opn_plan *p;
 	struct opn_device d[] = {
-	    {"000000aaaaaa", "Kitchen Relay", NULL, "192.168.20.2"},
-	    {"000000bbbbbb", "kitchen  relay!", NULL, "192.168.20.3"},
-	    {"000000cccccc", NULL, "shellyplus1pm-000000cccccc", "192.168.20.4"},
-	    {"000000dddddd", "printer", NULL, "192.168.20.5"},
+	    {"000000aaaaaa", "Kitchen Relay", NULL, "192.168.20.2", 0},
+	    {"000000bbbbbb", "kitchen  relay!", NULL, "192.168.20.3", 0},
+	    {"000000cccccc", NULL, "shellyplus1pm-000000cccccc", "192.168.20.4", 0},
+	    {"000000dddddd", "printer", NULL, "192.168.20.5", 0},
 	};
 
 	(void)state;
@@ -388,10 +539,11 @@ test_hostnames(void **state)
 	assert_int_equal(strlen(out), OPN_HOSTNAME_MAX);
 
 	/* two devices on one name, and one on a foreign record's name: the MAC tail keeps them
-	 * apart; an id serves when there is no name */
+	 * apart (the first by MAC keeps the name, as in the exports); an id serves when there is
+	 * no name */
 	kea_state(&st, FOREIGN("f1", "de:ad:be:ef:00:01", "192.168.20.9", "printer"));
 	p = opn_plan_compute(&st, d, 4, 1, NULL);
-	assert_string_equal(find(p, "000000aaaaaa")->hostname, "kitchen-relay-aaaaaa");
+	assert_string_equal(find(p, "000000aaaaaa")->hostname, "kitchen-relay");
 	assert_string_equal(find(p, "000000bbbbbb")->hostname, "kitchen-relay-bbbbbb");
 	assert_string_equal(find(p, "000000cccccc")->hostname, "shellyplus1pm-000000cccccc");
 	assert_string_equal(find(p, "000000dddddd")->hostname, "printer-dddddd");
@@ -411,13 +563,13 @@ static void
 test_unique_names(void **state)
 {
 	struct opn_device plugs[] = {
-	    {"3494546a0001", "Plug", NULL, "192.168.20.2"},
-	    {"c45bbe6a0001", "Plug", NULL, "192.168.20.3"},
+	    {"3494546a0001", "Plug", NULL, "192.168.20.2", 0},
+	    {"c45bbe6a0001", "Plug", NULL, "192.168.20.3", 0},
 	};
 	struct opn_device kitchens[] = {
-	    {"000000000001", "Kitchen", NULL, "192.168.20.11"},
-	    {"000000000004", "kitchen", NULL, "192.168.20.14"},
-	    {"00000000000f", "kitchen-000001", NULL, "192.168.20.15"},
+	    {"000000000001", "Kitchen", NULL, "192.168.20.11", 0},
+	    {"000000000004", "kitchen", NULL, "192.168.20.14", 0},
+	    {"00000000000f", "kitchen-000001", NULL, "192.168.20.15", 0},
 	};
 	struct opn_state st;
 	struct opn_plan *p;
@@ -427,8 +579,8 @@ test_unique_names(void **state)
 	(void)state;
 	kea_state(&st, "");
 	p = opn_plan_compute(&st, plugs, 2, 1, NULL);
-	assert_string_equal(find(p, "3494546a0001")->hostname, "plug-6a0001");
-	assert_string_equal(find(p, "c45bbe6a0001")->hostname, "plug-6a0001-2");
+	assert_string_equal(find(p, "3494546a0001")->hostname, "plug");
+	assert_string_equal(find(p, "c45bbe6a0001")->hostname, "plug-6a0001");
 	opn_plan_free(p);
 	opn_state_done(&st);
 
@@ -446,9 +598,42 @@ test_unique_names(void **state)
 		seen[n++] = it->hostname;
 	}
 	assert_int_equal(n, 3);
-	assert_string_equal(find(p, "00000000000f")->hostname, "kitchen-000001");
-	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001-2");
+	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001");
 	assert_string_equal(find(p, "000000000004")->hostname, "kitchen-000004");
+	assert_string_equal(find(p, "00000000000f")->hostname, "kitchen-000001-00000f");
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
+/* A name stays with the device that has it: the device whose own record carries "kitchen"
+ * keeps it when a second "Kitchen" (lower MAC) is registered, and the newcomer gets the
+ * suffix; with no record yet, the device registered first keeps it (as in the exports). */
+static void
+test_names_stable(void **state)
+{
+	struct opn_device d[] = {
+	    {"000000000001", "Kitchen", NULL, "192.168.20.31", 2000},
+	    {"000000000005", "Kitchen", NULL, "192.168.20.35", 0},
+	};
+	struct opn_state st;
+	struct opn_plan *p;
+
+	(void)state;
+	kea_state(&st,
+	    OWN("u5", "000000000005", "00:00:00:00:00:05", "192.168.20.35", "kitchen", "Kitchen"));
+	p = opn_plan_compute(&st, d, 2, 1, NULL);
+	assert_int_equal(find(p, "000000000005")->action, OPN_UNCHANGED);
+	assert_string_equal(find(p, "000000000005")->hostname, "kitchen");
+	assert_int_equal(find(p, "000000000001")->action, OPN_ADD);
+	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001");
+	opn_plan_free(p);
+	opn_state_done(&st);
+
+	d[1].first_seen_ms = 1000; /* registered before 000000000001 */
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 2, 1, NULL);
+	assert_string_equal(find(p, "000000000005")->hostname, "kitchen");
+	assert_string_equal(find(p, "000000000001")->hostname, "kitchen-000001");
 	opn_plan_free(p);
 	opn_state_done(&st);
 }
@@ -521,9 +706,9 @@ static void
 test_idempotent(void **state)
 {
 	struct opn_device d[] = {
-	    {"000000000001", "Kitchen <main>", NULL, "192.168.20.31"},
-	    {"000000000002", "Kitchen main", NULL, "192.168.20.32"},
-	    {"000000000003", NULL, NULL, "192.168.20.33"},
+	    {"000000000001", "Kitchen <main>", NULL, "192.168.20.31", 0},
+	    {"000000000002", "Kitchen main", NULL, "192.168.20.32", 0},
+	    {"000000000003", NULL, NULL, "192.168.20.33", 0},
 	};
 	struct opn_state st;
 	struct opn_plan *p;
@@ -568,9 +753,9 @@ static void
 test_alias(void **state)
 {
 	struct opn_device d[] = {
-	    {"000000000001", "a", NULL, "192.168.20.31"},
-	    {"000000000002", "b", NULL, "192.168.20.4"},
-	    {"000000000003", "c", NULL, NULL},
+	    {"000000000001", "a", NULL, "192.168.20.31", 0},
+	    {"000000000002", "b", NULL, "192.168.20.4", 0},
+	    {"000000000003", "c", NULL, NULL, 0},
 	};
 	/* getItem: option maps, content lists every alias with selected 0 */
 	const char *own =
@@ -634,6 +819,34 @@ test_alias(void **state)
 
 /* setItem posts the whole item as read (name included: OPNsense renames every reference to
  * the alias when the posted name differs, a missing one too), with only the content new. */
+/* A device registered by an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 device
+ * a.b.c.d: reserved there and in the alias by the IPv4 address; once applied, nothing changes. */
+static void
+test_mapped_ipv4(void **state)
+{
+	struct opn_device d[] = {{"000000000034", "Mapped", NULL, "::ffff:192.168.20.34", 0}};
+	struct opn_state st;
+	struct opn_plan *p;
+	char *rows;
+
+	(void)state;
+	kea_state(&st, "");
+	p = opn_plan_compute(&st, d, 1, 1, "shelly_devices");
+	assert_int_equal(find(p, "000000000034")->action, OPN_ADD);
+	assert_string_equal(find(p, "000000000034")->ip, "192.168.20.34");
+	assert_string_equal(find(p, "000000000034")->subnet, SUBNET_UUID);
+	assert_string_equal(alias_of(p)->content, "192.168.20.34");
+	rows = rows_after(p);
+	opn_plan_free(p);
+	opn_state_done(&st);
+	kea_state(&st, rows);
+	free(rows);
+	p = opn_plan_compute(&st, d, 1, 1, NULL);
+	assert_int_equal(find(p, "000000000034")->action, OPN_UNCHANGED);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 static void
 test_alias_set_body(void **state)
 {
@@ -780,11 +993,11 @@ static void
 test_alias_ipv6(void **state)
 {
 	struct opn_device d[] = {
-	    {"000000000001", "a", NULL, "192.168.20.31"},
-	    {"000000000002", "b", NULL, "2001:DB8:0::5"},
-	    {"000000000003", "c", NULL, "[fd00::1]"},
-	    {"000000000004", "d", NULL, "2001:db8::5"},
-	    {"000000000005", "e", NULL, "fe80::1%eth0"},
+	    {"000000000001", "a", NULL, "192.168.20.31", 0},
+	    {"000000000002", "b", NULL, "2001:DB8:0::5", 0},
+	    {"000000000003", "c", NULL, "[fd00::1]", 0},
+	    {"000000000004", "d", NULL, "2001:db8::5", 0},
+	    {"000000000005", "e", NULL, "fe80::1%eth0", 0},
 	};
 	/* the firewall holds the first IPv6 address in another (valid) spelling */
 	const char *held = "{\"alias\":{\"type\":\"host\",\"content\":\"192.168.20.31\\n"
@@ -884,7 +1097,7 @@ test_hostile(void **state)
 	const char *body = "{\"rows\":[{\"uuid\":\"f\\u001b[2J\",\"subnet\":\"x\",\"ip_address\":"
 	                   "\"192.168.20.10\",\"hw_address\":\"de:ad:be:ef:00:01\",\"hostname\":"
 	                   "\"\\u001b]0;pwn\\u0007evil\",\"description\":\"\"}]}";
-	struct opn_device d[] = {{"000000000001", "a", NULL, "192.168.20.10"}};
+	struct opn_device d[] = {{"000000000001", "a", NULL, "192.168.20.10", 0}};
 	struct opn_state st;
 	struct opn_plan *p;
 	struct strbuf sb;
@@ -920,12 +1133,17 @@ main(void)
 	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
+	    cmocka_unit_test(test_mac_forms),
+	    cmocka_unit_test(test_moves_order),
+	    cmocka_unit_test(test_kept_address),
 	    cmocka_unit_test(test_hostnames),
 	    cmocka_unit_test(test_reserved_names),
 	    cmocka_unit_test(test_unique_names),
+	    cmocka_unit_test(test_names_stable),
 	    cmocka_unit_test(test_idempotent),
 	    cmocka_unit_test(test_alias),
 	    cmocka_unit_test(test_alias_set_body),
+	    cmocka_unit_test(test_mapped_ipv4),
 	    cmocka_unit_test(test_alias_large),
 	    cmocka_unit_test(test_pin),
 	    cmocka_unit_test(test_pin_format),

@@ -224,7 +224,18 @@ test_mac(void **state)
 	assert_int_equal(str_mac_normalise("a8032ab12345", out), 0);
 	assert_string_equal(out, "a8032ab12345");
 
+	assert_int_equal(str_mac_normalise("A803.2AB1.2345", out), 0); /* as OPNsense takes it */
+	assert_string_equal(out, "a8032ab12345");
+	assert_int_equal(str_mac_normalise("0000.0000.0002", out), 0);
+	assert_string_equal(out, "000000000002");
+
 	assert_int_equal(str_mac_normalise("A8:03-2A:B1:23:45", out), -1); /* mixed */
+	assert_string_equal(out, "");
+	assert_int_equal(str_mac_normalise("A803.2AB1:2345", out), -1);
+	assert_int_equal(str_mac_normalise("A80.32AB1.2345", out), -1);
+	assert_int_equal(str_mac_normalise("A803.2AB1.234G", out), -1);
+	assert_int_equal(str_mac_normalise("A803-2AB1-2345", out), -1);
+	assert_int_equal(str_mac_normalise("A8032.AB1.2345", out), -1);
 	assert_string_equal(out, "");
 	assert_int_equal(str_mac_normalise("A8:03:2A:B1:23:4", out), -1);
 	assert_int_equal(str_mac_normalise("A8032AB1234G", out), -1);
