@@ -55,8 +55,10 @@ enum tui_view_kind {
 	    "configuration apply it started still writes, asks first: closing stops it)") \
 	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
 	    "Show the newest action whose view was closed: its progress or results") \
-	X(UP, "up", TV_LISTS, "Up k", NULL, "Move the cursor up") \
-	X(DOWN, "down", TV_LISTS, "Down j", NULL, "Move the cursor down") \
+	X(UP, "up", TV_LISTS, "Up k", NULL, \
+	    "Move the cursor up (a text without one, such as help or a raw reply, scrolls)") \
+	X(DOWN, "down", TV_LISTS, "Down j", NULL, \
+	    "Move the cursor down (a text without one, such as help or a raw reply, scrolls)") \
 	X(PAGE_UP, "page-up", TV_LISTS, "PageUp C-b", NULL, "Move one page up") \
 	X(PAGE_DOWN, "page-down", TV_LISTS, "PageDown C-f", NULL, "Move one page down") \
 	X(HOME, "home", TV_LISTS, "Home g", NULL, "Go to the first line") \

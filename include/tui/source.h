@@ -137,6 +137,11 @@ void source_get_totals(const struct source *src, struct source_totals *t);
 const char *source_poller(const struct source *src);
 /* The kind of database write failing in this console ("settings"), or NULL when writes work. */
 const char *source_write_failed(const struct source *src);
+/* While the poll results cannot be written: "results not saved" (": database locked" when
+ * the database is locked), the rows on screen older than the last polls; else NULL. */
+const char *source_unsaved(const struct source *src);
+/* 1 while this console's writes fail because another process holds the database locked. */
+int source_db_locked(const struct source *src);
 /* 1 while this console holds the lease and polls. */
 int source_polling(const struct source *src);
 /*

@@ -36,7 +36,7 @@ enum reaction {
 enum view_list {
 	VL_NONE = 0,	/* the view moves its cursor itself, if it has one */
 	VL_SELECT,	/* a list with a selected line: up, down, pages, home and end move it */
-	VL_SCROLL,	/* text: up and down scroll one line, the cursor kept at the page's edge */
+	VL_SCROLL,	/* text: up, down, pages, home and end scroll the lines shown */
 };
 
 struct view_ops {
@@ -282,6 +282,8 @@ void draw_sparkline(struct tui *t, int y, int x, int w, const double *v, size_t 
 void cursor_fit(struct cursor *c, size_t n, int page);
 /* Applies a movement action; returns 1 when a, 0 when not a movement. */
 int cursor_move(struct cursor *c, enum tui_action a);
+/* The same for a text that has no cursor (VL_SCROLL): a scrolls the lines shown. */
+int cursor_scroll(struct cursor *c, enum tui_action a);
 
 /* Formatting of unknown-aware values ("-" when unknown). */
 void fmt_power(char *buf, size_t size, double w);

@@ -341,6 +341,40 @@ cursor_move(struct cursor *c, enum tui_action a)
 	return 1;
 }
 
+int
+cursor_scroll(struct cursor *c, enum tui_action a)
+{
+	size_t page = c->page > 1 ? (size_t)c->page - 1 : 1, top = c->top;
+
+	switch (a) {
+	case TA_UP:
+		top = top > 0 ? top - 1 : 0;
+		break;
+	case TA_DOWN:
+		top++;
+		break;
+	case TA_PAGE_UP:
+		top = top > page ? top - page : 0;
+		break;
+	case TA_PAGE_DOWN:
+		top += page;
+		break;
+	case TA_HOME:
+		top = 0;
+		break;
+	case TA_END:
+		top = c->n;
+		break;
+	default:
+		return 0;
+	}
+	/* The cursor rides on the first line shown: cursor_fit keeps it there, or the last
+	 * page in view. */
+	c->top = c->sel = top;
+	cursor_fit(c, c->n, c->page);
+	return 1;
+}
+
 /* A unit a value is shown in from a magnitude on: value / div, prec decimals. */
 struct unit_step {
 	double from, div;

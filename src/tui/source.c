@@ -367,10 +367,21 @@ update_poller_text(struct source *src)
 		snprintf(src->poller_text, sizeof src->poller_text, "this console");
 		return;
 	}
-	o = str_sanitize(ft.leader != NULL ? ft.leader : "another poller", 120);
+	/* No holder known (standing by, the lease reads as free or cannot be read: its error),
+	 * never "another poller": a console that stood down during a lock knows of none. */
+	if (ft.leader == NULL || !str_has_prefix(ft.leader, "a live poller (")) {
+		o = ft.leader != NULL && strstr(ft.leader, "locked") == NULL
+		        ? str_sanitize(ft.leader, 100)
+		        : xstrdup("database locked?");
+		snprintf(
+		    src->poller_text, sizeof src->poller_text, "no poller holds the lease (%s)", o);
+		free(o);
+		return;
+	}
+	o = str_sanitize(ft.leader, 120);
 	/* "a live poller (headless:host:pid:ns:nonce)" reads "headless on host pid N": the
 	 * namespace and nonce tell processes apart, not people. */
-	if (str_has_prefix(o, "a live poller (") && o[strlen(o) - 1] == ')') {
+	if (o[strlen(o) - 1] == ')') {
 		char role[64], host[64];
 		long pid;
 		o[strlen(o) - 1] = '\0';
@@ -559,6 +570,9 @@ source_new(struct app *app, int flags, void (*changed)(void *), void *arg, char 
 	src->events = xcalloc(EVENTS_KEPT, sizeof *src->events);
 	/* The operator's password comes from the console, never from a tty read. */
 	app_creds_start(app, console_prompt_cb, src);
+	/* The loop serves the keys: a locked database fails this console's writes fast (tried
+	 * again at the next tick, the queue kept) instead of stalling them (store/store.h). */
+	store_set_busy_wait(app->store, STORE_LOOP_BUSY_WAIT_MS);
 	if (!(flags & SOURCE_NO_POLLER)) {
 		struct fleet_opts fo = {"console", 1, 1};
 		src->fleet = fleet_new(app_engine(app), &fo, cause);
@@ -640,6 +654,25 @@ source_write_failed(const struct source *src)
 
 	store_get_health(src->app->store, &h);
 	return h.failing != 0 ? store_write_name(h.last) : NULL;
+}
+
+const char *
+source_unsaved(const struct source *src)
+{
+	struct store_health h;
+
+	store_get_health(src->app->store, &h);
+	if (!(h.failing & (1u << STORE_WRITE_FLUSH)))
+		return NULL;
+	return source_db_locked(src) ? "results not saved: database locked" : "results not saved";
+}
+
+int
+source_db_locked(const struct source *src)
+{
+	const char *e = store_last_error(src->app->store);
+
+	return e != NULL && strstr(e, "locked") != NULL;
 }
 
 int

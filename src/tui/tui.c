@@ -28,6 +28,10 @@
 #include "util/xmalloc.h"
 
 #define FRAME_MS 40
+/* The smallest terminal drawn: a frame with its heading and three rows, the header's counts.
+ * Smaller, one line says so. */
+#define MIN_COLS 30
+#define MIN_ROWS 8
 
 /* The terminal to restore on exit() (STYLE.md: the fatal cleanup hook); NULL when none. */
 static SCREEN *active_screen;
@@ -58,13 +62,15 @@ static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[48] = "";
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[96] = "";
 	const char *title = " shelly-tui ", *failed = source_write_failed(t->src);
+	const char *unsaved = source_unsaved(t->src);
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
 	if (failed != NULL) /* never dropped: what is shown may not be stored */
-		snprintf(db, sizeof db, "  DB: %s write failed", failed);
+		snprintf(db, sizeof db, "  DB: %s write failed%s%s", failed, unsaved ? "  " : "",
+		    unsaved ? unsaved : "");
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
 	snprintf(counts, sizeof counts, " fleet %zu  online %zu  offline %zu",
@@ -75,7 +81,7 @@ draw_header(struct tui *t)
 		    counts + len, sizeof counts - len, "  error %zu", tot.by_state[DEVICE_ERROR]);
 	}
 	snprintf(extra, sizeof extra, "  asleep %zu  auth %zu", tot.by_state[DEVICE_ASLEEP], auth);
-	if (tot.polled_ms > 0) {
+	if (tot.polled_ms > 0 && unsaved == NULL) { /* no fresh poll the rows do not show */
 		fmt_age(age, sizeof age, loop_wall_ms() - tot.polled_ms);
 		snprintf(polled, sizeof polled, "  polled %s ago", age);
 	}
@@ -143,9 +149,16 @@ draw_frame_now(struct tui *t)
 		clearok(curscr, TRUE);
 		t->clear_all = 0;
 	}
-	if (t->rows < 5 || t->cols < 20) {
+	if (t->rows < MIN_ROWS || t->cols < MIN_COLS) {
 		erase();
+		char need[24];
+		snprintf(need, sizeof need, "(need %dx%d)", MIN_COLS, MIN_ROWS);
 		draw_text(0, 0, t->cols, "terminal too small", A_BOLD);
+		/* after it, or on the next line when the line is too short for both */
+		if (t->cols >= 19 + (int)strlen(need))
+			draw_text(0, 19, t->cols - 19, need, A_BOLD);
+		else
+			draw_text(1, 0, t->cols, need, A_BOLD);
 	} else {
 		draw_header(t);
 		t->top->ops->draw(t->top, t, 1, body, t->cols);

@@ -496,7 +496,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	struct vdetail *d = (struct vdetail *)v;
 	const struct comp *c = d->ncomps > 0 ? &d->comps[d->sel] : NULL;
 
-	if (d->raw && cursor_move(&v->cur, a))
+	if (d->raw && cursor_scroll(&v->cur, a))
 		return R_DIRTY;
 	switch (a) {
 	case TA_NEXT_OUTPUT:

@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "conf/conf.h"
+#include "model/fwver.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/loop.h"
@@ -235,6 +236,16 @@ out_cmp(const struct source_dev *a, const struct source_dev *b)
 	return c != 0 ? c : (int)a->cover_state[0] - (int)b->cover_state[0];
 }
 
+/* Firmware by version (1.2.0 before 1.14.0); text where either has no version (those sort
+ * after the versions: unknown()). */
+static int
+fw_cmp(const char *a, const char *b)
+{
+	int c;
+
+	return fwver_cmp(a, b, &c) == 0 && c != 0 ? c : strcmp(a, b);
+}
+
 static int
 compare(const struct source_dev *a, const struct source_dev *b)
 {
@@ -258,7 +269,7 @@ compare(const struct source_dev *a, const struct source_dev *b)
 	case COL_RSSI:
 		return num_cmp(a->rssi_dbm, b->rssi_dbm);
 	case COL_FW:
-		return strcmp(a->fw, b->fw);
+		return fw_cmp(a->fw, b->fw);
 	case COL_DRIFT:
 		return drift_cache_get(sort_drift, sort_tui, a->mac) -
 		       drift_cache_get(sort_drift, sort_tui, b->mac);
@@ -300,6 +311,10 @@ unknown(const struct source_dev *r)
 		return isnan(r->battery_pct);
 	case COL_UPTIME:
 		return r->uptime_s < 0;
+	case COL_FW: { /* a firmware without a version sorts after those with one */
+		int c;
+		return fwver_cmp(r->fw, r->fw, &c) != 0;
+	}
 	default:
 		return 0;
 	}
@@ -708,6 +723,37 @@ draw_welcome(struct tui *t, int y, int h, int w)
 
 static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);
 
+/*
+ * The panel's title in room cells: "Devices - filter: F - sort: name ^ - 3 of 4 - 2 marked".
+ * Narrow, "Devices - " goes first, then "sort: ", then the sort column, then the rest is cut:
+ * the marks stay.
+ */
+static void
+panel_title(const struct vdevices *d, size_t n, int room, char *out, size_t size)
+{
+	const char *arrow =
+	    d->reverse ? (d->v.t->utf8 ? "\u25bc" : "v") : (d->v.t->utf8 ? "\u25b2" : "^");
+	char rest[400], marked[40] = "", cut[4 * 400];
+
+	if (d->nmarks > 0)
+		snprintf(marked, sizeof marked, " - %zu marked", d->nmarks);
+	room -= draw_width(marked);
+	for (int step = 0; step < 4; step++) {
+		char sort[64] = "";
+		if (step < 3)
+			snprintf(sort, sizeof sort, "%s%s %s - ", step < 2 ? "sort: " : "",
+			    columns[d->sort].name, arrow);
+		snprintf(rest, sizeof rest, "%s%s%s%s%s%zu of %zu", step == 0 ? "Devices" : "",
+		    d->filter[0] ? (step == 0 ? " - filter: " : "filter: ") : "", d->filter,
+		    d->filter[0] || step == 0 ? " - " : "", sort, d->nshown, n);
+		if (draw_width(rest) <= room)
+			break;
+	}
+	if (draw_width(rest) > room && marked[0] != '\0')
+		str_copy(rest, sizeof rest, draw_cells(cut, sizeof cut, rest, room > 1 ? room : 1));
+	snprintf(out, size, "%s%s", rest, marked);
+}
+
 static void
 draw(struct view *v, struct tui *t, int y, int h, int w)
 {
@@ -721,13 +767,7 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		th = h - 7;
 		events_pane(t, NULL, "Events", y + th, h - th, w);
 	}
-	snprintf(title, sizeof title, "Devices%s%s%s - sort: %s %s - %zu of %zu%s",
-	    d->filter[0] ? " - filter: " : "", d->filter, "", columns[d->sort].name,
-	    d->reverse ? (t->utf8 ? "\u25bc" : "v") : (t->utf8 ? "\u25b2" : "^"), d->nshown, n, "");
-	if (d->nmarks > 0) {
-		size_t len = strlen(title);
-		snprintf(title + len, sizeof title - len, " - %zu marked", d->nmarks);
-	}
+	panel_title(d, n, w - 6, title, sizeof title);
 	view_panel(t, y, th, w, title);
 	if (n == 0) {
 		draw_welcome(t, y + 1, th - 2, w);
@@ -922,6 +962,20 @@ bulk_lacking(const struct vdevices *d, size_t i, size_t *live)
 	return lack;
 }
 
+/* Marked devices bulk action i goes to that the filter hides (the question says so). */
+static size_t
+bulk_hidden(const struct vdevices *d, size_t i)
+{
+	size_t hidden = 0;
+
+	for (size_t m = 0; d->filter[0] != '\0' && m < d->nmarks; m++) {
+		const struct source_dev *r = marked_row(d, m);
+		hidden += r != NULL && bulk_live(r) && bulk_fits(r, bulk[i].need) &&
+		          !row_matches(r, d->filter);
+	}
+	return hidden;
+}
+
 /* The menu over the table while the operator picks: offered actions, the rest dimmed with why. */
 /* 1 when a marked device that would be acted on surely has what need asks (has= agrees). */
 static int
@@ -1013,8 +1067,8 @@ static void
 bulk_choice_cb(struct tui *t, const char *text, void *arg)
 {
 	struct vdevices *d = arg;
-	char q[200], why[120];
-	size_t live, skipped;
+	char q[300], why[120], hid[48] = "";
+	size_t live, skipped, hidden;
 
 	d->menu = 0;
 	if (text == NULL) {
@@ -1026,12 +1080,14 @@ bulk_choice_cb(struct tui *t, const char *text, void *arg)
 			d->bulk_key = bulk[i].key;
 			bulk_lacking(d, i, &live);
 			skipped = bulk_skipped(d, why, sizeof why);
-			if (skipped > 0)
-				snprintf(q, sizeof q, "%s %zu device%s (%s will be skipped)?",
-				    bulk[i].what, live, live == 1 ? "" : "s", why);
-			else
-				snprintf(q, sizeof q, "%s %zu device%s?", bulk[i].what, live,
-				    live == 1 ? "" : "s");
+			hidden = bulk_hidden(d, i);
+			if (hidden > 0)
+				snprintf(hid, sizeof hid, "%zu hidden by the filter", hidden);
+			snprintf(q, sizeof q, "%s %zu device%s%s%s%s%s%s%s?", bulk[i].what, live,
+			    live == 1 ? "" : "s", hidden > 0 || skipped > 0 ? " (" : "", hid,
+			    hidden > 0 && skipped > 0 ? "; " : "", skipped > 0 ? why : "",
+			    skipped > 0 ? " will be skipped" : "",
+			    hidden > 0 || skipped > 0 ? ")" : "");
 			tui_ask(t, q, "nothing done", bulk_confirm_cb, d);
 			return;
 		}

@@ -21,6 +21,7 @@
 #include "store/cfgstore.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
+#include "tui/driftpace.h"
 #include "tui/source.h"
 #include "tui/view.h"
 #include "util/loop.h"
@@ -29,10 +30,8 @@
 
 /* ---- the DRIFT column's cache ---- */
 
-/* At most one recomputation per DRIFT_MIN_MS, and never more often than 20 times what the last
- * one took (a large fleet spends at most about 5 % of a core on it). */
-#define DRIFT_MIN_MS 2000
-#define DRIFT_COST_FACTOR 20
+/* At most one recomputation per DRIFT_MIN_MS (tui/driftpace.h says how often). */
+#define DRIFT_MIN_MS DRIFTPACE_MIN_MS
 
 struct drift_entry {
 	char mac[DEV_MAC_LEN];
@@ -44,7 +43,7 @@ struct drift_cache {
 	size_t n;
 	int64_t version;
 	int64_t at_ms;
-	int64_t took_ms;
+	struct driftpace pace;
 	int valid;
 	int64_t checked_ms; /* the template files were last checked */
 	struct tmplcache *tmpl; /* templates and groups' fields, read once per recompute */
@@ -113,11 +112,9 @@ entry_cmp(const void *key, const void *e)
 static int
 needs_recompute(struct drift_cache *dc, int64_t now, int64_t dv)
 {
-	int64_t gap = DRIFT_COST_FACTOR * dc->took_ms;
-
 	if (!dc->valid)
 		return 1;
-	if (now - dc->at_ms < (gap > DRIFT_MIN_MS ? gap : DRIFT_MIN_MS))
+	if (now - dc->at_ms < driftpace_wait(&dc->pace))
 		return 0;
 	if (dv != dc->version)
 		return 1;
@@ -133,12 +130,14 @@ drift_cache_get(struct drift_cache *dc, struct tui *t, const char *mac)
 	int64_t now = loop_wall_ms(), dv = store_data_version(t->app->store);
 	const struct drift_entry *e;
 
-	if (needs_recompute(dc, now, dv)) {
+	/* Locked, every device's reads would wait for the lock, and the keys with them: the
+	 * column keeps its values until the lock ends. */
+	if ((!dc->valid || !source_db_locked(t->src)) && needs_recompute(dc, now, dv)) {
 		drift_recompute(dc, t);
 		dc->valid = 1;
 		dc->version = dv;
 		dc->at_ms = loop_wall_ms();
-		dc->took_ms = dc->at_ms - now;
+		driftpace_took(&dc->pace, dc->at_ms - now, store_healthy(t->app->store));
 	}
 	/* The source's rows, and so the entries, are ordered by MAC. */
 	e = dc->n > 0 ? bsearch(mac, dc->e, dc->n, sizeof *dc->e, entry_cmp) : NULL;

@@ -33,11 +33,7 @@ view_open(struct view *v)
 int
 view_move(struct view *v, enum tui_action a)
 {
-	struct cursor *c = &v->cur;
-
-	if (v->ops->list == VL_SCROLL && (a == TA_UP || a == TA_DOWN))
-		c->sel = a == TA_UP ? c->top : c->top + (size_t)c->page;
-	return cursor_move(c, a);
+	return v->ops->list == VL_SCROLL ? cursor_scroll(&v->cur, a) : cursor_move(&v->cur, a);
 }
 
 void

@@ -124,8 +124,8 @@ cidr_parse(const char *s, struct cidr *out, char **cause)
 	if ((p = strchr(s, ':')) != NULL) {
 		/* 10.0.0.5:8080: an IPv4 target with a port, which a target never carries */
 		if (memchr(s, '.', (size_t)(p - s)) != NULL)
-			return fail(
-			    cause, "a target has no port (discover-port sets the port probed)", s);
+			return fail(cause,
+			    "a port is not allowed in a scan target (discover-port sets it)", s);
 		return fail(cause, "IPv6 targets are not supported", s);
 	}
 	p = s;

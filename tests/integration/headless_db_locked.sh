@@ -13,21 +13,7 @@ sim_up $N --fixtures tests/fixtures --models gen2/plus-1pm --count 2
 # A long lease: the leader keeps polling, and queueing results, through the lock.
 hl_fleet 'set lease-timeout 60s'
 
-# lock: another process takes the write lock and holds it until unlock (120 s at most).
-LOCK_PID=""
-lock() {
-	rm -f "$T_TMP/locked" "$T_TMP/release"
-	{
-		printf '.timeout 10000\nBEGIN EXCLUSIVE;\n.system touch %s\n' "$T_TMP/locked"
-		_i=0
-		while [ ! -e "$T_TMP/release" ] && [ $_i -lt 1200 ]; do sleep 0.1; _i=$((_i + 1)); done
-		printf 'COMMIT;\n'
-	} | sqlite3 -bail "$DB" >/dev/null 2>"$T_TMP/lock.err" &
-	LOCK_PID=$!
-	wait_for 30 test -e "$T_TMP/locked"
-}
-unlock() { touch "$T_TMP/release"; wait "$LOCK_PID"; }
-at_exit 'touch "$T_TMP/release"'
+. tests/integration/lib_dblock.sh
 
 hl_start a "$DB" "$CONF" || { fail "$N: a start" "$(cat "$(hl_err a)")"; exit 1; }
 leads() { [ "$(hl_metric a shelly_poller_leader)" = 1 ] && [ "$(hl_code a /readyz)" = 200 ]; }

@@ -139,11 +139,11 @@ tui_keys q
 tui_keys F2
 tui_type "$(dv 0 ADDR)-9:1"
 tui_keys Enter
-if tui_wait 20 'a target has no port' && grep -q "Discovery: $(dv 0 ADDR)-9:1 " "$T_TMP/screen" &&
+if tui_wait 20 'a port is not allowed in a scan target \(discover-port sets it\)' && grep -q "Discovery: $(dv 0 ADDR)-9:1 " "$T_TMP/screen" &&
 	! grep -q 'Discovery: scanning' "$T_TMP/screen"; then
 	pass "$N: a refused discovery is not titled 'scanning'"
 else
-	fail "$N: discovery title" "$(tui_why 'Discovery: TARGET, a target has no port')"
+	fail "$N: discovery title" "$(tui_why 'Discovery: TARGET, a port is not allowed')"
 fi
 tui_keys q q
 tui_wait 20 'RESTORED rc=0' || fail "$N: quit" "$(tui_why 'RESTORED rc=0')"

@@ -156,7 +156,7 @@ test_parse_errors(void **state)
 	parse_bad("::1", "IPv6 targets are not supported");
 	parse_bad("::ffff:10.0.0.1", "IPv6 targets are not supported");
 	parse_bad("10.0.0.1-20:8080",
-	    "a target has no port (discover-port sets the port probed): \"10.0.0.1-20:8080\"");
+	    "a port is not allowed in a scan target (discover-port sets it): \"10.0.0.1-20:8080\"");
 	parse_bad("", "empty target");
 	parse_bad(NULL, "empty target");
 	parse_bad("10.0.0", "invalid target");
