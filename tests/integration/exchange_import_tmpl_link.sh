@@ -8,15 +8,8 @@
 . tests/integration/lib_exchange.sh
 
 N=exchange_import_tmpl_link
-DB=$T_TMP/fleet.db
-if ! config_fleet "$DB" "$T_TMP/cfg"; then
-	fail "$N: fleet with configuration" "could not create it"
-	exit 0
-fi
 tui() { timeout 30 "$SHELLY_TUI" --db "$@"; }
-XDG_CONFIG_HOME="$T_TMP/cfg" tui "$DB" --export json --include-secrets -o "$T_TMP/a.json" ||
-	fail "$N: export" "no file"
-ref=$T_TMP/cfg/shelly-tui/templates/base.tmpl
+config_fleet_exported
 
 # the link's target elsewhere holds an old text; the import replaces it and keeps the link
 R=$T_TMP/rt

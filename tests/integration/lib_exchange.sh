@@ -78,3 +78,17 @@ SELECT * FROM config_groups ORDER BY name; SELECT * FROM config_members ORDER BY
 SELECT * FROM config_desired ORDER BY mac; SELECT mac, ts, gen, cfg_rev, reason, body FROM config_snapshots ORDER BY id;'
 	(cd "$2" 2>/dev/null && find . -type f | sort && find . -type f -print0 | sort -z | xargs -0r cat)
 }
+
+# config_fleet_exported: config_fleet in $T_TMP/fleet.db (DB) with its configuration directory
+# $T_TMP/cfg, exported with its secrets to $T_TMP/a.json; ref names its template base.tmpl.
+# Fails the test ($N) and exits when the fleet cannot be made.
+config_fleet_exported() {
+	DB=$T_TMP/fleet.db
+	if ! config_fleet "$DB" "$T_TMP/cfg"; then
+		fail "$N: fleet with configuration" "could not create it"
+		exit 0
+	fi
+	XDG_CONFIG_HOME="$T_TMP/cfg" timeout 30 "$SHELLY_TUI" --db "$DB" --export json \
+		--include-secrets -o "$T_TMP/a.json" || fail "$N: export" "no file"
+	ref=$T_TMP/cfg/shelly-tui/templates/base.tmpl
+}
