@@ -39,6 +39,8 @@ struct pdev {
 	char *user, *password; /* password: a secret, wiped on free */
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 	int pin_unsaved;        /* the learned pin is required but its write failed: tried again */
+	int ver_read;           /* /shelly answered in this run (its "ver" is known if it has one) */
+	int fw_unsaved;         /* the firmware /shelly said is kept but its write failed */
 	char *name_unsaved;     /* a reported name whose writes failed: observed again next poll */
 
 	enum device_state state;
@@ -1073,6 +1075,40 @@ learn_pin(struct pdev *d, const char *pin)
 	}
 }
 
+/* Equal strings, NULL read as "". */
+static int
+same_str(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/*
+ * The firmware /shelly says the device runs, kept and stored when it differs from what is
+ * known (an update since, or a version never read): the running version decides whether an
+ * offer is an update. A failed write is logged and tried again at the next verify.
+ */
+static void
+learn_fw(struct pdev *d, const struct device_ident *id)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	if (id->fw[0] == '\0' || (!d->fw_unsaved && same_str(d->fw, id->fw) &&
+	                              same_str(d->fw_version, id->fw_version)))
+		return;
+	set_str(&d->fw, id->fw);
+	set_str(&d->fw_version, id->fw_version);
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, d->mac, sizeof sd.mac);
+	sd.fw = d->fw;
+	sd.fw_version = d->fw_version; /* "" clears a version the new firmware does not say */
+	d->fw_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	if (d->fw_unsaved) {
+		log_debug("%s: firmware not stored: %s", d->mac, cause);
+		free(cause);
+	}
+}
+
 /*
  * Whether a changed revision's settings are read in this poll. A failed read is tried again
  * at the next poll, then after 1, 3, 7 ... skipped polls (at most 63), so a device whose
@@ -1214,7 +1250,24 @@ verify_cb(const struct shelly_reply *r, void *arg)
 	d->verified_until_ms = loop_now_ms(d->p->loop) + d->p->opts.verify_interval_ms;
 	if (d->gen == 0)
 		d->gen = r->ident->gen;
+	d->ver_read = 1;
+	learn_fw(d, r->ident);
 	send_op(d, STAGE_STATUS, 1);
+}
+
+/*
+ * A Gen2+ device whose running version is unknown: no stored version ("ver" was not read:
+ * a database older than the column) and a firmware id without one (a dev build,
+ * "20241113-122729/gbbb762d"). Its offers cannot be told from downgrades until /shelly is read,
+ * once in a run: a device whose /shelly has no "ver" either is not asked again.
+ */
+static int
+version_unknown(const struct pdev *d)
+{
+	char ver[DEV_SHORT_LEN];
+
+	return d->gen >= 2 && !d->ver_read && (d->fw_version == NULL || d->fw_version[0] == '\0') &&
+	    d->fw != NULL && d->fw[0] != '\0' && device_fw_version(d->fw, ver, sizeof ver) != 0;
 }
 
 static void
@@ -1227,7 +1280,7 @@ pdev_poll(struct pdev *d)
 	 * Gen1 sends the password itself (HTTP Basic) to whoever answers: the address shows the
 	 * MAC before every poll with credentials. Gen2+ digest never sends it: verify_interval.
 	 */
-	if (d->gen == 0 ||
+	if (d->gen == 0 || version_unknown(d) ||
 	    (d->password != NULL && !d->held &&
 	        (d->gen == 1 || d->verified_until_ms <= d->started_ms)))
 		send_op(d, STAGE_VERIFY, 0);

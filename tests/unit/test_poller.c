@@ -213,7 +213,7 @@ struct rig {
 };
 
 static void
-rig_open(struct rig *r, const char *mac, int port)
+rig_open_gen(struct rig *r, const char *mac, int port, int gen)
 {
 	struct store_device sd;
 	char *cause = NULL;
@@ -224,11 +224,17 @@ rig_open(struct rig *r, const char *mac, int port)
 		fail_msg("store_open: %s", cause);
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, mac, 13);
-	sd.gen = 2;
+	sd.gen = gen;
 	sd.host = "127.0.0.1";
 	sd.port = port;
 	sd.scheme = "http";
 	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+static void
+rig_open(struct rig *r, const char *mac, int port)
+{
+	rig_open_gen(r, mac, port, 2);
 }
 
 /* Options for a rig's device: polled every 50 ms with these timeouts. */
@@ -582,14 +588,15 @@ test_failed_poll_keeps_last_reply(void **state)
 struct cfg_dev {
 	struct mute_dev m;
 	int served;
-	int statuses, configs;
+	int statuses, configs, idents;
 	int rev_change_at, fail_from, fails;
+	const char *mac, *fw_id, *ver; /* GET /shelly: this device (ver NULL: none) */
 };
 
 static void
 cfg_dev_serve(struct cfg_dev *c)
 {
-	char req[2048], resp[1024], body[128];
+	char req[2048], resp[1024], body[512];
 
 	mute_dev_accept(&c->m);
 	for (; c->served < c->m.accepted && c->served < 16; c->served++) {
@@ -600,7 +607,15 @@ cfg_dev_serve(struct cfg_dev *c)
 		req[got] = '\0';
 		if (strstr(req, "\r\n\r\n") == NULL)
 			break;
-		if (strncmp(req, "GET /rpc/Shelly.GetConfig ", 26) == 0) {
+		if (strncmp(req, "GET /shelly ", 12) == 0) {
+			c->idents++;
+			snprintf(body, sizeof body, "{\"id\":\"shellyplus1-%s\",\"mac\":\"%s\","
+			    "\"model\":\"SNSW-001X16EU\",\"gen\":2,\"fw_id\":\"%s\",%s%s%s"
+			    "\"app\":\"Plus1\",\"auth_en\":false}", c->mac, c->mac, c->fw_id,
+			    c->ver ? "\"ver\":\"" : "", c->ver ? c->ver : "", c->ver ? "\"," : "");
+			n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s", strlen(body), body);
+		} else if (strncmp(req, "GET /rpc/Shelly.GetConfig ", 26) == 0) {
 			int i = c->configs++;
 			snprintf(body, sizeof body, "{\"sys\":{\"device\":{\"name\":\"%s\"}}}",
 			    i == 0 ? "Attic" : "Cellar");
@@ -727,6 +742,112 @@ test_failing_settings_read_backs_off(void **state)
 	close(c.m.fd);
 }
 
+
+/* The stored firmware id and version of mac ("" when NULL), in fw and ver. */
+static void
+stored_fw(struct rig *r, const char *mac, char *fw, char *ver, size_t size)
+{
+	struct store_device *sd = store_device_find_mac(r->store, mac);
+
+	assert_non_null(sd);
+	snprintf(fw, size, "%s", sd->fw != NULL ? sd->fw : "");
+	snprintf(ver, size, "%s", sd->fw_version != NULL ? sd->fw_version : "");
+	store_device_free(sd);
+}
+
+/* The firmware of the rig's device as stored (ver NULL: a database older than the column). */
+static void
+rig_fw(struct rig *r, const char *mac, const char *fw, const char *ver)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, mac, 13);
+	sd.fw = fw;
+	sd.fw_version = ver;
+	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+/*
+ * A dev build (its firmware id has no version) on a database older than the version column,
+ * polled 6 times; its /shelly says ver (NULL: none). Returns how often /shelly was read; the
+ * stored version in stored.
+ */
+static int
+dev_build_polled(const char *mac, const char *ver, char *stored, size_t size)
+{
+	const char *dev = "20241113-122729/gbbb762d";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 1000, .mac = mac, .fw_id = dev, .ver = ver };
+	struct poller *p;
+	struct rig r;
+	char fw[64];
+
+	mute_dev_open(&c.m);
+	rig_open(&r, mac, c.m.port);
+	rig_fw(&r, mac, dev, NULL);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 6);
+	stored_fw(&r, mac, fw, stored, size);
+	assert_string_equal(fw, dev);
+	rig_close(&r, p);
+	close(c.m.fd);
+	return c.idents;
+}
+
+/* Its /shelly is read once for its "ver", which is stored; the polls after it read the status
+ * only (one request a poll). */
+static void
+test_unknown_version_read_once(void **state)
+{
+	char ver[64];
+
+	(void)state;
+	assert_int_equal(dev_build_polled("c0b1c2d3e4f9", "1.4.99-dev111444", ver, sizeof ver), 1);
+	assert_string_equal(ver, "1.4.99-dev111444");
+}
+
+/* A device whose /shelly has no "ver" either is asked once in a run, not at every poll. */
+static void
+test_version_absent_asked_once(void **state)
+{
+	char ver[64];
+
+	(void)state;
+	assert_int_equal(dev_build_polled("c0b1c2d3e4fa", NULL, ver, sizeof ver), 1);
+	assert_string_equal(ver, "");
+}
+
+/*
+ * The verify stage stores the firmware /shelly says when it changed (an update since): the
+ * stored 1.7.5 becomes 1.8.0, id and version.
+ */
+static void
+test_verify_refreshes_fw(void **state)
+{
+	const char *mac = "c0b1c2d3e4fb", *now = "20250101-101010/1.8.0-gabcdef0";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 1000, .mac = mac, .fw_id = now, .ver = "1.8.0" };
+	struct poller *p;
+	struct rig r;
+	char fw[64], ver[64];
+
+	(void)state;
+	mute_dev_open(&c.m);
+	rig_open_gen(&r, mac, c.m.port, 0); /* generation unknown: verified at every poll */
+	rig_fw(&r, mac, "20240801-080808/1.7.5-g1234567", "1.7.5");
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 2);
+	assert_true(c.idents >= 1);
+	stored_fw(&r, mac, fw, ver, sizeof fw);
+	assert_string_equal(fw, now);
+	assert_string_equal(ver, "1.8.0");
+	rig_close(&r, p);
+	close(c.m.fd);
+}
 
 /* Counts the stored events of kind (all when NULL); *detail is the last one's. */
 struct ev_count {
@@ -990,6 +1111,9 @@ main(void)
 		cmocka_unit_test(test_failed_poll_keeps_last_reply),
 		cmocka_unit_test(test_failed_settings_read_is_retried),
 		cmocka_unit_test(test_failing_settings_read_backs_off),
+		cmocka_unit_test(test_unknown_version_read_once),
+		cmocka_unit_test(test_version_absent_asked_once),
+		cmocka_unit_test(test_verify_refreshes_fw),
 		cmocka_unit_test(test_lease_regained_takes_store_state),
 		cmocka_unit_test(test_never_answered_first_seen),
 		cmocka_unit_test(test_asleep_readings_survive_restart),
