@@ -651,34 +651,45 @@ ap_in_range(struct agent *a, const char *ssid)
 	return found;
 }
 
-/* The AP SSID of a target: the SSID itself, or the one in range whose suffix is the MAC. */
+/* Whether an access point's SSID names the device of a MAC target (its suffix, all 12 or the
+ * last 6 digits). */
+static int
+ssid_has_mac(const char *ssid, const char *mac)
+{
+	const char *dash = strrchr(ssid, '-');
+
+	return taskq_ssid_is_shelly(ssid) && dash != NULL &&
+	    (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0);
+}
+
+/*
+ * The AP SSID of a target: the one in range whose suffix is the MAC, or for an SSID the one in
+ * range spelled as typed, else one that differs only in case (the manager matched the task to
+ * this agent so; the radio joins an SSID only as the AP spells it: "shellyplus1pm-4417..." is
+ * "ShellyPlus1PM-4417..."). An SSID not seen in the scan is tried as typed.
+ */
 static int
 target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
 {
 	struct wifi_ap *aps = NULL;
 	char mac[13], *cause = NULL;
+	int by_mac = str_mac_normalise(target, mac) == 0, found = 0;
 	size_t n = 0;
-	int found = 0;
 
-	if (str_mac_normalise(target, mac) != 0) {
-		snprintf(ssid, size, "%s", target);
-		return 0;
-	}
+	snprintf(ssid, size, "%s", target);
 	if (wifi_scan(a->wifi, &aps, &n, &cause) != 0) {
 		free(cause);
-		return -1;
+		return by_mac ? -1 : 0;
 	}
-	for (size_t i = 0; i < n && !found; i++) {
-		const char *dash = strrchr(aps[i].ssid, '-');
-
-		if (taskq_ssid_is_shelly(aps[i].ssid) && dash != NULL &&
-		    (strcasecmp(dash + 1, mac) == 0 || strcasecmp(dash + 1, mac + 6) == 0)) {
+	for (size_t i = 0; i < n && found < 2; i++) {
+		if (by_mac ? !ssid_has_mac(aps[i].ssid, mac) : strcasecmp(aps[i].ssid, target) != 0)
+			continue;
+		if (!found || strcmp(aps[i].ssid, target) == 0)
 			snprintf(ssid, size, "%s", aps[i].ssid);
-			found = 1;
-		}
+		found = by_mac || strcmp(aps[i].ssid, target) == 0 ? 2 : 1;
 	}
 	free(aps);
-	return found ? 0 : -1;
+	return found || !by_mac ? 0 : -1;
 }
 
 /* ---- one task -------------------------------------------------------------------------- */
