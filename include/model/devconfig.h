@@ -43,6 +43,12 @@ const char *devconfig_type_name(enum devconfig_type t);
  * length of strings). Gen1 enum names map model values: "restore_last=last,match_input=switch".
  * Secret fields have as Gen1 read path the object that holds them (present = supported).
  */
+/*
+ * The longest auto-on/auto-off delay, in seconds, of either generation. Shelly documents no
+ * upper bound; real devices hold more than a day (a Gen3 0-10V dimmer's capture: 2145600 s,
+ * about 24.8 days). Taken as the longest timer a signed 32-bit millisecond count holds.
+ */
+#define DEVCONFIG_TIMER_MAX_S 2147483
 /* clang-format off */
 #define DEVCONFIG_FIELDS(X) \
 	X(SYS_NAME, "sys.name", DCT_STR, "", 0, 64, NULL, DCF_IDENTITY, \
@@ -166,13 +172,15 @@ const char *devconfig_type_name(enum devconfig_type t);
 	X(SWITCH_AUTO_ON, "switch:N.auto_on", DCT_BOOL, "", 0, 0, NULL, 0, \
 	    "/settings/relay/N", "auto_on", "relays.N.auto_on", NULL, "Switch", "auto_on", \
 	    "Turn on again after auto_on_delay_s (Gen1: auto_on above 0)") \
-	X(SWITCH_AUTO_ON_DELAY, "switch:N.auto_on_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
+	X(SWITCH_AUTO_ON_DELAY, "switch:N.auto_on_delay_s", DCT_NUM, "s", 0, \
+	    DEVCONFIG_TIMER_MAX_S, NULL, 0, \
 	    "/settings/relay/N", "auto_on", "relays.N.auto_on", NULL, "Switch", "auto_on_delay", \
 	    "Delay of auto-on; ignored while auto_on is false") \
 	X(SWITCH_AUTO_OFF, "switch:N.auto_off", DCT_BOOL, "", 0, 0, NULL, 0, \
 	    "/settings/relay/N", "auto_off", "relays.N.auto_off", NULL, "Switch", "auto_off", \
 	    "Turn off again after auto_off_delay_s (Gen1: auto_off above 0)") \
-	X(SWITCH_AUTO_OFF_DELAY, "switch:N.auto_off_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
+	X(SWITCH_AUTO_OFF_DELAY, "switch:N.auto_off_delay_s", DCT_NUM, "s", 0, \
+	    DEVCONFIG_TIMER_MAX_S, NULL, 0, \
 	    "/settings/relay/N", "auto_off", "relays.N.auto_off", NULL, "Switch", "auto_off_delay", \
 	    "Delay of auto-off; ignored while auto_off is false") \
 	X(SWITCH_POWER_LIMIT, "switch:N.power_limit_w", DCT_NUM, "W", 0, 10000, NULL, 0, \
@@ -224,13 +232,15 @@ const char *devconfig_type_name(enum devconfig_type t);
 	X(LIGHT_AUTO_ON, "light:N.auto_on", DCT_BOOL, "", 0, 0, NULL, 0, \
 	    "/settings/light/N", "auto_on", "lights.N.auto_on", NULL, "Light", "auto_on", \
 	    "Turn on again after auto_on_delay_s (Gen1: auto_on above 0)") \
-	X(LIGHT_AUTO_ON_DELAY, "light:N.auto_on_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
+	X(LIGHT_AUTO_ON_DELAY, "light:N.auto_on_delay_s", DCT_NUM, "s", 0, \
+	    DEVCONFIG_TIMER_MAX_S, NULL, 0, \
 	    "/settings/light/N", "auto_on", "lights.N.auto_on", NULL, "Light", "auto_on_delay", \
 	    "Delay of auto-on; ignored while auto_on is false") \
 	X(LIGHT_AUTO_OFF, "light:N.auto_off", DCT_BOOL, "", 0, 0, NULL, 0, \
 	    "/settings/light/N", "auto_off", "lights.N.auto_off", NULL, "Light", "auto_off", \
 	    "Turn off again after auto_off_delay_s (Gen1: auto_off above 0)") \
-	X(LIGHT_AUTO_OFF_DELAY, "light:N.auto_off_delay_s", DCT_NUM, "s", 0, 86400, NULL, 0, \
+	X(LIGHT_AUTO_OFF_DELAY, "light:N.auto_off_delay_s", DCT_NUM, "s", 0, \
+	    DEVCONFIG_TIMER_MAX_S, NULL, 0, \
 	    "/settings/light/N", "auto_off", "lights.N.auto_off", NULL, "Light", "auto_off_delay", \
 	    "Delay of auto-off; ignored while auto_off is false") \
 	X(LIGHT_TRANSITION, "light:N.transition_s", DCT_NUM, "s", 0, 60, NULL, 0, \

@@ -81,7 +81,7 @@ cli_config_fields(struct app *app)
 		const struct devconfig_field_info *fi = devconfig_field((enum devconfig_field)i);
 		char range[64] = "-";
 		if (fi->type == DCT_INT || fi->type == DCT_NUM)
-			snprintf(range, sizeof range, "%g..%g%s%s", fi->min, fi->max,
+			snprintf(range, sizeof range, "%.10g..%.10g%s%s", fi->min, fi->max,
 			    fi->unit[0] ? " " : "", fi->unit);
 		else if (fi->type == DCT_ENUM)
 			snprintf(range, sizeof range, "%s", fi->choices);

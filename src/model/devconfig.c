@@ -254,7 +254,7 @@ check_number(const struct devconfig_field_info *fi, const char *value, char **ca
 		return -1;
 	}
 	if (d < fi->min || d > fi->max) {
-		*cause = xasprintf("%s is outside %g-%g%s%s", value, fi->min, fi->max,
+		*cause = xasprintf("%s is outside %.10g-%.10g%s%s", value, fi->min, fi->max,
 		    fi->unit[0] ? " " : "", fi->unit);
 		return -1;
 	}

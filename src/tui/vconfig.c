@@ -80,7 +80,7 @@ type_text(const struct devconfig_field_info *f, char *buf, size_t size)
 	if (f->type == DCT_ENUM)
 		snprintf(buf, size, "enum %s", f->choices);
 	else if (f->type == DCT_INT || f->type == DCT_NUM)
-		snprintf(buf, size, "%s %g..%g%s%s", devconfig_type_name(f->type), f->min, f->max,
+		snprintf(buf, size, "%s %.10g..%.10g%s%s", devconfig_type_name(f->type), f->min, f->max,
 		    f->unit[0] ? " " : "", f->unit);
 	else if (f->type == DCT_STR)
 		snprintf(buf, size, "string <=%g", f->max);

@@ -232,6 +232,40 @@ check_value(const char *name, const char *value, const char *canon)
 	free(out);
 }
 
+/*
+ * The timer delays a real device holds: the Gen3 0-10V dimmer's capture has an auto-off delay
+ * of 2145600 s (about 24.8 days, auto_off false). It reads, and passes the check a template's
+ * value goes through (--template-save, --template-set), for every timer delay.
+ */
+static void
+test_long_timer_delays(void **state)
+{
+	static const char *const delays[] = { "switch:0.auto_on_delay_s",
+		"switch:0.auto_off_delay_s", "light:0.auto_on_delay_s", "light:0.auto_off_delay_s" };
+	enum devconfig_field f;
+	struct devconfig c;
+	char held[32], *out = NULL, *cause = NULL;
+	int index;
+
+	(void)state;
+	parse_file(3, FIX "gen3/dimmer-0-1-10v-pm-gen3/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "light:0.auto_off"), "false");
+	snprintf(held, sizeof held, "%s", val(&c, "light:0.auto_off_delay_s"));
+	assert_string_equal(held, "2145600");
+	devconfig_done(&c);
+	for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+		check_value(delays[i], held, held);
+		check_value(delays[i], "2147483", "2147483");
+		check_value(delays[i], "2147484", NULL);
+		check_value(delays[i], "-1", NULL);
+	}
+	/* The bound is said in full, not as 2.14748e+06. */
+	assert_int_equal(devconfig_parse_name(delays[1], &f, &index, &cause), 0);
+	assert_int_equal(devconfig_check(f, "2147484", &out, &cause), -1);
+	assert_string_equal(cause, "2147484 is outside 0-2147483 s");
+	free(cause);
+}
+
 static void
 test_check(void **state)
 {
@@ -1377,6 +1411,7 @@ main(void)
 	    cmocka_unit_test(test_strict_input),
 	    cmocka_unit_test(test_gen1_values),
 	    cmocka_unit_test(test_gen2_values),
+	    cmocka_unit_test(test_long_timer_delays),
 	    cmocka_unit_test(test_bad_documents),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_diff),
