@@ -306,6 +306,12 @@ int device_id_equal(const char *a, const char *b);
  * case, else 0. A genuine Gen2+ device's id always ends in its own MAC.
  */
 int device_id_has_mac(const char *id, const char *mac);
+/*
+ * Returns 1 when id is "<prefix>-<12 hex>" and those 12 digits share their first 10 with mac:
+ * a Pro device's id may name another of its interfaces (LAN, where /shelly reports the WiFi
+ * MAC; they differ in the last octet only), else 0.
+ */
+int device_id_near_mac(const char *id, const char *mac);
 
 /*
  * Completes an identity from a status: Gen2+ sleep_mode from sys.wakeup_period or a battery

@@ -142,7 +142,8 @@ list_cb(const struct store_device *d, void *arg)
 		print_cell(d->name, 20);
 		print_cell(d->model, 15);
 		char *at = d->host ? hostport_format(d->host, (unsigned)d->port, d->scheme) : NULL;
-		printf("%d %-21.21s %-13s %s\n", d->gen, at ? at : "-",
+		/* Never cut: a cut host:port shows a wrong port (an IPv6 host is long). */
+		printf("%d %-21s %-13s %s\n", d->gen, at ? at : "-",
 		    known ? device_state_name(state) : "unknown", seen);
 		free(at);
 	}

@@ -326,6 +326,22 @@ device_id_has_mac(const char *id, const char *mac)
 	       strcasecmp(id + n - (DEV_MAC_LEN - 1), mac) == 0;
 }
 
+int
+device_id_near_mac(const char *id, const char *mac)
+{
+	size_t n;
+
+	if (id == NULL || mac == NULL || strlen(mac) != DEV_MAC_LEN - 1)
+		return 0;
+	n = strlen(id);
+	if (n <= DEV_MAC_LEN || id[n - DEV_MAC_LEN] != '-')
+		return 0;
+	for (size_t i = n - (DEV_MAC_LEN - 1); i < n; i++)
+		if (!isxdigit((unsigned char)id[i]))
+			return 0;
+	return strncasecmp(id + n - (DEV_MAC_LEN - 1), mac, DEV_MAC_LEN - 3) == 0;
+}
+
 void
 device_ident_update_from_status(struct device_ident *id, const struct device_status *st)
 {

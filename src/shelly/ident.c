@@ -213,10 +213,11 @@ check_ident(const struct device_ident *out, char **cause)
 				    what[i]);
 			return -1;
 		}
-	if (out->gen >= 2 && !device_id_has_mac(out->id, out->mac)) {
+	/* Near, not equal: a Pro device's id may carry its LAN MAC, /shelly its WiFi MAC. */
+	if (out->gen >= 2 && !device_id_near_mac(out->id, out->mac)) {
 		if (cause != NULL)
 			*cause = xasprintf("identification refused: its id does not end in its MAC "
-			                   "%s (not a genuine Shelly)",
+			                   "%s or one of the same device (not a genuine Shelly)",
 			    out->mac[0] != '\0' ? out->mac : "(none)");
 		return -1;
 	}

@@ -21,4 +21,13 @@ DB=$T_TMP/fleet.db
 [ $rc -eq 0 ] && grep -qF " $HP " "$T_TMP/o" &&
 	pass "$N: --list HOST column has the port" ||
 	fail "$N: --list" "rc=$rc $(cat "$T_TMP/o" "$T_TMP/e")"
+
+# A long host:port (IPv6, a long name) is never cut: a cut one shows a wrong port.
+"$SHELLY_TUI" --db "$DB" --export json >"$T_TMP/a.json" &&
+	jq '.devices[0].host = "fd00:abcd:ef::12" | .devices[0].port = 8080' "$T_TMP/a.json" >"$T_TMP/v6.json" &&
+	"$SHELLY_TUI" --db "$T_TMP/v6.db" --import "$T_TMP/v6.json" >/dev/null 2>"$T_TMP/e" &&
+	"$SHELLY_TUI" --db "$T_TMP/v6.db" --list >"$T_TMP/o" 2>>"$T_TMP/e"
+grep -qF " [fd00:abcd:ef::12]:8080 " "$T_TMP/o" &&
+	pass "$N: --list shows a long host:port whole" ||
+	fail "$N: --list long host:port" "$(cat "$T_TMP/o" "$T_TMP/e")"
 exit 0

@@ -407,6 +407,22 @@ test_not_genuine(void **state)
 	                     &id),
 	    0);
 	assert_string_equal(id.id, "shellyplus1pm-DEADBEEF0001");
+	/* A genuine Pro 3EM on LAN: its id carries the LAN MAC, /shelly the WiFi MAC
+	 * (home-assistant/core#132826); they differ in the last octet only. */
+	assert_int_equal(parse_str("{\"gen\":2,\"id\":\"shellypro3em-34987a446374\","
+	                           "\"mac\":\"34987A446371\",\"model\":\"SPEM-003CEBEU\"}",
+	                     &id),
+	    0);
+	assert_string_equal(id.mac, "34987a446371");
+	/* but not a MAC of another block */
+	cause = NULL;
+	assert_int_equal(shelly_parse_ident("{\"gen\":2,\"id\":\"shellypro3em-34987a456374\","
+	                                    "\"mac\":\"34987A446371\",\"model\":\"X\"}",
+	                     strlen("{\"gen\":2,\"id\":\"shellypro3em-34987a456374\","
+	                            "\"mac\":\"34987A446371\",\"model\":\"X\"}"),
+	                     &id, &cause),
+	    -1);
+	free(cause);
 }
 
 int
