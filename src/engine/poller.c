@@ -79,6 +79,7 @@ struct pdev {
 
 	struct poller_sample *samples;
 	size_t nsamples;
+	int samples_stored;     /* the readings are the stored reply's: read at the first view */
 };
 
 struct poller {
@@ -398,12 +399,16 @@ set_error(struct pdev *d, const char *error)
  * fleet's status list leaves replies out: read here, for devices whose readings are served.
  */
 static void
-stored_samples(struct pdev *d, const struct store_device *sd)
+stored_samples(struct pdev *d)
 {
 	struct store_status *ss = store_status_get(d->p->store, d->mac);
 
+	d->samples_stored = 0;
+	free(d->samples);
+	d->samples = NULL;
+	d->nsamples = 0;
 	if (ss != NULL)
-		d->nsamples = poller_reply_samples(sd->gen, ss->json, sd->fw, &d->samples);
+		d->nsamples = poller_reply_samples(d->gen, ss->json, d->fw, &d->samples);
 	store_status_free(ss);
 }
 
@@ -449,8 +454,8 @@ take_stored(struct pdev *d, const struct store_device *sd, const struct load_sta
 		d->state = (enum device_state)d->stored_state;
 	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
 		d->uptime_s = (double)last->uptime_s;
-	if (d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP)
-		stored_samples(d, sd);
+	/* Read when someone looks (poller_foreach): a --poll-once never does. */
+	d->samples_stored = d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP;
 }
 
 static int
@@ -828,6 +833,7 @@ static void
 keep_samples(struct pdev *d, const struct device_status *st)
 {
 	free(d->samples);
+	d->samples_stored = 0;
 	d->nsamples = samples_of(st, &d->samples);
 }
 
@@ -1401,6 +1407,8 @@ poller_foreach(struct poller *p, poller_view_cb cb, void *arg)
 		v.error = d->error ? d->error : "";
 		v.last_seen_ms = d->last_seen_ms;
 		v.attempted = d->attempted;
+		if (d->samples_stored)
+			stored_samples(d);
 		v.samples = d->samples;
 		v.nsamples = d->state == DEVICE_ONLINE || d->state == DEVICE_ASLEEP ? d->nsamples : 0;
 		cb(&v, arg);
