@@ -169,6 +169,12 @@ struct store_event *store_event_dup(const struct store_event *ev);
  * last_seen the latest value.
  */
 int store_device_upsert(struct store *s, const struct store_device *d, char **cause);
+/*
+ * store_device_upsert of a registered device only: a device removed meanwhile (by another
+ * process) is left removed, never made again as a row holding only d's fields. Returns 0
+ * (written, or no such device), -1 error.
+ */
+int store_device_update(struct store *s, const struct store_device *d, char **cause);
 /* Removes the device whose MAC or id (case-insensitive) is key, with its status and history.
  * Returns 1 removed, 0 no such device, -1 error. Queued writes for it are dropped. */
 int store_device_remove(struct store *s, const char *key, char **cause);

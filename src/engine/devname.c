@@ -111,7 +111,7 @@ follow(struct store *st, const char *mac, const char *name)
 	memset(&sd, 0, sizeof sd);
 	str_copy(sd.mac, sizeof sd.mac, mac);
 	sd.name = name;
-	if (store_device_upsert(st, &sd, &cause) != 0) {
+	if (store_device_update(st, &sd, &cause) != 0) {
 		log_debug("%s: name not stored: %s", mac, cause);
 		free(cause);
 		return -1;

@@ -40,6 +40,7 @@ struct pdev {
 	int held;               /* a MAC conflict is unconfirmed: no credentials are sent */
 	int pin_unsaved;        /* the learned pin is required but its write failed: tried again */
 	int ver_read;           /* /shelly answered in this run (its "ver" is known if it has one) */
+	int verify_for_version; /* the /shelly read in flight only asks the running version */
 	int fw_unsaved;         /* the firmware /shelly said is kept but its write failed */
 	char *name_unsaved;     /* a reported name whose writes failed: observed again next poll */
 
@@ -1074,7 +1075,7 @@ learn_pin(struct pdev *d, const char *pin)
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, d->mac, sizeof sd.mac);
 	sd.tls_pin = d->pin;
-	d->pin_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	d->pin_unsaved = store_device_update(d->p->store, &sd, &cause) != 0;
 	if (d->pin_unsaved) {
 		log_debug("%s: TLS pin not stored: %s", d->mac, cause);
 		free(cause);
@@ -1108,7 +1109,7 @@ learn_fw(struct pdev *d, const struct device_ident *id)
 	memcpy(sd.mac, d->mac, sizeof sd.mac);
 	sd.fw = d->fw;
 	sd.fw_version = d->fw_version; /* "" clears a version the new firmware does not say */
-	d->fw_unsaved = store_device_upsert(d->p->store, &sd, &cause) != 0;
+	d->fw_unsaved = store_device_update(d->p->store, &sd, &cause) != 0;
 	if (d->fw_unsaved) {
 		log_debug("%s: firmware not stored: %s", d->mac, cause);
 		free(cause);
@@ -1232,6 +1233,13 @@ verify_cb(const struct shelly_reply *r, void *arg)
 
 	if (d == NULL)
 		return;
+	if (r->result != HTTP_OK && d->verify_for_version) {
+		/* Only the version was asked: the device is polled as before, not asked again. */
+		log_debug("%s: running version not read: %s", d->mac, r->cause);
+		d->ver_read = 1;
+		send_op(d, STAGE_STATUS, 1);
+		return;
+	}
 	if (r->result != HTTP_OK) {
 		poll_failed(d, r);
 		return;
@@ -1279,6 +1287,8 @@ version_unknown(const struct pdev *d)
 static void
 pdev_poll(struct pdev *d)
 {
+	int verify;
+
 	if (d->req != 0)
 		return; /* still busy with the previous poll */
 	d->started_ms = loop_now_ms(d->p->loop);
@@ -1286,9 +1296,10 @@ pdev_poll(struct pdev *d)
 	 * Gen1 sends the password itself (HTTP Basic) to whoever answers: the address shows the
 	 * MAC before every poll with credentials. Gen2+ digest never sends it: verify_interval.
 	 */
-	if (d->gen == 0 || version_unknown(d) ||
-	    (d->password != NULL && !d->held &&
-	        (d->gen == 1 || d->verified_until_ms <= d->started_ms)))
+	verify = d->gen == 0 || (d->password != NULL && !d->held &&
+	                            (d->gen == 1 || d->verified_until_ms <= d->started_ms));
+	d->verify_for_version = !verify && version_unknown(d);
+	if (verify || d->verify_for_version)
 		send_op(d, STAGE_VERIFY, 0);
 	else
 		send_op(d, STAGE_STATUS, 1);

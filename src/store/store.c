@@ -484,6 +484,17 @@ store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause)
 /* Devices. */
 
 int
+store_device_update(struct store *s, const struct store_device *d, char **cause)
+{
+	struct store_device *now = store_device_find_mac(s, d->mac);
+
+	if (now == NULL)
+		return 0;
+	store_device_free(now);
+	return store_device_upsert(s, d, cause);
+}
+
+int
 store_device_upsert(struct store *s, const struct store_device *d, char **cause)
 {
 	struct store_device copy = *d;

@@ -591,6 +591,8 @@ struct cfg_dev {
 	int statuses, configs, idents;
 	int rev_change_at, fail_from, fails;
 	const char *mac, *fw_id, *ver; /* GET /shelly: this device (ver NULL: none) */
+	int ident_fails;               /* GET /shelly answers 500 */
+	struct store *remove_from;     /* GET /shelly: the device is removed from it first */
 };
 
 static void
@@ -607,7 +609,15 @@ cfg_dev_serve(struct cfg_dev *c)
 		req[got] = '\0';
 		if (strstr(req, "\r\n\r\n") == NULL)
 			break;
-		if (strncmp(req, "GET /shelly ", 12) == 0) {
+		if (strncmp(req, "GET /shelly ", 12) == 0 && c->ident_fails) {
+			c->idents++;
+			n = snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\n"
+			    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+		} else if (strncmp(req, "GET /shelly ", 12) == 0) {
+			char *cause = NULL;
+			if (c->remove_from != NULL &&
+			    store_device_remove(c->remove_from, c->mac, &cause) < 0)
+				fail_msg("store_device_remove: %s", cause);
 			c->idents++;
 			snprintf(body, sizeof body, "{\"id\":\"shellyplus1-%s\",\"mac\":\"%s\","
 			    "\"model\":\"SNSW-001X16EU\",\"gen\":2,\"fw_id\":\"%s\",%s%s%s"
@@ -807,6 +817,60 @@ test_unknown_version_read_once(void **state)
 	(void)state;
 	assert_int_equal(dev_build_polled("c0b1c2d3e4f9", "1.4.99-dev111444", ver, sizeof ver), 1);
 	assert_string_equal(ver, "1.4.99-dev111444");
+}
+
+/*
+ * A device whose /shelly fails (500) while only its version is asked is polled as before: its
+ * status is read at every poll, /shelly is not asked again in the run.
+ */
+static void
+test_version_read_fails_status_polled(void **state)
+{
+	const char *mac = "c0b1c2d3e4fc", *dev = "20241113-122729/gbbb762d";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 1000, .mac = mac, .fw_id = dev, .ident_fails = 1 };
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&c.m);
+	rig_open(&r, mac, c.m.port);
+	rig_fw(&r, mac, dev, NULL);
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 6); /* fails unless the status is read at every poll */
+	assert_int_equal(c.idents, 1);
+	rig_close(&r, p);
+	close(c.m.fd);
+}
+
+/*
+ * A device removed (by another process) while its /shelly read is in flight stays removed:
+ * what the read taught is not written as a new row.
+ */
+static void
+test_removed_device_not_written_back(void **state)
+{
+	const char *mac = "c0b1c2d3e4fd", *dev = "20241113-122729/gbbb762d";
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct cfg_dev c = { .rev_change_at = 1000, .mac = mac, .fw_id = dev, .ver = "1.4.99" };
+	struct store_device *sd;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&c.m);
+	rig_open(&r, mac, c.m.port);
+	rig_fw(&r, mac, dev, NULL);
+	c.remove_from = r.store;
+	p = rig_poller(&r, &o);
+	poller_start(p);
+	cfg_dev_run(&r, &c, 2);
+	assert_int_equal(c.idents, 1);
+	sd = store_device_find_mac(r.store, mac);
+	assert_null(sd);
+	rig_close(&r, p);
+	close(c.m.fd);
 }
 
 /* A device whose /shelly has no "ver" either is asked once in a run, not at every poll. */
@@ -1113,6 +1177,8 @@ main(void)
 		cmocka_unit_test(test_failing_settings_read_backs_off),
 		cmocka_unit_test(test_unknown_version_read_once),
 		cmocka_unit_test(test_version_absent_asked_once),
+		cmocka_unit_test(test_version_read_fails_status_polled),
+		cmocka_unit_test(test_removed_device_not_written_back),
 		cmocka_unit_test(test_verify_refreshes_fw),
 		cmocka_unit_test(test_lease_regained_takes_store_state),
 		cmocka_unit_test(test_never_answered_first_seen),
