@@ -52,7 +52,7 @@ r0=$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)
 tui_keys /
 tui_type auto_off_delay
 tui_keys Enter Enter C-u
-tui_type 99999
+tui_type 99999999
 tui_keys Enter
 if tui_wait 10 'switch:0.auto_off_delay_s: .*nothing changed' && [ "$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)" = "$r0" ]; then
 	pass "$N: an out-of-range value is refused before anything is sent"
