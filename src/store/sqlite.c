@@ -1027,7 +1027,9 @@ registered(struct sq *b, const char *mac, char **cause)
 			return -1;
 		b->reg_valid = 1;
 	}
-	return bsearch(mac, b->reg.v, b->reg.n, sizeof *b->reg.v, mac_cmp) != NULL;
+	/* bsearch wants a non-null base even for no entries (no device registered) */
+	return b->reg.n > 0 &&
+	    bsearch(mac, b->reg.v, b->reg.n, sizeof *b->reg.v, mac_cmp) != NULL;
 }
 
 /* put_rec for the row of a registered device; a row of another MAC is skipped. */

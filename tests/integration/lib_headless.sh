@@ -19,7 +19,7 @@
 #   hl_state TAG MAC FILE          the device's state in shelly_device_state (online, asleep ...)
 #                                  from /metrics, saved in FILE
 #   hl_online TAG FILE             how many devices /metrics (saved in FILE) has online
-#   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (10 s); sets HL_RC (124: still
+#   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (30 s); sets HL_RC (124: still
 #                                  running, killed) and HL_MS (time to exit)
 #   hl_kill9 TAG                   kill -9 and reap
 #   sq DB SQL                      sqlite3 with a busy timeout
@@ -102,7 +102,7 @@ at_exit hl_kill_all
 
 hl_get() { curl -s -m 5 "http://127.0.0.1:$(hl_port "$1")$2"; }
 hl_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(hl_port "$1")$2"; }
-hl_metrics() { curl -s -m 5 -f -o "$2" "http://127.0.0.1:$(hl_port "$1")/metrics"; }
+hl_metrics() { curl -s -m 30 -f -o "$2" "http://127.0.0.1:$(hl_port "$1")/metrics"; }
 
 # The series is compared as a string (ENVIRON, so awk does not interpret backslashes).
 mval() {
@@ -126,7 +126,7 @@ hl_online() {
 }
 
 hl_stop() {
-	_t=$1 _sig=${2:-TERM} _lim=${3:-10}
+	_t=$1 _sig=${2:-TERM} _lim=${3:-30}
 	_p=$(hl_pid "$_t")
 	_t0=$(now_ms)
 	kill_ours -"$_sig" "$_p"
