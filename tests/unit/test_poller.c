@@ -688,6 +688,46 @@ registry_name(struct rig *r, const char *mac)
 	return name;
 }
 
+/* The firmware of the rig's device as stored (ver NULL: a database older than the column). */
+static void
+rig_fw(struct rig *r, const char *mac, const char *fw, const char *ver)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	memcpy(sd.mac, mac, 13);
+	sd.fw = fw;
+	sd.fw_version = ver;
+	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+/*
+ * Starts a poller (every 50 ms, 2 s timeouts) on c's device registered as mac (with the stored
+ * firmware id fw and no version when fw is not NULL); cfg_dev_stop ends it.
+ */
+static struct poller *
+cfg_dev_start(struct rig *r, struct cfg_dev *c, const char *mac, const char *fw)
+{
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct poller *p;
+
+	mute_dev_open(&c->m);
+	rig_open(r, mac, c->m.port);
+	if (fw != NULL)
+		rig_fw(r, mac, fw, NULL);
+	p = rig_poller(r, &o);
+	poller_start(p);
+	return p;
+}
+
+static void
+cfg_dev_stop(struct rig *r, struct poller *p, struct cfg_dev *c)
+{
+	rig_close(r, p);
+	close(c->m.fd);
+}
+
 /*
  * The settings read after a revision change (a rename on the device) fails once: the new
  * revision is not taken as read, and the next poll reads it (the new name reaches the registry).
@@ -695,17 +735,13 @@ registry_name(struct rig *r, const char *mac)
 static void
 test_failed_settings_read_is_retried(void **state)
 {
-	struct poller_opts o = rig_opts(2000, 2000);
 	struct cfg_dev c = { .rev_change_at = 2, .fail_from = 1, .fails = 1 };
 	struct poller *p;
 	struct rig r;
 	char *name;
 
 	(void)state;
-	mute_dev_open(&c.m);
-	rig_open(&r, "c0b1c2d3e4f7", c.m.port);
-	p = rig_poller(&r, &o);
-	poller_start(p);
+	p = cfg_dev_start(&r, &c, "c0b1c2d3e4f7", NULL);
 	cfg_dev_run(&r, &c, 2); /* revision 7 read: "Attic" */
 	assert_int_equal(c.configs, 1);
 	name = registry_name(&r, "c0b1c2d3e4f7");
@@ -723,8 +759,7 @@ test_failed_settings_read_is_retried(void **state)
 	cfg_dev_run(&r, &c, 10);
 	assert_int_equal(c.configs, 3);
 	assert_int_equal(stored_cfg_rev(&r, "c0b1c2d3e4f7"), 8);
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 }
 
 /*
@@ -734,22 +769,17 @@ test_failed_settings_read_is_retried(void **state)
 static void
 test_failing_settings_read_backs_off(void **state)
 {
-	struct poller_opts o = rig_opts(2000, 2000);
 	struct cfg_dev c = { .rev_change_at = 1000, .fail_from = 0, .fails = 1000 };
 	struct poller *p;
 	struct rig r;
 
 	(void)state;
-	mute_dev_open(&c.m);
-	rig_open(&r, "c0b1c2d3e4f8", c.m.port);
-	p = rig_poller(&r, &o);
-	poller_start(p);
+	p = cfg_dev_start(&r, &c, "c0b1c2d3e4f8", NULL);
 	cfg_dev_run(&r, &c, 20);
 	assert_int_equal(c.configs, 5);
 	/* A restart (or the next --poll-once) reads them too. */
 	assert_int_equal(stored_cfg_rev(&r, "c0b1c2d3e4f8"), STORE_NULL_INT);
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 }
 
 
@@ -763,20 +793,6 @@ stored_fw(struct rig *r, const char *mac, char *fw, char *ver, size_t size)
 	snprintf(fw, size, "%s", sd->fw != NULL ? sd->fw : "");
 	snprintf(ver, size, "%s", sd->fw_version != NULL ? sd->fw_version : "");
 	store_device_free(sd);
-}
-
-/* The firmware of the rig's device as stored (ver NULL: a database older than the column). */
-static void
-rig_fw(struct rig *r, const char *mac, const char *fw, const char *ver)
-{
-	struct store_device sd;
-	char *cause = NULL;
-
-	memset(&sd, 0, sizeof sd);
-	memcpy(sd.mac, mac, 13);
-	sd.fw = fw;
-	sd.fw_version = ver;
-	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
 }
 
 /*
@@ -802,8 +818,7 @@ dev_build_polled(const char *mac, const char *ver, char *stored, size_t size)
 	cfg_dev_run(&r, &c, 6);
 	stored_fw(&r, mac, fw, stored, size);
 	assert_string_equal(fw, dev);
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 	return c.idents;
 }
 
@@ -827,21 +842,15 @@ static void
 test_version_read_fails_status_polled(void **state)
 {
 	const char *mac = "c0b1c2d3e4fc", *dev = "20241113-122729/gbbb762d";
-	struct poller_opts o = rig_opts(2000, 2000);
 	struct cfg_dev c = { .rev_change_at = 1000, .mac = mac, .fw_id = dev, .ident_fails = 1 };
 	struct poller *p;
 	struct rig r;
 
 	(void)state;
-	mute_dev_open(&c.m);
-	rig_open(&r, mac, c.m.port);
-	rig_fw(&r, mac, dev, NULL);
-	p = rig_poller(&r, &o);
-	poller_start(p);
+	p = cfg_dev_start(&r, &c, mac, dev);
 	cfg_dev_run(&r, &c, 6); /* fails unless the status is read at every poll */
 	assert_int_equal(c.idents, 1);
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 }
 
 /*
@@ -869,8 +878,7 @@ test_removed_device_not_written_back(void **state)
 	assert_int_equal(c.idents, 1);
 	sd = store_device_find_mac(r.store, mac);
 	assert_null(sd);
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 }
 
 /* A device whose /shelly has no "ver" either is asked once in a run, not at every poll. */
@@ -909,8 +917,7 @@ test_verify_refreshes_fw(void **state)
 	stored_fw(&r, mac, fw, ver, sizeof fw);
 	assert_string_equal(fw, now);
 	assert_string_equal(ver, "1.8.0");
-	rig_close(&r, p);
-	close(c.m.fd);
+	cfg_dev_stop(&r, p, &c);
 }
 
 /* Counts the stored events of kind (all when NULL); *detail is the last one's. */
