@@ -73,6 +73,7 @@ enum field_comp {
 	FIELD_TEMPERATURE,
 	FIELD_HUMIDITY,
 	FIELD_THERMOSTAT,
+	FIELD_VOLTMETER,
 };
 
 enum field_type {
@@ -113,8 +114,8 @@ struct device_status;
 typedef void (*fields_component_cb)(
     enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg);
 /*
- * Calls cb for the switches, covers, lights, meters (then their phases), inputs, sensors and
- * thermostats of st.
+ * Calls cb for the switches, covers, lights, meters (then their phases), inputs, sensors,
+ * thermostats and voltmeters of st.
  */
 void fields_each_component(const struct device_status *st, fields_component_cb cb, void *arg);
 

@@ -120,6 +120,11 @@ print_status(FILE *fp, const struct device_status *st)
 		vals(fp, FIELD_HUMIDITY, &st->sensors.hums[i]);
 		fputc('\n', fp);
 	}
+	for (int i = 0; i < st->sensors.nvoltmeters; i++) {
+		fprintf(fp, "  voltmeter:%d", st->sensors.voltmeters[i].id);
+		vals(fp, FIELD_VOLTMETER, &st->sensors.voltmeters[i]);
+		fputc('\n', fp);
+	}
 	for (int i = 0; i < st->sensors.nthermostats; i++) {
 		const struct dev_thermostat *t = &st->sensors.thermostats[i];
 		row(fp, "thermostat", t->id, onoff(t->enable), FIELD_THERMOSTAT, t, "");

@@ -100,14 +100,17 @@ has_battery(const struct vdetail *d)
 static int
 readings_lines(const struct vdetail *d)
 {
-	int n = d->st.sensors.nthermostats + has_battery(d);
+	int n = d->st.sensors.nthermostats + d->st.sensors.nvoltmeters + has_battery(d);
 
 	for (int i = 0; i < d->st.ninputs; i++)
 		n += counting(&d->st.inputs[i]);
 	return n;
 }
 
-/* Thermostats and count inputs, a line each from y (at most h); returns the lines drawn. */
+/*
+ * Battery, thermostats, voltmeters and count inputs, a line each from y (at most h); returns
+ * the lines drawn.
+ */
 static int
 draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
@@ -128,6 +131,11 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 		num(vp, sizeof vp, 0, th->valve_pos_pct, " %");
 		snprintf(buf, sizeof buf, "thermostat:%d %-3s target %s  current %s  valve %s",
 		    th->id, tri(th->enable, "on", "off"), tg, cur, vp);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.sensors.nvoltmeters && line < h; i++, line++) {
+		num(cur, sizeof cur, 2, d->st.sensors.voltmeters[i].voltage_v, " V");
+		snprintf(buf, sizeof buf, "voltmeter:%-3d %s", d->st.sensors.voltmeters[i].id, cur);
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	for (int i = 0; i < d->st.ninputs && line < h; i++) {

@@ -133,3 +133,14 @@ v=$(mval "$M" "shelly_input_count_total{mac=\"$MAC\",component=\"input\",channel
 "$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
 grep -qE '^  input:2 count +total [0-9]+ frequency [0-9.]+ Hz' "$T_TMP/probe" &&
 	pass "$N: --probe prints the count input's total and frequency" || fail "$N: --probe count input" "$(cat "$T_TMP/probe")"
+# The Gen1 UNI's analog input (adcs) is a voltmeter: its voltage in /metrics and --probe.
+I=$(dev_by_fixture gen1/shelly-uni)
+MAC=$(mac_of "$I")
+v=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -r '.adcs[0].voltage')
+got=$(mval "$M" "shelly_voltage_volts{mac=\"$MAC\",component=\"voltmeter\",channel=\"0\"}")
+[ -n "$got" ] && fnear "$got" "$v" 0.001 &&
+	pass "$N: the UNI's analog input as a voltmeter ($got V)" ||
+	fail "$N: UNI voltmeter" "device $v; $(grep "mac=\"$MAC\"" "$M" | grep voltage)"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  voltmeter:0 [0-9.]+ V$' "$T_TMP/probe" &&
+	pass "$N: --probe prints the UNI's voltmeter" || fail "$N: --probe UNI voltmeter" "$(cat "$T_TMP/probe")"

@@ -194,9 +194,24 @@ test_relays(void **state)
 	assert_int_equal(st.nswitches, 2);
 	assert_int_equal(st.sensors.ntemps, 1);
 	assert_float_equal(st.sensors.temps[0].temperature_c, 60.25, EPS);
-	assert_non_null(st.raw_unknown);
-	assert_non_null(strstr(st.raw_unknown, "\"adcs\"")); /* not modelled, not dropped */
+	/* its analog input ("adcs": [{"voltage": 0}]) is a voltmeter reading 0 V, not raw */
+	assert_int_equal(st.sensors.nvoltmeters, 1);
+	assert_int_equal(st.sensors.voltmeters[0].id, 0);
+	assert_float_equal(st.sensors.voltmeters[0].voltage_v, 0, EPS);
+	assert_true(st.raw_unknown == NULL || strstr(st.raw_unknown, "\"adcs\"") == NULL);
 	device_status_done(&st);
+	{
+		/* the UNI measures up to 30 V DC; a second ADC entry is voltmeter:1 */
+		static const char uni[] = "{\"adcs\":[{\"voltage\":12.36},{\"voltage\":null}]}";
+		char *cause = NULL;
+
+		assert_int_equal(gen1_parse_status(uni, sizeof uni - 1, &st, &cause), 0);
+		assert_int_equal(st.sensors.nvoltmeters, 2);
+		assert_float_equal(st.sensors.voltmeters[0].voltage_v, 12.36, EPS);
+		assert_int_equal(st.sensors.voltmeters[1].id, 1);
+		assert_true(isnan(st.sensors.voltmeters[1].voltage_v));
+		device_status_done(&st);
+	}
 
 	status_of("shelly-air", &st);
 	assert_float_equal(st.sys.device_temperature_c, 33.89, EPS); /* internal */
