@@ -1166,6 +1166,43 @@ test_asleep_readings_survive_restart(void **state)
 	rig_close(&r, p);
 }
 
+/* The value of the sample of kind k and component comp in s[n], NAN when there is none. */
+static double
+sample_value(const struct poller_sample *s, size_t n, enum poller_sample_kind k, const char *comp)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].kind == k && strcmp(s[i].component, comp) == 0)
+			return s[i].value;
+	return NAN;
+}
+
+/* The alarms of flood and smoke sensors, door/window, motion and lux are /metrics readings. */
+static void
+test_sensor_samples(void **state)
+{
+	/* Gen1 Flood and Door/Window 2 shapes (status), a Gen2 Plus Smoke (smoke:0) */
+	static const char flood[] = "{\"flood\":true,\"bat\":{\"value\":90}}";
+	static const char dw[] = "{\"sensor\":{\"state\":\"open\",\"is_valid\":true},"
+	                         "\"lux\":{\"value\":12,\"illumination\":\"dark\",\"is_valid\":true}}";
+	static const char smoke[] = "{\"smoke:0\":{\"id\":0,\"alarm\":false,\"mute\":false}}";
+	struct poller_sample *s;
+	size_t n;
+
+	(void)state;
+	n = poller_reply_samples(1, flood, NULL, &s);
+	assert_true(sample_value(s, n, PS_ALARM, "flood") == 1);
+	assert_true(isnan(sample_value(s, n, PS_ALARM, "smoke"))); /* it has no smoke sensor */
+	free(s);
+	n = poller_reply_samples(1, dw, NULL, &s);
+	assert_true(sample_value(s, n, PS_DOOR_OPEN, "") == 1);
+	assert_true(sample_value(s, n, PS_ILLUMINANCE, "") == 12);
+	assert_true(isnan(sample_value(s, n, PS_MOTION, "")));
+	free(s);
+	n = poller_reply_samples(2, smoke, NULL, &s);
+	assert_true(sample_value(s, n, PS_ALARM, "smoke") == 0);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -1190,6 +1227,7 @@ main(void)
 		cmocka_unit_test(test_lease_regained_takes_store_state),
 		cmocka_unit_test(test_never_answered_first_seen),
 		cmocka_unit_test(test_asleep_readings_survive_restart),
+		cmocka_unit_test(test_sensor_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
