@@ -146,23 +146,21 @@ grep -qE '^  voltmeter:0 [0-9.]+ V$' "$T_TMP/probe" &&
 	pass "$N: --probe prints the UNI's voltmeter" || fail "$N: --probe UNI voltmeter" "$(cat "$T_TMP/probe")"
 # Sensor devices' readings beyond battery: the Motion 2's motion and illuminance, the Gas's
 # alarm and concentration, the Wall Display's illuminance, each as the device reports it.
-I=$(dev_by_fixture gen1/shelly-motion-2)
-MAC=$(mac_of "$I")
-s=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -c '[(if .sensor.motion then 1 else 0 end), .lux.value]')
-got=$(printf '[%s,%s]' "$(mval "$M" "shelly_motion_detected{mac=\"$MAC\"}")" \
-	"$(mval "$M" "shelly_illuminance_lux{mac=\"$MAC\"}")")
-[ "$s" = "$(printf '%s' "$got" | jq -c . 2>/dev/null)" ] &&
-	pass "$N: Motion 2: motion and illuminance in /metrics ($got)" ||
-	fail "$N: Motion 2 sensor metrics" "device $s, metrics $got"
-I=$(dev_by_fixture gen1/shelly-gas)
-MAC=$(mac_of "$I")
-s=$(curl -s -m 3 "$(hl_url "$I")/status" |
-	jq -c '[(if .gas_sensor.alarm_state == "none" then 0 else 1 end), .concentration.ppm]')
-got=$(printf '[%s,%s]' "$(mval "$M" "shelly_sensor_alarm{mac=\"$MAC\",component=\"gas\"}")" \
-	"$(mval "$M" "shelly_gas_concentration_ppm{mac=\"$MAC\"}")")
-[ "$s" = "$(printf '%s' "$got" | jq -c . 2>/dev/null)" ] &&
-	pass "$N: Gas: alarm and concentration in /metrics ($got)" ||
-	fail "$N: Gas sensor metrics" "device $s, metrics $got"
+# two_sensors FIXTURE WHAT JQ SERIES1 SERIES2 [LABELS1]: the pair JQ reads from the Gen1
+# device's /status equals the values of the two series in /metrics.
+two_sensors() {
+	_i=$(dev_by_fixture "$1")
+	_m=$(mac_of "$_i")
+	_s=$(curl -s -m 3 "$(hl_url "$_i")/status" | jq -c "$3")
+	_g=$(printf '[%s,%s]' "$(mval "$M" "$4{mac=\"$_m\"${6:-}}")" "$(mval "$M" "$5{mac=\"$_m\"}")")
+	[ "$_s" = "$(printf '%s' "$_g" | jq -c . 2>/dev/null)" ] &&
+		pass "$N: $2 in /metrics ($_g)" || fail "$N: $2" "device $_s, metrics $_g"
+}
+two_sensors gen1/shelly-motion-2 "Motion 2: motion and illuminance" \
+	'[(if .sensor.motion then 1 else 0 end), .lux.value]' shelly_motion_detected shelly_illuminance_lux
+two_sensors gen1/shelly-gas "Gas: alarm and concentration" \
+	'[(if .gas_sensor.alarm_state == "none" then 0 else 1 end), .concentration.ppm]' \
+	shelly_sensor_alarm shelly_gas_concentration_ppm ',component="gas"'
 I=$(dev_by_fixture gen2/wall-display)
 MAC=$(mac_of "$I")
 v=$(curl -s -m 3 "$(hl_url "$I")/rpc/Shelly.GetStatus" | jq -r '."illuminance:0".lux')
