@@ -480,6 +480,28 @@ test_gen1_ota(void **state)
 				       "20231107-162940/v1.14.1-rc1-g0617c15)");
 	action_result_done(&r);
 
+	/*
+	 * The UNI runs 20241106 v1.14.1-rc1-6 and is still told of the 20231107 v1.14.1-rc1 beta;
+	 * the Vintage is offered a newer stable beside that old beta. An older beta is no offer.
+	 */
+	free(body);
+	body = fixture_part("tests/fixtures/gen1/shelly-uni/status.json", "update", NULL);
+	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, body, &r), 0);
+	assert_string_equal(r.beta_version, "");
+	assert_string_equal(
+	    r.message, "firmware is up to date (20241106-112220/v1.14.1-rc1-6-gfb43488e8)");
+	action_result_done(&r);
+	free(body);
+	body = fixture_part("tests/fixtures/gen1/shelly-vintage/status.json", "update", NULL);
+	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, body, &r), 0);
+	assert_true(r.update_available);
+	assert_string_equal(r.beta_version, "");
+	assert_string_equal(r.message, "update available: 20241106-105233/v1.14.1-rc1-6-gfb43488e8 "
+				       "(installed: 20231206-112335/v1.14.1-rc1-2-g6f199f940)");
+	action_result_done(&r);
+	free(body);
+	body = fixture_part("tests/fixtures/gen1/shelly-1/status.json", "update", NULL);
+
 	/* No stable update: nothing to install, done (an up-to-date device is not a failure). */
 	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 200, body, &r), 0);
 	assert_true(r.ok);
