@@ -48,6 +48,8 @@
 	    "Position of a thermostat's valve (0 closed, 1 open)") \
 	X(INPUT_COUNT, "shelly_input_count_total", "counter", \
 	    "Pulses counted by a count input (device counter)") \
+	X(INPUT_ANALOG, "shelly_input_analog_ratio", "gauge", \
+	    "Reading of an analog input (0-1 of its range)") \
 	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
 	X(ILLUMINANCE, "shelly_illuminance_lux", "gauge", "Illuminance in lux") \
 	X(ALARM, "shelly_sensor_alarm", "gauge", \

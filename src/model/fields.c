@@ -104,7 +104,7 @@ static const struct field input_fields[] = {
 	HEAD(dev_input),
 	S(dev_input, "type", type),
 	T(dev_input, "state", NONE, state),
-	R(dev_input, "percent", "percent", " %", 0, NONE, 1, percent),
+	R(dev_input, "percent", "percent", " %", 0, INPUT_ANALOG, 0.01, percent),
 	R(dev_input, "count_total", "total", "", 0, INPUT_COUNT, 1, count_total),
 	R(dev_input, "frequency_hz", "frequency", " Hz", 1, NONE, 1, freq_hz),
 	S(dev_input, "event", event),

@@ -1201,6 +1201,10 @@ test_sensor_samples(void **state)
 	n = poller_reply_samples(2, smoke, NULL, &s);
 	assert_true(sample_value(s, n, PS_ALARM, "smoke") == 0);
 	free(s);
+	/* an analog input (Input.GetStatus: percent of its range) */
+	n = poller_reply_samples(2, "{\"input:100\":{\"id\":100,\"percent\":37.5}}", NULL, &s);
+	assert_true(fabs(sample_value(s, n, PS_INPUT_ANALOG, "input") - 0.375) < 1e-9);
+	free(s);
 }
 
 int
