@@ -453,6 +453,10 @@ take_stored(struct pdev *d, const struct store_device *sd, const struct load_sta
 	d->stored_state = last->state;
 	if (d->stored_state >= 0) /* kept until this run's own polls change it */
 		d->state = (enum device_state)d->stored_state;
+	/* Only a sleeper is stored asleep: one the model table does not know (a newer battery
+	 * model, found sleeping by its wakeup_period) still sleeps after a restart. */
+	if (d->stored_state == DEVICE_ASLEEP)
+		d->sleeps = 1;
 	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
 		d->uptime_s = (double)last->uptime_s;
 	/* Read when someone looks (poller_foreach): a --poll-once never does. */

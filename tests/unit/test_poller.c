@@ -344,20 +344,27 @@ test_observer_gets_mac(void **state)
 
 /* A Gen1 H&T (a battery model) at 127.0.0.1:port, last seen at last_seen_ms. */
 static void
-rig_add_sleeper(struct rig *r, const char *mac, int port, int64_t last_seen_ms)
+rig_add_model(struct rig *r, const char *mac, int port, int64_t last_seen_ms, int gen,
+    const char *model)
 {
 	struct store_device sd;
 	char *cause = NULL;
 
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, mac, 13);
-	sd.gen = 1;
-	sd.model = "SHHT-1";
+	sd.gen = gen;
+	sd.model = model;
 	sd.host = "127.0.0.1";
 	sd.port = port;
 	sd.scheme = "http";
 	sd.last_seen_ms = last_seen_ms;
 	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+static void
+rig_add_sleeper(struct rig *r, const char *mac, int port, int64_t last_seen_ms)
+{
+	rig_add_model(r, mac, port, last_seen_ms, 1, "SHHT-1");
 }
 
 struct view_of {
@@ -1166,6 +1173,41 @@ test_asleep_readings_survive_restart(void **state)
 	rig_close(&r, p);
 }
 
+/*
+ * A Gen2+ battery device whose model the table does not know (a newer one) was seen asleep
+ * by the run before: after a restart it still sleeps, asleep when it does not answer, not
+ * offline (its wakeup_period made it a sleeper in the run that polled it).
+ */
+static void
+test_stored_asleep_unknown_model_sleeps(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f9";
+	static const char reply[] = "{\"devicepower:0\":{\"id\":0,\"battery\":{\"V\":5.6,"
+	                            "\"percent\":78},\"external\":{\"present\":false}},"
+	                            "\"sys\":{\"uptime\":4,\"wakeup_period\":86400}}";
+	struct poller_opts o = opts();
+	struct reading_of w = { mac, NAN, 0, DEVICE_ONLINE, 0 };
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: asleep */
+	rig_open(&r, "d0b1c2d3e4fa", m.port);
+	rig_add_model(&r, mac, m.port, loop_wall_ms() - 60000, 4, "S4SN-9999Z");
+	other_poller_writes(&r, mac, "online", reply, 4);
+	other_poller_writes(&r, mac, "asleep", NULL, 0);
+	o.offline_after = 1;
+	o.connect_timeout_ms = 2000;
+	o.request_timeout_ms = 2000;
+	p = rig_poller(&r, &o);
+	(void)poll_once_view(&r, p, mac);
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	rig_close(&r, p);
+}
+
 /* The value of the sample of kind k and component comp in s[n], NAN when there is none. */
 static double
 sample_value(const struct poller_sample *s, size_t n, enum poller_sample_kind k, const char *comp)
@@ -1232,6 +1274,7 @@ main(void)
 		cmocka_unit_test(test_never_answered_first_seen),
 		cmocka_unit_test(test_asleep_readings_survive_restart),
 		cmocka_unit_test(test_sensor_samples),
+		cmocka_unit_test(test_stored_asleep_unknown_model_sleeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
