@@ -1134,6 +1134,27 @@ test_never_answered_first_seen(void **state)
 }
 
 
+/* A sleeper the run before saw answer (reply, uptime) then fall asleep; nothing listens now. */
+struct slept {
+	const char *mac, *other, *model, *reply;
+	int gen, uptime;
+};
+
+static struct poller *
+rig_after_sleep(struct rig *r, struct mute_dev *m, const struct slept *s, struct poller_opts *o)
+{
+	mute_dev_open(m);
+	close(m->fd); /* nothing listens: asleep */
+	rig_open(r, s->other, m->port);
+	rig_add_model(r, s->mac, m->port, loop_wall_ms() - 60000, s->gen, s->model);
+	other_poller_writes(r, s->mac, "online", s->reply, s->uptime); /* it answered */
+	other_poller_writes(r, s->mac, "asleep", NULL, 0);             /* then fell asleep */
+	o->connect_timeout_ms = 2000;
+	o->request_timeout_ms = 2000;
+	o->max_body = 65536;
+	return rig_poller(r, o);
+}
+
 /*
  * An asleep battery sensor's last readings (its stored reply) are served after a restart,
  * before any poll and while it stays asleep, until a new reply.
@@ -1152,16 +1173,7 @@ test_asleep_readings_survive_restart(void **state)
 	struct rig r;
 
 	(void)state;
-	mute_dev_open(&m);
-	close(m.fd); /* nothing listens: asleep */
-	rig_open(&r, "d0b1c2d3e4f8", m.port);
-	rig_add_sleeper(&r, mac, m.port, loop_wall_ms() - 60000);
-	other_poller_writes(&r, mac, "online", reply, 17); /* the run before: it answered */
-	other_poller_writes(&r, mac, "asleep", NULL, 0);   /* then fell asleep */
-	o.connect_timeout_ms = 2000;
-	o.request_timeout_ms = 2000;
-	o.max_body = 65536;
-	p = rig_poller(&r, &o);
+	p = rig_after_sleep(&r, &m, &(struct slept){mac, "d0b1c2d3e4f8", "SHHT-1", reply, 1, 17}, &o);
 	poller_foreach(p, reading_of_cb, &w);
 	assert_int_equal(w.state, DEVICE_ASLEEP);
 	assert_true(w.found); /* before any poll */
@@ -1192,16 +1204,9 @@ test_stored_asleep_unknown_model_sleeps(void **state)
 	struct rig r;
 
 	(void)state;
-	mute_dev_open(&m);
-	close(m.fd); /* nothing listens: asleep */
-	rig_open(&r, "d0b1c2d3e4fa", m.port);
-	rig_add_model(&r, mac, m.port, loop_wall_ms() - 60000, 4, "S4SN-9999Z");
-	other_poller_writes(&r, mac, "online", reply, 4);
-	other_poller_writes(&r, mac, "asleep", NULL, 0);
 	o.offline_after = 1;
-	o.connect_timeout_ms = 2000;
-	o.request_timeout_ms = 2000;
-	p = rig_poller(&r, &o);
+	p = rig_after_sleep(
+	    &r, &m, &(struct slept){mac, "d0b1c2d3e4fa", "S4SN-9999Z", reply, 4, 4}, &o);
 	(void)poll_once_view(&r, p, mac);
 	poller_foreach(p, reading_of_cb, &w);
 	assert_int_equal(w.state, DEVICE_ASLEEP);
