@@ -568,6 +568,12 @@ parse_meters(
 		/* an invalid meter counts nothing */
 		double wh = wmin_to_wh(valid_number(e, "total"));
 
+		/* A relay without metering (Shelly 1) lists {"power": 0, "is_valid": true}: a
+		 * placeholder without total or counters, no reading of 0 W. */
+		if (json_get(e, "total") == NULL && json_get(e, "counters") == NULL) {
+			idx++;
+			continue;
+		}
 		if (nrel > 0 && nmet == nrel && idx < out->nswitches) {
 			out->switches[idx].power_w = p;
 			out->switches[idx].energy_wh = wh;

@@ -106,6 +106,14 @@ MAC=$(mac_of "$I")
 	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
 	pass "$N: Shelly 1L with an invalid meter: no power, no energy series" ||
 	fail "$N: Shelly 1L invalid meter" "is_valid=$v $(grep "mac=\"$MAC\"" "$M")"
+# The Shelly 1 measures nothing: its meters entry {"power": 0, "is_valid": true} is a
+# placeholder, so its switch has an output series and no power series.
+I=$(dev_by_fixture gen1/shelly-1)
+MAC=$(mac_of "$I")
+grep -q "^shelly_output{mac=\"$MAC\",component=\"switch\",channel=\"0\"} " "$M" &&
+	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
+	pass "$N: Shelly 1 (no metering): no power series" ||
+	fail "$N: Shelly 1 power" "$(grep "mac=\"$MAC\"" "$M")"
 # Readings beyond outputs: the Gen1 TRV's and the Wall Display's thermostat (target, current
 # temperature, the TRV's valve) and the Plus Uni's count input, in /metrics and --probe.
 I=$(dev_by_fixture gen1/shelly-trv)
