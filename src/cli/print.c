@@ -134,6 +134,19 @@ print_status(FILE *fp, const struct device_status *st)
 		val(fp, "", st->sensors.battery_pct, 0, " %");
 		fputc('\n', fp);
 	}
+	if (st->sensors.gas_alarm[0] || st->sensors.gas_sensor[0] || !isnan(st->sensors.gas_ppm)) {
+		/* a Gen1 Gas: its alarm, its sensor's state, the concentration and its valve */
+		fputs("  gas alarm ", fp);
+		print_safe(fp, st->sensors.gas_alarm[0] ? st->sensors.gas_alarm : "?");
+		fputs(" sensor ", fp);
+		print_safe(fp, st->sensors.gas_sensor[0] ? st->sensors.gas_sensor : "?");
+		val(fp, "concentration", st->sensors.gas_ppm, 0, " ppm");
+		if (st->sensors.valve[0]) {
+			fputs(" valve ", fp);
+			print_safe(fp, st->sensors.valve);
+		}
+		fputc('\n', fp);
+	}
 	if (st->sensors.flood >= 0 || st->sensors.smoke >= 0 || st->sensors.motion >= 0 ||
 	    st->sensors.door_open >= 0 || !isnan(st->sensors.illuminance_lux)) {
 		fputs("  sensors", fp);

@@ -96,11 +96,21 @@ has_battery(const struct vdetail *d)
 	return dev_known(d->st.sensors.battery_pct) || dev_known(d->st.sensors.battery_v);
 }
 
+/* A Gen1 Gas: alarm, sensor state or concentration known. */
+static int
+has_gas(const struct vdetail *d)
+{
+	const struct dev_sensors *s = &d->st.sensors;
+
+	return s->gas_alarm[0] != '\0' || s->gas_sensor[0] != '\0' || dev_known(s->gas_ppm);
+}
+
 /* The lines draw_readings wants. */
 static int
 readings_lines(const struct vdetail *d)
 {
-	int n = d->st.sensors.nthermostats + d->st.sensors.nvoltmeters + has_battery(d);
+	int n = d->st.sensors.nthermostats + d->st.sensors.nvoltmeters + has_battery(d) +
+	        has_gas(d);
 
 	for (int i = 0; i < d->st.ninputs; i++)
 		n += counting(&d->st.inputs[i]);
@@ -122,6 +132,16 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 		num(vp, sizeof vp, 2, d->st.sensors.battery_v, " V");
 		snprintf(buf, sizeof buf, "battery       %s  %s  external power %s", cur, vp,
 		    tri(d->st.sensors.external_power, "yes", "no"));
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	if (has_gas(d) && line < h) {
+		const struct dev_sensors *s = &d->st.sensors;
+		char al[DEV_SHORT_LEN], ss[DEV_SHORT_LEN], va[DEV_SHORT_LEN];
+		num(cur, sizeof cur, 0, s->gas_ppm, " ppm");
+		snprintf(buf, sizeof buf, "gas           alarm %s  sensor %s  %s  valve %s",
+		    draw_cells(al, sizeof al, s->gas_alarm[0] ? s->gas_alarm : "-", 12),
+		    draw_cells(ss, sizeof ss, s->gas_sensor[0] ? s->gas_sensor : "-", 12), cur,
+		    draw_cells(va, sizeof va, s->valve[0] ? s->valve : "-", 16));
 		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {

@@ -166,6 +166,11 @@ two_sensors() {
 }
 two_sensors gen1/shelly-motion-2 "Motion 2: motion and illuminance" \
 	'[(if .sensor.motion then 1 else 0 end), .lux.value]' shelly_motion_detected shelly_illuminance_lux
+I=$(dev_by_fixture gen1/shelly-gas)
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  gas alarm none sensor normal concentration 0 ppm valve not_connected$' "$T_TMP/probe" &&
+	pass "$N: --probe prints the Gas's alarm, sensor, concentration and valve" ||
+	fail "$N: --probe Gas" "$(cat "$T_TMP/probe")"
 two_sensors gen1/shelly-gas "Gas: alarm and concentration" \
 	'[(if .gas_sensor.alarm_state == "none" then 0 else 1 end), .concentration.ppm]' \
 	shelly_sensor_alarm shelly_gas_concentration_ppm ',component="gas"'
