@@ -55,7 +55,8 @@ struct opnsense_service {
 	const char *name; /* "kea", "dnsmasq", "alias"; NULL when not used */
 	size_t saved; /* writes saved */
 	int reconfigured; /* 1 ok, 0 not needed or not tried, -1 failed */
-	int pending; /* saved (now or before) but not made live: retry on the next sync */
+	int pending; /* saved (now, before, or perhaps by a write that got no answer) but not
+	              * made live: retry on the next sync */
 	char *status; /* DHCP: service status after the reconfigure ("running"), or NULL */
 	char *error; /* reconfigure or status failure, or NULL */
 };

@@ -63,6 +63,9 @@ struct opnsense_sync {
 	uint64_t req_id; /* in flight, 0 none */
 	int freed; /* freed while a request was in flight */
 	int pending_dhcp, pending_alias; /* from the options */
+	/* a write of the service failed in a way that leaves open whether the firewall saved it
+	 * (a time-out, a cut connection, a 5xx, a reply that does not parse) */
+	int unsure_dhcp, unsure_alias;
 	struct opnsense_report report;
 };
 
@@ -583,6 +586,48 @@ write_alias(struct opnsense_sync *s, struct opn_item *it)
 	free(body);
 }
 
+/*
+ * 1 when a failed write may still have been saved: the request may have reached the firewall
+ * and no reply says it was refused (a time-out, a cut connection or reply, a 5xx without
+ * OPNsense's error body, a reply that does not parse). Not for what never got there (refused,
+ * unreachable, TLS, the guard) or was answered with a refusal (4xx, an errorMessage,
+ * "failed", "not found", []).
+ */
+static int
+write_unsure(const struct http_response *resp)
+{
+	cJSON *root;
+	char *err = NULL;
+	int unsure;
+
+	switch (resp->result) {
+	case HTTP_OK: /* refusals are JSON: "failed", "not found", [] */
+		root = json_parse(resp->body, resp->body_len, JSON_MAX_DEPTH, &err);
+		unsure = root == NULL;
+		free(err);
+		cJSON_Delete(root);
+		return unsure;
+	case HTTP_STATUS: /* OPNsense's own errors (errorMessage) are refusals, thrown before
+	                   * the save; a proxy's 502 or 504 says nothing of the firewall */
+		if (resp->status < 500)
+			return 0;
+		err = opn_parse_error(resp->body, resp->body_len);
+		unsure = err == NULL;
+		free(err);
+		return unsure;
+	case HTTP_REFUSED:
+	case HTTP_UNREACHABLE:
+	case HTTP_TLS_ERROR:
+	case HTTP_AUTH_REQUIRED:
+	case HTTP_AUTH_FAILED:
+	case HTTP_REFUSED_BY_GUARD:
+	case HTTP_CANCELLED:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static void
 on_write(struct opnsense_sync *s, const struct http_response *resp)
 {
@@ -617,6 +662,15 @@ on_write(struct opnsense_sync *s, const struct http_response *resp)
 	else {
 		it->error = xasprintf("%s: %s", s->what, cause);
 		free(cause);
+	}
+	if (write_unsure(resp)) {
+		char *e = it->error;
+
+		it->error = xasprintf("%s (the firewall may have saved it all the same: the next "
+		                      "sync reads it back and applies it)",
+		    e);
+		free(e);
+		*(it->kind == OPN_ALIAS ? &s->unsure_alias : &s->unsure_dhcp) = 1;
 	}
 	log_warn("opnsense: %s", it->error);
 	stop_writes(s, it);
@@ -669,10 +723,14 @@ pending_done(struct opnsense_sync *s)
 		r->alias.pending = s->pending_alias;
 		return;
 	}
+	/* a write that may have been saved after the reconfigure stays pending all the same */
 	r->dhcp.pending =
-	    s->dhcp && (r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1;
-	r->alias.pending = s->alias_name != NULL && (r->alias.saved > 0 || s->pending_alias) &&
-	                   r->alias.reconfigured != 1;
+	    s->dhcp && (((r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1) ||
+	                   s->unsure_dhcp);
+	r->alias.pending =
+	    s->alias_name != NULL &&
+	    (((r->alias.saved > 0 || s->pending_alias) && r->alias.reconfigured != 1) ||
+	        s->unsure_alias);
 }
 
 /* The step machine */

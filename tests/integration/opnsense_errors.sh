@@ -300,4 +300,19 @@ op_run "$T_TMP/o" "$T_TMP/cs" "$DB"
 	pass "$T: a write that times out: exit 1, the message names the record; the rest is not applied" ||
 	fail "$T" "rc=$OP_RC $(head -c 1000 "$T_TMP/o")"
 op_stop ds
+# a write that timed out may still be saved (the firewall finishes it after the client gave
+# up): the service stays pending, so the next sync makes it live although nothing changes
+DB1=$T_TMP/db1
+op_db "$DB1" "000000000002|Hall|192.168.20.32"
+op_fake dt "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --slow addHost --slow-seconds 3
+op_conf dt "$T_TMP/ct" "set opnsense-timeout 1s"
+op_run "$T_TMP/o" "$T_TMP/ct" "$DB1"
+rc1=$OP_RC
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dt)/__fake/state' | grep -q 00:00:00:00:00:02"
+op_run "$T_TMP/o2" "$T_TMP/ct" "$DB1"
+[ $rc1 -eq 1 ] && grep -q "^pending: DHCP changes" "$T_TMP/o" && [ $OP_RC -eq 0 ] &&
+	[ "$(op_count dt .reconfigure.dnsmasq)" -ge 1 ] && grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o2" &&
+	pass "$T: a write that timed out but was saved late is made live by the next sync" ||
+	fail "$T: late save" "rc=$rc1/$OP_RC $(op_get dt /__fake/counts | jq -c .reconfigure) $(cat "$T_TMP/o" "$T_TMP/o2" | head -c 1200)"
+op_stop dt
 exit $T_FAILED
