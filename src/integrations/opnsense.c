@@ -1052,6 +1052,19 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
 }
 
 const struct opnsense_report *
+opnsense_sync_interrupt(struct opnsense_sync *sync)
+{
+	if (sync->step == S_DONE)
+		return &sync->report;
+	if (sync->req_id != 0 && sync->cur != NULL)
+		*(sync->cur->kind == OPN_ALIAS ? &sync->unsure_alias : &sync->unsure_dhcp) = 1;
+	if (sync->report.error == NULL && !sync->report.dry_run)
+		sync->report.failed = 1;
+	pending_done(sync);
+	return &sync->report;
+}
+
+const struct opnsense_report *
 opnsense_sync_report(const struct opnsense_sync *sync)
 {
 	return &sync->report;

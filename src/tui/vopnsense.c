@@ -80,7 +80,8 @@ finish(struct vopn *o, const struct opnsense_report *r)
 static void
 drop(struct vopn *o)
 {
-	finish(o, NULL);
+	if (o->sync != NULL && !o->ended) /* given up mid-sync: keep what may need a reconfigure */
+		finish(o, opnsense_sync_interrupt(o->sync));
 	clear_lines(o);
 	opnsense_sync_free(o->sync);
 	o->sync = NULL;

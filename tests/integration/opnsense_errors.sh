@@ -315,4 +315,23 @@ op_run "$T_TMP/o2" "$T_TMP/ct" "$DB1"
 	pass "$T: a write that timed out but was saved late is made live by the next sync" ||
 	fail "$T: late save" "rc=$rc1/$OP_RC $(op_get dt /__fake/counts | jq -c .reconfigure) $(cat "$T_TMP/o" "$T_TMP/o2" | head -c 1200)"
 op_stop dt
+# a sync stopped (SIGTERM, as a pod's rollout sends) while a write is in flight: the firewall
+# may finish it, so the service is left pending for the next sync as well
+DB2=$T_TMP/db2
+op_db "$DB2" "000000000002|Hall|192.168.20.32"
+op_fake dk "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --slow addHost --slow-seconds 4
+op_conf dk "$T_TMP/ck"
+"$SHELLY_TUI" --config "$T_TMP/ck" --db "$DB2" --opnsense-sync >"$T_TMP/o" 2>"$T_TMP/o.err" &
+pid=$!
+at_exit "kill_ours $pid"
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dk)/__fake/counts' | grep -q 'POST /api/dnsmasq/settings/addHost'"
+kill -TERM $pid
+wait $pid
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dk)/__fake/state' | grep -q 00:00:00:00:00:02"
+op_run "$T_TMP/o2" "$T_TMP/ck" "$DB2"
+[ "$(op_count dk .reconfigure.dnsmasq)" = 1 ] && [ $OP_RC -eq 0 ] &&
+	grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o2" &&
+	pass "$T: a sync stopped during a write leaves the service pending; the next sync applies it" ||
+	fail "$T: stopped" "rc=$OP_RC $(op_get dk /__fake/counts | jq -c .reconfigure) $(cat "$T_TMP/o.err" "$T_TMP/o2" "$T_TMP/o2.err" | head -c 1200)"
+op_stop dk
 exit $T_FAILED
