@@ -285,6 +285,20 @@ op_run "$T_TMP/o2" "$T_TMP/cd" "$DB" --dry-run
 	[ $OP_RC -eq 0 ] && [ "$(op_count d .writes)" = "$c" ] &&
 	pass "$T: a sync while another holds the writer's lease is refused; a dry run still reads" ||
 	fail "$T" "rc=$rc1/$OP_RC $(cat "$T_TMP/o.err" "$T_TMP/o2.err" | head -c 500)"
+# a lease left by a sync of this host that was killed (SIGKILL, a crash) is taken over
+sh -c 'exit 0' & dead=$!
+wait $dead
+ns=$(stat -Lc %i /proc/self/ns/pid)
+sqlite3 "$DB" "UPDATE lease SET holder = 'opnsense:$(hostname | tr : _):$dead:$ns' WHERE name = 'opnsense'"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 0 ] && grep -q "taking over the lease of opnsense:.*:$dead:$ns (that process is gone)" "$T_TMP/o.err" &&
+	pass "$T: the lease of a sync of this host whose process is gone is taken over" ||
+	fail "$T: stale lease" "rc=$OP_RC $(cat "$T_TMP/o.err" | head -c 500)"
+sqlite3 "$DB" "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) VALUES ('opnsense', 'opnsense:$(hostname | tr : _):$$:$ns', 0, 9999999999999)"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "another sync (opnsense:.*:$$:$ns) is writing" "$T_TMP/o.err" &&
+	pass "$T: the lease of a live process of this host is not taken over" ||
+	fail "$T: live lease" "rc=$OP_RC $(cat "$T_TMP/o.err" | head -c 500)"
 sqlite3 "$DB" "DELETE FROM lease WHERE name = 'opnsense'"
 op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
 [ $OP_RC -eq 0 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM lease WHERE name = 'opnsense'")" = 0 ] &&
