@@ -298,6 +298,22 @@ lease_take(struct store *st, const char *holder, char **other, char **cause)
 	return got;
 }
 
+int
+opnsense_job_renew(const struct opnsense_env *env, char **cause)
+{
+	char holder[128], *other = NULL;
+	int got;
+
+	holder_of(holder, sizeof holder);
+	if ((got = lease_take(env->store, holder, &other, cause)) == 1)
+		return 0;
+	if (got == 0)
+		*cause = xasprintf("another sync (%s) is writing to the firewall; try later",
+		    other != NULL ? other : "?");
+	free(other);
+	return -1;
+}
+
 struct opnsense_sync *
 opnsense_job_begin(
     const struct opnsense_env *env, int dry_run, opnsense_done_cb cb, void *arg, char **cause)
@@ -305,8 +321,7 @@ opnsense_job_begin(
 	struct opnsense_sync *sync = NULL;
 	struct opts op;
 	struct devlist dl;
-	char holder[128], *other = NULL;
-	int got;
+	char holder[128];
 
 	if (opts_init(env, &op, cause) != 0)
 		return NULL;
@@ -315,14 +330,8 @@ opnsense_job_begin(
 		return NULL;
 	}
 	holder_of(holder, sizeof holder);
-	if (!dry_run && (got = lease_take(env->store, holder, &other, cause)) != 1) {
-		if (got == 0)
-			*cause =
-			    xasprintf("another sync (%s) is writing to the firewall; try later",
-			        other != NULL ? other : "?");
-		free(other);
+	if (!dry_run && opnsense_job_renew(env, cause) != 0)
 		goto out;
-	}
 	pending_load(env->store, &op.o);
 	sync = opnsense_sync_start(env->loop, env->http, &op.o, dl.v, dl.n, 1, cb, arg, cause);
 	if (sync == NULL && !dry_run)
