@@ -312,16 +312,21 @@ on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_ba
 static void
 on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
 {
-	char *msg;
-	int absent;
+	char *msg, *status = NULL, *cause = NULL;
+	int absent, disabled = 0;
 
 	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
 		fail_read(s, msg);
 		return;
 	}
 	free(msg);
+	/* the ISC plugin may be installed (26.1 does so on upgrade) and off */
+	if (!absent && opn_parse_status(resp->body, resp->body_len, &status, &cause) == 0)
+		disabled = strcmp(status, "disabled") == 0;
+	free(status);
+	free(cause);
 	s->report.failed = 1;
-	if (absent) {
+	if (absent || disabled) {
 		s->report.backend = "none";
 		s->report.note =
 		    xstrdup("no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is "

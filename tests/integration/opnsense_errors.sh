@@ -180,6 +180,15 @@ op_run "$T_TMP/o" "$T_TMP/ci" "$DB"
 	pass "$T: ISC: says it has no reservation API and points to the dhcp-isc export; the alias is synced" ||
 	fail "$T" "rc=$OP_RC $(head -c 800 "$T_TMP/o")"
 op_stop i
+# the ISC plugin installed (as 26.1 does on upgrade) but disabled: no DHCP server at all
+op_fake i0 "$T_TMP/empty.json" --modules isc --enabled none
+op_conf i0 "$T_TMP/ci0"
+op_run "$T_TMP/o" "$T_TMP/ci0" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^backend none" "$T_TMP/o" && grep -q "no DHCP server with reservations .* is enabled" "$T_TMP/o" &&
+	! grep -q "runs ISC" "$T_TMP/o" &&
+	pass "$T: ISC installed but disabled: no DHCP server is enabled, not \"runs ISC\"" ||
+	fail "$T: isc disabled" "rc=$OP_RC $(head -c 800 "$T_TMP/o")"
+op_stop i0
 
 # --- TLS ---
 T="$N tls"

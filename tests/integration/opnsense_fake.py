@@ -259,7 +259,7 @@ class Handler(BaseHTTPRequestHandler):
                                             "&lt;stopped&gt;", "errorTitle": "Error"})
                 return self.reply(200, {"status": "ok"})
             if cmd == "status":
-                running = mod == f.enabled or mod == "isc"
+                running = mod == f.enabled
                 return self.reply(200, {"status": f.a.service_status if running else "disabled",
                                         "widget": {}})
         if mod == "kea" and ctrl == "dhcpv4":
