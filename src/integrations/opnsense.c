@@ -66,6 +66,7 @@ struct opnsense_sync {
 	/* a write of the service failed in a way that leaves open whether the firewall saved it
 	 * (a time-out, a cut connection, a 5xx, a reply that does not parse) */
 	int unsure_dhcp, unsure_alias;
+	unsigned forbidden; /* detection: bit per server the key may not read (HTTP 403) */
 	struct opnsense_report report;
 };
 
@@ -283,12 +284,58 @@ fail_read(struct opnsense_sync *s, char *msg)
 
 /* Detection and reading */
 
+/* The servers detection probes, in order: bits of forbidden. */
+static const char *const detected[] = {"Kea DHCPv4", "dnsmasq", "ISC DHCPv4"};
+
+/*
+ * A detection answered 403: a key given only the privilege of the server in use (as the
+ * manual says is enough) may not read the others, so that server counts as not in use.
+ */
+static int
+detect_forbidden(struct opnsense_sync *s, const struct http_response *resp, unsigned bit)
+{
+	if (resp->result != HTTP_STATUS || resp->status != 403)
+		return 0;
+	s->forbidden |= 1u << bit;
+	log_info(
+	    "opnsense: %s: the API user may not read it (HTTP 403); taken as not in use", s->what);
+	return 1;
+}
+
+/* The note on no DHCP server found, naming what the key could not read. */
+static char *
+no_dhcp_note(const struct opnsense_sync *s)
+{
+	struct strbuf sb;
+	size_t n = 0, k = 0;
+
+	strbuf_init(&sb);
+	strbuf_append(&sb, "no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is enabled on "
+	                   "the firewall; reservations were not synced");
+	for (size_t i = 0; i < sizeof detected / sizeof detected[0]; i++)
+		n += (s->forbidden >> i) & 1;
+	for (size_t i = 0; n > 0 && i < sizeof detected / sizeof detected[0]; i++)
+		if ((s->forbidden >> i) & 1)
+			strbuf_appendf(&sb, "%s%s",
+			    k++ == 0 ? " (the API user may not read "
+			    : k == n ? " and "
+			             : ", ",
+			    detected[i]);
+	if (n > 0)
+		strbuf_append(&sb, " (HTTP 403): give it the privilege of the DHCP server in use)");
+	return strbuf_steal(&sb);
+}
+
 static void
 on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_backend b)
 {
 	char *msg, *cause = NULL;
 	int absent, enabled = 0;
 
+	if (detect_forbidden(s, resp, b == OPN_KEA ? 0 : 1)) {
+		s->step = b == OPN_KEA ? S_DETECT_DNSMASQ : S_DETECT_ISC;
+		return;
+	}
 	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
 		fail_read(s, msg);
 		return;
@@ -312,10 +359,11 @@ on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_ba
 static void
 on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
 {
-	char *msg, *status = NULL, *cause = NULL;
-	int absent, disabled = 0;
+	char *msg = NULL, *status = NULL, *cause = NULL;
+	int absent = 1, disabled = 0;
 
-	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
+	if (!detect_forbidden(s, resp, 2) && (msg = failure_of(s, resp, &absent)) != NULL &&
+	    !absent) {
 		fail_read(s, msg);
 		return;
 	}
@@ -328,9 +376,7 @@ on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
 	s->report.failed = 1;
 	if (absent || disabled) {
 		s->report.backend = "none";
-		s->report.note =
-		    xstrdup("no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is "
-		            "enabled on the firewall; reservations were not synced");
+		s->report.note = no_dhcp_note(s);
 	} else {
 		s->report.backend = "isc";
 		s->report.note =

@@ -169,6 +169,23 @@ op_run "$T_TMP/o" "$T_TMP/cw" "$DB" --json
 	fail "$T: write 500" "rc=$OP_RC $(jq -c '[.records[] | .error]' "$T_TMP/o" 2>&1 | head -c 600)"
 op_stop dw
 
+# --- least privilege: a key allowed dnsmasq and aliases only (403 on Kea) syncs dnsmasq ---
+op_fake df "$T_TMP/dnsmasq.json" --modules kea,dnsmasq,isc --enabled dnsmasq --forbid /api/kea/
+op_conf df "$T_TMP/cf"
+op_run "$T_TMP/o" "$T_TMP/cf" "$DB"
+[ $OP_RC -eq 0 ] && grep -q "^backend dnsmasq$" "$T_TMP/o" && [ "$(op_count df .reconfigure.dnsmasq)" = 1 ] &&
+	pass "$N 403: a key without the Kea privilege (HTTP 403 there) detects and syncs dnsmasq" ||
+	fail "$N 403: dnsmasq only" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 800)"
+op_stop df
+# the key may read neither DHCP server: nothing to reserve with, and the note says why
+op_fake dg "$T_TMP/dnsmasq.json" --modules kea,dnsmasq --enabled dnsmasq --forbid /api/kea/ --forbid /api/dnsmasq/
+op_conf dg "$T_TMP/cg"
+op_run "$T_TMP/o" "$T_TMP/cg" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^note: .*the API user may not read Kea DHCPv4 and dnsmasq (HTTP 403)" "$T_TMP/o" &&
+	pass "$N 403: a key allowed no DHCP server: exit 1, the note names the privileges missing" ||
+	fail "$N 403: none" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 800)"
+op_stop dg
+
 # --- ISC: no reservation API; the alias is still synced ---
 T="$N isc"
 echo '{}' >"$T_TMP/empty.json"
