@@ -48,6 +48,7 @@ struct agent {
 	int refused_said;              /* AGENT_REFUSED was logged (once until a call works) */
 	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
+	const char *dev_pass; /* the task's device password, for a device with auth on already */
 };
 
 /* One request's outcome, filled by the completion callbacks. */
@@ -396,6 +397,10 @@ dev_target(struct agent *a, struct shelly_target *t, int gen)
 	t->lane = "device";
 	t->timeout_ms = a->opts.timeout_ms;
 	t->connect_timeout_ms = a->opts.timeout_ms;
+	if (a->dev_pass != NULL) {
+		t->user = SHELLY_STA_USER;
+		t->password = a->dev_pass;
+	}
 }
 
 /* Identifies the device on its AP; 0 with *ident, or -1 with *why. */
@@ -446,7 +451,11 @@ dev_configure(
 
 		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
 		wait_for(a, &r.done);
-		if (r.result != HTTP_OK) {
+		if (r.result == HTTP_AUTH_REQUIRED || r.result == HTTP_AUTH_FAILED) {
+			*why = xasprintf("device refused the password: %s", r.cause);
+			a->no_retry = 1; /* the same password would be refused again */
+			rc = -1;
+		} else if (r.result != HTTP_OK) {
 			*why = xasprintf("device refused the configuration: %s", r.cause);
 			rc = -1;
 		} else if (reqs[i].auth_after) {
@@ -713,6 +722,13 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	}
 	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
 	    ident.model);
+	if (ident.auth_en == 1 && task->password[0] == '\0') {
+		*why = xstrdup("the device has a password already (auth on): queue the task with "
+		               "that password (--password-file) or factory-reset the device");
+		a->no_retry = 1;
+		return -1;
+	}
+	a->dev_pass = ident.auth_en == 1 ? task->password : NULL;
 	if (dev_template(a, task, &ident, why) != 0) {
 		a->no_retry = 1; /* the same template would fail the same way */
 		return -1;
@@ -780,6 +796,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
+	a->dev_pass = NULL;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
 		free(cause);

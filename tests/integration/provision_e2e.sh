@@ -7,6 +7,7 @@
 # manager (shelly-tui --headless) runs in the test's namespace on 127.0.0.1; the agents
 # (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
 # Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
+# devices with a password already (auth on: the task's password used, or a clear failure),
 # a task whose access point no agent sees left queued,
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
@@ -55,37 +56,42 @@ world() {
 world || { fail "$NAME: namespaces" "could not build the private world"; exit 1; }
 
 SIMS=""
-# ap_device N FIXTURE: a device in AP mode in namespace apN, home address 10.77.0.(10+N).
+# ap_device N FIXTURE [SIM OPTION ...]: a device in AP mode in namespace apN, home address
+# 10.77.0.(10+N).
 ap_device() {
-	ip netns add "ap$1" && ip -n "ap$1" link set lo up &&
-	ip -n "ap$1" addr add 192.168.33.1/24 dev lo &&
-	ip -n home addr add "10.77.0.$((10 + $1))/24" dev vh || return 1
-	ip netns exec "ap$1" "$SHELLY_SIM" --netns-ok --models "$2" --count 1 \
-		--base 192.168.33.1 --port 80 --id-offset "$((100 + $1))" \
-		--ap-network home --ap-key-file "$T_TMP/key" --ap-home "10.77.0.$((10 + $1))" \
+	n=$1 fx=$2
+	shift 2
+	ip netns add "ap$n" && ip -n "ap$n" link set lo up &&
+	ip -n "ap$n" addr add 192.168.33.1/24 dev lo &&
+	ip -n home addr add "10.77.0.$((10 + n))/24" dev vh || return 1
+	ip netns exec "ap$n" "$SHELLY_SIM" --netns-ok --models "$fx" --count 1 \
+		--base 192.168.33.1 --port 80 --id-offset "$((100 + n))" \
+		--ap-network home --ap-key-file "$T_TMP/key" --ap-home "10.77.0.$((10 + n))" \
 		--ap-home-netns /run/netns/home --ap-beacon-dir "$W/a/aps" \
-		--manifest "$T_TMP/sim$1.json" >"$T_TMP/sim$1.log" 2>&1 &
+		--manifest "$T_TMP/sim$n.json" "$@" >"$T_TMP/sim$n.log" 2>&1 &
 	SIMS="$SIMS $!"
-	wait_for 10 test -s "$T_TMP/sim$1.json"
+	wait_for 10 test -s "$T_TMP/sim$n.json"
 }
 MGR=""; AGA=""; AGB=""
 at_exit 'kill_ours $SIMS $MGR $AGA $AGB; wait 2>/dev/null'
 ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shelly-plug-s &&
 ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
-ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 ||
+ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
+ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
+ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
-AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9)
+AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9"; then
-	pass "nine devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11"; then
+	pass "eleven devices in AP mode announce their access points"
 else
-	fail "nine devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "eleven devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -271,6 +277,27 @@ case "$r9" in
 *) fail "a template field the device cannot take fails the task, named, before the network is set" "$r9" ;;
 esac
 
+# ---- devices with a password already (auth on) ------------------------------------------------
+# Without the task's password the agent cannot change such a device: it fails at once, saying
+# so, without spending the other attempts; with it, the agent uses it from the first request.
+tui --provision "$AP10" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+tui --provision "$AP11" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/devpw" >/dev/null
+auth_final() { [ "$(tui --tasks --json | jq --arg a "$AP10" --arg b "$AP11" \
+	'[.tasks[] | select(.target == $a or .target == $b) | select(.state == "done" or .state == "failed")] | length')" = 2 ]; }
+wait_for 60 auth_final || fail "the tasks of devices with auth on finish" "$(tui --tasks)"
+tui --tasks --json >"$T_TMP/auth.json"
+ta_of() { jq -r ".tasks[] | select(.target == \"$1\") | .$2" "$T_TMP/auth.json"; }
+case "$(ta_of "$AP10" reason)" in
+*"password already (auth on)"*"--password-file"*)
+	[ "$(ta_of "$AP10" state)" = failed ] && [ "$(ta_of "$AP10" attempts)" = 1 ] && [ -e "$W/a/aps/$AP10" ] &&
+		pass "a device with auth on and no task password fails once, saying why" ||
+		fail "a device with auth on and no task password fails once, saying why" "$(cat "$T_TMP/auth.json")" ;;
+*) fail "a device with auth on and no task password fails once, saying why" "$(ta_of "$AP10" reason)" ;;
+esac
+[ "$(ta_of "$AP11" state)" = done ] && [ "$(ta_of "$AP11" result)" = 10.77.0.21 ] &&
+	pass "a device with auth on is provisioned with the task's password" ||
+	fail "a device with auth on is provisioned with the task's password" "$(cat "$T_TMP/auth.json")"
+
 tui --agents --json >"$T_TMP/agents.json"
 jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
 	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
@@ -296,7 +323,7 @@ kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
-	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$DB"*; do
+	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$T_TMP/auth.json" "$DB"*; do
 	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
