@@ -70,7 +70,7 @@ struct agentmsg {
 	char target[33];
 	char network[33];
 	char key[64]; /* "" for an open network */
-	char password[64]; /* "" none */
+	char password[65]; /* "" none; at most 64 (TASKQ_PASS_MAX, the devices' own limit) */
 	int ap_off;
 	int attempt;
 	/*
