@@ -236,15 +236,14 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 {
 	char *cause = NULL;
 
-	if (vp->key_path[0] != '\0' && taskq_file_ref(vp->key_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
-	                                   TASKQ_KEY_RULE, key_ref, &cause) != 0) {
+	if (vp->key_path[0] != '\0' &&
+	    taskq_file_ref(vp->key_path, taskq_key_ok, TASKQ_KEY_RULE, key_ref, &cause) != 0) {
 		tui_message(vp->v.t, 1, "WiFi key file %s", cause);
 		free(cause);
 		return -1;
 	}
 	if (vp->pass_path[0] != '\0' &&
-	    taskq_file_ref(vp->pass_path, TASKQ_PASS_MIN, TASKQ_PASS_MAX, TASKQ_PASS_RULE, pass_ref,
-	        &cause) != 0) {
+	    taskq_file_ref(vp->pass_path, taskq_pass_ok, TASKQ_PASS_RULE, pass_ref, &cause) != 0) {
 		tui_message(vp->v.t, 1, "password file %s", cause);
 		free(cause);
 		return -1;

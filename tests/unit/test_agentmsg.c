@@ -233,7 +233,10 @@ task_with_password(size_t n)
 	return body;
 }
 
-/* The agent takes every device password the manager queues (TASKQ_PASS_MAX), no longer one. */
+/*
+ * The agent takes every device password the manager queues (TASKQ_PASS_MAX), no longer one,
+ * and a WiFi key that is the pre-shared key in hex (64 digits).
+ */
 static void
 test_task_password(void **state)
 {
@@ -248,6 +251,12 @@ test_task_password(void **state)
 	body = task_with_password(TASKQ_PASS_MAX + 1);
 	bad(AGENTMSG_TASK, body, "password");
 	free(body);
+	ok(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":6,\"target\":\"t\",\"network\":\"n\",\"key\":"
+	    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+	    &m);
+	assert_int_equal(strlen(m.key), TASKQ_KEY_MAX);
+	agentmsg_clear(&m);
 }
 
 int
