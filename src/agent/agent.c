@@ -675,7 +675,9 @@ ssid_has_mac(const char *ssid, const char *mac)
  * The AP SSID of a target: the one in range whose suffix is the MAC, or for an SSID the one in
  * range spelled as typed, else one that differs only in case (the manager matched the task to
  * this agent so; the radio joins an SSID only as the AP spells it: "shellyplus1pm-4417..." is
- * "ShellyPlus1PM-4417..."). An SSID not seen in the scan is tried as typed.
+ * "ShellyPlus1PM-4417..."). Returns -1 when the scan does not see it: the AP went out of range
+ * since the scan the manager matched the task by, and trying costs the task an attempt. When
+ * the scan itself fails, an SSID is tried as typed.
  */
 static int
 target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
@@ -698,7 +700,7 @@ target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
 		found = by_mac || strcmp(aps[i].ssid, target) == 0 ? 2 : 1;
 	}
 	free(aps);
-	return found || !by_mac ? 0 : -1;
+	return found ? 0 : -1;
 }
 
 /* ---- one task -------------------------------------------------------------------------- */
