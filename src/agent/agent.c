@@ -772,6 +772,25 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 }
 
 /*
+ * Reports the device configured. The device has left its AP for the target network, so this
+ * report is the task's only way forward: while the manager does not answer (a restart) it is
+ * sent again every --poll, for at most --verify-wait. Returns 0 with the reply in *m, or -1.
+ */
+static int
+report_configured(struct agent *a, int64_t task, const char *mac, struct agentmsg *m)
+{
+	uint64_t waited = 0;
+
+	while (report(a, task, "configured", mac, m) != 0) {
+		if (a->stop || a->task_lost || waited >= a->opts.verify_wait_ms)
+			return -1;
+		pause_ms(a, a->opts.poll_ms);
+		waited += a->opts.poll_ms;
+	}
+	return 0;
+}
+
+/*
  * Works task; returns 0 when it could not begin because its access point went out of range
  * since the scan (the manager requeues it without counting the attempt), else 1.
  */
@@ -822,7 +841,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		free(why);
 		return 1;
 	}
-	if (report(a, task->task, "configured", mac, &m) == 0)
+	if (report_configured(a, task->task, mac, &m) == 0)
 		await_verdict(a, task, ssid);
 	return 1;
 }

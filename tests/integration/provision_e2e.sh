@@ -7,7 +7,8 @@
 # manager (shelly-tui --headless) runs in the test's namespace on 127.0.0.1; the agents
 # (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
 # Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
-# devices with a password already (auth on: the task's password used, or a clear failure),
+# devices with a password already (auth on: the task's password used, or a clear failure), a
+# manager restarted while an agent configures a device (verified once it is back),
 # a task whose access point no agent sees left queued,
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
@@ -78,20 +79,21 @@ ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shell
 ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
 ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
-ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" ||
+ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
+AP12=$(ap_of 12)
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11"; then
-	pass "eleven devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12"; then
+	pass "twelve devices in AP mode announce their access points"
 else
-	fail "eleven devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "twelve devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -298,6 +300,32 @@ esac
 	pass "a device with auth on is provisioned with the task's password" ||
 	fail "a device with auth on is provisioned with the task's password" "$(cat "$T_TMP/auth.json")"
 
+# ---- the manager restarts while the agent configures a device ------------------------------
+# The device leaves its AP for the home network; the agent's report that it configured it finds
+# no manager, and is sent again until the restarted manager takes it and verifies the device.
+touch "$W/b/hold"
+tui --provision "$AP12" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+RT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 20 grep -q "join $AP12" "$W/b/wifi.log" ||
+	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+mgr_pid=$(cat "/proc/$MGR/task/$MGR/children" 2>/dev/null) # tui runs it in a subshell
+kill ${mgr_pid:-$MGR}
+mgr_gone() { ! curl -s -o /dev/null -m 2 "$URL/metrics"; }
+wait_for 20 mgr_gone || fail "the manager stops" "still answering"
+rm -f "$W/b/hold"
+wait_for 30 grep -q "task $RT: progress configured not accepted" "$W/b/agent.log" ||
+	fail "the agent configures the device while the manager is away" "$(tail -5 "$W/b/agent.log")"
+env $MGR_ENV "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --headless --listen "127.0.0.1:$PORT" \
+	>"$T_TMP/mgr2.out" 2>>"$T_TMP/mgr.log" &
+MGR=$!
+if wait_for 40 is_state "$RT" done && [ "$(state_of "$RT" result)" = 10.77.0.22 ] &&
+	[ "$(state_of "$RT" attempts)" = 1 ]; then
+	pass "a device configured while the manager restarted is verified once it is back"
+else
+	fail "a device configured while the manager restarted is verified once it is back" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
 tui --agents --json >"$T_TMP/agents.json"
 jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
 	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
@@ -321,7 +349,7 @@ tui --list --json >"$T_TMP/l.json"
 kill "$AGB"; wait "$AGB" 2>/dev/null; AGB=""
 kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
-for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
+for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$T_TMP/mgr2.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
 	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$T_TMP/auth.json" "$DB"*; do
 	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
