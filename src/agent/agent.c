@@ -141,6 +141,19 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
 }
 
+/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
+static int
+refused_401(enum http_result result, long status)
+{
+	return (result == HTTP_AUTH_REQUIRED || result == HTTP_AUTH_FAILED) && status == 401;
+}
+
+static int
+token_refused(const struct agent_res *r)
+{
+	return refused_401(r->result, r->status);
+}
+
 /* 1 when a heartbeat reply lists task among the tasks the agent no longer holds ("lost"). */
 static int
 beat_lost(const char *body, size_t len, int64_t task)
@@ -166,6 +179,11 @@ beat_done_cb(const struct http_response *resp, void *arg)
 	struct agent *a = arg;
 
 	a->beat_inflight = 0;
+	if (refused_401(resp->result, resp->status) && !a->task_lost) {
+		log_warn("task %lld: token refused (agent revoked?); stopping", (long long)a->beat_task);
+		a->task_lost = 1;
+		return;
+	}
 	if (resp->result != HTTP_OK) {
 		log_warn("heartbeat during the task not answered (%s)", resp->cause);
 		return;
@@ -301,14 +319,6 @@ server_reason(const struct agent_res *r)
 
 	cJSON_Delete(o);
 	return why;
-}
-
-/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
-static int
-token_refused(const struct agent_res *r)
-{
-	return (r->result == HTTP_AUTH_REQUIRED || r->result == HTTP_AUTH_FAILED) &&
-	       r->status == 401;
 }
 
 /*
@@ -591,9 +601,10 @@ report(struct agent *a, int64_t task, const char *stage, const char *mac, struct
 	st = api_post(a, "/api/v1/progress", body, &r);
 	if (st == 200 && agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
 		rc = 0;
-	else if (st == 409) {
-		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
-		    (long long)task);
+	else if (st == 409 || token_refused(&r)) {
+		log_warn("task %lld: %s; stopping", (long long)task,
+		    st == 409 ? "the manager no longer gives it to this agent"
+		              : "token refused (agent revoked?)");
 		a->task_lost = 1;
 	} else
 		log_warn("task %lld: progress %s not accepted (%s)", (long long)task, stage,

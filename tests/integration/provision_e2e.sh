@@ -8,7 +8,8 @@
 # (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
 # Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
 # devices with a password already (auth on: the task's password used, or a clear failure), a
-# manager restarted while an agent configures a device (verified once it is back),
+# manager restarted while an agent configures a device (verified once it is back), an agent
+# revoked in the middle of a task,
 # a task whose access point no agent sees left queued,
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
@@ -335,6 +336,28 @@ jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.js
 [ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
 	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
 
+# ---- an agent revoked while it configures a device -------------------------------------------
+# On the device's AP the agent does not reach the manager (the test radio, like one WiFi radio,
+# leaves the host's network); its next report is refused (401) and it stops that task at once,
+# reporting nothing more for it, rather than sending the report again.
+touch "$W/b/hold"
+joins3=$(grep -c "^join $AP3\$" "$W/b/wifi.log")
+tui --provision "$AP3" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+VT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+joined3() { [ "$(grep -c "^join $AP3\$" "$W/b/wifi.log")" -gt "$joins3" ]; }
+wait_for 20 joined3 ||
+	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+tui --agent-revoke "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" >/dev/null
+rm -f "$W/b/hold"
+if wait_for 20 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
+	! grep -q "task $VT: progress configured not accepted" "$W/b/agent.log" &&
+	[ "$(state_of "$VT" state)" = queued ]; then
+	pass "an agent revoked in the middle of a task stops it at the refused report"
+else
+	fail "an agent revoked in the middle of a task stops it at the refused report" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
 # ---- the host's own connection came back after every task ---------------------------------
 joins=$(grep -c '^join ' "$W/b/wifi.log")
 bad=$(awk '/^join /{j=1; next} /^restore test-home$/{if (j) ok++; j=0} END{print ok+0}' "$W/b/wifi.log")
@@ -346,7 +369,7 @@ bad=$(awk '/^join /{j=1; next} /^restore test-home$/{if (j) ok++; j=0} END{print
 curl -s "$URL/metrics" >"$T_TMP/metrics"
 tui --tasks --json >"$T_TMP/t.json"; tui --tasks >"$T_TMP/t.txt"; tui --agents --json >"$T_TMP/a.json"
 tui --list --json >"$T_TMP/l.json"
-kill "$AGB"; wait "$AGB" 2>/dev/null; AGB=""
+kill "$AGB" 2>/dev/null; wait "$AGB" 2>/dev/null; AGB=""
 kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$T_TMP/mgr2.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
