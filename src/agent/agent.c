@@ -180,7 +180,8 @@ beat_done_cb(const struct http_response *resp, void *arg)
 
 	a->beat_inflight = 0;
 	if (refused_401(resp->result, resp->status) && !a->task_lost) {
-		log_warn("task %lld: token refused (agent revoked?); stopping", (long long)a->beat_task);
+		log_warn(
+		    "task %lld: token refused (agent revoked?); stopping", (long long)a->beat_task);
 		a->task_lost = 1;
 		return;
 	}
