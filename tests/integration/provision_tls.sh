@@ -4,8 +4,8 @@
 # 127.0.0.1), while /metrics stays plain HTTP on listen. shelly-provisioner with --ca-file
 # registers, claims and reports its result over TLS (a stand-in nmcli; no device answers, so
 # its own result is recorded); without the CA it is refused by certificate verification, and
-# plain HTTP to the TLS port gets no answer. A certificate without agent-listen is a
-# configuration error.
+# plain HTTP to the TLS port gets no answer. --ca-file with an http:// manager, or one that
+# cannot be read, is a usage error. A certificate without agent-listen is a configuration error.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -98,6 +98,20 @@ else
 	fail "$N: an agent with --ca-file registers, claims and reports over TLS" \
 		"rc=$rc $(tui --tasks) $(cat "$T_TMP/agent.tls.log")"
 fi
+# --ca-file with a plain http:// manager is a usage error (the operator meant TLS; the token and
+# keys would cross in clear), and so is a CA file the agent cannot read: both before any request.
+PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://127.0.0.1:$APORT" \
+	--ca-file "$T_TMP/cert.pem" --wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/plain.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q -- '--ca-file goes with an https:// --manager' "$T_TMP/plain.err" &&
+	pass "$N: --ca-file with an http:// manager is a usage error" ||
+	fail "$N: --ca-file with an http:// manager is a usage error" "rc=$rc $(cat "$T_TMP/plain.err")"
+PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "$AURL" \
+	--ca-file "$T_TMP/no-such.pem" --wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/noca.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q -- "--ca-file $T_TMP/no-such.pem: No such file or directory" "$T_TMP/noca.err" &&
+	pass "$N: a --ca-file the agent cannot read is named, a usage error" ||
+	fail "$N: a --ca-file the agent cannot read is named, a usage error" "rc=$rc $(cat "$T_TMP/noca.err")"
 grep -q -- '-----BEGIN' "$(hl_err a)" "$T_TMP/hl.a.out" && fail "$N: the key is never logged" ||
 	pass "$N: the key is never logged"
 hl_stop a
