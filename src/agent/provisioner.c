@@ -195,7 +195,8 @@ settle(struct agent_main *m)
 		return -1;
 	}
 	if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
-		fprintf(stderr, "shelly-provisioner: --ca-file %s: %s\n", o->ca_file, strerror(errno));
+		fprintf(
+		    stderr, "shelly-provisioner: --ca-file %s: %s\n", o->ca_file, strerror(errno));
 		return -1;
 	}
 	o->manager_host = m->host;

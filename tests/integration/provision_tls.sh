@@ -100,18 +100,17 @@ else
 fi
 # --ca-file with a plain http:// manager is a usage error (the operator meant TLS; the token and
 # keys would cross in clear), and so is a CA file the agent cannot read: both before any request.
-PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "http://127.0.0.1:$APORT" \
-	--ca-file "$T_TMP/cert.pem" --wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/plain.err"
-rc=$?
-[ "$rc" = 2 ] && grep -q -- '--ca-file goes with an https:// --manager' "$T_TMP/plain.err" &&
-	pass "$N: --ca-file with an http:// manager is a usage error" ||
-	fail "$N: --ca-file with an http:// manager is a usage error" "rc=$rc $(cat "$T_TMP/plain.err")"
-PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "$AURL" \
-	--ca-file "$T_TMP/no-such.pem" --wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/noca.err"
-rc=$?
-[ "$rc" = 2 ] && grep -q -- "--ca-file $T_TMP/no-such.pem: No such file or directory" "$T_TMP/noca.err" &&
-	pass "$N: a --ca-file the agent cannot read is named, a usage error" ||
-	fail "$N: a --ca-file the agent cannot read is named, a usage error" "rc=$rc $(cat "$T_TMP/noca.err")"
+usage_error() { # usage_error MANAGER CA-FILE WANT WHAT: the agent exits 2 saying WANT
+	PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "$1" --ca-file "$2" \
+		--wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/usage.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "$3" "$T_TMP/usage.err" && pass "$N: $4" ||
+		fail "$N: $4" "rc=$rc $(cat "$T_TMP/usage.err")"
+}
+usage_error "http://127.0.0.1:$APORT" "$T_TMP/cert.pem" '--ca-file goes with an https:// --manager' \
+	"--ca-file with an http:// manager is a usage error"
+usage_error "$AURL" "$T_TMP/no-such.pem" "--ca-file $T_TMP/no-such.pem: No such file or directory" \
+	"a --ca-file the agent cannot read is named, a usage error"
 grep -q -- '-----BEGIN' "$(hl_err a)" "$T_TMP/hl.a.out" && fail "$N: the key is never logged" ||
 	pass "$N: the key is never logged"
 hl_stop a
