@@ -753,20 +753,26 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	return 0;
 }
 
-/* Waits for the manager's verdict on a configured task. */
+/*
+ * Waits for the manager's verdict on a configured task. Only the verdict "not seen" makes the
+ * agent look for the AP and fail the task; when --verify-wait runs out first, the manager's
+ * verifier (whose verify-timeout may be longer, for large ranges) still decides it.
+ */
 static void
 await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 {
 	struct agentmsg m;
 	uint64_t waited = 0;
+	int not_seen = 0;
 
-	while (!a->stop && !a->task_lost && waited <= a->opts.verify_wait_ms) {
+	while (!a->stop && !a->task_lost && !not_seen && waited <= a->opts.verify_wait_ms) {
 		if (report(a, task->task, "waiting", NULL, &m) == 0) {
 			if (strcmp(m.state, "verifying") != 0) {
 				log_info("task %lld: %s", (long long)task->task, m.state);
 				return;
 			}
-			if (strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0)
+			not_seen = strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0;
+			if (not_seen)
 				break;
 		}
 		pause_ms(a, a->opts.poll_ms);
@@ -774,6 +780,12 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 	}
 	if (a->stop || a->task_lost)
 		return;
+	if (!not_seen) {
+		log_warn(
+		    "task %lld: no verdict within --verify-wait; the manager's verifier decides",
+		    (long long)task->task);
+		return;
+	}
 	if (ap_in_range(a, ssid)) {
 		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
 

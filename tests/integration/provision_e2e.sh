@@ -9,7 +9,7 @@
 # Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
 # devices with a password already (auth on: the task's password used, or a clear failure), a
 # manager restarted while an agent configures a device (verified once it is back), an agent
-# revoked in the middle of a task,
+# revoked in the middle of a task, a verdict that comes after the agent's --verify-wait,
 # a task whose access point no agent sees left queued,
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
@@ -80,21 +80,22 @@ ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shell
 ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
 ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
-ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm ||
+ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
+ap_device 25 gen1/shelly-1 ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
-AP12=$(ap_of 12)
+AP12=$(ap_of 12); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12"; then
-	pass "twelve devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12" "$AP25"; then
+	pass "thirteen devices in AP mode announce their access points"
 else
-	fail "twelve devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "thirteen devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -324,6 +325,27 @@ if wait_for 40 is_state "$RT" done && [ "$(state_of "$RT" result)" = 10.77.0.22 
 	pass "a device configured while the manager restarted is verified once it is back"
 else
 	fail "a device configured while the manager restarted is verified once it is back" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
+# ---- --verify-wait runs out before the manager's verdict ------------------------------------
+# The agent stops waiting but fails nothing: the manager's verifier, whose verify-timeout may be
+# longer (a large range), still decides. Device 25 comes up outside discover-range; once the
+# agent has given up, the range is widened (SIGHUP) and the verifier finds it.
+kill "$AGB"; wait "$AGB" 2>/dev/null
+agent b --verify-wait 1
+AGB=$!
+tui --provision "$AP25" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+LT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+gave_up() { grep -q -e "task $LT: no verdict within" -e "task $LT: failed" "$W/b/agent.log"; }
+wait_for 30 gave_up || fail "agent B stops waiting for a verdict" "$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+sed -i -e 's|^discover-range .*|discover-range 10.77.0.0/26|' -e 's|^set verify-timeout .*|set verify-timeout 60s|' \
+	"$T_TMP/config"
+kill -HUP "$MGR"
+if wait_for 40 is_state "$LT" done && [ "$(state_of "$LT" result)" = 10.77.0.35 ]; then
+	pass "a device verified after the agent's --verify-wait ran out is done, not failed"
+else
+	fail "a device verified after the agent's --verify-wait ran out is done, not failed" \
 		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
 fi
 
