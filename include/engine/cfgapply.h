@@ -71,6 +71,12 @@ struct cfgapply_result {
 	size_t changed; /* fields sent */
 	bool restart_required; /* the device wants a reboot */
 	bool rebooted;
+	/*
+	 * CFGA_UNREACHABLE only: the device answered, but refused or botched the read (a password,
+	 * an HTTP or RPC error, a reply that is not a configuration). It is not offline, so its
+	 * change is not one to queue for when it is next seen.
+	 */
+	bool answered;
 	/* Seen at another address after the change (the registry should follow), else NULL. */
 	const char *moved_to, *moved_from;
 };

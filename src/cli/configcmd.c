@@ -57,6 +57,7 @@ struct cfg_dev {
 	char *message;
 	struct devconfig before, after;
 	int restart_required, rebooted;
+	int answered; /* unreachable: but the device answered (a password, an error): not offline */
 	char *moved_to; /* the static address the device was followed to, or NULL */
 	struct cfg_run *run;
 };
@@ -286,6 +287,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	devconfig_copy(&d->after, r->after);
 	d->restart_required = r->restart_required;
 	d->rebooted = r->rebooted;
+	d->answered = r->answered;
 	d->moved_to = r->moved_to != NULL ? xstrdup(r->moved_to) : NULL;
 	d->done = 1;
 	snapshot(d, r);
@@ -487,6 +489,8 @@ dev_result(const struct cfg_dev *d)
 		return "queued";
 	if (d->dup_of != NULL)
 		return "duplicate";
+	if (d->ready && d->outcome == CFGA_UNREACHABLE && d->answered)
+		return cfgapply_outcome_name(CFGA_FAILED); /* it answered: not offline */
 	return d->ready ? cfgapply_outcome_name(d->outcome) : "error";
 }
 
@@ -1091,7 +1095,7 @@ dev_offline(const struct cfg_dev *d)
 	if (d->dt.reg == NULL || d->refused)
 		return false;
 	if (d->ready)
-		return d->outcome == CFGA_UNREACHABLE;
+		return d->outcome == CFGA_UNREACHABLE && !d->answered;
 	return d->have_dt && d->dt.done && !d->dt.have_ident;
 }
 

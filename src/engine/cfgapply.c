@@ -39,6 +39,7 @@ struct cfgapply {
 	struct devconfig_request *reqs;
 	size_t nreqs, next;
 	bool restart_required, rebooted, failed_write;
+	bool answered; /* the first read failed, but not for want of a connection */
 	/* A static address the changes give the device, where it is looked for after the writes. */
 	char *new_host, *old_host;
 	bool moved; /* seen at new_host with its MAC, generation and scheme: t.host is new_host */
@@ -97,6 +98,7 @@ finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
 	r.changed = a->changes.n;
 	r.restart_required = a->restart_required;
 	r.rebooted = a->rebooted;
+	r.answered = a->answered;
 	r.moved_to = a->moved ? a->new_host : NULL;
 	r.moved_from = a->moved ? a->old_host : NULL;
 	a->cb(&r, a->arg);
@@ -344,6 +346,14 @@ retry_timer_cb(void *arg)
 		start_read(a);
 }
 
+/* Whether a request failed for want of a connection (the device is away), not by its answer. */
+static bool
+lost_connection(enum http_result res)
+{
+	return res == HTTP_TIMEOUT || res == HTTP_REFUSED || res == HTTP_RESET ||
+	       res == HTTP_UNREACHABLE || res == HTTP_TRUNCATED;
+}
+
 static void
 read_cb(const struct shelly_reply *r, void *arg)
 {
@@ -366,11 +376,13 @@ read_cb(const struct shelly_reply *r, void *arg)
 		}
 	}
 	if (a->phase == PH_READ) {
+		a->answered = cause != NULL || !lost_connection(r->result);
 		finish(a, CFGA_UNREACHABLE,
-		    xasprintf("cannot read the configuration: %s",
+		    xasprintf("cannot read the configuration: %s%s",
 		        cause         ? cause
 		        : r->cause[0] ? r->cause
-		                      : http_result_name(r->result)));
+		                      : http_result_name(r->result),
+		        a->answered ? "; nothing written" : ""));
 		free(cause);
 		return;
 	}
