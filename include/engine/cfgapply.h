@@ -92,6 +92,13 @@ struct cfgapply;
  */
 struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target *t,
     const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg);
+/*
+ * The operator wants out (a signal): an operation still reading ends at once, refused
+ * ("interrupted before anything was written"); one writing stops and sets back what it
+ * wrote, then reads back (result restored or failed); a later phase goes on to its end. The
+ * callback comes as usual, maybe from inside this call.
+ */
+void cfgapply_interrupt(struct cfgapply *a);
 /* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
 void cfgapply_free(struct cfgapply *a);
 

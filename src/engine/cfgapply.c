@@ -40,6 +40,7 @@ struct cfgapply {
 	size_t nreqs, next;
 	bool restart_required, rebooted, failed_write;
 	bool answered; /* the first read failed, but not for want of a connection */
+	bool interrupted; /* cfgapply_interrupt was called */
 	/* A static address the changes give the device, where it is looked for after the writes. */
 	char *new_host, *old_host;
 	bool moved; /* seen at new_host with its MAC, generation and scheme: t.host is new_host */
@@ -428,7 +429,8 @@ start_restore(struct cfgapply *a, const char *error)
 			const struct devconfig_entry *b =
 			    devconfig_get(&a->before, c->field, c->index);
 			if (is_secret(c->field)) {
-				a->secrets_sent += i < a->next;
+				/* (the request in flight when interrupted may have landed) */
+				a->secrets_sent += i < a->next || (a->interrupted && i == a->next);
 				continue;
 			}
 			if (b == NULL || b->state == DEVCONFIG_SECRET)
@@ -616,6 +618,35 @@ send_next(struct cfgapply *a)
 	progress(a, "%s %.*s (%zu field(s))", a->phase == PH_RESTORE ? "restoring" : "writing",
 	    (int)strcspn(q->path, "?"), q->path, q->nfields);
 	a->req_id = shelly_request(a->http, &a->t, q->method, q->path, q->body, write_cb, a);
+}
+
+/* Cancels the request in flight and the retry timer (no callback). */
+static void
+cancel(struct cfgapply *a)
+{
+	uint64_t id = a->req_id;
+
+	a->req_id = 0;
+	if (id != 0)
+		http_cancel(a->http, id);
+	loop_timer_disarm(a->timer);
+}
+
+void
+cfgapply_interrupt(struct cfgapply *a)
+{
+	if (a == NULL || a->interrupted || a->phase == PH_DONE)
+		return;
+	a->interrupted = true;
+	if (a->phase == PH_READ) {
+		cancel(a);
+		finish(a, CFGA_REFUSED, xstrdup("interrupted before anything was written"));
+	} else if (a->phase == PH_WRITE) {
+		/* The write in flight may have landed: it is set back with the others. */
+		cancel(a);
+		start_restore(a, "interrupted while writing");
+	}
+	/* Restoring, following, rebooting or reading back: each ends on its own, bounded. */
 }
 
 static char *

@@ -121,6 +121,35 @@ rc=$?
 	grep -q restoring "$T_TMP/a2.err" &&
 	pass "$N: failure half-way: restored and reported (exit 1)" || fail "$N: restore" "rc=$rc $(cat "$T_TMP/a2.json" "$T_TMP/a2.err")"
 
+# --- interrupted half-way (SIGTERM): the fields written are set back, reported and audited ---
+# The Gen2+ device takes the first write and never answers the second; the Gen1 one never
+# answers its read. The signal comes once the first write landed and the second is in flight.
+tz0=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)
+aud0=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='config-set'")
+ctl POST /devices/1/reset-counters >/dev/null
+ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/MQTT.SetConfig"}' >/dev/null
+ctl POST /devices/0/fault '{"fault":"noanswer","path":"/settings"}' >/dev/null
+"$SHELLY_TUI" --timeout 60 --config-set sys.timezone=America/Lima mqtt.server=int.lan:1883 "$G2" "$G1" --json \
+	>"$T_TMP/int.json" 2>"$T_TMP/int.err" &
+ipid=$!
+if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
+	ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+	ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+	kill -TERM $ipid
+fi
+wait_for 30 sh -c "! kill -0 $ipid" || kill -KILL $ipid
+wait $ipid
+rc=$?
+aud1=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='config-set'")
+[ $rc = 1 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/int.json")" = restored,refused ] &&
+	[ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = "$tz0" ] &&
+	jq -r '.devices[].message' "$T_TMP/int.json" | grep -q '^interrupted' &&
+	grep -q 'interrupted' "$T_TMP/int.err" && [ "$aud1" = $((aud0 + 2)) ] &&
+	pass "$N: interrupted: the written fields set back, each device reported and audited" ||
+	fail "$N: interrupted" "rc=$rc tz=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz) aud=$aud0/$aud1 $(cat "$T_TMP/int.json" "$T_TMP/int.err")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+
 # --- network-cutting changes need their own confirmation ---
 c2=$(st "$G1" /status | jq -r .cfg_changed_cnt)
 tui --config-set wifi.sta.ssid=other "$G1" >"$T_TMP/net"
