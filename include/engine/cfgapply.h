@@ -55,6 +55,9 @@ struct cfgapply_opts {
 	bool allow_network;
 	unsigned verify_tries; /* read-back attempts (0: 10) */
 	uint32_t verify_delay_ms; /* between attempts (0: 500) */
+	/* After a reboot, read-back attempts go on at least this long (0: 60000): a device takes
+	 * seconds to boot and rejoin its network, refusing or dropping connections meanwhile. */
+	uint32_t reboot_wait_ms;
 	uint32_t follow_timeout_ms; /* looking for a re-addressed device (0: 30000) */
 	/* Progress lines ("writing Switch.SetConfig (2 fields)"), may be NULL. */
 	void (*progress_cb)(const char *line, void *arg);

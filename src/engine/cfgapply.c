@@ -32,6 +32,7 @@ struct cfgapply {
 	uint64_t req_id; /* in flight, 0 none */
 	struct loop_timer *timer;
 	unsigned tries;
+	uint64_t verify_until; /* after a reboot: loop_now_ms() before which read-back goes on */
 
 	struct devconfig before, after, changes, restore;
 	struct devconfig_diff *rows;
@@ -389,7 +390,8 @@ read_cb(const struct shelly_reply *r, void *arg)
 	}
 	free(cause);
 	/* A device that reboots or changes network is away for a while. */
-	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10)) {
+	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10) ||
+	    loop_now_ms(a->loop) < a->verify_until) {
 		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		return;
 	}
@@ -479,6 +481,9 @@ reboot_cb(const struct shelly_reply *r, void *arg)
 	a->rebooted = r->result == HTTP_OK;
 	if (!a->rebooted)
 		progress(a, "reboot refused: %s", r->cause);
+	else if (!a->interrupted)
+		a->verify_until = loop_now_ms(a->loop) +
+		                  (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	/* Give the device time to go down before the first read-back. */
 	a->phase = PH_VERIFY;
 	a->tries = 0;
@@ -646,7 +651,9 @@ cfgapply_interrupt(struct cfgapply *a)
 		cancel(a);
 		start_restore(a, "interrupted while writing");
 	}
-	/* Restoring, following, rebooting or reading back: each ends on its own, bounded. */
+	/* Restoring, following, rebooting or reading back: each ends on its own, bounded (a
+	 * rebooted device gets its few quick tries, not the whole wait). */
+	a->verify_until = 0;
 }
 
 static char *
