@@ -952,6 +952,30 @@ cli_config_apply_one(
 	return rc;
 }
 
+/*
+ * 0, or -1 with the message printed when a value of c other than a secret holds '${':
+ * --config-set sends values as given, but keeps them as the device's desired fields, which are
+ * expanded as a template, so such a value would be written one way and compared another.
+ */
+static int
+vars_refused(const char *opt, const struct devconfig *c)
+{
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		if (e->state != DEVCONFIG_VALUE || strstr(e->value, "${") == NULL ||
+		    (devconfig_field(e->field)->flags & DCF_SECRET))
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s: '${' starts a template variable, which %s does not "
+		    "expand; use a template (--apply) or --group-set\n",
+		    opt, devconfig_name(e->field, e->index, name, sizeof name), opt);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cli_config_set(struct app *app)
 {
@@ -969,6 +993,8 @@ cli_config_set(struct app *app)
 		else
 			targets[nt++] = app->args.rest[i];
 	}
+	if (rc == EXIT_OK && vars_refused("--config-set", &set) != 0)
+		rc = EXIT_USAGE;
 	if (rc == EXIT_OK && nt == 0) {
 		fputs("shelly-tui: --config-set: give at least one TARGET\n", stderr);
 		rc = EXIT_USAGE;
@@ -1606,6 +1632,11 @@ cli_group_set(struct app *app)
 	for (int i = 0; i < app->args.nrest && rc == EXIT_OK; i++)
 		if (parse_assignment("--group-set", app->args.rest[i], &add) != 0)
 			rc = EXIT_USAGE;
+	if (rc == EXIT_OK && devconfig_vars_check(&add, &cause) != 0) {
+		print_cause("--group-set: ", cause);
+		free(cause);
+		rc = EXIT_USAGE;
+	}
 	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
 		devconfig_wipe(&add);
 		devconfig_done(&cur);
@@ -1655,7 +1686,13 @@ cli_group_template(struct app *app)
 		struct devconfig t;
 		if (template_load(app->args.rest[0], &t) != 0)
 			return EXIT_USAGE; /* a template that cannot be read is not attached */
+		rc = devconfig_vars_check(&t, &cause) == 0 ? EXIT_OK : EXIT_USAGE;
 		devconfig_done(&t);
+		if (rc != EXIT_OK) {
+			print_cause("--group-template: ", cause);
+			free(cause);
+			return rc; /* nor one whose variables its members cannot fill */
+		}
 		path = template_path(app->args.rest[0], &cause);
 		free(path);
 		free(cause);
