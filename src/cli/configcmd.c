@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +68,6 @@ struct cfg_run {
 	size_t n, ndone;
 	int done;
 	const char *verb; /* "config-get", "config-set", "drift", "apply" */
-	int interrupted; /* a signal came: the run is being wound down */
 	char **owned; /* strings of expanded @GROUPs */
 	size_t nowned;
 };
@@ -310,16 +308,10 @@ done_cb(const struct cfgapply_result *r, void *arg)
  * result, report and audit; a second signal ends the program at once.
  */
 static void
-interrupt_cb(int sig, void *arg)
+interrupt_cb(void *arg)
 {
 	struct cfg_run *run = arg;
 
-	if (run->interrupted) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	run->interrupted = 1;
 	fputs("shelly-tui: interrupted: setting back what is being written (again to quit at "
 	      "once)\n",
 	    stderr);
@@ -333,8 +325,7 @@ run_all(struct cfg_run *run, const struct cfgapply_opts *base)
 {
 	struct app *app = run->app;
 
-	loop_signal(app->loop, SIGINT, interrupt_cb, run);
-	loop_signal(app->loop, SIGTERM, interrupt_cb, run);
+	app_on_interrupt(app, interrupt_cb, run);
 
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
