@@ -56,7 +56,8 @@ struct cfgapply_opts {
 	unsigned verify_tries; /* read-back attempts (0: 10) */
 	uint32_t verify_delay_ms; /* between attempts (0: 500) */
 	/* After a reboot, read-back attempts go on at least this long (0: 60000): a device takes
-	 * seconds to boot and rejoin its network, refusing or dropping connections meanwhile. */
+	 * seconds to boot and rejoin its network, refusing or dropping connections meanwhile. A
+	 * restore step the device is away for (it rebooted half-way) is retried as long. */
 	uint32_t reboot_wait_ms;
 	uint32_t follow_timeout_ms; /* looking for a re-addressed device (0: 30000) */
 	/* Progress lines ("writing Switch.SetConfig (2 fields)"), may be NULL. */

@@ -33,6 +33,7 @@ struct cfgapply {
 	struct loop_timer *timer;
 	unsigned tries;
 	uint64_t verify_until; /* after a reboot: loop_now_ms() before which read-back goes on */
+	uint64_t restore_until; /* a restore step the device was away for is sent again till */
 
 	struct devconfig before, after, changes, restore;
 	struct devconfig_diff *rows;
@@ -344,6 +345,8 @@ retry_timer_cb(void *arg)
 
 	if (a->phase == PH_FOLLOW)
 		start_follow_req(a);
+	else if (a->phase == PH_RESTORE)
+		send_next(a); /* the step the device was away for, again */
 	else
 		start_read(a);
 }
@@ -452,6 +455,10 @@ start_restore(struct cfgapply *a, const char *error)
 	}
 	a->phase = PH_RESTORE;
 	a->next = 0;
+	/* A device that went away (a reboot half-way) is waited for as a rebooted one is. */
+	if (!a->interrupted)
+		a->restore_until = loop_now_ms(a->loop) +
+		                   (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	send_next(a);
 }
 
@@ -513,6 +520,9 @@ write_cb(const struct shelly_reply *r, void *arg)
 		    r->cause[0] ? r->cause : http_result_name(r->result));
 		if (a->phase == PH_WRITE) {
 			start_restore(a, err);
+		} else if (lost_connection(r->result) && loop_now_ms(a->loop) < a->restore_until) {
+			progress(a, "restore step failed: %s; the device is away, trying again", err);
+			loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		} else {
 			progress(a, "restore step failed: %s", err);
 			a->next++;
@@ -654,6 +664,7 @@ cfgapply_interrupt(struct cfgapply *a)
 	/* Restoring, following, rebooting or reading back: each ends on its own, bounded (a
 	 * rebooted device gets its few quick tries, not the whole wait). */
 	a->verify_until = 0;
+	a->restore_until = 0;
 }
 
 static char *

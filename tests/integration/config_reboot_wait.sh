@@ -1,6 +1,7 @@
 # A device that asks for a restart and is rebooted (--allow-reboot) is read back once it is up
 # again, as long as a real one takes to boot and rejoin its network (here 8 s of refused
-# connections), not given up after a few quick tries: the apply is ok, not verify-failed.
+# connections), not given up after a few quick tries: the apply is ok, not verify-failed. One
+# that reboots half-way is waited for by the restore the same way.
 . tests/lib.sh
 . tests/sim/simlib.sh
 
@@ -21,5 +22,29 @@ rc=$?
 	[ "$(st "$G1" /settings | jq -r .mqtt.server)" = boot.lan:1883 ] &&
 	pass "$N: rebooted for 8 s (Gen1, Gen2+): read back once up, ok" ||
 	fail "$N: reboot wait" "rc=$rc $(cat "$T_TMP/rb.json" "$T_TMP/rb.err")"
+
+# A device that reboots half-way through an apply (the connection of its second write cut) is
+# away while the fields already written are set back: the restore waits for it as the read-back
+# does, so the device ends as it was (restored), not half-changed (failed).
+tz0=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)
+mq0=$(st "$G2" /rpc/MQTT.GetConfig | jq -r .server)
+ctl POST /devices/0/reset-counters >/dev/null
+ctl POST /devices/0/fault '{"fault":"slow","path":"/rpc/MQTT.SetConfig"}' >/dev/null
+"$SHELLY_TUI" --timeout 10 --config-set sys.timezone=Asia/Dubai mqtt.server=mid.lan:1883 "$G2" --json \
+	>"$T_TMP/mid.json" 2>"$T_TMP/mid.err" &
+mpid=$!
+if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/0/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
+	ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+	ctl POST /devices/0/reboot '{}' >/dev/null
+fi
+wait_for 120 sh -c "! kill -0 $mpid" || kill -KILL $mpid
+wait $mpid
+rc=$?
+[ $rc = 1 ] && [ "$(jq -r '.devices[0].result' "$T_TMP/mid.json")" = restored ] &&
+	[ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = "$tz0" ] &&
+	[ "$(st "$G2" /rpc/MQTT.GetConfig | jq -r .server)" = "$mq0" ] &&
+	pass "$N: rebooted half-way: the restore waits for the device, which ends as it was" ||
+	fail "$N: reboot half-way" "rc=$rc $(cat "$T_TMP/mid.json" "$T_TMP/mid.err")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 sim_stop
 exit 0
