@@ -286,13 +286,15 @@ finish_failed(struct cfgapply *a, size_t drift, const char *name)
 
 /*
  * The success sentence: "N field(s) set and verified[ at the new address X][, M secret(s)
- * sent (...)][, rebooted | ; the device needs a restart ...]", each part only when it holds.
+ * sent (...)][, rebooted | ; the device needs a restart ...][; K field(s) unsupported here,
+ * left alone]", each part only when it holds.
  */
 static void
 finish_ok(struct cfgapply *a)
 {
 	size_t secrets = devconfig_secrets(&a->changes), fields = a->changes.n - secrets;
-	char set[160] = "", sent[80] = "";
+	size_t unsupported = count_kind(a, DIFF_UNSUPPORTED);
+	char set[160] = "", sent[80] = "", lacks[64] = "";
 
 	if (fields > 0)
 		snprintf(set, sizeof set, "%zu field(s) set and verified%s%s", fields,
@@ -301,12 +303,17 @@ finish_ok(struct cfgapply *a)
 	if (secrets > 0)
 		snprintf(sent, sizeof sent, "%s%zu secret(s) sent (a device never reads them back)",
 		    fields > 0 ? ", " : "", secrets);
+	/* A field the device lacks is left alone, and said so (not only when nothing changed). */
+	if (unsupported > 0)
+		snprintf(lacks, sizeof lacks, "; %zu field(s) unsupported here, left alone",
+		    unsupported);
 	finish(a, CFGA_OK,
-	    xasprintf("%s%s%s", set, sent,
+	    xasprintf("%s%s%s%s", set, sent,
 	        a->rebooted ? ", rebooted"
 	        : a->restart_required
 	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
-	            : ""));
+	            : "",
+	        lacks));
 }
 
 /* Verification after writing (or restoring): compare, then report. */

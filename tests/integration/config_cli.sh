@@ -65,6 +65,14 @@ tui --config-set sys.timezone=Asia/Tokyo "$G1" --dry-run >"$T_TMP/dry"
 	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c1" ] && pass "$N: --dry-run lists actual -> desired, sends nothing" ||
 	fail "$N: dry-run" "$(cat "$T_TMP/dry")"
 
+# --- a field the device lacks is reported beside those set, not only when nothing else changed ---
+tui --config-set ble.enable=true sys.eco_mode=true "$G1" >"$T_TMP/uns" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q ': ok: 1 field(s) set and verified; 1 field(s) unsupported here, left alone$' "$T_TMP/uns" &&
+	[ "$(st "$G1" /settings | jq -r .eco_mode_enabled)" = true ] &&
+	pass "$N: a field the device lacks is reported with the ones set" || fail "$N: unsupported report" "rc=$rc $(cat "$T_TMP/uns")"
+tui --config-set sys.eco_mode=false "$G1" >/dev/null 2>&1
+
 # --- template, drift, apply ---
 # office.tmpl is a symbolic link to a file kept elsewhere: saved through it, the link kept
 TF="$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
