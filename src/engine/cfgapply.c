@@ -464,8 +464,8 @@ start_restore(struct cfgapply *a, const char *error)
 	a->next = 0;
 	/* A device that went away (a reboot half-way) is waited for as a rebooted one is. */
 	if (!a->interrupted)
-		a->restore_until = loop_now_ms(a->loop) +
-		                   (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
+		a->restore_until =
+		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	send_next(a);
 }
 
@@ -496,8 +496,8 @@ reboot_cb(const struct shelly_reply *r, void *arg)
 	if (!a->rebooted)
 		progress(a, "reboot refused: %s", r->cause);
 	else if (!a->interrupted)
-		a->verify_until = loop_now_ms(a->loop) +
-		                  (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
+		a->verify_until =
+		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	/* Give the device time to go down before the first read-back. */
 	a->phase = PH_VERIFY;
 	a->tries = 0;
@@ -528,7 +528,8 @@ write_cb(const struct shelly_reply *r, void *arg)
 		if (a->phase == PH_WRITE) {
 			start_restore(a, err);
 		} else if (lost_connection(r->result) && loop_now_ms(a->loop) < a->restore_until) {
-			progress(a, "restore step failed: %s; the device is away, trying again", err);
+			progress(
+			    a, "restore step failed: %s; the device is away, trying again", err);
 			loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		} else {
 			progress(a, "restore step failed: %s", err);

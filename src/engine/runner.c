@@ -566,8 +566,8 @@ runner_cancel(struct runner *r)
 		rdev_stop(dev);
 		if (!dev->done)
 			rdev_fail(dev, HTTP_CANCELLED,
-			    sent ? "interrupted: the request may have reached the device (its answer "
-			           "was not awaited)"
+			    sent ? "interrupted: the request may have reached the device (its "
+			           "answer was not awaited)"
 			         : "interrupted before anything was sent");
 	}
 }
