@@ -919,6 +919,7 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 }
 
 static void queue_offline(struct cfg_run *run);
+static void refuse_shared_identity(struct cfg_run *run);
 static void remember_desired(struct cfg_run *run);
 
 int
@@ -1008,12 +1009,15 @@ cli_config_set(struct app *app)
 	apply_opts(app, &o);
 	if (identify_all(&run) != EXIT_OK)
 		rc = EXIT_USAGE;
-	else if (run_all(&run, &o) != 0)
-		rc = EXIT_FAIL;
 	else {
-		queue_offline(&run);
-		remember_desired(&run);
-		rc = report_apply(&run);
+		refuse_shared_identity(&run);
+		if (run_all(&run, &o) != 0)
+			rc = EXIT_FAIL;
+		else {
+			queue_offline(&run);
+			remember_desired(&run);
+			rc = report_apply(&run);
+		}
 	}
 	run_done(&run);
 	devconfig_done(&set);
@@ -1131,6 +1135,62 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 		}
 	}
 	tmplcache_free(cache);
+}
+
+/* Fields whose value must differ from device to device: an address, an MQTT session's name. */
+static const enum devconfig_field unique_fields[] = {
+    DCFG_WIFI_STA_IP, DCFG_MQTT_CLIENT_ID, DCFG_MQTT_TOPIC_PREFIX};
+
+/* How many other devices of run the desired configuration gives value e of d's too. */
+static size_t
+sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconfig_entry *e)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < run->n; k++) {
+		const struct cfg_dev *o = &run->devs[k];
+		const struct devconfig_entry *oe = devconfig_get(&o->desired, e->field, e->index);
+		n += o != d && o->dup_of == NULL && oe != NULL && oe->state == DEVCONFIG_VALUE &&
+		     str_caseeq(oe->value, e->value);
+	}
+	return n;
+}
+
+/*
+ * Refuses (nothing sent, nothing queued) every device the run would give the same static
+ * address, MQTT client id or topic prefix as another one: a template or --config-set value
+ * without a variable would put two devices on one address, or make a broker drop one of them.
+ */
+static void
+refuse_shared_identity(struct cfg_run *run)
+{
+	const size_t nf = sizeof unique_fields / sizeof unique_fields[0];
+	bool *bad = xcalloc(run->n ? run->n : 1, sizeof *bad);
+	char name[96];
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		for (size_t f = 0; d->dup_of == NULL && !bad[i] && f < nf; f++) {
+			const struct devconfig_entry *e =
+			    devconfig_get(&d->desired, unique_fields[f], -1);
+			size_t n;
+			if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0' ||
+			    (n = sharing(run, d, e)) == 0)
+				continue;
+			bad[i] = true;
+			dev_error(d,
+			    "%s: %s would be given to %zu devices of this run (it must differ per "
+			    "device: use a variable such as ${index} in a template, or set it per "
+			    "device); nothing sent",
+			    devconfig_name(e->field, e->index, name, sizeof name), e->value, n + 1);
+		}
+	}
+	for (size_t i = 0; i < run->n; i++)
+		if (bad[i]) {
+			run->devs[i].ready = 0;
+			run->devs[i].refused = 1;
+		}
+	free(bad);
 }
 
 /* Whether the device is registered and could not be reached (so its change can wait). */
@@ -1304,6 +1364,8 @@ desired_run(struct app *app, const char *verb, bool drift_only, char **targets, 
 			}
 		}
 		desired_all(&run, tmpl);
+		if (!drift_only)
+			refuse_shared_identity(&run);
 		if (run_all(&run, &o) != 0)
 			rc = EXIT_FAIL;
 	}

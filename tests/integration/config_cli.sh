@@ -167,6 +167,22 @@ rc=$?
 tui --config-set wifi.sta.ssid=other "$G1" --allow-network-change >/dev/null 2>&1
 [ $? = 0 ] && [ "$(st "$G1" /settings | jq -r .wifi_sta.ssid)" = other ] && pass "$N: ... and done and verified with it" || fail "$N: network change"
 
+# --- one static address (or MQTT client id) for several devices: refused, nothing sent ---
+c3=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+r3=$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)
+IP1=$(echo "${G1%%:*}" | cut -d. -f1-3).200 # unused, in this test's own loopback net
+printf 'wifi.sta.ipv4mode = static\nwifi.sta.ip = %s\nwifi.sta.netmask = 255.255.255.0\n' "$IP1" >"$T_TMP/ip.tmpl"
+tui --apply --template "$T_TMP/ip.tmpl" "$G1" "$G2" --allow-network-change --json >"$T_TMP/ip.json" 2>/dev/null
+rc1=$?
+tui --config-set mqtt.client_id=same-id sys.timezone=Asia/Seoul "$G1" "$G2" --json >"$T_TMP/id.json" 2>/dev/null
+rc2=$?
+[ $rc1 = 1 ] && [ $rc2 = 1 ] &&
+	[ "$(jq -r --arg ip "$IP1" '[.devices[].error | test("wifi.sta.ip: \($ip) would be given to 2 devices")] | all' "$T_TMP/ip.json")" = true ] &&
+	[ "$(jq -r '[.devices[].error | test("mqtt.client_id: same-id would be given to 2 devices")] | all' "$T_TMP/id.json")" = true ] &&
+	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c3" ] && [ "$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)" = "$r3" ] &&
+	pass "$N: one address or MQTT client id for two devices: refused, nothing sent" ||
+	fail "$N: shared identity" "rc=$rc1/$rc2 $(cat "$T_TMP/ip.json" "$T_TMP/id.json")"
+
 # --- reboot only when the device says so, only with --allow-reboot ---
 b0=$(ctl GET /devices/1/state | jq -r .reboots)
 tui --config-set mqtt.enable=true "$G2" >/dev/null 2>&1
