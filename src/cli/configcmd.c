@@ -1435,7 +1435,7 @@ field_listed(const char *list, const char *name)
 /*
  * Values read from a device that become values to send (--template-save, --clone): 1 with the
  * message printed when the device reports a value a desired configuration refuses (control
- * characters, escape sequences, invalid UTF-8, too long); else 0, with a static addressing
+ * characters, escape sequences, invalid UTF-8, too long, a '${'); else 0, with a static addressing
  * block that lost its address (an identity field) left out, noted.
  */
 static int
@@ -1443,7 +1443,13 @@ read_values_refused(const char *opt, struct devconfig *keep, const char *hint)
 {
 	char name[96], *cause = NULL;
 
-	if (devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
+	/* '${' would be taken for a template variable: expanded per target, or an error there. */
+	for (size_t i = 0; i < keep->n && cause == NULL; i++)
+		if (keep->e[i].state == DEVCONFIG_VALUE && strstr(keep->e[i].value, "${") != NULL) {
+			devconfig_name(keep->e[i].field, keep->e[i].index, name, sizeof name);
+			cause = xstrdup("'${' would be taken for a template variable");
+		}
+	if (cause != NULL || devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
 		fprintf(stderr, "shelly-tui: %s: the device reports %s, ", opt, name);
 		fputs("which a desired configuration refuses: ", stderr);
 		print_safe(stderr, cause);
