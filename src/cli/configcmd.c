@@ -1662,6 +1662,35 @@ secret_refused(const char *opt, const struct devconfig *c)
 	return 0;
 }
 
+/*
+ * -1 with the message printed when c, a group's own fields or template (every member's), gives
+ * a field that must differ per device (unique_fields) a value without a per-device variable.
+ */
+static int
+same_for_every_member(const char *opt, const struct devconfig *c)
+{
+	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
+	char name[96];
+
+	for (size_t f = 0; f < sizeof unique_fields / sizeof unique_fields[0]; f++) {
+		const struct devconfig_entry *e = devconfig_get(c, unique_fields[f], -1);
+		bool varies = false;
+		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
+			continue;
+		for (size_t v = 0; v < sizeof per_device / sizeof per_device[0]; v++)
+			varies = varies || strstr(e->value, per_device[v]) != NULL;
+		if (varies)
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s: every member would get the same value, which must differ "
+		    "per device (use ${id}, ${mac} or ${index} in it, or set it per device with "
+		    "--config-set); nothing stored\n",
+		    opt, devconfig_name(e->field, e->index, name, sizeof name));
+		return -1;
+	}
+	return 0;
+}
+
 /* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
 int
 cli_group_set(struct app *app)
@@ -1696,6 +1725,8 @@ cli_group_set(struct app *app)
 		free(cause);
 		rc = EXIT_USAGE;
 	}
+	if (rc == EXIT_OK && same_for_every_member("--group-set", &add) != 0)
+		rc = EXIT_USAGE;
 	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
 		devconfig_wipe(&add);
 		devconfig_done(&cur);
@@ -1746,12 +1777,14 @@ cli_group_template(struct app *app)
 		if (template_load(app->args.rest[0], &t) != 0)
 			return EXIT_USAGE; /* a template that cannot be read is not attached */
 		rc = devconfig_vars_check(&t, &cause) == 0 ? EXIT_OK : EXIT_USAGE;
-		devconfig_done(&t);
 		if (rc != EXIT_OK) {
 			print_cause("--group-template: ", cause);
 			free(cause);
+		} else if (same_for_every_member("--group-template", &t) != 0)
+			rc = EXIT_USAGE;
+		devconfig_done(&t);
+		if (rc != EXIT_OK)
 			return rc; /* nor one whose variables its members cannot fill */
-		}
 		path = template_path(app->args.rest[0], &cause);
 		free(path);
 		free(cause);
