@@ -328,7 +328,7 @@ static const char *const migrations[] = {
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                     \
 	X(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                            \
 	X(SETTING_LIST, "SELECT key, value FROM settings ORDER BY key")                  \
-	X(LEASE_GET, "SELECT holder, expires_ts FROM lease WHERE name = ?1")             \
+	X(LEASE_GET, "SELECT holder, expires_ts, heartbeat_ts FROM lease WHERE name = ?1") \
 	X(LEASE_PUT,                                                                     \
 	    "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) "     \
 	    "VALUES (?1, ?2, ?3, ?4)")                                                    \
@@ -1432,7 +1432,12 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 	if (rc == SQLITE_ROW) {
 		const char *h = store_sqlite_col_text(st, 0);
 
-		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms)
+		/* Held until it expires. A heartbeat more than a lease timeout in the future
+		 * was written before the wall clock was set back: the lease is taken rather
+		 * than held until the clock catches up (a holder still alive finds out at its
+		 * next heartbeat and stands by). */
+		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms &&
+		    col_int(st, 2, 0) <= now_ms + timeout_ms)
 			other = xstrdup(h);
 	} else if (rc != SQLITE_DONE) {
 		store_sqlite_error(b->db, cause, "reading lease %s (%s)", name, b->path);

@@ -1472,6 +1472,19 @@ test_lease(void **state)
 	/* Released: free at once. */
 	assert_int_equal(store_lease_release(b, "poller", "host-b", &cause), 0);
 	assert_int_equal(store_lease_acquire(a, "poller", "host-a", 2200, 1000, NULL, &cause), 1);
+	/* The wall clock set back a day after the holder's last heartbeat (a holder that went
+	 * away): its lease is not held for a day; a set-back within a lease timeout changes
+	 * nothing. */
+	assert_int_equal(store_lease_acquire(a, "jump", "host-a", 864000000, 1000, NULL, &cause),
+	    1);
+	assert_int_equal(store_lease_acquire(b, "jump", "host-b", 864000000 - 500, 1000, &holder,
+	    &cause), 0);
+	assert_string_equal(holder, "host-a");
+	free(holder);
+	holder = NULL;
+	assert_int_equal(store_lease_acquire(b, "jump", "host-b", 864000000 - 86400000, 1000,
+	    &holder, &cause), 1);
+	assert_null(holder);
 	/* Bad arguments. */
 	assert_int_equal(store_lease_acquire(a, "poller", "", 0, 1000, NULL, &cause), -1);
 	free(cause);
