@@ -94,7 +94,9 @@ enum tui_view_kind {
 	X(MARK_INVERT, "mark-invert", TVB(DEVICES), "i", NULL, "Invert the marks of the shown rows") \
 	X(MARK_CLEAR, "mark-clear", TVB(DEVICES), "A", NULL, "Clear every mark") \
 	X(BULK, "bulk", TVB(DEVICES), "F6 b", "Bulk", "Run an action on the marked devices") \
-	X(RETRY, "retry", TVB(RESULTS), "r", NULL, "Run the action again on the devices that failed") \
+	X(RETRY, "retry", TVB(RESULTS), "r", NULL, \
+	    "Run the action again on the devices that failed (not a toggle whose reply was lost: " \
+	    "it may have switched)") \
 	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", \
 	    "Show the event log (from a device's detail: that device's events)") \
 	X(THEME, "theme", TV_ALL, "T", NULL, "Switch to the next theme") \
