@@ -1279,9 +1279,10 @@ source_job_retry(struct source *src, const struct source_job *job)
 			actions[n] = job->results[i].action;
 			targets[n++] = job->results[i].target;
 		}
-	again = n > 0
-	            ? source_actions(src, actions, job->channel, job->value, targets, n, NULL, NULL)
-	            : NULL;
+	/* (the light component a light action named, too: cct:0 is not the profile's rgb:0) */
+	again = n > 0 ? actions_start(src, actions, job->light, job->channel, job->value, targets, n,
+	                    NULL, NULL)
+	              : NULL;
 	free(targets);
 	free(actions);
 	return again;
