@@ -1280,8 +1280,8 @@ source_job_retry(struct source *src, const struct source_job *job)
 			targets[n++] = job->results[i].target;
 		}
 	/* (the light component a light action named, too: cct:0 is not the profile's rgb:0) */
-	again = n > 0 ? actions_start(src, actions, job->light, job->channel, job->value, targets, n,
-	                    NULL, NULL)
+	again = n > 0 ? actions_start(src, actions, job->light, job->channel, job->value, targets,
+	                    n, NULL, NULL)
 	              : NULL;
 	free(targets);
 	free(actions);
