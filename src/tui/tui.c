@@ -709,8 +709,8 @@ password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg
 	if (why != NULL && why[0] != '\0')
 		snprintf(label, sizeof label, "%s (Esc: none): ", why);
 	else
-		snprintf(label, sizeof label, "password for %s (Esc: none): ",
-		    user != NULL ? user : "admin");
+		snprintf(label, sizeof label,
+		    "password for %s (Esc: none): ", user != NULL ? user : "admin");
 	tui_prompt(t, label, "", password_done_cb, NULL, q);
 	t->masked = 1;
 }
