@@ -212,11 +212,21 @@ void
 tui_message(struct tui *t, int error, const char *fmt, ...)
 {
 	va_list ap;
-	char *safe;
+	char raw[sizeof t->status], *safe;
+	size_t n = 0;
 
 	va_start(ap, fmt);
-	vsnprintf(t->status, sizeof t->status, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	/* A cause of several lines (each error of a file) reads "one; two" on the one line. */
+	for (const char *c = raw; *c != '\0' && n + 2 < sizeof t->status; c++)
+		if (*c != '\n')
+			t->status[n++] = *c;
+		else if (c[1] != '\0') {
+			t->status[n++] = ';';
+			t->status[n++] = ' ';
+		}
+	t->status[n] = '\0';
 	safe = str_sanitize(t->status, sizeof t->status - 1);
 	str_copy(t->status, sizeof t->status, safe);
 	free(safe);
@@ -705,8 +715,12 @@ password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg
 	struct tui *t = arg;
 	char label[160];
 
-	snprintf(label, sizeof label, "%s - password for %s (Esc: none): ", why,
-	    user != NULL ? user : "admin");
+	/* (why names the user already: "password for admin") */
+	if (why != NULL && why[0] != '\0')
+		snprintf(label, sizeof label, "%s (Esc: none): ", why);
+	else
+		snprintf(label, sizeof label,
+		    "password for %s (Esc: none): ", user != NULL ? user : "admin");
 	tui_prompt(t, label, "", password_done_cb, NULL, q);
 	t->masked = 1;
 }
