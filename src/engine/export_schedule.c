@@ -43,6 +43,7 @@ struct export_schedule {
 	char *dir, *git_dir;
 	unsigned keep;
 	uint64_t interval_ms, runs;
+	uint64_t since_ms; /* loop time of the last export, or of the schedule's start */
 	struct loop_timer *timer, *reap;
 	pid_t pid;
 	enum git_step step;
@@ -224,6 +225,7 @@ export_cb(void *arg)
 	struct strbuf sb;
 	char *path = file_name(es), *cause = NULL;
 
+	es->since_ms = loop_now_ms(es->loop);
 	loop_timer_arm(es->timer, es->interval_ms);
 	strbuf_init(&sb);
 	if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
@@ -242,7 +244,8 @@ export_cb(void *arg)
 }
 
 struct export_schedule *
-export_schedule_start(struct loop *loop, struct store *store, const struct conf *cfg)
+export_schedule_start(
+    struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms)
 {
 	struct export_schedule *es;
 	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
@@ -264,9 +267,11 @@ export_schedule_start(struct loop *loop, struct store *store, const struct conf 
 	es->git_dir = git != NULL && git[0] != '\0' ? xstrdup(git) : NULL;
 	es->keep = (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP);
 	es->interval_ms = interval;
+	es->since_ms = since_ms != 0 ? since_ms : loop_now_ms(loop);
 	es->timer = loop_timer_new(loop, export_cb, es);
 	es->reap = loop_timer_new(loop, reap_cb, es);
-	loop_timer_arm(es->timer, interval);
+	/* Due one interval after the last export (at once when that has passed). */
+	loop_timer_arm_at(es->timer, es->since_ms + interval);
 	log_info("export: %s to %s every %llu ms, keeping %u%s%s", exts[format], es->dir,
 	    (unsigned long long)interval, es->keep, es->git_dir ? ", committing to " : "",
 	    es->git_dir ? es->git_dir : "");
@@ -295,6 +300,12 @@ export_schedule_stop(struct export_schedule *es)
 	free(es->dir);
 	free(es->git_dir);
 	free(es);
+}
+
+uint64_t
+export_schedule_since(const struct export_schedule *es)
+{
+	return es != NULL ? es->since_ms : 0;
 }
 
 uint64_t

@@ -110,11 +110,13 @@ discovery_start(struct fleet *f)
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 	const char *why = NULL;
+	/* A reload restarts the jobs: the export stays due when it was (not one interval on). */
+	uint64_t export_since = export_schedule_since(f->xs);
 
 	jobs_stop(f);
 	if (!f->discovery)
 		return;
-	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
+	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, export_since);
 	scan_targets_free(f->targets);
 	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Scheduled exports in --headless: every export-interval a file is written to export-dir, only
 # the newest export-keep remain, and with export-git-dir the fleet is committed as fleet.toml
-# when (and only when) it changed.
+# when (and only when) it changed. A reload (SIGHUP) does not postpone the next export: a
+# poller reloaded more often than export-interval still exports.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -57,4 +58,26 @@ fi
 [ "$(commits)" = 2 ] && pass "$N: unchanged exports make no commit" || fail "$N: commit count" "$(commits)"
 "$SHELLY_TUI" --db "$T_TMP/check.db" --import "$OUT/$(tail -n 1 "$T_TMP/newest")" --dry-run >/dev/null 2>&1 &&
 	pass "$N: a scheduled export imports" || fail "$N: import of a scheduled export"
+
+# Reloads more often than the interval: the schedule keeps counting from its last export (or
+# start), so exports still happen; before, every SIGHUP started the interval again.
+OUT2=$T_TMP/exports2
+mkdir -p "$OUT2"
+hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format csv" "set export-dir $OUT2"
+if ! hl_start b "$DB" "$T_TMP/config2"; then
+	fail "$N: headless start (reloads)" "$(cat "$(hl_err b)")"
+	exit 0
+fi
+n_csv() { ls "$OUT2" | grep -c '\.csv$'; }
+end=$(($(now_ms) + 30000))
+while [ "$(n_csv)" -lt 2 ] && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
+	kill -HUP "$(hl_pid b)"
+	sleep 0.4
+done
+n=$(n_csv)
+hl_stop b
+reloads=$(grep -c 'SIGHUP: configuration and registry reloaded' "$(hl_err b)")
+[ "$n" -ge 2 ] && pass "$N: reloads every 0.4 s do not postpone a 2 s export ($reloads reloads)" ||
+	fail "$N: exports under reloads" "$n files after $reloads reloads: $(grep export "$(hl_err b)" | tail -3)"
+[ "$HL_RC" = 0 ] || fail "$N: headless exit (reloads)" "rc=$HL_RC"
 exit 0
