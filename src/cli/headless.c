@@ -147,6 +147,13 @@ out:
 	return rc;
 }
 
+/* A reload refuses what a start refuses (app_config_check). */
+static int
+reload_check_cb(const struct conf *cfg, void *arg, char **cause)
+{
+	return app_config_check(((struct daemon *)arg)->app, cfg, cause);
+}
+
 static void
 signal_cb(int sig, void *arg)
 {
@@ -156,7 +163,8 @@ signal_cb(int sig, void *arg)
 	if (sig == SIGHUP) {
 		char *listen = xstrdup(conf_get_str(dm->app->cfg, OPT_LISTEN));
 
-		if (fleet_reload(dm->fleet, dm->app->config_path, &cause) != 0) {
+		if (fleet_reload(dm->fleet, dm->app->config_path, reload_check_cb, dm, &cause) !=
+		    0) {
 			log_error("SIGHUP: configuration not reloaded: %s", cause);
 			free(cause);
 			free(listen);

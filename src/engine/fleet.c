@@ -437,12 +437,14 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 }
 
 int
-fleet_reload(struct fleet *f, const char *path, char **cause)
+fleet_reload(struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg,
+    char **cause)
 {
 	struct conf *cfg = conf_new_like(f->eng->conf);
 	struct poller_opts po;
 
-	if (conf_load(cfg, path, cause) != 0) {
+	if (conf_load(cfg, path, cause) != 0 ||
+	    (check != NULL && check(cfg, check_arg, cause) != 0)) {
 		conf_free(cfg);
 		return -1;
 	}
