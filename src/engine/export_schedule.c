@@ -253,8 +253,13 @@ export_schedule_start(
 	uint64_t interval = conf_get_ms(cfg, OPT_EXPORT_INTERVAL);
 	enum export_format format;
 
-	if (interval == 0 || dir == NULL || dir[0] == '\0')
+	if (interval == 0 || dir == NULL || dir[0] == '\0') {
+		if (git != NULL && git[0] != '\0')
+			log_warn("export: export-git-dir %s is not used: scheduled exports need "
+			         "export-interval and export-dir",
+			    git);
 		return NULL;
+	}
 	if (export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0) {
 		log_error("export: unknown export-format");
 		return NULL;

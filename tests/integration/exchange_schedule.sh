@@ -59,6 +59,17 @@ fi
 "$SHELLY_TUI" --db "$T_TMP/check.db" --import "$OUT/$(tail -n 1 "$T_TMP/newest")" --dry-run >/dev/null 2>&1 &&
 	pass "$N: a scheduled export imports" || fail "$N: import of a scheduled export"
 
+# export-git-dir alone does nothing: the log says what is missing
+hl_config "$T_TMP/config.git" "set export-interval 150ms" "set export-git-dir $REPO"
+if hl_start g "$DB" "$T_TMP/config.git"; then
+	wait_for 30 grep -q "export-git-dir $REPO is not used: scheduled exports need export-interval and export-dir" \
+		"$(hl_err g)" && pass "$N: export-git-dir without export-dir is logged as unused" ||
+		fail "$N: export-git-dir alone" "$(head -n 5 "$(hl_err g)")"
+	hl_stop g
+else
+	fail "$N: headless start (git only)" "$(cat "$(hl_err g)")"
+fi
+
 # Reloads more often than the interval: the schedule keeps counting from its last export (or
 # start), so exports still happen; before, every SIGHUP started the interval again.
 OUT2=$T_TMP/exports2
