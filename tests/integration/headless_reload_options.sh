@@ -3,7 +3,8 @@
 # lists those that need one): here log-level, flush-interval and json-max-depth, each of which
 # used to be read once at start. A file that a start refuses (lease-heartbeat not under half
 # of lease-timeout, a bind line naming an unknown view) is refused by the reload too, with the
-# old configuration kept, instead of being taken and failing the next start.
+# old configuration kept, instead of being taken and failing the next start. An option that
+# needs a restart says so when a reload changes it (not when the command line sets it).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -47,5 +48,12 @@ refused() {
 }
 refused "set lease-heartbeat 600ms" "lease-heartbeat (600 ms) must be shorter"
 refused "bind nosuchview x quit" "bind: unknown view"
+hl_config "$CONF" "set flush-interval 100ms" "set log-level debug" "set json-max-depth 1" \
+	"set lease-timeout 3s" "set db $T_TMP/other.db"
+kill -HUP "$(hl_pid a)"
+wait_for 30 grep -q 'SIGHUP: lease-timeout changed: restart to apply' "$(hl_err a)" &&
+	! grep -q 'SIGHUP: db changed' "$(hl_err a)" &&
+	pass "$N: a reload that changes lease-timeout says it needs a restart (db: --db wins)" ||
+	fail "$N: restart-only options" "$(grep SIGHUP "$(hl_err a)" | tail -n 3)"
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: exits 0" || fail "$N: exit" "rc=$HL_RC $(tail -3 "$(hl_err a)")"
