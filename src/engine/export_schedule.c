@@ -70,7 +70,11 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Deletes the oldest files of this format beyond keep (names sort by time). */
+/*
+ * Deletes the oldest files of this format beyond keep (names sort by time). A name is
+ * PREFIX, the UTC time ending in 'Z', '.' and the ending: the 'Z' keeps a json rotation off
+ * the kea exports (".kea.json").
+ */
 static void
 rotate(struct export_schedule *es)
 {
@@ -86,8 +90,9 @@ rotate(struct export_schedule *es)
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 || len <= elen + 1 ||
-		    de->d_name[len - elen - 1] != '.' ||
+		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 ||
+		    len <= strlen(PREFIX) + elen + 2 || de->d_name[len - elen - 1] != '.' ||
+		    de->d_name[len - elen - 2] != 'Z' ||
 		    strcmp(de->d_name + len - elen, exts[es->format]) != 0 ||
 		    strstr(de->d_name, ".tmp.") != NULL)
 			continue;

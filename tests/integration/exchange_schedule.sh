@@ -74,19 +74,27 @@ fi
 # start), so exports still happen; before, every SIGHUP started the interval again.
 OUT2=$T_TMP/exports2
 mkdir -p "$OUT2"
-hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format csv" "set export-dir $OUT2"
+# an older export of another format whose name also ends in .json: not this format's to delete
+KEA=shelly-fleet-20000101T000000.000Z.kea.json
+echo '{}' >"$OUT2/$KEA"
+hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format json" "set export-dir $OUT2" \
+	"set export-keep 1"
 if ! hl_start b "$DB" "$T_TMP/config2"; then
 	fail "$N: headless start (reloads)" "$(cat "$(hl_err b)")"
 	exit 0
 fi
-n_csv() { ls "$OUT2" | grep -c '\.csv$'; }
+n_json() { grep -c 'export: wrote ' "$(hl_err b)"; }
 end=$(($(now_ms) + 30000))
-while [ "$(n_csv)" -lt 2 ] && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
+while [ "$(n_json)" -lt 2 ] && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
 	kill -HUP "$(hl_pid b)"
 	sleep 0.4
 done
-n=$(n_csv)
+n=$(n_json)
 hl_stop b
+[ -f "$OUT2/$KEA" ] && [ "$(ls "$OUT2" | grep -vc 'kea')" = 1 ] &&
+	pass "$N: rotation keeps to its format (a .kea.json file is not a json export)" ||
+	fail "$N: rotation by format" "$(ls "$OUT2")"
+
 reloads=$(grep -c 'SIGHUP: configuration and registry reloaded' "$(hl_err b)")
 [ "$n" -ge 2 ] && pass "$N: reloads every 0.4 s do not postpone a 2 s export ($reloads reloads)" ||
 	fail "$N: exports under reloads" "$n files after $reloads reloads: $(grep export "$(hl_err b)" | tail -3)"
