@@ -25,6 +25,11 @@ struct export_schedule;
  */
 struct export_schedule *export_schedule_start(
     struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms);
+/*
+ * 1 when es runs as cfg asks (interval, directory, format, keep, git working copy), so a
+ * reload can leave it and a git run in progress alone; 0 for NULL.
+ */
+int export_schedule_same(const struct export_schedule *es, const struct conf *cfg);
 /* Loop time of the last export, or of the start when none ran yet; 0 for NULL. */
 uint64_t export_schedule_since(const struct export_schedule *es);
 /* Cancels the timer, waits for a git run in progress, frees. NULL is allowed. */

@@ -132,9 +132,9 @@ discovery_key(const struct conf *cfg)
 
 /*
  * (Re)starts the leader's background jobs from the configuration: scheduled exports, and
- * discovery (ranges every discover-interval, mDNS always). A reload that leaves discovery's
- * settings as they were lets it go on (a scan in flight is not dropped and started again), and
- * the export stays due when it was (not one interval on).
+ * discovery (ranges every discover-interval, mDNS always). A reload that leaves a job's
+ * settings as they were lets it go on (a scan or git commit in flight is not dropped and
+ * started again); a changed export schedule stays due when it was (not one interval on).
  */
 static void
 discovery_start(struct fleet *f)
@@ -143,23 +143,24 @@ discovery_start(struct fleet *f)
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 	const char *why = NULL;
-	uint64_t export_since = export_schedule_since(f->xs);
-	char *key = discovery_key(cfg);
+	char *key;
 
-	export_schedule_stop(f->xs);
-	f->xs = NULL;
-	if (f->ad != NULL && strcmp(key, f->ad_key) == 0) {
-		free(key);
-		key = NULL;
-	} else
-		discovery_stop(f);
 	if (!f->discovery) {
-		free(key);
+		jobs_stop(f);
 		return;
 	}
-	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, export_since);
-	if (key == NULL)
+	if (!export_schedule_same(f->xs, cfg)) {
+		uint64_t since = export_schedule_since(f->xs);
+
+		export_schedule_stop(f->xs);
+		f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, since);
+	}
+	key = discovery_key(cfg);
+	if (f->ad != NULL && strcmp(key, f->ad_key) == 0) {
+		free(key);
 		return; /* discovery goes on as it was */
+	}
+	discovery_stop(f);
 	scan_targets_free(f->targets);
 	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);
