@@ -119,8 +119,8 @@ int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, c
  * new configuration first, so a reload refuses what a start refuses. On error the old
  * configuration stays; returns -1 with *cause.
  */
-int fleet_reload(struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg,
-    char **cause);
+int fleet_reload(
+    struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg, char **cause);
 /* While leader: polls every device now (after an action, to show its effect at once). */
 void fleet_poll_now(struct fleet *f);
 /* Re-reads the registry from the store (after a registry change by this front end). */

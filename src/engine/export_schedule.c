@@ -316,15 +316,17 @@ int
 export_schedule_same(const struct export_schedule *es, const struct conf *cfg)
 {
 	const char *git = conf_get_str(cfg, OPT_EXPORT_GIT_DIR);
+	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
 	enum export_format format;
 
-	if (es == NULL || export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0)
+	if (es == NULL || dir == NULL ||
+	    export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0)
 		return 0;
 	if (git == NULL || git[0] == '\0')
 		git = NULL;
 	return es->interval_ms == conf_get_ms(cfg, OPT_EXPORT_INTERVAL) && es->format == format &&
 	       es->keep == (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP) &&
-	       strcmp(es->dir, conf_get_str(cfg, OPT_EXPORT_DIR)) == 0 &&
+	       strcmp(es->dir, dir) == 0 &&
 	       (es->git_dir == NULL ? git == NULL : git != NULL && strcmp(es->git_dir, git) == 0);
 }
 

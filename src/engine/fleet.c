@@ -123,7 +123,8 @@ discovery_key(const struct conf *cfg)
 	    (unsigned long long)conf_get_ms(cfg, OPT_DISCOVER_INTERVAL),
 	    (unsigned long long)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT),
 	    (long long)conf_get_int(cfg, OPT_DISCOVER_PORT),
-	    (long long)conf_get_int(cfg, OPT_SCAN_CONCURRENCY), conf_get_bool(cfg, OPT_DISCOVER_MDNS));
+	    (long long)conf_get_int(cfg, OPT_SCAN_CONCURRENCY),
+	    conf_get_bool(cfg, OPT_DISCOVER_MDNS));
 	r = conf_ranges(cfg, &n);
 	for (size_t i = 0; i < n; i++)
 		strbuf_appendf(&sb, " %s", r[i].text);
@@ -484,8 +485,8 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 }
 
 int
-fleet_reload(struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg,
-    char **cause)
+fleet_reload(
+    struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg, char **cause)
 {
 	struct conf *cfg = conf_new_like(f->eng->conf);
 	struct poller_opts po;
