@@ -4,7 +4,8 @@
 # used to be read once at start. A file that a start refuses (lease-heartbeat not under half
 # of lease-timeout, a bind line naming an unknown view) is refused by the reload too, with the
 # old configuration kept, instead of being taken and failing the next start. An option that
-# needs a restart says so when a reload changes it (not when the command line sets it).
+# needs a restart says so when a reload changes it (not when the command line sets it). A
+# shorter poll interval applies at once: no device waits out the old, longer one first.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -57,3 +58,14 @@ wait_for 30 grep -q 'SIGHUP: lease-timeout changed: restart to apply' "$(hl_err 
 	fail "$N: restart-only options" "$(grep SIGHUP "$(hl_err a)" | tail -n 3)"
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: exits 0" || fail "$N: exit" "rc=$HL_RC $(tail -3 "$(hl_err a)")"
+
+# 1 h between polls (the first one somewhere in the first half hour), then a reload to 200 ms
+hl_config "$CONF" "set poll-interval-gen1 1h" "set poll-interval-gen2 1h"
+hl_start b "$DB" "$CONF" || { fail "$N: --headless start (intervals)" "$(cat "$(hl_err b)")"; exit 1; }
+hl_config "$CONF"
+kill -HUP "$(hl_pid b)"
+polled() { [ "$(hl_metric b shelly_polls_total)" -ge 2 ] 2>/dev/null; }
+wait_for 30 polled && pass "$N: SIGHUP applies a shorter poll interval at once" ||
+	fail "$N: shorter poll interval" "polls: $(hl_metric b shelly_polls_total)"
+hl_stop b
+[ "$HL_RC" = 0 ] || fail "$N: exit (intervals)" "rc=$HL_RC"
