@@ -37,9 +37,15 @@ enum export_format {
 #define EXPORT_TOML_KIND "shelly-tui-fleet"
 /*
  * 2 added the configuration sections (exchange/cfgdoc.h), 3 the snapshot history and the
- * snapshot times in toml; readers take 1 to 3.
+ * snapshot times in toml, 4 the closing table of toml (EXPORT_TOML_END); readers take 1 to 4.
  */
-#define EXPORT_FORMAT_VERSION 3
+#define EXPORT_FORMAT_VERSION 4
+/*
+ * The last table of a toml export (version 4), "[end]" holding "complete = true": a file cut
+ * at a line end is still valid TOML, so without it a truncated export would import as a
+ * smaller fleet (and --replace remove the rest). JSON needs none: its closing brace is one.
+ */
+#define EXPORT_TOML_END "end"
 /* Settings whose key starts with this hold device passwords (store:secret:MAC references). */
 #define EXPORT_SECRET_PREFIX "secret:"
 /* Default CSV columns. */

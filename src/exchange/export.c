@@ -411,6 +411,9 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 		}
 	}
 	cfgdoc_render_toml(f->cfg, sb);
+	strbuf_append(sb,
+	    "\n# the end: --import refuses a file cut short before it\n[" EXPORT_TOML_END
+	    "]\ncomplete = true\n");
 }
 
 /* ---- CSV ---- */

@@ -104,7 +104,7 @@ tui "$T_TMP/v1r.db" --import "$T_TMP/v1.json" --replace >/dev/null 2>&1 &&
 
 # Version 2 files (latest snapshot only; toml without its time) still import
 jq '.format_version = 2 | del(.configs[].history)' "$T_TMP/a.json" >"$T_TMP/v2.json"
-sed -e 's/^format_version = 3$/format_version = 2/' -e '/^\[\[configs\..*\.history\]\]$/,/^$/d' \
+sed -e 's/^format_version = 4$/format_version = 2/' -e '/^\[end\]$/,$d' -e '/^\[\[configs\..*\.history\]\]$/,/^$/d' \
 	-e '/^ts_ms = /d' "$T_TMP/a.toml" >"$T_TMP/v2.toml"
 for f in json toml; do
 	XDG_CONFIG_HOME="$T_TMP/v2-$f" tui "$T_TMP/v2-$f.db" --import "$T_TMP/v2.$f" >"$T_TMP/out" 2>&1 &&

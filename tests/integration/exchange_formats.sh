@@ -70,7 +70,8 @@ doc = tomllib.load(open(sys.argv[1], "rb"))
 db = sqlite3.connect(sys.argv[2])
 db.text_factory = lambda b: b.decode("utf-8", "replace")
 rows = dict(db.execute("SELECT mac, name FROM devices"))
-assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 3
+assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 4
+assert doc["end"] == {"complete": True}, doc["end"]
 assert sorted(doc["devices"]) == sorted(rows), (sorted(doc["devices"]), sorted(rows))
 for mac, name in rows.items():
     got = doc["devices"][mac].get("name")

@@ -88,6 +88,22 @@ fi
 line=$(grep -n '^port = 70000$' "$T_TMP/range.toml" | cut -d: -f1)
 "$SHELLY_TUI" --db "$T_TMP/target.db" --import "$T_TMP/range.toml" 2>&1 | grep -q "range.toml: line $line: " &&
 	pass "$N: the error names the line of the bad value ($line)" || fail "$N: error line"
+# A toml export cut short at a line end (a full disk, an interrupted copy) is still valid TOML:
+# without its closing table it must be refused, or --replace would remove the devices, settings
+# and groups of the lost tail.
+cp "$T_TMP/target.db" "$T_TMP/cut.db"
+before=$(snapshot "$T_TMP/cut.db")
+lines=$(wc -l <"$T_TMP/a.toml") cut=1 accepted=
+while [ "$cut" -lt "$lines" ]; do
+	head -n "$cut" "$T_TMP/a.toml" >"$T_TMP/cut.toml"
+	"$SHELLY_TUI" --db "$T_TMP/cut.db" --import "$T_TMP/cut.toml" --replace >"$T_TMP/out" 2>&1; rc=$?
+	[ $rc -eq 1 ] && grep -q 'cut\.toml: line [0-9]*' "$T_TMP/out" || accepted="$accepted $cut"
+	cut=$((cut + 1))
+done
+"$SHELLY_TUI" --db "$T_TMP/cut.db" --import "$T_TMP/a.toml" --replace --dry-run >/dev/null 2>&1 || accepted="$accepted whole"
+[ -z "$accepted" ] && [ "$(snapshot "$T_TMP/cut.db")" = "$before" ] &&
+	pass "$N: a toml export cut at a line end is refused, nothing changed" ||
+	fail "$N: cut toml" "accepted at lines:$accepted of $lines"
 
 # --dry-run reports and writes nothing; --merge keeps, --replace removes what the file lacks
 sqlite3 "$DB" "DELETE FROM devices WHERE mac IN ('aabbccddee0b', 'aabbccddee0c'); DELETE FROM settings WHERE key = 'ui.theme'"
