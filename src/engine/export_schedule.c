@@ -124,6 +124,7 @@ spawn_git(struct export_schedule *es, char *const argv[])
 	sigemptyset(&none);
 	sigemptyset(&deflt);
 	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGXFSZ);
 	sigaddset(&deflt, SIGTERM);
 	sigaddset(&deflt, SIGINT);
 	sigaddset(&deflt, SIGHUP);

@@ -231,4 +231,18 @@ done
 "$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/no/such/dir/x.json" 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 1 ] && [ ! -e "$T_TMP/no" ] && grep -q 'x.json' "$T_TMP/err" && pass "$N: unwritable -o exits 1" ||
 	fail "$N: unwritable -o" "rc=$rc $(cat "$T_TMP/err")"
+# A file size limit (ulimit -f, systemd's LimitFSIZE) is a full disk too: a clear error and exit
+# 1, the old file kept, and no death by SIGXFSZ with nothing said and a temporary file left.
+# The limit (100 blocks: 50 or 100 KiB, by the shell) is above what reading the database
+# writes (its 32 KiB -shm) and below the export of 1000 devices (some 300 KiB).
+LDB=$T_TMP/limit.db
+"$SHELLY_TUI" --db "$LDB" --poll-once >/dev/null 2>&1 && sqlite3 "$LDB" "WITH RECURSIVE i(n) AS
+ (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < 1000) INSERT INTO devices (mac, gen, name, host, port)
+ SELECT printf('aabbcc%06x', n), 2, printf('device number %d of a fleet large enough', n),
+ printf('10.1.%d.%d', n / 250, n % 250), 80 FROM i;"
+echo old >"$T_TMP/limited.json"
+(ulimit -f 100 && exec "$SHELLY_TUI" --db "$LDB" --export json -o "$T_TMP/limited.json") 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'limited.json: File too large' "$T_TMP/err" && [ "$(cat "$T_TMP/limited.json")" = old ] &&
+	! ls "$T_TMP" | grep -q '\.tmp\.' && pass "$N: a file size limit: exit 1, a clear error, the old file kept" ||
+	fail "$N: file size limit" "rc=$rc $(cat "$T_TMP/err")"
 exit 0
