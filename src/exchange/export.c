@@ -398,13 +398,15 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 		for (size_t k = 1; k < NFIELDS; k++) {
 			const struct export_field *fd = &device_fields[k];
 
-			if (fd->kind == EXPORT_F_TIME)
-				continue; /* changes while nothing else does */
+			/* last_seen changes while nothing else does; first_seen stays once set
+			 * (and decides who keeps a shared host name: hostfmt.h) */
+			if (fd->off == offsetof(struct store_device, last_seen_ms))
+				continue;
 			if (fd->kind == EXPORT_F_STR && field_str(d, fd) != NULL) {
 				strbuf_appendf(sb, "%s = ", fd->name);
 				toml_append_string(sb, field_str(d, fd));
 				strbuf_append_char(sb, '\n');
-			} else if (fd->kind == EXPORT_F_INT && field_int(d, fd) != 0) {
+			} else if (fd->kind != EXPORT_F_STR && field_int(d, fd) != 0) {
 				strbuf_appendf(
 				    sb, "%s = %" PRId64 "\n", fd->name, field_int(d, fd));
 			}

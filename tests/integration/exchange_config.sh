@@ -53,8 +53,9 @@ for f in json toml; do
 done
 [ "$(sqlite3 "$T_TMP/rt-toml.db" "SELECT value FROM settings WHERE key = 'config-group:office'")" = "sys.timezone = Europe/Sofia" ] &&
 	pass "$N: group fields restored" || fail "$N: restored group fields"
-# toml: no export or seen times (snapshot times only), deterministic, tables of the history
-! grep -q 'exported_at\|seen\|1700000000000' "$T_TMP/a.toml" && grep -q '^\[\[configs.aabbccddee01.history\]\]$' "$T_TMP/a.toml" &&
+# toml: no export or last seen times (first seen, which stays, and snapshot times only),
+# deterministic, tables of the history
+! grep -q 'exported_at\|last_seen' "$T_TMP/a.toml" && grep -q '^first_seen_ms = 1700000000000$' "$T_TMP/a.toml" && grep -q '^\[\[configs.aabbccddee01.history\]\]$' "$T_TMP/a.toml" &&
 	tui "$DB" --export toml --include-secrets | cmp -s - "$T_TMP/a.toml" &&
 	python3 -c 'import sys, tomllib; d = tomllib.load(open(sys.argv[1], "rb")); assert [h["ts_ms"] for h in d["configs"]["aabbccddee01"]["history"]] == [1700000002000, 1700000001000]' "$T_TMP/a.toml" &&
 	pass "$N: toml: no export time, identical twice, history read by tomllib" || fail "$N: toml deterministic"

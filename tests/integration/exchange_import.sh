@@ -36,6 +36,21 @@ done
 [ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT first_seen FROM devices WHERE mac='aabbccddee01'")" = 1700000000000 ] &&
 	[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT value FROM settings WHERE key='secret:aabbccddee01'")" = 'pa"ss word' ] &&
 	pass "$N: json restores times and the stored password" || fail "$N: json times/secret"
+# toml keeps first_seen (it never moves once set): the device seen first keeps a shared name in
+# the host and DHCP files (and the OPNsense sync), so a restore must not hand it to another
+FDB=$T_TMP/first.db
+"$SHELLY_TUI" --db "$FDB" --poll-once >/dev/null 2>&1 && sqlite3 "$FDB" "
+INSERT INTO devices (mac, gen, name, host, port, first_seen, last_seen) VALUES
+ ('aabbccddee51', 2, 'Kitchen', '10.0.0.51', 80, 1700000005000, 1700000009000),
+ ('aabbccddee52', 2, 'Kitchen', '10.0.0.52', 80, 1700000001000, 1700000009000);"
+"$SHELLY_TUI" --db "$FDB" --export toml >"$T_TMP/first.toml"
+"$SHELLY_TUI" --db "$T_TMP/first-rt.db" --import "$T_TMP/first.toml" >/dev/null 2>&1
+"$SHELLY_TUI" --db "$FDB" --export dnsmasq >"$T_TMP/first.before"
+"$SHELLY_TUI" --db "$T_TMP/first-rt.db" --export dnsmasq >"$T_TMP/first.after"
+[ "$(sqlite3 "$T_TMP/first-rt.db" 'SELECT group_concat(first_seen) FROM devices ORDER BY mac')" = 1700000005000,1700000001000 ] &&
+	grep -q 'ee:52,10.0.0.52,kitchen$' "$T_TMP/first.after" && cmp -s "$T_TMP/first.before" "$T_TMP/first.after" &&
+	pass "$N: toml restores first_seen: the device seen first keeps its name" ||
+	fail "$N: toml first_seen" "$(cat "$T_TMP/first.before" "$T_TMP/first.after")"
 # two toml exports of an unchanged fleet are byte-identical
 ex "$DB" toml | cmp -s - "$T_TMP/a.toml" && pass "$N: toml export is deterministic" || fail "$N: toml deterministic"
 
