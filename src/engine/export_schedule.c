@@ -195,6 +195,24 @@ reap_cb(void *arg)
 	}
 }
 
+/* export_render with what the file leaves out logged, one warning each. */
+static int
+render(struct export_schedule *es, struct export_opts *o, struct strbuf *sb, char **cause)
+{
+	struct strbuf notes;
+	int rc;
+
+	strbuf_init(&notes);
+	o->notes = &notes;
+	rc = export_render(es->store, o, sb, NULL, cause);
+	for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+		nl = strchr(l, '\n');
+		log_warn("export: %.*s", (int)(nl - l), l);
+	}
+	strbuf_done(&notes);
+	return rc;
+}
+
 /* Writes the TOML rendering into the git working copy and starts a commit. */
 static void
 git_export(struct export_schedule *es)
@@ -206,7 +224,7 @@ git_export(struct export_schedule *es)
 	strbuf_init(&sb);
 	if (es->step != GIT_IDLE) {
 		es->again = 1; /* the running commit is followed by another */
-	} else if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	} else if (render(es, &o, &sb, &cause) != 0 ||
 	           export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
@@ -227,7 +245,7 @@ export_cb(void *arg)
 
 	loop_timer_arm(es->timer, es->interval_ms);
 	strbuf_init(&sb);
-	if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	if (render(es, &o, &sb, &cause) != 0 ||
 	    export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);

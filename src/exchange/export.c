@@ -255,7 +255,8 @@ fleet_load(struct store *s, const struct export_opts *o, struct fleet *f, char *
 
 		for (size_t i = 0; i < f->n; i++)
 			macs[i] = f->dev[i]->mac;
-		rc = cfgdoc_load(s, dir, o->group, macs, f->n, o->include_secrets, &f->cfg, cause);
+		rc = cfgdoc_load(
+		    s, dir, o->group, macs, f->n, o->include_secrets, o->notes, &f->cfg, cause);
 		free(macs);
 		free(dir);
 		if (rc != 0) {
