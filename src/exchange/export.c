@@ -478,6 +478,11 @@ csv_parse_columns(const char *list, int **cols, size_t *n, char **cause)
 
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		/* "mac, name" as the list is written in messages and --help */
+		for (; len > 0 && *p == ' '; len--)
+			p++;
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
 		if ((c = csv_column(p, len)) < 0) {
 			char *bad = str_sanitize(p, 0);
 

@@ -224,6 +224,10 @@ done
 # usage errors exit 2; a file that cannot be written exits 1 and leaves nothing
 "$SHELLY_TUI" --db "$DB" --export csv --columns mac,bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'bogus' "$T_TMP/err" && pass "$N: unknown column exits 2" || fail "$N: unknown column" "rc=$rc"
+# the list as the error and --help write it, ", " between names, is taken
+"$SHELLY_TUI" --db "$DB" --export csv --columns 'mac, name ,host' >"$T_TMP/cols.csv" 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(head -n 1 "$T_TMP/cols.csv")" = "$(printf 'mac,name,host\r')" ] &&
+	pass "$N: --columns takes spaces after the commas" || fail "$N: --columns with spaces" "rc=$rc $(cat "$T_TMP/err")"
 "$SHELLY_TUI" --db "$DB" --export yaml >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "$N: unknown format exits 2" || fail "$N: unknown format" "rc=$rc"
 "$SHELLY_TUI" --db "$DB" --export hosts --include-secrets >/dev/null 2>&1; rc=$?
