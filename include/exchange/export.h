@@ -94,9 +94,9 @@ int export_render(struct store *s, const struct export_opts *o, struct strbuf *o
 
 /*
  * Writes len bytes to path. A regular file (or a new one) is replaced atomically: a temporary
- * file in the same directory with the given mode, fsync, rename over path, fsync of the
- * directory; on failure path is untouched. A symbolic link is followed: its target is
- * replaced and the link kept; a link to a missing file is refused. A FIFO or character device
+ * file in the same directory with the given mode less the umask, fsync, rename over path, fsync of
+ * the directory; on failure path is untouched. A symbolic link is followed: its target is replaced
+ * and the link kept; a link to a missing file is refused. A FIFO or character device
  * (/dev/stdout, /dev/null) is written in place, never removed; a FIFO must have a reader.
  * Anything else (directory, socket, block device) is refused.
  */

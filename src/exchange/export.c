@@ -595,6 +595,16 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* The process's umask (read by setting it back: one thread writes files). */
+static mode_t
+current_umask(void)
+{
+	mode_t m = umask(077);
+
+	umask(m);
+	return m;
+}
+
 int
 export_stage_file(
     const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause)
@@ -602,6 +612,8 @@ export_stage_file(
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	int fd, saved;
 
+	/* mkstemp makes 0600 whatever the umask; the mode asked is then narrowed by it */
+	mode &= ~(unsigned)current_umask();
 	if ((fd = mkstemp(tmp)) < 0) {
 		*cause = xasprintf(
 		    "cannot create a temporary file beside %s: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
 . tests/integration/lib_exchange.sh
 
 N=exchange_config
+umask 022 # the modes asserted below are 0644 & ~umask
 DB=$T_TMP/fleet.db
 export XDG_CONFIG_HOME="$T_TMP/cfg"
 if ! config_fleet "$DB" "$XDG_CONFIG_HOME"; then

@@ -7,6 +7,7 @@
 . tests/integration/lib_exchange.sh
 
 N=exchange_formats
+umask 022 # the modes asserted below are 0644 & ~umask
 DB=$T_TMP/fleet.db
 if ! hostile_fleet "$DB"; then
 	fail "$N: hostile fleet" "could not create it"
@@ -97,6 +98,13 @@ jq -e ".devices | length == $ndev" "$T_TMP/out.json" >/dev/null && pass "$N: jso
 grep -q 'pa\\"ss word' "$T_TMP/out.json" "$T_TMP/out.toml" && fail "$N: secret leaked without --include-secrets" ||
 	pass "$N: no password without --include-secrets"
 [ "$(stat -c %a "$T_TMP/out.json")" = 644 ] || fail "$N: mode without secrets" "$(stat -c %a "$T_TMP/out.json")"
+# the operator's umask is kept: under umask 077 (systemd's UMask=0077) no export is world-readable
+modes=
+for f in json csv hosts; do
+	(umask 077 && exec "$SHELLY_TUI" --db "$DB" --export $f -o "$T_TMP/private.$f") 2>/dev/null
+	modes="$modes $(stat -c %a "$T_TMP/private.$f")"
+done
+[ "$modes" = " 600 600 600" ] && pass "$N: under umask 077 an export is 0600" || fail "$N: umask 077" "modes:$modes"
 for f in json toml; do
 	"$SHELLY_TUI" --db "$DB" --export $f --include-secrets -o "$T_TMP/secret.$f"
 	if [ "$(stat -c %a "$T_TMP/secret.$f")" = 600 ] && grep -q 'pa\\"ss word' "$T_TMP/secret.$f"; then
