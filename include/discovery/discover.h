@@ -16,7 +16,8 @@
  * now"; it ends at once when avahi is unavailable (the status callback says why; the scan
  * goes on).
  *
- * Merge (discover_commit), keyed by MAC (a reply without a valid MAC is dropped):
+ * Merge (discover_commit), keyed by MAC (a reply without a valid MAC, or with one of all
+ * zeros or all ones, is dropped):
  *  - a device seen at two addresses in one run keeps its registered address if that is one of
  *    them, else the first one seen; its discovered_via collects every method ("mdns,scan");
  *  - new devices are inserted with first_seen = last_seen = now; Gen1 ids are the

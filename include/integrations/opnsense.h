@@ -55,7 +55,8 @@ struct opnsense_service {
 	const char *name; /* "kea", "dnsmasq", "alias"; NULL when not used */
 	size_t saved; /* writes saved */
 	int reconfigured; /* 1 ok, 0 not needed or not tried, -1 failed */
-	int pending; /* saved (now or before) but not made live: retry on the next sync */
+	int pending; /* saved (now, before, or perhaps by a write that got no answer) but not
+	              * made live: retry on the next sync */
 	char *status; /* DHCP: service status after the reconfigure ("running"), or NULL */
 	char *error; /* reconfigure or status failure, or NULL */
 };
@@ -100,6 +101,14 @@ struct opnsense_sync *opnsense_sync_start(struct loop *loop, struct http *http,
 int opnsense_sync_apply(struct opnsense_sync *sync, opnsense_done_cb done, void *arg, char **cause);
 /* The report; complete once done was called. Owned by sync. */
 const struct opnsense_report *opnsense_sync_report(const struct opnsense_sync *sync);
+/*
+ * The report of a sync that is being given up before done was called (a signal, the console
+ * closing the view), with pending set as it stands: a service whose changes were saved, or
+ * whose write was in flight (the firewall may finish it), and not made live is pending, so
+ * the next sync reconfigures it. Then free the sync (it must not be run further). Owned by
+ * sync.
+ */
+const struct opnsense_report *opnsense_sync_interrupt(struct opnsense_sync *sync);
 /* Cancels what is in flight (no done call) and frees. NULL is fine. */
 void opnsense_sync_free(struct opnsense_sync *sync);
 

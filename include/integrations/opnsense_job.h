@@ -34,6 +34,12 @@ struct opnsense_env {
  */
 struct opnsense_sync *opnsense_job_begin(
     const struct opnsense_env *env, int dry_run, opnsense_done_cb done, void *arg, char **cause);
+/*
+ * Takes the writer's lease again (renewing it) before a plan a person looked at is applied:
+ * the lease runs out while a plan is shown for long, and another process may have taken it
+ * and written since. Returns 0, or -1 with *cause (caller frees) naming that process.
+ */
+int opnsense_job_renew(const struct opnsense_env *env, char **cause);
 /* After a job (r NULL when it did not finish): remembers pending reconfigures, gives the lease
  * back. */
 void opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r);

@@ -4,6 +4,7 @@
  */
 #include "cli/opnsensecmd.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "engine/opnsense_runner.h"
 #include "integrations/opnsense_job.h"
 #include "util/json.h"
+#include "util/loop.h"
 #include "util/str.h"
 
 /* Output */
@@ -119,6 +121,14 @@ sync_done_cb(struct opnsense_sync *sync, void *arg)
 	*(int *)arg = 1;
 }
 
+/* SIGINT or SIGTERM: stop where it is; the lease goes back and what is pending is kept. */
+static void
+signal_cb(int sig, void *arg)
+{
+	(void)sig;
+	loop_stop(arg);
+}
+
 int
 cli_opnsense_sync(struct app *app)
 {
@@ -137,6 +147,8 @@ cli_opnsense_sync(struct app *app)
 		free(cause);
 		return EXIT_FAIL;
 	}
+	loop_signal(app->loop, SIGINT, signal_cb, app->loop);
+	loop_signal(app->loop, SIGTERM, signal_cb, app->loop);
 	app_run_until(app, &done);
 	r = opnsense_sync_report(sync);
 	if (done && !app->args.set[CLI_DRY_RUN] && r->error == NULL) {
@@ -149,8 +161,15 @@ cli_opnsense_sync(struct app *app)
 		print_json(stdout, conf_get_str(app->cfg, OPT_OPNSENSE_URL), r);
 	else if (done)
 		print_text(stdout, r);
+	if (!done) {
+		r = opnsense_sync_interrupt(sync);
+		fprintf(stderr, "shelly-tui: opnsense: interrupted%s\n",
+		    r->dhcp.pending || r->alias.pending
+		        ? "; changes may have been saved: the next sync makes them live"
+		        : "");
+	}
 	rc = done && !r->failed ? EXIT_OK : EXIT_FAIL;
-	opnsense_job_end(opnsense_runner_env(app_engine(app), &env), done ? r : NULL);
+	opnsense_job_end(opnsense_runner_env(app_engine(app), &env), r);
 	opnsense_sync_free(sync);
 	return rc;
 }

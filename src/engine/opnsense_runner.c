@@ -122,8 +122,9 @@ opnsense_runner_free(struct opnsense_runner *r)
 
 	if (r == NULL)
 		return;
-	if (r->sync != NULL)
-		opnsense_job_end(opnsense_runner_env(r->eng, &env), NULL);
+	if (r->sync != NULL) /* stopped mid-sync: keep what may need a reconfigure */
+		opnsense_job_end(
+		    opnsense_runner_env(r->eng, &env), opnsense_sync_interrupt(r->sync));
 	opnsense_sync_free(r->sync);
 	loop_timer_free(r->timer);
 	free(r);

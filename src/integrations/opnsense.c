@@ -63,6 +63,10 @@ struct opnsense_sync {
 	uint64_t req_id; /* in flight, 0 none */
 	int freed; /* freed while a request was in flight */
 	int pending_dhcp, pending_alias; /* from the options */
+	/* a write of the service failed in a way that leaves open whether the firewall saved it
+	 * (a time-out, a cut connection, a 5xx, a reply that does not parse) */
+	int unsure_dhcp, unsure_alias;
+	unsigned forbidden; /* detection: bit per server the key may not read (HTTP 403) */
 	struct opnsense_report report;
 };
 
@@ -280,12 +284,58 @@ fail_read(struct opnsense_sync *s, char *msg)
 
 /* Detection and reading */
 
+/* The servers detection probes, in order: bits of forbidden. */
+static const char *const detected[] = {"Kea DHCPv4", "dnsmasq", "ISC DHCPv4"};
+
+/*
+ * A detection answered 403: a key given only the privilege of the server in use (as the
+ * manual says is enough) may not read the others, so that server counts as not in use.
+ */
+static int
+detect_forbidden(struct opnsense_sync *s, const struct http_response *resp, unsigned bit)
+{
+	if (resp->result != HTTP_STATUS || resp->status != 403)
+		return 0;
+	s->forbidden |= 1u << bit;
+	log_info(
+	    "opnsense: %s: the API user may not read it (HTTP 403); taken as not in use", s->what);
+	return 1;
+}
+
+/* The note on no DHCP server found, naming what the key could not read. */
+static char *
+no_dhcp_note(const struct opnsense_sync *s)
+{
+	struct strbuf sb;
+	size_t n = 0, k = 0;
+
+	strbuf_init(&sb);
+	strbuf_append(&sb, "no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is enabled on "
+	                   "the firewall; reservations were not synced");
+	for (size_t i = 0; i < sizeof detected / sizeof detected[0]; i++)
+		n += (s->forbidden >> i) & 1;
+	for (size_t i = 0; n > 0 && i < sizeof detected / sizeof detected[0]; i++)
+		if ((s->forbidden >> i) & 1)
+			strbuf_appendf(&sb, "%s%s",
+			    k++ == 0 ? " (the API user may not read "
+			    : k == n ? " and "
+			             : ", ",
+			    detected[i]);
+	if (n > 0)
+		strbuf_append(&sb, " (HTTP 403): give it the privilege of the DHCP server in use)");
+	return strbuf_steal(&sb);
+}
+
 static void
 on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_backend b)
 {
 	char *msg, *cause = NULL;
 	int absent, enabled = 0;
 
+	if (detect_forbidden(s, resp, b == OPN_KEA ? 0 : 1)) {
+		s->step = b == OPN_KEA ? S_DETECT_DNSMASQ : S_DETECT_ISC;
+		return;
+	}
 	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
 		fail_read(s, msg);
 		return;
@@ -309,20 +359,24 @@ on_detect(struct opnsense_sync *s, const struct http_response *resp, enum opn_ba
 static void
 on_detect_isc(struct opnsense_sync *s, const struct http_response *resp)
 {
-	char *msg;
-	int absent;
+	char *msg = NULL, *status = NULL, *cause = NULL;
+	int absent = 1, disabled = 0;
 
-	if ((msg = failure_of(s, resp, &absent)) != NULL && !absent) {
+	if (!detect_forbidden(s, resp, 2) && (msg = failure_of(s, resp, &absent)) != NULL &&
+	    !absent) {
 		fail_read(s, msg);
 		return;
 	}
 	free(msg);
+	/* the ISC plugin may be installed (26.1 does so on upgrade) and off */
+	if (!absent && opn_parse_status(resp->body, resp->body_len, &status, &cause) == 0)
+		disabled = strcmp(status, "disabled") == 0;
+	free(status);
+	free(cause);
 	s->report.failed = 1;
-	if (absent) {
+	if (absent || disabled) {
 		s->report.backend = "none";
-		s->report.note =
-		    xstrdup("no DHCP server with reservations (Kea DHCPv4 or dnsmasq) is "
-		            "enabled on the firewall; reservations were not synced");
+		s->report.note = no_dhcp_note(s);
 	} else {
 		s->report.backend = "isc";
 		s->report.note =
@@ -583,6 +637,48 @@ write_alias(struct opnsense_sync *s, struct opn_item *it)
 	free(body);
 }
 
+/*
+ * 1 when a failed write may still have been saved: the request may have reached the firewall
+ * and no reply says it was refused (a time-out, a cut connection or reply, a 5xx without
+ * OPNsense's error body, a reply that does not parse). Not for what never got there (refused,
+ * unreachable, TLS, the guard) or was answered with a refusal (4xx, an errorMessage,
+ * "failed", "not found", []).
+ */
+static int
+write_unsure(const struct http_response *resp)
+{
+	cJSON *root;
+	char *err = NULL;
+	int unsure;
+
+	switch (resp->result) {
+	case HTTP_OK: /* refusals are JSON: "failed", "not found", [] */
+		root = json_parse(resp->body, resp->body_len, JSON_MAX_DEPTH, &err);
+		unsure = root == NULL;
+		free(err);
+		cJSON_Delete(root);
+		return unsure;
+	case HTTP_STATUS: /* OPNsense's own errors (errorMessage) are refusals, thrown before
+	                   * the save; a proxy's 502 or 504 says nothing of the firewall */
+		if (resp->status < 500)
+			return 0;
+		err = opn_parse_error(resp->body, resp->body_len);
+		unsure = err == NULL;
+		free(err);
+		return unsure;
+	case HTTP_REFUSED:
+	case HTTP_UNREACHABLE:
+	case HTTP_TLS_ERROR:
+	case HTTP_AUTH_REQUIRED:
+	case HTTP_AUTH_FAILED:
+	case HTTP_REFUSED_BY_GUARD:
+	case HTTP_CANCELLED:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static void
 on_write(struct opnsense_sync *s, const struct http_response *resp)
 {
@@ -617,6 +713,15 @@ on_write(struct opnsense_sync *s, const struct http_response *resp)
 	else {
 		it->error = xasprintf("%s: %s", s->what, cause);
 		free(cause);
+	}
+	if (write_unsure(resp)) {
+		char *e = it->error;
+
+		it->error = xasprintf("%s (the firewall may have saved it all the same: the next "
+		                      "sync reads it back and applies it)",
+		    e);
+		free(e);
+		*(it->kind == OPN_ALIAS ? &s->unsure_alias : &s->unsure_dhcp) = 1;
 	}
 	log_warn("opnsense: %s", it->error);
 	stop_writes(s, it);
@@ -669,10 +774,14 @@ pending_done(struct opnsense_sync *s)
 		r->alias.pending = s->pending_alias;
 		return;
 	}
+	/* a write that may have been saved after the reconfigure stays pending all the same */
 	r->dhcp.pending =
-	    s->dhcp && (r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1;
-	r->alias.pending = s->alias_name != NULL && (r->alias.saved > 0 || s->pending_alias) &&
-	                   r->alias.reconfigured != 1;
+	    s->dhcp && (((r->dhcp.saved > 0 || s->pending_dhcp) && r->dhcp.reconfigured != 1) ||
+	                   s->unsure_dhcp);
+	r->alias.pending =
+	    s->alias_name != NULL &&
+	    (((r->alias.saved > 0 || s->pending_alias) && r->alias.reconfigured != 1) ||
+	        s->unsure_alias);
 }
 
 /* The step machine */
@@ -991,6 +1100,19 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
 		s->report.dhcp.name = s->report.backend;
 	advance(s);
 	return s;
+}
+
+const struct opnsense_report *
+opnsense_sync_interrupt(struct opnsense_sync *sync)
+{
+	if (sync->step == S_DONE)
+		return &sync->report;
+	if (sync->req_id != 0 && sync->cur != NULL)
+		*(sync->cur->kind == OPN_ALIAS ? &sync->unsure_alias : &sync->unsure_dhcp) = 1;
+	if (sync->report.error == NULL && !sync->report.dry_run)
+		sync->report.failed = 1;
+	pending_done(sync);
+	return &sync->report;
 }
 
 const struct opnsense_report *

@@ -360,6 +360,12 @@ plan_device(struct opn_plan *p, const struct opn_state *st, const struct want *w
 	item_finish(it);
 }
 
+/* Why nothing is removed when the registry is empty: a new database, a fresh volume or the
+ * wrong --db must not wipe what the firewall holds. */
+#define EMPTY_REGISTRY                                                                            \
+	"no device is registered (a new or wrong database?): a sync never empties the firewall; " \
+	"delete it on the firewall if that is meant"
+
 /* Removals of own records whose device is no longer registered. */
 static void
 plan_removals(
@@ -376,13 +382,13 @@ plan_removals(
 			;
 		if (j < n)
 			continue;
-		it = item_add(p, OPN_RESERVATION, OPN_REMOVE);
+		it = item_add(p, OPN_RESERVATION, n > 0 ? OPN_REMOVE : OPN_CONFLICT);
 		memcpy(it->mac, r->owner, sizeof it->mac);
 		it->device = xstrdup(r->hostname[0] != '\0' ? r->hostname : r->owner);
 		it->hostname = xstrdup(r->hostname);
 		it->ip = xstrdup(r->ip);
 		it->uuid = xstrdup(r->uuid);
-		it->why = xstrdup("device no longer registered");
+		it->why = xstrdup(n > 0 ? "device no longer registered" : EMPTY_REGISTRY);
 		item_finish(it);
 	}
 }
@@ -487,6 +493,10 @@ plan_alias(struct opn_plan *p, const struct opn_state *st, const struct want *w,
 		} else if (strcmp(a->type, "host") != 0) {
 			it->action = OPN_CONFLICT;
 			it->why = xasprintf("alias %s is of type %s, not host", name, a->type);
+		} else if (diff.len > 0 && n == 0) {
+			it->action = OPN_CONFLICT;
+			it->why = xasprintf("its %zu address%s stay%s: " EMPTY_REGISTRY,
+			    a->ncontent, a->ncontent == 1 ? "" : "es", a->ncontent == 1 ? "s" : "");
 		} else if (diff.len > 0) {
 			it->action = OPN_UPDATE;
 			it->why = strbuf_steal(&diff);

@@ -80,7 +80,8 @@ finish(struct vopn *o, const struct opnsense_report *r)
 static void
 drop(struct vopn *o)
 {
-	finish(o, NULL);
+	if (o->sync != NULL && !o->ended) /* given up mid-sync: keep what may need a reconfigure */
+		finish(o, opnsense_sync_interrupt(o->sync));
 	clear_lines(o);
 	opnsense_sync_free(o->sync);
 	o->sync = NULL;
@@ -234,14 +235,16 @@ static void
 apply_confirm_cb(struct tui *t, void *arg)
 {
 	struct vopn *o = arg;
+	struct opnsense_env env;
 	char *cause = NULL;
 
 	if (o->phase != PH_PLAN || o->sync == NULL) {
 		tui_message(t, 0, "nothing applied");
 		return;
 	}
-	if (opnsense_sync_apply(o->sync, apply_done_cb, o, &cause) != 0) {
-		tui_message(t, 1, "OPNsense: %s", cause);
+	if (opnsense_job_renew(opnsense_runner_env(app_engine(t->app), &env), &cause) != 0 ||
+	    opnsense_sync_apply(o->sync, apply_done_cb, o, &cause) != 0) {
+		tui_message(t, 1, "OPNsense: %s; nothing applied", cause);
 		free(cause);
 		return;
 	}

@@ -169,6 +169,23 @@ op_run "$T_TMP/o" "$T_TMP/cw" "$DB" --json
 	fail "$T: write 500" "rc=$OP_RC $(jq -c '[.records[] | .error]' "$T_TMP/o" 2>&1 | head -c 600)"
 op_stop dw
 
+# --- least privilege: a key allowed dnsmasq and aliases only (403 on Kea) syncs dnsmasq ---
+op_fake df "$T_TMP/dnsmasq.json" --modules kea,dnsmasq,isc --enabled dnsmasq --forbid /api/kea/
+op_conf df "$T_TMP/cf"
+op_run "$T_TMP/o" "$T_TMP/cf" "$DB"
+[ $OP_RC -eq 0 ] && grep -q "^backend dnsmasq$" "$T_TMP/o" && [ "$(op_count df .reconfigure.dnsmasq)" = 1 ] &&
+	pass "$N 403: a key without the Kea privilege (HTTP 403 there) detects and syncs dnsmasq" ||
+	fail "$N 403: dnsmasq only" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 800)"
+op_stop df
+# the key may read neither DHCP server: nothing to reserve with, and the note says why
+op_fake dg "$T_TMP/dnsmasq.json" --modules kea,dnsmasq --enabled dnsmasq --forbid /api/kea/ --forbid /api/dnsmasq/
+op_conf dg "$T_TMP/cg"
+op_run "$T_TMP/o" "$T_TMP/cg" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^note: .*the API user may not read Kea DHCPv4 and dnsmasq (HTTP 403)" "$T_TMP/o" &&
+	pass "$N 403: a key allowed no DHCP server: exit 1, the note names the privileges missing" ||
+	fail "$N 403: none" "rc=$OP_RC $(cat "$T_TMP/o" "$T_TMP/o.err" | head -c 800)"
+op_stop dg
+
 # --- ISC: no reservation API; the alias is still synced ---
 T="$N isc"
 echo '{}' >"$T_TMP/empty.json"
@@ -180,6 +197,15 @@ op_run "$T_TMP/o" "$T_TMP/ci" "$DB"
 	pass "$T: ISC: says it has no reservation API and points to the dhcp-isc export; the alias is synced" ||
 	fail "$T" "rc=$OP_RC $(head -c 800 "$T_TMP/o")"
 op_stop i
+# the ISC plugin installed (as 26.1 does on upgrade) but disabled: no DHCP server at all
+op_fake i0 "$T_TMP/empty.json" --modules isc --enabled none
+op_conf i0 "$T_TMP/ci0"
+op_run "$T_TMP/o" "$T_TMP/ci0" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "^backend none" "$T_TMP/o" && grep -q "no DHCP server with reservations .* is enabled" "$T_TMP/o" &&
+	! grep -q "runs ISC" "$T_TMP/o" &&
+	pass "$T: ISC installed but disabled: no DHCP server is enabled, not \"runs ISC\"" ||
+	fail "$T: isc disabled" "rc=$OP_RC $(head -c 800 "$T_TMP/o")"
+op_stop i0
 
 # --- TLS ---
 T="$N tls"
@@ -285,6 +311,20 @@ op_run "$T_TMP/o2" "$T_TMP/cd" "$DB" --dry-run
 	[ $OP_RC -eq 0 ] && [ "$(op_count d .writes)" = "$c" ] &&
 	pass "$T: a sync while another holds the writer's lease is refused; a dry run still reads" ||
 	fail "$T" "rc=$rc1/$OP_RC $(cat "$T_TMP/o.err" "$T_TMP/o2.err" | head -c 500)"
+# a lease left by a sync of this host that was killed (SIGKILL, a crash) is taken over
+sh -c 'exit 0' & dead=$!
+wait $dead
+ns=$(stat -Lc %i /proc/self/ns/pid)
+sqlite3 "$DB" "UPDATE lease SET holder = 'opnsense:$(hostname | tr : _):$dead:$ns' WHERE name = 'opnsense'"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 0 ] && grep -q "taking over the lease of opnsense:.*:$dead:$ns (that process is gone)" "$T_TMP/o.err" &&
+	pass "$T: the lease of a sync of this host whose process is gone is taken over" ||
+	fail "$T: stale lease" "rc=$OP_RC $(cat "$T_TMP/o.err" | head -c 500)"
+sqlite3 "$DB" "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) VALUES ('opnsense', 'opnsense:$(hostname | tr : _):$$:$ns', 0, 9999999999999)"
+op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
+[ $OP_RC -eq 1 ] && grep -q "another sync (opnsense:.*:$$:$ns) is writing" "$T_TMP/o.err" &&
+	pass "$T: the lease of a live process of this host is not taken over" ||
+	fail "$T: live lease" "rc=$OP_RC $(cat "$T_TMP/o.err" | head -c 500)"
 sqlite3 "$DB" "DELETE FROM lease WHERE name = 'opnsense'"
 op_run "$T_TMP/o" "$T_TMP/cd" "$DB"
 [ $OP_RC -eq 0 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM lease WHERE name = 'opnsense'")" = 0 ] &&
@@ -300,4 +340,38 @@ op_run "$T_TMP/o" "$T_TMP/cs" "$DB"
 	pass "$T: a write that times out: exit 1, the message names the record; the rest is not applied" ||
 	fail "$T" "rc=$OP_RC $(head -c 1000 "$T_TMP/o")"
 op_stop ds
+# a write that timed out may still be saved (the firewall finishes it after the client gave
+# up): the service stays pending, so the next sync makes it live although nothing changes
+DB1=$T_TMP/db1
+op_db "$DB1" "000000000002|Hall|192.168.20.32"
+op_fake dt "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --slow addHost --slow-seconds 3
+op_conf dt "$T_TMP/ct" "set opnsense-timeout 1s"
+op_run "$T_TMP/o" "$T_TMP/ct" "$DB1"
+rc1=$OP_RC
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dt)/__fake/state' | grep -q 00:00:00:00:00:02"
+op_run "$T_TMP/o2" "$T_TMP/ct" "$DB1"
+[ $rc1 -eq 1 ] && grep -q "^pending: DHCP changes" "$T_TMP/o" && [ $OP_RC -eq 0 ] &&
+	[ "$(op_count dt .reconfigure.dnsmasq)" -ge 1 ] && grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o2" &&
+	pass "$T: a write that timed out but was saved late is made live by the next sync" ||
+	fail "$T: late save" "rc=$rc1/$OP_RC $(op_get dt /__fake/counts | jq -c .reconfigure) $(cat "$T_TMP/o" "$T_TMP/o2" | head -c 1200)"
+op_stop dt
+# a sync stopped (SIGTERM, as a pod's rollout sends) while a write is in flight: the firewall
+# may finish it, so the service is left pending for the next sync as well
+DB2=$T_TMP/db2
+op_db "$DB2" "000000000002|Hall|192.168.20.32"
+op_fake dk "$T_TMP/dnsmasq.json" --modules dnsmasq --enabled dnsmasq --slow addHost --slow-seconds 4
+op_conf dk "$T_TMP/ck"
+"$SHELLY_TUI" --config "$T_TMP/ck" --db "$DB2" --opnsense-sync >"$T_TMP/o" 2>"$T_TMP/o.err" &
+pid=$!
+at_exit "kill_ours $pid"
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dk)/__fake/counts' | grep -q 'POST /api/dnsmasq/settings/addHost'"
+kill -TERM $pid
+wait $pid
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port dk)/__fake/state' | grep -q 00:00:00:00:00:02"
+op_run "$T_TMP/o2" "$T_TMP/ck" "$DB2"
+[ "$(op_count dk .reconfigure.dnsmasq)" = 1 ] && [ $OP_RC -eq 0 ] &&
+	grep -q "^dnsmasq: reconfigured, service running" "$T_TMP/o2" &&
+	pass "$T: a sync stopped during a write leaves the service pending; the next sync applies it" ||
+	fail "$T: stopped" "rc=$OP_RC $(op_get dk /__fake/counts | jq -c .reconfigure) $(cat "$T_TMP/o.err" "$T_TMP/o2" "$T_TMP/o2.err" | head -c 1200)"
+op_stop dk
 exit $T_FAILED

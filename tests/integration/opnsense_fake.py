@@ -17,6 +17,7 @@ with HTTP basic auth (key, secret), 401/404/400 bodies as documented, validation
 answer 404. An alias setItem whose posted name differs from the stored one (or is missing) is
 recorded as OPNsense's refactor (every reference renamed) in counts "refactors" [[old, new]].
 Control (no auth): GET /__fake/counts (calls, writes, reconfigures per service, alias_sets),
+--forbid PREFIX answers 403 (an API user without that privilege) for paths under PREFIX,
 GET /__fake/state (everything held), GET /__fake/heal (reconfigures work again).
 
 Usage: opnsense_fake.py --addr A --cert C --key K --state STATE.json --port-file F [options]
@@ -228,6 +229,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             f.counts["calls"] += 1
             f.counts["paths"].append(method + " " + path)
+        if any(p and path.startswith(p) for p in f.a.forbid):  # the user lacks that ACL
+            return self.reply(403, {"status": 403, "message": "Forbidden"})
         parts = path.strip("/").split("/")
         if len(parts) < 4 or parts[0] != "api":
             return self.reply(404, {"errorMessage": "Endpoint not found"})
@@ -259,7 +262,7 @@ class Handler(BaseHTTPRequestHandler):
                                             "&lt;stopped&gt;", "errorTitle": "Error"})
                 return self.reply(200, {"status": "ok"})
             if cmd == "status":
-                running = mod == f.enabled or mod == "isc"
+                running = mod == f.enabled
                 return self.reply(200, {"status": f.a.service_status if running else "disabled",
                                         "widget": {}})
         if mod == "kea" and ctrl == "dhcpv4":
@@ -398,6 +401,7 @@ def main():
     p.add_argument("--get-empty", action="store_true")
     p.add_argument("--no-ranges", action="store_true")
     p.add_argument("--write-500", action="append", default=[])
+    p.add_argument("--forbid", action="append", default=[])
     a = p.parse_args()
     with open(a.state) as fp:
         state = json.load(fp)

@@ -60,4 +60,21 @@ else
 	fail "$N: interval without url" "$(cat "$T_TMP/hl2.err")"
 fi
 kill_ours $HL2; wait $HL2 2>/dev/null
+
+# SIGTERM (a pod's rollout) while a write is in flight: the lease goes back, and the DHCP
+# service is remembered as pending, since the firewall may finish that write.
+DB3=$T_TMP/db3
+op_db "$DB3" "000000000002|Hall|192.168.20.32"
+op_fake hs "$T_TMP/kea.json" --slow addReservation --slow-seconds 4
+op_conf hs "$T_TMP/c3" "set opnsense-interval 1h" "set lease-heartbeat 200ms" "set request-timeout 500ms"
+"$SHELLY_TUI" --headless --config "$T_TMP/c3" --db "$DB3" --listen 127.0.0.1:0 >"$T_TMP/hl3.out" 2>"$T_TMP/hl3.err" &
+HL3=$!
+at_exit "kill_ours $HL3"
+wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port hs)/__fake/counts' | grep -q 'POST /api/kea/dhcpv4/addReservation'"
+kill_ours $HL3; wait $HL3 2>/dev/null
+[ "$(sqlite3 "$DB3" "select count(*) from lease where name = 'opnsense'")" = 0 ] &&
+	[ "$(sqlite3 "$DB3" "select value from settings where key = 'opnsense.pending_reconfigure'")" = dhcp ] &&
+	pass "$N: stopped mid-write: the lease is given back and the DHCP reconfigure is left pending" ||
+	fail "$N: stopped mid-write" "$(sqlite3 "$DB3" 'select * from lease; select * from settings') $(tail -n 5 "$T_TMP/hl3.err")"
+op_stop hs
 exit $T_FAILED

@@ -108,6 +108,18 @@ st=$(op_get kr /__fake/state)
 	[ "$(op_count kr .reconfigure.kea)" = 2 ] &&
 	pass "$T: a device removed from the registry loses its reservation and its alias entry" ||
 	fail "$T" "rc=$OP_RC $(head -c 1500 "$T_TMP/o") $(printf '%s' "$st" | jq -c .)"
+# the last one removed: an empty registry (a new volume, the wrong --db) never empties the firewall
+cp "$DB2" "$T_TMP/db2e"
+"$SHELLY_TUI" --db "$T_TMP/db2e" --remove 000000000001 >/dev/null 2>&1
+w=$(op_count kr .writes)
+op_run "$T_TMP/o" "$T_TMP/cr" "$T_TMP/db2e"
+st=$(op_get kr /__fake/state)
+[ $OP_RC -eq 0 ] && [ "$(op_count kr .writes)" = "$w" ] &&
+	grep -q "^conflict .*192.168.20.31  00:00:00:00:00:01  (no device is registered" "$T_TMP/o" &&
+	grep -q "^conflict    alias shelly_devices .*(its 1 address stays: no device is registered" "$T_TMP/o" &&
+	[ "$(printf '%s' "$st" | jq -r '.aliases[] | select(.name == "shelly_devices") | .content')" = 192.168.20.31 ] &&
+	pass "$T: with no device registered nothing is removed: the reservation and the alias stay, shown as conflicts" ||
+	fail "$T: empty registry" "rc=$OP_RC $(head -c 1500 "$T_TMP/o") $(printf '%s' "$st" | jq -c .)"
 op_stop kr
 
 # --- a device registered by an IPv6 address: in the alias, no DHCPv4 reservation ---

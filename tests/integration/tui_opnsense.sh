@@ -21,6 +21,18 @@ if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
 else
 	fail "$N: plan" "$(tui_why "$plan_line")"
 fi
+# the plan was shown so long that the lease ran out and another process took it: no apply
+mine=$(sqlite3 "$DB" "select holder from lease where name = 'opnsense'")
+sqlite3 "$DB" "update lease set holder = 'opnsense:elsewhere:1', expires_ts = 9999999999999 where name = 'opnsense'"
+tui_keys a
+tui_wait 20 'Apply this plan' && tui_keys y
+if tui_wait 20 'another sync \(opnsense:elsewhere:1\) is writing to the firewall; try later; nothing applied' &&
+	[ "$(op_count k .writes)" = 0 ]; then
+	pass "$N: a lease another process took while the plan was shown stops the apply: nothing written"
+else
+	fail "$N: lease taken" "$(tui_why 'another sync') writes $(op_count k .writes)"
+fi
+sqlite3 "$DB" "update lease set holder = '$mine' where name = 'opnsense'"
 tui_keys a
 if tui_wait 20 'Apply this plan \(3 changes\) to OPNsense\? \[y/N\]'; then pass "$N: a asks first, naming the changes"; else fail "$N: apply question" "$(tui_why 'Apply this plan')"; fi
 tui_keys y

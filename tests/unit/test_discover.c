@@ -425,10 +425,15 @@ test_no_mac(void **state)
 
 	id.mac[0] = '\0';
 	discover_add_ident(d, &id, "127.31.1.50", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	/* all zeros or all ones is no device's address (a junk /shelly, or unset flash) */
+	snprintf(id.mac, sizeof id.mac, "%s", "000000000000");
+	discover_add_ident(d, &id, "127.31.1.51", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	snprintf(id.mac, sizeof id.mac, "%s", "FFFFFFFFFFFF");
+	discover_add_ident(d, &id, "127.31.1.52", 80, 0, NULL, DISCOVER_VIA_SCAN);
 	assert_int_equal(discover_count(d), 0);
 	commit(w, d, 8000, &sum);
 	assert_int_equal(sum.devices, 0);
-	assert_int_equal(sum.no_mac, 1);
+	assert_int_equal(sum.no_mac, 3);
 	discover_free(d);
 	assert_int_equal(device_count(w), 0);
 }

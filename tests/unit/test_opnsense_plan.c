@@ -817,6 +817,44 @@ test_alias(void **state)
 	free(cause);
 }
 
+/*
+ * An empty registry (a new database, a fresh volume, the wrong --db) removes nothing: the own
+ * records and the alias's addresses stay, each shown as a conflict that says why. One device
+ * registered lets the removals go ahead.
+ */
+static void
+test_empty_registry(void **state)
+{
+	const char *own =
+	    "{\"alias\":{\"type\":\"host\",\"content\":\"192.168.20.31\",\"description\":"
+	    "\"shelly-tui: x\"}}";
+	struct opn_device d[] = {{"000000000009", "z", NULL, "192.168.20.39", 0}};
+	struct opn_state st;
+	struct opn_plan *p;
+	char *cause = NULL;
+
+	(void)state;
+	kea_state(&st, "{\"uuid\":\"r1\",\"subnet\":\"" SUBNET_UUID "\",\"ip_address\":"
+	               "\"192.168.20.31\",\"hw_address\":\"00:00:00:00:00:01\",\"hostname\":"
+	               "\"a\",\"description\":\"shelly-tui:000000000001 a\"}");
+	parse_ok(opn_parse_alias(&st, "u-1", own, strlen(own), &cause), &cause);
+	p = opn_plan_compute(&st, NULL, 0, 1, "shelly_devices");
+	assert_int_equal(p->nitems, 2);
+	assert_int_equal(opn_plan_count(p, OPN_REMOVE), 0);
+	assert_int_equal(p->nwrites, 0);
+	assert_int_equal(p->items[0].action, OPN_CONFLICT);
+	assert_non_null(strstr(p->items[0].why, "no device is registered"));
+	assert_int_equal(alias_of(p)->action, OPN_CONFLICT);
+	assert_non_null(strstr(alias_of(p)->why, "no device is registered"));
+	opn_plan_free(p);
+
+	p = opn_plan_compute(&st, d, 1, 1, "shelly_devices");
+	assert_int_equal(opn_plan_count(p, OPN_REMOVE), 1);
+	assert_int_equal(alias_of(p)->action, OPN_UPDATE);
+	opn_plan_free(p);
+	opn_state_done(&st);
+}
+
 /* setItem posts the whole item as read (name included: OPNsense renames every reference to
  * the alias when the posted name differs, a missing one too), with only the content new. */
 /* A device registered by an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 device
@@ -1133,6 +1171,7 @@ main(void)
 	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_alias_ipv6),
 	    cmocka_unit_test(test_plan_actions),
+	    cmocka_unit_test(test_empty_registry),
 	    cmocka_unit_test(test_mac_forms),
 	    cmocka_unit_test(test_moves_order),
 	    cmocka_unit_test(test_kept_address),
