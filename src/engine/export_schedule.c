@@ -47,6 +47,7 @@ struct export_schedule {
 	pid_t pid;
 	enum git_step step;
 	int again; /* an export came while git ran: commit once more */
+	char *said[EXPORT__COUNT]; /* per format, the notes last logged (each run would repeat) */
 };
 
 static char *
@@ -195,19 +196,27 @@ reap_cb(void *arg)
 	}
 }
 
-/* export_render with what the file leaves out logged, one warning each. */
+/*
+ * export_render with what the file leaves out logged, one warning each, when it differs from
+ * what the last export of the format left out (not again every interval).
+ */
 static int
 render(struct export_schedule *es, struct export_opts *o, struct strbuf *sb, char **cause)
 {
 	struct strbuf notes;
+	char **said = &es->said[o->format];
 	int rc;
 
 	strbuf_init(&notes);
 	o->notes = &notes;
 	rc = export_render(es->store, o, sb, NULL, cause);
-	for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
-		nl = strchr(l, '\n');
-		log_warn("export: %.*s", (int)(nl - l), l);
+	if (rc == 0 && (*said == NULL || strcmp(*said, strbuf_str(&notes)) != 0)) {
+		for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+			nl = strchr(l, '\n');
+			log_warn("export: %.*s", (int)(nl - l), l);
+		}
+		free(*said);
+		*said = xstrdup(strbuf_str(&notes));
 	}
 	strbuf_done(&notes);
 	return rc;
@@ -313,6 +322,8 @@ export_schedule_stop(struct export_schedule *es)
 	loop_timer_free(es->reap);
 	free(es->dir);
 	free(es->git_dir);
+	for (int f = 0; f < EXPORT__COUNT; f++)
+		free(es->said[f]);
 	free(es);
 }
 

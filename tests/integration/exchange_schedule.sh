@@ -60,6 +60,7 @@ fi
 [ "$(commits)" = 2 ] && pass "$N: unchanged exports make no commit" || fail "$N: commit count" "$(commits)"
 "$SHELLY_TUI" --db "$T_TMP/check.db" --import "$OUT/$(tail -n 1 "$T_TMP/newest")" --dry-run >/dev/null 2>&1 &&
 	pass "$N: a scheduled export imports" || fail "$N: import of a scheduled export"
-grep -q 'export: desired configuration of aabbccddee02: left out: line 1: gone.field' "$(hl_err a)" &&
-	pass "$N: what an export leaves out is logged" || fail "$N: left out logged" "$(grep export "$(hl_err a)" | tail -3)"
+# logged once, not again by each of the exports (and commits) that leave out the same
+[ "$(grep -c 'export: desired configuration of aabbccddee02: left out: line 1: gone.field' "$(hl_err a)")" = 1 ] &&
+	pass "$N: what an export leaves out is logged, once" || fail "$N: left out logged" "$(grep export "$(hl_err a)" | tail -3)"
 exit 0
