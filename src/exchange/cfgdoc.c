@@ -424,7 +424,8 @@ load_templates(
 		free(name);
 	}
 	closedir(dp);
-	qsort(c->tmpls, c->ntmpls, sizeof *c->tmpls, name_cmp);
+	if (c->ntmpls > 1) /* an empty directory: no array at all, and qsort wants one */
+		qsort(c->tmpls, c->ntmpls, sizeof *c->tmpls, name_cmp);
 	return rc;
 }
 
