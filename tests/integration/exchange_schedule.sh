@@ -39,9 +39,10 @@ wait_for 30 at_least written 6 && pass "$N: exports are written every interval" 
 wait_for 30 at_least commits 1 && pass "$N: the first export is committed" ||
 	fail "$N: first commit" "$(grep export "$(hl_err a)" | tail -5)"
 # rename a device: the next export changes fleet.toml and is committed
-sq "$DB" "UPDATE devices SET name = 'Porch \"front\"' WHERE mac = 'aabbccddee01'"
+# (the poller writes every 150 ms: the update is tried again until the database takes it)
+wait_for 30 sq "$DB" "UPDATE devices SET name = 'Porch \"front\"' WHERE mac = 'aabbccddee01'"
 has_new_name() { git -C "$REPO" show HEAD:fleet.toml | grep -q 'name = "Porch \\"front\\""'; }
-wait_for 30 has_new_name && pass "$N: a changed fleet is committed" ||
+wait_for 60 has_new_name && pass "$N: a changed fleet is committed" ||
 	fail "$N: second commit" "$(git -C "$REPO" log --oneline | head -3)"
 n_before=$(written)
 wait_for 30 at_least written $((n_before + 3)) || fail "$N: exports go on"
