@@ -623,19 +623,30 @@ store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
 
 /* Status, history, events, audit. */
 
+int
+store_status_read(struct store *s, const char *mac, struct store_status **out, char **cause)
+{
+	char norm[STORE_MAC_LEN + 1];
+	char *why = NULL;
+	int rc;
+
+	*out = NULL;
+	if (store_mac_parse(mac, norm) != 0)
+		return 0;
+	if ((rc = s->ops->status_get(s->b, norm, out, &why)) < 0)
+		return fail(cause, why);
+	return rc > 0 && *out != NULL;
+}
+
 struct store_status *
 store_status_get(struct store *s, const char *mac)
 {
 	struct store_status *st = NULL;
-	char norm[STORE_MAC_LEN + 1];
 	char *why = NULL;
 
-	if (store_mac_parse(mac, norm) != 0)
-		return NULL;
-	if (s->ops->status_get(s->b, norm, &st, &why) < 0) {
+	if (store_status_read(s, mac, &st, &why) < 0) {
 		log_error("store: %s", why);
 		free(why);
-		return NULL;
 	}
 	return st;
 }
