@@ -561,13 +561,8 @@ digest_alg_strong(const char *v, size_t len)
 	return 0;
 }
 
-/*
- * 1 when a WWW-Authenticate value holds a digest challenge libcurl could answer with less
- * than SHA-256: a Digest challenge without a strong algorithm (none means MD5), or "digest" or
- * "algorithm" inside a quoted string, where libcurl's scan of the line may find a challenge.
- */
-static int
-digest_weak(const char *h, size_t len)
+int
+http_digest_weak(const char *h, size_t len)
 {
 	int digest = 0, strong = 0, weak = 0;
 	size_t i = 0;
@@ -626,7 +621,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	/* A Gen2+ device asks for SHA-256 digest: a weaker challenge is never answered (the
 	 * transfer stops here, before libcurl sends its answer). */
 	if (r->auth == HTTP_AUTH_DIGEST && n > 17 && strncasecmp(buf, "WWW-Authenticate:", 17) == 0 &&
-	    digest_weak(buf + 17, n - 17)) {
+	    http_digest_weak(buf + 17, n - 17)) {
 		r->weak_digest = true;
 		return 0;
 	}
