@@ -12,6 +12,11 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/shelly-run.XXXXXX")
 export SHELLY_TUI_ALLOW_NETS=127.0.0.0/8
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# A home of the suite's own: no test reads or writes the user's configuration, data or
+# templates (a test that wants a file there makes it), and none depends on what is there.
+export HOME="$logdir/home"
+unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME
+mkdir -p "$HOME"
 
 # Unit tests and fuzz replays each run in a network namespace of their own that holds only
 # loopback (brought up): their inputs name addresses of every kind (parser cases, the edges of

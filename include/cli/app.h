@@ -34,6 +34,9 @@ struct app {
 	char *db_path;
 	struct creds *creds;
 	struct engine eng;	/* see app_engine */
+	void (*interrupt_cb)(void *arg); /* see app_on_interrupt */
+	void *interrupt_arg;
+	int interrupted; /* SIGINT or SIGTERM came (count) */
 };
 
 /* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
@@ -68,6 +71,11 @@ struct engine *app_engine(struct app *app);
  * prompt_cb (the front end's) when those give nothing; nothing when app has one already.
  */
 void app_creds_start(struct app *app, creds_prompt_cb prompt_cb, void *prompt_arg);
+/*
+ * From now on the first SIGINT or SIGTERM calls cb(arg) from the loop, so a run can wind down
+ * and still report and audit what it did; a second one ends the program at once.
+ */
+void app_on_interrupt(struct app *app, void (*cb)(void *arg), void *arg);
 /* Runs the loop until *done is set; returns 0 (or -1 if the loop failed). */
 int app_run_until(struct app *app, const int *done);
 

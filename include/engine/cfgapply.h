@@ -55,6 +55,10 @@ struct cfgapply_opts {
 	bool allow_network;
 	unsigned verify_tries; /* read-back attempts (0: 10) */
 	uint32_t verify_delay_ms; /* between attempts (0: 500) */
+	/* After a reboot, read-back attempts go on at least this long (0: 60000): a device takes
+	 * seconds to boot and rejoin its network, refusing or dropping connections meanwhile. A
+	 * restore step the device is away for (it rebooted half-way) is retried as long. */
+	uint32_t reboot_wait_ms;
 	uint32_t follow_timeout_ms; /* looking for a re-addressed device (0: 30000) */
 	/* Progress lines ("writing Switch.SetConfig (2 fields)"), may be NULL. */
 	void (*progress_cb)(const char *line, void *arg);
@@ -71,6 +75,12 @@ struct cfgapply_result {
 	size_t changed; /* fields sent */
 	bool restart_required; /* the device wants a reboot */
 	bool rebooted;
+	/*
+	 * CFGA_UNREACHABLE only: the device answered, but refused or botched the read (a password,
+	 * an HTTP or RPC error, a reply that is not a configuration). It is not offline, so its
+	 * change is not one to queue for when it is next seen.
+	 */
+	bool answered;
 	/* Seen at another address after the change (the registry should follow), else NULL. */
 	const char *moved_to, *moved_from;
 };
@@ -86,6 +96,13 @@ struct cfgapply;
  */
 struct cfgapply *cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target *t,
     const struct devconfig *desired, const struct cfgapply_opts *o, cfgapply_cb cb, void *arg);
+/*
+ * The operator wants out (a signal): an operation still reading ends at once, refused
+ * ("interrupted before anything was written"); one writing stops and sets back what it
+ * wrote, then reads back (result restored or failed); a later phase goes on to its end. The
+ * callback comes as usual, maybe from inside this call.
+ */
+void cfgapply_interrupt(struct cfgapply *a);
 /* Cancels what is in flight (no callback) and frees; may be called from inside cb. */
 void cfgapply_free(struct cfgapply *a);
 

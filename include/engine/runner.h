@@ -73,7 +73,10 @@ void runner_set_tls(struct runner *r, int https, int accept_cert);
 void runner_set_light(struct runner *r, enum action_light light);
 /* Sends: identify every target, then the action. done_cb may run before this returns. */
 void runner_start(struct runner *r);
-/* Cancels what is in flight; unfinished targets fail with HTTP_CANCELLED; done_cb runs. */
+/*
+ * Cancels what is in flight; unfinished targets fail with HTTP_CANCELLED, saying whether a
+ * request of theirs may have reached the device; done_cb runs.
+ */
 void runner_cancel(struct runner *r);
 /* Targets and targets finished. */
 size_t runner_count(const struct runner *r, size_t *ndone);

@@ -490,6 +490,13 @@ int devconfig_render(const struct devconfig *tmpl, const struct devconfig_vars *
     struct devconfig *out, char **cause);
 
 /*
+ * Whether every variable in c's values is one devconfig_render knows ('${' closed, a known
+ * name): a desired configuration kept for later is checked before it is stored. Returns 0, or
+ * -1 with *cause naming the field.
+ */
+int devconfig_vars_check(const struct devconfig *c, char **cause);
+
+/*
  * The typed value of an entry as JSON (bool, number, string, null); secrets become "********"
  * unless show_secrets. Caller owns the item.
  */

@@ -170,6 +170,13 @@ struct dev_hum_sensor {
 	double humidity_pct;
 };
 
+/* A DC voltage input: Gen2+ voltmeter:N (Plus Uni, Add-on), Gen1 adcs[N] (UNI). */
+struct dev_voltmeter {
+	int id;
+	char name[DEV_NAME_LEN];
+	double voltage_v;
+};
+
 struct dev_thermostat {
 	int id;
 	int enable, output; /* tri-state */
@@ -184,6 +191,8 @@ struct dev_sensors {
 	struct dev_hum_sensor hums[DEVICE_MAX_COMPONENTS];
 	int nthermostats;
 	struct dev_thermostat thermostats[DEVICE_MAX_COMPONENTS];
+	int nvoltmeters;
+	struct dev_voltmeter voltmeters[DEVICE_MAX_COMPONENTS];
 	double illuminance_lux;
 	char illumination[DEV_SHORT_LEN]; /* dark/twilight/bright */
 	double battery_pct, battery_v;
@@ -271,6 +280,7 @@ void dev_input_init(struct dev_input *in, int id);
 void dev_meter_init(struct dev_meter *m, int id, const char *kind);
 void dev_phase_init(struct dev_phase *p, char label);
 void dev_thermostat_init(struct dev_thermostat *t, int id);
+void dev_voltmeter_init(struct dev_voltmeter *v, int id);
 
 /* Component lookups by id: pointer into st or NULL. */
 struct dev_switch *device_status_switch(struct device_status *st, int id);

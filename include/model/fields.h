@@ -48,7 +48,15 @@
 	    "Position of a thermostat's valve (0 closed, 1 open)") \
 	X(INPUT_COUNT, "shelly_input_count_total", "counter", \
 	    "Pulses counted by a count input (device counter)") \
+	X(INPUT_ANALOG, "shelly_input_analog_ratio", "gauge", \
+	    "Reading of an analog input (0-1 of its range)") \
 	X(BATTERY, "shelly_battery_ratio", "gauge", "Battery charge (0-1)") \
+	X(ILLUMINANCE, "shelly_illuminance_lux", "gauge", "Illuminance in lux") \
+	X(ALARM, "shelly_sensor_alarm", "gauge", \
+	    "1 while a flood, smoke or gas sensor alarms, else 0 (component names which)") \
+	X(MOTION, "shelly_motion_detected", "gauge", "1 while a motion sensor detects motion, else 0") \
+	X(DOOR_OPEN, "shelly_door_open", "gauge", "1 while a door/window sensor is open, 0 closed") \
+	X(GAS, "shelly_gas_concentration_ppm", "gauge", "Gas concentration in parts per million") \
 	X(RSSI, "shelly_wifi_rssi_dbm", "gauge", "WiFi signal strength in dBm") \
 	X(UPTIME, "shelly_device_uptime_seconds", "gauge", "Seconds since the device started") \
 	X(UPDATE, "shelly_device_update_available", "gauge", "1 when a stable firmware update is offered")
@@ -73,6 +81,7 @@ enum field_comp {
 	FIELD_TEMPERATURE,
 	FIELD_HUMIDITY,
 	FIELD_THERMOSTAT,
+	FIELD_VOLTMETER,
 };
 
 enum field_type {
@@ -113,8 +122,8 @@ struct device_status;
 typedef void (*fields_component_cb)(
     enum field_comp c, const void *comp, const char *name, int ch, char ph, void *arg);
 /*
- * Calls cb for the switches, covers, lights, meters (then their phases), inputs, sensors and
- * thermostats of st.
+ * Calls cb for the switches, covers, lights, meters (then their phases), inputs, sensors,
+ * thermostats and voltmeters of st.
  */
 void fields_each_component(const struct device_status *st, fields_component_cb cb, void *arg);
 

@@ -31,6 +31,7 @@
  *                         frequency_hz, energy_wh, returned_energy_wh}]}],
  *     sensor: {temperature: [{id, name, temperature_c}], humidity: [{id, name, humidity_pct}],
  *              thermostat: [{id, enable, output, target_c, current_c, valve_pos_pct}],
+ *              voltmeter: [{id, name, voltage_v}],
  *              illuminance_lux, illumination, battery_pct, battery_v, external_power, motion,
  *              vibration, flood, smoke, door_open, tilt_deg, gas_ppm, gas_alarm, gas_sensor,
  *              valve}

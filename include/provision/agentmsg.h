@@ -69,8 +69,8 @@ struct agentmsg {
 	/* TASK */
 	char target[33];
 	char network[33];
-	char key[64]; /* "" for an open network */
-	char password[64]; /* "" none */
+	char key[65]; /* "" for an open network; at most 64 (TASKQ_KEY_MAX: a PSK in hex) */
+	char password[65]; /* "" none; at most 64 (TASKQ_PASS_MAX, the devices' own limit) */
 	int ap_off;
 	int attempt;
 	/*

@@ -16,9 +16,8 @@ struct store_task;
 #define TASKQ_TOKEN_HEX 64 /* bearer token: 32 random bytes, hex */
 #define TASKQ_SECRET_HEX 48 /* enrolment secret: 24 random bytes, hex */
 #define TASKQ_SSID_MAX 32 /* IEEE 802.11 */
-#define TASKQ_KEY_MIN 8 /* WPA2 passphrase */
-#define TASKQ_KEY_MAX 63
-#define TASKQ_KEY_RULE "a WPA key is 8 to 63 printable ASCII characters"
+#define TASKQ_KEY_MAX 64 /* a WPA passphrase is 8..63 characters, a PSK 64 hex digits */
+#define TASKQ_KEY_RULE "a WPA key is 8 to 63 printable ASCII characters, or 64 hex digits"
 #define TASKQ_PASS_MIN 1 /* a device password */
 #define TASKQ_PASS_MAX 64
 #define TASKQ_PASS_RULE "a device password is 1 to 64 printable ASCII characters"
@@ -30,8 +29,10 @@ typedef void (*taskq_secret_free_cb)(char *secret);
 
 /* 1 when s is an SSID we hand to a device or nmcli: 1-32 bytes, printable ASCII. */
 int taskq_ssid_ok(const char *s);
-/* 1 when s is a WPA passphrase: 8-63 printable ASCII characters. */
+/* 1 when s is a WPA key: 8-63 printable ASCII characters, or 64 hex digits (shelly/sta.h). */
 int taskq_key_ok(const char *s);
+/* 1 when s is a device password: TASKQ_PASS_MIN..TASKQ_PASS_MAX printable ASCII characters. */
+int taskq_pass_ok(const char *s);
 /* 1 when ssid looks like a Shelly AP: Gen1 "shelly<model>-XXXXXX", Gen2+ "Shelly<App>-<MAC>". */
 int taskq_ssid_is_shelly(const char *ssid);
 
@@ -63,12 +64,12 @@ int taskq_heartbeat(struct store *s, const char *agent, const int64_t *tasks, in
     int64_t now_ms, int64_t lease_ms, char **cause);
 
 /*
- * Checks that the secret in the file path is min..max printable ASCII characters (else rule
- * is the cause) and makes its reference "file:ABSPATH" in *ref (caller frees). The secret is
+ * Checks the secret in the file path with valid (taskq_key_ok, taskq_pass_ok; else rule is
+ * the cause) and makes its reference "file:ABSPATH" in *ref (caller frees). The secret is
  * read, checked and wiped; only the reference is kept. Returns 0, or -1 with *cause.
  */
-int taskq_file_ref(
-    const char *path, size_t min, size_t max, const char *rule, char **ref, char **cause);
+int taskq_file_ref(const char *path, int (*valid)(const char *), const char *rule, char **ref,
+    char **cause);
 /*
  * Checks the network name and the device name (if any) of t with shelly_sta_ssid_check and
  * shelly_sta_name_check: what an agent will accept. 0, or -1 with *cause.

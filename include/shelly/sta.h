@@ -19,7 +19,7 @@
  */
 struct shelly_sta {
 	const char *ssid; /* shelly_sta_ssid_check */
-	const char *key; /* NULL or "" for an open network, else 8..63 printable ASCII */
+	const char *key; /* NULL or "" for an open network, else shelly_sta_key_ok */
 	const char *name; /* NULL: keep; else shelly_sta_name_check */
 	int ap_off;
 	const char *password; /* NULL: keep the device open; else 1..64 printable ASCII */
@@ -48,6 +48,11 @@ struct shelly_sta_req {
  * or -1 with *cause saying why (the text itself is not in it).
  */
 int shelly_sta_name_check(const char *name, char **cause);
+/*
+ * 1 when key is a WPA key a device takes: a passphrase of 8 to 63 printable ASCII characters,
+ * or the pre-shared key itself as 64 hex digits (what wpa_passphrase prints as psk=).
+ */
+int shelly_sta_key_ok(const char *key);
 int shelly_sta_ssid_check(const char *ssid, char **cause);
 
 /* Fills out[] with *n requests for generation gen. Returns 0, or -1 with *cause (bad SSID,

@@ -48,6 +48,7 @@ struct agent {
 	int refused_said;              /* AGENT_REFUSED was logged (once until a call works) */
 	char beat_body[64];            /* a heartbeat's body, alive while it is sent */
 	int beat_inflight;
+	const char *dev_pass; /* the task's device password, for a device with auth on already */
 };
 
 /* One request's outcome, filled by the completion callbacks. */
@@ -140,6 +141,19 @@ api_post(struct agent *a, const char *path, const char *body, struct agent_res *
 	return r->result == HTTP_OK || r->result == HTTP_STATUS ? r->status : 0;
 }
 
+/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
+static int
+refused_401(enum http_result result, long status)
+{
+	return (result == HTTP_AUTH_REQUIRED || result == HTTP_AUTH_FAILED) && status == 401;
+}
+
+static int
+token_refused(const struct agent_res *r)
+{
+	return refused_401(r->result, r->status);
+}
+
 /* 1 when a heartbeat reply lists task among the tasks the agent no longer holds ("lost"). */
 static int
 beat_lost(const char *body, size_t len, int64_t task)
@@ -165,6 +179,12 @@ beat_done_cb(const struct http_response *resp, void *arg)
 	struct agent *a = arg;
 
 	a->beat_inflight = 0;
+	if (refused_401(resp->result, resp->status) && !a->task_lost) {
+		log_warn(
+		    "task %lld: token refused (agent revoked?); stopping", (long long)a->beat_task);
+		a->task_lost = 1;
+		return;
+	}
 	if (resp->result != HTTP_OK) {
 		log_warn("heartbeat during the task not answered (%s)", resp->cause);
 		return;
@@ -302,14 +322,6 @@ server_reason(const struct agent_res *r)
 	return why;
 }
 
-/* 1 when the manager refused the bearer token (401): revoked, or never registered there. */
-static int
-token_refused(const struct agent_res *r)
-{
-	return (r->result == HTTP_AUTH_REQUIRED || r->result == HTTP_AUTH_FAILED) &&
-	       r->status == 401;
-}
-
 /*
  * Registers with the enrolment secret and keeps the token, unless a token is kept already
  * (fresh: register anyway, replacing it, after the manager refused it). 0 or -1.
@@ -396,6 +408,10 @@ dev_target(struct agent *a, struct shelly_target *t, int gen)
 	t->lane = "device";
 	t->timeout_ms = a->opts.timeout_ms;
 	t->connect_timeout_ms = a->opts.timeout_ms;
+	if (a->dev_pass != NULL) {
+		t->user = SHELLY_STA_USER;
+		t->password = a->dev_pass;
+	}
 }
 
 /* Identifies the device on its AP; 0 with *ident, or -1 with *why. */
@@ -446,7 +462,11 @@ dev_configure(
 
 		shelly_request(a->http, &t, reqs[i].method, reqs[i].path, reqs[i].body, dev_cb, &r);
 		wait_for(a, &r.done);
-		if (r.result != HTTP_OK) {
+		if (r.result == HTTP_AUTH_REQUIRED || r.result == HTTP_AUTH_FAILED) {
+			*why = xasprintf("device refused the password: %s", r.cause);
+			a->no_retry = 1; /* the same password would be refused again */
+			rc = -1;
+		} else if (r.result != HTTP_OK) {
 			*why = xasprintf("device refused the configuration: %s", r.cause);
 			rc = -1;
 		} else if (reqs[i].auth_after) {
@@ -582,9 +602,10 @@ report(struct agent *a, int64_t task, const char *stage, const char *mac, struct
 	st = api_post(a, "/api/v1/progress", body, &r);
 	if (st == 200 && agentmsg_parse(AGENTMSG_STATE, r.body, r.body_len, m, &cause) == 0)
 		rc = 0;
-	else if (st == 409) {
-		log_warn("task %lld: the manager no longer gives it to this agent; stopping",
-		    (long long)task);
+	else if (st == 409 || token_refused(&r)) {
+		log_warn("task %lld: %s; stopping", (long long)task,
+		    st == 409 ? "the manager no longer gives it to this agent"
+		              : "token refused (agent revoked?)");
 		a->task_lost = 1;
 	} else
 		log_warn("task %lld: progress %s not accepted (%s)", (long long)task, stage,
@@ -666,7 +687,9 @@ ssid_has_mac(const char *ssid, const char *mac)
  * The AP SSID of a target: the one in range whose suffix is the MAC, or for an SSID the one in
  * range spelled as typed, else one that differs only in case (the manager matched the task to
  * this agent so; the radio joins an SSID only as the AP spells it: "shellyplus1pm-4417..." is
- * "ShellyPlus1PM-4417..."). An SSID not seen in the scan is tried as typed.
+ * "ShellyPlus1PM-4417..."). Returns -1 when the scan does not see it: the AP went out of range
+ * since the scan the manager matched the task by, and trying costs the task an attempt. When
+ * the scan itself fails, an SSID is tried as typed.
  */
 static int
 target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
@@ -689,7 +712,7 @@ target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
 		found = by_mac || strcmp(aps[i].ssid, target) == 0 ? 2 : 1;
 	}
 	free(aps);
-	return found || !by_mac ? 0 : -1;
+	return found ? 0 : -1;
 }
 
 /* ---- one task -------------------------------------------------------------------------- */
@@ -713,6 +736,13 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	}
 	log_info("task %lld: %s (Gen%d, %s) found", (long long)task->task, ident.mac, ident.gen,
 	    ident.model);
+	if (ident.auth_en == 1 && task->password[0] == '\0') {
+		*why = xstrdup("the device has a password already (auth on): queue the task with "
+		               "that password (--password-file) or factory-reset the device");
+		a->no_retry = 1;
+		return -1;
+	}
+	a->dev_pass = ident.auth_en == 1 ? task->password : NULL;
 	if (dev_template(a, task, &ident, why) != 0) {
 		a->no_retry = 1; /* the same template would fail the same way */
 		return -1;
@@ -723,20 +753,26 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	return 0;
 }
 
-/* Waits for the manager's verdict on a configured task. */
+/*
+ * Waits for the manager's verdict on a configured task. Only the verdict "not seen" makes the
+ * agent look for the AP and fail the task; when --verify-wait runs out first, the manager's
+ * verifier (whose verify-timeout may be longer, for large ranges) still decides it.
+ */
 static void
 await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 {
 	struct agentmsg m;
 	uint64_t waited = 0;
+	int not_seen = 0;
 
-	while (!a->stop && !a->task_lost && waited <= a->opts.verify_wait_ms) {
+	while (!a->stop && !a->task_lost && !not_seen && waited <= a->opts.verify_wait_ms) {
 		if (report(a, task->task, "waiting", NULL, &m) == 0) {
 			if (strcmp(m.state, "verifying") != 0) {
 				log_info("task %lld: %s", (long long)task->task, m.state);
 				return;
 			}
-			if (strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0)
+			not_seen = strcmp(m.stage, TASKQ_STAGE_NOT_SEEN) == 0;
+			if (not_seen)
 				break;
 		}
 		pause_ms(a, a->opts.poll_ms);
@@ -744,6 +780,12 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 	}
 	if (a->stop || a->task_lost)
 		return;
+	if (!not_seen) {
+		log_warn(
+		    "task %lld: no verdict within --verify-wait; the manager's verifier decides",
+		    (long long)task->task);
+		return;
+	}
 	if (ap_in_range(a, ssid)) {
 		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
 
@@ -751,6 +793,25 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		free(reason);
 	} else
 		fail_task(a, task->task, "failed: lost", 0);
+}
+
+/*
+ * Reports the device configured. The device has left its AP for the target network, so this
+ * report is the task's only way forward: while the manager does not answer (a restart) it is
+ * sent again every --poll, for at most --verify-wait. Returns 0 with the reply in *m, or -1.
+ */
+static int
+report_configured(struct agent *a, int64_t task, const char *mac, struct agentmsg *m)
+{
+	uint64_t waited = 0;
+
+	while (report(a, task, "configured", mac, m) != 0) {
+		if (a->stop || a->task_lost || waited >= a->opts.verify_wait_ms)
+			return -1;
+		pause_ms(a, a->opts.poll_ms);
+		waited += a->opts.poll_ms;
+	}
+	return 0;
 }
 
 /*
@@ -780,6 +841,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
 	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
+	a->dev_pass = NULL;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
 		free(cause);
@@ -803,7 +865,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		free(why);
 		return 1;
 	}
-	if (report(a, task->task, "configured", mac, &m) == 0)
+	if (report_configured(a, task->task, mac, &m) == 0)
 		await_verdict(a, task, ssid);
 	return 1;
 }

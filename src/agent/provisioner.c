@@ -11,6 +11,7 @@
 #include "util/xmalloc.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -188,6 +189,16 @@ settle(struct agent_main *m)
 		return -1;
 	}
 	o->ca_file = m->val[AOPT_CA_FILE];
+	if (o->ca_file != NULL && !o->manager_https) {
+		/* the operator meant TLS: the token and WiFi keys would go in clear */
+		fprintf(stderr, "shelly-provisioner: --ca-file goes with an https:// --manager\n");
+		return -1;
+	}
+	if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
+		fprintf(
+		    stderr, "shelly-provisioner: --ca-file %s: %s\n", o->ca_file, strerror(errno));
+		return -1;
+	}
 	o->manager_host = m->host;
 	o->secret_file = m->val[AOPT_ENROL_SECRET_FILE];
 	o->token_file =

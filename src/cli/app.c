@@ -316,6 +316,28 @@ app_engine(struct app *app)
 	return &app->eng;
 }
 
+static void
+interrupt_signal_cb(int sig, void *arg)
+{
+	struct app *app = arg;
+
+	if (app->interrupted++ > 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	app->interrupt_cb(app->interrupt_arg);
+}
+
+void
+app_on_interrupt(struct app *app, void (*cb)(void *arg), void *arg)
+{
+	app->interrupt_cb = cb;
+	app->interrupt_arg = arg;
+	loop_signal(app->loop, SIGINT, interrupt_signal_cb, app);
+	loop_signal(app->loop, SIGTERM, interrupt_signal_cb, app);
+}
+
 int
 app_run_until(struct app *app, const int *done)
 {

@@ -16,6 +16,7 @@
 #include "engine/runner.h"
 #include "shelly/action.h"
 #include "exchange/cfgdoc.h"
+#include "util/loop.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -310,6 +311,17 @@ targets_done(struct targets *t)
 	str_array_free(t->v, t->n);
 }
 
+/* SIGINT or SIGTERM: the loop stops, the targets not done are cancelled, all are reported. */
+static void
+interrupt_cb(void *arg)
+{
+	struct act_run *run = arg;
+
+	fputs("shelly-tui: interrupted: the results so far are kept (again to quit at once)\n",
+	    stderr);
+	loop_stop(run->app->loop);
+}
+
 int
 cli_action(struct app *app)
 {
@@ -340,6 +352,7 @@ cli_action(struct app *app)
 	if (run.light_set)
 		runner_set_light(run.r, run.base.light);
 	/* Everything is checked: from here on requests go out, all targets at once. */
+	app_on_interrupt(app, interrupt_cb, &run);
 	runner_start(run.r);
 	if (!run.done && app_run_until(app, &run.done) != 0) {
 		fprintf(stderr, "shelly-tui: the event loop failed\n");

@@ -57,6 +57,7 @@ struct cfg_dev {
 	char *message;
 	struct devconfig before, after;
 	int restart_required, rebooted;
+	int answered; /* unreachable: but the device answered (a password, an error): not offline */
 	char *moved_to; /* the static address the device was followed to, or NULL */
 	struct cfg_run *run;
 };
@@ -286,6 +287,7 @@ done_cb(const struct cfgapply_result *r, void *arg)
 	devconfig_copy(&d->after, r->after);
 	d->restart_required = r->restart_required;
 	d->rebooted = r->rebooted;
+	d->answered = r->answered;
 	d->moved_to = r->moved_to != NULL ? xstrdup(r->moved_to) : NULL;
 	d->done = 1;
 	snapshot(d, r);
@@ -301,10 +303,29 @@ done_cb(const struct cfgapply_result *r, void *arg)
 }
 
 /* Runs the engine on every identified device at once. */
+/*
+ * SIGINT or SIGTERM during a run: what is being written is set back and every device gets its
+ * result, report and audit; a second signal ends the program at once.
+ */
+static void
+interrupt_cb(void *arg)
+{
+	struct cfg_run *run = arg;
+
+	fputs("shelly-tui: interrupted: setting back what is being written (again to quit at "
+	      "once)\n",
+	    stderr);
+	for (size_t i = 0; i < run->n; i++)
+		if (run->devs[i].op != NULL && !run->devs[i].done)
+			cfgapply_interrupt(run->devs[i].op);
+}
+
 static int
 run_all(struct cfg_run *run, const struct cfgapply_opts *base)
 {
 	struct app *app = run->app;
+
+	app_on_interrupt(app, interrupt_cb, run);
 
 	for (size_t i = 0; i < run->n; i++) {
 		struct cfg_dev *d = &run->devs[i];
@@ -487,6 +508,8 @@ dev_result(const struct cfg_dev *d)
 		return "queued";
 	if (d->dup_of != NULL)
 		return "duplicate";
+	if (d->ready && d->outcome == CFGA_UNREACHABLE && d->answered)
+		return cfgapply_outcome_name(CFGA_FAILED); /* it answered: not offline */
 	return d->ready ? cfgapply_outcome_name(d->outcome) : "error";
 }
 
@@ -896,6 +919,7 @@ apply_opts(const struct app *app, struct cfgapply_opts *o)
 }
 
 static void queue_offline(struct cfg_run *run);
+static void refuse_shared_identity(struct cfg_run *run);
 static void remember_desired(struct cfg_run *run);
 
 int
@@ -920,6 +944,30 @@ cli_config_apply_one(
 	return rc;
 }
 
+/*
+ * 0, or -1 with the message printed when a value of c other than a secret holds '${':
+ * --config-set sends values as given, but keeps them as the device's desired fields, which are
+ * expanded as a template, so such a value would be written one way and compared another.
+ */
+static int
+vars_refused(const char *opt, const struct devconfig *c)
+{
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		if (e->state != DEVCONFIG_VALUE || strstr(e->value, "${") == NULL ||
+		    (devconfig_field(e->field)->flags & DCF_SECRET))
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s: '${' starts a template variable, which %s does not "
+		    "expand; use a template (--apply) or --group-set\n",
+		    opt, devconfig_name(e->field, e->index, name, sizeof name), opt);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cli_config_set(struct app *app)
 {
@@ -937,6 +985,8 @@ cli_config_set(struct app *app)
 		else
 			targets[nt++] = app->args.rest[i];
 	}
+	if (rc == EXIT_OK && vars_refused("--config-set", &set) != 0)
+		rc = EXIT_USAGE;
 	if (rc == EXIT_OK && nt == 0) {
 		fputs("shelly-tui: --config-set: give at least one TARGET\n", stderr);
 		rc = EXIT_USAGE;
@@ -959,12 +1009,15 @@ cli_config_set(struct app *app)
 	apply_opts(app, &o);
 	if (identify_all(&run) != EXIT_OK)
 		rc = EXIT_USAGE;
-	else if (run_all(&run, &o) != 0)
-		rc = EXIT_FAIL;
 	else {
-		queue_offline(&run);
-		remember_desired(&run);
-		rc = report_apply(&run);
+		refuse_shared_identity(&run);
+		if (run_all(&run, &o) != 0)
+			rc = EXIT_FAIL;
+		else {
+			queue_offline(&run);
+			remember_desired(&run);
+			rc = report_apply(&run);
+		}
 	}
 	run_done(&run);
 	devconfig_done(&set);
@@ -1084,6 +1137,62 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 	tmplcache_free(cache);
 }
 
+/* Fields whose value must differ from device to device: an address, an MQTT session's name. */
+static const enum devconfig_field unique_fields[] = {
+    DCFG_WIFI_STA_IP, DCFG_MQTT_CLIENT_ID, DCFG_MQTT_TOPIC_PREFIX};
+
+/* How many other devices of run the desired configuration gives value e of d's too. */
+static size_t
+sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconfig_entry *e)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < run->n; k++) {
+		const struct cfg_dev *o = &run->devs[k];
+		const struct devconfig_entry *oe = devconfig_get(&o->desired, e->field, e->index);
+		n += o != d && o->dup_of == NULL && oe != NULL && oe->state == DEVCONFIG_VALUE &&
+		     str_caseeq(oe->value, e->value);
+	}
+	return n;
+}
+
+/*
+ * Refuses (nothing sent, nothing queued) every device the run would give the same static
+ * address, MQTT client id or topic prefix as another one: a template or --config-set value
+ * without a variable would put two devices on one address, or make a broker drop one of them.
+ */
+static void
+refuse_shared_identity(struct cfg_run *run)
+{
+	const size_t nf = sizeof unique_fields / sizeof unique_fields[0];
+	bool *bad = xcalloc(run->n ? run->n : 1, sizeof *bad);
+	char name[96];
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct cfg_dev *d = &run->devs[i];
+		for (size_t f = 0; d->dup_of == NULL && !bad[i] && f < nf; f++) {
+			const struct devconfig_entry *e =
+			    devconfig_get(&d->desired, unique_fields[f], -1);
+			size_t n;
+			if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0' ||
+			    (n = sharing(run, d, e)) == 0)
+				continue;
+			bad[i] = true;
+			dev_error(d,
+			    "%s: %s would be given to %zu devices of this run (it must differ per "
+			    "device: use a variable such as ${index} in a template, or set it per "
+			    "device); nothing sent",
+			    devconfig_name(e->field, e->index, name, sizeof name), e->value, n + 1);
+		}
+	}
+	for (size_t i = 0; i < run->n; i++)
+		if (bad[i]) {
+			run->devs[i].ready = 0;
+			run->devs[i].refused = 1;
+		}
+	free(bad);
+}
+
 /* Whether the device is registered and could not be reached (so its change can wait). */
 static bool
 dev_offline(const struct cfg_dev *d)
@@ -1091,7 +1200,7 @@ dev_offline(const struct cfg_dev *d)
 	if (d->dt.reg == NULL || d->refused)
 		return false;
 	if (d->ready)
-		return d->outcome == CFGA_UNREACHABLE;
+		return d->outcome == CFGA_UNREACHABLE && !d->answered;
 	return d->have_dt && d->dt.done && !d->dt.have_ident;
 }
 
@@ -1255,6 +1364,8 @@ desired_run(struct app *app, const char *verb, bool drift_only, char **targets, 
 			}
 		}
 		desired_all(&run, tmpl);
+		if (!drift_only)
+			refuse_shared_identity(&run);
 		if (run_all(&run, &o) != 0)
 			rc = EXIT_FAIL;
 	}
@@ -1324,7 +1435,7 @@ field_listed(const char *list, const char *name)
 /*
  * Values read from a device that become values to send (--template-save, --clone): 1 with the
  * message printed when the device reports a value a desired configuration refuses (control
- * characters, escape sequences, invalid UTF-8, too long); else 0, with a static addressing
+ * characters, escape sequences, invalid UTF-8, too long, a '${'); else 0, with a static addressing
  * block that lost its address (an identity field) left out, noted.
  */
 static int
@@ -1332,7 +1443,13 @@ read_values_refused(const char *opt, struct devconfig *keep, const char *hint)
 {
 	char name[96], *cause = NULL;
 
-	if (devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
+	/* '${' would be taken for a template variable: expanded per target, or an error there. */
+	for (size_t i = 0; i < keep->n && cause == NULL; i++)
+		if (keep->e[i].state == DEVCONFIG_VALUE && strstr(keep->e[i].value, "${") != NULL) {
+			devconfig_name(keep->e[i].field, keep->e[i].index, name, sizeof name);
+			cause = xstrdup("'${' would be taken for a template variable");
+		}
+	if (cause != NULL || devconfig_unsettable(keep, name, sizeof name, &cause) >= 0) {
 		fprintf(stderr, "shelly-tui: %s: the device reports %s, ", opt, name);
 		fputs("which a desired configuration refuses: ", stderr);
 		print_safe(stderr, cause);
@@ -1545,6 +1662,35 @@ secret_refused(const char *opt, const struct devconfig *c)
 	return 0;
 }
 
+/*
+ * -1 with the message printed when c, a group's own fields or template (every member's), gives
+ * a field that must differ per device (unique_fields) a value without a per-device variable.
+ */
+static int
+same_for_every_member(const char *opt, const struct devconfig *c)
+{
+	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
+	char name[96];
+
+	for (size_t f = 0; f < sizeof unique_fields / sizeof unique_fields[0]; f++) {
+		const struct devconfig_entry *e = devconfig_get(c, unique_fields[f], -1);
+		bool varies = false;
+		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
+			continue;
+		for (size_t v = 0; v < sizeof per_device / sizeof per_device[0]; v++)
+			varies = varies || strstr(e->value, per_device[v]) != NULL;
+		if (varies)
+			continue;
+		fprintf(stderr,
+		    "shelly-tui: %s: %s: every member would get the same value, which must differ "
+		    "per device (use ${id}, ${mac} or ${index} in it, or set it per device with "
+		    "--config-set); nothing stored\n",
+		    opt, devconfig_name(e->field, e->index, name, sizeof name));
+		return -1;
+	}
+	return 0;
+}
+
 /* --group-set G FIELD=VALUE...: the group's own desired fields (over its template). */
 int
 cli_group_set(struct app *app)
@@ -1574,6 +1720,13 @@ cli_group_set(struct app *app)
 	for (int i = 0; i < app->args.nrest && rc == EXIT_OK; i++)
 		if (parse_assignment("--group-set", app->args.rest[i], &add) != 0)
 			rc = EXIT_USAGE;
+	if (rc == EXIT_OK && devconfig_vars_check(&add, &cause) != 0) {
+		print_cause("--group-set: ", cause);
+		free(cause);
+		rc = EXIT_USAGE;
+	}
+	if (rc == EXIT_OK && same_for_every_member("--group-set", &add) != 0)
+		rc = EXIT_USAGE;
 	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
 		devconfig_wipe(&add);
 		devconfig_done(&cur);
@@ -1623,7 +1776,15 @@ cli_group_template(struct app *app)
 		struct devconfig t;
 		if (template_load(app->args.rest[0], &t) != 0)
 			return EXIT_USAGE; /* a template that cannot be read is not attached */
+		rc = devconfig_vars_check(&t, &cause) == 0 ? EXIT_OK : EXIT_USAGE;
+		if (rc != EXIT_OK) {
+			print_cause("--group-template: ", cause);
+			free(cause);
+		} else if (same_for_every_member("--group-template", &t) != 0)
+			rc = EXIT_USAGE;
 		devconfig_done(&t);
+		if (rc != EXIT_OK)
+			return rc; /* nor one whose variables its members cannot fill */
 		path = template_path(app->args.rest[0], &cause);
 		free(path);
 		free(cause);

@@ -120,6 +120,11 @@ print_status(FILE *fp, const struct device_status *st)
 		vals(fp, FIELD_HUMIDITY, &st->sensors.hums[i]);
 		fputc('\n', fp);
 	}
+	for (int i = 0; i < st->sensors.nvoltmeters; i++) {
+		fprintf(fp, "  voltmeter:%d", st->sensors.voltmeters[i].id);
+		vals(fp, FIELD_VOLTMETER, &st->sensors.voltmeters[i]);
+		fputc('\n', fp);
+	}
 	for (int i = 0; i < st->sensors.nthermostats; i++) {
 		const struct dev_thermostat *t = &st->sensors.thermostats[i];
 		row(fp, "thermostat", t->id, onoff(t->enable), FIELD_THERMOSTAT, t, "");
@@ -127,6 +132,19 @@ print_status(FILE *fp, const struct device_status *st)
 	if (!isnan(st->sensors.battery_pct)) {
 		fprintf(fp, "  battery");
 		val(fp, "", st->sensors.battery_pct, 0, " %");
+		fputc('\n', fp);
+	}
+	if (st->sensors.gas_alarm[0] || st->sensors.gas_sensor[0] || !isnan(st->sensors.gas_ppm)) {
+		/* a Gen1 Gas: its alarm, its sensor's state, the concentration and its valve */
+		fputs("  gas alarm ", fp);
+		print_safe(fp, st->sensors.gas_alarm[0] ? st->sensors.gas_alarm : "?");
+		fputs(" sensor ", fp);
+		print_safe(fp, st->sensors.gas_sensor[0] ? st->sensors.gas_sensor : "?");
+		val(fp, "concentration", st->sensors.gas_ppm, 0, " ppm");
+		if (st->sensors.valve[0]) {
+			fputs(" valve ", fp);
+			print_safe(fp, st->sensors.valve);
+		}
 		fputc('\n', fp);
 	}
 	if (st->sensors.flood >= 0 || st->sensors.smoke >= 0 || st->sensors.motion >= 0 ||

@@ -32,6 +32,8 @@ struct cfgapply {
 	uint64_t req_id; /* in flight, 0 none */
 	struct loop_timer *timer;
 	unsigned tries;
+	uint64_t verify_until; /* after a reboot: loop_now_ms() before which read-back goes on */
+	uint64_t restore_until; /* a restore step the device was away for is sent again till */
 
 	struct devconfig before, after, changes, restore;
 	struct devconfig_diff *rows;
@@ -39,6 +41,8 @@ struct cfgapply {
 	struct devconfig_request *reqs;
 	size_t nreqs, next;
 	bool restart_required, rebooted, failed_write;
+	bool answered; /* the first read failed, but not for want of a connection */
+	bool interrupted; /* cfgapply_interrupt was called */
 	/* A static address the changes give the device, where it is looked for after the writes. */
 	char *new_host, *old_host;
 	bool moved; /* seen at new_host with its MAC, generation and scheme: t.host is new_host */
@@ -97,6 +101,7 @@ finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
 	r.changed = a->changes.n;
 	r.restart_required = a->restart_required;
 	r.rebooted = a->rebooted;
+	r.answered = a->answered;
 	r.moved_to = a->moved ? a->new_host : NULL;
 	r.moved_from = a->moved ? a->old_host : NULL;
 	a->cb(&r, a->arg);
@@ -281,13 +286,15 @@ finish_failed(struct cfgapply *a, size_t drift, const char *name)
 
 /*
  * The success sentence: "N field(s) set and verified[ at the new address X][, M secret(s)
- * sent (...)][, rebooted | ; the device needs a restart ...]", each part only when it holds.
+ * sent (...)][, rebooted | ; the device needs a restart ...][; K field(s) unsupported here,
+ * left alone]", each part only when it holds.
  */
 static void
 finish_ok(struct cfgapply *a)
 {
 	size_t secrets = devconfig_secrets(&a->changes), fields = a->changes.n - secrets;
-	char set[160] = "", sent[80] = "";
+	size_t unsupported = count_kind(a, DIFF_UNSUPPORTED);
+	char set[160] = "", sent[80] = "", lacks[64] = "";
 
 	if (fields > 0)
 		snprintf(set, sizeof set, "%zu field(s) set and verified%s%s", fields,
@@ -296,12 +303,17 @@ finish_ok(struct cfgapply *a)
 	if (secrets > 0)
 		snprintf(sent, sizeof sent, "%s%zu secret(s) sent (a device never reads them back)",
 		    fields > 0 ? ", " : "", secrets);
+	/* A field the device lacks is left alone, and said so (not only when nothing changed). */
+	if (unsupported > 0)
+		snprintf(lacks, sizeof lacks, "; %zu field(s) unsupported here, left alone",
+		    unsupported);
 	finish(a, CFGA_OK,
-	    xasprintf("%s%s%s", set, sent,
+	    xasprintf("%s%s%s%s", set, sent,
 	        a->rebooted ? ", rebooted"
 	        : a->restart_required
 	            ? "; the device needs a restart for them to take effect (--allow-reboot)"
-	            : ""));
+	            : "",
+	        lacks));
 }
 
 /* Verification after writing (or restoring): compare, then report. */
@@ -340,8 +352,18 @@ retry_timer_cb(void *arg)
 
 	if (a->phase == PH_FOLLOW)
 		start_follow_req(a);
+	else if (a->phase == PH_RESTORE)
+		send_next(a); /* the step the device was away for, again */
 	else
 		start_read(a);
+}
+
+/* Whether a request failed for want of a connection (the device is away), not by its answer. */
+static bool
+lost_connection(enum http_result res)
+{
+	return res == HTTP_TIMEOUT || res == HTTP_REFUSED || res == HTTP_RESET ||
+	       res == HTTP_UNREACHABLE || res == HTTP_TRUNCATED;
 }
 
 static void
@@ -366,17 +388,20 @@ read_cb(const struct shelly_reply *r, void *arg)
 		}
 	}
 	if (a->phase == PH_READ) {
+		a->answered = cause != NULL || !lost_connection(r->result);
 		finish(a, CFGA_UNREACHABLE,
-		    xasprintf("cannot read the configuration: %s",
+		    xasprintf("cannot read the configuration: %s%s",
 		        cause         ? cause
 		        : r->cause[0] ? r->cause
-		                      : http_result_name(r->result)));
+		                      : http_result_name(r->result),
+		        a->answered ? "; nothing written" : ""));
 		free(cause);
 		return;
 	}
 	free(cause);
 	/* A device that reboots or changes network is away for a while. */
-	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10)) {
+	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10) ||
+	    loop_now_ms(a->loop) < a->verify_until) {
 		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		return;
 	}
@@ -416,7 +441,8 @@ start_restore(struct cfgapply *a, const char *error)
 			const struct devconfig_entry *b =
 			    devconfig_get(&a->before, c->field, c->index);
 			if (is_secret(c->field)) {
-				a->secrets_sent += i < a->next;
+				/* (the request in flight when interrupted may have landed) */
+				a->secrets_sent += i < a->next || (a->interrupted && i == a->next);
 				continue;
 			}
 			if (b == NULL || b->state == DEVCONFIG_SECRET)
@@ -436,6 +462,10 @@ start_restore(struct cfgapply *a, const char *error)
 	}
 	a->phase = PH_RESTORE;
 	a->next = 0;
+	/* A device that went away (a reboot half-way) is waited for as a rebooted one is. */
+	if (!a->interrupted)
+		a->restore_until =
+		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	send_next(a);
 }
 
@@ -465,6 +495,9 @@ reboot_cb(const struct shelly_reply *r, void *arg)
 	a->rebooted = r->result == HTTP_OK;
 	if (!a->rebooted)
 		progress(a, "reboot refused: %s", r->cause);
+	else if (!a->interrupted)
+		a->verify_until =
+		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
 	/* Give the device time to go down before the first read-back. */
 	a->phase = PH_VERIFY;
 	a->tries = 0;
@@ -494,6 +527,10 @@ write_cb(const struct shelly_reply *r, void *arg)
 		    r->cause[0] ? r->cause : http_result_name(r->result));
 		if (a->phase == PH_WRITE) {
 			start_restore(a, err);
+		} else if (lost_connection(r->result) && loop_now_ms(a->loop) < a->restore_until) {
+			progress(
+			    a, "restore step failed: %s; the device is away, trying again", err);
+			loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
 		} else {
 			progress(a, "restore step failed: %s", err);
 			a->next++;
@@ -604,6 +641,38 @@ send_next(struct cfgapply *a)
 	progress(a, "%s %.*s (%zu field(s))", a->phase == PH_RESTORE ? "restoring" : "writing",
 	    (int)strcspn(q->path, "?"), q->path, q->nfields);
 	a->req_id = shelly_request(a->http, &a->t, q->method, q->path, q->body, write_cb, a);
+}
+
+/* Cancels the request in flight and the retry timer (no callback). */
+static void
+cancel(struct cfgapply *a)
+{
+	uint64_t id = a->req_id;
+
+	a->req_id = 0;
+	if (id != 0)
+		http_cancel(a->http, id);
+	loop_timer_disarm(a->timer);
+}
+
+void
+cfgapply_interrupt(struct cfgapply *a)
+{
+	if (a == NULL || a->interrupted || a->phase == PH_DONE)
+		return;
+	a->interrupted = true;
+	if (a->phase == PH_READ) {
+		cancel(a);
+		finish(a, CFGA_REFUSED, xstrdup("interrupted before anything was written"));
+	} else if (a->phase == PH_WRITE) {
+		/* The write in flight may have landed: it is set back with the others. */
+		cancel(a);
+		start_restore(a, "interrupted while writing");
+	}
+	/* Restoring, following, rebooting or reading back: each ends on its own, bounded (a
+	 * rebooted device gets its few quick tries, not the whole wait). */
+	a->verify_until = 0;
+	a->restore_until = 0;
 }
 
 static char *

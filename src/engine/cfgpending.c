@@ -232,7 +232,7 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 	const char *state;
 	char *cause = NULL;
 
-	if (r->outcome == CFGA_UNREACHABLE) {
+	if (r->outcome == CFGA_UNREACHABLE && !r->answered) {
 		/* Seen by the poller but not now: keep it for the next time. */
 		cfgapply_free(q->op);
 		q->op = NULL;

@@ -453,6 +453,10 @@ take_stored(struct pdev *d, const struct store_device *sd, const struct load_sta
 	d->stored_state = last->state;
 	if (d->stored_state >= 0) /* kept until this run's own polls change it */
 		d->state = (enum device_state)d->stored_state;
+	/* Only a sleeper is stored asleep: one the model table does not know (a newer battery
+	 * model, found sleeping by its wakeup_period) still sleeps after a restart. */
+	if (d->stored_state == DEVICE_ASLEEP)
+		d->sleeps = 1;
 	if (last->uptime_s != STORE_NULL_INT) /* a reboot since is news */
 		d->uptime_s = (double)last->uptime_s;
 	/* Read when someone looks (poller_foreach): a --poll-once never does. */
@@ -810,6 +814,30 @@ output_temperature(const struct device_status *st)
 	return 0;
 }
 
+/* A Gen1 gas alarm_state: none 0, mild or heavy 1; anything else (a self-test) unknown. */
+static double
+gas_alarm(const char *state)
+{
+	if (strcmp(state, "none") == 0)
+		return 0;
+	if (strcmp(state, "mild") == 0 || strcmp(state, "heavy") == 0)
+		return 1;
+	return NAN;
+}
+
+/* The device-wide sensors: illuminance, the alarms, motion, door/window and gas. */
+static void
+sensor_samples(struct sample_buf *b, const struct dev_sensors *s)
+{
+	add_sample(b, PS_ILLUMINANCE, "", -1, 0, s->illuminance_lux);
+	add_sample(b, PS_ALARM, "flood", -1, 0, tri(s->flood));
+	add_sample(b, PS_ALARM, "smoke", -1, 0, tri(s->smoke));
+	add_sample(b, PS_ALARM, "gas", -1, 0, gas_alarm(s->gas_alarm));
+	add_sample(b, PS_MOTION, "", -1, 0, tri(s->motion));
+	add_sample(b, PS_DOOR_OPEN, "", -1, 0, tri(s->door_open));
+	add_sample(b, PS_GAS, "", -1, 0, s->gas_ppm);
+}
+
 /* The readings /metrics shows of st, compactly (not the whole typed status): *out, counted. */
 static size_t
 samples_of(const struct device_status *st, struct poller_sample **out)
@@ -822,6 +850,7 @@ samples_of(const struct device_status *st, struct poller_sample **out)
 	if (!output_temperature(st))
 		add_sample(&b, PS_TEMPERATURE, "device", -1, 0, st->sys.device_temperature_c);
 	add_sample(&b, PS_BATTERY, "", -1, 0, st->sensors.battery_pct / 100);
+	sensor_samples(&b, &st->sensors);
 	add_sample(&b, PS_RSSI, "", -1, 0, st->wifi.rssi_dbm);
 	add_sample(&b, PS_UPTIME, "", -1, 0, st->sys.uptime_s);
 	add_sample(&b, PS_UPDATE, "", -1, 0, tri(st->sys.update_available));

@@ -561,9 +561,14 @@ void
 runner_cancel(struct runner *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		rdev_stop(&r->devs[i]);
-		if (!r->devs[i].done)
-			rdev_fail(&r->devs[i], HTTP_CANCELLED, "cancelled");
+		struct rdev *dev = &r->devs[i];
+		int sent = dev->req != 0; /* the device's own request, not its identification */
+		rdev_stop(dev);
+		if (!dev->done)
+			rdev_fail(dev, HTTP_CANCELLED,
+			    sent ? "interrupted: the request may have reached the device (its "
+			           "answer was not awaited)"
+			         : "interrupted before anything was sent");
 	}
 }
 

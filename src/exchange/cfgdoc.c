@@ -392,7 +392,8 @@ load_templates(struct cfgdoc *c, const char *dir, const char *group, char **caus
 		free(name);
 	}
 	closedir(dp);
-	qsort(c->tmpls, c->ntmpls, sizeof *c->tmpls, name_cmp);
+	if (c->ntmpls > 1) /* an empty directory: no array at all, and qsort wants one */
+		qsort(c->tmpls, c->ntmpls, sizeof *c->tmpls, name_cmp);
 	return rc;
 }
 

@@ -126,6 +126,8 @@ sensors(struct dev_sensors *s)
 		n += temperature(&s->temps[i].temperature_c);
 	for (int i = 0; i < s->nhums; i++)
 		n += keep_within(&s->hums[i].humidity_pct, 0, 100);
+	for (int i = 0; i < s->nvoltmeters; i++)
+		n += keep_within(&s->voltmeters[i].voltage_v, -VOLTAGE_MAX, VOLTAGE_MAX);
 	for (int i = 0; i < s->nthermostats; i++) {
 		struct dev_thermostat *t = &s->thermostats[i];
 		n += temperature(&t->target_c) + temperature(&t->current_c);

@@ -1800,6 +1800,33 @@ devconfig_render(const struct devconfig *tmpl, const struct devconfig_vars *vars
 	return 0;
 }
 
+int
+devconfig_vars_check(const struct devconfig *c, char **cause)
+{
+	/* Every variable set: only a name that is none of them, or a '${' unclosed, fails. */
+	const struct devconfig_vars any = {"1", "1", "1", "1", "1"};
+	char name[96];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		struct strbuf v;
+		char *why = NULL;
+		if (e->state != DEVCONFIG_VALUE || !has_vars(e->value))
+			continue;
+		strbuf_init(&v);
+		if (render_value(e->value, &any, &v, &why) != 0) {
+			*cause = xasprintf("%s: %s (the variables: ${name}, ${id}, ${mac}, "
+			                   "${index}, ${group})",
+			    devconfig_name(e->field, e->index, name, sizeof name), why);
+			free(why);
+			strbuf_done(&v);
+			return -1;
+		}
+		strbuf_done(&v);
+	}
+	return 0;
+}
+
 /* --- Output -------------------------------------------------------------------------------- */
 
 cJSON *

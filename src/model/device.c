@@ -129,6 +129,14 @@ dev_thermostat_init(struct dev_thermostat *t, int id)
 }
 
 void
+dev_voltmeter_init(struct dev_voltmeter *v, int id)
+{
+	memset(v, 0, sizeof *v);
+	v->id = id;
+	v->voltage_v = NAN;
+}
+
+void
 device_status_init(struct device_status *st)
 {
 	/*

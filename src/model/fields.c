@@ -104,7 +104,7 @@ static const struct field input_fields[] = {
 	HEAD(dev_input),
 	S(dev_input, "type", type),
 	T(dev_input, "state", NONE, state),
-	R(dev_input, "percent", "percent", " %", 0, NONE, 1, percent),
+	R(dev_input, "percent", "percent", " %", 0, INPUT_ANALOG, 0.01, percent),
 	R(dev_input, "count_total", "total", "", 0, INPUT_COUNT, 1, count_total),
 	R(dev_input, "frequency_hz", "frequency", " Hz", 1, NONE, 1, freq_hz),
 	S(dev_input, "event", event),
@@ -130,6 +130,12 @@ static const struct field thermostat_fields[] = {
 	R(dev_thermostat, "valve_pos_pct", "valve", " %", 0, VALVE_POSITION, 0.01, valve_pos_pct),
 };
 
+/* A voltmeter's reading is a voltage like an output's, told apart by its component label. */
+static const struct field voltmeter_fields[] = {
+	HEAD(dev_voltmeter),
+	R(dev_voltmeter, "voltage_v", "", " V", 2, VOLTAGE, 1, voltage_v),
+};
+
 #define TABLE(t) { t, sizeof t / sizeof t[0] }
 
 static const struct {
@@ -145,6 +151,7 @@ static const struct {
 	[FIELD_TEMPERATURE] = TABLE(temperature_fields),
 	[FIELD_HUMIDITY] = TABLE(humidity_fields),
 	[FIELD_THERMOSTAT] = TABLE(thermostat_fields),
+	[FIELD_VOLTMETER] = TABLE(voltmeter_fields),
 };
 
 const struct field *
@@ -217,6 +224,9 @@ fields_each_component(const struct device_status *st, fields_component_cb cb, vo
 	for (int i = 0; i < st->sensors.nthermostats; i++)
 		cb(FIELD_THERMOSTAT, &st->sensors.thermostats[i], "thermostat",
 		    st->sensors.thermostats[i].id, 0, arg);
+	for (int i = 0; i < st->sensors.nvoltmeters; i++)
+		cb(FIELD_VOLTMETER, &st->sensors.voltmeters[i], "voltmeter",
+		    st->sensors.voltmeters[i].id, 0, arg);
 }
 
 static void

@@ -236,6 +236,8 @@ sensor_obj(const struct device_status *st)
 	add_list(o, "humidity", FIELD_HUMIDITY, s->hums, s->nhums, sizeof s->hums[0], comp_obj);
 	add_list(o, "thermostat", FIELD_THERMOSTAT, s->thermostats, s->nthermostats,
 	    sizeof s->thermostats[0], comp_obj);
+	add_list(o, "voltmeter", FIELD_VOLTMETER, s->voltmeters, s->nvoltmeters,
+	    sizeof s->voltmeters[0], comp_obj);
 	add_part(o, "sensor", st);
 	return o;
 }

@@ -73,7 +73,13 @@ taskq_ssid_ok(const char *s)
 int
 taskq_key_ok(const char *s)
 {
-	return str_ascii_printable(s, TASKQ_KEY_MIN, TASKQ_KEY_MAX);
+	return shelly_sta_key_ok(s);
+}
+
+int
+taskq_pass_ok(const char *s)
+{
+	return str_ascii_printable(s, TASKQ_PASS_MIN, TASKQ_PASS_MAX);
 }
 
 int
@@ -651,7 +657,8 @@ taskq_holds(struct store *s, const char *agent, int64_t id)
 }
 
 int
-taskq_file_ref(const char *path, size_t min, size_t max, const char *rule, char **ref, char **cause)
+taskq_file_ref(
+    const char *path, int (*valid)(const char *), const char *rule, char **ref, char **cause)
 {
 	char *abs = realpath(path, NULL), *secret;
 	int ok;
@@ -665,7 +672,7 @@ taskq_file_ref(const char *path, size_t min, size_t max, const char *rule, char 
 	free(abs);
 	if ((secret = conf_read_secret(*ref, cause)) == NULL)
 		return -1;
-	ok = str_ascii_printable(secret, min, max);
+	ok = valid(secret);
 	conf_secret_free(secret);
 	if (!ok) {
 		*cause = xasprintf("%s: %s", path, rule);

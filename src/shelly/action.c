@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/fwver.h"
 #include "shelly/rpc.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -480,7 +481,10 @@ gen1_ota(const struct action *a, const cJSON *root, struct action_result *out, c
 		/* new_version repeats the installed one when there is nothing new. */
 		if (!out->update_available)
 			out->new_version[0] = '\0';
-		if (strcmp(out->beta_version, out->current_version) == 0)
+		/* The beta it names may be the installed one, or older (a UNI on 20241106 rc1-6
+		 * is still told of the 20231107 rc1 beta): neither is on offer. */
+		if (strcmp(out->beta_version, out->current_version) == 0 ||
+		    fwver_newer(out->beta_version, out->current_version) == 0)
 			out->beta_version[0] = '\0';
 		if (out->beta_version[0] != '\0')
 			snprintf(beta, sizeof beta, ", beta: %s", out->beta_version);

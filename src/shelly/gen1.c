@@ -82,6 +82,7 @@ static const char *const status_consumed[] = {
     "v_data",
     "ct_calst",
     "total_work_time",
+    "adcs",
 };
 
 static int
@@ -474,6 +475,25 @@ parse_sensors(const cJSON *root, struct device_status *st)
 	}
 }
 
+/* UNI "adcs": [{"voltage": 12.1}], the analog (DC voltage) inputs; dropped when full. */
+static void
+parse_adcs(const cJSON *root, struct device_status *st, cJSON **raw)
+{
+	struct dev_sensors *s = &st->sensors;
+	const cJSON *e;
+	int id = 0, i;
+
+	cJSON_ArrayForEach(e, json_get_array(root, "adcs"))
+	{
+		int n = id++;
+
+		if ((i = next_slot(&s->nvoltmeters, raw, "adcs", e)) < 0)
+			continue;
+		dev_voltmeter_init(&s->voltmeters[i], n);
+		s->voltmeters[i].voltage_v = json_get_number(e, "voltage");
+	}
+}
+
 static void
 parse_update(const cJSON *root, struct device_status *st)
 {
@@ -548,6 +568,12 @@ parse_meters(
 		/* an invalid meter counts nothing */
 		double wh = wmin_to_wh(valid_number(e, "total"));
 
+		/* A relay without metering (Shelly 1) lists {"power": 0, "is_valid": true}: a
+		 * placeholder without total or counters, no reading of 0 W. */
+		if (json_get(e, "total") == NULL && json_get(e, "counters") == NULL) {
+			idx++;
+			continue;
+		}
 		if (nrel > 0 && nmet == nrel && idx < out->nswitches) {
 			out->switches[idx].power_w = p;
 			out->switches[idx].energy_wh = wh;
@@ -668,6 +694,7 @@ gen1_parse_status(const char *body, size_t len, struct device_status *out, char 
 	if ((o = json_get_array(root, "emeters")) != NULL)
 		parse_emeters(root, o, out, &raw);
 	parse_array(root, &g1_inputs, out, &raw);
+	parse_adcs(root, out, &raw);
 	keep_unknown(root, raw, out);
 	cJSON_Delete(root);
 	bounds_apply(out);

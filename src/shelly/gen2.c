@@ -89,6 +89,8 @@ static const struct member pm1_rd[] = {
 
 static const struct member temp_rd[] = {MEMBER_NUM(dev_temp_sensor, "", "tC", temperature_c)};
 static const struct member hum_rd[] = {MEMBER_NUM(dev_hum_sensor, "", "rh", humidity_pct)};
+static const struct member voltmeter_rd[] = {
+    MEMBER_NUM(dev_voltmeter, "", "voltage", voltage_v)};
 
 static const struct member thermostat_rd[] = {
     MEMBER_BOOL(dev_thermostat, "", "enable", enable),
@@ -185,7 +187,17 @@ set_errors(char *errors, size_t size, int *overpower, int *overtemp, int *overvo
 }
 
 /* The component arrays of a status. */
-enum slot { SL_SWITCH, SL_COVER, SL_LIGHT, SL_INPUT, SL_METER, SL_TEMP, SL_HUM, SL_THERMOSTAT };
+enum slot {
+	SL_SWITCH,
+	SL_COVER,
+	SL_LIGHT,
+	SL_INPUT,
+	SL_METER,
+	SL_TEMP,
+	SL_HUM,
+	SL_THERMOSTAT,
+	SL_VOLTMETER
+};
 
 /*
  * Where an array is in struct device_status and what its slots hold: the id first, a kind text
@@ -214,6 +226,9 @@ static const struct slot_array {
     [SL_THERMOSTAT] = {offsetof(struct device_status, sensors.thermostats),
         offsetof(struct device_status, sensors.nthermostats), sizeof(struct dev_thermostat), 0, 0,
         0},
+    /* the name comes from the configuration */
+    [SL_VOLTMETER] = ARRAY(
+        sensors.voltmeters, sensors.nvoltmeters, dev_voltmeter, 0, DEV_NAME_LEN),
 #undef ARRAY
 };
 
@@ -318,6 +333,7 @@ static const struct comp_kind {
     {"temperature", NULL, SL_TEMP, MEMBERS(temp_rd), NULL},
     {"humidity", NULL, SL_HUM, MEMBERS(hum_rd), NULL},
     {"thermostat", NULL, SL_THERMOSTAT, MEMBERS(thermostat_rd), NULL},
+    {"voltmeter", NULL, SL_VOLTMETER, MEMBERS(voltmeter_rd), NULL},
 };
 
 static const struct comp_kind *
@@ -365,6 +381,9 @@ slot_init(const struct comp_kind *k, void *p, int id)
 		break;
 	case SL_THERMOSTAT:
 		dev_thermostat_init(p, id);
+		break;
+	case SL_VOLTMETER:
+		dev_voltmeter_init(p, id);
 		break;
 	}
 }

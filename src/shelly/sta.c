@@ -122,6 +122,16 @@ shelly_sta_name_check(const char *name, char **cause)
 }
 
 int
+shelly_sta_key_ok(const char *key)
+{
+	size_t len = key != NULL ? strlen(key) : 0;
+
+	if (len == 64)
+		return strspn(key, "0123456789abcdefABCDEF") == 64;
+	return str_ascii_printable(key, 8, 63);
+}
+
+int
 shelly_sta_ssid_check(const char *ssid, char **cause)
 {
 	return text_check("network name", ssid, SHELLY_STA_SSID_MAX, cause);
@@ -135,8 +145,9 @@ shelly_sta_requests(int gen, const struct shelly_sta *sta,
 	memset(out, 0, SHELLY_STA_MAX_REQS * sizeof *out);
 	if (shelly_sta_ssid_check(sta->ssid, cause) != 0)
 		return -1;
-	if (sta->key != NULL && sta->key[0] != '\0' && !str_ascii_printable(sta->key, 8, 63)) {
-		*cause = xstrdup("WiFi key must be 8-63 printable ASCII characters");
+	if (sta->key != NULL && sta->key[0] != '\0' && !shelly_sta_key_ok(sta->key)) {
+		*cause =
+		    xstrdup("WiFi key must be 8-63 printable ASCII characters or 64 hex digits");
 		return -1;
 	}
 	if (sta->name != NULL && shelly_sta_name_check(sta->name, cause) != 0)

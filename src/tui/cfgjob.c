@@ -102,7 +102,7 @@ apply_done_cb(const struct cfgapply_result *r, void *arg)
 		} else
 			d->moved = 1;
 	}
-	if (r->outcome == CFGA_UNREACHABLE)
+	if (r->outcome == CFGA_UNREACHABLE && !r->answered)
 		queue(s->job, d);
 	finish(s);
 }

@@ -96,18 +96,31 @@ has_battery(const struct vdetail *d)
 	return dev_known(d->st.sensors.battery_pct) || dev_known(d->st.sensors.battery_v);
 }
 
+/* A Gen1 Gas: alarm, sensor state or concentration known. */
+static int
+has_gas(const struct vdetail *d)
+{
+	const struct dev_sensors *s = &d->st.sensors;
+
+	return s->gas_alarm[0] != '\0' || s->gas_sensor[0] != '\0' || dev_known(s->gas_ppm);
+}
+
 /* The lines draw_readings wants. */
 static int
 readings_lines(const struct vdetail *d)
 {
-	int n = d->st.sensors.nthermostats + has_battery(d);
+	int n = d->st.sensors.nthermostats + d->st.sensors.nvoltmeters + has_battery(d) +
+	        has_gas(d);
 
 	for (int i = 0; i < d->st.ninputs; i++)
 		n += counting(&d->st.inputs[i]);
 	return n;
 }
 
-/* Thermostats and count inputs, a line each from y (at most h); returns the lines drawn. */
+/*
+ * Battery, thermostats, voltmeters and count inputs, a line each from y (at most h); returns
+ * the lines drawn.
+ */
 static int
 draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 {
@@ -121,6 +134,16 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 		    tri(d->st.sensors.external_power, "yes", "no"));
 		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
+	if (has_gas(d) && line < h) {
+		const struct dev_sensors *s = &d->st.sensors;
+		char al[DEV_SHORT_LEN], ss[DEV_SHORT_LEN], va[DEV_SHORT_LEN];
+		num(cur, sizeof cur, 0, s->gas_ppm, " ppm");
+		snprintf(buf, sizeof buf, "gas           alarm %s  sensor %s  %s  valve %s",
+		    draw_cells(al, sizeof al, s->gas_alarm[0] ? s->gas_alarm : "-", 12),
+		    draw_cells(ss, sizeof ss, s->gas_sensor[0] ? s->gas_sensor : "-", 12), cur,
+		    draw_cells(va, sizeof va, s->valve[0] ? s->valve : "-", 16));
+		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
 	for (int i = 0; i < d->st.sensors.nthermostats && line < h; i++, line++) {
 		const struct dev_thermostat *th = &d->st.sensors.thermostats[i];
 		num(tg, sizeof tg, 1, th->target_c, " C");
@@ -128,6 +151,11 @@ draw_readings(struct vdetail *d, struct tui *t, int y, int h, int w)
 		num(vp, sizeof vp, 0, th->valve_pos_pct, " %");
 		snprintf(buf, sizeof buf, "thermostat:%d %-3s target %s  current %s  valve %s",
 		    th->id, tri(th->enable, "on", "off"), tg, cur, vp);
+		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
+	}
+	for (int i = 0; i < d->st.sensors.nvoltmeters && line < h; i++, line++) {
+		num(cur, sizeof cur, 2, d->st.sensors.voltmeters[i].voltage_v, " V");
+		snprintf(buf, sizeof buf, "voltmeter:%-3d %s", d->st.sensors.voltmeters[i].id, cur);
 		draw_text(y + line, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 	}
 	for (int i = 0; i < d->st.ninputs && line < h; i++) {
@@ -169,20 +197,31 @@ meter_lines(const struct vdetail *d)
 	return n;
 }
 
-/* A meter's (or one phase's) line: what, name, power, voltage, current, energy, pf. */
-static void
-meter_text(char *buf, size_t size, const char *what, const char *name, double power_w,
-    double voltage_v, double current_a, double energy_wh, double pf)
-{
-	char nm[80], p[32], v[32], a[32], e[32], f[32];
+/* What a meter and each of its phases measure, as one line shows it. */
+struct meter_line {
+	double power_w, voltage_v, current_a, energy_wh, ret_energy_wh, pf;
+};
 
-	fmt_power(p, sizeof p, power_w);
-	fmt_energy(e, sizeof e, energy_wh);
-	num(v, sizeof v, 1, voltage_v, "V");
-	num(a, sizeof a, 2, current_a, "A");
-	num(f, sizeof f, 2, pf, "");
-	snprintf(buf, size, "%-9s %s %9s %8s %7s %10s  pf %s", what,
-	    draw_cells(nm, sizeof nm, name, 16), p, v, a, e, f);
+/*
+ * A meter's (or one phase's) line: what, name, power, voltage, current, energy, pf, and the
+ * energy returned to the grid when the meter counts it.
+ */
+static void
+meter_text(char *buf, size_t size, const char *what, const char *name, const struct meter_line *m)
+{
+	char nm[80], p[32], v[32], a[32], e[32], f[32], r[48] = "";
+
+	fmt_power(p, sizeof p, m->power_w);
+	fmt_energy(e, sizeof e, m->energy_wh);
+	num(v, sizeof v, 1, m->voltage_v, "V");
+	num(a, sizeof a, 2, m->current_a, "A");
+	num(f, sizeof f, 2, m->pf, "");
+	if (dev_known(m->ret_energy_wh)) {
+		memcpy(r, "  returned ", 12);
+		fmt_energy(r + 11, sizeof r - 11, m->ret_energy_wh);
+	}
+	snprintf(buf, size, "%-9s %s %9s %8s %7s %10s  pf %s%s", what,
+	    draw_cells(nm, sizeof nm, name, 16), p, v, a, e, f, r);
 }
 
 /* One line per component; returns the lines drawn. */
@@ -228,14 +267,16 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 		const struct dev_meter *m = &d->st.meters[i];
 		char what[32];
 		snprintf(what, sizeof what, "%s:%d", m->kind, m->id);
-		meter_text(buf, sizeof buf, what, m->name, m->power_w, m->voltage_v, m->current_a,
-		    m->energy_wh, m->pf);
+		meter_text(buf, sizeof buf, what, m->name,
+		    &(struct meter_line){m->power_w, m->voltage_v, m->current_a, m->energy_wh,
+		        m->ret_energy_wh, m->pf});
 		draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 		for (int k = 0; k < m->nphases && line < h; k++) {
 			const struct dev_phase *ph = &m->phases[k];
 			snprintf(what, sizeof what, "  phase %c", ph->label);
-			meter_text(buf, sizeof buf, what, "", ph->power_w, ph->voltage_v,
-			    ph->current_a, ph->energy_wh, ph->pf);
+			meter_text(buf, sizeof buf, what, "",
+			    &(struct meter_line){ph->power_w, ph->voltage_v, ph->current_a,
+			        ph->energy_wh, ph->ret_energy_wh, ph->pf});
 			draw_text(y + line++, 2, w - 4, buf, theme_attr(t->theme, TC_NORMAL));
 		}
 	}

@@ -236,15 +236,14 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 {
 	char *cause = NULL;
 
-	if (vp->key_path[0] != '\0' && taskq_file_ref(vp->key_path, TASKQ_KEY_MIN, TASKQ_KEY_MAX,
-	                                   TASKQ_KEY_RULE, key_ref, &cause) != 0) {
+	if (vp->key_path[0] != '\0' &&
+	    taskq_file_ref(vp->key_path, taskq_key_ok, TASKQ_KEY_RULE, key_ref, &cause) != 0) {
 		tui_message(vp->v.t, 1, "WiFi key file %s", cause);
 		free(cause);
 		return -1;
 	}
 	if (vp->pass_path[0] != '\0' &&
-	    taskq_file_ref(vp->pass_path, TASKQ_PASS_MIN, TASKQ_PASS_MAX, TASKQ_PASS_RULE, pass_ref,
-	        &cause) != 0) {
+	    taskq_file_ref(vp->pass_path, taskq_pass_ok, TASKQ_PASS_RULE, pass_ref, &cause) != 0) {
 		tui_message(vp->v.t, 1, "password file %s", cause);
 		free(cause);
 		return -1;
@@ -255,6 +254,37 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 		tui_message(vp->v.t, 1, "template: %s", cause);
 		free(cause);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks every access point p is for before any task is queued, as --provision does: one
+ * whose device has a task that has not ended stops the whole batch. Returns 0, or -1 (the
+ * message shown).
+ */
+static int
+targets_free(struct vprovision *vp, size_t marked)
+{
+	for (size_t i = 0; i < vp->naps; i++) {
+		char *cause = NULL;
+		int64_t id = 0;
+		int rc;
+
+		if (!is_target(vp, i, marked))
+			continue;
+		rc = taskq_target_active(vp->v.t->app->store, vp->aps[i].ssid, &id, &cause);
+		if (rc > 0)
+			tui_message(vp->v.t, 1,
+			    "%s: task %lld for this device has not ended (c cancels it); nothing "
+			    "queued",
+			    vp->aps[i].ssid, (long long)id);
+		else if (rc < 0) {
+			tui_message(vp->v.t, 1, "%s: %s; nothing queued", vp->aps[i].ssid, cause);
+			free(cause);
+		}
+		if (rc != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -271,7 +301,7 @@ queue(struct vprovision *vp, int ap_off)
 		tui_message(vp->v.t, 1, "a device name goes to one device, not %zu", marked);
 		return;
 	}
-	if (check_answers(vp, &key_ref, &pass_ref) != 0)
+	if (targets_free(vp, marked) != 0 || check_answers(vp, &key_ref, &pass_ref) != 0)
 		goto out;
 	who_am_i(who, sizeof who);
 	for (size_t i = 0; i < vp->naps; i++) {

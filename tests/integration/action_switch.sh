@@ -145,6 +145,27 @@ for k in 1 2; do ctl POST "/devices/$k/fault" '{"fault":"none"}' >/dev/null; don
 [ $rc -eq 2 ] && grep -q 'no such group' "$T_TMP/e" && pass "$N: an unknown @GROUP exits 2" ||
 	fail "$N: unknown @GROUP" "rc=$rc $(cat "$T_TMP/e")"
 
+# Interrupted (SIGTERM) while one device's answer is awaited: the others' results stand, that
+# one is reported as possibly reached (not as not sent), and every target is audited.
+DB=$XDG_DATA_HOME/shelly-tui/shelly.db
+a0=$(sqlite3 "$DB" "select count(*) from audit where action = 'switch_off'")
+ctl POST /devices/1/reset-counters >/dev/null
+ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/Switch.Set"}' >/dev/null
+"$SHELLY_TUI" --action switch_off @lab >"$T_TMP/o" 2>"$T_TMP/e" &
+apid=$!
+if wait_for 60 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/Switch.Set\"] // 0')\" -ge 1 ] &&
+	[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/2/state | jq -r '.switches[0].on')\" = false ]"; then
+	kill -TERM $apid
+fi
+wait_for 30 sh -c "! kill -0 $apid" || kill -KILL $apid
+wait $apid
+rc=$?
+ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+a1=$(sqlite3 "$DB" "select count(*) from audit where action = 'switch_off'")
+[ $rc -eq 1 ] && [ "$(grep -c '^OK ' "$T_TMP/o")" = 1 ] && grep -q '^FAIL .*interrupted.*may have reached' "$T_TMP/o" &&
+	[ "$a1" = $((a0 + 2)) ] && pass "$N: interrupted: results so far kept, the unanswered one said so, all audited" ||
+	fail "$N: interrupted" "rc=$rc audit $a0/$a1 $(cat "$T_TMP/o" "$T_TMP/e")"
+
 # Operands belong to --discover and --action only.
 "$SHELLY_TUI" --list "$(dv 0 HP)" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "$N: operands after --list are still a usage error" || fail "$N: --list operand" "rc=$rc"

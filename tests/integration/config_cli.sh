@@ -65,6 +65,14 @@ tui --config-set sys.timezone=Asia/Tokyo "$G1" --dry-run >"$T_TMP/dry"
 	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c1" ] && pass "$N: --dry-run lists actual -> desired, sends nothing" ||
 	fail "$N: dry-run" "$(cat "$T_TMP/dry")"
 
+# --- a field the device lacks is reported beside those set, not only when nothing else changed ---
+tui --config-set ble.enable=true sys.eco_mode=true "$G1" >"$T_TMP/uns" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q ': ok: 1 field(s) set and verified; 1 field(s) unsupported here, left alone$' "$T_TMP/uns" &&
+	[ "$(st "$G1" /settings | jq -r .eco_mode_enabled)" = true ] &&
+	pass "$N: a field the device lacks is reported with the ones set" || fail "$N: unsupported report" "rc=$rc $(cat "$T_TMP/uns")"
+tui --config-set sys.eco_mode=false "$G1" >/dev/null 2>&1
+
 # --- template, drift, apply ---
 # office.tmpl is a symbolic link to a file kept elsewhere: saved through it, the link kept
 TF="$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
@@ -121,6 +129,35 @@ rc=$?
 	grep -q restoring "$T_TMP/a2.err" &&
 	pass "$N: failure half-way: restored and reported (exit 1)" || fail "$N: restore" "rc=$rc $(cat "$T_TMP/a2.json" "$T_TMP/a2.err")"
 
+# --- interrupted half-way (SIGTERM): the fields written are set back, reported and audited ---
+# The Gen2+ device takes the first write and never answers the second; the Gen1 one never
+# answers its read. The signal comes once the first write landed and the second is in flight.
+tz0=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)
+aud0=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='config-set'")
+ctl POST /devices/1/reset-counters >/dev/null
+ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/MQTT.SetConfig"}' >/dev/null
+ctl POST /devices/0/fault '{"fault":"noanswer","path":"/settings"}' >/dev/null
+"$SHELLY_TUI" --timeout 60 --config-set sys.timezone=America/Lima mqtt.server=int.lan:1883 "$G2" "$G1" --json \
+	>"$T_TMP/int.json" 2>"$T_TMP/int.err" &
+ipid=$!
+if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
+	ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+	ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+	kill -TERM $ipid
+fi
+wait_for 30 sh -c "! kill -0 $ipid" || kill -KILL $ipid
+wait $ipid
+rc=$?
+aud1=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='config-set'")
+[ $rc = 1 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/int.json")" = restored,refused ] &&
+	[ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = "$tz0" ] &&
+	jq -r '.devices[].message' "$T_TMP/int.json" | grep -q '^interrupted' &&
+	grep -q 'interrupted' "$T_TMP/int.err" && [ "$aud1" = $((aud0 + 2)) ] &&
+	pass "$N: interrupted: the written fields set back, each device reported and audited" ||
+	fail "$N: interrupted" "rc=$rc tz=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz) aud=$aud0/$aud1 $(cat "$T_TMP/int.json" "$T_TMP/int.err")"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+
 # --- network-cutting changes need their own confirmation ---
 c2=$(st "$G1" /status | jq -r .cfg_changed_cnt)
 tui --config-set wifi.sta.ssid=other "$G1" >"$T_TMP/net"
@@ -129,6 +166,22 @@ rc=$?
 	pass "$N: WiFi change refused without --allow-network-change" || fail "$N: network guard" "rc=$rc $(cat "$T_TMP/net")"
 tui --config-set wifi.sta.ssid=other "$G1" --allow-network-change >/dev/null 2>&1
 [ $? = 0 ] && [ "$(st "$G1" /settings | jq -r .wifi_sta.ssid)" = other ] && pass "$N: ... and done and verified with it" || fail "$N: network change"
+
+# --- one static address (or MQTT client id) for several devices: refused, nothing sent ---
+c3=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+r3=$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)
+IP1=$(echo "${G1%%:*}" | cut -d. -f1-3).200 # unused, in this test's own loopback net
+printf 'wifi.sta.ipv4mode = static\nwifi.sta.ip = %s\nwifi.sta.netmask = 255.255.255.0\n' "$IP1" >"$T_TMP/ip.tmpl"
+tui --apply --template "$T_TMP/ip.tmpl" "$G1" "$G2" --allow-network-change --json >"$T_TMP/ip.json" 2>/dev/null
+rc1=$?
+tui --config-set mqtt.client_id=same-id sys.timezone=Asia/Seoul "$G1" "$G2" --json >"$T_TMP/id.json" 2>/dev/null
+rc2=$?
+[ $rc1 = 1 ] && [ $rc2 = 1 ] &&
+	[ "$(jq -r --arg ip "$IP1" '[.devices[].error | test("wifi.sta.ip: \($ip) would be given to 2 devices")] | all' "$T_TMP/ip.json")" = true ] &&
+	[ "$(jq -r '[.devices[].error | test("mqtt.client_id: same-id would be given to 2 devices")] | all' "$T_TMP/id.json")" = true ] &&
+	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c3" ] && [ "$(st "$G2" /rpc/Sys.GetStatus | jq -r .cfg_rev)" = "$r3" ] &&
+	pass "$N: one address or MQTT client id for two devices: refused, nothing sent" ||
+	fail "$N: shared identity" "rc=$rc1/$rc2 $(cat "$T_TMP/ip.json" "$T_TMP/id.json")"
 
 # --- reboot only when the device says so, only with --allow-reboot ---
 b0=$(ctl GET /devices/1/state | jq -r .reboots)

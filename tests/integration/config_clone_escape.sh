@@ -20,3 +20,20 @@ after=$(curl -s -m 3 "http://$D/rpc/Shelly.GetConfig" | jq -c .)
 	! has_ctl_bytes "$T_TMP/err" && ! has_ctl_bytes "$T_TMP/out" && [ "$sets" = 0 ] && [ "$before" = "$after" ] &&
 	pass "$N: --clone refuses a source value with an escape sequence, nothing sent" ||
 	fail "$N: --clone of an escape sequence" "rc=$rc sets=$sets $(cat -v "$T_TMP/out" "$T_TMP/err")"
+
+# A source value holding '${' would be expanded as a template variable on every target (here
+# each target's own name) or fail there: --clone and --template-save refuse it, nothing sent
+# or written.
+ctl POST /devices/0/config '{"patch":{"input:0":{"name":"Lamp ${name}"}}}' >/dev/null
+ctl POST /devices/1/reset-counters >/dev/null
+"$SHELLY_TUI" --timeout 5 --clone "$S" "$D" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+sets=$(ctl GET /devices/1/state | jq '[.counters.by_path | keys[] | select(test("Set"))] | length')
+"$SHELLY_TUI" --timeout 5 --template-save var --from "$S" --fields input:0 >"$T_TMP/out2" 2>"$T_TMP/err2"; rc2=$?
+[ $rc = 1 ] && [ $rc2 = 1 ] && [ "$sets" = 0 ] &&
+	grep -q 'clone: the device reports input:0.name, which a desired configuration refuses' "$T_TMP/err" &&
+	grep -q 'template-save: the device reports input:0.name' "$T_TMP/err2" &&
+	[ ! -e "$XDG_CONFIG_HOME/shelly-tui/templates/var.tmpl" ] &&
+	pass "$N: a source value with a template variable: refused, nothing sent or written" ||
+	fail "$N: source value with \${" "rc=$rc/$rc2 sets=$sets $(cat "$T_TMP/out" "$T_TMP/err" "$T_TMP/err2")"
+sim_stop
+exit 0

@@ -17,3 +17,42 @@ tui --group-set g1 sys.eco_mode=maybe >/dev/null 2>"$T_TMP/err"; rc=$?
 tui --group-set g1 sys.eco_mode=true && tui --group-remove g1 &&
 	[ "$(tui --group-list --json | jq '.groups | length')" = 0 ] &&
 	pass "$N: an existing group is removed" || fail "$N: an existing group is removed" "$(tui --group-list)"
+# A variable the desired configuration cannot expand is refused where it is given, not stored
+# to break every later --drift and --apply of the group; --config-set expands none, so a value
+# holding one is refused rather than written as typed and stored to be expanded later.
+export XDG_CONFIG_HOME="$T_TMP/xdg"
+for v in 'sys.name=${foo}' 'sys.name=ntp${index.lan'; do
+	tui --group-set g2 sntp.server=ok.lan "$v" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 2 ] && grep -q '^shelly-tui: --group-set: ' "$T_TMP/err" &&
+		[ "$(tui --group-list --json | jq '.groups | length')" = 0 ] &&
+		pass "$N: --group-set $v is refused, nothing stored" ||
+		fail "$N: --group-set $v" "rc=$rc $(cat "$T_TMP/err") $(tui --group-list)"
+done
+tui --group-set g2 'sys.name=${group}-${index}' 'sntp.server=${id}.lan' >/dev/null 2>"$T_TMP/err" &&
+	pass "$N: --group-set with known variables" || fail "$N: --group-set known variables" "$(cat "$T_TMP/err")"
+mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
+printf 'sntp.server = ${foo}.lan\n' >"$XDG_CONFIG_HOME/shelly-tui/templates/badvar.tmpl"
+tui --group-template g2 badvar >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'foo' "$T_TMP/err" &&
+	[ "$(tui --group-list --json | jq -r '.groups[0].template')" = null ] &&
+	pass "$N: --group-template with an unknown variable is not attached" ||
+	fail "$N: --group-template unknown variable" "rc=$rc $(cat "$T_TMP/err") $(tui --group-list --json)"
+tui --config-set 'sys.name=Lamp ${mac}' aabbccddeeff >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q '^shelly-tui: --config-set: sys.name: ' "$T_TMP/err" &&
+	pass "$N: --config-set refuses a value with a variable" ||
+	fail "$N: --config-set variable" "rc=$rc $(cat "$T_TMP/err")"
+# A group's own fields and its template are every member's: a value that must differ per device
+# (static address, MQTT client id or topic prefix) without a per-device variable is refused.
+tui --group-set g3 mqtt.client_id=fixed >/dev/null 2>"$T_TMP/err"; rc1=$?
+tui --group-set g3 wifi.sta.ip=10.0.0.5 >/dev/null 2>>"$T_TMP/err"; rc2=$?
+printf 'mqtt.topic_prefix = site/${group}\n' >"$XDG_CONFIG_HOME/shelly-tui/templates/sameprefix.tmpl"
+tui --group-template g2 sameprefix >/dev/null 2>>"$T_TMP/err"; rc3=$?
+[ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] &&
+	grep -q '^shelly-tui: --group-set: mqtt.client_id: every member' "$T_TMP/err" &&
+	grep -q '^shelly-tui: --group-template: mqtt.topic_prefix: every member' "$T_TMP/err" &&
+	! tui --group-list --json | jq -r '.groups[].name' | grep -q g3 &&
+	[ "$(tui --group-list --json | jq -r '.groups[] | select(.name == "g2") | .template')" = null ] &&
+	pass "$N: a per-device field the same for every member is refused" ||
+	fail "$N: per-device field for a group" "rc=$rc1/$rc2/$rc3 $(cat "$T_TMP/err") $(tui --group-list)"
+tui --group-set g3 'mqtt.client_id=sh-${id}' 'mqtt.topic_prefix=site/${mac}' >/dev/null 2>"$T_TMP/err" &&
+	pass "$N: ... and taken with a per-device variable" || fail "$N: per-device variable" "$(cat "$T_TMP/err")"

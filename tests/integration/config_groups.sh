@@ -106,6 +106,23 @@ rc=$?
 	[ "$(st 2 /rpc/Shelly.GetConfig | jq -r '.sys.device.name')" != Alpha ] &&
 	pass "$N: --clone onto the same model, not onto a Gen1" || fail "$N: clone" "rc=$rc $(cat "$T_TMP/c.json")"
 
+# --- a device that answers but refuses the read is not offline: failed, nothing queued ---
+# (a wrong password on a Gen2+ device, HTTP 500 from a Gen1 /settings)
+ctl POST /devices/1/auth '{"enable":true,"password":"right-one"}' >/dev/null
+ctl POST /devices/0/fault '{"fault":"http500","path":"/settings"}' >/dev/null
+printf 'wrong-one\n' >"$T_TMP/pw" && chmod 600 "$T_TMP/pw"
+np=$(sq "$DB" "select count(*) from config_pending")
+tui --config-set sys.timezone=Europe/Paris g1 plus-a --password-file "$T_TMP/pw" --json >"$T_TMP/rf.json" 2>"$T_TMP/rf.err"
+rc=$?
+[ $rc = 1 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/rf.json")" = failed,failed ] &&
+	[ "$(sq "$DB" "select count(*) from config_pending")" = "$np" ] &&
+	jq -r '.devices[1].message' "$T_TMP/rf.json" | grep -q 'cannot read the configuration: .*nothing written' &&
+	! grep -q offline "$T_TMP/rf.json" &&
+	pass "$N: wrong password or HTTP 500 on the read: failed, not queued as offline" ||
+	fail "$N: refused read" "rc=$rc $(cat "$T_TMP/rf.json" "$T_TMP/rf.err")"
+ctl POST /devices/1/auth '{"enable":false}' >/dev/null
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+
 # --- ${index}: the device's position in its group (MAC order), however the device is named ---
 tui --group-set office 'sntp.server=ntp${index}.lan'
 M2=$(mac_of 2)

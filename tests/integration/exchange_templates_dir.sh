@@ -32,6 +32,15 @@ else
 	fail "$N: export from SHELLY_TUI_TEMPLATES" "$(cat "$T_TMP/out")"
 fi
 
+# an empty templates directory (every template removed) exports no templates
+mkdir -p "$T_TMP/empty"
+if SHELLY_TUI_TEMPLATES="$T_TMP/empty" tui "$T_TMP/data/shelly.db" --export json \
+	-o "$T_TMP/c.json" 2>"$T_TMP/out" && jq -e '.devices | length > 0' "$T_TMP/c.json" >/dev/null; then
+	pass "$N: an empty templates directory exports"
+else
+	fail "$N: export with an empty templates directory" "$(cat "$T_TMP/out")"
+fi
+
 # without it the templates directory under the read-only etc cannot be made: the real cause.
 # Root passes the mode bits, so as root etc is a read-only bind mount in a mount namespace.
 ro_run() {

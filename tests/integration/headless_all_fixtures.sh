@@ -106,6 +106,14 @@ MAC=$(mac_of "$I")
 	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
 	pass "$N: Shelly 1L with an invalid meter: no power, no energy series" ||
 	fail "$N: Shelly 1L invalid meter" "is_valid=$v $(grep "mac=\"$MAC\"" "$M")"
+# The Shelly 1 measures nothing: its meters entry {"power": 0, "is_valid": true} is a
+# placeholder, so its switch has an output series and no power series.
+I=$(dev_by_fixture gen1/shelly-1)
+MAC=$(mac_of "$I")
+grep -q "^shelly_output{mac=\"$MAC\",component=\"switch\",channel=\"0\"} " "$M" &&
+	! grep -qE "^shelly_(power_watts|energy_joules_total)\{mac=\"$MAC\"" "$M" &&
+	pass "$N: Shelly 1 (no metering): no power series" ||
+	fail "$N: Shelly 1 power" "$(grep "mac=\"$MAC\"" "$M")"
 # Readings beyond outputs: the Gen1 TRV's and the Wall Display's thermostat (target, current
 # temperature, the TRV's valve) and the Plus Uni's count input, in /metrics and --probe.
 I=$(dev_by_fixture gen1/shelly-trv)
@@ -133,3 +141,42 @@ v=$(mval "$M" "shelly_input_count_total{mac=\"$MAC\",component=\"input\",channel
 "$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
 grep -qE '^  input:2 count +total [0-9]+ frequency [0-9.]+ Hz' "$T_TMP/probe" &&
 	pass "$N: --probe prints the count input's total and frequency" || fail "$N: --probe count input" "$(cat "$T_TMP/probe")"
+# The Gen1 UNI's analog input (adcs) is a voltmeter: its voltage in /metrics and --probe.
+I=$(dev_by_fixture gen1/shelly-uni)
+MAC=$(mac_of "$I")
+v=$(curl -s -m 3 "$(hl_url "$I")/status" | jq -r '.adcs[0].voltage')
+got=$(mval "$M" "shelly_voltage_volts{mac=\"$MAC\",component=\"voltmeter\",channel=\"0\"}")
+[ -n "$got" ] && fnear "$got" "$v" 0.001 &&
+	pass "$N: the UNI's analog input as a voltmeter ($got V)" ||
+	fail "$N: UNI voltmeter" "device $v; $(grep "mac=\"$MAC\"" "$M" | grep voltage)"
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  voltmeter:0 [0-9.]+ V$' "$T_TMP/probe" &&
+	pass "$N: --probe prints the UNI's voltmeter" || fail "$N: --probe UNI voltmeter" "$(cat "$T_TMP/probe")"
+# Sensor devices' readings beyond battery: the Motion 2's motion and illuminance, the Gas's
+# alarm and concentration, the Wall Display's illuminance, each as the device reports it.
+# two_sensors FIXTURE WHAT JQ SERIES1 SERIES2 [LABELS1]: the pair JQ reads from the Gen1
+# device's /status equals the values of the two series in /metrics.
+two_sensors() {
+	_i=$(dev_by_fixture "$1")
+	_m=$(mac_of "$_i")
+	_s=$(curl -s -m 3 "$(hl_url "$_i")/status" | jq -c "$3")
+	_g=$(printf '[%s,%s]' "$(mval "$M" "$4{mac=\"$_m\"${6:-}}")" "$(mval "$M" "$5{mac=\"$_m\"}")")
+	[ "$_s" = "$(printf '%s' "$_g" | jq -c . 2>/dev/null)" ] &&
+		pass "$N: $2 in /metrics ($_g)" || fail "$N: $2" "device $_s, metrics $_g"
+}
+two_sensors gen1/shelly-motion-2 "Motion 2: motion and illuminance" \
+	'[(if .sensor.motion then 1 else 0 end), .lux.value]' shelly_motion_detected shelly_illuminance_lux
+I=$(dev_by_fixture gen1/shelly-gas)
+"$SHELLY_TUI" --probe "$(dev_hp "$I")" >"$T_TMP/probe" 2>&1
+grep -qE '^  gas alarm none sensor normal concentration 0 ppm valve not_connected$' "$T_TMP/probe" &&
+	pass "$N: --probe prints the Gas's alarm, sensor, concentration and valve" ||
+	fail "$N: --probe Gas" "$(cat "$T_TMP/probe")"
+two_sensors gen1/shelly-gas "Gas: alarm and concentration" \
+	'[(if .gas_sensor.alarm_state == "none" then 0 else 1 end), .concentration.ppm]' \
+	shelly_sensor_alarm shelly_gas_concentration_ppm ',component="gas"'
+I=$(dev_by_fixture gen2/wall-display)
+MAC=$(mac_of "$I")
+v=$(curl -s -m 3 "$(hl_url "$I")/rpc/Shelly.GetStatus" | jq -r '."illuminance:0".lux')
+got=$(mval "$M" "shelly_illuminance_lux{mac=\"$MAC\"}")
+[ -n "$got" ] && fnear "$got" "$v" 0.001 && pass "$N: the Wall Display's illuminance ($got lux)" ||
+	fail "$N: Wall Display illuminance" "device $v, metrics '$got'"

@@ -7,6 +7,9 @@
 # manager (shelly-tui --headless) runs in the test's namespace on 127.0.0.1; the agents
 # (shelly-provisioner --wifi test:DIR) move between the namespaces when they join and leave.
 # Covers: a template applied on the AP (Gen1 and Gen2+, a field the device cannot take named),
+# devices with a password already (auth on: the task's password used, or a clear failure), a
+# manager restarted while an agent configures a device (verified once it is back), an agent
+# revoked in the middle of a task, a verdict that comes after the agent's --verify-wait,
 # a task whose access point no agent sees left queued,
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
@@ -55,37 +58,44 @@ world() {
 world || { fail "$NAME: namespaces" "could not build the private world"; exit 1; }
 
 SIMS=""
-# ap_device N FIXTURE: a device in AP mode in namespace apN, home address 10.77.0.(10+N).
+# ap_device N FIXTURE [SIM OPTION ...]: a device in AP mode in namespace apN, home address
+# 10.77.0.(10+N).
 ap_device() {
-	ip netns add "ap$1" && ip -n "ap$1" link set lo up &&
-	ip -n "ap$1" addr add 192.168.33.1/24 dev lo &&
-	ip -n home addr add "10.77.0.$((10 + $1))/24" dev vh || return 1
-	ip netns exec "ap$1" "$SHELLY_SIM" --netns-ok --models "$2" --count 1 \
-		--base 192.168.33.1 --port 80 --id-offset "$((100 + $1))" \
-		--ap-network home --ap-key-file "$T_TMP/key" --ap-home "10.77.0.$((10 + $1))" \
+	n=$1 fx=$2
+	shift 2
+	ip netns add "ap$n" && ip -n "ap$n" link set lo up &&
+	ip -n "ap$n" addr add 192.168.33.1/24 dev lo &&
+	ip -n home addr add "10.77.0.$((10 + n))/24" dev vh || return 1
+	ip netns exec "ap$n" "$SHELLY_SIM" --netns-ok --models "$fx" --count 1 \
+		--base 192.168.33.1 --port 80 --id-offset "$((100 + n))" \
+		--ap-network home --ap-key-file "$T_TMP/key" --ap-home "10.77.0.$((10 + n))" \
 		--ap-home-netns /run/netns/home --ap-beacon-dir "$W/a/aps" \
-		--manifest "$T_TMP/sim$1.json" >"$T_TMP/sim$1.log" 2>&1 &
+		--manifest "$T_TMP/sim$n.json" "$@" >"$T_TMP/sim$n.log" 2>&1 &
 	SIMS="$SIMS $!"
-	wait_for 10 test -s "$T_TMP/sim$1.json"
+	wait_for 10 test -s "$T_TMP/sim$n.json"
 }
 MGR=""; AGA=""; AGB=""
 at_exit 'kill_ours $SIMS $MGR $AGA $AGB; wait 2>/dev/null'
 ap_device 1 gen1/shelly-1 && ap_device 2 gen2/plus-1pm && ap_device 3 gen1/shelly-plug-s &&
 ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen2/plus-2pm &&
-ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 ||
+ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
+ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
+ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
+ap_device 25 gen1/shelly-1 ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
-AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9)
+AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
+AP12=$(ap_of 12); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9"; then
-	pass "nine devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12" "$AP25"; then
+	pass "thirteen devices in AP mode announce their access points"
 else
-	fail "nine devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "thirteen devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -271,6 +281,74 @@ case "$r9" in
 *) fail "a template field the device cannot take fails the task, named, before the network is set" "$r9" ;;
 esac
 
+# ---- devices with a password already (auth on) ------------------------------------------------
+# Without the task's password the agent cannot change such a device: it fails at once, saying
+# so, without spending the other attempts; with it, the agent uses it from the first request.
+tui --provision "$AP10" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+tui --provision "$AP11" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/devpw" >/dev/null
+auth_final() { [ "$(tui --tasks --json | jq --arg a "$AP10" --arg b "$AP11" \
+	'[.tasks[] | select(.target == $a or .target == $b) | select(.state == "done" or .state == "failed")] | length')" = 2 ]; }
+wait_for 60 auth_final || fail "the tasks of devices with auth on finish" "$(tui --tasks)"
+tui --tasks --json >"$T_TMP/auth.json"
+ta_of() { jq -r ".tasks[] | select(.target == \"$1\") | .$2" "$T_TMP/auth.json"; }
+case "$(ta_of "$AP10" reason)" in
+*"password already (auth on)"*"--password-file"*)
+	[ "$(ta_of "$AP10" state)" = failed ] && [ "$(ta_of "$AP10" attempts)" = 1 ] && [ -e "$W/a/aps/$AP10" ] &&
+		pass "a device with auth on and no task password fails once, saying why" ||
+		fail "a device with auth on and no task password fails once, saying why" "$(cat "$T_TMP/auth.json")" ;;
+*) fail "a device with auth on and no task password fails once, saying why" "$(ta_of "$AP10" reason)" ;;
+esac
+[ "$(ta_of "$AP11" state)" = done ] && [ "$(ta_of "$AP11" result)" = 10.77.0.21 ] &&
+	pass "a device with auth on is provisioned with the task's password" ||
+	fail "a device with auth on is provisioned with the task's password" "$(cat "$T_TMP/auth.json")"
+
+# ---- the manager restarts while the agent configures a device ------------------------------
+# The device leaves its AP for the home network; the agent's report that it configured it finds
+# no manager, and is sent again until the restarted manager takes it and verifies the device.
+touch "$W/b/hold"
+tui --provision "$AP12" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+RT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 20 grep -q "join $AP12" "$W/b/wifi.log" ||
+	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+mgr_pid=$(cat "/proc/$MGR/task/$MGR/children" 2>/dev/null) # tui runs it in a subshell
+kill ${mgr_pid:-$MGR}
+mgr_gone() { ! curl -s -o /dev/null -m 2 "$URL/metrics"; }
+wait_for 20 mgr_gone || fail "the manager stops" "still answering"
+rm -f "$W/b/hold"
+wait_for 30 grep -q "task $RT: progress configured not accepted" "$W/b/agent.log" ||
+	fail "the agent configures the device while the manager is away" "$(tail -5 "$W/b/agent.log")"
+env $MGR_ENV "$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --headless --listen "127.0.0.1:$PORT" \
+	>"$T_TMP/mgr2.out" 2>>"$T_TMP/mgr.log" &
+MGR=$!
+if wait_for 40 is_state "$RT" done && [ "$(state_of "$RT" result)" = 10.77.0.22 ] &&
+	[ "$(state_of "$RT" attempts)" = 1 ]; then
+	pass "a device configured while the manager restarted is verified once it is back"
+else
+	fail "a device configured while the manager restarted is verified once it is back" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
+# ---- --verify-wait runs out before the manager's verdict ------------------------------------
+# The agent stops waiting but fails nothing: the manager's verifier, whose verify-timeout may be
+# longer (a large range), still decides. Device 25 comes up outside discover-range; once the
+# agent has given up, the range is widened (SIGHUP) and the verifier finds it.
+kill "$AGB"; wait "$AGB" 2>/dev/null
+agent b --verify-wait 1
+AGB=$!
+tui --provision "$AP25" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+LT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+gave_up() { grep -q -e "task $LT: no verdict within" -e "task $LT: failed" "$W/b/agent.log"; }
+wait_for 30 gave_up || fail "agent B stops waiting for a verdict" "$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+sed -i -e 's|^discover-range .*|discover-range 10.77.0.0/26|' -e 's|^set verify-timeout .*|set verify-timeout 60s|' \
+	"$T_TMP/config"
+kill -HUP "$MGR"
+if wait_for 40 is_state "$LT" done && [ "$(state_of "$LT" result)" = 10.77.0.35 ]; then
+	pass "a device verified after the agent's --verify-wait ran out is done, not failed"
+else
+	fail "a device verified after the agent's --verify-wait ran out is done, not failed" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
 tui --agents --json >"$T_TMP/agents.json"
 jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.json" >/dev/null &&
 	[ "$(jq '.agents | length' "$T_TMP/agents.json")" = 2 ] &&
@@ -279,6 +357,28 @@ jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.js
 
 [ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
 	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
+
+# ---- an agent revoked while it configures a device -------------------------------------------
+# On the device's AP the agent does not reach the manager (the test radio, like one WiFi radio,
+# leaves the host's network); its next report is refused (401) and it stops that task at once,
+# reporting nothing more for it, rather than sending the report again.
+touch "$W/b/hold"
+joins3=$(grep -c "^join $AP3\$" "$W/b/wifi.log")
+tui --provision "$AP3" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+VT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+joined3() { [ "$(grep -c "^join $AP3\$" "$W/b/wifi.log")" -gt "$joins3" ]; }
+wait_for 20 joined3 ||
+	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+tui --agent-revoke "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" >/dev/null
+rm -f "$W/b/hold"
+if wait_for 20 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
+	! grep -q "task $VT: progress configured not accepted" "$W/b/agent.log" &&
+	[ "$(state_of "$VT" state)" = queued ]; then
+	pass "an agent revoked in the middle of a task stops it at the refused report"
+else
+	fail "an agent revoked in the middle of a task stops it at the refused report" \
+		"$(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
 
 # ---- the host's own connection came back after every task ---------------------------------
 joins=$(grep -c '^join ' "$W/b/wifi.log")
@@ -291,12 +391,12 @@ bad=$(awk '/^join /{j=1; next} /^restore test-home$/{if (j) ok++; j=0} END{print
 curl -s "$URL/metrics" >"$T_TMP/metrics"
 tui --tasks --json >"$T_TMP/t.json"; tui --tasks >"$T_TMP/t.txt"; tui --agents --json >"$T_TMP/a.json"
 tui --list --json >"$T_TMP/l.json"
-kill "$AGB"; wait "$AGB" 2>/dev/null; AGB=""
+kill "$AGB" 2>/dev/null; wait "$AGB" 2>/dev/null; AGB=""
 kill "$MGR"; wait "$MGR" 2>/dev/null; MGR=""
 leaks=""
-for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
+for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$T_TMP/mgr2.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
-	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$DB"*; do
+	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$T_TMP/auth.json" "$DB"*; do
 	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&

@@ -2,7 +2,9 @@
 # A task whose WiFi key file the manager can no longer read (removed after --provision): the
 # agent's claim gets a clear error (409 naming the task and the WiFi key file, not a 500 store
 # error), the task fails with that reason, and the manager's log speaks of the WiFi key file.
-# The agent is played with curl against the agent API on loopback.
+# A key that is the WPA pre-shared key itself (64 hex digits) is queued and handed to the agent;
+# 64 characters that are not hex, and 65 hex digits, are refused. The agent is played with curl
+# against the agent API on loopback.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -30,4 +32,25 @@ grep -q "task $ID: failed: the manager cannot read the WiFi key file" "$(hl_err 
 	! grep -q 'store error\|cannot read password file' "$(hl_err a)" &&
 	pass "$N: the manager's log speaks of the WiFi key file" ||
 	fail "$N: the manager's log speaks of the WiFi key file" "$(cat "$(hl_err a)")"
+
+PSK=0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef
+printf '%s\n' "$PSK" >"$T_TMP/psk"
+printf '%sx\n' "$(printf '%s' "$PSK" | cut -c2-)" >"$T_TMP/psk64x"
+printf '%s0\n' "$PSK" >"$T_TMP/psk65"
+chmod 600 "$T_TMP/psk" "$T_TMP/psk64x" "$T_TMP/psk65"
+refused=0
+for f in psk64x psk65; do
+	tui --provision shelly1-0A0B22 --network home --wifi-key-file "$T_TMP/$f" >/dev/null 2>"$T_TMP/$f.err"
+	[ $? = 2 ] && grep -q 'or 64 hex digits' "$T_TMP/$f.err" && refused=$((refused + 1))
+done
+[ "$refused" = 2 ] && pass "$N: a 64-character key that is not hex, and 65 hex digits, are refused" ||
+	fail "$N: a 64-character key that is not hex, and 65 hex digits, are refused" "$(cat "$T_TMP"/psk6*.err)"
+if tui --provision shelly1-0A0B22 --network home --wifi-key-file "$T_TMP/psk" >/dev/null 2>"$T_TMP/psk.err"; then
+	aa_seen shelly1-0A0B22
+	key=$(post claim '{}' "$TOKEN" | jq -r .task.key)
+	[ "$key" = "$PSK" ] && pass "$N: a 64-hex-digit pre-shared key is queued and handed to the agent" ||
+		fail "$N: a 64-hex-digit pre-shared key is queued and handed to the agent" "claimed key length ${#key}"
+else
+	fail "$N: a 64-hex-digit pre-shared key is queued and handed to the agent" "$(cat "$T_TMP/psk.err")"
+fi
 hl_stop a

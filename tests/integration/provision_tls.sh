@@ -4,8 +4,8 @@
 # 127.0.0.1), while /metrics stays plain HTTP on listen. shelly-provisioner with --ca-file
 # registers, claims and reports its result over TLS (a stand-in nmcli; no device answers, so
 # its own result is recorded); without the CA it is refused by certificate verification, and
-# plain HTTP to the TLS port gets no answer. A certificate without agent-listen is a
-# configuration error.
+# plain HTTP to the TLS port gets no answer. --ca-file with an http:// manager, or one that
+# cannot be read, is a usage error. A certificate without agent-listen is a configuration error.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -98,6 +98,19 @@ else
 	fail "$N: an agent with --ca-file registers, claims and reports over TLS" \
 		"rc=$rc $(tui --tasks) $(cat "$T_TMP/agent.tls.log")"
 fi
+# --ca-file with a plain http:// manager is a usage error (the operator meant TLS; the token and
+# keys would cross in clear), and so is a CA file the agent cannot read: both before any request.
+usage_error() { # usage_error MANAGER CA-FILE WANT WHAT: the agent exits 2 saying WANT
+	PATH="$BIN:$PATH" SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" --manager "$1" --ca-file "$2" \
+		--wifi nm --token-file "$T_TMP/token.tls" --once >/dev/null 2>"$T_TMP/usage.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "$3" "$T_TMP/usage.err" && pass "$N: $4" ||
+		fail "$N: $4" "rc=$rc $(cat "$T_TMP/usage.err")"
+}
+usage_error "http://127.0.0.1:$APORT" "$T_TMP/cert.pem" '--ca-file goes with an https:// --manager' \
+	"--ca-file with an http:// manager is a usage error"
+usage_error "$AURL" "$T_TMP/no-such.pem" "--ca-file $T_TMP/no-such.pem: No such file or directory" \
+	"a --ca-file the agent cannot read is named, a usage error"
 grep -q -- '-----BEGIN' "$(hl_err a)" "$T_TMP/hl.a.out" && fail "$N: the key is never logged" ||
 	pass "$N: the key is never logged"
 hl_stop a

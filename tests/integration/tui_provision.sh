@@ -5,7 +5,8 @@
 # queues a task for it (p: network, WiFi key file, no template, device name, device password
 # file, AP off) as --provision would; the claim reply carries them to the agent; the task's
 # progress and its failure with the reason then show in the view as the agent reports. A second
-# task is cancelled with c (asks the id, then confirms; n leaves it alone).
+# task is cancelled with c (asks the id, then confirms; n leaves it alone). Two marked access
+# points, one of a device whose task has not ended, queue nothing.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -116,6 +117,33 @@ if tui_wait 10 "task $ID2 cancelled" && [ "$(state2)" = cancelled ] && tui_wait 
 else
 	fail "$N: c then y cancels the task" "$(state2) $(tui_why "task $ID2 cancelled")"
 fi
+
+# p checks every marked access point before it queues any, as --provision does: one whose
+# device has a task that has not ended stops the batch, and nothing is queued.
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --provision ShellyPlus1PM-A8032AB12345 --network home >/dev/null
+ntasks() { "$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq '.tasks | length'; }
+before=$(ntasks)
+tui_keys Home
+tui_keys Space
+tui_keys Space
+tui_step 5 'marked 2' "Space marks both access points"
+tui_keys p
+tui_step 5 'Network \(SSID\)' "p asks the network for two"
+tui_type home
+tui_keys Enter
+tui_step 5 'File with the WiFi key' "asks the key file for two"
+tui_keys Enter
+tui_step 5 'Template' "asks the template for two"
+tui_keys Enter
+tui_step 5 "File with the device's new password" "asks the password file for two"
+tui_keys Enter
+tui_step 5 'access point off afterwards' "asks about the AP for two"
+tui_keys n
+tui_expect 10 'ShellyPlus1PM-A8032AB12345: task [0-9]+ for this device has not ended .*nothing queued' \
+	"a batch with an open task's device is refused" \
+	"a batch with an open task's device is refused" &&
+	[ "$(ntasks)" = "$before" ] && pass "$N: ... and nothing of it is queued" ||
+	fail "$N: ... and nothing of it is queued" "$before -> $(ntasks) $("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks)"
 tui_keys q
 tui_keys q
 tui_step 10 'RESTORED rc=0' "console exit"

@@ -442,6 +442,22 @@ test_gen1_roller(void **state)
 	assert_int_equal(parse(1, (struct action){ACTION_COVER_STOP, 0, 0, 0}, 200, "{\"power\":0}", &r), -1);
 }
 
+/* fw_check on the /ota-shaped "update" of a Gen1 capture's status: no beta, that message. */
+static void
+gen1_fw_check(const char *model, const char *message)
+{
+	struct action_result r;
+	char path[128], *body;
+
+	snprintf(path, sizeof path, "tests/fixtures/gen1/%s/status.json", model);
+	body = fixture_part(path, "update", NULL);
+	assert_int_equal(parse(1, (struct action){ACTION_FW_CHECK, 0, 0, 0}, 200, body, &r), 0);
+	assert_string_equal(r.beta_version, "");
+	assert_string_equal(r.message, message);
+	action_result_done(&r);
+	free(body);
+}
+
 static void
 test_gen1_ota(void **state)
 {
@@ -479,6 +495,14 @@ test_gen1_ota(void **state)
 	assert_string_equal(r.message, "firmware is up to date (20230913-112003/v1.14.0-gcb84623, beta: "
 				       "20231107-162940/v1.14.1-rc1-g0617c15)");
 	action_result_done(&r);
+
+	/*
+	 * The UNI runs 20241106 v1.14.1-rc1-6 and is still told of the 20231107 v1.14.1-rc1 beta;
+	 * the Vintage is offered a newer stable beside that old beta. An older beta is no offer.
+	 */
+	gen1_fw_check("shelly-uni", "firmware is up to date (20241106-112220/v1.14.1-rc1-6-gfb43488e8)");
+	gen1_fw_check("shelly-vintage", "update available: 20241106-105233/v1.14.1-rc1-6-gfb43488e8 "
+					"(installed: 20231206-112335/v1.14.1-rc1-2-g6f199f940)");
 
 	/* No stable update: nothing to install, done (an up-to-date device is not a failure). */
 	assert_int_equal(parse(1, (struct action){ACTION_FW_UPDATE, 0, 0, 0}, 200, body, &r), 0);

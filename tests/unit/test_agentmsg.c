@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "provision/agentmsg.h"
+#include "provision/taskq.h"
 
 static void
 ok(enum agentmsg_kind kind, const char *body, struct agentmsg *m)
@@ -218,11 +219,52 @@ test_task_text(void **state)
 	    "network name");
 }
 
+/* A task body with a device password of n characters. */
+static char *
+task_with_password(size_t n)
+{
+	char pw[TASKQ_PASS_MAX + 2];
+	char *body = malloc(256);
+
+	memset(pw, 'p', n);
+	pw[n] = '\0';
+	snprintf(body, 256,
+	    "{\"task\":{\"id\":5,\"target\":\"t\",\"network\":\"n\",\"password\":\"%s\"}}", pw);
+	return body;
+}
+
+/*
+ * The agent takes every device password the manager queues (TASKQ_PASS_MAX), no longer one,
+ * and a WiFi key that is the pre-shared key in hex (64 digits).
+ */
+static void
+test_task_password(void **state)
+{
+	struct agentmsg m;
+	char *body = task_with_password(TASKQ_PASS_MAX);
+
+	(void)state;
+	ok(AGENTMSG_TASK, body, &m);
+	assert_int_equal(strlen(m.password), TASKQ_PASS_MAX);
+	agentmsg_clear(&m);
+	free(body);
+	body = task_with_password(TASKQ_PASS_MAX + 1);
+	bad(AGENTMSG_TASK, body, "password");
+	free(body);
+	ok(AGENTMSG_TASK,
+	    "{\"task\":{\"id\":6,\"target\":\"t\",\"network\":\"n\",\"key\":"
+	    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+	    &m);
+	assert_int_equal(strlen(m.key), TASKQ_KEY_MAX);
+	agentmsg_clear(&m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_task_text),
+	    cmocka_unit_test(test_task_password),
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_config),

@@ -953,7 +953,18 @@ test_templates(void **state)
 	assert_int_equal(devconfig_render(&t, &vars, &r, &cause), -1);
 	assert_non_null(strstr(cause, "${group}"));
 	free(cause);
+	/* ... while the check before storing takes every known name, and only those. */
+	assert_int_equal(devconfig_vars_check(&t, &cause), 0);
 	devconfig_done(&t);
+	static const char *const badvars[] = {"sys.name = ${nmae}\n", "sys.name = a${index\n"};
+	for (size_t i = 0; i < sizeof badvars / sizeof badvars[0]; i++) {
+		if (devconfig_template_parse(badvars[i], strlen(badvars[i]), &t, &cause) != 0)
+			fail_msg("%s", cause);
+		assert_int_equal(devconfig_vars_check(&t, &cause), -1);
+		assert_non_null(strstr(cause, "sys.name: "));
+		free(cause);
+		devconfig_done(&t);
+	}
 
 	static const struct {
 		const char *text, *want;

@@ -127,8 +127,10 @@ test_relays(void **state)
 	status_of("shelly-1", &st);
 	assert_int_equal(st.nswitches, 1);
 	assert_int_equal(st.switches[0].output, 0);
-	assert_float_equal(st.switches[0].power_w, 0, EPS);
-	assert_true(isnan(st.switches[0].energy_wh)); /* no total: no energy */
+	/* The Shelly 1 measures nothing: its "meters": [{"power": 0, "is_valid": true}] is a
+	 * placeholder (no total, no counters), not a reading of 0 W. */
+	assert_true(isnan(st.switches[0].power_w));
+	assert_true(isnan(st.switches[0].energy_wh));
 	assert_string_equal(st.switches[0].source, "http");
 	assert_float_equal(st.wifi.rssi_dbm, -52, EPS);
 	assert_string_equal(st.wifi.ip, "192.168.1.240");
@@ -194,9 +196,24 @@ test_relays(void **state)
 	assert_int_equal(st.nswitches, 2);
 	assert_int_equal(st.sensors.ntemps, 1);
 	assert_float_equal(st.sensors.temps[0].temperature_c, 60.25, EPS);
-	assert_non_null(st.raw_unknown);
-	assert_non_null(strstr(st.raw_unknown, "\"adcs\"")); /* not modelled, not dropped */
+	/* its analog input ("adcs": [{"voltage": 0}]) is a voltmeter reading 0 V, not raw */
+	assert_int_equal(st.sensors.nvoltmeters, 1);
+	assert_int_equal(st.sensors.voltmeters[0].id, 0);
+	assert_float_equal(st.sensors.voltmeters[0].voltage_v, 0, EPS);
+	assert_true(st.raw_unknown == NULL || strstr(st.raw_unknown, "\"adcs\"") == NULL);
 	device_status_done(&st);
+	{
+		/* the UNI measures up to 30 V DC; a second ADC entry is voltmeter:1 */
+		static const char uni[] = "{\"adcs\":[{\"voltage\":12.36},{\"voltage\":null}]}";
+		char *cause = NULL;
+
+		assert_int_equal(gen1_parse_status(uni, sizeof uni - 1, &st, &cause), 0);
+		assert_int_equal(st.sensors.nvoltmeters, 2);
+		assert_float_equal(st.sensors.voltmeters[0].voltage_v, 12.36, EPS);
+		assert_int_equal(st.sensors.voltmeters[1].id, 1);
+		assert_true(isnan(st.sensors.voltmeters[1].voltage_v));
+		device_status_done(&st);
+	}
 
 	status_of("shelly-air", &st);
 	assert_float_equal(st.sys.device_temperature_c, 33.89, EPS); /* internal */
@@ -226,7 +243,7 @@ test_raw_old_firmware(void **state)
 	status_of("shelly-1/pastebin-fw-20191217", &st);
 	assert_int_equal(st.nswitches, 1);
 	assert_int_equal(st.switches[0].output, 0);
-	assert_float_equal(st.switches[0].power_w, 0, EPS);
+	assert_true(isnan(st.switches[0].power_w)); /* the Shelly 1's placeholder meter */
 	assert_string_equal(st.wifi.ssid, "VodafoneMobileWiFi-1CE876");
 	assert_float_equal(st.wifi.rssi_dbm, -37, EPS);
 	assert_float_equal(st.sys.uptime_s, 2268, EPS);

@@ -283,6 +283,20 @@ test_switches(void **state)
 	assert_float_equal(st.inputs[2].freq_hz, 13, EPS);
 	assert_non_null(strstr(st.raw_unknown, "\"script:1\""));
 	device_status_done(&st);
+	{
+		/* A Plus Uni's (or Add-on's) analog input: voltmeter:100 as the Voltmeter docs
+		 * show it (voltage in V, xvoltage its transform), a reading, not raw. */
+		static const char uni[] = "{\"voltmeter:100\":{\"id\":100,\"voltage\":11.92,"
+		                          "\"xvoltage\":42},\"switch:0\":{\"id\":0,\"output\":false}}";
+		char *cause = NULL;
+
+		assert_int_equal(gen2_parse_status(uni, sizeof uni - 1, &st, &cause), 0);
+		assert_int_equal(st.sensors.nvoltmeters, 1);
+		assert_int_equal(st.sensors.voltmeters[0].id, 100);
+		assert_float_equal(st.sensors.voltmeters[0].voltage_v, 11.92, EPS);
+		assert_null(st.raw_unknown);
+		device_status_done(&st);
+	}
 }
 
 static void

@@ -44,7 +44,7 @@ static const char *const meter_keys[] = {"id", "kind", "name", "power_w", "appar
     "energy_wh", "returned_energy_wh", "phases", NULL};
 static const char *const phase_keys[] = {"phase", "voltage_v", "current_a", "power_w",
     "apparent_power_va", "pf", "frequency_hz", "energy_wh", "returned_energy_wh", NULL};
-static const char *const sensor_keys[] = {"temperature", "humidity", "thermostat",
+static const char *const sensor_keys[] = {"temperature", "humidity", "thermostat", "voltmeter",
     "illuminance_lux", "illumination", "battery_pct", "battery_v", "external_power", "motion",
     "vibration", "flood", "smoke", "door_open", "tilt_deg", "gas_ppm", "gas_alarm", "gas_sensor",
     "valve", NULL};

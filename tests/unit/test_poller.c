@@ -344,20 +344,27 @@ test_observer_gets_mac(void **state)
 
 /* A Gen1 H&T (a battery model) at 127.0.0.1:port, last seen at last_seen_ms. */
 static void
-rig_add_sleeper(struct rig *r, const char *mac, int port, int64_t last_seen_ms)
+rig_add_model(struct rig *r, const char *mac, int port, int64_t last_seen_ms, int gen,
+    const char *model)
 {
 	struct store_device sd;
 	char *cause = NULL;
 
 	memset(&sd, 0, sizeof sd);
 	memcpy(sd.mac, mac, 13);
-	sd.gen = 1;
-	sd.model = "SHHT-1";
+	sd.gen = gen;
+	sd.model = model;
 	sd.host = "127.0.0.1";
 	sd.port = port;
 	sd.scheme = "http";
 	sd.last_seen_ms = last_seen_ms;
 	assert_int_equal(store_device_upsert(r->store, &sd, &cause), 0);
+}
+
+static void
+rig_add_sleeper(struct rig *r, const char *mac, int port, int64_t last_seen_ms)
+{
+	rig_add_model(r, mac, port, last_seen_ms, 1, "SHHT-1");
 }
 
 struct view_of {
@@ -1127,6 +1134,27 @@ test_never_answered_first_seen(void **state)
 }
 
 
+/* A sleeper the run before saw answer (reply, uptime) then fall asleep; nothing listens now. */
+struct slept {
+	const char *mac, *other, *model, *reply;
+	int gen, uptime;
+};
+
+static struct poller *
+rig_after_sleep(struct rig *r, struct mute_dev *m, const struct slept *s, struct poller_opts *o)
+{
+	mute_dev_open(m);
+	close(m->fd); /* nothing listens: asleep */
+	rig_open(r, s->other, m->port);
+	rig_add_model(r, s->mac, m->port, loop_wall_ms() - 60000, s->gen, s->model);
+	other_poller_writes(r, s->mac, "online", s->reply, s->uptime); /* it answered */
+	other_poller_writes(r, s->mac, "asleep", NULL, 0);             /* then fell asleep */
+	o->connect_timeout_ms = 2000;
+	o->request_timeout_ms = 2000;
+	o->max_body = 65536;
+	return rig_poller(r, o);
+}
+
 /*
  * An asleep battery sensor's last readings (its stored reply) are served after a restart,
  * before any poll and while it stays asleep, until a new reply.
@@ -1145,16 +1173,7 @@ test_asleep_readings_survive_restart(void **state)
 	struct rig r;
 
 	(void)state;
-	mute_dev_open(&m);
-	close(m.fd); /* nothing listens: asleep */
-	rig_open(&r, "d0b1c2d3e4f8", m.port);
-	rig_add_sleeper(&r, mac, m.port, loop_wall_ms() - 60000);
-	other_poller_writes(&r, mac, "online", reply, 17); /* the run before: it answered */
-	other_poller_writes(&r, mac, "asleep", NULL, 0);   /* then fell asleep */
-	o.connect_timeout_ms = 2000;
-	o.request_timeout_ms = 2000;
-	o.max_body = 65536;
-	p = rig_poller(&r, &o);
+	p = rig_after_sleep(&r, &m, &(struct slept){mac, "d0b1c2d3e4f8", "SHHT-1", reply, 1, 17}, &o);
 	poller_foreach(p, reading_of_cb, &w);
 	assert_int_equal(w.state, DEVICE_ASLEEP);
 	assert_true(w.found); /* before any poll */
@@ -1164,6 +1183,75 @@ test_asleep_readings_survive_restart(void **state)
 	assert_int_equal(w.state, DEVICE_ASLEEP);
 	assert_true(w.found); /* still asleep: still its last report */
 	rig_close(&r, p);
+}
+
+/*
+ * A Gen2+ battery device whose model the table does not know (a newer one) was seen asleep
+ * by the run before: after a restart it still sleeps, asleep when it does not answer, not
+ * offline (its wakeup_period made it a sleeper in the run that polled it).
+ */
+static void
+test_stored_asleep_unknown_model_sleeps(void **state)
+{
+	static const char mac[] = "d0b1c2d3e4f9";
+	static const char reply[] = "{\"devicepower:0\":{\"id\":0,\"battery\":{\"V\":5.6,"
+	                            "\"percent\":78},\"external\":{\"present\":false}},"
+	                            "\"sys\":{\"uptime\":4,\"wakeup_period\":86400}}";
+	struct poller_opts o = opts();
+	struct reading_of w = { mac, NAN, 0, DEVICE_ONLINE, 0 };
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	o.offline_after = 1;
+	p = rig_after_sleep(
+	    &r, &m, &(struct slept){mac, "d0b1c2d3e4fa", "S4SN-9999Z", reply, 4, 4}, &o);
+	(void)poll_once_view(&r, p, mac);
+	poller_foreach(p, reading_of_cb, &w);
+	assert_int_equal(w.state, DEVICE_ASLEEP);
+	rig_close(&r, p);
+}
+
+/* The value of the sample of kind k and component comp in s[n], NAN when there is none. */
+static double
+sample_value(const struct poller_sample *s, size_t n, enum poller_sample_kind k, const char *comp)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].kind == k && strcmp(s[i].component, comp) == 0)
+			return s[i].value;
+	return NAN;
+}
+
+/* The alarms of flood and smoke sensors, door/window, motion and lux are /metrics readings. */
+static void
+test_sensor_samples(void **state)
+{
+	/* Gen1 Flood and Door/Window 2 shapes (status), a Gen2 Plus Smoke (smoke:0) */
+	static const char flood[] = "{\"flood\":true,\"bat\":{\"value\":90}}";
+	static const char dw[] = "{\"sensor\":{\"state\":\"open\",\"is_valid\":true},"
+	                         "\"lux\":{\"value\":12,\"illumination\":\"dark\",\"is_valid\":true}}";
+	static const char smoke[] = "{\"smoke:0\":{\"id\":0,\"alarm\":false,\"mute\":false}}";
+	struct poller_sample *s;
+	size_t n;
+
+	(void)state;
+	n = poller_reply_samples(1, flood, NULL, &s);
+	assert_true(sample_value(s, n, PS_ALARM, "flood") == 1);
+	assert_true(isnan(sample_value(s, n, PS_ALARM, "smoke"))); /* it has no smoke sensor */
+	free(s);
+	n = poller_reply_samples(1, dw, NULL, &s);
+	assert_true(sample_value(s, n, PS_DOOR_OPEN, "") == 1);
+	assert_true(sample_value(s, n, PS_ILLUMINANCE, "") == 12);
+	assert_true(isnan(sample_value(s, n, PS_MOTION, "")));
+	free(s);
+	n = poller_reply_samples(2, smoke, NULL, &s);
+	assert_true(sample_value(s, n, PS_ALARM, "smoke") == 0);
+	free(s);
+	/* an analog input (Input.GetStatus: percent of its range) */
+	n = poller_reply_samples(2, "{\"input:100\":{\"id\":100,\"percent\":37.5}}", NULL, &s);
+	assert_true(fabs(sample_value(s, n, PS_INPUT_ANALOG, "input") - 0.375) < 1e-9);
+	free(s);
 }
 
 int
@@ -1190,6 +1278,8 @@ main(void)
 		cmocka_unit_test(test_lease_regained_takes_store_state),
 		cmocka_unit_test(test_never_answered_first_seen),
 		cmocka_unit_test(test_asleep_readings_survive_restart),
+		cmocka_unit_test(test_sensor_samples),
+		cmocka_unit_test(test_stored_asleep_unknown_model_sleeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,7 @@ test_refused(void **state)
 	    {.ssid = "home\n", .key = NULL, .name = NULL},
 	    {.ssid = "home", .key = "short", .name = NULL},
 	    {.ssid = "home", .key = "tab\there12", .name = NULL},
+	    {.ssid = "home", .key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX"},
 	    {.ssid = "home", .key = NULL, .name = "esc\x1b[2J"},
 	};
 	size_t n;
@@ -96,6 +97,27 @@ test_refused(void **state)
 		assert_int_equal(n, 0);
 		free(cause);
 	}
+}
+
+/* A WPA pre-shared key in hex (64 digits) is sent as it is, to both generations. */
+static void
+test_psk_hex(void **state)
+{
+	static const char psk[] = "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef";
+	struct shelly_sta sta = {.ssid = "home", .key = psk};
+	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
+	char *cause = NULL;
+	size_t n;
+
+	(void)state;
+	if (shelly_sta_requests(1, &sta, r, &n, &cause) != 0)
+		fail_msg("gen1: %s", cause);
+	assert_non_null(strstr(r[n - 1].path, psk));
+	shelly_sta_free(r, n);
+	if (shelly_sta_requests(2, &sta, r, &n, &cause) != 0)
+		fail_msg("gen2: %s", cause);
+	assert_non_null(strstr(r[n - 1].body, psk));
+	shelly_sta_free(r, n);
 }
 
 /* The one check the manager and the agent share: UTF-8 text, bytes counted, no controls/bidi. */
@@ -184,6 +206,7 @@ main(void)
 	    cmocka_unit_test(test_gen1),
 	    cmocka_unit_test(test_gen2),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_psk_hex),
 	    cmocka_unit_test(test_password),
 	    cmocka_unit_test(test_text_check),
 	    cmocka_unit_test(test_utf8),

@@ -172,6 +172,11 @@ test_ssids(void **state)
 	assert_true(taskq_key_ok("12345678"));
 	assert_false(taskq_key_ok("1234567"));
 	assert_false(taskq_key_ok("tab\there1"));
+	/* the pre-shared key itself: 64 hex digits, no other 64-character key, nothing longer */
+	assert_true(taskq_key_ok("0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef"));
+	assert_false(taskq_key_ok("0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdeg"));
+	assert_false(taskq_key_ok("0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef0"));
+	assert_true(taskq_key_ok("123456789012345678901234567890123456789012345678901234567890123"));
 	assert_false(taskq_ssid_ok(""));
 	assert_false(taskq_ssid_ok("123456789012345678901234567890123"));
 	assert_false(taskq_ssid_ok("new\nline"));

@@ -829,6 +829,9 @@ static const struct {
     {"htplus", {"battery       78 %  5.58 V  external power no"}},
     {"trvone", {"battery       52 %"}},
     {"rgbwtwo", {"rgb 0,255,0"}},
+    /* energy returned to the grid: the meter's total 1026.61 Wh, phase c's 985.91 Wh */
+    {"emsolar", {"pf -  returned 1.0kWh", "pf 0.53  returned 1.0kWh"}},
+    {"gasone", {"gas           alarm none", "sensor normal", "0 ppm", "valve not_connected"}},
 };
 
 /*
@@ -852,6 +855,10 @@ test_detail_readings(void **state)
 	    "tests/fixtures/gen1/shelly-rgbw2/status.json");
 	add_captured(f->app.store, "aabbcc000015", "emgenone", "SHEM-3", 1,
 	    "tests/fixtures/gen1/shelly-3em/status.json");
+	add_captured(f->app.store, "aabbcc000016", "emsolar", "SPEM-003CEBEU", 2,
+	    "tests/fixtures/gen2/pro-3em/aioshelly-fw-1.1.0/Shelly.GetStatus.json");
+	add_captured(f->app.store, "aabbcc000017", "gasone", "SHGS-1", 1,
+	    "tests/fixtures/gen1/shelly-gas/status.json");
 	tui_refresh(f->t);
 	for (size_t d = 0; d < sizeof readings / sizeof readings[0]; d++) {
 		if (d > 0)
