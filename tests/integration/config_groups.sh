@@ -132,6 +132,20 @@ grp=$(tui --drift @office --json | jq -r ".devices[] | select(.target == \"$M2\"
 [ "$one" = "ntp$pos.lan" ] && [ "$grp" = "ntp$pos.lan" ] &&
 	pass "$N: \${index} is the position in the group, named alone or by @office" || fail "$N: index" "pos=$pos one=$one grp=$grp"
 
+# --- MQTT client ids that differ only in case are two ids (a broker tells them apart) ---
+tui --config-set mqtt.client_id=Lamp plus-a >/dev/null 2>&1 &&
+	tui --config-set mqtt.client_id=lamp plus-b >/dev/null 2>&1 ||
+	fail "$N: per-device client ids" "could not set them"
+tui --group-set office sys.timezone=Asia/Seoul
+tui --apply @office --json >"$T_TMP/ci.json" 2>"$T_TMP/ci.err"
+rc=$?
+[ $rc = 0 ] && [ "$(jq -r '[.devices[].result] | unique | join(",")' "$T_TMP/ci.json")" = ok ] &&
+	[ "$(st 1 /rpc/MQTT.GetConfig | jq -r .client_id)" = Lamp ] &&
+	[ "$(st 2 /rpc/MQTT.GetConfig | jq -r .client_id)" = lamp ] &&
+	[ "$(st 2 /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Seoul ] &&
+	pass "$N: client ids Lamp and lamp: the group is applied, not refused as one id" ||
+	fail "$N: client ids by case" "rc=$rc $(cat "$T_TMP/ci.json" "$T_TMP/ci.err")"
+
 # --- group removal ---
 tui --group-remove office g1 && [ "$(tui --group-list --json | jq -r '.groups[0].members | length')" = 2 ] &&
 	tui --group-remove office && [ "$(tui --group-list --json | jq -r '.groups | length')" = 0 ] &&
