@@ -1141,7 +1141,11 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 static const enum devconfig_field unique_fields[] = {
     DCFG_WIFI_STA_IP, DCFG_MQTT_CLIENT_ID, DCFG_MQTT_TOPIC_PREFIX};
 
-/* How many other devices of run the desired configuration gives value e of d's too. */
+/*
+ * How many other devices of run the desired configuration gives value e of d's too. Compared
+ * as written: MQTT client ids and topics are case-sensitive ("Lamp" and "lamp" are two), and
+ * an address is kept in one canonical form.
+ */
 static size_t
 sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconfig_entry *e)
 {
@@ -1151,7 +1155,7 @@ sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconf
 		const struct cfg_dev *o = &run->devs[k];
 		const struct devconfig_entry *oe = devconfig_get(&o->desired, e->field, e->index);
 		n += o != d && o->dup_of == NULL && oe != NULL && oe->state == DEVCONFIG_VALUE &&
-		     str_caseeq(oe->value, e->value);
+		     strcmp(oe->value, e->value) == 0;
 	}
 	return n;
 }
