@@ -53,19 +53,35 @@ cli_usage(FILE *fp)
 	    "See shelly-tui(1).\n");
 }
 
+/*
+ * The cause of getopt_long's error c for the word at argv[optind - 1]: for a long option given
+ * an argument it does not take, optopt is that option's code (OPTSPEC_LONG + row), never a
+ * character. The word is the operator's, but it is echoed sanitised all the same.
+ */
+static char *
+option_error(int c, char **argv)
+{
+	char *word = str_sanitize(argv[optind - 1], 64), *cause;
+
+	if (c == ':')
+		cause = xasprintf("option %s needs an argument", word);
+	else if (optopt >= OPTSPEC_LONG && optopt < OPTSPEC_LONG + CLI__COUNT)
+		cause = xasprintf("option --%s takes no argument",
+		    cli_table[optopt - OPTSPEC_LONG].name);
+	else if (optopt > ' ' && optopt < 0x7f)
+		cause = xasprintf("unknown option -%c", optopt);
+	else
+		cause = xasprintf("unknown option %s", word);
+	free(word);
+	return cause;
+}
+
 /* The option a getopt_long return value c names, or -1 (and *cause) for an error. */
 static int
 option_of(int c, char **argv, char **cause)
 {
-	if (c == '?') {
-		if (optopt)
-			*cause = xasprintf("unknown option -%c", optopt);
-		else
-			*cause = xasprintf("unknown option %s", argv[optind - 1]);
-		return -1;
-	}
-	if (c == ':') {
-		*cause = xasprintf("option %s needs an argument", argv[optind - 1]);
+	if (c == '?' || c == ':') {
+		*cause = option_error(c, argv);
 		return -1;
 	}
 	int opt = optspec_index(cli_table, CLI__COUNT, c);

@@ -79,3 +79,13 @@ tui --config "$T_TMP/config" --poll-once >/dev/null 2>"$T_TMP/err" && # makes th
 	tui --config "$T_TMP/config" --poll-once --force -u admin --password-file "$T_TMP/config" >/dev/null 2>>"$T_TMP/err" &&
 	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&
 	pass "$N: the options where they apply still work" || fail "$N: the options where they apply still work" "$(cat "$T_TMP/err")"
+# A long option that takes no argument given one (--json=1) is named as such, never as a
+# byte of getopt's internal code; an unknown option is echoed without its control characters.
+raw_bytes() { LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177-\377]')" "$1"; }
+usage "--json=1" 'option --json takes no argument' --config "$T_TMP/config" --list --json=1
+usage "--list=x" 'option --list takes no argument' --config "$T_TMP/config" --list=x
+! raw_bytes "$T_TMP/err" && pass "$N: --list=x: the message is plain text" ||
+	fail "$N: --list=x: plain text" "$(od -c "$T_TMP/err" | head -4)"
+usage "unknown option with an escape" 'unknown option --xred' --config "$T_TMP/config" --list "$(printf -- '--x\033[31mred')"
+! raw_bytes "$T_TMP/err" && pass "$N: an unknown option is echoed sanitised" ||
+	fail "$N: an unknown option is echoed sanitised" "$(od -c "$T_TMP/err" | head -4)"
