@@ -71,7 +71,10 @@ cli_remove(struct app *app)
 
 	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
-	d = store_device_find(app->store, app->args.mode_arg);
+	/* The device registry_remove finds (by MAC, id or a name given to one device), to name it. */
+	d = registry_find(app_engine(app), app->args.mode_arg, &cause);
+	free(cause);
+	cause = NULL;
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
 		print_cause("--remove: ", cause);
 		free(cause);
