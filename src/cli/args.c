@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "model/device.h"
 #include "util/optspec.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -229,6 +230,14 @@ check_options(struct cli_args *out, char **cause)
 		/* One name cannot go to several devices; the CSV names each in its own column. */
 		*cause = xasprintf("--name goes with one --provision target (--provision-csv "
 		                   "takes names from its NAME column)");
+		return -1;
+	}
+	if (out->set[CLI_NAME] && out->mode == CLI_ADD &&
+	    (strlen(out->val[CLI_NAME]) >= DEV_NAME_LEN || !str_is_safe(out->val[CLI_NAME]))) {
+		/* The registry name: kept as given, so nothing a terminal would act on. */
+		*cause = xasprintf("--name wants printable UTF-8 of at most %d bytes (no control "
+		                   "or bidirectional characters)",
+		    DEV_NAME_LEN - 1);
 		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {

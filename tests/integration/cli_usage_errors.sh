@@ -89,3 +89,12 @@ usage "--list=x" 'option --list takes no argument' --config "$T_TMP/config" --li
 usage "unknown option with an escape" 'unknown option --xred' --config "$T_TMP/config" --list "$(printf -- '--x\033[31mred')"
 ! raw_bytes "$T_TMP/err" && pass "$N: an unknown option is echoed sanitised" ||
 	fail "$N: an unknown option is echoed sanitised" "$(od -c "$T_TMP/err" | head -4)"
+# --add --name is the registry name: printable UTF-8 of at most 127 bytes, refused (exit 2)
+# before anything is contacted or stored otherwise (a control character, a bidirectional
+# control or a byte that is not UTF-8 would be kept raw in the database and its exports)
+for bad in "$(printf 'a\033[2Jb')" "$(printf 'a\tb')" "$(printf 'y\377z')" "$(printf 'x\342\200\256evil')" \
+	"$(head -c 128 /dev/zero | tr '\0' n)"; do
+	usage "--add --name $(printf '%s' "$bad" | od -An -c | tr -s ' \n' '  ' | head -c 40)" '--name wants' \
+		--config "$T_TMP/config" --add "$(test_net $N).9" --name "$bad"
+	! raw_bytes "$T_TMP/err" || fail "$N: --name refusal is plain text" "$(od -c "$T_TMP/err" | head -3)"
+done
