@@ -110,13 +110,25 @@ registered_object(const struct store_device *d, const struct store_status *st)
 	return obj;
 }
 
-/* One column of the table: s sanitised (what a device supplied), cut to width, "-" when none. */
+/*
+ * One column of the table: s sanitised (what a device supplied), "-" when none, cut to width
+ * characters and padded to them (a byte count would cut and pad a name in another script
+ * short, and shift the columns after it).
+ */
 static void
 print_cell(const char *s, int width)
 {
-	char *v = str_sanitize(s != NULL ? s : "", (size_t)width);
+	char *v = str_sanitize(s != NULL && s[0] != '\0' ? s : "-", 0);
+	size_t at = 0, n = strlen(v), len, bad;
+	int used = 0;
+	uint32_t cp;
 
-	printf("%-*s ", width, v[0] != '\0' ? v : "-");
+	/* Sanitised text is valid UTF-8: each step is one character. */
+	for (; at < n && used < width; used++) {
+		len = str_utf8_decode((const unsigned char *)v + at, n - at, &cp, &bad);
+		at += len ? len : bad;
+	}
+	printf("%.*s%*s ", (int)at, v, width - used, "");
 	free(v);
 }
 
