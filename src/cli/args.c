@@ -50,7 +50,7 @@ cli_usage(FILE *fp)
 	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
 	    "SHELLY_TUI_THEMES (console themes), SHELLY_TUI_DB (the database when neither --db nor\n"
 	    "the configuration names one), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
-	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
+	    "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 drift found (--drift).\n"
 	    "See shelly-tui(1).\n");
 }
 
