@@ -270,6 +270,15 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 				    cli_table[out->mode].name, cli_table[opt].name);
 				return -1;
 			}
+			if (out->set[opt] && optarg != NULL && strcmp(optarg, out->mode_arg) != 0) {
+				/* Only the last would run, and the first be dropped in silence. */
+				char *a = str_sanitize(out->mode_arg, 64), *b = str_sanitize(optarg, 64);
+				*cause = xasprintf("--%s is given twice ('%s' and '%s'); one run takes one",
+				    cli_table[opt].name, a, b);
+				free(a);
+				free(b);
+				return -1;
+			}
 			out->mode = opt;
 			out->mode_arg = optarg;
 		}

@@ -98,3 +98,9 @@ for bad in "$(printf 'a\033[2Jb')" "$(printf 'a\tb')" "$(printf 'y\377z')" "$(pr
 		--config "$T_TMP/config" --add "$(test_net $N).9" --name "$bad"
 	! raw_bytes "$T_TMP/err" || fail "$N: --name refusal is plain text" "$(od -c "$T_TMP/err" | head -3)"
 done
+# A mode given twice with two values would run on the last one only (--remove A --remove B
+# removed B alone and exited 0): a usage error, nothing done; the same value twice is one
+usage "--remove twice" '--remove is given twice' --config "$T_TMP/config" --remove aabbccddee01 --remove aabbccddee02
+usage "--export twice" '--export is given twice' --config "$T_TMP/config" --export json --export=csv
+tui --config "$T_TMP/config" --export csv --export csv >/dev/null 2>"$T_TMP/err" &&
+	pass "$N: a mode given twice with one value runs" || fail "$N: --export csv twice" "$(cat "$T_TMP/err")"
