@@ -43,6 +43,7 @@ struct export_schedule {
 	char *dir, *git_dir;
 	unsigned keep;
 	uint64_t interval_ms, runs;
+	uint64_t since_ms; /* loop time of the last export, or of the schedule's start */
 	struct loop_timer *timer, *reap;
 	pid_t pid;
 	enum git_step step;
@@ -69,7 +70,11 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Deletes the oldest files of this format beyond keep (names sort by time). */
+/*
+ * Deletes the oldest files of this format beyond keep (names sort by time). A name is
+ * PREFIX, the UTC time ending in 'Z', '.' and the ending: the 'Z' keeps a json rotation off
+ * the kea exports (".kea.json").
+ */
 static void
 rotate(struct export_schedule *es)
 {
@@ -85,8 +90,9 @@ rotate(struct export_schedule *es)
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 || len <= elen + 1 ||
-		    de->d_name[len - elen - 1] != '.' ||
+		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 ||
+		    len <= strlen(PREFIX) + elen + 2 || de->d_name[len - elen - 1] != '.' ||
+		    de->d_name[len - elen - 2] != 'Z' ||
 		    strcmp(de->d_name + len - elen, exts[es->format]) != 0 ||
 		    strstr(de->d_name, ".tmp.") != NULL)
 			continue;
@@ -224,6 +230,7 @@ export_cb(void *arg)
 	struct strbuf sb;
 	char *path = file_name(es), *cause = NULL;
 
+	es->since_ms = loop_now_ms(es->loop);
 	loop_timer_arm(es->timer, es->interval_ms);
 	strbuf_init(&sb);
 	if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
@@ -242,7 +249,8 @@ export_cb(void *arg)
 }
 
 struct export_schedule *
-export_schedule_start(struct loop *loop, struct store *store, const struct conf *cfg)
+export_schedule_start(
+    struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms)
 {
 	struct export_schedule *es;
 	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
@@ -250,8 +258,13 @@ export_schedule_start(struct loop *loop, struct store *store, const struct conf 
 	uint64_t interval = conf_get_ms(cfg, OPT_EXPORT_INTERVAL);
 	enum export_format format;
 
-	if (interval == 0 || dir == NULL || dir[0] == '\0')
+	if (interval == 0 || dir == NULL || dir[0] == '\0') {
+		if (git != NULL && git[0] != '\0')
+			log_warn("export: export-git-dir %s is not used: scheduled exports need "
+			         "export-interval and export-dir",
+			    git);
 		return NULL;
+	}
 	if (export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0) {
 		log_error("export: unknown export-format");
 		return NULL;
@@ -264,9 +277,11 @@ export_schedule_start(struct loop *loop, struct store *store, const struct conf 
 	es->git_dir = git != NULL && git[0] != '\0' ? xstrdup(git) : NULL;
 	es->keep = (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP);
 	es->interval_ms = interval;
+	es->since_ms = since_ms != 0 ? since_ms : loop_now_ms(loop);
 	es->timer = loop_timer_new(loop, export_cb, es);
 	es->reap = loop_timer_new(loop, reap_cb, es);
-	loop_timer_arm(es->timer, interval);
+	/* Due one interval after the last export (at once when that has passed). */
+	loop_timer_arm_at(es->timer, es->since_ms + interval);
 	log_info("export: %s to %s every %llu ms, keeping %u%s%s", exts[format], es->dir,
 	    (unsigned long long)interval, es->keep, es->git_dir ? ", committing to " : "",
 	    es->git_dir ? es->git_dir : "");
@@ -295,6 +310,30 @@ export_schedule_stop(struct export_schedule *es)
 	free(es->dir);
 	free(es->git_dir);
 	free(es);
+}
+
+int
+export_schedule_same(const struct export_schedule *es, const struct conf *cfg)
+{
+	const char *git = conf_get_str(cfg, OPT_EXPORT_GIT_DIR);
+	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
+	enum export_format format;
+
+	if (es == NULL || dir == NULL ||
+	    export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0)
+		return 0;
+	if (git == NULL || git[0] == '\0')
+		git = NULL;
+	return es->interval_ms == conf_get_ms(cfg, OPT_EXPORT_INTERVAL) && es->format == format &&
+	       es->keep == (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP) &&
+	       strcmp(es->dir, dir) == 0 &&
+	       (es->git_dir == NULL ? git == NULL : git != NULL && strcmp(es->git_dir, git) == 0);
+}
+
+uint64_t
+export_schedule_since(const struct export_schedule *es)
+{
+	return es != NULL ? es->since_ms : 0;
 }
 
 uint64_t

@@ -96,6 +96,13 @@ jq -e ".devices | length == $ndev" "$T_TMP/out.json" >/dev/null && pass "$N: jso
 grep -q 'pa\\"ss word' "$T_TMP/out.json" "$T_TMP/out.toml" && fail "$N: secret leaked without --include-secrets" ||
 	pass "$N: no password without --include-secrets"
 [ "$(stat -c %a "$T_TMP/out.json")" = 644 ] || fail "$N: mode without secrets" "$(stat -c %a "$T_TMP/out.json")"
+# never wider than the umask (a cron job's 077) or than the file it replaces (chmod 640)
+(umask 077 && "$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/private.json")
+cp "$T_TMP/out.json" "$T_TMP/kept.json" && chmod 640 "$T_TMP/kept.json"
+"$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/kept.json"
+[ "$(stat -c %a "$T_TMP/private.json")" = 600 ] && [ "$(stat -c %a "$T_TMP/kept.json")" = 640 ] &&
+	pass "$N: an export keeps to the umask and to the mode of the file it replaces" ||
+	fail "$N: export modes" "umask 077: $(stat -c %a "$T_TMP/private.json"), over 640: $(stat -c %a "$T_TMP/kept.json")"
 for f in json toml; do
 	"$SHELLY_TUI" --db "$DB" --export $f --include-secrets -o "$T_TMP/secret.$f"
 	if [ "$(stat -c %a "$T_TMP/secret.$f")" = 600 ] && grep -q 'pa\\"ss word' "$T_TMP/secret.$f"; then

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Scheduled exports in --headless: every export-interval a file is written to export-dir, only
 # the newest export-keep remain, and with export-git-dir the fleet is committed as fleet.toml
-# when (and only when) it changed.
+# when (and only when) it changed. A reload (SIGHUP) does not postpone the next export: a
+# poller reloaded more often than export-interval still exports.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -57,4 +58,74 @@ fi
 [ "$(commits)" = 2 ] && pass "$N: unchanged exports make no commit" || fail "$N: commit count" "$(commits)"
 "$SHELLY_TUI" --db "$T_TMP/check.db" --import "$OUT/$(tail -n 1 "$T_TMP/newest")" --dry-run >/dev/null 2>&1 &&
 	pass "$N: a scheduled export imports" || fail "$N: import of a scheduled export"
+
+# export-git-dir alone does nothing: the log says what is missing
+hl_config "$T_TMP/config.git" "set export-interval 150ms" "set export-git-dir $REPO"
+if hl_start g "$DB" "$T_TMP/config.git"; then
+	wait_for 30 grep -q "export-git-dir $REPO is not used: scheduled exports need export-interval and export-dir" \
+		"$(hl_err g)" && pass "$N: export-git-dir without export-dir is logged as unused" ||
+		fail "$N: export-git-dir alone" "$(head -n 5 "$(hl_err g)")"
+	hl_stop g
+else
+	fail "$N: headless start (git only)" "$(cat "$(hl_err g)")"
+fi
+
+# Reloads more often than the interval, each changing export-keep (the schedule starts again):
+# it keeps counting from its last export (or start), so exports still happen; before, every
+# SIGHUP started the interval again.
+OUT2=$T_TMP/exports2
+mkdir -p "$OUT2"
+# an older export of another format whose name also ends in .json: not this format's to delete
+KEA=shelly-fleet-20000101T000000.000Z.kea.json
+echo '{}' >"$OUT2/$KEA"
+hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format json" "set export-dir $OUT2" \
+	"set export-keep 1"
+if ! hl_start b "$DB" "$T_TMP/config2"; then
+	fail "$N: headless start (reloads)" "$(cat "$(hl_err b)")"
+	exit 0
+fi
+n_json() { grep -c 'export: wrote ' "$(hl_err b)"; }
+end=$(($(now_ms) + 30000))
+keep=1
+while [ "$(n_json)" -lt 2 ] && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
+	keep=$((3 - keep))
+	hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format json" \
+		"set export-dir $OUT2" "set export-keep $keep"
+	kill -HUP "$(hl_pid b)"
+	sleep 0.4
+done
+n=$(n_json)
+hl_stop b
+[ -f "$OUT2/$KEA" ] && [ "$(ls "$OUT2" | grep -vc 'kea')" -le 2 ] &&
+	pass "$N: rotation keeps to its format (a .kea.json file is not a json export)" ||
+	fail "$N: rotation by format" "$(ls "$OUT2")"
+
+reloads=$(grep -c 'SIGHUP: configuration and registry reloaded' "$(hl_err b)")
+[ "$n" -ge 2 ] && pass "$N: reloads every 0.4 s do not postpone a 2 s export ($reloads reloads)" ||
+	fail "$N: exports under reloads" "$n files after $reloads reloads: $(grep export "$(hl_err b)" | tail -3)"
+[ "$HL_RC" = 0 ] || fail "$N: headless exit (reloads)" "rc=$HL_RC"
+
+# A reload while git commits (a pre-commit hook that takes 6 s) leaves the unchanged schedule
+# and its git run alone: the commit lands. It used to stop the schedule, wait 5 s for git with
+# the loop stalled, then kill it.
+REPO3=$T_TMP/repo3
+mkdir -p "$REPO3" "$T_TMP/exports3"
+git -C "$REPO3" init -q && git -C "$REPO3" config user.name test && git -C "$REPO3" config user.email test@invalid
+printf '#!/bin/sh\nsleep 6\n' >"$REPO3/.git/hooks/pre-commit" && chmod +x "$REPO3/.git/hooks/pre-commit"
+hl_config "$T_TMP/config3" "set export-interval 500ms" "set export-dir $T_TMP/exports3" \
+	"set export-git-dir $REPO3"
+if ! hl_start c "$DB" "$T_TMP/config3"; then
+	fail "$N: headless start (git reload)" "$(cat "$(hl_err c)")"
+	exit 0
+fi
+wait_for 30 grep -q 'export: wrote ' "$(hl_err c)" || fail "$N: first export (git reload)" "$(tail -n 3 "$(hl_err c)")"
+end=$(($(now_ms) + 40000))
+while ! grep -q "export: committed $REPO3" "$(hl_err c)" && [ "$(now_ms)" -lt "$end" ] && hl_alive c; do
+	kill -HUP "$(hl_pid c)"
+	sleep 1
+done
+hl_stop c
+grep -q "export: committed $REPO3" "$(hl_err c)" && ! grep -q 'git did not finish' "$(hl_err c)" &&
+	pass "$N: reloads during a slow commit leave it alone (it lands)" ||
+	fail "$N: commit under reloads" "$(grep -E 'export|git' "$(hl_err c)" | tail -n 4)"
 exit 0
