@@ -142,6 +142,8 @@ app_init(struct app *app, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit (ulimit -f) fails the write with EFBIG, reported like a full disk */
+	signal(SIGXFSZ, SIG_IGN);
 	if (http_global_init() != 0) {
 		fprintf(stderr, "shelly-tui: libcurl failed to initialise\n");
 		return EXIT_FAIL;

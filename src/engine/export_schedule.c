@@ -48,6 +48,7 @@ struct export_schedule {
 	pid_t pid;
 	enum git_step step;
 	int again; /* an export came while git ran: commit once more */
+	char *said[EXPORT__COUNT]; /* per format, the notes last logged (each run would repeat) */
 };
 
 static char *
@@ -130,6 +131,7 @@ spawn_git(struct export_schedule *es, char *const argv[])
 	sigemptyset(&none);
 	sigemptyset(&deflt);
 	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGXFSZ);
 	sigaddset(&deflt, SIGTERM);
 	sigaddset(&deflt, SIGINT);
 	sigaddset(&deflt, SIGHUP);
@@ -200,6 +202,32 @@ reap_cb(void *arg)
 	}
 }
 
+/*
+ * export_render with what the file leaves out logged, one warning each, when it differs from
+ * what the last export of the format left out (not again every interval).
+ */
+static int
+render(struct export_schedule *es, struct export_opts *o, struct strbuf *sb, char **cause)
+{
+	struct strbuf notes;
+	char **said = &es->said[o->format];
+	int rc;
+
+	strbuf_init(&notes);
+	o->notes = &notes;
+	rc = export_render(es->store, o, sb, NULL, cause);
+	if (rc == 0 && (*said == NULL || strcmp(*said, strbuf_str(&notes)) != 0)) {
+		for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+			nl = strchr(l, '\n');
+			log_warn("export: %.*s", (int)(nl - l), l);
+		}
+		free(*said);
+		*said = xstrdup(strbuf_str(&notes));
+	}
+	strbuf_done(&notes);
+	return rc;
+}
+
 /* Writes the TOML rendering into the git working copy and starts a commit. */
 static void
 git_export(struct export_schedule *es)
@@ -211,7 +239,7 @@ git_export(struct export_schedule *es)
 	strbuf_init(&sb);
 	if (es->step != GIT_IDLE) {
 		es->again = 1; /* the running commit is followed by another */
-	} else if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	} else if (render(es, &o, &sb, &cause) != 0 ||
 	           export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
@@ -233,7 +261,7 @@ export_cb(void *arg)
 	es->since_ms = loop_now_ms(es->loop);
 	loop_timer_arm(es->timer, es->interval_ms);
 	strbuf_init(&sb);
-	if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	if (render(es, &o, &sb, &cause) != 0 ||
 	    export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
@@ -309,6 +337,8 @@ export_schedule_stop(struct export_schedule *es)
 	loop_timer_free(es->reap);
 	free(es->dir);
 	free(es->git_dir);
+	for (int f = 0; f < EXPORT__COUNT; f++)
+		free(es->said[f]);
 	free(es);
 }
 

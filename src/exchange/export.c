@@ -270,7 +270,8 @@ fleet_load(struct store *s, const struct export_opts *o, struct fleet *f, char *
 
 		for (size_t i = 0; i < f->n; i++)
 			macs[i] = f->dev[i]->mac;
-		rc = cfgdoc_load(s, dir, o->group, macs, f->n, o->include_secrets, &f->cfg, cause);
+		rc = cfgdoc_load(
+		    s, dir, o->group, macs, f->n, o->include_secrets, o->notes, &f->cfg, cause);
 		free(macs);
 		free(dir);
 		if (rc != 0) {
@@ -413,19 +414,24 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 		for (size_t k = 1; k < NFIELDS; k++) {
 			const struct export_field *fd = &device_fields[k];
 
-			if (fd->kind == EXPORT_F_TIME)
-				continue; /* changes while nothing else does */
+			/* last_seen changes while nothing else does; first_seen stays once set
+			 * (and decides who keeps a shared host name: hostfmt.h) */
+			if (fd->off == offsetof(struct store_device, last_seen_ms))
+				continue;
 			if (fd->kind == EXPORT_F_STR && field_str(d, fd) != NULL) {
 				strbuf_appendf(sb, "%s = ", fd->name);
 				toml_append_string(sb, field_str(d, fd));
 				strbuf_append_char(sb, '\n');
-			} else if (fd->kind == EXPORT_F_INT && field_int(d, fd) != 0) {
+			} else if (fd->kind != EXPORT_F_STR && field_int(d, fd) != 0) {
 				strbuf_appendf(
 				    sb, "%s = %" PRId64 "\n", fd->name, field_int(d, fd));
 			}
 		}
 	}
 	cfgdoc_render_toml(f->cfg, sb);
+	strbuf_append(sb,
+	    "\n# the end: --import refuses a file cut short before it\n[" EXPORT_TOML_END
+	    "]\ncomplete = true\n");
 }
 
 /* ---- CSV ---- */
@@ -487,6 +493,11 @@ csv_parse_columns(const char *list, int **cols, size_t *n, char **cause)
 
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		/* "mac, name" as the list is written in messages and --help */
+		for (; len > 0 && *p == ' '; len--)
+			p++;
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
 		if ((c = csv_column(p, len)) < 0) {
 			char *bad = str_sanitize(p, 0);
 
@@ -599,6 +610,16 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* The process's umask (read by setting it back: one thread writes files). */
+static mode_t
+current_umask(void)
+{
+	mode_t m = umask(077);
+
+	umask(m);
+	return m;
+}
+
 int
 export_stage_file(
     const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause)
@@ -606,6 +627,8 @@ export_stage_file(
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	int fd, saved;
 
+	/* mkstemp makes 0600 whatever the umask; the mode asked is then narrowed by it */
+	mode &= ~(unsigned)current_umask();
 	if ((fd = mkstemp(tmp)) < 0) {
 		*cause = xasprintf(
 		    "cannot create a temporary file beside %s: %s", path, strerror(errno));
@@ -699,16 +722,14 @@ stream_file(const char *path, const struct stat *st, const char *data, size_t le
 
 /*
  * The mode of the file that replaces target: mode (0644, or 0600 with secrets), never wider
- * than the umask (a cron job's 077) or than the file replaced (an operator's chmod 640 stays).
+ * than the file replaced (an operator's chmod 640 stays); export_stage_file narrows it by the
+ * umask (a cron job's 077).
  */
 static unsigned
 replace_mode(const char *target, unsigned mode)
 {
-	mode_t mask = umask(0);
 	struct stat old;
 
-	umask(mask);
-	mode &= ~(unsigned)mask;
 	if (stat(target, &old) == 0)
 		mode &= (unsigned)old.st_mode & 0777u;
 	return mode;
