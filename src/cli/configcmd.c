@@ -1566,25 +1566,59 @@ need_store(struct app *app, const char *what)
 	return 0;
 }
 
-/* The MACs of registered TARGETs (malloc'd array of malloc'd strings); -1 (printed) if one is
- * not registered. */
-static int
-registered_macs(struct app *app, char **args, int n, char ***macs)
+struct mac_list {
+	char **v;
+	int n;
+};
+
+static void
+mac_list_add(struct mac_list *l, const char *mac)
 {
-	*macs = xcalloc((size_t)n + 1, sizeof **macs);
-	for (int i = 0; i < n; i++) {
+	l->v = xreallocarray(l->v, (size_t)l->n + 1, sizeof *l->v);
+	l->v[l->n++] = xstrdup(mac);
+}
+
+static int
+mac_list_cb(const struct cfgstore_row *r, void *arg)
+{
+	mac_list_add(arg, r->mac);
+	return 0;
+}
+
+/*
+ * The MACs of registered TARGETs, @GROUP naming its members (malloc'd array of malloc'd
+ * strings, *n of them); -1 (printed) if one is not registered or a group has no members.
+ */
+static int
+registered_macs(struct app *app, char **args, int nargs, char ***macs, int *n)
+{
+	struct mac_list l = {xcalloc(1, sizeof *l.v), 0};
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < nargs; i++) {
 		char *cause = NULL;
-		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
-		if (reg == NULL) {
+		int before = l.n;
+		struct store_device *reg = NULL;
+
+		if (args[i][0] == '@') {
+			if (cfgstore_group_members(app->store, args[i] + 1, mac_list_cb, &l, &cause) !=
+			    0)
+				print_cause("", cause);
+			else if (l.n == before)
+				print_cause("no such group or no members: ", args[i]);
+			rc = l.n == before ? -1 : 0;
+		} else if ((reg = registry_find(app_engine(app), args[i], &cause)) == NULL) {
 			print_cause("not a registered device (--add it first): ",
 			    cause != NULL ? cause : args[i]);
-			free(cause);
-			return -1;
-		}
-		(*macs)[i] = xstrdup(reg->mac);
+			rc = -1;
+		} else
+			mac_list_add(&l, reg->mac);
 		store_device_free(reg);
+		free(cause);
 	}
-	return 0;
+	*macs = l.v;
+	*n = l.n;
+	return rc;
 }
 
 static void
@@ -1623,11 +1657,11 @@ group_change(struct app *app, bool add)
 		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
 	}
 	rc = EXIT_OK;
-	if (registered_macs(app, app->args.rest, n, &macs) != 0) {
+	if (registered_macs(app, app->args.rest, app->args.nrest, &macs, &n) != 0) {
 		free_macs(macs, n);
 		return EXIT_USAGE;
 	}
-	if (!add && n == 0) {
+	if (!add && app->args.nrest == 0) {
 		char key[96];
 		cfgdesired_group_key(g, key, sizeof key);
 		if (store_setting_set(app->store, key, NULL, &cause) != 0)

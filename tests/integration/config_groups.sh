@@ -17,6 +17,15 @@ st() { curl -s -m 3 "$(hl_url "$1" "$2")"; }
 # --- groups ---
 tui --group-add office g1 plus-a plus-b && tui --group-add office nosuchdevice 2>"$T_TMP/e1"
 [ $? = 2 ] && grep -q 'not a registered device' "$T_TMP/e1" && pass "$N: --group-add refuses unregistered devices" || fail "$N: group-add bad"
+# @GROUP names a group's members as a TARGET of --group-add and --group-remove too
+members_of() { tui --group-list --json | jq -r --arg g "$1" '[.groups[] | select(.name == $g) | .members[]] | length'; }
+tui --group-add team @office plus-a 2>"$T_TMP/e1" && [ "$(members_of team)" = 3 ] &&
+	tui --group-remove team @office 2>>"$T_TMP/e1" && [ "$(members_of team)" = 0 ] &&
+	pass "$N: --group-add/--group-remove take @GROUP" || fail "$N: @GROUP in --group-add" "$(members_of team) $(cat "$T_TMP/e1")"
+tui --group-remove team 2>/dev/null
+tui --group-add team @nosuch 2>"$T_TMP/e1"
+[ $? = 2 ] && grep -q 'nosuch' "$T_TMP/e1" && [ "$(members_of team)" = 0 ] &&
+	pass "$N: --group-add @GROUP of no group is refused" || fail "$N: @nosuch" "$(cat "$T_TMP/e1")"
 mkdir -p "$XDG_CONFIG_HOME/shelly-tui/templates"
 printf 'sys.timezone = Europe/Sofia\nsntp.server = ntp.${group}.lan\nswitch:0.auto_off = true\nswitch:0.auto_off_delay_s = 20\n' \
 	>"$XDG_CONFIG_HOME/shelly-tui/templates/office.tmpl"
