@@ -39,6 +39,12 @@ struct app {
 	int interrupted; /* SIGINT or SIGTERM came (count) */
 };
 
+/*
+ * The checks of cfg that span options or belong to a front end (lease times, bind and color
+ * lines, --theme): what makes every mode refuse a file at start, and a reload refuse it too.
+ * Returns 0, or -1 and *cause.
+ */
+int app_config_check(const struct app *app, const struct conf *cfg, char **cause);
 /* Sets up config, loop, guard and HTTP client. Returns an exit status (0 to go on). */
 int app_init(struct app *app, int argc, char **argv);
 /*

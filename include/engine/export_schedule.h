@@ -18,11 +18,20 @@ struct export_schedule;
 
 /*
  * Starts the schedule the configuration asks for; NULL when export-interval is 0 or export-dir
- * is empty (nothing to do; a bad setting is logged). The first export runs one interval from
- * now. Caller stops it with export_schedule_stop.
+ * is empty (nothing to do; a bad setting is logged). The first export runs one interval after
+ * since_ms (loop time; 0: now), at once when that has passed: a schedule restarted by a reload
+ * passes the old one's export_schedule_since, so reloads never postpone an export. Caller
+ * stops it with export_schedule_stop.
  */
 struct export_schedule *export_schedule_start(
-    struct loop *loop, struct store *store, const struct conf *cfg);
+    struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms);
+/*
+ * 1 when es runs as cfg asks (interval, directory, format, keep, git working copy), so a
+ * reload can leave it and a git run in progress alone; 0 for NULL.
+ */
+int export_schedule_same(const struct export_schedule *es, const struct conf *cfg);
+/* Loop time of the last export, or of the start when none ran yet; 0 for NULL. */
+uint64_t export_schedule_since(const struct export_schedule *es);
 /* Cancels the timer, waits for a git run in progress, frees. NULL is allowed. */
 void export_schedule_stop(struct export_schedule *es);
 /* Exports completed since start (files written). */

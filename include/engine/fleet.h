@@ -17,6 +17,7 @@
 #include "model/device.h"
 #include "net/http.h"
 
+struct conf;
 struct engine;
 struct histogram;
 struct poller_sample;
@@ -40,6 +41,8 @@ enum fleet_event {
 
 typedef void (*fleet_event_cb)(enum fleet_event ev, const char *mac, void *arg);
 typedef void (*fleet_done_cb)(void *arg);
+/* A front end's checks of a configuration being loaded: 0, or -1 and *cause. */
+typedef int (*fleet_conf_check_cb)(const struct conf *cfg, void *arg, char **cause);
 
 struct fleet_opts {
 	const char *what; /* the holder name's prefix: "headless", "console", "poll-once" */
@@ -112,10 +115,12 @@ int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, c
  * file is an empty configuration) into a new configuration that
  * keeps the current one's overrides (conf_override: command-line options) and makes it current
  * in eng->conf (intervals, credentials, discovery, new `device` lines); FLEET_EV_CONF tells the
- * front end, whose pointer to the old one is stale from then on. On error the old
+ * front end, whose pointer to the old one is stale from then on. check (may be NULL) sees the
+ * new configuration first, so a reload refuses what a start refuses. On error the old
  * configuration stays; returns -1 with *cause.
  */
-int fleet_reload(struct fleet *f, const char *path, char **cause);
+int fleet_reload(
+    struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg, char **cause);
 /* While leader: polls every device now (after an action, to show its effect at once). */
 void fleet_poll_now(struct fleet *f);
 /* Re-reads the registry from the store (after a registry change by this front end). */

@@ -109,7 +109,10 @@ struct poller *poller_new(
     struct loop *loop, struct http *http, struct store *store, const struct poller_opts *opts);
 /* Cancels what is in flight, frees every device and its secrets. */
 void poller_free(struct poller *p);
-/* Replaces the options (SIGHUP); schedules keep running with the new intervals. */
+/*
+ * Replaces the options (SIGHUP); schedules keep running with the new intervals, and a device
+ * waiting longer than its new delay (a shorter interval or backoff-max) is polled within it.
+ */
 void poller_set_opts(struct poller *p, const struct poller_opts *opts);
 /*
  * (Re)loads the registry from the store and credentials (config and stored references);

@@ -31,10 +31,13 @@ struct cfgdoc;
 /*
  * Reads the configuration of the devices macs (n of them, sorted) from the store, and the
  * template files of dir (NULL: none). With group (not NULL) only that group and its template.
+ * A template, desired configuration or group's fields that does not read as a template (a
+ * file edited by hand, a field an upgrade renamed) is left out, since --import would refuse
+ * the whole file: a line "WHAT NAME: left out: why" goes to notes (NULL: none).
  * Returns 0 with *out or -1 with *cause.
  */
 int cfgdoc_load(struct store *s, const char *dir, const char *group, const char *const *macs,
-    size_t n, int with_secrets, struct cfgdoc **out, char **cause);
+    size_t n, int with_secrets, struct strbuf *notes, struct cfgdoc **out, char **cause);
 void cfgdoc_free(struct cfgdoc *c);
 /* The members of group, by MAC: *macs (n of them; caller frees each and the array). */
 int cfgdoc_members(struct store *s, const char *group, char ***macs, size_t *n, char **cause);

@@ -37,9 +37,15 @@ enum export_format {
 #define EXPORT_TOML_KIND "shelly-tui-fleet"
 /*
  * 2 added the configuration sections (exchange/cfgdoc.h), 3 the snapshot history and the
- * snapshot times in toml; readers take 1 to 3.
+ * snapshot times in toml, 4 the closing table of toml (EXPORT_TOML_END); readers take 1 to 4.
  */
-#define EXPORT_FORMAT_VERSION 3
+#define EXPORT_FORMAT_VERSION 4
+/*
+ * The last table of a toml export (version 4), "[end]" holding "complete = true": a file cut
+ * at a line end is still valid TOML, so without it a truncated export would import as a
+ * smaller fleet (and --replace remove the rest). JSON needs none: its closing brace is one.
+ */
+#define EXPORT_TOML_END "end"
 /* Settings whose key starts with this hold device passwords (store:secret:MAC references). */
 #define EXPORT_SECRET_PREFIX "secret:"
 /* Default CSV columns. */
@@ -88,9 +94,9 @@ int export_render(struct store *s, const struct export_opts *o, struct strbuf *o
 
 /*
  * Writes len bytes to path. A regular file (or a new one) is replaced atomically: a temporary
- * file in the same directory with the given mode, fsync, rename over path, fsync of the
- * directory; on failure path is untouched. A symbolic link is followed: its target is
- * replaced and the link kept; a link to a missing file is refused. A FIFO or character device
+ * file in the same directory with the given mode less the umask, fsync, rename over path, fsync of
+ * the directory; on failure path is untouched. A symbolic link is followed: its target is replaced
+ * and the link kept; a link to a missing file is refused. A FIFO or character device
  * (/dev/stdout, /dev/null) is written in place, never removed; a FIFO must have a reader.
  * Anything else (directory, socket, block device) is refused.
  */

@@ -28,7 +28,8 @@ char **hostfmt_names(enum export_format format, const struct store_device *const
  * Appends the file of format (EXPORT_HOSTS, _DHCP_ISC, _DNSMASQ or _KEA) for devs to out, and
  * to notes (NULL: none) one line "MAC (NAME): left out: host HOST: why" per device without an
  * address the format can hold (a host name, no address, an IPv6 link-local address with a zone,
- * IPv6 in the DHCP formats), sanitised for a terminal.
+ * in the DHCP formats IPv6 or an address no server leases: 0.0.0.0/8, multicast, broadcast) or
+ * whose address a DHCP format reserves for another device already, sanitised for a terminal.
  */
 void hostfmt_render(enum export_format format, const struct store_device *const *devs, size_t n,
     struct strbuf *out, struct strbuf *notes);

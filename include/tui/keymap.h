@@ -54,7 +54,7 @@ enum tui_view_kind {
 	    "Close this view (an action it shows keeps running; L shows it again; while a "          \
 	    "configuration apply it started still writes, asks first: closing stops it)") \
 	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
-	    "Show the newest action whose view was closed: its progress or results") \
+	    "Show an action whose view was closed, the one closed or ended last: its progress or results") \
 	X(UP, "up", TV_LISTS, "Up k", NULL, \
 	    "Move the cursor up (a text without one, such as help or a raw reply, scrolls)") \
 	X(DOWN, "down", TV_LISTS, "Down j", NULL, \
@@ -94,7 +94,9 @@ enum tui_view_kind {
 	X(MARK_INVERT, "mark-invert", TVB(DEVICES), "i", NULL, "Invert the marks of the shown rows") \
 	X(MARK_CLEAR, "mark-clear", TVB(DEVICES), "A", NULL, "Clear every mark") \
 	X(BULK, "bulk", TVB(DEVICES), "F6 b", "Bulk", "Run an action on the marked devices") \
-	X(RETRY, "retry", TVB(RESULTS), "r", NULL, "Run the action again on the devices that failed") \
+	X(RETRY, "retry", TVB(RESULTS), "r", NULL, \
+	    "Run the action again on the devices that failed (not a toggle whose reply was lost: " \
+	    "it may have switched)") \
 	X(EVENTS, "events", TVB(DEVICES) | TVB(DETAIL), "F8 e", "Events", \
 	    "Show the event log (from a device's detail: that device's events)") \
 	X(THEME, "theme", TV_ALL, "T", NULL, "Switch to the next theme") \

@@ -81,6 +81,9 @@ struct source_result {
 	int ok;
 	char text[160];			/* what happened, or why it failed (sanitised) */
 	char action[32];		/* an action job: the action this device got */
+	/* a toggle that failed after it may have reached the device (its reply was lost or
+	 * cut): never retried, since a second toggle could undo the first */
+	int unsure;
 	/* a discovery: where the device answered, and whether it is registered already */
 	char mac[DEV_MAC_LEN];
 	char host[64];
@@ -210,7 +213,10 @@ int source_add_found(struct source *src, struct source_job *scan, const char *ma
 /* Ignored for this session: a found device the operator does not want (MAC). */
 void source_ignore(struct source *src, const char *mac, int on);
 int source_ignored(const struct source *src, const char *mac);
-/* A new action job over the devices that failed in job (NULL: none failed, or a scan). */
+/*
+ * A new action job over the devices that failed in job, but for the unsure toggles
+ * (NULL: none to retry, or a scan).
+ */
 struct source_job *source_job_retry(struct source *src, const struct source_job *job);
 /* Devices that running action jobs have not answered for yet (scans not counted). */
 size_t source_jobs_pending(const struct source *src);

@@ -13,15 +13,17 @@
 #include <stdio.h>
 
 struct app;
+struct conf;
 struct tui;
 
 /* Runs the console until the operator leaves; returns the exit status. */
 int tui_run(struct app *app);
 /*
- * Checks what the console reads from the configuration (bind and color lines) and --theme,
- * without a terminal, so that every mode refuses the same file. Returns 0, or -1 and *cause.
+ * Checks what the console reads from the configuration cfg (bind and color lines) and --theme,
+ * without a terminal, so that every mode (and a reload) refuses the same file. Returns 0, or
+ * -1 and *cause.
  */
-int tui_config_check(const struct app *app, char **cause);
+int tui_config_check(const struct app *app, const struct conf *cfg, char **cause);
 /* --list-keys: the console's actions with their default keys. */
 void tui_list_keys(FILE *fp);
 

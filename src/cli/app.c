@@ -54,6 +54,15 @@ apply_overrides(struct app *app)
 	return 0;
 }
 
+int
+app_config_check(const struct app *app, const struct conf *cfg, char **cause)
+{
+	if (lease_check_times(conf_get_ms(cfg, OPT_LEASE_HEARTBEAT),
+	        conf_get_ms(cfg, OPT_LEASE_TIMEOUT), cause) != 0)
+		return -1;
+	return tui_config_check(app, cfg, cause);
+}
+
 /*
  * The checks of the configuration and of option values that span options or belong to a
  * front end, made in every mode alike (a file the console refuses is refused by --list too),
@@ -75,11 +84,8 @@ config_check(struct app *app)
 	}
 	if (rc == 0) {
 		what = "";
-		rc = lease_check_times(conf_get_ms(app->cfg, OPT_LEASE_HEARTBEAT),
-		    conf_get_ms(app->cfg, OPT_LEASE_TIMEOUT), &cause);
+		rc = app_config_check(app, app->cfg, &cause);
 	}
-	if (rc == 0)
-		rc = tui_config_check(app, &cause);
 	if (rc != 0) {
 		fprintf(stderr, "shelly-tui: %s%s\n", what, cause);
 		free(cause);
@@ -136,6 +142,8 @@ app_init(struct app *app, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit (ulimit -f) fails the write with EFBIG, reported like a full disk */
+	signal(SIGXFSZ, SIG_IGN);
 	if (http_global_init() != 0) {
 		fprintf(stderr, "shelly-tui: libcurl failed to initialise\n");
 		return EXIT_FAIL;

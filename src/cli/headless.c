@@ -147,27 +147,70 @@ out:
 	return rc;
 }
 
+/* Options a running poller read at start; the command line's --listen and --db win anyway. */
+static const struct {
+	enum option_id id;
+	int arg; /* the command-line option that overrides it, or -1 */
+} restart_only[] = {
+    {OPT_LISTEN, CLI_LISTEN},
+    {OPT_DB, CLI_DB},
+    {OPT_LEASE_HEARTBEAT, -1},
+    {OPT_LEASE_TIMEOUT, -1},
+};
+#define NRESTART (sizeof restart_only / sizeof restart_only[0])
+
+/* The value of restart_only[i] in cfg, as text (caller frees). */
+static char *
+restart_value(const struct conf *cfg, size_t i)
+{
+	enum option_id id = restart_only[i].id;
+
+	if (conf_option_info(id)->type == OT_DURATION)
+		return xasprintf("%llu", (unsigned long long)conf_get_ms(cfg, id));
+	return xstrdup(conf_get_str(cfg, id));
+}
+
+/* A reload refuses what a start refuses (app_config_check). */
+static int
+reload_check_cb(const struct conf *cfg, void *arg, char **cause)
+{
+	return app_config_check(((struct daemon *)arg)->app, cfg, cause);
+}
+
+/* SIGHUP: the configuration file and the registry again; says what waits for a restart. */
+static void
+reload(struct daemon *dm)
+{
+	char *old[NRESTART], *cause = NULL;
+	int rc;
+
+	for (size_t i = 0; i < NRESTART; i++)
+		old[i] = restart_value(dm->app->cfg, i);
+	rc = fleet_reload(dm->fleet, dm->app->config_path, reload_check_cb, dm, &cause);
+	if (rc != 0) {
+		log_error("SIGHUP: configuration not reloaded: %s", cause);
+		free(cause);
+	} else
+		log_info("SIGHUP: configuration and registry reloaded");
+	for (size_t i = 0; i < NRESTART; i++) {
+		char *now = rc == 0 ? restart_value(dm->app->cfg, i) : NULL;
+		int over = restart_only[i].arg;
+
+		if (now != NULL && (over < 0 || !dm->app->args.set[over]) && strcmp(old[i], now))
+			log_warn("SIGHUP: %s changed: restart to apply",
+			    conf_option_info(restart_only[i].id)->name);
+		free(now);
+		free(old[i]);
+	}
+}
+
 static void
 signal_cb(int sig, void *arg)
 {
 	struct daemon *dm = arg;
-	char *cause = NULL;
 
 	if (sig == SIGHUP) {
-		char *listen = xstrdup(conf_get_str(dm->app->cfg, OPT_LISTEN));
-
-		if (fleet_reload(dm->fleet, dm->app->config_path, &cause) != 0) {
-			log_error("SIGHUP: configuration not reloaded: %s", cause);
-			free(cause);
-			free(listen);
-			return;
-		}
-		log_info("SIGHUP: configuration and registry reloaded");
-		/* The HTTP server keeps its socket; --listen on the command line wins anyway. */
-		if (!dm->app->args.set[CLI_LISTEN] &&
-		    strcmp(listen, conf_get_str(dm->app->cfg, OPT_LISTEN)) != 0)
-			log_warn("SIGHUP: listen changed: restart to apply");
-		free(listen);
+		reload(dm);
 		return;
 	}
 	log_info("signal %d: stopping", sig);

@@ -43,10 +43,12 @@ struct export_schedule {
 	char *dir, *git_dir;
 	unsigned keep;
 	uint64_t interval_ms, runs;
+	uint64_t since_ms; /* loop time of the last export, or of the schedule's start */
 	struct loop_timer *timer, *reap;
 	pid_t pid;
 	enum git_step step;
 	int again; /* an export came while git ran: commit once more */
+	char *said[EXPORT__COUNT]; /* per format, the notes last logged (each run would repeat) */
 };
 
 static char *
@@ -69,7 +71,11 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Deletes the oldest files of this format beyond keep (names sort by time). */
+/*
+ * Deletes the oldest files of this format beyond keep (names sort by time). A name is
+ * PREFIX, the UTC time ending in 'Z', '.' and the ending: the 'Z' keeps a json rotation off
+ * the kea exports (".kea.json").
+ */
 static void
 rotate(struct export_schedule *es)
 {
@@ -85,8 +91,9 @@ rotate(struct export_schedule *es)
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 || len <= elen + 1 ||
-		    de->d_name[len - elen - 1] != '.' ||
+		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 ||
+		    len <= strlen(PREFIX) + elen + 2 || de->d_name[len - elen - 1] != '.' ||
+		    de->d_name[len - elen - 2] != 'Z' ||
 		    strcmp(de->d_name + len - elen, exts[es->format]) != 0 ||
 		    strstr(de->d_name, ".tmp.") != NULL)
 			continue;
@@ -143,6 +150,7 @@ spawn_git(struct export_schedule *es, char *const argv[])
 	sigemptyset(&none);
 	sigemptyset(&deflt);
 	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGXFSZ);
 	sigaddset(&deflt, SIGTERM);
 	sigaddset(&deflt, SIGINT);
 	sigaddset(&deflt, SIGHUP);
@@ -214,6 +222,32 @@ reap_cb(void *arg)
 	}
 }
 
+/*
+ * export_render with what the file leaves out logged, one warning each, when it differs from
+ * what the last export of the format left out (not again every interval).
+ */
+static int
+render(struct export_schedule *es, struct export_opts *o, struct strbuf *sb, char **cause)
+{
+	struct strbuf notes;
+	char **said = &es->said[o->format];
+	int rc;
+
+	strbuf_init(&notes);
+	o->notes = &notes;
+	rc = export_render(es->store, o, sb, NULL, cause);
+	if (rc == 0 && (*said == NULL || strcmp(*said, strbuf_str(&notes)) != 0)) {
+		for (const char *l = strbuf_str(&notes), *nl; *l != '\0'; l = nl + 1) {
+			nl = strchr(l, '\n');
+			log_warn("export: %.*s", (int)(nl - l), l);
+		}
+		free(*said);
+		*said = xstrdup(strbuf_str(&notes));
+	}
+	strbuf_done(&notes);
+	return rc;
+}
+
 /* Writes the TOML rendering into the git working copy and starts a commit. */
 static void
 git_export(struct export_schedule *es)
@@ -225,7 +259,7 @@ git_export(struct export_schedule *es)
 	strbuf_init(&sb);
 	if (es->step != GIT_IDLE) {
 		es->again = 1; /* the running commit is followed by another */
-	} else if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	} else if (render(es, &o, &sb, &cause) != 0 ||
 	           export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
@@ -244,9 +278,10 @@ export_cb(void *arg)
 	struct strbuf sb;
 	char *path = file_name(es), *cause = NULL;
 
+	es->since_ms = loop_now_ms(es->loop);
 	loop_timer_arm(es->timer, es->interval_ms);
 	strbuf_init(&sb);
-	if (export_render(es->store, &o, &sb, NULL, &cause) != 0 ||
+	if (render(es, &o, &sb, &cause) != 0 ||
 	    export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
@@ -262,7 +297,8 @@ export_cb(void *arg)
 }
 
 struct export_schedule *
-export_schedule_start(struct loop *loop, struct store *store, const struct conf *cfg)
+export_schedule_start(
+    struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms)
 {
 	struct export_schedule *es;
 	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
@@ -270,8 +306,13 @@ export_schedule_start(struct loop *loop, struct store *store, const struct conf 
 	uint64_t interval = conf_get_ms(cfg, OPT_EXPORT_INTERVAL);
 	enum export_format format;
 
-	if (interval == 0 || dir == NULL || dir[0] == '\0')
+	if (interval == 0 || dir == NULL || dir[0] == '\0') {
+		if (git != NULL && git[0] != '\0')
+			log_warn("export: export-git-dir %s is not used: scheduled exports need "
+			         "export-interval and export-dir",
+			    git);
 		return NULL;
+	}
 	if (export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0) {
 		log_error("export: unknown export-format");
 		return NULL;
@@ -284,9 +325,11 @@ export_schedule_start(struct loop *loop, struct store *store, const struct conf 
 	es->git_dir = git != NULL && git[0] != '\0' ? xstrdup(git) : NULL;
 	es->keep = (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP);
 	es->interval_ms = interval;
+	es->since_ms = since_ms != 0 ? since_ms : loop_now_ms(loop);
 	es->timer = loop_timer_new(loop, export_cb, es);
 	es->reap = loop_timer_new(loop, reap_cb, es);
-	loop_timer_arm(es->timer, interval);
+	/* Due one interval after the last export (at once when that has passed). */
+	loop_timer_arm_at(es->timer, es->since_ms + interval);
 	log_info("export: %s to %s every %llu ms, keeping %u%s%s", exts[format], es->dir,
 	    (unsigned long long)interval, es->keep, es->git_dir ? ", committing to " : "",
 	    es->git_dir ? es->git_dir : "");
@@ -314,7 +357,33 @@ export_schedule_stop(struct export_schedule *es)
 	loop_timer_free(es->reap);
 	free(es->dir);
 	free(es->git_dir);
+	for (int f = 0; f < EXPORT__COUNT; f++)
+		free(es->said[f]);
 	free(es);
+}
+
+int
+export_schedule_same(const struct export_schedule *es, const struct conf *cfg)
+{
+	const char *git = conf_get_str(cfg, OPT_EXPORT_GIT_DIR);
+	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
+	enum export_format format;
+
+	if (es == NULL || dir == NULL ||
+	    export_format_parse(conf_get_str(cfg, OPT_EXPORT_FORMAT), &format) != 0)
+		return 0;
+	if (git == NULL || git[0] == '\0')
+		git = NULL;
+	return es->interval_ms == conf_get_ms(cfg, OPT_EXPORT_INTERVAL) && es->format == format &&
+	       es->keep == (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP) &&
+	       strcmp(es->dir, dir) == 0 &&
+	       (es->git_dir == NULL ? git == NULL : git != NULL && strcmp(es->git_dir, git) == 0);
+}
+
+uint64_t
+export_schedule_since(const struct export_schedule *es)
+{
+	return es != NULL ? es->since_ms : 0;
 }
 
 uint64_t

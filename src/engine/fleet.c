@@ -26,6 +26,7 @@
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define LEASE_NAME "poller"
@@ -47,6 +48,7 @@ struct fleet {
 	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
 	struct export_schedule *xs; /* scheduled exports, while leader */
 	struct scan_targets *targets; /* the configured discover-ranges */
+	char *ad_key; /* the settings f->ad runs with (discovery_key) */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
 	fleet_event_cb ev_cb;
 	void *ev_arg;
@@ -89,19 +91,51 @@ has_creds_cb(const char *mac, const char *id, void *arg)
 	return creds_known(f->eng->conf, NULL, mac, id, NULL);
 }
 
+/* Stops the leader's scheduled discovery. */
+static void
+discovery_stop(struct fleet *f)
+{
+	autodiscover_free(f->ad);
+	f->ad = NULL;
+	free(f->ad_key);
+	f->ad_key = NULL;
+}
+
 /* Stops the leader's background jobs: discovery and scheduled exports. */
 static void
 jobs_stop(struct fleet *f)
 {
-	autodiscover_free(f->ad);
-	f->ad = NULL;
+	discovery_stop(f);
 	export_schedule_stop(f->xs);
 	f->xs = NULL;
 }
 
+/* The settings scheduled discovery runs with, as one string (caller frees). */
+static char *
+discovery_key(const struct conf *cfg)
+{
+	struct strbuf sb;
+	const struct conf_range *r = NULL;
+	size_t n = 0;
+
+	strbuf_init(&sb);
+	strbuf_appendf(&sb, "%llu %llu %lld %lld %d",
+	    (unsigned long long)conf_get_ms(cfg, OPT_DISCOVER_INTERVAL),
+	    (unsigned long long)conf_get_ms(cfg, OPT_DISCOVER_TIMEOUT),
+	    (long long)conf_get_int(cfg, OPT_DISCOVER_PORT),
+	    (long long)conf_get_int(cfg, OPT_SCAN_CONCURRENCY),
+	    conf_get_bool(cfg, OPT_DISCOVER_MDNS));
+	r = conf_ranges(cfg, &n);
+	for (size_t i = 0; i < n; i++)
+		strbuf_appendf(&sb, " %s", r[i].text);
+	return strbuf_steal(&sb);
+}
+
 /*
  * (Re)starts the leader's background jobs from the configuration: scheduled exports, and
- * discovery (ranges every discover-interval, mDNS always).
+ * discovery (ranges every discover-interval, mDNS always). A reload that leaves a job's
+ * settings as they were lets it go on (a scan or git commit in flight is not dropped and
+ * started again); a changed export schedule stays due when it was (not one interval on).
  */
 static void
 discovery_start(struct fleet *f)
@@ -110,11 +144,24 @@ discovery_start(struct fleet *f)
 	struct autodiscover_opts o;
 	struct autodiscover_cbs c = {changed_cb, has_creds_cb, f};
 	const char *why = NULL;
+	char *key;
 
-	jobs_stop(f);
-	if (!f->discovery)
+	if (!f->discovery) {
+		jobs_stop(f);
 		return;
-	f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg);
+	}
+	if (!export_schedule_same(f->xs, cfg)) {
+		uint64_t since = export_schedule_since(f->xs);
+
+		export_schedule_stop(f->xs);
+		f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, since);
+	}
+	key = discovery_key(cfg);
+	if (f->ad != NULL && strcmp(key, f->ad_key) == 0) {
+		free(key);
+		return; /* discovery goes on as it was */
+	}
+	discovery_stop(f);
 	scan_targets_free(f->targets);
 	f->targets = discoveropts_ranges(f->eng, NULL);
 	memset(&o, 0, sizeof o);
@@ -128,9 +175,12 @@ discovery_start(struct fleet *f)
 	/* A daemon that went away is looked for again every 30 s, or every interval if shorter. */
 	o.mdns_retry_ms =
 	    o.interval_ms > 0 && o.interval_ms < 30000 ? (unsigned)o.interval_ms : 30000;
-	if (!o.run.mdns && (o.interval_ms == 0 || o.run.targets == NULL))
+	if (!o.run.mdns && (o.interval_ms == 0 || o.run.targets == NULL)) {
+		free(key);
 		return;
+	}
 	f->ad = autodiscover_new(f->eng->loop, f->eng->http, f->eng->store, &o, &c);
+	f->ad_key = key;
 }
 
 /* Writes what is buffered; failures are logged (once in 30) and kept as the store's state. */
@@ -435,12 +485,14 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 }
 
 int
-fleet_reload(struct fleet *f, const char *path, char **cause)
+fleet_reload(
+    struct fleet *f, const char *path, fleet_conf_check_cb check, void *check_arg, char **cause)
 {
 	struct conf *cfg = conf_new_like(f->eng->conf);
 	struct poller_opts po;
 
-	if (conf_load(cfg, path, cause) != 0) {
+	if (conf_load(cfg, path, cause) != 0 ||
+	    (check != NULL && check(cfg, check_arg, cause) != 0)) {
 		conf_free(cfg);
 		return -1;
 	}

@@ -72,6 +72,7 @@ struct pdev {
 	int have_outputs;
 
 	enum pstage stage;
+	uint64_t due_ms;        /* loop time the timer is armed for (next_poll) */
 	uint64_t req;           /* http request in flight, 0 none */
 	uint64_t started_ms;
 	struct loop_timer *timer;
@@ -188,6 +189,14 @@ next_delay(struct pdev *d)
 	return poller_delay_ms(&d->p->opts, d->gen, d->failures, d->sleeps, rnd(d->p));
 }
 
+/* Arms the device's poll timer ms from now. */
+static void
+next_poll(struct pdev *d, uint64_t ms)
+{
+	d->due_ms = loop_now_ms(d->p->loop) + ms;
+	loop_timer_arm(d->timer, ms);
+}
+
 static void
 pdev_timer_cb(void *arg)
 {
@@ -285,6 +294,16 @@ poller_set_opts(struct poller *p, const struct poller_opts *opts)
 		p->opts.breaker_after = p->opts.offline_after;
 	if (p->opts.backoff_max_ms == 0)
 		p->opts.backoff_max_ms = 1;
+	/* A shorter interval applies at once: a device waiting longer than its new delay is
+	 * polled within it (spread over it, as at start), not after the old one. */
+	for (size_t i = 0; p->running && i < p->ndevs; i++) {
+		struct pdev *d = p->devs[i];
+		uint64_t bound = next_delay(d);
+
+		if (d->req == 0 && loop_timer_armed(d->timer) &&
+		    d->due_ms > loop_now_ms(p->loop) + bound)
+			next_poll(d, rnd(p) % (bound + 1));
+	}
 }
 
 void
@@ -520,7 +539,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 		free(held);
 	}
 	if (is_new && p->running)
-		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
+		next_poll(d, rnd(p) % (interval_of(d) + 1));
 	return 0;
 }
 
@@ -1364,7 +1383,7 @@ poll_finished(struct pdev *d, enum http_result result)
 			loop_timer_arm(p->once_timer, 0);
 	}
 	if (p->running)
-		loop_timer_arm(d->timer, next_delay(d));
+		next_poll(d, next_delay(d));
 }
 
 void
@@ -1374,7 +1393,7 @@ poller_start(struct poller *p)
 	for (size_t i = 0; i < p->ndevs; i++) {
 		struct pdev *d = p->devs[i];
 		if (d->req == 0)
-			loop_timer_arm(d->timer, rnd(p) % (interval_of(d) / 2 + 1));
+			next_poll(d, rnd(p) % (interval_of(d) / 2 + 1));
 	}
 }
 

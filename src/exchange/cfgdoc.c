@@ -208,12 +208,39 @@ keep_text(struct cfgdoc *c, const char *text)
 	return clean;
 }
 
+/*
+ * text (as exported) when it reads as a template, as --import checks it; else NULL (text
+ * freed) and the note "WHAT NAME: left out: why": a file --import refuses restores nothing.
+ */
+static char *
+readable(char *text, struct strbuf *notes, const char *what, const char *name)
+{
+	struct devconfig dc;
+	char *why = NULL, *clean;
+
+	if (text == NULL)
+		return NULL;
+	if (devconfig_template_parse(text, strlen(text), &dc, &why) == 0) {
+		devconfig_done(&dc);
+		return text;
+	}
+	clean = str_sanitize(why, 200);
+	if (notes != NULL)
+		strbuf_appendf(notes, "%s %s: left out: %s (--import would refuse the file)\n",
+		    what, name, clean);
+	free(clean);
+	free(why);
+	str_free_secret(text);
+	return NULL;
+}
+
 /* ---- loading ---- */
 
 struct load {
 	struct store *s;
 	struct cfgdoc *c;
 	const char *only; /* group filter */
+	struct strbuf *notes;
 	char *err;
 };
 
@@ -259,7 +286,7 @@ group_cb(const struct cfgstore_row *r, void *arg)
 	g->tmpl = r->tmpl != NULL && r->tmpl[0] != '\0' ? xstrdup(r->tmpl) : NULL;
 	snprintf(key, sizeof key, CFGDOC_GROUP_PREFIX "%s", r->name);
 	fields = store_setting_get(l->s, key);
-	g->fields = keep_text(c, fields);
+	g->fields = readable(keep_text(c, fields), l->notes, "fields of group", r->name);
 	free(fields);
 	if (cfgdoc_members(l->s, r->name, &g->members, &g->nmembers, &l->err) != 0)
 		return 1;
@@ -349,22 +376,27 @@ cfgdoc_template_read(const char *dir, const char *name, char **out, char **cause
 }
 
 static int
-add_template(struct cfgdoc *c, const char *dir, const char *name, char **cause)
+add_template(
+    struct cfgdoc *c, const char *dir, const char *name, struct strbuf *notes, char **cause)
 {
-	char *text = NULL;
+	char *text = NULL, *body;
 	int rc = cfgdoc_template_read(dir, name, &text, cause);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	body = readable(keep_text(c, text), notes, "template", name);
+	str_free_secret(text);
+	if (body == NULL)
+		return 0;
 	c->tmpls = xreallocarray(c->tmpls, c->ntmpls + 1, sizeof *c->tmpls);
 	c->tmpls[c->ntmpls].name = xstrdup(name);
-	c->tmpls[c->ntmpls++].body = keep_text(c, text);
-	str_free_secret(text);
+	c->tmpls[c->ntmpls++].body = body;
 	return 0;
 }
 
 static int
-load_templates(struct cfgdoc *c, const char *dir, const char *group, char **cause)
+load_templates(
+    struct cfgdoc *c, const char *dir, const char *group, struct strbuf *notes, char **cause)
 {
 	DIR *dp;
 	struct dirent *e;
@@ -375,7 +407,7 @@ load_templates(struct cfgdoc *c, const char *dir, const char *group, char **caus
 	if (group != NULL) /* only the template of that group */
 		return c->ngroups > 0 && c->groups[0].tmpl != NULL &&
 		               cfgdoc_template_name_ok(c->groups[0].tmpl)
-		           ? add_template(c, dir, c->groups[0].tmpl, cause)
+		           ? add_template(c, dir, c->groups[0].tmpl, notes, cause)
 		           : 0;
 	if ((dp = opendir(dir)) == NULL)
 		return 0; /* no templates yet */
@@ -388,7 +420,7 @@ load_templates(struct cfgdoc *c, const char *dir, const char *group, char **caus
 		name = xstrdup(e->d_name);
 		name[len - 5] = '\0';
 		if (cfgdoc_template_name_ok(name))
-			rc = add_template(c, dir, name, cause);
+			rc = add_template(c, dir, name, notes, cause);
 		free(name);
 	}
 	closedir(dp);
@@ -399,10 +431,10 @@ load_templates(struct cfgdoc *c, const char *dir, const char *group, char **caus
 
 int
 cfgdoc_load(struct store *s, const char *dir, const char *group, const char *const *macs, size_t n,
-    int with_secrets, struct cfgdoc **out, char **cause)
+    int with_secrets, struct strbuf *notes, struct cfgdoc **out, char **cause)
 {
 	struct cfgdoc *c = xcalloc(1, sizeof *c);
-	struct load l = {s, c, group, NULL};
+	struct load l = {s, c, group, notes, NULL};
 
 	c->with_secrets = with_secrets;
 	if (cfgstore_groups(s, group_cb, &l, cause) != 0 || l.err != NULL)
@@ -414,7 +446,8 @@ cfgdoc_load(struct store *s, const char *dir, const char *group, const char *con
 
 		memset(d, 0, sizeof *d);
 		d->mac = macs[i];
-		d->desired = keep_text(c, desired);
+		d->desired =
+		    readable(keep_text(c, desired), notes, "desired configuration of", macs[i]);
 		free(desired);
 		if (cfgstore_snapshots(
 		        s, macs[i], CFGSTORE_SNAPSHOTS_KEPT, snapshot_cb, &l, cause) != 0)
@@ -422,7 +455,7 @@ cfgdoc_load(struct store *s, const char *dir, const char *group, const char *con
 		if (d->desired != NULL || d->nsnaps > 0)
 			c->ndevs++;
 	}
-	if (load_templates(c, dir, group, cause) != 0)
+	if (load_templates(c, dir, group, notes, cause) != 0)
 		goto fail;
 	*out = c;
 	return 0;

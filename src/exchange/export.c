@@ -118,11 +118,11 @@ struct fleet {
 	size_t nsec;
 };
 
-/* With a group, whether mac is one of its members. */
+/* With a group, whether mac is one of its members (NULL, no device: 1). */
 static int
 fleet_member(const struct fleet *f, const char *mac)
 {
-	return f->members == NULL || str_list_has(f->members, f->nmembers, mac);
+	return f->members == NULL || mac == NULL || str_list_has(f->members, f->nmembers, mac);
 }
 
 static int
@@ -142,6 +142,21 @@ fleet_device_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
+/*
+ * The device a setting belongs to, "" for none: the MAC that ends a key such as
+ * secret:MAC or device-name:MAC (a group export leaves out what other devices own).
+ */
+static const char *
+setting_device(const char *key)
+{
+	const char *m = strrchr(key, ':');
+	char mac[STORE_MAC_LEN + 1];
+
+	if (m == NULL || store_mac_parse(m + 1, mac) != 0 || strcmp(mac, m + 1) != 0)
+		return NULL;
+	return m + 1;
+}
+
 static int
 fleet_setting_cb(const char *key, const char *value, void *arg)
 {
@@ -152,7 +167,7 @@ fleet_setting_cb(const char *key, const char *value, void *arg)
 
 	if (strncmp(key, CFGDOC_GROUP_PREFIX, strlen(CFGDOC_GROUP_PREFIX)) == 0)
 		return 0; /* exported under groups.NAME.fields */
-	if (secret && !fleet_member(f, key + strlen(EXPORT_SECRET_PREFIX)))
+	if (!fleet_member(f, secret ? key + strlen(EXPORT_SECRET_PREFIX) : setting_device(key)))
 		return 0;
 	*k = xreallocarray(*k, *n + 1, sizeof **k);
 	*v = xreallocarray(*v, *n + 1, sizeof **v);
@@ -255,7 +270,8 @@ fleet_load(struct store *s, const struct export_opts *o, struct fleet *f, char *
 
 		for (size_t i = 0; i < f->n; i++)
 			macs[i] = f->dev[i]->mac;
-		rc = cfgdoc_load(s, dir, o->group, macs, f->n, o->include_secrets, &f->cfg, cause);
+		rc = cfgdoc_load(
+		    s, dir, o->group, macs, f->n, o->include_secrets, o->notes, &f->cfg, cause);
 		free(macs);
 		free(dir);
 		if (rc != 0) {
@@ -398,19 +414,24 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 		for (size_t k = 1; k < NFIELDS; k++) {
 			const struct export_field *fd = &device_fields[k];
 
-			if (fd->kind == EXPORT_F_TIME)
-				continue; /* changes while nothing else does */
+			/* last_seen changes while nothing else does; first_seen stays once set
+			 * (and decides who keeps a shared host name: hostfmt.h) */
+			if (fd->off == offsetof(struct store_device, last_seen_ms))
+				continue;
 			if (fd->kind == EXPORT_F_STR && field_str(d, fd) != NULL) {
 				strbuf_appendf(sb, "%s = ", fd->name);
 				toml_append_string(sb, field_str(d, fd));
 				strbuf_append_char(sb, '\n');
-			} else if (fd->kind == EXPORT_F_INT && field_int(d, fd) != 0) {
+			} else if (fd->kind != EXPORT_F_STR && field_int(d, fd) != 0) {
 				strbuf_appendf(
 				    sb, "%s = %" PRId64 "\n", fd->name, field_int(d, fd));
 			}
 		}
 	}
 	cfgdoc_render_toml(f->cfg, sb);
+	strbuf_append(sb,
+	    "\n# the end: --import refuses a file cut short before it\n[" EXPORT_TOML_END
+	    "]\ncomplete = true\n");
 }
 
 /* ---- CSV ---- */
@@ -472,6 +493,11 @@ csv_parse_columns(const char *list, int **cols, size_t *n, char **cause)
 
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		/* "mac, name" as the list is written in messages and --help */
+		for (; len > 0 && *p == ' '; len--)
+			p++;
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
 		if ((c = csv_column(p, len)) < 0) {
 			char *bad = str_sanitize(p, 0);
 
@@ -584,6 +610,16 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* The process's umask (read by setting it back: one thread writes files). */
+static mode_t
+current_umask(void)
+{
+	mode_t m = umask(077);
+
+	umask(m);
+	return m;
+}
+
 int
 export_stage_file(
     const char *path, const char *data, size_t len, unsigned mode, char **tmp_out, char **cause)
@@ -591,6 +627,8 @@ export_stage_file(
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	int fd, saved;
 
+	/* mkstemp makes 0600 whatever the umask; the mode asked is then narrowed by it */
+	mode &= ~(unsigned)current_umask();
 	if ((fd = mkstemp(tmp)) < 0) {
 		*cause = xasprintf(
 		    "cannot create a temporary file beside %s: %s", path, strerror(errno));
@@ -682,6 +720,21 @@ stream_file(const char *path, const struct stat *st, const char *data, size_t le
 	return 0;
 }
 
+/*
+ * The mode of the file that replaces target: mode (0644, or 0600 with secrets), never wider
+ * than the file replaced (an operator's chmod 640 stays); export_stage_file narrows it by the
+ * umask (a cron job's 077).
+ */
+static unsigned
+replace_mode(const char *target, unsigned mode)
+{
+	struct stat old;
+
+	if (stat(target, &old) == 0)
+		mode &= (unsigned)old.st_mode & 0777u;
+	return mode;
+}
+
 int
 export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
@@ -691,7 +744,7 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 
 	if ((target = dirs_file_target(path, &st, cause)) == NULL)
 		return *cause != NULL ? -1 : stream_file(path, &st, data, len, cause);
-	rc = export_stage_file(target, data, len, mode, &tmp, cause);
+	rc = export_stage_file(target, data, len, replace_mode(target, mode), &tmp, cause);
 	if (rc == 0)
 		rc = export_commit_file(tmp, target, cause);
 	free(tmp);

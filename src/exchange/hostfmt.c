@@ -7,6 +7,7 @@
 #include "exchange/hostfmt.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +129,35 @@ address(const struct store_device *d, int v6, char out[INET6_ADDRSTRLEN])
 	return 0;
 }
 
+/*
+ * Whether the IPv4 literal ip is one a DHCP server can lease: not 0.0.0.0/8 (this network),
+ * nor 224.0.0.0/4 (multicast), nor 240.0.0.0/4 (reserved, the broadcast address too).
+ * kea-dhcp4 refuses its whole configuration for a reservation of 0.0.0.0 or 255.255.255.255.
+ */
+static int
+dhcp_leasable(const char *ip)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return 0;
+	h = ntohl(a.s_addr);
+	return (h >> 24) != 0 && (h >> 28) < 14;
+}
+
 /* Why d (whose host address() refused) has no line in format, for the operator. */
 static const char *
 why_left_out(const struct store_device *d, enum export_format format)
 {
 	unsigned char bin[16];
+	char ip[INET6_ADDRSTRLEN];
 
 	if (d->host == NULL || d->host[0] == '\0')
 		return "it has no address";
+	if (format != EXPORT_HOSTS && address(d, 0, ip) && !dhcp_leasable(ip))
+		return "not a unicast address a DHCP server can lease (this network, multicast or "
+		       "broadcast)";
 	if (strchr(d->host, '%') != NULL)
 		return "a link-local address with a zone (%IFACE) cannot go in a hosts or DHCP "
 		       "file";
@@ -144,9 +166,13 @@ why_left_out(const struct store_device *d, enum export_format format)
 	return "a host name, not an address";
 }
 
-/* Appends "MAC (NAME): left out: host HOST: why" to notes (NULL: none), sanitised. */
+/*
+ * Appends "MAC (NAME): left out: host HOST: why" to notes (NULL: none), sanitised; why is
+ * why_left_out() unless given.
+ */
 static void
-note_left_out(struct strbuf *notes, const struct store_device *d, enum export_format format)
+note_left_out(
+    struct strbuf *notes, const struct store_device *d, enum export_format format, const char *why)
 {
 	char *name, *host;
 
@@ -155,7 +181,8 @@ note_left_out(struct strbuf *notes, const struct store_device *d, enum export_fo
 	name = str_sanitize(d->name != NULL ? d->name : "", 64);
 	host = str_sanitize(d->host != NULL ? d->host : "", 80);
 	strbuf_appendf(notes, "%s%s%s%s: left out: host %s: %s\n", d->mac, name[0] ? " (" : "",
-	    name, name[0] ? ")" : "", host[0] ? host : "-", why_left_out(d, format));
+	    name, name[0] ? ")" : "", host[0] ? host : "-",
+	    why != NULL ? why : why_left_out(d, format));
 	free(name);
 	free(host);
 }
@@ -193,6 +220,7 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
     struct strbuf *out, struct strbuf *notes)
 {
 	char **names = hostfmt_names(format, devs, n), **used = xcalloc(n ? n : 1, sizeof *used);
+	const char **used_mac = xcalloc(n ? n : 1, sizeof *used_mac);
 	char ip[INET6_ADDRSTRLEN], mac[18];
 	size_t nused = 0;
 	const char *hash = format == EXPORT_KEA ? "//" : "#";
@@ -206,18 +234,29 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 	else
 		strbuf_appendf(out, "%s shelly-tui %s export\n", hash, export_format_name(format));
 	for (size_t i = 0; i < n; i++) {
-		if (!address(devs[i], format == EXPORT_HOSTS, ip)) {
-			note_left_out(notes, devs[i], format);
+		size_t twin = 0;
+
+		if (!address(devs[i], format == EXPORT_HOSTS, ip) ||
+		    (format != EXPORT_HOSTS && !dhcp_leasable(ip))) {
+			note_left_out(notes, devs[i], format, NULL);
 			continue;
 		}
 		mac_colons(devs[i]->mac, mac);
-		if (format != EXPORT_HOSTS && str_list_has(used, nused, ip)) {
+		while (format != EXPORT_HOSTS && twin < nused && strcmp(used[twin], ip) != 0)
+			twin++;
+		if (format != EXPORT_HOSTS && twin < nused) {
+			char why[80];
+
+			snprintf(why, sizeof why, "the address is reserved for %s already",
+			    used_mac[twin]);
+			note_left_out(notes, devs[i], format, why);
 			if (format != EXPORT_KEA)
 				strbuf_appendf(out,
 				    "%s %s left out: address %s is listed already\n", hash, mac,
 				    ip);
 			continue;
 		}
+		used_mac[nused] = devs[i]->mac;
 		used[nused] = xstrdup(ip);
 		one_entry(format, mac, ip, names[i], nused == 0, out);
 		nused++;
@@ -226,4 +265,5 @@ hostfmt_render(enum export_format format, const struct store_device *const *devs
 		strbuf_append(out, nused ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
 	str_array_free(names, n);
 	str_array_free(used, nused);
+	free(used_mac);
 }

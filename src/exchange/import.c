@@ -78,6 +78,7 @@ struct check {
 	int json;
 	int64_t version; /* format_version, once the header is checked */
 	char *err;
+	int lines; /* of the file, for what it lacks at its end */
 };
 
 static int __attribute__((format(printf, 4, 5)))
@@ -335,6 +336,29 @@ pairs(struct check *c, const char *section, const struct toml_value *v, int secr
 	return 0;
 }
 
+/*
+ * A toml file of version 4 or later ends with the table EXPORT_TOML_END holding only
+ * "complete = true": without it the file was cut short (TOML cut at a line end still parses).
+ */
+static int
+toml_end(struct check *c, const struct toml_value *root)
+{
+	const struct toml_value *end = toml_get(root, EXPORT_TOML_END), *complete;
+	struct toml_value last = {.line = c->lines};
+
+	if (c->json || c->version < 4)
+		return 0;
+	if (end == NULL || end->type != TOML_TABLE)
+		return bad(c, end != NULL ? end : &last, EXPORT_TOML_END,
+		    "missing: the file ends early (cut short?); a complete export ends with "
+		    "[" EXPORT_TOML_END "] complete = true");
+	complete = toml_get(end, "complete");
+	if (complete == NULL || complete->type != TOML_BOOL || complete->i != 1 || end->n != 1)
+		return bad(c, complete != NULL ? complete : &last, EXPORT_TOML_END,
+		    "expected only complete = true (the file ends early?)");
+	return 0;
+}
+
 static int
 header(struct check *c, const struct toml_value *root)
 {
@@ -352,11 +376,19 @@ header(struct check *c, const struct toml_value *root)
 		    "version %lld is newer than this program reads (%d)", (long long)ver->i,
 		    EXPORT_FORMAT_VERSION);
 	c->version = ver->i;
+	if (toml_end(c, root) != 0)
+		return -1;
 	for (size_t k = 0; k < root->n; k++) {
-		/* version 1 has the first six; 2 added the configuration sections */
+		/* version 1 has the first six; 2 added the configuration sections, 4 toml's end */
 		static const char *const known[] = {"format", "format_version", "exported_at",
-		    "devices", "settings", "secrets", "group", "groups", "templates", "configs"};
-		size_t i, nknown = ver->i >= 2 ? sizeof known / sizeof known[0] : 6;
+		    "devices", "settings", "secrets", "group", "groups", "templates", "configs",
+		    EXPORT_TOML_END};
+		size_t i, nknown = sizeof known / sizeof known[0];
+
+		if (c->json || ver->i < 4)
+			nknown--;
+		if (ver->i < 2)
+			nknown = 6;
 
 		for (i = 0; i < nknown; i++)
 			if (strcmp(root->keys[k], known[i]) == 0)
@@ -705,7 +737,7 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 int
 import_parse(const char *name, const char *buf, size_t len, struct import_doc **out, char **cause)
 {
-	struct check c = {name, 0, 0, NULL};
+	struct check c = {name, 0, 0, NULL, 0};
 	struct import_doc *doc = xcalloc(1, sizeof *doc);
 	size_t i = 0;
 	char *why = NULL;
@@ -718,6 +750,11 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
 	c.json = i < len && buf[i] == '{';
+	c.lines = 1;
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p++)
+		c.lines++;
+	if (len > 0 && buf[len - 1] == '\n')
+		c.lines--;
 	doc->format = c.json ? "json" : "toml";
 	doc->tree = c.json ? jsondoc_parse(buf, len, &why) : toml_parse(buf, len, &why);
 	if (doc->tree == NULL) {

@@ -33,7 +33,8 @@ struct parser {
 	const char *line_start;
 	struct toml_colpos colpos;
 	char *err;
-	int depth;
+	int depth; /* of the value being read: TOML_MAX_DEPTH bounds it */
+	int cur_depth; /* of cur, the table of the last header (its key's parts) */
 	struct toml_value *root, *cur;
 };
 
@@ -643,6 +644,11 @@ table_header(struct parser *ps)
 		return FAIL(ps, "expected '%s' to close the table header", aot ? "]]" : "]");
 	}
 	ps->p += aot ? 2 : 1;
+	if ((int)k.n + aot > TOML_MAX_DEPTH) {
+		key_done(&k);
+		return fail_at(ps, ps->line_start, "nested deeper than %d levels", TOML_MAX_DEPTH);
+	}
+	ps->cur_depth = (int)k.n + aot;
 	if ((parent = walk(ps, ps->root, &k, k.n - 1, 1)) == NULL) {
 		key_done(&k);
 		return -1;
@@ -707,10 +713,19 @@ key_value(struct parser *ps, struct toml_value *tbl)
 	}
 	ps->p++;
 	skip_ws(ps);
-	if ((parent = walk(ps, tbl, &k, k.n - 1, 0)) == NULL || parse_value(ps, &v) < 0) {
+	/* each part of a dotted key is a table level: parse_value counts the value's own */
+	if (ps->depth + (int)k.n > TOML_MAX_DEPTH) {
+		key_done(&k);
+		return FAIL(ps, "nested deeper than %d levels", TOML_MAX_DEPTH);
+	}
+	ps->depth += (int)k.n - 1;
+	parent = walk(ps, tbl, &k, k.n - 1, 0);
+	if (parent == NULL || parse_value(ps, &v) < 0) {
+		ps->depth -= (int)k.n - 1;
 		key_done(&k);
 		return -1;
 	}
+	ps->depth -= (int)k.n - 1;
 	if (toml_table_add(parent, k.parts[k.n - 1], k.lens[k.n - 1], v) < 0) {
 		toml_free(v);
 		fail_at(ps, ps->line_start, "key '%s' is already defined", k.parts[k.n - 1]);
@@ -1100,8 +1115,11 @@ toml_parse(const char *buf, size_t len, char **cause)
 		if (peek(&ps, 0) == '[') {
 			if (table_header(&ps) < 0)
 				break;
-		} else if (key_value(&ps, ps.cur) < 0) {
-			break;
+		} else {
+			ps.depth = ps.cur_depth; /* the pair's levels count from its table's */
+			if (key_value(&ps, ps.cur) < 0)
+				break;
+			ps.depth = 0;
 		}
 		line_end(&ps);
 	}

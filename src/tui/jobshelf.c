@@ -2,7 +2,8 @@
  * Jobs the views let go of. An action that was sent belongs to the console, not to the view
  * that shows it: closing the results or detail view leaves it running here, its end is
  * reported on the status line, and the newest job (running or done) opens again in a results
- * view (the last-results key). Finished jobs other than the newest are freed.
+ * view (the last-results key); a job that ends becomes the newest, so that key shows the
+ * results its end announced. Finished jobs other than the newest are freed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +56,25 @@ prune(struct jobshelf *s)
 	}
 }
 
+/* A job that ends becomes the newest: L shows the results its end announces. */
+static void
+to_newest(struct jobshelf *s, struct shelf_entry *e)
+{
+	for (size_t i = 0; i + 1 < s->n; i++)
+		if (s->v[i] == e) {
+			memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+			s->v[s->n - 1] = e;
+			return;
+		}
+}
+
 static void
 shelved_done_cb(struct source_job *job, void *arg)
 {
 	struct shelf_entry *e = arg;
 	struct source_progress p;
 
+	to_newest(e->shelf, e);
 	source_job_progress(job, &p);
 	if (p.error != NULL)
 		tui_message(e->shelf->t, 1, "%s: %s", e->title, p.error);

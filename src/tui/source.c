@@ -889,6 +889,20 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
 	notify(job->src);
 }
 
+/*
+ * Whether an action that failed with result may still have been carried out: the request
+ * may have reached the device before the connection timed out, was reset or its reply was
+ * cut or unreadable. Refusals, unreachable hosts, TLS and authentication failures, HTTP
+ * errors and the device's own RPC errors mean it was not.
+ */
+static int
+maybe_applied(enum http_result result)
+{
+	return result == HTTP_TIMEOUT || result == HTTP_RESET || result == HTTP_TRUNCATED ||
+	       result == HTTP_BAD_JSON || result == HTTP_TOO_LARGE || result == HTTP_CANCELLED ||
+	       result == HTTP_ERROR;
+}
+
 static void
 runner_done_cb(void *arg)
 {
@@ -912,6 +926,9 @@ runner_done_cb(void *arg)
 			    r.error ? r.error : "?");
 		x = job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
 		str_copy(x->action, sizeof x->action, part->action);
+		x->unsure = !r.ok && maybe_applied(r.result) &&
+		            (!strcmp(part->action, "switch_toggle") ||
+		                !strcmp(part->action, "light_toggle"));
 		/* the targets are MACs: the results view names the device by it */
 		copy_safe(x->mac, sizeof x->mac, r.mac ? r.mac : r.target);
 	}
@@ -1259,13 +1276,14 @@ source_job_retry(struct source *src, const struct source_job *job)
 	targets = xcalloc(job->nresults + 1, sizeof *targets);
 	actions = xcalloc(job->nresults + 1, sizeof *actions);
 	for (size_t i = 0; i < job->nresults; i++)
-		if (!job->results[i].ok) {
+		if (!job->results[i].ok && !job->results[i].unsure) {
 			actions[n] = job->results[i].action;
 			targets[n++] = job->results[i].target;
 		}
-	again = n > 0
-	            ? source_actions(src, actions, job->channel, job->value, targets, n, NULL, NULL)
-	            : NULL;
+	/* (the light component a light action named, too: cct:0 is not the profile's rgb:0) */
+	again = n > 0 ? actions_start(src, actions, job->light, job->channel, job->value, targets,
+	                    n, NULL, NULL)
+	              : NULL;
 	free(targets);
 	free(actions);
 	return again;

@@ -212,11 +212,21 @@ void
 tui_message(struct tui *t, int error, const char *fmt, ...)
 {
 	va_list ap;
-	char *safe;
+	char raw[sizeof t->status], *safe;
+	size_t n = 0;
 
 	va_start(ap, fmt);
-	vsnprintf(t->status, sizeof t->status, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	/* A cause of several lines (each error of a file) reads "one; two" on the one line. */
+	for (const char *c = raw; *c != '\0' && n + 2 < sizeof t->status; c++)
+		if (*c != '\n')
+			t->status[n++] = *c;
+		else if (c[1] != '\0') {
+			t->status[n++] = ';';
+			t->status[n++] = ' ';
+		}
+	t->status[n] = '\0';
 	safe = str_sanitize(t->status, sizeof t->status - 1);
 	str_copy(t->status, sizeof t->status, safe);
 	free(safe);
@@ -705,8 +715,12 @@ password_cb(struct creds_prompt *q, const char *user, const char *why, void *arg
 	struct tui *t = arg;
 	char label[160];
 
-	snprintf(label, sizeof label, "%s - password for %s (Esc: none): ", why,
-	    user != NULL ? user : "admin");
+	/* (why names the user already: "password for admin") */
+	if (why != NULL && why[0] != '\0')
+		snprintf(label, sizeof label, "%s (Esc: none): ", why);
+	else
+		snprintf(label, sizeof label,
+		    "password for %s (Esc: none): ", user != NULL ? user : "admin");
 	tui_prompt(t, label, "", password_done_cb, NULL, q);
 	t->masked = 1;
 }
@@ -909,16 +923,17 @@ signal_cb(int sig, void *arg)
 
 /* ---- setup ---- */
 
-/* The configuration's bind and color lines and --theme into km and th. Returns 0 or -1. */
+/* The bind and color lines of cfg and --theme into km and th. Returns 0 or -1. */
 static int
-look_load(struct keymap *km, struct theme *th, const struct app *app, char **cause)
+look_load(struct keymap *km, struct theme *th, const struct app *app, const struct conf *cfg,
+    char **cause)
 {
 	const struct conf_bind *b;
 	const struct conf_color *c;
 	size_t n;
 	const char *theme = app->args.val[CLI_THEME];
 
-	b = conf_binds(app->cfg, &n);
+	b = conf_binds(cfg, &n);
 	for (size_t i = 0; i < n; i++) {
 		char *why = NULL;
 		if (keymap_bind(km, b[i].view, b[i].key, b[i].action, &why) != 0) {
@@ -929,16 +944,16 @@ look_load(struct keymap *km, struct theme *th, const struct app *app, char **cau
 	}
 	if (theme != NULL && theme_load(th, theme, cause) != 0)
 		return -1;
-	c = conf_colors(app->cfg, &n);
+	c = conf_colors(cfg, &n);
 	return theme_apply(th, c, n, cause);
 }
 
 int
-tui_config_check(const struct app *app, char **cause)
+tui_config_check(const struct app *app, const struct conf *cfg, char **cause)
 {
 	struct keymap *km = keymap_new();
 	struct theme *th = theme_new();
-	int rc = look_load(km, th, app, cause);
+	int rc = look_load(km, th, app, cfg, cause);
 
 	keymap_free(km);
 	theme_free(th);
@@ -951,7 +966,7 @@ setup(struct tui *t, struct app *app, int flags, char **cause)
 	t->app = app;
 	t->km = keymap_new();
 	t->theme = theme_new();
-	if (look_load(t->km, t->theme, app, cause) != 0)
+	if (look_load(t->km, t->theme, app, app->cfg, cause) != 0)
 		return -1;
 	t->src = source_new(app, flags, changed_cb, t, cause);
 	if (t->src == NULL)

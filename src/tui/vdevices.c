@@ -349,6 +349,13 @@ rebuild(struct view *v)
 	size_t n;
 	const struct source_dev *rows = source_devices(d->v.t->src, &n);
 
+	/* A device gone from the registry (--remove, an import) is no longer marked: the count in
+	 * the title and the bulk question, groups and drift see only registered devices. */
+	for (size_t m = d->nmarks; m > 0; m--)
+		if (source_device(d->v.t->src, d->marks[m - 1]) == NULL) {
+			memmove(&d->marks[m - 1], &d->marks[m], (d->nmarks - m) * sizeof *d->marks);
+			d->nmarks--;
+		}
 	d->shown = xreallocarray(d->shown, n ? n : 1, sizeof *d->shown);
 	d->nshown = 0;
 	for (size_t i = 0; i < n; i++)

@@ -98,6 +98,27 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 		    v, t, &(struct view_area){y + 3, 2, h - 4, w - 4}, p.results, line_of, NULL);
 }
 
+/* How many failed toggles of job may have reached their device (never retried). */
+static size_t
+count_unsure(const struct source_job *job)
+{
+	size_t n, k = 0;
+	const struct source_result *res = source_job_results(job, &n);
+
+	for (size_t i = 0; i < n; i++)
+		k += !res[i].ok && res[i].unsure;
+	return k;
+}
+
+static const char *
+unsure_text(size_t n)
+{
+	return n == 1 ? "a toggle whose reply was lost may have switched its device: look, then "
+	                "use on or off"
+	              : "toggles whose replies were lost may have switched their devices: look, "
+	                "then use on or off";
+}
+
 static int
 action(struct view *v, struct tui *t, enum tui_action a)
 {
@@ -106,14 +127,19 @@ action(struct view *v, struct tui *t, enum tui_action a)
 	if (a == TA_RETRY) {
 		struct source_job *again;
 		struct source_progress p;
+		size_t unsure;
 		source_job_progress(r->job, &p);
 		if (!p.finished) {
 			tui_message(t, 1, "still running");
 			return R_DIRTY;
 		}
 		again = source_job_retry(t->src, r->job);
+		unsure = count_unsure(r->job);
 		if (again == NULL) {
-			tui_message(t, 0, "nothing to retry");
+			if (unsure > 0)
+				tui_message(t, 1, "nothing retried: %s", unsure_text(unsure));
+			else
+				tui_message(t, 0, "nothing to retry");
 			return R_DIRTY;
 		}
 		/* The view shows the new run over the failed devices. */
@@ -121,6 +147,8 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		r->job = again;
 		r->v.cur.sel = r->v.cur.top = 0;
 		source_job_set_done(again, done_cb, r);
+		if (unsure > 0)
+			tui_message(t, 1, "%zu not retried: %s", unsure, unsure_text(unsure));
 		if (strncmp(r->title, "Retry: ", 7) != 0) {
 			char title[sizeof r->title + 8];
 			snprintf(title, sizeof title, "Retry: %s", r->title);

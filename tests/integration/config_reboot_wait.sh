@@ -7,7 +7,7 @@
 
 N=config_reboot_wait
 export XDG_CONFIG_HOME="$T_TMP/xdg" XDG_DATA_HOME="$T_TMP/data"
-sim_up $N --fixtures tests/fixtures --models gen3/1pm-gen3,gen1/shelly-1 --count 2 --reboot-ms 8000
+sim_up $N --fixtures tests/fixtures --models gen3/1pm-gen3,gen1/shelly-1 --count 2 --reboot-ms 8000 --drip-ms 60000
 G2=$(mf '.devices[0] | "\(.addr):\(.port)"')
 G1=$(mf '.devices[1] | "\(.addr):\(.port)"')
 st() { curl -s -m 3 "http://$1$2"; }
@@ -24,6 +24,8 @@ rc=$?
 	fail "$N: reboot wait" "rc=$rc $(cat "$T_TMP/rb.json" "$T_TMP/rb.err")"
 
 # A device that reboots half-way through an apply (the connection of its second write cut) is
+# (the slow reply drips for 60 s, so the reboot below comes while it is in flight however long a
+# loaded machine takes to see the request arrive)
 # away while the fields already written are set back: the restore waits for it as the read-back
 # does, so the device ends as it was (restored), not half-changed (failed).
 tz0=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)

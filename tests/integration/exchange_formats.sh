@@ -7,6 +7,7 @@
 . tests/integration/lib_exchange.sh
 
 N=exchange_formats
+umask 022 # the modes asserted below are 0644 & ~umask
 DB=$T_TMP/fleet.db
 if ! hostile_fleet "$DB"; then
 	fail "$N: hostile fleet" "could not create it"
@@ -70,7 +71,8 @@ doc = tomllib.load(open(sys.argv[1], "rb"))
 db = sqlite3.connect(sys.argv[2])
 db.text_factory = lambda b: b.decode("utf-8", "replace")
 rows = dict(db.execute("SELECT mac, name FROM devices"))
-assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 3
+assert doc["format"] == "shelly-tui-fleet" and doc["format_version"] == 4
+assert doc["end"] == {"complete": True}, doc["end"]
 assert sorted(doc["devices"]) == sorted(rows), (sorted(doc["devices"]), sorted(rows))
 for mac, name in rows.items():
     got = doc["devices"][mac].get("name")
@@ -96,6 +98,20 @@ jq -e ".devices | length == $ndev" "$T_TMP/out.json" >/dev/null && pass "$N: jso
 grep -q 'pa\\"ss word' "$T_TMP/out.json" "$T_TMP/out.toml" && fail "$N: secret leaked without --include-secrets" ||
 	pass "$N: no password without --include-secrets"
 [ "$(stat -c %a "$T_TMP/out.json")" = 644 ] || fail "$N: mode without secrets" "$(stat -c %a "$T_TMP/out.json")"
+# never wider than the umask (a cron job's 077) or than the file it replaces (chmod 640)
+(umask 077 && "$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/private.json")
+cp "$T_TMP/out.json" "$T_TMP/kept.json" && chmod 640 "$T_TMP/kept.json"
+"$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/kept.json"
+[ "$(stat -c %a "$T_TMP/private.json")" = 600 ] && [ "$(stat -c %a "$T_TMP/kept.json")" = 640 ] &&
+	pass "$N: an export keeps to the umask and to the mode of the file it replaces" ||
+	fail "$N: export modes" "umask 077: $(stat -c %a "$T_TMP/private.json"), over 640: $(stat -c %a "$T_TMP/kept.json")"
+# the operator's umask is kept: under umask 077 (systemd's UMask=0077) no export is world-readable
+modes=
+for f in json csv hosts; do
+	(umask 077 && exec "$SHELLY_TUI" --db "$DB" --export $f -o "$T_TMP/private.$f") 2>/dev/null
+	modes="$modes $(stat -c %a "$T_TMP/private.$f")"
+done
+[ "$modes" = " 600 600 600" ] && pass "$N: under umask 077 an export is 0600" || fail "$N: umask 077" "modes:$modes"
 for f in json toml; do
 	"$SHELLY_TUI" --db "$DB" --export $f --include-secrets -o "$T_TMP/secret.$f"
 	if [ "$(stat -c %a "$T_TMP/secret.$f")" = 600 ] && grep -q 'pa\\"ss word' "$T_TMP/secret.$f"; then
@@ -199,9 +215,34 @@ for f in hosts dnsmasq dhcp-isc kea; do
 	fi
 done
 
+# An address no DHCP server leases (0.0.0.0, broadcast, multicast) made kea-dhcp4 refuse the
+# whole configuration; such a device, and a second one on an address already reserved, is left
+# out of every DHCP format with a warning naming it, and the file passes its server's check.
+UDB=$T_TMP/unicast.db
+"$SHELLY_TUI" --db "$UDB" --poll-once >/dev/null 2>&1 && sqlite3 "$UDB" "
+INSERT INTO devices (mac, gen, name, host, port) VALUES
+ ('aabbccddee71', 2, 'zero', '0.0.0.0', 80), ('aabbccddee72', 2, 'bcast', '255.255.255.255', 80),
+ ('aabbccddee73', 2, 'mcast', '224.0.0.251', 80), ('aabbccddee74', 2, 'good', '10.0.0.74', 80),
+ ('aabbccddee75', 2, 'twin', '10.0.0.74', 80);"
+for f in dhcp-isc:isc_check dnsmasq:dnsmasq_check kea:kea_check; do
+	"$SHELLY_TUI" --db "$UDB" --export ${f%%:*} -o "$T_TMP/u.${f%%:*}" 2>"$T_TMP/u.err"
+	if ${f#*:} "$T_TMP/u.${f%%:*}" >"$T_TMP/consumer.log" 2>&1 &&
+		[ "$(grep -c 'warning: aabbccddee7[1-3] .*: left out: host .*: not a unicast address' "$T_TMP/u.err")" = 3 ] &&
+		grep -q 'warning: aabbccddee75 (twin): left out: host 10.0.0.74: .*aabbccddee74' "$T_TMP/u.err" &&
+		! grep -v '^[#/]' "$T_TMP/u.${f%%:*}" | grep -qE '0\.0\.0\.0|255\.255|224\.0|ee:75'; then
+		pass "$N: ${f%%:*}: non-unicast and taken addresses left out with warnings, the server accepts it"
+	else
+		fail "$N: ${f%%:*} non-unicast" "$(cat "$T_TMP/consumer.log" "$T_TMP/u.err" "$T_TMP/u.${f%%:*}")"
+	fi
+done
+
 # usage errors exit 2; a file that cannot be written exits 1 and leaves nothing
 "$SHELLY_TUI" --db "$DB" --export csv --columns mac,bogus >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'bogus' "$T_TMP/err" && pass "$N: unknown column exits 2" || fail "$N: unknown column" "rc=$rc"
+# the list as the error and --help write it, ", " between names, is taken
+"$SHELLY_TUI" --db "$DB" --export csv --columns 'mac, name ,host' >"$T_TMP/cols.csv" 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(head -n 1 "$T_TMP/cols.csv")" = "$(printf 'mac,name,host\r')" ] &&
+	pass "$N: --columns takes spaces after the commas" || fail "$N: --columns with spaces" "rc=$rc $(cat "$T_TMP/err")"
 "$SHELLY_TUI" --db "$DB" --export yaml >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "$N: unknown format exits 2" || fail "$N: unknown format" "rc=$rc"
 "$SHELLY_TUI" --db "$DB" --export hosts --include-secrets >/dev/null 2>&1; rc=$?
@@ -209,4 +250,18 @@ done
 "$SHELLY_TUI" --db "$DB" --export json -o "$T_TMP/no/such/dir/x.json" 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 1 ] && [ ! -e "$T_TMP/no" ] && grep -q 'x.json' "$T_TMP/err" && pass "$N: unwritable -o exits 1" ||
 	fail "$N: unwritable -o" "rc=$rc $(cat "$T_TMP/err")"
+# A file size limit (ulimit -f, systemd's LimitFSIZE) is a full disk too: a clear error and exit
+# 1, the old file kept, and no death by SIGXFSZ with nothing said and a temporary file left.
+# The limit (100 blocks: 50 or 100 KiB, by the shell) is above what reading the database
+# writes (its 32 KiB -shm) and below the export of 1000 devices (some 300 KiB).
+LDB=$T_TMP/limit.db
+"$SHELLY_TUI" --db "$LDB" --poll-once >/dev/null 2>&1 && sqlite3 "$LDB" "WITH RECURSIVE i(n) AS
+ (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < 1000) INSERT INTO devices (mac, gen, name, host, port)
+ SELECT printf('aabbcc%06x', n), 2, printf('device number %d of a fleet large enough', n),
+ printf('10.1.%d.%d', n / 250, n % 250), 80 FROM i;"
+echo old >"$T_TMP/limited.json"
+(ulimit -f 100 && exec "$SHELLY_TUI" --db "$LDB" --export json -o "$T_TMP/limited.json") 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'limited.json: File too large' "$T_TMP/err" && [ "$(cat "$T_TMP/limited.json")" = old ] &&
+	! ls "$T_TMP" | grep -q '\.tmp\.' && pass "$N: a file size limit: exit 1, a clear error, the old file kept" ||
+	fail "$N: file size limit" "rc=$rc $(cat "$T_TMP/err")"
 exit 0

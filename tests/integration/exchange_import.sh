@@ -36,6 +36,21 @@ done
 [ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT first_seen FROM devices WHERE mac='aabbccddee01'")" = 1700000000000 ] &&
 	[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT value FROM settings WHERE key='secret:aabbccddee01'")" = 'pa"ss word' ] &&
 	pass "$N: json restores times and the stored password" || fail "$N: json times/secret"
+# toml keeps first_seen (it never moves once set): the device seen first keeps a shared name in
+# the host and DHCP files (and the OPNsense sync), so a restore must not hand it to another
+FDB=$T_TMP/first.db
+"$SHELLY_TUI" --db "$FDB" --poll-once >/dev/null 2>&1 && sqlite3 "$FDB" "
+INSERT INTO devices (mac, gen, name, host, port, first_seen, last_seen) VALUES
+ ('aabbccddee51', 2, 'Kitchen', '10.0.0.51', 80, 1700000005000, 1700000009000),
+ ('aabbccddee52', 2, 'Kitchen', '10.0.0.52', 80, 1700000001000, 1700000009000);"
+"$SHELLY_TUI" --db "$FDB" --export toml >"$T_TMP/first.toml"
+"$SHELLY_TUI" --db "$T_TMP/first-rt.db" --import "$T_TMP/first.toml" >/dev/null 2>&1
+"$SHELLY_TUI" --db "$FDB" --export dnsmasq >"$T_TMP/first.before"
+"$SHELLY_TUI" --db "$T_TMP/first-rt.db" --export dnsmasq >"$T_TMP/first.after"
+[ "$(sqlite3 "$T_TMP/first-rt.db" 'SELECT group_concat(first_seen) FROM devices ORDER BY mac')" = 1700000005000,1700000001000 ] &&
+	grep -q 'ee:52,10.0.0.52,kitchen$' "$T_TMP/first.after" && cmp -s "$T_TMP/first.before" "$T_TMP/first.after" &&
+	pass "$N: toml restores first_seen: the device seen first keeps its name" ||
+	fail "$N: toml first_seen" "$(cat "$T_TMP/first.before" "$T_TMP/first.after")"
 # two toml exports of an unchanged fleet are byte-identical
 ex "$DB" toml | cmp -s - "$T_TMP/a.toml" && pass "$N: toml export is deterministic" || fail "$N: toml deterministic"
 
@@ -88,6 +103,22 @@ fi
 line=$(grep -n '^port = 70000$' "$T_TMP/range.toml" | cut -d: -f1)
 "$SHELLY_TUI" --db "$T_TMP/target.db" --import "$T_TMP/range.toml" 2>&1 | grep -q "range.toml: line $line: " &&
 	pass "$N: the error names the line of the bad value ($line)" || fail "$N: error line"
+# A toml export cut short at a line end (a full disk, an interrupted copy) is still valid TOML:
+# without its closing table it must be refused, or --replace would remove the devices, settings
+# and groups of the lost tail.
+cp "$T_TMP/target.db" "$T_TMP/cut.db"
+before=$(snapshot "$T_TMP/cut.db")
+lines=$(wc -l <"$T_TMP/a.toml") cut=1 accepted=
+while [ "$cut" -lt "$lines" ]; do
+	head -n "$cut" "$T_TMP/a.toml" >"$T_TMP/cut.toml"
+	"$SHELLY_TUI" --db "$T_TMP/cut.db" --import "$T_TMP/cut.toml" --replace >"$T_TMP/out" 2>&1; rc=$?
+	[ $rc -eq 1 ] && grep -q 'cut\.toml: line [0-9]*' "$T_TMP/out" || accepted="$accepted $cut"
+	cut=$((cut + 1))
+done
+"$SHELLY_TUI" --db "$T_TMP/cut.db" --import "$T_TMP/a.toml" --replace --dry-run >/dev/null 2>&1 || accepted="$accepted whole"
+[ -z "$accepted" ] && [ "$(snapshot "$T_TMP/cut.db")" = "$before" ] &&
+	pass "$N: a toml export cut at a line end is refused, nothing changed" ||
+	fail "$N: cut toml" "accepted at lines:$accepted of $lines"
 
 # --dry-run reports and writes nothing; --merge keeps, --replace removes what the file lacks
 sqlite3 "$DB" "DELETE FROM devices WHERE mac IN ('aabbccddee0b', 'aabbccddee0c'); DELETE FROM settings WHERE key = 'ui.theme'"

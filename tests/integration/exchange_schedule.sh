@@ -1,8 +1,9 @@
 #!/bin/sh
 # Scheduled exports in --headless: every export-interval a file is written to export-dir, only
 # the newest export-keep remain, and with export-git-dir the fleet is committed as fleet.toml
-# when (and only when) it changed. git (and so its hooks) never gets the device password the
-# poller was started with (SHELLY_TUI_PASSWORD).
+# when (and only when) it changed. A reload (SIGHUP) does not postpone the next export: a
+# poller reloaded more often than export-interval still exports. git (and so its hooks) never
+# gets the device password the poller was started with (SHELLY_TUI_PASSWORD).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -20,6 +21,9 @@ mkdir -p "$OUT" "$REPO"
 sq "$DB" "INSERT INTO devices (mac, id, gen, name, host, port) VALUES
  ('aabbccddee01', 'shellyplus1-aabbccddee01', 2, 'Porch', '$NET.1', 80),
  ('aabbccddee02', 'shellyplus1-aabbccddee02', 2, 'Cellar', '$NET.2', 80)"
+# a desired configuration that no longer reads (a field renamed by an upgrade): left out of
+# every export with a warning in the log, so that each export still imports
+sq "$DB" "INSERT INTO config_desired (mac, body) VALUES ('aabbccddee02', 'gone.field = 1' || char(10))"
 git -C "$REPO" init -q && git -C "$REPO" config user.name test && git -C "$REPO" config user.email test@invalid
 # a hook of the repository sees what git was given
 printf '#!/bin/sh\nenv >"%s"\n' "$T_TMP/hook.env" >"$REPO/.git/hooks/post-commit"
@@ -42,9 +46,10 @@ wait_for 30 test -s "$T_TMP/hook.env" && ! grep -q 'Hook-zz-Pw9' "$T_TMP/hook.en
 	pass "$N: git and its hooks never get SHELLY_TUI_PASSWORD" ||
 	fail "$N: password in git's environment" "$(grep SHELLY_TUI "$T_TMP/hook.env")"
 # rename a device: the next export changes fleet.toml and is committed
-sq "$DB" "UPDATE devices SET name = 'Porch \"front\"' WHERE mac = 'aabbccddee01'"
+# (the poller writes every 150 ms: the update is tried again until the database takes it)
+wait_for 30 sq "$DB" "UPDATE devices SET name = 'Porch \"front\"' WHERE mac = 'aabbccddee01'"
 has_new_name() { git -C "$REPO" show HEAD:fleet.toml | grep -q 'name = "Porch \\"front\\""'; }
-wait_for 30 has_new_name && pass "$N: a changed fleet is committed" ||
+wait_for 60 has_new_name && pass "$N: a changed fleet is committed" ||
 	fail "$N: second commit" "$(git -C "$REPO" log --oneline | head -3)"
 n_before=$(written)
 wait_for 30 at_least written $((n_before + 3)) || fail "$N: exports go on"
@@ -64,4 +69,77 @@ fi
 [ "$(commits)" = 2 ] && pass "$N: unchanged exports make no commit" || fail "$N: commit count" "$(commits)"
 "$SHELLY_TUI" --db "$T_TMP/check.db" --import "$OUT/$(tail -n 1 "$T_TMP/newest")" --dry-run >/dev/null 2>&1 &&
 	pass "$N: a scheduled export imports" || fail "$N: import of a scheduled export"
+# logged once, not again by each of the exports (and commits) that leave out the same
+[ "$(grep -c 'export: desired configuration of aabbccddee02: left out: line 1: gone.field' "$(hl_err a)")" = 1 ] &&
+	pass "$N: what an export leaves out is logged, once" || fail "$N: left out logged" "$(grep export "$(hl_err a)" | tail -3)"
+
+# export-git-dir alone does nothing: the log says what is missing
+hl_config "$T_TMP/config.git" "set export-interval 150ms" "set export-git-dir $REPO"
+if hl_start g "$DB" "$T_TMP/config.git"; then
+	wait_for 30 grep -q "export-git-dir $REPO is not used: scheduled exports need export-interval and export-dir" \
+		"$(hl_err g)" && pass "$N: export-git-dir without export-dir is logged as unused" ||
+		fail "$N: export-git-dir alone" "$(head -n 5 "$(hl_err g)")"
+	hl_stop g
+else
+	fail "$N: headless start (git only)" "$(cat "$(hl_err g)")"
+fi
+
+# Reloads more often than the interval, each changing export-keep (the schedule starts again):
+# it keeps counting from its last export (or start), so exports still happen; before, every
+# SIGHUP started the interval again.
+OUT2=$T_TMP/exports2
+mkdir -p "$OUT2"
+# an older export of another format whose name also ends in .json: not this format's to delete
+KEA=shelly-fleet-20000101T000000.000Z.kea.json
+echo '{}' >"$OUT2/$KEA"
+hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format json" "set export-dir $OUT2" \
+	"set export-keep 1"
+if ! hl_start b "$DB" "$T_TMP/config2"; then
+	fail "$N: headless start (reloads)" "$(cat "$(hl_err b)")"
+	exit 0
+fi
+n_json() { grep -c 'export: wrote ' "$(hl_err b)"; }
+end=$(($(now_ms) + 30000))
+keep=1
+while [ "$(n_json)" -lt 2 ] && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
+	keep=$((3 - keep))
+	hl_config "$T_TMP/config2" "set export-interval 2s" "set export-format json" \
+		"set export-dir $OUT2" "set export-keep $keep"
+	kill -HUP "$(hl_pid b)"
+	sleep 0.4
+done
+n=$(n_json)
+hl_stop b
+[ -f "$OUT2/$KEA" ] && [ "$(ls "$OUT2" | grep -vc 'kea')" -le 2 ] &&
+	pass "$N: rotation keeps to its format (a .kea.json file is not a json export)" ||
+	fail "$N: rotation by format" "$(ls "$OUT2")"
+
+reloads=$(grep -c 'SIGHUP: configuration and registry reloaded' "$(hl_err b)")
+[ "$n" -ge 2 ] && pass "$N: reloads every 0.4 s do not postpone a 2 s export ($reloads reloads)" ||
+	fail "$N: exports under reloads" "$n files after $reloads reloads: $(grep export "$(hl_err b)" | tail -3)"
+[ "$HL_RC" = 0 ] || fail "$N: headless exit (reloads)" "rc=$HL_RC"
+
+# A reload while git commits (a pre-commit hook that takes 6 s) leaves the unchanged schedule
+# and its git run alone: the commit lands. It used to stop the schedule, wait 5 s for git with
+# the loop stalled, then kill it.
+REPO3=$T_TMP/repo3
+mkdir -p "$REPO3" "$T_TMP/exports3"
+git -C "$REPO3" init -q && git -C "$REPO3" config user.name test && git -C "$REPO3" config user.email test@invalid
+printf '#!/bin/sh\nsleep 6\n' >"$REPO3/.git/hooks/pre-commit" && chmod +x "$REPO3/.git/hooks/pre-commit"
+hl_config "$T_TMP/config3" "set export-interval 500ms" "set export-dir $T_TMP/exports3" \
+	"set export-git-dir $REPO3"
+if ! hl_start c "$DB" "$T_TMP/config3"; then
+	fail "$N: headless start (git reload)" "$(cat "$(hl_err c)")"
+	exit 0
+fi
+wait_for 30 grep -q 'export: wrote ' "$(hl_err c)" || fail "$N: first export (git reload)" "$(tail -n 3 "$(hl_err c)")"
+end=$(($(now_ms) + 40000))
+while ! grep -q "export: committed $REPO3" "$(hl_err c)" && [ "$(now_ms)" -lt "$end" ] && hl_alive c; do
+	kill -HUP "$(hl_pid c)"
+	sleep 1
+done
+hl_stop c
+grep -q "export: committed $REPO3" "$(hl_err c)" && ! grep -q 'git did not finish' "$(hl_err c)" &&
+	pass "$N: reloads during a slow commit leave it alone (it lands)" ||
+	fail "$N: commit under reloads" "$(grep -E 'export|git' "$(hl_err c)" | tail -n 4)"
 exit 0

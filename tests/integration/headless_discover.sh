@@ -1,7 +1,9 @@
 #!/bin/sh
 # --headless runs scheduled discovery of the configured discover-ranges: devices appear in the
 # registry on their own, are polled, and a device that moves is updated (ip_changed), not
-# duplicated. mDNS obeys the guard (off under 127.0.0.0/8, logged).
+# duplicated. mDNS obeys the guard (off under 127.0.0.0/8, logged). A reload that leaves
+# discovery's settings alone lets a scan in flight finish (it used to be dropped and started
+# again, so a poller reloaded more often than a scan lasts never stored one).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -49,3 +51,21 @@ wait_for 5 ev && pass "$N: ip_changed event" || fail "$N: ip_changed event" "$(s
 
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
+
+# A scan that lasts (device 2 never answers a SYN: its probe waits discover-timeout), reloads
+# every 0.4 s: device 0 is still registered.
+set_fault 2 silent
+hl_config "$T_TMP/config.b" "discover-range $(dev_addr 0) $(dev_addr 2)" "set discover-interval 1h" \
+	"set discover-port $SIM_PORT" "set discover-timeout 3s"
+hl_start b "$T_TMP/db.b" "$T_TMP/config.b" || { fail "$N: headless start (reloads)" "$(cat "$(hl_err b)")"; exit 1; }
+found0() { [ "$(sq "$T_TMP/db.b" "SELECT count(*) FROM devices WHERE mac='$(mac_of 0)'")" = 1 ]; }
+end=$(($(now_ms) + 30000))
+while ! found0 && [ "$(now_ms)" -lt "$end" ] && hl_alive b; do
+	kill -HUP "$(hl_pid b)"
+	sleep 0.4
+done
+reloads=$(grep -c 'SIGHUP: configuration and registry reloaded' "$(hl_err b)")
+found0 && pass "$N: reloads every 0.4 s do not drop a scan in flight ($reloads reloads)" ||
+	fail "$N: scan under reloads" "device 0 not registered after $reloads reloads"
+hl_stop b
+[ "$HL_RC" = 0 ] || fail "$N: clean stop (reloads)" "rc=$HL_RC"

@@ -62,7 +62,8 @@ fi
 kill_ours $HL2; wait $HL2 2>/dev/null
 
 # SIGTERM (a pod's rollout) while a write is in flight: the lease goes back, and the DHCP
-# service is remembered as pending, since the firewall may finish that write.
+# service is remembered as pending, since the firewall may finish that write (on a loaded
+# machine the reservation may already be written and the stop come during the alias's write).
 DB3=$T_TMP/db3
 op_db "$DB3" "000000000002|Hall|192.168.20.32"
 op_fake hs "$T_TMP/kea.json" --slow addReservation --slow-seconds 4
@@ -73,7 +74,7 @@ at_exit "kill_ours $HL3"
 wait_for 60 sh -c "curl -s -m 10 --cacert '$OP_CA' 'https://$OP_ADDR:$(op_port hs)/__fake/counts' | grep -q 'POST /api/kea/dhcpv4/addReservation'"
 kill_ours $HL3; wait $HL3 2>/dev/null
 [ "$(sqlite3 "$DB3" "select count(*) from lease where name = 'opnsense'")" = 0 ] &&
-	[ "$(sqlite3 "$DB3" "select value from settings where key = 'opnsense.pending_reconfigure'")" = dhcp ] &&
+	sqlite3 "$DB3" "select value from settings where key = 'opnsense.pending_reconfigure'" | grep -qx 'dhcp\(,alias\)\?' &&
 	pass "$N: stopped mid-write: the lease is given back and the DHCP reconfigure is left pending" ||
 	fail "$N: stopped mid-write" "$(sqlite3 "$DB3" 'select * from lease; select * from settings') $(tail -n 5 "$T_TMP/hl3.err")"
 op_stop hs

@@ -1,6 +1,7 @@
 # A bulk action on marked devices the filter hides says so in its confirmation: three marked,
 # then a filter that shows none of them, asks "Reboot 3 devices (3 hidden by the filter)?";
-# with the filter cleared it asks without the remark. Nothing answers: no answer is sent.
+# with the filter cleared it asks without the remark; a marked device removed from the registry
+# (by the CLI) is no longer counted. Nothing answers: no answer is sent.
 . tests/lib.sh
 . tests/integration/lib_tui.sh
 
@@ -33,6 +34,15 @@ tui_keys b
 tui_step 10 '3 marked: which action' 'bulk menu again'
 tui_keys r
 tui_expect 10 'Reboot 3 devices\? \[y/N\]' 'confirmation without filter' 'none hidden: no remark'
+tui_keys n
+# A marked device removed from the registry by another process is no longer counted.
+"$SHELLY_TUI" --db "$DB" --remove 000000000003 -q >/dev/null 2>"$T_TMP/rm.err" ||
+	fail "$N: remove" "$(cat "$T_TMP/rm.err")"
+tui_expect 30 '3 of 3 - 2 marked' 'removed mark' 'a removed device leaves the marks'
+tui_keys b
+tui_expect 10 '^2 marked: which action' 'bulk menu after the removal' 'the bulk question counts 2'
+tui_keys r
+tui_expect 10 'Reboot 2 devices\? \[y/N\]' 'confirmation after the removal' 'and so does its confirmation'
 tui_keys n q
 tui_expect 20 'RESTORED rc=0' quit 'q exits 0'
 exit $T_FAILED

@@ -34,6 +34,11 @@ tui_keys Enter
 tui_step 20 'locked' "detail"
 tui_keys P
 tui_expect 60 'password for admin' "P prompt" "P asks for the password when the stored one is refused"
+if grep -q 'password for admin (Esc: none):' "$T_TMP/screen" && ! grep -q 'password for .*password for' "$T_TMP/screen"; then
+	pass "$N: the prompt says whose password once"
+else
+	fail "$N: prompt text" "$(cat "$T_TMP/screen")"
+fi
 tui_type "wrong-tofR"
 tui_keys Enter
 tui_step 60 'credentials: ' "wrong password reported"

@@ -1,7 +1,8 @@
 # Files read on the console's loop are refused unless regular, before anything blocks: an
 # import from a FIFO (no writer) fails at once with why, from the command line (--import) and
 # from the console (:import), and the console keeps answering keys; a theme named by a FIFO
-# path is refused the same way.
+# path is refused the same way, and a theme file's several errors are separated on the status
+# line.
 . tests/lib.sh
 . tests/integration/lib_tui.sh
 
@@ -30,5 +31,10 @@ tui_keys q
 tui_type ":theme $FIFO"
 tui_keys Enter
 tui_expect 20 "theme '$FIFO' not found" ":theme FIFO" "a FIFO as a theme file is refused"
+# A theme file with two wrong lines: both errors on the status line, one after the other.
+printf 'bogus one\nbogus two\n' >"$T_TMP/bad.theme"
+tui_type ":theme $T_TMP/bad.theme"
+tui_keys Enter
+tui_expect 20 "bad.theme:1: [^;]*; .*bad.theme:2: " ":theme errors" "a theme file's errors are read one after the other"
 tui_keys F10
 tui_step 20 'RESTORED rc=0' "quit"

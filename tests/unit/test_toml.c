@@ -275,6 +275,52 @@ test_error_positions(void **state)
 	expect_error("x = 1 2", "line 1, column 7");
 }
 
+/* A document n levels deep by dotted keys: prefix, n keys joined by '.', suffix. */
+static char *
+dotted(const char *prefix, int n, const char *suffix)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_append(&sb, prefix);
+	for (int i = 0; i < n; i++)
+		strbuf_append(&sb, i ? ".a" : "a");
+	strbuf_append(&sb, suffix);
+	return strbuf_steal(&sb);
+}
+
+/*
+ * Dotted keys and table headers nest too: TOML_MAX_DEPTH bounds them as it bounds arrays and
+ * inline tables (a header of 3 million parts made toml_free recurse until the stack ran out).
+ */
+static void
+test_dotted_depth(void **state)
+{
+	static const char *const shapes[][2] = {{"[", "]\n"}, {"[[", "]]\n"}, {"", " = 1\n"},
+	    {"x = {", " = 1}\n"}, {"[t]\n", " = [1]\n"}};
+	struct toml_value *v;
+	char *doc, *header, *cause = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		doc = dotted(shapes[i][0], 100000, shapes[i][1]);
+		expect_error(doc, "nested deeper than");
+		free(doc);
+		/* within the bound: read, whatever the shape adds around the key */
+		doc = dotted(shapes[i][0], TOML_MAX_DEPTH - 2, shapes[i][1]);
+		if ((v = toml_parse(doc, strlen(doc), &cause)) == NULL)
+			fail_msg("%s: %s", shapes[i][0], cause);
+		toml_free(v);
+		free(doc);
+	}
+	/* the levels add up: a header 40 deep, then a dotted key 40 deep under it */
+	header = dotted("[", 40, "]\n");
+	doc = dotted(header, 40, " = 1\n");
+	expect_error(doc, "nested deeper than");
+	free(doc);
+	free(header);
+}
+
 /* A table of many keys (the settings of a large fleet): every key is found, in insertion
  * order, and a duplicate is refused wherever it comes, also once the table has its index. */
 static void
@@ -378,6 +424,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conformance),
 	    cmocka_unit_test(test_error_positions),
+	    cmocka_unit_test(test_dotted_depth),
 	    cmocka_unit_test(test_large_table),
 	    cmocka_unit_test(test_writer_round_trip),
 	};
