@@ -71,7 +71,10 @@ cli_remove(struct app *app)
 
 	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
-	d = store_device_find(app->store, app->args.mode_arg);
+	/* The device registry_remove finds (by MAC, id or a name given to one device), to name it. */
+	d = registry_find(app_engine(app), app->args.mode_arg, &cause);
+	free(cause);
+	cause = NULL;
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
 		print_cause("--remove: ", cause);
 		free(cause);
@@ -108,13 +111,25 @@ registered_object(const struct store_device *d, const struct store_status *st)
 	return obj;
 }
 
-/* One column of the table: s sanitised (what a device supplied), cut to width, "-" when none. */
+/*
+ * One column of the table: s sanitised (what a device supplied), "-" when none, cut to width
+ * characters and padded to them (a byte count would cut and pad a name in another script
+ * short, and shift the columns after it).
+ */
 static void
 print_cell(const char *s, int width)
 {
-	char *v = str_sanitize(s != NULL ? s : "", (size_t)width);
+	char *v = str_sanitize(s != NULL && s[0] != '\0' ? s : "-", 0);
+	size_t at = 0, n = strlen(v), len, bad;
+	int used = 0;
+	uint32_t cp;
 
-	printf("%-*s ", width, v[0] != '\0' ? v : "-");
+	/* Sanitised text is valid UTF-8: each step is one character. */
+	for (; at < n && used < width; used++) {
+		len = str_utf8_decode((const unsigned char *)v + at, n - at, &cp, &bad);
+		at += len ? len : bad;
+	}
+	printf("%.*s%*s ", (int)at, v, width - used, "");
 	free(v);
 }
 
