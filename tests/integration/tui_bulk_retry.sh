@@ -8,8 +8,8 @@
 . tests/integration/lib_tui.sh
 
 N=tui_bulk_retry
-tui_sim_start $N --models gen2/plus-1pm --count 2 --auth none
-tui_config
+tui_sim_start $N --models gen2/plus-1pm --count 2 --auth none --drip-ms 10000
+tui_config 'set request-timeout 60s'
 tui_add 0 alpha
 tui_add 1 bravo
 tui_console 120 30 'fleet 2 +online 2' || exit 1
@@ -30,7 +30,9 @@ else
 	fail "$N: first run" "alpha $a0 -> $a1, bravo $b0 -> $(dev_state 1 '.switches[0].on')"
 fi
 set_fault 0 none
-set_fault 1 none
+# bravo's retried toggle answers slowly (its reply drips for 10 s): the status line's word on
+# alpha stays up while the retry runs, however long a loaded machine takes to look
+set_fault 1 slow /rpc/Switch.Toggle
 ctl POST /reset-counters >/dev/null
 tui_keys r
 tui_expect 90 'Retry: .*' retry 'r retries the failed devices' \

@@ -28,9 +28,13 @@ for n in $NAMES; do
 		fail "$N: add $n" "$(cat "$T_TMP/add.err")"
 	k=$((k + 1))
 done
-# The fourth device is named with escape sequences that would retitle and clear a terminal.
-"$SHELLY_TUI" --add "$(dv 3 HP)" --name "$(printf 'delta\033]0;pwned\007\033[2J\033[31mred')" -q \
-	>/dev/null 2>"$T_TMP/add.err" || fail "$N: add delta" "$(cat "$T_TMP/add.err")"
+# The fourth device is named with escape sequences that would retitle and clear a terminal
+# (put in the registry directly: --add --name refuses them, a device or an old file need not).
+"$SHELLY_TUI" --add "$(dv 3 HP)" --name delta -q >/dev/null 2>"$T_TMP/add.err" &&
+	sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "UPDATE devices SET name = 'delta' ||
+		char(27) || ']0;pwned' || char(7) || char(27) || '[2J' || char(27) || '[31mred'
+		WHERE name = 'delta'; SELECT changes()" 2>>"$T_TMP/add.err" | grep -qx 1 ||
+	fail "$N: add delta" "$(cat "$T_TMP/add.err")"
 
 tui_start 100 30 "env $(tui_env) $SHELLY_TUI"
 
