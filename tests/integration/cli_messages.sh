@@ -52,4 +52,17 @@ if [ -w /dev/full ]; then
 else
 	fail "$N: output to a full disk" "no writable /dev/full"
 fi
+
+# A reader that stops early (grep -q, head) has what it wanted: under 'set -o pipefail' the
+# pipeline stays a success, as it was before stdout was checked. The reader closes its end
+# first, so the writes meet a closed pipe whatever the machine's load.
+for m in "--list" "--list-options"; do
+	rm -f "$T_TMP/closed" "$T_TMP/rc"
+	{ i=0; while [ ! -e "$T_TMP/closed" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	  tui $m 2>"$T_TMP/err"; echo $? >"$T_TMP/rc"; } | { exec 0<&-; : >"$T_TMP/closed"; }
+	rc=$(cat "$T_TMP/rc" 2>/dev/null)
+	[ "$rc" = 0 ] && [ ! -s "$T_TMP/err" ] &&
+		pass "$N: $m to a reader gone early exits 0, quietly" ||
+		fail "$N: $m to a reader gone early" "rc=$rc $(cat "$T_TMP/err")"
+done
 exit 0
