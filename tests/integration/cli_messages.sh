@@ -54,9 +54,10 @@ else
 fi
 
 # A reader that stops early (grep -q, head) has what it wanted: under 'set -o pipefail' the
-# pipeline stays a success, as it was before stdout was checked. The reader closes its end
+# pipeline stays a success, as it was before stdout was checked, and --export to stdout says
+# so as --export -o - does. The reader closes its end
 # first, so the writes meet a closed pipe whatever the machine's load.
-for m in "--list" "--list-options"; do
+for m in "--list" "--list-options" "--export json" "--export json -o -"; do
 	rm -f "$T_TMP/closed" "$T_TMP/rc"
 	{ i=0; while [ ! -e "$T_TMP/closed" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	  tui $m 2>"$T_TMP/err"; echo $? >"$T_TMP/rc"; } | { exec 0<&-; : >"$T_TMP/closed"; }
