@@ -112,6 +112,7 @@ cli_export(struct app *app)
 	           errno != EPIPE) {
 		/* a reader that went away (head) has what it wanted, as with -o - */
 		perror("shelly-tui: --export: stdout");
+		clearerr(stdout); /* said here: once is enough */
 		rc = EXIT_FAIL;
 	}
 	if (out.buf != NULL)
