@@ -237,12 +237,13 @@ check_options(struct cli_args *out, char **cause)
 		/* The registry name: kept as given, so nothing a terminal would act on. Which rule
 		 * it broke is said: a zero-width joiner in an emoji is no control character. */
 		if (!str_is_safe(out->val[CLI_NAME]))
-			*cause = xasprintf("--name wants printable UTF-8: no control, bidirectional or "
-			                   "invisible formatting characters (such as the zero-width "
-			                   "joiner of a combined emoji)");
+			*cause =
+			    xasprintf("--name wants printable UTF-8: no control, bidirectional or "
+			              "invisible formatting characters (such as the zero-width "
+			              "joiner of a combined emoji)");
 		else
-			*cause = xasprintf("--name wants at most %d bytes, not %zu", DEV_NAME_LEN - 1,
-			    strlen(out->val[CLI_NAME]));
+			*cause = xasprintf("--name wants at most %d bytes, not %zu",
+			    DEV_NAME_LEN - 1, strlen(out->val[CLI_NAME]));
 		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {

@@ -108,9 +108,10 @@ cli_export(struct app *app)
 			free(cause);
 			rc = EXIT_FAIL;
 		}
-	} else if ((fwrite(strbuf_str(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0) &&
+	} else if ((fwrite(strbuf_str(&out), 1, out.len, stdout) != out.len ||
+	               fflush(stdout) != 0) &&
 	           errno != EPIPE) {
-		/* a reader that went away (head) has what it wanted, as with -o - */
+		/* a reader that went away (head) has what it wanted, as --list says */
 		perror("shelly-tui: --export: stdout");
 		clearerr(stdout); /* said here: once is enough */
 		rc = EXIT_FAIL;
