@@ -97,6 +97,7 @@ struct list_ctx {
 	cJSON *devices;
 	size_t n;
 	size_t by_state[DEVICE_STATE_COUNT + 1];
+	char *cause; /* a status that could not be read */
 };
 
 /* The device object of a registered device: its stored status, completed from the registry. */
@@ -167,10 +168,14 @@ static int
 list_cb(const struct store_device *d, void *arg)
 {
 	struct list_ctx *lc = arg;
-	struct store_status *st = store_status_get(lc->app->store, d->mac);
+	struct store_status *st = NULL;
 	enum device_state state = DEVICE_OFFLINE;
-	int known = st != NULL && device_state_parse(st->state, &state) == 0;
+	int known;
 
+	/* An unreadable status is an error, not a device never polled. */
+	if (store_status_read(lc->app->store, d->mac, &st, &lc->cause) < 0)
+		return 1;
+	known = st != NULL && device_state_parse(st->state, &state) == 0;
 	lc->n++;
 	lc->by_state[known ? state : DEVICE_STATE_COUNT]++;
 	if (lc->devices != NULL)
@@ -224,9 +229,10 @@ print_registry(struct app *app, int json, struct list_ctx *lc)
 	else
 		printf("%-12s %-32s %-20s %-15s G %-21s %-13s %s\n", "MAC", "ID", "NAME", "MODEL",
 		    "HOST", "STATE", "LAST SEEN");
-	if (store_device_list(app->store, list_cb, lc, &cause) != 0) {
-		print_cause("", cause);
+	if (store_device_list(app->store, list_cb, lc, &cause) != 0 || lc->cause != NULL) {
+		print_cause("", cause != NULL ? cause : lc->cause);
 		free(cause);
+		free(lc->cause);
 		cJSON_Delete(lc->devices);
 		return -1;
 	}
