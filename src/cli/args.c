@@ -234,10 +234,16 @@ check_options(struct cli_args *out, char **cause)
 	}
 	if (out->set[CLI_NAME] && out->mode == CLI_ADD &&
 	    (strlen(out->val[CLI_NAME]) >= DEV_NAME_LEN || !str_is_safe(out->val[CLI_NAME]))) {
-		/* The registry name: kept as given, so nothing a terminal would act on. */
-		*cause = xasprintf("--name wants printable UTF-8 of at most %d bytes (no control "
-		                   "or bidirectional characters)",
-		    DEV_NAME_LEN - 1);
+		/* The registry name: kept as given, so nothing a terminal would act on. Which rule
+		 * it broke is said: a zero-width joiner in an emoji is no control character. */
+		if (!str_is_safe(out->val[CLI_NAME]))
+			*cause =
+			    xasprintf("--name wants printable UTF-8: no control, bidirectional or "
+			              "invisible formatting characters (such as the zero-width "
+			              "joiner of a combined emoji)");
+		else
+			*cause = xasprintf("--name wants at most %d bytes, not %zu",
+			    DEV_NAME_LEN - 1, strlen(out->val[CLI_NAME]));
 		return -1;
 	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {

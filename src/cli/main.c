@@ -1,8 +1,10 @@
 /* shelly-tui: one console for a fleet of Shelly devices. See shelly-tui(1). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 #include "cli/cmd_action.h"
@@ -87,17 +89,21 @@ static const struct {
 /*
  * rc, or EXIT_FAIL when what was printed did not all reach stdout (a full disk under a cron
  * job's redirection: the inventory would be empty or cut, and the exit status 0). A reader
- * that went away (EPIPE, SIGPIPE being ignored) has what it wanted: no message for it.
+ * that went away (EPIPE, SIGPIPE being ignored: 'grep -q', 'head') has what it wanted: rc
+ * stands and nothing is said, so a pipeline under 'set -o pipefail' still succeeds.
  */
 static int
 stdout_done(int rc)
 {
 	int e = fflush(stdout) == 0 ? 0 : errno;
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
 
 	if (e == 0 && !ferror(stdout))
 		return rc;
-	if (e != EPIPE)
-		fprintf(stderr, "shelly-tui: standard output: %s\n", e ? strerror(e) : "write error");
+	/* An earlier write may have met the closed pipe: a pipe without reader polls POLLERR. */
+	if (e == EPIPE || (e == 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR)))
+		return rc;
+	fprintf(stderr, "shelly-tui: standard output: %s\n", e ? strerror(e) : "write error");
 	return rc == EXIT_OK ? EXIT_FAIL : rc;
 }
 

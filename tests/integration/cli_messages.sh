@@ -49,7 +49,25 @@ if [ -w /dev/full ]; then
 		[ $rc -eq 1 ] && grep -q 'No space left' "$T_TMP/err" &&
 			pass "$N: $m to a full disk exits 1" || fail "$N: $m to a full disk" "rc=$rc $(cat "$T_TMP/err")"
 	done
+	# --export says it once, not once more at exit
+	tui --export json >/dev/full 2>"$T_TMP/err"; rc=$?
+	[ $rc -eq 1 ] && [ "$(grep -c 'No space left' "$T_TMP/err")" = 1 ] && [ "$(wc -l <"$T_TMP/err")" -eq 1 ] &&
+		pass "$N: --export to a full disk exits 1 with one message" ||
+		fail "$N: --export to a full disk" "rc=$rc $(cat "$T_TMP/err")"
 else
 	fail "$N: output to a full disk" "no writable /dev/full"
 fi
+
+# A reader that stops early (grep -q, head) has what it wanted: under 'set -o pipefail' the
+# pipeline stays a success, as it was before stdout was checked; --export to stdout as well.
+# The reader closes its end first, so the writes meet a closed pipe whatever the machine's load.
+for m in "--list" "--list-options" "--export json"; do
+	rm -f "$T_TMP/closed" "$T_TMP/rc"
+	{ i=0; while [ ! -e "$T_TMP/closed" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	  tui $m 2>"$T_TMP/err"; echo $? >"$T_TMP/rc"; } | { exec 0<&-; : >"$T_TMP/closed"; }
+	rc=$(cat "$T_TMP/rc" 2>/dev/null)
+	[ "$rc" = 0 ] && [ ! -s "$T_TMP/err" ] &&
+		pass "$N: $m to a reader gone early exits 0, quietly" ||
+		fail "$N: $m to a reader gone early" "rc=$rc $(cat "$T_TMP/err")"
+done
 exit 0

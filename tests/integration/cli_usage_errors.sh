@@ -98,6 +98,12 @@ for bad in "$(printf 'a\033[2Jb')" "$(printf 'a\tb')" "$(printf 'y\377z')" "$(pr
 		--config "$T_TMP/config" --add "$(test_net $N).9" --name "$bad"
 	! raw_bytes "$T_TMP/err" || fail "$N: --name refusal is plain text" "$(od -c "$T_TMP/err" | head -3)"
 done
+# the refusal names the rule broken: an invisible joiner (an emoji family) is not called a
+# control character, and an overlong name is told by its length
+usage "--add --name with a zero-width joiner" 'invisible formatting' \
+	--config "$T_TMP/config" --add "$(test_net $N).9" --name "$(printf 'Familie \360\237\221\250\342\200\215\360\237\221\247')"
+usage "--add --name of 128 bytes" 'at most 127 bytes, not 128' \
+	--config "$T_TMP/config" --add "$(test_net $N).9" --name "$(head -c 128 /dev/zero | tr '\0' n)"
 # A mode given twice with two values would run on the last one only (--remove A --remove B
 # removed B alone and exited 0): a usage error, nothing done; the same value twice is one
 usage "--remove twice" '--remove is given twice' --config "$T_TMP/config" --remove aabbccddee01 --remove aabbccddee02

@@ -46,4 +46,18 @@ sqlite3 -cmd ".timeout 5000" "$DB" "INSERT OR REPLACE INTO devices (mac, id, gen
 	grep -qF 'Bad Ö                SNSW-001P16EU ' "$T_TMP/o" &&
 	pass "$N: --list: a UTF-8 name takes its column by characters" ||
 	fail "$N: --list UTF-8 column" "rc=$rc $(grep -a aabbccddee0[23] "$T_TMP/o")"
+# A wide name (CJK, emoji: two terminal cells a character, as the console counts them) takes
+# its column by cells: 'キッチン' (8 cells) is padded with 12 spaces, a long one cut at 20 cells
+# (never half a character), and MODEL starts where the header says, whatever the locale.
+sqlite3 -cmd ".timeout 5000" "$DB" "INSERT OR REPLACE INTO devices (mac, id, gen, model, name, host, port, scheme, first_seen, last_seen)
+	VALUES ('aabbccddee04', 'shellyplus1pm-aabbccddee04', 2, 'SNSW-001P16EU', 'キッチン', '$A', 80, 'http', 1, 1),
+	('aabbccddee05', 'shellyplus1pm-aabbccddee05', 2, 'SNSW-001P16EU', '台所の照明スイッチ居間の照明', '$A', 80, 'http', 1, 1),
+	('aabbccddee06', 'shellyplus1pm-aabbccddee06', 2, 'SNSW-001P16EU', '💡 Flur', '$A', 80, 'http', 1, 1)" ||
+	{ fail "$N: registry rows" "insert failed"; exit 1; }
+LC_ALL=C "$SHELLY_TUI" --db "$DB" --list </dev/null >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+[ $rc -eq 0 ] && grep -qF "$(printf '%s%12s SNSW-001P16EU ' 'キッチン' '')" "$T_TMP/o" &&
+	grep -qF '台所の照明スイッチ居 SNSW-001P16EU ' "$T_TMP/o" &&
+	grep -qF "$(printf '%s%13s SNSW-001P16EU ' '💡 Flur' '')" "$T_TMP/o" &&
+	pass "$N: --list: a wide name takes its column by terminal cells" ||
+	fail "$N: --list wide column" "rc=$rc $(grep -a aabbccddee0[456] "$T_TMP/o")"
 exit 0
