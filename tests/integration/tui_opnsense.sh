@@ -32,6 +32,16 @@ if tui_wait 20 'another sync \(opnsense:elsewhere:1\) is writing to the firewall
 else
 	fail "$N: lease taken" "$(tui_why 'another sync') writes $(op_count k .writes)"
 fi
+# another process took the lease meanwhile, wrote and gave it back: the plan is stale, no apply
+sqlite3 "$DB" "delete from lease where name = 'opnsense'"
+tui_keys a
+tui_wait 20 'Apply this plan' && tui_keys y
+if tui_wait 20 'another sync may have written since this plan was read: r reads again; nothing applied' &&
+	[ "$(op_count k .writes)" = 0 ]; then
+	pass "$N: a lease another process took and gave back while the plan was shown stops the apply"
+else
+	fail "$N: lease taken and given back" "$(tui_why 'may have written since') writes $(op_count k .writes)"
+fi
 sqlite3 "$DB" "update lease set holder = '$mine' where name = 'opnsense'"
 tui_keys a
 if tui_wait 20 'Apply this plan \(3 changes\) to OPNsense\? \[y/N\]'; then pass "$N: a asks first, naming the changes"; else fail "$N: apply question" "$(tui_why 'Apply this plan')"; fi
