@@ -35,9 +35,11 @@ struct opnsense_env {
 struct opnsense_sync *opnsense_job_begin(
     const struct opnsense_env *env, int dry_run, opnsense_done_cb done, void *arg, char **cause);
 /*
- * Takes the writer's lease again (renewing it) before a plan a person looked at is applied:
- * the lease runs out while a plan is shown for long, and another process may have taken it
- * and written since. Returns 0, or -1 with *cause (caller frees) naming that process.
+ * Renews the writer's lease before a plan a person looked at is applied: the lease runs out
+ * while a plan is shown for long, and another process may have taken it and written since.
+ * Returns 0 while this process is still its holder (expired or not), else -1 with *cause
+ * (caller frees): naming the process that holds it now, or, when it was taken and given
+ * back meanwhile (the lease is this process's again), saying the plan must be read again.
  */
 int opnsense_job_renew(const struct opnsense_env *env, char **cause);
 /* After a job (r NULL when it did not finish): remembers pending reconfigures, gives the lease

@@ -277,11 +277,14 @@ lead(struct fleet *f, int leader)
 		f->role = FLEET_LEADER;
 		/* What this process polled before it stood by (it could not write) is newer than
 		 * the store: written first, or the reload below would start from older states and
-		 * lose or repeat their events. */
-		if (store_queue_len(f->eng->store) > 0)
-			do_flush(f);
-		/* Another poller may have polled since this one last did: the store knows. */
-		if (poller_load_fresh(f->poller, f->eng->conf, &cause) != 0) {
+		 * lose or repeat their events. Another poller may have polled since this one last
+		 * did: the store knows, once what is held is written. While that still fails (a
+		 * lease write fits on a nearly full disk, the held results not), the states in
+		 * memory are the newest: the registry is reloaded, the states are kept. */
+		int held = store_queue_len(f->eng->store) > 0 && do_flush(f) != 0;
+
+		if ((held ? poller_load(f->poller, f->eng->conf, &cause)
+		          : poller_load_fresh(f->poller, f->eng->conf, &cause)) != 0) {
 			log_error("cannot load devices: %s", cause);
 			free(cause);
 		}

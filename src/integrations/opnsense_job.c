@@ -298,19 +298,38 @@ lease_take(struct store *st, const char *holder, char **other, char **cause)
 	return got;
 }
 
-int
-opnsense_job_renew(const struct opnsense_env *env, char **cause)
+/* Takes the writer's lease as holder: 0, or -1 with *cause naming the process holding it. */
+static int
+lease_claim(struct store *st, const char *holder, char **cause)
 {
-	char holder[128], *other = NULL;
+	char *other = NULL;
 	int got;
 
-	holder_of(holder, sizeof holder);
-	if ((got = lease_take(env->store, holder, &other, cause)) == 1)
+	if ((got = lease_take(st, holder, &other, cause)) == 1)
 		return 0;
 	if (got == 0)
 		*cause = xasprintf("another sync (%s) is writing to the firewall; try later",
 		    other != NULL ? other : "?");
 	free(other);
+	return -1;
+}
+
+int
+opnsense_job_renew(const struct opnsense_env *env, char **cause)
+{
+	char holder[128];
+	int r;
+
+	holder_of(holder, sizeof holder);
+	/* Still named as the holder (expired or not): nobody else has written since. */
+	r = store_lease_heartbeat(env->store, LEASE_NAME, holder, loop_wall_ms(), LEASE_MS, cause);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	/* Another process took it meanwhile: it may be writing, or may have written and given
+	 * it back, and the plan was made from what the firewall held before. */
+	if (lease_claim(env->store, holder, cause) != 0)
+		return -1;
+	*cause = xstrdup("another sync may have written since this plan was read: r reads again");
 	return -1;
 }
 
@@ -330,7 +349,7 @@ opnsense_job_begin(
 		return NULL;
 	}
 	holder_of(holder, sizeof holder);
-	if (!dry_run && opnsense_job_renew(env, cause) != 0)
+	if (!dry_run && lease_claim(env->store, holder, cause) != 0)
 		goto out;
 	pending_load(env->store, &op.o);
 	sync = opnsense_sync_start(env->loop, env->http, &op.o, dl.v, dl.n, 1, cb, arg, cause);

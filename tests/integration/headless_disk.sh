@@ -1,8 +1,9 @@
 # A full disk under --headless: the DB on a 2 MiB tmpfs (mounted in a private mount namespace,
 # so nothing leaks to the host) is filled up: the poller logs a clear error, keeps running and
 # serving, /readyz says 503 with the database's message, /healthz 200, and it steps down as it
-# cannot renew its lease; once space is freed it leads and is ready again and the results are
-# written, with the one event of a device that went away just before.
+# cannot renew its lease; once a little space is freed it leads again (its held results still
+# unwritten), once all is freed it is ready again and the results are written, with the one
+# event of a device that went away just before.
 . tests/lib.sh
 N=headless_disk
 if [ "${SHELLY_DISK_INSIDE:-}" != 1 ]; then
@@ -75,6 +76,12 @@ wait_for 20 standby && hl_alive a && grep -q 'no lease heartbeat succeeded' "$(h
 # Still full and still running after many failed flushes.
 hl_alive a && notready && pass "$N: no crash, still not ready" || fail "$N: after failed flushes" "$(tail -n 5 "$(hl_err a)")"
 
+# A little space: the lease write fits again, the held results not yet. It leads again with
+# the states it holds (the store's are older).
+truncate -s -8K "$D/fill"
+leads() { [ "$(hl_metric a shelly_poller_leader)" = 1 ]; }
+wait_for 30 leads && notready && pass "$N: leads again with a little space, the held results not written yet" ||
+	fail "$N: lead with little space" "$(hl_get a /readyz) $(grep -i lease "$(hl_err a)" | tail -n 3)"
 # Free the space: ready again and the results land in the DB.
 rm -f "$D/fill"
 T_FREE=$(now_ms)
