@@ -99,7 +99,7 @@
 	X(PASSWORD_FILE, "password-file", 0, 1, "FILE", 0, \
 	    "Read the device password from FILE (else SHELLY_TUI_PASSWORD, else a prompt)") \
 	X(NAME, "name", 'n', 1, "NAME", 0, \
-	    "Name given to the device with --add or one --provision target (UTF-8; --provision: 1-64 bytes)") \
+	    "Name given to the device with --add or one --provision target (printable UTF-8; --add: at most 127 bytes, --provision: 1-64)") \
 	X(NETWORK, "network", 0, 1, "SSID", 0, \
 	    "WiFi network that --provision puts devices on (UTF-8, 1-32 bytes)") \
 	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \

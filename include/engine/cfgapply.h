@@ -81,6 +81,9 @@ struct cfgapply_result {
 	 * change is not one to queue for when it is next seen.
 	 */
 	bool answered;
+	/* answered: with a server error (HTTP 5xx), which a busy or just booted device may not
+	 * repeat: a change already queued waits for the next time the device is seen. */
+	bool server_error;
 	/* Seen at another address after the change (the registry should follow), else NULL. */
 	const char *moved_to, *moved_from;
 };

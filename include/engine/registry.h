@@ -36,6 +36,9 @@ struct registry_req {
 	/* when the password the registry or configuration has is refused, ask the operator
 	 * (creds_ask) and read once more with the answer, which is stored when it works */
 	int ask_password;
+	/* the registered device (its MAC) this read is for, as the console's P and K re-read
+	 * one: a device showing another MAC, generation or scheme at host gets nothing */
+	const char *mac;
 	const char *name; /* --add: registry name, NULL: the device's own */
 	const char *cred_ref; /* --add: "file:PATH" to store instead of the password */
 	const char *who; /* for the audit record: "cli", "console", ... */

@@ -163,6 +163,14 @@ uint64_t http_send(struct http *http, const struct http_request *req, http_done_
  * unknown, already delivered or already cancelled. */
 int http_cancel(struct http *http, uint64_t id);
 
+/*
+ * 1 when a WWW-Authenticate value (h, len bytes, not NUL-terminated) holds a digest challenge
+ * libcurl could answer with less than SHA-256: a Digest challenge without SHA-256 or
+ * SHA-512-256 (none means MD5), or "digest" or "algorithm" inside a quoted string, where
+ * libcurl's scan of the line may find a challenge. Such a challenge is never answered.
+ */
+int http_digest_weak(const char *h, size_t len);
+
 /* Fills stats with the current counters. */
 void http_get_stats(const struct http *http, struct http_stats *stats);
 

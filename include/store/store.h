@@ -188,8 +188,11 @@ struct store_device *store_device_find_host(struct store *s, const char *host, i
 /* Calls cb for every device, ordered by MAC. */
 int store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause);
 
-/* Returns the latest stored (flushed) status of mac, or NULL. Caller frees. */
+/* Returns the latest stored (flushed) status of mac, or NULL (none, or an error: logged). */
 struct store_status *store_status_get(struct store *s, const char *mac);
+/* The same, telling an error from none: 1 (*out set, caller frees), 0 none, -1 error. */
+int store_status_read(struct store *s, const char *mac, struct store_status **out,
+    char **cause);
 /* Calls cb for every latest stored status, ordered by MAC, without the raw reply (json NULL):
  * one read for a whole fleet instead of one per device. */
 int store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause);

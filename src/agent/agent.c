@@ -255,7 +255,7 @@ read_small_file(const char *path, char *buf, size_t size, char **cause)
 }
 
 /*
- * The token file is made (empty, mode 0600, as PATH.tmp beside it) before the one-time
+ * The token file is made (new, empty, mode 0600, as PATH.tmp beside it) before the one-time
  * enrolment secret is spent: an agent that could not keep its token would have used the
  * secret for nothing. PATH is the token file, or the target of a symbolic link there (kept,
  * as --export -o keeps it). Returns the open descriptor with *target and *tmp (caller frees
@@ -276,7 +276,12 @@ token_file_open(const char *path, char **target, char **tmp, char **cause)
 		return -1;
 	}
 	*tmp = xasprintf("%s.tmp", *target);
-	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Made new: a file already there (left over, or someone else's) would keep its owner and
+	 * mode, and the token would be written into it. */
+	if (unlink(*tmp) != 0 && errno != ENOENT)
+		fd = -1;
+	else
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*cause = xasprintf("cannot save a token, not registering: %s: %s", *tmp, strerror(errno));
 		free(*tmp);

@@ -243,10 +243,36 @@ app_open_store_if_any(struct app *app)
 	return open_store(app, STORE_OPEN_EXISTING, 1) < 0 ? -1 : 0;
 }
 
+/* The signals that end a program at its password prompt: the terminal gets its echo back. */
+static const int prompt_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static volatile sig_atomic_t prompt_sig;
+
+static void
+prompt_sig_cb(int sig)
+{
+	prompt_sig = sig;
+}
+
+/* Catches prompt_sigs (no SA_RESTART: the read ends) into old[], or gives old[] back. */
+static void
+prompt_catch(struct sigaction old[], int catch)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = prompt_sig_cb;
+	sigemptyset(&sa.sa_mask);
+	if (catch)
+		prompt_sig = 0;
+	for (size_t i = 0; i < sizeof prompt_sigs / sizeof prompt_sigs[0]; i++)
+		sigaction(prompt_sigs[i], catch ? &sa : &old[i], catch ? &old[i] : NULL);
+}
+
 static char *
 prompt_password(void)
 {
 	struct termios old, quiet;
+	struct sigaction was[sizeof prompt_sigs / sizeof prompt_sigs[0]];
 	char buf[256];
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
 	ssize_t n;
@@ -261,11 +287,14 @@ prompt_password(void)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	prompt_catch(was, 1);
 	if (write(fd, "Password: ", 10) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		prompt_catch(was, 0);
 		close(fd);
 		return NULL;
 	}
-	while (len < sizeof buf - 1 && (n = read(fd, buf + len, 1)) == 1 && buf[len] != '\n')
+	while (len < sizeof buf - 1 && !prompt_sig && (n = read(fd, buf + len, 1)) == 1 &&
+	       buf[len] != '\n')
 		len++;
 	buf[len] = '\0';
 	tcsetattr(fd, TCSAFLUSH, &old);
@@ -273,6 +302,12 @@ prompt_password(void)
 		/* the prompt's newline is cosmetic */
 	}
 	close(fd);
+	prompt_catch(was, 0);
+	if (prompt_sig) { /* interrupted: what was typed is dropped, the signal goes on */
+		explicit_bzero(buf, sizeof buf);
+		raise(prompt_sig);
+		return NULL;
+	}
 	{
 		char *s = xstrdup(buf);
 		explicit_bzero(buf, sizeof buf);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "model/device.h"
 #include "util/optspec.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -49,23 +50,39 @@ cli_usage(FILE *fp)
 	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
 	    "SHELLY_TUI_THEMES (console themes), SHELLY_TUI_DB (the database when neither --db nor\n"
 	    "the configuration names one), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
-	    "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
+	    "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 drift found (--drift).\n"
 	    "See shelly-tui(1).\n");
+}
+
+/*
+ * The cause of getopt_long's error c for the word at argv[optind - 1]: for a long option given
+ * an argument it does not take, optopt is that option's code (OPTSPEC_LONG + row), never a
+ * character. The word is the operator's, but it is echoed sanitised all the same.
+ */
+static char *
+option_error(int c, char **argv)
+{
+	char *word = str_sanitize(argv[optind - 1], 64), *cause;
+
+	if (c == ':')
+		cause = xasprintf("option %s needs an argument", word);
+	else if (optopt >= OPTSPEC_LONG && optopt < OPTSPEC_LONG + CLI__COUNT)
+		cause = xasprintf("option --%s takes no argument",
+		    cli_table[optopt - OPTSPEC_LONG].name);
+	else if (optopt > ' ' && optopt < 0x7f)
+		cause = xasprintf("unknown option -%c", optopt);
+	else
+		cause = xasprintf("unknown option %s", word);
+	free(word);
+	return cause;
 }
 
 /* The option a getopt_long return value c names, or -1 (and *cause) for an error. */
 static int
 option_of(int c, char **argv, char **cause)
 {
-	if (c == '?') {
-		if (optopt)
-			*cause = xasprintf("unknown option -%c", optopt);
-		else
-			*cause = xasprintf("unknown option %s", argv[optind - 1]);
-		return -1;
-	}
-	if (c == ':') {
-		*cause = xasprintf("option %s needs an argument", argv[optind - 1]);
+	if (c == '?' || c == ':') {
+		*cause = option_error(c, argv);
 		return -1;
 	}
 	int opt = optspec_index(cli_table, CLI__COUNT, c);
@@ -215,6 +232,14 @@ check_options(struct cli_args *out, char **cause)
 		                   "takes names from its NAME column)");
 		return -1;
 	}
+	if (out->set[CLI_NAME] && out->mode == CLI_ADD &&
+	    (strlen(out->val[CLI_NAME]) >= DEV_NAME_LEN || !str_is_safe(out->val[CLI_NAME]))) {
+		/* The registry name: kept as given, so nothing a terminal would act on. */
+		*cause = xasprintf("--name wants printable UTF-8 of at most %d bytes (no control "
+		                   "or bidirectional characters)",
+		    DEV_NAME_LEN - 1);
+		return -1;
+	}
 	if (out->set[CLI_CA_FILE] && out->set[CLI_INSECURE]) {
 		*cause = xasprintf("--ca-file and --insecure exclude each other");
 		return -1;
@@ -243,6 +268,15 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 			if (out->mode >= 0 && out->mode != opt) {
 				*cause = xasprintf("--%s and --%s are two modes; give one",
 				    cli_table[out->mode].name, cli_table[opt].name);
+				return -1;
+			}
+			if (out->set[opt] && optarg != NULL && strcmp(optarg, out->mode_arg) != 0) {
+				/* Only the last would run, and the first be dropped in silence. */
+				char *a = str_sanitize(out->mode_arg, 64), *b = str_sanitize(optarg, 64);
+				*cause = xasprintf("--%s is given twice ('%s' and '%s'); one run takes one",
+				    cli_table[opt].name, a, b);
+				free(a);
+				free(b);
 				return -1;
 			}
 			out->mode = opt;

@@ -1141,7 +1141,11 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 static const enum devconfig_field unique_fields[] = {
     DCFG_WIFI_STA_IP, DCFG_MQTT_CLIENT_ID, DCFG_MQTT_TOPIC_PREFIX};
 
-/* How many other devices of run the desired configuration gives value e of d's too. */
+/*
+ * How many other devices of run the desired configuration gives value e of d's too. Compared
+ * as written: MQTT client ids and topics are case-sensitive ("Lamp" and "lamp" are two), and
+ * an address is kept in one canonical form.
+ */
 static size_t
 sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconfig_entry *e)
 {
@@ -1151,7 +1155,7 @@ sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconf
 		const struct cfg_dev *o = &run->devs[k];
 		const struct devconfig_entry *oe = devconfig_get(&o->desired, e->field, e->index);
 		n += o != d && o->dup_of == NULL && oe != NULL && oe->state == DEVCONFIG_VALUE &&
-		     str_caseeq(oe->value, e->value);
+		     strcmp(oe->value, e->value) == 0;
 	}
 	return n;
 }
@@ -1562,25 +1566,59 @@ need_store(struct app *app, const char *what)
 	return 0;
 }
 
-/* The MACs of registered TARGETs (malloc'd array of malloc'd strings); -1 (printed) if one is
- * not registered. */
-static int
-registered_macs(struct app *app, char **args, int n, char ***macs)
+struct mac_list {
+	char **v;
+	int n;
+};
+
+static void
+mac_list_add(struct mac_list *l, const char *mac)
 {
-	*macs = xcalloc((size_t)n + 1, sizeof **macs);
-	for (int i = 0; i < n; i++) {
+	l->v = xreallocarray(l->v, (size_t)l->n + 1, sizeof *l->v);
+	l->v[l->n++] = xstrdup(mac);
+}
+
+static int
+mac_list_cb(const struct cfgstore_row *r, void *arg)
+{
+	mac_list_add(arg, r->mac);
+	return 0;
+}
+
+/*
+ * The MACs of registered TARGETs, @GROUP naming its members (malloc'd array of malloc'd
+ * strings, *n of them); -1 (printed) if one is not registered or a group has no members.
+ */
+static int
+registered_macs(struct app *app, char **args, int nargs, char ***macs, int *n)
+{
+	struct mac_list l = {xcalloc(1, sizeof *l.v), 0};
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < nargs; i++) {
 		char *cause = NULL;
-		struct store_device *reg = registry_find(app_engine(app), args[i], &cause);
-		if (reg == NULL) {
+		int before = l.n;
+		struct store_device *reg = NULL;
+
+		if (args[i][0] == '@') {
+			if (cfgstore_group_members(app->store, args[i] + 1, mac_list_cb, &l, &cause) !=
+			    0)
+				print_cause("", cause);
+			else if (l.n == before)
+				print_cause("no such group or no members: ", args[i]);
+			rc = l.n == before ? -1 : 0;
+		} else if ((reg = registry_find(app_engine(app), args[i], &cause)) == NULL) {
 			print_cause("not a registered device (--add it first): ",
 			    cause != NULL ? cause : args[i]);
-			free(cause);
-			return -1;
-		}
-		(*macs)[i] = xstrdup(reg->mac);
+			rc = -1;
+		} else
+			mac_list_add(&l, reg->mac);
 		store_device_free(reg);
+		free(cause);
 	}
-	return 0;
+	*macs = l.v;
+	*n = l.n;
+	return rc;
 }
 
 static void
@@ -1619,11 +1657,11 @@ group_change(struct app *app, bool add)
 		return rc < 0 ? EXIT_FAIL : EXIT_USAGE;
 	}
 	rc = EXIT_OK;
-	if (registered_macs(app, app->args.rest, n, &macs) != 0) {
+	if (registered_macs(app, app->args.rest, app->args.nrest, &macs, &n) != 0) {
 		free_macs(macs, n);
 		return EXIT_USAGE;
 	}
-	if (!add && n == 0) {
+	if (!add && app->args.nrest == 0) {
 		char key[96];
 		cfgdesired_group_key(g, key, sizeof key);
 		if (store_setting_set(app->store, key, NULL, &cause) != 0)

@@ -1,6 +1,8 @@
 /* shelly-tui: one console for a fleet of Shelly devices. See shelly-tui(1). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/app.h"
 #include "cli/cmd_action.h"
@@ -82,6 +84,23 @@ static const struct {
 	{ CLI_AGENT_REVOKE, cli_agent_revoke, NULL },
 };
 
+/*
+ * rc, or EXIT_FAIL when what was printed did not all reach stdout (a full disk under a cron
+ * job's redirection: the inventory would be empty or cut, and the exit status 0). A reader
+ * that went away (EPIPE, SIGPIPE being ignored) has what it wanted: no message for it.
+ */
+static int
+stdout_done(int rc)
+{
+	int e = fflush(stdout) == 0 ? 0 : errno;
+
+	if (e == 0 && !ferror(stdout))
+		return rc;
+	if (e != EPIPE)
+		fprintf(stderr, "shelly-tui: standard output: %s\n", e ? strerror(e) : "write error");
+	return rc == EXIT_OK ? EXIT_FAIL : rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,5 +128,5 @@ main(int argc, char **argv)
 		rc = EXIT_FAIL;
 	}
 	app_done(&app);
-	return rc;
+	return stdout_done(rc);
 }

@@ -71,7 +71,10 @@ cli_remove(struct app *app)
 
 	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
-	d = store_device_find(app->store, app->args.mode_arg);
+	/* The device registry_remove finds (by MAC, id or a name given to one device), to name it. */
+	d = registry_find(app_engine(app), app->args.mode_arg, &cause);
+	free(cause);
+	cause = NULL;
 	if (registry_remove(app_engine(app), app->args.mode_arg, "cli", NULL, NULL, &cause) != 0) {
 		print_cause("--remove: ", cause);
 		free(cause);
@@ -92,6 +95,7 @@ struct list_ctx {
 	cJSON *devices;
 	size_t n;
 	size_t by_state[DEVICE_STATE_COUNT + 1];
+	char *cause; /* a status that could not be read */
 };
 
 /* The device object of a registered device: its stored status, completed from the registry. */
@@ -107,13 +111,25 @@ registered_object(const struct store_device *d, const struct store_status *st)
 	return obj;
 }
 
-/* One column of the table: s sanitised (what a device supplied), cut to width, "-" when none. */
+/*
+ * One column of the table: s sanitised (what a device supplied), "-" when none, cut to width
+ * characters and padded to them (a byte count would cut and pad a name in another script
+ * short, and shift the columns after it).
+ */
 static void
 print_cell(const char *s, int width)
 {
-	char *v = str_sanitize(s != NULL ? s : "", (size_t)width);
+	char *v = str_sanitize(s != NULL && s[0] != '\0' ? s : "-", 0);
+	size_t at = 0, n = strlen(v), len, bad;
+	int used = 0;
+	uint32_t cp;
 
-	printf("%-*s ", width, v[0] != '\0' ? v : "-");
+	/* Sanitised text is valid UTF-8: each step is one character. */
+	for (; at < n && used < width; used++) {
+		len = str_utf8_decode((const unsigned char *)v + at, n - at, &cp, &bad);
+		at += len ? len : bad;
+	}
+	printf("%.*s%*s ", (int)at, v, width - used, "");
 	free(v);
 }
 
@@ -121,10 +137,14 @@ static int
 list_cb(const struct store_device *d, void *arg)
 {
 	struct list_ctx *lc = arg;
-	struct store_status *st = store_status_get(lc->app->store, d->mac);
+	struct store_status *st = NULL;
 	enum device_state state = DEVICE_OFFLINE;
-	int known = st != NULL && device_state_parse(st->state, &state) == 0;
+	int known;
 
+	/* An unreadable status is an error, not a device never polled. */
+	if (store_status_read(lc->app->store, d->mac, &st, &lc->cause) < 0)
+		return 1;
+	known = st != NULL && device_state_parse(st->state, &state) == 0;
 	lc->n++;
 	lc->by_state[known ? state : DEVICE_STATE_COUNT]++;
 	if (lc->devices != NULL)
@@ -178,9 +198,10 @@ print_registry(struct app *app, int json, struct list_ctx *lc)
 	else
 		printf("%-12s %-32s %-20s %-15s G %-21s %-13s %s\n", "MAC", "ID", "NAME", "MODEL",
 		    "HOST", "STATE", "LAST SEEN");
-	if (store_device_list(app->store, list_cb, lc, &cause) != 0) {
-		print_cause("", cause);
+	if (store_device_list(app->store, list_cb, lc, &cause) != 0 || lc->cause != NULL) {
+		print_cause("", cause != NULL ? cause : lc->cause);
 		free(cause);
+		free(lc->cause);
 		cJSON_Delete(lc->devices);
 		return -1;
 	}

@@ -42,6 +42,7 @@ struct cfgapply {
 	size_t nreqs, next;
 	bool restart_required, rebooted, failed_write;
 	bool answered; /* the first read failed, but not for want of a connection */
+	bool server_error; /* answered with an HTTP 5xx */
 	bool interrupted; /* cfgapply_interrupt was called */
 	/* A static address the changes give the device, where it is looked for after the writes. */
 	char *new_host, *old_host;
@@ -102,6 +103,7 @@ finish(struct cfgapply *a, enum cfgapply_outcome o, char *message)
 	r.restart_required = a->restart_required;
 	r.rebooted = a->rebooted;
 	r.answered = a->answered;
+	r.server_error = a->server_error;
 	r.moved_to = a->moved ? a->new_host : NULL;
 	r.moved_from = a->moved ? a->old_host : NULL;
 	a->cb(&r, a->arg);
@@ -389,6 +391,7 @@ read_cb(const struct shelly_reply *r, void *arg)
 	}
 	if (a->phase == PH_READ) {
 		a->answered = cause != NULL || !lost_connection(r->result);
+		a->server_error = a->answered && cause == NULL && r->http_status >= 500;
 		finish(a, CFGA_UNREACHABLE,
 		    xasprintf("cannot read the configuration: %s%s",
 		        cause         ? cause

@@ -232,8 +232,8 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 	const char *state;
 	char *cause = NULL;
 
-	if (r->outcome == CFGA_UNREACHABLE && !r->answered) {
-		/* Seen by the poller but not now: keep it for the next time. */
+	if (r->outcome == CFGA_UNREACHABLE && (!r->answered || r->server_error)) {
+		/* Seen by the poller but not now, or busy (HTTP 5xx): keep it for the next time. */
 		cfgapply_free(q->op);
 		q->op = NULL;
 		return;

@@ -115,9 +115,28 @@ rotate(struct export_schedule *es)
 	free(names);
 }
 
+/* environ without the device password (SHELLY_TUI_PASSWORD): git and its hooks need none.
+ * The array is the caller's to free, the strings are environ's. */
+static char **
+git_environ(void)
+{
+	static const char secret[] = "SHELLY_TUI_PASSWORD=";
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 1, sizeof *env);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], secret, sizeof secret - 1) != 0)
+			env[k++] = environ[i];
+	return env;
+}
+
 static int
 spawn_git(struct export_schedule *es, char *const argv[])
 {
+	char **env = git_environ();
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, deflt;
@@ -139,7 +158,8 @@ spawn_git(struct export_schedule *es, char *const argv[])
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &deflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(&es->pid, "git", &fa, &attr, argv, environ);
+	rc = posix_spawnp(&es->pid, "git", &fa, &attr, argv, env);
+	free(env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {

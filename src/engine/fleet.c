@@ -275,6 +275,11 @@ lead(struct fleet *f, int leader)
 	if (leader) {
 		log_info("holding the poller lease as %s; polling", lease_holder(f->lease));
 		f->role = FLEET_LEADER;
+		/* What this process polled before it stood by (it could not write) is newer than
+		 * the store: written first, or the reload below would start from older states and
+		 * lose or repeat their events. */
+		if (store_queue_len(f->eng->store) > 0)
+			do_flush(f);
 		/* Another poller may have polled since this one last did: the store knows. */
 		if (poller_load_fresh(f->poller, f->eng->conf, &cause) != 0) {
 			log_error("cannot load devices: %s", cause);

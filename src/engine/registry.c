@@ -336,9 +336,14 @@ op_start(
 		free(cause);
 		return op;
 	}
+	if (req->mac != NULL &&
+	    (eng->store == NULL || (op->reg = store_device_find_mac(eng->store, req->mac)) == NULL)) {
+		op_fail(op, HTTP_ERROR, "not a registered device");
+		return op;
+	}
 	/* A registered HTTPS device's pinned key must match unless accept_cert. */
 	if (!op->accept_cert)
-		op->pin_want = registry_pin_want(eng, &op->t, NULL);
+		op->pin_want = registry_pin_want(eng, &op->t, op->reg);
 	op->req = shelly_identify(eng->http, &op->t, ident_cb, op);
 	return op;
 }

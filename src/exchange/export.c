@@ -118,11 +118,11 @@ struct fleet {
 	size_t nsec;
 };
 
-/* With a group, whether mac is one of its members. */
+/* With a group, whether mac is one of its members (NULL, no device: 1). */
 static int
 fleet_member(const struct fleet *f, const char *mac)
 {
-	return f->members == NULL || str_list_has(f->members, f->nmembers, mac);
+	return f->members == NULL || mac == NULL || str_list_has(f->members, f->nmembers, mac);
 }
 
 static int
@@ -142,6 +142,21 @@ fleet_device_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
+/*
+ * The device a setting belongs to, "" for none: the MAC that ends a key such as
+ * secret:MAC or device-name:MAC (a group export leaves out what other devices own).
+ */
+static const char *
+setting_device(const char *key)
+{
+	const char *m = strrchr(key, ':');
+	char mac[STORE_MAC_LEN + 1];
+
+	if (m == NULL || store_mac_parse(m + 1, mac) != 0 || strcmp(mac, m + 1) != 0)
+		return NULL;
+	return m + 1;
+}
+
 static int
 fleet_setting_cb(const char *key, const char *value, void *arg)
 {
@@ -152,7 +167,7 @@ fleet_setting_cb(const char *key, const char *value, void *arg)
 
 	if (strncmp(key, CFGDOC_GROUP_PREFIX, strlen(CFGDOC_GROUP_PREFIX)) == 0)
 		return 0; /* exported under groups.NAME.fields */
-	if (secret && !fleet_member(f, key + strlen(EXPORT_SECRET_PREFIX)))
+	if (!fleet_member(f, secret ? key + strlen(EXPORT_SECRET_PREFIX) : setting_device(key)))
 		return 0;
 	*k = xreallocarray(*k, *n + 1, sizeof **k);
 	*v = xreallocarray(*v, *n + 1, sizeof **v);

@@ -177,6 +177,7 @@ struct req {
 	char *buf;
 	size_t len, cap;
 	bool too_large;
+	bool weak_digest; /* a digest challenge weaker than SHA-256: stopped, nothing answered */
 	uint64_t t_send, t_start, t_done;
 
 	/* The outcome. */
@@ -535,11 +536,95 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* 1 when word (lower case) occurs in p (n bytes) in any case. */
+static int
+has_word(const char *p, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (size_t i = 0; i + w <= n; i++)
+		if (strncasecmp(p + i, word, w) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when the algorithm value v (len bytes, unquoted) is SHA-256 or SHA-512-256 (RFC 7616). */
+static int
+digest_alg_strong(const char *v, size_t len)
+{
+	static const char *const strong[] = {"SHA-256", "SHA-256-sess", "SHA-512-256",
+	    "SHA-512-256-sess"};
+
+	for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
+		if (len == strlen(strong[i]) && strncasecmp(v, strong[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+http_digest_weak(const char *h, size_t len)
+{
+	int digest = 0, strong = 0, weak = 0;
+	size_t i = 0;
+
+	while (i < len && !weak) {
+		size_t start = i, end;
+
+		if (h[i] == '"') { /* a quoted string: skipped, but it may not hide a challenge */
+			for (i++; i < len && h[i] != '"'; i++)
+				if (h[i] == '\\')
+					i++;
+			end = i < len ? i : len;
+			weak = has_word(h + start, end - start, "digest") ||
+			       has_word(h + start, end - start, "algorithm");
+			i++;
+			continue;
+		}
+		if (strchr(" \t,=", h[i]) != NULL) {
+			i++;
+			continue;
+		}
+		while (i < len && strchr(" \t,=\"", h[i]) == NULL)
+			i++;
+		if (i - start == 6 && strncasecmp(h + start, "Digest", 6) == 0) {
+			weak = digest && !strong; /* the challenge before it */
+			digest = 1;
+			strong = 0;
+		} else if (i - start == 9 && strncasecmp(h + start, "algorithm", 9) == 0 && i < len &&
+		           h[i] == '=') {
+			size_t v = ++i, vend;
+
+			if (v < len && h[v] == '"') {
+				for (vend = ++v; vend < len && h[vend] != '"'; vend++)
+					;
+				i = vend + 1;
+			} else {
+				for (vend = v; vend < len && strchr(" \t,\r\n", h[vend]) == NULL; vend++)
+					;
+				i = vend;
+			}
+			if (digest_alg_strong(h + v, vend - v))
+				strong = 1;
+			else
+				weak = 1;
+		}
+	}
+	return weak || (digest && !strong);
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct req *r = userdata;
 	size_t n = size * nitems;
+
+	/* A Gen2+ device asks for SHA-256 digest: a weaker challenge is never answered (the
+	 * transfer stops here, before libcurl sends its answer). */
+	if (r->auth == HTTP_AUTH_DIGEST && n > 17 && strncasecmp(buf, "WWW-Authenticate:", 17) == 0 &&
+	    http_digest_weak(buf + 17, n - 17)) {
+		r->weak_digest = true;
+		return 0;
+	}
 
 	/* A new status line: the body so far (of a 401 before digest, say) is not the answer. */
 	if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
@@ -780,7 +865,12 @@ req_finished(struct req *r, CURLcode rc)
 		req_read_cert(r);
 	r->status = status;
 
-	if (r->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+	if (r->weak_digest) {
+		result = HTTP_ERROR;
+		cause = xasprintf("%s:%u: the device asks for digest authentication weaker than "
+		                  "SHA-256 (Shelly uses SHA-256); credentials not sent",
+		    r->host, r->port);
+	} else if (r->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		result = HTTP_TOO_LARGE;
 		cause = xasprintf("%s:%u: response larger than %zu bytes", r->host, r->port,
 		    r->max_body);

@@ -224,6 +224,14 @@ static const char *const migrations[] = {
 	"mac, bucket_ts, n, power_min, power_avg, power_max, temperature_min, "          \
 	"temperature_avg, temperature_max, rssi_min, rssi_avg, rssi_max, energy_last, "  \
 	"online_frac"
+/*
+ * A later time replaces an earlier one, except that a stored time more than a second in the
+ * future (the wall clock was set back since it was written) gives way to any time: otherwise
+ * the latest status and last-seen would stand still until the clock caught up.
+ */
+#define NEWER(ts, stored)                                                                \
+	"(" ts " >= " stored " OR " stored " > "                                          \
+	"(julianday('now') - 2440587.5) * 86400000.0 + 1000)"
 /* Keep the stored value when the parameter is NULL, clear it when it is ''. */
 #define KEEP(col, p) col " = CASE WHEN " p " IS NULL THEN " col " ELSE NULLIF(" p ", '') END"
 /* Merge a minimum/maximum/average of a late batch into an existing bucket. */
@@ -254,8 +262,9 @@ static const char *const migrations[] = {
 	    KEEP("discovered_via", "?14") ", "                                            \
 	    "first_seen = COALESCE(min(first_seen, NULLIF(?15, 0)), first_seen, "         \
 	    "NULLIF(?15, 0)), "                                                           \
-	    "last_seen = COALESCE(max(last_seen, NULLIF(?16, 0)), last_seen, "            \
-	    "NULLIF(?16, 0))")                                                            \
+	    "last_seen = CASE WHEN NULLIF(?16, 0) IS NULL THEN last_seen "               \
+	    "WHEN last_seen IS NULL OR " NEWER("?16", "last_seen") " THEN ?16 "         \
+	    "ELSE last_seen END")                                                         \
 	X(DEV_DELETE, "DELETE FROM devices WHERE mac = ?1")                              \
 	X(DEV_BY_MAC, "SELECT " DEVICE_COLS " FROM devices WHERE mac = ?1")              \
 	X(DEV_BY_ID,                                                                     \
@@ -267,8 +276,8 @@ static const char *const migrations[] = {
 	X(DEV_LIST, "SELECT " DEVICE_COLS " FROM devices ORDER BY mac")                  \
 	X(DEV_MACS, "SELECT mac FROM devices ORDER BY mac")                              \
 	X(SEEN_PUT,                                                                      \
-	    "UPDATE devices SET last_seen = max(COALESCE(last_seen, 0), ?2) "            \
-	    "WHERE mac = ?1")                                                             \
+	    "UPDATE devices SET last_seen = ?2 WHERE mac = ?1 AND (last_seen IS NULL "  \
+	    "OR " NEWER("?2", "last_seen") ")")                                          \
 	X(STATUS_PUT,                                                                    \
 	    "INSERT INTO status (" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
 	    "?8, ?9, ?10, ?11, ?12, ?13, COALESCE(NULLIF(?14, 0), ?2)) "                  \
@@ -279,12 +288,12 @@ static const char *const migrations[] = {
 	    "uptime_s = excluded.uptime_s, outputs_on = excluded.outputs_on, "           \
 	    "fw_update = excluded.fw_update, cfg_rev = excluded.cfg_rev, "               \
 	    "json = excluded.json, reply_ts = excluded.reply_ts "                        \
-	    "WHERE excluded.ts >= status.ts")                                             \
+	    "WHERE " NEWER("excluded.ts", "status.ts"))                                             \
 	X(STATUS_PUT_STATE,                                                              \
 	    "INSERT INTO status (" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
 	    "?8, ?9, ?10, ?11, ?12, ?13, NULLIF(?14, 0)) ON CONFLICT(mac) DO UPDATE SET " \
 	    "ts = excluded.ts, state = excluded.state, error = excluded.error "           \
-	    "WHERE excluded.ts >= status.ts")                                             \
+	    "WHERE " NEWER("excluded.ts", "status.ts"))                                             \
 	X(STATUS_GET, "SELECT " STATUS_COLS " FROM status WHERE mac = ?1")               \
 	X(STATUS_LIST,                                                                   \
 	    "SELECT mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, "  \
@@ -319,7 +328,7 @@ static const char *const migrations[] = {
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                     \
 	X(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                            \
 	X(SETTING_LIST, "SELECT key, value FROM settings ORDER BY key")                  \
-	X(LEASE_GET, "SELECT holder, expires_ts FROM lease WHERE name = ?1")             \
+	X(LEASE_GET, "SELECT holder, expires_ts, heartbeat_ts FROM lease WHERE name = ?1") \
 	X(LEASE_PUT,                                                                     \
 	    "INSERT OR REPLACE INTO lease (name, holder, heartbeat_ts, expires_ts) "     \
 	    "VALUES (?1, ?2, ?3, ?4)")                                                    \
@@ -1423,7 +1432,12 @@ sq_lease_acquire(void *v, const char *name, const char *holder, int64_t now_ms,
 	if (rc == SQLITE_ROW) {
 		const char *h = store_sqlite_col_text(st, 0);
 
-		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms)
+		/* Held until it expires. A heartbeat more than a lease timeout in the future
+		 * was written before the wall clock was set back: the lease is taken rather
+		 * than held until the clock catches up (a holder still alive finds out at its
+		 * next heartbeat and stands by). */
+		if (h != NULL && strcmp(h, holder) != 0 && col_int(st, 1, 0) > now_ms &&
+		    col_int(st, 2, 0) <= now_ms + timeout_ms)
 			other = xstrdup(h);
 	} else if (rc != SQLITE_DONE) {
 		store_sqlite_error(b->db, cause, "reading lease %s (%s)", name, b->path);

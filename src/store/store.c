@@ -471,14 +471,14 @@ rows_call(const struct store_rows *rows, const void *r)
 }
 
 int
-store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause)
+store_rows_deliver(struct store_rows *rows, int rc, char **why, char **cause)
 {
 	for (size_t i = 0; rc == 0 && i < rows->n; i++) {
 		if (rows_call(rows, rows->v[i]) != 0)
 			break;
 	}
 	rows_free(rows);
-	return rc == 0 ? 0 : fail(cause, why);
+	return rc == 0 ? 0 : fail(cause, *why);
 }
 
 /* Devices. */
@@ -618,24 +618,35 @@ store_device_list(struct store *s, store_device_cb cb, void *arg, char **cause)
 	char *why = NULL;
 
 	return store_rows_deliver(&rows,
-	    s->ops->device_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
+	    s->ops->device_list(s->b, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
 /* Status, history, events, audit. */
+
+int
+store_status_read(struct store *s, const char *mac, struct store_status **out, char **cause)
+{
+	char norm[STORE_MAC_LEN + 1];
+	char *why = NULL;
+	int rc;
+
+	*out = NULL;
+	if (store_mac_parse(mac, norm) != 0)
+		return 0;
+	if ((rc = s->ops->status_get(s->b, norm, out, &why)) < 0)
+		return fail(cause, why);
+	return rc > 0 && *out != NULL;
+}
 
 struct store_status *
 store_status_get(struct store *s, const char *mac)
 {
 	struct store_status *st = NULL;
-	char norm[STORE_MAC_LEN + 1];
 	char *why = NULL;
 
-	if (store_mac_parse(mac, norm) != 0)
-		return NULL;
-	if (s->ops->status_get(s->b, norm, &st, &why) < 0) {
+	if (store_status_read(s, mac, &st, &why) < 0) {
 		log_error("store: %s", why);
 		free(why);
-		return NULL;
 	}
 	return st;
 }
@@ -647,7 +658,7 @@ store_status_list(struct store *s, store_status_cb cb, void *arg, char **cause)
 	char *why = NULL;
 
 	return store_rows_deliver(&rows,
-	    s->ops->status_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
+	    s->ops->status_list(s->b, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
 /* History rows (samples or buckets, by op) of one MAC in [from_ms, to_ms). */
@@ -662,7 +673,7 @@ span_list(struct store *s, int (*op)(void *, const char *, int64_t, int64_t, sto
 	if (store_mac_parse(mac, norm) != 0)
 		return fail(cause, xstrdup("history: invalid MAC"));
 	return store_rows_deliver(rows,
-	    op(s->b, norm, from_ms, to_ms, store_rows_collect_cb, rows, &why), why, cause);
+	    op(s->b, norm, from_ms, to_ms, store_rows_collect_cb, rows, &why), &why, cause);
 }
 
 int
@@ -691,7 +702,7 @@ store_event_list(struct store *s, int64_t after_id, size_t limit, store_event_cb
 	char *why = NULL;
 
 	return store_rows_deliver(&rows,
-	    s->ops->event_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), why,
+	    s->ops->event_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), &why,
 	    cause);
 }
 
@@ -716,7 +727,7 @@ store_audit_list(struct store *s, int64_t after_id, size_t limit, store_audit_cb
 	char *why = NULL;
 
 	return store_rows_deliver(&rows,
-	    s->ops->audit_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), why,
+	    s->ops->audit_list(s->b, after_id, limit, store_rows_collect_cb, &rows, &why), &why,
 	    cause);
 }
 
@@ -792,7 +803,7 @@ store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause
 	char *why = NULL;
 
 	return store_rows_deliver(&rows,
-	    s->ops->setting_list(s->b, store_rows_collect_cb, &rows, &why), why, cause);
+	    s->ops->setting_list(s->b, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
 /* With replace: removes the devices and settings im does not name (inside the transaction). */

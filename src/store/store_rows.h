@@ -35,10 +35,11 @@ struct store_rows {
 /* Adds a copy of row to the struct store_rows arg; a store_row_cb for every list op. */
 int store_rows_collect_cb(const void *row, void *arg);
 /*
- * Ends a list op that returned rc (with why on failure): on success hands every collected row
- * to the caller's callback until it returns non-zero. Frees the rows; returns 0, or -1 with
- * why as *cause (cause may be NULL).
+ * Ends a list op that returned rc (with *why on failure): on success hands every collected
+ * row to the caller's callback until it returns non-zero. Frees the rows; returns 0, or -1 with
+ * *why as *cause (cause may be NULL). why is a pointer, read only here: passed by value, it
+ * could be read before the op in the same argument list had set it.
  */
-int store_rows_deliver(struct store_rows *rows, int rc, char *why, char **cause);
+int store_rows_deliver(struct store_rows *rows, int rc, char **why, char **cause);
 
 #endif

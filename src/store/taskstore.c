@@ -75,7 +75,7 @@ task_query(
 	if (o == NULL)
 		return -1;
 	return store_rows_deliver(
-	    &rows, o->list(b, q, store_rows_collect_cb, &rows, &why), why, cause);
+	    &rows, o->list(b, q, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
 static int
@@ -214,7 +214,7 @@ store_agent_list(struct store *s, store_agent_cb cb, void *arg, char **cause)
 	if (o == NULL)
 		return -1;
 	return store_rows_deliver(
-	    &rows, o->agent_list(b, store_rows_collect_cb, &rows, &why), why, cause);
+	    &rows, o->agent_list(b, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
 int
@@ -256,5 +256,5 @@ store_ap_list(struct store *s, int64_t since_ms, store_ap_cb cb, void *arg, char
 	if (o == NULL)
 		return -1;
 	return store_rows_deliver(
-	    &rows, o->ap_list(b, since_ms, store_rows_collect_cb, &rows, &why), why, cause);
+	    &rows, o->ap_list(b, since_ms, store_rows_collect_cb, &rows, &why), &why, cause);
 }

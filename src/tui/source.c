@@ -1083,6 +1083,7 @@ source_reregister(
 	req.https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	req.accept_cert = accept_cert;
 	req.ask_password = !accept_cert; /* a refused stored password: the operator is asked */
+	req.mac = d->mac; /* only this device: another one answering there gets nothing */
 	req.name = d->name; /* the registered name stays */
 	req.who = "console";
 	/* A read that needs no network may finish inside registry_add: the reap timer is armed

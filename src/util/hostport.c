@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/cidr.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Returns 1 when s is a host name made of letters, digits, '-' and '_' in dot-separated labels. */
@@ -52,6 +53,13 @@ hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port
 	unsigned long v = 0;
 	size_t hlen;
 
+	if (strstr(s, "://") != NULL) {
+		/* A URL pasted from a browser: its scheme's colon would read as a bad port. */
+		char *clean = str_sanitize(s, 64);
+		*err = xasprintf("\"%s\" is a URL: give HOST[:PORT] (with --https for HTTPS)", clean);
+		free(clean);
+		return -1;
+	}
 	if (s[0] == '[') {
 		if ((end = strchr(s, ']')) == NULL)
 			goto bad;
@@ -93,13 +101,17 @@ hostport_parse(const char *s, long def, int zero_ok, char **host, unsigned *port
 	return 0;
 badp:
 	free(h);
-	*err = xasprintf("invalid port in \"%s\" (expected %s to 65535)", s, zero_ok ? "0" : "1");
+	h = str_sanitize(s, 300); /* what was given is echoed: never raw bytes */
+	*err = xasprintf("invalid port in \"%s\" (expected %s to 65535)", h, zero_ok ? "0" : "1");
+	free(h);
 	return -1;
 badh:
 	free(h);
 bad:
+	h = str_sanitize(s, 300);
 	*err = xasprintf(
-	    "invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)", s);
+	    "invalid host in \"%s\" (expected an IPv4 address, [IPv6] or a host name)", h);
+	free(h);
 	return -1;
 }
 

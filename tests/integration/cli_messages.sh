@@ -40,4 +40,16 @@ if awk 'NR == 1 { n = index($0, "NETWORK"); a = index($0, "AGENT"); t = index($0
 else
 	fail "$N: --tasks columns" "$(cat "$T_TMP/tasks")"
 fi
+
+# Output that could not be written (a full disk under a cron job's redirection) is a failure:
+# exit 1 and the reason, never 0 with an empty or cut inventory
+if [ -w /dev/full ]; then
+	for m in "--list" "--list --json" "--list-metrics" "--tasks" "--list-options"; do
+		tui $m >/dev/full 2>"$T_TMP/err"; rc=$?
+		[ $rc -eq 1 ] && grep -q 'No space left' "$T_TMP/err" &&
+			pass "$N: $m to a full disk exits 1" || fail "$N: $m to a full disk" "rc=$rc $(cat "$T_TMP/err")"
+	done
+else
+	fail "$N: output to a full disk" "no writable /dev/full"
+fi
 exit 0

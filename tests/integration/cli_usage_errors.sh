@@ -79,3 +79,28 @@ tui --config "$T_TMP/config" --poll-once >/dev/null 2>"$T_TMP/err" && # makes th
 	tui --config "$T_TMP/config" --poll-once --force -u admin --password-file "$T_TMP/config" >/dev/null 2>>"$T_TMP/err" &&
 	tui --config "$T_TMP/config" --export csv --columns mac >/dev/null 2>>"$T_TMP/err" &&
 	pass "$N: the options where they apply still work" || fail "$N: the options where they apply still work" "$(cat "$T_TMP/err")"
+# A long option that takes no argument given one (--json=1) is named as such, never as a
+# byte of getopt's internal code; an unknown option is echoed without its control characters.
+raw_bytes() { LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177-\377]')" "$1"; }
+usage "--json=1" 'option --json takes no argument' --config "$T_TMP/config" --list --json=1
+usage "--list=x" 'option --list takes no argument' --config "$T_TMP/config" --list=x
+! raw_bytes "$T_TMP/err" && pass "$N: --list=x: the message is plain text" ||
+	fail "$N: --list=x: plain text" "$(od -c "$T_TMP/err" | head -4)"
+usage "unknown option with an escape" 'unknown option --xred' --config "$T_TMP/config" --list "$(printf -- '--x\033[31mred')"
+! raw_bytes "$T_TMP/err" && pass "$N: an unknown option is echoed sanitised" ||
+	fail "$N: an unknown option is echoed sanitised" "$(od -c "$T_TMP/err" | head -4)"
+# --add --name is the registry name: printable UTF-8 of at most 127 bytes, refused (exit 2)
+# before anything is contacted or stored otherwise (a control character, a bidirectional
+# control or a byte that is not UTF-8 would be kept raw in the database and its exports)
+for bad in "$(printf 'a\033[2Jb')" "$(printf 'a\tb')" "$(printf 'y\377z')" "$(printf 'x\342\200\256evil')" \
+	"$(head -c 128 /dev/zero | tr '\0' n)"; do
+	usage "--add --name $(printf '%s' "$bad" | od -An -c | tr -s ' \n' '  ' | head -c 40)" '--name wants' \
+		--config "$T_TMP/config" --add "$(test_net $N).9" --name "$bad"
+	! raw_bytes "$T_TMP/err" || fail "$N: --name refusal is plain text" "$(od -c "$T_TMP/err" | head -3)"
+done
+# A mode given twice with two values would run on the last one only (--remove A --remove B
+# removed B alone and exited 0): a usage error, nothing done; the same value twice is one
+usage "--remove twice" '--remove is given twice' --config "$T_TMP/config" --remove aabbccddee01 --remove aabbccddee02
+usage "--export twice" '--export is given twice' --config "$T_TMP/config" --export json --export=csv
+tui --config "$T_TMP/config" --export csv --export csv >/dev/null 2>"$T_TMP/err" &&
+	pass "$N: a mode given twice with one value runs" || fail "$N: --export csv twice" "$(cat "$T_TMP/err")"

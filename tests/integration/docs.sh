@@ -56,3 +56,8 @@ if [ $rc -eq 2 ] && grep -q "two modes" "$T_TMP/err"; then pass "two modes are a
 if [ $rc -eq 2 ]; then pass "unknown option exits 2"; else fail "unknown option exits 2" "rc=$rc"; fi
 "$SHELLY_TUI" --probe '127.0.0.1:99999' >/dev/null 2>&1; rc=$?
 if [ $rc -eq 2 ]; then pass "bad port exits 2"; else fail "bad port exits 2" "rc=$rc"; fi
+# Every exit status of the man page's EXIT STATUS is in --help's summary too (3: --drift)
+man_codes=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh/p' shelly-tui.1 | grep -oE '^[0-9]|[ (]([0-9]) (on|when)' | grep -oE '[0-9]' | sort -u | tr -d '\n')
+help_codes=$("$SHELLY_TUI" --help | grep '^Exit status:' | grep -oE '[0-9] [a-z]' | grep -oE '^[0-9]' | sort -u | tr -d '\n')
+if [ -n "$man_codes" ] && [ "$man_codes" = "$help_codes" ]; then pass "--help and EXIT STATUS name the same exit codes ($help_codes)"
+else fail "--help and EXIT STATUS name the same exit codes" "man '$man_codes' help '$help_codes'"; fi

@@ -143,7 +143,10 @@ XDG_CONFIG_HOME="$T_TMP/rt-json" tui "$T_TMP/newer.db" --import "$T_TMP/a.json" 
 	[ "$(sqlite3 "$T_TMP/newer.db" "SELECT group_concat(ts, ' ') FROM (SELECT ts FROM config_snapshots WHERE mac = 'aabbccddee01' ORDER BY id)")" = "1700000003000 1700000009000" ] &&
 	pass "$N: an older history merges in without passing the newer snapshot" || fail "$N: older history" "$(cat "$T_TMP/out")"
 
-# --export --group G (and @G): only G's members, in every format
+# --export --group G (and @G): only G's members, in every format; a setting that belongs to
+# one device (the name it gives itself, device-name:MAC) goes with that device only
+sqlite3 "$DB" "INSERT INTO settings (key, value) VALUES ('device-name:aabbccddee01', 'member'),
+	('device-name:aabbccddee02', 'other'), ('device-name-cleared:aabbccddee04', '1')"
 for f in json toml csv hosts dhcp-isc dnsmasq kea; do
 	tui "$DB" --export $f --group office >"$T_TMP/g.$f" 2>"$T_TMP/err" &&
 		tui "$DB" --export $f --group @office >"$T_TMP/g2.$f" || { fail "$N: --group $f" "$(cat "$T_TMP/err")"; continue; }
@@ -158,7 +161,8 @@ for f in json toml csv hosts dhcp-isc dnsmasq kea; do
 	fi
 done
 jq -e '.group == "office" and (.groups | keys) == ["office"] and (.templates | keys) == ["base"]
-	and (.settings | has("secret:aabbccddee01") | not)' "$T_TMP/g.json" >/dev/null &&
+	and (.settings | has("secret:aabbccddee01") | not)
+	and .settings["device-name:aabbccddee01"] == "member" and .settings["ui.theme"] == "dark"' "$T_TMP/g.json" >/dev/null &&
 	pass "$N: --group json holds only that group and its template" || fail "$N: --group json sections"
 tui "$DB" --export csv --group nosuch >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
 [ $rc = 2 ] && [ ! -s "$T_TMP/out" ] && grep -q 'no group "nosuch"' "$T_TMP/err" &&

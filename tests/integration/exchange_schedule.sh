@@ -2,7 +2,8 @@
 # Scheduled exports in --headless: every export-interval a file is written to export-dir, only
 # the newest export-keep remain, and with export-git-dir the fleet is committed as fleet.toml
 # when (and only when) it changed. A reload (SIGHUP) does not postpone the next export: a
-# poller reloaded more often than export-interval still exports.
+# poller reloaded more often than export-interval still exports. git (and so its hooks) never
+# gets the device password the poller was started with (SHELLY_TUI_PASSWORD).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -24,9 +25,12 @@ sq "$DB" "INSERT INTO devices (mac, id, gen, name, host, port) VALUES
 # every export with a warning in the log, so that each export still imports
 sq "$DB" "INSERT INTO config_desired (mac, body) VALUES ('aabbccddee02', 'gone.field = 1' || char(10))"
 git -C "$REPO" init -q && git -C "$REPO" config user.name test && git -C "$REPO" config user.email test@invalid
+# a hook of the repository sees what git was given
+printf '#!/bin/sh\nenv >"%s"\n' "$T_TMP/hook.env" >"$REPO/.git/hooks/post-commit"
+chmod 755 "$REPO/.git/hooks/post-commit"
 hl_config "$CONF" "set export-interval 150ms" "set export-format toml" "set export-dir $OUT" \
 	"set export-keep 3" "set export-git-dir $REPO"
-if ! hl_start a "$DB" "$CONF"; then
+if ! SHELLY_TUI_PASSWORD=Hook-zz-Pw9 hl_start a "$DB" "$CONF"; then
 	fail "$N: headless start" "$(cat "$(hl_err a)")"
 	exit 0
 fi
@@ -38,6 +42,9 @@ wait_for 30 at_least written 6 && pass "$N: exports are written every interval" 
 	fail "$N: exports written" "$(written) $(tail -5 "$(hl_err a)")"
 wait_for 30 at_least commits 1 && pass "$N: the first export is committed" ||
 	fail "$N: first commit" "$(grep export "$(hl_err a)" | tail -5)"
+wait_for 30 test -s "$T_TMP/hook.env" && ! grep -q 'Hook-zz-Pw9' "$T_TMP/hook.env" &&
+	pass "$N: git and its hooks never get SHELLY_TUI_PASSWORD" ||
+	fail "$N: password in git's environment" "$(grep SHELLY_TUI "$T_TMP/hook.env")"
 # rename a device: the next export changes fleet.toml and is committed
 # (the poller writes every 150 ms: the update is tried again until the database takes it)
 wait_for 30 sq "$DB" "UPDATE devices SET name = 'Porch \"front\"' WHERE mac = 'aabbccddee01'"

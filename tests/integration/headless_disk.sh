@@ -2,7 +2,7 @@
 # so nothing leaks to the host) is filled up: the poller logs a clear error, keeps running and
 # serving, /readyz says 503 with the database's message, /healthz 200, and it steps down as it
 # cannot renew its lease; once space is freed it leads and is ready again and the results are
-# written.
+# written, with the one event of a device that went away just before.
 . tests/lib.sh
 N=headless_disk
 if [ "${SHELLY_DISK_INSIDE:-}" != 1 ]; then
@@ -31,12 +31,22 @@ fi
 NDEV=10
 DB=$D/shelly.db
 CONF=$T_TMP/config
-hl_config "$CONF"
+# Results are written every 3 s: a state change is still in memory when the disk fills.
+hl_config "$CONF" 'set flush-interval 3s'
 hl_add_all "$DB" || { fail "$N: --add" "$(tail -n 3 "$T_TMP/add.err")"; exit 1; }
 hl_start a "$DB" "$CONF" || { fail "$N: --headless start" "$(cat "$(hl_err a)")"; exit 1; }
 ready() { [ "$(hl_code a /readyz)" = 200 ]; }
 wait_for 10 ready && pass "$N: ready on the small tmpfs" || fail "$N: ready" "$(hl_get a /readyz)"
 
+# A device goes away just after a write: the poller sees it at once, and the disk is full
+# before it is written.
+stored() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE state = 'online'")" = "$NDEV" ]; }
+wait_for 10 stored || fail "$N: first write" "$(sq "$DB" "SELECT count(*) FROM status")"
+MAC0=$(mac_of 0)
+EV0=$(sq "$DB" "SELECT count(*) FROM events WHERE mac = '$MAC0' AND kind = 'offline'")
+set_fault 0 closed
+off_in_memory() { [ "$(hl_state a "$MAC0" "$T_TMP/m0")" = offline ]; }
+wait_for 10 off_in_memory || fail "$N: device 0 offline" "$(grep "$MAC0" "$T_TMP/m0")"
 # Fill the file system (dd stops at ENOSPC).
 dd if=/dev/zero of="$D/fill" bs=4096 >/dev/null 2>&1
 free=$(df -k --output=avail "$D" | tail -n 1 | tr -d ' ')
@@ -71,6 +81,15 @@ T_FREE=$(now_ms)
 if wait_for 20 ready; then pass "$N: /readyz 200 again once space is freed"; else fail "$N: ready after freeing" "$(hl_get a /readyz)"; fi
 written() { [ "$(sq "$DB" "SELECT count(*) FROM status WHERE ts > $T_FREE")" = "$NDEV" ]; }
 wait_for 10 written && pass "$N: results written again" || fail "$N: writes after freeing" "$(sq "$DB" "SELECT count(*) FROM status WHERE ts > $T_FREE")"
+went_off() { [ "$(sq "$DB" "SELECT state FROM status WHERE mac = '$MAC0'")" = offline ]; }
+wait_for 20 went_off && pass "$N: the state change made while full is written" ||
+	fail "$N: offline written" "$(sq "$DB" "SELECT state FROM status WHERE mac = '$MAC0'")"
+# Its event too, once (every result since the poller led again is written by now): the reload
+# when it leads again must not start from the older state in the store, or the device goes
+# offline a second time.
+ev=$(sq "$DB" "SELECT count(*) FROM events WHERE mac = '$MAC0' AND kind = 'offline'")
+[ "$ev" = $((EV0 + 1)) ] && pass "$N: one offline event for the device that went away while full" ||
+	fail "$N: offline events" "$EV0 before, $ev after: $(sq "$DB" "SELECT kind, detail FROM events WHERE mac = '$MAC0'")"
 grep -q 'work again' "$(hl_err a)" && pass "$N: the log says writes work again" || fail "$N: recovery log" "$(tail -n 3 "$(hl_err a)")"
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: SIGTERM exits 0" || fail "$N: exit" "rc=$HL_RC $(tail -n 5 "$(hl_err a)")"

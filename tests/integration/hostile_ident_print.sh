@@ -35,4 +35,15 @@ sqlite3 -cmd ".timeout 5000" "$DB" "INSERT OR REPLACE INTO devices (mac, id, gen
 [ $rc -eq 0 ] && ! has_ctl_bytes "$T_TMP/o" && grep -q "aabbccddeeff" "$T_TMP/o" &&
 	pass "$N: --list prints a hostile id, model and name sanitised" ||
 	fail "$N: --list" "rc=$rc $(od -c "$T_TMP/o" | head -8)"
+# A name in another script fills its column by characters, not bytes: the columns after it
+# line up, and a long one is cut after its 20th character.
+sqlite3 -cmd ".timeout 5000" "$DB" "INSERT OR REPLACE INTO devices (mac, id, gen, model, name, host, port, scheme, first_seen, last_seen)
+	VALUES ('aabbccddee02', 'shellyplus1pm-aabbccddee02', 2, 'SNSW-001P16EU', 'Küche Süd Wohnzimmer Lampe', '$A', 80, 'http', 1, 1),
+	('aabbccddee03', 'shellyplus1pm-aabbccddee03', 2, 'SNSW-001P16EU', 'Bad Ö', '$A', 80, 'http', 1, 1)" ||
+	{ fail "$N: registry rows" "insert failed"; exit 1; }
+"$SHELLY_TUI" --db "$DB" --list </dev/null >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+[ $rc -eq 0 ] && grep -qF 'Küche Süd Wohnzimmer SNSW-001P16EU ' "$T_TMP/o" &&
+	grep -qF 'Bad Ö                SNSW-001P16EU ' "$T_TMP/o" &&
+	pass "$N: --list: a UTF-8 name takes its column by characters" ||
+	fail "$N: --list UTF-8 column" "rc=$rc $(grep -a aabbccddee0[23] "$T_TMP/o")"
 exit 0

@@ -60,4 +60,10 @@ poll
 [ "$(sql "SELECT count(*) FROM settings WHERE key = 'device-name:$M1'")" = 0 ] &&
 	[ "$(sql "SELECT count(*) FROM settings WHERE key = 'device-name:$M2'")" = 1 ] &&
 	pass "$N: --remove forgets the reported name" || fail "$N: remove" "$(sql "SELECT * FROM settings")"
+# --remove by the registered name (as a TARGET names a device) says which device it removed
+MC=$(mac_of "$(dev_by_fixture gen2/pro-dual-cover-pm)")
+CN=$(name_of "$MC")
+"$SHELLY_TUI" --db "$DB" --remove "$CN" >"$T_TMP/rm.out" 2>&1; rc=$?
+[ $rc = 0 ] && [ -n "$CN" ] && [ -z "$(name_of "$MC")" ] && grep -q "^removed .* (mac $MC)$" "$T_TMP/rm.out" &&
+	pass "$N: --remove NAME names the device it removed" || fail "$N: --remove NAME" "rc=$rc name=$CN $(cat "$T_TMP/rm.out")"
 exit $T_FAILED

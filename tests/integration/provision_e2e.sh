@@ -134,11 +134,15 @@ is_state() { [ "$(state_of "$1" state)" = "$2" ]; }
 
 # ---- registration -------------------------------------------------------------------------
 tui --agent-enrol >"$W/a/secret" 2>/dev/null
+# a stale staging file open to everyone (a crash, another tool) gives the token no wider mode
+: >"$W/a/token.tmp"
+chmod 666 "$W/a/token.tmp"
 agent a --enrol-secret-file "$W/a/secret"
 AGA=$!
 wait_for 10 test -s "$W/a/token" && pass "an agent registers with a one-time secret" ||
 	fail "an agent registers with a one-time secret" "$(cat "$W/a/agent.log")"
-[ "$(stat -c %a "$W/a/token")" = 600 ] && pass "the agent keeps its token 0600" || fail "the agent keeps its token 0600"
+[ "$(stat -c %a "$W/a/token")" = 600 ] && pass "the agent keeps its token 0600" ||
+	fail "the agent keeps its token 0600" "mode $(stat -c %a "$W/a/token")"
 post() { curl -s -o "$T_TMP/reply" -w '%{http_code}' -X POST "$URL/api/v1/$1" ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
 before=$(tui --agents --json | jq '.agents | length')
 code=$(post register "{\"secret\":\"$(cat "$W/a/secret")\",\"name\":\"replay\"}")

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -43,11 +44,39 @@ test_format(void **state)
 	free(s);
 }
 
+/* The refusal of s (-1) names it as needle says, with no control character in it. */
+static void
+refuses(const char *s, const char *needle)
+{
+	char *host = NULL, *err = NULL;
+	unsigned port = 0;
+
+	assert_int_equal(hostport_parse(s, 80, 0, &host, &port, &err), -1);
+	assert_null(host);
+	assert_non_null(strstr(err, needle));
+	for (const char *p = err; *p != '\0'; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	free(err);
+}
+
+/* A pasted URL is named as one (not "invalid port"); what was given is echoed sanitised. */
+static void
+test_refusals(void **state)
+{
+	(void)state;
+	refuses("http://127.0.0.5", "is a URL: give HOST[:PORT]");
+	refuses("https://127.0.0.5:8443/", "is a URL: give HOST[:PORT] (with --https");
+	refuses("127.0.0.5:99999", "invalid port in \"127.0.0.5:99999\"");
+	refuses("\033[2Jbad host", "invalid host in \"bad host\"");
+	refuses("127.0.0.5:\033[31m", "invalid port in \"127.0.0.5:\"");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1021,6 +1021,48 @@ send_ok(struct env *env, const struct http_request *req)
 	outcome_clear(&o);
 }
 
+/* A digest challenge weaker than SHA-256 (as no Shelly sends) is never answered: one request,
+ * no Authorization header, an error naming why. A quoted "SHA-256" is fine. */
+static void
+test_digest_weak_algorithm(void **state)
+{
+	static const char *const weak[] = {
+	    "Digest qop=\"auth\", realm=\"shellyplus1pm-44179394d4d4\", nonce=\"603\", "
+	    "algorithm=MD5",
+	    "Digest qop=\"auth\", realm=\"shellyplus1pm-44179394d4d4\", nonce=\"603\"",
+	    "Digest qop=\"auth\", realm=\"shellyplus1pm-44179394d4d4\", nonce=\"603\", "
+	    "algorithm=SHA-256, algorithm=MD5",
+	    "Digest qop=\"auth\", realm=\"x, Digest algorithm=MD5\", nonce=\"603\", "
+	    "algorithm=SHA-256",
+	    "Digest qop=\"auth\", realm=\"shellyplus1pm-44179394d4d4\", nonce=\"603\", "
+	    "algorithm=SHA-256, Digest realm=\"r\", nonce=\"1\"",
+	};
+	struct env *env = *state;
+	struct http_request req = get_req(env->srv->port, "/rpc/Shelly.GetStatus");
+	struct outcome o = {0};
+
+	req.auth = HTTP_AUTH_DIGEST;
+	req.user = "admin";
+	req.password = "test";
+	for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+		int before = srv_requests(env->srv);
+
+		free(env->srv->challenge);
+		env->srv->challenge = xstrdup(weak[i]);
+		http_send(env->http, &req, outcome_cb, &o);
+		drive(env->loop, &o.called, 1);
+		assert_int_equal(o.result, HTTP_ERROR);
+		assert_non_null(strstr(o.cause, "weaker than SHA-256"));
+		assert_int_equal(srv_requests(env->srv), before + 1);
+		assert_string_equal(env->srv->last_authz, "");
+		outcome_clear(&o);
+	}
+	free(env->srv->challenge);
+	env->srv->challenge = xstrdup("Digest qop=\"auth\", realm=\"shellyplus1pm-44179394d4d4\", "
+	                              "nonce=\"603\", algorithm=\"SHA-256\"");
+	send_ok(env, &req);
+}
+
 /* A finished transfer's handle is reused: nothing of the last request (credentials, digest
  * state, method, body) reaches the next one. */
 static void
@@ -1670,6 +1712,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_result_names),
 		cmocka_unit_test(test_digest_verifier_vector),
+		cmocka_unit_test_setup_teardown(test_digest_weak_algorithm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_post_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_status_keeps_body, setup, teardown),

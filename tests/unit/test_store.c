@@ -782,6 +782,64 @@ test_free_flushes(void **state)
 	tmp_free(dir);
 }
 
+/*
+ * The wall clock set back (NTP correcting a clock that ran ahead): rows stamped in the future
+ * do not freeze the latest status and last-seen until the clock catches up; an older result
+ * still never replaces a newer one of the past.
+ */
+static void
+test_clock_set_back(void **state)
+{
+	struct store *s = open_ok(":memory:");
+	struct store_status st;
+	struct store_device *d;
+	struct store_status *got;
+	struct timespec ts;
+	int64_t now, ahead;
+
+	(void)state;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ahead = now + 86400000;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	st = unknown_status(ahead, "online");
+	strcpy(st.mac, MAC_A);
+	st.json = "{}";
+	store_queue_status(s, &st);
+	store_queue_seen(s, MAC_A, ahead);
+	flush_ok(s);
+
+	/* The clock is set back a day: the device is found offline now. */
+	st = unknown_status(now, "offline");
+	strcpy(st.mac, MAC_A);
+	st.keep_reply = 1;
+	store_queue_status(s, &st);
+	store_queue_seen(s, MAC_A, now);
+	flush_ok(s);
+	got = store_status_get(s, MAC_A);
+	assert_non_null(got);
+	assert_string_equal(got->state, "offline");
+	assert_int_equal(got->ts_ms, now);
+	store_status_free(got);
+	d = store_device_find_mac(s, MAC_A);
+	assert_int_equal(d->last_seen_ms, now);
+	store_device_free(d);
+
+	/* A late result from before that one still does not replace it. */
+	st = unknown_status(now - 1000, "online");
+	strcpy(st.mac, MAC_A);
+	store_queue_status(s, &st);
+	store_queue_seen(s, MAC_A, now - 1000);
+	flush_ok(s);
+	got = store_status_get(s, MAC_A);
+	assert_string_equal(got->state, "offline");
+	store_status_free(got);
+	d = store_device_find_mac(s, MAC_A);
+	assert_int_equal(d->last_seen_ms, now);
+	store_device_free(d);
+	store_free(s);
+}
+
 static int64_t
 mono_ms(void)
 {
@@ -1414,6 +1472,19 @@ test_lease(void **state)
 	/* Released: free at once. */
 	assert_int_equal(store_lease_release(b, "poller", "host-b", &cause), 0);
 	assert_int_equal(store_lease_acquire(a, "poller", "host-a", 2200, 1000, NULL, &cause), 1);
+	/* The wall clock set back a day after the holder's last heartbeat (a holder that went
+	 * away): its lease is not held for a day; a set-back within a lease timeout changes
+	 * nothing. */
+	assert_int_equal(store_lease_acquire(a, "jump", "host-a", 864000000, 1000, NULL, &cause),
+	    1);
+	assert_int_equal(store_lease_acquire(b, "jump", "host-b", 864000000 - 500, 1000, &holder,
+	    &cause), 0);
+	assert_string_equal(holder, "host-a");
+	free(holder);
+	holder = NULL;
+	assert_int_equal(store_lease_acquire(b, "jump", "host-b", 864000000 - 86400000, 1000,
+	    &holder, &cause), 1);
+	assert_null(holder);
 	/* Bad arguments. */
 	assert_int_equal(store_lease_acquire(a, "poller", "", 0, 1000, NULL, &cause), -1);
 	free(cause);
@@ -1908,6 +1979,7 @@ main(void)
 		cmocka_unit_test(test_failed_poll_keeps_reply),
 		cmocka_unit_test(test_queue_coalesce_many),
 		cmocka_unit_test(test_free_flushes),
+		cmocka_unit_test(test_clock_set_back),
 		cmocka_unit_test(test_flush_locked),
 		cmocka_unit_test(test_flush_removed_elsewhere),
 		cmocka_unit_test(test_queue_bounded),

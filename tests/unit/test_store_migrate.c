@@ -158,6 +158,12 @@ sample_count_cb(const struct store_sample *x, void *arg)
 }
 
 static int
+status_count_cb(const struct store_status *x, void *arg)
+{
+	return count_cb(x, arg);
+}
+
+static int
 audit_count_cb(const struct store_audit *x, void *arg)
 {
 	return count_cb(x, arg);
@@ -414,6 +420,58 @@ test_failed_step_rolls_back(void **state)
 	tmp_free(dir);
 }
 
+/* Overwrites page `page` (1-based) of the database file with garbage. */
+static void
+smash_page(const char *path, int64_t page)
+{
+	int64_t size = raw_int(path, "PRAGMA page_size");
+	char *junk = malloc((size_t)size);
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	memset(junk, 0xa5, (size_t)size);
+	assert_int_equal(pwrite(fd, junk, (size_t)size, (off_t)((page - 1) * size)), size);
+	close(fd);
+	free(junk);
+}
+
+/*
+ * A corrupted table: its lists fail with SQLite's own message, not an empty cause (the
+ * message used to be read before the list ran, so callers printed "-").
+ */
+static void
+test_corrupt_table_says_why(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "corrupt.db");
+	struct store *s = NULL;
+	char *cause = NULL;
+	int count = 0;
+
+	(void)state;
+	assert_int_equal(store_sqlite_create_at_version(path, store_sqlite_schema_version(),
+	    &cause), 0);
+	fill_version(path, 3);
+	raw_exec(path, "PRAGMA journal_mode = DELETE");
+	smash_page(path, raw_int(path, "SELECT rootpage FROM sqlite_master WHERE name = 'status'"));
+	smash_page(path, raw_int(path, "SELECT rootpage FROM sqlite_master WHERE name = 'events'"));
+	s = open_ok(path);
+	assert_int_equal(store_status_list(s, status_count_cb, &count, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "malformed"));
+	assert_non_null(strstr(cause, "reading status"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_event_list(s, 0, 0, event_count_cb, &count, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "reading events"));
+	free(cause);
+	assert_int_equal(count, 0);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
 int
 main(void)
 {
@@ -423,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_refuse_newer),
 		cmocka_unit_test(test_refuse_foreign),
 		cmocka_unit_test(test_failed_step_rolls_back),
+		cmocka_unit_test(test_corrupt_table_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
