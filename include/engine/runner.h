@@ -35,6 +35,9 @@ struct runner_result {
 	const char *id; /* NULL when unknown */
 	int ok;
 	enum http_result result; /* HTTP_OK when ok */
+	/* The action's own request went out: a failure may still have been carried out. 0: it
+	 * failed before (identification, credentials, a light's settings), nothing was done. */
+	int sent;
 	const char *error; /* NULL when ok; sanitised */
 	const struct action_result *ar; /* the device's answer, NULL when none */
 	const char *ok_text; /* one line saying what happened ("switch:0 on"), or NULL */

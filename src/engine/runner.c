@@ -49,6 +49,7 @@ struct rdev {
 	const struct rdev *dup_of; /* the same device as this target: nothing sent */
 	int claimed; /* identified and acting: no other target acts on its MAC */
 	int checked; /* fw_update(_beta): the offer was checked against the running version */
+	int sent;    /* the action's own request went out (not only identification, settings) */
 };
 
 struct runner {
@@ -408,6 +409,7 @@ send_action(struct rdev *dev)
 	/* A Gen2+ light type the caller named (cct:0) wins over the profile's. */
 	if (is_light(dev->a.kind) && !light_chosen(dev))
 		dev->a.light = light_kind(&dev->dt.ident);
+	dev->sent = 1;
 	dev->req = shelly_action(dev->run->eng->http, &dev->dt.t, &dev->a, action_cb, dev);
 }
 
@@ -615,6 +617,7 @@ rdev_result(const struct rdev *dev, struct runner_result *res)
 	res->id = rdev_id(dev);
 	res->ok = dev->done && dev->result == HTTP_OK && dev->have_ar && dev->ar.ok;
 	res->result = dev->done ? dev->result : HTTP_CANCELLED;
+	res->sent = dev->sent;
 	res->error = res->ok ? NULL : (dev->error != NULL ? dev->error : "not done");
 	res->ar = dev->have_ar ? &dev->ar : NULL;
 	res->ok_text = res->ok ? dev->ok_text : NULL;

@@ -893,7 +893,8 @@ runner_progress_cb(size_t ndone, size_t n, void *arg)
  * Whether an action that failed with result may still have been carried out: the request
  * may have reached the device before the connection timed out, was reset or its reply was
  * cut or unreadable. Refusals, unreachable hosts, TLS and authentication failures, HTTP
- * errors and the device's own RPC errors mean it was not.
+ * errors and the device's own RPC errors mean it was not; so does any failure before the
+ * action's own request went out (runner_result.sent: the identification timed out).
  */
 static int
 maybe_applied(enum http_result result)
@@ -926,7 +927,7 @@ runner_done_cb(void *arg)
 			    r.error ? r.error : "?");
 		x = job_result(job, r.id ? r.id : r.mac ? r.mac : r.target, r.ok, text);
 		str_copy(x->action, sizeof x->action, part->action);
-		x->unsure = !r.ok && maybe_applied(r.result) &&
+		x->unsure = !r.ok && r.sent && maybe_applied(r.result) &&
 		            (!strcmp(part->action, "switch_toggle") ||
 		                !strcmp(part->action, "light_toggle"));
 		/* the targets are MACs: the results view names the device by it */
