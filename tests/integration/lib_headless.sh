@@ -161,13 +161,13 @@ mac_of() { mf ".devices[$1].mac | ascii_downcase"; }
 id_of() { mf ".devices[$1].id"; }
 hl_url() { echo "$(mf ".devices[$1] | \"\\(.scheme)://\\(.addr):\\(.port)\"")${2:-}"; }
 
-# hl_provision_one NAME ATTEMPTS: manager "a" on $DB=$T_TMP/db ($CONF: agent lease 1 s, no
-# mDNS) with an enrolment secret in $T_TMP/secret and one task for the access point
+# hl_provision_one NAME ATTEMPTS: manager "a" on $DB=$T_TMP/db ($CONF: agent lease 1 s or
+# $HL_AGENT_LEASE, no mDNS) with an enrolment secret in $T_TMP/secret and one task for the access point
 # shelly1-AABBCC on network home; defines tui. Exits the test when it cannot.
 hl_provision_one() {
 	DB=$T_TMP/db
 	CONF=$T_TMP/config
-	hl_config "$CONF" "set discover-mdns off" "set agent-lease 1s" "set verify-interval 200ms"
+	hl_config "$CONF" "set discover-mdns off" "set agent-lease ${HL_AGENT_LEASE:-1s}" "set verify-interval 200ms"
 	hl_start a "$DB" "$CONF" || { fail "$1: headless start" "$(cat "$(hl_err a)")"; exit 1; }
 	tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
 	tui --agent-enrol >"$T_TMP/secret" 2>/dev/null

@@ -36,8 +36,9 @@ mf_load
 check_fault() {
 	_i=$1 _kind=$2 _rc=$3 _st=$4 _cls=$5 _to=$6 _path=${7:-}
 	# What a healthy probe of this device costs right now (process start, a loaded machine, a
-	# sanitizer build) is added to the bound: the bound is about waiting, not about CPU.
-	timed "$O" "$E" "$SHELLY_TUI" --probe "$(dv "$_i" HP)" --json --timeout "$_to"
+	# sanitizer build) is added to the bound: the bound is about waiting, not about CPU. (Its
+	# own timeout is generous: a loaded machine may take longer than the fault's timeout.)
+	timed "$O" "$E" "$SHELLY_TUI" --probe "$(dv "$_i" HP)" --json --timeout 30
 	_base=$T_MS
 	[ "$T_RC" -eq 0 ] || fail "$N: gen$(dv "$_i" GEN) $_kind: healthy before the fault" "exit $T_RC: $(head -c 200 "$O")"
 	set_fault "$_i" "$_kind" "$_path"

@@ -47,7 +47,7 @@ hl_config "$CONF" $base "set verify-timeout 1h" "set scan-concurrency 16" \
 unset IFS
 kill -HUP "$(hl_pid a)"
 done1() { [ "$(field "$T1" state)" = done ]; }
-if wait_for 40 done1 && [ "$(field "$T1" result)" = "$(mf '.devices[0].addr')" ]; then
+if wait_for 120 done1 && [ "$(field "$T1" result)" = "$(mf '.devices[0].addr')" ]; then
 	pass "$N: after SIGHUP the new discover-ranges (one of them a /15) verify the device"
 else
 	fail "$N: after SIGHUP the new discover-ranges (one of them a /15) verify the device" "$(tui --tasks) $(tail -5 "$(hl_err a)")"
