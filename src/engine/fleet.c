@@ -291,7 +291,7 @@ lead(struct fleet *f, int leader)
 		poller_start(f->poller);
 		discovery_start(f);
 	} else {
-		log_warn("lost the poller lease; standing by");
+		/* The lease said why it stands by (lost, or no heartbeat for so long): once, there. */
 		f->role = FLEET_STANDBY;
 		poller_stop(f->poller);
 		jobs_stop(f);
