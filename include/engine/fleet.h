@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/export_schedule.h"
 #include "model/device.h"
 #include "net/http.h"
 
@@ -78,6 +79,7 @@ struct fleet_totals {
 	int store_healthy;
 	const char *store_error; /* NULL when healthy; owned by the store */
 	int64_t store_error_ms;  /* wall-clock time of that failure */
+	struct export_stats exports; /* scheduled exports (engine/export_schedule.h) */
 	enum fleet_role role;
 	const char *holder; /* this process's lease holder name */
 	const char *leader; /* standing by: who polls ("a live poller (NAME)"), else NULL */

@@ -111,7 +111,8 @@ struct poller *poller_new(
 void poller_free(struct poller *p);
 /*
  * Replaces the options (SIGHUP); schedules keep running with the new intervals, and a device
- * waiting longer than its new delay (a shorter interval or backoff-max) is polled within it.
+ * waiting longer than the longest delay the new options allow it (a shorter interval or
+ * backoff-max, jitter included) is polled within its new delay. Unchanged options re-arm none.
  */
 void poller_set_opts(struct poller *p, const struct poller_opts *opts);
 /*

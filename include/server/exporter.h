@@ -52,7 +52,13 @@ typedef void (*exporter_extra_cb)(struct metrics_writer *w, void *arg);
 	X(STORE_DROPPED, "shelly_store_dropped_samples_total", COUNTER, \
 	    "History samples dropped because the database could not be written in time") \
 	X(STORE_HEALTHY, "shelly_store_healthy", GAUGE, "1 when no kind of database write is failing") \
-	X(LEADER, "shelly_poller_leader", GAUGE, "1 when this process holds the poller lease and polls")
+	X(LEADER, "shelly_poller_leader", GAUGE, "1 when this process holds the poller lease and polls") \
+	X(EXPORT_TIME, "shelly_export_last_success_timestamp_seconds", GAUGE, \
+	    "Time the last scheduled export was written (target dir) or committed (target git)") \
+	X(EXPORT_OK, "shelly_export_last_success", GAUGE, \
+	    "1 when the last scheduled export to the target succeeded, else 0") \
+	X(EXPORT_FAILURES, "shelly_export_failures_total", COUNTER, \
+	    "Scheduled exports that failed, by target")
 /* clang-format on */
 
 /* Serves /metrics, /healthz and /readyz of fleet on httpd. Caller frees (before both). */

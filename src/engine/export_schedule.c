@@ -49,7 +49,19 @@ struct export_schedule {
 	enum git_step step;
 	int again; /* an export came while git ran: commit once more */
 	char *said[EXPORT__COUNT]; /* per format, the notes last logged (each run would repeat) */
+	struct export_stats *stats; /* the caller's */
 };
+
+/* Counts one export (or commit) to target t: ok, or failed. */
+static void
+tally(struct export_target_stats *t, int ok)
+{
+	t->last_ok = ok;
+	if (ok)
+		t->last_ok_ms = loop_wall_ms();
+	else
+		t->failures++;
+}
 
 static char *
 file_name(const struct export_schedule *es)
@@ -183,8 +195,10 @@ git_next(struct export_schedule *es, enum git_step step)
 	char *const *argv = step == GIT_ADD ? add : step == GIT_DIFF ? diff : commit;
 
 	es->step = step;
-	if (spawn_git(es, argv) != 0)
+	if (spawn_git(es, argv) != 0) {
 		es->step = GIT_IDLE;
+		tally(&es->stats->git, 0);
+	}
 }
 
 static void
@@ -202,12 +216,14 @@ reap_cb(void *arg)
 	code = r < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 	if (es->step == GIT_DIFF && code == 0) {
 		es->step = GIT_IDLE; /* fleet.toml did not change: nothing to commit */
+		tally(&es->stats->git, 1);
 	} else if ((es->step == GIT_ADD && code == 0) || (es->step == GIT_DIFF && code == 1)) {
 		git_next(es, es->step + 1);
 		return;
 	} else if (es->step == GIT_COMMIT && code == 0) {
 		log_info("export: committed %s/" GIT_FILE, es->git_dir);
 		es->step = GIT_IDLE;
+		tally(&es->stats->git, 1);
 	} else {
 		log_error("export: git %s in %s failed (exit %d)",
 		    es->step == GIT_ADD    ? "add"
@@ -215,6 +231,7 @@ reap_cb(void *arg)
 		                           : "commit",
 		    es->git_dir, code);
 		es->step = GIT_IDLE;
+		tally(&es->stats->git, 0);
 	}
 	if (es->again) {
 		es->again = 0;
@@ -263,6 +280,7 @@ git_export(struct export_schedule *es)
 	           export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
+		tally(&es->stats->git, 0);
 	} else {
 		git_next(es, GIT_ADD);
 	}
@@ -285,8 +303,10 @@ export_cb(void *arg)
 	    export_write_file(path, strbuf_str(&sb), sb.len, 0644, &cause) != 0) {
 		log_error("export: %s", cause);
 		free(cause);
+		tally(&es->stats->dir, 0);
 	} else {
 		es->runs++;
+		tally(&es->stats->dir, 1);
 		log_info("export: wrote %s", path);
 		rotate(es);
 	}
@@ -297,8 +317,8 @@ export_cb(void *arg)
 }
 
 struct export_schedule *
-export_schedule_start(
-    struct loop *loop, struct store *store, const struct conf *cfg, uint64_t since_ms)
+export_schedule_start(struct loop *loop, struct store *store, const struct conf *cfg,
+    uint64_t since_ms, struct export_stats *stats)
 {
 	struct export_schedule *es;
 	const char *dir = conf_get_str(cfg, OPT_EXPORT_DIR);
@@ -324,6 +344,9 @@ export_schedule_start(
 	es->dir = xstrdup(dir);
 	es->git_dir = git != NULL && git[0] != '\0' ? xstrdup(git) : NULL;
 	es->keep = (unsigned)conf_get_int(cfg, OPT_EXPORT_KEEP);
+	es->stats = stats;
+	stats->dir.used = 1;
+	stats->git.used |= es->git_dir != NULL;
 	es->interval_ms = interval;
 	es->since_ms = since_ms != 0 ? since_ms : loop_now_ms(loop);
 	es->timer = loop_timer_new(loop, export_cb, es);

@@ -47,6 +47,7 @@ struct fleet {
 	struct histogram *hist[FLEET_GENS][HTTP_RESULT_COUNT];
 	struct autodiscover *ad; /* scheduled discovery and mDNS, while leader */
 	struct export_schedule *xs; /* scheduled exports, while leader */
+	struct export_stats xstats; /* how they fared, across schedules */
 	struct scan_targets *targets; /* the configured discover-ranges */
 	char *ad_key; /* the settings f->ad runs with (discovery_key) */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
@@ -154,7 +155,7 @@ discovery_start(struct fleet *f)
 		uint64_t since = export_schedule_since(f->xs);
 
 		export_schedule_stop(f->xs);
-		f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, since);
+		f->xs = export_schedule_start(f->eng->loop, f->eng->store, cfg, since, &f->xstats);
 	}
 	key = discovery_key(cfg);
 	if (f->ad != NULL && strcmp(key, f->ad_key) == 0) {
@@ -291,7 +292,7 @@ lead(struct fleet *f, int leader)
 		poller_start(f->poller);
 		discovery_start(f);
 	} else {
-		log_warn("lost the poller lease; standing by");
+		/* The lease said why it stands by (lost, or no heartbeat for so long): once, there. */
 		f->role = FLEET_STANDBY;
 		poller_stop(f->poller);
 		jobs_stop(f);
@@ -614,6 +615,7 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 		t->store_error = h.error;
 		t->store_error_ms = h.last_ms;
 	}
+	t->exports = f->xstats;
 	t->role = f->role;
 	t->holder = f->lease != NULL ? lease_holder(f->lease) : "";
 	t->leader = f->lease != NULL ? lease_other(f->lease) : NULL;

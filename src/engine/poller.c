@@ -161,12 +161,13 @@ interval_of(const struct pdev *d)
 	return d->gen == 1 ? d->p->opts.interval_gen1_ms : d->p->opts.interval_gen2_ms;
 }
 
-uint64_t
-poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random)
+/* The delay before jitter; *span is how far jitter moves it either way (0: breaker open). */
+static uint64_t
+delay_base_ms(const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t *span)
 {
 	uint64_t ms = gen == 1 ? o->interval_gen1_ms : o->interval_gen2_ms;
-	uint64_t span;
 
+	*span = 0;
 	if (failures > 0) {
 		if (!sleeps && failures >= o->breaker_after)
 			return o->backoff_max_ms; /* breaker open: one probe per backoff_max */
@@ -176,7 +177,15 @@ poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps, 
 		if (ms > o->backoff_max_ms)
 			ms = o->backoff_max_ms;
 	}
-	span = ms * (uint64_t)o->jitter_pct / 100;
+	*span = ms * (uint64_t)o->jitter_pct / 100;
+	return ms;
+}
+
+uint64_t
+poller_delay_ms(const struct poller_opts *o, int gen, int failures, int sleeps, uint64_t random)
+{
+	uint64_t span, ms = delay_base_ms(o, gen, failures, sleeps, &span);
+
 	if (span == 0)
 		return ms;
 	return ms - span + random % (2 * span + 1);
@@ -187,6 +196,15 @@ static uint64_t
 next_delay(struct pdev *d)
 {
 	return poller_delay_ms(&d->p->opts, d->gen, d->failures, d->sleeps, rnd(d->p));
+}
+
+/* The longest delay next_delay can draw for d under the current options. */
+static uint64_t
+longest_delay(const struct pdev *d)
+{
+	uint64_t span, ms = delay_base_ms(&d->p->opts, d->gen, d->failures, d->sleeps, &span);
+
+	return ms + span;
 }
 
 /* Arms the device's poll timer ms from now. */
@@ -294,15 +312,16 @@ poller_set_opts(struct poller *p, const struct poller_opts *opts)
 		p->opts.breaker_after = p->opts.offline_after;
 	if (p->opts.backoff_max_ms == 0)
 		p->opts.backoff_max_ms = 1;
-	/* A shorter interval applies at once: a device waiting longer than its new delay is
-	 * polled within it (spread over it, as at start), not after the old one. */
+	/* A shorter interval applies at once: a device waiting longer than any delay the new
+	 * options allow is polled within one (spread over it, as at start), not after the old
+	 * one. Measured against the longest delay, not a fresh draw: a reload that changes no
+	 * interval re-arms nothing, so frequent reloads do not make polls come sooner. */
 	for (size_t i = 0; p->running && i < p->ndevs; i++) {
 		struct pdev *d = p->devs[i];
-		uint64_t bound = next_delay(d);
 
 		if (d->req == 0 && loop_timer_armed(d->timer) &&
-		    d->due_ms > loop_now_ms(p->loop) + bound)
-			next_poll(d, rnd(p) % (bound + 1));
+		    d->due_ms > loop_now_ms(p->loop) + longest_delay(d))
+			next_poll(d, rnd(p) % (next_delay(d) + 1));
 	}
 }
 

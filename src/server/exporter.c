@@ -179,6 +179,31 @@ totals(struct metrics_writer *w, enum exporter_family fam, const struct fleet_to
 }
 
 /*
+ * The scheduled exports' families, by target: dir (export-dir) and git (export-git-dir), each
+ * once a schedule used it; the last result once an export to it finished.
+ */
+static void
+exports(struct metrics_writer *w, enum exporter_family fam, const struct export_stats *s)
+{
+	const struct export_target_stats *ts[] = {&s->dir, &s->git};
+	const char *names[] = {"dir", "git"};
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct export_target_stats *t = ts[i];
+		struct metrics_label l[1] = {{"target", names[i]}};
+
+		if (!t->used)
+			continue;
+		if (fam == EF_EXPORT_FAILURES)
+			metrics_sample(w, l, 1, (double)t->failures);
+		else if (fam == EF_EXPORT_OK && (t->last_ok_ms > 0 || t->failures > 0))
+			metrics_sample(w, l, 1, t->last_ok ? 1 : 0);
+		else if (fam == EF_EXPORT_TIME && t->last_ok_ms > 0)
+			metrics_sample(w, l, 1, (double)t->last_ok_ms / 1000.0);
+	}
+}
+
+/*
  * Writes family f of the page (for EF_SAMPLES, the reading family k) to w. The page is written
  * one family at a time, so /metrics can be streamed with one family in memory.
  */
@@ -199,6 +224,8 @@ write_family(struct metrics_writer *w, struct fleet *fleet, int f, int k,
 		fleet_foreach(fleet, view_cb, &pg);
 	else if (f == EF_POLL_DURATION)
 		poll_durations(w, fleet);
+	else if (f >= EF_EXPORT_TIME)
+		exports(w, (enum exporter_family)f, &t->exports);
 	else
 		totals(w, (enum exporter_family)f, t);
 }

@@ -3,7 +3,8 @@
 # the newest export-keep remain, and with export-git-dir the fleet is committed as fleet.toml
 # when (and only when) it changed. A reload (SIGHUP) does not postpone the next export: a
 # poller reloaded more often than export-interval still exports. git (and so its hooks) never
-# gets the device password the poller was started with (SHELLY_TUI_PASSWORD).
+# gets the device password the poller was started with (SHELLY_TUI_PASSWORD). /metrics shows
+# when the last export succeeded and counts those that failed.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -53,6 +54,21 @@ wait_for 60 has_new_name && pass "$N: a changed fleet is committed" ||
 	fail "$N: second commit" "$(git -C "$REPO" log --oneline | head -3)"
 n_before=$(written)
 wait_for 30 at_least written $((n_before + 3)) || fail "$N: exports go on"
+# /metrics: both targets succeed, the last file written within the last minute
+hl_metrics a "$T_TMP/a.m"
+ts=$(mval "$T_TMP/a.m" 'shelly_export_last_success_timestamp_seconds{target="dir"}')
+now=$(($(now_ms) / 1000))
+[ "$(mval "$T_TMP/a.m" 'shelly_export_last_success{target="dir"}')" = 1 ] &&
+	[ "$(mval "$T_TMP/a.m" 'shelly_export_last_success{target="git"}')" = 1 ] &&
+	[ "$(mval "$T_TMP/a.m" 'shelly_export_failures_total{target="dir"}')" = 0 ] &&
+	[ "$(mval "$T_TMP/a.m" 'shelly_export_failures_total{target="git"}')" = 0 ] &&
+	fle "$((now - 60))" "$ts" && fle "$ts" "$((now + 1))" &&
+	pass "$N: /metrics: exports succeed, the last one at $ts" ||
+	fail "$N: export metrics" "$(grep shelly_export "$T_TMP/a.m")"
+if command -v promtool >/dev/null 2>&1; then
+	out=$(promtool check metrics <"$T_TMP/a.m" 2>&1) && pass "$N: promtool check metrics" ||
+		fail "$N: promtool" "$out"
+fi
 hl_stop a
 [ "$HL_RC" = 0 ] || fail "$N: headless exit" "rc=$HL_RC"
 
@@ -82,6 +98,25 @@ if hl_start g "$DB" "$T_TMP/config.git"; then
 	hl_stop g
 else
 	fail "$N: headless start (git only)" "$(cat "$(hl_err g)")"
+fi
+
+# An export-dir (and export-git-dir) that cannot be written: each failure is counted by
+# target, the last result is 0 and no success time is shown, so an operator can alert on
+# backups that stop being written.
+: >"$T_TMP/afile"
+hl_config "$T_TMP/config.bad" "set export-interval 150ms" "set export-dir $T_TMP/afile/exports" \
+	"set export-git-dir $T_TMP/afile"
+if hl_start f "$DB" "$T_TMP/config.bad"; then
+	failed() { [ "$(hl_metric f "shelly_export_failures_total{target=\"$1\"}")" -ge "$2" ] 2>/dev/null; }
+	wait_for 30 failed dir 3 && wait_for 30 failed git 3 && hl_metrics f "$T_TMP/f.m" &&
+		[ "$(mval "$T_TMP/f.m" 'shelly_export_last_success{target="dir"}')" = 0 ] &&
+		[ "$(mval "$T_TMP/f.m" 'shelly_export_last_success{target="git"}')" = 0 ] &&
+		! grep -q '^shelly_export_last_success_timestamp_seconds{' "$T_TMP/f.m" &&
+		pass "$N: /metrics: failed exports are counted, the last result is 0" ||
+		fail "$N: failed export metrics" "$(grep shelly_export "$T_TMP/f.m") $(grep export "$(hl_err f)" | tail -n 2)"
+	hl_stop f
+else
+	fail "$N: headless start (unwritable export-dir)" "$(cat "$(hl_err f)")"
 fi
 
 # Reloads more often than the interval, each changing export-keep (the schedule starts again):

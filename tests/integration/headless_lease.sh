@@ -1,6 +1,7 @@
 # The poller lease: a second --headless on the same DB stands by (no traffic of its own),
 # --poll-once refuses while a live poller holds the lease unless --force, and after kill -9 of
-# the leader the other one takes over once the lease timed out. --backup-db while polling.
+# the leader the other one takes over once the lease timed out. --backup-db while polling. A
+# poller whose lease another one took stands by and logs it once.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -138,6 +139,14 @@ hl_kill9 d
 hl_start e "$DB" "$LCONF" || { fail "$N: --headless e" "$(cat "$(hl_err e)")"; exit 1; }
 wait_for 10 leader e 1 && pass "$N: a new --headless leads at once after kill -9 of the last one" ||
 	fail "$N: --headless after kill -9" "$(tail -n 3 "$(hl_err e)")"
+# Another host's poller takes the lease over (its row replaces e's): e stands by and says why
+# once, not once per layer.
+t=$(now_ms)
+sq "$DB" "UPDATE lease SET holder = 'headless:elsewhere:1:1', heartbeat_ts = $t, expires_ts = $((t + 60000)) WHERE name = 'poller'"
+wait_for 10 leader e 0 || fail "$N: e stands by when the lease is taken" "$(tail -n 3 "$(hl_err e)")"
+n_lost=$(grep -c 'lost the poller lease' "$(hl_err e)")
+[ "$n_lost" = 1 ] && pass "$N: losing the lease is logged once" ||
+	fail "$N: losing the lease is logged once" "$n_lost lines: $(grep 'lost the poller lease' "$(hl_err e)")"
 hl_stop e
 # Heartbeat must be shorter than half the timeout: a configuration error.
 hl_config "$T_TMP/config.bad" "set lease-heartbeat 600ms" "set lease-timeout 1s"

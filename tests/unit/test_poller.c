@@ -390,6 +390,56 @@ flag_done_cb(void *arg)
 	*(int *)arg = 1;
 }
 
+/*
+ * Configuration management reloads an unchanged file every few seconds: no device is polled
+ * sooner for it. 200 devices polled once wait 20 s +- 10 % for the next poll; 100 reloads
+ * with the same options later, none is polled in the next 2 s (a reload that re-armed them
+ * would spread them over 0-20 s). A reload to a shorter interval still applies at once.
+ */
+static void
+test_unchanged_reload_polls_no_sooner(void **state)
+{
+	struct poller_opts o = rig_opts(2000, 2000);
+	struct observed seen = { 0 };
+	uint64_t end;
+	int done = 0;
+	struct mute_dev m;
+	struct poller *p;
+	struct rig r;
+
+	(void)state;
+	mute_dev_open(&m);
+	close(m.fd); /* nothing listens: every poll fails at once */
+	rig_open(&r, "e0b1c2d3e400", m.port);
+	for (int i = 1; i < 200; i++) {
+		char mac[16];
+
+		snprintf(mac, sizeof mac, "e0b1c2d3e%03x", i);
+		rig_add_model(&r, mac, m.port, 0, 2, "SNSW-001P16EU");
+	}
+	o.interval_gen2_ms = 20000;
+	p = rig_poller(&r, &o);
+	poller_set_observer(p, observe_cb, &seen);
+	poller_start(p);
+	poller_poll_all(p, flag_done_cb, &done); /* each next poll: 18-22 s from its answer */
+	for (int i = 0; i < 1000 && !done; i++)
+		loop_run_once(r.loop, 10);
+	assert_true(done);
+	assert_int_equal(seen.n, 200);
+	for (int i = 0; i < 100; i++)
+		poller_set_opts(p, &o);
+	end = loop_update_now(r.loop) + 2000;
+	while (loop_update_now(r.loop) < end)
+		loop_run_once(r.loop, 10);
+	assert_int_equal(seen.n, 200);
+	o.interval_gen2_ms = 50;
+	poller_set_opts(p, &o);
+	for (int i = 0; i < 1000 && seen.n < 400; i++)
+		loop_run_once(r.loop, 10);
+	assert_true(seen.n >= 400);
+	rig_close(&r, p);
+}
+
 /* Polls every device once (10 s at most) and returns what the poller shows of mac. */
 static struct view_of
 poll_once_view(struct rig *r, struct poller *p, const char *mac)
@@ -1265,6 +1315,7 @@ main(void)
 		cmocka_unit_test(test_asleep_backs_off),
 		cmocka_unit_test(test_stop_mid_request_then_restart),
 		cmocka_unit_test(test_observer_gets_mac),
+		cmocka_unit_test(test_unchanged_reload_polls_no_sooner),
 		cmocka_unit_test(test_asleep_long_says_since),
 		cmocka_unit_test(test_asleep_connect_timeout_short),
 		cmocka_unit_test(test_failed_poll_keeps_last_reply),
