@@ -357,7 +357,7 @@ static void
 render_json(const struct fleet *f, const struct export_opts *o, struct strbuf *sb)
 {
 	strbuf_appendf(sb, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n",
-	    EXPORT_JSON_KIND, EXPORT_FORMAT_VERSION);
+	    EXPORT_JSON_KIND, EXPORT_JSON_VERSION);
 	if (o->group != NULL) {
 		strbuf_append(sb, "  \"group\": ");
 		toml_append_string(sb, o->group);
@@ -398,7 +398,7 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 	strbuf_appendf(sb,
 	    "# shelly-tui fleet: one table per device, keyed by MAC. Restore with --import.\n"
 	    "format = \"%s\"\nformat_version = %d\n",
-	    EXPORT_TOML_KIND, EXPORT_FORMAT_VERSION);
+	    EXPORT_TOML_KIND, EXPORT_TOML_VERSION);
 	if (o->group != NULL) {
 		strbuf_append(sb, "group = ");
 		toml_append_string(sb, o->group);
