@@ -37,9 +37,14 @@ enum export_format {
 #define EXPORT_TOML_KIND "shelly-tui-fleet"
 /*
  * 2 added the configuration sections (exchange/cfgdoc.h), 3 the snapshot history and the
- * snapshot times in toml, 4 the closing table of toml (EXPORT_TOML_END); readers take 1 to 4.
+ * snapshot times in toml, 4 the closing table of toml (EXPORT_TOML_END); readers take 1 to 4
+ * in both formats. Each format is written as the version of its own content: JSON did not
+ * change in 4, and a JSON backup marked 4 would be refused by a program of version 3 (an
+ * operator rolling back an upgrade) for nothing.
  */
 #define EXPORT_FORMAT_VERSION 4
+#define EXPORT_JSON_VERSION 3
+#define EXPORT_TOML_VERSION 4
 /*
  * The last table of a toml export (version 4), "[end]" holding "complete = true": a file cut
  * at a line end is still valid TOML, so without it a truncated export would import as a

@@ -179,6 +179,14 @@ struct store_ops {
 	int (*begin)(void *b, char **cause);
 	int (*commit)(void *b, char **cause);
 	void (*rollback)(void *b);
+	/*
+	 * A read snapshot (store_read_begin): reads, cfg_batch reading steps included, see one
+	 * state of the database until read_end, whatever others commit meanwhile; nothing is
+	 * written in between. SQLite: BEGIN DEFERRED ... COMMIT; PostgreSQL: a REPEATABLE READ
+	 * READ ONLY transaction. NULL: each read sees the database as it is then.
+	 */
+	int (*read_begin)(void *b, char **cause);
+	void (*read_end)(void *b);
 	/* Rows for devices that are not registered (any more) are skipped, not errors. */
 	int (*put_seen)(void *b, const char *mac, int64_t ts_ms, char **cause);
 	int (*put_status)(void *b, const struct store_status *st, char **cause);

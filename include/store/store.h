@@ -241,6 +241,13 @@ struct store_import {
 	int (*before_commit)(void *arg, char **cause);
 	void *arg;
 };
+/*
+ * One read snapshot: the reads until store_read_end see one state of the store, whatever
+ * other connections (a poller) commit meanwhile, so that what is read in several steps (an
+ * export) agrees with itself. Only reads in between: a write fails. 0, or -1 with *cause.
+ */
+int store_read_begin(struct store *s, char **cause);
+void store_read_end(struct store *s);
 /* Applies im in one transaction (devices as store_device_upsert): all of it or nothing. */
 int store_import(struct store *s, const struct store_import *im, char **cause);
 

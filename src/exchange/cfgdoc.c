@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +305,9 @@ snapshot_cb(const struct cfgstore_row *r, void *arg)
 	p = &d->snaps[d->nsnaps++];
 	p->ts_ms = r->ts_ms;
 	p->gen = r->gen;
-	p->has_rev = r->has_rev;
+	/* a rev that is no number (inf, nan: only by editing the database) is unknown: JSON
+	 * cannot write it, and both formats must say the same (null, or left out of toml) */
+	p->has_rev = r->has_rev && isfinite(r->rev);
 	p->rev = r->rev;
 	p->reason = r->reason != NULL ? xstrdup(r->reason) : NULL;
 	p->body = keep_text(l->c, r->body != NULL ? r->body : "");

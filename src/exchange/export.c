@@ -1,9 +1,9 @@
 /*
- * Exports: the fleet is read from the store once (devices by MAC, their latest state, settings
- * by key), then written by the format's writer. JSON and TOML are restorable (exchange/import)
- * and written by hand rather than through cJSON so that the order, the escaping (controls, C1,
- * invalid UTF-8) and the layout are fixed: two exports of an unchanged fleet are identical
- * (JSON apart from its export time).
+ * Exports: the fleet is read from the store once, in one read snapshot (devices by MAC, their
+ * latest state, settings by key, the configuration), then written by the format's writer.
+ * JSON and TOML are restorable (exchange/import) and written by hand rather than through cJSON
+ * so that the order, the escaping (controls, C1, invalid UTF-8) and the layout are fixed: two
+ * exports of an unchanged fleet are identical (JSON apart from its export time).
  */
 #include "exchange/export.h"
 
@@ -357,7 +357,7 @@ static void
 render_json(const struct fleet *f, const struct export_opts *o, struct strbuf *sb)
 {
 	strbuf_appendf(sb, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n",
-	    EXPORT_JSON_KIND, EXPORT_FORMAT_VERSION);
+	    EXPORT_JSON_KIND, EXPORT_JSON_VERSION);
 	if (o->group != NULL) {
 		strbuf_append(sb, "  \"group\": ");
 		toml_append_string(sb, o->group);
@@ -398,7 +398,7 @@ render_toml(const struct fleet *f, const struct export_opts *o, struct strbuf *s
 	strbuf_appendf(sb,
 	    "# shelly-tui fleet: one table per device, keyed by MAC. Restore with --import.\n"
 	    "format = \"%s\"\nformat_version = %d\n",
-	    EXPORT_TOML_KIND, EXPORT_FORMAT_VERSION);
+	    EXPORT_TOML_KIND, EXPORT_TOML_VERSION);
 	if (o->group != NULL) {
 		strbuf_append(sb, "group = ");
 		toml_append_string(sb, o->group);
@@ -561,7 +561,13 @@ export_render(struct store *s, const struct export_opts *o, struct strbuf *out, 
 
 	if (has_secrets != NULL)
 		*has_secrets = 0;
-	if (fleet_load(s, o, &f, cause) != 0)
+	/* one read snapshot: a poller writing between the reads could otherwise list a device
+	 * without its group membership, or a setting of a device the file does not hold */
+	if (store_read_begin(s, cause) != 0)
+		return -1;
+	rc = fleet_load(s, o, &f, cause);
+	store_read_end(s);
+	if (rc != 0)
 		return -1;
 	switch (o->format) {
 	case EXPORT_JSON:

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,7 +614,8 @@ snapshot(struct check *c, const char *path, const struct toml_value *t, struct i
 			p->rev = rev->f;
 		else
 			rc = bad(c, rev, field, "expected a number");
-		p->has_rev = 1;
+		/* toml's inf and nan are unknown, as json's null (what an export writes now) */
+		p->has_rev = rc == 0 && isfinite(p->rev);
 	}
 	free(field);
 	field = xasprintf("%s.reason", path);

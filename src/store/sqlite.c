@@ -244,6 +244,7 @@ static const char *const migrations[] = {
 /* Every statement, prepared once after migration. */
 #define STATEMENTS                                                                       \
 	X(BEGIN, "BEGIN IMMEDIATE")                                                      \
+	X(READ_BEGIN, "BEGIN DEFERRED")                                                  \
 	X(COMMIT, "COMMIT")                                                              \
 	X(ROLLBACK, "ROLLBACK")                                                          \
 	X(DEV_UPSERT,                                                                    \
@@ -389,6 +390,7 @@ struct sq {
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	int batch; /* inside begin/commit: direct writes join that transaction */
+	int reading; /* inside read_begin/read_end: cfg_batch reads join that transaction */
 	/*
 	 * The registered MACs, read once per write transaction for the status and history rows
 	 * of a flush (rows of devices removed meanwhile are skipped); reg_valid until the
@@ -860,6 +862,36 @@ sq_rollback(void *v)
 	b->batch = 0;
 	b->reg_valid = 0;
 	tx_rollback(b);
+}
+
+/* Read snapshots: BEGIN DEFERRED takes the snapshot at the first read (WAL). */
+
+static int
+sq_read_begin(void *v, char **cause)
+{
+	struct sq *b = v;
+
+	if (run(b, ST_READ_BEGIN, cause, "cannot start a read transaction") != 0)
+		return -1;
+	b->reading = 1;
+	return 0;
+}
+
+static void
+sq_read_end(void *v)
+{
+	struct sq *b = v;
+	char *why = NULL;
+
+	b->reading = 0;
+	if (sqlite3_get_autocommit(b->db))
+		return;
+	/* a read transaction has nothing to lose: a failed COMMIT is rolled back */
+	if (tx_commit(b, &why) != 0) {
+		log_error("store: %s", why);
+		free(why);
+		tx_rollback(b);
+	}
 }
 
 /*
@@ -1390,12 +1422,15 @@ sq_cfg_batch(void *v, const struct store_cfg_step *steps, size_t n, store_cfg_ro
 	struct sq *b = v;
 	int rc = 0;
 
-	/* inside begin..commit (store_import) the caller commits or rolls back */
-	if (!b->batch && tx_begin(b, cause) != 0)
+	/* inside begin..commit (store_import) or a read snapshot (an export) the caller ends
+	 * the transaction */
+	int joined = b->batch || b->reading;
+
+	if (!joined && tx_begin(b, cause) != 0)
 		return -1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = cfg_step(b, &steps[i], cb, arg, cause);
-	return b->batch ? rc : tx_end(b, rc, cause);
+	return joined ? rc : tx_end(b, rc, cause);
 }
 
 /* Leases. */
@@ -1787,6 +1822,8 @@ static const struct store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.put_seen = sq_put_seen,
 	.put_status = sq_put_status,
 	.put_sample = sq_put_sample,

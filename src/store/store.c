@@ -806,6 +806,23 @@ store_setting_list(struct store *s, store_setting_cb cb, void *arg, char **cause
 	    s->ops->setting_list(s->b, store_rows_collect_cb, &rows, &why), &why, cause);
 }
 
+int
+store_read_begin(struct store *s, char **cause)
+{
+	char *why = NULL;
+
+	if (s->ops->read_begin == NULL || s->ops->read_begin(s->b, &why) == 0)
+		return 0;
+	return fail(cause, why);
+}
+
+void
+store_read_end(struct store *s)
+{
+	if (s->ops->read_end != NULL)
+		s->ops->read_end(s->b);
+}
+
 /* With replace: removes the devices and settings im does not name (inside the transaction). */
 static int
 import_prune(struct store *s, const struct store_import *im, char **why)

@@ -36,6 +36,19 @@ done
 [ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT first_seen FROM devices WHERE mac='aabbccddee01'")" = 1700000000000 ] &&
 	[ "$(sqlite3 "$T_TMP/rt-json.db" "SELECT value FROM settings WHERE key='secret:aabbccddee01'")" = 'pa"ss word' ] &&
 	pass "$N: json restores times and the stored password" || fail "$N: json times/secret"
+# each format says the version of its own content: json did not change in 4 (only toml's [end]
+# came), so a json backup stays 3 and an older program (a rolled-back upgrade) restores it;
+# what an earlier build of 4 wrote as json 4 imports too
+jv=$(jq '.format_version' "$T_TMP/a.json")
+tv=$(sed -n 's/^format_version = //p' "$T_TMP/a.toml")
+sed 's/"format_version": 3,/"format_version": 4,/' "$T_TMP/a.json" >"$T_TMP/json4.json"
+[ "$jv" = 3 ] && [ "$tv" = 4 ] && grep -q '"format_version": 4,' "$T_TMP/json4.json" &&
+	"$SHELLY_TUI" --db "$T_TMP/v3-json.db" --import "$T_TMP/a.json" >/dev/null 2>&1 &&
+	"$SHELLY_TUI" --db "$T_TMP/v4-json.db" --import "$T_TMP/json4.json" >/dev/null 2>&1 &&
+	[ "$(sqlite3 "$T_TMP/v3-json.db" 'SELECT count(*) FROM devices')" = "$(sqlite3 "$DB" 'SELECT count(*) FROM devices')" ] &&
+	[ "$(sqlite3 "$T_TMP/v4-json.db" 'SELECT count(*) FROM devices')" = "$(sqlite3 "$DB" 'SELECT count(*) FROM devices')" ] &&
+	pass "$N: json is written as version 3 (toml 4); json 3 and 4 import" ||
+	fail "$N: format versions" "json $jv toml $tv"
 # toml keeps first_seen (it never moves once set): the device seen first keeps a shared name in
 # the host and DHCP files (and the OPNsense sync), so a restore must not hand it to another
 FDB=$T_TMP/first.db

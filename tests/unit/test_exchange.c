@@ -14,13 +14,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "exchange/hostfmt.h"
 #include "exchange/cfgdoc.h"
+#include "exchange/export.h"
 #include "exchange/import.h"
 #include "exchange/jsondoc.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
+#include "store/sqlite.h"
 
 static int
 is_label(const char *s)
@@ -326,6 +329,20 @@ test_import_errors(void **state)
 }
 
 /* Removes the database s.db of dir (with its WAL files) and dir. */
+/* A new store in the temporary directory made from the template dir (path: its file). */
+static struct store *
+temp_store(char *dir, char *path, size_t len)
+{
+	struct store *s = NULL;
+	char *cause = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, len, "%s/s.db", dir);
+	if (store_open(path, &s, &cause) != 0)
+		fail_msg("%s", cause);
+	return s;
+}
+
 static void
 remove_db(const char *dir)
 {
@@ -380,10 +397,7 @@ test_import_connection(void **state)
 	    "f: line 4: devices.aabbccddeeff.credentials: a stored password");
 
 	/* A password file is held back: the new device has none, unless the file is trusted. */
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/s.db", dir);
-	if (store_open(path, &s, &cause) != 0)
-		fail_msg("%s", cause);
+	s = temp_store(dir, path, sizeof path);
 	assert_int_equal(import_parse("f", file, strlen(file), &d, &cause), 0);
 	assert_int_equal(import_apply(s, d, 0, 0, &res, &cause), 0);
 	assert_int_equal(res.held, 1);
@@ -436,16 +450,12 @@ test_import_ids(void **state)
 {
 	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
 	struct store *s = NULL;
-	char *cause = NULL;
 
 	(void)state;
 	import_rejects(
 	    J2(DEV("aabbccddee01", "\"shelly1-X\"") ",\n", DEV("aabbccddee02", "\"SHELLY1-x\"")),
 	    "f: line 3: devices[1]: id SHELLY1-x is the id of aabbccddee01 too");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/s.db", dir);
-	if (store_open(path, &s, &cause) != 0)
-		fail_msg("%s", cause);
+	s = temp_store(dir, path, sizeof path);
 	assert_int_equal(
 	    apply_json(s, J2(DEV("aabbccddee01", "\"shelly1-X\""), ""), 0, why, sizeof why), 0);
 	/* merge: the registered device keeps its id, so the newcomer cannot have it */
@@ -467,6 +477,75 @@ test_import_ids(void **state)
 	    0);
 	assert_int_equal(
 	    apply_json(s, J2(DEV("aabbccddee03", "\"shelly1-X\""), ""), 1, why, sizeof why), 0);
+	store_free(s);
+	remove_db(dir);
+}
+
+/* A poller's write that lands while the export reads (done by the trace hook below). */
+struct late_write {
+	const char *path;
+	int done;
+};
+
+/*
+ * When the export starts reading the settings, another connection registers a device and
+ * names it, as a poller would between two of the export's statements.
+ */
+static int
+late_write_cb(unsigned type, void *arg, void *p, void *x)
+{
+	struct late_write *w = arg;
+	sqlite3 *other = NULL;
+
+	(void)type;
+	if (w->done || strstr(sqlite3_sql(p), "FROM settings") == NULL)
+		return 0;
+	(void)x;
+	w->done = 1;
+	assert_int_equal(sqlite3_open(w->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other,
+	                     "INSERT INTO devices (mac, gen, host, port) VALUES "
+	                     "('aabbccddee99', 2, '10.0.0.99', 80);"
+	                     "INSERT INTO settings (key, value) VALUES "
+	                     "('device-name:aabbccddee99', 'Late');",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(other);
+	return 0;
+}
+
+/* One export is one read snapshot: a write between its reads is in none of its parts. */
+static void
+test_export_snapshot(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
+	struct export_opts o = {
+	    .format = EXPORT_JSON, .now_ms = 1, .templates_dir = "/nonexistent"};
+	struct late_write w = {path, 0};
+	struct store *s = NULL;
+	struct strbuf out;
+	char *cause = NULL;
+
+	(void)state;
+	strbuf_init(&out);
+	s = temp_store(dir, path, sizeof path);
+	assert_int_equal(
+	    apply_json(s, J2(DEV("aabbccddee01", "\"shelly1-X\""), ""), 0, why, sizeof why), 0);
+	sqlite3_trace_v2(
+	    store_sqlite_conn(store_backend_handle(s)), SQLITE_TRACE_STMT, late_write_cb, &w);
+	if (export_render(s, &o, &out, NULL, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(w.done, 1);
+	assert_non_null(strstr(strbuf_str(&out), "aabbccddee01"));
+	assert_null(strstr(strbuf_str(&out), "aabbccddee99"));
+	/* the write did land: the next export has the device and its name */
+	strbuf_reset(&out);
+	if (export_render(s, &o, &out, NULL, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_non_null(strstr(strbuf_str(&out), "\"device-name:aabbccddee99\": \"Late\""));
+	assert_non_null(strstr(strbuf_str(&out), "\"mac\": \"aabbccddee99\""));
+	sqlite3_trace_v2(store_sqlite_conn(store_backend_handle(s)), 0, NULL, NULL);
+	strbuf_done(&out);
 	store_free(s);
 	remove_db(dir);
 }
@@ -543,14 +622,10 @@ test_import_history(void **state)
 {
 	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], out[512];
 	struct store *s = NULL;
-	char *cause = NULL;
 	size_t n = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/s.db", dir);
-	if (store_open(path, &s, &cause) != 0)
-		fail_msg("%s", cause);
+	s = temp_store(dir, path, sizeof path);
 	apply_history(s, V3 HISTORY, out, &n);
 	assert_int_equal(n, 3);
 	assert_string_equal(out, "3000:c 2000:b 1000:b ");
@@ -580,6 +655,104 @@ test_import_history(void **state)
 	import_rejects(V3 "[configs.aabbccddeeff.actual]\n" SNAP(
 	                   3000, "c") "[configs.aabbccddeeff]\nhistory = [1]\n",
 	    "configs.aabbccddeeff.history[0]: expected a table");
+}
+
+/* The cfg_rev of every snapshot of aabbccddeeff, newest first, "-" for none, into out. */
+static int
+rev_cb(const struct cfgstore_row *r, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 32, r->has_rev ? "%g " : "- ", r->rev);
+	return 0;
+}
+
+static void
+revs_of(struct store *s, char *out)
+{
+	char *cause = NULL;
+
+	out[0] = '\0';
+	assert_int_equal(cfgstore_snapshots(s, "aabbccddeeff", 50, rev_cb, out, &cause), 0);
+}
+
+/* Exports s as format into out and checks that --import reads it back into a new store. */
+static void
+export_reads_back(struct store *s, enum export_format format, struct strbuf *out, char *revs)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
+	struct export_opts o = {.format = format, .now_ms = 1, .templates_dir = "/nonexistent"};
+	struct store *back = temp_store(dir, path, sizeof path);
+	char *cause = NULL;
+
+	strbuf_reset(out);
+	if (export_render(s, &o, out, NULL, &cause) != 0)
+		fail_msg("%s", cause);
+	if (apply_json(back, strbuf_str(out), 0, why, sizeof why) != 0)
+		fail_msg("%s", why);
+	revs_of(back, revs);
+	store_free(back);
+	remove_db(dir);
+}
+
+/*
+ * A cfg_rev that is no number (inf, -inf, nan: only by editing the database) is unknown: json
+ * has no such numbers, so it is null there and left out of toml, and --import reads it (and a
+ * toml inf an older export wrote) as unknown too.
+ */
+static void
+test_export_rev_not_finite(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", dir2[] = "/tmp/test_exchange.XXXXXX";
+	char path[64], why[256], revs[128];
+	struct store *s = temp_store(dir, path, sizeof path);
+	struct strbuf out;
+	const char *p;
+	char *cause = NULL;
+	size_t n = 0;
+
+	(void)state;
+	strbuf_init(&out);
+	assert_int_equal(apply_json(s, J2(DEV("aabbccddeeff", "null"), ""), 0, why, sizeof why), 0);
+	for (int i = 1; i <= 4; i++) {
+		char body[32];
+
+		snprintf(body, sizeof body, "sys.name = n%d\n", i);
+		assert_int_equal(
+		    cfgstore_snapshot_add(s, "aabbccddeeff", i * 1000, 2, 1, i, NULL, body, &cause),
+		    0);
+	}
+	assert_int_equal(store_sqlite_exec(s,
+	                     "UPDATE config_snapshots SET cfg_rev = CASE ts WHEN 4000 THEN 1e999 "
+	                     "WHEN 3000 THEN -1e999 WHEN 2000 THEN 'nan' ELSE cfg_rev END",
+	                     &cause),
+	    0);
+	revs_of(s, revs);
+	assert_string_equal(revs, "inf -inf nan 1 ");
+
+	export_reads_back(s, EXPORT_JSON, &out, revs);
+	assert_string_equal(revs, "- - - 1 ");
+	for (p = strbuf_str(&out), n = 0; (p = strstr(p, "\"cfg_rev\": null")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 3);
+	export_reads_back(s, EXPORT_TOML, &out, revs);
+	assert_string_equal(revs, "- - - 1 ");
+	assert_null(strstr(strbuf_str(&out), "inf"));
+	assert_null(strstr(strbuf_str(&out), "nan"));
+	store_free(s);
+	remove_db(dir);
+
+	s = temp_store(dir2, path, sizeof path);
+	apply_history(s,
+	    V3 "[configs.aabbccddeeff.actual]\nts_ms = 2000\ncfg_rev = -inf\nbody = \"b\"\n"
+	       "[[configs.aabbccddeeff.history]]\nts_ms = 1000\ncfg_rev = nan\nbody = \"a\"\n",
+	    why, &n);
+	assert_int_equal(n, 2);
+	revs_of(s, revs);
+	assert_string_equal(revs, "- - ");
+	strbuf_done(&out);
+	store_free(s);
+	remove_db(dir2);
 }
 
 /* Secret fields (DCF_SECRET) leave a text on export and come back from the stored one. */
@@ -732,8 +905,10 @@ main(void)
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_connection),
 	    cmocka_unit_test(test_import_ids),
+	    cmocka_unit_test(test_export_snapshot),
 	    cmocka_unit_test(test_import_config),
 	    cmocka_unit_test(test_import_history),
+	    cmocka_unit_test(test_export_rev_not_finite),
 	    cmocka_unit_test(test_secret_lines),
 	    cmocka_unit_test(test_secret_lines_as_read),
 	    cmocka_unit_test(test_text_read),

@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include "store/cfgstore.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
@@ -890,6 +891,71 @@ test_flush_locked(void **state)
 	assert_int_equal(store_queue_len(s), 0);
 	assert_true(store_healthy(s));
 	assert_int_equal(count_samples(other, MAC_A), 1);
+	store_free(other);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
+/* The MACs of the devices of s, in MAC order, each followed by a space. */
+static const char *
+device_macs(struct store *s, char *macs)
+{
+	char *cause = NULL;
+
+	macs[0] = '\0';
+	assert_int_equal(store_device_list(s, list_cb, macs, &cause), 0);
+	return macs;
+}
+
+static int
+group_cb(const struct cfgstore_row *r, void *arg)
+{
+	(void)r;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * The reads between store_read_begin and store_read_end see one state of the store: what
+ * another connection commits meanwhile shows only after the end. Configuration reads join the
+ * snapshot, and a write in between fails rather than mix states.
+ */
+static void
+test_read_snapshot(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "r.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	const char *macs[] = {MAC_B};
+	struct store_device d = {.gen = 2, .host = "127.0.0.3", .port = 80};
+	char buf[64], *value, *cause = NULL;
+	int groups = 0;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	assert_int_equal(store_read_begin(s, &cause), 0);
+	assert_string_equal(device_macs(s, buf), MAC_A " ");
+	add_device(other, MAC_B, "b", "127.0.0.2");
+	assert_int_equal(store_setting_set(other, "k", "v", &cause), 0);
+	assert_int_equal(cfgstore_group_add(other, "g", macs, 1, &cause), 0);
+	assert_string_equal(device_macs(s, buf), MAC_A " ");
+	assert_null(store_setting_get(s, "k"));
+	assert_int_equal(cfgstore_groups(s, group_cb, &groups, &cause), 0);
+	assert_int_equal(groups, 0);
+	strcpy(d.mac, "aabbccddee03");
+	assert_int_equal(store_device_upsert(s, &d, &cause), -1);
+	free(cause);
+	cause = NULL;
+	store_read_end(s);
+
+	assert_string_equal(device_macs(s, buf), MAC_B " " MAC_A " ");
+	value = store_setting_get(s, "k");
+	assert_string_equal(value, "v");
+	free(value);
+	assert_int_equal(cfgstore_groups(s, group_cb, &groups, &cause), 0);
+	assert_int_equal(groups, 1);
+	assert_int_equal(store_device_upsert(s, &d, &cause), 0);
 	store_free(other);
 	store_free(s);
 	free(path);
@@ -1982,6 +2048,7 @@ main(void)
 		cmocka_unit_test(test_clock_set_back),
 		cmocka_unit_test(test_flush_locked),
 		cmocka_unit_test(test_flush_removed_elsewhere),
+		cmocka_unit_test(test_read_snapshot),
 		cmocka_unit_test(test_queue_bounded),
 	    cmocka_unit_test(test_event_queue_bounded),
 		cmocka_unit_test(test_flush_full),
