@@ -1666,13 +1666,33 @@ secret_refused(const char *opt, const struct devconfig *c)
 	return 0;
 }
 
+static int
+count_cb(const struct cfgstore_row *r, void *arg)
+{
+	(void)r;
+	++*(size_t *)arg;
+	return 0;
+}
+
 /*
- * -1 with the message printed when c, a group's own fields or template (every member's), gives
- * a field that must differ per device (engine/cfgunique) a value without a per-device variable.
+ * -1 with the message printed when c, the own fields or template of group g (every member's),
+ * gives a field that must differ per device (engine/cfgunique) a value without a per-device
+ * variable while g has two members or more. A group of one may hold it: every apply and the
+ * queue refuse, before anything is sent, a value two devices would get (engine/cfgunique).
  */
 static int
-same_for_every_member(const char *opt, const struct devconfig *c)
+same_for_every_member(struct app *app, const char *opt, const char *g, const struct devconfig *c)
 {
+	size_t members = 0;
+	char *why = NULL;
+
+	if (cfgstore_group_members(app->store, g, count_cb, &members, &why) != 0) {
+		free(why);
+		members = 2; /* unknown: as many as may clash */
+	}
+	if (members < 2)
+		return 0;
+
 	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
 	size_t nf;
 	const enum devconfig_field *unique = cfgunique_fields(&nf);
@@ -1731,7 +1751,7 @@ cli_group_set(struct app *app)
 		free(cause);
 		rc = EXIT_USAGE;
 	}
-	if (rc == EXIT_OK && same_for_every_member("--group-set", &add) != 0)
+	if (rc == EXIT_OK && same_for_every_member(app, "--group-set", g, &add) != 0)
 		rc = EXIT_USAGE;
 	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
 		devconfig_wipe(&add);
@@ -1778,6 +1798,8 @@ cli_group_template(struct app *app)
 		    stderr);
 		return EXIT_USAGE;
 	}
+	if (need_store(app, "group-template") != 0)
+		return EXIT_FAIL;
 	if (app->args.rest[0][0] != '\0') {
 		struct devconfig t;
 		if (template_load(app->args.rest[0], &t) != 0)
@@ -1786,7 +1808,7 @@ cli_group_template(struct app *app)
 		if (rc != EXIT_OK) {
 			print_cause("--group-template: ", cause);
 			free(cause);
-		} else if (same_for_every_member("--group-template", &t) != 0)
+		} else if (same_for_every_member(app, "--group-template", g, &t) != 0)
 			rc = EXIT_USAGE;
 		devconfig_done(&t);
 		if (rc != EXIT_OK)
@@ -1796,8 +1818,6 @@ cli_group_template(struct app *app)
 		free(cause);
 		cause = NULL;
 	}
-	if (need_store(app, "group-template") != 0)
-		return EXIT_FAIL;
 	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
 		print_cause("--group-template: ", cause);
 		free(cause);
