@@ -271,42 +271,53 @@ other_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
+static void
+others_free(struct others *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		store_device_free(o->v[i]);
+	free(o->v);
+}
+
 /*
- * Why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a static address,
- * MQTT client id or topic prefix that another registered device's desired configuration
- * gives it too, or a static address another registered device is at now (engine/cfgunique).
+ * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a
+ * static address, MQTT client id or topic prefix that another registered device's desired
+ * configuration gives it too, or a static address another registered device is at now
+ * (engine/cfgunique). Returns 0, or -1 with *why when the registry cannot be read (a lock
+ * passes: the change stays queued).
  */
-static char *
-clash(struct cfgpending *cp, const char *mac, const struct devconfig *want)
+static int
+clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char **why)
 {
 	size_t nf;
 	const enum devconfig_field *f = cfgunique_fields(&nf);
 	struct others o = {0};
 	struct tmplcache *cache;
-	char *why = NULL, *cause = NULL;
+	char *cause = NULL;
 	bool any = false;
 
+	*why = NULL;
 	for (size_t i = 0; i < nf; i++)
 		any = any || devconfig_get(want, f[i], -1) != NULL;
 	if (!any)
-		return NULL;
-	if (store_device_list(cp->store, other_cb, &o, &cause) != 0) {
-		why = xasprintf("the other devices could not be read: %s; nothing sent", cause);
-		free(cause);
+		return 0;
+	if (store_device_list(cp->store, other_cb, &o, why) != 0) {
+		others_free(&o);
+		return -1;
 	}
 	cache = tmplcache_new();
 	tmplcache_pass(cache, 0);
-	for (size_t i = 0; why == NULL && i < o.n; i++) {
+	for (size_t i = 0; *why == NULL && i < o.n; i++) {
 		const struct store_device *d = o.v[i];
 		char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
 		struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
 		struct devconfig other;
 		devconfig_init(&other);
 		if (strcmp(d->mac, mac) != 0) {
-			why = cfgunique_taken(want, d->host, label);
-			if (why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
-			                       &v, &other, &cause) == 0)
-				why = cfgunique_clash(want, &other, label);
+			*why = cfgunique_taken(want, d->host, label);
+			if (*why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
+			                        &v, &other, &cause) == 0)
+				*why = cfgunique_clash(want, &other, label);
 			free(cause);
 			cause = NULL;
 		}
@@ -314,10 +325,8 @@ clash(struct cfgpending *cp, const char *mac, const struct devconfig *want)
 		free(label);
 	}
 	tmplcache_free(cache);
-	for (size_t i = 0; i < o.n; i++)
-		store_device_free(o.v[i]);
-	free(o.v);
-	return why;
+	others_free(&o);
+	return 0;
 }
 
 static void
@@ -369,7 +378,12 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 		queued_free(q);
 		return;
 	}
-	refusal = clash(cp, mac, &want);
+	if (clash(cp, mac, &want, &refusal) != 0) {
+		log_error("config queue: %s: not applied now: %s", mac, refusal);
+		free(refusal);
+		devconfig_done(&want);
+		return; /* still queued: tried again when the device is next seen */
+	}
 	if (refusal != NULL) {
 		devconfig_done(&want);
 		conclude(q, CFGA_REFUSED, refusal);
