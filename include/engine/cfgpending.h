@@ -5,7 +5,10 @@
  * Queued configuration changes (store/cfgstore pending) applied when their device is next seen:
  * the poller reports every device that answers (poller_set_seen); a device with a queued change
  * gets it through engine/cfgapply, and the queue entry ends "applied" or "failed" with the
- * result, audited. A device still unreachable keeps its change queued. The queue is re-read
+ * result, audited. A device still unreachable keeps its change queued. A change that would give
+ * the device a static address, MQTT client id or topic prefix another registered device's
+ * desired configuration gives it, or a static address another registered device is at now,
+ * ends "failed" with the reason before anything is sent (engine/cfgunique). The queue is re-read
  * from the store every refresh_ms, so changes queued by another process are picked up.
  */
 #include <stdbool.h>

@@ -6,7 +6,9 @@
  * typed configuration, or bring devices to a configuration (the fields given, or each one's
  * desired configuration from the store) through engine/devtarget and engine/cfgapply, with
  * the dry run, the reboot and network toggles, snapshots kept in the store and offline
- * devices queued. Nothing here waits: done runs from the loop when every device has a result.
+ * devices queued. A device the job would give the static address, MQTT client id or topic
+ * prefix another device of the job gets is refused before anything is sent (engine/cfgunique).
+ * Nothing here waits: done runs from the loop when every device has a result.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +29,7 @@ struct cfgjob_dev {
 	enum cfgjob_state state;
 	int failed; /* not reached, refused, not verified, restored */
 	int queued; /* offline: the change waits for the device */
+	int refused; /* not sent: a value another device of the job gets too (engine/cfgunique) */
 	int moved; /* seen at a new static address: the registry has it (poll from there) */
 	enum cfgapply_outcome outcome;
 	char message[416]; /* the engine's sentence (up to 400) */

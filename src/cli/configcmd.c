@@ -26,6 +26,7 @@
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
+#include "engine/cfgunique.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "engine/tmplcache.h"
@@ -1137,64 +1138,29 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 	tmplcache_free(cache);
 }
 
-/* Fields whose value must differ from device to device: an address, an MQTT session's name. */
-static const enum devconfig_field unique_fields[] = {
-    DCFG_WIFI_STA_IP, DCFG_MQTT_CLIENT_ID, DCFG_MQTT_TOPIC_PREFIX};
-
-/*
- * How many other devices of run the desired configuration gives value e of d's too. Compared
- * as written: MQTT client ids and topics are case-sensitive ("Lamp" and "lamp" are two), and
- * an address is kept in one canonical form.
- */
-static size_t
-sharing(const struct cfg_run *run, const struct cfg_dev *d, const struct devconfig_entry *e)
-{
-	size_t n = 0;
-
-	for (size_t k = 0; k < run->n; k++) {
-		const struct cfg_dev *o = &run->devs[k];
-		const struct devconfig_entry *oe = devconfig_get(&o->desired, e->field, e->index);
-		n += o != d && o->dup_of == NULL && oe != NULL && oe->state == DEVCONFIG_VALUE &&
-		     strcmp(oe->value, e->value) == 0;
-	}
-	return n;
-}
-
 /*
  * Refuses (nothing sent, nothing queued) every device the run would give the same static
- * address, MQTT client id or topic prefix as another one: a template or --config-set value
- * without a variable would put two devices on one address, or make a broker drop one of them.
+ * address, MQTT client id or topic prefix as another one (engine/cfgunique).
  */
 static void
 refuse_shared_identity(struct cfg_run *run)
 {
-	const size_t nf = sizeof unique_fields / sizeof unique_fields[0];
-	bool *bad = xcalloc(run->n ? run->n : 1, sizeof *bad);
-	char name[96];
+	const struct devconfig **desired = xcalloc(run->n ? run->n : 1, sizeof *desired);
+	char **why = xcalloc(run->n ? run->n : 1, sizeof *why);
 
-	for (size_t i = 0; i < run->n; i++) {
-		struct cfg_dev *d = &run->devs[i];
-		for (size_t f = 0; d->dup_of == NULL && !bad[i] && f < nf; f++) {
-			const struct devconfig_entry *e =
-			    devconfig_get(&d->desired, unique_fields[f], -1);
-			size_t n;
-			if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0' ||
-			    (n = sharing(run, d, e)) == 0)
-				continue;
-			bad[i] = true;
-			dev_error(d,
-			    "%s: %s would be given to %zu devices of this run (it must differ per "
-			    "device: use a variable such as ${index} in a template, or set it per "
-			    "device); nothing sent",
-			    devconfig_name(e->field, e->index, name, sizeof name), e->value, n + 1);
-		}
-	}
 	for (size_t i = 0; i < run->n; i++)
-		if (bad[i]) {
-			run->devs[i].ready = 0;
-			run->devs[i].refused = 1;
-		}
-	free(bad);
+		desired[i] = run->devs[i].dup_of == NULL ? &run->devs[i].desired : NULL;
+	cfgunique_check(desired, run->n, why);
+	for (size_t i = 0; i < run->n; i++) {
+		if (why[i] == NULL)
+			continue;
+		dev_error(&run->devs[i], "%s", why[i]);
+		run->devs[i].ready = 0;
+		run->devs[i].refused = 1;
+		free(why[i]);
+	}
+	free(why);
+	free(desired);
 }
 
 /* Whether the device is registered and could not be reached (so its change can wait). */
@@ -1700,18 +1666,40 @@ secret_refused(const char *opt, const struct devconfig *c)
 	return 0;
 }
 
+static int
+count_cb(const struct cfgstore_row *r, void *arg)
+{
+	(void)r;
+	++*(size_t *)arg;
+	return 0;
+}
+
 /*
- * -1 with the message printed when c, a group's own fields or template (every member's), gives
- * a field that must differ per device (unique_fields) a value without a per-device variable.
+ * -1 with the message printed when c, the own fields or template of group g (every member's),
+ * gives a field that must differ per device (engine/cfgunique) a value without a per-device
+ * variable while g has two members or more. A group of one may hold it: every apply and the
+ * queue refuse, before anything is sent, a value two devices would get (engine/cfgunique).
  */
 static int
-same_for_every_member(const char *opt, const struct devconfig *c)
+same_for_every_member(struct app *app, const char *opt, const char *g, const struct devconfig *c)
 {
+	size_t members = 0;
+	char *why = NULL;
+
+	if (cfgstore_group_members(app->store, g, count_cb, &members, &why) != 0) {
+		free(why);
+		members = 2; /* unknown: as many as may clash */
+	}
+	if (members < 2)
+		return 0;
+
 	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
+	size_t nf;
+	const enum devconfig_field *unique = cfgunique_fields(&nf);
 	char name[96];
 
-	for (size_t f = 0; f < sizeof unique_fields / sizeof unique_fields[0]; f++) {
-		const struct devconfig_entry *e = devconfig_get(c, unique_fields[f], -1);
+	for (size_t f = 0; f < nf; f++) {
+		const struct devconfig_entry *e = devconfig_get(c, unique[f], -1);
 		bool varies = false;
 		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
 			continue;
@@ -1763,7 +1751,7 @@ cli_group_set(struct app *app)
 		free(cause);
 		rc = EXIT_USAGE;
 	}
-	if (rc == EXIT_OK && same_for_every_member("--group-set", &add) != 0)
+	if (rc == EXIT_OK && same_for_every_member(app, "--group-set", g, &add) != 0)
 		rc = EXIT_USAGE;
 	if (rc != EXIT_OK || secret_refused("--group-set", &add)) {
 		devconfig_wipe(&add);
@@ -1810,6 +1798,8 @@ cli_group_template(struct app *app)
 		    stderr);
 		return EXIT_USAGE;
 	}
+	if (need_store(app, "group-template") != 0)
+		return EXIT_FAIL;
 	if (app->args.rest[0][0] != '\0') {
 		struct devconfig t;
 		if (template_load(app->args.rest[0], &t) != 0)
@@ -1818,7 +1808,7 @@ cli_group_template(struct app *app)
 		if (rc != EXIT_OK) {
 			print_cause("--group-template: ", cause);
 			free(cause);
-		} else if (same_for_every_member("--group-template", &t) != 0)
+		} else if (same_for_every_member(app, "--group-template", g, &t) != 0)
 			rc = EXIT_USAGE;
 		devconfig_done(&t);
 		if (rc != EXIT_OK)
@@ -1828,8 +1818,6 @@ cli_group_template(struct app *app)
 		free(cause);
 		cause = NULL;
 	}
-	if (need_store(app, "group-template") != 0)
-		return EXIT_FAIL;
 	if (cfgstore_group_template(app->store, g, app->args.rest[0], &cause) != 0) {
 		print_cause("--group-template: ", cause);
 		free(cause);

@@ -9,6 +9,8 @@
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
+#include "engine/cfgunique.h"
+#include "engine/tmplcache.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -223,29 +225,16 @@ cfgpending_done_count(const struct cfgpending *cp)
 	return cp->done;
 }
 
+/* The queue entry of q ends (applied, or failed with message), audited; q is freed. */
 static void
-applied_cb(const struct cfgapply_result *r, void *arg)
+conclude(struct queued *q, enum cfgapply_outcome outcome, const char *message)
 {
-	struct queued *q = arg;
 	struct cfgpending *cp = q->cp;
+	const char *state = outcome == CFGA_OK || outcome == CFGA_UNCHANGED ? "applied" : "failed";
 	struct store_audit au;
-	const char *state;
 	char *cause = NULL;
 
-	if (r->outcome == CFGA_UNREACHABLE && (!r->answered || r->server_error)) {
-		/* Seen by the poller but not now, or busy (HTTP 5xx): keep it for the next time. */
-		cfgapply_free(q->op);
-		q->op = NULL;
-		return;
-	}
-	state = r->outcome == CFGA_OK || r->outcome == CFGA_UNCHANGED ? "applied" : "failed";
-	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
-		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
-		free(cause);
-		cause = NULL;
-	} else if (r->moved_to != NULL && cp->moved_cb != NULL)
-		cp->moved_cb(cp->moved_arg);
-	if (cfgstore_pending_set(cp->store, q->id, state, r->message, &cause) != 0) {
+	if (cfgstore_pending_set(cp->store, q->id, state, message, &cause) != 0) {
 		log_error("config queue: %s", cause);
 		free(cause);
 		cause = NULL;
@@ -255,16 +244,110 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 	au.who = "queue";
 	au.action = "config-queued";
 	au.target = q->mac;
-	au.result = cfgapply_outcome_name(r->outcome);
-	au.detail = r->message;
+	au.result = cfgapply_outcome_name(outcome);
+	au.detail = message;
 	if (store_audit_append(cp->store, &au, &cause) != 0) {
 		log_error("config queue: audit: %s", cause);
 		free(cause);
 	}
-	log_info("config queue: %s: %s: %s", q->mac, state, r->message);
+	log_info("config queue: %s: %s: %s", q->mac, state, message);
 	cp->done++;
 	drop(cp, q);
 	queued_free(q); /* cfgapply_free may be called from its callback */
+}
+
+struct others {
+	struct store_device **v;
+	size_t n;
+};
+
+static int
+other_cb(const struct store_device *d, void *arg)
+{
+	struct others *o = arg;
+
+	o->v = xreallocarray(o->v, o->n + 1, sizeof *o->v);
+	o->v[o->n++] = store_device_dup(d);
+	return 0;
+}
+
+static void
+others_free(struct others *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		store_device_free(o->v[i]);
+	free(o->v);
+}
+
+/*
+ * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a
+ * static address, MQTT client id or topic prefix that another registered device's desired
+ * configuration gives it too, or a static address another registered device is at now
+ * (engine/cfgunique). Returns 0, or -1 with *why when the registry cannot be read (a lock
+ * passes: the change stays queued).
+ */
+static int
+clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char **why)
+{
+	size_t nf;
+	const enum devconfig_field *f = cfgunique_fields(&nf);
+	struct others o = {0};
+	struct tmplcache *cache;
+	char *cause = NULL;
+	bool any = false;
+
+	*why = NULL;
+	for (size_t i = 0; i < nf; i++)
+		any = any || devconfig_get(want, f[i], -1) != NULL;
+	if (!any)
+		return 0;
+	if (store_device_list(cp->store, other_cb, &o, why) != 0) {
+		others_free(&o);
+		return -1;
+	}
+	cache = tmplcache_new();
+	tmplcache_pass(cache, 0);
+	for (size_t i = 0; *why == NULL && i < o.n; i++) {
+		const struct store_device *d = o.v[i];
+		char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
+		struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
+		struct devconfig other;
+		devconfig_init(&other);
+		if (strcmp(d->mac, mac) != 0) {
+			*why = cfgunique_taken(want, d->host, label);
+			if (*why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
+			                        &v, &other, &cause) == 0)
+				*why = cfgunique_clash(want, &other, label);
+			free(cause);
+			cause = NULL;
+		}
+		devconfig_done(&other);
+		free(label);
+	}
+	tmplcache_free(cache);
+	others_free(&o);
+	return 0;
+}
+
+static void
+applied_cb(const struct cfgapply_result *r, void *arg)
+{
+	struct queued *q = arg;
+	struct cfgpending *cp = q->cp;
+	char *cause = NULL;
+
+	if (r->outcome == CFGA_UNREACHABLE && (!r->answered || r->server_error)) {
+		/* Seen by the poller but not now, or busy (HTTP 5xx): keep it for the next time. */
+		cfgapply_free(q->op);
+		q->op = NULL;
+		return;
+	}
+	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
+		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
+		free(cause);
+	} else if (r->moved_to != NULL && cp->moved_cb != NULL)
+		cp->moved_cb(cp->moved_arg);
+	conclude(q, r->outcome, r->message);
 }
 
 void
@@ -279,7 +362,7 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 	struct queued *q = find(cp, mac);
 	struct cfgapply_opts o;
 	struct devconfig want;
-	char *cause = NULL;
+	char *cause = NULL, *refusal;
 
 	if (q == NULL || q->op != NULL)
 		return;
@@ -293,6 +376,18 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 		free(cause);
 		drop(cp, q);
 		queued_free(q);
+		return;
+	}
+	if (clash(cp, mac, &want, &refusal) != 0) {
+		log_error("config queue: %s: not applied now: %s", mac, refusal);
+		free(refusal);
+		devconfig_done(&want);
+		return; /* still queued: tried again when the device is next seen */
+	}
+	if (refusal != NULL) {
+		devconfig_done(&want);
+		conclude(q, CFGA_REFUSED, refusal);
+		free(refusal);
 		return;
 	}
 	memset(&o, 0, sizeof o);

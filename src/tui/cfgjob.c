@@ -11,6 +11,7 @@
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
+#include "engine/cfgunique.h"
 #include "engine/devtarget.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
@@ -172,36 +173,73 @@ target_cb(struct devtarget *dt, void *arg)
 	    job->o.read_only ? NULL : &s->dev->desired, &o, apply_done_cb, s);
 }
 
+/* Identifies the registry entry of slot s and fills its desired configuration; 0, or -1 done. */
+static int
+prepare(struct cfgjob *job, struct slot *s)
+{
+	char *cause = NULL;
+
+	s->have_dt = 1;
+	s->dev->outcome = CFGA_REFUSED; /* until the device is reached: nothing sent */
+	if (devtarget_init(&s->dt, app_engine(job->app), s->dev->mac, 0, &cause) != 0) {
+		s->dev->failed = 1;
+		set_message(s->dev, cause);
+		free(cause);
+		finish(s);
+		return -1;
+	}
+	if (s->dt.reg != NULL && s->dt.reg->name != NULL && s->dt.reg->name[0])
+		str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->name);
+	else if (s->dt.reg != NULL && s->dt.reg->id != NULL)
+		str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->id);
+	str_sanitize_inplace(s->dev->label);
+	if (!job->o.read_only && s->dev->desired.n == 0 && stored_desired(job, s) != 0) {
+		s->dev->failed = 1;
+		finish(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Refuses (nothing sent, nothing queued) every device of the job that would get the static
+ * address, MQTT client id or topic prefix another one gets (engine/cfgunique).
+ */
+static void
+refuse_shared(struct cfgjob *job)
+{
+	const struct devconfig **desired = xcalloc(job->n ? job->n : 1, sizeof *desired);
+	char **why = xcalloc(job->n ? job->n : 1, sizeof *why);
+
+	for (size_t i = 0; i < job->n; i++)
+		if (job->devs[i].state != CJ_DONE)
+			desired[i] = &job->devs[i].desired;
+	if (!job->o.read_only)
+		cfgunique_check(desired, job->n, why);
+	for (size_t i = 0; i < job->n; i++) {
+		if (why[i] == NULL)
+			continue;
+		job->devs[i].failed = 1;
+		job->devs[i].refused = 1;
+		set_message(&job->devs[i], why[i]);
+		free(why[i]);
+		finish(&job->slots[i]);
+	}
+	free(why);
+	free(desired);
+}
+
 static void
 kick_cb(void *arg)
 {
 	struct cfgjob *job = arg;
-	struct engine *eng = app_engine(job->app);
 
-	for (size_t i = 0; i < job->n; i++) {
-		struct slot *s = &job->slots[i];
-		char *cause = NULL;
-		s->have_dt = 1;
-		s->dev->outcome = CFGA_REFUSED; /* until the device is reached: nothing sent */
-		if (devtarget_init(&s->dt, eng, s->dev->mac, 0, &cause) != 0) {
-			s->dev->failed = 1;
-			set_message(s->dev, cause);
-			free(cause);
-			finish(s);
-			continue;
-		}
-		if (s->dt.reg != NULL && s->dt.reg->name != NULL && s->dt.reg->name[0])
-			str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->name);
-		else if (s->dt.reg != NULL && s->dt.reg->id != NULL)
-			str_copy(s->dev->label, sizeof s->dev->label, s->dt.reg->id);
-		str_sanitize_inplace(s->dev->label);
-		if (!job->o.read_only && s->dev->desired.n == 0 && stored_desired(job, s) != 0) {
-			s->dev->failed = 1;
-			finish(s);
-			continue;
-		}
-		devtarget_start(&s->dt, target_cb, s);
-	}
+	for (size_t i = 0; i < job->n; i++)
+		prepare(job, &job->slots[i]);
+	refuse_shared(job);
+	for (size_t i = 0; i < job->n; i++)
+		if (job->devs[i].state != CJ_DONE)
+			devtarget_start(&job->slots[i].dt, target_cb, &job->slots[i]);
 }
 
 struct cfgjob *

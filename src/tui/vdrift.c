@@ -411,6 +411,8 @@ build_job(struct vdrift *d)
 		if (x->state != CJ_DONE)
 			add_line(d, TC_DIM, "%s %s", LABEL(x->label),
 			    x->progress[0] ? x->progress : "waiting");
+		else if (d->phase == PH_DRY && x->refused)
+			add_line(d, TC_ERROR, "%s refused: %s", LABEL(x->label), x->message);
 		else if (d->phase == PH_DRY && x->before.n > 0) {
 			if (add_diff(d, x->label, &x->desired, &x->before, 1) > 0)
 				d->ndrifted++;
@@ -466,7 +468,7 @@ ask_confirm(struct vdrift *d)
 
 	/* An offline device's change is queued, unless it holds a secret (never stored). */
 	for (size_t i = 0; i < n; i++)
-		if (devs[i].before.n == 0 && devs[i].desired.n > 0) {
+		if (devs[i].before.n == 0 && devs[i].desired.n > 0 && !devs[i].refused) {
 			if (!cfgpending_queueable(&devs[i].desired))
 				kept++;
 			else
