@@ -116,7 +116,7 @@ mode_takes_operands(int mode)
 static const struct {
 	enum cli_option opt;
 	int not;
-	int modes[18];
+	int modes[24];
 } mode_options[] = {
 	{ CLI_DRY_RUN, 0, { CLI_IMPORT, CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE,
 	    CLI_OPNSENSE_SYNC, -1 } },
@@ -124,8 +124,12 @@ static const struct {
 	{ CLI_THEME, 0, { MODE_CONSOLE, -1 } },
 	{ CLI_COLUMNS, 0, { CLI_EXPORT, -1 } },
 	{ CLI_INCLUDE_SECRETS, 0, { CLI_EXPORT, -1 } },
-	{ CLI_JSON, 1, { CLI_HEADLESS, MODE_CONSOLE, CLI_BACKUP_DB, CLI_HEALTH_CHECK, CLI_HELP,
-	    CLI_VERSION, -1 } },
+	/* The modes that print JSON: --export's formats, --agent-enrol's secret and the lists of
+	 * keys, options and fields are text whatever is asked, which a script would not see. */
+	{ CLI_JSON, 0, { CLI_PROBE, CLI_ADD, CLI_LIST, CLI_POLL_ONCE, CLI_DISCOVER, CLI_ACTION,
+	    CLI_OPNSENSE_SYNC, CLI_IMPORT, CLI_CONFIG_GET, CLI_CONFIG_SET, CLI_DRIFT, CLI_APPLY,
+	    CLI_CLONE, CLI_CONFIG_RESTORE, CLI_SNAPSHOTS, CLI_GROUP_LIST, CLI_PENDING, CLI_PROVISION,
+	    CLI_PROVISION_CSV, CLI_TASKS, CLI_AGENTS, -1 } },
 	{ CLI_NETWORK, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 	{ CLI_WIFI_KEY_FILE, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 	{ CLI_AP_OFF, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },

@@ -51,7 +51,13 @@ done
 usage "--listen with --list" '--listen goes with --headless or the console' --config "$T_TMP/config" --listen nonsense --list
 usage "--columns with --list" '--columns goes with --export' --config "$T_TMP/config" --columns mac --list
 usage "--include-secrets with --list" '--include-secrets goes with --export' --config "$T_TMP/config" --include-secrets --list
-usage "--json with --headless" '--json does not go with --headless' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
+usage "--json with --headless" '--json goes with --probe, ' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
+# a mode that prints text whatever is asked refuses --json, so a script piping it to a JSON
+# parser gets a usage error, not text it cannot read
+for m in "--export json" "--config-fields" "--list-options" "--list-keys" "--list-actions" \
+	"--agent-enrol" "--template-save t --from x" "--remove x" "--group-add g x" "--task-cancel 1"; do
+	usage "--json with ${m%% *}" '--json goes with --probe, ' --config "$T_TMP/config" $m --json
+done
 usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
 usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
 # every option a mode does not read, given to it, is refused the same way
