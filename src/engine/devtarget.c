@@ -94,7 +94,8 @@ unknown_name_cause(const struct devtarget *dt, enum http_result result, const ch
 		return NULL;
 	s = str_sanitize(dt->host, 200);
 	out = xasprintf("no registered device is named '%s' (--list shows them), and as a host "
-	                "name: %s", s, cause);
+	                "name: %s",
+	    s, cause);
 	free(s);
 	return out;
 }
