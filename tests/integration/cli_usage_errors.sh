@@ -66,7 +66,10 @@ usage "--channel with --list" '--channel goes with --action' --config "$T_TMP/co
 usage "--network with --add" '--network goes with --provision or --provision-csv' --config "$T_TMP/config" --network home --add 127.0.0.1
 usage "--port with --list" '--port goes with --discover or the console' --config "$T_TMP/config" --port 81 --list
 usage "--snapshot with --config-get" '--snapshot goes with --snapshots or --config-restore' --config "$T_TMP/config" --snapshot 1 --config-get x
-usage "--allow-reboot with --config-get" '--allow-reboot goes with --config-set, --drift, --apply, --clone or --config-restore' --config "$T_TMP/config" --allow-reboot --config-get x
+usage "--allow-reboot with --config-get" '--allow-reboot goes with --config-set, --apply, --clone or --config-restore' --config "$T_TMP/config" --allow-reboot --config-get x
+# --drift changes nothing: a reboot or network change allowed to it would be ignored
+usage "--allow-reboot with --drift" '--allow-reboot goes with --config-set, --apply' --config "$T_TMP/config" --allow-reboot --drift x
+usage "--allow-network-change with --drift" '--allow-network-change goes with --config-set, --apply' --config "$T_TMP/config" --allow-network-change --drift x
 usage "--template with --config-set" '--template goes with --drift, --apply, --provision or --provision-csv' --config "$T_TMP/config" --template t --config-set a=b x
 usage "--fields with --drift" '--fields goes with --template-save' --config "$T_TMP/config" --fields sys --drift x
 usage "--name with --probe" '--name goes with --add, --provision or --provision-csv' --config "$T_TMP/config" --name n --probe 127.0.0.1
