@@ -1,6 +1,7 @@
 # The empty console suggests `shelly-tui --add HOST` (in another terminal): a device added that
 # way while the console runs the fleet is polled by the console, not only listed as "new" until
-# the console restarts; one removed that way leaves the table.
+# the console restarts; one removed that way leaves the table. The welcome names the
+# configuration file its `device NAME HOST` lines go in.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -10,6 +11,9 @@ tui_sim_start $N --models gen2/plus-1 --count 2
 tui_config
 tui_console 120 30 'The database has no device yet' || exit 0
 tui_wait 60 'poller: this console' || fail "$N: the console runs the fleet" "$(tui_why 'poller: this console')"
+tui_wait 5 " {30,}$XDG_CONFIG_HOME/shelly-tui/config " &&
+	pass "$N: the welcome names the configuration file" ||
+	fail "$N: the welcome names the configuration file" "$(tui_why "$XDG_CONFIG_HOME/shelly-tui/config")"
 
 tui_add 0 outside-a
 if tui_wait 60 'outside-a .* online '; then
