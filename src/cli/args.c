@@ -257,6 +257,30 @@ check_options(struct cli_args *out, char **cause)
 	return 0;
 }
 
+/*
+ * An option's argument that is one of our long options (`--db --list`, the path left out) would
+ * be taken as the value: a database named "--list" opened, a mode lost. Returns 0, or -1 with
+ * *cause.
+ */
+static int
+option_as_argument(int opt, const char *arg, char **cause)
+{
+	size_t len;
+
+	if (arg == NULL || strncmp(arg, "--", 2) != 0)
+		return 0;
+	len = strcspn(arg + 2, "=");
+	for (int k = 0; k < CLI__COUNT; k++)
+		if (strlen(cli_table[k].name) == len &&
+		    strncmp(cli_table[k].name, arg + 2, len) == 0) {
+			*cause = xasprintf(
+			    "option --%s needs an argument (--%s is an option of its own)",
+			    cli_table[opt].name, cli_table[k].name);
+			return -1;
+		}
+	return 0;
+}
+
 int
 cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 {
@@ -272,7 +296,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		int opt = option_of(c, argv, cause);
 
-		if (opt < 0)
+		if (opt < 0 || option_as_argument(opt, optarg, cause) != 0)
 			return -1;
 		if (cli_is_mode[opt]) {
 			if (out->mode >= 0 && out->mode != opt) {

@@ -60,6 +60,10 @@ for m in "--export json" "--config-fields" "--list-options" "--list-keys" "--lis
 done
 usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
 usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
+# an option's value left out takes the next option as it: refused, not a database "--list"
+usage "--db without its path" 'option --db needs an argument (--list is an option of its own)' --config "$T_TMP/config" --db --list
+usage "--password-file without its file" 'option --password-file needs an argument (--add is' --config "$T_TMP/config" --password-file --add 127.0.0.1
+[ ! -e ./--list ] && [ ! -e "$T_TMP/--list" ] && pass "$N: no database named --list" || fail "$N: no database named --list" "$(ls -la -- ./--list 2>&1)"
 # every option a mode does not read, given to it, is refused the same way
 usage "--group with --import" '--group goes with --export' --config "$T_TMP/config" --group g --import x.json
 usage "--channel with --list" '--channel goes with --action' --config "$T_TMP/config" --channel 1 --list
