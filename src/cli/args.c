@@ -49,7 +49,8 @@ cli_usage(FILE *fp)
 	    "Environment: SHELLY_TUI_PASSWORD (device password), SHELLY_TUI_ALLOW_NETS (CIDRs the\n"
 	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
 	    "SHELLY_TUI_THEMES (console themes), SHELLY_TUI_DB (the database when neither --db nor\n"
-	    "the configuration names one), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
+	    "the configuration names one), SHELLY_TUI_TEMPLATES (the templates directory),\n"
+	    "SHELLY_TUI_DATADIR (the installed data directory), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 drift found (--drift).\n"
 	    "See shelly-tui(1).\n");
 }

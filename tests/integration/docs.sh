@@ -86,3 +86,11 @@ while IFS=';' read -r name short arg; do
 done <"$T_TMP/opts"
 [ -z "$missing" ] && pass "SYNOPSIS: each mode's command names the options it takes" ||
 	fail "SYNOPSIS: options a mode takes missing from its command" "$missing"
+
+# Every variable of the man page's ENVIRONMENT is named in --help's Environment paragraph.
+envs=$(sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' shelly-tui.1 | sed -n 's/^\.It Ev \([A-Z_]*\).*/\1/p')
+helpenv=$("$SHELLY_TUI" --help | sed -n '/^Environment:/,/^Exit status:/p')
+missing=""
+for e in $envs; do printf '%s\n' "$helpenv" | grep -q "$e" || missing="$missing $e"; done
+[ -n "$envs" ] && [ -z "$missing" ] && pass "--help names every variable of ENVIRONMENT" ||
+	fail "--help names every variable of ENVIRONMENT" "missing:$missing (man: $envs)"
