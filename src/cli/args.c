@@ -266,20 +266,13 @@ check_options(struct cli_args *out, char **cause)
 static int
 option_as_argument(int opt, const char *arg, char **cause)
 {
-	size_t len;
+	int k = optspec_arg_option(cli_table, CLI__COUNT, arg);
 
-	if (arg == NULL || strncmp(arg, "--", 2) != 0)
+	if (k < 0)
 		return 0;
-	len = strcspn(arg + 2, "=");
-	for (int k = 0; k < CLI__COUNT; k++)
-		if (strlen(cli_table[k].name) == len &&
-		    strncmp(cli_table[k].name, arg + 2, len) == 0) {
-			*cause = xasprintf(
-			    "option --%s needs an argument (--%s is an option of its own)",
-			    cli_table[opt].name, cli_table[k].name);
-			return -1;
-		}
-	return 0;
+	*cause = xasprintf("option --%s needs an argument (--%s is an option of its own)",
+	    cli_table[opt].name, cli_table[k].name);
+	return -1;
 }
 
 int
