@@ -29,6 +29,11 @@ struct optspec {
 void optspec_getopt(const struct optspec *specs, int n, struct option *longopts, char *shortopts);
 /* Returns the row that getopt_long's return value c names (long or short form), or -1. */
 int optspec_index(const struct optspec *specs, int n, int c);
+/*
+ * The row whose long option arg is ("--db" or "--db=x"): an option's argument that is one of
+ * the program's options means the value was left out ("--db --list"). -1 when it is none.
+ */
+int optspec_arg_option(const struct optspec *specs, int n, const char *arg);
 /* Writes o's --help line: "  -x, --name ARG" padded to width columns, a space, its help. */
 void optspec_help(FILE *fp, const struct optspec *o, int width);
 

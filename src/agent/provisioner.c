@@ -157,12 +157,21 @@ parse_args(int argc, char **argv, struct agent_main *m)
 	optspec_getopt(aopts, AOPT__COUNT, longopts, shortopts);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int opt = optspec_index(aopts, AOPT__COUNT, c);
+		int opt = optspec_index(aopts, AOPT__COUNT, c), k;
 
 		if (c == '?' || c == ':' || opt < 0) {
 			fprintf(stderr, "shelly-provisioner: %s %s\n",
 			    c == ':' ? "option needs an argument:" : "unknown option",
 			    argv[optind - 1]);
+			return -1;
+		}
+		k = optspec_arg_option(aopts, AOPT__COUNT, optarg);
+		if (k >= 0) {
+			/* "--manager --once": the URL left out, not a manager named --once */
+			fprintf(stderr,
+			    "shelly-provisioner: option --%s needs an argument (--%s is an "
+			    "option of its own)\n",
+			    aopts[opt].name, aopts[k].name);
 			return -1;
 		}
 		m->set[opt]++;

@@ -49,7 +49,8 @@ cli_usage(FILE *fp)
 	    "Environment: SHELLY_TUI_PASSWORD (device password), SHELLY_TUI_ALLOW_NETS (CIDRs the\n"
 	    "program may contact; anything else is refused), NO_COLOR (a console without colour),\n"
 	    "SHELLY_TUI_THEMES (console themes), SHELLY_TUI_DB (the database when neither --db nor\n"
-	    "the configuration names one), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
+	    "the configuration names one), SHELLY_TUI_TEMPLATES (the templates directory),\n"
+	    "SHELLY_TUI_DATADIR (the installed data directory), XDG_DATA_HOME, XDG_CONFIG_HOME.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 drift found (--drift).\n"
 	    "See shelly-tui(1).\n");
 }
@@ -116,7 +117,7 @@ mode_takes_operands(int mode)
 static const struct {
 	enum cli_option opt;
 	int not;
-	int modes[18];
+	int modes[24];
 } mode_options[] = {
 	{ CLI_DRY_RUN, 0, { CLI_IMPORT, CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE,
 	    CLI_OPNSENSE_SYNC, -1 } },
@@ -124,8 +125,12 @@ static const struct {
 	{ CLI_THEME, 0, { MODE_CONSOLE, -1 } },
 	{ CLI_COLUMNS, 0, { CLI_EXPORT, -1 } },
 	{ CLI_INCLUDE_SECRETS, 0, { CLI_EXPORT, -1 } },
-	{ CLI_JSON, 1, { CLI_HEADLESS, MODE_CONSOLE, CLI_BACKUP_DB, CLI_HEALTH_CHECK, CLI_HELP,
-	    CLI_VERSION, -1 } },
+	/* The modes that print JSON: --export's formats, --agent-enrol's secret and the lists of
+	 * keys, options and fields are text whatever is asked, which a script would not see. */
+	{ CLI_JSON, 0, { CLI_PROBE, CLI_ADD, CLI_LIST, CLI_POLL_ONCE, CLI_DISCOVER, CLI_ACTION,
+	    CLI_OPNSENSE_SYNC, CLI_IMPORT, CLI_CONFIG_GET, CLI_CONFIG_SET, CLI_DRIFT, CLI_APPLY,
+	    CLI_CLONE, CLI_CONFIG_RESTORE, CLI_SNAPSHOTS, CLI_GROUP_LIST, CLI_PENDING, CLI_PROVISION,
+	    CLI_PROVISION_CSV, CLI_TASKS, CLI_AGENTS, -1 } },
 	{ CLI_NETWORK, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 	{ CLI_WIFI_KEY_FILE, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 	{ CLI_AP_OFF, 0, { CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
@@ -144,10 +149,10 @@ static const struct {
 	{ CLI_FROM, 0, { CLI_TEMPLATE_SAVE, -1 } },
 	{ CLI_FIELDS, 0, { CLI_TEMPLATE_SAVE, -1 } },
 	{ CLI_SNAPSHOT, 0, { CLI_SNAPSHOTS, CLI_CONFIG_RESTORE, -1 } },
-	{ CLI_ALLOW_REBOOT, 0, { CLI_CONFIG_SET, CLI_DRIFT, CLI_APPLY, CLI_CLONE,
-	    CLI_CONFIG_RESTORE, -1 } },
-	{ CLI_ALLOW_NETWORK_CHANGE, 0, { CLI_CONFIG_SET, CLI_DRIFT, CLI_APPLY, CLI_CLONE,
-	    CLI_CONFIG_RESTORE, -1 } },
+	/* Not --drift: it changes nothing, so it never reboots or cuts a device off. */
+	{ CLI_ALLOW_REBOOT, 0, { CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE, -1 } },
+	{ CLI_ALLOW_NETWORK_CHANGE, 0, { CLI_CONFIG_SET, CLI_APPLY, CLI_CLONE, CLI_CONFIG_RESTORE,
+	    -1 } },
 	{ CLI_ACCEPT_CERT, 0, { CLI_ACTION, CLI_PROBE, CLI_ADD, -1 } },
 	{ CLI_NAME, 0, { CLI_ADD, CLI_PROVISION, CLI_PROVISION_CSV, -1 } },
 	{ CLI_FORCE, 0, { CLI_POLL_ONCE, CLI_DISCOVER, CLI_CLONE, -1 } },
@@ -253,6 +258,23 @@ check_options(struct cli_args *out, char **cause)
 	return 0;
 }
 
+/*
+ * An option's argument that is one of our long options (`--db --list`, the path left out) would
+ * be taken as the value: a database named "--list" opened, a mode lost. Returns 0, or -1 with
+ * *cause.
+ */
+static int
+option_as_argument(int opt, const char *arg, char **cause)
+{
+	int k = optspec_arg_option(cli_table, CLI__COUNT, arg);
+
+	if (k < 0)
+		return 0;
+	*cause = xasprintf("option --%s needs an argument (--%s is an option of its own)",
+	    cli_table[opt].name, cli_table[k].name);
+	return -1;
+}
+
 int
 cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 {
@@ -268,7 +290,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char **cause)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		int opt = option_of(c, argv, cause);
 
-		if (opt < 0)
+		if (opt < 0 || option_as_argument(opt, optarg, cause) != 0)
 			return -1;
 		if (cli_is_mode[opt]) {
 			if (out->mode >= 0 && out->mode != opt) {

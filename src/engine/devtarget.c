@@ -1,6 +1,7 @@
 /* A TARGET resolved, identified and given its credentials (engine/devtarget.h). */
 #include "engine/devtarget.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +77,41 @@ devtarget_mac(const struct devtarget *dt)
 	return dt->have_ident && dt->ident.mac[0] != '\0' ? dt->ident.mac : NULL;
 }
 
+/*
+ * A TARGET that names no registered device is taken as a host name, so a mistyped device name
+ * (or --apply's template name) fails as a host the guard refuses or nobody can reach: the cause
+ * then says first that no device has that name. NULL when the target was an address.
+ */
+static char *
+unknown_name_cause(const struct devtarget *dt, enum http_result result, const char *cause)
+{
+	struct in6_addr a;
+	char *s, *out;
+
+	if (dt->reg != NULL || dt->host == NULL ||
+	    (result != HTTP_REFUSED_BY_GUARD && result != HTTP_UNREACHABLE) ||
+	    inet_pton(AF_INET, dt->host, &a) == 1 || inet_pton(AF_INET6, dt->host, &a) == 1)
+		return NULL;
+	s = str_sanitize(dt->host, 200);
+	out = xasprintf("no registered device is named '%s' (--list shows them), and as a host "
+	                "name: %s",
+	    s, cause);
+	free(s);
+	return out;
+}
+
 static void
 finish(struct devtarget *dt, enum http_result result, const char *cause)
 {
 	dt->done = 1;
 	dt->result = result;
 	if (result != HTTP_OK) {
+		const char *why = cause != NULL && cause[0] ? cause : http_result_name(result);
+		char *named = unknown_name_cause(dt, result, why);
+
 		free(dt->error);
-		dt->error =
-		    str_sanitize(cause != NULL && cause[0] ? cause : http_result_name(result), 400);
+		dt->error = str_sanitize(named != NULL ? named : why, 400);
+		free(named);
 	}
 	dt->cb(dt, dt->cb_arg);
 }

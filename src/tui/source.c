@@ -54,6 +54,9 @@ struct source {
 	struct source_dev *rows;
 	size_t nrows;
 	int64_t data_version;
+	/* registry_sig() of the rows last read (registry_read: there was one): the fleet follows */
+	uint64_t registry_sig;
+	int registry_read;
 	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
@@ -322,11 +325,41 @@ load_events(struct source *src)
 	}
 }
 
+/* FNV-1a of text, continued from h. */
+static uint64_t
+fnv_add(uint64_t h, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return (h ^ 0xff) * 1099511628211u;
+}
+
+/*
+ * What the poller takes from the registry, as one number: each device's MAC, address, port,
+ * scheme and generation, summed so that the order of the rows does not matter.
+ */
+static uint64_t
+registry_sig(const struct source_dev *rows, size_t n)
+{
+	uint64_t sig = n;
+
+	for (size_t i = 0; i < n; i++) {
+		char num[48];
+		uint64_t h = fnv_add(14695981039346656037u, rows[i].mac);
+
+		h = fnv_add(h, rows[i].host);
+		snprintf(num, sizeof num, "%d/%d/%d", rows[i].port, rows[i].https, rows[i].gen);
+		sig += fnv_add(h, num);
+	}
+	return sig;
+}
+
 void
 source_refresh(struct source *src)
 {
 	struct load_ctx lc = {src, NULL, 0, 0};
 	char *cause = NULL;
+	uint64_t sig;
 
 	if (store_device_list(src->app->store, load_device_cb, &lc, &cause) != 0) {
 		log_warn("console: devices: %s", cause);
@@ -337,6 +370,17 @@ source_refresh(struct source *src)
 	free(src->rows);
 	src->rows = lc.rows;
 	src->nrows = lc.n;
+	/* A device another process added, removed or moved (shelly-tui --add in a second
+	 * terminal, as the empty table suggests) is polled, or no longer, without a restart. */
+	sig = registry_sig(src->rows, src->nrows);
+	if (!src->registry_read || sig != src->registry_sig) {
+		int first = !src->registry_read;
+
+		src->registry_sig = sig;
+		src->registry_read = 1;
+		if (!first && src->fleet != NULL)
+			fleet_registry_changed(src->fleet);
+	}
 	load_events(src);
 	notify(src);
 }

@@ -718,14 +718,21 @@ draw_welcome(struct tui *t, int y, int h, int w)
 	    "                                until you press Enter)",
 	    "  shelly-tui --add HOST         add one device by address",
 	    "  shelly-tui --discover         find devices by mDNS and configured ranges",
-	    "  device NAME HOST              lines in the configuration file",
+	    "  device NAME HOST              lines in the configuration file,",
+	    NULL, /* which one: the path */
 	    "",
 	    "No devices at hand? `make demo` opens this console on a simulated fleet.",
 	    "? shows every key.",
 	};
+	char *def = t->app->config_path == NULL ? conf_default_path() : NULL;
+	const char *path = t->app->config_path != NULL ? t->app->config_path : def;
+	char *where = xasprintf("%32s%s", "", path != NULL ? path : "--config FILE");
 
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0] && (int)i < h; i++)
-		draw_text(y + (int)i, 2, w - 4, lines[i], theme_attr(t->theme, TC_NORMAL));
+		draw_text(y + (int)i, 2, w - 4, lines[i] != NULL ? lines[i] : where,
+		    theme_attr(t->theme, TC_NORMAL));
+	free(where);
+	free(def);
 }
 
 static void draw_bulk_menu(struct vdevices *d, struct tui *t, int y, int h, int w);

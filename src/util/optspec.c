@@ -36,6 +36,20 @@ optspec_index(const struct optspec *specs, int n, int c)
 	return -1;
 }
 
+int
+optspec_arg_option(const struct optspec *specs, int n, const char *arg)
+{
+	size_t len;
+
+	if (arg == NULL || strncmp(arg, "--", 2) != 0)
+		return -1;
+	len = strcspn(arg + 2, "=");
+	for (int i = 0; i < n; i++)
+		if (strlen(specs[i].name) == len && strncmp(specs[i].name, arg + 2, len) == 0)
+			return i;
+	return -1;
+}
+
 void
 optspec_help(FILE *fp, const struct optspec *o, int width)
 {

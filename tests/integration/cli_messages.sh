@@ -70,4 +70,16 @@ for m in "--list" "--list-options" "--export json"; do
 		pass "$N: $m to a reader gone early exits 0, quietly" ||
 		fail "$N: $m to a reader gone early" "rc=$rc $(cat "$T_TMP/err")"
 done
+# A TARGET that names no registered device is taken as a host name: a mistyped device name (or
+# --apply's template name) says first that no device has it, not only what the guard refuses.
+for m in "--action switch_on kitchn" "--config-get kitchn" "--drift kitchn" "--apply kitchn 127.0.0.1:1 --dry-run"; do
+	tui $m >"$T_TMP/out" 2>&1; rc=$?
+	[ $rc -eq 1 ] && grep -qF "no registered device is named 'kitchn' (--list shows them)" "$T_TMP/out" &&
+		pass "$N: ${m%% *} of an unknown name says no device has it" ||
+		fail "$N: ${m%% *} of an unknown name" "rc=$rc $(cat "$T_TMP/out")"
+done
+tui --config-get 127.0.0.1:1 >"$T_TMP/out" 2>&1
+grep -q "no registered device" "$T_TMP/out" &&
+	fail "$N: an address is not called a name" "$(cat "$T_TMP/out")" ||
+	pass "$N: an unreachable address is not called an unknown name"
 exit 0

@@ -51,16 +51,29 @@ done
 usage "--listen with --list" '--listen goes with --headless or the console' --config "$T_TMP/config" --listen nonsense --list
 usage "--columns with --list" '--columns goes with --export' --config "$T_TMP/config" --columns mac --list
 usage "--include-secrets with --list" '--include-secrets goes with --export' --config "$T_TMP/config" --include-secrets --list
-usage "--json with --headless" '--json does not go with --headless' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
+usage "--json with --headless" '--json goes with --probe, ' --config "$T_TMP/config" --json --headless --listen 127.0.0.1:0
+# a mode that prints text whatever is asked refuses --json, so a script piping it to a JSON
+# parser gets a usage error, not text it cannot read
+for m in "--export json" "--config-fields" "--list-options" "--list-keys" "--list-actions" \
+	"--agent-enrol" "--template-save t --from x" "--remove x" "--group-add g x" "--task-cancel 1"; do
+	usage "--json with ${m%% *}" '--json goes with --probe, ' --config "$T_TMP/config" $m --json
+done
 usage "--theme with --list" '--theme goes with the console' --config "$T_TMP/config" --theme mono --list
 usage "--dry-run with --list" '--dry-run goes with --import' --config "$T_TMP/config" --dry-run --list
+# an option's value left out takes the next option as it: refused, not a database "--list"
+usage "--db without its path" 'option --db needs an argument (--list is an option of its own)' --config "$T_TMP/config" --db --list
+usage "--password-file without its file" 'option --password-file needs an argument (--add is' --config "$T_TMP/config" --password-file --add 127.0.0.1
+[ ! -e ./--list ] && [ ! -e "$T_TMP/--list" ] && pass "$N: no database named --list" || fail "$N: no database named --list" "$(ls -la -- ./--list 2>&1)"
 # every option a mode does not read, given to it, is refused the same way
 usage "--group with --import" '--group goes with --export' --config "$T_TMP/config" --group g --import x.json
 usage "--channel with --list" '--channel goes with --action' --config "$T_TMP/config" --channel 1 --list
 usage "--network with --add" '--network goes with --provision or --provision-csv' --config "$T_TMP/config" --network home --add 127.0.0.1
 usage "--port with --list" '--port goes with --discover or the console' --config "$T_TMP/config" --port 81 --list
 usage "--snapshot with --config-get" '--snapshot goes with --snapshots or --config-restore' --config "$T_TMP/config" --snapshot 1 --config-get x
-usage "--allow-reboot with --config-get" '--allow-reboot goes with --config-set, --drift, --apply, --clone or --config-restore' --config "$T_TMP/config" --allow-reboot --config-get x
+usage "--allow-reboot with --config-get" '--allow-reboot goes with --config-set, --apply, --clone or --config-restore' --config "$T_TMP/config" --allow-reboot --config-get x
+# --drift changes nothing: a reboot or network change allowed to it would be ignored
+usage "--allow-reboot with --drift" '--allow-reboot goes with --config-set, --apply' --config "$T_TMP/config" --allow-reboot --drift x
+usage "--allow-network-change with --drift" '--allow-network-change goes with --config-set, --apply' --config "$T_TMP/config" --allow-network-change --drift x
 usage "--template with --config-set" '--template goes with --drift, --apply, --provision or --provision-csv' --config "$T_TMP/config" --template t --config-set a=b x
 usage "--fields with --drift" '--fields goes with --template-save' --config "$T_TMP/config" --fields sys --drift x
 usage "--name with --probe" '--name goes with --add, --provision or --provision-csv' --config "$T_TMP/config" --name n --probe 127.0.0.1

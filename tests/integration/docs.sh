@@ -61,3 +61,36 @@ man_codes=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh/p' shelly-tui.1 | grep -oE '^[0-9
 help_codes=$("$SHELLY_TUI" --help | grep '^Exit status:' | grep -oE '[0-9] [a-z]' | grep -oE '^[0-9]' | sort -u | tr -d '\n')
 if [ -n "$man_codes" ] && [ "$man_codes" = "$help_codes" ]; then pass "--help and EXIT STATUS name the same exit codes ($help_codes)"
 else fail "--help and EXIT STATUS name the same exit codes" "man '$man_codes' help '$help_codes'"; fi
+
+# SYNOPSIS names, in each mode's command, every option the parser ties to that mode (the modes
+# an option goes with, as its refusal by --version lists them), so an option a mode takes is not
+# missing from its line. --user, --password-file and --https, which every mode that reaches a
+# device takes, are described once under OPTIONS; --provision-csv takes names from its file.
+syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' shelly-tui.1 |
+	awk '/^\.Nm$/ { if (c != "") print c; c = ""; next } /^\.Sh/ { next } { c = c " " $0 } END { print c }')
+missing=""
+"$SHELLY_TUI" --help | sed -n 's/^ *\(-\([a-zA-Z]\), \)\{0,1\}--\([a-z-]*\)\( [A-Z][^ ]*\)\{0,1\} .*/\3;\2;\4/p' >"$T_TMP/opts"
+while IFS=';' read -r name short arg; do
+	case $name in user | password-file | https) continue ;; esac
+	if [ -n "$arg" ]; then "$SHELLY_TUI" --version "--$name" 1 >/dev/null 2>"$T_TMP/goes"
+	else "$SHELLY_TUI" --version "--$name" >/dev/null 2>"$T_TMP/goes"; fi
+	modes=$(sed -n "s/^shelly-tui: --$name goes with //p" "$T_TMP/goes" | sed 's/, / /g; s/ or / /g; s/the console/--console/')
+	for m in $modes; do
+		[ "$m/$name" = "--provision-csv/name" ] && continue
+		if [ "$m" = --console ]; then line=$(printf '%s\n' "$syn" | head -n 1)
+		else line=$(printf '%s\n' "$syn" | grep -E -- "^ \.Fl \\\\${m#-}( |\$)" | head -n 1); fi
+		[ -n "$line" ] || continue
+		printf '%s\n' "$line" | grep -qE -- "(\\\\-$name|Fl ${short:-@})( |\$)" ||
+			missing="$missing $m:--$name"
+	done
+done <"$T_TMP/opts"
+[ -z "$missing" ] && pass "SYNOPSIS: each mode's command names the options it takes" ||
+	fail "SYNOPSIS: options a mode takes missing from its command" "$missing"
+
+# Every variable of the man page's ENVIRONMENT is named in --help's Environment paragraph.
+envs=$(sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' shelly-tui.1 | sed -n 's/^\.It Ev \([A-Z_]*\).*/\1/p')
+helpenv=$("$SHELLY_TUI" --help | sed -n '/^Environment:/,/^Exit status:/p')
+missing=""
+for e in $envs; do printf '%s\n' "$helpenv" | grep -q "$e" || missing="$missing $e"; done
+[ -n "$envs" ] && [ -z "$missing" ] && pass "--help names every variable of ENVIRONMENT" ||
+	fail "--help names every variable of ENVIRONMENT" "missing:$missing (man: $envs)"

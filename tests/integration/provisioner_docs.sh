@@ -18,6 +18,12 @@ if [ -z "$missing" ]; then pass "every provisioner option is in its man page"; e
 "$AGENT" --version | grep -q '^shelly-provisioner ' && pass "--version" || fail "--version"
 "$AGENT" --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && pass "unknown option exits 2" || fail "unknown option exits 2" "rc=$rc"
+# the manager's URL left out: the next option is not taken as it ("unexpected argument" of the
+# secret file's name was all it said)
+"$AGENT" --manager --enrol-secret-file "$T_TMP/secret" --once >/dev/null 2>"$T_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'option --manager needs an argument (--enrol-secret-file is an option of its own)' "$T_TMP/err" &&
+	pass "--manager without its URL exits 2 naming both options" ||
+	fail "--manager without its URL exits 2 naming both options" "rc=$rc $(cat "$T_TMP/err")"
 "$AGENT" --manager ftp://x >/dev/null 2>"$T_TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'http://HOST\[:PORT\]' "$T_TMP/err" && pass "bad manager URL exits 2" || fail "bad manager URL exits 2" "rc=$rc"
 for url in 'http://a b:80' http://127.0.0.1:0 http://:80 'http://h:80/x' 'http://h:80/api/v2/'; do

@@ -91,6 +91,22 @@ test_help(void **state)
 	free(buf);
 }
 
+/* An argument that is one of the long options ("--db --list") names its row; others none. */
+static void
+test_arg_option(void **state)
+{
+	(void)state;
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "--beta"), 1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "--gamma=x"), 2);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "--alpha"), 0);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "--bet"), -1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "--betamax"), -1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "-a"), -1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, "beta"), -1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, ""), -1);
+	assert_int_equal(optspec_arg_option(specs, NSPECS, NULL), -1);
+}
+
 int
 main(void)
 {
@@ -99,6 +115,7 @@ main(void)
 	    cmocka_unit_test(test_index),
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_arg_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
