@@ -125,9 +125,12 @@ int taskq_stage_ok(const char *stage);
 /*
  * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
  * (running -> verifying, mac required), "template" and "waiting" are recorded as the stage
- * unless the manager's verdict (not_seen) is there already. Returns 1 with *state (static
- * name of the task's state now), 0 the task is not agent's (or gone), -1 error, -2 a stage
- * that is not one of TASKQ_STAGES (with *cause; nothing changes).
+ * unless the manager's verdict (not_seen) is there already. A "configured" report from the
+ * agent the task was last taken back from (its lease ran out) is kept: the task becomes
+ * that agent's again, verifying, from the queue or from another agent that claimed it since
+ * and has not reported it configured (that claim's attempt is given back). Returns 1 with
+ * *state (static name of the task's state now), 0 the task is not agent's (or gone), -1
+ * error, -2 a stage that is not one of TASKQ_STAGES (with *cause; nothing changes).
  */
 int taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage,
     const char *mac, int64_t now_ms, const char **state, char **cause);

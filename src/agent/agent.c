@@ -845,7 +845,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
-	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
+	ok = on_ap(a, task, ssid, mac, &why) == 0;
 	a->dev_pass = NULL;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
@@ -858,10 +858,13 @@ run_task(struct agent *a, const struct agentmsg *task)
 	}
 	free(home);
 	beat(a, 0);
-	if (a->task_lost) {
+	if (a->task_lost && !ok) {
 		free(why);
 		return 1; /* requeued, revoked or cancelled: not ours to report */
 	}
+	/* Configured although the manager took the task back meanwhile (its lease ran out):
+	 * the device left its AP, so the manager must hear it (taskq_progress). */
+	a->task_lost = 0;
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
