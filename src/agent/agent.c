@@ -722,9 +722,10 @@ target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
 
 /* ---- one task -------------------------------------------------------------------------- */
 
-/* On the device's AP: identify and configure. Returns 0 with mac, or -1 with *why. */
+/* On the device's AP: identify and configure. Returns 0 with mac and *gen, or -1 with *why. */
 static int
-on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[13], char **why)
+on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[13], int *gen,
+    char **why)
 {
 	struct device_ident ident;
 	char want[13];
@@ -755,7 +756,26 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
+	*gen = ident.gen;
 	return 0;
+}
+
+/*
+ * Why a configured device of generation gen was not seen, by whether its access point is in
+ * range again. A device told to turn its AP off (Gen1 always turns it off once it joins as a
+ * station; Gen2+ with --ap-off) that shows it again went back to it: usually a wrong key. A
+ * Gen2+ device keeps its AP on after joining unless told otherwise, so there it tells nothing.
+ */
+static char *
+not_seen_reason(const struct agentmsg *task, int gen, int ap_in_range)
+{
+	if (!ap_in_range)
+		return xstrdup("failed: lost");
+	if (gen == 1 || task->ap_off)
+		return xasprintf("failed: not seen on %s, AP back", task->network);
+	return xasprintf("failed: not seen on %s (its AP stays on without --ap-off, so that says "
+	                 "nothing about the key)",
+	    task->network);
 }
 
 /*
@@ -764,8 +784,10 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
  * verifier (whose verify-timeout may be longer, for large ranges) still decides it.
  */
 static void
-await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
+await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid, int gen)
 {
+	char *reason;
+
 	struct agentmsg m;
 	uint64_t waited = 0;
 	int not_seen = 0;
@@ -791,13 +813,9 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		    (long long)task->task);
 		return;
 	}
-	if (ap_in_range(a, ssid)) {
-		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
-
-		fail_task(a, task->task, reason, 0);
-		free(reason);
-	} else
-		fail_task(a, task->task, "failed: lost", 0);
+	reason = not_seen_reason(task, gen, ap_in_range(a, ssid));
+	fail_task(a, task->task, reason, 0);
+	free(reason);
 }
 
 /*
@@ -828,7 +846,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 {
 	char ssid[33], mac[13], *why = NULL, *home, *cause = NULL;
 	struct agentmsg m;
-	int ok;
+	int ok, gen = 0;
 
 	log_info("task %lld: %s -> %s (attempt %d)", (long long)task->task, task->target,
 	    task->network, task->attempt);
@@ -845,7 +863,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
-	ok = on_ap(a, task, ssid, mac, &why) == 0;
+	ok = on_ap(a, task, ssid, mac, &gen, &why) == 0;
 	a->dev_pass = NULL;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
@@ -874,7 +892,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		return 1;
 	}
 	if (report_configured(a, task->task, mac, &m) == 0)
-		await_verdict(a, task, ssid);
+		await_verdict(a, task, ssid, gen);
 	return 1;
 }
 
