@@ -101,16 +101,16 @@ struct provision_params {
 	char *pass_ref;
 };
 
-/* taskq_file_ref with the option named in the cause. */
+/* taskq_file_ref with the option named in the cause ("--wifi-key-file: WiFi key file ..."). */
 static int
-file_ref(const char *path, int (*valid)(const char *), const char *opt, const char *rule,
-    char **ref, char **cause)
+file_ref(const char *path, const char *what, int (*valid)(const char *), const char *opt,
+    const char *rule, char **ref, char **cause)
 {
 	char *why = NULL;
 
-	if (taskq_file_ref(path, valid, rule, ref, &why) == 0)
+	if (taskq_file_ref(path, what, valid, rule, ref, &why) == 0)
 		return 0;
-	*cause = xasprintf("%s %s", opt, why);
+	*cause = xasprintf("%s: %s", opt, why);
 	free(why);
 	return -1;
 }
@@ -143,12 +143,12 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		p->t.max_attempts = (int)n;
 	}
 	if (a->set[CLI_WIFI_KEY_FILE] &&
-	    file_ref(a->val[CLI_WIFI_KEY_FILE], taskq_key_ok, "--wifi-key-file", TASKQ_KEY_RULE,
-	        &p->key_ref, cause) != 0)
+	    file_ref(a->val[CLI_WIFI_KEY_FILE], "WiFi key file", taskq_key_ok, "--wifi-key-file",
+	        TASKQ_KEY_RULE, &p->key_ref, cause) != 0)
 		return -1;
 	if (a->set[CLI_PASSWORD_FILE] &&
-	    file_ref(a->val[CLI_PASSWORD_FILE], taskq_pass_ok, "--password-file", TASKQ_PASS_RULE,
-	        &p->pass_ref, cause) != 0)
+	    file_ref(a->val[CLI_PASSWORD_FILE], "device password file", taskq_pass_ok,
+	        "--password-file", TASKQ_PASS_RULE, &p->pass_ref, cause) != 0)
 		return -1;
 	p->t.key_ref = p->key_ref;
 	p->t.pass_ref = p->pass_ref;

@@ -374,7 +374,7 @@ claim_secret(struct store *s, const char *agent, const struct store_task *t, con
 	const char *tail;
 
 	*out = NULL;
-	if (ref == NULL || (*out = read_secret(ref, &err)) != NULL)
+	if (ref == NULL || (*out = read_secret(ref, what, &err)) != NULL)
 		return 0;
 	tail = err != NULL && (tail = strstr(err, path)) != NULL ? tail + strlen(path) : "";
 	tail += strspn(tail, ": ");
@@ -697,25 +697,25 @@ taskq_holds(struct store *s, const char *agent, int64_t id)
 }
 
 int
-taskq_file_ref(
-    const char *path, int (*valid)(const char *), const char *rule, char **ref, char **cause)
+taskq_file_ref(const char *path, const char *what, int (*valid)(const char *), const char *rule,
+    char **ref, char **cause)
 {
 	char *abs = realpath(path, NULL), *secret;
 	int ok;
 
 	*ref = NULL;
 	if (abs == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+		*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	*ref = xasprintf("file:%s", abs);
 	free(abs);
-	if ((secret = conf_read_secret(*ref, cause)) == NULL)
+	if ((secret = conf_read_secret_file(*ref, what, cause)) == NULL)
 		return -1;
 	ok = valid(secret);
 	conf_secret_free(secret);
 	if (!ok) {
-		*cause = xasprintf("%s: %s", path, rule);
+		*cause = xasprintf("%s %s: %s", what, path, rule);
 		return -1;
 	}
 	return 0;

@@ -37,11 +37,11 @@ open_mem(void)
 }
 
 static char *
-read_key_cb(const char *ref, char **cause)
+read_key_cb(const char *ref, const char *what, char **cause)
 {
 	if (strcmp(ref, "file:/good") == 0)
 		return xstrdup(KEY);
-	*cause = xasprintf("cannot read password file %s: No such file or directory", ref + 5);
+	*cause = xasprintf("cannot read %s %s: No such file or directory", what, ref + 5);
 	return NULL;
 }
 
@@ -327,10 +327,10 @@ test_claim_password(void **state)
 static int keys_read;
 
 static char *
-key_count_cb(const char *ref, char **cause)
+key_count_cb(const char *ref, const char *what, char **cause)
 {
 	keys_read++;
-	return read_key_cb(ref, cause);
+	return read_key_cb(ref, what, cause);
 }
 
 /* The device name and network pass shelly_sta_*_check where a task is queued and where it is
