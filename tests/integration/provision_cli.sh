@@ -74,3 +74,17 @@ after=$(tui --tasks --json | jq '.tasks | length')
 tui --provision shelly1-A1B2C3 --network home --name solo >/dev/null &&
 	[ "$(tui --tasks --json | jq -r '.tasks[-1].name')" = solo ] &&
 	pass "--name with one --provision target is kept" || fail "--name with one --provision target is kept"
+
+# --tasks pads a network name by the terminal cells it takes: an accented (two bytes, one
+# cell) and a CJK name (three bytes, two cells each) keep the columns after them in line.
+tui --provision shelly1-0C0C01 --network "$(printf 'Caf\303\251 Wohnung')" >/dev/null &&
+	tui --provision shelly1-0C0C02 --network "$(printf '\346\227\245\346\234\254\343\201\256\345\256\266')" >/dev/null &&
+	tui --provision shelly1-0C0C03 --network home >/dev/null
+tui --tasks >"$T_TMP/tasks.txt"
+# The cells before the ATTEMPTS column, per row of the three (wc -L counts cells in UTF-8).
+for t in 01 02 03; do
+	grep "shelly1-0C0C$t" "$T_TMP/tasks.txt" | sed 's| [0-9]*/[0-9]* .*||' | LC_ALL=C.UTF-8 wc -L
+done >"$T_TMP/widths"
+[ "$(sort -u "$T_TMP/widths" | wc -l)" = 1 ] && [ "$(wc -l <"$T_TMP/widths")" = 3 ] &&
+	pass "--tasks keeps its columns in line after a UTF-8 network name" ||
+	fail "--tasks keeps its columns in line after a UTF-8 network name" "$(cat "$T_TMP/tasks.txt")"
