@@ -14,6 +14,7 @@
 #include "shelly/client.h"
 #include "shelly/sta.h"
 #include "util/dirs.h"
+#include "util/hostport.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -37,6 +38,7 @@ struct agent {
 	struct http *http;
 	struct wifi *wifi;
 	struct agent_opts opts;
+	char *manager_at; /* agent_manager_at, for messages */
 	char token[AGENT_TOKEN_MAX];
 	int stop;
 	struct loop_timer *wait_timer;
@@ -953,11 +955,10 @@ round_once(struct agent *a)
 		return -3;
 	}
 	if (st == 0)
-		log_warn("manager %s:%u not answering heartbeats (%s)", a->opts.manager_host,
-		    (unsigned)a->opts.manager_port, r.cause != NULL ? r.cause : "no answer");
+		log_warn("manager %s not answering heartbeats (%s)", a->manager_at,
+		    r.cause != NULL ? r.cause : "no answer");
 	else if (st != 200)
-		log_warn("manager %s:%u refused a heartbeat: HTTP %ld", a->opts.manager_host,
-		    (unsigned)a->opts.manager_port, st);
+		log_warn("manager %s refused a heartbeat: HTTP %ld", a->manager_at, st);
 	res_done(&r);
 	if (st != 200)
 		return -1;
@@ -987,6 +988,12 @@ round_once(struct agent *a)
 	return ran;
 }
 
+char *
+agent_manager_at(const struct agent_opts *o)
+{
+	return hostport_format(o->manager_host, o->manager_port, o->manager_https ? "https" : "http");
+}
+
 struct agent *
 agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct agent_opts *opts)
 {
@@ -996,6 +1003,7 @@ agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct 
 	a->http = http;
 	a->wifi = wifi;
 	a->opts = *opts;
+	a->manager_at = agent_manager_at(opts);
 	a->wait_timer = loop_timer_new(loop, waited_cb, a);
 	a->beat_timer = loop_timer_new(loop, beat_cb, a);
 	wifi_set_loop(wifi, loop);
@@ -1010,6 +1018,7 @@ agent_free(struct agent *a)
 	beat(a, 0);
 	loop_timer_free(a->beat_timer);
 	loop_timer_free(a->wait_timer);
+	free(a->manager_at);
 	explicit_bzero(a->token, sizeof a->token);
 	free(a);
 }
@@ -1031,8 +1040,7 @@ refused(struct agent *a, char **cause)
 	char *why = NULL;
 
 	if (!a->refused_said)
-		log_error("manager %s:%u: " AGENT_REFUSED, a->opts.manager_host,
-		    (unsigned)a->opts.manager_port);
+		log_error("manager %s: " AGENT_REFUSED, a->manager_at);
 	a->refused_said = 1;
 	if (a->opts.secret_file == NULL) {
 		if (a->opts.once)

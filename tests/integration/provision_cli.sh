@@ -1,7 +1,8 @@
 #!/bin/sh
 # Provisioning from the command line, without agents or devices: --agent-enrol prints a secret
 # that only its hash keeps, --provision and --provision-csv validate everything before they
-# queue anything, --tasks/--agents in text and JSON, --task-cancel.
+# queue anything, --tasks/--agents in text and JSON (columns in line after a UTF-8 network
+# name), --task-cancel; the agent writes an IPv6 manager address in brackets.
 . tests/lib.sh
 DB="$T_TMP/db"
 : >"$T_TMP/config"
@@ -88,3 +89,16 @@ done >"$T_TMP/widths"
 [ "$(sort -u "$T_TMP/widths" | wc -l)" = 1 ] && [ "$(wc -l <"$T_TMP/widths")" = 3 ] &&
 	pass "--tasks keeps its columns in line after a UTF-8 network name" ||
 	fail "--tasks keeps its columns in line after a UTF-8 network name" "$(cat "$T_TMP/tasks.txt")"
+
+# The agent names an IPv6 manager as an address it can be given back: [::1]:PORT, not ::1:PORT
+# (no manager listens there: the first heartbeat fails, on loopback).
+AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
+mkdir -p "$T_TMP/w/aps"
+printf 'x\n' >"$T_TMP/token"; chmod 600 "$T_TMP/token"
+SHELLY_TUI_ALLOW_NETS=::1/128 "$AGENT" --manager 'http://[::1]:9/' --token-file "$T_TMP/token" \
+	--wifi "test:$T_TMP/w" --once -t 1 >/dev/null 2>"$T_TMP/agent.err"
+grep -q 'agent .* for manager \[::1\]:9$' "$T_TMP/agent.err" &&
+	grep -q 'manager \[::1\]:9 not answering heartbeats' "$T_TMP/agent.err" &&
+	! grep -q 'manager ::1:9' "$T_TMP/agent.err" &&
+	pass "the agent writes an IPv6 manager address in brackets" ||
+	fail "the agent writes an IPv6 manager address in brackets" "$(cat "$T_TMP/agent.err")"
