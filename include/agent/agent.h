@@ -32,6 +32,11 @@ struct agent_opts {
 	int once; /* stop after one task (or one round without any) */
 };
 
+/*
+ * The manager's address for messages, as util/hostport writes it: "host:port", an IPv6
+ * address in brackets ("[::1]:8080"), the scheme's default port left out. Malloc'd.
+ */
+char *agent_manager_at(const struct agent_opts *o);
 /* Caller frees; loop, http and wifi are borrowed. */
 struct agent *agent_new(
     struct loop *loop, struct http *http, struct wifi *wifi, const struct agent_opts *opts);

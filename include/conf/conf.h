@@ -187,6 +187,8 @@ const struct conf_credentials *conf_find_credentials(const struct conf *cfg,
  * file readable by group or others is read, with a warning logged. The secret is never logged.
  */
 char *conf_read_secret(const char *ref, char **cause);
+/* conf_read_secret naming the file what in its messages ("WiFi key file"), not "password file". */
+char *conf_read_secret_file(const char *ref, const char *what, char **cause);
 /* Overwrites and frees a secret returned by conf_read_secret (NULL is fine). */
 void conf_secret_free(char *secret);
 

@@ -22,8 +22,11 @@ struct store_task;
 #define TASKQ_PASS_MAX 64
 #define TASKQ_PASS_RULE "a device password is 1 to 64 printable ASCII characters"
 
-/* Reads a secret reference ("file:PATH"); returns it malloc'd or NULL with *cause. */
-typedef char *(*taskq_secret_cb)(const char *ref, char **cause);
+/*
+ * Reads a secret reference ("file:PATH"), what naming the file in messages ("WiFi key file");
+ * returns it malloc'd or NULL with *cause.
+ */
+typedef char *(*taskq_secret_cb)(const char *ref, const char *what, char **cause);
 /* Frees a secret returned by a taskq_secret_cb (overwriting it first). */
 typedef void (*taskq_secret_free_cb)(char *secret);
 
@@ -66,10 +69,11 @@ int taskq_heartbeat(struct store *s, const char *agent, const int64_t *tasks, in
 /*
  * Checks the secret in the file path with valid (taskq_key_ok, taskq_pass_ok; else rule is
  * the cause) and makes its reference "file:ABSPATH" in *ref (caller frees). The secret is
- * read, checked and wiped; only the reference is kept. Returns 0, or -1 with *cause.
+ * read, checked and wiped; only the reference is kept; what names the file in messages
+ * ("WiFi key file"). Returns 0, or -1 with *cause.
  */
-int taskq_file_ref(const char *path, int (*valid)(const char *), const char *rule, char **ref,
-    char **cause);
+int taskq_file_ref(const char *path, const char *what, int (*valid)(const char *),
+    const char *rule, char **ref, char **cause);
 /*
  * Checks the network name and the device name (if any) of t with shelly_sta_ssid_check and
  * shelly_sta_name_check: what an agent will accept. 0, or -1 with *cause.
@@ -125,9 +129,12 @@ int taskq_stage_ok(const char *stage);
 /*
  * Progress of agent on task id: stage "running" (on the AP: claimed -> running), "configured"
  * (running -> verifying, mac required), "template" and "waiting" are recorded as the stage
- * unless the manager's verdict (not_seen) is there already. Returns 1 with *state (static
- * name of the task's state now), 0 the task is not agent's (or gone), -1 error, -2 a stage
- * that is not one of TASKQ_STAGES (with *cause; nothing changes).
+ * unless the manager's verdict (not_seen) is there already. A "configured" report from the
+ * agent the task was last taken back from (its lease ran out) is kept: the task becomes
+ * that agent's again, verifying, from the queue or from another agent that claimed it since
+ * and has not reported it configured (that claim's attempt is given back). Returns 1 with
+ * *state (static name of the task's state now), 0 the task is not agent's (or gone), -1
+ * error, -2 a stage that is not one of TASKQ_STAGES (with *cause; nothing changes).
  */
 int taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage,
     const char *mac, int64_t now_ms, const char **state, char **cause);

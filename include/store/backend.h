@@ -84,7 +84,7 @@ struct store_layout {
 	enum store_record rec;
 	size_t size;
 	int n;
-	struct store_field f[20];
+	struct store_field f[24];
 };
 
 /*
@@ -102,7 +102,8 @@ struct store_layout {
 	SEP X(INT, max_attempts, "max_attempts") SEP X(TEXT, agent, "agent")              \
 	SEP X(I64, lease_ms, "lease") SEP X(TEXT, stage, "stage") SEP X(TEXT, mac, "mac") \
 	SEP X(TEXT, result, "result") SEP X(TEXT, reason, "reason")                       \
-	SEP X(I64, created_ms, "created") SEP X(I64, updated_ms, "updated")
+	SEP X(I64, created_ms, "created") SEP X(I64, updated_ms, "updated")               \
+	SEP X(TEXT, last_agent, "last_agent")
 
 /* Events and audit records start with their id, which the backend assigns. */
 extern const struct store_layout store_layout_device, store_layout_status, store_layout_sample,

@@ -42,6 +42,7 @@ struct store_task {
 	const char *reason; /* why it failed or was requeued, or NULL */
 	int64_t created_ms;
 	int64_t updated_ms;
+	const char *last_agent; /* the agent it was last taken back from (requeued), or NULL */
 };
 
 struct store_agent {
@@ -84,9 +85,9 @@ int store_task_take(struct store *s, const char *from, const char *to, const cha
     int64_t now_ms, int64_t lease_ms, int64_t seen_ms, struct store_task **out, char **cause);
 /*
  * Compare-and-set: when task id is in state from (and held by agent, unless agent is NULL),
- * sets state to; agent_to ("" clears), lease, stage, mac, result and reason when not NULL
- * (lease_ms < 0 keeps it, 0 clears it); uncount takes one from attempts. Returns 1 changed, 0 not in that state or not
- * held by agent, -1 error.
+ * sets state to; agent_to ("" clears), last_agent, lease, stage, mac, result and reason when not
+ * NULL (lease_ms < 0 keeps it, 0 clears it); uncount takes one from attempts. Returns 1 changed,
+ * 0 not in that state or not held by agent, -1 error.
  */
 struct store_task_set {
 	const char *agent_to;
@@ -96,6 +97,7 @@ struct store_task_set {
 	const char *result;
 	const char *reason;
 	int uncount; /* 1: the attempt the claim counted is given back */
+	const char *last_agent; /* NULL keeps it */
 };
 int store_task_update(struct store *s, int64_t id, const char *agent, const char *from,
     const char *to, const struct store_task_set *set, int64_t now_ms, char **cause);

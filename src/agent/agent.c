@@ -14,6 +14,7 @@
 #include "shelly/client.h"
 #include "shelly/sta.h"
 #include "util/dirs.h"
+#include "util/hostport.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -37,6 +38,7 @@ struct agent {
 	struct http *http;
 	struct wifi *wifi;
 	struct agent_opts opts;
+	char *manager_at; /* agent_manager_at, for messages */
 	char token[AGENT_TOKEN_MAX];
 	int stop;
 	struct loop_timer *wait_timer;
@@ -722,9 +724,10 @@ target_ssid(struct agent *a, const char *target, char *ssid, size_t size)
 
 /* ---- one task -------------------------------------------------------------------------- */
 
-/* On the device's AP: identify and configure. Returns 0 with mac, or -1 with *why. */
+/* On the device's AP: identify and configure. Returns 0 with mac and *gen, or -1 with *why. */
 static int
-on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[13], char **why)
+on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[13], int *gen,
+    char **why)
 {
 	struct device_ident ident;
 	char want[13];
@@ -755,7 +758,26 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
+	*gen = ident.gen;
 	return 0;
+}
+
+/*
+ * Why a configured device of generation gen was not seen, by whether its access point is in
+ * range again. A device told to turn its AP off (Gen1 always turns it off once it joins as a
+ * station; Gen2+ with --ap-off) that shows it again went back to it: usually a wrong key. A
+ * Gen2+ device keeps its AP on after joining unless told otherwise, so there it tells nothing.
+ */
+static char *
+not_seen_reason(const struct agentmsg *task, int gen, int ap_in_range)
+{
+	if (!ap_in_range)
+		return xstrdup("failed: lost");
+	if (gen == 1 || task->ap_off)
+		return xasprintf("failed: not seen on %s, AP back", task->network);
+	return xasprintf("failed: not seen on %s (its AP stays on without --ap-off, so that says "
+	                 "nothing about the key)",
+	    task->network);
 }
 
 /*
@@ -764,8 +786,10 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
  * verifier (whose verify-timeout may be longer, for large ranges) still decides it.
  */
 static void
-await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
+await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid, int gen)
 {
+	char *reason;
+
 	struct agentmsg m;
 	uint64_t waited = 0;
 	int not_seen = 0;
@@ -791,13 +815,9 @@ await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid)
 		    (long long)task->task);
 		return;
 	}
-	if (ap_in_range(a, ssid)) {
-		char *reason = xasprintf("failed: not seen on %s, AP back", task->network);
-
-		fail_task(a, task->task, reason, 0);
-		free(reason);
-	} else
-		fail_task(a, task->task, "failed: lost", 0);
+	reason = not_seen_reason(task, gen, ap_in_range(a, ssid));
+	fail_task(a, task->task, reason, 0);
+	free(reason);
 }
 
 /*
@@ -828,7 +848,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 {
 	char ssid[33], mac[13], *why = NULL, *home, *cause = NULL;
 	struct agentmsg m;
-	int ok;
+	int ok, gen = 0;
 
 	log_info("task %lld: %s -> %s (attempt %d)", (long long)task->task, task->target,
 	    task->network, task->attempt);
@@ -845,7 +865,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 	beat(a, task->task);
 	home = wifi_current(a->wifi);
 	a->no_retry = 0;
-	ok = on_ap(a, task, ssid, mac, &why) == 0 && !a->task_lost;
+	ok = on_ap(a, task, ssid, mac, &gen, &why) == 0;
 	a->dev_pass = NULL;
 	if (wifi_leave(a->wifi, &cause) != 0) {
 		log_warn("leaving %s: %s", ssid, cause);
@@ -858,10 +878,13 @@ run_task(struct agent *a, const struct agentmsg *task)
 	}
 	free(home);
 	beat(a, 0);
-	if (a->task_lost) {
+	if (a->task_lost && !ok) {
 		free(why);
 		return 1; /* requeued, revoked or cancelled: not ours to report */
 	}
+	/* Configured although the manager took the task back meanwhile (its lease ran out):
+	 * the device left its AP, so the manager must hear it (taskq_progress). */
+	a->task_lost = 0;
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
@@ -871,7 +894,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		return 1;
 	}
 	if (report_configured(a, task->task, mac, &m) == 0)
-		await_verdict(a, task, ssid);
+		await_verdict(a, task, ssid, gen);
 	return 1;
 }
 
@@ -932,11 +955,10 @@ round_once(struct agent *a)
 		return -3;
 	}
 	if (st == 0)
-		log_warn("manager %s:%u not answering heartbeats (%s)", a->opts.manager_host,
-		    (unsigned)a->opts.manager_port, r.cause != NULL ? r.cause : "no answer");
+		log_warn("manager %s not answering heartbeats (%s)", a->manager_at,
+		    r.cause != NULL ? r.cause : "no answer");
 	else if (st != 200)
-		log_warn("manager %s:%u refused a heartbeat: HTTP %ld", a->opts.manager_host,
-		    (unsigned)a->opts.manager_port, st);
+		log_warn("manager %s refused a heartbeat: HTTP %ld", a->manager_at, st);
 	res_done(&r);
 	if (st != 200)
 		return -1;
@@ -966,6 +988,12 @@ round_once(struct agent *a)
 	return ran;
 }
 
+char *
+agent_manager_at(const struct agent_opts *o)
+{
+	return hostport_format(o->manager_host, o->manager_port, o->manager_https ? "https" : "http");
+}
+
 struct agent *
 agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct agent_opts *opts)
 {
@@ -975,6 +1003,7 @@ agent_new(struct loop *loop, struct http *http, struct wifi *wifi, const struct 
 	a->http = http;
 	a->wifi = wifi;
 	a->opts = *opts;
+	a->manager_at = agent_manager_at(opts);
 	a->wait_timer = loop_timer_new(loop, waited_cb, a);
 	a->beat_timer = loop_timer_new(loop, beat_cb, a);
 	wifi_set_loop(wifi, loop);
@@ -989,6 +1018,7 @@ agent_free(struct agent *a)
 	beat(a, 0);
 	loop_timer_free(a->beat_timer);
 	loop_timer_free(a->wait_timer);
+	free(a->manager_at);
 	explicit_bzero(a->token, sizeof a->token);
 	free(a);
 }
@@ -1010,8 +1040,7 @@ refused(struct agent *a, char **cause)
 	char *why = NULL;
 
 	if (!a->refused_said)
-		log_error("manager %s:%u: " AGENT_REFUSED, a->opts.manager_host,
-		    (unsigned)a->opts.manager_port);
+		log_error("manager %s: " AGENT_REFUSED, a->manager_at);
 	a->refused_said = 1;
 	if (a->opts.secret_file == NULL) {
 		if (a->opts.once)

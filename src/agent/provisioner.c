@@ -257,7 +257,7 @@ run(struct agent_main *m)
 	struct http *http;
 	struct wifi *wifi;
 	struct agent *a;
-	char *cause = NULL;
+	char *cause = NULL, *at;
 	int rc = EXIT_FAIL;
 
 	if (guard_from_env(&guard, &cause) != 0) {
@@ -279,8 +279,9 @@ run(struct agent_main *m)
 	a = agent_new(loop, http, wifi, &m->o);
 	loop_signal(loop, SIGTERM, signal_cb, a);
 	loop_signal(loop, SIGINT, signal_cb, a);
-	log_info("agent %s for manager %s:%u", m->o.name, m->o.manager_host,
-	    (unsigned)m->o.manager_port);
+	at = agent_manager_at(&m->o);
+	log_info("agent %s for manager %s", m->o.name, at);
+	free(at);
 	if (agent_run(a, &cause) == 0)
 		rc = EXIT_OK;
 	else {

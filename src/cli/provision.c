@@ -15,6 +15,7 @@
 #include "shelly/sta.h"
 #include "store/store.h"
 #include "store/taskstore.h"
+#include "util/cells.h"
 #include "util/csv.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -101,16 +102,16 @@ struct provision_params {
 	char *pass_ref;
 };
 
-/* taskq_file_ref with the option named in the cause. */
+/* taskq_file_ref with the option named in the cause ("--wifi-key-file: WiFi key file ..."). */
 static int
-file_ref(const char *path, int (*valid)(const char *), const char *opt, const char *rule,
-    char **ref, char **cause)
+file_ref(const char *path, const char *what, int (*valid)(const char *), const char *opt,
+    const char *rule, char **ref, char **cause)
 {
 	char *why = NULL;
 
-	if (taskq_file_ref(path, valid, rule, ref, &why) == 0)
+	if (taskq_file_ref(path, what, valid, rule, ref, &why) == 0)
 		return 0;
-	*cause = xasprintf("%s %s", opt, why);
+	*cause = xasprintf("%s: %s", opt, why);
 	free(why);
 	return -1;
 }
@@ -143,12 +144,12 @@ params_read(struct app *app, struct provision_params *p, char **cause)
 		p->t.max_attempts = (int)n;
 	}
 	if (a->set[CLI_WIFI_KEY_FILE] &&
-	    file_ref(a->val[CLI_WIFI_KEY_FILE], taskq_key_ok, "--wifi-key-file", TASKQ_KEY_RULE,
-	        &p->key_ref, cause) != 0)
+	    file_ref(a->val[CLI_WIFI_KEY_FILE], "WiFi key file", taskq_key_ok, "--wifi-key-file",
+	        TASKQ_KEY_RULE, &p->key_ref, cause) != 0)
 		return -1;
 	if (a->set[CLI_PASSWORD_FILE] &&
-	    file_ref(a->val[CLI_PASSWORD_FILE], taskq_pass_ok, "--password-file", TASKQ_PASS_RULE,
-	        &p->pass_ref, cause) != 0)
+	    file_ref(a->val[CLI_PASSWORD_FILE], "device password file", taskq_pass_ok,
+	        "--password-file", TASKQ_PASS_RULE, &p->pass_ref, cause) != 0)
 		return -1;
 	p->t.key_ref = p->key_ref;
 	p->t.pass_ref = p->pass_ref;
@@ -465,8 +466,11 @@ task_json_cb(const struct store_task *t, void *arg)
 	return 0;
 }
 
-/* The columns of --tasks, header and rows alike (a longer value shifts only its own row). */
-#define TASK_COLUMNS   "%-5lld %-10s %-26s %-20s %-12s %-8s "
+/*
+ * The columns of --tasks, header and rows alike (a longer value shifts only its own row); the
+ * network name is padded by terminal cells (util/cells.h), the other columns are ASCII.
+ */
+#define TASK_NET_CELLS 20
 #define TASK_HEADINGS  "%-5s %-10s %-26s %-20s %-12s %-8s %s\n"
 
 static int
@@ -474,10 +478,13 @@ task_row_cb(const struct store_task *t, void *arg)
 {
 	char *net = str_sanitize(t->network != NULL ? t->network : "", 0);
 	char *agent = str_sanitize(t->agent != NULL ? t->agent : "-", 0), tries[32];
+	int cells;
 
 	(void)arg;
 	snprintf(tries, sizeof tries, "%d/%d", t->attempts, t->max_attempts);
-	printf(TASK_COLUMNS, (long long)t->id, t->state, t->target, net, agent, tries);
+	cells_fit(net, INT_MAX, &cells);
+	printf("%-5lld %-10s %-26s %s%*s %-12s %-8s ", (long long)t->id, t->state, t->target, net,
+	    cells < TASK_NET_CELLS ? TASK_NET_CELLS - cells : 0, "", agent, tries);
 	free(net);
 	free(agent);
 	print_safe(stdout, t->result != NULL   ? t->result

@@ -1,13 +1,11 @@
 /* --add, --remove, --list, --backup-db: the device registry from the command line. */
 #include <cjson/cJSON.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "cli/app.h"
 #include "cli/probe.h"
@@ -17,6 +15,7 @@
 #include "engine/registry.h"
 #include "model/object.h"
 #include "store/store.h"
+#include "util/cells.h"
 #include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -114,31 +113,6 @@ registered_object(const struct store_device *d, const struct store_status *st)
 }
 
 /*
- * The terminal cells code point cp takes, as the console counts them (wcwidth): 2 for CJK and
- * emoji, 0 for a combining mark. Counted in a UTF-8 locale whatever the operator's (cron runs
- * under C), since the table is UTF-8; 1 when there is none.
- */
-static int
-cell_width(uint32_t cp)
-{
-	static locale_t utf8;
-	static int tried;
-	locale_t was;
-	int w;
-
-	if (!tried) {
-		tried = 1;
-		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	}
-	if (utf8 == (locale_t)0)
-		return 1;
-	was = uselocale(utf8);
-	w = wcwidth((wchar_t)cp);
-	uselocale(was);
-	return w < 0 ? 1 : w;
-}
-
-/*
  * One column of the table: s sanitised (what a device supplied), "-" when none, cut to width
  * terminal cells (never half a wide character) and padded to them: a count of bytes or of
  * characters would cut and pad a name in another script wrong, and shift the columns after it.
@@ -147,19 +121,9 @@ static void
 print_cell(const char *s, int width)
 {
 	char *v = str_sanitize(s != NULL && s[0] != '\0' ? s : "-", 0);
-	size_t at = 0, n = strlen(v), len, bad;
-	int used = 0, w;
-	uint32_t cp;
+	int used;
+	size_t at = cells_fit(v, width, &used);
 
-	/* Sanitised text is valid UTF-8: each step is one character. */
-	while (at < n) {
-		len = str_utf8_decode((const unsigned char *)v + at, n - at, &cp, &bad);
-		w = len ? cell_width(cp) : 1;
-		if (used + w > width)
-			break;
-		used += w;
-		at += len ? len : bad;
-	}
 	printf("%.*s%*s ", (int)at, v, width - used, "");
 	free(v);
 }

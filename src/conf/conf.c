@@ -1574,6 +1574,12 @@ secret_exposed(const struct stat *st)
 char *
 conf_read_secret(const char *ref, char **cause)
 {
+	return conf_read_secret_file(ref, "password file", cause);
+}
+
+char *
+conf_read_secret_file(const char *ref, const char *what, char **cause)
+{
 	struct stat st;
 	char *path, *buf = NULL, *err = NULL, *s;
 	size_t len;
@@ -1589,12 +1595,12 @@ conf_read_secret(const char *ref, char **cause)
 	}
 	s = safe(path);
 	if (read_file(path, SECRET_FILE_MAX, &buf, &len, &st, &err) != 0) {
-		*cause = xasprintf("cannot read password file %s: %s", s,
+		*cause = xasprintf("cannot read %s %s: %s", what, s,
 		    err != NULL ? err : strerror(errno));
 		goto fail;
 	}
 	if (memchr(buf, '\0', len) != NULL) {
-		*cause = xasprintf("password file %s holds a NUL byte", s);
+		*cause = xasprintf("%s %s holds a NUL byte", what, s);
 		goto fail;
 	}
 	if (len > 0 && buf[len - 1] == '\n') {
@@ -1603,13 +1609,13 @@ conf_read_secret(const char *ref, char **cause)
 			buf[--len] = '\0';
 	}
 	if (len == 0) {
-		*cause = xasprintf("password file %s is empty", s);
+		*cause = xasprintf("%s %s is empty", what, s);
 		goto fail;
 	}
 	if (secret_exposed(&st))
-		log_warn("password file %s can be read or changed by others (mode %03o, group %u); "
+		log_warn("%s %s can be read or changed by others (mode %03o, group %u); "
 		         "chmod 600 it, or 440 for a group of this process only",
-		    s, (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid);
+		    what, s, (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid);
 	free(path);
 	free(s);
 	return buf;

@@ -374,7 +374,7 @@ claim_secret(struct store *s, const char *agent, const struct store_task *t, con
 	const char *tail;
 
 	*out = NULL;
-	if (ref == NULL || (*out = read_secret(ref, &err)) != NULL)
+	if (ref == NULL || (*out = read_secret(ref, what, &err)) != NULL)
 		return 0;
 	tail = err != NULL && (tail = strstr(err, path)) != NULL ? tail + strlen(path) : "";
 	tail += strspn(tail, ": ");
@@ -438,6 +438,41 @@ taskq_stage_ok(const char *stage)
 	return str_table_find(stages, (int)(sizeof stages / sizeof stages[0]), stage) >= 0;
 }
 
+/*
+ * A "configured" report from agent, which the task was taken back from (its lease ran out):
+ * the device left its AP for the target network, so no later attempt can find it there.
+ * The task becomes agent's again, verifying: from the queue, or from another agent that
+ * claimed it since and has not configured it (claimed, running; its attempt is given back,
+ * and it learns from its next report or heartbeat that the task is no longer its).
+ * 1 moved, 0 not agent's report to make, -1 error.
+ */
+static int
+late_configured(
+    struct store *s, const char *agent, int64_t id, const char *mac, int64_t now_ms, char **cause)
+{
+	struct store_task *t = store_task_get(s, id);
+	struct store_task_set set = {.lease_ms = -1, .stage = "configured", .mac = mac};
+	enum task_state st;
+	int rc = 0;
+
+	if (t == NULL || t->last_agent == NULL || strcmp(t->last_agent, agent) != 0 ||
+	    task_state_parse(t->state, &st) != 0) {
+		store_task_free(t);
+		return 0;
+	}
+	set.agent_to = agent;
+	set.lease_ms = now_ms; /* run out: the verifier decides (taskq_expire) */
+	set.uncount = st != TASK_QUEUED;
+	if (st == TASK_QUEUED || st == TASK_CLAIMED || st == TASK_RUNNING)
+		rc = store_task_update(s, id, t->agent, t->state, task_state_name(TASK_VERIFYING),
+		    &set, now_ms, cause);
+	if (rc == 1)
+		log_info("task %lld: %s reports it configured after its lease ran out",
+		    (long long)id, agent);
+	store_task_free(t);
+	return rc;
+}
+
 int
 taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage, const char *mac,
     int64_t now_ms, const char **state, char **cause)
@@ -465,6 +500,8 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 		to = TASK_STATE_COUNT;
 	if (to != TASK_STATE_COUNT) {
 		rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
+		if (rc == 0 && to == TASK_VERIFYING)
+			rc = late_configured(s, agent, id, norm, now_ms, cause);
 		if (rc < 0)
 			return -1;
 		if (rc == 1)
@@ -500,8 +537,10 @@ taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, i
 	/* Still claimed: the agent never reached the device (its AP went out of range since
 	 * the scan); back to the queue, the attempt given back. */
 	set.uncount = retry && strcmp(t->state, task_state_name(TASK_CLAIMED)) == 0;
-	if (set.uncount || (retry && t->attempts < t->max_attempts))
+	if (set.uncount || (retry && t->attempts < t->max_attempts)) {
 		to = TASK_QUEUED;
+		set.last_agent = agent;
+	}
 	store_task_free(t);
 	rc = move(s, id, agent, to, &set, now_ms, NULL, cause);
 	if (rc == 1) {
@@ -576,7 +615,8 @@ expire_cb(const struct store_task *t, void *arg)
 	    .lease_ms = 0,
 	    .reason = verifying ? "not seen on the target network; agent stopped heartbeating"
 	              : retry   ? "agent stopped heartbeating: requeued"
-	                        : "agent stopped heartbeating"};
+	                        : "agent stopped heartbeating",
+	    .last_agent = retry ? t->agent : NULL};
 	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
 	int rc;
 
@@ -657,25 +697,25 @@ taskq_holds(struct store *s, const char *agent, int64_t id)
 }
 
 int
-taskq_file_ref(
-    const char *path, int (*valid)(const char *), const char *rule, char **ref, char **cause)
+taskq_file_ref(const char *path, const char *what, int (*valid)(const char *), const char *rule,
+    char **ref, char **cause)
 {
 	char *abs = realpath(path, NULL), *secret;
 	int ok;
 
 	*ref = NULL;
 	if (abs == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+		*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	*ref = xasprintf("file:%s", abs);
 	free(abs);
-	if ((secret = conf_read_secret(*ref, cause)) == NULL)
+	if ((secret = conf_read_secret_file(*ref, what, cause)) == NULL)
 		return -1;
 	ok = valid(secret);
 	conf_secret_free(secret);
 	if (!ok) {
-		*cause = xasprintf("%s: %s", path, rule);
+		*cause = xasprintf("%s %s: %s", what, path, rule);
 		return -1;
 	}
 	return 0;

@@ -382,7 +382,7 @@ struct provserve *
 provserve_new(struct engine *eng, const struct provserve_opts *o)
 {
 	struct provserve *ps = xcalloc(1, sizeof *ps);
-	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), conf_read_secret,
+	struct agentapi_opts ao = {(int64_t)conf_get_ms(eng->conf, OPT_AGENT_LEASE), conf_read_secret_file,
 	    conf_secret_free, loop_wall_ms, cfgdesired_template_load};
 	struct verifier_opts vo;
 	char *cause = NULL;

@@ -210,6 +210,9 @@ static const char *const migrations[] = {
 
 	/* 7: the version a device says it runs (Gen2+ /shelly "ver"; dev builds' fw_id has none). */
 	"ALTER TABLE devices ADD COLUMN fw_version TEXT;",
+
+	/* 8: the agent a task was taken back from (a late "configured" report of its is kept). */
+	"ALTER TABLE tasks ADD COLUMN last_agent TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

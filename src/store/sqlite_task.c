@@ -202,7 +202,7 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 {
 	int64_t uncount = set->uncount ? 1 : 0;
 	const void *args[] = {to, set->agent_to, &set->lease_ms, set->stage, set->mac, set->result,
-	    set->reason, &now_ms, &id, from, agent, &uncount};
+	    set->reason, &now_ms, &id, from, agent, &uncount, set->last_agent};
 	int n = 0;
 
 	if (exec_args(b,
@@ -211,9 +211,9 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 	        "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
 	        "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
 	        "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8, "
-	        "attempts = MAX(attempts - ?12, 0) "
+	        "attempts = MAX(attempts - ?12, 0), last_agent = COALESCE(?13, last_agent) "
 	        "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
-	        "ttittttiitti", args, "updating a task", &n, cause) != 0)
+	        "ttittttiittit", args, "updating a task", &n, cause) != 0)
 		return -1;
 	return n > 0 ? 1 : 0;
 }

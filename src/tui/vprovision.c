@@ -237,14 +237,16 @@ check_answers(struct vprovision *vp, char **key_ref, char **pass_ref)
 	char *cause = NULL;
 
 	if (vp->key_path[0] != '\0' &&
-	    taskq_file_ref(vp->key_path, taskq_key_ok, TASKQ_KEY_RULE, key_ref, &cause) != 0) {
-		tui_message(vp->v.t, 1, "WiFi key file %s", cause);
+	    taskq_file_ref(vp->key_path, "WiFi key file", taskq_key_ok, TASKQ_KEY_RULE, key_ref,
+	        &cause) != 0) {
+		tui_message(vp->v.t, 1, "%s", cause);
 		free(cause);
 		return -1;
 	}
 	if (vp->pass_path[0] != '\0' &&
-	    taskq_file_ref(vp->pass_path, taskq_pass_ok, TASKQ_PASS_RULE, pass_ref, &cause) != 0) {
-		tui_message(vp->v.t, 1, "password file %s", cause);
+	    taskq_file_ref(vp->pass_path, "device password file", taskq_pass_ok, TASKQ_PASS_RULE,
+	        pass_ref, &cause) != 0) {
+		tui_message(vp->v.t, 1, "%s", cause);
 		free(cause);
 		return -1;
 	}

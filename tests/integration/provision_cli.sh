@@ -1,7 +1,8 @@
 #!/bin/sh
 # Provisioning from the command line, without agents or devices: --agent-enrol prints a secret
 # that only its hash keeps, --provision and --provision-csv validate everything before they
-# queue anything, --tasks/--agents in text and JSON, --task-cancel.
+# queue anything, --tasks/--agents in text and JSON (columns in line after a UTF-8 network
+# name), --task-cancel; the agent writes an IPv6 manager address in brackets.
 . tests/lib.sh
 DB="$T_TMP/db"
 : >"$T_TMP/config"
@@ -74,3 +75,30 @@ after=$(tui --tasks --json | jq '.tasks | length')
 tui --provision shelly1-A1B2C3 --network home --name solo >/dev/null &&
 	[ "$(tui --tasks --json | jq -r '.tasks[-1].name')" = solo ] &&
 	pass "--name with one --provision target is kept" || fail "--name with one --provision target is kept"
+
+# --tasks pads a network name by the terminal cells it takes: an accented (two bytes, one
+# cell) and a CJK name (three bytes, two cells each) keep the columns after them in line.
+tui --provision shelly1-0C0C01 --network "$(printf 'Caf\303\251 Wohnung')" >/dev/null &&
+	tui --provision shelly1-0C0C02 --network "$(printf '\346\227\245\346\234\254\343\201\256\345\256\266')" >/dev/null &&
+	tui --provision shelly1-0C0C03 --network home >/dev/null
+tui --tasks >"$T_TMP/tasks.txt"
+# The cells before the ATTEMPTS column, per row of the three (wc -L counts cells in UTF-8).
+for t in 01 02 03; do
+	grep "shelly1-0C0C$t" "$T_TMP/tasks.txt" | sed 's| [0-9]*/[0-9]* .*||' | LC_ALL=C.UTF-8 wc -L
+done >"$T_TMP/widths"
+[ "$(sort -u "$T_TMP/widths" | wc -l)" = 1 ] && [ "$(wc -l <"$T_TMP/widths")" = 3 ] &&
+	pass "--tasks keeps its columns in line after a UTF-8 network name" ||
+	fail "--tasks keeps its columns in line after a UTF-8 network name" "$(cat "$T_TMP/tasks.txt")"
+
+# The agent names an IPv6 manager as an address it can be given back: [::1]:PORT, not ::1:PORT
+# (no manager listens there: the first heartbeat fails, on loopback).
+AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
+mkdir -p "$T_TMP/w/aps"
+printf 'x\n' >"$T_TMP/token"; chmod 600 "$T_TMP/token"
+SHELLY_TUI_ALLOW_NETS=::1/128 "$AGENT" --manager 'http://[::1]:9/' --token-file "$T_TMP/token" \
+	--wifi "test:$T_TMP/w" --once -t 1 >/dev/null 2>"$T_TMP/agent.err"
+grep -q 'agent .* for manager \[::1\]:9$' "$T_TMP/agent.err" &&
+	grep -q 'manager \[::1\]:9 not answering heartbeats' "$T_TMP/agent.err" &&
+	! grep -q 'manager ::1:9' "$T_TMP/agent.err" &&
+	pass "the agent writes an IPv6 manager address in brackets" ||
+	fail "the agent writes an IPv6 manager address in brackets" "$(cat "$T_TMP/agent.err")"

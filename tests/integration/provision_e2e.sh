@@ -14,7 +14,8 @@
 # registration (bad token, reused enrolment secret, malformed body refused and nothing
 # changed), an agent killed mid-task (lease expires, another agent finishes), a batch of five
 # (Gen1 and Gen2+ verified on the home network, one failure), a wrong key (rollback reported,
-# AP back), the host's connection restored after every task, and the WiFi key nowhere.
+# AP back for Gen1 and a Gen2+ told --ap-off, not for a Gen2+ that keeps its AP on), the
+# host's connection restored after every task, and the WiFi key nowhere.
 . tests/lib.sh
 AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 NAME=provision_e2e
@@ -81,14 +82,14 @@ ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen
 ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
 ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
-ap_device 25 gen1/shelly-1 ||
+ap_device 25 gen1/shelly-1 && ap_device 13 gen2/plus-1pm && ap_device 14 gen2/plus-1pm ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
-AP12=$(ap_of 12); AP25=$(ap_of 25) # device 25's home address is outside discover-range
+AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
@@ -248,6 +249,19 @@ if wait_for 40 is_state "$WT" failed && [ "$(state_of "$WT" reason)" = "failed: 
 	pass "a wrong key is reported: not seen on home, AP back"
 else
 	fail "a wrong key is reported: not seen on home, AP back" "$(tui --tasks)"
+fi
+# A Gen2+ device keeps its AP on after joining unless told --ap-off: its AP says nothing about
+# the key there, and the reason says so; told --ap-off, its AP back means the same as Gen1's.
+tui --provision "$AP13" --network home --wifi-key-file "$T_TMP/wrongkey" >/dev/null
+W2=$(tui --tasks --json | jq -r '.tasks[-1].id')
+tui --provision "$AP14" --network home --wifi-key-file "$T_TMP/wrongkey" --ap-off >/dev/null
+W3=$(tui --tasks --json | jq -r '.tasks[-1].id')
+if wait_for 60 is_state "$W2" failed && wait_for 60 is_state "$W3" failed &&
+	[ "$(state_of "$W2" reason)" = "failed: not seen on home (its AP stays on without --ap-off, so that says nothing about the key)" ] &&
+	[ "$(state_of "$W3" reason)" = "failed: not seen on home, AP back" ]; then
+	pass "a Gen2+ device not told --ap-off: its AP on is not reported as AP back"
+else
+	fail "a Gen2+ device not told --ap-off: its AP on is not reported as AP back" "$(tui --tasks)"
 fi
 
 # ---- a template applied on the device's AP, before the station network ----------------------

@@ -3,8 +3,9 @@
 # agent's claim gets a clear error (409 naming the task and the WiFi key file, not a 500 store
 # error), the task fails with that reason, and the manager's log speaks of the WiFi key file.
 # A key that is the WPA pre-shared key itself (64 hex digits) is queued and handed to the agent;
-# 64 characters that are not hex, and 65 hex digits, are refused. The agent is played with curl
-# against the agent API on loopback.
+# 64 characters that are not hex, and 65 hex digits, are refused. A key file's warnings and
+# errors call it the WiFi key file. The agent is played with curl against the agent API on
+# loopback.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -53,4 +54,16 @@ if tui --provision shelly1-0A0B22 --network home --wifi-key-file "$T_TMP/psk" >/
 else
 	fail "$N: a 64-hex-digit pre-shared key is queued and handed to the agent" "$(cat "$T_TMP/psk.err")"
 fi
+# A key file others can read, and an empty one: the warning and the error name the WiFi key file.
+printf 'home-key-4711\n' >"$T_TMP/openkey"
+chmod 644 "$T_TMP/openkey"
+: >"$T_TMP/emptykey"
+tui --provision shelly1-0A0B23 --network home --wifi-key-file "$T_TMP/openkey" >/dev/null 2>"$T_TMP/open.err"
+tui --provision shelly1-0A0B24 --network home --wifi-key-file "$T_TMP/emptykey" >/dev/null 2>"$T_TMP/empty.err"
+grep -q "WiFi key file $T_TMP/openkey can be read or changed by others" "$T_TMP/open.err" &&
+	grep -q "WiFi key file $T_TMP/emptykey is empty" "$T_TMP/empty.err" &&
+	! grep -q 'password file' "$T_TMP/open.err" "$T_TMP/empty.err" &&
+	pass "$N: a key file's warning and error say WiFi key file, not password file" ||
+	fail "$N: a key file's warning and error say WiFi key file, not password file" \
+		"$(cat "$T_TMP/open.err" "$T_TMP/empty.err")"
 hl_stop a

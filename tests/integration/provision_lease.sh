@@ -1,7 +1,8 @@
 #!/bin/sh
 # Task leases and the verifier (agents played with curl against the agent API on loopback):
 # a configured (verifying) task is the verifier's, so a lease that runs out does not requeue
-# it, while a claimed one goes back to the queue; a heartbeat naming a task the agent no
+# it, while a claimed one goes back to the queue (a late "configured" report from its agent
+# then puts it into verifying); a heartbeat naming a task the agent no
 # longer holds (cancelled) lists it as "lost"; and a manager restarted after being down longer
 # than agent-lease gives held tasks one lease of grace, so the agent's next heartbeat keeps it.
 . tests/lib.sh
@@ -35,10 +36,20 @@ lost2=$(post heartbeat "{\"tasks\":[$T2]}" "$TOKEN" | jq -c '.lost // []')
 
 # T3 is claimed after T1's last renewal: once its lease has run out (requeued), T1's has too.
 T3=$(claim_ap shelly1-A1B2C3)
+T4=$(claim_ap shelly1-A1B2C4)
 wait_for 30 state_is "$T3" queued || fail "$N: a silent agent's claimed task is requeued" "$(tui --tasks)"
 state_is "$T1" verifying && [ "$(aa_field "$T1" attempts)" = 1 ] &&
 	pass "$N: a verifying task outlives its agent's lease (the verifier decides it)" ||
 	fail "$N: a verifying task outlives its agent's lease (the verifier decides it)" "$(tui --tasks)"
+
+# The agent configured T4's device after its lease ran out (requeued, nobody claimed it since):
+# its late "configured" report is kept, and the task waits for the verifier, not for an AP.
+wait_for 30 state_is "$T4" queued
+st=$(post progress "{\"task\":$T4,\"stage\":\"configured\",\"mac\":\"A1B2C3A1B2C4\"}" "$TOKEN" | jq -r .state)
+[ "$st" = verifying ] && state_is "$T4" verifying && [ "$(aa_field "$T4" mac)" = a1b2c3a1b2c4 ] &&
+	pass "$N: a late configured report from the agent whose lease ran out is kept (verifying)" ||
+	fail "$N: a late configured report from the agent whose lease ran out is kept (verifying)" \
+		"$st $(tui --tasks)"
 
 # Down longer than agent-lease: the restarted manager keeps the lease for the agent's heartbeat.
 # The task must still be held when the manager stops: a loaded machine may let its lease run

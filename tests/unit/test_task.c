@@ -37,11 +37,11 @@ open_mem(void)
 }
 
 static char *
-read_key_cb(const char *ref, char **cause)
+read_key_cb(const char *ref, const char *what, char **cause)
 {
 	if (strcmp(ref, "file:/good") == 0)
 		return xstrdup(KEY);
-	*cause = xasprintf("cannot read password file %s: No such file or directory", ref + 5);
+	*cause = xasprintf("cannot read %s %s: No such file or directory", what, ref + 5);
 	return NULL;
 }
 
@@ -327,10 +327,10 @@ test_claim_password(void **state)
 static int keys_read;
 
 static char *
-key_count_cb(const char *ref, char **cause)
+key_count_cb(const char *ref, const char *what, char **cause)
 {
 	keys_read++;
-	return read_key_cb(ref, cause);
+	return read_key_cb(ref, what, cause);
 }
 
 /* The device name and network pass shelly_sta_*_check where a task is queued and where it is
@@ -386,6 +386,72 @@ configure(struct store *s, const char *agent, int64_t id, const char *mac, int64
 	assert_int_equal(
 	    taskq_progress(s, agent, id, "configured", mac, now + 100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
+}
+
+/* AGENT claims the one queued task at NOW (a 500 ms lease); returns its id. */
+static int64_t
+claim_as(struct store *s, const char *agent, int64_t now)
+{
+	struct store_task *c = NULL;
+	struct taskq_secrets sec;
+	char *cause = NULL;
+	int64_t id;
+
+	assert_int_equal(
+	    taskq_claim(s, agent, now, 500, read_key_cb, &c, &sec, &failed_id, &cause), 1);
+	id = c->id;
+	store_task_free(c);
+	return id;
+}
+
+/*
+ * An agent whose lease ran out while it configured the device reports it configured late:
+ * the task went back to the queue, and nobody claimed it since, so it verifies under that
+ * agent. Claimed since by another agent, the late report takes the task back from it into
+ * verifying (its attempt given back); its "AP not in range" no longer requeues the task: the
+ * verifier decides. An agent that never held the task still cannot report it.
+ */
+static void
+test_late_configured(void **state)
+{
+	struct store *s = open_mem();
+	const char *st = NULL, *mac = "A1:B2:C3:D4:E5:F7";
+	char *cause = NULL;
+	int64_t id = add(s, "shelly1-A1B2C3", NULL, 3);
+	struct store_task *t;
+
+	(void)state;
+	assert_int_equal(claim_as(s, "ag-1", 2000), id);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 2100, &st, &cause), 1);
+	expire_expect(s, 3000, 1, id, "queued");
+	assert_int_equal(taskq_progress(s, "ag-2", id, "configured", mac, 3100, &st, &cause), 0);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 3100, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	t = store_task_get(s, id);
+	assert_string_equal(t->agent, "ag-1");
+	assert_string_equal(t->mac, "a1b2c3d4e5f7");
+	assert_int_equal(t->attempts, 1);
+	store_task_free(t);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.7", 3200, &cause), 1);
+
+	/* claimed again by ag-2 before ag-1's late report */
+	id = add(s, "shelly1-A1B2C4", NULL, 3);
+	assert_int_equal(claim_as(s, "ag-1", 4000), id);
+	expire_expect(s, 5000, 1, id, "queued");
+	assert_int_equal(claim_as(s, "ag-2", 5100), id);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 5200, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	assert_int_equal(taskq_holds(s, "ag-2", id), 0); /* its heartbeat says "lost" */
+	assert_int_equal(
+	    taskq_fail(s, "ag-2", id, "access point not in range", 1, 5300, &st, &cause), 0);
+	t = store_task_get(s, id);
+	assert_string_equal(t->state, "verifying");
+	assert_string_equal(t->agent, "ag-1");
+	assert_string_equal(t->mac, "a1b2c3d4e5f7");
+	assert_int_equal(t->attempts, 1); /* ag-2's attempt given back */
+	store_task_free(t);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.8", 5400, &cause), 1);
+	store_free(s);
 }
 
 /*
@@ -902,6 +968,7 @@ main(void)
 	    cmocka_unit_test(test_claim_password),
 	    cmocka_unit_test(test_task_text),
 	    cmocka_unit_test(test_claim_seen),
+	    cmocka_unit_test(test_late_configured),
 	    cmocka_unit_test(test_duplicate_target),
 	    cmocka_unit_test(test_stage_verdict),
 	    cmocka_unit_test(test_lease_expiry),

@@ -149,9 +149,10 @@ teardown(void **state)
 }
 
 static char *
-secret_cb(const char *ref, char **cause)
+secret_cb(const char *ref, const char *what, char **cause)
 {
 	(void)ref;
+	(void)what;
 	(void)cause;
 	return xstrdup("device-password");
 }
