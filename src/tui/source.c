@@ -55,6 +55,7 @@ struct source {
 	size_t nrows;
 	int64_t data_version;
 	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
+	char *status_error; /* why the status rows could not be read at the last refresh, or NULL */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
 	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
@@ -319,6 +320,7 @@ struct load_ctx {
 	struct source *src;
 	struct source_dev *rows;
 	size_t n, cap;
+	char *status_error; /* the first status read that failed, or NULL */
 };
 
 static int
@@ -329,6 +331,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	struct store_status *st;
 	const struct source_dev *old;
 	const char *mname;
+	char *cause = NULL;
 
 	lc->rows = xgrowarray(lc->rows, &lc->cap, lc->n, sizeof *lc->rows);
 	r = &lc->rows[lc->n++];
@@ -363,7 +366,13 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->outputs_known = 0;
 	cover_reset(r);
 	r->fw_update = -1;
-	st = status_get(lc->src, d->mac, d->gen, r->running);
+	if (status_read(lc->src, d->mac, d->gen, r->running, &st, &cause) < 0) {
+		/* not "never polled": the header says the status could not be read */
+		if (lc->status_error == NULL)
+			lc->status_error = str_sanitize(cause, 200);
+		free(cause);
+		return 0;
+	}
 	if (st == NULL)
 		return 0;
 	r->has_status = 1;
@@ -442,15 +451,20 @@ load_events(struct source *src)
 void
 source_refresh(struct source *src)
 {
-	struct load_ctx lc = {src, NULL, 0, 0};
+	struct load_ctx lc = {src, NULL, 0, 0, NULL};
 	char *cause = NULL;
 
 	if (store_device_list(src->app->store, load_device_cb, &lc, &cause) != 0) {
 		log_warn("console: devices: %s", cause);
 		free(cause);
 		free(lc.rows);
+		free(lc.status_error);
 		return;
 	}
+	if (lc.status_error != NULL && src->status_error == NULL)
+		log_error("console: status: %s", lc.status_error);
+	free(src->status_error);
+	src->status_error = lc.status_error;
 	free(src->rows);
 	src->rows = lc.rows;
 	src->nrows = lc.n;
@@ -726,6 +740,7 @@ source_free(struct source *src)
 	/* Stops polling, writes what is buffered and gives the lease back. */
 	fleet_free(src->fleet);
 	free(src->rows);
+	free(src->status_error);
 	free(src->events);
 	free(src->ignored);
 	while (src->nfresh > 0)
@@ -785,6 +800,12 @@ source_unsaved(const struct source *src)
 	if (!(h.failing & (1u << STORE_WRITE_FLUSH)))
 		return NULL;
 	return source_db_locked(src) ? "results not saved: database locked" : "results not saved";
+}
+
+const char *
+source_status_unreadable(const struct source *src)
+{
+	return src->status_error;
 }
 
 int
