@@ -18,6 +18,7 @@ struct vresults {
 	struct view v;
 	char title[160];
 	struct source_job *job;
+	size_t skipped; /* failed toggles a retry left out (they may have switched) */
 };
 
 static void
@@ -29,6 +30,10 @@ done_cb(struct source_job *job, void *arg)
 	source_job_progress(job, &p);
 	if (p.error != NULL)
 		tui_message(r->v.t, 1, "%s", p.error);
+	else if (r->skipped > 0) /* the retry's end still says what it left out, and why */
+		tui_message(r->v.t, 1,
+		    "%s: %zu ok, %zu failed, %zu not retried (a lost reply: look, then use on or off)",
+		    r->title, p.ok, p.results - p.ok, r->skipped);
 	else
 		tui_message(r->v.t, p.ok < p.results, "%s: %zu ok, %zu failed (q closes)", r->title,
 		    p.ok, p.results - p.ok);
@@ -146,6 +151,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		source_job_free(r->job);
 		r->job = again;
 		r->v.cur.sel = r->v.cur.top = 0;
+		r->skipped += unsure;
 		source_job_set_done(again, done_cb, r);
 		if (unsure > 0)
 			tui_message(t, 1, "%zu not retried: %s", unsure, unsure_text(unsure));

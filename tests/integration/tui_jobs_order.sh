@@ -1,12 +1,13 @@
-# Two actions whose views were closed: the first (a slow relay) ends while the second (a relay
-# that never answers) still runs. The status line reports the first's end and says L shows its
+# Two actions whose views were closed: the first (a slow relay: its identification, /shelly,
+# drips for about 15 s, so it still runs when the second starts on a loaded machine) ends while
+# the second (a relay that never answers) still runs. The status line reports the first's end and says L shows its
 # results; L then shows that action's results, not the one still running.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
 
 N=tui_jobs_order
-tui_sim_start $N --models gen2/plus-1pm --count 2 --auth none --drip-ms 3000
+tui_sim_start $N --models gen2/plus-1pm --count 2 --auth none --drip-ms 20000
 cat >"$XDG_CONFIG_HOME/shelly-tui/config" <<CFG
 set poll-interval-gen2 60s
 set connect-timeout 5s
@@ -15,7 +16,7 @@ CFG
 tui_add 0 alpha
 tui_add 1 bravo
 tui_console 140 30 'fleet 2 +online 2' || exit 1
-set_fault 0 slow
+set_fault 0 slow /shelly
 set_fault 1 noanswer
 
 # toggle_closed ROW: the bulk toggle of the table's ROWth device (0: the first), its results
