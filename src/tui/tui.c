@@ -62,7 +62,7 @@ static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[320] = "";
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[1024], db[320] = "";
 	const char *title = " shelly-tui ", *failed = source_write_failed(t->src);
 	const char *unsaved = source_unsaved(t->src);
 	const char *unreadable = source_status_unreadable(t->src);
