@@ -20,6 +20,7 @@
  * a few seconds later (it answers from the device's last look).
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "net/http.h"
 #include "shelly/action.h"
@@ -46,6 +47,10 @@ struct runner_result {
 	 * address again), so nothing was sent; ok is 0 and it is neither success nor failure.
 	 */
 	const char *duplicate_of;
+	/* runner_set_read_back: the device's status reply read after the action, or NULL (not
+	 * asked, failed, or no output or cover action); status_ms: when it was read. */
+	const char *status_json;
+	int64_t status_ms;
 };
 
 struct runner_cbs {
@@ -74,6 +79,13 @@ void runner_set_tls(struct runner *r, int https, int accept_cert);
  * of the device's profile; Gen1 devices keep their mode's. Call before runner_start.
  */
 void runner_set_light(struct runner *r, enum action_light light);
+/*
+ * After a successful output, light or cover action, read the device's status once (one GET,
+ * the same target and credentials as the action) before the target finishes, so a caller that
+ * does not poll can show the new state (runner_result.status_json). A failed read-back leaves
+ * the action's success as it is. Call before runner_start.
+ */
+void runner_set_read_back(struct runner *r);
 /* Sends: identify every target, then the action. done_cb may run before this returns. */
 void runner_start(struct runner *r);
 /*

@@ -143,6 +143,9 @@ const char *source_write_failed(const struct source *src);
 /* While the poll results cannot be written: "results not saved" (": database locked" when
  * the database is locked), the rows on screen older than the last polls; else NULL. */
 const char *source_unsaved(const struct source *src);
+/* Why the devices' status could not be read from the database at the last refresh (sanitised;
+ * those devices show no status), or NULL when it could. */
+const char *source_status_unreadable(const struct source *src);
 /* 1 while this console's writes fail because another process holds the database locked. */
 int source_db_locked(const struct source *src);
 /* 1 while this console holds the lease and polls. */

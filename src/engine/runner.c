@@ -50,6 +50,9 @@ struct rdev {
 	int claimed; /* identified and acting: no other target acts on its MAC */
 	int checked; /* fw_update(_beta): the offer was checked against the running version */
 	int sent;    /* the action's own request went out (not only identification, settings) */
+	int reading; /* done, the read-back of its status in flight */
+	char *status_json; /* the read-back's reply, or NULL */
+	int64_t status_ms;
 };
 
 struct runner {
@@ -59,6 +62,7 @@ struct runner {
 	char *who;
 	int https, accept_cert;
 	int light_set; /* base.light was chosen by the caller (runner_set_light) */
+	int read_back; /* runner_set_read_back */
 	struct rdev *devs;
 	size_t n, ndone;
 	struct runner_cbs cbs;
@@ -135,6 +139,12 @@ runner_set_light(struct runner *r, enum action_light light)
 {
 	r->base.light = light;
 	r->light_set = 1;
+}
+
+void
+runner_set_read_back(struct runner *r)
+{
+	r->read_back = 1;
 }
 
 /* The Gen2+ light component the caller chose for dev's action; 0: the device's own. */
@@ -266,6 +276,23 @@ ok_text(const struct rdev *dev)
 
 static void send_action(struct rdev *dev);
 
+/* The read-back answered: a status reply is kept, a failure leaves none (the action stands). */
+static void
+read_back_cb(const struct shelly_reply *r, void *arg)
+{
+	struct rdev *dev = arg;
+
+	if (r->result == HTTP_CANCELLED)
+		return;
+	dev->req = 0;
+	dev->reading = 0;
+	if (r->result == HTTP_OK && r->status != NULL && r->body != NULL) {
+		dev->status_json = xstrndup(r->body, r->body_len);
+		dev->status_ms = loop_wall_ms();
+	}
+	rdev_finish(dev);
+}
+
 /*
  * An offered firmware that is not newer than the one the device runs (Gen1 /ota's
  * old_version, else the firmware it identified with) is no update: such a stable or beta
@@ -384,6 +411,12 @@ action_cb(const struct shelly_reply *r, void *arg)
 	if (result == HTTP_OK && dev->have_ar && dev->ar.ok) {
 		dev->result = HTTP_OK;
 		dev->ok_text = ok_text(dev);
+		if (dev->run->read_back && action_component(dev->a.kind) != NULL) {
+			dev->reading = 1;
+			dev->req =
+			    shelly_status(dev->run->eng->http, &dev->dt.t, read_back_cb, dev);
+			return;
+		}
 		rdev_finish(dev);
 		return;
 	}
@@ -566,7 +599,9 @@ runner_cancel(struct runner *r)
 		struct rdev *dev = &r->devs[i];
 		int sent = dev->req != 0; /* the device's own request, not its identification */
 		rdev_stop(dev);
-		if (!dev->done)
+		if (dev->reading) /* the action was done: only its read-back is dropped */
+			rdev_finish(dev);
+		else if (!dev->done)
 			rdev_fail(dev, HTTP_CANCELLED,
 			    sent ? "interrupted: the request may have reached the device (its "
 			           "answer was not awaited)"
@@ -621,6 +656,8 @@ rdev_result(const struct rdev *dev, struct runner_result *res)
 	res->error = res->ok ? NULL : (dev->error != NULL ? dev->error : "not done");
 	res->ar = dev->have_ar ? &dev->ar : NULL;
 	res->ok_text = res->ok ? dev->ok_text : NULL;
+	res->status_json = dev->status_json;
+	res->status_ms = dev->status_ms;
 	if (dev->dup_of != NULL) {
 		res->duplicate_of = dev->dup_of->dt.arg;
 		res->error = "the same device as an earlier target";
@@ -681,6 +718,7 @@ runner_free(struct runner *r)
 		devtarget_done(&dev->dt);
 		free(dev->error);
 		free(dev->ok_text);
+		free(dev->status_json);
 		action_result_done(&dev->ar);
 	}
 	free(r->devs);

@@ -58,6 +58,7 @@ struct source {
 	uint64_t registry_sig;
 	int registry_read;
 	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
+	char *status_error; /* why the status rows could not be read at the last refresh, or NULL */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
 	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
@@ -71,6 +72,19 @@ struct source {
 	void *prompt_arg;
 	char (*ignored)[DEV_MAC_LEN]; /* found devices ignored for this session */
 	size_t nignored;
+	struct fresh *fresh; /* readings of this console's own, while another process polls */
+	size_t nfresh;
+};
+
+/*
+ * A device's status this console read itself right after its own action while another
+ * process polls (and writes the store): shown instead of the store's row until the store has
+ * a newer one. Kept in memory only: the store is the leader's.
+ */
+struct fresh {
+	char mac[DEV_MAC_LEN];
+	int64_t ts_ms;
+	char *json;
 };
 
 struct source_job {
@@ -89,6 +103,7 @@ struct source_job {
 	size_t total, done;
 	struct source_result *results;
 	size_t nresults;
+	int read_back; /* a device's status was read after the action: the rows follow */
 	char *error;
 	source_job_cb cb;
 	void *arg;
@@ -120,6 +135,109 @@ cover_reset(struct source_dev *r)
 		r->cover_pct[i] = NAN;
 		r->cover_state[i] = COVER_UNKNOWN;
 	}
+}
+
+static struct fresh *
+fresh_find(struct source *src, const char *mac)
+{
+	for (size_t i = 0; i < src->nfresh; i++)
+		if (strcmp(src->fresh[i].mac, mac) == 0)
+			return &src->fresh[i];
+	return NULL;
+}
+
+static void
+fresh_drop(struct source *src, struct fresh *f)
+{
+	free(f->json);
+	*f = src->fresh[--src->nfresh];
+}
+
+/* Keeps json, read at ts_ms, as the newest status of mac. */
+static void
+fresh_put(struct source *src, const char *mac, const char *json, int64_t ts_ms)
+{
+	struct fresh *f = fresh_find(src, mac);
+
+	if (f == NULL) {
+		src->fresh = xreallocarray(src->fresh, src->nfresh + 1, sizeof *src->fresh);
+		f = &src->fresh[src->nfresh++];
+		str_copy(f->mac, sizeof f->mac, mac);
+	} else
+		free(f->json);
+	f->json = xstrdup(json);
+	f->ts_ms = ts_ms;
+}
+
+/* The status row of a reading of this console's own (a reply: online), as the poller has it. */
+static struct store_status *
+fresh_status(const struct fresh *f, int gen, const char *running)
+{
+	struct store_status ss;
+	struct device_status ds;
+	struct fields_totals t = {NAN, NAN, NAN, NAN, STORE_NULL_INT};
+	char *cause = NULL;
+
+	memset(&ss, 0, sizeof ss);
+	str_copy(ss.mac, sizeof ss.mac, f->mac);
+	ss.ts_ms = ss.reply_ts_ms = f->ts_ms;
+	ss.state = device_state_name(DEVICE_ONLINE);
+	ss.json = f->json;
+	ss.rssi_dbm = NAN;
+	ss.uptime_s = ss.fw_update = ss.cfg_rev = STORE_NULL_INT;
+	device_status_init(&ds);
+	if (shelly_status_parse(gen, f->json, strlen(f->json), running, &ds, &cause) == 0) {
+		fields_totals(&ds, &t);
+		ss.rssi_dbm = ds.wifi.rssi_dbm;
+		if (dev_known(ds.sys.uptime_s))
+			ss.uptime_s = (int64_t)ds.sys.uptime_s;
+		if (ds.sys.update_available >= 0)
+			ss.fw_update = ds.sys.update_available;
+	}
+	free(cause);
+	device_status_done(&ds);
+	ss.power_w = t.power_w;
+	ss.energy_wh = t.energy_wh;
+	ss.temperature_c = t.temperature_c;
+	ss.outputs_on = t.on;
+	return store_status_dup(&ss);
+}
+
+/*
+ * The status of mac (a device of generation gen running running): this console's own reading
+ * while the store has none as new (a newer one retires it), else the store's. 1 with *out
+ * (caller frees), 0 none, -1 with *cause when the store cannot be read.
+ */
+static int
+status_read(struct source *src, const char *mac, int gen, const char *running,
+    struct store_status **out, char **cause)
+{
+	struct fresh *f = fresh_find(src, mac);
+	int rc = store_status_read(src->app->store, mac, out, cause);
+
+	if (rc < 0 || f == NULL)
+		return rc;
+	if (rc > 0 && (*out)->ts_ms >= f->ts_ms) {
+		fresh_drop(src, f);
+		return rc;
+	}
+	store_status_free(*out);
+	*out = fresh_status(f, gen, running);
+	return 1;
+}
+
+/* status_read, an error logged as none. */
+static struct store_status *
+status_get(struct source *src, const char *mac, int gen, const char *running)
+{
+	struct store_status *st = NULL;
+	char *cause = NULL;
+
+	if (status_read(src, mac, gen, running, &st, &cause) < 0) {
+		log_error("console: status of %s: %s", mac, cause);
+		free(cause);
+	}
+	return st;
 }
 
 /* Derives the row's counts from the device's stored reply. */
@@ -205,6 +323,7 @@ struct load_ctx {
 	struct source *src;
 	struct source_dev *rows;
 	size_t n, cap;
+	char *status_error; /* the first status read that failed, or NULL */
 };
 
 static int
@@ -215,6 +334,7 @@ load_device_cb(const struct store_device *d, void *arg)
 	struct store_status *st;
 	const struct source_dev *old;
 	const char *mname;
+	char *cause = NULL;
 
 	lc->rows = xgrowarray(lc->rows, &lc->cap, lc->n, sizeof *lc->rows);
 	r = &lc->rows[lc->n++];
@@ -249,7 +369,13 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->outputs_known = 0;
 	cover_reset(r);
 	r->fw_update = -1;
-	st = store_status_get(lc->src->app->store, d->mac);
+	if (status_read(lc->src, d->mac, d->gen, r->running, &st, &cause) < 0) {
+		/* not "never polled": the header says the status could not be read */
+		if (lc->status_error == NULL)
+			lc->status_error = str_sanitize(cause, 200);
+		free(cause);
+		return 0;
+	}
 	if (st == NULL)
 		return 0;
 	r->has_status = 1;
@@ -357,7 +483,7 @@ registry_sig(const struct source_dev *rows, size_t n)
 void
 source_refresh(struct source *src)
 {
-	struct load_ctx lc = {src, NULL, 0, 0};
+	struct load_ctx lc = {src, NULL, 0, 0, NULL};
 	char *cause = NULL;
 	uint64_t sig;
 
@@ -365,8 +491,13 @@ source_refresh(struct source *src)
 		log_warn("console: devices: %s", cause);
 		free(cause);
 		free(lc.rows);
+		free(lc.status_error);
 		return;
 	}
+	if (lc.status_error != NULL && src->status_error == NULL)
+		log_error("console: status: %s", lc.status_error);
+	free(src->status_error);
+	src->status_error = lc.status_error;
 	free(src->rows);
 	src->rows = lc.rows;
 	src->nrows = lc.n;
@@ -653,8 +784,12 @@ source_free(struct source *src)
 	/* Stops polling, writes what is buffered and gives the lease back. */
 	fleet_free(src->fleet);
 	free(src->rows);
+	free(src->status_error);
 	free(src->events);
 	free(src->ignored);
+	while (src->nfresh > 0)
+		fresh_drop(src, &src->fresh[0]);
+	free(src->fresh);
 	free(src);
 }
 
@@ -711,6 +846,12 @@ source_unsaved(const struct source *src)
 	return source_db_locked(src) ? "results not saved: database locked" : "results not saved";
 }
 
+const char *
+source_status_unreadable(const struct source *src)
+{
+	return src->status_error;
+}
+
 int
 source_db_locked(const struct source *src)
 {
@@ -745,15 +886,15 @@ source_own_name(struct source *src, const char *mac)
 int
 source_status(struct source *src, const char *mac, struct device_status *out)
 {
-	struct store_status *st = store_status_get(src->app->store, mac);
 	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	struct store_status *st = r != NULL ? status_get(src, mac, r->gen, r->running) : NULL;
 	char *cause = NULL;
 	int rc = -1;
 
 	device_status_init(out);
-	if (st != NULL && st->json != NULL && r != NULL) {
-		rc = shelly_status_parse(r->gen, st->json, strlen(st->json), r->running, out,
-		    &cause);
+	if (st != NULL && st->json != NULL) {
+		rc = shelly_status_parse(
+		    r->gen, st->json, strlen(st->json), r->running, out, &cause);
 		free(cause);
 	}
 	store_status_free(st);
@@ -763,7 +904,8 @@ source_status(struct source *src, const char *mac, struct device_status *out)
 int
 source_raw(struct source *src, const char *mac, struct textlines *out)
 {
-	struct store_status *st = store_status_get(src->app->store, mac);
+	const struct source_dev *r = find_row(src->rows, src->nrows, mac);
+	struct store_status *st = status_get(src, mac, r != NULL ? r->gen : 0, NULL);
 	int rc = -1;
 
 	if (st != NULL && st->json != NULL) {
@@ -891,6 +1033,8 @@ job_end(struct source_job *job)
 		fleet_registry_changed(src->fleet);
 	else if (src->fleet != NULL)
 		fleet_poll_now(src->fleet);
+	if (job->read_back)
+		source_refresh(src); /* the devices' own readings, until the poller's are newer */
 	if (job->cb != NULL)
 		job->cb(job, job->arg);
 }
@@ -976,6 +1120,10 @@ runner_done_cb(void *arg)
 		                !strcmp(part->action, "light_toggle"));
 		/* the targets are MACs: the results view names the device by it */
 		copy_safe(x->mac, sizeof x->mac, r.mac ? r.mac : r.target);
+		if (r.ok && r.mac != NULL && r.status_json != NULL) {
+			fresh_put(job->src, r.mac, r.status_json, r.status_ms);
+			job->read_back = 1;
+		}
 	}
 	if (runner_audit(part->runner, &cause) != 0) {
 		log_warn("console: audit: %s", cause);
@@ -1015,6 +1163,9 @@ part_start(struct source_job *job, struct job_part *part, const char *action,
 	}
 	if (job->light != NULL && action_light_parse(job->light, &a.light) == 0)
 		runner_set_light(part->runner, a.light);
+	/* Standing by, nothing polls for the console: it reads the device's new state itself. */
+	if (!source_polling(job->src))
+		runner_set_read_back(part->runner);
 	return 0;
 }
 

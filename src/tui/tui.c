@@ -62,15 +62,19 @@ static void
 draw_header(struct tui *t)
 {
 	struct source_totals tot;
-	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[512], db[96] = "";
+	char counts[160], extra[64] = "", polled[48] = "", pw[32], age[16], buf[1024], db[320] = "";
 	const char *title = " shelly-tui ", *failed = source_write_failed(t->src);
 	const char *unsaved = source_unsaved(t->src);
+	const char *unreadable = source_status_unreadable(t->src);
 	size_t auth;
 
 	source_get_totals(t->src, &tot);
 	if (failed != NULL) /* never dropped: what is shown may not be stored */
 		snprintf(db, sizeof db, "  DB: %s write failed%s%s", failed, unsaved ? "  " : "",
 		    unsaved ? unsaved : "");
+	if (unreadable != NULL) /* never dropped either: the rows show no status */
+		snprintf(db + strlen(db), sizeof db - strlen(db), "  DB: status unreadable: %s",
+		    unreadable);
 	auth = tot.by_state[DEVICE_AUTH_REQUIRED] + tot.by_state[DEVICE_AUTH_FAILED];
 	fmt_power(pw, sizeof pw, tot.power_w);
 	snprintf(counts, sizeof counts, " fleet %zu  online %zu  offline %zu",
