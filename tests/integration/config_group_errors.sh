@@ -55,7 +55,21 @@ tui --group-add g4 dev1 && tui --group-set g4 wifi.sta.ip=10.0.0.5 mqtt.client_i
 	[ "$(tui --group-list --json | jq -r '[.groups[].name] | join(",")')" = g2,g3,g4 ] &&
 	pass "$N: a group of one member may give it a fixed static address and client id" ||
 	fail "$N: a group of one" "$(cat "$T_TMP/err") $(tui --group-list)"
+# ... but a second member is not added to it: every member would then get the one address
+# (each --apply of a single member sends it, the run holding no other device to compare with).
+tui --group-add g4 dev2 >/dev/null 2>"$T_TMP/err"; rc=$?
+printf 'wifi.sta.ip = 10.0.0.9\n' >"$XDG_CONFIG_HOME/shelly-tui/templates/fixedip.tmpl"
+tui --group-add g5 dev1 && tui --group-template g5 fixedip >/dev/null 2>&1 || fail "$N: g5" "$(tui --group-list)"
+tui --group-add g5 dev1 dev2 >/dev/null 2>>"$T_TMP/err"; rc5=$?
+[ $rc -eq 2 ] && [ $rc5 -eq 2 ] &&
+	grep -q '^shelly-tui: --group-add: wifi.sta.ip: every member' "$T_TMP/err" &&
+	[ "$(tui --group-list --json | jq -c '[.groups[] | select(.name == "g4" or .name == "g5") | .members | length]')" = '[1,1]' ] &&
+	pass "$N: --group-add refuses a second member of a group giving a fixed static address" ||
+	fail "$N: --group-add second member" "rc=$rc/$rc5 $(cat "$T_TMP/err") $(tui --group-list --json)"
+tui --group-add g4 dev1 >/dev/null 2>"$T_TMP/err" &&
+	pass "$N: --group-add of the member it has" || fail "$N: --group-add again" "$(cat "$T_TMP/err")"
 tui --group-remove g4 >/dev/null 2>&1
+tui --group-remove g5 >/dev/null 2>&1
 tui --group-set g3 mqtt.client_id=fixed >/dev/null 2>"$T_TMP/err"; rc1=$?
 tui --group-set g3 wifi.sta.ip=10.0.0.5 >/dev/null 2>>"$T_TMP/err"; rc2=$?
 printf 'mqtt.topic_prefix = site/${group}\n' >"$XDG_CONFIG_HOME/shelly-tui/templates/sameprefix.tmpl"
