@@ -24,6 +24,7 @@
 #include "conf/conf.h"
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfggroup.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
 #include "engine/cfgunique.h"
@@ -1595,80 +1596,20 @@ free_macs(char **macs, int n)
 	free(macs);
 }
 
-/* The members of a group, as MACs (members_after). */
-struct member_set {
-	char **macs;
-	size_t n;
-};
-
-static int
-member_set_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct member_set *m = arg;
-
-	m->macs = xreallocarray(m->macs, m->n + 1, sizeof *m->macs);
-	m->macs[m->n++] = xstrdup(r->mac != NULL ? r->mac : "");
-	return 0;
-}
-
 /*
- * How many members group g has once the n devices macs are added (the same device counted
- * once); 2 when the members cannot be read (as many as may clash).
- */
-static size_t
-members_after(struct app *app, const char *g, char *const *macs, size_t n)
-{
-	struct member_set m = {NULL, 0};
-	char *why = NULL;
-	size_t count;
-
-	if (cfgstore_group_members(app->store, g, member_set_cb, &m, &why) != 0) {
-		free(why);
-		free_macs(m.macs, (int)m.n);
-		return 2;
-	}
-	count = m.n;
-	for (size_t i = 0; i < n; i++) {
-		bool known = false;
-		for (size_t k = 0; !known && k < m.n; k++)
-			known = strcmp(m.macs[k], macs[i]) == 0;
-		for (size_t k = 0; !known && k < i; k++)
-			known = strcmp(macs[k], macs[i]) == 0;
-		count += !known;
-	}
-	free_macs(m.macs, (int)m.n);
-	return count;
-}
-
-/*
- * -1 with the message printed when c, a group's own fields or template (every member's), gives
- * a field that must differ per device (engine/cfgunique) a value without a per-device variable.
+ * -1 with the message printed when adding the n devices macs to group g must be refused
+ * (engine/cfggroup): each member applied on its own would be sent one static address.
  */
 static int
-fixed_for_every_member(const char *opt, const struct devconfig *c)
+group_add_shares(struct app *app, const char *g, char *const *macs, size_t n)
 {
-	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
-	size_t nf;
-	const enum devconfig_field *unique = cfgunique_fields(&nf);
-	char name[96];
+	char *why = cfggroup_add_refusal(app->store, g, (const char *const *)macs, n);
 
-	for (size_t f = 0; f < nf; f++) {
-		const struct devconfig_entry *e = devconfig_get(c, unique[f], -1);
-		bool varies = false;
-		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
-			continue;
-		for (size_t v = 0; v < sizeof per_device / sizeof per_device[0]; v++)
-			varies = varies || strstr(e->value, per_device[v]) != NULL;
-		if (varies)
-			continue;
-		fprintf(stderr,
-		    "shelly-tui: %s: %s: every member would get the same value, which must differ "
-		    "per device (use ${id}, ${mac} or ${index} in it, or set it per device with "
-		    "--config-set); nothing stored\n",
-		    opt, devconfig_name(e->field, e->index, name, sizeof name));
-		return -1;
-	}
-	return 0;
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "shelly-tui: --group-add: %s\n", why);
+	free(why);
+	return -1;
 }
 
 /*
@@ -1676,63 +1617,18 @@ fixed_for_every_member(const char *opt, const struct devconfig *c)
  * gives a field that must differ per device a value without a per-device variable while g has
  * two members or more. A group of one may hold it: an apply and the queue refuse, before
  * anything is sent, a value two devices of one run would get (engine/cfgunique), and
- * --group-add refuses its second member.
+ * --group-add refuses its second member (engine/cfggroup).
  */
 static int
 same_for_every_member(struct app *app, const char *opt, const char *g, const struct devconfig *c)
 {
-	if (members_after(app, g, NULL, 0) < 2)
+	char *why;
+
+	if (cfggroup_members_after(app->store, g, NULL, 0) < 2 || (why = cfggroup_fixed(c)) == NULL)
 		return 0;
-	return fixed_for_every_member(opt, c);
-}
-
-struct group_tmpl {
-	const char *name;
-	char *tmpl;
-};
-
-static int
-group_tmpl_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct group_tmpl *gt = arg;
-
-	if (r->name != NULL && strcmp(r->name, gt->name) == 0 && r->tmpl != NULL && r->tmpl[0])
-		gt->tmpl = xstrdup(r->tmpl);
-	return 0;
-}
-
-/*
- * -1 with the message printed when adding the n devices macs gives group g two members or more
- * while its own fields or template give a field that must differ per device one fixed value:
- * each member applied on its own would be sent the same static address.
- */
-static int
-group_add_shares(struct app *app, const char *g, char *const *macs, size_t n)
-{
-	struct group_tmpl gt = {g, NULL};
-	struct devconfig c;
-	char key[96], *body, *cause = NULL;
-	int rc = 0;
-
-	if (members_after(app, g, macs, n) < 2)
-		return 0;
-	cfgdesired_group_key(g, key, sizeof key);
-	body = store_setting_get(app->store, key);
-	if (body != NULL && devconfig_template_parse(body, strlen(body), &c, &cause) == 0) {
-		rc = fixed_for_every_member("--group-add", &c);
-		devconfig_done(&c);
-	}
-	free(body);
-	free(cause);
-	cause = NULL;
-	if (rc == 0 && cfgstore_groups(app->store, group_tmpl_cb, &gt, &cause) == 0 &&
-	    gt.tmpl != NULL && cfgdesired_template_load(gt.tmpl, &c, &cause) == 0) {
-		rc = fixed_for_every_member("--group-add", &c);
-		devconfig_done(&c);
-	}
-	free(cause);
-	free(gt.tmpl);
-	return rc;
+	fprintf(stderr, "shelly-tui: %s: %s\n", opt, why);
+	free(why);
+	return -1;
 }
 
 static int

@@ -12,6 +12,7 @@
 
 #include "cli/app.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfggroup.h"
 #include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
 #include "tui/source.h"
@@ -142,7 +143,9 @@ add_marked(struct vgroups *g, const char *group)
 		free(macs);
 		return;
 	}
-	if (cfgstore_group_add(g->v.t->app->store, group, macs, n, &cause) != 0) {
+	/* a per-device field the group fixes would reach every member (engine/cfggroup) */
+	if ((cause = cfggroup_add_refusal(g->v.t->app->store, group, macs, n)) != NULL ||
+	    cfgstore_group_add(g->v.t->app->store, group, macs, n, &cause) != 0) {
 		tui_message(g->v.t, 1, "group %s: %s", group, cause);
 		free(cause);
 	} else

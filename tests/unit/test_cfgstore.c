@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/cfgdesired.h"
+#include "engine/cfggroup.h"
 #include "engine/cfgpending.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
@@ -253,6 +255,31 @@ test_queue_refuses_secrets(void **state)
 	close_store(s);
 }
 
+/* A group fixing a static address takes one member, never a second (engine/cfggroup): the
+ * console's "add marked devices" and --group-add share the rule. */
+static void
+test_group_fixed_value_one_member(void **state)
+{
+	struct store *s = open_store();
+	const char *a[] = {MAC_A}, *both[] = {MAC_A, MAC_B, MAC_A}, *b[] = {MAC_B};
+	char key[96], *cause = NULL, *why;
+
+	(void)state;
+	assert_int_equal(cfgstore_group_add(s, "g", a, 1, &cause), 0);
+	cfgdesired_group_key("g", key, sizeof key);
+	assert_int_equal(store_setting_set(s, key, "wifi.sta.ip = \"10.0.0.5\"\n", &cause), 0);
+	assert_int_equal(cfggroup_members_after(s, "g", both, 3), 2);
+	assert_null(cfggroup_add_refusal(s, "g", a, 1)); /* the member it has */
+	why = cfggroup_add_refusal(s, "g", b, 1);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "wifi.sta.ip: every member would get the same value"));
+	free(why);
+	assert_int_equal(
+	    store_setting_set(s, key, "wifi.sta.ip = \"10.0.0.${index}\"\n", &cause), 0);
+	assert_null(cfggroup_add_refusal(s, "g", b, 1));
+	close_store(s);
+}
+
 int
 main(void)
 {
@@ -260,6 +287,7 @@ main(void)
 	    cmocka_unit_test(test_snapshots),
 	    cmocka_unit_test(test_snapshot_without_fields),
 	    cmocka_unit_test(test_groups),
+	    cmocka_unit_test(test_group_fixed_value_one_member),
 	    cmocka_unit_test(test_desired_pending),
 	    cmocka_unit_test(test_queue_refuses_secrets),
 	};

@@ -1,0 +1,128 @@
+/* Per-device fields in a group's fields and template (engine/cfggroup.h). */
+#include "engine/cfggroup.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cfgdesired.h"
+#include "engine/cfgunique.h"
+#include "store/cfgstore.h"
+#include "util/xmalloc.h"
+
+char *
+cfggroup_fixed(const struct devconfig *c)
+{
+	static const char *const per_device[] = {"${id}", "${mac}", "${index}", "${name}"};
+	size_t nf;
+	const enum devconfig_field *unique = cfgunique_fields(&nf);
+	char name[96];
+
+	for (size_t f = 0; f < nf; f++) {
+		const struct devconfig_entry *e = devconfig_get(c, unique[f], -1);
+		bool varies = false;
+		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
+			continue;
+		for (size_t v = 0; v < sizeof per_device / sizeof per_device[0]; v++)
+			varies = varies || strstr(e->value, per_device[v]) != NULL;
+		if (!varies)
+			return xasprintf(
+			    "%s: every member would get the same value, which must "
+			    "differ per device (use ${id}, ${mac} or ${index} in it, or set "
+			    "it per device with --config-set); nothing stored",
+			    devconfig_name(e->field, e->index, name, sizeof name));
+	}
+	return NULL;
+}
+
+struct member_set {
+	char **macs;
+	size_t n;
+};
+
+static int
+member_set_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct member_set *m = arg;
+
+	m->macs = xreallocarray(m->macs, m->n + 1, sizeof *m->macs);
+	m->macs[m->n++] = xstrdup(r->mac != NULL ? r->mac : "");
+	return 0;
+}
+
+static void
+member_set_free(struct member_set *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->macs[i]);
+	free(m->macs);
+}
+
+size_t
+cfggroup_members_after(struct store *s, const char *g, const char *const *macs, size_t n)
+{
+	struct member_set m = {NULL, 0};
+	char *why = NULL;
+	size_t count;
+
+	if (cfgstore_group_members(s, g, member_set_cb, &m, &why) != 0) {
+		free(why);
+		member_set_free(&m);
+		return 2;
+	}
+	count = m.n;
+	for (size_t i = 0; i < n; i++) {
+		bool known = false;
+		for (size_t k = 0; !known && k < m.n; k++)
+			known = strcmp(m.macs[k], macs[i]) == 0;
+		for (size_t k = 0; !known && k < i; k++)
+			known = strcmp(macs[k], macs[i]) == 0;
+		count += !known;
+	}
+	member_set_free(&m);
+	return count;
+}
+
+struct group_tmpl {
+	const char *name;
+	char *tmpl;
+};
+
+static int
+group_tmpl_cb(const struct cfgstore_row *r, void *arg)
+{
+	struct group_tmpl *gt = arg;
+
+	if (gt->tmpl == NULL && r->name != NULL && strcmp(r->name, gt->name) == 0 &&
+	    r->tmpl != NULL && r->tmpl[0] != '\0')
+		gt->tmpl = xstrdup(r->tmpl);
+	return 0;
+}
+
+char *
+cfggroup_add_refusal(struct store *s, const char *g, const char *const *macs, size_t n)
+{
+	struct group_tmpl gt = {g, NULL};
+	struct devconfig c;
+	char key[96], *body, *cause = NULL, *why = NULL;
+
+	if (cfggroup_members_after(s, g, macs, n) < 2)
+		return NULL;
+	cfgdesired_group_key(g, key, sizeof key);
+	body = store_setting_get(s, key);
+	if (body != NULL && devconfig_template_parse(body, strlen(body), &c, &cause) == 0) {
+		why = cfggroup_fixed(&c);
+		devconfig_done(&c);
+	}
+	free(body);
+	free(cause);
+	cause = NULL;
+	if (why == NULL && cfgstore_groups(s, group_tmpl_cb, &gt, &cause) == 0 && gt.tmpl != NULL &&
+	    cfgdesired_template_load(gt.tmpl, &c, &cause) == 0) {
+		why = cfggroup_fixed(&c);
+		devconfig_done(&c);
+	}
+	free(cause);
+	free(gt.tmpl);
+	return why;
+}
