@@ -438,6 +438,24 @@ taskq_stage_ok(const char *stage)
 	return str_table_find(stages, (int)(sizeof stages / sizeof stages[0]), stage) >= 0;
 }
 
+/* The reason of a task whose last attempt's lease ran out (expire_cb). */
+static const char expired_reason[] = "agent stopped heartbeating";
+
+/*
+ * 1 when failed task t failed because its last attempt's lease ran out and no task for its
+ * target was queued since (a late "configured" report may still verify it), 0 when not, -1
+ * with *cause.
+ */
+static int
+expired_on_last_attempt(struct store *s, const struct store_task *t, char **cause)
+{
+	int64_t other = 0;
+
+	if (t->reason == NULL || strcmp(t->reason, expired_reason) != 0)
+		return 0;
+	return taskq_target_active(s, t->target, &other, cause) == 0 ? 1 : other != 0 ? 0 : -1;
+}
+
 /*
  * A "configured" report from agent, which the task was taken back from (its lease ran out):
  * the device left its AP for the target network, so no later attempt can find it there.
@@ -456,14 +474,15 @@ late_configured(
 	int rc = 0;
 
 	if (t == NULL || t->last_agent == NULL || strcmp(t->last_agent, agent) != 0 ||
-	    task_state_parse(t->state, &st) != 0) {
+	    task_state_parse(t->state, &st) != 0 ||
+	    (st == TASK_FAILED && (rc = expired_on_last_attempt(s, t, cause)) != 1)) {
 		store_task_free(t);
-		return 0;
+		return rc;
 	}
 	set.agent_to = agent;
 	set.lease_ms = now_ms; /* run out: the verifier decides (taskq_expire) */
-	set.uncount = st != TASK_QUEUED;
-	if (st == TASK_QUEUED || st == TASK_CLAIMED || st == TASK_RUNNING)
+	set.uncount = st == TASK_CLAIMED || st == TASK_RUNNING; /* the other agent's attempt */
+	if (st == TASK_QUEUED || st == TASK_CLAIMED || st == TASK_RUNNING || st == TASK_FAILED)
 		rc = store_task_update(s, id, t->agent, t->state, task_state_name(TASK_VERIFYING),
 		    &set, now_ms, cause);
 	if (rc == 1)
@@ -615,8 +634,8 @@ expire_cb(const struct store_task *t, void *arg)
 	    .lease_ms = 0,
 	    .reason = verifying ? "not seen on the target network; agent stopped heartbeating"
 	              : retry   ? "agent stopped heartbeating: requeued"
-	                        : "agent stopped heartbeating",
-	    .last_agent = retry ? t->agent : NULL};
+	                        : expired_reason,
+	    .last_agent = verifying ? NULL : t->agent};
 	const char *to = task_state_name(retry ? TASK_QUEUED : TASK_FAILED);
 	int rc;
 

@@ -451,6 +451,26 @@ test_late_configured(void **state)
 	assert_int_equal(t->attempts, 1); /* ag-2's attempt given back */
 	store_task_free(t);
 	assert_int_equal(taskq_verified(s, id, "10.0.0.8", 5400, &cause), 1);
+
+	/* on its last attempt the lease running out failed the task: the device left its AP all
+	 * the same, so the late report still verifies it (not another agent's, and not once a new
+	 * task for the target was queued) */
+	id = add(s, "shelly1-A1B2C5", NULL, 1);
+	assert_int_equal(claim_as(s, "ag-1", 6000), id);
+	expire_expect(s, 7000, 1, id, "failed");
+	assert_int_equal(taskq_progress(s, "ag-2", id, "configured", mac, 7100, &st, &cause), 0);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 7100, &st, &cause), 1);
+	assert_string_equal(st, "verifying");
+	t = store_task_get(s, id);
+	assert_string_equal(t->agent, "ag-1");
+	assert_int_equal(t->attempts, 1);
+	store_task_free(t);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 7200, &cause), 1);
+	id = add(s, "shelly1-A1B2C6", NULL, 1);
+	assert_int_equal(claim_as(s, "ag-1", 8000), id);
+	expire_expect(s, 9000, 1, id, "failed");
+	assert_true(add(s, "shelly1-A1B2C6", NULL, 1) > id);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 9100, &st, &cause), 0);
 	store_free(s);
 }
 
