@@ -553,6 +553,13 @@ read_key(struct parser *ps, struct key *k)
 	memset(k, 0, sizeof *k);
 	for (;;) {
 		skip_ws(ps);
+		/* every part is a level: a key longer than the limit is refused here, before the
+		 * rest of it is read (a million parts cost as much as the limit's) */
+		if (k->n == TOML_MAX_DEPTH) {
+			key_done(k);
+			return fail_at(
+			    ps, ps->line_start, "nested deeper than %d levels", TOML_MAX_DEPTH);
+		}
 		strbuf_init(&sb);
 		k->parts = xreallocarray(k->parts, k->n + 1, sizeof *k->parts);
 		k->lens = xreallocarray(k->lens, k->n + 1, sizeof *k->lens);
