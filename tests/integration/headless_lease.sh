@@ -120,8 +120,9 @@ wait_for 10 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200
 "$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >/dev/null 2>"$T_TMP/once2.err"; rc=$?
 [ $rc = 1 ] && grep -q "$(hl_pid b)" "$T_TMP/once2.err" && pass "$N: --poll-once now refuses for the new leader" ||
 	fail "$N: --poll-once after takeover" "rc=$rc $(cat "$T_TMP/once2.err")"
-hl_stop b
-[ "$HL_RC" = 0 ] && pass "$N: new leader exits 0 on SIGTERM" || fail "$N: new leader exit" "rc=$HL_RC"
+hl_stop b TERM 90
+[ "$HL_RC" = 0 ] && pass "$N: new leader exits 0 on SIGTERM" ||
+	fail "$N: new leader exit" "rc=$HL_RC after $HL_MS ms: $(tail -n 5 "$(hl_err b)")"
 [ "$(sq "$DB" 'PRAGMA integrity_check')" = ok ] && pass "$N: DB ok after takeover" || fail "$N: DB after takeover"
 
 # --- a stale local lease (kill -9) with a long lease-timeout: nobody waits for it ---

@@ -62,12 +62,13 @@ fi
 kill_ours $HL2; wait $HL2 2>/dev/null
 
 # SIGTERM (a pod's rollout) while a write is in flight: the lease goes back, and the DHCP
-# service is remembered as pending, since the firewall may finish that write (on a loaded
-# machine the reservation may already be written and the stop come during the alias's write).
+# service is remembered as pending, since the firewall may finish that write. The write takes
+# 10 s (and may take 20 s before it times out), so the stop comes while it is in flight however
+# long a loaded machine takes to see it arrive.
 DB3=$T_TMP/db3
 op_db "$DB3" "000000000002|Hall|192.168.20.32"
-op_fake hs "$T_TMP/kea.json" --slow addReservation --slow-seconds 4
-op_conf hs "$T_TMP/c3" "set opnsense-interval 1h" "set lease-heartbeat 200ms" "set request-timeout 500ms"
+op_fake hs "$T_TMP/kea.json" --slow addReservation --slow-seconds 10
+op_conf hs "$T_TMP/c3" "set opnsense-interval 1h" "set lease-heartbeat 200ms" "set request-timeout 20s"
 "$SHELLY_TUI" --headless --config "$T_TMP/c3" --db "$DB3" --listen 127.0.0.1:0 >"$T_TMP/hl3.out" 2>"$T_TMP/hl3.err" &
 HL3=$!
 at_exit "kill_ours $HL3"
