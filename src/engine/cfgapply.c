@@ -403,9 +403,8 @@ read_cb(const struct shelly_reply *r, void *arg)
 	}
 	free(cause);
 	/* A device that reboots or changes network is away for a while. */
-	if (++a->tries < (a->o.verify_tries ? a->o.verify_tries : 10) ||
-	    loop_now_ms(a->loop) < a->verify_until) {
-		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+	if (++a->tries < a->o.verify_tries || loop_now_ms(a->loop) < a->verify_until) {
+		loop_timer_arm(a->timer, a->o.verify_delay_ms);
 		return;
 	}
 	cause = a->failed_write ? unrestored(a) : xstrdup("");
@@ -467,8 +466,7 @@ start_restore(struct cfgapply *a, const char *error)
 	a->next = 0;
 	/* A device that went away (a reboot half-way) is waited for as a rebooted one is. */
 	if (!a->interrupted)
-		a->restore_until =
-		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
+		a->restore_until = loop_now_ms(a->loop) + a->o.reboot_wait_ms;
 	send_next(a);
 }
 
@@ -499,12 +497,11 @@ reboot_cb(const struct shelly_reply *r, void *arg)
 	if (!a->rebooted)
 		progress(a, "reboot refused: %s", r->cause);
 	else if (!a->interrupted)
-		a->verify_until =
-		    loop_now_ms(a->loop) + (a->o.reboot_wait_ms ? a->o.reboot_wait_ms : 60000);
+		a->verify_until = loop_now_ms(a->loop) + a->o.reboot_wait_ms;
 	/* Give the device time to go down before the first read-back. */
 	a->phase = PH_VERIFY;
 	a->tries = 0;
-	loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+	loop_timer_arm(a->timer, a->o.verify_delay_ms);
 }
 
 static void
@@ -533,7 +530,7 @@ write_cb(const struct shelly_reply *r, void *arg)
 		} else if (lost_connection(r->result) && loop_now_ms(a->loop) < a->restore_until) {
 			progress(
 			    a, "restore step failed: %s; the device is away, trying again", err);
-			loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+			loop_timer_arm(a->timer, a->o.verify_delay_ms);
 		} else {
 			progress(a, "restore step failed: %s", err);
 			a->next++;
@@ -559,8 +556,7 @@ after_writes(struct cfgapply *a)
 		a->restart_required = true;
 	if (!a->failed_write && a->new_host != NULL && !a->moved) {
 		a->phase = PH_FOLLOW;
-		a->follow_until = loop_now_ms(a->loop) +
-		                  (a->o.follow_timeout_ms ? a->o.follow_timeout_ms : 30000);
+		a->follow_until = loop_now_ms(a->loop) + a->o.follow_timeout_ms;
 		a->t.host = a->new_host;
 		progress(a, "looking for the device at %s", a->new_host);
 		start_follow_req(a);
@@ -610,7 +606,7 @@ follow_cb(const struct shelly_reply *r, void *arg)
 	if (a->follow_why == NULL)
 		a->follow_why = xstrdup(r->cause[0] ? r->cause : http_result_name(r->result));
 	if (loop_now_ms(a->loop) < a->follow_until) {
-		loop_timer_arm(a->timer, a->o.verify_delay_ms ? a->o.verify_delay_ms : 500);
+		loop_timer_arm(a->timer, a->o.verify_delay_ms);
 		return;
 	}
 	/* Not back at the old address either, maybe: nothing is restored there blindly. */
@@ -706,6 +702,15 @@ cfgapply_start(struct loop *loop, struct http *http, const struct shelly_target 
 		devconfig_init(&a->desired);
 	if (o != NULL)
 		a->o = *o;
+	/* The defaults cfgapply_opts names for 0, once, so every use reads the option. */
+	if (a->o.verify_tries == 0)
+		a->o.verify_tries = 10;
+	if (a->o.verify_delay_ms == 0)
+		a->o.verify_delay_ms = 500;
+	if (a->o.reboot_wait_ms == 0)
+		a->o.reboot_wait_ms = 60000;
+	if (a->o.follow_timeout_ms == 0)
+		a->o.follow_timeout_ms = 30000;
 	a->cb = cb;
 	a->arg = arg;
 	a->timer = loop_timer_new(loop, retry_timer_cb, a);
