@@ -7,7 +7,9 @@
 
 #include "engine/cfgdesired.h"
 #include "engine/cfgunique.h"
+#include "exchange/cfgdoc.h"
 #include "store/cfgstore.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 char *
@@ -35,51 +37,24 @@ cfggroup_fixed(const struct devconfig *c)
 	return NULL;
 }
 
-struct member_set {
-	char **macs;
-	size_t n;
-};
-
-static int
-member_set_cb(const struct cfgstore_row *r, void *arg)
-{
-	struct member_set *m = arg;
-
-	m->macs = xreallocarray(m->macs, m->n + 1, sizeof *m->macs);
-	m->macs[m->n++] = xstrdup(r->mac != NULL ? r->mac : "");
-	return 0;
-}
-
-static void
-member_set_free(struct member_set *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->macs[i]);
-	free(m->macs);
-}
-
 size_t
 cfggroup_members_after(struct store *s, const char *g, const char *const *macs, size_t n)
 {
-	struct member_set m = {NULL, 0};
-	char *why = NULL;
-	size_t count;
+	char **members = NULL, *why = NULL;
+	size_t nmembers = 0, count;
 
-	if (cfgstore_group_members(s, g, member_set_cb, &m, &why) != 0) {
+	if (cfgdoc_members(s, g, &members, &nmembers, &why) != 0) {
 		free(why);
-		member_set_free(&m);
-		return 2;
+		count = 2;
+	} else {
+		count = nmembers;
+		for (size_t i = 0; i < n; i++)
+			count += !str_list_has(members, nmembers, macs[i]) &&
+			         !str_list_has((char *const *)macs, i, macs[i]);
 	}
-	count = m.n;
-	for (size_t i = 0; i < n; i++) {
-		bool known = false;
-		for (size_t k = 0; !known && k < m.n; k++)
-			known = strcmp(m.macs[k], macs[i]) == 0;
-		for (size_t k = 0; !known && k < i; k++)
-			known = strcmp(macs[k], macs[i]) == 0;
-		count += !known;
-	}
-	member_set_free(&m);
+	for (size_t i = 0; i < nmembers; i++)
+		free(members[i]);
+	free(members);
 	return count;
 }
 
