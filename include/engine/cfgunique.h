@@ -17,6 +17,10 @@
 /* The fields that must differ per device, *n of them. */
 const enum devconfig_field *cfgunique_fields(size_t *n);
 
+/* The value c (may be NULL) gives field f, or NULL when none, a secret or an empty one (which
+ * is no clash). */
+const char *cfgunique_value(const struct devconfig *c, enum devconfig_field f);
+
 /*
  * The devices of one run, desired[i] each one's desired configuration (NULL: not part of the
  * run, say the same device named twice). reasons[i] is set to a sentence (malloc'd) for every

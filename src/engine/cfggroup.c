@@ -21,18 +21,18 @@ cfggroup_fixed(const struct devconfig *c)
 	char name[96];
 
 	for (size_t f = 0; f < nf; f++) {
-		const struct devconfig_entry *e = devconfig_get(c, unique[f], -1);
+		const char *value = cfgunique_value(c, unique[f]);
 		bool varies = false;
-		if (e == NULL || e->state != DEVCONFIG_VALUE || e->value[0] == '\0')
+		if (value == NULL)
 			continue;
 		for (size_t v = 0; v < sizeof per_device / sizeof per_device[0]; v++)
-			varies = varies || strstr(e->value, per_device[v]) != NULL;
+			varies = varies || strstr(value, per_device[v]) != NULL;
 		if (!varies)
 			return xasprintf(
 			    "%s: every member would get the same value, which must "
 			    "differ per device (use ${id}, ${mac} or ${index} in it, or set "
 			    "it per device with --config-set); nothing stored",
-			    devconfig_name(e->field, e->index, name, sizeof name));
+			    devconfig_name(unique[f], -1, name, sizeof name));
 	}
 	return NULL;
 }

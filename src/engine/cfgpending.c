@@ -298,7 +298,7 @@ clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char
 
 	*why = NULL;
 	for (size_t i = 0; i < nf; i++)
-		any = any || devconfig_get(want, f[i], -1) != NULL;
+		any = any || cfgunique_value(want, f[i]) != NULL;
 	if (!any)
 		return 0;
 	if (store_device_list(cp->store, other_cb, &o, why) != 0) {

@@ -16,9 +16,8 @@ cfgunique_fields(size_t *n)
 	return unique_fields;
 }
 
-/* The value c gives field f, or NULL when none (or an empty one, which is no clash). */
-static const char *
-value_of(const struct devconfig *c, enum devconfig_field f)
+const char *
+cfgunique_value(const struct devconfig *c, enum devconfig_field f)
 {
 	const struct devconfig_entry *e = c != NULL ? devconfig_get(c, f, -1) : NULL;
 
@@ -35,7 +34,7 @@ sharing(const struct devconfig *const *desired, size_t n, size_t i, enum devconf
 	size_t k, shared = 0;
 
 	for (k = 0; k < n; k++) {
-		const char *ov = k != i ? value_of(desired[k], f) : NULL;
+		const char *ov = k != i ? cfgunique_value(desired[k], f) : NULL;
 		shared += ov != NULL && strcmp(ov, v) == 0;
 	}
 	return shared;
@@ -50,7 +49,7 @@ cfgunique_check(const struct devconfig *const *desired, size_t n, char **reasons
 	for (size_t i = 0; i < n; i++) {
 		reasons[i] = NULL;
 		for (size_t f = 0; reasons[i] == NULL && f < NUNIQUE; f++) {
-			const char *v = value_of(desired[i], unique_fields[f]);
+			const char *v = cfgunique_value(desired[i], unique_fields[f]);
 			size_t shared = v != NULL ? sharing(desired, n, i, unique_fields[f], v) : 0;
 			if (shared == 0)
 				continue;
@@ -71,8 +70,8 @@ cfgunique_clash(const struct devconfig *want, const struct devconfig *other, con
 	char name[96];
 
 	for (size_t f = 0; f < NUNIQUE; f++) {
-		const char *v = value_of(want, unique_fields[f]);
-		const char *ov = value_of(other, unique_fields[f]);
+		const char *v = cfgunique_value(want, unique_fields[f]);
+		const char *ov = cfgunique_value(other, unique_fields[f]);
 		if (v != NULL && ov != NULL && strcmp(v, ov) == 0)
 			return xasprintf("%s: %s is the desired value of another registered device "
 			                 "(%s); it must differ per device; nothing sent",
@@ -84,7 +83,7 @@ cfgunique_clash(const struct devconfig *want, const struct devconfig *other, con
 char *
 cfgunique_taken(const struct devconfig *want, const char *host, const char *label)
 {
-	const char *v = value_of(want, DCFG_WIFI_STA_IP);
+	const char *v = cfgunique_value(want, DCFG_WIFI_STA_IP);
 
 	if (v == NULL || host == NULL || strcmp(v, host) != 0)
 		return NULL;
