@@ -50,6 +50,8 @@ void loop_timer_arm_at(struct loop_timer *t, uint64_t at_ms);
 void loop_timer_disarm(struct loop_timer *t);
 /* Returns non-zero if the timer is armed. */
 int loop_timer_armed(const struct loop_timer *t);
+/* The loop_now_ms() time an armed timer fires at; 0 when disarmed. */
+uint64_t loop_timer_due(const struct loop_timer *t);
 /* Disarms and frees the timer (safe inside callbacks). */
 void loop_timer_free(struct loop_timer *t);
 

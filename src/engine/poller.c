@@ -72,7 +72,6 @@ struct pdev {
 	int have_outputs;
 
 	enum pstage stage;
-	uint64_t due_ms;        /* loop time the timer is armed for (next_poll) */
 	uint64_t req;           /* http request in flight, 0 none */
 	uint64_t started_ms;
 	struct loop_timer *timer;
@@ -207,14 +206,6 @@ longest_delay(const struct pdev *d)
 	return ms + span;
 }
 
-/* Arms the device's poll timer ms from now. */
-static void
-next_poll(struct pdev *d, uint64_t ms)
-{
-	d->due_ms = loop_now_ms(d->p->loop) + ms;
-	loop_timer_arm(d->timer, ms);
-}
-
 static void
 pdev_timer_cb(void *arg)
 {
@@ -320,8 +311,8 @@ poller_set_opts(struct poller *p, const struct poller_opts *opts)
 		struct pdev *d = p->devs[i];
 
 		if (d->req == 0 && loop_timer_armed(d->timer) &&
-		    d->due_ms > loop_now_ms(p->loop) + longest_delay(d))
-			next_poll(d, rnd(p) % (next_delay(d) + 1));
+		    loop_timer_due(d->timer) > loop_now_ms(p->loop) + longest_delay(d))
+			loop_timer_arm(d->timer, rnd(p) % (next_delay(d) + 1));
 	}
 }
 
@@ -558,7 +549,7 @@ load_one_cb(const struct store_device *sd, void *arg)
 		free(held);
 	}
 	if (is_new && p->running)
-		next_poll(d, rnd(p) % (interval_of(d) + 1));
+		loop_timer_arm(d->timer, rnd(p) % (interval_of(d) + 1));
 	return 0;
 }
 
@@ -1402,7 +1393,7 @@ poll_finished(struct pdev *d, enum http_result result)
 			loop_timer_arm(p->once_timer, 0);
 	}
 	if (p->running)
-		next_poll(d, next_delay(d));
+		loop_timer_arm(d->timer, next_delay(d));
 }
 
 void
@@ -1412,7 +1403,7 @@ poller_start(struct poller *p)
 	for (size_t i = 0; i < p->ndevs; i++) {
 		struct pdev *d = p->devs[i];
 		if (d->req == 0)
-			next_poll(d, rnd(p) % (interval_of(d) / 2 + 1));
+			loop_timer_arm(d->timer, rnd(p) % (interval_of(d) / 2 + 1));
 	}
 }
 

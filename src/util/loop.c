@@ -402,6 +402,12 @@ loop_timer_armed(const struct loop_timer *t)
 	return t != NULL && t->index != LOOP_NO_INDEX;
 }
 
+uint64_t
+loop_timer_due(const struct loop_timer *t)
+{
+	return loop_timer_armed(t) ? t->at : 0;
+}
+
 void
 loop_timer_free(struct loop_timer *t)
 {

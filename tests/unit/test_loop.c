@@ -60,10 +60,12 @@ test_timer_order(void **state)
 		tags[i].timer = loop_timer_new(loop, order_cb, &tags[i]);
 		loop_timer_arm(tags[i].timer, delay[i]);
 		assert_true(loop_timer_armed(tags[i].timer));
+		assert_int_equal(loop_timer_due(tags[i].timer), loop_now_ms(loop) + delay[i]);
 	}
 	/* Disarm and re-arm: the timer moves to the back of its deadline. */
 	loop_timer_disarm(tags[5].timer);
 	assert_false(loop_timer_armed(tags[5].timer));
+	assert_int_equal(loop_timer_due(tags[5].timer), 0);
 	run_until(loop, &order.done, 2000);
 	assert_int_equal(order.n, 5);
 	assert_int_equal(order.seen[0], 4);
