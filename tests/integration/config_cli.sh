@@ -152,6 +152,7 @@ aud1=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit
 [ $rc = 1 ] && [ "$(jq -r '[.devices[].result] | join(",")' "$T_TMP/int.json")" = restored,refused ] &&
 	[ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = "$tz0" ] &&
 	jq -r '.devices[].message' "$T_TMP/int.json" | grep -q '^interrupted' &&
+	jq -r '.devices[1].message' "$T_TMP/int.json" | grep -q '^interrupted before anything was written' &&
 	grep -q 'interrupted' "$T_TMP/int.err" && [ "$aud1" = $((aud0 + 2)) ] &&
 	pass "$N: interrupted: the written fields set back, each device reported and audited" ||
 	fail "$N: interrupted" "rc=$rc tz=$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz) aud=$aud0/$aud1 $(cat "$T_TMP/int.json" "$T_TMP/int.err")"
