@@ -169,17 +169,9 @@ a1=$(sqlite3 "$DB" "select count(*) from audit where action = 'switch_off'")
 # Interrupted while the target is still being identified: nothing was sent, and the result
 # says so (not "may have reached"); the device's output is untouched.
 ctl POST /devices/1/reset-counters >/dev/null
-ctl POST /devices/1/fault '{"fault":"noanswer","path":"/shelly"}' >/dev/null
 before=$(dev_state 1 '.switches[0].on')
-"$SHELLY_TUI" --action switch_toggle "$(dv 1 HP)" >"$T_TMP/o" 2>"$T_TMP/e" &
-apid=$!
-if wait_for 60 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/shelly\"] // 0')\" -ge 1 ]"; then
-	kill -TERM $apid
-fi
-wait_for 30 sh -c "! kill -0 $apid" || kill -KILL $apid
-wait $apid
-rc=$?
-ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+interrupted 1 /shelly "$T_TMP/o" "$T_TMP/e" "$SHELLY_TUI" --action switch_toggle "$(dv 1 HP)"
+rc=$T_RC
 sets=$(curl -s -m 3 "http://$SIM_CTL/devices/1/state" | jq -r '.counters.by_path["/rpc/Switch.Set"] // 0')
 [ $rc -eq 1 ] && grep -q '^FAIL .*interrupted before anything was sent' "$T_TMP/o" &&
 	[ "$sets" = 0 ] && [ "$(dev_state 1 '.switches[0].on')" = "$before" ] &&

@@ -157,6 +157,24 @@ timed() {
 	T_MS=$(( ($(date +%s%N) - _t0) / 1000000 ))
 }
 
+# interrupted K PATH OUT ERR CMD...: device K leaves requests on PATH unanswered; CMD runs
+# (stdout OUT, stderr ERR) and gets SIGTERM once K has seen one more request on PATH (bounded
+# waits); the fault is cleared after. T_RC: CMD's exit status.
+interrupted() {
+	_k=$1 _path=$2 _out=$3 _err=$4; shift 4
+	_n0=$(dev_state "$_k" ".counters.by_path[\"$_path\"] // 0")
+	set_fault "$_k" noanswer "$_path"
+	"$@" >"$_out" 2>"$_err" &
+	_pid=$!
+	if wait_for 60 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/$_k/state | jq -r '.counters.by_path[\"$_path\"] // 0')\" -gt $_n0 ]"; then
+		kill -TERM $_pid
+	fi
+	wait_for 30 sh -c "! kill -0 $_pid" || kill -KILL $_pid
+	wait $_pid
+	T_RC=$?
+	set_fault "$_k" none
+}
+
 has_ctl_bytes() {
 	od -An -tx1 -v "$1" | tr -s ' \n' '\n\n' | grep -qx -e 1b -e 07 && return 0
 	od -An -tx1 -v "$1" | tr -s ' \n' ' ' | grep -q 'c2 9b'
