@@ -597,7 +597,9 @@ runner_cancel(struct runner *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct rdev *dev = &r->devs[i];
-		int sent = dev->req != 0; /* the device's own request, not its identification */
+		/* The action's own request in flight: not the identification, a Gen1 light's
+		 * /settings read or /ota/check, which change nothing. */
+		int sent = dev->sent && dev->req != 0;
 		rdev_stop(dev);
 		if (dev->reading) /* the action was done: only its read-back is dropped */
 			rdev_finish(dev);

@@ -172,4 +172,15 @@ k=$(idx gen1/shelly-color-bulb)
 k=$(idx gen1/shelly-dimmer-2)
 [ "$(dev_state $k '.counters.by_path["/settings"] // 0')" = 0 ] && pass "$N: the dimmer needed no /settings read" ||
 	fail "$N: dimmer /settings" "$(dev_state $k '.counters.by_path | tojson')"
+
+# Interrupted while the bulb's /settings (its light mode) is read, before the light request:
+# reported as nothing sent (a read changes nothing), and no light request went out.
+k=$(idx gen1/shelly-color-bulb)
+sets0=$(dev_state $k '.counters.by_path["/color/0"] // 0')
+interrupted $k /settings "$T_TMP/o" "$T_TMP/e" "$SHELLY_TUI" --action light_toggle "$(dv $k HP)"
+rc=$T_RC
+sets1=$(dev_state $k '.counters.by_path["/color/0"] // 0')
+[ $rc -eq 1 ] && grep -q '^FAIL .*interrupted before anything was sent' "$T_TMP/o" && [ "$sets1" = "$sets0" ] &&
+	pass "$N: interrupted while the bulb's /settings is read: reported as not sent, nothing sent" ||
+	fail "$N: interrupted during /settings" "rc=$rc /color/0 $sets0/$sets1 $(cat "$T_TMP/o" "$T_TMP/e")"
 exit 0
