@@ -224,7 +224,7 @@ write_family(struct metrics_writer *w, struct fleet *fleet, int f, int k,
 		fleet_foreach(fleet, view_cb, &pg);
 	else if (f == EF_POLL_DURATION)
 		poll_durations(w, fleet);
-	else if (f >= EF_EXPORT_TIME)
+	else if (f == EF_EXPORT_TIME || f == EF_EXPORT_OK || f == EF_EXPORT_FAILURES)
 		exports(w, (enum exporter_family)f, &t->exports);
 	else
 		totals(w, (enum exporter_family)f, t);
