@@ -164,7 +164,7 @@ after=$(tui --agents --json | jq '.agents | length')
 # ---- an agent killed in the middle of a task ----------------------------------------------
 touch "$W/a/hold"
 tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name "$KUECHE" >/dev/null
-wait_for 20 grep -q "join $AP4" "$W/a/wifi.log" ||
+wait_for 60 grep -q "join $AP4" "$W/a/wifi.log" ||
 	fail "agent A joins the device AP" "$(tail -5 "$W/a/agent.log")"
 tui --provision "$AP3" --network home >/dev/null
 CT=$(tui --tasks --json | jq -r '.tasks[-1].id')
@@ -234,7 +234,7 @@ st2=$(jq -r ".devices[] | select(.mac == \"$(mac_of 2)\") | .state" "$T_TMP/poll
 	pass "verified devices are registered with their new password (polled online)" ||
 	fail "verified devices are registered with their new password (polled online)" "$st1 $st2 $(cat "$T_TMP/poll.err")"
 up_in_metrics() { curl -s "$URL/metrics" | grep -i "^shelly_device_up{.*$(mac_of 2).*} 1"; }
-wait_for 20 up_in_metrics >/dev/null &&
+wait_for 60 up_in_metrics >/dev/null &&
 	pass "the manager's poller picks the verified device up (up in /metrics)" ||
 	fail "the manager's poller picks the verified device up (up in /metrics)" "$(curl -s "$URL/metrics" | grep shelly_device_up)"
 tui --list --json | jq -r '.devices[].mac' >"$T_TMP/registered"
@@ -326,12 +326,12 @@ esac
 touch "$W/b/hold"
 tui --provision "$AP12" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 RT=$(tui --tasks --json | jq -r '.tasks[-1].id')
-wait_for 20 grep -q "join $AP12" "$W/b/wifi.log" ||
+wait_for 60 grep -q "join $AP12" "$W/b/wifi.log" ||
 	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
 mgr_pid=$(cat "/proc/$MGR/task/$MGR/children" 2>/dev/null) # tui runs it in a subshell
 kill ${mgr_pid:-$MGR}
 mgr_gone() { ! curl -s -o /dev/null -m 2 "$URL/metrics"; }
-wait_for 20 mgr_gone || fail "the manager stops" "still answering"
+wait_for 60 mgr_gone || fail "the manager stops" "still answering"
 rm -f "$W/b/hold"
 wait_for 30 grep -q "task $RT: progress configured not accepted" "$W/b/agent.log" ||
 	fail "the agent configures the device while the manager is away" "$(tail -5 "$W/b/agent.log")"
@@ -385,11 +385,11 @@ joins3=$(grep -c "^join $AP3\$" "$W/b/wifi.log")
 tui --provision "$AP3" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 VT=$(tui --tasks --json | jq -r '.tasks[-1].id')
 joined3() { [ "$(grep -c "^join $AP3\$" "$W/b/wifi.log")" -gt "$joins3" ]; }
-wait_for 20 joined3 ||
+wait_for 60 joined3 ||
 	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
 tui --agent-revoke "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" >/dev/null
 rm -f "$W/b/hold"
-if wait_for 20 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
+if wait_for 60 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
 	! grep -q "task $VT: progress configured not accepted" "$W/b/agent.log" &&
 	[ "$(state_of "$VT" state)" = queued ]; then
 	pass "an agent revoked in the middle of a task stops it at the refused report"
