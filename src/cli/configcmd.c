@@ -305,7 +305,6 @@ done_cb(const struct cfgapply_result *r, void *arg)
 		d->run->done = 1;
 }
 
-/* Runs the engine on every identified device at once. */
 /*
  * SIGINT or SIGTERM during a run: what is being written is set back and every device gets its
  * result, report and audit; a second signal ends the program at once.
@@ -323,6 +322,7 @@ interrupt_cb(void *arg)
 			cfgapply_interrupt(run->devs[i].op);
 }
 
+/* Runs the engine on every identified device at once. */
 static int
 run_all(struct cfg_run *run, const struct cfgapply_opts *base)
 {
