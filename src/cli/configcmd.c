@@ -1565,9 +1565,11 @@ registered_macs(struct app *app, char **args, int nargs, char ***macs, size_t *n
 			gm = xcalloc(1, sizeof *gm);
 			gm[ngm++] = xstrdup(reg->mac);
 		}
-		*macs = xreallocarray(*macs, *n + ngm + 1, sizeof **macs);
-		memcpy(*macs + *n, gm, ngm * sizeof *gm);
-		*n += ngm;
+		if (ngm > 0) {
+			*macs = xreallocarray(*macs, *n + ngm + 1, sizeof **macs);
+			memcpy(*macs + *n, gm, ngm * sizeof *gm);
+			*n += ngm;
+		}
 		free(gm);
 		store_device_free(reg);
 		free(cause);
