@@ -788,11 +788,10 @@ not_seen_reason(const struct agentmsg *task, int gen, int ap_in_range)
 static void
 await_verdict(struct agent *a, const struct agentmsg *task, const char *ssid, int gen)
 {
-	char *reason;
-
 	struct agentmsg m;
 	uint64_t waited = 0;
 	int not_seen = 0;
+	char *reason;
 
 	while (!a->stop && !a->task_lost && !not_seen && waited <= a->opts.verify_wait_ms) {
 		if (report(a, task->task, "waiting", NULL, &m) == 0) {

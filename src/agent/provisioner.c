@@ -48,7 +48,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 	X(TIMEOUT, "timeout", 't', 1, "SECONDS", "Per-request timeout (default 10)")               \
 	X(ONCE, "once", 0, 0, NULL,                                                                \
 	    "One round (and at most one task), then exit; 1 if the manager or its task failed it") \
-	X(VERBOSE, "verbose", 'v', 0, NULL, "Log more (repeat for debug)")                         \
+	X(VERBOSE, "verbose", 'v', 0, NULL, "Twice: log debug messages too (info is the default)") \
 	X(QUIET, "quiet", 'q', 0, NULL, "Log only errors")                                         \
 	X(HELP, "help", 'h', 0, NULL, "Show this help")                                            \
 	X(VERSION, "version", 'V', 0, NULL, "Show the version")

@@ -174,3 +174,20 @@ hl_provision_one() {
 	tui --provision shelly1-AABBCC --network home --attempts "$2" >/dev/null ||
 		{ fail "$1: --provision"; exit 1; }
 }
+
+# hl_nmcli DIR [JOIN [SCAN]]: a stand-in nmcli in DIR (put DIR first in PATH for the agent),
+# connected to network home; its join ("connection up") runs the shell text JOIN (default:
+# nothing) and its scan ("wifi list") runs SCAN (default: shelly1-AABBCC in range)
+hl_nmcli() {
+	mkdir -p "$1"
+	cat >"$1/nmcli" <<SH
+#!/bin/sh
+case "\$*" in
+*'wifi list'*) ${3:-printf 'shelly1-AABBCC:80\\n'};;
+*'--active'*) printf 'home:802-11-wireless\\n';;
+*'connection up'*) ${2:-:};;
+esac
+exit 0
+SH
+	chmod 755 "$1/nmcli"
+}

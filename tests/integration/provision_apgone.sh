@@ -12,17 +12,9 @@ N=provision_apgone
 AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 NET=$(test_net $N)
 
-mkdir -p "$T_TMP/bin"
-cat >"$T_TMP/bin/nmcli" <<SH
-#!/bin/sh
-case "\$*" in
-*'wifi list'*) if [ -e "$T_TMP/in-range" ]; then rm -f "$T_TMP/in-range"; printf '%s:80\n' "\$(cat "$T_TMP/ssid")"; fi;;
-*'--active'*) printf 'home:802-11-wireless\n';;
-*'connection up'*) : >"$T_TMP/joined";;
-esac
-exit 0
-SH
-chmod 755 "$T_TMP/bin/nmcli"
+# its scan lists the AP only while $T_TMP/in-range is there, and removes it
+hl_nmcli "$T_TMP/bin" ": >\"$T_TMP/joined\"" "if [ -e \"$T_TMP/in-range\" ]; then
+	rm -f \"$T_TMP/in-range\"; printf '%s:80\\n' \"\$(cat \"$T_TMP/ssid\")\"; fi"
 
 hl_provision_one $N 1
 tui --provision 0a0b0c0d0e51 --network home --attempts 1 >/dev/null || { fail "$N: --provision"; exit 1; }

@@ -41,7 +41,9 @@ printf '%s\n' "$KEY" >"$T_TMP/key"
 printf '%s\n' "$WRONG" >"$T_TMP/wrongkey"
 DEVPW='dev-pass-1357'
 printf '%s\n' "$DEVPW" >"$T_TMP/devpw"
-chmod 600 "$T_TMP/key" "$T_TMP/wrongkey" "$T_TMP/devpw"
+WRONGPW='dev-pass-2468'
+printf '%s\n' "$WRONGPW" >"$T_TMP/wrongpw"
+chmod 600 "$T_TMP/key" "$T_TMP/wrongkey" "$T_TMP/devpw" "$T_TMP/wrongpw"
 W="$T_TMP/w"
 mkdir -p "$W/a/aps" "$W/b"
 ln -s "$W/a/aps" "$W/b/aps"
@@ -82,21 +84,22 @@ ap_device 4 gen2/plus-1pm && ap_device 5 gen1/shelly-dimmer-2 && ap_device 6 gen
 ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shelly-1 &&
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
 ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
-ap_device 25 gen1/shelly-1 && ap_device 13 gen2/plus-1pm && ap_device 14 gen2/plus-1pm ||
+ap_device 25 gen1/shelly-1 && ap_device 13 gen2/plus-1pm && ap_device 14 gen2/plus-1pm &&
+ap_device 15 gen2/plus-1pm --auth all --password "$DEVPW" ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
-AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP25=$(ap_of 25) # device 25's home address is outside discover-range
+AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP15=$(ap_of 15); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
-if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12" "$AP25"; then
-	pass "thirteen devices in AP mode announce their access points"
+if ap_here "$AP1" "$AP2" "$AP3" "$AP4" "$AP5" "$AP6" "$AP7" "$AP8" "$AP9" "$AP10" "$AP11" "$AP12" "$AP15" "$AP25"; then
+	pass "fourteen devices in AP mode announce their access points"
 else
-	fail "thirteen devices in AP mode announce their access points" "$(ls "$W/a/aps")"
+	fail "fourteen devices in AP mode announce their access points" "$(ls "$W/a/aps")"
 	exit 1
 fi
 
@@ -164,7 +167,7 @@ after=$(tui --agents --json | jq '.agents | length')
 # ---- an agent killed in the middle of a task ----------------------------------------------
 touch "$W/a/hold"
 tui --provision "$(mac_of 4)" --network home --wifi-key-file "$T_TMP/key" --name "$KUECHE" >/dev/null
-wait_for 20 grep -q "join $AP4" "$W/a/wifi.log" ||
+wait_for 60 grep -q "join $AP4" "$W/a/wifi.log" ||
 	fail "agent A joins the device AP" "$(tail -5 "$W/a/agent.log")"
 tui --provision "$AP3" --network home >/dev/null
 CT=$(tui --tasks --json | jq -r '.tasks[-1].id')
@@ -234,7 +237,7 @@ st2=$(jq -r ".devices[] | select(.mac == \"$(mac_of 2)\") | .state" "$T_TMP/poll
 	pass "verified devices are registered with their new password (polled online)" ||
 	fail "verified devices are registered with their new password (polled online)" "$st1 $st2 $(cat "$T_TMP/poll.err")"
 up_in_metrics() { curl -s "$URL/metrics" | grep -i "^shelly_device_up{.*$(mac_of 2).*} 1"; }
-wait_for 20 up_in_metrics >/dev/null &&
+wait_for 60 up_in_metrics >/dev/null &&
 	pass "the manager's poller picks the verified device up (up in /metrics)" ||
 	fail "the manager's poller picks the verified device up (up in /metrics)" "$(curl -s "$URL/metrics" | grep shelly_device_up)"
 tui --list --json | jq -r '.devices[].mac' >"$T_TMP/registered"
@@ -301,12 +304,14 @@ esac
 
 # ---- devices with a password already (auth on) ------------------------------------------------
 # Without the task's password the agent cannot change such a device: it fails at once, saying
-# so, without spending the other attempts; with it, the agent uses it from the first request.
+# so, without spending the other attempts; with it, the agent uses it from the first request;
+# a password the device refuses fails the task at once too (the same one would be refused again).
 tui --provision "$AP10" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 tui --provision "$AP11" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/devpw" >/dev/null
-auth_final() { [ "$(tui --tasks --json | jq --arg a "$AP10" --arg b "$AP11" \
-	'[.tasks[] | select(.target == $a or .target == $b) | select(.state == "done" or .state == "failed")] | length')" = 2 ]; }
-wait_for 60 auth_final || fail "the tasks of devices with auth on finish" "$(tui --tasks)"
+tui --provision "$AP15" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/wrongpw" >/dev/null
+auth_final() { [ "$(tui --tasks --json | jq --arg a "$AP10" --arg b "$AP11" --arg c "$AP15" \
+	'[.tasks[] | select(.target == $a or .target == $b or .target == $c) | select(.state == "done" or .state == "failed")] | length')" = 3 ]; }
+wait_for 90 auth_final || fail "the tasks of devices with auth on finish" "$(tui --tasks)"
 tui --tasks --json >"$T_TMP/auth.json"
 ta_of() { jq -r ".tasks[] | select(.target == \"$1\") | .$2" "$T_TMP/auth.json"; }
 case "$(ta_of "$AP10" reason)" in
@@ -319,6 +324,13 @@ esac
 [ "$(ta_of "$AP11" state)" = done ] && [ "$(ta_of "$AP11" result)" = 10.77.0.21 ] &&
 	pass "a device with auth on is provisioned with the task's password" ||
 	fail "a device with auth on is provisioned with the task's password" "$(cat "$T_TMP/auth.json")"
+case "$(ta_of "$AP15" reason)" in
+"failed: device refused the password"*)
+	[ "$(ta_of "$AP15" state)" = failed ] && [ "$(ta_of "$AP15" attempts)" = 1 ] &&
+		pass "a device that refuses the task's password fails it once, saying why" ||
+		fail "a device that refuses the task's password fails it once, saying why" "$(cat "$T_TMP/auth.json")" ;;
+*) fail "a device that refuses the task's password fails it once, saying why" "$(ta_of "$AP15" reason)" ;;
+esac
 
 # ---- the manager restarts while the agent configures a device ------------------------------
 # The device leaves its AP for the home network; the agent's report that it configured it finds
@@ -326,12 +338,12 @@ esac
 touch "$W/b/hold"
 tui --provision "$AP12" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 RT=$(tui --tasks --json | jq -r '.tasks[-1].id')
-wait_for 20 grep -q "join $AP12" "$W/b/wifi.log" ||
+wait_for 60 grep -q "join $AP12" "$W/b/wifi.log" ||
 	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
 mgr_pid=$(cat "/proc/$MGR/task/$MGR/children" 2>/dev/null) # tui runs it in a subshell
 kill ${mgr_pid:-$MGR}
 mgr_gone() { ! curl -s -o /dev/null -m 2 "$URL/metrics"; }
-wait_for 20 mgr_gone || fail "the manager stops" "still answering"
+wait_for 60 mgr_gone || fail "the manager stops" "still answering"
 rm -f "$W/b/hold"
 wait_for 30 grep -q "task $RT: progress configured not accepted" "$W/b/agent.log" ||
 	fail "the agent configures the device while the manager is away" "$(tail -5 "$W/b/agent.log")"
@@ -385,11 +397,11 @@ joins3=$(grep -c "^join $AP3\$" "$W/b/wifi.log")
 tui --provision "$AP3" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 VT=$(tui --tasks --json | jq -r '.tasks[-1].id')
 joined3() { [ "$(grep -c "^join $AP3\$" "$W/b/wifi.log")" -gt "$joins3" ]; }
-wait_for 20 joined3 ||
+wait_for 60 joined3 ||
 	fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
 tui --agent-revoke "$(tui --agents --json | jq -r '.agents[] | select(.name == "agent-b") | .id')" >/dev/null
 rm -f "$W/b/hold"
-if wait_for 20 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
+if wait_for 60 grep -q "task $VT: token refused (agent revoked?); stopping" "$W/b/agent.log" &&
 	! grep -q "task $VT: progress configured not accepted" "$W/b/agent.log" &&
 	[ "$(state_of "$VT" state)" = queued ]; then
 	pass "an agent revoked in the middle of a task stops it at the refused report"
@@ -415,7 +427,7 @@ leaks=""
 for f in "$T_TMP/mgr.log" "$T_TMP/mgr.out" "$T_TMP/mgr2.out" "$W/a/agent.log" "$W/b/agent.log" "$T_TMP/metrics" \
 	"$T_TMP/t.json" "$T_TMP/t.txt" "$T_TMP/a.json" "$T_TMP/l.json" "$T_TMP/queued" \
 	"$T_TMP/poll.json" "$T_TMP/agents.json" "$T_TMP/tmpl.json" "$T_TMP/auth.json" "$DB"*; do
-	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
+	grep -qa -e "$KEY" -e "$WRONG" -e "$DEVPW" -e "$WRONGPW" -e "$MQTTPW" "$f" && leaks="$leaks $f"
 done
 [ -s "$T_TMP/metrics" ] && [ -z "$leaks" ] &&
 	pass "the WiFi key and password are in no log, output, /metrics or the database" ||

@@ -44,4 +44,13 @@ rc=$?
 [ "$rc" = 1 ] && grep -q "no database at $T_TMP/none2.db" "$T_TMP/err" && [ ! -e "$T_TMP/none2.db" ] &&
 	pass "$N: --agent-revoke refuses a missing database and creates none" ||
 	fail "$N: --agent-revoke on a missing database" "rc $rc $(cat "$T_TMP/err")"
+
+# A secret expires enrol-ttl after it was made: 1h by default (the ones above), as configured.
+printf 'set enrol-ttl 90s\n' >"$T_TMP/ttl.conf"
+"$SHELLY_TUI" --config "$T_TMP/ttl.conf" --db "$DB" --agent-enrol >/dev/null 2>"$T_TMP/err"
+rc=$?
+ttls=$(sqlite3 "$DB" "SELECT group_concat(expires - created, ' ') FROM (SELECT * FROM enrolments ORDER BY rowid)")
+[ "$rc" = 0 ] && [ "$ttls" = "3600000 3600000 90000" ] &&
+	pass "$N: a secret expires after enrol-ttl (1h by default)" ||
+	fail "$N: a secret expires after enrol-ttl (1h by default)" "rc $rc, ttls $ttls $(cat "$T_TMP/err")"
 exit $T_FAILED

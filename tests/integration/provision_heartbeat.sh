@@ -12,17 +12,7 @@ AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 NET=$(test_net $N)
 
 BIN=$T_TMP/bin
-mkdir -p "$BIN"
-cat >"$BIN/nmcli" <<EOF
-#!/bin/sh
-case "\$*" in
-*'wifi list'*) printf 'shelly1-AABBCC:80\n';;
-*'--active'*) printf 'home:802-11-wireless\n';;
-*'connection up'*) : >"$T_TMP/join.start"; sleep 12; : >"$T_TMP/join.end";;
-esac
-exit 0
-EOF
-chmod 755 "$BIN/nmcli"
+hl_nmcli "$BIN" ": >\"$T_TMP/join.start\"; sleep 12; : >\"$T_TMP/join.end\""
 
 # a 3 s lease (four of them during the 12 s join): a heartbeat late by a loaded machine's
 # second still lands within it

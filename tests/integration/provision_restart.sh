@@ -13,23 +13,9 @@ N=provision_restart
 AGENT=${SHELLY_PROVISIONER:-$BUILD/shelly-provisioner}
 NET=$(test_net $N)
 
-# stand_in DIR HOLD: an nmcli whose join waits for $T_TMP/release when HOLD is 1
-stand_in() {
-	mkdir -p "$1"
-	cat >"$1/nmcli" <<SH
-#!/bin/sh
-case "\$*" in
-*'wifi list'*) printf 'shelly1-AABBCC:80\n';;
-*'--active'*) printf 'home:802-11-wireless\n';;
-*'connection up'*) : >"$T_TMP/join.$2"
-	if [ $2 = 1 ]; then while [ ! -e "$T_TMP/release" ]; do sleep 0.05; done; fi;;
-esac
-exit 0
-SH
-	chmod 755 "$1/nmcli"
-}
-stand_in "$T_TMP/bin1" 1
-stand_in "$T_TMP/bin2" 2
+# the first agent's join waits for $T_TMP/release
+hl_nmcli "$T_TMP/bin1" ": >\"$T_TMP/join.1\"; while [ ! -e \"$T_TMP/release\" ]; do sleep 0.05; done"
+hl_nmcli "$T_TMP/bin2" ": >\"$T_TMP/join.2\""
 at_exit ": >$T_TMP/release"
 
 hl_provision_one $N 2

@@ -23,16 +23,7 @@ fi
 chmod 600 "$T_TMP/key.pem"
 
 BIN=$T_TMP/bin
-mkdir -p "$BIN"
-cat >"$BIN/nmcli" <<EOS
-#!/bin/sh
-case "\$*" in
-*'wifi list'*) printf 'shelly1-AABBCC:80\n';;
-*'--active'*) printf 'home:802-11-wireless\n';;
-esac
-exit 0
-EOS
-chmod 755 "$BIN/nmcli"
+hl_nmcli "$BIN"
 
 DB=$T_TMP/db
 CONF=$T_TMP/config

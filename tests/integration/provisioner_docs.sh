@@ -71,6 +71,23 @@ else
 	fail "--once exits 1 when the manager does not answer" "rc=$rc $(cat "$T_TMP/err")"
 fi
 
+# The same round at each log level: -q keeps only the error, -vv adds the debug lines (the
+# request to the manager), by default information and warnings come too.
+lines() { # lines LEVEL OPTION...: how many of the round's log lines are at LEVEL
+	lv=$1
+	shift
+	SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 "$AGENT" "$@" --manager http://127.0.0.1:9 --once \
+		--token-file "$T_TMP/tok1" --wifi "test:$T_TMP/w" >/dev/null 2>"$T_TMP/err.$lv"
+	grep -c "^[^ ]* $lv " "$T_TMP/err.$lv"
+}
+if [ "$(lines error -q)" = 1 ] && [ "$(wc -l <"$T_TMP/err.error")" = 1 ] &&
+	[ "$(lines info)" -ge 1 ] && [ "$(lines warn)" -ge 1 ] && [ "$(lines debug)" = 0 ] &&
+	[ "$(lines debug -vv)" -ge 1 ] && grep -q ' debug http .*127\.0\.0\.1:9' "$T_TMP/err.debug"; then
+	pass "-q logs only errors, -vv debug messages too"
+else
+	fail "-q logs only errors, -vv debug messages too" "$(cat "$T_TMP"/err.*)"
+fi
+
 # An https manager (here a simulated device serving HTTPS with the test CA, which answers the
 # registration with 404): verified with --ca-file, refused without it, before any secret goes.
 . tests/integration/lib_sim.sh

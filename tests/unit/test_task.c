@@ -404,6 +404,22 @@ claim_as(struct store *s, const char *agent, int64_t now)
 	return id;
 }
 
+/* Task ID is in STATE, held by AGENT after ATTEMPTS attempts, for MAC when not NULL. */
+static void
+assert_held(struct store *s, int64_t id, const char *state, const char *agent, const char *mac,
+    int attempts)
+{
+	struct store_task *t = store_task_get(s, id);
+
+	assert_non_null(t);
+	assert_string_equal(t->state, state);
+	assert_string_equal(t->agent, agent);
+	if (mac != NULL)
+		assert_string_equal(t->mac, mac);
+	assert_int_equal(t->attempts, attempts);
+	store_task_free(t);
+}
+
 /*
  * An agent whose lease ran out while it configured the device reports it configured late:
  * the task went back to the queue, and nobody claimed it since, so it verifies under that
@@ -418,7 +434,6 @@ test_late_configured(void **state)
 	const char *st = NULL, *mac = "A1:B2:C3:D4:E5:F7";
 	char *cause = NULL;
 	int64_t id = add(s, "shelly1-A1B2C3", NULL, 3);
-	struct store_task *t;
 
 	(void)state;
 	assert_int_equal(claim_as(s, "ag-1", 2000), id);
@@ -427,11 +442,7 @@ test_late_configured(void **state)
 	assert_int_equal(taskq_progress(s, "ag-2", id, "configured", mac, 3100, &st, &cause), 0);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 3100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
-	t = store_task_get(s, id);
-	assert_string_equal(t->agent, "ag-1");
-	assert_string_equal(t->mac, "a1b2c3d4e5f7");
-	assert_int_equal(t->attempts, 1);
-	store_task_free(t);
+	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1);
 	assert_int_equal(taskq_verified(s, id, "10.0.0.7", 3200, &cause), 1);
 
 	/* claimed again by ag-2 before ag-1's late report */
@@ -444,12 +455,7 @@ test_late_configured(void **state)
 	assert_int_equal(taskq_holds(s, "ag-2", id), 0); /* its heartbeat says "lost" */
 	assert_int_equal(
 	    taskq_fail(s, "ag-2", id, "access point not in range", 1, 5300, &st, &cause), 0);
-	t = store_task_get(s, id);
-	assert_string_equal(t->state, "verifying");
-	assert_string_equal(t->agent, "ag-1");
-	assert_string_equal(t->mac, "a1b2c3d4e5f7");
-	assert_int_equal(t->attempts, 1); /* ag-2's attempt given back */
-	store_task_free(t);
+	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1); /* ag-2's attempt given back */
 	assert_int_equal(taskq_verified(s, id, "10.0.0.8", 5400, &cause), 1);
 
 	/* on its last attempt the lease running out failed the task: the device left its AP all
@@ -461,10 +467,7 @@ test_late_configured(void **state)
 	assert_int_equal(taskq_progress(s, "ag-2", id, "configured", mac, 7100, &st, &cause), 0);
 	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 7100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
-	t = store_task_get(s, id);
-	assert_string_equal(t->agent, "ag-1");
-	assert_int_equal(t->attempts, 1);
-	store_task_free(t);
+	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1);
 	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 7200, &cause), 1);
 	id = add(s, "shelly1-A1B2C6", NULL, 1);
 	assert_int_equal(claim_as(s, "ag-1", 8000), id);
