@@ -52,9 +52,7 @@ cfggroup_members_after(struct store *s, const char *g, const char *const *macs, 
 			count += !str_list_has(members, nmembers, macs[i]) &&
 			         !str_list_has((char *const *)macs, i, macs[i]);
 	}
-	for (size_t i = 0; i < nmembers; i++)
-		free(members[i]);
-	free(members);
+	str_array_free(members, nmembers);
 	return count;
 }
 
