@@ -206,9 +206,8 @@ discover_add_ident(struct discover *d, const struct device_ident *ident, const c
 	struct found *fd;
 	char mac[DEV_MAC_LEN];
 
-	/* all zeros or all ones is no device's address: a junk /shelly, or an unset one */
-	if (device_mac_normalise(ident->mac, mac) != 0 || strcmp(mac, "000000000000") == 0 ||
-	    strcmp(mac, "ffffffffffff") == 0) {
+	/* none, or all zeros or all ones (device_mac_normalise): nothing to key it on */
+	if (device_mac_normalise(ident->mac, mac) != 0) {
 		char *safe = str_sanitize(host, 64);
 		log_warn("discover: the Shelly at %s:%u reported no valid MAC; not stored", safe,
 		    (unsigned)port);

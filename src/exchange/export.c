@@ -163,7 +163,7 @@ fleet_status_cb(const struct store_status *st, void *arg)
 }
 
 /*
- * The device a setting belongs to, "" for none: the MAC that ends a key such as
+ * The device a setting belongs to, NULL for none: the MAC that ends a key such as
  * secret:MAC or device-name:MAC (a group export leaves out what other devices own).
  */
 static const char *
