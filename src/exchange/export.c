@@ -744,21 +744,6 @@ stream_file(const char *path, const struct stat *st, const char *data, size_t le
 	return 0;
 }
 
-/*
- * The mode of the file that replaces target: mode (0644, or 0600 with secrets), never wider
- * than the file replaced (an operator's chmod 640 stays); export_stage_file narrows it by the
- * umask (a cron job's 077).
- */
-static unsigned
-replace_mode(const char *target, unsigned mode)
-{
-	struct stat old;
-
-	if (stat(target, &old) == 0)
-		mode &= (unsigned)old.st_mode & 0777u;
-	return mode;
-}
-
 int
 export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
@@ -768,7 +753,11 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 
 	if ((target = dirs_file_target(path, &st, cause)) == NULL)
 		return *cause != NULL ? -1 : stream_file(path, &st, data, len, cause);
-	rc = export_stage_file(target, data, len, replace_mode(target, mode), &tmp, cause);
+	/* mode (0644, or 0600 with secrets) never wider than the file replaced (an operator's
+	 * chmod 640 stays; a new file's st is zeroed); export_stage_file narrows it by the umask */
+	if (st.st_mode != 0)
+		mode &= (unsigned)st.st_mode & 0777u;
+	rc = export_stage_file(target, data, len, mode, &tmp, cause);
 	if (rc == 0)
 		rc = export_commit_file(tmp, target, cause);
 	free(tmp);
