@@ -271,6 +271,22 @@ import_rejects(const char *doc, const char *want)
 	free(cause);
 }
 
+/* A toml export of version 4 without its closing table was cut short: the error names the
+ * file's last line (a final newline starts none), where the table is missing. */
+static void
+test_import_cut_short(void **state)
+{
+	(void)state;
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n"
+	               "[devices.aabbccddeeff]\nname = \"x\"\n",
+	    "f: line 4: end: missing: the file ends early");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n\n[end]",
+	    "f: line 4: end: expected only complete = true");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n[end]\n"
+	               "complete = false\n",
+	    "f: line 4: end: expected only complete = true");
+}
+
 static void
 test_import_errors(void **state)
 {
@@ -943,6 +959,7 @@ main(void)
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_connection),
 	    cmocka_unit_test(test_import_ids),
+	    cmocka_unit_test(test_import_cut_short),
 	    cmocka_unit_test(test_export_snapshot),
 	    cmocka_unit_test(test_export_csv_state),
 	    cmocka_unit_test(test_import_config),
