@@ -2,7 +2,6 @@
 #define UTIL_CELLS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /*
  * Terminal cells of text, for the columns of a table printed to a terminal: a count of bytes
@@ -11,8 +10,6 @@
  * under C).
  */
 
-/* The cells code point cp takes: 2 for CJK and emoji, 0 for a combining mark, else 1. */
-int cells_width(uint32_t cp);
 /*
  * The bytes of the valid UTF-8 text s (sanitised) that fill at most width cells, never half
  * a wide character; *used gets the cells they take.

@@ -4,10 +4,12 @@
 #include "util/str.h"
 
 #include <locale.h>
+#include <stdint.h>
 #include <string.h>
 #include <wchar.h>
 
-int
+/* The cells code point cp takes: 2 for CJK and emoji, 0 for a combining mark, else 1. */
+static int
 cells_width(uint32_t cp)
 {
 	static locale_t utf8;
