@@ -4,7 +4,6 @@
  */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +145,12 @@ has_credentials_cb(const char *mac, const char *id, void *arg)
 	return creds_known(r->app->cfg, NULL, mac, id, NULL);
 }
 
+/* SIGINT or SIGTERM: the scan stops and what was found so far is stored (app_on_interrupt). */
 static void
-signal_cb(int sig, void *arg)
+interrupt_cb(void *arg)
 {
 	struct run *r = arg;
 
-	(void)sig;
 	if (r->d != NULL)
 		discover_stop(r->d);
 }
@@ -444,8 +443,7 @@ cli_discover(struct app *app)
 		print_cause("--discover: ", cause);
 		goto out;
 	}
-	loop_signal(app->loop, SIGINT, signal_cb, &r);
-	loop_signal(app->loop, SIGTERM, signal_cb, &r);
+	app_on_interrupt(app, interrupt_cb, &r);
 	discover_start(r.d);
 	if (app_run_until(app, &r.done) != 0) {
 		fprintf(stderr, "shelly-tui: --discover: the event loop failed\n");

@@ -31,6 +31,7 @@
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "engine/tmplcache.h"
+#include "exchange/cfgdoc.h"
 #include "exchange/export.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
@@ -304,7 +305,6 @@ done_cb(const struct cfgapply_result *r, void *arg)
 		d->run->done = 1;
 }
 
-/* Runs the engine on every identified device at once. */
 /*
  * SIGINT or SIGTERM during a run: what is being written is set back and every device gets its
  * result, report and audit; a second signal ends the program at once.
@@ -322,6 +322,7 @@ interrupt_cb(void *arg)
 			cfgapply_interrupt(run->devs[i].op);
 }
 
+/* Runs the engine on every identified device at once. */
 static int
 run_all(struct cfg_run *run, const struct cfgapply_opts *base)
 {
@@ -1533,67 +1534,47 @@ need_store(struct app *app, const char *what)
 	return 0;
 }
 
-struct mac_list {
-	char **v;
-	int n;
-};
-
-static void
-mac_list_add(struct mac_list *l, const char *mac)
-{
-	l->v = xreallocarray(l->v, (size_t)l->n + 1, sizeof *l->v);
-	l->v[l->n++] = xstrdup(mac);
-}
-
-static int
-mac_list_cb(const struct cfgstore_row *r, void *arg)
-{
-	mac_list_add(arg, r->mac);
-	return 0;
-}
-
 /*
- * The MACs of registered TARGETs, @GROUP naming its members (malloc'd array of malloc'd
- * strings, *n of them); -1 (printed) if one is not registered or a group has no members.
+ * The MACs of registered TARGETs, @GROUP naming its members (cfgdoc_members): *macs, *n of
+ * them, for str_array_free, also on failure; -1 (printed) if one is not registered or a group
+ * has no members.
  */
 static int
-registered_macs(struct app *app, char **args, int nargs, char ***macs, int *n)
+registered_macs(struct app *app, char **args, int nargs, char ***macs, size_t *n)
 {
-	struct mac_list l = {xcalloc(1, sizeof *l.v), 0};
 	int rc = 0;
 
+	*macs = xcalloc(1, sizeof **macs);
+	*n = 0;
 	for (int i = 0; rc == 0 && i < nargs; i++) {
-		char *cause = NULL;
-		int before = l.n;
+		char *cause = NULL, **gm = NULL;
+		size_t ngm = 0;
 		struct store_device *reg = NULL;
 
 		if (args[i][0] == '@') {
-			if (cfgstore_group_members(app->store, args[i] + 1, mac_list_cb, &l, &cause) !=
-			    0)
+			if ((rc = cfgdoc_members(app->store, args[i] + 1, &gm, &ngm, &cause)) != 0)
 				print_cause("", cause);
-			else if (l.n == before)
+			else if (ngm == 0)
 				print_cause("no such group or no members: ", args[i]);
-			rc = l.n == before ? -1 : 0;
+			rc = rc != 0 || ngm == 0 ? -1 : 0;
 		} else if ((reg = registry_find(app_engine(app), args[i], &cause)) == NULL) {
 			print_cause("not a registered device (--add it first): ",
 			    cause != NULL ? cause : args[i]);
 			rc = -1;
-		} else
-			mac_list_add(&l, reg->mac);
+		} else {
+			gm = xcalloc(1, sizeof *gm);
+			gm[ngm++] = xstrdup(reg->mac);
+		}
+		if (ngm > 0) {
+			*macs = xreallocarray(*macs, *n + ngm + 1, sizeof **macs);
+			memcpy(*macs + *n, gm, ngm * sizeof *gm);
+			*n += ngm;
+		}
+		free(gm);
 		store_device_free(reg);
 		free(cause);
 	}
-	*macs = l.v;
-	*n = l.n;
 	return rc;
-}
-
-static void
-free_macs(char **macs, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(macs[i]);
-	free(macs);
 }
 
 /*
@@ -1636,11 +1617,12 @@ group_change(struct app *app, bool add)
 {
 	const char *g = app->args.mode_arg, *verb = add ? "group-add" : "group-remove";
 	char **macs = NULL, *cause = NULL;
-	int n = app->args.nrest, rc = EXIT_OK;
+	size_t n = 0;
+	int rc = EXIT_OK;
 
 	if (!group_name_ok(g))
 		return EXIT_USAGE;
-	if (add && n == 0) {
+	if (add && app->args.nrest == 0) {
 		fputs("shelly-tui: --group-add: give at least one TARGET\n", stderr);
 		return EXIT_USAGE;
 	}
@@ -1660,8 +1642,8 @@ group_change(struct app *app, bool add)
 	}
 	rc = EXIT_OK;
 	if (registered_macs(app, app->args.rest, app->args.nrest, &macs, &n) != 0 ||
-	    (add && group_add_shares(app, g, macs, (size_t)n) != 0)) {
-		free_macs(macs, n);
+	    (add && group_add_shares(app, g, macs, n) != 0)) {
+		str_array_free(macs, n);
 		return EXIT_USAGE;
 	}
 	if (!add && app->args.nrest == 0) {
@@ -1671,14 +1653,14 @@ group_change(struct app *app, bool add)
 			rc = EXIT_FAIL;
 	}
 	if (rc == EXIT_OK && (add ? cfgstore_group_add : cfgstore_group_remove)(app->store, g,
-	                         (const char *const *)macs, (size_t)n, &cause) != 0) {
+	                         (const char *const *)macs, n, &cause) != 0) {
 		fprintf(stderr, "shelly-tui: --%s: ", verb);
 		print_safe(stderr, cause);
 		fputc('\n', stderr);
 		free(cause);
 		rc = EXIT_FAIL;
 	}
-	free_macs(macs, n);
+	str_array_free(macs, n);
 	return rc;
 }
 

@@ -4,7 +4,6 @@
  */
 #include "cli/opnsensecmd.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,9 +122,8 @@ sync_done_cb(struct opnsense_sync *sync, void *arg)
 
 /* SIGINT or SIGTERM: stop where it is; the lease goes back and what is pending is kept. */
 static void
-signal_cb(int sig, void *arg)
+interrupt_cb(void *arg)
 {
-	(void)sig;
 	loop_stop(arg);
 }
 
@@ -147,8 +145,7 @@ cli_opnsense_sync(struct app *app)
 		free(cause);
 		return EXIT_FAIL;
 	}
-	loop_signal(app->loop, SIGINT, signal_cb, app->loop);
-	loop_signal(app->loop, SIGTERM, signal_cb, app->loop);
+	app_on_interrupt(app, interrupt_cb, app->loop);
 	app_run_until(app, &done);
 	r = opnsense_sync_report(sync);
 	if (done && !app->args.set[CLI_DRY_RUN] && r->error == NULL) {

@@ -504,14 +504,10 @@ source_refresh(struct source *src)
 	/* A device another process added, removed or moved (shelly-tui --add in a second
 	 * terminal, as the empty table suggests) is polled, or no longer, without a restart. */
 	sig = registry_sig(src->rows, src->nrows);
-	if (!src->registry_read || sig != src->registry_sig) {
-		int first = !src->registry_read;
-
-		src->registry_sig = sig;
-		src->registry_read = 1;
-		if (!first && src->fleet != NULL)
-			fleet_registry_changed(src->fleet);
-	}
+	if (src->registry_read && sig != src->registry_sig && src->fleet != NULL)
+		fleet_registry_changed(src->fleet);
+	src->registry_sig = sig;
+	src->registry_read = 1;
 	load_events(src);
 	notify(src);
 }

@@ -158,6 +158,29 @@ aud1=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit
 ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
 
+# --- a second interrupt while the first winds down quits at once (as the man page says) ---
+# The Gen2+ device stops answering any RPC once its first write landed, so setting it back
+# after the first SIGTERM waits (up to --timeout); the second SIGTERM ends the program by it.
+ctl POST /devices/1/reset-counters >/dev/null
+ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/MQTT.SetConfig"}' >/dev/null
+ctl POST /devices/0/fault '{"fault":"noanswer","path":"/settings"}' >/dev/null
+"$SHELLY_TUI" --timeout 60 --config-set sys.timezone=America/Bogota mqtt.server=int2.lan:1883 "$G2" "$G1" --json \
+	>"$T_TMP/int2.json" 2>"$T_TMP/int2.err" &
+ipid=$!
+if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
+	ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/"}' >/dev/null
+	kill -TERM $ipid
+	wait_for 30 grep -q 'again to quit at once' "$T_TMP/int2.err" && kill -TERM $ipid
+fi
+wait_for 30 sh -c "! kill -0 $ipid" || kill -KILL $ipid
+wait $ipid
+rc=$?
+[ $rc = 143 ] && grep -q 'again to quit at once' "$T_TMP/int2.err" &&
+	pass "$N: a second interrupt while setting back quits at once (killed by SIGTERM)" ||
+	fail "$N: second interrupt" "rc=$rc $(cat "$T_TMP/int2.json" "$T_TMP/int2.err" | head -c 800)"
+ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
+
 # --- network-cutting changes need their own confirmation ---
 c2=$(st "$G1" /status | jq -r .cfg_changed_cnt)
 tui --config-set wifi.sta.ssid=other "$G1" >"$T_TMP/net"
