@@ -299,8 +299,10 @@ const char *dev_light_component(const struct dev_light *l);
 struct dev_light *device_status_light_of(struct device_status *st, const char *component, int id);
 
 /*
- * Normalises a MAC (any case, with or without ':'/'-'/'.' separators) into out[13] as 12
- * lower-case hex digits. Returns 0, or -1 (out = "") if it is not a MAC.
+ * Normalises a MAC a device reports (any case, with or without ':'/'-'/'.' separators) into
+ * out[13] as 12 lower-case hex digits. Returns 0, or -1 (out = "") if it is not a MAC or is
+ * all zeros or all ones, which no device has (a junk reply, unset flash): no MAC at all, so
+ * nothing is keyed on it (discovery, --add, the poller).
  */
 int device_mac_normalise(const char *in, char out[DEV_MAC_LEN]);
 /*

@@ -20,8 +20,8 @@ char *dirs_home(void);
 int dirs_make_parents(const char *path, char **cause);
 /*
  * The file a writer replaces for path (caller frees): path itself (also when it does not exist
- * yet), or the file a symbolic link at path leads to, so the link survives and its target gets
- * the new content. NULL with *st filled and *cause NULL when path exists but is not a regular
+ * yet, *st zeroed), or the file a symbolic link at path leads to (*st its status), so the link
+ * survives and its target gets the new content. NULL with *st filled and *cause NULL when path exists but is not a regular
  * file (a FIFO, device, directory); NULL with *cause on error (a link to a missing file, or a
  * file dirs_protect guards, compared by device and inode, through links and hard links).
  */

@@ -14,6 +14,7 @@
 #include "net/http.h"
 #include "shelly/client.h"
 #include "store/store.h"
+#include "util/hostport.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -206,9 +207,8 @@ discover_add_ident(struct discover *d, const struct device_ident *ident, const c
 	struct found *fd;
 	char mac[DEV_MAC_LEN];
 
-	/* all zeros or all ones is no device's address: a junk /shelly, or an unset one */
-	if (device_mac_normalise(ident->mac, mac) != 0 || strcmp(mac, "000000000000") == 0 ||
-	    strcmp(mac, "ffffffffffff") == 0) {
+	/* none, or all zeros or all ones (device_mac_normalise): nothing to key it on */
+	if (device_mac_normalise(ident->mac, mac) != 0) {
 		char *safe = str_sanitize(host, 64);
 		log_warn("discover: the Shelly at %s:%u reported no valid MAC; not stored", safe,
 		    (unsigned)port);
@@ -529,16 +529,6 @@ eff_port(int port, int https)
 	return port > 0 ? (uint16_t)port : (https ? SCAN_HTTPS_PORT : SCAN_DEFAULT_PORT);
 }
 
-/* "host" when port is the scheme's default, else "host:port". */
-static void
-format_where(char *out, size_t size, const char *host, uint16_t port, int https)
-{
-	if (port == 0 || port == (https ? SCAN_HTTPS_PORT : SCAN_DEFAULT_PORT))
-		snprintf(out, size, "%s", host);
-	else
-		snprintf(out, size, "%s:%u", host, (unsigned)port);
-}
-
 static int
 token_cmp(const void *a, const void *b)
 {
@@ -725,10 +715,9 @@ static int
 refuse_claim(struct store *store, const struct store_device *old, struct discover_found *f,
     const char *why, int64_t now_ms, struct discover_summary *sum, char **cause)
 {
-	char to[DISCOVER_HOST_MAX + 8], *detail;
+	char *to = hostport_format(f->host, f->port, f->https ? "https" : "http"), *detail;
 	int rc;
 
-	format_where(to, sizeof to, f->host, f->port, f->https);
 	detail = xasprintf("%s claims this MAC with gen %d over %s: %s; registered gen %d at %s; "
 			   "no credentials are sent until it is confirmed with --add",
 	    to, f->ident.gen, f->https ? "https" : "http", why, old->gen,
@@ -737,6 +726,7 @@ refuse_claim(struct store *store, const struct store_device *old, struct discove
 	log_warn("discover: %s: %s", f->ident.mac, detail);
 	rc = store_device_hold(store, f->ident.mac, detail, cause);
 	free(detail);
+	free(to);
 	f->moved = 0;
 	f->conflict = 1;
 	str_copy(f->name, sizeof f->name, old->name != NULL ? old->name : "");
@@ -818,12 +808,12 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	else
 		str_copy(f->name, sizeof f->name, f->ident.name);
 	if (f->moved) {
-		char from[DISCOVER_HOST_MAX + 8], to[DISCOVER_HOST_MAX + 8], *detail;
-		int old_https = old->scheme != NULL && strcmp(old->scheme, "https") == 0;
+		char *from = hostport_format(f->old_host, f->old_port, old->scheme);
+		char *to = hostport_format(f->host, f->port, f->https ? "https" : "http");
+		char *detail = xasprintf("%s -> %s", from, to);
 
-		format_where(from, sizeof from, f->old_host, f->old_port, old_https);
-		format_where(to, sizeof to, f->host, f->port, f->https);
-		detail = xasprintf("%s -> %s", from, to);
+		free(from);
+		free(to);
 		queue_device_event(store, f->ident.mac, "ip_changed", detail, now_ms);
 		log_info("discover: %s moved: %s", f->ident.mac, detail);
 		free(detail);

@@ -1,15 +1,13 @@
 #include "engine/lease.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store.h"
+#include "util/holder.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/xmalloc.h"
@@ -20,8 +18,6 @@ struct lease {
 	char *name;
 	uint64_t heartbeat_ms, timeout_ms;
 	char holder[192];
-	char host[64];
-	unsigned long pidns;
 	int leader;
 	uint64_t last_ok_ms;	/* monotonic time of the last successful take or heartbeat */
 	char *last_other;	/* the holder or error last reported, to log a change once */
@@ -42,52 +38,16 @@ lease_check_times(uint64_t heartbeat_ms, uint64_t timeout_ms, char **cause)
 	return 0;
 }
 
-/* The pid namespace's inode: processes of two containers are told apart by it. */
-static unsigned long
-pid_namespace(void)
-{
-	struct stat sb;
-
-	return stat("/proc/self/ns/pid", &sb) == 0 ? (unsigned long)sb.st_ino : 0;
-}
-
 static void
 make_holder(struct lease *l, const char *role)
 {
 	uint32_t rnd = 0;
+	char tag[16];
 
-	if (gethostname(l->host, sizeof l->host - 1) != 0)
-		strcpy(l->host, "?");
-	l->host[sizeof l->host - 1] = '\0';
-	for (char *p = l->host; *p; p++)
-		if (*p == ':')
-			*p = '_'; /* the separator */
-	l->pidns = pid_namespace();
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
 		rnd = (uint32_t)loop_wall_ms() ^ ((uint32_t)getpid() << 16);
-	snprintf(l->holder, sizeof l->holder, "%s:%s:%ld:%lu:%08x", role, l->host,
-	    (long)getpid(), l->pidns, (unsigned)rnd);
-}
-
-/*
- * 1 when holder names a process on this host (same hostname and pid namespace) that no longer
- * exists; *pid is its pid. A pid that is ours now belonged to an earlier process.
- */
-static int
-holder_is_stale(const struct lease *l, const char *holder, long *pid)
-{
-	char host[64];
-	unsigned long ns;
-	int n = 0;
-
-	if (sscanf(holder, "%*[^:]:%63[^:]:%ld:%lu:%*x%n", host, pid, &ns, &n) != 3 || n == 0 ||
-	    holder[n] != '\0')
-		return 0;
-	if (strcmp(host, l->host) != 0 || ns != l->pidns || l->pidns == 0 || *pid <= 0)
-		return 0;
-	if (*pid == (long)getpid())
-		return 1;
-	return kill((pid_t)*pid, 0) != 0 && errno == ESRCH;
+	snprintf(tag, sizeof tag, "%08x", (unsigned)rnd);
+	holder_name(l->holder, sizeof l->holder, role, tag);
 }
 
 int
@@ -100,7 +60,7 @@ lease_acquire_once(struct lease *l, char **why)
 	*why = NULL;
 	r = store_lease_acquire(l->store, l->name, l->holder, loop_wall_ms(),
 	    (int64_t)l->timeout_ms, &other, &cause);
-	if (r == 0 && other != NULL && holder_is_stale(l, other, &pid)) {
+	if (r == 0 && other != NULL && holder_gone(l->holder, other, &pid)) {
 		log_warn("lease: taking over the stale lease of %s (process %ld is gone)", other,
 		    pid);
 		if (store_lease_release(l->store, l->name, other, &cause) == 0) {
@@ -109,7 +69,7 @@ lease_acquire_once(struct lease *l, char **why)
 			r = store_lease_acquire(l->store, l->name, l->holder, loop_wall_ms(),
 			    (int64_t)l->timeout_ms, &other, &cause);
 		}
-		if (r == 0 && other != NULL && holder_is_stale(l, other, &pid)) {
+		if (r == 0 && other != NULL && holder_gone(l->holder, other, &pid)) {
 			*why = xasprintf("a stale lease (%s, process %ld is gone) could not be "
 					 "taken over",
 			    other, pid);

@@ -142,8 +142,28 @@ fleet_device_cb(const struct store_device *d, void *arg)
 	return 0;
 }
 
+/* A walk of the fleet's devices (by MAC) beside the store's list of statuses (by MAC too). */
+struct fleet_walk {
+	struct fleet *f;
+	size_t at;
+};
+
+/* The latest state of a device of the fleet: one read for all of them, not one per device. */
+static int
+fleet_status_cb(const struct store_status *st, void *arg)
+{
+	struct fleet_walk *w = arg;
+	int cmp = -1;
+
+	while (w->at < w->f->n && (cmp = strcmp(w->f->dev[w->at]->mac, st->mac)) < 0)
+		w->at++;
+	if (cmp == 0 && st->state != NULL)
+		w->f->state[w->at] = xstrdup(st->state);
+	return 0;
+}
+
 /*
- * The device a setting belongs to, "" for none: the MAC that ends a key such as
+ * The device a setting belongs to, NULL for none: the MAC that ends a key such as
  * secret:MAC or device-name:MAC (a group export leaves out what other devices own).
  */
 static const char *
@@ -255,12 +275,10 @@ fleet_load(struct store *s, const struct export_opts *o, struct fleet *f, char *
 		fleet_done(f);
 		return -1;
 	}
-	for (size_t i = 0; with_state && i < f->n; i++) {
-		struct store_status *st = store_status_get(s, f->dev[i]->mac);
-
-		if (st != NULL && st->state != NULL)
-			f->state[i] = xstrdup(st->state);
-		store_status_free(st);
+	if (with_state &&
+	    store_status_list(s, fleet_status_cb, &(struct fleet_walk){f, 0}, cause) != 0) {
+		fleet_done(f);
+		return -1;
 	}
 	if (o->format == EXPORT_JSON || o->format == EXPORT_TOML) {
 		char *dir =
@@ -726,21 +744,6 @@ stream_file(const char *path, const struct stat *st, const char *data, size_t le
 	return 0;
 }
 
-/*
- * The mode of the file that replaces target: mode (0644, or 0600 with secrets), never wider
- * than the file replaced (an operator's chmod 640 stays); export_stage_file narrows it by the
- * umask (a cron job's 077).
- */
-static unsigned
-replace_mode(const char *target, unsigned mode)
-{
-	struct stat old;
-
-	if (stat(target, &old) == 0)
-		mode &= (unsigned)old.st_mode & 0777u;
-	return mode;
-}
-
 int
 export_write_file(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
@@ -750,7 +753,11 @@ export_write_file(const char *path, const char *data, size_t len, unsigned mode,
 
 	if ((target = dirs_file_target(path, &st, cause)) == NULL)
 		return *cause != NULL ? -1 : stream_file(path, &st, data, len, cause);
-	rc = export_stage_file(target, data, len, replace_mode(target, mode), &tmp, cause);
+	/* mode (0644, or 0600 with secrets) never wider than the file replaced (an operator's
+	 * chmod 640 stays; a new file's st is zeroed); export_stage_file narrows it by the umask */
+	if (st.st_mode != 0)
+		mode &= (unsigned)st.st_mode & 0777u;
+	rc = export_stage_file(target, data, len, mode, &tmp, cause);
 	if (rc == 0)
 		rc = export_commit_file(tmp, target, cause);
 	free(tmp);

@@ -79,8 +79,20 @@ struct check {
 	int json;
 	int64_t version; /* format_version, once the header is checked */
 	char *err;
-	int lines; /* of the file, for what it lacks at its end */
+	const char *buf; /* the file, len bytes: its last line is counted for what it lacks */
+	size_t len;
 };
+
+/* The number of the file's last line (a final newline ends it, it starts none). */
+static int
+last_line(const struct check *c)
+{
+	int n = 1;
+
+	for (size_t i = 0; i + 1 < c->len; i++)
+		n += c->buf[i] == '\n';
+	return n;
+}
 
 static int __attribute__((format(printf, 4, 5)))
 bad(struct check *c, const struct toml_value *at, const char *field, const char *fmt, ...)
@@ -345,15 +357,16 @@ static int
 toml_end(struct check *c, const struct toml_value *root)
 {
 	const struct toml_value *end = toml_get(root, EXPORT_TOML_END), *complete;
-	struct toml_value last = {.line = c->lines};
+	struct toml_value last = {0}; /* what is missing is missing at the file's end */
 
 	if (c->json || c->version < 4)
 		return 0;
+	if (end == NULL || (complete = toml_get(end, "complete")) == NULL)
+		last.line = last_line(c); /* only then: a file read whole once more */
 	if (end == NULL || end->type != TOML_TABLE)
 		return bad(c, end != NULL ? end : &last, EXPORT_TOML_END,
 		    "missing: the file ends early (cut short?); a complete export ends with "
 		    "[" EXPORT_TOML_END "] complete = true");
-	complete = toml_get(end, "complete");
 	if (complete == NULL || complete->type != TOML_BOOL || complete->i != 1 || end->n != 1)
 		return bad(c, complete != NULL ? complete : &last, EXPORT_TOML_END,
 		    "expected only complete = true (the file ends early?)");
@@ -739,7 +752,7 @@ config_sections(struct check *c, const struct toml_value *root, struct import_do
 int
 import_parse(const char *name, const char *buf, size_t len, struct import_doc **out, char **cause)
 {
-	struct check c = {name, 0, 0, NULL, 0};
+	struct check c = {name, 0, 0, NULL, buf, len};
 	struct import_doc *doc = xcalloc(1, sizeof *doc);
 	size_t i = 0;
 	char *why = NULL;
@@ -752,11 +765,6 @@ import_parse(const char *name, const char *buf, size_t len, struct import_doc **
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
 	c.json = i < len && buf[i] == '{';
-	c.lines = 1;
-	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p++)
-		c.lines++;
-	if (len > 0 && buf[len - 1] == '\n')
-		c.lines--;
 	doc->format = c.json ? "json" : "toml";
 	doc->tree = c.json ? jsondoc_parse(buf, len, &why) : toml_parse(buf, len, &why);
 	if (doc->tree == NULL) {

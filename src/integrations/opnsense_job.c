@@ -6,16 +6,15 @@
 #include "integrations/opnsense_job.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "conf/conf.h"
 #include "store/store.h"
 #include "util/guard.h"
+#include "util/holder.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/str.h"
@@ -242,51 +241,22 @@ pending_save(struct store *s, const struct opnsense_report *r)
 #define LEASE_NAME "opnsense"
 #define LEASE_MS (15 * 60 * 1000)
 
-/* "opnsense:HOST:PID:PIDNS": the pid namespace's inode tells two containers' processes apart. */
+/* "opnsense:HOST:PID:PIDNS" (util/holder.h): one name for the whole process, renewed by it. */
 static void
 holder_of(char *buf, size_t size)
 {
-	char host[64] = "?";
-	struct stat sb;
-
-	gethostname(host, sizeof host - 1);
-	host[sizeof host - 1] = '\0';
-	for (char *p = host; *p != '\0'; p++)
-		if (*p == ':')
-			*p = '_';
-	snprintf(buf, size, "opnsense:%s:%ld:%lu", host, (long)getpid(),
-	    stat("/proc/self/ns/pid", &sb) == 0 ? (unsigned long)sb.st_ino : 0UL);
-}
-
-/*
- * 1 when other names a sync of this host and pid namespace whose process is gone (killed, or
- * crashed, before it gave the lease back), so its lease need not be waited out.
- */
-static int
-holder_gone(const char *mine, const char *other)
-{
-	char me_host[64], host[64];
-	long me_pid, pid;
-	unsigned long me_ns, ns;
-	int n = 0;
-
-	if (sscanf(mine, "opnsense:%63[^:]:%ld:%lu", me_host, &me_pid, &me_ns) != 3 ||
-	    sscanf(other, "opnsense:%63[^:]:%ld:%lu%n", host, &pid, &ns, &n) != 3 ||
-	    other[n] != '\0')
-		return 0;
-	if (strcmp(host, me_host) != 0 || ns != me_ns || ns == 0 || pid <= 0 || pid == me_pid)
-		return 0;
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	holder_name(buf, size, "opnsense", NULL);
 }
 
 /* Takes the writer's lease: 1, 0 with *other (held by a live process), -1 with *cause. */
 static int
 lease_take(struct store *st, const char *holder, char **other, char **cause)
 {
+	long pid;
 	int got =
 	    store_lease_acquire(st, LEASE_NAME, holder, loop_wall_ms(), LEASE_MS, other, cause);
 
-	if (got == 0 && *other != NULL && holder_gone(holder, *other)) {
+	if (got == 0 && *other != NULL && holder_gone(holder, *other, &pid)) {
 		log_warn("opnsense: taking over the lease of %s (that process is gone)", *other);
 		if (store_lease_release(st, LEASE_NAME, *other, cause) != 0)
 			return -1;

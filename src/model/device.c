@@ -245,7 +245,14 @@ device_status_meter(struct device_status *st, const char *kind, int id)
 int
 device_mac_normalise(const char *in, char out[DEV_MAC_LEN])
 {
-	return str_mac_normalise(in, out);
+	if (str_mac_normalise(in, out) != 0)
+		return -1;
+	/* all zeros or all ones is no device's address: a junk /shelly, or unset flash */
+	if (strspn(out, "0") == DEV_MAC_LEN - 1 || strspn(out, "f") == DEV_MAC_LEN - 1) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 /* True if s[0..n) is a hexadecimal hash of at least 6 digits with at least one decimal digit. */

@@ -178,7 +178,8 @@ dirs_file_target(const char *path, struct stat *st, char **cause)
 			    path);
 			return NULL;
 		}
-		return xstrdup(path); /* a new file */
+		memset(st, 0, sizeof *st);
+		return xstrdup(path); /* a new file: *st zeroed */
 	}
 	if (!S_ISREG(st->st_mode))
 		return NULL;

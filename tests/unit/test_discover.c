@@ -285,6 +285,16 @@ test_ip_change(void **state)
 	dev = store_device_find_mac(w->store, "441793d69718");
 	assert_int_equal(dev->last_seen_ms, 3000);
 	store_device_free(dev);
+
+	/* An IPv6 address is bracketed before its port, as everywhere else a host:port is shown. */
+	d = new_run(w);
+	discover_add_ident(d, &id, "::1", 8080, 0, NULL, DISCOVER_VIA_MDNS);
+	commit(w, d, 4000, &sum);
+	assert_int_equal(sum.moved, 1);
+	discover_free(d);
+	e = events(w);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.detail[1], "127.31.1.11:8080 -> [::1]:8080");
 }
 
 /* Seen at two addresses in one run: the registered one wins; default ports compare equal. */

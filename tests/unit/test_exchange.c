@@ -271,6 +271,22 @@ import_rejects(const char *doc, const char *want)
 	free(cause);
 }
 
+/* A toml export of version 4 without its closing table was cut short: the error names the
+ * file's last line (a final newline starts none), where the table is missing. */
+static void
+test_import_cut_short(void **state)
+{
+	(void)state;
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n"
+	               "[devices.aabbccddeeff]\nname = \"x\"\n",
+	    "f: line 4: end: missing: the file ends early");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n\n[end]",
+	    "f: line 4: end: expected only complete = true");
+	import_rejects("format = \"shelly-tui-fleet\"\nformat_version = 4\n[end]\n"
+	               "complete = false\n",
+	    "f: line 4: end: expected only complete = true");
+}
+
 static void
 test_import_errors(void **state)
 {
@@ -550,6 +566,43 @@ test_export_snapshot(void **state)
 	remove_db(dir);
 }
 
+/* The CSV state column: each device's latest stored state, none for one never polled. */
+static void
+test_export_csv_state(void **state)
+{
+	char dir[] = "/tmp/test_exchange.XXXXXX", path[64], why[256];
+	struct export_opts o = {.format = EXPORT_CSV, .now_ms = 1, .columns = "mac,state"};
+	struct store_status st = {.ts_ms = 1000};
+	struct store *s = NULL;
+	struct strbuf out;
+	char *cause = NULL;
+
+	(void)state;
+	strbuf_init(&out);
+	s = temp_store(dir, path, sizeof path);
+	assert_int_equal(
+	    apply_json(s,
+	        J2(DEV("aabbccddee01", "\"a\"") ",\n" DEV("aabbccddee02", "\"b\"") ",\n",
+	            DEV("aabbccddee03", "\"c\"")),
+	        0, why, sizeof why),
+	    0);
+	strcpy(st.mac, "aabbccddee03");
+	st.state = "offline";
+	assert_int_equal(store_queue_status(s, &st), 0);
+	strcpy(st.mac, "aabbccddee02");
+	st.state = "online";
+	assert_int_equal(store_queue_status(s, &st), 0);
+	if (store_flush(s, &cause) != 0)
+		fail_msg("%s", cause);
+	if (export_render(s, &o, &out, NULL, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_string_equal(strbuf_str(&out),
+	    "mac,state\r\naabbccddee01,\r\naabbccddee02,online\r\naabbccddee03,offline\r\n");
+	strbuf_done(&out);
+	store_free(s);
+	remove_db(dir);
+}
+
 #define V2 "format = \"shelly-tui-fleet\"\nformat_version = 2\n[devices.aabbccddeeff]\n"
 
 /* The configuration sections of version 2: accepted, and each error names line and field. */
@@ -813,14 +866,15 @@ test_secret_lines_as_read(void **state)
 	 * file is written by hand) stay home when they name a secret field in any spelling;
 	 * valid lines of other fields stay whatever their value says, and so do refused lines
 	 * that name no secret. */
-	strip = cfgdoc_strip_secrets("sys.name = keep\nwifi.sta.pass S3cr3t-sp\n"
-	                             "wifi.sta1.pass\tS3cr3t-tab\nwifi.ap.pass S3cr3t x = y\n"
-	                             "mqtt.pass: S3cr3t-colon\n  mqtt.pass\nsys.name x\n"
-	                             "WIFI.STA.PASS = S3cr3t-upper\n\"mqtt.pass\" = \"S3cr3t-q\"\n"
-	                             "\"wifi.sta.pass\": \"S3cr3t-json\",\n# wifi.ap.pass = S3cr3t-old\n"
-	                             "wifi.sta.pass,S3cr3t-comma\n\xc2\xa0wifi.sta.pass = S3cr3t-nbsp\n"
-	                             "sys.name = a\rwifi.sta.pass = S3cr3t-cr\n[mqtt.pass] S3cr3t-b\n"
-	                             "sys.name = wifi.sta.pass\nmqtt.user = u\n",
+	strip = cfgdoc_strip_secrets(
+	    "sys.name = keep\nwifi.sta.pass S3cr3t-sp\n"
+	    "wifi.sta1.pass\tS3cr3t-tab\nwifi.ap.pass S3cr3t x = y\n"
+	    "mqtt.pass: S3cr3t-colon\n  mqtt.pass\nsys.name x\n"
+	    "WIFI.STA.PASS = S3cr3t-upper\n\"mqtt.pass\" = \"S3cr3t-q\"\n"
+	    "\"wifi.sta.pass\": \"S3cr3t-json\",\n# wifi.ap.pass = S3cr3t-old\n"
+	    "wifi.sta.pass,S3cr3t-comma\n\xc2\xa0wifi.sta.pass = S3cr3t-nbsp\n"
+	    "sys.name = a\rwifi.sta.pass = S3cr3t-cr\n[mqtt.pass] S3cr3t-b\n"
+	    "sys.name = wifi.sta.pass\nmqtt.user = u\n",
 	    &had);
 	assert_int_equal(had, 1);
 	assert_string_equal(
@@ -905,7 +959,9 @@ main(void)
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_import_connection),
 	    cmocka_unit_test(test_import_ids),
+	    cmocka_unit_test(test_import_cut_short),
 	    cmocka_unit_test(test_export_snapshot),
+	    cmocka_unit_test(test_export_csv_state),
 	    cmocka_unit_test(test_import_config),
 	    cmocka_unit_test(test_import_history),
 	    cmocka_unit_test(test_export_rev_not_finite),

@@ -209,6 +209,11 @@ test_mac(void **state)
 	assert_int_equal(device_mac_normalise("34945472A643AA", mac), -1);
 	assert_int_equal(device_mac_normalise("3494", mac), -1);
 	assert_int_equal(device_mac_normalise(NULL, mac), -1);
+	/* no device's address: a junk reply or unset flash */
+	assert_int_equal(device_mac_normalise("00:00:00:00:00:00", mac), -1);
+	assert_string_equal(mac, "");
+	assert_int_equal(device_mac_normalise("FFFFFFFFFFFF", mac), -1);
+	assert_int_equal(device_mac_normalise("ffffffffff0f", mac), 0);
 }
 
 static void
