@@ -41,6 +41,7 @@ struct source_dev {
 	int port;		/* 0 unknown */
 	int https;
 	int has_status;		/* a status was stored */
+	int status_unread;	/* the store's status could not be read: state unknown */
 	enum device_state state;
 	double power_w, energy_wh, temperature_c, rssi_dbm;
 	int outputs, outputs_on; /* switches and lights; -1 unknown */

@@ -374,6 +374,7 @@ load_device_cb(const struct store_device *d, void *arg)
 		if (lc->status_error == NULL)
 			lc->status_error = str_sanitize(cause, 200);
 		free(cause);
+		r->status_unread = 1; /* shown "unknown", not "new" */
 		return 0;
 	}
 	if (st == NULL)

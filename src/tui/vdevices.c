@@ -126,13 +126,17 @@ set_mark(struct vdevices *d, const char *mac, int on)
 
 /* ---- filter and sort ---- */
 
-/* Where a device is among the STATE column's words: its state, or STATE_NEW (not polled). */
+/*
+ * Where a device is among the STATE column's words: its state, STATE_NEW (not polled), or
+ * STATE_UNREAD (its stored status could not be read: not to be taken for a new device).
+ */
 #define STATE_NEW DEVICE_STATE_COUNT
+#define STATE_UNREAD (DEVICE_STATE_COUNT + 1)
 
 static int
 state_at(const struct source_dev *r)
 {
-	return r->has_status ? (int)r->state : STATE_NEW;
+	return r->has_status ? (int)r->state : r->status_unread ? STATE_UNREAD : STATE_NEW;
 }
 
 /* The STATE column's word for position s (what state= matches, what a summary counts). */
@@ -142,6 +146,8 @@ state_word_at(int s)
 	switch (s) {
 	case STATE_NEW:
 		return "new";
+	case STATE_UNREAD:
+		return "unknown";
 	case DEVICE_AUTH_REQUIRED:
 		return "auth?";
 	case DEVICE_AUTH_FAILED:
@@ -544,7 +550,8 @@ cell(struct tui *t, struct drift_cache *dc, const struct source_dev *r, enum dev
 		break;
 	case COL_STATE:
 		snprintf(buf, size, "%s", state_word(r));
-		*attr = theme_attr(t->theme, !r->has_status               ? TC_DIM
+		*attr = theme_attr(t->theme, r->status_unread             ? TC_ERROR
+		                             : !r->has_status             ? TC_DIM
 		                             : r->state == DEVICE_ONLINE  ? TC_ONLINE
 		                             : r->state == DEVICE_OFFLINE ? TC_OFFLINE
 		                             : r->state == DEVICE_ASLEEP  ? TC_ASLEEP
@@ -629,7 +636,7 @@ draw_no_match(const struct vdevices *d, struct tui *t, int y, int w)
 		draw_text(y + 1, 3, w - 4, "has= takes: " HAS_WORDS, attr);
 	if (strcasestr(d->filter, "state=") == NULL)
 		return;
-	for (int s = 0; s <= STATE_NEW && len < sizeof buf; s++)
+	for (int s = 0; s <= STATE_UNREAD && len < sizeof buf; s++)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, " %s", state_word_at(s));
 	draw_text(y + 1, 3, w - 4, buf, attr);
 }

@@ -1,6 +1,7 @@
 # The console on a database whose status table becomes unreadable while it runs (its page
 # overwritten, as cli_list_unreadable.sh does): the header says the status could not be read and why, instead
-# of showing the devices as never polled with nothing said. Nothing answers at the device's
+# of showing the devices as never polled with nothing said; the row's state is "unknown", not
+# "new" (a device just added), and so is its detail view's. Nothing answers at the device's
 # address (this test's own network, polled hourly).
 . tests/lib.sh
 . tests/integration/lib_tui.sh
@@ -27,6 +28,11 @@ sqlite3 -cmd '.timeout 5000' "$DB" "UPDATE devices SET name = 'bravo' WHERE mac 
 sqlite3 "$DB" "SELECT * FROM status" >/dev/null 2>&1 && fail "$N: the status table is still readable"
 tui_expect 30 'DB: status unreadable: .*malformed' 'header' \
 	'the header says the status cannot be read, with the reason' '^.  bravo '
+tui_expect 10 '^.  bravo +.* unknown ' 'row state' 'the row says its state is unknown'
+grep -Eq '^.  bravo .* new ' "$T_TMP/screen" && fail "$N: the row looks newly added" "$(cat "$T_TMP/screen")"
+tui_keys Enter
+tui_expect 20 'bravo  -  unknown \(status unreadable\)' 'detail' 'the detail view says unknown too'
+tui_keys Escape
 tui_keys F10
 tui_step 20 'RESTORED rc=0' 'quit'
 exit $T_FAILED
