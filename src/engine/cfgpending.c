@@ -9,8 +9,7 @@
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
-#include "engine/cfgunique.h"
-#include "engine/tmplcache.h"
+#include "engine/cfgpeers.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -256,77 +255,19 @@ conclude(struct queued *q, enum cfgapply_outcome outcome, const char *message)
 	queued_free(q); /* cfgapply_free may be called from its callback */
 }
 
-struct others {
-	struct store_device **v;
-	size_t n;
-};
-
-static int
-other_cb(const struct store_device *d, void *arg)
-{
-	struct others *o = arg;
-
-	o->v = xreallocarray(o->v, o->n + 1, sizeof *o->v);
-	o->v[o->n++] = store_device_dup(d);
-	return 0;
-}
-
-static void
-others_free(struct others *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		store_device_free(o->v[i]);
-	free(o->v);
-}
-
 /*
- * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a
- * static address, MQTT client id or topic prefix that another registered device's desired
- * configuration gives it too, or a static address another registered device is at now
- * (engine/cfgunique). Returns 0, or -1 with *why when the registry cannot be read (a lock
- * passes: the change stays queued).
+ * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL (engine/cfgpeers).
+ * Returns 0, or -1 with *why when the registry cannot be read (a lock passes: the change stays
+ * queued).
  */
 static int
 clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char **why)
 {
-	size_t nf;
-	const enum devconfig_field *f = cfgunique_fields(&nf);
-	struct others o = {0};
-	struct tmplcache *cache;
-	char *cause = NULL;
-	bool any = false;
+	struct cfgpeers *peers = cfgpeers_new(cp->store);
+	int rc = cfgpeers_check(peers, mac, want, why);
 
-	*why = NULL;
-	for (size_t i = 0; i < nf; i++)
-		any = any || cfgunique_value(want, f[i]) != NULL;
-	if (!any)
-		return 0;
-	if (store_device_list(cp->store, other_cb, &o, why) != 0) {
-		others_free(&o);
-		return -1;
-	}
-	cache = tmplcache_new();
-	tmplcache_pass(cache, 0);
-	for (size_t i = 0; *why == NULL && i < o.n; i++) {
-		const struct store_device *d = o.v[i];
-		char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
-		struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
-		struct devconfig other;
-		devconfig_init(&other);
-		if (strcmp(d->mac, mac) != 0) {
-			*why = cfgunique_taken(want, d->host, label);
-			if (*why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
-			                        &v, &other, &cause) == 0)
-				*why = cfgunique_clash(want, &other, label);
-			free(cause);
-			cause = NULL;
-		}
-		devconfig_done(&other);
-		free(label);
-	}
-	tmplcache_free(cache);
-	others_free(&o);
-	return 0;
+	cfgpeers_free(peers);
+	return rc;
 }
 
 static void

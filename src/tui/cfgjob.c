@@ -11,6 +11,7 @@
 #include "engine/cfgdesired.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
+#include "engine/cfgpeers.h"
 #include "engine/cfgunique.h"
 #include "engine/devtarget.h"
 #include "store/store.h"
@@ -201,15 +202,29 @@ prepare(struct cfgjob *job, struct slot *s)
 	return 0;
 }
 
+/* Refuses device i of the job for why (malloc'd, freed): nothing sent, nothing queued. */
+static void
+refuse(struct cfgjob *job, size_t i, char *why)
+{
+	job->devs[i].failed = 1;
+	job->devs[i].refused = 1;
+	set_message(&job->devs[i], why);
+	free(why);
+	finish(&job->slots[i]);
+}
+
 /*
  * Refuses (nothing sent, nothing queued) every device of the job that would get the static
- * address, MQTT client id or topic prefix another one gets (engine/cfgunique).
+ * address, MQTT client id or topic prefix another one of the job gets, or that another
+ * registered device's desired configuration gives, or a static address another registered
+ * device is at now (engine/cfgunique, engine/cfgpeers: the check of the headless queue).
  */
 static void
 refuse_shared(struct cfgjob *job)
 {
 	const struct devconfig **desired = xcalloc(job->n ? job->n : 1, sizeof *desired);
 	char **why = xcalloc(job->n ? job->n : 1, sizeof *why);
+	struct cfgpeers *peers = cfgpeers_new(job->app->store);
 
 	for (size_t i = 0; i < job->n; i++)
 		if (job->devs[i].state != CJ_DONE)
@@ -217,14 +232,18 @@ refuse_shared(struct cfgjob *job)
 	if (!job->o.read_only)
 		cfgunique_check(desired, job->n, why);
 	for (size_t i = 0; i < job->n; i++) {
-		if (why[i] == NULL)
-			continue;
-		job->devs[i].failed = 1;
-		job->devs[i].refused = 1;
-		set_message(&job->devs[i], why[i]);
-		free(why[i]);
-		finish(&job->slots[i]);
+		if (why[i] == NULL && desired[i] != NULL && !job->o.read_only &&
+		    cfgpeers_check(peers, job->devs[i].mac, desired[i], &why[i]) != 0) {
+			char *cause = why[i];
+			why[i] = xasprintf("the registry could not be read to check the values that must "
+			                   "differ per device: %s; nothing sent",
+			    cause);
+			free(cause);
+		}
+		if (why[i] != NULL)
+			refuse(job, i, why[i]);
 	}
+	cfgpeers_free(peers);
 	free(why);
 	free(desired);
 }
