@@ -51,10 +51,10 @@ enum tui_view_kind {
 	    "configuration is still being written)") \
 	X(LEAVE, "leave", TVB(DEVICES), "q", NULL, "Leave the console (q in the devices view)") \
 	X(BACK, "back", TV_SUB, "q Esc", NULL, \
-	    "Close this view (an action it shows keeps running; L shows it again; while a "          \
+	    "Close this view (an action or scan it shows keeps running; L shows it again; while a "  \
 	    "configuration apply it started still writes, asks first: closing stops it)") \
 	X(LAST_RESULTS, "last-results", TV_ALL, "L", NULL, \
-	    "Show an action whose view was closed, the one closed or ended last: its progress or results") \
+	    "Show an action or scan whose view was closed, the one closed or ended last: its progress or results") \
 	X(UP, "up", TV_LISTS, "Up k", NULL, \
 	    "Move the cursor up (a text without one, such as help or a raw reply, scrolls)") \
 	X(DOWN, "down", TV_LISTS, "Down j", NULL, \

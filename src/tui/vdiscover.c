@@ -6,7 +6,9 @@
  * the registry has) and waits the same way. Nothing found is registered without the
  * operator's key; an add stores what the scan read through the engine's merge, as --discover
  * does: a moved device gets its new address, a claim the registry cannot confirm is HELD.
- * Closing the view cancels the scan.
+ * Closing the view does not cancel the scan (a wide range takes minutes): it goes on with the
+ * console's other jobs (tui/jobshelf), its end is reported on the status line, and the
+ * last-results key opens the view again on it. Quitting the console cancels it.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -249,8 +251,12 @@ static void
 vfree(struct view *v)
 {
 	struct vdiscover *d = (struct vdiscover *)v;
+	struct source_progress p;
 
-	source_job_free(d->scan);
+	source_job_progress(d->scan, &p);
+	if (!p.finished)
+		tui_message(v->t, 0, "%s: the scan goes on (L shows it)", d->title);
+	jobshelf_put(v->t->shelf, d->title, d->scan);
 	for (size_t i = 0; i < d->nadds; i++)
 		free(d->adds[i]);
 	free(d->adds);
