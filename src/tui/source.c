@@ -59,6 +59,7 @@ struct source {
 	int registry_read;
 	unsigned write_failing; /* store_get_health's failing at the last tick: the header follows */
 	char *status_error; /* why the status rows could not be read at the last refresh, or NULL */
+	int full_reads; /* most statuses moved at the last refresh: the next reads them whole */
 	struct fleet *fleet; /* the fleet runtime: poller, lease, flush, discovery */
 	char poller_text[192];
 	struct provserve *prov; /* while leading with console-agent-api: agent API, verifier */
@@ -204,25 +205,42 @@ fresh_status(const struct fresh *f, int gen, const char *running)
 }
 
 /*
- * The status of mac (a device of generation gen running running): this console's own reading
- * while the store has none as new (a newer one retires it), else the store's. 1 with *out
- * (caller frees), 0 none, -1 with *cause when the store cannot be read.
+ * This console's own reading of mac (a device of generation gen running running) when the
+ * store's status, read at stored_ms (-1: none), is older: a status row (caller frees). Else
+ * NULL, and a reading the store has caught up with is retired.
+ */
+static struct store_status *
+fresh_newer(struct source *src, const char *mac, int64_t stored_ms, int gen, const char *running)
+{
+	struct fresh *f = fresh_find(src, mac);
+
+	if (f == NULL)
+		return NULL;
+	if (stored_ms < f->ts_ms)
+		return fresh_status(f, gen, running);
+	fresh_drop(src, f);
+	return NULL;
+}
+
+/*
+ * The status of mac with its reply: this console's own reading while the store has none as
+ * new, else the store's. 1 with *out (caller frees), 0 none, -1 with *cause when the store
+ * cannot be read.
  */
 static int
 status_read(struct source *src, const char *mac, int gen, const char *running,
     struct store_status **out, char **cause)
 {
-	struct fresh *f = fresh_find(src, mac);
 	int rc = store_status_read(src->app->store, mac, out, cause);
+	struct store_status *mine;
 
-	if (rc < 0 || f == NULL)
+	if (rc < 0)
 		return rc;
-	if (rc > 0 && (*out)->ts_ms >= f->ts_ms) {
-		fresh_drop(src, f);
+	mine = fresh_newer(src, mac, rc > 0 ? (*out)->ts_ms : -1, gen, running);
+	if (mine == NULL)
 		return rc;
-	}
 	store_status_free(*out);
-	*out = fresh_status(f, gen, running);
+	*out = mine;
 	return 1;
 }
 
@@ -323,8 +341,107 @@ struct load_ctx {
 	struct source *src;
 	struct source_dev *rows;
 	size_t n, cap;
+	/* Every device's latest status without its reply (store_status_list), by MAC: a reply is
+	 * read only for a device whose status moved since the last refresh. */
+	struct store_status **listed;
+	size_t nlisted, listed_cap;
+	int list_failed;
+	/* No list: each status is read with its reply (most devices moved at the last refresh, as
+	 * when the whole fleet answers each second: the list would only add to the reads). */
+	int full;
+	size_t moved; /* devices whose status moved since the last refresh */
 	char *status_error; /* the first status read that failed, or NULL */
 };
+
+static int
+listed_cb(const struct store_status *st, void *arg)
+{
+	struct load_ctx *lc = arg;
+
+	lc->listed = xgrowarray(lc->listed, &lc->listed_cap, lc->nlisted, sizeof *lc->listed);
+	lc->listed[lc->nlisted++] = store_status_dup(st);
+	return 0;
+}
+
+static int
+listed_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct store_status *const *)a)->mac, (*(struct store_status *const *)b)->mac);
+}
+
+static void
+load_ctx_done(struct load_ctx *lc)
+{
+	for (size_t i = 0; i < lc->nlisted; i++)
+		store_status_free(lc->listed[i]);
+	free(lc->listed);
+	free(lc->status_error);
+}
+
+/* Notes the first failed status read (sanitised) for the header. */
+static void
+load_error(struct load_ctx *lc, const char *cause)
+{
+	if (lc->status_error == NULL)
+		lc->status_error = str_sanitize(cause, 200);
+}
+
+/*
+ * The status of mac as the refresh sees it: this console's own reading while the store has
+ * none as new (a newer one retires it), else the store's listed row (no reply). 1 with *out
+ * (caller frees), 0 none, -1 when the list could not be read.
+ */
+static int
+listed_status(struct load_ctx *lc, const char *mac, int gen, const char *running,
+    struct store_status **out)
+{
+	struct store_status key, *kp = &key, **hit;
+	char *cause = NULL;
+
+	*out = NULL;
+	if (lc->full) {
+		int rc = status_read(lc->src, mac, gen, running, out, &cause);
+		if (rc < 0) {
+			load_error(lc, cause);
+			free(cause);
+		}
+		return rc;
+	}
+	if (lc->list_failed)
+		return -1;
+	str_copy(key.mac, sizeof key.mac, mac);
+	hit = lc->nlisted > 0 ? bsearch(&kp, lc->listed, lc->nlisted, sizeof *lc->listed,
+	                            listed_cmp)
+	                      : NULL;
+	*out = fresh_newer(lc->src, mac, hit != NULL ? (*hit)->ts_ms : -1, gen, running);
+	if (*out != NULL)
+		return 1;
+	if (hit == NULL)
+		return 0;
+	*out = store_status_dup(*hit);
+	return 1;
+}
+
+/* Derives the row's counts from the stored reply of st's device (read now: the list has none). */
+static void
+row_from_stored_reply(struct load_ctx *lc, struct source_dev *r, const struct store_status *st)
+{
+	struct store_status *full = NULL;
+	char *cause = NULL;
+
+	if (st->json != NULL) {
+		row_from_reply(r, st);
+		return;
+	}
+	if (store_status_read(lc->src->app->store, r->mac, &full, &cause) < 0) {
+		load_error(lc, cause);
+		free(cause);
+		return;
+	}
+	if (full != NULL)
+		row_from_reply(r, full);
+	store_status_free(full);
+}
 
 static int
 load_device_cb(const struct store_device *d, void *arg)
@@ -334,7 +451,6 @@ load_device_cb(const struct store_device *d, void *arg)
 	struct store_status *st;
 	const struct source_dev *old;
 	const char *mname;
-	char *cause = NULL;
 
 	lc->rows = xgrowarray(lc->rows, &lc->cap, lc->n, sizeof *lc->rows);
 	r = &lc->rows[lc->n++];
@@ -369,11 +485,8 @@ load_device_cb(const struct store_device *d, void *arg)
 	r->outputs_known = 0;
 	cover_reset(r);
 	r->fw_update = -1;
-	if (status_read(lc->src, d->mac, d->gen, r->running, &st, &cause) < 0) {
+	if (listed_status(lc, d->mac, d->gen, r->running, &st) < 0) {
 		/* not "never polled": the header says the status could not be read */
-		if (lc->status_error == NULL)
-			lc->status_error = str_sanitize(cause, 200);
-		free(cause);
 		r->status_unread = 1; /* shown "unknown", not "new" */
 		return 0;
 	}
@@ -405,8 +518,11 @@ load_device_cb(const struct store_device *d, void *arg)
 		r->battery_pct = old->battery_pct;
 		if (!dev_known(r->temperature_c))
 			r->temperature_c = old->temperature_c;
-	} else if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)
-		row_from_reply(r, st); /* a failed poll keeps the last reply: last known outputs */
+	} else {
+		lc->moved++;
+		if (r->state == DEVICE_ONLINE || r->state == DEVICE_ASLEEP || r->stale)
+			row_from_stored_reply(lc, r, st); /* a failed poll keeps the last reply */
+	}
 	store_status_free(st);
 	return 0;
 }
@@ -484,21 +600,35 @@ registry_sig(const struct source_dev *rows, size_t n)
 void
 source_refresh(struct source *src)
 {
-	struct load_ctx lc = {src, NULL, 0, 0, NULL};
+	struct load_ctx lc = {.src = src, .full = src->full_reads};
 	char *cause = NULL;
 	uint64_t sig;
 
+	if (!lc.full && store_status_list(src->app->store, listed_cb, &lc, &cause) != 0) {
+		lc.list_failed = 1;
+		load_error(&lc, cause);
+		free(cause);
+		cause = NULL;
+	} else
+		for (size_t i = 1; i < lc.nlisted; i++)
+			if (listed_cmp(&lc.listed[i - 1], &lc.listed[i]) > 0) { /* not by MAC */
+				qsort(lc.listed, lc.nlisted, sizeof *lc.listed, listed_cmp);
+				break;
+			}
 	if (store_device_list(src->app->store, load_device_cb, &lc, &cause) != 0) {
 		log_warn("console: devices: %s", cause);
 		free(cause);
 		free(lc.rows);
-		free(lc.status_error);
+		load_ctx_done(&lc);
 		return;
 	}
 	if (lc.status_error != NULL && src->status_error == NULL)
 		log_error("console: status: %s", lc.status_error);
 	free(src->status_error);
 	src->status_error = lc.status_error;
+	lc.status_error = NULL;
+	src->full_reads = lc.moved * 2 > lc.n;
+	load_ctx_done(&lc);
 	free(src->rows);
 	src->rows = lc.rows;
 	src->nrows = lc.n;
