@@ -1,5 +1,5 @@
 /*
- * Widgets of the console: text in terminal cells (wcwidth, so names in any script line up),
+ * Widgets of the console: text in terminal cells (util/cells, so names in any script line up),
  * frames (ACS lines, which ncurses maps to ASCII where the terminal has none), the
  * function-key bar built from the action table, progress bars and sparklines.
  */
@@ -12,79 +12,78 @@
 #include <wchar.h>
 
 #include "tui/view.h"
-#include "util/str.h"
+#include "util/cells.h"
 #include "util/xmalloc.h"
 
-/*
- * Decodes s into wide characters; bytes that are not characters here, and controls and bidi
- * characters (the last guard for text a view did not sanitise), become '?'.
- */
-static size_t
-decode(const char *s, wchar_t *out, size_t max)
-{
-	mbstate_t ps;
-	size_t n = 0, len = strlen(s);
+/* Text decoded for the terminal (util/cells): its characters and the cells of each. */
+struct text {
+	wchar_t wc[512];
+	signed char cells[512];
+	size_t n;
+};
 
-	memset(&ps, 0, sizeof ps);
-	while (len > 0 && n < max) {
-		wchar_t wc;
-		size_t r = mbrtowc(&wc, s, len, &ps);
-		if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
-			memset(&ps, 0, sizeof ps);
-			wc = L'?';
-			r = 1;
+/*
+ * Decodes s (util/cells: what is not UTF-8, controls, bidi and format characters become '?');
+ * a character this locale cannot show (the C locale: anything not ASCII) becomes '?' too.
+ */
+static void
+decode(const char *s, struct text *t)
+{
+	uint32_t cp[512];
+	int wide = MB_CUR_MAX > 1;
+
+	t->n = cells_decode(s, cp, t->cells, 512);
+	for (size_t i = 0; i < t->n; i++) {
+		t->wc[i] = (wchar_t)cp[i];
+		if (cp[i] > 0x7e && !wide) {
+			t->wc[i] = L'?';
+			t->cells[i] = 1;
 		}
-		if (wcwidth(wc) < 0 || str_is_bidi((uint32_t)wc) || str_is_format((uint32_t)wc))
-			wc = L'?';
-		out[n++] = wc;
-		s += r;
-		len -= r;
 	}
-	return n;
 }
 
 int
 draw_width(const char *s)
 {
-	wchar_t buf[512];
-	size_t n = decode(s, buf, 512);
+	struct text t;
 	int w = 0;
 
-	for (size_t i = 0; i < n; i++)
-		w += wcwidth(buf[i]);
+	decode(s, &t);
+	for (size_t i = 0; i < t.n; i++)
+		w += t.cells[i];
 	return w;
 }
 
-/* How many of the n characters of buf fit in w cells (never half a wide one); *used gets
- * the cells they take. */
+/* How many of t's characters from at fit in w cells (never half a wide one); *used gets the
+ * cells they take. */
 static size_t
-fit(const wchar_t *buf, size_t n, int w, int *used)
+fit(const struct text *t, size_t at, int w, int *used)
 {
-	size_t k = 0;
+	size_t k = at;
 
 	*used = 0;
-	while (k < n && *used + wcwidth(buf[k]) <= w)
-		*used += wcwidth(buf[k++]);
-	return k;
+	while (k < t->n && *used + t->cells[k] <= w)
+		*used += t->cells[k++];
+	return k - at;
 }
 
 char *
 draw_cells(char *out, size_t size, const char *s, int w)
 {
-	wchar_t buf[512];
-	size_t n, k, len = 0;
+	struct text t;
+	size_t k, len = 0;
 	mbstate_t ps;
 	int used;
 
 	out[0] = '\0';
 	if (w <= 0 || size == 0)
 		return out;
-	n = decode(s, buf, 512);
-	k = fit(buf, n, w, &used);
+	decode(s, &t);
+	k = fit(&t, 0, w, &used);
 	memset(&ps, 0, sizeof ps);
 	for (size_t i = 0; i < k; i++) {
 		char mb[MB_LEN_MAX];
-		size_t r = wcrtomb(mb, buf[i], &ps);
+		size_t r = wcrtomb(mb, t.wc[i], &ps);
 		if (r == (size_t)-1 || len + r >= size)
 			break;
 		memcpy(out + len, mb, r);
@@ -99,14 +98,14 @@ draw_cells(char *out, size_t size, const char *s, int w)
 static int
 put(int y, int x, int w, const char *s, int attr, int right)
 {
-	wchar_t buf[512];
-	size_t n, k;
+	struct text t;
+	size_t k;
 	int used, pad;
 
 	if (w <= 0)
 		return 0;
-	n = decode(s, buf, 512);
-	k = fit(buf, n, w, &used);
+	decode(s, &t);
+	k = fit(&t, 0, w, &used);
 	pad = w - used;
 	attrset(attr);
 	move(y, x);
@@ -114,7 +113,7 @@ put(int y, int x, int w, const char *s, int attr, int right)
 		for (int i = 0; i < pad; i++)
 			addch(' ');
 	if (k > 0)
-		addnwstr(buf, (int)k);
+		addnwstr(t.wc, (int)k);
 	if (!right)
 		for (int i = 0; i < pad; i++)
 			addch(' ');
@@ -125,21 +124,21 @@ put(int y, int x, int w, const char *s, int attr, int right)
 int
 draw_wrap(int y, int x, int h, int w, const char *s, int attr)
 {
-	wchar_t buf[512];
-	size_t n, at = 0;
+	struct text t;
+	size_t at = 0;
 	int rows = 0;
 
 	if (w <= 0)
 		return 0;
-	n = decode(s, buf, 512);
-	while (rows < h && (at < n || rows == 0)) {
+	decode(s, &t);
+	while (rows < h && (at < t.n || rows == 0)) {
 		int used;
-		size_t k = fit(buf + at, n - at, w, &used);
-		if (k == 0 && at < n)
+		size_t k = fit(&t, at, w, &used);
+		if (k == 0 && at < t.n)
 			k = 1; /* a character wider than the row: skipped, never a loop */
 		attrset(attr);
 		move(y + rows, x);
-		addnwstr(buf + at, (int)k);
+		addnwstr(t.wc + at, (int)k);
 		for (int i = used; i < w; i++)
 			addch(' ');
 		attrset(A_NORMAL);
