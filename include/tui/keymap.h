@@ -47,8 +47,8 @@ enum tui_view_kind {
 #define TUI_ACTIONS(X) \
 	X(HELP, "help", TV_ALL, "? F1", "Help", "Show the keys of every view") \
 	X(QUIT, "quit", TV_ALL, "F10", "Quit", \
-	    "Leave the console (the lease is given back; asks first while actions still run or "   \
-	    "configuration is still being written)") \
+	    "Leave the console (the lease is given back; asks first while actions or scans still "   \
+	    "run or configuration is still being written)") \
 	X(LEAVE, "leave", TVB(DEVICES), "q", NULL, "Leave the console (q in the devices view)") \
 	X(BACK, "back", TV_SUB, "q Esc", NULL, \
 	    "Close this view (an action or scan it shows keeps running; L shows it again; while a "  \

@@ -224,6 +224,8 @@ int source_ignored(const struct source *src, const char *mac);
 struct source_job *source_job_retry(struct source *src, const struct source_job *job);
 /* Devices that running action jobs have not answered for yet (scans not counted). */
 size_t source_jobs_pending(const struct source *src);
+/* Scans still running (a closed discovery view leaves its scan running). */
+size_t source_scans_running(const struct source *src);
 /* Sets (or replaces) the callback that runs when the job is done. */
 void source_job_set_done(struct source_job *job, source_job_cb done, void *arg);
 /*

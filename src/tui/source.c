@@ -1623,6 +1623,16 @@ source_jobs_pending(const struct source *src)
 	return n;
 }
 
+size_t
+source_scans_running(const struct source *src)
+{
+	size_t n = 0;
+
+	for (const struct source_job *job = src->jobs; job != NULL; job = job->next)
+		n += !job->finished && job->is_scan;
+	return n;
+}
+
 void
 source_job_set_done(struct source_job *job, source_job_cb done, void *arg)
 {

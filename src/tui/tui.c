@@ -776,17 +776,24 @@ quit_yes_cb(struct tui *t, void *arg)
 	t->quit = 1;
 }
 
-/* Quits, after asking while sent actions or configuration writes still run (quitting cancels
- * them). */
+/* Quits, after asking while sent actions, configuration writes or scans still run (quitting
+ * cancels them). */
 static int
 quit(struct tui *t)
 {
 	size_t n = source_jobs_pending(t->src), w = view_writing(t->top);
+	size_t scans = source_scans_running(t->src);
 	char q[128];
 
-	if (n == 0 && w == 0) {
+	if (n == 0 && w == 0 && scans == 0) {
 		t->quit = 1;
 		return R_QUIT;
+	}
+	if (n == 0 && w == 0) { /* a scan's findings would be lost, nothing else */
+		tui_ask(t, scans == 1 ? "a scan is still running: quit and cancel it?"
+		                      : "scans are still running: quit and cancel them?",
+		    "not quit: the scan runs on", quit_yes_cb, NULL);
+		return R_DIRTY;
 	}
 	if (w == 0)
 		snprintf(q, sizeof q, "%zu action%s still running: quit and cancel %s?", n,

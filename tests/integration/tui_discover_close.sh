@@ -1,13 +1,14 @@
 # Closing the discovery view does not throw the scan away (a wide range takes minutes): with one
 # device of the sim answering the probe slowly, the view is closed while the scan still runs;
-# the status line says the scan goes on, then reports its end with what it found, and L opens
-# the view again on the finished scan, whose devices can be added as usual.
+# the status line says the scan goes on; quitting then asks first (n keeps the console and the
+# scan); the status line reports the scan's end with what it found, and L opens the view again
+# on the finished scan, whose devices can be added as usual.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
 
 N=tui_discover_close
-tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm --fault 1:slow --drip-ms 20000
+tui_sim_start $N --models gen2/plus-1pm,gen2/plus-1pm --fault 1:slow --drip-ms 40000
 printf '%s\n' 'set poll-interval-gen2 1h' "set discover-port $SIM_PORT" 'set discover-timeout 90s' \
 	'set discover-mdns off' >"$XDG_CONFIG_HOME/shelly-tui/config"
 registered() { "$SHELLY_TUI" --list --json 2>/dev/null | jq -r '.devices[].id'; }
@@ -22,6 +23,10 @@ tui_step 60 "scanning: .*, 1 found" 'scan runs'
 tui_keys q
 tui_expect 10 "Discovery: $SIM_NET.0/24: the scan goes on \\(L shows it\\)" 'closed' \
 	'closing the view while the scan runs says the scan goes on'
+tui_keys F10
+tui_expect 20 'a scan is still running: quit and cancel it\?' 'quit question' \
+	'quitting while the closed scan runs asks first'
+tui_keys n
 tui_expect 120 "Discovery: $SIM_NET.0/24: 2 found \\(L shows them\\)" 'end' \
 	'the closed scan runs to its end and the status line reports what it found'
 tui_keys L
