@@ -27,7 +27,7 @@
 #include "engine/cfggroup.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
-#include "engine/cfgunique.h"
+#include "engine/cfgpeers.h"
 #include "engine/devtarget.h"
 #include "engine/registry.h"
 #include "engine/tmplcache.h"
@@ -1142,17 +1142,24 @@ desired_all(struct cfg_run *run, const struct devconfig *tmpl)
 
 /*
  * Refuses (nothing sent, nothing queued) every device the run would give the same static
- * address, MQTT client id or topic prefix as another one (engine/cfgunique).
+ * address, MQTT client id or topic prefix as another one, or another registered device's
+ * desired one, or a static address another registered device is at (engine/cfgpeers).
  */
 static void
 refuse_shared_identity(struct cfg_run *run)
 {
 	const struct devconfig **desired = xcalloc(run->n ? run->n : 1, sizeof *desired);
+	const char **macs = xcalloc(run->n ? run->n : 1, sizeof *macs);
 	char **why = xcalloc(run->n ? run->n : 1, sizeof *why);
 
-	for (size_t i = 0; i < run->n; i++)
-		desired[i] = run->devs[i].dup_of == NULL ? &run->devs[i].desired : NULL;
-	cfgunique_check(desired, run->n, why);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct cfg_dev *d = &run->devs[i];
+		desired[i] = d->dup_of == NULL ? &d->desired : NULL;
+		macs[i] = d->dt.reg != NULL                    ? d->dt.reg->mac
+		          : d->dt.have_ident && d->dt.ident.mac[0] ? d->dt.ident.mac
+		                                                 : NULL;
+	}
+	cfgpeers_check_run(run->app->store, desired, macs, run->n, why);
 	for (size_t i = 0; i < run->n; i++) {
 		if (why[i] == NULL)
 			continue;
@@ -1162,6 +1169,7 @@ refuse_shared_identity(struct cfg_run *run)
 		free(why[i]);
 	}
 	free(why);
+	free(macs);
 	free(desired);
 }
 

@@ -112,7 +112,7 @@ int
 cfgpeers_check(struct cfgpeers *p, const char *mac, const struct devconfig *want, char **why)
 {
 	*why = NULL;
-	if (!gives_unique(want))
+	if (p->store == NULL || !gives_unique(want)) /* no database: nothing registered */
 		return 0;
 	if (!p->listed) {
 		if (store_device_list(p->store, peer_cb, p, why) != 0) {
@@ -125,11 +125,34 @@ cfgpeers_check(struct cfgpeers *p, const char *mac, const struct devconfig *want
 	}
 	for (size_t i = 0; *why == NULL && i < p->n; i++) {
 		struct peer *e = &p->v[i];
-		if (strcmp(e->d->mac, mac) == 0)
+		if (mac != NULL && strcmp(e->d->mac, mac) == 0)
 			continue;
 		*why = cfgunique_taken(want, e->d->host, e->label);
 		if (*why == NULL)
 			*why = cfgunique_clash(want, peer_desired(p, e), e->label);
 	}
 	return 0;
+}
+
+size_t
+cfgpeers_check_run(struct store *store, const struct devconfig *const *desired,
+    const char *const *macs, size_t n, char **why)
+{
+	struct cfgpeers *peers = cfgpeers_new(store);
+	size_t refused = 0;
+
+	cfgunique_check(desired, n, why);
+	for (size_t i = 0; i < n; i++) {
+		if (why[i] == NULL && desired[i] != NULL &&
+		    cfgpeers_check(peers, macs[i], desired[i], &why[i]) != 0) {
+			char *cause = why[i];
+			why[i] = xasprintf("the registry could not be read to check the values that "
+			                   "must differ per device: %s; nothing sent",
+			    cause);
+			free(cause);
+		}
+		refused += why[i] != NULL;
+	}
+	cfgpeers_free(peers);
+	return refused;
 }

@@ -12,7 +12,6 @@
 #include "engine/cfgmove.h"
 #include "engine/cfgpending.h"
 #include "engine/cfgpeers.h"
-#include "engine/cfgunique.h"
 #include "engine/devtarget.h"
 #include "store/store.h"
 #include "tui/cfgjob.h"
@@ -217,34 +216,26 @@ refuse(struct cfgjob *job, size_t i, char *why)
  * Refuses (nothing sent, nothing queued) every device of the job that would get the static
  * address, MQTT client id or topic prefix another one of the job gets, or that another
  * registered device's desired configuration gives, or a static address another registered
- * device is at now (engine/cfgunique, engine/cfgpeers: the check of the headless queue).
+ * device is at now (engine/cfgunique, engine/cfgpeers: the check of the headless queue and the command line).
  */
 static void
 refuse_shared(struct cfgjob *job)
 {
 	const struct devconfig **desired = xcalloc(job->n ? job->n : 1, sizeof *desired);
+	const char **macs = xcalloc(job->n ? job->n : 1, sizeof *macs);
 	char **why = xcalloc(job->n ? job->n : 1, sizeof *why);
-	struct cfgpeers *peers = cfgpeers_new(job->app->store);
 
-	for (size_t i = 0; i < job->n; i++)
-		if (job->devs[i].state != CJ_DONE)
-			desired[i] = &job->devs[i].desired;
-	if (!job->o.read_only)
-		cfgunique_check(desired, job->n, why);
 	for (size_t i = 0; i < job->n; i++) {
-		if (why[i] == NULL && desired[i] != NULL && !job->o.read_only &&
-		    cfgpeers_check(peers, job->devs[i].mac, desired[i], &why[i]) != 0) {
-			char *cause = why[i];
-			why[i] = xasprintf("the registry could not be read to check the values that must "
-			                   "differ per device: %s; nothing sent",
-			    cause);
-			free(cause);
-		}
+		if (job->devs[i].state != CJ_DONE && !job->o.read_only)
+			desired[i] = &job->devs[i].desired;
+		macs[i] = job->devs[i].mac;
+	}
+	cfgpeers_check_run(job->app->store, desired, macs, job->n, why);
+	for (size_t i = 0; i < job->n; i++)
 		if (why[i] != NULL)
 			refuse(job, i, why[i]);
-	}
-	cfgpeers_free(peers);
 	free(why);
+	free(macs);
 	free(desired);
 }
 

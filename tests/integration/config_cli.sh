@@ -225,5 +225,24 @@ rc=$?
 [ $rc = 1 ] && [ "$(st "$G2" /rpc/Sys.GetConfig | jq -r .location.tz)" = Asia/Tokyo ] &&
 	pass "$N: an offline device fails alone" || fail "$N: offline" "rc=$rc $(cat "$T_TMP/off")"
 ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
+
+# --- a value another registered device holds, or its address: refused, nothing sent, as the
+# console and the queue refuse it (engine/cfgpeers) ---
+tui --add "$G1" --name one -q >/dev/null 2>&1 && tui --add "$G2" --name two -q >/dev/null 2>&1 ||
+	fail "$N: --add one, two"
+tui --config-set mqtt.client_id=peer-id two >/dev/null 2>&1 || fail "$N: two's client id"
+A2=${G2%:*}
+c5=$(st "$G1" /status | jq -r .cfg_changed_cnt)
+tui --config-set wifi.sta.ipv4mode=static "wifi.sta.ip=$A2" wifi.sta.netmask=255.255.255.0 one \
+	--allow-network-change --json >"$T_TMP/peer_ip.json" 2>/dev/null
+rc1=$?
+tui --config-set mqtt.client_id=peer-id one --json >"$T_TMP/peer_id.json" 2>/dev/null
+rc2=$?
+[ $rc1 = 1 ] && [ $rc2 = 1 ] &&
+	jq -e --arg ip "$A2" '.devices[0].error | test("wifi.sta.ip: \($ip) is the current address of another registered device \\(two\\)")' "$T_TMP/peer_ip.json" >/dev/null &&
+	jq -e '.devices[0].error | test("mqtt.client_id: peer-id is the desired value of another registered device \\(two\\)")' "$T_TMP/peer_id.json" >/dev/null &&
+	[ "$(st "$G1" /status | jq -r .cfg_changed_cnt)" = "$c5" ] &&
+	pass "$N: another registered device's address or desired client id: refused, nothing sent" ||
+	fail "$N: registered peers" "rc=$rc1/$rc2 $(cat "$T_TMP/peer_ip.json" "$T_TMP/peer_id.json")"
 sim_stop
 exit 0

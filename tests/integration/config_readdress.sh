@@ -1,7 +1,8 @@
 # A static-address change moves the device: --config-set/--apply with --allow-network-change look
 # for it at the new address (its MAC and generation shown over /shelly first), read back there,
 # and the registry follows (ip_changed event, audit). A device not seen there is reported
-# "not seen at NEW; last known OLD" and nothing is restored to the old address. Gen1 and Gen2+;
+# "not seen at NEW; last known OLD" and nothing is restored to the old address; the address of
+# another registered device is refused before anything is sent. Gen1 and Gen2+;
 # an HTTPS device is followed only when it shows its pinned key at the new address.
 . tests/lib.sh
 . tests/sim/simlib.sh
@@ -73,12 +74,22 @@ rc=$?
 	pass "$N: Gen2+ static address: followed to $NEW2, read back there, registry/event/audit follow" ||
 	fail "$N: Gen2+ static address" "rc=$rc $(cat "$T_TMP/p2") host=$(host_of 1)"
 
-# --- not seen: the new address belongs to another device (its MAC answers there) ---
+# --- the address of another registered device: refused before anything is sent ---
 TAKEN=$(mf '.devices[2].addr')
+tui_short --config-set wifi.sta.ip="$TAKEN" plus --allow-network-change >"$T_TMP/p3r" 2>&1
+rc=$?
+[ $rc != 0 ] && grep -q "wifi.sta.ip: $TAKEN is the current address of another registered device (other); nothing sent" "$T_TMP/p3r" &&
+	[ "$(curl -s -m 3 "http://$NEW2:$PORT/rpc/WiFi.GetConfig" | jq -r .sta.ip)" = "$NEW2" ] &&
+	pass "$N: another registered device's address: refused, nothing sent" ||
+	fail "$N: registered address" "rc=$rc $(cat "$T_TMP/p3r")"
+
+# --- not seen: the new address belongs to a device the registry does not hold (its MAC
+# answers there) ---
+"$SHELLY_TUI" --db "$DB" --remove other >/dev/null 2>&1 || fail "$N: --remove other"
 tui_short --config-set wifi.sta.ip="$TAKEN" plus --allow-network-change >"$T_TMP/p3" 2>&1
 rc=$?
 [ $rc != 0 ] && grep -q "not seen at $TAKEN (a device with MAC $(mac_of 2) answers there); last known $NEW2" "$T_TMP/p3" &&
-	[ "$(host_of 1)" = "$NEW2" ] && [ "$(host_of 2)" = "$TAKEN" ] &&
+	[ "$(host_of 1)" = "$NEW2" ] &&
 	[ "$(curl -s -m 3 "http://$NEW2:$PORT/rpc/WiFi.GetConfig" | jq -r .sta.ip)" = "$TAKEN" ] &&
 	pass "$N: not seen at the new address: reported with the last known one, registry kept, nothing restored" ||
 	fail "$N: not seen" "rc=$rc $(cat "$T_TMP/p3") host=$(host_of 1)"
