@@ -1,8 +1,8 @@
 /*
- * Jobs the views let go of. An action that was sent belongs to the console, not to the view
- * that shows it: closing the results or detail view leaves it running here, its end is
- * reported on the status line, and the newest job (running or done) opens again in a results
- * view (the last-results key); a job that ends becomes the newest, so that key shows the
+ * Jobs the views let go of. An action that was sent, or a scan, belongs to the console, not to
+ * the view that shows it: closing the results, detail or discovery view leaves it running here,
+ * its end is reported on the status line, and the newest job (running or done) opens again in
+ * its view (the last-results key); a job that ends becomes the newest, so that key shows the
  * results its end announced. Finished jobs other than the newest are freed.
  */
 #include <stdlib.h>
