@@ -1155,9 +1155,9 @@ refuse_shared_identity(struct cfg_run *run)
 	for (size_t i = 0; i < run->n; i++) {
 		const struct cfg_dev *d = &run->devs[i];
 		desired[i] = d->dup_of == NULL ? &d->desired : NULL;
-		macs[i] = d->dt.reg != NULL                    ? d->dt.reg->mac
+		macs[i] = d->dt.reg != NULL                        ? d->dt.reg->mac
 		          : d->dt.have_ident && d->dt.ident.mac[0] ? d->dt.ident.mac
-		                                                 : NULL;
+		                                                   : NULL;
 	}
 	cfgpeers_check_run(run->app->store, desired, macs, run->n, why);
 	for (size_t i = 0; i < run->n; i++) {

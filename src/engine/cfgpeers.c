@@ -15,7 +15,7 @@
 
 struct peer {
 	struct store_device *d;
-	char *label;              /* sanitised name, else MAC */
+	char *label; /* sanitised name, else MAC */
 	struct devconfig desired; /* read when first needed */
 	bool have_desired;
 };
@@ -98,8 +98,8 @@ peer_desired(struct cfgpeers *p, struct peer *e)
 
 	if (!e->have_desired) {
 		e->have_desired = true;
-		if (cfgdesired_stored_cached(p->store, p->cache, e->d->mac, NULL, &v, &e->desired,
-		        &cause) != 0) {
+		if (cfgdesired_stored_cached(
+		        p->store, p->cache, e->d->mac, NULL, &v, &e->desired, &cause) != 0) {
 			free(cause);
 			devconfig_done(&e->desired);
 			devconfig_init(&e->desired);
@@ -146,9 +146,10 @@ cfgpeers_check_run(struct store *store, const struct devconfig *const *desired,
 		if (why[i] == NULL && desired[i] != NULL &&
 		    cfgpeers_check(peers, macs[i], desired[i], &why[i]) != 0) {
 			char *cause = why[i];
-			why[i] = xasprintf("the registry could not be read to check the values that "
-			                   "must differ per device: %s; nothing sent",
-			    cause);
+			why[i] =
+			    xasprintf("the registry could not be read to check the values that "
+			              "must differ per device: %s; nothing sent",
+			        cause);
 			free(cause);
 		}
 		refused += why[i] != NULL;

@@ -216,7 +216,8 @@ refuse(struct cfgjob *job, size_t i, char *why)
  * Refuses (nothing sent, nothing queued) every device of the job that would get the static
  * address, MQTT client id or topic prefix another one of the job gets, or that another
  * registered device's desired configuration gives, or a static address another registered
- * device is at now (engine/cfgunique, engine/cfgpeers: the check of the headless queue and the command line).
+ * device is at now (engine/cfgunique, engine/cfgpeers: the check of the headless queue and the
+ * command line).
  */
 static void
 refuse_shared(struct cfgjob *job)

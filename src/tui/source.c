@@ -366,7 +366,8 @@ listed_cb(const struct store_status *st, void *arg)
 static int
 listed_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct store_status *const *)a)->mac, (*(struct store_status *const *)b)->mac);
+	return strcmp(
+	    (*(struct store_status *const *)a)->mac, (*(struct store_status *const *)b)->mac);
 }
 
 static void
@@ -392,8 +393,8 @@ load_error(struct load_ctx *lc, const char *cause)
  * (caller frees), 0 none, -1 when the list could not be read.
  */
 static int
-listed_status(struct load_ctx *lc, const char *mac, int gen, const char *running,
-    struct store_status **out)
+listed_status(
+    struct load_ctx *lc, const char *mac, int gen, const char *running, struct store_status **out)
 {
 	struct store_status key, *kp = &key, **hit;
 	char *cause = NULL;
@@ -410,9 +411,9 @@ listed_status(struct load_ctx *lc, const char *mac, int gen, const char *running
 	if (lc->list_failed)
 		return -1;
 	str_copy(key.mac, sizeof key.mac, mac);
-	hit = lc->nlisted > 0 ? bsearch(&kp, lc->listed, lc->nlisted, sizeof *lc->listed,
-	                            listed_cmp)
-	                      : NULL;
+	hit = lc->nlisted > 0
+	          ? bsearch(&kp, lc->listed, lc->nlisted, sizeof *lc->listed, listed_cmp)
+	          : NULL;
 	*out = fresh_newer(lc->src, mac, hit != NULL ? (*hit)->ts_ms : -1, gen, running);
 	if (*out != NULL)
 		return 1;

@@ -790,8 +790,9 @@ quit(struct tui *t)
 		return R_QUIT;
 	}
 	if (n == 0 && w == 0) { /* a scan's findings would be lost, nothing else */
-		tui_ask(t, scans == 1 ? "a scan is still running: quit and cancel it?"
-		                      : "scans are still running: quit and cancel them?",
+		tui_ask(t,
+		    scans == 1 ? "a scan is still running: quit and cancel it?"
+		               : "scans are still running: quit and cancel them?",
 		    "not quit: the scan runs on", quit_yes_cb, NULL);
 		return R_DIRTY;
 	}

@@ -300,7 +300,8 @@ draw_components(struct vdetail *d, struct tui *t, int y, int h, int w)
 			snprintf(buf, sizeof buf, "no reply while %s: outputs and sensors show when it "
 			    "answers again", device_state_name(r->state));
 		else if (r != NULL && r->status_unread)
-			snprintf(buf, sizeof buf, "the stored status could not be read (see the header)");
+			snprintf(buf, sizeof buf,
+			    "the stored status could not be read (see the header)");
 		else
 			snprintf(buf, sizeof buf, "no status stored yet");
 		draw_text(y, 2, w - 4, buf, theme_attr(t->theme, TC_DIM));
@@ -357,8 +358,8 @@ draw(struct view *v, struct tui *t, int y, int h, int w)
 	    r->has_status      ? device_state_name(r->state)
 	    : r->status_unread ? "unknown (status unreadable)"
 	                       : "new",
-	    r->host, r->model_name, r->model,
-	    r->gen, r->mac, r->fw[0] ? r->fw : "-", r->fw_update == 1 ? " (update available)" : "");
+	    r->host, r->model_name, r->model, r->gen, r->mac, r->fw[0] ? r->fw : "-",
+	    r->fw_update == 1 ? " (update available)" : "");
 	draw_text(y, 0, w, buf, theme_attr(t->theme, TC_TITLE));
 	if (r->error[0] != '\0')
 		draw_text(y + 1, 1, w - 2, r->error, theme_attr(t->theme, TC_ERROR));

@@ -4,8 +4,9 @@
  * then), while every device changes each second (store re-read and frame), and while a
  * thirtieth of them changes each second (a fleet polled every 30 s: the refresh a console does
  * most), and the bytes a terminal would receive in each case. Each device's stored reply has the
- * shape and size of a Plus 1PM's Shelly.GetStatus (about 800 bytes). The baseline is a minimal ncurses program that draws the
- * same visible table (same text, same size) with one doupdate per frame, in the same run.
+ * shape and size of a Plus 1PM's Shelly.GetStatus (about 800 bytes). The baseline is a minimal
+ * ncurses program that draws the same visible table (same text, same size) with one doupdate per
+ * frame, in the same run.
  *
  * usage: bench_tui [-n DEVICES] [-k KEYS] [-f FRAMES]
  * prints: bench_tui PHASE cpu_us=X bytes=Y base_cpu_us=X base_bytes=Y   (per key / per frame)
@@ -61,18 +62,20 @@ write_statuses(struct store *st, int first, int count, int round)
 
 		snprintf(mac, sizeof mac, "aabb%08x", i);
 		snprintf(json, sizeof json,
-		    "{\"ble\":{},\"cloud\":{\"connected\":true},\"input:0\":{\"id\":0,\"state\":false},"
-		    "\"mqtt\":{\"connected\":false},\"switch:0\":{\"id\":0,\"source\":\"init\","
-		    "\"output\":%s,\"apower\":%.1f,\"voltage\":232.9,\"current\":0.4,\"aenergy\":{"
-		    "\"total\":%d.0,\"by_minute\":[0,0,0],\"minute_ts\":1779362100},\"temperature\":{"
-		    "\"tC\":40,\"tF\":104.0}},\"sys\":{\"mac\":\"AABB%08X\",\"restart_required\":false,"
-		    "\"time\":\"13:15\",\"unixtime\":1779362104,\"last_sync_ts\":1779361211,"
-		    "\"uptime\":%d,\"ram_size\":250596,\"ram_free\":127644,\"ram_min_free\":102668,"
+		    "{\"ble\":{},\"cloud\":{\"connected\":true},"
+		    "\"input:0\":{\"id\":0,\"state\":false},\"mqtt\":{\"connected\":false},"
+		    "\"switch:0\":{\"id\":0,\"source\":\"init\",\"output\":%s,\"apower\":%.1f,"
+		    "\"voltage\":232.9,\"current\":0.4,"
+		    "\"aenergy\":{\"total\":%d.0,\"by_minute\":[0,0,0],\"minute_ts\":1779362100},"
+		    "\"temperature\":{\"tC\":40,\"tF\":104.0}},"
+		    "\"sys\":{\"mac\":\"AABB%08X\",\"restart_required\":false,\"time\":\"13:15\","
+		    "\"unixtime\":1779362104,\"last_sync_ts\":1779361211,\"uptime\":%d,"
+		    "\"ram_size\":250596,\"ram_free\":127644,\"ram_min_free\":102668,"
 		    "\"fs_size\":393216,\"fs_free\":126976,\"cfg_rev\":27,\"kvs_rev\":0,"
-		    "\"schedule_rev\":1,\"webhook_rev\":0,\"btrelay_rev\":0,\"available_updates\":{},"
-		    "\"reset_reason\":3,\"utc_offset\":7200},\"wifi\":{\"sta_ip\":\"10.%d.%d.%d\","
-		    "\"status\":\"got ip\",\"ssid\":\"fleet\",\"bssid\":\"20:23:51:59:e7:ac\","
-		    "\"rssi\":-60},\"ws\":{\"connected\":false}}",
+		    "\"schedule_rev\":1,\"webhook_rev\":0,\"btrelay_rev\":0,"
+		    "\"available_updates\":{},\"reset_reason\":3,\"utc_offset\":7200},"
+		    "\"wifi\":{\"sta_ip\":\"10.%d.%d.%d\",\"status\":\"got ip\",\"ssid\":\"fleet\","
+		    "\"bssid\":\"20:23:51:59:e7:ac\",\"rssi\":-60},\"ws\":{\"connected\":false}}",
 		    (i + round) % 2 ? "true" : "false", p, 1000 * i, (unsigned)i, 5526502 + round,
 		    i / 65536, i / 256 % 256, i % 256);
 		memset(&s, 0, sizeof s);

@@ -707,12 +707,15 @@ test_cells(void **state)
 	assert_string_equal(draw_cells(out, sizeof out, "K\xc3\xbc", 4), "K\xc3\xbc  ");
 	/* The last guard: an escape, a bidi override, a zero-width joiner and a byte that is not
 	 * UTF-8 each show as one '?' of one cell. */
-	assert_string_equal(draw_cells(out, sizeof out, "a\x1b[1m\xe2\x80\xae\xe2\x80\x8d\xff.", 10),
-	    "a?[1m???" ". ");
+	assert_string_equal(
+	    draw_cells(out, sizeof out, "a\x1b[1m\xe2\x80\xae\xe2\x80\x8d\xff.", 10), "a?[1m???. ");
 	/* One count of cells for the console and the command line (util/cells). */
 	{
-		const char *texts[] = {"abc", "K\xc3\xbc" "che", "\xe6\xbc\xa2\xe5\xad\x97",
-		    "e\xcc\x81", "\xf0\x9f\x92\xa1 lamp", "x\x07\xe2\x80\xaey"};
+		const char *texts[] = {"abc",
+		    "K\xc3\xbc"
+		    "che",
+		    "\xe6\xbc\xa2\xe5\xad\x97", "e\xcc\x81", "\xf0\x9f\x92\xa1 lamp",
+		    "x\x07\xe2\x80\xaey"};
 		for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 			int used;
 			cells_fit(texts[i], 1000, &used);
