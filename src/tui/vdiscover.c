@@ -8,7 +8,7 @@
  * does: a moved device gets its new address, a claim the registry cannot confirm is HELD.
  * Closing the view does not cancel the scan (a wide range takes minutes): it goes on with the
  * console's other jobs (tui/jobshelf), its end is reported on the status line, and the
- * last-results key opens the view again on it. Quitting the console cancels it.
+ * last-results key opens the view again on it. Quitting the console asks first, then cancels it.
  */
 #include <curses.h>
 #include <stdio.h>
