@@ -3,7 +3,8 @@
 # sim's configuration follows (read back), an invalid value is refused before anything is
 # sent, a secret is typed masked and never shows; a change made behind the tool's back shows in
 # the DRIFT column and in the drift view (desired, actual); the apply from the drift view (dry
-# run, confirmation, results) fixes it; groups: marked devices join a group.
+# run, confirmation, results) fixes it; groups: marked devices join a group. An edit giving
+# another registered device's desired client id is refused before anything is sent.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -114,6 +115,32 @@ if tui_wait 10 'wifi.sta.ssid may cut the device off the network.*\[y/N\]'; then
 else
 	fail "$N: network confirmation" "$(tui_why 'may cut the device off the network')"
 fi
+tui_keys u
+
+# A value another registered device's desired configuration holds is refused before anything
+# is sent, as the queue and the command line refuse it.
+DB=$XDG_DATA_HOME/shelly-tui/shelly.db
+ONE=$(sqlite3 "$DB" "SELECT mac FROM devices WHERE name = 'one'")
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM config_desired WHERE mac = '$ONE'")" = 0 ] ||
+	fail "$N: one has no desired fields yet"
+sqlite3 -cmd '.timeout 5000' "$DB" "INSERT INTO config_desired (mac, body) VALUES ('$ONE', 'mqtt.client_id = \"one-id\"')
+	ON CONFLICT(mac) DO UPDATE SET body = excluded.body" || fail "$N: one's desired client id"
+r2=$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)
+tui_keys /
+tui_type mqtt.client_id
+tui_keys Enter Enter C-u
+tui_type one-id
+tui_keys Enter a
+tui_wait 10 'Send 1 field\(s\)' || fail "$N: apply asks (client id)" "$(tui_why 'Send 1 field')"
+tui_keys y
+if tui_wait 30 'mqtt.client_id: one-id is the desired value of another registered device \(one\)' &&
+	[ "$(st "$(dv 0 HP)" /rpc/Sys.GetStatus | jq -r .cfg_rev)" = "$r2" ]; then
+	pass "$N: another registered device's desired client id is refused, nothing sent"
+else
+	fail "$N: client id of another device" "$(tui_why 'desired value of another registered device')"
+fi
+sqlite3 -cmd '.timeout 5000' "$DB" "DELETE FROM config_desired WHERE mac = '$ONE'" ||
+	fail "$N: one's desired fields back"
 tui_keys u q q
 tui_wait 10 'Devices' || fail "$N: back" "$(tui_why 'Devices')"
 
