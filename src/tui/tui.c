@@ -748,12 +748,14 @@ command_open(struct tui *t)
 static void
 scan_open(struct tui *t)
 {
-	char nets[128], label[96];
+	char nets[128], label[128];
+	/* a closed discovery view's scan still runs: where to find it */
+	const char *busy = source_scans_running(t->src) > 0 ? "a scan still runs, L shows it; " : "";
 
 	if (source_local_nets(t->src, nets, sizeof nets) > 0)
-		snprintf(label, sizeof label, "Scan (mdns, or this host: %.50s): ", nets);
+		snprintf(label, sizeof label, "Scan (%smdns, or this host: %.50s): ", busy, nets);
 	else
-		snprintf(label, sizeof label, "Scan (mdns, CIDR, range or address): ");
+		snprintf(label, sizeof label, "Scan (%smdns, CIDR, range or address): ", busy);
 	tui_prompt(t, label, "", scan_prompt_cb, NULL, NULL);
 }
 

@@ -1,8 +1,8 @@
 # Closing the discovery view does not throw the scan away (a wide range takes minutes): with one
 # device of the sim answering the probe slowly, the view is closed while the scan still runs;
-# the status line says the scan goes on; quitting then asks first (n keeps the console and the
-# scan); the status line reports the scan's end with what it found, and L opens the view again
-# on the finished scan, whose devices can be added as usual.
+# the status line says the scan goes on, and so does the scan prompt; quitting then asks first
+# (n keeps the console and the scan); the status line reports the scan's end with what it
+# found, and L opens the view again on the finished scan, whose devices can be added as usual.
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_tui.sh
@@ -23,6 +23,10 @@ tui_step 60 "scanning: .*, 1 found" 'scan runs'
 tui_keys q
 tui_expect 10 "Discovery: $SIM_NET.0/24: the scan goes on \\(L shows it\\)" 'closed' \
 	'closing the view while the scan runs says the scan goes on'
+tui_keys F2
+tui_expect 20 'Scan \(a scan still runs, L shows it; ' 'scan prompt' \
+	'the scan prompt says a scan still runs and where to see it'
+tui_keys Escape
 tui_keys F10
 tui_expect 20 'a scan is still running: quit and cancel it\?' 'quit question' \
 	'quitting while the closed scan runs asks first'
