@@ -16,11 +16,13 @@
 #include "engine/devevent.h"
 #include "engine/devname.h"
 #include "engine/engine.h"
+#include "model/devconfig.h"
 #include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
 #include "shelly/models.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/loop.h"
@@ -670,6 +672,74 @@ registry_view_init(
 	/* A failed poll keeps the last reply: its values are last known, not current. */
 	rv->v.status_time = st != NULL && st->reply_ts_ms > 0 ? st->reply_ts_ms / 1000 : 0;
 	rv->v.status_stale = rv->status != NULL && rv->v.state != DEVICE_ONLINE;
+}
+
+/* The name (or, with type, the input type) field of component index in st, or NULL. */
+static char *
+component_text(struct device_status *st, enum devconfig_field f, int index, size_t *size)
+{
+	struct dev_switch *sw;
+	struct dev_cover *cv;
+	struct dev_light *li;
+	struct dev_input *in;
+
+	*size = DEV_NAME_LEN;
+	switch (f) {
+	case DCFG_SWITCH_NAME:
+		return (sw = device_status_switch(st, index)) != NULL ? sw->name : NULL;
+	case DCFG_COVER_NAME:
+		return (cv = device_status_cover(st, index)) != NULL ? cv->name : NULL;
+	case DCFG_LIGHT_NAME:
+		return (li = device_status_light_of(st, "light", index)) != NULL ? li->name : NULL;
+	case DCFG_INPUT_NAME:
+		return (in = device_status_input(st, index)) != NULL ? in->name : NULL;
+	case DCFG_INPUT_TYPE:
+		*size = DEV_SHORT_LEN;
+		return (in = device_status_input(st, index)) != NULL ? in->type : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static int
+newest_snapshot_cb(const struct cfgstore_row *r, void *arg)
+{
+	char **body = arg;
+
+	if (*body == NULL && r->body != NULL)
+		*body = xstrdup(r->body);
+	return 0;
+}
+
+void
+registry_view_names(struct registry_view *rv, struct store *s)
+{
+	struct devconfig c;
+	char *body = NULL, *cause = NULL;
+
+	if (rv->status == NULL || s == NULL)
+		return;
+	if (cfgstore_snapshots(s, rv->ident.mac, 1, newest_snapshot_cb, &body, &cause) != 0 ||
+	    body == NULL) {
+		free(cause);
+		free(body);
+		return;
+	}
+	devconfig_init(&c);
+	if (devconfig_snapshot_parse(body, strlen(body), &c, &cause) == 0) {
+		for (size_t i = 0; i < c.n; i++) {
+			const struct devconfig_entry *e = &c.e[i];
+			const char *v = e->state == DEVCONFIG_VALUE ? e->value : "";
+			size_t size;
+			char *dst = component_text(rv->status, e->field, e->index, &size);
+			/* A type the settings leave out keeps the one the status shows (analog). */
+			if (dst != NULL && (e->field != DCFG_INPUT_TYPE || v[0] != '\0'))
+				str_copy(dst, size, v);
+		}
+	}
+	free(cause);
+	free(body);
+	devconfig_done(&c);
 }
 
 void

@@ -1,0 +1,56 @@
+#!/bin/sh
+# --list --json tells of a polled device what --probe --json does for the same reading: the
+# names of its switches, inputs, covers and lights, the types of its inputs (from the stored
+# configuration snapshot) and sleep_mode (a Gen1 H&T's stored status says it sleeps), read
+# from the database alone: the simulator is stopped before --list runs.
+. tests/lib.sh
+. tests/integration/lib_sim.sh
+
+N=list_components
+sim_up $N --fixtures tests/fixtures --auth none \
+	--models gen2/plus-1pm,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht
+cli_private
+DB=$T_TMP/db
+tui() { "$SHELLY_TUI" --db "$DB" "$@"; }
+sq() { sqlite3 "$DB" "$1"; }
+mac() { dv "$1" MAC | tr 'A-F' 'a-f'; }
+i=0
+while [ $i -lt "$D_COUNT" ]; do
+	tui --add "$(dv $i HP)" >/dev/null 2>"$T_TMP/err" || fail "$N: --add $(dv $i FX)" "$(cat "$T_TMP/err")"
+	tui --probe "$(dv $i HP)" --json >"$T_TMP/probe$i.json" 2>"$T_TMP/err" ||
+		fail "$N: --probe $(dv $i FX)" "$(cat "$T_TMP/err")"
+	i=$((i + 1))
+done
+tui --poll-once >/dev/null 2>"$T_TMP/err" || fail "$N: --poll-once" "$(cat "$T_TMP/err")"
+[ "$(sq "SELECT count(DISTINCT mac) FROM config_snapshots")" = "$D_COUNT" ] &&
+	pass "$N: --poll-once kept a configuration snapshot of every device" ||
+	fail "$N: snapshots" "$(sq "SELECT mac, reason FROM config_snapshots")"
+sim_stop
+tui --list --json >"$T_TMP/list.json" 2>"$T_TMP/err" || fail "$N: --list --json" "$(cat "$T_TMP/err")"
+
+# What a script reading the fleet compares: every component's id, name, input type.
+SHAPE='{sleep_mode, c: (.components | with_entries(select(.value | type == "array") |
+	.value |= map({id, name, type})))}'
+i=0
+while [ $i -lt "$D_COUNT" ]; do
+	jq -S "$SHAPE" "$T_TMP/probe$i.json" >"$T_TMP/p$i"
+	jq -S --arg m "$(mac $i)" ".devices[] | select(.mac == \$m) | $SHAPE" "$T_TMP/list.json" >"$T_TMP/l$i"
+	cmp -s "$T_TMP/p$i" "$T_TMP/l$i" && [ -s "$T_TMP/l$i" ] &&
+		pass "$N: $(dv $i FX): --list --json names and types as --probe --json" ||
+		fail "$N: $(dv $i FX): --list vs --probe" "$(diff "$T_TMP/p$i" "$T_TMP/l$i")"
+	i=$((i + 1))
+done
+
+# The comparison above holds something: names, input types and sleep_mode the devices set.
+dj() { jq -r --arg m "$(mac "$1")" ".devices[] | select(.mac == \$m) | $2" "$T_TMP/list.json"; }
+C=$(dev_by_fixture gen2/pro-dual-cover-pm) U=$(dev_by_fixture gen2/plus-uni) H=$(dev_by_fixture gen1/shelly-ht)
+[ "$(dj "$C" '[.components.cover[].name] | join(",")')" = "Pro2cover 1st,Pro2cover 2nd" ] &&
+	[ "$(dj "$C" '[.components.input[].type] | unique | join(",")')" = switch ] &&
+	[ "$(dj "$U" '[.components.input[].type] | map(. // "null") | join(",")')" != "" ] &&
+	[ "$(dj "$U" '[.components.input[] | select(.type == null)] | length')" = 0 ] &&
+	pass "$N: --list --json: cover names and input types from the stored settings" ||
+	fail "$N: names and types" "$(dj "$C" .components.cover) $(dj "$U" .components.input)"
+[ "$(dj "$H" .sleep_mode)" = true ] &&
+	pass "$N: --list --json: a Gen1 H&T's sleep_mode is true" ||
+	fail "$N: H&T sleep_mode" "$(dj "$H" '{sleep_mode, model}')"
+exit 0
