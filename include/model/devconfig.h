@@ -443,6 +443,10 @@ bool devconfig_needs_reboot1(const struct devconfig *changes);
  * taken as it is, without the blanks around it. A value in double quotes keeps every byte
  * between them, with the escapes \" \\ \n \r \t, \uXXXX (U+0001..U+FFFF, no surrogate) and
  * \xHH (a byte 01..FF, for text that is not UTF-8); any other '\' is an error.
+ * The bare word null is a null (unset) value of any type, as the device's JSON null: kept so
+ * by devconfig_template_write (the text "null" is written quoted), and sent as JSON null to a
+ * Gen2+ device, as an empty parameter to a Gen1 one (its way to clear a setting); an empty
+ * number or boolean reads as null too (older snapshots).
  * devconfig_template_write writes every value so that it reads back byte for byte, on one line.
  * Values may hold variables ${name}, ${id}, ${mac}, ${index}, ${group}, replaced per device by
  * devconfig_render. At most DEVCONFIG_TEMPLATE_MAX bytes. Values without variables are
