@@ -38,8 +38,8 @@ const char *devconfig_type_name(enum devconfig_type t);
  *   Gen1 endpoint, Gen1 query parameter, Gen1 read path, Gen1 enum names,
  *   Gen2 component, Gen2 config path, help)
  *
- * Paths of per-component fields start "switch:N.", "input:N.", "cover:N." or "light:N."; the
- * N in Gen1 endpoints and read paths stands for the instance. min/max bound numbers (and the
+ * Paths of per-component fields start "switch:N.", "input:N.", "cover:N.", "light:N.", "em:N.",
+ * "em1:N." or "pm1:N."; the N in Gen1 endpoints and read paths stands for the instance. min/max bound numbers (and the
  * length of strings). Gen1 enum names map model values: "restore_last=last,match_input=switch".
  * Secret fields have as Gen1 read path the object that holds them (present = supported).
  */
@@ -245,7 +245,16 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "Delay of auto-off; ignored while auto_off is false") \
 	X(LIGHT_TRANSITION, "light:N.transition_s", DCT_NUM, "s", 0, 60, NULL, 0, \
 	    NULL, NULL, NULL, NULL, "Light", "transition_duration", \
-	    "Fade time of on/off and brightness changes (Gen2+)")
+	    "Fade time of on/off and brightness changes (Gen2+)") \
+	X(EM_NAME, "em:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "EM", "name", \
+	    "Three-phase energy meter name (Gen2+ em)") \
+	X(EM1_NAME, "em1:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "EM1", "name", \
+	    "Energy meter channel name (Gen2+ em1)") \
+	X(PM1_NAME, "pm1:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "PM1", "name", \
+	    "Power meter name (Gen2+ pm1)")
 /* clang-format on */
 
 enum devconfig_field {

@@ -674,7 +674,7 @@ registry_view_init(
 	rv->v.status_stale = rv->status != NULL && rv->v.state != DEVICE_ONLINE;
 }
 
-/* The name (or, with type, the input type) field of component index in st, or NULL. */
+/* The text field of st that configuration field f of component index fills, or NULL. */
 static char *
 component_text(struct device_status *st, enum devconfig_field f, int index, size_t *size)
 {
@@ -682,6 +682,9 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	struct dev_cover *cv;
 	struct dev_light *li;
 	struct dev_input *in;
+	struct dev_meter *me;
+	const char *path;
+	char kind[DEV_SHORT_LEN];
 
 	*size = DEV_NAME_LEN;
 	switch (f) {
@@ -696,6 +699,12 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	case DCFG_INPUT_TYPE:
 		*size = DEV_SHORT_LEN;
 		return (in = device_status_input(st, index)) != NULL ? in->type : NULL;
+	case DCFG_EM_NAME:
+	case DCFG_EM1_NAME:
+	case DCFG_PM1_NAME: /* the meter's kind is the field's component: "em1:N.name" */
+		path = devconfig_field(f)->path;
+		snprintf(kind, sizeof kind, "%.*s", (int)strcspn(path, ":"), path);
+		return (me = device_status_meter(st, kind, index)) != NULL ? me->name : NULL;
 	default:
 		return NULL;
 	}

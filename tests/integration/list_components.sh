@@ -1,6 +1,6 @@
 #!/bin/sh
 # --list --json tells of a polled device what --probe --json does for the same reading: the
-# names of its switches, inputs, covers and lights, the types of its inputs (from the stored
+# names of its switches, inputs, covers, lights and meters, the types of its inputs (from the stored
 # configuration snapshot) and sleep_mode (a Gen1 H&T's stored status says it sleeps), read
 # from the database alone: the simulator is stopped before --list runs.
 . tests/lib.sh
@@ -8,7 +8,7 @@
 
 N=list_components
 sim_up $N --fixtures tests/fixtures --auth none \
-	--models gen2/plus-1pm,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht
+	--models gen2/plus-1pm,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht,gen3/pm-mini-gen3,gen2/pro-3em/aioshelly-fw-1.1.0
 cli_private
 DB=$T_TMP/db
 tui() { "$SHELLY_TUI" --db "$DB" "$@"; }
@@ -50,6 +50,11 @@ C=$(dev_by_fixture gen2/pro-dual-cover-pm) U=$(dev_by_fixture gen2/plus-uni) H=$
 	[ "$(dj "$U" '[.components.input[] | select(.type == null)] | length')" = 0 ] &&
 	pass "$N: --list --json: cover names and input types from the stored settings" ||
 	fail "$N: names and types" "$(dj "$C" .components.cover) $(dj "$U" .components.input)"
+P=$(dev_by_fixture gen3/pm-mini-gen3) E=$(dev_by_fixture gen2/pro-3em/aioshelly-fw-1.1.0)
+[ "$(dj "$P" '.components.meter[0].name')" = "PMmini Gen3" ] &&
+	[ "$(dj "$E" '.components.meter[0].name')" = "Energy Monitor Test Name 0" ] &&
+	pass "$N: --list --json: meter names (pm1, em)" ||
+	fail "$N: meter names" "$(dj "$P" .components.meter) $(dj "$E" .components.meter)"
 [ "$(dj "$H" .sleep_mode)" = true ] &&
 	pass "$N: --list --json: a Gen1 H&T's sleep_mode is true" ||
 	fail "$N: H&T sleep_mode" "$(dj "$H" '{sleep_mode, model}')"

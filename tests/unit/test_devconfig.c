@@ -176,6 +176,19 @@ test_gen2_values(void **state)
 	parse_file(2, FIX "gen2/plus-plug-s/Shelly.GetConfig.json", &c);
 	assert_string_equal(val(&c, "leds.mode"), "power");
 	devconfig_done(&c);
+
+	/* Meters are named too (what --list shows of them comes from here). */
+	parse_file(2, FIX "gen2/pro-3em/aioshelly-fw-1.1.0/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "em:0.name"), "Energy Monitor Test Name 0");
+	assert_string_equal(val(&c, "pm1:0.name"), "unsupported");
+	devconfig_done(&c);
+	parse_file(3, FIX "gen3/pm-mini-gen3/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "pm1:0.name"), "PMmini Gen3");
+	assert_string_equal(val(&c, "em1:0.name"), "unsupported");
+	devconfig_done(&c);
+	parse_file(4, FIX "gen4/em-mini-gen4/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "em1:0.name"), "null");
+	devconfig_done(&c);
 }
 
 static void
@@ -497,6 +510,16 @@ test_requests(void **state)
 	assert_string_equal(r[1].body, "{\"config\":{\"sta\":{\"ssid\":\"lab\"}}}");
 	assert_string_equal(r[2].body,
 	    "{\"id\":0,\"config\":{\"initial_state\":\"restore_last\",\"auto_off\":true}}");
+	devconfig_requests_free(r, n);
+	devconfig_done(&ch);
+
+	/* A meter's name goes to its own component. */
+	devconfig_init(&ch);
+	set(&ch, "pm1:0.name", "Dryer");
+	assert_int_equal(devconfig_requests(3, &ch, &r, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].rpc_method, "PM1.SetConfig");
+	assert_non_null(strstr(r[0].body, "\"name\":\"Dryer\""));
 	devconfig_requests_free(r, n);
 	devconfig_done(&ch);
 }
