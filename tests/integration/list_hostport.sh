@@ -103,7 +103,8 @@ done
 rc=4
 if [ -s "$T_TMP/mz.json" ] && [ -s "$T_TMP/relay.ready" ]; then
 	export SHELLY_TUI_ALLOW_NETS="127.0.0.0/8,fe80::/10"
-	"$SHELLY_TUI" --db "$T_TMP/zn.db" --add '[fe80::1%v0]:8080' >"$T_TMP/zn.out" 2>&1 &&
+	"$SHELLY_TUI" --probe '[fe80::1%v0]:8080' >"$T_TMP/zn.out" 2>&1 &&
+		"$SHELLY_TUI" --db "$T_TMP/zn.db" --add '[fe80::1%v0]:8080' >>"$T_TMP/zn.out" 2>&1 &&
 		"$SHELLY_TUI" --db "$T_TMP/zn.db" --poll-once >/dev/null 2>>"$T_TMP/zn.out" &&
 		"$SHELLY_TUI" --db "$T_TMP/zn.db" --list >>"$T_TMP/zn.out" 2>&1
 	rc=$?
@@ -116,7 +117,8 @@ NS
 		timeout 120 unshare --net sh "$T_TMP/zone.sh"
 	rc=$?
 	[ $rc -eq 0 ] && grep -Eq ' \[fe80::1%v0\]:8080 +online ' "$T_TMP/zn.out" &&
-		pass "$N: a device at [fe80::1%v0]:8080 is added and polled (fe80::/10 allowed)" ||
+		grep -qF ' ([fe80::1%v0]:8080)' "$T_TMP/zn.out" &&
+		pass "$N: a device at [fe80::1%v0]:8080 is probed, added and polled (fe80::/10 allowed)" ||
 		fail "$N: zoned device reached" "rc=$rc $(cat "$T_TMP/zn.out" "$T_TMP/relay.err" 2>/dev/null | head -c 600)"
 else
 	skip "$N: a device at a zoned address is polled" "needs root, a network namespace and veth"
