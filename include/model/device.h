@@ -335,6 +335,11 @@ int device_id_near_mac(const char *id, const char *mac);
  */
 void device_ident_update_from_status(struct device_ident *id, const struct device_status *st);
 
+/* An identity's auth_en as stored: "on", "off", or NULL when unknown. Static string. */
+const char *device_auth_name(int auth_en);
+/* The auth_en a stored name says: 1 "on", 0 "off", DEV_UNKNOWN otherwise (NULL too). */
+int device_auth_parse(const char *name);
+
 /* Name of a state ("online"); "unknown" for out-of-range values. Static string. */
 const char *device_state_name(enum device_state s);
 /* Parses a state name; 0 ok, -1 unknown name. */

@@ -440,6 +440,8 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.app = op->ident.app;
 	sd.fw = op->ident.fw;
 	sd.fw_version = op->ident.fw_version;
+	sd.auth = device_auth_name(op->ident.auth_en);
+	sd.profile = op->ident.profile[0] != '\0' ? op->ident.profile : NULL;
 	/* A registered device keeps the name it has (devname below follows a device rename). */
 	sd.name = op->name != NULL ? op->name :
 	    op->reg == NULL && op->ident.name[0] ? op->ident.name : NULL;
@@ -641,6 +643,8 @@ registry_view_init(
 		device_fw_version(id->fw, id->fw_version, sizeof id->fw_version);
 	if (d->model && models_name(d->model))
 		str_copy(id->model_name, sizeof id->model_name, models_name(d->model));
+	id->auth_en = device_auth_parse(d->auth);
+	str_copy(id->profile, sizeof id->profile, d->profile ? d->profile : "");
 	/* The status row keeps the device's own reply; it is read into the model here, when a
 	 * person asks, not on every poll. */
 	if (st != NULL && st->json != NULL && d->gen > 0) {

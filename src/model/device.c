@@ -358,6 +358,22 @@ device_id_near_mac(const char *id, const char *mac)
 	return strncasecmp(id + n - (DEV_MAC_LEN - 1), mac, DEV_MAC_LEN - 3) == 0;
 }
 
+const char *
+device_auth_name(int auth_en)
+{
+	return auth_en == 1 ? "on" : auth_en == 0 ? "off" : NULL;
+}
+
+int
+device_auth_parse(const char *name)
+{
+	if (name != NULL && strcmp(name, "on") == 0)
+		return 1;
+	if (name != NULL && strcmp(name, "off") == 0)
+		return 0;
+	return DEV_UNKNOWN;
+}
+
 void
 device_ident_update_from_status(struct device_ident *id, const struct device_status *st)
 {
