@@ -39,7 +39,8 @@ const char *devconfig_type_name(enum devconfig_type t);
  *   Gen2 component, Gen2 config path, help)
  *
  * Paths of per-component fields start "switch:N.", "input:N.", "cover:N.", "light:N.", "em:N.",
- * "em1:N." or "pm1:N."; the N in Gen1 endpoints and read paths stands for the instance. min/max bound numbers (and the
+ * "em1:N.", "pm1:N.", "rgb:N.", "rgbw:N.", "cct:N." or "rgbcct:N."; the N in Gen1 endpoints
+ * and read paths stands for the instance. min/max bound numbers (and the
  * length of strings). Gen1 enum names map model values: "restore_last=last,match_input=switch".
  * Secret fields have as Gen1 read path the object that holds them (present = supported).
  */
@@ -254,7 +255,19 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "Energy meter channel name (Gen2+ em1)") \
 	X(PM1_NAME, "pm1:N.name", DCT_STR, "", 0, 64, NULL, 0, \
 	    NULL, NULL, NULL, NULL, "PM1", "name", \
-	    "Power meter name (Gen2+ pm1)")
+	    "Power meter name (Gen2+ pm1)") \
+	X(RGB_NAME, "rgb:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGB", "name", \
+	    "Colour light name (Gen2+ rgb)") \
+	X(RGBW_NAME, "rgbw:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGBW", "name", \
+	    "Colour and white light name (Gen2+ rgbw)") \
+	X(CCT_NAME, "cct:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "CCT", "name", \
+	    "Tunable white light name (Gen2+ cct)") \
+	X(RGBCCT_NAME, "rgbcct:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGBCCT", "name", \
+	    "Colour and tunable white light name (Gen2+ rgbcct)")
 /* clang-format on */
 
 enum devconfig_field {

@@ -678,6 +678,15 @@ registry_view_init(
 	rv->v.status_stale = rv->status != NULL && rv->v.state != DEVICE_ONLINE;
 }
 
+/* The component of a per-component configuration field ("cct" of "cct:N.name") into kind. */
+static void
+component_kind(enum devconfig_field f, char *kind, size_t size)
+{
+	const char *path = devconfig_field(f)->path;
+
+	snprintf(kind, size, "%.*s", (int)strcspn(path, ":"), path);
+}
+
 /* The text field of st that configuration field f of component index fills, or NULL. */
 static char *
 component_text(struct device_status *st, enum devconfig_field f, int index, size_t *size)
@@ -687,7 +696,6 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	struct dev_light *li;
 	struct dev_input *in;
 	struct dev_meter *me;
-	const char *path;
 	char kind[DEV_SHORT_LEN];
 
 	*size = DEV_NAME_LEN;
@@ -697,7 +705,12 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	case DCFG_COVER_NAME:
 		return (cv = device_status_cover(st, index)) != NULL ? cv->name : NULL;
 	case DCFG_LIGHT_NAME:
-		return (li = device_status_light_of(st, "light", index)) != NULL ? li->name : NULL;
+	case DCFG_RGB_NAME:
+	case DCFG_RGBW_NAME:
+	case DCFG_CCT_NAME:
+	case DCFG_RGBCCT_NAME: /* a light's component type is the field's: "cct:N.name" */
+		component_kind(f, kind, sizeof kind);
+		return (li = device_status_light_of(st, kind, index)) != NULL ? li->name : NULL;
 	case DCFG_INPUT_NAME:
 		return (in = device_status_input(st, index)) != NULL ? in->name : NULL;
 	case DCFG_INPUT_TYPE:
@@ -706,8 +719,7 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	case DCFG_EM_NAME:
 	case DCFG_EM1_NAME:
 	case DCFG_PM1_NAME: /* the meter's kind is the field's component: "em1:N.name" */
-		path = devconfig_field(f)->path;
-		snprintf(kind, sizeof kind, "%.*s", (int)strcspn(path, ":"), path);
+		component_kind(f, kind, sizeof kind);
 		return (me = device_status_meter(st, kind, index)) != NULL ? me->name : NULL;
 	default:
 		return NULL;

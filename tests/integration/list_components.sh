@@ -1,6 +1,6 @@
 #!/bin/sh
 # --list --json tells of a polled device what --probe --json does for the same reading: the
-# names of its switches, inputs, covers, lights and meters, the types of its inputs (from the
+# names of its switches, inputs, covers, lights (of every type) and meters, the types of its inputs (from the
 # stored configuration snapshot), sleep_mode (a Gen1 H&T's stored status says it sleeps) and
 # auth_en and profile (stored from /shelly when the device was added), read from the database
 # alone: the simulator is stopped before --list runs. Device 0 has authentication on.
@@ -10,7 +10,7 @@
 N=list_components
 PW="lc-$(date +%s%N | cut -c10-)-pw"
 sim_up $N --fixtures tests/fixtures --auth 0 --password "$PW" \
-	--models gen2/plus-1pm,gen2/plus-2pm/cover-mode,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht,gen3/pm-mini-gen3,gen2/pro-3em/aioshelly-fw-1.1.0
+	--models gen2/plus-1pm,gen2/plus-2pm/cover-mode,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht,gen3/pm-mini-gen3,gen2/pro-3em/aioshelly-fw-1.1.0,gen2/pro-rgbww-pm
 cli_private
 secret_file "$T_TMP/pw" "$PW"
 DB=$T_TMP/db
@@ -24,6 +24,11 @@ while [ $i -lt "$D_COUNT" ]; do
 		fail "$N: --probe $(dv $i FX)" "$(cat "$T_TMP/err")"
 	i=$((i + 1))
 done
+# Lights of other types than "light" are named by their own component (rgb:0, cct:0).
+W=$(dev_by_fixture gen2/pro-rgbww-pm)
+tui --config-set cct:0.name=Desk rgb:0.name=Shelf "$(dv $W HP)" >/dev/null 2>"$T_TMP/err" &&
+	tui --probe "$(dv $W HP)" --json >"$T_TMP/probe$W.json" 2>>"$T_TMP/err" ||
+	fail "$N: light names set" "$(cat "$T_TMP/err")"
 tui --poll-once >/dev/null 2>"$T_TMP/err" || fail "$N: --poll-once" "$(cat "$T_TMP/err")"
 [ "$(sq "SELECT count(DISTINCT mac) FROM config_snapshots")" = "$D_COUNT" ] &&
 	pass "$N: --poll-once kept a configuration snapshot of every device" ||
@@ -58,6 +63,9 @@ P=$(dev_by_fixture gen3/pm-mini-gen3) E=$(dev_by_fixture gen2/pro-3em/aioshelly-
 	[ "$(dj "$E" '.components.meter[0].name')" = "Energy Monitor Test Name 0" ] &&
 	pass "$N: --list --json: meter names (pm1, em)" ||
 	fail "$N: meter names" "$(dj "$P" .components.meter) $(dj "$E" .components.meter)"
+[ "$(dj "$W" '[.components.light[] | "\(.kind):\(.name)"] | sort | join(",")')" = "cct:Desk,rgb:Shelf" ] &&
+	pass "$N: --list --json: rgb and cct light names" ||
+	fail "$N: light names" "$(dj "$W" .components.light)"
 C2=$(dev_by_fixture gen2/plus-2pm/cover-mode)
 [ "$(dj 0 .auth_en)" = true ] && [ "$(dj "$C" .auth_en)" = false ] &&
 	[ "$(dj "$C2" .profile)" = cover ] &&

@@ -189,6 +189,13 @@ test_gen2_values(void **state)
 	parse_file(4, FIX "gen4/em-mini-gen4/Shelly.GetConfig.json", &c);
 	assert_string_equal(val(&c, "em1:0.name"), "null");
 	devconfig_done(&c);
+	/* So are lights of each type (a Pro RGBWW PM has rgb:0 and cct:0). */
+	parse_file(2, FIX "gen2/pro-rgbww-pm/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "rgb:0.name"), "null");
+	assert_string_equal(val(&c, "cct:0.name"), "null");
+	assert_string_equal(val(&c, "light:0.name"), "unsupported");
+	assert_string_equal(val(&c, "rgbw:0.name"), "unsupported");
+	devconfig_done(&c);
 }
 
 static void
@@ -513,13 +520,16 @@ test_requests(void **state)
 	devconfig_requests_free(r, n);
 	devconfig_done(&ch);
 
-	/* A meter's name goes to its own component. */
+	/* A meter's or a light's name goes to its own component. */
 	devconfig_init(&ch);
 	set(&ch, "pm1:0.name", "Dryer");
+	set(&ch, "rgbcct:1.name", "Desk");
 	assert_int_equal(devconfig_requests(3, &ch, &r, &n, &cause), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(r[0].rpc_method, "PM1.SetConfig");
 	assert_non_null(strstr(r[0].body, "\"name\":\"Dryer\""));
+	assert_string_equal(r[1].rpc_method, "RGBCCT.SetConfig");
+	assert_string_equal(r[1].body, "{\"id\":1,\"config\":{\"name\":\"Desk\"}}");
 	devconfig_requests_free(r, n);
 	devconfig_done(&ch);
 }
