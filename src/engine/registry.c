@@ -669,6 +669,9 @@ registry_view_init(
 	rv->v.name = d->name && d->name[0] ? d->name : NULL;
 	if (st == NULL || device_state_parse(st->state, &rv->v.state) != 0)
 		rv->v.state = DEVICE_OFFLINE;
+	/* A device that asked for credentials since it was added has authentication on. */
+	if (rv->v.state == DEVICE_AUTH_REQUIRED || rv->v.state == DEVICE_AUTH_FAILED)
+		id->auth_en = 1;
 	rv->v.never_polled = st == NULL;
 	rv->v.error = st ? st->error : NULL;
 	rv->v.last_seen = d->last_seen_ms / 1000;

@@ -10,7 +10,7 @@
 N=list_components
 PW="lc-$(date +%s%N | cut -c10-)-pw"
 sim_up $N --fixtures tests/fixtures --auth 0 --password "$PW" \
-	--models gen2/plus-1pm,gen2/plus-2pm/cover-mode,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht,gen3/pm-mini-gen3,gen2/pro-3em/aioshelly-fw-1.1.0,gen2/pro-rgbww-pm
+	--models gen2/plus-1pm,gen2/plus-2pm/cover-mode,gen2/pro-dual-cover-pm,gen2/plus-uni,gen1/shelly-ht,gen1/shelly-rgbw2,gen2/plus-ht,gen3/pm-mini-gen3,gen2/pro-3em/aioshelly-fw-1.1.0,gen2/pro-rgbww-pm,gen3/1pm-gen3
 cli_private
 secret_file "$T_TMP/pw" "$PW"
 DB=$T_TMP/db
@@ -33,6 +33,12 @@ tui --poll-once >/dev/null 2>"$T_TMP/err" || fail "$N: --poll-once" "$(cat "$T_T
 [ "$(sq "SELECT count(DISTINCT mac) FROM config_snapshots")" = "$D_COUNT" ] &&
 	pass "$N: --poll-once kept a configuration snapshot of every device" ||
 	fail "$N: snapshots" "$(sq "SELECT mac, reason FROM config_snapshots")"
+# A device that turns authentication on after it was added asks for credentials at the next
+# poll: its auth_en is true from then on (the last device, a 1PM Gen3, not compared with
+# --probe).
+L=$((D_COUNT - 1))
+ctl POST "/devices/$L/auth" '{"enable":true}' >/dev/null
+tui --poll-once >/dev/null 2>&1
 sim_stop
 tui --list --json >"$T_TMP/list.json" 2>"$T_TMP/err" || fail "$N: --list --json" "$(cat "$T_TMP/err")"
 
@@ -40,7 +46,7 @@ tui --list --json >"$T_TMP/list.json" 2>"$T_TMP/err" || fail "$N: --list --json"
 SHAPE='{sleep_mode, auth_en, profile, c: (.components | with_entries(select(.value | type == "array") |
 	.value |= map({id, name, type})))}'
 i=0
-while [ $i -lt "$D_COUNT" ]; do
+while [ $i -lt "$L" ]; do
 	jq -S "$SHAPE" "$T_TMP/probe$i.json" >"$T_TMP/p$i"
 	jq -S --arg m "$(mac $i)" ".devices[] | select(.mac == \$m) | $SHAPE" "$T_TMP/list.json" >"$T_TMP/l$i"
 	cmp -s "$T_TMP/p$i" "$T_TMP/l$i" && [ -s "$T_TMP/l$i" ] &&
@@ -66,6 +72,9 @@ P=$(dev_by_fixture gen3/pm-mini-gen3) E=$(dev_by_fixture gen2/pro-3em/aioshelly-
 [ "$(dj "$W" '[.components.light[] | "\(.kind):\(.name)"] | sort | join(",")')" = "cct:Desk,rgb:Shelf" ] &&
 	pass "$N: --list --json: rgb and cct light names" ||
 	fail "$N: light names" "$(dj "$W" .components.light)"
+[ "$(dj "$L" '.state + " " + (.auth_en | tostring)')" = "auth_required true" ] &&
+	pass "$N: --list --json: a device that asks for credentials since has auth_en true" ||
+	fail "$N: auth turned on" "$(dj "$L" '{state, auth_en}')"
 C2=$(dev_by_fixture gen2/plus-2pm/cover-mode)
 [ "$(dj 0 .auth_en)" = true ] && [ "$(dj "$C" .auth_en)" = false ] &&
 	[ "$(dj "$C2" .profile)" = cover ] &&
