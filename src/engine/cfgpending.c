@@ -8,6 +8,7 @@
 
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfgholders.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgunique.h"
 #include "engine/tmplcache.h"
@@ -26,6 +27,7 @@ struct queued {
 	int flags;
 	struct cfgapply *op; /* running, or NULL */
 	struct cfgpending *cp;
+	bool waiting; /* logged as waiting for another device's move */
 };
 
 struct cfgpending {
@@ -37,6 +39,7 @@ struct cfgpending {
 	struct queued **q;
 	size_t n;
 	uint64_t done;
+	struct cfgholders *holders; /* read once per refresh when needed, or NULL */
 	void (*moved_cb)(void *arg);
 	void *moved_arg;
 };
@@ -109,6 +112,8 @@ refresh_cb(void *arg)
 		log_error("config queue: %s", cause);
 		free(cause);
 	}
+	cfgholders_free(cp->holders); /* read again, with the registry, when next needed */
+	cp->holders = NULL;
 	loop_timer_arm(cp->timer, cp->refresh_ms);
 }
 
@@ -132,6 +137,7 @@ cfgpending_free(struct cfgpending *cp)
 	if (cp == NULL)
 		return;
 	loop_timer_free(cp->timer);
+	cfgholders_free(cp->holders);
 	for (size_t i = 0; i < cp->n; i++)
 		queued_free(cp->q[i]);
 	free(cp->q);
@@ -251,81 +257,94 @@ conclude(struct queued *q, enum cfgapply_outcome outcome, const char *message)
 		free(cause);
 	}
 	log_info("config queue: %s: %s: %s", q->mac, state, message);
+	if (cp->holders != NULL)
+		cfgholders_queued(cp->holders, q->mac, NULL);
 	cp->done++;
 	drop(cp, q);
 	queued_free(q); /* cfgapply_free may be called from its callback */
 }
 
-struct others {
-	struct store_device **v;
-	size_t n;
+struct holders_read {
+	struct cfgpending *cp;
+	struct cfgholders *h;
+	struct tmplcache *cache;
 };
 
+/* One registered device: its address and desired configuration. */
 static int
-other_cb(const struct store_device *d, void *arg)
+holder_cb(const struct store_device *d, void *arg)
 {
-	struct others *o = arg;
+	struct holders_read *r = arg;
+	char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
+	struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
+	struct devconfig desired;
+	char *cause = NULL;
 
-	o->v = xreallocarray(o->v, o->n + 1, sizeof *o->v);
-	o->v[o->n++] = store_device_dup(d);
+	devconfig_init(&desired);
+	if (cfgdesired_stored_cached(r->cp->store, r->cache, d->mac, NULL, &v, &desired, &cause) !=
+	    0) {
+		free(cause); /* its desired values are not known: only its address is checked */
+		devconfig_done(&desired);
+		devconfig_init(&desired);
+	}
+	cfgholders_add(r->h, d->mac, label, d->host, &desired);
+	devconfig_done(&desired);
+	free(label);
 	return 0;
 }
 
-static void
-others_free(struct others *o)
+/* Reads who holds what: the registry, and the changes queued now. Returns 0, or -1 with *why. */
+static int
+holders_read(struct cfgpending *cp, char **why)
 {
-	for (size_t i = 0; i < o->n; i++)
-		store_device_free(o->v[i]);
-	free(o->v);
+	struct holders_read r = {cp, cfgholders_new(), tmplcache_new()};
+	int rc;
+
+	tmplcache_pass(r.cache, 0);
+	rc = store_device_list(cp->store, holder_cb, &r, why);
+	tmplcache_free(r.cache);
+	if (rc != 0) {
+		cfgholders_free(r.h);
+		return -1;
+	}
+	for (size_t i = 0; i < cp->n; i++) {
+		struct devconfig q;
+		char *cause = NULL;
+		if (devconfig_template_parse(cp->q[i]->body, strlen(cp->q[i]->body), &q, &cause) !=
+		    0) {
+			free(cause); /* fails when its device is seen */
+			continue;
+		}
+		cfgholders_queued(r.h, cp->q[i]->mac, &q);
+		devconfig_done(&q);
+	}
+	cp->holders = r.h;
+	return 0;
 }
 
 /*
- * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a
- * static address, MQTT client id or topic prefix that another registered device's desired
- * configuration gives it too, or a static address another registered device is at now
- * (engine/cfgunique). Returns 0, or -1 with *why when the registry cannot be read (a lock
- * passes: the change stays queued).
+ * Whether want, queued for mac, may be sent (engine/cfgholders): *why (malloc'd) says why not,
+ * or what it waits for. The registry is read once per refresh, not once per change: checking
+ * a fleet-wide change costs the fleet once. Returns 0, or -1 with *why when the registry
+ * cannot be read (a lock passes: the change stays queued).
  */
 static int
-clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char **why)
+clash(struct cfgpending *cp, const char *mac, const struct devconfig *want,
+    enum cfgholders_verdict *verdict, char **why)
 {
 	size_t nf;
 	const enum devconfig_field *f = cfgunique_fields(&nf);
-	struct others o = {0};
-	struct tmplcache *cache;
-	char *cause = NULL;
 	bool any = false;
 
 	*why = NULL;
+	*verdict = CFGH_FREE;
 	for (size_t i = 0; i < nf; i++)
 		any = any || cfgunique_value(want, f[i]) != NULL;
 	if (!any)
 		return 0;
-	if (store_device_list(cp->store, other_cb, &o, why) != 0) {
-		others_free(&o);
+	if (cp->holders == NULL && holders_read(cp, why) != 0)
 		return -1;
-	}
-	cache = tmplcache_new();
-	tmplcache_pass(cache, 0);
-	for (size_t i = 0; *why == NULL && i < o.n; i++) {
-		const struct store_device *d = o.v[i];
-		char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
-		struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
-		struct devconfig other;
-		devconfig_init(&other);
-		if (strcmp(d->mac, mac) != 0) {
-			*why = cfgunique_taken(want, d->host, label);
-			if (*why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
-			                        &v, &other, &cause) == 0)
-				*why = cfgunique_clash(want, &other, label);
-			free(cause);
-			cause = NULL;
-		}
-		devconfig_done(&other);
-		free(label);
-	}
-	tmplcache_free(cache);
-	others_free(&o);
+	*verdict = cfgholders_check(cp->holders, mac, want, why);
 	return 0;
 }
 
@@ -345,8 +364,12 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
 		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
 		free(cause);
-	} else if (r->moved_to != NULL && cp->moved_cb != NULL)
-		cp->moved_cb(cp->moved_arg);
+	} else if (r->moved_to != NULL) {
+		if (cp->holders != NULL)
+			cfgholders_moved(cp->holders, q->mac, r->moved_to);
+		if (cp->moved_cb != NULL)
+			cp->moved_cb(cp->moved_arg);
+	}
 	conclude(q, r->outcome, r->message);
 }
 
@@ -362,6 +385,7 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 	struct queued *q = find(cp, mac);
 	struct cfgapply_opts o;
 	struct devconfig want;
+	enum cfgholders_verdict verdict;
 	char *cause = NULL, *refusal;
 
 	if (q == NULL || q->op != NULL)
@@ -378,11 +402,19 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 		queued_free(q);
 		return;
 	}
-	if (clash(cp, mac, &want, &refusal) != 0) {
+	if (clash(cp, mac, &want, &verdict, &refusal) != 0) {
 		log_error("config queue: %s: not applied now: %s", mac, refusal);
 		free(refusal);
 		devconfig_done(&want);
 		return; /* still queued: tried again when the device is next seen */
+	}
+	if (verdict == CFGH_WAIT) {
+		if (!q->waiting)
+			log_info("config queue: %s: waits: %s", mac, refusal);
+		q->waiting = true;
+		free(refusal);
+		devconfig_done(&want);
+		return;
 	}
 	if (refusal != NULL) {
 		devconfig_done(&want);
