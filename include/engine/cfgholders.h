@@ -17,6 +17,7 @@
 #include "model/devconfig.h"
 
 struct cfgholders;
+struct store;
 
 enum cfgholders_verdict {
 	CFGH_FREE, /* nothing clashes: the change may be sent */
@@ -33,6 +34,13 @@ void cfgholders_free(struct cfgholders *h);
  */
 void cfgholders_add(struct cfgholders *h, const char *mac, const char *label, const char *host,
     const struct devconfig *desired);
+/*
+ * A new set read from the store: every registered device (labelled by its name, sanitised,
+ * else its MAC) with its desired configuration (engine/cfgdesired; a device whose desired
+ * configuration cannot be read is checked by its address only). Returns it, or NULL with
+ * *cause when the registry cannot be listed.
+ */
+struct cfgholders *cfgholders_read(struct store *st, char **cause);
 /* The queued change of mac (NULL: it has none any more); its wifi.sta.ip is where it moves. */
 void cfgholders_queued(struct cfgholders *h, const char *mac, const struct devconfig *queued);
 /* mac is at host now (its queued move was made). */

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cfgdesired.h"
 #include "engine/cfgunique.h"
+#include "engine/tmplcache.h"
+#include "store/store.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -17,7 +20,7 @@
 enum kind { K_MAC, K_HOST, K_DESIRED, K_QUEUED = K_DESIRED + MAXF };
 
 struct holder {
-	char mac[16];
+	char *mac; /* entries point at the strings of a holder: never inside the array */
 	char *label;
 	char *host;
 	char *desired[MAXF]; /* per cfgunique_fields, NULL: none */
@@ -139,6 +142,7 @@ cfgholders_free(struct cfgholders *h)
 	if (h == NULL)
 		return;
 	for (size_t i = 0; i < h->ndev; i++) {
+		free(h->dev[i].mac);
 		free(h->dev[i].label);
 		free(h->dev[i].host);
 		for (size_t f = 0; f < MAXF; f++) {
@@ -168,7 +172,7 @@ cfgholders_add(struct cfgholders *h, const char *mac, const char *label, const c
 	h->dev = xgrowarray(h->dev, &h->capdev, h->ndev, sizeof *h->dev);
 	d = &h->dev[h->ndev++];
 	memset(d, 0, sizeof *d);
-	str_copy(d->mac, sizeof d->mac, mac);
+	d->mac = xstrdup(mac);
 	d->label = xstrdup(label);
 	d->host = dup_or_null(host);
 	put(h, K_MAC, d->mac, i);
@@ -177,6 +181,50 @@ cfgholders_add(struct cfgholders *h, const char *mac, const char *label, const c
 		d->desired[f] = dup_or_null(cfgunique_value(desired, h->fields[f]));
 		put(h, K_DESIRED + (int)f, d->desired[f], i);
 	}
+}
+
+struct reading {
+	struct store *st;
+	struct cfgholders *h;
+	struct tmplcache *cache;
+};
+
+/* One registered device: its address and desired configuration. */
+static int
+holder_cb(const struct store_device *d, void *arg)
+{
+	struct reading *r = arg;
+	char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
+	struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
+	struct devconfig desired;
+	char *cause = NULL;
+
+	devconfig_init(&desired);
+	if (cfgdesired_stored_cached(r->st, r->cache, d->mac, NULL, &v, &desired, &cause) != 0) {
+		free(cause); /* its desired values are not known: only its address is checked */
+		devconfig_done(&desired);
+		devconfig_init(&desired);
+	}
+	cfgholders_add(r->h, d->mac, label, d->host, &desired);
+	devconfig_done(&desired);
+	free(label);
+	return 0;
+}
+
+struct cfgholders *
+cfgholders_read(struct store *st, char **cause)
+{
+	struct reading r = {st, cfgholders_new(), tmplcache_new()};
+	int rc;
+
+	tmplcache_pass(r.cache, 0);
+	rc = store_device_list(st, holder_cb, &r, cause);
+	tmplcache_free(r.cache);
+	if (rc != 0) {
+		cfgholders_free(r.h);
+		return NULL;
+	}
+	return r.h;
 }
 
 void

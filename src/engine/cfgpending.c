@@ -11,7 +11,6 @@
 #include "engine/cfgholders.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgunique.h"
-#include "engine/tmplcache.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -264,49 +263,14 @@ conclude(struct queued *q, enum cfgapply_outcome outcome, const char *message)
 	queued_free(q); /* cfgapply_free may be called from its callback */
 }
 
-struct holders_read {
-	struct cfgpending *cp;
-	struct cfgholders *h;
-	struct tmplcache *cache;
-};
-
-/* One registered device: its address and desired configuration. */
-static int
-holder_cb(const struct store_device *d, void *arg)
-{
-	struct holders_read *r = arg;
-	char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
-	struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
-	struct devconfig desired;
-	char *cause = NULL;
-
-	devconfig_init(&desired);
-	if (cfgdesired_stored_cached(r->cp->store, r->cache, d->mac, NULL, &v, &desired, &cause) !=
-	    0) {
-		free(cause); /* its desired values are not known: only its address is checked */
-		devconfig_done(&desired);
-		devconfig_init(&desired);
-	}
-	cfgholders_add(r->h, d->mac, label, d->host, &desired);
-	devconfig_done(&desired);
-	free(label);
-	return 0;
-}
-
 /* Reads who holds what: the registry, and the changes queued now. Returns 0, or -1 with *why. */
 static int
 holders_read(struct cfgpending *cp, char **why)
 {
-	struct holders_read r = {cp, cfgholders_new(), tmplcache_new()};
-	int rc;
+	struct cfgholders *h = cfgholders_read(cp->store, why);
 
-	tmplcache_pass(r.cache, 0);
-	rc = store_device_list(cp->store, holder_cb, &r, why);
-	tmplcache_free(r.cache);
-	if (rc != 0) {
-		cfgholders_free(r.h);
+	if (h == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < cp->n; i++) {
 		struct devconfig q;
 		char *cause = NULL;
@@ -315,10 +279,10 @@ holders_read(struct cfgpending *cp, char **why)
 			free(cause); /* fails when its device is seen */
 			continue;
 		}
-		cfgholders_queued(r.h, cp->q[i]->mac, &q);
+		cfgholders_queued(h, cp->q[i]->mac, &q);
 		devconfig_done(&q);
 	}
-	cp->holders = r.h;
+	cp->holders = h;
 	return 0;
 }
 
