@@ -4,9 +4,9 @@
  * address and an MQTT client id, none taken). The baseline checks each change as the queue
  * did before: every other device's address and desired configuration read from the store
  * (N reads per change). The measured path (engine/cfgholders) reads the registry once and
- * checks every change against the hash. Wall time per change, median of the rounds.
+ * checks every change against the hash. CPU time per change, the best of the rounds.
  *
- * usage: bench_queue DIR [-n DEVICES] [-r ROUNDS] [-k BASELINE_CHANGES]
+ * usage: bench_queue DIR [DEVICES]   (the baseline checks 10 changes of them, 3 rounds)
  * prints: bench_queue n=N pairwise_us=X hashed_us=Y
  */
 #include <stdio.h>
@@ -23,22 +23,9 @@
 #include "store/store.h"
 #include "util/xmalloc.h"
 
-static double
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+/* CPU time of this process: the check is single-threaded, and a shared machine's load
+ * does not count against it. */
+#define CPU_US() ((double)clock() * 1e6 / CLOCKS_PER_SEC)
 
 static void
 die(const char *what, char *cause)
@@ -135,20 +122,20 @@ pairwise(struct fleet *f, int self)
 static double
 round_pairwise(struct fleet *f, int k)
 {
-	double t0 = wall_us();
+	double t0 = CPU_US();
 
 	for (int i = 0; i < k; i++) {
 		char *why = pairwise(f, i * (f->n / k));
 		if (why != NULL)
 			die("pairwise: unexpected clash", why);
 	}
-	return (wall_us() - t0) / k;
+	return (CPU_US() - t0) / k;
 }
 
 static double
 round_hashed(struct fleet *f)
 {
-	double t0 = wall_us();
+	double t0 = CPU_US();
 	char *cause = NULL, *why;
 	struct cfgholders *h = cfgholders_read(f->s, &cause);
 
@@ -160,47 +147,31 @@ round_hashed(struct fleet *f)
 		if (cfgholders_check(h, f->macs[i], &f->want[i], &why) != CFGH_FREE)
 			die("hashed: unexpected clash", why);
 	cfgholders_free(h);
-	return (wall_us() - t0) / f->n;
+	return (CPU_US() - t0) / f->n;
 }
 
 int
 main(int argc, char **argv)
 {
 	int n = 1000, rounds = 3, k = 10;
-	double *pw, *hs;
+	double pw = 0, hs = 0;
 	struct fleet f;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: bench_queue DIR [-n DEVICES] [-r ROUNDS] [-k CHANGES]\n");
+	if (argc < 2 || (argc > 2 && (n = atoi(argv[2])) < k)) {
+		fprintf(stderr, "usage: bench_queue DIR [DEVICES (at least %d)]\n", k);
 		return 2;
 	}
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "-n") == 0)
-			n = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "-r") == 0)
-			rounds = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "-k") == 0)
-			k = atoi(argv[i + 1]);
-	}
-	if (n < 2 || rounds < 1 || k < 1 || k > n)
-		return 2;
 	fleet_make(&f, argv[1], n);
-	pw = xcalloc((size_t)rounds, sizeof *pw);
-	hs = xcalloc((size_t)rounds, sizeof *hs);
-	for (int r = 0; r < rounds; r++) {
-		pw[r] = round_pairwise(&f, k);
-		hs[r] = round_hashed(&f);
+	for (int r = 0; r < rounds; r++) { /* the best round of each: the least disturbed */
+		double p = round_pairwise(&f, k), h = round_hashed(&f);
+		pw = r == 0 || p < pw ? p : pw;
+		hs = r == 0 || h < hs ? h : hs;
 	}
-	qsort(pw, (size_t)rounds, sizeof *pw, dcmp);
-	qsort(hs, (size_t)rounds, sizeof *hs, dcmp);
-	printf("bench_queue n=%d pairwise_us=%.0f hashed_us=%.1f\n", n, pw[rounds / 2],
-	    hs[rounds / 2]);
+	printf("bench_queue n=%d pairwise_us=%.0f hashed_us=%.1f\n", n, pw, hs);
 	for (int i = 0; i < n; i++)
 		devconfig_done(&f.want[i]);
 	free(f.want);
 	free(f.macs);
 	store_free(f.s);
-	free(pw);
-	free(hs);
 	return 0;
 }
