@@ -27,6 +27,7 @@ struct queued {
 	struct cfgapply *op; /* running, or NULL */
 	struct cfgpending *cp;
 	bool waiting; /* logged as waiting for another device's move */
+	bool listed; /* the store's queue held it at the last refresh */
 };
 
 struct cfgpending {
@@ -85,6 +86,7 @@ load_cb(const struct cfgstore_row *r, void *arg)
 	struct queued *q = find(cp, r->mac);
 
 	if (q != NULL) {
+		q->listed = true;
 		if (q->op != NULL || q->id == r->id)
 			return 0; /* running, or known */
 		free(q->body);
@@ -98,18 +100,43 @@ load_cb(const struct cfgstore_row *r, void *arg)
 	q->id = r->id;
 	q->body = xstrdup(r->body != NULL ? r->body : "");
 	q->flags = r->flags;
+	q->listed = true;
 	return 0;
+}
+
+/*
+ * Forgets the changes the store's queue no longer holds (the device removed, or the change
+ * ended by another process): what is applied is what is queued now. One running goes on.
+ */
+static void
+sweep(struct cfgpending *cp)
+{
+	for (size_t i = cp->n; i-- > 0;) {
+		struct queued *q = cp->q[i];
+		if (q->listed || q->op != NULL)
+			continue;
+		log_info("config queue: %s: its queued change left the queue; not applied", q->mac);
+		drop(cp, q);
+		queued_free(q);
+	}
 }
 
 static void
 refresh_cb(void *arg)
 {
 	struct cfgpending *cp = arg;
+	size_t was = cp->n;
 	char *cause = NULL;
 
+	for (size_t i = 0; i < cp->n; i++)
+		cp->q[i]->listed = false;
 	if (cfgstore_pending(cp->store, NULL, "queued", load_cb, cp, &cause) != 0) {
 		log_error("config queue: %s", cause);
 		free(cause);
+	} else {
+		sweep(cp);
+		if (cp->n != was)
+			log_info("config queue: %zu change(s) queued", cp->n);
 	}
 	cfgholders_free(cp->holders); /* read again, with the registry, when next needed */
 	cp->holders = NULL;
