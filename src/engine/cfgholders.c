@@ -390,7 +390,8 @@ cfgholders_check(
 		each(h, K_DESIRED + (int)f, val, cand_cb, &c);
 		each(h, K_QUEUED + (int)f, val, cand_cb, &c);
 	}
-	qsort(c.v, c.n, sizeof *c.v, cmp_dev);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof *c.v, cmp_dev);
 	for (size_t k = 0; v != CFGH_REFUSED && k < c.n; k++) {
 		size_t i = c.v[k];
 		const struct holder *d = &h->dev[i];
