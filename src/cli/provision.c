@@ -345,6 +345,8 @@ queue_items(
     struct app *app, const struct provision_params *p, struct provision_item *items, size_t n)
 {
 	char *cause = NULL, *w = who();
+	struct store_task *ts;
+	int64_t *ids;
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -366,22 +368,29 @@ queue_items(
 			return EXIT_USAGE;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct store_task t = item_task(app, p, items, i);
-		int64_t id;
+	/* all or nothing, also when another --provision of one of them comes in meanwhile */
+	ts = xcalloc(n, sizeof *ts);
+	ids = xcalloc(n, sizeof *ids);
+	for (size_t i = 0; i < n; i++)
+		ts[i] = item_task(app, p, items, i);
+	if (taskq_add_all(app->store, ts, n, w, loop_wall_ms(), ids, &cause) != 0) {
+		char *why = xasprintf("%s (nothing queued)", cause);
 
-		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {
-			print_cause("", cause);
-			free(cause);
-			cause = NULL;
-			rc = EXIT_FAIL;
-			continue;
-		}
-		if (app->args.set[CLI_JSON])
-			printf("{\"task\":%lld,\"target\":\"%s\"}\n", (long long)id, t.target);
-		else if (!app->args.set[CLI_QUIET])
-			printf("task %lld queued: %s -> %s\n", (long long)id, t.target, t.network);
+		print_cause("", why);
+		free(why);
+		free(cause);
+		rc = EXIT_FAIL;
 	}
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		if (app->args.set[CLI_JSON])
+			printf("{\"task\":%lld,\"target\":\"%s\"}\n", (long long)ids[i],
+			    ts[i].target);
+		else if (!app->args.set[CLI_QUIET])
+			printf("task %lld queued: %s -> %s\n", (long long)ids[i], ts[i].target,
+			    ts[i].network);
+	}
+	free(ids);
+	free(ts);
 	free(w);
 	return rc;
 }

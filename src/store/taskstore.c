@@ -63,6 +63,58 @@ store_task_add(
 	return o != NULL ? o->add(b, t, now_ms, id, cause) : -1;
 }
 
+struct clash_ctx {
+	const struct store_task *add;
+	store_task_clash_cb clash;
+	void *arg;
+	int64_t other;
+};
+
+/* A row of the store (inside store_task_add_all's transaction) against the task to add. */
+static int
+clash_row_cb(const void *row, void *arg)
+{
+	const struct store_task *have = row;
+	struct clash_ctx *x = arg;
+
+	if (!x->clash(have, x->add, x->arg))
+		return 0;
+	x->other = have->id;
+	return 1;
+}
+
+int
+store_task_add_all(struct store *s, const struct store_task *ts, size_t n, int64_t now_ms,
+    store_task_clash_cb clash, void *arg, int64_t *ids, size_t *bad, int64_t *other, char **cause)
+{
+	const struct store_ops *so = store_backend_ops(s);
+	const struct store_task_query all = {0, NULL, 0};
+	void *b;
+	const struct store_task_ops *o = ops_of(s, &b, cause);
+
+	if (o == NULL || so->begin(b, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct clash_ctx x = {&ts[i], clash, arg, 0};
+
+		if (clash != NULL && o->list(b, &all, clash_row_cb, &x, cause) != 0)
+			goto fail;
+		if (x.other != 0) {
+			so->rollback(b);
+			*bad = i;
+			*other = x.other;
+			return 1;
+		}
+		if (o->add(b, &ts[i], now_ms, &ids[i], cause) != 0)
+			goto fail;
+	}
+	if (so->commit(b, cause) == 0)
+		return 0;
+fail:
+	so->rollback(b);
+	return -1;
+}
+
 static int
 task_query(
     struct store *s, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)
