@@ -453,7 +453,6 @@ dev_configure(
 	struct shelly_sta sta = {.ssid = task->network,
 	    .key = task->key,
 	    .name = task->name[0] ? task->name : NULL,
-	    .ap_off = task->ap_off,
 	    .password = task->password[0] ? task->password : NULL,
 	    .realm = ident->id};
 	struct shelly_sta_req reqs[SHELLY_STA_MAX_REQS];
@@ -764,19 +763,19 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 
 /*
  * Why a configured device of generation gen was not seen, by whether its access point is in
- * range again. A device told to turn its AP off (Gen1 always turns it off once it joins as a
- * station; Gen2+ with --ap-off) that shows it again went back to it: usually a wrong key. A
- * Gen2+ device keeps its AP on after joining unless told otherwise, so there it tells nothing.
+ * range again. Gen1 turns its AP off once it joins as a station, so an AP shown again means
+ * it went back to it: usually a wrong key. A Gen2+ device keeps its AP on after joining (with
+ * --ap-off until the manager saw it on the network, shelly/sta.h), so there it tells nothing.
  */
 static char *
 not_seen_reason(const struct agentmsg *task, int gen, int ap_in_range)
 {
 	if (!ap_in_range)
 		return xstrdup("failed: lost");
-	if (gen == 1 || task->ap_off)
+	if (gen == 1)
 		return xasprintf("failed: not seen on %s, AP back", task->network);
-	return xasprintf("failed: not seen on %s (its AP stays on without --ap-off, so that says "
-	                 "nothing about the key)",
+	return xasprintf("failed: not seen on %s (a Gen2+ device keeps its AP on until it is seen "
+	                 "there, so that says nothing about the key)",
 	    task->network);
 }
 
