@@ -530,7 +530,7 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	struct store_task *t;
 	enum task_state to, now;
 	char norm[13];
-	int rc;
+	int rc = 0;
 
 	if (!taskq_stage_ok(stage)) {
 		*cause = xasprintf("unknown stage '%s' (%s)", stage, TASKQ_STAGES);
@@ -566,6 +566,16 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	    store_task_update(s, id, agent, t->state, t->state, &set, now_ms, cause) < 0) {
 		store_task_free(t);
 		return -1;
+	}
+	if (to == TASK_VERIFYING && rc == 0 && now == TASK_CANCELLED) {
+		/* cancelled while the agent was on the device's AP, out of the manager's reach:
+		 * the task stays cancelled, but the operator learns which device is configured */
+		char *what = xasprintf(
+		    "device %s configured for %s after the cancel: not verified", norm, t->network);
+
+		audit(s, agent, "task-progress", id, "cancelled", what, now_ms);
+		log_warn("task %lld: %s", (long long)id, what);
+		free(what);
 	}
 	store_task_free(t);
 	*state = task_state_name(now);

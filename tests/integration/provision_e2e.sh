@@ -85,14 +85,15 @@ ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shell
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
 ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
 ap_device 25 gen1/shelly-1 && ap_device 13 gen2/plus-1pm && ap_device 14 gen2/plus-1pm &&
-ap_device 15 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 16 gen2/plus-1pm ||
+ap_device 15 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 16 gen2/plus-1pm &&
+ap_device 17 gen1/shelly-1 && ap_device 18 gen2/plus-1pm ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
-AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP15=$(ap_of 15); AP16=$(ap_of 16); AP25=$(ap_of 25) # device 25's home address is outside discover-range
+AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP15=$(ap_of 15); AP16=$(ap_of 16); AP17=$(ap_of 17); AP18=$(ap_of 18); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
@@ -410,6 +411,48 @@ jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.js
 
 [ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
 	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
+
+# ---- configured after the lease ran out -----------------------------------------------------
+# On the device's AP the agent hears nothing from the manager (the test radio, like one WiFi
+# radio, leaves the host's network). Held there longer than agent-lease, its task goes back to
+# the queue; its "configured" report afterwards is kept: the task is the agent's again,
+# verifying, and the manager verifies the device, the attempt counted once.
+joined_b() { [ "$(grep -c "^join $1\$" "$W/b/wifi.log")" -gt "$2" ]; }
+touch "$W/b/hold"
+tui --provision "$AP17" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+ET=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 60 joined_b "$AP17" 0 || fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+requeued=no
+wait_for 30 is_state "$ET" queued && requeued=yes
+rm -f "$W/b/hold"
+if [ $requeued = yes ] && wait_for 60 is_state "$ET" done && [ "$(state_of "$ET" result)" = 10.77.0.27 ] &&
+	[ "$(state_of "$ET" attempts)" = 1 ] &&
+	grep -q "task $ET: .* reports it configured after its lease ran out" "$T_TMP/mgr.log"; then
+	pass "a device configured after the agent's lease ran out is verified (one attempt)"
+else
+	fail "a device configured after the agent's lease ran out is verified (one attempt)" \
+		"requeued: $requeued $(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
+# ---- a task cancelled while its agent is on the device's AP ------------------------------------
+# The agent cannot hear the cancel there and configures the device; back on the host's network
+# its report does not revive the task (no verifying, no verdict, no retry), and the operator is
+# told which device is on the network now: in the agent's log and the audit log.
+touch "$W/b/hold"
+tui --provision "$AP18" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+XT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 60 joined_b "$AP18" 0 || fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+tui --task-cancel "$XT" >/dev/null
+rm -f "$W/b/hold"
+told() { grep -q "task $XT: cancelled while this agent was on the device's access point: device $(mac_of 18) is configured for home already, not verified" "$W/b/agent.log"; }
+if wait_for 60 told && [ "$(state_of "$XT" state)" = cancelled ] && [ "$(state_of "$XT" attempts)" = 1 ] &&
+	[ "$(sq_audit "SELECT count(*) FROM audit WHERE action = 'task-progress' AND target = 'task:$XT' AND result = 'cancelled' AND detail LIKE '%$(mac_of 18)%'")" = 1 ] &&
+	! grep -q "task $XT: progress waiting" "$W/b/agent.log"; then
+	pass "a task cancelled while its agent is on the AP stays cancelled; the configured device is named"
+else
+	fail "a task cancelled while its agent is on the AP stays cancelled; the configured device is named" \
+		"$(tui --tasks) $(grep "task $XT" "$W/b/agent.log")"
+fi
 
 # ---- an agent revoked while it configures a device -------------------------------------------
 # On the device's AP the agent does not reach the manager (the test radio, like one WiFi radio,
