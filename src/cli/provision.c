@@ -11,6 +11,7 @@
 #include "engine/cfgdesired.h"
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
+#include "provision/task.h"
 #include "provision/taskq.h"
 #include "shelly/sta.h"
 #include "store/store.h"
@@ -537,8 +538,9 @@ int
 cli_task_cancel(struct app *app)
 {
 	char *cause = NULL, *w;
+	struct store_task *t;
 	long long id;
-	int rc;
+	int rc, running;
 
 	if (str_parse_int(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
@@ -547,6 +549,9 @@ cli_task_cancel(struct app *app)
 	}
 	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
+	t = store_task_get(app->store, id);
+	running = t != NULL && strcmp(t->state, task_state_name(TASK_RUNNING)) == 0;
+	store_task_free(t);
 	w = who();
 	rc = taskq_cancel(app->store, id, w, loop_wall_ms(), &cause);
 	free(w);
@@ -560,7 +565,11 @@ cli_task_cancel(struct app *app)
 		return EXIT_FAIL;
 	}
 	if (!app->args.set[CLI_QUIET])
-		printf("task %lld cancelled\n", id);
+		printf("task %lld cancelled%s\n", id,
+		    running ? " (it was running: an agent on the device's access point hears of it "
+		              "when it is back, and a device it configured meanwhile is named in the "
+		              "audit log)"
+		            : "");
 	return EXIT_OK;
 }
 

@@ -442,8 +442,11 @@ touch "$W/b/hold"
 tui --provision "$AP18" --network home --wifi-key-file "$T_TMP/key" >/dev/null
 XT=$(tui --tasks --json | jq -r '.tasks[-1].id')
 wait_for 60 joined_b "$AP18" 0 || fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
-tui --task-cancel "$XT" >/dev/null
+tui --task-cancel "$XT" >"$T_TMP/cancel.out"
 rm -f "$W/b/hold"
+grep -q "^task $XT cancelled (it was running: an agent on the device's access point hears of it when it is back" "$T_TMP/cancel.out" &&
+	pass "--task-cancel of a running task says its agent hears of it only when it is back" ||
+	fail "--task-cancel of a running task says its agent hears of it only when it is back" "$(cat "$T_TMP/cancel.out")"
 told() { grep -q "task $XT: cancelled while this agent was on the device's access point: device $(mac_of 18) is configured for home already, not verified" "$W/b/agent.log"; }
 if wait_for 60 told && [ "$(state_of "$XT" state)" = cancelled ] && [ "$(state_of "$XT" attempts)" = 1 ] &&
 	[ "$(sq_audit "SELECT count(*) FROM audit WHERE action = 'task-progress' AND target = 'task:$XT' AND result = 'cancelled' AND detail LIKE '%$(mac_of 18)%'")" = 1 ] &&
