@@ -114,7 +114,8 @@ set verify-interval 300ms
 set verify-timeout 6s
 set agent-lease 4s
 EOF
-MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24 XDG_CONFIG_HOME=$T_TMP/xdg"
+# (XDG_DATA_HOME: a command without --db, --probe, must not open the user's own database)
+MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24 XDG_CONFIG_HOME=$T_TMP/xdg XDG_DATA_HOME=$T_TMP/xdgdata"
 # Templates the manager resolves for the agent (the agent has no template files).
 mkdir -p "$T_TMP/xdg/shelly-tui/templates"
 MQTTPW='mqtt-secret-4242'
