@@ -914,6 +914,20 @@ test_configured_after_cancel(void **state)
 	assert_state(s, id, "cancelled");
 	assert_int_equal(store_audit_list(s, 0, 100, audit_cancelled_cb, &n, &cause), 0);
 	assert_int_equal(n, 1);
+	/* revoked on the AP (its task requeued), then cancelled: a late report changes nothing
+	 * (the revoked token is refused before this; the store holds even without that) */
+	id = add(s, "a1b2c3d4e5f7", NULL, 3);
+	assert_int_equal(store_agent_add(s, "ag-1", "one", "00", 60, &cause), 0);
+	t = claim_ok(s, "ag-1", 60, &sec);
+	store_task_free(t);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 61, &st, &cause), 1);
+	assert_int_equal(taskq_agent_revoke(s, "ag-1", "test", 62, &cause), 1);
+	assert_state(s, id, "queued");
+	assert_int_equal(taskq_cancel(s, id, "test", 63, &cause), 1);
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1B2C3D4E5F7", 64, &st, &cause), 0);
+	assert_int_equal(taskq_fail(s, "ag-1", id, "failed: x", 1, 65, &st, &cause), 0);
+	assert_state(s, id, "cancelled");
 	store_free(s);
 }
 
