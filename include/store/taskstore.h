@@ -77,9 +77,10 @@ typedef int (*store_task_clash_cb)(
     const struct store_task *have, const struct store_task *add, void *arg);
 /*
  * Adds the n tasks of ts (as store_task_add, ids into ids) in one write transaction, each
- * after clash (may be NULL) passed it against every task in the store then, the ones of ts
- * added before it included: no other writer can add a clashing task in between. Returns 0
- * all added; 1 none added, ts[*bad] clashes with task *other; -1 error (none added).
+ * after clash (may be NULL) passed it against every task in the store then (read once, at
+ * the start of the transaction) and the ones of ts added before it (their id set): no other
+ * writer can add a clashing task in between. Returns 0 all added; 1 none added, ts[*bad]
+ * clashes with task *other; -1 error (none added).
  */
 int store_task_add_all(struct store *s, const struct store_task *ts, size_t n, int64_t now_ms,
     store_task_clash_cb clash, void *arg, int64_t *ids, size_t *bad, int64_t *other, char **cause);

@@ -314,17 +314,46 @@ item_task(const struct app *app, const struct provision_params *p,
 	return t;
 }
 
+/* The tasks that have not ended, read once for the checks of a whole batch. */
+struct active_tasks {
+	int64_t *id;
+	char **target;
+	size_t n;
+};
+
+static int
+active_cb(const struct store_task *t, void *arg)
+{
+	struct active_tasks *a = arg;
+	enum task_state st;
+
+	if (task_state_parse(t->state, &st) != 0 || task_state_final(st))
+		return 0;
+	a->id = xreallocarray(a->id, a->n + 1, sizeof *a->id);
+	a->target = xreallocarray(a->target, a->n + 1, sizeof *a->target);
+	a->id[a->n] = t->id;
+	a->target[a->n++] = xstrdup(t->target);
+	return 0;
+}
+
+static void
+active_free(struct active_tasks *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->target[i]);
+	free(a->target);
+	free(a->id);
+}
+
 /*
  * Why item i cannot be queued next to the others: it names the device of an earlier item, or
- * one whose task has not ended. Returns it (caller frees), or NULL.
+ * one whose task has not ended (of active). Returns it (caller frees), or NULL. (taskq_add_all
+ * checks again, in the transaction that queues them.)
  */
 static char *
-item_duplicate(struct app *app, const struct provision_item *items, size_t i)
+item_duplicate(struct app *app, const struct active_tasks *active,
+    const struct provision_item *items, size_t i)
 {
-	char *cause = NULL;
-	int64_t id = 0;
-	int rc;
-
 	for (size_t j = 0; j < i; j++) {
 		if (!taskq_same_target(items[j].target, items[i].target))
 			continue;
@@ -333,11 +362,12 @@ item_duplicate(struct app *app, const struct provision_item *items, size_t i)
 			    items[i].line, items[j].line);
 		return xstrdup("the same device twice");
 	}
-	rc = taskq_target_active(app->store, items[i].target, &id, &cause);
-	if (rc > 0)
-		return xasprintf("task %lld for this device has not ended (--task-cancel it first)",
-		    (long long)id);
-	return rc < 0 ? cause : NULL;
+	for (size_t k = 0; k < active->n; k++)
+		if (taskq_same_target(active->target[k], items[i].target))
+			return xasprintf("task %lld for this device has not ended (--task-cancel it "
+			                 "first)",
+			    (long long)active->id[k]);
+	return NULL;
 }
 
 /* Checks every item, so that nothing is written unless all are good; then queues them. */
@@ -346,10 +376,18 @@ queue_items(
     struct app *app, const struct provision_params *p, struct provision_item *items, size_t n)
 {
 	char *cause = NULL, *w = who();
+	struct active_tasks active = {NULL, NULL, 0};
 	struct store_task *ts;
 	int64_t *ids;
 	int rc = EXIT_OK;
 
+	if (store_task_list(app->store, active_cb, &active, &cause) != 0) {
+		print_cause("", cause);
+		free(cause);
+		active_free(&active);
+		free(w);
+		return EXIT_FAIL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct store_task t = item_task(app, p, items, i);
 		char *clean = str_sanitize(items[i].target, 64);
@@ -360,15 +398,17 @@ queue_items(
 			    "(nothing queued)\n",
 			    clean);
 		else if (taskq_check_text(&t, &cause) != 0 ||
-		         (cause = item_duplicate(app, items, i)) != NULL)
+		         (cause = item_duplicate(app, &active, items, i)) != NULL)
 			fprintf(stderr, "shelly-tui: %s: %s (nothing queued)\n", clean, cause);
 		free(clean);
 		if (!target_ok(items[i].target) || cause != NULL) {
 			free(cause);
+			active_free(&active);
 			free(w);
 			return EXIT_USAGE;
 		}
 	}
+	active_free(&active);
 	/* all or nothing, also when another --provision of one of them comes in meanwhile */
 	ts = xcalloc(n, sizeof *ts);
 	ids = xcalloc(n, sizeof *ids);
