@@ -281,15 +281,16 @@ ip netns exec ap16 curl -s -m 5 -X POST http://192.168.33.1/rpc/WiFi.SetConfig \
 	-d '{"config":{"ap":{"enable":true}}}' >/dev/null
 [ "$(ip netns exec ap16 curl -s -m 5 http://192.168.33.1/rpc/WiFi.GetConfig | jq -r .ap.enable)" = true ] ||
 	fail "device 16 starts with its AP on" "$(ip netns exec ap16 curl -s -m 5 http://192.168.33.1/rpc/WiFi.GetConfig)"
-tui --provision "$AP16" --network home --wifi-key-file "$T_TMP/key" --ap-off >/dev/null
+# (with a password: the manager sends it with the password the task gave the device)
+tui --provision "$AP16" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/devpw" --ap-off >/dev/null
 A16=$(tui --tasks --json | jq -r '.tasks[-1].id')
-ap16_off() { [ "$(curl -s -m 3 http://10.77.0.26/rpc/WiFi.GetConfig | jq -r .ap.enable)" = false ]; }
+ap16_off() { [ "$(curl -s -m 3 --digest -u "admin:$DEVPW" http://10.77.0.26/rpc/WiFi.GetConfig | jq -r .ap.enable)" = false ]; }
 if wait_for 60 is_state "$A16" done && wait_for 30 ap16_off &&
 	[ "$(sq_audit "SELECT result FROM audit WHERE action = 'task-ap-off' AND target = 'task:$A16'")" = ok ]; then
 	pass "--ap-off: a Gen2+ device's AP is turned off once it is seen at home (audited)"
 else
 	fail "--ap-off: a Gen2+ device's AP is turned off once it is seen at home (audited)" \
-		"$(tui --tasks) $(curl -s -m 3 http://10.77.0.26/rpc/WiFi.GetConfig)"
+		"$(tui --tasks) $(curl -s -m 3 --digest -u "admin:$DEVPW" http://10.77.0.26/rpc/WiFi.GetConfig)"
 fi
 
 # ---- a template applied on the device's AP, before the station network ----------------------
