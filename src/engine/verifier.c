@@ -180,7 +180,8 @@ static void
 ap_off_note(struct verifier *v, int64_t id, const char *result, const char *detail)
 {
 	char target[32];
-	struct store_audit a = {0, loop_wall_ms(), "manager", "task-ap-off", target, result, detail};
+	struct store_audit a = {
+	    0, loop_wall_ms(), "manager", "task-ap-off", target, result, detail};
 	char *cause = NULL;
 
 	snprintf(target, sizeof target, "task:%lld", (long long)id);
@@ -231,7 +232,8 @@ ap_off(struct verifier *v, const struct verifier_wait *w, const struct discover_
 		return;
 	if (w->pass_ref != NULL &&
 	    (pw = conf_read_secret_file(w->pass_ref, "device password file", &cause)) == NULL) {
-		log_warn("task %lld: device %s keeps its AP on: %s", (long long)w->id, w->mac, cause);
+		log_warn(
+		    "task %lld: device %s keeps its AP on: %s", (long long)w->id, w->mac, cause);
 		ap_off_note(v, w->id, "failed", cause);
 		free(cause);
 		return;

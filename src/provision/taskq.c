@@ -293,7 +293,7 @@ taskq_add_all(struct store *s, const struct store_task *ts, size_t n, const char
     int64_t now_ms, int64_t *ids, char **cause)
 {
 	struct store_task *q = xcalloc(n ? n : 1, sizeof *q);
-	char (*macs)[13] = xcalloc(n ? n : 1, sizeof *macs), detail[160];
+	char *macs = xcalloc(n ? n : 1, 13), detail[160]; /* the normalised MAC targets */
 	int64_t other = 0;
 	size_t bad = 0;
 	int rc = -1;
@@ -302,8 +302,8 @@ taskq_add_all(struct store *s, const struct store_task *ts, size_t n, const char
 		q[i] = ts[i];
 		if (taskq_check_text(&ts[i], cause) != 0)
 			goto out;
-		if (str_mac_normalise(ts[i].target, macs[i]) == 0)
-			q[i].target = macs[i];
+		if (str_mac_normalise(ts[i].target, macs + 13 * i) == 0)
+			q[i].target = macs + 13 * i;
 		else if (!taskq_ssid_is_shelly(ts[i].target)) {
 			*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
 			                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",

@@ -176,7 +176,8 @@ apmode_sta(struct dev *d, const char *ssid, const char *key, bool ap_off)
 
 			unlink(path);
 			free(path);
-			log_info("device %s: station network or key wrong and AP off: stranded", d->id);
+			log_info(
+			    "device %s: station network or key wrong and AP off: stranded", d->id);
 			return;
 		}
 		log_info("device %s: station network or key wrong, staying in AP mode", d->id);

@@ -15,8 +15,7 @@
 static void
 test_gen1(void **state)
 {
-	struct shelly_sta sta = {
-	    .ssid = "my net&co", .key = "pa ss=word", .name = "Kitchen"};
+	struct shelly_sta sta = {.ssid = "my net&co", .key = "pa ss=word", .name = "Kitchen"};
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	char *cause = NULL;
 	size_t n;
