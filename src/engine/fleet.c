@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "engine/export_schedule.h"
 #include "engine/lease.h"
+#include "engine/standbyview.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -51,6 +52,7 @@ struct fleet {
 	struct scan_targets *targets; /* the configured discover-ranges */
 	char *ad_key; /* the settings f->ad runs with (discovery_key) */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
+	struct standbyview *sv; /* standing by: the leader's results, from the store */
 	fleet_event_cb ev_cb;
 	void *ev_arg;
 	int started;
@@ -291,6 +293,7 @@ lead(struct fleet *f, int leader)
 		}
 		poller_start(f->poller);
 		discovery_start(f);
+		standbyview_clear(f->sv); /* its memory back; read again after a step down */
 	} else {
 		/* The lease said why it stands by (lost, or no heartbeat for so long): once, there. */
 		f->role = FLEET_STANDBY;
@@ -346,6 +349,8 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	}
 	f->flush_ms = conf_get_ms(eng->conf, OPT_FLUSH_INTERVAL);
 	f->lease_hb_ms = lo.heartbeat_ms;
+	if (eng->store != NULL)
+		f->sv = standbyview_new(eng->store);
 	f->flush_timer = loop_timer_new(eng->loop, flush_cb, f);
 	loop_timer_arm(f->flush_timer, f->flush_ms);
 	return f;
@@ -426,6 +431,7 @@ fleet_free(struct fleet *f)
 	poller_free(f->poller);
 	scan_targets_free(f->targets);
 	loop_timer_free(f->flush_timer);
+	standbyview_free(f->sv);
 	for (int g = 0; g < FLEET_GENS; g++)
 		for (int r = 0; r < HTTP_RESULT_COUNT; r++)
 			free(f->hist[g][r]);
@@ -532,61 +538,20 @@ fleet_role(const struct fleet *f)
 	return f->role;
 }
 
-struct view_ctx {
-	fleet_view_cb cb;
-	void *arg;
-	struct store *st;
-};
-
-/* Standing by: what the leader wrote to the store. */
-static int
-store_view_cb(const struct store_device *d, void *arg)
-{
-	struct view_ctx *vc = arg;
-	struct store_status *st = store_status_get(vc->st, d->mac);
-	struct poller_sample *samples = NULL;
-	struct fleet_view v;
-
-	memset(&v, 0, sizeof v);
-	v.mac = d->mac;
-	v.id = d->id != NULL ? d->id : "";
-	v.name = d->name != NULL ? d->name : "";
-	v.model = d->model != NULL ? d->model : "";
-	v.model_name = "";
-	v.fw = d->fw != NULL ? d->fw : "";
-	v.host = d->host != NULL ? d->host : "";
-	v.gen = d->gen;
-	v.port = d->port > 0 && d->port <= 65535 ? (uint16_t)d->port : 0;
-	v.known = st != NULL && device_state_parse(st->state, &v.state) == 0;
-	if (!v.known)
-		v.state = DEVICE_OFFLINE;
-	v.error = st != NULL && st->error != NULL ? st->error : "";
-	v.last_seen_ms = d->last_seen_ms;
-	v.attempted = st != NULL;
-	/* The leader's last reply: its readings, as the leader serves them. */
-	if (v.known && (v.state == DEVICE_ONLINE || v.state == DEVICE_ASLEEP))
-		v.nsamples = poller_reply_samples(d->gen, st->json, d->fw, &samples);
-	v.samples = samples;
-	vc->cb(&v, vc->arg);
-	free(samples);
-	store_status_free(st);
-	return 0;
-}
-
 void
 fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg)
 {
-	struct view_ctx vc = {cb, arg, f->eng->store};
-	char *cause = NULL;
-
-	if (f->role == FLEET_LEADER || f->eng->store == NULL) {
+	if (f->role == FLEET_LEADER || f->sv == NULL)
 		poller_foreach(f->poller, cb, arg);
-		return;
-	}
-	if (store_device_list(f->eng->store, store_view_cb, &vc, &cause) != 0) {
-		log_warn("registry not read: %s", cause);
-		free(cause);
-	}
+	else
+		standbyview_foreach(f->sv, cb, arg);
+}
+
+void
+fleet_refresh(struct fleet *f)
+{
+	if (f->role != FLEET_LEADER && f->sv != NULL)
+		standbyview_refresh(f->sv);
 }
 
 void
@@ -598,10 +563,15 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	memset(t, 0, sizeof *t);
 	poller_get_stats(f->poller, &ps);
 	http_get_stats(f->eng->http, &hs);
-	t->devices = ps.devices;
-	memcpy(t->by_state, ps.by_state, sizeof t->by_state);
-	t->unknown = ps.unknown;
-	t->attempted = ps.attempted;
+	/* Standing by, the devices are the leader's (as last read), not this idle poller's. */
+	if (f->role == FLEET_LEADER || f->sv == NULL || standbyview_counts(f->sv, t) != 0) {
+		t->devices = ps.devices;
+		memcpy(t->by_state, ps.by_state, sizeof t->by_state);
+		t->unknown = ps.unknown;
+		t->attempted = ps.attempted;
+	}
+	if (f->role != FLEET_LEADER && f->sv != NULL)
+		t->standby_error = standbyview_error(f->sv);
 	t->polls = ps.polls;
 	memcpy(t->errors, ps.errors, sizeof t->errors);
 	t->http_in_flight = hs.in_flight;

@@ -247,6 +247,7 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 	struct fleet_totals t;
 	int f = 0, k = 0, rc = 0;
 
+	fleet_refresh(fleet);
 	fleet_get_totals(fleet, &t);
 	do
 		write_family(w, fleet, f, k, &t);
@@ -340,6 +341,7 @@ metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void
 	ps->fleet = ex->fleet;
 	ps->extra = ex->extra;
 	ps->extra_arg = ex->extra_arg;
+	fleet_refresh(ex->fleet); /* standing by: the totals count what the families show */
 	fleet_get_totals(ex->fleet, &ps->t);
 	ps->t.store_error = NULL; /* owned by the store: not kept across chunks */
 	strbuf_init(&ps->sb);

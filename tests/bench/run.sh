@@ -15,6 +15,8 @@
 #   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
 #   guard.sh     the network guard's check of a /8 scan target: by intervals vs per address
 #   import.sh    --import --dry-run of 80k settings keys against 20k (goal <= 8x: linear)
+#   standby.sh   /metrics of a standing-by --headless (1000 devices, read from the store)
+#                against the leader's, CPU per scrape
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -84,6 +86,7 @@ part tui 180
 part drift 120
 part guard 120
 part import 120
+part standby 180
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

@@ -58,6 +58,29 @@ pb=$(hl_metric b shelly_polls_total)
 	pass "$N: only the leader polls: sim saw $s status requests for the leader's $((pa2 - pa1)) polls, stand-by 0" ||
 	fail "$N: one poller's traffic" "sim $s, leader polls $pa0/$pa1/$pa2/$pa3, stand-by polls '$pb'"
 
+# The stand-by serves the leader's results from the store: its fleet totals count the
+# leader's states (not its own idle poller's), its /readyz says it stands by, and a reading
+# the leader takes after a change shows in the stand-by's /metrics.
+online_b() { [ "$(hl_metric b 'shelly_devices{state="online"}')" = $NDEV ] && [ "$(hl_metric b 'shelly_devices{state="unknown"}')" = 0 ]; }
+wait_for 20 online_b && pass "$N: second: shelly_devices counts the leader's $NDEV devices online" ||
+	fail "$N: second: fleet totals" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+[ "$(hl_code b /readyz)" = 200 ] && hl_get b /readyz | grep -q "standing by" &&
+	pass "$N: second: /readyz 200, standing by ($(hl_get b /readyz))" || fail "$N: second: /readyz" "$(hl_code b /readyz) $(hl_get b /readyz)"
+out0="shelly_output{mac=\"$(mac_of 0)\",component=\"switch\",channel=\"0\"}"
+was=$(hl_metric b "$out0")
+[ "$was" = 1 ] && on=false want=0 || on=true want=1
+curl -s -m 3 "$(hl_url 0)/rpc/Switch.Set?id=0&on=$on" >/dev/null
+follows() { [ "$(hl_metric a "$out0")" = $want ] && [ "$(hl_metric b "$out0")" = $want ]; }
+wait_for 20 follows && pass "$N: second: /metrics follows the leader's new reading ($out0 $was -> $want)" ||
+	fail "$N: second: new reading" "leader '$(hl_metric a "$out0")' stand-by '$(hl_metric b "$out0")', want $want"
+# A device the leader finds offline after the stand-by started is counted offline there too.
+set_fault 1 closed
+off_b() { [ "$(hl_metric b 'shelly_devices{state="offline"}')" = 1 ] && [ "$(hl_metric b 'shelly_devices{state="online"}')" = $((NDEV - 1)) ]; }
+wait_for 20 off_b && pass "$N: second: shelly_devices follows the leader (1 offline, $((NDEV - 1)) online)" ||
+	fail "$N: second: totals after a change" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+set_fault 1 none
+wait_for 20 online_b || fail "$N: second: all online again" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+
 # --poll-once refuses while the lease is held; --force polls anyway.
 "$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >"$T_TMP/once.out" 2>"$T_TMP/once.err"; rc=$?
 [ $rc = 1 ] && grep -q 'holds the lease' "$T_TMP/once.err" && grep -q "$(hl_pid a)" "$T_TMP/once.err" &&
