@@ -80,6 +80,15 @@ wait_for 20 off_b && pass "$N: second: shelly_devices follows the leader (1 offl
 	fail "$N: second: totals after a change" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
 set_fault 1 none
 wait_for 20 online_b || fail "$N: second: all online again" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+# A stand-by that cannot read the leader's results (here the registry's table is gone, as
+# after a migration this binary does not know) is not ready, and says why; then ready again.
+sq "$DB" 'ALTER TABLE devices RENAME TO devices_away'
+unready_b() { [ "$(hl_code b /readyz)" = 503 ] && hl_get b /readyz | grep -q 'standing by.*devices'; }
+wait_for 20 unready_b && pass "$N: second: /readyz 503 while the store cannot be read ($(hl_get b /readyz))" ||
+	fail "$N: second: /readyz when the store cannot be read" "$(hl_code b /readyz) $(hl_get b /readyz)"
+sq "$DB" 'ALTER TABLE devices_away RENAME TO devices'
+ready_b() { [ "$(hl_code b /readyz)" = 200 ]; }
+wait_for 20 ready_b && pass "$N: second: /readyz 200 again once it reads" || fail "$N: second: ready again" "$(hl_get b /readyz)"
 
 # --poll-once refuses while the lease is held; --force polls anyway.
 "$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >"$T_TMP/once.out" 2>"$T_TMP/once.err"; rc=$?
