@@ -35,12 +35,17 @@ struct daemon {
 	struct provserve *prov; /* the agent API and verifier (--headless) */
 };
 
-/* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
+/*
+ * (Re)starts the OPNsense sync while this process leads; stops it otherwise. A reload lets a
+ * running one go on with the new configuration (a sync in progress is not cut off).
+ */
 static void
-jobs_restart(struct daemon *dm)
+jobs_restart(struct daemon *dm, int reload)
 {
 	struct fleet_totals t;
 
+	if (reload && dm->jobs && dm->opn != NULL && opnsense_runner_reload(dm->opn) == 0)
+		return;
 	opnsense_runner_free(dm->opn);
 	dm->opn = NULL;
 	if (!dm->jobs)
@@ -77,7 +82,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 			provserve_reload(dm->prov);
 	}
 	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
-		jobs_restart(dm);
+		jobs_restart(dm, ev == FLEET_EV_CONF);
 }
 
 /* Opens the store and makes the fleet. Returns 0, or -1 (message printed). */
@@ -279,7 +284,7 @@ cli_headless(struct app *app)
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
 	dm.jobs = 0;
-	jobs_restart(&dm);
+	jobs_restart(&dm, 0);
 	fleet_stop(dm.fleet);
 	log_info("stopped");
 out:

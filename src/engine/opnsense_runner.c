@@ -18,6 +18,7 @@ struct opnsense_runner {
 	struct loop_timer *timer;
 	struct opnsense_sync *sync;
 	uint64_t interval_ms;
+	uint64_t since_ms; /* monotonic time the wait for the next sync began */
 	struct opnsense_runner_stats st;
 };
 
@@ -30,6 +31,14 @@ opnsense_runner_env(const struct engine *eng, struct opnsense_env *env)
 	    .cfg = eng->conf,
 	    .store = eng->store};
 	return env;
+}
+
+/* The next sync comes opnsense-interval from now. */
+static void
+wait_next(struct opnsense_runner *r)
+{
+	r->since_ms = loop_now_ms(r->eng->loop);
+	loop_timer_arm(r->timer, r->interval_ms);
 }
 
 static void
@@ -73,7 +82,7 @@ runner_done_cb(struct opnsense_sync *sync, void *arg)
 	free(cause);
 	opnsense_sync_free(sync);
 	r->sync = NULL;
-	loop_timer_arm(r->timer, r->interval_ms);
+	wait_next(r);
 }
 
 static void
@@ -91,7 +100,7 @@ runner_timer_cb(void *arg)
 		r->st.runs_failed++;
 		r->st.last_ok = 0;
 		r->st.last_ms = loop_wall_ms();
-		loop_timer_arm(r->timer, r->interval_ms);
+		wait_next(r);
 	}
 }
 
@@ -113,6 +122,26 @@ opnsense_runner_new(struct engine *eng)
 	r->timer = loop_timer_new(eng->loop, runner_timer_cb, r);
 	loop_timer_arm(r->timer, 0);
 	return r;
+}
+
+int
+opnsense_runner_reload(struct opnsense_runner *r)
+{
+	uint64_t ms = conf_get_ms(r->eng->conf, OPT_OPNSENSE_INTERVAL), now, at;
+
+	if (ms == 0 || conf_get_str(r->eng->conf, OPT_OPNSENSE_URL)[0] == '\0')
+		return -1;
+	if (ms == r->interval_ms)
+		return 0;
+	r->interval_ms = ms;
+	/* A sync in progress waits the new interval once it ends; a wait already begun is
+	 * measured from its start (the first sync, due at once, stays so). */
+	if (r->sync == NULL && r->since_ms != 0) {
+		now = loop_now_ms(r->eng->loop);
+		at = r->since_ms + ms;
+		loop_timer_arm(r->timer, at > now ? at - now : 0);
+	}
+	return 0;
 }
 
 void
