@@ -222,19 +222,12 @@ pending_load(struct store *s, struct opnsense_options *o)
 	free(v);
 }
 
-static void
-pending_save(struct store *s, const struct opnsense_report *r)
+int
+opnsense_job_remember(const struct opnsense_env *env, int dhcp, int alias, char **cause)
 {
-	char *cause = NULL;
-	const char *v = r->dhcp.pending && r->alias.pending ? "dhcp,alias"
-	                : r->dhcp.pending                   ? "dhcp"
-	                : r->alias.pending                  ? "alias"
-	                                                    : NULL;
+	const char *v = dhcp && alias ? "dhcp,alias" : dhcp ? "dhcp" : alias ? "alias" : NULL;
 
-	if (store_setting_set(s, PENDING_KEY, v, &cause) != 0) {
-		log_warn("opnsense: cannot remember the pending reconfigure: %s", cause);
-		free(cause);
-	}
+	return store_setting_set(env->store, PENDING_KEY, v, cause);
 }
 
 /*
@@ -369,16 +362,23 @@ out:
 	return sync;
 }
 
-void
+int
 opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r)
 {
 	char holder[128], *cause = NULL;
+	int rc = 0;
 
-	if (r != NULL)
-		pending_save(env->store, r);
+	if (r != NULL &&
+	    opnsense_job_remember(env, r->dhcp.pending, r->alias.pending, &cause) != 0) {
+		log_warn("opnsense: cannot remember the pending reconfigure: %s", cause);
+		free(cause);
+		cause = NULL;
+		rc = -1;
+	}
 	holder_of(holder, sizeof holder);
 	if (store_lease_release(env->store, LEASE_NAME, holder, &cause) != 0) {
 		log_warn("opnsense: lease: %s", cause);
 		free(cause);
 	}
+	return rc;
 }
