@@ -111,8 +111,10 @@ void fleet_start(struct fleet *f);
 void fleet_stop(struct fleet *f);
 /*
  * Polls every device once (--poll-once): takes the lease unless another live poller holds it
- * (force: poll anyway). done runs from the loop when every poll completed and was flushed.
- * Returns 0, or -1 with *cause (the lease holder's name in it) and no call of done.
+ * (force: poll anyway), and renews it while polling. done runs from the loop when every poll
+ * completed and was flushed, or when the lease was lost meanwhile (polling stops, what was
+ * polled is flushed; fleet_role is then FLEET_STANDBY). Returns 0, or -1 with *cause (the
+ * lease holder's name in it) and no call of done.
  */
 int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause);
 /*

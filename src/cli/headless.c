@@ -118,7 +118,7 @@ cli_poll_once(struct app *app)
 	struct daemon dm;
 	struct fleet_totals t;
 	char *cause = NULL;
-	int rc = EXIT_FAIL;
+	int rc = EXIT_FAIL, leading;
 
 	if (daemon_setup(app, &dm, "poll-once", 0) != 0)
 		goto out;
@@ -130,8 +130,14 @@ cli_poll_once(struct app *app)
 		print_cause("", cause);
 		goto out;
 	}
+	leading = fleet_role(dm.fleet) == FLEET_LEADER;
 	app_run_until(app, &dm.once_done);
 	fleet_get_totals(dm.fleet, &t);
+	if (leading && t.role != FLEET_LEADER) {
+		fprintf(stderr, "shelly-tui: lost the poller lease while polling (another poller "
+		                "polls the fleet now): stopped; what was polled is stored\n");
+		goto out;
+	}
 	if (!t.store_healthy) {
 		fprintf(stderr, "shelly-tui: results not stored: %s\n",
 		    t.store_error != NULL ? t.store_error : "?");

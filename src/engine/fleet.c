@@ -59,6 +59,7 @@ struct fleet {
 	/* fleet_poll_once */
 	fleet_done_cb once_done;
 	void *once_arg;
+	int once_over; /* done was called (or is being) */
 };
 
 static void
@@ -303,10 +304,24 @@ lead(struct fleet *f, int leader)
 	emit(f, FLEET_EV_ROLE, NULL);
 }
 
+static void once_polled_cb(void *arg);
+
 static void
 leader_cb(int leader, void *arg)
 {
-	lead(arg, leader);
+	struct fleet *f = arg;
+
+	if (f->once_done == NULL) {
+		lead(f, leader);
+		return;
+	}
+	/* --poll-once lost the lease while polling: another poller may poll now. It stops, and
+	 * what it polled so far is written (the lease said why, once). */
+	if (leader || f->once_over)
+		return;
+	f->role = FLEET_STANDBY;
+	poller_stop(f->poller);
+	once_polled_cb(f);
 }
 
 /* Standing by, the leader's results may change in the store every heartbeat: say so. */
@@ -444,6 +459,9 @@ once_polled_cb(void *arg)
 {
 	struct fleet *f = arg;
 
+	if (f->once_over)
+		return;
+	f->once_over = 1;
 	do_flush(f);
 	if (f->once_done != NULL)
 		f->once_done(f->once_arg);
@@ -486,6 +504,10 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	f->role = r == 1 ? FLEET_LEADER : FLEET_STANDBY;
 	f->once_done = done;
 	f->once_arg = arg;
+	/* A large or slow fleet takes longer than lease-timeout: renew it meanwhile, as the
+	 * daemon does, so that no other poller takes it over while this one polls. */
+	if (r == 1)
+		lease_start(f->lease);
 	/*
 	 * One poll is all a device gets: its result decides (a device stored online that fails is
 	 * offline), as offline-after failed polls in a row cannot happen.

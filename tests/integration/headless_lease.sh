@@ -187,5 +187,40 @@ hl_config "$T_TMP/config.bad" "set lease-heartbeat 600ms" "set lease-timeout 1s"
 [ $rc = 2 ] && grep -q "lease-heartbeat" "$T_TMP/bad.err" &&
 	pass "$N: lease-heartbeat >= lease-timeout / 2 is refused ($(cat "$T_TMP/bad.err"))" ||
 	fail "$N: heartbeat check" "rc=$rc $(cat "$T_TMP/bad.err")"
+
+# --- --poll-once renews the lease while it polls: a poll longer than lease-timeout (a device
+# that never answers, request-timeout 6 s, lease-timeout 1 s) keeps it; one that loses it stops ---
+set_fault 2 noanswer
+sq "$DB" "DELETE FROM lease WHERE name = 'poller'" # the other host's row above
+OCONF=$T_TMP/config.once
+hl_config "$OCONF" "set request-timeout 6s"
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$OCONF" >"$T_TMP/once4.out" 2>"$T_TMP/once4.err" &
+OP=$!
+at_exit "kill_ours $OP"
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT holder FROM lease' 2>/dev/null | cut -d: -f1)\" = poll-once ]" ||
+	fail "$N: --poll-once takes the lease" "$(sq "$DB" 'SELECT * FROM lease')"
+hl_start f "$DB" "$OCONF" || { fail "$N: --headless f" "$(cat "$(hl_err f)")"; exit 1; }
+led=0
+while pid_alive $OP; do
+	leader f 1 && led=1 && break
+	sleep 0.2
+done
+wait $OP; rc=$?
+[ $led = 0 ] && [ $rc = 0 ] && grep -q "held by a live poller (poll-once:" "$(hl_err f)" &&
+	pass "$N: a --headless stands by while a --poll-once longer than lease-timeout polls" ||
+	fail "$N: --poll-once keeps the lease" "led=$led rc=$rc $(cat "$T_TMP/once4.err") $(tail -n 3 "$(hl_err f)")"
+wait_for 10 leader f 1 && pass "$N: and leads once it is done" || fail "$N: --headless after --poll-once" "$(tail -n 3 "$(hl_err f)")"
+hl_stop f
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$OCONF" >"$T_TMP/once5.out" 2>"$T_TMP/once5.err" &
+OP=$!
+at_exit "kill_ours $OP"
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT holder FROM lease' 2>/dev/null | cut -d: -f1)\" = poll-once ]" ||
+	fail "$N: --poll-once takes the lease again" "$(sq "$DB" 'SELECT * FROM lease')"
+t=$(now_ms)
+sq "$DB" "UPDATE lease SET holder = 'headless:elsewhere:1:1', heartbeat_ts = $t, expires_ts = $((t + 60000)) WHERE name = 'poller'"
+wait $OP; rc=$?
+[ $rc = 1 ] && grep -q "lost the poller lease while polling" "$T_TMP/once5.err" &&
+	pass "$N: a --poll-once that loses the lease stops, exit 1 ($(tail -n 1 "$T_TMP/once5.err"))" ||
+	fail "$N: --poll-once losing the lease" "rc=$rc $(cat "$T_TMP/once5.err")"
 sim_stop
 exit 0
