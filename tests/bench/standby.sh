@@ -2,13 +2,17 @@
 # /metrics of a standing-by --headless (another --headless on the same database holds the
 # lease and polls; the standby serves what the leader wrote to the store) against the
 # leader's own /metrics, on a simulated fleet (default 1000 devices, every fixture model
-# round-robin). Both processes run at once; their scrapes are interleaved, BENCH_REPEAT
-# times (default 10) after one warm-up each, and the CPU each process spent serving one scrape
-# (user + sys from /proc/PID/stat, ticks, before and after) is summed over the runs.
+# round-robin). Both processes run at once; once every device was polled the leader waits
+# (poll intervals of 1 h from a reload), so that a scrape's CPU is the page's alone. Each round scrapes the leader, then
+# writes to the database (as the leader's next flush would), then scrapes the standby twice:
+# the first reads the store again, the second finds it unchanged. BENCH_REPEAT rounds
+# (default 10) after one warm-up; the CPU each process spent serving one scrape (user + sys
+# from /proc/PID/stat, ticks, before and after) is summed over the rounds.
 #
-#   cpu per scrape:  standby / leader (the leader renders what it holds in memory; the standby
-#                    reads the store once per scrape, not once per metric family)
-#   bytes:           the two pages should be about the same size (the same devices and readings)
+#   cpu per scrape, store changed:    standby / leader (the standby reads and parses every
+#                                     device once per page, not once per metric family)
+#   cpu per scrape, store unchanged:  standby / leader (nothing read)
+#   bytes:                            the two pages are about the same size
 # usage: sh tests/bench/standby.sh [BUILD]   (BENCH_STANDBY_N, BENCH_REPEAT override the sizes)
 . tests/bench/lib.sh
 
@@ -20,9 +24,9 @@ cat >"$B_TMP/config" <<EOF
 set poll-interval-gen1 2s
 set poll-interval-gen2 2s
 set flush-interval 1s
-set lease-heartbeat 1s
-set lease-timeout 10s
-set log-level warn
+set lease-heartbeat 10s
+set lease-timeout 30s
+set log-level info
 EOF
 
 # hl_start TAG: starts --headless TAG on the fleet's database; sets TAG_pid and TAG_url.
@@ -66,6 +70,13 @@ while [ "$($PY metric "$lead_url" shelly_poller_leader)" != 1 ] ||
 	[ "$(now_ms)" -lt "$end" ] || { bench_fail "$NAME" "the leader did not poll $N devices"; exit 1; }
 	sleep 0.2
 done
+sed -i 's/ 2s$/ 1h/' "$B_TMP/config"
+kill -HUP "$lead_pid"
+end=$(( $(now_ms) + 30000 ))
+until grep -q "SIGHUP: configuration and registry reloaded" "$B_TMP/lead.err"; do
+	[ "$(now_ms)" -lt "$end" ] || { bench_fail "$NAME" "the leader did not reload"; exit 1; }
+	sleep 0.1
+done
 hl_start stby || { bench_fail "$NAME" "standby did not start: $(head -c 300 "$B_TMP/stby.err")"; exit 1; }
 end=$(( $(now_ms) + 30000 ))
 while [ "$($PY metric "$stby_url" shelly_poller_leader)" != 0 ] ||
@@ -74,19 +85,33 @@ while [ "$($PY metric "$stby_url" shelly_poller_leader)" != 0 ] ||
 	sleep 0.2
 done
 
+# touch: one commit to the database by another connection, as the leader's flushes are.
+touch_db() {
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+with db:
+    db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", ("bench.touch", sys.argv[2]))' \
+		"$B_TMP/fleet.db" "$1"
+}
+
 scrape "$lead_pid" "$lead_url" >/dev/null && scrape "$stby_pid" "$stby_url" >/dev/null
-lt=0 st=0 i=0
+lt=0 ct=0 ut=0 i=0
 while [ $i -lt "$R" ]; do
 	l=$(scrape "$lead_pid" "$lead_url") || { bench_fail "$NAME" "leader scrape failed"; exit 1; }
 	lb=$(cat "$B_TMP/size")
-	s=$(scrape "$stby_pid" "$stby_url") || { bench_fail "$NAME" "standby scrape failed"; exit 1; }
+	touch_db $i || { bench_fail "$NAME" "cannot write to the database"; exit 1; }
+	c=$(scrape "$stby_pid" "$stby_url") || { bench_fail "$NAME" "standby scrape failed"; exit 1; }
 	sb=$(cat "$B_TMP/size")
-	lt=$((lt + l)) st=$((st + s))
+	u=$(scrape "$stby_pid" "$stby_url") || { bench_fail "$NAME" "standby scrape failed"; exit 1; }
+	lt=$((lt + l)) ct=$((ct + c)) ut=$((ut + u))
 	i=$((i + 1))
 done
 hz=$(getconf CLK_TCK)
-echo "# $NAME: $R scrapes each: leader $lt ticks, standby $st ticks ($hz ticks/s); pages $lb / $sb bytes"
-[ "$lt" -gt 0 ] || lt=1 # under one tick per run in all: the ratio is then an upper bound
-bench_line "$NAME standby scrape cpu" "$(calc "$st * 1000 / $hz / $R")" ms \
-	"leader $(calc "$lt * 1000 / $hz / $R") ms" "$(calc "$st / $lt")"
+echo "# $NAME: $R rounds: leader $lt ticks, standby $ct ticks (store changed), $ut ticks" \
+	"(unchanged) at $hz ticks/s; pages $lb / $sb bytes"
+[ "$lt" -gt 0 ] || lt=1 # under one tick in all: the ratios are then upper bounds
+bench_line "$NAME standby scrape cpu, store changed" "$(calc "$ct * 1000 / $hz / $R")" ms \
+	"leader $(calc "$lt * 1000 / $hz / $R") ms" "$(calc "$ct / $lt")"
+bench_line "$NAME standby scrape cpu, store unchanged" "$(calc "$ut * 1000 / $hz / $R")" ms \
+	"leader $(calc "$lt * 1000 / $hz / $R") ms" "$(calc "$ut / $lt")"
 bench_line "$NAME standby page size" "$sb" bytes "leader $lb bytes" "$(calc "$sb / $lb")"
