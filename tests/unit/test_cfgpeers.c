@@ -53,11 +53,23 @@ want(struct devconfig *c, enum devconfig_field f, const char *v)
 	devconfig_set(c, f, -1, DEVCONFIG_VALUE, v);
 }
 
+/* Why the run of one device mac (NULL: not registered) giving want is refused, or NULL. */
+static char *
+one(struct store *st, const char *mac, const struct devconfig *want)
+{
+	const struct devconfig *d[1] = {want};
+	const char *macs[1] = {mac};
+	char *why[1];
+	size_t refused = cfgpeers_check_run(st, d, macs, 1, why);
+
+	assert_int_equal(refused, why[0] != NULL);
+	return why[0];
+}
+
 static void
 check_peers(void **state)
 {
 	struct store *st;
-	struct cfgpeers *p;
 	struct devconfig ip, cid, own, free_ip;
 	char *cause = NULL, *why = NULL;
 
@@ -69,34 +81,26 @@ check_peers(void **state)
 	want(&cid, DCFG_MQTT_CLIENT_ID, "kitchen");
 	want(&own, DCFG_WIFI_STA_IP, "10.0.0.1");
 	want(&free_ip, DCFG_WIFI_STA_IP, "10.0.0.50");
-	p = cfgpeers_new(st);
-	assert_int_equal(cfgpeers_check(p, "aabb00000000", &ip, &why), 0);
+	why = one(st, "aabb00000000", &ip);
 	assert_non_null(why);
 	assert_non_null(strstr(why, "10.0.0.2 is the current address of another registered "
 	                            "device (dev1)"));
 	free(why);
-	assert_int_equal(cfgpeers_check(p, "aabb00000000", &cid, &why), 0);
+	why = one(st, "aabb00000000", &cid);
 	assert_non_null(why);
 	assert_non_null(strstr(why, "kitchen is the desired value of another registered device "
 	                            "(dev1)"));
 	free(why);
 	/* A device's own address and own desired value are no clash; nor is a free address. */
-	assert_int_equal(cfgpeers_check(p, "aabb00000000", &own, &why), 0);
-	assert_null(why);
-	assert_int_equal(cfgpeers_check(p, "aabb00000001", &cid, &why), 0);
-	assert_null(why);
-	assert_int_equal(cfgpeers_check(p, "aabb00000000", &free_ip, &why), 0);
-	assert_null(why);
+	assert_null(one(st, "aabb00000000", &own));
+	assert_null(one(st, "aabb00000001", &cid));
+	assert_null(one(st, "aabb00000000", &free_ip));
 	/* A device the registry does not know is checked against every registered one. */
-	assert_int_equal(cfgpeers_check(p, NULL, &own, &why), 0);
+	why = one(st, NULL, &own);
 	assert_non_null(why);
 	free(why);
-	cfgpeers_free(p);
 	/* No database: nothing registered. */
-	p = cfgpeers_new(NULL);
-	assert_int_equal(cfgpeers_check(p, "aabb00000000", &ip, &why), 0);
-	assert_null(why);
-	cfgpeers_free(p);
+	assert_null(one(NULL, "aabb00000000", &ip));
 	devconfig_done(&ip);
 	devconfig_done(&cid);
 	devconfig_done(&own);
