@@ -53,8 +53,7 @@ else
 	fail "$N: rows" "$(tui_why 'conflict reservation Porch')"
 fi
 tui_keys End
-if tui_wait 10 '│ add +alias +shelly_devices' && ! grep -q 'Porch' "$T_TMP/screen" &&
-	grep -Eq '│ remove +reservation .*192\.168\.20\.99' "$T_TMP/screen"; then
+if tui_wait_all 10 '│ add +alias +shelly_devices' '!Porch' '│ remove +reservation .*192\.168\.20\.99'; then
 	pass "$N: End scrolls to the plan's last rows (the removal and the alias)"
 else
 	fail "$N: scroll" "$(tui_why 'add alias shelly_devices')"
@@ -66,8 +65,8 @@ else
 	fail "$N: hostile" "title=$(tmux_ display -p '#{pane_title}') $(tui_why 'Evilx')"
 fi
 tui_keys Home
-if tui_wait 10 'conflict +reservation +Porch' &&
-	grep -q '│ Porch: address 192\.168\.20\.10 is reserved for de:ad:be:ef:00:01' "$T_TMP/screen"; then
+if tui_wait_all 10 'conflict +reservation +Porch' \
+	'│ Porch: address 192\.168\.20\.10 is reserved for de:ad:be:ef:00:01'; then
 	pass "$N: Home goes back to the first row; the selected row's whole reason is shown above the table"
 else
 	fail "$N: home" "$(tui_why 'conflict reservation Porch')"
