@@ -131,6 +131,13 @@ struct registry_view {
 /* Fills rv from a store row and its status row (st may be NULL). */
 void registry_view_init(
     struct registry_view *rv, const struct store_device *d, const struct store_status *st);
+/*
+ * Completes rv's components from the device's newest configuration snapshot in s (no request):
+ * the names of switches, inputs, covers and lights and the types of inputs, as --probe reads
+ * them from the device's settings. Nothing changes without a status or a readable snapshot.
+ */
+struct store;
+void registry_view_names(struct registry_view *rv, struct store *s);
 void registry_view_done(struct registry_view *rv);
 
 #endif

@@ -38,8 +38,9 @@ const char *devconfig_type_name(enum devconfig_type t);
  *   Gen1 endpoint, Gen1 query parameter, Gen1 read path, Gen1 enum names,
  *   Gen2 component, Gen2 config path, help)
  *
- * Paths of per-component fields start "switch:N.", "input:N.", "cover:N." or "light:N."; the
- * N in Gen1 endpoints and read paths stands for the instance. min/max bound numbers (and the
+ * Paths of per-component fields start "switch:N.", "input:N.", "cover:N.", "light:N.", "em:N.",
+ * "em1:N.", "pm1:N.", "rgb:N.", "rgbw:N.", "cct:N." or "rgbcct:N."; the N in Gen1 endpoints
+ * and read paths stands for the instance. min/max bound numbers (and the
  * length of strings). Gen1 enum names map model values: "restore_last=last,match_input=switch".
  * Secret fields have as Gen1 read path the object that holds them (present = supported).
  */
@@ -245,7 +246,28 @@ const char *devconfig_type_name(enum devconfig_type t);
 	    "Delay of auto-off; ignored while auto_off is false") \
 	X(LIGHT_TRANSITION, "light:N.transition_s", DCT_NUM, "s", 0, 60, NULL, 0, \
 	    NULL, NULL, NULL, NULL, "Light", "transition_duration", \
-	    "Fade time of on/off and brightness changes (Gen2+)")
+	    "Fade time of on/off and brightness changes (Gen2+)") \
+	X(EM_NAME, "em:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "EM", "name", \
+	    "Three-phase energy meter name (Gen2+ em)") \
+	X(EM1_NAME, "em1:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "EM1", "name", \
+	    "Energy meter channel name (Gen2+ em1)") \
+	X(PM1_NAME, "pm1:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "PM1", "name", \
+	    "Power meter name (Gen2+ pm1)") \
+	X(RGB_NAME, "rgb:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGB", "name", \
+	    "Colour light name (Gen2+ rgb)") \
+	X(RGBW_NAME, "rgbw:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGBW", "name", \
+	    "Colour and white light name (Gen2+ rgbw)") \
+	X(CCT_NAME, "cct:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "CCT", "name", \
+	    "Tunable white light name (Gen2+ cct)") \
+	X(RGBCCT_NAME, "rgbcct:N.name", DCT_STR, "", 0, 64, NULL, 0, \
+	    NULL, NULL, NULL, NULL, "RGBCCT", "name", \
+	    "Colour and tunable white light name (Gen2+ rgbcct)")
 /* clang-format on */
 
 enum devconfig_field {
@@ -443,6 +465,10 @@ bool devconfig_needs_reboot1(const struct devconfig *changes);
  * taken as it is, without the blanks around it. A value in double quotes keeps every byte
  * between them, with the escapes \" \\ \n \r \t, \uXXXX (U+0001..U+FFFF, no surrogate) and
  * \xHH (a byte 01..FF, for text that is not UTF-8); any other '\' is an error.
+ * The bare word null is a null (unset) value of any type, as the device's JSON null: kept so
+ * by devconfig_template_write (the text "null" is written quoted), and sent as JSON null to a
+ * Gen2+ device, as an empty parameter to a Gen1 one (its way to clear a setting); an empty
+ * number or boolean reads as null too (older snapshots).
  * devconfig_template_write writes every value so that it reads back byte for byte, on one line.
  * Values may hold variables ${name}, ${id}, ${mac}, ${index}, ${group}, replaced per device by
  * devconfig_render. At most DEVCONFIG_TEMPLATE_MAX bytes. Values without variables are

@@ -232,6 +232,9 @@ struct dev_sys {
 	double cfg_changed_cnt; /* Gen1 cfg_changed_cnt */
 	int restart_required; /* tri-state */
 	double wakeup_period_s; /* Gen2+ battery devices */
+	/* tri-state: 1 when the reply says why a sleeping device woke (Gen1 act_reasons: H&T,
+	 * Button, Flood, Door/Window), so the device sleeps between wake-ups */
+	int woke;
 };
 
 struct device_status {
@@ -327,9 +330,15 @@ int device_id_near_mac(const char *id, const char *mac);
 
 /*
  * Completes an identity from a status: Gen2+ sleep_mode from sys.wakeup_period or a battery
- * without external power, when the identity does not know it yet.
+ * without external power, Gen1 from the reasons of a wake-up (sys.woke), when the identity
+ * does not know it yet.
  */
 void device_ident_update_from_status(struct device_ident *id, const struct device_status *st);
+
+/* An identity's auth_en as stored: "on", "off", or NULL when unknown. Static string. */
+const char *device_auth_name(int auth_en);
+/* The auth_en a stored name says: 1 "on", 0 "off", DEV_UNKNOWN otherwise (NULL too). */
+int device_auth_parse(const char *name);
 
 /* Name of a state ("online"); "unknown" for out-of-range values. Static string. */
 const char *device_state_name(enum device_state s);

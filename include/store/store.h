@@ -46,6 +46,8 @@ struct store_device {
 	int64_t first_seen_ms;	/* 0 unknown */
 	int64_t last_seen_ms;	/* 0 unknown */
 	const char *fw_version;	/* the version it says it runs (Gen2+ "ver"), else from fw */
+	const char *auth;	/* "on", "off": its authentication as /shelly says (auth_en) */
+	const char *profile;	/* Gen2+ multi-profile devices: "switch", "cover", ... */
 };
 
 /* Latest status of a device. */

@@ -214,9 +214,10 @@ print_probe(FILE *fp, int json, const struct device_ident *ident, const char *ho
 	}
 	fputs("device  ", fp);
 	print_safe(fp, ident ? ident->id : NULL);
-	fputs(" (", fp);
+	fputs(strchr(host ? host : "", ':') != NULL ? " ([" : " (", fp); /* [IPv6]:port */
 	print_safe(fp, host);
-	fprintf(fp, ":%u)\n", (unsigned)(port ? port : (https ? 443 : 80)));
+	fprintf(fp, "%s:%u)\n", strchr(host ? host : "", ':') != NULL ? "]" : "",
+	    (unsigned)(port ? port : (https ? 443 : 80)));
 	if (ident != NULL) {
 		fputs("model   ", fp);
 		print_safe(fp, ident->model_name[0] ? ident->model_name : ident->model);

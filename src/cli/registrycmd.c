@@ -101,12 +101,13 @@ struct list_ctx {
 
 /* The device object of a registered device: its stored status, completed from the registry. */
 static cJSON *
-registered_object(const struct store_device *d, const struct store_status *st)
+registered_object(struct store *s, const struct store_device *d, const struct store_status *st)
 {
 	struct registry_view rv;
 	cJSON *obj;
 
 	registry_view_init(&rv, d, st);
+	registry_view_names(&rv, s);
 	obj = device_to_cjson(&rv.v);
 	registry_view_done(&rv);
 	return obj;
@@ -143,7 +144,7 @@ list_cb(const struct store_device *d, void *arg)
 	lc->n++;
 	lc->by_state[known ? state : DEVICE_STATE_COUNT]++;
 	if (lc->devices != NULL)
-		cJSON_AddItemToArray(lc->devices, registered_object(d, st));
+		cJSON_AddItemToArray(lc->devices, registered_object(lc->app->store, d, st));
 	else {
 		char seen[32] = "never";
 		if (d->last_seen_ms > 0) {

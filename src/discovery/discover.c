@@ -785,6 +785,8 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	sd.app = nz(f->ident.app);
 	sd.fw = nz(f->ident.fw);
 	sd.fw_version = nz(f->ident.fw_version);
+	sd.auth = device_auth_name(f->ident.auth_en);
+	sd.profile = nz(f->ident.profile);
 	sd.name = old == NULL ? nz(f->ident.name) : NULL;
 	sd.host = f->host;
 	sd.port = f->port;

@@ -16,11 +16,13 @@
 #include "engine/devevent.h"
 #include "engine/devname.h"
 #include "engine/engine.h"
+#include "model/devconfig.h"
 #include "model/fwver.h"
 #include "shelly/client.h"
 #include "shelly/gen1.h"
 #include "shelly/gen2.h"
 #include "shelly/models.h"
+#include "store/cfgstore.h"
 #include "store/store.h"
 #include "util/guard.h"
 #include "util/loop.h"
@@ -438,6 +440,8 @@ op_store(struct registry_op *op, struct registry_result *res)
 	sd.app = op->ident.app;
 	sd.fw = op->ident.fw;
 	sd.fw_version = op->ident.fw_version;
+	sd.auth = device_auth_name(op->ident.auth_en);
+	sd.profile = op->ident.profile[0] != '\0' ? op->ident.profile : NULL;
 	/* A registered device keeps the name it has (devname below follows a device rename). */
 	sd.name = op->name != NULL ? op->name :
 	    op->reg == NULL && op->ident.name[0] ? op->ident.name : NULL;
@@ -639,6 +643,8 @@ registry_view_init(
 		device_fw_version(id->fw, id->fw_version, sizeof id->fw_version);
 	if (d->model && models_name(d->model))
 		str_copy(id->model_name, sizeof id->model_name, models_name(d->model));
+	id->auth_en = device_auth_parse(d->auth);
+	str_copy(id->profile, sizeof id->profile, d->profile ? d->profile : "");
 	/* The status row keeps the device's own reply; it is read into the model here, when a
 	 * person asks, not on every poll. */
 	if (st != NULL && st->json != NULL && d->gen > 0) {
@@ -663,6 +669,9 @@ registry_view_init(
 	rv->v.name = d->name && d->name[0] ? d->name : NULL;
 	if (st == NULL || device_state_parse(st->state, &rv->v.state) != 0)
 		rv->v.state = DEVICE_OFFLINE;
+	/* A device that asked for credentials since it was added has authentication on. */
+	if (rv->v.state == DEVICE_AUTH_REQUIRED || rv->v.state == DEVICE_AUTH_FAILED)
+		id->auth_en = 1;
 	rv->v.never_polled = st == NULL;
 	rv->v.error = st ? st->error : NULL;
 	rv->v.last_seen = d->last_seen_ms / 1000;
@@ -670,6 +679,95 @@ registry_view_init(
 	/* A failed poll keeps the last reply: its values are last known, not current. */
 	rv->v.status_time = st != NULL && st->reply_ts_ms > 0 ? st->reply_ts_ms / 1000 : 0;
 	rv->v.status_stale = rv->status != NULL && rv->v.state != DEVICE_ONLINE;
+}
+
+/* The component of a per-component configuration field ("cct" of "cct:N.name") into kind. */
+static void
+component_kind(enum devconfig_field f, char *kind, size_t size)
+{
+	const char *path = devconfig_field(f)->path;
+
+	snprintf(kind, size, "%.*s", (int)strcspn(path, ":"), path);
+}
+
+/* The text field of st that configuration field f of component index fills, or NULL. */
+static char *
+component_text(struct device_status *st, enum devconfig_field f, int index, size_t *size)
+{
+	struct dev_switch *sw;
+	struct dev_cover *cv;
+	struct dev_light *li;
+	struct dev_input *in;
+	struct dev_meter *me;
+	char kind[DEV_SHORT_LEN];
+
+	*size = DEV_NAME_LEN;
+	switch (f) {
+	case DCFG_SWITCH_NAME:
+		return (sw = device_status_switch(st, index)) != NULL ? sw->name : NULL;
+	case DCFG_COVER_NAME:
+		return (cv = device_status_cover(st, index)) != NULL ? cv->name : NULL;
+	case DCFG_LIGHT_NAME:
+	case DCFG_RGB_NAME:
+	case DCFG_RGBW_NAME:
+	case DCFG_CCT_NAME:
+	case DCFG_RGBCCT_NAME: /* a light's component type is the field's: "cct:N.name" */
+		component_kind(f, kind, sizeof kind);
+		return (li = device_status_light_of(st, kind, index)) != NULL ? li->name : NULL;
+	case DCFG_INPUT_NAME:
+		return (in = device_status_input(st, index)) != NULL ? in->name : NULL;
+	case DCFG_INPUT_TYPE:
+		*size = DEV_SHORT_LEN;
+		return (in = device_status_input(st, index)) != NULL ? in->type : NULL;
+	case DCFG_EM_NAME:
+	case DCFG_EM1_NAME:
+	case DCFG_PM1_NAME: /* the meter's kind is the field's component: "em1:N.name" */
+		component_kind(f, kind, sizeof kind);
+		return (me = device_status_meter(st, kind, index)) != NULL ? me->name : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static int
+newest_snapshot_cb(const struct cfgstore_row *r, void *arg)
+{
+	char **body = arg;
+
+	if (*body == NULL && r->body != NULL)
+		*body = xstrdup(r->body);
+	return 0;
+}
+
+void
+registry_view_names(struct registry_view *rv, struct store *s)
+{
+	struct devconfig c;
+	char *body = NULL, *cause = NULL;
+
+	if (rv->status == NULL || s == NULL)
+		return;
+	if (cfgstore_snapshots(s, rv->ident.mac, 1, newest_snapshot_cb, &body, &cause) != 0 ||
+	    body == NULL) {
+		free(cause);
+		free(body);
+		return;
+	}
+	devconfig_init(&c);
+	if (devconfig_snapshot_parse(body, strlen(body), &c, &cause) == 0) {
+		for (size_t i = 0; i < c.n; i++) {
+			const struct devconfig_entry *e = &c.e[i];
+			const char *v = e->state == DEVCONFIG_VALUE ? e->value : "";
+			size_t size;
+			char *dst = component_text(rv->status, e->field, e->index, &size);
+			/* A type the settings leave out keeps the one the status shows (analog). */
+			if (dst != NULL && (e->field != DCFG_INPUT_TYPE || v[0] != '\0'))
+				str_copy(dst, size, v);
+		}
+	}
+	free(cause);
+	free(body);
+	devconfig_done(&c);
 }
 
 void

@@ -1331,7 +1331,8 @@ has_vars(const char *v)
 
 /*
  * What a template line "name = value" sets, checked as devconfig_template_set does: *f, *index,
- * *state and in *canon (caller frees; NULL for DEVCONFIG_NULL) the value to keep. With device
+ * *state and in *canon (caller frees; NULL for DEVCONFIG_NULL) the value to keep; a value NULL
+ * (the line's bare word null) is a null, unset value of any type. With device
  * (a snapshot: what a device reported) a value is literal (no variables) and a string is kept
  * as it is (controls, invalid UTF-8, any length). Returns 0, or -1 with *cause. Stores nothing.
  */
@@ -1351,6 +1352,10 @@ template_check(const char *name, const char *value, bool device, enum devconfig_
 	if (kind_len(fields[*f].path) == 0 && *index >= 0) {
 		*cause = xasprintf("%s takes no component number", fields[*f].path);
 		return -1;
+	}
+	if (value == NULL) {
+		*state = DEVCONFIG_NULL;
+		return 0;
 	}
 	if (device && fields[*f].type == DCT_STR) {
 		*canon = xstrdup(value);
@@ -1451,10 +1456,11 @@ raw_control(const char *p, const char *end)
 /*
  * Reads one non-empty template line "FIELD = VALUE" [p, end): its name into name
  * (LINE_NAME_SIZE bytes) and its value into v (initialised here; caller frees with
- * strbuf_done, also on failure). Returns 0, or -1 with *cause.
+ * strbuf_done, also on failure); *null (false on entry) set when the value is the bare word
+ * null. Returns 0, or -1 with *cause.
  */
 static int
-line_split(const char *p, const char *end, char *name, struct strbuf *v, char **cause)
+line_split(const char *p, const char *end, char *name, struct strbuf *v, bool *null, char **cause)
 {
 	const char *eq, *shown;
 
@@ -1486,6 +1492,7 @@ line_split(const char *p, const char *end, char *name, struct strbuf *v, char **
 		while (e > p && isspace((unsigned char)e[-1]))
 			e--;
 		strbuf_append_len(v, p, (size_t)(e - p));
+		*null = strcmp(strbuf_str(v), "null") == 0; /* quoted, "null" is text */
 	}
 	if (strlen(strbuf_str(v)) != v->len) {
 		*cause = xasprintf("%s: NUL byte in value", shown);
@@ -1500,10 +1507,11 @@ template_line(const char *p, const char *end, bool device, struct devconfig *out
 {
 	char name[LINE_NAME_SIZE];
 	struct strbuf v;
-	int rc = line_split(p, end, name, &v, cause);
+	bool null = false;
+	int rc = line_split(p, end, name, &v, &null, cause);
 
 	if (rc == 0)
-		rc = template_set(out, name, strbuf_str(&v), device, cause);
+		rc = template_set(out, name, null ? NULL : strbuf_str(&v), device, cause);
 	strbuf_done(&v);
 	return rc;
 }
@@ -1644,6 +1652,7 @@ devconfig_line_field(
 	char name[LINE_NAME_SIZE];
 	struct strbuf v;
 	char *canon = NULL;
+	bool null = false;
 	int rc;
 
 	if (nl != NULL)
@@ -1654,9 +1663,9 @@ devconfig_line_field(
 	}
 	if (!line_text(&s, &le))
 		return 0;
-	rc = line_split(s, le, name, &v, cause);
+	rc = line_split(s, le, name, &v, &null, cause);
 	if (rc == 0)
-		rc = line_check(name, strbuf_str(&v), f, index, &canon, cause);
+		rc = line_check(name, null ? NULL : strbuf_str(&v), f, index, &canon, cause);
 	strbuf_done(&v);
 	free(canon);
 	return rc == 0 ? 1 : -1;
@@ -1664,9 +1673,10 @@ devconfig_line_field(
 
 /*
  * Writes a value so that the template reader gives back exactly its bytes: bare when it is
- * printable text (str_is_safe) without a blank at either end, a '"' first or a '#'; else
- * quoted, with \" \\ \n \r \t, \uXXXX for the other controls, DEL, C1 and bidirectional
- * controls, and \xHH for each byte that is not UTF-8. Quoted text is printable UTF-8.
+ * printable text (str_is_safe) without a blank at either end, a '"' first or a '#', and not
+ * the word null (the bare word is a null value); else quoted, with \" \\ \n \r \t, \uXXXX for the
+ * other controls, DEL, C1 and bidirectional controls, and \xHH for each byte that is not UTF-8.
+ * Quoted text is printable UTF-8.
  */
 static void
 write_value(const char *v, FILE *fp)
@@ -1676,7 +1686,7 @@ write_value(const char *v, FILE *fp)
 	uint32_t cp;
 
 	if (len > 0 && !isspace(u[0]) && !isspace(u[len - 1]) && v[0] != '"' &&
-	    strchr(v, '#') == NULL && str_is_safe(v)) {
+	    strchr(v, '#') == NULL && str_is_safe(v) && strcmp(v, "null") != 0) {
 		fputs(v, fp);
 		return;
 	}
@@ -1718,7 +1728,10 @@ devconfig_template_write(const struct devconfig *c, const char *comment, FILE *f
 		if ((fields[e->field].flags & DCF_SECRET) || e->state == DEVCONFIG_SECRET)
 			continue;
 		fprintf(fp, "%s = ", devconfig_name(e->field, e->index, name, sizeof name));
-		write_value(e->state == DEVCONFIG_VALUE ? e->value : "", fp);
+		if (e->state == DEVCONFIG_VALUE)
+			write_value(e->value, fp);
+		else
+			fputs("null", fp); /* bare: the text "null" is written quoted */
 		fputc('\n', fp);
 	}
 }

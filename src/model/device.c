@@ -165,6 +165,7 @@ device_status_init(struct device_status *st)
 	st->sys.cfg_rev = st->sys.cfg_changed_cnt = NAN;
 	st->sys.restart_required = DEV_UNKNOWN;
 	st->sys.wakeup_period_s = NAN;
+	st->sys.woke = DEV_UNKNOWN;
 
 	st->cloud_enabled = st->cloud_connected = DEV_UNKNOWN;
 	st->mqtt_connected = DEV_UNKNOWN;
@@ -357,11 +358,32 @@ device_id_near_mac(const char *id, const char *mac)
 	return strncasecmp(id + n - (DEV_MAC_LEN - 1), mac, DEV_MAC_LEN - 3) == 0;
 }
 
+const char *
+device_auth_name(int auth_en)
+{
+	return auth_en == 1 ? "on" : auth_en == 0 ? "off" : NULL;
+}
+
+int
+device_auth_parse(const char *name)
+{
+	if (name != NULL && strcmp(name, "on") == 0)
+		return 1;
+	if (name != NULL && strcmp(name, "off") == 0)
+		return 0;
+	return DEV_UNKNOWN;
+}
+
 void
 device_ident_update_from_status(struct device_ident *id, const struct device_status *st)
 {
-	if (id == NULL || st == NULL || id->gen < 2 || id->sleep_mode != DEV_UNKNOWN)
+	if (id == NULL || st == NULL || id->gen < 1 || id->sleep_mode != DEV_UNKNOWN)
 		return;
+	if (id->gen == 1) { /* a battery alone does not tell: a Motion or TRV stays awake */
+		if (st->sys.woke == 1)
+			id->sleep_mode = 1;
+		return;
+	}
 	if (dev_known(st->sys.wakeup_period_s) && st->sys.wakeup_period_s > 0)
 		id->sleep_mode = 1;
 	else if (dev_known(st->sensors.battery_pct) && st->sensors.external_power != 1)

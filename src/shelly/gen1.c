@@ -421,6 +421,8 @@ parse_sensors(const cJSON *root, struct device_status *st)
 		s->battery_v = json_get_number(o, "voltage");
 	}
 	s->external_power = json_get_bool(root, "charger");
+	if (json_get_array(root, "act_reasons") != NULL)
+		st->sys.woke = 1;
 	if ((o = json_get_object(root, "lux")) != NULL) {
 		s->illuminance_lux = valid_number(o, "value");
 		json_get_strbuf(o, "illumination", s->illumination, sizeof s->illumination);

@@ -213,12 +213,17 @@ static const char *const migrations[] = {
 
 	/* 8: the agent a task was taken back from (a late "configured" report of its is kept). */
 	"ALTER TABLE tasks ADD COLUMN last_agent TEXT;",
+
+	/* 9: what /shelly says of a device's authentication ("on", "off") and profile, so that
+	 * --list tells them as --probe does. */
+	"ALTER TABLE devices ADD COLUMN auth TEXT;"
+	"ALTER TABLE devices ADD COLUMN profile TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define DEVICE_COLS                                                                      \
 	"mac, id, gen, model, app, fw, name, host, port, scheme, username, cred_ref, "   \
-	"tls_pin, discovered_via, first_seen, last_seen, fw_version"
+	"tls_pin, discovered_via, first_seen, last_seen, fw_version, auth, profile"
 #define STATUS_COLS                                                                      \
 	"mac, ts, state, error, power_w, energy_wh, temperature_c, rssi_dbm, uptime_s, " \
 	"outputs_on, fw_update, cfg_rev, json, reply_ts"
@@ -255,7 +260,8 @@ static const char *const migrations[] = {
 	    "NULLIF(?3, 0), NULLIF(?4, ''), NULLIF(?5, ''), NULLIF(?6, ''), "             \
 	    "NULLIF(?7, ''), NULLIF(?8, ''), NULLIF(?9, 0), NULLIF(?10, ''), "            \
 	    "NULLIF(?11, ''), NULLIF(?12, ''), NULLIF(?13, ''), NULLIF(?14, ''), "        \
-	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0), NULLIF(?17, '')) " \
+	    "COALESCE(NULLIF(?15, 0), NULLIF(?16, 0)), NULLIF(?16, 0), NULLIF(?17, ''), "  \
+	    "NULLIF(?18, ''), NULLIF(?19, '')) "                                          \
 	    "ON CONFLICT(mac) DO UPDATE SET " KEEP("id", "?2") ", "                        \
 	    "gen = COALESCE(NULLIF(?3, 0), gen), " KEEP("model", "?4") ", "               \
 	    KEEP("app", "?5") ", " KEEP("fw", "?6") ", " KEEP("fw_version", "?17") ", "   \
@@ -263,7 +269,8 @@ static const char *const migrations[] = {
 	    KEEP("host", "?8") ", port = COALESCE(NULLIF(?9, 0), port), "                 \
 	    KEEP("scheme", "?10") ", " KEEP("username", "?11") ", "                       \
 	    KEEP("cred_ref", "?12") ", " KEEP("tls_pin", "?13") ", "                      \
-	    KEEP("discovered_via", "?14") ", "                                            \
+	    KEEP("discovered_via", "?14") ", " KEEP("auth", "?18") ", "                   \
+	    KEEP("profile", "?19") ", "                                                   \
 	    "first_seen = COALESCE(min(first_seen, NULLIF(?15, 0)), first_seen, "         \
 	    "NULLIF(?15, 0)), "                                                           \
 	    "last_seen = CASE WHEN NULLIF(?16, 0) IS NULL THEN last_seen "               \

@@ -320,14 +320,15 @@ store_backend_handle(const struct store *s)
 #define F(col, type, field) { STORE_COL_##col, offsetof(struct type, field) }
 
 const struct store_layout store_layout_device = { STORE_REC_DEVICE, sizeof(struct store_device),
-	17,
+	19,
 	{ F(MAC, store_device, mac), F(TEXT, store_device, id), F(INT, store_device, gen),
 	    F(TEXT, store_device, model), F(TEXT, store_device, app), F(TEXT, store_device, fw),
 	    F(TEXT, store_device, name), F(TEXT, store_device, host), F(INT, store_device, port),
 	    F(TEXT, store_device, scheme), F(TEXT, store_device, user),
 	    F(TEXT, store_device, cred_ref), F(TEXT, store_device, tls_pin),
 	    F(TEXT, store_device, discovered_via), F(I64, store_device, first_seen_ms),
-	    F(I64, store_device, last_seen_ms), F(TEXT, store_device, fw_version) } };
+	    F(I64, store_device, last_seen_ms), F(TEXT, store_device, fw_version),
+	    F(TEXT, store_device, auth), F(TEXT, store_device, profile) } };
 const struct store_layout store_layout_status = { STORE_REC_STATUS, sizeof(struct store_status),
 	14,
 	{ F(MAC, store_status, mac), F(I64, store_status, ts_ms), F(TEXT, store_status, state),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/cidr.h"
+#include "util/hostport.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -76,6 +77,12 @@ guard_families(const struct guard *g, const char *host)
 		v6 = cidr_list_contains_host(g->nets, "::1");
 		return v4 && v6 ? GUARD_ANY : v4 ? GUARD_IPV4 : v6 ? GUARD_IPV6 : GUARD_REFUSED;
 	}
+	if (strchr(host, '%') != NULL) { /* a link-local address's zone: the address decides */
+		char addr[INET6_ADDRSTRLEN];
+		if (hostport_zone(host, addr, sizeof addr) == NULL)
+			return GUARD_REFUSED;
+		return cidr_list_contains_host(g->nets, addr) ? GUARD_ANY : GUARD_REFUSED;
+	}
 	return cidr_list_contains_host(g->nets, host) ? GUARD_ANY : GUARD_REFUSED;
 }
 
@@ -101,14 +108,17 @@ guard_first_refused(
 	return cidr_list_first_outside(g->nets, first, last, refused, steps);
 }
 
-/* Returns 1 when host is a literal IPv4 or IPv6 address (IPv6 optionally in brackets). */
+/* Returns 1 when host is a literal IPv4 or IPv6 address (IPv6 optionally in brackets, a
+ * link-local one with its zone). */
 static int
 is_literal(const char *host)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
+	char addr[INET6_ADDRSTRLEN];
 
-	return cidr_parse_ipv4(host, &a4) == 0 || cidr_parse_ipv6(host, &a6) == 0;
+	return cidr_parse_ipv4(host, &a4) == 0 || cidr_parse_ipv6(host, &a6) == 0 ||
+	       hostport_zone(host, addr, sizeof addr) != NULL;
 }
 
 int

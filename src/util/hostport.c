@@ -31,13 +31,46 @@ valid_hostname(const char *s)
 	return total != 0 && total <= 253;
 }
 
+/* What an interface name (a zone) is made of. */
+static const char zone_chars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+const char *
+hostport_zone(const char *host, char *addr, size_t size)
+{
+	const char *pct = strchr(host, '%'), *zone;
+	size_t len = strlen(host), alen;
+	struct in6_addr a6;
+
+	if (pct == NULL)
+		return NULL;
+	if (host[0] == '[' && len > 1 && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	zone = pct + 1;
+	alen = (size_t)(pct - host);
+	len -= alen + 1; /* the zone's */
+	/* An interface name (IFNAMSIZ - 1 at most) or index: nothing a URL or shell would read. */
+	if (len == 0 || len > 15 || strspn(zone, zone_chars) < len || alen >= size)
+		return NULL;
+	memcpy(addr, host, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET6, addr, &a6) != 1 || !IN6_IS_ADDR_LINKLOCAL(&a6))
+		return NULL;
+	return zone;
+}
+
 /* Returns 1 when host is a valid IPv4 address, IPv6 address (no brackets) or host name. */
 int
 hostport_valid_host(const char *host)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
+	char addr[INET6_ADDRSTRLEN];
 
+	if (host[0] != '[' && hostport_zone(host, addr, sizeof addr) != NULL)
+		return 1;
 	if (strchr(host, ':') != NULL)
 		return inet_pton(AF_INET6, host, &a6) == 1;
 	if (strspn(host, "0123456789.") == strlen(host))

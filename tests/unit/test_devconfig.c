@@ -176,6 +176,26 @@ test_gen2_values(void **state)
 	parse_file(2, FIX "gen2/plus-plug-s/Shelly.GetConfig.json", &c);
 	assert_string_equal(val(&c, "leds.mode"), "power");
 	devconfig_done(&c);
+
+	/* Meters are named too (what --list shows of them comes from here). */
+	parse_file(2, FIX "gen2/pro-3em/aioshelly-fw-1.1.0/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "em:0.name"), "Energy Monitor Test Name 0");
+	assert_string_equal(val(&c, "pm1:0.name"), "unsupported");
+	devconfig_done(&c);
+	parse_file(3, FIX "gen3/pm-mini-gen3/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "pm1:0.name"), "PMmini Gen3");
+	assert_string_equal(val(&c, "em1:0.name"), "unsupported");
+	devconfig_done(&c);
+	parse_file(4, FIX "gen4/em-mini-gen4/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "em1:0.name"), "null");
+	devconfig_done(&c);
+	/* So are lights of each type (a Pro RGBWW PM has rgb:0 and cct:0). */
+	parse_file(2, FIX "gen2/pro-rgbww-pm/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "rgb:0.name"), "null");
+	assert_string_equal(val(&c, "cct:0.name"), "null");
+	assert_string_equal(val(&c, "light:0.name"), "unsupported");
+	assert_string_equal(val(&c, "rgbw:0.name"), "unsupported");
+	devconfig_done(&c);
 }
 
 static void
@@ -240,8 +260,8 @@ check_value(const char *name, const char *value, const char *canon)
 static void
 test_long_timer_delays(void **state)
 {
-	static const char *const delays[] = { "switch:0.auto_on_delay_s",
-		"switch:0.auto_off_delay_s", "light:0.auto_on_delay_s", "light:0.auto_off_delay_s" };
+	static const char *const delays[] = {"switch:0.auto_on_delay_s",
+	    "switch:0.auto_off_delay_s", "light:0.auto_on_delay_s", "light:0.auto_off_delay_s"};
 	enum devconfig_field f;
 	struct devconfig c;
 	char held[32], *out = NULL, *cause = NULL;
@@ -497,6 +517,19 @@ test_requests(void **state)
 	assert_string_equal(r[1].body, "{\"config\":{\"sta\":{\"ssid\":\"lab\"}}}");
 	assert_string_equal(r[2].body,
 	    "{\"id\":0,\"config\":{\"initial_state\":\"restore_last\",\"auto_off\":true}}");
+	devconfig_requests_free(r, n);
+	devconfig_done(&ch);
+
+	/* A meter's or a light's name goes to its own component. */
+	devconfig_init(&ch);
+	set(&ch, "pm1:0.name", "Dryer");
+	set(&ch, "rgbcct:1.name", "Desk");
+	assert_int_equal(devconfig_requests(3, &ch, &r, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].rpc_method, "PM1.SetConfig");
+	assert_non_null(strstr(r[0].body, "\"name\":\"Dryer\""));
+	assert_string_equal(r[1].rpc_method, "RGBCCT.SetConfig");
+	assert_string_equal(r[1].body, "{\"id\":1,\"config\":{\"name\":\"Desk\"}}");
 	devconfig_requests_free(r, n);
 	devconfig_done(&ch);
 }
@@ -1206,7 +1239,7 @@ test_roundtrip_random(void **state)
 	assert_true(strict > 300); /* the strict reader was tried on plenty of them */
 }
 
-/* A null number (Gen1 lat/lng unset) is written as "" and read back as null, not refused:
+/* A null number (Gen1 lat/lng unset) is written as null and read back as null, not refused:
  * snapshots are kept as template text and the console's drift reads them back. */
 static void
 test_template_null_roundtrip(void **state)
@@ -1235,6 +1268,77 @@ test_template_null_roundtrip(void **state)
 	free(buf);
 	devconfig_done(&c);
 	devconfig_done(&back);
+}
+
+/*
+ * A null string, enum or address (Gen2 sys.location null, Gen1 timezone and relay name null in
+ * the real captures) stays null through the snapshot text, apart from the string "null" and
+ * from "": a restore sends JSON null to a Gen2+ device, never "".
+ */
+static void
+test_null_strings_kept(void **state)
+{
+	struct devconfig c, back, actual, ch;
+	struct devconfig_diff *d;
+	struct devconfig_request *r;
+	char *text, *cause = NULL;
+	size_t nd, n;
+
+	(void)state;
+	parse_file(2, FIX "gen2/pro-dual-cover-pm/Shelly.GetConfig.json", &c);
+	assert_string_equal(val(&c, "sys.timezone"), "null");
+	devconfig_set(&c, DCFG_SWITCH_NAME, 1, DEVCONFIG_VALUE, "null"); /* a name, not a null */
+	devconfig_set(&c, DCFG_SWITCH_NAME, 2, DEVCONFIG_VALUE, "");
+	devconfig_set(&c, DCFG_WIFI_STA_IP, -1, DEVCONFIG_NULL, NULL);
+	devconfig_set(&c, DCFG_WIFI_STA_IPV4MODE, -1, DEVCONFIG_NULL, NULL);
+	text = written(&c);
+	assert_non_null(strstr(text, "\nsys.timezone = null\n"));
+	assert_non_null(strstr(text, "\nswitch:1.name = \"null\"\n"));
+	for (int strict = 0; strict < 2; strict++) {
+		int rc = strict ? devconfig_template_parse(text, strlen(text), &back, &cause)
+		                : devconfig_snapshot_parse(text, strlen(text), &back, &cause);
+		if (rc != 0)
+			fail_msg("%s", cause);
+		assert_int_equal(
+		    devconfig_get(&back, DCFG_SYS_TIMEZONE, -1)->state, DEVCONFIG_NULL);
+		assert_int_equal(devconfig_get(&back, DCFG_WIFI_STA_IP, -1)->state, DEVCONFIG_NULL);
+		assert_int_equal(
+		    devconfig_get(&back, DCFG_WIFI_STA_IPV4MODE, -1)->state, DEVCONFIG_NULL);
+		assert_string_equal(devconfig_get(&back, DCFG_SWITCH_NAME, 1)->value, "null");
+		assert_string_equal(devconfig_get(&back, DCFG_SWITCH_NAME, 2)->value, "");
+		if (strict)
+			break;
+		/* Restored on a device whose time zone was set since: tz goes back to null. */
+		devconfig_init(&actual);
+		devconfig_copy(&actual, &back);
+		devconfig_set(&actual, DCFG_SYS_TIMEZONE, -1, DEVCONFIG_VALUE, "Europe/Sofia");
+		assert_int_equal(devconfig_diff(&back, &actual, &d, &nd), 1);
+		devconfig_init(&ch);
+		devconfig_set(&ch, DCFG_SYS_TIMEZONE, -1, DEVCONFIG_NULL, NULL);
+		assert_int_equal(devconfig_requests(2, &ch, &r, &n, &cause), 0);
+		assert_int_equal(n, 1);
+		assert_non_null(strstr(r[0].body, "\"tz\":null"));
+		assert_null(strstr(r[0].body, "\"tz\":\"\""));
+		devconfig_requests_free(r, n);
+		devconfig_done(&ch);
+		free(d);
+		devconfig_done(&actual);
+		devconfig_done(&back);
+	}
+	devconfig_done(&back);
+	free(text);
+	devconfig_done(&c);
+
+	/* Gen1: timezone and the relay's name are null in the real settings. */
+	parse_file(1, FIX "gen1/shelly-1/settings.json", &c);
+	text = written(&c);
+	assert_int_equal(devconfig_snapshot_parse(text, strlen(text), &back, &cause), 0);
+	assert_string_equal(val(&back, "sys.timezone"), "null");
+	assert_string_equal(val(&back, "switch:0.name"), "null");
+	assert_string_equal(val(&back, "wifi.sta.ip"), "null");
+	devconfig_done(&back);
+	free(text);
+	devconfig_done(&c);
 }
 
 static void
@@ -1435,6 +1539,7 @@ main(void)
 	    cmocka_unit_test(test_timers_delay_alone),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_template_null_roundtrip),
+	    cmocka_unit_test(test_null_strings_kept),
 	    cmocka_unit_test(test_line_field),
 	    cmocka_unit_test(test_value_escapes),
 	    cmocka_unit_test(test_roundtrip_random),

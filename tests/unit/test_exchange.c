@@ -398,7 +398,15 @@ test_import_connection(void **state)
 	import_doc_free(d);
 	import_rejects(J3("\"host\": \"127.0.0.1; rm -rf /\""),
 	    "f: line 3: devices[0].host: expected an IPv4 address");
-	import_rejects(J3("\"host\": \"fe80::1%lo\""), "devices[0].host: expected");
+	/* A link-local address with its zone is a device's address on a LAN, as --add takes it;
+	 * a zone belongs to a link-local address only, and is an interface name. */
+	{
+		const char *zoned = J3("\"host\": \"fe80::1%lo\"");
+		assert_int_equal(import_parse("f", zoned, strlen(zoned), &d, &cause), 0);
+		import_doc_free(d);
+	}
+	import_rejects(J3("\"host\": \"2001:db8::1%lo\""), "devices[0].host: expected");
+	import_rejects(J3("\"host\": \"fe80::1%lo;rm\""), "devices[0].host: expected");
 	import_rejects(
 	    J3("\"scheme\": \"gopher\""), "f: line 3: devices[0].scheme: expected http or https");
 	import_rejects(J3("\"credentials\": \"store:secret:441793000001\""),

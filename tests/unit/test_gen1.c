@@ -383,6 +383,7 @@ static void
 test_sensors(void **state)
 {
 	struct device_status st;
+	struct device_ident id;
 	(void)state;
 
 	status_of("shelly-ht", &st);
@@ -392,6 +393,12 @@ test_sensors(void **state)
 	assert_float_equal(st.sensors.battery_pct, 100, EPS);
 	assert_float_equal(st.sensors.battery_v, 2.98, EPS);
 	assert_true(isnan(st.sys.device_temperature_c));
+	/* A stored H&T status tells that it sleeps (act_reasons: why it woke), as /shelly does. */
+	assert_int_equal(st.sys.woke, 1);
+	device_ident_init(&id);
+	id.gen = 1;
+	device_ident_update_from_status(&id, &st);
+	assert_int_equal(id.sleep_mode, 1);
 	device_status_done(&st);
 
 	status_of("shelly-button1", &st);
@@ -414,6 +421,12 @@ test_sensors(void **state)
 	assert_string_equal(st.sys.update_status, "unknown");
 	assert_string_equal(st.sys.beta_version, ""); /* null */
 	assert_float_equal(st.sys.cfg_changed_cnt, 5, EPS);
+	/* Battery powered but awake (act_reasons null): not known to sleep, as its /shelly says. */
+	assert_int_equal(st.sys.woke, DEV_UNKNOWN);
+	device_ident_init(&id);
+	id.gen = 1;
+	device_ident_update_from_status(&id, &st);
+	assert_int_equal(id.sleep_mode, DEV_UNKNOWN);
 	device_status_done(&st);
 
 	status_of("shelly-gas", &st);

@@ -85,6 +85,10 @@ test_loopback_v4(void **state)
 	assert_string_equal(cause,
 	    "refused: 128.0.0.1 is outside SHELLY_TUI_ALLOW_NETS (127.0.0.0/8)");
 	free(cause);
+	assert_int_equal(guard_check(g, "fe80::1%eth0", &cause), -1);
+	assert_string_equal(cause,
+	    "refused: fe80::1%eth0 is outside SHELLY_TUI_ALLOW_NETS (127.0.0.0/8)");
+	free(cause);
 	assert_int_equal(guard_check(g, "kitchen.local", &cause), -1);
 	assert_non_null(strstr(cause, "\"kitchen.local\" is not a literal address"));
 	assert_non_null(strstr(cause, "127.0.0.0/8"));
@@ -102,6 +106,31 @@ test_loopback_v4(void **state)
 	free(desc);
 	guard_free(g);
 	unsetenv(GUARD_ENV);
+}
+
+/* A link-local address with its zone is judged by the address; a zone widens nothing. */
+static void
+test_zone(void **state)
+{
+	static const struct {
+		const char *nets, *host;
+		int allowed;
+	} t[] = {
+	    {"fe80::/10", "fe80::1%eth0", 1},
+	    {"fe80::/10", "[fe80::1%eth0]", 1},
+	    {"fe80::/10", "fe80::1%", 0},
+	    {"fe80::/10", "2001:db8::1%eth0", 0},
+	    {"fe80::1/128", "fe80::2%eth0", 0},
+	    {"127.0.0.0/8,::1", "fe80::1%lo", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct guard *g = guard_ok(t[i].nets);
+		if (guard_allows(g, t[i].host) != t[i].allowed)
+			fail_msg("%s in %s: want %d", t[i].host, t[i].nets, t[i].allowed);
+		guard_free(g);
+	}
 }
 
 static void
@@ -371,6 +400,7 @@ main(void)
 	    cmocka_unit_test(test_unset_allows_all),
 	    cmocka_unit_test(test_loopback_v4),
 	    cmocka_unit_test(test_ipv6_loopback),
+	    cmocka_unit_test(test_zone),
 	    cmocka_unit_test(test_localhost_family),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_first_refused_random),

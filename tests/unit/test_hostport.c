@@ -71,12 +71,60 @@ test_refusals(void **state)
 	refuses("127.0.0.5:\033[31m", "invalid port in \"127.0.0.5:\"");
 }
 
+static void
+parses(const char *s, const char *want_host, unsigned want_port)
+{
+	char *host = NULL, *err = NULL;
+	unsigned port = 0;
+
+	if (hostport_parse(s, 80, 0, &host, &port, &err) != 0)
+		fail_msg("%s: %s", s, err);
+	assert_string_equal(host, want_host);
+	assert_int_equal(port, want_port);
+	free(host);
+}
+
+/*
+ * A link-local IPv6 address names its interface (its zone): "fe80::1%eth0" is a device's
+ * address on a real LAN, taken bare or in brackets with a port, valid as a stored host, and
+ * formatted so that it parses back. A zone on an address that has no scope, an empty zone or
+ * one that is no interface name is refused.
+ */
+static void
+test_zone(void **state)
+{
+	char *s;
+
+	(void)state;
+	parses("fe80::1%eth0", "fe80::1%eth0", 80);
+	parses("[fe80::1%eth0]:8080", "fe80::1%eth0", 8080);
+	parses("[FE80::aB:1%wlp2s0.10]", "FE80::aB:1%wlp2s0.10", 80);
+	parses("fe80::1%3", "fe80::1%3", 80);
+	assert_true(hostport_valid_host("fe80::1%eth0"));
+	assert_false(hostport_valid_host("2001:db8::1%eth0"));
+	assert_false(hostport_valid_host("::1%lo"));
+	assert_false(hostport_valid_host("fe80::1%"));
+	assert_false(hostport_valid_host("fe80::1%eth0%eth1"));
+	assert_false(hostport_valid_host("fe80::1%eth/0"));
+	assert_false(hostport_valid_host("fe80::1%eth0 x"));
+	assert_false(hostport_valid_host("fe80::1%a234567890123456"));
+	assert_false(hostport_valid_host("127.0.0.1%eth0"));
+	assert_false(hostport_valid_host("shelly%eth0"));
+	refuses("[2001:db8::1%eth0]:80", "invalid host");
+	refuses("fe80::1%\033[2J", "invalid host in \"fe80::1%\"");
+	s = hostport_format("fe80::1%eth0", 8080, "http");
+	assert_string_equal(s, "[fe80::1%eth0]:8080");
+	parses(s, "fe80::1%eth0", 8080);
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_zone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

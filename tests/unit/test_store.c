@@ -343,6 +343,8 @@ test_devices(void **state)
 	up.model = "";
 	up.tls_pin = "sha256//abc";
 	up.fw_version = "1.4.99-dev111444";
+	up.auth = "on";
+	up.profile = "cover";
 	up.first_seen_ms = 5000;
 	up.last_seen_ms = 7000;
 	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
@@ -355,13 +357,18 @@ test_devices(void **state)
 	assert_null(d->model);
 	assert_string_equal(d->tls_pin, "sha256//abc");
 	assert_string_equal(d->fw_version, "1.4.99-dev111444");
+	assert_string_equal(d->auth, "on");
+	assert_string_equal(d->profile, "cover");
 	assert_int_equal(d->first_seen_ms, 1000);
 	assert_int_equal(d->last_seen_ms, 7000);
 	store_device_free(d);
 	up.fw_version = NULL; /* kept */
+	up.auth = up.profile = NULL;
 	assert_int_equal(store_device_upsert(s, &up, &cause), 0);
 	d = store_device_find_mac(s, MAC_A);
 	assert_string_equal(d->fw_version, "1.4.99-dev111444");
+	assert_string_equal(d->auth, "on");
+	assert_string_equal(d->profile, "cover");
 	store_device_free(d);
 
 	/* Invalid input. */
