@@ -122,7 +122,7 @@ wait_for 10 sh -c '[ "$(curl -s -m 2 -o /dev/null -w "%{http_code}" "$1")" = 200
 	fail "$N: --poll-once after takeover" "rc=$rc $(cat "$T_TMP/once2.err")"
 hl_stop b TERM 90
 [ "$HL_RC" = 0 ] && pass "$N: new leader exits 0 on SIGTERM" ||
-	fail "$N: new leader exit" "rc=$HL_RC after $HL_MS ms: $(tail -n 5 "$(hl_err b)")"
+	fail "$N: new leader exit" "rc=$HL_RC after $HL_MS ms${HL_STUCK:+ ($HL_STUCK)}: $(tail -n 5 "$(hl_err b)")"
 [ "$(sq "$DB" 'PRAGMA integrity_check')" = ok ] && pass "$N: DB ok after takeover" || fail "$N: DB after takeover"
 
 # --- a stale local lease (kill -9) with a long lease-timeout: nobody waits for it ---

@@ -20,7 +20,8 @@
 #                                  from /metrics, saved in FILE
 #   hl_online TAG FILE             how many devices /metrics (saved in FILE) has online
 #   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (30 s); sets HL_RC (124: still
-#                                  running, killed) and HL_MS (time to exit)
+#                                  running, killed; HL_STUCK then says where it waited) and HL_MS
+#                                  (time to exit)
 #   hl_kill9 TAG                   kill -9 and reap
 #   sq DB SQL                      sqlite3 with a busy timeout
 #   fle A B [TOL] / fnear A B TOL  float comparisons (awk)
@@ -135,7 +136,11 @@ hl_stop() {
 	_end=$(( _t0 + _lim * 1000 ))
 	while hl_alive "$_t" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.02; done
 	HL_MS=$(( $(now_ms) - _t0 ))
+	HL_STUCK=""
 	if hl_alive "$_t"; then
+		# where it waits, for the failure message (state, kernel wait channel)
+		HL_STUCK="state $(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -d' ' -f1),"
+		HL_STUCK="$HL_STUCK waiting in $(cat "/proc/$_p/wchan" 2>/dev/null)"
 		kill_ours -KILL "$_p"
 		wait "$_p" 2>/dev/null
 		HL_RC=124
