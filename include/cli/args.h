@@ -104,7 +104,8 @@
 	    "WiFi network that --provision puts devices on (UTF-8, 1-32 bytes)") \
 	X(WIFI_KEY_FILE, "wifi-key-file", 0, 1, "FILE", 0, \
 	    "WiFi key of --network, read from FILE (stored as a reference, never printed)") \
-	X(AP_OFF, "ap-off", 0, 0, NULL, 0, "Turn the device's own access point off (--provision)") \
+	X(AP_OFF, "ap-off", 0, 0, NULL, 0, \
+	    "Turn the device's own access point off once it is seen on --network (--provision)") \
 	X(ATTEMPTS, "attempts", 0, 1, "N", 0, \
 	    "Attempts a --provision task gets before it fails: 1 to 100 (default 3)") \
 	X(LISTEN, "listen", 'l', 1, "ADDR:PORT", 0, \

@@ -19,7 +19,13 @@
  * Merge (discover_commit), keyed by MAC (a reply without a valid MAC, or with one of all
  * zeros or all ones, is dropped):
  *  - a device seen at two addresses in one run keeps its registered address if that is one of
- *    them, else the first one seen; its discovered_via collects every method ("mdns,scan");
+ *    them (or the one that shows its pinned key), else the first one seen; its discovered_via
+ *    collects every method ("mdns,scan"); each other address is a claim not taken: a
+ *    "mac_conflict" event, and the device is held when that claim in a later run would be
+ *    refused (see below: the address kept shows the MAC too); an address that shows the
+ *    pinned key too is the same device;
+ *  - an address that answered with two MACs in one run is a "mac_conflict" for each device
+ *    stored there, and each one with credentials is held;
  *  - new devices are inserted with first_seen = last_seen = now; Gen1 ids are the
  *    /shelly-derived "<prefix>-<MAC>"; a Gen2+ device's own name becomes the registry name;
  *  - known devices get model, app, firmware, generation and last_seen updated, their

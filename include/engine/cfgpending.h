@@ -7,9 +7,11 @@
  * gets it through engine/cfgapply, and the queue entry ends "applied" or "failed" with the
  * result, audited. A device still unreachable keeps its change queued. A change that would give
  * the device a static address, MQTT client id or topic prefix another registered device's
- * desired configuration gives it, or a static address another registered device is at now,
- * ends "failed" with the reason before anything is sent (engine/cfgunique). The queue is re-read
- * from the store every refresh_ms, so changes queued by another process are picked up.
+ * desired configuration or queued change gives it, or a static address another registered
+ * device is at now, ends "failed" with the reason before anything is sent (engine/cfgholders);
+ * a change onto the address of a device whose own queued change moves it off waits for that
+ * move. The queue, and with it the registry these checks read, is re-read from the store every
+ * refresh_ms, so changes queued by another process are picked up.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -30,6 +30,15 @@ const char *cfgunique_value(const struct devconfig *c, enum devconfig_field f);
 size_t cfgunique_check(const struct devconfig *const *desired, size_t n, char **reasons);
 
 /*
+ * The reason (malloc'd) that value v of field f is the value another registered device
+ * (label) has too: whose says which of its values ("desired", "queued").
+ */
+char *cfgunique_clash_reason(
+    enum devconfig_field f, const char *v, const char *whose, const char *label);
+/* The reason (malloc'd) that static address addr is where the device label is now. */
+char *cfgunique_taken_reason(const char *addr, const char *label);
+
+/*
  * A reason (malloc'd) when want gives a field that must differ per device the value other
  * (another registered device's desired configuration) gives it, else NULL. label names the
  * other device (sanitised by the caller).

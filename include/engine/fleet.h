@@ -83,6 +83,9 @@ struct fleet_totals {
 	enum fleet_role role;
 	const char *holder; /* this process's lease holder name */
 	const char *leader; /* standing by: who polls ("a live poller (NAME)"), else NULL */
+	/* standing by: the last read of the leader's results from the store failed: why (owned
+	 * by the fleet); else NULL */
+	const char *standby_error;
 };
 
 typedef void (*fleet_view_cb)(const struct fleet_view *v, void *arg);
@@ -108,8 +111,10 @@ void fleet_start(struct fleet *f);
 void fleet_stop(struct fleet *f);
 /*
  * Polls every device once (--poll-once): takes the lease unless another live poller holds it
- * (force: poll anyway). done runs from the loop when every poll completed and was flushed.
- * Returns 0, or -1 with *cause (the lease holder's name in it) and no call of done.
+ * (force: poll anyway), and renews it while polling. done runs from the loop when every poll
+ * completed and was flushed, or when the lease was lost meanwhile (polling stops, what was
+ * polled is flushed; fleet_role is then FLEET_STANDBY). Returns 0, or -1 with *cause (the
+ * lease holder's name in it) and no call of done.
  */
 int fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char **cause);
 /*
@@ -129,9 +134,15 @@ void fleet_poll_now(struct fleet *f);
 void fleet_registry_changed(struct fleet *f);
 
 enum fleet_role fleet_role(const struct fleet *f);
-/* Calls cb for every device, ordered by MAC. */
+/*
+ * Calls cb for every device, ordered by MAC. Standing by: the leader's results as last read
+ * from the store, read again first when the store changed since (engine/standbyview.h).
+ */
 void fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg);
-/* Fills t. */
+/* Standing by: reads the leader's results again when the store changed (fleet_get_totals then
+ * counts them); leading: nothing. */
+void fleet_refresh(struct fleet *f);
+/* Fills t; standing by, the device counts are those of the last read (fleet_refresh). */
 void fleet_get_totals(const struct fleet *f, struct fleet_totals *t);
 /* The poll-duration histogram of (gen, result), or NULL when nothing was observed. */
 const struct histogram *fleet_histogram(const struct fleet *f, int gen, enum http_result result);

@@ -37,6 +37,13 @@ const struct opnsense_env *opnsense_runner_env(const struct engine *eng, struct 
  * opnsense-url is unset (logged). Caller frees.
  */
 struct opnsense_runner *opnsense_runner_new(struct engine *eng);
+/*
+ * The configuration was reloaded (eng->conf is the new one): the runner goes on with it, a
+ * sync in progress to its end and its numbers kept; a changed opnsense-interval counts from
+ * the end of the last sync. Returns 0, or -1 when the configuration no longer asks for a
+ * periodic sync (opnsense-interval 0, no opnsense-url): free the runner.
+ */
+int opnsense_runner_reload(struct opnsense_runner *r);
 /* Stops (cancelling a sync in flight, giving the writer's lease back) and frees. NULL is fine. */
 void opnsense_runner_free(struct opnsense_runner *r);
 /* The runner's numbers so far; owned by r. */

@@ -48,6 +48,24 @@ struct opnsense_options {
 	/* Reconfigure these even when nothing changes: an earlier sync saved changes whose
 	 * reconfigure failed, so they are in the config but not live (see pending below). */
 	int pending_dhcp, pending_alias;
+	/* The writer's lease, kept while the sync runs (reading, or applying; not while a
+	 * finished dry run waits): NULL renew_cb, none (see opnsense_keeper below). */
+	const struct opnsense_keeper *keeper;
+};
+
+/*
+ * Renews the writer's lease every heartbeat_ms while the sync runs, with the poller lease's
+ * rules (engine/lease.h): renew_cb returns 1 renewed, 0 lost (another process holds it), -1
+ * failed (*cause; tried again next time). Lost, or when no renewal succeeded for timeout_ms
+ * less one heartbeat (monotonic clock, so before another process may take the lease over),
+ * the sync sends nothing more: a read in progress ends as an error (nothing applied), an
+ * apply stops its writes (those not sent are not applied) and reconfigures nothing (the
+ * services with saved changes stay pending for the next sync). Copied by opnsense_sync_start.
+ */
+struct opnsense_keeper {
+	int (*renew_cb)(void *arg, char **cause);
+	void *arg;
+	uint64_t heartbeat_ms, timeout_ms;
 };
 
 /* A service the sync writes to: the DHCP backend or the alias. */

@@ -42,8 +42,15 @@ struct opnsense_sync *opnsense_job_begin(
  * back meanwhile (the lease is this process's again), saying the plan must be read again.
  */
 int opnsense_job_renew(const struct opnsense_env *env, char **cause);
-/* After a job (r NULL when it did not finish): remembers pending reconfigures, gives the lease
- * back. */
-void opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r);
+/*
+ * After a job (r NULL when it did not finish): remembers pending reconfigures, gives the lease
+ * back. Returns 0, or -1 when the pending reconfigures could not be remembered (logged; a
+ * locked database): opnsense_job_remember them before the next job, or it will not make them
+ * live when it finds nothing to change.
+ */
+int opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r);
+/* Remembers which services the next sync reconfigures in any case (both 0: none). 0, or -1
+ * with *cause. */
+int opnsense_job_remember(const struct opnsense_env *env, int dhcp, int alias, char **cause);
 
 #endif

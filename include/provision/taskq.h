@@ -97,6 +97,14 @@ int taskq_target_active(struct store *s, const char *target, int64_t *id, char *
  */
 int taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms,
     int64_t *id, char **cause);
+/*
+ * Queues the n tasks of ts as taskq_add does, all or none: the checks against the tasks in
+ * the store (the earlier ones of ts included) and the inserts are one write transaction, so
+ * two requests at the same time never queue two tasks for one device. 0 with ids[0..n-1],
+ * or -1 with *cause (nothing queued).
+ */
+int taskq_add_all(struct store *s, const struct store_task *ts, size_t n, const char *who,
+    int64_t now_ms, int64_t *ids, char **cause);
 /* Cancels a task that is not final. Returns 1 cancelled, 0 no such task or already final. */
 int taskq_cancel(struct store *s, int64_t id, const char *who, int64_t now_ms, char **cause);
 /* The secrets of a claimed task, read from their references (NULL: none). */

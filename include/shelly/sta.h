@@ -13,15 +13,19 @@
  *          (a Gen1 AP turns itself off once the station connects; ap_off needs no request)
  *   Gen2+: POST /rpc/Sys.SetConfig {"config":{"device":{"name":N}}},
  *          POST /rpc/Shelly.SetAuth {"user":"admin","realm":ID,"ha1":SHA256(admin:ID:P)},
- *          POST /rpc/WiFi.SetConfig {"config":{"sta":{"ssid":S,"pass":K,"enable":true}
- *          [,"ap":{"enable":false}]}}
+ *          POST /rpc/WiFi.SetConfig {"config":{"sta":{"ssid":S,"pass":K,"enable":true}}}
+ *          The AP is never turned off in the same request: WiFi.SetConfig takes "sta" and
+ *          "ap" together (shelly-api.md section 8; shelly-api-docs.shelly.cloud/gen2/
+ *          ComponentsAndServices/WiFi), and with a station that cannot join (a wrong key) a
+ *          device told "ap":{"enable":false} as well is left with no AP and no network: out
+ *          of reach until a factory reset. The docs promise no fallback to the AP, so the AP
+ *          goes off only once the device was seen on its network (shelly_sta_ap_off_body).
  * The key and password are inside a path or body: never log these.
  */
 struct shelly_sta {
 	const char *ssid; /* shelly_sta_ssid_check */
 	const char *key; /* NULL or "" for an open network, else shelly_sta_key_ok */
 	const char *name; /* NULL: keep; else shelly_sta_name_check */
-	int ap_off;
 	const char *password; /* NULL: keep the device open; else 1..64 printable ASCII */
 	const char *realm; /* Gen2+ with a password: the device id (digest realm) */
 };
@@ -34,6 +38,9 @@ struct shelly_sta_req {
 };
 
 #define SHELLY_STA_USER "admin"
+/* Gen2+: turning the AP off, sent to the device on its network once it was seen there. */
+#define SHELLY_STA_AP_OFF_PATH "/rpc/WiFi.SetConfig"
+#define SHELLY_STA_AP_OFF_BODY "{\"config\":{\"ap\":{\"enable\":false}}}"
 #define SHELLY_STA_MAX_REQS 3
 
 #define SHELLY_STA_SSID_MAX 32 /* bytes, IEEE 802.11 */

@@ -69,6 +69,21 @@ void store_task_free(struct store_task *t);
 /* Inserts t (state as given, attempts 0); *id is the new task's id. */
 int store_task_add(
     struct store *s, const struct store_task *t, int64_t now_ms, int64_t *id, char **cause);
+/*
+ * What store_task_add_all asks of every task in the store (have) for each it adds (add): 1
+ * when have stands in add's way (a task for the same device that has not ended), else 0.
+ */
+typedef int (*store_task_clash_cb)(
+    const struct store_task *have, const struct store_task *add, void *arg);
+/*
+ * Adds the n tasks of ts (as store_task_add, ids into ids) in one write transaction, each
+ * after clash (may be NULL) passed it against every task in the store then (read once, at
+ * the start of the transaction) and the ones of ts added before it (their id set): no other
+ * writer can add a clashing task in between. Returns 0 all added; 1 none added, ts[*bad]
+ * clashes with task *other; -1 error (none added).
+ */
+int store_task_add_all(struct store *s, const struct store_task *ts, size_t n, int64_t now_ms,
+    store_task_clash_cb clash, void *arg, int64_t *ids, size_t *bad, int64_t *other, char **cause);
 /* Returns task id or NULL (not found or error; errors are logged). Caller frees. */
 struct store_task *store_task_get(struct store *s, int64_t id);
 /* Calls cb for every task, oldest first. */

@@ -453,7 +453,6 @@ dev_configure(
 	struct shelly_sta sta = {.ssid = task->network,
 	    .key = task->key,
 	    .name = task->name[0] ? task->name : NULL,
-	    .ap_off = task->ap_off,
 	    .password = task->password[0] ? task->password : NULL,
 	    .realm = ident->id};
 	struct shelly_sta_req reqs[SHELLY_STA_MAX_REQS];
@@ -751,10 +750,14 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 		return -1;
 	}
 	a->dev_pass = ident.auth_en == 1 ? task->password : NULL;
+	if (a->task_lost) /* heard on the AP (a second radio): the device is left as it was */
+		return -1;
 	if (dev_template(a, task, &ident, why) != 0) {
 		a->no_retry = 1; /* the same template would fail the same way */
 		return -1;
 	}
+	if (a->task_lost)
+		return -1;
 	if (dev_configure(a, task, &ident, why) != 0)
 		return -1;
 	memcpy(mac, ident.mac, 13);
@@ -764,19 +767,19 @@ on_ap(struct agent *a, const struct agentmsg *task, const char *ssid, char mac[1
 
 /*
  * Why a configured device of generation gen was not seen, by whether its access point is in
- * range again. A device told to turn its AP off (Gen1 always turns it off once it joins as a
- * station; Gen2+ with --ap-off) that shows it again went back to it: usually a wrong key. A
- * Gen2+ device keeps its AP on after joining unless told otherwise, so there it tells nothing.
+ * range again. Gen1 turns its AP off once it joins as a station, so an AP shown again means
+ * it went back to it: usually a wrong key. A Gen2+ device keeps its AP on after joining (with
+ * --ap-off until the manager saw it on the network, shelly/sta.h), so there it tells nothing.
  */
 static char *
 not_seen_reason(const struct agentmsg *task, int gen, int ap_in_range)
 {
 	if (!ap_in_range)
 		return xstrdup("failed: lost");
-	if (gen == 1 || task->ap_off)
+	if (gen == 1)
 		return xasprintf("failed: not seen on %s, AP back", task->network);
-	return xasprintf("failed: not seen on %s (its AP stays on without --ap-off, so that says "
-	                 "nothing about the key)",
+	return xasprintf("failed: not seen on %s (a Gen2+ device keeps its AP on until it is seen "
+	                 "there, so that says nothing about the key)",
 	    task->network);
 }
 
@@ -839,6 +842,54 @@ report_configured(struct agent *a, int64_t task, const char *mac, struct agentms
 }
 
 /*
+ * Back on the host's network after the device's AP: whether the manager still gives task to
+ * this agent (a heartbeat naming it). On a one-radio host nothing from the manager reached
+ * the agent on the AP, so a cancel, a revocation or a lease that ran out is heard only now.
+ */
+static void
+check_still_ours(struct agent *a, int64_t task)
+{
+	struct agent_res r;
+	char body[64];
+
+	if (a->task_lost)
+		return;
+	snprintf(body, sizeof body, "{\"tasks\":[%lld]}", (long long)task);
+	if (api_post(a, "/api/v1/heartbeat", body, &r) == 200 ? beat_lost(r.body, r.body_len, task)
+	                                                      : token_refused(&r))
+		a->task_lost = 1;
+	res_done(&r);
+}
+
+/*
+ * The device of task is configured: the manager must hear it, also when it took the task back
+ * meanwhile (its lease ran out: taskq_progress keeps the report). A task that ended meanwhile
+ * (cancelled, or the agent revoked) stays ended: the operator is told which device is on the
+ * network now, not verified, and the agent does not wait for a verdict.
+ */
+static void
+configured(struct agent *a, const struct agentmsg *task, const char *ssid, const char *mac, int gen)
+{
+	struct agentmsg m;
+
+	a->task_lost = 0;
+	if (report_configured(a, task->task, mac, &m) != 0) {
+		if (a->task_lost)
+			log_warn("task %lld: device %s is configured for %s, but the task is no "
+			         "longer this agent's: not verified",
+			    (long long)task->task, mac, task->network);
+		return;
+	}
+	if (strcmp(m.state, "verifying") != 0) {
+		log_warn("task %lld: %s while this agent was on the device's access point: device "
+		         "%s is configured for %s already, not verified",
+		    (long long)task->task, m.state, mac, task->network);
+		return;
+	}
+	await_verdict(a, task, ssid, gen);
+}
+
+/*
  * Works task; returns 0 when it could not begin because its access point went out of range
  * since the scan (the manager requeues it without counting the attempt), else 1.
  */
@@ -877,13 +928,14 @@ run_task(struct agent *a, const struct agentmsg *task)
 	}
 	free(home);
 	beat(a, 0);
+	check_still_ours(a, task->task);
 	if (a->task_lost && !ok) {
+		log_info("task %lld: no longer this agent's (cancelled, revoked or taken back while "
+		         "it was on the device's access point): nothing reported",
+		    (long long)task->task);
 		free(why);
-		return 1; /* requeued, revoked or cancelled: not ours to report */
+		return 1;
 	}
-	/* Configured although the manager took the task back meanwhile (its lease ran out):
-	 * the device left its AP, so the manager must hear it (taskq_progress). */
-	a->task_lost = 0;
 	if (!ok) {
 		char *reason = xasprintf("failed: %s", why != NULL ? why : "interrupted");
 
@@ -892,8 +944,7 @@ run_task(struct agent *a, const struct agentmsg *task)
 		free(why);
 		return 1;
 	}
-	if (report_configured(a, task->task, mac, &m) == 0)
-		await_verdict(a, task, ssid, gen);
+	configured(a, task, ssid, mac, gen);
 	return 1;
 }
 

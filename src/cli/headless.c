@@ -35,12 +35,17 @@ struct daemon {
 	struct provserve *prov; /* the agent API and verifier (--headless) */
 };
 
-/* (Re)starts the OPNsense sync while this process leads; stops it otherwise. */
+/*
+ * (Re)starts the OPNsense sync while this process leads; stops it otherwise. A reload lets a
+ * running one go on with the new configuration (a sync in progress is not cut off).
+ */
 static void
-jobs_restart(struct daemon *dm)
+jobs_restart(struct daemon *dm, int reload)
 {
 	struct fleet_totals t;
 
+	if (reload && dm->jobs && dm->opn != NULL && opnsense_runner_reload(dm->opn) == 0)
+		return;
 	opnsense_runner_free(dm->opn);
 	dm->opn = NULL;
 	if (!dm->jobs)
@@ -77,7 +82,7 @@ event_cb(enum fleet_event ev, const char *mac, void *arg)
 			provserve_reload(dm->prov);
 	}
 	if (ev == FLEET_EV_ROLE || ev == FLEET_EV_CONF)
-		jobs_restart(dm);
+		jobs_restart(dm, ev == FLEET_EV_CONF);
 }
 
 /* Opens the store and makes the fleet. Returns 0, or -1 (message printed). */
@@ -113,7 +118,7 @@ cli_poll_once(struct app *app)
 	struct daemon dm;
 	struct fleet_totals t;
 	char *cause = NULL;
-	int rc = EXIT_FAIL;
+	int rc = EXIT_FAIL, leading;
 
 	if (daemon_setup(app, &dm, "poll-once", 0) != 0)
 		goto out;
@@ -125,8 +130,14 @@ cli_poll_once(struct app *app)
 		print_cause("", cause);
 		goto out;
 	}
+	leading = fleet_role(dm.fleet) == FLEET_LEADER;
 	app_run_until(app, &dm.once_done);
 	fleet_get_totals(dm.fleet, &t);
+	if (leading && t.role != FLEET_LEADER) {
+		fprintf(stderr, "shelly-tui: lost the poller lease while polling (another poller "
+		                "polls the fleet now): stopped; what was polled is stored\n");
+		goto out;
+	}
 	if (!t.store_healthy) {
 		fprintf(stderr, "shelly-tui: results not stored: %s\n",
 		    t.store_error != NULL ? t.store_error : "?");
@@ -279,7 +290,7 @@ cli_headless(struct app *app)
 	if (loop_run(app->loop) == 0)
 		rc = EXIT_OK;
 	dm.jobs = 0;
-	jobs_restart(&dm);
+	jobs_restart(&dm, 0);
 	fleet_stop(dm.fleet);
 	log_info("stopped");
 out:

@@ -11,6 +11,7 @@
 #include "engine/cfgdesired.h"
 #include "model/devconfig.h"
 #include "provision/agentmsg.h"
+#include "provision/task.h"
 #include "provision/taskq.h"
 #include "shelly/sta.h"
 #include "store/store.h"
@@ -313,17 +314,46 @@ item_task(const struct app *app, const struct provision_params *p,
 	return t;
 }
 
+/* The tasks that have not ended, read once for the checks of a whole batch. */
+struct active_tasks {
+	int64_t *id;
+	char **target;
+	size_t n;
+};
+
+static int
+active_cb(const struct store_task *t, void *arg)
+{
+	struct active_tasks *a = arg;
+	enum task_state st;
+
+	if (task_state_parse(t->state, &st) != 0 || task_state_final(st))
+		return 0;
+	a->id = xreallocarray(a->id, a->n + 1, sizeof *a->id);
+	a->target = xreallocarray(a->target, a->n + 1, sizeof *a->target);
+	a->id[a->n] = t->id;
+	a->target[a->n++] = xstrdup(t->target);
+	return 0;
+}
+
+static void
+active_free(struct active_tasks *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->target[i]);
+	free(a->target);
+	free(a->id);
+}
+
 /*
  * Why item i cannot be queued next to the others: it names the device of an earlier item, or
- * one whose task has not ended. Returns it (caller frees), or NULL.
+ * one whose task has not ended (of active). Returns it (caller frees), or NULL. (taskq_add_all
+ * checks again, in the transaction that queues them.)
  */
 static char *
-item_duplicate(struct app *app, const struct provision_item *items, size_t i)
+item_duplicate(struct app *app, const struct active_tasks *active,
+    const struct provision_item *items, size_t i)
 {
-	char *cause = NULL;
-	int64_t id = 0;
-	int rc;
-
 	for (size_t j = 0; j < i; j++) {
 		if (!taskq_same_target(items[j].target, items[i].target))
 			continue;
@@ -332,11 +362,12 @@ item_duplicate(struct app *app, const struct provision_item *items, size_t i)
 			    items[i].line, items[j].line);
 		return xstrdup("the same device twice");
 	}
-	rc = taskq_target_active(app->store, items[i].target, &id, &cause);
-	if (rc > 0)
-		return xasprintf("task %lld for this device has not ended (--task-cancel it first)",
-		    (long long)id);
-	return rc < 0 ? cause : NULL;
+	for (size_t k = 0; k < active->n; k++)
+		if (taskq_same_target(active->target[k], items[i].target))
+			return xasprintf("task %lld for this device has not ended (--task-cancel it "
+			                 "first)",
+			    (long long)active->id[k]);
+	return NULL;
 }
 
 /* Checks every item, so that nothing is written unless all are good; then queues them. */
@@ -345,8 +376,18 @@ queue_items(
     struct app *app, const struct provision_params *p, struct provision_item *items, size_t n)
 {
 	char *cause = NULL, *w = who();
+	struct active_tasks active = {NULL, NULL, 0};
+	struct store_task *ts;
+	int64_t *ids;
 	int rc = EXIT_OK;
 
+	if (store_task_list(app->store, active_cb, &active, &cause) != 0) {
+		print_cause("", cause);
+		free(cause);
+		active_free(&active);
+		free(w);
+		return EXIT_FAIL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct store_task t = item_task(app, p, items, i);
 		char *clean = str_sanitize(items[i].target, 64);
@@ -357,31 +398,40 @@ queue_items(
 			    "(nothing queued)\n",
 			    clean);
 		else if (taskq_check_text(&t, &cause) != 0 ||
-		         (cause = item_duplicate(app, items, i)) != NULL)
+		         (cause = item_duplicate(app, &active, items, i)) != NULL)
 			fprintf(stderr, "shelly-tui: %s: %s (nothing queued)\n", clean, cause);
 		free(clean);
 		if (!target_ok(items[i].target) || cause != NULL) {
 			free(cause);
+			active_free(&active);
 			free(w);
 			return EXIT_USAGE;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct store_task t = item_task(app, p, items, i);
-		int64_t id;
+	active_free(&active);
+	/* all or nothing, also when another --provision of one of them comes in meanwhile */
+	ts = xcalloc(n, sizeof *ts);
+	ids = xcalloc(n, sizeof *ids);
+	for (size_t i = 0; i < n; i++)
+		ts[i] = item_task(app, p, items, i);
+	if (taskq_add_all(app->store, ts, n, w, loop_wall_ms(), ids, &cause) != 0) {
+		char *why = xasprintf("%s (nothing queued)", cause);
 
-		if (taskq_add(app->store, &t, w, loop_wall_ms(), &id, &cause) != 0) {
-			print_cause("", cause);
-			free(cause);
-			cause = NULL;
-			rc = EXIT_FAIL;
-			continue;
-		}
-		if (app->args.set[CLI_JSON])
-			printf("{\"task\":%lld,\"target\":\"%s\"}\n", (long long)id, t.target);
-		else if (!app->args.set[CLI_QUIET])
-			printf("task %lld queued: %s -> %s\n", (long long)id, t.target, t.network);
+		print_cause("", why);
+		free(why);
+		free(cause);
+		rc = EXIT_FAIL;
 	}
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		if (app->args.set[CLI_JSON])
+			printf("{\"task\":%lld,\"target\":\"%s\"}\n", (long long)ids[i],
+			    ts[i].target);
+		else if (!app->args.set[CLI_QUIET])
+			printf("task %lld queued: %s -> %s\n", (long long)ids[i], ts[i].target,
+			    ts[i].network);
+	}
+	free(ids);
+	free(ts);
 	free(w);
 	return rc;
 }
@@ -528,8 +578,9 @@ int
 cli_task_cancel(struct app *app)
 {
 	char *cause = NULL, *w;
+	struct store_task *t;
 	long long id;
-	int rc;
+	int rc, running;
 
 	if (str_parse_int(app->args.mode_arg, 1, LLONG_MAX, &id) != 0) {
 		fprintf(stderr, "shelly-tui: --task-cancel wants a task id, not '%s'\n",
@@ -538,6 +589,9 @@ cli_task_cancel(struct app *app)
 	}
 	if (app_open_existing_store(app) != 0)
 		return EXIT_FAIL;
+	t = store_task_get(app->store, id);
+	running = t != NULL && strcmp(t->state, task_state_name(TASK_RUNNING)) == 0;
+	store_task_free(t);
 	w = who();
 	rc = taskq_cancel(app->store, id, w, loop_wall_ms(), &cause);
 	free(w);
@@ -551,7 +605,11 @@ cli_task_cancel(struct app *app)
 		return EXIT_FAIL;
 	}
 	if (!app->args.set[CLI_QUIET])
-		printf("task %lld cancelled\n", id);
+		printf("task %lld cancelled%s\n", id,
+		    running ? " (it was running: an agent on the device's access point hears of it "
+		              "when it is back, and a device it configured meanwhile is named in the "
+		              "audit log)"
+		            : "");
 	return EXIT_OK;
 }
 

@@ -37,6 +37,8 @@ struct alt {
 	char pin[DISCOVER_PIN_MAX];
 };
 
+static const char still_shows[] = "the registered address still shows this MAC";
+
 /* What the registered address of a device found elsewhere showed (check_registered). */
 enum old_check { OLD_UNCHECKED, OLD_GONE, OLD_ALIVE };
 
@@ -690,7 +692,7 @@ claim_refused(struct discover *d, const struct store_device *old, const struct f
 	if (is_pinned(old))
 		return NULL;
 	if (fd->old_check == OLD_ALIVE)
-		return "the registered address still shows this MAC";
+		return still_shows;
 	if (fd->old_check != OLD_GONE)
 		return "the registered address could not be checked";
 	return NULL;
@@ -710,6 +712,20 @@ queue_device_event(struct store *store, const char *mac, const char *kind, const
 	store_queue_event(store, &ev);
 }
 
+/* A mac_conflict event with detail, logged; the device is held when hold. */
+static int
+record_conflict(struct store *store, struct discover_found *f, const char *detail, int hold,
+    int64_t now_ms, struct discover_summary *sum, char **cause)
+{
+	queue_device_event(store, f->ident.mac, "mac_conflict", detail, now_ms);
+	log_warn("discover: %s: %s", f->ident.mac, detail);
+	sum->conflicts++;
+	if (!hold)
+		return 0;
+	f->conflict = 1;
+	return store_device_hold(store, f->ident.mac, detail, cause);
+}
+
 /* A refused claim: the registry stays, an event says why, the device is held. */
 static int
 refuse_claim(struct store *store, const struct store_device *old, struct discover_found *f,
@@ -722,17 +738,63 @@ refuse_claim(struct store *store, const struct store_device *old, struct discove
 			   "no credentials are sent until it is confirmed with --add",
 	    to, f->ident.gen, f->https ? "https" : "http", why, old->gen,
 	    old->host != NULL ? old->host : "?");
-	queue_device_event(store, f->ident.mac, "mac_conflict", detail, now_ms);
-	log_warn("discover: %s: %s", f->ident.mac, detail);
-	rc = store_device_hold(store, f->ident.mac, detail, cause);
+	rc = record_conflict(store, f, detail, 1, now_ms, sum, cause);
 	free(detail);
 	free(to);
 	f->moved = 0;
-	f->conflict = 1;
 	str_copy(f->name, sizeof f->name, old->name != NULL ? old->name : "");
-	sum->conflicts++;
 	sum->known++;
 	return rc;
+}
+
+/*
+ * The other addresses fd answered at in this run are claims that were not taken: each is a
+ * mac_conflict, as the claim would be in a later run while the address kept still shows the
+ * MAC, and holds the device when such a claim would be refused (claim_refused: a device with
+ * credentials, a pinned key, a scheme or generation). An address that shows the pinned key
+ * too is the same device. reg is the registration (old, or what this run stores).
+ */
+static int
+other_claims(struct discover *d, struct store *store, struct found *fd,
+    const struct store_device *reg, int64_t now_ms, struct discover_summary *sum, char **cause)
+{
+	struct discover_found *f = &fd->f;
+
+	for (size_t i = 0; i < fd->nalt; i++) {
+		const struct alt *a = &fd->alt[i];
+		struct found claim;
+		const char *why;
+		char *at, *kept, *detail;
+		int rc;
+		if ((strcmp(a->host, f->host) == 0 && a->port == f->port) ||
+		    (is_pinned(reg) && a->https && str_caseeq(reg->tls_pin, a->pin)))
+			continue;
+		claim = *fd;
+		found_set_addr(&claim, a);
+		claim.f.moved = 1;
+		claim.old_check = OLD_ALIVE;
+		why = claim_refused(d, reg, &claim);
+		at = hostport_format(a->host, a->port, a->https ? "https" : "http");
+		kept = hostport_format(f->host, f->port, f->https ? "https" : "http");
+		if (why == NULL)
+			detail =
+			    xasprintf("%s also answers with this MAC in this run; kept %s (not "
+			              "held: no credentials to hold back)",
+			        at, kept);
+		else
+			detail =
+			    xasprintf("%s also claims this MAC in this run, over %s: %s; kept %s; "
+			              "no credentials are sent until it is confirmed with --add",
+			        at, a->https ? "https" : "http",
+			        why == still_shows ? "the address kept shows it too" : why, kept);
+		rc = record_conflict(store, f, detail, why != NULL, now_ms, sum, cause);
+		free(detail);
+		free(kept);
+		free(at);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Merges one device; returns 0 or -1 with *cause. */
@@ -802,7 +864,8 @@ merge_one(struct discover *d, struct store *store, struct found *fd, int64_t now
 	sd.discovered_via = via;
 	sd.first_seen_ms = now_ms;
 	sd.last_seen_ms = now_ms;
-	if (store_device_upsert(store, &sd, cause) != 0)
+	if (store_device_upsert(store, &sd, cause) != 0 ||
+	    other_claims(d, store, fd, old != NULL ? old : &sd, now_ms, sum, cause) != 0)
 		goto out;
 
 	if (old != NULL && nz(old->name) != NULL)
@@ -837,6 +900,57 @@ out:
 	return rc;
 }
 
+static int
+cmp_addr(const void *a, const void *b)
+{
+	const struct discover_found *x = &(*(struct found *const *)a)->f;
+	const struct discover_found *y = &(*(struct found *const *)b)->f;
+	int c = strcmp(x->host, y->host);
+
+	return c != 0 ? c : (int)x->port - (int)y->port;
+}
+
+/*
+ * Two devices at one address in one run (it changed hands while the run went on): each is a
+ * mac_conflict, and a device with credentials is held, since the address it is stored at
+ * answered with another MAC too (what the poller's MAC check would find next).
+ */
+static int
+shared_addresses(struct discover *d, struct store *store, int64_t now_ms,
+    struct discover_summary *sum, char **cause)
+{
+	struct found **v = xcalloc(d->nfound ? d->nfound : 1, sizeof *v);
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < d->nfound; i++)
+		if (d->found[i]->f.committed && !d->found[i]->f.conflict)
+			v[n++] = d->found[i];
+	qsort(v, n, sizeof *v, cmp_addr);
+	for (size_t i = 0, j; rc == 0 && i < n; i = j) {
+		for (j = i + 1; j < n && cmp_addr(&v[i], &v[j]) == 0; j++)
+			;
+		for (size_t k = i; j - i > 1 && rc == 0 && k < j; k++) {
+			struct discover_found *f = &v[k]->f;
+			struct store_device *reg = store_device_find_mac(store, f->ident.mac);
+			int creds = has_credentials(d, reg, f->ident.mac,
+			    reg != NULL && nz(reg->id) != NULL ? reg->id : f->ident.id);
+			char *at = hostport_format(f->host, f->port, f->https ? "https" : "http");
+			char *detail =
+			    xasprintf("%s answered with %zu MACs in this run (this one and %s)%s",
+			        at, j - i, v[k == i ? i + 1 : i]->f.ident.mac,
+			        creds ? "; no credentials are sent until it is confirmed with --add"
+			              : "");
+			rc = record_conflict(store, f, detail, creds, now_ms, sum, cause);
+			store_device_free(reg);
+			free(detail);
+			free(at);
+		}
+	}
+	free(v);
+	return rc;
+}
+
 int
 discover_commit(struct discover *d, struct store *store, int64_t now_ms,
     struct discover_summary *sum, char **cause)
@@ -862,6 +976,8 @@ discover_commit(struct discover *d, struct store *store, int64_t now_ms,
 	for (size_t i = 0; i < d->nfound; i++)
 		if (merge_one(d, store, d->found[i], now_ms, sum, cause) != 0)
 			return -1;
+	if (shared_addresses(d, store, now_ms, sum, cause) != 0)
+		return -1;
 	return store_flush(store, cause);
 }
 

@@ -1,5 +1,6 @@
 #include "engine/autodiscover.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,17 +142,49 @@ batch_timer_cb(void *arg)
 	start_run(arg);
 }
 
+/* The MAC digits an id ends in ("shellyplus1-a8032ab12345": 12, an older "shelly1-A643CD": 6),
+ * or NULL. */
+static const char *
+id_hex(const char *id, size_t *n)
+{
+	const char *dash = id != NULL ? strrchr(id, '-') : NULL;
+
+	if (dash == NULL)
+		return NULL;
+	*n = strspn(dash + 1, "0123456789abcdefABCDEF");
+	return dash[1 + *n] == '\0' && (*n == 6 || *n == 12) ? dash + 1 : NULL;
+}
+
+/*
+ * Whether an announcement with id ann may be of the registered device with id reg: unless
+ * both end in MAC digits that disagree (the shorter ones not the end of the longer), they may.
+ */
+static bool
+same_device(const char *reg, const char *ann)
+{
+	size_t nr, na;
+	const char *r = id_hex(reg, &nr), *a = id_hex(ann, &na);
+
+	if (r == NULL || a == NULL)
+		return true;
+	return nr >= na ? str_caseeq(r + nr - na, a) : str_caseeq(a + na - nr, r);
+}
+
 static void
 mdns_found_cb(const struct mdns_candidate *mc, void *arg)
 {
 	struct autodiscover *ad = arg;
 	struct store_device *known;
 
-	/* A registered address needs no confirmation; the poller keeps it current. */
+	/* A registered address needs no confirmation (the poller keeps it current), unless the
+	 * announcement names another device than the one registered there: addresses changed
+	 * hands (two devices swapped them), and only a probe tells who is where now. */
 	known = store_device_find_host(ad->store, mc->address, mc->port);
 	if (known != NULL) {
+		bool same = same_device(known->id, mc->id);
 		store_device_free(known);
-		return;
+		if (same)
+			return;
 	}
 	for (size_t i = 0; i < ad->npending; i++)
 		if (ad->pending[i].port == mc->port && strcmp(ad->pending[i].host, mc->address) == 0)
@@ -159,8 +192,8 @@ mdns_found_cb(const struct mdns_candidate *mc, void *arg)
 	ad->pending = xgrowarray(ad->pending, &ad->cappending, ad->npending, sizeof *ad->pending);
 	str_copy(ad->pending[ad->npending].host, sizeof ad->pending[0].host, mc->address);
 	ad->pending[ad->npending++].port = mc->port;
-	log_debug("mDNS: %s at %s:%u is not registered there; confirming", mc->name, mc->address,
-	    (unsigned)mc->port);
+	log_debug("mDNS: %s at %s:%u is not the device registered there; confirming", mc->name,
+	    mc->address, (unsigned)mc->port);
 	if (!loop_timer_armed(ad->batch_timer))
 		loop_timer_arm(ad->batch_timer, ad->o.batch_ms);
 }

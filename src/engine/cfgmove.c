@@ -25,7 +25,7 @@ cfgmove_record(struct store *st, const char *mac, const struct cfgapply_result *
 	memcpy(up.mac, reg->mac, sizeof up.mac);
 	up.host = r->moved_to;
 	store_device_free(reg);
-	if (store_device_upsert(st, &up, cause) != 0 ||
+	if (store_device_update(st, &up, cause) != 0 || /* one removed meanwhile stays removed */
 	    devevent_record(
 	        st, up.mac, "ip_changed", detail, who, "readdress", loop_wall_ms(), cause) != 0)
 		return -1;

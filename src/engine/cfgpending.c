@@ -8,9 +8,9 @@
 
 #include "engine/cfgapply.h"
 #include "engine/cfgdesired.h"
+#include "engine/cfgholders.h"
 #include "engine/cfgmove.h"
 #include "engine/cfgunique.h"
-#include "engine/tmplcache.h"
 #include "model/devconfig.h"
 #include "store/cfgstore.h"
 #include "store/store.h"
@@ -26,6 +26,8 @@ struct queued {
 	int flags;
 	struct cfgapply *op; /* running, or NULL */
 	struct cfgpending *cp;
+	bool waiting; /* logged as waiting for another device's move */
+	bool listed; /* the store's queue held it at the last refresh */
 };
 
 struct cfgpending {
@@ -37,6 +39,7 @@ struct cfgpending {
 	struct queued **q;
 	size_t n;
 	uint64_t done;
+	struct cfgholders *holders; /* read once per refresh when needed, or NULL */
 	void (*moved_cb)(void *arg);
 	void *moved_arg;
 };
@@ -83,6 +86,7 @@ load_cb(const struct cfgstore_row *r, void *arg)
 	struct queued *q = find(cp, r->mac);
 
 	if (q != NULL) {
+		q->listed = true;
 		if (q->op != NULL || q->id == r->id)
 			return 0; /* running, or known */
 		free(q->body);
@@ -96,19 +100,46 @@ load_cb(const struct cfgstore_row *r, void *arg)
 	q->id = r->id;
 	q->body = xstrdup(r->body != NULL ? r->body : "");
 	q->flags = r->flags;
+	q->listed = true;
 	return 0;
+}
+
+/*
+ * Forgets the changes the store's queue no longer holds (the device removed, or the change
+ * ended by another process): what is applied is what is queued now. One running goes on.
+ */
+static void
+sweep(struct cfgpending *cp)
+{
+	for (size_t i = cp->n; i-- > 0;) {
+		struct queued *q = cp->q[i];
+		if (q->listed || q->op != NULL)
+			continue;
+		log_info("config queue: %s: its queued change left the queue; not applied", q->mac);
+		drop(cp, q);
+		queued_free(q);
+	}
 }
 
 static void
 refresh_cb(void *arg)
 {
 	struct cfgpending *cp = arg;
+	size_t was = cp->n;
 	char *cause = NULL;
 
+	for (size_t i = 0; i < cp->n; i++)
+		cp->q[i]->listed = false;
 	if (cfgstore_pending(cp->store, NULL, "queued", load_cb, cp, &cause) != 0) {
 		log_error("config queue: %s", cause);
 		free(cause);
+	} else {
+		sweep(cp);
+		if (cp->n != was)
+			log_info("config queue: %zu change(s) queued", cp->n);
 	}
+	cfgholders_free(cp->holders); /* read again, with the registry, when next needed */
+	cp->holders = NULL;
 	loop_timer_arm(cp->timer, cp->refresh_ms);
 }
 
@@ -132,6 +163,7 @@ cfgpending_free(struct cfgpending *cp)
 	if (cp == NULL)
 		return;
 	loop_timer_free(cp->timer);
+	cfgholders_free(cp->holders);
 	for (size_t i = 0; i < cp->n; i++)
 		queued_free(cp->q[i]);
 	free(cp->q);
@@ -251,81 +283,59 @@ conclude(struct queued *q, enum cfgapply_outcome outcome, const char *message)
 		free(cause);
 	}
 	log_info("config queue: %s: %s: %s", q->mac, state, message);
+	if (cp->holders != NULL)
+		cfgholders_queued(cp->holders, q->mac, NULL);
 	cp->done++;
 	drop(cp, q);
 	queued_free(q); /* cfgapply_free may be called from its callback */
 }
 
-struct others {
-	struct store_device **v;
-	size_t n;
-};
-
+/* Reads who holds what: the registry, and the changes queued now. Returns 0, or -1 with *why. */
 static int
-other_cb(const struct store_device *d, void *arg)
+holders_read(struct cfgpending *cp, char **why)
 {
-	struct others *o = arg;
+	struct cfgholders *h = cfgholders_read(cp->store, why);
 
-	o->v = xreallocarray(o->v, o->n + 1, sizeof *o->v);
-	o->v[o->n++] = store_device_dup(d);
+	if (h == NULL)
+		return -1;
+	for (size_t i = 0; i < cp->n; i++) {
+		struct devconfig q;
+		char *cause = NULL;
+		if (devconfig_template_parse(cp->q[i]->body, strlen(cp->q[i]->body), &q, &cause) !=
+		    0) {
+			free(cause); /* fails when its device is seen */
+			continue;
+		}
+		cfgholders_queued(h, cp->q[i]->mac, &q);
+		devconfig_done(&q);
+	}
+	cp->holders = h;
 	return 0;
 }
 
-static void
-others_free(struct others *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		store_device_free(o->v[i]);
-	free(o->v);
-}
-
 /*
- * Sets *why to why want, queued for mac, must not be sent (malloc'd), or NULL: it gives a
- * static address, MQTT client id or topic prefix that another registered device's desired
- * configuration gives it too, or a static address another registered device is at now
- * (engine/cfgunique). Returns 0, or -1 with *why when the registry cannot be read (a lock
- * passes: the change stays queued).
+ * Whether want, queued for mac, may be sent (engine/cfgholders): *why (malloc'd) says why not,
+ * or what it waits for. The registry is read once per refresh, not once per change: checking
+ * a fleet-wide change costs the fleet once. Returns 0, or -1 with *why when the registry
+ * cannot be read (a lock passes: the change stays queued).
  */
 static int
-clash(struct cfgpending *cp, const char *mac, const struct devconfig *want, char **why)
+clash(struct cfgpending *cp, const char *mac, const struct devconfig *want,
+    enum cfgholders_verdict *verdict, char **why)
 {
 	size_t nf;
 	const enum devconfig_field *f = cfgunique_fields(&nf);
-	struct others o = {0};
-	struct tmplcache *cache;
-	char *cause = NULL;
 	bool any = false;
 
 	*why = NULL;
+	*verdict = CFGH_FREE;
 	for (size_t i = 0; i < nf; i++)
 		any = any || cfgunique_value(want, f[i]) != NULL;
 	if (!any)
 		return 0;
-	if (store_device_list(cp->store, other_cb, &o, why) != 0) {
-		others_free(&o);
+	if (cp->holders == NULL && holders_read(cp, why) != 0)
 		return -1;
-	}
-	cache = tmplcache_new();
-	tmplcache_pass(cache, 0);
-	for (size_t i = 0; *why == NULL && i < o.n; i++) {
-		const struct store_device *d = o.v[i];
-		char *label = str_sanitize(d->name != NULL && d->name[0] ? d->name : d->mac, 64);
-		struct devconfig_vars v = {.name = d->name, .id = d->id, .mac = d->mac};
-		struct devconfig other;
-		devconfig_init(&other);
-		if (strcmp(d->mac, mac) != 0) {
-			*why = cfgunique_taken(want, d->host, label);
-			if (*why == NULL && cfgdesired_stored_cached(cp->store, cache, d->mac, NULL,
-			                        &v, &other, &cause) == 0)
-				*why = cfgunique_clash(want, &other, label);
-			free(cause);
-			cause = NULL;
-		}
-		devconfig_done(&other);
-		free(label);
-	}
-	tmplcache_free(cache);
-	others_free(&o);
+	*verdict = cfgholders_check(cp->holders, mac, want, why);
 	return 0;
 }
 
@@ -345,8 +355,12 @@ applied_cb(const struct cfgapply_result *r, void *arg)
 	if (cfgmove_record(cp->store, q->mac, r, "queue", &cause) != 0) {
 		log_error("config queue: %s: the new address was not stored: %s", q->mac, cause);
 		free(cause);
-	} else if (r->moved_to != NULL && cp->moved_cb != NULL)
-		cp->moved_cb(cp->moved_arg);
+	} else if (r->moved_to != NULL) {
+		if (cp->holders != NULL)
+			cfgholders_moved(cp->holders, q->mac, r->moved_to);
+		if (cp->moved_cb != NULL)
+			cp->moved_cb(cp->moved_arg);
+	}
 	conclude(q, r->outcome, r->message);
 }
 
@@ -362,6 +376,7 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 	struct queued *q = find(cp, mac);
 	struct cfgapply_opts o;
 	struct devconfig want;
+	enum cfgholders_verdict verdict;
 	char *cause = NULL, *refusal;
 
 	if (q == NULL || q->op != NULL)
@@ -378,11 +393,19 @@ cfgpending_seen(struct cfgpending *cp, const char *mac, const struct shelly_targ
 		queued_free(q);
 		return;
 	}
-	if (clash(cp, mac, &want, &refusal) != 0) {
+	if (clash(cp, mac, &want, &verdict, &refusal) != 0) {
 		log_error("config queue: %s: not applied now: %s", mac, refusal);
 		free(refusal);
 		devconfig_done(&want);
 		return; /* still queued: tried again when the device is next seen */
+	}
+	if (verdict == CFGH_WAIT) {
+		if (!q->waiting)
+			log_info("config queue: %s: waits: %s", mac, refusal);
+		q->waiting = true;
+		free(refusal);
+		devconfig_done(&want);
+		return;
 	}
 	if (refusal != NULL) {
 		devconfig_done(&want);

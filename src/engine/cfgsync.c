@@ -40,7 +40,7 @@ name_device(struct engine *eng, const struct conf_device *cd)
 		memset(&up, 0, sizeof up);
 		memcpy(up.mac, sd->mac, sizeof up.mac);
 		up.name = cd->name;
-		if (store_device_upsert(eng->store, &up, &cause) != 0) {
+		if (store_device_update(eng->store, &up, &cause) != 0) {
 			log_warn("%s: device %s: name not stored: %s", cd->where, cd->name, cause);
 			free(cause);
 		}

@@ -65,19 +65,33 @@ cfgunique_check(const struct devconfig *const *desired, size_t n, char **reasons
 }
 
 char *
-cfgunique_clash(const struct devconfig *want, const struct devconfig *other, const char *label)
+cfgunique_clash_reason(enum devconfig_field f, const char *v, const char *whose, const char *label)
 {
 	char name[96];
 
+	return xasprintf("%s: %s is the %s value of another registered device (%s); it must "
+	                 "differ per device; nothing sent",
+	    devconfig_name(f, -1, name, sizeof name), v, whose, label);
+}
+
+char *
+cfgunique_clash(const struct devconfig *want, const struct devconfig *other, const char *label)
+{
 	for (size_t f = 0; f < NUNIQUE; f++) {
 		const char *v = cfgunique_value(want, unique_fields[f]);
 		const char *ov = cfgunique_value(other, unique_fields[f]);
 		if (v != NULL && ov != NULL && strcmp(v, ov) == 0)
-			return xasprintf("%s: %s is the desired value of another registered device "
-			                 "(%s); it must differ per device; nothing sent",
-			    devconfig_name(unique_fields[f], -1, name, sizeof name), v, label);
+			return cfgunique_clash_reason(unique_fields[f], v, "desired", label);
 	}
 	return NULL;
+}
+
+char *
+cfgunique_taken_reason(const char *addr, const char *label)
+{
+	return xasprintf("wifi.sta.ip: %s is the current address of another registered device "
+	                 "(%s); nothing sent",
+	    addr, label);
 }
 
 char *
@@ -87,7 +101,5 @@ cfgunique_taken(const struct devconfig *want, const char *host, const char *labe
 
 	if (v == NULL || host == NULL || strcmp(v, host) != 0)
 		return NULL;
-	return xasprintf("wifi.sta.ip: %s is the current address of another registered device "
-	                 "(%s); nothing sent",
-	    v, label);
+	return cfgunique_taken_reason(v, label);
 }

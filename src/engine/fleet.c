@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "engine/export_schedule.h"
 #include "engine/lease.h"
+#include "engine/standbyview.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -51,12 +52,14 @@ struct fleet {
 	struct scan_targets *targets; /* the configured discover-ranges */
 	char *ad_key; /* the settings f->ad runs with (discovery_key) */
 	struct cfgsync *cfgsync; /* registering the configuration's `device` lines */
+	struct standbyview *sv; /* standing by: the leader's results, from the store */
 	fleet_event_cb ev_cb;
 	void *ev_arg;
 	int started;
 	/* fleet_poll_once */
 	fleet_done_cb once_done;
 	void *once_arg;
+	int once_over; /* done was called (or is being) */
 };
 
 static void
@@ -291,6 +294,7 @@ lead(struct fleet *f, int leader)
 		}
 		poller_start(f->poller);
 		discovery_start(f);
+		standbyview_clear(f->sv); /* its memory back; read again after a step down */
 	} else {
 		/* The lease said why it stands by (lost, or no heartbeat for so long): once, there. */
 		f->role = FLEET_STANDBY;
@@ -300,10 +304,24 @@ lead(struct fleet *f, int leader)
 	emit(f, FLEET_EV_ROLE, NULL);
 }
 
+static void once_polled_cb(void *arg);
+
 static void
 leader_cb(int leader, void *arg)
 {
-	lead(arg, leader);
+	struct fleet *f = arg;
+
+	if (f->once_done == NULL) {
+		lead(f, leader);
+		return;
+	}
+	/* --poll-once lost the lease while polling: another poller may poll now. It stops, and
+	 * what it polled so far is written (the lease said why, once). */
+	if (leader || f->once_over)
+		return;
+	f->role = FLEET_STANDBY;
+	poller_stop(f->poller);
+	once_polled_cb(f);
 }
 
 /* Standing by, the leader's results may change in the store every heartbeat: say so. */
@@ -346,6 +364,8 @@ fleet_new(struct engine *eng, const struct fleet_opts *o, char **cause)
 	}
 	f->flush_ms = conf_get_ms(eng->conf, OPT_FLUSH_INTERVAL);
 	f->lease_hb_ms = lo.heartbeat_ms;
+	if (eng->store != NULL)
+		f->sv = standbyview_new(eng->store);
 	f->flush_timer = loop_timer_new(eng->loop, flush_cb, f);
 	loop_timer_arm(f->flush_timer, f->flush_ms);
 	return f;
@@ -426,6 +446,7 @@ fleet_free(struct fleet *f)
 	poller_free(f->poller);
 	scan_targets_free(f->targets);
 	loop_timer_free(f->flush_timer);
+	standbyview_free(f->sv);
 	for (int g = 0; g < FLEET_GENS; g++)
 		for (int r = 0; r < HTTP_RESULT_COUNT; r++)
 			free(f->hist[g][r]);
@@ -438,6 +459,9 @@ once_polled_cb(void *arg)
 {
 	struct fleet *f = arg;
 
+	if (f->once_over)
+		return;
+	f->once_over = 1;
 	do_flush(f);
 	if (f->once_done != NULL)
 		f->once_done(f->once_arg);
@@ -480,6 +504,10 @@ fleet_poll_once(struct fleet *f, int force, fleet_done_cb done, void *arg, char 
 	f->role = r == 1 ? FLEET_LEADER : FLEET_STANDBY;
 	f->once_done = done;
 	f->once_arg = arg;
+	/* A large or slow fleet takes longer than lease-timeout: renew it meanwhile, as the
+	 * daemon does, so that no other poller takes it over while this one polls. */
+	if (r == 1)
+		lease_start(f->lease);
 	/*
 	 * One poll is all a device gets: its result decides (a device stored online that fails is
 	 * offline), as offline-after failed polls in a row cannot happen.
@@ -532,61 +560,20 @@ fleet_role(const struct fleet *f)
 	return f->role;
 }
 
-struct view_ctx {
-	fleet_view_cb cb;
-	void *arg;
-	struct store *st;
-};
-
-/* Standing by: what the leader wrote to the store. */
-static int
-store_view_cb(const struct store_device *d, void *arg)
-{
-	struct view_ctx *vc = arg;
-	struct store_status *st = store_status_get(vc->st, d->mac);
-	struct poller_sample *samples = NULL;
-	struct fleet_view v;
-
-	memset(&v, 0, sizeof v);
-	v.mac = d->mac;
-	v.id = d->id != NULL ? d->id : "";
-	v.name = d->name != NULL ? d->name : "";
-	v.model = d->model != NULL ? d->model : "";
-	v.model_name = "";
-	v.fw = d->fw != NULL ? d->fw : "";
-	v.host = d->host != NULL ? d->host : "";
-	v.gen = d->gen;
-	v.port = d->port > 0 && d->port <= 65535 ? (uint16_t)d->port : 0;
-	v.known = st != NULL && device_state_parse(st->state, &v.state) == 0;
-	if (!v.known)
-		v.state = DEVICE_OFFLINE;
-	v.error = st != NULL && st->error != NULL ? st->error : "";
-	v.last_seen_ms = d->last_seen_ms;
-	v.attempted = st != NULL;
-	/* The leader's last reply: its readings, as the leader serves them. */
-	if (v.known && (v.state == DEVICE_ONLINE || v.state == DEVICE_ASLEEP))
-		v.nsamples = poller_reply_samples(d->gen, st->json, d->fw, &samples);
-	v.samples = samples;
-	vc->cb(&v, vc->arg);
-	free(samples);
-	store_status_free(st);
-	return 0;
-}
-
 void
 fleet_foreach(struct fleet *f, fleet_view_cb cb, void *arg)
 {
-	struct view_ctx vc = {cb, arg, f->eng->store};
-	char *cause = NULL;
-
-	if (f->role == FLEET_LEADER || f->eng->store == NULL) {
+	if (f->role == FLEET_LEADER || f->sv == NULL)
 		poller_foreach(f->poller, cb, arg);
-		return;
-	}
-	if (store_device_list(f->eng->store, store_view_cb, &vc, &cause) != 0) {
-		log_warn("registry not read: %s", cause);
-		free(cause);
-	}
+	else
+		standbyview_foreach(f->sv, cb, arg);
+}
+
+void
+fleet_refresh(struct fleet *f)
+{
+	if (f->role != FLEET_LEADER && f->sv != NULL)
+		standbyview_refresh(f->sv);
 }
 
 void
@@ -598,10 +585,15 @@ fleet_get_totals(const struct fleet *f, struct fleet_totals *t)
 	memset(t, 0, sizeof *t);
 	poller_get_stats(f->poller, &ps);
 	http_get_stats(f->eng->http, &hs);
-	t->devices = ps.devices;
-	memcpy(t->by_state, ps.by_state, sizeof t->by_state);
-	t->unknown = ps.unknown;
-	t->attempted = ps.attempted;
+	/* Standing by, the devices are the leader's (as last read), not this idle poller's. */
+	if (f->role == FLEET_LEADER || f->sv == NULL || standbyview_counts(f->sv, t) != 0) {
+		t->devices = ps.devices;
+		memcpy(t->by_state, ps.by_state, sizeof t->by_state);
+		t->unknown = ps.unknown;
+		t->attempted = ps.attempted;
+	}
+	if (f->role != FLEET_LEADER && f->sv != NULL)
+		t->standby_error = standbyview_error(f->sv);
 	t->polls = ps.polls;
 	memcpy(t->errors, ps.errors, sizeof t->errors);
 	t->http_in_flight = hs.in_flight;

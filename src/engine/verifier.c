@@ -5,9 +5,12 @@
  */
 #include "engine/verifier.h"
 
+#include "conf/conf.h"
 #include "discovery/discover.h"
+#include "net/http.h"
 #include "provision/task.h"
 #include "provision/taskq.h"
+#include "shelly/client.h"
 #include "shelly/sta.h"
 #include "store/store.h"
 #include "store/taskstore.h"
@@ -26,6 +29,19 @@ struct verifier_wait {
 	int found; /* settled: seen, or given up */
 	int scanned; /* a scan of the whole ranges, started since, ended */
 	char *pass_ref; /* the password the agent gave the device, or NULL */
+	int ap_off; /* the task turns the device's AP off (--ap-off) */
+};
+
+#define AP_OFF_TIMEOUT_MS 10000
+
+/* A request turning the AP of a verified device off (--ap-off, Gen2+), in flight. */
+struct ap_off {
+	struct verifier *v; /* NULL once the verifier is gone */
+	int64_t id;
+	char mac[13];
+	char host[DISCOVER_HOST_MAX];
+	uint64_t req;
+	struct ap_off *next;
 };
 
 struct verifier {
@@ -42,6 +58,7 @@ struct verifier {
 	int changed; /* devices were verified since the last tick */
 	struct verifier_wait *wait;
 	size_t nwait, capwait;
+	struct ap_off *ap_offs;
 };
 
 static struct verifier_wait *
@@ -84,6 +101,7 @@ collect_cb(const struct store_task *t, void *arg)
 	snprintf(w->mac, sizeof w->mac, "%s", t->mac);
 	w->since_ms = loop_now_ms(v->loop);
 	w->pass_ref = t->pass_ref != NULL ? xstrdup(t->pass_ref) : NULL;
+	w->ap_off = t->ap_off;
 	return 0;
 }
 
@@ -158,6 +176,91 @@ restore_creds(struct verifier *v, const char *mac, const struct store_device *ol
 	}
 }
 
+static void
+ap_off_note(struct verifier *v, int64_t id, const char *result, const char *detail)
+{
+	char target[32];
+	struct store_audit a = {
+	    0, loop_wall_ms(), "manager", "task-ap-off", target, result, detail};
+	char *cause = NULL;
+
+	snprintf(target, sizeof target, "task:%lld", (long long)id);
+	if (store_audit_append(v->store, &a, &cause) != 0) {
+		log_error("audit task-ap-off: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+ap_off_cb(const struct shelly_reply *reply, void *arg)
+{
+	struct ap_off *r = arg, **p;
+	struct verifier *v = r->v;
+
+	if (v != NULL) {
+		for (p = &v->ap_offs; *p != r; p = &(*p)->next)
+			;
+		*p = r->next;
+		if (reply->result == HTTP_OK) {
+			log_info("task %lld: device %s at %s turned its AP off (--ap-off)",
+			    (long long)r->id, r->mac, r->host);
+			ap_off_note(v, r->id, "ok", r->host);
+		} else {
+			log_warn("task %lld: device %s at %s: turning its AP off failed, it stays "
+			         "on: %s",
+			    (long long)r->id, r->mac, r->host, reply->cause);
+			ap_off_note(v, r->id, "failed", reply->cause);
+		}
+	}
+	free(r);
+}
+
+/*
+ * --ap-off for a Gen2+ device, once it was seen on its network: the agent left its AP on (a
+ * station that cannot join would otherwise leave the device with neither, shelly/sta.h), so
+ * the manager turns it off now, with the password the agent gave the device. A Gen1 AP
+ * turns itself off once the station connects.
+ */
+static void
+ap_off(struct verifier *v, const struct verifier_wait *w, const struct discover_found *f)
+{
+	struct shelly_target t;
+	struct ap_off *r;
+	char *pw = NULL, *cause = NULL;
+
+	if (!w->ap_off || f->ident.gen < 2)
+		return;
+	if (w->pass_ref != NULL &&
+	    (pw = conf_read_secret_file(w->pass_ref, "device password file", &cause)) == NULL) {
+		log_warn(
+		    "task %lld: device %s keeps its AP on: %s", (long long)w->id, w->mac, cause);
+		ap_off_note(v, w->id, "failed", cause);
+		free(cause);
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	t.host = f->host;
+	t.port = f->port;
+	t.https = f->https;
+	t.tls = HTTP_TLS_PIN;
+	t.pin = f->pin[0] != '\0' ? f->pin : NULL;
+	t.gen = f->ident.gen;
+	t.mac = w->mac;
+	t.user = pw != NULL ? SHELLY_STA_USER : NULL;
+	t.password = pw;
+	t.connect_timeout_ms = t.timeout_ms = AP_OFF_TIMEOUT_MS;
+	r = xcalloc(1, sizeof *r);
+	r->v = v;
+	r->id = w->id;
+	snprintf(r->mac, sizeof r->mac, "%s", w->mac);
+	snprintf(r->host, sizeof r->host, "%s", f->host);
+	r->next = v->ap_offs;
+	v->ap_offs = r;
+	r->req = shelly_request(
+	    v->http, &t, "POST", SHELLY_STA_AP_OFF_PATH, SHELLY_STA_AP_OFF_BODY, ap_off_cb, r);
+	conf_secret_free(pw);
+}
+
 /*
  * The device of w was found as f. It is registered with its password before the task is
  * marked done, so a scan dropped afterwards (reload, shutdown) loses nothing. A task its agent
@@ -186,6 +289,7 @@ verify(struct verifier *v, struct verifier_wait *w, const struct discover_found 
 		w->found = 1;
 		v->changed = 1;
 		log_info("task %lld: device %s seen at %s", (long long)w->id, w->mac, f->host);
+		ap_off(v, w, f);
 	}
 	store_device_free(old);
 }
@@ -417,6 +521,10 @@ verifier_free(struct verifier *v)
 		return;
 	discover_free(v->run);
 	loop_timer_free(v->timer);
+	for (struct ap_off *r = v->ap_offs; r != NULL; r = r->next) {
+		r->v = NULL; /* its callback, cancelled, only frees it */
+		http_cancel(v->http, r->req);
+	}
 	for (size_t i = 0; i < v->nwait; i++)
 		free(v->wait[i].pass_ref);
 	free(v->wait);

@@ -40,7 +40,12 @@ enum step {
 
 struct opnsense_sync {
 	struct http *http;
+	struct loop *loop;
 	struct loop_timer *kick; /* runs the steps of an apply from the loop */
+	struct loop_timer *keep; /* renews the writer's lease while running; NULL: no keeper */
+	struct opnsense_keeper keeper;
+	uint64_t keep_ok_ms; /* monotonic time of the last renewal (or of the start) */
+	char *lost; /* the writer's lease is lost: why; nothing more is sent */
 	char *host, *prefix, *key, *secret, *ca_file, *alias_name, *lane;
 	uint16_t port;
 	int insecure;
@@ -468,11 +473,11 @@ on_read(struct opnsense_sync *s, const struct http_response *resp)
 
 /* Writing */
 
-/* Marks every change not yet applied as not applied, because of failed. */
+/* Marks every change not yet applied as not applied, because of failed (NULL: of s->lost). */
 static void
 stop_writes(struct opnsense_sync *s, const struct opn_item *failed)
 {
-	char mac[18];
+	char mac[18], *why;
 
 	s->stopped = 1;
 	s->report.failed = 1;
@@ -484,12 +489,19 @@ stop_writes(struct opnsense_sync *s, const struct opn_item *failed)
 			continue;
 		it->outcome = OPN_NOT_RUN;
 		free(it->error);
-		it->error = xasprintf("%s: stopped after %s %s (%s) failed",
+		if (failed != NULL)
+			why = xasprintf("stopped after %s %s (%s) failed",
+			    failed->kind == OPN_ALIAS ? "alias" : "the record of", failed->device,
+			    failed->kind == OPN_ALIAS
+			        ? failed->ip
+			        : opn_mac_format(failed->mac, mac, sizeof mac));
+		else
+			why = xasprintf("stopped: %s", s->lost);
+		it->error = xasprintf("%s: %s",
 		    it->readd == 2 ? "removed but not re-added (the next sync adds it)"
 		                   : "not applied",
-		    failed->kind == OPN_ALIAS ? "alias" : "the record of", failed->device,
-		    failed->kind == OPN_ALIAS ? failed->ip
-		                              : opn_mac_format(failed->mac, mac, sizeof mac));
+		    why);
+		free(why);
 	}
 }
 
@@ -784,6 +796,89 @@ pending_done(struct opnsense_sync *s)
 	        s->unsure_alias);
 }
 
+/* The writer's lease */
+
+/* A service whose reconfigure the lost lease skips: its saved changes stay pending. */
+static void
+skip_service(struct opnsense_sync *s, struct opnsense_service *svc, int pending)
+{
+	if (svc->name == NULL || svc->reconfigured != 0 || (svc->saved == 0 && !pending))
+		return;
+	free(svc->error);
+	svc->error = xasprintf("not made live: %s", s->lost);
+}
+
+/*
+ * The lease is lost: nothing more is sent. Moves the step on (a read ends as an error, writes
+ * and reconfigures are skipped) and returns 1, or 0 once the sync is done.
+ */
+static int
+lease_lost(struct opnsense_sync *s)
+{
+	switch (s->step) {
+	case S_DONE:
+		return 0;
+	case S_WRITE:
+	case S_ALIAS_WRITE:
+		if (!s->stopped)
+			stop_writes(s, NULL);
+		/* FALLTHROUGH */
+	case S_RECONF_DHCP:
+	case S_STATUS_DHCP:
+	case S_RECONF_ALIAS:
+		skip_service(s, &s->report.dhcp, s->pending_dhcp && s->dhcp);
+		skip_service(s, &s->report.alias, s->pending_alias && s->alias_name != NULL);
+		s->report.failed = 1;
+		s->step = S_DONE;
+		return 1;
+	default: /* reading: nothing is planned */
+		fail_read(s, xasprintf("%s: nothing was applied", s->lost));
+		return 1;
+	}
+}
+
+static void
+lose(struct opnsense_sync *s, char *why)
+{
+	s->lost = why;
+	log_warn("opnsense: %s; stopping the sync", why);
+}
+
+static void
+keep_cb(void *arg)
+{
+	struct opnsense_sync *s = arg;
+	char *cause = NULL;
+	int r = s->keeper.renew_cb(s->keeper.arg, &cause);
+	uint64_t now = loop_update_now(s->loop); /* a busy database may have made us wait */
+
+	if (r == 1)
+		s->keep_ok_ms = now;
+	else if (r == 0)
+		lose(s, xasprintf("the writer's lease was lost (%s)",
+		            cause != NULL ? cause : "another sync holds it"));
+	else {
+		log_warn("opnsense: the writer's lease was not renewed: %s", cause);
+		/* Stop before another process may take the lease over. */
+		if (now - s->keep_ok_ms >= s->keeper.timeout_ms - s->keeper.heartbeat_ms)
+			lose(s, xasprintf("no renewal of the writer's lease succeeded for %llu ms",
+			            (unsigned long long)(now - s->keep_ok_ms)));
+	}
+	free(cause);
+	if (s->lost == NULL)
+		loop_timer_arm(s->keep, s->keeper.heartbeat_ms);
+}
+
+/* The sync runs (starts, or applies): renew the lease every heartbeat from now. */
+static void
+keep_start(struct opnsense_sync *s)
+{
+	if (s->keep == NULL)
+		return;
+	s->keep_ok_ms = loop_update_now(s->loop);
+	loop_timer_arm(s->keep, s->keeper.heartbeat_ms);
+}
+
 /* The step machine */
 
 /* The reads that need no argument: step, method, path, body, what. */
@@ -844,6 +939,8 @@ advance(struct opnsense_sync *s)
 	struct opn_item *it;
 
 	for (;;) {
+		if (s->lost != NULL && lease_lost(s))
+			continue;
 		switch (s->step) {
 		case S_DETECT_KEA:
 		case S_DETECT_DNSMASQ:
@@ -904,6 +1001,8 @@ advance(struct opnsense_sync *s)
 			    3 * s->timeout_ms, "applying the alias (firewall reload)");
 			return;
 		case S_DONE:
+			if (s->keep != NULL)
+				loop_timer_disarm(s->keep);
 			pending_done(s);
 			s->report.finished_ms = loop_wall_ms();
 			s->done(s, s->arg);
@@ -916,6 +1015,9 @@ static void
 really_free(struct opnsense_sync *s)
 {
 	loop_timer_free(s->kick);
+	if (s->keep != NULL)
+		loop_timer_free(s->keep);
+	free(s->lost);
 	opn_state_done(&s->state);
 	opn_plan_free(s->report.plan);
 	free(s->report.error);
@@ -1012,6 +1114,7 @@ opnsense_sync_apply(struct opnsense_sync *sync, opnsense_done_cb done, void *arg
 	sync->done = done;
 	sync->arg = arg;
 	sync->step = S_WRITE;
+	keep_start(sync);
 	loop_timer_arm(sync->kick, 0);
 	return 0;
 }
@@ -1056,7 +1159,12 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
 	if (o->pin != NULL && o->pin[0] != '\0')
 		memcpy(s->pin, pin, sizeof s->pin);
 	s->http = http;
+	s->loop = loop;
 	s->kick = loop_timer_new(loop, kick_cb, s);
+	if (o->keeper != NULL && o->keeper->renew_cb != NULL) {
+		s->keeper = *o->keeper;
+		s->keep = loop_timer_new(loop, keep_cb, s);
+	}
 	s->host = host;
 	s->prefix = prefix;
 	s->port = port;
@@ -1098,6 +1206,7 @@ opnsense_sync_start(struct loop *loop, struct http *http, const struct opnsense_
 	}
 	if (s->dhcp)
 		s->report.dhcp.name = s->report.backend;
+	keep_start(s);
 	advance(s);
 	return s;
 }
@@ -1130,6 +1239,8 @@ opnsense_sync_free(struct opnsense_sync *sync)
 		/* the callback is still to come (also when cancel finds it completed): free there
 		 */
 		sync->freed = 1;
+		if (sync->keep != NULL)
+			loop_timer_disarm(sync->keep);
 		http_cancel(sync->http, sync->req_id);
 		return;
 	}

@@ -222,24 +222,34 @@ pending_load(struct store *s, struct opnsense_options *o)
 	free(v);
 }
 
-static void
-pending_save(struct store *s, const struct opnsense_report *r)
+int
+opnsense_job_remember(const struct opnsense_env *env, int dhcp, int alias, char **cause)
 {
-	char *cause = NULL;
-	const char *v = r->dhcp.pending && r->alias.pending ? "dhcp,alias"
-	                : r->dhcp.pending                   ? "dhcp"
-	                : r->alias.pending                  ? "alias"
-	                                                    : NULL;
+	const char *v = dhcp && alias ? "dhcp,alias" : dhcp ? "dhcp" : alias ? "alias" : NULL;
 
-	if (store_setting_set(s, PENDING_KEY, v, &cause) != 0) {
-		log_warn("opnsense: cannot remember the pending reconfigure: %s", cause);
-		free(cause);
-	}
+	return store_setting_set(env->store, PENDING_KEY, v, cause);
 }
 
-/* One writer at a time: --opnsense-sync and --headless take this lease around a sync. */
+/*
+ * One writer at a time: --opnsense-sync and --headless take this lease around a sync, and
+ * renew it every tenth of its time while the sync runs (struct opnsense_keeper). It runs out
+ * 15 minutes after the last renewal, so that a plan the console shows (no renewal: nothing
+ * runs) does not hold the firewall from the others for long. Tests shorten it with
+ * SHELLY_TUI_TEST_OPNSENSE_LEASE_MS (at least 100 ms).
+ */
 #define LEASE_NAME "opnsense"
 #define LEASE_MS (15 * 60 * 1000)
+#define LEASE_TEST_ENV "SHELLY_TUI_TEST_OPNSENSE_LEASE_MS"
+
+static int64_t
+lease_ms(void)
+{
+	const char *v = getenv(LEASE_TEST_ENV);
+	char *end;
+	long long ms = v != NULL ? strtoll(v, &end, 10) : 0;
+
+	return v != NULL && *end == '\0' && ms >= 100 && ms <= LEASE_MS ? (int64_t)ms : LEASE_MS;
+}
 
 /* "opnsense:HOST:PID:PIDNS" (util/holder.h): one name for the whole process, renewed by it. */
 static void
@@ -254,7 +264,7 @@ lease_take(struct store *st, const char *holder, char **other, char **cause)
 {
 	long pid;
 	int got =
-	    store_lease_acquire(st, LEASE_NAME, holder, loop_wall_ms(), LEASE_MS, other, cause);
+	    store_lease_acquire(st, LEASE_NAME, holder, loop_wall_ms(), lease_ms(), other, cause);
 
 	if (got == 0 && *other != NULL && holder_gone(holder, *other, &pid)) {
 		log_warn("opnsense: taking over the lease of %s (that process is gone)", *other);
@@ -263,7 +273,7 @@ lease_take(struct store *st, const char *holder, char **other, char **cause)
 		free(*other);
 		*other = NULL;
 		got = store_lease_acquire(
-		    st, LEASE_NAME, holder, loop_wall_ms(), LEASE_MS, other, cause);
+		    st, LEASE_NAME, holder, loop_wall_ms(), lease_ms(), other, cause);
 	}
 	return got;
 }
@@ -292,7 +302,8 @@ opnsense_job_renew(const struct opnsense_env *env, char **cause)
 
 	holder_of(holder, sizeof holder);
 	/* Still named as the holder (expired or not): nobody else has written since. */
-	r = store_lease_heartbeat(env->store, LEASE_NAME, holder, loop_wall_ms(), LEASE_MS, cause);
+	r = store_lease_heartbeat(
+	    env->store, LEASE_NAME, holder, loop_wall_ms(), lease_ms(), cause);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	/* Another process took it meanwhile: it may be writing, or may have written and given
@@ -303,6 +314,20 @@ opnsense_job_renew(const struct opnsense_env *env, char **cause)
 	return -1;
 }
 
+/* The sync's renewal of the lease (arg: the store): 1, 0 (another holds it), -1. */
+static int
+renew_cb(void *arg, char **cause)
+{
+	char holder[128];
+	int r;
+
+	holder_of(holder, sizeof holder);
+	r = store_lease_heartbeat(arg, LEASE_NAME, holder, loop_wall_ms(), lease_ms(), cause);
+	if (r == 0)
+		*cause = xstrdup("it ran out, or another process took it");
+	return r;
+}
+
 struct opnsense_sync *
 opnsense_job_begin(
     const struct opnsense_env *env, int dry_run, opnsense_done_cb cb, void *arg, char **cause)
@@ -311,6 +336,7 @@ opnsense_job_begin(
 	struct opts op;
 	struct devlist dl;
 	char holder[128];
+	struct opnsense_keeper keeper = {renew_cb, env->store, 0, 0};
 
 	if (opts_init(env, &op, cause) != 0)
 		return NULL;
@@ -321,6 +347,11 @@ opnsense_job_begin(
 	holder_of(holder, sizeof holder);
 	if (!dry_run && lease_claim(env->store, holder, cause) != 0)
 		goto out;
+	if (!dry_run) {
+		keeper.timeout_ms = (uint64_t)lease_ms();
+		keeper.heartbeat_ms = keeper.timeout_ms / 10;
+		op.o.keeper = &keeper;
+	}
 	pending_load(env->store, &op.o);
 	sync = opnsense_sync_start(env->loop, env->http, &op.o, dl.v, dl.n, 1, cb, arg, cause);
 	if (sync == NULL && !dry_run)
@@ -331,16 +362,23 @@ out:
 	return sync;
 }
 
-void
+int
 opnsense_job_end(const struct opnsense_env *env, const struct opnsense_report *r)
 {
 	char holder[128], *cause = NULL;
+	int rc = 0;
 
-	if (r != NULL)
-		pending_save(env->store, r);
+	if (r != NULL &&
+	    opnsense_job_remember(env, r->dhcp.pending, r->alias.pending, &cause) != 0) {
+		log_warn("opnsense: cannot remember the pending reconfigure: %s", cause);
+		free(cause);
+		cause = NULL;
+		rc = -1;
+	}
 	holder_of(holder, sizeof holder);
 	if (store_lease_release(env->store, LEASE_NAME, holder, &cause) != 0) {
 		log_warn("opnsense: lease: %s", cause);
 		free(cause);
 	}
+	return rc;
 }

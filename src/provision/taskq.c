@@ -277,40 +277,70 @@ taskq_target_active(struct store *s, const char *target, int64_t *id, char **cau
 	return x.id != 0;
 }
 
+/* store_task_add_all's test: have, not ended, is for add's device. */
+static int
+clash_cb(const struct store_task *have, const struct store_task *add, void *arg)
+{
+	enum task_state st;
+
+	(void)arg;
+	return task_state_parse(have->state, &st) == 0 && !task_state_final(st) &&
+	       taskq_same_target(have->target, add->target);
+}
+
+int
+taskq_add_all(struct store *s, const struct store_task *ts, size_t n, const char *who,
+    int64_t now_ms, int64_t *ids, char **cause)
+{
+	struct store_task *q = xcalloc(n ? n : 1, sizeof *q);
+	char *macs = xcalloc(n ? n : 1, 13), detail[160]; /* the normalised MAC targets */
+	int64_t other = 0;
+	size_t bad = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		q[i] = ts[i];
+		if (taskq_check_text(&ts[i], cause) != 0)
+			goto out;
+		if (str_mac_normalise(ts[i].target, macs + 13 * i) == 0)
+			q[i].target = macs + 13 * i;
+		else if (!taskq_ssid_is_shelly(ts[i].target)) {
+			*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
+			                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",
+			    ts[i].target);
+			goto out;
+		}
+		q[i].kind = "provision";
+		q[i].state = task_state_name(TASK_QUEUED);
+	}
+	/* the check and the inserts are one transaction: a second --provision of the same
+	 * device at the same time waits for it and is then refused */
+	rc = store_task_add_all(s, q, n, now_ms, clash_cb, NULL, ids, &bad, &other, cause);
+	if (rc == 1)
+		*cause = xasprintf("%s: task %lld for this device has not ended "
+		                   "(--task-cancel it first)",
+		    q[bad].target, (long long)other);
+	if (rc != 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(detail, sizeof detail, "%s -> %s%s%s", q[i].target, q[i].network,
+		    q[i].key_ref != NULL ? " (key by reference)" : " (open)",
+		    q[i].ap_off ? ", AP off" : "");
+		audit(s, who, "task-add", ids[i], "queued", detail, now_ms);
+	}
+out:
+	free(macs);
+	free(q);
+	return rc;
+}
+
 int
 taskq_add(struct store *s, const struct store_task *t, const char *who, int64_t now_ms, int64_t *id,
     char **cause)
 {
-	struct store_task q = *t;
-	char mac[13], detail[160];
-	int64_t other = 0;
-	int rc;
-
-	if (taskq_check_text(t, cause) != 0)
-		return -1;
-	if (str_mac_normalise(t->target, mac) == 0)
-		q.target = mac;
-	else if (!taskq_ssid_is_shelly(t->target)) {
-		*cause = xasprintf("'%s' is neither a MAC nor a Shelly access point "
-		                   "(shelly1pm-A1B2C3, ShellyPlus1PM-A8032AB12345)",
-		    t->target);
-		return -1;
-	}
-	if ((rc = taskq_target_active(s, q.target, &other, cause)) != 0) {
-		if (rc > 0)
-			*cause = xasprintf("%s: task %lld for this device has not ended "
-			                   "(--task-cancel it first)",
-			    q.target, (long long)other);
-		return -1;
-	}
-	q.kind = "provision";
-	q.state = task_state_name(TASK_QUEUED);
-	if (store_task_add(s, &q, now_ms, id, cause) != 0)
-		return -1;
-	snprintf(detail, sizeof detail, "%s -> %s%s%s", q.target, t->network,
-	    t->key_ref != NULL ? " (key by reference)" : " (open)", t->ap_off ? ", AP off" : "");
-	audit(s, who, "task-add", *id, "queued", detail, now_ms);
-	return 0;
+	return taskq_add_all(s, t, 1, who, now_ms, id, cause);
 }
 
 /* Moves task id from its current state to to (if allowed); 1 moved, 0 not, -1 error. */
@@ -500,7 +530,7 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	struct store_task *t;
 	enum task_state to, now;
 	char norm[13];
-	int rc;
+	int rc = 0;
 
 	if (!taskq_stage_ok(stage)) {
 		*cause = xasprintf("unknown stage '%s' (%s)", stage, TASKQ_STAGES);
@@ -536,6 +566,16 @@ taskq_progress(struct store *s, const char *agent, int64_t id, const char *stage
 	    store_task_update(s, id, agent, t->state, t->state, &set, now_ms, cause) < 0) {
 		store_task_free(t);
 		return -1;
+	}
+	if (to == TASK_VERIFYING && rc == 0 && now == TASK_CANCELLED) {
+		/* cancelled while the agent was on the device's AP, out of the manager's reach:
+		 * the task stays cancelled, but the operator learns which device is configured */
+		char *what = xasprintf(
+		    "device %s configured for %s after the cancel: not verified", norm, t->network);
+
+		audit(s, agent, "task-progress", id, "cancelled", what, now_ms);
+		log_warn("task %lld: %s", (long long)id, what);
+		free(what);
 	}
 	store_task_free(t);
 	*state = task_state_name(now);

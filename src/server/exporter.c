@@ -247,6 +247,7 @@ exporter_metrics(struct fleet *fleet, struct strbuf *out, char **cause)
 	struct fleet_totals t;
 	int f = 0, k = 0, rc = 0;
 
+	fleet_refresh(fleet);
 	fleet_get_totals(fleet, &t);
 	do
 		write_family(w, fleet, f, k, &t);
@@ -340,6 +341,7 @@ metrics_handler(const struct httpd_request *req, struct httpd_reply *reply, void
 	ps->fleet = ex->fleet;
 	ps->extra = ex->extra;
 	ps->extra_arg = ex->extra_arg;
+	fleet_refresh(ex->fleet); /* standing by: the totals count what the families show */
 	fleet_get_totals(ex->fleet, &ps->t);
 	ps->t.store_error = NULL; /* owned by the store: not kept across chunks */
 	strbuf_init(&ps->sb);
@@ -370,14 +372,21 @@ readyz_handler(const struct httpd_request *req, struct httpd_reply *reply, void 
 	struct fleet_totals t;
 
 	(void)req;
+	fleet_refresh(ex->fleet);
 	fleet_get_totals(ex->fleet, &t);
 	if (!t.store_healthy)
 		httpd_reply_text(reply, 503, "not ready: database: %s (%lld s ago)\n",
 		    t.store_error != NULL ? t.store_error : "?",
 		    (long long)((loop_wall_ms() - t.store_error_ms) / 1000));
-	else if (t.role != FLEET_LEADER)
-		httpd_reply_text(
-		    reply, 200, "ready: standing by (another poller holds the lease)\n");
+	else if (t.role != FLEET_LEADER && t.standby_error != NULL)
+		httpd_reply_text(reply, 503,
+		    "not ready: standing by, the leader's results cannot be read: %s\n",
+		    t.standby_error);
+	else if (t.role != FLEET_LEADER) /* it serves the leader's results: see the man page */
+		httpd_reply_text(reply, 200,
+		    "ready: standing by (another poller holds the lease), %zu devices from the "
+		    "database\n",
+		    t.devices);
 	else if (t.attempted < t.devices)
 		httpd_reply_text(reply, 503, "not ready: %zu of %zu devices attempted\n",
 		    t.attempted, t.devices);

@@ -87,8 +87,6 @@ gen2(const struct shelly_sta *sta, struct shelly_sta_req *out, size_t *n)
 	if (sta->key != NULL && sta->key[0] != '\0')
 		cJSON_AddStringToObject(o, "pass", sta->key);
 	cJSON_AddBoolToObject(o, "enable", 1);
-	if (sta->ap_off)
-		cJSON_AddBoolToObject(cJSON_AddObjectToObject(cfg, "ap"), "enable", 0);
 	out[*n].method = "POST";
 	out[*n].path = xstrdup("/rpc/WiFi.SetConfig");
 	out[(*n)++].body = rpc_body(cfg);

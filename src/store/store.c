@@ -484,15 +484,28 @@ store_rows_deliver(struct store_rows *rows, int rc, char **why, char **cause)
 
 /* Devices. */
 
+/* The read and the write are one write transaction: a removal by another process commits
+ * before the read or after the write, never between them. */
 int
 store_device_update(struct store *s, const struct store_device *d, char **cause)
 {
-	struct store_device *now = store_device_find_mac(s, d->mac);
+	struct store_device *now;
+	char *why = NULL;
 
-	if (now == NULL)
-		return 0;
+	if (s->ops->begin(s->b, &why) != 0)
+		return settings_failed(s, cause, why);
+	now = store_device_find_mac(s, d->mac);
+	if (now != NULL && store_device_upsert(s, d, cause) != 0) {
+		store_device_free(now);
+		s->ops->rollback(s->b);
+		return -1;
+	}
 	store_device_free(now);
-	return store_device_upsert(s, d, cause);
+	if (s->ops->commit(s->b, &why) != 0) {
+		s->ops->rollback(s->b);
+		return settings_failed(s, cause, why);
+	}
+	return 0;
 }
 
 int

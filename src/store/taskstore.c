@@ -63,6 +63,78 @@ store_task_add(
 	return o != NULL ? o->add(b, t, now_ms, id, cause) : -1;
 }
 
+/* The tasks in the store, copied (store_task_add_all reads them once). */
+struct task_copies {
+	struct store_task **t;
+	size_t n;
+};
+
+static int
+copy_row_cb(const void *row, void *arg)
+{
+	struct task_copies *c = arg;
+
+	c->t = xreallocarray(c->t, c->n + 1, sizeof *c->t);
+	c->t[c->n++] = store_record_dup(row, &store_layout_task);
+	return 0;
+}
+
+/* The id of the first of have (then of ts[0..i-1]) that clash says stands in ts[i]'s way. */
+static int64_t
+clash_with(const struct task_copies *have, const struct store_task *ts, size_t i,
+    const int64_t *ids, store_task_clash_cb clash, void *arg)
+{
+	for (size_t k = 0; k < have->n; k++)
+		if (clash(have->t[k], &ts[i], arg))
+			return have->t[k]->id;
+	for (size_t k = 0; k < i; k++) {
+		struct store_task added = ts[k];
+
+		added.id = ids[k];
+		if (clash(&added, &ts[i], arg))
+			return ids[k];
+	}
+	return 0;
+}
+
+int
+store_task_add_all(struct store *s, const struct store_task *ts, size_t n, int64_t now_ms,
+    store_task_clash_cb clash, void *arg, int64_t *ids, size_t *bad, int64_t *other, char **cause)
+{
+	const struct store_ops *so = store_backend_ops(s);
+	const struct store_task_query all = {0, NULL, 0};
+	struct task_copies have = {NULL, 0};
+	void *b;
+	const struct store_task_ops *o = ops_of(s, &b, cause);
+	int rc = -1;
+
+	if (o == NULL || so->begin(b, cause) != 0)
+		return -1;
+	/* read once, inside the write transaction: nobody adds a task until it ends */
+	if (clash != NULL && o->list(b, &all, copy_row_cb, &have, cause) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = clash != NULL ? clash_with(&have, ts, i, ids, clash, arg) : 0;
+
+		if (id != 0) {
+			*bad = i;
+			*other = id;
+			rc = 1;
+			goto out;
+		}
+		if (o->add(b, &ts[i], now_ms, &ids[i], cause) != 0)
+			goto out;
+	}
+	rc = so->commit(b, cause) == 0 ? 0 : -1;
+out:
+	if (rc != 0)
+		so->rollback(b);
+	for (size_t k = 0; k < have.n; k++)
+		free(have.t[k]);
+	free(have.t);
+	return rc;
+}
+
 static int
 task_query(
     struct store *s, const struct store_task_query *q, store_task_cb cb, void *arg, char **cause)

@@ -13,8 +13,11 @@
 #                reads every configuration), then the steady cycle: wall, CPU, peak RSS
 #   tui.sh       the console with 1000 devices: CPU per key and per second, bytes to the terminal
 #   drift.sh     the DRIFT column's recomputation over 1000 devices: template cached vs read per device
+#   queue.sh     the configuration queue's check of a change for each of 1000 devices: hashed vs per-change reads
 #   guard.sh     the network guard's check of a /8 scan target: by intervals vs per address
 #   import.sh    --import --dry-run of 80k settings keys against 20k (goal <= 8x: linear)
+#   standby.sh   /metrics of a standing-by --headless (1000 devices, read from the store)
+#                against the leader's, CPU per scrape
 #
 # Each part is run as `sh tests/bench/PART.sh BUILD` with BUILD, SHELLY_TUI, SHELLY_SIM and
 # SHELLY_TUI_ALLOW_NETS=127.0.0.0/8 in the environment, under a time bound; its lines starting
@@ -82,8 +85,10 @@ fi
 part fleet10k 420
 part tui 180
 part drift 120
+part queue 120
 part guard 120
 part import 120
+part standby 180
 
 echo
 echo "==== BENCH results: $BUILD, $(date '+%Y-%m-%d %H:%M'), $(nproc) cpus," \

@@ -73,6 +73,27 @@ fi
 hl_stop a
 [ "$HL_RC" = 0 ] && pass "$N: clean stop" || fail "$N: clean stop" "rc=$HL_RC"
 
+# Two devices swap addresses while nothing runs (a static address set on each, one through a
+# free one): each is announced at an address the registry gives the other. The announcement
+# names another device than the one registered there, so it is confirmed and both are followed.
+A2=$(dev_addr 2) A3=$(dev_addr 3) SPARE=$SIM_NET.60
+PORT=$(jq -r '.devices[2].port' "$SIM_MANIFEST")
+static_to() { # static_to I NEW: device I (at its manifest address) takes NEW
+	_at=$(dev_addr "$1")
+	curl -s -m 5 -X POST "http://$_at:$PORT/rpc" -d "{\"id\":1,\"method\":\"WiFi.SetConfig\",\"params\":{\"config\":{\"sta\":{\"ipv4mode\":\"static\",\"ip\":\"$2\",\"netmask\":\"255.255.255.0\"}}}}" >/dev/null
+	wait_for 10 sh -c "[ \"\$(jq -r '.devices[$1].addr' '$SIM_MANIFEST')\" = '$2' ]"
+}
+if static_to 2 "$SPARE" && static_to 3 "$A2" && static_to 2 "$A3"; then
+	hl_start b "$DB" "$CONF" || { fail "$N: headless start (swap)" "$(cat "$(hl_err b)")"; exit 1; }
+	swapped() { [ "$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 2)'")" = "$A3" ] &&
+		[ "$(sq "$DB" "SELECT host FROM devices WHERE mac='$(mac_of 3)'")" = "$A2" ]; }
+	wait_for 30 swapped && pass "$N: two devices that swapped addresses are both followed through mDNS" ||
+		fail "$N: swap" "$(sq "$DB" 'SELECT mac, host FROM devices') $(grep -E 'mDNS|discover' "$(hl_err b)" | tail -6)"
+	hl_stop b
+else
+	fail "$N: swap in the sim" "$(dev_addr 2) $(dev_addr 3) $(tail -3 "$SIM_ERR")"
+fi
+
 # libavahi-client is loaded only by a process that browses (src/discovery/avahi_lib.c): a run
 # that never browses does not map it, and one that cannot load it says why and does not fail
 # on anything but mDNS. The library is hidden by a bind mount in a mount namespace of its own,

@@ -58,6 +58,38 @@ pb=$(hl_metric b shelly_polls_total)
 	pass "$N: only the leader polls: sim saw $s status requests for the leader's $((pa2 - pa1)) polls, stand-by 0" ||
 	fail "$N: one poller's traffic" "sim $s, leader polls $pa0/$pa1/$pa2/$pa3, stand-by polls '$pb'"
 
+# The stand-by serves the leader's results from the store: its fleet totals count the
+# leader's states (not its own idle poller's), its /readyz says it stands by, and a reading
+# the leader takes after a change shows in the stand-by's /metrics.
+online_b() { [ "$(hl_metric b 'shelly_devices{state="online"}')" = $NDEV ] && [ "$(hl_metric b 'shelly_devices{state="unknown"}')" = 0 ]; }
+wait_for 20 online_b && pass "$N: second: shelly_devices counts the leader's $NDEV devices online" ||
+	fail "$N: second: fleet totals" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+[ "$(hl_code b /readyz)" = 200 ] && hl_get b /readyz | grep -q "standing by" &&
+	pass "$N: second: /readyz 200, standing by ($(hl_get b /readyz))" || fail "$N: second: /readyz" "$(hl_code b /readyz) $(hl_get b /readyz)"
+out0="shelly_output{mac=\"$(mac_of 0)\",component=\"switch\",channel=\"0\"}"
+was=$(hl_metric b "$out0")
+[ "$was" = 1 ] && on=false want=0 || on=true want=1
+curl -s -m 3 "$(hl_url 0)/rpc/Switch.Set?id=0&on=$on" >/dev/null
+follows() { [ "$(hl_metric a "$out0")" = $want ] && [ "$(hl_metric b "$out0")" = $want ]; }
+wait_for 20 follows && pass "$N: second: /metrics follows the leader's new reading ($out0 $was -> $want)" ||
+	fail "$N: second: new reading" "leader '$(hl_metric a "$out0")' stand-by '$(hl_metric b "$out0")', want $want"
+# A device the leader finds offline after the stand-by started is counted offline there too.
+set_fault 1 closed
+off_b() { [ "$(hl_metric b 'shelly_devices{state="offline"}')" = 1 ] && [ "$(hl_metric b 'shelly_devices{state="online"}')" = $((NDEV - 1)) ]; }
+wait_for 20 off_b && pass "$N: second: shelly_devices follows the leader (1 offline, $((NDEV - 1)) online)" ||
+	fail "$N: second: totals after a change" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+set_fault 1 none
+wait_for 20 online_b || fail "$N: second: all online again" "$(curl -s -m 5 "http://127.0.0.1:$(hl_port b)/metrics" | grep '^shelly_devices')"
+# A stand-by that cannot read the leader's results (here the registry's table is gone, as
+# after a migration this binary does not know) is not ready, and says why; then ready again.
+sq "$DB" 'ALTER TABLE devices RENAME TO devices_away'
+unready_b() { [ "$(hl_code b /readyz)" = 503 ] && hl_get b /readyz | grep -q 'standing by.*devices'; }
+wait_for 20 unready_b && pass "$N: second: /readyz 503 while the store cannot be read ($(hl_get b /readyz))" ||
+	fail "$N: second: /readyz when the store cannot be read" "$(hl_code b /readyz) $(hl_get b /readyz)"
+sq "$DB" 'ALTER TABLE devices_away RENAME TO devices'
+ready_b() { [ "$(hl_code b /readyz)" = 200 ]; }
+wait_for 20 ready_b && pass "$N: second: /readyz 200 again once it reads" || fail "$N: second: ready again" "$(hl_get b /readyz)"
+
 # --poll-once refuses while the lease is held; --force polls anyway.
 "$SHELLY_TUI" --poll-once --db "$DB" --config "$CONF" >"$T_TMP/once.out" 2>"$T_TMP/once.err"; rc=$?
 [ $rc = 1 ] && grep -q 'holds the lease' "$T_TMP/once.err" && grep -q "$(hl_pid a)" "$T_TMP/once.err" &&
@@ -155,5 +187,40 @@ hl_config "$T_TMP/config.bad" "set lease-heartbeat 600ms" "set lease-timeout 1s"
 [ $rc = 2 ] && grep -q "lease-heartbeat" "$T_TMP/bad.err" &&
 	pass "$N: lease-heartbeat >= lease-timeout / 2 is refused ($(cat "$T_TMP/bad.err"))" ||
 	fail "$N: heartbeat check" "rc=$rc $(cat "$T_TMP/bad.err")"
+
+# --- --poll-once renews the lease while it polls: a poll longer than lease-timeout (a device
+# that never answers, request-timeout 6 s, lease-timeout 1 s) keeps it; one that loses it stops ---
+set_fault 2 noanswer
+sq "$DB" "DELETE FROM lease WHERE name = 'poller'" # the other host's row above
+OCONF=$T_TMP/config.once
+hl_config "$OCONF" "set request-timeout 6s"
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$OCONF" >"$T_TMP/once4.out" 2>"$T_TMP/once4.err" &
+OP=$!
+at_exit "kill_ours $OP"
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT holder FROM lease' 2>/dev/null | cut -d: -f1)\" = poll-once ]" ||
+	fail "$N: --poll-once takes the lease" "$(sq "$DB" 'SELECT * FROM lease')"
+hl_start f "$DB" "$OCONF" || { fail "$N: --headless f" "$(cat "$(hl_err f)")"; exit 1; }
+led=0
+while pid_alive $OP; do
+	leader f 1 && led=1 && break
+	sleep 0.2
+done
+wait $OP; rc=$?
+[ $led = 0 ] && [ $rc = 0 ] && grep -q "held by a live poller (poll-once:" "$(hl_err f)" &&
+	pass "$N: a --headless stands by while a --poll-once longer than lease-timeout polls" ||
+	fail "$N: --poll-once keeps the lease" "led=$led rc=$rc $(cat "$T_TMP/once4.err") $(tail -n 3 "$(hl_err f)")"
+wait_for 10 leader f 1 && pass "$N: and leads once it is done" || fail "$N: --headless after --poll-once" "$(tail -n 3 "$(hl_err f)")"
+hl_stop f
+"$SHELLY_TUI" --poll-once --db "$DB" --config "$OCONF" >"$T_TMP/once5.out" 2>"$T_TMP/once5.err" &
+OP=$!
+at_exit "kill_ours $OP"
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT holder FROM lease' 2>/dev/null | cut -d: -f1)\" = poll-once ]" ||
+	fail "$N: --poll-once takes the lease again" "$(sq "$DB" 'SELECT * FROM lease')"
+t=$(now_ms)
+sq "$DB" "UPDATE lease SET holder = 'headless:elsewhere:1:1', heartbeat_ts = $t, expires_ts = $((t + 60000)) WHERE name = 'poller'"
+wait $OP; rc=$?
+[ $rc = 1 ] && grep -q "lost the poller lease while polling" "$T_TMP/once5.err" &&
+	pass "$N: a --poll-once that loses the lease stops, exit 1 ($(tail -n 1 "$T_TMP/once5.err"))" ||
+	fail "$N: --poll-once losing the lease" "rc=$rc $(cat "$T_TMP/once5.err")"
 sim_stop
 exit 0

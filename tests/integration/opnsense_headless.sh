@@ -79,4 +79,37 @@ kill_ours $HL3; wait $HL3 2>/dev/null
 	pass "$N: stopped mid-write: the lease is given back and the DHCP reconfigure is left pending" ||
 	fail "$N: stopped mid-write" "$(sqlite3 "$DB3" 'select * from lease; select * from settings') $(tail -n 5 "$T_TMP/hl3.err")"
 op_stop hs
+
+# SIGHUP while a sync writes: the sync goes on to its end (its write is not cancelled, no
+# second sync starts at once), and the syncs' counts survive the reload.
+DB4=$T_TMP/db4
+op_db "$DB4" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.32"
+op_fake hr "$T_TMP/kea.json" --slow addReservation --slow-seconds 3
+op_conf hr "$T_TMP/c4" "set opnsense-interval 1h" "set lease-heartbeat 200ms"
+"$SHELLY_TUI" --headless --config "$T_TMP/c4" --db "$DB4" --listen 127.0.0.1:0 >"$T_TMP/hl4.out" 2>"$T_TMP/hl4.err" &
+HL4=$!
+at_exit "kill_ours $HL4"
+wait_for 20 grep -q "^metrics: " "$T_TMP/hl4.out" || { fail "$N: --headless 4 starts" "$(cat "$T_TMP/hl4.err")"; exit 1; }
+URL=$(sed -n 's/^metrics: //p' "$T_TMP/hl4.out")
+adding() { op_get hr /__fake/counts | jq -e '[.paths[] | select(test("addReservation"))] | length >= 1' >/dev/null; }
+wait_for 60 adding || fail "$N: the sync writes" "$(tail -n 3 "$T_TMP/hl4.err")"
+kill -HUP $HL4
+wait_for 30 grep -q "SIGHUP: configuration and registry reloaded" "$T_TMP/hl4.err" || fail "$N: reload" "$(tail -n 3 "$T_TMP/hl4.err")"
+wait_for 60 grep -q "opnsense: synced\|opnsense: sync failed" "$T_TMP/hl4.err"
+nsync=$(op_get hr /__fake/counts | jq '[.paths[] | select(test("searchReservation"))] | length')
+grep -q "opnsense: synced: 3 added" "$T_TMP/hl4.err" && ! grep -q "opnsense: sync failed" "$T_TMP/hl4.err" && [ "$nsync" = 1 ] &&
+	pass "$N: SIGHUP during a sync: the sync ends as it would have (3 added: 2 reservations, the alias), no second sync" ||
+	fail "$N: SIGHUP during a sync" "reads $nsync: $(grep opnsense "$T_TMP/hl4.err" | tail -n 4)"
+kill -HUP $HL4
+wait_for 30 sh -c "[ \$(grep -c 'SIGHUP: configuration and registry reloaded' '$T_TMP/hl4.err') -ge 2 ]"
+[ "$(metric 'shelly_opnsense_syncs_total{result="ok"}')" = 1 ] && [ -n "$(metric shelly_opnsense_last_sync_timestamp_seconds)" ] &&
+	pass "$N: the sync's metrics survive a reload" || fail "$N: metrics after a reload" "$(curl -s -m 5 "$URL" | grep opnsense)"
+# A shorter opnsense-interval takes effect at the reload (the last sync was long enough ago).
+sed -i 's/^set opnsense-interval 1h$/set opnsense-interval 300ms/' "$T_TMP/c4"
+kill -HUP $HL4
+synced3() { v=$(metric 'shelly_opnsense_syncs_total{result="ok"}'); [ -n "$v" ] && [ "$v" -ge 3 ]; }
+wait_for 60 synced3 && pass "$N: a shorter opnsense-interval applies at the reload" ||
+	fail "$N: interval after a reload" "$(curl -s -m 5 "$URL" | grep opnsense_syncs)"
+kill_ours $HL4; wait $HL4 2>/dev/null
+op_stop hr
 exit $T_FAILED

@@ -102,3 +102,44 @@ grep -q 'agent .* for manager \[::1\]:9$' "$T_TMP/agent.err" &&
 	! grep -q 'manager ::1:9' "$T_TMP/agent.err" &&
 	pass "the agent writes an IPv6 manager address in brackets" ||
 	fail "the agent writes an IPv6 manager address in brackets" "$(cat "$T_TMP/agent.err")"
+
+# Two --provision of one device at the same time queue one task: the check for a task not
+# ended and the insert are one write transaction. A third connection holds the write lock
+# while both start, so that both have looked (or wait to look) before either may write;
+# each round ends when both are waiting in the store's busy handler.
+asleep() { for p in "$@"; do grep -q sleep "/proc/$p/wchan" 2>/dev/null || return 1; done; }
+locked() { ! sqlite3 -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; }
+race() { # race TARGET: two --provision TARGET while the lock is held; outcome in $T_TMP/race.*
+	rm -f "$T_TMP/lock.in"; mkfifo "$T_TMP/lock.in"
+	sqlite3 "$DB" <"$T_TMP/lock.in" >/dev/null 2>&1 &
+	locker=$!
+	exec 3>"$T_TMP/lock.in"
+	printf 'BEGIN IMMEDIATE;\n' >&3
+	wait_for 10 locked || { exec 3>&-; return 1; }
+	"$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --provision "$1" --network home \
+		>"$T_TMP/race.1" 2>&1 &
+	p1=$!
+	"$SHELLY_TUI" --db "$DB" --config "$T_TMP/config" --provision "$1" --network home \
+		>"$T_TMP/race.2" 2>&1 &
+	p2=$!
+	wait_for 4 asleep $p1 $p2
+	printf 'ROLLBACK;\n' >&3
+	exec 3>&-
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	wait $locker
+	echo "$r1 $r2" >"$T_TMP/race.rc"
+}
+active_for() { tui --tasks --json | jq --arg t "$1" '[.tasks[] | select(.target == $t and .state == "queued")] | length'; }
+ok=yes; why=""
+for t in shelly1-0D0D01 shelly1-0D0D02 shelly1-0D0D03; do
+	race "$t" || { ok=no; why="$why $t: no lock"; continue; }
+	grep -q 'database is locked' "$T_TMP/race.1" "$T_TMP/race.2" && continue # a loaded machine: not a verdict
+	n=$(active_for "$t")
+	if [ "$n" != 1 ] || [ "$(tr ' ' '\n' <"$T_TMP/race.rc" | sort | tr '\n' ' ')" != "0 1 " ] ||
+		! cat "$T_TMP/race.1" "$T_TMP/race.2" | grep -q 'for this device has not ended'; then
+		ok=no; why="$why $t: $n queued, rc $(cat "$T_TMP/race.rc"): $(cat "$T_TMP/race.1" "$T_TMP/race.2")"
+	fi
+done
+[ $ok = yes ] && pass "two --provision of one device at the same time queue one task" ||
+	fail "two --provision of one device at the same time queue one task" "$why"

@@ -85,14 +85,15 @@ ap_device 7 gen1/shelly-1 && ap_device 8 gen2/plus-1pm && ap_device 9 gen1/shell
 ap_device 10 gen1/shelly-1 --auth all --password "$DEVPW" &&
 ap_device 11 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 12 gen2/plus-1pm &&
 ap_device 25 gen1/shelly-1 && ap_device 13 gen2/plus-1pm && ap_device 14 gen2/plus-1pm &&
-ap_device 15 gen2/plus-1pm --auth all --password "$DEVPW" ||
+ap_device 15 gen2/plus-1pm --auth all --password "$DEVPW" && ap_device 16 gen2/plus-1pm &&
+ap_device 17 gen1/shelly-1 && ap_device 18 gen2/plus-1pm ||
 	{ fail "$NAME: simulated devices" "$(cat "$T_TMP"/sim*.log)"; exit 1; }
 # The access point of device N: Gen1 its host name, Gen2+ Shelly<App>-<MAC>.
 ap_of() { jq -r '.devices[0] | if .gen == 1 then .id else "Shelly\(.app)-\(.mac)" end' "$T_TMP/sim$1.json"; }
 mac_of() { jq -r '.devices[0].mac' "$T_TMP/sim$1.json" | tr 'A-F' 'a-f'; }
 AP1=$(ap_of 1); AP2=$(ap_of 2); AP3=$(ap_of 3); AP4=$(ap_of 4); AP5=$(ap_of 5); AP6=$(ap_of 6)
 AP7=$(ap_of 7); AP8=$(ap_of 8); AP9=$(ap_of 9); AP10=$(ap_of 10); AP11=$(ap_of 11)
-AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP15=$(ap_of 15); AP25=$(ap_of 25) # device 25's home address is outside discover-range
+AP12=$(ap_of 12); AP13=$(ap_of 13); AP14=$(ap_of 14); AP15=$(ap_of 15); AP16=$(ap_of 16); AP17=$(ap_of 17); AP18=$(ap_of 18); AP25=$(ap_of 25) # device 25's home address is outside discover-range
 # The Gen2+ device's id as --list shows it: its AP's SSID in lower case (joined as the AP spells it)
 AP2L=$(printf '%s' "$AP2" | tr 'A-Z' 'a-z')
 ap_here() { for a in "$@"; do [ -e "$W/a/aps/$a" ] || return 1; done; }
@@ -113,7 +114,8 @@ set verify-interval 300ms
 set verify-timeout 6s
 set agent-lease 4s
 EOF
-MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24 XDG_CONFIG_HOME=$T_TMP/xdg"
+# (XDG_DATA_HOME: a command without --db, --probe, must not open the user's own database)
+MGR_ENV="SHELLY_TUI_ALLOW_NETS=127.0.0.0/8,10.77.0.0/24 XDG_CONFIG_HOME=$T_TMP/xdg XDG_DATA_HOME=$T_TMP/xdgdata"
 # Templates the manager resolves for the agent (the agent has no template files).
 mkdir -p "$T_TMP/xdg/shelly-tui/templates"
 MQTTPW='mqtt-secret-4242'
@@ -133,6 +135,7 @@ agent() { # agent DIR [args]
 		--wifi "test:$W/$d" --token-file "$W/$d/token" --name "agent-$d" --poll 0.3 \
 		--timeout 3 --verify-wait 30 "$@" >>"$W/$d/agent.log" 2>&1 &
 }
+sq_audit() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
 state_of() { tui --tasks --json | jq -r ".tasks[] | select(.id == $1) | .$2"; }
 is_state() { [ "$(state_of "$1" state)" = "$2" ]; }
 
@@ -253,18 +256,41 @@ if wait_for 40 is_state "$WT" failed && [ "$(state_of "$WT" reason)" = "failed: 
 else
 	fail "a wrong key is reported: not seen on home, AP back" "$(tui --tasks)"
 fi
-# A Gen2+ device keeps its AP on after joining unless told --ap-off: its AP says nothing about
-# the key there, and the reason says so; told --ap-off, its AP back means the same as Gen1's.
+# A Gen2+ device keeps its AP on after joining, and with --ap-off until the manager saw it on
+# the network: its AP says nothing about the key there, and the reason says so. One
+# WiFi.SetConfig with the station and "ap":{"enable":false} would strand a device whose key is
+# wrong (no AP, no network): told --ap-off, it must still have its AP after a wrong key.
 tui --provision "$AP13" --network home --wifi-key-file "$T_TMP/wrongkey" >/dev/null
 W2=$(tui --tasks --json | jq -r '.tasks[-1].id')
 tui --provision "$AP14" --network home --wifi-key-file "$T_TMP/wrongkey" --ap-off >/dev/null
 W3=$(tui --tasks --json | jq -r '.tasks[-1].id')
+G2WHY="failed: not seen on home (a Gen2+ device keeps its AP on until it is seen there, so that says nothing about the key)"
 if wait_for 60 is_state "$W2" failed && wait_for 60 is_state "$W3" failed &&
-	[ "$(state_of "$W2" reason)" = "failed: not seen on home (its AP stays on without --ap-off, so that says nothing about the key)" ] &&
-	[ "$(state_of "$W3" reason)" = "failed: not seen on home, AP back" ]; then
-	pass "a Gen2+ device not told --ap-off: its AP on is not reported as AP back"
+	[ "$(state_of "$W2" reason)" = "$G2WHY" ] && [ "$(state_of "$W3" reason)" = "$G2WHY" ]; then
+	pass "a Gen2+ device with a wrong key: its AP on is not reported as AP back"
 else
-	fail "a Gen2+ device not told --ap-off: its AP on is not reported as AP back" "$(tui --tasks)"
+	fail "a Gen2+ device with a wrong key: its AP on is not reported as AP back" "$(tui --tasks)"
+fi
+[ -e "$W/a/aps/$AP14" ] && ! grep -q stranded "$T_TMP/sim14.log" &&
+	pass "--ap-off with a wrong key leaves a Gen2+ device its AP (not stranded)" ||
+	fail "--ap-off with a wrong key leaves a Gen2+ device its AP (not stranded)" "$(cat "$T_TMP/sim14.log")"
+# With the right key the manager turns the AP off once it has seen the device at home. (The
+# captured configuration the simulated device starts from has its AP off: a factory-fresh
+# device has it on, so it is turned on first, on the device's AP.)
+ip netns exec ap16 curl -s -m 5 -X POST http://192.168.33.1/rpc/WiFi.SetConfig \
+	-d '{"config":{"ap":{"enable":true}}}' >/dev/null
+[ "$(ip netns exec ap16 curl -s -m 5 http://192.168.33.1/rpc/WiFi.GetConfig | jq -r .ap.enable)" = true ] ||
+	fail "device 16 starts with its AP on" "$(ip netns exec ap16 curl -s -m 5 http://192.168.33.1/rpc/WiFi.GetConfig)"
+# (with a password: the manager sends it with the password the task gave the device)
+tui --provision "$AP16" --network home --wifi-key-file "$T_TMP/key" --password-file "$T_TMP/devpw" --ap-off >/dev/null
+A16=$(tui --tasks --json | jq -r '.tasks[-1].id')
+ap16_off() { [ "$(curl -s -m 3 --digest -u "admin:$DEVPW" http://10.77.0.26/rpc/WiFi.GetConfig | jq -r .ap.enable)" = false ]; }
+if wait_for 60 is_state "$A16" done && wait_for 30 ap16_off &&
+	[ "$(sq_audit "SELECT result FROM audit WHERE action = 'task-ap-off' AND target = 'task:$A16'")" = ok ]; then
+	pass "--ap-off: a Gen2+ device's AP is turned off once it is seen at home (audited)"
+else
+	fail "--ap-off: a Gen2+ device's AP is turned off once it is seen at home (audited)" \
+		"$(tui --tasks) $(curl -s -m 3 --digest -u "admin:$DEVPW" http://10.77.0.26/rpc/WiFi.GetConfig)"
 fi
 
 # ---- a template applied on the device's AP, before the station network ----------------------
@@ -387,6 +413,51 @@ jq -e --arg s "$AP3" '.access_points | map(.ssid) | index($s)' "$T_TMP/agents.js
 
 [ "$(state_of "$CT" state)" = cancelled ] && [ "$(state_of "$CT" attempts)" = 0 ] &&
 	pass "a cancelled task is never claimed" || fail "a cancelled task is never claimed" "$(tui --tasks)"
+
+# ---- configured after the lease ran out -----------------------------------------------------
+# On the device's AP the agent hears nothing from the manager (the test radio, like one WiFi
+# radio, leaves the host's network). Held there longer than agent-lease, its task goes back to
+# the queue; its "configured" report afterwards is kept: the task is the agent's again,
+# verifying, and the manager verifies the device, the attempt counted once.
+joined_b() { [ "$(grep -c "^join $1\$" "$W/b/wifi.log")" -gt "$2" ]; }
+touch "$W/b/hold"
+tui --provision "$AP17" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+ET=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 60 joined_b "$AP17" 0 || fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+requeued=no
+wait_for 30 is_state "$ET" queued && requeued=yes
+rm -f "$W/b/hold"
+if [ $requeued = yes ] && wait_for 60 is_state "$ET" done && [ "$(state_of "$ET" result)" = 10.77.0.27 ] &&
+	[ "$(state_of "$ET" attempts)" = 1 ] &&
+	grep -q "task $ET: .* reports it configured after its lease ran out" "$T_TMP/mgr.log"; then
+	pass "a device configured after the agent's lease ran out is verified (one attempt)"
+else
+	fail "a device configured after the agent's lease ran out is verified (one attempt)" \
+		"requeued: $requeued $(tui --tasks) $(tail -5 "$W/b/agent.log")"
+fi
+
+# ---- a task cancelled while its agent is on the device's AP ------------------------------------
+# The agent cannot hear the cancel there and configures the device; back on the host's network
+# its report does not revive the task (no verifying, no verdict, no retry), and the operator is
+# told which device is on the network now: in the agent's log and the audit log.
+touch "$W/b/hold"
+tui --provision "$AP18" --network home --wifi-key-file "$T_TMP/key" >/dev/null
+XT=$(tui --tasks --json | jq -r '.tasks[-1].id')
+wait_for 60 joined_b "$AP18" 0 || fail "agent B joins the device AP" "$(tail -5 "$W/b/agent.log")"
+tui --task-cancel "$XT" >"$T_TMP/cancel.out"
+rm -f "$W/b/hold"
+grep -q "^task $XT cancelled (it was running: an agent on the device's access point hears of it when it is back" "$T_TMP/cancel.out" &&
+	pass "--task-cancel of a running task says its agent hears of it only when it is back" ||
+	fail "--task-cancel of a running task says its agent hears of it only when it is back" "$(cat "$T_TMP/cancel.out")"
+told() { grep -q "task $XT: cancelled while this agent was on the device's access point: device $(mac_of 18) is configured for home already, not verified" "$W/b/agent.log"; }
+if wait_for 60 told && [ "$(state_of "$XT" state)" = cancelled ] && [ "$(state_of "$XT" attempts)" = 1 ] &&
+	[ "$(sq_audit "SELECT count(*) FROM audit WHERE action = 'task-progress' AND target = 'task:$XT' AND result = 'cancelled' AND detail LIKE '%$(mac_of 18)%'")" = 1 ] &&
+	! grep -q "task $XT: progress waiting" "$W/b/agent.log"; then
+	pass "a task cancelled while its agent is on the AP stays cancelled; the configured device is named"
+else
+	fail "a task cancelled while its agent is on the AP stays cancelled; the configured device is named" \
+		"$(tui --tasks) $(grep "task $XT" "$W/b/agent.log")"
+fi
 
 # ---- an agent revoked while it configures a device -------------------------------------------
 # On the device's AP the agent does not reach the manager (the test radio, like one WiFi radio,

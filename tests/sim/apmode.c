@@ -157,9 +157,13 @@ leave_ap_cb(void *arg)
 	dev_net_later(d);
 }
 
-/* A station configuration arrived: join the home network if it is the right one. */
+/*
+ * A station configuration arrived: join the home network if it is the right one. A wrong one
+ * that came with the AP turned off (Gen2+ "ap":{"enable":false} in the same WiFi.SetConfig)
+ * strands the device: no AP, no network (its beacon goes; a factory reset would bring it back).
+ */
 static void
-apmode_sta(struct dev *d, const char *ssid, const char *key)
+apmode_sta(struct dev *d, const char *ssid, const char *key, bool ap_off)
 {
 	struct sim_ap *ap = d->sim->ap;
 
@@ -167,6 +171,15 @@ apmode_sta(struct dev *d, const char *ssid, const char *key)
 		return;
 	if (ssid == NULL || strcmp(ssid, ap->network) != 0 || key == NULL ||
 	    strcmp(key, ap->key) != 0) {
+		if (ap_off) {
+			char *path = beacon_path(d->sim, d);
+
+			unlink(path);
+			free(path);
+			log_info(
+			    "device %s: station network or key wrong and AP off: stranded", d->id);
+			return;
+		}
 		log_info("device %s: station network or key wrong, staying in AP mode", d->id);
 		return;
 	}
@@ -181,7 +194,7 @@ apmode_gen1_sta(struct dev *d, struct sim_req *req)
 	const char *enabled = req_arg(req, "enabled"), *key = req_arg(req, "key");
 
 	if (enabled != NULL && (strcmp(enabled, "1") == 0 || strcmp(enabled, "true") == 0))
-		apmode_sta(d, req_arg(req, "ssid"), key != NULL ? key : "");
+		apmode_sta(d, req_arg(req, "ssid"), key != NULL ? key : "", false);
 }
 
 void
@@ -190,10 +203,12 @@ apmode_gen2_wifi(struct dev *d, const cJSON *config)
 	const cJSON *sta = cJSON_GetObjectItemCaseSensitive(config, "sta");
 	const cJSON *ssid = cJSON_GetObjectItemCaseSensitive(sta, "ssid");
 	const cJSON *pass = cJSON_GetObjectItemCaseSensitive(sta, "pass");
+	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(config, "ap");
 
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sta, "enable")) || !cJSON_IsString(ssid))
 		return;
-	apmode_sta(d, ssid->valuestring, cJSON_IsString(pass) ? pass->valuestring : "");
+	apmode_sta(d, ssid->valuestring, cJSON_IsString(pass) ? pass->valuestring : "",
+	    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ap, "enable")));
 }
 
 int

@@ -8,14 +8,17 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/cfgapply.h"
 #include "engine/cfgmove.h"
 #include "engine/devevent.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 
 #define MAC "aabbccddeeff"
@@ -172,6 +175,58 @@ test_cfgmove_record(void **state)
 	store_free(st);
 }
 
+/* The busy handler of the moving connection: the other one commits its removal now. */
+static int
+commit_removal_cb(void *arg, int tries)
+{
+	return tries == 0 && sqlite3_exec(arg, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/*
+ * A device removed (by another process) while the move is recorded stays removed: the
+ * removal commits after cfgmove read the device and before it wrote (old code: a row holding
+ * only the MAC and the new address came back).
+ */
+static void
+test_cfgmove_removed_meanwhile(void **state)
+{
+	char dir[] = "/tmp/test_devevent.XXXXXX", path[64];
+	struct store *st = NULL, *other = NULL;
+	struct store_device d = {.gen = 2, .host = "127.0.0.5", .port = 8080, .first_seen_ms = 1};
+	struct cfgapply_result r;
+	struct store_device *got;
+	sqlite3 *odb;
+	char *cause = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	assert_int_equal(store_open(path, &st, &cause), 0);
+	assert_int_equal(store_open(path, &other, &cause), 0);
+	strcpy(d.mac, MAC);
+	assert_int_equal(store_device_upsert(st, &d, &cause), 0);
+	odb = store_sqlite_conn(store_backend_handle(other));
+	assert_int_equal(
+	    sqlite3_exec(odb, "BEGIN IMMEDIATE; DELETE FROM devices", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_busy_handler(store_sqlite_conn(store_backend_handle(st)), commit_removal_cb, odb);
+	memset(&r, 0, sizeof r);
+	r.moved_from = "127.0.0.5";
+	r.moved_to = "127.0.0.9";
+	cfgmove_record(st, MAC, &r, "queue", &cause);
+	free(cause);
+	assert_true(sqlite3_get_autocommit(odb)); /* the removal did commit */
+	got = store_device_find_mac(st, MAC);
+	assert_null(got);
+	store_free(other);
+	store_free(st);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/s.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/s.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -179,6 +234,7 @@ main(void)
 	    cmocka_unit_test(test_event_and_audit),
 	    cmocka_unit_test(test_either_half),
 	    cmocka_unit_test(test_cfgmove_record),
+	    cmocka_unit_test(test_cfgmove_removed_meanwhile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

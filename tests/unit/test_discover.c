@@ -306,6 +306,7 @@ test_two_addresses_one_run(void **state)
 	struct store_device sd, *dev;
 	struct discover *d;
 	struct discover_summary sum;
+	struct events e;
 	char *cause = NULL;
 
 	/* Registered by --add without a port (0 = the scheme's default). */
@@ -333,7 +334,120 @@ test_two_addresses_one_run(void **state)
 	/* Gen1: the id the registry lacked is the /shelly-derived one. */
 	assert_string_equal(dev->id, "shelly1-34945472A643");
 	store_device_free(dev);
-	assert_int_equal(events(w).n, 0);
+	/* The address not taken is recorded; the device has no credentials to hold back. */
+	e = events(w);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(sum.conflicts, 1);
+	assert_string_equal(e.kind[0], "mac_conflict");
+	assert_non_null(strstr(e.detail[0], "127.31.1.21 also answers with this MAC in this run; "
+	                                    "kept 127.31.1.20"));
+	assert_null(store_device_held(w->store, "34945472a643"));
+}
+
+/* Registers mac at host:80 with a user name (credentials). */
+static void
+register_with_user(struct world *w, const char *mac, const char *host)
+{
+	struct store_device sd;
+	char *cause = NULL;
+
+	memset(&sd, 0, sizeof sd);
+	strcpy(sd.mac, mac);
+	sd.host = host;
+	sd.port = 80;
+	sd.user = "admin";
+	assert_int_equal(store_device_upsert(w->store, &sd, &cause), 0);
+}
+
+/*
+ * A device with credentials answering at its registered address and at another one in the
+ * same run: the claim elsewhere is a mac_conflict and the device is held, as when the claim
+ * comes in a later run; the registry keeps its address. A new device with credentials seen
+ * at two addresses is held the same way. A pinned device showing its key at two addresses is
+ * one device: nothing recorded.
+ */
+static void
+test_two_addresses_held(void **state)
+{
+	struct world *w = *state;
+	struct device_ident id = ident("gen1/shelly-1"), id2 = ident("gen2/plus-1pm");
+	struct store_device *dev;
+	struct discover *d;
+	struct discover_summary sum;
+	struct events e;
+
+	register_with_user(w, "34945472a643", "127.31.1.20");
+	d = new_run(w);
+	discover_add_ident(d, &id, "127.31.1.20", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	discover_add_ident(d, &id, "127.31.1.22", 80, 0, NULL, DISCOVER_VIA_MDNS);
+	commit(w, d, 4000, &sum);
+	assert_int_equal(sum.conflicts, 1);
+	assert_int_equal(sum.moved, 0);
+	assert_true(discover_get(d, 0)->conflict);
+	discover_free(d);
+	dev = store_device_find_mac(w->store, "34945472a643");
+	assert_string_equal(dev->host, "127.31.1.20");
+	store_device_free(dev);
+	assert_held(w, "34945472a643");
+	e = events(w);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.kind[0], "mac_conflict");
+	assert_non_null(
+	    strstr(e.detail[0], "127.31.1.22 also claims this MAC in this run, over "
+	                        "http: the address kept shows it too; kept 127.31.1.20"));
+
+	w->creds = 1;
+	d = new_run(w);
+	discover_add_ident(d, &id2, "127.31.1.30", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	discover_add_ident(d, &id2, "127.31.1.31", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	commit(w, d, 5000, &sum);
+	assert_int_equal(sum.conflicts, 1);
+	assert_held(w, discover_get(d, 0)->ident.mac);
+	discover_free(d);
+
+	id2 = ident("gen3/1pm-gen3");
+	d = new_run(w);
+	discover_add_ident(d, &id2, "127.31.1.40", 443, 1, PIN_A, DISCOVER_VIA_SCAN);
+	discover_add_ident(d, &id2, "127.31.1.41", 443, 1, PIN_A, DISCOVER_VIA_SCAN);
+	commit(w, d, 6000, &sum);
+	assert_int_equal(sum.conflicts, 0);
+	assert_null(store_device_held(w->store, discover_get(d, 0)->ident.mac));
+	discover_free(d);
+	assert_int_equal(events(w).n, 2);
+}
+
+/*
+ * Two MACs at one address in one run: each is recorded as a mac_conflict; the one with
+ * credentials is held, the other has none to hold back.
+ */
+static void
+test_two_devices_one_address(void **state)
+{
+	struct world *w = *state;
+	struct device_ident a = ident("gen1/shelly-1"), b = ident("gen2/plus-1pm");
+	struct discover *d;
+	struct discover_summary sum;
+	struct events e;
+
+	register_with_user(w, "34945472a643", "127.31.1.80");
+	d = new_run(w);
+	discover_add_ident(d, &a, "127.31.1.80", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	discover_add_ident(d, &b, "127.31.1.80", 80, 0, NULL, DISCOVER_VIA_MDNS);
+	discover_add_ident(d, &b, "127.31.1.80", 80, 0, NULL, DISCOVER_VIA_SCAN);
+	commit(w, d, 4000, &sum);
+	assert_int_equal(sum.conflicts, 2);
+	assert_true(discover_get(d, 0)->conflict);
+	assert_false(discover_get(d, 1)->conflict);
+	assert_held(w, "34945472a643");
+	assert_null(store_device_held(w->store, discover_get(d, 1)->ident.mac));
+	e = events(w);
+	assert_int_equal(e.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(e.kind[i], "mac_conflict");
+		assert_non_null(
+		    strstr(e.detail[i], "127.31.1.80 answered with 2 MACs in this run"));
+	}
+	discover_free(d);
 }
 
 /* Known devices keep their id (Gen1 settings hostname), name and credentials. */
@@ -703,6 +817,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_both_methods_one_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ip_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_addresses_one_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_addresses_held, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_devices_one_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_known_keeps_operator_data, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_required, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_mac, setup, teardown),

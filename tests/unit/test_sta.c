@@ -15,8 +15,7 @@
 static void
 test_gen1(void **state)
 {
-	struct shelly_sta sta = {
-	    .ssid = "my net&co", .key = "pa ss=word", .name = "Kitchen", .ap_off = 1};
+	struct shelly_sta sta = {.ssid = "my net&co", .key = "pa ss=word", .name = "Kitchen"};
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	char *cause = NULL;
 	size_t n;
@@ -35,7 +34,7 @@ test_gen1(void **state)
 static void
 test_gen2(void **state)
 {
-	struct shelly_sta sta = {.ssid = "home", .key = "secret\"12", .ap_off = 1};
+	struct shelly_sta sta = {.ssid = "home", .key = "secret\"12"};
 	struct shelly_sta_req r[SHELLY_STA_MAX_REQS];
 	char *cause = NULL;
 	cJSON *o;
@@ -56,14 +55,20 @@ test_gen2(void **state)
 		assert_string_equal(json_get_string(st, "ssid"), "home");
 		assert_string_equal(json_get_string(st, "pass"), "secret\"12");
 		assert_int_equal(json_get_bool(st, "enable"), 1);
-		assert_int_equal(json_get_bool(ap, "enable"), 0);
+		/* the AP stays on: off only once the device is seen on its network */
+		assert_null(ap);
 	}
+	cJSON_Delete(o);
+	o = json_parse(SHELLY_STA_AP_OFF_BODY, strlen(SHELLY_STA_AP_OFF_BODY), 0, &cause);
+	assert_non_null(o);
+	assert_null(json_get_object(json_get_object(o, "config"), "sta"));
+	assert_int_equal(
+	    json_get_bool(json_get_object(json_get_object(o, "config"), "ap"), "enable"), 0);
 	cJSON_Delete(o);
 	shelly_sta_free(r, n);
 	/* An open network sends no pass; a name is set first. */
 	sta.key = NULL;
 	sta.name = "Hall";
-	sta.ap_off = 0;
 	assert_int_equal(shelly_sta_requests(3, &sta, r, &n, &cause), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(r[0].path, "/rpc/Sys.SetConfig");

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/cfgstore.h"
 #include "store/sqlite.h"
@@ -1038,6 +1039,74 @@ test_flush_removed_elsewhere(void **state)
 	tmp_free(dir);
 }
 
+/* The busy handler of the updating connection: the other one commits its removal now. */
+static int
+commit_other_cb(void *arg, int tries)
+{
+	sqlite3 *other = arg;
+
+	if (tries > 0 || sqlite3_get_autocommit(other))
+		return 0;
+	return sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/*
+ * store_device_update never makes a device again that another process removed: the removal
+ * commits while the update waits for the write lock, after the update could have read the
+ * device (old code: read, then a write of its own). A failed write leaves the row whole.
+ */
+static void
+test_update_removed_meanwhile(void **state)
+{
+	char *dir = tmp_dir();
+	char *path = path_in(dir, "u.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	sqlite3 *odb = store_sqlite_conn(store_backend_handle(other));
+	struct store_device up = {.tls_pin = "sha256/new", .fw = "2.0"};
+	struct store_device *got;
+	char *cause = NULL;
+
+	(void)state;
+	add_device(s, MAC_A, "a", "127.0.0.1");
+	add_device(s, MAC_B, "b", "127.0.0.2");
+	assert_int_equal(
+	    sqlite3_exec(odb, "BEGIN IMMEDIATE; DELETE FROM devices WHERE mac = '" MAC_A "'", NULL,
+	        NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_busy_handler(store_sqlite_conn(store_backend_handle(s)), commit_other_cb, odb);
+	strcpy(up.mac, MAC_A);
+	assert_int_equal(store_device_update(s, &up, &cause), 0);
+	assert_true(sqlite3_get_autocommit(odb)); /* the removal did commit */
+	assert_null(store_device_find_mac(s, MAC_A));
+
+	/* A device still there is updated; a write that fails (full) changes nothing. */
+	strcpy(up.mac, MAC_B);
+	assert_int_equal(store_device_update(s, &up, &cause), 0);
+	got = store_device_find_mac(s, MAC_B);
+	assert_non_null(got);
+	assert_string_equal(got->tls_pin, "sha256/new");
+	assert_string_equal(got->host, "127.0.0.2");
+	store_device_free(got);
+	assert_int_equal(store_sqlite_exec(s, "PRAGMA max_page_count = 1", &cause), 0);
+	up.fw = "9.9";
+	up.host = "127.0.0.99";
+	if (store_device_update(s, &up, &cause) == 0) /* it may fit the pages there are */
+		assert_null(cause);
+	else
+		free(cause);
+	cause = NULL;
+	got = store_device_find_mac(s, MAC_B);
+	assert_non_null(got);
+	assert_true((strcmp(got->fw, "9.9") == 0) == (strcmp(got->host, "127.0.0.99") == 0));
+	store_device_free(got);
+	assert_int_equal(store_sqlite_exec(s, "PRAGMA max_page_count = 1000000", &cause), 0);
+	add_device(s, MAC_A, "a", "127.0.0.1"); /* no transaction was left open */
+	store_free(other);
+	store_free(s);
+	free(path);
+	tmp_free(dir);
+}
+
 static void
 test_queue_bounded(void **state)
 {
@@ -2055,6 +2124,7 @@ main(void)
 		cmocka_unit_test(test_clock_set_back),
 		cmocka_unit_test(test_flush_locked),
 		cmocka_unit_test(test_flush_removed_elsewhere),
+		cmocka_unit_test(test_update_removed_meanwhile),
 		cmocka_unit_test(test_read_snapshot),
 		cmocka_unit_test(test_queue_bounded),
 	    cmocka_unit_test(test_event_queue_bounded),

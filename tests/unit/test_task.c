@@ -826,6 +826,111 @@ test_bad_add_and_audit(void **state)
 	store_free(s);
 }
 
+static int
+count_cb(const struct store_task *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+tasks_in(struct store *s)
+{
+	char *cause = NULL;
+	int n = 0;
+
+	assert_int_equal(store_task_list(s, count_cb, &n, &cause), 0);
+	return n;
+}
+
+/* A batch is queued whole or not at all; a device's task not ended refuses it, one ended not. */
+static void
+test_add_all(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task ts[2] = {{.target = "A1:B2:C3:D4:E5:F6", .network = "home"},
+	    {.target = "shelly1-AABBCC", .network = "home"}};
+	int64_t ids[2] = {0, 0}, first = add(s, "shelly1-aabbcc", NULL, 1);
+	char *cause = NULL;
+
+	(void)state;
+	/* the second names the queued task's device (its AP in another case): nothing queued */
+	assert_int_equal(taskq_add_all(s, ts, 2, "test", 5, ids, &cause), -1);
+	assert_non_null(strstr(cause, "has not ended"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(tasks_in(s), 1);
+	/* twice the same device in one batch (a MAC and the Gen1 AP ending in it) */
+	ts[1].target = "shellyplug-s-D4E5F6";
+	assert_int_equal(taskq_add_all(s, ts, 2, "test", 6, ids, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(tasks_in(s), 1);
+	/* once the first task ended, its device may be queued again, with another one */
+	assert_int_equal(taskq_cancel(s, first, "test", 7, &cause), 1);
+	ts[1].target = "shelly1-AABBCC";
+	assert_int_equal(taskq_add_all(s, ts, 2, "test", 8, ids, &cause), 0);
+	assert_true(ids[0] > first && ids[1] > ids[0]);
+	assert_int_equal(tasks_in(s), 3);
+	store_free(s);
+}
+
+static int
+audit_cancelled_cb(const struct store_audit *a, void *arg)
+{
+	if (strcmp(a->action, "task-progress") == 0 && a->result != NULL &&
+	    strcmp(a->result, "cancelled") == 0 && a->detail != NULL &&
+	    strstr(a->detail, "a1b2c3d4e5f6 configured for home") != NULL)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A task cancelled while its agent was on the device's AP: the agent's "configured" report
+ * leaves it cancelled (no verifying, nothing retried), and the audit log names the device.
+ */
+static void
+test_configured_after_cancel(void **state)
+{
+	struct store *s = open_mem();
+	struct store_task *t = NULL;
+	struct taskq_secrets sec;
+	const char *st = NULL;
+	char *cause = NULL;
+	int64_t id = add(s, "a1b2c3d4e5f6", NULL, 3);
+	int n = 0;
+
+	(void)state;
+	t = claim_ok(s, "ag-1", 10, &sec);
+	store_task_free(t);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 20, &st, &cause), 1);
+	assert_int_equal(taskq_cancel(s, id, "test", 30, &cause), 1);
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1B2C3D4E5F6", 40, &st, &cause), 1);
+	assert_string_equal(st, "cancelled");
+	assert_state(s, id, "cancelled");
+	assert_int_equal(taskq_fail(s, "ag-1", id, "failed: x", 1, 50, &st, &cause), 0);
+	assert_state(s, id, "cancelled");
+	assert_int_equal(store_audit_list(s, 0, 100, audit_cancelled_cb, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	/* revoked on the AP (its task requeued), then cancelled: a late report changes nothing
+	 * (the revoked token is refused before this; the store holds even without that) */
+	id = add(s, "a1b2c3d4e5f7", NULL, 3);
+	assert_int_equal(store_agent_add(s, "ag-1", "one", "00", 60, &cause), 0);
+	t = claim_ok(s, "ag-1", 60, &sec);
+	store_task_free(t);
+	assert_int_equal(taskq_progress(s, "ag-1", id, "running", NULL, 61, &st, &cause), 1);
+	assert_int_equal(taskq_agent_revoke(s, "ag-1", "test", 62, &cause), 1);
+	assert_state(s, id, "queued");
+	assert_int_equal(taskq_cancel(s, id, "test", 63, &cause), 1);
+	assert_int_equal(
+	    taskq_progress(s, "ag-1", id, "configured", "A1B2C3D4E5F7", 64, &st, &cause), 0);
+	assert_int_equal(taskq_fail(s, "ag-1", id, "failed: x", 1, 65, &st, &cause), 0);
+	assert_state(s, id, "cancelled");
+	store_free(s);
+}
+
 /* What a list callback saw, one "a:b:c;" per row; with stop it ends the list after one row. */
 struct listed {
 	struct store *s;
@@ -1000,6 +1105,8 @@ main(void)
 	    cmocka_unit_test(test_start_grace),
 	    cmocka_unit_test(test_fail_retry_cancel),
 	    cmocka_unit_test(test_bad_add_and_audit),
+	    cmocka_unit_test(test_add_all),
+	    cmocka_unit_test(test_configured_after_cancel),
 	    cmocka_unit_test(test_lists),
 	    cmocka_unit_test(test_task_columns),
 	};
