@@ -88,18 +88,46 @@ shelly_status_parse(int gen, const char *body, size_t len, const char *running_f
 	return rc;
 }
 
+/*
+ * One parsed status (about 40 KiB) kept from one reply to the next: a malloc of that size per
+ * reply went through the allocator's large-request path, which also merges every small block
+ * freed since the last one (malloc_consolidate), for every device polled.
+ */
+static struct device_status *status_spare;
+
+static struct device_status *
+status_take(void)
+{
+	struct device_status *st = status_spare;
+
+	status_spare = NULL;
+	return st != NULL ? st : xmalloc(sizeof *st);
+}
+
+/* Frees what st owns (raw_unknown, unless the callback took it) and keeps or frees st. */
+static void
+status_give(struct device_status *st)
+{
+	free(st->raw_unknown);
+	st->raw_unknown = NULL;
+	if (status_spare == NULL)
+		status_spare = st;
+	else
+		free(st);
+}
+
 static void
 status_done(struct op *op, struct shelly_reply *r, const struct http_response *resp,
     char **owned)
 {
-	struct device_status *st = xmalloc(sizeof *st);
+	struct device_status *st = status_take();
 	char *cause = NULL;
 	int rc;
 
 	rc = shelly_status_parse(op->gen, resp->body, resp->body_len,
 	    op->fw[0] != '\0' ? op->fw : NULL, st, &cause);
 	if (rc != 0) {
-		free(st);
+		status_give(st);
 		fail_parse(r, cause, owned);
 		op->cb(r, op->arg);
 		return;
@@ -109,13 +137,13 @@ status_done(struct op *op, struct shelly_reply *r, const struct http_response *r
 		    op->mac, st->sys.mac);
 		r->result = HTTP_ERROR;
 		r->cause = *owned;
-		device_status_free(st);
+		status_give(st);
 		op->cb(r, op->arg);
 		return;
 	}
 	r->status = st;
 	op->cb(r, op->arg);
-	device_status_free(st);
+	status_give(st);
 }
 
 static void

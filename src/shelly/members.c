@@ -31,14 +31,23 @@ members_read(void *obj, const struct member *t, size_t n, const char *prefix, co
 	char key[64];
 	const char *in = NULL; /* the path of `at`: rows of one object follow each other */
 	const cJSON *at = NULL;
+	size_t plen = strlen(prefix);
 
 	for (size_t i = 0; i < n; i++) {
 		char *dst = (char *)obj + t[i].off;
 		const char *k = t[i].key;
 		const cJSON *v;
 
-		if (prefix[0] != '\0') {
-			snprintf(key, sizeof key, "%s%s", prefix, t[i].key);
+		if (plen > 0) {
+			/* prefix + key, as snprintf would write it (a meter's three phases read every
+			 * row with their prefix: snprintf was most of a phase's reading) */
+			size_t klen = strlen(k);
+
+			if (plen + klen < sizeof key) {
+				memcpy(key, prefix, plen);
+				memcpy(key + plen, k, klen + 1);
+			} else
+				snprintf(key, sizeof key, "%s%s", prefix, k);
 			k = key;
 		}
 		if (in == NULL || strcmp(in, t[i].in) != 0) {

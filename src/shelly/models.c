@@ -167,6 +167,13 @@ static const struct model_info models_table[] = {
 #undef MODEL_ENTRY
 };
 
+/* The length of each code: models_find compares a code only with those of its length. */
+static const unsigned char models_code_len[] = {
+#define MODEL_LEN(code, gen, name, cls, battery) sizeof(code) - 1,
+	MODELS(MODEL_LEN)
+#undef MODEL_LEN
+};
+
 static const char *const model_class_names[] = {
 #define MODEL_CLASS_NAME(id, name) name,
 	MODEL_CLASSES(MODEL_CLASS_NAME)
@@ -187,12 +194,15 @@ models_class_name(enum model_class cls)
 const struct model_info *
 models_find(const char *code)
 {
-	size_t i;
+	size_t n;
 
 	if (code == NULL || *code == '\0')
 		return NULL;
-	for (i = 0; i < sizeof models_table / sizeof models_table[0]; i++) {
-		if (strcasecmp(models_table[i].code, code) == 0)
+	/* The poller looks up every device's model at load: a strcasecmp of each of the table's
+	 * codes was most of the load's own work. */
+	n = strlen(code);
+	for (size_t i = 0; i < sizeof models_table / sizeof models_table[0]; i++) {
+		if (models_code_len[i] == n && strcasecmp(models_table[i].code, code) == 0)
 			return &models_table[i];
 	}
 	return NULL;

@@ -743,6 +743,24 @@ make_private(const char *path)
 		    (unsigned)(st.st_mode & 0700));
 }
 
+/*
+ * SQLite's memory statistics (sqlite3_memory_used and the like), which nothing here reads,
+ * take a global mutex and update counters around every allocation SQLite makes: thousands
+ * per poll (SQLite is built without its lookaside allocator). Turned off before the first
+ * connection; once SQLite is initialised (a test opened a database directly) the call fails
+ * harmlessly and the statistics stay on.
+ */
+static void
+sqlite_setup(void)
+{
+	static int done;
+
+	if (!done) {
+		done = 1;
+		(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	}
+}
+
 /* Opens the connection (creating the file when create is set) and sets the pragmas every
  * connection needs. */
 static int
@@ -756,6 +774,7 @@ db_connect(const char *path, int create, sqlite3 **out, char **cause)
 	*out = NULL;
 	if (!memory && prepare_file(path, create, cause) != 0)
 		return -1;
+	sqlite_setup();
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_error(db, cause, "cannot open database %s", path);

@@ -164,6 +164,13 @@ test_spot_names(void **state)
 	assert_int_equal(models_find("SPEM-003CEBEU")->cls, MODEL_CLASS_METER);
 	assert_int_equal(models_find("SAWD-0A1XX10EU1")->cls, MODEL_CLASS_DISPLAY);
 	assert_int_equal(models_find("SNGW-BT01")->cls, MODEL_CLASS_GATEWAY);
+
+	/* Any case; a code is matched whole, never as a prefix of a longer one or the reverse. */
+	assert_ptr_equal(models_find("shsw-pm"), models_find("SHSW-PM"));
+	assert_ptr_equal(models_find("sNsW-001x16Eu"), models_find("SNSW-001X16EU"));
+	assert_null(models_find("SHSW-"));
+	assert_null(models_find("SHSW-PM2"));
+	assert_null(models_find("SHSW-1 "));
 }
 
 static void
