@@ -172,7 +172,8 @@ struct source_names {
 /*
  * Gives st's switches, covers, lights, inputs and meters the names (and inputs the types) set
  * on the device, sanitised, from its newest configuration snapshot (no request): n is read
- * again only when that snapshot is another one. Nothing changes when none is stored.
+ * again only when that snapshot is another one; the names read before stay while the store
+ * cannot be read. Nothing changes when no snapshot was ever read.
  */
 void source_names(struct source *src, const char *mac, struct source_names *n,
     struct device_status *st);

@@ -1038,8 +1038,8 @@ source_names(struct source *src, const char *mac, struct source_names *n,
 		n->c = xmalloc(sizeof *n->c);
 		devconfig_init(n->c);
 	}
-	if (registry_names_read(src->app->store, mac, &n->seen, n->c) < 0)
-		return;
+	/* A store that cannot be read now (locked) keeps the names read before. */
+	(void)registry_names_read(src->app->store, mac, &n->seen, n->c);
 	registry_names_apply(n->c, st);
 	names_sanitize(st);
 }
