@@ -200,11 +200,17 @@ OPS=$(pid_start $OP)
 at_exit "kill_ours $OP"
 wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT holder FROM lease' 2>/dev/null | cut -d: -f1)\" = poll-once ]" ||
 	fail "$N: --poll-once takes the lease" "$(sq "$DB" 'SELECT * FROM lease')"
+# The poll-once's request to device 2 (which never answers) is in flight before f starts.
+in_flight2() { [ "$(dev_state 2 '.counters.in_flight')" -ge 1 ]; }
+wait_for 10 in_flight2 ||
+	fail "$N: --poll-once's request to the silent device" "$(dev_state 2 .counters)"
+ONCE_REQS=$(dev_state 2 '.counters.requests')
 hl_start f "$DB" "$OCONF" || { fail "$N: --headless f" "$(cat "$(hl_err f)")"; exit 1; }
-# f leading counts against --poll-once only when its poll still runs after that reading (its
-# request to device 2 still in flight at the sim): after its poll it gives the lease back and
-# may take a while to exit on a loaded machine, and f may lead then.
-polling() { [ "$(dev_state 2 '.counters.in_flight')" -ge 1 ]; }
+# f leading counts against --poll-once only when its poll still runs after that reading: the
+# poll-once's request to device 2 still in flight at the sim, and no other request there yet.
+# After its poll the poll-once gives the lease back and may take a while to exit on a loaded
+# machine; f may lead then, and a request in flight at device 2 is then f's own.
+polling() { in_flight2 && [ "$(dev_state 2 '.counters.requests')" = "$ONCE_REQS" ]; }
 led=0
 while pid_alive $OP "$OPS"; do
 	leader f 1 && polling && led=1 && break
