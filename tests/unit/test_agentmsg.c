@@ -166,7 +166,7 @@ test_config(void **state)
 	    "\"config\" must be an object");
 	bad(AGENTMSG_TASK,
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"sys.name\":1}}}",
-	    "values must be strings");
+	    "values must be strings or null");
 	bad(AGENTMSG_TASK,
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"no.such\":\"1\"}}"
 	    "}",
@@ -175,6 +175,51 @@ test_config(void **state)
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\","
 	    "\"config\":{\"sys.location.lat\":\"91\"}}}",
 	    "sys.location.lat");
+}
+
+/*
+ * A template's null (the field is cleared) reaches the agent as a null, for a string and for a
+ * number alike: not "", which would set an empty name (or fail for a number).
+ */
+static void
+test_config_null(void **state)
+{
+	struct agentmsg m;
+	struct devconfig c;
+	const struct devconfig_entry *e;
+	char *cause = NULL, *body;
+	cJSON *root, *task;
+
+	(void)state;
+	devconfig_init(&c);
+	assert_int_equal(devconfig_template_set(&c, "mqtt.server", NULL, &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "sys.location.lat", NULL, &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "sys.timezone", "", &cause), 0);
+	root = cJSON_CreateObject();
+	task = cJSON_AddObjectToObject(root, "task");
+	cJSON_AddNumberToObject(task, "id", 5);
+	cJSON_AddStringToObject(task, "target", "shelly1-AABBCC");
+	cJSON_AddStringToObject(task, "network", "home");
+	agentmsg_config_add(task, &c);
+	agentmsg_config_free(&c);
+	assert_true(
+	    cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(task, "config"), "mqtt.server")));
+	body = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	ok(AGENTMSG_TASK, body, &m);
+	free(body);
+	assert_int_equal(m.config.n, 3);
+	e = devconfig_get(&m.config, DCFG_MQTT_SERVER, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	e = devconfig_get(&m.config, DCFG_SYS_LAT, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	e = devconfig_get(&m.config, DCFG_SYS_TIMEZONE, -1); /* an empty string stays one */
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_VALUE);
+	assert_string_equal(e->value, "");
+	agentmsg_clear(&m);
 }
 
 /* More fields than a claim reply may carry are refused. */
@@ -268,6 +313,7 @@ main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_config_null),
 	    cmocka_unit_test(test_config_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
