@@ -119,6 +119,22 @@ else
 	fail "$N: c then y cancels the task" "$(state2) $(tui_why "task $ID2 cancelled")"
 fi
 
+# p for the marked access points (WHAT names them in the steps): network home, no key file, no
+# template, no password file, the AP left on.
+queue_marked() {
+	tui_keys p
+	tui_step 5 'Network \(SSID\)' "p asks the network for $1"
+	tui_type home
+	tui_keys Enter
+	tui_step 5 'File with the WiFi key' "asks the key file for $1"
+	tui_keys Enter
+	tui_step 5 'Template' "asks the template for $1"
+	tui_keys Enter
+	tui_step 5 "File with the device's new password" "asks the password file for $1"
+	tui_keys Enter
+	tui_step 5 'access point off afterwards' "asks about the AP for $1"
+	tui_keys n
+}
 # p checks every marked access point before it queues any, as --provision does: one whose
 # device has a task that has not ended stops the batch, and nothing is queued.
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --provision ShellyPlus1PM-A8032AB12345 --network home >/dev/null
@@ -128,18 +144,7 @@ tui_keys Home
 tui_keys Space
 tui_keys Space
 tui_step 5 'marked 2' "Space marks both access points"
-tui_keys p
-tui_step 5 'Network \(SSID\)' "p asks the network for two"
-tui_type home
-tui_keys Enter
-tui_step 5 'File with the WiFi key' "asks the key file for two"
-tui_keys Enter
-tui_step 5 'Template' "asks the template for two"
-tui_keys Enter
-tui_step 5 "File with the device's new password" "asks the password file for two"
-tui_keys Enter
-tui_step 5 'access point off afterwards' "asks about the AP for two"
-tui_keys n
+queue_marked two
 tui_expect 10 'ShellyPlus1PM-A8032AB12345: task [0-9]+ for this device has not ended .*nothing queued' \
 	"a batch with an open task's device is refused" \
 	"a batch with an open task's device is refused" &&
@@ -163,18 +168,7 @@ tui_keys Space
 tui_step 5 'marked 2' "the device's two names are marked"
 tui_wait 5 '\* shellyplus1pm-a8032ab12345' && tui_wait 5 '\* ShellyPlus1PM-A8032AB12345' ||
 	fail "$N: the device's two names are marked" "$(tui_why 'marked 2')"
-tui_keys p
-tui_step 5 'Network \(SSID\)' "p asks the network for the pair"
-tui_type home
-tui_keys Enter
-tui_step 5 'File with the WiFi key' "asks the key file for the pair"
-tui_keys Enter
-tui_step 5 'Template' "asks the template for the pair"
-tui_keys Enter
-tui_step 5 "File with the device's new password" "asks the password file for the pair"
-tui_keys Enter
-tui_step 5 'access point off afterwards' "asks about the AP for the pair"
-tui_keys n
+queue_marked 'the pair'
 tui_expect 10 'task [0-9]+ for this device has not ended.*nothing queued' \
 	"a batch naming one device twice is refused" \
 	"a batch naming one device twice is refused" &&
