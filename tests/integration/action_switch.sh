@@ -153,11 +153,12 @@ ctl POST /devices/1/reset-counters >/dev/null
 ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/Switch.Set"}' >/dev/null
 "$SHELLY_TUI" --action switch_off @lab >"$T_TMP/o" 2>"$T_TMP/e" &
 apid=$!
+pst=$(pid_start $apid)
 if wait_for 60 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/Switch.Set\"] // 0')\" -ge 1 ] &&
 	[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/2/state | jq -r '.switches[0].on')\" = false ]"; then
-	kill -TERM $apid
+	kill_ours -TERM $apid
 fi
-wait_for 30 sh -c "! kill -0 $apid" || kill -KILL $apid
+wait_for 30 pid_gone $apid "$pst" || kill_ours -KILL $apid
 wait $apid
 rc=$?
 ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null

@@ -140,12 +140,13 @@ ctl POST /devices/0/fault '{"fault":"noanswer","path":"/settings"}' >/dev/null
 "$SHELLY_TUI" --timeout 60 --config-set sys.timezone=America/Lima mqtt.server=int.lan:1883 "$G2" "$G1" --json \
 	>"$T_TMP/int.json" 2>"$T_TMP/int.err" &
 ipid=$!
+pst=$(pid_start $ipid)
 if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
 	ctl POST /devices/1/fault '{"fault":"none"}' >/dev/null
 	ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
-	kill -TERM $ipid
+	kill_ours -TERM $ipid
 fi
-wait_for 30 sh -c "! kill -0 $ipid" || kill -KILL $ipid
+wait_for 30 pid_gone $ipid "$pst" || kill_ours -KILL $ipid
 wait $ipid
 rc=$?
 aud1=$(sqlite3 "$XDG_DATA_HOME/shelly-tui/shelly.db" "select count(*) from audit where action='config-set'")
@@ -168,12 +169,13 @@ ctl POST /devices/0/fault '{"fault":"noanswer","path":"/settings"}' >/dev/null
 "$SHELLY_TUI" --timeout 60 --config-set sys.timezone=America/Bogota mqtt.server=int2.lan:1883 "$G2" "$G1" --json \
 	>"$T_TMP/int2.json" 2>"$T_TMP/int2.err" &
 ipid=$!
+pst=$(pid_start $ipid)
 if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/1/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
 	ctl POST /devices/1/fault '{"fault":"noanswer","path":"/rpc/"}' >/dev/null
-	kill -TERM $ipid
-	wait_for 30 grep -q 'again to quit at once' "$T_TMP/int2.err" && kill -TERM $ipid
+	kill_ours -TERM $ipid
+	wait_for 30 grep -q 'again to quit at once' "$T_TMP/int2.err" && kill_ours -TERM $ipid
 fi
-wait_for 30 sh -c "! kill -0 $ipid" || kill -KILL $ipid
+wait_for 30 pid_gone $ipid "$pst" || kill_ours -KILL $ipid
 wait $ipid
 rc=$?
 [ $rc = 143 ] && grep -q 'again to quit at once' "$T_TMP/int2.err" &&

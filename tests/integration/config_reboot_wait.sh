@@ -35,11 +35,12 @@ ctl POST /devices/0/fault '{"fault":"noanswer","path":"/rpc/MQTT.SetConfig"}' >/
 "$SHELLY_TUI" --timeout 10 --config-set sys.timezone=Asia/Dubai mqtt.server=mid.lan:1883 "$G2" --json \
 	>"$T_TMP/mid.json" 2>"$T_TMP/mid.err" &
 mpid=$!
+pst=$(pid_start $mpid)
 if wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/0/state | jq -r '.counters.by_path[\"/rpc/MQTT.SetConfig\"] // 0')\" -ge 1 ]"; then
 	ctl POST /devices/0/reboot '{}' >/dev/null
 	ctl POST /devices/0/fault '{"fault":"none"}' >/dev/null
 fi
-wait_for 120 sh -c "! kill -0 $mpid" || kill -KILL $mpid
+wait_for 120 pid_gone $mpid "$pst" || kill_ours -KILL $mpid
 wait $mpid
 rc=$?
 [ $rc = 1 ] && [ "$(jq -r '.devices[0].result' "$T_TMP/mid.json")" = restored ] &&

@@ -10,8 +10,8 @@
 #   hl_start TAG DB CONF [ARGS]    --headless on 127.0.0.1:0 in the background (CONF empty: no
 #                                  --config, the default file); waits for the
 #                                  "metrics:" line; files $T_TMP/hl.TAG.{out,err,pid,port}
-#   hl_pid TAG, hl_port TAG, hl_err TAG (path of its stderr)
-#   hl_alive TAG                   0 while it runs
+#   hl_pid TAG, hl_port TAG, hl_err TAG (path of its stderr), hl_start_time TAG (pid_start)
+#   hl_alive TAG                   0 while it runs (that process, not another one given its PID)
 #   hl_get TAG PATH                body of GET PATH;  hl_code TAG PATH: its status code
 #   hl_metrics TAG FILE            /metrics into FILE (0 if the fetch worked)
 #   hl_metric TAG SERIES           value of the exact SERIES (name{labels} as printed) or nothing
@@ -20,7 +20,8 @@
 #                                  from /metrics, saved in FILE
 #   hl_online TAG FILE             how many devices /metrics (saved in FILE) has online
 #   hl_stop TAG [SIG [SECONDS]]    signal (TERM), bounded wait (30 s); sets HL_RC (124: still
-#                                  running, killed) and HL_MS (time to exit)
+#                                  running, killed; HL_STUCK then says where it waited) and HL_MS
+#                                  (time to exit)
 #   hl_kill9 TAG                   kill -9 and reap
 #   sq DB SQL                      sqlite3 with a busy timeout
 #   fle A B [TOL] / fnear A B TOL  float comparisons (awk)
@@ -72,9 +73,10 @@ hl_fleet() {
 }
 
 hl_pid() { cat "$T_TMP/hl.$1.pid" 2>/dev/null; }
+hl_start_time() { cat "$T_TMP/hl.$1.start" 2>/dev/null; }
 hl_port() { cat "$T_TMP/hl.$1.port" 2>/dev/null; }
 hl_err() { echo "$T_TMP/hl.$1.err"; }
-hl_alive() { pid_alive "$(hl_pid "$1")"; }
+hl_alive() { pid_alive "$(hl_pid "$1")" "$(hl_start_time "$1")"; }
 
 hl_start() {
 	_t=$1 _db=$2 _cf=$3; shift 3
@@ -84,10 +86,11 @@ hl_start() {
 		>"$T_TMP/hl.$_t.out" 2>"$T_TMP/hl.$_t.err" &
 	_p=$!
 	echo "$_p" >"$T_TMP/hl.$_t.pid"
+	pid_start "$_p" >"$T_TMP/hl.$_t.start"
 	HL_PIDS="$HL_PIDS $_p"
 	_end=$(( $(now_ms) + 10000 ))
 	while ! grep -q '^metrics: http://127\.0\.0\.1:[0-9]*/metrics$' "$T_TMP/hl.$_t.out"; do
-		pid_alive "$_p" && [ "$(now_ms)" -lt "$_end" ] || return 1
+		hl_alive "$_t" && [ "$(now_ms)" -lt "$_end" ] || return 1
 		sleep 0.05
 	done
 	sed -n 's|^metrics: http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' "$T_TMP/hl.$_t.out" \
@@ -131,9 +134,13 @@ hl_stop() {
 	_t0=$(now_ms)
 	kill_ours -"$_sig" "$_p"
 	_end=$(( _t0 + _lim * 1000 ))
-	while pid_alive "$_p" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.02; done
+	while hl_alive "$_t" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.02; done
 	HL_MS=$(( $(now_ms) - _t0 ))
-	if pid_alive "$_p"; then
+	HL_STUCK=""
+	if hl_alive "$_t"; then
+		# where it waits, for the failure message (state, kernel wait channel)
+		HL_STUCK="state $(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -d' ' -f1),"
+		HL_STUCK="$HL_STUCK waiting in $(cat "/proc/$_p/wchan" 2>/dev/null)"
 		kill_ours -KILL "$_p"
 		wait "$_p" 2>/dev/null
 		HL_RC=124

@@ -28,6 +28,8 @@
 #   dev_state I [JQ]                     jq -r JQ (default .) on GET /devices/I/state
 #   set_fault I KIND [PATH]              POST /devices/I/fault (PATH: only requests under it)
 #   now_ms                               wall clock in milliseconds
+#   pid_start PID / pid_alive PID [START] / pid_gone PID [START]   a child's start time; 0 while
+#                                        it runs (and, given START, is still that process)
 #   timed OUT ERR CMD...                 runs CMD (stdout to OUT, stderr to ERR); sets T_RC, T_MS
 #   has_ctl_bytes FILE                   0 if FILE holds an ESC, BEL or C1 CSI (0xc2 0x9b) byte
 #   secret_file PATH VALUE               writes VALUE to PATH, mode 0600 (no trailing newline)
@@ -35,21 +37,38 @@ command -v jq >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs jq"; exit 
 command -v curl >/dev/null 2>&1 || { skip "$(basename "$0" .sh)" "needs curl"; exit 0; }
 
 SIM_PID=""
+SIM_START=""
 SIM_PORT=""
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# pid_alive PID: 0 while PID runs (and is not a zombie).
-pid_alive() {
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+# pid_start PID: the start time of process PID (clock ticks since boot), or nothing.
+pid_start() {
+	_ps=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	printf '%s\n' "${_ps##*) }" | cut -d' ' -f20
 }
+
+# pid_alive PID [START]: 0 while PID runs (and is not a zombie) and, given START (pid_start
+# when it was started), is still that process. The shell reaps a child that ended at its next
+# command, and with two suites side by side its PID soon names another program: a wait on
+# a bare PID then waited for that one (and reported a stop that had happened as a timeout).
+# The stat file is read once: a file that vanished between a test and a read read as running.
+pid_alive() {
+	[ -n "$1" ] || return 1
+	_pa=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	_pa=${_pa##*) }
+	case $_pa in Z* | X* | "") return 1 ;; esac
+	[ -z "${2:-}" ] || [ "$(printf '%s\n' "$_pa" | cut -d' ' -f20)" = "$2" ]
+}
+# pid_gone PID [START]: the opposite, for wait_for.
+pid_gone() { ! pid_alive "$@"; }
 
 # Stops the sim: SIGTERM, then SIGKILL after 10 s. Returns the exit status (124 when killed).
 sim_stop() {
 	[ -n "$SIM_PID" ] || return 0
 	kill_ours -TERM "$SIM_PID"
 	_end=$(( $(now_ms) + 10000 ))
-	while pid_alive "$SIM_PID" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.05; done
-	if pid_alive "$SIM_PID"; then
+	while pid_alive "$SIM_PID" "$SIM_START" && [ "$(now_ms)" -lt "$_end" ]; do sleep 0.05; done
+	if pid_alive "$SIM_PID" "$SIM_START"; then
 		kill_ours -KILL "$SIM_PID"
 		wait "$SIM_PID" 2>/dev/null
 		SIM_PID=""
@@ -80,8 +99,9 @@ sim_start() {
 		"$SHELLY_SIM" --base "$SIM_NET.1" --port "$SIM_PORT" --manifest "$SIM_MANIFEST" "$@" \
 			2>"$SIM_ERR" &
 		SIM_PID=$!
+		SIM_START=$(pid_start "$SIM_PID")
 		_end=$(( $(now_ms) + ${SIM_START_WAIT:-60} * 1000 ))
-		while [ ! -s "$SIM_MANIFEST" ] && pid_alive "$SIM_PID" && [ "$(now_ms)" -lt "$_end" ]; do
+		while [ ! -s "$SIM_MANIFEST" ] && pid_alive "$SIM_PID" "$SIM_START" && [ "$(now_ms)" -lt "$_end" ]; do
 			sleep 0.05
 		done
 		if [ -s "$SIM_MANIFEST" ]; then
@@ -166,10 +186,11 @@ interrupted() {
 	set_fault "$_k" noanswer "$_path"
 	"$@" >"$_out" 2>"$_err" &
 	_pid=$!
+	_pst=$(pid_start $_pid)
 	if wait_for 60 sh -c "[ \"\$(curl -s -m 3 http://$SIM_CTL/devices/$_k/state | jq -r '.counters.by_path[\"$_path\"] // 0')\" -gt $_n0 ]"; then
-		kill -TERM $_pid
+		kill_ours -TERM $_pid
 	fi
-	wait_for 30 sh -c "! kill -0 $_pid" || kill -KILL $_pid
+	wait_for 30 pid_gone $_pid "$_pst" || kill_ours -KILL $_pid
 	wait $_pid
 	T_RC=$?
 	set_fault "$_k" none

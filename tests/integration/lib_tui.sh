@@ -11,6 +11,10 @@
 #   tui_wait SECONDS ERE   waits until the pane matches ERE; 0, or 1 (the pane is saved in
 #                          $T_TMP/screen for the failure message)
 #   tui_wait_not SECONDS ERE   waits until the pane no longer matches ERE
+#   tui_wait_all SECONDS ERE...   waits until one capture of the pane matches every ERE (an ERE
+#                          that starts with "!": does not match). The console draws a frame in
+#                          many writes: a capture taken when the first ERE shows may not hold
+#                          the rest of that frame yet on a loaded machine
 #   tui_resize W H         resizes the pane's window
 #   tui_env                the environment the console runs with: this test's allow-list and XDG
 #                          directories, LC_ALL=C.UTF-8
@@ -61,8 +65,19 @@ tui_type() { tmux_ send-keys -l "$1"; }
 tui_resize() { tmux_ resize-window -x "$1" -y "$2"; }
 _tui_match() { tui_screen >"$T_TMP/screen" && grep -Eq -- "$1" "$T_TMP/screen"; }
 _tui_nomatch() { tui_screen >"$T_TMP/screen" && ! grep -Eq -- "$1" "$T_TMP/screen"; }
+_tui_match_all() {
+	tui_screen >"$T_TMP/screen" || return 1
+	for _re; do
+		case $_re in
+		"") ;;
+		!*) ! grep -Eq -- "${_re#!}" "$T_TMP/screen" || return 1 ;;
+		*) grep -Eq -- "$_re" "$T_TMP/screen" || return 1 ;;
+		esac
+	done
+}
 tui_wait() { wait_for "$1" _tui_match "$2"; }
 tui_wait_not() { wait_for "$1" _tui_nomatch "$2"; }
+tui_wait_all() { _s=$1; shift; wait_for "$_s" _tui_match_all "$@"; }
 # The pane as the failure message of a check.
 tui_why() { printf 'expected /%s/; the pane showed:\n%s' "$1" "$(cat "$T_TMP/screen")"; }
 
@@ -154,10 +169,10 @@ tui_import() {
 # with the pane (the test goes on, as after any check).
 tui_step() { tui_wait "$1" "$2" || fail "${N:-$(basename "$0" .sh)}: $3" "$(tui_why "$2")"; }
 
-# tui_expect SECS RE TAG WHAT [ALSO]: passes WHAT when RE shows on the pane within SECS (and the
-# ERE ALSO is on that same pane), else fails TAG with the pane.
+# tui_expect SECS RE TAG WHAT [ALSO]: passes WHAT when RE shows on the pane within SECS, on one
+# capture with the ERE ALSO (tui_wait_all), else fails TAG with the pane.
 tui_expect() {
-	if tui_wait "$1" "$2" && grep -Eq -- "${5:-}" "$T_TMP/screen"; then
+	if tui_wait_all "$1" "$2" "${5:-}"; then
 		pass "${N:-$(basename "$0" .sh)}: $4"
 	else
 		fail "${N:-$(basename "$0" .sh)}: $3" "$(tui_why "$2")"

@@ -15,8 +15,12 @@ DB=$T_TMP/db
 CONF=$T_TMP/config
 MAC=$(mac_of 0)
 # The agent played here never heartbeats: a long agent-lease keeps its tasks with it however
-# long a loaded machine takes over the scans (the default 60 s once ran out mid-test).
-base="set discover-mdns off|set discover-timeout 1s|set discover-port $SIM_PORT|set verify-interval 200ms|set agent-lease 30m"
+# long a loaded machine takes over the scans (the default 60 s once ran out mid-test). A probe
+# of the one live address (the sim's device) gets 10 s: with 1 s a loaded machine could miss it,
+# and the device was then only seen by the next run, after the whole /15 below (16 s under the
+# sanitizers alone, minutes beside a second suite). Every other address is on loopback with
+# nobody listening: refused at once, whatever the timeout.
+base="set discover-mdns off|set discover-timeout 10s|set discover-port $SIM_PORT|set verify-interval 200ms|set agent-lease 30m"
 IFS='|'
 # shellcheck disable=SC2086
 hl_config "$CONF" $base "set verify-timeout 1h"

@@ -31,7 +31,7 @@ tui() { "$SHELLY_TUI" --db "$DB" --config "$CONF" "$@"; }
 
 # A certificate without the agent API's own address: refused at start, with the reason.
 hl_config "$CONF" "set discover-mdns off" "set agent-tls-cert $T_TMP/cert.pem" "set agent-tls-key file:$T_TMP/key.pem"
-if ! hl_start bad "$DB" "$CONF" && wait_for 10 sh -c "! kill -0 $(hl_pid bad) 2>/dev/null" &&
+if ! hl_start bad "$DB" "$CONF" && wait_for 10 pid_gone "$(hl_pid bad)" "$(hl_start_time bad)" &&
 	grep -q "need agent-listen" "$(hl_err bad)"; then
 	pass "$N: agent-tls-cert without agent-listen is refused at start"
 else

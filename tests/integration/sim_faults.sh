@@ -32,6 +32,19 @@ fault() { ctl POST /devices/2/fault "{\"fault\":\"$1\"}" >/dev/null; }
 fault noanswer
 set -- $(elapsed_ms curl -s -m 1 "$S")
 [ "$1" = 28 ] && [ "$2" -ge 900 ] && pass "$N: noanswer: accepted, no reply (28)" || fail "$N: noanswer" "rc=$1 $2 ms"
+# Hold: the request waits (in flight) until the fault changes, then gets the answer it would
+# have had; a request that comes after is answered at once.
+fault hold
+curl -s -m 60 "$S" >"$T_TMP/held" 2>/dev/null &
+hc=$!
+wait_json 20 "http://$SIM_CTL/devices/2/state" '.counters.in_flight == 1' &&
+	sleep 1 && [ ! -s "$T_TMP/held" ] && pass "$N: hold: accepted, no reply while held" ||
+	fail "$N: hold" "in flight: $(ctl GET /devices/2/state | jq -c .counters), reply '$(cat "$T_TMP/held")'"
+fault none
+wait $hc
+r=$?
+[ $r = 0 ] && [ "$(jq -r '.sys.mac | ascii_downcase' "$T_TMP/held")" = "$(mf '.devices[2].mac | ascii_downcase')" ] &&
+	pass "$N: hold: answered once the fault changed" || fail "$N: hold release" "rc=$r '$(head -c 200 "$T_TMP/held")'"
 fault reset
 set -- $(elapsed_ms curl -s -m 3 "$S")
 [ "$1" = 56 ] && pass "$N: reset: connection reset (56)" || fail "$N: reset" "rc=$1"

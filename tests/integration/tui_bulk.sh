@@ -40,9 +40,8 @@ if tui_wait 60 '^│  dgone .* offline'; then :; else fail "$N: dgone offline" "
 # Switch, dimmer, cover and the offline one marked: the cover has no output, the others no
 # cover: only reboot is offered.
 tui_keys a b
-if tui_wait 20 'Bulk action' && tui_wait 5 '-  on +1 marked device has no output' &&
-	grep -Eq -- '-  open +2 marked devices have no cover' "$T_TMP/screen" &&
-	grep -Eq 'r  reboot +Reboot 3' "$T_TMP/screen" && grep -Eq '4 marked: which action\? \(r;' "$T_TMP/screen"; then
+if tui_wait 20 'Bulk action' && tui_wait_all 5 '-  on +1 marked device has no output' \
+	'-  open +2 marked devices have no cover' 'r  reboot +Reboot 3' '4 marked: which action\? \(r;'; then
 	pass "$N: the menu offers what every marked device supports, the rest dimmed with why"
 else
 	fail "$N: bulk menu" "$(tui_why 'Bulk action')"
@@ -71,8 +70,7 @@ if tui_wait 60 'done: 2 ok, 0 failed'; then
 		fail "$N: per-kind toggle" "switch $s0->$s0b ($sw Switch.Toggle), light $l1->$l1b ($li Light.Toggle)"
 	fi
 	# Each result line names the device as the table does, then its id.
-	if grep -Eq "OK +aswitch +$(dv 0 ID) +ok" "$T_TMP/screen" &&
-		grep -Eq "OK +bdimmer +$(dv 1 ID) +ok" "$T_TMP/screen"; then
+	if tui_wait_all 20 "OK +aswitch +$(dv 0 ID) +ok" "OK +bdimmer +$(dv 1 ID) +ok"; then
 		pass "$N: each result line names the device and its id"
 	else
 		fail "$N: result names" "$(tui_why "OK +aswitch +$(dv 0 ID)")"

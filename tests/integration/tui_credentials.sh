@@ -34,7 +34,7 @@ tui_keys Enter
 tui_step 20 'locked' "detail"
 tui_keys P
 tui_expect 60 'password for admin' "P prompt" "P asks for the password when the stored one is refused"
-if grep -q 'password for admin (Esc: none):' "$T_TMP/screen" && ! grep -q 'password for .*password for' "$T_TMP/screen"; then
+if tui_wait_all 20 'password for admin \(Esc: none\):' '!password for .*password for'; then
 	pass "$N: the prompt says whose password once"
 else
 	fail "$N: prompt text" "$(cat "$T_TMP/screen")"

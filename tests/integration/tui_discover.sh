@@ -37,7 +37,9 @@ fi
 		k=$((k + 1))
 	done
 } | sort >"$T_TMP/want"
-rows | sort >"$T_TMP/got"
+# (every row of one capture: a frame's rows can follow its header on a loaded machine)
+all_rows() { tui_screen >"$T_TMP/screen" && rows | sort >"$T_TMP/got" && cmp -s "$T_TMP/want" "$T_TMP/got"; }
+wait_for 20 all_rows
 order=$(rows | cut -d' ' -f1 | uniq | tr '\n' ' ')
 # The address column starts at one place on every row, the longest id (29 characters) too.
 cols=$(grep -E '^│ (NEW|known) ' "$T_TMP/screen" | awk -v a=" $SIM_NET." '{ print index($0, a) }' | sort -u | wc -l)
@@ -54,7 +56,8 @@ fi
 # i ignores the selected (first) new device: it goes last, marked ignored.
 ign=$(rows | head -n 1 | cut -d' ' -f2)
 tui_keys i
-if tui_wait 10 "ignored +$ign" && [ "$(rows | tail -n 1 | cut -d' ' -f1-2)" = "ignored $ign" ]; then
+ignored_last() { _tui_match "ignored +$ign" && [ "$(rows | tail -n 1 | cut -d' ' -f1-2)" = "ignored $ign" ]; }
+if wait_for 10 ignored_last; then
 	pass "$N: i ignores the selected new device for the session (listed last)"
 else
 	fail "$N: ignore" "$(tui_why "ignored +$ign")"

@@ -30,8 +30,7 @@ console_scan() {
 }
 
 console_scan http
-if grep -Eq "^│ MOVED +$(dv 0 ID) .* $new:$SIM_PORT +from $old:$SIM_PORT" "$T_TMP/screen" &&
-	grep -Eq "^│ known +$(dv 1 ID) " "$T_TMP/screen"; then
+if tui_wait_all 20 "^│ MOVED +$(dv 0 ID) .* $new:$SIM_PORT +from $old:$SIM_PORT" "^│ known +$(dv 1 ID) "; then
 	pass "$N: the moved device is listed as MOVED with its old address, the other as known"
 else
 	fail "$N: moved row" "$(tui_why "MOVED $(dv 0 ID) $new from $old")"

@@ -25,7 +25,7 @@ if tui_wait 30 'poller: headless on ' && tui_wait 30 'online 2'; then
 else
 	fail "$N: headless results" "$(tui_why 'poller: headless')"
 fi
-if grep -q 'poller: headless on ' "$T_TMP/screen" && grep -Eq '^(┌|\+|l)' "$T_TMP/screen"; then
+if tui_wait_all 20 'poller: headless on ' '^(┌|\+|l)'; then
 	pass "$N: TERM=vt100: frames are drawn with the terminal's line characters"
 else
 	fail "$N: vt100 frames" "$(cat "$T_TMP/screen")"

@@ -12,14 +12,14 @@ tui_add 0 relay
 
 tui_start 80 24 "SHELLY_TUI_ALLOW_NETS=$SHELLY_TUI_ALLOW_NETS XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME LC_ALL=C.UTF-8 $SHELLY_TUI"
 tui_wait 60 'fleet 1 ' && tui_wait 20 ' relay ' || fail "$N: start" "$(tui_why 'fleet 1, relay')"
-if grep -Eq 'F9 [A-Za-z]+ +F10 [A-Za-z]+ +F11 [A-Za-z]+' "$T_TMP/screen"; then
+if tui_wait_all 20 ' relay ' 'F9 [A-Za-z]+ +F10 [A-Za-z]+ +F11 [A-Za-z]+'; then
 	pass "$N: at 80 columns the bar shows F9, F10 and F11"
 else
 	fail "$N: F-key bar" "$(tail -n 1 "$T_TMP/screen")"
 fi
 
 tui_scan "$SIM_NET.0/24" 2
-if grep -q " $(dv 1 ADDR):$SIM_PORT" "$T_TMP/screen" && grep -q " $(dv 0 ADDR):$SIM_PORT" "$T_TMP/screen"; then
+if tui_wait_all 20 " $(dv 1 ADDR):$SIM_PORT" " $(dv 0 ADDR):$SIM_PORT"; then
 	pass "$N: the discovery view shows each found device's whole address"
 else
 	fail "$N: address" "$(tui_why "$(dv 1 ADDR):$SIM_PORT")"
@@ -34,8 +34,7 @@ tui_step 20 't  toggle' "bulk menu"
 tui_keys t
 tui_step 20 '\[y/N\]' "confirmation"
 tui_keys y
-if tui_wait 60 'done: 0 ok, 1 failed' && grep -q '│ relay: failed: refused: ' "$T_TMP/screen" &&
-	grep -q "connect to server" "$T_TMP/screen"; then
+if tui_wait_all 60 'done: 0 ok, 1 failed' '│ relay: failed: refused: ' "connect to server"; then
 	pass "$N: the failed result's whole reason shows under the list, wrapped"
 else
 	fail "$N: reason" "$(tui_why 'relay: failed: refused: ... connect to server')"

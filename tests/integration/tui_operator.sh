@@ -36,7 +36,7 @@ if tui_wait 60 'online 4 ' && tui_wait 20 '^│  dualcover .* online +- st/st ' 
 else
 	fail "$N: cover OUT" "$(tui_why 'dualcover ... st/st')"
 fi
-if grep -Eq '│  NAME +MODEL +IP ' "$T_TMP/screen" && grep -q 'poller: this console' "$T_TMP/screen"; then
+if tui_wait_all 20 '│  NAME +MODEL +IP ' 'poller: this console'; then
 	pass "$N: at 80 columns the model column and who polls are shown"
 else
 	fail "$N: 80 columns" "$(tui_why 'NAME MODEL IP, poller: this console')"
@@ -45,8 +45,7 @@ fi
 tui_keys :
 tui_type 'filter has=cover'
 tui_keys Enter
-if tui_wait 20 ' 3 of 4 ' && grep -q '│  blinds' "$T_TMP/screen" &&
-	grep -q '│  dualcover' "$T_TMP/screen" && grep -q '│  shutter' "$T_TMP/screen"; then
+if tui_wait_all 20 ' 3 of 4 ' '│  blinds' '│  dualcover' '│  shutter'; then
 	pass "$N: has=cover keeps the three covers"
 else
 	fail "$N: has=cover" "$(tui_why '3 of 4')"
@@ -58,7 +57,7 @@ tui_keys O
 tui_wait 20 'Open cover 0 of 3 devices\? \[y/N\]' || fail "$N: confirmation" "$(tui_why 'Open cover 0 of 3')"
 tui_keys y
 tui_wait 60 'done: 3 ok, 0 failed' || fail "$N: bulk open" "$(tui_why 'done: 3 ok')"
-if grep -Eq "OK +blinds +$(dv 0 ID) +ok: cover:0 open" "$T_TMP/screen"; then
+if tui_wait_all 20 "OK +blinds +$(dv 0 ID) +ok: cover:0 open"; then
 	pass "$N: at 80 columns each result shows name, id and outcome"
 else
 	fail "$N: result line" "$(tui_why "OK +blinds +$(dv 0 ID) +ok: cover:0 open")"
@@ -79,7 +78,7 @@ tui_type 'first seen'
 tui_keys Enter
 tui_wait 20 'Events - filter: first seen' || fail "$N: events filter" "$(tui_why 'filter: first seen')"
 tui_keys Escape
-if tui_wait 20 'filter cleared' && grep -Eq 'Events - [0-9]+' "$T_TMP/screen"; then
+if tui_wait_all 20 'filter cleared' 'Events - [0-9]+'; then
 	pass "$N: Esc in the event log clears its filter and stays"
 else
 	fail "$N: events Esc" "$(tui_why 'filter cleared, Events')"
@@ -139,8 +138,8 @@ tui_keys q
 tui_keys F2
 tui_type "$(dv 0 ADDR)-9:1"
 tui_keys Enter
-if tui_wait 20 'a port is not allowed in a scan target \(discover-port sets it\)' && grep -q "Discovery: $(dv 0 ADDR)-9:1 " "$T_TMP/screen" &&
-	! grep -q 'Discovery: scanning' "$T_TMP/screen"; then
+if tui_wait_all 20 'a port is not allowed in a scan target \(discover-port sets it\)' \
+	"Discovery: $(dv 0 ADDR)-9:1 " '!Discovery: scanning'; then
 	pass "$N: a refused discovery is not titled 'scanning'"
 else
 	fail "$N: discovery title" "$(tui_why 'Discovery: TARGET, a port is not allowed')"

@@ -15,8 +15,9 @@ op_db "$DB" "000000000001|Kitchen|192.168.20.31" "000000000002|Hall|192.168.20.3
 op_console "$T_TMP/kea.json" "$DB" 120 40 2
 plan_line=$OP_PLAN_LINE
 tui_keys F11
-if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
-	[ "$(op_count k .writes)" = 0 ]; then
+# (the plan line of one capture with the title: the firewall's answer follows the title)
+plan_shown() { _tui_match 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen"; }
+if wait_for 30 plan_shown && [ "$(op_count k .writes)" = 0 ]; then
 	pass "$N: the view shows the plan --dry-run prints ($plan_line) and writes nothing"
 else
 	fail "$N: plan" "$(tui_why "$plan_line")"
@@ -74,7 +75,7 @@ tui_stop
 printf 'set poll-interval-gen2 1h\n' >"$T_TMP/plain"
 tui_console 120 40 'fleet 2' --config $T_TMP/plain --db $DB
 tui_keys F11
-if tui_wait 20 'OPNsense - not configured' && grep -q 'set opnsense-url' "$T_TMP/screen"; then
+if tui_wait_all 20 'OPNsense - not configured' 'set opnsense-url'; then
 	pass "$N: without opnsense-url the view says what to configure"
 else
 	fail "$N: not configured" "$(tui_why 'not configured')"

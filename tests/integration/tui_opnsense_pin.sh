@@ -26,15 +26,19 @@ k_state() { curl -s -m 10 -k --pinnedpubkey "sha256//$pin" "https://$OP_ADDR:$(o
 # Unpinned.
 tui_console 120 40 'fleet 2' --config $T_TMP/conf --db $DB
 tui_keys F11
-if tui_wait 30 'OPNsense - failed' && tui_wait 5 'not trusted' &&
-	grep -qF 'opnsense-pin' "$T_TMP/screen" && grep -qF "sha256//$pin" "$T_TMP/screen" &&
-	grep -qF 'openssl s_client -connect' "$T_TMP/screen" && grep -q 'nothing was changed' "$T_TMP/screen"; then
+# (the whole message of one capture: a frame's lines can follow its title on a loaded machine)
+unpinned() {
+	_tui_match_all 'not trusted' 'nothing was changed' &&
+		grep -qF 'opnsense-pin' "$T_TMP/screen" && grep -qF "sha256//$pin" "$T_TMP/screen" &&
+		grep -qF 'openssl s_client -connect' "$T_TMP/screen"
+}
+if tui_wait 30 'OPNsense - failed' && wait_for 10 unpinned; then
 	pass "$N: unpinned: the view names the fix, opnsense-pin with the key seen (sha256//$pin), and how to read the firewall's"
 else
 	fail "$N: unpinned" "$(tui_why "opnsense-pin sha256//$pin")"
 fi
 # The message is wrapped to the view: its last words are on the screen too.
-grep -q 'openssl base64 *│' "$T_TMP/screen" && pass "$N: unpinned: the whole message is shown, wrapped" ||
+tui_wait_all 10 'openssl base64 *│' && pass "$N: unpinned: the whole message is shown, wrapped" ||
 	fail "$N: wrapped" "$(cat "$T_TMP/screen")"
 [ "$(k_count .calls)" = 0 ] && pass "$N: unpinned: no request reached the firewall" ||
 	fail "$N: unpinned calls" "$(k_count .)"
@@ -50,7 +54,8 @@ plan_line=$(grep -E '^[0-9]+ to add' "$T_TMP/plan")
 [ -n "$plan_line" ] || fail "$N: --dry-run pinned" "$(cat "$T_TMP/plan" "$T_TMP/plan.err")"
 tui_console 120 40 'fleet 2' --config $T_TMP/cpin --db $DB
 tui_keys F11
-if tui_wait 30 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen"; then
+plan_shown() { _tui_match 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen"; }
+if wait_for 30 plan_shown; then
 	pass "$N: pinned: the view reads the plan ($plan_line)"
 else
 	fail "$N: pinned plan" "$(tui_why "$plan_line")"

@@ -35,7 +35,7 @@ tui_keys F11
 plan_shown() {
 	_tui_match 'OPNsense - plan' && grep -qF "$plan_line" "$T_TMP/screen" &&
 		grep -Eq 'ACTION +KIND +DEVICE +ADDRESS +MAC +HOSTNAME +REASON' "$T_TMP/screen" &&
-		grep -Eq '│ conflict ' "$T_TMP/screen"
+		grep -Eq '│ conflict ' "$T_TMP/screen" && grep -Eq '│ add +reservation +Dev01 +192\.168\.20\.101 +00:00:00:00:01:01 ' "$T_TMP/screen"
 }
 if wait_for 60 plan_shown; then
 	pass "$N: the plan is a table with the count line --dry-run prints ($plan_line)"
@@ -53,21 +53,20 @@ else
 	fail "$N: rows" "$(tui_why 'conflict reservation Porch')"
 fi
 tui_keys End
-if tui_wait 10 '│ add +alias +shelly_devices' && ! grep -q 'Porch' "$T_TMP/screen" &&
-	grep -Eq '│ remove +reservation .*192\.168\.20\.99' "$T_TMP/screen"; then
+if tui_wait_all 30 '│ add +alias +shelly_devices' '!Porch' '│ remove +reservation .*192\.168\.20\.99'; then
 	pass "$N: End scrolls to the plan's last rows (the removal and the alias)"
 else
 	fail "$N: scroll" "$(tui_why 'add alias shelly_devices')"
 fi
-if grep -Eq '│ add +reservation +Evilx +192\.168\.20\.200 ' "$T_TMP/screen" &&
+if tui_wait_all 20 '│ add +reservation +Evilx +192\.168\.20\.200 ' &&
 	! grep -qF ']0;' "$T_TMP/screen" && [ "$(tmux_ display -p '#{pane_title}')" != pwned ]; then
 	pass "$N: the hostile name is shown without its escape sequence"
 else
 	fail "$N: hostile" "title=$(tmux_ display -p '#{pane_title}') $(tui_why 'Evilx')"
 fi
 tui_keys Home
-if tui_wait 10 'conflict +reservation +Porch' &&
-	grep -q '│ Porch: address 192\.168\.20\.10 is reserved for de:ad:be:ef:00:01' "$T_TMP/screen"; then
+if tui_wait_all 10 'conflict +reservation +Porch' \
+	'│ Porch: address 192\.168\.20\.10 is reserved for de:ad:be:ef:00:01'; then
 	pass "$N: Home goes back to the first row; the selected row's whole reason is shown above the table"
 else
 	fail "$N: home" "$(tui_why 'conflict reservation Porch')"

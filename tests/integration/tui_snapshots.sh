@@ -35,7 +35,7 @@ tui_keys H
 row() { printf '%s +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC +cfg_rev +[0-9]+ +%s' "$1" "$2"; }
 # (The console's poller may add a "cfg_rev changed" one of its own.)
 if tui_wait 10 'Snapshots - plus - [0-9]+, newest first' && tui_wait 10 "$(row "$newest" read-back)" &&
-	tui_wait 10 "$(row "$first" config-get)" &&
+	tui_wait_all 10 "$(row "$first" config-get)" "$(row "$newest" read-back)" &&
 	[ "$(grep -nE " $newest +[0-9]{4}-" "$T_TMP/screen" | cut -d: -f1)" -lt "$(grep -nE " $first +[0-9]{4}-" "$T_TMP/screen" | cut -d: -f1)" ]; then
 	pass "$N: H lists the store's snapshots: id, time UTC, cfg_rev, source, newest first"
 else

@@ -13,8 +13,11 @@ for term in xterm-256color screen-256color tmux-256color linux vt100; do
 	fi
 	for loc in C.UTF-8 C; do
 		tui_start 80 24 "env XDG_DATA_HOME=$XDG_DATA_HOME XDG_CONFIG_HOME=$XDG_CONFIG_HOME TERM=$term LC_ALL=$loc $SHELLY_TUI"
-		if tui_wait 20 'Welcome to shelly-tui' && grep -q 'fleet 0' "$T_TMP/screen" &&
-		    sed -n 2p "$T_TMP/screen" | grep -Eq '(┐|\+|k)$'; then
+		welcome() {
+			_tui_match_all 'Welcome to shelly-tui' 'fleet 0' &&
+				sed -n 2p "$T_TMP/screen" | grep -Eq '(┐|\+|k)$'
+		}
+		if wait_for 20 welcome; then
 			tui_keys q
 			if tui_wait 20 'RESTORED rc=0'; then
 				pass "$N: TERM=$term LC_ALL=$loc: frame, welcome, q restores the terminal"

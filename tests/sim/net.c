@@ -7,7 +7,8 @@
  *
  * Network faults change the listener: closed (none: refused), silent (backlog 0 with the accept
  * queue filled by a connection of our own, so SYNs are dropped), reboot (closed for a while).
- * Request faults act per request: reset (RST), noanswer (suspended), body faults.
+ * Request faults act per request: reset (RST), noanswer (suspended), hold (suspended until the
+ * next fault change, then answered), body faults.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -726,6 +727,8 @@ dev_respond(struct srv *s, struct sim_req *req)
 		conn_reset(req->conn);
 		return MHD_NO;
 	case SIM_FAULT_NOANSWER:
+	case SIM_FAULT_HOLD:
+		req->held = f == SIM_FAULT_HOLD;
 		park_noanswer(s, req);
 		return MHD_YES;
 	case SIM_FAULT_HTTP500:
@@ -960,6 +963,34 @@ open_silent(struct dev *d, char **cause)
 	return 0;
 }
 
+/* The requests a "hold" fault parked on d go through dev_respond again, under d's fault now. */
+static void
+release_held(struct dev *d)
+{
+	struct srv *srvs[2] = {d->sim->plain, d->tls_srv};
+
+	for (int k = 0; k < 2; k++) {
+		struct park *p, *next;
+		if (!srvs[k])
+			continue;
+		for (p = srvs[k]->parked; p; p = next) {
+			struct sim_req *req;
+			next = p->next;
+			if (p->unpark != noanswer_unpark)
+				continue;
+			req = (struct sim_req *)((char *)p - offsetof(struct sim_req, park));
+			if (req->dev != d || !req->held)
+				continue;
+			park_unlink(p);
+			req->held = false;
+			loop_watch_free(req->watch);
+			req->watch = NULL;
+			MHD_resume_connection(p->conn);
+		}
+		srv_kick(srvs[k]);
+	}
+}
+
 /* Closes the connections of a device (reboot): parked ones are resumed, others shut down. */
 static void
 kill_connections(struct dev *d)
@@ -1095,6 +1126,7 @@ dev_set_fault(struct dev *d, enum sim_fault f, long count, const char *path)
 	d->fault_count = count > 0 ? count : -1;
 	free(d->fault_path);
 	d->fault_path = path && path[0] ? xstrdup(path) : NULL;
+	release_held(d);
 	if (dev_net_sync(d, &cause) < 0) {
 		log_error("%s", cause);
 		free(cause);

@@ -37,6 +37,7 @@ struct sim_mdns;
 	X(SILENT, "silent", "SYN never answered: full accept queue, connect times out")    \
 	X(CLOSED, "closed", "nothing listens: connection refused")                         \
 	X(NOANSWER, "noanswer", "accepts and reads the request, never replies")            \
+	X(HOLD, "hold", "reads the request, replies after the next fault change")          \
 	X(RESET, "reset", "reads the request, then resets the connection (RST)")           \
 	X(HTTP500, "http500", "HTTP 500 with a JSON error body")                           \
 	X(MALFORMED, "malformed", "HTTP 200 with a body that is not valid JSON")           \
@@ -159,6 +160,7 @@ struct sim_req {
 	size_t body_len;
 	bool too_large;
 	bool gone; /* noanswer: peer closed or device rebooted; answer MHD_NO on resume */
+	bool held; /* parked by "hold": answered (under the fault then) at the next fault change */
 	struct loop_watch *watch;
 	struct park park;
 };
