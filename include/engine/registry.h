@@ -138,6 +138,18 @@ void registry_view_init(
  */
 struct store;
 void registry_view_names(struct registry_view *rv, struct store *s);
+/*
+ * The configuration in mac's newest snapshot in s into *c (initialised; replaced) unless that
+ * snapshot's id is *seen, which it becomes (start from 0: no snapshot has that id). Returns 1 when *c was read
+ * again (empty when the snapshot does not parse), 0 when the snapshot is the one seen, -1 when
+ * there is none or the store cannot be read. A console keeps *c and *seen to read a device's
+ * names once per snapshot rather than on every refresh.
+ */
+struct devconfig;
+int registry_names_read(struct store *s, const char *mac, int64_t *seen, struct devconfig *c);
+/* Fills st's component names and input types from c, as registry_view_names does (raw text:
+ * a terminal front end sanitises). */
+void registry_names_apply(const struct devconfig *c, struct device_status *st);
 void registry_view_done(struct registry_view *rv);
 
 #endif

@@ -162,6 +162,22 @@ const char *source_agent_api(const struct source *src);
  * device_status_done). Returns 0, or -1 when none is stored or it does not parse.
  */
 int source_status(struct source *src, const char *mac, struct device_status *out);
+/* A device's component names as its newest configuration snapshot has them; a view keeps one
+ * (zeroed, then source_names_done) so the snapshot is parsed once, not on every refresh. */
+struct devconfig;
+struct source_names {
+	int64_t seen; /* the snapshot read (0: none yet) */
+	struct devconfig *c;
+};
+/*
+ * Gives st's switches, covers, lights, inputs and meters the names (and inputs the types) set
+ * on the device, sanitised, from its newest configuration snapshot (no request): n is read
+ * again only when that snapshot is another one; the names read before stay while the store
+ * cannot be read. Nothing changes when no snapshot was ever read.
+ */
+void source_names(struct source *src, const char *mac, struct source_names *n,
+    struct device_status *st);
+void source_names_done(struct source_names *n);
 /* The name the device last reported for itself (sanitised) when it is not its registry name;
  * NULL otherwise. Caller frees. */
 char *source_own_name(struct source *src, const char *mac);

@@ -729,44 +729,78 @@ component_text(struct device_status *st, enum devconfig_field f, int index, size
 	}
 }
 
+/* The newest snapshot's id and body (copied) as registry_names_read wants them. */
+struct newest {
+	int64_t id;
+	char *body;
+};
+
 static int
 newest_snapshot_cb(const struct cfgstore_row *r, void *arg)
 {
-	char **body = arg;
+	struct newest *n = arg;
 
-	if (*body == NULL && r->body != NULL)
-		*body = xstrdup(r->body);
+	if (n->body == NULL && r->body != NULL) {
+		n->id = r->id;
+		n->body = xstrdup(r->body);
+	}
 	return 0;
+}
+
+int
+registry_names_read(struct store *s, const char *mac, int64_t *seen, struct devconfig *c)
+{
+	struct newest n = {0, NULL};
+	char *cause = NULL;
+	int rc = -1;
+
+	if (s == NULL ||
+	    cfgstore_snapshots(s, mac, 1, newest_snapshot_cb, &n, &cause) != 0 || n.body == NULL)
+		rc = -1;
+	else if (n.id == *seen)
+		rc = 0;
+	else {
+		devconfig_done(c);
+		devconfig_init(c);
+		free(cause);
+		cause = NULL;
+		if (devconfig_snapshot_parse(n.body, strlen(n.body), c, &cause) != 0) {
+			devconfig_done(c);
+			devconfig_init(c);
+		}
+		*seen = n.id; /* an unreadable one is not read again either */
+		rc = 1;
+	}
+	free(cause);
+	free(n.body);
+	return rc;
+}
+
+void
+registry_names_apply(const struct devconfig *c, struct device_status *st)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct devconfig_entry *e = &c->e[i];
+		const char *v = e->state == DEVCONFIG_VALUE ? e->value : "";
+		size_t size;
+		char *dst = component_text(st, e->field, e->index, &size);
+		/* A type the settings leave out keeps the one the status shows (analog). */
+		if (dst != NULL && (e->field != DCFG_INPUT_TYPE || v[0] != '\0'))
+			str_copy(dst, size, v);
+	}
 }
 
 void
 registry_view_names(struct registry_view *rv, struct store *s)
 {
 	struct devconfig c;
-	char *body = NULL, *cause = NULL;
+	int64_t seen = 0;
 
 	if (rv->status == NULL || s == NULL)
 		return;
-	if (cfgstore_snapshots(s, rv->ident.mac, 1, newest_snapshot_cb, &body, &cause) != 0 ||
-	    body == NULL) {
-		free(cause);
-		free(body);
-		return;
-	}
 	devconfig_init(&c);
-	if (devconfig_snapshot_parse(body, strlen(body), &c, &cause) == 0) {
-		for (size_t i = 0; i < c.n; i++) {
-			const struct devconfig_entry *e = &c.e[i];
-			const char *v = e->state == DEVCONFIG_VALUE ? e->value : "";
-			size_t size;
-			char *dst = component_text(rv->status, e->field, e->index, &size);
-			/* A type the settings leave out keeps the one the status shows (analog). */
-			if (dst != NULL && (e->field != DCFG_INPUT_TYPE || v[0] != '\0'))
-				str_copy(dst, size, v);
-		}
-	}
-	free(cause);
-	free(body);
+	if (registry_names_read(s, rv->ident.mac, &seen, &c) == 1)
+		registry_names_apply(&c, rv->status);
 	devconfig_done(&c);
 }
 

@@ -27,6 +27,7 @@
 #include "engine/fleet.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
+#include "model/devconfig.h"
 #include "model/fields.h"
 #include "model/fwver.h"
 #include "server/provserve.h"
@@ -1009,6 +1010,47 @@ source_own_name(struct source *src, const char *mac)
 		own = NULL;
 	}
 	return own;
+}
+
+/* Sanitises the names (and input types) registry_names_apply copied into st. */
+static void
+names_sanitize(struct device_status *st)
+{
+	for (int i = 0; i < st->nswitches; i++)
+		str_sanitize_inplace(st->switches[i].name);
+	for (int i = 0; i < st->ncovers; i++)
+		str_sanitize_inplace(st->covers[i].name);
+	for (int i = 0; i < st->nlights; i++)
+		str_sanitize_inplace(st->lights[i].name);
+	for (int i = 0; i < st->ninputs; i++) {
+		str_sanitize_inplace(st->inputs[i].name);
+		str_sanitize_inplace(st->inputs[i].type);
+	}
+	for (int i = 0; i < st->nmeters; i++)
+		str_sanitize_inplace(st->meters[i].name);
+}
+
+void
+source_names(struct source *src, const char *mac, struct source_names *n,
+    struct device_status *st)
+{
+	if (n->c == NULL) {
+		n->c = xmalloc(sizeof *n->c);
+		devconfig_init(n->c);
+	}
+	/* A store that cannot be read now (locked) keeps the names read before. */
+	(void)registry_names_read(src->app->store, mac, &n->seen, n->c);
+	registry_names_apply(n->c, st);
+	names_sanitize(st);
+}
+
+void
+source_names_done(struct source_names *n)
+{
+	if (n->c != NULL)
+		devconfig_done(n->c);
+	free(n->c);
+	memset(n, 0, sizeof *n);
 }
 
 int

@@ -35,9 +35,10 @@ struct vdetail {
 	int raw;
 	struct textlines raw_lines; /* the stored reply, when raw */
 	struct source_job *job;
-	char job_what[64];
+	char job_what[128];
 	struct comp value_for; /* the component a value prompt is for */
-	char *own_name;        /* the device's own name when it is not the registry's */
+	char *own_name; /* the device's own name when it is not the registry's */
+	struct source_names names; /* its components' names, read once per snapshot */
 };
 
 static void
@@ -47,6 +48,8 @@ load(struct view *v)
 
 	device_status_done(&d->st);
 	d->have_st = source_status(d->v.t->src, d->mac, &d->st) == 0;
+	if (d->have_st)
+		source_names(d->v.t->src, d->mac, &d->names, &d->st);
 	d->ncomps = 0;
 	if (d->have_st) {
 		for (int i = 0; i < d->st.nswitches; i++)
@@ -441,15 +444,43 @@ let_go(struct vdetail *d)
 	d->job = NULL;
 }
 
-/* Runs action on the device; light: the light's component type for a light action, or NULL. */
-static void
-run_value(struct vdetail *d, const char *action, const char *light, int channel, int value)
+/* The name the operator gave component c on the device (sanitised), or "". */
+static const char *
+comp_name(struct vdetail *d, const struct comp *c)
 {
-	const char *mac = d->mac;
-	char ch[24];
+	const struct dev_switch *s;
+	const struct dev_light *l;
+	const struct dev_cover *cv;
+
+	if (c->kind == 's')
+		return (s = device_status_switch(&d->st, c->id)) != NULL ? s->name : "";
+	if (c->kind == 'l')
+		return (l = device_status_light_of(&d->st, c->light, c->id)) != NULL ? l->name : "";
+	return (cv = device_status_cover(&d->st, c->id)) != NULL ? cv->name : "";
+}
+
+/* c as a message names it: its kind and id, and its name when it has one. */
+static void
+comp_label(struct vdetail *d, const struct comp *c, char *buf, size_t size)
+{
+	const char *name = comp_name(d, c);
+	const char *kind = c->kind == 's' ? "switch" : c->kind == 'c' ? "cover" : c->light;
+
+	snprintf(buf, size, name[0] != '\0' ? "%s:%d \"%.40s\"" : "%s:%d", kind, c->id, name);
+}
+
+/* Runs action on component c of the device (NULL: the device itself); a light's through its
+ * component type. */
+static void
+run_value(struct vdetail *d, const char *action, const struct comp *c, int value)
+{
+	const char *mac = d->mac, *light = c != NULL ? c->light : NULL;
+	int channel = c != NULL ? c->id : -1;
+	char ch[80] = "";
 
 	let_go(d);
-	snprintf(ch, sizeof ch, "%s%s%d", light ? light : "", light ? ":" : "", channel);
+	if (c != NULL)
+		comp_label(d, c, ch, sizeof ch);
 	snprintf(d->job_what, sizeof d->job_what, "%s", action);
 	if (channel >= 0 && value >= 0)
 		snprintf(d->job_what, sizeof d->job_what, "%s %s %d%%", action, ch, value);
@@ -463,9 +494,9 @@ run_value(struct vdetail *d, const char *action, const char *light, int channel,
 }
 
 static void
-run(struct vdetail *d, const char *action, const char *light, int channel)
+run(struct vdetail *d, const char *action, const struct comp *c)
 {
-	run_value(d, action, light, channel, -1);
+	run_value(d, action, c, -1);
 }
 
 static void
@@ -481,7 +512,7 @@ value_cb(struct tui *t, const char *text, void *arg)
 		return;
 	}
 	run_value(d, d->value_for.kind == 'c' ? "cover_position" : "light_brightness",
-	    d->value_for.light, d->value_for.id, (int)v);
+	    &d->value_for, (int)v);
 }
 
 static void
@@ -490,7 +521,7 @@ confirm_cb(struct tui *t, void *arg)
 	struct vdetail *d = arg;
 
 	(void)t;
-	run(d, d->job_what, NULL, -1);
+	run(d, d->job_what, NULL);
 }
 
 static void
@@ -561,7 +592,7 @@ action(struct view *v, struct tui *t, enum tui_action a)
 		if (c == NULL || output_action(c, a) == NULL)
 			not_selected(d, "sl", "an", "output");
 		else
-			run(d, output_action(c, a), c->light, c->id);
+			run(d, output_action(c, a), c);
 		return R_DIRTY;
 	case TA_COVER_OPEN:
 	case TA_COVER_CLOSE:
@@ -573,10 +604,10 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			    a == TA_COVER_OPEN    ? "cover_open"
 			    : a == TA_COVER_CLOSE ? "cover_close"
 			                          : "cover_stop",
-			    NULL, c->id);
+			    c);
 		return R_DIRTY;
 	case TA_SET_VALUE: {
-		char label[64];
+		char label[128], what[80];
 		if (c == NULL || c->kind == 's') {
 			tui_message(t, 1, "select a cover or a light first (Tab)");
 			return R_DIRTY;
@@ -589,9 +620,9 @@ action(struct view *v, struct tui *t, enum tui_action a)
 			return R_DIRTY;
 		}
 		d->value_for = *c;
-		snprintf(label, sizeof label,
-		    "%s %s:%d (0-100): ", c->kind == 'c' ? "Position of" : "Brightness of",
-		    c->kind == 'c' ? "cover" : c->light, c->id);
+		comp_label(d, c, what, sizeof what);
+		snprintf(label, sizeof label, "%s %s (0-100): ",
+		    c->kind == 'c' ? "Position of" : "Brightness of", what);
 		tui_prompt(t, label, "", value_cb, NULL, d);
 		return R_DIRTY;
 	}
@@ -642,6 +673,7 @@ vfree(struct view *v)
 
 	let_go(d);
 	free(d->own_name);
+	source_names_done(&d->names);
 	device_status_done(&d->st);
 	textlines_clear(&d->raw_lines);
 }

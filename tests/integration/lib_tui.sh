@@ -81,6 +81,19 @@ tui_wait_all() { _s=$1; shift; wait_for "$_s" _tui_match_all "$@"; }
 # The pane as the failure message of a check.
 tui_why() { printf 'expected /%s/; the pane showed:\n%s' "$1" "$(cat "$T_TMP/screen")"; }
 
+# tui_hostile_bytes WHAT: 0 when the pane (with its colours) holds an OSC introducer, BEL, U+202E
+# or U+2066 (capture-pane -e adds the pane's own CSI colours, so those are not looked for), the
+# lines holding WHAT dumped to stdout; else 1.
+tui_hostile_bytes() {
+	tmux_ capture-pane -p -e >"$T_TMP/pane"
+	if grep -q "$(printf '\033')]" "$T_TMP/pane" || grep -q "$(printf '\342\200\256')" "$T_TMP/pane" ||
+		grep -q "$(printf '\342\201\246')" "$T_TMP/pane" || grep -q "$(printf '\007')" "$T_TMP/pane"; then
+		grep -a "$1" "$T_TMP/pane" | od -c | head -20
+		return 0
+	fi
+	return 1
+}
+
 # tui_sim_start NAME SIM_ARGS...: how a console test starts: private XDG directories, no password
 # or NO_COLOR inherited, the sim started with SIM_ARGS (the test ends when it cannot start), its
 # manifest loaded and the configuration directory made.

@@ -23,12 +23,8 @@ if tui_wait 30 'sys.name +string.*EVIL[?]NAME[?]END'; then
 else
 	fail "$N: editor read" "$(tui_why 'sys.name .*EVIL')"
 fi
-tmux_ capture-pane -p -e >"$T_TMP/pane"
-# capture-pane -e adds the pane's own colour sequences (CSI): look for what only the name
-# carries, an OSC introducer, BEL and the bidi characters.
-if grep -q "$(printf '\033')]" "$T_TMP/pane" || grep -q "$(printf '\342\200\256')" "$T_TMP/pane" ||
-	grep -q "$(printf '\342\201\246')" "$T_TMP/pane" || grep -q "$(printf '\007')" "$T_TMP/pane"; then
-	fail "$N: hostile bytes" "the pane holds the title, BEL or a bidi character: $(grep -a EVIL "$T_TMP/pane" | od -c | head -20)"
+if tui_hostile_bytes EVIL >"$T_TMP/dump"; then
+	fail "$N: hostile bytes" "the pane holds the title, BEL or a bidi character: $(cat "$T_TMP/dump")"
 else
 	pass "$N: no OSC title, BEL, U+202E or U+2066 reaches the terminal"
 fi
