@@ -74,7 +74,8 @@ struct agentmsg {
 	int ap_off;
 	int attempt;
 	/*
-	 * The task's template resolved by the manager ("config": {"FIELD": "VALUE"}): checked
+	 * The task's template resolved by the manager ("config": {"FIELD": "VALUE"}, null for a
+	 * field the template clears, DEVCONFIG_NULL): checked
 	 * like a template file; values may still hold the per-device variables ${id}, ${mac}
 	 * and ${name}, which only the agent knows once it has identified the device.
 	 */

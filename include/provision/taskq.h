@@ -132,6 +132,13 @@ int taskq_claim(struct store *s, const char *agent, int64_t now_ms, int64_t leas
 /* The manager's verdicts, set as the stage of a verifying task; no agent report replaces them. */
 #define TASKQ_STAGE_NOT_SEEN "not_seen"
 #define TASKQ_STAGE_VERIFIED "verified"
+/*
+ * A done task whose device was verified while the AP-off it asked for (--ap-off, Gen2+) is
+ * still owed: the manager retries it (also after a restart) until the device takes it; the
+ * reason is then TASKQ_AP_ON_PREFIX and why the AP is still on.
+ */
+#define TASKQ_STAGE_AP_ON "ap_on"
+#define TASKQ_AP_ON_PREFIX "verified, AP still on: "
 /* 1 when stage is one an agent may report (TASKQ_STAGES), else 0. */
 int taskq_stage_ok(const char *stage);
 /*
@@ -155,8 +162,17 @@ int taskq_progress(struct store *s, const char *agent, int64_t id, const char *s
  */
 int taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, int retry,
     int64_t now_ms, const char **state, char **cause);
-/* The manager saw task id's device on the target network at host: verifying -> done. */
-int taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause);
+/*
+ * The manager saw task id's device on the target network at host: verifying -> done, in
+ * stage TASKQ_STAGE_AP_ON when ap_owed (its AP is still to be turned off), else verified.
+ */
+int taskq_verified(
+    struct store *s, int64_t id, const char *host, int ap_owed, int64_t now_ms, char **cause);
+/*
+ * A done task whose AP-off is owed (TASKQ_STAGE_AP_ON): why (NULL: the AP is off now, the
+ * stage becomes verified) is why the AP is still on. Returns 1 changed, 0 not done, -1 error.
+ */
+int taskq_ap_on(struct store *s, int64_t id, const char *why, int64_t now_ms, char **cause);
 /*
  * Verification gave up: the stage becomes "not_seen", which the agent reads and answers;
  * reason (NULL: none) says why the manager could not see the device, when it knows.

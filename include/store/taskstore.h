@@ -100,7 +100,7 @@ int store_task_take(struct store *s, const char *from, const char *to, const cha
     int64_t now_ms, int64_t lease_ms, int64_t seen_ms, struct store_task **out, char **cause);
 /*
  * Compare-and-set: when task id is in state from (and held by agent, unless agent is NULL),
- * sets state to; agent_to ("" clears), last_agent, lease, stage, mac, result and reason when not
+ * sets state to; agent_to and reason ("" clears), last_agent, lease, stage, mac and result when not
  * NULL (lease_ms < 0 keeps it, 0 clears it); uncount takes one from attempts. Returns 1 changed,
  * 0 not in that state or not held by agent, -1 error.
  */

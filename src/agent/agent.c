@@ -446,6 +446,18 @@ dev_identify(struct agent *a, struct device_ident *ident, char **why)
 	return rc;
 }
 
+/*
+ * 1 when result says the request went out but no reply came: the connection dropped or the
+ * time ran out. A device taking the station network (the last request) often switches before
+ * it replies, so that says nothing about whether it took it; a refusal (an HTTP or RPC error)
+ * does.
+ */
+static int
+sent_unconfirmed(enum http_result result)
+{
+	return result == HTTP_RESET || result == HTTP_TIMEOUT || result == HTTP_TRUNCATED;
+}
+
 static int
 dev_configure(
     struct agent *a, const struct agentmsg *task, const struct device_ident *ident, char **why)
@@ -472,6 +484,10 @@ dev_configure(
 			*why = xasprintf("device refused the password: %s", r.cause);
 			a->no_retry = 1; /* the same password would be refused again */
 			rc = -1;
+		} else if (i + 1 == n && sent_unconfirmed(r.result)) {
+			log_warn("task %lld: no reply to the station network request (%s): the device "
+			         "may be joining %s already; the manager's verifier decides",
+			    (long long)task->task, r.cause, task->network);
 		} else if (r.result != HTTP_OK) {
 			*why = xasprintf("device refused the configuration: %s", r.cause);
 			rc = -1;

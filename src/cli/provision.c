@@ -528,7 +528,7 @@ task_row_cb(const struct store_task *t, void *arg)
 {
 	char *net = str_sanitize(t->network != NULL ? t->network : "", 0);
 	char *agent = str_sanitize(t->agent != NULL ? t->agent : "-", 0), tries[32];
-	int cells;
+	int cells, ap_on = t->stage != NULL && strcmp(t->stage, TASKQ_STAGE_AP_ON) == 0;
 
 	(void)arg;
 	snprintf(tries, sizeof tries, "%d/%d", t->attempts, t->max_attempts);
@@ -537,10 +537,12 @@ task_row_cb(const struct store_task *t, void *arg)
 	    cells < TASK_NET_CELLS ? TASK_NET_CELLS - cells : 0, "", agent, tries);
 	free(net);
 	free(agent);
-	print_safe(stdout, t->result != NULL   ? t->result
-	                   : t->reason != NULL ? t->reason
-	                   : t->stage != NULL  ? t->stage
-	                                       : "");
+	/* (a verified device whose AP-off is still owed: why its AP is on, not its address) */
+	print_safe(stdout, ap_on && t->reason != NULL ? t->reason
+	                   : t->result != NULL        ? t->result
+	                   : t->reason != NULL        ? t->reason
+	                   : t->stage != NULL         ? t->stage
+	                                              : "");
 	printf("\n");
 	return 0;
 }

@@ -33,15 +33,23 @@ struct verifier_wait {
 };
 
 #define AP_OFF_TIMEOUT_MS 10000
+#define AP_OFF_RETRY_MS 2000 /* the first retry of a failed AP-off; doubles up to: */
+#define AP_OFF_RETRY_MAX_MS (5 * 60000)
 
-/* A request turning the AP of a verified device off (--ap-off, Gen2+), in flight. */
-struct ap_off {
+/*
+ * An AP-off a verified task still owes (--ap-off, Gen2+; stage TASKQ_STAGE_AP_ON in the
+ * store, so a restarted manager owes it too), sent until the device takes it.
+ */
+struct ap_owed {
 	struct verifier *v; /* NULL once the verifier is gone */
 	int64_t id;
 	char mac[13];
-	char host[DISCOVER_HOST_MAX];
-	uint64_t req;
-	struct ap_off *next;
+	char *pass_ref; /* the password the agent gave the device, or NULL */
+	int tries; /* failed requests */
+	uint64_t next_ms; /* loop time of the next request */
+	uint64_t req; /* in flight, or 0 */
+	int listed; /* still owed in the store at the last refresh */
+	struct ap_owed *next;
 };
 
 struct verifier {
@@ -58,7 +66,7 @@ struct verifier {
 	int changed; /* devices were verified since the last tick */
 	struct verifier_wait *wait;
 	size_t nwait, capwait;
-	struct ap_off *ap_offs;
+	struct ap_owed *owed;
 };
 
 static struct verifier_wait *
@@ -68,6 +76,54 @@ wait_find(struct verifier *v, int64_t id)
 		if (v->wait[i].id == id)
 			return &v->wait[i];
 	return NULL;
+}
+
+/* Remembers t when it owes an AP-off (a restarted manager finds it in the store). */
+static void
+owed_note(struct verifier *v, const struct store_task *t)
+{
+	struct ap_owed *r;
+
+	if (strcmp(t->state, task_state_name(TASK_DONE)) != 0 || t->mac == NULL ||
+	    t->stage == NULL || strcmp(t->stage, TASKQ_STAGE_AP_ON) != 0)
+		return;
+	for (r = v->owed; r != NULL && r->id != t->id; r = r->next)
+		;
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		r->v = v;
+		r->id = t->id;
+		snprintf(r->mac, sizeof r->mac, "%s", t->mac);
+		r->pass_ref = t->pass_ref != NULL ? xstrdup(t->pass_ref) : NULL;
+		r->next_ms = loop_now_ms(v->loop);
+		r->next = v->owed;
+		v->owed = r;
+	}
+	r->listed = 1;
+}
+
+static void
+owed_free(struct ap_owed *r)
+{
+	free(r->pass_ref);
+	free(r);
+}
+
+/* Forgets the AP-offs no longer owed in the store (none in flight). */
+static void
+owed_prune(struct verifier *v)
+{
+	for (struct ap_owed **p = &v->owed; *p != NULL;) {
+		struct ap_owed *r = *p;
+
+		if (r->listed || r->req != 0) {
+			r->listed = 0;
+			p = &r->next;
+		} else {
+			*p = r->next;
+			owed_free(r);
+		}
+	}
 }
 
 struct collect_ctx {
@@ -84,6 +140,7 @@ collect_cb(const struct store_task *t, void *arg)
 	struct verifier *v = c->v;
 	struct verifier_wait *w;
 
+	owed_note(v, t);
 	if (strcmp(t->state, task_state_name(TASK_VERIFYING)) != 0 || t->mac == NULL ||
 	    (t->stage != NULL && strcmp(t->stage, "not_seen") == 0))
 		return 0;
@@ -131,6 +188,7 @@ refresh(struct verifier *v)
 	}
 	v->nwait = j;
 	free(c.live);
+	owed_prune(v);
 }
 
 /* The run asks whether the device being stored has credentials: the password its agent gave. */
@@ -191,74 +249,109 @@ ap_off_note(struct verifier *v, int64_t id, const char *result, const char *deta
 	}
 }
 
+/* The AP of r's device is still on, for why: recorded, retried after a backoff. */
+static void
+ap_still_on(struct verifier *v, struct ap_owed *r, const char *why)
+{
+	uint64_t wait = AP_OFF_RETRY_MS;
+	char *cause = NULL;
+
+	for (int i = 1; i < r->tries && wait < AP_OFF_RETRY_MAX_MS; i++)
+		wait *= 2;
+	r->tries++;
+	r->next_ms =
+	    loop_now_ms(v->loop) + (wait < AP_OFF_RETRY_MAX_MS ? wait : AP_OFF_RETRY_MAX_MS);
+	log_warn("task %lld: device %s: turning its AP off failed, it stays on (retried in %llu "
+	         "s): %s",
+	    (long long)r->id, r->mac,
+	    (unsigned long long)(r->next_ms - loop_now_ms(v->loop)) / 1000, why);
+	ap_off_note(v, r->id, "failed", why);
+	if (taskq_ap_on(v->store, r->id, why, loop_wall_ms(), &cause) < 0) {
+		log_error("verifier: task %lld: %s", (long long)r->id, cause);
+		free(cause);
+	}
+}
+
 static void
 ap_off_cb(const struct shelly_reply *reply, void *arg)
 {
-	struct ap_off *r = arg, **p;
+	struct ap_owed *r = arg, **p;
 	struct verifier *v = r->v;
+	char *cause = NULL;
 
-	if (v != NULL) {
-		for (p = &v->ap_offs; *p != r; p = &(*p)->next)
-			;
-		*p = r->next;
-		if (reply->result == HTTP_OK) {
-			log_info("task %lld: device %s at %s turned its AP off (--ap-off)",
-			    (long long)r->id, r->mac, r->host);
-			ap_off_note(v, r->id, "ok", r->host);
-		} else {
-			log_warn("task %lld: device %s at %s: turning its AP off failed, it stays "
-			         "on: %s",
-			    (long long)r->id, r->mac, r->host, reply->cause);
-			ap_off_note(v, r->id, "failed", reply->cause);
-		}
+	if (v == NULL) {
+		owed_free(r);
+		return;
 	}
-	free(r);
+	r->req = 0;
+	if (reply->result != HTTP_OK) {
+		ap_still_on(v, r, reply->cause != NULL ? reply->cause : "no reply");
+		return;
+	}
+	log_info("task %lld: device %s turned its AP off (--ap-off)", (long long)r->id, r->mac);
+	ap_off_note(v, r->id, "ok", NULL);
+	if (taskq_ap_on(v->store, r->id, NULL, loop_wall_ms(), &cause) < 0) {
+		log_error("verifier: task %lld: %s", (long long)r->id, cause);
+		free(cause); /* still owed in the store: sent again, which does no harm */
+		return;
+	}
+	for (p = &v->owed; *p != r; p = &(*p)->next)
+		;
+	*p = r->next;
+	owed_free(r);
 }
 
 /*
  * --ap-off for a Gen2+ device, once it was seen on its network: the agent left its AP on (a
  * station that cannot join would otherwise leave the device with neither, shelly/sta.h), so
- * the manager turns it off now, with the password the agent gave the device. A Gen1 AP
- * turns itself off once the station connects.
+ * the manager turns it off, at the address the registry has for it, with the password the
+ * agent gave the device. A Gen1 AP turns itself off once the station connects.
  */
 static void
-ap_off(struct verifier *v, const struct verifier_wait *w, const struct discover_found *f)
+ap_off_send(struct verifier *v, struct ap_owed *r)
 {
+	struct store_device *d = store_device_find_mac(v->store, r->mac);
 	struct shelly_target t;
-	struct ap_off *r;
 	char *pw = NULL, *cause = NULL;
 
-	if (!w->ap_off || f->ident.gen < 2)
+	if (d == NULL || d->host == NULL) {
+		ap_still_on(v, r, "the device is not in the registry");
+		store_device_free(d);
 		return;
-	if (w->pass_ref != NULL &&
-	    (pw = conf_read_secret_file(w->pass_ref, "device password file", &cause)) == NULL) {
-		log_warn(
-		    "task %lld: device %s keeps its AP on: %s", (long long)w->id, w->mac, cause);
-		ap_off_note(v, w->id, "failed", cause);
+	}
+	if (r->pass_ref != NULL &&
+	    (pw = conf_read_secret_file(r->pass_ref, "device password file", &cause)) == NULL) {
+		ap_still_on(v, r, cause);
 		free(cause);
+		store_device_free(d);
 		return;
 	}
 	memset(&t, 0, sizeof t);
-	t.host = f->host;
-	t.port = f->port;
-	t.https = f->https;
+	t.host = d->host;
+	t.port = d->port;
+	t.https = d->scheme != NULL && strcmp(d->scheme, "https") == 0;
 	t.tls = HTTP_TLS_PIN;
-	t.pin = f->pin[0] != '\0' ? f->pin : NULL;
-	t.gen = f->ident.gen;
-	t.mac = w->mac;
+	t.pin = d->tls_pin != NULL && d->tls_pin[0] != '\0' ? d->tls_pin : NULL;
+	t.gen = d->gen;
+	t.mac = r->mac;
 	t.user = pw != NULL ? SHELLY_STA_USER : NULL;
 	t.password = pw;
 	t.connect_timeout_ms = t.timeout_ms = AP_OFF_TIMEOUT_MS;
-	r = xcalloc(1, sizeof *r);
-	r->v = v;
-	r->id = w->id;
-	snprintf(r->mac, sizeof r->mac, "%s", w->mac);
-	snprintf(r->host, sizeof r->host, "%s", f->host);
-	r->next = v->ap_offs;
-	v->ap_offs = r;
 	r->req = shelly_request(
 	    v->http, &t, "POST", SHELLY_STA_AP_OFF_PATH, SHELLY_STA_AP_OFF_BODY, ap_off_cb, r);
 	conf_secret_free(pw);
+	store_device_free(d);
+}
+
+/* Sends the AP-offs owed whose time has come. */
+static void
+ap_off_due(struct verifier *v, uint64_t now)
+{
+	for (struct ap_owed *r = v->owed, *next; r != NULL; r = next) {
+		next = r->next;
+		if (r->req == 0 && now >= r->next_ms)
+			ap_off_send(v, r);
+	}
 }
 
 /*
@@ -277,7 +370,8 @@ verify(struct verifier *v, struct verifier_wait *w, const struct discover_found 
 	int rc = store_found(v, w, f, &cause);
 
 	if (rc == 0)
-		rc = taskq_verified(v->store, w->id, f->host, loop_wall_ms(), &cause);
+		rc = taskq_verified(v->store, w->id, f->host, w->ap_off && f->ident.gen >= 2,
+		    loop_wall_ms(), &cause);
 	if (rc < 0) {
 		log_error("verifier: task %lld: %s", (long long)w->id, cause);
 		free(cause);
@@ -288,8 +382,8 @@ verify(struct verifier *v, struct verifier_wait *w, const struct discover_found 
 	} else {
 		w->found = 1;
 		v->changed = 1;
+		/* (an AP-off it owes goes out at the next tick: refresh finds it) */
 		log_info("task %lld: device %s seen at %s", (long long)w->id, w->mac, f->host);
-		ap_off(v, w, f);
 	}
 	store_device_free(old);
 }
@@ -452,6 +546,7 @@ tick_cb(void *arg)
 	expire_leases(v);
 	refresh(v);
 	give_up(v, now);
+	ap_off_due(v, now);
 	if (v->run != NULL && !v->stopping) {
 		int capped = now - v->run_start_ms >= v->opts.timeout_ms;
 
@@ -521,9 +616,13 @@ verifier_free(struct verifier *v)
 		return;
 	discover_free(v->run);
 	loop_timer_free(v->timer);
-	for (struct ap_off *r = v->ap_offs; r != NULL; r = r->next) {
-		r->v = NULL; /* its callback, cancelled, only frees it */
-		http_cancel(v->http, r->req);
+	for (struct ap_owed *r = v->owed, *next; r != NULL; r = next) {
+		next = r->next;
+		if (r->req != 0) {
+			r->v = NULL; /* its callback, cancelled, only frees it */
+			http_cancel(v->http, r->req);
+		} else
+			owed_free(r);
 	}
 	for (size_t i = 0; i < v->nwait; i++)
 		free(v->wait[i].pass_ref);

@@ -193,7 +193,7 @@ parse_config(const cJSON *o, struct agentmsg *m, char **cause)
 	}
 	cJSON_ArrayForEach(it, cfg)
 	{
-		const char *v = json_string(it);
+		const char *v = json_string(it); /* NULL for a null: the field is cleared */
 		char *why = NULL;
 
 		if (++n > AGENTMSG_MAX_FIELDS) {
@@ -201,8 +201,8 @@ parse_config(const cJSON *o, struct agentmsg *m, char **cause)
 			    xasprintf("\"config\" has more than %d fields", AGENTMSG_MAX_FIELDS);
 			return -1;
 		}
-		if (v == NULL || it->string == NULL) {
-			*cause = xstrdup("\"config\" values must be strings");
+		if ((v == NULL && !cJSON_IsNull(it)) || it->string == NULL) {
+			*cause = xstrdup("\"config\" values must be strings or null");
 			return -1;
 		}
 		if (devconfig_template_set(&m->config, it->string, v, &why) != 0) {
@@ -223,11 +223,17 @@ agentmsg_config_add(cJSON *task, const struct devconfig *c)
 	if (c->n == 0)
 		return;
 	o = cJSON_AddObjectToObject(task, "config");
-	for (size_t i = 0; i < c->n; i++) /* a null is "", as in a template file */
-		if (c->e[i].state != DEVCONFIG_SECRET)
-			cJSON_AddStringToObject(o,
-			    devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name),
-			    c->e[i].state == DEVCONFIG_VALUE ? c->e[i].value : "");
+	/*
+	 * A null stays a null (cleared: a Gen2+ JSON null, a Gen1 empty parameter, as
+	 * devconfig_requests builds them); "" would set an empty string, or fail for a number.
+	 */
+	for (size_t i = 0; i < c->n; i++) {
+		devconfig_name(c->e[i].field, c->e[i].index, name, sizeof name);
+		if (c->e[i].state == DEVCONFIG_VALUE)
+			cJSON_AddStringToObject(o, name, c->e[i].value);
+		else if (c->e[i].state == DEVCONFIG_NULL)
+			cJSON_AddNullToObject(o, name);
+	}
 }
 
 static int

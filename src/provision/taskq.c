@@ -457,7 +457,8 @@ static int
 stage_verdict(const char *stage)
 {
 	return stage != NULL && (strcmp(stage, TASKQ_STAGE_NOT_SEEN) == 0 ||
-	                            strcmp(stage, TASKQ_STAGE_VERIFIED) == 0);
+	                            strcmp(stage, TASKQ_STAGE_VERIFIED) == 0 ||
+	                            strcmp(stage, TASKQ_STAGE_AP_ON) == 0);
 }
 
 int
@@ -612,10 +613,14 @@ taskq_fail(struct store *s, const char *agent, int64_t id, const char *reason, i
 }
 
 int
-taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, char **cause)
+taskq_verified(
+    struct store *s, int64_t id, const char *host, int ap_owed, int64_t now_ms, char **cause)
 {
-	struct store_task_set set = {
-	    .agent_to = NULL, .lease_ms = 0, .stage = TASKQ_STAGE_VERIFIED, .result = host};
+	struct store_task_set set = {.agent_to = NULL,
+	    .lease_ms = 0,
+	    .stage = ap_owed ? TASKQ_STAGE_AP_ON : TASKQ_STAGE_VERIFIED,
+	    .result = host,
+	    .reason = ap_owed ? TASKQ_AP_ON_PREFIX "not turned off yet" : NULL};
 	int rc = move(s, id, NULL, TASK_DONE, &set, now_ms, NULL, cause);
 
 	if (rc == 1) {
@@ -630,6 +635,20 @@ taskq_verified(struct store *s, int64_t id, const char *host, int64_t now_ms, ch
 		}
 		store_task_free(t);
 	}
+	return rc;
+}
+
+int
+taskq_ap_on(struct store *s, int64_t id, const char *why, int64_t now_ms, char **cause)
+{
+	char *reason = why != NULL ? xasprintf(TASKQ_AP_ON_PREFIX "%s", why) : NULL;
+	struct store_task_set set = {.lease_ms = -1,
+	    .stage = why != NULL ? TASKQ_STAGE_AP_ON : TASKQ_STAGE_VERIFIED,
+	    .reason = why != NULL ? reason : ""};
+	const char *done = task_state_name(TASK_DONE);
+	int rc = store_task_update(s, id, NULL, done, done, &set, now_ms, cause);
+
+	free(reason);
 	return rc;
 }
 

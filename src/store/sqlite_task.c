@@ -210,7 +210,8 @@ sqt_update(void *b, int64_t id, const char *agent, const char *from, const char 
 	        "agent = CASE WHEN ?2 IS NULL THEN agent ELSE NULLIF(?2, '') END, "
 	        "lease = CASE WHEN ?3 < 0 THEN lease WHEN ?3 = 0 THEN NULL ELSE ?3 END, "
 	        "stage = COALESCE(?4, stage), mac = COALESCE(?5, mac), "
-	        "result = COALESCE(?6, result), reason = COALESCE(?7, reason), updated = ?8, "
+	        "result = COALESCE(?6, result), reason = CASE WHEN ?7 IS NULL THEN reason ELSE "
+	        "NULLIF(?7, '') END, updated = ?8, "
 	        "attempts = MAX(attempts - ?12, 0), last_agent = COALESCE(?13, last_agent) "
 	        "WHERE id = ?9 AND state = ?10 AND (?11 IS NULL OR agent = ?11)",
 	        "ttittttiittit", args, "updating a task", &n, cause) != 0)

@@ -291,13 +291,17 @@ targets_free(struct vprovision *vp, size_t marked)
 	return 0;
 }
 
-/* Queues one task per marked access point (or the one under the cursor). */
+/*
+ * Queues one task per marked access point (or the one under the cursor), all or none
+ * (taskq_add_all): a batch is never left partly queued.
+ */
 static void
 queue(struct vprovision *vp, int ap_off)
 {
-	struct store_task task;
+	struct store_task *tasks;
+	int64_t *ids;
 	char *key_ref = NULL, *pass_ref = NULL, *cause = NULL, who[64];
-	size_t queued = 0, marked = count_marked(vp);
+	size_t n = 0, marked = count_marked(vp);
 
 	if (vp->name[0] != '\0' && marked > 1) {
 		tui_message(vp->v.t, 1, "a device name goes to one device, not %zu", marked);
@@ -306,30 +310,35 @@ queue(struct vprovision *vp, int ap_off)
 	if (targets_free(vp, marked) != 0 || check_answers(vp, &key_ref, &pass_ref) != 0)
 		goto out;
 	who_am_i(who, sizeof who);
+	tasks = xcalloc(vp->naps > 0 ? vp->naps : 1, sizeof *tasks);
+	ids = xcalloc(vp->naps > 0 ? vp->naps : 1, sizeof *ids);
 	for (size_t i = 0; i < vp->naps; i++) {
-		int64_t id;
+		struct store_task *task = &tasks[n];
 
 		if (!is_target(vp, i, marked))
 			continue;
-		memset(&task, 0, sizeof task);
-		task.target = vp->aps[i].ssid;
-		task.network = vp->network;
-		task.key_ref = key_ref;
-		task.template_name = vp->template_name[0] != '\0' ? vp->template_name : NULL;
-		task.name = vp->name[0] != '\0' ? vp->name : NULL;
-		task.pass_ref = pass_ref;
-		task.ap_off = ap_off;
-		task.max_attempts = 3;
-		if (taskq_add(vp->v.t->app->store, &task, who, loop_wall_ms(), &id, &cause) != 0) {
-			tui_message(vp->v.t, 1, "%s: %s", vp->aps[i].ssid, cause);
-			free(cause);
-			goto out;
-		}
-		vp->aps[i].marked = 0;
-		queued++;
+		task->target = vp->aps[i].ssid;
+		task->network = vp->network;
+		task->key_ref = key_ref;
+		task->template_name = vp->template_name[0] != '\0' ? vp->template_name : NULL;
+		task->name = vp->name[0] != '\0' ? vp->name : NULL;
+		task->pass_ref = pass_ref;
+		task->ap_off = ap_off;
+		task->max_attempts = 3;
+		n++;
 	}
-	tui_message(vp->v.t, 0, "%zu task(s) queued for %s", queued, vp->network);
-	load(vp);
+	if (taskq_add_all(vp->v.t->app->store, tasks, n, who, loop_wall_ms(), ids, &cause) != 0) {
+		tui_message(vp->v.t, 1, "%s; nothing queued", cause);
+		free(cause);
+	} else {
+		for (size_t i = 0; i < vp->naps; i++)
+			if (is_target(vp, i, marked))
+				vp->aps[i].marked = 0;
+		tui_message(vp->v.t, 0, "%zu task(s) queued for %s", n, vp->network);
+		load(vp);
+	}
+	free(tasks);
+	free(ids);
 out:
 	free(key_ref);
 	free(pass_ref);

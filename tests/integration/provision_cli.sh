@@ -58,6 +58,12 @@ tui --task-cancel x >/dev/null 2>&1; rc=$?
 tui --tasks | grep -q '^[0-9]* *cancelled *shelly1-AABBCC' && pass "--tasks lists in text" || fail "--tasks lists in text" "$(tui --tasks)"
 tui --tasks | head -1 | grep -q '^ID  *STATE  *TARGET  *NETWORK' && pass "--tasks starts with a header line" || fail "--tasks starts with a header line" "$(tui --tasks)"
 tui --tasks --json | jq -e .tasks >/dev/null && pass "--tasks --json has no header line" || fail "--tasks --json has no header line" "$(tui --tasks --json | head -2)"
+# A verified task whose AP-off the manager still owes (the verifier's record of it, written here
+# as the verifier writes it): its row says why the AP is still on, not only the address.
+sqlite3 -cmd '.timeout 5000' "$DB" "UPDATE tasks SET state = 'done', stage = 'ap_on', result = '10.0.0.5', reason = 'verified, AP still on: 10.0.0.5:80: HTTP 503' WHERE id = $id"
+tui --tasks | grep -q "^$id *done .*verified, AP still on: 10.0.0.5:80: HTTP 503\$" &&
+	pass "--tasks shows a verified device's AP still on, and why" ||
+	fail "--tasks shows a verified device's AP still on, and why" "$(tui --tasks)"
 [ "$(tui --agents --json | jq -c '[.agents, .access_points]')" = '[[],[]]' ] &&
 	pass "--agents --json with no agents" || fail "--agents --json with no agents"
 

@@ -6,7 +6,8 @@
 # file, AP off) as --provision would; the claim reply carries them to the agent; the task's
 # progress and its failure with the reason then show in the view as the agent reports. A second
 # task is cancelled with c (asks the id, then confirms; n leaves it alone). Two marked access
-# points, one of a device whose task has not ended, queue nothing.
+# points, one of a device whose task has not ended, queue nothing; two names of one device,
+# refused only when queued, queue nothing either (all or none).
 . tests/lib.sh
 . tests/integration/lib_sim.sh
 . tests/integration/lib_headless.sh
@@ -118,6 +119,22 @@ else
 	fail "$N: c then y cancels the task" "$(state2) $(tui_why "task $ID2 cancelled")"
 fi
 
+# p for the marked access points (WHAT names them in the steps): network home, no key file, no
+# template, no password file, the AP left on.
+queue_marked() {
+	tui_keys p
+	tui_step 5 'Network \(SSID\)' "p asks the network for $1"
+	tui_type home
+	tui_keys Enter
+	tui_step 5 'File with the WiFi key' "asks the key file for $1"
+	tui_keys Enter
+	tui_step 5 'Template' "asks the template for $1"
+	tui_keys Enter
+	tui_step 5 "File with the device's new password" "asks the password file for $1"
+	tui_keys Enter
+	tui_step 5 'access point off afterwards' "asks about the AP for $1"
+	tui_keys n
+}
 # p checks every marked access point before it queues any, as --provision does: one whose
 # device has a task that has not ended stops the batch, and nothing is queued.
 "$SHELLY_TUI" --db "$DB" --config "$CONF" --provision ShellyPlus1PM-A8032AB12345 --network home >/dev/null
@@ -127,23 +144,36 @@ tui_keys Home
 tui_keys Space
 tui_keys Space
 tui_step 5 'marked 2' "Space marks both access points"
-tui_keys p
-tui_step 5 'Network \(SSID\)' "p asks the network for two"
-tui_type home
-tui_keys Enter
-tui_step 5 'File with the WiFi key' "asks the key file for two"
-tui_keys Enter
-tui_step 5 'Template' "asks the template for two"
-tui_keys Enter
-tui_step 5 "File with the device's new password" "asks the password file for two"
-tui_keys Enter
-tui_step 5 'access point off afterwards' "asks about the AP for two"
-tui_keys n
+queue_marked two
 tui_expect 10 'ShellyPlus1PM-A8032AB12345: task [0-9]+ for this device has not ended .*nothing queued' \
 	"a batch with an open task's device is refused" \
 	"a batch with an open task's device is refused" &&
 	[ "$(ntasks)" = "$before" ] && pass "$N: ... and nothing of it is queued" ||
 	fail "$N: ... and nothing of it is queued" "$before -> $(ntasks) $("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks)"
+
+# A batch the store refuses only when it queues it (two access point names of one device, in
+# other case: each is free on its own) is queued all or none: nothing, not the first of them.
+"$SHELLY_TUI" --db "$DB" --config "$CONF" --task-cancel \
+	"$("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks --json | jq -r '.tasks[] | select(.state == "queued") | .id')" >/dev/null
+post aps '{"aps":[{"ssid":"ShellyPlus1PM-A8032AB12345","rssi":-60},{"ssid":"shellyplus1pm-a8032ab12345","rssi":-50}]}' \
+	"$TOKEN" >/dev/null
+tui_step 10 'access points seen by agents: 3' "the agent reports the device's AP name in other case"
+before=$(ntasks)
+# (newest first: the two names of the device, then shelly1-A1B2C3; marks are kept by name, so
+# the device's first name and shelly1-A1B2C3 are marked from the batch above)
+tui_keys Home
+tui_keys Down
+tui_keys Space
+tui_keys Space
+tui_step 5 'marked 2' "the device's two names are marked"
+tui_wait 5 '\* shellyplus1pm-a8032ab12345' && tui_wait 5 '\* ShellyPlus1PM-A8032AB12345' ||
+	fail "$N: the device's two names are marked" "$(tui_why 'marked 2')"
+queue_marked 'the pair'
+tui_expect 10 'task [0-9]+ for this device has not ended.*nothing queued' \
+	"a batch naming one device twice is refused" \
+	"a batch naming one device twice is refused" &&
+	[ "$(ntasks)" = "$before" ] && pass "$N: ... and none of it is queued (not the first name)" ||
+	fail "$N: ... and none of it is queued (not the first name)" "$before -> $(ntasks) $("$SHELLY_TUI" --db "$DB" --config "$CONF" --tasks)"
 tui_keys q
 tui_keys q
 tui_step 10 'RESTORED rc=0' "console exit"

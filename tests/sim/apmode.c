@@ -183,6 +183,7 @@ apmode_sta(struct dev *d, const char *ssid, const char *key, bool ap_off)
 		log_info("device %s: station network or key wrong, staying in AP mode", d->id);
 		return;
 	}
+	d->sta_drop = d->sim->o.ap_sta_drop;
 	if (d->ap_timer == NULL)
 		d->ap_timer = loop_timer_new(d->sim->loop, leave_ap_cb, d);
 	loop_timer_arm(d->ap_timer, AP_LEAVE_DELAY_MS);

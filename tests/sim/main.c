@@ -71,6 +71,9 @@
 	    "AP mode: network namespace of the home network (default: the sim's)")                 \
 	X(AP_BEACON_DIR, "ap-beacon-dir", 1, "DIR",                                                \
 	    "AP mode: one file per access point, DIR/<SSID>, holding the AP's namespace path")     \
+	X(AP_STA_DROP, "ap-sta-drop", 0, NULL,                                                     \
+	    "AP mode: a station request that takes a device home is read, then the connection is " \
+	    "reset before any reply (real devices switch networks first)")                         \
 	X(VERBOSE, "verbose", 0, NULL, "-v: one summary line and info logs; -vv: debug")           \
 	X(HELP, "help", 0, NULL, "this help")
 
@@ -256,6 +259,9 @@ parse_options(struct sim_opts *o, int argc, char **argv)
 			break;
 		case OPT_AP_BEACON_DIR:
 			o->ap_beacon_dir = optarg;
+			break;
+		case OPT_AP_STA_DROP:
+			o->ap_sta_drop = true;
 			break;
 		case OPT_ID_OFFSET:
 			if (num_arg("id-offset", optarg, 0xffffff, &n) < 0)

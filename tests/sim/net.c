@@ -748,6 +748,13 @@ dev_respond(struct srv *s, struct sim_req *req)
 		else
 			gen2_handle(d, req, &rep);
 	}
+	if (d->sta_drop) { /* the station request was taken: gone before the reply */
+		d->sta_drop = false;
+		free(rep.body);
+		free(rep.www_auth);
+		conn_reset(req->conn);
+		return MHD_NO;
+	}
 	enum MHD_Result ret = queue_reply(s, d, req->conn, &rep, f);
 	if (d->rotate_after && !strcmp(req->path, d->rotate_after))
 		rotate_now(d);

@@ -220,6 +220,7 @@ struct dev {
 	char fingerprint[65];
 	struct loop_timer *net_timer; /* deferred reconciliation */
 	bool ap_home; /* AP mode: configured, now on the home network */
+	bool sta_drop; /* AP mode: reset the connection instead of replying (--ap-sta-drop) */
 	struct loop_timer *ap_timer; /* AP mode: leaving the AP */
 	struct loop_timer *ip_timer; /* a static address set: moving there */
 	uint32_t ip_next; /* where ip_timer moves it */
@@ -305,6 +306,7 @@ struct sim_opts {
 	const char *ap_home;
 	const char *ap_home_netns;
 	const char *ap_beacon_dir;
+	bool ap_sta_drop; /* the station request that takes a device home gets no reply */
 };
 
 struct srv; /* an MHD daemon driven by the loop */

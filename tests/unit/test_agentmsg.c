@@ -120,6 +120,25 @@ test_bad(void **state)
 	free(cause);
 }
 
+/*
+ * A claim reply for task id carrying c as its config (c is freed: agentmsg_config_free), as
+ * the manager sends it; *config is what it added (in the returned document). Caller frees.
+ */
+static cJSON *
+claim_reply(int id, struct devconfig *c, cJSON **config)
+{
+	cJSON *root = cJSON_CreateObject(), *task = cJSON_AddObjectToObject(root, "task");
+
+	cJSON_AddNumberToObject(task, "id", id);
+	cJSON_AddStringToObject(task, "target", "shelly1-AABBCC");
+	cJSON_AddStringToObject(task, "network", "home");
+	agentmsg_config_add(task, c);
+	agentmsg_config_free(c);
+	assert_int_equal(c->n, 0);
+	*config = cJSON_GetObjectItem(task, "config");
+	return root;
+}
+
 /* A claim reply's template: checked like a template file, secrets wiped by agentmsg_clear. */
 static void
 test_config(void **state)
@@ -128,7 +147,7 @@ test_config(void **state)
 	struct devconfig c;
 	const struct devconfig_entry *e;
 	char *cause = NULL, *body;
-	cJSON *root, *task;
+	cJSON *root, *config;
 
 	(void)state;
 	devconfig_init(&c);
@@ -138,14 +157,7 @@ test_config(void **state)
 	assert_int_equal(devconfig_template_set(&c, "switch:0.auto_off", "maybe", &cause), -1);
 	free(cause);
 	cause = NULL;
-	root = cJSON_CreateObject();
-	task = cJSON_AddObjectToObject(root, "task");
-	cJSON_AddNumberToObject(task, "id", 4);
-	cJSON_AddStringToObject(task, "target", "shelly1-AABBCC");
-	cJSON_AddStringToObject(task, "network", "home");
-	agentmsg_config_add(task, &c);
-	agentmsg_config_free(&c);
-	assert_int_equal(c.n, 0);
+	root = claim_reply(4, &c, &config);
 	body = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	ok(AGENTMSG_TASK, body, &m);
@@ -166,7 +178,7 @@ test_config(void **state)
 	    "\"config\" must be an object");
 	bad(AGENTMSG_TASK,
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"sys.name\":1}}}",
-	    "values must be strings");
+	    "values must be strings or null");
 	bad(AGENTMSG_TASK,
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\",\"config\":{\"no.such\":\"1\"}}"
 	    "}",
@@ -175,6 +187,44 @@ test_config(void **state)
 	    "{\"task\":{\"id\":1,\"target\":\"t\",\"network\":\"n\","
 	    "\"config\":{\"sys.location.lat\":\"91\"}}}",
 	    "sys.location.lat");
+}
+
+/*
+ * A template's null (the field is cleared) reaches the agent as a null, for a string and for a
+ * number alike: not "", which would set an empty name (or fail for a number).
+ */
+static void
+test_config_null(void **state)
+{
+	struct agentmsg m;
+	struct devconfig c;
+	const struct devconfig_entry *e;
+	char *cause = NULL, *body;
+	cJSON *root, *config;
+
+	(void)state;
+	devconfig_init(&c);
+	assert_int_equal(devconfig_template_set(&c, "mqtt.server", NULL, &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "sys.location.lat", NULL, &cause), 0);
+	assert_int_equal(devconfig_template_set(&c, "sys.timezone", "", &cause), 0);
+	root = claim_reply(5, &c, &config);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(config, "mqtt.server")));
+	body = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	ok(AGENTMSG_TASK, body, &m);
+	free(body);
+	assert_int_equal(m.config.n, 3);
+	e = devconfig_get(&m.config, DCFG_MQTT_SERVER, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	e = devconfig_get(&m.config, DCFG_SYS_LAT, -1);
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_NULL);
+	e = devconfig_get(&m.config, DCFG_SYS_TIMEZONE, -1); /* an empty string stays one */
+	assert_non_null(e);
+	assert_int_equal(e->state, DEVCONFIG_VALUE);
+	assert_string_equal(e->value, "");
+	agentmsg_clear(&m);
 }
 
 /* More fields than a claim reply may carry are refused. */
@@ -268,6 +318,7 @@ main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_config_null),
 	    cmocka_unit_test(test_config_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -263,7 +263,7 @@ test_claim_verify(void **state)
 	assert_int_equal(
 	    taskq_progress(s, "ag-1", id, "configured", "A1:B2:C3:D4:E5:F6", 2200, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
-	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 2300, &cause), 1);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 0, 2300, &cause), 1);
 	t = store_task_get(s, id);
 	assert_string_equal(t->state, "done");
 	assert_string_equal(t->mac, "a1b2c3d4e5f6");
@@ -282,7 +282,7 @@ test_claim_verify(void **state)
 	}
 	/* Final: no cancel, no second verification. */
 	assert_int_equal(taskq_cancel(s, id, "test", 2400, &cause), 0);
-	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 2300, &cause), 0);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 0, 2300, &cause), 0);
 	store_free(s);
 }
 
@@ -443,7 +443,7 @@ test_late_configured(void **state)
 	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 3100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
 	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1);
-	assert_int_equal(taskq_verified(s, id, "10.0.0.7", 3200, &cause), 1);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.7", 0, 3200, &cause), 1);
 
 	/* claimed again by ag-2 before ag-1's late report */
 	id = add(s, "shelly1-A1B2C4", NULL, 3);
@@ -456,7 +456,7 @@ test_late_configured(void **state)
 	assert_int_equal(
 	    taskq_fail(s, "ag-2", id, "access point not in range", 1, 5300, &st, &cause), 0);
 	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1); /* ag-2's attempt given back */
-	assert_int_equal(taskq_verified(s, id, "10.0.0.8", 5400, &cause), 1);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.8", 0, 5400, &cause), 1);
 
 	/* on its last attempt the lease running out failed the task: the device left its AP all
 	 * the same, so the late report still verifies it (not another agent's, and not once a new
@@ -468,7 +468,7 @@ test_late_configured(void **state)
 	assert_int_equal(taskq_progress(s, "ag-1", id, "configured", mac, 7100, &st, &cause), 1);
 	assert_string_equal(st, "verifying");
 	assert_held(s, id, "verifying", "ag-1", "a1b2c3d4e5f7", 1);
-	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 7200, &cause), 1);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.9", 0, 7200, &cause), 1);
 	id = add(s, "shelly1-A1B2C6", NULL, 1);
 	assert_int_equal(claim_as(s, "ag-1", 8000), id);
 	expire_expect(s, 9000, 1, id, "failed");
@@ -694,7 +694,7 @@ test_verifying_kept(void **state)
 	expire_expect(s, 5000, 0, id, "verifying");
 	assert_int_equal(taskq_agent_revoke(s, "ag-1", "test", 5100, &cause), 1);
 	assert_state(s, id, "verifying");
-	assert_int_equal(taskq_verified(s, id, "10.0.0.5", 5200, &cause), 1);
+	assert_int_equal(taskq_verified(s, id, "10.0.0.5", 0, 5200, &cause), 1);
 	assert_state(s, id, "done");
 
 	id = add(s, "shelly1-A1B2C6", NULL, 3);

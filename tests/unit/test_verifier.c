@@ -55,6 +55,9 @@ struct world {
 	int devconn; /* its connection waiting for the request, or -1 */
 	int answer; /* the device answers */
 	char *reply; /* what it answers */
+	int ap_off; /* the tasks made now ask for --ap-off */
+	int posts; /* POST requests the device got (the AP-off) */
+	int fail_posts; /* the next ones it answers with an HTTP error */
 	struct scan_targets *targets;
 	struct verifier_opts o;
 };
@@ -170,7 +173,8 @@ task_pass(
 	struct store_task t = {.target = ap,
 	    .network = "home",
 	    .max_attempts = 2,
-	    .pass_ref = pass_ref};
+	    .pass_ref = pass_ref,
+	    .ap_off = w->ap_off};
 	struct store_task *c = NULL;
 	struct taskq_secrets sec = {0};
 	const char *st = NULL;
@@ -245,7 +249,19 @@ device_serve(struct world *w)
 	if (w->devconn < 0 || !readable(w->devconn))
 		return;
 	n = read(w->devconn, req, sizeof req);
-	if (n > 0)
+	if (n > 0 && strncmp(req, "POST ", 5) == 0) {
+		static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		                         "Content-Length: 26\r\nConnection: close\r\n\r\n"
+		                         "{\"restart_required\":false}";
+		static const char busy[] =
+		    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+		    "Connection: close\r\n\r\n";
+		const char *r = w->fail_posts > 0 ? busy : ok;
+
+		w->posts++;
+		w->fail_posts -= w->fail_posts > 0;
+		assert_int_equal(write(w->devconn, r, strlen(r)), strlen(r));
+	} else if (n > 0)
 		assert_int_equal(write(w->devconn, w->reply, strlen(w->reply)), strlen(w->reply));
 	close(w->devconn);
 	w->devconn = -1;
@@ -529,6 +545,66 @@ test_scanned_no_reason(void **state)
 	scan_targets_free(dev);
 }
 
+/* 1 when the reason of task id has part in it. */
+static int
+reason_has(struct world *w, int64_t id, const char *part)
+{
+	struct store_task *t = store_task_get(w->store, id);
+	int has;
+
+	assert_non_null(t);
+	has = t->reason != NULL && strstr(t->reason, part) != NULL;
+	store_task_free(t);
+	return has;
+}
+
+/* Turns the loop until the reason of task id has part in it, or WAIT_MS passed. */
+static int
+turn_until_reason(struct world *w, int64_t id, const char *part)
+{
+	int64_t end = loop_wall_ms() + WAIT_MS;
+
+	while (!reason_has(w, id, part) && loop_wall_ms() < end)
+		turn(w);
+	return reason_has(w, id, part);
+}
+
+/*
+ * --ap-off: the device is verified, but it refuses the first AP-off requests (busy). The task
+ * is done and says its AP is still on, and why; the manager restarts meanwhile, and the
+ * restarted one sends the AP-off again until the device takes it: the task then says verified.
+ */
+static void
+test_ap_off_owed(void **state)
+{
+	struct world *w = *state;
+	struct verifier *v;
+	struct store_task *t;
+	int64_t id;
+
+	with_device(w);
+	w->ap_off = 1;
+	w->fail_posts = 2;
+	id = task(w, "ag-1", HOUR_MS, "54:32:04:51:92:64");
+	w->o.timeout_ms = HOUR_MS;
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until_reason(w, id, "503"));
+	assert_true(task_is(w, id, "state", "done"));
+	assert_true(task_is(w, id, "stage", "ap_on"));
+	t = store_task_get(w->store, id);
+	assert_true(strncmp(t->reason, "verified, AP still on: ", 23) == 0);
+	store_task_free(t);
+	assert_int_equal(w->posts, 1);
+	verifier_free(v); /* the manager restarts */
+	v = verifier_new(w->loop, w->http, w->store, &w->o);
+	assert_true(turn_until(w, id, "stage", "verified"));
+	assert_int_equal(w->posts, 3);
+	assert_int_equal(w->fail_posts, 0);
+	assert_true(task_is(w, id, "reason", NULL));
+	assert_true(task_is(w, id, "state", "done"));
+	verifier_free(v);
+}
+
 int
 main(void)
 {
@@ -541,6 +617,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_shutdown_keeps_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ended_meanwhile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scanned_no_reason, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ap_off_owed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
