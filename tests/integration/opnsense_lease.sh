@@ -30,13 +30,17 @@ start_hl() {
 DB=$T_TMP/db
 # shellcheck disable=SC2086 # one word per device
 op_db "$DB" $DEVS
-op_fake k "$T_TMP/kea.json" --slow addReservation --slow-seconds 2
+op_fake k "$T_TMP/kea.json" --slow addReservation --slow-seconds 4
 op_conf k "$T_TMP/c" "set opnsense-interval 1h" "set lease-heartbeat 200ms" "set lease-timeout 60s"
 start_hl a "$DB" "$T_TMP/c"
 A=$HL
 wait_for 60 writing k || { fail "$N: the sync writes" "$(tail -n 5 "$T_TMP/a.err")"; exit 1; }
 t0=$(now_ms)
 late=0 refused=0 other=""
+# The first attempt comes past twice the lease's time (a lease not renewed would have run out
+# by then): on a loaded machine one attempt of the sanitizer build can take seconds, so the
+# attempts must not all start early. The sync runs 12 s or more (three writes of 4 s).
+while [ $(( $(now_ms) - t0 )) -lt 2100 ]; do sleep 0.1; done
 while ! grep -q "opnsense: synced\|opnsense: sync failed" "$T_TMP/a.err" && [ $(( $(now_ms) - t0 )) -lt 60000 ]; do
 	sleep 0.1 # a pace for the attempts, not a wait for an outcome
 	t=$(now_ms)
