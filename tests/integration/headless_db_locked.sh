@@ -35,19 +35,24 @@ done
 # For a few seconds of the lock (several flushes and heartbeats), every probe answers within
 # 3 s: a loop that waited 5 s for each write could not.
 p0=$(hl_metric a shelly_polls_total)
-slow=""
+# A server that waited on the lock would miss every probe (the lock outlasts them all); a
+# loaded machine may make one miss now and then: at most a quarter may.
+slow="" nslow=0 nprobe=0
 i=0
 while [ $i -lt 8 ]; do
 	for t in a b; do
 		c=$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(hl_port $t)/healthz")
-		[ "$c" = 200 ] || slow="$slow $t:/healthz:$c"
-		curl -s -m 3 -f -o /dev/null "http://127.0.0.1:$(hl_port $t)/metrics" || slow="$slow $t:/metrics"
+		[ "$c" = 200 ] || { slow="$slow $t:/healthz:$c"; nslow=$((nslow + 1)); }
+		curl -s -m 3 -f -o /dev/null "http://127.0.0.1:$(hl_port $t)/metrics" ||
+			{ slow="$slow $t:/metrics"; nslow=$((nslow + 1)); }
+		nprobe=$((nprobe + 2))
 	done
 	sleep 0.5
 	i=$((i + 1))
 done
-[ -z "$slow" ] && pass "$N: /healthz and /metrics answer within 3 s during the lock" ||
-	fail "$N: probes during the lock" "$slow"
+[ $((nslow * 4)) -lt $nprobe ] &&
+	pass "$N: /healthz and /metrics answer within 3 s during the lock ($((nprobe - nslow)) of $nprobe)" ||
+	fail "$N: probes during the lock" "$nslow of $nprobe missed:$slow"
 "$SHELLY_TUI" --health-check "127.0.0.1:$(hl_port a)" >/dev/null 2>"$T_TMP/hc.err" &&
 	pass "$N: --health-check passes during the lock" || fail "$N: --health-check" "$(cat "$T_TMP/hc.err")"
 [ "$(hl_metric a shelly_store_healthy)" = 0 ] && [ "$(hl_metric a shelly_store_queue_items)" -gt 0 ] &&

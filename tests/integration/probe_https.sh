@@ -38,7 +38,7 @@ db_pin() { sqlite3 "$DB" "SELECT tls_pin FROM devices WHERE mac = '$(dv "$1" MAC
 [ $rc -eq 0 ] && grep -qE '^state +online$' "$T_TMP/o" && grep -qF "$(dv $H ID)" "$T_TMP/o" &&
 	pass "$N: --probe --https on first contact (trust on first use) prints the device online" ||
 	fail "$N: --probe --https first contact" "rc=$rc $(cat "$T_TMP/o" "$T_TMP/e" | head -c 400)"
-"$SHELLY_TUI" --probe "$(dv $H HP)" --https --json >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+"$SHELLY_TUI" --probe "$(dv $H HP)" --https --timeout 20 --json >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
 [ $rc -eq 0 ] && [ "$(jq -r '"\(.scheme) \(.state) \(.mac)"' "$T_TMP/o")" = "https online $(dv $H MAC | tr A-F a-f)" ] &&
 	pass "$N: --probe --https --json: scheme https, online, MAC of the manifest" ||
 	fail "$N: --probe --https --json" "rc=$rc $(jq -c '[.scheme,.state,.error,.mac]' "$T_TMP/o" 2>&1)"
@@ -62,12 +62,12 @@ fi
 # store on every handshake unless told not to; under load that cost ran past connect timeouts).
 if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
 	# LeakSanitizer cannot run under ptrace: the sanitizer build leaves leaks to the other checks here.
-	strace -f -e trace=open,openat -o "$T_TMP/st1" env ASAN_OPTIONS=detect_leaks=0 "$SHELLY_TUI" --probe "$(dv $H HP)" --https --json >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
-	strace -f -e trace=open,openat -o "$T_TMP/st2" env ASAN_OPTIONS=detect_leaks=0 "$SHELLY_TUI" --probe "$(dv $H HP)" --https --ca-file "$CA" --json >"$T_TMP/o2" 2>>"$T_TMP/e"; rc2=$?
+	strace -f -e trace=open,openat -o "$T_TMP/st1" env ASAN_OPTIONS=detect_leaks=0 "$SHELLY_TUI" --probe "$(dv $H HP)" --https --timeout 20 --json >"$T_TMP/o" 2>"$T_TMP/e"; rc=$?
+	strace -f -e trace=open,openat -o "$T_TMP/st2" env ASAN_OPTIONS=detect_leaks=0 "$SHELLY_TUI" --probe "$(dv $H HP)" --https --ca-file "$CA" --timeout 20 --json >"$T_TMP/o2" 2>>"$T_TMP/e"; rc2=$?
 	n=$(cat "$T_TMP/st1" "$T_TMP/st2" | grep -c '/etc/ssl/certs')
 	[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ "$n" -eq 0 ] && grep -qF "$CA" "$T_TMP/st2" &&
 		pass "$N: first contact and --ca-file read no system CA file (the CA file is read)" ||
-		fail "$N: system trust store left alone" "rc=$rc/$rc2 opens=$n $(grep -m 3 '/etc/ssl/certs' "$T_TMP/st1" "$T_TMP/st2") $(head -c 300 "$T_TMP/e")"
+		fail "$N: system trust store left alone" "rc=$rc/$rc2 opens=$n $(grep -m 3 '/etc/ssl/certs' "$T_TMP/st1" "$T_TMP/st2") $(head -c 300 "$T_TMP/e") $(jq -c '[.state,.error]' "$T_TMP/o" "$T_TMP/o2" 2>&1)"
 else
 	skip "$N: system trust store left alone" "strace cannot trace here"
 fi

@@ -58,7 +58,7 @@ fi
 mf_load
 for k in 0 1; do
 	secret_file "$T_TMP/pw" "$(dv $k PW)"
-	"$SHELLY_TUI" --add "$(dv $k HP)" --https --password-file "$T_TMP/pw" -q </dev/null >/dev/null 2>"$T_TMP/add.err" ||
+	"$SHELLY_TUI" --add "$(dv $k HP)" --https --timeout 20 --password-file "$T_TMP/pw" -q </dev/null >/dev/null 2>"$T_TMP/add.err" ||
 		fail "$N: add https $k" "$(cat "$T_TMP/add.err")"
 done
 reg=$(host_of "$M0")
